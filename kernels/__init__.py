@@ -1,0 +1,60 @@
+"""Hand-written kernels for tensorgan, three times over.
+
+Installed as ``tensorgan.kernels`` (the folder is ``kernels/`` at the repository root; a top-level
+package named ``kernels`` would collide with an unrelated PyPI package).
+
+* ``reference/`` -- NumPy, written to be read. The specification; float64-capable.
+* ``cpu/``       -- Numba/BLAS fast paths that the engine runs on the CPU.
+* ``cuda/``      -- Numba CUDA kernels launched on CuPy arrays (or on NumPy arrays under
+                    ``NUMBA_ENABLE_CUDASIM=1``).
+
+Kernels know nothing about autograd or Tensors: plain arrays in, plain arrays out.  Every kernel
+set exports the same functions with the same signatures (minitorch's "a backend is an object with
+the same methods on each device"), checked by ``tensorgan.kernels.KERNEL_API``:
+
+Convolution (NCHW; weight ``(C_out, C_in, kH, kW)``; ``stride``/``padding`` are ``(h, w)`` int pairs)::
+
+    conv2d(x, w, b, stride, padding) -> y                       # b: (C_out,) array or None
+    conv2d_grad_input(gy, w, input_hw, stride, padding) -> gx    # input_hw: (H, W) of x
+    conv2d_grad_weight(x, gy, kernel_hw, stride, padding) -> gw
+    conv2d_grad_bias(gy) -> gb                                    # sum over N, H, W
+
+Transposed convolution (weight ``(C_in, C_out, kH, kW)``; the adjoint of conv2d)::
+
+    conv_transpose2d(x, w, b, stride, padding, output_padding) -> y
+    conv_transpose2d_grad_input(gy, w, stride, padding) -> gx    # == conv2d(gy, w, None, ...)
+    conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding) -> gw
+
+Batch normalization over ``(N, C)`` or ``(N, C, H, W)``, statistics per channel (axis 1)::
+
+    batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)
+        -> (y, mean, invstd)
+        # training: normalise with the batch mean and *biased* variance; when running_mean /
+        #   running_var are arrays, update them in place with momentum and the *unbiased* variance.
+        # eval: normalise with running_mean / running_var; mean, invstd returned are those used.
+        # weight / bias (C,) may be None (no affine transform).
+    batch_norm_backward(gy, x, weight, mean, invstd, training) -> (gx, gweight, gbias)
+        # weight None -> treated as ones; gweight/gbias are still returned.
+
+Leaky ReLU (elementwise)::
+
+    leaky_relu(x, negative_slope) -> y
+    leaky_relu_backward(gy, x, negative_slope) -> gx              # slope where x < 0, else 1
+
+Arguments are validated by ``tensorgan.functional``; kernels may assume valid, C-contiguous input
+of one float dtype and return fresh arrays of that dtype.
+"""
+
+KERNEL_API = (
+    "conv2d",
+    "conv2d_grad_input",
+    "conv2d_grad_weight",
+    "conv2d_grad_bias",
+    "conv_transpose2d",
+    "conv_transpose2d_grad_input",
+    "conv_transpose2d_grad_weight",
+    "batch_norm",
+    "batch_norm_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+)
