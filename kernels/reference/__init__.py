@@ -1,0 +1,24 @@
+"""NumPy reference kernels: the specification the CPU and CUDA kernel sets are tested against.
+
+Written to be read first and to be reasonably fast second (im2col + BLAS, no per-pixel Python
+loops).  Each module's docstring states its algorithm, FLOP count and bytes moved.  Exports exactly
+``tensorgan.kernels.KERNEL_API``.
+"""
+from .batchnorm import batch_norm, batch_norm_backward
+from .conv2d import conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_weight
+from .conv_transpose2d import conv_transpose2d, conv_transpose2d_grad_input, conv_transpose2d_grad_weight
+from .leaky_relu import leaky_relu, leaky_relu_backward
+
+__all__ = [
+    "conv2d",
+    "conv2d_grad_input",
+    "conv2d_grad_weight",
+    "conv2d_grad_bias",
+    "conv_transpose2d",
+    "conv_transpose2d_grad_input",
+    "conv_transpose2d_grad_weight",
+    "batch_norm",
+    "batch_norm_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+]
