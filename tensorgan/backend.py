@@ -1,0 +1,149 @@
+"""Devices: where a tensor's array lives and which kernels run on it.
+
+A :class:`Device` pairs an *array module* (``numpy`` or ``cupy``) with a *kernel set*
+(``tensorgan.kernels.cpu`` or ``tensorgan.kernels.cuda``). Both kernel sets export the same
+functions (see ``tensorgan.kernels``), so an op asks its input's device for ``device.kernels`` and
+never branches on the device itself -- minitorch's "a backend is an object with the same methods on
+each device".
+
+Selection: ``device=None`` means the default device: ``$TENSORGAN_DEVICE`` if set, else ``cuda``
+when CuPy is installed *and* ``cupy.is_available()``, else ``cpu``.
+
+Teaching mode: ``TENSORGAN_CPU_KERNELS=reference`` makes the CPU device run the readable NumPy
+reference kernels instead of the fast ones -- slower, but every line can be stepped through.
+
+Simulator mode: with ``NUMBA_ENABLE_CUDASIM=1`` in the environment (set before numba is imported),
+``device="cuda"`` means NumPy arrays with the CUDA kernels run by Numba's CUDA simulator. The test
+suite uses this to exercise the CUDA kernels on machines without a GPU; it is slow, so it is never
+the default.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import numpy as np
+
+from .errors import DeviceError
+
+DEVICE_TYPES = ("cpu", "cuda")
+CUDA_INSTALL_HINT = "install the CUDA extra: pip install 'tensorgan[cuda12]' (or [cuda13] for CUDA 13)"
+
+
+def simulator_enabled() -> bool:
+    """True when Numba's CUDA simulator is switched on for this process."""
+    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+
+
+class Device:
+    """An array module plus a kernel set. Compare and print devices by their type string."""
+
+    __slots__ = ("type", "xp", "simulated", "_kernel_module_name", "_kernels")
+
+    def __init__(self, type: str, xp: ModuleType, kernel_module_name: str, simulated: bool = False):
+        self.type = type
+        self.xp = xp
+        self.simulated = simulated
+        self._kernel_module_name = kernel_module_name
+        self._kernels = None
+
+    @property
+    def kernels(self) -> ModuleType:
+        """The kernel set, imported on first use (importing the CUDA kernels loads numba.cuda)."""
+        if self._kernels is None:
+            self._kernels = importlib.import_module(self._kernel_module_name)
+        return self._kernels
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            try:
+                other = get_device(other)
+            except DeviceError:
+                return False
+        return isinstance(other, Device) and other.type == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+    def __str__(self) -> str:
+        return self.type
+
+    def __repr__(self) -> str:
+        suffix = ", simulated" if self.simulated else ""
+        return f"device('{self.type}'{suffix})"
+
+
+def cuda_status() -> tuple[bool, str]:
+    """Whether ``device='cuda'`` can be used here, and why (or why not)."""
+    if simulator_enabled():
+        return True, "Numba CUDA simulator (NUMBA_ENABLE_CUDASIM=1): NumPy arrays, simulated CUDA kernels"
+    try:
+        import cupy
+    except ImportError:
+        return False, f"CuPy is not installed; {CUDA_INSTALL_HINT}"
+    try:
+        if cupy.is_available():
+            return True, f"CuPy {cupy.__version__} on CUDA device 0"
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError: no driver / insufficient driver
+        return False, f"CuPy is installed but the CUDA driver is unusable ({exc}); a GPU and an NVIDIA driver are needed"
+    if count == 0:
+        return False, "CuPy is installed but no CUDA device was found"
+    return False, "CuPy is installed but cupy.is_available() is False (driver/runtime mismatch?)"
+
+
+_devices: dict[str, Device] = {}
+
+
+def _make_device(kind: str) -> Device:
+    if kind == "cpu":
+        kernel_set = os.environ.get("TENSORGAN_CPU_KERNELS", "cpu")
+        if kernel_set not in ("cpu", "reference"):
+            raise DeviceError(f"TENSORGAN_CPU_KERNELS must be 'cpu' or 'reference', got {kernel_set!r}")
+        return Device("cpu", np, f"tensorgan.kernels.{kernel_set}")
+    ok, why = cuda_status()
+    if not ok:
+        raise DeviceError(f"device 'cuda' is not available: {why}")
+    if simulator_enabled():
+        return Device("cuda", np, "tensorgan.kernels.cuda", simulated=True)
+    import cupy
+    return Device("cuda", cupy, "tensorgan.kernels.cuda")
+
+
+def _parse(spec: str) -> str:
+    kind = spec.strip().lower()
+    if kind in ("cuda:0", "gpu"):
+        kind = "cuda"
+    if kind not in DEVICE_TYPES:
+        raise DeviceError(f"unknown device {spec!r}: expected one of {', '.join(DEVICE_TYPES)}")
+    return kind
+
+
+def default_device_type() -> str:
+    env = os.environ.get("TENSORGAN_DEVICE")
+    if env:
+        return _parse(env)
+    if simulator_enabled():
+        return "cpu"  # the simulator is for tests: never pick it implicitly
+    return "cuda" if cuda_status()[0] else "cpu"
+
+
+def get_device(spec: "str | Device | None" = None) -> Device:
+    """Resolve ``None``, ``'cpu'``, ``'cuda'`` or a Device to a Device (one object per type)."""
+    if isinstance(spec, Device):
+        return spec
+    kind = default_device_type() if spec is None else _parse(str(spec))
+    device = _devices.get(kind)
+    if device is None:
+        device = _devices[kind] = _make_device(kind)
+    return device
+
+
+def move_array(array, src: Device, dst: Device):
+    """Copy an array from one device's memory to another's (always a copy, never a view)."""
+    if src.xp is dst.xp:
+        return array.copy()
+    if dst.xp is np:
+        return array.get()  # cupy -> numpy
+    return dst.xp.asarray(array)  # numpy -> cupy

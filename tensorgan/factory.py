@@ -1,0 +1,81 @@
+"""Tensor constructors: tensor(), zeros(), ones(), randn(), rand() and their *_like twins."""
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import get_device
+from .random import Generator, resolve
+from .tensor import Tensor, _check_dtype, float32
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
+    """A new tensor from array-like data (float32 unless the data is float64 or dtype= says)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def _shape(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool) -> Tensor:
+    dev = get_device(device)
+    dt = _check_dtype(float32 if dtype is None else dtype)
+    return Tensor._make(getattr(dev.xp, fill)(_shape(shape), dtype=dt), dev, requires_grad)
+
+
+def zeros(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled("zeros", shape, dtype, device, requires_grad)
+
+
+def ones(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled("ones", shape, dtype, device, requires_grad)
+
+
+def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_grad) -> Tensor:
+    dev = get_device(device)
+    dt = _check_dtype(float32 if dtype is None else dtype)
+    host = getattr(resolve(generator, seed), draw)(_shape(shape), dtype=dt)
+    return Tensor._make(dev.xp.asarray(host), dev, requires_grad)
+
+
+def randn(*shape, generator: Generator | None = None, seed: int | None = None, dtype: Any = None,
+          device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples, drawn on the host from ``generator`` (or a fresh one from ``seed``)."""
+    return _random("normal", shape, generator, seed, dtype, device, requires_grad)
+
+
+def rand(*shape, generator: Generator | None = None, seed: int | None = None, dtype: Any = None,
+         device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    return _random("uniform", shape, generator, seed, dtype, device, requires_grad)
+
+
+def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+
+
+def concat(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (differentiable)."""
+    from .ops import Concat
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concat needs at least one tensor")
+    return Concat.apply(axis % max(tensors[0].ndim, 1), *tensors)
+
+
+cat = concat
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along a new axis (differentiable)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    axis = axis % (tensors[0].ndim + 1)
+    return concat([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)

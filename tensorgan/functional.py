@@ -1,0 +1,281 @@
+"""Differentiable neural-network ops; names and argument order mirror ``torch.nn.functional``.
+
+The heavy ops (convolutions, batch norm, leaky ReLU) are Functions whose forward and backward call
+the device's kernel set (``self.device.kernels``: ``tensorgan.kernels.cpu`` or ``.cuda``, same
+signatures), so this file holds the calculus and the argument checks, and the kernels hold the loops.
+Note how the convolutions' backwards call each other: the gradient of a convolution with respect to
+its input *is* a transposed convolution, and vice versa.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from . import ops
+from .errors import ConfigError, ShapeError
+from .random import Generator, resolve
+from .tensor import Function, Tensor
+from .kernels.shapes import conv2d_output_size, conv_transpose2d_output_size
+
+
+def _pair(value, name: str, minimum: int) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ConfigError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value!r}")
+    return pair
+
+
+def _contiguous(fn: Function, a):
+    return a if a is None else fn.xp.ascontiguousarray(a)
+
+
+def _check_rank(op: str, name: str, t: Tensor, ranks: Sequence[int], layout: str) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    if t.ndim not in ranks:
+        raise ShapeError(f"{op}: {name} must be {layout}, got shape {t.shape}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolution and its adjoint
+# ---------------------------------------------------------------------------------------------
+class Conv2d(Function):
+    def forward(self, x, w, b, stride, padding):
+        x, w = _contiguous(self, x), _contiguous(self, w)
+        self.x, self.w, self.stride, self.padding = x, w, stride, padding
+        return self.device.kernels.conv2d(x, w, b, stride, padding)
+
+    def backward(self, gy):
+        k, need = self.device.kernels, self.needs_input_grad
+        gy = self.xp.ascontiguousarray(gy)
+        gx = k.conv2d_grad_input(gy, self.w, self.x.shape[2:], self.stride, self.padding) if need[0] else None
+        gw = k.conv2d_grad_weight(self.x, gy, self.w.shape[2:], self.stride, self.padding) if need[1] else None
+        gb = k.conv2d_grad_bias(gy) if need[2] else None
+        return gx, gw, gb, None, None
+
+
+class ConvTranspose2d(Function):
+    def forward(self, x, w, b, stride, padding, output_padding):
+        x, w = _contiguous(self, x), _contiguous(self, w)
+        self.x, self.w, self.stride, self.padding = x, w, stride, padding
+        return self.device.kernels.conv_transpose2d(x, w, b, stride, padding, output_padding)
+
+    def backward(self, gy):
+        k, need = self.device.kernels, self.needs_input_grad
+        gy = self.xp.ascontiguousarray(gy)
+        gx = k.conv_transpose2d_grad_input(gy, self.w, self.stride, self.padding) if need[0] else None
+        gw = k.conv_transpose2d_grad_weight(self.x, gy, self.w.shape[2:], self.stride, self.padding) if need[1] else None
+        gb = k.conv2d_grad_bias(gy) if need[2] else None
+        return gx, gw, gb, None, None, None
+
+
+def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int) -> None:
+    _check_rank(op, "input", x, (4,), "(N, C, H, W)")
+    _check_rank(op, "weight", weight, (4,), "4-D")
+    if x.shape[1] != in_channels:
+        raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects "
+                         f"{in_channels} (input shape {x.shape})")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ShapeError(f"{op}: bias must have shape ({out_channels},), got {bias.shape}")
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
+    """2-D convolution (cross-correlation) of ``x (N, C_in, H, W)`` with ``weight (C_out, C_in, kH, kW)``."""
+    stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
+    _check_conv("conv2d", x, weight, bias, weight.shape[1] if weight.ndim == 4 else -1, weight.shape[0])
+    for axis, name in ((0, "height"), (1, "width")):
+        size, k = x.shape[2 + axis] + 2 * padding[axis], weight.shape[2 + axis]
+        if k > size:
+            raise ShapeError(f"conv2d: kernel {weight.shape[2:]} is larger than the padded input "
+                             f"{size} in {name} (input {x.shape}, padding {padding})")
+    return Conv2d.apply(x, weight, bias, stride, padding)
+
+
+def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0) -> Tensor:
+    """Transposed convolution (the adjoint of conv2d); ``weight (C_in, C_out, kH, kW)``.
+
+    Output size per axis: ``(H - 1) * stride - 2 * padding + kH + output_padding``."""
+    stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
+    output_padding = _pair(output_padding, "output_padding", 0)
+    _check_conv("conv_transpose2d", x, weight, bias, weight.shape[0],
+                weight.shape[1] if weight.ndim == 4 else -1)
+    for axis in (0, 1):
+        if output_padding[axis] >= stride[axis]:
+            raise ConfigError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
+                              f"than stride {stride}")
+        out = conv_transpose2d_output_size(x.shape[2 + axis], weight.shape[2 + axis], stride[axis],
+                                           padding[axis], output_padding[axis])
+        if out <= 0:
+            raise ShapeError(f"conv_transpose2d: output size {out} <= 0 for input {x.shape}, weight "
+                             f"{weight.shape}, stride {stride}, padding {padding}")
+    return ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding)
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch normalization
+# ---------------------------------------------------------------------------------------------
+class BatchNorm(Function):
+    def forward(self, x, running_mean, running_var, weight, bias, training, momentum, eps):
+        x = _contiguous(self, x)
+        y, self.mean, self.invstd = self.device.kernels.batch_norm(
+            x, running_mean, running_var, weight, bias, training, momentum, eps)
+        self.x, self.weight, self.training = x, weight, training
+        return y
+
+    def backward(self, gy):
+        gy = self.xp.ascontiguousarray(gy)
+        gx, gw, gb = self.device.kernels.batch_norm_backward(
+            gy, self.x, self.weight, self.mean, self.invstd, self.training)
+        need = self.needs_input_grad
+        return (gx if need[0] else None, None, None, gw if need[3] else None,
+                gb if need[4] else None, None, None, None)
+
+
+def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization over ``(N, C)`` or ``(N, C, H, W)``, per channel.
+
+    Training: normalize with the batch mean and biased variance, and update ``running_mean`` /
+    ``running_var`` in place (unbiased variance, ``momentum``). Eval: use the running statistics.
+    Without running statistics the batch statistics are always used (like PyTorch)."""
+    _check_rank("batch_norm", "input", x, (2, 4), "(N, C) or (N, C, H, W)")
+    channels = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (channels,):
+            raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for input {x.shape}, "
+                             f"got {t.shape}")
+    if (running_mean is None) != (running_var is None):
+        raise ConfigError("batch_norm: pass both running_mean and running_var, or neither")
+    if not 0.0 <= momentum <= 1.0 or eps <= 0:
+        raise ConfigError(f"batch_norm: need 0 <= momentum <= 1 and eps > 0, got {momentum}, {eps}")
+    use_batch_stats = training or running_mean is None
+    if use_batch_stats and x.size // channels <= 1:
+        raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got "
+                         f"input shape {x.shape}")
+    rm = running_mean.data if running_mean is not None and training else None
+    rv = running_var.data if running_var is not None and training else None
+    if not use_batch_stats:
+        rm, rv = running_mean.data, running_var.data
+    return BatchNorm.apply(x, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations
+# ---------------------------------------------------------------------------------------------
+class LeakyReLU(Function):
+    def forward(self, x, negative_slope):
+        self.x, self.slope = _contiguous(self, x), negative_slope
+        return self.device.kernels.leaky_relu(self.x, negative_slope)
+
+    def backward(self, gy):
+        gy = self.xp.ascontiguousarray(gy)
+        return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope), None
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where x >= 0, ``negative_slope * x`` elsewhere (fused elementwise kernel)."""
+    _check_rank("leaky_relu", "input", x, range(0, 33), "a tensor")
+    return LeakyReLU.apply(x, float(negative_slope))
+
+
+def relu(x: Tensor) -> Tensor:
+    return ops.Relu.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return ops.Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return ops.Tanh.apply(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear, dropout
+# ---------------------------------------------------------------------------------------------
+class Linear(Function):
+    """y = x @ W^T + b as one op (one GEMM forward, two backward)."""
+
+    def forward(self, x, w, b):
+        self.x, self.w = x, w
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        gx = g @ self.w if need[0] else None
+        gw = g.reshape(-1, g.shape[-1]).T @ self.x.reshape(-1, self.x.shape[-1]) if need[1] else None
+        gb = g.reshape(-1, g.shape[-1]).sum(axis=0) if need[2] else None
+        return gx, gw, gb
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` with ``weight (out_features, in_features)``."""
+    _check_rank("linear", "input", x, range(1, 33), "at least 1-D")
+    _check_rank("linear", "weight", weight, (2,), "(out_features, in_features)")
+    if x.shape[-1] != weight.shape[1]:
+        raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight "
+                         f"{weight.shape} expects {weight.shape[1]}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    return Linear.apply(x, weight, bias)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    if not 0.0 <= p <= 1.0:
+        raise ConfigError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = resolve(generator).uniform(x.shape, dtype=x.dtype) >= p
+    mask = x.device.xp.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - p))
+    return ops.Mul.apply(x, mask)
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------------------------
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy on logits, stable for any x: max(x, 0) - x t + log1p(exp(-|x|))."""
+
+    def forward(self, x, t, reduction):
+        xp = self.xp
+        self.x, self.t, self.reduction = x, t, reduction
+        loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
+
+    def backward(self, g):
+        sig = 0.5 * (1 + self.xp.tanh(0.5 * self.x))  # d loss / dx = sigmoid(x) - t
+        grad = (sig - self.t) * g
+        if self.reduction == "mean":
+            grad /= self.x.dtype.type(self.x.size)
+        return grad, None, None
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum/none) binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1]."""
+    if reduction not in _REDUCTIONS:
+        raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if isinstance(target, (int, float)):
+        target = logits.device.xp.full(logits.shape, target, dtype=logits.dtype)
+    elif isinstance(target, Tensor):
+        target = target.data
+    else:
+        target = logits.device.xp.asarray(target, dtype=logits.dtype)
+    if target.shape != logits.shape:
+        raise ShapeError(f"binary_cross_entropy_with_logits: target shape {target.shape} != logits "
+                         f"shape {logits.shape}")
+    return BCEWithLogits.apply(logits, target, reduction)

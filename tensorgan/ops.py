@@ -1,0 +1,294 @@
+"""The elementary differentiable ops behind Tensor's operators and methods.
+
+One class per op (Chainer/PyTorch style): ``forward`` computes on raw arrays with the device's
+array module (``self.xp``: numpy or cupy) and saves what ``backward`` needs; ``backward`` returns one
+gradient per positional argument. Binary ops broadcast like NumPy, so their backward sums the
+gradient back to each input's shape (:func:`unbroadcast`).
+"""
+from __future__ import annotations
+
+from .errors import ShapeError
+from .tensor import Function
+
+
+def unbroadcast(grad, shape: tuple):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
+                                       if n == 1 and grad.shape[i + extra] != 1)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def _shape(a):
+    return a.shape if hasattr(a, "shape") else ()
+
+
+def _broadcast_check(name: str, a, b) -> None:
+    try:
+        _broadcast_shapes(_shape(a), _shape(b))
+    except ValueError:
+        raise ShapeError(f"{name}: shapes {_shape(a)} and {_shape(b)} do not broadcast") from None
+
+
+def _broadcast_shapes(s1: tuple, s2: tuple) -> tuple:
+    out = []
+    for i in range(1, max(len(s1), len(s2)) + 1):
+        a = s1[-i] if i <= len(s1) else 1
+        b = s2[-i] if i <= len(s2) else 1
+        if a != b and 1 not in (a, b):
+            raise ValueError
+        out.append(max(a, b) if min(a, b) != 0 else 0)
+    return tuple(reversed(out))
+
+
+class Add(Function):
+    def forward(self, a, b):
+        _broadcast_check("add", a, b)
+        self.shapes = _shape(a), _shape(b)
+        return a + b
+
+    def backward(self, g):
+        return unbroadcast(g, self.shapes[0]), unbroadcast(g, self.shapes[1])
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        _broadcast_check("sub", a, b)
+        self.shapes = _shape(a), _shape(b)
+        return a - b
+
+    def backward(self, g):
+        return unbroadcast(g, self.shapes[0]), unbroadcast(-g, self.shapes[1])
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        _broadcast_check("mul", a, b)
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = unbroadcast(g * b, _shape(a)) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g * a, _shape(b)) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    def forward(self, a, b):
+        _broadcast_check("div", a, b)
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = unbroadcast(g / b, _shape(a)) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-g * a / (b * b), _shape(b)) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return (-g,)
+
+
+class Pow(Function):
+    """x ** p for a scalar p."""
+
+    def forward(self, x, p):
+        self.x, self.p = x, p
+        return x ** p
+
+    def backward(self, g):
+        x, p = self.x, self.p
+        return g * (p * x ** (p - 1)), None
+
+
+class MatMul(Function):
+    """a @ b, 2-D or batched (leading dims broadcast); 1-D operands as in NumPy."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align")
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a  # promote vectors to matrices, as matmul does
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g
+        if b.ndim == 1:
+            g2 = g2[..., None]
+        if a.ndim == 1:
+            g2 = g2[..., None, :]
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+class Sum(Function):
+    def forward(self, x, axis, keepdims):
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        if not self.keepdims and self.axis is not None:
+            g = self.xp.expand_dims(g, self.axis)
+        return self.xp.broadcast_to(g, self.shape), None, None
+
+
+class Mean(Sum):
+    def forward(self, x, axis, keepdims):
+        out = super().forward(x, axis, keepdims)
+        self.count = x.size // max(out.size, 1) if x.size else 1
+        return out / x.dtype.type(self.count) if x.size else out
+
+    def backward(self, g):
+        return super().backward(g / g.dtype.type(self.count))[0], None, None
+
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ShapeError(f"reshape: cannot reshape {x.shape} ({x.size} elements) into {shape}") from None
+
+    def backward(self, g):
+        return g.reshape(self.in_shape), None
+
+
+class Permute(Function):
+    def forward(self, x, dims):
+        self.dims = dims
+        return x.transpose(dims)
+
+    def backward(self, g):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return g.transpose(inverse), None
+
+
+class GetItem(Function):
+    def forward(self, x, key):
+        self.shape, self.key = x.shape, key
+        return x[key]
+
+    def backward(self, g):
+        gx = self.xp.zeros(self.shape, dtype=g.dtype)
+        if _is_basic_index(self.key):
+            gx[self.key] = g  # basic indices select each element at most once
+        else:
+            self.xp.add.at(gx, self.key, g)  # an index that repeats gets every contribution
+        return gx, None
+
+
+def _is_basic_index(key) -> bool:
+    keys = key if isinstance(key, tuple) else (key,)
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in keys)
+
+
+class Concat(Function):
+    def forward(self, axis, *arrays):
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        try:
+            return self.xp.concatenate(arrays, axis=axis)
+        except ValueError:
+            shapes = [a.shape for a in arrays]
+            raise ShapeError(f"concat along axis {axis}: shapes {shapes} differ off that axis") from None
+
+    def backward(self, g):
+        bounds, total = [], 0
+        for n in self.sizes[:-1]:
+            total += n
+            bounds.append(total)
+        return (None, *self.xp.split(g, bounds, axis=self.axis))
+
+
+class Exp(Function):
+    def forward(self, x):
+        self.y = self.xp.exp(x)
+        return self.y
+
+    def backward(self, g):
+        return (g * self.y,)
+
+
+class Log(Function):
+    def forward(self, x):
+        self.x = x
+        return self.xp.log(x)
+
+    def backward(self, g):
+        return (g / self.x,)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        self.y = self.xp.sqrt(x)
+        return self.y
+
+    def backward(self, g):
+        return (g / (2 * self.y),)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.y = self.xp.tanh(x)
+        return self.y
+
+    def backward(self, g):
+        return (g * (1 - self.y * self.y),)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)) for very negative x.
+        self.y = 0.5 * (1 + self.xp.tanh(0.5 * x))
+        return self.y
+
+    def backward(self, g):
+        return (g * self.y * (1 - self.y),)
+
+
+class Relu(Function):
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, g):
+        return (g * self.mask,)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.sign = self.xp.sign(x)
+        return self.xp.abs(x)
+
+    def backward(self, g):
+        return (g * self.sign,)
+
+
+class Clip(Function):
+    def forward(self, x, low, high):
+        self.mask = self.xp.ones(x.shape, dtype=bool)
+        if low is not None:
+            self.mask &= x >= low
+        if high is not None:
+            self.mask &= x <= high
+        return self.xp.clip(x, low, high)
+
+    def backward(self, g):
+        return g * self.mask, None, None

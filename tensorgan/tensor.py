@@ -1,0 +1,466 @@
+"""The autograd engine: a Tensor, the Function base class, and reverse-mode backward().
+
+The whole idea, micrograd-style:
+
+* Every differentiable op is a :class:`Function` subclass with ``forward(*arrays) -> array`` and
+  ``backward(grad) -> one gradient per positional argument``. ``Function.apply`` runs ``forward`` on
+  the inputs' raw arrays and, when gradients are wanted, keeps the Function instance as the output
+  tensor's ``_ctx`` (its "context": inputs plus whatever ``forward`` saved on ``self``).
+* ``Tensor.backward()`` orders the graph topologically from the output back to the leaves, calls
+  each context's ``backward`` once with the summed gradient of its output, adds the results into
+  the gradients of its inputs (a tensor used twice gets both contributions), and stores the
+  gradients of leaves that ``requires_grad`` in ``.grad``. Then it frees the graph, like PyTorch.
+
+Rules (as in PyTorch): an op's output requires grad iff any tensor input does and grad mode is on
+(``no_grad()`` turns it off). Tensors in one op must share a device (nothing is ever copied between
+devices silently) and a dtype (float32 and float64 do not mix: convert with ``.to(dtype)``). Python
+numbers and NumPy arrays in an op take the tensor's dtype and device.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .backend import Device, get_device, move_array
+from .errors import DeviceError, DTypeError, ShapeError, TensorganError
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+FLOAT_DTYPES = (float32, float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Grad mode
+# ---------------------------------------------------------------------------------------------
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _GradMode.enabled
+
+
+class _SetGradMode(contextlib.ContextDecorator):
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.previous = _GradMode.enabled
+        _GradMode.enabled = self.enabled
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self.previous
+        return False
+
+
+def no_grad() -> _SetGradMode:
+    """Context manager / decorator: ops inside record no graph (inference, optimizer updates)."""
+    return _SetGradMode(False)
+
+
+def enable_grad() -> _SetGradMode:
+    return _SetGradMode(True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Function: one differentiable op
+# ---------------------------------------------------------------------------------------------
+class Function:
+    """Base class of every op. Subclasses implement ``forward`` and ``backward`` on raw arrays.
+
+    ``forward(*args)`` receives each Tensor argument as its array (``.data``) and every other
+    argument (ints, tuples, None, ...) unchanged; it may save what backward needs on ``self``.
+    ``backward(grad)`` returns a tuple with one entry per positional argument: the gradient array
+    for that input, or None. ``self.needs_input_grad[i]`` says which are wanted; ``self.device``
+    and ``self.xp`` give the device and its array module.
+    """
+
+    inputs: tuple
+    needs_input_grad: tuple
+    device: Device
+    released = False
+
+    def forward(self, *args: Any):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    @property
+    def xp(self):
+        return self.device.xp
+
+    @classmethod
+    def apply(cls, *args: Any) -> "Tensor":
+        fn = cls()
+        device = dtype = None
+        requires_grad = False
+        arrays = []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                if device is None:
+                    device, dtype = arg.device, arg.data.dtype
+                elif arg.device is not device:
+                    raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got "
+                                      f"{device} and {arg.device} (move one with .to(device))")
+                elif arg.data.dtype != dtype:
+                    raise DTypeError(f"{cls.__name__}: float32 and float64 tensors mixed ({dtype} and "
+                                     f"{arg.data.dtype}); convert one with .to({dtype.name!r})")
+                requires_grad = requires_grad or arg.requires_grad
+                arrays.append(arg.data)
+            else:
+                arrays.append(arg)
+        fn.device = device
+        requires_grad = requires_grad and _GradMode.enabled
+        if requires_grad:
+            fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        out = fn.forward(*arrays)
+        result = Tensor._make(out, device, requires_grad)
+        if requires_grad:
+            fn.inputs = args
+            result._ctx = fn
+        return result
+
+    def release(self) -> None:
+        """Drop saved arrays and inputs once backward has used them (frees the graph)."""
+        self.__dict__.clear()
+        self.released = True
+
+
+def _topological_order(root: "Tensor") -> list["Tensor"]:
+    """Tensors reachable from root through contexts, every tensor after all its inputs."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:  # iterative DFS: deep graphs must not hit Python's recursion limit
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is not None and not ctx.released:
+            for parent in ctx.inputs:
+                if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
+    grads = {id(root): grad}
+    stored = set()  # ids of arrays already handed to a leaf's .grad: never share one between leaves
+    for node in reversed(_topological_order(root)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        ctx = node._ctx
+        if ctx is None:  # a leaf
+            node._accumulate_grad(g, stored)
+            continue
+        if ctx.released:
+            raise TensorganError("backward through a graph that was already freed: call backward("
+                                 "retain_graph=True) the first time to backward twice")
+        input_grads = ctx.backward(g)
+        for parent, pg in zip(ctx.inputs, input_grads):
+            if pg is None or not isinstance(parent, Tensor) or not parent.requires_grad:
+                continue
+            key = id(parent)
+            grads[key] = grads[key] + pg if key in grads else pg
+        if not retain_graph:
+            ctx.release()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor
+# ---------------------------------------------------------------------------------------------
+class Tensor:
+    """An n-dimensional float array on a device, with an optional gradient.
+
+    ``data`` is the backend array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on CUDA);
+    ``grad`` is a Tensor (or None) filled by :meth:`backward`.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "device", "_ctx", "__weakref__")
+    __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
+        device = get_device(device)
+        array = _to_array(data, dtype, device)
+        self.data = array
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.device = device
+        self._ctx = None
+
+    @classmethod
+    def _make(cls, data, device: Device, requires_grad: bool = False) -> "Tensor":
+        """Wrap an array that is already on ``device`` (no checks, no copy): the ops' fast path."""
+        t = object.__new__(Tensor)
+        t.data, t.grad, t.requires_grad, t.device, t._ctx = data, None, requires_grad, device, None
+        return t
+
+    # -- properties ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if not self.data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    def __repr__(self) -> str:
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20)
+        return f"tensor({body}, dtype={self.dtype.name}, device='{self.device}'{grad})"
+
+    # -- autograd -----------------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. Scalars need no ``grad``."""
+        if not self.requires_grad:
+            raise TensorganError("backward() on a tensor that does not require grad (no input "
+                                 "had requires_grad=True, or it was computed under no_grad())")
+        if grad is None:
+            if self.data.size != 1:
+                raise ShapeError(f"backward() on a non-scalar tensor of shape {self.shape} needs "
+                                 f"grad= of that shape (the vector in the vector-Jacobian product)")
+            grad = self.device.xp.ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else _to_array(grad, self.dtype, self.device)
+            if grad.shape != self.shape:
+                raise ShapeError(f"backward(): grad has shape {grad.shape}, tensor has {self.shape}")
+        _run_backward(self, grad, retain_graph)
+
+    def _accumulate_grad(self, g, stored: set) -> None:
+        if id(g) in stored or not getattr(g.flags, "writeable", True) or g.dtype != self.data.dtype:
+            g = g.astype(self.data.dtype, copy=True)  # own a writable array of the right dtype
+        if self.grad is None:
+            self.grad = Tensor._make(g, self.device)
+            stored.add(id(g))
+        else:
+            self.grad.data = self.grad.data + g
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def detach(self) -> "Tensor":
+        """The same array, cut from the graph (shares memory, like torch)."""
+        return Tensor._make(self.data, self.device)
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if self._ctx is not None and not flag:
+            raise TensorganError("requires_grad_(False) on a non-leaf: use .detach()")
+        self.requires_grad = flag
+        return self
+
+    # -- conversion ---------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """A host NumPy copy of the data (detached)."""
+        return self.data.get() if self.device.xp is not np else np.array(self.data, copy=True)
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ShapeError(f"item() needs a one-element tensor, got shape {self.shape}")
+        return float(self.data.reshape(()))
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def to(self, target: Any) -> "Tensor":
+        """Copy to a device (``'cpu'``/``'cuda'``) or a dtype (``'float32'``/``'float64'``).
+
+        Returns ``self`` when nothing changes. A device or dtype change is differentiable."""
+        if isinstance(target, (Device, str)) and str(target).split(":")[0] in ("cpu", "cuda", "gpu"):
+            device = get_device(target)
+            if device is self.device:
+                return self
+            return ToDevice.apply(self, device)
+        dtype = _check_dtype(target)
+        if dtype == self.dtype:
+            return self
+        return Cast.apply(self, dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(float32)
+
+    def double(self) -> "Tensor":
+        return self.to(float64)
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    # -- arithmetic (each a Function in ops.py) ------------------------------------------------
+    def _lift(self, other: Any) -> Any:
+        """Python numbers pass through (they adopt the tensor's dtype); arrays become tensors."""
+        if isinstance(other, Tensor) or isinstance(other, (int, float)):
+            return other
+        return Tensor._make(_to_array(other, self.dtype, self.device), self.device)
+
+    def __add__(self, other): return ops.Add.apply(self, self._lift(other))
+    def __radd__(self, other): return ops.Add.apply(self, self._lift(other))
+    def __sub__(self, other): return ops.Sub.apply(self, self._lift(other))
+    def __rsub__(self, other): return ops.Neg.apply(ops.Sub.apply(self, self._lift(other)))
+    def __mul__(self, other): return ops.Mul.apply(self, self._lift(other))
+    def __rmul__(self, other): return ops.Mul.apply(self, self._lift(other))
+    def __truediv__(self, other): return ops.Div.apply(self, self._lift(other))
+    def __neg__(self): return ops.Neg.apply(self)
+    def __pos__(self): return self
+
+    def __rtruediv__(self, other):
+        other = self._lift(other)
+        if not isinstance(other, Tensor):
+            other = Tensor._make(self.device.xp.full(self.shape, other, dtype=self.dtype), self.device)
+        return ops.Div.apply(other, self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor) or not np.isscalar(exponent):
+            raise TypeError("tensor ** exponent supports a scalar exponent only")
+        return ops.Pow.apply(self, float(exponent))
+
+    def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
+    def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)
+
+    def __getitem__(self, key): return ops.GetItem.apply(self, key)
+
+    # -- reductions and shape ops ---------------------------------------------------------------
+    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return ops.Sum.apply(self, _axes(axis, self.ndim), keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return ops.Mean.apply(self, _axes(axis, self.ndim), keepdims)
+
+    def reshape(self, *shape) -> "Tensor":
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.Reshape.apply(self, tuple(shape))
+
+    view = reshape
+
+    def permute(self, *dims) -> "Tensor":
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        if sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
+            raise ShapeError(f"permute: {tuple(dims)} is not a permutation of {self.ndim} dims")
+        return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return self.permute(dims)
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(tuple(reversed(range(self.ndim))))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        return self.reshape(shape)
+
+    def exp(self): return ops.Exp.apply(self)
+    def log(self): return ops.Log.apply(self)
+    def sqrt(self): return ops.Sqrt.apply(self)
+    def tanh(self): return ops.Tanh.apply(self)
+    def sigmoid(self): return ops.Sigmoid.apply(self)
+    def relu(self): return ops.Relu.apply(self)
+    def abs(self): return ops.Abs.apply(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
+        return ops.Clip.apply(self, min, max)
+
+    clamp = clip
+
+    # No __eq__/__hash__ overrides: tensors are compared by identity, like graph nodes.
+
+
+# ---------------------------------------------------------------------------------------------
+# Construction helpers
+# ---------------------------------------------------------------------------------------------
+def _check_dtype(dtype: Any) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"unknown dtype {dtype!r}: tensorgan supports float32 and float64") from None
+    if dt not in FLOAT_DTYPES:
+        raise DTypeError(f"dtype {dt} is not supported: tensorgan tensors are float32 or float64")
+    return dt
+
+
+def _to_array(data: Any, dtype: Any, device: Device):
+    """Any array-like -> an array of ``dtype`` on ``device``. Never moves GPU data implicitly."""
+    if isinstance(data, Tensor):
+        raise TypeError("pass tensor.data, or use tensor.to(...), to build a tensor from a tensor")
+    xp = device.xp
+    on_gpu = hasattr(data, "__cuda_array_interface__")
+    if on_gpu and xp is np:
+        raise DeviceError("a GPU array was given for a CPU tensor: copy it to the host first (.get())")
+    if dtype is None:
+        src = getattr(data, "dtype", None)
+        dtype = src if src in FLOAT_DTYPES else float32
+    dtype = _check_dtype(dtype)
+    return xp.asarray(data, dtype=dtype)
+
+
+def _axes(axis, ndim: int):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dims")
+    return tuple(a % max(ndim, 1) for a in axes)
+
+
+class ToDevice(Function):
+    def forward(self, x, device):
+        self.src = self.device
+        self.dst = device
+        return move_array(x, self.src, device)
+
+    @classmethod
+    def apply(cls, x: Tensor, device: Device) -> Tensor:
+        out = super().apply(x, device)
+        out.device = device  # the result lives on the target device
+        return out
+
+    def backward(self, grad):
+        return move_array(grad, self.dst, self.src), None
+
+
+class Cast(Function):
+    def forward(self, x, dtype):
+        self.src_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return grad.astype(self.src_dtype), None
+
+
+from . import ops  # noqa: E402  (ops subclasses Function, defined above)
