@@ -1,0 +1,125 @@
+"""Packing kernels shared by the convolutions: im2col straight into GEMM layout, and the
+un-packing of a GEMM result back into NCHW (with bias and an optional output stride).
+
+Both are memory-bound copies, never arithmetic: the FLOPs of every convolution happen inside one
+BLAS SGEMM/DGEMM call (``numpy.matmul`` -> OpenBLAS) between a pack and an unpack.
+
+``pack_cols`` -- generalised im2col
+    cols[(c, th, tw), (n, qh, qw)] = x[n, c, qh*step_h + offh[th], qw*step_w + offw[tw]]
+    (zero where the index falls outside x).  ``cols`` has shape (C*Th*Tw, N*Qh*Qw): row-major,
+    one row per (channel, tap), which is the right operand of ``W(C_out, C*Th*Tw) @ cols``.
+    * conv2d:  step = stride, offh[kh] = kh - pad_h (the classic im2col).
+    * conv_transpose2d, output phase (rh, rw): step = 1, offh[th] = the input-row offset of tap th
+      (stride-phase decomposition, see conv_transpose2d.py).
+    Bytes: writes C*Th*Tw*N*Qh*Qw elements, reads each element of x about Th*Tw/(step_h*step_w)
+    times (from cache).  No FLOPs.
+    Launch shape: ``prange`` over the C*Th*Tw*N (row, image) pairs -- each task writes Qh*Qw
+    contiguous elements of one row of cols, reading Qh rows of one (n, c) plane of x.  Two threads
+    here; the split is static, so tasks are many and equal-sized.
+
+``unpack_rows`` -- GEMM result (C_out, N*Qh*Qw) -> y[n, co, r_h + qh*s_h, r_w + qw*s_w] (+ bias)
+    Writes N*C_out*Qh*Qw elements, reads the same number.  For conv2d s = 1, r = 0 and it is the
+    (C_out, N, P) -> (N, C_out, P) transpose; for a transposed-convolution phase it writes every
+    s-th row and column of the output.
+    Launch shape: ``prange`` over the N*C_out output planes.
+"""
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True)
+def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, cols):
+    N, C, H, W = x.shape
+    Th = offh.shape[0]
+    Tw = offw.shape[0]
+    T = Th * Tw
+    Q = Qh * Qw
+    zero = cols.dtype.type(0)
+    for task in prange(C * T * N):
+        r = task // N
+        n = task - r * N
+        c = r // T
+        t = r - c * T
+        th = t // Tw
+        tw = t - th * Tw
+        dh = offh[th]
+        dw = offw[tw]
+        # valid qw range: 0 <= qw*step_w + dw < W
+        lo = 0
+        if dw < 0:
+            lo = (-dw + step_w - 1) // step_w
+        hi = Qw
+        if W - dw <= 0:
+            hi = 0
+        else:
+            m = (W - 1 - dw) // step_w + 1
+            if m < hi:
+                hi = m
+        if lo > hi:
+            lo = hi
+        base = n * Q
+        for qh in range(Qh):
+            ih = qh * step_h + dh
+            o = base + qh * Qw
+            if ih < 0 or ih >= H:
+                for qw in range(Qw):
+                    cols[r, o + qw] = zero
+            else:
+                for qw in range(lo):
+                    cols[r, o + qw] = zero
+                if step_w == 1:
+                    for qw in range(lo, hi):
+                        cols[r, o + qw] = x[n, c, ih, qw + dw]
+                else:
+                    for qw in range(lo, hi):
+                        cols[r, o + qw] = x[n, c, ih, qw * step_w + dw]
+                for qw in range(hi, Qw):
+                    cols[r, o + qw] = zero
+
+
+@njit(parallel=True, cache=True)
+def unpack_rows(Y, bias, has_bias, r_h, r_w, s_h, s_w, Qh, Qw, y):
+    N, Co, OH, OW = y.shape
+    Q = Qh * Qw
+    for task in prange(N * Co):
+        n = task // Co
+        co = task - n * Co
+        b = bias[co] if has_bias else Y.dtype.type(0)
+        base = n * Q
+        if s_h == 1 and s_w == 1:
+            for qh in range(Qh):
+                for qw in range(Qw):
+                    y[n, co, r_h + qh, r_w + qw] = Y[co, base + qh * Qw + qw] + b
+        else:
+            for qh in range(Qh):
+                oh = r_h + qh * s_h
+                for qw in range(Qw):
+                    y[n, co, oh, r_w + qw * s_w] = Y[co, base + qh * Qw + qw] + b
+
+
+@njit(parallel=True, cache=True)
+def fill_bias(bias, has_bias, r_h, r_w, s_h, s_w, y):
+    """y[n, co, r_h::s_h, r_w::s_w] = bias[co] (or 0): the output phases no kernel tap reaches."""
+    N, Co, OH, OW = y.shape
+    for task in prange(N * Co):
+        n = task // Co
+        co = task - n * Co
+        b = bias[co] if has_bias else y.dtype.type(0)
+        for oh in range(r_h, OH, s_h):
+            for ow in range(r_w, OW, s_w):
+                y[n, co, oh, ow] = b
+
+
+@njit(parallel=True, cache=True)
+def nchw_to_cnp(x, out):
+    """out[c, n*P + p] = x[n, c, p]: (N, C, P) -> (C, N*P), the GEMM layout of a gradient."""
+    N, C, P = x.shape
+    for task in prange(C * N):
+        c = task // N
+        n = task - c * N
+        for p in range(P):
+            out[c, n * P + p] = x[n, c, p]
+
+
+def as_int_array(values):
+    return np.asarray(values, dtype=np.int64)

@@ -1,0 +1,103 @@
+"""conv_transpose2d and its gradients on the CPU, by stride-phase decomposition (no col2im).
+
+Shapes: x (N, C_in, H, W), w (C_in, C_out, kH, kW), y (N, C_out, OH, OW) with
+OH = (H-1)*s_h - 2*p_h + kH + output_padding_h.  FLOPs of the forward and of each gradient:
+2*N*C_in*H*W*C_out*kH*kW (G 256->128, 7->14 and G 128->64, 14->28 at batch 64: 3.29 GFLOP each).
+
+The textbook transposed convolution is a GEMM followed by a scatter-add (col2im) of
+C_out*kH*kW*N*H*W partial products -- the NumPy reference loses most of its time there.  Here the
+output is split into its s_h*s_w *phases*: output row oh = r_h + q_h*s_h (0 <= r_h < s_h) only
+receives kernel rows kh = (r_h + p_h) mod s_h, that + s_h, ..., and tap kh reads input row
+ih = q_h + d_h with d_h = (r_h + p_h - kh) / s_h (an exact integer).  So each phase is a dense
+stride-1 correlation with a (kH/s_h)x(kW/s_w) sub-kernel:
+
+    cols_r (C_in*T_r, N*Q_r) = pack(x, offsets d_h, d_w)      -- ``_pack.pack_cols``, step 1
+    Y_r    (C_out, N*Q_r)    = W_r (C_out, C_in*T_r) @ cols_r  -- one GEMM per phase
+    y[n, co, r_h::s_h, r_w::s_w] = Y_r + b                     -- ``_pack.unpack_rows``
+
+Every output element is written exactly once; the packed columns total C_in*kH*kW*N*H*W elements
+over all phases (the same count as the GEMM's reduction work divided by C_out).  Phases that no
+tap reaches (kernel smaller than the stride) are filled with the bias.
+
+grad_input  (gy -> x) is conv2d(gy, w): im2col + one GEMM (see conv2d.py).
+grad_weight gw[ci, co, kh, kw] = sum x[n,ci,h,w] * gy[n,co,h*s-p+kh, w*s-p+kw] -- the conv2d weight
+            gradient with the roles of input and output gradient exchanged: im2col of gy, one GEMM.
+
+Launch shape: Numba ``prange`` over (row, image) pairs for the packs and over (image, channel)
+planes for the unpacks; OpenBLAS threads each GEMM.  Batches are chunked so each phase's packed
+columns stay in cache.
+"""
+import numpy as np
+
+from ..shapes import conv_transpose2d_output_size
+from ._pack import fill_bias, pack_cols, unpack_rows
+
+_COLS_BUDGET = 1 << 20
+
+
+def _phase_taps(r, pad, stride, k):
+    """Kernel taps and input offsets of output phase r along one axis."""
+    k0 = (r + pad) % stride
+    taps = np.arange(k0, k, stride, dtype=np.int64)
+    offs = (r + pad - taps) // stride
+    return taps, offs
+
+
+def conv_transpose_core(x, w, b, stride, padding, out_hw):
+    """Transposed convolution of x with weight w (C_in, C_out, kH, kW) and output size out_hw.
+
+    A conv2d weight (C_out, C_in, kH, kW) is exactly the weight of its adjoint, so the conv2d input
+    gradient calls this with the conv weight unchanged."""
+    N, Ci, H, W = x.shape
+    _, Co, kH, kW = w.shape
+    sh, sw = stride
+    ph, pw = padding
+    OH, OW = out_hw
+    dtype = x.dtype
+    if b is None:
+        bias, has_bias = np.zeros(1, dtype=dtype), False
+    else:
+        bias, has_bias = np.ascontiguousarray(b, dtype=dtype), True
+    y = np.empty((N, Co, OH, OW), dtype=dtype)
+    for rh in range(sh):
+        Qh = (OH - rh + sh - 1) // sh if OH > rh else 0
+        khs, dh = _phase_taps(rh, ph, sh, kH)
+        for rw in range(sw):
+            Qw = (OW - rw + sw - 1) // sw if OW > rw else 0
+            if Qh == 0 or Qw == 0:
+                continue
+            kws, dw = _phase_taps(rw, pw, sw, kW)
+            if khs.size == 0 or kws.size == 0:
+                fill_bias(bias, has_bias, rh, rw, sh, sw, y)
+                continue
+            T = khs.size * kws.size
+            # W_r[co, (ci, th, tw)] = w[ci, co, khs[th], kws[tw]]
+            Wr = w[:, :, khs[:, None], kws[None, :]]            # (Ci, Co, Th, Tw)
+            Wr = np.ascontiguousarray(Wr.transpose(1, 0, 2, 3)).reshape(Co, Ci * T)
+            per_image = Ci * T * Qh * Qw
+            step = max(1, min(N, _COLS_BUDGET // max(per_image, 1)))
+            for n0 in range(0, N, step):
+                n1 = min(N, n0 + step)
+                cols = np.empty((Ci * T, (n1 - n0) * Qh * Qw), dtype=dtype)
+                pack_cols(x[n0:n1], dh, dw, 1, 1, Qh, Qw, cols)
+                Y = Wr @ cols
+                unpack_rows(Y, bias, has_bias, rh, rw, sh, sw, Qh, Qw, y[n0:n1])
+    return y
+
+
+def conv_transpose2d(x, w, b, stride, padding, output_padding):
+    N, Ci, H, W = x.shape
+    _, Co, kH, kW = w.shape
+    OH = conv_transpose2d_output_size(H, kH, stride[0], padding[0], output_padding[0])
+    OW = conv_transpose2d_output_size(W, kW, stride[1], padding[1], output_padding[1])
+    return conv_transpose_core(x, w, b, stride, padding, (OH, OW))
+
+
+def conv_transpose2d_grad_input(gy, w, stride, padding):
+    from .conv2d import conv2d
+    return conv2d(gy, w, None, stride, padding)
+
+
+def conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding):
+    from .conv2d import conv2d_grad_weight
+    return conv2d_grad_weight(gy, x, kernel_hw, stride, padding)

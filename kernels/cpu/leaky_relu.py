@@ -1,0 +1,38 @@
+"""Leaky ReLU forward and backward: one fused elementwise pass each.
+
+forward   y = x            where x >= 0, slope*x otherwise      (1 FLOP / element; read 1, write 1)
+backward  gx = gy          where x >= 0, slope*gy otherwise     (1 FLOP / element; read 2, write 1)
+(the contract: the gradient is `slope` where x < 0, else 1 -- so 1 at x == 0.)
+
+Pure memory traffic: 8 bytes per float32 element forward, 12 backward.  Launch shape: ``prange``
+over the flattened array -- Numba splits the index range into one contiguous block per thread,
+and LLVM vectorises the branch-free select (AVX2: 8 float32 lanes).
+"""
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True)
+def _fwd(x, slope, y):
+    for i in prange(x.size):
+        v = x[i]
+        y[i] = v * slope if v < 0 else v
+
+
+@njit(parallel=True, cache=True)
+def _bwd(gy, x, slope, gx):
+    for i in prange(x.size):
+        g = gy[i]
+        gx[i] = g * slope if x[i] < 0 else g
+
+
+def leaky_relu(x, negative_slope):
+    y = np.empty_like(x)
+    _fwd(x.reshape(-1), x.dtype.type(negative_slope), y.reshape(-1))
+    return y
+
+
+def leaky_relu_backward(gy, x, negative_slope):
+    gx = np.empty_like(x)
+    _bwd(gy.reshape(-1), x.reshape(-1), x.dtype.type(negative_slope), gx.reshape(-1))
+    return gx
