@@ -1,0 +1,60 @@
+"""The Dataset protocol every data source in tensorgan follows, and a plain in-memory dataset."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import DataError
+
+__all__ = ["Dataset", "ArrayDataset"]
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """What DataLoader and the trainer need: images held in memory as uint8 (N, C, H, W)."""
+
+    images: np.ndarray          # uint8, (N, C, H, W)
+    labels: np.ndarray | None   # int64, (N,), or None for unlabelled data
+    name: str
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]: ...
+
+    def __len__(self) -> int: ...
+
+
+class ArrayDataset:
+    """A Dataset over arrays already in memory (validated once, here)."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None,
+                 name: str = "arrays") -> None:
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise DataError(f"{name}: images must be uint8 of shape (N, C, H, W), got "
+                            f"{images.dtype} {images.shape}")
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
+                raise DataError(f"{name}: {images.shape[0]} images but labels of shape "
+                                f"{labels.shape}")
+            if not np.issubdtype(labels.dtype, np.integer):
+                raise DataError(f"{name}: labels must be integers, got {labels.dtype}")
+            labels = labels.astype(np.int64, copy=False)
+        self.images = images
+        self.labels = labels
+        self.name = name
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        c, h, w = self.images.shape[1:]
+        return (int(c), int(h), int(w))
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def __repr__(self) -> str:
+        labelled = "labelled" if self.labels is not None else "unlabelled"
+        return f"{type(self).__name__}(name={self.name!r}, n={len(self)}, " \
+               f"image_shape={self.image_shape}, {labelled})"

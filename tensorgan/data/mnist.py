@@ -1,0 +1,376 @@
+"""MNIST: locate, verify, load and download the IDX files.
+
+MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, and is distributed under the
+Creative Commons Attribution-Share Alike 3.0 license (CC BY-SA 3.0).
+See http://yann.lecun.com/exdb/mnist/.
+
+Where the files are looked for, in order (the first *configured* place is the only one searched):
+
+1. ``data_dir`` passed by the caller (``--data-dir`` on the command line);
+2. the environment variable ``TENSORGAN_DATA``;
+3. the cache, ``$TENSORGAN_CACHE/mnist`` (default ``~/.cache/tensorgan/mnist``), where
+   :func:`download_mnist` puts them.
+
+In each place the files may sit directly or in a ``mnist/`` sub-folder, raw
+(``train-images-idx3-ubyte``) or gzipped (``train-images-idx3-ubyte.gz``). The 10,000-image test set
+also ships inside the package, so ``load_mnist("test")`` works offline with nothing configured.
+Nothing is ever downloaded implicitly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from http.client import HTTPException
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from .dataset import ArrayDataset
+from .idx import read_idx
+
+__all__ = ["MnistDataset", "load_mnist", "load_bundled_mnist", "mnist_dataset", "download_mnist",
+           "locate_mnist", "default_cache_dir", "MNIST_FILES", "MNIST_GZ_SHA256",
+           "MNIST_RAW_SHA256", "MNIST_MIRRORS"]
+
+# (images, labels) file stems per split.
+MNIST_FILES: dict[str, tuple[str, str]] = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+# SHA-256 of the four .gz files of the developers' copy (../shared/datasets/mnist/SHA256SUMS).
+MNIST_GZ_SHA256: dict[str, str] = {
+    "train-images-idx3-ubyte.gz": "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971",
+    "train-labels-idx1-ubyte.gz": "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203",
+    "t10k-images-idx3-ubyte.gz": "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be",
+    "t10k-labels-idx1-ubyte.gz": "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b",
+}
+# SHA-256 of the decompressed IDX files. Different mirrors gzip the same data differently (the
+# developers' .gz files are not byte-identical to the mirrors'), so the content is what we check
+# whenever a file is not byte-identical to a known .gz.
+MNIST_RAW_SHA256: dict[str, str] = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+# A download bigger than this is not an MNIST file (the largest is about 9.9 MB gzipped).
+_MAX_DOWNLOAD_BYTES = 16 << 20
+MNIST_MIRRORS: tuple[str, ...] = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+NUM_CLASSES = 10
+_SUMS_FILE = "SHA256SUMS"
+
+
+class MnistDataset(ArrayDataset):
+    """MNIST images (uint8, N×1×28×28) and labels (int64, 0–9).
+
+    ``split`` is "train" or "test"; ``source`` is the folder the files came from, or "bundled".
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, split: str, source: str) -> None:
+        suffix = "-bundled" if source == "bundled" else ""
+        super().__init__(images, labels, name=f"mnist-{split}{suffix}")
+        self.split = split
+        self.source = source
+
+
+def default_cache_dir() -> Path:
+    """``$TENSORGAN_CACHE/mnist``, else ``$XDG_CACHE_HOME/tensorgan/mnist`` or ``~/.cache/...``."""
+    root = os.environ.get("TENSORGAN_CACHE")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = str(Path(xdg) / "tensorgan")
+    return Path(root).expanduser() / "mnist"
+
+
+# ----------------------------------------------------------------------------------- locating
+
+def locate_mnist(split: str, data_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The folder holding both files of ``split``, or None when no configured place is set and
+    the cache lacks them. A folder that was asked for explicitly (``data_dir`` or
+    ``TENSORGAN_DATA``) but lacks the files is a DataError, not a silent fallback."""
+    _check_split(split)
+    configured = _configured_dir(data_dir)
+    if configured is not None:
+        path, origin = configured
+        found = _find_in(path, split)
+        if found is None:
+            raise DataError(f"{path} (from {origin}): no MNIST {split} files there or in "
+                            f"{path / 'mnist'}; {_where_to_put(split)}")
+        return found
+    return _find_in(default_cache_dir(), split)
+
+
+def _configured_dir(data_dir: str | os.PathLike[str] | None) -> tuple[Path, str] | None:
+    if data_dir is not None:
+        return Path(data_dir).expanduser(), "data_dir"
+    env = os.environ.get("TENSORGAN_DATA")
+    if env:
+        return Path(env).expanduser(), "TENSORGAN_DATA"
+    return None
+
+
+def _find_in(base: Path, split: str) -> Path | None:
+    for folder in (base, base / "mnist"):
+        if all(_find_file(folder, stem) is not None for stem in MNIST_FILES[split]):
+            return folder
+    return None
+
+
+def _find_file(folder: Path, stem: str) -> Path | None:
+    # Some redistributions spell the names "train-images.idx3-ubyte"; accept those too.
+    for name in (stem, stem.replace("-idx", ".idx")):
+        for candidate in (folder / f"{name}.gz", folder / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _where_to_put(split: str) -> str:
+    names = " and ".join(f"{stem}[.gz]" for stem in MNIST_FILES[split])
+    return (f"put {names} in a folder and pass it as data_dir (--data-dir) or set TENSORGAN_DATA "
+            f"to it, or put them in {default_cache_dir()} (tensorgan.data.download_mnist() "
+            f"downloads them there)")
+
+
+def _check_split(split: str) -> None:
+    if split not in MNIST_FILES:
+        raise ConfigError(f"MNIST split must be 'train' or 'test', got {split!r}")
+
+
+# ----------------------------------------------------------------------------------- loading
+
+def load_mnist(split: str = "train", data_dir: str | os.PathLike[str] | None = None, *,
+               verify: bool = True) -> MnistDataset:
+    """Load an MNIST split as a Dataset of uint8 images (N, 1, 28, 28) and int64 labels (N,).
+
+    The test split falls back to the copy bundled with tensorgan when no folder is configured and
+    the cache lacks it; the training split does not (it raises DataError saying where to put it).
+    ``verify`` checks SHA-256 digests (from a SHA256SUMS file beside the data, else the known ones).
+    """
+    folder = locate_mnist(split, data_dir)
+    if folder is None:
+        if split == "test":
+            return load_bundled_mnist(verify=verify)
+        raise DataError(f"MNIST {split} set not found (no data_dir, TENSORGAN_DATA unset, and "
+                        f"not in {default_cache_dir()}); {_where_to_put(split)}")
+    images_path, labels_path = (_find_file(folder, stem) for stem in MNIST_FILES[split])
+    assert images_path is not None and labels_path is not None  # locate_mnist checked both
+    sums = _read_sums(folder / _SUMS_FILE) if verify else {}
+    images = _read_checked(images_path, sums, verify)
+    labels = _read_checked(labels_path, sums, verify)
+    return _assemble(images, labels, images_path, labels_path, split, str(folder))
+
+
+def load_bundled_mnist(*, verify: bool = True) -> MnistDataset:
+    """The 10,000-image MNIST test set shipped inside the package (works offline)."""
+    stems = MNIST_FILES["test"]
+    package = resources.files(__package__)
+    paths = []
+    for stem in stems:
+        resource = package / f"{stem}.gz"
+        if not resource.is_file():
+            raise DataError(f"{resource}: the bundled MNIST test set is missing from this "
+                            f"installation of tensorgan; reinstall it")
+        paths.append(resource)
+    # as_file gives a real path even when the package is installed zipped.
+    with resources.as_file(paths[0]) as images_path, resources.as_file(paths[1]) as labels_path:
+        images = _read_checked(images_path, {}, verify)
+        labels = _read_checked(labels_path, {}, verify)
+        return _assemble(images, labels, images_path, labels_path, "test", "bundled")
+
+
+def mnist_dataset(data_dir: str | os.PathLike[str] | None = None, *,
+                  notice: Callable[[str], None] | None = None) -> MnistDataset:
+    """The dataset the trainer uses: the full 60,000-image training set when it can be found,
+    else the bundled 10,000-image test set, announced with one line through ``notice``
+    (default: printed to stderr). Which one was used: ``.split`` ("train"/"test"), ``.source``.
+
+    A data_dir or TENSORGAN_DATA that lacks the files is an error, never a silent fallback.
+    """
+    folder = locate_mnist("train", data_dir)
+    if folder is not None:
+        return load_mnist("train", folder)
+    dataset = load_bundled_mnist()
+    message = (f"tensorgan: full MNIST training set not found in {default_cache_dir()}; using the "
+               f"bundled 10,000-image test set (set TENSORGAN_DATA or --data-dir for all 60,000)")
+    (notice or _print_stderr)(message)
+    return dataset
+
+
+def _print_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _assemble(images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path,
+              split: str, source: str) -> MnistDataset:
+    if images.ndim != 3:
+        raise DataError(f"{images_path}: MNIST images must have 3 dimensions (count, rows, "
+                        f"columns), this file has shape {images.shape}")
+    if labels.ndim != 1:
+        raise DataError(f"{labels_path}: MNIST labels must have 1 dimension (count), this file "
+                        f"has shape {labels.shape}")
+    if images.shape[0] != labels.shape[0]:
+        raise DataError(f"{images_path} holds {images.shape[0]} images but {labels_path} holds "
+                        f"{labels.shape[0]} labels; they must match")
+    if labels.size and int(labels.max()) >= NUM_CLASSES:
+        raise DataError(f"{labels_path}: labels must be 0-9, found {int(labels.max())}")
+    return MnistDataset(images[:, None, :, :], labels.astype(np.int64), split, source)
+
+
+# ----------------------------------------------------------------------------------- checksums
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from exc
+    return digest.hexdigest()
+
+
+def _read_checked(path: Path, sums: dict[str, str], verify: bool) -> np.ndarray:
+    """read_idx, plus (when ``verify``) the checksum checks described in the module docstring."""
+    if verify and path.name in sums:
+        _check_digest(path, _sha256(path), sums[path.name], f"{_SUMS_FILE} beside it")
+    array = read_idx(path)
+    if verify:
+        _check_known_content(path, array)
+    return array
+
+
+def _check_known_content(path: Path, array: np.ndarray, name: str | None = None) -> None:
+    """For files named like MNIST's: byte-identical to a known .gz (cheap), else the decompressed
+    content must match the known digest. Files with other names are not checked.
+    ``name`` is the file's real name when ``path`` is a temporary file."""
+    name = name or path.name
+    stem = name.removesuffix(".gz").replace(".idx", "-idx")
+    expected = MNIST_RAW_SHA256.get(stem)
+    if expected is None:
+        return
+    known_gz = MNIST_GZ_SHA256.get(f"{stem}.gz")
+    if name.endswith(".gz") and known_gz is not None and _sha256(path) == known_gz:
+        return
+    _check_digest(path, _content_sha256(array), expected, "the original MNIST data")
+
+
+def _content_sha256(array: np.ndarray) -> str:
+    """SHA-256 of the raw IDX file this array was read from (header rebuilt, then the data)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big")
+                                                      for d in array.shape)
+    digest = hashlib.sha256(header)
+    digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
+
+
+def _check_digest(path: Path, actual: str, expected: str, against: str) -> None:
+    if actual != expected.lower():
+        raise DataError(f"{path}: SHA-256 mismatch with {against}: expected {expected}, got "
+                        f"{actual}; the file is corrupt or not the original MNIST, delete it and "
+                        f"fetch it again (or load with verify=False)")
+
+
+def _read_sums(path: Path) -> dict[str, str]:
+    """Parse a ``sha256sum`` output file ("<hex>  <name>" or "<hex> *<name>"); {} if absent."""
+    if not path.is_file():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read checksum file ({exc})") from exc
+    sums = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        if len(parts) != 2 or len(parts[0]) != 64 or not _is_hex(parts[0]):
+            raise DataError(f"{path}: line {number} is not '<sha256>  <file name>': {line!r}")
+        sums[parts[1].lstrip("*").strip()] = parts[0].lower()
+    return sums
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+# ----------------------------------------------------------------------------------- download
+
+def download_mnist(dest: str | os.PathLike[str] | None = None, *,
+                   splits: Iterable[str] = ("train", "test"),
+                   mirrors: Sequence[str] = MNIST_MIRRORS, timeout: float = 30.0) -> Path:
+    """Download the MNIST .gz files into ``dest`` (default: the cache) and return that folder.
+
+    Each file is tried from each mirror in turn, checked against its known SHA-256 and only then
+    moved into place (temporary file + rename), so an interrupted download never leaves a partial
+    file under the real name. Files already present and valid are kept.
+    """
+    folder = Path(dest).expanduser() if dest is not None else default_cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{folder}: cannot create the download folder ({exc})") from exc
+    for split in splits:
+        _check_split(split)
+        for stem in MNIST_FILES[split]:
+            _download_file(folder, f"{stem}.gz", mirrors, timeout)
+    return folder
+
+
+def _download_file(folder: Path, name: str, mirrors: Sequence[str], timeout: float) -> None:
+    target = folder / name
+    if target.is_file() and _is_valid(target):
+        return
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + name
+        try:
+            _fetch_verified(url, target, timeout)
+            return
+        except (OSError, HTTPException, ValueError) as exc:  # URLError is an OSError
+            failures.append(f"{url}: {exc}")
+    raise DataError(f"could not download {name} ({'; '.join(failures) or 'no mirrors given'}). "
+                    f"Download it yourself and put it in {folder}, or put all four MNIST files "
+                    f"(raw or .gz) in a folder and pass it as data_dir (--data-dir) or set "
+                    f"TENSORGAN_DATA to it")
+
+
+def _is_valid(path: Path) -> bool:
+    try:
+        _check_known_content(path, read_idx(path))
+        return True
+    except DataError:
+        return False
+
+
+def _fetch_verified(url: str, target: Path, timeout: float) -> None:
+    """Download url to a temporary file beside target, check it, then rename it into place."""
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            received = 0
+            for block in iter(lambda: response.read(1 << 16), b""):
+                received += len(block)
+                if received > _MAX_DOWNLOAD_BYTES:
+                    raise DataError(f"{url}: more than {_MAX_DOWNLOAD_BYTES} bytes, not MNIST")
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        _check_known_content(temp, read_idx(temp), name=target.name)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
