@@ -1,0 +1,98 @@
+"""A Dataset of the PNG and JPEG images under a folder (recursively), loaded eagerly via Pillow."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..errors import ConfigError, DataError
+from .dataset import ArrayDataset
+
+__all__ = ["ImageFolder", "IMAGE_SUFFIXES"]
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
+
+
+class ImageFolder(ArrayDataset):
+    """Every PNG/JPEG under ``path`` as uint8 images of ``image_shape`` = (C, H, W).
+
+    C = 1 converts to grayscale, C = 3 to RGB (transparency is dropped). Images of another size
+    are center-cropped to the H:W aspect ratio and resized with Lanczos filtering, or, with
+    ``strict_size=True``, rejected. ``files`` lists the image paths in the order of ``images``
+    (sorted, so that a folder always loads the same way). Unlabelled: ``labels`` is None.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], image_shape: tuple[int, int, int] = (1, 28, 28),
+                 *, strict_size: bool = False) -> None:
+        channels, height, width = _check_shape(image_shape)
+        root = Path(path).expanduser()
+        self.files = _list_images(root)
+        images = np.empty((len(self.files), channels, height, width), dtype=np.uint8)
+        for i, file in enumerate(self.files):
+            images[i] = _load_image(file, channels, height, width, strict_size)
+        super().__init__(images, None, name=root.resolve().name or str(root))
+        self.root = root
+
+
+def _check_shape(image_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+    try:
+        channels, height, width = (int(v) for v in image_shape)
+        ok = tuple(image_shape) == (channels, height, width)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or channels not in (1, 3) or height < 1 or width < 1:
+        raise ConfigError(f"image_shape must be (C, H, W) with C 1 or 3 and H, W >= 1, "
+                          f"got {image_shape!r}")
+    return channels, height, width
+
+
+def _list_images(root: Path) -> list[Path]:
+    if not root.exists():
+        raise DataError(f"{root}: image folder not found")
+    if not root.is_dir():
+        raise DataError(f"{root}: not a folder")
+    # Hidden files are skipped: macOS leaves "._name.png" resource forks that are not images.
+    files = sorted(p for p in root.rglob("*")
+                   if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+                   and p.is_file())
+    if not files:
+        raise DataError(f"{root}: no PNG or JPEG images in this folder or its sub-folders")
+    return files
+
+
+def _load_image(file: Path, channels: int, height: int, width: int, strict_size: bool) -> np.ndarray:
+    """One image as uint8 (C, H, W)."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (rather than fails) for some odd files; we want one clear outcome.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                pixels = _to_mode(image, "L" if channels == 1 else "RGB")
+    # Pillow's decoders raise many exception types for damaged files (OSError, SyntaxError,
+    # ValueError, struct.error, DecompressionBombError, ...); all mean "this file is unreadable".
+    except Exception as exc:
+        raise DataError(f"{file}: cannot read image ({type(exc).__name__}: {exc})") from exc
+    if pixels.size != (width, height):
+        if strict_size:
+            raise DataError(f"{file}: image is {pixels.size[0]}x{pixels.size[1]} (WxH) but "
+                            f"image_shape asks for {width}x{height} (strict_size=True)")
+        pixels = ImageOps.fit(pixels, (width, height), method=Image.Resampling.LANCZOS)
+    array = np.asarray(pixels, dtype=np.uint8)
+    return array[None] if channels == 1 else array.transpose(2, 0, 1)
+
+
+def _to_mode(image: Image.Image, mode: str) -> Image.Image:
+    if image.mode.startswith("I"):
+        # 16/32-bit grayscale: Pillow's convert("L") clips instead of scaling, so scale here.
+        wide = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if image.mode.startswith("I;16") or wide.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(np.rint(wide * (255.0 / peak)), 0, 255).astype(np.uint8))
+    elif image.mode in ("P", "PA"):
+        image = image.convert("RGBA")  # palette transparency is only handled via RGBA
+    return image if image.mode == mode else image.convert(mode)

@@ -1,0 +1,183 @@
+"""DataLoader: shuffled mini-batches scaled to [-1, 1], with exact mid-epoch resume."""
+
+from __future__ import annotations
+
+import json
+import numbers
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..errors import CheckpointError, ConfigError
+from .dataset import Dataset
+
+__all__ = ["DataLoader", "to_unit_range"]
+
+Batch = tuple[np.ndarray, "np.ndarray | None"]
+_STATE_VERSION = 1
+
+
+def to_unit_range(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels to float32 in [-1, 1] (0 -> -1, 255 -> 1 exactly), matching a tanh output."""
+    return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+
+
+class DataLoader:
+    """Iterate a Dataset in mini-batches of ``(images, labels)``.
+
+    ``images`` is float32 (B, C, H, W) in [-1, 1]; ``labels`` is int64 (B,) or None.
+    Each epoch uses a fresh permutation drawn from a NumPy Generator (``generator``, or PCG64 seeded
+    with ``seed``). Iterating yields the *rest of the current epoch*; ``state_dict()`` taken between
+    batches and given to ``load_state_dict()`` of a new loader makes it yield exactly the batches
+    the original would have yielded next. One iteration at a time per loader.
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int = 64, shuffle: bool = True,
+                 drop_last: bool = True, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
+        self.dataset = dataset
+        self.batch_size = _check_batch_size(batch_size, len(dataset), drop_last)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.generator = _make_generator(seed, generator)
+        self.epoch = 0
+        self._position = 0                       # samples already yielded in the current epoch
+        self._order: np.ndarray | None = None    # the current epoch's order, None until drawn
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        if self._order is not None and self._position >= self._epoch_end():
+            self._next_epoch()  # a state saved right after an epoch's last batch
+        if self._order is None:
+            self._order = self._draw_order()
+        end = self._epoch_end()
+        while self._position < end:
+            indices = self._order[self._position:self._position + self.batch_size]
+            # Advance before yielding: a state_dict() taken while the consumer holds this batch
+            # must count it as consumed.
+            self._position += len(indices)
+            yield self._batch(indices)
+        self._next_epoch()
+
+    # ------------------------------------------------------------------ resume support
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-able scalars plus one int64 array; no pickle needed to store it."""
+        order = self._order if self._order is not None else np.empty(0, dtype=np.int64)
+        return {
+            "version": _STATE_VERSION,
+            "epoch": self.epoch,
+            "position": self._position,
+            "order": order.astype(np.int64, copy=True),
+            "order_drawn": self._order is not None,
+            "dataset_len": len(self.dataset),
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+            # The generator state *after* drawing the current order, as a JSON string.
+            "rng_state": json.dumps(self.generator.bit_generator.state, default=_json_default),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore from ``state_dict()`` output (values may come back as 0-d numpy arrays)."""
+        try:
+            version = int(state["version"])
+            epoch, position = int(state["epoch"]), int(state["position"])
+            order = np.asarray(state["order"], dtype=np.int64)
+            drawn, dataset_len = bool(state["order_drawn"]), int(state["dataset_len"])
+            rng_state = json.loads(str(state["rng_state"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"DataLoader state is incomplete or malformed ({exc!r})") from exc
+        if version != _STATE_VERSION:
+            raise CheckpointError(f"DataLoader state version {version} is not {_STATE_VERSION}")
+        self._check_compatible(state, dataset_len)
+        if drawn and (order.shape != (dataset_len,) or not 0 <= position <= dataset_len):
+            raise CheckpointError(f"DataLoader state has an order of shape {order.shape} and "
+                                  f"position {position} for a dataset of {dataset_len} items")
+        try:
+            self.generator.bit_generator.state = _restore_arrays(rng_state)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise CheckpointError(f"DataLoader state has a random generator state that does not "
+                                  f"fit this loader's {type(self.generator.bit_generator).__name__} "
+                                  f"({exc})") from exc
+        self.epoch = epoch
+        self._position = position if drawn else 0
+        self._order = order.copy() if drawn else None
+
+    def _check_compatible(self, state: dict[str, Any], dataset_len: int) -> None:
+        if dataset_len != len(self.dataset):
+            raise CheckpointError(f"DataLoader state is for a dataset of {dataset_len} items, "
+                                  f"this loader's has {len(self.dataset)}")
+        for key in ("batch_size", "shuffle", "drop_last"):
+            saved, mine = state.get(key), getattr(self, key)
+            if saved is not None and type(mine)(saved) != mine:
+                raise CheckpointError(f"DataLoader state has {key}={saved!r}, this loader "
+                                      f"{key}={mine!r}; resuming would not repeat the same batches")
+
+    # ------------------------------------------------------------------ internals
+
+    def _epoch_end(self) -> int:
+        n = len(self.dataset)
+        return n - n % self.batch_size if self.drop_last else n
+
+    def _draw_order(self) -> np.ndarray:
+        n = len(self.dataset)
+        return self.generator.permutation(n) if self.shuffle else np.arange(n, dtype=np.int64)
+
+    def _next_epoch(self) -> None:
+        self.epoch += 1
+        self._position = 0
+        self._order = None
+
+    def _batch(self, indices: np.ndarray) -> Batch:
+        images = to_unit_range(self.dataset.images[indices])
+        labels = self.dataset.labels
+        return images, (None if labels is None else labels[indices])
+
+
+def _check_batch_size(batch_size: int, n: int, drop_last: bool) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    if n == 0:
+        raise ConfigError("the dataset is empty: there is nothing to load")
+    if drop_last and batch_size > n:
+        raise ConfigError(f"batch_size {batch_size} is larger than the dataset ({n} items) and "
+                          f"drop_last=True would leave no batch at all; use a smaller batch_size "
+                          f"or drop_last=False")
+    return int(batch_size)
+
+
+def _make_generator(seed: int | None, generator: np.random.Generator | None) -> np.random.Generator:
+    if generator is not None:
+        if seed is not None:
+            raise ConfigError("give either seed or generator to DataLoader, not both")
+        if not isinstance(generator, np.random.Generator):
+            raise ConfigError(f"generator must be a numpy.random.Generator, got "
+                              f"{type(generator).__name__}")
+        return generator
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                             or seed < 0):
+        raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
+    return np.random.Generator(np.random.PCG64(None if seed is None else int(seed)))
+
+
+def _json_default(value: Any) -> Any:
+    # MT19937 and friends keep numpy arrays in their state; PCG64's is plain ints.
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, np.integer):
+        return int(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a DataLoader state")
+
+
+def _restore_arrays(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.asarray(value["__ndarray__"], dtype=value["dtype"])
+        return {key: _restore_arrays(item) for key, item in value.items()}
+    return value
