@@ -423,7 +423,7 @@ def _to_array(data: Any, dtype: Any, device: Device):
         raise DeviceError("a GPU array was given for a CPU tensor: copy it to the host first (.get())")
     if dtype is None:
         src = getattr(data, "dtype", None)
-        dtype = src if src in FLOAT_DTYPES else float32
+        dtype = src if src is not None and src in FLOAT_DTYPES else float32
     dtype = _check_dtype(dtype)
     return xp.asarray(data, dtype=dtype)
 
