@@ -1,0 +1,183 @@
+"""The kernel-backed ops of tensorgan.functional through the engine: gradients against central
+differences in float64 (on the device's real kernels), argument checks, and the CUDA device (the
+simulator, or a real GPU) against the CPU device."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+import tensorgan as tg
+from tensorgan import functional as F
+from tensorgan.kernels.shapes import conv2d_output_size, conv_transpose2d_output_size
+
+SETTINGS = settings(max_examples=15, deadline=None)
+
+
+def t64(array, requires_grad=True, device="cpu"):
+    return tg.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad, device=device)
+
+
+@st.composite
+def conv_config(draw, transpose=False):
+    n, cin, cout = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    oph, opw = (draw(st.integers(0, sh - 1)), draw(st.integers(0, sw - 1))) if transpose else (0, 0)
+    if transpose:
+        assume(conv_transpose2d_output_size(h, kh, sh, ph, oph) > 0)
+        assume(conv_transpose2d_output_size(w, kw, sw, pw, opw) > 0)
+    else:
+        assume(h + 2 * ph >= kh and w + 2 * pw >= kw)
+    bias = draw(st.booleans())
+    return dict(n=n, cin=cin, cout=cout, k=(kh, kw), s=(sh, sw), p=(ph, pw), hw=(h, w), op=(oph, opw), bias=bias)
+
+
+@SETTINGS
+@given(cfg=conv_config(), seed=st.integers(0, 2**16))
+def test_conv2d_gradients(cfg, seed):
+    rng = np.random.default_rng(seed)
+    x = t64(rng.standard_normal((cfg["n"], cfg["cin"]) + cfg["hw"]))
+    w = t64(rng.standard_normal((cfg["cout"], cfg["cin"]) + cfg["k"]))
+    b = t64(rng.standard_normal(cfg["cout"])) if cfg["bias"] else None
+    y = F.conv2d(x, w, b, cfg["s"], cfg["p"])
+    oh = conv2d_output_size(cfg["hw"][0], cfg["k"][0], cfg["s"][0], cfg["p"][0])
+    ow = conv2d_output_size(cfg["hw"][1], cfg["k"][1], cfg["s"][1], cfg["p"][1])
+    assert y.shape == (cfg["n"], cfg["cout"], oh, ow)
+    inputs = [x, w] + ([b] if b is not None else [])
+    assert tg.gradcheck(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, cfg["s"], cfg["p"]), inputs)
+
+
+@SETTINGS
+@given(cfg=conv_config(transpose=True), seed=st.integers(0, 2**16))
+def test_conv_transpose2d_gradients(cfg, seed):
+    rng = np.random.default_rng(seed)
+    x = t64(rng.standard_normal((cfg["n"], cfg["cin"]) + cfg["hw"]))
+    w = t64(rng.standard_normal((cfg["cin"], cfg["cout"]) + cfg["k"]))
+    b = t64(rng.standard_normal(cfg["cout"])) if cfg["bias"] else None
+    fn = lambda x, w, *b: F.conv_transpose2d(x, w, b[0] if b else None, cfg["s"], cfg["p"], cfg["op"])
+    y = fn(x, w, *([b] if b is not None else []))
+    want_h = conv_transpose2d_output_size(cfg["hw"][0], cfg["k"][0], cfg["s"][0], cfg["p"][0], cfg["op"][0])
+    assert y.shape[2] == want_h
+    assert tg.gradcheck(fn, [x, w] + ([b] if b is not None else []))
+
+
+@SETTINGS
+@given(four_d=st.booleans(), affine=st.booleans(), seed=st.integers(0, 2**16),
+       momentum=st.floats(0.0, 1.0), eps=st.sampled_from([1e-5, 1e-3, 0.1]))
+def test_batch_norm_training_gradients_and_running_stats(four_d, affine, seed, momentum, eps):
+    rng = np.random.default_rng(seed)
+    shape = (3, 2, 2, 3) if four_d else (4, 3)
+    c = shape[1]
+    x = t64(rng.standard_normal(shape) * 2 + 1)
+    w, b = (t64(rng.standard_normal(c)), t64(rng.standard_normal(c))) if affine else (None, None)
+    rm, rv = t64(np.zeros(c), False), t64(np.ones(c), False)
+    y = F.batch_norm(x, rm, rv, w, b, training=True, momentum=momentum, eps=eps)
+    axes = (0, 2, 3) if four_d else (0,)
+    xa = x.numpy()
+    mean, var = xa.mean(axis=axes), xa.var(axis=axes)
+    bshape = (1, c, 1, 1) if four_d else (1, c)
+    want = (xa - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + eps)
+    if affine:
+        want = want * w.numpy().reshape(bshape) + b.numpy().reshape(bshape)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-10, atol=1e-12)
+    m = xa.size // c
+    np.testing.assert_allclose(rm.numpy(), momentum * mean, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(rv.numpy(), (1 - momentum) + momentum * var * m / (m - 1), rtol=1e-10)
+    inputs = [x] + ([w, b] if affine else [])
+    fn = lambda x, *wb: F.batch_norm(x, None, None, *(wb or (None, None)), training=True, eps=eps)
+    assert tg.gradcheck(fn, inputs)
+
+
+def test_batch_norm_eval_uses_running_stats_and_is_differentiable():
+    rng = np.random.default_rng(0)
+    x, w, b = t64(rng.standard_normal((2, 3, 2, 2))), t64(rng.standard_normal(3)), t64(rng.standard_normal(3))
+    rm, rv = t64([0.5, -1.0, 2.0], False), t64([1.5, 0.5, 2.0], False)
+    y = F.batch_norm(x, rm, rv, w, b, training=False, eps=1e-5)
+    want = ((x.numpy() - rm.numpy()[None, :, None, None]) / np.sqrt(rv.numpy()[None, :, None, None] + 1e-5)
+            * w.numpy()[None, :, None, None] + b.numpy()[None, :, None, None])
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12)
+    np.testing.assert_array_equal(rm.numpy(), [0.5, -1.0, 2.0])  # eval leaves the stats alone
+    assert tg.gradcheck(lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training=False), [x, w, b])
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), slope=st.floats(0.0, 0.5))
+def test_leaky_relu_gradient(seed, slope):
+    a = np.random.default_rng(seed).standard_normal((2, 3, 4))
+    a = np.where(np.abs(a) < 1e-3, 0.5, a)  # away from the kink
+    x = t64(a)
+    np.testing.assert_allclose(F.leaky_relu(x, slope).numpy(), np.where(a > 0, a, slope * a))
+    assert tg.gradcheck(lambda t: F.leaky_relu(t, slope), [x])
+
+
+# ------------------------------------------------------------------------------------------------
+# Argument checks
+# ------------------------------------------------------------------------------------------------
+def test_conv_argument_errors_name_the_problem():
+    x = tg.ones(1, 3, 5, 5)
+    with pytest.raises(tg.ShapeError, match=r"input has 3 channels but weight \(4, 2, 3, 3\) expects 2"):
+        F.conv2d(x, tg.ones(4, 2, 3, 3))
+    with pytest.raises(tg.ShapeError, match=r"kernel \(7, 7\) is larger than the padded input 5"):
+        F.conv2d(x, tg.ones(4, 3, 7, 7))
+    with pytest.raises(tg.ShapeError, match=r"input must be \(N, C, H, W\), got shape \(3, 5, 5\)"):
+        F.conv2d(tg.ones(3, 5, 5), tg.ones(4, 3, 3, 3))
+    with pytest.raises(tg.ConfigError, match="stride must be >= 1"):
+        F.conv2d(x, tg.ones(4, 3, 3, 3), stride=0)
+    with pytest.raises(tg.ConfigError, match="padding must be >= 0"):
+        F.conv2d(x, tg.ones(4, 3, 3, 3), padding=-1)
+    with pytest.raises(tg.ShapeError, match=r"bias must have shape \(4,\)"):
+        F.conv2d(x, tg.ones(4, 3, 3, 3), tg.ones(3))
+    with pytest.raises(tg.ConfigError, match="output_padding .* must be smaller than stride"):
+        F.conv_transpose2d(x, tg.ones(3, 2, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(tg.ShapeError, match="input has 3 channels but weight"):
+        F.conv_transpose2d(x, tg.ones(2, 3, 3, 3))
+    with pytest.raises(tg.ShapeError, match="output size"):
+        F.conv_transpose2d(tg.ones(1, 3, 1, 1), tg.ones(3, 2, 1, 1), padding=2)
+
+
+def test_batch_norm_argument_errors():
+    with pytest.raises(tg.ShapeError, match=r"running_mean must have shape \(3,\)"):
+        F.batch_norm(tg.ones(4, 3), tg.zeros(2), tg.ones(2), training=True)
+    with pytest.raises(tg.ShapeError, match="more than 1 value per channel"):
+        F.batch_norm(tg.ones(1, 3), None, None, training=True)
+    with pytest.raises(tg.ShapeError, match=r"\(N, C\) or \(N, C, H, W\)"):
+        F.batch_norm(tg.ones(2, 3, 4), None, None, training=True)
+    with pytest.raises(tg.DTypeError, match="float32 and float64"):
+        F.batch_norm(tg.ones(4, 3), None, None, tg.ones(3, dtype="float64"), training=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# The CUDA device (simulator on GPU-less machines) computes what the CPU device computes
+# ------------------------------------------------------------------------------------------------
+needs_cuda = pytest.mark.skipif(not tg.cuda_status()[0], reason="no CUDA device and no simulator in this process")
+
+
+@needs_cuda
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d", "batch_norm", "leaky_relu"])
+def test_cuda_device_matches_cpu_device(op):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    args = {
+        "conv2d": (rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)),
+        "conv_transpose2d": (rng.standard_normal((3, 2, 4, 4)), rng.standard_normal(2)),
+        "batch_norm": (rng.standard_normal(3), rng.standard_normal(3)),
+        "leaky_relu": (),
+    }[op]
+    results = {}
+    for device in ("cpu", "cuda"):
+        xt = tg.tensor(x, requires_grad=True, device=device)
+        params = [tg.tensor(a, requires_grad=True, device=device) for a in args]
+        if op == "conv2d":
+            y = F.conv2d(xt, *params, stride=2, padding=1)
+        elif op == "conv_transpose2d":
+            y = F.conv_transpose2d(xt, *params, stride=2, padding=1)
+        elif op == "batch_norm":
+            y = F.batch_norm(xt, None, None, *params, training=True)
+        else:
+            y = F.leaky_relu(xt, 0.2)
+        gy = np.random.default_rng(2).standard_normal(y.shape).astype(np.float32)
+        y.backward(gy)
+        results[device] = [y.numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in params]
+    for got, want in zip(results["cuda"], results["cpu"]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(want).max()))
