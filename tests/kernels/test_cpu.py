@@ -1,0 +1,241 @@
+"""The fast CPU kernels (tensorgan.kernels.cpu) agree with the NumPy reference (the specification).
+
+Every kernel, forward and every backward output (running statistics included), on
+hypothesis-drawn configurations: batch 1-3, channels 1-5, sizes 1-9, non-square kernels 1-5,
+strides 1-3, padding 0-2, every valid output_padding, bias / weight None, BN train / eval on
+(N, C) and (N, C, H, W).
+
+* float64: the CPU kernels must match the float64 reference to rtol 1e-10.
+* float32: the CPU kernel's float32 result must match the *float64* reference on the same
+  (float32-representable) inputs to rtol 1e-4, with the absolute tolerance scaled by the
+  magnitude of the result -- i.e. float32 kernels are judged against the exact answer, not
+  against another float32 computation's rounding.
+
+The batch-chunking paths of the convolutions (taken for big batches) are forced on small shapes by
+shrinking the chunk budget.  Whole-file cost on a cold Numba cache: about 30 s (mostly JIT).
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from tensorgan.kernels import KERNEL_API
+from tensorgan.kernels import cpu
+from tensorgan.kernels import reference as ref
+from tensorgan.kernels.shapes import conv2d_output_size, conv_transpose2d_output_size
+
+# The submodules (the package re-exports functions of the same names).
+cpu_conv2d_mod = importlib.import_module("tensorgan.kernels.cpu.conv2d")
+cpu_convt_mod = importlib.import_module("tensorgan.kernels.cpu.conv_transpose2d")
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+DTYPES = st.sampled_from([np.float32, np.float64])
+RTOL = {np.float32: 1e-4, np.float64: 1e-10}
+
+
+def assert_close(actual, expected, dtype, what):
+    """|actual - expected| <= rtol * (|expected| + max|expected| + 1e-3)."""
+    actual = np.asarray(actual)
+    assert actual.dtype == np.dtype(dtype), f"{what}: dtype {actual.dtype} != {np.dtype(dtype)}"
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    rtol = RTOL[dtype]
+    scale = float(np.abs(expected).max(initial=0.0)) + 1e-3
+    np.testing.assert_allclose(actual.astype(np.float64), expected, rtol=rtol, atol=rtol * scale,
+                               err_msg=what)
+
+
+def randn(rng, shape, dtype, scale=1.0, offset=0.0):
+    """Float32-representable values, returned in dtype and float64 (the exact inputs)."""
+    a = (rng.standard_normal(shape) * scale + offset).astype(dtype)
+    return a, a.astype(np.float64)
+
+
+class SmallChunks:
+    """Force the convolutions' batch chunking (one image per chunk) within a `with` block."""
+
+    def __init__(self, on):
+        self.on = on
+
+    def __enter__(self):
+        self.saved = (cpu_conv2d_mod._COLS_BUDGET, cpu_convt_mod._COLS_BUDGET)
+        if self.on:
+            cpu_conv2d_mod._COLS_BUDGET = cpu_convt_mod._COLS_BUDGET = 1
+
+    def __exit__(self, *exc):
+        cpu_conv2d_mod._COLS_BUDGET, cpu_convt_mod._COLS_BUDGET = self.saved
+
+
+def test_api_complete():
+    for name in KERNEL_API:
+        assert callable(getattr(cpu, name)), name
+
+
+@st.composite
+def conv_config(draw, transposed):
+    c = dict(
+        n=draw(st.integers(1, 3)), cin=draw(st.integers(1, 5)), cout=draw(st.integers(1, 5)),
+        h=draw(st.integers(1, 9)), w=draw(st.integers(1, 9)),
+        kh=draw(st.integers(1, 5)), kw=draw(st.integers(1, 5)),
+        sh=draw(st.integers(1, 3)), sw=draw(st.integers(1, 3)),
+        ph=draw(st.integers(0, 2)), pw=draw(st.integers(0, 2)),
+        bias=draw(st.booleans()), dtype=draw(DTYPES), seed=draw(st.integers(0, 2**31 - 1)),
+        chunks=draw(st.booleans()),
+    )
+    if transposed:
+        c["oph"] = draw(st.integers(0, c["sh"] - 1))
+        c["opw"] = draw(st.integers(0, c["sw"] - 1))
+        oh = conv_transpose2d_output_size(c["h"], c["kh"], c["sh"], c["ph"], c["oph"])
+        ow = conv_transpose2d_output_size(c["w"], c["kw"], c["sw"], c["pw"], c["opw"])
+    else:
+        oh = conv2d_output_size(c["h"], c["kh"], c["sh"], c["ph"])
+        ow = conv2d_output_size(c["w"], c["kw"], c["sw"], c["pw"])
+    assume(oh >= 1 and ow >= 1)
+    c["out_hw"] = (oh, ow)
+    return c
+
+
+@SETTINGS
+@given(conv_config(transposed=False))
+def test_conv2d_matches_reference(c):
+    dt, rng = c["dtype"], np.random.default_rng(c["seed"])
+    stride, padding = (c["sh"], c["sw"]), (c["ph"], c["pw"])
+    x, x64 = randn(rng, (c["n"], c["cin"], c["h"], c["w"]), dt)
+    w, w64 = randn(rng, (c["cout"], c["cin"], c["kh"], c["kw"]), dt)
+    b, b64 = randn(rng, (c["cout"],), dt) if c["bias"] else (None, None)
+    gy, gy64 = randn(rng, (c["n"], c["cout"]) + c["out_hw"], dt)
+    with SmallChunks(c["chunks"]):
+        assert_close(cpu.conv2d(x, w, b, stride, padding),
+                     ref.conv2d(x64, w64, b64, stride, padding), dt, "conv2d")
+        assert_close(cpu.conv2d_grad_input(gy, w, (c["h"], c["w"]), stride, padding),
+                     ref.conv2d_grad_input(gy64, w64, (c["h"], c["w"]), stride, padding), dt,
+                     "conv2d_grad_input")
+        assert_close(cpu.conv2d_grad_weight(x, gy, (c["kh"], c["kw"]), stride, padding),
+                     ref.conv2d_grad_weight(x64, gy64, (c["kh"], c["kw"]), stride, padding), dt,
+                     "conv2d_grad_weight")
+        assert_close(cpu.conv2d_grad_bias(gy), ref.conv2d_grad_bias(gy64), dt, "conv2d_grad_bias")
+
+
+@SETTINGS
+@given(conv_config(transposed=True))
+def test_conv_transpose2d_matches_reference(c):
+    dt, rng = c["dtype"], np.random.default_rng(c["seed"])
+    stride, padding, outpad = (c["sh"], c["sw"]), (c["ph"], c["pw"]), (c["oph"], c["opw"])
+    x, x64 = randn(rng, (c["n"], c["cin"], c["h"], c["w"]), dt)
+    w, w64 = randn(rng, (c["cin"], c["cout"], c["kh"], c["kw"]), dt)
+    b, b64 = randn(rng, (c["cout"],), dt) if c["bias"] else (None, None)
+    gy, gy64 = randn(rng, (c["n"], c["cout"]) + c["out_hw"], dt)
+    with SmallChunks(c["chunks"]):
+        assert_close(cpu.conv_transpose2d(x, w, b, stride, padding, outpad),
+                     ref.conv_transpose2d(x64, w64, b64, stride, padding, outpad), dt,
+                     "conv_transpose2d")
+        assert_close(cpu.conv_transpose2d_grad_input(gy, w, stride, padding),
+                     ref.conv_transpose2d_grad_input(gy64, w64, stride, padding), dt,
+                     "conv_transpose2d_grad_input")
+        assert_close(cpu.conv_transpose2d_grad_weight(x, gy, (c["kh"], c["kw"]), stride, padding),
+                     ref.conv_transpose2d_grad_weight(x64, gy64, (c["kh"], c["kw"]), stride, padding),
+                     dt, "conv_transpose2d_grad_weight")
+
+
+@SETTINGS
+@given(n=st.integers(1, 3), ch=st.integers(1, 5), spatial=st.one_of(st.none(), st.tuples(
+           st.integers(1, 9), st.integers(1, 9))),
+       training=st.booleans(), affine=st.booleans(), running=st.booleans(),
+       momentum=st.sampled_from([0.0, 0.1, 0.5, 1.0]), eps=st.sampled_from([1e-5, 1e-3, 0.1]),
+       offset=st.sampled_from([0.0, 3.0, -20.0]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1))
+def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running, momentum, eps,
+                                      offset, dtype, seed):
+    rng = np.random.default_rng(seed)
+    shape = (n, ch) if spatial is None else (n, ch) + spatial
+    if training:
+        m = n * (1 if spatial is None else spatial[0] * spatial[1])
+        assume(m > 1)                      # PyTorch refuses to train on one value per channel
+    else:
+        running = True                     # eval normalises with the running statistics
+    x, x64 = randn(rng, shape, dtype, scale=2.0, offset=offset)
+    weight, weight64 = randn(rng, (ch,), dtype) if affine else (None, None)
+    bias, bias64 = randn(rng, (ch,), dtype) if affine else (None, None)
+    if running:
+        rm = rng.standard_normal(ch).astype(dtype)
+        rv = (rng.random(ch) + 0.5).astype(dtype)
+        rm64, rv64 = rm.astype(np.float64), rv.astype(np.float64)
+    else:
+        rm = rv = rm64 = rv64 = None
+    y, mean, invstd = cpu.batch_norm(x, rm, rv, weight, bias, training, momentum, eps)
+    ry, rmean, rinvstd = ref.batch_norm(x64, rm64, rv64, weight64, bias64, training, momentum, eps)
+    assert_close(y, ry, dtype, "y")
+    assert_close(mean, rmean, dtype, "mean")
+    assert_close(invstd, rinvstd, dtype, "invstd")
+    if running:
+        assert_close(rm, rm64, dtype, "running_mean")
+        assert_close(rv, rv64, dtype, "running_var")
+
+    gy, gy64 = randn(rng, shape, dtype)
+    # Both backward passes get the same (float32-representable) statistics.
+    mean_in, invstd_in = rmean.astype(dtype), rinvstd.astype(dtype)
+    gx, gw, gb = cpu.batch_norm_backward(gy, x, weight, mean_in, invstd_in, training)
+    rgx, rgw, rgb = ref.batch_norm_backward(gy64, x64, weight64, mean_in.astype(np.float64),
+                                            invstd_in.astype(np.float64), training)
+    assert_close(gx, rgx, dtype, "gx")
+    assert_close(gw, rgw, dtype, "gweight")
+    assert_close(gb, rgb, dtype, "gbias")
+
+
+@SETTINGS
+@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=4).map(tuple),
+       slope=st.sampled_from([0.0, 0.01, 0.2, 1.5]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1))
+def test_leaky_relu_matches_reference(shape, slope, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x, x64 = randn(rng, shape, dtype)
+    x.reshape(-1)[::3] = 0.0               # the kink: gradient 1 there
+    x64 = x.astype(np.float64)
+    gy, gy64 = randn(rng, shape, dtype)
+    assert_close(cpu.leaky_relu(x, slope), ref.leaky_relu(x64, slope), dtype, "leaky_relu")
+    assert_close(cpu.leaky_relu_backward(gy, x, slope), ref.leaky_relu_backward(gy64, x64, slope),
+                 dtype, "leaky_relu_backward")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dcgan_shapes_match_reference(dtype):
+    """The exact layer shapes of the DCGAN (batch 4), through the chunked fast paths."""
+    rng = np.random.default_rng(0)
+    cases = [  # (transposed, cin, cout, hw, k, s, p)
+        (True, 32, 16, 7, 4, 2, 1), (True, 16, 8, 14, 4, 2, 1), (False, 8, 1, 28, 3, 1, 1),
+        (False, 1, 8, 28, 4, 2, 1), (False, 8, 16, 14, 4, 2, 1),
+    ]
+    for transposed, cin, cout, hw, k, s, p in cases:
+        x, x64 = randn(rng, (4, cin, hw, hw), dtype)
+        if transposed:
+            w, w64 = randn(rng, (cin, cout, k, k), dtype)
+            y = cpu.conv_transpose2d(x, w, None, (s, s), (p, p), (0, 0))
+            assert_close(y, ref.conv_transpose2d(x64, w64, None, (s, s), (p, p), (0, 0)), dtype, "convT")
+            gy, gy64 = randn(rng, y.shape, dtype)
+            assert_close(cpu.conv_transpose2d_grad_input(gy, w, (s, s), (p, p)),
+                         ref.conv_transpose2d_grad_input(gy64, w64, (s, s), (p, p)), dtype, "convT gi")
+            assert_close(cpu.conv_transpose2d_grad_weight(x, gy, (k, k), (s, s), (p, p)),
+                         ref.conv_transpose2d_grad_weight(x64, gy64, (k, k), (s, s), (p, p)),
+                         dtype, "convT gw")
+        else:
+            w, w64 = randn(rng, (cout, cin, k, k), dtype)
+            y = cpu.conv2d(x, w, None, (s, s), (p, p))
+            assert_close(y, ref.conv2d(x64, w64, None, (s, s), (p, p)), dtype, "conv")
+            gy, gy64 = randn(rng, y.shape, dtype)
+            assert_close(cpu.conv2d_grad_input(gy, w, (hw, hw), (s, s), (p, p)),
+                         ref.conv2d_grad_input(gy64, w64, (hw, hw), (s, s), (p, p)), dtype, "conv gi")
+            assert_close(cpu.conv2d_grad_weight(x, gy, (k, k), (s, s), (p, p)),
+                         ref.conv2d_grad_weight(x64, gy64, (k, k), (s, s), (p, p)), dtype, "conv gw")
+    for shape in [(4, 12544 // 16), (4, 16, 14, 14)]:
+        x, x64 = randn(rng, shape, dtype, offset=1.0)
+        y, mean, invstd = cpu.batch_norm(x, None, None, None, None, True, 0.1, 1e-5)
+        ry, rmean, rinvstd = ref.batch_norm(x64, None, None, None, None, True, 0.1, 1e-5)
+        assert_close(y, ry, dtype, "bn y")
+        gy, gy64 = randn(rng, shape, dtype)
+        for a, e in zip(cpu.batch_norm_backward(gy, x, None, rmean.astype(dtype), rinvstd.astype(dtype), True),
+                        ref.batch_norm_backward(gy64, x64, None, rmean.astype(dtype).astype(np.float64),
+                                                rinvstd.astype(dtype).astype(np.float64), True)):
+            assert_close(a, e, dtype, "bn backward")
