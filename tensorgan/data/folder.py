@@ -82,9 +82,25 @@ def _load_image(file: Path, channels: int, height: int, width: int, strict_size:
         if strict_size:
             raise DataError(f"{file}: image is {pixels.size[0]}x{pixels.size[1]} (WxH) but "
                             f"image_shape asks for {width}x{height} (strict_size=True)")
-        pixels = ImageOps.fit(pixels, (width, height), method=Image.Resampling.LANCZOS)
+        pixels = _center_crop_resize(pixels, width, height)
     array = np.asarray(pixels, dtype=np.uint8)
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
+
+
+def _center_crop_resize(image: Image.Image, width: int, height: int) -> Image.Image:
+    """Crop the largest centred box with the target aspect ratio, then resize it.
+
+    Cropping first (rather than ImageOps.fit's resize-with-box) keeps pixels outside the box from
+    bleeding in through the Lanczos filter's support.
+    """
+    w, h = image.size
+    if w * height > h * width:   # too wide: keep the full height
+        crop_w, crop_h = max(1, round(h * width / height)), h
+    else:                        # too tall (or exact): keep the full width
+        crop_w, crop_h = w, max(1, round(w * height / width))
+    left, top = (w - crop_w) // 2, (h - crop_h) // 2
+    image = image.crop((left, top, left + crop_w, top + crop_h))
+    return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def _to_mode(image: Image.Image, mode: str) -> Image.Image:
