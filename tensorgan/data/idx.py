@@ -37,8 +37,12 @@ _GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, OSError)
 
 def is_gzip(path: str | os.PathLike[str]) -> bool:
     """True when the file starts with the gzip magic bytes (whatever its name)."""
-    with _open_raw(Path(path)) as f:
-        return f.read(2) == GZIP_MAGIC
+    path = Path(path)
+    with _open_raw(path) as f:
+        try:
+            return f.read(2) == GZIP_MAGIC
+        except OSError as exc:
+            raise DataError(f"{path}: read error ({exc})") from exc
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -48,9 +52,10 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     Raises DataError naming the file for anything that is not exactly a valid IDX file.
     """
     path = Path(path)
+    compressed = False
     with _open_raw(path) as raw:
-        compressed = raw.read(2) == GZIP_MAGIC
         try:
+            compressed = raw.read(2) == GZIP_MAGIC
             file_size = os.fstat(raw.fileno()).st_size
             raw.seek(0)
             if not compressed:
