@@ -279,3 +279,203 @@ def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "m
         raise ShapeError(f"binary_cross_entropy_with_logits: target shape {target.shape} != logits "
                          f"shape {logits.shape}")
     return BCEWithLogits.apply(logits, target, reduction)
+
+
+# ---------------------------------------------------------------------------------------------
+# Softmax family and cross-entropy (classification; the metrics' classifier trains with these)
+# ---------------------------------------------------------------------------------------------
+def _check_dim(op: str, x: Tensor, dim: int) -> int:
+    _check_rank(op, "input", x, range(1, 33), "at least 1-D")
+    if not isinstance(dim, int) or not -x.ndim <= dim < x.ndim:
+        raise ShapeError(f"{op}: dim {dim!r} is out of range for input of shape {x.shape}")
+    return dim % x.ndim
+
+
+class LogSoftmax(Function):
+    """x - logsumexp(x) along ``dim``, shifted by the max so exp never overflows."""
+
+    def forward(self, x, dim):
+        xp = self.xp
+        shifted = x - x.max(axis=dim, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.out, self.dim = out, dim
+        return out
+
+    def backward(self, g):
+        # d/dx: g - softmax * sum(g)
+        return g - self.xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True), None
+
+
+class Softmax(Function):
+    def forward(self, x, dim):
+        xp = self.xp
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        out = e / e.sum(axis=dim, keepdims=True)
+        self.out, self.dim = out, dim
+        return out
+
+    def backward(self, g):
+        s = self.out
+        return s * (g - (g * s).sum(axis=self.dim, keepdims=True)), None
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably (never ``log`` of an underflowed 0)."""
+    return LogSoftmax.apply(x, _check_dim("log_softmax", x, dim))
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted)."""
+    return Softmax.apply(x, _check_dim("softmax", x, dim))
+
+
+class CrossEntropy(Function):
+    """Fused log-softmax + negative log-likelihood over ``(N, C)`` logits and integer targets.
+
+    loss_i = logsumexp(x_i) - x_i[t_i]; d loss_i / d x_i = softmax(x_i) - onehot(t_i)."""
+
+    def forward(self, x, target, reduction):
+        xp = self.xp
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = xp.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        rows = xp.arange(x.shape[0])
+        loss = xp.log(total[:, 0]) - shifted[rows, target]
+        self.prob, self.target, self.reduction, self.rows = e / total, target, reduction, rows
+        if reduction == "mean":
+            return loss.mean() if x.shape[0] else loss.sum()
+        return loss.sum() if reduction == "sum" else loss
+
+    def backward(self, g):
+        grad = self.prob.copy()
+        grad[self.rows, self.target] -= 1
+        if self.reduction == "none":
+            grad *= g[:, None]
+        else:
+            scale = g / grad.dtype.type(max(grad.shape[0], 1)) if self.reduction == "mean" else g
+            grad *= scale
+        return grad, None, None
+
+
+def _integer_targets(op: str, target, n: int, classes: int, xp):
+    """Class indices as an int64 array on the logits' device, checked for shape and range."""
+    import numpy as np
+
+    from .errors import DTypeError
+    if isinstance(target, Tensor):
+        target = target.data
+    if not hasattr(target, "dtype"):
+        target = np.asarray(target)
+    kind = target.dtype.kind
+    if kind == "f":
+        if not bool(xp.all(target == xp.floor(target))):
+            raise DTypeError(f"{op}: target must hold integer class indices, got non-integral "
+                             f"{target.dtype} values")
+    elif kind not in "iu":
+        raise DTypeError(f"{op}: target must be an integer array of class indices, got {target.dtype}")
+    if target.shape != (n,):
+        raise ShapeError(f"{op}: target must have shape ({n},) for logits (N={n}, C={classes}), got "
+                         f"{tuple(target.shape)}")
+    target = xp.asarray(target).astype(np.int64)
+    if n and (int(target.min()) < 0 or int(target.max()) >= classes):
+        raise ConfigError(f"{op}: target class indices must be in [0, {classes}), got values in "
+                          f"[{int(target.min())}, {int(target.max())}]")
+    return target
+
+
+def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of ``softmax(logits)`` against integer class ``target`` (torch's
+    ``F.cross_entropy`` for ``(N, C)`` logits): mean (or sum/none) of ``-log p[target]``."""
+    if reduction not in _REDUCTIONS:
+        raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    _check_rank("cross_entropy", "logits", logits, (2,), "(N, C)")
+    n, classes = logits.shape
+    if classes == 0:
+        raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")
+    target = _integer_targets("cross_entropy", target, n, classes, logits.device.xp)
+    return CrossEntropy.apply(logits, target, reduction)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling with kernel_size == stride, no padding (trailing rows/columns that do not fill a window
+# are dropped, like torch's floor mode)
+# ---------------------------------------------------------------------------------------------
+def _pool_windows(xp, x, kh: int, kw: int):
+    """(N, C, H, W) -> (N, C, Ho, Wo, kh*kw) non-overlapping windows (a copy)."""
+    n, c, h, w = x.shape
+    ho, wo = h // kh, w // kw
+    v = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
+    return xp.ascontiguousarray(v.transpose(0, 1, 2, 4, 3, 5)).reshape(n, c, ho, wo, kh * kw)
+
+
+def _unpool_windows(xp, g, shape, kh: int, kw: int):
+    """Inverse layout of _pool_windows: (N, C, Ho, Wo, kh*kw) -> (N, C, H, W), zeros elsewhere."""
+    n, c, h, w = shape
+    ho, wo = g.shape[2], g.shape[3]
+    body = g.reshape(n, c, ho, wo, kh, kw).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho * kh, wo * kw)
+    if (ho * kh, wo * kw) == (h, w):
+        return xp.ascontiguousarray(body)
+    out = xp.zeros(shape, dtype=g.dtype)
+    out[:, :, :ho * kh, :wo * kw] = body
+    return out
+
+
+class MaxPool2d(Function):
+    def forward(self, x, kh, kw):
+        xp = self.xp
+        windows = _pool_windows(xp, x, kh, kw)
+        idx = windows.argmax(axis=-1)
+        self.idx, self.shape, self.k = idx, x.shape, (kh, kw)
+        return xp.take_along_axis(windows, idx[..., None], axis=-1)[..., 0]
+
+    def backward(self, g):
+        xp = self.xp
+        kh, kw = self.k
+        mask = self.idx[..., None] == xp.arange(kh * kw)  # the first maximum of each window
+        return _unpool_windows(xp, mask * g[..., None], self.shape, kh, kw), None, None
+
+
+class AvgPool2d(Function):
+    def forward(self, x, kh, kw):
+        n, c, h, w = x.shape
+        ho, wo = h // kh, w // kw
+        self.shape, self.k = x.shape, (kh, kw)
+        v = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
+        return v.mean(axis=(3, 5))
+
+    def backward(self, g):
+        xp = self.xp
+        kh, kw = self.k
+        n, c, h, w = self.shape
+        ho, wo = g.shape[2], g.shape[3]
+        scaled = g / g.dtype.type(kh * kw)
+        body = xp.broadcast_to(scaled[:, :, :, None, :, None], (n, c, ho, kh, wo, kw))
+        body = body.reshape(n, c, ho * kh, wo * kw)
+        if (ho * kh, wo * kw) == (h, w):
+            return xp.ascontiguousarray(body), None, None
+        out = xp.zeros(self.shape, dtype=g.dtype)
+        out[:, :, :ho * kh, :wo * kw] = body
+        return out, None, None
+
+
+def _check_pool(op: str, x: Tensor, kernel_size, stride):
+    _check_rank(op, "input", x, (4,), "(N, C, H, W)")
+    k = _pair(kernel_size, "kernel_size", 1)
+    if stride is not None and _pair(stride, "stride", 1) != k:
+        raise ConfigError(f"{op}: only stride == kernel_size is supported, got kernel_size "
+                          f"{kernel_size!r} and stride {stride!r}")
+    if x.shape[2] < k[0] or x.shape[3] < k[1]:
+        raise ShapeError(f"{op}: kernel {k} is larger than the input {x.shape[2:]} (input {x.shape})")
+    return k
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
+    """Max over non-overlapping ``kernel_size`` windows of ``(N, C, H, W)`` (stride = kernel)."""
+    kh, kw = _check_pool("max_pool2d", x, kernel_size, stride)
+    return MaxPool2d.apply(x, kh, kw)
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
+    """Mean over non-overlapping ``kernel_size`` windows of ``(N, C, H, W)`` (stride = kernel)."""
+    kh, kw = _check_pool("avg_pool2d", x, kernel_size, stride)
+    return AvgPool2d.apply(x, kh, kw)

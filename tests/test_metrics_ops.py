@@ -1,0 +1,135 @@
+"""The classification ops (softmax, log_softmax, cross_entropy, max/avg pooling): values against
+NumPy definitions and float64 gradchecks on hypothesis-drawn shapes, plus their argument errors."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import tensorgan as tg
+from tensorgan import functional as F
+
+SETTINGS = settings(max_examples=20, deadline=None)
+
+
+def t64(array, requires_grad=True):
+    return tg.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+def np_log_softmax(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+shapes = st.lists(st.integers(1, 5), min_size=1, max_size=3).map(tuple)
+
+
+@SETTINGS
+@given(shape=shapes, data=st.data(), seed=st.integers(0, 2**16))
+def test_log_softmax_and_softmax(shape, data, seed):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = t64(np.random.default_rng(seed).standard_normal(shape) * 3)
+    np.testing.assert_allclose(F.log_softmax(x, dim).numpy(), np_log_softmax(x.numpy(), dim), atol=1e-12)
+    np.testing.assert_allclose(F.softmax(x, dim).numpy(), np.exp(np_log_softmax(x.numpy(), dim)), atol=1e-12)
+    assert tg.gradcheck(lambda x: F.log_softmax(x, dim), [x])
+    assert tg.gradcheck(lambda x: F.softmax(x, dim), [x])
+
+
+def test_log_softmax_is_stable_for_huge_logits():
+    x = t64([[1000.0, 0.0, -1000.0], [-5e4, -5e4, -5e4]], requires_grad=False)
+    out = F.log_softmax(x).numpy()
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(out[0], [0.0, -1000.0, -2000.0])
+    np.testing.assert_allclose(F.softmax(x).numpy()[1], [1 / 3] * 3)
+
+
+@SETTINGS
+@given(n=st.integers(1, 6), c=st.integers(1, 6), reduction=st.sampled_from(["mean", "sum", "none"]),
+       seed=st.integers(0, 2**16))
+def test_cross_entropy(n, c, reduction, seed):
+    rng = np.random.default_rng(seed)
+    x = t64(rng.standard_normal((n, c)) * 3)
+    target = rng.integers(0, c, n)
+    per_sample = -np_log_softmax(x.numpy(), 1)[np.arange(n), target]
+    want = {"mean": per_sample.mean(), "sum": per_sample.sum(), "none": per_sample}[reduction]
+    np.testing.assert_allclose(F.cross_entropy(x, target, reduction).numpy(), want, atol=1e-12)
+    assert tg.gradcheck(lambda x: F.cross_entropy(x, target, reduction), [x])
+
+
+def test_cross_entropy_gradient_is_softmax_minus_onehot():
+    x = t64([[2.0, -1.0, 0.5], [0.0, 0.0, 0.0]])
+    F.cross_entropy(x, [1, 2], reduction="sum").backward()
+    p = np.exp(np_log_softmax(x.numpy(), 1))
+    np.testing.assert_allclose(x.grad.numpy(), p - np.eye(3)[[1, 2]])
+
+
+def test_cross_entropy_float32_and_huge_logits():
+    x = tg.tensor(np.array([[1e4, -1e4], [-1e4, 1e4]], np.float32), requires_grad=True)
+    loss = F.cross_entropy(x, np.array([0, 1]))
+    assert loss.dtype == np.float32 and loss.item() == 0.0
+    loss.backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_cross_entropy_errors():
+    x = t64(np.zeros((3, 4)))
+    with pytest.raises(tg.ShapeError):
+        F.cross_entropy(x, [0, 1])                        # wrong length
+    with pytest.raises(tg.ShapeError):
+        F.cross_entropy(t64(np.zeros(4)), [0])            # logits not (N, C)
+    with pytest.raises(tg.ConfigError):
+        F.cross_entropy(x, [0, 1, 4])                     # class out of range
+    with pytest.raises(tg.ConfigError):
+        F.cross_entropy(x, [0, 1, -1])
+    with pytest.raises(tg.DTypeError):
+        F.cross_entropy(x, np.array([0.5, 1, 2]))         # not class indices
+    with pytest.raises(tg.ConfigError):
+        F.cross_entropy(x, [0, 1, 2], reduction="avg")
+    with pytest.raises(tg.ShapeError):
+        F.log_softmax(x, dim=2)
+
+
+@st.composite
+def pool_config(draw):
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(kh, 7)), draw(st.integers(kw, 7))
+    return dict(n=draw(st.integers(1, 2)), c=draw(st.integers(1, 3)), hw=(h, w), k=(kh, kw))
+
+
+def np_pool(x, k, reduce):
+    n, c, h, w = x.shape
+    ho, wo = h // k[0], w // k[1]
+    v = x[:, :, :ho * k[0], :wo * k[1]].reshape(n, c, ho, k[0], wo, k[1])
+    return reduce(v, axis=(3, 5))
+
+
+@SETTINGS
+@given(cfg=pool_config(), seed=st.integers(0, 2**16))
+def test_pooling(cfg, seed):
+    rng = np.random.default_rng(seed)
+    # distinct values: max pooling's gradient is defined where each window has a unique maximum
+    values = rng.permutation(cfg["n"] * cfg["c"] * cfg["hw"][0] * cfg["hw"][1]) * 0.1
+    x = t64(values.reshape((cfg["n"], cfg["c"]) + cfg["hw"]))
+    k = cfg["k"]
+    np.testing.assert_allclose(F.max_pool2d(x, k).numpy(), np_pool(x.numpy(), k, np.max))
+    np.testing.assert_allclose(F.avg_pool2d(x, k, stride=k).numpy(), np_pool(x.numpy(), k, np.mean))
+    assert tg.gradcheck(lambda x: F.max_pool2d(x, k), [x], eps=1e-4)
+    assert tg.gradcheck(lambda x: F.avg_pool2d(x, k), [x])
+
+
+def test_max_pool_routes_gradient_to_the_maximum():
+    x = t64(np.array([[[[1.0, 5.0, 0.0], [2.0, 3.0, 9.0], [7.0, 7.0, 7.0]]]]))
+    y = F.max_pool2d(x, 2)
+    np.testing.assert_array_equal(y.numpy(), [[[[5.0]]]])
+    y.backward(np.ones((1, 1, 1, 1)))
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[0, 1, 0], [0, 0, 0], [0, 0, 0]])
+
+
+def test_pooling_errors():
+    x = t64(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(tg.ConfigError):
+        F.max_pool2d(x, 2, stride=1)
+    with pytest.raises(tg.ShapeError):
+        F.avg_pool2d(x, 5)
+    with pytest.raises(tg.ShapeError):
+        F.max_pool2d(t64(np.zeros((4, 4))), 2)
+    with pytest.raises(tg.ConfigError):
+        F.max_pool2d(x, 0)
