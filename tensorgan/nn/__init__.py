@@ -1,0 +1,9 @@
+"""Neural-network layers and the Module container (``torch.nn`` names)."""
+from . import init
+from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, Identity,
+                     LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh, Unflatten)
+from .module import Module, Parameter
+
+__all__ = ["init", "Module", "Parameter", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d",
+           "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten",
+           "Identity", "Sequential"]

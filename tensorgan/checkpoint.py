@@ -1,0 +1,188 @@
+"""Checkpoints as ``.npz`` files that load with ``allow_pickle=False``, written atomically.
+
+Layout: every array of the (nested) checkpoint dict is an npz entry named by its path
+(``models/generator/4.weight``, ``optimizers/generator/state/3/exp_avg``, ``data/order``); everything
+else -- step, epoch, RNG states (JSON strings), hyperparameters, the config -- sits in one JSON
+document stored as a 0-d unicode array under ``__meta__``, where each array is replaced by a
+``{"__array__": path}`` reference. Plain NumPy can inspect a checkpoint; nothing needs pickle.
+
+Atomicity: the file is written to a temporary file in the target's directory, flushed and fsynced,
+then ``os.replace``d over the target (atomic on POSIX and Windows), and the directory is fsynced.
+A crash or a failed write at any point leaves the previous checkpoint whole and no temp file behind
+(except after SIGKILL mid-write, where a hidden ``.*.tmp`` can remain; it is never loaded).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import CheckpointError
+
+__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "atomic_write", "encode", "decode"]
+
+FORMAT_VERSION = 1
+FORMAT_NAME = "tensorgan-checkpoint"
+_META_KEY = "__meta__"
+
+
+# ---------------------------------------------------------------------------------------------
+# Nested dict <-> (JSON tree, flat arrays)
+# ---------------------------------------------------------------------------------------------
+def encode(tree: Any) -> tuple[str, dict[str, np.ndarray]]:
+    """Split a nested structure into a JSON string and a flat ``{path: array}`` dict."""
+    arrays: dict[str, np.ndarray] = {}
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
+            array = value if isinstance(value, np.ndarray) else value.get()
+            if array.dtype.hasobject:
+                raise CheckpointError(f"checkpoint entry {path!r} is an object array (would need pickle)")
+            arrays[path] = array
+            return {"__array__": path}
+        if isinstance(value, Mapping):
+            out = {}
+            for k, v in value.items():
+                if not isinstance(k, str) or "/" in k:
+                    raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a string without '/'")
+                out[k] = walk(v, f"{path}/{k}" if path else k)
+            return out
+        if isinstance(value, (list, tuple)):
+            return [walk(v, f"{path}/{i}") for i, v in enumerate(value)]
+        if isinstance(value, np.generic):
+            return value.item()
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise CheckpointError(f"checkpoint entry {path!r} has unsupported type {type(value).__name__}")
+
+    meta = json.dumps(walk(tree, ""), allow_nan=True)
+    return meta, arrays
+
+
+def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
+    """Inverse of :func:`encode`."""
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"__array__"}:
+                key = value["__array__"]
+                if key not in arrays:
+                    raise CheckpointError(f"checkpoint is missing array {key!r}")
+                return arrays[key]
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    try:
+        tree = json.loads(meta)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"checkpoint metadata is not valid JSON ({exc})") from None
+    return walk(tree)
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic writes
+# ---------------------------------------------------------------------------------------------
+def atomic_write(path: str | os.PathLike[str], write: Any) -> Path:
+    """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, and rename it over ``path``.
+
+    On any failure the temp file is removed, ``path`` is untouched, and the error propagates."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(folder)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Make the rename itself durable; not possible on every platform/filesystem (best effort).
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# Save / load
+# ---------------------------------------------------------------------------------------------
+def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path:
+    """Write ``state`` (a nested dict of arrays and JSON-able values) atomically to ``path``.
+
+    ``format`` and ``format_version`` are added. Raises CheckpointError when the write fails
+    (the previous file at ``path``, if any, is left as it was)."""
+    tree = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **state}
+    meta, arrays = encode(tree)
+    if _META_KEY in arrays:
+        raise CheckpointError(f"{_META_KEY!r} is reserved")
+    payload = {_META_KEY: np.array(meta), **arrays}
+    try:
+        return atomic_write(path, lambda f: np.savez(f, **payload))
+    except OSError as exc:
+        raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc}") from exc
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`; every failure is a CheckpointError
+    saying what is wrong with which file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist" if not path.exists()
+                              else f"checkpoint {path} is not a file")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    if not magic.startswith(b"PK"):
+        kind = "a single .npy array" if magic == b"\x93NUMPY" else "not an .npz file"
+        raise CheckpointError(f"{path} is {kind}, not a tensorgan checkpoint")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if _META_KEY not in npz.files:
+                raise CheckpointError(f"{path} is an .npz file but not a tensorgan checkpoint "
+                                      f"(no {_META_KEY!r} entry)")
+            arrays = {name: npz[name] for name in npz.files}
+    except CheckpointError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise CheckpointError(f"{path} contains object arrays that need pickle to load; "
+                                  f"refusing (checkpoints never need pickle)") from None
+        raise CheckpointError(f"{path} is not a valid checkpoint ({exc})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+        raise CheckpointError(f"{path} is not a readable .npz checkpoint (corrupt or truncated: "
+                              f"{exc})") from None
+    meta = arrays.pop(_META_KEY)
+    if meta.dtype.kind != "U" or meta.shape != ():
+        raise CheckpointError(f"{path}: {_META_KEY!r} is not a JSON string")
+    tree = decode(str(meta), arrays)
+    if not isinstance(tree, dict) or tree.get("format") != FORMAT_NAME:
+        raise CheckpointError(f"{path} is not a tensorgan checkpoint")
+    version = tree.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{path} has checkpoint format version {version}; this tensorgan "
+                              f"reads version {FORMAT_VERSION}")
+    return tree

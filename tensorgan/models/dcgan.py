@@ -1,0 +1,210 @@
+"""DCGAN generator and discriminators, with every layer size derived from the image shape.
+
+The spatial plan: halve the image side while it stays even and at least 4, giving ``n`` stride-2
+stages and a start size ``s = side / 2**n`` (28 -> 14 -> 7: n=2, s=7; 64 -> ... -> 4: n=4, s=4).
+Channels double per stage away from the image, with ``base_channels`` (64) next to it.
+
+Generator heads:
+
+* ``"conv"`` (default for 1-channel images): n transposed convolutions end at ``base_channels``,
+  then a 3x3 convolution makes the image. For (1, 28, 28) this is exactly::
+
+      z(100) -> Linear(100, 7*7*256, bias=False) -> BatchNorm1d -> LeakyReLU(0.2) -> Unflatten(256, 7, 7)
+      -> ConvTranspose2d(256, 128, 4, 2, 1) -> BatchNorm2d -> LeakyReLU(0.2)
+      -> ConvTranspose2d(128, 64, 4, 2, 1) -> BatchNorm2d -> LeakyReLU(0.2)
+      -> Conv2d(64, 1, 3, 1, 1) -> Tanh
+
+* ``"conv_transpose"`` (default for colour images): the last transposed convolution makes the image,
+  as in the DCGAN paper; for (3, 64, 64): Linear -> 4*4*512 -> 256 -> 128 -> 64 -> 3 channels at 64x64.
+
+The discriminator mirrors it: n stride-2 4x4 convolutions from ``base_channels`` up (BatchNorm on all
+but the first), Flatten, Linear to one logit. For (1, 28, 28): Conv2d(1, 64, 4, 2, 1) -> LeakyReLU(0.2)
+-> Conv2d(64, 128, 4, 2, 1) -> BatchNorm2d -> LeakyReLU(0.2) -> Flatten -> Linear(6272, 1).
+
+Initialization (DCGAN paper): conv/linear weights N(0, 0.02), BatchNorm weights N(1, 0.02), biases 0.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError, ShapeError
+from ..random import Generator as RandomGenerator
+from ..random import resolve
+from .. import nn
+
+__all__ = ["Generator", "Discriminator", "MLPDiscriminator", "build_models", "models_from_config",
+           "spatial_plan", "dcgan_init_"]
+
+SLOPE = 0.2
+
+
+def _image_shape(image_shape: Any) -> tuple[int, int, int]:
+    try:
+        c, h, w = (int(v) for v in image_shape)
+    except (TypeError, ValueError):
+        raise ShapeError(f"image_shape must be (channels, height, width), got {image_shape!r}") from None
+    if min(c, h, w) < 1:
+        raise ShapeError(f"image_shape must be positive, got {image_shape!r}")
+    return c, h, w
+
+
+def spatial_plan(image_shape: Any) -> tuple[int, int, int]:
+    """``(n_stages, start_height, start_width)`` for an image shape (see the module docstring)."""
+    _, h, w = _image_shape(image_shape)
+    n = 0
+    while h % 2 == 0 and w % 2 == 0 and h // 2 >= 4 and w // 2 >= 4:
+        h, w, n = h // 2, w // 2, n + 1
+    if n == 0:
+        raise ShapeError(f"image size {image_shape[1]}x{image_shape[2]} cannot be built by stride-2 "
+                         f"stages: height and width must be even and at least 8")
+    return n, h, w
+
+
+def dcgan_init_(module: nn.Module, generator: RandomGenerator | None = None) -> nn.Module:
+    """DCGAN initialization, in place: N(0, 0.02) weights, N(1, 0.02) BatchNorm weights, zero biases."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02, generator)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:
+            nn.init.normal_(m.weight, 1.0, 0.02, generator)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+def _positive(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class Generator(nn.Sequential):
+    """z ``(N, latent_dim)`` -> images ``(N, C, H, W)`` in [-1, 1]."""
+
+    def __init__(self, image_shape: Any = (1, 28, 28), latent_dim: int = 100, base_channels: int = 64,
+                 head: str | None = None, generator: RandomGenerator | None = None):
+        c, h, w = _image_shape(image_shape)
+        latent_dim, base = _positive("latent_dim", latent_dim), _positive("base_channels", base_channels)
+        head = head or ("conv" if c == 1 else "conv_transpose")
+        if head not in ("conv", "conv_transpose"):
+            raise ConfigError(f"generator head must be 'conv' or 'conv_transpose', got {head!r}")
+        n, h0, w0 = spatial_plan((c, h, w))
+        # Channels after each stage, image side last; the first entry feeds the first stage.
+        if head == "conv":
+            chans = [base * 2 ** (n - i) for i in range(n + 1)]          # 256, 128, 64
+        else:
+            chans = [base * 2 ** (n - 1 - i) for i in range(n)] + [c]    # 512, 256, 128, 64, 3
+        layers: list[nn.Module] = [nn.Linear(latent_dim, chans[0] * h0 * w0, bias=False),
+                                   nn.BatchNorm1d(chans[0] * h0 * w0), nn.LeakyReLU(SLOPE),
+                                   nn.Unflatten(1, (chans[0], h0, w0))]
+        for i in range(n):
+            layers.append(nn.ConvTranspose2d(chans[i], chans[i + 1], 4, 2, 1))
+            if head == "conv" or i < n - 1:
+                layers += [nn.BatchNorm2d(chans[i + 1]), nn.LeakyReLU(SLOPE)]
+        if head == "conv":
+            layers.append(nn.Conv2d(base, c, 3, 1, 1))
+        layers.append(nn.Tanh())
+        super().__init__(*layers)
+        self.image_shape, self.latent_dim, self.base_channels, self.head = (c, h, w), latent_dim, base, head
+        dcgan_init_(self, generator)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Generator", "image_shape": list(self.image_shape), "latent_dim": self.latent_dim,
+                "base_channels": self.base_channels, "head": self.head}
+
+
+class Discriminator(nn.Sequential):
+    """Images ``(N, C, H, W)`` -> one logit per image ``(N, 1)``."""
+
+    def __init__(self, image_shape: Any = (1, 28, 28), base_channels: int = 64,
+                 generator: RandomGenerator | None = None):
+        c, h, w = _image_shape(image_shape)
+        base = _positive("base_channels", base_channels)
+        n, h0, w0 = spatial_plan((c, h, w))
+        layers: list[nn.Module] = []
+        in_ch = c
+        for i in range(n):
+            out_ch = base * 2 ** i
+            layers.append(nn.Conv2d(in_ch, out_ch, 4, 2, 1))
+            if i > 0:
+                layers.append(nn.BatchNorm2d(out_ch))
+            layers.append(nn.LeakyReLU(SLOPE))
+            in_ch = out_ch
+        layers += [nn.Flatten(), nn.Linear(in_ch * h0 * w0, 1)]
+        super().__init__(*layers)
+        self.image_shape, self.base_channels = (c, h, w), base
+        dcgan_init_(self, generator)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Discriminator", "image_shape": list(self.image_shape),
+                "base_channels": self.base_channels}
+
+
+class MLPDiscriminator(nn.Sequential):
+    """Flatten -> Linear(CHW, 512) -> LeakyReLU -> Dropout -> Linear(512, 256) -> LeakyReLU -> Dropout
+    -> Linear(256, 1). ``dropout_generator`` draws the masks (the trainer saves its state)."""
+
+    def __init__(self, image_shape: Any = (1, 28, 28), hidden: tuple[int, ...] = (512, 256),
+                 dropout: float = 0.3, generator: RandomGenerator | None = None,
+                 dropout_generator: RandomGenerator | None = None):
+        c, h, w = _image_shape(image_shape)
+        hidden = tuple(_positive("hidden size", int(k)) for k in hidden)
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = c * h * w
+        for k in hidden:
+            layers += [nn.Linear(width, k), nn.LeakyReLU(SLOPE), nn.Dropout(dropout, dropout_generator)]
+            width = k
+        layers.append(nn.Linear(width, 1))
+        super().__init__(*layers)
+        self.image_shape, self.hidden, self.dropout = (c, h, w), hidden, float(dropout)
+        dcgan_init_(self, generator)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "MLPDiscriminator", "image_shape": list(self.image_shape),
+                "hidden": list(self.hidden), "dropout": self.dropout}
+
+
+def build_models(image_shape: Any = (1, 28, 28), latent_dim: int = 100, base_channels: int = 64,
+                 discriminator: str = "conv", head: str | None = None, dropout: float = 0.3,
+                 generator: RandomGenerator | None = None, seed: int | None = None,
+                 dropout_generator: RandomGenerator | None = None,
+                 device: Any = None) -> tuple[Generator, nn.Module]:
+    """The generator and discriminator for ``image_shape`` (``discriminator``: ``"conv"`` or ``"mlp"``),
+    initialized from ``generator`` (or ``seed``) and moved to ``device``."""
+    rng = resolve(generator, seed)
+    g = Generator(image_shape, latent_dim, base_channels, head, generator=rng)
+    if discriminator == "conv":
+        d: nn.Module = Discriminator(image_shape, base_channels, generator=rng)
+    elif discriminator == "mlp":
+        d = MLPDiscriminator(image_shape, dropout=dropout, generator=rng,
+                             dropout_generator=dropout_generator)
+    else:
+        raise ConfigError(f"discriminator must be 'conv' or 'mlp', got {discriminator!r}")
+    if device is not None:
+        g.to(device), d.to(device)
+    return g, d
+
+
+def models_from_config(g_config: dict[str, Any], d_config: dict[str, Any],
+                       dropout_generator: RandomGenerator | None = None,
+                       device: Any = None) -> tuple[Generator, nn.Module]:
+    """Rebuild the pair from their ``config()`` dicts (as stored in a checkpoint)."""
+    try:
+        init_rng = RandomGenerator(0)  # weights are about to be overwritten: leave global RNG alone
+        g = Generator(g_config["image_shape"], g_config["latent_dim"], g_config["base_channels"],
+                      g_config["head"], generator=init_rng)
+        kind = d_config["type"]
+        if kind == "Discriminator":
+            d: nn.Module = Discriminator(d_config["image_shape"], d_config["base_channels"],
+                                         generator=init_rng)
+        elif kind == "MLPDiscriminator":
+            d = MLPDiscriminator(d_config["image_shape"], tuple(d_config["hidden"]), d_config["dropout"],
+                                 generator=init_rng, dropout_generator=dropout_generator)
+        else:
+            raise ConfigError(f"unknown discriminator type {kind!r}")
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"model configuration is incomplete or malformed ({exc!r})") from None
+    if device is not None:
+        g.to(device), d.to(device)
+    return g, d

@@ -1,0 +1,96 @@
+"""In-place weight initializers (``torch.nn.init`` names and formulas).
+
+Every draw comes from a :class:`tensorgan.Generator` (the default generator when none is given) on
+the host, then is copied into the tensor's array on its device, so a seed initializes a model
+identically on every device.
+"""
+from __future__ import annotations
+
+import math
+
+from ..errors import ConfigError, ShapeError
+from ..random import Generator, resolve
+from ..tensor import Tensor, no_grad
+
+__all__ = ["calculate_gain", "calculate_fan_in_and_fan_out", "normal_", "uniform_", "zeros_",
+           "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_"]
+
+
+def _fill(tensor: Tensor, host_array) -> Tensor:
+    with no_grad():
+        tensor.data[...] = tensor.device.xp.asarray(host_array, dtype=tensor.dtype)
+    return tensor
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Generator | None = None) -> Tensor:
+    if std < 0:
+        raise ConfigError(f"normal_: std must be >= 0, got {std}")
+    return _fill(tensor, resolve(generator).normal(tensor.shape, tensor.dtype, mean, std))
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
+    if b < a:
+        raise ConfigError(f"uniform_: need a <= b, got a={a}, b={b}")
+    return _fill(tensor, resolve(generator).uniform(tensor.shape, tensor.dtype, a, b))
+
+
+def constant_(tensor: Tensor, value: float) -> Tensor:
+    with no_grad():
+        tensor.data[...] = value
+    return tensor
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 1.0)
+
+
+def calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
+    """As PyTorch: dim 1 times the receptive field is fan_in, dim 0 times it is fan_out (so for a
+    transposed convolution's ``(C_in, C_out, kH, kW)`` weight, fan_in counts C_out)."""
+    if tensor.ndim < 2:
+        raise ShapeError(f"fan in/out needs a tensor with at least 2 dims, got shape {tensor.shape}")
+    receptive = 1
+    for n in tensor.shape[2:]:
+        receptive *= n
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    if nonlinearity in ("linear", "conv2d", "conv_transpose2d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    raise ConfigError(f"unsupported nonlinearity {nonlinearity!r}")
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", generator: Generator | None = None) -> Tensor:
+    """U(-b, b) with ``b = gain * sqrt(3 / fan)``; ``a=sqrt(5)`` gives PyTorch's layer default
+    ``b = 1 / sqrt(fan_in)``."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ConfigError(f"kaiming_uniform_: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    return uniform_(tensor, -bound, bound, generator)

@@ -1,0 +1,309 @@
+"""The layers: thin Modules over ``tensorgan.functional`` that own their weights and check input."""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from .. import functional as F
+from ..backend import get_device
+from ..errors import ConfigError, ShapeError
+from ..random import Generator
+from ..tensor import Tensor, _check_dtype, float32
+from . import init
+from .module import Module, Parameter, check_input
+
+__all__ = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
+           "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential"]
+
+
+def _positive_int(name: str, value: Any, owner: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _empty(shape: tuple, dtype: Any, device: Any) -> Parameter:
+    dev = get_device(device)
+    dt = _check_dtype(float32 if dtype is None else dtype)
+    return Parameter(dev.xp.zeros(shape, dtype=dt), device=dev)
+
+
+def _default_init(weight: Parameter, bias: Parameter | None, generator: Generator | None) -> None:
+    """PyTorch's default: kaiming_uniform(a=sqrt(5)) weight, U(+-1/sqrt(fan_in)) bias."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in, _ = init.calculate_fan_in_and_fan_out(weight)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound, generator)
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``; weight ``(out_features, in_features)``."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 generator: Generator | None = None, device: Any = None, dtype: Any = None):
+        super().__init__()
+        self.in_features = _positive_int("in_features", in_features, "Linear")
+        self.out_features = _positive_int("out_features", out_features, "Linear")
+        self.weight = _empty((self.out_features, self.in_features), dtype, device)
+        self.register_parameter("bias", _empty((self.out_features,), dtype, device) if bias else None)
+        _default_init(self.weight, self.bias, generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, tuple(range(1, 33)), "(..., in_features)", self.in_features, -1)
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def _pair(value: Any, name: str, owner: str, minimum: int) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
+                             for v in pair):
+        raise ConfigError(f"{owner}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+class _ConvNd(Module):
+    transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, bias: bool = True, generator: Generator | None = None,
+                 device: Any = None, dtype: Any = None):
+        super().__init__()
+        name = type(self).__name__
+        self.in_channels = _positive_int("in_channels", in_channels, name)
+        self.out_channels = _positive_int("out_channels", out_channels, name)
+        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
+        self.stride = _pair(stride, "stride", name, 1)
+        self.padding = _pair(padding, "padding", name, 0)
+        first, second = ((self.in_channels, self.out_channels) if self.transposed
+                         else (self.out_channels, self.in_channels))
+        self.weight = _empty((first, second) + self.kernel_size, dtype, device)
+        self.register_parameter("bias", _empty((self.out_channels,), dtype, device) if bias else None)
+        _default_init(self.weight, self.bias, generator)
+
+    def extra_repr(self) -> str:
+        k, s, p = self.kernel_size, self.stride, self.padding
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={k}, stride={s}, padding={p}")
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution; weight ``(out_channels, in_channels, kH, kW)``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (4,), "(N, C, H, W)", self.in_channels)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution; weight ``(in_channels, out_channels, kH, kW)``."""
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, bias: bool = True,
+                 generator: Generator | None = None, device: Any = None, dtype: Any = None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, generator,
+                         device, dtype)
+        self.output_padding = _pair(output_padding, "output_padding", "ConvTranspose2d", 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (4,), "(N, C, H, W)", self.in_channels)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding)
+
+
+class _BatchNorm(Module):
+    ranks: tuple[int, ...] = ()
+    layout = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, *,
+                 device: Any = None, dtype: Any = None):
+        super().__init__()
+        name = type(self).__name__
+        self.num_features = _positive_int("num_features", num_features, name)
+        if not eps > 0:
+            raise ConfigError(f"{name}: eps must be > 0, got {eps}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ConfigError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
+        self.eps, self.momentum = float(eps), momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        c = self.num_features
+        if self.affine:
+            self.weight = _empty((c,), dtype, device)
+            self.bias = _empty((c,), dtype, device)
+            init.ones_(self.weight)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            dev = get_device(device)
+            dt = _check_dtype(float32 if dtype is None else dtype)
+            self.register_buffer("running_mean", Tensor._make(dev.xp.zeros(c, dtype=dt), dev))
+            self.register_buffer("running_var", Tensor._make(dev.xp.ones(c, dtype=dt), dev))
+            # An int64 host counter, as in PyTorch; only momentum=None (cumulative average) uses it.
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, self.ranks, self.layout, self.num_features)
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked += 1
+            if self.momentum is None:
+                momentum = 1.0 / float(self.num_batches_tracked)
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats, momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization over ``(N, C)``."""
+
+    ranks, layout = (2,), "(N, C)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization over ``(N, C, H, W)``, per channel."""
+
+    ranks, layout = (4,), "(N, C, H, W)"
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ReLU(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x)
+
+
+class Tanh(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanh(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Identity(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class Dropout(Module):
+    """Zero elements with probability ``p`` in training; masks come from ``generator`` (seedable,
+    and saved by the trainer so a resumed run draws the same masks)."""
+
+    def __init__(self, p: float = 0.5, generator: Generator | None = None):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ConfigError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = float(p)
+        self.generator = generator
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim <= max(self.start_dim, 0):
+            raise ShapeError(f"Flatten(start_dim={self.start_dim}): input of shape {x.shape} has "
+                             f"too few dims")
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``: ``(N, 12544) -> (N, 256, 7, 7)``."""
+
+    def __init__(self, dim: int, unflattened_size: Iterable[int]):
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(int(n) for n in unflattened_size)
+        self._numel = int(np.prod(self.unflattened_size))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0 or x.shape[self.dim] != self._numel:
+            raise ShapeError(f"Unflatten({self.dim}, {self.unflattened_size}): dim {self.dim} of "
+                             f"input shape {x.shape} must have {self._numel} elements")
+        d = self.dim % x.ndim
+        return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Sequential(Module):
+    """Layers applied in order; indexable, iterable, named ``"0"``, ``"1"``, ... in state dicts."""
+
+    def __init__(self, *layers: Module | "OrderedDict[str, Module]"):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
+            for name, m in layers[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(layers):
+                self.add_module(str(i), m)
+        self._sync()
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: {name!r} is {type(module).__name__}, not a Module")
+        super().add_module(name, module)
+        self._sync()
+
+    def append(self, module: Module) -> "Sequential":
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def _sync(self) -> None:
+        # A tuple of the layers for the forward loop: no dict iteration per call.
+        object.__setattr__(self, "_layers", tuple(self._modules.values()))
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self._layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return Sequential(*self._layers[index])
+        return self._layers[index]
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._layers)

@@ -1,0 +1,281 @@
+"""Module and Parameter: the containers that hold a network's state.
+
+A Module registers, by plain attribute assignment, three kinds of members:
+
+* :class:`Parameter` -- a leaf Tensor the optimizer updates (``requires_grad=True``);
+* buffers -- state that is saved but not trained (BatchNorm's running statistics), registered with
+  :meth:`Module.register_buffer`; a buffer is a Tensor (moved by ``.to(device)``) or a host NumPy
+  array for integer counters such as ``num_batches_tracked``;
+* sub-modules.
+
+Members also live in the instance ``__dict__``, so ``self.weight`` is an ordinary attribute lookup
+(no ``__getattr__`` on the hot path, unlike PyTorch).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from ..backend import Device, get_device, move_array
+from ..errors import CheckpointError, DeviceError, DTypeError, ShapeError
+from ..tensor import Tensor, _check_dtype
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module's trainable weight: always a leaf, ``requires_grad=True``."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None, device: Any = None):
+        if isinstance(data, Tensor):
+            device = data.device if device is None else device
+            data = data.data if get_device(device) is data.device else data.numpy()
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model; subclasses implement ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- registration ------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                                 f"before assigning {name!r}")
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        for registry in (params, buffers, modules):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            params[name] = value
+        elif isinstance(value, Module):
+            modules[name] = value
+        elif name in self.__dict__.get("_buffer_names", ()):
+            if value is not None and not isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(f"buffer {name!r} must be a Tensor or a NumPy array, got "
+                                f"{type(value).__name__}")
+            buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: "Tensor | np.ndarray | None") -> None:
+        """Saved, not trained state. Tensors follow ``.to(device)``; NumPy arrays stay on the host."""
+        names = self.__dict__.setdefault("_buffer_names", set())
+        names.add(name)
+        setattr(self, name, value)
+
+    def register_parameter(self, name: str, value: Parameter | None) -> None:
+        if value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"parameter {name!r} must be a Parameter, got {type(value).__name__}")
+        setattr(self, name, value)
+        if value is None:  # keep a None slot so state_dict and repr know the layer has no bias
+            self._parameters.pop(name, None)
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        setattr(self, name, module)
+
+    # -- traversal ---------------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        return iter([(n, m) for n, m in self._modules.items() if m is not None])
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        seen = set()
+        for mod_prefix, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if p is not None and id(p) not in seen:  # a shared parameter is listed once
+                    seen.add(id(p))
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
+        for mod_prefix, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self) -> Iterator["Tensor | np.ndarray"]:
+        for _, b in self.named_buffers():
+            yield b
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    # -- modes, gradients, devices -------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = None
+
+    def requires_grad_(self, flag: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad = flag
+        return self
+
+    def to(self, target: Any) -> "Module":
+        """Move every parameter and Tensor buffer in place to a device, or cast to a dtype."""
+        if isinstance(target, Device) or str(target).split(":")[0] in ("cpu", "cuda", "gpu"):
+            device = get_device(target)
+            for t in self._tensors():
+                if t.device is not device:
+                    t.data, t.device = move_array(t.data, t.device, device), device
+                    if t.grad is not None:
+                        t.grad = t.grad.to(device)
+            return self
+        dtype = _check_dtype(target)
+        for t in self._tensors():
+            t.data = t.data.astype(dtype)
+            t.grad = None
+        return self
+
+    def double(self) -> "Module":
+        return self.to("float64")
+
+    def float(self) -> "Module":
+        return self.to("float32")
+
+    def _tensors(self) -> Iterator[Tensor]:
+        yield from self.parameters()
+        for b in self.buffers():
+            if isinstance(b, Tensor):
+                yield b
+
+    @property
+    def device(self) -> Device | None:
+        """The device of the first parameter (None for a module without parameters)."""
+        for p in self.parameters():
+            return p.device
+        return None
+
+    # -- state -------------------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Host NumPy copies of every parameter and buffer, by dotted name."""
+        return OrderedDict((name, t.numpy() if isinstance(t, Tensor) else np.array(t, copy=True))
+                           for name, t in self._state_items())
+
+    def _state_items(self) -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
+        """Every parameter and buffer by dotted name, module by module (PyTorch's order)."""
+        for prefix, module in self.named_modules():
+            dot = prefix + "." if prefix else ""
+            for registry in (module._parameters, module._buffers):
+                for name, t in registry.items():
+                    if t is not None:
+                        yield dot + name, t
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> tuple[list, list]:
+        """Copy arrays into the parameters and buffers in place (optimizers keep their references).
+
+        Everything is checked before anything is written, so a failed load changes nothing.
+        Returns ``(missing, unexpected)`` key lists (only non-empty when ``strict=False``)."""
+        targets = OrderedDict(self._state_items())
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        if strict and missing:
+            raise CheckpointError(f"state_dict for {type(self).__name__} is missing key "
+                                  f"{missing[0]!r} ({len(missing)} missing in all)")
+        if strict and unexpected:
+            raise CheckpointError(f"state_dict for {type(self).__name__} has unexpected key "
+                                  f"{unexpected[0]!r} ({len(unexpected)} unexpected in all)")
+        arrays = {}
+        for name, target in targets.items():
+            if name not in state:
+                continue
+            value = state[name]
+            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            if value.shape != tuple(target.shape):
+                raise CheckpointError(f"{type(self).__name__}: parameter {name!r} has shape "
+                                      f"{tuple(value.shape)} in the checkpoint but "
+                                      f"{tuple(target.shape)} in the model")
+            if not np.can_cast(value.dtype, target.dtype, "same_kind"):
+                raise CheckpointError(f"{type(self).__name__}: {name!r} is {value.dtype} in the "
+                                      f"checkpoint, the model needs {target.dtype}")
+            arrays[name] = value
+        for name, value in arrays.items():
+            target = targets[name]
+            if isinstance(target, Tensor):
+                target.data[...] = target.device.xp.asarray(value, dtype=target.dtype)
+            else:
+                target[...] = value
+        return missing, unexpected
+
+    # -- calling -------------------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self.named_children()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(children) + "\n)"
+
+
+def check_input(module: Module, x: Any, ranks: tuple[int, ...], layout: str,
+                channels: int | None = None, channel_axis: int = 1) -> None:
+    """Validate a module's input: a Tensor of the right rank (and channel count), on the module's
+    device, of its dtype. Errors name the module, as users see modules, not functional ops."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{module!r}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim not in ranks:
+        raise ShapeError(f"{_short(module)}: expected input of shape {layout}, got {x.shape}")
+    if channels is not None and x.shape[channel_axis] != channels:
+        raise ShapeError(f"{_short(module)}: expected {channels} input channels/features, got "
+                         f"input of shape {x.shape}")
+    weight = module.__dict__.get("weight")
+    if weight is None:
+        weight = module.__dict__.get("running_mean")  # a BatchNorm without affine weights
+    if weight is not None:
+        if x.device is not weight.device:
+            raise DeviceError(f"{_short(module)}: input is on {x.device} but the module's weights "
+                              f"are on {weight.device}; move one with .to(device)")
+        if x.dtype != weight.dtype:
+            raise DTypeError(f"{_short(module)}: input is {x.dtype} but the module's weights are "
+                             f"{weight.dtype}; convert with .to({weight.dtype.name!r})")
+
+
+def _short(module: Module) -> str:
+    return f"{type(module).__name__}({module.extra_repr()})"

@@ -1,0 +1,273 @@
+"""Optimizers: SGD (momentum, weight decay) and Adam, updating parameters in place.
+
+``step()`` works on the raw arrays (``p.data``), never building graph, with in-place ufuncs
+(``out=``) so an update allocates at most one scratch array per parameter. The formulas are
+PyTorch's, so a tensorgan run can be checked against a PyTorch one step by step.
+
+``state_dict()`` is plain data: ``{"state": [per-parameter dict of arrays and ints, or None],
+"param_groups": [hyperparameters]}`` -- a list indexed by parameter position, so that it survives
+a round trip through JSON + npz without pickle.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from .errors import CheckpointError, ConfigError
+from .tensor import Tensor
+
+__all__ = ["Optimizer", "SGD", "Adam"]
+
+
+def _check_number(owner: str, name: str, value: Any, low: float | None = None,
+                   high: float | None = None, low_open: bool = False, high_open: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(value):
+        raise ConfigError(f"{owner}: {name} must be a finite number, got {value!r}")
+    value = float(value)
+    if low is not None and (value < low or (low_open and value == low)):
+        bound = ">" if low_open else ">="
+        raise ConfigError(f"{owner}: {name} must be {bound} {low}, got {value}")
+    if high is not None and (value > high or (high_open and value == high)):
+        bound = "<" if high_open else "<="
+        raise ConfigError(f"{owner}: {name} must be {bound} {high}, got {value}")
+    return value
+
+
+def _host_copy(value: Any) -> Any:
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return value.copy() if isinstance(value, np.ndarray) else value.get()  # cupy -> host
+
+
+class Optimizer:
+    """Holds parameter groups and per-parameter state; subclasses implement ``_update``."""
+
+    defaults: dict[str, Any]
+    state_keys: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
+        self.defaults = defaults
+        groups = list(params)
+        if not groups:
+            raise ConfigError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        self.param_groups: list[dict[str, Any]] = []
+        for group in groups:
+            self.add_param_group(group)
+        self.state: list[dict[str, Any] | None] = [None] * len(self._params())
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        params = list(group["params"])
+        for p in params:
+            if not isinstance(p, Tensor) or not p.is_leaf:
+                raise ConfigError(f"{type(self).__name__} can only optimize leaf tensors "
+                                  f"(Parameters), got {type(p).__name__}")
+        seen = {id(p) for p in self._params()}
+        if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
+            raise ConfigError(f"{type(self).__name__}: a parameter appears in more than one group")
+        merged = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
+        self._validate(merged)
+        merged["params"] = params
+        self.param_groups.append(merged)
+        if hasattr(self, "state"):
+            self.state.extend([None] * len(params))
+
+    def _params(self) -> list[Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        name = type(self).__name__
+        group["lr"] = _check_number(name, "lr", group["lr"], low=0.0)
+        group["weight_decay"] = _check_number(name, "weight_decay", group["weight_decay"], low=0.0)
+
+    def zero_grad(self) -> None:
+        for p in self._params():
+            p.grad = None
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient (under no graph: raw arrays)."""
+        i = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if self.state[i] is None:
+                        self.state[i] = self._init_state(p)
+                    self._update(p, p.grad.data, self.state[i], group)
+                i += 1
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        return {"step": 0}
+
+    def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # -- state -------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Host copies of the per-parameter state plus the hyperparameters, as plain data."""
+        state = []
+        for s in self.state:
+            if s is None:
+                state.append(None)
+                continue
+            state.append({k: _host_copy(v) for k, v in s.items()})
+        groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items() if k != "params"}
+                  for g in self.param_groups]
+        for g, pg in zip(groups, self.param_groups):
+            g["num_params"] = len(pg["params"])
+        return {"type": type(self).__name__, "state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore ``state_dict()`` output; everything is checked before anything changes."""
+        name = type(self).__name__
+        try:
+            saved_type, states, groups = (state_dict["type"], list(state_dict["state"]),
+                                          list(state_dict["param_groups"]))
+        except (KeyError, TypeError) as exc:
+            raise CheckpointError(f"{name} state is malformed: missing {exc}") from None
+        if saved_type != name:
+            raise CheckpointError(f"optimizer state is for {saved_type}, this optimizer is {name}")
+        params = self._params()
+        if len(groups) != len(self.param_groups) or len(states) != len(params) or any(
+                int(g.get("num_params", -1)) != len(pg["params"]) for g, pg in zip(groups, self.param_groups)):
+            raise CheckpointError(f"{name} state has {len(states)} parameters in {len(groups)} groups, "
+                                  f"this optimizer has {len(params)} in {len(self.param_groups)}")
+        new_states: list[dict[str, Any] | None] = []
+        for i, (p, s) in enumerate(zip(params, states)):
+            if s is None:
+                new_states.append(None)
+                continue
+            entry = {"step": int(s.get("step", 0))}
+            for key in self.state_keys:
+                if key not in s:
+                    raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
+                arr = np.asarray(s[key])
+                if arr.shape != p.shape:
+                    raise CheckpointError(f"{name} state {key!r} of parameter {i} has shape "
+                                          f"{arr.shape}, the parameter has {p.shape}")
+                entry[key] = p.device.xp.asarray(arr, dtype=p.dtype).copy()
+            new_states.append(entry)
+        new_groups = []
+        for g, pg in zip(groups, self.param_groups):
+            merged = {**pg, **{k: v for k, v in g.items() if k not in ("params", "num_params")}}
+            if "betas" in merged:
+                merged["betas"] = tuple(merged["betas"])
+            self._validate(merged)
+            new_groups.append(merged)
+        self.state, self.param_groups = new_states, new_groups
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")
+        return f"{type(self).__name__}({hyper}; {len(self._params())} parameters)"
+
+
+class SGD(Optimizer):
+    """``g = grad + wd * p``; with momentum ``buf = momentum * buf + (1 - dampening) * g`` (``buf = g``
+    on the first step) and ``g = buf`` (or ``g + momentum * buf`` with nesterov); ``p -= lr * g``."""
+
+    state_keys = ("momentum_buffer",)
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=bool(nesterov)))
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        group["momentum"] = _check_number("SGD", "momentum", group["momentum"], low=0.0)
+        group["dampening"] = _check_number("SGD", "dampening", group["dampening"], low=0.0)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ConfigError("SGD: nesterov needs momentum > 0 and dampening 0")
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        return {"step": 0, "momentum_buffer": None}
+
+    def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if wd:
+            grad = grad + wd * p.data
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                buf *= momentum
+                buf += (1.0 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        state["step"] += 1
+        p.data -= lr * grad
+
+    def state_dict(self) -> dict[str, Any]:
+        sd = super().state_dict()
+        # A never-created momentum buffer (momentum=0) is not state: drop the None.
+        sd["state"] = [None if s is None else {k: v for k, v in s.items() if v is not None}
+                       for s in sd["state"]]
+        return sd
+
+    @property
+    def _has_momentum(self) -> bool:
+        return any(g["momentum"] for g in self.param_groups)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        keys = self.state_keys
+        if not self._has_momentum:
+            self.state_keys = ()
+        try:
+            super().load_state_dict(state_dict)
+        finally:
+            self.state_keys = keys
+        for s in self.state:
+            if s is not None:
+                s.setdefault("momentum_buffer", None)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), PyTorch's formulation::
+
+        g = grad + wd * p
+        m = b1 * m + (1 - b1) * g            v = b2 * v + (1 - b2) * g^2
+        p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+    """
+
+    state_keys = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ConfigError(f"Adam: betas must be a pair, got {betas!r}")
+        group["betas"] = tuple(_check_number("Adam", f"betas[{i}]", b, low=0.0, high=1.0)
+                               for i, b in enumerate(betas))
+        group["eps"] = _check_number("Adam", "eps", group["eps"], low=0.0, low_open=True)
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        xp = p.device.xp
+        return {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
+
+    def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        xp = p.device.xp
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if wd:
+            grad = grad + wd * p.data
+        state["step"] = t = state["step"] + 1
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        tmp = xp.multiply(grad, 1.0 - b1, dtype=p.dtype)  # the one scratch array
+        m *= b1
+        m += tmp
+        xp.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - b2
+        v *= b2
+        v += tmp
+        xp.sqrt(v, out=tmp)
+        tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
+        tmp += eps
+        xp.divide(m, tmp, out=tmp)
+        tmp *= -lr / (1.0 - b1 ** t)
+        p.data += tmp
