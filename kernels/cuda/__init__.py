@@ -1,0 +1,271 @@
+"""CUDA kernels for tensorgan, written with Numba, launched on CuPy arrays.
+
+Public functions follow the contract in ``tensorgan.kernels`` (same names and signatures as
+``reference`` and ``cpu``).  Each one allocates its output, computes the grid and launches; the
+kernels themselves live in one file per family, each opening with its algorithm, cost and launch
+configuration:
+
+* ``conv_fwd``   -- conv2d forward, implicit GEMM (also conv_transpose2d's input gradient)
+* ``conv_dgrad`` -- conv2d input gradient, implicit GEMM (also conv_transpose2d forward)
+* ``conv_wgrad`` -- conv2d weight gradient, split-K implicit GEMM (also conv_transpose2d's)
+* ``reduce``     -- block-wide shared-memory sum; per-channel sum (bias gradient)
+* ``batchnorm``  -- statistics / backward sums as block reductions, element-wise passes
+* ``leaky_relu`` -- grid-stride element-wise forward and backward
+* ``tiles``      -- the compile-time tile sizes
+
+Only float32 is supported: the shared-memory tiles and accumulators are float32.  (Gradient checks
+in float64 run on the ``reference``/``cpu`` kernel sets.)
+
+Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays in Numba's simulator.
+"""
+
+from .. import shapes as _shapes
+from . import batchnorm as _bn
+from . import conv_dgrad as _dgrad
+from . import conv_fwd as _fwd
+from . import conv_wgrad as _wgrad
+from . import leaky_relu as _lrelu
+from . import reductions as _reduce
+from ._launch import SIMULATOR, asarray as _asarray, cdiv as _cdiv, ew_grid as _ew_grid
+from ._launch import launch as _run, xp as _xp
+from .tiles import BK, BM, BN, EW_MAX_BLOCKS, EW_THREADS, RED_THREADS, THREADS
+
+__all__ = [
+    "conv2d", "conv2d_grad_input", "conv2d_grad_weight", "conv2d_grad_bias",
+    "conv_transpose2d", "conv_transpose2d_grad_input", "conv_transpose2d_grad_weight",
+    "batch_norm", "batch_norm_backward", "leaky_relu", "leaky_relu_backward",
+    "KERNELS", "SIMULATOR",
+]
+
+# Every kernel with its explicit signature, threads per block and dynamic shared memory: what
+# benchmarks/ptx_report.py compiles and inspects.
+KERNELS = (_fwd.KERNELS + _dgrad.KERNELS + _wgrad.KERNELS + _reduce.KERNELS + _bn.KERNELS
+           + _lrelu.KERNELS)
+
+# Split-K sizing for the weight gradient: aim for this many blocks (2 waves on a 132-SM H100) and
+# give every split at least this many K steps of BK.
+_WGRAD_TARGET_BLOCKS = 264
+_WGRAD_MIN_STEPS_PER_SPLIT = 16
+
+
+def _check_dtype(*arrays):
+    for a in arrays:
+        if a is not None and a.dtype.name != "float32":
+            raise TypeError(f"tensorgan.kernels.cuda supports float32 only, got {a.dtype.name}")
+
+
+def _flat(a):
+    return a.reshape(-1)
+
+
+# ----------------------------------------------------------------------------- convolution
+def _conv_fwd(x, w, b, stride, padding):
+    """conv2d with a weight (C_out, C_in, kH, kW); b of length C_out or None."""
+    xp = _xp()
+    n, c_in, h, wd = x.shape
+    c_out, _, kh, kw = w.shape
+    sh, sw = stride
+    ph, pw = padding
+    oh = _shapes.conv2d_output_size(h, kh, sh, ph)
+    ow = _shapes.conv2d_output_size(wd, kw, sw, pw)
+    y = xp.empty((n, c_out, oh, ow), dtype=x.dtype)
+    if y.size == 0:
+        return y
+    if c_in * kh * kw == 0:
+        y[...] = 0 if b is None else b.reshape(1, -1, 1, 1)
+        return y
+    bias = xp.zeros(c_out, dtype=x.dtype) if b is None else _asarray(b)
+    grid = (_cdiv(n * oh * ow, BM), _cdiv(c_out, BN))
+    _run(_fwd.conv2d_fwd_kernel, grid, THREADS, _flat(x), _flat(w), bias, _flat(y),
+            n, c_in, h, wd, c_out, oh, ow, kh, kw, sh, sw, ph, pw)
+    return y
+
+
+def _conv_dgrad(gy, w, b, input_hw, stride, padding):
+    """conv2d input gradient with a weight (C_out, C_in, kH, kW), plus an optional bias (C_in,)."""
+    xp = _xp()
+    n, c_out, oh, ow = gy.shape
+    _, c_in, kh, kw = w.shape
+    h, wd = input_hw
+    gx = xp.empty((n, c_in, h, wd), dtype=gy.dtype)
+    if gx.size == 0:
+        return gx
+    bias = xp.zeros(c_in, dtype=gy.dtype) if b is None else _asarray(b)
+    grid = (_cdiv(n * h * wd, BM), _cdiv(c_in, BN))
+    _run(_dgrad.conv2d_dgrad_kernel, grid, THREADS, _flat(gy), _flat(w), bias, _flat(gx),
+            n, c_in, h, wd, c_out, oh, ow, kh, kw, stride[0], stride[1], padding[0], padding[1])
+    return gx
+
+
+def _wgrad_splits(jdim, c_out, kdim):
+    tiles = _cdiv(jdim, BM) * _cdiv(c_out, BN)
+    max_splits = max(1, kdim // (BK * _WGRAD_MIN_STEPS_PER_SPLIT))
+    return max(1, min(_cdiv(_WGRAD_TARGET_BLOCKS, tiles), max_splits))
+
+
+def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
+    """conv2d weight gradient (C_out, C_in, kH, kW); ``splits`` forces the split-K factor."""
+    xp = _xp()
+    n, c_in, h, wd = x.shape
+    _, c_out, oh, ow = gy.shape
+    kh, kw = kernel_hw
+    gw = xp.empty((c_out, c_in, kh, kw), dtype=x.dtype)
+    if gw.size == 0:
+        return gw
+    jdim = c_in * kh * kw
+    kdim = n * oh * ow
+    if kdim == 0:
+        gw[...] = 0
+        return gw
+    if splits is None:
+        splits = _wgrad_splits(jdim, c_out, kdim)
+    k_chunk = _cdiv(_cdiv(kdim, splits), BK) * BK
+    splits = _cdiv(kdim, k_chunk)
+    ws = gw if splits == 1 else xp.empty((splits, gw.size), dtype=x.dtype)
+    grid = (_cdiv(jdim, BM), _cdiv(c_out, BN), splits)
+    _run(_wgrad.conv2d_wgrad_kernel, grid, THREADS, _flat(x), _flat(gy), _flat(ws),
+            n, c_in, h, wd, c_out, oh, ow, kh, kw, stride[0], stride[1], padding[0], padding[1],
+            k_chunk)
+    if splits > 1:
+        _run(_wgrad.splitk_reduce_kernel, _ew_grid(gw.size, EW_THREADS, EW_MAX_BLOCKS),
+                EW_THREADS, _flat(ws), _flat(gw), splits, gw.size)
+    return gw
+
+
+def conv2d(x, w, b, stride, padding):
+    _check_dtype(x, w, b)
+    return _conv_fwd(_asarray(x), _asarray(w), b, tuple(stride), tuple(padding))
+
+
+def conv2d_grad_input(gy, w, input_hw, stride, padding):
+    _check_dtype(gy, w)
+    return _conv_dgrad(_asarray(gy), _asarray(w), None, tuple(input_hw), tuple(stride),
+                       tuple(padding))
+
+
+def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
+    _check_dtype(x, gy)
+    return _conv_wgrad(_asarray(x), _asarray(gy), tuple(kernel_hw), tuple(stride), tuple(padding))
+
+
+def conv2d_grad_bias(gy):
+    _check_dtype(gy)
+    gy = _asarray(gy)
+    n, c = gy.shape[:2]
+    hw = gy.size // (n * c) if n * c else 0
+    gb = _xp().zeros(c, dtype=gy.dtype)
+    if c == 0 or n * hw == 0:
+        return gb
+    _run(_reduce.channel_sum_kernel, c, RED_THREADS, _flat(gy), gb, n, c, hw)
+    return gb
+
+
+# ------------------------------------------------------------------- transposed convolution
+# conv_transpose2d is the adjoint of conv2d with the weight read as (C_out_conv, C_in_conv, kH, kW)
+# = (C_in, C_out, kH, kW): its forward is conv2d's input gradient, its input gradient is conv2d,
+# and its weight gradient is conv2d's weight gradient with the roles of x and gy swapped.
+def conv_transpose2d(x, w, b, stride, padding, output_padding):
+    _check_dtype(x, w, b)
+    sh, sw = stride
+    ph, pw = padding
+    oph, opw = output_padding
+    h, wd = x.shape[2:]
+    kh, kw = w.shape[2:]
+    out_hw = (_shapes.conv_transpose2d_output_size(h, kh, sh, ph, oph),
+              _shapes.conv_transpose2d_output_size(wd, kw, sw, pw, opw))
+    return _conv_dgrad(_asarray(x), _asarray(w), b, out_hw, (sh, sw), (ph, pw))
+
+
+def conv_transpose2d_grad_input(gy, w, stride, padding):
+    _check_dtype(gy, w)
+    return _conv_fwd(_asarray(gy), _asarray(w), None, tuple(stride), tuple(padding))
+
+
+def conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding):
+    _check_dtype(x, gy)
+    return _conv_wgrad(_asarray(gy), _asarray(x), tuple(kernel_hw), tuple(stride),
+                       tuple(padding))
+
+
+# ------------------------------------------------------------------------ batch normalization
+def _bn_dims(x):
+    n, c = x.shape[:2]
+    hw = 1
+    for s in x.shape[2:]:
+        hw *= s
+    return n, c, hw
+
+
+def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
+    _check_dtype(x, weight, bias)
+    xp = _xp()
+    x = _asarray(x)
+    n, c, hw = _bn_dims(x)
+    dt = x.dtype
+    if training:
+        mean = xp.empty(c, dtype=dt)
+        invstd = xp.empty(c, dtype=dt)
+        update = running_mean is not None and running_var is not None
+        if update:
+            _check_dtype(running_mean, running_var)
+            rm, rv = running_mean, running_var   # updated in place: must be contiguous already
+        else:
+            rm = rv = xp.empty(1, dtype=dt)
+        if c and n * hw:
+            _run(_reduce.bn_stats_kernel, c, RED_THREADS, _flat(x), mean, invstd,
+                    rm, rv, n, c, hw, float(eps), float(momentum), int(update))
+    else:
+        mean = xp.array(running_mean, dtype=dt, copy=True)
+        invstd = (1.0 / xp.sqrt(xp.asarray(running_var, dtype=dt) + dt.type(eps))).astype(dt)
+    w = xp.ones(c, dtype=dt) if weight is None else _asarray(weight)
+    b = xp.zeros(c, dtype=dt) if bias is None else _asarray(bias)
+    y = xp.empty_like(x)
+    if x.size:
+        _run(_bn.bn_normalize_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS), EW_THREADS,
+                _flat(x), mean, invstd, w, b, _flat(y), c, hw, x.size)
+    return y, mean, invstd
+
+
+def batch_norm_backward(gy, x, weight, mean, invstd, training):
+    _check_dtype(gy, x, weight, mean, invstd)
+    xp = _xp()
+    gy = _asarray(gy)
+    x = _asarray(x)
+    mean = _asarray(mean)
+    invstd = _asarray(invstd)
+    n, c, hw = _bn_dims(x)
+    dt = x.dtype
+    gweight = xp.zeros(c, dtype=dt)
+    gbias = xp.zeros(c, dtype=dt)
+    if c and n * hw:
+        _run(_reduce.bn_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean, invstd,
+                gweight, gbias, n, c, hw)
+    w = xp.ones(c, dtype=dt) if weight is None else _asarray(weight)
+    gx = xp.empty_like(x)
+    if x.size:
+        _run(_bn.bn_backward_input_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
+                EW_THREADS, _flat(gy), _flat(x), mean, invstd, w, gweight, gbias, _flat(gx),
+                c, hw, x.size, int(bool(training)))
+    return gx, gweight, gbias
+
+
+# --------------------------------------------------------------------------------- leaky ReLU
+def leaky_relu(x, negative_slope):
+    _check_dtype(x)
+    x = _asarray(x)
+    y = _xp().empty_like(x)
+    if x.size:
+        _run(_lrelu.leaky_relu_fwd_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
+                EW_THREADS, _flat(x), _flat(y), float(negative_slope), x.size)
+    return y
+
+
+def leaky_relu_backward(gy, x, negative_slope):
+    _check_dtype(gy, x)
+    gy = _asarray(gy)
+    x = _asarray(x)
+    gx = _xp().empty_like(x)
+    if x.size:
+        _run(_lrelu.leaky_relu_bwd_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
+                EW_THREADS, _flat(gy), _flat(x), _flat(gx), float(negative_slope), x.size)
+    return gx

@@ -1,0 +1,157 @@
+"""conv2d weight gradient as a split-K implicit GEMM, tiled in shared memory.
+
+Algorithm
+---------
+``gw[co, ci, kh, kw] = sum_{n, oh, ow} gy[n, co, oh, ow] * x[n, ci, oh*sh - ph + kh, ow*sw - pw + kw]``
+computed transposed, as ``C[J, C_out] = A[J, K] @ B[K, C_out]`` so that the 64-row tile runs
+along the contiguous axis of ``gw``:
+
+* ``J = C_in * kH * kW``      one row per weight tap ``j = (ci, kh, kw)`` (contiguous in gw),
+* ``N = C_out``               one column per output channel,
+* ``K = N_batch * OH * OW``   the reduction runs over every output pixel ``k = (n, oh, ow)``,
+* ``A[j, k] = x[n, ci, oh*sh - ph + kh, ow*sw - pw + kw]`` (zero in the padding), gathered,
+* ``B[k, co] = gy[n, co, oh, ow]`` (consecutive k are consecutive pixels: coalesced).
+
+K is long (``64 * 14 * 14 = 12544`` for a DCGAN layer) while J x N is small (two to a few dozen
+64 x 64 tiles), so the kernel splits K across ``grid.z``: block z reduces the K range
+``[z * k_chunk, min(K, (z + 1) * k_chunk))`` (``k_chunk`` a multiple of 8) and writes its partial
+tile to ``ws[z, co, j]``.  ``splitk_reduce_kernel`` then sums the ``S`` partial tiles in a fixed
+order (deterministic, no atomics).  With ``S = 1`` the kernel writes ``gw`` directly.
+
+Tiling inside a block is the forward kernel's: 64 x 64 tile, K steps of 8 staged in
+``As[8, 64]`` / ``Bs[8, 64]``, a 4 x 4 register tile per thread, the (ci, kh, kw) decode of the
+thread's A row hoisted out of the K loop.
+
+Cost
+----
+FLOPs: ``2 * J * C_out * K`` (+ ``S * J * C_out`` adds in the reduction).
+Compulsory bytes (fp32): ``4 * (|x| + |gy| + |gw|)``, plus ``2 * 4 * S * |gw|`` for the
+workspace round trip when ``S > 1``.
+
+Launch
+------
+``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(256,)``,
+static shared memory 4096 bytes.
+``splitk_reduce_kernel``: grid ``min(ceil(|gw| / 256), 4096)``, block ``(256,)``, grid-stride,
+no shared memory.
+"""
+
+from numba import cuda, float32
+
+from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, DIM_X, DIM_Y,
+                    EW_THREADS, THREADS, TM, TN)
+
+SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
+             "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
+             "int64, int64, int64)")
+REDUCE_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
+
+
+@cuda.jit
+def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
+                        kh_n, kw_n, sh, sw, ph, pw, k_chunk):
+    """ws (S, C_out, C_in*kH*kW): partial weight gradients over K chunks of length k_chunk."""
+    As = cuda.shared.array((BK, BM), float32)
+    Bs = cuda.shared.array((BK, BN), float32)
+    acc = cuda.local.array((TM, TN), float32)
+    a_frag = cuda.local.array(TM, float32)
+    b_frag = cuda.local.array(TN, float32)
+
+    tid = cuda.threadIdx.x
+    tx = tid % DIM_X
+    ty = tid // DIM_X
+    m0 = cuda.blockIdx.x * BM
+    n0 = cuda.blockIdx.y * BN
+    z = cuda.blockIdx.z
+
+    khw = kh_n * kw_n
+    jdim = c_in * khw
+    ohw = oh_n * ow_n
+    hw = h * wd
+    kdim = n_batch * ohw
+    k_begin = z * k_chunk
+    k_end = min(kdim, k_begin + k_chunk)
+
+    # The A row (weight tap) this thread gathers: decode (ci, kh, kw) once.
+    a_row = tid % BM
+    a_k = tid // BM
+    aj = m0 + a_row
+    a_ok = aj < jdim
+    aci = aj // khw
+    ar = aj - aci * khw
+    akh = ar // kw_n
+    akw = ar - akh * kw_n
+    ih_off = akh - ph
+    iw_off = akw - pw
+    x_chan = aci * hw
+    b_k = tid % BK
+    b_col = tid // BK
+
+    for i in range(TM):
+        for j in range(TN):
+            acc[i, j] = float32(0.0)
+
+    for k0 in range(k_begin, k_end, BK):
+        for i in range(A_LOADS):
+            kk = a_k + i * A_ROW_STEP
+            k = k0 + kk
+            v = float32(0.0)
+            if a_ok and k < k_end:
+                n = k // ohw
+                r = k - n * ohw
+                oh = r // ow_n
+                ow = r - oh * ow_n
+                ih = oh * sh + ih_off
+                iw = ow * sw + iw_off
+                if ih >= 0 and ih < h and iw >= 0 and iw < wd:
+                    v = x[n * c_in * hw + x_chan + ih * wd + iw]
+            As[kk, a_row] = v
+        k = k0 + b_k
+        gy_base = 0
+        if k < k_end:
+            n = k // ohw
+            gy_base = n * c_out * ohw + (k - n * ohw)
+        for j in range(B_LOADS):
+            nn = b_col + j * B_COL_STEP
+            co = n0 + nn
+            v = float32(0.0)
+            if co < c_out and k < k_end:
+                v = gy[gy_base + co * ohw]
+            Bs[b_k, nn] = v
+        cuda.syncthreads()
+        for kk in range(BK):
+            for i in range(TM):
+                a_frag[i] = As[kk, tx + i * DIM_X]
+            for j in range(TN):
+                b_frag[j] = Bs[kk, ty + j * DIM_Y]
+            for i in range(TM):
+                for j in range(TN):
+                    acc[i, j] += a_frag[i] * b_frag[j]
+        cuda.syncthreads()
+
+    out_base = z * c_out * jdim
+    for i in range(TM):
+        jj = m0 + tx + i * DIM_X
+        if jj < jdim:
+            for j in range(TN):
+                co = n0 + ty + j * DIM_Y
+                if co < c_out:
+                    ws[out_base + co * jdim + jj] = acc[i, j]
+
+
+@cuda.jit
+def splitk_reduce_kernel(ws, out, splits, size):
+    """out[i] = sum_z ws[z * size + i], a grid-stride loop (coalesced, fixed summation order)."""
+    start = cuda.grid(1)
+    step = cuda.gridsize(1)
+    for i in range(start, size, step):
+        acc = float32(0.0)
+        for z in range(splits):
+            acc += ws[z * size + i]
+        out[i] = acc
+
+
+KERNELS = [
+    ("conv2d_wgrad", conv2d_wgrad_kernel, SIGNATURE, THREADS, 0),
+    ("splitk_reduce", splitk_reduce_kernel, REDUCE_SIGNATURE, EW_THREADS, 0),
+]

@@ -1,0 +1,148 @@
+"""Block reductions in shared memory: conv bias gradient and the batch-norm channel sums.
+
+Algorithm
+---------
+``block_sum``: every thread writes its partial sum to ``buf[tid]``; a tree of
+``log2(RED_THREADS) = 8`` halving steps (``buf[t] += buf[t + stride]`` for ``t < stride``, a
+``syncthreads`` after each) leaves the block's total in ``buf[0]``, which every thread reads.
+Sequential addressing (``t`` and ``t + stride``) keeps each warp's shared accesses conflict-free.
+No atomics: the summation order is fixed, so results are bit-for-bit reproducible run to run.
+
+All three kernels use one block per channel ``c`` of an ``(N, C, HW)`` array (``HW = 1`` for
+``(N, C)``).  The block's threads walk the channel's ``count = N * HW`` elements with a flat
+index ``i = tid, tid + 256, ...`` decoded to ``(n, p)``: 32 consecutive threads read 32
+consecutive pixels of one plane (coalesced whenever ``HW >= 32``; for ``(N, C)`` inputs the reads
+are strided by C, which at BatchNorm1d sizes is a few KB), accumulate in a float32 register and
+finish with ``block_sum``:
+
+* ``channel_sum_kernel`` (conv2d_grad_bias): ``gb[c] = sum gy[:, c]``.
+* ``bn_stats_kernel``: mean, then the biased variance from a second pass over ``(x - mean)^2``;
+  thread 0 writes ``mean[c]``, ``invstd[c] = 1 / sqrt(var + eps)`` and updates the running
+  statistics in place (momentum, unbiased variance ``var * count / (count - 1)``) when asked.
+* ``bn_backward_reduce_kernel``: ``gbias[c] = sum gy`` and ``gweight[c] = sum gy * xhat`` in one pass.
+
+Why these kernels share a file with ``block_sum``: Numba's simulator runs a device function
+called from another module by swapping that module's ``cuda`` global per call, and simulated
+threads racing on that swap corrupt each other's ``threadIdx`` and barriers.  Kept in one module
+the device function sees the kernel's (already swapped) globals.  Compiled code is unaffected:
+``block_sum`` is inlined at the Numba IR level (``inline="always"``).
+
+Cost (fp32, E = N * C * HW)
+----
+channel_sum: E adds, 4E bytes.  bn_stats: 4E FLOPs, 8E bytes (x read twice, the second pass
+mostly from L2).  bn_backward_reduce: 4E FLOPs, 8E bytes.  Memory bound; a single block per
+channel caps each channel at one SM, which is fine for DCGAN's 64-1024 channels.
+
+Launch
+------
+grid ``(C,)``, block ``(256,)``, static shared memory ``256 * 4 = 1024`` bytes, no dynamic.
+"""
+
+import math
+
+from numba import cuda, float32
+
+from .tiles import RED_THREADS
+
+SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64)"
+STATS_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], "
+                   "int64, int64, int64, float64, float64, int64)")
+BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
+                        "float32[::1], float32[::1], int64, int64, int64)")
+
+
+@cuda.jit(device=True, inline="always")
+def block_sum(buf, tid, value):
+    """Sum ``value`` over the RED_THREADS threads of the block; every thread gets the total."""
+    buf[tid] = value
+    cuda.syncthreads()
+    stride = RED_THREADS // 2
+    while stride > 0:
+        if tid < stride:
+            buf[tid] += buf[tid + stride]
+        cuda.syncthreads()
+        stride //= 2
+    total = buf[0]
+    cuda.syncthreads()  # buf may be reused by the caller's next reduction
+    return total
+
+
+@cuda.jit
+def channel_sum_kernel(g, out, n_batch, c, hw):
+    """out[ch] = sum over n, p of g (N, C, HW) flat; one block per channel."""
+    buf = cuda.shared.array(RED_THREADS, float32)
+    ch = cuda.blockIdx.x
+    tid = cuda.threadIdx.x
+    count = n_batch * hw
+    acc = float32(0.0)
+    for i in range(tid, count, RED_THREADS):
+        n = i // hw
+        acc += g[(n * c + ch) * hw + (i - n * hw)]
+    total = block_sum(buf, tid, acc)
+    if tid == 0:
+        out[ch] = total
+
+
+@cuda.jit
+def bn_stats_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, hw,
+                    eps, momentum, update_running):
+    """Per-channel batch mean / invstd of x (N, C, HW) flat; optional running-stat update."""
+    buf = cuda.shared.array(RED_THREADS, float32)
+    ch = cuda.blockIdx.x
+    tid = cuda.threadIdx.x
+    count = n_batch * hw
+
+    acc = float32(0.0)
+    for i in range(tid, count, RED_THREADS):
+        n = i // hw
+        acc += x[(n * c + ch) * hw + (i - n * hw)]
+    mu = block_sum(buf, tid, acc) / float32(count)
+
+    acc = float32(0.0)
+    for i in range(tid, count, RED_THREADS):
+        n = i // hw
+        d = x[(n * c + ch) * hw + (i - n * hw)] - mu
+        acc += d * d
+    var = block_sum(buf, tid, acc) / float32(count)
+
+    if tid == 0:
+        mean[ch] = mu
+        invstd[ch] = float32(1.0) / math.sqrt(var + float32(eps))
+        if update_running != 0:
+            mom = float32(momentum)
+            unbiased = var
+            if count > 1:
+                unbiased = var * (float32(count) / float32(count - 1))
+            running_mean[ch] = (float32(1.0) - mom) * running_mean[ch] + mom * mu
+            running_var[ch] = (float32(1.0) - mom) * running_var[ch] + mom * unbiased
+
+
+@cuda.jit
+def bn_backward_reduce_kernel(gy, x, mean, invstd, gweight, gbias, n_batch, c, hw):
+    """gbias[c] = sum gy, gweight[c] = sum gy * xhat; one block per channel."""
+    buf = cuda.shared.array(RED_THREADS, float32)
+    ch = cuda.blockIdx.x
+    tid = cuda.threadIdx.x
+    count = n_batch * hw
+    mu = mean[ch]
+    s = invstd[ch]
+    acc_g = float32(0.0)
+    acc_gx = float32(0.0)
+    for i in range(tid, count, RED_THREADS):
+        n = i // hw
+        idx = (n * c + ch) * hw + (i - n * hw)
+        g = gy[idx]
+        acc_g += g
+        acc_gx += g * ((x[idx] - mu) * s)
+    total_g = block_sum(buf, tid, acc_g)
+    total_gx = block_sum(buf, tid, acc_gx)
+    if tid == 0:
+        gbias[ch] = total_g
+        gweight[ch] = total_gx
+
+
+KERNELS = [
+    ("channel_sum", channel_sum_kernel, SIGNATURE, RED_THREADS, 0),
+    ("bn_stats", bn_stats_kernel, STATS_SIGNATURE, RED_THREADS, 0),
+    ("bn_backward_reduce", bn_backward_reduce_kernel, BWD_REDUCE_SIGNATURE, RED_THREADS, 0),
+]

@@ -1,0 +1,38 @@
+"""Compile-time tile sizes shared by the implicit-GEMM convolution kernels.
+
+Every convolution kernel in this package is one GEMM ``C[M, N] = sum_k A[M, k] * B[k, N]`` whose
+operands are never materialised: each block gathers a ``BK x BM`` slice of A and a ``BK x BN``
+slice of B straight from the NCHW tensors into shared memory, then every thread multiplies a
+``TM x TN`` register tile out of shared memory.
+
+Shared-memory shapes must be compile-time constants for ``numba.cuda.compile_ptx`` (the simulator
+would accept run-time shapes, real compilation does not), so they live here as module globals.
+
+Layout of the ``THREADS = (BM / TM) * (BN / TN) = 256`` threads of a block::
+
+    tx = tid % 16  ->  rows  tx, tx + 16, tx + 32, tx + 48   of the 64-row tile (M: output pixels)
+    ty = tid // 16 ->  cols  ty, ty + 16, ty + 32, ty + 48   of the 64-col tile (N: channels)
+
+Rows are strided by 16 rather than contiguous so that, when a warp (two values of ty, sixteen of
+tx) reads ``As[k, tx + 16 i]`` it reads 16 consecutive words (conflict-free, broadcast to both
+halves) and, when it stores the result, 16 consecutive output pixels of one channel (coalesced).
+"""
+
+BM = 64          # rows of the C tile per block (output pixels, or weight taps for grad_weight)
+BN = 64          # cols of the C tile per block (output channels)
+BK = 8           # depth of one K step staged in shared memory
+TM = 4           # rows per thread
+TN = 4           # cols per thread
+DIM_X = BM // TM  # 16 threads along M
+DIM_Y = BN // TN  # 16 threads along N
+THREADS = DIM_X * DIM_Y  # 256 threads per block
+A_LOADS = (BM * BK) // THREADS  # elements of A each thread stages per K step (2)
+B_LOADS = (BN * BK) // THREADS  # elements of B each thread stages per K step (2)
+A_ROW_STEP = THREADS // BM      # k offset between a thread's successive A loads (4)
+B_COL_STEP = THREADS // BK      # n offset between a thread's successive B loads (32)
+
+# Block reductions (conv bias gradient, batch-norm statistics): one block per channel.
+RED_THREADS = 256
+# Element-wise kernels: grid-stride loops with this many threads per block.
+EW_THREADS = 256
+EW_MAX_BLOCKS = 4096  # 132 SMs x 2048 threads / 256 = 1056 resident blocks on an H100; 4x that

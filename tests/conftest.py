@@ -1,0 +1,23 @@
+"""Shared pytest configuration.
+
+--- CUDA simulator switch: keep this block FIRST in the file --------------------------------------
+Numba reads NUMBA_ENABLE_CUDASIM once, when numba is first imported, so it must be decided here,
+before any test module imports numba.  With a usable GPU (CuPy imports and sees a device) it stays
+unset and the CUDA kernel tests run on the device; otherwise the kernels run in Numba's CUDA
+simulator (one Python thread per CUDA thread, NumPy arrays).  An explicit setting in the
+environment always wins.
+"""
+import os
+
+
+def _real_gpu_usable() -> bool:
+    try:
+        import cupy
+        return bool(cupy.is_available())
+    except Exception:  # not installed, no driver, no device, ...
+        return False
+
+
+if "NUMBA_ENABLE_CUDASIM" not in os.environ and not _real_gpu_usable():
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+# --- end of the CUDA simulator switch ---------------------------------------------------------------

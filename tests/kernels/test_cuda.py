@@ -1,0 +1,232 @@
+"""The CUDA kernels (tensorgan.kernels.cuda) against the NumPy reference kernels.
+
+Without a GPU these run under Numba's CUDA simulator (tests/conftest.py sets
+NUMBA_ENABLE_CUDASIM=1 before numba is imported), which executes one Python thread per CUDA thread:
+every shape here is a handful of 256-thread blocks and short K loops, so the whole file stays
+within a few minutes.  On a machine with a GPU the same tests run on the device with CuPy arrays.
+
+Covered: odd sizes, strides 1-3, padding 0-2, non-square kernels, output_padding, several row and
+column tiles (M > 64, C_out > 64), forced split-K for the weight gradient, grid-stride loops with
+fewer threads than elements, batch norm train/eval over (N, C) and (N, C, H, W) with and without
+affine parameters and running statistics.  The reference is evaluated in float64.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tensorgan.kernels import KERNEL_API, shapes
+from tensorgan.kernels import cuda as kc
+from tensorgan.kernels import reference as ref
+from tensorgan.kernels.cuda import _launch
+
+xp = _launch.xp()
+
+
+def dev(a):
+    return None if a is None else xp.asarray(np.ascontiguousarray(a, dtype=np.float32))
+
+
+def host(a):
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+def f64(a):
+    return None if a is None else np.asarray(a, dtype=np.float64)
+
+
+def rand(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def assert_close(got, want, rtol=1e-4):
+    got = host(got)
+    assert got.dtype == np.float32
+    assert got.shape == want.shape
+    scale = float(np.abs(want).max()) if want.size else 0.0
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * (1.0 + scale))
+
+
+def test_exports_the_kernel_api():
+    for name in KERNEL_API:
+        assert callable(getattr(kc, name)), name
+
+
+def test_rejects_float64():
+    with pytest.raises(TypeError, match="float32"):
+        kc.leaky_relu(xp.zeros(4, dtype=np.float64), 0.2)
+
+
+# ----------------------------------------------------------------------------------- conv2d
+# (N, C_in, H, W, C_out, kH, kW, stride, padding)
+CONV_CASES = [
+    (1, 1, 5, 5, 1, 3, 3, (1, 1), (0, 0)),
+    (2, 3, 7, 6, 5, 3, 2, (2, 1), (1, 2)),       # non-square kernel, mixed stride/padding
+    (2, 2, 9, 8, 4, 4, 4, (2, 2), (1, 1)),       # DCGAN's k4 s2 p1 on odd sizes
+    (1, 3, 8, 7, 3, 2, 3, (3, 3), (2, 0)),       # stride 3, padding 2
+    (1, 2, 5, 4, 6, 5, 4, (1, 2), (2, 2)),       # kernel as large as the input
+    (3, 2, 7, 7, 65, 1, 1, (1, 1), (0, 0)),      # 3 row tiles x 2 column tiles, K < BK
+]
+
+
+def _conv_data(case, seed):
+    n, c_in, h, w, c_out, kh, kw, stride, padding = case
+    rng = np.random.default_rng(seed)
+    oh = shapes.conv2d_output_size(h, kh, stride[0], padding[0])
+    ow = shapes.conv2d_output_size(w, kw, stride[1], padding[1])
+    return (rand(rng, n, c_in, h, w), rand(rng, c_out, c_in, kh, kw), rand(rng, c_out),
+            rand(rng, n, c_out, oh, ow))
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_forward(case):
+    x, w, b, _ = _conv_data(case, 0)
+    stride, padding = case[7], case[8]
+    assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
+                 ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
+    assert_close(kc.conv2d(dev(x), dev(w), None, stride, padding),
+                 ref.conv2d(f64(x), f64(w), None, stride, padding))
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_grad_input(case):
+    x, w, _, gy = _conv_data(case, 1)
+    stride, padding = case[7], case[8]
+    hw = x.shape[2:]
+    assert_close(kc.conv2d_grad_input(dev(gy), dev(w), hw, stride, padding),
+                 ref.conv2d_grad_input(f64(gy), f64(w), hw, stride, padding))
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_grad_weight_and_bias(case):
+    x, w, _, gy = _conv_data(case, 2)
+    stride, padding = case[7], case[8]
+    khw = w.shape[2:]
+    assert_close(kc.conv2d_grad_weight(dev(x), dev(gy), khw, stride, padding),
+                 ref.conv2d_grad_weight(f64(x), f64(gy), khw, stride, padding))
+    if gy.shape[1] <= 8:  # one 256-thread block per channel: keep the simulator's work small
+        assert_close(kc.conv2d_grad_bias(dev(gy)), ref.conv2d_grad_bias(f64(gy)))
+
+
+@pytest.mark.parametrize("splits", [2, 3, 100])
+def test_conv2d_grad_weight_split_k(splits):
+    # Forced split-K (the glue picks 1 at these sizes): partial tiles + the deterministic reduction.
+    case = (2, 3, 6, 7, 4, 3, 2, (1, 2), (1, 0))
+    x, w, _, gy = _conv_data(case, 3)
+    want = ref.conv2d_grad_weight(f64(x), f64(gy), (3, 2), (1, 2), (1, 0))
+    assert_close(kc._conv_wgrad(dev(x), dev(gy), (3, 2), (1, 2), (1, 0), splits=splits), want)
+
+
+@settings(max_examples=5, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 2), c_in=st.integers(1, 3), c_out=st.integers(1, 5),
+       h=st.integers(1, 7), w=st.integers(1, 7), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       sh=st.integers(1, 3), sw=st.integers(1, 3), ph=st.integers(0, 2), pw=st.integers(0, 2),
+       seed=st.integers(0, 2**16))
+def test_conv2d_hypothesis(n, c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, seed):
+    if h + 2 * ph < kh or w + 2 * pw < kw:
+        kh, kw = min(kh, h + 2 * ph), min(kw, w + 2 * pw)
+    case = (n, c_in, h, w, c_out, kh, kw, (sh, sw), (ph, pw))
+    x, wt, b, gy = _conv_data(case, seed)
+    s, p = (sh, sw), (ph, pw)
+    assert_close(kc.conv2d(dev(x), dev(wt), dev(b), s, p),
+                 ref.conv2d(f64(x), f64(wt), f64(b), s, p))
+    assert_close(kc.conv2d_grad_input(dev(gy), dev(wt), (h, w), s, p),
+                 ref.conv2d_grad_input(f64(gy), f64(wt), (h, w), s, p))
+    assert_close(kc.conv2d_grad_weight(dev(x), dev(gy), (kh, kw), s, p),
+                 ref.conv2d_grad_weight(f64(x), f64(gy), (kh, kw), s, p))
+
+
+# -------------------------------------------------------------------------- conv_transpose2d
+# (N, C_in, H, W, C_out, kH, kW, stride, padding, output_padding)
+CONVT_CASES = [
+    (2, 3, 3, 4, 2, 3, 3, (2, 3), (1, 1), (1, 2)),
+    (1, 4, 3, 3, 2, 4, 4, (2, 2), (1, 1), (0, 0)),   # DCGAN generator's k4 s2 p1
+    (2, 2, 4, 3, 3, 2, 3, (1, 1), (0, 2), (0, 0)),
+    (1, 2, 2, 3, 1, 3, 2, (3, 2), (2, 0), (2, 1)),
+]
+
+
+@pytest.mark.parametrize("case", CONVT_CASES, ids=str)
+def test_conv_transpose2d(case):
+    n, c_in, h, w, c_out, kh, kw, stride, padding, out_pad = case
+    rng = np.random.default_rng(4)
+    x, wt, b = rand(rng, n, c_in, h, w), rand(rng, c_in, c_out, kh, kw), rand(rng, c_out)
+    want = ref.conv_transpose2d(f64(x), f64(wt), f64(b), stride, padding, out_pad)
+    assert_close(kc.conv_transpose2d(dev(x), dev(wt), dev(b), stride, padding, out_pad), want)
+    assert_close(kc.conv_transpose2d(dev(x), dev(wt), None, stride, padding, out_pad),
+                 ref.conv_transpose2d(f64(x), f64(wt), None, stride, padding, out_pad))
+    gy = rand(rng, *want.shape)
+    assert_close(kc.conv_transpose2d_grad_input(dev(gy), dev(wt), stride, padding),
+                 ref.conv_transpose2d_grad_input(f64(gy), f64(wt), stride, padding))
+    assert_close(kc.conv_transpose2d_grad_weight(dev(x), dev(gy), (kh, kw), stride, padding),
+                 ref.conv_transpose2d_grad_weight(f64(x), f64(gy), (kh, kw), stride, padding))
+
+
+# -------------------------------------------------------------------------------- batch norm
+@pytest.mark.parametrize("shape", [(5, 3), (3, 2, 4, 5), (2, 1, 3, 1)], ids=str)
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
+def test_batch_norm(shape, training, affine):
+    rng = np.random.default_rng(5)
+    c = shape[1]
+    x = rand(rng, *shape) * 2 + 3
+    weight = rand(rng, c) if affine else None
+    bias = rand(rng, c) if affine else None
+    rm, rv = rand(rng, c), np.abs(rand(rng, c)) + 0.5
+    rm_ref, rv_ref = f64(rm), f64(rv)
+    rm_dev, rv_dev = dev(rm), dev(rv)
+    got = kc.batch_norm(dev(x), rm_dev, rv_dev, dev(weight), dev(bias), training, 0.1, 1e-5)
+    want = ref.batch_norm(f64(x), rm_ref, rv_ref, f64(weight), f64(bias), training, 0.1, 1e-5)
+    for g, w_ in zip(got, want):
+        assert_close(g, w_)
+    assert_close(rm_dev, rm_ref)  # running statistics updated in place (training) or untouched
+    assert_close(rv_dev, rv_ref)
+
+    gy = rand(rng, *shape)
+    mean, invstd = host(got[1]), host(got[2])
+    got_b = kc.batch_norm_backward(dev(gy), dev(x), dev(weight), dev(mean), dev(invstd), training)
+    want_b = ref.batch_norm_backward(f64(gy), f64(x), f64(weight), f64(mean), f64(invstd),
+                                     training)
+    for g, w_ in zip(got_b, want_b):
+        assert_close(g, w_, rtol=3e-4)
+
+
+def test_batch_norm_without_running_stats():
+    rng = np.random.default_rng(6)
+    x = rand(rng, 4, 2, 3, 3)
+    got = kc.batch_norm(dev(x), None, None, None, None, True, 0.1, 1e-5)
+    want = ref.batch_norm(f64(x), None, None, None, None, True, 0.1, 1e-5)
+    for g, w_ in zip(got, want):
+        assert_close(g, w_)
+
+
+# -------------------------------------------------------------------------------- leaky ReLU
+@pytest.mark.parametrize("shape", [(7,), (3, 5, 4, 2)], ids=str)
+def test_leaky_relu(shape):
+    rng = np.random.default_rng(7)
+    x, gy = rand(rng, *shape), rand(rng, *shape)
+    x.flat[0] = 0.0  # the kink: forward 0, gradient 1 (slope only where x < 0)
+    assert_close(kc.leaky_relu(dev(x), 0.2), ref.leaky_relu(f64(x), 0.2))
+    assert_close(kc.leaky_relu_backward(dev(gy), dev(x), 0.2),
+                 ref.leaky_relu_backward(f64(gy), f64(x), 0.2))
+
+
+def test_grid_stride_loops_cover_more_elements_than_threads(monkeypatch):
+    # Cap the element-wise grids at one block of 256 threads: each thread then loops 4 times.
+    monkeypatch.setattr(kc, "EW_MAX_BLOCKS", 1)
+    rng = np.random.default_rng(8)
+    x, gy = rand(rng, 2, 3, 13, 13), rand(rng, 2, 3, 13, 13)   # 1014 elements
+    assert_close(kc.leaky_relu(dev(x), 0.01), ref.leaky_relu(f64(x), 0.01))
+    assert_close(kc.leaky_relu_backward(dev(gy), dev(x), 0.01),
+                 ref.leaky_relu_backward(f64(gy), f64(x), 0.01))
+    y, mean, invstd = kc.batch_norm(dev(x), None, None, None, None, True, 0.1, 1e-5)
+    assert_close(y, ref.batch_norm(f64(x), None, None, None, None, True, 0.1, 1e-5)[0])
+    gx = kc.batch_norm_backward(dev(gy), dev(x), None, mean, invstd, True)[0]
+    want = ref.batch_norm_backward(f64(gy), f64(x), None, f64(host(mean)), f64(host(invstd)),
+                                   True)[0]
+    assert_close(gx, want, rtol=3e-4)
+    gw = kc._conv_wgrad(dev(x), dev(gy[:, :2]), (1, 1), (1, 1), (0, 0), splits=3)
+    assert_close(gw, ref.conv2d_grad_weight(f64(x), f64(gy[:, :2]), (1, 1), (1, 1), (0, 0)))
