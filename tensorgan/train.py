@@ -1,0 +1,501 @@
+"""Training a GAN: the alternating D/G step, sample grids, metrics, checkpoints, exact resume.
+
+One step (as in the DCGAN reference implementations):
+
+1. draw z, make ``fake = G(z)`` once;
+2. discriminator: ``loss_D = BCE(D(real), 1) + BCE(D(fake.detach()), 0)``, backward, Adam step;
+3. generator: ``loss_G = BCE(D(fake), 1)`` (non-saturating; or the minimax form), backward through
+   the updated D into G, Adam step. D's parameters have ``requires_grad`` off during this backward,
+   so no work is spent on D weight gradients that would be thrown away.
+
+Everything random comes from named :class:`tensorgan.Generator` streams derived from the seed
+(weights, noise, dropout, data order) and every stream's state is checkpointed with the models,
+the optimizers and the DataLoader position, so on the CPU a run resumed from step k produces the
+same losses from step k+1 on, bit for bit, as a run that was never interrupted.
+
+Run directory layout::
+
+    checkpoint.npz            latest checkpoint (atomic: a crash never leaves a torn file)
+    metrics.jsonl             one JSON object per step: step, epoch, loss_d, loss_g, d_x, d_g_z, time
+    samples/step_000500.png   fixed-noise grids every ``sample_every`` steps
+    samples.png               the grid at the end of the run
+    loss_curve.png            when matplotlib is installed
+    config.json               the TrainConfig
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import losses
+from .backend import get_device
+from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from .errors import CheckpointError, ConfigError, NonFiniteError
+from .models.dcgan import build_models, models_from_config
+from .optim import Adam
+from .random import Generator
+from .tensor import Tensor, no_grad
+
+__all__ = ["TrainConfig", "Trainer", "to_uint8", "make_grid", "save_grid"]
+
+CHECKPOINT_NAME = "checkpoint.npz"
+METRICS_NAME = "metrics.jsonl"
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything that defines a training run (stored in every checkpoint)."""
+
+    steps: int | None = None            # total optimizer steps; None: use epochs
+    epochs: int | None = 1              # used when steps is None
+    batch_size: int = 64
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    latent_dim: int = 100
+    base_channels: int = 64
+    discriminator: str = "conv"         # "conv" or "mlp"
+    dropout: float = 0.3                # MLP discriminator only
+    generator_loss: str = "non_saturating"
+    seed: int = 0
+    device: str | None = None
+    sample_every: int = 200
+    checkpoint_every: int = 200
+    num_samples: int = 64               # images in the fixed-noise grid
+    on_nonfinite: str = "stop"          # "stop" or "skip" the update
+    check_grads: bool = True            # also test gradients (not just losses) for NaN/inf
+
+    def validate(self) -> "TrainConfig":
+        def positive(name: str, allow_none: bool = False) -> None:
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {v!r}")
+
+        positive("steps", True), positive("epochs", True), positive("batch_size")
+        positive("latent_dim"), positive("base_channels"), positive("sample_every")
+        positive("checkpoint_every"), positive("num_samples")
+        if self.steps is None and self.epochs is None:
+            raise ConfigError("give steps or epochs")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"learning rate must be a positive number, got {self.lr!r}")
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if self.generator_loss not in losses.GENERATOR_LOSSES:
+            raise ConfigError(f"generator_loss must be one of {losses.GENERATOR_LOSSES}, got "
+                              f"{self.generator_loss!r}")
+        if self.on_nonfinite not in ("stop", "skip"):
+            raise ConfigError(f"on_nonfinite must be 'stop' or 'skip', got {self.on_nonfinite!r}")
+        if self.discriminator not in ("conv", "mlp"):
+            raise ConfigError(f"discriminator must be 'conv' or 'mlp', got {self.discriminator!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# ---------------------------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------------------------
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """[-1, 1] floats -> uint8 pixels (the inverse of the DataLoader's scaling)."""
+    return np.clip(np.rint((np.asarray(images, dtype=np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2) -> np.ndarray:
+    """uint8 ``(N, C, H, W)`` -> one ``(rows*H', cols*W', C)`` image with ``padding`` black pixels."""
+    n, c, h, w = images.shape
+    cols = nrow or max(1, int(math.ceil(math.sqrt(n))))
+    rows = int(math.ceil(n / cols))
+    grid = np.zeros((rows * (h + padding) + padding, cols * (w + padding) + padding, c), np.uint8)
+    for i in range(n):
+        r, k = divmod(i, cols)
+        y, x = padding + r * (h + padding), padding + k * (w + padding)
+        grid[y:y + h, x:x + w] = images[i].transpose(1, 2, 0)
+    return grid
+
+
+def save_grid(images: np.ndarray, path: str | os.PathLike[str], nrow: int | None = None) -> Path:
+    """Write uint8 ``(N, C, H, W)`` images as one PNG grid (atomically)."""
+    from PIL import Image
+    grid = make_grid(images, nrow)
+    image = Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return atomic_write(path, lambda f: f.write(buffer.getvalue()))
+
+
+def _seeded(seed: int, stream: int) -> np.random.SeedSequence:
+    # Independent streams from one user seed: weights, noise, dropout, data order, fixed noise.
+    return np.random.SeedSequence([seed, stream])
+
+
+# ---------------------------------------------------------------------------------------------
+# Trainer
+# ---------------------------------------------------------------------------------------------
+class Trainer:
+    """Trains a DCGAN pair on a dataset (anything with uint8 ``images (N, C, H, W)``), writing
+    samples, metrics and checkpoints under ``run_dir``."""
+
+    def __init__(self, dataset: Any, run_dir: str | os.PathLike[str] | None,
+                 config: TrainConfig | None = None):
+        from .data import DataLoader  # the data layer sits beside, not below, the engine
+
+        self.config = config = (config or TrainConfig()).validate()
+        self.dataset = dataset
+        self.image_shape = tuple(int(v) for v in dataset.images.shape[1:])
+        self.device = get_device(config.device)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.rng = {"noise": Generator(_seeded(config.seed, 1)), "dropout": Generator(_seeded(config.seed, 2))}
+        self.G, self.D = build_models(self.image_shape, config.latent_dim, config.base_channels,
+                                      config.discriminator, dropout=config.dropout,
+                                      generator=Generator(_seeded(config.seed, 0)),
+                                      dropout_generator=self.rng["dropout"], device=self.device)
+        betas = (config.beta1, config.beta2)
+        self.opt_g = Adam(self.G.parameters(), lr=config.lr, betas=betas)
+        self.opt_d = Adam(self.D.parameters(), lr=config.lr, betas=betas)
+        self.loader = DataLoader(dataset, config.batch_size, shuffle=True, drop_last=True,
+                                 generator=np.random.Generator(np.random.PCG64(_seeded(config.seed, 3))))
+        fixed = Generator(_seeded(config.seed, 4)).normal((config.num_samples, config.latent_dim))
+        self.fixed_noise = fixed
+        self.step = 0
+        self.history: list[dict[str, Any]] = []
+        self.skipped = 0
+        self._stop_requested = False
+        self._t0 = time.perf_counter()
+        self._time_offset = 0.0
+        self._d_params = list(self.D.parameters())
+        if self.run_dir is not None:
+            check_run_dir(self.run_dir, self._checkpoint_size_estimate())
+
+    # -- derived sizes -------------------------------------------------------------------------
+    @property
+    def total_steps(self) -> int:
+        c = self.config
+        return c.steps if c.steps is not None else c.epochs * len(self.loader)
+
+    @property
+    def epoch(self) -> int:
+        return self.loader.epoch
+
+    def _checkpoint_size_estimate(self) -> int:
+        n = sum(p.size for m in (self.G, self.D) for p in m.parameters())
+        return 3 * 4 * n + 8 * len(self.dataset) + (1 << 20)  # params + Adam m, v; data order
+
+    # -- one step ------------------------------------------------------------------------------
+    def train_step(self, real_images: np.ndarray) -> dict[str, float]:
+        """One D update then one G update on a batch of real images in [-1, 1]."""
+        dev, xp, c = self.device, self.device.xp, self.config
+        G, D = self.G, self.D
+        step = self.step + 1
+        real = Tensor._make(xp.asarray(real_images), dev)
+        z = Tensor._make(xp.asarray(self.rng["noise"].normal((real_images.shape[0], c.latent_dim))), dev)
+        fake = G(z)
+
+        # Discriminator: fake is detached, so this backward stops at D's input.
+        d_real, d_fake = D(real), D(fake.detach())
+        loss_d = losses.discriminator_loss(d_real, d_fake)
+        loss_d_value = loss_d.item()
+        self.opt_d.zero_grad()
+        if self._finite_or_skip(loss_d_value, step, "discriminator", "loss"):
+            loss_d.backward()
+            if not c.check_grads or self._finite_or_skip(_grads_finite(self._d_params), step,
+                                                         "discriminator", "gradient"):
+                self.opt_d.step()
+        del loss_d
+
+        # Generator: gradients flow through D (frozen) into G.
+        for p in self._d_params:
+            p.requires_grad = False
+        try:
+            loss_g = losses.generator_loss(D(fake), c.generator_loss)
+            loss_g_value = loss_g.item()
+            self.opt_g.zero_grad()
+            if self._finite_or_skip(loss_g_value, step, "generator", "loss"):
+                loss_g.backward()
+                if not c.check_grads or self._finite_or_skip(_grads_finite(self.G.parameters()), step,
+                                                             "generator", "gradient"):
+                    self.opt_g.step()
+        finally:
+            for p in self._d_params:
+                p.requires_grad = True
+        self.step = step
+        return {"step": step, "epoch": self.loader.epoch, "loss_d": loss_d_value,
+                "loss_g": loss_g_value, "d_x": _mean_sigmoid(d_real.data, xp),
+                "d_g_z": _mean_sigmoid(d_fake.data, xp)}
+
+    def _finite_or_skip(self, value: Any, step: int, network: str, what: str) -> bool:
+        ok = bool(value) if isinstance(value, (bool, np.bool_)) else math.isfinite(value)
+        if ok:
+            return True
+        detail = "" if isinstance(value, (bool, np.bool_)) else f" ({value})"
+        if self.config.on_nonfinite == "stop":
+            raise NonFiniteError(f"step {step}: the {network}'s {what} is not finite{detail}; "
+                                 f"training stopped, the last checkpoint is kept")
+        self.skipped += 1
+        return False
+
+    # -- the loop ------------------------------------------------------------------------------
+    def fit(self, progress: bool = False, on_step: Callable[[dict[str, Any]], None] | None = None
+            ) -> dict[str, Any]:
+        """Train up to ``total_steps``. Returns a summary; ``interrupted`` is True after Ctrl-C
+        (the step in flight is finished and a checkpoint written first)."""
+        total = self.total_steps
+        bar = _progress_bar(total, self.step) if progress else None
+        metrics = self._open_metrics()
+        previous_handler = self._install_sigint()
+        self._t0 = time.perf_counter()
+        start_step = self.step
+        interrupted = False
+        try:
+            while self.step < total and not interrupted:
+                for real, _ in self.loader:
+                    record = self.train_step(real)
+                    record["time"] = round(self._time_offset + time.perf_counter() - self._t0, 4)
+                    self.history.append(record)
+                    if metrics is not None:
+                        metrics.write(json.dumps(record) + "\n")
+                        metrics.flush()
+                    if bar is not None:
+                        bar.set_postfix_str(f"Loss_D={record['loss_d']:.3f} Loss_G={record['loss_g']:.3f} "
+                                            f"D(x)={record['d_x']:.3f} D(G(z))={record['d_g_z']:.3f}",
+                                            refresh=False)
+                        bar.update(1)
+                    if on_step is not None:
+                        on_step(record)
+                    self._periodic(total)
+                    if self._stop_requested:
+                        interrupted = True
+                        break
+                    if self.step >= total:
+                        break
+            if self.run_dir is not None:
+                self.save_checkpoint()
+                self.save_samples(final=True)
+                self.save_loss_curve()
+        finally:
+            if bar is not None:
+                bar.close()
+            if metrics is not None:
+                metrics.close()
+            self._restore_sigint(previous_handler)
+        elapsed = time.perf_counter() - self._t0
+        steps_run = self.step - start_step
+        return {"step": self.step, "epoch": self.loader.epoch, "steps_run": steps_run,
+                "seconds": elapsed, "seconds_per_step": elapsed / steps_run if steps_run else None,
+                "interrupted": interrupted, "skipped": self.skipped,
+                "last": self.history[-1] if self.history else None}
+
+    def _periodic(self, total: int) -> None:
+        if self.run_dir is None or self.step >= total:
+            return  # the final sample/checkpoint is written after the loop
+        if self.step % self.config.sample_every == 0:
+            self.save_samples()
+        if self.step % self.config.checkpoint_every == 0:
+            self.save_checkpoint()
+
+    # -- SIGINT --------------------------------------------------------------------------------
+    def _install_sigint(self) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._stop_requested:  # a second Ctrl-C: stop now
+                raise KeyboardInterrupt
+            self._stop_requested = True
+
+        return signal.signal(signal.SIGINT, handler)
+
+    def _restore_sigint(self, previous: Any) -> None:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+    def request_stop(self) -> None:
+        """Finish the current step, write a checkpoint and return from fit() (what Ctrl-C does)."""
+        self._stop_requested = True
+
+    # -- outputs -------------------------------------------------------------------------------
+    def generate(self, noise: np.ndarray) -> np.ndarray:
+        """Generator output for host noise, in eval mode and without graph (then back to train)."""
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            with no_grad():
+                out = self.G(Tensor(noise, device=self.device))
+            return out.numpy()
+        finally:
+            self.G.train(was_training)
+
+    def save_samples(self, final: bool = False) -> Path:
+        assert self.run_dir is not None
+        images = to_uint8(self.generate(self.fixed_noise))
+        path = save_grid(images, self.run_dir / "samples" / f"step_{self.step:06d}.png")
+        if final:
+            shutil.copyfile(path, self.run_dir / "samples.png")
+        return path
+
+    def save_loss_curve(self) -> Path | None:
+        """loss_curve.png from metrics.jsonl; silently nothing without matplotlib."""
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return None
+        assert self.run_dir is not None
+        records = _read_metrics(self.run_dir / METRICS_NAME)
+        if not records:
+            return None
+        fig, ax = plt.subplots(figsize=(8, 4))
+        steps = [r["step"] for r in records]
+        ax.plot(steps, [r["loss_d"] for r in records], label="Loss_D", linewidth=0.8)
+        ax.plot(steps, [r["loss_g"] for r in records], label="Loss_G", linewidth=0.8)
+        ax.set_xlabel("step"), ax.set_ylabel("loss"), ax.legend()
+        path = self.run_dir / "loss_curve.png"
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        plt.close(fig)
+        return atomic_write(path, lambda f: f.write(buffer.getvalue()))
+
+    def _open_metrics(self) -> Any:
+        if self.run_dir is None:
+            return None
+        path = self.run_dir / METRICS_NAME
+        # After a resume (or a kill after the last checkpoint), drop lines past the current step,
+        # so the log reads as one uninterrupted run.
+        kept = [r for r in _read_metrics(path) if r.get("step", 0) <= self.step]
+        if path.exists():
+            atomic_write(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept).encode()))
+        return open(path, "a", encoding="utf-8")
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "gan",
+            "step": self.step,
+            "epoch": self.loader.epoch,
+            "config": self.config.to_dict(),
+            "image_shape": list(self.image_shape),
+            "architecture": {"generator": self.G.config(), "discriminator": self.D.config()},
+            "models": {"generator": self.G.state_dict(), "discriminator": self.D.state_dict()},
+            "optimizers": {"generator": self.opt_g.state_dict(), "discriminator": self.opt_d.state_dict()},
+            "rng": {name: g.state_json() for name, g in self.rng.items()},
+            "data": self.loader.state_dict(),
+            "fixed_noise": self.fixed_noise,
+            "elapsed": self._time_offset + time.perf_counter() - self._t0,
+        }
+
+    def save_checkpoint(self, path: str | os.PathLike[str] | None = None) -> Path:
+        if path is None:
+            if self.run_dir is None:
+                raise ConfigError("save_checkpoint needs a path when the trainer has no run_dir")
+            path = self.run_dir / CHECKPOINT_NAME
+        return save_checkpoint(path, self.state_dict())
+
+    def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
+        """Restore models, optimizers, RNG streams, data position and step from a checkpoint."""
+        try:
+            shape = tuple(state["image_shape"])
+            arch, models, optims = state["architecture"], state["models"], state["optimizers"]
+            rng, data, step = state["rng"], state["data"], int(state["step"])
+        except (KeyError, TypeError) as exc:
+            raise CheckpointError(f"{source} is not a GAN training checkpoint (missing {exc})") from None
+        if shape != self.image_shape:
+            raise CheckpointError(f"{source} was trained on images of shape {shape}, this dataset "
+                                  f"has {self.image_shape}")
+        mine = {"generator": self.G.config(), "discriminator": self.D.config()}
+        for name in ("generator", "discriminator"):
+            if arch.get(name) != mine[name]:
+                raise CheckpointError(f"{source} holds another {name} architecture: {arch.get(name)} "
+                                      f"vs this run's {mine[name]}")
+        self.G.load_state_dict(models["generator"])
+        self.D.load_state_dict(models["discriminator"])
+        self.opt_g.load_state_dict(optims["generator"])
+        self.opt_d.load_state_dict(optims["discriminator"])
+        for name, g in self.rng.items():
+            g.load_state_json(rng[name])
+        self.loader.load_state_dict(data)
+        self.fixed_noise = np.asarray(state.get("fixed_noise", self.fixed_noise), dtype=np.float32)
+        self.step = step
+        self._time_offset = float(state.get("elapsed", 0.0))
+
+    def resume(self, path: str | os.PathLike[str] | None = None) -> int:
+        """Load ``path`` (default: the run directory's checkpoint); returns the step resumed at."""
+        if path is None:
+            if self.run_dir is None:
+                raise ConfigError("resume needs a checkpoint path when the trainer has no run_dir")
+            path = self.run_dir / CHECKPOINT_NAME
+        self.load_state_dict(load_checkpoint(path), source=str(path))
+        return self.step
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+def _mean_sigmoid(logits: Any, xp: Any) -> float:
+    return float((1.0 / (1.0 + xp.exp(-logits.astype(xp.float64)))).mean())
+
+
+def _grads_finite(params: Any) -> bool:
+    # One reduction per gradient: the sum of a finite array is finite (barring overflow, which is
+    # itself a sign of divergence), and NaN/inf anywhere propagate into it.
+    for p in params:
+        g = p.grad
+        if g is not None and not math.isfinite(float(g.data.sum())):
+            return False
+    return True
+
+
+def _read_metrics(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a line torn by a kill: everything after it is suspect
+    return records
+
+
+def _progress_bar(total: int, initial: int) -> Any:
+    from tqdm import tqdm
+    return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, mininterval=0.5)
+
+
+def check_run_dir(run_dir: Path, needed_bytes: int = 0) -> None:
+    """Fail before training when the run directory cannot be created or written, or lacks space."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "samples").mkdir(exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=run_dir, prefix=".write-test.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"run directory {run_dir} is not writable: {exc.strerror or exc}") from None
+    free = shutil.disk_usage(run_dir).free
+    if needed_bytes and free < 2 * needed_bytes:  # room for the checkpoint and its temp twin
+        raise ConfigError(f"run directory {run_dir} has {free / 2**20:.1f} MiB free; checkpoints "
+                          f"need about {2 * needed_bytes / 2**20:.1f} MiB")
