@@ -1,0 +1,64 @@
+"""Every CUDA kernel compiles to PTX for sm_80 and sm_90 and ptxas reports zero spills.
+
+Runs ``python -m benchmarks.ptx_report --json`` in a subprocess whose environment has no
+NUMBA_ENABLE_CUDASIM (this pytest process may be running the simulator, which cannot compile).
+Skips only when the toolchain is genuinely missing (no NVVM/NVRTC, no ptxas).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tensorgan.kernels import cuda as kc
+
+ROOT = Path(__file__).resolve().parents[2]
+ARCHS = {"sm_80", "sm_90"}
+
+
+@pytest.fixture(scope="module")
+def report():
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.ptx_report", "--json"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=900)
+    try:
+        data = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"ptx_report printed no JSON (rc={proc.returncode}):\n"
+                    f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    if "error" in data:
+        if data["error"]["kind"] in ("nvvm", "ptxas"):
+            pytest.skip(data["error"]["message"])
+        pytest.fail(data["error"]["message"])
+    return data
+
+
+def test_every_kernel_compiles_for_both_archs(report):
+    got = {(r["kernel"], r["arch"]) for r in report["results"] if not r["error"]}
+    errors = [f"{r['kernel']} {r['arch']}: {r['error']}" for r in report["results"] if r["error"]]
+    assert not errors, "\n".join(errors)
+    want = {(name, arch) for name, *_ in kc.KERNELS for arch in ARCHS}
+    assert got == want
+
+
+def test_no_spills(report):
+    spilled = [f"{r['kernel']} {r['arch']}: {r['spill_stores']} B stored, "
+               f"{r['spill_loads']} B loaded, {r['registers']} registers"
+               for r in report["results"] if r["spill_stores"] or r["spill_loads"]]
+    assert not spilled, "register spills:\n" + "\n".join(spilled)
+
+
+def test_register_tiles_stay_in_registers(report):
+    # The 4x4 accumulator tiles are cuda.local.array: they must be promoted to registers
+    # (a non-zero stack frame would mean local memory).
+    on_stack = [f"{r['kernel']} {r['arch']}: {r['stack_frame']} B"
+                for r in report["results"] if r["stack_frame"]]
+    assert not on_stack, "local memory in use:\n" + "\n".join(on_stack)
+
+
+def test_every_kernel_can_be_resident(report):
+    assert all(r["blocks_per_sm"] >= 1 and r["occupancy"] > 0 for r in report["results"])
