@@ -180,6 +180,7 @@ class Trainer:
         fixed = Generator(_seeded(config.seed, 4)).normal((config.num_samples, config.latent_dim))
         self.fixed_noise = fixed
         self.step = 0
+        self.meta: dict[str, Any] = {}  # free-form, JSON-able (the CLI records the dataset here)
         self.history: list[dict[str, Any]] = []
         self.skipped = 0
         self._stop_requested = False
@@ -404,6 +405,7 @@ class Trainer:
             "data": self.loader.state_dict(),
             "fixed_noise": self.fixed_noise,
             "elapsed": self._time_offset + time.perf_counter() - self._t0,
+            "meta": self.meta,
         }
 
     def save_checkpoint(self, path: str | os.PathLike[str] | None = None) -> Path:
@@ -439,6 +441,7 @@ class Trainer:
         self.fixed_noise = np.asarray(state.get("fixed_noise", self.fixed_noise), dtype=np.float32)
         self.step = step
         self._time_offset = float(state.get("elapsed", 0.0))
+        self.meta = dict(state.get("meta") or {})
 
     def resume(self, path: str | os.PathLike[str] | None = None) -> int:
         """Load ``path`` (default: the run directory's checkpoint); returns the step resumed at."""

@@ -1,0 +1,6 @@
+"""``python -m tensorgan ...`` is the ``tensorgan`` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

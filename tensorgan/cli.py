@@ -1,0 +1,351 @@
+"""The ``tensorgan`` command line: ``train``, ``sample`` (and commands other modules register).
+
+Errors print one line on stderr and exit non-zero (2 for bad arguments, 1 for everything else,
+130 after Ctrl-C); ``--debug`` shows the traceback instead.
+
+Other modules add subcommands without editing this file: a module listed in ``PLUGIN_MODULES``
+that defines ``register_cli(register_command)`` is imported when present, and calls
+``register_command(name, help, add_arguments, run)``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .errors import ConfigError, TensorganError
+
+__all__ = ["main", "build_parser", "register_command", "PLUGIN_MODULES"]
+
+PLUGIN_MODULES = ("tensorgan.metrics",)   # e.g. an ``eval`` subcommand
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {}
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (not usage + error) and goes through main()."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def register_command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None],
+                     run: Callable[[Any], int]) -> None:
+    """Add a subcommand: ``add_arguments(parser)`` declares its options, ``run(args)`` returns
+    the exit status and raises TensorganError for user errors."""
+    _COMMANDS[name] = (help, add_arguments, run)
+
+
+# ---------------------------------------------------------------------------------------------
+# train
+# ---------------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
+
+
+def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=_positive_int, help="passes over the dataset")
+    length.add_argument("--steps", type=_positive_int,
+                        help=f"total optimizer steps (default {DEFAULT_STEPS} when --epochs is not given)")
+    p.add_argument("--batch-size", type=_positive_int, help="images per step (default 64)")
+    p.add_argument("--lr", type=_positive_float, help="Adam learning rate for both networks (default 2e-4)")
+    p.add_argument("--seed", type=_nonnegative_int, help="seed of every random stream (default 0)")
+    p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
+                                      "cache, or the bundled 10,000-image set)")
+    p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG/JPEG images)")
+    p.add_argument("--image-size", type=_positive_int, default=64,
+                   help="side length images from a folder are resized to (default 64)")
+    p.add_argument("--channels", type=int, choices=(1, 3), default=3,
+                   help="channels of folder images (default 3)")
+    p.add_argument("--out", default="runs/dcgan", help="run directory (default runs/dcgan)")
+    p.add_argument("--resume", nargs="?", const="", metavar="CKPT",
+                   help="continue from CKPT (default: RUN_DIR/checkpoint.npz)")
+    p.add_argument("--sample-every", type=_positive_int, help="steps between sample grids (default 200)")
+    p.add_argument("--checkpoint-every", type=_positive_int,
+                   help="steps between checkpoints (default 200)")
+    p.add_argument("--latent-dim", type=_positive_int, help="noise dimension (default 100)")
+    p.add_argument("--base-channels", type=_positive_int, help="channels next to the image (default 64)")
+    p.add_argument("--discriminator", choices=("conv", "mlp"), help="discriminator kind (default conv)")
+    p.add_argument("--generator-loss", choices=("non_saturating", "minimax"),
+                   help="generator objective (default non_saturating)")
+    p.add_argument("--on-nonfinite", choices=("stop", "skip"),
+                   help="on a NaN/inf loss or gradient: stop (default) or skip that update")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+# Options that may differ on --resume (everything else comes from the checkpoint).
+_RESUMABLE = ("steps", "epochs", "sample_every", "checkpoint_every", "device", "on_nonfinite")
+_ARCH_OPTIONS = ("batch_size", "lr", "seed", "latent_dim", "base_channels", "discriminator",
+                 "generator_loss")
+
+
+def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
+    from .train import TrainConfig
+    values = dict(base) if base is not None else TrainConfig().to_dict()
+    names = _RESUMABLE if base is not None else _RESUMABLE + _ARCH_OPTIONS
+    if base is not None:
+        changed = [f"--{n.replace('_', '-')}" for n in _ARCH_OPTIONS
+                   if getattr(args, n) is not None and getattr(args, n) != values.get(n)]
+        if changed:
+            raise ConfigError(f"{', '.join(changed)} differ from the checkpoint's run; a resumed run "
+                              f"keeps its settings (start a new --out to change them)")
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None:
+            values[name] = value
+    if args.steps is not None:
+        values["epochs"] = None
+    elif args.epochs is not None:
+        values["steps"] = None
+    elif base is None:
+        values["steps"], values["epochs"] = DEFAULT_STEPS, None
+    return TrainConfig.from_dict(values)
+
+
+def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, int]) -> Any:
+    from . import data
+    if spec == "mnist":
+        return data.mnist_dataset(data_dir)
+    if spec.startswith("folder:") and len(spec) > len("folder:"):
+        return data.ImageFolder(spec[len("folder:"):], image_shape=image_shape)
+    raise ConfigError(f"--dataset must be 'mnist' or 'folder:PATH', got {spec!r}")
+
+
+def _run_train(args: Any) -> int:
+    from .checkpoint import load_checkpoint
+    from .train import CHECKPOINT_NAME, Trainer
+
+    run_dir = Path(args.out)
+    checkpoint = None
+    if args.resume is not None:
+        path = Path(args.resume) if args.resume else run_dir / CHECKPOINT_NAME
+        checkpoint = load_checkpoint(path)
+        try:
+            base, meta = dict(checkpoint["config"]), dict(checkpoint.get("meta") or {})
+        except (KeyError, TypeError):
+            raise ConfigError(f"{path} is not a training checkpoint (no config)") from None
+    elif (run_dir / CHECKPOINT_NAME).exists():
+        raise ConfigError(f"{run_dir} already holds a checkpoint; pass --resume to continue it or "
+                          f"choose another --out")
+    else:
+        base, meta = None, {}
+    dataset_spec = args.dataset or meta.get("dataset") or "mnist"
+    if checkpoint is not None and args.dataset and meta.get("dataset") not in (None, args.dataset):
+        raise ConfigError(f"the checkpoint was trained on --dataset {meta['dataset']}, not {args.dataset}")
+    image_shape = (args.channels, args.image_size, args.image_size)
+    if checkpoint is not None and "image_shape" in checkpoint:
+        image_shape = tuple(int(v) for v in checkpoint["image_shape"])
+    config = _config_from_args(args, base)
+    dataset = _load_dataset(dataset_spec, args.data_dir or meta.get("data_dir"), image_shape)
+    trainer = Trainer(dataset, run_dir, config)
+    trainer.meta = {"dataset": dataset_spec, "data_dir": args.data_dir or meta.get("data_dir"),
+                    "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset)}
+    if checkpoint is not None:
+        trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
+        trainer.meta.update({k: v for k, v in meta.items() if k not in trainer.meta})
+    _write_config(run_dir, trainer)
+    summary = trainer.fit(progress=not args.no_progress)
+    per_step = summary["seconds_per_step"]
+    rate = f" ({per_step:.3f} s/step)" if per_step else ""
+    last = summary["last"]
+    losses = f"; Loss_D {last['loss_d']:.4f}, Loss_G {last['loss_g']:.4f}" if last else ""
+    if summary["interrupted"]:
+        print(f"tensorgan: interrupted at step {summary['step']}; checkpoint written to "
+              f"{run_dir / CHECKPOINT_NAME} (continue with --resume)", file=sys.stderr)
+        return 130
+    print(f"trained to step {summary['step']} ({summary['steps_run']} steps in "
+          f"{summary['seconds']:.1f} s{rate}{losses}); samples {run_dir / 'samples.png'}, "
+          f"checkpoint {run_dir / CHECKPOINT_NAME}")
+    return 0
+
+
+def _write_config(run_dir: Path, trainer: Any) -> None:
+    import json
+    from .checkpoint import atomic_write
+    text = json.dumps({"config": trainer.config.to_dict(), "image_shape": list(trainer.image_shape),
+                       "architecture": {"generator": trainer.G.config(),
+                                        "discriminator": trainer.D.config()},
+                       "meta": trainer.meta}, indent=2)
+    atomic_write(run_dir / "config.json", lambda f: f.write(text.encode()))
+
+
+# ---------------------------------------------------------------------------------------------
+# sample
+# ---------------------------------------------------------------------------------------------
+def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, help="a checkpoint written by 'tensorgan train'")
+    p.add_argument("-n", "--num", type=_positive_int, default=64, help="images to generate (default 64)")
+    p.add_argument("-o", "--output", required=True,
+                   help="OUT.npy (uint8 array (N, C, H, W)) or OUT.png (a grid)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="noise seed (default 0)")
+    p.add_argument("--batch-size", type=_positive_int, default=256, help="images per forward pass")
+
+
+def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
+    """The trained generator stored in a training checkpoint, in eval mode."""
+    from .checkpoint import load_checkpoint
+    from .errors import CheckpointError
+    from .models.dcgan import Generator
+    from .random import Generator as RandomGenerator
+    state = load_checkpoint(path)
+    try:
+        g_config, weights = state["architecture"]["generator"], state["models"]["generator"]
+        G = Generator(g_config["image_shape"], g_config["latent_dim"], g_config["base_channels"],
+                      g_config["head"], generator=RandomGenerator(0))
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path} holds no generator (missing {exc})") from None
+    G.load_state_dict(weights)
+    if device is not None:
+        G.to(device)
+    return G.eval()
+
+
+def generate_images(G: Any, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+    """``n`` uint8 images ``(n, C, H, W)`` from noise seeded with ``seed``."""
+    from .random import Generator as RandomGenerator
+    from .tensor import Tensor, no_grad
+    from .train import to_uint8
+    noise = RandomGenerator(seed).normal((n, G.latent_dim))
+    device = G.device
+    chunks = []
+    with no_grad():
+        for start in range(0, n, batch_size):
+            chunks.append(to_uint8(G(Tensor(noise[start:start + batch_size], device=device)).numpy()))
+    return np.concatenate(chunks)
+
+
+def _run_sample(args: Any) -> int:
+    from .checkpoint import atomic_write
+    from .train import save_grid
+    out = Path(args.output)
+    if out.suffix.lower() not in (".npy", ".png"):
+        raise ConfigError(f"output {out} must end in .npy (uint8 array) or .png (grid)")
+    if not out.parent.is_dir():
+        raise ConfigError(f"output folder {out.parent} does not exist")
+    G = load_generator(args.checkpoint, args.device)
+    images = generate_images(G, args.num, args.seed, args.batch_size)
+    if out.suffix.lower() == ".npy":
+        buffer = io.BytesIO()
+        np.save(buffer, images, allow_pickle=False)
+        atomic_write(out, lambda f: f.write(buffer.getvalue()))
+    else:
+        save_grid(images, out)
+    print(f"wrote {len(images)} images {tuple(images.shape[1:])} to {out}")
+    return 0
+
+
+register_command("train", "train a DCGAN (MNIST by default)", _add_train_arguments, _run_train)
+register_command("sample", "generate images from a checkpoint", _add_sample_arguments, _run_sample)
+
+
+# ---------------------------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------------------------
+def _load_plugins() -> None:
+    for name in PLUGIN_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+            module = importlib.import_module(name)
+        except Exception:  # a broken optional module must not break train/sample
+            continue
+        hook = getattr(module, "register_cli", None)
+        if callable(hook):
+            hook(register_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    _load_plugins()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--device", help="cpu or cuda (default: cuda when usable, else cpu)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser = _Parser(prog="tensorgan", description="A from-scratch GAN library: train and sample DCGANs.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, (help_text, add_arguments, run) in _COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, parents=[common], description=help_text)
+        add_arguments(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as exc:
+        print(f"tensorgan: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.device is not None:
+            from .backend import get_device
+            get_device(args.device)  # fail now, with the reason, not mid-setup
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("tensorgan: interrupted", file=sys.stderr)
+        return 130
+    except (TensorganError, OSError) as exc:
+        if debug:
+            raise
+        print(f"tensorgan: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug, not a user error: still one line unless --debug
+        if debug:
+            raise
+        print(f"tensorgan: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              f"(run with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}"
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
