@@ -46,7 +46,8 @@ class Optimizer:
     """Holds parameter groups and per-parameter state; subclasses implement ``_update``."""
 
     defaults: dict[str, Any]
-    state_keys: tuple[str, ...] = ()
+    state_keys: tuple[str, ...] = ()           # arrays every parameter's state must have
+    optional_state_keys: tuple[str, ...] = ()  # arrays it may have
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         self.defaults = defaults
@@ -141,8 +142,10 @@ class Optimizer:
                 new_states.append(None)
                 continue
             entry = {"step": int(s.get("step", 0))}
-            for key in self.state_keys:
-                if key not in s:
+            for key in self.state_keys + self.optional_state_keys:
+                if key not in s or s[key] is None:
+                    if key in self.optional_state_keys:
+                        continue
                     raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
                 arr = np.asarray(s[key])
                 if arr.shape != p.shape:
@@ -168,7 +171,7 @@ class SGD(Optimizer):
     """``g = grad + wd * p``; with momentum ``buf = momentum * buf + (1 - dampening) * g`` (``buf = g``
     on the first step) and ``g = buf`` (or ``g + momentum * buf`` with nesterov); ``p -= lr * g``."""
 
-    state_keys = ("momentum_buffer",)
+    optional_state_keys = ("momentum_buffer",)  # absent until a step with momentum > 0
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
@@ -207,18 +210,8 @@ class SGD(Optimizer):
                        for s in sd["state"]]
         return sd
 
-    @property
-    def _has_momentum(self) -> bool:
-        return any(g["momentum"] for g in self.param_groups)
-
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        keys = self.state_keys
-        if not self._has_momentum:
-            self.state_keys = ()
-        try:
-            super().load_state_dict(state_dict)
-        finally:
-            self.state_keys = keys
+        super().load_state_dict(state_dict)
         for s in self.state:
             if s is not None:
                 s.setdefault("momentum_buffer", None)

@@ -1,0 +1,235 @@
+"""tensorgan.nn: module bookkeeping, state dicts, layers, initialization, input validation."""
+import math
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan import nn
+from tensorgan.errors import CheckpointError, ConfigError, DTypeError, ShapeError
+
+
+def small_net(seed=0):
+    g = tg.Generator(seed)
+    return nn.Sequential(nn.Linear(3, 8, generator=g), nn.BatchNorm1d(8), nn.LeakyReLU(0.2),
+                         nn.Unflatten(1, (2, 2, 2)), nn.ConvTranspose2d(2, 3, 4, 2, 1, generator=g),
+                         nn.BatchNorm2d(3), nn.ReLU(), nn.Conv2d(3, 1, 3, 1, 1, generator=g), nn.Tanh())
+
+
+# -- bookkeeping ---------------------------------------------------------------------------------
+def test_registration_names_children_and_modes():
+    net = small_net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias", "5.weight",
+                     "5.bias", "7.weight", "7.bias"]
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in net.parameters())
+    assert [n for n, _ in net.named_buffers()] == [
+        "1.running_mean", "1.running_var", "1.num_batches_tracked",
+        "5.running_mean", "5.running_var", "5.num_batches_tracked"]
+    assert len(list(net.children())) == 9 and len(list(net.modules())) == 10
+    net.eval()
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+    assert "ConvTranspose2d(2, 3, kernel_size=(4, 4)" in repr(net)
+
+
+def test_reassigning_an_attribute_unregisters_it():
+    lin = nn.Linear(2, 2)
+    lin.bias = None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+    assert "bias=False" in repr(lin)
+
+
+def test_zero_grad_and_backward_fill_all_parameter_grads():
+    net = small_net()
+    net(tg.randn(4, 3, seed=1)).sum().backward()
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+# -- state dicts ---------------------------------------------------------------------------------
+def test_state_dict_round_trip_includes_buffers_and_copies():
+    a, b = small_net(0), small_net(1)
+    a(tg.randn(4, 3, seed=2))  # moves running stats and the counter
+    sd = a.state_dict()
+    assert sd["1.num_batches_tracked"].dtype == np.int64 and int(sd["1.num_batches_tracked"]) == 1
+    assert not np.allclose(sd["1.running_mean"], 0)
+    sd["0.weight"][...] = 0  # a copy: editing it must not touch the module
+    assert not np.allclose(a[0].weight.numpy(), 0)
+    sd = a.state_dict()
+    weight_before = b[0].weight
+    b.load_state_dict(sd)
+    assert b[0].weight is weight_before  # loaded in place (optimizers keep their references)
+    for k, v in b.state_dict().items():
+        np.testing.assert_array_equal(v, sd[k])
+    a.eval(), b.eval()
+    x = tg.randn(2, 3, seed=3)
+    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+
+
+def test_load_state_dict_errors_name_the_key_and_shapes_and_change_nothing():
+    net = small_net()
+    before = net.state_dict()
+    sd = net.state_dict()
+    del sd["5.running_var"]
+    with pytest.raises(CheckpointError, match="missing key '5.running_var'"):
+        net.load_state_dict(sd)
+    sd = net.state_dict()
+    sd["extra.weight"] = np.zeros(1)
+    with pytest.raises(CheckpointError, match="unexpected key 'extra.weight'"):
+        net.load_state_dict(sd)
+    sd = net.state_dict()
+    sd["0.weight"] = np.ones((8, 3))      # fine, and written only if everything passes
+    sd["4.weight"] = np.zeros((2, 3, 3, 3))
+    with pytest.raises(CheckpointError, match=r"'4.weight' has shape \(2, 3, 3, 3\).*\(2, 3, 4, 4\)"):
+        net.load_state_dict(sd)
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+    missing, unexpected = net.load_state_dict({"0.weight": np.ones((8, 3)), "zzz": np.ones(2)}, strict=False)
+    assert "0.bias" in missing and unexpected == ["zzz"]
+    np.testing.assert_array_equal(net[0].weight.numpy(), np.ones((8, 3)))
+
+
+# -- layers ---------------------------------------------------------------------------------------
+def test_linear_conv_shapes_and_values():
+    lin = nn.Linear(5, 2)
+    x = tg.randn(3, 5, seed=0)
+    np.testing.assert_allclose(lin(x).numpy(), x.numpy() @ lin.weight.numpy().T + lin.bias.numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert nn.Conv2d(3, 4, 4, 2, 1)(tg.randn(2, 3, 8, 8, seed=0)).shape == (2, 4, 4, 4)
+    assert nn.ConvTranspose2d(4, 3, 4, 2, 1)(tg.randn(2, 4, 4, 4, seed=0)).shape == (2, 3, 8, 8)
+    assert nn.ConvTranspose2d(4, 3, 3, 2, 1, output_padding=1)(tg.randn(1, 4, 4, 4, seed=0)).shape == (1, 3, 8, 8)
+    assert nn.ConvTranspose2d(4, 3, 4).weight.shape == (4, 3, 4, 4)
+    assert nn.Conv2d(4, 3, 4, bias=False).bias is None
+
+
+@pytest.mark.parametrize("module, x, pattern", [
+    (nn.Linear(4, 2), tg.zeros(3, 5), r"Linear\(in_features=4.*expected 4 .*\(3, 5\)"),
+    (nn.Conv2d(3, 4, 3), tg.zeros(2, 3, 5), r"Conv2d\(3, 4.*\(N, C, H, W\).*\(2, 3, 5\)"),
+    (nn.Conv2d(3, 4, 3), tg.zeros(2, 1, 5, 5), r"Conv2d\(3, 4.*expected 3 input channels.*\(2, 1, 5, 5\)"),
+    (nn.ConvTranspose2d(3, 4, 3), tg.zeros(2, 2, 5, 5), r"ConvTranspose2d.*expected 3"),
+    (nn.BatchNorm2d(3), tg.zeros(2, 3), r"BatchNorm2d\(3.*\(N, C, H, W\)"),
+    (nn.BatchNorm1d(3), tg.zeros(2, 4), r"BatchNorm1d\(3.*expected 3"),
+    (nn.Unflatten(1, (2, 3)), tg.zeros(2, 5), r"Unflatten.*6 elements"),
+])
+def test_wrong_shapes_raise_shape_errors_naming_the_module(module, x, pattern):
+    with pytest.raises(ShapeError, match=pattern):
+        module(x)
+
+
+def test_dtype_mismatch_is_a_clear_error_and_to_double_fixes_it():
+    lin = nn.Linear(2, 2)
+    x = tg.zeros(1, 2, dtype="float64")
+    with pytest.raises(DTypeError, match="Linear.*float64.*float32"):
+        lin(x)
+    lin.double()
+    assert lin(x).dtype == np.float64 and lin.weight.dtype == np.float64
+
+
+def test_invalid_layer_hyperparameters():
+    with pytest.raises(ConfigError):
+        nn.Linear(0, 2)
+    with pytest.raises(ConfigError):
+        nn.Conv2d(1, 2, 3, stride=0)
+    with pytest.raises(ConfigError):
+        nn.BatchNorm1d(2, momentum=1.5)
+    with pytest.raises(ConfigError):
+        nn.Dropout(1.2)
+
+
+def test_batchnorm_running_stats_follow_the_pytorch_formula():
+    bn = nn.BatchNorm2d(2, momentum=0.3)
+    x = tg.randn(4, 2, 3, 3, seed=5)
+    y = bn(x).numpy()
+    xs = x.numpy()
+    mean, var = xs.mean(axis=(0, 2, 3)), xs.var(axis=(0, 2, 3))
+    np.testing.assert_allclose(bn.running_mean.numpy(), 0.3 * mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.running_var.numpy(), 0.7 + 0.3 * var * 36 / 35, rtol=1e-5)
+    np.testing.assert_allclose(y, (xs - mean[:, None, None]) / np.sqrt(var[:, None, None] + 1e-5), atol=1e-5)
+    bn.eval()
+    rm, rv = bn.running_mean.numpy(), bn.running_var.numpy()
+    np.testing.assert_allclose(bn(x).numpy(), (xs - rm[:, None, None]) / np.sqrt(rv[:, None, None] + 1e-5),
+                               atol=1e-5)
+    np.testing.assert_array_equal(bn.running_mean.numpy(), rm)  # eval leaves the stats alone
+    assert int(bn.num_batches_tracked) == 1
+
+
+def test_batchnorm_cumulative_average_when_momentum_is_none():
+    bn = nn.BatchNorm1d(2, momentum=None)
+    batches = [tg.randn(5, 2, seed=s) for s in range(3)]
+    for b in batches:
+        bn(b)
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([b.numpy().mean(0) for b in batches], 0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_is_seeded_scaled_and_off_in_eval():
+    x = tg.ones(200, 50)
+    a = nn.Dropout(0.25, tg.Generator(3))(x).numpy()
+    b = nn.Dropout(0.25, tg.Generator(3))(x).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert set(np.unique(a)) == {0.0, np.float32(1 / 0.75)}
+    assert abs((a == 0).mean() - 0.25) < 0.02
+    d = nn.Dropout(0.25).eval()
+    assert d(x) is x
+
+
+def test_flatten_unflatten_sequential():
+    x = tg.randn(2, 3, 4, 5, seed=0)
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Unflatten(1, (3, 20))(nn.Flatten()(x)).shape == (2, 3, 20)
+    seq = nn.Sequential(nn.Flatten(), nn.Linear(60, 2))
+    assert len(seq) == 2 and isinstance(seq[1], nn.Linear) and list(seq)[0] is seq[0]
+    assert seq(x).shape == (2, 2)
+    with pytest.raises(TypeError):
+        nn.Sequential(nn.Flatten(), 3)
+
+
+# -- initialization ------------------------------------------------------------------------------
+def test_default_init_matches_pytorch_bounds():
+    lin = nn.Linear(400, 300, generator=tg.Generator(0))
+    bound = 1 / math.sqrt(400)
+    w = lin.weight.numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.98 * bound
+    assert np.abs(lin.bias.numpy()).max() <= bound
+    ct = nn.ConvTranspose2d(16, 8, 4, generator=tg.Generator(0))  # fan_in = dim 1 * k*k = 8 * 16
+    assert 0.95 / math.sqrt(128) < np.abs(ct.weight.numpy()).max() <= 1 / math.sqrt(128)
+    a = nn.Conv2d(3, 4, 3, generator=tg.Generator(7)).weight.numpy()
+    b = nn.Conv2d(3, 4, 3, generator=tg.Generator(7)).weight.numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_init_functions():
+    t = tg.zeros(300, 200)
+    nn.init.normal_(t, 1.0, 0.02, generator=tg.Generator(0))
+    assert abs(t.numpy().mean() - 1.0) < 1e-3 and abs(t.numpy().std() - 0.02) < 1e-3
+    nn.init.xavier_uniform_(t, generator=tg.Generator(0))
+    assert np.abs(t.numpy()).max() <= math.sqrt(6 / 500)
+    nn.init.kaiming_uniform_(t, a=0, generator=tg.Generator(0))
+    assert np.abs(t.numpy()).max() <= math.sqrt(2) * math.sqrt(3 / 200)
+    nn.init.uniform_(t, -2, -1, generator=tg.Generator(0))
+    assert t.numpy().min() >= -2 and t.numpy().max() <= -1
+    nn.init.zeros_(t)
+    assert not t.numpy().any()
+    nn.init.ones_(t)
+    assert (t.numpy() == 1).all()
+
+
+# -- gradients through whole modules (float64) ------------------------------------------------------
+def test_gradcheck_through_a_module_stack():
+    net = small_net(4).double()
+    x = tg.randn(3, 3, seed=9, dtype="float64", requires_grad=True)
+    params = [net[0].weight, net[4].weight, net[5].weight, net[7].bias]
+
+    def f(x, *ps):
+        return net(x)
+
+    tg.gradcheck(f, [x] + params, atol=1e-5, rtol=1e-3)
+
+
+def test_module_to_device_keeps_parameter_identity():
+    lin = nn.Linear(2, 2)
+    w = lin.weight
+    assert lin.to("cpu") is lin and lin.weight is w and lin.device == "cpu"
