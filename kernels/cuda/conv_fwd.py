@@ -35,7 +35,7 @@ grid ``(ceil(M / 64), ceil(C_out / 64))``, block ``(256,)``, static shared memor
 ``2 * 8 * 64 * 4 = 4096`` bytes, no dynamic shared memory.
 """
 
-from numba import cuda, float32
+from numba import cuda, float32, int64, uint32
 
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, DIM_X, DIM_Y,
                     THREADS, TM, TN)
@@ -43,6 +43,17 @@ from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, DIM_X,
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
              "int64, int64)")
+
+
+@cuda.jit(device=True, inline="always")
+def _udiv(a, b):
+    """``a // b`` for ``0 <= a, b < 2**31`` as one 32-bit unsigned division.
+
+    Numba widens integer arithmetic to int64, and a signed 64-bit ``//`` compiles to a sign fix-up
+    plus a 64-bit division (with a run-time fast path to 32 bits): more instructions and more
+    registers in the K loop.  Every index decoded here is non-negative and far below 2**31.
+    """
+    return int64(uint32(a) // uint32(b))
 
 
 @cuda.jit
@@ -71,9 +82,9 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     a_k = tid // BM
     am = m0 + a_row
     a_ok = am < m_total
-    an = am // ohw
+    an = _udiv(am, ohw)
     ar = am - an * ohw
-    aoh = ar // ow_n
+    aoh = _udiv(ar, ow_n)
     aow = ar - aoh * ow_n
     ih0 = aoh * sh - ph
     iw0 = aow * sw - pw
@@ -92,9 +103,9 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
             k = k0 + kk
             v = float32(0.0)
             if a_ok and k < kdim:
-                ci = k // khw
+                ci = _udiv(k, khw)
                 r = k - ci * khw
-                kh = r // kw_n
+                kh = _udiv(r, kw_n)
                 kw = r - kh * kw_n
                 ih = ih0 + kh
                 iw = iw0 + kw
@@ -123,7 +134,7 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     for i in range(TM):
         m = m0 + tx + i * DIM_X
         if m < m_total:
-            n = m // ohw
+            n = _udiv(m, ohw)
             p = m - n * ohw
             for j in range(TN):
                 co = n0 + ty + j * DIM_Y
