@@ -1,0 +1,228 @@
+"""Trainer on a tiny synthetic set: finite losses, determinism, exact resume, checkpoint errors,
+non-finite handling, Ctrl-C, atomic checkpoint writes."""
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import tensorgan.checkpoint as ckpt
+from tensorgan.data import ArrayDataset
+from tensorgan.errors import CheckpointError, ConfigError, NonFiniteError
+from tensorgan.train import TrainConfig, Trainer, make_grid, to_uint8
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    rng = np.random.default_rng(0)
+    # blobs on an 8x8 canvas: enough structure for the losses to move
+    images = np.zeros((48, 1, 8, 8), np.uint8)
+    for i in range(48):
+        y, x = rng.integers(0, 5, 2)
+        images[i, 0, y:y + 3, x:x + 3] = 255
+    return ArrayDataset(images, name="blobs")
+
+
+def config(**kw):
+    base = dict(steps=6, batch_size=8, latent_dim=8, base_channels=4, sample_every=3,
+                checkpoint_every=3, num_samples=4, seed=0)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def losses(history):
+    return [(r["loss_d"], r["loss_g"], r["d_x"], r["d_g_z"]) for r in history]
+
+
+def test_a_few_steps_give_finite_losses_and_change_parameters(dataset, tmp_path):
+    t = Trainer(dataset, tmp_path, config())
+    before = {k: v.copy() for k, v in t.G.state_dict().items()}
+    d_before = t.D.state_dict()
+    summary = t.fit()
+    assert summary["step"] == 6 and not summary["interrupted"]
+    assert all(np.isfinite(v).all() for v in losses(t.history))
+    assert all(0 < r["d_x"] < 1 and 0 < r["d_g_z"] < 1 for r in t.history)
+    after = t.G.state_dict()
+    assert not np.array_equal(before["0.weight"], after["0.weight"])
+    assert not np.array_equal(d_before["0.weight"], t.D.state_dict()["0.weight"])
+    # run directory contents
+    assert (tmp_path / "checkpoint.npz").is_file() and (tmp_path / "samples.png").is_file()
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["step_000003.png", "step_000006.png"]
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == list(range(1, 7))
+    assert set(records[0]) >= {"step", "loss_d", "loss_g", "d_x", "d_g_z", "time"}
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_same_seed_same_losses_other_seed_other_losses(dataset):
+    a = Trainer(dataset, None, config(steps=3))
+    a.fit()
+    b = Trainer(dataset, None, config(steps=3))
+    b.fit()
+    c = Trainer(dataset, None, config(steps=3, seed=1))
+    c.fit()
+    assert losses(a.history) == losses(b.history)
+    assert losses(a.history) != losses(c.history)
+
+
+def test_resume_gives_the_same_losses_as_an_uninterrupted_run(dataset, tmp_path):
+    # 8 steps cross an epoch boundary (6 batches per epoch): data order is restored too.
+    full = Trainer(dataset, None, config(steps=8))
+    full.fit()
+    first = Trainer(dataset, tmp_path, config(steps=4))
+    first.fit()
+    resumed = Trainer(dataset, tmp_path, config(steps=8))
+    assert resumed.resume() == 4
+    resumed.fit()
+    assert losses(first.history) + losses(resumed.history) == losses(full.history)
+    for k, v in full.G.state_dict().items():
+        np.testing.assert_array_equal(v, resumed.G.state_dict()[k])
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 9))
+
+
+def test_mlp_discriminator_dropout_state_is_restored(dataset, tmp_path):
+    cfg = dict(discriminator="mlp", steps=4)
+    full = Trainer(dataset, None, config(**cfg))
+    full.fit()
+    first = Trainer(dataset, tmp_path, config(**{**cfg, "steps": 2}))
+    first.fit()
+    resumed = Trainer(dataset, tmp_path, config(**cfg))
+    resumed.resume()
+    resumed.fit()
+    assert losses(first.history) + losses(resumed.history) == losses(full.history)
+
+
+def test_checkpoint_round_trip_is_pickle_free(dataset, tmp_path):
+    t = Trainer(dataset, tmp_path, config(steps=2))
+    t.fit()
+    with np.load(tmp_path / "checkpoint.npz", allow_pickle=False) as npz:
+        assert "models/generator/0.weight" in npz.files
+        assert all(npz[name].dtype != object for name in npz.files)
+    state = ckpt.load_checkpoint(tmp_path / "checkpoint.npz")
+    assert state["step"] == 2 and state["image_shape"] == [1, 8, 8]
+    assert state["config"]["latent_dim"] == 8 and json.loads(state["rng"]["noise"])["bit_generator"] == "PCG64"
+    for k, v in t.G.state_dict().items():
+        np.testing.assert_array_equal(state["models"]["generator"][k], v)
+
+
+def test_corrupt_and_foreign_checkpoints_are_checkpoint_errors(dataset, tmp_path):
+    t = Trainer(dataset, tmp_path, config(steps=1))
+    t.fit()
+    good = tmp_path / "checkpoint.npz"
+    data = good.read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "text.npz").write_text("not a checkpoint")
+    np.savez(tmp_path / "plain.npz", a=np.ones(2))
+    np.savez(tmp_path / "pickled.npz", __meta__=np.array("{}"), a=np.array([{"x": 1}], dtype=object))
+    for name, pattern in [("trunc.npz", "corrupt or truncated"), ("text.npz", "not an .npz"),
+                          ("plain.npz", "not a tensorgan checkpoint"), ("pickled.npz", "pickle"),
+                          ("missing.npz", "does not exist")]:
+        with pytest.raises(CheckpointError, match=pattern):
+            Trainer(dataset, None, config()).resume(tmp_path / name)
+    # another architecture: names the first mismatching parameter and both shapes
+    other = Trainer(dataset, None, config(base_channels=2))
+    other.config.base_channels = 2
+    with pytest.raises(CheckpointError, match="architecture"):
+        other.resume(good)
+    other.G.config = t.G.config  # get past the architecture summary to the per-parameter check
+    other.D.config = t.D.config
+    with pytest.raises(CheckpointError, match=r"'0.weight' has shape \(128, 8\).*\(64, 8\)"):
+        other.resume(good)
+    # another image shape
+    big = ArrayDataset(np.zeros((16, 1, 16, 16), np.uint8))
+    with pytest.raises(CheckpointError, match=r"images of shape \(1, 8, 8\).*\(1, 16, 16\)"):
+        Trainer(big, None, config()).resume(good)
+
+
+def test_failed_checkpoint_write_keeps_the_previous_one(dataset, tmp_path, monkeypatch):
+    t = Trainer(dataset, tmp_path, config(steps=1))
+    t.fit()
+    path = tmp_path / "checkpoint.npz"
+    before = path.read_bytes()
+
+    def broken(f, **arrays):
+        f.write(b"PK partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", broken)
+    t.step = 99
+    with pytest.raises(CheckpointError, match="No space left"):
+        t.save_checkpoint()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
+        "checkpoint.npz", "metrics.jsonl", "samples.png"]
+
+
+def test_unwritable_run_dir_fails_before_training(dataset, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="not writable"):
+        Trainer(dataset, blocker / "run", config())
+
+
+@pytest.mark.parametrize("policy", ["stop", "skip"])
+def test_non_finite_losses_stop_or_skip(dataset, tmp_path, policy):
+    t = Trainer(dataset, tmp_path, config(steps=4, checkpoint_every=1, on_nonfinite=policy))
+
+    def poison(record):
+        if record["step"] == 2:
+            t.D[-1].weight.data[...] = np.nan  # D's logit layer
+
+    if policy == "stop":
+        with pytest.raises(NonFiniteError, match="step 3: the discriminator's loss"):
+            t.fit(on_step=poison)
+        assert ckpt.load_checkpoint(tmp_path / "checkpoint.npz")["step"] == 2  # last good one kept
+    else:
+        summary = t.fit(on_step=poison)
+        assert summary["step"] == 4 and summary["skipped"] >= 2
+
+
+def test_non_finite_gradients_are_detected(dataset, monkeypatch):
+    import tensorgan.train as train_module
+    from tensorgan import nn
+    p = nn.Parameter(np.ones(3, np.float32))
+    p.grad = nn.Parameter(np.array([1.0, np.nan, 0.0], np.float32))
+    assert not train_module._grads_finite([p])
+    p.grad.data[1] = np.inf
+    assert not train_module._grads_finite([p])
+    p.grad.data[1] = 0
+    assert train_module._grads_finite([p])
+    # finite loss, non-finite gradient: the update is refused and the network named
+    t = Trainer(dataset, None, config(steps=2))
+    monkeypatch.setattr(train_module, "_grads_finite", lambda params: False)
+    with pytest.raises(NonFiniteError, match="step 1: the discriminator's gradient"):
+        t.fit()
+
+
+def test_sigint_finishes_the_step_and_writes_a_checkpoint(dataset, tmp_path):
+    t = Trainer(dataset, tmp_path, config(steps=50, checkpoint_every=100))
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupt(record):
+        if record["step"] == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    summary = t.fit(on_step=interrupt)
+    assert summary["interrupted"] and summary["step"] == 2
+    assert ckpt.load_checkpoint(tmp_path / "checkpoint.npz")["step"] == 2
+    assert signal.getsignal(signal.SIGINT) is previous
+
+
+def test_invalid_configs(dataset):
+    with pytest.raises(ConfigError, match="learning rate"):
+        Trainer(dataset, None, config(lr=-1.0))
+    with pytest.raises(ConfigError, match="beta1"):
+        Trainer(dataset, None, config(beta1=1.0))
+    with pytest.raises(ConfigError, match="batch_size"):
+        Trainer(dataset, None, config(batch_size=0))
+    with pytest.raises(ConfigError, match="larger than the dataset"):
+        Trainer(dataset, None, config(batch_size=64))
+
+
+def test_grid_helpers():
+    x = np.array([-1.0, 0.0, 1.0, 3.0], np.float32).reshape(4, 1, 1, 1)
+    assert to_uint8(x).ravel().tolist() == [0, 128, 255, 255]
+    grid = make_grid(np.full((5, 3, 4, 4), 200, np.uint8))
+    assert grid.shape == (2 + 2 * 6, 2 + 3 * 6, 3)
