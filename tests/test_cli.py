@@ -1,0 +1,136 @@
+"""The tensorgan command line: train/sample files, resume (also after SIGKILL), one-line errors."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tensorgan.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("blobs")
+    rng = np.random.default_rng(0)
+    for i in range(32):
+        img = np.zeros((8, 8), np.uint8)
+        y, x = rng.integers(0, 5, 2)
+        img[y:y + 3, x:x + 3] = 255
+        Image.fromarray(img).save(root / f"{i:03d}.png")
+    return root
+
+
+def train_args(folder, out, steps=4, *extra):
+    return ["train", "--dataset", f"folder:{folder}", "--image-size", "8", "--channels", "1",
+            "--base-channels", "4", "--latent-dim", "8", "--batch-size", "8", "--steps", str(steps),
+            "--sample-every", "2", "--checkpoint-every", "2", "--out", str(out), "--no-progress", *extra]
+
+
+def losses(run_dir):
+    lines = (Path(run_dir) / "metrics.jsonl").read_text().splitlines()
+    return [(r["step"], r["loss_d"], r["loss_g"]) for r in map(json.loads, lines)]
+
+
+def test_train_writes_grid_metrics_checkpoint_and_sample_reads_it(folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(train_args(folder, out)) == 0
+    assert "trained to step 4" in capsys.readouterr().out
+    assert (out / "samples.png").is_file() and (out / "samples" / "step_000002.png").is_file()
+    assert (out / "checkpoint.npz").is_file()
+    assert [s for s, _, _ in losses(out)] == [1, 2, 3, 4]
+    assert json.loads((out / "config.json").read_text())["config"]["base_channels"] == 4
+    with Image.open(out / "samples.png") as grid:
+        assert grid.mode == "L" and grid.size == (2 + 8 * 10, 2 + 8 * 10)  # 64 images, 8 per row
+
+    npy, png = tmp_path / "s.npy", tmp_path / "s.png"
+    assert main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "-n", "5", "-o", str(npy),
+                 "--seed", "3"]) == 0
+    images = np.load(npy, allow_pickle=False)
+    assert images.dtype == np.uint8 and images.shape == (5, 1, 8, 8)
+    assert main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "-n", "5", "-o", str(npy),
+                 "--seed", "3"]) == 0
+    np.testing.assert_array_equal(np.load(npy), images)  # same seed, same images
+    assert main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "-n", "6", "-o", str(png)]) == 0
+    with Image.open(png) as grid:
+        assert grid.size == (2 + 3 * 10, 2 + 2 * 10)
+
+    # resume continues the same run; a second plain train into it refuses to overwrite
+    assert main(train_args(folder, out, 6, "--resume")) == 0
+    assert [s for s, _, _ in losses(out)] == [1, 2, 3, 4, 5, 6]
+    capsys.readouterr()
+    assert main(train_args(folder, out, 6)) == 1
+    assert "already holds a checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, code, pattern", [
+    (["train", "--lr", "-1"], 2, "--lr: expected a positive number"),
+    (["train", "--batch-size", "0"], 2, "--batch-size: expected a positive integer"),
+    (["train", "--steps", "3", "--epochs", "1"], 2, "not allowed with argument"),
+    (["train", "--dataset", "imagenet", "--out", "{tmp}/r"], 1, "--dataset must be 'mnist' or 'folder:PATH'"),
+    (["train", "--dataset", "folder:{tmp}/nowhere", "--out", "{tmp}/r"], 1, "nowhere"),
+    (["train", "--resume", "{tmp}/none.npz", "--out", "{tmp}/r"], 1, "does not exist"),
+    (["sample", "--checkpoint", "{tmp}/none.npz", "-o", "{tmp}/x.png"], 1, "does not exist"),
+    (["sample", "--checkpoint", "{tmp}/junk.npz", "-o", "{tmp}/x.png"], 1, "not an .npz file"),
+    (["sample", "--checkpoint", "{tmp}/junk.npz", "-o", "{tmp}/x.jpg"], 1, "must end in .npy"),
+    (["sample", "--checkpoint", "x.npz", "-n", "0", "-o", "x.png"], 2, "-n/--num"),
+    (["sample", "-o", "x.png"], 2, "--checkpoint"),
+    (["frobnicate"], 2, "invalid choice"),
+])
+def test_bad_input_is_one_line_on_stderr_and_nonzero(tmp_path, capsys, argv, code, pattern):
+    (tmp_path / "junk.npz").write_text("junk")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv) == code
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tensorgan: error:") and pattern in err[0], captured.err
+
+
+def test_batch_larger_than_the_dataset(folder, tmp_path, capsys):
+    argv = train_args(folder, tmp_path / "r")
+    argv[argv.index("--batch-size") + 1] = "64"
+    assert main(argv) == 1
+    assert "larger than the dataset" in capsys.readouterr().err
+
+
+def test_error_from_a_subprocess_has_no_traceback_unless_debug(tmp_path):
+    cmd = [sys.executable, "-m", "tensorgan", "sample", "--checkpoint", str(tmp_path / "x.npz"),
+           "-o", str(tmp_path / "y.png")]
+    quiet = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert quiet.returncode == 1 and "Traceback" not in quiet.stderr
+    assert quiet.stderr.strip().count("\n") == 0
+    loud = subprocess.run(cmd + ["--debug"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert loud.returncode == 1 and "Traceback" in loud.stderr and "CheckpointError" in loud.stderr
+
+
+def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(folder, tmp_path):
+    steps = 24
+    reference = tmp_path / "reference"
+    assert main(train_args(folder, reference, steps)) == 0
+
+    killed = tmp_path / "killed"
+    argv = train_args(folder, killed, 10_000)
+    proc = subprocess.Popen([sys.executable, "-m", "tensorgan", *argv], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metrics = killed / "metrics.jsonl"
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if metrics.exists() and metrics.read_text().count("\n") >= 7:
+                break
+            time.sleep(0.01)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    from tensorgan.checkpoint import load_checkpoint
+    saved_step = load_checkpoint(killed / "checkpoint.npz")["step"]
+    assert 2 <= saved_step < steps
+    assert main(train_args(folder, killed, steps, "--resume")) == 0
+    assert losses(killed) == losses(reference)
