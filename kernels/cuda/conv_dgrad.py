@@ -14,8 +14,8 @@ over the taps for which ``ih = oh*sh - ph + kh`` and ``iw = ow*sw - pw + kw`` fo
 * ``B[k, ci] = w[co, ci, kh, kw]``.
 
 Tiling is the forward kernel's (see ``conv_fwd``): 64 x 64 C tile per block, K steps of 8 staged in
-``As[8, 64]`` / ``Bs[8, 64]``, a 4 x 4 register tile per thread, the (n, ih, iw) decode of the
-thread's A row hoisted out of the K loop.  ``b`` is an optional bias of length C_in (zeros for a
+``As[8, 64]`` / ``Bs[8, 64 + 4]``, a 4 x 4 register tile per thread, the (n, ih, iw) decode of
+the thread's A row hoisted out of the K loop.  ``b`` is an optional bias of length C_in (zeros for a
 plain input gradient; the transposed convolution's bias when this kernel runs conv_transpose2d).
 
 For stride s > 1, a fraction ``1 - 1/(sh*sw)`` of A is structurally zero (the taps that miss the
@@ -31,13 +31,13 @@ Compulsory bytes (fp32): ``4 * (|gy| + |w| + |gx| + C_in)``.
 Launch
 ------
 grid ``(ceil(N_batch*H*W / 64), ceil(C_in / 64))``, block ``(256,)``, static shared memory
-4096 bytes, no dynamic shared memory.
+``4 * 8 * (64 + 68) = 4224`` bytes (see ``tiles``), no dynamic shared memory.
 """
 
 from numba import cuda, float32, int64, uint32
 
-from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, DIM_X, DIM_Y,
-                    THREADS, TM, TN)
+from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
+                    DIM_Y, THREADS, TM, TN)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -60,7 +60,7 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                         kh_n, kw_n, sh, sw, ph, pw):
     """gx (N, C_in, H, W) = conv2d_grad_input(gy (N, C_out, OH, OW), w (C_out, C_in, kH, kW)) + b."""
     As = cuda.shared.array((BK, BM), float32)
-    Bs = cuda.shared.array((BK, BN), float32)
+    Bs = cuda.shared.array((BK, BN_PAD), float32)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)

@@ -14,11 +14,12 @@ is the matrix product ``C[M, N] = A[M, K] @ B[K, N]`` with
 
 Each block owns a ``BM x BN = 64 x 64`` tile of C.  It walks K in steps of ``BK = 8``: the 256
 threads stage ``As[BK, BM]`` (2 gathers each; consecutive threads take consecutive output pixels,
-so for stride 1 the loads of a warp are consecutive addresses) and ``Bs[BK, BN]`` (2 loads each;
-consecutive threads take consecutive k, contiguous in ``w``), synchronise, and every thread
+so for stride 1 the loads of a warp are consecutive addresses) and ``Bs[BK, BN + 4]`` (2 loads
+each; consecutive threads take consecutive k, contiguous in ``w``), synchronise, and every thread
 accumulates its ``4 x 4`` register tile from shared memory (8 shared loads per 16 FMAs), then
 synchronise again before the next step.  The (n, oh, ow) decode of the thread's A row is hoisted
-out of the K loop; only the (ci, kh, kw) decode of k remains inside.  The epilogue adds the bias
+out of the K loop; only the (ci, kh, kw) decode of k remains inside, as 32-bit unsigned
+divisions (``_udiv``: Numba would otherwise emit 64-bit signed ones).  The epilogue adds the bias
 and writes ``y`` -- for each of the 4 x 4 outputs, 16 consecutive threads write 16 consecutive
 pixels of one channel (64-byte coalesced segments).
 
@@ -32,13 +33,14 @@ by L2: A is re-read once per column tile (``ceil(C_out / 64)`` times), B once pe
 Launch
 ------
 grid ``(ceil(M / 64), ceil(C_out / 64))``, block ``(256,)``, static shared memory
-``2 * 8 * 64 * 4 = 4096`` bytes, no dynamic shared memory.
+``4 * 8 * (64 + 68) = 4224`` bytes (``Bs`` rows padded to 68 floats: conflict-free stores),
+no dynamic shared memory.
 """
 
 from numba import cuda, float32, int64, uint32
 
-from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, DIM_X, DIM_Y,
-                    THREADS, TM, TN)
+from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
+                    DIM_Y, THREADS, TM, TN)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -61,7 +63,7 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                       kh_n, kw_n, sh, sw, ph, pw):
     """y (N, C_out, OH, OW) = conv2d(x (N, C_in, H, W), w (C_out, C_in, kH, kW)) + b, all flat."""
     As = cuda.shared.array((BK, BM), float32)
-    Bs = cuda.shared.array((BK, BN), float32)
+    Bs = cuda.shared.array((BK, BN_PAD), float32)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)

@@ -19,8 +19,8 @@ tile to ``ws[z, co, j]``.  ``splitk_reduce_kernel`` then sums the ``S`` partial 
 order (deterministic, no atomics).  With ``S = 1`` the kernel writes ``gw`` directly.
 
 Tiling inside a block is the forward kernel's: 64 x 64 tile, K steps of 8 staged in
-``As[8, 64]`` / ``Bs[8, 64]``, a 4 x 4 register tile per thread, the (ci, kh, kw) decode of the
-thread's A row hoisted out of the K loop.
+``As[8, 64]`` / ``Bs[8, 64 + 4]``, a 4 x 4 register tile per thread, the (ci, kh, kw) decode of
+the thread's A row hoisted out of the K loop.
 
 Cost
 ----
@@ -31,15 +31,15 @@ workspace round trip when ``S > 1``.
 Launch
 ------
 ``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(256,)``,
-static shared memory 4096 bytes.
+static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes.
 ``splitk_reduce_kernel``: grid ``min(ceil(|gw| / 256), 4096)``, block ``(256,)``, grid-stride,
 no shared memory.
 """
 
 from numba import cuda, float32, int64, uint32
 
-from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, DIM_X, DIM_Y,
-                    EW_THREADS, THREADS, TM, TN)
+from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
+                    DIM_Y, EW_THREADS, THREADS, TM, TN)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -63,7 +63,7 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                         kh_n, kw_n, sh, sw, ph, pw, k_chunk):
     """ws (S, C_out, C_in*kH*kW): partial weight gradients over K chunks of length k_chunk."""
     As = cuda.shared.array((BK, BM), float32)
-    Bs = cuda.shared.array((BK, BN), float32)
+    Bs = cuda.shared.array((BK, BN_PAD), float32)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)

@@ -16,10 +16,16 @@ Layout of the ``THREADS = (BM / TM) * (BN / TN) = 256`` threads of a block::
 Rows are strided by 16 rather than contiguous so that, when a warp (two values of ty, sixteen of
 tx) reads ``As[k, tx + 16 i]`` it reads 16 consecutive words (conflict-free, broadcast to both
 halves) and, when it stores the result, 16 consecutive output pixels of one channel (coalesced).
+
+Staging B: thread ``tid`` stores ``Bs[tid % BK, tid // BK + 32 j]`` (consecutive threads take
+consecutive k, the contiguous axis of the weight / gradient in global memory).  With rows of 64
+floats a warp's 32 stores would hit only 4 banks (8-way conflict); rows padded to
+``BN_PAD = 68`` floats put store ``(k, n)`` in bank ``(4k + n) % 32`` -- all 32 distinct.
 """
 
 BM = 64          # rows of the C tile per block (output pixels, or weight taps for grad_weight)
 BN = 64          # cols of the C tile per block (output channels)
+BN_PAD = BN + 4  # row length of the Bs tile in shared memory (see above)
 BK = 8           # depth of one K step staged in shared memory
 TM = 4           # rows per thread
 TN = 4           # cols per thread
