@@ -1,0 +1,175 @@
+"""``tensorgan eval``: score samples with :mod:`tensorgan.metrics`, and the trainer's ``--eval-every``.
+
+    tensorgan eval SAMPLES.npy [--json]
+    tensorgan eval --checkpoint CKPT [-n N] [--seed S] [--json]
+
+SAMPLES.npy holds uint8 or float images in [0, 1] or [-1, 1], shaped (N, 1, 28, 28) or (N, 28, 28).
+With ``--checkpoint`` the generator in a checkpoint written by ``tensorgan train`` draws N samples
+(default 2000) from noise seeded with S. Prints a table, or one JSON object with ``--json``.
+
+The command is registered through the CLI's plugin hook (``tensorgan.metrics.register_cli``);
+``add_eval_parser(subparsers)`` adds it to any argparse sub-parser set as well.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import ConfigError, DataError
+
+__all__ = ["add_eval_arguments", "add_eval_parser", "run_eval", "load_samples", "make_eval_hook",
+           "DEFAULT_NUM_SAMPLES"]
+
+DEFAULT_NUM_SAMPLES = 2000
+_RANGES = {"auto": "auto", "unit": "0,1", "tanh": "-1,1"}
+EVAL_HELP = "score samples (a .npy or a checkpoint's generator) against MNIST: Fréchet distance, classifier score"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("samples", nargs="?", metavar="SAMPLES.npy",
+                   help="images: uint8 or float in [0, 1] / [-1, 1], (N, 1, 28, 28) or (N, 28, 28)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="generate the samples with this checkpoint's generator")
+    p.add_argument("-n", "--num", type=_positive_int, default=None,
+                   help=f"samples to generate with --checkpoint (default {DEFAULT_NUM_SAMPLES})")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="noise seed for --checkpoint (default 0)")
+    p.add_argument("--range", dest="value_range", choices=tuple(_RANGES), default="auto",
+                   help="value range of float samples: unit = [0, 1], tanh = [-1, 1] (default auto: "
+                        "[0, 1] unless some values are negative)")
+    p.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    if not any(a.dest == "device" for a in p._actions):
+        p.add_argument("--device", help="cpu or cuda")
+
+
+def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``eval`` sub-command to an ``argparse`` sub-parser set; returns its parser."""
+    p = subparsers.add_parser("eval", help=EVAL_HELP, description=EVAL_HELP)
+    add_eval_arguments(p)
+    p.set_defaults(run=run_eval)
+    return p
+
+
+def load_samples(path: str) -> np.ndarray:
+    """A ``.npy`` array of images (never with pickle); DataError when it is not one."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"samples file {p} does not exist" if not p.exists() else f"{p} is not a file")
+    try:
+        array = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        raise DataError(f"{p} is not a .npy array of images ({exc})") from None
+    if not isinstance(array, np.ndarray):  # an .npz archive
+        array.close()
+        raise DataError(f"{p} is an .npz archive; save the images as a single array with np.save")
+    return array
+
+
+def run_eval(args: Any) -> int:
+    from . import metrics
+
+    device = getattr(args, "device", None)
+    if args.samples is None and args.checkpoint is None:
+        raise ConfigError("give SAMPLES.npy or --checkpoint CKPT")
+    if args.samples is not None and args.checkpoint is not None:
+        raise ConfigError("give SAMPLES.npy or --checkpoint CKPT, not both")
+    if args.checkpoint is None and args.num is not None:
+        raise ConfigError("-n/--num only applies with --checkpoint")
+    t0 = time.perf_counter()
+    if args.checkpoint is not None:
+        from .cli import generate_images, load_generator
+        G = load_generator(args.checkpoint, device)
+        shape = tuple(getattr(G, "image_shape", ()) or ())
+        if shape and shape != metrics.IMAGE_SHAPE:
+            raise ConfigError(f"the checkpoint's generator makes {shape} images; the metrics need "
+                              f"MNIST-shaped {metrics.IMAGE_SHAPE} images")
+        n = args.num or DEFAULT_NUM_SAMPLES
+        images = generate_images(G, n, args.seed, 256)
+        source = {"checkpoint": str(args.checkpoint), "seed": args.seed}
+    else:
+        images = load_samples(args.samples)
+        source = {"samples": str(args.samples)}
+    model = metrics.get_classifier(device)
+    result = metrics.evaluate_samples(images, batch_size=args.batch_size,
+                                      value_range=_RANGES[args.value_range], model=model)
+    seconds = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps({**result.to_dict(), **source, "seconds": round(seconds, 2)}))
+    else:
+        what = source.get("samples") or f"{source['checkpoint']} (seed {args.seed})"
+        print(f"{what}:")
+        print(result.table())
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The trainer's periodic evaluation (tensorgan train --eval-every K)
+# ---------------------------------------------------------------------------------------------
+def _write_line(line: str) -> None:
+    """One line on stderr, above a tqdm progress bar when one is showing."""
+    try:
+        from tqdm import tqdm
+        tqdm.write(line, file=sys.stderr)
+    except ImportError:
+        print(line, file=sys.stderr, flush=True)
+
+
+def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
+                   write: Callable[[str], None] | None = None) -> Callable[[dict], None] | None:
+    """An ``on_step`` callback for :meth:`Trainer.fit` that, every ``every`` steps, scores
+    ``num_samples`` generated images (fixed noise, seed 0) and appends a JSON line to
+    ``RUN_DIR/eval.jsonl`` (and prints a one-line summary). None when ``every`` is falsy."""
+    if not every:
+        return None
+    from . import metrics
+    from .random import Generator
+
+    shape = tuple(trainer.image_shape)
+    if shape != metrics.IMAGE_SHAPE:
+        raise ConfigError(f"--eval-every needs MNIST-shaped {metrics.IMAGE_SHAPE} images, this run "
+                          f"trains on {shape}")
+    metrics.reference_statistics()  # fail now (missing/corrupt assets), not at the first eval
+    noise = Generator(0).normal((num_samples, trainer.config.latent_dim))
+    out = Path(trainer.run_dir) / "eval.jsonl" if trainer.run_dir is not None else None
+    write = write or _write_line
+
+    def hook(record: dict) -> None:
+        step = trainer.step
+        if step % every:
+            return
+        chunks = [trainer.generate(noise[i:i + 500]) for i in range(0, num_samples, 500)]
+        result = metrics.evaluate_samples(np.concatenate(chunks), value_range="-1,1")
+        entry = {"step": step, "epoch": trainer.epoch, **result.to_dict()}
+        if out is not None:
+            with open(out, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry) + "\n")
+        write(f"eval step {step}: FID {result.fid:.2f}, classifier score "
+              f"{result.classifier_score:.2f}, classes {result.classes_covered}/10, confidence "
+              f"{result.mean_confidence:.3f}")
+
+    return hook

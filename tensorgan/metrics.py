@@ -1,0 +1,353 @@
+"""Sample-quality numbers for MNIST-like images, computed with a classifier trained by tensorgan.
+
+Inception networks are not available offline, so tensorgan ships its own MNIST classifier
+(:mod:`tensorgan.models.classifier`, trained by ``scripts/train_classifier.py``) and uses it the
+way FID uses Inception:
+
+* **Fréchet distance** (FID-style) between Gaussian fits of the classifier's 128-d features of the
+  samples and of the 10,000 MNIST test images (statistics shipped in
+  ``tensorgan/assets/mnist_test_stats.npz``):
+  ``|mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1^1/2 S2 S1^1/2)^1/2)``. Lower is better; 0 for
+  identical statistics. Like FID it is biased upwards for small sample sets: compare numbers
+  computed on the same number of samples.
+* **Classifier score** (Inception-score-style): ``exp(mean KL(p(y|x) || p(y)))``, between 1 and
+  10; high when each sample is classified confidently *and* the classes are balanced.
+* **Class shares**: the fraction of samples predicted as each digit, and how many digits hold at
+  least 5% (mode collapse shows as fewer than 10), and the mean top-class confidence.
+
+``evaluate_samples(images)`` computes all of them. The assets are loaded lazily on first use.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import zipfile
+from dataclasses import asdict, dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError, DTypeError, ShapeError, TensorganError
+from .tensor import Tensor, no_grad
+
+__all__ = ["EvalResult", "AssetError", "evaluate_samples", "frechet_distance", "classifier_score",
+           "class_shares", "sqrtm_psd", "feature_statistics", "compute_features", "get_classifier",
+           "reference_statistics", "prepare_images", "STATS_FORMAT_VERSION", "COVERAGE_THRESHOLD"]
+
+STATS_FORMAT_VERSION = 1
+COVERAGE_THRESHOLD = 0.05
+CLASSIFIER_ASSET = "mnist_classifier.npz"
+STATS_ASSET = "mnist_test_stats.npz"
+IMAGE_SHAPE = (1, 28, 28)
+_RANGE_TOL = 1e-3
+
+
+class AssetError(DataError):
+    """A classifier/statistics file shipped with tensorgan is missing, corrupt or inconsistent."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear algebra
+# ---------------------------------------------------------------------------------------------
+def _as_square(name: str, a: Any) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ShapeError(f"{name} must be a square matrix, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise DataError(f"{name} has NaN or infinite entries")
+    return a
+
+
+def sqrtm_psd(a: Any) -> np.ndarray:
+    """The symmetric positive semi-definite square root of a symmetric PSD matrix (float64).
+
+    Symmetrizes ``a``, takes ``eigh`` and clips the tiny negative eigenvalues that rounding leaves
+    on singular matrices to 0, so the result is always real: ``V diag(sqrt(w)) V^T``."""
+    a = _as_square("sqrtm_psd: input", a)
+    w, v = np.linalg.eigh((a + a.T) / 2)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
+    """Fréchet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2), in float64.
+
+    The cross term ``tr((S1 S2)^1/2)`` is computed as the trace of the square root of the
+    symmetric PSD matrix ``S1^1/2 S2 S1^1/2`` (same eigenvalues as ``S1 S2``): two symmetric
+    eigendecompositions, no complex parts, no ill-conditioned inverse."""
+    mu1, mu2 = np.asarray(mu1, dtype=np.float64), np.asarray(mu2, dtype=np.float64)
+    if mu1.ndim != 1 or mu1.shape != mu2.shape:
+        raise ShapeError(f"frechet_distance: means must be 1-D of one length, got {mu1.shape} and "
+                         f"{mu2.shape}")
+    s1, s2 = _as_square("frechet_distance: sigma1", sigma1), _as_square("frechet_distance: sigma2", sigma2)
+    d = mu1.shape[0]
+    if s1.shape != (d, d) or s2.shape != (d, d):
+        raise ShapeError(f"frechet_distance: covariances must be ({d}, {d}) for means of length "
+                         f"{d}, got {s1.shape} and {s2.shape}")
+    if not (np.isfinite(mu1).all() and np.isfinite(mu2).all()):
+        raise DataError("frechet_distance: a mean has NaN or infinite entries")
+    s1, s2 = (s1 + s1.T) / 2, (s2 + s2.T) / 2
+    root1 = sqrtm_psd(s1)
+    middle = root1 @ s2 @ root1
+    eig = np.linalg.eigvalsh((middle + middle.T) / 2)
+    tr_covmean = float(np.sqrt(np.clip(eig, 0.0, None)).sum())
+    diff = mu1 - mu2
+    value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
+    return max(value, 0.0)  # rounding can leave -1e-12 for identical inputs
+
+
+def feature_statistics(features: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (unbiased) covariance of ``(N, d)`` features, in float64."""
+    f = np.asarray(features, dtype=np.float64)
+    if f.ndim != 2 or f.shape[0] < 2:
+        raise ShapeError(f"feature_statistics needs (N, d) features with N >= 2, got shape {f.shape}")
+    return f.mean(axis=0), np.cov(f, rowvar=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Prediction-based scores
+# ---------------------------------------------------------------------------------------------
+def _as_probs(probs: Any) -> np.ndarray:
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] < 1:
+        raise ShapeError(f"class probabilities must be (N, classes) with N >= 1, got shape {p.shape}")
+    if not np.isfinite(p).all() or (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-4):
+        raise DataError("class probabilities must be finite, non-negative, and sum to 1 per row")
+    return p
+
+
+def classifier_score(probs: Any) -> float:
+    """``exp(mean_x KL(p(y|x) || p(y)))`` for ``(N, classes)`` probabilities; in [1, classes]."""
+    p = _as_probs(probs)
+    marginal = p.mean(axis=0, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * (np.log(p) - np.log(marginal)), 0.0)
+    return float(np.exp(terms.sum(axis=1).mean()))
+
+
+def class_shares(probs: Any) -> np.ndarray:
+    """Fraction of samples whose top class is each class."""
+    p = _as_probs(probs)
+    return np.bincount(p.argmax(axis=1), minlength=p.shape[1]) / p.shape[0]
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shipped assets (loaded lazily, once)
+# ---------------------------------------------------------------------------------------------
+def _asset(name: str):
+    resource = resources.files(__package__) / "assets" / name
+    if not resource.is_file():
+        raise AssetError(f"{name} is missing from this installation of tensorgan (expected at "
+                         f"{resource}); reinstall tensorgan, or regenerate it with "
+                         f"scripts/train_classifier.py")
+    return resource
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _classifier_bytes() -> bytes:
+    return _asset(CLASSIFIER_ASSET).read_bytes()
+
+
+@functools.lru_cache(maxsize=None)
+def _load_classifier(device_key: str):
+    import io
+
+    from .models.classifier import load_classifier
+    try:
+        model, meta = load_classifier(io.BytesIO(_classifier_bytes()),
+                                      device=None if device_key == "default" else device_key)
+    except TensorganError as exc:
+        raise AssetError(f"the shipped classifier ({CLASSIFIER_ASSET}) is unusable: {exc}") from exc
+    model.eval()
+    return model, meta
+
+
+def get_classifier(device: Any = None):
+    """The shipped MNIST classifier (eval mode), loaded on first use and cached per device."""
+    return _load_classifier("default" if device is None else str(device))[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _reference() -> dict:
+    resource = _asset(STATS_ASSET)
+    try:
+        with resources.as_file(resource) as path, np.load(path, allow_pickle=False) as npz:
+            data = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise AssetError(f"{STATS_ASSET} is corrupt or not an .npz ({exc}); reinstall tensorgan "
+                         f"or regenerate it with scripts/train_classifier.py --stats-only") from exc
+    try:
+        version = int(data["format_version"])
+        mu, sigma = np.asarray(data["mu"], np.float64), np.asarray(data["sigma"], np.float64)
+        stats = {"mu": mu, "sigma": sigma, "n": int(data["n"]),
+                 "test_accuracy": float(data["test_accuracy"]),
+                 "classifier_sha256": str(data["classifier_sha256"])}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AssetError(f"{STATS_ASSET} lacks a field ({exc!r})") from exc
+    if version != STATS_FORMAT_VERSION:
+        raise AssetError(f"{STATS_ASSET} has format version {version}, this tensorgan reads "
+                         f"{STATS_FORMAT_VERSION}")
+    d = mu.shape[0] if mu.ndim == 1 else -1
+    if d < 1 or sigma.shape != (d, d) or not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+        raise AssetError(f"{STATS_ASSET}: mu {mu.shape} / sigma {sigma.shape} are not a valid "
+                         f"mean and covariance")
+    if stats["classifier_sha256"] != _sha256_bytes(_classifier_bytes()):
+        raise AssetError(f"{STATS_ASSET} was computed with a different classifier than the shipped "
+                         f"{CLASSIFIER_ASSET}; regenerate it with scripts/train_classifier.py "
+                         f"--stats-only")
+    return stats
+
+
+def reference_statistics() -> dict:
+    """The MNIST test set's feature statistics: ``mu``, ``sigma``, ``n``, ``test_accuracy``."""
+    stats = _reference()
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in stats.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Images -> features
+# ---------------------------------------------------------------------------------------------
+def prepare_images(images: Any, value_range: str = "auto") -> np.ndarray:
+    """Validate sample images and return float32 ``(N, 1, 28, 28)`` in [-1, 1].
+
+    Accepts uint8 (0..255), or floats in [0, 1] or [-1, 1] (``value_range="auto"`` picks [0, 1]
+    when no value is negative; force one with ``"0,1"`` or ``"-1,1"``), shaped ``(N, 1, 28, 28)``
+    or ``(N, 28, 28)``."""
+    if isinstance(images, Tensor):
+        images = images.numpy()
+    if not isinstance(images, np.ndarray):
+        images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
+        raise ShapeError(f"images must have shape (N, 1, 28, 28) or (N, 28, 28), got {images.shape}")
+    if images.shape[0] < 2:
+        raise ShapeError(f"need at least 2 images to fit a covariance, got {images.shape[0]}")
+    if value_range not in ("auto", "0,1", "-1,1"):
+        raise ValueError(f"value_range must be 'auto', '0,1' or '-1,1', got {value_range!r}")
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    if images.dtype.kind != "f":
+        raise DTypeError(f"images must be uint8 (0..255) or floating point in [0, 1] or [-1, 1], "
+                         f"got dtype {images.dtype} (convert integers with .astype(np.uint8))")
+    x = images.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise DataError("images contain NaN or infinite values")
+    lo, hi = float(x.min()), float(x.max())
+    if value_range == "auto":
+        value_range = "0,1" if lo >= 0.0 else "-1,1"
+    low = 0.0 if value_range == "0,1" else -1.0
+    if lo < low - _RANGE_TOL or hi > 1.0 + _RANGE_TOL:
+        raise DataError(f"float images must lie in [0, 1] or [-1, 1], got values in "
+                        f"[{lo:.4g}, {hi:.4g}]")
+    x = np.clip(x, low, 1.0)
+    return x * np.float32(2.0) - np.float32(1.0) if value_range == "0,1" else x
+
+
+def compute_features(images: Any, batch_size: int = 500, model: Any = None,
+                     value_range: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """``(logits, features)`` of the images through the classifier, float64, under no_grad."""
+    x = prepare_images(images, value_range)
+    model = get_classifier() if model is None else model
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    was_training = model.training
+    model.eval()
+    device = model.device() if callable(getattr(model, "device", None)) else None
+    dtype = next(iter(model.parameters())).dtype
+    logits, feats = [], []
+    try:
+        with no_grad():
+            for i in range(0, len(x), batch_size):
+                batch = Tensor(x[i:i + batch_size], dtype=dtype, device=device)
+                f = model.features(batch)
+                logits.append(model.head(f).numpy().astype(np.float64))
+                feats.append(f.numpy().astype(np.float64))
+    finally:
+        model.train(was_training)
+    return np.concatenate(logits), np.concatenate(feats)
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything at once
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EvalResult:
+    """Sample-quality numbers; ``fid`` against the MNIST test set's feature statistics."""
+
+    fid: float
+    classifier_score: float
+    class_shares: tuple
+    classes_covered: int
+    mean_confidence: float
+    n: int
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["class_shares"] = list(self.class_shares)
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    def table(self) -> str:
+        shares = " ".join(f"{i}:{s * 100:.1f}%" for i, s in enumerate(self.class_shares))
+        rows = [("samples", f"{self.n}"),
+                ("Fréchet distance (vs MNIST test)", f"{self.fid:.3f}"),
+                ("classifier score (max 10)", f"{self.classifier_score:.3f}"),
+                (f"classes with >= {COVERAGE_THRESHOLD:.0%} of samples", f"{self.classes_covered}/10"),
+                ("mean top confidence", f"{self.mean_confidence:.4f}"),
+                ("class shares", shares)]
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def evaluate_samples(images: Any, *, batch_size: int = 500, reference: Any = None,
+                     value_range: str = "auto", model: Any = None) -> EvalResult:
+    """Score sample images against the MNIST test set.
+
+    ``images``: uint8 or float in [0, 1] / [-1, 1], ``(N, 1, 28, 28)`` or ``(N, 28, 28)``, N >= 2.
+    ``reference``: ``(mu, sigma)`` to compare against instead of the shipped test statistics."""
+    logits, feats = compute_features(images, batch_size, model, value_range)
+    if reference is None:
+        stats = _reference()
+        ref_mu, ref_sigma = stats["mu"], stats["sigma"]
+    else:
+        ref_mu, ref_sigma = reference
+    mu, sigma = feature_statistics(feats)
+    probs = _softmax(logits)
+    shares = class_shares(probs)
+    return EvalResult(
+        fid=frechet_distance(mu, sigma, ref_mu, ref_sigma),
+        classifier_score=classifier_score(probs),
+        class_shares=tuple(float(s) for s in shares),
+        classes_covered=int((shares >= COVERAGE_THRESHOLD).sum()),
+        mean_confidence=float(probs.max(axis=1).mean()),
+        n=int(len(feats)),
+    )
+
+
+def register_cli(register_command) -> None:
+    """The CLI's plugin hook (``tensorgan.cli.PLUGIN_MODULES``): adds ``tensorgan eval``."""
+    from .evaluate_cli import EVAL_HELP, add_eval_arguments, run_eval
+    register_command("eval", EVAL_HELP, add_eval_arguments, run_eval)
