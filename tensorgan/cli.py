@@ -111,6 +111,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--on-nonfinite", choices=("stop", "skip"),
                    help="on a NaN/inf loss or gradient: stop (default) or skip that update")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--eval-every", type=_positive_int, metavar="K",
+                   help="every K steps score 1000 samples with tensorgan.metrics (MNIST; RUN_DIR/eval.jsonl)")
 
 
 # Options that may differ on --resume (everything else comes from the checkpoint).
@@ -184,7 +186,8 @@ def _run_train(args: Any) -> int:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
         trainer.meta.update({k: v for k, v in meta.items() if k not in trainer.meta})
     _write_config(run_dir, trainer)
-    summary = trainer.fit(progress=not args.no_progress)
+    from .evaluate_cli import make_eval_hook
+    summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, args.eval_every))
     per_step = summary["seconds_per_step"]
     rate = f" ({per_step:.3f} s/step)" if per_step else ""
     last = summary["last"]
