@@ -121,5 +121,104 @@ def nchw_to_cnp(x, out):
             out[c, n * P + p] = x[n, c, p]
 
 
-def as_int_array(values):
-    return np.asarray(values, dtype=np.int64)
+
+
+@njit(parallel=True, cache=True)
+def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
+    """Output-side convolution: y[n, co] = bias + sum over taps of shifted GEMM rows.
+
+    Z (C_out*kH*kW, N*H*W) holds, for every kernel tap (co, kh, kw) and every *input* position
+    (n, ih, iw), the partial product sum_ci w[.., ci, kh, kw] * x[n, ci, ih, iw].  Tap (kh, kw) of
+    input (ih, iw) lands on output (ih*s_h + aoffh[kh], iw*s_w + aoffw[kw]) (dropped if outside):
+    * conv_transpose2d:       aoff[k] = k - pad (any stride);
+    * conv2d with stride 1:   aoff[k] = pad - k.
+    Each task owns one (n, co) output plane (private, so the "scatter" is race-free and stays in
+    L1): it fills the bias, then adds kH*kW shifted contiguous row segments of Z.
+    Reads C_out*kH*kW*N*H*W elements, writes N*C_out*OH*OW.  Launch shape: ``prange`` over N*C_out.
+    """
+    N, Co, OH, OW = y.shape
+    HW = H * W
+    for task in prange(N * Co):
+        n = task // Co
+        co = task - n * Co
+        b = bias[co] if has_bias else y.dtype.type(0)
+        for oh in range(OH):
+            for ow in range(OW):
+                y[n, co, oh, ow] = b
+        for kh in range(kH):
+            a_h = aoffh[kh]
+            ih_lo = 0
+            if a_h < 0:
+                ih_lo = (-a_h + s_h - 1) // s_h
+            ih_hi = 0
+            if OH - 1 - a_h >= 0:
+                ih_hi = min(H, (OH - 1 - a_h) // s_h + 1)
+            for kw in range(kW):
+                a_w = aoffw[kw]
+                iw_lo = 0
+                if a_w < 0:
+                    iw_lo = (-a_w + s_w - 1) // s_w
+                iw_hi = 0
+                if OW - 1 - a_w >= 0:
+                    iw_hi = min(W, (OW - 1 - a_w) // s_w + 1)
+                row = (co * kH + kh) * kW + kw
+                for ih in range(ih_lo, ih_hi):
+                    oh = ih * s_h + a_h
+                    zb = n * HW + ih * W
+                    if s_w == 1:
+                        for iw in range(iw_lo, iw_hi):
+                            y[n, co, oh, iw + a_w] += Z[row, zb + iw]
+                    else:
+                        for iw in range(iw_lo, iw_hi):
+                            y[n, co, oh, iw * s_w + a_w] += Z[row, zb + iw]
+
+
+# ---------------------------------------------------------------------------- Python-side helpers
+# Elements of packed operand per batch chunk.  Large problems are cut into batch chunks so the
+# packed operand stays cache-resident (L2 2 MiB/core, big shared L3 here) without making the GEMMs
+# small; each chunk costs one Numba<->BLAS hand-off, so chunks are kept few.
+COLS_BUDGET = 1 << 22
+
+# None: each call picks the formulation that moves fewer bytes.  "input" / "output" force one
+# (where it applies) -- for tests and benchmarks.
+FORMULATION = None
+
+
+def prefer_output_side(input_side_elems, output_side_elems):
+    if FORMULATION is not None:
+        return FORMULATION == "output"
+    return output_side_elems < input_side_elems
+
+
+def chunks(n, per_image, budget=None):
+    """Split range(n) into batch chunks of about `budget` packed elements each."""
+    budget = COLS_BUDGET if budget is None else budget
+    step = max(1, min(n, budget // max(per_image, 1)))
+    return [(i, min(n, i + step)) for i in range(0, n, step)]
+
+
+def bias_arg(b, dtype):
+    if b is None:
+        return np.zeros(1, dtype=dtype), False
+    return np.ascontiguousarray(b, dtype=dtype), True
+
+
+def output_side(x, Wt, kernel_hw, stride, aoffh, aoffw, b, out_hw, budget=None):
+    """y = col2im_add(Wt @ x^T): one GEMM producing every tap's contribution at every input
+    position, then the per-plane shifted add.  Wt is (C_out*kH*kW, C_in) (a transposed view is
+    fine: BLAS takes the transpose flag)."""
+    N, Cin, H, W = x.shape
+    kH, kW = kernel_hw
+    Co = Wt.shape[0] // (kH * kW)
+    OH, OW = out_hw
+    dtype = x.dtype
+    bias, has_bias = bias_arg(b, dtype)
+    y = np.empty((N, Co, OH, OW), dtype=dtype)
+    HW = H * W
+    for n0, n1 in chunks(N, (Wt.shape[0] + Cin) * HW, budget):
+        nb = n1 - n0
+        Xt = np.empty((Cin, nb * HW), dtype=dtype)
+        nchw_to_cnp(x[n0:n1].reshape(nb, Cin, HW), Xt)
+        Z = Wt @ Xt
+        col2im_add(Z, kH, kW, stride[0], stride[1], aoffh, aoffw, bias, has_bias, H, W, y[n0:n1])
+    return y

@@ -1,66 +1,71 @@
-"""conv2d and its three gradients on the CPU: im2col packed by Numba, one BLAS GEMM per call.
+"""conv2d and its three gradients on the CPU: Numba packs around one BLAS GEMM per batch chunk.
 
 Shapes: x (N, C_in, H, W), w (C_out, C_in, kH, kW), y (N, C_out, OH, OW), K = C_in*kH*kW,
 P = OH*OW.  FLOPs of the forward and of each input/weight gradient: 2*N*C_out*P*K
-(D 64->128, 14->7, batch 64: 0.82 GFLOP; D 1->64, 28->14: 0.05 GFLOP).
+(D 64->128 14->7 at batch 64: 0.82 GFLOP; G 64->1 28->28 k3: 0.058 GFLOP; D 1->64: 0.05 GFLOP).
+Every FLOP happens inside ``numpy.matmul`` (OpenBLAS SGEMM/DGEMM, all threads); the Numba kernels
+(``_pack.py``) only move data.  Two formulations; each call takes the one that moves fewer bytes:
 
-forward     cols (K, N*P) = im2col(x)           -- ``_pack.pack_cols``, K*N*P elements written
-            Y (C_out, N*P) = w.reshape(C_out, K) @ cols      -- one GEMM (OpenBLAS, all threads)
-            y[n, co, p] = Y[co, n*P + p] + b[co]             -- ``_pack.unpack_rows``
-grad_weight cols = im2col(x) as above; G (C_out, N*P) = gy transposed (``nchw_to_cnp``);
-            gw = G @ cols.T                                   -- one GEMM, reduction length N*P
-grad_input  the adjoint of conv2d is a transposed convolution: conv_transpose2d(gy, w) with the
-            output size pinned to (H, W) -- stride-phase decomposition, no scatter-add col2im
-            (see conv_transpose2d.py).
+input-side  (any stride) -- the classic im2col:
+            cols (K, N*P) = pack(x)                       K*N*P elements written + read
+            Y (C_out, N*P) = w.reshape(C_out, K) @ cols
+            y = unpack(Y) + b                               C_out*N*P read + written
+output-side (stride 1 only; wins when C_out*kH*kW << C_in*kH*kW, e.g. G's 64->1 k3 layer):
+            Xt (C_in, N*H*W) = x transposed                 C_in*N*H*W
+            Z (C_out*kH*kW, N*H*W) = w' @ Xt                 every tap at every input position
+            y[n, co] = b + sum of kH*kW shifted rows of Z    (``col2im_add``, per private plane)
+
+grad_input  the adjoint of conv2d is a transposed convolution with the same weight tensor:
+            conv_transpose_core(gy, w) with the output size pinned to (H, W) (see conv_transpose2d.py
+            -- stride-phase decomposition or output-side GEMM, never a racing scatter-add).
+grad_weight input-side:  gw (C_out, K) = G (C_out, N*P) @ cols(x)^T,  G = gy transposed
+            output-side (stride 1): gw' (C_out*kH*kW, C_in) = pack(gy at input positions) @ Xt^T
+            -- the reduction (length N*P or N*H*W) runs inside one GEMM per chunk.
 grad_bias   per-channel sum of gy, accumulated in float64; ``prange`` over channels.
 
-Bytes moved beyond the GEMM's own traffic: the im2col (K*N*P elements, written once, read once by
-BLAS) and the output transpose (N*C_out*P, read + write).  Launch shape: Numba ``prange`` over
-(row, image) pairs in the packs and over (image, channel) planes in the unpack; the GEMM is
-threaded by OpenBLAS.  Both use every core, one after the other.
-
-Large problems are processed in batch chunks so that the packed columns stay in cache
-(``_chunks``): the GEMMs stay big enough for BLAS while the im2col never round-trips DRAM.
+Launch shape: Numba ``prange`` over (row, image) pairs in the packs and over (image, channel)
+planes in the unpacks; OpenBLAS threads the GEMMs.  Problems whose packed operand exceeds
+``_pack.COLS_BUDGET`` elements are cut into batch chunks (bounded memory, cache-resident packs).
 """
 import numpy as np
 from numba import njit, prange
 
 from ..shapes import conv2d_output_size
-from ._pack import nchw_to_cnp, pack_cols, unpack_rows
+from . import _pack
+from ._pack import bias_arg, chunks, nchw_to_cnp, output_side, pack_cols, unpack_rows
 from .conv_transpose2d import conv_transpose_core
 
-# Elements of packed columns per chunk (float32: 4 MiB; fits the L2 + L3 slice comfortably).
-_COLS_BUDGET = 1 << 20
 
-
-def _chunks(n, per_image):
-    """Split range(n) into batch chunks whose packed columns hold about _COLS_BUDGET elements."""
-    step = max(1, min(n, _COLS_BUDGET // max(per_image, 1)))
-    return [(i, min(n, i + step)) for i in range(0, n, step)]
-
-
-def _bias_arg(b, dtype):
-    if b is None:
-        return np.zeros(1, dtype=dtype), False
-    return np.ascontiguousarray(b, dtype=dtype), True
+def _use_output_side(Cin, Co, k_area, in_area, out_area, stride):
+    if stride != (1, 1):
+        return False
+    input_side = Cin * k_area * out_area + Co * out_area
+    out_side = (Co * k_area + Cin) * in_area
+    return _pack.prefer_output_side(input_side, out_side)
 
 
 def conv2d(x, w, b, stride, padding):
     N, C, H, W = x.shape
     Co, Ci, kH, kW = w.shape
-    sh, sw = stride
+    sh, sw = stride = tuple(stride)
     ph, pw = padding
     OH = conv2d_output_size(H, kH, sh, ph)
     OW = conv2d_output_size(W, kW, sw, pw)
     K = Ci * kH * kW
     P = OH * OW
     dtype = x.dtype
+    if _use_output_side(Ci, Co, kH * kW, H * W, P, stride):
+        # Wt[(co, kh, kw), ci] = w[co, ci, kh, kw];  tap kh of input row ih -> output ih + ph - kh
+        Wt = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(Co * kH * kW, Ci)
+        aoffh = ph - np.arange(kH, dtype=np.int64)
+        aoffw = pw - np.arange(kW, dtype=np.int64)
+        return output_side(x, Wt, (kH, kW), (1, 1), aoffh, aoffw, b, (OH, OW))
     offh = np.arange(kH, dtype=np.int64) - ph
     offw = np.arange(kW, dtype=np.int64) - pw
     w2 = w.reshape(Co, K)
-    bias, has_bias = _bias_arg(b, dtype)
+    bias, has_bias = bias_arg(b, dtype)
     y = np.empty((N, Co, OH, OW), dtype=dtype)
-    for n0, n1 in _chunks(N, K * P):
+    for n0, n1 in chunks(N, K * P):
         cols = np.empty((K, (n1 - n0) * P), dtype=dtype)
         pack_cols(x[n0:n1], offh, offw, sh, sw, OH, OW, cols)
         Y = w2 @ cols
@@ -76,15 +81,32 @@ def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
     N, C, H, W = x.shape
     _, Co, OH, OW = gy.shape
     kH, kW = kernel_hw
-    sh, sw = stride
+    sh, sw = stride = tuple(stride)
     ph, pw = padding
     K = C * kH * kW
     P = OH * OW
     dtype = x.dtype
+    gw = None
+    if _use_output_side(C, Co, kH * kW, H * W, P, stride):
+        # gw'[(co, kh, kw), ci] = sum_{n, ih, iw} gy[n, co, ih + ph - kh, iw + pw - kw] x[n, ci, ih, iw]
+        offh = ph - np.arange(kH, dtype=np.int64)
+        offw = pw - np.arange(kW, dtype=np.int64)
+        HW = H * W
+        for n0, n1 in chunks(N, (Co * kH * kW + C) * HW):
+            nb = n1 - n0
+            G = np.empty((Co * kH * kW, nb * HW), dtype=dtype)
+            pack_cols(gy[n0:n1], offh, offw, 1, 1, H, W, G)
+            Xt = np.empty((C, nb * HW), dtype=dtype)
+            nchw_to_cnp(x[n0:n1].reshape(nb, C, HW), Xt)
+            part = G @ Xt.T
+            if gw is None:
+                gw = part
+            else:
+                gw += part
+        return np.ascontiguousarray(gw.reshape(Co, kH, kW, C).transpose(0, 3, 1, 2))
     offh = np.arange(kH, dtype=np.int64) - ph
     offw = np.arange(kW, dtype=np.int64) - pw
-    gw = None
-    for n0, n1 in _chunks(N, (K + Co) * P):
+    for n0, n1 in chunks(N, (K + Co) * P):
         nb = n1 - n0
         cols = np.empty((K, nb * P), dtype=dtype)
         pack_cols(x[n0:n1], offh, offw, sh, sw, OH, OW, cols)
@@ -98,7 +120,7 @@ def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
     return gw.reshape(Co, C, kH, kW)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
 def _channel_sum(g, out):
     N, C, P = g.shape
     for c in prange(C):

@@ -30,9 +30,8 @@ columns stay in cache.
 import numpy as np
 
 from ..shapes import conv_transpose2d_output_size
-from ._pack import fill_bias, pack_cols, unpack_rows
-
-_COLS_BUDGET = 1 << 20
+from . import _pack
+from ._pack import bias_arg, chunks, fill_bias, output_side, pack_cols, unpack_rows
 
 
 def _phase_taps(r, pad, stride, k):
@@ -54,10 +53,13 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
     ph, pw = padding
     OH, OW = out_hw
     dtype = x.dtype
-    if b is None:
-        bias, has_bias = np.zeros(1, dtype=dtype), False
-    else:
-        bias, has_bias = np.ascontiguousarray(b, dtype=dtype), True
+    if _pack.prefer_output_side(Ci * kH * kW, Co * kH * kW + Ci):
+        # Output side: Z = w^T @ x^T, then per-plane shifted adds (tap kh of ih -> ih*s - p + kh).
+        Wt = w.reshape(Ci, Co * kH * kW).T
+        aoffh = np.arange(kH, dtype=np.int64) - ph
+        aoffw = np.arange(kW, dtype=np.int64) - pw
+        return output_side(x, Wt, (kH, kW), (sh, sw), aoffh, aoffw, b, (OH, OW))
+    bias, has_bias = bias_arg(b, dtype)
     y = np.empty((N, Co, OH, OW), dtype=dtype)
     for rh in range(sh):
         Qh = (OH - rh + sh - 1) // sh if OH > rh else 0
@@ -74,10 +76,7 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
             # W_r[co, (ci, th, tw)] = w[ci, co, khs[th], kws[tw]]
             Wr = w[:, :, khs[:, None], kws[None, :]]            # (Ci, Co, Th, Tw)
             Wr = np.ascontiguousarray(Wr.transpose(1, 0, 2, 3)).reshape(Co, Ci * T)
-            per_image = Ci * T * Qh * Qw
-            step = max(1, min(N, _COLS_BUDGET // max(per_image, 1)))
-            for n0 in range(0, N, step):
-                n1 = min(N, n0 + step)
+            for n0, n1 in chunks(N, Ci * T * Qh * Qw):
                 cols = np.empty((Ci * T, (n1 - n0) * Qh * Qw), dtype=dtype)
                 pack_cols(x[n0:n1], dh, dw, 1, 1, Qh, Qw, cols)
                 Y = Wr @ cols

@@ -12,7 +12,8 @@ strides 1-3, padding 0-2, every valid output_padding, bias / weight None, BN tra
   against another float32 computation's rounding.
 
 The batch-chunking paths of the convolutions (taken for big batches) are forced on small shapes by
-shrinking the chunk budget.  Whole-file cost on a cold Numba cache: about 30 s (mostly JIT).
+shrinking the chunk budget, and each of the two GEMM formulations (input-side im2col / phases,
+output-side GEMM + shifted adds) is forced as well as chosen automatically.  Whole-file cost on a cold Numba cache: about 30 s (mostly JIT).
 """
 from __future__ import annotations
 
@@ -29,8 +30,7 @@ from tensorgan.kernels import reference as ref
 from tensorgan.kernels.shapes import conv2d_output_size, conv_transpose2d_output_size
 
 # The submodules (the package re-exports functions of the same names).
-cpu_conv2d_mod = importlib.import_module("tensorgan.kernels.cpu.conv2d")
-cpu_convt_mod = importlib.import_module("tensorgan.kernels.cpu.conv_transpose2d")
+cpu_pack = importlib.import_module("tensorgan.kernels.cpu._pack")
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -38,14 +38,16 @@ DTYPES = st.sampled_from([np.float32, np.float64])
 RTOL = {np.float32: 1e-4, np.float64: 1e-10}
 
 
-def assert_close(actual, expected, dtype, what):
-    """|actual - expected| <= rtol * (|expected| + max|expected| + 1e-3)."""
+def assert_close(actual, expected, dtype, what, scale=None):
+    """|actual - expected| <= rtol * (|expected| + S), S = `scale` -- the magnitude of the terms that
+    were summed, so that cancellation does not demand more than float rounding can give -- or by
+    default max|expected| + 1e-3."""
     actual = np.asarray(actual)
     assert actual.dtype == np.dtype(dtype), f"{what}: dtype {actual.dtype} != {np.dtype(dtype)}"
     expected = np.asarray(expected, dtype=np.float64)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     rtol = RTOL[dtype]
-    scale = float(np.abs(expected).max(initial=0.0)) + 1e-3
+    scale = float(np.abs(expected).max(initial=0.0)) + 1e-3 if scale is None else float(scale) + 1e-3
     np.testing.assert_allclose(actual.astype(np.float64), expected, rtol=rtol, atol=rtol * scale,
                                err_msg=what)
 
@@ -56,19 +58,21 @@ def randn(rng, shape, dtype, scale=1.0, offset=0.0):
     return a, a.astype(np.float64)
 
 
-class SmallChunks:
-    """Force the convolutions' batch chunking (one image per chunk) within a `with` block."""
+class Forced:
+    """Within a `with` block: force the convolutions' batch chunking (one image per chunk) and/or
+    one formulation ("input" / "output" side, where it applies; None = the automatic choice)."""
 
-    def __init__(self, on):
-        self.on = on
+    def __init__(self, small_chunks, formulation):
+        self.small_chunks, self.formulation = small_chunks, formulation
 
     def __enter__(self):
-        self.saved = (cpu_conv2d_mod._COLS_BUDGET, cpu_convt_mod._COLS_BUDGET)
-        if self.on:
-            cpu_conv2d_mod._COLS_BUDGET = cpu_convt_mod._COLS_BUDGET = 1
+        self.saved = cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION
+        if self.small_chunks:
+            cpu_pack.COLS_BUDGET = 1
+        cpu_pack.FORMULATION = self.formulation
 
     def __exit__(self, *exc):
-        cpu_conv2d_mod._COLS_BUDGET, cpu_convt_mod._COLS_BUDGET = self.saved
+        cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION = self.saved
 
 
 def test_api_complete():
@@ -85,7 +89,7 @@ def conv_config(draw, transposed):
         sh=draw(st.integers(1, 3)), sw=draw(st.integers(1, 3)),
         ph=draw(st.integers(0, 2)), pw=draw(st.integers(0, 2)),
         bias=draw(st.booleans()), dtype=draw(DTYPES), seed=draw(st.integers(0, 2**31 - 1)),
-        chunks=draw(st.booleans()),
+        chunks=draw(st.booleans()), formulation=draw(st.sampled_from([None, "input", "output"])),
     )
     if transposed:
         c["oph"] = draw(st.integers(0, c["sh"] - 1))
@@ -109,16 +113,21 @@ def test_conv2d_matches_reference(c):
     w, w64 = randn(rng, (c["cout"], c["cin"], c["kh"], c["kw"]), dt)
     b, b64 = randn(rng, (c["cout"],), dt) if c["bias"] else (None, None)
     gy, gy64 = randn(rng, (c["n"], c["cout"]) + c["out_hw"], dt)
-    with SmallChunks(c["chunks"]):
+    A = np.abs  # the reference on |inputs|: the magnitude of the summed terms
+    s_y = ref.conv2d(A(x64), A(w64), None if b is None else A(b64), stride, padding).max()
+    s_gx = ref.conv2d_grad_input(A(gy64), A(w64), (c["h"], c["w"]), stride, padding).max()
+    s_gw = ref.conv2d_grad_weight(A(x64), A(gy64), (c["kh"], c["kw"]), stride, padding).max()
+    with Forced(c["chunks"], c["formulation"]):
         assert_close(cpu.conv2d(x, w, b, stride, padding),
-                     ref.conv2d(x64, w64, b64, stride, padding), dt, "conv2d")
+                     ref.conv2d(x64, w64, b64, stride, padding), dt, "conv2d", s_y)
         assert_close(cpu.conv2d_grad_input(gy, w, (c["h"], c["w"]), stride, padding),
                      ref.conv2d_grad_input(gy64, w64, (c["h"], c["w"]), stride, padding), dt,
-                     "conv2d_grad_input")
+                     "conv2d_grad_input", s_gx)
         assert_close(cpu.conv2d_grad_weight(x, gy, (c["kh"], c["kw"]), stride, padding),
                      ref.conv2d_grad_weight(x64, gy64, (c["kh"], c["kw"]), stride, padding), dt,
-                     "conv2d_grad_weight")
-        assert_close(cpu.conv2d_grad_bias(gy), ref.conv2d_grad_bias(gy64), dt, "conv2d_grad_bias")
+                     "conv2d_grad_weight", s_gw)
+        assert_close(cpu.conv2d_grad_bias(gy), ref.conv2d_grad_bias(gy64), dt, "conv2d_grad_bias",
+                     ref.conv2d_grad_bias(A(gy64)).max())
 
 
 @SETTINGS
@@ -130,16 +139,21 @@ def test_conv_transpose2d_matches_reference(c):
     w, w64 = randn(rng, (c["cin"], c["cout"], c["kh"], c["kw"]), dt)
     b, b64 = randn(rng, (c["cout"],), dt) if c["bias"] else (None, None)
     gy, gy64 = randn(rng, (c["n"], c["cout"]) + c["out_hw"], dt)
-    with SmallChunks(c["chunks"]):
+    A = np.abs
+    s_y = ref.conv_transpose2d(A(x64), A(w64), None if b is None else A(b64), stride, padding,
+                               outpad).max()
+    s_gx = ref.conv_transpose2d_grad_input(A(gy64), A(w64), stride, padding).max()
+    s_gw = ref.conv_transpose2d_grad_weight(A(x64), A(gy64), (c["kh"], c["kw"]), stride, padding).max()
+    with Forced(c["chunks"], c["formulation"]):
         assert_close(cpu.conv_transpose2d(x, w, b, stride, padding, outpad),
                      ref.conv_transpose2d(x64, w64, b64, stride, padding, outpad), dt,
-                     "conv_transpose2d")
+                     "conv_transpose2d", s_y)
         assert_close(cpu.conv_transpose2d_grad_input(gy, w, stride, padding),
                      ref.conv_transpose2d_grad_input(gy64, w64, stride, padding), dt,
-                     "conv_transpose2d_grad_input")
+                     "conv_transpose2d_grad_input", s_gx)
         assert_close(cpu.conv_transpose2d_grad_weight(x, gy, (c["kh"], c["kw"]), stride, padding),
                      ref.conv_transpose2d_grad_weight(x64, gy64, (c["kh"], c["kw"]), stride, padding),
-                     dt, "conv_transpose2d_grad_weight")
+                     dt, "conv_transpose2d_grad_weight", s_gw)
 
 
 @SETTINGS
@@ -181,9 +195,15 @@ def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running,
     gx, gw, gb = cpu.batch_norm_backward(gy, x, weight, mean_in, invstd_in, training)
     rgx, rgw, rgb = ref.batch_norm_backward(gy64, x64, weight64, mean_in.astype(np.float64),
                                             invstd_in.astype(np.float64), training)
-    assert_close(gx, rgx, dtype, "gx")
-    assert_close(gw, rgw, dtype, "gweight")
-    assert_close(gb, rgb, dtype, "gbias")
+    # Term magnitudes: gx = a*(gy - mean(gy) - x_hat*mean(gy*x_hat)), a = w*invstd.
+    axes = (0,) + tuple(range(2, len(shape)))
+    bshape = (1, ch) + (1,) * (len(shape) - 2)
+    x_hat = (x64 - mean_in.astype(np.float64).reshape(bshape)) * invstd_in.astype(np.float64).reshape(bshape)
+    a = np.abs(invstd_in.astype(np.float64) * (1.0 if weight is None else weight64))
+    s_gx = (a.max() * (np.abs(gy64).max() * 2 + np.abs(x_hat).max() * np.abs(gy64 * x_hat).mean(axes).max()))
+    assert_close(gx, rgx, dtype, "gx", s_gx)
+    assert_close(gw, rgw, dtype, "gweight", np.abs(gy64 * x_hat).sum(axes).max())
+    assert_close(gb, rgb, dtype, "gbias", np.abs(gy64).sum(axes).max())
 
 
 @SETTINGS
