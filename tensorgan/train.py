@@ -302,6 +302,8 @@ class Trainer:
                 metrics.close()
             self._restore_sigint(previous_handler)
         elapsed = time.perf_counter() - self._t0
+        self._time_offset += elapsed
+        self._t0 = time.perf_counter()
         steps_run = self.step - start_step
         return {"step": self.step, "epoch": self.loader.epoch, "steps_run": steps_run,
                 "seconds": elapsed, "seconds_per_step": elapsed / steps_run if steps_run else None,

@@ -54,18 +54,21 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                  f"before assigning {name!r}")
-        params, buffers, modules = self._parameters, self._buffers, self._modules
-        for registry in (params, buffers, modules):
-            registry.pop(name, None)
+        target = None
         if isinstance(value, Parameter):
-            params[name] = value
+            target = self._parameters
         elif isinstance(value, Module):
-            modules[name] = value
+            target = self._modules
         elif name in self.__dict__.get("_buffer_names", ()):
             if value is not None and not isinstance(value, (Tensor, np.ndarray)):
                 raise TypeError(f"buffer {name!r} must be a Tensor or a NumPy array, got "
                                 f"{type(value).__name__}")
-            buffers[name] = value
+            target = self._buffers
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not target:
+                registry.pop(name, None)
+        if target is not None:
+            target[name] = value  # an existing key keeps its place: state_dict order is stable
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
