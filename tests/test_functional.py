@@ -167,7 +167,7 @@ def test_cuda_device_matches_cpu_device(op):
     results = {}
     for device in ("cpu", "cuda"):
         xt = tg.tensor(x, requires_grad=True, device=device)
-        params = [tg.tensor(a, requires_grad=True, device=device) for a in args]
+        params = [tg.tensor(a, requires_grad=True, dtype="float32", device=device) for a in args]
         if op == "conv2d":
             y = F.conv2d(xt, *params, stride=2, padding=1)
         elif op == "conv_transpose2d":
