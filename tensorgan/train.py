@@ -43,7 +43,7 @@ from . import losses
 from .backend import get_device
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .errors import CheckpointError, ConfigError, NonFiniteError
-from .models.dcgan import build_models, models_from_config
+from .models.dcgan import build_models
 from .optim import Adam
 from .random import Generator
 from .tensor import Tensor, no_grad
