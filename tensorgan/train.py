@@ -355,7 +355,8 @@ class Trainer:
         images = to_uint8(self.generate(self.fixed_noise))
         path = save_grid(images, self.run_dir / "samples" / f"step_{self.step:06d}.png")
         if final:
-            shutil.copyfile(path, self.run_dir / "samples.png")
+            data = path.read_bytes()
+            atomic_write(self.run_dir / "samples.png", lambda f: f.write(data))
         return path
 
     def save_loss_curve(self) -> Path | None:
