@@ -464,13 +464,16 @@ def _mean_sigmoid(logits: Any, xp: Any) -> float:
 
 
 def _grads_finite(params: Any) -> bool:
-    # One reduction per gradient: the sum of a finite array is finite (barring overflow, which is
-    # itself a sign of divergence), and NaN/inf anywhere propagate into it.
+    # One reduction per gradient, summed on the device and read back once (one GPU sync per
+    # network, not one per parameter): NaN/inf anywhere propagate into the total. A finite total
+    # that overflows is itself a sign of divergence.
+    total = None
     for p in params:
         g = p.grad
-        if g is not None and not math.isfinite(float(g.data.sum())):
-            return False
-    return True
+        if g is not None:
+            s = g.data.sum(dtype=np.float64)
+            total = s if total is None else total + s
+    return total is None or math.isfinite(float(total))
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:
