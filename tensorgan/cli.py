@@ -180,11 +180,10 @@ def _run_train(args: Any) -> int:
     config = _config_from_args(args, base)
     dataset = _load_dataset(dataset_spec, args.data_dir or meta.get("data_dir"), image_shape)
     trainer = Trainer(dataset, run_dir, config)
-    trainer.meta = {"dataset": dataset_spec, "data_dir": args.data_dir or meta.get("data_dir"),
-                    "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset)}
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
-        trainer.meta.update({k: v for k, v in meta.items() if k not in trainer.meta})
+    trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": args.data_dir or meta.get("data_dir"),
+                    "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset)}
     _write_config(run_dir, trainer)
     from .evaluate_cli import make_eval_hook
     summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, args.eval_every))
