@@ -4,7 +4,17 @@ convolution, and fused Numba passes for batch normalization and leaky ReLU.
 Same functions, same signatures as ``tensorgan.kernels.reference`` (see ``tensorgan.kernels``).
 Every @njit is compiled with ``cache=True`` (first import compiles, later processes load from
 __pycache__) and parallel loops use all of Numba's threads; the GEMMs use OpenBLAS's threads.
+
+Threads: every convolution alternates Numba parallel regions (packs) with OpenBLAS-threaded GEMMs
+on the same cores.  With GNU OpenMP's default wait policy Numba's idle workers spin after each
+region and steal the cores from the GEMM that follows (measured here: several-fold slowdowns on a
+2-core machine).  Importing this package therefore sets ``OMP_WAIT_POLICY=PASSIVE`` unless the
+environment already sets it; it takes effect because Numba loads its OpenMP runtime lazily, at
+the first parallel launch.
 """
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .batchnorm import batch_norm, batch_norm_backward
 from .conv2d import conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_weight
 from .conv_transpose2d import (conv_transpose2d, conv_transpose2d_grad_input,

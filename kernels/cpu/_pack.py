@@ -4,7 +4,8 @@ un-packing of a GEMM result back into NCHW (with bias and an optional output str
 Both are memory-bound copies, never arithmetic: the FLOPs of every convolution happen inside one
 BLAS SGEMM/DGEMM call (``numpy.matmul`` -> OpenBLAS) between a pack and an unpack.
 
-``pack_cols`` -- generalised im2col
+``pack_cols`` -- generalised im2col (x padded first where a tap reaches outside, so the copy loops
+have no bounds tests)
     cols[(c, th, tw), (n, qh, qw)] = x[n, c, qh*step_h + offh[th], qw*step_w + offw[tw]]
     (zero where the index falls outside x).  ``cols`` has shape (C*Th*Tw, N*Qh*Qw): row-major,
     one row per (channel, tap), which is the right operand of ``W(C_out, C*Th*Tw) @ cols``.
@@ -13,9 +14,9 @@ BLAS SGEMM/DGEMM call (``numpy.matmul`` -> OpenBLAS) between a pack and an unpac
       (stride-phase decomposition, see conv_transpose2d.py).
     Bytes: writes C*Th*Tw*N*Qh*Qw elements, reads each element of x about Th*Tw/(step_h*step_w)
     times (from cache).  No FLOPs.
-    Launch shape: ``prange`` over the C*Th*Tw*N (row, image) pairs -- each task writes Qh*Qw
-    contiguous elements of one row of cols, reading Qh rows of one (n, c) plane of x.  Two threads
-    here; the split is static, so tasks are many and equal-sized.
+    Launch shape: ``prange`` over the C*Th*Tw rows of cols -- each task streams one row
+    (N*Qh*Qw contiguous elements), reading Qh row segments of each (n, c) plane of x.  Numba's
+    static split gives each thread a contiguous band of rows; rows are many and equal-sized.
 
 ``unpack_rows`` -- GEMM result (C_out, N*Qh*Qw) -> y[n, co, r_h + qh*s_h, r_w + qw*s_w] (+ bias)
     Writes N*C_out*Qh*Qw elements, reads the same number.  For conv2d s = 1, r = 0 and it is the
@@ -28,53 +29,65 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, cols):
+def _pad_planes(x, pt, pl, out):
+    """out[n, c] = x[n, c] placed at (pt, pl) in a zero plane of out's size."""
     N, C, H, W = x.shape
+    Hp, Wp = out.shape[2], out.shape[3]
+    zero = out.dtype.type(0)
+    for t in prange(N * C):
+        n = t // C
+        c = t - n * C
+        for i in range(Hp):
+            for j in range(Wp):
+                out[n, c, i, j] = zero
+        for i in range(H):
+            for j in range(W):
+                out[n, c, i + pt, j + pl] = x[n, c, i, j]
+
+
+@njit(parallel=True, cache=True)
+def _pack_padded(xp, offh, offw, step_h, step_w, Qh, Qw, cols):
+    """cols[(c, th, tw), (n, qh, qw)] = xp[n, c, qh*step_h + offh[th], qw*step_w + offw[tw]]
+    with every index in range (xp is padded): no branches in the copy loops."""
+    N, C, Hp, Wp = xp.shape
     Th = offh.shape[0]
     Tw = offw.shape[0]
     T = Th * Tw
     Q = Qh * Qw
-    zero = cols.dtype.type(0)
-    for task in prange(C * T * N):
-        r = task // N
-        n = task - r * N
+    xf = xp.reshape(-1)
+    for r in prange(C * T):
         c = r // T
         t = r - c * T
         th = t // Tw
         tw = t - th * Tw
-        dh = offh[th]
-        dw = offw[tw]
-        # valid qw range: 0 <= qw*step_w + dw < W
-        lo = 0
-        if dw < 0:
-            lo = (-dw + step_w - 1) // step_w
-        hi = Qw
-        if W - dw <= 0:
-            hi = 0
-        else:
-            m = (W - 1 - dw) // step_w + 1
-            if m < hi:
-                hi = m
-        if lo > hi:
-            lo = hi
-        base = n * Q
-        for qh in range(Qh):
-            ih = qh * step_h + dh
-            o = base + qh * Qw
-            if ih < 0 or ih >= H:
-                for qw in range(Qw):
-                    cols[r, o + qw] = zero
-            else:
-                for qw in range(lo):
-                    cols[r, o + qw] = zero
+        row = cols[r]
+        for n in range(N):
+            base = (n * C + c) * Hp * Wp + offh[th] * Wp + offw[tw]
+            o = n * Q
+            for qh in range(Qh):
+                src = base + qh * step_h * Wp
                 if step_w == 1:
-                    for qw in range(lo, hi):
-                        cols[r, o + qw] = x[n, c, ih, qw + dw]
+                    for qw in range(Qw):
+                        row[o + qw] = xf[src + qw]
                 else:
-                    for qw in range(lo, hi):
-                        cols[r, o + qw] = x[n, c, ih, qw * step_w + dw]
-                for qw in range(hi, Qw):
-                    cols[r, o + qw] = zero
+                    for qw in range(Qw):
+                        row[o + qw] = xf[src + qw * step_w]
+                o += Qw
+
+
+def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, cols):
+    """im2col (see the module docstring).  Pads x once (only when some tap reaches outside it --
+    a cheap pass over x) so that the packing loops are branch-free."""
+    N, C, H, W = x.shape
+    pt = max(0, -int(offh.min()))
+    pb = max(0, (Qh - 1) * step_h + int(offh.max()) - (H - 1))
+    pl = max(0, -int(offw.min()))
+    pr = max(0, (Qw - 1) * step_w + int(offw.max()) - (W - 1))
+    if pt or pb or pl or pr:
+        xp = np.empty((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
+        _pad_planes(x, pt, pl, xp)
+        x = xp
+    _pack_padded(x, offh + pt, offw + pl, step_h, step_w, Qh, Qw, cols)
 
 
 @njit(parallel=True, cache=True)
@@ -124,7 +137,7 @@ def nchw_to_cnp(x, out):
 
 
 @njit(parallel=True, cache=True)
-def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
+def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y):
     """Output-side convolution: y[n, co] = bias + sum over taps of shifted GEMM rows.
 
     Z (C_out*kH*kW, N*H*W) holds, for every kernel tap (co, kh, kw) and every *input* position
@@ -132,19 +145,25 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
     input (ih, iw) lands on output (ih*s_h + aoffh[kh], iw*s_w + aoffw[kw]) (dropped if outside):
     * conv_transpose2d:       aoff[k] = k - pad (any stride);
     * conv2d with stride 1:   aoff[k] = pad - k.
-    Each task owns one (n, co) output plane (private, so the "scatter" is race-free and stays in
-    L1): it fills the bias, then adds kH*kW shifted contiguous row segments of Z.
-    Reads C_out*kH*kW*N*H*W elements, writes N*C_out*OH*OW.  Launch shape: ``prange`` over N*C_out.
+    Each task owns output channel co for a group of images, so the "scatter" is race-free: it fills
+    the bias, then, tap by tap, streams the tap's Z row (one sequential read -- the kH*kW rows of one
+    channel are adjacent in Z) into the group's output planes (which stay in L1/L2).
+    Reads C_out*kH*kW*N*H*W elements, writes N*C_out*OH*OW.
+    Launch shape: ``prange`` over C_out * ceil(N / group) tasks (group < N only when C_out is small).
     """
     N, Co, OH, OW = y.shape
     HW = H * W
-    for task in prange(N * Co):
-        n = task // Co
-        co = task - n * Co
+    ngroups = (N + group - 1) // group
+    for task in prange(Co * ngroups):
+        co = task // ngroups
+        g = task - co * ngroups
+        n0 = g * group
+        n1 = min(N, n0 + group)
         b = bias[co] if has_bias else y.dtype.type(0)
-        for oh in range(OH):
-            for ow in range(OW):
-                y[n, co, oh, ow] = b
+        for n in range(n0, n1):
+            for oh in range(OH):
+                for ow in range(OW):
+                    y[n, co, oh, ow] = b
         for kh in range(kH):
             a_h = aoffh[kh]
             ih_lo = 0
@@ -161,16 +180,18 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
                 iw_hi = 0
                 if OW - 1 - a_w >= 0:
                     iw_hi = min(W, (OW - 1 - a_w) // s_w + 1)
-                row = (co * kH + kh) * kW + kw
-                for ih in range(ih_lo, ih_hi):
-                    oh = ih * s_h + a_h
-                    zb = n * HW + ih * W
-                    if s_w == 1:
-                        for iw in range(iw_lo, iw_hi):
-                            y[n, co, oh, iw + a_w] += Z[row, zb + iw]
-                    else:
-                        for iw in range(iw_lo, iw_hi):
-                            y[n, co, oh, iw * s_w + a_w] += Z[row, zb + iw]
+                zrow = Z[(co * kH + kh) * kW + kw]
+                for n in range(n0, n1):
+                    plane = y[n, co]
+                    for ih in range(ih_lo, ih_hi):
+                        orow = plane[ih * s_h + a_h]
+                        zb = n * HW + ih * W
+                        if s_w == 1:
+                            for iw in range(iw_lo, iw_hi):
+                                orow[iw + a_w] += zrow[zb + iw]
+                        else:
+                            for iw in range(iw_lo, iw_hi):
+                                orow[iw * s_w + a_w] += zrow[zb + iw]
 
 
 # ---------------------------------------------------------------------------- Python-side helpers
@@ -220,5 +241,7 @@ def output_side(x, Wt, kernel_hw, stride, aoffh, aoffw, b, out_hw, budget=None):
         Xt = np.empty((Cin, nb * HW), dtype=dtype)
         nchw_to_cnp(x[n0:n1].reshape(nb, Cin, HW), Xt)
         Z = Wt @ Xt
-        col2im_add(Z, kH, kW, stride[0], stride[1], aoffh, aoffw, bias, has_bias, H, W, y[n0:n1])
+        group = nb if Co >= 16 else max(1, -(-nb * Co // 16))    # >= 16 tasks for the threads
+        col2im_add(Z, kH, kW, stride[0], stride[1], aoffh, aoffw, bias, has_bias, H, W, group,
+                   y[n0:n1])
     return y

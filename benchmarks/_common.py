@@ -1,0 +1,74 @@
+"""Timing helpers shared by the benchmarks: warmed-up repeats, medians and spread, machine peak."""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+
+def stats_ms(samples_s):
+    """Median and spread (min, p10, p90, max) of samples in seconds, returned in milliseconds."""
+    a = np.sort(np.asarray(samples_s, dtype=np.float64)) * 1e3
+    return {
+        "median_ms": float(np.median(a)),
+        "min_ms": float(a[0]),
+        "p10_ms": float(np.percentile(a, 10)),
+        "p90_ms": float(np.percentile(a, 90)),
+        "max_ms": float(a[-1]),
+        "repeats": int(a.size),
+    }
+
+
+def time_interleaved(fns: dict, repeats: int, warmup: int, sync=None) -> dict:
+    """Time several callables round-robin (one call of each per round), so that load from other
+    processes on a shared machine hits every contender alike.  Returns name -> list of seconds."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    if sync:
+        sync()
+    samples = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            if sync:
+                sync()
+            samples[name].append(time.perf_counter() - t0)
+    return samples
+
+
+def sgemm_peak(n: int = 2048, repeats: int = 7) -> dict:
+    """The machine's float32 GEMM rate through NumPy (OpenBLAS): an n^3 matmul, median of repeats."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        samples.append(time.perf_counter() - t0)
+    s = stats_ms(samples)
+    s["n"] = n
+    s["gflops"] = 2.0 * n ** 3 / (s["median_ms"] * 1e-3) / 1e9
+    s["gflops_best"] = 2.0 * n ** 3 / (s["min_ms"] * 1e-3) / 1e9
+    return s
+
+
+def machine_info() -> dict:
+    info = {"cpu_count": os.cpu_count(), "numpy": np.__version__}
+    try:
+        import numba
+        info["numba"] = numba.__version__
+        info["numba_threads"] = numba.get_num_threads()
+        info["numba_threading_layer"] = numba.config.THREADING_LAYER
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        cfg = np.show_config(mode="dicts")
+        info["blas"] = cfg["Build Dependencies"]["blas"].get("name")
+    except Exception:  # pragma: no cover - older numpy
+        pass
+    return info

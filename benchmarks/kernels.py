@@ -1,0 +1,353 @@
+"""Kernel benchmark: every kernel, forward and each backward, at the DCGAN-on-MNIST layer shapes.
+
+    python -m benchmarks.kernels [--batch 64] [--repeats 20] [--warmup 3] [--only convT]
+                                 [--json [PATH]] [--no-torch] [--no-reference]
+
+Contenders, timed round-robin on the same float32 arrays (one call of each per round, so load from
+other processes on a shared machine hits all of them alike):
+
+* ``cpu``   -- tensorgan.kernels.cpu (Numba + OpenBLAS), the kernels the engine runs on the CPU;
+* ``ref``   -- tensorgan.kernels.reference (NumPy), the readable specification;
+* ``torch`` -- PyTorch's CPU kernels for the same op (``aten.convolution_backward`` etc., exactly
+  what autograd would call), when torch is installed, with ``torch.set_num_threads`` set to Numba's
+  thread count.  torch is imported here only, never by the library or its tests;
+* ``cuda``  -- tensorgan.kernels.cuda on CuPy arrays, timed with CUDA events, when a GPU is active.
+
+Reported per kernel: median ms and spread (p10-p90) over the repeats after warm-up, achieved
+GFLOP/s, the fraction of the machine's SGEMM peak (a NumPy float32 2048^3 matmul measured in the
+same run), and the ratio cpu/torch.  FLOPs: 2*N*C_out*OH*OW*C_in*kH*kW per convolution pass (forward,
+input gradient and weight gradient alike); for batch norm / leaky ReLU the FLOPs of the reference
+docstrings (memory-bound: GB/s of the minimal traffic is the meaningful rate, also reported).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+try:  # imported before tensorgan.kernels.cpu (which sets OMP_WAIT_POLICY=PASSIVE for its own
+    import torch as _torch  # OpenMP runtime) so that torch keeps its default OpenMP wait policy.
+except ImportError:
+    _torch = None
+
+from tensorgan.kernels import cpu as K
+from tensorgan.kernels import reference as R
+
+from ._common import machine_info, sgemm_peak, stats_ms, time_interleaved
+
+SLOPE = 0.2
+MOMENTUM, EPS = 0.1, 1e-5
+
+
+def layers(batch):
+    """(name, kind, params) for every layer of the DCGAN MNIST generator and discriminator."""
+    B = batch
+    return [
+        ("G.convT 256->128 7->14", "convT", dict(x=(B, 256, 7, 7), cout=128, k=4, s=2, p=1)),
+        ("G.convT 128->64 14->28", "convT", dict(x=(B, 128, 14, 14), cout=64, k=4, s=2, p=1)),
+        ("G.conv 64->1 28->28 k3", "conv", dict(x=(B, 64, 28, 28), cout=1, k=3, s=1, p=1)),
+        ("G.bn1d 12544", "bn", dict(x=(B, 12544))),
+        ("G.bn2d 128 14x14", "bn", dict(x=(B, 128, 14, 14))),
+        ("G.bn2d 64 28x28", "bn", dict(x=(B, 64, 28, 28))),
+        ("G.lrelu (B,12544)", "lrelu", dict(x=(B, 12544))),
+        ("G.lrelu 128x14x14", "lrelu", dict(x=(B, 128, 14, 14))),
+        ("G.lrelu 64x28x28", "lrelu", dict(x=(B, 64, 28, 28))),
+        ("D.conv 1->64 28->14", "conv", dict(x=(B, 1, 28, 28), cout=64, k=4, s=2, p=1)),
+        ("D.conv 64->128 14->7", "conv", dict(x=(B, 64, 14, 14), cout=128, k=4, s=2, p=1)),
+        ("D.bn2d 128 7x7", "bn", dict(x=(B, 128, 7, 7))),
+        ("D.lrelu 64x14x14", "lrelu", dict(x=(B, 64, 14, 14))),
+        ("D.lrelu 128x7x7", "lrelu", dict(x=(B, 128, 7, 7))),
+    ]
+
+
+# --------------------------------------------------------------------------- the kernels per layer
+def conv_cases(kind, prm, rng, dtype):
+    """[(op, flops, bytes, {impl: callable-factory})] for a conv / transposed conv layer."""
+    N, Cin, H, W = prm["x"]
+    Co, k, s, p = prm["cout"], prm["k"], prm["s"], prm["p"]
+    st, pd = (s, s), (p, p)
+    x = rng.standard_normal(prm["x"]).astype(dtype)
+    if kind == "conv":
+        w = (rng.standard_normal((Co, Cin, k, k)) * 0.05).astype(dtype)
+        b = rng.standard_normal(Co).astype(dtype)
+        y = K.conv2d(x, w, b, st, pd)
+        OH, OW = y.shape[2:]
+        flops = 2.0 * N * Co * OH * OW * Cin * k * k
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        ops = {
+            "forward": (lambda M: lambda: M.conv2d(x, w, b, st, pd)),
+            "grad_input": (lambda M: lambda: M.conv2d_grad_input(gy, w, (H, W), st, pd)),
+            "grad_weight": (lambda M: lambda: M.conv2d_grad_weight(x, gy, (k, k), st, pd)),
+            "grad_bias": (lambda M: lambda: M.conv2d_grad_bias(gy)),
+        }
+        op_flops = {"forward": flops, "grad_input": flops, "grad_weight": flops,
+                    "grad_bias": float(gy.size)}
+    else:
+        w = (rng.standard_normal((Cin, Co, k, k)) * 0.05).astype(dtype)
+        b = rng.standard_normal(Co).astype(dtype)
+        y = K.conv_transpose2d(x, w, b, st, pd, (0, 0))
+        flops = 2.0 * N * Cin * H * W * Co * k * k
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        ops = {
+            "forward": (lambda M: lambda: M.conv_transpose2d(x, w, b, st, pd, (0, 0))),
+            "grad_input": (lambda M: lambda: M.conv_transpose2d_grad_input(gy, w, st, pd)),
+            "grad_weight": (lambda M: lambda: M.conv_transpose2d_grad_weight(x, gy, (k, k), st, pd)),
+        }
+        op_flops = {"forward": flops, "grad_input": flops, "grad_weight": flops}
+    isz = np.dtype(dtype).itemsize
+    op_bytes = {op: float((x.size + w.size + y.size) * isz) for op in ops}
+    torch_ops = None
+    if TORCH is not None:
+        torch_ops = _torch_conv(kind, x, w, b, gy, st, pd)
+    return [(op, op_flops[op], op_bytes[op], ops[op], (torch_ops or {}).get(op)) for op in ops]
+
+
+def bn_cases(prm, rng, dtype):
+    x = (rng.standard_normal(prm["x"]) * 2 + 0.5).astype(dtype)
+    C = x.shape[1]
+    wt = rng.standard_normal(C).astype(dtype)
+    bs = rng.standard_normal(C).astype(dtype)
+    rm, rv = np.zeros(C, dtype), np.ones(C, dtype)
+    gy = rng.standard_normal(x.shape).astype(dtype)
+    _, mean, invstd = R.batch_norm(x, rm.copy(), rv.copy(), wt, bs, True, MOMENTUM, EPS)
+    E, isz = float(x.size), np.dtype(dtype).itemsize
+    ops = [
+        ("forward train", 7 * E, 2 * E * isz,
+         lambda M: lambda: M.batch_norm(x, rm, rv, wt, bs, True, MOMENTUM, EPS)),
+        ("backward train", 10 * E, 3 * E * isz,
+         lambda M: lambda: M.batch_norm_backward(gy, x, wt, mean, invstd, True)),
+    ]
+    torch_ops = _torch_bn(x, wt, bs, rm, rv, gy) if TORCH is not None else {}
+    return [(op, f, by, fac, torch_ops.get(op)) for op, f, by, fac in ops]
+
+
+def lrelu_cases(prm, rng, dtype):
+    x = rng.standard_normal(prm["x"]).astype(dtype)
+    gy = rng.standard_normal(prm["x"]).astype(dtype)
+    E, isz = float(x.size), np.dtype(dtype).itemsize
+    ops = [
+        ("forward", E, 2 * E * isz, lambda M: lambda: M.leaky_relu(x, SLOPE)),
+        ("backward", E, 3 * E * isz, lambda M: lambda: M.leaky_relu_backward(gy, x, SLOPE)),
+    ]
+    torch_ops = {}
+    if TORCH is not None:
+        tx, tgy = TORCH.from_numpy(x), TORCH.from_numpy(gy)
+        F = TORCH.nn.functional
+        torch_ops = {"forward": lambda: F.leaky_relu(tx, SLOPE),
+                     "backward": lambda: TORCH.ops.aten.leaky_relu_backward(tgy, tx, SLOPE, False)}
+    return [(op, f, by, fac, torch_ops.get(op)) for op, f, by, fac in ops]
+
+
+# --------------------------------------------------------------------------- the PyTorch peer
+TORCH = None
+
+
+def _torch_conv(kind, x, w, b, gy, st, pd):
+    T = TORCH
+    tx, tw, tb, tgy = (T.from_numpy(a) for a in (x, w, b, gy))
+    transposed = kind == "convT"
+    F = T.nn.functional
+
+    def bwd(mask):
+        return lambda: T.ops.aten.convolution_backward(
+            tgy, tx, tw, None, list(st), list(pd), [1, 1], transposed, [0, 0], 1, mask)
+
+    fwd = (lambda: F.conv_transpose2d(tx, tw, tb, st, pd)) if transposed else \
+          (lambda: F.conv2d(tx, tw, tb, st, pd))
+    ops = {"forward": fwd, "grad_input": bwd([True, False, False]),
+           "grad_weight": bwd([False, True, False])}
+    if not transposed:
+        ops["grad_bias"] = lambda: tgy.sum((0, 2, 3))
+    return ops
+
+
+def _torch_bn(x, wt, bs, rm, rv, gy):
+    T = TORCH
+    tx, tw, tb, tgy = (T.from_numpy(a) for a in (x, wt, bs, gy))
+    trm, trv = T.from_numpy(rm.copy()), T.from_numpy(rv.copy())
+    _, smean, sinv = T.ops.aten.native_batch_norm(tx, tw, tb, trm, trv, True, MOMENTUM, EPS)
+    return {
+        "forward train": lambda: T.ops.aten.native_batch_norm(tx, tw, tb, trm, trv, True, MOMENTUM, EPS),
+        "backward train": lambda: T.ops.aten.native_batch_norm_backward(
+            tgy, tx, tw, trm, trv, smean, sinv, True, EPS, [True, True, True]),
+    }
+
+
+def _load_torch(threads):
+    global TORCH
+    if _torch is None:
+        return None
+    torch = _torch
+    torch.set_num_threads(threads)
+    torch.set_grad_enabled(False)
+    TORCH = torch
+    return torch
+
+
+# --------------------------------------------------------------------------- the GPU, if any
+def _cuda_device():
+    """(kernels, cupy) when tensorgan's CUDA device is active, else None (with a reason)."""
+    try:
+        from tensorgan import backend
+    except ImportError as e:  # pragma: no cover
+        return None, f"tensorgan.backend unavailable ({e})"
+    try:
+        ok, why = backend.cuda_status()
+    except Exception as e:  # pragma: no cover
+        return None, f"cuda_status failed ({e})"
+    if not ok:
+        return None, why
+    import cupy
+    from tensorgan.kernels import cuda as CK
+    return (CK, cupy), why
+
+
+def _time_cuda(factory, cupy, CK, repeats, warmup):
+    """Run the numpy-array closure factory against CUDA kernels on device copies; CUDA events."""
+    fn = factory(_CupyView(CK, cupy))
+    for _ in range(warmup):
+        fn()
+    cupy.cuda.Device().synchronize()
+    samples = []
+    for _ in range(repeats):
+        a, b = cupy.cuda.Event(), cupy.cuda.Event()
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        samples.append(cupy.cuda.get_elapsed_time(a, b) * 1e-3)
+    return samples
+
+
+class _CupyView:
+    """Wraps the CUDA kernel set so the NumPy-array closures call it on cached device copies."""
+
+    def __init__(self, CK, cupy):
+        self._CK, self._cp, self._cache = CK, cupy, {}
+
+    def _dev(self, a):
+        if isinstance(a, np.ndarray):
+            key = id(a)
+            if key not in self._cache:
+                self._cache[key] = (a, self._cp.asarray(a))
+            return self._cache[key][1]
+        return a
+
+    def __getattr__(self, name):
+        fn = getattr(self._CK, name)
+        return lambda *args: fn(*(self._dev(a) for a in args))
+
+
+# --------------------------------------------------------------------------- driver
+def run(args):
+    import numba
+    threads = numba.get_num_threads()
+    torch = None if args.no_torch else _load_torch(threads)
+    cuda, cuda_why = _cuda_device()
+    info = machine_info()
+    info["torch"] = torch.__version__ if torch is not None else None
+    info["torch_threads"] = torch.get_num_threads() if torch is not None else None
+    info["gpu"] = cuda_why if cuda else f"no GPU active ({cuda_why}); timing the CPU only"
+    peak = sgemm_peak()
+    rng = np.random.default_rng(0)
+    dtype = np.float32
+    rows = []
+    for name, kind, prm in layers(args.batch):
+        if args.only and not any(o in name for o in args.only):
+            continue
+        if kind in ("conv", "convT"):
+            cases = conv_cases(kind, prm, rng, dtype)
+        elif kind == "bn":
+            cases = bn_cases(prm, rng, dtype)
+        else:
+            cases = lrelu_cases(prm, rng, dtype)
+        for op, flops, nbytes, factory, torch_fn in cases:
+            fns = {"cpu": factory(K)}
+            if not args.no_reference:
+                fns["ref"] = factory(R)
+            if torch_fn is not None:
+                fns["torch"] = torch_fn
+            samples = time_interleaved(fns, args.repeats, args.warmup)
+            if cuda:
+                CK, cupy = cuda
+                samples["cuda"] = _time_cuda(factory, cupy, CK, args.repeats, args.warmup)
+            row = {"layer": name, "op": op, "flops": flops, "bytes": nbytes, "impl": {}}
+            for impl, s in samples.items():
+                st = stats_ms(s)
+                st["gflops"] = flops / (st["median_ms"] * 1e-3) / 1e9
+                st["gbytes_per_s"] = nbytes / (st["median_ms"] * 1e-3) / 1e9
+                st["frac_sgemm_peak"] = st["gflops"] / peak["gflops"]
+                row["impl"][impl] = st
+            if "torch" in row["impl"]:
+                row["cpu_over_torch"] = row["impl"]["cpu"]["median_ms"] / row["impl"]["torch"]["median_ms"]
+            rows.append(row)
+            if not args.quiet:
+                print(_format_row(row), file=sys.stderr if args.json == "-" else sys.stdout, flush=True)
+    return {"batch": args.batch, "dtype": "float32", "repeats": args.repeats, "warmup": args.warmup,
+            "machine": info, "sgemm_peak": peak, "results": rows}
+
+
+HEADER = (f"{'layer':24s} {'op':15s} {'cpu ms (p10-p90)':>22s} {'ref ms':>8s} {'torch ms (p10-p90)':>22s}"
+          f" {'cpu/torch':>9s} {'cpu GF/s':>8s} {'%peak':>6s} {'GB/s':>6s}")
+
+
+def _format_row(row):
+    im = row["impl"]
+
+    def cell(k, spread=True):
+        if k not in im:
+            return "-"
+        s = im[k]
+        if not spread:
+            return f"{s['median_ms']:.2f}"
+        return f"{s['median_ms']:.2f} ({s['p10_ms']:.2f}-{s['p90_ms']:.2f})"
+
+    c = im["cpu"]
+    ratio = f"{row['cpu_over_torch']:.2f}" if "cpu_over_torch" in row else "-"
+    line = (f"{row['layer']:24s} {row['op']:15s} {cell('cpu'):>22s} {cell('ref', False):>8s} "
+            f"{cell('torch'):>22s} {ratio:>9s} {c['gflops']:8.1f} {100 * c['frac_sgemm_peak']:5.1f}% "
+            f"{c['gbytes_per_s']:6.1f}")
+    if "cuda" in im:
+        line += f"  cuda {im['cuda']['median_ms']:.3f} ms"
+    return line
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--only", nargs="*", help="substrings of layer names to run (e.g. convT bn2d)")
+    ap.add_argument("--json", nargs="?", const="-", default=None,
+                    help="write the results as JSON to PATH (or stdout with no PATH)")
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--quiet", action="store_true", help="no per-row progress lines")
+    args = ap.parse_args(argv)
+    out = sys.stderr if args.json == "-" else sys.stdout
+    if not args.quiet:
+        print(HEADER, file=out, flush=True)
+    result = run(args)
+    m, pk = result["machine"], result["sgemm_peak"]
+    print(f"\nbatch {args.batch}, float32; numba {m.get('numba')} ({m.get('numba_threads')} threads), "
+          f"torch {m['torch']} ({m['torch_threads']} threads); {m['gpu']}\n"
+          f"SGEMM peak (NumPy {pk['n']}^3): {pk['gflops']:.1f} GFLOP/s median, {pk['gflops_best']:.1f} best",
+          file=out)
+    conv = [r for r in result["results"] if "cpu_over_torch" in r]
+    if conv:
+        worst = max(conv, key=lambda r: r["cpu_over_torch"])
+        print(f"slowest vs torch: {worst['layer']} {worst['op']} {worst['cpu_over_torch']:.2f}x", file=out)
+    if args.json:
+        text = json.dumps(result, indent=1)
+        if args.json == "-":
+            print(text)
+        else:
+            with open(args.json, "w") as f:
+                f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
