@@ -20,9 +20,13 @@ def stats_ms(samples_s):
     }
 
 
-def time_interleaved(fns: dict, repeats: int, warmup: int, sync=None) -> dict:
+def time_interleaved(fns: dict, repeats: int, warmup: int, sync=None, clock=time.perf_counter) -> dict:
     """Time several callables round-robin (one call of each per round), so that load from other
-    processes on a shared machine hits every contender alike.  Returns name -> list of seconds."""
+    processes on a shared machine hits every contender alike.  Returns name -> list of seconds.
+
+    ``clock=time.process_time`` measures CPU seconds of the whole process instead of wall time:
+    immune to being descheduled on a loaded machine, but it also counts threads spinning idle --
+    a fair comparison only with one thread per contender."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
@@ -31,11 +35,11 @@ def time_interleaved(fns: dict, repeats: int, warmup: int, sync=None) -> dict:
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
             if sync:
                 sync()
-            samples[name].append(time.perf_counter() - t0)
+            samples[name].append(clock() - t0)
     return samples
 
 

@@ -1,7 +1,7 @@
 """Kernel benchmark: every kernel, forward and each backward, at the DCGAN-on-MNIST layer shapes.
 
     python -m benchmarks.kernels [--batch 64] [--repeats 20] [--warmup 3] [--only convT]
-                                 [--json [PATH]] [--no-torch] [--no-reference]
+                                 [--json [PATH]] [--no-torch] [--no-reference] [--clock wall|cpu]
 
 Contenders, timed round-robin on the same float32 arrays (one call of each per round, so load from
 other processes on a shared machine hits all of them alike):
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 import numpy as np
 
@@ -269,7 +270,8 @@ def run(args):
                 fns["ref"] = factory(R)
             if torch_fn is not None:
                 fns["torch"] = torch_fn
-            samples = time_interleaved(fns, args.repeats, args.warmup)
+            samples = time_interleaved(fns, args.repeats, args.warmup,
+                                       clock=time.process_time if args.clock == "cpu" else time.perf_counter)
             if cuda:
                 CK, cupy = cuda
                 samples["cuda"] = _time_cuda(factory, cupy, CK, args.repeats, args.warmup)
@@ -286,6 +288,7 @@ def run(args):
             if not args.quiet:
                 print(_format_row(row), file=sys.stderr if args.json == "-" else sys.stdout, flush=True)
     return {"batch": args.batch, "dtype": "float32", "repeats": args.repeats, "warmup": args.warmup,
+            "clock": args.clock,
             "machine": info, "sgemm_peak": peak, "results": rows}
 
 
@@ -325,13 +328,17 @@ def main(argv=None):
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="no per-row progress lines")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="wall: elapsed time (default); cpu: process CPU time -- robust on a loaded "
+                         "machine, fair only with one thread (NUMBA_NUM_THREADS=1 "
+                         "OPENBLAS_NUM_THREADS=1)")
     args = ap.parse_args(argv)
     out = sys.stderr if args.json == "-" else sys.stdout
     if not args.quiet:
         print(HEADER, file=out, flush=True)
     result = run(args)
     m, pk = result["machine"], result["sgemm_peak"]
-    print(f"\nbatch {args.batch}, float32; numba {m.get('numba')} ({m.get('numba_threads')} threads), "
+    print(f"\nbatch {args.batch}, float32, {args.clock} clock; numba {m.get('numba')} ({m.get('numba_threads')} threads), "
           f"torch {m['torch']} ({m['torch_threads']} threads); {m['gpu']}\n"
           f"SGEMM peak (NumPy {pk['n']}^3): {pk['gflops']:.1f} GFLOP/s median, {pk['gflops_best']:.1f} best",
           file=out)

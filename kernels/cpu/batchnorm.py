@@ -1,239 +1,287 @@
-"""Batch normalization, forward (train / eval) and backward, as fused Numba passes.
+"""Batch normalization, forward (train / eval) and backward, as fused per-channel Numba passes.
 
 x is viewed as (N, C, L) -- L = H*W for (N, C, H, W), L = 1 for (N, C) -- and M = N*L values per
 channel.  Per-channel sums are accumulated in float64 whatever the data type (float32 data keeps
 its 4-byte traffic; the accumulators cost nothing in a memory-bound loop).
 
-forward, training   pass 1 (stats):   per channel, shifted sums S1 = sum(x - k), S2 = sum((x - k)^2)
-                                       with k = the channel's first value (no cancellation when
-                                       |mean| >> std); mean = k + S1/M, var = S2/M - (S1/M)^2.
-                                       Reads N*C*L elements, ~3 FLOP each.
-                    running stats:    updated in place, momentum, unbiased var * M/(M-1).
-                    pass 2 (normalise): y = (x - mean[c]) * (invstd[c]*w[c]) + b[c].
-                                       Reads + writes N*C*L elements, 2 FLOP each.
-forward, eval       pass 2 only, with the running statistics.
-backward            pass 1 (reduce):  per channel  gb = sum(gy),  sum(gy*(x - mean));
-                                       gw = invstd * sum(gy*(x - mean)).  Reads 2*N*C*L.
-                    pass 2 (gx):       training  gx = a*gy - a*gb/M - a*invstd^2*sum(gy*(x-mean))/M*(x-mean)
-                                       eval      gx = a*gy,    a = w*invstd.
-                                       Reads 2*N*C*L (eval: 1), writes N*C*L.
-In total: forward 3 array sweeps (train) / 2 (eval), backward 5 sweeps (train) -- the minimum
-for a two-statistic normalisation without keeping the data in cache.
+Fusion: one task owns a channel (or, for (N, C), a block of 256 adjacent channels) and does both
+of its passes back to back -- reduce, then the elementwise pass -- while the channel's data is
+still in L2 (a DCGAN channel is N*L*4 = 12-200 KB per array at batch 64; L2 is 2 MiB per core).
+So DRAM sees each input once and each output once:
 
-Launch shape: for (N, C, L>1), ``prange`` over channels in the reductions (each thread owns whole
-channels: no atomics, deterministic) and over the N*C contiguous (n, c) planes in the
-elementwise passes.  For (N, C) (BatchNorm1d: L = 1, a channel's values are C apart) both passes
-``prange`` over blocks of 512 contiguous channels and sweep the N rows inside, so each load is a
-contiguous vector and the per-block accumulators stay in L1.
-Reductions use fastmath 'reassoc'/'contract' only (re-ordering of a sum = float rounding).
+forward, training   reduce:     shifted sums S1 = sum(x - k), S2 = sum((x - k)^2), k = the channel's
+                                first value (no cancellation when |mean| >> std);
+                                mean = k + S1/M, var = S2/M - (S1/M)^2 (biased), invstd.
+                    normalise:  y = (x - mean) * (invstd*w) + b
+                    ~6 FLOP/element; DRAM bytes 2*E*itemsize (read x, write y).
+                    Running statistics are updated afterwards in NumPy (C-sized vectors):
+                    momentum, unbiased var * M/(M-1) (M/1 when M == 1, as the reference).
+forward, eval       normalise only, with the running statistics.
+backward            reduce:     gb = sum(gy), sum(gy*(x - mean)); gw = invstd * sum(gy*(x - mean))
+                    gx:         training  a*gy - a*gb/M - a*invstd^2*sum(gy*(x-mean))/M * (x - mean)
+                                eval      a*gy            (a = w*invstd)
+                    ~8 FLOP/element; DRAM bytes 3*E*itemsize (read gy and x, write gx).
+(E = N*C*L.)  The reference needs 3 (forward) and 5+ (backward) sweeps plus temporaries.
+
+Launch shape: ``prange`` over channels (or over 256-channel blocks for (N, C)); every thread owns
+whole channels -- no atomics, deterministic results.  The reductions are separate @njit helpers
+compiled with fastmath 'reassoc'/'contract' only (re-ordering a sum = float rounding), so they
+vectorise; the elementwise arithmetic is compiled strictly.
 """
 import numpy as np
 from numba import njit, prange
 
 _RED = {"reassoc", "contract"}
-_BLOCK = 512
+_BLOCK = 256
 
 
 # ---------------------------------------------------------------------------- reductions
-@njit(parallel=True, cache=True, fastmath=_RED)
-def _stats3(x, s1, s2, shift):
+# (separate functions so that only they carry fastmath flags; Numba-IR inlining would drop them)
+@njit(cache=True, fastmath=_RED)
+def _sums_x(x, c):
+    N, _, L = x.shape
+    k = np.float64(x[0, c, 0])
+    a1 = 0.0
+    a2 = 0.0
+    for n in range(N):
+        xr = x[n, c]                      # plane slices: plain range indices vectorise
+        for l in range(L):
+            d = np.float64(xr[l]) - k
+            a1 += d
+            a2 += d * d
+    return a1, a2, k
+
+
+@njit(cache=True, fastmath=_RED)
+def _sums_gx(gy, x, c, m):
+    N, _, L = x.shape
+    a1 = 0.0
+    a2 = 0.0
+    for n in range(N):
+        gr = gy[n, c]
+        xr = x[n, c]
+        for l in range(L):
+            g = np.float64(gr[l])
+            a1 += g
+            a2 += g * (np.float64(xr[l]) - m)
+    return a1, a2
+
+
+@njit(cache=True, fastmath=_RED)
+def _sums_x2(x, c0, c1, a1, a2, k):
+    N = x.shape[0]
+    for j in range(c1 - c0):
+        k[j] = x[0, c0 + j]
+        a1[j] = 0.0
+        a2[j] = 0.0
+    for n in range(N):
+        xr = x[n, c0:c1]                  # row slices: plain range indices vectorise
+        for j in range(c1 - c0):
+            d = np.float64(xr[j]) - k[j]
+            a1[j] += d
+            a2[j] += d * d
+
+
+@njit(cache=True, fastmath=_RED)
+def _sums_gx2(gy, x, mean, c0, c1, a1, a2):
+    N = x.shape[0]
+    for j in range(c1 - c0):
+        a1[j] = 0.0
+        a2[j] = 0.0
+    mr = mean[c0:c1]
+    for n in range(N):
+        gr = gy[n, c0:c1]
+        xr = x[n, c0:c1]
+        for j in range(c1 - c0):
+            g = np.float64(gr[j])
+            a1[j] += g
+            a2[j] += g * (np.float64(xr[j]) - mr[j])
+
+
+# ---------------------------------------------------------------------------- forward
+@njit(parallel=True, cache=True)
+def _fwd3(x, training, mean64, var64, w, b, eps, mean_out, invstd_out, y):
+    """Training: per channel, stats then normalise (fused).  Eval: normalise with mean64/var64."""
     N, C, L = x.shape
+    M = N * L
+    T = x.dtype.type
     for c in prange(C):
-        k = x[0, c, 0]
-        a1 = 0.0
-        a2 = 0.0
+        if training:
+            s1, s2, k = _sums_x(x, c)
+            d = s1 / M
+            mean = k + d
+            var = max(s2 / M - d * d, 0.0)
+            mean64[c] = mean
+            var64[c] = var
+        else:
+            mean = mean64[c]
+            var = var64[c]
+        inv = 1.0 / np.sqrt(var + eps)
+        mean_out[c] = T(mean)
+        invstd_out[c] = T(inv)
+        m = T(mean)
+        mul = T(inv * w[c])
+        add = T(b[c])
         for n in range(N):
+            xr = x[n, c]
+            yr = y[n, c]
             for l in range(L):
-                d = np.float64(x[n, c, l]) - k
-                a1 += d
-                a2 += d * d
-        s1[c] = a1
-        s2[c] = a2
-        shift[c] = k
+                yr[l] = (xr[l] - m) * mul + add
 
 
-@njit(parallel=True, cache=True, fastmath=_RED)
-def _stats2(x, s1, s2, shift):
+@njit(parallel=True, cache=True)
+def _fwd2(x, training, mean64, var64, w, b, eps, mean_out, invstd_out, y):
     N, C = x.shape
+    M = N
+    T = x.dtype.type
     nb = (C + _BLOCK - 1) // _BLOCK
     for blk in prange(nb):
         c0 = blk * _BLOCK
         c1 = min(C, c0 + _BLOCK)
-        a1 = np.zeros(c1 - c0, dtype=np.float64)
-        a2 = np.zeros(c1 - c0, dtype=np.float64)
-        k = np.empty(c1 - c0, dtype=np.float64)
-        for j in range(c1 - c0):
-            k[j] = x[0, c0 + j]
+        nc = c1 - c0
+        m = np.empty(nc, dtype=x.dtype)
+        mul = np.empty(nc, dtype=x.dtype)
+        add = np.empty(nc, dtype=x.dtype)
+        if training:
+            a1 = np.empty(nc, dtype=np.float64)
+            a2 = np.empty(nc, dtype=np.float64)
+            k = np.empty(nc, dtype=np.float64)
+            _sums_x2(x, c0, c1, a1, a2, k)
+            for j in range(nc):
+                d = np.float64(a1[j]) / M
+                mean64[c0 + j] = np.float64(k[j]) + d
+                var64[c0 + j] = max(np.float64(a2[j]) / M - d * d, 0.0)
+        for j in range(nc):
+            c = c0 + j
+            inv = 1.0 / np.sqrt(var64[c] + eps)
+            mean_out[c] = T(mean64[c])
+            invstd_out[c] = T(inv)
+            m[j] = T(mean64[c])
+            mul[j] = T(inv * w[c])
+            add[j] = T(b[c])
         for n in range(N):
-            for j in range(c1 - c0):
-                d = np.float64(x[n, c0 + j]) - k[j]
-                a1[j] += d
-                a2[j] += d * d
-        for j in range(c1 - c0):
-            s1[c0 + j] = a1[j]
-            s2[c0 + j] = a2[j]
-            shift[c0 + j] = k[j]
+            xr = x[n, c0:c1]
+            yr = y[n, c0:c1]
+            for j in range(nc):
+                yr[j] = (xr[j] - m[j]) * mul[j] + add[j]
 
 
-@njit(parallel=True, cache=True, fastmath=_RED)
-def _bwd_sums3(gy, x, mean, s_g, s_gx):
+# ---------------------------------------------------------------------------- backward
+@njit(parallel=True, cache=True)
+def _bwd3(gy, x, w, mean, invstd, training, gx, gw, gb):
     N, C, L = x.shape
+    M = N * L
+    T = x.dtype.type
     for c in prange(C):
+        m64 = np.float64(mean[c])
+        inv = np.float64(invstd[c])
+        sg, sgx = _sums_gx(gy, x, c, m64)
+        gb[c] = sg
+        gw[c] = sgx * inv
+        a = w[c] * inv
+        if training:
+            k1 = T(a * sg / M)
+            k2 = T(a * inv * inv * sgx / M)
+        else:
+            k1 = T(0.0)
+            k2 = T(0.0)
+        at = T(a)
         m = mean[c]
-        a1 = 0.0
-        a2 = 0.0
         for n in range(N):
+            gr = gy[n, c]
+            xr = x[n, c]
+            gxr = gx[n, c]
             for l in range(L):
-                g = np.float64(gy[n, c, l])
-                a1 += g
-                a2 += g * (np.float64(x[n, c, l]) - m)
-        s_g[c] = a1
-        s_gx[c] = a2
+                gxr[l] = at * gr[l] - k1 - k2 * (xr[l] - m)
 
 
-@njit(parallel=True, cache=True, fastmath=_RED)
-def _bwd_sums2(gy, x, mean, s_g, s_gx):
+@njit(parallel=True, cache=True)
+def _bwd2(gy, x, w, mean, mean64, invstd, training, gx, gw, gb):
     N, C = x.shape
+    M = N
+    T = x.dtype.type
     nb = (C + _BLOCK - 1) // _BLOCK
     for blk in prange(nb):
         c0 = blk * _BLOCK
         c1 = min(C, c0 + _BLOCK)
-        a1 = np.zeros(c1 - c0, dtype=np.float64)
-        a2 = np.zeros(c1 - c0, dtype=np.float64)
+        nc = c1 - c0
+        a1 = np.empty(nc, dtype=np.float64)
+        a2 = np.empty(nc, dtype=np.float64)
+        _sums_gx2(gy, x, mean64, c0, c1, a1, a2)
+        at = np.empty(nc, dtype=x.dtype)
+        k1 = np.empty(nc, dtype=x.dtype)
+        k2 = np.empty(nc, dtype=x.dtype)
+        for j in range(nc):
+            c = c0 + j
+            inv = np.float64(invstd[c])
+            s1 = np.float64(a1[j])
+            s2 = np.float64(a2[j])
+            gb[c] = s1
+            gw[c] = s2 * inv
+            a = w[c] * inv
+            at[j] = T(a)
+            if training:
+                k1[j] = T(a * s1 / M)
+                k2[j] = T(a * inv * inv * s2 / M)
+            else:
+                k1[j] = T(0.0)
+                k2[j] = T(0.0)
+        mr = mean[c0:c1]
         for n in range(N):
-            for j in range(c1 - c0):
-                g = np.float64(gy[n, c0 + j])
-                a1[j] += g
-                a2[j] += g * (np.float64(x[n, c0 + j]) - mean[c0 + j])
-        for j in range(c1 - c0):
-            s_g[c0 + j] = a1[j]
-            s_gx[c0 + j] = a2[j]
-
-
-# ---------------------------------------------------------------------------- elementwise
-@njit(parallel=True, cache=True)
-def _affine3(x, sub, mul, add, y):
-    """y[n, c, l] = (x[n, c, l] - sub[c]) * mul[c] + add[c]"""
-    N, C, L = x.shape
-    for t in prange(N * C):
-        n = t // C
-        c = t - n * C
-        s = sub[c]
-        m = mul[c]
-        a = add[c]
-        for l in range(L):
-            y[n, c, l] = (x[n, c, l] - s) * m + a
-
-
-@njit(parallel=True, cache=True)
-def _affine2(x, sub, mul, add, y):
-    N, C = x.shape
-    for n in prange(N):
-        for c in range(C):
-            y[n, c] = (x[n, c] - sub[c]) * mul[c] + add[c]
-
-
-@njit(parallel=True, cache=True)
-def _gx3(gy, x, mean, a, k1, k2, gx):
-    """gx = a*gy - k1 - k2*(x - mean), per channel coefficients."""
-    N, C, L = x.shape
-    for t in prange(N * C):
-        n = t // C
-        c = t - n * C
-        m = mean[c]
-        ac = a[c]
-        b1 = k1[c]
-        b2 = k2[c]
-        for l in range(L):
-            gx[n, c, l] = ac * gy[n, c, l] - b1 - b2 * (x[n, c, l] - m)
-
-
-@njit(parallel=True, cache=True)
-def _gx2(gy, x, mean, a, k1, k2, gx):
-    N, C = x.shape
-    for n in prange(N):
-        for c in range(C):
-            gx[n, c] = a[c] * gy[n, c] - k1[c] - k2[c] * (x[n, c] - mean[c])
+            gr = gy[n, c0:c1]
+            xr = x[n, c0:c1]
+            gxr = gx[n, c0:c1]
+            for j in range(nc):
+                gxr[j] = at[j] * gr[j] - k1[j] - k2[j] * (xr[j] - mr[j])
 
 
 # ---------------------------------------------------------------------------- API
-def _view3(a):
-    return a.reshape(a.shape[0], a.shape[1], -1)
+def _vec64(v, C, fill):
+    return np.full(C, fill, dtype=np.float64) if v is None else np.asarray(v, dtype=np.float64)
 
 
 def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
     dtype = x.dtype
     N, C = x.shape[:2]
-    x3 = _view3(x)
-    L = x3.shape[2]
-    M = N * L
+    M = x.size // C
     if training:
-        s1 = np.empty(C, dtype=np.float64)
-        s2 = np.empty(C, dtype=np.float64)
-        k = np.empty(C, dtype=np.float64)
-        if L == 1:
-            _stats2(x.reshape(N, C), s1, s2, k)
-        else:
-            _stats3(x3, s1, s2, k)
-        d = s1 / M
-        mean64 = k + d
-        var64 = np.maximum(s2 / M - d * d, 0.0)
+        mean64 = np.empty(C, dtype=np.float64)
+        var64 = np.empty(C, dtype=np.float64)
+    else:
+        mean64 = np.asarray(running_mean, dtype=np.float64)
+        var64 = np.asarray(running_var, dtype=np.float64)
+    w64 = _vec64(weight, C, 1.0)
+    b64 = _vec64(bias, C, 0.0)
+    mean = np.empty(C, dtype=dtype)
+    invstd = np.empty(C, dtype=dtype)
+    y = np.empty_like(x)
+    args = (bool(training), mean64, var64, w64, b64, float(eps), mean, invstd)
+    if x.ndim == 2:
+        _fwd2(x, *args, y)
+    else:
+        _fwd3(x.reshape(N, C, -1), *args, y.reshape(N, C, -1))
+    if training:
         if running_mean is not None:
             running_mean *= 1.0 - momentum
             running_mean += momentum * mean64
         if running_var is not None:
-            unbiased = var64 * (M / max(M - 1, 1))   # M = 1: as the reference (no division by 0)
             running_var *= 1.0 - momentum
-            running_var += momentum * unbiased
-        invstd64 = 1.0 / np.sqrt(var64 + eps)
-        mean = mean64.astype(dtype)
-        invstd = invstd64.astype(dtype)
-    else:
-        mean64 = np.asarray(running_mean, dtype=np.float64)
-        invstd64 = 1.0 / np.sqrt(np.asarray(running_var, dtype=np.float64) + eps)
-        mean = mean64.astype(dtype)
-        invstd = invstd64.astype(dtype)
-    mul = invstd64 if weight is None else invstd64 * weight
-    add = np.zeros(C) if bias is None else np.asarray(bias, dtype=np.float64)
-    mul = mul.astype(dtype)
-    add = add.astype(dtype)
-    y = np.empty_like(x)
-    if L == 1:
-        _affine2(x.reshape(N, C), mean, mul, add, y.reshape(N, C))
-    else:
-        _affine3(x3, mean, mul, add, _view3(y))
+            running_var += momentum * var64 * (M / max(M - 1, 1))
     return y, mean, invstd
 
 
 def batch_norm_backward(gy, x, weight, mean, invstd, training):
     dtype = x.dtype
     N, C = x.shape[:2]
-    x3 = _view3(x)
-    gy3 = _view3(gy)
-    L = x3.shape[2]
-    M = N * L
-    mean64 = np.asarray(mean, dtype=np.float64)
-    inv64 = np.asarray(invstd, dtype=np.float64)
-    s_g = np.empty(C, dtype=np.float64)
-    s_gx = np.empty(C, dtype=np.float64)
-    if L == 1:
-        _bwd_sums2(gy.reshape(N, C), x.reshape(N, C), mean64, s_g, s_gx)
-    else:
-        _bwd_sums3(gy3, x3, mean64, s_g, s_gx)
-    w64 = np.ones(C) if weight is None else np.asarray(weight, dtype=np.float64)
-    a = w64 * inv64
-    if training:
-        k1 = a * s_g / M
-        k2 = a * inv64 * inv64 * s_gx / M
-    else:
-        k1 = np.zeros(C)
-        k2 = np.zeros(C)
+    w64 = _vec64(weight, C, 1.0)
+    mean = np.ascontiguousarray(mean, dtype=dtype)
+    invstd = np.ascontiguousarray(invstd, dtype=dtype)
     gx = np.empty_like(x)
-    args = (mean, a.astype(dtype), k1.astype(dtype), k2.astype(dtype))
-    if L == 1:
-        _gx2(gy.reshape(N, C), x.reshape(N, C), *args, gx.reshape(N, C))
+    gw = np.empty(C, dtype=np.float64)
+    gb = np.empty(C, dtype=np.float64)
+    if x.ndim == 2:
+        _bwd2(gy, x, w64, mean, mean.astype(np.float64), invstd, bool(training), gx, gw, gb)
     else:
-        _gx3(gy3, x3, *args, _view3(gx))
-    gweight = (s_gx * inv64).astype(dtype)
-    gbias = s_g.astype(dtype)
-    return gx, gweight, gbias
+        _bwd3(gy.reshape(N, C, -1), x.reshape(N, C, -1), w64, mean, invstd, bool(training),
+              gx.reshape(N, C, -1), gw, gb)
+    return gx, gw.astype(dtype), gb.astype(dtype)
