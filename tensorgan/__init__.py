@@ -1,7 +1,8 @@
 """tensorgan: a from-scratch GAN library -- autograd engine, hand-written kernels, DCGAN."""
 from . import functional
 from .backend import Device, cuda_status, get_device
-from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, NonFiniteError,
+from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
+                     NonFiniteError,
                      ShapeError, TensorganError)
 from .factory import cat, concat, ones, ones_like, rand, randn, stack, tensor, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck

@@ -11,8 +11,17 @@ class ShapeError(TensorganError, ValueError):
     """Tensor shapes that do not fit an op; the message names the op and the shapes."""
 
 
+class IndexOutOfRangeError(ShapeError, IndexError):
+    """An index outside a tensor's shape (an IndexError too, so iteration stops as usual)."""
+
+
 class DTypeError(TensorganError, TypeError):
     """Unsupported dtype, or float32 mixed with float64."""
+
+
+class InputTypeError(TensorganError, TypeError):
+    """An argument of the wrong kind: a NumPy array or list where a Tensor is needed, a string
+    where a number is; the message names the op and what it got."""
 
 
 class DeviceError(TensorganError, RuntimeError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .backend import get_device
+from .errors import ShapeError
 from .random import Generator, resolve
 from .tensor import Tensor, _check_dtype, float32
 
@@ -13,16 +14,19 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
-def _shape(shape: tuple) -> tuple:
+def _shape(shape: tuple, op: str) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    shape = tuple(int(n) for n in shape)
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"{op}: negative dimension in shape {shape}")
+    return shape
 
 
 def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool) -> Tensor:
     dev = get_device(device)
     dt = _check_dtype(float32 if dtype is None else dtype)
-    return Tensor._make(getattr(dev.xp, fill)(_shape(shape), dtype=dt), dev, requires_grad)
+    return Tensor._make(getattr(dev.xp, fill)(_shape(shape, fill), dtype=dt), dev, requires_grad)
 
 
 def zeros(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -36,7 +40,8 @@ def ones(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = Fa
 def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_grad) -> Tensor:
     dev = get_device(device)
     dt = _check_dtype(float32 if dtype is None else dtype)
-    host = getattr(resolve(generator, seed), draw)(_shape(shape), dtype=dt)
+    op = "randn" if draw == "normal" else "rand"
+    host = getattr(resolve(generator, seed), draw)(_shape(shape, op), dtype=dt)
     return Tensor._make(dev.xp.asarray(host), dev, requires_grad)
 
 
@@ -65,7 +70,7 @@ def concat(tensors, axis: int = 0) -> Tensor:
     from .ops import Concat
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("concat needs at least one tensor")
+        raise ShapeError("concat needs at least one tensor")
     return Concat.apply(axis % max(tensors[0].ndim, 1), *tensors)
 
 
@@ -76,6 +81,6 @@ def stack(tensors, axis: int = 0) -> Tensor:
     """Join tensors along a new axis (differentiable)."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack needs at least one tensor")
+        raise ShapeError("stack needs at least one tensor")
     axis = axis % (tensors[0].ndim + 1)
     return concat([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from . import ops
-from .errors import ConfigError, ShapeError
+from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
 from .tensor import Function, Tensor
 from .kernels.shapes import conv2d_output_size, conv_transpose2d_output_size
@@ -32,9 +32,23 @@ def _contiguous(fn: Function, a):
 
 def _check_rank(op: str, name: str, t: Tensor, ranks: Sequence[int], layout: str) -> None:
     if not isinstance(t, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+        raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
     if t.ndim not in ranks:
         raise ShapeError(f"{op}: {name} must be {layout}, got shape {t.shape}")
+
+
+def _check_operand(op: str, name: str, t, x: Tensor) -> None:
+    """An optional operand (bias, running statistics, target): a Tensor on x's device, of x's dtype."""
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise InputTypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
+    if t.device is not x.device:
+        raise DeviceError(f"{op}: {name} is on {t.device} but the input is on {x.device}; move one "
+                          f"with .to(device)")
+    if t.dtype != x.dtype:
+        raise DTypeError(f"{op}: {x.dtype} and {t.dtype} tensors mixed (input {x.dtype}, {name} "
+                         f"{t.dtype}); convert one with .to({x.dtype.name!r})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,6 +90,7 @@ def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_
     if x.shape[1] != in_channels:
         raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects "
                          f"{in_channels} (input shape {x.shape})")
+    _check_operand(op, "bias", bias, x)
     if bias is not None and bias.shape != (out_channels,):
         raise ShapeError(f"{op}: bias must have shape ({out_channels},), got {bias.shape}")
 
@@ -145,6 +160,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     channels = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
+        _check_operand("batch_norm", name, t, x)
         if t is not None and t.shape != (channels,):
             raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for input {x.shape}, "
                              f"got {t.shape}")
@@ -222,6 +238,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.shape[-1] != weight.shape[1]:
         raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight "
                          f"{weight.shape} expects {weight.shape[1]}")
+    _check_operand("linear", "bias", bias, x)
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     return Linear.apply(x, weight, bias)
@@ -229,6 +246,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    _check_rank("dropout", "input", x, range(0, 33), "a tensor")
     if not 0.0 <= p <= 1.0:
         raise ConfigError(f"dropout probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
@@ -267,11 +285,13 @@ class BCEWithLogits(Function):
 
 def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum/none) binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1]."""
+    _check_rank("binary_cross_entropy_with_logits", "logits", logits, range(0, 33), "a tensor")
     if reduction not in _REDUCTIONS:
         raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if isinstance(target, (int, float)):
         target = logits.device.xp.full(logits.shape, target, dtype=logits.dtype)
     elif isinstance(target, Tensor):
+        _check_operand("binary_cross_entropy_with_logits", "target", target, logits)
         target = target.data
     else:
         target = logits.device.xp.asarray(target, dtype=logits.dtype)

@@ -7,7 +7,7 @@ gradient back to each input's shape (:func:`unbroadcast`).
 """
 from __future__ import annotations
 
-from .errors import ShapeError
+from .errors import IndexOutOfRangeError, ShapeError
 from .tensor import Function
 
 
@@ -183,7 +183,10 @@ class Permute(Function):
 class GetItem(Function):
     def forward(self, x, key):
         self.shape, self.key = x.shape, key
-        return x[key]
+        try:
+            return x[key]
+        except IndexError as exc:
+            raise IndexOutOfRangeError(f"index {key!r} into a tensor of shape {x.shape}: {exc}") from None
 
     def backward(self, g):
         gx = self.xp.zeros(self.shape, dtype=g.dtype)

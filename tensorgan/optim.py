@@ -51,7 +51,15 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         self.defaults = defaults
-        groups = list(params)
+        name = type(self).__name__
+        if isinstance(params, Tensor) or callable(getattr(params, "parameters", None)):
+            raise ConfigError(f"{name} takes an iterable of Parameters: pass model.parameters(), "
+                              f"not the {type(params).__name__} itself")
+        try:
+            groups = list(params)
+        except TypeError:
+            raise ConfigError(f"{name} takes an iterable of Parameters (e.g. model.parameters()), "
+                              f"got {type(params).__name__}") from None
         if not groups:
             raise ConfigError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -62,7 +70,11 @@ class Optimizer:
         self.state: list[dict[str, Any] | None] = [None] * len(self._params())
 
     def add_param_group(self, group: dict[str, Any]) -> None:
-        params = list(group["params"])
+        if not isinstance(group, dict) or "params" not in group:
+            raise ConfigError(f"{type(self).__name__}: a parameter group must be a dict with a "
+                              f"'params' entry, got {group!r:.60}")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
             if not isinstance(p, Tensor) or not p.is_leaf:
                 raise ConfigError(f"{type(self).__name__} can only optimize leaf tensors "
@@ -180,8 +192,10 @@ class SGD(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        group["momentum"] = _check_number("SGD", "momentum", group["momentum"], low=0.0)
-        group["dampening"] = _check_number("SGD", "dampening", group["dampening"], low=0.0)
+        group["momentum"] = _check_number("SGD", "momentum", group["momentum"], low=0.0, high=1.0,
+                                          high_open=False)
+        group["dampening"] = _check_number("SGD", "dampening", group["dampening"], low=0.0, high=1.0,
+                                           high_open=False)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ConfigError("SGD: nesterov needs momentum > 0 and dampening 0")
 

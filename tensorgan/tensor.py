@@ -25,7 +25,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .backend import Device, get_device, move_array
-from .errors import DeviceError, DTypeError, ShapeError, TensorganError
+from .errors import DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -113,6 +113,10 @@ class Function:
                 arrays.append(arg.data)
             else:
                 arrays.append(arg)
+        if device is None:  # e.g. a NumPy array given where a Tensor is needed
+            got = ", ".join(type(a).__name__ for a in args)
+            raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); "
+                                 f"wrap arrays with tensorgan.tensor(...)")
         fn.device = device
         requires_grad = requires_grad and _GradMode.enabled
         if requires_grad:
@@ -340,8 +344,9 @@ class Tensor:
         return ops.Div.apply(other, self)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Tensor) or not np.isscalar(exponent):
-            raise TypeError("tensor ** exponent supports a scalar exponent only")
+        if isinstance(exponent, Tensor) or not np.isscalar(exponent) or isinstance(exponent, (str, bytes)):
+            raise InputTypeError(f"tensor ** exponent supports a scalar exponent only, got "
+                                 f"{type(exponent).__name__}")
         return ops.Pow.apply(self, float(exponent))
 
     def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
@@ -370,6 +375,9 @@ class Tensor:
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
         dims = list(range(self.ndim))
+        for d in (dim0, dim1):
+            if not isinstance(d, (int, np.integer)) or not -self.ndim <= d < self.ndim:
+                raise ShapeError(f"transpose: dim {d!r} is out of range for shape {self.shape}")
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return self.permute(dims)
 
@@ -393,6 +401,10 @@ class Tensor:
     def abs(self): return ops.Abs.apply(self)
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
+        for bound in (min, max):
+            if bound is not None and (isinstance(bound, (bool, str, bytes)) or not np.isscalar(bound)):
+                raise InputTypeError(f"clip: min and max must be numbers or None, got "
+                                     f"{type(bound).__name__}")
         return ops.Clip.apply(self, min, max)
 
     clamp = clip
@@ -416,7 +428,9 @@ def _check_dtype(dtype: Any) -> np.dtype:
 def _to_array(data: Any, dtype: Any, device: Device):
     """Any array-like -> an array of ``dtype`` on ``device``. Never moves GPU data implicitly."""
     if isinstance(data, Tensor):
-        raise TypeError("pass tensor.data, or use tensor.to(...), to build a tensor from a tensor")
+        raise InputTypeError("pass tensor.data, or use tensor.to(...), to build a tensor from a tensor")
+    if data is None or isinstance(data, (str, bytes)):
+        raise InputTypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.40}")
     xp = device.xp
     on_gpu = hasattr(data, "__cuda_array_interface__")
     if on_gpu and xp is np:
@@ -425,7 +439,12 @@ def _to_array(data: Any, dtype: Any, device: Device):
         src = getattr(data, "dtype", None)
         dtype = src if src is not None and src in FLOAT_DTYPES else float32
     dtype = _check_dtype(dtype)
-    return xp.asarray(data, dtype=dtype)
+    try:
+        return xp.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
+        if "inhomogeneous" in str(exc) or "sequence" in str(exc):
+            raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None
+        raise InputTypeError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
 
 
 def _axes(axis, ndim: int):

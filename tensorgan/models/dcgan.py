@@ -31,6 +31,7 @@ from ..errors import ConfigError, ShapeError
 from ..random import Generator as RandomGenerator
 from ..random import resolve
 from .. import nn
+from ..tensor import Tensor
 
 __all__ = ["Generator", "Discriminator", "MLPDiscriminator", "build_models", "models_from_config",
            "spatial_plan", "dcgan_init_"]
@@ -114,7 +115,20 @@ class Generator(nn.Sequential):
                 "base_channels": self.base_channels, "head": self.head}
 
 
-class Discriminator(nn.Sequential):
+class _ImageInput:
+    """Discriminators check the image shape up front, so a wrong one is named as such (not as a
+    feature-count mismatch deep inside)."""
+
+    image_shape: tuple[int, int, int]
+
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor) and (x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape):
+            raise ShapeError(f"{type(self).__name__} for images {self.image_shape}: expected input of "
+                             f"shape (N, {', '.join(map(str, self.image_shape))}), got {x.shape}")
+        return super().forward(x)  # type: ignore[misc]
+
+
+class Discriminator(_ImageInput, nn.Sequential):
     """Images ``(N, C, H, W)`` -> one logit per image ``(N, 1)``."""
 
     def __init__(self, image_shape: Any = (1, 28, 28), base_channels: int = 64,
@@ -141,7 +155,7 @@ class Discriminator(nn.Sequential):
                 "base_channels": self.base_channels}
 
 
-class MLPDiscriminator(nn.Sequential):
+class MLPDiscriminator(_ImageInput, nn.Sequential):
     """Flatten -> Linear(CHW, 512) -> LeakyReLU -> Dropout -> Linear(512, 256) -> LeakyReLU -> Dropout
     -> Linear(256, 1). ``dropout_generator`` draws the masks (the trainer saves its state)."""
 

@@ -236,6 +236,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, range(0, 33), "a tensor")
         if x.ndim <= max(self.start_dim, 0):
             raise ShapeError(f"Flatten(start_dim={self.start_dim}): input of shape {x.shape} has "
                              f"too few dims")
@@ -255,7 +256,8 @@ class Unflatten(Module):
         self._numel = int(np.prod(self.unflattened_size))
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0 or x.shape[self.dim] != self._numel:
+        check_input(self, x, range(0, 33), "a tensor")
+        if not -x.ndim <= self.dim < x.ndim or x.shape[self.dim] != self._numel:
             raise ShapeError(f"Unflatten({self.dim}, {self.unflattened_size}): dim {self.dim} of "
                              f"input shape {x.shape} must have {self._numel} elements")
         d = self.dim % x.ndim

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from ..backend import Device, get_device, move_array
-from ..errors import CheckpointError, DeviceError, DTypeError, ShapeError
+from ..errors import CheckpointError, DeviceError, DTypeError, InputTypeError, ShapeError
 from ..tensor import Tensor, _check_dtype
 
 
@@ -208,6 +208,9 @@ class Module:
 
         Everything is checked before anything is written, so a failed load changes nothing.
         Returns ``(missing, unexpected)`` key lists (only non-empty when ``strict=False``)."""
+        if not isinstance(state, Mapping):
+            raise CheckpointError(f"state_dict for {type(self).__name__} must be a mapping of names "
+                                  f"to arrays, got {type(state).__name__}")
         targets = OrderedDict(self._state_items())
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
@@ -262,7 +265,7 @@ def check_input(module: Module, x: Any, ranks: tuple[int, ...], layout: str,
     """Validate a module's input: a Tensor of the right rank (and channel count), on the module's
     device, of its dtype. Errors name the module, as users see modules, not functional ops."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{module!r}: input must be a Tensor, got {type(x).__name__}")
+        raise InputTypeError(f"{_short(module)}: input must be a Tensor, got {type(x).__name__}")
     if x.ndim not in ranks:
         raise ShapeError(f"{_short(module)}: expected input of shape {layout}, got {x.shape}")
     if channels is not None and x.shape[channel_axis] != channels:
