@@ -61,17 +61,21 @@ def _pack_padded(xp, offh, offw, step_h, step_w, Qh, Qw, cols):
         th = t // Tw
         tw = t - th * Tw
         row = cols[r]
+        # Slices, then plain range indices: Numba emits no negative-index fix-ups, LLVM vectorises.
         for n in range(N):
             base = (n * C + c) * Hp * Wp + offh[th] * Wp + offw[tw]
             o = n * Q
             for qh in range(Qh):
                 src = base + qh * step_h * Wp
+                dst = row[o:o + Qw]
                 if step_w == 1:
+                    s = xf[src:src + Qw]
                     for qw in range(Qw):
-                        row[o + qw] = xf[src + qw]
+                        dst[qw] = s[qw]
                 else:
+                    s = xf[src:src + (Qw - 1) * step_w + 1:step_w]
                     for qw in range(Qw):
-                        row[o + qw] = xf[src + qw * step_w]
+                        dst[qw] = s[qw]
                 o += Qw
 
 
@@ -99,15 +103,11 @@ def unpack_rows(Y, bias, has_bias, r_h, r_w, s_h, s_w, Qh, Qw, y):
         co = task - n * Co
         b = bias[co] if has_bias else Y.dtype.type(0)
         base = n * Q
-        if s_h == 1 and s_w == 1:
-            for qh in range(Qh):
-                for qw in range(Qw):
-                    y[n, co, r_h + qh, r_w + qw] = Y[co, base + qh * Qw + qw] + b
-        else:
-            for qh in range(Qh):
-                oh = r_h + qh * s_h
-                for qw in range(Qw):
-                    y[n, co, oh, r_w + qw * s_w] = Y[co, base + qh * Qw + qw] + b
+        for qh in range(Qh):
+            src = Y[co, base + qh * Qw:base + qh * Qw + Qw]
+            dst = y[n, co, r_h + qh * s_h, r_w:r_w + (Qw - 1) * s_w + 1:s_w]
+            for qw in range(Qw):
+                dst[qw] = src[qw] + b
 
 
 @njit(parallel=True, cache=True)
@@ -130,8 +130,10 @@ def nchw_to_cnp(x, out):
     for task in prange(C * N):
         c = task // N
         n = task - c * N
+        src = x[n, c]
+        dst = out[c, n * P:n * P + P]
         for p in range(P):
-            out[c, n * P + p] = x[n, c, p]
+            dst[p] = src[p]
 
 
 
@@ -181,17 +183,18 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y
                 if OW - 1 - a_w >= 0:
                     iw_hi = min(W, (OW - 1 - a_w) // s_w + 1)
                 zrow = Z[(co * kH + kh) * kW + kw]
+                cnt = iw_hi - iw_lo
+                if cnt <= 0:
+                    continue
+                o0 = iw_lo * s_w + a_w
                 for n in range(n0, n1):
                     plane = y[n, co]
                     for ih in range(ih_lo, ih_hi):
-                        orow = plane[ih * s_h + a_h]
-                        zb = n * HW + ih * W
-                        if s_w == 1:
-                            for iw in range(iw_lo, iw_hi):
-                                orow[iw + a_w] += zrow[zb + iw]
-                        else:
-                            for iw in range(iw_lo, iw_hi):
-                                orow[iw * s_w + a_w] += zrow[zb + iw]
+                        zb = n * HW + ih * W + iw_lo
+                        zs = zrow[zb:zb + cnt]
+                        dst = plane[ih * s_h + a_h, o0:o0 + (cnt - 1) * s_w + 1:s_w]
+                        for i in range(cnt):
+                            dst[i] += zs[i]
 
 
 # ---------------------------------------------------------------------------- Python-side helpers
