@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import tempfile
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -79,10 +82,11 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
         return value
 
     try:
-        tree = json.loads(meta)
+        return walk(json.loads(meta))
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"checkpoint metadata is not valid JSON ({exc})") from None
-    return walk(tree)
+    except RecursionError:
+        raise CheckpointError("checkpoint metadata is nested too deeply") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,6 +129,45 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+# A DEFLATE stream cannot expand much more than 1032:1; a member declaring more is corrupt.
+_MAX_DEFLATE_RATIO = 1100
+
+
+def _check_entries(path: Path) -> None:
+    """Read every member's .npy header (not its data) and refuse, before anything is allocated,
+    an entry that needs pickle or declares more bytes than the member holds -- so a corrupt or
+    hostile file can neither run code nor make the loader allocate terabytes."""
+    from numpy.lib import format as npy_format
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024:
+                raise CheckpointError(f"{path}: entry {info.filename!r} claims {info.file_size} bytes "
+                                      f"from {info.compress_size}; the file is corrupt")
+            if not info.filename.endswith(".npy"):
+                continue  # np.load reads these as raw bytes, bounded by file_size
+            try:
+                with zf.open(info) as f:
+                    version = npy_format.read_magic(f)
+                    read_header = (npy_format.read_array_header_1_0 if version == (1, 0)
+                                   else npy_format.read_array_header_2_0)
+                    shape, _, dtype = read_header(f)
+            except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
+                # numpy parses the header as a Python literal: damage shows up as any of these
+                raise CheckpointError(f"{path}: entry {info.filename!r} has a malformed .npy header "
+                                      f"({type(exc).__name__})") from None
+            if dtype.hasobject:
+                raise CheckpointError(f"{path} contains object arrays that need pickle to load "
+                                      f"(entry {info.filename!r}); refusing (checkpoints never need "
+                                      f"pickle)")
+            if any(n < 0 for n in shape):
+                raise CheckpointError(f"{path}: entry {info.filename!r} declares shape {shape}")
+            needed = int(np.prod(shape, dtype=object)) * dtype.itemsize if shape else dtype.itemsize
+            if needed > info.file_size:
+                raise CheckpointError(f"{path}: entry {info.filename!r} declares a {dtype} array of "
+                                      f"shape {shape} ({needed} bytes) but holds {info.file_size} "
+                                      f"bytes; the file is corrupt or truncated")
+
+
 # ---------------------------------------------------------------------------------------------
 # Save / load
 # ---------------------------------------------------------------------------------------------
@@ -160,11 +203,12 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         kind = "a single .npy array" if magic == b"\x93NUMPY" else "not an .npz file"
         raise CheckpointError(f"{path} is {kind}, not a tensorgan checkpoint")
     try:
+        _check_entries(path)
         with np.load(path, allow_pickle=False) as npz:
-            if _META_KEY not in npz.files:
-                raise CheckpointError(f"{path} is an .npz file but not a tensorgan checkpoint "
-                                      f"(no {_META_KEY!r} entry)")
             arrays = {name: npz[name] for name in npz.files}
+        if _META_KEY not in arrays:
+            raise CheckpointError(f"{path} is an .npz file but not a tensorgan checkpoint "
+                                  f"(no {_META_KEY!r} entry)")
     except CheckpointError:
         raise
     except ValueError as exc:
@@ -172,9 +216,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             raise CheckpointError(f"{path} contains object arrays that need pickle to load; "
                                   f"refusing (checkpoints never need pickle)") from None
         raise CheckpointError(f"{path} is not a valid checkpoint ({exc})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, TypeError,
+            NotImplementedError, RuntimeError, OverflowError, struct.error, zlib.error) as exc:
+        # zipfile and numpy raise all of these for damaged files (unsupported compression or
+        # encryption flags, bad CRCs, short reads, malformed headers).
         raise CheckpointError(f"{path} is not a readable .npz checkpoint (corrupt or truncated: "
                               f"{exc})") from None
+    except MemoryError:  # a size the entry checks could not bound (e.g. a deflated member)
+        raise CheckpointError(f"{path} declares arrays too large to load; it is corrupt") from None
     meta = arrays.pop(_META_KEY)
     if meta.dtype.kind != "U" or meta.shape != ():
         raise CheckpointError(f"{path}: {_META_KEY!r} is not a JSON string")

@@ -97,6 +97,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="side length images from a folder are resized to (default 64)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=3,
                    help="channels of folder images (default 3)")
+    p.add_argument("--strict-size", action="store_true",
+                   help="reject folder images of another size instead of cropping and resizing them")
     p.add_argument("--out", default="runs/dcgan", help="run directory (default runs/dcgan)")
     p.add_argument("--resume", nargs="?", const="", metavar="CKPT",
                    help="continue from CKPT (default: RUN_DIR/checkpoint.npz)")
@@ -144,12 +146,13 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
     return TrainConfig.from_dict(values)
 
 
-def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, int]) -> Any:
+def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, int],
+                  strict_size: bool = False) -> Any:
     from . import data
     if spec == "mnist":
         return data.mnist_dataset(data_dir)
     if spec.startswith("folder:") and len(spec) > len("folder:"):
-        return data.ImageFolder(spec[len("folder:"):], image_shape=image_shape)
+        return data.ImageFolder(spec[len("folder:"):], image_shape=image_shape, strict_size=strict_size)
     raise ConfigError(f"--dataset must be 'mnist' or 'folder:PATH', got {spec!r}")
 
 
@@ -178,7 +181,8 @@ def _run_train(args: Any) -> int:
     if checkpoint is not None and "image_shape" in checkpoint:
         image_shape = tuple(int(v) for v in checkpoint["image_shape"])
     config = _config_from_args(args, base)
-    dataset = _load_dataset(dataset_spec, args.data_dir or meta.get("data_dir"), image_shape)
+    dataset = _load_dataset(dataset_spec, args.data_dir or meta.get("data_dir"), image_shape,
+                            args.strict_size)
     trainer = Trainer(dataset, run_dir, config)
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))

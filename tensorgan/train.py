@@ -90,11 +90,16 @@ class TrainConfig:
         positive("checkpoint_every"), positive("num_samples")
         if self.steps is None and self.epochs is None:
             raise ConfigError("give steps or epochs")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+        def number(v: Any) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        if not (number(self.lr) and self.lr > 0):
             raise ConfigError(f"learning rate must be a positive number, got {self.lr!r}")
         for name in ("beta1", "beta2"):
-            if not 0.0 <= getattr(self, name) < 1.0:
+            if not (number(getattr(self, name)) and 0.0 <= getattr(self, name) < 1.0):
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if not (number(self.dropout) and 0.0 <= self.dropout < 1.0):
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.generator_loss not in losses.GENERATOR_LOSSES:
             raise ConfigError(f"generator_loss must be one of {losses.GENERATOR_LOSSES}, got "
                               f"{self.generator_loss!r}")
@@ -416,35 +421,67 @@ class Trainer:
             if self.run_dir is None:
                 raise ConfigError("save_checkpoint needs a path when the trainer has no run_dir")
             path = self.run_dir / CHECKPOINT_NAME
+        if not self.config.check_grads:
+            # Without the per-step gradient check a NaN gradient can reach the weights; never let
+            # such weights replace the last good checkpoint.
+            for network, model in (("generator", self.G), ("discriminator", self.D)):
+                if not _params_finite(model.parameters()):
+                    raise NonFiniteError(f"step {self.step}: the {network}'s parameters are not finite; "
+                                         f"checkpoint not written, the last good checkpoint is kept")
         return save_checkpoint(path, self.state_dict())
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
-        """Restore models, optimizers, RNG streams, data position and step from a checkpoint."""
+        """Restore models, optimizers, RNG streams, data position and step from a checkpoint.
+
+        Every failure is a CheckpointError naming ``source`` and the bad entry (another
+        architecture: the first parameter whose shape differs, with both shapes), and leaves the
+        trainer exactly as it was."""
+        keys = ("image_shape", "architecture", "models", "optimizers", "rng", "data", "step")
+        missing = [k for k in keys if not isinstance(state, dict) or k not in state]
+        if missing:
+            raise CheckpointError(f"{source} is not a GAN training checkpoint (no {missing[0]!r})")
+        arch, models, optims, rng, data = (state[k] for k in keys[1:6])
         try:
-            shape = tuple(state["image_shape"])
-            arch, models, optims = state["architecture"], state["models"], state["optimizers"]
-            rng, data, step = state["rng"], state["data"], int(state["step"])
-        except (KeyError, TypeError) as exc:
-            raise CheckpointError(f"{source} is not a GAN training checkpoint (missing {exc})") from None
+            shape, step = tuple(int(v) for v in state["image_shape"]), int(state["step"])
+            elapsed, meta = float(state.get("elapsed", 0.0)), dict(state.get("meta") or {})
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"{source}: malformed step, image_shape, elapsed or meta ({exc})") from None
         if shape != self.image_shape:
             raise CheckpointError(f"{source} was trained on images of shape {shape}, this dataset "
                                   f"has {self.image_shape}")
-        mine = {"generator": self.G.config(), "discriminator": self.D.config()}
-        for name in ("generator", "discriminator"):
-            if arch.get(name) != mine[name]:
-                raise CheckpointError(f"{source} holds another {name} architecture: {arch.get(name)} "
-                                      f"vs this run's {mine[name]}")
-        self.G.load_state_dict(models["generator"])
-        self.D.load_state_dict(models["discriminator"])
-        self.opt_g.load_state_dict(optims["generator"])
-        self.opt_d.load_state_dict(optims["discriminator"])
-        for name, g in self.rng.items():
-            g.load_state_json(rng[name])
-        self.loader.load_state_dict(data)
-        self.fixed_noise = np.asarray(state.get("fixed_noise", self.fixed_noise), dtype=np.float32)
-        self.step = step
-        self._time_offset = float(state.get("elapsed", 0.0))
-        self.meta = dict(state.get("meta") or {})
+        for name, model in (("generator", self.G), ("discriminator", self.D)):
+            theirs, mine = arch.get(name) if isinstance(arch, dict) else None, model.config()
+            if theirs != mine:
+                saved = models.get(name) if isinstance(models, dict) else None
+                raise CheckpointError(f"{source} holds another {name} architecture than this run "
+                                      f"({_config_diff(theirs, mine)}){_first_mismatch(saved, model)}")
+        fixed = np.asarray(state.get("fixed_noise", self.fixed_noise))
+        if fixed.shape != self.fixed_noise.shape or fixed.dtype.kind != "f":
+            raise CheckpointError(f"{source}: fixed_noise is {fixed.dtype} {fixed.shape}, this run needs "
+                                  f"float {self.fixed_noise.shape}")
+        backup = self.state_dict()
+        try:
+            self._restore(models, optims, rng, data)
+        except CheckpointError as exc:
+            self._restore(backup["models"], backup["optimizers"], backup["rng"], backup["data"])
+            raise CheckpointError(f"{source}: {exc}") from None
+        self.fixed_noise = fixed.astype(np.float32)
+        self.step, self._time_offset, self.meta = step, elapsed, meta
+
+    def _restore(self, models: Any, optims: Any, rng: Any, data: Any) -> None:
+        parts = [("models/generator", lambda: self.G.load_state_dict(models["generator"])),
+                 ("models/discriminator", lambda: self.D.load_state_dict(models["discriminator"])),
+                 ("optimizers/generator", lambda: self.opt_g.load_state_dict(optims["generator"])),
+                 ("optimizers/discriminator", lambda: self.opt_d.load_state_dict(optims["discriminator"])),
+                 *[(f"rng/{n}", lambda g=g, n=n: g.load_state_json(rng[n])) for n, g in self.rng.items()],
+                 ("data", lambda: self.loader.load_state_dict(data))]
+        for label, load in parts:
+            try:
+                load()
+            except CheckpointError as exc:
+                raise CheckpointError(f"{label}: {exc}") from None
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                raise CheckpointError(f"{label} is malformed ({type(exc).__name__}: {exc})") from None
 
     def resume(self, path: str | os.PathLike[str] | None = None) -> int:
         """Load ``path`` (default: the run directory's checkpoint); returns the step resumed at."""
@@ -459,8 +496,36 @@ class Trainer:
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
+def _config_diff(theirs: Any, mine: dict[str, Any]) -> str:
+    if not isinstance(theirs, dict):
+        return f"checkpoint {theirs!r} vs {mine}"
+    return ", ".join(f"{k}: {theirs.get(k)!r} in the checkpoint, {mine.get(k)!r} here"
+                     for k in sorted(set(theirs) | set(mine), key=str) if theirs.get(k) != mine.get(k))
+
+
+def _first_mismatch(saved: Any, model: Any) -> str:
+    """'; parameter NAME has shape A in the checkpoint but B in this model' for the first one."""
+    if not isinstance(saved, dict):
+        return ""
+    for name, t in model.state_dict().items():
+        if name not in saved:
+            return f"; parameter {name!r} is missing from the checkpoint"
+        if tuple(np.shape(saved[name])) != tuple(t.shape):
+            return (f"; parameter {name!r} has shape {tuple(np.shape(saved[name]))} in the checkpoint "
+                    f"but {tuple(t.shape)} in this model")
+    return ""
+
+
 def _mean_sigmoid(logits: Any, xp: Any) -> float:
     return float((1.0 / (1.0 + xp.exp(-logits.astype(xp.float64)))).mean())
+
+
+def _params_finite(params: Any) -> bool:
+    # float32 values summed in float64 cannot overflow: only NaN/inf make the total non-finite.
+    total = 0.0
+    for p in params:
+        total = total + p.data.sum(dtype=np.float64)
+    return math.isfinite(float(total))
 
 
 def _grads_finite(params: Any) -> bool:
