@@ -198,10 +198,11 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y
 
 
 # ---------------------------------------------------------------------------- Python-side helpers
-# Elements of packed operand per batch chunk.  Large problems are cut into batch chunks so the
-# packed operand stays cache-resident (L2 2 MiB/core, big shared L3 here) without making the GEMMs
-# small; each chunk costs one Numba<->BLAS hand-off, so chunks are kept few.
-COLS_BUDGET = 1 << 22
+# Elements of packed operand per batch chunk (16 Mi: 64 MiB of float32).  Chunking bounds the
+# scratch memory of big batches; it is not needed for speed here (the DCGAN layers at batch 64 fit
+# one chunk): every chunk adds Numba<->BLAS hand-offs -- thread barriers that cost whole scheduler
+# ticks on a loaded machine -- and cache-sized chunks measured no faster.
+COLS_BUDGET = 1 << 24
 
 # None: each call picks the formulation that moves fewer bytes.  "input" / "output" force one
 # (where it applies) -- for tests and benchmarks.
