@@ -40,6 +40,29 @@ def test_adam_matches_the_formulas():
         np.testing.assert_allclose(got[t - 1], w, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(7,), (33, 5, 2)])
+def test_adam_fused_cpu_update_is_bit_identical_to_the_ufunc_sequence(monkeypatch, dtype, shape):
+    from tensorgan import optim
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal(shape).astype(dtype)
+    fused, ufuncs = nn.Parameter(p0.copy()), nn.Parameter(p0.copy())
+    opt_f = Adam([fused], lr=2e-4, betas=(0.5, 0.999), weight_decay=0.01)
+    opt_u = Adam([ufuncs], lr=2e-4, betas=(0.5, 0.999), weight_decay=0.01)
+    applies = optim._fused_adam_applies
+    for _ in range(4):
+        g = rng.standard_normal(shape).astype(dtype)
+        fused.grad, ufuncs.grad = tg.tensor(g.copy(), dtype=dtype), tg.tensor(g.copy(), dtype=dtype)
+        opt_f.step()
+        monkeypatch.setattr(optim, "_fused_adam_applies", lambda *a: False)
+        opt_u.step()
+        monkeypatch.setattr(optim, "_fused_adam_applies", applies)
+    assert applies(fused.data, fused.grad.data, opt_f.state[0]["exp_avg"], opt_f.state[0]["exp_avg_sq"])
+    np.testing.assert_array_equal(fused.numpy(), ufuncs.numpy())
+    for key in ("exp_avg", "exp_avg_sq"):
+        np.testing.assert_array_equal(opt_f.state[0][key], opt_u.state[0][key])
+
+
 def test_adam_first_step_moves_each_weight_by_about_lr():
     p = param()
     run(Adam([p], lr=0.01), p, [GRADS[0]])
