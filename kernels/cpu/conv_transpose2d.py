@@ -1,31 +1,40 @@
-"""conv_transpose2d and its gradients on the CPU, by stride-phase decomposition (no col2im).
+"""conv_transpose2d and its gradients on the CPU -- never a racing scatter-add.
 
 Shapes: x (N, C_in, H, W), w (C_in, C_out, kH, kW), y (N, C_out, OH, OW) with
 OH = (H-1)*s_h - 2*p_h + kH + output_padding_h.  FLOPs of the forward and of each gradient:
-2*N*C_in*H*W*C_out*kH*kW (G 256->128, 7->14 and G 128->64, 14->28 at batch 64: 3.29 GFLOP each).
+2*N*C_in*H*W*C_out*kH*kW (G 256->128 7->14 and G 128->64 14->28 at batch 64: 3.29 GFLOP each).
+All FLOPs run in one BLAS GEMM per phase / chunk; Numba kernels (``_pack.py``) only move data.
+Each call takes the formulation that moves fewer bytes (``_pack.prefer_output_side``):
 
-The textbook transposed convolution is a GEMM followed by a scatter-add (col2im) of
-C_out*kH*kW*N*H*W partial products -- the NumPy reference loses most of its time there.  Here the
-output is split into its s_h*s_w *phases*: output row oh = r_h + q_h*s_h (0 <= r_h < s_h) only
-receives kernel rows kh = (r_h + p_h) mod s_h, that + s_h, ..., and tap kh reads input row
-ih = q_h + d_h with d_h = (r_h + p_h - kh) / s_h (an exact integer).  So each phase is a dense
-stride-1 correlation with a (kH/s_h)x(kW/s_w) sub-kernel:
+output-side (C_out*kH*kW + C_in < C_in*kH*kW, e.g. both DCGAN generator layers, where
+            C_out = C_in/2):
+            Xt (C_in, N*H*W) = x transposed                               (``nchw_to_cnp``)
+            Z  (C_out*kH*kW, N*H*W) = w.reshape(C_in, -1).T @ Xt            one GEMM, every tap of
+                                                                            every input pixel
+            y[n, co] = b + sum over taps of Z's row (co, kh, kw) shifted to oh = ih*s - p + kh
+            (``col2im_add``: each task owns one output channel, so the adds are private -- no
+            atomics -- and it streams the channel's kH*kW adjacent rows of Z sequentially).
+            Bytes: Z written + read (C_out*kH*kW*N*H*W elements each), x and y once.
 
-    cols_r (C_in*T_r, N*Q_r) = pack(x, offsets d_h, d_w)      -- ``_pack.pack_cols``, step 1
-    Y_r    (C_out, N*Q_r)    = W_r (C_out, C_in*T_r) @ cols_r  -- one GEMM per phase
-    y[n, co, r_h::s_h, r_w::s_w] = Y_r + b                     -- ``_pack.unpack_rows``
+input-side  stride-phase decomposition (wins when C_out*kH*kW is large, e.g. the conv2d input
+            gradient of G's 64->1 layer): output row oh = r_h + q_h*s_h (0 <= r_h < s_h) only
+            receives kernel rows kh = (r_h + p_h) mod s_h, that + s_h, ..., and tap kh reads input
+            row ih = q_h + d_h with d_h = (r_h + p_h - kh) / s_h (an exact integer).  So each of
+            the s_h*s_w phases is a dense stride-1 correlation with a (kH/s_h)x(kW/s_w) sub-kernel:
+                cols_r (C_in*T_r, N*Q_r) = pack(x, offsets d_h, d_w)      ``pack_cols``, step 1
+                Y_r    (C_out, N*Q_r)    = W_r (C_out, C_in*T_r) @ cols_r  one GEMM per phase
+                y[n, co, r_h::s_h, r_w::s_w] = Y_r + b                     ``unpack_rows``
+            Every output element is written exactly once; the packed columns total
+            C_in*kH*kW*N*H*W elements over all phases.  Phases that no tap reaches (kernel smaller
+            than the stride) are filled with the bias.
 
-Every output element is written exactly once; the packed columns total C_in*kH*kW*N*H*W elements
-over all phases (the same count as the GEMM's reduction work divided by C_out).  Phases that no
-tap reaches (kernel smaller than the stride) are filled with the bias.
-
-grad_input  (gy -> x) is conv2d(gy, w): im2col + one GEMM (see conv2d.py).
+grad_input  (gy -> x) is conv2d(gy, w) (see conv2d.py).
 grad_weight gw[ci, co, kh, kw] = sum x[n,ci,h,w] * gy[n,co,h*s-p+kh, w*s-p+kw] -- the conv2d weight
-            gradient with the roles of input and output gradient exchanged: im2col of gy, one GEMM.
+            gradient with the roles of input and output gradient exchanged (im2col of gy, one GEMM).
 
-Launch shape: Numba ``prange`` over (row, image) pairs for the packs and over (image, channel)
-planes for the unpacks; OpenBLAS threads each GEMM.  Batches are chunked so each phase's packed
-columns stay in cache.
+Launch shape: Numba ``prange`` over the rows of the packed operand (packs), over (image, channel)
+planes (unpacks, transposes) or over output channels (``col2im_add``); OpenBLAS threads the
+GEMMs.  Batches beyond ``_pack.COLS_BUDGET`` packed elements are processed in chunks.
 """
 import numpy as np
 
