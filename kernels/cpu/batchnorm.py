@@ -31,6 +31,8 @@ vectorise; the elementwise arithmetic is compiled strictly.
 import numpy as np
 from numba import njit, prange
 
+from ._threads import serial_below_threshold
+
 _RED = {"reassoc", "contract"}
 _BLOCK = 256
 
@@ -240,6 +242,7 @@ def _vec64(v, C, fill):
     return np.full(C, fill, dtype=np.float64) if v is None else np.asarray(v, dtype=np.float64)
 
 
+@serial_below_threshold(lambda x, *_: 2 * x.size)
 def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
     dtype = x.dtype
     N, C = x.shape[:2]
@@ -270,6 +273,7 @@ def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, e
     return y, mean, invstd
 
 
+@serial_below_threshold(lambda gy, *_: 3 * gy.size)
 def batch_norm_backward(gy, x, weight, mean, invstd, training):
     dtype = x.dtype
     N, C = x.shape[:2]

@@ -33,7 +33,13 @@ from numba import njit, prange
 from ..shapes import conv2d_output_size
 from . import _pack
 from ._pack import bias_arg, chunks, nchw_to_cnp, output_side, pack_cols, unpack_rows
+from ._threads import serial_below_threshold
 from .conv_transpose2d import conv_transpose_core
+
+
+def _conv_work(a, w, *_):
+    """Elements moved, roughly: the input plus its im2col expansion (kH*kW copies)."""
+    return a.size * (w.shape[2] * w.shape[3] + 1)
 
 
 def _use_output_side(Cin, Co, k_area, in_area, out_area, stride):
@@ -44,6 +50,7 @@ def _use_output_side(Cin, Co, k_area, in_area, out_area, stride):
     return _pack.prefer_output_side(input_side, out_side)
 
 
+@serial_below_threshold(_conv_work)
 def conv2d(x, w, b, stride, padding):
     N, C, H, W = x.shape
     Co, Ci, kH, kW = w.shape
@@ -73,10 +80,12 @@ def conv2d(x, w, b, stride, padding):
     return y
 
 
+@serial_below_threshold(_conv_work)
 def conv2d_grad_input(gy, w, input_hw, stride, padding):
     return conv_transpose_core(gy, w, None, stride, padding, tuple(input_hw))
 
 
+@serial_below_threshold(lambda x, gy, k, *_: (x.size + gy.size) * (k[0] * k[1] + 1))
 def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
     N, C, H, W = x.shape
     _, Co, OH, OW = gy.shape
@@ -131,6 +140,7 @@ def _channel_sum(g, out):
         out[c] = acc
 
 
+@serial_below_threshold(lambda gy: gy.size)
 def conv2d_grad_bias(gy):
     N, Co = gy.shape[:2]
     out = np.empty(Co, dtype=np.float64)

@@ -40,6 +40,7 @@ import numpy as np
 
 from ..shapes import conv_transpose2d_output_size
 from . import _pack
+from ._threads import serial_below_threshold
 from ._pack import bias_arg, chunks, fill_bias, output_side, pack_cols, unpack_rows
 
 
@@ -93,6 +94,7 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
     return y
 
 
+@serial_below_threshold(lambda x, w, *_: x.size * (w.shape[2] * w.shape[3] + 1))
 def conv_transpose2d(x, w, b, stride, padding, output_padding):
     N, Ci, H, W = x.shape
     _, Co, kH, kW = w.shape

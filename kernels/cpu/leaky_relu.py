@@ -11,6 +11,8 @@ and LLVM vectorises the branch-free select (AVX2: 8 float32 lanes).
 import numpy as np
 from numba import njit, prange
 
+from ._threads import serial_below_threshold
+
 
 @njit(parallel=True, cache=True)
 def _fwd(x, slope, y):
@@ -26,12 +28,14 @@ def _bwd(gy, x, slope, gx):
         gx[i] = g * slope if x[i] < 0 else g
 
 
+@serial_below_threshold(lambda x, *_: x.size)
 def leaky_relu(x, negative_slope):
     y = np.empty_like(x)
     _fwd(x.reshape(-1), x.dtype.type(negative_slope), y.reshape(-1))
     return y
 
 
+@serial_below_threshold(lambda gy, *_: 2 * gy.size)
 def leaky_relu_backward(gy, x, negative_slope):
     gx = np.empty_like(x)
     _bwd(gy.reshape(-1), x.reshape(-1), x.dtype.type(negative_slope), gx.reshape(-1))

@@ -12,7 +12,8 @@ strides 1-3, padding 0-2, every valid output_padding, bias / weight None, BN tra
   against another float32 computation's rounding.
 
 The batch-chunking paths of the convolutions (taken for big batches) are forced on small shapes by
-shrinking the chunk budget, and each of the two GEMM formulations (input-side im2col / phases,
+shrinking the chunk budget, the parallel and serial (small-input) paths are both forced, and each
+of the two GEMM formulations (input-side im2col / phases,
 output-side GEMM + shifted adds) is forced as well as chosen automatically.  Whole-file cost on a cold Numba cache: about 30 s (mostly JIT).
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tensorgan.kernels.shapes import conv2d_output_size, conv_transpose2d_output
 
 # The submodules (the package re-exports functions of the same names).
 cpu_pack = importlib.import_module("tensorgan.kernels.cpu._pack")
+cpu_threads = importlib.import_module("tensorgan.kernels.cpu._threads")
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -58,6 +60,21 @@ def randn(rng, shape, dtype, scale=1.0, offset=0.0):
     return a, a.astype(np.float64)
 
 
+class Threads:
+    """Within a `with` block: force the kernels' parallel path (all Numba threads, even for tiny
+    inputs) or their serial path (one thread) -- both must give the reference's results."""
+
+    def __init__(self, parallel):
+        self.parallel = parallel
+
+    def __enter__(self):
+        self.saved = cpu_threads.PARALLEL_MIN_ELEMENTS
+        cpu_threads.PARALLEL_MIN_ELEMENTS = 0 if self.parallel else 1 << 62
+
+    def __exit__(self, *exc):
+        cpu_threads.PARALLEL_MIN_ELEMENTS = self.saved
+
+
 class Forced:
     """Within a `with` block: force the convolutions' batch chunking (one image per chunk) and/or
     one formulation ("input" / "output" side, where it applies; None = the automatic choice)."""
@@ -66,13 +83,15 @@ class Forced:
         self.small_chunks, self.formulation = small_chunks, formulation
 
     def __enter__(self):
-        self.saved = cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION
+        self.saved = cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION, cpu_threads.PARALLEL_MIN_ELEMENTS
         if self.small_chunks:
             cpu_pack.COLS_BUDGET = 1
         cpu_pack.FORMULATION = self.formulation
+        # The convolution tests alternate the serial and parallel paths with the chunking flag.
+        cpu_threads.PARALLEL_MIN_ELEMENTS = 0 if self.small_chunks else 1 << 62
 
     def __exit__(self, *exc):
-        cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION = self.saved
+        cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION, cpu_threads.PARALLEL_MIN_ELEMENTS = self.saved
 
 
 def test_api_complete():
@@ -161,9 +180,10 @@ def test_conv_transpose2d_matches_reference(c):
            st.integers(1, 9), st.integers(1, 9))),
        training=st.booleans(), affine=st.booleans(), running=st.booleans(),
        momentum=st.sampled_from([0.0, 0.1, 0.5, 1.0]), eps=st.sampled_from([1e-5, 1e-3, 0.1]),
-       offset=st.sampled_from([0.0, 3.0, -20.0]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1))
+       offset=st.sampled_from([0.0, 3.0, -20.0]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1),
+       parallel=st.booleans())
 def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running, momentum, eps,
-                                      offset, dtype, seed):
+                                      offset, dtype, seed, parallel):
     rng = np.random.default_rng(seed)
     shape = (n, ch) if spatial is None else (n, ch) + spatial
     if training:
@@ -180,7 +200,8 @@ def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running,
         rm64, rv64 = rm.astype(np.float64), rv.astype(np.float64)
     else:
         rm = rv = rm64 = rv64 = None
-    y, mean, invstd = cpu.batch_norm(x, rm, rv, weight, bias, training, momentum, eps)
+    with Threads(parallel):
+        y, mean, invstd = cpu.batch_norm(x, rm, rv, weight, bias, training, momentum, eps)
     ry, rmean, rinvstd = ref.batch_norm(x64, rm64, rv64, weight64, bias64, training, momentum, eps)
     assert_close(y, ry, dtype, "y")
     assert_close(mean, rmean, dtype, "mean")
@@ -192,7 +213,8 @@ def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running,
     gy, gy64 = randn(rng, shape, dtype)
     # Both backward passes get the same (float32-representable) statistics.
     mean_in, invstd_in = rmean.astype(dtype), rinvstd.astype(dtype)
-    gx, gw, gb = cpu.batch_norm_backward(gy, x, weight, mean_in, invstd_in, training)
+    with Threads(parallel):
+        gx, gw, gb = cpu.batch_norm_backward(gy, x, weight, mean_in, invstd_in, training)
     rgx, rgw, rgb = ref.batch_norm_backward(gy64, x64, weight64, mean_in.astype(np.float64),
                                             invstd_in.astype(np.float64), training)
     # Term magnitudes: gx = a*(gy - mean(gy) - x_hat*mean(gy*x_hat)), a = w*invstd.
@@ -208,21 +230,28 @@ def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running,
 
 @SETTINGS
 @given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=4).map(tuple),
-       slope=st.sampled_from([0.0, 0.01, 0.2, 1.5]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1))
-def test_leaky_relu_matches_reference(shape, slope, dtype, seed):
+       slope=st.sampled_from([0.0, 0.01, 0.2, 1.5]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1),
+       parallel=st.booleans())
+def test_leaky_relu_matches_reference(shape, slope, dtype, seed, parallel):
     rng = np.random.default_rng(seed)
     x, x64 = randn(rng, shape, dtype)
     x.reshape(-1)[::3] = 0.0               # the kink: gradient 1 there
     x64 = x.astype(np.float64)
     gy, gy64 = randn(rng, shape, dtype)
-    assert_close(cpu.leaky_relu(x, slope), ref.leaky_relu(x64, slope), dtype, "leaky_relu")
-    assert_close(cpu.leaky_relu_backward(gy, x, slope), ref.leaky_relu_backward(gy64, x64, slope),
-                 dtype, "leaky_relu_backward")
+    with Threads(parallel):
+        y, gx = cpu.leaky_relu(x, slope), cpu.leaky_relu_backward(gy, x, slope)
+    assert_close(y, ref.leaky_relu(x64, slope), dtype, "leaky_relu")
+    assert_close(gx, ref.leaky_relu_backward(gy64, x64, slope), dtype, "leaky_relu_backward")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dcgan_shapes_match_reference(dtype):
-    """The exact layer shapes of the DCGAN (batch 4), through the chunked fast paths."""
+    """The exact layer shapes of the DCGAN (batch 4), through the parallel paths."""
+    with Threads(True):
+        _dcgan_shapes(dtype)
+
+
+def _dcgan_shapes(dtype):
     rng = np.random.default_rng(0)
     cases = [  # (transposed, cin, cout, hw, k, s, p)
         (True, 32, 16, 7, 4, 2, 1), (True, 16, 8, 14, 4, 2, 1), (False, 8, 1, 28, 3, 1, 1),
