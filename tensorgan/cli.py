@@ -234,13 +234,20 @@ def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
     from .models.dcgan import Generator
     from .random import Generator as RandomGenerator
     state = load_checkpoint(path)
+    from .errors import TensorganError
     try:
         g_config, weights = state["architecture"]["generator"], state["models"]["generator"]
         G = Generator(g_config["image_shape"], g_config["latent_dim"], g_config["base_channels"],
                       g_config["head"], generator=RandomGenerator(0))
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, IndexError) as exc:
         raise CheckpointError(f"{path} holds no generator (missing {exc})") from None
-    G.load_state_dict(weights)
+    except (TensorganError, ValueError, MemoryError) as exc:  # a damaged architecture record
+        raise CheckpointError(f"{path}: the generator architecture it records cannot be built "
+                              f"({type(exc).__name__}: {exc})") from None
+    try:
+        G.load_state_dict(weights)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     if device is not None:
         G.to(device)
     return G.eval()

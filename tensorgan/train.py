@@ -451,7 +451,7 @@ class Trainer:
                                   f"has {self.image_shape}")
         for name, model in (("generator", self.G), ("discriminator", self.D)):
             theirs, mine = arch.get(name) if isinstance(arch, dict) else None, model.config()
-            if theirs != mine:
+            if not _equal(theirs, mine):
                 saved = models.get(name) if isinstance(models, dict) else None
                 raise CheckpointError(f"{source} holds another {name} architecture than this run "
                                       f"({_config_diff(theirs, mine)}){_first_mismatch(saved, model)}")
@@ -500,7 +500,14 @@ def _config_diff(theirs: Any, mine: dict[str, Any]) -> str:
     if not isinstance(theirs, dict):
         return f"checkpoint {theirs!r} vs {mine}"
     return ", ".join(f"{k}: {theirs.get(k)!r} in the checkpoint, {mine.get(k)!r} here"
-                     for k in sorted(set(theirs) | set(mine), key=str) if theirs.get(k) != mine.get(k))
+                     for k in sorted(set(theirs) | set(mine), key=str) if not _equal(theirs.get(k), mine.get(k)))
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:  # a damaged checkpoint may hold arrays where numbers belong: == is then elementwise
+        return bool(a == b)
+    except (ValueError, TypeError):
+        return False
 
 
 def _first_mismatch(saved: Any, model: Any) -> str:

@@ -203,6 +203,8 @@ def test_dcgan_models_name_the_layer_and_shapes():
     raises(lambda: G(t(2, 9)), ShapeError, "Linear", "(2, 9)")
     raises(lambda: D(t(2, 1, 32, 32)), ShapeError, "(2, 1, 32, 32)")
     raises(lambda: D(t(2, 3, 28, 28)), ShapeError, "(2, 3, 28, 28)")
+    _, mlp = tg.models.dcgan.build_models((1, 8, 8), latent_dim=8, base_channels=4, discriminator="mlp")
+    raises(lambda: mlp(t(2, 1, 28, 28)), ShapeError, "MLPDiscriminator", "(1, 8, 8)", "(2, 1, 28, 28)")
 
 
 def test_device_mismatch_names_op_and_both_devices(monkeypatch):
@@ -430,6 +432,36 @@ def _load_everywhere(path, blobs):
         load_generator(path)
     except CheckpointError:
         pass
+
+
+def _tree_paths(tree, prefix=()):
+    yield prefix
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, list) else ()
+    for key, value in items:
+        yield from _tree_paths(value, prefix + (key,))
+
+
+JUNK = st.sampled_from([None, "x", -1, 0, 10**12, 1.5, float("nan"), [], {}, [1, 2], {"a": 1}, True,
+                        np.zeros(3, np.float32), np.zeros((2, 2), np.int64), np.array("s")])
+
+
+@fast
+@given(data=st.data(), junk=JUNK)
+def test_hypothesis_damaged_checkpoint_entries_are_checkpoint_errors(tmp_path, blobs, good_checkpoint,
+                                                                    data, junk):
+    """A well-formed file whose contents are wrong (any entry replaced by junk) loads completely or
+    is a CheckpointError, in the trainer and in the sampler."""
+    state = ckpt.load_checkpoint(good_checkpoint)
+    paths = sorted((p for p in _tree_paths(state) if p and p[0] not in ("format", "format_version")), key=str)
+    path = data.draw(st.sampled_from(paths))
+    target = state
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = junk
+    state.pop("format"), state.pop("format_version")
+    out = tmp_path / "damaged.npz"
+    ckpt.save_checkpoint(out, state)
+    _load_everywhere(out, blobs)
 
 
 @fast
