@@ -580,6 +580,21 @@ def test_non_finite_loss_from_the_cli_is_one_line_naming_step_and_network(tmp_pa
     monkeypatch.undo()
 
 
+def test_second_sigint_stops_at_once_and_the_checkpoint_stays_whole(tmp_path, blobs):
+    trainer = Trainer(ArrayDataset(blobs), tmp_path, small(steps=50, checkpoint_every=2))
+    previous = signal.getsignal(signal.SIGINT)
+
+    def twice(record):
+        if record["step"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(on_step=twice)
+    assert ckpt.load_checkpoint(tmp_path / "checkpoint.npz")["step"] == 2
+    assert _no_litter(tmp_path) == [] and signal.getsignal(signal.SIGINT) is previous
+
+
 def test_sigint_subprocess_exits_130_with_a_checkpoint_and_resume_continues(tmp_path, folder):
     run = tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
