@@ -260,3 +260,4 @@ def output_side(x, Wt, kernel_hw, stride, aoffh, aoffw, b, out_hw, budget=None):
         col2im_add(Z, kH, kW, stride[0], stride[1], aoffh, aoffw, bias, has_bias, H, W, group,
                    y[n0:n1])
     return y
+

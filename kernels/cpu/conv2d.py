@@ -10,7 +10,9 @@ input-side  (any stride) -- the classic im2col:
             cols (K, N*P) = pack(x)                       K*N*P elements written + read
             Y (C_out, N*P) = w.reshape(C_out, K) @ cols
             y = unpack(Y) + b                               C_out*N*P read + written
-output-side (stride 1 only; wins when C_out*kH*kW << C_in*kH*kW, e.g. G's 64->1 k3 layer):
+output-side (stride 1 only; wins when C_out*kH*kW << C_in*kH*kW, e.g. G's 64->1 k3 layer;
+            chosen by a small cost model, ``_use_output_side``, that also counts the extra FLOPs
+            the output side spends on input pixels no output needs):
             Xt (C_in, N*H*W) = x transposed                 C_in*N*H*W
             Z (C_out*kH*kW, N*H*W) = w' @ Xt                 every tap at every input position
             y[n, co] = b + sum of kH*kW shifted rows of Z    (``col2im_add``, per private plane)
@@ -42,11 +44,20 @@ def _conv_work(a, w, *_):
     return a.size * (w.shape[2] * w.shape[3] + 1)
 
 
+# Cost model for choosing a formulation, per image, in nanoseconds on this machine (one thread):
+# ~0.7 ns per element a Numba pack/unpack moves, ~1/150 ns per GEMM FLOP (OpenBLAS SGEMM).
+_NS_PER_ELEMENT, _NS_PER_FLOP = 0.7, 1.0 / 150.0
+
+
 def _use_output_side(Cin, Co, k_area, in_area, out_area, stride):
+    """Stride 1 only.  The output side moves (C_out*k + C_in) elements per *input* pixel but
+    computes every tap at every input pixel (H*W/(OH*OW) more FLOPs for an unpadded conv)."""
     if stride != (1, 1):
         return False
-    input_side = Cin * k_area * out_area + Co * out_area
-    out_side = (Co * k_area + Cin) * in_area
+    input_side = (_NS_PER_ELEMENT * (Cin * k_area + Co) * out_area
+                  + _NS_PER_FLOP * 2 * Co * Cin * k_area * out_area)
+    out_side = (_NS_PER_ELEMENT * (Co * k_area + Cin) * in_area
+                + _NS_PER_FLOP * 2 * Co * Cin * k_area * in_area)
     return _pack.prefer_output_side(input_side, out_side)
 
 
@@ -146,3 +157,8 @@ def conv2d_grad_bias(gy):
     out = np.empty(Co, dtype=np.float64)
     _channel_sum(gy.reshape(N, Co, -1), out)
     return out.astype(gy.dtype)
+
+
+# Tried and dropped (measured, CPU time, one thread): space-to-depth for stride-2 convolutions
+# (x -> (N, C*s*s, H/s, W/s) so the im2col copies contiguous runs) was 0-7% *slower* than the
+# strided im2col at every DCGAN shape, the extra pass over x costing what the copies saved.
