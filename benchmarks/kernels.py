@@ -251,7 +251,8 @@ def run(args):
     info["torch"] = torch.__version__ if torch is not None else None
     info["torch_threads"] = torch.get_num_threads() if torch is not None else None
     info["gpu"] = cuda_why if cuda else f"no GPU active ({cuda_why}); timing the CPU only"
-    peak = sgemm_peak()
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    peak = sgemm_peak(clock=clock)
     rng = np.random.default_rng(0)
     dtype = np.float32
     rows = []
@@ -270,8 +271,7 @@ def run(args):
                 fns["ref"] = factory(R)
             if torch_fn is not None:
                 fns["torch"] = torch_fn
-            samples = time_interleaved(fns, args.repeats, args.warmup,
-                                       clock=time.process_time if args.clock == "cpu" else time.perf_counter)
+            samples = time_interleaved(fns, args.repeats, args.warmup, clock=clock)
             if cuda:
                 CK, cupy = cuda
                 samples["cuda"] = _time_cuda(factory, cupy, CK, args.repeats, args.warmup)
