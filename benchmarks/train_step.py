@@ -26,9 +26,9 @@ Reported:
   linear layers' GEMMs, the losses, layout copies), the optimizer updates, and the rest -- the
   engine's Python (graph building, dispatch, checks, backward bookkeeping, gradient accumulation).
   "engine adds" = step / kernels - 1, the issue's measure;
-* memory: each framework's probe runs in its own subprocess (ru_maxrss is per process, and a
+* memory: each framework's probe runs in its own subprocess (peak RSS is per process, and a
   process that imported both would charge one's libraries to the other). Reported per framework:
-  RSS after the imports, peak RSS (ru_maxrss) and their difference (the model + step working set),
+  RSS after the imports, peak RSS (VmHWM) and their difference (the model + step working set),
   and the steady-state growth of RSS (/proc/self/statm) from after warm-up to the end of
   ``--memory-steps`` steps, with a per-1000-steps slope fitted over the second half of the run.
 
@@ -65,6 +65,15 @@ def rss_bytes() -> int:
 
 
 def max_rss_bytes() -> int:
+    """Peak RSS of this process's address space: VmHWM from /proc/self/status. (Not ru_maxrss:
+    Linux carries ru_maxrss across execve, so a probe subprocess would report its parent's peak.)"""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
@@ -87,6 +96,21 @@ def openblas_threads() -> int | None:
                 fn.restype = ctypes.c_int
                 return int(fn())
     return None
+
+
+def git_state() -> dict:
+    """The commit timed and whether the kernels/engine differ from it (a shared working tree)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*a):
+        try:
+            return subprocess.run(["git", *a], cwd=root, capture_output=True, text=True,
+                                  timeout=10).stdout.rstrip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "kernels", "tensorgan").splitlines()
+             if line[:2].strip() and not line.startswith("??")]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": dirty}
 
 
 def _dataset(batch: int, seed: int = 0):
@@ -170,14 +194,17 @@ class _Timers:
         self.trainer = trainer
         self.kernel_s: dict[str, float] = {}
         self.kernel_calls: dict[str, int] = {}
+        self.kernel_shape_s: dict[tuple, float] = {}
         self.op_s = 0.0
         self.opt_s = 0.0
+        self.linear_s = 0.0
         self._depth = 0
 
     def reset(self):
         self.kernel_s.clear()
         self.kernel_calls.clear()
-        self.op_s = self.opt_s = 0.0
+        self.kernel_shape_s.clear()
+        self.op_s = self.opt_s = self.linear_s = 0.0
 
     @contextlib.contextmanager
     def installed(self):
@@ -201,7 +228,7 @@ class _Timers:
             for meth in ("forward", "backward"):
                 if meth in cls.__dict__:
                     saved.append((cls, meth, cls.__dict__[meth]))
-                    setattr(cls, meth, self._op(cls.__dict__[meth]))
+                    setattr(cls, meth, self._op(cls.__dict__[meth], cls.__name__ == "Linear"))
         opts = [self.trainer.opt_d, self.trainer.opt_g]
         for opt in opts:
             opt.step = self._optimizer(opt.step)
@@ -223,11 +250,17 @@ class _Timers:
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.kernel_s[name] = self.kernel_s.get(name, 0.0) + perf() - t0
+                dt = perf() - t0
+                self.kernel_s[name] = self.kernel_s.get(name, 0.0) + dt
                 self.kernel_calls[name] = self.kernel_calls.get(name, 0) + 1
+                shapes = "x".join(str(n) for n in getattr(args[0], "shape", ())) if args else ""
+                if len(args) > 1 and hasattr(args[1], "shape"):
+                    shapes += " | " + "x".join(str(n) for n in args[1].shape)
+                key = (name, shapes)
+                self.kernel_shape_s[key] = self.kernel_shape_s.get(key, 0.0) + dt
         return timed
 
-    def _op(self, fn):
+    def _op(self, fn, linear=False):
         perf = time.perf_counter
 
         def timed(*args, **kwargs):
@@ -237,8 +270,11 @@ class _Timers:
                 return fn(*args, **kwargs)
             finally:
                 self._depth -= 1
+                dt = perf() - t0
                 if self._depth == 0:  # super().forward() inside an op is counted once
-                    self.op_s += perf() - t0
+                    self.op_s += dt
+                if linear:
+                    self.linear_s += dt
         return timed
 
     def _optimizer(self, fn):
@@ -269,7 +305,9 @@ def breakdown(trainer, real: np.ndarray, steps: int, sync=None) -> dict:
             k = sum(timers.kernel_s.values())
             rows.append({"step": step, "kernels": k, "ops_outside_kernels": timers.op_s - k,
                          "optimizer": timers.opt_s, "engine": step - timers.op_s - timers.opt_s,
-                         "per_kernel": dict(timers.kernel_s), "calls": dict(timers.kernel_calls)})
+                         "linear": timers.linear_s,
+                         "per_kernel": dict(timers.kernel_s), "calls": dict(timers.kernel_calls),
+                         "per_call": dict(timers.kernel_shape_s)})
     med = {key: float(np.median([r[key] for r in rows]))
            for key in ("step", "kernels", "ops_outside_kernels", "optimizer", "engine")}
     names = sorted(rows[0]["per_kernel"])
@@ -279,6 +317,11 @@ def breakdown(trainer, real: np.ndarray, steps: int, sync=None) -> dict:
     med["engine_adds"] = float(np.median([r["step"] / r["kernels"] - 1.0 for r in rows]))
     med["non_kernel_share"] = float(np.median([1.0 - r["kernels"] / r["step"] for r in rows]))
     med["engine_share"] = float(np.median([r["engine"] / r["step"] for r in rows]))
+    keys = sorted(rows[0]["per_call"], key=lambda k: -rows[0]["per_call"][k])
+    med["per_kernel_shape"] = [{"kernel": k[0], "args": k[1], "ms": 1e3 * float(np.median(
+        [r["per_call"].get(k, 0.0) for r in rows]))} for k in keys]
+    med["per_kernel_shape"].sort(key=lambda e: -e["ms"])
+    med["linear_ms"] = 1e3 * float(np.median([r["linear"] for r in rows]))
     med["steps"] = steps
     return med
 
@@ -389,6 +432,72 @@ def parity_check(torch, batch: int, device: str | None, torch_device: str) -> di
     out["max_abs_diff"] = worst
     out["ok"] = worst < 1e-3
     return out
+
+
+CATEGORIES = ("conv forward", "conv backward", "batch norm", "leaky relu", "linear", "optimizer", "other")
+
+
+def tensorgan_categories(b: dict) -> dict:
+    """The breakdown's per-kernel times (ms/step) grouped like torch_profile's categories."""
+    out = dict.fromkeys(CATEGORIES, 0.0)
+    for name, k in b["per_kernel"].items():
+        if name.startswith("batch_norm"):
+            out["batch norm"] += k["ms"]
+        elif name.startswith("leaky_relu"):
+            out["leaky relu"] += k["ms"]
+        elif "grad" in name:
+            out["conv backward"] += k["ms"]
+        else:
+            out["conv forward"] += k["ms"]
+    out["optimizer"] = 1e3 * b["optimizer"]
+    out["linear"] = b.get("linear_ms", 0.0)
+    out["other"] = 1e3 * b["step"] - sum(out.values())
+    return out
+
+
+def torch_profile(torch, step, steps: int) -> dict:
+    """ms/step of torch's step by category, from torch.profiler's self CPU times (the profiler
+    adds its own overhead, so read these as shares, next to the unprofiled step time)."""
+    from torch.profiler import ProfilerActivity, profile
+    step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    out = dict.fromkeys(CATEGORIES, 0.0)
+    top = []
+    adam_total = 0.0
+    events = prof.key_averages()
+    for e in events:
+        ms = e.self_cpu_time_total / 1e3 / steps
+        key = e.key
+        if key.startswith("Optimizer.step#"):
+            adam_total += e.cpu_time_total / 1e3 / steps
+            continue
+        if key.startswith("Optimizer.") or key.startswith("ProfilerStep"):
+            continue
+        top.append((ms, key, e.count / steps))
+    # Self times of the ops called inside Optimizer.step are counted in 'optimizer', not by op.
+    inside_opt = adam_total
+    for ms, key, _ in top:
+        k = key.lower()
+        if "convolution_backward" in k:
+            cat = "conv backward"
+        elif "conv" in k:
+            cat = "conv forward"
+        elif "batch_norm" in k:
+            cat = "batch norm"
+        elif "leaky_relu" in k:
+            cat = "leaky relu"
+        elif k in ("aten::addmm", "aten::mm", "aten::linear", "aten::matmul"):
+            cat = "linear"
+        else:
+            cat = "other"
+        out[cat] += ms
+    out["other"] -= inside_opt  # the optimizer's elementwise ops landed in 'other'
+    out["optimizer"] = inside_opt
+    top.sort(reverse=True)
+    return {"ms_per_step": out, "profiled_step_ms": sum(ms for ms, _, _ in top),
+            "top_ops": [{"op": k, "ms": ms, "calls": c} for ms, k, c in top[:15]]}
 
 
 # --------------------------------------------------------------------------- timing
@@ -514,6 +623,8 @@ def run(args) -> dict:
         torch = None
     info = machine_info()
     info["openblas_threads"] = openblas_threads()
+    info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")  # as torch saw it (set before kernels)
+    info["git"] = git_state()
     info["gpu"] = why if tg_dev == "cuda" else f"no GPU present ({why}); timing the CPU"
     if torch is not None:
         torch.set_num_threads(threads)
@@ -558,6 +669,11 @@ def run(args) -> dict:
                                   "p90": float(np.percentile(per_round, 90))}
     if not args.no_overhead:
         out["breakdown"] = breakdown(trainer, real_dev, args.steps)
+        out["categories"] = {"tensorgan": tensorgan_categories(out["breakdown"])}
+        if "torch" in timers and th_dev == "cpu":
+            prof = torch_profile(torch, step, max(3, args.steps // 2))
+            out["torch_profile"] = prof
+            out["categories"]["torch"] = prof["ms_per_step"]
     if not args.no_memory:
         out["memory"] = {fw: run_memory_probe(fw, args.batch, args.memory_steps, args.warmup)
                          for fw in (["tensorgan"] + (["torch"] if torch is not None else []))}
@@ -575,6 +691,9 @@ def format_report(r: dict) -> str:
              f"{m.get('numba_threading_layer')} layer), OpenBLAS threads {m.get('openblas_threads')}, "
              + (f"torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else
                 "torch not used (not installed or --no-torch)") + f"; {m['gpu']}",
+             f"code: commit {m['git'].get('commit') or '?'}"
+             + (f" + uncommitted changes in {', '.join(m['git']['dirty'])}" if m["git"].get("dirty") else
+                " (clean)"),
              f"FLOPs per step (GEMM-shaped passes): {fl['total'] / 1e9:.2f} GFLOP "
              f"(G {fl['generator_in_step'] / 1e9:.2f}, D {fl['discriminator_in_step'] / 1e9:.2f}); "
              f"SGEMM peak {pk['gflops']:.1f} GFLOP/s (NumPy {pk['n']}^3, best of "
@@ -606,18 +725,37 @@ def format_report(r: dict) -> str:
                   f"{100 * b['engine_share']:.1f}%"]
         for name, k in sorted(b["per_kernel"].items(), key=lambda kv: -kv[1]["ms"]):
             lines.append(f"    {name:32s} {k['ms']:8.1f} ms  ({k['calls']} calls)")
-    mem = r.get("memory")
-    if mem:
-        lines += ["", "memory (each framework in its own subprocess; MiB):",
-                  f"  {'':10s} {'after import':>12s} {'peak RSS':>9s} {'peak-import':>11s} "
-                  f"{'growth':>8s} {'per 1k steps':>12s} {'steps':>6s}"]
-        for fw, s in mem.items():
-            if "error" in s:
-                lines.append(f"  {fw:10s} probe failed: {s['error']}")
-                continue
-            lines.append(f"  {fw:10s} {_mib(s['rss_import']):>12s} {_mib(s['peak_rss']):>9s} "
-                         f"{_mib(s['working_set']):>11s} {s['growth'] / 2 ** 20:8.1f} "
-                         f"{s['growth_per_1000_steps'] / 2 ** 20:12.1f} {s['steps']:6d}")
+    if b and b.get("per_kernel_shape"):
+        lines.append("  slowest kernel calls (ms/step, summed over calls with the same argument shapes):")
+        for e in b["per_kernel_shape"][:8]:
+            lines.append(f"    {e['kernel']:30s} {e['args']:34s} {e['ms']:8.1f}")
+    cats = r.get("categories")
+    if cats and "torch" in cats:
+        tg_c, th_c = cats["tensorgan"], cats["torch"]
+        lines += ["", "by category, ms/step (tensorgan: instrumented kernels; torch: profiler self CPU "
+                  "time -- both include their instrumentation; compare within a row):",
+                  f"  {'':14s} {'tensorgan':>10s} {'torch':>9s} {'ratio':>6s}"]
+        for c in CATEGORIES:
+            ratio = tg_c[c] / th_c[c] if th_c[c] > 0.05 else float("nan")
+            lines.append(f"  {c:14s} {tg_c[c]:10.1f} {th_c[c]:9.1f} {ratio:6.2f}")
+        lines.append(f"  {'total':14s} {sum(tg_c.values()):10.1f} {sum(th_c.values()):9.1f}")
+    if r.get("memory"):
+        lines += ["", format_memory(r["memory"])]
+    return "\n".join(lines)
+
+
+def format_memory(mem: dict) -> str:
+    lines = ["memory (each framework in its own subprocess; MiB; growth = RSS after the last step "
+             "- RSS after warm-up; slope fitted over the second half):",
+             f"  {'':10s} {'after import':>12s} {'peak RSS':>9s} {'peak-import':>11s} "
+             f"{'growth':>8s} {'per 1k steps':>12s} {'steps':>6s}"]
+    for fw, s in mem.items():
+        if "error" in s:
+            lines.append(f"  {fw:10s} probe failed: {s['error']}")
+            continue
+        lines.append(f"  {fw:10s} {_mib(s['rss_import']):>12s} {_mib(s['peak_rss']):>9s} "
+                     f"{_mib(s['working_set']):>11s} {s['growth'] / 2 ** 20:8.1f} "
+                     f"{s['growth_per_1000_steps'] / 2 ** 20:12.1f} {s['steps']:6d}")
     return "\n".join(lines)
 
 
@@ -633,14 +771,22 @@ def main(argv=None) -> int:
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--no-overhead", action="store_true")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="only the memory probes (e.g. --memory-only --memory-steps 1000)")
     ap.add_argument("--memory-probe", choices=("tensorgan", "torch"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.memory_probe:
         print(json.dumps(memory_probe(args.memory_probe, args.batch, args.memory_steps, args.warmup)))
         return 0
-    result = run(args)
     out = sys.stderr if args.json == "-" else sys.stdout
-    print(format_report(result), file=out)
+    if args.memory_only:
+        frameworks = ["tensorgan"] + ([] if args.no_torch or _load_torch() is None else ["torch"])
+        result = {"batch": args.batch, "memory": {fw: run_memory_probe(fw, args.batch, args.memory_steps,
+                                                                        args.warmup) for fw in frameworks}}
+        print(format_memory(result["memory"]), file=out)
+    else:
+        result = run(args)
+        print(format_report(result), file=out)
     if args.json:
         text = json.dumps(result, indent=1)
         if args.json == "-":

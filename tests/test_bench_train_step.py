@@ -1,0 +1,37 @@
+"""benchmarks.train_step: the FLOP count and the instrumentation (no timing asserted here)."""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not installed
+from benchmarks import train_step as bench  # noqa: E402
+from tensorgan.tensor import Function  # noqa: E402
+
+
+def test_step_flops_counts_the_passes_the_trainer_runs():
+    trainer = bench.make_trainer(64)
+    f = bench.step_flops(trainer.G, trainer.D, 64)
+    # G: Linear 100->12544, convT 256->128 and 128->64 (k4 s2), conv 64->1 k3 at 28x28.
+    g = [2 * 64 * 100 * 12544, 2 * 64 * 256 * 49 * 128 * 16, 2 * 64 * 128 * 196 * 64 * 16,
+         2 * 64 * 1 * 784 * 64 * 9]
+    d = [2 * 64 * 64 * 196 * 1 * 16, 2 * 64 * 128 * 49 * 64 * 16, 2 * 64 * 6272]
+    assert f["generator_in_step"] == 2 * sum(g) + sum(g[1:])
+    assert f["discriminator_in_step"] == 6 * sum(d) + 2 * sum(d[1:])
+    assert abs(f["total"] / 1e9 - 26.96) < 0.01
+
+
+def test_breakdown_instruments_and_restores_everything():
+    trainer = bench.make_trainer(4)
+    real = bench.real_batch(4)
+    kernels = trainer.device.kernels
+    methods = {cls: dict(cls.__dict__) for cls in [Function] + Function.__subclasses__()}
+    b = bench.breakdown(trainer, real, 2)
+    assert trainer.device.kernels is kernels
+    assert "step" not in vars(trainer.opt_d) and "step" not in vars(trainer.opt_g)
+    for cls, d in methods.items():
+        assert cls.__dict__.get("forward") is d.get("forward")
+        assert cls.__dict__.get("backward") is d.get("backward")
+    assert 0 < b["kernels"] <= b["step"]
+    assert b["per_kernel"]["conv_transpose2d"]["calls"] == 2
+    assert np.isfinite(b["engine_adds"])
