@@ -209,11 +209,15 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y
 
 
 # ---------------------------------------------------------------------------- Python-side helpers
-# Elements of packed operand per batch chunk (1 Mi: 4 MiB of float32).  Cache-sized chunks keep
-# the packed operand hot between the pack and the GEMM: measured single-threaded (CPU time) on the
-# G 14->28 layers, 1 Mi-element chunks beat one 16 Mi chunk by 20-25% (38 vs 50 ms, 34 vs 42 ms)
-# and 256 Ki chunks (GEMMs too small).  Each chunk is one more Numba<->BLAS hand-off.
-COLS_BUDGET = 1 << 20
+# Elements of packed operand per batch chunk (16 Mi: 64 MiB of float32; every DCGAN layer at batch
+# 64 is one chunk).  A trade-off, both sides measured:
+# * one thread, quiet core: 1 Mi-element (cache-sized) chunks are 20-25% faster on the 14<->28
+#   layers (CPU time 38 vs 50 ms, 34 vs 42 ms) -- the packed operand stays hot for the GEMM;
+# * two threads on an oversubscribed machine (this one, shared): every chunk is one more GEMM call
+#   and Numba region, i.e. one more thread barrier, and a barrier waits whole scheduler ticks for a
+#   descheduled worker: 1 Mi chunks were 3-5x *slower* (wall 200 vs 60 ms, 650 vs 120 ms).
+# Robustness wins; the budget only bounds scratch memory for big batches.
+COLS_BUDGET = 1 << 24
 
 # None: each call picks the formulation that moves fewer bytes.  "input" / "output" force one
 # (where it applies) -- for tests and benchmarks.
