@@ -273,7 +273,7 @@ def compute_features(images: Any, batch_size: int = 500, model: Any = None,
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     was_training = model.training
     model.eval()
-    device = model.device() if callable(getattr(model, "device", None)) else None
+    device = getattr(model, "device", None)  # Module.device: its parameters' device
     dtype = next(iter(model.parameters())).dtype
     logits, feats = [], []
     try:
