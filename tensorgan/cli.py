@@ -49,24 +49,21 @@ def register_command(name: str, help: str, add_arguments: Callable[[argparse.Arg
 # ---------------------------------------------------------------------------------------------
 # train
 # ---------------------------------------------------------------------------------------------
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _int_at_least(minimum: int, what: str) -> Callable[[str], int]:
+    """An argparse type: an integer >= minimum, with a one-line message naming what was expected."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+    return parse
 
 
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
+positive_int = _int_at_least(1, "a positive integer")
+nonnegative_int = _int_at_least(0, "a non-negative integer")
 
 
 def _positive_float(text: str) -> float:
@@ -84,16 +81,16 @@ DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=_positive_int, help="passes over the dataset")
-    length.add_argument("--steps", type=_positive_int,
+    length.add_argument("--epochs", type=positive_int, help="passes over the dataset")
+    length.add_argument("--steps", type=positive_int,
                         help=f"total optimizer steps (default {DEFAULT_STEPS} when --epochs is not given)")
-    p.add_argument("--batch-size", type=_positive_int, help="images per step (default 64)")
+    p.add_argument("--batch-size", type=positive_int, help="images per step (default 64)")
     p.add_argument("--lr", type=_positive_float, help="Adam learning rate for both networks (default 2e-4)")
-    p.add_argument("--seed", type=_nonnegative_int, help="seed of every random stream (default 0)")
+    p.add_argument("--seed", type=nonnegative_int, help="seed of every random stream (default 0)")
     p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
     p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG/JPEG images)")
-    p.add_argument("--image-size", type=_positive_int, default=64,
+    p.add_argument("--image-size", type=positive_int, default=64,
                    help="side length images from a folder are resized to (default 64)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=3,
                    help="channels of folder images (default 3)")
@@ -102,18 +99,18 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="runs/dcgan", help="run directory (default runs/dcgan)")
     p.add_argument("--resume", nargs="?", const="", metavar="CKPT",
                    help="continue from CKPT (default: RUN_DIR/checkpoint.npz)")
-    p.add_argument("--sample-every", type=_positive_int, help="steps between sample grids (default 200)")
-    p.add_argument("--checkpoint-every", type=_positive_int,
+    p.add_argument("--sample-every", type=positive_int, help="steps between sample grids (default 200)")
+    p.add_argument("--checkpoint-every", type=positive_int,
                    help="steps between checkpoints (default 200)")
-    p.add_argument("--latent-dim", type=_positive_int, help="noise dimension (default 100)")
-    p.add_argument("--base-channels", type=_positive_int, help="channels next to the image (default 64)")
+    p.add_argument("--latent-dim", type=positive_int, help="noise dimension (default 100)")
+    p.add_argument("--base-channels", type=positive_int, help="channels next to the image (default 64)")
     p.add_argument("--discriminator", choices=("conv", "mlp"), help="discriminator kind (default conv)")
     p.add_argument("--generator-loss", choices=("non_saturating", "minimax"),
                    help="generator objective (default non_saturating)")
     p.add_argument("--on-nonfinite", choices=("stop", "skip"),
                    help="on a NaN/inf loss or gradient: stop (default) or skip that update")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--eval-every", type=_positive_int, metavar="K",
+    p.add_argument("--eval-every", type=positive_int, metavar="K",
                    help="every K steps score 1000 samples with tensorgan.metrics (MNIST; RUN_DIR/eval.jsonl)")
 
 
@@ -220,11 +217,11 @@ def _write_config(run_dir: Path, trainer: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="a checkpoint written by 'tensorgan train'")
-    p.add_argument("-n", "--num", type=_positive_int, default=64, help="images to generate (default 64)")
+    p.add_argument("-n", "--num", type=positive_int, default=64, help="images to generate (default 64)")
     p.add_argument("-o", "--output", required=True,
                    help="OUT.npy (uint8 array (N, C, H, W)) or OUT.png (a grid)")
-    p.add_argument("--seed", type=_nonnegative_int, default=0, help="noise seed (default 0)")
-    p.add_argument("--batch-size", type=_positive_int, default=256, help="images per forward pass")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed (default 0)")
+    p.add_argument("--batch-size", type=positive_int, default=256, help="images per forward pass")
 
 
 def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:

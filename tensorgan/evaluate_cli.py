@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .cli import nonnegative_int, positive_int
 from .errors import ConfigError, DataError
 
 __all__ = ["add_eval_arguments", "add_eval_parser", "run_eval", "load_samples", "make_eval_hook",
@@ -31,37 +32,17 @@ _RANGES = {"auto": "auto", "unit": "0,1", "tanh": "-1,1"}
 EVAL_HELP = "score samples (a .npy or a checkpoint's generator) against MNIST: Fréchet distance, classifier score"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
-
-
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("samples", nargs="?", metavar="SAMPLES.npy",
                    help="images: uint8 or float in [0, 1] / [-1, 1], (N, 1, 28, 28) or (N, 28, 28)")
     p.add_argument("--checkpoint", metavar="CKPT", help="generate the samples with this checkpoint's generator")
-    p.add_argument("-n", "--num", type=_positive_int, default=None,
+    p.add_argument("-n", "--num", type=positive_int, default=None,
                    help=f"samples to generate with --checkpoint (default {DEFAULT_NUM_SAMPLES})")
-    p.add_argument("--seed", type=_nonnegative_int, default=0, help="noise seed for --checkpoint (default 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed for --checkpoint (default 0)")
     p.add_argument("--range", dest="value_range", choices=tuple(_RANGES), default="auto",
                    help="value range of float samples: unit = [0, 1], tanh = [-1, 1] (default auto: "
                         "[0, 1] unless some values are negative)")
-    p.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass")
+    p.add_argument("--batch-size", type=positive_int, default=500, help="images per forward pass")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     if not any(a.dest == "device" for a in p._actions):
         p.add_argument("--device", help="cpu or cuda")
