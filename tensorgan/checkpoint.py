@@ -103,6 +103,7 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> Path:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
+            os.fchmod(f.fileno(), _default_file_mode())  # mkstemp makes 0600; give the usual umask mode
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -113,6 +114,13 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> Path:
         raise
     _fsync_dir(folder)
     return path
+
+
+def _default_file_mode() -> int:
+    """0666 minus the process umask: the mode ``open()`` would have given a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -16,6 +16,7 @@ import errno
 import io
 import json
 import os
+import stat
 import shutil
 import signal
 import subprocess
@@ -708,3 +709,13 @@ def test_device_cuda_without_a_gpu_says_why_and_how_to_install(tmp_path):
         assert "pip install 'tensorgan[cuda12]'" in err or "driver" in err, err
     assert not (tmp_path / "r").exists()  # nothing was created before the device was checked
     assert cuda_status  # the library reports the same reason
+
+
+def test_atomic_write_gives_the_umask_mode_not_mkstemps_0600(tmp_path):
+    from tensorgan.checkpoint import atomic_write
+    old = os.umask(0o022)
+    try:
+        target = atomic_write(tmp_path / "out.bin", lambda f: f.write(b"x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
