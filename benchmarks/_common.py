@@ -1,6 +1,7 @@
 """Timing helpers shared by the benchmarks: warmed-up repeats, medians and spread, machine peak."""
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -77,3 +78,13 @@ def machine_info() -> dict:
     except Exception:  # pragma: no cover - older numpy
         pass
     return info
+
+
+def write_json(result: dict, dest: str) -> None:
+    """``--json -`` prints the result; ``--json PATH`` writes it to PATH."""
+    text = json.dumps(result, indent=1)
+    if dest == "-":
+        print(text)
+    else:
+        with open(dest, "w") as f:
+            f.write(text)

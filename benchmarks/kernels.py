@@ -22,7 +22,6 @@ docstrings (memory-bound: GB/s of the minimal traffic is the meaningful rate, al
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
@@ -36,7 +35,7 @@ except ImportError:
 from tensorgan.kernels import cpu as K
 from tensorgan.kernels import reference as R
 
-from ._common import machine_info, sgemm_peak, stats_ms, time_interleaved
+from ._common import machine_info, sgemm_peak, stats_ms, time_interleaved, write_json
 
 SLOPE = 0.2
 MOMENTUM, EPS = 0.1, 1e-5
@@ -347,12 +346,7 @@ def main(argv=None):
         worst = max(conv, key=lambda r: r["cpu_over_torch"])
         print(f"slowest vs torch: {worst['layer']} {worst['op']} {worst['cpu_over_torch']:.2f}x", file=out)
     if args.json:
-        text = json.dumps(result, indent=1)
-        if args.json == "-":
-            print(text)
-        else:
-            with open(args.json, "w") as f:
-                f.write(text)
+        write_json(result, args.json)
     return 0
 
 

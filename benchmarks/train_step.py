@@ -58,7 +58,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
-from ._common import machine_info, sgemm_peak, stats_ms  # noqa: E402
+from ._common import machine_info, sgemm_peak, stats_ms, write_json  # noqa: E402
 
 LATENT, BASE, SLOPE = 100, 64, 0.2
 IMAGE = (1, 28, 28)
@@ -797,12 +797,7 @@ def main(argv=None) -> int:
         result = run(args)
         print(format_report(result), file=out)
     if args.json:
-        text = json.dumps(result, indent=1)
-        if args.json == "-":
-            print(text)
-        else:
-            with open(args.json, "w") as f:
-                f.write(text)
+        write_json(result, args.json)
     return 0
 
 

@@ -21,8 +21,6 @@ from .conv_transpose2d import (conv_transpose2d, conv_transpose2d_grad_input,
                                conv_transpose2d_grad_weight)
 from .leaky_relu import leaky_relu, leaky_relu_backward
 
-__all__ = [
-    "conv2d", "conv2d_grad_input", "conv2d_grad_weight", "conv2d_grad_bias",
-    "conv_transpose2d", "conv_transpose2d_grad_input", "conv_transpose2d_grad_weight",
-    "batch_norm", "batch_norm_backward", "leaky_relu", "leaky_relu_backward",
-]
+from .. import KERNEL_API
+
+__all__ = list(KERNEL_API)  # exactly the shared contract (tensorgan.kernels)

@@ -30,12 +30,9 @@ from ._launch import SIMULATOR, asarray as _asarray, cdiv as _cdiv, ew_grid as _
 from ._launch import launch as _run, xp as _xp
 from .tiles import BK, BM, BN, EW_MAX_BLOCKS, EW_THREADS, RED_THREADS, THREADS
 
-__all__ = [
-    "conv2d", "conv2d_grad_input", "conv2d_grad_weight", "conv2d_grad_bias",
-    "conv_transpose2d", "conv_transpose2d_grad_input", "conv_transpose2d_grad_weight",
-    "batch_norm", "batch_norm_backward", "leaky_relu", "leaky_relu_backward",
-    "KERNELS", "SIMULATOR",
-]
+from .. import KERNEL_API
+
+__all__ = [*KERNEL_API, "KERNELS", "SIMULATOR"]  # the shared contract plus what ptx_report reads
 
 # Every kernel with its explicit signature, threads per block and dynamic shared memory: what
 # benchmarks/ptx_report.py compiles and inspects.
