@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 import tokenize
 import zipfile
 import zlib
@@ -26,6 +25,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import CheckpointError
+from .fileio import atomic_write  # noqa: F401  (re-exported: checkpoint.atomic_write)
 
 __all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "atomic_write", "encode", "decode"]
 
@@ -87,54 +87,6 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
         raise CheckpointError(f"checkpoint metadata is not valid JSON ({exc})") from None
     except RecursionError:
         raise CheckpointError("checkpoint metadata is nested too deeply") from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Atomic writes
-# ---------------------------------------------------------------------------------------------
-def atomic_write(path: str | os.PathLike[str], write: Any) -> Path:
-    """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, and rename it over ``path``.
-
-    On any failure the temp file is removed, ``path`` is untouched, and the error propagates."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fchmod(f.fileno(), _default_file_mode())  # mkstemp makes 0600; give the usual umask mode
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(folder)
-    return path
-
-
-def _default_file_mode() -> int:
-    """0666 minus the process umask: the mode ``open()`` would have given a new file."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Make the rename itself durable; not possible on every platform/filesystem (best effort).
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # A DEFLATE stream cannot expand much more than 1032:1; a member declaring more is corrupt.

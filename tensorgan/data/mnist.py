@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..fileio import atomic_write
 from .dataset import ArrayDataset
 from .idx import read_idx
 
@@ -358,19 +358,15 @@ def _is_valid(path: Path) -> bool:
 
 def _fetch_verified(url: str, target: Path, timeout: float) -> None:
     """Download url to a temporary file beside target, check it, then rename it into place."""
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+
+    def download(out) -> None:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             received = 0
             for block in iter(lambda: response.read(1 << 16), b""):
                 received += len(block)
                 if received > _MAX_DOWNLOAD_BYTES:
                     raise DataError(f"{url}: more than {_MAX_DOWNLOAD_BYTES} bytes, not MNIST")
                 out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        _check_known_content(temp, read_idx(temp), name=target.name)
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
+
+    atomic_write(target, download, check=lambda temp: _check_known_content(temp, read_idx(temp),
+                                                                          name=target.name))

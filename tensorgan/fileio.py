@@ -1,0 +1,62 @@
+"""Crash-safe file writes: a temp file beside the target, fsync, then an atomic rename.
+
+Used for every file tensorgan writes that a user may rely on after a crash: checkpoints, sample
+grids, metrics logs, configs and downloaded datasets. A reader sees the old file or the new one,
+never a torn mix.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any],
+                 check: Callable[[Path], Any] | None = None) -> Path:
+    """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, and rename it over ``path``.
+
+    ``check(temp_path)``, if given, runs on the complete temp file before the rename and may raise
+    to reject it. On any failure the temp file is removed, ``path`` is untouched, and the error
+    propagates."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fchmod(f.fileno(), _default_file_mode())  # mkstemp makes 0600; give the usual umask mode
+            os.fsync(f.fileno())
+        if check is not None:
+            check(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(folder)
+    return path
+
+
+def _default_file_mode() -> int:
+    """0666 minus the process umask: the mode ``open()`` would have given a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Make the rename itself durable; not possible on every platform/filesystem (best effort).
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
