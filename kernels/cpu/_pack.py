@@ -11,9 +11,11 @@ layout -- memory-bound copies (and, in ``col2im_add``, one add per GEMM output e
                    *output-side* formulation (see conv_transpose2d.py);
 * ``fill_bias``    output phases no tap reaches.
 
-Performance note (measured): every copy loop runs over a *slice* with a plain ``range`` index.
-Indexing with a computed expression (``row[o + qw]``) makes Numba emit a negative-index fix-up per
-access, which blocks LLVM's vectoriser; slicing first made the packs 1.6x and col2im 2x faster.
+Performance note (measured): indexing with a computed *signed* expression (``row[o + qw]``) makes
+Numba emit a negative-index fix-up per access, which blocks LLVM's vectoriser. Two cures: run the
+loop over a slice with a plain ``range`` index (1.6x faster packs, 2x faster col2im than the signed
+form), or hold the flat index as ``uint64`` (no fix-up at all; the im2col pack ``_pack_padded`` is
+another 1.4x faster that way than over slices).
 
 ``pack_cols`` -- generalised im2col (x padded first where a tap reaches outside, so the copy loops
 have no bounds tests)
@@ -36,7 +38,7 @@ have no bounds tests)
     Launch shape: ``prange`` over the N*C_out output planes.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 
 @njit(parallel=True, cache=True)
@@ -66,28 +68,24 @@ def _pack_padded(xp, offh, offw, step_h, step_w, Qh, Qw, cols):
     T = Th * Tw
     Q = Qh * Qw
     xf = xp.reshape(-1)
+    cf = cols.reshape(-1)
+    ncols = cols.shape[1]
     for r in prange(C * T):
         c = r // T
         t = r - c * T
         th = t // Tw
         tw = t - th * Tw
-        row = cols[r]
-        # Slices, then plain range indices: Numba emits no negative-index fix-ups, LLVM vectorises.
+        # Flat indices held as uint64: Numba emits a negative-index wrap-around fix-up for every
+        # signed index, unsigned ones index directly, and the strided (step_w = 2) copies below
+        # run ~1.4x faster than the same loops over slices (measured: D 64->128 pack 1.52 -> 1.05 ms).
+        out = uint64(r) * uint64(ncols)
         for n in range(N):
-            base = (n * C + c) * Hp * Wp + offh[th] * Wp + offw[tw]
-            o = n * Q
+            src_plane = uint64((n * C + c) * Hp * Wp + offh[th] * Wp + offw[tw])
             for qh in range(Qh):
-                src = base + qh * step_h * Wp
-                dst = row[o:o + Qw]
-                if step_w == 1:
-                    s = xf[src:src + Qw]
-                    for qw in range(Qw):
-                        dst[qw] = s[qw]
-                else:
-                    s = xf[src:src + (Qw - 1) * step_w + 1:step_w]
-                    for qw in range(Qw):
-                        dst[qw] = s[qw]
-                o += Qw
+                src = src_plane + uint64(qh * step_h * Wp)
+                for qw in range(Qw):
+                    cf[out + uint64(qw)] = xf[src + uint64(qw * step_w)]
+                out += uint64(Qw)
 
 
 def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, cols):
