@@ -34,25 +34,15 @@ grid ``(ceil(N_batch*H*W / 64), ceil(C_in / 64))``, block ``(256,)``, static sha
 ``4 * 8 * (64 + 68) = 4224`` bytes (see ``tiles``), no dynamic shared memory.
 """
 
-from numba import cuda, float32, int64, uint32
+from numba import cuda, float32
 
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    DIM_Y, THREADS, TM, TN)
+                    DIM_Y, THREADS, TM, TN, tile_fma, udiv)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
              "int64, int64)")
 
-
-@cuda.jit(device=True, inline="always")
-def _udiv(a, b):
-    """``a // b`` for ``0 <= a, b < 2**31`` as one 32-bit unsigned division.
-
-    Numba widens integer arithmetic to int64, and a signed 64-bit ``//`` compiles to a sign fix-up
-    plus a 64-bit division (with a run-time fast path to 32 bits): more instructions and more
-    registers in the K loop.  Every index decoded here is non-negative and far below 2**31.
-    """
-    return int64(uint32(a) // uint32(b))
 
 
 @cuda.jit
@@ -81,9 +71,9 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     a_k = tid // BM
     am = m0 + a_row
     a_ok = am < m_total
-    an = _udiv(am, hw)
+    an = udiv(am, hw)
     ar = am - an * hw
-    aih = _udiv(ar, wd)
+    aih = udiv(ar, wd)
     aiw = ar - aih * wd
     oh_num0 = aih + ph  # oh * sh = ih + ph - kh
     ow_num0 = aiw + pw
@@ -101,22 +91,22 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
             k = k0 + kk
             v = float32(0.0)
             if a_ok and k < kdim:
-                co = _udiv(k, khw)
+                co = udiv(k, khw)
                 r = k - co * khw
-                kh = _udiv(r, kw_n)
+                kh = udiv(r, kw_n)
                 kw = r - kh * kw_n
                 ohs = oh_num0 - kh
                 ows = ow_num0 - kw
                 if ohs >= 0 and ows >= 0:
-                    oh = _udiv(ohs, sh)
-                    ow = _udiv(ows, sw)
+                    oh = udiv(ohs, sh)
+                    ow = udiv(ows, sw)
                     if oh * sh == ohs and ow * sw == ows and oh < oh_n and ow < ow_n:
                         v = gy[gy_base + (co * oh_n + oh) * ow_n + ow]
             As[kk, a_row] = v
         k = k0 + b_k
         w_base = 0
         if k < kdim:
-            co = _udiv(k, khw)
+            co = udiv(k, khw)
             r = k - co * khw
             w_base = co * c_in * khw + r
         for j in range(B_LOADS):
@@ -127,20 +117,13 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                 v = w[w_base + ci * khw]
             Bs[b_k, nn] = v
         cuda.syncthreads()
-        for kk in range(BK):
-            for i in range(TM):
-                a_frag[i] = As[kk, tx + i * DIM_X]
-            for j in range(TN):
-                b_frag[j] = Bs[kk, ty + j * DIM_Y]
-            for i in range(TM):
-                for j in range(TN):
-                    acc[i, j] += a_frag[i] * b_frag[j]
+        tile_fma(As, Bs, acc, a_frag, b_frag, tx, ty)
         cuda.syncthreads()
 
     for i in range(TM):
         m = m0 + tx + i * DIM_X
         if m < m_total:
-            n = _udiv(m, hw)
+            n = udiv(m, hw)
             p = m - n * hw
             for j in range(TN):
                 ci = n0 + ty + j * DIM_Y

@@ -19,7 +19,7 @@ each; consecutive threads take consecutive k, contiguous in ``w``), synchronise,
 accumulates its ``4 x 4`` register tile from shared memory (8 shared loads per 16 FMAs), then
 synchronise again before the next step.  The (n, oh, ow) decode of the thread's A row is hoisted
 out of the K loop; only the (ci, kh, kw) decode of k remains inside, as 32-bit unsigned
-divisions (``_udiv``: Numba would otherwise emit 64-bit signed ones).  The epilogue adds the bias
+divisions (``tiles.udiv``: Numba would otherwise emit 64-bit signed ones).  The epilogue adds the bias
 and writes ``y`` -- for each of the 4 x 4 outputs, 16 consecutive threads write 16 consecutive
 pixels of one channel (64-byte coalesced segments).
 
@@ -37,25 +37,15 @@ grid ``(ceil(M / 64), ceil(C_out / 64))``, block ``(256,)``, static shared memor
 no dynamic shared memory.
 """
 
-from numba import cuda, float32, int64, uint32
+from numba import cuda, float32
 
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    DIM_Y, THREADS, TM, TN)
+                    DIM_Y, THREADS, TM, TN, tile_fma, udiv)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
              "int64, int64)")
 
-
-@cuda.jit(device=True, inline="always")
-def _udiv(a, b):
-    """``a // b`` for ``0 <= a, b < 2**31`` as one 32-bit unsigned division.
-
-    Numba widens integer arithmetic to int64, and a signed 64-bit ``//`` compiles to a sign fix-up
-    plus a 64-bit division (with a run-time fast path to 32 bits): more instructions and more
-    registers in the K loop.  Every index decoded here is non-negative and far below 2**31.
-    """
-    return int64(uint32(a) // uint32(b))
 
 
 @cuda.jit
@@ -84,9 +74,9 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     a_k = tid // BM
     am = m0 + a_row
     a_ok = am < m_total
-    an = _udiv(am, ohw)
+    an = udiv(am, ohw)
     ar = am - an * ohw
-    aoh = _udiv(ar, ow_n)
+    aoh = udiv(ar, ow_n)
     aow = ar - aoh * ow_n
     ih0 = aoh * sh - ph
     iw0 = aow * sw - pw
@@ -105,9 +95,9 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
             k = k0 + kk
             v = float32(0.0)
             if a_ok and k < kdim:
-                ci = _udiv(k, khw)
+                ci = udiv(k, khw)
                 r = k - ci * khw
-                kh = _udiv(r, kw_n)
+                kh = udiv(r, kw_n)
                 kw = r - kh * kw_n
                 ih = ih0 + kh
                 iw = iw0 + kw
@@ -123,20 +113,13 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                 v = w[co * kdim + k]
             Bs[b_k, nn] = v
         cuda.syncthreads()
-        for kk in range(BK):
-            for i in range(TM):
-                a_frag[i] = As[kk, tx + i * DIM_X]
-            for j in range(TN):
-                b_frag[j] = Bs[kk, ty + j * DIM_Y]
-            for i in range(TM):
-                for j in range(TN):
-                    acc[i, j] += a_frag[i] * b_frag[j]
+        tile_fma(As, Bs, acc, a_frag, b_frag, tx, ty)
         cuda.syncthreads()
 
     for i in range(TM):
         m = m0 + tx + i * DIM_X
         if m < m_total:
-            n = _udiv(m, ohw)
+            n = udiv(m, ohw)
             p = m - n * ohw
             for j in range(TN):
                 co = n0 + ty + j * DIM_Y

@@ -36,26 +36,16 @@ static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes.
 no shared memory.
 """
 
-from numba import cuda, float32, int64, uint32
+from numba import cuda, float32
 
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    DIM_Y, EW_THREADS, THREADS, TM, TN)
+                    DIM_Y, EW_THREADS, THREADS, TM, TN, tile_fma, udiv)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
              "int64, int64, int64)")
 REDUCE_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
 
-
-@cuda.jit(device=True, inline="always")
-def _udiv(a, b):
-    """``a // b`` for ``0 <= a, b < 2**31`` as one 32-bit unsigned division.
-
-    Numba widens integer arithmetic to int64, and a signed 64-bit ``//`` compiles to a sign fix-up
-    plus a 64-bit division (with a run-time fast path to 32 bits): more instructions and more
-    registers in the K loop.  Every index decoded here is non-negative and far below 2**31.
-    """
-    return int64(uint32(a) // uint32(b))
 
 
 @cuda.jit
@@ -88,9 +78,9 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     a_k = tid // BM
     aj = m0 + a_row
     a_ok = aj < jdim
-    aci = _udiv(aj, khw)
+    aci = udiv(aj, khw)
     ar = aj - aci * khw
-    akh = _udiv(ar, kw_n)
+    akh = udiv(ar, kw_n)
     akw = ar - akh * kw_n
     ih_off = akh - ph
     iw_off = akw - pw
@@ -108,9 +98,9 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
             k = k0 + kk
             v = float32(0.0)
             if a_ok and k < k_end:
-                n = _udiv(k, ohw)
+                n = udiv(k, ohw)
                 r = k - n * ohw
-                oh = _udiv(r, ow_n)
+                oh = udiv(r, ow_n)
                 ow = r - oh * ow_n
                 ih = oh * sh + ih_off
                 iw = ow * sw + iw_off
@@ -120,7 +110,7 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
         k = k0 + b_k
         gy_base = 0
         if k < k_end:
-            n = _udiv(k, ohw)
+            n = udiv(k, ohw)
             gy_base = n * c_out * ohw + (k - n * ohw)
         for j in range(B_LOADS):
             nn = b_col + j * B_COL_STEP
@@ -130,14 +120,7 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                 v = gy[gy_base + co * ohw]
             Bs[b_k, nn] = v
         cuda.syncthreads()
-        for kk in range(BK):
-            for i in range(TM):
-                a_frag[i] = As[kk, tx + i * DIM_X]
-            for j in range(TN):
-                b_frag[j] = Bs[kk, ty + j * DIM_Y]
-            for i in range(TM):
-                for j in range(TN):
-                    acc[i, j] += a_frag[i] * b_frag[j]
+        tile_fma(As, Bs, acc, a_frag, b_frag, tx, ty)
         cuda.syncthreads()
 
     out_base = z * c_out * jdim

@@ -42,3 +42,37 @@ RED_THREADS = 256
 # Element-wise kernels: grid-stride loops with this many threads per block.
 EW_THREADS = 256
 EW_MAX_BLOCKS = 4096  # 132 SMs x 2048 threads / 256 = 1056 resident blocks on an H100; 4x that
+
+
+# ---------------------------------------------------------------------------------------------
+# Device helpers shared by the three convolution kernels (inlined: no call in the generated code).
+# They must not read ``cuda.*`` at run time: the simulator swaps the module-level ``cuda`` of a
+# device function's module while a thread runs it, which would race with kernels reading
+# ``cuda.threadIdx`` through the same module (kernels live in their own modules, not here).
+# ---------------------------------------------------------------------------------------------
+from numba import cuda, int64, uint32  # noqa: E402
+
+
+@cuda.jit(device=True, inline="always")
+def udiv(a, b):
+    """``a // b`` for ``0 <= a, b < 2**31`` as one 32-bit unsigned division.
+
+    Numba widens integer arithmetic to int64, and a signed 64-bit ``//`` compiles to a sign fix-up
+    plus a 64-bit division (with a run-time fast path to 32 bits): more instructions and more
+    registers in the K loop.  Every index decoded by the kernels is non-negative and far below 2**31.
+    """
+    return int64(uint32(a) // uint32(b))
+
+
+@cuda.jit(device=True, inline="always")
+def tile_fma(As, Bs, acc, a_frag, b_frag, tx, ty):
+    """One K step of the register tile: acc[i, j] += As[k, tx + i*DIM_X] * Bs[k, ty + j*DIM_Y]
+    for every k of the staged BK slice (2*TM*TN*BK = 256 FLOP per thread per step)."""
+    for kk in range(BK):
+        for i in range(TM):
+            a_frag[i] = As[kk, tx + i * DIM_X]
+        for j in range(TN):
+            b_frag[j] = Bs[kk, ty + j * DIM_Y]
+        for i in range(TM):
+            for j in range(TN):
+                acc[i, j] += a_frag[i] * b_frag[j]
