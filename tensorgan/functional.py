@@ -14,7 +14,7 @@ from . import ops
 from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
 from .tensor import Function, Tensor
-from .kernels.shapes import conv2d_output_size, conv_transpose2d_output_size
+from .kernels.shapes import conv_transpose2d_output_size
 
 
 def _pair(value, name: str, minimum: int) -> tuple[int, int]:

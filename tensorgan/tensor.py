@@ -19,8 +19,7 @@ numbers and NumPy arrays in an op take the tensor's dtype and device.
 from __future__ import annotations
 
 import contextlib
-import functools
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 

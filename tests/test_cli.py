@@ -1,6 +1,5 @@
 """The tensorgan command line: train/sample files, resume (also after SIGKILL), one-line errors."""
 import json
-import os
 import signal
 import subprocess
 import sys

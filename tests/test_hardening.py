@@ -37,7 +37,7 @@ from tensorgan import functional as F
 from tensorgan import nn, optim
 from tensorgan.cli import load_generator, main
 from tensorgan.data import ArrayDataset, DataLoader, write_idx
-from tensorgan.errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError,
+from tensorgan.errors import (CheckpointError, ConfigError, DeviceError, DTypeError,
                               InputTypeError, NonFiniteError, ShapeError, TensorganError)
 from tensorgan.train import TrainConfig, Trainer
 

@@ -1,7 +1,6 @@
 """tensorgan.metrics: the Fréchet distance and its matrix square root, the classifier score, input
 validation, the shipped classifier (accuracy recomputed from its weights), sample-quality numbers
 that order real < degraded < noise, the asset checks and ``tensorgan eval``."""
-import io
 import json
 import os
 from pathlib import Path

@@ -66,7 +66,6 @@ def _pack_padded(xp, offh, offw, step_h, step_w, Qh, Qw, cols):
     Th = offh.shape[0]
     Tw = offw.shape[0]
     T = Th * Tw
-    Q = Qh * Qw
     xf = xp.reshape(-1)
     cf = cols.reshape(-1)
     ncols = cols.shape[1]

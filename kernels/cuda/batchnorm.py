@@ -40,7 +40,6 @@ reductions: grid ``(C,)``, block ``(256,)``, static shared memory 1024 bytes.
 
 from numba import cuda, float32
 
-from .reductions import bn_backward_reduce_kernel, bn_stats_kernel  # noqa: F401 (re-export)
 from .tiles import EW_THREADS
 
 NORMALIZE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
