@@ -146,6 +146,14 @@ def nchw_to_cnp(x, out):
 
 
 
+
+@njit(inline="always", cache=True)
+def _input_range(a, s, out_len, in_len):
+    """Input indices i with 0 <= i*s + a < out_len, as a half-open range [lo, hi) within [0, in_len)."""
+    lo = (-a + s - 1) // s if a < 0 else 0
+    hi = min(in_len, (out_len - 1 - a) // s + 1) if out_len - 1 - a >= 0 else 0
+    return lo, hi
+
 @njit(parallel=True, cache=True)
 def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y):
     """Output-side convolution: y[n, co] = bias + sum over taps of shifted GEMM rows.
@@ -176,20 +184,10 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y
                     y[n, co, oh, ow] = b
         for kh in range(kH):
             a_h = aoffh[kh]
-            ih_lo = 0
-            if a_h < 0:
-                ih_lo = (-a_h + s_h - 1) // s_h
-            ih_hi = 0
-            if OH - 1 - a_h >= 0:
-                ih_hi = min(H, (OH - 1 - a_h) // s_h + 1)
+            ih_lo, ih_hi = _input_range(a_h, s_h, OH, H)
             for kw in range(kW):
                 a_w = aoffw[kw]
-                iw_lo = 0
-                if a_w < 0:
-                    iw_lo = (-a_w + s_w - 1) // s_w
-                iw_hi = 0
-                if OW - 1 - a_w >= 0:
-                    iw_hi = min(W, (OW - 1 - a_w) // s_w + 1)
+                iw_lo, iw_hi = _input_range(a_w, s_w, OW, W)
                 zrow = Z[(co * kH + kh) * kW + kw]
                 cnt = iw_hi - iw_lo
                 if cnt <= 0:
