@@ -2,7 +2,10 @@
 
 Every FLOP of a convolution happens inside one BLAS SGEMM/DGEMM call (``numpy.matmul`` ->
 OpenBLAS) per phase / batch chunk.  The Numba kernels here only move data into and out of GEMM
-layout -- memory-bound copies (and, in ``col2im_add``, one add per GEMM output element):
+layout -- memory-bound copies (and, in ``col2im_add``, one add per GEMM output element).  They are
+serial and release the GIL (``nogil=True``): each runs on one chunk of images, inside one of the
+threads that ``_workers.run_over_batch`` gives a slice of the batch, writing into that thread's
+reusable scratch buffers (``_workers.scratch``).
 
 * ``pack_cols``    im2col into (C*T, N*Q) -- the *input-side* formulation;
 * ``unpack_rows``  (C_out, N*Q) GEMM result -> NCHW (+ bias), optionally every s-th pixel;
@@ -27,27 +30,28 @@ have no bounds tests)
       (stride-phase decomposition, see conv_transpose2d.py).
     Bytes: writes C*Th*Tw*N*Qh*Qw elements, reads each element of x about Th*Tw/(step_h*step_w)
     times (from cache).  No FLOPs.
-    Launch shape: ``prange`` over the C*Th*Tw rows of cols -- each task streams one row
-    (N*Qh*Qw contiguous elements), reading Qh row segments of each (n, c) plane of x.  Numba's
-    static split gives each thread a contiguous band of rows; rows are many and equal-sized.
+    Loop shape: over the C*Th*Tw rows of cols -- each streams one row (N*Qh*Qw contiguous
+    elements), reading the window of each (n, c) plane of x.
 
 ``unpack_rows`` -- GEMM result (C_out, N*Qh*Qw) -> y[n, co, r_h + qh*s_h, r_w + qw*s_w] (+ bias)
     Writes N*C_out*Qh*Qw elements, reads the same number.  For conv2d s = 1, r = 0 and it is the
     (C_out, N, P) -> (N, C_out, P) transpose; for a transposed-convolution phase it writes every
     s-th row and column of the output.
-    Launch shape: ``prange`` over the N*C_out output planes.
+    Loop shape: over the N*C_out output planes.
 """
 import numpy as np
-from numba import njit, prange, uint64
+from numba import njit, uint64
+
+from ._workers import run_over_batch, scratch
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _pad_planes(x, pt, pl, out):
     """out[n, c] = x[n, c] placed at (pt, pl) in a zero plane of out's size."""
     N, C, H, W = x.shape
     Hp, Wp = out.shape[2], out.shape[3]
     zero = out.dtype.type(0)
-    for t in prange(N * C):
+    for t in range(N * C):
         n = t // C
         c = t - n * C
         for i in range(Hp):
@@ -58,55 +62,75 @@ def _pad_planes(x, pt, pl, out):
                 out[n, c, i + pt, j + pl] = x[n, c, i, j]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _pack_padded(xp, offh, offw, step_h, step_w, Qh, Qw, cols):
     """cols[(c, th, tw), (n, qh, qw)] = xp[n, c, qh*step_h + offh[th], qw*step_w + offw[tw]]
-    with every index in range (xp is padded): no branches in the copy loops."""
+    with every index in range (xp is padded): no branches in the copy loops.
+
+    Flat indices are held as uint64: Numba emits a negative-index wrap-around fix-up for every
+    signed index, unsigned ones index directly (measured: the strided copies ran 1.4x faster).
+    Two loop shapes, by which is faster (measured per element, one thread):
+    * strided or short rows (the DCGAN's 7- and 14-wide stride-2 outputs): one loop over the
+      whole Qh x Qw window through a table of source offsets -- a single gather loop, instead of
+      Qh loops of 7 that are mostly loop overhead (0.90 -> 0.43 ns/element at D 64->128);
+    * long stride-1 rows (28 wide): a contiguous copy per row, which LLVM vectorises
+      (0.24 ns/element; the table gather would take 0.34)."""
     N, C, Hp, Wp = xp.shape
     Th = offh.shape[0]
     Tw = offw.shape[0]
     T = Th * Tw
+    Q = Qh * Qw
     xf = xp.reshape(-1)
     cf = cols.reshape(-1)
     ncols = cols.shape[1]
-    for r in prange(C * T):
+    gather = step_w != 1 or Qw < 16
+    table = np.empty(Q, dtype=np.uint64)         # source offset of window position (qh, qw)
+    for qh in range(Qh):
+        for qw in range(Qw):
+            table[qh * Qw + qw] = uint64(qh * step_h * Wp + qw * step_w)
+    for r in range(C * T):
         c = r // T
         t = r - c * T
         th = t // Tw
         tw = t - th * Tw
-        # Flat indices held as uint64: Numba emits a negative-index wrap-around fix-up for every
-        # signed index, unsigned ones index directly, and the strided (step_w = 2) copies below
-        # run ~1.4x faster than the same loops over slices (measured: D 64->128 pack 1.52 -> 1.05 ms).
         out = uint64(r) * uint64(ncols)
         for n in range(N):
-            src_plane = uint64((n * C + c) * Hp * Wp + offh[th] * Wp + offw[tw])
-            for qh in range(Qh):
-                src = src_plane + uint64(qh * step_h * Wp)
-                for qw in range(Qw):
-                    cf[out + uint64(qw)] = xf[src + uint64(qw * step_w)]
-                out += uint64(Qw)
+            src = uint64((n * C + c) * Hp * Wp + offh[th] * Wp + offw[tw])
+            if gather:
+                for q in range(Q):
+                    cf[out + uint64(q)] = xf[src + table[q]]
+                out += uint64(Q)
+            else:
+                for qh in range(Qh):
+                    row = src + uint64(qh * step_h * Wp)
+                    for qw in range(Qw):
+                        cf[out + uint64(qw)] = xf[row + uint64(qw)]
+                    out += uint64(Qw)
 
 
-def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, cols):
-    """im2col (see the module docstring).  Pads x once (only when some tap reaches outside it --
-    a cheap pass over x) so that the packing loops are branch-free."""
+def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, name="cols"):
+    """im2col into the calling thread's scratch buffer `name` (see the module docstring); returns
+    cols (C*Th*Tw, N*Qh*Qw).  Pads x first (only when some tap reaches outside it -- a cheap pass
+    over x) so that the packing loops are branch-free."""
     N, C, H, W = x.shape
+    cols = scratch(name, (C * offh.shape[0] * offw.shape[0], N * Qh * Qw), x.dtype)
     pt = max(0, -int(offh.min()))
     pb = max(0, (Qh - 1) * step_h + int(offh.max()) - (H - 1))
     pl = max(0, -int(offw.min()))
     pr = max(0, (Qw - 1) * step_w + int(offw.max()) - (W - 1))
     if pt or pb or pl or pr:
-        xp = np.empty((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
+        xp = scratch("padded", (N, C, H + pt + pb, W + pl + pr), x.dtype)
         _pad_planes(x, pt, pl, xp)
         x = xp
     _pack_padded(x, offh + pt, offw + pl, step_h, step_w, Qh, Qw, cols)
+    return cols
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def unpack_rows(Y, bias, has_bias, r_h, r_w, s_h, s_w, Qh, Qw, y):
     N, Co, OH, OW = y.shape
     Q = Qh * Qw
-    for task in prange(N * Co):
+    for task in range(N * Co):
         n = task // Co
         co = task - n * Co
         b = bias[co] if has_bias else Y.dtype.type(0)
@@ -118,11 +142,11 @@ def unpack_rows(Y, bias, has_bias, r_h, r_w, s_h, s_w, Qh, Qw, y):
                 dst[qw] = src[qw] + b
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def fill_bias(bias, has_bias, r_h, r_w, s_h, s_w, y):
     """y[n, co, r_h::s_h, r_w::s_w] = bias[co] (or 0): the output phases no kernel tap reaches."""
     N, Co, OH, OW = y.shape
-    for task in prange(N * Co):
+    for task in range(N * Co):
         n = task // Co
         co = task - n * Co
         b = bias[co] if has_bias else y.dtype.type(0)
@@ -131,11 +155,11 @@ def fill_bias(bias, has_bias, r_h, r_w, s_h, s_w, y):
                 y[n, co, oh, ow] = b
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def nchw_to_cnp(x, out):
     """out[c, n*P + p] = x[n, c, p]: (N, C, P) -> (C, N*P), the GEMM layout of a gradient."""
     N, C, P = x.shape
-    for task in prange(C * N):
+    for task in range(C * N):
         c = task // N
         n = task - c * N
         src = x[n, c]
@@ -154,8 +178,8 @@ def _input_range(a, s, out_len, in_len):
     hi = min(in_len, (out_len - 1 - a) // s + 1) if out_len - 1 - a >= 0 else 0
     return lo, hi
 
-@njit(parallel=True, cache=True)
-def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y):
+@njit(nogil=True, cache=True)
+def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
     """Output-side convolution: y[n, co] = bias + sum over taps of shifted GEMM rows.
 
     Z (C_out*kH*kW, N*H*W) holds, for every kernel tap (co, kh, kw) and every *input* position
@@ -163,22 +187,17 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y
     input (ih, iw) lands on output (ih*s_h + aoffh[kh], iw*s_w + aoffw[kw]) (dropped if outside):
     * conv_transpose2d:       aoff[k] = k - pad (any stride);
     * conv2d with stride 1:   aoff[k] = pad - k.
-    Each task owns output channel co for a group of images, so the "scatter" is race-free: it fills
-    the bias, then, tap by tap, streams the tap's Z row (one sequential read -- the kH*kW rows of one
-    channel are adjacent in Z) into the group's output planes (which stay in L1/L2).
+    For each output channel it fills the bias, then, tap by tap, streams the tap's Z row (one
+    sequential read -- the kH*kW rows of one channel are adjacent in Z) into the chunk's output
+    planes of that channel (which stay in L1/L2).  The caller's thread owns these images, so the
+    "scatter" has no races and needs no atomics.
     Reads C_out*kH*kW*N*H*W elements, writes N*C_out*OH*OW.
-    Launch shape: ``prange`` over C_out * ceil(N / group) tasks (group < N only when C_out is small).
     """
     N, Co, OH, OW = y.shape
     HW = H * W
-    ngroups = (N + group - 1) // group
-    for task in prange(Co * ngroups):
-        co = task // ngroups
-        g = task - co * ngroups
-        n0 = g * group
-        n1 = min(N, n0 + group)
+    for co in range(Co):
         b = bias[co] if has_bias else y.dtype.type(0)
-        for n in range(n0, n1):
+        for n in range(N):
             for oh in range(OH):
                 for ow in range(OW):
                     y[n, co, oh, ow] = b
@@ -193,7 +212,7 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y
                 if cnt <= 0:
                     continue
                 o0 = iw_lo * s_w + a_w
-                for n in range(n0, n1):
+                for n in range(N):
                     plane = y[n, co]
                     for ih in range(ih_lo, ih_hi):
                         zb = n * HW + ih * W + iw_lo
@@ -204,15 +223,10 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, group, y
 
 
 # ---------------------------------------------------------------------------- Python-side helpers
-# Elements of packed operand per batch chunk (16 Mi: 64 MiB of float32; every DCGAN layer at batch
-# 64 is one chunk).  A trade-off, both sides measured:
-# * one thread, quiet core: 1 Mi-element (cache-sized) chunks are 20-25% faster on the 14<->28
-#   layers (CPU time 38 vs 50 ms, 34 vs 42 ms) -- the packed operand stays hot for the GEMM;
-# * two threads on an oversubscribed machine (this one, shared): every chunk is one more GEMM call
-#   and Numba region, i.e. one more thread barrier, and a barrier waits whole scheduler ticks for a
-#   descheduled worker: 1 Mi chunks were 3-5x *slower* (wall 200 vs 60 ms, 650 vs 120 ms).
-# Robustness wins; the budget only bounds scratch memory for big batches.
-COLS_BUDGET = 1 << 24
+# Elements of scratch (packed operand + GEMM result) per chunk of images that one thread packs,
+# multiplies and unpacks in a row (see _workers.py): about 2 MiB of float32, the size of one core's
+# L2 cache on this machine, so that the GEMM reads the pack while it is still in cache.
+COLS_BUDGET = 1 << 19
 
 # None: each call picks the formulation that moves fewer bytes.  "input" / "output" force one
 # (where it applies) -- for tests and benchmarks.
@@ -225,38 +239,40 @@ def prefer_output_side(input_side_elems, output_side_elems):
     return output_side_elems < input_side_elems
 
 
-def chunks(n, per_image, budget=None):
-    """Split range(n) into batch chunks of about `budget` packed elements each."""
-    budget = COLS_BUDGET if budget is None else budget
-    step = max(1, min(n, budget // max(per_image, 1)))
-    return [(i, min(n, i + step)) for i in range(0, n, step)]
-
-
 def bias_arg(b, dtype):
     if b is None:
         return np.zeros(1, dtype=dtype), False
     return np.ascontiguousarray(b, dtype=dtype), True
 
 
-def output_side(x, Wt, kernel_hw, stride, aoffh, aoffw, b, out_hw, budget=None):
+def matmul(a, b, name):
+    """a @ b into the calling thread's scratch buffer `name` (no allocation per chunk)."""
+    out = scratch(name, (a.shape[0], b.shape[1]), np.result_type(a, b))
+    return np.matmul(a, b, out=out)
+
+
+def transposed_input(x, name):
+    """(N, C, H, W) -> (C, N*H*W) in scratch: the right operand of an output-side GEMM."""
+    N, C = x.shape[:2]
+    P = x.shape[2] * x.shape[3]
+    Xt = scratch(name, (C, N * P), x.dtype)
+    nchw_to_cnp(x.reshape(N, C, P), Xt)
+    return Xt
+
+
+def output_side(x, Wt, kernel_hw, stride, aoffh, aoffw, b, out_hw):
     """y = col2im_add(Wt @ x^T): one GEMM producing every tap's contribution at every input
-    position, then the per-plane shifted add.  Wt is (C_out*kH*kW, C_in) (a transposed view is
-    fine: BLAS takes the transpose flag)."""
+    position, then the per-plane shifted add; chunks of images run on all threads.  Wt is
+    (C_out*kH*kW, C_in) (a transposed view is fine: BLAS takes the transpose flag)."""
     N, Cin, H, W = x.shape
     kH, kW = kernel_hw
     Co = Wt.shape[0] // (kH * kW)
-    OH, OW = out_hw
-    dtype = x.dtype
-    bias, has_bias = bias_arg(b, dtype)
-    y = np.empty((N, Co, OH, OW), dtype=dtype)
-    HW = H * W
-    for n0, n1 in chunks(N, (Wt.shape[0] + Cin) * HW, budget):
-        nb = n1 - n0
-        Xt = np.empty((Cin, nb * HW), dtype=dtype)
-        nchw_to_cnp(x[n0:n1].reshape(nb, Cin, HW), Xt)
-        Z = Wt @ Xt
-        group = nb if Co >= 16 else max(1, -(-nb * Co // 16))    # >= 16 tasks for the threads
-        col2im_add(Z, kH, kW, stride[0], stride[1], aoffh, aoffw, bias, has_bias, H, W, group,
-                   y[n0:n1])
-    return y
+    bias, has_bias = bias_arg(b, x.dtype)
+    y = np.empty((N, Co) + tuple(out_hw), dtype=x.dtype)
 
+    def body(n0, n1):
+        Z = matmul(Wt, transposed_input(x[n0:n1], "Xt"), "Z")
+        col2im_add(Z, kH, kW, stride[0], stride[1], aoffh, aoffw, bias, has_bias, H, W, y[n0:n1])
+
+    run_over_batch(N, (Wt.shape[0] + Cin) * H * W, COLS_BUDGET, body)
+    return y

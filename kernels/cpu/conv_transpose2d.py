@@ -32,16 +32,18 @@ grad_input  (gy -> x) is conv2d(gy, w) (see conv2d.py).
 grad_weight gw[ci, co, kh, kw] = sum x[n,ci,h,w] * gy[n,co,h*s-p+kh, w*s-p+kw] -- the conv2d weight
             gradient with the roles of input and output gradient exchanged (im2col of gy, one GEMM).
 
-Launch shape: Numba ``prange`` over the rows of the packed operand (packs), over (image, channel)
-planes (unpacks, transposes) or over output channels (``col2im_add``); OpenBLAS threads the
-GEMMs.  Batches beyond ``_pack.COLS_BUDGET`` packed elements are processed in chunks.
+Launch shape: one contiguous slice of the batch per thread (``_workers.py``); each thread runs
+the pack / GEMM (OpenBLAS, one thread) / unpack chain -- every phase, or the output-side GEMM and
+its shifted adds -- on cache-sized chunks of its images.  Output planes belong to one thread, so
+no write races.
 """
 import numpy as np
 
 from ..shapes import conv_transpose2d_output_size
 from . import _pack
 from ._threads import serial_below_threshold
-from ._pack import bias_arg, chunks, fill_bias, output_side, pack_cols, unpack_rows
+from ._pack import bias_arg, fill_bias, matmul, output_side, pack_cols, unpack_rows
+from ._workers import run_over_batch
 
 
 def _phase_taps(r, pad, stride, k):
@@ -70,27 +72,33 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
         aoffw = np.arange(kW, dtype=np.int64) - pw
         return output_side(x, Wt, (kH, kW), (sh, sw), aoffh, aoffw, b, (OH, OW))
     bias, has_bias = bias_arg(b, dtype)
-    y = np.empty((N, Co, OH, OW), dtype=dtype)
-    for rh in range(sh):
-        Qh = (OH - rh + sh - 1) // sh if OH > rh else 0
+    phases = []          # (r_h, r_w, Q_h, Q_w, input offsets d_h, d_w, sub-kernel W_r or None)
+    for rh in range(min(sh, OH)):
+        Qh = (OH - rh + sh - 1) // sh
         khs, dh = _phase_taps(rh, ph, sh, kH)
-        for rw in range(sw):
-            Qw = (OW - rw + sw - 1) // sw if OW > rw else 0
-            if Qh == 0 or Qw == 0:
-                continue
+        for rw in range(min(sw, OW)):
+            Qw = (OW - rw + sw - 1) // sw
             kws, dw = _phase_taps(rw, pw, sw, kW)
             if khs.size == 0 or kws.size == 0:
-                fill_bias(bias, has_bias, rh, rw, sh, sw, y)
+                phases.append((rh, rw, Qh, Qw, dh, dw, None))    # no tap reaches it: bias only
                 continue
-            T = khs.size * kws.size
             # W_r[co, (ci, th, tw)] = w[ci, co, khs[th], kws[tw]]
             Wr = w[:, :, khs[:, None], kws[None, :]]            # (Ci, Co, Th, Tw)
-            Wr = np.ascontiguousarray(Wr.transpose(1, 0, 2, 3)).reshape(Co, Ci * T)
-            for n0, n1 in chunks(N, Ci * T * Qh * Qw):
-                cols = np.empty((Ci * T, (n1 - n0) * Qh * Qw), dtype=dtype)
-                pack_cols(x[n0:n1], dh, dw, 1, 1, Qh, Qw, cols)
-                Y = Wr @ cols
-                unpack_rows(Y, bias, has_bias, rh, rw, sh, sw, Qh, Qw, y[n0:n1])
+            Wr = np.ascontiguousarray(Wr.transpose(1, 0, 2, 3)).reshape(Co, -1)
+            phases.append((rh, rw, Qh, Qw, dh, dw, Wr))
+    y = np.empty((N, Co, OH, OW), dtype=dtype)
+
+    def body(n0, n1):
+        for rh, rw, Qh, Qw, dh, dw, Wr in phases:
+            if Wr is None:
+                fill_bias(bias, has_bias, rh, rw, sh, sw, y[n0:n1])
+                continue
+            cols = pack_cols(x[n0:n1], dh, dw, 1, 1, Qh, Qw)
+            unpack_rows(matmul(Wr, cols, "Y"), bias, has_bias, rh, rw, sh, sw, Qh, Qw, y[n0:n1])
+
+    per_image = max([(Ci * dh.size * dw.size + Co) * Qh * Qw
+                     for _, _, Qh, Qw, dh, dw, _ in phases], default=1)
+    run_over_batch(N, per_image, _pack.COLS_BUDGET, body)
     return y
 
 

@@ -1,0 +1,146 @@
+"""Batch-parallel execution of the convolutions: each worker thread owns a slice of the batch.
+
+How a convolution runs on T CPU threads (T = ``numba.get_num_threads()``):
+
+    images 0 .. N-1  ->  T contiguous slices, one per thread (thread 0 is the calling thread)
+    each thread, for each cache-sized chunk of its slice:
+        pack  (Numba, nogil)  ->  GEMM (OpenBLAS, one thread)  ->  unpack / shifted adds (Numba)
+    weight gradients: each thread sums its chunks' partial products; the T partials are added in
+    thread order at the end.
+
+Why not "parallel pack, then a multi-threaded GEMM, then a parallel unpack" (the textbook split)?
+Measured on this project's 2-core machine: every hand-over between Numba's thread pool and
+OpenBLAS's is a barrier, and an idle pool spins or sleeps while the other pool works, so the two
+pools fight for the cores (a 0.05-GFLOP conv took 4-8 ms instead of 1); and the packed operand of a
+whole batch (up to 51 MB at the DCGAN's shapes) streams through memory twice.  Giving each thread
+its own images removes every barrier but one, keeps a chunk's packed operand hot in the thread's
+L2 cache between the pack and the GEMM, and runs BLAS single-threaded -- which is also how
+oneDNN (PyTorch's CPU convolutions) parallelises over the minibatch.
+
+Determinism: the slices are static (they depend on N and T, never on timing), a thread walks its
+chunks in order and partial weight gradients are summed in thread order, so a result depends only
+on the inputs and the thread count -- the same two calls give bit-identical answers.
+
+The GIL: the Numba kernels are compiled with ``nogil=True`` and NumPy's matmul releases it, so the
+threads run concurrently; only the few Python lines per chunk hold it.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Callable
+
+import numba
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+_pool: ThreadPoolExecutor | None = None
+_pool_key: tuple[int, int] | None = None      # (process id, workers) the pool was made for
+_blas = None                                  # threadpoolctl controller of the loaded BLAS libraries
+_lock = threading.Lock()
+_scratch = threading.local()
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The process's worker pool (re-created after a fork or a change of the thread count)."""
+    global _pool, _pool_key
+    key = (os.getpid(), workers)
+    with _lock:
+        if _pool_key != key:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tensorgan-cpu")
+            _pool_key = key
+        return _pool
+
+
+@contextmanager
+def single_threaded_blas():
+    """BLAS on one thread while our own threads run GEMMs side by side (a multi-threaded OpenBLAS
+    called from two threads at once serialises them and spins up its own pool on the same cores)."""
+    global _blas
+    if _blas is None:
+        _blas = ThreadpoolController().select(user_api="blas")
+    with _blas.limit(limits=1):
+        yield
+
+
+def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A per-thread reusable buffer (grow-only): chunk-sized packs and GEMM results are reused from
+    chunk to chunk and call to call instead of being freshly allocated -- and page-faulted in --
+    each time.  Never returned to the caller of a kernel."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    key = (name, dtype.str)
+    buffers = getattr(_scratch, "buffers", None)
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    buf = buffers.get(key)
+    if buf is None or buf.size < size:
+        buf = buffers[key] = np.empty(max(size, 1), dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+def slices(n: int, parts: int) -> list[tuple[int, int]]:
+    """range(n) cut into `parts` contiguous, nearly equal, non-empty slices (fewer if n < parts)."""
+    parts = max(1, min(parts, n))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+def chunks(n0: int, n1: int, per_image: int, budget: int) -> list[tuple[int, int]]:
+    """[n0, n1) cut into chunks of about `budget` elements of scratch (at least one image each)."""
+    step = max(1, budget // max(per_image, 1))
+    return [(i, min(n1, i + step)) for i in range(n0, n1, step)]
+
+
+def run_over_batch(n: int, per_image: int, budget: int,
+                   body: Callable[[int, int], np.ndarray | None]) -> list:
+    """Call ``body(c0, c1)`` for cache-sized chunks [c0, c1) of the batch range(n), split across
+    the threads as described above.  Returns, per thread in order, the sum of the values its
+    bodies returned (None where they return None) -- the weight gradients' partial sums."""
+    threads = numba.get_num_threads()
+    parts = slices(n, threads)
+
+    def work(part):
+        total = None
+        for c0, c1 in chunks(*part, per_image, budget):
+            value = body(c0, c1)            # may be a scratch buffer: copied before the next chunk
+            if value is not None:
+                if total is None:
+                    total = value.copy()
+                else:
+                    total += value
+        return total
+
+    with single_threaded_blas():
+        if len(parts) == 1:
+            return [work(parts[0])]
+        futures = [_executor(threads - 1).submit(work, part) for part in parts[1:]]
+        try:
+            first = work(parts[0])
+        finally:
+            results = [_wait(f) for f in futures]   # never leave a worker running on our buffers
+        return [first] + [_unwrap(r) for r in results]
+
+
+def _wait(future):
+    try:
+        return (future.result(), None)
+    except BaseException as err:                     # re-raised by _unwrap, after all have finished
+        return (None, err)
+
+
+def _unwrap(result):
+    value, err = result
+    if err is not None:
+        raise err
+    return value
+
+
+def sum_in_order(partials: list) -> np.ndarray:
+    """The threads' partial sums added in thread order (deterministic)."""
+    total = partials[0]
+    for p in partials[1:]:
+        total = total + p if total is not None else p
+    return total
