@@ -21,9 +21,15 @@ def stats_ms(samples_s):
     }
 
 
-def time_interleaved(fns: dict, repeats: int, warmup: int, sync=None, clock=time.perf_counter) -> dict:
+def time_interleaved(fns: dict, repeats: int, warmup: int, sync=None, clock=time.perf_counter,
+                     settle_s: float = 0.005) -> dict:
     """Time several callables round-robin (one call of each per round), so that load from other
     processes on a shared machine hits every contender alike.  Returns name -> list of seconds.
+
+    ``settle_s``: an untimed pause before each call, so that thread pools the previous contender
+    left spinning (GNU OpenMP's default: torch's workers busy-wait a while after each op) have
+    gone to sleep and do not steal the cores from the next one.  Measured here without it:
+    tensorgan's D 64->128 conv took 9 ms right after a torch op, 5.4 ms after a pause.
 
     ``clock=time.process_time`` measures CPU seconds of the whole process instead of wall time:
     immune to being descheduled on a loaded machine, but it also counts threads spinning idle --
@@ -36,6 +42,8 @@ def time_interleaved(fns: dict, repeats: int, warmup: int, sync=None, clock=time
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            if settle_s:
+                time.sleep(settle_s)
             t0 = clock()
             fn()
             if sync:

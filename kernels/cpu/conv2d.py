@@ -28,7 +28,7 @@ grad_bias   per-channel sum of gy, accumulated in float64; ``prange`` over chann
 
 Launch shape: the batch is split into one contiguous slice per thread (``_workers.py``); each
 thread packs, multiplies (OpenBLAS, one thread) and unpacks its slice in chunks of about
-``_pack.COLS_BUDGET`` scratch elements, so a chunk's packed operand is still in L2 when the GEMM
+``_pack.COLS_BUDGET`` scratch elements, so a chunk's packed operand is still in cache when the GEMM
 reads it.  Weight gradients: each thread sums its chunks' products; the partial sums are added
 in thread order (deterministic).  ``conv2d_grad_bias`` is a Numba ``prange`` over channels.
 """
