@@ -3,7 +3,9 @@
 * forwards against the loop definitions in naive.py (never against themselves),
 * every backward against central finite differences in float64,
 * conv_transpose2d against conv2d through the adjoint identity <conv2d(x), y> == <x, conv_transpose2d(y)>,
-* batch-norm running statistics, eval mode and weight None; dtype preservation for float32.
+* batch-norm running statistics, eval mode and weight None; dtype preservation for float32,
+* the fused batch norm + leaky ReLU against the composition of the two (forward) and finite
+  differences (backward).
 """
 from __future__ import annotations
 
@@ -396,6 +398,78 @@ def test_batch_norm_backward_matches_finite_differences(case, training: bool):
 
 
 # --------------------------------------------------------------------------------------------
+# batch norm fused with leaky ReLU
+# --------------------------------------------------------------------------------------------
+
+SLOPES = st.sampled_from([0.2, 0.01, 0.0, -0.5, 1.0, 1.5])
+
+
+@FAST
+@given(batch_norm_cases(), st.booleans(), SLOPES)
+def test_batch_norm_leaky_relu_is_batch_norm_then_leaky_relu(case, training: bool, slope: float):
+    _, x, weight, bias, running_mean, running_var = batch_norm_arrays(case)
+    momentum, eps = case["momentum"], case["eps"]
+    rm, rv = running_mean.copy(), running_var.copy()
+    y, mean, invstd = ref.batch_norm_leaky_relu(x, rm, rv, weight, bias, training, momentum, eps, slope)
+    z, want_mean, want_invstd = ref.batch_norm(x, running_mean, running_var, weight, bias, training,
+                                               momentum, eps)
+    np.testing.assert_array_equal(y, ref.leaky_relu(z, slope))
+    np.testing.assert_array_equal(mean, want_mean)
+    np.testing.assert_array_equal(invstd, want_invstd)
+    np.testing.assert_array_equal(rm, running_mean)      # the same in-place update (or none)
+    np.testing.assert_array_equal(rv, running_var)
+
+
+@FAST
+@given(batch_norm_cases(), st.booleans(), SLOPES)
+def test_batch_norm_leaky_relu_backward_matches_finite_differences(case, training: bool, slope: float):
+    rng, x, weight, bias, running_mean, running_var = batch_norm_arrays(case)
+    momentum, eps = case["momentum"], case["eps"]
+    r = rng.standard_normal(x.shape)
+    ones, zeros = np.ones(x.shape[1]), np.zeros(x.shape[1])
+
+    def forward(w=weight, b=bias):
+        return ref.batch_norm_leaky_relu(x, running_mean.copy(), running_var.copy(), w, b, training,
+                                         momentum, eps, slope)
+
+    # Away from the kink: central differences straddling z = 0 mix the two slopes.
+    z = ref.batch_norm(x, running_mean.copy(), running_var.copy(), weight, bias, training, momentum, eps)[0]
+    assume(np.abs(z).min() > 1e-3)
+
+    def loss() -> float:
+        return float(np.sum(forward()[0] * r))
+
+    _, mean, invstd = forward()
+    gx, gweight, gbias = ref.batch_norm_leaky_relu_backward(r, x, weight, bias, mean, invstd, training, slope)
+    assert_gradient(gx, numerical_gradient(loss, x))
+    if weight is not None:
+        assert_gradient(gweight, numerical_gradient(loss, weight))
+        assert_gradient(gbias, numerical_gradient(loss, bias))
+    else:  # weight / bias None behave as ones / zeros; gweight / gbias are still returned
+
+        def affine_loss() -> float:
+            return float(np.sum(forward(ones, zeros)[0] * r))
+
+        assert_gradient(gweight, numerical_gradient(affine_loss, ones))
+        assert_gradient(gbias, numerical_gradient(affine_loss, zeros))
+
+
+@pytest.mark.parametrize("slope", [0.0, -0.5])
+def test_batch_norm_leaky_relu_mask_comes_from_the_pre_activation(slope):
+    # slope 0 zeroes every negative z and a negative slope makes it positive: sign(y) cannot tell
+    # which elements were negative, the recomputed z can.
+    x = np.array([[-2.0], [-1.0], [0.5], [2.5]])
+    y, mean, invstd = ref.batch_norm_leaky_relu(x, None, None, None, None, True, 0.1, 1e-5, slope)
+    z = (x - mean) * invstd
+    np.testing.assert_allclose(y, np.where(z < 0, slope * z, z))
+    gy = np.ones_like(x)
+    gx, _, gbias = ref.batch_norm_leaky_relu_backward(gy, x, None, None, mean, invstd, True, slope)
+    np.testing.assert_allclose(gbias, [2 * slope + 2])          # sum of the local derivatives
+    want = ref.batch_norm_backward(np.where(z < 0, slope, 1.0), x, None, mean, invstd, True)[0]
+    np.testing.assert_allclose(gx, want)
+
+
+# --------------------------------------------------------------------------------------------
 # leaky ReLU
 # --------------------------------------------------------------------------------------------
 
@@ -451,6 +525,11 @@ def test_float32_inputs_give_float32_outputs():
         for name, value in dict(y=y, mean=mean, invstd=invstd, gx=gx, gweight=gweight, gbias=gbias,
                                 running_mean=running_mean, running_var=running_var).items():
             outputs[f"batch_norm[{training=}].{name}"] = value
+        y, mean, invstd = ref.batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training,
+                                                    0.1, 1e-5, 0.2)
+        grads = ref.batch_norm_leaky_relu_backward(y, x, weight, bias, mean, invstd, training, 0.2)
+        for name, value in zip(("y", "mean", "invstd", "gx", "gweight", "gbias"), (y, mean, invstd) + grads):
+            outputs[f"batch_norm_leaky_relu[{training=}].{name}"] = value
     x = np.linspace(-1, 1, 12, dtype=f32).reshape(3, 4)
     outputs["leaky_relu"] = ref.leaky_relu(x, 0.2)
     outputs["leaky_relu_backward"] = ref.leaky_relu_backward(x, x, 0.2)
