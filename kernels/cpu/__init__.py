@@ -1,5 +1,6 @@
 """Fast CPU kernels: Numba-packed im2col / stride-phase decomposition feeding one BLAS GEMM per
-convolution, and fused Numba passes for batch normalization and leaky ReLU.
+convolution, and fused Numba passes for batch normalization and leaky ReLU (each alone, and the
+two as one op).
 
 Same functions, same signatures as ``tensorgan.kernels.reference`` (see ``tensorgan.kernels``).
 Every @njit is compiled with ``cache=True`` (first import compiles, later processes load from
@@ -15,7 +16,8 @@ the first parallel launch.
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-from .batchnorm import batch_norm, batch_norm_backward
+from .batchnorm import (batch_norm, batch_norm_backward, batch_norm_leaky_relu,
+                        batch_norm_leaky_relu_backward)
 from .conv2d import conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_weight
 from .conv_transpose2d import (conv_transpose2d, conv_transpose2d_grad_input,
                                conv_transpose2d_grad_weight)

@@ -2,8 +2,8 @@
 
 Every kernel, forward and every backward output (running statistics included), on
 hypothesis-drawn configurations: batch 1-3, channels 1-5, sizes 1-9, non-square kernels 1-5,
-strides 1-3, padding 0-2, every valid output_padding, bias / weight None, BN train / eval on
-(N, C) and (N, C, H, W).
+strides 1-3, padding 0-2, every valid output_padding, bias / weight None, BN (alone and fused with
+leaky ReLU) train / eval on (N, C) and (N, C, H, W).
 
 * float64: the CPU kernels must match the float64 reference to rtol 1e-10.
 * float32: the CPU kernel's float32 result must match the *float64* reference on the same
@@ -229,6 +229,67 @@ def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running,
 
 
 @SETTINGS
+@given(n=st.integers(1, 3), ch=st.integers(1, 5), spatial=st.one_of(st.none(), st.tuples(
+           st.integers(1, 9), st.integers(1, 9))),
+       training=st.booleans(), affine=st.booleans(), running=st.booleans(),
+       momentum=st.sampled_from([0.0, 0.1, 1.0]), eps=st.sampled_from([1e-5, 0.1]),
+       offset=st.sampled_from([0.0, 3.0, -20.0]), slope=st.sampled_from([0.2, 0.0, -0.5, 1.0]),
+       dtype=DTYPES, seed=st.integers(0, 2**31 - 1), parallel=st.booleans())
+def test_batch_norm_leaky_relu_matches_reference(n, ch, spatial, training, affine, running, momentum,
+                                                 eps, offset, slope, dtype, seed, parallel):
+    rng = np.random.default_rng(seed)
+    shape = (n, ch) if spatial is None else (n, ch) + spatial
+    if training:
+        assume(n * (1 if spatial is None else spatial[0] * spatial[1]) > 1)
+    else:
+        running = True
+    x, x64 = randn(rng, shape, dtype, scale=2.0, offset=offset)
+    weight, weight64 = randn(rng, (ch,), dtype) if affine else (None, None)
+    bias, bias64 = randn(rng, (ch,), dtype) if affine else (None, None)
+    if running:
+        rm = rng.standard_normal(ch).astype(dtype)
+        rv = (rng.random(ch) + 0.5).astype(dtype)
+        rm64, rv64 = rm.astype(np.float64), rv.astype(np.float64)
+    else:
+        rm = rv = rm64 = rv64 = None
+    with Threads(parallel):
+        y, mean, invstd = cpu.batch_norm_leaky_relu(x, rm, rv, weight, bias, training, momentum, eps,
+                                                    slope)
+    ry, rmean, rinvstd = ref.batch_norm_leaky_relu(x64, rm64, rv64, weight64, bias64, training,
+                                                   momentum, eps, slope)
+    assert_close(y, ry, dtype, "y")
+    assert_close(mean, rmean, dtype, "mean")
+    assert_close(invstd, rinvstd, dtype, "invstd")
+    if running:                            # updated in place in training, untouched in eval
+        assert_close(rm, rm64, dtype, "running_mean")
+        assert_close(rv, rv64, dtype, "running_var")
+
+    gy, gy64 = randn(rng, shape, dtype)
+    mean_in, invstd_in = rmean.astype(dtype), rinvstd.astype(dtype)
+    mean64, invstd64 = mean_in.astype(np.float64), invstd_in.astype(np.float64)
+    bshape = (1, ch) + (1,) * (len(shape) - 2)
+    x_hat = (x64 - mean64.reshape(bshape)) * invstd64.reshape(bshape)
+    z = x_hat * (1.0 if weight is None else weight64.reshape(bshape)) + (
+        0.0 if bias is None else bias64.reshape(bshape))
+    # Where z is within rounding of the kink the float32 mask may legitimately differ from the
+    # float64 one: give those elements no gradient, so either derivative gives the same answer.
+    gy[np.abs(z) < 1e-4 * (1.0 + np.abs(z).max())] = 0.0
+    gy64 = gy.astype(np.float64)
+    with Threads(parallel):
+        gx, gw, gb = cpu.batch_norm_leaky_relu_backward(gy, x, weight, bias, mean_in, invstd_in,
+                                                        training, slope)
+    rgx, rgw, rgb = ref.batch_norm_leaky_relu_backward(gy64, x64, weight64, bias64, mean64, invstd64,
+                                                       training, slope)
+    axes = (0,) + tuple(range(2, len(shape)))
+    g64 = gy64 * np.where(z < 0, abs(slope), 1.0)  # |the activation's gradient|: term magnitudes
+    a = np.abs(invstd64 * (1.0 if weight is None else weight64))
+    s_gx = a.max() * (np.abs(g64).max() * 2 + np.abs(x_hat).max() * np.abs(g64 * x_hat).mean(axes).max())
+    assert_close(gx, rgx, dtype, "gx", s_gx)
+    assert_close(gw, rgw, dtype, "gweight", np.abs(g64 * x_hat).sum(axes).max())
+    assert_close(gb, rgb, dtype, "gbias", np.abs(g64).sum(axes).max())
+
+
+@SETTINGS
 @given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=4).map(tuple),
        slope=st.sampled_from([0.0, 0.01, 0.2, 1.5]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1),
        parallel=st.booleans())
@@ -288,3 +349,13 @@ def _dcgan_shapes(dtype):
                         ref.batch_norm_backward(gy64, x64, None, rmean.astype(dtype).astype(np.float64),
                                                 rinvstd.astype(dtype).astype(np.float64), True)):
             assert_close(a, e, dtype, "bn backward")
+        # Fused with leaky ReLU(0.2), with an affine transform as in the DCGAN.
+        w, w64 = randn(rng, shape[1:2], dtype, scale=0.02, offset=1.0)
+        b, b64 = randn(rng, shape[1:2], dtype, scale=0.1)
+        y, mean, invstd = cpu.batch_norm_leaky_relu(x, None, None, w, b, True, 0.1, 1e-5, 0.2)
+        ry, rmean, rinvstd = ref.batch_norm_leaky_relu(x64, None, None, w64, b64, True, 0.1, 1e-5, 0.2)
+        assert_close(y, ry, dtype, "bn+lrelu y")
+        mean64, invstd64 = mean.astype(np.float64), invstd.astype(np.float64)
+        for a, e in zip(cpu.batch_norm_leaky_relu_backward(gy, x, w, b, mean, invstd, True, 0.2),
+                        ref.batch_norm_leaky_relu_backward(gy64, x64, w64, b64, mean64, invstd64, True, 0.2)):
+            assert_close(a, e, dtype, "bn+lrelu backward")
