@@ -9,7 +9,8 @@ configuration:
 * ``conv_dgrad`` -- conv2d input gradient, implicit GEMM (also conv_transpose2d forward)
 * ``conv_wgrad`` -- conv2d weight gradient, split-K implicit GEMM (also conv_transpose2d's)
 * ``reduce``     -- block-wide shared-memory sum; per-channel sum (bias gradient)
-* ``batchnorm``  -- statistics / backward sums as block reductions, element-wise passes
+* ``batchnorm``  -- statistics / backward sums as block reductions, element-wise passes; also
+                    batch norm fused with leaky ReLU (activation and mask folded into the passes)
 * ``leaky_relu`` -- grid-stride element-wise forward and backward
 * ``tiles``      -- the compile-time tile sizes
 
@@ -193,30 +194,43 @@ def _bn_dims(x):
     return n, c, hw
 
 
-def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
-    _check_dtype(x, weight, bias)
+def _bn_statistics(x, running_mean, running_var, training, momentum, eps):
+    """(mean, invstd) that normalise x: the batch's (running statistics updated in place when
+    given) in training, the running statistics' in eval."""
     xp = _xp()
-    x = _asarray(x)
     n, c, hw = _bn_dims(x)
     dt = x.dtype
-    if training:
-        mean = xp.empty(c, dtype=dt)
-        invstd = xp.empty(c, dtype=dt)
-        update = running_mean is not None and running_var is not None
-        if update:
-            _check_dtype(running_mean, running_var)
-            rm, rv = running_mean, running_var   # updated in place: must be contiguous already
-        else:
-            rm = rv = xp.empty(1, dtype=dt)
-        if c and n * hw:
-            _run(_reduce.bn_stats_kernel, c, RED_THREADS, _flat(x), mean, invstd,
-                    rm, rv, n, c, hw, float(eps), float(momentum), int(update))
-    else:
+    if not training:
         mean = xp.array(running_mean, dtype=dt, copy=True)
         invstd = (1.0 / xp.sqrt(xp.asarray(running_var, dtype=dt) + dt.type(eps))).astype(dt)
-    w = xp.ones(c, dtype=dt) if weight is None else _asarray(weight)
-    b = xp.zeros(c, dtype=dt) if bias is None else _asarray(bias)
-    y = xp.empty_like(x)
+        return mean, invstd
+    mean = xp.empty(c, dtype=dt)
+    invstd = xp.empty(c, dtype=dt)
+    update = running_mean is not None and running_var is not None
+    if update:
+        _check_dtype(running_mean, running_var)
+        rm, rv = running_mean, running_var   # updated in place: must be contiguous already
+    else:
+        rm = rv = xp.empty(1, dtype=dt)
+    if c and n * hw:
+        _run(_reduce.bn_stats_kernel, c, RED_THREADS, _flat(x), mean, invstd,
+                rm, rv, n, c, hw, float(eps), float(momentum), int(update))
+    return mean, invstd
+
+
+def _affine(weight, bias, c, dt):
+    xp = _xp()
+    return (xp.ones(c, dtype=dt) if weight is None else _asarray(weight),
+            xp.zeros(c, dtype=dt) if bias is None else _asarray(bias))
+
+
+def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
+    _check_dtype(x, weight, bias)
+    x = _asarray(x)
+    n, c, hw = _bn_dims(x)
+    mean, invstd = _bn_statistics(x, running_mean, running_var, training, momentum, eps)
+    w, b = _affine(weight, bias, c, x.dtype)
+    y = _xp().empty_like(x)
     if x.size:
         _run(_bn.bn_normalize_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS), EW_THREADS,
                 _flat(x), mean, invstd, w, b, _flat(y), c, hw, x.size)
@@ -243,6 +257,45 @@ def batch_norm_backward(gy, x, weight, mean, invstd, training):
         _run(_bn.bn_backward_input_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
                 EW_THREADS, _flat(gy), _flat(x), mean, invstd, w, gweight, gbias, _flat(gx),
                 c, hw, x.size, int(bool(training)))
+    return gx, gweight, gbias
+
+
+# ----------------------------------------------------------- batch norm fused with leaky ReLU
+def batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                          negative_slope):
+    _check_dtype(x, weight, bias)
+    x = _asarray(x)
+    n, c, hw = _bn_dims(x)
+    mean, invstd = _bn_statistics(x, running_mean, running_var, training, momentum, eps)
+    w, b = _affine(weight, bias, c, x.dtype)
+    y = _xp().empty_like(x)
+    if x.size:
+        _run(_bn.bn_lrelu_normalize_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
+                EW_THREADS, _flat(x), mean, invstd, w, b, _flat(y), c, hw, x.size,
+                float(negative_slope))
+    return y, mean, invstd
+
+
+def batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, negative_slope):
+    _check_dtype(gy, x, weight, bias, mean, invstd)
+    xp = _xp()
+    gy = _asarray(gy)
+    x = _asarray(x)
+    mean = _asarray(mean)
+    invstd = _asarray(invstd)
+    n, c, hw = _bn_dims(x)
+    w, b = _affine(weight, bias, c, x.dtype)
+    gweight = xp.zeros(c, dtype=x.dtype)
+    gbias = xp.zeros(c, dtype=x.dtype)
+    slope = float(negative_slope)
+    if c and n * hw:
+        _run(_reduce.bn_lrelu_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean,
+                invstd, w, b, gweight, gbias, n, c, hw, slope)
+    gx = xp.empty_like(x)
+    if x.size:
+        _run(_bn.bn_lrelu_backward_input_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
+                EW_THREADS, _flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, _flat(gx),
+                c, hw, x.size, int(bool(training)), slope)
     return gx, gweight, gbias
 
 

@@ -1,4 +1,5 @@
-"""Batch normalisation: per-channel block reductions plus coalesced element-wise passes.
+"""Batch normalisation: per-channel block reductions plus coalesced element-wise passes -- alone,
+and fused with the leaky ReLU that follows it (the section at the end of this file).
 
 This file holds the element-wise passes; the two per-channel reductions (``bn_stats_kernel``,
 ``bn_backward_reduce_kernel``) live in ``reductions.py`` beside the ``block_sum`` they inline (see
@@ -76,7 +77,70 @@ def bn_backward_input_kernel(gy, x, mean, invstd, weight, sum_gxhat, sum_g, gx,
             gx[i] = gy[i] * scale
 
 
+# ------------------------------------------------------------- batch norm fused with leaky ReLU
+# batch_norm_leaky_relu / _backward: the same launches, the activation folded into the passes.
+#
+# Training forward: ``bn_stats_kernel`` (unchanged), then ``bn_lrelu_normalize_kernel``:
+#     z = (x - mean[c]) * (invstd[c] * weight[c]) + bias[c];   y = z if z >= 0 else slope * z
+#   -- one pass writes y; unfused, leaky_relu would re-read y and write it again (8E bytes more).
+# Eval forward: the normalize pass alone.
+# Backward: ``bn_lrelu_backward_reduce_kernel`` (reductions.py): gbias = sum g, gweight =
+#   sum g * xhat with g = gy * (slope where z < 0 else 1), z recomputed from x; then
+#   ``bn_lrelu_backward_input_kernel`` recomputes g and writes
+#     training: gx = weight * invstd * (g - gbias[c] / count - xhat * gweight[c] / count)
+#     eval:     gx = g * weight * invstd
+#   -- no gz array: unfused, leaky_relu_backward writes gz (12E bytes) and batch norm reads it.
+# z is computed by the same float32 expression in all three passes, so the backward's mask is
+# exactly the forward's (nothing but x, mean and invstd is kept between them).
+#
+# Cost (fp32): normalize 6E FLOPs, 8E bytes; backward input 13E FLOPs, 12E bytes.  Launch: as the
+# element-wise passes above, grid min(ceil(E / 256), 4096), block (256,), no shared memory.
+
+BN_LRELU_NORMALIZE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
+                                "float32[::1], float32[::1], int64, int64, int64, float64)")
+BN_LRELU_BWD_INPUT_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
+                                "float32[::1], float32[::1], float32[::1], float32[::1], "
+                                "float32[::1], int64, int64, int64, int64, float64)")
+
+
+@cuda.jit
+def bn_lrelu_normalize_kernel(x, mean, invstd, weight, bias, y, c, hw, total, slope):
+    """y = leaky_relu((x - mean[c]) * invstd[c] * weight[c] + bias[c]), grid-stride."""
+    s = float32(slope)
+    start = cuda.grid(1)
+    step = cuda.gridsize(1)
+    for i in range(start, total, step):
+        ch = (i // hw) % c
+        z = (x[i] - mean[ch]) * (invstd[ch] * weight[ch]) + bias[ch]
+        y[i] = z if z >= float32(0.0) else z * s
+
+
+@cuda.jit
+def bn_lrelu_backward_input_kernel(gy, x, mean, invstd, weight, bias, sum_gxhat, sum_g, gx,
+                                   c, hw, total, training, slope):
+    """gx of leaky_relu(batch_norm(x)), grid-stride (see the section comment above)."""
+    s = float32(slope)
+    start = cuda.grid(1)
+    step = cuda.gridsize(1)
+    inv_count = float32(1.0) / float32(total // c)
+    for i in range(start, total, step):
+        ch = (i // hw) % c
+        d = x[i] - mean[ch]
+        scale = invstd[ch] * weight[ch]
+        g = gy[i]
+        if d * scale + bias[ch] < float32(0.0):
+            g *= s
+        if training != 0:
+            xhat = d * invstd[ch]
+            gx[i] = scale * (g - sum_g[ch] * inv_count - xhat * (sum_gxhat[ch] * inv_count))
+        else:
+            gx[i] = g * scale
+
+
 KERNELS = [
     ("bn_normalize", bn_normalize_kernel, NORMALIZE_SIGNATURE, EW_THREADS, 0),
     ("bn_backward_input", bn_backward_input_kernel, BWD_INPUT_SIGNATURE, EW_THREADS, 0),
+    ("bn_lrelu_normalize", bn_lrelu_normalize_kernel, BN_LRELU_NORMALIZE_SIGNATURE, EW_THREADS, 0),
+    ("bn_lrelu_backward_input", bn_lrelu_backward_input_kernel, BN_LRELU_BWD_INPUT_SIGNATURE,
+     EW_THREADS, 0),
 ]

@@ -1,4 +1,5 @@
-"""Block reductions in shared memory: conv bias gradient and the batch-norm channel sums.
+"""Block reductions in shared memory: conv bias gradient and the batch-norm channel sums (of batch
+norm alone and of batch norm fused with leaky ReLU, the section at the end).
 
 Algorithm
 ---------
@@ -141,8 +142,56 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, gweight, gbias, n_batch, c, h
         gweight[ch] = total_gx
 
 
+# ------------------------------------------------------------- batch norm fused with leaky ReLU
+# bn_lrelu_backward_reduce_kernel: batch_norm_leaky_relu_backward's two sums.  As
+# bn_backward_reduce_kernel, with gy replaced by the activation's gradient
+#     z = (x - mean) * (invstd * weight) + bias,   g = gy * (slope where z < 0 else 1),
+#     gbias[c] = sum g,   gweight[c] = sum g * xhat
+# (z recomputed by the forward's expression, so the mask is the forward's).  The forward's
+# statistics need no kernel of their own: bn_stats_kernel is shared.
+# Cost: 8E FLOPs, 8E bytes (read gy and x once).  Launch: grid (C,), block (256,), 1024 B static
+# shared memory, as above.
+
+BN_LRELU_BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
+                                 "float32[::1], float32[::1], float32[::1], float32[::1], "
+                                 "int64, int64, int64, float64)")
+
+
+@cuda.jit
+def bn_lrelu_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
+                                    n_batch, c, hw, slope):
+    """gbias[c] = sum g, gweight[c] = sum g * xhat, g = leaky ReLU's gradient; one block per channel."""
+    buf = cuda.shared.array(RED_THREADS, float32)
+    ch = cuda.blockIdx.x
+    tid = cuda.threadIdx.x
+    count = n_batch * hw
+    mu = mean[ch]
+    s = invstd[ch]
+    scale = s * weight[ch]
+    b = bias[ch]
+    neg = float32(slope)
+    acc_g = float32(0.0)
+    acc_gx = float32(0.0)
+    for i in range(tid, count, RED_THREADS):
+        n = i // hw
+        idx = (n * c + ch) * hw + (i - n * hw)
+        d = x[idx] - mu
+        g = gy[idx]
+        if d * scale + b < float32(0.0):
+            g *= neg
+        acc_g += g
+        acc_gx += g * (d * s)
+    total_g = block_sum(buf, tid, acc_g)
+    total_gx = block_sum(buf, tid, acc_gx)
+    if tid == 0:
+        gbias[ch] = total_g
+        gweight[ch] = total_gx
+
+
 KERNELS = [
     ("channel_sum", channel_sum_kernel, SIGNATURE, RED_THREADS, 0),
     ("bn_stats", bn_stats_kernel, STATS_SIGNATURE, RED_THREADS, 0),
     ("bn_backward_reduce", bn_backward_reduce_kernel, BWD_REDUCE_SIGNATURE, RED_THREADS, 0),
+    ("bn_lrelu_backward_reduce", bn_lrelu_backward_reduce_kernel, BN_LRELU_BWD_REDUCE_SIGNATURE,
+     RED_THREADS, 0),
 ]

@@ -7,8 +7,9 @@ within a few minutes.  On a machine with a GPU the same tests run on the device 
 
 Covered: odd sizes, strides 1-3, padding 0-2, non-square kernels, output_padding, several row and
 column tiles (M > 64, C_out > 64), forced split-K for the weight gradient, grid-stride loops with
-fewer threads than elements, batch norm train/eval over (N, C) and (N, C, H, W) with and without
-affine parameters and running statistics.  The reference is evaluated in float64.
+fewer threads than elements, batch norm (alone and fused with leaky ReLU) train/eval over (N, C)
+and (N, C, H, W) with and without affine parameters and running statistics.  The reference is
+evaluated in float64.
 """
 from __future__ import annotations
 
@@ -203,6 +204,39 @@ def test_batch_norm_without_running_stats():
         assert_close(g, w_)
 
 
+# ------------------------------------------------------------- batch norm fused with leaky ReLU
+@pytest.mark.parametrize("shape", [(5, 3), (3, 2, 4, 5)], ids=str)
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
+@pytest.mark.parametrize("slope", [0.2, -0.5])
+def test_batch_norm_leaky_relu(shape, training, affine, slope):
+    rng = np.random.default_rng(9)
+    c = shape[1]
+    x = rand(rng, *shape) * 2 + 3
+    weight = rand(rng, c) if affine else None
+    bias = rand(rng, c) if affine else None
+    rm, rv = rand(rng, c), np.abs(rand(rng, c)) + 0.5
+    rm_ref, rv_ref = f64(rm), f64(rv)
+    rm_dev, rv_dev = dev(rm), dev(rv)
+    got = kc.batch_norm_leaky_relu(dev(x), rm_dev, rv_dev, dev(weight), dev(bias), training, 0.1,
+                                   1e-5, slope)
+    want = ref.batch_norm_leaky_relu(f64(x), rm_ref, rv_ref, f64(weight), f64(bias), training, 0.1,
+                                     1e-5, slope)
+    for g, w_ in zip(got, want):
+        assert_close(g, w_)
+    assert_close(rm_dev, rm_ref)  # running statistics updated in place (training) or untouched
+    assert_close(rv_dev, rv_ref)
+
+    gy = rand(rng, *shape)
+    mean, invstd = host(got[1]), host(got[2])
+    got_b = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(weight), dev(bias), dev(mean),
+                                              dev(invstd), training, slope)
+    want_b = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(weight), f64(bias), f64(mean),
+                                                f64(invstd), training, slope)
+    for g, w_ in zip(got_b, want_b):
+        assert_close(g, w_, rtol=3e-4)
+
+
 # -------------------------------------------------------------------------------- leaky ReLU
 @pytest.mark.parametrize("shape", [(7,), (3, 5, 4, 2)], ids=str)
 def test_leaky_relu(shape):
@@ -227,6 +261,12 @@ def test_grid_stride_loops_cover_more_elements_than_threads(monkeypatch):
     gx = kc.batch_norm_backward(dev(gy), dev(x), None, mean, invstd, True)[0]
     want = ref.batch_norm_backward(f64(gy), f64(x), None, f64(host(mean)), f64(host(invstd)),
                                    True)[0]
+    assert_close(gx, want, rtol=3e-4)
+    y, mean, invstd = kc.batch_norm_leaky_relu(dev(x), None, None, None, None, True, 0.1, 1e-5, 0.2)
+    assert_close(y, ref.batch_norm_leaky_relu(f64(x), None, None, None, None, True, 0.1, 1e-5, 0.2)[0])
+    gx = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), None, None, mean, invstd, True, 0.2)[0]
+    want = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), None, None, f64(host(mean)),
+                                              f64(host(invstd)), True, 0.2)[0]
     assert_close(gx, want, rtol=3e-4)
     gw = kc._conv_wgrad(dev(x), dev(gy[:, :2]), (1, 1), (1, 1), (0, 0), splits=3)
     assert_close(gw, ref.conv2d_grad_weight(f64(x), f64(gy[:, :2]), (1, 1), (1, 1), (0, 0)))
