@@ -36,6 +36,18 @@ Batch normalization over ``(N, C)`` or ``(N, C, H, W)``, statistics per channel 
     batch_norm_backward(gy, x, weight, mean, invstd, training) -> (gx, gweight, gbias)
         # weight None -> treated as ones; gweight/gbias are still returned.
 
+Batch normalization fused with the leaky ReLU that follows it (every BatchNorm of the DCGAN)::
+
+    batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                          negative_slope) -> (y, mean, invstd)
+        # exactly leaky_relu(batch_norm(x, ...), negative_slope); mean / invstd and the running
+        #   statistics' update exactly as batch_norm's.
+    batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, negative_slope)
+        -> (gx, gweight, gbias)
+        # recomputes the pre-activation z = (x - mean) * invstd * weight + bias for the mask
+        #   (slope where z < 0, else 1) -- nothing beyond batch_norm's (x, mean, invstd) is kept;
+        #   sign(y) would not do, negative_slope may be <= 0.  weight / bias None -> ones / zeros.
+
 Leaky ReLU (elementwise)::
 
     leaky_relu(x, negative_slope) -> y
@@ -55,6 +67,8 @@ KERNEL_API = (
     "conv_transpose2d_grad_weight",
     "batch_norm",
     "batch_norm_backward",
+    "batch_norm_leaky_relu",
+    "batch_norm_leaky_relu_backward",
     "leaky_relu",
     "leaky_relu_backward",
 )
