@@ -1,8 +1,9 @@
 """Differentiable neural-network ops; names and argument order mirror ``torch.nn.functional``.
 
-The heavy ops (convolutions, batch norm, leaky ReLU) are Functions whose forward and backward call
-the device's kernel set (``self.device.kernels``: ``tensorgan.kernels.cpu`` or ``.cuda``, same
-signatures), so this file holds the calculus and the argument checks, and the kernels hold the loops.
+The heavy ops (convolutions, batch norm, leaky ReLU, batch norm + leaky ReLU fused) are Functions
+whose forward and backward call the device's kernel set (``self.device.kernels``:
+``tensorgan.kernels.cpu`` or ``.cuda``, same signatures), so this file holds the calculus and the
+argument checks, and the kernels hold the loops.
 Note how the convolutions' backwards call each other: the gradient of a convolution with respect to
 its input *is* a transposed convolution, and vice versa.
 """
@@ -148,6 +149,34 @@ class BatchNorm(Function):
                 gb if need[4] else None, None, None, None)
 
 
+def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
+                         running_var: Tensor | None, weight: Tensor | None, bias: Tensor | None,
+                         training: bool, momentum: float, eps: float):
+    """Check batch norm's arguments; return the kernel's ``(running_mean, running_var,
+    use_batch_stats)``: the arrays to update in place (training) or to normalise with (eval)."""
+    _check_rank(op, "input", x, (2, 4), "(N, C) or (N, C, H, W)")
+    channels = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_operand(op, name, t, x)
+        if t is not None and t.shape != (channels,):
+            raise ShapeError(f"{op}: {name} must have shape ({channels},) for input {x.shape}, "
+                             f"got {t.shape}")
+    if (running_mean is None) != (running_var is None):
+        raise ConfigError(f"{op}: pass both running_mean and running_var, or neither")
+    if not 0.0 <= momentum <= 1.0 or eps <= 0:
+        raise ConfigError(f"{op}: need 0 <= momentum <= 1 and eps > 0, got {momentum}, {eps}")
+    use_batch_stats = training or running_mean is None
+    if use_batch_stats and x.size // channels <= 1:
+        raise ShapeError(f"{op}: expected more than 1 value per channel when training, got "
+                         f"input shape {x.shape}")
+    rm = running_mean.data if running_mean is not None and training else None
+    rv = running_var.data if running_var is not None and training else None
+    if not use_batch_stats:
+        rm, rv = running_mean.data, running_var.data
+    return rm, rv, use_batch_stats
+
+
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -156,27 +185,45 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     Training: normalize with the batch mean and biased variance, and update ``running_mean`` /
     ``running_var`` in place (unbiased variance, ``momentum``). Eval: use the running statistics.
     Without running statistics the batch statistics are always used (like PyTorch)."""
-    _check_rank("batch_norm", "input", x, (2, 4), "(N, C) or (N, C, H, W)")
-    channels = x.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        _check_operand("batch_norm", name, t, x)
-        if t is not None and t.shape != (channels,):
-            raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for input {x.shape}, "
-                             f"got {t.shape}")
-    if (running_mean is None) != (running_var is None):
-        raise ConfigError("batch_norm: pass both running_mean and running_var, or neither")
-    if not 0.0 <= momentum <= 1.0 or eps <= 0:
-        raise ConfigError(f"batch_norm: need 0 <= momentum <= 1 and eps > 0, got {momentum}, {eps}")
-    use_batch_stats = training or running_mean is None
-    if use_batch_stats and x.size // channels <= 1:
-        raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got "
-                         f"input shape {x.shape}")
-    rm = running_mean.data if running_mean is not None and training else None
-    rv = running_var.data if running_var is not None and training else None
-    if not use_batch_stats:
-        rm, rv = running_mean.data, running_var.data
+    rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
+                                                   weight, bias, training, momentum, eps)
     return BatchNorm.apply(x, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
+
+
+class BatchNormLeakyReLU(Function):
+    """``leaky_relu(batch_norm(x))`` as one op.  Saves what BatchNorm saves (x, mean, invstd) and
+    no pre-activation: the backward kernel recomputes it for the leaky ReLU's mask."""
+
+    def forward(self, x, running_mean, running_var, weight, bias, training, momentum, eps,
+                negative_slope):
+        x = _contiguous(self, x)
+        y, self.mean, self.invstd = self.device.kernels.batch_norm_leaky_relu(
+            x, running_mean, running_var, weight, bias, training, momentum, eps, negative_slope)
+        self.x, self.weight, self.bias, self.training = x, weight, bias, training
+        self.slope = negative_slope
+        return y
+
+    def backward(self, gy):
+        gy = self.xp.ascontiguousarray(gy)
+        gx, gw, gb = self.device.kernels.batch_norm_leaky_relu_backward(
+            gy, self.x, self.weight, self.bias, self.mean, self.invstd, self.training, self.slope)
+        need = self.needs_input_grad
+        return (gx if need[0] else None, None, None, gw if need[3] else None,
+                gb if need[4] else None, None, None, None, None)
+
+
+def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                          weight: Tensor | None = None, bias: Tensor | None = None,
+                          training: bool = False, momentum: float = 0.1, eps: float = 1e-5,
+                          negative_slope: float = 0.01) -> Tensor:
+    """``leaky_relu(batch_norm(x, ...), negative_slope)`` in one fused kernel per direction (the
+    DCGAN's BatchNorm + LeakyReLU pairs; ``nn.Sequential`` uses it for them).  Same arguments,
+    checks and running-statistics update as :func:`batch_norm`."""
+    rm, rv, use_batch_stats = _batch_norm_operands("batch_norm_leaky_relu", x, running_mean,
+                                                   running_var, weight, bias, training, momentum,
+                                                   eps)
+    return BatchNormLeakyReLU.apply(x, rm, rv, weight, bias, use_batch_stats, float(momentum),
+                                    float(eps), float(negative_slope))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,20 +265,23 @@ class Linear(Function):
 
     def forward(self, x, w, b):
         self.x, self.w = x, w
-        y = x @ w.T
+        with self.device.blas_scope():
+            y = x @ w.T
         if b is not None:
             y += b
         return y
 
     def backward(self, g):
         need = self.needs_input_grad
-        if need[0] and self.w.shape[0] == 1:
-            # One output feature (a discriminator's logit): the product is an outer product, and a
-            # broadcast multiply gives the same numbers 10x faster than a K=1 GEMM through BLAS.
-            gx = g * self.w[0]
-        else:
-            gx = g @ self.w if need[0] else None
-        gw = g.reshape(-1, g.shape[-1]).T @ self.x.reshape(-1, self.x.shape[-1]) if need[1] else None
+        with self.device.blas_scope():
+            if need[0] and self.w.shape[0] == 1:
+                # One output feature (a discriminator's logit): the product is an outer product, and
+                # a broadcast multiply gives the same numbers 10x faster than a K=1 GEMM through BLAS.
+                gx = g * self.w[0]
+            else:
+                gx = g @ self.w if need[0] else None
+            g2 = g.reshape(-1, g.shape[-1])
+            gw = g2.T @ self.x.reshape(-1, self.x.shape[-1]) if need[1] else None
         gb = g.reshape(-1, g.shape[-1]).sum(axis=0) if need[2] else None
         return gx, gw, gb
 

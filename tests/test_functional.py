@@ -102,6 +102,38 @@ def test_batch_norm_eval_uses_running_stats_and_is_differentiable():
 
 
 @SETTINGS
+@given(four_d=st.booleans(), affine=st.booleans(), training=st.booleans(), seed=st.integers(0, 2**16),
+       slope=st.sampled_from([0.2, 0.0, -0.3]))
+def test_batch_norm_leaky_relu_is_batch_norm_then_leaky_relu_and_differentiable(four_d, affine, training,
+                                                                                seed, slope):
+    rng = np.random.default_rng(seed)
+    shape = (3, 2, 2, 3) if four_d else (4, 3)
+    c = shape[1]
+    x = t64(rng.standard_normal(shape) * 2 + 1)
+    w, b = (t64(rng.standard_normal(c)), t64(rng.standard_normal(c))) if affine else (None, None)
+    stats = [t64(rng.standard_normal(c), False), t64(rng.uniform(0.5, 2.0, c), False)]
+    want_stats = [t64(s.numpy(), False) for s in stats]
+    y = F.batch_norm_leaky_relu(x, *stats, w, b, training=training, momentum=0.3, eps=1e-3,
+                                negative_slope=slope)
+    z = F.batch_norm(x, *want_stats, w, b, training=training, momentum=0.3, eps=1e-3)
+    np.testing.assert_allclose(y.numpy(), F.leaky_relu(z, slope).numpy(), rtol=1e-12, atol=1e-12)
+    for got, want in zip(stats, want_stats):   # the same running-statistics update (or none)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    assume(np.abs(z.numpy()).min() > 1e-3)    # finite differences must not straddle the kink
+    inputs = [x] + ([w, b] if affine else [])
+
+    def fn(x, *wb):
+        wb = wb or (None, None)
+        if training:
+            return F.batch_norm_leaky_relu(x, None, None, *wb, training=True, eps=1e-3,
+                                           negative_slope=slope)
+        return F.batch_norm_leaky_relu(x, *want_stats, *wb, training=False, eps=1e-3,
+                                       negative_slope=slope)
+
+    assert tg.gradcheck(fn, inputs)
+
+
+@SETTINGS
 @given(seed=st.integers(0, 2**16), slope=st.floats(0.0, 0.5))
 def test_leaky_relu_gradient(seed, slope):
     a = np.random.default_rng(seed).standard_normal((2, 3, 4))
@@ -147,6 +179,23 @@ def test_batch_norm_argument_errors():
         F.batch_norm(tg.ones(4, 3), None, None, tg.ones(3, dtype="float64"), training=True)
 
 
+@pytest.mark.parametrize("op", [F.batch_norm, F.batch_norm_leaky_relu])
+def test_batch_norm_leaky_relu_checks_its_arguments_as_batch_norm_does(op):
+    name = op.__name__
+    with pytest.raises(tg.ShapeError, match=rf"{name}: running_mean must have shape \(3,\)"):
+        op(tg.ones(4, 3), tg.zeros(2), tg.ones(2), training=True)
+    with pytest.raises(tg.ShapeError, match="more than 1 value per channel"):
+        op(tg.ones(1, 3), None, None, training=True)
+    with pytest.raises(tg.ShapeError, match=r"\(N, C\) or \(N, C, H, W\)"):
+        op(tg.ones(2, 3, 4), None, None, training=True)
+    with pytest.raises(tg.DTypeError, match="float32 and float64"):
+        op(tg.ones(4, 3), None, None, tg.ones(3, dtype="float64"), training=True)
+    with pytest.raises(tg.ConfigError, match="pass both running_mean and running_var"):
+        op(tg.ones(4, 3), tg.zeros(3), None, training=True)
+    with pytest.raises(tg.ConfigError, match="momentum"):
+        op(tg.ones(4, 3), None, None, training=True, momentum=1.5)
+
+
 # ------------------------------------------------------------------------------------------------
 # The CUDA device (simulator on GPU-less machines) computes what the CPU device computes
 # ------------------------------------------------------------------------------------------------
@@ -154,7 +203,8 @@ needs_cuda = pytest.mark.skipif(not tg.cuda_status()[0], reason="no CUDA device 
 
 
 @needs_cuda
-@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d", "batch_norm", "leaky_relu"])
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d", "batch_norm", "leaky_relu",
+                                "batch_norm_leaky_relu"])
 def test_cuda_device_matches_cpu_device(op):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
@@ -163,6 +213,7 @@ def test_cuda_device_matches_cpu_device(op):
         "conv_transpose2d": (rng.standard_normal((3, 2, 4, 4)), rng.standard_normal(2)),
         "batch_norm": (rng.standard_normal(3), rng.standard_normal(3)),
         "leaky_relu": (),
+        "batch_norm_leaky_relu": (rng.standard_normal(3), rng.standard_normal(3)),
     }[op]
     results = {}
     for device in ("cpu", "cuda"):
@@ -174,6 +225,8 @@ def test_cuda_device_matches_cpu_device(op):
             y = F.conv_transpose2d(xt, *params, stride=2, padding=1)
         elif op == "batch_norm":
             y = F.batch_norm(xt, None, None, *params, training=True)
+        elif op == "batch_norm_leaky_relu":
+            y = F.batch_norm_leaky_relu(xt, None, None, *params, training=True, negative_slope=0.2)
         else:
             y = F.leaky_relu(xt, 0.2)
         gy = np.random.default_rng(2).standard_normal(y.shape).astype(np.float32)
