@@ -165,6 +165,46 @@ def test_batchnorm_cumulative_average_when_momentum_is_none():
                                rtol=1e-5, atol=1e-6)
 
 
+# -- Sequential runs BatchNorm + LeakyReLU as one fused op --------------------------------------------
+@pytest.mark.parametrize("four_d", [False, True], ids=["BatchNorm1d", "BatchNorm2d"])
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_sequential_fuses_batchnorm_leaky_relu_with_the_same_results(four_d, training, monkeypatch):
+    shape = (4, 3, 5, 5) if four_d else (6, 3)
+    results = {}
+    for fuse in (True, False):
+        monkeypatch.setattr(nn.Sequential, "fuse_batch_norm_activation", fuse)
+        bn = nn.BatchNorm2d(3, momentum=0.3) if four_d else nn.BatchNorm1d(3, momentum=0.3)
+        net = nn.Sequential(bn, nn.LeakyReLU(0.2)).double()
+        bn.weight.data[...] = [1.5, 0.5, -0.7]
+        bn.bias.data[...] = [0.1, -0.2, 0.3]
+        bn.running_mean.data[...] = [0.2, -0.1, 0.0]
+        net.train(training)
+        x = tg.randn(*shape, seed=3, dtype="float64", requires_grad=True)
+        y = net(x)
+        assert type(y._ctx).__name__ == ("BatchNormLeakyReLU" if fuse else "LeakyReLU")
+        y.backward(tg.randn(*shape, seed=4, dtype="float64"))
+        state = {k: v.numpy() if hasattr(v, "numpy") else np.asarray(v)
+                 for k, v in net.state_dict().items()}
+        results[fuse] = dict(y=y.numpy(), gx=x.grad.numpy(), gw=bn.weight.grad.numpy(),
+                             gb=bn.bias.grad.numpy(), **state)
+        assert list(net.state_dict()) == ["0.weight", "0.bias", "0.running_mean", "0.running_var",
+                                          "0.num_batches_tracked"]
+        assert len(net) == 2 and isinstance(net[1], nn.LeakyReLU)   # the module list is unchanged
+    assert results[True].keys() == results[False].keys()
+    for key, value in results[True].items():
+        np.testing.assert_allclose(value, results[False][key], rtol=1e-12, atol=1e-12, err_msg=key)
+
+
+def test_sequential_fuses_only_an_immediate_batchnorm_leaky_relu_pair():
+    net = nn.Sequential(nn.BatchNorm1d(2), nn.Identity(), nn.LeakyReLU(0.2))
+    assert type(net(tg.randn(4, 2, seed=0, requires_grad=True))._ctx).__name__ == "LeakyReLU"
+    net = nn.Sequential(nn.LeakyReLU(0.2), nn.BatchNorm1d(2))
+    assert type(net(tg.randn(4, 2, seed=0, requires_grad=True))._ctx).__name__ == "BatchNorm"
+    net = nn.Sequential(nn.BatchNorm1d(2), nn.LeakyReLU(0.2))
+    net.fuse_batch_norm_activation = False                       # per instance, too
+    assert type(net(tg.randn(4, 2, seed=0, requires_grad=True))._ctx).__name__ == "LeakyReLU"
+
+
 def test_dropout_is_seeded_scaled_and_off_in_eval():
     x = tg.ones(200, 50)
     a = nn.Dropout(0.25, tg.Generator(3))(x).numpy()

@@ -153,15 +153,24 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _functional_args(self, x: Tensor) -> tuple:
+        """Check x, count the batch, and return batch_norm's arguments for it."""
         check_input(self, x, self.ranks, self.layout, self.num_features)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1
             if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked)
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats, momentum, self.eps)
+        return (x, self.running_mean, self.running_var, self.weight, self.bias,
+                self.training or not self.track_running_stats, momentum, self.eps)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.batch_norm(*self._functional_args(x))
+
+    def forward_leaky_relu(self, x: Tensor, negative_slope: float) -> Tensor:
+        """``leaky_relu(self(x), negative_slope)`` in one fused op (what Sequential calls for a
+        BatchNorm followed by a LeakyReLU)."""
+        return F.batch_norm_leaky_relu(*self._functional_args(x), negative_slope)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -178,6 +187,9 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalization over ``(N, C, H, W)``, per channel."""
 
     ranks, layout = (4,), "(N, C, H, W)"
+
+
+_FUSABLE_BATCH_NORMS = (BatchNorm1d, BatchNorm2d)  # Sequential runs these + LeakyReLU fused
 
 
 class LeakyReLU(Module):
@@ -268,7 +280,18 @@ class Unflatten(Module):
 
 
 class Sequential(Module):
-    """Layers applied in order; indexable, iterable, named ``"0"``, ``"1"``, ... in state dicts."""
+    """Layers applied in order; indexable, iterable, named ``"0"``, ``"1"``, ... in state dicts.
+
+    Fusion: a BatchNorm1d / BatchNorm2d immediately followed by a LeakyReLU runs as one op,
+    ``F.batch_norm_leaky_relu`` (one kernel pass each way instead of two, and no intermediate
+    tensor) -- the same values, gradients and running-statistics update as the two modules one
+    after the other.  Only the forward pass changes: the two modules stay in the list, so
+    ``state_dict`` keys, indexing and checkpoints are as without fusion.  Exact classes only (a
+    subclass may override forward).  Switch it off with
+    ``Sequential.fuse_batch_norm_activation = False`` (or on one instance).
+    """
+
+    fuse_batch_norm_activation = True
 
     def __init__(self, *layers: Module | "OrderedDict[str, Module]"):
         super().__init__()
@@ -295,8 +318,17 @@ class Sequential(Module):
         object.__setattr__(self, "_layers", tuple(self._modules.values()))
 
     def forward(self, x: Tensor) -> Tensor:
-        for layer in self._layers:
-            x = layer(x)
+        layers, fuse = self._layers, self.fuse_batch_norm_activation
+        i = 0
+        while i < len(layers):
+            layer = layers[i]
+            if (fuse and type(layer) in _FUSABLE_BATCH_NORMS and i + 1 < len(layers)
+                    and type(layers[i + 1]) is LeakyReLU):
+                x = layer.forward_leaky_relu(x, layers[i + 1].negative_slope)
+                i += 2
+            else:
+                x = layer(x)
+                i += 1
         return x
 
     def __getitem__(self, index: int | slice) -> Module:
