@@ -19,6 +19,7 @@ the default.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 from types import ModuleType
@@ -54,6 +55,15 @@ class Device:
         if self._kernels is None:
             self._kernels = importlib.import_module(self._kernel_module_name)
         return self._kernels
+
+    def blas_scope(self):
+        """Context for the engine's own GEMMs (``Linear``, ``matmul``).  On the CPU it runs BLAS on
+        one thread, as the convolution kernels do: a multi-threaded OpenBLAS call leaves its worker
+        spinning for a while afterwards, and that worker steals a core from the next convolution
+        (measured in a DCGAN step: the transposed convolution after the generator's Linear took
+        2x its CPU time, the conv after the discriminator's Linear backward 10x)."""
+        scope = getattr(self.kernels, "blas_scope", None)
+        return scope() if scope is not None else contextlib.nullcontext()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):

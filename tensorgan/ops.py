@@ -116,7 +116,8 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align")
         self.a, self.b = a, b
-        return a @ b
+        with self.device.blas_scope():
+            return a @ b
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -128,10 +129,11 @@ class MatMul(Function):
         if a.ndim == 1:
             g2 = g2[..., None, :]
         ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
-        if self.needs_input_grad[1]:
-            gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
+        with self.device.blas_scope():
+            if self.needs_input_grad[0]:
+                ga = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+            if self.needs_input_grad[1]:
+                gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
         return ga, gb
 
 
