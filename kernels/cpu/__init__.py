@@ -4,14 +4,15 @@ two as one op).
 
 Same functions, same signatures as ``tensorgan.kernels.reference`` (see ``tensorgan.kernels``).
 Every @njit is compiled with ``cache=True`` (first import compiles, later processes load from
-__pycache__) and parallel loops use all of Numba's threads; the GEMMs use OpenBLAS's threads.
+__pycache__).
 
-Threads: every convolution alternates Numba parallel regions (packs) with OpenBLAS-threaded GEMMs
-on the same cores.  With GNU OpenMP's default wait policy Numba's idle workers spin after each
-region and steal the cores from the GEMM that follows (measured here: several-fold slowdowns on a
-2-core machine).  Importing this package therefore sets ``OMP_WAIT_POLICY=PASSIVE`` unless the
-environment already sets it; it takes effect because Numba loads its OpenMP runtime lazily, at
-the first parallel launch.
+Threads: a convolution splits its batch across ``numba.get_num_threads()`` threads, each packing,
+multiplying (single-threaded BLAS) and unpacking its own images (``_workers.py`` says why);
+batch norm and leaky ReLU are Numba ``prange`` loops.  With GNU OpenMP's default wait policy
+Numba's idle workers would spin after each of those regions and steal the cores from the
+convolution that follows (measured here: several-fold slowdowns on a 2-core machine).  Importing
+this package therefore sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment already sets it;
+it takes effect because Numba loads its OpenMP runtime lazily, at the first parallel launch.
 """
 import os
 
@@ -22,6 +23,7 @@ from .conv2d import conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_wei
 from .conv_transpose2d import (conv_transpose2d, conv_transpose2d_grad_input,
                                conv_transpose2d_grad_weight)
 from .leaky_relu import leaky_relu, leaky_relu_backward
+from ._workers import single_threaded_blas as blas_scope  # for the engine's GEMMs (Device.blas_scope)
 
 from .. import KERNEL_API
 
