@@ -13,6 +13,11 @@ other processes on a shared machine hits all of them alike):
   thread count.  torch is imported here only, never by the library or its tests;
 * ``cuda``  -- tensorgan.kernels.cuda on CuPy arrays, timed with CUDA events, when a GPU is active.
 
+Fused rows ("bn2d+lrelu", kernel ``batch_norm_leaky_relu``): the op the DCGAN runs for each
+BatchNorm + LeakyReLU pair, against torch's two ops one after the other -- forward native_batch_norm
+then leaky_relu, backward leaky_relu_backward then native_batch_norm_backward (the aten calls
+autograd makes for that graph).
+
 Reported per kernel: median ms and spread (p10-p90) over the repeats after warm-up, achieved
 GFLOP/s, the fraction of the machine's SGEMM peak (a NumPy float32 2048^3 matmul measured in the
 same run), and the ratio cpu/torch.  FLOPs: 2*N*C_out*OH*OW*C_in*kH*kW per convolution pass (forward,
@@ -59,6 +64,12 @@ def layers(batch):
         ("D.bn2d 128 7x7", "bn", dict(x=(B, 128, 7, 7))),
         ("D.lrelu 64x14x14", "lrelu", dict(x=(B, 64, 14, 14))),
         ("D.lrelu 128x7x7", "lrelu", dict(x=(B, 128, 7, 7))),
+        # batch_norm_leaky_relu, the fused op the DCGAN runs for each BatchNorm + LeakyReLU pair;
+        # torch's peer is its batch norm followed by its leaky ReLU (backward: both backwards).
+        ("G.bn1d+lrelu 12544", "bnlrelu", dict(x=(B, 12544))),
+        ("G.bn2d+lrelu 128x14x14", "bnlrelu", dict(x=(B, 128, 14, 14))),
+        ("G.bn2d+lrelu 64x28x28", "bnlrelu", dict(x=(B, 64, 28, 28))),
+        ("D.bn2d+lrelu 128x7x7", "bnlrelu", dict(x=(B, 128, 7, 7))),
     ]
 
 
@@ -123,6 +134,25 @@ def bn_cases(prm, rng, dtype):
     return [(op, f, by, fac, torch_ops.get(op)) for op, f, by, fac in ops]
 
 
+def bn_lrelu_cases(prm, rng, dtype):
+    x = (rng.standard_normal(prm["x"]) * 2 + 0.5).astype(dtype)
+    C = x.shape[1]
+    wt = rng.standard_normal(C).astype(dtype)
+    bs = rng.standard_normal(C).astype(dtype)
+    rm, rv = np.zeros(C, dtype), np.ones(C, dtype)
+    gy = rng.standard_normal(x.shape).astype(dtype)
+    _, mean, invstd = R.batch_norm(x, rm.copy(), rv.copy(), wt, bs, True, MOMENTUM, EPS)
+    E, isz = float(x.size), np.dtype(dtype).itemsize
+    ops = [  # FLOPs from the reference docstring; bytes: the fused minimum, as for "bn" above
+        ("forward train", 10 * E, 2 * E * isz,
+         lambda M: lambda: M.batch_norm_leaky_relu(x, rm, rv, wt, bs, True, MOMENTUM, EPS, SLOPE)),
+        ("backward train", 16 * E, 3 * E * isz,
+         lambda M: lambda: M.batch_norm_leaky_relu_backward(gy, x, wt, bs, mean, invstd, True, SLOPE)),
+    ]
+    torch_ops = _torch_bn_lrelu(x, wt, bs, rm, rv, gy) if TORCH is not None else {}
+    return [(op, f, by, fac, torch_ops.get(op)) for op, f, by, fac in ops]
+
+
 def lrelu_cases(prm, rng, dtype):
     x = rng.standard_normal(prm["x"]).astype(dtype)
     gy = rng.standard_normal(prm["x"]).astype(dtype)
@@ -173,6 +203,28 @@ def _torch_bn(x, wt, bs, rm, rv, gy):
         "backward train": lambda: T.ops.aten.native_batch_norm_backward(
             tgy, tx, tw, trm, trv, smean, sinv, True, EPS, [True, True, True]),
     }
+
+
+def _torch_bn_lrelu(x, wt, bs, rm, rv, gy):
+    """torch's batch norm then leaky ReLU, with the aten calls autograd makes for that graph:
+    forward native_batch_norm + leaky_relu; backward leaky_relu_backward (on the saved
+    pre-activation z) + native_batch_norm_backward."""
+    T = TORCH
+    tx, tw, tb, tgy = (T.from_numpy(a) for a in (x, wt, bs, gy))
+    trm, trv = T.from_numpy(rm.copy()), T.from_numpy(rv.copy())
+    tz, smean, sinv = T.ops.aten.native_batch_norm(tx, tw, tb, trm, trv, True, MOMENTUM, EPS)
+    lrelu = T.nn.functional.leaky_relu
+
+    def forward():
+        z = T.ops.aten.native_batch_norm(tx, tw, tb, trm, trv, True, MOMENTUM, EPS)[0]
+        return lrelu(z, SLOPE)
+
+    def backward():
+        gz = T.ops.aten.leaky_relu_backward(tgy, tz, SLOPE, False)
+        return T.ops.aten.native_batch_norm_backward(gz, tx, tw, trm, trv, smean, sinv, True, EPS,
+                                                     [True, True, True])
+
+    return {"forward train": forward, "backward train": backward}
 
 
 def _load_torch(threads):
@@ -262,6 +314,8 @@ def run(args):
             cases = conv_cases(kind, prm, rng, dtype)
         elif kind == "bn":
             cases = bn_cases(prm, rng, dtype)
+        elif kind == "bnlrelu":
+            cases = bn_lrelu_cases(prm, rng, dtype)
         else:
             cases = lrelu_cases(prm, rng, dtype)
         for op, flops, nbytes, factory, torch_fn in cases:

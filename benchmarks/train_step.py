@@ -449,6 +449,9 @@ def tensorgan_categories(b: dict) -> dict:
     """The breakdown's per-kernel times (ms/step) grouped like torch_profile's categories."""
     out = dict.fromkeys(CATEGORIES, 0.0)
     for name, k in b["per_kernel"].items():
+        # batch_norm(_backward), and the fused batch_norm_leaky_relu(_backward) that runs the
+        # DCGAN's every BatchNorm + LeakyReLU pair: batch norm.  "leaky relu" then holds only the
+        # unfused activations (the discriminator's first layer); torch's are all there.
         if name.startswith("batch_norm"):
             out["batch norm"] += k["ms"]
         elif name.startswith("leaky_relu"):

@@ -35,3 +35,17 @@ def test_breakdown_instruments_and_restores_everything():
     assert 0 < b["kernels"] <= b["step"]
     assert b["per_kernel"]["conv_transpose2d"]["calls"] == 2
     assert np.isfinite(b["engine_adds"])
+
+
+def test_breakdown_counts_the_fused_batch_norm_leaky_relu_as_batch_norm():
+    trainer = bench.make_trainer(4)
+    b = bench.breakdown(trainer, bench.real_batch(4), 1)
+    # The generator's three BatchNorm + LeakyReLU pairs and the discriminator's one run fused.
+    assert "batch_norm" not in b["per_kernel"]
+    assert b["per_kernel"]["batch_norm_leaky_relu"]["calls"] > 0
+    assert b["per_kernel"]["batch_norm_leaky_relu_backward"]["calls"] > 0
+    cats = bench.tensorgan_categories(b)
+    fused = sum(b["per_kernel"][k]["ms"] for k in b["per_kernel"] if k.startswith("batch_norm"))
+    assert abs(cats["batch norm"] - fused) < 1e-9
+    assert abs(cats["leaky relu"] - sum(b["per_kernel"][k]["ms"] for k in b["per_kernel"]
+                                        if k.startswith("leaky_relu"))) < 1e-9
