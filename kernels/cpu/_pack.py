@@ -188,6 +188,32 @@ def _input_range(a, s, out_len, in_len):
     return lo, hi
 
 @njit(nogil=True, cache=True)
+def _tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW):
+    """For each tap t = (kh, kw): the input positions ih*W + iw whose product lands inside the
+    output, and the output positions oh*OW + ow they land on -- count[t] pairs each."""
+    kk = kH * kW
+    count = np.zeros(kk, dtype=np.int64)
+    src = np.empty((kk, H * W), dtype=np.uint64)
+    dst = np.empty((kk, H * W), dtype=np.uint64)
+    for kh in range(kH):
+        for kw in range(kW):
+            t = kh * kW + kw
+            e = 0
+            for ih in range(H):
+                oh = ih * s_h + aoffh[kh]
+                if oh < 0 or oh >= OH:
+                    continue
+                for iw in range(W):
+                    ow = iw * s_w + aoffw[kw]
+                    if 0 <= ow < OW:
+                        src[t, e] = uint64(ih * W + iw)
+                        dst[t, e] = uint64(oh * OW + ow)
+                        e += 1
+            count[t] = e
+    return count, src, dst
+
+
+@njit(nogil=True, cache=True)
 def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
     """Output-side convolution: y[n, co] = bias + sum over taps of shifted GEMM rows.
 
@@ -196,39 +222,58 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
     input (ih, iw) lands on output (ih*s_h + aoffh[kh], iw*s_w + aoffw[kw]) (dropped if outside):
     * conv_transpose2d:       aoff[k] = k - pad (any stride);
     * conv2d with stride 1:   aoff[k] = pad - k.
-    For each output channel it fills the bias, then, tap by tap, streams the tap's Z row (one
-    sequential read -- the kH*kW rows of one channel are adjacent in Z) into the chunk's output
-    planes of that channel (which stay in L1/L2).  The caller's thread owns these images, so the
-    "scatter" has no races and needs no atomics.
+    For each output channel and image it fills the bias, then, tap by tap, adds the tap's Z row
+    segment (the kH*kW rows of one channel are adjacent in Z) into the output plane (in L1).  The
+    calling thread owns these images, so the "scatter" has no races and needs no atomics.
+    Two loop shapes, as in the im2col pack (measured per chunk, one thread):
+    * strided or narrow inputs (the DCGAN's stride-2 layers, 7 and 14 wide): one loop per tap over
+      a table of (input, output) position pairs -- 0.42 -> 0.21 ms at G 256->128 (4 images),
+      0.32 -> 0.25 ms at G 128->64 (2 images);
+    * wide stride-1 inputs (G's 64->1 3x3 layer, 28 wide): a loop per row over plain slices
+      (0.033 ms; the table took 0.045).
     Reads C_out*kH*kW*N*H*W elements, writes N*C_out*OH*OW.
     """
     N, Co, OH, OW = y.shape
     HW = H * W
+    O = OH * OW
+    kk = kH * kW
+    tabled = s_w != 1 or W < 16
+    if tabled:
+        count, src, dst = _tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW)
+    else:
+        count, src, dst = _tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, 0, 0, OH, OW)  # unused
+    zf = Z.reshape(-1)
+    yf = y.reshape(-1)
+    ncols = Z.shape[1]
     for co in range(Co):
         b = bias[co] if has_bias else y.dtype.type(0)
         for n in range(N):
-            for oh in range(OH):
-                for ow in range(OW):
-                    y[n, co, oh, ow] = b
-        for kh in range(kH):
-            a_h = aoffh[kh]
-            ih_lo, ih_hi = _input_range(a_h, s_h, OH, H)
-            for kw in range(kW):
-                a_w = aoffw[kw]
-                iw_lo, iw_hi = _input_range(a_w, s_w, OW, W)
-                zrow = Z[(co * kH + kh) * kW + kw]
-                cnt = iw_hi - iw_lo
-                if cnt <= 0:
-                    continue
-                o0 = iw_lo * s_w + a_w
-                for n in range(N):
-                    plane = y[n, co]
+            plane = uint64((n * Co + co) * O)
+            for o in range(O):
+                yf[plane + uint64(o)] = b
+            for kh in range(kH):
+                a_h = aoffh[kh]
+                for kw in range(kW):
+                    t = kh * kW + kw
+                    zb = uint64((co * kk + t) * ncols + n * HW)
+                    if tabled:
+                        src_t = src[t]
+                        dst_t = dst[t]
+                        for e in range(count[t]):
+                            yf[plane + dst_t[e]] += zf[zb + src_t[e]]
+                        continue
+                    a_w = aoffw[kw]
+                    ih_lo, ih_hi = _input_range(a_h, s_h, OH, H)
+                    iw_lo, iw_hi = _input_range(a_w, s_w, OW, W)
+                    cnt = iw_hi - iw_lo
+                    if cnt <= 0:
+                        continue
                     for ih in range(ih_lo, ih_hi):
-                        zb = n * HW + ih * W + iw_lo
-                        zs = zrow[zb:zb + cnt]
-                        dst = plane[ih * s_h + a_h, o0:o0 + (cnt - 1) * s_w + 1:s_w]
+                        zs = zf[zb + uint64(ih * W + iw_lo):zb + uint64(ih * W + iw_lo + cnt)]
+                        row = (n * Co + co) * O + (ih * s_h + a_h) * OW + iw_lo * s_w + a_w
+                        dst_row = yf[row:row + (cnt - 1) * s_w + 1:s_w]
                         for i in range(cnt):
-                            dst[i] += zs[i]
+                            dst_row[i] += zs[i]
 
 
 # ---------------------------------------------------------------------------- Python-side helpers
