@@ -222,10 +222,11 @@ class _Timers:
         dev = self.trainer.device
         module = dev.kernels
         proxy = types.SimpleNamespace()
+        from tensorgan.kernels import KERNEL_API
         for name in dir(module):
             fn = getattr(module, name)
-            if callable(fn) and not name.startswith("_"):
-                setattr(proxy, name, self._kernel(name, fn))
+            if callable(fn) and not name.startswith("_"):  # time the kernels, pass the rest through
+                setattr(proxy, name, self._kernel(name, fn) if name in KERNEL_API else fn)
         classes, stack = [], [Function]
         while stack:
             cls = stack.pop()

@@ -65,6 +65,15 @@ class Device:
         scope = getattr(self.kernels, "blas_scope", None)
         return scope() if scope is not None else contextlib.nullcontext()
 
+    def matmul(self, a, b):
+        """a @ b for the engine's Linear layers: the kernel set's threaded ``gemm`` for 2-D
+        operands where it has one (the CPU), else the array module's matmul in ``blas_scope``."""
+        gemm = getattr(self.kernels, "gemm", None)
+        if gemm is not None and a.ndim == 2 and b.ndim == 2:
+            return gemm(a, b)
+        with self.blas_scope():
+            return a @ b
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             try:

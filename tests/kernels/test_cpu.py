@@ -359,3 +359,25 @@ def _dcgan_shapes(dtype):
         for a, e in zip(cpu.batch_norm_leaky_relu_backward(gy, x, w, b, mean, invstd, True, 0.2),
                         ref.batch_norm_leaky_relu_backward(gy64, x64, w64, b64, mean64, invstd64, True, 0.2)):
             assert_close(a, e, dtype, "bn+lrelu backward")
+
+
+cpu_workers = importlib.import_module("tensorgan.kernels.cpu._workers")
+
+
+@SETTINGS
+@given(m=st.integers(1, 70), k=st.integers(1, 40), n=st.integers(1, 70), dtype=DTYPES,
+       transposed=st.booleans(), seed=st.integers(0, 2**31 - 1))
+def test_gemm_matches_numpy(m, k, n, dtype, transposed, seed):
+    """The threaded GEMM of the engine's Linear layers (row bands, or column bands when a has a
+    single row) equals a @ b, on contiguous and transposed operands."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k)).astype(dtype).T if transposed else rng.standard_normal((k, n)).astype(dtype)
+    saved = cpu_workers.PARALLEL_MIN_MACS
+    cpu_workers.PARALLEL_MIN_MACS = 0          # split even these small products across the threads
+    try:
+        out = cpu.gemm(a, b)
+    finally:
+        cpu_workers.PARALLEL_MIN_MACS = saved
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    assert_close(out, expected, dtype, "gemm", scale=(np.abs(a).astype(np.float64) @ np.abs(b)).max())
