@@ -109,10 +109,8 @@ def conv_cases(kind, prm, rng, dtype):
         op_flops = {"forward": flops, "grad_input": flops, "grad_weight": flops}
     isz = np.dtype(dtype).itemsize
     op_bytes = {op: float((x.size + w.size + y.size) * isz) for op in ops}
-    torch_ops = None
-    if TORCH is not None:
-        torch_ops = _torch_conv(kind, x, w, b, gy, st, pd)
-    return [(op, op_flops[op], op_bytes[op], ops[op], (torch_ops or {}).get(op)) for op in ops]
+    torch_ops = {d: _torch_conv(kind, x, w, b, gy, st, pd, d) for d in TORCH_DEVICES}
+    return [(op, op_flops[op], op_bytes[op], ops[op], _per_device(torch_ops, op)) for op in ops]
 
 
 def bn_cases(prm, rng, dtype):
@@ -130,8 +128,8 @@ def bn_cases(prm, rng, dtype):
         ("backward train", 10 * E, 3 * E * isz,
          lambda M: lambda: M.batch_norm_backward(gy, x, wt, mean, invstd, True)),
     ]
-    torch_ops = _torch_bn(x, wt, bs, rm, rv, gy) if TORCH is not None else {}
-    return [(op, f, by, fac, torch_ops.get(op)) for op, f, by, fac in ops]
+    torch_ops = {d: _torch_bn(x, wt, bs, rm, rv, gy, d) for d in TORCH_DEVICES}
+    return [(op, f, by, fac, _per_device(torch_ops, op)) for op, f, by, fac in ops]
 
 
 def bn_lrelu_cases(prm, rng, dtype):
@@ -149,8 +147,8 @@ def bn_lrelu_cases(prm, rng, dtype):
         ("backward train", 16 * E, 3 * E * isz,
          lambda M: lambda: M.batch_norm_leaky_relu_backward(gy, x, wt, bs, mean, invstd, True, SLOPE)),
     ]
-    torch_ops = _torch_bn_lrelu(x, wt, bs, rm, rv, gy) if TORCH is not None else {}
-    return [(op, f, by, fac, torch_ops.get(op)) for op, f, by, fac in ops]
+    torch_ops = {d: _torch_bn_lrelu(x, wt, bs, rm, rv, gy, d) for d in TORCH_DEVICES}
+    return [(op, f, by, fac, _per_device(torch_ops, op)) for op, f, by, fac in ops]
 
 
 def lrelu_cases(prm, rng, dtype):
@@ -161,22 +159,33 @@ def lrelu_cases(prm, rng, dtype):
         ("forward", E, 2 * E * isz, lambda M: lambda: M.leaky_relu(x, SLOPE)),
         ("backward", E, 3 * E * isz, lambda M: lambda: M.leaky_relu_backward(gy, x, SLOPE)),
     ]
-    torch_ops = {}
-    if TORCH is not None:
-        tx, tgy = TORCH.from_numpy(x), TORCH.from_numpy(gy)
-        F = TORCH.nn.functional
-        torch_ops = {"forward": lambda: F.leaky_relu(tx, SLOPE),
-                     "backward": lambda: TORCH.ops.aten.leaky_relu_backward(tgy, tx, SLOPE, False)}
-    return [(op, f, by, fac, torch_ops.get(op)) for op, f, by, fac in ops]
+    torch_ops = {d: _torch_lrelu(x, gy, d) for d in TORCH_DEVICES}
+    return [(op, f, by, fac, _per_device(torch_ops, op)) for op, f, by, fac in ops]
 
 
 # --------------------------------------------------------------------------- the PyTorch peer
 TORCH = None
+TORCH_DEVICES: list[str] = []      # "cpu", and "cuda" when a GPU is active (torch on cuDNN)
 
 
-def _torch_conv(kind, x, w, b, gy, st, pd):
+def _per_device(torch_ops, op):
+    """{device: closure} for one op (devices where torch has it)."""
+    return {d: ops[op] for d, ops in torch_ops.items() if op in ops}
+
+
+def _torch_lrelu(x, gy, device):
+    tx, tgy = _tensor(x, device), _tensor(gy, device)
+    return {"forward": lambda: TORCH.nn.functional.leaky_relu(tx, SLOPE),
+            "backward": lambda: TORCH.ops.aten.leaky_relu_backward(tgy, tx, SLOPE, False)}
+
+
+def _tensor(a, device):
+    return TORCH.from_numpy(a).to(device)
+
+
+def _torch_conv(kind, x, w, b, gy, st, pd, device):
     T = TORCH
-    tx, tw, tb, tgy = (T.from_numpy(a) for a in (x, w, b, gy))
+    tx, tw, tb, tgy = (_tensor(a, device) for a in (x, w, b, gy))
     transposed = kind == "convT"
     F = T.nn.functional
 
@@ -193,10 +202,10 @@ def _torch_conv(kind, x, w, b, gy, st, pd):
     return ops
 
 
-def _torch_bn(x, wt, bs, rm, rv, gy):
+def _torch_bn(x, wt, bs, rm, rv, gy, device):
     T = TORCH
-    tx, tw, tb, tgy = (T.from_numpy(a) for a in (x, wt, bs, gy))
-    trm, trv = T.from_numpy(rm.copy()), T.from_numpy(rv.copy())
+    tx, tw, tb, tgy = (_tensor(a, device) for a in (x, wt, bs, gy))
+    trm, trv = _tensor(rm.copy(), device), _tensor(rv.copy(), device)
     _, smean, sinv = T.ops.aten.native_batch_norm(tx, tw, tb, trm, trv, True, MOMENTUM, EPS)
     return {
         "forward train": lambda: T.ops.aten.native_batch_norm(tx, tw, tb, trm, trv, True, MOMENTUM, EPS),
@@ -205,13 +214,13 @@ def _torch_bn(x, wt, bs, rm, rv, gy):
     }
 
 
-def _torch_bn_lrelu(x, wt, bs, rm, rv, gy):
+def _torch_bn_lrelu(x, wt, bs, rm, rv, gy, device):
     """torch's batch norm then leaky ReLU, with the aten calls autograd makes for that graph:
     forward native_batch_norm + leaky_relu; backward leaky_relu_backward (on the saved
     pre-activation z) + native_batch_norm_backward."""
     T = TORCH
-    tx, tw, tb, tgy = (T.from_numpy(a) for a in (x, wt, bs, gy))
-    trm, trv = T.from_numpy(rm.copy()), T.from_numpy(rv.copy())
+    tx, tw, tb, tgy = (_tensor(a, device) for a in (x, wt, bs, gy))
+    trm, trv = _tensor(rm.copy(), device), _tensor(rv.copy(), device)
     tz, smean, sinv = T.ops.aten.native_batch_norm(tx, tw, tb, trm, trv, True, MOMENTUM, EPS)
     lrelu = T.nn.functional.leaky_relu
 
@@ -273,6 +282,23 @@ def _time_cuda(factory, cupy, CK, repeats, warmup):
     return samples
 
 
+def _time_torch_cuda(fn, repeats, warmup):
+    """torch's closure on the GPU, CUDA events, as _time_cuda."""
+    torch = TORCH
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    samples = []
+    for _ in range(repeats):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        samples.append(a.elapsed_time(b) * 1e-3)
+    return samples
+
+
 class _CupyView:
     """Wraps the CUDA kernel set so the NumPy-array closures call it on cached device copies."""
 
@@ -298,6 +324,9 @@ def run(args):
     threads = numba.get_num_threads()
     torch = None if args.no_torch else _load_torch(threads)
     cuda, cuda_why = _cuda_device()
+    TORCH_DEVICES[:] = [] if torch is None else ["cpu"]
+    if cuda and torch is not None and torch.cuda.is_available():
+        TORCH_DEVICES.append("cuda")
     info = machine_info()
     info["torch"] = torch.__version__ if torch is not None else None
     info["torch_threads"] = torch.get_num_threads() if torch is not None else None
@@ -322,12 +351,14 @@ def run(args):
             fns = {"cpu": factory(K)}
             if not args.no_reference:
                 fns["ref"] = factory(R)
-            if torch_fn is not None:
-                fns["torch"] = torch_fn
+            if "cpu" in torch_fn:
+                fns["torch"] = torch_fn["cpu"]
             samples = time_interleaved(fns, args.repeats, args.warmup, clock=clock)
             if cuda:
                 CK, cupy = cuda
                 samples["cuda"] = _time_cuda(factory, cupy, CK, args.repeats, args.warmup)
+                if "cuda" in torch_fn:
+                    samples["torch_cuda"] = _time_torch_cuda(torch_fn["cuda"], args.repeats, args.warmup)
             row = {"layer": name, "op": op, "flops": flops, "bytes": nbytes, "impl": {}}
             for impl, s in samples.items():
                 st = stats_ms(s)
@@ -337,6 +368,9 @@ def run(args):
                 row["impl"][impl] = st
             if "torch" in row["impl"]:
                 row["cpu_over_torch"] = row["impl"]["cpu"]["median_ms"] / row["impl"]["torch"]["median_ms"]
+            if "torch_cuda" in row["impl"]:
+                row["cuda_over_torch_cuda"] = (row["impl"]["cuda"]["median_ms"]
+                                               / row["impl"]["torch_cuda"]["median_ms"])
             rows.append(row)
             if not args.quiet:
                 print(_format_row(row), file=sys.stderr if args.json == "-" else sys.stdout, flush=True)
@@ -367,6 +401,9 @@ def _format_row(row):
             f"{c['gbytes_per_s']:6.1f}")
     if "cuda" in im:
         line += f"  cuda {im['cuda']['median_ms']:.3f} ms"
+    if "torch_cuda" in im:
+        line += (f"  torch cuda {im['torch_cuda']['median_ms']:.3f} ms"
+                 f"  cuda/torch {row['cuda_over_torch_cuda']:.2f}")
     return line
 
 
