@@ -44,6 +44,7 @@ from ._common import machine_info, sgemm_peak, stats_ms, time_interleaved, write
 
 SLOPE = 0.2
 MOMENTUM, EPS = 0.1, 1e-5
+OPENBLAS_SPIN_S = 0.25   # how long to let a multi-threaded OpenBLAS call's workers spin down
 
 
 def layers(batch):
@@ -333,6 +334,7 @@ def run(args):
     info["gpu"] = cuda_why if cuda else f"no GPU active ({cuda_why}); timing the CPU only"
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     peak = sgemm_peak(clock=clock)
+    time.sleep(OPENBLAS_SPIN_S)
     rng = np.random.default_rng(0)
     dtype = np.float32
     rows = []
@@ -349,11 +351,17 @@ def run(args):
             cases = lrelu_cases(prm, rng, dtype)
         for op, flops, nbytes, factory, torch_fn in cases:
             fns = {"cpu": factory(K)}
-            if not args.no_reference:
-                fns["ref"] = factory(R)
             if "cpu" in torch_fn:
                 fns["torch"] = torch_fn["cpu"]
             samples = time_interleaved(fns, args.repeats, args.warmup, clock=clock)
+            if not args.no_reference:
+                # Timed apart and last: the reference's NumPy calls run multi-threaded OpenBLAS,
+                # whose workers then spin for ~0.1 s and would steal the cores from the next
+                # contender (measured: torch's 12 ms transposed convolution read 47-56 ms when it
+                # followed the reference in the round-robin).
+                samples["ref"] = time_interleaved({"ref": factory(R)}, args.repeats, args.warmup,
+                                                  clock=clock)["ref"]
+                time.sleep(OPENBLAS_SPIN_S)
             if cuda:
                 CK, cupy = cuda
                 samples["cuda"] = _time_cuda(factory, cupy, CK, args.repeats, args.warmup)
