@@ -224,43 +224,7 @@ def _affine(weight, bias, c, dt):
             xp.zeros(c, dtype=dt) if bias is None else _asarray(bias))
 
 
-def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
-    _check_dtype(x, weight, bias)
-    x = _asarray(x)
-    n, c, hw = _bn_dims(x)
-    mean, invstd = _bn_statistics(x, running_mean, running_var, training, momentum, eps)
-    w, b = _affine(weight, bias, c, x.dtype)
-    y = _xp().empty_like(x)
-    if x.size:
-        _run(_bn.bn_normalize_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS), EW_THREADS,
-                _flat(x), mean, invstd, w, b, _flat(y), c, hw, x.size)
-    return y, mean, invstd
-
-
-def batch_norm_backward(gy, x, weight, mean, invstd, training):
-    _check_dtype(gy, x, weight, mean, invstd)
-    xp = _xp()
-    gy = _asarray(gy)
-    x = _asarray(x)
-    mean = _asarray(mean)
-    invstd = _asarray(invstd)
-    n, c, hw = _bn_dims(x)
-    dt = x.dtype
-    gweight = xp.zeros(c, dtype=dt)
-    gbias = xp.zeros(c, dtype=dt)
-    if c and n * hw:
-        _run(_reduce.bn_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean, invstd,
-                gweight, gbias, n, c, hw)
-    w = xp.ones(c, dtype=dt) if weight is None else _asarray(weight)
-    gx = xp.empty_like(x)
-    if x.size:
-        _run(_bn.bn_backward_input_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
-                EW_THREADS, _flat(gy), _flat(x), mean, invstd, w, gweight, gbias, _flat(gx),
-                c, hw, x.size, int(bool(training)))
-    return gx, gweight, gbias
-
-
-# ----------------------------------------------------------- batch norm fused with leaky ReLU
+# ----------------------------------------------------------- batch norm (+ fused leaky ReLU)
 def batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training, momentum, eps,
                           negative_slope):
     _check_dtype(x, weight, bias)
@@ -270,7 +234,7 @@ def batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training, 
     w, b = _affine(weight, bias, c, x.dtype)
     y = _xp().empty_like(x)
     if x.size:
-        _run(_bn.bn_lrelu_normalize_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
+        _run(_bn.bn_normalize_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
                 EW_THREADS, _flat(x), mean, invstd, w, b, _flat(y), c, hw, x.size,
                 float(negative_slope))
     return y, mean, invstd
@@ -289,11 +253,11 @@ def batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, 
     gbias = xp.zeros(c, dtype=x.dtype)
     slope = float(negative_slope)
     if c and n * hw:
-        _run(_reduce.bn_lrelu_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean,
+        _run(_reduce.bn_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean,
                 invstd, w, b, gweight, gbias, n, c, hw, slope)
     gx = xp.empty_like(x)
     if x.size:
-        _run(_bn.bn_lrelu_backward_input_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
+        _run(_bn.bn_backward_input_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
                 EW_THREADS, _flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, _flat(gx),
                 c, hw, x.size, int(bool(training)), slope)
     return gx, gweight, gbias
@@ -319,3 +283,14 @@ def leaky_relu_backward(gy, x, negative_slope):
         _run(_lrelu.leaky_relu_bwd_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
                 EW_THREADS, _flat(gy), _flat(x), _flat(gx), float(negative_slope), x.size)
     return gx
+
+
+def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
+    """Plain batch norm: the fused kernels with slope 1 (the activation is the identity)."""
+    return batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training, momentum,
+                                 eps, 1.0)
+
+
+def batch_norm_backward(gy, x, weight, mean, invstd, training):
+    """With slope 1 the mask is all ones and the bias plays no part."""
+    return batch_norm_leaky_relu_backward(gy, x, weight, None, mean, invstd, training, 1.0)

@@ -1,9 +1,10 @@
-"""Batch normalisation: per-channel block reductions plus coalesced element-wise passes -- alone,
-and fused with the leaky ReLU that follows it (the section at the end of this file).
+"""Batch normalisation with an optional fused leaky ReLU: per-channel block reductions plus
+coalesced element-wise passes.  Plain batch norm is the same kernels with slope 1 (the select
+``z if z >= 0 else slope * z`` is then the identity).
 
 This file holds the element-wise passes; the two per-channel reductions (``bn_stats_kernel``,
 ``bn_backward_reduce_kernel``) live in ``reductions.py`` beside the ``block_sum`` they inline (see
-that file for why) and are re-exported here.
+that file for why).
 
 Layout: ``x`` is ``(N, C, HW)`` flat (``HW = 1`` for BatchNorm1d's ``(N, C)``); ``count = N * HW``
 values per channel.
@@ -16,21 +17,26 @@ Training forward
      (two passes: no cancellation from ``E[x^2] - E[x]^2``; the second pass mostly hits L2).
      Thread 0 writes ``mean[c]``, ``invstd[c] = 1 / sqrt(var + eps)`` and, if asked, updates the
      running statistics in place with the unbiased variance ``var * count / (count - 1)``.
-  2. ``bn_normalize_kernel`` -- grid-stride element-wise
-     ``y = (x - mean[c]) * (invstd[c] * weight[c]) + bias[c]`` with ``c = (i // HW) % C``.
+  2. ``bn_normalize_kernel`` -- grid-stride element-wise, ``c = (i // HW) % C``:
+     ``z = (x - mean[c]) * (invstd[c] * weight[c]) + bias[c]``;  ``y = z if z >= 0 else slope * z``
+     -- one pass writes y; unfused, a leaky ReLU would re-read y and write it again (8E bytes more).
 Eval forward: step 2 alone, with the running statistics (``invstd`` computed by the host glue).
 
 Backward
   1. ``bn_backward_reduce_kernel`` (reductions.py) -- one block per channel, one pass, two block
-     sums: ``gbias[c] = sum gy`` and ``gweight[c] = sum gy * xhat``, ``xhat = (x - mean) * invstd``.
-  2. ``bn_backward_input_kernel`` -- grid-stride element-wise
-     training: ``gx = weight * invstd * (gy - gbias[c] / count - xhat * gweight[c] / count)``;
-     eval:     ``gx = gy * weight * invstd``.
+     sums: ``gbias[c] = sum g``, ``gweight[c] = sum g * xhat``, with
+     ``g = gy * (slope where z < 0 else 1)`` (z recomputed) and ``xhat = (x - mean) * invstd``.
+  2. ``bn_backward_input_kernel`` -- grid-stride element-wise, g recomputed:
+     training: ``gx = weight * invstd * (g - gbias[c] / count - xhat * gweight[c] / count)``;
+     eval:     ``gx = g * weight * invstd``
+     -- no gz array: unfused, leaky_relu_backward writes gz (12E bytes) and batch norm reads it.
+z is computed by the same float32 expression in all three passes, so the backward's mask is
+exactly the forward's (nothing but x, mean and invstd is kept between them).
 
 Cost (fp32, E = N * C * HW elements)
 ----
-stats: 4E FLOPs, reads 8E bytes (two passes); normalize: 4E FLOPs, 8E bytes; backward reduce:
-4E FLOPs, 8E bytes; backward input: 8E FLOPs, 12E bytes.  All memory bound (< 1 FLOP/byte).
+stats: 4E FLOPs, reads 8E bytes (two passes); normalize: 6E FLOPs, 8E bytes; backward reduce:
+8E FLOPs, 8E bytes; backward input: 13E FLOPs, 12E bytes.  All memory bound (< 2 FLOP/byte).
 
 Launch
 ------
@@ -44,67 +50,14 @@ from numba import cuda, float32
 from .tiles import EW_THREADS
 
 NORMALIZE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
-                       "float32[::1], float32[::1], int64, int64, int64)")
+                       "float32[::1], float32[::1], int64, int64, int64, float64)")
 BWD_INPUT_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
                        "float32[::1], float32[::1], float32[::1], float32[::1], "
-                       "int64, int64, int64, int64)")
+                       "float32[::1], int64, int64, int64, int64, float64)")
 
 
 @cuda.jit
-def bn_normalize_kernel(x, mean, invstd, weight, bias, y, c, hw, total):
-    """y = (x - mean[c]) * invstd[c] * weight[c] + bias[c], grid-stride over the flat array."""
-    start = cuda.grid(1)
-    step = cuda.gridsize(1)
-    for i in range(start, total, step):
-        ch = (i // hw) % c
-        y[i] = (x[i] - mean[ch]) * (invstd[ch] * weight[ch]) + bias[ch]
-
-
-@cuda.jit
-def bn_backward_input_kernel(gy, x, mean, invstd, weight, sum_gxhat, sum_g, gx,
-                             c, hw, total, training):
-    """gx of batch norm, grid-stride over the flat array (see the module docstring)."""
-    start = cuda.grid(1)
-    step = cuda.gridsize(1)
-    inv_count = float32(1.0) / float32(total // c)
-    for i in range(start, total, step):
-        ch = (i // hw) % c
-        scale = weight[ch] * invstd[ch]
-        if training != 0:
-            xhat = (x[i] - mean[ch]) * invstd[ch]
-            gx[i] = scale * (gy[i] - sum_g[ch] * inv_count - xhat * (sum_gxhat[ch] * inv_count))
-        else:
-            gx[i] = gy[i] * scale
-
-
-# ------------------------------------------------------------- batch norm fused with leaky ReLU
-# batch_norm_leaky_relu / _backward: the same launches, the activation folded into the passes.
-#
-# Training forward: ``bn_stats_kernel`` (unchanged), then ``bn_lrelu_normalize_kernel``:
-#     z = (x - mean[c]) * (invstd[c] * weight[c]) + bias[c];   y = z if z >= 0 else slope * z
-#   -- one pass writes y; unfused, leaky_relu would re-read y and write it again (8E bytes more).
-# Eval forward: the normalize pass alone.
-# Backward: ``bn_lrelu_backward_reduce_kernel`` (reductions.py): gbias = sum g, gweight =
-#   sum g * xhat with g = gy * (slope where z < 0 else 1), z recomputed from x; then
-#   ``bn_lrelu_backward_input_kernel`` recomputes g and writes
-#     training: gx = weight * invstd * (g - gbias[c] / count - xhat * gweight[c] / count)
-#     eval:     gx = g * weight * invstd
-#   -- no gz array: unfused, leaky_relu_backward writes gz (12E bytes) and batch norm reads it.
-# z is computed by the same float32 expression in all three passes, so the backward's mask is
-# exactly the forward's (nothing but x, mean and invstd is kept between them).
-#
-# Cost (fp32): normalize 6E FLOPs, 8E bytes; backward input 13E FLOPs, 12E bytes.  Launch: as the
-# element-wise passes above, grid min(ceil(E / 256), 4096), block (256,), no shared memory.
-
-BN_LRELU_NORMALIZE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
-                                "float32[::1], float32[::1], int64, int64, int64, float64)")
-BN_LRELU_BWD_INPUT_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
-                                "float32[::1], float32[::1], float32[::1], float32[::1], "
-                                "float32[::1], int64, int64, int64, int64, float64)")
-
-
-@cuda.jit
-def bn_lrelu_normalize_kernel(x, mean, invstd, weight, bias, y, c, hw, total, slope):
+def bn_normalize_kernel(x, mean, invstd, weight, bias, y, c, hw, total, slope):
     """y = leaky_relu((x - mean[c]) * invstd[c] * weight[c] + bias[c]), grid-stride."""
     s = float32(slope)
     start = cuda.grid(1)
@@ -116,9 +69,9 @@ def bn_lrelu_normalize_kernel(x, mean, invstd, weight, bias, y, c, hw, total, sl
 
 
 @cuda.jit
-def bn_lrelu_backward_input_kernel(gy, x, mean, invstd, weight, bias, sum_gxhat, sum_g, gx,
-                                   c, hw, total, training, slope):
-    """gx of leaky_relu(batch_norm(x)), grid-stride (see the section comment above)."""
+def bn_backward_input_kernel(gy, x, mean, invstd, weight, bias, sum_gxhat, sum_g, gx,
+                             c, hw, total, training, slope):
+    """gx of leaky_relu(batch_norm(x)), grid-stride (see the module docstring)."""
     s = float32(slope)
     start = cuda.grid(1)
     step = cuda.gridsize(1)
@@ -140,7 +93,4 @@ def bn_lrelu_backward_input_kernel(gy, x, mean, invstd, weight, bias, sum_gxhat,
 KERNELS = [
     ("bn_normalize", bn_normalize_kernel, NORMALIZE_SIGNATURE, EW_THREADS, 0),
     ("bn_backward_input", bn_backward_input_kernel, BWD_INPUT_SIGNATURE, EW_THREADS, 0),
-    ("bn_lrelu_normalize", bn_lrelu_normalize_kernel, BN_LRELU_NORMALIZE_SIGNATURE, EW_THREADS, 0),
-    ("bn_lrelu_backward_input", bn_lrelu_backward_input_kernel, BN_LRELU_BWD_INPUT_SIGNATURE,
-     EW_THREADS, 0),
 ]

@@ -1,5 +1,5 @@
-"""Block reductions in shared memory: conv bias gradient and the batch-norm channel sums (of batch
-norm alone and of batch norm fused with leaky ReLU, the section at the end).
+"""Block reductions in shared memory: the conv bias gradient and the batch-norm channel sums (batch
+norm with an optional fused leaky ReLU; plain batch norm is slope 1).
 
 Algorithm
 ---------
@@ -20,7 +20,10 @@ finish with ``block_sum``:
 * ``bn_stats_kernel``: mean, then the biased variance from a second pass over ``(x - mean)^2``;
   thread 0 writes ``mean[c]``, ``invstd[c] = 1 / sqrt(var + eps)`` and updates the running
   statistics in place (momentum, unbiased variance ``var * count / (count - 1)``) when asked.
-* ``bn_backward_reduce_kernel``: ``gbias[c] = sum gy`` and ``gweight[c] = sum gy * xhat`` in one pass.
+* ``bn_backward_reduce_kernel``: ``gbias[c] = sum g`` and ``gweight[c] = sum g * xhat`` in one pass,
+  where ``g = gy * (slope where z < 0 else 1)`` is the gradient through the fused leaky ReLU, with
+  ``z = (x - mean) * (invstd * weight) + bias`` recomputed by the forward's float32 expression (so
+  the mask is the forward's); slope 1 makes ``g = gy``, plain batch norm.
 
 Why these kernels share a file with ``block_sum``: Numba's simulator runs a device function
 called from another module by swapping that module's ``cuda`` global per call, and simulated
@@ -31,7 +34,7 @@ the device function sees the kernel's (already swapped) globals.  Compiled code 
 Cost (fp32, E = N * C * HW)
 ----
 channel_sum: E adds, 4E bytes.  bn_stats: 4E FLOPs, 8E bytes (x read twice, the second pass
-mostly from L2).  bn_backward_reduce: 4E FLOPs, 8E bytes.  Memory bound; a single block per
+mostly from L2).  bn_backward_reduce: 8E FLOPs, 8E bytes.  Memory bound; a single block per
 channel caps each channel at one SM, which is fine for DCGAN's 64-1024 channels.
 
 Launch
@@ -49,7 +52,8 @@ SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64)"
 STATS_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], "
                    "int64, int64, int64, float64, float64, int64)")
 BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
-                        "float32[::1], float32[::1], int64, int64, int64)")
+                        "float32[::1], float32[::1], float32[::1], float32[::1], "
+                        "int64, int64, int64, float64)")
 
 
 @cuda.jit(device=True, inline="always")
@@ -119,48 +123,10 @@ def bn_stats_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, hw,
 
 
 @cuda.jit
-def bn_backward_reduce_kernel(gy, x, mean, invstd, gweight, gbias, n_batch, c, hw):
-    """gbias[c] = sum gy, gweight[c] = sum gy * xhat; one block per channel."""
-    buf = cuda.shared.array(RED_THREADS, float32)
-    ch = cuda.blockIdx.x
-    tid = cuda.threadIdx.x
-    count = n_batch * hw
-    mu = mean[ch]
-    s = invstd[ch]
-    acc_g = float32(0.0)
-    acc_gx = float32(0.0)
-    for i in range(tid, count, RED_THREADS):
-        n = i // hw
-        idx = (n * c + ch) * hw + (i - n * hw)
-        g = gy[idx]
-        acc_g += g
-        acc_gx += g * ((x[idx] - mu) * s)
-    total_g = block_sum(buf, tid, acc_g)
-    total_gx = block_sum(buf, tid, acc_gx)
-    if tid == 0:
-        gbias[ch] = total_g
-        gweight[ch] = total_gx
-
-
-# ------------------------------------------------------------- batch norm fused with leaky ReLU
-# bn_lrelu_backward_reduce_kernel: batch_norm_leaky_relu_backward's two sums.  As
-# bn_backward_reduce_kernel, with gy replaced by the activation's gradient
-#     z = (x - mean) * (invstd * weight) + bias,   g = gy * (slope where z < 0 else 1),
-#     gbias[c] = sum g,   gweight[c] = sum g * xhat
-# (z recomputed by the forward's expression, so the mask is the forward's).  The forward's
-# statistics need no kernel of their own: bn_stats_kernel is shared.
-# Cost: 8E FLOPs, 8E bytes (read gy and x once).  Launch: grid (C,), block (256,), 1024 B static
-# shared memory, as above.
-
-BN_LRELU_BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
-                                 "float32[::1], float32[::1], float32[::1], float32[::1], "
-                                 "int64, int64, int64, float64)")
-
-
-@cuda.jit
-def bn_lrelu_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
-                                    n_batch, c, hw, slope):
-    """gbias[c] = sum g, gweight[c] = sum g * xhat, g = leaky ReLU's gradient; one block per channel."""
+def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias, n_batch, c, hw,
+                              slope):
+    """gbias[c] = sum g, gweight[c] = sum g * xhat, g = gy through the leaky ReLU; one block per
+    channel."""
     buf = cuda.shared.array(RED_THREADS, float32)
     ch = cuda.blockIdx.x
     tid = cuda.threadIdx.x
@@ -192,6 +158,4 @@ KERNELS = [
     ("channel_sum", channel_sum_kernel, SIGNATURE, RED_THREADS, 0),
     ("bn_stats", bn_stats_kernel, STATS_SIGNATURE, RED_THREADS, 0),
     ("bn_backward_reduce", bn_backward_reduce_kernel, BWD_REDUCE_SIGNATURE, RED_THREADS, 0),
-    ("bn_lrelu_backward_reduce", bn_lrelu_backward_reduce_kernel, BN_LRELU_BWD_REDUCE_SIGNATURE,
-     RED_THREADS, 0),
 ]
