@@ -114,7 +114,8 @@ def conv_cases(kind, prm, rng, dtype):
     return [(op, op_flops[op], op_bytes[op], ops[op], _per_device(torch_ops, op)) for op in ops]
 
 
-def bn_cases(prm, rng, dtype):
+def _bn_arrays(prm, rng, dtype):
+    """x, weight, bias, running mean / var, gy and the batch statistics of one batch-norm layer."""
     x = (rng.standard_normal(prm["x"]) * 2 + 0.5).astype(dtype)
     C = x.shape[1]
     wt = rng.standard_normal(C).astype(dtype)
@@ -122,6 +123,11 @@ def bn_cases(prm, rng, dtype):
     rm, rv = np.zeros(C, dtype), np.ones(C, dtype)
     gy = rng.standard_normal(x.shape).astype(dtype)
     _, mean, invstd = R.batch_norm(x, rm.copy(), rv.copy(), wt, bs, True, MOMENTUM, EPS)
+    return x, wt, bs, rm, rv, gy, mean, invstd
+
+
+def bn_cases(prm, rng, dtype):
+    x, wt, bs, rm, rv, gy, mean, invstd = _bn_arrays(prm, rng, dtype)
     E, isz = float(x.size), np.dtype(dtype).itemsize
     ops = [
         ("forward train", 7 * E, 2 * E * isz,
@@ -134,13 +140,7 @@ def bn_cases(prm, rng, dtype):
 
 
 def bn_lrelu_cases(prm, rng, dtype):
-    x = (rng.standard_normal(prm["x"]) * 2 + 0.5).astype(dtype)
-    C = x.shape[1]
-    wt = rng.standard_normal(C).astype(dtype)
-    bs = rng.standard_normal(C).astype(dtype)
-    rm, rv = np.zeros(C, dtype), np.ones(C, dtype)
-    gy = rng.standard_normal(x.shape).astype(dtype)
-    _, mean, invstd = R.batch_norm(x, rm.copy(), rv.copy(), wt, bs, True, MOMENTUM, EPS)
+    x, wt, bs, rm, rv, gy, mean, invstd = _bn_arrays(prm, rng, dtype)
     E, isz = float(x.size), np.dtype(dtype).itemsize
     ops = [  # FLOPs from the reference docstring; bytes: the fused minimum, as for "bn" above
         ("forward train", 10 * E, 2 * E * isz,

@@ -175,20 +175,12 @@ def test_conv_transpose2d_matches_reference(c):
                      dt, "conv_transpose2d_grad_weight", s_gw)
 
 
-@SETTINGS
-@given(n=st.integers(1, 3), ch=st.integers(1, 5), spatial=st.one_of(st.none(), st.tuples(
-           st.integers(1, 9), st.integers(1, 9))),
-       training=st.booleans(), affine=st.booleans(), running=st.booleans(),
-       momentum=st.sampled_from([0.0, 0.1, 0.5, 1.0]), eps=st.sampled_from([1e-5, 1e-3, 0.1]),
-       offset=st.sampled_from([0.0, 3.0, -20.0]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1),
-       parallel=st.booleans())
-def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running, momentum, eps,
-                                      offset, dtype, seed, parallel):
-    rng = np.random.default_rng(seed)
+def _bn_inputs(rng, n, ch, spatial, training, affine, running, offset, dtype):
+    """A batch-norm test case: shape, whether running statistics are kept, x, weight, bias, running
+    mean / var (each also in float64)."""
     shape = (n, ch) if spatial is None else (n, ch) + spatial
     if training:
-        m = n * (1 if spatial is None else spatial[0] * spatial[1])
-        assume(m > 1)                      # PyTorch refuses to train on one value per channel
+        assume(n * (1 if spatial is None else spatial[0] * spatial[1]) > 1)  # as PyTorch demands
     else:
         running = True                     # eval normalises with the running statistics
     x, x64 = randn(rng, shape, dtype, scale=2.0, offset=offset)
@@ -200,6 +192,21 @@ def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running,
         rm64, rv64 = rm.astype(np.float64), rv.astype(np.float64)
     else:
         rm = rv = rm64 = rv64 = None
+    return shape, running, x, x64, weight, weight64, bias, bias64, rm, rv, rm64, rv64
+
+
+@SETTINGS
+@given(n=st.integers(1, 3), ch=st.integers(1, 5), spatial=st.one_of(st.none(), st.tuples(
+           st.integers(1, 9), st.integers(1, 9))),
+       training=st.booleans(), affine=st.booleans(), running=st.booleans(),
+       momentum=st.sampled_from([0.0, 0.1, 0.5, 1.0]), eps=st.sampled_from([1e-5, 1e-3, 0.1]),
+       offset=st.sampled_from([0.0, 3.0, -20.0]), dtype=DTYPES, seed=st.integers(0, 2**31 - 1),
+       parallel=st.booleans())
+def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running, momentum, eps,
+                                      offset, dtype, seed, parallel):
+    rng = np.random.default_rng(seed)
+    shape, running, x, x64, weight, weight64, bias, bias64, rm, rv, rm64, rv64 = _bn_inputs(
+        rng, n, ch, spatial, training, affine, running, offset, dtype)
     with Threads(parallel):
         y, mean, invstd = cpu.batch_norm(x, rm, rv, weight, bias, training, momentum, eps)
     ry, rmean, rinvstd = ref.batch_norm(x64, rm64, rv64, weight64, bias64, training, momentum, eps)
@@ -238,20 +245,8 @@ def test_batch_norm_matches_reference(n, ch, spatial, training, affine, running,
 def test_batch_norm_leaky_relu_matches_reference(n, ch, spatial, training, affine, running, momentum,
                                                  eps, offset, slope, dtype, seed, parallel):
     rng = np.random.default_rng(seed)
-    shape = (n, ch) if spatial is None else (n, ch) + spatial
-    if training:
-        assume(n * (1 if spatial is None else spatial[0] * spatial[1]) > 1)
-    else:
-        running = True
-    x, x64 = randn(rng, shape, dtype, scale=2.0, offset=offset)
-    weight, weight64 = randn(rng, (ch,), dtype) if affine else (None, None)
-    bias, bias64 = randn(rng, (ch,), dtype) if affine else (None, None)
-    if running:
-        rm = rng.standard_normal(ch).astype(dtype)
-        rv = (rng.random(ch) + 0.5).astype(dtype)
-        rm64, rv64 = rm.astype(np.float64), rv.astype(np.float64)
-    else:
-        rm = rv = rm64 = rv64 = None
+    shape, running, x, x64, weight, weight64, bias, bias64, rm, rv, rm64, rv64 = _bn_inputs(
+        rng, n, ch, spatial, training, affine, running, offset, dtype)
     with Threads(parallel):
         y, mean, invstd = cpu.batch_norm_leaky_relu(x, rm, rv, weight, bias, training, momentum, eps,
                                                     slope)

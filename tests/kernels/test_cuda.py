@@ -167,10 +167,28 @@ def test_conv_transpose2d(case):
 
 
 # -------------------------------------------------------------------------------- batch norm
+def _bn_ops(slope):
+    """(forward, backward) of the kernel set ``k`` as plain batch norm (slope None) or fused with a
+    leaky ReLU of that slope -- one calling convention for the test below."""
+    def fwd(k, x, rm, rv, w, b, training):
+        if slope is None:
+            return k.batch_norm(x, rm, rv, w, b, training, 0.1, 1e-5)
+        return k.batch_norm_leaky_relu(x, rm, rv, w, b, training, 0.1, 1e-5, slope)
+
+    def bwd(k, gy, x, w, b, mean, invstd, training):
+        if slope is None:
+            return k.batch_norm_backward(gy, x, w, mean, invstd, training)
+        return k.batch_norm_leaky_relu_backward(gy, x, w, b, mean, invstd, training, slope)
+    return fwd, bwd
+
+
 @pytest.mark.parametrize("shape", [(5, 3), (3, 2, 4, 5), (2, 1, 3, 1)], ids=str)
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
-def test_batch_norm(shape, training, affine):
+@pytest.mark.parametrize("slope", [None, 0.2, -0.5], ids=["bn", "bn+lrelu0.2", "bn+lrelu-0.5"])
+def test_batch_norm(shape, training, affine, slope):
+    """batch_norm and batch_norm_leaky_relu, forward (running statistics included) and backward."""
+    fwd, bwd = _bn_ops(slope)
     rng = np.random.default_rng(5)
     c = shape[1]
     x = rand(rng, *shape) * 2 + 3
@@ -179,8 +197,8 @@ def test_batch_norm(shape, training, affine):
     rm, rv = rand(rng, c), np.abs(rand(rng, c)) + 0.5
     rm_ref, rv_ref = f64(rm), f64(rv)
     rm_dev, rv_dev = dev(rm), dev(rv)
-    got = kc.batch_norm(dev(x), rm_dev, rv_dev, dev(weight), dev(bias), training, 0.1, 1e-5)
-    want = ref.batch_norm(f64(x), rm_ref, rv_ref, f64(weight), f64(bias), training, 0.1, 1e-5)
+    got = fwd(kc, dev(x), rm_dev, rv_dev, dev(weight), dev(bias), training)
+    want = fwd(ref, f64(x), rm_ref, rv_ref, f64(weight), f64(bias), training)
     for g, w_ in zip(got, want):
         assert_close(g, w_)
     assert_close(rm_dev, rm_ref)  # running statistics updated in place (training) or untouched
@@ -188,9 +206,8 @@ def test_batch_norm(shape, training, affine):
 
     gy = rand(rng, *shape)
     mean, invstd = host(got[1]), host(got[2])
-    got_b = kc.batch_norm_backward(dev(gy), dev(x), dev(weight), dev(mean), dev(invstd), training)
-    want_b = ref.batch_norm_backward(f64(gy), f64(x), f64(weight), f64(mean), f64(invstd),
-                                     training)
+    got_b = bwd(kc, dev(gy), dev(x), dev(weight), dev(bias), dev(mean), dev(invstd), training)
+    want_b = bwd(ref, f64(gy), f64(x), f64(weight), f64(bias), f64(mean), f64(invstd), training)
     for g, w_ in zip(got_b, want_b):
         assert_close(g, w_, rtol=3e-4)
 
@@ -202,39 +219,6 @@ def test_batch_norm_without_running_stats():
     want = ref.batch_norm(f64(x), None, None, None, None, True, 0.1, 1e-5)
     for g, w_ in zip(got, want):
         assert_close(g, w_)
-
-
-# ------------------------------------------------------------- batch norm fused with leaky ReLU
-@pytest.mark.parametrize("shape", [(5, 3), (3, 2, 4, 5)], ids=str)
-@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
-@pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
-@pytest.mark.parametrize("slope", [0.2, -0.5])
-def test_batch_norm_leaky_relu(shape, training, affine, slope):
-    rng = np.random.default_rng(9)
-    c = shape[1]
-    x = rand(rng, *shape) * 2 + 3
-    weight = rand(rng, c) if affine else None
-    bias = rand(rng, c) if affine else None
-    rm, rv = rand(rng, c), np.abs(rand(rng, c)) + 0.5
-    rm_ref, rv_ref = f64(rm), f64(rv)
-    rm_dev, rv_dev = dev(rm), dev(rv)
-    got = kc.batch_norm_leaky_relu(dev(x), rm_dev, rv_dev, dev(weight), dev(bias), training, 0.1,
-                                   1e-5, slope)
-    want = ref.batch_norm_leaky_relu(f64(x), rm_ref, rv_ref, f64(weight), f64(bias), training, 0.1,
-                                     1e-5, slope)
-    for g, w_ in zip(got, want):
-        assert_close(g, w_)
-    assert_close(rm_dev, rm_ref)  # running statistics updated in place (training) or untouched
-    assert_close(rv_dev, rv_ref)
-
-    gy = rand(rng, *shape)
-    mean, invstd = host(got[1]), host(got[2])
-    got_b = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(weight), dev(bias), dev(mean),
-                                              dev(invstd), training, slope)
-    want_b = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(weight), f64(bias), f64(mean),
-                                                f64(invstd), training, slope)
-    for g, w_ in zip(got_b, want_b):
-        assert_close(g, w_, rtol=3e-4)
 
 
 # -------------------------------------------------------------------------------- leaky ReLU
