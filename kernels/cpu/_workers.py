@@ -13,9 +13,9 @@ Measured on this project's 2-core machine: every hand-over between Numba's threa
 OpenBLAS's is a barrier, and an idle pool spins or sleeps while the other pool works, so the two
 pools fight for the cores (a 0.05-GFLOP conv took 4-8 ms instead of 1); and the packed operand of a
 whole batch (up to 51 MB at the DCGAN's shapes) streams through memory twice.  Giving each thread
-its own images removes every barrier but one, keeps a chunk's packed operand hot in the thread's
-L2 cache between the pack and the GEMM, and runs BLAS single-threaded -- which is also how
-oneDNN (PyTorch's CPU convolutions) parallelises over the minibatch.
+its own images removes every barrier but one, keeps a chunk's packed operand in cache between the
+pack and the GEMM, and runs BLAS single-threaded -- which is also how oneDNN (PyTorch's CPU
+convolutions) parallelises over the minibatch.
 
 Determinism: the slices are static (they depend on N and T, never on timing), a thread walks its
 chunks in order and partial weight gradients are summed in thread order, so a result depends only
@@ -49,6 +49,8 @@ def _executor(workers: int) -> ThreadPoolExecutor:
     key = (os.getpid(), workers)
     with _lock:
         if _pool_key != key:
+            if _pool is not None and _pool_key[0] == key[0]:
+                _pool.shutdown(wait=False)        # idle: every call waits for its own tasks
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tensorgan-cpu")
             _pool_key = key
         return _pool
