@@ -70,6 +70,7 @@ class Row:
     limiter: str
     occupancy: float
     error: str | None = None
+    ptx_params: int = -1      # parameters of the PTX entry (checked against the launch glue's ABI)
 
 
 # ----------------------------------------------------------------------------------- toolchain
@@ -126,6 +127,12 @@ def check_nvvm(cuda) -> None:
 
 
 # ------------------------------------------------------------------------------------- parsing
+def entry_params(ptx: str) -> int:
+    """Number of parameters of the (single) ``.entry`` in a PTX text."""
+    m = re.search(r"\.entry\s+\S+\((.*?)\)", ptx, re.S)
+    return len(re.findall(r"\.param\b", m.group(1))) if m else -1
+
+
 def parse_ptxas(text: str) -> dict:
     """Registers, smem, stack and spills of the (single) entry function in ``ptxas -v`` output."""
     entry = text
@@ -199,7 +206,8 @@ def build_report() -> dict:
                                                      info["smem_static"] + dyn_smem, threads)
                     results.append(Row(name, arch, threads, smem_dynamic=dyn_smem,
                                        blocks_per_sm=blocks, limiter=limiter,
-                                       occupancy=round(occ, 4), **info))
+                                       occupancy=round(occ, 4), ptx_params=entry_params(ptx),
+                                       **info))
                 except Exception as e:
                     results.append(Row(name, arch, threads, -1, -1, dyn_smem, -1, -1, -1, 0, "",
                                        0.0, error=f"{type(e).__name__}: {e}"))

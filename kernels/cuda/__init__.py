@@ -28,7 +28,7 @@ from . import conv_wgrad as _wgrad
 from . import leaky_relu as _lrelu
 from . import reductions as _reduce
 from ._launch import SIMULATOR, asarray as _asarray, cdiv as _cdiv, ew_grid as _ew_grid
-from ._launch import launch as _run, xp as _xp
+from ._launch import launch as _run, register as _register_signatures, xp as _xp
 from .tiles import BK, BM, BN, EW_MAX_BLOCKS, EW_THREADS, RED_THREADS, THREADS
 
 from .. import KERNEL_API
@@ -39,6 +39,7 @@ __all__ = [*KERNEL_API, "KERNELS", "SIMULATOR"]  # the shared contract plus what
 # benchmarks/ptx_report.py compiles and inspects.
 KERNELS = (_fwd.KERNELS + _dgrad.KERNELS + _wgrad.KERNELS + _reduce.KERNELS + _bn.KERNELS
            + _lrelu.KERNELS)
+_register_signatures(KERNELS)
 
 # Split-K sizing for the weight gradient: aim for this many blocks (2 waves on a 132-SM H100) and
 # give every split at least this many K steps of BK.

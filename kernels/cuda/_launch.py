@@ -1,19 +1,33 @@
 """Launch glue: which array module holds the data, how arrays reach a kernel, grid arithmetic.
 
-* On a real GPU the arrays are CuPy arrays.  They are handed to Numba through the CUDA Array
-  Interface *without* a stream synchronisation (``as_cuda_array(a, sync=False)``), and every kernel
-  is launched on CuPy's current stream, so Numba's launches and CuPy's own work stay ordered
-  without the host ever waiting.
+* On a real GPU the arrays are CuPy arrays and every kernel is launched on CuPy's current stream,
+  so our launches and CuPy's own work stay ordered without the host ever waiting.  Numba compiles
+  each kernel once, for its declared signature (the ``KERNELS`` lists) and this GPU, to PTX; CuPy
+  loads that PTX as a module and launches it (``cupy.cuda.Function``).  Why not
+  ``kernel[grid, block](*args)``: Numba's dispatcher re-types every argument and wraps every array
+  in ctypes objects on every call -- 0.1-0.2 ms of Python per launch, measured on an H100 as the
+  larger part of our GPU step (numba-cuda issue #477); CuPy's launch path is compiled.  The price is
+  knowing Numba's kernel ABI: a 1-D array argument is seven 8-byte parameters (meminfo, parent,
+  nitems, itemsize, data, shape, stride), a scalar one (``flat_params``; ``tests/kernels/
+  test_ptx.py`` checks the counts against the PTX).  ``TENSORGAN_CUDA_LAUNCH=numba`` goes back to
+  Numba's dispatcher (arrays handed over with ``as_cuda_array(a, sync=False)``).
 * Under Numba's simulator (``NUMBA_ENABLE_CUDASIM=1``) the kernels run as Python threads on plain
   NumPy arrays, and CuPy is never imported.
 """
+
+import os
+import re
 
 import numpy
 from numba import config, cuda
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
+LAUNCH_VIA = os.environ.get("TENSORGAN_CUDA_LAUNCH", "cupy")
 
 _streams = {}
+_signatures = {}      # kernel dispatcher -> its declared signature (from the KERNELS lists)
+_functions = {}       # (kernel, device id) -> (CuPy module, CuPy function, parameter kinds)
+_ZERO = numpy.uint64(0)
 
 
 def xp():
@@ -41,10 +55,83 @@ def _numba_stream():
     return stream
 
 
+def register(kernels):
+    """Record each kernel's signature: ``[(name, kernel, signature, threads, smem), ...]``."""
+    for _, kernel, signature, _, _ in kernels:
+        _signatures[kernel] = signature
+
+
+def signature_kinds(signature):
+    """'void(float32[::1], int64, float64)' -> ['array', 'int64', 'float64']."""
+    inner = signature[signature.index("(") + 1:signature.rindex(")")]
+    kinds = []
+    for part in re.split(r",\s*(?![^\[]*\])", inner):
+        part = part.strip()
+        if part == "float32[::1]":
+            kinds.append("array")
+        elif part in ("int64", "float64"):
+            kinds.append(part)
+        else:
+            raise TypeError(f"launch glue: unsupported kernel parameter type {part!r}")
+    return kinds
+
+
+def flat_params(signature):
+    """How many PTX parameters Numba's kernel ABI gives a signature (7 per 1-D array)."""
+    return sum(7 if k == "array" else 1 for k in signature_kinds(signature))
+
+
+def _cupy_function(kernel):
+    """The kernel compiled by Numba for this GPU and loaded into CuPy (once per device)."""
+    import cupy
+
+    device = cupy.cuda.Device()
+    key = (kernel, device.id)
+    entry = _functions.get(key)
+    if entry is None:
+        signature = _signatures[kernel]
+        cc = device.compute_capability                       # e.g. "90"
+        ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=(int(cc[:-1]), int(cc[-1])))
+        name = re.search(r"\.visible \.entry (\S+)\(", ptx).group(1)
+        module = cupy.cuda.function.Module()
+        module.load(ptx.encode())
+        entry = (module, module.get_function(name), signature_kinds(signature))
+        _functions[key] = entry
+    return entry
+
+
+def _launch_cupy(kernel, grid, block, args):
+    import cupy
+
+    _, function, kinds = _cupy_function(kernel)
+    if len(args) != len(kinds):
+        raise TypeError(f"{kernel.__name__}: {len(args)} arguments for {len(kinds)} parameters")
+    params = []
+    for kind, a in zip(kinds, args):
+        if kind == "array":
+            if not (isinstance(a, cupy.ndarray) and a.dtype == numpy.float32 and a.ndim == 1
+                    and a.flags.c_contiguous):
+                raise TypeError(f"{kernel.__name__}: expected a contiguous 1-D float32 CuPy array, "
+                                f"got {type(a).__name__} {getattr(a, 'dtype', '')} "
+                                f"{getattr(a, 'shape', '')}")
+            n = numpy.int64(a.size)
+            params += (_ZERO, _ZERO, n, numpy.int64(4), a, n, numpy.int64(4))
+        elif kind == "int64":
+            params.append(numpy.int64(a))
+        else:
+            params.append(numpy.float64(a))
+    grid = grid if isinstance(grid, tuple) else (grid,)
+    block = block if isinstance(block, tuple) else (block,)
+    function(grid, block, tuple(params), stream=cupy.cuda.get_current_stream())
+
+
 def launch(kernel, grid, block, *args):
     """``kernel[grid, block](*args)``; arrays are passed as flat (1-D) views."""
     if SIMULATOR:
         kernel[grid, block](*args)
+        return
+    if LAUNCH_VIA == "cupy" and kernel in _signatures:
+        _launch_cupy(kernel, grid, block, args)
         return
     args = [cuda.as_cuda_array(a, sync=False) if hasattr(a, "__cuda_array_interface__") else a
             for a in args]

@@ -62,3 +62,14 @@ def test_register_tiles_stay_in_registers(report):
 
 def test_every_kernel_can_be_resident(report):
     assert all(r["blocks_per_sm"] >= 1 and r["occupancy"] > 0 for r in report["results"])
+
+
+def test_launch_glue_matches_the_kernel_abi(report):
+    """On a GPU the glue launches Numba's PTX through CuPy with the parameters laid out by hand
+    (``kernels/cuda/_launch.py``): seven per 1-D array, one per scalar.  The PTX must agree."""
+    from tensorgan.kernels.cuda._launch import flat_params
+    signatures = {name: sig for name, _, sig, *_ in kc.KERNELS}
+    wrong = [f"{r['kernel']} {r['arch']}: PTX {r['ptx_params']}, glue "
+             f"{flat_params(signatures[r['kernel']])}"
+             for r in report["results"] if r["ptx_params"] != flat_params(signatures[r["kernel"]])]
+    assert not wrong, "\n".join(wrong)
