@@ -104,15 +104,16 @@ def _launch_cupy(kernel, grid, block, args):
     import cupy
 
     _, function, kinds = _cupy_function(kernel)
+    name = kernel.py_func.__name__
     if len(args) != len(kinds):
-        raise TypeError(f"{kernel.__name__}: {len(args)} arguments for {len(kinds)} parameters")
+        raise TypeError(f"{name}: {len(args)} arguments for {len(kinds)} parameters")
     params = []
     for kind, a in zip(kinds, args):
         if kind == "array":
             if not (isinstance(a, cupy.ndarray) and a.dtype == numpy.float32 and a.ndim == 1
                     and a.flags.c_contiguous):
-                raise TypeError(f"{kernel.__name__}: expected a contiguous 1-D float32 CuPy array, "
-                                f"got {type(a).__name__} {getattr(a, 'dtype', '')} "
+                raise TypeError(f"{name}: expected a contiguous 1-D float32 CuPy array, got "
+                                f"{type(a).__name__} {getattr(a, 'dtype', '')} "
                                 f"{getattr(a, 'shape', '')}")
             n = numpy.int64(a.size)
             params += (_ZERO, _ZERO, n, numpy.int64(4), a, n, numpy.int64(4))
