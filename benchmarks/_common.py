@@ -64,12 +64,7 @@ def sgemm_peak(n: int = 2048, repeats: int = 7, clock=time.perf_counter) -> dict
         t0 = clock()
         a @ b
         samples.append(clock() - t0)
-    s = stats_ms(samples)
-    s["n"] = n
-    s["gflops"] = 2.0 * n ** 3 / (s["median_ms"] * 1e-3) / 1e9
-    s["gflops_best"] = 2.0 * n ** 3 / (s["min_ms"] * 1e-3) / 1e9
-    s["via"] = "NumPy"
-    return s
+    return _gemm_rate(samples, n, "NumPy")
 
 
 def sgemm_peak_gpu(n: int = 8192, repeats: int = 7) -> dict:
@@ -88,11 +83,16 @@ def sgemm_peak_gpu(n: int = 8192, repeats: int = 7) -> dict:
         end.record()
         end.synchronize()
         samples.append(cupy.cuda.get_elapsed_time(start, end) * 1e-3)
+    return _gemm_rate(samples, n, "CuPy")
+
+
+def _gemm_rate(samples, n: int, via: str) -> dict:
+    """Timing stats of an n^3 float32 matmul plus its rate (median and best) in GFLOP/s."""
     s = stats_ms(samples)
     s["n"] = n
     s["gflops"] = 2.0 * n ** 3 / (s["median_ms"] * 1e-3) / 1e9
     s["gflops_best"] = 2.0 * n ** 3 / (s["min_ms"] * 1e-3) / 1e9
-    s["via"] = "CuPy"
+    s["via"] = via
     return s
 
 

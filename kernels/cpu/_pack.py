@@ -188,7 +188,7 @@ def _input_range(a, s, out_len, in_len):
     return lo, hi
 
 @njit(nogil=True, cache=True)
-def _tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW):
+def tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW):
     """For each tap t = (kh, kw): the input positions ih*W + iw whose product lands inside the
     output, and the output positions oh*OW + ow they land on -- count[t] pairs each."""
     kk = kH * kW
@@ -214,7 +214,7 @@ def _tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW):
 
 
 @njit(nogil=True, cache=True)
-def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
+def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, tables, y):
     """Output-side convolution: y[n, co] = bias + sum over taps of shifted GEMM rows.
 
     Z (C_out*kH*kW, N*H*W) holds, for every kernel tap (co, kh, kw) and every *input* position
@@ -227,7 +227,8 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
     calling thread owns these images, so the "scatter" has no races and needs no atomics.
     Two loop shapes, as in the im2col pack (measured per chunk, one thread):
     * strided or narrow inputs (the DCGAN's stride-2 layers, 7 and 14 wide): one loop per tap over
-      a table of (input, output) position pairs -- 0.42 -> 0.21 ms at G 256->128 (4 images),
+      a table of (input, output) position pairs (``tables``, from ``col2im_tables`` once per call)
+      -- 0.42 -> 0.21 ms at G 256->128 (4 images),
       0.32 -> 0.25 ms at G 128->64 (2 images);
     * wide stride-1 inputs (G's 64->1 3x3 layer, 28 wide): a loop per row over plain slices
       (0.033 ms; the table took 0.045).
@@ -237,11 +238,7 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, y):
     HW = H * W
     O = OH * OW
     kk = kH * kW
-    tabled = s_w != 1 or W < 16
-    if tabled:
-        count, src, dst = _tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW)
-    else:
-        count, src, dst = _tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, 0, 0, OH, OW)  # unused
+    tabled, count, src, dst = tables
     zf = Z.reshape(-1)
     yf = y.reshape(-1)
     ncols = Z.shape[1]
@@ -317,6 +314,15 @@ def transposed_input(x, name):
     return Xt
 
 
+def col2im_tables(kH, kW, stride, aoffh, aoffw, in_hw, out_hw):
+    """``col2im_add``'s loop choice and, for the table loop, its per-tap position tables."""
+    H, W = in_hw
+    tabled = stride[1] != 1 or W < 16
+    if not tabled:                   # the slice loop needs none: empty tables of the same types
+        H = W = 0
+    return (tabled,) + tap_tables(kH, kW, stride[0], stride[1], aoffh, aoffw, H, W, *out_hw)
+
+
 def output_side(x, Wt, kernel_hw, stride, aoffh, aoffw, b, out_hw):
     """y = col2im_add(Wt @ x^T): one GEMM producing every tap's contribution at every input
     position, then the per-plane shifted add; chunks of images run on all threads.  Wt is
@@ -327,9 +333,12 @@ def output_side(x, Wt, kernel_hw, stride, aoffh, aoffw, b, out_hw):
     bias, has_bias = bias_arg(b, x.dtype)
     y = np.empty((N, Co) + tuple(out_hw), dtype=x.dtype)
 
+    tables = col2im_tables(kH, kW, stride, aoffh, aoffw, (H, W), out_hw)
+
     def body(n0, n1):
         Z = matmul(Wt, transposed_input(x[n0:n1], "Xt"), "Z")
-        col2im_add(Z, kH, kW, stride[0], stride[1], aoffh, aoffw, bias, has_bias, H, W, y[n0:n1])
+        col2im_add(Z, kH, kW, stride[0], stride[1], aoffh, aoffw, bias, has_bias, H, W, tables,
+                   y[n0:n1])
 
     run_over_batch(N, (Wt.shape[0] + Cin) * H * W, COLS_BUDGET, body)
     return y
