@@ -11,7 +11,12 @@ other processes on a shared machine hits all of them alike):
 * ``torch`` -- PyTorch's CPU kernels for the same op (``aten.convolution_backward`` etc., exactly
   what autograd would call), when torch is installed, with ``torch.set_num_threads`` set to Numba's
   thread count.  torch is imported here only, never by the library or its tests;
-* ``cuda``  -- tensorgan.kernels.cuda on CuPy arrays, timed with CUDA events, when a GPU is active.
+* ``cuda``  -- tensorgan.kernels.cuda on CuPy arrays, timed with CUDA events, when a GPU is active;
+* ``gemm``  -- (convolutions) only the GEMMs that the ``cpu`` kernel's call runs: recorded once
+  (``_pack.record_gemms``), then replayed with the same shapes, operand layouts and thread split on
+  fresh operands.  ``cpu - gemm`` is the kernel's data movement (im2col, shifted adds, transposes);
+  ``gemm / torch`` above 1 means that even with free packing this formulation on OpenBLAS could
+  not match PyTorch's (oneDNN's) convolution at that shape.
 
 Fused rows ("bn2d+lrelu", kernel ``batch_norm_leaky_relu``): the op the DCGAN runs for each
 BatchNorm + LeakyReLU pair, against torch's two ops one after the other -- forward native_batch_norm
@@ -237,6 +242,32 @@ def _torch_bn_lrelu(x, wt, bs, rm, rv, gy, device):
     return {"forward train": forward, "backward train": backward}
 
 
+def _gemm_replay(call):
+    """The bare GEMMs of one CPU kernel call -- the same shapes, operand layouts and thread split,
+    on fresh operands, with no packing around them -- or None if the call runs no GEMM.  Their
+    time against the kernel's is the share of data movement (im2col, shifted adds, transposes)."""
+    from tensorgan.kernels.cpu import _pack, _workers
+    with _pack.record_gemms() as per_thread:
+        call()
+    if not per_thread:
+        return None
+    rng = np.random.default_rng(1)
+
+    def operand(layout, dtype):
+        shape, transposed = layout
+        a = rng.standard_normal(shape[::-1] if transposed else shape).astype(dtype)
+        return a.T if transposed else a
+
+    work = [[(operand(a, dt), operand(b, dt), np.empty((a[0][0], b[0][1]), dtype=dt))
+             for a, b, dt in gemms] for gemms in per_thread.values()]
+
+    def run_thread(gemms):
+        for a, b, out in gemms:
+            np.matmul(a, b, out=out)
+
+    return lambda: _workers._run_parts(len(work), work, run_thread)
+
+
 def _load_torch(threads):
     global TORCH
     if _torch is None:
@@ -351,6 +382,9 @@ def run(args):
             cases = lrelu_cases(prm, rng, dtype)
         for op, flops, nbytes, factory, torch_fn in cases:
             fns = {"cpu": factory(K)}
+            replay = _gemm_replay(fns["cpu"])
+            if replay is not None:
+                fns["gemm"] = replay
             if "cpu" in torch_fn:
                 fns["torch"] = torch_fn["cpu"]
             samples = time_interleaved(fns, args.repeats, args.warmup, clock=clock)
@@ -376,6 +410,11 @@ def run(args):
                 row["impl"][impl] = st
             if "torch" in row["impl"]:
                 row["cpu_over_torch"] = row["impl"]["cpu"]["median_ms"] / row["impl"]["torch"]["median_ms"]
+            if "gemm" in row["impl"]:
+                row["gemm_share_of_cpu"] = row["impl"]["gemm"]["median_ms"] / row["impl"]["cpu"]["median_ms"]
+                if "torch" in row["impl"]:
+                    row["gemm_over_torch"] = (row["impl"]["gemm"]["median_ms"]
+                                              / row["impl"]["torch"]["median_ms"])
             if "torch_cuda" in row["impl"]:
                 row["cuda_over_torch_cuda"] = (row["impl"]["cuda"]["median_ms"]
                                                / row["impl"]["torch_cuda"]["median_ms"])
@@ -388,7 +427,7 @@ def run(args):
 
 
 HEADER = (f"{'layer':24s} {'op':15s} {'cpu ms (p10-p90)':>22s} {'ref ms':>8s} {'torch ms (p10-p90)':>22s}"
-          f" {'cpu/torch':>9s} {'cpu GF/s':>8s} {'%peak':>6s} {'GB/s':>6s}")
+          f" {'cpu/torch':>9s} {'cpu GF/s':>8s} {'%peak':>6s} {'GB/s':>6s} {'gemm ms':>8s}")
 
 
 def _format_row(row):
@@ -406,7 +445,7 @@ def _format_row(row):
     ratio = f"{row['cpu_over_torch']:.2f}" if "cpu_over_torch" in row else "-"
     line = (f"{row['layer']:24s} {row['op']:15s} {cell('cpu'):>22s} {cell('ref', False):>8s} "
             f"{cell('torch'):>22s} {ratio:>9s} {c['gflops']:8.1f} {100 * c['frac_sgemm_peak']:5.1f}% "
-            f"{c['gbytes_per_s']:6.1f}")
+            f"{c['gbytes_per_s']:6.1f} {cell('gemm', False):>8s}")
     if "cuda" in im:
         line += f"  cuda {im['cuda']['median_ms']:.3f} ms"
     if "torch_cuda" in im:

@@ -39,6 +39,9 @@ have no bounds tests)
     s-th row and column of the output.
     Loop shape: over the N*C_out output planes.
 """
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 from numba import njit, uint64
 
@@ -302,7 +305,35 @@ def bias_arg(b, dtype):
 def matmul(a, b, name):
     """a @ b into the calling thread's scratch buffer `name` (no allocation per chunk)."""
     out = scratch(name, (a.shape[0], b.shape[1]), np.result_type(a, b))
+    if _gemm_log is not None:
+        _gemm_log.append((threading.get_ident(), _layout(a), _layout(b), out.dtype.str))
     return np.matmul(a, b, out=out)
+
+
+# ------------------------------------------------------------------ GEMM trace (benchmarks only)
+# ``benchmarks.kernels`` times the bare GEMMs a convolution issues -- same shapes, operand layouts
+# and threads, no packing -- to show how much of a convolution's time is data movement.
+_gemm_log: list | None = None
+
+
+def _layout(a):
+    """(shape, transposed): an operand is C-contiguous or the transpose of one (BLAS's two cases)."""
+    return a.shape, not a.flags.c_contiguous
+
+
+@contextmanager
+def record_gemms():
+    """Collect, per thread in the order the threads first multiply, the (a, b, dtype) operand
+    layouts of every GEMM that the convolution kernels run inside the ``with`` block."""
+    global _gemm_log
+    log, _gemm_log = [], []
+    per_thread: dict = {}
+    try:
+        yield per_thread
+    finally:
+        log, _gemm_log = _gemm_log, None
+        for ident, a, b, dtype in log:
+            per_thread.setdefault(ident, []).append((a, b, dtype))
 
 
 def transposed_input(x, name):

@@ -418,3 +418,42 @@ def test_worker_error_reaches_the_caller_and_the_pool_survives(monkeypatch):
     assert sorted(done) == [(0, 2), (2, 4)]
     partials = cpu_workers.run_over_batch(4, 1, 1 << 20, lambda n0, n1: np.full(3, n1 - n0, float))
     assert [p.tolist() for p in partials] == [[2.0] * 3, [2.0] * 3]
+
+
+@pytest.mark.parametrize("transposed,cin,cout,hw,k,s,p", [
+    (True, 32, 16, 7, 4, 2, 1), (True, 16, 8, 14, 4, 2, 1), (False, 8, 1, 28, 3, 1, 1),
+    (False, 1, 8, 28, 4, 2, 1), (False, 8, 16, 14, 4, 2, 1)])
+def test_every_conv_flop_runs_in_the_recorded_gemms(transposed, cin, cout, hw, k, s, p):
+    """The convolutions' claim -- all FLOPs in BLAS GEMMs, Numba only moves data -- and the GEMM
+    trace ``benchmarks.kernels`` replays: at the DCGAN's layer shapes (batch 6, every thread,
+    several chunks) the recorded GEMMs of each pass add up to exactly 2*N*C_in*C_out*kH*kW*P,
+    P = the pixels of the larger of input and output (every tap of every pixel, as the
+    formulation's docstring counts them)."""
+    rng = np.random.default_rng(0)
+    n = 6
+    x = rng.standard_normal((n, cin, hw, hw)).astype(np.float32)
+    if transposed:
+        w = rng.standard_normal((cin, cout, k, k)).astype(np.float32)
+        y_shape = cpu.conv_transpose2d(x, w, None, (s, s), (p, p), (0, 0)).shape
+        calls = [lambda: cpu.conv_transpose2d(x, w, None, (s, s), (p, p), (0, 0)),
+                 lambda: cpu.conv_transpose2d_grad_input(gy, w, (s, s), (p, p)),
+                 lambda: cpu.conv_transpose2d_grad_weight(x, gy, (k, k), (s, s), (p, p))]
+        pixels = hw * hw                        # the small (input) side: each input pixel x taps
+    else:
+        w = rng.standard_normal((cout, cin, k, k)).astype(np.float32)
+        y_shape = cpu.conv2d(x, w, None, (s, s), (p, p)).shape
+        calls = [lambda: cpu.conv2d(x, w, None, (s, s), (p, p)),
+                 lambda: cpu.conv2d_grad_input(gy, w, (hw, hw), (s, s), (p, p)),
+                 lambda: cpu.conv2d_grad_weight(x, gy, (k, k), (s, s), (p, p))]
+        pixels = y_shape[2] * y_shape[3]       # each output pixel x taps
+    gy = rng.standard_normal(y_shape).astype(np.float32)
+    expected = 2 * n * cin * cout * k * k * pixels
+    threads = min(cpu_workers.numba.get_num_threads(), n)
+    with Forced(small_chunks=True, formulation=None):
+        for call in calls:
+            with cpu_pack.record_gemms() as per_thread:
+                call()
+            flops = sum(2 * a[0][0] * a[0][1] * b[0][1]
+                        for gemms in per_thread.values() for a, b, _ in gemms)
+            assert flops == expected
+            assert len(per_thread) == threads, "every thread multiplies its slice of the batch"
