@@ -2,6 +2,7 @@
 
     python -m benchmarks.kernels [--batch 64] [--repeats 20] [--warmup 3] [--only convT]
                                  [--json [PATH]] [--no-torch] [--no-reference] [--clock wall|cpu]
+                                 [--gpu-only]
 
 Contenders, timed round-robin on the same float32 arrays (one call of each per round, so load from
 other processes on a shared machine hits all of them alike):
@@ -362,6 +363,8 @@ def run(args):
     info = machine_info()
     info["torch"] = torch.__version__ if torch is not None else None
     info["torch_threads"] = torch.get_num_threads() if torch is not None else None
+    if args.gpu_only and not cuda:
+        raise SystemExit(f"--gpu-only: no GPU active ({cuda_why})")
     info["gpu"] = cuda_why if cuda else f"no GPU active ({cuda_why}); timing the CPU only"
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     peak = sgemm_peak(clock=clock)
@@ -381,14 +384,16 @@ def run(args):
         else:
             cases = lrelu_cases(prm, rng, dtype)
         for op, flops, nbytes, factory, torch_fn in cases:
-            fns = {"cpu": factory(K)}
-            replay = _gemm_replay(fns["cpu"])
-            if replay is not None:
-                fns["gemm"] = replay
-            if "cpu" in torch_fn:
-                fns["torch"] = torch_fn["cpu"]
-            samples = time_interleaved(fns, args.repeats, args.warmup, clock=clock)
-            if not args.no_reference:
+            samples = {}
+            if not args.gpu_only:
+                fns = {"cpu": factory(K)}
+                replay = _gemm_replay(fns["cpu"])
+                if replay is not None:
+                    fns["gemm"] = replay
+                if "cpu" in torch_fn:
+                    fns["torch"] = torch_fn["cpu"]
+                samples = time_interleaved(fns, args.repeats, args.warmup, clock=clock)
+            if not args.no_reference and not args.gpu_only:
                 # Timed apart and last: the reference's NumPy calls run multi-threaded OpenBLAS,
                 # whose workers then spin for ~0.1 s and would steal the cores from the next
                 # contender (measured: torch's 12 ms transposed convolution read 47-56 ms when it
@@ -441,6 +446,13 @@ def _format_row(row):
             return f"{s['median_ms']:.2f}"
         return f"{s['median_ms']:.2f} ({s['p10_ms']:.2f}-{s['p90_ms']:.2f})"
 
+    if "cpu" not in im:                       # --gpu-only
+        line = f"{row['layer']:24s} {row['op']:15s}"
+        for k in ("cuda", "torch_cuda"):
+            line += f"  {k} {im[k]['median_ms']:.3f} ms" if k in im else ""
+        if "cuda_over_torch_cuda" in row:
+            line += f"  cuda/torch {row['cuda_over_torch_cuda']:.2f}"
+        return line
     c = im["cpu"]
     ratio = f"{row['cpu_over_torch']:.2f}" if "cpu_over_torch" in row else "-"
     line = (f"{row['layer']:24s} {row['op']:15s} {cell('cpu'):>22s} {cell('ref', False):>8s} "
@@ -464,6 +476,8 @@ def main(argv=None):
                     help="write the results as JSON to PATH (or stdout with no PATH)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--gpu-only", action="store_true",
+                    help="on a GPU machine: time only the CUDA kernels and torch on CUDA")
     ap.add_argument("--quiet", action="store_true", help="no per-row progress lines")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="wall: elapsed time (default); cpu: process CPU time -- robust on a loaded "

@@ -90,7 +90,9 @@ def _conv_dgrad(gy, w, b, input_hw, stride, padding):
     if gx.size == 0:
         return gx
     bias = xp.zeros(c_in, dtype=gy.dtype) if b is None else _asarray(b)
-    grid = (_cdiv(n * h * wd, BM), _cdiv(c_in, BN))
+    sh, sw = stride
+    # One grid z-slice per stride phase; x sized for the largest phase, (0, 0).
+    grid = (_cdiv(n * _cdiv(h, sh) * _cdiv(wd, sw), BM), _cdiv(c_in, BN), sh * sw)
     _run(_dgrad.conv2d_dgrad_kernel, grid, THREADS, _flat(gy), _flat(w), bias, _flat(gx),
             n, c_in, h, wd, c_out, oh, ow, kh, kw, stride[0], stride[1], padding[0], padding[1])
     return gx

@@ -1,37 +1,45 @@
-"""conv2d input gradient (= conv_transpose2d forward) as an implicit GEMM, tiled in shared memory.
+"""conv2d input gradient (= conv_transpose2d forward) as an implicit GEMM, one per stride phase.
 
 Algorithm
 ---------
 ``gx[n, ci, ih, iw] = b[ci] + sum_{co, kh, kw} gy[n, co, oh, ow] * w[co, ci, kh, kw]``
 over the taps for which ``ih = oh*sh - ph + kh`` and ``iw = ow*sw - pw + kw`` for integer, in-range
-``oh, ow``.  As a GEMM ``C[M, N] = A[M, K] @ B[K, N]``:
+``oh, ow``.  With stride ``s > 1`` most taps miss the stride lattice: input row ``ih`` only
+receives kernel rows ``kh = (ih + ph) mod sh, + sh, + 2 sh, ...``.  So the rows and columns are
+split by phase ``(rh, rw) = (ih mod sh, iw mod sw)`` -- ``blockIdx.z`` -- and each phase is a dense
+stride-1 correlation with a ``Th x Tw = ceil(kH/sh) x ceil(kW/sw)`` sub-kernel (2 x 2 for the
+DCGAN's k4 s2 layers): tap ``(th, tw)`` is kernel tap ``kh = k0h + th*sh`` (``k0h = (rh + ph) mod
+sh``) and reads ``oh = qh + dh - th`` for the phase pixel ``ih = rh + qh*sh``, ``dh = (rh + ph -
+k0h) / sh`` (exact).  Per phase, as a GEMM ``C[M, N] = A[M, K] @ B[K, N]``:
 
-* ``M = N_batch * H * W``     one row per input pixel ``m = (n, ih, iw)``,
+* ``M = N_batch * Qh * Qw``   one row per phase pixel ``m = (n, qh, qw)``, ``Qh = ceil((H - rh)/sh)``,
 * ``N = C_in``                one column per input channel,
-* ``K = C_out * kH * kW``     ``k = (co, kh, kw)``,
-* ``A[m, k] = gy[n, co, (ih + ph - kh) / sh, (iw + pw - kw) / sw]`` when both divisions are exact
-  and in range, else 0 -- gathered on the fly, never materialised,
-* ``B[k, ci] = w[co, ci, kh, kw]``.
+* ``K = C_out * Th * Tw``     ``k = (co, th, tw)``,
+* ``A[m, k] = gy[n, co, qh + dh - th, qw + dw - tw]`` when in range, else 0 -- gathered on the fly,
+  never materialised,
+* ``B[k, ci] = w[co, ci, k0h + th*sh, k0w + tw*sw]``.
+
+Before the split this kernel ran one GEMM with ``K = C_out*kH*kW`` and multiplied the
+``1 - 1/(sh*sw)`` of A that misses the lattice (3/4 at stride 2) by zero.  A phase that no tap
+reaches (kernel smaller than the stride) has ``K = 0`` and gets the bias.
 
 Tiling is the forward kernel's (see ``conv_fwd``): 64 x 64 C tile per block, K steps of 8 staged in
-``As[8, 64]`` / ``Bs[8, 64 + 4]``, a 4 x 4 register tile per thread, the (n, ih, iw) decode of
+``As[8, 64]`` / ``Bs[8, 64 + 4]``, a 4 x 4 register tile per thread, the (n, qh, qw) decode of
 the thread's A row hoisted out of the K loop.  ``b`` is an optional bias of length C_in (zeros for a
 plain input gradient; the transposed convolution's bias when this kernel runs conv_transpose2d).
-
-For stride s > 1, a fraction ``1 - 1/(sh*sw)`` of A is structurally zero (the taps that miss the
-stride lattice): the kernel still multiplies those zeros.  The cure -- splitting the problem into
-``sh*sw`` dense sub-convolutions, one per output phase ``(ih mod sh, iw mod sw)`` -- is the next
-optimisation; see the report in ``benchmarks/ptx_report.py``'s module notes.
+Stores: consecutive threads write consecutive ``qw`` -- every ``sw``-th word of an output row.
 
 Cost
 ----
-FLOPs executed: ``2 * M * N * K``; useful FLOPs: ``2 * N_batch * OH * OW * C_out * C_in * kH * kW``.
-Compulsory bytes (fp32): ``4 * (|gy| + |w| + |gx| + C_in)``.
+FLOPs executed: ``2 * N_batch * H * W * C_in * C_out * Th * Tw`` (summed over phases: the useful
+``2 * N_batch * OH * OW * C_out * C_in * kH * kW`` plus the taps that fall in the padding, when
+``kH, kW`` are multiples of the stride).  Compulsory bytes (fp32): ``4 * (|gy| + |w| + |gx| + C_in)``.
 
 Launch
 ------
-grid ``(ceil(N_batch*H*W / 64), ceil(C_in / 64))``, block ``(256,)``, static shared memory
-``4 * 8 * (64 + 68) = 4224`` bytes (see ``tiles``), no dynamic shared memory.
+grid ``(ceil(N_batch * ceil(H/sh) * ceil(W/sw) / 64), ceil(C_in / 64), sh * sw)`` (x sized for the
+largest phase; blocks past a smaller phase's rows return at once), block ``(256,)``, static shared
+memory ``4 * 8 * (64 + 68) = 4224`` bytes (see ``tiles``), no dynamic shared memory.
 """
 
 from numba import cuda, float32
@@ -48,35 +56,51 @@ SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
 @cuda.jit
 def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                         kh_n, kw_n, sh, sw, ph, pw):
-    """gx (N, C_in, H, W) = conv2d_grad_input(gy (N, C_out, OH, OW), w (C_out, C_in, kH, kW)) + b."""
+    """gx (N, C_in, H, W) = conv2d_grad_input(gy (N, C_out, OH, OW), w (C_out, C_in, kH, kW)) + b,
+    for the stride phase ``blockIdx.z = rh * sw + rw`` of gx."""
     As = cuda.shared.array((BK, BM), float32)
     Bs = cuda.shared.array((BK, BN_PAD), float32)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
 
+    # This block's phase: its pixels, sub-kernel taps and gy offsets (see the module docstring).
+    rh = udiv(cuda.blockIdx.z, sw)
+    rw = cuda.blockIdx.z - rh * sw
+    k0h = (rh + ph) % sh
+    k0w = (rw + pw) % sw
+    th_n = udiv(kh_n - k0h + sh - 1, sh) if k0h < kh_n else 0
+    tw_n = udiv(kw_n - k0w + sw - 1, sw) if k0w < kw_n else 0
+    dh = udiv(rh + ph - k0h, sh)
+    dw = udiv(rw + pw - k0w, sw)
+    qh_n = udiv(h - rh + sh - 1, sh) if rh < h else 0
+    qw_n = udiv(wd - rw + sw - 1, sw) if rw < wd else 0
+    q_n = qh_n * qw_n
+    m_total = n_batch * q_n
+    m0 = cuda.blockIdx.x * BM
+    if m0 >= m_total:            # the whole block is past this phase's rows (uniform: no sync)
+        return
+    n0 = cuda.blockIdx.y * BN
+
     tid = cuda.threadIdx.x
     tx = tid % DIM_X
     ty = tid // DIM_X
-    m0 = cuda.blockIdx.x * BM
-    n0 = cuda.blockIdx.y * BN
-
+    t_n = th_n * tw_n
+    kdim = c_out * t_n
     khw = kh_n * kw_n
-    kdim = c_out * khw
     hw = h * wd
     ohw = oh_n * ow_n
-    m_total = n_batch * hw
 
     a_row = tid % BM
     a_k = tid // BM
     am = m0 + a_row
     a_ok = am < m_total
-    an = udiv(am, hw)
-    ar = am - an * hw
-    aih = udiv(ar, wd)
-    aiw = ar - aih * wd
-    oh_num0 = aih + ph  # oh * sh = ih + ph - kh
-    ow_num0 = aiw + pw
+    an = udiv(am, q_n)
+    ar = am - an * q_n
+    aqh = udiv(ar, qw_n)
+    aqw = ar - aqh * qw_n
+    oh_base = aqh + dh            # oh = qh + dh - th
+    ow_base = aqw + dw
     gy_base = an * c_out * ohw
     b_k = tid % BK
     b_col = tid // BK
@@ -91,24 +115,21 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
             k = k0 + kk
             v = float32(0.0)
             if a_ok and k < kdim:
-                co = udiv(k, khw)
-                r = k - co * khw
-                kh = udiv(r, kw_n)
-                kw = r - kh * kw_n
-                ohs = oh_num0 - kh
-                ows = ow_num0 - kw
-                if ohs >= 0 and ows >= 0:
-                    oh = udiv(ohs, sh)
-                    ow = udiv(ows, sw)
-                    if oh * sh == ohs and ow * sw == ows and oh < oh_n and ow < ow_n:
-                        v = gy[gy_base + (co * oh_n + oh) * ow_n + ow]
+                co = udiv(k, t_n)
+                r = k - co * t_n
+                th = udiv(r, tw_n)
+                oh = oh_base - th
+                ow = ow_base - (r - th * tw_n)
+                if oh >= 0 and ow >= 0 and oh < oh_n and ow < ow_n:
+                    v = gy[gy_base + (co * oh_n + oh) * ow_n + ow]
             As[kk, a_row] = v
         k = k0 + b_k
         w_base = 0
         if k < kdim:
-            co = udiv(k, khw)
-            r = k - co * khw
-            w_base = co * c_in * khw + r
+            co = udiv(k, t_n)
+            r = k - co * t_n
+            th = udiv(r, tw_n)
+            w_base = co * c_in * khw + (k0h + th * sh) * kw_n + k0w + (r - th * tw_n) * sw
         for j in range(B_LOADS):
             nn = b_col + j * B_COL_STEP
             ci = n0 + nn
@@ -123,8 +144,10 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     for i in range(TM):
         m = m0 + tx + i * DIM_X
         if m < m_total:
-            n = udiv(m, hw)
-            p = m - n * hw
+            n = udiv(m, q_n)
+            q = m - n * q_n
+            qh = udiv(q, qw_n)
+            p = (rh + qh * sh) * wd + rw + (q - qh * qw_n) * sw
             for j in range(TN):
                 ci = n0 + ty + j * DIM_Y
                 if ci < c_in:

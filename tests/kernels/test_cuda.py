@@ -69,7 +69,8 @@ CONV_CASES = [
     (1, 3, 8, 7, 3, 2, 3, (3, 3), (2, 0)),       # stride 3, padding 2
     (1, 2, 5, 4, 6, 5, 4, (1, 2), (2, 2)),       # kernel as large as the input
     (3, 2, 7, 7, 65, 1, 1, (1, 1), (0, 0)),      # 3 row tiles x 2 column tiles, K < BK
-]
+    (2, 2, 11, 11, 3, 4, 4, (2, 2), (1, 1)),     # grad_input: phase (0, 0) needs 2 row tiles,
+]                                                # phase (1, 1) 1 (its second block returns)
 
 
 def _conv_data(case, seed):
@@ -147,6 +148,7 @@ CONVT_CASES = [
     (1, 4, 3, 3, 2, 4, 4, (2, 2), (1, 1), (0, 0)),   # DCGAN generator's k4 s2 p1
     (2, 2, 4, 3, 3, 2, 3, (1, 1), (0, 2), (0, 0)),
     (1, 2, 2, 3, 1, 3, 2, (3, 2), (2, 0), (2, 1)),
+    (1, 2, 3, 3, 2, 1, 2, (2, 3), (0, 0), (1, 2)),   # kernel < stride: phases no tap reaches = bias
 ]
 
 
