@@ -53,8 +53,15 @@ Leaky ReLU (elementwise)::
     leaky_relu(x, negative_slope) -> y
     leaky_relu_backward(gy, x, negative_slope) -> gx              # slope where x < 0, else 1
 
-Arguments are validated by ``tensorgan.functional``; kernels may assume valid, C-contiguous input
-of one float dtype and return fresh arrays of that dtype.
+Optimizer step (flat arrays of one dtype, updated in place; weight decay already in ``g``)::
+
+    adam_update(p, g, m, v, lr, beta1, beta2, eps, step) -> None
+        # m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+        # p -= lr/(1-b1^step) * m / (sqrt(v)/sqrt(1-b2^step) + eps)     (PyTorch's Adam)
+
+Arguments are validated by ``tensorgan.functional`` (by the optimizer, for ``adam_update``);
+kernels may assume valid, C-contiguous input of one float dtype and return fresh arrays of that
+dtype (``adam_update`` writes into its p, m and v instead).
 """
 
 KERNEL_API = (
@@ -71,4 +78,5 @@ KERNEL_API = (
     "batch_norm_leaky_relu_backward",
     "leaky_relu",
     "leaky_relu_backward",
+    "adam_update",
 )

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .errors import CheckpointError, ConfigError
+from .kernels.reference.optim import adam_update as reference_adam_update
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam"]
@@ -265,63 +266,19 @@ class Adam(Optimizer):
             grad = grad + wd * p.data
         state["step"] = t = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if xp is np and _fused_adam_applies(p.data, grad, m, v):
-            # One fused pass over p, grad, m, v (CPU): the same float32/float64 operations in the
-            # same order as the NumPy lines below, so the result is bit-identical, without their
-            # eight passes over memory and the scratch array.
-            dt = p.data.dtype.type
-            _adam_kernel()(
-                p.data.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1),
-                dt(b1), dt(1.0 - b1), dt(b2), dt(1.0 - b2), dt(1.0 / math.sqrt(1.0 - b2 ** t)),
-                dt(eps), dt(-lr / (1.0 - b1 ** t)))
+        if _fused_adam_applies(p.data, grad, m, v):
+            # The device's fused kernel: one pass over p, grad, m, v (one launch on a GPU) instead
+            # of the ufunc sequence's eleven; on the CPU bit-identical to it.
+            p.device.kernels.adam_update(p.data.reshape(-1), grad.reshape(-1), m.reshape(-1),
+                                         v.reshape(-1), lr, b1, b2, eps, t)
             return
-        tmp = xp.multiply(grad, 1.0 - b1, dtype=p.dtype)  # the one scratch array
-        m *= b1
-        m += tmp
-        xp.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - b2
-        v *= b2
-        v += tmp
-        xp.sqrt(v, out=tmp)
-        tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
-        tmp += eps
-        xp.divide(m, tmp, out=tmp)
-        tmp *= -lr / (1.0 - b1 ** t)
-        p.data += tmp
+        # Any layout: the reference's ufunc sequence, on the device's array module.
+        reference_adam_update(p.data, grad, m, v, lr, b1, b2, eps, t, xp=xp)
 
 
-# ---------------------------------------------------------------------------------------------
-# Fused CPU Adam update (Numba). Every scalar arrives already in the array's dtype, so each
-# operation below rounds exactly like the NumPy ufunc sequence in Adam._update (no fastmath: no
-# FMA contraction, no reassociation) and the result is bit-identical. One serial pass: 2.1M
-# parameters (the MNIST DCGAN pair) take ~5 ms against ~9-25 ms for the ufunc sequence; a
-# ``prange`` version took 1.6 ms on idle cores but 30-50 ms whenever another process held one of
-# the two cores (the launch waits for a descheduled worker), so the serial loop is the robust pick.
-# ---------------------------------------------------------------------------------------------
 def _fused_adam_applies(*arrays) -> bool:
+    """The fused kernels take flat views of C-contiguous arrays of one float dtype and shape."""
     first = arrays[0]
     return (first.dtype in (np.float32, np.float64)
             and all(a.dtype == first.dtype and a.shape == first.shape and a.flags.c_contiguous
                     for a in arrays))
-
-
-def _adam_kernel():
-    """The compiled update, built on first use (importing tensorgan does not import Numba)."""
-    global _adam_compiled
-    if _adam_compiled is None:
-        from numba import njit
-
-        def adam_update(p, g, m, v, b1, c1, b2, c2, inv_bc2, eps, step_size):
-            for i in range(p.size):
-                gi = g[i]
-                mi = m[i] * b1 + gi * c1
-                vi = v[i] * b2 + (gi * gi) * c2
-                m[i] = mi
-                v[i] = vi
-                p[i] += mi / (np.sqrt(vi) * inv_bc2 + eps) * step_size
-
-        _adam_compiled = njit(cache=True)(adam_update)
-    return _adam_compiled
-
-
-_adam_compiled = None

@@ -12,6 +12,7 @@ configuration:
 * ``batchnorm``  -- statistics / backward sums as block reductions, element-wise passes; also
                     batch norm fused with leaky ReLU (activation and mask folded into the passes)
 * ``leaky_relu`` -- grid-stride element-wise forward and backward
+* ``optim``      -- the fused Adam step (grid-stride, one launch per parameter tensor)
 * ``tiles``      -- the compile-time tile sizes
 
 Only float32 is supported: the shared-memory tiles and accumulators are float32.  (Gradient checks
@@ -21,11 +22,13 @@ Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays in Numba's
 """
 
 from .. import shapes as _shapes
+from ..reference.optim import adam_scalars as _adam_scalars
 from . import batchnorm as _bn
 from . import conv_dgrad as _dgrad
 from . import conv_fwd as _fwd
 from . import conv_wgrad as _wgrad
 from . import leaky_relu as _lrelu
+from . import optim as _optim
 from . import reductions as _reduce
 from ._launch import SIMULATOR, asarray as _asarray, cdiv as _cdiv, ew_grid as _ew_grid
 from ._launch import launch as _run, register as _register_signatures, xp as _xp
@@ -38,7 +41,7 @@ __all__ = [*KERNEL_API, "KERNELS", "SIMULATOR"]  # the shared contract plus what
 # Every kernel with its explicit signature, threads per block and dynamic shared memory: what
 # benchmarks/ptx_report.py compiles and inspects.
 KERNELS = (_fwd.KERNELS + _dgrad.KERNELS + _wgrad.KERNELS + _reduce.KERNELS + _bn.KERNELS
-           + _lrelu.KERNELS)
+           + _lrelu.KERNELS + _optim.KERNELS)
 _register_signatures(KERNELS)
 
 # Split-K sizing for the weight gradient: aim for this many blocks (2 waves on a 132-SM H100) and
@@ -297,3 +300,17 @@ def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, e
 def batch_norm_backward(gy, x, weight, mean, invstd, training):
     """With slope 1 the mask is all ones and the bias plays no part."""
     return batch_norm_leaky_relu_backward(gy, x, weight, None, mean, invstd, training, 1.0)
+
+
+# ------------------------------------------------------------------------------- optimizer
+def adam_update(p, g, m, v, lr, beta1, beta2, eps, step):
+    """One Adam step in place, one launch (float32; other dtypes take the reference's ufuncs)."""
+    if p.dtype.name != "float32":
+        from ..reference.optim import adam_update as ufuncs
+        ufuncs(p, g, m, v, lr, beta1, beta2, eps, step, xp=_xp())
+        return
+    _check_dtype(g, m, v)
+    c1, c2, inv_bc2, step_size = _adam_scalars(lr, beta1, beta2, step)
+    if p.size:
+        _run(_optim.adam_kernel, _ew_grid(p.size, EW_THREADS, EW_MAX_BLOCKS), EW_THREADS,
+             p, g, m, v, float(beta1), c1, float(beta2), c2, inv_bc2, float(eps), step_size, p.size)

@@ -9,6 +9,7 @@ from .bn_leaky_relu import batch_norm_leaky_relu, batch_norm_leaky_relu_backward
 from .conv2d import conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_weight
 from .conv_transpose2d import conv_transpose2d, conv_transpose2d_grad_input, conv_transpose2d_grad_weight
 from .leaky_relu import leaky_relu, leaky_relu_backward
+from .optim import adam_update
 from .. import KERNEL_API
 
 __all__ = list(KERNEL_API)  # exactly the shared contract (tensorgan.kernels)

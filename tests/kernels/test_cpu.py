@@ -457,3 +457,21 @@ def test_every_conv_flop_runs_in_the_recorded_gemms(transposed, cin, cout, hw, k
                         for gemms in per_thread.values() for a, b, _ in gemms)
             assert flops == expected
             assert len(per_thread) == threads, "every thread multiplies its slice of the batch"
+
+
+@SETTINGS
+@given(size=st.integers(1, 300), dtype=DTYPES, steps=st.integers(1, 4),
+       lr=st.floats(1e-5, 1e-1), beta1=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999),
+       seed=st.integers(0, 2**31 - 1))
+def test_adam_update_is_bit_identical_to_reference(size, dtype, steps, lr, beta1, beta2, seed):
+    """The fused Numba pass rounds exactly like the reference's ufunc sequence (same operations,
+    same order, scalars in the arrays' dtype): equal bit for bit, step after step."""
+    rng = np.random.default_rng(seed)
+    fused = [rng.standard_normal(size).astype(dtype), np.zeros(size, dtype), np.zeros(size, dtype)]
+    ufuncs = [a.copy() for a in fused]
+    for step in range(1, steps + 1):
+        g = rng.standard_normal(size).astype(dtype)
+        cpu.adam_update(fused[0], g, fused[1], fused[2], lr, beta1, beta2, 1e-8, step)
+        ref.adam_update(ufuncs[0], g, ufuncs[1], ufuncs[2], lr, beta1, beta2, 1e-8, step)
+        for a, b in zip(fused, ufuncs):
+            np.testing.assert_array_equal(a, b)

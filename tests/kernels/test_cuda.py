@@ -256,3 +256,21 @@ def test_grid_stride_loops_cover_more_elements_than_threads(monkeypatch):
     assert_close(gx, want, rtol=3e-4)
     gw = kc._conv_wgrad(dev(x), dev(gy[:, :2]), (1, 1), (1, 1), (0, 0), splits=3)
     assert_close(gw, ref.conv2d_grad_weight(f64(x), f64(gy[:, :2]), (1, 1), (1, 1), (0, 0)))
+
+
+# ----------------------------------------------------------------------------------- Adam
+@pytest.mark.parametrize("size, max_blocks", [(1, None), (1000, None), (1000, 1)])
+def test_adam_update(monkeypatch, size, max_blocks):
+    """Three steps of the fused kernel, each against the reference's ufuncs in float64 on the same
+    float32 inputs (max_blocks 1: each thread of the one block loops over 4 elements)."""
+    if max_blocks:
+        monkeypatch.setattr(kc, "EW_MAX_BLOCKS", max_blocks)
+    rng = np.random.default_rng(9)
+    state = [dev(rand(rng, size)), dev(rand(rng, size) * 0.1), dev(np.abs(rand(rng, size)) * 0.01)]
+    for step in (1, 2, 3):
+        g = rand(rng, size)
+        want = [f64(host(a)) for a in state]
+        ref.adam_update(*want[:1], f64(g), *want[1:], 2e-4, 0.5, 0.999, 1e-8, step)
+        kc.adam_update(*state[:1], dev(g), *state[1:], 2e-4, 0.5, 0.999, 1e-8, step)
+        for got, expected in zip(state, want):
+            assert_close(got, expected, rtol=1e-6)

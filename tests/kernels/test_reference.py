@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -546,3 +547,28 @@ def test_conv_outputs_are_c_contiguous_fresh_arrays():
                    ref.conv2d_grad_weight(x, gy, conv.kernel, conv.stride, conv.padding)):
         assert result.flags.c_contiguous
         assert not np.shares_memory(result, x) and not np.shares_memory(result, gy)
+
+
+# --------------------------------------------------------------------------------------------
+# Adam
+# --------------------------------------------------------------------------------------------
+
+def test_adam_update_follows_the_formula_element_by_element():
+    """The ufunc sequence against the textbook formula, one Python float at a time (float64)."""
+    rng = np.random.default_rng(3)
+    p, m, v = rng.standard_normal(5), rng.standard_normal(5) * 0.1, rng.random(5) * 0.01
+    lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
+    want = []
+    for i in range(5):
+        pi, mi, vi = float(p[i]), float(m[i]), float(v[i])
+        pp, mm, vv, gg = pi, mi, vi, 0.0
+        for step in (1, 2):
+            gg = float(np.sin(i + step))                 # the gradients used below
+            mm = b1 * mm + (1 - b1) * gg
+            vv = b2 * vv + (1 - b2) * gg * gg
+            m_hat, v_hat = mm / (1 - b1 ** step), vv / (1 - b2 ** step)
+            pp -= lr * m_hat / (math.sqrt(v_hat) + eps)
+        want.append((pp, mm, vv))
+    for step in (1, 2):
+        ref.adam_update(p, np.sin(np.arange(5) + step), m, v, lr, b1, b2, eps, step)
+    np.testing.assert_allclose(np.stack([p, m, v], axis=1), np.array(want), rtol=1e-12, atol=1e-15)

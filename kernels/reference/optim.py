@@ -1,0 +1,42 @@
+"""Optimizer update: one Adam step, in place (the specification of the fused CPU and CUDA passes).
+
+``adam_update(p, g, m, v, lr, beta1, beta2, eps, step)`` on flat arrays of one float dtype, after
+PyTorch's formulation (weight decay, when any, is already folded into ``g`` by the optimizer)::
+
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    p = p - lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+
+As ufuncs on whole arrays, with one scratch array: eleven passes over memory per parameter tensor
+(the fused kernels make one).  FLOPs: 10 per element; bytes: reads p, g, m, v and writes p, m, v.
+The scalars are Python floats, which NumPy >= 2 applies in the arrays' dtype, so the fused CPU
+kernel -- which takes each scalar already rounded to that dtype and does the same operations in
+the same order -- matches this sequence bit for bit.
+
+``xp`` is the array module (NumPy here; the CUDA set passes CuPy for dtypes its kernel lacks).
+"""
+import math
+
+import numpy as np
+
+
+def adam_scalars(lr, beta1, beta2, step):
+    """The step's constants: (1 - beta1, 1 - beta2, 1/sqrt(1 - beta2^step), -lr/(1 - beta1^step))."""
+    return 1.0 - beta1, 1.0 - beta2, 1.0 / math.sqrt(1.0 - beta2 ** step), -lr / (1.0 - beta1 ** step)
+
+
+def adam_update(p, g, m, v, lr, beta1, beta2, eps, step, xp=np):
+    c1, c2, inv_bc2, step_size = adam_scalars(lr, beta1, beta2, step)
+    tmp = xp.multiply(g, c1, dtype=p.dtype)   # the one scratch array
+    m *= beta1
+    m += tmp
+    xp.multiply(g, g, out=tmp)
+    tmp *= c2
+    v *= beta2
+    v += tmp
+    xp.sqrt(v, out=tmp)
+    tmp *= inv_bc2
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    tmp *= step_size
+    p += tmp
