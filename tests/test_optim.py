@@ -46,13 +46,15 @@ def test_adam_fused_cpu_update_is_bit_identical_to_the_ufunc_sequence(monkeypatc
     from tensorgan import optim
     rng = np.random.default_rng(0)
     p0 = rng.standard_normal(shape).astype(dtype)
-    fused, ufuncs = nn.Parameter(p0.copy()), nn.Parameter(p0.copy())
+    # On the CPU whatever the default device (on a GPU machine it is cuda, and the state CuPy).
+    fused, ufuncs = nn.Parameter(p0.copy(), device="cpu"), nn.Parameter(p0.copy(), device="cpu")
     opt_f = Adam([fused], lr=2e-4, betas=(0.5, 0.999), weight_decay=0.01)
     opt_u = Adam([ufuncs], lr=2e-4, betas=(0.5, 0.999), weight_decay=0.01)
     applies = optim._fused_adam_applies
     for _ in range(4):
         g = rng.standard_normal(shape).astype(dtype)
-        fused.grad, ufuncs.grad = tg.tensor(g.copy(), dtype=dtype), tg.tensor(g.copy(), dtype=dtype)
+        fused.grad = tg.tensor(g.copy(), dtype=dtype, device="cpu")
+        ufuncs.grad = tg.tensor(g.copy(), dtype=dtype, device="cpu")
         opt_f.step()
         monkeypatch.setattr(optim, "_fused_adam_applies", lambda *a: False)
         opt_u.step()
