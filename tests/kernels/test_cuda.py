@@ -274,3 +274,16 @@ def test_adam_update(monkeypatch, size, max_blocks):
         kc.adam_update(*state[:1], dev(g), *state[1:], 2e-4, 0.5, 0.999, 1e-8, step)
         for got, expected in zip(state, want):
             assert_close(got, expected, rtol=1e-6)
+
+
+def test_launch_scalar_parameters_are_made_once_per_value():
+    """The CuPy launch path's by-value parameters (``_launch._param``): one object per (type,
+    value), holding that value in the parameter's C type; on a GPU a CuPy ``CPointer`` to its own
+    buffer, without CuPy the NumPy scalar the old path passed."""
+    a, b = _launch._param("int64", 12544), _launch._param("int64", 12544)
+    assert a is b
+    for kind, value in [("int64", -3), ("float64", 0.2), ("uint64", 0)]:
+        p = _launch._param(kind, value)
+        held = p.buffer if hasattr(p, "buffer") else np.asarray(p)
+        assert held.dtype == np.dtype(kind) and held.reshape(-1)[0] == value
+    assert _launch._param("float64", 4.0) is not _launch._param("int64", 4)
