@@ -357,6 +357,7 @@ def _dcgan_shapes(dtype):
 
 
 cpu_workers = importlib.import_module("tensorgan.kernels.cpu._workers")
+cpu_optim = importlib.import_module("tensorgan.kernels.cpu.optim")
 
 
 @SETTINGS
@@ -462,10 +463,21 @@ def test_every_conv_flop_runs_in_the_recorded_gemms(transposed, cin, cout, hw, k
 @SETTINGS
 @given(size=st.integers(1, 300), dtype=DTYPES, steps=st.integers(1, 4),
        lr=st.floats(1e-5, 1e-1), beta1=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999),
-       seed=st.integers(0, 2**31 - 1))
-def test_adam_update_is_bit_identical_to_reference(size, dtype, steps, lr, beta1, beta2, seed):
+       parallel=st.booleans(), seed=st.integers(0, 2**31 - 1))
+def test_adam_update_is_bit_identical_to_reference(size, dtype, steps, lr, beta1, beta2, parallel,
+                                                   seed):
     """The fused Numba pass rounds exactly like the reference's ufunc sequence (same operations,
-    same order, scalars in the arrays' dtype): equal bit for bit, step after step."""
+    same order, scalars in the arrays' dtype): equal bit for bit, step after step -- on one thread
+    and split across the worker threads."""
+    saved = cpu_optim.PARALLEL_MIN_ELEMENTS
+    cpu_optim.PARALLEL_MIN_ELEMENTS = 0 if parallel else 1 << 62
+    try:
+        _adam_steps(size, dtype, steps, lr, beta1, beta2, seed)
+    finally:
+        cpu_optim.PARALLEL_MIN_ELEMENTS = saved
+
+
+def _adam_steps(size, dtype, steps, lr, beta1, beta2, seed):
     rng = np.random.default_rng(seed)
     fused = [rng.standard_normal(size).astype(dtype), np.zeros(size, dtype), np.zeros(size, dtype)]
     ufuncs = [a.copy() for a in fused]
