@@ -31,9 +31,10 @@ Stores: consecutive threads write consecutive ``qw`` -- every ``sw``-th word of 
 
 Cost
 ----
-FLOPs executed: ``2 * N_batch * H * W * C_in * C_out * Th * Tw`` (summed over phases: the useful
-``2 * N_batch * OH * OW * C_out * C_in * kH * kW`` plus the taps that fall in the padding, when
-``kH, kW`` are multiples of the stride).  Compulsory bytes (fp32): ``4 * (|gy| + |w| + |gx| + C_in)``.
+FLOPs executed: the sum over phases of ``2 * N_batch * Qh * Qw * C_in * C_out * Th * Tw`` --
+``2 * N_batch * H * W * C_in * C_out * kH * kW / (sh * sw)`` when the strides divide the sizes and
+the kernel: the useful ``2 * N_batch * OH * OW * C_out * C_in * kH * kW`` plus the taps that read
+the padding.  Compulsory bytes (fp32): ``4 * (|gy| + |w| + |gx| + C_in)``.
 
 Launch
 ------
