@@ -19,6 +19,10 @@ other processes on a shared machine hits all of them alike):
   ``gemm / torch`` above 1 means that even with free packing this formulation on OpenBLAS could
   not match PyTorch's (oneDNN's) convolution at that shape.
 
+Conv "backward" rows: all three gradients in one call (``conv2d_backward`` /
+``conv_transpose2d_backward``, what the engine calls), against torch's ``convolution_backward``
+with the output mask (True, True, True) -- what autograd calls.
+
 Fused rows ("bn2d+lrelu", kernel ``batch_norm_leaky_relu``): the op the DCGAN runs for each
 BatchNorm + LeakyReLU pair, against torch's two ops one after the other -- forward native_batch_norm
 then leaky_relu, backward leaky_relu_backward then native_batch_norm_backward (the aten calls
@@ -99,9 +103,10 @@ def conv_cases(kind, prm, rng, dtype):
             "grad_input": (lambda M: lambda: M.conv2d_grad_input(gy, w, (H, W), st, pd)),
             "grad_weight": (lambda M: lambda: M.conv2d_grad_weight(x, gy, (k, k), st, pd)),
             "grad_bias": (lambda M: lambda: M.conv2d_grad_bias(gy)),
+            "backward": (lambda M: lambda: M.conv2d_backward(x, gy, w, st, pd, (True,) * 3)),
         }
         op_flops = {"forward": flops, "grad_input": flops, "grad_weight": flops,
-                    "grad_bias": float(gy.size)}
+                    "grad_bias": float(gy.size), "backward": 2 * flops + gy.size}
     else:
         w = (rng.standard_normal((Cin, Co, k, k)) * 0.05).astype(dtype)
         b = rng.standard_normal(Co).astype(dtype)
@@ -112,8 +117,10 @@ def conv_cases(kind, prm, rng, dtype):
             "forward": (lambda M: lambda: M.conv_transpose2d(x, w, b, st, pd, (0, 0))),
             "grad_input": (lambda M: lambda: M.conv_transpose2d_grad_input(gy, w, st, pd)),
             "grad_weight": (lambda M: lambda: M.conv_transpose2d_grad_weight(x, gy, (k, k), st, pd)),
+            "backward": (lambda M: lambda: M.conv_transpose2d_backward(x, gy, w, st, pd, (True,) * 3)),
         }
-        op_flops = {"forward": flops, "grad_input": flops, "grad_weight": flops}
+        op_flops = {"forward": flops, "grad_input": flops, "grad_weight": flops,
+                    "backward": 2 * flops + gy.size}
     isz = np.dtype(dtype).itemsize
     op_bytes = {op: float((x.size + w.size + y.size) * isz) for op in ops}
     torch_ops = {d: _torch_conv(kind, x, w, b, gy, st, pd, d) for d in TORCH_DEVICES}
@@ -203,7 +210,7 @@ def _torch_conv(kind, x, w, b, gy, st, pd, device):
     fwd = (lambda: F.conv_transpose2d(tx, tw, tb, st, pd)) if transposed else \
           (lambda: F.conv2d(tx, tw, tb, st, pd))
     ops = {"forward": fwd, "grad_input": bwd([True, False, False]),
-           "grad_weight": bwd([False, True, False])}
+           "grad_weight": bwd([False, True, False]), "backward": bwd([True, True, True])}
     if not transposed:
         ops["grad_bias"] = lambda: tgy.sum((0, 2, 3))
     return ops

@@ -458,7 +458,7 @@ def tensorgan_categories(b: dict) -> dict:
             out["batch norm"] += k["ms"]
         elif name.startswith("leaky_relu"):
             out["leaky relu"] += k["ms"]
-        elif "grad" in name:
+        elif "grad" in name or name.endswith("_backward"):   # conv*_grad_*, conv*_backward
             out["conv backward"] += k["ms"]
         else:
             out["conv forward"] += k["ms"]

@@ -18,12 +18,19 @@ Convolution (NCHW; weight ``(C_out, C_in, kH, kW)``; ``stride``/``padding`` are 
     conv2d_grad_input(gy, w, input_hw, stride, padding) -> gx    # input_hw: (H, W) of x
     conv2d_grad_weight(x, gy, kernel_hw, stride, padding) -> gw
     conv2d_grad_bias(gy) -> gb                                    # sum over N, H, W
+    conv2d_backward(x, gy, w, stride, padding, needs) -> (gx, gw, gb)
+        # PyTorch's convolution_backward: the gradients needs = (input, weight, bias) asks for
+        #   (None for the others), equal to the three functions above; a kernel set may share
+        #   work between them (the CPU set sums the bias in the weight gradient's pass over gy)
 
 Transposed convolution (weight ``(C_in, C_out, kH, kW)``; the adjoint of conv2d)::
 
     conv_transpose2d(x, w, b, stride, padding, output_padding) -> y
     conv_transpose2d_grad_input(gy, w, stride, padding) -> gx    # == conv2d(gy, w, None, ...)
     conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding) -> gw
+    conv_transpose2d_backward(x, gy, w, stride, padding, needs) -> (gx, gw, gb)
+        # as conv2d_backward (gb = conv2d_grad_bias(gy)); the CPU set packs gy once for the
+        #   input and weight gradients, which both multiply its im2col
 
 Batch normalization over ``(N, C)`` or ``(N, C, H, W)``, statistics per channel (axis 1)::
 
@@ -69,9 +76,11 @@ KERNEL_API = (
     "conv2d_grad_input",
     "conv2d_grad_weight",
     "conv2d_grad_bias",
+    "conv2d_backward",
     "conv_transpose2d",
     "conv_transpose2d_grad_input",
     "conv_transpose2d_grad_weight",
+    "conv_transpose2d_backward",
     "batch_norm",
     "batch_norm_backward",
     "batch_norm_leaky_relu",

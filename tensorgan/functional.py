@@ -62,11 +62,10 @@ class Conv2d(Function):
         return self.device.kernels.conv2d(x, w, b, stride, padding)
 
     def backward(self, gy):
-        k, need = self.device.kernels, self.needs_input_grad
         gy = self.xp.ascontiguousarray(gy)
-        gx = k.conv2d_grad_input(gy, self.w, self.x.shape[2:], self.stride, self.padding) if need[0] else None
-        gw = k.conv2d_grad_weight(self.x, gy, self.w.shape[2:], self.stride, self.padding) if need[1] else None
-        gb = k.conv2d_grad_bias(gy) if need[2] else None
+        # One call for all three (PyTorch's convolution_backward): a kernel set may share work.
+        gx, gw, gb = self.device.kernels.conv2d_backward(self.x, gy, self.w, self.stride,
+                                                         self.padding, self.needs_input_grad[:3])
         return gx, gw, gb, None, None
 
 
@@ -77,11 +76,10 @@ class ConvTranspose2d(Function):
         return self.device.kernels.conv_transpose2d(x, w, b, stride, padding, output_padding)
 
     def backward(self, gy):
-        k, need = self.device.kernels, self.needs_input_grad
         gy = self.xp.ascontiguousarray(gy)
-        gx = k.conv_transpose2d_grad_input(gy, self.w, self.stride, self.padding) if need[0] else None
-        gw = k.conv_transpose2d_grad_weight(self.x, gy, self.w.shape[2:], self.stride, self.padding) if need[1] else None
-        gb = k.conv2d_grad_bias(gy) if need[2] else None
+        # One call: on the CPU the input and weight gradients share gy's im2col.
+        gx, gw, gb = self.device.kernels.conv_transpose2d_backward(
+            self.x, gy, self.w, self.stride, self.padding, self.needs_input_grad[:3])
         return gx, gw, gb, None, None, None
 
 

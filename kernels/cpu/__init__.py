@@ -19,9 +19,10 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .batchnorm import (batch_norm, batch_norm_backward, batch_norm_leaky_relu,
                         batch_norm_leaky_relu_backward)
-from .conv2d import conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_weight
-from .conv_transpose2d import (conv_transpose2d, conv_transpose2d_grad_input,
-                               conv_transpose2d_grad_weight)
+from .conv2d import (conv2d, conv2d_backward, conv2d_grad_bias, conv2d_grad_input,
+                     conv2d_grad_weight)
+from .conv_transpose2d import (conv_transpose2d, conv_transpose2d_backward,
+                               conv_transpose2d_grad_input, conv_transpose2d_grad_weight)
 from .leaky_relu import leaky_relu, leaky_relu_backward
 from .optim import adam_update
 # Not kernels of the contract: how the engine runs its own GEMMs here (Device.matmul / blas_scope).

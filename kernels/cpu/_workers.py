@@ -97,23 +97,30 @@ def chunks(n0: int, n1: int, per_image: int, budget: int) -> list[tuple[int, int
 
 
 def run_over_batch(n: int, per_image: int, budget: int,
-                   body: Callable[[int, int], np.ndarray | None]) -> list:
+                   body: Callable[[int, int], np.ndarray | tuple | None]) -> list:
     """Call ``body(c0, c1)`` for cache-sized chunks [c0, c1) of the batch range(n), split across
     the threads as described above.  Returns, per thread in order, the sum of the values its
-    bodies returned (None where they return None) -- the weight gradients' partial sums."""
+    bodies returned (None where they return None) -- the weight gradients' partial sums.  A body
+    may return a tuple of arrays (e.g. weight and bias gradients): they are summed element-wise."""
     threads = numba.get_num_threads()
     parts = slices(n, threads)
 
     def work(part):
-        total = None
+        total, is_tuple = None, False
         for c0, c1 in chunks(*part, per_image, budget):
             value = body(c0, c1)            # may be a scratch buffer: copied before the next chunk
-            if value is not None:
-                if total is None:
-                    total = value.copy()
-                else:
-                    total += value
-        return total
+            if value is None:
+                continue
+            is_tuple = isinstance(value, tuple)
+            values = value if is_tuple else (value,)
+            if total is None:
+                total = [v.copy() for v in values]
+            else:
+                for t, v in zip(total, values):
+                    t += v
+        if total is None:
+            return None
+        return tuple(total) if is_tuple else total[0]
 
     return _run_parts(threads, parts, work)
 
@@ -146,11 +153,16 @@ def _unwrap(result):
     return value
 
 
-def sum_in_order(partials: list) -> np.ndarray:
-    """The threads' partial sums added in thread order (deterministic)."""
+def sum_in_order(partials: list):
+    """The threads' partial sums added in thread order (deterministic); element-wise for tuples."""
     total = partials[0]
     for p in partials[1:]:
-        total = total + p if total is not None else p
+        if total is None:
+            total = p
+        elif isinstance(total, tuple):
+            total = tuple(a + b for a, b in zip(total, p))
+        else:
+            total = total + p
     return total
 
 

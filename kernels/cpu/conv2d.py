@@ -66,9 +66,10 @@ def _use_output_side(Cin, Co, k_area, in_area, out_area, stride):
 
 
 def _sum_of_a_bt(N, per_image, a_rows, b_rows, body):
-    """sum over batch chunks of A @ B.T, where ``body(n0, n1)`` returns the chunk's (A, B) with
-    ``a_rows`` and ``b_rows`` rows -- the weight gradients, a reduction of length N*P split into
-    chunks and threads.
+    """(sum over batch chunks of A @ B.T, sum of the chunks' extra sums or None), where
+    ``body(n0, n1)`` returns the chunk's (A, B) with ``a_rows`` and ``b_rows`` rows -- or (A, B,
+    sums), a bias gradient's float64 partial sums -- the weight gradients, a reduction of length
+    N*P split into chunks and threads.
 
     Each product is taken as (B @ A.T) when B has more rows (and the sum transposed once at the
     end), measured faster single-threaded (D 64->128: 4.5 vs 5.1 ms per 32 images; G 128->64:
@@ -78,11 +79,13 @@ def _sum_of_a_bt(N, per_image, a_rows, b_rows, body):
     flip = b_rows > a_rows
 
     def product(n0, n1):
-        A, B = body(n0, n1)
-        return matmul(B, A.T, "AB^T") if flip else matmul(A, B.T, "AB^T")
+        A, B, *extra = body(n0, n1)          # extra: the chunk's bias-gradient sums, if any
+        prod = matmul(B, A.T, "AB^T") if flip else matmul(A, B.T, "AB^T")
+        return (prod, *extra) if extra else prod
 
     total = sum_in_order(run_over_batch(N, per_image, 4 * _pack.COLS_BUDGET, product))
-    return total.T if flip else total
+    gw, sums = total if isinstance(total, tuple) else (total, None)
+    return (gw.T if flip else gw), sums
 
 
 @serial_below_threshold(_conv_work)
@@ -126,11 +129,9 @@ def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
     N, C, H, W = x.shape
     _, Co, OH, OW = gy.shape
     kH, kW = kernel_hw
-    sh, sw = stride = tuple(stride)
+    stride = tuple(stride)
     ph, pw = padding
-    K = C * kH * kW
-    P = OH * OW
-    if _use_output_side(C, Co, kH * kW, H * W, P, stride):
+    if _use_output_side(C, Co, kH * kW, H * W, OH * OW, stride):
         # gw'[(co, kh, kw), ci] = sum_{n, ih, iw} gy[n, co, ih + ph - kh, iw + pw - kw] x[n, ci, ih, iw]
         offh = ph - np.arange(kH, dtype=np.int64)
         offw = pw - np.arange(kW, dtype=np.int64)
@@ -138,16 +139,33 @@ def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
         def body(n0, n1):
             return pack_cols(gy[n0:n1], offh, offw, 1, 1, H, W), transposed_input(x[n0:n1], "Xt")
 
-        gw = _sum_of_a_bt(N, (Co * kH * kW + C) * H * W, Co * kH * kW, C, body)
+        gw = _sum_of_a_bt(N, (Co * kH * kW + C) * H * W, Co * kH * kW, C, body)[0]
         return np.ascontiguousarray(gw.reshape(Co, kH, kW, C).transpose(0, 3, 1, 2))
-    offh = np.arange(kH, dtype=np.int64) - ph
-    offw = np.arange(kW, dtype=np.int64) - pw
+    return _grad_weight_input_side(x, gy, kernel_hw, stride, padding, False)[0]
+
+
+def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias):
+    """gw = G @ cols(x)^T (G = gy transposed), and, when asked, the bias gradient from the same
+    pass: G's row sums (so conv2d_backward reads gy once for both)."""
+    N, C, H, W = x.shape
+    _, Co, OH, OW = gy.shape
+    kH, kW = kernel_hw
+    K = C * kH * kW
+    offh = np.arange(kH, dtype=np.int64) - padding[0]
+    offw = np.arange(kW, dtype=np.int64) - padding[1]
 
     def body(n0, n1):
-        return transposed_input(gy[n0:n1], "G"), pack_cols(x[n0:n1], offh, offw, sh, sw, OH, OW)
+        G = transposed_input(gy[n0:n1], "G")
+        cols = pack_cols(x[n0:n1], offh, offw, stride[0], stride[1], OH, OW)
+        if not with_bias:
+            return G, cols
+        sums = np.zeros(Co, dtype=np.float64)
+        _row_sums(G, sums)
+        return G, cols, sums
 
-    gw = _sum_of_a_bt(N, (K + Co) * P, Co, K, body)
-    return np.ascontiguousarray(gw).reshape(Co, C, kH, kW)
+    gw, sums = _sum_of_a_bt(N, (K + Co) * OH * OW, Co, K, body)
+    gb = None if sums is None else sums.astype(gy.dtype)
+    return np.ascontiguousarray(gw).reshape(Co, C, kH, kW), gb
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
@@ -159,6 +177,37 @@ def _channel_sum(g, out):
             for p in range(P):
                 acc += g[n, c, p]
         out[c] = acc
+
+
+@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def _row_sums(a, out):
+    """out[r] += sum of row r of a (R, L), accumulated in float64 (serial: runs on a conv thread)."""
+    for r in range(a.shape[0]):
+        acc = 0.0
+        for i in range(a.shape[1]):
+            acc += a[r, i]
+        out[r] += acc
+
+
+@serial_below_threshold(lambda x, gy, w, *_: (x.size + gy.size) * (w.shape[2] * w.shape[3] + 1))
+def conv2d_backward(x, gy, w, stride, padding, needs):
+    """The gradients of conv2d(x, w, b) that ``needs`` asks for, at once (PyTorch's
+    convolution_backward).  Where the weight gradient takes the input side, the bias gradient
+    comes from the same pass over gy (the row sums of its transposed copy) instead of a pass of
+    its own.  The input gradient is conv2d_grad_input's."""
+    need_input, need_weight, need_bias = needs
+    stride, padding = tuple(stride), tuple(padding)
+    gx = conv2d_grad_input(gy, w, x.shape[2:], stride, padding) if need_input else None
+    kernel_hw = w.shape[2:]
+    C, Co = x.shape[1], gy.shape[1]
+    area = kernel_hw[0] * kernel_hw[1]
+    if need_weight and not _use_output_side(C, Co, area, x.shape[2] * x.shape[3],
+                                            gy.shape[2] * gy.shape[3], stride):
+        gw, gb = _grad_weight_input_side(x, gy, kernel_hw, stride, padding, need_bias)
+        return gx, gw, gb
+    gw = conv2d_grad_weight(x, gy, kernel_hw, stride, padding) if need_weight else None
+    gb = conv2d_grad_bias(gy) if need_bias else None
+    return gx, gw, gb
 
 
 @serial_below_threshold(lambda gy: gy.size)

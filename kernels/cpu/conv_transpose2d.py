@@ -38,12 +38,14 @@ its shifted adds -- on cache-sized chunks of its images.  Output planes belong t
 no write races.
 """
 import numpy as np
+from numba import njit
 
 from ..shapes import conv_transpose2d_output_size
 from . import _pack
 from ._threads import serial_below_threshold
-from ._pack import bias_arg, fill_bias, matmul, output_side, pack_cols, unpack_rows
-from ._workers import run_over_batch
+from ._pack import (bias_arg, fill_bias, matmul, output_side, pack_cols, transposed_input,
+                    unpack_rows)
+from ._workers import run_over_batch, sum_in_order
 
 
 def _phase_taps(r, pad, stride, k):
@@ -114,6 +116,78 @@ def conv_transpose2d(x, w, b, stride, padding, output_padding):
 def conv_transpose2d_grad_input(gy, w, stride, padding):
     from .conv2d import conv2d
     return conv2d(gy, w, None, stride, padding)
+
+
+@serial_below_threshold(lambda x, gy, w, *_: (x.size + gy.size) * (w.shape[2] * w.shape[3] + 1))
+def conv_transpose2d_backward(x, gy, w, stride, padding, needs):
+    """The gradients of conv_transpose2d(x, w, b) that ``needs`` asks for, at once (PyTorch's
+    convolution_backward).  The input gradient conv2d(gy, w) and the weight gradient
+    conv2d_grad_weight(gy, x) both multiply the *same* im2col of gy when they take the input side
+    (they always take the same side: the choice depends only on the shapes they share), so this
+    packs each chunk of gy once and runs both GEMMs on it -- and sums the chunk's channels for the
+    bias gradient while it is in cache.  Measured (2 threads, batch 64, median of 9): the DCGAN's
+    256->128 layer 33.7 -> 29.9 ms, 128->64 36.0 -> 30.1 ms for the input and weight gradients."""
+    from .conv2d import _use_output_side, conv2d_grad_bias
+    need_input, need_weight, need_bias = needs
+    stride, padding = tuple(stride), tuple(padding)
+    kernel_hw = w.shape[2:]
+    shared = need_input and need_weight and not _use_output_side(
+        gy.shape[1], x.shape[1], kernel_hw[0] * kernel_hw[1], gy.shape[2] * gy.shape[3],
+        x.shape[2] * x.shape[3], stride)
+    if shared:
+        return _shared_im2col_backward(x, gy, w, stride, padding, need_bias)
+    gx = conv_transpose2d_grad_input(gy, w, stride, padding) if need_input else None
+    gw = conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding) if need_weight else None
+    gb = conv2d_grad_bias(gy) if need_bias else None
+    return gx, gw, gb
+
+
+# Chunks of the shared backward get twice the usual scratch: a longer reduction per weight-gradient
+# GEMM (measured, ms for both layers' backward: 1x 30.7 / 30.4, 2x 29.9 / 30.1, 4x 29.3 / 30.3).
+_SHARED_BUDGET_FACTOR = 2
+
+
+def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
+    """Per chunk of images: cols = im2col(gy);  gx = w' @ cols (unpacked to NCHW);
+    gw += x' @ cols^T (x' = x transposed to (C_in, n*H*W));  gb += channel sums of gy."""
+    N, Ci, H, W = x.shape
+    _, Co, kH, kW = w.shape
+    K = Co * kH * kW
+    P = H * W
+    offh = np.arange(kH, dtype=np.int64) - padding[0]
+    offw = np.arange(kW, dtype=np.int64) - padding[1]
+    w2 = w.reshape(Ci, K)
+    gx = np.empty((N, Ci, H, W), dtype=gy.dtype)
+    no_bias, _ = bias_arg(None, gy.dtype)
+    flip = K > Ci                      # the weight-gradient GEMM's orientation, as _sum_of_a_bt
+
+    def body(n0, n1):
+        cols = pack_cols(gy[n0:n1], offh, offw, stride[0], stride[1], H, W)
+        unpack_rows(matmul(w2, cols, "Y"), no_bias, False, 0, 0, 1, 1, H, W, gx[n0:n1])
+        Xt = transposed_input(x[n0:n1], "G")
+        prod = matmul(cols, Xt.T, "AB^T") if flip else matmul(Xt, cols.T, "AB^T")
+        if not need_bias:
+            return prod
+        sums = np.zeros(Co, dtype=np.float64)
+        _plane_sums(gy[n0:n1].reshape(n1 - n0, Co, -1), sums)
+        return prod, sums
+
+    total = sum_in_order(run_over_batch(N, (K + Ci) * P, _SHARED_BUDGET_FACTOR * _pack.COLS_BUDGET,
+                                        body))
+    prod, sums = total if need_bias else (total, None)
+    gw = np.ascontiguousarray(prod.T if flip else prod).reshape(Ci, Co, kH, kW)
+    return gx, gw, (None if sums is None else sums.astype(gy.dtype))
+
+
+@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def _plane_sums(g, out):
+    """out[c] += sum over n, p of g (n, C, P), accumulated in float64 (serial: on a conv thread)."""
+    for c in range(g.shape[1]):
+        acc = 0.0
+        for n in range(g.shape[0]):
+            for p in range(g.shape[2]):
+                acc += g[n, c, p]
+        out[c] += acc
 
 
 def conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding):

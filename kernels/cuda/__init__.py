@@ -207,6 +207,22 @@ def conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding):
                        tuple(padding))
 
 
+def conv2d_backward(x, gy, w, stride, padding, needs):
+    """The gradients ``needs`` = (input, weight, bias) asks for: the three kernels above (they
+    share no work on the GPU: each is one implicit GEMM or reduction)."""
+    need_input, need_weight, need_bias = needs
+    return (conv2d_grad_input(gy, w, x.shape[2:], stride, padding) if need_input else None,
+            conv2d_grad_weight(x, gy, w.shape[2:], stride, padding) if need_weight else None,
+            conv2d_grad_bias(gy) if need_bias else None)
+
+
+def conv_transpose2d_backward(x, gy, w, stride, padding, needs):
+    need_input, need_weight, need_bias = needs
+    return (conv_transpose2d_grad_input(gy, w, stride, padding) if need_input else None,
+            conv_transpose2d_grad_weight(x, gy, w.shape[2:], stride, padding) if need_weight else None,
+            conv2d_grad_bias(gy) if need_bias else None)
+
+
 # ------------------------------------------------------------------------ batch normalization
 def _bn_dims(x):
     n, c = x.shape[:2]

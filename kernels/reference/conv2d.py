@@ -113,3 +113,13 @@ def conv2d_grad_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: IntPair,
 def conv2d_grad_bias(gy: np.ndarray) -> np.ndarray:
     """dL/db: gy ``(N, C_out, H_out, W_out)`` summed over N, H_out, W_out -> ``(C_out,)``."""
     return gy.sum(axis=(0, 2, 3))
+
+
+def conv2d_backward(x: np.ndarray, gy: np.ndarray, w: np.ndarray, stride: IntPair, padding: IntPair,
+                    needs: tuple[bool, bool, bool]) -> tuple:
+    """The gradients that ``needs`` = (input, weight, bias) asks for, None for the others -- here
+    simply the three functions above (a fast kernel set may share work between them)."""
+    need_input, need_weight, need_bias = needs
+    return (conv2d_grad_input(gy, w, x.shape[2:], stride, padding) if need_input else None,
+            conv2d_grad_weight(x, gy, w.shape[2:], stride, padding) if need_weight else None,
+            conv2d_grad_bias(gy) if need_bias else None)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..shapes import conv_transpose2d_output_size
-from .conv2d import conv2d, conv2d_grad_input, conv2d_grad_weight
+from .conv2d import conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_weight
 
 IntPair = tuple[int, int]
 
@@ -70,3 +70,13 @@ def conv_transpose2d_grad_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: IntPa
     its output gradient, which yields exactly the ``(C_in, C_out, kH, kW)`` layout.
     """
     return conv2d_grad_weight(gy, x, kernel_hw, stride, padding)
+
+
+def conv_transpose2d_backward(x: np.ndarray, gy: np.ndarray, w: np.ndarray, stride: IntPair,
+                              padding: IntPair, needs: tuple[bool, bool, bool]) -> tuple:
+    """The gradients that ``needs`` = (input, weight, bias) asks for, None for the others -- here
+    simply the functions above (a fast kernel set may share work between them)."""
+    need_input, need_weight, need_bias = needs
+    return (conv_transpose2d_grad_input(gy, w, stride, padding) if need_input else None,
+            conv_transpose2d_grad_weight(x, gy, w.shape[2:], stride, padding) if need_weight else None,
+            conv2d_grad_bias(gy) if need_bias else None)

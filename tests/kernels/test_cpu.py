@@ -109,6 +109,7 @@ def conv_config(draw, transposed):
         ph=draw(st.integers(0, 2)), pw=draw(st.integers(0, 2)),
         bias=draw(st.booleans()), dtype=draw(DTYPES), seed=draw(st.integers(0, 2**31 - 1)),
         chunks=draw(st.booleans()), formulation=draw(st.sampled_from([None, "input", "output"])),
+        needs=draw(st.tuples(st.booleans(), st.booleans(), st.booleans())),
     )
     if transposed:
         c["oph"] = draw(st.integers(0, c["sh"] - 1))
@@ -147,6 +148,20 @@ def test_conv2d_matches_reference(c):
                      "conv2d_grad_weight", s_gw)
         assert_close(cpu.conv2d_grad_bias(gy), ref.conv2d_grad_bias(gy64), dt, "conv2d_grad_bias",
                      ref.conv2d_grad_bias(A(gy64)).max())
+        _check_backward(cpu.conv2d_backward(x, gy, w, stride, padding, c["needs"]), c["needs"], dt,
+                        [(ref.conv2d_grad_input(gy64, w64, (c["h"], c["w"]), stride, padding), s_gx),
+                         (ref.conv2d_grad_weight(x64, gy64, (c["kh"], c["kw"]), stride, padding), s_gw),
+                         (ref.conv2d_grad_bias(gy64), ref.conv2d_grad_bias(A(gy64)).max())])
+
+
+def _check_backward(got, needs, dt, wanted):
+    """conv*_backward: each gradient asked for matches the reference, the others are None."""
+    assert len(got) == 3
+    for g, need, (want, scale), name in zip(got, needs, wanted, ("input", "weight", "bias")):
+        if need:
+            assert_close(g, want, dt, f"backward: {name} gradient", scale)
+        else:
+            assert g is None, f"backward: {name} gradient not asked for, got {type(g)}"
 
 
 @SETTINGS
@@ -173,6 +188,11 @@ def test_conv_transpose2d_matches_reference(c):
         assert_close(cpu.conv_transpose2d_grad_weight(x, gy, (c["kh"], c["kw"]), stride, padding),
                      ref.conv_transpose2d_grad_weight(x64, gy64, (c["kh"], c["kw"]), stride, padding),
                      dt, "conv_transpose2d_grad_weight", s_gw)
+        _check_backward(
+            cpu.conv_transpose2d_backward(x, gy, w, stride, padding, c["needs"]), c["needs"], dt,
+            [(ref.conv_transpose2d_grad_input(gy64, w64, stride, padding), s_gx),
+             (ref.conv_transpose2d_grad_weight(x64, gy64, (c["kh"], c["kw"]), stride, padding), s_gw),
+             (ref.conv2d_grad_bias(gy64), ref.conv2d_grad_bias(A(gy64)).max())])
 
 
 def _bn_inputs(rng, n, ch, spatial, training, affine, running, offset, dtype):
@@ -325,6 +345,9 @@ def _dcgan_shapes(dtype):
             assert_close(cpu.conv_transpose2d_grad_weight(x, gy, (k, k), (s, s), (p, p)),
                          ref.conv_transpose2d_grad_weight(x64, gy64, (k, k), (s, s), (p, p)),
                          dtype, "convT gw")
+            for a, e in zip(cpu.conv_transpose2d_backward(x, gy, w, (s, s), (p, p), (True,) * 3),
+                            ref.conv_transpose2d_backward(x64, gy64, w64, (s, s), (p, p), (True,) * 3)):
+                assert_close(a, e, dtype, "convT backward (shared im2col)")
         else:
             w, w64 = randn(rng, (cout, cin, k, k), dtype)
             y = cpu.conv2d(x, w, None, (s, s), (p, p))
@@ -334,6 +357,9 @@ def _dcgan_shapes(dtype):
                          ref.conv2d_grad_input(gy64, w64, (hw, hw), (s, s), (p, p)), dtype, "conv gi")
             assert_close(cpu.conv2d_grad_weight(x, gy, (k, k), (s, s), (p, p)),
                          ref.conv2d_grad_weight(x64, gy64, (k, k), (s, s), (p, p)), dtype, "conv gw")
+            for a, e in zip(cpu.conv2d_backward(x, gy, w, (s, s), (p, p), (True,) * 3),
+                            ref.conv2d_backward(x64, gy64, w64, (s, s), (p, p), (True,) * 3)):
+                assert_close(a, e, dtype, "conv backward (bias from the weight pass)")
     for shape in [(4, 12544 // 16), (4, 16, 14, 14)]:
         x, x64 = randn(rng, shape, dtype, offset=1.0)
         y, mean, invstd = cpu.batch_norm(x, None, None, None, None, True, 0.1, 1e-5)

@@ -287,3 +287,27 @@ def test_launch_scalar_parameters_are_made_once_per_value():
         held = p.buffer if hasattr(p, "buffer") else np.asarray(p)
         assert held.dtype == np.dtype(kind) and held.reshape(-1)[0] == value
     assert _launch._param("float64", 4.0) is not _launch._param("int64", 4)
+
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_backward_composes_the_three_gradients(transposed):
+    """conv*_backward on the GPU set: the separate kernels' results, None where not asked for."""
+    rng = np.random.default_rng(10)
+    x = rand(rng, 2, 3, 6, 5)
+    if transposed:
+        w = rand(rng, 3, 2, 3, 2)
+        y = ref.conv_transpose2d(f64(x), f64(w), None, (2, 2), (1, 1), (0, 0))
+        gy = rand(rng, *y.shape)
+        got = kc.conv_transpose2d_backward(dev(x), dev(gy), dev(w), (2, 2), (1, 1), (True, True, False))
+        want = ref.conv_transpose2d_backward(f64(x), f64(gy), f64(w), (2, 2), (1, 1), (True, True, False))
+    else:
+        w = rand(rng, 4, 3, 3, 2)
+        gy = rand(rng, 2, 4, 3, 3)
+        got = kc.conv2d_backward(dev(x), dev(gy), dev(w), (2, 2), (1, 1), (False, True, True))
+        want = ref.conv2d_backward(f64(x), f64(gy), f64(w), (2, 2), (1, 1), (False, True, True))
+    for g, e in zip(got, want):
+        if e is None:
+            assert g is None
+        else:
+            assert_close(g, e)

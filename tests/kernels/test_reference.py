@@ -572,3 +572,25 @@ def test_adam_update_follows_the_formula_element_by_element():
     for step in (1, 2):
         ref.adam_update(p, np.sin(np.arange(5) + step), m, v, lr, b1, b2, eps, step)
     np.testing.assert_allclose(np.stack([p, m, v], axis=1), np.array(want), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("needs", [(True, True, True), (True, False, False), (False, True, True),
+                                   (False, False, False)])
+def test_backward_returns_exactly_the_gradients_asked_for(needs):
+    """conv*_backward (PyTorch's convolution_backward): the three separate functions' results where
+    asked for, None elsewhere."""
+    rng = np.random.default_rng(4)
+    x, gy = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((2, 4, 3, 3))
+    w = rng.standard_normal((4, 3, 3, 2))
+    want = (ref.conv2d_grad_input(gy, w, (6, 5), (2, 2), (1, 1)),
+            ref.conv2d_grad_weight(x, gy, (3, 2), (2, 2), (1, 1)), ref.conv2d_grad_bias(gy))
+    for got, expected, need in zip(ref.conv2d_backward(x, gy, w, (2, 2), (1, 1), needs), want, needs):
+        assert (got is None) if not need else np.array_equal(got, expected)
+    wt = rng.standard_normal((3, 4, 3, 2))             # transposed: (C_in, C_out, kH, kW)
+    y = ref.conv_transpose2d(x, wt, None, (2, 2), (1, 1), (0, 0))
+    gy = rng.standard_normal(y.shape)
+    want = (ref.conv_transpose2d_grad_input(gy, wt, (2, 2), (1, 1)),
+            ref.conv_transpose2d_grad_weight(x, gy, (3, 2), (2, 2), (1, 1)), ref.conv2d_grad_bias(gy))
+    for got, expected, need in zip(ref.conv_transpose2d_backward(x, gy, wt, (2, 2), (1, 1), needs),
+                                   want, needs):
+        assert (got is None) if not need else np.array_equal(got, expected)
