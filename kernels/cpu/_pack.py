@@ -96,40 +96,13 @@ def _pack_padded(xp, offh, offw, step_h, Qh, Qw, cols):
 
 
 @njit(nogil=True, cache=True)
-def window_tables(H, W, offh, offw, step_h, step_w, Qh, Qw):
-    """For each tap t = (th, tw): the window positions q = qh*Qw + qw whose input pixel
-    (qh*step_h + offh[th], qw*step_w + offw[tw]) lies inside the H x W plane, as count[t] pairs
-    (source offset ih*W + iw, position q) -- the gather pack's schedule, padding left out."""
-    Th = offh.shape[0]
-    Tw = offw.shape[0]
-    count = np.zeros(Th * Tw, dtype=np.int64)
-    src = np.empty((Th * Tw, Qh * Qw), dtype=np.uint64)
-    dst = np.empty((Th * Tw, Qh * Qw), dtype=np.uint64)
-    for th in range(Th):
-        for tw in range(Tw):
-            t = th * Tw + tw
-            e = 0
-            for qh in range(Qh):
-                ih = qh * step_h + offh[th]
-                if ih < 0 or ih >= H:
-                    continue
-                for qw in range(Qw):
-                    iw = qw * step_w + offw[tw]
-                    if 0 <= iw < W:
-                        src[t, e] = uint64(ih * W + iw)
-                        dst[t, e] = uint64(qh * Qw + qw)
-                        e += 1
-            count[t] = e
-    return count, src, dst
-
-
-@njit(nogil=True, cache=True)
 def _pack_gather(x, Th, Tw, Q, count, src, dst, cols):
     """cols[(c, th, tw), (n, q)] = x[n, c] at tap (th, tw)'s window position q, zero where that
     falls in the padding -- for strided or short window rows (the DCGAN's 7- and 14-wide stride-2
-    windows), straight from the unpadded x through ``window_tables``: a tap whose window lies
+    windows), straight from the unpadded x through per-tap tables: a tap whose window lies
     inside x (most of them) is one gather loop over the Q positions; a border tap zero-fills its
-    segment and then gathers its count[t] inside positions.  Measured per element, one thread,
+    segment and then gathers its count[t] inside positions (``src``: offsets in the x plane,
+    ``dst``: window positions).  Measured per element, one thread,
     against padding x first and gathering from the padded copy: 0.75 -> 0.44 ns at D 64->128's
     14 -> 7, 0.52 -> 0.45 ns at G 128->64's 28 -> 14 (and 0.9 ns for Qh loops of Qw copies)."""
     N, C = x.shape[0], x.shape[1]
@@ -167,8 +140,11 @@ def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, name="cols"):
     N, C, H, W = x.shape
     cols = scratch(name, (C * offh.shape[0] * offw.shape[0], N * Qh * Qw), x.dtype)
     if step_w != 1 or Qw < 16:
-        count, src, dst = window_tables(H, W, offh, offw, step_h, step_w, Qh, Qw)
-        _pack_gather(x, offh.shape[0], offw.shape[0], Qh * Qw, count, src, dst, cols)
+        # col2im's tap tables with the roles exchanged: the window (Qh x Qw) is the dense side and
+        # window position q reads x at q*step + offset -- pairs (q, x offset) per tap.
+        Th, Tw = offh.shape[0], offw.shape[0]
+        count, q_pos, x_pos = tap_tables(Th, Tw, step_h, step_w, offh, offw, Qh, Qw, H, W)
+        _pack_gather(x, Th, Tw, Qh * Qw, count, x_pos, q_pos, cols)
         return cols
     pt = max(0, -int(offh.min()))
     pb = max(0, (Qh - 1) * step_h + int(offh.max()) - (H - 1))
@@ -246,7 +222,10 @@ def _input_range(a, s, out_len, in_len):
 @njit(nogil=True, cache=True)
 def tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW):
     """For each tap t = (kh, kw): the input positions ih*W + iw whose product lands inside the
-    output, and the output positions oh*OW + ow they land on -- count[t] pairs each."""
+    output, and the output positions oh*OW + ow they land on (oh = ih*s_h + aoffh[kh]) -- count[t]
+    pairs each.  Used both ways round: by ``col2im_add`` (input = the GEMM's dense positions,
+    output = the image) and by ``pack_cols`` (input = the im2col window, output = the x plane it
+    reads)."""
     kk = kH * kW
     count = np.zeros(kk, dtype=np.int64)
     src = np.empty((kk, H * W), dtype=np.uint64)
