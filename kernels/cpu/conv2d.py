@@ -25,6 +25,9 @@ grad_weight input-side:  gw (C_out, K) = G (C_out, N*P) @ cols(x)^T,  G = gy tra
             output-side (stride 1): gw' (C_out*kH*kW, C_in) = pack(gy at input positions) @ Xt^T
             -- the reduction (length N*P or N*H*W) runs inside one GEMM per chunk.
 grad_bias   per-channel sum of gy, accumulated in float64; ``prange`` over channels.
+backward    (``conv2d_backward``, what the engine calls) the input gradient as above; where the
+            weight gradient takes the input side, the bias gradient is the row sums of its
+            transposed gy G, taken in the same pass (no pass over gy of its own).
 
 Launch shape: the batch is split into one contiguous slice per thread (``_workers.py``); each
 thread packs, multiplies (OpenBLAS, one thread) and unpacks its slice in chunks of about

@@ -31,6 +31,9 @@ input-side  stride-phase decomposition (wins when C_out*kH*kW is large, e.g. the
 grad_input  (gy -> x) is conv2d(gy, w) (see conv2d.py).
 grad_weight gw[ci, co, kh, kw] = sum x[n,ci,h,w] * gy[n,co,h*s-p+kh, w*s-p+kw] -- the conv2d weight
             gradient with the roles of input and output gradient exchanged (im2col of gy, one GEMM).
+backward    (``conv_transpose2d_backward``, what the engine calls) the two above multiply the same
+            im2col of gy, so it is packed once per chunk for both GEMMs (and the bias gradient summed
+            from the same chunk of gy).
 
 Launch shape: one contiguous slice of the batch per thread (``_workers.py``); each thread runs
 the pack / GEMM (OpenBLAS, one thread) / unpack chain -- every phase, or the output-side GEMM and
