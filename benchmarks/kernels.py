@@ -81,7 +81,45 @@ def layers(batch):
         ("G.bn2d+lrelu 128x14x14", "bnlrelu", dict(x=(B, 128, 14, 14))),
         ("G.bn2d+lrelu 64x28x28", "bnlrelu", dict(x=(B, 64, 28, 28))),
         ("D.bn2d+lrelu 128x7x7", "bnlrelu", dict(x=(B, 128, 7, 7))),
+        # adam_update over every parameter tensor of G and D (one step of both optimizers);
+        # torch's peer is torch.optim.Adam.step() on tensors of the same shapes.
+        ("G+D Adam, all parameters", "adam", dict(shapes=_dcgan_parameter_shapes())),
     ]
+
+
+def _dcgan_parameter_shapes():
+    """The shapes of the default MNIST DCGAN's parameters (2.07M elements in 22 tensors)."""
+    from tensorgan.models.dcgan import build_models
+    g, d = build_models(seed=0, device="cpu")
+    return [tuple(p.shape) for p in list(g.parameters()) + list(d.parameters())]
+
+
+def adam_cases(prm, rng, dtype):
+    """One Adam step over all the DCGAN's parameters: ours (adam_update per tensor, flat, in place)
+    and torch.optim.Adam's step() -- what a user of each gets by default."""
+    tensors = [[rng.standard_normal(shape).astype(dtype).reshape(-1) for _ in range(2)]
+               + [np.zeros(int(np.prod(shape)), dtype) for _ in range(2)] for shape in prm["shapes"]]
+    E = float(sum(t[0].size for t in tensors))
+    step = [0]
+
+    def ours(M):
+        def run():
+            step[0] += 1
+            for p, g, m, v in tensors:
+                M.adam_update(p, g, m, v, 2e-4, 0.5, 0.999, 1e-8, step[0])
+        return run
+
+    torch_ops = {}
+    for device in TORCH_DEVICES:
+        params = []
+        for p, g, _, _ in tensors:
+            tp = _tensor(p.copy(), device).requires_grad_(True)
+            tp.grad = _tensor(g.copy(), device)
+            params.append(tp)
+        opt = TORCH.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
+        torch_ops[device] = {"step": opt.step}
+    return [("step", 10 * E, 7 * E * np.dtype(dtype).itemsize, ours,
+             _per_device(torch_ops, "step"))]
 
 
 # --------------------------------------------------------------------------- the kernels per layer
@@ -300,6 +338,8 @@ def _cuda_device():
         return None, f"cuda_status failed ({e})"
     if not ok:
         return None, why
+    if backend.simulator_enabled():          # NumPy arrays and Python threads: nothing to time
+        return None, "the CUDA device is Numba's simulator here"
     import cupy
     from tensorgan.kernels import cuda as CK
     return (CK, cupy), why
@@ -388,6 +428,8 @@ def run(args):
             cases = bn_cases(prm, rng, dtype)
         elif kind == "bnlrelu":
             cases = bn_lrelu_cases(prm, rng, dtype)
+        elif kind == "adam":
+            cases = adam_cases(prm, rng, dtype)
         else:
             cases = lrelu_cases(prm, rng, dtype)
         for op, flops, nbytes, factory, torch_fn in cases:

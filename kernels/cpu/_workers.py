@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Callable
 
 import numba
@@ -125,10 +125,11 @@ def run_over_batch(n: int, per_image: int, budget: int,
     return _run_parts(threads, parts, work)
 
 
-def _run_parts(threads: int, parts: list, fn: Callable) -> list:
-    """fn(parts[0]) on the calling thread and fn(parts[1]), ... on the pool, BLAS single-threaded;
+def _run_parts(threads: int, parts: list, fn: Callable, blas: bool = True) -> list:
+    """fn(parts[0]) on the calling thread and fn(parts[1]), ... on the pool -- with BLAS
+    single-threaded unless ``blas=False`` (parts that call no BLAS skip threadpoolctl's limit);
     returns their values in part order, after every part has finished (even if one raised)."""
-    with single_threaded_blas():
+    with single_threaded_blas() if blas else nullcontext():
         if len(parts) == 1:
             return [fn(parts[0])]
         futures = [_executor(threads - 1).submit(fn, part) for part in parts[1:]]
