@@ -109,7 +109,7 @@ def _param(kind, value):
     that points at its own 8-byte buffer holding the value.  The values are shapes, sizes and
     hyperparameters, so the cache stays small; it is emptied if it ever grows large (each object
     keeps its own buffer alive, so a launch holding one is unaffected)."""
-    key = (kind, value)
+    key = (kind, value.hex() if kind == "float64" else value)   # hex: -0.0 is not 0.0, NaN is NaN
     p = _by_value.get(key)
     if p is None:
         if len(_by_value) > 4096:
@@ -119,6 +119,8 @@ def _param(kind, value):
 
 
 def _by_value_param(buffer):
+    """The parameter object for a 1-element buffer; on first use this replaces itself with the
+    class that makes them (built lazily: importing this module must not import CuPy)."""
     global _by_value_param
     try:
         from cupy.cuda.function import CPointer

@@ -287,6 +287,9 @@ def test_launch_scalar_parameters_are_made_once_per_value():
         held = p.buffer if hasattr(p, "buffer") else np.asarray(p)
         assert held.dtype == np.dtype(kind) and held.reshape(-1)[0] == value
     assert _launch._param("float64", 4.0) is not _launch._param("int64", 4)
+    negative_zero = _launch._param("float64", -0.0)
+    held = negative_zero.buffer if hasattr(negative_zero, "buffer") else np.asarray(negative_zero)
+    assert np.signbit(held.reshape(-1)[0]) and negative_zero is not _launch._param("float64", 0.0)
 
 
 
