@@ -26,7 +26,7 @@ grad_weight input-side:  gw (C_out, K) = G (C_out, N*P) @ cols(x)^T,  G = gy tra
             -- the reduction (length N*P or N*H*W) runs inside one GEMM per chunk.
 grad_bias   per-channel sum of gy, accumulated in float64; ``prange`` over channels.
 backward    (``conv2d_backward``, what the engine calls) the input gradient as above; where the
-            weight gradient takes the input side, the bias gradient is the row sums of its
+            weight gradient takes the input side, the bias gradient is the channel sums of its
             transposed gy G, taken in the same pass (no pass over gy of its own).
 
 Launch shape: the batch is split into one contiguous slice per thread (``_workers.py``); each
@@ -149,7 +149,7 @@ def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
 
 def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias):
     """gw = G @ cols(x)^T (G = gy transposed), and, when asked, the bias gradient from the same
-    pass: G's row sums (so conv2d_backward reads gy once for both)."""
+    pass: G's channel (row) sums (so conv2d_backward reads gy once for both)."""
     N, C, H, W = x.shape
     _, Co, OH, OW = gy.shape
     kH, kW = kernel_hw
@@ -163,7 +163,7 @@ def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias):
         if not with_bias:
             return G, cols
         sums = np.zeros(Co, dtype=np.float64)
-        _row_sums(G, sums)
+        channel_sums_into(G.reshape(1, Co, -1), sums)
         return G, cols, sums
 
     gw, sums = _sum_of_a_bt(N, (K + Co) * OH * OW, Co, K, body)
@@ -171,33 +171,38 @@ def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias):
     return np.ascontiguousarray(gw).reshape(Co, C, kH, kW), gb
 
 
-@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def _channel_sum(g, out):
-    N, C, P = g.shape
-    for c in prange(C):
-        acc = 0.0
-        for n in range(N):
-            for p in range(P):
-                acc += g[n, c, p]
-        out[c] = acc
-
-
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
-def _row_sums(a, out):
-    """out[r] += sum of row r of a (R, L), accumulated in float64 (serial: runs on a conv thread)."""
-    for r in range(a.shape[0]):
-        acc = 0.0
-        for i in range(a.shape[1]):
-            acc += a[r, i]
-        out[r] += acc
+def _channel_total(g, c):
+    """sum over n, p of g[n, c, p] (g: (N, C, P)), accumulated in float64 -- the bias gradient's
+    one loop, shared by the three callers below (fastmath: a vectorised, re-ordered sum)."""
+    acc = 0.0
+    for n in range(g.shape[0]):
+        for p in range(g.shape[2]):
+            acc += g[n, c, p]
+    return acc
+
+
+@njit(parallel=True, cache=True)
+def _channel_sum(g, out):
+    """out[c] = channel c's total, channels across Numba's threads (conv2d_grad_bias)."""
+    for c in prange(g.shape[1]):
+        out[c] = _channel_total(g, c)
+
+
+@njit(nogil=True, cache=True)
+def channel_sums_into(g, out):
+    """out[c] += channel c's total, serially: a chunk's partial sums on a conv worker thread (the
+    fused backward passes -- a (C, n*P) transposed gradient is passed as (1, C, n*P))."""
+    for c in range(g.shape[1]):
+        out[c] += _channel_total(g, c)
 
 
 @serial_below_threshold(lambda x, gy, w, *_: (x.size + gy.size) * (w.shape[2] * w.shape[3] + 1))
 def conv2d_backward(x, gy, w, stride, padding, needs):
     """The gradients of conv2d(x, w, b) that ``needs`` asks for, at once (PyTorch's
     convolution_backward).  Where the weight gradient takes the input side, the bias gradient
-    comes from the same pass over gy (the row sums of its transposed copy) instead of a pass of
-    its own.  The input gradient is conv2d_grad_input's."""
+    comes from the same pass over gy (the channel sums of its transposed copy) instead of a pass
+    of its own.  The input gradient is conv2d_grad_input's."""
     need_input, need_weight, need_bias = needs
     stride, padding = tuple(stride), tuple(padding)
     gx = conv2d_grad_input(gy, w, x.shape[2:], stride, padding) if need_input else None

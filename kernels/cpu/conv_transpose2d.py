@@ -41,7 +41,6 @@ its shifted adds -- on cache-sized chunks of its images.  Output planes belong t
 no write races.
 """
 import numpy as np
-from numba import njit
 
 from ..shapes import conv_transpose2d_output_size
 from . import _pack
@@ -153,6 +152,7 @@ _SHARED_BUDGET_FACTOR = 2
 def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
     """Per chunk of images: cols = im2col(gy);  gx = w' @ cols (unpacked to NCHW);
     gw += x' @ cols^T (x' = x transposed to (C_in, n*H*W));  gb += channel sums of gy."""
+    from .conv2d import channel_sums_into      # conv2d imports this module: import at call time
     N, Ci, H, W = x.shape
     _, Co, kH, kW = w.shape
     K = Co * kH * kW
@@ -172,7 +172,7 @@ def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
         if not need_bias:
             return prod
         sums = np.zeros(Co, dtype=np.float64)
-        _plane_sums(gy[n0:n1].reshape(n1 - n0, Co, -1), sums)
+        channel_sums_into(gy[n0:n1].reshape(n1 - n0, Co, -1), sums)
         return prod, sums
 
     total = sum_in_order(run_over_batch(N, (K + Ci) * P, _SHARED_BUDGET_FACTOR * _pack.COLS_BUDGET,
@@ -180,17 +180,6 @@ def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
     prod, sums = total if need_bias else (total, None)
     gw = np.ascontiguousarray(prod.T if flip else prod).reshape(Ci, Co, kH, kW)
     return gx, gw, (None if sums is None else sums.astype(gy.dtype))
-
-
-@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
-def _plane_sums(g, out):
-    """out[c] += sum over n, p of g (n, C, P), accumulated in float64 (serial: on a conv thread)."""
-    for c in range(g.shape[1]):
-        acc = 0.0
-        for n in range(g.shape[0]):
-            for p in range(g.shape[2]):
-                acc += g[n, c, p]
-        out[c] += acc
 
 
 def conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding):
