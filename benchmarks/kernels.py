@@ -311,7 +311,7 @@ def _gemm_replay(call):
         for a, b, out in gemms:
             np.matmul(a, b, out=out)
 
-    return lambda: _workers._run_parts(len(work), work, run_thread)
+    return lambda: _workers.run_parts(len(work), work, run_thread)
 
 
 def _load_torch(threads):

@@ -122,10 +122,10 @@ def run_over_batch(n: int, per_image: int, budget: int,
             return None
         return tuple(total) if is_tuple else total[0]
 
-    return _run_parts(threads, parts, work)
+    return run_parts(threads, parts, work)
 
 
-def _run_parts(threads: int, parts: list, fn: Callable, blas: bool = True) -> list:
+def run_parts(threads: int, parts: list, fn: Callable, blas: bool = True) -> list:
     """fn(parts[0]) on the calling thread and fn(parts[1]), ... on the pool -- with BLAS
     single-threaded unless ``blas=False`` (parts that call no BLAS skip threadpoolctl's limit);
     returns their values in part order, after every part has finished (even if one raised)."""
@@ -190,5 +190,5 @@ def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         def band(cols):
             out[:, cols[0]:cols[1]] = a @ b[:, cols[0]:cols[1]]
         parts = slices(n, threads)
-    _run_parts(threads, parts, band)
+    run_parts(threads, parts, band)
     return out

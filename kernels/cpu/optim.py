@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from ..reference.optim import adam_scalars
-from ._workers import _run_parts, slices
+from ._workers import run_parts, slices
 
 PARALLEL_MIN_ELEMENTS = 1 << 16
 
@@ -54,4 +54,4 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, step):
         a, b = bounds
         _adam_pass(p[a:b], g[a:b], m[a:b], v[a:b], *scalars)
 
-    _run_parts(threads, slices(p.size, threads), part, blas=False)
+    run_parts(threads, slices(p.size, threads), part, blas=False)
