@@ -92,8 +92,12 @@ def slices(n: int, parts: int) -> list[tuple[int, int]]:
 
 def chunks(n0: int, n1: int, per_image: int, budget: int) -> list[tuple[int, int]]:
     """[n0, n1) cut into chunks of about `budget` elements of scratch (at least one image each)."""
+    if n1 <= n0:
+        return []
     step = max(1, budget // max(per_image, 1))
-    return [(i, min(n1, i + step)) for i in range(n0, n1, step)]
+    count = -(-(n1 - n0) // step)          # as many chunks as `budget` needs, of equal size:
+    bounds = [n0 + (n1 - n0) * i // count for i in range(count + 1)]   # 16+16, not 18+14
+    return [(bounds[i], bounds[i + 1]) for i in range(count)]
 
 
 def run_over_batch(n: int, per_image: int, budget: int,

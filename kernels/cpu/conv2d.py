@@ -40,7 +40,8 @@ from numba import njit, prange
 
 from ..shapes import conv2d_output_size
 from . import _pack
-from ._pack import bias_arg, matmul, output_side, pack_cols, transposed_input, unpack_rows
+from ._pack import (bias_arg, col2im_add, col2im_tables, matmul, output_side, pack_cols,
+                    transposed_input, unpack_rows)
 from ._workers import run_over_batch, sum_in_order
 from ._threads import serial_below_threshold
 from .conv_transpose2d import conv_transpose_core
@@ -205,17 +206,65 @@ def conv2d_backward(x, gy, w, stride, padding, needs):
     of its own.  The input gradient is conv2d_grad_input's."""
     need_input, need_weight, need_bias = needs
     stride, padding = tuple(stride), tuple(padding)
-    gx = conv2d_grad_input(gy, w, x.shape[2:], stride, padding) if need_input else None
     kernel_hw = w.shape[2:]
     C, Co = x.shape[1], gy.shape[1]
     area = kernel_hw[0] * kernel_hw[1]
-    if need_weight and not _use_output_side(C, Co, area, x.shape[2] * x.shape[3],
-                                            gy.shape[2] * gy.shape[3], stride):
+    weight_input_side = need_weight and not _use_output_side(
+        C, Co, area, x.shape[2] * x.shape[3], gy.shape[2] * gy.shape[3], stride)
+    # The input gradient conv_transpose_core(gy, w) takes its output side when this holds; then
+    # it and the input-side weight gradient both start from gy transposed to (C_out, n*P).
+    if need_input and weight_input_side and _pack.prefer_output_side(Co * area, C * area + Co):
+        return _shared_gy_backward(x, gy, w, stride, padding, need_bias)
+    gx = conv2d_grad_input(gy, w, x.shape[2:], stride, padding) if need_input else None
+    if weight_input_side:
         gw, gb = _grad_weight_input_side(x, gy, kernel_hw, stride, padding, need_bias)
         return gx, gw, gb
     gw = conv2d_grad_weight(x, gy, kernel_hw, stride, padding) if need_weight else None
     gb = conv2d_grad_bias(gy) if need_bias else None
     return gx, gw, gb
+
+
+# Chunks of the shared backward get twice the usual scratch, as conv_transpose2d's shared backward.
+_SHARED_BUDGET_FACTOR = 2
+
+
+def _shared_gy_backward(x, gy, w, stride, padding, need_bias):
+    """All three gradients in one pass over the batch, for a strided conv such as D's 64->128
+    (the input gradient on the output side, the weight gradient on the input side).  Per chunk:
+        G  = gy transposed to (C_out, n*P)                  -- once, for both GEMMs and the bias
+        gx = col2im_add(w^T @ G)                              (conv_transpose_core's output side)
+        gw += G @ im2col(x)^T ;  gb += channel sums of G
+    instead of two passes that each transpose gy (and two hand-overs between the threads)."""
+    N, C, H, W = x.shape
+    _, Co, OH, OW = gy.shape
+    kH, kW = w.shape[2:]
+    K = C * kH * kW
+    P = OH * OW
+    offh = np.arange(kH, dtype=np.int64) - padding[0]
+    offw = np.arange(kW, dtype=np.int64) - padding[1]
+    Wt = w.reshape(Co, K).T                    # (C_in*kH*kW, C_out): BLAS takes the transpose
+    tables = col2im_tables(kH, kW, stride, offh, offw, (OH, OW), (H, W))
+    gx = np.empty_like(x, dtype=gy.dtype)
+    no_bias, _ = bias_arg(None, gy.dtype)
+    flip = K > Co                              # the weight-gradient GEMM's orientation
+
+    def body(n0, n1):
+        G = transposed_input(gy[n0:n1], "G")
+        col2im_add(matmul(Wt, G, "Z"), kH, kW, stride[0], stride[1], offh, offw, no_bias, False,
+                   OH, OW, tables, gx[n0:n1])
+        cols = pack_cols(x[n0:n1], offh, offw, stride[0], stride[1], OH, OW)
+        prod = matmul(cols, G.T, "AB^T") if flip else matmul(G, cols.T, "AB^T")
+        if not need_bias:
+            return prod
+        sums = np.zeros(Co, dtype=np.float64)
+        channel_sums_into(G.reshape(1, Co, -1), sums)
+        return prod, sums
+
+    total = sum_in_order(run_over_batch(N, (2 * K + Co) * P,
+                                        _SHARED_BUDGET_FACTOR * _pack.COLS_BUDGET, body))
+    prod, sums = total if need_bias else (total, None)
+    gw = np.ascontiguousarray(prod.T if flip else prod).reshape(Co, C, kH, kW)
+    return gx, gw, (None if sums is None else sums.astype(gy.dtype))
 
 
 @serial_below_threshold(lambda gy: gy.size)
