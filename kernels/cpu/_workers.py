@@ -191,8 +191,8 @@ def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             np.matmul(a[rows[0]:rows[1]], b, out=out[rows[0]:rows[1]])
         parts = slices(m, threads)
     else:
-        def band(cols):
-            out[:, cols[0]:cols[1]] = a @ b[:, cols[0]:cols[1]]
+        def band(cols):   # a column band of out is still a BLAS operand (row stride n): no copy
+            np.matmul(a, b[:, cols[0]:cols[1]], out=out[:, cols[0]:cols[1]])
         parts = slices(n, threads)
     run_parts(threads, parts, band)
     return out
