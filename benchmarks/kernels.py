@@ -539,7 +539,8 @@ def main(argv=None):
     result = run(args)
     m, pk = result["machine"], result["sgemm_peak"]
     print(f"\nbatch {args.batch}, float32, {args.clock} clock; numba {m.get('numba')} ({m.get('numba_threads')} threads), "
-          f"torch {m['torch']} ({m['torch_threads']} threads); {m['gpu']}\n"
+          + (f"torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else
+             "torch not used (not installed or --no-torch)") + f"; {m['gpu']}\n"
           f"SGEMM peak (NumPy {pk['n']}^3): {pk['gflops']:.1f} GFLOP/s median, {pk['gflops_best']:.1f} best",
           file=out)
     conv = [r for r in result["results"] if "cpu_over_torch" in r]
