@@ -108,7 +108,7 @@ def _pack_gather(x, Th, Tw, Q, count, src, dst, cols):
     LLVM compiles the table loop to scalar loads (no gather instructions in its assembly).  An AVX-512
     gather of 16 elements per instruction (``llvm.masked.gather`` through a Numba intrinsic) was
     measured at 0.68 against 0.79 ns per element for this loop -- 14%, too little for the
-    hand-written LLVM IR it takes, so the loop stays plain Python-Numba."""
+    hand-written LLVM IR it takes, so the loop stays plain Numba."""
     N, C = x.shape[0], x.shape[1]
     plane = x.shape[2] * x.shape[3]
     T = Th * Tw
