@@ -539,12 +539,21 @@ def _grads_finite(params: Any) -> bool:
     # One reduction per gradient, summed on the device and read back once (one GPU sync per
     # network, not one per parameter): NaN/inf anywhere propagate into the total. A finite total
     # that overflows is itself a sign of divergence.
+    grads = [p.grad.data for p in params if p.grad is not None]
+    # Fast path, same answer: sums in the gradients' own dtype (vectorised; a float64 sum of
+    # float32 casts element by element, 2x slower for the DCGAN's 2M parameters). A finite total
+    # means no element is NaN/inf, and then the float64 total is finite too; a non-finite one may
+    # be an overflow of finite values, so only then is the float64 total taken.
+    with np.errstate(over="ignore", invalid="ignore"):   # an overflow here is an answer, not news
+        if _finite_total(g.sum() for g in grads):
+            return True
+        return _finite_total(g.sum(dtype=np.float64) for g in grads)
+
+
+def _finite_total(sums: Any) -> bool:
     total = None
-    for p in params:
-        g = p.grad
-        if g is not None:
-            s = g.data.sum(dtype=np.float64)
-            total = s if total is None else total + s
+    for s in sums:
+        total = s if total is None else total + s
     return total is None or math.isfinite(float(total))
 
 

@@ -189,6 +189,14 @@ def test_non_finite_gradients_are_detected(dataset, monkeypatch):
     assert not train_module._grads_finite([p])
     p.grad.data[1] = 0
     assert train_module._grads_finite([p])
+    # huge but finite: the float32 total overflows to inf, the float64 one does not -- finite
+    p.grad.data[:] = np.finfo(np.float32).max
+    with np.errstate(over="ignore"):
+        assert np.isinf(p.grad.data.sum())
+    assert train_module._grads_finite([p])
+    p.grad.data[0] = -np.inf                       # ... unless an element really is inf
+    assert not train_module._grads_finite([p])
+    assert train_module._grads_finite([])          # nothing to check
     # finite loss, non-finite gradient: the update is refused and the network named
     t = Trainer(dataset, None, config(steps=2))
     monkeypatch.setattr(train_module, "_grads_finite", lambda params: False)
