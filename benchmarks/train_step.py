@@ -600,6 +600,8 @@ def memory_probe(framework: str, batch: int, steps: int, warmup: int) -> dict:
 def run_memory_probe(framework: str, batch: int, steps: int, warmup: int) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.train_step", "--memory-probe", framework,
            "--batch", str(batch), "--memory-steps", str(steps), "--warmup", str(warmup)]
+    if MALLOC["kept"]:
+        cmd.append("--keep-freed-memory")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
     if proc.returncode != 0:
@@ -608,6 +610,21 @@ def run_memory_probe(framework: str, batch: int, steps: int, warmup: int) -> dic
 
 
 # --------------------------------------------------------------------------- driver
+MALLOC = {"kept": False}     # whether this process runs with tensorgan.keep_freed_memory()
+
+
+def _keep_freed_memory() -> bool:
+    from tensorgan.backend import keep_freed_memory
+    return keep_freed_memory()
+
+
+def _malloc_note() -> str:
+    if MALLOC["kept"]:
+        return "malloc keeps freed memory (tensorgan.keep_freed_memory, both frameworks)"
+    env = [k for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_") if k in os.environ]
+    return f"malloc tuned by the environment ({', '.join(env)})" if env else "malloc as the C library sets it"
+
+
 def _gpu():
     """(tensorgan device name, torch device name, reason)."""
     from tensorgan import backend
@@ -637,6 +654,7 @@ def run(args) -> dict:
     info = machine_info()
     info["openblas_threads"] = openblas_threads()
     info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")  # both frameworks' OpenMP runtimes
+    info["malloc"] = _malloc_note()
     info["git"] = git_state()
     info["gpu"] = why if tg_dev == "cuda" else f"no GPU present ({why}); timing the CPU"
     if torch is not None:
@@ -703,7 +721,7 @@ def format_report(r: dict) -> str:
     lines = [f"train step, batch {r['batch']}, float32, device {r['device']}; "
              f"{m['cpu_count']} CPUs, numba {m.get('numba')} ({m.get('numba_threads')} threads, "
              f"{m.get('numba_threading_layer')} layer), OpenBLAS threads {m.get('openblas_threads')}, "
-             f"OMP_WAIT_POLICY={m.get('omp_wait_policy')}, "
+             f"OMP_WAIT_POLICY={m.get('omp_wait_policy')}, {m.get('malloc')}, "
              + (f"torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else
                 "torch not used (not installed or --no-torch)") + f"; {m['gpu']}",
              f"code: commit {m['git'].get('commit') or '?'}"
@@ -788,8 +806,12 @@ def main(argv=None) -> int:
     ap.add_argument("--no-overhead", action="store_true")
     ap.add_argument("--memory-only", action="store_true",
                     help="only the memory probes (e.g. --memory-only --memory-steps 1000)")
+    ap.add_argument("--keep-freed-memory", action="store_true",
+                    help="call tensorgan.keep_freed_memory() first: malloc keeps freed memory for "
+                         "reuse (process-wide: PyTorch's side runs with it too), as `tensorgan train` does")
     ap.add_argument("--memory-probe", choices=("tensorgan", "torch"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    MALLOC["kept"] = args.keep_freed_memory and _keep_freed_memory()
     if args.memory_probe:
         print(json.dumps(memory_probe(args.memory_probe, args.batch, args.memory_steps, args.warmup)))
         return 0

@@ -1,6 +1,6 @@
 """tensorgan: a from-scratch GAN library -- autograd engine, hand-written kernels, DCGAN."""
 from . import functional
-from .backend import Device, cuda_status, get_device
+from .backend import Device, cuda_status, get_device, keep_freed_memory
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
 from .factory import cat, concat, ones, ones_like, rand, randn, stack, tensor, zeros, zeros_like

@@ -166,3 +166,42 @@ def move_array(array, src: Device, dst: Device):
     if dst.xp is np:
         return array.get()  # cupy -> numpy
     return dst.xp.asarray(array)  # numpy -> cupy
+
+
+# glibc mallopt parameters (malloc.h) and the values keep_freed_memory sets.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD = 32 << 20     # glibc's ceiling on 64-bit: every DCGAN array (<= 13 MB) is below it
+_TRIM_THRESHOLD = 1 << 30
+
+
+def keep_freed_memory() -> bool:
+    """Let the C allocator keep freed memory for reuse instead of returning it to the OS.
+
+    A training step allocates and frees the same large arrays every time (activations, their
+    gradients). glibc's malloc, by default, maps arrays above a moving threshold with mmap and
+    returns the top of its heap to the OS when more than twice that is free -- so each step
+    page-faults its arrays in anew. Measured on the DCGAN at batch 64 (2-core VM): 2,700-9,000
+    page faults and 12-38 ms of kernel time per step by default, none after this call; the step
+    3-5% faster (PyTorch's in the same process, about 10%). The cost: the process keeps its peak
+    memory (up to 1 GiB of freed memory) instead of shrinking after it.
+
+    The setting is process-wide (it changes malloc for every library in the process), so importing
+    tensorgan never does it: ``tensorgan train`` calls this (``--return-freed-memory`` opts out),
+    a program that owns its process may call it too -- the same as starting Python with
+    ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824`` in the environment, or
+    with jemalloc / tcmalloc preloaded, as PyTorch's CPU performance guide suggests. Returns True
+    when the allocator took the setting; False (and nothing changed) on a C library without
+    glibc's ``mallopt`` (musl, macOS, Windows) or when the environment already sets either
+    threshold (the user's choice wins)."""
+    import ctypes
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    if any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
+        return False
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is None:
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))

@@ -133,3 +133,51 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(folder, tmp_pa
     assert 2 <= saved_step < steps
     assert main(train_args(folder, killed, steps, "--resume")) == 0
     assert losses(killed) == losses(reference)
+
+
+@pytest.mark.parametrize("extra, kept", [((), True), (("--return-freed-memory",), False)])
+def test_train_keeps_freed_memory_unless_asked_not_to(folder, tmp_path, monkeypatch, extra, kept):
+    import tensorgan.backend as backend
+    calls = []
+    monkeypatch.setattr(backend, "keep_freed_memory", lambda: calls.append(1) or True)
+    assert main(train_args(folder, tmp_path / "run", 1, *extra)) == 0
+    assert calls == ([1] if kept else [])
+
+
+def test_keep_freed_memory_applies_only_to_glibc_and_defers_to_the_environment(monkeypatch):
+    import platform
+    import tensorgan
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    on_glibc = platform.libc_ver()[0] == "glibc"
+    assert tensorgan.keep_freed_memory() is on_glibc        # mallopt accepted both values
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "0")
+    assert tensorgan.keep_freed_memory() is False          # the user's own setting wins
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    monkeypatch.setattr(platform, "libc_ver", lambda *a, **k: ("", ""))
+    assert tensorgan.keep_freed_memory() is False          # musl, macOS, Windows: nothing to set
+
+
+def test_keep_freed_memory_stops_the_page_faults_of_repeated_large_arrays():
+    """A subprocess (the setting is process-wide): allocating and freeing the same 8 MB arrays
+    page-faults them in every time under glibc's defaults, once after keep_freed_memory()."""
+    import platform
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("keep_freed_memory only changes glibc's malloc")
+    code = (
+        "import resource, sys, numpy as np, tensorgan\n"
+        "if sys.argv[1] == 'keep': assert tensorgan.keep_freed_memory()\n"
+        "def cycle():\n"
+        "    a = [np.ones(2 << 20, np.float32) for _ in range(8)]\n"
+        "    del a\n"
+        "cycle(); cycle()\n"
+        "f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "for _ in range(10): cycle()\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)\n")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("MALLOC_")}
+    faults = {mode: int(subprocess.run([sys.executable, "-c", code, mode], capture_output=True,
+                                       text=True, check=True, env=env).stdout)
+              for mode in ("default", "keep")}
+    # (How many faults a cycle costs depends on the page size the kernel hands out -- 4 KiB or,
+    # with transparent huge pages, 2 MiB -- so compare the two runs, not a page count.)
+    assert faults["default"] > 0 and 10 * faults["keep"] < faults["default"], faults
