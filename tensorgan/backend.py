@@ -180,10 +180,12 @@ def keep_freed_memory() -> bool:
     A training step allocates and frees the same large arrays every time (activations, their
     gradients). glibc's malloc, by default, maps arrays above a moving threshold with mmap and
     returns the top of its heap to the OS when more than twice that is free -- so each step
-    page-faults its arrays in anew. Measured on the DCGAN at batch 64 (2-core VM): 2,700-9,000
-    page faults and 12-38 ms of kernel time per step by default, none after this call; the step
-    3-5% faster (PyTorch's in the same process, about 10%). The cost: the process keeps its peak
-    memory (up to 1 GiB of freed memory) instead of shrinking after it.
+    page-faults its arrays in anew (and the kernel zeroes every page it hands back). Measured on
+    the DCGAN at batch 64 (``python -m benchmarks.malloc --rounds 6``, 2-core VM): 600-8,400 page
+    faults and 5-36 ms of system CPU time per step by default, 1 fault and 2-5 ms after this call;
+    the wall-clock gain is smaller than that VM's noise (per-round time ratios 0.73-1.21, medians
+    0.92 and 1.01 in two runs). The cost: the process keeps its peak memory (up to 1 GiB of freed
+    memory) instead of shrinking after it.
 
     The setting is process-wide (it changes malloc for every library in the process), so importing
     tensorgan never does it: ``tensorgan train`` calls this (``--return-freed-memory`` opts out),

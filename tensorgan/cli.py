@@ -112,8 +112,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--return-freed-memory", action="store_true",
                    help="let malloc return freed memory to the OS (its default; each step then "
-                        "page-faults its arrays in again: 3-5%% slower). By default this command "
-                        "keeps it for reuse: see tensorgan.keep_freed_memory")
+                        "page-faults its arrays in again). By default this command keeps it for "
+                        "reuse: see tensorgan.keep_freed_memory")
     p.add_argument("--eval-every", type=positive_int, metavar="K",
                    help="every K steps score 1000 samples with tensorgan.metrics (MNIST; RUN_DIR/eval.jsonl)")
 
