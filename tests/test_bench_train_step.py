@@ -49,3 +49,18 @@ def test_breakdown_counts_the_fused_batch_norm_leaky_relu_as_batch_norm():
     assert abs(cats["batch norm"] - fused) < 1e-9
     assert abs(cats["leaky relu"] - sum(b["per_kernel"][k]["ms"] for k in b["per_kernel"]
                                         if k.startswith("leaky_relu"))) < 1e-9
+
+
+def test_malloc_benchmark_runs_both_modes(tmp_path):
+    """benchmarks.malloc end to end at a toy size (its numbers are not asserted: timing)."""
+    import json
+    import platform
+    import pytest
+    from benchmarks import malloc
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("keep_freed_memory only changes glibc's malloc")
+    out = tmp_path / "malloc.json"
+    assert malloc.main(["--rounds", "1", "--steps", "1", "--batch", "2", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert sorted(r["mode"] for r in rows) == ["default", "keep"]
+    assert all(r["wall_ms"] > 0 and r["faults"] >= 0 for r in rows)
