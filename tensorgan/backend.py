@@ -183,8 +183,8 @@ def keep_freed_memory() -> bool:
     page-faults its arrays in anew (and the kernel zeroes every page it hands back). Measured on
     the DCGAN at batch 64 (``python -m benchmarks.malloc --rounds 6``, 2-core VM): 600-8,400 page
     faults and 5-36 ms of system CPU time per step by default, 1 fault and 2-5 ms after this call;
-    the step 5-13% faster in every round of the quietest of three runs (median 9%; in the noisiest
-    the gain was lost in the noise). The cost: the process keeps its peak memory (up to 1 GiB of
+    the step faster in every round of the two quieter of four runs (medians 9% and 5%; in the
+    noisiest the gain was lost in the noise). The cost: the process keeps its peak memory (up to 1 GiB of
     freed memory) instead of shrinking after it.
 
     The setting is process-wide (it changes malloc for every library in the process), so importing
