@@ -25,7 +25,8 @@ Reported:
   a wrapper), the other ops' array work (``Function.forward/backward`` bodies outside kernels: the
   linear layers' GEMMs, the losses, layout copies), the optimizer updates, and the rest -- the
   engine's Python (graph building, dispatch, checks, backward bookkeeping, gradient accumulation).
-  "engine adds" = step / kernels - 1, the issue's measure;
+  "engine adds" = step / kernels - 1, the issue's measure; and, on the CPU, the thread hand-over
+  inside the kernels: each split call's wall time minus its threads' mean busy time;
 * memory: each framework's probe runs in its own subprocess (peak RSS is per process, and a
   process that imported both would charge one's libraries to the other). Reported per framework:
   RSS after the imports, peak RSS (VmHWM) and their difference (the model + step working set),
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import importlib
 import json
 import math
 import os
@@ -206,6 +208,9 @@ class _Timers:
         self.op_s = 0.0
         self.opt_s = 0.0
         self.linear_s = 0.0
+        self.split_calls = 0
+        self.split_wall_s = 0.0
+        self.split_busy_s = 0.0
         self._depth = 0
 
     def reset(self):
@@ -213,6 +218,7 @@ class _Timers:
         self.kernel_calls.clear()
         self.kernel_shape_s.clear()
         self.op_s = self.opt_s = self.linear_s = 0.0
+        self.split_calls, self.split_wall_s, self.split_busy_s = 0, 0.0, 0.0
 
     @contextlib.contextmanager
     def installed(self):
@@ -242,10 +248,17 @@ class _Timers:
         opts = [self.trainer.opt_d, self.trainer.opt_g]
         for opt in opts:
             opt.step = self._optimizer(opt.step)
+        # The CPU kernels' thread split: every caller looks run_parts up in one of these modules.
+        split_modules = [importlib.import_module(f"tensorgan.kernels.cpu.{m}") for m in ("_workers", "optim")]
+        split_saved = [mod.run_parts for mod in split_modules]
+        for mod in split_modules:
+            mod.run_parts = self._split(split_saved[0])
         dev._kernels = proxy
         try:
             yield self
         finally:
+            for mod, fn in zip(split_modules, split_saved):
+                mod.run_parts = fn
             dev._kernels = module
             for cls, meth, fn in saved:
                 setattr(cls, meth, fn)
@@ -287,6 +300,30 @@ class _Timers:
                     self.linear_s += dt
         return timed
 
+    def _split(self, run_parts):
+        """run_parts, timed: each split call's wall time and its parts' mean busy time -- the
+        difference is the hand-over (waking the worker, waiting for the slower part)."""
+        perf = time.perf_counter
+
+        def timed(threads, parts, fn, *args, **kwargs):
+            busy = []
+
+            def part(p):
+                t0 = perf()
+                try:
+                    return fn(p)
+                finally:
+                    busy.append(perf() - t0)
+            t0 = perf()
+            try:
+                return run_parts(threads, parts, part, *args, **kwargs)
+            finally:
+                if len(parts) > 1:
+                    self.split_calls += 1
+                    self.split_wall_s += perf() - t0
+                    self.split_busy_s += sum(busy) / len(busy)
+        return timed
+
     def _optimizer(self, fn):
         perf = time.perf_counter
 
@@ -315,7 +352,8 @@ def breakdown(trainer, real: np.ndarray, steps: int, sync=None) -> dict:
             k = sum(timers.kernel_s.values())
             rows.append({"step": step, "kernels": k, "ops_outside_kernels": timers.op_s - k,
                          "optimizer": timers.opt_s, "engine": step - timers.op_s - timers.opt_s,
-                         "linear": timers.linear_s,
+                         "linear": timers.linear_s, "split_calls": timers.split_calls,
+                         "handover": timers.split_wall_s - timers.split_busy_s,
                          "per_kernel": dict(timers.kernel_s), "calls": dict(timers.kernel_calls),
                          "per_call": dict(timers.kernel_shape_s)})
     med = {key: float(np.median([r[key] for r in rows]))
@@ -332,6 +370,8 @@ def breakdown(trainer, real: np.ndarray, steps: int, sync=None) -> dict:
         [r["per_call"].get(k, 0.0) for r in rows]))} for k in keys]
     med["per_kernel_shape"].sort(key=lambda e: -e["ms"])
     med["linear_ms"] = 1e3 * float(np.median([r["linear"] for r in rows]))
+    med["split_calls"] = rows[0]["split_calls"]
+    med["handover_ms"] = 1e3 * float(np.median([r["handover"] for r in rows]))
     med["steps"] = steps
     return med
 
@@ -756,6 +796,10 @@ def format_report(r: dict) -> str:
                   f"  engine adds {100 * b['engine_adds']:.1f}% to the kernels (step/kernels - 1); outside "
                   f"kernels {100 * b['non_kernel_share']:.1f}% of the step; engine Python alone "
                   f"{100 * b['engine_share']:.1f}%"]
+        if b.get("split_calls"):
+            lines.append(f"  thread hand-over (inside the kernels): {b['handover_ms']:.1f} ms over "
+                         f"{b['split_calls']} split calls (each call's wall time - its parts' mean "
+                         f"busy time)")
         for name, k in sorted(b["per_kernel"].items(), key=lambda kv: -kv[1]["ms"]):
             lines.append(f"    {name:32s} {k['ms']:8.1f} ms  ({k['calls']} calls)")
     if b and b.get("per_kernel_shape"):

@@ -1,4 +1,5 @@
 """benchmarks.train_step: the FLOP count and the instrumentation (no timing asserted here)."""
+import importlib
 import sys
 from pathlib import Path
 
@@ -7,6 +8,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not installed
 from benchmarks import train_step as bench  # noqa: E402
 from tensorgan.tensor import Function  # noqa: E402
+
+cpu_workers = importlib.import_module("tensorgan.kernels.cpu._workers")
+cpu_optim = importlib.import_module("tensorgan.kernels.cpu.optim")
 
 
 def test_step_flops_counts_the_passes_the_trainer_runs():
@@ -26,8 +30,10 @@ def test_breakdown_instruments_and_restores_everything():
     real = bench.real_batch(4)
     kernels = trainer.device.kernels
     methods = {cls: dict(cls.__dict__) for cls in [Function] + Function.__subclasses__()}
+    split = {m: vars(m)["run_parts"] for m in (cpu_workers, cpu_optim)}
     b = bench.breakdown(trainer, real, 2)
     assert trainer.device.kernels is kernels
+    assert all(vars(m)["run_parts"] is fn for m, fn in split.items())
     assert "step" not in vars(trainer.opt_d) and "step" not in vars(trainer.opt_g)
     for cls, d in methods.items():
         assert cls.__dict__.get("forward") is d.get("forward")
@@ -64,3 +70,15 @@ def test_malloc_benchmark_runs_both_modes(tmp_path):
     rows = json.loads(out.read_text())["rows"]
     assert sorted(r["mode"] for r in rows) == ["default", "keep"]
     assert all(r["wall_ms"] > 0 and r["faults"] >= 0 for r in rows)
+
+
+def test_breakdown_measures_the_thread_hand_over():
+    """At batch 64 the convolutions split across the threads: each split call is counted, and its
+    hand-over (wall time - the parts' mean busy time) is a non-negative share of the step."""
+    import numba
+    import pytest
+    if numba.get_num_threads() < 2:
+        pytest.skip("one Numba thread: nothing is split")
+    b = bench.breakdown(bench.make_trainer(64), bench.real_batch(64), 1)
+    assert b["split_calls"] >= 18            # every conv / transposed conv pass of the step
+    assert 0 <= b["handover_ms"] < 1e3 * b["step"]
