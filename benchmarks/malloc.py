@@ -22,6 +22,8 @@ import time
 
 import numpy as np
 
+from ._common import write_json
+
 MODES = ("default", "keep")
 
 
@@ -84,12 +86,7 @@ def main(argv=None) -> int:
     print(f"keep / default wall time, per round: {', '.join(f'{x:.2f}' for x in ratios)} "
           f"(median {np.median(ratios):.2f})")
     if args.json:
-        text = json.dumps({"batch": args.batch, "steps": args.steps, "rows": rows}, indent=1)
-        if args.json == "-":
-            print(text)
-        else:
-            with open(args.json, "w", encoding="utf-8") as f:
-                f.write(text)
+        write_json({"batch": args.batch, "steps": args.steps, "rows": rows}, args.json)
     return 0
 
 

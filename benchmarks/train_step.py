@@ -653,11 +653,6 @@ def run_memory_probe(framework: str, batch: int, steps: int, warmup: int) -> dic
 MALLOC = {"kept": False}     # whether this process runs with tensorgan.keep_freed_memory()
 
 
-def _keep_freed_memory() -> bool:
-    from tensorgan.backend import keep_freed_memory
-    return keep_freed_memory()
-
-
 def _malloc_note() -> str:
     if MALLOC["kept"]:
         return "malloc keeps freed memory (tensorgan.keep_freed_memory, both frameworks)"
@@ -855,7 +850,9 @@ def main(argv=None) -> int:
                          "reuse (process-wide: PyTorch's side runs with it too), as `tensorgan train` does")
     ap.add_argument("--memory-probe", choices=("tensorgan", "torch"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    MALLOC["kept"] = args.keep_freed_memory and _keep_freed_memory()
+    if args.keep_freed_memory:
+        from tensorgan import keep_freed_memory
+        MALLOC["kept"] = keep_freed_memory()
     if args.memory_probe:
         print(json.dumps(memory_probe(args.memory_probe, args.batch, args.memory_steps, args.warmup)))
         return 0

@@ -72,17 +72,19 @@ def _use_output_side(Cin, Co, k_area, in_area, out_area, stride):
     return _pack.prefer_output_side(input_side, out_side)
 
 
-def _sum_of_a_bt(N, per_image, a_rows, b_rows, body):
+def _sum_of_a_bt(N, per_image, a_rows, b_rows, body, budget_factor=4):
     """(sum over batch chunks of A @ B.T, sum of the chunks' extra sums or None), where
     ``body(n0, n1)`` returns the chunk's (A, B) with ``a_rows`` and ``b_rows`` rows -- or (A, B,
     sums), a bias gradient's float64 partial sums -- the weight gradients, a reduction of length
-    N*P split into chunks and threads.
+    N*P split into chunks and threads.  A body may do other work on its chunk first (the shared
+    backward passes compute the chunk's input gradient from the same packed operand).
 
     Each product is taken as (B @ A.T) when B has more rows (and the sum transposed once at the
     end), measured faster single-threaded (D 64->128: 4.5 vs 5.1 ms per 32 images; G 128->64:
     15.9 vs 18.6 ms); with two BLAS threads the other orientation was pathological (A = (9, 50176),
-    B = (64, 50176): 1350 ms vs 12 ms).  Chunks get 4x the usual scratch budget: a longer
-    reduction per GEMM and fewer partial sums (measured 8-11% faster than the 1x budget)."""
+    B = (64, 50176): 1350 ms vs 12 ms).  Chunks get ``budget_factor`` times the usual scratch
+    budget: a longer reduction per GEMM and fewer partial sums (4x measured 8-11% faster than the
+    1x budget for the weight gradient alone)."""
     flip = b_rows > a_rows
 
     def product(n0, n1):
@@ -90,7 +92,7 @@ def _sum_of_a_bt(N, per_image, a_rows, b_rows, body):
         prod = matmul(B, A.T, "AB^T") if flip else matmul(A, B.T, "AB^T")
         return (prod, *extra) if extra else prod
 
-    total = sum_in_order(run_over_batch(N, per_image, 4 * _pack.COLS_BUDGET, product))
+    total = sum_in_order(run_over_batch(N, per_image, budget_factor * _pack.COLS_BUDGET, product))
     gw, sums = total if isinstance(total, tuple) else (total, None)
     return (gw.T if flip else gw), sums
 
@@ -246,24 +248,20 @@ def _shared_gy_backward(x, gy, w, stride, padding, need_bias):
     tables = col2im_tables(kH, kW, stride, offh, offw, (OH, OW), (H, W))
     gx = np.empty(x.shape, dtype=gy.dtype)
     no_bias, _ = bias_arg(None, gy.dtype)
-    flip = K > Co                              # the weight-gradient GEMM's orientation
 
     def body(n0, n1):
         G = transposed_input(gy[n0:n1], "G")
         col2im_add(matmul(Wt, G, "Z"), kH, kW, stride[0], stride[1], offh, offw, no_bias, False,
                    OH, OW, tables, gx[n0:n1])
         cols = pack_cols(x[n0:n1], offh, offw, stride[0], stride[1], OH, OW)
-        prod = matmul(cols, G.T, "AB^T") if flip else matmul(G, cols.T, "AB^T")
         if not need_bias:
-            return prod
+            return G, cols
         sums = np.zeros(Co, dtype=np.float64)
         channel_sums_into(G.reshape(1, Co, -1), sums)
-        return prod, sums
+        return G, cols, sums
 
-    total = sum_in_order(run_over_batch(N, (2 * K + Co) * P,
-                                        _SHARED_BUDGET_FACTOR * _pack.COLS_BUDGET, body))
-    prod, sums = total if need_bias else (total, None)
-    gw = np.ascontiguousarray(prod.T if flip else prod).reshape(Co, C, kH, kW)
+    gw, sums = _sum_of_a_bt(N, (2 * K + Co) * P, Co, K, body, _SHARED_BUDGET_FACTOR)
+    gw = np.ascontiguousarray(gw).reshape(Co, C, kH, kW)
     return gx, gw, (None if sums is None else sums.astype(gy.dtype))
 
 

@@ -47,7 +47,7 @@ from . import _pack
 from ._threads import serial_below_threshold
 from ._pack import (bias_arg, fill_bias, matmul, output_side, pack_cols, transposed_input,
                     unpack_rows)
-from ._workers import run_over_batch, sum_in_order
+from ._workers import run_over_batch
 
 
 def _phase_taps(r, pad, stride, k):
@@ -152,7 +152,7 @@ _SHARED_BUDGET_FACTOR = 2
 def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
     """Per chunk of images: cols = im2col(gy);  gx = w' @ cols (unpacked to NCHW);
     gw += x' @ cols^T (x' = x transposed to (C_in, n*H*W));  gb += channel sums of gy."""
-    from .conv2d import channel_sums_into      # conv2d imports this module: import at call time
+    from .conv2d import _sum_of_a_bt, channel_sums_into   # conv2d imports this module: at call time
     N, Ci, H, W = x.shape
     _, Co, kH, kW = w.shape
     K = Co * kH * kW
@@ -162,23 +162,19 @@ def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
     w2 = w.reshape(Ci, K)
     gx = np.empty((N, Ci, H, W), dtype=gy.dtype)
     no_bias, _ = bias_arg(None, gy.dtype)
-    flip = K > Ci                      # the weight-gradient GEMM's orientation, as _sum_of_a_bt
 
     def body(n0, n1):
         cols = pack_cols(gy[n0:n1], offh, offw, stride[0], stride[1], H, W)
         unpack_rows(matmul(w2, cols, "Y"), no_bias, False, 0, 0, 1, 1, H, W, gx[n0:n1])
         Xt = transposed_input(x[n0:n1], "G")
-        prod = matmul(cols, Xt.T, "AB^T") if flip else matmul(Xt, cols.T, "AB^T")
         if not need_bias:
-            return prod
+            return Xt, cols
         sums = np.zeros(Co, dtype=np.float64)
         channel_sums_into(gy[n0:n1].reshape(n1 - n0, Co, -1), sums)
-        return prod, sums
+        return Xt, cols, sums
 
-    total = sum_in_order(run_over_batch(N, (K + Ci) * P, _SHARED_BUDGET_FACTOR * _pack.COLS_BUDGET,
-                                        body))
-    prod, sums = total if need_bias else (total, None)
-    gw = np.ascontiguousarray(prod.T if flip else prod).reshape(Ci, Co, kH, kW)
+    gw, sums = _sum_of_a_bt(N, (K + Ci) * P, Ci, K, body, _SHARED_BUDGET_FACTOR)
+    gw = np.ascontiguousarray(gw).reshape(Ci, Co, kH, kW)
     return gx, gw, (None if sums is None else sums.astype(gy.dtype))
 
 
