@@ -537,13 +537,13 @@ def _params_finite(params: Any) -> bool:
 
 def _grads_finite(params: Any) -> bool:
     # One reduction per gradient, summed on the device and read back once (one GPU sync per
-    # network, not one per parameter): NaN/inf anywhere propagate into the total. A finite total
-    # that overflows is itself a sign of divergence.
+    # network, not one per parameter): NaN/inf anywhere propagate into the total. The answer is
+    # whether the float64 total is finite (a float64 overflow would itself mean divergence), but
+    # it is computed in the gradients' own dtype first -- vectorised, where a float64 sum of
+    # float32 casts element by element (2x slower for the DCGAN's 2M parameters): a finite total
+    # there means no element is NaN/inf, so the float64 one is finite too; only a non-finite one,
+    # which may be an overflow of finite values, takes the float64 sums.
     grads = [p.grad.data for p in params if p.grad is not None]
-    # Fast path, same answer: sums in the gradients' own dtype (vectorised; a float64 sum of
-    # float32 casts element by element, 2x slower for the DCGAN's 2M parameters). A finite total
-    # means no element is NaN/inf, and then the float64 total is finite too; a non-finite one may
-    # be an overflow of finite values, so only then is the float64 total taken.
     with np.errstate(over="ignore", invalid="ignore"):   # an overflow here is an answer, not news
         if _finite_total(g.sum() for g in grads):
             return True
