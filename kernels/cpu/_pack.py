@@ -106,8 +106,8 @@ def _pack_gather(x, Th, Tw, Q, count, src, dst, cols):
     against padding x first and gathering from the padded copy: 0.75 -> 0.44 ns at D 64->128's
     14 -> 7, 0.52 -> 0.45 ns at G 128->64's 28 -> 14 (and 0.9 ns for Qh loops of Qw copies).
     LLVM compiles the table loop to scalar loads (no gather instructions in its assembly).  An AVX-512
-    gather of 16 elements per instruction (``llvm.masked.gather`` through a Numba intrinsic) was
-    measured at 0.68 against 0.79 ns per element for this loop -- 14%, too little for the
+    gather of 16 elements per instruction (``llvm.masked.gather`` through a Numba intrinsic; a
+    prototype, not kept) was measured at 0.68 against 0.79 ns per element for this loop -- 14%, too little for the
     hand-written LLVM IR it takes, so the loop stays plain Numba."""
     N, C = x.shape[0], x.shape[1]
     plane = x.shape[2] * x.shape[3]
