@@ -28,10 +28,10 @@ What the hand-over costs: ``python -m benchmarks.train_step`` reports it ("threa
 each split call's wall time minus its parts' mean busy time) -- 6.4 ms over the 25 split calls
 of a DCGAN step at batch 64 (4% of the step), mostly the worker's start (about 0.15 ms after the
 call: an idle vCPU waking) and the wait for the slower part.  Not the GIL (prototypes, timed once
-in one process and not kept): running each chunk's pack,
-GEMM (BLAS called from Numba through SciPy) and unpack as one ``nogil`` call was no faster
-(D 64->128 forward 4.73 vs 4.53 ms), and spin-waiting for the worker instead of blocking did not
-change the step (per-step ratio 1.00-1.01).
+in one process and not kept): running each chunk's pack, GEMM (BLAS called from Numba through
+SciPy) and unpack as one ``nogil`` call was no faster (D 64->128 forward 4.73 vs 4.53 ms), and
+spin-waiting for the worker instead of blocking did not change the step (per-step ratio
+1.00-1.01).
 """
 from __future__ import annotations
 
