@@ -30,7 +30,7 @@ backward    (``conv2d_backward``, what the engine calls) the input gradient as a
             transposed gy G, taken in the same pass (no pass over gy of its own); where, in
             addition, the input gradient takes the output side (strided layers such as D's
             64->128), all three come from one pass that transposes each chunk of gy once
-            (``_shared_gy_backward``: D 64->128 backward 6% faster than two passes).
+            (``_grad_weight_input_side`` given w: D 64->128 backward 6% faster than two passes).
 
 Launch shape: the batch is split into one contiguous slice per thread (``_workers.py``); each
 thread packs, multiplies (OpenBLAS, one thread) and unpacks its slice in chunks of about
@@ -150,21 +150,38 @@ def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
 
         gw = _sum_of_a_bt(N, (Co * kH * kW + C) * H * W, Co * kH * kW, C, body)[0]
         return np.ascontiguousarray(gw.reshape(Co, kH, kW, C).transpose(0, 3, 1, 2))
-    return _grad_weight_input_side(x, gy, kernel_hw, stride, padding, False)[0]
+    return _grad_weight_input_side(x, gy, kernel_hw, stride, padding, False)[1]
 
 
-def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias):
-    """gw = G @ cols(x)^T (G = gy transposed), and, when asked, the bias gradient from the same
-    pass: G's channel (row) sums (so conv2d_backward reads gy once for both)."""
+def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias, w=None):
+    """(gx, gw, gb): gw = G @ cols(x)^T (G = gy transposed to (C_out, n*P)), and from the same pass
+    over the batch, per chunk:
+    * with ``with_bias``, the bias gradient: G's channel (row) sums (gy is not read again);
+    * with the weight ``w``, the input gradient: col2im_add(w^T @ G), conv_transpose_core's output
+      side (``conv2d_backward`` passes w when that side is the one it would take, e.g. for D's
+      64->128: one pass that transposes gy once instead of two passes that each do, and one
+      hand-over between the threads instead of two -- the D 64->128 backward 6% faster).
+    gx and gb are None when not asked for.  A pass that also builds gx gets conv_transpose2d's
+    shared-backward budget per chunk (1x / 2x / 4x measured flat), the weight gradient alone 4x."""
     N, C, H, W = x.shape
     _, Co, OH, OW = gy.shape
     kH, kW = kernel_hw
     K = C * kH * kW
+    P = OH * OW
     offh = np.arange(kH, dtype=np.int64) - padding[0]
     offw = np.arange(kW, dtype=np.int64) - padding[1]
+    gx = None
+    if w is not None:
+        Wt = w.reshape(Co, K).T                # (C_in*kH*kW, C_out): BLAS takes the transpose
+        tables = col2im_tables(kH, kW, stride, offh, offw, (OH, OW), (H, W))
+        gx = np.empty(x.shape, dtype=gy.dtype)
+        no_bias, _ = bias_arg(None, gy.dtype)
 
     def body(n0, n1):
         G = transposed_input(gy[n0:n1], "G")
+        if gx is not None:
+            col2im_add(matmul(Wt, G, "Z"), kH, kW, stride[0], stride[1], offh, offw, no_bias,
+                       False, OH, OW, tables, gx[n0:n1])
         cols = pack_cols(x[n0:n1], offh, offw, stride[0], stride[1], OH, OW)
         if not with_bias:
             return G, cols
@@ -172,9 +189,10 @@ def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias):
         channel_sums_into(G.reshape(1, Co, -1), sums)
         return G, cols, sums
 
-    gw, sums = _sum_of_a_bt(N, (K + Co) * OH * OW, Co, K, body)
+    per_image = (K + Co) * P + (0 if gx is None else K * P)
+    gw, sums = _sum_of_a_bt(N, per_image, Co, K, body, 4 if gx is None else _SHARED_BUDGET_FACTOR)
     gb = None if sums is None else sums.astype(gy.dtype)
-    return np.ascontiguousarray(gw).reshape(Co, C, kH, kW), gb
+    return gx, np.ascontiguousarray(gw).reshape(Co, C, kH, kW), gb
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
@@ -219,50 +237,13 @@ def conv2d_backward(x, gy, w, stride, padding, needs):
     # The input gradient conv_transpose_core(gy, w) takes its output side when this holds; then
     # it and the input-side weight gradient both start from gy transposed to (C_out, n*P).
     if need_input and weight_input_side and _pack.prefer_output_side(Co * area, C * area + Co):
-        return _shared_gy_backward(x, gy, w, stride, padding, need_bias)
+        return _grad_weight_input_side(x, gy, kernel_hw, stride, padding, need_bias, w)
     gx = conv2d_grad_input(gy, w, x.shape[2:], stride, padding) if need_input else None
     if weight_input_side:
-        gw, gb = _grad_weight_input_side(x, gy, kernel_hw, stride, padding, need_bias)
-        return gx, gw, gb
+        return (gx,) + _grad_weight_input_side(x, gy, kernel_hw, stride, padding, need_bias)[1:]
     gw = conv2d_grad_weight(x, gy, kernel_hw, stride, padding) if need_weight else None
     gb = conv2d_grad_bias(gy) if need_bias else None
     return gx, gw, gb
-
-
-def _shared_gy_backward(x, gy, w, stride, padding, need_bias):
-    """All three gradients in one pass over the batch, for a strided conv such as D's 64->128
-    (the input gradient on the output side, the weight gradient on the input side).  Per chunk:
-        G  = gy transposed to (C_out, n*P)                  -- once, for both GEMMs and the bias
-        gx = col2im_add(w^T @ G)                              (conv_transpose_core's output side)
-        gw += G @ im2col(x)^T ;  gb += channel sums of G
-    instead of two passes that each transpose gy (and two hand-overs between the threads).
-    Chunks get conv_transpose2d's shared-backward budget (1x / 2x / 4x measured flat here)."""
-    N, C, H, W = x.shape
-    _, Co, OH, OW = gy.shape
-    kH, kW = w.shape[2:]
-    K = C * kH * kW
-    P = OH * OW
-    offh = np.arange(kH, dtype=np.int64) - padding[0]
-    offw = np.arange(kW, dtype=np.int64) - padding[1]
-    Wt = w.reshape(Co, K).T                    # (C_in*kH*kW, C_out): BLAS takes the transpose
-    tables = col2im_tables(kH, kW, stride, offh, offw, (OH, OW), (H, W))
-    gx = np.empty(x.shape, dtype=gy.dtype)
-    no_bias, _ = bias_arg(None, gy.dtype)
-
-    def body(n0, n1):
-        G = transposed_input(gy[n0:n1], "G")
-        col2im_add(matmul(Wt, G, "Z"), kH, kW, stride[0], stride[1], offh, offw, no_bias, False,
-                   OH, OW, tables, gx[n0:n1])
-        cols = pack_cols(x[n0:n1], offh, offw, stride[0], stride[1], OH, OW)
-        if not need_bias:
-            return G, cols
-        sums = np.zeros(Co, dtype=np.float64)
-        channel_sums_into(G.reshape(1, Co, -1), sums)
-        return G, cols, sums
-
-    gw, sums = _sum_of_a_bt(N, (2 * K + Co) * P, Co, K, body, _SHARED_BUDGET_FACTOR)
-    gw = np.ascontiguousarray(gw).reshape(Co, C, kH, kW)
-    return gx, gw, (None if sums is None else sums.astype(gy.dtype))
 
 
 @serial_below_threshold(lambda gy: gy.size)
