@@ -421,13 +421,13 @@ class Trainer:
             if self.run_dir is None:
                 raise ConfigError("save_checkpoint needs a path when the trainer has no run_dir")
             path = self.run_dir / CHECKPOINT_NAME
-        if not self.config.check_grads:
-            # Without the per-step gradient check a NaN gradient can reach the weights; never let
-            # such weights replace the last good checkpoint.
-            for network, model in (("generator", self.G), ("discriminator", self.D)):
-                if not _params_finite(model.parameters()):
-                    raise NonFiniteError(f"step {self.step}: the {network}'s parameters are not finite; "
-                                         f"checkpoint not written, the last good checkpoint is kept")
+        # Never let non-finite weights replace the last good checkpoint, whatever put them there:
+        # a NaN gradient without the per-step check, or code outside the trainer (about 1 ms for
+        # the DCGAN's 2M parameters -- nothing next to writing the file).
+        for network, model in (("generator", self.G), ("discriminator", self.D)):
+            if not _params_finite(model.parameters()):
+                raise NonFiniteError(f"step {self.step}: the {network}'s parameters are not finite; "
+                                     f"checkpoint not written, the last good checkpoint is kept")
         return save_checkpoint(path, self.state_dict())
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:

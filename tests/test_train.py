@@ -167,16 +167,28 @@ def test_non_finite_losses_stop_or_skip(dataset, tmp_path, policy):
     t = Trainer(dataset, tmp_path, config(steps=4, checkpoint_every=1, on_nonfinite=policy))
 
     def poison(record):
-        if record["step"] == 2:
-            t.D[-1].weight.data[...] = np.nan  # D's logit layer
+        if record["step"] == 3:
+            t.D[-1].weight.data[...] = np.nan  # D's logit layer, after step 3's update
 
+    # Step 3's checkpoint (written after on_step) would hold the NaN weights: refused, whatever
+    # the policy -- the last good checkpoint, step 2's, stays.
+    with pytest.raises(NonFiniteError, match="step 3: the discriminator's parameters are not finite"):
+        t.fit(on_step=poison)
+    saved = ckpt.load_checkpoint(tmp_path / "checkpoint.npz")
+    assert saved["step"] == 2
+    assert all(np.isfinite(a).all() for a in saved["models"]["discriminator"].values())
+
+    # Weights poisoned before a step: its loss is non-finite -> stop, or skip the update.
+    t = Trainer(dataset, tmp_path / "b", config(steps=4, checkpoint_every=10, on_nonfinite=policy))
+    t.D[-1].weight.data[...] = np.nan
     if policy == "stop":
-        with pytest.raises(NonFiniteError, match="step 3: the discriminator's loss"):
-            t.fit(on_step=poison)
-        assert ckpt.load_checkpoint(tmp_path / "checkpoint.npz")["step"] == 2  # last good one kept
+        with pytest.raises(NonFiniteError, match="step 1: the discriminator's loss"):
+            t.train_step(next(iter(t.loader))[0])
     else:
-        summary = t.fit(on_step=poison)
-        assert summary["step"] == 4 and summary["skipped"] >= 2
+        before = [p.data.copy() for p in t.D.parameters()]
+        t.train_step(next(iter(t.loader))[0])
+        assert t.skipped >= 1 and t.step == 1
+        assert all(np.array_equal(p.data, b, equal_nan=True) for p, b in zip(t.D.parameters(), before))
 
 
 def test_non_finite_gradients_are_detected(dataset, monkeypatch):
