@@ -29,7 +29,8 @@ Why an ``@intrinsic`` (LLVM IR written through llvmlite) rather than plain Numba
 loop in plain Numba -- an accumulator array, or 256 scalar accumulators generated as source --
 ran at 7-30 GFLOP/s here: LLVM kept the accumulators in memory, or vectorised across p with
 gathers.  With explicit ``<16 x float>`` values and ``llvm.fma.v16f32`` it compiles to the
-textbook loop (one broadcast, NR/16 FMAs per row, accumulators in zmm registers).
+textbook loop (one broadcast, NR/16 FMAs per row, accumulators in zmm registers).  On a CPU
+without AVX-512, LLVM splits each vector into narrower ones: the results stay exact, the rate drops.
 
 What it found (two runs of the 8x48 tile, 2026-11-26, see the README's Benchmarks section): at the GEMMs that
 carry the convolutions' FLOPs (over 1 ms each), the micro-kernel on ready-made panels runs at
