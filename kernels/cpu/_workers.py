@@ -35,6 +35,7 @@ spin-waiting for the worker instead of blocking did not change the step (per-ste
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -145,7 +146,10 @@ def run_parts(threads: int, parts: list, fn: Callable, blas: bool = True) -> lis
     with single_threaded_blas() if blas else nullcontext():
         if len(parts) == 1:
             return [fn(parts[0])]
-        futures = [_executor(threads - 1).submit(fn, part) for part in parts[1:]]
+        # Each worker runs in a copy of the caller's context: NumPy keeps np.errstate there, so
+        # a caller's errstate covers the whole kernel, not only the calling thread's part.
+        futures = [_executor(threads - 1).submit(contextvars.copy_context().run, fn, part)
+                   for part in parts[1:]]
         try:
             first = fn(parts[0])
         finally:

@@ -19,6 +19,7 @@ output-side GEMM + shifted adds) is forced as well as chosen automatically.  Who
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import numpy as np
 import pytest
@@ -445,6 +446,24 @@ def test_worker_error_reaches_the_caller_and_the_pool_survives(monkeypatch):
     assert sorted(done) == [(0, 2), (2, 4)]
     partials = cpu_workers.run_over_batch(4, 1, 1 << 20, lambda n0, n1: np.full(3, n1 - n0, float))
     assert [p.tolist() for p in partials] == [[2.0] * 3, [2.0] * 3]
+
+
+def test_callers_errstate_covers_every_thread(monkeypatch):
+    """np.errstate set by the caller applies to the worker threads' parts too (NumPy keeps it in
+    a context variable, and each part runs in a copy of the caller's context): an overflow in
+    the second thread's images neither warns when ignored nor escapes when it must raise."""
+    monkeypatch.setattr(cpu_workers.numba, "get_num_threads", lambda: 2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 9, 9)).astype(np.float32)
+    x[2:] = np.float32(3e38)                       # only the worker's half overflows
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = cpu.conv2d(x, w, None, (1, 1), (1, 1))
+    assert not np.isfinite(y[2:]).all() and np.isfinite(y[:2]).all()
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        cpu.conv2d(x, w, None, (1, 1), (1, 1))
 
 
 @pytest.mark.parametrize("transposed,cin,cout,hw,k,s,p", [
