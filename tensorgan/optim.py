@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, InputTypeError
 from .kernels.reference.optim import adam_update as reference_adam_update
 from .tensor import Tensor
 
@@ -76,10 +76,13 @@ class Optimizer:
                               f"'params' entry, got {group!r:.60}")
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
-        for p in params:
-            if not isinstance(p, Tensor) or not p.is_leaf:
+        for p in params:   # as in PyTorch: a TypeError for a non-Tensor, a ValueError for a non-leaf
+            if not isinstance(p, Tensor):
+                raise InputTypeError(f"{type(self).__name__} can only optimize Tensors "
+                                     f"(Parameters), got {type(p).__name__}")
+            if not p.is_leaf:
                 raise ConfigError(f"{type(self).__name__} can only optimize leaf tensors "
-                                  f"(Parameters), got {type(p).__name__}")
+                                  f"(Parameters), got the result of an operation")
         seen = {id(p) for p in self._params()}
         if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
             raise ConfigError(f"{type(self).__name__}: a parameter appears in more than one group")

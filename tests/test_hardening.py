@@ -228,7 +228,7 @@ def _p():
 
 
 @pytest.mark.parametrize("make, cls, needles", [
-    (lambda: optim.Adam([np.ones(3)]), ConfigError, ["Adam", "ndarray"]),
+    (lambda: optim.Adam([np.ones(3)]), InputTypeError, ["Adam", "ndarray"]),
     (lambda: optim.Adam(nn.Linear(2, 2)), ConfigError, ["Adam", "parameters()"]),
     (lambda: optim.SGD(3), ConfigError, ["SGD", "int"]),
     (lambda: optim.Adam([{"lr": 0.1}]), ConfigError, ["Adam", "params"]),
