@@ -211,7 +211,22 @@ class Trainer:
 
     # -- one step ------------------------------------------------------------------------------
     def train_step(self, real_images: np.ndarray) -> dict[str, float]:
-        """One D update then one G update on a batch of real images in [-1, 1]."""
+        """One D update then one G update on a batch of real images in [-1, 1].
+
+        With ``on_nonfinite="skip"``, a step that skips an update also puts both networks' buffers
+        (batch-norm running statistics) back as they were: the forward passes that produced the
+        non-finite loss would otherwise have averaged NaN/inf into them for good."""
+        skipped_before = self.skipped
+        buffers = _buffer_snapshot((self.G, self.D)) if self.config.on_nonfinite == "skip" else None
+        # NumPy's overflow / invalid-value warnings would only repeat, on stderr, what the
+        # finiteness checks below report (or skip) by name -- in the engine and in the kernels.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            record = self._train_step(real_images)
+        if buffers is not None and self.skipped != skipped_before:
+            _restore_buffers(buffers)
+        return record
+
+    def _train_step(self, real_images: np.ndarray) -> dict[str, float]:
         dev, xp, c = self.device, self.device.xp, self.config
         G, D = self.G, self.D
         step = self.step + 1
@@ -421,13 +436,15 @@ class Trainer:
             if self.run_dir is None:
                 raise ConfigError("save_checkpoint needs a path when the trainer has no run_dir")
             path = self.run_dir / CHECKPOINT_NAME
-        # Never let non-finite weights replace the last good checkpoint, whatever put them there:
-        # a NaN gradient without the per-step check, or code outside the trainer (about 1 ms for
-        # the DCGAN's 2M parameters -- nothing next to writing the file).
+        # Never let non-finite weights or running statistics replace the last good checkpoint,
+        # whatever put them there: a NaN gradient without the per-step check, or code outside the
+        # trainer (about 1 ms for the DCGAN's 2M parameters -- nothing next to writing the file).
         for network, model in (("generator", self.G), ("discriminator", self.D)):
-            if not _params_finite(model.parameters()):
-                raise NonFiniteError(f"step {self.step}: the {network}'s parameters are not finite; "
-                                     f"checkpoint not written, the last good checkpoint is kept")
+            for what, arrays in (("parameters", model.parameters()),
+                                 ("batch-norm running statistics", _float_buffers(model))):
+                if not _params_finite(arrays):
+                    raise NonFiniteError(f"step {self.step}: the {network}'s {what} are not finite; "
+                                         f"checkpoint not written, the last good checkpoint is kept")
         return save_checkpoint(path, self.state_dict())
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
@@ -527,6 +544,22 @@ def _mean_sigmoid(logits: Any, xp: Any) -> float:
     return float((1.0 / (1.0 + xp.exp(-logits.astype(xp.float64)))).mean())
 
 
+def _float_buffers(model: Any) -> list[Tensor]:
+    """The model's floating-point buffers (running statistics; not the integer counters)."""
+    return [b for b in model.buffers() if isinstance(b, Tensor)]
+
+
+def _buffer_snapshot(models: Any) -> list[tuple[Any, Any]]:
+    """(buffer, copy of its values) for every buffer of the models -- a few KB for the DCGAN."""
+    return [(b, (b.data if isinstance(b, Tensor) else b).copy())
+            for m in models for b in m.buffers()]
+
+
+def _restore_buffers(snapshot: list[tuple[Any, Any]]) -> None:
+    for b, saved in snapshot:
+        (b.data if isinstance(b, Tensor) else b)[...] = saved
+
+
 def _params_finite(params: Any) -> bool:
     # float32 values summed in float64 cannot overflow: only NaN/inf make the total non-finite.
     total = 0.0
@@ -576,16 +609,25 @@ def _progress_bar(total: int, initial: int) -> Any:
 
 
 def check_run_dir(run_dir: Path, needed_bytes: int = 0) -> None:
-    """Fail before training when the run directory cannot be created or written, or lacks space."""
+    """Fail before training when the run directory cannot be created or written, or lacks space
+    -- leaving behind no directory that this call created."""
+    created = [d for d in (run_dir, *run_dir.parents) if not d.exists()]
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "samples").mkdir(exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=run_dir, prefix=".write-test.", suffix=".tmp")
         os.close(fd)
         os.unlink(probe)
-    except OSError as exc:
+        free = shutil.disk_usage(run_dir).free
+        if needed_bytes and free < 2 * needed_bytes:  # room for the checkpoint and its temp twin
+            raise ConfigError(f"run directory {run_dir} has {free / 2**20:.1f} MiB free; "
+                              f"checkpoints need about {2 * needed_bytes / 2**20:.1f} MiB")
+        (run_dir / "samples").mkdir(exist_ok=True)
+    except (OSError, ConfigError) as exc:
+        for d in created:                  # innermost first; rmdir leaves any non-empty one
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        if isinstance(exc, ConfigError):
+            raise
         raise ConfigError(f"run directory {run_dir} is not writable: {exc.strerror or exc}") from None
-    free = shutil.disk_usage(run_dir).free
-    if needed_bytes and free < 2 * needed_bytes:  # room for the checkpoint and its temp twin
-        raise ConfigError(f"run directory {run_dir} has {free / 2**20:.1f} MiB free; checkpoints "
-                          f"need about {2 * needed_bytes / 2**20:.1f} MiB")

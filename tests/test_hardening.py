@@ -552,8 +552,11 @@ def test_full_disk_and_unwritable_run_dir_are_reported_before_training(tmp_path,
     with pytest.raises(ConfigError, match="MiB free"):
         Trainer(ArrayDataset(blobs), tmp_path / "lib-run", small())
     one_line_error(capsys, train_args(folder, tmp_path / "run"), "MiB free", str(tmp_path / "run"))
-    assert not (tmp_path / "run" / "checkpoint.npz").exists()
-    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+    # ... and the run directories those calls would have created are not left behind, empty
+    assert not (tmp_path / "lib-run").exists() and not (tmp_path / "run").exists()
+    (tmp_path / "kept").mkdir()                # a directory that was there before stays
+    one_line_error(capsys, train_args(folder, tmp_path / "kept"), "MiB free", str(tmp_path / "kept"))
+    assert (tmp_path / "kept").is_dir() and not any((tmp_path / "kept").iterdir())
 
 
 def test_non_finite_parameters_never_reach_a_checkpoint(tmp_path, blobs):

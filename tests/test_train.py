@@ -3,6 +3,7 @@ non-finite handling, Ctrl-C, atomic checkpoint writes."""
 import json
 import os
 import signal
+import warnings
 
 import numpy as np
 import pytest
@@ -246,3 +247,32 @@ def test_grid_helpers():
     assert to_uint8(x).ravel().tolist() == [0, 128, 255, 255]
     grid = make_grid(np.full((5, 3, 4, 4), 200, np.uint8))
     assert grid.shape == (2 + 2 * 6, 2 + 3 * 6, 3)
+
+
+def test_skipped_steps_leave_running_statistics_finite(dataset, tmp_path):
+    """A huge learning rate makes the forward passes overflow: every later update is skipped, and
+    the running statistics those passes would have averaged NaN into are put back, so the final
+    checkpoint is written and holds finite values only -- and NumPy prints no overflow warnings."""
+    images = np.random.default_rng(0).integers(0, 256, (48, 1, 16, 16)).astype(np.uint8)
+    t = Trainer(ArrayDataset(images), tmp_path, config(steps=10, lr=1e30, on_nonfinite="skip"))
+    assert any("running_mean" in k for k in t.D.state_dict())     # 16x16: D has a batch norm
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)   # the checks report it, not NumPy warnings
+        summary = t.fit()
+    assert summary["step"] == 10 and summary["skipped"] > 0
+    saved = ckpt.load_checkpoint(tmp_path / "checkpoint.npz")
+    assert saved["step"] == 10
+    for network in ("generator", "discriminator"):
+        for name, a in saved["models"][network].items():
+            assert np.isfinite(a).all(), (network, name)
+
+
+def test_checkpoint_refuses_non_finite_running_statistics(dataset, tmp_path):
+    t = Trainer(dataset, tmp_path, config(steps=2))
+    t.fit()
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+    bn = next(m for m in t.G.modules() if getattr(m, "running_var", None) is not None)
+    bn.running_var.data[0] = np.inf
+    with pytest.raises(NonFiniteError, match="generator's batch-norm running statistics are not finite"):
+        t.save_checkpoint()
+    assert (tmp_path / "checkpoint.npz").read_bytes() == before
