@@ -157,6 +157,13 @@ def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, 
     raise ConfigError(f"--dataset must be 'mnist' or 'folder:PATH', got {spec!r}")
 
 
+def _absolute_spec(spec: str) -> str:
+    """'folder:PATH' with PATH made absolute; other specs unchanged."""
+    if spec.startswith("folder:") and len(spec) > len("folder:"):
+        return "folder:" + str(Path(spec[len("folder:"):]).expanduser().resolve())
+    return spec
+
+
 def _run_train(args: Any) -> int:
     from .checkpoint import load_checkpoint
     from .train import CHECKPOINT_NAME, Trainer
@@ -178,19 +185,30 @@ def _run_train(args: Any) -> int:
                           f"choose another --out")
     else:
         base, meta = None, {}
-    dataset_spec = args.dataset or meta.get("dataset") or "mnist"
-    if checkpoint is not None and args.dataset and meta.get("dataset") not in (None, args.dataset):
+    # Paths are stored absolute, so that --resume works from any working directory.
+    dataset_spec = _absolute_spec(args.dataset or meta.get("dataset") or "mnist")
+    if (checkpoint is not None and args.dataset
+            and meta.get("dataset") not in (None, args.dataset, dataset_spec)):
         raise ConfigError(f"the checkpoint was trained on --dataset {meta['dataset']}, not {args.dataset}")
+    data_dir = args.data_dir or meta.get("data_dir")
+    if dataset_spec == "mnist" and data_dir is None:
+        data_dir = os.environ.get("TENSORGAN_DATA") or None   # what mnist_dataset will read
+    data_dir = str(Path(data_dir).expanduser().resolve()) if data_dir else None
     image_shape = (args.channels, args.image_size, args.image_size)
     if checkpoint is not None and "image_shape" in checkpoint:
         image_shape = tuple(int(v) for v in checkpoint["image_shape"])
     config = _config_from_args(args, base)
-    dataset = _load_dataset(dataset_spec, args.data_dir or meta.get("data_dir"), image_shape,
-                            args.strict_size)
+    dataset = _load_dataset(dataset_spec, data_dir, image_shape, args.strict_size)
+    trained_on = meta.get("dataset_len")
+    if checkpoint is not None and trained_on is not None and trained_on != len(dataset):
+        raise ConfigError(f"the checkpoint was trained on {trained_on} images "
+                          f"({meta.get('dataset_name') or dataset_spec}), but {len(dataset)} were "
+                          f"loaded ({getattr(dataset, 'name', dataset_spec)}); point --data-dir (or "
+                          f"TENSORGAN_DATA) at the data it was trained on")
     trainer = Trainer(dataset, run_dir, config)
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
-    trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": args.data_dir or meta.get("data_dir"),
+    trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": data_dir,
                     "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset)}
     _write_config(run_dir, trainer)
     from .evaluate_cli import make_eval_hook

@@ -61,13 +61,17 @@ def load_samples(path: str) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise DataError(f"samples file {p} does not exist" if not p.exists() else f"{p} is not a file")
+    with open(p, "rb") as f:
+        magic = f.read(6)
+    if magic[:4] == b"PK\x03\x04":
+        raise DataError(f"{p} is an .npz archive; save the images as a single array with np.save "
+                        f"(or pass a checkpoint with --checkpoint)")
+    if magic != b"\x93NUMPY":   # else np.load would talk of pickles: it tries that format next
+        raise DataError(f"{p} is not a .npy file (no NumPy header); save the images with np.save")
     try:
         array = np.load(p, allow_pickle=False)
     except ValueError as exc:
         raise DataError(f"{p} is not a .npy array of images ({exc})") from None
-    if not isinstance(array, np.ndarray):  # an .npz archive
-        array.close()
-        raise DataError(f"{p} is an .npz archive; save the images as a single array with np.save")
     return array
 
 

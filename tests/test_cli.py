@@ -181,3 +181,65 @@ def test_keep_freed_memory_stops_the_page_faults_of_repeated_large_arrays():
     # (How many faults a cycle costs depends on the page size the kernel hands out -- 4 KiB or,
     # with transparent huge pages, 2 MiB -- so compare the two runs, not a page count.)
     assert faults["default"] > 0 and 10 * faults["keep"] < faults["default"], faults
+
+
+def test_resume_from_another_directory_with_relative_paths(folder, tmp_path, monkeypatch, capsys):
+    """Dataset folder and --data-dir are stored as absolute paths, so a run started with
+    relative ones resumes from any working directory."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (work / "imgs").symlink_to(folder)
+    assert main(train_args("imgs", "run", 2)) == 0              # both paths relative to work/
+    monkeypatch.chdir(tmp_path)
+    resume = train_args("unused", work / "run", 4, "--resume")
+    resume = [a for a in resume if not a.startswith("folder:") and a != "--dataset"]
+    assert main(resume) == 0, capsys.readouterr().err
+    assert [s for s, _, _ in losses(work / "run")] == [1, 2, 3, 4]
+
+
+def test_mnist_data_dir_is_stored_absolute_and_a_wrong_dataset_size_is_named(tmp_path, monkeypatch,
+                                                                             capsys):
+    from tensorgan import data
+    from tensorgan.data import ArrayDataset
+    seen = []
+    sizes = {"small": 16, "other": 24}
+
+    def fake_mnist(data_dir=None):
+        seen.append(data_dir)
+        n = sizes[Path(data_dir).name] if data_dir else 16
+        return ArrayDataset(np.zeros((n, 1, 28, 28), np.uint8), name=f"fake {n}")
+
+    monkeypatch.setattr(data, "mnist_dataset", fake_mnist)
+    for d in ("small", "other"):
+        (tmp_path / d).mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TENSORGAN_DATA", raising=False)
+    base = ["train", "--base-channels", "4", "--latent-dim", "8", "--batch-size", "8",
+            "--sample-every", "2", "--checkpoint-every", "2", "--out", str(tmp_path / "run"),
+            "--no-progress", "--data-dir", "small", "--steps", "2"]
+    assert main(base) == 0
+    assert seen == [str(tmp_path / "small")]
+    monkeypatch.chdir(tmp_path / "other")
+    resume = ["train", "--out", str(tmp_path / "run"), "--resume", "--steps", "3", "--no-progress"]
+    assert main(resume) == 0                                     # the stored absolute path
+    assert seen[-1] == str(tmp_path / "small")
+    assert main(resume[:-1] + ["--steps", "4", "--data-dir", str(tmp_path / "other")]) == 1
+    err = capsys.readouterr().err
+    assert "trained on 16 images" in err and "24 were loaded" in err and "--data-dir" in err
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda p: p.write_text("hello"), "not a .npy file (no NumPy header)"),
+    (lambda p: np.savez(p, a=np.zeros(3)), "is an .npz archive"),
+    (lambda p: np.save(p, np.array([{"a": 1}], dtype=object), allow_pickle=True), "allow_pickle=False"),
+    (lambda p: p.write_bytes(b"\x93NUMPY\x01\x00"), "is not a .npy array of images"),
+])
+def test_eval_names_what_is_wrong_with_a_samples_file(tmp_path, capsys, make, needle):
+    path = tmp_path / "samples.npy"
+    make(path)
+    if not path.exists():                      # np.savez appends .npz
+        path = tmp_path / "samples.npy.npz"
+    assert main(["eval", str(path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and "pickled" not in err[0]
