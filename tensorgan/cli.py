@@ -221,8 +221,10 @@ def _run_train(args: Any) -> int:
         print(f"tensorgan: interrupted at step {summary['step']}; checkpoint written to "
               f"{run_dir / CHECKPOINT_NAME} (continue with --resume)", file=sys.stderr)
         return 130
+    skipped = (f"; {summary['skipped']} non-finite updates skipped (--on-nonfinite skip)"
+               if summary["skipped"] else "")
     print(f"trained to step {summary['step']} ({summary['steps_run']} steps in "
-          f"{summary['seconds']:.1f} s{rate}{losses}); samples {run_dir / 'samples.png'}, "
+          f"{summary['seconds']:.1f} s{rate}{losses}{skipped}); samples {run_dir / 'samples.png'}, "
           f"checkpoint {run_dir / CHECKPOINT_NAME}")
     return 0
 

@@ -243,3 +243,26 @@ def test_eval_names_what_is_wrong_with_a_samples_file(tmp_path, capsys, make, ne
     assert main(["eval", str(path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0] and "pickled" not in err[0]
+
+
+def test_skip_mode_run_finishes_with_a_finite_checkpoint_and_counts_the_skips(tmp_path, capsys):
+    """--lr 1e30 makes every forward pass overflow after the first update: with
+    --on-nonfinite skip the run finishes, says how many updates it skipped, prints nothing else on
+    stderr, and its checkpoint holds finite values only."""
+    root = tmp_path / "imgs"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(16):
+        Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(root / f"{i}.png")
+    out = tmp_path / "run"
+    args = train_args(root, out, 6, "--lr", "1e30", "--on-nonfinite", "skip")
+    args[args.index("--image-size") + 1] = "16"          # 16x16: D has a batch norm
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "non-finite updates skipped" in captured.out
+    assert "Warning" not in captured.err
+    from tensorgan.checkpoint import load_checkpoint
+    saved = load_checkpoint(out / "checkpoint.npz")
+    assert saved["step"] == 6
+    for arrays in saved["models"].values():
+        assert all(np.isfinite(a).all() for a in arrays.values())
