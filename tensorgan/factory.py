@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .backend import get_device
 from .errors import ShapeError
 from .random import Generator, resolve
@@ -65,22 +67,33 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     return ones(t.shape, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
 
 
-def concat(tensors, axis: int = 0) -> Tensor:
+def _join_axis(name: str, axis: Any, dim: Any, ndim: int) -> int:
+    """axis= (NumPy's name) or dim= (PyTorch's), checked against the ndim axes it may take."""
+    if dim is not None:
+        axis = dim
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ShapeError(f"{name}: axis must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{name}: axis {axis} is out of range for {ndim} axes")
+    return int(axis) % ndim
+
+
+def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis (differentiable)."""
     from .ops import Concat
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("concat needs at least one tensor")
-    return Concat.apply(axis % max(tensors[0].ndim, 1), *tensors)
+    return Concat.apply(_join_axis("concat", axis, dim, max(tensors[0].ndim, 1)), *tensors)
 
 
 cat = concat
 
 
-def stack(tensors, axis: int = 0) -> Tensor:
+def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along a new axis (differentiable)."""
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack needs at least one tensor")
-    axis = axis % (tensors[0].ndim + 1)
+    axis = _join_axis("stack", axis, dim, tensors[0].ndim + 1)
     return concat([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)

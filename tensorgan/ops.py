@@ -106,6 +106,8 @@ class Pow(Function):
 
     def backward(self, g):
         x, p = self.x, self.p
+        if p == 0:                     # d/dx x**0 = 0 everywhere (p * x**-1 is 0 * inf at x = 0)
+            return g * 0, None
         return g * (p * x ** (p - 1)), None
 
 

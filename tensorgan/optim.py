@@ -11,13 +11,13 @@ a round trip through JSON + npz without pickle.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from .errors import CheckpointError, ConfigError, InputTypeError
 from .kernels.reference.optim import adam_update as reference_adam_update
-from .tensor import Tensor
+from .tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -101,12 +101,26 @@ class Optimizer:
         group["lr"] = _check_number(name, "lr", group["lr"], low=0.0)
         group["weight_decay"] = _check_number(name, "weight_decay", group["weight_decay"], low=0.0)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (``set_to_none=False``: fill it with zeros instead)."""
         for p in self._params():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data.fill(0)
 
-    def step(self) -> None:
-        """One update of every parameter that has a gradient (under no graph: raw arrays)."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient (under no graph: raw arrays).
+        ``closure`` (as in PyTorch): re-evaluates the model and returns the loss, which step
+        returns; it runs with gradients enabled, before the update."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._step()
+        return loss
+
+    def _step(self) -> None:
         i = 0
         for group in self.param_groups:
             for p in group["params"]:

@@ -19,7 +19,8 @@ numbers and NumPy arrays in an op take the tensor's dtype and device.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import threading
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,34 +35,40 @@ FLOAT_DTYPES = (float32, float64)
 # ---------------------------------------------------------------------------------------------
 # Grad mode
 # ---------------------------------------------------------------------------------------------
-class _GradMode:
-    enabled = True
+class _GradMode(threading.local):
+    enabled = True          # per thread, as in PyTorch: no_grad() in one thread leaves others be
+
+
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    return _GradMode.enabled
+    return _grad_mode.enabled
 
 
 class _SetGradMode(contextlib.ContextDecorator):
     def __init__(self, enabled: bool):
         self.enabled = enabled
+        self._previous: list[bool] = []     # a stack: one object may be entered re-entrantly
+                                            # (a recursive decorated function, nested ``with``)
 
     def __enter__(self):
-        self.previous = _GradMode.enabled
-        _GradMode.enabled = self.enabled
+        self._previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.enabled
 
     def __exit__(self, *exc):
-        _GradMode.enabled = self.previous
+        _grad_mode.enabled = self._previous.pop()
         return False
 
 
-def no_grad() -> _SetGradMode:
-    """Context manager / decorator: ops inside record no graph (inference, optimizer updates)."""
-    return _SetGradMode(False)
+def no_grad(func: Callable | None = None) -> Any:
+    """Context manager / decorator (``@no_grad()`` or ``@no_grad``): ops inside record no graph
+    (inference, optimizer updates)."""
+    return _SetGradMode(False)(func) if callable(func) else _SetGradMode(False)
 
 
-def enable_grad() -> _SetGradMode:
-    return _SetGradMode(True)
+def enable_grad(func: Callable | None = None) -> Any:
+    return _SetGradMode(True)(func) if callable(func) else _SetGradMode(True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,7 +124,7 @@ class Function:
             raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); "
                                  f"wrap arrays with tensorgan.tensor(...)")
         fn.device = device
-        requires_grad = requires_grad and _GradMode.enabled
+        requires_grad = requires_grad and _grad_mode.enabled
         if requires_grad:
             fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         out = fn.forward(*arrays)
@@ -254,16 +261,22 @@ class Tensor:
             grad = self.device.xp.ones_like(self.data)
         else:
             grad = grad.data if isinstance(grad, Tensor) else _to_array(grad, self.dtype, self.device)
+            grad = grad.copy()      # a leaf's .grad may end up being this array: never the caller's
             if grad.shape != self.shape:
                 raise ShapeError(f"backward(): grad has shape {grad.shape}, tensor has {self.shape}")
         _run_backward(self, grad, retain_graph)
 
     def _accumulate_grad(self, g, stored: set) -> None:
-        if id(g) in stored or not getattr(g.flags, "writeable", True) or g.dtype != self.data.dtype:
+        # ``stored``: the memory (the owning array) of every gradient handed to a leaf in this
+        # backward. Two leaves never share it -- e.g. x + y.reshape(...) hands x the output's
+        # gradient and y a view of the same array: y gets a copy.
+        owner = g if g.base is None else g.base
+        if id(owner) in stored or not getattr(g.flags, "writeable", True) or g.dtype != self.data.dtype:
             g = g.astype(self.data.dtype, copy=True)  # own a writable array of the right dtype
+            owner = g
         if self.grad is None:
             self.grad = Tensor._make(g, self.device)
-            stored.add(id(g))
+            stored.add(id(owner))
         else:
             self.grad.data = self.grad.data + g
 
@@ -321,7 +334,11 @@ class Tensor:
 
     # -- arithmetic (each a Function in ops.py) ------------------------------------------------
     def _lift(self, other: Any) -> Any:
-        """Python numbers pass through (they adopt the tensor's dtype); arrays become tensors."""
+        """Python numbers pass through (they adopt the tensor's dtype); so do NumPy scalars such
+        as np.float64(2) (as Python numbers: float32 * np.sqrt(2) stays float32, as in torch);
+        arrays become tensors."""
+        if isinstance(other, np.generic) and other.ndim == 0 and isinstance(other.item(), (int, float)):
+            other = other.item()
         if isinstance(other, Tensor) or isinstance(other, (int, float)):
             return other
         return Tensor._make(_to_array(other, self.dtype, self.device), self.device)
@@ -329,7 +346,7 @@ class Tensor:
     def __add__(self, other): return ops.Add.apply(self, self._lift(other))
     def __radd__(self, other): return ops.Add.apply(self, self._lift(other))
     def __sub__(self, other): return ops.Sub.apply(self, self._lift(other))
-    def __rsub__(self, other): return ops.Neg.apply(ops.Sub.apply(self, self._lift(other)))
+    def __rsub__(self, other): return ops.Add.apply(ops.Neg.apply(self), self._lift(other))  # 1 - 1 = +0
     def __mul__(self, other): return ops.Mul.apply(self, self._lift(other))
     def __rmul__(self, other): return ops.Mul.apply(self, self._lift(other))
     def __truediv__(self, other): return ops.Div.apply(self, self._lift(other))
@@ -354,11 +371,18 @@ class Tensor:
     def __getitem__(self, key): return ops.GetItem.apply(self, key)
 
     # -- reductions and shape ops ---------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
+        """Sum over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's)."""
+        axis, keepdims = _reduction_args("sum", axis, keepdims, dim, keepdim)
         return ops.Sum.apply(self, _axes(axis, self.ndim), keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
+        """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's)."""
+        axis, keepdims = _reduction_args("mean", axis, keepdims, dim, keepdim)
         return ops.Mean.apply(self, _axes(axis, self.ndim), keepdims)
+
+    def dim(self) -> int:
+        return self.data.ndim
 
     def reshape(self, *shape) -> "Tensor":
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -387,7 +411,13 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         if self.ndim == 0:
             return self.reshape(1)
+        for d in (start_dim, end_dim):
+            if not isinstance(d, (int, np.integer)) or not -self.ndim <= d < self.ndim:
+                raise ShapeError(f"flatten: dim {d!r} is out of range for shape {self.shape}")
         start, end = start_dim % self.ndim, end_dim % self.ndim
+        if start > end:
+            raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"(shape {self.shape})")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return self.reshape(shape)
 
@@ -407,6 +437,79 @@ class Tensor:
         return ops.Clip.apply(self, min, max)
 
     clamp = clip
+
+    # -- Python scalars and in-place updates ---------------------------------------------------
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ShapeError(f"the truth value of a tensor of shape {self.shape} is ambiguous "
+                             f"(one element needed)")
+        return bool(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.3f}" formats a one-element tensor as its number, like PyTorch."""
+        return format(self.item(), spec) if spec and self.data.size == 1 else format(repr(self), spec)
+
+    def _in_place(self, name: str, update: Callable[[Any], None]) -> "Tensor":
+        """Apply ``update(self.data)`` in place. As in PyTorch, not to a tensor autograd tracks
+        (a leaf that requires grad, outside no_grad(); or any op's output), whose old values a
+        backward may still need -- update parameters under ``with no_grad():``."""
+        if self.requires_grad and (is_grad_enabled() or self._ctx is not None):
+            raise TensorganError(f"{name} on a tensor that requires grad: do it under "
+                                 f"tensorgan.no_grad() (on a leaf), or on .detach()")
+        update(self.data)
+        return self
+
+    def _operand(self, other: Any) -> Any:
+        other = self._lift(other)
+        return other.data if isinstance(other, Tensor) else other
+
+    def __iadd__(self, other):
+        return self._in_place("+=", lambda a: a.__iadd__(self._operand(other)))
+
+    def __isub__(self, other):
+        return self._in_place("-=", lambda a: a.__isub__(self._operand(other)))
+
+    def __imul__(self, other):
+        return self._in_place("*=", lambda a: a.__imul__(self._operand(other)))
+
+    def __itruediv__(self, other):
+        return self._in_place("/=", lambda a: a.__itruediv__(self._operand(other)))
+
+    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        def update(a):
+            value = self._operand(other)
+            a += value if alpha == 1 else value * alpha
+        return self._in_place("add_", update)
+
+    def mul_(self, other: Any) -> "Tensor":
+        return self.__imul__(other)
+
+    def zero_(self) -> "Tensor":
+        return self._in_place("zero_", lambda a: a.fill(0))
+
+    def fill_(self, value: float) -> "Tensor":
+        return self._in_place("fill_", lambda a: a.fill(value))
+
+    def copy_(self, src: Any) -> "Tensor":
+        """Copy ``src``'s values into this tensor (broadcast to its shape, cast to its dtype)."""
+        def update(a):
+            value = self._operand(src)
+            shape = getattr(value, "shape", ())
+            try:
+                fits = np.broadcast_shapes(a.shape, shape) == a.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ShapeError(f"copy_: cannot broadcast a source of shape {shape} to {a.shape}")
+            a[...] = value
+        return self._in_place("copy_", update)
+
+    def clone(self) -> "Tensor":
+        """A copy that stays in the graph (its gradient flows back to this tensor)."""
+        return self * 1.0
 
     # No __eq__/__hash__ overrides: tensors are compared by identity, like graph nodes.
 
@@ -444,6 +547,16 @@ def _to_array(data: Any, dtype: Any, device: Device):
         if "inhomogeneous" in str(exc) or "sequence" in str(exc):
             raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None
         raise InputTypeError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
+
+
+def _reduction_args(name: str, axis, keepdims, dim, keepdim):
+    if dim is not None:
+        if axis is not None:
+            raise InputTypeError(f"{name}: give axis= or dim=, not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return axis, bool(keepdims)
 
 
 def _axes(axis, ndim: int):

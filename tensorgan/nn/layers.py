@@ -193,7 +193,10 @@ _FUSABLE_BATCH_NORMS = (BatchNorm1d, BatchNorm2d)  # Sequential runs these + Lea
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        # ``inplace`` is accepted for PyTorch code (``LeakyReLU(0.2, inplace=True)``) and changes
+        # nothing: the result is a new tensor either way (the fused batch norm + leaky ReLU
+        # already avoids the intermediate that an in-place activation saves in PyTorch).
         super().__init__()
         self.negative_slope = float(negative_slope)
 
@@ -205,6 +208,9 @@ class LeakyReLU(Module):
 
 
 class ReLU(Module):
+    def __init__(self, inplace: bool = False):   # ``inplace``: accepted, see LeakyReLU
+        super().__init__()
+
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
 
@@ -316,6 +322,15 @@ class Sequential(Module):
     def _sync(self) -> None:
         # A tuple of the layers for the forward loop: no dict iteration per call.
         object.__setattr__(self, "_layers", tuple(self._modules.values()))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if "_layers" in self.__dict__:       # seq.0 = ... or setattr(seq, "1", ...): rebuild
+            self._sync()
+
+    def __delattr__(self, name: str) -> None:
+        super().__delattr__(name)
+        self._sync()
 
     def forward(self, x: Tensor) -> Tensor:
         layers, fuse = self._layers, self.fuse_batch_norm_activation

@@ -14,7 +14,7 @@ Members also live in the instance ``__dict__``, so ``self.weight`` is an ordinar
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
@@ -38,6 +38,19 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` did not match."""
+    missing_keys: list
+    unexpected_keys: list
+
+
+def _clear_grad(p: Tensor, set_to_none: bool) -> None:
+    if set_to_none or p.grad is None:
+        p.grad = None
+    else:
+        p.grad.data.fill(0)
+
+
 class Module:
     """Base class of every layer and model; subclasses implement ``forward``."""
 
@@ -55,6 +68,11 @@ class Module:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                  f"before assigning {name!r}")
         target = None
+        params = self.__dict__["_parameters"]
+        if name in params and value is not None and not isinstance(value, Parameter):
+            raise InputTypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
+                                 f"{type(self).__name__} (a Parameter or None is expected; to "
+                                 f"change its values, use load_state_dict or .data)")
         if isinstance(value, Parameter):
             target = self._parameters
         elif isinstance(value, Module):
@@ -144,9 +162,18 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (``set_to_none=False``: fill it with zeros instead)."""
         for p in self.parameters():
-            p.grad = None
+            _clear_grad(p, set_to_none)
+
+    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+        """Call ``fn`` on every submodule, children first, then on this module (PyTorch's order:
+        ``model.apply(weights_init)``)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def requires_grad_(self, flag: bool = True) -> "Module":
         for p in self.parameters():
@@ -203,11 +230,12 @@ class Module:
                     if t is not None:
                         yield dot + name, t
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> tuple[list, list]:
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> "IncompatibleKeys":
         """Copy arrays into the parameters and buffers in place (optimizers keep their references).
 
         Everything is checked before anything is written, so a failed load changes nothing.
-        Returns ``(missing, unexpected)`` key lists (only non-empty when ``strict=False``)."""
+        Returns ``(missing_keys, unexpected_keys)`` (a named tuple, as in PyTorch; the lists are
+        only non-empty when ``strict=False``)."""
         if not isinstance(state, Mapping):
             raise CheckpointError(f"state_dict for {type(self).__name__} must be a mapping of names "
                                   f"to arrays, got {type(state).__name__}")
@@ -240,7 +268,7 @@ class Module:
                 target.data[...] = target.device.xp.asarray(value, dtype=target.dtype)
             else:
                 target[...] = value
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     # -- calling -------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -1,0 +1,168 @@
+"""PyTorch habits that tensorgan honours: each test is a snippet a PyTorch user would write, and
+what PyTorch does with it (found by an audit of the public API against torch 2.13)."""
+import threading
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan import nn, optim
+from tensorgan.errors import InputTypeError, ShapeError, TensorganError
+
+
+def test_no_grad_is_reentrant_and_per_thread():
+    @tg.no_grad()
+    def rec(n):
+        return rec(n - 1) if n else tg.is_grad_enabled()
+
+    assert rec(2) is False and tg.is_grad_enabled()
+    ng = tg.no_grad()
+    with ng:
+        with ng:
+            pass
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+    @tg.no_grad                                   # without parentheses, as torch allows
+    def inner():
+        return tg.is_grad_enabled()
+
+    assert inner() is False and tg.is_grad_enabled()
+    seen = []
+    with tg.no_grad():
+        t = threading.Thread(target=lambda: seen.append(tg.is_grad_enabled()))
+        t.start()
+        t.join()
+    assert seen == [True]                          # another thread keeps its own mode
+
+
+def test_manual_sgd_updates_parameters_in_place():
+    lin = nn.Linear(3, 2)
+    before = lin.weight.data.copy()
+    lin(tg.ones((4, 3))).sum().backward()
+    with tg.no_grad():
+        for p in lin.parameters():
+            p -= 0.1 * p.grad
+    np.testing.assert_allclose(lin.weight.data, before - 0.1 * lin.weight.grad.data, rtol=1e-6)
+    with pytest.raises(TensorganError, match="no_grad"):
+        lin.weight -= 1.0                          # outside no_grad: refused, as in torch
+    w = tg.zeros(3)
+    w.fill_(2.0).add_(tg.ones(3), alpha=0.5).mul_(2.0)
+    assert w.tolist() == [5.0, 5.0, 5.0]
+    w.copy_(np.arange(3.0))
+    assert w.tolist() == [0.0, 1.0, 2.0] and w.zero_().tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(ShapeError, match="copy_"):
+        w.copy_(np.ones(4))
+
+
+def test_numpy_scalars_take_the_tensor_dtype():
+    x = tg.ones(2)
+    for y in (x * np.float64(2), np.float64(2) * x, x * np.sqrt(2.0), x - np.float64(1), x / np.int64(2)):
+        assert y.dtype == np.float32
+
+
+def test_leaf_gradients_never_share_memory():
+    a = tg.randn((2, 3), requires_grad=True)
+    b = tg.randn(6, requires_grad=True)
+    c = tg.randn((3, 2), requires_grad=True)
+    ((a + b.reshape(2, 3) + c.T) * 2).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.data, c.grad.data)
+    p = tg.randn(3, requires_grad=True)
+    v = np.ones(3, np.float32)
+    (p + 0).backward(v)
+    v[:] = 7
+    assert p.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_sequential_runs_a_replaced_layer():
+    s = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    setattr(s, "1", nn.Sigmoid())
+    y = s(tg.ones((1, 2)))
+    assert (y.data > 0).all()                      # a sigmoid's output, which tanh's need not be
+    np.testing.assert_allclose(y.data, 1 / (1 + np.exp(-s[0](tg.ones((1, 2))).data)), rtol=1e-6)
+
+
+def test_assigning_a_plain_tensor_to_a_parameter_is_refused():
+    lin = nn.Linear(5, 3)
+    with pytest.raises(InputTypeError, match="weight"):
+        lin.weight = tg.randn((3, 5))
+    assert "weight" in lin.state_dict()
+    lin.weight = nn.Parameter(np.zeros((3, 5), np.float32))    # a Parameter is fine
+    assert lin.weight.data.sum() == 0 and len(list(lin.parameters())) == 2
+
+
+def test_truth_value_and_python_number_conversions():
+    assert not bool(tg.tensor([0.0])) and bool(tg.tensor(1.0))
+    with pytest.raises(ShapeError, match="ambiguous"):
+        bool(tg.tensor([1.0, 2.0]))
+    loss = tg.tensor(0.12345)
+    assert f"{loss:.3f}" == "0.123" and float(loss) == pytest.approx(0.12345)
+    assert tg.ones((2, 3)).dim() == 2
+
+
+def test_cat_stack_and_flatten_check_their_axes():
+    x = tg.ones((2, 3))
+    for bad in (2, -3):
+        with pytest.raises(ShapeError, match="out of range"):
+            tg.cat([x, x], axis=bad)
+    with pytest.raises(ShapeError, match="out of range"):
+        tg.stack([x, x], axis=5)
+    assert tg.cat([x, x], dim=1).shape == (2, 6) and tg.stack([x, x], dim=-1).shape == (2, 3, 2)
+    with pytest.raises(ShapeError, match="start_dim"):
+        nn.Flatten(2, 1)(tg.ones((2, 3, 8, 8)))
+    with pytest.raises(ShapeError, match="start_dim"):
+        tg.ones((2, 3, 8, 8)).flatten(2, 1)
+
+
+def test_reductions_take_dim_and_keepdim():
+    x = tg.tensor(np.arange(6.0).reshape(2, 3))
+    assert x.sum(dim=1, keepdim=True).shape == (2, 1)
+    assert x.mean(dim=0).tolist() == [1.5, 2.5, 3.5]
+    with pytest.raises(InputTypeError, match="not both"):
+        x.sum(0, dim=1)
+
+
+def test_edge_values_match_torch():
+    x = tg.tensor([1.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        assert (1 / (1 - x)).item() == float("inf")      # 1 - 1 is +0, not -0
+    z = tg.tensor([0.0, 2.0], requires_grad=True)
+    (z ** 0).sum().backward()
+    assert z.grad.tolist() == [0.0, 0.0]                  # not NaN at 0
+
+
+def test_dcgan_idioms_from_pytorch_code():
+    calls = []
+
+    def weights_init(m):
+        calls.append(type(m).__name__)
+        if isinstance(m, nn.Linear):
+            m.weight.data[...] = 0.5
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(0.2, inplace=True), nn.ReLU(True))
+    assert net.apply(weights_init) is net
+    assert calls == ["Linear", "LeakyReLU", "ReLU", "Sequential"]    # children first
+    assert (net[0].weight.data == 0.5).all()
+    result = net.load_state_dict({"0.weight": np.ones((2, 2), np.float32)}, strict=False)
+    assert result.missing_keys == ["0.bias"] and result.unexpected_keys == []
+    missing, unexpected = result                          # still a tuple
+
+
+def test_zero_grad_set_to_none_and_step_closure():
+    lin = nn.Linear(2, 1)
+    opt = optim.SGD(lin.parameters(), lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = lin(tg.ones((3, 2))).sum()
+        loss.backward()
+        return loss
+
+    w = lin.weight.data.copy()
+    loss = opt.step(closure)
+    assert isinstance(loss, tg.Tensor) and not np.array_equal(w, lin.weight.data)
+    opt.zero_grad(set_to_none=False)
+    assert lin.weight.grad is not None and not lin.weight.grad.data.any()
+    lin.zero_grad()
+    assert lin.weight.grad is None
