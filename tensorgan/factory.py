@@ -12,8 +12,14 @@ from .tensor import Tensor, _check_dtype, float32
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
-    """A new tensor from array-like data (float32 unless the data is float64 or dtype= says)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    """A new tensor from array-like data (float32 unless the data is float64 or dtype= says).
+
+    Always a copy, like ``torch.tensor``: changing ``data`` later leaves the tensor alone.
+    (``Tensor(array)`` wraps a float32/float64 array without copying, like ``torch.as_tensor``.)"""
+    t = Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    if t.data is data:          # asarray kept the caller's array (already the right dtype/device)
+        t.data = t.data.copy()
+    return t
 
 
 def _shape(shape: tuple, op: str) -> tuple:

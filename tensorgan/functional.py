@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from . import ops
 from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
@@ -19,12 +21,17 @@ from .kernels.shapes import conv_transpose2d_output_size
 
 
 def _pair(value, name: str, minimum: int) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    try:
+        pair = (value, value) if is_int(value) else tuple(value)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(is_int(v) for v in pair):
         raise ConfigError(f"{name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
         raise ConfigError(f"{name} must be >= {minimum}, got {value!r}")
-    return pair
+    return int(pair[0]), int(pair[1])
 
 
 def _contiguous(fn: Function, a):

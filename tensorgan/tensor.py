@@ -19,6 +19,7 @@ numbers and NumPy arrays in an op take the tensor's dtype and device.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from typing import Any, Callable
 
@@ -365,6 +366,14 @@ class Tensor:
                                  f"{type(exponent).__name__}")
         return ops.Pow.apply(self, float(exponent))
 
+    def __rpow__(self, base):
+        """number ** tensor = exp(log(number) * tensor), for a positive number."""
+        if isinstance(base, np.generic):
+            base = base.item()
+        if isinstance(base, bool) or not isinstance(base, (int, float)) or base <= 0:
+            raise InputTypeError(f"number ** tensor needs a positive number, got {base!r}")
+        return (self * math.log(base)).exp()
+
     def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
     def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)
 
@@ -392,7 +401,8 @@ class Tensor:
 
     def permute(self, *dims) -> "Tensor":
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        if sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
+        if (any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims)
+                or len(dims) != self.ndim or sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim))):
             raise ShapeError(f"permute: {tuple(dims)} is not a permutation of {self.ndim} dims")
         return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
 
@@ -562,11 +572,19 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
 def _axes(axis, ndim: int):
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    except TypeError:
+        raise InputTypeError(f"axis must be an int or a tuple of ints, got {type(axis).__name__}") from None
     for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise InputTypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -ndim <= a < max(ndim, 1):
             raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dims")
-    return tuple(a % max(ndim, 1) for a in axes)
+    axes = tuple(int(a) % max(ndim, 1) for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"axis {axis!r} names a dim twice")
+    return axes if ndim else None    # a 0-d tensor: dim 0 / -1 is the whole tensor, as in torch
 
 
 class ToDevice(Function):

@@ -166,3 +166,27 @@ def test_zero_grad_set_to_none_and_step_closure():
     assert lin.weight.grad is not None and not lin.weight.grad.data.any()
     lin.zero_grad()
     assert lin.weight.grad is None
+
+
+def test_tensor_copies_its_data():
+    a = np.zeros(3, np.float32)
+    t = tg.tensor(a)
+    a[:] = 1
+    assert t.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_axis_and_argument_forms_get_typed_errors():
+    x = tg.ones((2, 3))
+    assert x.sum(np.int64(1)).shape == (2,) and tg.tensor(2.0).sum(0).item() == 2.0
+    with pytest.raises(ShapeError, match="twice"):
+        x.sum((0, 0))
+    with pytest.raises(InputTypeError, match="axis"):
+        x.sum("a")
+    with pytest.raises(ShapeError, match="permut"):
+        x.permute("a", 0)
+    assert (2 ** tg.tensor([1.0, 3.0])).tolist() == [2.0, 8.0]
+    y = tg.tensor([0.5], requires_grad=True)
+    (3 ** y).sum().backward()
+    assert y.grad.item() == pytest.approx(np.log(3) * 3 ** 0.5, rel=1e-6)
+    from tensorgan import functional as F
+    assert F.conv2d(tg.ones((1, 1, 4, 4)), tg.ones((1, 1, 2, 2)), stride=np.int64(2)).shape == (1, 1, 2, 2)
