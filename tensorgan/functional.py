@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import ConfigError, DataError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
 from .tensor import Function, Tensor
 from .kernels.shapes import conv_transpose2d_output_size
@@ -338,29 +338,81 @@ class BCEWithLogits(Function):
         return loss.sum() if reduction == "sum" else loss
 
     def backward(self, g):
-        sig = 0.5 * (1 + self.xp.tanh(0.5 * self.x))  # d loss / dx = sigmoid(x) - t
-        grad = (sig - self.t) * g
         if self.reduction == "mean":
-            grad /= self.x.dtype.type(self.x.size)
-        return grad, None, None
+            g = g / self.x.dtype.type(self.x.size)
+        sig = 0.5 * (1 + self.xp.tanh(0.5 * self.x))  # d loss / dx = sigmoid(x) - t
+        grad_t = -self.x * g if self.needs_input_grad[1] else None   # d loss / dt = -x
+        return (sig - self.t) * g, grad_t, None
+
+
+def _target(op: str, target, x: Tensor):
+    """A target as the op needs it: a Tensor (its gradient then flows) or a constant array."""
+    if isinstance(target, (int, float)):
+        target = x.device.xp.full(x.shape, target, dtype=x.dtype)
+    elif isinstance(target, Tensor):
+        _check_operand(op, "target", target, x)
+    else:
+        target = x.device.xp.asarray(target, dtype=x.dtype)
+    if target.shape != x.shape:
+        raise ShapeError(f"{op}: target shape {target.shape} != input shape {x.shape}")
+    return target
+
+
+def _check_loss(op: str, x: Tensor, reduction: str) -> None:
+    _check_rank(op, "input", x, range(0, 33), "a tensor")
+    if reduction not in _REDUCTIONS:
+        raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum/none) binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1]."""
-    _check_rank("binary_cross_entropy_with_logits", "logits", logits, range(0, 33), "a tensor")
-    if reduction not in _REDUCTIONS:
-        raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if isinstance(target, (int, float)):
-        target = logits.device.xp.full(logits.shape, target, dtype=logits.dtype)
-    elif isinstance(target, Tensor):
-        _check_operand("binary_cross_entropy_with_logits", "target", target, logits)
-        target = target.data
-    else:
-        target = logits.device.xp.asarray(target, dtype=logits.dtype)
-    if target.shape != logits.shape:
-        raise ShapeError(f"binary_cross_entropy_with_logits: target shape {target.shape} != logits "
-                         f"shape {logits.shape}")
+    _check_loss("binary_cross_entropy_with_logits", logits, reduction)
+    target = _target("binary_cross_entropy_with_logits", target, logits)
     return BCEWithLogits.apply(logits, target, reduction)
+
+
+class BCE(Function):
+    """Binary cross-entropy on probabilities p: -(t log p + (1 - t) log(1 - p)), each log clamped
+    at -100 as in PyTorch (p = 0 or 1 gives a large finite loss, not inf)."""
+
+    def forward(self, p, t, reduction):
+        xp = self.xp
+        if p.size and (p.min() < 0 or p.max() > 1):
+            raise DataError("binary_cross_entropy: input values must lie in [0, 1] (probabilities; "
+                            "for logits use binary_cross_entropy_with_logits)")
+        with np.errstate(divide="ignore"):
+            self.log_p = xp.maximum(xp.log(p), -100)
+            self.log_1mp = xp.maximum(xp.log1p(-p), -100)
+        self.p, self.t, self.reduction = p, t, reduction
+        loss = -(t * self.log_p + (1 - t) * self.log_1mp)
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
+
+    def backward(self, g):
+        p, t = self.p, self.t
+        if self.reduction == "mean":
+            g = g / p.dtype.type(p.size)
+        # PyTorch's form: (p - t) / max(p (1 - p), 1e-12)
+        grad_p = (p - t) / self.xp.maximum(p * (1 - p), p.dtype.type(1e-12)) * g
+        grad_t = (self.log_1mp - self.log_p) * g if self.needs_input_grad[1] else None
+        return grad_p, grad_t, None
+
+
+def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities (e.g. a Sigmoid's output) against ``target``;
+    prefer ``binary_cross_entropy_with_logits`` on logits (stable for any logit)."""
+    _check_loss("binary_cross_entropy", probs, reduction)
+    target = _target("binary_cross_entropy", target, probs)
+    return BCE.apply(probs, target, reduction)
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum/none) squared error."""
+    _check_loss("mse_loss", input, reduction)
+    target = _target("mse_loss", target, input)
+    sq = (input - target) ** 2
+    return sq.mean() if reduction == "mean" else sq.sum() if reduction == "sum" else sq
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ gradient back to each input's shape (:func:`unbroadcast`).
 """
 from __future__ import annotations
 
-from .errors import IndexOutOfRangeError, ShapeError
+from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
 from .tensor import Function
 
 
@@ -190,6 +190,8 @@ class GetItem(Function):
         try:
             return x[key]
         except IndexError as exc:
+            if "integer" in str(exc):        # e.g. a float array as an index: a type problem
+                raise InputTypeError(f"index {key!r:.60} into a tensor of shape {x.shape}: {exc}") from None
             raise IndexOutOfRangeError(f"index {key!r} into a tensor of shape {x.shape}: {exc}") from None
 
     def backward(self, g):

@@ -377,7 +377,9 @@ class Tensor:
     def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
     def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)
 
-    def __getitem__(self, key): return ops.GetItem.apply(self, key)
+    def __getitem__(self, key):
+        key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
+        return ops.GetItem.apply(self, key)
 
     # -- reductions and shape ops ---------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
@@ -557,6 +559,16 @@ def _to_array(data: Any, dtype: Any, device: Device):
         if "inhomogeneous" in str(exc) or "sequence" in str(exc):
             raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None
         raise InputTypeError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
+
+
+def _index(k: Any) -> Any:
+    """A Tensor used as an index holds whole numbers (tensors are float here): NumPy int64."""
+    if not isinstance(k, Tensor):
+        return k
+    a = k.numpy()
+    if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
+        raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")
+    return a.astype(np.int64)
 
 
 def _reduction_args(name: str, axis, keepdims, dim, keepdim):

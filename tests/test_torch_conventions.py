@@ -190,3 +190,73 @@ def test_axis_and_argument_forms_get_typed_errors():
     assert y.grad.item() == pytest.approx(np.log(3) * 3 ** 0.5, rel=1e-6)
     from tensorgan import functional as F
     assert F.conv2d(tg.ones((1, 1, 4, 4)), tg.ones((1, 1, 2, 2)), stride=np.int64(2)).shape == (1, 1, 2, 2)
+
+
+def test_loss_functions_and_modules():
+    from tensorgan import functional as F
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.05, 0.95, (3, 4))
+    t = rng.uniform(0, 1, (3, 4))
+    z = rng.standard_normal((3, 4))
+    bce = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    assert nn.BCELoss()(tg.tensor(p), tg.tensor(t)).item() == pytest.approx(bce.astype(np.float32).mean(), rel=1e-5)
+    assert nn.BCELoss(reduction="sum")(tg.tensor(p), t).item() == pytest.approx(bce.sum(), rel=1e-5)
+    sig = 1 / (1 + np.exp(-z))
+    want = -(t * np.log(sig) + (1 - t) * np.log(1 - sig))
+    assert nn.BCEWithLogitsLoss(reduction="none")(tg.tensor(z), t).numpy() == pytest.approx(want, rel=1e-5)
+    assert nn.MSELoss()(tg.tensor(z), tg.tensor(t)).item() == pytest.approx(((z - t) ** 2).mean(), rel=1e-5)
+    assert F.binary_cross_entropy(tg.tensor([0.0, 1.0]), [1.0, 0.0]).item() == pytest.approx(100.0)
+    with pytest.raises(tg.errors.DataError, match=r"\[0, 1\]"):
+        F.binary_cross_entropy(tg.tensor([1.5]), [1.0])
+    # gradients for input *and* target, float64 central differences
+    for fn, a in ((F.binary_cross_entropy, p), (F.binary_cross_entropy_with_logits, z), (F.mse_loss, z)):
+        for reduction in ("mean", "sum"):
+            x = tg.tensor(a, dtype="float64", requires_grad=True)
+            y = tg.tensor(t, dtype="float64", requires_grad=True)
+            assert tg.gradcheck(lambda x, y: fn(x, y, reduction), [x, y]), (fn.__name__, reduction)
+
+
+def test_module_list_and_sequential_slices_keep_names():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+
+        def forward(self, x):
+            for b in self.blocks:
+                x = b(x)
+            return x
+
+    net = Net()
+    assert len(list(net.parameters())) == 4 and "blocks.1.bias" in net.state_dict()
+    assert net(tg.ones((1, 2))).shape == (1, 2) and len(net.blocks[1:]) == 1
+    seq = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    assert list(seq[1:].state_dict()) == ["2.weight", "2.bias"]
+    with pytest.raises(IndexError, match="out of range"):
+        seq[5]
+    with pytest.raises(IndexError, match="out of range"):
+        net.blocks[2]
+
+
+def test_init_functions_take_the_data_array_as_pytorch_code_passes_it():
+    conv = nn.Conv2d(4, 8, 3)
+    assert nn.init.normal_(conv.weight.data, 0.0, 0.02, generator=tg.Generator(0)) is conv.weight.data
+    assert abs(float(conv.weight.data.std()) - 0.02) < 0.004
+    nn.init.zeros_(conv.bias.data)
+    assert not conv.bias.data.any()
+    w = nn.init.kaiming_normal_(tg.zeros((256, 64)), nonlinearity="relu", generator=tg.Generator(1))
+    assert float(w.data.std()) == pytest.approx(np.sqrt(2 / 64), rel=0.05)
+    with pytest.raises(InputTypeError, match="normal_"):
+        nn.init.normal_("weights")
+
+
+def test_indexing_with_a_tensor_of_whole_numbers():
+    y = tg.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    picked = y[tg.tensor([0.0, 2.0])]
+    assert picked.tolist() == [[0, 1, 2], [6, 7, 8]]
+    picked.sum().backward()
+    assert y.grad.numpy()[:, 0].tolist() == [1, 0, 1, 0]
+    with pytest.raises(InputTypeError, match="whole numbers"):
+        y[tg.tensor([0.5])]
+    with pytest.raises(InputTypeError, match="integer"):
+        y[np.array([0.0, 1.0])]

@@ -6,14 +6,34 @@ identically on every device.
 """
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any, Callable
 
-from ..errors import ConfigError, ShapeError
+from ..backend import get_device
+from ..errors import ConfigError, InputTypeError, ShapeError
 from ..random import Generator, resolve
 from ..tensor import Tensor, no_grad
 
 __all__ = ["calculate_gain", "calculate_fan_in_and_fan_out", "normal_", "uniform_", "zeros_",
-           "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_"]
+           "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+
+
+def _in_place_on_arrays(init: Callable) -> Callable:
+    """Let an initializer take a bare array as well as a Tensor -- PyTorch code writes
+    ``init.normal_(m.weight.data, 0.0, 0.02)``, and our ``.data`` is the NumPy / CuPy array --
+    filling it in place and returning what was given."""
+    @functools.wraps(init)
+    def wrapper(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(tensor, Tensor):
+            return init(tensor, *args, **kwargs)
+        if not hasattr(tensor, "shape") or not hasattr(tensor, "dtype"):
+            raise InputTypeError(f"{init.__name__}: expected a Tensor or an array, got "
+                                 f"{type(tensor).__name__}")
+        device = get_device("cuda" if hasattr(tensor, "__cuda_array_interface__") else "cpu")
+        init(Tensor._make(tensor, device), *args, **kwargs)
+        return tensor
+    return wrapper
 
 
 def _fill(tensor: Tensor, host_array) -> Tensor:
@@ -22,6 +42,7 @@ def _fill(tensor: Tensor, host_array) -> Tensor:
     return tensor
 
 
+@_in_place_on_arrays
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     if std < 0:
@@ -29,22 +50,26 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     return _fill(tensor, resolve(generator).normal(tensor.shape, tensor.dtype, mean, std))
 
 
+@_in_place_on_arrays
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     if b < a:
         raise ConfigError(f"uniform_: need a <= b, got a={a}, b={b}")
     return _fill(tensor, resolve(generator).uniform(tensor.shape, tensor.dtype, a, b))
 
 
+@_in_place_on_arrays
 def constant_(tensor: Tensor, value: float) -> Tensor:
     with no_grad():
         tensor.data[...] = value
     return tensor
 
 
+@_in_place_on_arrays
 def zeros_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 0.0)
 
 
+@_in_place_on_arrays
 def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
@@ -73,24 +98,38 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ConfigError(f"unsupported nonlinearity {nonlinearity!r}")
 
 
+@_in_place_on_arrays
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
+@_in_place_on_arrays
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
+@_in_place_on_arrays
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator: Generator | None = None) -> Tensor:
     """U(-b, b) with ``b = gain * sqrt(3 / fan)``; ``a=sqrt(5)`` gives PyTorch's layer default
     ``b = 1 / sqrt(fan_in)``."""
-    if mode not in ("fan_in", "fan_out"):
-        raise ConfigError(f"kaiming_uniform_: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    fan = fan_in if mode == "fan_in" else fan_out
-    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan("kaiming_uniform_", tensor, mode))
     return uniform_(tensor, -bound, bound, generator)
+
+
+@_in_place_on_arrays
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", generator: Generator | None = None) -> Tensor:
+    """N(0, std^2) with ``std = gain / sqrt(fan)``."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan("kaiming_normal_", tensor, mode))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def _fan(op: str, tensor: Tensor, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ConfigError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out

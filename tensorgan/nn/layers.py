@@ -347,12 +347,51 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index: int | slice) -> Module:
-        if isinstance(index, slice):
-            return Sequential(*self._layers[index])
-        return self._layers[index]
+        if isinstance(index, slice):   # keeps the layers' names ("2.weight" stays "2.weight")
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        try:
+            return self._layers[index]
+        except (IndexError, TypeError):
+            raise IndexError(f"Sequential index {index!r} is out of range for {len(self)} layers") from None
 
     def __len__(self) -> int:
         return len(self._layers)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._layers)
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters belong to the owner (``torch.nn.ModuleList``): no
+    forward of its own -- iterate over it in yours.  Named ``"0"``, ``"1"``, ... in state dicts."""
+
+    def __init__(self, modules: Iterable[Module] = ()):
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> "ModuleList":
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: item {len(self)} is {type(module).__name__}, not a Module")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __getitem__(self, index: int | slice) -> "Module | ModuleList":
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        try:
+            return items[index]
+        except (IndexError, TypeError):
+            raise IndexError(f"ModuleList index {index!r} is out of range for {len(self)} modules") from None
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
