@@ -568,7 +568,7 @@ def _index(k: Any) -> Any:
     a = k.numpy()
     if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
         raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")
-    return k.device.xp.asarray(a.astype(np.int64))      # on the indexed tensor's device
+    return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
 
 
 def _reduction_args(name: str, axis, keepdims, dim, keepdim):
