@@ -281,8 +281,12 @@ class Tensor:
         else:
             self.grad.data = self.grad.data + g
 
-    def zero_grad(self) -> None:
-        self.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop the gradient (``set_to_none=False``: fill it with zeros, keeping the array)."""
+        if set_to_none or self.grad is None:
+            self.grad = None
+        else:
+            self.grad.data.fill(0)
 
     def detach(self) -> "Tensor":
         """The same array, cut from the graph (shares memory, like torch)."""

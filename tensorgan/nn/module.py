@@ -44,13 +44,6 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list
 
 
-def _clear_grad(p: Tensor, set_to_none: bool) -> None:
-    if set_to_none or p.grad is None:
-        p.grad = None
-    else:
-        p.grad.data.fill(0)
-
-
 class Module:
     """Base class of every layer and model; subclasses implement ``forward``."""
 
@@ -165,7 +158,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (``set_to_none=False``: fill it with zeros instead)."""
         for p in self.parameters():
-            _clear_grad(p, set_to_none)
+            p.zero_grad(set_to_none)
 
     def apply(self, fn: Callable[["Module"], Any]) -> "Module":
         """Call ``fn`` on every submodule, children first, then on this module (PyTorch's order:
