@@ -51,8 +51,11 @@ def encode(tree: Any) -> tuple[str, dict[str, np.ndarray]]:
         if isinstance(value, Mapping):
             out = {}
             for k, v in value.items():
-                if not isinstance(k, str) or "/" in k:
-                    raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a string without '/'")
+                if not isinstance(k, str) or "/" in k or not k or k == "__array__":
+                    # '/' and '' would make two entries share an array path; "__array__" is
+                    # the marker of an array reference
+                    raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a non-empty "
+                                          f"string without '/', other than '__array__'")
                 out[k] = walk(v, f"{path}/{k}" if path else k)
             return out
         if isinstance(value, (list, tuple)):
@@ -136,6 +139,11 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> P
 
     ``format`` and ``format_version`` are added. Raises CheckpointError when the write fails
     (the previous file at ``path``, if any, is left as it was)."""
+    if not isinstance(state, Mapping):
+        raise CheckpointError(f"a checkpoint state must be a mapping, got {type(state).__name__}")
+    reserved = [k for k in ("format", "format_version") if k in state]
+    if reserved:
+        raise CheckpointError(f"checkpoint key {reserved[0]!r} is reserved for the file header")
     tree = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **state}
     meta, arrays = encode(tree)
     if _META_KEY in arrays:

@@ -258,8 +258,8 @@ def prepare_images(images: Any, value_range: str = "auto") -> np.ndarray:
         value_range = "0,1" if lo >= 0.0 else "-1,1"
     low = 0.0 if value_range == "0,1" else -1.0
     if lo < low - _RANGE_TOL or hi > 1.0 + _RANGE_TOL:
-        raise DataError(f"float images must lie in [0, 1] or [-1, 1], got values in "
-                        f"[{lo:.4g}, {hi:.4g}]")
+        raise DataError(f"float images must lie in [{low:g}, 1] (value_range {value_range!r}), got "
+                        f"values in [{lo:.4g}, {hi:.4g}]")
     x = np.clip(x, low, 1.0)
     return x * np.float32(2.0) - np.float32(1.0) if value_range == "0,1" else x
 

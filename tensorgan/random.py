@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import CheckpointError, ConfigError
+
 
 class Generator:
     """A seeded source of random numbers (PCG64)."""
@@ -20,9 +22,18 @@ class Generator:
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None) -> "Generator":
-        self.seed = seed
-        self.rng = np.random.Generator(np.random.PCG64(seed))
+        """Reseed. A negative seed is allowed, as in PyTorch (it is taken modulo 2**64)."""
+        if isinstance(seed, np.random.SeedSequence) or seed is None:    # SeedSequence: derived streams
+            self.seed, entropy = seed, seed
+        elif isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise ConfigError(f"seed must be an integer or None, got {seed!r}")
+        else:
+            self.seed, entropy = int(seed), int(seed) % 2**64
+        self.rng = np.random.Generator(np.random.PCG64(entropy))
         return self
+
+    def initial_seed(self) -> int | None:
+        return self.seed
 
     def normal(self, shape: tuple, dtype=np.float32, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
         out = self.rng.standard_normal(shape, dtype=np.dtype(dtype))
@@ -46,15 +57,23 @@ class Generator:
         return self.rng.bit_generator.state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        if state.get("bit_generator") != "PCG64":
-            raise ValueError(f"not a PCG64 generator state: {state.get('bit_generator')!r}")
-        self.rng.bit_generator.state = state
+        if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
+            got = state.get("bit_generator") if isinstance(state, dict) else type(state).__name__
+            raise CheckpointError(f"not a PCG64 generator state: {got!r}")
+        try:
+            self.rng.bit_generator.state = state
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"malformed PCG64 generator state ({type(exc).__name__}: {exc})") from None
 
     def state_json(self) -> str:
         return json.dumps(self.get_state())
 
     def load_state_json(self, text: str) -> None:
-        self.set_state(json.loads(text))
+        try:
+            state = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"generator state is not JSON ({exc})") from None
+        self.set_state(state)
 
 
 default_generator = Generator()
@@ -67,7 +86,7 @@ def manual_seed(seed: int) -> Generator:
 
 def resolve(generator: Generator | None = None, seed: int | None = None) -> Generator:
     if generator is not None and seed is not None:
-        raise ValueError("pass either generator= or seed=, not both")
+        raise ConfigError("pass either generator= or seed=, not both")
     if seed is not None:
         return Generator(seed)
     return generator if generator is not None else default_generator

@@ -42,7 +42,7 @@ import numpy as np
 from . import losses
 from .backend import get_device
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
-from .errors import CheckpointError, ConfigError, NonFiniteError
+from .errors import CheckpointError, ConfigError, NonFiniteError, ShapeError
 from .models.dcgan import build_models
 from .optim import Adam
 from .random import Generator
@@ -78,6 +78,13 @@ class TrainConfig:
     check_grads: bool = True            # also test gradients (not just losses) for NaN/inf
 
     def validate(self) -> "TrainConfig":
+        for f in dataclasses.fields(self):      # NumPy scalars count as the Python numbers they are
+            v = getattr(self, f.name)
+            if isinstance(v, (np.integer, np.floating, np.bool_)):
+                setattr(self, f.name, v.item())
+        if not isinstance(self.check_grads, bool):
+            raise ConfigError(f"check_grads must be True or False, got {self.check_grads!r}")
+
         def positive(name: str, allow_none: bool = False) -> None:
             v = getattr(self, name)
             if v is None and allow_none:
@@ -129,7 +136,16 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2) -> np.ndarray:
-    """uint8 ``(N, C, H, W)`` -> one ``(rows*H', cols*W', C)`` image with ``padding`` black pixels."""
+    """uint8 ``(N, C, H, W)`` -> one ``(rows*H', cols*W', C)`` image with ``padding`` black pixels.
+    (Generator outputs in [-1, 1] go through :func:`to_uint8` first.)"""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ShapeError(f"make_grid needs uint8 images of shape (N, C, H, W), got {images.dtype} "
+                         f"{images.shape} (convert [-1, 1] floats with to_uint8)")
+    for name, value, low in (("nrow", nrow, 1), ("padding", padding, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                                  or value < low):
+            raise ConfigError(f"make_grid: {name} must be an integer >= {low}, got {value!r}")
     n, c, h, w = images.shape
     cols = nrow or max(1, int(math.ceil(math.sqrt(n))))
     rows = int(math.ceil(n / cols))
@@ -288,7 +304,7 @@ class Trainer:
         previous_handler = self._install_sigint()
         self._t0 = time.perf_counter()
         start_step = self.step
-        interrupted = False
+        interrupted = self._stop_requested = False     # a stop request ends one fit(), not all
         try:
             while self.step < total and not interrupted:
                 for real, _ in self.loader:
@@ -371,7 +387,9 @@ class Trainer:
             self.G.train(was_training)
 
     def save_samples(self, final: bool = False) -> Path:
-        assert self.run_dir is not None
+        if self.run_dir is None:
+            raise ConfigError("save_samples needs a trainer with a run_dir (or use generate() and "
+                              "save_grid(to_uint8(...), path))")
         images = to_uint8(self.generate(self.fixed_noise))
         path = save_grid(images, self.run_dir / "samples" / f"step_{self.step:06d}.png")
         if final:
@@ -387,7 +405,8 @@ class Trainer:
             import matplotlib.pyplot as plt
         except ImportError:
             return None
-        assert self.run_dir is not None
+        if self.run_dir is None:
+            raise ConfigError("save_loss_curve needs a trainer with a run_dir")
         records = _read_metrics(self.run_dir / METRICS_NAME)
         if not records:
             return None
@@ -484,6 +503,11 @@ class Trainer:
             raise CheckpointError(f"{source}: {exc}") from None
         self.fixed_noise = fixed.astype(np.float32)
         self.step, self._time_offset, self.meta = step, elapsed, meta
+        # The optimizers now run at the checkpoint's learning rate and betas (as a PyTorch
+        # optimizer's load_state_dict does): the config says so, so the next checkpoint agrees.
+        group = self.opt_g.param_groups[0]
+        self.config = dataclasses.replace(self.config, lr=group["lr"], beta1=group["betas"][0],
+                                          beta2=group["betas"][1])
 
     def _restore(self, models: Any, optims: Any, rng: Any, data: Any) -> None:
         parts = [("models/generator", lambda: self.G.load_state_dict(models["generator"])),

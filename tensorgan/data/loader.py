@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, InputTypeError
 from .dataset import Dataset
 
 __all__ = ["DataLoader", "to_unit_range"]
@@ -36,6 +36,10 @@ class DataLoader:
     def __init__(self, dataset: Dataset, batch_size: int = 64, shuffle: bool = True,
                  drop_last: bool = True, seed: int | None = None,
                  generator: np.random.Generator | None = None) -> None:
+        if not isinstance(getattr(dataset, "images", None), np.ndarray):
+            raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
+                                 f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
+                                 f"(N, C, H, W) arrays with ArrayDataset(images)")
         self.dataset = dataset
         self.batch_size = _check_batch_size(batch_size, len(dataset), drop_last)
         self.shuffle = bool(shuffle)
@@ -156,9 +160,12 @@ def _make_generator(seed: int | None, generator: np.random.Generator | None) -> 
     if generator is not None:
         if seed is not None:
             raise ConfigError("give either seed or generator to DataLoader, not both")
+        from ..random import Generator
+        if isinstance(generator, Generator):       # tensorgan's own: shuffle from its stream
+            return generator.rng
         if not isinstance(generator, np.random.Generator):
-            raise ConfigError(f"generator must be a numpy.random.Generator, got "
-                              f"{type(generator).__name__}")
+            raise ConfigError(f"generator must be a tensorgan.Generator or a "
+                              f"numpy.random.Generator, got {type(generator).__name__}")
         return generator
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
                              or seed < 0):
