@@ -20,7 +20,7 @@ Run directory layout::
     samples/step_000500.png   fixed-noise grids every ``sample_every`` steps
     samples.png               the grid at the end of the run
     loss_curve.png            when matplotlib is installed
-    config.json               the TrainConfig
+    config.json               the TrainConfig (written by `tensorgan train`, not by Trainer.fit)
 """
 from __future__ import annotations
 
