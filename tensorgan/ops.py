@@ -160,6 +160,25 @@ class Mean(Sum):
         return super().backward(g / g.dtype.type(self.count))[0], None, None
 
 
+class Amax(Function):
+    """Largest element over ``axis``; the gradient is shared evenly by the elements that tie
+    for it (PyTorch's amax/amin rule).  ``Amax.apply(-x)`` negated is amin."""
+
+    def forward(self, x, axis, keepdims):
+        if x.size == 0:
+            raise ShapeError("max/amax of an empty tensor")
+        self.x, self.axis, self.keepdims = x, axis, keepdims
+        self.out = x.max(axis=axis, keepdims=True)
+        return self.out if keepdims else (self.out.reshape(()) if axis is None else
+                                          self.out.squeeze(axis))
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = g.reshape(self.out.shape)
+        ties = (self.x == self.out)
+        return ties * (g / ties.sum(axis=self.axis, keepdims=True)), None, None
+
+
 class Reshape(Function):
     def forward(self, x, shape):
         self.in_shape = x.shape

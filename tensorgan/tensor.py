@@ -396,6 +396,43 @@ class Tensor:
         axis, keepdims = _reduction_args("mean", axis, keepdims, dim, keepdim)
         return ops.Mean.apply(self, _axes(axis, self.ndim), keepdims)
 
+    def amax(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """Largest element over ``dim`` (all by default); ties share the gradient evenly."""
+        return ops.Amax.apply(self, _axes(dim, self.ndim), bool(keepdim))
+
+    def amin(self, dim=None, keepdim: bool = False) -> "Tensor":
+        return -ops.Amax.apply(-self, _axes(dim, self.ndim), bool(keepdim))
+
+    def max(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """The largest element (PyTorch's ``max()``). With ``dim`` PyTorch returns values *and*
+        integer indices; tensorgan has no integer tensors, so that form is ``amax(dim)``."""
+        if dim is not None:
+            raise InputTypeError("max(dim) would return integer indices, which tensorgan does not "
+                                 "have: use amax(dim) for the values")
+        return self.amax()
+
+    def min(self, dim=None, keepdim: bool = False) -> "Tensor":
+        if dim is not None:
+            raise InputTypeError("min(dim) would return integer indices, which tensorgan does not "
+                                 "have: use amin(dim) for the values")
+        return self.amin()
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        """A new axis of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -self.ndim - 1 <= dim <= self.ndim:
+            raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
+        dim = int(dim) % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None) -> "Tensor":
+        """Drop axes of size 1 (all of them, or ``dim`` if it has size 1, as in PyTorch)."""
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        (d,) = _axes(dim, self.ndim) or (0,)
+        if self.ndim == 0 or self.shape[d] != 1:
+            return self
+        return self.reshape(self.shape[:d] + self.shape[d + 1:])
+
     def dim(self) -> int:
         return self.data.ndim
 

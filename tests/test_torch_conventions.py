@@ -260,3 +260,21 @@ def test_indexing_with_a_tensor_of_whole_numbers():
         y[tg.tensor([0.5])]
     with pytest.raises(InputTypeError, match="integer"):
         y[np.array([0.0, 1.0])]
+
+
+def test_amax_amin_max_min_squeeze_unsqueeze():
+    x = tg.tensor([[1.0, 5.0, 5.0], [-2.0, 0.0, -3.0]], dtype="float64", requires_grad=True)
+    assert x.max().item() == 5.0 and x.min().item() == -3.0
+    assert x.amax(dim=1).tolist() == [5.0, 0.0] and x.amin(1, keepdim=True).shape == (2, 1)
+    x.amax().backward()
+    assert x.grad.tolist() == [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]]        # ties share, as in torch
+    with pytest.raises(InputTypeError, match="amax"):
+        x.max(dim=1)
+    y = tg.tensor(np.random.default_rng(0).standard_normal((3, 4)), dtype="float64", requires_grad=True)
+    for f in (lambda t: t.amax(1), lambda t: t.amin(0, keepdim=True), lambda t: t.amax().reshape(1)):
+        assert tg.gradcheck(f, [y])
+    z = tg.ones((2, 1, 3))
+    assert z.squeeze().shape == (2, 3) and z.squeeze(1).shape == (2, 3) and z.squeeze(0).shape == (2, 1, 3)
+    assert z.unsqueeze(0).shape == (1, 2, 1, 3) and z.unsqueeze(-1).shape == (2, 1, 3, 1)
+    with pytest.raises(ShapeError, match="unsqueeze"):
+        z.unsqueeze(5)
