@@ -132,6 +132,8 @@ class Function:
         result = Tensor._make(out, device, requires_grad)
         if requires_grad:
             fn.inputs = args
+            # each input's in-place version now: backward checks that none changed since
+            fn.versions = tuple(a._version if isinstance(a, Tensor) else None for a in args)
             result._ctx = fn
         return result
 
@@ -176,6 +178,12 @@ def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
         if ctx.released:
             raise TensorganError("backward through a graph that was already freed: call backward("
                                  "retain_graph=True) the first time to backward twice")
+        for parent, version in zip(ctx.inputs, ctx.versions):
+            if version is not None and parent._version != version:
+                raise TensorganError(
+                    f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
+                    f"after the op used it, so its gradient would be wrong; modify a .clone(), or "
+                    f"do the update after backward()")
         input_grads = ctx.backward(g)
         for parent, pg in zip(ctx.inputs, input_grads):
             if pg is None or not isinstance(parent, Tensor) or not parent.requires_grad:
@@ -196,7 +204,7 @@ class Tensor:
     ``grad`` is a Tensor (or None) filled by :meth:`backward`.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "device", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "device", "_ctx", "_version", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
@@ -207,12 +215,13 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.device = device
         self._ctx = None
+        self._version = 0       # bumped by every in-place op (see Function.apply / backward)
 
     @classmethod
     def _make(cls, data, device: Device, requires_grad: bool = False) -> "Tensor":
         """Wrap an array that is already on ``device`` (no checks, no copy): the ops' fast path."""
         t = object.__new__(Tensor)
-        t.data, t.grad, t.requires_grad, t.device, t._ctx = data, None, requires_grad, device, None
+        t.data, t.grad, t.requires_grad, t.device, t._ctx, t._version = data, None, requires_grad, device, None, 0
         return t
 
     # -- properties ---------------------------------------------------------------------------
@@ -513,6 +522,7 @@ class Tensor:
             raise TensorganError(f"{name} on a tensor that requires grad: do it under "
                                  f"tensorgan.no_grad() (on a leaf), or on .detach()")
         update(self.data)
+        self._version += 1
         return self
 
     def _operand(self, other: Any) -> Any:

@@ -278,3 +278,18 @@ def test_amax_amin_max_min_squeeze_unsqueeze():
     assert z.unsqueeze(0).shape == (1, 2, 1, 3) and z.unsqueeze(-1).shape == (2, 1, 3, 1)
     with pytest.raises(ShapeError, match="unsqueeze"):
         z.unsqueeze(5)
+
+
+def test_an_input_modified_in_place_after_use_is_caught_at_backward():
+    w = tg.tensor([2.0, 3.0], requires_grad=True)
+    x = tg.tensor([1.0, 1.0])
+    y = (w * x).sum()
+    x += 5.0                                   # x does not require grad: allowed, but w's grad needs old x
+    with pytest.raises(TensorganError, match="modified in place"):
+        y.backward()
+    y = (w * x).sum()                          # a graph built after the update is fine
+    y.backward()
+    assert w.grad.tolist() == [6.0, 6.0]
+    with tg.no_grad():
+        w -= 0.5 * w.grad                      # the optimizer idiom, after backward: no error
+    (w * x).sum().backward()
