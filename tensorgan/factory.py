@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .backend import get_device
 from .errors import ShapeError
 from .random import Generator, resolve
-from .tensor import Tensor, _check_dtype, float32
+from .tensor import Tensor, _axes, _check_dtype, float32
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
@@ -73,15 +71,12 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     return ones(t.shape, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
 
 
-def _join_axis(name: str, axis: Any, dim: Any, ndim: int) -> int:
-    """axis= (NumPy's name) or dim= (PyTorch's), checked against the ndim axes it may take."""
-    if dim is not None:
-        axis = dim
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise ShapeError(f"{name}: axis must be an int, got {type(axis).__name__}")
-    if not -ndim <= axis < ndim:
-        raise ShapeError(f"{name}: axis {axis} is out of range for {ndim} axes")
-    return int(axis) % ndim
+def _join_axis(axis: Any, dim: Any, ndim: int) -> int:
+    """axis= (NumPy's name) or dim= (PyTorch's), checked like every other axis argument."""
+    axes = _axes(axis if dim is None else dim, ndim)
+    if len(axes) != 1:
+        raise ShapeError(f"concat/stack join along one axis, got {axes}")
+    return axes[0]
 
 
 def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
@@ -90,7 +85,7 @@ def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("concat needs at least one tensor")
-    return Concat.apply(_join_axis("concat", axis, dim, max(tensors[0].ndim, 1)), *tensors)
+    return Concat.apply(_join_axis(axis, dim, max(tensors[0].ndim, 1)), *tensors)
 
 
 cat = concat
@@ -101,5 +96,5 @@ def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack needs at least one tensor")
-    axis = _join_axis("stack", axis, dim, tensors[0].ndim + 1)
+    axis = _join_axis(axis, dim, tensors[0].ndim + 1)
     return concat([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)

@@ -20,17 +20,19 @@ from .tensor import Function, Tensor
 from .kernels.shapes import conv_transpose2d_output_size
 
 
-def _pair(value, name: str, minimum: int) -> tuple[int, int]:
+def _pair(value, name: str, minimum: int, owner: str | None = None) -> tuple[int, int]:
+    """An int or a pair of ints (NumPy ints too), each >= minimum, as a pair of Python ints."""
     def is_int(v):
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
     try:
         pair = (value, value) if is_int(value) else tuple(value)
     except TypeError:
         pair = ()
+    prefix = f"{owner}: " if owner else ""
     if len(pair) != 2 or not all(is_int(v) for v in pair):
-        raise ConfigError(f"{name} must be an int or a pair of ints, got {value!r}")
+        raise ConfigError(f"{prefix}{name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}, got {value!r}")
+        raise ConfigError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 

@@ -60,14 +60,6 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def _pair(value: Any, name: str, owner: str, minimum: int) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
-                             for v in pair):
-        raise ConfigError(f"{owner}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 class _ConvNd(Module):
     transposed = False
 
@@ -78,9 +70,9 @@ class _ConvNd(Module):
         name = type(self).__name__
         self.in_channels = _positive_int("in_channels", in_channels, name)
         self.out_channels = _positive_int("out_channels", out_channels, name)
-        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
-        self.stride = _pair(stride, "stride", name, 1)
-        self.padding = _pair(padding, "padding", name, 0)
+        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, name)
+        self.stride = F._pair(stride, "stride", 1, name)
+        self.padding = F._pair(padding, "padding", 0, name)
         first, second = ((self.in_channels, self.out_channels) if self.transposed
                          else (self.out_channels, self.in_channels))
         self.weight = _empty((first, second) + self.kernel_size, dtype, device)
@@ -111,7 +103,7 @@ class ConvTranspose2d(_ConvNd):
                  generator: Generator | None = None, device: Any = None, dtype: Any = None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, generator,
                          device, dtype)
-        self.output_padding = _pair(output_padding, "output_padding", "ConvTranspose2d", 0)
+        self.output_padding = F._pair(output_padding, "output_padding", 0, "ConvTranspose2d")
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (4,), "(N, C, H, W)", self.in_channels)
