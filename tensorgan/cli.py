@@ -191,14 +191,14 @@ def _run_train(args: Any) -> int:
             and meta.get("dataset") not in (None, args.dataset, dataset_spec)):
         raise ConfigError(f"the checkpoint was trained on --dataset {meta['dataset']}, not {args.dataset}")
     data_dir = args.data_dir or meta.get("data_dir")
-    if dataset_spec == "mnist" and data_dir is None:
-        data_dir = os.environ.get("TENSORGAN_DATA") or None   # what mnist_dataset will read
-    data_dir = str(Path(data_dir).expanduser().resolve()) if data_dir else None
     image_shape = (args.channels, args.image_size, args.image_size)
     if checkpoint is not None and "image_shape" in checkpoint:
         image_shape = tuple(int(v) for v in checkpoint["image_shape"])
     config = _config_from_args(args, base)
     dataset = _load_dataset(dataset_spec, data_dir, image_shape, args.strict_size)
+    source = getattr(dataset, "source", None)       # the MNIST folder actually read ($TENSORGAN_DATA,
+    data_dir = (str(Path(source).resolve())          # --data-dir or the cache), or "bundled"
+                if source not in (None, "bundled") else None)
     trained_on = meta.get("dataset_len")
     if checkpoint is not None and trained_on is not None and trained_on != len(dataset):
         raise ConfigError(f"the checkpoint was trained on {trained_on} images "
