@@ -461,7 +461,7 @@ class Trainer:
         for network, model in (("generator", self.G), ("discriminator", self.D)):
             for what, arrays in (("parameters", model.parameters()),
                                  ("batch-norm running statistics", _float_buffers(model))):
-                if not _params_finite(arrays):
+                if not _all_finite(arrays):
                     raise NonFiniteError(f"step {self.step}: the {network}'s {what} are not finite; "
                                          f"checkpoint not written, the last good checkpoint is kept")
         return save_checkpoint(path, self.state_dict())
@@ -584,11 +584,11 @@ def _restore_buffers(snapshot: list[tuple[Any, Any]]) -> None:
         (b.data if isinstance(b, Tensor) else b)[...] = saved
 
 
-def _params_finite(params: Any) -> bool:
+def _all_finite(tensors: Any) -> bool:
     # float32 values summed in float64 cannot overflow: only NaN/inf make the total non-finite.
     total = 0.0
-    for p in params:
-        total = total + p.data.sum(dtype=np.float64)
+    for t in tensors:      # parameters or running statistics
+        total = total + t.data.sum(dtype=np.float64)
     return math.isfinite(float(total))
 
 
