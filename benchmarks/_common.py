@@ -67,6 +67,17 @@ def sgemm_peak(n: int = 2048, repeats: int = 7, clock=time.perf_counter) -> dict
     return _gemm_rate(samples, n, "NumPy")
 
 
+def torch_cuda_strict_fp32(torch) -> dict:
+    """Make PyTorch's GPU side a float32 peer: cuDNN and cuBLAS may otherwise run float32 convolutions
+    and matmuls on TF32 tensor cores (10-bit mantissa; cuDNN's default is on), which tensorgan's
+    kernels never do.  ``cudnn.benchmark`` lets cuDNN pick its fastest algorithm per shape during
+    the warm-up -- its best, which is the fair thing to compare with.  Returns what was set."""
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True
+    return {"cudnn_allow_tf32": False, "matmul_allow_tf32": False, "cudnn_benchmark": True}
+
+
 def sgemm_peak_gpu(n: int = 8192, repeats: int = 7) -> dict:
     """The GPU's float32 GEMM rate through CuPy (cuBLAS; TF32 off, CuPy's default): an n^3 matmul
     timed with CUDA events -- the floor of a step that runs on the GPU."""

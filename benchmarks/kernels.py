@@ -50,7 +50,8 @@ except ImportError:
 from tensorgan.kernels import cpu as K
 from tensorgan.kernels import reference as R
 
-from ._common import machine_info, sgemm_peak, stats_ms, time_interleaved, write_json
+from ._common import (machine_info, sgemm_peak, sgemm_peak_gpu, stats_ms, time_interleaved,
+                      torch_cuda_strict_fp32, write_json)
 
 SLOPE = 0.2
 MOMENTUM, EPS = 0.1, 1e-5
@@ -413,8 +414,11 @@ def run(args):
     if args.gpu_only and not cuda:
         raise SystemExit(f"--gpu-only: no GPU active ({cuda_why})")
     info["gpu"] = cuda_why if cuda else f"no GPU active ({cuda_why}); timing the CPU only"
+    if "cuda" in TORCH_DEVICES:
+        info["torch_cuda_settings"] = torch_cuda_strict_fp32(torch)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     peak = sgemm_peak(clock=clock)
+    gpu_peak = sgemm_peak_gpu() if cuda else None      # the GPU rows' ceiling: cuBLAS SGEMM
     time.sleep(OPENBLAS_SPIN_S)
     rng = np.random.default_rng(0)
     dtype = np.float32
@@ -460,7 +464,8 @@ def run(args):
                 st = stats_ms(s)
                 st["gflops"] = flops / (st["median_ms"] * 1e-3) / 1e9
                 st["gbytes_per_s"] = nbytes / (st["median_ms"] * 1e-3) / 1e9
-                st["frac_sgemm_peak"] = st["gflops"] / peak["gflops"]
+                on_gpu = impl in ("cuda", "torch_cuda")
+                st["frac_sgemm_peak"] = st["gflops"] / (gpu_peak if on_gpu else peak)["gflops"]
                 row["impl"][impl] = st
             if "torch" in row["impl"]:
                 row["cpu_over_torch"] = row["impl"]["cpu"]["median_ms"] / row["impl"]["torch"]["median_ms"]
@@ -477,7 +482,7 @@ def run(args):
                 print(_format_row(row), file=sys.stderr if args.json == "-" else sys.stdout, flush=True)
     return {"batch": args.batch, "dtype": "float32", "repeats": args.repeats, "warmup": args.warmup,
             "clock": args.clock,
-            "machine": info, "sgemm_peak": peak, "results": rows}
+            "machine": info, "sgemm_peak": peak, "sgemm_peak_gpu": gpu_peak, "results": rows}
 
 
 HEADER = (f"{'layer':24s} {'op':15s} {'cpu ms (p10-p90)':>22s} {'ref ms':>8s} {'torch ms (p10-p90)':>22s}"
@@ -495,10 +500,13 @@ def _format_row(row):
             return f"{s['median_ms']:.2f}"
         return f"{s['median_ms']:.2f} ({s['p10_ms']:.2f}-{s['p90_ms']:.2f})"
 
-    if "cpu" not in im:                       # --gpu-only
+    if "cpu" not in im:                       # --gpu-only: ms (p10-p90), GFLOP/s, % of cuBLAS SGEMM
         line = f"{row['layer']:24s} {row['op']:15s}"
         for k in ("cuda", "torch_cuda"):
-            line += f"  {k} {im[k]['median_ms']:.3f} ms" if k in im else ""
+            if k in im:
+                s = im[k]
+                line += (f"  {k} {s['median_ms']:.3f} ({s['p10_ms']:.3f}-{s['p90_ms']:.3f}) ms"
+                         f" {s['gflops']:7.0f} GF/s {100 * s['frac_sgemm_peak']:4.1f}%")
         if "cuda_over_torch_cuda" in row:
             line += f"  cuda/torch {row['cuda_over_torch_cuda']:.2f}"
         return line
@@ -541,7 +549,9 @@ def main(argv=None):
     print(f"\nbatch {args.batch}, float32, {args.clock} clock; numba {m.get('numba')} ({m.get('numba_threads')} threads), "
           + (f"torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else
              "torch not used (not installed or --no-torch)") + f"; {m['gpu']}\n"
-          f"SGEMM peak (NumPy {pk['n']}^3): {pk['gflops']:.1f} GFLOP/s median, {pk['gflops_best']:.1f} best",
+          f"SGEMM peak (NumPy {pk['n']}^3): {pk['gflops']:.1f} GFLOP/s median, {pk['gflops_best']:.1f} best"
+          + (f"; GPU SGEMM peak (CuPy/cuBLAS {gp['n']}^3, TF32 off): {gp['gflops']:.0f} GFLOP/s median"
+             if (gp := result["sgemm_peak_gpu"]) else ""),
           file=out)
     conv = [r for r in result["results"] if "cpu_over_torch" in r]
     if conv:

@@ -60,7 +60,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
-from ._common import machine_info, sgemm_peak, sgemm_peak_gpu, stats_ms, write_json  # noqa: E402
+from ._common import (machine_info, sgemm_peak, sgemm_peak_gpu, stats_ms,  # noqa: E402
+                      torch_cuda_strict_fp32, write_json)
 
 LATENT, BASE, SLOPE = 100, 64, 0.2
 IMAGE = (1, 28, 28)
@@ -695,6 +696,8 @@ def run(args) -> dict:
     if torch is not None:
         torch.set_num_threads(threads)
         info["torch"], info["torch_threads"] = torch.__version__, torch.get_num_threads()
+        if th_dev == "cuda":
+            info["torch_cuda_settings"] = torch_cuda_strict_fp32(torch)
     else:
         info["torch"] = info["torch_threads"] = None
     measure_peak = sgemm_peak_gpu if tg_dev == "cuda" else sgemm_peak   # the floor on that device

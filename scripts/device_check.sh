@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The GPU checks, as one call on a lent GPU machine (device time is scarce: ~15 minutes a task, a
+# machine start included).  Run from the repository root:
+#
+#     bash scripts/device_check.sh            # logs and JSON under $OUT (default /tmp/tg-device)
+#
+# What it does, in order, each step under its own time limit so the whole stays under ~8 minutes:
+#   1. versions (GPU, driver, Python packages); installs tensorgan (editable, no dependencies: the
+#      machine's own NumPy / Numba / CuPy are used) and, if the machine's numba-cuda is not the one
+#      pyproject pins, the pinned wheel from .whl/ when it was carried;
+#   2. the kernel benchmark on the GPU (CUDA events, PyTorch/cuDNN with TF32 off);
+#   3. the train-step benchmark on the GPU;
+#   4. side by side: the whole test suite with the GPU as the default device (the CUDA kernel tests
+#      then run on the device, not the simulator), and a one-epoch MNIST training run on the GPU
+#      (data from .devdata/mnist when carried) followed by `tensorgan eval` of its checkpoint.
+# Logs are packed into $OUT/logs.tgz (the device tool returns at most 8 files); summary.txt is
+# printed last.
+set -u
+OUT=${OUT:-/tmp/tg-device}
+LOGS=/tmp/tg-logs
+mkdir -p "$OUT" "$LOGS"
+export PYTHONUNBUFFERED=1
+PY=python3
+SUMMARY=$LOGS/summary.txt
+: > "$SUMMARY"
+
+step() {  # step NAME SECONDS CMD...: run CMD with a time limit, log to $LOGS/NAME.log
+    local name=$1 limit=$2 t0 rc
+    shift 2
+    t0=$(date +%s)
+    timeout -k 5 "$limit" "$@" > "$LOGS/$name.log" 2>&1
+    rc=$?
+    echo "[$name] rc=$rc in $(( $(date +%s) - t0 )) s (limit $limit)" | tee -a "$SUMMARY"
+    return $rc
+}
+
+pack() { tar -C "$LOGS" -czf "$OUT/logs.tgz" . ; cp "$SUMMARY" "$OUT/summary.txt"; }
+trap pack EXIT
+
+# 1. versions and install -------------------------------------------------------------------------
+{
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+    $PY -c "import sys, numpy, numba, cupy; print(sys.version); print('numpy', numpy.__version__, 'numba', numba.__version__, 'cupy', cupy.__version__)"
+    $PY -m pip list 2>/dev/null | grep -i -E "^(numba|numba-cuda|cupy|cuda-|torch |hypothesis|pytest|tqdm|pillow|threadpoolctl)"
+    nproc
+} > "$LOGS/env.log" 2>&1
+head -3 "$LOGS/env.log" | tee -a "$SUMMARY"
+want=$(grep -o 'numba-cuda==[0-9.]*' pyproject.toml | head -1 | cut -d= -f3)
+have=$($PY -m pip show numba-cuda 2>/dev/null | awk '/^Version/ {print $2}')
+echo "numba-cuda: machine has '${have}', pyproject pins '${want}'" | tee -a "$SUMMARY"
+if [ "$have" != "$want" ] && ls .whl/numba_cuda-"$want"-*.whl > /dev/null 2>&1; then
+    step install_numba_cuda 60 $PY -m pip install -q --no-index --no-deps --upgrade .whl/numba_cuda-"$want"-*.whl
+fi
+if ! step install 120 $PY -m pip install -q --no-index --no-deps --no-build-isolation -e .; then
+    # No setuptools >= 77 there: import from the checkout instead (kernels/ is tensorgan.kernels).
+    ln -sfn ../kernels tensorgan/kernels && export PYTHONPATH=$PWD
+    echo "install failed; importing from the checkout" | tee -a "$SUMMARY"
+fi
+step cuda_status 60 $PY -c "import tensorgan as tg; print(tg.cuda_status()); x = tg.randn(4, 4, device='cuda'); print(type(x.data), (x * 2).sum().item())"
+tail -2 "$LOGS/cuda_status.log" | tee -a "$SUMMARY"
+
+# 2-3. benchmarks, alone on the machine -------------------------------------------------------------
+step bench_kernels 120 $PY -m benchmarks.kernels --gpu-only --repeats 30 --warmup 5 --json "$LOGS/kernels.json"
+tail -4 "$LOGS/bench_kernels.log" >> "$SUMMARY"
+step bench_train_step 90 $PY -m benchmarks.train_step --steps 40 --warmup 5 --no-memory --json "$LOGS/train_step.json"
+tail -12 "$LOGS/bench_train_step.log" >> "$SUMMARY"
+
+# 4. tests and a training run, side by side ----------------------------------------------------------
+step pytest 240 $PY -m pytest -q -p no:cacheprovider -n 12 --dist loadfile -rfE tests &
+(
+    data=.devdata/mnist
+    [ -d "$data" ] || data=""
+    step train 150 $PY -m tensorgan train --device cuda --epochs 1 ${data:+--data-dir "$data"} \
+        --out /tmp/tg-run --no-progress --sample-every 400 --checkpoint-every 400
+    tail -3 "$LOGS/train.log" >> "$SUMMARY"
+    TENSORGAN_DATA=$data step eval 90 $PY -m tensorgan eval --device cuda --checkpoint /tmp/tg-run/checkpoint.npz
+    tail -6 "$LOGS/eval.log" >> "$SUMMARY"
+    cp "$(ls -t /tmp/tg-run/samples/*.png 2>/dev/null | head -1)" "$LOGS/" 2>/dev/null
+) &
+wait
+tail -25 "$LOGS/pytest.log" >> "$SUMMARY"
+echo "=================== summary" ; cat "$SUMMARY"
