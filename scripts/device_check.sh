@@ -45,6 +45,13 @@ trap pack EXIT
     nproc
 } > "$LOGS/env.log" 2>&1
 head -3 "$LOGS/env.log" | tee -a "$SUMMARY"
+# numba-cuda 0.30.4 fails to import on NumPy 2.5 (np.row_stack is gone): pyproject pins numpy < 2.5,
+# so a machine image with a newer NumPy gets the carried pinned wheel, as `pip install` would.
+if ! $PY -c "import numpy, sys; sys.exit(tuple(map(int, numpy.__version__.split('.')[:2])) >= (2, 5))" \
+        && ls .whl/numpy-*.whl > /dev/null 2>&1; then
+    step install_numpy 60 $PY -m pip install -q --no-index --no-deps --upgrade .whl/numpy-*.whl
+    $PY -c "import numpy; print('numpy now', numpy.__version__)" | tee -a "$SUMMARY"
+fi
 want=$(grep -o 'numba-cuda==[0-9.]*' pyproject.toml | head -1 | cut -d= -f3)
 have=$($PY -m pip show numba-cuda 2>/dev/null | awk '/^Version/ {print $2}')
 echo "numba-cuda: machine has '${have}', pyproject pins '${want}'" | tee -a "$SUMMARY"
@@ -66,7 +73,7 @@ step bench_train_step 90 $PY -m benchmarks.train_step --steps 40 --warmup 5 --no
 tail -12 "$LOGS/bench_train_step.log" >> "$SUMMARY"
 
 # 4. tests and a training run, side by side ----------------------------------------------------------
-step pytest 240 $PY -m pytest -q -p no:cacheprovider -n 12 --dist loadfile -rfE tests &
+step pytest 200 $PY -m pytest -v -p no:cacheprovider -n 14 --dist loadfile -rfE --timeout 150 tests &
 (
     data=.devdata/mnist
     [ -d "$data" ] || data=""

@@ -347,6 +347,15 @@ class BCEWithLogits(Function):
         return (sig - self.t) * g, grad_t, None
 
 
+def _on_device(op: str, array, xp):
+    """A constant operand (list, NumPy or CuPy array) as an array of ``xp``: NumPy data is copied to
+    the GPU for a CUDA op; GPU data is not fetched silently for a CPU op (as torch refuses it)."""
+    if xp is np and not isinstance(array, np.ndarray) and hasattr(array, "__cuda_array_interface__"):
+        raise DeviceError(f"{op}: target is a GPU array but the input is on the CPU; "
+                          f"move one of them (target.get() or tensor.to('cuda'))")
+    return xp.asarray(array)
+
+
 def _target(op: str, target, x: Tensor):
     """A target as the op needs it: a Tensor (its gradient then flows) or a constant array."""
     if isinstance(target, (int, float)):
@@ -354,7 +363,7 @@ def _target(op: str, target, x: Tensor):
     elif isinstance(target, Tensor):
         _check_operand(op, "target", target, x)
     else:
-        target = x.device.xp.asarray(target, dtype=x.dtype)
+        target = _on_device(op, target, x.device.xp).astype(x.dtype, copy=False)
     if target.shape != x.shape:
         raise ShapeError(f"{op}: target shape {target.shape} != input shape {x.shape}")
     return target
@@ -500,8 +509,7 @@ def _integer_targets(op: str, target, n: int, classes: int, xp):
     from .errors import DTypeError
     if isinstance(target, Tensor):
         target = target.data
-    if not hasattr(target, "dtype"):
-        target = np.asarray(target)
+    target = _on_device(op, target, xp)
     kind = target.dtype.kind
     if kind == "f":
         if not bool(xp.all(target == xp.floor(target))):
@@ -512,7 +520,7 @@ def _integer_targets(op: str, target, n: int, classes: int, xp):
     if target.shape != (n,):
         raise ShapeError(f"{op}: target must have shape ({n},) for logits (N={n}, C={classes}), got "
                          f"{tuple(target.shape)}")
-    target = xp.asarray(target).astype(np.int64)
+    target = target.astype(np.int64)
     if n and (int(target.min()) < 0 or int(target.max()) >= classes):
         raise ConfigError(f"{op}: target class indices must be in [0, {classes}), got values in "
                           f"[{int(target.min())}, {int(target.max())}]")

@@ -21,3 +21,8 @@ def _real_gpu_usable() -> bool:
 if "NUMBA_ENABLE_CUDASIM" not in os.environ and not _real_gpu_usable():
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 # --- end of the CUDA simulator switch ---------------------------------------------------------------
+
+# The suite's default device is the CPU on every machine, so that a test written against NumPy
+# arrays means the same with a GPU present; the CUDA tests name device="cuda" (tests/test_engine.py's
+# DEVICES, tests/kernels/test_cuda.py).  An explicit TENSORGAN_DEVICE wins.
+os.environ.setdefault("TENSORGAN_DEVICE", "cpu")

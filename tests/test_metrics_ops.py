@@ -133,3 +133,35 @@ def test_pooling_errors():
         F.max_pool2d(t64(np.zeros((4, 4))), 2)
     with pytest.raises(tg.ConfigError):
         F.max_pool2d(x, 0)
+
+
+DEVICES = ["cpu"] + (["cuda"] if tg.cuda_status()[0] else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_loss_targets_given_as_host_arrays_follow_the_input_to_its_device(device):
+    # Found on a real H100 (CuPy arrays): a NumPy float target of class indices reached
+    # cupy.floor and failed with CuPy's "Unsupported type" instead of being copied to the GPU.
+    # Under the simulator the cuda device holds NumPy arrays, so only a GPU run can fail here.
+    logits = tg.tensor(np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 3.0]], dtype=np.float32), device=device)
+    for target in (np.array([0.0, 2.0]), np.array([0, 2]), [0, 2]):
+        loss = F.cross_entropy(logits, target)
+        assert loss.device == device
+        want = -np.mean([2 - np.log(np.exp(2) + 1 + np.exp(-1)), 3 - np.log(1 + np.e + np.exp(3))])
+        assert abs(loss.item() - want) < 1e-5
+    x = tg.tensor(np.array([0.25, 0.75], dtype=np.float32), device=device)
+    assert abs(F.mse_loss(x, np.array([0.0, 1.0])).item() - 0.0625) < 1e-7
+    assert abs(F.binary_cross_entropy(x, np.array([0.0, 1.0])).item() + np.log(0.75)) < 1e-6
+    with pytest.raises(tg.DTypeError, match="integer"):
+        F.cross_entropy(logits, np.array([0.5, 1.0]))
+
+
+def test_a_gpu_target_for_a_cpu_input_is_a_device_error():
+    class FakeGpuArray:            # what the check looks at: CUDA array interface, not a NumPy array
+        __cuda_array_interface__ = {}
+
+    x = tg.tensor(np.zeros((2, 3), dtype=np.float32), device="cpu")
+    with pytest.raises(tg.DeviceError, match="cross_entropy: target is a GPU array"):
+        F.cross_entropy(x, FakeGpuArray())
+    with pytest.raises(tg.DeviceError, match="mse_loss: target is a GPU array"):
+        F.mse_loss(x, FakeGpuArray())
