@@ -4,15 +4,16 @@
 #
 #     bash scripts/device_check.sh            # logs and JSON under $OUT (default /tmp/tg-device)
 #
-# What it does, in order, each step under its own time limit so the whole stays under ~8 minutes:
+# What it does, in order, each step under its own time limit so the whole stays under ~6 minutes:
 #   1. versions (GPU, driver, Python packages); installs tensorgan (editable, no dependencies: the
-#      machine's own NumPy / Numba / CuPy are used) and, if the machine's numba-cuda is not the one
-#      pyproject pins, the pinned wheel from .whl/ when it was carried;
+#      machine's own Numba / CuPy are used) and, where the machine's NumPy or numba-cuda is outside
+#      what pyproject pins, the pinned wheels from .whl/ when they were carried;
 #   2. the kernel benchmark on the GPU (CUDA events, PyTorch/cuDNN with TF32 off);
-#   3. the train-step benchmark on the GPU;
-#   4. side by side: the whole test suite with the GPU as the default device (the CUDA kernel tests
-#      then run on the device, not the simulator), and a one-epoch MNIST training run on the GPU
-#      (data from .devdata/mnist when carried) followed by `tensorgan eval` of its checkpoint.
+#   3. the CUDA kernel variants the glue chooses between (benchmarks.cuda_variants);
+#   4. the train-step benchmark on the GPU;
+#   5. a one-epoch MNIST training run on the GPU (data from .devdata/mnist when carried), then
+#      `tensorgan eval` of its checkpoint;
+#   6. the whole test suite on the GPU machine (the CUDA kernel tests run on the device).
 # Logs are packed into $OUT/logs.tgz (the device tool returns at most 8 files); summary.txt is
 # printed last.
 set -u
@@ -67,23 +68,25 @@ step cuda_status 60 $PY -c "import tensorgan as tg; print(tg.cuda_status()); x =
 tail -2 "$LOGS/cuda_status.log" | tee -a "$SUMMARY"
 
 # 2-3. benchmarks, alone on the machine -------------------------------------------------------------
-step bench_kernels 120 $PY -m benchmarks.kernels --gpu-only --repeats 30 --warmup 5 --json "$LOGS/kernels.json"
-tail -4 "$LOGS/bench_kernels.log" >> "$SUMMARY"
-step bench_train_step 90 $PY -m benchmarks.train_step --steps 40 --warmup 5 --no-memory --json "$LOGS/train_step.json"
-tail -12 "$LOGS/bench_train_step.log" >> "$SUMMARY"
+step bench_kernels 60 $PY -m benchmarks.kernels --gpu-only --repeats 30 --warmup 5 --json "$LOGS/kernels.json"
+tail -3 "$LOGS/bench_kernels.log" >> "$SUMMARY"
+step cuda_variants 50 $PY -m benchmarks.cuda_variants --json "$LOGS/cuda_variants.json"
+cat "$LOGS/cuda_variants.log" >> "$SUMMARY"
+step bench_train_step 50 $PY -m benchmarks.train_step --steps 40 --warmup 5 --no-memory --json "$LOGS/train_step.json"
+head -12 "$LOGS/bench_train_step.log" | tail -8 >> "$SUMMARY"
 
-# 4. tests and a training run, side by side ----------------------------------------------------------
-step pytest 200 $PY -m pytest -v -p no:cacheprovider -n 14 --dist loadfile -rfE --timeout 150 tests &
-(
-    data=.devdata/mnist
-    [ -d "$data" ] || data=""
-    step train 150 $PY -m tensorgan train --device cuda --epochs 1 ${data:+--data-dir "$data"} \
-        --out /tmp/tg-run --no-progress --sample-every 400 --checkpoint-every 400
-    tail -3 "$LOGS/train.log" >> "$SUMMARY"
-    TENSORGAN_DATA=$data step eval 90 $PY -m tensorgan eval --device cuda --checkpoint /tmp/tg-run/checkpoint.npz
-    tail -6 "$LOGS/eval.log" >> "$SUMMARY"
-    cp "$(ls -t /tmp/tg-run/samples/*.png 2>/dev/null | head -1)" "$LOGS/" 2>/dev/null
-) &
-wait
+# 4. a training run alone (its seconds per step mean something), then the tests -----------------------
+data=.devdata/mnist
+[ -d "$data" ] || data=""
+step train 70 $PY -m tensorgan train --device cuda --epochs 1 ${data:+--data-dir "$data"} \
+    --out /tmp/tg-run --no-progress --sample-every 400 --checkpoint-every 400
+tail -2 "$LOGS/train.log" >> "$SUMMARY"
+TENSORGAN_DATA=$data step eval 30 $PY -m tensorgan eval --device cuda --checkpoint /tmp/tg-run/checkpoint.npz
+tail -6 "$LOGS/eval.log" >> "$SUMMARY"
+cp "$(ls -t /tmp/tg-run/samples/*.png 2>/dev/null | head -1)" "$LOGS/" 2>/dev/null
+# The suite with a real GPU: the CUDA kernel tests (tests/kernels/test_cuda.py) and every test that
+# names device="cuda" run on the device instead of the simulator; the default device stays the CPU
+# (tests/conftest.py).
+step pytest 110 $PY -m pytest -q -p no:cacheprovider -n 14 --dist loadfile -rfE --timeout 100 tests
 tail -25 "$LOGS/pytest.log" >> "$SUMMARY"
 echo "=================== summary" ; cat "$SUMMARY"

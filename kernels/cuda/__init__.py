@@ -8,6 +8,8 @@ configuration:
 * ``conv_fwd``   -- conv2d forward, implicit GEMM (also conv_transpose2d's input gradient)
 * ``conv_dgrad`` -- conv2d input gradient, implicit GEMM (also conv_transpose2d forward)
 * ``conv_wgrad`` -- conv2d weight gradient, split-K implicit GEMM (also conv_transpose2d's)
+* ``conv_thin``  -- forward and input gradient when the output has <= 4 channels: direct, one
+                    thread per output pixel (a 64-column GEMM tile would be 63/64 padding)
 * ``reduce``     -- block-wide shared-memory sum; per-channel sum (bias gradient)
 * ``batchnorm``  -- statistics / backward sums as block reductions, element-wise passes; also
                     batch norm fused with leaky ReLU (activation and mask folded into the passes)
@@ -26,12 +28,14 @@ from ..reference.optim import adam_scalars as _adam_scalars
 from . import batchnorm as _bn
 from . import conv_dgrad as _dgrad
 from . import conv_fwd as _fwd
+from . import conv_thin as _thin
 from . import conv_wgrad as _wgrad
 from . import leaky_relu as _lrelu
 from . import optim as _optim
 from . import reductions as _reduce
 from ._launch import SIMULATOR, asarray as _asarray, cdiv as _cdiv, ew_grid as _ew_grid
 from ._launch import launch as _run, register as _register_signatures, xp as _xp
+from .conv_thin import THIN_THREADS
 from .tiles import BK, BM, BN, EW_MAX_BLOCKS, EW_THREADS, RED_THREADS, THREADS
 
 from .. import KERNEL_API
@@ -40,13 +44,15 @@ __all__ = [*KERNEL_API, "KERNELS", "SIMULATOR"]  # the shared contract plus what
 
 # Every kernel with its explicit signature, threads per block and dynamic shared memory: what
 # benchmarks/ptx_report.py compiles and inspects.
-KERNELS = (_fwd.KERNELS + _dgrad.KERNELS + _wgrad.KERNELS + _reduce.KERNELS + _bn.KERNELS
-           + _lrelu.KERNELS + _optim.KERNELS)
+KERNELS = (_fwd.KERNELS + _dgrad.KERNELS + _thin.KERNELS + _wgrad.KERNELS + _reduce.KERNELS
+           + _bn.KERNELS + _lrelu.KERNELS + _optim.KERNELS)
 _register_signatures(KERNELS)
 
 # Split-K sizing for the weight gradient: aim for this many blocks (2 waves on a 132-SM H100) and
 # give every split at least this many K steps of BK.
 _WGRAD_TARGET_BLOCKS = 264
+# True: thin outputs use the tiled kernels too (the benchmark and the tests compare the two paths).
+_FORCE_TILED = False
 _WGRAD_MIN_STEPS_PER_SPLIT = 16
 
 
@@ -93,10 +99,19 @@ def _conv_fwd(x, w, b, stride, padding):
         y[...] = 0 if b is None else b.reshape(1, -1, 1, 1)
         return y
     bias = _zero_bias(c_out, x.dtype) if b is None else _asarray(b)
-    grid = (_cdiv(n * oh * ow, BM), _cdiv(c_out, BN))
-    _run(_fwd.conv2d_fwd_kernel, grid, THREADS, _flat(x), _flat(w), bias, _flat(y),
+    if _thin_output(c_out, kh, kw):
+        kernel, grid, threads = (_thin.conv2d_fwd_thin_kernel, _cdiv(n * oh * ow, THIN_THREADS),
+                                 THIN_THREADS)
+    else:
+        kernel, grid, threads = _fwd.conv2d_fwd_kernel, (_cdiv(n * oh * ow, BM), _cdiv(c_out, BN)), THREADS
+    _run(kernel, grid, threads, _flat(x), _flat(w), bias, _flat(y),
             n, c_in, h, wd, c_out, oh, ow, kh, kw, sh, sw, ph, pw)
     return y
+
+
+def _thin_output(channels, kh, kw):
+    """The direct kernels of ``conv_thin`` serve outputs of <= THIN_C channels (see there)."""
+    return channels <= _thin.THIN_C and kh * kw <= _thin.KC and not _FORCE_TILED
 
 
 def _conv_dgrad(gy, w, b, input_hw, stride, padding):
@@ -110,6 +125,11 @@ def _conv_dgrad(gy, w, b, input_hw, stride, padding):
         return gx
     bias = _zero_bias(c_in, gy.dtype) if b is None else _asarray(b)
     sh, sw = stride
+    if _thin_output(c_in, kh, kw):
+        _run(_thin.conv2d_dgrad_thin_kernel, _cdiv(n * h * wd, THIN_THREADS), THIN_THREADS,
+             _flat(gy), _flat(w), bias, _flat(gx), n, c_in, h, wd, c_out, oh, ow, kh, kw,
+             sh, sw, padding[0], padding[1])
+        return gx
     # One grid z-slice per stride phase; x sized for the largest phase, (0, 0).
     grid = (_cdiv(n * _cdiv(h, sh) * _cdiv(wd, sw), BM), _cdiv(c_in, BN), sh * sw)
     _run(_dgrad.conv2d_dgrad_kernel, grid, THREADS, _flat(gy), _flat(w), bias, _flat(gx),

@@ -73,6 +73,14 @@ CONV_CASES = [
 ]                                                # phase (1, 1) 1 (its second block returns)
 
 
+@pytest.fixture(params=["direct", "tiled"])
+def conv_path(request, monkeypatch):
+    """Outputs of <= 4 channels run the direct kernels of conv_thin; "tiled" forces the implicit-GEMM
+    kernels on them too, so both are checked on every small case."""
+    monkeypatch.setattr(kc, "_FORCE_TILED", request.param == "tiled")
+    return request.param
+
+
 def _conv_data(case, seed):
     n, c_in, h, w, c_out, kh, kw, stride, padding = case
     rng = np.random.default_rng(seed)
@@ -83,7 +91,7 @@ def _conv_data(case, seed):
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
-def test_conv2d_forward(case):
+def test_conv2d_forward(case, conv_path):
     x, w, b, _ = _conv_data(case, 0)
     stride, padding = case[7], case[8]
     assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
@@ -93,7 +101,7 @@ def test_conv2d_forward(case):
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
-def test_conv2d_grad_input(case):
+def test_conv2d_grad_input(case, conv_path):
     x, w, _, gy = _conv_data(case, 1)
     stride, padding = case[7], case[8]
     hw = x.shape[2:]
@@ -112,6 +120,32 @@ def test_conv2d_grad_weight_and_bias(case):
         assert_close(kc.conv2d_grad_bias(dev(gy)), ref.conv2d_grad_bias(f64(gy)))
 
 
+@pytest.mark.parametrize("case", [(1, 40, 5, 6, 1, 4, 4, (2, 2), (1, 1)),   # 640 taps: 2 chunks
+                                  (2, 3, 6, 5, 2, 3, 3, (1, 1), (1, 1))],   # ... and 1 chunk
+                         ids=["two weight chunks", "one chunk"])
+def test_direct_kernels_stage_the_weights_in_chunks(case):
+    # conv_thin stages KC = 512 weight taps at a time (whole input channels: 32 of 16 taps).
+    x, w, b, gy = _conv_data(case, 5)
+    stride, padding = case[7], case[8]
+    assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
+                 ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
+    # The input gradient of the mirrored layer: C_out = 40 -> C_in = 1, chunks over C_out.
+    wt = np.ascontiguousarray(np.swapaxes(w, 0, 1))
+    assert_close(kc.conv2d_grad_input(dev(x), dev(wt), _in_hw(x, wt, stride, padding), stride, padding),
+                 ref.conv2d_grad_input(f64(x), f64(wt), _in_hw(x, wt, stride, padding), stride, padding))
+
+
+def _in_hw(gy, w, stride, padding):
+    """An input size whose conv2d output is gy's (the smallest)."""
+    return tuple((o - 1) * s - 2 * p + k for o, s, p, k in zip(gy.shape[2:], stride, padding, w.shape[2:]))
+
+
+def test_direct_kernels_serve_thin_outputs_only():
+    assert kc._thin_output(1, 3, 3) and kc._thin_output(4, 4, 4)
+    assert not kc._thin_output(5, 3, 3)                # a GEMM tile is no longer mostly padding
+    assert not kc._thin_output(1, 23, 23)              # one channel's taps must fit a chunk
+
+
 @pytest.mark.parametrize("splits", [2, 3, 100])
 def test_conv2d_grad_weight_split_k(splits):
     # Forced split-K (the glue picks 1 at these sizes): partial tiles + the deterministic reduction.
@@ -121,13 +155,21 @@ def test_conv2d_grad_weight_split_k(splits):
     assert_close(kc._conv_wgrad(dev(x), dev(gy), (3, 2), (1, 2), (1, 0), splits=splits), want)
 
 
-@settings(max_examples=5, deadline=None, derandomize=True,
+@settings(max_examples=8, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(1, 2), c_in=st.integers(1, 3), c_out=st.integers(1, 5),
+@given(n=st.integers(1, 2), c_in=st.integers(1, 5), c_out=st.integers(1, 5),
        h=st.integers(1, 7), w=st.integers(1, 7), kh=st.integers(1, 4), kw=st.integers(1, 4),
        sh=st.integers(1, 3), sw=st.integers(1, 3), ph=st.integers(0, 2), pw=st.integers(0, 2),
-       seed=st.integers(0, 2**16))
-def test_conv2d_hypothesis(n, c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, seed):
+       seed=st.integers(0, 2**16), tiled=st.booleans())
+def test_conv2d_hypothesis(n, c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, seed, tiled):
+    kc._FORCE_TILED = tiled                 # c <= 4 outputs: the direct kernels, or the tiled ones
+    try:
+        _check_conv2d_case(n, c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, seed)
+    finally:
+        kc._FORCE_TILED = False
+
+
+def _check_conv2d_case(n, c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, seed):
     if h + 2 * ph < kh or w + 2 * pw < kw:
         kh, kw = min(kh, h + 2 * ph), min(kw, w + 2 * pw)
     case = (n, c_in, h, w, c_out, kh, kw, (sh, sw), (ph, pw))
@@ -153,7 +195,7 @@ CONVT_CASES = [
 
 
 @pytest.mark.parametrize("case", CONVT_CASES, ids=str)
-def test_conv_transpose2d(case):
+def test_conv_transpose2d(case, conv_path):
     n, c_in, h, w, c_out, kh, kw, stride, padding, out_pad = case
     rng = np.random.default_rng(4)
     x, wt, b = rand(rng, n, c_in, h, w), rand(rng, c_in, c_out, kh, kw), rand(rng, c_out)

@@ -1,0 +1,122 @@
+"""CUDA kernel variants, side by side on a GPU: the choices the glue in tensorgan.kernels.cuda makes.
+
+    python -m benchmarks.cuda_variants [--batch 64] [--repeats 50] [--json [PATH]]
+
+At the DCGAN's convolution shapes (``benchmarks.kernels.layers``) it times, with CUDA events
+(median of warmed-up repeats):
+
+* the weight gradient's split-K factor: the glue's choice (``_wgrad_splits``) against 1/4, 1/2,
+  2x, 4x and 8x it (capped at one K step of BK per split), each with its reduction launch;
+* for outputs of <= 4 channels, the direct kernels of ``conv_thin`` against the tiled
+  implicit-GEMM ones (``_FORCE_TILED``).
+
+Without a GPU (or under the CUDA simulator) it says so and exits: there is nothing to time.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from ._common import stats_ms, write_json
+from .kernels import layers
+
+
+def _timer(cupy, repeats, warmup):
+    def time_it(fn):
+        for _ in range(warmup):
+            fn()
+        cupy.cuda.Device().synchronize()
+        samples = []
+        for _ in range(repeats):
+            a, b = cupy.cuda.Event(), cupy.cuda.Event()
+            a.record()
+            fn()
+            b.record()
+            b.synchronize()
+            samples.append(cupy.cuda.get_elapsed_time(a, b) * 1e-3)
+        return stats_ms(samples)
+    return time_it
+
+
+def _conv_shapes(batch):
+    """(layer, which pass, x shape, gy shape, kernel, stride, padding) of every weight gradient,
+    as conv2d sees it (a transposed convolution's weight gradient is conv2d's with x and gy swapped)."""
+    from tensorgan.kernels import shapes
+    out = []
+    for name, kind, p in layers(batch):
+        if kind not in ("conv", "convT"):
+            continue
+        n, c, h, w = p["x"]
+        k, s, pad = p["k"], p["s"], p["p"]
+        if kind == "conv":
+            o = shapes.conv2d_output_size(h, k, s, pad)
+            out.append((name, (n, c, h, w), (n, p["cout"], o, o), k, s, pad))
+        else:
+            o = shapes.conv_transpose2d_output_size(h, k, s, pad, 0)
+            out.append((name, (n, p["cout"], o, o), (n, c, h, w), k, s, pad))   # conv2d's x = output
+    return out
+
+
+def run(args) -> dict:
+    from tensorgan import backend
+    ok, why = backend.cuda_status()
+    if not ok or backend.simulator_enabled():
+        raise SystemExit(f"cuda_variants: no GPU to time ({why if not ok else 'the simulator is on'})")
+    import cupy
+
+    from tensorgan.kernels import cuda as kc
+    from tensorgan.kernels.cuda.tiles import BK
+    time_it = _timer(cupy, args.repeats, args.warmup)
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, xs, gs, k, s, p in _conv_shapes(args.batch):
+        x = cupy.asarray(rng.standard_normal(xs, dtype=np.float32))
+        gy = cupy.asarray(rng.standard_normal(gs, dtype=np.float32))
+        jdim, kdim = xs[1] * k * k, gs[0] * gs[2] * gs[3]
+        auto = kc._wgrad_splits(jdim, gs[1], kdim)
+        cap = max(1, kdim // BK)
+        candidates = sorted({max(1, min(cap, round(auto * f))) for f in (0.25, 0.5, 1, 2, 4, 8)})
+        for splits in candidates:
+            st = time_it(lambda: kc._conv_wgrad(x, gy, (k, k), (s, s), (p, p), splits=splits))
+            rows.append({"layer": name, "pass": "grad_weight", "variant": f"splits={splits}"
+                         + (" (glue)" if splits == auto else ""), **st})
+        thin_in, thin_out = xs[1] <= kc._thin.THIN_C, gs[1] <= kc._thin.THIN_C
+        w = cupy.asarray(rng.standard_normal((gs[1], xs[1], k, k), dtype=np.float32))
+        for force in (False, True):
+            kc._FORCE_TILED = force
+            variant = "tiled" if force else "direct"
+            try:
+                if thin_out:
+                    st = time_it(lambda: kc.conv2d(x, w, None, (s, s), (p, p)))
+                    rows.append({"layer": name, "pass": "conv2d forward", "variant": variant, **st})
+                if thin_in:
+                    st = time_it(lambda: kc.conv2d_grad_input(gy, w, xs[2:], (s, s), (p, p)))
+                    rows.append({"layer": name, "pass": "conv2d grad_input", "variant": variant, **st})
+            finally:
+                kc._FORCE_TILED = False
+    return {"batch": args.batch, "repeats": args.repeats, "gpu": why, "results": rows}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=50)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--json", nargs="?", const="-", default=None)
+    args = ap.parse_args(argv)
+    result = run(args)
+    out = sys.stderr if args.json == "-" else sys.stdout
+    print(f"{'layer':24s} {'pass':18s} {'variant':16s} {'median ms':>10s} {'p10-p90 ms':>16s}", file=out)
+    for r in result["results"]:
+        print(f"{r['layer']:24s} {r['pass']:18s} {r['variant']:16s} {r['median_ms']:10.3f} "
+              f"{r['p10_ms']:7.3f}-{r['p90_ms']:.3f}", file=out)
+    print(f"batch {result['batch']}, float32, CUDA events; {result['gpu']}", file=out)
+    if args.json:
+        write_json(result, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
