@@ -5,10 +5,10 @@
 At the DCGAN's convolution shapes (``benchmarks.kernels.layers``) it times, with CUDA events
 (median of warmed-up repeats):
 
-* the weight gradient's split-K factor: the glue's choice (``_wgrad_splits``) against 1/4, 1/2,
-  2x, 4x and 8x it (capped at one K step of BK per split), each with its reduction launch;
-* for outputs of <= 4 channels, the direct kernels of ``conv_thin`` against the tiled
-  implicit-GEMM ones (``_FORCE_TILED``).
+* the tiled weight gradient's split-K factor: the glue's choice (``_wgrad_splits``) against 1/4,
+  1/2, 2x, 4x and 8x it (capped at one K step of BK per split), each with its reduction launch;
+* for outputs of <= 4 channels, the direct kernels of ``conv_thin`` (forward, input gradient,
+  weight gradient at a few split factors) against the tiled implicit-GEMM ones (``_FORCE_TILED``).
 
 Without a GPU (or under the CUDA simulator) it says so and exits: there is nothing to time.
 """
@@ -78,11 +78,21 @@ def run(args) -> dict:
         auto = kc._wgrad_splits(jdim, gs[1], kdim)
         cap = max(1, kdim // BK)
         candidates = sorted({max(1, min(cap, round(auto * f))) for f in (0.25, 0.5, 1, 2, 4, 8)})
-        for splits in candidates:
-            st = time_it(lambda: kc._conv_wgrad(x, gy, (k, k), (s, s), (p, p), splits=splits))
-            rows.append({"layer": name, "pass": "grad_weight", "variant": f"splits={splits}"
-                         + (" (glue)" if splits == auto else ""), **st})
         thin_in, thin_out = xs[1] <= kc._thin.THIN_C, gs[1] <= kc._thin.THIN_C
+        kc._FORCE_TILED = True
+        try:
+            for splits in candidates:
+                st = time_it(lambda: kc._conv_wgrad(x, gy, (k, k), (s, s), (p, p), splits=splits))
+                rows.append({"layer": name, "pass": "grad_weight", "variant": f"tiled splits={splits}"
+                             + (" (glue)" if splits == auto and not thin_out else ""), **st})
+        finally:
+            kc._FORCE_TILED = False
+        if thin_out and k <= kc._thin.MAX_KSIDE:     # conv_thin's weight gradient and its splits
+            for splits in (None, 4, 8, 16, 32):
+                st = time_it(lambda: kc._conv_wgrad(x, gy, (k, k), (s, s), (p, p), splits=splits))
+                rows.append({"layer": name, "pass": "grad_weight",
+                             "variant": "direct (glue)" if splits is None else f"direct splits={splits}",
+                             **st})
         w = cupy.asarray(rng.standard_normal((gs[1], xs[1], k, k), dtype=np.float32))
         for force in (False, True):
             kc._FORCE_TILED = force
@@ -108,9 +118,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     result = run(args)
     out = sys.stderr if args.json == "-" else sys.stdout
-    print(f"{'layer':24s} {'pass':18s} {'variant':16s} {'median ms':>10s} {'p10-p90 ms':>16s}", file=out)
+    print(f"{'layer':24s} {'pass':18s} {'variant':22s} {'median ms':>10s} {'p10-p90 ms':>16s}", file=out)
     for r in result["results"]:
-        print(f"{r['layer']:24s} {r['pass']:18s} {r['variant']:16s} {r['median_ms']:10.3f} "
+        print(f"{r['layer']:24s} {r['pass']:18s} {r['variant']:22s} {r['median_ms']:10.3f} "
               f"{r['p10_ms']:7.3f}-{r['p90_ms']:.3f}", file=out)
     print(f"batch {result['batch']}, float32, CUDA events; {result['gpu']}", file=out)
     if args.json:

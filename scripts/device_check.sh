@@ -10,7 +10,7 @@
 #      what pyproject pins, the pinned wheels from .whl/ when they were carried;
 #   2. the kernel benchmark on the GPU (CUDA events, PyTorch/cuDNN with TF32 off);
 #   3. the CUDA kernel variants the glue chooses between (benchmarks.cuda_variants);
-#   4. the train-step benchmark on the GPU;
+#   4. the train-step benchmark on the GPU, and a cProfile of the step's host time;
 #   5. a one-epoch MNIST training run on the GPU (data from .devdata/mnist when carried), then
 #      `tensorgan eval` of its checkpoint;
 #   6. the whole test suite on the GPU machine (the CUDA kernel tests run on the device).
@@ -74,6 +74,8 @@ step cuda_variants 50 $PY -m benchmarks.cuda_variants --json "$LOGS/cuda_variant
 cat "$LOGS/cuda_variants.log" >> "$SUMMARY"
 step bench_train_step 50 $PY -m benchmarks.train_step --steps 40 --warmup 5 --no-memory --json "$LOGS/train_step.json"
 head -12 "$LOGS/bench_train_step.log" | tail -8 >> "$SUMMARY"
+step profile 40 $PY scripts/profile_step.py --device cuda --steps 30 --top 40
+head -1 "$LOGS/profile.log" >> "$SUMMARY"
 
 # 4. a training run alone (its seconds per step mean something), then the tests -----------------------
 data=.devdata/mnist

@@ -54,6 +54,7 @@ _WGRAD_TARGET_BLOCKS = 264
 # True: thin outputs use the tiled kernels too (the benchmark and the tests compare the two paths).
 _FORCE_TILED = False
 _WGRAD_MIN_STEPS_PER_SPLIT = 16
+_THIN_WGRAD_TARGET_BLOCKS = 528
 
 
 def _check_dtype(*arrays):
@@ -157,6 +158,8 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
     if kdim == 0:
         gw[...] = 0
         return gw
+    if c_out <= _thin.THIN_C and max(kh, kw) <= _thin.MAX_KSIDE and not _FORCE_TILED:
+        return _conv_wgrad_thin(x, gy, gw, (kh, kw), stride, padding, splits)
     if splits is None:
         splits = _wgrad_splits(jdim, c_out, kdim)
     k_chunk = _cdiv(_cdiv(kdim, splits), BK) * BK
@@ -169,6 +172,25 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
     if splits > 1:
         _run(_wgrad.splitk_reduce_kernel, _ew_grid(gw.size, EW_THREADS, EW_MAX_BLOCKS),
                 EW_THREADS, _flat(ws), _flat(gw), splits, gw.size)
+    return gw
+
+
+def _conv_wgrad_thin(x, gy, gw, kernel_hw, stride, padding, splits=None):
+    """The weight gradient of a layer with <= THIN_C output channels (conv_thin): blocks (ci, z)."""
+    n, c_in, h, wd = x.shape
+    _, c_out, oh, ow = gy.shape
+    kdim = n * oh * ow
+    if splits is None:         # ~4 blocks per SM of an H100, at least 8 pixels per thread
+        splits = max(1, min(_cdiv(_THIN_WGRAD_TARGET_BLOCKS, c_in), kdim // (8 * THIN_THREADS)))
+    k_chunk = _cdiv(kdim, splits)
+    splits = _cdiv(kdim, k_chunk)
+    ws = gw if splits == 1 else _xp().empty((splits, gw.size), dtype=x.dtype)
+    _run(_thin.conv2d_wgrad_thin_kernel, (c_in, splits), THIN_THREADS, _flat(x), _flat(gy),
+         _flat(ws), n, c_in, h, wd, c_out, oh, ow, kernel_hw[0], kernel_hw[1], stride[0],
+         stride[1], padding[0], padding[1], k_chunk)
+    if splits > 1:
+        _run(_wgrad.splitk_reduce_kernel, _ew_grid(gw.size, EW_THREADS, EW_MAX_BLOCKS),
+             EW_THREADS, _flat(ws), _flat(gw), splits, gw.size)
     return gw
 
 

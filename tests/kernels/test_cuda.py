@@ -73,12 +73,22 @@ CONV_CASES = [
 ]                                                # phase (1, 1) 1 (its second block returns)
 
 
-@pytest.fixture(params=["direct", "tiled"])
-def conv_path(request, monkeypatch):
-    """Outputs of <= 4 channels run the direct kernels of conv_thin; "tiled" forces the implicit-GEMM
-    kernels on them too, so both are checked on every small case."""
-    monkeypatch.setattr(kc, "_FORCE_TILED", request.param == "tiled")
-    return request.param
+def _both_paths(cases, thin):
+    """(case, path) pairs: "default" (whatever the glue picks), plus "tiled" where thin(case) says
+    the default is a conv_thin kernel -- elsewhere the two would run the same code twice."""
+    return [pytest.param(c, p, id=f"{p}-{c}") for c in cases
+            for p in (("default", "tiled") if thin(c) else ("default",))]
+
+
+def _thin(channels, *kernel):
+    return channels <= 4 and max(kernel) <= 4
+
+
+@pytest.fixture
+def force(monkeypatch):
+    """force("tiled") makes outputs of <= 4 channels use the implicit-GEMM kernels too, instead of
+    conv_thin's direct ones, so both are checked on every small case."""
+    return lambda path: monkeypatch.setattr(kc, "_FORCE_TILED", path == "tiled")
 
 
 def _conv_data(case, seed):
@@ -90,8 +100,9 @@ def _conv_data(case, seed):
             rand(rng, n, c_out, oh, ow))
 
 
-@pytest.mark.parametrize("case", CONV_CASES, ids=str)
-def test_conv2d_forward(case, conv_path):
+@pytest.mark.parametrize("case, path", _both_paths(CONV_CASES, lambda c: _thin(c[4], c[5], c[6])))
+def test_conv2d_forward(case, path, force):
+    force(path)
     x, w, b, _ = _conv_data(case, 0)
     stride, padding = case[7], case[8]
     assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
@@ -100,8 +111,9 @@ def test_conv2d_forward(case, conv_path):
                  ref.conv2d(f64(x), f64(w), None, stride, padding))
 
 
-@pytest.mark.parametrize("case", CONV_CASES, ids=str)
-def test_conv2d_grad_input(case, conv_path):
+@pytest.mark.parametrize("case, path", _both_paths(CONV_CASES, lambda c: _thin(c[1], c[5], c[6])))
+def test_conv2d_grad_input(case, path, force):
+    force(path)
     x, w, _, gy = _conv_data(case, 1)
     stride, padding = case[7], case[8]
     hw = x.shape[2:]
@@ -109,8 +121,9 @@ def test_conv2d_grad_input(case, conv_path):
                  ref.conv2d_grad_input(f64(gy), f64(w), hw, stride, padding))
 
 
-@pytest.mark.parametrize("case", CONV_CASES, ids=str)
-def test_conv2d_grad_weight_and_bias(case):
+@pytest.mark.parametrize("case, path", _both_paths(CONV_CASES, lambda c: _thin(c[4], c[5], c[6])))
+def test_conv2d_grad_weight_and_bias(case, path, force):
+    force(path)
     x, w, _, gy = _conv_data(case, 2)
     stride, padding = case[7], case[8]
     khw = w.shape[2:]
@@ -146,13 +159,27 @@ def test_direct_kernels_serve_thin_outputs_only():
     assert not kc._thin_output(1, 23, 23)              # one channel's taps must fit a chunk
 
 
-@pytest.mark.parametrize("splits", [2, 3, 100])
-def test_conv2d_grad_weight_split_k(splits):
-    # Forced split-K (the glue picks 1 at these sizes): partial tiles + the deterministic reduction.
+@pytest.mark.parametrize("splits, path", [(2, "default"), (48, "default"), (2, "tiled"),
+                                          (3, "tiled"), (100, "tiled")])
+def test_conv2d_grad_weight_split_k(splits, path, force):
+    force(path)
+    # Forced split-K (the glue picks 1 at these sizes): partial tiles + the deterministic reduction;
+    # C_out = 4, so "default" is conv_thin's weight gradient (48 splits: one pixel each), "tiled"
+    # the implicit GEMM.
     case = (2, 3, 6, 7, 4, 3, 2, (1, 2), (1, 0))
     x, w, _, gy = _conv_data(case, 3)
     want = ref.conv2d_grad_weight(f64(x), f64(gy), (3, 2), (1, 2), (1, 0))
     assert_close(kc._conv_wgrad(dev(x), dev(gy), (3, 2), (1, 2), (1, 0), splits=splits), want)
+
+
+@pytest.mark.parametrize("case", [(2, 3, 9, 8, 2, 5, 3, (1, 2), (2, 1)),     # kH = 5 > MAX_KSIDE
+                                  (3, 2, 6, 6, 4, 4, 4, (2, 2), (1, 1))],    # 4 x 4, C_out = 4
+                         ids=["5x3 kernel: tiled", "4x4 kernel: direct"])
+def test_thin_weight_gradient_falls_back_past_4x4_kernels(case):
+    x, w, _, gy = _conv_data(case, 6)
+    stride, padding = case[7], case[8]
+    assert_close(kc.conv2d_grad_weight(dev(x), dev(gy), w.shape[2:], stride, padding),
+                 ref.conv2d_grad_weight(f64(x), f64(gy), w.shape[2:], stride, padding))
 
 
 @settings(max_examples=8, deadline=None, derandomize=True,
@@ -195,7 +222,9 @@ CONVT_CASES = [
 
 
 @pytest.mark.parametrize("case", CONVT_CASES, ids=str)
-def test_conv_transpose2d(case, conv_path):
+@pytest.mark.parametrize("path", ["default", "tiled"])      # every case here has <= 4 channels
+def test_conv_transpose2d(case, path, force):
+    force(path)
     n, c_in, h, w, c_out, kh, kw, stride, padding, out_pad = case
     rng = np.random.default_rng(4)
     x, wt, b = rand(rng, n, c_in, h, w), rand(rng, c_in, c_out, kh, kw), rand(rng, c_out)
