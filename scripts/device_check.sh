@@ -8,12 +8,13 @@
 #   1. versions (GPU, driver, Python packages); installs tensorgan (editable, no dependencies: the
 #      machine's own Numba / CuPy are used) and, where the machine's NumPy or numba-cuda is outside
 #      what pyproject pins, the pinned wheels from .whl/ when they were carried;
-#   2. the kernel benchmark on the GPU (CUDA events, PyTorch/cuDNN with TF32 off);
-#   3. the CUDA kernel variants the glue chooses between (benchmarks.cuda_variants);
-#   4. the train-step benchmark on the GPU, and a cProfile of the step's host time;
+#   2. the whole test suite on the GPU machine (the CUDA kernel tests run on the device);
+#   3. the kernel benchmark on the GPU (CUDA events, PyTorch/cuDNN with TF32 off), and the CUDA
+#      kernel variants the glue chooses between (benchmarks.cuda_variants);
+#   4. the train-step benchmark on the GPU;
 #   5. a one-epoch MNIST training run on the GPU (data from .devdata/mnist when carried), then
-#      `tensorgan eval` of its checkpoint;
-#   6. the whole test suite on the GPU machine (the CUDA kernel tests run on the device).
+#      `tensorgan eval` of its checkpoint, and a cProfile of the step's host time;
+#   6. every kernel under compute-sanitizer's memcheck and racecheck (scripts/sanitize_kernels.py).
 # Logs are packed into $OUT/logs.tgz (the device tool returns at most 8 files); summary.txt is
 # printed last.
 set -u
@@ -32,6 +33,7 @@ step() {  # step NAME SECONDS CMD...: run CMD with a time limit, log to $LOGS/NA
     timeout -k 5 "$limit" "$@" > "$LOGS/$name.log" 2>&1
     rc=$?
     echo "[$name] rc=$rc in $(( $(date +%s) - t0 )) s (limit $limit)" | tee -a "$SUMMARY"
+    pack      # after every step: a call cut off at its limit still returns the logs so far
     return $rc
 }
 
@@ -67,28 +69,40 @@ fi
 step cuda_status 60 $PY -c "import tensorgan as tg; print(tg.cuda_status()); x = tg.randn(4, 4, device='cuda'); print(type(x.data), (x * 2).sum().item())"
 tail -2 "$LOGS/cuda_status.log" | tee -a "$SUMMARY"
 
-# 2-3. benchmarks, alone on the machine -------------------------------------------------------------
+# 2. the test suite with a real GPU: the CUDA kernel tests (tests/kernels/test_cuda.py) and every
+# test that names device="cuda" run on the device instead of the simulator; the default device stays
+# the CPU (tests/conftest.py).  First, so that a kernel broken on hardware shows before any timing.
+step pytest 110 $PY -m pytest -q -p no:cacheprovider -n 14 --dist loadfile -rfE --timeout 100 tests
+tail -12 "$LOGS/pytest.log" >> "$SUMMARY"
+
+# 3-4. benchmarks, alone on the machine -----------------------------------------------------------
 step bench_kernels 60 $PY -m benchmarks.kernels --gpu-only --repeats 30 --warmup 5 --json "$LOGS/kernels.json"
 tail -3 "$LOGS/bench_kernels.log" >> "$SUMMARY"
 step cuda_variants 50 $PY -m benchmarks.cuda_variants --json "$LOGS/cuda_variants.json"
 cat "$LOGS/cuda_variants.log" >> "$SUMMARY"
 step bench_train_step 50 $PY -m benchmarks.train_step --steps 40 --warmup 5 --no-memory --json "$LOGS/train_step.json"
 head -12 "$LOGS/bench_train_step.log" | tail -8 >> "$SUMMARY"
-step profile 40 $PY scripts/profile_step.py --device cuda --steps 30 --top 40
-head -1 "$LOGS/profile.log" >> "$SUMMARY"
 
-# 4. a training run alone (its seconds per step mean something), then the tests -----------------------
+# 5. a training run alone (its seconds per step mean something), its quality, the host profile ------
 data=.devdata/mnist
 [ -d "$data" ] || data=""
-step train 70 $PY -m tensorgan train --device cuda --epochs 1 ${data:+--data-dir "$data"} \
+step train 60 $PY -m tensorgan train --device cuda --epochs 1 ${data:+--data-dir "$data"} \
     --out /tmp/tg-run --no-progress --sample-every 400 --checkpoint-every 400
 tail -2 "$LOGS/train.log" >> "$SUMMARY"
 TENSORGAN_DATA=$data step eval 30 $PY -m tensorgan eval --device cuda --checkpoint /tmp/tg-run/checkpoint.npz
 tail -6 "$LOGS/eval.log" >> "$SUMMARY"
 cp "$(ls -t /tmp/tg-run/samples/*.png 2>/dev/null | head -1)" "$LOGS/" 2>/dev/null
-# The suite with a real GPU: the CUDA kernel tests (tests/kernels/test_cuda.py) and every test that
-# names device="cuda" run on the device instead of the simulator; the default device stays the CPU
-# (tests/conftest.py).
-step pytest 110 $PY -m pytest -q -p no:cacheprovider -n 14 --dist loadfile -rfE --timeout 100 tests
-tail -25 "$LOGS/pytest.log" >> "$SUMMARY"
+step profile 30 $PY scripts/profile_step.py --device cuda --steps 30 --top 40
+head -1 "$LOGS/profile.log" >> "$SUMMARY"
+
+# 6. compute-sanitizer: out-of-bounds accesses and shared-memory races, which the simulator cannot see
+CS=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
+if [ -n "$CS" ]; then
+    for tool in memcheck racecheck; do
+        step "$tool" 60 "$CS" --tool "$tool" --error-exitcode 3 $PY scripts/sanitize_kernels.py
+        tail -4 "$LOGS/$tool.log" >> "$SUMMARY"
+    done
+else
+    echo "compute-sanitizer not found" >> "$SUMMARY"
+fi
 echo "=================== summary" ; cat "$SUMMARY"
