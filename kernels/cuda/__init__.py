@@ -48,13 +48,20 @@ KERNELS = (_fwd.KERNELS + _dgrad.KERNELS + _thin.KERNELS + _wgrad.KERNELS + _red
            + _bn.KERNELS + _lrelu.KERNELS + _optim.KERNELS)
 _register_signatures(KERNELS)
 
-# Split-K sizing for the weight gradient: aim for this many blocks (2 waves on a 132-SM H100) and
-# give every split at least this many K steps of BK.
-_WGRAD_TARGET_BLOCKS = 264
+# Split-K sizing for the weight gradient: aim for this many blocks (8 per SM of a 132-SM H100: three
+# or four resident at a time, the rest queue behind them) and give every split at least this many K
+# steps of BK.  Measured on an H100 (benchmarks.cuda_variants, batch 64): from 264 blocks to 1056,
+# G convT 128->64 0.526 -> ~0.41 ms, D conv 64->128 0.155 -> ~0.13, G convT 256->128 0.417 -> ~0.39;
+# past that the extra partial sums cost more than the parallelism gains.  D conv 64->128 (K = 3136)
+# was best at 36 splits of 11 K steps (0.131 ms; 18 splits 0.146): hence a floor of 8 steps, not 16.
+_WGRAD_TARGET_BLOCKS = 1056
+_WGRAD_MIN_STEPS_PER_SPLIT = 8
+# conv_thin's weight gradient: at most one wave of blocks -- 4 resident per SM (110 registers x 128
+# threads, 33 KB of shared memory) x 132 SMs.  Measured on an H100, G's 64->1 layer (C_in = 64):
+# 8 splits (512 blocks) 0.118 ms, 9 (576: a second, nearly empty wave) 0.159, 16 0.123.
+_THIN_WGRAD_BLOCKS = 528
 # True: thin outputs use the tiled kernels too (the benchmark and the tests compare the two paths).
 _FORCE_TILED = False
-_WGRAD_MIN_STEPS_PER_SPLIT = 16
-_THIN_WGRAD_TARGET_BLOCKS = 528
 
 
 def _check_dtype(*arrays):
@@ -180,8 +187,8 @@ def _conv_wgrad_thin(x, gy, gw, kernel_hw, stride, padding, splits=None):
     n, c_in, h, wd = x.shape
     _, c_out, oh, ow = gy.shape
     kdim = n * oh * ow
-    if splits is None:         # ~4 blocks per SM of an H100, at least 8 pixels per thread
-        splits = max(1, min(_cdiv(_THIN_WGRAD_TARGET_BLOCKS, c_in), kdim // (8 * THIN_THREADS)))
+    if splits is None:         # one wave (see _THIN_WGRAD_BLOCKS), at least 8 pixels per thread
+        splits = max(1, min(_THIN_WGRAD_BLOCKS // c_in, kdim // (8 * THIN_THREADS)))
     k_chunk = _cdiv(kdim, splits)
     splits = _cdiv(kdim, k_chunk)
     ws = gw if splits == 1 else _xp().empty((splits, gw.size), dtype=x.dtype)
