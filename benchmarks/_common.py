@@ -67,6 +67,24 @@ def sgemm_peak(n: int = 2048, repeats: int = 7, clock=time.perf_counter) -> dict
     return _gemm_rate(samples, n, "NumPy")
 
 
+def cupy_event_samples(fn, repeats: int, warmup: int) -> list:
+    """Seconds per call of ``fn`` on the GPU, each timed with a pair of CuPy CUDA events on the
+    current stream after ``warmup`` untimed calls and a device synchronisation."""
+    import cupy
+    for _ in range(warmup):
+        fn()
+    cupy.cuda.Device().synchronize()
+    samples = []
+    for _ in range(repeats):
+        start, end = cupy.cuda.Event(), cupy.cuda.Event()
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        samples.append(cupy.cuda.get_elapsed_time(start, end) * 1e-3)
+    return samples
+
+
 def torch_cuda_strict_fp32(torch) -> dict:
     """Make PyTorch's GPU side a float32 peer: cuDNN and cuBLAS may otherwise run float32 convolutions
     and matmuls on TF32 tensor cores (10-bit mantissa; cuDNN's default is on), which tensorgan's
@@ -84,17 +102,7 @@ def sgemm_peak_gpu(n: int = 8192, repeats: int = 7) -> dict:
     import cupy
     a = cupy.random.standard_normal((n, n), dtype=cupy.float32)
     b = cupy.random.standard_normal((n, n), dtype=cupy.float32)
-    a @ b
-    cupy.cuda.Device().synchronize()
-    samples = []
-    for _ in range(repeats):
-        start, end = cupy.cuda.Event(), cupy.cuda.Event()
-        start.record()
-        a @ b
-        end.record()
-        end.synchronize()
-        samples.append(cupy.cuda.get_elapsed_time(start, end) * 1e-3)
-    return _gemm_rate(samples, n, "CuPy")
+    return _gemm_rate(cupy_event_samples(lambda: a @ b, repeats, 1), n, "CuPy")
 
 
 def _gemm_rate(samples, n: int, via: str) -> dict:

@@ -19,25 +19,10 @@ import sys
 
 import numpy as np
 
-from ._common import stats_ms, write_json
+from ._common import cupy_event_samples, stats_ms, write_json
 from .kernels import layers
 
 
-def _timer(cupy, repeats, warmup):
-    def time_it(fn):
-        for _ in range(warmup):
-            fn()
-        cupy.cuda.Device().synchronize()
-        samples = []
-        for _ in range(repeats):
-            a, b = cupy.cuda.Event(), cupy.cuda.Event()
-            a.record()
-            fn()
-            b.record()
-            b.synchronize()
-            samples.append(cupy.cuda.get_elapsed_time(a, b) * 1e-3)
-        return stats_ms(samples)
-    return time_it
 
 
 def _conv_shapes(batch):
@@ -68,7 +53,8 @@ def run(args) -> dict:
 
     from tensorgan.kernels import cuda as kc
     from tensorgan.kernels.cuda.tiles import BK
-    time_it = _timer(cupy, args.repeats, args.warmup)
+    def time_it(fn):
+        return stats_ms(cupy_event_samples(fn, args.repeats, args.warmup))
     rng = np.random.default_rng(0)
     rows = []
     for name, xs, gs, k, s, p in _conv_shapes(args.batch):

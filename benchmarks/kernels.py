@@ -50,8 +50,8 @@ except ImportError:
 from tensorgan.kernels import cpu as K
 from tensorgan.kernels import reference as R
 
-from ._common import (machine_info, sgemm_peak, sgemm_peak_gpu, stats_ms, time_interleaved,
-                      torch_cuda_strict_fp32, write_json)
+from ._common import (cupy_event_samples, machine_info, sgemm_peak, sgemm_peak_gpu, stats_ms,
+                      time_interleaved, torch_cuda_strict_fp32, write_json)
 
 SLOPE = 0.2
 MOMENTUM, EPS = 0.1, 1e-5
@@ -348,19 +348,7 @@ def _cuda_device():
 
 def _time_cuda(factory, cupy, CK, repeats, warmup):
     """Run the numpy-array closure factory against CUDA kernels on device copies; CUDA events."""
-    fn = factory(_CupyView(CK, cupy))
-    for _ in range(warmup):
-        fn()
-    cupy.cuda.Device().synchronize()
-    samples = []
-    for _ in range(repeats):
-        a, b = cupy.cuda.Event(), cupy.cuda.Event()
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        samples.append(cupy.cuda.get_elapsed_time(a, b) * 1e-3)
-    return samples
+    return cupy_event_samples(factory(_CupyView(CK, cupy)), repeats, warmup)
 
 
 def _time_torch_cuda(fn, repeats, warmup):
