@@ -161,7 +161,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
                          training: bool, momentum: float, eps: float):
     """Check batch norm's arguments; return the kernel's ``(running_mean, running_var,
     use_batch_stats)``: the arrays to update in place (training) or to normalise with (eval)."""
-    _check_rank(op, "input", x, (2, 4), "(N, C) or (N, C, H, W)")
+    _check_rank(op, "input", x, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
     channels = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -187,13 +187,16 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Batch normalization over ``(N, C)`` or ``(N, C, H, W)``, per channel.
+    """Batch normalization over ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)``, per channel.
 
     Training: normalize with the batch mean and biased variance, and update ``running_mean`` /
     ``running_var`` in place (unbiased variance, ``momentum``). Eval: use the running statistics.
     Without running statistics the batch statistics are always used (like PyTorch)."""
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
                                                    weight, bias, training, momentum, eps)
+    if x.ndim == 3:                 # (N, C, L): the kernels take it as (N, C, L, 1), a view
+        return batch_norm(x.reshape(*x.shape, 1), running_mean, running_var, weight, bias,
+                          training, momentum, eps).reshape(x.shape)
     return BatchNorm.apply(x, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
 
 
@@ -229,6 +232,10 @@ def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: T
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm_leaky_relu", x, running_mean,
                                                    running_var, weight, bias, training, momentum,
                                                    eps)
+    if x.ndim == 3:                 # (N, C, L) as (N, C, L, 1), as batch_norm does
+        return batch_norm_leaky_relu(x.reshape(*x.shape, 1), running_mean, running_var, weight,
+                                     bias, training, momentum, eps,
+                                     negative_slope).reshape(x.shape)
     return BatchNormLeakyReLU.apply(x, rm, rv, weight, bias, use_batch_stats, float(momentum),
                                     float(eps), float(negative_slope))
 

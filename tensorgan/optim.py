@@ -6,7 +6,8 @@ PyTorch's, so a tensorgan run can be checked against a PyTorch one step by step.
 
 ``state_dict()`` is plain data: ``{"state": [per-parameter dict of arrays and ints, or None],
 "param_groups": [hyperparameters]}`` -- a list indexed by parameter position, so that it survives
-a round trip through JSON + npz without pickle.
+a round trip through JSON + npz without pickle.  ``optimizer.state`` is PyTorch's view of the same
+dicts: ``opt.state[p]["exp_avg"]`` for a parameter ``p`` (``{}`` before its first step).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .errors import CheckpointError, ConfigError, InputTypeError
 from .kernels.reference.optim import adam_update as reference_adam_update
 from .tensor import Tensor, enable_grad
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
 
 def _check_number(owner: str, name: str, value: Any, low: float | None = None,
@@ -41,6 +42,58 @@ def _host_copy(value: Any) -> Any:
     if value is None or isinstance(value, (int, float)):
         return value
     return value.copy() if isinstance(value, np.ndarray) else value.get()  # cupy -> host
+
+
+class ParamState:
+    """``optimizer.state``: each parameter's state dict, looked up by the parameter itself (as in
+    PyTorch: ``opt.state[p]["exp_avg"]``; ``{}`` for a parameter not yet stepped) or by its position
+    among the optimizer's parameters (``opt.state[0]``: the dict or None, as ``state_dict()``
+    stores it).  Iterating gives the parameters that have state."""
+
+    def __init__(self, optimizer: "Optimizer"):
+        self._optimizer = optimizer
+
+    def _position(self, p: Tensor) -> int:
+        for i, q in enumerate(self._optimizer._params()):
+            if q is p:
+                return i
+        raise KeyError(f"{type(self._optimizer).__name__}.state: this tensor (shape {p.shape}) is "
+                       f"not one of the optimizer's parameters")
+
+    def __getitem__(self, key: Any) -> Any:
+        states = self._optimizer._states
+        if isinstance(key, Tensor):
+            s = states[self._position(key)]
+            return {} if s is None else s
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            return states[key]
+        raise InputTypeError(f"{type(self._optimizer).__name__}.state: index it with a parameter "
+                             f"or its position, got {type(key).__name__}")
+
+    def __contains__(self, key: Any) -> bool:
+        try:
+            return isinstance(key, Tensor) and self._optimizer._states[self._position(key)] is not None
+        except KeyError:
+            return False
+
+    def items(self) -> list[tuple[Tensor, dict[str, Any]]]:
+        return [(p, s) for p, s in zip(self._optimizer._params(), self._optimizer._states)
+                if s is not None]
+
+    def keys(self) -> list[Tensor]:
+        return [p for p, _ in self.items()]
+
+    def values(self) -> list[dict[str, Any]]:
+        return [s for _, s in self.items()]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.items())
+
+    def __repr__(self) -> str:
+        return f"<state of {len(self)} of {len(self._optimizer._states)} parameters>"
 
 
 class Optimizer:
@@ -68,7 +121,9 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         for group in groups:
             self.add_param_group(group)
-        self.state: list[dict[str, Any] | None] = [None] * len(self._params())
+        # Per-parameter state by position; ``self.state`` is the view PyTorch code expects.
+        self._states: list[dict[str, Any] | None] = [None] * len(self._params())
+        self.state = ParamState(self)
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         if not isinstance(group, dict) or "params" not in group:
@@ -90,8 +145,8 @@ class Optimizer:
         self._validate(merged)
         merged["params"] = params
         self.param_groups.append(merged)
-        if hasattr(self, "state"):
-            self.state.extend([None] * len(params))
+        if hasattr(self, "_states"):
+            self._states.extend([None] * len(params))
 
     def _params(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
@@ -122,9 +177,9 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    if self.state[i] is None:
-                        self.state[i] = self._init_state(p)
-                    self._update(p, p.grad.data, self.state[i], group)
+                    if self._states[i] is None:
+                        self._states[i] = self._init_state(p)
+                    self._update(p, p.grad.data, self._states[i], group)
                 i += 1
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
@@ -137,7 +192,7 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """Host copies of the per-parameter state plus the hyperparameters, as plain data."""
         state = []
-        for s in self.state:
+        for s in self._states:
             if s is None:
                 state.append(None)
                 continue
@@ -187,7 +242,7 @@ class Optimizer:
                 merged["betas"] = tuple(merged["betas"])
             self._validate(merged)
             new_groups.append(merged)
-        self.state, self.param_groups = new_states, new_groups
+        self._states, self.param_groups = new_states, new_groups
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")
@@ -241,7 +296,7 @@ class SGD(Optimizer):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
-        for s in self.state:
+        for s in self._states:
             if s is not None:
                 s.setdefault("momentum_buffer", None)
 
@@ -263,11 +318,12 @@ class Adam(Optimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
         betas = group["betas"]
+        name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ConfigError(f"Adam: betas must be a pair, got {betas!r}")
-        group["betas"] = tuple(_check_number("Adam", f"betas[{i}]", b, low=0.0, high=1.0)
+            raise ConfigError(f"{name}: betas must be a pair, got {betas!r}")
+        group["betas"] = tuple(_check_number(name, f"betas[{i}]", b, low=0.0, high=1.0)
                                for i, b in enumerate(betas))
-        group["eps"] = _check_number("Adam", "eps", group["eps"], low=0.0, low_open=True)
+        group["eps"] = _check_number(name, "eps", group["eps"], low=0.0, low_open=True)
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         xp = p.device.xp
@@ -288,6 +344,25 @@ class Adam(Optimizer):
             return
         # Any layout: the reference's ufunc sequence, on the device's array module.
         reference_adam_update(p.data, grad, m, v, lr, b1, b2, eps, t, xp=xp)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), PyTorch's ``AdamW``::
+
+        p *= 1 - lr * wd                     (the decay does not pass through m and v)
+        then Adam's update with g = grad
+
+    ``weight_decay`` defaults to 1e-2, as in PyTorch."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        decay = group["lr"] * group["weight_decay"]
+        if decay:
+            p.data *= p.data.dtype.type(1.0 - decay)
+        super()._update(p, grad, state, {**group, "weight_decay": 0.0})
 
 
 def _fused_adam_applies(*arrays) -> bool:

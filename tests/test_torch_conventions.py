@@ -293,3 +293,101 @@ def test_an_input_modified_in_place_after_use_is_caught_at_backward():
     with tg.no_grad():
         w -= 0.5 * w.grad                      # the optimizer idiom, after backward: no error
     (w * x).sum().backward()
+
+
+# ------------------------------------------------------------------ optimizer.state, AdamW, BN1d
+def _stepped(opt_cls, **kw):
+    lin = nn.Linear(3, 2)
+    opt = opt_cls(lin.parameters(), **kw)
+    return lin, opt
+
+
+def test_optimizer_state_is_looked_up_by_parameter_as_in_pytorch():
+    lin, opt = _stepped(optim.Adam, lr=0.1)
+    assert opt.state[lin.weight] == {} and lin.weight not in opt.state and len(opt.state) == 0
+    lin(tg.ones((4, 3))).sum().backward()
+    opt.step()
+    s = opt.state[lin.weight]
+    assert s["step"] == 1 and s["exp_avg"].shape == (2, 3) and s["exp_avg_sq"].shape == (2, 3)
+    assert s is opt.state[0]                                     # by position, as state_dict stores it
+    assert lin.weight in opt.state and list(opt.state) == [lin.weight, lin.bias]
+    assert [p for p, _ in opt.state.items()] == list(opt.state.keys())
+    s["exp_avg"][...] = 0                                        # the live state, not a copy
+    assert not opt.state_dict()["state"][0]["exp_avg"].any()
+    with pytest.raises(KeyError, match="not one of the optimizer's parameters"):
+        opt.state[nn.Linear(3, 2).weight]
+    with pytest.raises(InputTypeError, match="parameter or its position"):
+        opt.state["weight"]
+    opt.load_state_dict(opt.state_dict())                        # the view follows a reload
+    assert opt.state[lin.weight]["step"] == 1
+
+
+def test_adamw_decays_the_weights_outside_the_moments():
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal((4, 5))
+    p = nn.Parameter(tg.tensor(p0, dtype="float64"))
+    lr, wd, (b1, b2), eps = 0.01, 0.1, (0.9, 0.999), 1e-8
+    opt = optim.AdamW([p], lr=lr, weight_decay=wd)
+    want, m, v = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+    for t in (1, 2, 3):                                           # torch.optim.AdamW's formula
+        g = rng.standard_normal(p0.shape)
+        p.grad = tg.tensor(g, dtype="float64")
+        opt.step()
+        want *= 1 - lr * wd
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        want -= lr / (1 - b1 ** t) * m / (np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps)
+    np.testing.assert_allclose(p.data, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(opt.state[p]["exp_avg"], m, rtol=1e-12)   # no decay in the moments
+    assert optim.AdamW([p]).param_groups[0]["weight_decay"] == 1e-2       # PyTorch's default
+    with pytest.raises(tg.CheckpointError, match="for AdamW"):
+        optim.Adam([p]).load_state_dict(opt.state_dict())
+    with pytest.raises(tg.ConfigError, match="AdamW: betas"):
+        optim.AdamW([p], betas=(0.9,))
+
+
+def test_adamw_without_decay_is_adam():
+    (la, a), (lw, w) = _stepped(optim.Adam), _stepped(optim.AdamW, weight_decay=0.0)
+    lw.load_state_dict(la.state_dict())
+    for lin, opt in ((la, a), (lw, w)):
+        lin(tg.ones((4, 3))).sum().backward()
+        opt.step()
+    np.testing.assert_array_equal(la.weight.data, lw.weight.data)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm1d_takes_sequences_n_c_l(training):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    bn = nn.BatchNorm1d(3, momentum=0.5)
+    bn.weight.data[...] = [1.5, 0.5, -0.7]
+    bn.running_mean.data[...] = [0.1, -0.2, 0.3]
+    bn.train(training)
+    y = bn(tg.tensor(x))
+    assert y.shape == (4, 3, 5)
+    if training:
+        mean, var = x.mean(axis=(0, 2)), x.var(axis=(0, 2))
+        np.testing.assert_allclose(bn.running_mean.data, 0.5 * np.array([0.1, -0.2, 0.3]) + 0.5 * mean,
+                                   rtol=1e-5)
+        np.testing.assert_allclose(bn.running_var.data, 0.5 + 0.5 * var * 20 / 19, rtol=1e-5)
+    else:
+        mean, var = np.array([0.1, -0.2, 0.3]), np.ones(3)
+    want = (x - mean[None, :, None]) / np.sqrt(var[None, :, None] + 1e-5) * np.array([1.5, 0.5, -0.7])[None, :, None]
+    np.testing.assert_allclose(y.data, want, rtol=1e-4, atol=1e-5)
+    fused = nn.Sequential(nn.BatchNorm1d(3), nn.LeakyReLU(0.2))   # runs batch_norm_leaky_relu
+    fused.train(training)
+    z = fused(tg.tensor(x)).data
+    ref = fused[0](tg.tensor(x)).data
+    np.testing.assert_allclose(z, np.where(ref < 0, 0.2 * ref, ref), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ShapeError, match=r"\(N, C\) or \(N, C, L\)"):
+        bn(tg.tensor(np.zeros((2, 3, 4, 5), dtype=np.float32)))
+
+
+def test_batch_norm_on_sequences_is_gradchecked():
+    from tensorgan import functional as F
+    rng = np.random.default_rng(2)
+    x = tg.tensor(rng.standard_normal((3, 2, 4)), dtype="float64", requires_grad=True)
+    w = tg.tensor(rng.standard_normal(2), dtype="float64", requires_grad=True)
+    b = tg.tensor(rng.standard_normal(2), dtype="float64", requires_grad=True)
+    tg.gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [x, w, b])
+    tg.gradcheck(lambda x, w, b: F.batch_norm_leaky_relu(x, None, None, w, b, True, 0.1, 1e-5, 0.2),
+                 [x, w, b])

@@ -170,9 +170,9 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalization over ``(N, C)``."""
+    """Batch normalization over ``(N, C)`` or ``(N, C, L)``, per channel."""
 
-    ranks, layout = (2,), "(N, C)"
+    ranks, layout = (2, 3), "(N, C) or (N, C, L)"
 
 
 class BatchNorm2d(_BatchNorm):
