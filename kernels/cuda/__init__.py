@@ -8,8 +8,8 @@ configuration:
 * ``conv_fwd``   -- conv2d forward, implicit GEMM (also conv_transpose2d's input gradient)
 * ``conv_dgrad`` -- conv2d input gradient, implicit GEMM (also conv_transpose2d forward)
 * ``conv_wgrad`` -- conv2d weight gradient, split-K implicit GEMM (also conv_transpose2d's)
-* ``conv_thin``  -- forward and input gradient when the output has <= 4 channels: direct, one
-                    thread per output pixel (a 64-column GEMM tile would be 63/64 padding)
+* ``conv_thin``  -- forward, input and weight gradients when the output has <= 4 channels:
+                    direct kernels (a 64-column GEMM tile would be 63/64 padding)
 * ``reduce``     -- block-wide shared-memory sum; per-channel sum (bias gradient)
 * ``batchnorm``  -- statistics / backward sums as block reductions, element-wise passes; also
                     batch norm fused with leaky ReLU (activation and mask folded into the passes)
@@ -108,8 +108,7 @@ def _conv_fwd(x, w, b, stride, padding):
         return y
     bias = _zero_bias(c_out, x.dtype) if b is None else _asarray(b)
     if _thin_output(c_out, kh, kw):
-        kernel, grid, threads = (_thin.conv2d_fwd_thin_kernel, _cdiv(n * oh * ow, THIN_THREADS),
-                                 THIN_THREADS)
+        kernel, grid, threads = _thin.conv2d_fwd_thin_kernel, _cdiv(n * oh * ow, THIN_THREADS), THIN_THREADS
     else:
         kernel, grid, threads = _fwd.conv2d_fwd_kernel, (_cdiv(n * oh * ow, BM), _cdiv(c_out, BN)), THREADS
     _run(kernel, grid, threads, _flat(x), _flat(w), bias, _flat(y),
@@ -165,39 +164,27 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
     if kdim == 0:
         gw[...] = 0
         return gw
-    if c_out <= _thin.THIN_C and max(kh, kw) <= _thin.MAX_KSIDE and not _FORCE_TILED:
-        return _conv_wgrad_thin(x, gy, gw, (kh, kw), stride, padding, splits)
-    if splits is None:
-        splits = _wgrad_splits(jdim, c_out, kdim)
-    k_chunk = _cdiv(_cdiv(kdim, splits), BK) * BK
-    splits = _cdiv(kdim, k_chunk)
+    shape_args = (n, c_in, h, wd, c_out, oh, ow, kh, kw, stride[0], stride[1], padding[0],
+                  padding[1])
+    if _thin_output(c_out, kh, kw) and max(kh, kw) <= _thin.MAX_KSIDE:
+        # conv_thin: blocks (ci, z); one wave of them (_THIN_WGRAD_BLOCKS), >= 8 pixels a thread
+        if splits is None:
+            splits = max(1, min(_THIN_WGRAD_BLOCKS // c_in, kdim // (8 * THIN_THREADS)))
+        k_chunk = _cdiv(kdim, splits)
+        kernel, grid, threads = _thin.conv2d_wgrad_thin_kernel, (c_in, _cdiv(kdim, k_chunk)), THIN_THREADS
+    else:
+        if splits is None:
+            splits = _wgrad_splits(jdim, c_out, kdim)
+        k_chunk = _cdiv(_cdiv(kdim, splits), BK) * BK
+        grid = (_cdiv(jdim, BM), _cdiv(c_out, BN), _cdiv(kdim, k_chunk))
+        kernel, threads = _wgrad.conv2d_wgrad_kernel, THREADS
+    splits = _cdiv(kdim, k_chunk)             # every split non-empty
+    # One split writes gw itself; S splits write S partial sums, added in a fixed order.
     ws = gw if splits == 1 else xp.empty((splits, gw.size), dtype=x.dtype)
-    grid = (_cdiv(jdim, BM), _cdiv(c_out, BN), splits)
-    _run(_wgrad.conv2d_wgrad_kernel, grid, THREADS, _flat(x), _flat(gy), _flat(ws),
-            n, c_in, h, wd, c_out, oh, ow, kh, kw, stride[0], stride[1], padding[0], padding[1],
-            k_chunk)
+    _run(kernel, grid, threads, _flat(x), _flat(gy), _flat(ws), *shape_args, k_chunk)
     if splits > 1:
         _run(_wgrad.splitk_reduce_kernel, _ew_grid(gw.size, EW_THREADS, EW_MAX_BLOCKS),
                 EW_THREADS, _flat(ws), _flat(gw), splits, gw.size)
-    return gw
-
-
-def _conv_wgrad_thin(x, gy, gw, kernel_hw, stride, padding, splits=None):
-    """The weight gradient of a layer with <= THIN_C output channels (conv_thin): blocks (ci, z)."""
-    n, c_in, h, wd = x.shape
-    _, c_out, oh, ow = gy.shape
-    kdim = n * oh * ow
-    if splits is None:         # one wave (see _THIN_WGRAD_BLOCKS), at least 8 pixels per thread
-        splits = max(1, min(_THIN_WGRAD_BLOCKS // c_in, kdim // (8 * THIN_THREADS)))
-    k_chunk = _cdiv(kdim, splits)
-    splits = _cdiv(kdim, k_chunk)
-    ws = gw if splits == 1 else _xp().empty((splits, gw.size), dtype=x.dtype)
-    _run(_thin.conv2d_wgrad_thin_kernel, (c_in, splits), THIN_THREADS, _flat(x), _flat(gy),
-         _flat(ws), n, c_in, h, wd, c_out, oh, ow, kernel_hw[0], kernel_hw[1], stride[0],
-         stride[1], padding[0], padding[1], k_chunk)
-    if splits > 1:
-        _run(_wgrad.splitk_reduce_kernel, _ew_grid(gw.size, EW_THREADS, EW_MAX_BLOCKS),
-             EW_THREADS, _flat(ws), _flat(gw), splits, gw.size)
     return gw
 
 
