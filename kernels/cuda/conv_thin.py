@@ -56,7 +56,7 @@ Weight gradient: grid ``(C_in, S)``, block ``(128,)``, static shared memory
 
 from numba import cuda, float32
 
-from .tiles import udiv
+from .tiles import stage_thin_weights, udiv
 
 THIN_C = 4           # output channels a thread accumulates (1 for MNIST, 3 for RGB images)
 KC = 512             # weight taps (one or more whole input channels) staged per chunk
@@ -100,13 +100,8 @@ def conv2d_fwd_thin_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
         ci1 = min(c_in, ci0 + ci_per_chunk)
         taps = (ci1 - ci0) * khw
         cuda.syncthreads()                       # the previous chunk's reads are done
-        for i in range(tid, THIN_C * KC, THIN_THREADS):
-            co = udiv(i, KC)
-            k = i - co * KC
-            v = float32(0.0)
-            if co < c_out and k < taps:
-                v = w[co * kdim + ci0 * khw + k]
-            Ws[co, k] = v
+        # Ws[co, k] = w[co, ci0 + k // khw, tap k % khw]
+        stage_thin_weights(Ws, w, tid, THIN_THREADS, c_out, kdim, ci0 * khw, khw, taps, khw)
         cuda.syncthreads()
         if ok:
             for ci in range(ci0, ci1):
@@ -159,14 +154,9 @@ def conv2d_dgrad_thin_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow
         co1 = min(c_out, co0 + co_per_chunk)
         taps = (co1 - co0) * khw
         cuda.syncthreads()
-        for i in range(tid, THIN_C * KC, THIN_THREADS):
-            ci = udiv(i, KC)
-            k = i - ci * KC                      # k = (co - co0) * khw + tap
-            v = float32(0.0)
-            if ci < c_in and k < taps:
-                co_l = udiv(k, khw)
-                v = w[((co0 + co_l) * c_in + ci) * khw + (k - co_l * khw)]
-            Ws[ci, k] = v
+        # Ws[ci, k] = w[co0 + k // khw, ci, tap k % khw]
+        stage_thin_weights(Ws, w, tid, THIN_THREADS, c_in, khw, co0 * c_in * khw, c_in * khw,
+                           taps, khw)
         cuda.syncthreads()
         if ok:
             for co in range(co0, co1):

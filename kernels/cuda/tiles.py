@@ -50,7 +50,7 @@ EW_MAX_BLOCKS = 4096  # 132 SMs x 2048 threads / 256 = 1056 resident blocks on a
 # device function's module while a thread runs it, which would race with kernels reading
 # ``cuda.threadIdx`` through the same module (kernels live in their own modules, not here).
 # ---------------------------------------------------------------------------------------------
-from numba import cuda, int64, uint32  # noqa: E402
+from numba import cuda, float32, int64, uint32  # noqa: E402
 
 
 @cuda.jit(device=True, inline="always")
@@ -62,6 +62,24 @@ def udiv(a, b):
     registers in the K loop.  Every index decoded by the kernels is non-negative and far below 2**31.
     """
     return int64(uint32(a) // uint32(b))
+
+
+@cuda.jit(device=True, inline="always")
+def stage_thin_weights(Ws, w, tid, threads, rows, row_stride, base, group_stride, taps, khw):
+    """conv_thin's chunk of weights into shared memory, all threads of the block together:
+    ``Ws[r, k] = w[base + r * row_stride + (k // khw) * group_stride + k % khw]`` for ``r < rows``
+    and ``k < taps`` (one group = one channel's ``khw`` taps), zero elsewhere -- so the kernels'
+    constant-trip ``THIN_C`` loops can read every row.  Consecutive threads take consecutive k:
+    within a group, consecutive weights."""
+    n_rows, width = Ws.shape
+    for i in range(tid, n_rows * width, threads):
+        r = udiv(i, width)
+        k = i - r * width
+        v = float32(0.0)
+        if r < rows and k < taps:
+            g = udiv(k, khw)
+            v = w[base + r * row_stride + g * group_stride + (k - g * khw)]
+        Ws[r, k] = v
 
 
 @cuda.jit(device=True, inline="always")
