@@ -9,6 +9,8 @@ The implicit-GEMM kernels (``conv_fwd``, ``conv_dgrad``) give each block a 64 x 
 columns are padding: the block still gathers its 64 x 8 slice of the input, synchronises twice per
 K step and runs 16 FMAs per thread for 1 useful one.  Measured on an H100 (batch 64): 0.39 ms for
 the 64 -> 1 forward against cuDNN's 0.09 ms, 0.26 ms for the 1 -> 64 input gradient against 0.07.
+With these kernels (``python -m benchmarks.cuda_variants``, same machine): 0.152, 0.183 ms, and
+the 64 -> 1 weight gradient 0.572 -> 0.118 ms (cuDNN 0.063).
 
 Here each thread owns one output pixel and accumulates all ``C <= THIN_C`` of its channels in
 registers (the ``THIN_C`` loops have constant trip counts, so they unroll and ``acc`` stays in
@@ -25,7 +27,6 @@ hit lines its neighbours just brought into L1.
   for ``C_in <= THIN_C`` -- also conv_transpose2d's forward with ``C_out <= THIN_C``.  A thread
   visits only the kernel rows and columns of its stride phase (``kh = (ih + ph) mod sh, + sh, ...``),
   so no FMA is spent on taps that miss the lattice.
-
 * ``conv2d_wgrad_thin_kernel``: ``gw[co, ci, kh, kw] = sum_{n, oh, ow} gy[n, co, oh, ow] *
   x[n, ci, oh*sh - ph + kh, ow*sw - pw + kw]`` for ``C_out <= THIN_C`` and kernels up to 4 x 4
   (G's 64 -> 1 layer: 576 weights, each a sum over 50,176 pixels; the tiled kernel took 0.61 ms
