@@ -17,6 +17,12 @@
 #   6. every kernel under compute-sanitizer's memcheck and racecheck (scripts/sanitize_kernels.py).
 # Logs are packed into $OUT/logs.tgz (the device tool returns at most 8 files); summary.txt is
 # printed last.
+#
+# Before the call, on the development machine (both folders git-ignored, named in the call's carry):
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#       --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+#       --platform manylinux_2_24_x86_64 -d .whl numpy==2.4.6 numba-cuda==0.30.4
+#   mkdir -p .devdata && cp -r ../shared/datasets/mnist .devdata/
 set -u
 OUT=${OUT:-/tmp/tg-device}
 LOGS=/tmp/tg-logs
