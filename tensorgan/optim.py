@@ -307,13 +307,16 @@ class Adam(Optimizer):
         g = grad + wd * p
         m = b1 * m + (1 - b1) * g            v = b2 * v + (1 - b2) * g^2
         p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-    """
+
+    ``amsgrad=True``: ``v_max = max(v_max, v)`` takes v's place in the last line (Reddi et al.)."""
 
     state_keys = ("exp_avg", "exp_avg_sq")
+    optional_state_keys = ("max_exp_avg_sq",)   # with amsgrad: the running maximum of exp_avg_sq
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -324,6 +327,9 @@ class Adam(Optimizer):
         group["betas"] = tuple(_check_number(name, f"betas[{i}]", b, low=0.0, high=1.0)
                                for i, b in enumerate(betas))
         group["eps"] = _check_number(name, "eps", group["eps"], low=0.0, low_open=True)
+        if not isinstance(group.get("amsgrad", False), (bool, np.bool_)):
+            raise ConfigError(f"{name}: amsgrad must be True or False, got {group['amsgrad']!r}")
+        group["amsgrad"] = bool(group.get("amsgrad", False))
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         xp = p.device.xp
@@ -336,6 +342,12 @@ class Adam(Optimizer):
             grad = grad + wd * p.data
         state["step"] = t = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        if group["amsgrad"]:       # no fused variant: the reference's ufuncs with the maximum
+            max_v = state.get("max_exp_avg_sq")
+            if max_v is None:      # zeros, as PyTorch starts it (also after a non-amsgrad state)
+                max_v = state["max_exp_avg_sq"] = xp.zeros_like(v)
+            reference_adam_update(p.data, grad, m, v, lr, b1, b2, eps, t, xp=xp, max_v=max_v)
+            return
         if _fused_adam_applies(p.data, grad, m, v):
             # The device's fused kernel: one pass over p, grad, m, v (one launch on a GPU) instead
             # of the ufunc sequence's eleven; on the CPU bit-identical to it.
@@ -355,8 +367,9 @@ class AdamW(Adam):
     ``weight_decay`` defaults to 1e-2, as in PyTorch."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         decay = group["lr"] * group["weight_decay"]

@@ -391,3 +391,29 @@ def test_batch_norm_on_sequences_is_gradchecked():
     tg.gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [x, w, b])
     tg.gradcheck(lambda x, w, b: F.batch_norm_leaky_relu(x, None, None, w, b, True, 0.1, 1e-5, 0.2),
                  [x, w, b])
+
+
+@pytest.mark.parametrize("opt_cls, wd", [(optim.Adam, 0.0), (optim.AdamW, 0.1)])
+def test_amsgrad_keeps_the_running_maximum_of_the_second_moment(opt_cls, wd):
+    rng = np.random.default_rng(3)
+    p0 = rng.standard_normal((3, 4))
+    p = nn.Parameter(tg.tensor(p0, dtype="float64"))
+    lr, (b1, b2), eps = 0.01, (0.9, 0.99), 1e-8
+    opt = opt_cls([p], lr=lr, betas=(b1, b2), weight_decay=wd, amsgrad=True)
+    want, m, v, vmax = p0.copy(), np.zeros_like(p0), np.zeros_like(p0), np.zeros_like(p0)
+    for t, scale in ((1, 3.0), (2, 0.1), (3, 0.1)):       # a large gradient, then small ones
+        g = scale * rng.standard_normal(p0.shape)
+        p.grad = tg.tensor(g, dtype="float64")
+        opt.step()
+        want *= 1 - lr * wd                                # AdamW's decay (0 for Adam here)
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        vmax = np.maximum(vmax, v)                         # torch.optim.Adam(amsgrad=True)
+        want -= lr / (1 - b1 ** t) * m / (np.sqrt(vmax) / np.sqrt(1 - b2 ** t) + eps)
+    np.testing.assert_allclose(p.data, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(opt.state[p]["max_exp_avg_sq"], vmax, rtol=1e-12)
+    assert (vmax > v).any()                                # the maximum mattered
+    again = opt_cls([nn.Parameter(tg.tensor(p0, dtype="float64"))], amsgrad=True)
+    again.load_state_dict(opt.state_dict())                # the maximum survives a checkpoint
+    np.testing.assert_array_equal(again.state[0]["max_exp_avg_sq"], opt.state[p]["max_exp_avg_sq"])
+    with pytest.raises(tg.ConfigError, match="amsgrad must be True or False"):
+        opt_cls([p], amsgrad="yes")

@@ -25,7 +25,10 @@ def adam_scalars(lr, beta1, beta2, step):
     return 1.0 - beta1, 1.0 - beta2, 1.0 / math.sqrt(1.0 - beta2 ** step), -lr / (1.0 - beta1 ** step)
 
 
-def adam_update(p, g, m, v, lr, beta1, beta2, eps, step, xp=np):
+def adam_update(p, g, m, v, lr, beta1, beta2, eps, step, xp=np, max_v=None):
+    """``max_v`` (AMSGrad, ``Adam(amsgrad=True)``): the running maximum of v, updated in place
+    and used in v's place in the denominator -- PyTorch's formulation; the fused kernels have no
+    such variant, the optimizer runs this one for it."""
     c1, c2, inv_bc2, step_size = adam_scalars(lr, beta1, beta2, step)
     tmp = xp.multiply(g, c1, dtype=p.dtype)   # the one scratch array
     m *= beta1
@@ -34,6 +37,9 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, step, xp=np):
     tmp *= c2
     v *= beta2
     v += tmp
+    if max_v is not None:
+        xp.maximum(max_v, v, out=max_v)
+        v = max_v
     xp.sqrt(v, out=tmp)
     tmp *= inv_bc2
     tmp += eps
