@@ -194,10 +194,14 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     Without running statistics the batch statistics are always used (like PyTorch)."""
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
                                                    weight, bias, training, momentum, eps)
-    if x.ndim == 3:                 # (N, C, L): the kernels take it as (N, C, L, 1), a view
-        return batch_norm(x.reshape(*x.shape, 1), running_mean, running_var, weight, bias,
-                          training, momentum, eps).reshape(x.shape)
-    return BatchNorm.apply(x, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
+    x4 = _as_4d(x)
+    y = BatchNorm.apply(x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
+    return y if x4 is x else y.reshape(x.shape)
+
+
+def _as_4d(x: Tensor) -> Tensor:
+    """The kernels take (N, C) or (N, C, H, W): a sequence (N, C, L) goes as (N, C, L, 1)."""
+    return x.reshape(*x.shape, 1) if x.ndim == 3 else x
 
 
 class BatchNormLeakyReLU(Function):
@@ -232,12 +236,10 @@ def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: T
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm_leaky_relu", x, running_mean,
                                                    running_var, weight, bias, training, momentum,
                                                    eps)
-    if x.ndim == 3:                 # (N, C, L) as (N, C, L, 1), as batch_norm does
-        return batch_norm_leaky_relu(x.reshape(*x.shape, 1), running_mean, running_var, weight,
-                                     bias, training, momentum, eps,
-                                     negative_slope).reshape(x.shape)
-    return BatchNormLeakyReLU.apply(x, rm, rv, weight, bias, use_batch_stats, float(momentum),
-                                    float(eps), float(negative_slope))
+    x4 = _as_4d(x)
+    y = BatchNormLeakyReLU.apply(x4, rm, rv, weight, bias, use_batch_stats, float(momentum),
+                                 float(eps), float(negative_slope))
+    return y if x4 is x else y.reshape(x.shape)
 
 
 # ---------------------------------------------------------------------------------------------
