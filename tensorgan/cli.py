@@ -214,7 +214,8 @@ def _run_train(args: Any) -> int:
     from .evaluate_cli import make_eval_hook
     summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, args.eval_every))
     per_step = summary["seconds_per_step"]
-    rate = f" ({per_step:.3f} s/step)" if per_step else ""
+    rate = (f" ({per_step:.3f} s/step; train_step median {summary['median_step_seconds']:.3f} s, "
+            f"first {summary['first_step_seconds']:.3f} s)" if per_step else "")
     last = summary["last"]
     losses = f"; Loss_D {last['loss_d']:.4f}, Loss_G {last['loss_g']:.4f}" if last else ""
     if summary["interrupted"]:

@@ -305,10 +305,13 @@ class Trainer:
         self._t0 = time.perf_counter()
         start_step = self.step
         interrupted = self._stop_requested = False     # a stop request ends one fit(), not all
+        step_seconds: list[float] = []  # train_step alone: no data loading, samples or checkpoints
         try:
             while self.step < total and not interrupted:
                 for real, _ in self.loader:
-                    record = self.train_step(real)
+                    t_step = time.perf_counter()
+                    record = self.train_step(real)   # ends on host copies of the losses: synchronous
+                    step_seconds.append(time.perf_counter() - t_step)
                     record["time"] = round(self._time_offset + time.perf_counter() - self._t0, 4)
                     self.history.append(record)
                     if metrics is not None:
@@ -343,6 +346,10 @@ class Trainer:
         steps_run = self.step - start_step
         return {"step": self.step, "epoch": self.loader.epoch, "steps_run": steps_run,
                 "seconds": elapsed, "seconds_per_step": elapsed / steps_run if steps_run else None,
+                # The first step compiles what the kernel caches lack (seconds on a GPU); the
+                # median is the steady-state cost of train_step alone.
+                "first_step_seconds": step_seconds[0] if step_seconds else None,
+                "median_step_seconds": float(np.median(step_seconds)) if step_seconds else None,
                 "interrupted": interrupted, "skipped": self.skipped,
                 "last": self.history[-1] if self.history else None}
 

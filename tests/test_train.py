@@ -3,6 +3,7 @@ non-finite handling, Ctrl-C, atomic checkpoint writes."""
 import json
 import os
 import signal
+import time
 import warnings
 
 import numpy as np
@@ -34,6 +35,21 @@ def config(**kw):
 
 def losses(history):
     return [(r["loss_d"], r["loss_g"], r["d_x"], r["d_g_z"]) for r in history]
+
+
+def test_summary_times_train_step_apart_from_samples_and_checkpoints(dataset, tmp_path, monkeypatch):
+    # The CLI's "train_step median" must not include the periodic writes (nor, being a median,
+    # the first step's compilation): make the writes slow and the step time must not see it.
+    t = Trainer(dataset, tmp_path, config(sample_every=1, checkpoint_every=100))
+    real_save = t.save_samples
+
+    def slow_save(*a, **kw):
+        time.sleep(0.3)
+        return real_save(*a, **kw)
+    monkeypatch.setattr(t, "save_samples", slow_save)
+    summary = t.fit()
+    assert summary["steps_run"] == 6 and summary["seconds_per_step"] > 0.3 * 5 / 6
+    assert 0 < summary["median_step_seconds"] < 0.3 and summary["first_step_seconds"] > 0
 
 
 def test_a_few_steps_give_finite_losses_and_change_parameters(dataset, tmp_path):
