@@ -121,7 +121,11 @@ def git_state() -> dict:
             return ""
     dirty = [line[3:] for line in git("status", "--porcelain", "--", "kernels", "tensorgan").splitlines()
              if line[:2].strip() and not line.startswith("??")]
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": dirty}
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:  # a copy of the tree without .git (a lent GPU machine): the sender may say it
+        commit = os.environ.get("TENSORGAN_COMMIT", "")
+        dirty = ["(not a git checkout: unknown)"] if not commit else dirty
+    return {"commit": commit, "dirty": dirty}
 
 
 def _dataset(batch: int, seed: int = 0):

@@ -23,8 +23,11 @@
 #       --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
 #       --platform manylinux_2_24_x86_64 -d .whl numpy==2.4.6 numba-cuda==0.30.4
 #   mkdir -p .devdata && cp -r ../shared/datasets/mnist .devdata/
+#   git rev-parse --short HEAD > .devdata/COMMIT   # the copy there has no .git: the benchmarks'
+#                                                  # "code: commit" line reads it (uncommitted work shows as such only here)
 set -u
 OUT=${OUT:-/tmp/tg-device}
+[ -f .devdata/COMMIT ] && export TENSORGAN_COMMIT=$(cat .devdata/COMMIT)
 LOGS=/tmp/tg-logs
 mkdir -p "$OUT" "$LOGS"
 export PYTHONUNBUFFERED=1
