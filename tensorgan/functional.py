@@ -351,7 +351,7 @@ class BCEWithLogits(Function):
     def backward(self, g):
         if self.reduction == "mean":
             g = g / self.x.dtype.type(self.x.size)
-        sig = 0.5 * (1 + self.xp.tanh(0.5 * self.x))  # d loss / dx = sigmoid(x) - t
+        sig = ops.stable_sigmoid(self.x, self.xp)       # d loss / dx = sigmoid(x) - t
         grad_t = -self.x * g if self.needs_input_grad[1] else None   # d loss / dt = -x
         return (sig - self.t) * g, grad_t, None
 

@@ -7,6 +7,8 @@ gradient back to each input's shape (:func:`unbroadcast`).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
 from .tensor import Function
 
@@ -153,11 +155,13 @@ class Sum(Function):
 class Mean(Sum):
     def forward(self, x, axis, keepdims):
         out = super().forward(x, axis, keepdims)
-        self.count = x.size // max(out.size, 1) if x.size else 1
-        return out / x.dtype.type(self.count) if x.size else out
+        self.count = x.size // max(out.size, 1) if x.size else 0
+        if not self.count:  # the mean of nothing is NaN (NumPy and torch), without NumPy's warning
+            return self.xp.full_like(out, float("nan"))
+        return out / x.dtype.type(self.count)
 
     def backward(self, g):
-        return super().backward(g / g.dtype.type(self.count))[0], None, None
+        return super().backward(g / g.dtype.type(max(self.count, 1)))[0], None, None
 
 
 class Amax(Function):
@@ -281,10 +285,19 @@ class Tanh(Function):
         return (g * (1 - self.y * self.y),)
 
 
+def stable_sigmoid(x, xp):
+    """1 / (1 + exp(-x)) without overflow and without cancellation: exp of -|x| only, and
+    e / (1 + e) on the negative side (0.5 * (1 + tanh(x / 2)) lost all digits below about -17
+    in float32, returning 0 where sigmoid is 4e-8)."""
+    with np.errstate(under="ignore"):  # exp(-1000) is 0, rightly (NumPy flags it; CuPy never does)
+        e = xp.exp(-xp.abs(x))
+        y = 1 / (1 + e)
+        return xp.where(x >= 0, y, e * y)
+
+
 class Sigmoid(Function):
     def forward(self, x):
-        # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)) for very negative x.
-        self.y = 0.5 * (1 + self.xp.tanh(0.5 * x))
+        self.y = stable_sigmoid(x, self.xp)
         return self.y
 
     def backward(self, g):
@@ -294,7 +307,7 @@ class Sigmoid(Function):
 class Relu(Function):
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        return self.xp.where(self.mask, x, x.dtype.type(0))  # not x * mask: -inf * 0 is NaN, -1 * 0 is -0
 
     def backward(self, g):
         return (g * self.mask,)

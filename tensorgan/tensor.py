@@ -434,13 +434,14 @@ class Tensor:
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None) -> "Tensor":
-        """Drop axes of size 1 (all of them, or ``dim`` if it has size 1, as in PyTorch)."""
+        """Drop axes of size 1: all of them, or those of ``dim`` (an int or a tuple) that have
+        size 1 -- the others stay, as in PyTorch."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        (d,) = _axes(dim, self.ndim) or (0,)
-        if self.ndim == 0 or self.shape[d] != 1:
+        drop = {d for d in _axes(dim, self.ndim) or () if self.shape[d] == 1}
+        if not drop:
             return self
-        return self.reshape(self.shape[:d] + self.shape[d + 1:])
+        return self.reshape(tuple(n for d, n in enumerate(self.shape) if d not in drop))
 
     def dim(self) -> int:
         return self.data.ndim
@@ -642,7 +643,7 @@ def _axes(axis, ndim: int):
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
             raise InputTypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dims")
     axes = tuple(int(a) % max(ndim, 1) for a in axes)
     if len(set(axes)) != len(axes):

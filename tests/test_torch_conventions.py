@@ -417,3 +417,45 @@ def test_amsgrad_keeps_the_running_maximum_of_the_second_moment(opt_cls, wd):
     np.testing.assert_array_equal(again.state[0]["max_exp_avg_sq"], opt.state[p]["max_exp_avg_sq"])
     with pytest.raises(tg.ConfigError, match="amsgrad must be True or False"):
         opt_cls([p], amsgrad="yes")
+
+
+# -- edge values, from a differential run against torch 2.13 (each failed before its fix) ---------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_keeps_its_digits_for_negative_inputs(dtype):
+    x = np.array([-800.0, -100.0, -40.0, -20.0, -17.0, -10.0, -1e-3, 0.0, 1e-3, 10.0, 40.0, 800.0])
+    with np.errstate(over="ignore"):
+        exact = 1.0 / (1.0 + np.exp(-x))                    # float64; exp(800) -> inf -> 0, right
+    got = tg.tensor(x, dtype=dtype).sigmoid().numpy()
+    tiny = np.finfo(dtype).tiny
+    np.testing.assert_allclose(got, exact.astype(dtype), rtol=4 * np.finfo(dtype).eps, atol=tiny)
+    # ... and so the gradient of Sigmoid + BCELoss does not vanish while sigmoid is representable
+    logits = tg.tensor([-15.0, -18.0, -25.0], requires_grad=True)
+    nn.BCELoss()(nn.Sigmoid()(logits), tg.ones(3)).backward()
+    np.testing.assert_allclose(logits.grad.numpy(), -1 / 3, rtol=1e-5)
+
+
+def test_relu_of_minus_infinity_is_zero_not_nan_nor_minus_zero():
+    y = tg.tensor([-np.inf, -1.0, 0.0, 2.0, np.inf]).relu().numpy()
+    assert y.tolist() == [0.0, 0.0, 0.0, 2.0, np.inf] and not np.signbit(y).any()
+
+
+def test_squeeze_takes_a_tuple_of_dims():
+    x = tg.zeros(1, 2, 1)
+    assert x.squeeze((0, 2)).shape == (2,) and x.squeeze((0, 1)).shape == (2, 1)
+    assert x.squeeze((-1,)).shape == (1, 2)
+
+
+def test_dim_minus_one_of_a_0d_tensor_is_the_whole_tensor():
+    t = tg.tensor(2.5)
+    assert t.sum(dim=-1).item() == 2.5 and t.mean(-1).item() == 2.5 and t.amax(-1).item() == 2.5
+    with pytest.raises(ShapeError):
+        t.sum(dim=-2)
+
+
+def test_mean_of_nothing_is_nan():
+    assert np.isnan(tg.zeros(0).mean().item())
+    assert np.isnan(tg.zeros(0, 3).mean(0).numpy()).all() and tg.zeros(3, 0).mean(0).shape == (0,)
+    x = tg.zeros(0, 3, requires_grad=True)
+    x.mean().backward()
+    assert x.grad.shape == (0, 3)
