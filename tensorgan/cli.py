@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--device", help="cpu or cuda (default: cuda when usable, else cpu)")
     common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser = _Parser(prog="tensorgan", description="A from-scratch GAN library: train and sample DCGANs.")
+    parser = _Parser(prog="tensorgan", description="A from-scratch GAN library: train, sample and evaluate DCGANs.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, (help_text, add_arguments, run) in _COMMANDS.items():

@@ -1,4 +1,4 @@
-"""Optimizers: SGD (momentum, weight decay) and Adam, updating parameters in place.
+"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam (amsgrad) and AdamW, in place.
 
 ``step()`` works on the raw arrays (``p.data``), never building graph, with in-place ufuncs
 (``out=``) so an update allocates at most one scratch array per parameter. The formulas are
@@ -350,7 +350,7 @@ class Adam(Optimizer):
             return
         if _fused_adam_applies(p.data, grad, m, v):
             # The device's fused kernel: one pass over p, grad, m, v (one launch on a GPU) instead
-            # of the ufunc sequence's eleven; on the CPU bit-identical to it.
+            # of the ufunc sequence's thirteen; on the CPU bit-identical to it.
             p.device.kernels.adam_update(p.data.reshape(-1), grad.reshape(-1), m.reshape(-1),
                                          v.reshape(-1), lr, b1, b2, eps, t)
             return

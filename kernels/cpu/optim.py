@@ -2,10 +2,10 @@
 
 Every scalar arrives already rounded to the arrays' dtype, and there is no fastmath (no FMA
 contraction, no reassociation), so each operation rounds exactly like the reference's ufunc
-sequence: the result is bit-identical, without its eleven passes over memory and its scratch array.
-Cost per element: 10 FLOPs (2 of them a square root and a division), 28 bytes in float32 (reads
+sequence: the result is bit-identical, without its thirteen passes over memory and its scratch array.
+Cost per element: 13 FLOPs (2 of them a square root and a division), 28 bytes in float32 (reads
 p, g, m, v; writes p, m, v) -- memory-bound once vectorised.  All 2.07M parameters of the MNIST
-DCGAN pair (22 tensors): 2.9-3.0 ms in ``benchmarks.kernels``' Adam row against torch.optim.Adam's
+DCGAN pair (21 tensors): 2.9-3.0 ms in ``benchmarks.kernels``' Adam row against torch.optim.Adam's
 4.1-4.4 ms, and 2.2 ms in the train step.
 
 Threads: a tensor of at least ``PARALLEL_MIN_ELEMENTS`` is cut into one contiguous slice per

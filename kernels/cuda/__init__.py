@@ -10,8 +10,9 @@ configuration:
 * ``conv_wgrad`` -- conv2d weight gradient, split-K implicit GEMM (also conv_transpose2d's)
 * ``conv_thin``  -- forward, input and weight gradients when the output has <= 4 channels:
                     direct kernels (a 64-column GEMM tile would be 63/64 padding)
-* ``reduce``     -- block-wide shared-memory sum; per-channel sum (bias gradient)
-* ``batchnorm``  -- statistics / backward sums as block reductions, element-wise passes; also
+* ``reductions`` -- block-wide shared-memory sums: per-channel sum (bias gradient), batch-norm
+                    statistics and backward sums
+* ``batchnorm``  -- batch norm's element-wise passes over those reductions; also
                     batch norm fused with leaky ReLU (activation and mask folded into the passes)
 * ``leaky_relu`` -- grid-stride element-wise forward and backward
 * ``optim``      -- the fused Adam step (grid-stride, one launch per parameter tensor)

@@ -7,10 +7,10 @@ The implicit-GEMM kernels (``conv_fwd``, ``conv_dgrad``) give each block a 64 x 
 ``pixels x channels``.  When the output has one channel -- an MNIST generator's last layer
 (64 -> 1), or the input gradient of a discriminator's first layer (1 -> 64) -- 63 of every 64
 columns are padding: the block still gathers its 64 x 8 slice of the input, synchronises twice per
-K step and runs 16 FMAs per thread for 1 useful one.  Measured on an H100 (batch 64): 0.39 ms for
-the 64 -> 1 forward against cuDNN's 0.09 ms, 0.26 ms for the 1 -> 64 input gradient against 0.07.
-With these kernels (``python -m benchmarks.cuda_variants``, same machine): 0.152, 0.183 ms, and
-the 64 -> 1 weight gradient 0.572 -> 0.118 ms (cuDNN 0.063).
+K step and runs 16 FMAs per thread for 1 useful one.  Measured on an H100 (batch 64, ``python -m
+benchmarks.cuda_variants``, cuDNN from ``benchmarks.kernels`` in the same session): the 64 -> 1
+forward 0.396 ms with the tiled kernel, 0.152 with these (cuDNN 0.090); the 1 -> 64 input gradient
+0.229 -> 0.183 (cuDNN 0.083); the 64 -> 1 weight gradient 0.572 -> 0.118 (cuDNN 0.063).
 
 Here each thread owns one output pixel and accumulates all ``C <= THIN_C`` of its channels in
 registers (the ``THIN_C`` loops have constant trip counts, so they unroll and ``acc`` stays in
@@ -29,8 +29,8 @@ hit lines its neighbours just brought into L1.
   so no FMA is spent on taps that miss the lattice.
 * ``conv2d_wgrad_thin_kernel``: ``gw[co, ci, kh, kw] = sum_{n, oh, ow} gy[n, co, oh, ow] *
   x[n, ci, oh*sh - ph + kh, ow*sw - pw + kw]`` for ``C_out <= THIN_C`` and kernels up to 4 x 4
-  (G's 64 -> 1 layer: 576 weights, each a sum over 50,176 pixels; the tiled kernel took 0.61 ms
-  against cuDNN's 0.06).  Block ``(ci, z)`` owns one input channel and a chunk of the pixels; each
+  (G's 64 -> 1 layer: 576 weights, each a sum over 50,176 pixels; the tiled kernel took 0.572 ms
+  against cuDNN's 0.063).  Block ``(ci, z)`` owns one input channel and a chunk of the pixels; each
   thread walks its pixels and keeps every ``(kh, kw, co)`` sum in registers (``WGRAD_ACC = 64``,
   constant indices), then the block adds the 128 threads' sums through shared memory and writes
   one partial per weight to ``ws[z]``; ``conv_wgrad.splitk_reduce_kernel`` adds the ``S`` chunks.

@@ -41,7 +41,7 @@ B_COL_STEP = THREADS // BK      # n offset between a thread's successive B loads
 RED_THREADS = 256
 # Element-wise kernels: grid-stride loops with this many threads per block.
 EW_THREADS = 256
-EW_MAX_BLOCKS = 4096  # 132 SMs x 2048 threads / 256 = 1056 resident blocks on an H100; 4x that
+EW_MAX_BLOCKS = 4096  # 132 SMs x 2048 threads / 256 = 1056 resident blocks on an H100; about 4x that
 
 
 # ---------------------------------------------------------------------------------------------

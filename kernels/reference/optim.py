@@ -7,8 +7,8 @@ PyTorch's formulation (weight decay, when any, is already folded into ``g`` by t
     v = beta2 * v + (1 - beta2) * g^2
     p = p - lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
 
-As ufuncs on whole arrays, with one scratch array: eleven passes over memory per parameter tensor
-(the fused kernels make one).  FLOPs: 10 per element; bytes: reads p, g, m, v and writes p, m, v.
+As ufuncs on whole arrays, with one scratch array: thirteen passes over memory per parameter tensor
+(the fused kernels make one).  FLOPs: 13 per element; bytes: reads p, g, m, v and writes p, m, v.
 The scalars are Python floats, which NumPy >= 2 applies in the arrays' dtype, so the fused CPU
 kernel -- which takes each scalar already rounded to that dtype and does the same operations in
 the same order -- matches this sequence bit for bit.
