@@ -52,13 +52,13 @@ Batch normalization fused with the leaky ReLU that follows it (every BatchNorm o
     batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, negative_slope)
         -> (gx, gweight, gbias)
         # recomputes the pre-activation z = (x - mean) * invstd * weight + bias for the mask
-        #   (slope where z < 0, else 1) -- nothing beyond batch_norm's (x, mean, invstd) is kept;
+        #   (1 where z > 0, else slope) -- nothing beyond batch_norm's (x, mean, invstd) is kept;
         #   sign(y) would not do, negative_slope may be <= 0.  weight / bias None -> ones / zeros.
 
 Leaky ReLU (elementwise)::
 
     leaky_relu(x, negative_slope) -> y
-    leaky_relu_backward(gy, x, negative_slope) -> gx              # slope where x < 0, else 1
+    leaky_relu_backward(gy, x, negative_slope) -> gx              # 1 where x > 0, else slope (PyTorch's)
 
 Optimizer step (flat arrays of one dtype, updated in place; weight decay already in ``g``)::
 

@@ -459,3 +459,34 @@ def test_mean_of_nothing_is_nan():
     x = tg.zeros(0, 3, requires_grad=True)
     x.mean().backward()
     assert x.grad.shape == (0, 3)
+
+
+def test_leaky_relu_gradient_at_zero_is_the_slope_as_in_torch():
+    # torch: grad * (1 if x > 0 else negative_slope) -- so the slope at 0, and at NaN.
+    x = tg.tensor([-2.0, 0.0, 3.0, np.nan], requires_grad=True)
+    tg.functional.leaky_relu(x, 0.2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.2, 0.2, 1.0, 0.2])
+    lrelu = nn.LeakyReLU(0.2)
+    y = tg.tensor([0.0, -0.0, 1e-30], requires_grad=True)
+    lrelu(y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [0.2, 0.2, 1.0])
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_fused_batch_norm_leaky_relu_takes_the_slope_at_zero(training):
+    # One channel of -1, 0, 1: mean 0 exactly, so with bias 0 the middle z is exactly 0.
+    x = np.array([[-1.0], [0.0], [1.0]])
+    gy = np.array([[0.5], [2.0], [-1.0]])
+    running_mean, running_var = np.zeros(1), np.ones(1)
+    xt = tg.tensor(x, dtype="float64", requires_grad=True)
+    out = tg.functional.batch_norm_leaky_relu(
+        xt, tg.tensor(running_mean.copy(), dtype="float64"), tg.tensor(running_var.copy(), dtype="float64"),
+        tg.ones(1, dtype="float64"), tg.zeros(1, dtype="float64"), training, 0.1, 1e-5, 0.2)
+    out.backward(tg.tensor(gy, dtype="float64"))
+    # By hand: the leaky ReLU's mask (1 only where z > 0), then batch norm's backward.
+    mean, var = (x.mean(0), x.var(0)) if training else (running_mean, running_var)
+    invstd = 1 / np.sqrt(var + 1e-5)
+    xhat = (x - mean) * invstd
+    g = gy * np.where(xhat > 0, 1.0, 0.2)
+    gx = invstd * (g - g.mean(0) - xhat * (g * xhat).mean(0)) if training else invstd * g
+    np.testing.assert_allclose(xt.grad.numpy(), gx, rtol=1e-10, atol=1e-12)

@@ -26,7 +26,7 @@ forward, training   reduce:     shifted sums S1 = sum(x - k), S2 = sum((x - k)^2
                     Running statistics are updated afterwards (C-sized vectors): momentum,
                     unbiased var * M/(M-1) (M/1 when M == 1, as the reference).
 forward, eval       normalise only, with the running statistics.
-backward            reduce:     z recomputed, g = gy * (slope where z < 0 else 1),
+backward            reduce:     z recomputed, g = gy * (1 where z > 0 else slope),
                                 gb = sum(g), gw = invstd * sum(g*(x - mean))
                     gx:         training  a*g - a*gb/M - a*invstd^2*sum(g*(x-mean))/M * (x - mean)
                                 eval      a*g            (a = w*invstd)
@@ -95,7 +95,7 @@ def _sums_x2(x, c0, c1, a1, a2, k):
 
 @njit(cache=True, fastmath={"reassoc"})
 def _sums_masked(gy, x, c, m, mul, add, slope):
-    """sum(g), sum(g * (x - m)) over channel c, g = gy * (slope where z < 0 else 1)."""
+    """sum(g), sum(g * (x - m)) over channel c, g = gy * (1 where z > 0 else slope)."""
     N, _, L = x.shape
     T = x.dtype.type
     a1 = 0.0
@@ -109,7 +109,7 @@ def _sums_masked(gy, x, c, m, mul, add, slope):
             for l in range(xr.shape[0]):
                 d = xr[l] - m
                 z = d * mul + add
-                g = gr[l] * slope if z < 0 else gr[l]
+                g = gr[l] if z > 0 else gr[l] * slope
                 p1 += g
                 p2 += g * d
             a1 += p1
@@ -138,7 +138,7 @@ def _sums_masked2(gy, x, c0, c1, m, mul, add, slope, a1, a2):
             for j in range(nc):
                 d = xr[j] - m[j]
                 z = d * mul[j] + add[j]
-                g = gr[j] * slope if z < 0 else gr[j]
+                g = gr[j] if z > 0 else gr[j] * slope
                 p1[j] += g
                 p2[j] += g * d
         for j in range(nc):
@@ -247,7 +247,7 @@ def _bwd3(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
             for l in range(L):
                 d = xr[l] - m
                 z = d * mul + add
-                g = gr[l] * s if z < 0 else gr[l]
+                g = gr[l] if z > 0 else gr[l] * s
                 gxr[l] = at * g - k1 - k2 * d
 
 
@@ -297,7 +297,7 @@ def _bwd2(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
             for j in range(nc):
                 d = xr[j] - mr[j]
                 z = d * mul[j] + add[j]
-                g = gr[j] * s if z < 0 else gr[j]
+                g = gr[j] if z > 0 else gr[j] * s
                 gxr[j] = at[j] * g - k1[j] - k2[j] * d
 
 

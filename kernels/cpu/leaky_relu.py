@@ -1,8 +1,8 @@
 """Leaky ReLU forward and backward: one fused elementwise pass each.
 
 forward   y = x            where x >= 0, slope*x otherwise      (1 FLOP / element; read 1, write 1)
-backward  gx = gy          where x >= 0, slope*gy otherwise     (1 FLOP / element; read 2, write 1)
-(the contract: the gradient is `slope` where x < 0, else 1 -- so 1 at x == 0.)
+backward  gx = gy          where x > 0, slope*gy otherwise      (1 FLOP / element; read 2, write 1)
+(the contract: the gradient is 1 where x > 0, else `slope` -- so `slope` at x == 0, as in PyTorch.)
 
 Pure memory traffic: 8 bytes per float32 element forward, 12 backward.  Launch shape: ``prange``
 over the flattened array -- Numba splits the index range into one contiguous block per thread,
@@ -25,7 +25,7 @@ def _fwd(x, slope, y):
 def _bwd(gy, x, slope, gx):
     for i in prange(x.size):
         g = gy[i]
-        gx[i] = g * slope if x[i] < 0 else g
+        gx[i] = g if x[i] > 0 else g * slope
 
 
 @serial_below_threshold(lambda x, *_: x.size)

@@ -25,7 +25,7 @@ Eval forward: step 2 alone, with the running statistics (``invstd`` computed by 
 Backward
   1. ``bn_backward_reduce_kernel`` (reductions.py) -- one block per channel, one pass, two block
      sums: ``gbias[c] = sum g``, ``gweight[c] = sum g * xhat``, with
-     ``g = gy * (slope where z < 0 else 1)`` (z recomputed) and ``xhat = (x - mean) * invstd``.
+     ``g = gy * (1 where z > 0 else slope)`` (z recomputed) and ``xhat = (x - mean) * invstd``.
   2. ``bn_backward_input_kernel`` -- grid-stride element-wise, g recomputed:
      training: ``gx = weight * invstd * (g - gbias[c] / count - xhat * gweight[c] / count)``;
      eval:     ``gx = g * weight * invstd``
@@ -81,7 +81,7 @@ def bn_backward_input_kernel(gy, x, mean, invstd, weight, bias, sum_gxhat, sum_g
         d = x[i] - mean[ch]
         scale = invstd[ch] * weight[ch]
         g = gy[i]
-        if d * scale + bias[ch] < float32(0.0):
+        if d * scale + bias[ch] <= float32(0.0):
             g *= s
         if training != 0:
             xhat = d * invstd[ch]

@@ -3,7 +3,7 @@
 Algorithm
 ---------
 forward:  ``y[i] = x[i] if x[i] >= 0 else slope * x[i]``
-backward: ``gx[i] = gy[i] if x[i] >= 0 else slope * gy[i]`` (slope where x < 0, else 1).
+backward: ``gx[i] = gy[i] if x[i] > 0 else slope * gy[i]`` (1 where x > 0, else slope: PyTorch's).
 Thread ``t`` of a grid of ``T`` threads handles ``i = t, t + T, t + 2T, ...``: each step of a
 warp touches 32 consecutive floats (128-byte coalesced transactions), and a grid capped at a few
 thousand blocks covers any size without a launch per element.  The slope is cast to float32 once.
@@ -43,7 +43,7 @@ def leaky_relu_bwd_kernel(gy, x, gx, slope, total):
     step = cuda.gridsize(1)
     for i in range(start, total, step):
         g = gy[i]
-        gx[i] = g if x[i] >= float32(0.0) else g * s
+        gx[i] = g if x[i] > float32(0.0) else g * s
 
 
 KERNELS = [

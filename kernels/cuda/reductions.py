@@ -22,7 +22,7 @@ finish with ``block_sum``:
   thread 0 writes ``mean[c]``, ``invstd[c] = 1 / sqrt(var + eps)`` and updates the running
   statistics in place (momentum, unbiased variance ``var * count / (count - 1)``) when asked.
 * ``bn_backward_reduce_kernel``: ``gbias[c] = sum g`` and ``gweight[c] = sum g * xhat`` in one pass,
-  where ``g = gy * (slope where z < 0 else 1)`` is the gradient through the fused leaky ReLU, with
+  where ``g = gy * (1 where z > 0 else slope)`` is the gradient through the fused leaky ReLU, with
   ``z = (x - mean) * (invstd * weight) + bias`` recomputed by the forward's float32 expression (so
   the mask is the forward's); slope 1 makes ``g = gy``, plain batch norm.
 
@@ -145,7 +145,7 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
         idx = (n * c + ch) * hw + (i - n * hw)
         d = x[idx] - mu
         g = gy[idx]
-        if d * scale + b < float32(0.0):
+        if d * scale + b <= float32(0.0):
             g *= neg
         acc_g += g
         acc_gx += g * (d * s)

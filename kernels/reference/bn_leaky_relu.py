@@ -7,7 +7,7 @@ Forward (see batchnorm.py and leaky_relu.py for the two halves)::
 
 Backward.  The chain rule, last op first::
 
-    gz = leaky_relu_backward(gy, z, negative_slope)      # slope where z < 0, else 1
+    gz = leaky_relu_backward(gy, z, negative_slope)      # 1 where z > 0, else slope
     gx, gweight, gbias = batch_norm_backward(gz, x, weight, mean, invstd, training)
 
 The pre-activation ``z = (x - mean) * invstd * weight + bias`` is not saved by the forward: the

@@ -1,10 +1,10 @@
 """Leaky ReLU, elementwise::
 
     y  = x                  if x >= 0 else negative_slope * x
-    gx = gy                 if x >= 0 else negative_slope * gy
+    gx = gy                 if x >  0 else negative_slope * gy
 
-At the kink x == 0 the derivative is taken as 1 (the contract: "slope where x < 0, else 1").
-The forward value there is 0 either way.
+At the kink x == 0 the derivative is taken as the slope (the contract: "1 where x > 0, else
+slope" -- PyTorch's, which also gives NaN inputs the slope).  The forward value there is 0 either way.
 
 Written branch-free: on this machine ``np.where(x < 0, slope * x, x)`` runs about 5x slower than
 the min/max form below, whose mispredicted-branch-free loops NumPy vectorises.  Both are exact
@@ -30,8 +30,8 @@ def leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
 
 
 def leaky_relu_backward(gy: np.ndarray, x: np.ndarray, negative_slope: float) -> np.ndarray:
-    """gx = gy * (negative_slope where x < 0 else 1); same dtype as gy."""
+    """gx = gy * (1 where x > 0 else negative_slope); same dtype as gy."""
     # Look the local derivative up in a two-entry table indexed by the sign test (False=0, True=1).
-    derivative_table = np.array([1.0, negative_slope], dtype=gy.dtype)
-    local_derivative = derivative_table.take((x < 0).view(np.uint8))
+    derivative_table = np.array([negative_slope, 1.0], dtype=gy.dtype)
+    local_derivative = derivative_table.take((x > 0).view(np.uint8))
     return gy * local_derivative

@@ -312,7 +312,7 @@ def test_batch_norm_leaky_relu_matches_reference(n, ch, spatial, training, affin
 def test_leaky_relu_matches_reference(shape, slope, dtype, seed, parallel):
     rng = np.random.default_rng(seed)
     x, x64 = randn(rng, shape, dtype)
-    x.reshape(-1)[::3] = 0.0               # the kink: gradient 1 there
+    x.reshape(-1)[::3] = 0.0               # the kink: gradient `slope` there (PyTorch's)
     x64 = x.astype(np.float64)
     gy, gy64 = randn(rng, shape, dtype)
     with Threads(parallel):

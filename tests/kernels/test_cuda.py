@@ -285,6 +285,22 @@ def test_batch_norm(shape, training, affine, slope):
         assert_close(g, w_, rtol=3e-4)
 
 
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_batch_norm_leaky_relu_at_the_kink(training):
+    # Each channel holds -1, 0, 1 (mean exactly 0) and bias 0, so z == 0 exactly at the middle
+    # element in float32 and float64 alike: the mask there must be the reference's (slope).
+    x = np.tile(np.array([-1.0, 0.0, 1.0], np.float32)[:, None, None, None], (2, 2, 2, 2))
+    gy = np.random.default_rng(8).standard_normal(x.shape).astype(np.float32)
+    w, b = np.ones(2, np.float32), np.zeros(2, np.float32)
+    mean, invstd = np.zeros(2, np.float32), np.ones(2, np.float32)
+    got = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(w), dev(b), dev(mean), dev(invstd),
+                                            training, 0.2)
+    want = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(w), f64(b), f64(mean), f64(invstd),
+                                              training, 0.2)
+    for g, w_ in zip(got, want):
+        assert_close(g, w_)
+
+
 def test_batch_norm_without_running_stats():
     rng = np.random.default_rng(6)
     x = rand(rng, 4, 2, 3, 3)
@@ -299,7 +315,7 @@ def test_batch_norm_without_running_stats():
 def test_leaky_relu(shape):
     rng = np.random.default_rng(7)
     x, gy = rand(rng, *shape), rand(rng, *shape)
-    x.flat[0] = 0.0  # the kink: forward 0, gradient 1 (slope only where x < 0)
+    x.flat[0] = 0.0  # the kink: forward 0, gradient `slope` (1 only where x > 0, as in PyTorch)
     assert_close(kc.leaky_relu(dev(x), 0.2), ref.leaky_relu(f64(x), 0.2))
     assert_close(kc.leaky_relu_backward(dev(gy), dev(x), 0.2),
                  ref.leaky_relu_backward(f64(gy), f64(x), 0.2))

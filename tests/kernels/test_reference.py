@@ -490,10 +490,11 @@ def test_leaky_relu_forward_and_backward(seed: int, shape, negative_slope: float
     assert_gradient(ref.leaky_relu_backward(r, x, negative_slope), numerical_gradient(loss, x))
 
 
-def test_leaky_relu_derivative_at_zero_is_one():
-    x = np.array([-1.0, 0.0, 1.0])
-    np.testing.assert_array_equal(ref.leaky_relu(x, 0.2), [-0.2, 0.0, 1.0])
-    np.testing.assert_array_equal(ref.leaky_relu_backward(np.ones(3), x, 0.2), [0.2, 1.0, 1.0])
+def test_leaky_relu_derivative_at_zero_is_the_slope():
+    # PyTorch's convention: 1 only where x > 0 (NaN and both zeros take the slope).
+    x = np.array([-1.0, 0.0, -0.0, 1.0, np.nan])
+    np.testing.assert_array_equal(ref.leaky_relu(x[:4], 0.2), [-0.2, 0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(ref.leaky_relu_backward(np.ones(5), x, 0.2), [0.2, 0.2, 0.2, 1.0, 0.2])
 
 
 # --------------------------------------------------------------------------------------------
