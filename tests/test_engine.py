@@ -440,3 +440,58 @@ def test_gradcheck_reports_input_index_and_values():
         tg.gradcheck(WrongSquare.apply, [x])
     with pytest.raises(tg.DTypeError, match="float64"):
         tg.gradcheck(lambda t: t * t, [tg.ones(2, requires_grad=True)])
+
+
+# ------------------------------------------------------------------------------------------------
+# Gradient checks the audit found missing: dtype casts, tensor indexing, linear on 1-D / 3-D
+# inputs, losses without reduction, one-sided clip
+# ------------------------------------------------------------------------------------------------
+def test_dtype_cast_passes_the_gradient_back_in_the_leaf_dtype():
+    x = t64(np.random.default_rng(0).standard_normal((3, 4)))
+    # through float32 and back: differences of float32 rounding, hence the loose tolerances
+    assert tg.gradcheck(lambda t: t.to("float32").to("float64") * 3, [x], eps=1e-3, atol=1e-3, rtol=1e-2)
+    x.grad = None
+    (x.float() * 2).sum().backward()
+    assert x.grad.dtype == tg.float64 and np.all(x.grad.numpy() == 2)
+    y = tg.tensor(np.ones(3, np.float32), requires_grad=True)
+    (y.double() ** 2).sum().backward()
+    assert y.grad.dtype == tg.float32 and np.all(y.grad.numpy() == 2)
+
+
+def test_tensor_indexing_gradients():
+    rng = np.random.default_rng(1)
+    x = t64(rng.standard_normal((5, 4)))
+    rows = np.array([0, 3, 3, 1])                       # a repeated row: its gradients add up
+    assert tg.gradcheck(lambda t: t[rows], [x])
+    assert tg.gradcheck(lambda t: t[rows, np.array([1, 2, 2, 0])], [x])
+    assert tg.gradcheck(lambda t: t[x.numpy() > 0], [x])
+    assert tg.gradcheck(lambda t: t[tg.tensor([4, 0]), 1:], [x])
+
+
+@pytest.mark.parametrize("in_shape", [(4,), (2, 3, 4)])
+@pytest.mark.parametrize("out_features", [1, 3])
+def test_linear_gradients_on_1d_and_3d_inputs(in_shape, out_features):
+    rng = np.random.default_rng(2)
+    x, w, b = (t64(rng.standard_normal(s)) for s in (in_shape, (out_features, 4), (out_features,)))
+    assert F.linear(x, w, b).shape == in_shape[:-1] + (out_features,)
+    assert tg.gradcheck(F.linear, [x, w, b])
+
+
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "mse_loss", "binary_cross_entropy_with_logits"])
+def test_losses_without_reduction_are_elementwise_and_gradchecked(loss):
+    rng = np.random.default_rng(3)
+    p = t64(rng.uniform(0.1, 0.9, (3, 2)))
+    t = t64(rng.uniform(0, 1, (3, 2)))
+    fn = getattr(F, loss)
+    out = fn(p, t, reduction="none")
+    assert out.shape == (3, 2)
+    np.testing.assert_allclose(out.sum().item(), fn(p, t, reduction="sum").item(), rtol=1e-12)
+    assert tg.gradcheck(lambda a, b: fn(a, b, reduction="none"), [p, t])
+
+
+def test_one_sided_clip_gradients():
+    x = t64(np.array([-2.0, -0.5, 0.3, 1.7, 3.0]))
+    assert tg.gradcheck(lambda t: t.clip(min=0.0), [x]) and tg.gradcheck(lambda t: t.clip(max=1.0), [x])
+    x.grad = None
+    x.clip(max=1.0).sum().backward()
+    assert x.grad.numpy().tolist() == [1, 1, 1, 0, 0]

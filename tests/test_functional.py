@@ -234,3 +234,78 @@ def test_cuda_device_matches_cpu_device(op):
         results[device] = [y.numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in params]
     for got, want in zip(results["cuda"], results["cpu"]):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(want).max()))
+
+
+# ------------------------------------------------------------------------------------------------
+# Non-contiguous inputs: the kernels take contiguous arrays; the ops must hand them such
+# ------------------------------------------------------------------------------------------------
+def _kernel_op_cases(rng, device, dtype):
+    def p(*shape):
+        return tg.tensor(rng.standard_normal(shape), requires_grad=True, dtype=dtype, device=device)
+    w_conv, w_convt, b4 = p(2, 4, 3, 3), p(4, 2, 4, 4), p(2)
+    gamma, beta = p(4), p(4)
+    w_lin, b_lin = p(3, 5), p(3)
+    return {
+        "conv2d": lambda x: F.conv2d(x, w_conv, b4, stride=2, padding=1),
+        "conv_transpose2d": lambda x: F.conv_transpose2d(x, w_convt, b4, stride=2, padding=1),
+        "batch_norm": lambda x: F.batch_norm(x, None, None, gamma, beta, training=True),
+        "batch_norm_leaky_relu": lambda x: F.batch_norm_leaky_relu(x, None, None, gamma, beta,
+                                                                   training=True, negative_slope=0.2),
+        "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+        "linear": lambda x: F.linear(x[:, 0], w_lin, b_lin),     # (3, 6, 5) @ (5, 3)
+    }
+
+
+# Two ways to a (3, 4, 6, 5) view that is not contiguous: a transposed view, or a strided slice.
+VIEWS = {"permute": ((3, 6, 4, 10), lambda b: b.permute(0, 2, 1, 3)[..., :5]),
+         "slice": ((3, 8, 6, 10), lambda b: b[:, ::2, :, 1::2])}
+
+
+KERNEL_OPS = ["conv2d", "conv_transpose2d", "batch_norm", "batch_norm_leaky_relu", "leaky_relu", "linear"]
+
+
+# The simulated CUDA device takes one view (its batch norms run ~10 s each there).
+@pytest.mark.parametrize("device,view,op", [("cpu", v, op) for v in sorted(VIEWS) for op in KERNEL_OPS]
+                         + [pytest.param("cuda", "permute", op, marks=needs_cuda) for op in KERNEL_OPS])
+def test_kernel_ops_take_non_contiguous_inputs(op, view, device):
+    # float64 on the CPU (gradient-checked); the CUDA kernels are float32, checked against the CPU's
+    dtype, tol = ("float64", 1e-12) if device == "cpu" else ("float32", 1e-4)
+    shape, make_view = VIEWS[view]
+    data = np.random.default_rng(4).standard_normal(shape)
+    base = tg.tensor(data, requires_grad=True, dtype=dtype, device=device)
+    x = make_view(base)
+    fn = _kernel_op_cases(np.random.default_rng(5), device, dtype)[op]
+    assert x.shape == (3, 4, 6, 5) and not x.data.flags.c_contiguous
+    got = fn(x)
+    want = fn(tg.tensor(np.ascontiguousarray(x.numpy()), dtype=dtype, device=device))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=tol, atol=tol)
+    if device == "cpu":  # gradients flow back through the view into the base (central differences)
+        assert tg.gradcheck(lambda b: fn(make_view(b)), [base])
+        return
+    got.sum().backward()
+    on_cpu = tg.tensor(data, requires_grad=True, dtype=dtype)
+    _kernel_op_cases(np.random.default_rng(5), "cpu", dtype)[op](make_view(on_cpu)).sum().backward()
+    np.testing.assert_allclose(base.grad.numpy(), on_cpu.grad.numpy(), rtol=tol, atol=tol)
+
+
+# ------------------------------------------------------------------------------------------------
+# The GAN losses against their formulas (NumPy, float64), and gradient-checked
+# ------------------------------------------------------------------------------------------------
+def _log_sigmoid(x):
+    return -np.logaddexp(0.0, -x)
+
+
+def test_gan_losses_are_the_minimax_objective_terms():
+    from tensorgan import losses
+    rng = np.random.default_rng(6)
+    real, fake = rng.standard_normal((5, 1)) * 3, rng.standard_normal((7, 1)) * 3
+    want_d = -(_log_sigmoid(real).mean() + _log_sigmoid(-fake).mean())   # log(1 - s(f)) = log s(-f)
+    want = {"non_saturating": -_log_sigmoid(fake).mean(), "minimax": _log_sigmoid(-fake).mean()}
+    np.testing.assert_allclose(losses.discriminator_loss(t64(real), t64(fake)).item(), want_d, rtol=1e-12)
+    for kind, value in want.items():
+        np.testing.assert_allclose(losses.generator_loss(t64(fake), kind).item(), value, rtol=1e-12)
+    # the minimax generator loss falls as D is fooled (D(G(z)) -> 1), as the objective says
+    assert losses.generator_loss(t64([[4.0]]), "minimax").item() < losses.generator_loss(t64([[-4.0]]), "minimax").item()
+    assert tg.gradcheck(losses.discriminator_loss, [t64(real), t64(fake)])
+    for kind in want:
+        assert tg.gradcheck(lambda f: losses.generator_loss(f, kind), [t64(fake)])
