@@ -47,6 +47,14 @@ def _check_rank(op: str, name: str, t: Tensor, ranks: Sequence[int], layout: str
         raise ShapeError(f"{op}: {name} must be {layout}, got shape {t.shape}")
 
 
+def _scalar(op: str, name: str, value) -> float:
+    """A real-number argument (slope, momentum, eps, probability) as a float, or a typed error
+    naming it -- not float()'s bare ValueError / a comparison's TypeError further in."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"{op}: {name} must be a real number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
 def _check_operand(op: str, name: str, t, x: Tensor) -> None:
     """An optional operand (bias, running statistics, target): a Tensor on x's device, of x's dtype."""
     if t is None:
@@ -171,6 +179,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
                              f"got {t.shape}")
     if (running_mean is None) != (running_var is None):
         raise ConfigError(f"{op}: pass both running_mean and running_var, or neither")
+    momentum, eps = _scalar(op, "momentum", momentum), _scalar(op, "eps", eps)
     if not 0.0 <= momentum <= 1.0 or eps <= 0:
         raise ConfigError(f"{op}: need 0 <= momentum <= 1 and eps > 0, got {momentum}, {eps}")
     use_batch_stats = training or running_mean is None
@@ -237,8 +246,8 @@ def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: T
                                                    running_var, weight, bias, training, momentum,
                                                    eps)
     x4 = _as_4d(x)
-    y = BatchNormLeakyReLU.apply(x4, rm, rv, weight, bias, use_batch_stats, float(momentum),
-                                 float(eps), float(negative_slope))
+    y = BatchNormLeakyReLU.apply(x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps),
+                                 _scalar("batch_norm_leaky_relu", "negative_slope", negative_slope))
     return y if x4 is x else y.reshape(x.shape)
 
 
@@ -258,7 +267,7 @@ class LeakyReLU(Function):
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """``x`` where x >= 0, ``negative_slope * x`` elsewhere (fused elementwise kernel)."""
     _check_rank("leaky_relu", "input", x, range(0, 33), "a tensor")
-    return LeakyReLU.apply(x, float(negative_slope))
+    return LeakyReLU.apply(x, _scalar("leaky_relu", "negative_slope", negative_slope))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -320,6 +329,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
     _check_rank("dropout", "input", x, range(0, 33), "a tensor")
+    p = _scalar("dropout", "p", p)
     if not 0.0 <= p <= 1.0:
         raise ConfigError(f"dropout probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
@@ -371,6 +381,9 @@ def _target(op: str, target, x: Tensor):
         target = x.device.xp.full(x.shape, target, dtype=x.dtype)
     elif isinstance(target, Tensor):
         _check_operand(op, "target", target, x)
+    elif isinstance(target, (str, bytes, dict, set)) or target is None:
+        raise InputTypeError(f"{op}: target must be a Tensor, an array or a number, got "
+                             f"{type(target).__name__}")
     else:
         target = _on_device(op, target, x.device.xp).astype(x.dtype, copy=False)
     if target.shape != x.shape:

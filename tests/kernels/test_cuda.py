@@ -210,6 +210,57 @@ def _check_conv2d_case(n, c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, seed):
                  ref.conv2d_grad_weight(f64(x), f64(gy), (kh, kw), s, p))
 
 
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 2), c_in=st.integers(1, 5), c_out=st.integers(1, 6),
+       h=st.integers(1, 5), w=st.integers(1, 5), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       sh=st.integers(1, 3), sw=st.integers(1, 3), ph=st.integers(0, 2), pw=st.integers(0, 2),
+       oph=st.integers(0, 2), opw=st.integers(0, 2), seed=st.integers(0, 2**16),
+       needs=st.tuples(st.booleans(), st.booleans(), st.booleans()))
+def test_conv_transpose2d_hypothesis(n, c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, oph, opw, seed, needs):
+    """Forward and the combined backward (any subset of the three gradients) on drawn shapes."""
+    oph, opw = min(oph, sh - 1), min(opw, sw - 1)           # output padding < stride
+    s, p, op = (sh, sw), (ph, pw), (oph, opw)
+    if (shapes.conv_transpose2d_output_size(h, kh, sh, ph, oph) < 1
+            or shapes.conv_transpose2d_output_size(w, kw, sw, pw, opw) < 1):
+        ph, pw = 0, 0
+        p = (0, 0)
+    rng = np.random.default_rng(seed)
+    x, wt, b = rand(rng, n, c_in, h, w), rand(rng, c_in, c_out, kh, kw), rand(rng, c_out)
+    want = ref.conv_transpose2d(f64(x), f64(wt), f64(b), s, p, op)
+    assert_close(kc.conv_transpose2d(dev(x), dev(wt), dev(b), s, p, op), want)
+    gy = rand(rng, *want.shape)
+    got = kc.conv_transpose2d_backward(dev(x), dev(gy), dev(wt), s, p, needs)
+    expected = ref.conv_transpose2d_backward(f64(x), f64(gy), f64(wt), s, p, needs)
+    for g, e in zip(got, expected):
+        assert (g is None) == (e is None)
+        if e is not None:
+            assert_close(g, e)
+
+
+def test_bias_gradient_and_fused_batch_norm_past_one_block_per_channel():
+    """More than 256 values a channel, so each thread of the per-channel reductions loops; the
+    fused batch norm with running statistics, a drawn momentum and eps."""
+    rng = np.random.default_rng(11)
+    gy = rand(rng, 3, 2, 10, 11)                     # 330 values per channel
+    assert_close(kc.conv2d_grad_bias(dev(gy)), ref.conv2d_grad_bias(f64(gy)))
+    x, w, b = rand(rng, 3, 2, 10, 11) * 2 + 1, rand(rng, 2), rand(rng, 2)
+    rm, rv = rand(rng, 2), np.abs(rand(rng, 2)) + 0.5
+    rm_dev, rv_dev, rm_ref, rv_ref = dev(rm), dev(rv), f64(rm), f64(rv)
+    got = kc.batch_norm_leaky_relu(dev(x), rm_dev, rv_dev, dev(w), dev(b), True, 0.3, 1e-3, 0.2)
+    want = ref.batch_norm_leaky_relu(f64(x), rm_ref, rv_ref, f64(w), f64(b), True, 0.3, 1e-3, 0.2)
+    for g, e in zip(got, want):
+        assert_close(g, e)
+    assert_close(rm_dev, rm_ref)
+    assert_close(rv_dev, rv_ref)
+    g_y = rand(rng, *x.shape)
+    mean, invstd = host(got[1]), host(got[2])
+    got_b = kc.batch_norm_leaky_relu_backward(dev(g_y), dev(x), dev(w), dev(b), dev(mean), dev(invstd), True, 0.2)
+    want_b = ref.batch_norm_leaky_relu_backward(f64(g_y), f64(x), f64(w), f64(b), f64(mean), f64(invstd), True, 0.2)
+    for g, e in zip(got_b, want_b):
+        assert_close(g, e, rtol=3e-4)
+
+
 # -------------------------------------------------------------------------- conv_transpose2d
 # (N, C_in, H, W, C_out, kH, kW, stride, padding, output_padding)
 CONVT_CASES = [
