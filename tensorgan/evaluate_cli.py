@@ -41,7 +41,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed for --checkpoint (default 0)")
     p.add_argument("--range", dest="value_range", choices=tuple(_RANGES), default="auto",
                    help="value range of float samples: unit = [0, 1], tanh = [-1, 1] (default auto: "
-                        "[0, 1] unless some values are negative)")
+                        "[-1, 1] if the minimum is below -0.5, else [0, 1])")
     p.add_argument("--batch-size", type=positive_int, default=500, help="images per forward pass")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     if not any(a.dest == "device" for a in p._actions):

@@ -92,6 +92,25 @@ def test_frechet_distance_argument_errors():
         metrics.sqrtm_psd(np.zeros((2, 3)))
     with pytest.raises(tg.DataError):
         metrics.frechet_distance(np.array([0, np.nan, 0]), s, np.zeros(3), s)
+    # matrices that are not covariances: the distance would clip or symmetrise them into a number
+    with pytest.raises(tg.DataError, match="negative eigenvalue"):
+        metrics.frechet_distance(np.ones(3), -5 * s, np.zeros(3), s)
+    with pytest.raises(tg.DataError, match="not symmetric"):
+        metrics.frechet_distance(np.zeros(4), np.arange(16.0).reshape(4, 4), np.zeros(4), np.eye(4))
+    with pytest.raises(tg.DataError, match="real"):
+        metrics.frechet_distance(np.zeros(3) + 1j, s, np.zeros(3), s)
+    singular = np.diag([1.0, 0.0, 2.0]) - 1e-14 * np.eye(3)   # rounding below 0 is still accepted
+    assert metrics.frechet_distance(np.zeros(3), singular, np.zeros(3), singular) < 1e-6
+
+
+def test_auto_range_is_not_flipped_by_a_pixel_just_below_zero():
+    u8 = np.random.default_rng(1).integers(0, 256, (4, 1, 28, 28)).astype(np.uint8)
+    unit = (u8 / 255.0).astype(np.float32)
+    unit[0, 0, 0, 0] = -1e-6                     # [0, 1] data with a rounding error
+    np.testing.assert_allclose(metrics.prepare_images(unit), metrics.prepare_images(unit, "0,1"))
+    unit[0, 0, 0, 0] = -0.1                      # a real excursion: an error that names the fix
+    with pytest.raises(tg.DataError, match="value_range='-1,1'"):
+        metrics.prepare_images(unit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,6 +210,12 @@ def _blur(images_u8, sigma):
     for axis in (1, 2):
         x = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), axis, x)
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def test_few_samples_warn_that_the_distance_is_biased(test_set):
+    data, _, _ = test_set
+    with pytest.warns(UserWarning, match="singular"):
+        metrics.evaluate_samples(data.images[:20])
 
 
 def test_distance_grows_with_blur_and_with_dropout_and_noise_is_far(test_set):
