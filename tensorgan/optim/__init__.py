@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError, InputTypeError
-from .kernels.reference.optim import adam_update as reference_adam_update
-from .tensor import Tensor, enable_grad
+from ..errors import CheckpointError, ConfigError, InputTypeError
+from ..kernels.reference.optim import adam_update as reference_adam_update
+from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
@@ -384,3 +384,6 @@ def _fused_adam_applies(*arrays) -> bool:
     return (first.dtype in (np.float32, np.float64)
             and all(a.dtype == first.dtype and a.shape == first.shape and a.flags.c_contiguous
                     for a in arrays))
+
+
+from . import lr_scheduler  # noqa: E402  (it builds on Optimizer above)

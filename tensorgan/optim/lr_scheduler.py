@@ -1,0 +1,165 @@
+"""Learning-rate schedules, PyTorch's ``torch.optim.lr_scheduler`` names and semantics.
+
+A scheduler rewrites ``group["lr"]`` of its optimizer's parameter groups; call ``step()`` once per
+epoch (or per iteration), after ``optimizer.step()``::
+
+    opt = tg.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    sched = tg.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+    for epoch in range(30):
+        ...                       # opt.step() for every batch
+        sched.step()
+
+As in PyTorch, constructing one records each group's ``initial_lr`` and applies the schedule's
+value at epoch 0; StepLR, MultiStepLR and ExponentialLR are *chainable* (each step multiplies
+the current lr, so a manual change to ``group["lr"]`` carries on), LambdaLR and
+CosineAnnealingLR compute from ``initial_lr``.  ``state_dict()`` is plain JSON-able data (a
+LambdaLR's functions are not saved, as in PyTorch).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+from ..errors import CheckpointError, ConfigError
+from . import Optimizer
+
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR"]
+
+
+class LRScheduler:
+    """Base: ``last_epoch`` counts the ``step()`` calls; subclasses say what ``get_lr()`` is."""
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        name = type(self).__name__
+        if not isinstance(optimizer, Optimizer):
+            raise ConfigError(f"{name} takes a tensorgan optimizer, got {type(optimizer).__name__}")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < -1:
+            raise ConfigError(f"{name}: last_epoch must be an int >= -1, got {last_epoch!r}")
+        self.optimizer = optimizer
+        for i, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise ConfigError(f"{name}: resuming at last_epoch={last_epoch} needs 'initial_lr' in "
+                                  f"parameter group {i} (load the optimizer's state first)")
+        self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self.step()
+
+    def get_lr(self) -> list[float]:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and write the schedule's learning rates into the optimizer."""
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = float(lr)
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the last ``step()`` (or the constructor) set, one per group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain data: every attribute but the optimizer (and functions)."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()
+                if k != "optimizer" and not callable(v) and k != "lr_lambdas"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or "last_epoch" not in state_dict:
+            raise CheckpointError(f"{name} state is malformed: expected a dict with 'last_epoch'")
+        unknown = set(state_dict) - set(self.state_dict())
+        if unknown:
+            raise CheckpointError(f"{name} state has keys this scheduler does not: {sorted(unknown)}")
+        self.__dict__.update(state_dict)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()})"
+
+
+def _number(owner: str, name: str, value: Any, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0 or (positive and value == 0):
+        raise ConfigError(f"{owner}: {name} must be a finite number {'> 0' if positive else '>= 0'}, "
+                          f"got {value!r}")
+    return float(value)
+
+
+def _count(owner: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return value
+
+
+class StepLR(LRScheduler):
+    """lr = initial_lr * gamma ** (epoch // step_size)."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+        self.step_size = _count("StepLR", "step_size", step_size)
+        self.gamma = _number("StepLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        decay = self.last_epoch != 0 and self.last_epoch % self.step_size == 0
+        return [g["lr"] * self.gamma if decay else g["lr"] for g in self.optimizer.param_groups]
+
+
+class MultiStepLR(LRScheduler):
+    """lr = initial_lr * gamma ** (number of milestones <= epoch); a repeated milestone counts twice."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1):
+        try:
+            self.milestones = sorted(_count("MultiStepLR", "a milestone", m) for m in milestones)
+        except TypeError:
+            raise ConfigError(f"MultiStepLR: milestones must be a list of ints, got {milestones!r}") from None
+        self.gamma = _number("MultiStepLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        factor = self.gamma ** self.milestones.count(self.last_epoch)
+        return [g["lr"] * factor for g in self.optimizer.param_groups]
+
+
+class ExponentialLR(LRScheduler):
+    """lr = initial_lr * gamma ** epoch."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        self.gamma = _number("ExponentialLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        factor = self.gamma if self.last_epoch != 0 else 1.0
+        return [g["lr"] * factor for g in self.optimizer.param_groups]
+
+
+class LambdaLR(LRScheduler):
+    """lr = initial_lr * lr_lambda(epoch); one function for every group, or one per group."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+                 last_epoch: int = -1):
+        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(lambdas) != groups or not all(callable(f) for f in lambdas):
+            raise ConfigError(f"LambdaLR: lr_lambda must be a function or a list of {groups} functions "
+                              f"(one per parameter group), got {lr_lambda!r:.60}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * float(f(self.last_epoch)) for base, f in zip(self.base_lrs, self.lr_lambdas)]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (SGDR without
+    restarts; past T_max the cosine climbs back, as in PyTorch)."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
+        self.T_max = _count("CosineAnnealingLR", "T_max", T_max)
+        self.eta_min = _number("CosineAnnealingLR", "eta_min", eta_min)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]

@@ -1,0 +1,158 @@
+"""Learning-rate schedulers (tensorgan.optim.lr_scheduler) and gradient clipping
+(tensorgan.nn.utils) against their formulas, written out here independently of the library."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan import nn
+from tensorgan.errors import CheckpointError, ConfigError, InputTypeError, NonFiniteError
+from tensorgan.optim import lr_scheduler as L
+
+
+def _optimizer(lr=0.1, second_lr=0.3):
+    lin = nn.Linear(3, 2)
+    return tg.optim.SGD([{"params": [lin.weight]}, {"params": [lin.bias], "lr": second_lr}], lr=lr)
+
+
+def _trace(scheduler, opt, epochs):
+    lrs = []
+    for _ in range(epochs):
+        lrs.append(scheduler.get_last_lr())
+        assert lrs[-1] == [g["lr"] for g in opt.param_groups]
+        opt.step()
+        scheduler.step()
+    return np.array(lrs)
+
+
+BASES = np.array([0.1, 0.3])
+SCHEDULES = {
+    "StepLR": (lambda o: L.StepLR(o, step_size=3, gamma=0.5), lambda e: 0.5 ** (e // 3)),
+    "MultiStepLR": (lambda o: L.MultiStepLR(o, [2, 5, 5, 9], gamma=0.3),
+                    lambda e: 0.3 ** sum(m <= e for m in [2, 5, 5, 9])),
+    "ExponentialLR": (lambda o: L.ExponentialLR(o, gamma=0.9), lambda e: 0.9 ** e),
+    "LambdaLR": (lambda o: L.LambdaLR(o, lambda e: 1 / (e + 1)), lambda e: 1 / (e + 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_schedules_follow_their_formula(name):
+    make, factor = SCHEDULES[name]
+    opt = _optimizer()
+    got = _trace(make(opt), opt, 14)
+    want = np.array([BASES * factor(e) for e in range(14)])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert [g["initial_lr"] for g in opt.param_groups] == [0.1, 0.3]
+
+
+def test_cosine_annealing_and_its_climb_back_past_t_max():
+    opt = _optimizer()
+    got = _trace(L.CosineAnnealingLR(opt, T_max=7, eta_min=0.01), opt, 20)
+    want = [0.01 + (BASES - 0.01) * (1 + math.cos(math.pi * e / 7)) / 2 for e in range(20)]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got[7, 0] == pytest.approx(0.01) and got[14, 0] == pytest.approx(0.1)
+
+
+def test_lambda_lr_takes_one_function_per_group():
+    opt = _optimizer()
+    got = _trace(L.LambdaLR(opt, [lambda e: 1.0, lambda e: 0.5 ** e]), opt, 5)
+    np.testing.assert_allclose(got[:, 0], 0.1)
+    np.testing.assert_allclose(got[:, 1], [0.3 * 0.5 ** e for e in range(5)])
+    with pytest.raises(ConfigError, match="one per parameter group"):
+        L.LambdaLR(_optimizer(), [lambda e: 1.0])
+
+
+def test_step_schedules_are_chainable_like_pytorch():
+    # A manual change of lr carries on: the step schedules multiply the current value.
+    opt = _optimizer()
+    sched = L.StepLR(opt, step_size=2, gamma=0.5)
+    sched.step()
+    for g in opt.param_groups:
+        g["lr"] *= 10
+    sched.step()                                  # epoch 2: one decay of the changed value
+    np.testing.assert_allclose(sched.get_last_lr(), BASES * 10 * 0.5)
+
+
+def test_state_dict_is_json_and_resumes_the_schedule():
+    opt = _optimizer()
+    sched = L.StepLR(opt, step_size=3, gamma=0.5)
+    for _ in range(4):
+        opt.step()
+        sched.step()
+    saved_opt, saved = opt.state_dict(), json.loads(json.dumps(sched.state_dict()))
+    rest = _trace(sched, opt, 5)
+
+    opt2 = _optimizer()
+    opt2.load_state_dict(saved_opt)                   # carries initial_lr, as PyTorch's does
+    sched2 = L.StepLR(opt2, step_size=3, gamma=0.5, last_epoch=saved["last_epoch"] - 1)
+    sched2.load_state_dict(saved)
+    for g, lr in zip(opt2.param_groups, saved["_last_lr"]):
+        assert g["lr"] == lr
+    np.testing.assert_allclose(_trace(sched2, opt2, 5), rest, rtol=1e-12)
+    with pytest.raises(CheckpointError, match="last_epoch"):
+        sched2.load_state_dict({"gamma": 0.5})
+    with pytest.raises(CheckpointError, match="keys"):
+        sched2.load_state_dict({**saved, "T_max": 3})
+
+
+def test_scheduler_argument_errors():
+    with pytest.raises(ConfigError, match="tensorgan optimizer"):
+        L.StepLR(object(), 2)
+    with pytest.raises(ConfigError, match="step_size"):
+        L.StepLR(_optimizer(), 0)
+    with pytest.raises(ConfigError, match="gamma"):
+        L.ExponentialLR(_optimizer(), gamma=-1.0)
+    with pytest.raises(ConfigError, match="initial_lr"):
+        L.StepLR(_optimizer(), 2, last_epoch=4)       # resuming without the optimizer's state
+    with pytest.raises(ConfigError, match="milestones"):
+        L.MultiStepLR(_optimizer(), 3)
+
+
+# -- gradient clipping ----------------------------------------------------------------------------
+def _params_with_grads(seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    grads = [rng.standard_normal(s) * scale for s in [(3, 4), (5,), (2, 2, 2)]]
+    params = [nn.Parameter(tg.zeros(*g.shape, dtype="float64")) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = tg.tensor(g, dtype="float64")
+    params.append(nn.Parameter(tg.zeros(2, dtype="float64")))   # no gradient: left out
+    return params, grads
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+def test_clip_grad_norm_scales_to_max_norm(norm_type):
+    params, grads = _params_with_grads()
+    flat = np.concatenate([g.ravel() for g in grads])
+    norm = np.abs(flat).max() if math.isinf(norm_type) else (np.abs(flat) ** norm_type).sum() ** (1 / norm_type)
+    total = nn.utils.clip_grad_norm_(params, max_norm=0.5, norm_type=norm_type)
+    assert total.item() == pytest.approx(norm, rel=1e-12)
+    for p, g in zip(params, grads):
+        np.testing.assert_allclose(p.grad.numpy(), g * 0.5 / (norm + 1e-6), rtol=1e-12)
+    assert params[-1].grad is None
+
+
+def test_clip_grad_norm_leaves_small_gradients_alone_and_reports_non_finite():
+    params, grads = _params_with_grads(scale=1e-3)
+    nn.utils.clip_grad_norm_(params, max_norm=1.0)
+    for p, g in zip(params, grads):
+        np.testing.assert_array_equal(p.grad.numpy(), g)
+    params[0].grad.data[0, 0] = np.inf
+    with pytest.raises(NonFiniteError, match="inf"):
+        nn.utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+    assert math.isinf(nn.utils.clip_grad_norm_(params, 1.0).item())
+    assert nn.utils.clip_grad_norm_([nn.Parameter(tg.zeros(2))], 1.0).item() == 0.0   # no gradients
+    with pytest.raises(InputTypeError):
+        nn.utils.clip_grad_norm_([np.zeros(2)], 1.0)
+    with pytest.raises(ConfigError, match="norm_type"):
+        nn.utils.clip_grad_norm_(params, 1.0, norm_type=0)
+
+
+def test_clip_grad_value():
+    params, grads = _params_with_grads(scale=3.0)
+    nn.utils.clip_grad_value_(params, 0.7)
+    for p, g in zip(params, grads):
+        np.testing.assert_array_equal(p.grad.numpy(), np.clip(g, -0.7, 0.7))
+    with pytest.raises(ConfigError, match="clip_value"):
+        nn.utils.clip_grad_value_(params, -1)
