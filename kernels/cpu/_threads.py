@@ -7,12 +7,50 @@ For inputs below ``PARALLEL_MIN_ELEMENTS`` the kernels therefore run with one Nu
 which also makes a convolution run on the calling thread alone, since ``_workers`` splits the
 batch into ``numba.get_num_threads()`` slices.
 Every DCGAN layer at batch 64 is far above the threshold.
+
+Fork: GNU OpenMP (Numba's default threading layer here) cannot run a parallel region in a child
+forked after the parent started its threads -- Numba then terminates the child.  So every
+``prange`` kernel is built by :func:`parallel_kernel` with a serial twin, which a process forked
+after OpenMP started runs instead (``multiprocessing``'s fork workers, ``os.fork``); the
+convolutions' own worker pool (``_workers``) is re-created per process and needs no such care.
 """
+import os
+import types
 from contextlib import contextmanager
 
 import numba
+from numba import njit
 
 PARALLEL_MIN_ELEMENTS = 1 << 15
+_serial_only = False     # True in a child forked after GNU OpenMP's threads started
+
+
+def _after_fork_in_child() -> None:
+    global _serial_only
+    from numba.np.ufunc import parallel
+    if getattr(parallel, "_is_initialized", False) and getattr(parallel, "_threading_layer", None) == "omp":
+        _serial_only = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def parallel_kernel(fn):
+    """``@njit(parallel=True, cache=True)``, plus a serial twin (``prange`` runs as ``range``) that
+    a forked child runs -- see the module doc.  The twin is a copy of the function under its own
+    name, so that Numba's on-disk cache (keyed by qualified name) keeps the two apart."""
+    parallel = njit(parallel=True, cache=True)(fn)
+    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__,
+                              fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + "_serial"
+    twin.__module__ = fn.__module__
+    serial = njit(cache=True)(twin)
+
+    def call(*args):
+        return (serial if _serial_only else parallel)(*args)
+    call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    call.parallel, call.serial = parallel, serial
+    return call
 
 
 @contextmanager

@@ -48,7 +48,7 @@ elementwise arithmetic is compiled strictly.
 import numpy as np
 from numba import njit, prange
 
-from ._threads import serial_below_threshold
+from ._threads import parallel_kernel, serial_below_threshold
 
 _RED = {"reassoc", "contract"}
 _BLOCK = 256
@@ -147,7 +147,7 @@ def _sums_masked2(gy, x, c0, c1, m, mul, add, slope, a1, a2):
 
 
 # ---------------------------------------------------------------------------- forward
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _fwd3(x, training, mean64, var64, w, b, eps, slope, mean_out, invstd_out, y):
     N, C, L = x.shape
     M = N * L
@@ -178,7 +178,7 @@ def _fwd3(x, training, mean64, var64, w, b, eps, slope, mean_out, invstd_out, y)
                 yr[l] = z * s if z < 0 else z
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _fwd2(x, training, mean64, var64, w, b, eps, slope, mean_out, invstd_out, y):
     N, C = x.shape
     M = N
@@ -218,7 +218,7 @@ def _fwd2(x, training, mean64, var64, w, b, eps, slope, mean_out, invstd_out, y)
 
 
 # ---------------------------------------------------------------------------- backward
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _bwd3(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
     N, C, L = x.shape
     M = N * L
@@ -251,7 +251,7 @@ def _bwd3(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
                 gxr[l] = at * g - k1 - k2 * d
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _bwd2(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
     N, C = x.shape
     M = N

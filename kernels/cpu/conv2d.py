@@ -47,7 +47,7 @@ from . import _pack
 from ._pack import (bias_arg, col2im_add, col2im_tables, matmul, output_side, pack_cols,
                     transposed_input, unpack_rows)
 from ._workers import run_over_batch, sum_in_order
-from ._threads import serial_below_threshold
+from ._threads import parallel_kernel, serial_below_threshold
 from .conv_transpose2d import _SHARED_BUDGET_FACTOR, conv_transpose_core
 
 
@@ -207,7 +207,7 @@ def _channel_total(g, c):
     return acc
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _channel_sum(g, out):
     """out[c] = channel c's total, channels across Numba's threads (conv2d_grad_bias)."""
     for c in prange(g.shape[1]):

@@ -9,19 +9,19 @@ over the flattened array -- Numba splits the index range into one contiguous blo
 and LLVM vectorises the branch-free select (AVX2: 8 float32 lanes).
 """
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from ._threads import serial_below_threshold
+from ._threads import parallel_kernel, serial_below_threshold
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _fwd(x, slope, y):
     for i in prange(x.size):
         v = x[i]
         y[i] = v * slope if v < 0 else v
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _bwd(gy, x, slope, gx):
     for i in prange(x.size):
         g = gy[i]
