@@ -159,6 +159,14 @@ def get_device(spec: "str | Device | None" = None) -> Device:
     return device
 
 
+def as_host_array(value) -> np.ndarray:
+    """NumPy view/copy of array-like data; a GPU array (anything with ``__cuda_array_interface__``)
+    is copied to the host -- ``np.asarray`` refuses CuPy arrays on purpose."""
+    if hasattr(value, "__cuda_array_interface__") and not isinstance(value, np.ndarray):
+        return value.get()
+    return np.asarray(value)
+
+
 def move_array(array, src: Device, dst: Device):
     """Copy an array from one device's memory to another's (always a copy, never a view)."""
     if src.xp is dst.xp:

@@ -207,10 +207,21 @@ class Permute(Function):
         return g.transpose(inverse), None
 
 
+def _check_bounds_on_host(shape: tuple, key) -> None:
+    """CuPy wraps out-of-range integer-array indices around (a documented difference from NumPy):
+    index a zero-stride host view of the same shape with the same key, so NumPy raises instead."""
+    keys = key if isinstance(key, tuple) else (key,)
+    host = tuple(k.get() if hasattr(k, "__cuda_array_interface__") and not isinstance(k, np.ndarray)
+                 else k for k in keys)
+    np.broadcast_to(np.empty((), dtype=bool), shape)[host if isinstance(key, tuple) else host[0]]
+
+
 class GetItem(Function):
     def forward(self, x, key):
         self.shape, self.key = x.shape, key
         try:
+            if self.xp is not np and not _is_basic_index(key):
+                _check_bounds_on_host(x.shape, key)
             return x[key]
         except IndexError as exc:
             if "integer" in str(exc):        # e.g. a float array as an index: a type problem

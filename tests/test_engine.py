@@ -495,3 +495,28 @@ def test_one_sided_clip_gradients():
     x.grad = None
     x.clip(max=1.0).sum().backward()
     assert x.grad.numpy().tolist() == [1, 1, 1, 0, 0]
+
+
+def test_integer_array_indices_are_bounds_checked_on_the_host_for_cupy():
+    # CuPy wraps out-of-range integer-array indices around; GetItem checks them against a
+    # zero-stride host view first (here called directly: NumPy devices raise by themselves).
+    from tensorgan.ops import _check_bounds_on_host
+    _check_bounds_on_host((3, 4), (np.array([0, 2]), slice(None)))
+    with pytest.raises(IndexError):
+        _check_bounds_on_host((3, 4), (np.array([0, 3]), slice(None)))
+    with pytest.raises(IndexError):
+        _check_bounds_on_host((3, 4), (Ellipsis, np.array([-5])))
+    with pytest.raises(IndexError):
+        _check_bounds_on_host((3,), np.array([True, False]))        # a mask of the wrong length
+
+
+def test_host_arrays_from_gpu_like_objects():
+    from tensorgan.backend import as_host_array
+
+    class FakeGpuArray:
+        __cuda_array_interface__ = {}
+
+        def get(self):
+            return np.arange(3.0)
+    np.testing.assert_array_equal(as_host_array(FakeGpuArray()), np.arange(3.0))
+    np.testing.assert_array_equal(as_host_array([1.0, 2.0]), [1.0, 2.0])

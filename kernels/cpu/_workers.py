@@ -46,35 +46,51 @@ import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-_pool: ThreadPoolExecutor | None = None
-_pool_key: tuple[int, int] | None = None      # (process id, workers) the pool was made for
+_pools: dict[int, ThreadPoolExecutor] = {}    # this process's worker pools, by worker count
+_pools_pid = os.getpid()                      # the process they belong to (a fork starts anew)
 _blas = None                                  # threadpoolctl controller of the loaded BLAS libraries
+_blas_limit = None                            # its "one thread" limit while any caller holds it
+_blas_holders = 0                             # callers inside single_threaded_blas, all threads
 _lock = threading.Lock()
 _scratch = threading.local()
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
-    """The process's worker pool (re-created after a fork or a change of the thread count)."""
-    global _pool, _pool_key
-    key = (os.getpid(), workers)
+    """The process's pool of ``workers`` threads.  One per worker count, kept: callers in several
+    Python threads with different Numba thread counts share pools instead of replacing each
+    other's.  A forked child starts with none (the parent's threads do not exist there)."""
+    global _pools, _pools_pid
     with _lock:
-        if _pool_key != key:
-            if _pool is not None and _pool_key[0] == key[0]:
-                _pool.shutdown(wait=False)        # idle: every call waits for its own tasks
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tensorgan-cpu")
-            _pool_key = key
-        return _pool
+        if _pools_pid != os.getpid():
+            _pools, _pools_pid = {}, os.getpid()
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = ThreadPoolExecutor(max_workers=workers,
+                                                        thread_name_prefix="tensorgan-cpu")
+        return pool
 
 
 @contextmanager
 def single_threaded_blas():
     """BLAS on one thread while our own threads run GEMMs side by side (a multi-threaded OpenBLAS
-    called from two threads at once serialises them and spins up its own pool on the same cores)."""
-    global _blas
-    if _blas is None:
-        _blas = ThreadpoolController().select(user_api="blas")
-    with _blas.limit(limits=1):
+    called from two threads at once serialises them and spins up its own pool on the same cores).
+    The limit is process-wide, so it is counted: the first caller in sets it, the last one out
+    restores the user's setting (two threads each saving and restoring it would leave it at 1)."""
+    global _blas, _blas_limit, _blas_holders
+    with _lock:
+        if _blas is None:
+            _blas = ThreadpoolController().select(user_api="blas")
+        if _blas_holders == 0:
+            _blas_limit = _blas.limit(limits=1)
+        _blas_holders += 1
+    try:
         yield
+    finally:
+        with _lock:
+            _blas_holders -= 1
+            if _blas_holders == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -158,10 +174,21 @@ def run_parts(threads: int, parts: list, fn: Callable, blas: bool = True) -> lis
 
 
 def _wait(future):
-    try:
-        return (future.result(), None)
-    except BaseException as err:                     # re-raised by _unwrap, after all have finished
-        return (None, err)
+    """(value, None) or (None, error) once the part has finished -- even through Ctrl-C: a
+    KeyboardInterrupt that arrives while this thread waits is held until the worker is done with
+    our buffers, then returned to be re-raised."""
+    interrupt = None
+    while True:
+        try:
+            value, err = future.result(), None
+        except KeyboardInterrupt as exc:
+            if not future.done():                    # raised in this thread, by the wait
+                interrupt = exc
+                continue
+            value, err = None, exc
+        except BaseException as exc:                 # re-raised by _unwrap, after all have finished
+            value, err = None, exc
+        return (None, interrupt) if interrupt is not None else (value, err)
 
 
 def _unwrap(result):

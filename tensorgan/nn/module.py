@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from ..backend import Device, get_device, move_array
+from ..backend import Device, as_host_array, get_device, move_array
 from ..errors import CheckpointError, DeviceError, DTypeError, InputTypeError, ShapeError
 from ..tensor import Tensor, _check_dtype
 
@@ -246,7 +246,7 @@ class Module:
             if name not in state:
                 continue
             value = state[name]
-            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            value = value.numpy() if isinstance(value, Tensor) else as_host_array(value)
             if value.shape != tuple(target.shape):
                 raise CheckpointError(f"{type(self).__name__}: parameter {name!r} has shape "
                                       f"{tuple(value.shape)} in the checkpoint but "

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ..backend import as_host_array
 from ..errors import CheckpointError, ConfigError, InputTypeError
 from ..kernels.reference.optim import adam_update as reference_adam_update
 from ..tensor import Tensor, enable_grad
@@ -229,7 +230,7 @@ class Optimizer:
                     if key in self.optional_state_keys:
                         continue
                     raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
-                arr = np.asarray(s[key])
+                arr = as_host_array(s[key])
                 if arr.shape != p.shape:
                     raise CheckpointError(f"{name} state {key!r} of parameter {i} has shape "
                                           f"{arr.shape}, the parameter has {p.shape}")

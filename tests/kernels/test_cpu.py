@@ -532,3 +532,112 @@ def _adam_steps(size, dtype, steps, lr, beta1, beta2, seed):
         ref.adam_update(ufuncs[0], g, ufuncs[1], ufuncs[2], lr, beta1, beta2, 1e-8, step)
         for a, b in zip(fused, ufuncs):
             np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------------------ fork and threads
+_FORK_CHILD = """
+import os, sys
+import numpy as np
+from tensorgan.kernels import cpu, reference as ref
+rng = np.random.default_rng(0)
+x = rng.standard_normal((8, 16, 32, 32)).astype(np.float32)   # above the parallel threshold
+cpu.leaky_relu(x, 0.2)                                        # GNU OpenMP's threads start here
+w, b = np.ones(16, np.float32), np.zeros(16, np.float32)
+pid = os.fork()
+if pid == 0:                                    # the child: every prange kernel, then exit
+    try:
+        ok = np.allclose(cpu.leaky_relu(x, 0.2), ref.leaky_relu(x, 0.2))
+        y, mean, invstd = cpu.batch_norm_leaky_relu(x, None, None, w, b, True, 0.1, 1e-5, 0.2)
+        ok &= np.allclose(y, ref.batch_norm_leaky_relu(x.astype(np.float64), None, None, w, b, True,
+                                                       0.1, 1e-5, 0.2)[0], atol=1e-4)
+        ok &= np.allclose(cpu.conv2d_grad_bias(x), x.sum(axis=(0, 2, 3)), rtol=1e-4)
+    finally:
+        os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_child_forked_after_the_parallel_kernels_can_run_them():
+    # GNU OpenMP kills a forked child at its first parallel region; the child runs serial twins.
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", _FORK_CHILD], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+
+
+@pytest.mark.parametrize("kernel", ["leaky_relu", "batch_norm_leaky_relu", "conv2d_grad_bias"])
+def test_the_serial_twins_compute_what_the_parallel_kernels_do(kernel, monkeypatch):
+    from tensorgan.kernels.cpu import _threads
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((8, 16, 32, 32)).astype(np.float32)
+    w, b = np.ones(16, np.float32), np.zeros(16, np.float32)
+    call = {"leaky_relu": lambda: cpu.leaky_relu(x, 0.2),
+            "batch_norm_leaky_relu": lambda: cpu.batch_norm_leaky_relu(x, None, None, w, b, True, 0.1,
+                                                                       1e-5, 0.2)[0],
+            "conv2d_grad_bias": lambda: cpu.conv2d_grad_bias(x)}[kernel]
+    parallel = call()
+    monkeypatch.setattr(_threads, "_serial_only", True)
+    np.testing.assert_array_equal(call(), parallel)
+
+
+def test_blas_limit_is_set_by_the_first_caller_and_restored_by_the_last(monkeypatch):
+    """Two threads inside single_threaded_blas at once, the first leaving first: the limit must
+    hold until the second leaves, and be restored once (each saving and restoring the setting
+    it found, as before, left BLAS on one thread for good).  A stand-in controller records it:
+    the real OpenBLAS only honours a thread count from some threads (see the closing note)."""
+    import threading
+    events = []
+
+    class Limit:
+        def restore_original_limits(self):
+            events.append("restore")
+
+    class Controller:
+        def limit(self, limits):
+            events.append(f"limit {limits}")
+            return Limit()
+    monkeypatch.setattr(cpu_workers, "_blas", Controller())
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        with cpu_workers.single_threaded_blas():
+            a_in.set()
+            b_in.wait(5)
+        events.append("a left")
+        a_out.set()
+
+    def b():
+        a_in.wait(5)
+        with cpu_workers.single_threaded_blas():
+            b_in.set()
+            a_out.wait(5)
+        events.append("b left")
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert events == ["limit 1", "a left", "restore", "b left"] and cpu_workers._blas_holders == 0
+
+
+def test_ctrl_c_while_waiting_lets_the_worker_finish_first(monkeypatch):
+    """A KeyboardInterrupt that reaches the calling thread while a worker still writes into the
+    call's buffers is raised only after that worker has finished."""
+    import _thread
+    import threading
+    import time
+    monkeypatch.setattr(cpu_workers.numba, "get_num_threads", lambda: 2)
+    finished = []
+
+    def part(bounds):
+        if bounds[0] > 0:                  # the worker's part: slow
+            time.sleep(0.4)
+            finished.append("worker")
+        return bounds
+
+    threading.Timer(0.1, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        cpu_workers.run_parts(2, [(0, 1), (1, 2)], part, blas=False)
+        time.sleep(2)                      # (not reached when the interrupt lands in the wait)
+    assert finished == ["worker"]
