@@ -21,7 +21,7 @@ import math
 from typing import Any, Callable, Sequence
 
 from ..errors import CheckpointError, ConfigError
-from . import Optimizer
+from . import Optimizer, _check_number
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR"]
 
@@ -78,14 +78,6 @@ class LRScheduler:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()})"
 
 
-def _number(owner: str, name: str, value: Any, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value < 0 or (positive and value == 0):
-        raise ConfigError(f"{owner}: {name} must be a finite number {'> 0' if positive else '>= 0'}, "
-                          f"got {value!r}")
-    return float(value)
-
-
 def _count(owner: str, name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{owner}: {name} must be a positive int, got {value!r}")
@@ -97,7 +89,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         self.step_size = _count("StepLR", "step_size", step_size)
-        self.gamma = _number("StepLR", "gamma", gamma)
+        self.gamma = _check_number("StepLR", "gamma", gamma, low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -114,7 +106,7 @@ class MultiStepLR(LRScheduler):
             self.milestones = sorted(_count("MultiStepLR", "a milestone", m) for m in milestones)
         except TypeError:
             raise ConfigError(f"MultiStepLR: milestones must be a list of ints, got {milestones!r}") from None
-        self.gamma = _number("MultiStepLR", "gamma", gamma)
+        self.gamma = _check_number("MultiStepLR", "gamma", gamma, low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -126,7 +118,7 @@ class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma ** epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
-        self.gamma = _number("ExponentialLR", "gamma", gamma)
+        self.gamma = _check_number("ExponentialLR", "gamma", gamma, low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -157,7 +149,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         self.T_max = _count("CosineAnnealingLR", "T_max", T_max)
-        self.eta_min = _number("CosineAnnealingLR", "eta_min", eta_min)
+        self.eta_min = _check_number("CosineAnnealingLR", "eta_min", eta_min, low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
