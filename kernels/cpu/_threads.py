@@ -20,15 +20,16 @@ from contextlib import contextmanager
 
 import numba
 from numba import njit
+from numba.np.ufunc import parallel as _numba_parallel
 
 PARALLEL_MIN_ELEMENTS = 1 << 15
 _serial_only = False     # True in a child forked after GNU OpenMP's threads started
 
 
-def _after_fork_in_child() -> None:
+def _after_fork_in_child() -> None:   # no imports here: a fork handler runs in a fresh child
     global _serial_only
-    from numba.np.ufunc import parallel
-    if getattr(parallel, "_is_initialized", False) and getattr(parallel, "_threading_layer", None) == "omp":
+    if getattr(_numba_parallel, "_is_initialized", False) \
+            and getattr(_numba_parallel, "_threading_layer", None) == "omp":
         _serial_only = True
 
 
