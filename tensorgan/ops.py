@@ -184,6 +184,8 @@ class Amax(Function):
 
 
 class Reshape(Function):
+    takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+
     def forward(self, x, shape):
         self.in_shape = x.shape
         try:
@@ -196,6 +198,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)
@@ -217,6 +221,8 @@ def _check_bounds_on_host(shape: tuple, key) -> None:
 
 
 class GetItem(Function):
+    takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+
     def forward(self, x, key):
         self.shape, self.key = x.shape, key
         try:
@@ -243,6 +249,8 @@ def _is_basic_index(key) -> bool:
 
 
 class Concat(Function):
+    takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+
     def forward(self, axis, *arrays):
         self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]

@@ -31,6 +31,7 @@ from .errors import DeviceError, DTypeError, InputTypeError, ShapeError, Tensorg
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 FLOAT_DTYPES = (float32, float64)
+BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, no arithmetic kernels
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +101,8 @@ class Function:
     def xp(self):
         return self.device.xp
 
+    takes_bool = False   # shape ops and indexing also take bool tensors (comparison results)
+
     @classmethod
     def apply(cls, *args: Any) -> "Tensor":
         fn = cls()
@@ -108,6 +111,10 @@ class Function:
         arrays = []
         for arg in args:
             if isinstance(arg, Tensor):
+                if arg.data.dtype == BOOL and not cls.takes_bool:
+                    raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes "
+                                     f"part in indexing, logic, shape ops and sums only; convert it "
+                                     f"with .float() for arithmetic")
                 if device is None:
                     device, dtype = arg.device, arg.data.dtype
                 elif arg.device is not device:
@@ -198,7 +205,8 @@ def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
 # Tensor
 # ---------------------------------------------------------------------------------------------
 class Tensor:
-    """An n-dimensional float array on a device, with an optional gradient.
+    """An n-dimensional float array on a device, with an optional gradient (or a bool mask, the
+    result of a comparison: no gradient, see ``_compare``).
 
     ``data`` is the backend array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on CUDA);
     ``grad`` is a Tensor (or None) filled by :meth:`backward`.
@@ -210,6 +218,8 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
         device = get_device(device)
         array = _to_array(data, dtype, device)
+        if requires_grad and array.dtype == BOOL:
+            raise DTypeError("only float tensors can require gradients, got a bool tensor")
         self.data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -302,6 +312,8 @@ class Tensor:
         return Tensor._make(self.data, self.device)
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag and self.data.dtype == BOOL:
+            raise DTypeError("only float tensors can require gradients, got a bool tensor")
         if self._ctx is not None and not flag:
             raise TensorganError("requires_grad_(False) on a non-leaf: use .detach()")
         self.requires_grad = flag
@@ -312,10 +324,11 @@ class Tensor:
         """A host NumPy copy of the data (detached)."""
         return self.data.get() if self.device.xp is not np else np.array(self.data, copy=True)
 
-    def item(self) -> float:
+    def item(self) -> float | bool:
         if self.data.size != 1:
             raise ShapeError(f"item() needs a one-element tensor, got shape {self.shape}")
-        return float(self.data.reshape(()))
+        value = self.data.reshape(())
+        return bool(value) if self.data.dtype == BOOL else float(value)
 
     def tolist(self):
         return self.numpy().tolist()
@@ -329,9 +342,13 @@ class Tensor:
             if device is self.device:
                 return self
             return ToDevice.apply(self, device)
-        dtype = _check_dtype(target)
+        dtype = _check_dtype(target, allow_bool=True)
         if dtype == self.dtype:
             return self
+        if BOOL in (dtype, self.dtype):     # to or from a mask: a constant, outside the graph
+            if self.requires_grad and _grad_mode.enabled:
+                raise DTypeError("a tensor that requires grad cannot become bool: .detach() it first")
+            return Tensor._make(self.data.astype(dtype), self.device)
         return Cast.apply(self, dtype)
 
     def float(self) -> "Tensor":
@@ -350,24 +367,83 @@ class Tensor:
     def _lift(self, other: Any) -> Any:
         """Python numbers pass through (they adopt the tensor's dtype); so do NumPy scalars such
         as np.float64(2) (as Python numbers: float32 * np.sqrt(2) stays float32, as in torch);
-        arrays become tensors."""
+        arrays become tensors.  A bool tensor (a mask) becomes 0/1 of the other side's float dtype,
+        as PyTorch promotes it."""
         if isinstance(other, np.generic) and other.ndim == 0 and isinstance(other.item(), (int, float)):
             other = other.item()
-        if isinstance(other, Tensor) or isinstance(other, (int, float)):
+        if isinstance(other, Tensor):
+            return other.to(self.dtype) if other.data.dtype == BOOL else other
+        if isinstance(other, (int, float)):
             return other
         return Tensor._make(_to_array(other, self.dtype, self.device), self.device)
 
-    def __add__(self, other): return ops.Add.apply(self, self._lift(other))
-    def __radd__(self, other): return ops.Add.apply(self, self._lift(other))
-    def __sub__(self, other): return ops.Sub.apply(self, self._lift(other))
-    def __rsub__(self, other): return ops.Add.apply(ops.Neg.apply(self), self._lift(other))  # 1 - 1 = +0
-    def __mul__(self, other): return ops.Mul.apply(self, self._lift(other))
-    def __rmul__(self, other): return ops.Mul.apply(self, self._lift(other))
-    def __truediv__(self, other): return ops.Div.apply(self, self._lift(other))
-    def __neg__(self): return ops.Neg.apply(self)
+    def _arith(self, other: Any = None) -> "Tensor":
+        """self for arithmetic: a bool tensor (a mask) as 0/1 in the other operand's float dtype."""
+        if self.data.dtype != BOOL:
+            return self
+        dtype = other.dtype if isinstance(other, Tensor) and other.dtype in FLOAT_DTYPES else float32
+        return self.to(dtype)
+
+    def __add__(self, other): return ops.Add.apply(self._arith(other), self._arith(other)._lift(other))
+    def __radd__(self, other): return self.__add__(other)
+    def __sub__(self, other): return ops.Sub.apply(self._arith(other), self._arith(other)._lift(other))
+    def __rsub__(self, other):  # 1 - x as -x + 1: 1 - 1 = +0
+        me = self._arith(other)
+        return ops.Add.apply(ops.Neg.apply(me), me._lift(other))
+    def __mul__(self, other): return ops.Mul.apply(self._arith(other), self._arith(other)._lift(other))
+    def __rmul__(self, other): return self.__mul__(other)
+    def __truediv__(self, other): return ops.Div.apply(self._arith(other), self._arith(other)._lift(other))
+    def __neg__(self): return ops.Neg.apply(self._arith())
     def __pos__(self): return self
 
+    # -- comparisons and logic: bool tensors, outside the graph (== stays identity: tensors are
+    #    graph nodes, kept in dicts and sets; compare values with .eq()) -------------------------
+    def _compare(self, other: Any, ufunc: str) -> "Tensor":
+        if isinstance(other, Tensor):
+            if other.device is not self.device:
+                raise DeviceError(f"{ufunc}: tensors on {self.device} and {other.device}")
+            other = other.data
+        elif not isinstance(other, (int, float, np.generic)):
+            other = _to_array(other, None, self.device)
+        try:
+            return Tensor._make(getattr(self.device.xp, ufunc)(self.data, other), self.device)
+        except (TypeError, ValueError) as exc:
+            raise ShapeError(f"{ufunc}: cannot compare a tensor of shape {self.shape} with "
+                             f"{type(other).__name__} ({exc})") from None
+
+    def __lt__(self, other): return self._compare(other, "less")
+    def __le__(self, other): return self._compare(other, "less_equal")
+    def __gt__(self, other): return self._compare(other, "greater")
+    def __ge__(self, other): return self._compare(other, "greater_equal")
+    def eq(self, other) -> "Tensor": return self._compare(other, "equal")
+    def ne(self, other) -> "Tensor": return self._compare(other, "not_equal")
+
+    def _logic(self, other: Any, ufunc: str) -> "Tensor":
+        """~, &, |, ^ of bool tensors (or a Python bool on the right)."""
+        ok_other = (other is None or isinstance(other, (bool, np.bool_))
+                    or (isinstance(other, Tensor) and other.dtype == BOOL and other.device is self.device))
+        if self.data.dtype != BOOL or not ok_other:
+            got = "" if other is None else f" and {getattr(other, 'dtype', type(other).__name__)}"
+            raise DTypeError(f"{ufunc} takes bool tensors (comparison results) on one device, got "
+                             f"{self.dtype}{got}")
+        args = (self.data,) if other is None else (self.data, other.data if isinstance(other, Tensor) else other)
+        return Tensor._make(getattr(self.device.xp, ufunc)(*args), self.device)
+
+    def __invert__(self): return self._logic(None, "logical_not")
+    def __and__(self, other): return self._logic(other, "logical_and")
+    def __or__(self, other): return self._logic(other, "logical_or")
+    def __xor__(self, other): return self._logic(other, "logical_xor")
+
+    def any(self) -> "Tensor":
+        """Whether any element is non-zero (True), as a 0-d bool tensor."""
+        return Tensor._make(self.device.xp.asarray(self.data.any()), self.device)
+
+    def all(self) -> "Tensor":
+        """Whether every element is non-zero (True), as a 0-d bool tensor."""
+        return Tensor._make(self.device.xp.asarray(self.data.all()), self.device)
+
     def __rtruediv__(self, other):
+        self = self._arith(other)
         other = self._lift(other)
         if not isinstance(other, Tensor):
             other = Tensor._make(self.device.xp.full(self.shape, other, dtype=self.dtype), self.device)
@@ -396,14 +472,16 @@ class Tensor:
 
     # -- reductions and shape ops ---------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
-        """Sum over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's)."""
+        """Sum over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's).  Of a bool
+        tensor: the count of True, as float32 (tensorgan has no integer tensors)."""
         axis, keepdims = _reduction_args("sum", axis, keepdims, dim, keepdim)
-        return ops.Sum.apply(self, _axes(axis, self.ndim), keepdims)
+        return ops.Sum.apply(self._arith(), _axes(axis, self.ndim), keepdims)
 
     def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
-        """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's)."""
+        """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's); of a bool
+        tensor, the fraction of True (float32)."""
         axis, keepdims = _reduction_args("mean", axis, keepdims, dim, keepdim)
-        return ops.Mean.apply(self, _axes(axis, self.ndim), keepdims)
+        return ops.Mean.apply(self._arith(), _axes(axis, self.ndim), keepdims)
 
     def amax(self, dim=None, keepdim: bool = False) -> "Tensor":
         """Largest element over ``dim`` (all by default); ties share the gradient evenly."""
@@ -581,11 +659,22 @@ class Tensor:
 # ---------------------------------------------------------------------------------------------
 # Construction helpers
 # ---------------------------------------------------------------------------------------------
-def _check_dtype(dtype: Any) -> np.dtype:
+def _bool_if_all_bool(data: Any) -> np.dtype | None:
+    """BOOL for a bool or a (nested) list of bools -- tensor([True, False]) is a mask, as in torch."""
+    if isinstance(data, (bool, np.bool_)):
+        return BOOL
+    if isinstance(data, (list, tuple)) and data and all(_bool_if_all_bool(d) is BOOL for d in data):
+        return BOOL
+    return None
+
+
+def _check_dtype(dtype: Any, allow_bool: bool = False) -> np.dtype:
     try:
         dt = np.dtype(dtype)
     except TypeError:
         raise DTypeError(f"unknown dtype {dtype!r}: tensorgan supports float32 and float64") from None
+    if allow_bool and dt == BOOL:
+        return dt
     if dt not in FLOAT_DTYPES:
         raise DTypeError(f"dtype {dt} is not supported: tensorgan tensors are float32 or float64")
     return dt
@@ -603,8 +692,10 @@ def _to_array(data: Any, dtype: Any, device: Device):
         raise DeviceError("a GPU array was given for a CPU tensor: copy it to the host first (.get())")
     if dtype is None:
         src = getattr(data, "dtype", None)
-        dtype = src if src is not None and src in FLOAT_DTYPES else float32
-    dtype = _check_dtype(dtype)
+        if src is None and isinstance(data, (bool, np.bool_, list, tuple)):
+            src = _bool_if_all_bool(data)
+        dtype = src if src is not None and (src in FLOAT_DTYPES or src == BOOL) else float32
+    dtype = _check_dtype(dtype, allow_bool=True)
     try:
         return xp.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
@@ -617,6 +708,8 @@ def _index(k: Any) -> Any:
     """A Tensor used as an index holds whole numbers (tensors are float here): NumPy int64."""
     if not isinstance(k, Tensor):
         return k
+    if k.data.dtype == BOOL:
+        return k.data                                     # a mask, on its own device
     a = k.numpy()
     if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
         raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")

@@ -490,3 +490,50 @@ def test_fused_batch_norm_leaky_relu_takes_the_slope_at_zero(training):
     g = gy * np.where(xhat > 0, 1.0, 0.2)
     gx = invstd * (g - g.mean(0) - xhat * (g * xhat).mean(0)) if training else invstd * g
     np.testing.assert_allclose(xt.grad.numpy(), gx, rtol=1e-10, atol=1e-12)
+
+
+# -- comparisons and masks: bool tensors outside the graph ----------------------------------------
+def test_comparisons_give_bool_masks_that_index_count_and_promote():
+    d_out = tg.tensor([-1.5, 0.0, 0.3, 2.0], requires_grad=True)
+    real = d_out > 0
+    assert real.dtype == np.bool_ and not real.requires_grad
+    assert real.numpy().tolist() == [False, False, True, True]
+    # the GAN loop's discriminator accuracy, as written for torch
+    assert (d_out > 0).float().mean().item() == 0.5 and real.sum().item() == 2.0
+    assert ((d_out >= 0) & ~(d_out > 1)).numpy().tolist() == [False, True, True, False]
+    assert ((d_out < 0) | False).numpy().tolist() == [True, False, False, False]
+    assert (d_out == d_out) is True and (d_out != d_out) is False     # == stays identity (graph nodes)
+    assert (d_out <= tg.tensor([0.0, 0.0, 0.0, 0.0])).numpy().tolist() == [True, True, False, False]
+    assert d_out.eq(tg.tensor([-1.5, 1.0, 0.3, 0.0])).numpy().tolist() == [True, False, True, False]
+    assert (real.any().item(), real.all().item()) == (True, False)
+    # a mask indexes as a mask -- a float 0/1 tensor would have picked elements 0 and 1
+    picked = d_out[real]
+    picked.sum().backward()
+    assert picked.numpy().tolist() == [0.30000001192092896, 2.0]
+    assert d_out.grad.numpy().tolist() == [0.0, 0.0, 1.0, 1.0]
+    # arithmetic promotes the mask to 0/1 in the other side's dtype, as torch does
+    x = tg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = real * x + (~real) * 10          # a mask with a number: float32, tensorgan's default
+    assert y.dtype == tg.float32 and y.numpy().tolist() == [10.0, 10.0, 3.0, 4.0]
+    y.sum().backward()
+    assert x.grad.numpy().tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert (tg.tensor([1.0, 2.0], dtype="float64") * (tg.tensor([1.0, -1.0]) > 0)).dtype == tg.float64
+    assert tg.tensor([True, False]).dtype == np.bool_ and tg.tensor([1.0, 0.0]).dtype == tg.float32
+
+
+def test_bool_tensors_refuse_gradients_and_float_kernels():
+    mask = tg.randn(3, 4) > 0
+    with pytest.raises(tg.DTypeError, match="require gradients"):
+        mask.requires_grad_()
+    with pytest.raises(tg.DTypeError, match="require gradients"):
+        tg.tensor([True, False], requires_grad=True)
+    with pytest.raises(tg.DTypeError, match="float"):
+        mask.exp()
+    with pytest.raises(tg.DTypeError, match="float"):
+        tg.functional.leaky_relu(mask, 0.2)
+    with pytest.raises(tg.DTypeError, match="bool tensors"):
+        tg.randn(3) & mask[0, :3]
+    assert mask.reshape(12).shape == (12,) and mask.T.shape == (4, 3)
+    assert tg.cat([mask, mask]).shape == (6, 4) and mask[1:].dtype == np.bool_
+    with pytest.raises(tg.DTypeError, match="detach"):
+        tg.randn(2, requires_grad=True).to("bool")
