@@ -3,7 +3,7 @@ from . import functional
 from .backend import Device, cuda_status, get_device, keep_freed_memory
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
-from .factory import cat, concat, ones, ones_like, rand, randn, stack, tensor, zeros, zeros_like
+from .factory import cat, concat, ones, ones_like, rand, randn, stack, tensor, where, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck
 from .random import Generator, manual_seed
 from .tensor import Function, Tensor, enable_grad, float32, float64, is_grad_enabled, no_grad

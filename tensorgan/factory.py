@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .backend import get_device
-from .errors import ShapeError
+from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
 from .tensor import Tensor, _axes, _check_dtype, float32
 
@@ -89,6 +89,28 @@ def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
 
 
 cat = concat
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    """``input`` where ``condition`` (a bool tensor, e.g. ``x > 0``) holds, ``other`` elsewhere,
+    all three broadcast together (torch.where).  Differentiable in ``input`` and ``other``; a
+    number on either side takes the tensor side's dtype."""
+    from .ops import Where
+    from .tensor import BOOL
+    if not isinstance(condition, Tensor) or condition.dtype != BOOL:
+        raise DTypeError(f"where: condition must be a bool tensor (e.g. x > 0), got "
+                         f"{getattr(condition, 'dtype', type(condition).__name__)}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise InputTypeError("where: input or other must be a Tensor")
+    ref = input if isinstance(input, Tensor) else other
+    if condition.device is not ref.device:
+        raise DeviceError(f"where: condition on {condition.device}, values on {ref.device}")
+
+    def operand(value):   # numbers and arrays as tensors of ref's dtype and device
+        value = ref._lift(value)
+        return value if isinstance(value, Tensor) else \
+            Tensor._make(ref.device.xp.full((), value, dtype=ref.dtype), ref.device)
+    return Where.apply(operand(input), operand(other), condition.data)
 
 
 def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:

@@ -55,6 +55,27 @@ class Add(Function):
         return unbroadcast(g, self.shapes[0]), unbroadcast(g, self.shapes[1])
 
 
+class Where(Function):
+    """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
+    together; the gradient goes to whichever side was taken."""
+
+    def forward(self, a, b, cond):
+        try:
+            _broadcast_shapes(_broadcast_shapes(_shape(a), _shape(b)), cond.shape)
+        except ValueError:
+            raise ShapeError(f"where: shapes {cond.shape} (condition), {_shape(a)} and {_shape(b)} "
+                             f"do not broadcast") from None
+        self.shapes, self.cond = (_shape(a), _shape(b)), cond
+        return self.xp.where(cond, a, b)
+
+    def backward(self, g):
+        zero = g.dtype.type(0)
+        xp = self.xp
+        ga = unbroadcast(xp.where(self.cond, g, zero), self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = unbroadcast(xp.where(self.cond, zero, g), self.shapes[1]) if self.needs_input_grad[1] else None
+        return ga, gb, None
+
+
 class Sub(Function):
     def forward(self, a, b):
         _broadcast_check("sub", a, b)

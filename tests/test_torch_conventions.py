@@ -537,3 +537,20 @@ def test_bool_tensors_refuse_gradients_and_float_kernels():
     assert tg.cat([mask, mask]).shape == (6, 4) and mask[1:].dtype == np.bool_
     with pytest.raises(tg.DTypeError, match="detach"):
         tg.randn(2, requires_grad=True).to("bool")
+
+
+def test_where_takes_either_side_and_sends_the_gradient_there():
+    rng = np.random.default_rng(3)
+    x = tg.tensor(rng.standard_normal((3, 4)), dtype="float64", requires_grad=True)
+    y = tg.tensor(rng.standard_normal((1, 4)), dtype="float64", requires_grad=True)   # broadcast
+    cond = x > 0
+    out = tg.where(cond, x, y)
+    np.testing.assert_array_equal(out.numpy(), np.where(x.numpy() > 0, x.numpy(), y.numpy()))
+    assert tg.gradcheck(lambda a, b: tg.where(cond, a, b), [x, y])
+    assert tg.where(cond, x, 0.0).numpy().min() >= 0 and tg.where(cond, 1.0, x).dtype == tg.float64
+    leaky = tg.where(x > 0, x, 0.2 * x)                            # leaky ReLU, the torch way
+    np.testing.assert_allclose(leaky.numpy(), tg.functional.leaky_relu(x, 0.2).numpy())
+    with pytest.raises(tg.DTypeError, match="bool tensor"):
+        tg.where(x, x, y)
+    with pytest.raises(ShapeError, match="broadcast"):
+        tg.where(cond, x, tg.zeros(5, dtype="float64"))
