@@ -156,3 +156,37 @@ def test_clip_grad_value():
         np.testing.assert_array_equal(p.grad.numpy(), np.clip(g, -0.7, 0.7))
     with pytest.raises(ConfigError, match="clip_value"):
         nn.utils.clip_grad_value_(params, -1)
+
+
+@pytest.mark.parametrize("make", [lambda o, e=-1: L.ExponentialLR(o, 0.8, last_epoch=e),
+                                  lambda o, e=-1: L.CosineAnnealingLR(o, 7, 0.01, last_epoch=e),
+                                  lambda o, e=-1: L.StepLR(o, 4, 0.5, last_epoch=e)],
+                         ids=["exponential", "cosine", "step"])
+def test_resuming_at_last_epoch_continues_the_uninterrupted_schedule(make):
+    # PyTorch's way: load the optimizer, construct with last_epoch, load the scheduler's state.
+    # (StepLR at 4, so that the constructor's epoch 6 is no boundary: there torch decays once
+    # more on resuming, and so does this.)
+    opt = _optimizer()
+    sched = make(opt)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    saved_opt, saved = opt.state_dict(), json.loads(json.dumps(sched.state_dict()))
+    uninterrupted = _trace(sched, opt, 4)
+    opt2 = _optimizer()
+    opt2.load_state_dict(saved_opt)
+    sched2 = make(opt2, saved["last_epoch"])
+    sched2.load_state_dict(saved)
+    np.testing.assert_allclose(_trace(sched2, opt2, 4), uninterrupted, rtol=1e-12)
+
+
+def test_cosine_annealing_carries_a_manual_lr_change_along_the_curve():
+    opt = _optimizer()
+    sched = L.CosineAnnealingLR(opt, T_max=5, eta_min=0.01)
+    sched.step()
+    sched.step()
+    opt.param_groups[0]["lr"] *= 3
+    changed = opt.param_groups[0]["lr"]
+    sched.step()                                  # epoch 3: the curve's ratio applied to the change
+    ratio = (1 + math.cos(math.pi * 3 / 5)) / (1 + math.cos(math.pi * 2 / 5))
+    assert sched.get_last_lr()[0] == pytest.approx(0.01 + ratio * (changed - 0.01), rel=1e-12)

@@ -10,9 +10,9 @@ epoch (or per iteration), after ``optimizer.step()``::
         sched.step()
 
 As in PyTorch, constructing one records each group's ``initial_lr`` and applies the schedule's
-value at epoch 0; StepLR, MultiStepLR and ExponentialLR are *chainable* (each step multiplies
-the current lr, so a manual change to ``group["lr"]`` carries on), LambdaLR and
-CosineAnnealingLR compute from ``initial_lr``.  ``state_dict()`` is plain JSON-able data (a
+value at epoch 0; StepLR, MultiStepLR, ExponentialLR and CosineAnnealingLR are *chainable* (each
+step works from the current lr, so a manual change to ``group["lr"]`` carries on), LambdaLR
+computes from ``initial_lr``.  ``state_dict()`` is plain JSON-able data (a
 LambdaLR's functions are not saved, as in PyTorch).
 """
 from __future__ import annotations
@@ -44,7 +44,10 @@ class LRScheduler:
                                   f"parameter group {i} (load the optimizer's state first)")
         self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True        # the constructor's step: resuming must not decay twice
         self.step()
+        self._is_initial = False
 
     def get_lr(self) -> list[float]:
         raise NotImplementedError
@@ -52,6 +55,7 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and write the schedule's learning rates into the optimizer."""
         self.last_epoch += 1
+        self._step_count += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = float(lr)
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
@@ -122,7 +126,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        factor = self.gamma if self.last_epoch != 0 else 1.0
+        factor = 1.0 if self._is_initial else self.gamma
         return [g["lr"] * factor for g in self.optimizer.param_groups]
 
 
@@ -145,7 +149,8 @@ class LambdaLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (SGDR without
-    restarts; past T_max the cosine climbs back, as in PyTorch)."""
+    restarts; past T_max the cosine climbs back, as in PyTorch) -- computed step by step from the
+    current lr, as PyTorch does, so a manual change of lr carries on along the curve."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         self.T_max = _count("CosineAnnealingLR", "T_max", T_max)
@@ -153,5 +158,12 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+        e, T, low = self.last_epoch, self.T_max, self.eta_min
+        groups = self.optimizer.param_groups
+        if self._is_initial:            # the constructor's step keeps the lr it finds
+            return [g["lr"] for g in groups]
+        if (e - 1 - T) % (2 * T) == 0:  # the trough: the ratio below would divide by zero
+            return [g["lr"] + (base - low) * (1 - math.cos(math.pi / T)) / 2
+                    for g, base in zip(groups, self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
+        return [low + ratio * (g["lr"] - low) for g in groups]
