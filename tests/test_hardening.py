@@ -249,7 +249,6 @@ def _p():
     (lambda: optim.Adam([_p()], betas=(0.9, 1.0)), ConfigError, ["betas[1]"]),
     (lambda: optim.Adam([_p()], betas=(-0.1, 0.9)), ConfigError, ["betas[0]"]),
     (lambda: optim.Adam([_p()], betas=0.9), ConfigError, ["betas"]),
-    (lambda: optim.Adam([_p()], eps=0.0), ConfigError, ["eps"]),
     (lambda: optim.Adam([_p()], eps=-1e-8), ConfigError, ["eps"]),
     (lambda: optim.SGD([_p()], momentum=-0.1), ConfigError, ["momentum"]),
     (lambda: optim.SGD([_p()], momentum=1.5), ConfigError, ["momentum", "1.5"]),

@@ -135,7 +135,7 @@ def test_load_state_dict_rejects_mismatches():
     (lambda p: Adam([p], lr=-1e-3), "lr must be >= 0"),
     (lambda p: Adam([p], betas=(1.0, 0.9)), r"betas\[0\] must be < 1"),
     (lambda p: Adam([p], betas=(0.5, -0.1)), r"betas\[1\] must be >= 0"),
-    (lambda p: Adam([p], eps=0.0), "eps must be > 0"),
+    (lambda p: Adam([p], eps=-1e-8), "eps must be >= 0"),
     (lambda p: Adam([p], lr=float("nan")), "finite"),
     (lambda p: SGD([p], lr=0.1, momentum=-0.5), "momentum must be >= 0"),
     (lambda p: SGD([p], lr=0.1, nesterov=True), "nesterov"),

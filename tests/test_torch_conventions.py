@@ -554,3 +554,75 @@ def test_where_takes_either_side_and_sends_the_gradient_there():
         tg.where(x, x, y)
     with pytest.raises(ShapeError, match="broadcast"):
         tg.where(cond, x, tg.zeros(5, dtype="float64"))
+
+
+# -- Module and init details, from a differential run against torch 2.13 --------------------------
+class _Shared(nn.Module):
+    def __init__(self):
+        super().__init__()
+        lin = nn.Linear(2, 2)
+        self.a = lin
+        self.b = nn.Sequential(lin, nn.ReLU())
+        self.c = lin
+
+
+def test_a_shared_module_is_listed_once_but_saved_under_every_name():
+    m = _Shared()
+    assert [n for n, _ in m.named_modules()] == ["", "a", "b", "b.1"]
+    assert [n for n, _ in m.named_children()] == ["a", "b"]
+    assert len(list(m.parameters())) == 2
+    assert list(m.state_dict()) == ["a.weight", "a.bias", "b.0.weight", "b.0.bias", "c.weight", "c.bias"]
+    calls = []
+    m.apply(lambda mod: calls.append(type(mod).__name__))
+    assert calls.count("Linear") == 2 and len(list(nn.Sequential(m.a, m.a).named_modules())) == 2
+
+
+def test_none_keeps_a_parameter_or_child_slot_and_its_place():
+    lin = nn.Linear(2, 2)
+    lin.weight = None
+    lin.weight = nn.Parameter(tg.zeros(2, 2))
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+    with pytest.raises(InputTypeError):
+        lin.bias = None or tg.zeros(2)            # a plain tensor in a parameter slot
+    m = _Shared()
+    m.b = None                                     # the slot stays, and so does its place
+    m.b = nn.Tanh()
+    assert [n for n, _ in m.named_children()] == ["a", "b"]
+    with pytest.raises(InputTypeError, match="child module"):
+        m.b = 5
+    with pytest.raises(InputTypeError):
+        m.add_module("x", 5)
+    with pytest.raises(tg.ConfigError):
+        m.add_module("a.b", nn.Tanh())
+
+
+def test_deleted_buffer_stays_deleted_and_integral_floats_load_into_counters():
+    bn = nn.BatchNorm1d(3)
+    del bn.running_mean
+    bn.running_mean = tg.zeros(3)                  # a plain attribute now, as in torch
+    assert "running_mean" not in bn.state_dict()
+    bn2 = nn.BatchNorm1d(3)
+    state = {k: np.asarray(v, dtype=np.float64) for k, v in bn2.state_dict().items()}
+    state["num_batches_tracked"] = np.float64(7.0)
+    bn2.load_state_dict(state)
+    assert int(np.asarray(bn2.num_batches_tracked)) == 7
+    state["num_batches_tracked"] = np.float64(7.5)
+    with pytest.raises(tg.CheckpointError):
+        bn2.load_state_dict(state)
+
+
+def test_module_cast_keeps_gradients_and_train_wants_a_bool():
+    lin = nn.Linear(2, 1)
+    lin(tg.ones(1, 2)).sum().backward()
+    lin.double()
+    assert lin.weight.grad is not None and lin.weight.grad.dtype == tg.float64
+    with pytest.raises(InputTypeError):
+        lin.train("no")
+
+
+def test_init_names_and_gains_as_torch():
+    w = nn.Parameter(tg.zeros(3, 3))
+    nn.init.constant_(w, val=0.3)
+    assert np.allclose(w.numpy(), 0.3)
+    assert [nn.init.calculate_gain(k) for k in ("conv1d", "conv3d", "conv_transpose1d", "selu")] == [1, 1, 1, 0.75]
+    optim.Adam([nn.Parameter(tg.zeros(2))], eps=0.0)        # torch accepts eps = 0

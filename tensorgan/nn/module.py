@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array
-from ..errors import CheckpointError, DeviceError, DTypeError, InputTypeError, ShapeError
+from ..errors import CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from ..tensor import Tensor, _check_dtype
 
 
@@ -66,9 +66,12 @@ class Module:
             raise InputTypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
                                  f"{type(self).__name__} (a Parameter or None is expected; to "
                                  f"change its values, use load_state_dict or .data)")
-        if isinstance(value, Parameter):
-            target = self._parameters
-        elif isinstance(value, Module):
+        if name in self.__dict__["_modules"] and value is not None and not isinstance(value, Module):
+            raise InputTypeError(f"cannot assign {type(value).__name__} as child module {name!r} of "
+                                 f"{type(self).__name__} (a Module or None is expected)")
+        if isinstance(value, Parameter) or (value is None and name in params):
+            target = self._parameters          # None keeps the slot (and its place), as in torch
+        elif isinstance(value, Module) or (value is None and name in self.__dict__["_modules"]):
             target = self._modules
         elif name in self.__dict__.get("_buffer_names", ()):
             if value is not None and not isinstance(value, (Tensor, np.ndarray)):
@@ -85,6 +88,7 @@ class Module:
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
+        self.__dict__.get("_buffer_names", set()).discard(name)   # a later assignment is plain
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, value: "Tensor | np.ndarray | None") -> None:
@@ -96,26 +100,48 @@ class Module:
     def register_parameter(self, name: str, value: Parameter | None) -> None:
         if value is not None and not isinstance(value, Parameter):
             raise TypeError(f"parameter {name!r} must be a Parameter, got {type(value).__name__}")
+        if value is None:  # a None slot: the layer has no such parameter, and keeps its place
+            self._parameters[name] = None
         setattr(self, name, value)
-        if value is None:  # keep a None slot so state_dict and repr know the layer has no bias
-            self._parameters.pop(name, None)
 
     def add_module(self, name: str, module: "Module | None") -> None:
+        if module is not None and not isinstance(module, Module):
+            raise InputTypeError(f"add_module: {type(module).__name__} is not a Module")
+        if not isinstance(name, str) or not name or "." in name:
+            raise ConfigError(f"add_module: module name must be a non-empty string without '.', "
+                              f"got {name!r}")
         setattr(self, name, module)
 
     # -- traversal ---------------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """Every module, depth first, once each -- a module shared by two parents is listed under
+        its first name (PyTorch's signature and rule; ``remove_duplicate=False`` lists it every
+        time, as ``state_dict`` does)."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
-        return iter([(n, m) for n, m in self._modules.items() if m is not None])
+        seen: set[int] = set()
+        children = []
+        for n, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                children.append((n, m))
+        return iter(children)
 
     def children(self) -> Iterator["Module"]:
         for _, m in self.named_children():
@@ -123,7 +149,7 @@ class Module:
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         seen = set()
-        for mod_prefix, module in self.named_modules(prefix):
+        for mod_prefix, module in self.named_modules(prefix=prefix):
             for name, p in module._parameters.items():
                 if p is not None and id(p) not in seen:  # a shared parameter is listed once
                     seen.add(id(p))
@@ -134,9 +160,11 @@ class Module:
             yield p
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
-        for mod_prefix, module in self.named_modules(prefix):
+        seen = set()
+        for mod_prefix, module in self.named_modules(prefix=prefix):
             for name, b in module._buffers.items():
-                if b is not None:
+                if b is not None and id(b) not in seen:
+                    seen.add(id(b))
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
 
     def buffers(self) -> Iterator["Tensor | np.ndarray"]:
@@ -148,6 +176,8 @@ class Module:
 
     # -- modes, gradients, devices -------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
+        if not isinstance(mode, (bool, np.bool_)):
+            raise InputTypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
@@ -186,7 +216,8 @@ class Module:
         dtype = _check_dtype(target)
         for t in self._tensors():
             t.data = t.data.astype(dtype)
-            t.grad = None
+            if t.grad is not None:        # the gradient follows, as in torch
+                t.grad = Tensor._make(t.grad.data.astype(dtype), t.grad.device)
         return self
 
     def double(self) -> "Module":
@@ -216,7 +247,7 @@ class Module:
 
     def _state_items(self) -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
         """Every parameter and buffer by dotted name, module by module (PyTorch's order)."""
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=False):   # torch repeats shared ones
             dot = prefix + "." if prefix else ""
             for registry in (module._parameters, module._buffers):
                 for name, t in registry.items():
@@ -251,7 +282,8 @@ class Module:
                 raise CheckpointError(f"{type(self).__name__}: parameter {name!r} has shape "
                                       f"{tuple(value.shape)} in the checkpoint but "
                                       f"{tuple(target.shape)} in the model")
-            if not np.can_cast(value.dtype, target.dtype, "same_kind"):
+            integral = value.dtype.kind == "f" and target.dtype.kind in "iu" and np.all(value == np.round(value))
+            if not (np.can_cast(value.dtype, target.dtype, "same_kind") or integral):
                 raise CheckpointError(f"{type(self).__name__}: {name!r} is {value.dtype} in the "
                                       f"checkpoint, the model needs {target.dtype}")
             arrays[name] = value

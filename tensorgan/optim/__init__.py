@@ -327,7 +327,7 @@ class Adam(Optimizer):
             raise ConfigError(f"{name}: betas must be a pair, got {betas!r}")
         group["betas"] = tuple(_check_number(name, f"betas[{i}]", b, low=0.0, high=1.0)
                                for i, b in enumerate(betas))
-        group["eps"] = _check_number(name, "eps", group["eps"], low=0.0, low_open=True)
+        group["eps"] = _check_number(name, "eps", group["eps"], low=0.0)   # 0 allowed, as torch
         if not isinstance(group.get("amsgrad", False), (bool, np.bool_)):
             raise ConfigError(f"{name}: amsgrad must be True or False, got {group['amsgrad']!r}")
         group["amsgrad"] = bool(group.get("amsgrad", False))
