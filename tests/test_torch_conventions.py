@@ -626,3 +626,26 @@ def test_init_names_and_gains_as_torch():
     assert np.allclose(w.numpy(), 0.3)
     assert [nn.init.calculate_gain(k) for k in ("conv1d", "conv3d", "conv_transpose1d", "selu")] == [1, 1, 1, 0.75]
     optim.Adam([nn.Parameter(tg.zeros(2))], eps=0.0)        # torch accepts eps = 0
+
+
+def test_buffers_that_are_not_saved_recurse_false_and_batch_norm_resets():
+    class WithNoise(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.register_buffer("noise", tg.randn(4), persistent=False)
+            self.register_buffer("scale", tg.ones(1))
+    m = WithNoise()
+    assert list(m.state_dict()) == ["scale", "lin.weight", "lin.bias"]   # own first, as torch
+    assert [n for n, _ in m.named_buffers()] == ["noise", "scale"]
+    m.load_state_dict(m.state_dict())                       # the transient buffer is not expected
+    assert list(m.parameters(recurse=False)) == [] and len(list(m.lin.parameters(recurse=False))) == 2
+    assert [n for n, _ in m.named_buffers(recurse=False)] == ["noise", "scale"]
+    bn = nn.BatchNorm2d(2)
+    bn(tg.randn(4, 2, 3, 3))
+    bn.weight.data[...] = 3.0
+    bn.reset_running_stats()
+    assert bn.running_mean.numpy().tolist() == [0, 0] and bn.running_var.numpy().tolist() == [1, 1]
+    assert int(np.asarray(bn.num_batches_tracked)) == 0 and bn.weight.numpy().tolist() == [3, 3]
+    bn.reset_parameters()
+    assert bn.weight.numpy().tolist() == [1, 1] and bn.bias.numpy().tolist() == [0, 0]

@@ -145,6 +145,20 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, batch count 0 (as PyTorch)."""
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def reset_parameters(self) -> None:
+        """reset_running_stats(), and weight 1, bias 0 (as PyTorch)."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
     def _functional_args(self, x: Tensor) -> tuple:
         """Check x, count the batch, and return batch_norm's arguments for it."""
         check_input(self, x, self.ranks, self.layout, self.num_features)

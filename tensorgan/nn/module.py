@@ -89,12 +89,20 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
         self.__dict__.get("_buffer_names", set()).discard(name)   # a later assignment is plain
+        self.__dict__.get("_non_persistent", set()).discard(name)
         object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, value: "Tensor | np.ndarray | None") -> None:
-        """Saved, not trained state. Tensors follow ``.to(device)``; NumPy arrays stay on the host."""
+    def register_buffer(self, name: str, value: "Tensor | np.ndarray | None",
+                        persistent: bool = True) -> None:
+        """Saved, not trained state. Tensors follow ``.to(device)``; NumPy arrays stay on the host.
+        ``persistent=False``: kept and moved like the others, but not in ``state_dict``."""
         names = self.__dict__.setdefault("_buffer_names", set())
         names.add(name)
+        transient = self.__dict__.setdefault("_non_persistent", set())
+        if persistent:
+            transient.discard(name)
+        else:
+            transient.add(name)
         setattr(self, name, value)
 
     def register_parameter(self, name: str, value: Parameter | None) -> None:
@@ -147,28 +155,31 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def _members(self, prefix: str, recurse: bool) -> Iterator[tuple[str, "Module"]]:
+        return self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         seen = set()
-        for mod_prefix, module in self.named_modules(prefix=prefix):
+        for mod_prefix, module in self._members(prefix, recurse):
             for name, p in module._parameters.items():
                 if p is not None and id(p) not in seen:  # a shared parameter is listed once
                     seen.add(id(p))
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
         seen = set()
-        for mod_prefix, module in self.named_modules(prefix=prefix):
+        for mod_prefix, module in self._members(prefix, recurse):
             for name, b in module._buffers.items():
                 if b is not None and id(b) not in seen:
                     seen.add(id(b))
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
 
-    def buffers(self) -> Iterator["Tensor | np.ndarray"]:
-        for _, b in self.named_buffers():
+    def buffers(self, recurse: bool = True) -> Iterator["Tensor | np.ndarray"]:
+        for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def num_parameters(self) -> int:
@@ -249,9 +260,10 @@ class Module:
         """Every parameter and buffer by dotted name, module by module (PyTorch's order)."""
         for prefix, module in self.named_modules(remove_duplicate=False):   # torch repeats shared ones
             dot = prefix + "." if prefix else ""
+            transient = module.__dict__.get("_non_persistent", ())
             for registry in (module._parameters, module._buffers):
                 for name, t in registry.items():
-                    if t is not None:
+                    if t is not None and not (registry is module._buffers and name in transient):
                         yield dot + name, t
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> "IncompatibleKeys":
