@@ -649,3 +649,25 @@ def test_buffers_that_are_not_saved_recurse_false_and_batch_norm_resets():
     assert int(np.asarray(bn.num_batches_tracked)) == 0 and bn.weight.numpy().tolist() == [3, 3]
     bn.reset_parameters()
     assert bn.weight.numpy().tolist() == [1, 1] and bn.bias.numpy().tolist() == [0, 0]
+
+
+def test_sequential_and_module_list_edit_in_place_with_torch_numbering():
+    s = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    s.insert(1, nn.ReLU())
+    s.insert(-1, nn.Sigmoid())
+    s.extend([nn.Identity()])
+    assert [type(m).__name__ for m in s] == ["Linear", "ReLU", "Tanh", "Sigmoid", "Linear", "Identity"]
+    assert list(s.state_dict()) == ["0.weight", "0.bias", "4.weight", "4.bias"]
+    first = s.pop(0)
+    s[1] = nn.Tanh()
+    del s[-1]
+    del s[0:1]
+    assert isinstance(first, nn.Linear) and [type(m).__name__ for m in s] == ["Tanh", "Sigmoid", "Linear"]
+    assert list(s.state_dict()) == ["2.weight", "2.bias"] and s(tg.ones(4, 3)).shape == (4, 1)
+    with pytest.raises(IndexError):
+        s.insert(9, nn.Tanh())
+    ml = nn.ModuleList([nn.Linear(1, 1), nn.Tanh()])
+    ml.insert(1, nn.ReLU())
+    del ml[0]
+    ml[1] = nn.Linear(2, 2)
+    assert [type(m).__name__ for m in ml] == ["ReLU", "Linear"] and list(ml.state_dict()) == ["1.weight", "1.bias"]

@@ -291,6 +291,31 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
+def _position(index: int, length: int, owner: str) -> int:
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -length <= index < length:
+        raise IndexError(f"{owner} index {index!r} is out of range for {length} modules")
+    return int(index) % length
+
+
+def _insert_at(items: list, index: int, module: Module, owner: str) -> list:
+    n = len(items)
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index <= n:
+        raise IndexError(f"{owner}.insert: index {index!r} is out of range for {n} modules")
+    items.insert(int(index), module)
+    return items
+
+
+def _renumber(container: Module, modules: list) -> None:
+    """Re-register ``modules`` as "0", "1", ... in order (insert / delete keep torch's numbering)."""
+    for name in list(container._modules):
+        object.__delattr__(container, name)
+    container._modules.clear()
+    for i, m in enumerate(modules):
+        Module.add_module(container, str(i), m)
+    if hasattr(container, "_sync"):
+        container._sync()
+
+
 class Sequential(Module):
     """Layers applied in order; indexable, iterable, named ``"0"``, ``"1"``, ... in state dicts.
 
@@ -325,9 +350,36 @@ class Sequential(Module):
         self.add_module(str(len(self._modules)), module)
         return self
 
+    def extend(self, modules: Iterable[Module]) -> "Sequential":
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> "Sequential":
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: cannot insert {type(module).__name__}, not a Module")
+        _renumber(self, _insert_at(list(self._modules.values()), index, module, "Sequential"))
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        module = self[index]
+        del self[index]
+        return module
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, list(self._modules)[_position(index, len(self), "Sequential")], module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            del layers[index]
+        else:
+            del layers[_position(index, len(layers), "Sequential")]
+        _renumber(self, layers)     # "0", "1", ... again, as torch
+
     def _sync(self) -> None:
         # A tuple of the layers for the forward loop: no dict iteration per call.
-        object.__setattr__(self, "_layers", tuple(self._modules.values()))
+        object.__setattr__(self, "_layers", tuple(m for m in self._modules.values() if m is not None))
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -386,6 +438,22 @@ class ModuleList(Module):
         for m in modules:
             self.append(m)
         return self
+
+    def insert(self, index: int, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: cannot insert {type(module).__name__}, not a Module")
+        _renumber(self, _insert_at(list(self._modules.values()), index, module, "ModuleList"))
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, str(_position(index, len(self), "ModuleList")), module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            del items[index]
+        else:
+            del items[_position(index, len(items), "ModuleList")]
+        _renumber(self, items)
 
     def __getitem__(self, index: int | slice) -> "Module | ModuleList":
         items = list(self._modules.values())
