@@ -75,26 +75,14 @@ def test_step_schedules_are_chainable_like_pytorch():
     np.testing.assert_allclose(sched.get_last_lr(), BASES * 10 * 0.5)
 
 
-def test_state_dict_is_json_and_resumes_the_schedule():
-    opt = _optimizer()
-    sched = L.StepLR(opt, step_size=3, gamma=0.5)
-    for _ in range(4):
-        opt.step()
-        sched.step()
-    saved_opt, saved = opt.state_dict(), json.loads(json.dumps(sched.state_dict()))
-    rest = _trace(sched, opt, 5)
-
-    opt2 = _optimizer()
-    opt2.load_state_dict(saved_opt)                   # carries initial_lr, as PyTorch's does
-    sched2 = L.StepLR(opt2, step_size=3, gamma=0.5, last_epoch=saved["last_epoch"] - 1)
-    sched2.load_state_dict(saved)
-    for g, lr in zip(opt2.param_groups, saved["_last_lr"]):
-        assert g["lr"] == lr
-    np.testing.assert_allclose(_trace(sched2, opt2, 5), rest, rtol=1e-12)
+def test_scheduler_state_is_json_and_checked_on_loading():
+    sched = L.StepLR(_optimizer(), step_size=3, gamma=0.5)
+    saved = json.loads(json.dumps(sched.state_dict()))
+    assert saved["last_epoch"] == 0 and saved["_last_lr"] == [0.1, 0.3]
     with pytest.raises(CheckpointError, match="last_epoch"):
-        sched2.load_state_dict({"gamma": 0.5})
+        sched.load_state_dict({"gamma": 0.5})
     with pytest.raises(CheckpointError, match="keys"):
-        sched2.load_state_dict({**saved, "T_max": 3})
+        sched.load_state_dict({**saved, "T_max": 3})
 
 
 def test_scheduler_argument_errors():

@@ -305,6 +305,16 @@ def _insert_at(items: list, index: int, module: Module, owner: str) -> list:
     return items
 
 
+def _delete(container: Module, index: int | slice, owner: str) -> None:
+    """``del container[index]``, the rest renumbered "0", "1", ... as torch does."""
+    modules = list(container._modules.values())
+    if isinstance(index, slice):
+        del modules[index]
+    else:
+        del modules[_position(index, len(modules), owner)]
+    _renumber(container, modules)
+
+
 def _renumber(container: Module, modules: list) -> None:
     """Re-register ``modules`` as "0", "1", ... in order (insert / delete keep torch's numbering)."""
     for name in list(container._modules):
@@ -370,12 +380,7 @@ class Sequential(Module):
         setattr(self, list(self._modules)[_position(index, len(self), "Sequential")], module)
 
     def __delitem__(self, index: int | slice) -> None:
-        layers = list(self._modules.values())
-        if isinstance(index, slice):
-            del layers[index]
-        else:
-            del layers[_position(index, len(layers), "Sequential")]
-        _renumber(self, layers)     # "0", "1", ... again, as torch
+        _delete(self, index, "Sequential")
 
     def _sync(self) -> None:
         # A tuple of the layers for the forward loop: no dict iteration per call.
@@ -448,12 +453,7 @@ class ModuleList(Module):
         setattr(self, str(_position(index, len(self), "ModuleList")), module)
 
     def __delitem__(self, index: int | slice) -> None:
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            del items[index]
-        else:
-            del items[_position(index, len(items), "ModuleList")]
-        _renumber(self, items)
+        _delete(self, index, "ModuleList")
 
     def __getitem__(self, index: int | slice) -> "Module | ModuleList":
         items = list(self._modules.values())
