@@ -671,3 +671,28 @@ def test_sequential_and_module_list_edit_in_place_with_torch_numbering():
     del ml[0]
     ml[1] = nn.Linear(2, 2)
     assert [type(m).__name__ for m in ml] == ["ReLU", "Linear"] and list(ml.state_dict()) == ["1.weight", "1.bias"]
+
+
+@pytest.mark.parametrize("opt_cls, kw", [(optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
+                                         (optim.Adam, dict(lr=0.01, weight_decay=0.01)),
+                                         (optim.AdamW, dict(lr=0.01))])
+def test_maximize_ascends_exactly_as_descending_on_the_negated_objective(opt_cls, kw):
+    w0 = np.random.default_rng(0).standard_normal(5)
+    up, down = (nn.Parameter(tg.tensor(w0, dtype="float64")) for _ in range(2))
+    opt_up, opt_down = opt_cls([up], maximize=True, **kw), opt_cls([down], **kw)
+    for _ in range(4):
+        for p, opt, sign in ((up, opt_up, 1.0), (down, opt_down, -1.0)):
+            opt.zero_grad()
+            (sign * (p * p).sum()).backward()
+            opt.step()
+    np.testing.assert_array_equal(up.numpy(), down.numpy())
+    assert np.abs(up.numpy()).sum() > np.abs(w0).sum()          # x^2 climbed
+    with pytest.raises(tg.ConfigError, match="maximize"):
+        opt_cls([up], maximize="yes", **kw)
+
+
+def test_get_submodule_follows_the_dotted_path():
+    m = _Shared()
+    assert m.get_submodule("b.1") is m.b[1] and m.get_submodule("") is m
+    with pytest.raises(AttributeError, match="'x'"):
+        m.get_submodule("b.x")

@@ -138,6 +138,16 @@ class Module:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
                                                remove_duplicate)
 
+    def get_submodule(self, target: str) -> "Module":
+        """The submodule at a dotted path (``"body.3"``); ``""`` is this module (torch's rule)."""
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (in {target!r})")
+            module = child
+        return module
+
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
             yield m

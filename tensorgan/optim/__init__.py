@@ -156,6 +156,9 @@ class Optimizer:
         name = type(self).__name__
         group["lr"] = _check_number(name, "lr", group["lr"], low=0.0)
         group["weight_decay"] = _check_number(name, "weight_decay", group["weight_decay"], low=0.0)
+        if not isinstance(group.get("maximize", False), (bool, np.bool_)):
+            raise ConfigError(f"{name}: maximize must be True or False, got {group['maximize']!r}")
+        group["maximize"] = bool(group.get("maximize", False))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (``set_to_none=False``: fill it with zeros instead)."""
@@ -180,7 +183,8 @@ class Optimizer:
                 if p.grad is not None:
                     if self._states[i] is None:
                         self._states[i] = self._init_state(p)
-                    self._update(p, p.grad.data, self._states[i], group)
+                    grad = -p.grad.data if group["maximize"] else p.grad.data   # ascend, as torch
+                    self._update(p, grad, self._states[i], group)
                 i += 1
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
@@ -257,9 +261,11 @@ class SGD(Optimizer):
     optional_state_keys = ("momentum_buffer",)  # absent until a step with momentum > 0
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=bool(nesterov)))
+                                      weight_decay=weight_decay, nesterov=bool(nesterov),
+                                      maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -315,9 +321,10 @@ class Adam(Optimizer):
     optional_state_keys = ("max_exp_avg_sq",)   # with amsgrad: the running maximum of exp_avg_sq
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False):
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+                                      amsgrad=amsgrad, maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -368,9 +375,10 @@ class AdamW(Adam):
     ``weight_decay`` defaults to 1e-2, as in PyTorch."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+                         amsgrad=amsgrad, maximize=maximize)
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         decay = group["lr"] * group["weight_decay"]
