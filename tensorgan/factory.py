@@ -6,7 +6,7 @@ from typing import Any
 from .backend import get_device
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import Tensor, _axes, _check_dtype, float32
+from .tensor import BOOL, Tensor, _axes, _check_dtype, float32
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
@@ -96,7 +96,6 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     all three broadcast together (torch.where).  Differentiable in ``input`` and ``other``; a
     number on either side takes the tensor side's dtype."""
     from .ops import Where
-    from .tensor import BOOL
     if not isinstance(condition, Tensor) or condition.dtype != BOOL:
         raise DTypeError(f"where: condition must be a bool tensor (e.g. x > 0), got "
                          f"{getattr(condition, 'dtype', type(condition).__name__)}")

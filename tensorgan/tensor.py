@@ -384,15 +384,19 @@ class Tensor:
         dtype = other.dtype if isinstance(other, Tensor) and other.dtype in FLOAT_DTYPES else float32
         return self.to(dtype)
 
-    def __add__(self, other): return ops.Add.apply(self._arith(other), self._arith(other)._lift(other))
-    def __radd__(self, other): return self.__add__(other)
-    def __sub__(self, other): return ops.Sub.apply(self._arith(other), self._arith(other)._lift(other))
+    def _binary(self, op: type, other: Any) -> "Tensor":
+        me = self._arith(other)
+        return op.apply(me, me._lift(other))
+
+    def __add__(self, other): return self._binary(ops.Add, other)
+    def __radd__(self, other): return self._binary(ops.Add, other)
+    def __sub__(self, other): return self._binary(ops.Sub, other)
     def __rsub__(self, other):  # 1 - x as -x + 1: 1 - 1 = +0
         me = self._arith(other)
         return ops.Add.apply(ops.Neg.apply(me), me._lift(other))
-    def __mul__(self, other): return ops.Mul.apply(self._arith(other), self._arith(other)._lift(other))
-    def __rmul__(self, other): return self.__mul__(other)
-    def __truediv__(self, other): return ops.Div.apply(self._arith(other), self._arith(other)._lift(other))
+    def __mul__(self, other): return self._binary(ops.Mul, other)
+    def __rmul__(self, other): return self._binary(ops.Mul, other)
+    def __truediv__(self, other): return self._binary(ops.Div, other)
     def __neg__(self): return ops.Neg.apply(self._arith())
     def __pos__(self): return self
 

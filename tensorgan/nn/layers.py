@@ -298,6 +298,8 @@ def _position(index: int, length: int, owner: str) -> int:
 
 
 def _insert_at(items: list, index: int, module: Module, owner: str) -> list:
+    if not isinstance(module, Module):
+        raise TypeError(f"{owner}: cannot insert {type(module).__name__}, not a Module")
     n = len(items)
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index <= n:
         raise IndexError(f"{owner}.insert: index {index!r} is out of range for {n} modules")
@@ -366,8 +368,6 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, module: Module) -> "Sequential":
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential: cannot insert {type(module).__name__}, not a Module")
         _renumber(self, _insert_at(list(self._modules.values()), index, module, "Sequential"))
         return self
 
@@ -445,8 +445,6 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: cannot insert {type(module).__name__}, not a Module")
         _renumber(self, _insert_at(list(self._modules.values()), index, module, "ModuleList"))
 
     def __setitem__(self, index: int, module: Module) -> None:
