@@ -8,7 +8,9 @@
 #   1. versions (GPU, driver, Python packages); installs tensorgan (editable, no dependencies: the
 #      machine's own Numba / CuPy are used) and, where the machine's NumPy or numba-cuda is outside
 #      what pyproject pins, the pinned wheels from .whl/ when they were carried;
-#   2. the whole test suite on the GPU machine (the CUDA kernel tests run on the device);
+#   2. scripts/time_first_use.py on the fresh machine (cold Numba/CuPy caches: what a user's first
+#      step, sample and checkpoint cost), then the whole test suite on the GPU machine (the CUDA
+#      kernel tests run on the device);
 #   3. the kernel benchmark on the GPU (CUDA events, PyTorch/cuDNN with TF32 off), and the CUDA
 #      kernel variants the glue chooses between (benchmarks.cuda_variants);
 #   4. the train-step benchmark on the GPU;
@@ -78,7 +80,13 @@ fi
 step cuda_status 60 $PY -c "import tensorgan as tg; print(tg.cuda_status()); x = tg.randn(4, 4, device='cuda'); print(type(x.data), (x * 2).sum().item())"
 tail -2 "$LOGS/cuda_status.log" | tee -a "$SUMMARY"
 
-# 2. the test suite with a real GPU: the CUDA kernel tests (tests/kernels/test_cuda.py) and every
+# 2. first-use costs while the caches are cold (before the tests fill them), then the test suite
+data=.devdata/mnist
+[ -d "$data" ] || data=""
+step first_use 60 $PY scripts/time_first_use.py --device cuda ${data:+--data-dir "$data"}
+grep -E "first|whole" "$LOGS/first_use.log" >> "$SUMMARY"
+
+# The test suite with a real GPU: the CUDA kernel tests (tests/kernels/test_cuda.py) and every
 # test that names device="cuda" run on the device instead of the simulator; the default device stays
 # the CPU (tests/conftest.py).  First, so that a kernel broken on hardware shows before any timing.
 step pytest 110 $PY -m pytest -q -p no:cacheprovider -n 14 --dist loadfile -rfE --timeout 100 tests
@@ -93,8 +101,6 @@ step bench_train_step 50 $PY -m benchmarks.train_step --steps 40 --warmup 5 --no
 head -12 "$LOGS/bench_train_step.log" | tail -8 >> "$SUMMARY"
 
 # 5. a training run alone (its seconds per step mean something), its quality, the host profile ------
-data=.devdata/mnist
-[ -d "$data" ] || data=""
 step train 60 $PY -m tensorgan train --device cuda --epochs 1 ${data:+--data-dir "$data"} \
     --out /tmp/tg-run --no-progress --sample-every 400 --checkpoint-every 400
 tail -2 "$LOGS/train.log" >> "$SUMMARY"

@@ -592,26 +592,29 @@ def _restore_buffers(snapshot: list[tuple[Any, Any]]) -> None:
 
 
 def _all_finite(tensors: Any) -> bool:
-    # float32 values summed in float64 cannot overflow: only NaN/inf make the total non-finite.
-    total = 0.0
-    for t in tensors:      # parameters or running statistics
-        total = total + t.data.sum(dtype=np.float64)
-    return math.isfinite(float(total))
+    """Whether every value of the tensors (parameters or running statistics) is finite."""
+    return _arrays_finite([t.data for t in tensors])
 
 
 def _grads_finite(params: Any) -> bool:
-    # One reduction per gradient, summed on the device and read back once (one GPU sync per
-    # network, not one per parameter): NaN/inf anywhere propagate into the total. The answer is
-    # whether the float64 total is finite (a float64 overflow would itself mean divergence), but
-    # it is computed in the gradients' own dtype first -- vectorised, where a float64 sum of
-    # float32 casts element by element (2x slower for the DCGAN's 2M parameters): a finite total
-    # there means no element is NaN/inf, so the float64 one is finite too; only a non-finite one,
-    # which may be an overflow of finite values, takes the float64 sums.
-    grads = [p.grad.data for p in params if p.grad is not None]
+    return _arrays_finite([p.grad.data for p in params if p.grad is not None])
+
+
+def _arrays_finite(arrays: list[Any]) -> bool:
+    # One reduction per array, summed on the device and read back once (one GPU sync, not one per
+    # array): NaN/inf anywhere propagate into the total. The answer is whether the float64 total
+    # is finite (a float64 overflow would itself mean divergence), but it is computed in the
+    # arrays' own dtype first: vectorised, where a float64 sum of float32 casts element by element
+    # (2x slower for the DCGAN's 2M parameters), and on a GPU with the kernels every training step
+    # has compiled -- a float32 -> float64 reduction is one more CuPy compile, 13.7 s on a fresh
+    # H200 machine, which the first checkpoint of every new machine paid
+    # (scripts/time_first_use.py). A finite total there means no element is NaN/inf, so the
+    # float64 one is finite too; only a non-finite one, which may be an overflow of finite
+    # values, takes the float64 sums.
     with np.errstate(over="ignore", invalid="ignore"):   # an overflow here is an answer, not news
-        if _finite_total(g.sum() for g in grads):
+        if _finite_total(a.sum() for a in arrays):
             return True
-        return _finite_total(g.sum(dtype=np.float64) for g in grads)
+        return _finite_total(a.sum(dtype=np.float64) for a in arrays)
 
 
 def _finite_total(sums: Any) -> bool:

@@ -208,6 +208,20 @@ def test_non_finite_losses_stop_or_skip(dataset, tmp_path, policy):
         assert all(np.array_equal(p.data, b, equal_nan=True) for p, b in zip(t.D.parameters(), before))
 
 
+def test_checkpoint_finite_check_counts_values_not_their_float32_sum(dataset, tmp_path):
+    # The check sums in the parameters' own dtype first (the kernels a step has compiled); a
+    # float32 total that overflows for huge finite weights must not refuse the checkpoint.
+    t = Trainer(dataset, tmp_path, config(steps=1))
+    t.D[-1].weight.data[...] = np.finfo(np.float32).max
+    with np.errstate(over="ignore"):
+        assert np.isinf(t.D[-1].weight.data.sum())
+    t.save_checkpoint()
+    assert ckpt.load_checkpoint(tmp_path / "checkpoint.npz")["step"] == 0
+    t.D[-1].weight.data.flat[0] = -np.inf
+    with pytest.raises(NonFiniteError, match="discriminator's parameters are not finite"):
+        t.save_checkpoint()
+
+
 def test_non_finite_gradients_are_detected(dataset, monkeypatch):
     import tensorgan.train as train_module
     from tensorgan import nn
