@@ -489,10 +489,10 @@ class Tensor:
 
     def amax(self, dim=None, keepdim: bool = False) -> "Tensor":
         """Largest element over ``dim`` (all by default); ties share the gradient evenly."""
-        return ops.Amax.apply(self, _axes(dim, self.ndim), bool(keepdim))
+        return ops.Amax.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
 
     def amin(self, dim=None, keepdim: bool = False) -> "Tensor":
-        return -ops.Amax.apply(-self, _axes(dim, self.ndim), bool(keepdim))
+        return -ops.Amax.apply(-self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
 
     def max(self, dim=None, keepdim: bool = False) -> "Tensor":
         """The largest element (PyTorch's ``max()``). With ``dim`` PyTorch returns values *and*
@@ -724,10 +724,15 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
     if dim is not None:
         if axis is not None:
             raise InputTypeError(f"{name}: give axis= or dim=, not both")
-        axis = dim
+        axis = _torch_dims(dim)
     if keepdim is not None:
         keepdims = keepdim
     return axis, bool(keepdims)
+
+
+def _torch_dims(dim):
+    """PyTorch reads an empty ``dim`` (``dim=()``) as every dim; NumPy's ``axis=()`` reduces none."""
+    return None if isinstance(dim, (tuple, list)) and not dim else dim
 
 
 def _axes(axis, ndim: int):

@@ -121,6 +121,10 @@ def test_reductions_take_dim_and_keepdim():
     assert x.mean(dim=0).tolist() == [1.5, 2.5, 3.5]
     with pytest.raises(InputTypeError, match="not both"):
         x.sum(0, dim=1)
+    # An empty dim is every dim in PyTorch (15 = 0 + 1 + ... + 5); NumPy's empty axis is none.
+    assert x.sum(dim=()).item() == 15 and x.mean(dim=[]).item() == 2.5
+    assert x.amax(dim=()).item() == 5 and x.amin(dim=(), keepdim=True).shape == (1, 1)
+    assert x.sum(axis=()).tolist() == x.tolist()
 
 
 def test_edge_values_match_torch():
