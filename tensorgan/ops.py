@@ -206,6 +206,7 @@ class Amax(Function):
 
 class Reshape(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+    returns_view = True
 
     def forward(self, x, shape):
         self.in_shape = x.shape
@@ -220,6 +221,7 @@ class Reshape(Function):
 
 class Permute(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+    returns_view = True
 
     def forward(self, x, dims):
         self.dims = dims
@@ -243,6 +245,7 @@ def _check_bounds_on_host(shape: tuple, key) -> None:
 
 class GetItem(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+    returns_view = True
 
     def forward(self, x, key):
         self.shape, self.key = x.shape, key
@@ -267,6 +270,49 @@ class GetItem(Function):
 def _is_basic_index(key) -> bool:
     keys = key if isinstance(key, tuple) else (key,)
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in keys)
+
+
+class Contiguous(Function):
+    takes_bool = True
+
+    def forward(self, x):
+        return self.xp.ascontiguousarray(x)
+
+    def backward(self, g):
+        return (g,)
+
+
+class Expand(Function):
+    """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
+    sums over them."""
+    takes_bool = True
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return self.xp.broadcast_to(x, shape)
+
+    def backward(self, g):
+        lead = g.ndim - len(self.in_shape)
+        if lead:
+            g = g.sum(axis=tuple(range(lead)))
+        stretched = tuple(i for i, n in enumerate(self.in_shape) if n == 1 and g.shape[i] != 1)
+        return (g.sum(axis=stretched, keepdims=True) if stretched else g), None
+
+
+class Repeat(Function):
+    """PyTorch's ``repeat`` (NumPy's ``tile``): copies laid end to end along each dim; the gradient
+    of an element is the sum over its copies."""
+    takes_bool = True
+
+    def forward(self, x, reps):
+        self.in_shape, self.reps = x.shape, reps
+        return self.xp.tile(x, reps)
+
+    def backward(self, g):
+        sizes = (1,) * (len(self.reps) - len(self.in_shape)) + self.in_shape
+        # Along dim i the output is reps[i] copies of sizes[i] elements: split the dim in two.
+        g = g.reshape(tuple(n for pair in zip(self.reps, sizes) for n in pair))
+        return g.sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(self.in_shape), None
 
 
 class Concat(Function):

@@ -19,6 +19,8 @@ numbers and NumPy arrays in an op take the tensor's dtype and device.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import math
 import threading
 from typing import Any, Callable
@@ -51,16 +53,52 @@ def is_grad_enabled() -> bool:
 class _SetGradMode(contextlib.ContextDecorator):
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self._previous: list[bool] = []     # a stack: one object may be entered re-entrantly
-                                            # (a recursive decorated function, nested ``with``)
+        # A stack per thread: one object may be entered re-entrantly (a recursive decorated
+        # function, nested ``with``) and by several threads at once (a decorated function).
+        self._previous = threading.local()
 
     def __enter__(self):
-        self._previous.append(_grad_mode.enabled)
+        stack = self._previous.__dict__.setdefault("stack", [])
+        stack.append(_grad_mode.enabled)
         _grad_mode.enabled = self.enabled
 
     def __exit__(self, *exc):
-        _grad_mode.enabled = self._previous.pop()
+        _grad_mode.enabled = self._previous.stack.pop()
         return False
+
+    def __call__(self, func: Callable) -> Callable:
+        if inspect.isgeneratorfunction(func):
+            return _generator_in_mode(func, self.enabled)
+        return super().__call__(func)
+
+
+def _generator_in_mode(func: Callable, enabled: bool) -> Callable:
+    """A decorated generator runs every step of its body in the mode (as torch's decorators do),
+    not just the call that creates it; the caller's code between steps keeps its own mode."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any):
+        gen = func(*args, **kwargs)
+        mode = _SetGradMode(enabled)
+        try:
+            with mode:
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with mode:
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with mode:
+                        response = gen.throw(exc)
+                else:
+                    with mode:
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return wrapper
 
 
 def no_grad(func: Callable | None = None) -> Any:
@@ -71,6 +109,32 @@ def no_grad(func: Callable | None = None) -> Any:
 
 def enable_grad(func: Callable | None = None) -> Any:
     return _SetGradMode(True)(func) if callable(func) else _SetGradMode(True)
+
+
+def inference_mode(mode: bool = True) -> Any:
+    """PyTorch's ``inference_mode()``: here the same as ``no_grad()`` (``mode=False``: grad on)."""
+    return _SetGradMode(not mode)
+
+
+class set_grad_enabled(_SetGradMode):
+    """Grad mode on or off, as a call (``set_grad_enabled(False)``, for this thread from now on)
+    or for a ``with`` block / decorated function (restored after), as in PyTorch."""
+
+    def __init__(self, mode: bool):
+        super().__init__(bool(mode))
+        self._before_call = _grad_mode.enabled
+        _grad_mode.enabled = self.enabled
+
+    def __enter__(self):
+        pass                       # the mode was set by the call; __exit__ restores what was before
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self._before_call
+        return False
+
+    def __call__(self, func: Callable) -> Callable:
+        _grad_mode.enabled = self._before_call      # as a decorator it is not a call: undo it
+        return _SetGradMode(self.enabled)(func)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,6 +166,7 @@ class Function:
         return self.device.xp
 
     takes_bool = False   # shape ops and indexing also take bool tensors (comparison results)
+    returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
 
     @classmethod
     def apply(cls, *args: Any) -> "Tensor":
@@ -123,7 +188,7 @@ class Function:
                 elif arg.data.dtype != dtype:
                     raise DTypeError(f"{cls.__name__}: float32 and float64 tensors mixed ({dtype} and "
                                      f"{arg.data.dtype}); convert one with .to({dtype.name!r})")
-                requires_grad = requires_grad or arg.requires_grad
+                requires_grad = requires_grad or arg._requires_grad
                 arrays.append(arg.data)
             else:
                 arrays.append(arg)
@@ -133,10 +198,15 @@ class Function:
                                  f"wrap arrays with tensorgan.tensor(...)")
         fn.device = device
         requires_grad = requires_grad and _grad_mode.enabled
-        if requires_grad:
-            fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        fn.needs_input_grad = (tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+                               if requires_grad else (False,) * len(args))
         out = fn.forward(*arrays)
+        if not (hasattr(out, "shape") and hasattr(out, "dtype")):
+            raise InputTypeError(f"{cls.__name__}.forward must return one array (of the inputs' "
+                                 f"array module), got {type(out).__name__}")
         result = Tensor._make(out, device, requires_grad)
+        if cls.returns_view and _shares_memory(out, arrays[0]):
+            result._version_box = args[0]._version_box  # writing one is writing the other
         if requires_grad:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
@@ -148,6 +218,11 @@ class Function:
         """Drop saved arrays and inputs once backward has used them (frees the graph)."""
         self.__dict__.clear()
         self.released = True
+
+
+def _shares_memory(a, b) -> bool:
+    """Whether array ``a`` is a view into ``b``'s memory (NumPy and CuPy keep the owner in .base)."""
+    return a.base is not None and (a.base is b or a.base is b.base)
 
 
 def _topological_order(root: "Tensor") -> list["Tensor"]:
@@ -189,9 +264,10 @@ def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
             if version is not None and parent._version != version:
                 raise TensorganError(
                     f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
-                    f"after the op used it, so its gradient would be wrong; modify a .clone(), or "
-                    f"do the update after backward()")
-        input_grads = ctx.backward(g)
+                    f"after the op used it (an in-place op on it, a view or .detach() of it, an "
+                    f"optimizer step, init or load_state_dict), so its gradient would be wrong; "
+                    f"modify a .clone(), or do the update after backward()")
+        input_grads = _checked_grads(ctx, ctx.backward(g))
         for parent, pg in zip(ctx.inputs, input_grads):
             if pg is None or not isinstance(parent, Tensor) or not parent.requires_grad:
                 continue
@@ -199,6 +275,28 @@ def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
             grads[key] = grads[key] + pg if key in grads else pg
         if not retain_graph:
             ctx.release()
+
+
+def _checked_grads(ctx: Function, grads: Any) -> tuple:
+    """backward's result as one gradient array (or None) per input, each of its input's shape --
+    a custom Function's mistake named here, not as a NumPy error somewhere further back."""
+    name = type(ctx).__name__
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)                       # one input: a bare gradient, as torch allows
+    if len(grads) != len(ctx.inputs):
+        raise TensorganError(f"{name}.backward returned {len(grads)} gradient(s) for "
+                             f"{len(ctx.inputs)} input(s): one per positional argument (None for "
+                             f"the ones without a gradient)")
+    out = []
+    for i, (parent, pg) in enumerate(zip(ctx.inputs, grads)):
+        if isinstance(pg, Tensor):
+            pg = pg.data
+        if pg is not None and isinstance(parent, Tensor) and parent.requires_grad:
+            if getattr(pg, "shape", None) != parent.shape:
+                raise ShapeError(f"{name}.backward: the gradient for input {i} has shape "
+                                 f"{getattr(pg, 'shape', type(pg).__name__)}, the input {parent.shape}")
+        out.append(pg)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,7 +310,7 @@ class Tensor:
     ``grad`` is a Tensor (or None) filled by :meth:`backward`.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "device", "_ctx", "_version", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
@@ -221,20 +319,55 @@ class Tensor:
         if requires_grad and array.dtype == BOOL:
             raise DTypeError("only float tensors can require gradients, got a bool tensor")
         self.data = array
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._grad = None
+        self._requires_grad = bool(requires_grad)
         self.device = device
         self._ctx = None
-        self._version = 0       # bumped by every in-place op (see Function.apply / backward)
+        # The in-place version, bumped by every in-place write (Function.apply records it, backward
+        # checks it). A list, so that views and .detach() share it with their base, as in torch.
+        self._version_box = [0]
 
     @classmethod
     def _make(cls, data, device: Device, requires_grad: bool = False) -> "Tensor":
         """Wrap an array that is already on ``device`` (no checks, no copy): the ops' fast path."""
         t = object.__new__(Tensor)
-        t.data, t.grad, t.requires_grad, t.device, t._ctx, t._version = data, None, requires_grad, device, None, 0
+        t.data, t._grad, t._requires_grad, t.device, t._ctx = data, None, requires_grad, device, None
+        t._version_box = [0]
         return t
 
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (PyTorch's ``_version``)."""
+        return self._version_box[0]
+
+    def _bump_version(self) -> None:
+        """Record an in-place write done outside ``_in_place`` (optimizer steps, init, loading)."""
+        self._version_box[0] += 1
+
     # -- properties ---------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The accumulated gradient (a Tensor of this tensor's shape, dtype and device) or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise InputTypeError(f"a .grad must be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape or value.dtype != self.dtype or value.device is not self.device:
+                raise ShapeError(f"a .grad must match its tensor: got {value.shape} {value.dtype} on "
+                                 f"{value.device} for {self.shape} {self.dtype} on {self.device}")
+        self._grad = value
+
     @property
     def shape(self) -> tuple:
         return self.data.shape
@@ -248,8 +381,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> "_Size":
+        """The element count (NumPy's ``size``); called, PyTorch's: ``x.size()`` is the shape,
+        ``x.size(0)`` one dim."""
+        return _Size(self.data.size, self.data.shape)
 
     def numel(self) -> int:
         return self.data.size
@@ -258,6 +393,21 @@ class Tensor:
         if not self.data.ndim:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
+
+    def __iter__(self):
+        """The sub-tensors along dim 0, each in the graph (``for row in x``), as in PyTorch."""
+        if not self.data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(x)``: a CPU tensor's values (a copy unless ``copy=False``), outside the
+        graph. A CUDA tensor is refused -- nothing leaves the GPU implicitly (use ``.numpy()``)."""
+        if self.device.xp is not np:
+            raise DeviceError(f"a tensor on {self.device} does not convert to a NumPy array "
+                              f"implicitly: use .numpy() or .cpu()")
+        array = self.data if copy is False else self.data.copy()
+        return array if dtype is None else array.astype(dtype, copy=False)
 
     @property
     def is_leaf(self) -> bool:
@@ -269,8 +419,14 @@ class Tensor:
         return f"tensor({body}, dtype={self.dtype.name}, device='{self.device}'{grad})"
 
     # -- autograd -----------------------------------------------------------------------------
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. Scalars need no ``grad``."""
+    def backward(self, gradient: Any = None, retain_graph: bool = False, *, grad: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. Scalars need no ``gradient``
+        (the vector of the vector-Jacobian product; ``grad=`` is the same argument)."""
+        if grad is not None:
+            if gradient is not None:
+                raise InputTypeError("backward(): give gradient= or grad=, not both")
+            gradient = grad
+        grad = gradient
         if not self.requires_grad:
             raise TensorganError("backward() on a tensor that does not require grad (no input "
                                  "had requires_grad=True, or it was computed under no_grad())")
@@ -294,11 +450,11 @@ class Tensor:
         if id(owner) in stored or not getattr(g.flags, "writeable", True) or g.dtype != self.data.dtype:
             g = g.astype(self.data.dtype, copy=True)  # own a writable array of the right dtype
             owner = g
-        if self.grad is None:
-            self.grad = Tensor._make(g, self.device)
+        if self._grad is None:
+            self._grad = Tensor._make(g, self.device)
             stored.add(id(owner))
         else:
-            self.grad.data = self.grad.data + g
+            self._grad.data = self._grad.data + g
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop the gradient (``set_to_none=False``: fill it with zeros, keeping the array)."""
@@ -308,15 +464,21 @@ class Tensor:
             self.grad.data.fill(0)
 
     def detach(self) -> "Tensor":
-        """The same array, cut from the graph (shares memory, like torch)."""
-        return Tensor._make(self.data, self.device)
+        """The same array, cut from the graph (shares memory and the in-place version, like torch:
+        writing the detached tensor makes a graph that used this one refuse backward)."""
+        t = Tensor._make(self.data, self.device)
+        t._version_box = self._version_box
+        return t
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if not isinstance(flag, (bool, np.bool_)):
+            raise InputTypeError(f"requires_grad must be True or False, got {flag!r}")
         if flag and self.data.dtype == BOOL:
             raise DTypeError("only float tensors can require gradients, got a bool tensor")
         if self._ctx is not None and not flag:
-            raise TensorganError("requires_grad_(False) on a non-leaf: use .detach()")
-        self.requires_grad = flag
+            raise TensorganError("requires_grad = False on a non-leaf (an op's result): use "
+                                 ".detach() for a copy outside the graph")
+        self._requires_grad = bool(flag)
         return self
 
     # -- conversion ---------------------------------------------------------------------------
@@ -534,6 +696,64 @@ class Tensor:
 
     view = reshape
 
+    def contiguous(self) -> "Tensor":
+        """Itself when its data is C-contiguous, else a contiguous copy in the graph."""
+        return self if self.data.flags.c_contiguous else ops.Contiguous.apply(self)
+
+    def expand(self, *sizes) -> "Tensor":
+        """A view with size-1 dims repeated to ``sizes`` (-1 keeps a dim; new dims go in front),
+        as in PyTorch; the result is read-only, its gradient sums back."""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        lead = len(sizes) - self.ndim
+        shape = tuple(self.shape[i - lead] if i >= lead and s == -1 else s for i, s in enumerate(sizes))
+        ok = lead >= 0 and all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape) and all(
+            n in (1, shape[i + lead]) for i, n in enumerate(self.shape))
+        if not ok:
+            raise ShapeError(f"expand: cannot expand shape {self.shape} to {tuple(sizes)} (only "
+                             f"size-1 dims stretch; -1 keeps a dim)")
+        return ops.Expand.apply(self, shape)
+
+    def repeat(self, *sizes) -> "Tensor":
+        """``sizes[i]`` copies along dim i, laid end to end (PyTorch's ``repeat``, NumPy's ``tile``)."""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        if len(sizes) < self.ndim or not all(
+                isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in sizes):
+            raise ShapeError(f"repeat: need one count >= 0 per dim of shape {self.shape}, got "
+                             f"{tuple(sizes)}")
+        return ops.Repeat.apply(self, tuple(int(s) for s in sizes))
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given
+        sizes (a list that adds up to the dim); views in the graph, as in PyTorch."""
+        dim = self._dim(dim, "split")
+        n = self.shape[dim]
+        if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
+            step = int(split_size_or_sections)
+            if step <= 0:
+                raise ShapeError(f"split: split_size must be > 0, got {step}")
+            sizes = [min(step, n - start) for start in range(0, n, step)] or [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise ShapeError(f"split: sizes {sizes} do not add up to dim {dim}'s {n}")
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self[(slice(None),) * dim + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """At most ``chunks`` pieces of ceil(n / chunks) along ``dim`` (PyTorch's ``chunk``)."""
+        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise ShapeError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        n = self.shape[self._dim(dim, "chunk")]
+        return self.split(max(1, -(-n // int(chunks))), dim)
+
+    def _dim(self, dim: Any, name: str) -> int:
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -self.ndim <= dim < self.ndim:
+            raise ShapeError(f"{name}: dim {dim!r} is out of range for shape {self.shape}")
+        return int(dim) % self.ndim
+
     def permute(self, *dims) -> "Tensor":
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if (any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims)
@@ -593,6 +813,9 @@ class Tensor:
     def __float__(self) -> float:
         return self.item()
 
+    def __int__(self) -> int:
+        return int(self.item())
+
     def __format__(self, spec: str) -> str:
         """f"{loss:.3f}" formats a one-element tensor as its number, like PyTorch."""
         return format(self.item(), spec) if spec and self.data.size == 1 else format(repr(self), spec)
@@ -604,11 +827,19 @@ class Tensor:
         if self.requires_grad and (is_grad_enabled() or self._ctx is not None):
             raise TensorganError(f"{name} on a tensor that requires grad: do it under "
                                  f"tensorgan.no_grad() (on a leaf), or on .detach()")
-        update(self.data)
-        self._version += 1
+        try:
+            update(self.data)
+        except ValueError as exc:         # NumPy/CuPy: operands could not be broadcast together
+            raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} in "
+                             f"place ({exc})") from None
+        self._version_box[0] += 1
         return self
 
     def _operand(self, other: Any) -> Any:
+        if isinstance(other, Tensor) and other.requires_grad and _grad_mode.enabled:
+            raise TensorganError("an in-place update with a value that requires grad would drop "
+                                 "its gradient (the updated tensor is not in the graph): write "
+                                 "x = x + y instead of x += y")
         other = self._lift(other)
         return other.data if isinstance(other, Tensor) else other
 
@@ -751,6 +982,23 @@ def _axes(axis, ndim: int):
     if len(set(axes)) != len(axes):
         raise ShapeError(f"axis {axis!r} names a dim twice")
     return axes if ndim else None    # a 0-d tensor: dim 0 / -1 is the whole tensor, as in torch
+
+
+class _Size(int):
+    """``Tensor.size``: the element count, an ``int`` as NumPy has it, that called is PyTorch's
+    ``size()``: ``x.size()`` the shape, ``x.size(dim)`` one dim (negative dims count from the end)."""
+
+    def __new__(cls, count: int, shape: tuple) -> "_Size":
+        obj = super().__new__(cls, count)
+        obj.shape = tuple(shape)
+        return obj
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -len(self.shape) <= dim < len(self.shape):
+            raise ShapeError(f"size: dim {dim!r} is out of range for shape {self.shape}")
+        return self.shape[dim]
 
 
 class ToDevice(Function):

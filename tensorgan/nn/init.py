@@ -39,6 +39,7 @@ def _in_place_on_arrays(init: Callable) -> Callable:
 def _fill(tensor: Tensor, host_array) -> Tensor:
     with no_grad():
         tensor.data[...] = tensor.device.xp.asarray(host_array, dtype=tensor.dtype)
+    tensor._bump_version()
     return tensor
 
 
@@ -61,6 +62,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generato
 def constant_(tensor: Tensor, val: float) -> Tensor:
     with no_grad():
         tensor.data[...] = val
+    tensor._bump_version()
     return tensor
 
 

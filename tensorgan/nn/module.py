@@ -313,6 +313,7 @@ class Module:
             target = targets[name]
             if isinstance(target, Tensor):
                 target.data[...] = target.device.xp.asarray(value, dtype=target.dtype)
+                target._bump_version()
             else:
                 target[...] = value
         return IncompatibleKeys(missing, unexpected)

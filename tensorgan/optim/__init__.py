@@ -185,6 +185,7 @@ class Optimizer:
                         self._states[i] = self._init_state(p)
                     grad = -p.grad.data if group["maximize"] else p.grad.data   # ascend, as torch
                     self._update(p, grad, self._states[i], group)
+                    p._bump_version()   # a graph that used the old values now refuses backward
                 i += 1
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:

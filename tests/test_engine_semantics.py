@@ -1,0 +1,320 @@
+"""Graph and state semantics of the engine, as PyTorch has them: in-place versions shared by views
+and .detach() and bumped by optimizers, init and loading; grad mode across threads and generators;
+custom Functions' mistakes named; the Tensor methods PyTorch code calls (size(), expand, repeat,
+split, chunk, iteration, int(), np.asarray)."""
+import threading
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan import nn
+from tensorgan.errors import DeviceError, InputTypeError, ShapeError, TensorganError
+
+STALE = "modified in place after the op used it"
+
+
+def t64(values, requires_grad=True):
+    return tg.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+# -- in-place versions ------------------------------------------------------------------------
+@pytest.mark.parametrize("make_optimizer", [lambda p: tg.optim.SGD(p, lr=0.1),
+                                            lambda p: tg.optim.Adam(p, lr=0.1)])
+def test_an_optimizer_step_stales_graphs_built_before_it(make_optimizer):
+    # The classic GAN slip: loss_g built through D, D stepped, then loss_g.backward(). The
+    # gradient would mix old and new weights (torch refuses it too).
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    opt = make_optimizer([w])
+    first, second = (w * w).sum(), (w * w * w).sum()
+    first.backward()
+    opt.step()
+    with pytest.raises(TensorganError, match=STALE):
+        second.backward()
+
+
+@pytest.mark.parametrize("write", ["init", "load_state_dict"])
+def test_init_and_loading_stale_graphs_built_before_them(write):
+    layer = nn.Linear(2, 2)
+    out = layer(tg.tensor([[1.0, 2.0]], requires_grad=True)).sum()
+    if write == "init":
+        nn.init.normal_(layer.weight)
+    else:
+        layer.load_state_dict(layer.state_dict())
+    with pytest.raises(TensorganError, match=STALE):
+        out.backward()
+
+
+@pytest.mark.parametrize("write", [
+    lambda a: a.detach().mul_(10.0),       # .detach() shares memory and version
+    lambda a: a.reshape(4).zero_(),        # a reshape view
+    lambda a: a.T.add_(1.0),               # a permuted view
+    lambda a: a[0].add_(100.0),            # a basic-index view
+])
+def test_writes_through_views_and_detach_stale_graphs(write):
+    a = t64([[1.0, 2.0], [3.0, 4.0]], requires_grad=False)
+    w = t64([1.0, 1.0])
+    z = (w * a).sum()
+    with tg.no_grad():
+        write(a)
+    with pytest.raises(TensorganError, match=STALE):
+        z.backward()
+
+
+def test_writing_the_base_stales_a_graph_that_used_a_view():
+    a = t64([[1.0, 2.0], [3.0, 4.0]], requires_grad=False)
+    w = t64([1.0, 1.0])
+    z = (w * a[0]).sum()
+    a += 100.0
+    with pytest.raises(TensorganError, match=STALE):
+        z.backward()
+
+
+def test_a_copy_from_advanced_indexing_is_not_a_view():
+    a = t64([[1.0, 2.0], [3.0, 4.0]], requires_grad=False)
+    w = t64([1.0, 1.0])
+    z = (w * a).sum()
+    copy = a[[0]]
+    copy += 1.0
+    z.backward()
+    assert w.grad.tolist() == [4.0, 6.0]
+
+
+def test_in_place_with_a_value_that_requires_grad_is_refused():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    for update in (lambda acc: acc.__iadd__(w * 2), lambda acc: acc.copy_(w), lambda acc: acc.add_(w)):
+        acc = tg.zeros(2)
+        with pytest.raises(TensorganError, match="x = x \\+ y"):
+            update(acc)
+        assert acc.tolist() == [0.0, 0.0] and acc._version == 0
+    with tg.no_grad():
+        acc = tg.zeros(2)
+        acc += w            # no graph is wanted: fine
+    assert acc.tolist() == [1.0, 2.0]
+
+
+def test_in_place_with_an_operand_that_does_not_broadcast_is_a_shape_error():
+    a = tg.zeros(2)
+    with pytest.raises(ShapeError, match=r"\+=.*\(2,\)"):
+        a += tg.ones(3)
+
+
+# -- grad mode -------------------------------------------------------------------------------
+def test_a_shared_decorator_keeps_each_threads_mode():
+    entered, release, seen = threading.Event(), threading.Event(), {}
+
+    @tg.enable_grad()
+    def work(first: bool):
+        if first:
+            entered.set()
+            release.wait(5)
+        else:
+            entered.wait(5)
+
+    def thread_a():
+        with tg.no_grad():
+            work(True)
+            seen["a"] = tg.is_grad_enabled()
+
+    def thread_b():
+        work(False)
+        release.set()
+        seen["b"] = tg.is_grad_enabled()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"a": False, "b": True}
+
+
+def test_a_decorated_generator_runs_its_body_in_the_mode():
+    @tg.no_grad()
+    def steps():
+        received = yield tg.is_grad_enabled()
+        yield received, tg.is_grad_enabled()
+        return "done"
+
+    gen = steps()
+    assert next(gen) is False and tg.is_grad_enabled()      # the caller's mode between steps
+    assert gen.send(7) == (7, False) and tg.is_grad_enabled()
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done"
+
+
+def test_set_grad_enabled_and_inference_mode():
+    with tg.set_grad_enabled(False):
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+    tg.set_grad_enabled(False)
+    try:
+        assert not tg.is_grad_enabled()
+    finally:
+        tg.set_grad_enabled(True)
+
+    @tg.set_grad_enabled(False)
+    def inside():
+        return tg.is_grad_enabled()
+
+    assert tg.is_grad_enabled() and inside() is False and tg.is_grad_enabled()
+    with tg.inference_mode():
+        assert not (tg.ones(2, requires_grad=True) * 2).requires_grad
+    with tg.no_grad(), tg.inference_mode(False):
+        assert tg.is_grad_enabled()
+
+
+# -- custom Functions ------------------------------------------------------------------------
+class Double(tg.Function):
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, g):
+        return g * 2            # a bare array for the one input, as torch allows
+
+
+def test_custom_function_mistakes_are_named():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    Double.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+    class TooFew(tg.Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, g):
+            return (g,)
+
+    class WrongShape(tg.Function):
+        def forward(self, a):
+            return a.sum()
+
+        def backward(self, g):
+            return (g,)
+
+    class NotAnArray(tg.Function):
+        def forward(self, a):
+            return float(a.sum())
+
+    a, b = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    with pytest.raises(TensorganError, match="TooFew.backward returned 1 gradient.* for 2 input"):
+        TooFew.apply(a, b).sum().backward()
+    with pytest.raises(ShapeError, match=r"WrongShape.backward: the gradient for input 0 has shape \(\), the input \(2,\)"):
+        WrongShape.apply(a).backward()
+    with pytest.raises(InputTypeError, match="NotAnArray.forward must return one array"):
+        NotAnArray.apply(a)
+
+
+def test_needs_input_grad_is_there_in_forward_under_no_grad():
+    seen = []
+
+    class Probe(tg.Function):
+        def forward(self, x, scale):
+            seen.append(self.needs_input_grad)
+            return x * scale
+
+    x = tg.ones(2, requires_grad=True)
+    with tg.no_grad():
+        Probe.apply(x, 3.0)
+    Probe.apply(x, 3.0)
+    assert seen == [(False, False), (True, False)]
+
+
+# -- attributes ------------------------------------------------------------------------------
+def test_requires_grad_and_grad_assignments_are_checked():
+    w = tg.ones(2, requires_grad=True)
+    y = w * 2
+    with pytest.raises(TensorganError, match="non-leaf"):
+        y.requires_grad = False
+    with pytest.raises(InputTypeError, match="True or False"):
+        w.requires_grad = 1
+    w.requires_grad = False
+    assert not w.requires_grad and w.is_leaf
+    for bad in (tg.ones(3), tg.ones(2, dtype="float64"), np.ones(2, np.float32)):
+        with pytest.raises((ShapeError, InputTypeError), match="grad must"):
+            w.grad = bad
+    w.grad = tg.ones(2)
+    w.grad = None
+
+
+# -- PyTorch's Tensor methods ----------------------------------------------------------------
+def test_size_is_numpys_count_and_torchs_call():
+    x = tg.zeros((2, 3))
+    assert x.size == 6 and x.size + 1 == 7 and isinstance(x.size, int)
+    assert x.size() == (2, 3) and x.size(0) == 2 and x.size(-1) == 3
+    with pytest.raises(ShapeError, match="out of range"):
+        x.size(2)
+
+
+def test_iteration_int_and_numpy_conversion():
+    x = t64([[1.0, 2.0], [3.0, 4.0]])
+    rows = list(x)
+    assert [r.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+    (rows[0] * rows[1]).sum().backward()            # the rows are in the graph
+    assert x.grad.tolist() == [[3.0, 4.0], [1.0, 2.0]]
+    with pytest.raises(TypeError, match="0-d"):
+        list(tg.tensor(3.0))
+    assert int(tg.tensor([3.7])) == 3
+    host = np.asarray(x)
+    assert host.dtype == np.float64 and host.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    host[0, 0] = 9.0                                 # a copy: the tensor is untouched
+    assert x.tolist()[0][0] == 1.0
+    assert isinstance(np.float32(1.0) - tg.ones(2), tg.Tensor)      # NumPy still defers
+
+
+def test_array_conversion_refuses_cuda(monkeypatch):
+    x = tg.ones(2)
+
+    class FakeDevice:
+        xp = object()
+
+        def __str__(self):
+            return "cuda"
+
+    object.__setattr__(x, "device", FakeDevice())
+    with pytest.raises(DeviceError, match="implicitly"):
+        np.asarray(x)
+
+
+def test_contiguous_expand_repeat_against_numpy_and_gradcheck():
+    x = t64(np.arange(6.0).reshape(2, 3))
+    assert x.contiguous() is x
+    xt = x.T.contiguous()
+    assert xt.data.flags.c_contiguous and xt.tolist() == np.arange(6.0).reshape(2, 3).T.tolist()
+    row = t64(np.arange(3.0).reshape(1, 3))
+    assert np.array_equal(row.expand(4, 2, -1).numpy(), np.broadcast_to(np.arange(3.0), (4, 2, 3)))
+    assert np.array_equal(row.repeat(2, 1, 2).numpy(), np.tile(np.arange(3.0).reshape(1, 3), (2, 1, 2)))
+    assert tg.gradcheck(lambda t: t.expand(4, 2, 3) * t64(np.arange(24.0).reshape(4, 2, 3), False), [row])
+    assert tg.gradcheck(lambda t: t.repeat(2, 3, 2) * t64(np.arange(36.0).reshape(2, 3, 6), False), [row])
+    assert tg.gradcheck(lambda t: t.T.contiguous() * 2.0, [x])
+    with pytest.raises(ShapeError, match="expand"):
+        x.expand(4, 3)                  # only size-1 dims stretch
+    with pytest.raises(ShapeError, match="repeat"):
+        x.repeat(2)                     # one count per dim at least
+
+
+def test_split_and_chunk_match_torchs_sizes():
+    x = t64(np.arange(10.0))
+    assert [p.shape for p in x.split(3)] == [(3,), (3,), (3,), (1,)]
+    assert [p.shape for p in x.split([2, 8])] == [(2,), (8,)]
+    assert [p.shape for p in x.chunk(3)] == [(4,), (4,), (2,)]
+    assert [p.shape for p in x.chunk(4)] == [(3,), (3,), (3,), (1,)]
+    assert tg.gradcheck(lambda t: tg.cat([p * float(i + 1) for i, p in enumerate(t.chunk(3))]), [x])
+    m = t64(np.arange(12.0).reshape(3, 4))
+    assert [p.tolist() for p in m.split(2, dim=1)] == [[[0, 1], [4, 5], [8, 9]], [[2, 3], [6, 7], [10, 11]]]
+    with pytest.raises(ShapeError, match="add up"):
+        x.split([2, 2])
+    with pytest.raises(ShapeError, match="positive"):
+        x.chunk(0)
+
+
+def test_backward_takes_gradient_as_torch_names_it():
+    x = t64([1.0, 2.0])
+    (x * x).backward(gradient=t64([1.0, 10.0], False))
+    assert x.grad.tolist() == [2.0, 40.0]
+    y = t64([1.0, 2.0])
+    (y * y).backward(grad=t64([1.0, 10.0], False))      # the older keyword
+    assert y.grad.tolist() == [2.0, 40.0]
+    with pytest.raises(InputTypeError, match="not both"):
+        (y * y).backward(gradient=t64([1.0, 1.0], False), grad=t64([1.0, 1.0], False))
