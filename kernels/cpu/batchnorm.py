@@ -315,10 +315,10 @@ def _momentum_average(running, batch, momentum, scale):
 
 
 def _update_running(running_mean, running_var, mean64, var64, momentum, M):
-    """In place: momentum average of the batch mean and the unbiased batch variance."""
-    if running_mean is not None:
+    """In place: momentum average of the batch mean and the unbiased batch variance (both or
+    neither, as the reference: a lone running_mean is not updated)."""
+    if running_mean is not None and running_var is not None:
         _momentum_average(running_mean, mean64, float(momentum), 1.0)
-    if running_var is not None:
         _momentum_average(running_var, var64, float(momentum), M / max(M - 1, 1))
 
 

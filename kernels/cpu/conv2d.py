@@ -5,7 +5,8 @@ P = OH*OW.  FLOPs of the forward and of each input/weight gradient: 2*N*C_out*P*
 (D 64->128 14->7 at batch 64: 0.82 GFLOP; G 64->1 28->28 k3: 0.058 GFLOP; D 1->64 28->14: 0.026 GFLOP).
 Every FLOP happens inside ``numpy.matmul`` (OpenBLAS SGEMM/DGEMM, single-threaded inside each
 batch-slice worker thread: see ``_workers``); the Numba kernels (``_pack.py``) only move data.
-Two formulations; each call takes the one that moves fewer bytes:
+Two formulations; each call takes the one its time model (``_use_output_side``: bytes moved and
+FLOPs) says is faster:
 
 input-side  (any stride) -- the classic im2col:
             cols (K, N*P) = pack(x)                       K*N*P elements written + read

@@ -12,8 +12,9 @@ output-side (C_out*kH*kW + C_in < C_in*kH*kW, e.g. both DCGAN generator layers, 
             Z  (C_out*kH*kW, N*H*W) = w.reshape(C_in, -1).T @ Xt            one GEMM, every tap of
                                                                             every input pixel
             y[n, co] = b + sum over taps of Z's row (co, kh, kw) shifted to oh = ih*s - p + kh
-            (``col2im_add``: each task owns one output channel, so the adds are private -- no
-            atomics -- and it streams the channel's kH*kW adjacent rows of Z sequentially).
+            (``col2im_add``: each worker thread owns a slice of the batch's images, so the adds
+            are private -- no atomics -- and for each output channel it streams the channel's
+            kH*kW adjacent rows of Z sequentially).
             Bytes: Z written + read (C_out*kH*kW*N*H*W elements each), x and y once.
 
 input-side  stride-phase decomposition (wins when C_out*kH*kW is large, e.g. the conv2d input

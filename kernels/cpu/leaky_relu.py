@@ -1,7 +1,8 @@
 """Leaky ReLU forward and backward: one fused elementwise pass each.
 
-forward   y = x            where x >= 0, slope*x otherwise      (1 FLOP / element; read 1, write 1)
-backward  gx = gy          where x > 0, slope*gy otherwise      (1 FLOP / element; read 2, write 1)
+forward   y = x            where x >= 0, slope*x otherwise      (2 FLOPs / element: compare, multiply;
+                                                                 read 1, write 1)
+backward  gx = gy          where x > 0, slope*gy otherwise      (2 FLOPs / element; read 2, write 1)
 (the contract: the gradient is 1 where x > 0, else `slope` -- so `slope` at x == 0, as in PyTorch.)
 
 Pure memory traffic: 8 bytes per float32 element forward, 12 backward.  Launch shape: ``prange``

@@ -8,7 +8,7 @@ p, g, m, v; writes p, m, v) -- memory-bound once vectorised.  All 2.07M paramete
 DCGAN pair (21 tensors): 2.9-3.0 ms in ``benchmarks.kernels``' Adam row against torch.optim.Adam's
 4.1-4.4 ms, and 2.2 ms in the train step.
 
-Threads: a tensor of at least ``PARALLEL_MIN_ELEMENTS`` is cut into one contiguous slice per
+Threads: a tensor of at least ``ADAM_SPLIT_MIN_ELEMENTS`` is cut into one contiguous slice per
 thread, run on the convolutions' worker threads (``_workers``; the pass releases the GIL).  Each
 element's update is independent, so the result does not depend on the split.  With the data in
 cache one thread is as fast (1.7 vs 1.9 ms for all parameters in a tight loop), but in the train
@@ -23,7 +23,9 @@ from numba import njit
 from ..reference.optim import adam_scalars
 from ._workers import run_parts, slices
 
-PARALLEL_MIN_ELEMENTS = 1 << 16
+# A threshold of its own, not _threads.PARALLEL_MIN_ELEMENTS (2**15, which gates the prange
+# kernels): this one decides when a tensor's update is handed to the worker pool in slices.
+ADAM_SPLIT_MIN_ELEMENTS = 1 << 16
 
 
 # error_model="numpy": a float division by zero gives inf/nan as in NumPy instead of raising, so
@@ -45,7 +47,7 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, step):
     dt = p.dtype.type
     c1, c2, inv_bc2, step_size = adam_scalars(lr, beta1, beta2, step)
     scalars = tuple(dt(c) for c in (beta1, c1, beta2, c2, inv_bc2, eps, step_size))
-    threads = numba.get_num_threads() if p.size >= PARALLEL_MIN_ELEMENTS else 1
+    threads = numba.get_num_threads() if p.size >= ADAM_SPLIT_MIN_ELEMENTS else 1
     if threads == 1:
         _adam_pass(p, g, m, v, *scalars)
         return

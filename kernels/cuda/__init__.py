@@ -18,8 +18,9 @@ configuration:
 * ``optim``      -- the fused Adam step (grid-stride, one launch per parameter tensor)
 * ``tiles``      -- the compile-time tile sizes
 
-Only float32 is supported: the shared-memory tiles and accumulators are float32.  (Gradient checks
-in float64 run on the ``reference``/``cpu`` kernel sets.)
+Only float32 is supported: the shared-memory tiles and accumulators are float32 (other dtypes get
+a TypeError; only ``adam_update`` hands them to the reference's ufuncs).  (Gradient checks in
+float64 run on the ``reference``/``cpu`` kernel sets.)
 
 Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays in Numba's simulator.
 """
@@ -54,7 +55,8 @@ _register_signatures(KERNELS)
 # steps of BK.  Measured on an H100 (benchmarks.cuda_variants, batch 64): from 264 blocks to 1056,
 # G convT 128->64 0.526 -> ~0.41 ms, D conv 64->128 0.155 -> ~0.13, G convT 256->128 0.417 -> ~0.39;
 # past that the extra partial sums cost more than the parallelism gains.  D conv 64->128 (K = 3136)
-# was best at 36 splits of 11 K steps (0.131 ms; 18 splits 0.146): hence a floor of 8 steps, not 16.
+# measured best at 36 splits of 11 K steps (0.131 ms; 18 splits 0.146): hence a floor of 8 steps,
+# not 16, which lets the formula below give it 33 splits of 12 steps (ceil(1056 / 32 tiles)).
 _WGRAD_TARGET_BLOCKS = 1056
 _WGRAD_MIN_STEPS_PER_SPLIT = 8
 # conv_thin's weight gradient: at most one wave of blocks -- 4 resident per SM (110 registers x 128
@@ -75,6 +77,19 @@ def _check_dtype(*arrays):
 
 def _flat(a):
     return a.reshape(-1)
+
+
+_MAX_PIXELS = 2 ** 31
+
+
+def _check_pixel_count(n, h, w, what):
+    """The convolution kernels decode flat pixel indices with 32-bit divisions (``tiles.udiv``),
+    exact below 2**31: refuse a batch with more pixels a channel than that (8 GB of float32 a
+    channel) rather than index wrongly."""
+    if n * h * w >= _MAX_PIXELS:
+        raise ValueError(f"tensorgan.kernels.cuda: {what} has {n} x {h} x {w} = {n * h * w} pixels "
+                         f"a channel, over the kernels' 32-bit index range ({_MAX_PIXELS}): split "
+                         f"the batch")
 
 
 _zero_biases = {}
@@ -101,6 +116,7 @@ def _conv_fwd(x, w, b, stride, padding):
     ph, pw = padding
     oh = _shapes.conv2d_output_size(h, kh, sh, ph)
     ow = _shapes.conv2d_output_size(wd, kw, sw, pw)
+    _check_pixel_count(n, max(h, oh), max(wd, ow), "conv2d")
     y = xp.empty((n, c_out, oh, ow), dtype=x.dtype)
     if y.size == 0:
         return y
@@ -128,6 +144,7 @@ def _conv_dgrad(gy, w, b, input_hw, stride, padding):
     n, c_out, oh, ow = gy.shape
     _, c_in, kh, kw = w.shape
     h, wd = input_hw
+    _check_pixel_count(n, max(h, oh), max(wd, ow), "conv2d input gradient")
     gx = xp.empty((n, c_in, h, wd), dtype=gy.dtype)
     if gx.size == 0:
         return gx
@@ -157,6 +174,7 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
     n, c_in, h, wd = x.shape
     _, c_out, oh, ow = gy.shape
     kh, kw = kernel_hw
+    _check_pixel_count(n, max(h, oh), max(wd, ow), "conv2d weight gradient")
     gw = xp.empty((c_out, c_in, kh, kw), dtype=x.dtype)
     if gw.size == 0:
         return gw
@@ -375,7 +393,7 @@ def batch_norm_backward(gy, x, weight, mean, invstd, training):
 # ------------------------------------------------------------------------------- optimizer
 def adam_update(p, g, m, v, lr, beta1, beta2, eps, step):
     """One Adam step in place, one launch (float32; other dtypes take the reference's ufuncs)."""
-    if p.dtype.name != "float32":
+    if p.dtype.char != "f":            # .char, not .name: see _check_dtype
         from ..reference.optim import adam_update as ufuncs
         ufuncs(p, g, m, v, lr, beta1, beta2, eps, step, xp=_xp())
         return

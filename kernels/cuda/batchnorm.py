@@ -31,7 +31,10 @@ Backward
      eval:     ``gx = g * weight * invstd``
      -- no gz array: unfused, leaky_relu_backward writes gz (12E bytes) and batch norm reads it.
 z is computed by the same float32 expression in all three passes, so the backward's mask is
-exactly the forward's (nothing but x, mean and invstd is kept between them).
+exactly the forward's (nothing but x, mean and invstd is kept between them).  On hardware that
+rests on NVVM contracting ``d * scale + bias`` the same way in the three kernels (it emits one
+``fma.rn.f32`` in each: checked in the sm_90 PTX); the simulator, which the tests run without a
+GPU, does not fuse, and ``cuda.fma`` is not available there -- keep the three expressions identical.
 
 Cost (fp32, E = N * C * HW elements)
 ----

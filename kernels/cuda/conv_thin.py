@@ -50,7 +50,8 @@ Launch
 grid ``(ceil(N * OH * OW / THIN_THREADS),)`` (forward) or ``(ceil(N * H * W / THIN_THREADS),)``
 (input gradient), block ``(THIN_THREADS = 128,)``, static shared memory
 ``4 * THIN_C * KC = 8192`` bytes.  Used when the output has ``<= THIN_C`` channels and one
-input channel's taps fit a chunk (``kH * kW <= KC``); otherwise the tiled kernels run.
+channel's ``kH * kW`` taps fit a chunk (``kH * kW <= KC``; the forward's chunks hold input
+channels, the input gradient's whole output channels); otherwise the tiled kernels run.
 Weight gradient: grid ``(C_in, S)``, block ``(128,)``, static shared memory
 ``4 * 128 * 65 = 33280`` bytes; used for ``C_out <= THIN_C`` and ``kH, kW <= MAX_KSIDE``.
 """

@@ -1,6 +1,7 @@
 """Compile-time tile sizes shared by the implicit-GEMM convolution kernels.
 
-Every convolution kernel in this package is one GEMM ``C[M, N] = sum_k A[M, k] * B[k, N]`` whose
+Every tiled convolution kernel in this package (all but ``conv_thin``'s direct kernels for outputs
+of <= 4 channels) is one GEMM ``C[M, N] = sum_k A[M, k] * B[k, N]`` whose
 operands are never materialised: each block gathers a ``BK x BM`` slice of A and a ``BK x BN``
 slice of B straight from the NCHW tensors into shared memory, then every thread multiplies a
 ``TM x TN`` register tile out of shared memory.
@@ -59,7 +60,8 @@ def udiv(a, b):
 
     Numba widens integer arithmetic to int64, and a signed 64-bit ``//`` compiles to a sign fix-up
     plus a 64-bit division (with a run-time fast path to 32 bits): more instructions and more
-    registers in the K loop.  Every index decoded by the kernels is non-negative and far below 2**31.
+    registers in the K loop.  Every index decoded by the kernels is non-negative and below 2**31:
+    the glue (``kernels/cuda/__init__.py: _check_pixel_count``) refuses larger batches.
     """
     return int64(uint32(a) // uint32(b))
 

@@ -10,7 +10,8 @@ Written branch-free: on this machine ``np.where(x < 0, slope * x, x)`` runs abou
 the min/max form below, whose mispredicted-branch-free loops NumPy vectorises.  Both are exact
 (each element is either x or slope * x, rounded once).
 
-Cost, with E elements and itemsize s: about 3E FLOPs (compare, multiply, add); forward reads x and
+Cost, with E elements and itemsize s: 2E FLOPs (a compare and a multiply an element, the convention
+of the CPU and CUDA files; this NumPy form also adds); forward reads x and
 writes y (``2*s*E`` bytes), backward reads gy and x and writes gx (``3*s*E`` bytes).  Purely
 memory-bound.
 """

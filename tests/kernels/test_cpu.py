@@ -514,12 +514,12 @@ def test_adam_update_is_bit_identical_to_reference(size, dtype, steps, lr, beta1
     """The fused Numba pass rounds exactly like the reference's ufunc sequence (same operations,
     same order, scalars in the arrays' dtype): equal bit for bit, step after step -- on one thread
     and split across the worker threads."""
-    saved = cpu_optim.PARALLEL_MIN_ELEMENTS
-    cpu_optim.PARALLEL_MIN_ELEMENTS = 0 if parallel else 1 << 62
+    saved = cpu_optim.ADAM_SPLIT_MIN_ELEMENTS
+    cpu_optim.ADAM_SPLIT_MIN_ELEMENTS = 0 if parallel else 1 << 62
     try:
         _adam_steps(size, dtype, steps, lr, beta1, beta2, seed)
     finally:
-        cpu_optim.PARALLEL_MIN_ELEMENTS = saved
+        cpu_optim.ADAM_SPLIT_MIN_ELEMENTS = saved
 
 
 def _adam_steps(size, dtype, steps, lr, beta1, beta2, seed):
@@ -641,3 +641,15 @@ def test_ctrl_c_while_waiting_lets_the_worker_finish_first(monkeypatch):
         cpu_workers.run_parts(2, [(0, 1), (1, 2)], part, blas=False)
         time.sleep(2)                      # (not reached when the interrupt lands in the wait)
     assert finished == ["worker"]
+
+
+@pytest.mark.parametrize("given", ["mean", "var"])
+def test_batch_norm_updates_running_stats_only_as_a_pair(given):
+    # The reference updates both or neither; a lone running buffer stays as it was.
+    x = np.random.default_rng(0).standard_normal((6, 3, 2, 2)).astype(np.float32)
+    for module in (ref, cpu):
+        lone = np.zeros(3, np.float32) if given == "mean" else np.ones(3, np.float32)
+        before = lone.copy()
+        args = (lone, None) if given == "mean" else (None, lone)
+        module.batch_norm(x, *args, None, None, True, 0.1, 1e-5)
+        assert np.array_equal(lone, before), module.__name__

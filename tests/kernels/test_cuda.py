@@ -60,6 +60,20 @@ def test_rejects_float64():
         kc.leaky_relu(xp.zeros(4, dtype=np.float64), 0.2)
 
 
+def test_refuses_batches_past_the_32_bit_pixel_index(monkeypatch):
+    # The real limit is 2**31 pixels a channel (8 GB a channel); lowered here so that the check of
+    # each convolution entry point runs on a small batch.
+    monkeypatch.setattr(kc, "_MAX_PIXELS", 4 * 5 * 5)
+    x = xp.zeros((4, 1, 5, 5), dtype=np.float32)
+    w = xp.zeros((1, 1, 3, 3), dtype=np.float32)
+    for call in (lambda: kc.conv2d(x, w, None, (1, 1), (1, 1)),
+                 lambda: kc.conv2d_grad_input(x, w, (5, 5), (1, 1), (1, 1)),
+                 lambda: kc.conv2d_grad_weight(x, x, (3, 3), (1, 1), (1, 1))):
+        with pytest.raises(ValueError, match="32-bit index range"):
+            call()
+    kc.conv2d(x[:3], w, None, (1, 1), (1, 1))           # 75 pixels a channel: under the limit
+
+
 # ----------------------------------------------------------------------------------- conv2d
 # (N, C_in, H, W, C_out, kH, kW, stride, padding)
 CONV_CASES = [
