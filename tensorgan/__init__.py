@@ -1,4 +1,18 @@
-"""tensorgan: a from-scratch GAN library -- autograd engine, hand-written kernels, DCGAN."""
+"""tensorgan: a from-scratch GAN library -- autograd engine, hand-written kernels, DCGAN.
+
+The pieces, each readable on its own:
+
+* ``tensorgan.Tensor`` / ``tensorgan.Function`` (``tensor.py``): reverse-mode autograd on NumPy
+  (CPU) or CuPy (CUDA) arrays; ``tensorgan.tensor``, ``zeros``, ``randn``, ... make tensors;
+  ``no_grad``, ``gradcheck``.
+* ``tensorgan.functional`` / ``tensorgan.nn``: conv2d, conv_transpose2d, batch norm, leaky ReLU
+  (the hand-written kernels of ``tensorgan.kernels``), linear, losses; PyTorch-style Modules.
+* ``tensorgan.optim``: SGD, Adam, AdamW and learning-rate schedulers.
+* ``tensorgan.models`` (DCGAN generator and discriminator), ``tensorgan.data`` (MNIST, image
+  folders, DataLoader), ``tensorgan.train`` (Trainer, checkpoints, sample grids),
+  ``tensorgan.metrics`` (Fréchet distance, classifier score).
+* The command line: ``python -m tensorgan train | sample | eval`` (``--help`` on each).
+"""
 from . import functional
 from .backend import Device, cuda_status, get_device, keep_freed_memory
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,

@@ -142,7 +142,10 @@ def _parse(spec: str) -> str:
 def default_device_type() -> str:
     env = os.environ.get("TENSORGAN_DEVICE")
     if env:
-        return _parse(env)
+        try:
+            return _parse(env)
+        except DeviceError as exc:
+            raise DeviceError(f"$TENSORGAN_DEVICE: {exc}") from None
     if simulator_enabled():
         return "cpu"  # the simulator is for tests: never pick it implicitly
     return "cuda" if cuda_status()[0] else "cpu"

@@ -15,6 +15,7 @@ import importlib.util
 import io
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from .errors import ConfigError, TensorganError
 
-__all__ = ["main", "build_parser", "register_command", "PLUGIN_MODULES"]
+__all__ = ["main", "build_parser", "register_command", "UsageError", "PLUGIN_MODULES"]
 
 PLUGIN_MODULES = ("tensorgan.metrics",)   # e.g. an ``eval`` subcommand
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {}
@@ -30,6 +31,11 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Calla
 
 class _UsageError(Exception):
     pass
+
+
+class UsageError(ConfigError):
+    """Arguments that do not go together (exit status 2, as argparse's own errors); subcommands
+    registered from other modules raise it too."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,9 +96,9 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
     p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG/JPEG images)")
-    p.add_argument("--image-size", type=positive_int, default=64,
+    p.add_argument("--image-size", type=positive_int,
                    help="side length images from a folder are resized to (default 64)")
-    p.add_argument("--channels", type=int, choices=(1, 3), default=3,
+    p.add_argument("--channels", type=int, choices=(1, 3),
                    help="channels of folder images (default 3)")
     p.add_argument("--strict-size", action="store_true",
                    help="reject folder images of another size instead of cropping and resizing them")
@@ -132,8 +138,9 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
         changed = [f"--{n.replace('_', '-')}" for n in _ARCH_OPTIONS
                    if getattr(args, n) is not None and getattr(args, n) != values.get(n)]
         if changed:
-            raise ConfigError(f"{', '.join(changed)} differ from the checkpoint's run; a resumed run "
-                              f"keeps its settings (start a new --out to change them)")
+            raise ConfigError(f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} "
+                              f"from the checkpoint's run; a resumed run keeps its settings (start "
+                              f"a new --out to change them)")
     for name in names:
         value = getattr(args, name, None)
         if value is not None:
@@ -155,6 +162,24 @@ def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, 
     if spec.startswith("folder:") and len(spec) > len("folder:"):
         return data.ImageFolder(spec[len("folder:"):], image_shape=image_shape, strict_size=strict_size)
     raise ConfigError(f"--dataset must be 'mnist' or 'folder:PATH', got {spec!r}")
+
+
+def _image_shape(args: Any, dataset_spec: str, checkpoint: Any) -> tuple[int, int, int]:
+    """(C, H, W) for a folder dataset: the checkpoint's on --resume, else --channels/--image-size.
+    Either option where it cannot apply (MNIST, or another shape than the resumed run's) is an
+    error rather than silently ignored."""
+    given = {"--channels": args.channels, "--image-size": args.image_size}
+    named = [k for k, v in given.items() if v is not None]
+    if dataset_spec == "mnist" and named:
+        raise UsageError(f"{' and '.join(named)} apply to --dataset folder:PATH (MNIST is 1x28x28)")
+    shape = (args.channels or 3, args.image_size or 64, args.image_size or 64)
+    if checkpoint is not None and "image_shape" in checkpoint:
+        saved = tuple(int(v) for v in checkpoint["image_shape"])
+        if (args.channels not in (None, saved[0])) or (args.image_size not in (None, saved[1])):
+            raise ConfigError(f"the checkpoint's run trains on {saved[0]}x{saved[1]}x{saved[2]} "
+                              f"images; {' and '.join(named)} cannot change that on --resume")
+        shape = saved
+    return shape
 
 
 def _absolute_spec(spec: str) -> str:
@@ -191,11 +216,18 @@ def _run_train(args: Any) -> int:
             and meta.get("dataset") not in (None, args.dataset, dataset_spec)):
         raise ConfigError(f"the checkpoint was trained on --dataset {meta['dataset']}, not {args.dataset}")
     data_dir = args.data_dir or meta.get("data_dir")
-    image_shape = (args.channels, args.image_size, args.image_size)
-    if checkpoint is not None and "image_shape" in checkpoint:
-        image_shape = tuple(int(v) for v in checkpoint["image_shape"])
+    image_shape = _image_shape(args, dataset_spec, checkpoint)
+    eval_every = args.eval_every if args.eval_every is not None else meta.get("eval_every")
+    if eval_every:
+        from .evaluate_cli import check_eval_shape
+        check_eval_shape(image_shape if dataset_spec != "mnist" else None)   # before any file
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a file, not a directory")
     config = _config_from_args(args, base)
     dataset = _load_dataset(dataset_spec, data_dir, image_shape, args.strict_size)
+    if config.batch_size > len(dataset):
+        raise ConfigError(f"--batch-size {config.batch_size} is larger than the dataset's "
+                          f"{len(dataset)} images")
     source = getattr(dataset, "source", None)       # the MNIST folder actually read ($TENSORGAN_DATA,
     data_dir = (str(Path(source).resolve())          # --data-dir or the cache), or "bundled"
                 if source not in (None, "bundled") else None)
@@ -209,10 +241,15 @@ def _run_train(args: Any) -> int:
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
     trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": data_dir,
-                    "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset)}
+                    "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset),
+                    "eval_every": eval_every}   # kept, like the data, for --resume
+    if trainer.step >= trainer.total_steps:
+        print(f"tensorgan: the run is already at step {trainer.step} of {trainer.total_steps}: "
+              f"pass a larger --steps or --epochs to train further", file=sys.stderr)
+        return 0
     _write_config(run_dir, trainer)
     from .evaluate_cli import make_eval_hook
-    summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, args.eval_every))
+    summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, eval_every))
     per_step = summary["seconds_per_step"]
     rate = (f" ({per_step:.3f} s/step; train_step median {summary['median_step_seconds']:.3f} s, "
             f"first {summary['first_step_seconds']:.3f} s)" if per_step else "")
@@ -356,10 +393,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tensorgan: error: {exc}", file=sys.stderr)
         return 2
     try:
-        if args.device is not None:
-            from .backend import get_device
-            get_device(args.device)  # fail now, with the reason, not mid-setup
-        return int(args.run(args) or 0)
+        from .backend import get_device
+        get_device(args.device)  # fail now, with the reason ($TENSORGAN_DEVICE too), not mid-setup
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return int(args.run(args) or 0)
+    except UsageError as exc:
+        if debug:
+            raise
+        print(f"tensorgan: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         if debug:
             raise
@@ -376,6 +419,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tensorgan: internal error: {type(exc).__name__}: {_one_line(exc)} "
               f"(run with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+def _one_line_warning(message: Any, category: type, filename: str, lineno: int,
+                      file: Any = None, line: str | None = None) -> None:
+    """Warnings as one line (``tensorgan: warning: ...``), not Python's file:line plus source."""
+    print(f"tensorgan: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:

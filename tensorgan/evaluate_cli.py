@@ -78,13 +78,15 @@ def load_samples(path: str) -> np.ndarray:
 def run_eval(args: Any) -> int:
     from . import metrics
 
+    from .cli import UsageError
+
     device = getattr(args, "device", None)
     if args.samples is None and args.checkpoint is None:
-        raise ConfigError("give SAMPLES.npy or --checkpoint CKPT")
+        raise UsageError("give SAMPLES.npy or --checkpoint CKPT")
     if args.samples is not None and args.checkpoint is not None:
-        raise ConfigError("give SAMPLES.npy or --checkpoint CKPT, not both")
+        raise UsageError("give SAMPLES.npy or --checkpoint CKPT, not both")
     if args.checkpoint is None and args.num is not None:
-        raise ConfigError("-n/--num only applies with --checkpoint")
+        raise UsageError("-n/--num only applies with --checkpoint")
     t0 = time.perf_counter()
     if args.checkpoint is not None:
         from .cli import generate_images, load_generator
@@ -124,6 +126,34 @@ def _write_line(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
+def check_eval_shape(image_shape: tuple | None) -> None:
+    """Scoring needs MNIST-shaped images and the bundled metric assets: fail before training
+    starts (``None``: MNIST, whose shape is right)."""
+    from . import metrics
+    if image_shape is not None and tuple(image_shape) != metrics.IMAGE_SHAPE:
+        raise ConfigError(f"--eval-every needs MNIST-shaped {metrics.IMAGE_SHAPE} images, this run "
+                          f"trains on {tuple(image_shape)}")
+    metrics.reference_statistics()  # missing/corrupt assets now, not at the first eval
+
+
+def _drop_rows_after(path: Path, step: int) -> None:
+    """A run resumed from an earlier checkpoint (after a crash) scores those steps again: keep
+    only the rows up to the checkpoint's step, as metrics.jsonl is cut back."""
+    if not path.exists():
+        return
+    from .fileio import atomic_write
+    kept = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                break                      # a line torn by a kill: nothing after it is trusted
+            if isinstance(row, dict) and row.get("step", 0) <= step:
+                kept.append(line if line.endswith("\n") else line + "\n")
+    atomic_write(path, lambda f: f.write("".join(kept).encode()))
+
+
 def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
                    write: Callable[[str], None] | None = None) -> Callable[[dict], None] | None:
     """An ``on_step`` callback for :meth:`Trainer.fit` that, every ``every`` steps, scores
@@ -134,13 +164,11 @@ def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
     from . import metrics
     from .random import Generator
 
-    shape = tuple(trainer.image_shape)
-    if shape != metrics.IMAGE_SHAPE:
-        raise ConfigError(f"--eval-every needs MNIST-shaped {metrics.IMAGE_SHAPE} images, this run "
-                          f"trains on {shape}")
-    metrics.reference_statistics()  # fail now (missing/corrupt assets), not at the first eval
+    check_eval_shape(tuple(trainer.image_shape))
     noise = Generator(0).normal((num_samples, trainer.config.latent_dim))
     out = Path(trainer.run_dir) / "eval.jsonl" if trainer.run_dir is not None else None
+    if out is not None:
+        _drop_rows_after(out, trainer.step)
     write = write or _write_line
 
     def hook(record: dict) -> None:

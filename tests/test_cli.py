@@ -268,3 +268,73 @@ def test_skip_mode_run_finishes_with_a_finite_checkpoint_and_counts_the_skips(tm
     assert saved["step"] == 6
     for arrays in saved["models"].values():
         assert all(np.isfinite(a).all() for a in arrays.values())
+
+
+@pytest.fixture
+def fake_mnist(monkeypatch, tmp_path):
+    """mnist_dataset() -> 16 blank 1x28x28 images: the CLI's MNIST paths without the data."""
+    from tensorgan import data
+    from tensorgan.data import ArrayDataset
+
+    def fake(data_dir=None):
+        ds = ArrayDataset(np.zeros((16, 1, 28, 28), np.uint8), name="fake 16")
+        ds.source = "bundled"
+        return ds
+
+    monkeypatch.setattr(data, "mnist_dataset", fake)
+    monkeypatch.delenv("TENSORGAN_DATA", raising=False)
+    return ["train", "--base-channels", "4", "--latent-dim", "8", "--batch-size", "8",
+            "--sample-every", "2", "--no-progress", "--out", str(tmp_path / "run")]
+
+
+def eval_steps(run_dir):
+    return [json.loads(line)["step"] for line in (Path(run_dir) / "eval.jsonl").read_text().splitlines()]
+
+
+def test_eval_every_is_kept_on_resume_and_rescored_steps_are_not_duplicated(fake_mnist, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(fake_mnist + ["--steps", "2", "--checkpoint-every", "2", "--eval-every", "1"]) == 0
+    assert eval_steps(run) == [1, 2]
+    # as after a crash between a checkpoint and the next eval: a row past the checkpoint's step
+    with open(run / "eval.jsonl", "a") as f:
+        f.write(json.dumps({"step": 3}) + "\n")
+    assert main(["train", "--out", str(run), "--resume", "--steps", "4", "--no-progress"]) == 0
+    assert eval_steps(run) == [1, 2, 3, 4]                  # no flag: still scored, step 3 once
+    assert "eval step 4" in capsys.readouterr().err
+
+
+def test_train_options_that_cannot_apply_are_refused(fake_mnist, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(fake_mnist + ["--steps", "2", "--image-size", "32"]) == 2
+    assert "--image-size apply to --dataset folder" in capsys.readouterr().err
+    assert not run.exists()                                  # refused before any file
+    assert main(fake_mnist + ["--steps", "2"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--out", str(run), "--resume", "--steps", "2", "--no-progress"]) == 0
+    assert "already at step 2 of 2" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("x")
+    argv = fake_mnist[:-1] + [str(tmp_path / "afile"), "--steps", "2"]
+    assert main(argv) == 1
+    assert "is a file, not a directory" in capsys.readouterr().err
+
+
+def test_a_bad_device_variable_is_named_not_blamed_on_the_checkpoint(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TENSORGAN_DEVICE", "bogus")
+    assert main(["sample", "--checkpoint", str(tmp_path / "c.npz"), "-o", str(tmp_path / "x.png")]) == 1
+    err = capsys.readouterr().err
+    assert "$TENSORGAN_DEVICE" in err and "bogus" in err and "checkpoint" not in err
+
+
+def test_eval_argument_mistakes_are_usage_errors(tmp_path, capsys):
+    assert main(["eval"]) == 2
+    assert "give SAMPLES.npy or --checkpoint" in capsys.readouterr().err
+    np.save(tmp_path / "s.npy", np.zeros((4, 1, 28, 28), np.uint8))
+    assert main(["eval", str(tmp_path / "s.npy"), "--checkpoint", "c.npz"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_warnings_are_one_line(tmp_path, capsys):
+    np.save(tmp_path / "s.npy", np.random.default_rng(0).integers(0, 255, (10, 1, 28, 28), dtype=np.uint8))
+    assert main(["eval", str(tmp_path / "s.npy")]) == 0
+    warning_lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line.lower()]
+    assert warning_lines and all(line.startswith("tensorgan: warning:") for line in warning_lines)
