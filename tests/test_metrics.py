@@ -309,6 +309,6 @@ def test_cli_eval(tmp_path, capsys, test_set):
     np.save(tmp_path / "bad.npy", np.zeros((3, 3, 28, 28), np.float32))
     assert main(["eval", str(tmp_path / "bad.npy")]) == 1
     assert "(N, 1, 28, 28)" in capsys.readouterr().err
-    assert main(["eval"]) == 1
+    assert main(["eval"]) == 2                                  # argument mistakes: usage, 2
     assert main(["eval", str(tmp_path / "missing.npy")]) == 1
-    assert main(["eval", str(path), "-n", "5"]) == 1
+    assert main(["eval", str(path), "-n", "5"]) == 2
