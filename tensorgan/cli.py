@@ -96,6 +96,9 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
     p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG/JPEG images)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip the MNIST files' SHA-256 check: other data in MNIST's format "
+                        "(Fashion-MNIST); kept on --resume")
     p.add_argument("--image-size", type=positive_int,
                    help="side length images from a folder are resized to (default 64)")
     p.add_argument("--channels", type=int, choices=(1, 3),
@@ -155,10 +158,10 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
 
 
 def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, int],
-                  strict_size: bool = False) -> Any:
+                  strict_size: bool = False, verify: bool = True) -> Any:
     from . import data
     if spec == "mnist":
-        return data.mnist_dataset(data_dir)
+        return data.mnist_dataset(data_dir, verify=verify)
     if spec.startswith("folder:") and len(spec) > len("folder:"):
         return data.ImageFolder(spec[len("folder:"):], image_shape=image_shape, strict_size=strict_size)
     raise ConfigError(f"--dataset must be 'mnist' or 'folder:PATH', got {spec!r}")
@@ -224,7 +227,8 @@ def _run_train(args: Any) -> int:
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out {run_dir} is a file, not a directory")
     config = _config_from_args(args, base)
-    dataset = _load_dataset(dataset_spec, data_dir, image_shape, args.strict_size)
+    verify = not (args.no_verify or meta.get("verify") is False)
+    dataset = _load_dataset(dataset_spec, data_dir, image_shape, args.strict_size, verify)
     if config.batch_size > len(dataset):
         raise ConfigError(f"--batch-size {config.batch_size} is larger than the dataset's "
                           f"{len(dataset)} images")
@@ -242,7 +246,7 @@ def _run_train(args: Any) -> int:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
     trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": data_dir,
                     "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset),
-                    "eval_every": eval_every}   # kept, like the data, for --resume
+                    "eval_every": eval_every, "verify": verify}   # kept, like the data, for --resume
     if trainer.step >= trainer.total_steps:
         print(f"tensorgan: the run is already at step {trainer.step} of {trainer.total_steps}: "
               f"pass a larger --steps or --epochs to train further", file=sys.stderr)

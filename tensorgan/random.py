@@ -29,7 +29,11 @@ class Generator:
             raise ConfigError(f"seed must be an integer or None, got {seed!r}")
         else:
             self.seed, entropy = int(seed), int(seed) % 2**64
-        self.rng = np.random.Generator(np.random.PCG64(entropy))
+        fresh = np.random.PCG64(entropy)
+        if getattr(self, "rng", None) is None:
+            self.rng = np.random.Generator(fresh)
+        else:       # in place: whoever holds self.rng (a DataLoader) follows the reseed, as in torch
+            self.rng.bit_generator.state = fresh.state
         return self
 
     def initial_seed(self) -> int | None:

@@ -205,7 +205,7 @@ def test_mnist_data_dir_is_stored_absolute_and_a_wrong_dataset_size_is_named(tmp
     seen = []
     sizes = {"small": 16, "other": 24}
 
-    def fake_mnist(data_dir=None):
+    def fake_mnist(data_dir=None, **_):
         seen.append(data_dir)
         n = sizes[Path(data_dir).name] if data_dir else 16
         ds = ArrayDataset(np.zeros((n, 1, 28, 28), np.uint8), name=f"fake {n}")
@@ -276,7 +276,7 @@ def fake_mnist(monkeypatch, tmp_path):
     from tensorgan import data
     from tensorgan.data import ArrayDataset
 
-    def fake(data_dir=None):
+    def fake(data_dir=None, **_):
         ds = ArrayDataset(np.zeros((16, 1, 28, 28), np.uint8), name="fake 16")
         ds.source = "bundled"
         return ds
@@ -338,3 +338,17 @@ def test_warnings_are_one_line(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "s.npy")]) == 0
     warning_lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line.lower()]
     assert warning_lines and all(line.startswith("tensorgan: warning:") for line in warning_lines)
+
+
+def test_no_verify_trains_on_other_data_in_mnists_files_and_is_kept_on_resume(tmp_path, capsys, monkeypatch):
+    from tensorgan.data import write_idx
+    monkeypatch.delenv("TENSORGAN_DATA", raising=False)
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (16, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, 16, dtype=np.uint8))
+    argv = ["train", "--data-dir", str(tmp_path), "--base-channels", "4", "--latent-dim", "8",
+            "--batch-size", "8", "--no-progress", "--out", str(tmp_path / "run")]
+    assert main(argv + ["--steps", "1"]) == 1
+    assert "--no-verify" in capsys.readouterr().err
+    assert main(argv + ["--steps", "1", "--no-verify"]) == 0
+    assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--steps", "2", "--no-progress"]) == 0

@@ -338,6 +338,10 @@ def test_image_folder_mixed_files(tmp_path):
     save(tmp_path / "f.png", np.full((28, 28), 65535, np.uint16))  # 16-bit grayscale
     (tmp_path / "notes.txt").write_text("not an image")
     (tmp_path / "._a.png").write_bytes(b"macOS resource fork")  # hidden: skipped
+    (tmp_path / "__MACOSX").mkdir()
+    (tmp_path / "__MACOSX" / "a.png").write_bytes(b"resource fork from a zip")   # skipped too
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "thumb.png").write_bytes(b"a hidden folder's file")   # skipped too
     for channels in (1, 3):
         folder = ImageFolder(tmp_path, (channels, 16, 16))
         assert isinstance(folder, Dataset) and folder.labels is None
@@ -488,3 +492,108 @@ def test_load_state_dict_mismatches():
         DataLoader(indexed(10), 3).load_state_dict(state)
     with pytest.raises(CheckpointError, match="malformed"):
         DataLoader(indexed(10), 2).load_state_dict({"epoch": 1})
+
+
+# -- the data audit's cases --------------------------------------------------------------------
+class ProtocolDataset:
+    """A Dataset by protocol (images, labels, len), not an ArrayDataset: the loader checks it."""
+    name = "custom"
+
+    def __init__(self, images, labels=None, length=None):
+        self.images, self.labels, self.length = images, labels, length
+
+    def __len__(self):
+        return len(self.images) if self.length is None else self.length
+
+
+@pytest.mark.parametrize("dataset, message", [
+    (ProtocolDataset(np.zeros((4, 1, 2, 2), np.float32)), "uint8 \\(N, C, H, W\\), got float32"),
+    (ProtocolDataset(np.zeros((4, 2, 2), np.uint8)), "uint8 \\(N, C, H, W\\), got uint8 \\(4, 2, 2\\)"),
+    (ProtocolDataset(np.zeros((4, 1, 2, 2), np.uint8), labels=np.zeros(3, np.int64)), "labels must be"),
+    (ProtocolDataset(np.zeros((4, 1, 2, 2), np.uint8), labels=np.zeros(4, np.float32)), "labels must be"),
+    (ProtocolDataset(np.zeros((4, 1, 2, 2), np.uint8), length=6), "len 6 but holds 4"),
+])
+def test_loader_checks_a_protocol_dataset(dataset, message):
+    from tensorgan.errors import InputTypeError
+    with pytest.raises(InputTypeError, match=f"custom.*{message}|{message}"):
+        DataLoader(dataset, 2)
+
+
+@pytest.mark.parametrize("order", [np.zeros(10), np.full(10, 99), np.arange(10)[::-1].copy()])
+def test_a_damaged_order_in_a_state_is_refused(order):
+    ds = ArrayDataset(np.zeros((10, 1, 2, 2), np.uint8))
+    shuffled = DataLoader(ds, 3, seed=0)
+    next(iter(shuffled))
+    state = shuffled.state_dict()
+    if order[0] == 9:       # a permutation: fine when shuffling, damaged for an in-order loader
+        DataLoader(ds, 3, seed=1).load_state_dict({**state, "order": order})
+        in_order = DataLoader(ds, 3, shuffle=False)
+        next(iter(in_order))
+        with pytest.raises(CheckpointError, match="identity order"):
+            in_order.load_state_dict({**in_order.state_dict(), "order": order})
+        return
+    with pytest.raises(CheckpointError, match="not a permutation"):
+        DataLoader(ds, 3, seed=1).load_state_dict({**state, "order": order})
+
+
+def test_loader_follows_a_reseeded_tensorgan_generator():
+    import tensorgan as tg
+    ds = ArrayDataset(np.arange(40, dtype=np.uint8).reshape(10, 1, 2, 2))
+    g = tg.Generator(0)
+    loader = DataLoader(ds, 10, generator=g)
+    g.manual_seed(123)                                    # after the loader was made, as in torch
+    expected = next(iter(DataLoader(ds, 10, generator=tg.Generator(123))))[0]
+    np.testing.assert_array_equal(next(iter(loader))[0], expected)
+
+
+def test_one_iteration_at_a_time_per_loader():
+    ds = ArrayDataset(np.zeros((10, 1, 2, 2), np.uint8))
+    loader = DataLoader(ds, 3, seed=0)
+    with pytest.raises(ConfigError, match="one iteration at a time"):
+        for _ in loader:
+            for _ in loader:
+                pass
+    loader = DataLoader(ds, 3, seed=0)
+    with pytest.raises(ConfigError, match="one iteration at a time"):
+        list(zip(loader, loader))
+    loader = DataLoader(ds, 3, seed=0)
+    first = iter(loader)
+    next(first)                                           # abandoned mid-epoch, as fit() may
+    assert len(list(loader)) == 2 and loader.epoch == 1   # the rest of the epoch, then on
+    assert len(list(loader)) == 3 and loader.epoch == 2
+
+
+def test_lookup_errors_say_what_is_wrong(no_config):
+    with pytest.raises(DataError, match="does not exist"):
+        load_mnist("test", no_config / "nowhere")
+    afile = no_config / "t10k-images-idx3-ubyte.gz"
+    afile.write_bytes(b"x")
+    with pytest.raises(DataError, match="is a file, not a folder"):
+        load_mnist("test", afile)
+    folder = no_config / "odd"
+    (folder / "t10k-images-idx3-ubyte.gz").mkdir(parents=True)
+    shutil.copy(BUNDLED / TEST_FILES[1], folder / TEST_FILES[1])
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz is not a regular file"):
+        load_mnist("test", folder)
+
+
+def test_a_corrupt_bundled_set_says_reinstall(monkeypatch):
+    from tensorgan.data import mnist as mnist_module
+
+    def corrupt(path, sums, verify):
+        raise DataError(f"{path}: SHA-256 mismatch")
+
+    monkeypatch.setattr(mnist_module, "_read_checked", corrupt)
+    with pytest.raises(DataError, match="bundled MNIST test set .* is corrupt.*reinstall tensorgan"):
+        load_bundled_mnist()
+
+
+def test_other_data_in_mnists_files_loads_with_verify_off(no_config):
+    folder = no_config / "fashion"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    write_idx(folder / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (20, 28, 28), dtype=np.uint8))
+    write_idx(folder / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, 20, dtype=np.uint8))
+    with pytest.raises(DataError, match="--no-verify"):
+        mnist_dataset(folder)
+    assert len(mnist_dataset(folder, verify=False)) == 20

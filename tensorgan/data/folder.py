@@ -55,10 +55,12 @@ def _list_images(root: Path) -> list[Path]:
         raise DataError(f"{root}: image folder not found")
     if not root.is_dir():
         raise DataError(f"{root}: not a folder")
-    # Hidden files are skipped: macOS leaves "._name.png" resource forks that are not images.
+    # Hidden files and folders are skipped: macOS leaves "._name.png" resource forks that are not
+    # images, and archives unpack a "__MACOSX" folder of them.
     files = sorted(p for p in root.rglob("*")
-                   if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
-                   and p.is_file())
+                   if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                   and not any(part.startswith(".") or part == "__MACOSX"
+                               for part in p.relative_to(root).parts))
     if not files:
         raise DataError(f"{root}: no PNG or JPEG images in this folder or its sub-folders")
     return files

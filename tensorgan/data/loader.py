@@ -36,10 +36,7 @@ class DataLoader:
     def __init__(self, dataset: Dataset, batch_size: int = 64, shuffle: bool = True,
                  drop_last: bool = True, seed: int | None = None,
                  generator: np.random.Generator | None = None) -> None:
-        if not isinstance(getattr(dataset, "images", None), np.ndarray):
-            raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
-                                 f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
-                                 f"(N, C, H, W) arrays with ArrayDataset(images)")
+        _check_dataset(dataset)
         self.dataset = dataset
         self.batch_size = _check_batch_size(batch_size, len(dataset), drop_last)
         self.shuffle = bool(shuffle)
@@ -48,6 +45,7 @@ class DataLoader:
         self.epoch = 0
         self._position = 0                       # samples already yielded in the current epoch
         self._order: np.ndarray | None = None    # the current epoch's order, None until drawn
+        self._iteration = 0                      # bumped by __iter__: an older iterator stops
 
     def __len__(self) -> int:
         """Batches per epoch."""
@@ -55,6 +53,11 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[Batch]:
+        self._iteration += 1
+        return self._batches(self._iteration)
+
+    def _batches(self, token: int) -> Iterator[Batch]:
+        self._check_current(token)           # (a generator runs from its first next())
         if self._order is not None and self._position >= self._epoch_end():
             self._next_epoch()  # a state saved right after an epoch's last batch
         if self._order is None:
@@ -66,7 +69,14 @@ class DataLoader:
             # must count it as consumed.
             self._position += len(indices)
             yield self._batch(indices)
+            self._check_current(token)
         self._next_epoch()
+
+    def _check_current(self, token: int) -> None:
+        if token != self._iteration:
+            raise ConfigError("this DataLoader was iterated again while an earlier iteration was "
+                              "still running: one iteration at a time per loader (make a second "
+                              "DataLoader for a second stream)")
 
     # ------------------------------------------------------------------ resume support
 
@@ -103,6 +113,13 @@ class DataLoader:
         if drawn and (order.shape != (dataset_len,) or not 0 <= position <= dataset_len):
             raise CheckpointError(f"DataLoader state has an order of shape {order.shape} and "
                                   f"position {position} for a dataset of {dataset_len} items")
+        expected = "a permutation" if self.shuffle else "the identity order"
+        if drawn and not np.array_equal(order if not self.shuffle else np.sort(order),
+                                        np.arange(dataset_len)):
+            raise CheckpointError(f"DataLoader state's order is not {expected} of its "
+                                  f"{dataset_len} items (a damaged state)")
+        if epoch < 0:
+            raise CheckpointError(f"DataLoader state has epoch {epoch}")
         try:
             self.generator.bit_generator.state = _restore_arrays(rng_state)
         except (TypeError, ValueError, KeyError) as exc:
@@ -142,6 +159,29 @@ class DataLoader:
         images = to_unit_range(self.dataset.images[indices])
         labels = self.dataset.labels
         return images, (None if labels is None else labels[indices])
+
+
+def _check_dataset(dataset: Any) -> None:
+    """What the loader reads: uint8 (N, C, H, W) images, ``len`` N, labels None or N integers --
+    checked here for any object with that protocol, not only ArrayDataset (which checks itself)."""
+    images = getattr(dataset, "images", None)
+    if not isinstance(images, np.ndarray):
+        raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
+                             f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
+                             f"(N, C, H, W) arrays with ArrayDataset(images)")
+    name = getattr(dataset, "name", None) or type(dataset).__name__
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise InputTypeError(f"DataLoader: {name}'s images must be uint8 (N, C, H, W), got "
+                             f"{images.dtype} {images.shape} (it scales 0..255 to [-1, 1])")
+    if len(dataset) != images.shape[0]:
+        raise InputTypeError(f"DataLoader: {name} says len {len(dataset)} but holds "
+                             f"{images.shape[0]} images")
+    labels = getattr(dataset, "labels", None)
+    if labels is not None and not (isinstance(labels, np.ndarray) and labels.dtype.kind in "iu"
+                                   and labels.shape == (images.shape[0],)):
+        raise InputTypeError(f"DataLoader: {name}'s labels must be None or {images.shape[0]} "
+                             f"integers, got {getattr(labels, 'dtype', type(labels).__name__)} "
+                             f"{getattr(labels, 'shape', '')}")
 
 
 def _check_batch_size(batch_size: int, n: int, drop_last: bool) -> int:

@@ -104,10 +104,13 @@ def locate_mnist(split: str, data_dir: str | os.PathLike[str] | None = None) -> 
     configured = _configured_dir(data_dir)
     if configured is not None:
         path, origin = configured
+        if not path.is_dir():
+            what = "is a file, not a folder" if path.exists() else "does not exist"
+            raise DataError(f"{path} (from {origin}) {what}; {_where_to_put(split)}")
         found = _find_in(path, split)
         if found is None:
             raise DataError(f"{path} (from {origin}): no MNIST {split} files there or in "
-                            f"{path / 'mnist'}; {_where_to_put(split)}")
+                            f"{path / 'mnist'}{_odd_candidates(path, split)}; {_where_to_put(split)}")
         return found
     return _find_in(default_cache_dir(), split)
 
@@ -126,6 +129,16 @@ def _find_in(base: Path, split: str) -> Path | None:
         if all(_find_file(folder, stem) is not None for stem in MNIST_FILES[split]):
             return folder
     return None
+
+
+def _odd_candidates(base: Path, split: str) -> str:
+    """' (X is not a regular file)' for an expected name that exists but cannot be read as one
+    (a folder, a dangling link), so the message says what is actually wrong."""
+    odd = [candidate for folder in (base, base / "mnist") for stem in MNIST_FILES[split]
+           for name in (stem, stem.replace("-idx", ".idx"))
+           for candidate in (folder / f"{name}.gz", folder / name)
+           if (candidate.exists() or candidate.is_symlink()) and not candidate.is_file()]
+    return f" ({odd[0]} is not a regular file)" if odd else ""
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:
@@ -186,22 +199,27 @@ def load_bundled_mnist(*, verify: bool = True) -> MnistDataset:
         paths.append(resource)
     # as_file gives a real path even when the package is installed zipped.
     with resources.as_file(paths[0]) as images_path, resources.as_file(paths[1]) as labels_path:
-        images = _read_checked(images_path, {}, verify)
-        labels = _read_checked(labels_path, {}, verify)
+        try:
+            images = _read_checked(images_path, {}, verify)
+            labels = _read_checked(labels_path, {}, verify)
+        except DataError as exc:
+            raise DataError(f"the bundled MNIST test set of this installation of tensorgan is "
+                            f"corrupt ({exc}); reinstall tensorgan") from None
         return _assemble(images, labels, images_path, labels_path, "test", "bundled")
 
 
 def mnist_dataset(data_dir: str | os.PathLike[str] | None = None, *,
-                  notice: Callable[[str], None] | None = None) -> MnistDataset:
+                  notice: Callable[[str], None] | None = None, verify: bool = True) -> MnistDataset:
     """The dataset the trainer uses: the full 60,000-image training set when it can be found,
     else the bundled 10,000-image test set, announced with one line through ``notice``
     (default: printed to stderr). Which one was used: ``.split`` ("train"/"test"), ``.source``.
 
     A data_dir or TENSORGAN_DATA that lacks the files is an error, never a silent fallback.
+    ``verify=False`` accepts other data in MNIST's files (Fashion-MNIST), as ``load_mnist``.
     """
     folder = locate_mnist("train", data_dir)
     if folder is not None:
-        return load_mnist("train", folder)
+        return load_mnist("train", folder, verify=verify)
     dataset = load_bundled_mnist()
     message = (f"tensorgan: full MNIST training set not found in {default_cache_dir()}; using the "
                f"bundled 10,000-image test set (set TENSORGAN_DATA or --data-dir for all 60,000)")
@@ -279,8 +297,10 @@ def _content_sha256(array: np.ndarray) -> str:
 def _check_digest(path: Path, actual: str, expected: str, against: str) -> None:
     if actual != expected.lower():
         raise DataError(f"{path}: SHA-256 mismatch with {against}: expected {expected}, got "
-                        f"{actual}; the file is corrupt or not the original MNIST, delete it and "
-                        f"fetch it again (or load with verify=False)")
+                        f"{actual}; the file is corrupt or not the original MNIST: delete it and "
+                        f"fetch it again (data in MNIST's format that is not MNIST, such as "
+                        f"Fashion-MNIST: load_mnist / mnist_dataset(verify=False), or the "
+                        f"command line's --no-verify)")
 
 
 def _read_sums(path: Path) -> dict[str, str]:
