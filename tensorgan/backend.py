@@ -57,7 +57,8 @@ class Device:
         return self._kernels
 
     def blas_scope(self):
-        """Context for the engine's own GEMMs (``Linear``, ``matmul``).  On the CPU it runs BLAS on
+        """Context for the engine's own BLAS calls outside the kernels (``MatMul``, the ``@``
+        operator; ``Linear`` goes through ``Device.matmul``).  On the CPU it runs BLAS on
         one thread, as the convolution kernels do: a multi-threaded OpenBLAS call leaves its worker
         spinning for a while afterwards, and that worker steals a core from the next convolution
         (measured in a DCGAN step: the transposed convolution after the generator's Linear took

@@ -148,6 +148,10 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> P
     meta, arrays = encode(tree)
     if _META_KEY in arrays:
         raise CheckpointError(f"{_META_KEY!r} is reserved")
+    clash = [k for k in ("file", "allow_pickle") if k in arrays]    # np.savez's own keywords
+    if clash:
+        raise CheckpointError(f"checkpoint key {clash[0]!r} is reserved (an argument of np.savez); "
+                              f"nest it in a dict")
     payload = {_META_KEY: np.array(meta), **arrays}
     try:
         return atomic_write(path, lambda f: np.savez(f, **payload))

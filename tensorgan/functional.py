@@ -4,8 +4,10 @@ The heavy ops (convolutions, batch norm, leaky ReLU, batch norm + leaky ReLU fus
 whose forward and backward call the device's kernel set (``self.device.kernels``:
 ``tensorgan.kernels.cpu`` or ``.cuda``, same signatures), so this file holds the calculus and the
 argument checks, and the kernels hold the loops.
-Note how the convolutions' backwards call each other: the gradient of a convolution with respect to
-its input *is* a transposed convolution, and vice versa.
+The gradient of a convolution with respect to its input *is* a transposed convolution, and vice
+versa: each backward here is one ``*_backward`` call into the kernel set, and inside the kernels
+(``kernels/reference/conv2d.py`` and ``conv_transpose2d.py`` first) the two ops' passes are
+built from each other.
 """
 from __future__ import annotations
 
@@ -347,6 +349,14 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Generat
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _reduce(loss, reduction: str):
+    """A loss array reduced as ``reduction`` says; the mean of no elements is NaN, as in torch
+    (and as Tensor.mean), without NumPy's "mean of empty slice" warning."""
+    if reduction == "mean":
+        return loss.mean() if loss.size else loss.sum() * loss.dtype.type(float("nan"))
+    return loss.sum() if reduction == "sum" else loss
+
+
 class BCEWithLogits(Function):
     """Binary cross-entropy on logits, stable for any x: max(x, 0) - x t + log1p(exp(-|x|))."""
 
@@ -354,9 +364,7 @@ class BCEWithLogits(Function):
         xp = self.xp
         self.x, self.t, self.reduction = x, t, reduction
         loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
-        if reduction == "mean":
-            return loss.mean()
-        return loss.sum() if reduction == "sum" else loss
+        return _reduce(loss, reduction)
 
     def backward(self, g):
         if self.reduction == "mean":
@@ -418,9 +426,7 @@ class BCE(Function):
             self.log_1mp = xp.maximum(xp.log1p(-p), -100)
         self.p, self.t, self.reduction = p, t, reduction
         loss = -(t * self.log_p + (1 - t) * self.log_1mp)
-        if reduction == "mean":
-            return loss.mean()
-        return loss.sum() if reduction == "sum" else loss
+        return _reduce(loss, reduction)
 
     def backward(self, g):
         p, t = self.p, self.t
@@ -509,9 +515,7 @@ class CrossEntropy(Function):
         rows = xp.arange(x.shape[0])
         loss = xp.log(total[:, 0]) - shifted[rows, target]
         self.prob, self.target, self.reduction, self.rows = e / total, target, reduction, rows
-        if reduction == "mean":
-            return loss.mean() if x.shape[0] else loss.sum()
-        return loss.sum() if reduction == "sum" else loss
+        return _reduce(loss, reduction)
 
     def backward(self, g):
         grad = self.prob.copy()

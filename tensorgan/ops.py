@@ -201,7 +201,8 @@ class Amax(Function):
         if not self.keepdims:
             g = g.reshape(self.out.shape)
         ties = (self.x == self.out)
-        return ties * (g / ties.sum(axis=self.axis, keepdims=True)), None, None
+        count = ties.sum(axis=self.axis, keepdims=True, dtype=g.dtype)   # not int: keep g's dtype
+        return ties * (g / count), None, None
 
 
 class Reshape(Function):
@@ -286,6 +287,7 @@ class Expand(Function):
     """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
     sums over them."""
     takes_bool = True
+    returns_view = True
 
     def forward(self, x, shape):
         self.in_shape = x.shape

@@ -1,7 +1,8 @@
 """Random numbers with explicit, saveable state.
 
-Every random draw in tensorgan (initial weights, noise vectors, dropout masks, data shuffling)
-comes from a :class:`Generator` wrapping NumPy's PCG64 on the host; GPU tensors get the host draw
+Every random draw in tensorgan (initial weights, noise vectors, dropout masks) comes from a
+:class:`Generator` wrapping NumPy's PCG64 on the host (data shuffling from a NumPy PCG64 Generator
+too: ``DataLoader(generator=)`` takes either kind); GPU tensors get the host draw
 copied over, so a seed gives the same numbers on every device. ``get_state()`` returns plain
 JSON-able data, so checkpoints store it without pickle.
 """

@@ -111,8 +111,11 @@ def enable_grad(func: Callable | None = None) -> Any:
     return _SetGradMode(True)(func) if callable(func) else _SetGradMode(True)
 
 
-def inference_mode(mode: bool = True) -> Any:
-    """PyTorch's ``inference_mode()``: here the same as ``no_grad()`` (``mode=False``: grad on)."""
+def inference_mode(mode: Any = True) -> Any:
+    """PyTorch's ``inference_mode()``: here the same as ``no_grad()`` (``mode=False``: grad on);
+    also a bare decorator (``@inference_mode``)."""
+    if callable(mode):
+        return _SetGradMode(False)(mode)
     return _SetGradMode(not mode)
 
 
@@ -295,6 +298,9 @@ def _checked_grads(ctx: Function, grads: Any) -> tuple:
             if getattr(pg, "shape", None) != parent.shape:
                 raise ShapeError(f"{name}.backward: the gradient for input {i} has shape "
                                  f"{getattr(pg, 'shape', type(pg).__name__)}, the input {parent.shape}")
+            if pg.dtype != parent.dtype:
+                raise DTypeError(f"{name}.backward: the gradient for input {i} is {pg.dtype}, "
+                                 f"the input {parent.dtype}")
         out.append(pg)
     return tuple(out)
 
@@ -436,6 +442,9 @@ class Tensor:
                                  f"grad= of that shape (the vector in the vector-Jacobian product)")
             grad = self.device.xp.ones_like(self.data)
         else:
+            if isinstance(grad, Tensor) and (grad.dtype != self.dtype or grad.device is not self.device):
+                raise DTypeError(f"backward(): the gradient is {grad.dtype} on {grad.device}, the "
+                                 f"tensor {self.dtype} on {self.device}")
             grad = grad.data if isinstance(grad, Tensor) else _to_array(grad, self.dtype, self.device)
             grad = grad.copy()      # a leaf's .grad may end up being this array: never the caller's
             if grad.shape != self.shape:

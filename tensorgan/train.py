@@ -299,14 +299,15 @@ class Trainer:
         """Train up to ``total_steps``. Returns a summary; ``interrupted`` is True after Ctrl-C
         (the step in flight is finished and a checkpoint written first)."""
         total = self.total_steps
-        bar = _progress_bar(total, self.step) if progress else None
-        metrics = self._open_metrics()
-        previous_handler = self._install_sigint()
+        bar = metrics = previous_handler = None
         self._t0 = time.perf_counter()
         start_step = self.step
         interrupted = self._stop_requested = False     # a stop request ends one fit(), not all
         step_seconds: list[float] = []  # train_step alone: no data loading, samples or checkpoints
-        try:
+        try:        # (the bar, the metrics file and the Ctrl-C handler are undone by finally)
+            bar = _progress_bar(total, self.step) if progress else None
+            metrics = self._open_metrics()
+            previous_handler = self._install_sigint()
             while self.step < total and not interrupted:
                 for real, _ in self.loader:
                     t_step = time.perf_counter()
@@ -406,10 +407,8 @@ class Trainer:
 
     def save_loss_curve(self) -> Path | None:
         """loss_curve.png from metrics.jsonl; silently nothing without matplotlib."""
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+        try:    # a Figure of its own, not pyplot: the process's (a notebook's) backend stays as it is
+            from matplotlib.figure import Figure
         except ImportError:
             return None
         if self.run_dir is None:
@@ -417,7 +416,8 @@ class Trainer:
         records = _read_metrics(self.run_dir / METRICS_NAME)
         if not records:
             return None
-        fig, ax = plt.subplots(figsize=(8, 4))
+        fig = Figure(figsize=(8, 4))
+        ax = fig.subplots()
         steps = [r["step"] for r in records]
         ax.plot(steps, [r["loss_d"] for r in records], label="Loss_D", linewidth=0.8)
         ax.plot(steps, [r["loss_g"] for r in records], label="Loss_G", linewidth=0.8)
@@ -425,7 +425,6 @@ class Trainer:
         path = self.run_dir / "loss_curve.png"
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=100)
-        plt.close(fig)
         return atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
     def _open_metrics(self) -> Any:

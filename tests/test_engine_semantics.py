@@ -318,3 +318,66 @@ def test_backward_takes_gradient_as_torch_names_it():
     assert y.grad.tolist() == [2.0, 40.0]
     with pytest.raises(InputTypeError, match="not both"):
         (y * y).backward(gradient=t64([1.0, 1.0], False), grad=t64([1.0, 1.0], False))
+
+
+# -- the reader audit's cases -------------------------------------------------------------------
+def test_amax_keeps_the_gradients_dtype():
+    # Its tie count was an integer array: g / count became float64 and reached the float32
+    # kernels below it (a TypeError on CUDA); the backward's dtype check now names any such slip.
+    from tensorgan import functional as F
+    x = tg.randn(2, 1, 5, 5, requires_grad=True)
+    w = tg.randn(3, 1, 3, 3, requires_grad=True)
+    F.conv2d(x, w).amax().backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+    y = tg.randn(4, 3, requires_grad=True)
+    y.amin(dim=1).sum().backward()
+    assert y.grad.dtype == np.float32
+
+
+def test_a_custom_backward_of_the_wrong_dtype_is_named():
+    class Widen(tg.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, g):
+            return (g.astype(np.float64) * 2,)
+
+    from tensorgan.errors import DTypeError
+    with pytest.raises(DTypeError, match="Widen.backward: the gradient for input 0 is float64"):
+        Widen.apply(tg.ones(2, requires_grad=True)).sum().backward()
+
+
+def test_writing_the_base_of_an_expanded_view_stales_the_graph():
+    x = tg.tensor([1.0, 2.0, 3.0])
+    w = tg.ones((2, 3), requires_grad=True)
+    z = (x.expand(2, 3) * w).sum()
+    x += 10.0
+    with pytest.raises(TensorganError, match=STALE):
+        z.backward()
+
+
+def test_backward_refuses_a_gradient_of_another_dtype():
+    from tensorgan.errors import DTypeError
+    y = tg.ones(2, requires_grad=True) * 2
+    with pytest.raises(DTypeError, match="float64"):
+        y.backward(gradient=tg.ones(2, dtype="float64"))
+
+
+def test_inference_mode_as_a_bare_decorator():
+    @tg.inference_mode
+    def double(x):
+        return x * 2
+
+    assert not double(tg.ones(2, requires_grad=True)).requires_grad
+
+
+def test_empty_losses_are_nan_as_the_mean_of_nothing():
+    from tensorgan import functional as F
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # and no "mean of empty slice"
+        empty = tg.zeros(0, requires_grad=True)
+        assert np.isnan(F.cross_entropy(tg.zeros((0, 3)), np.zeros(0, np.int64)).item())
+        assert np.isnan(F.binary_cross_entropy_with_logits(empty, tg.zeros(0)).item())
+        assert np.isnan(F.binary_cross_entropy(empty.sigmoid(), tg.zeros(0)).item())
+        assert F.binary_cross_entropy_with_logits(empty, tg.zeros(0), reduction="sum").item() == 0

@@ -178,3 +178,11 @@ def test_cosine_annealing_carries_a_manual_lr_change_along_the_curve():
     sched.step()                                  # epoch 3: the curve's ratio applied to the change
     ratio = (1 + math.cos(math.pi * 3 / 5)) / (1 + math.cos(math.pi * 2 / 5))
     assert sched.get_last_lr()[0] == pytest.approx(0.01 + ratio * (changed - 0.01), rel=1e-12)
+
+
+def test_clip_grad_norm_refuses_a_negative_max_norm():
+    p = tg.ones(2, requires_grad=True)
+    p.grad = tg.tensor([3.0, 4.0])
+    with pytest.raises(ConfigError, match="max_norm must be >= 0"):
+        tg.nn.utils.clip_grad_norm_([p], -1.0)
+    assert p.grad.tolist() == [3.0, 4.0]

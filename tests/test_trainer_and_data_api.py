@@ -34,7 +34,8 @@ def test_a_stop_request_ends_one_fit_not_every_later_one():
 def test_reserved_and_colliding_checkpoint_keys_are_refused(tmp_path):
     for state, needle in (({"format": "mine"}, "reserved"), ({"format_version": 2}, "reserved"),
                           ({"ref": {"__array__": "w"}, "w": np.ones(2)}, "__array__"),
-                          ({"": {"x": np.ones(2)}, "x": np.zeros(3)}, "non-empty")):
+                          ({"": {"x": np.ones(2)}, "x": np.zeros(3)}, "non-empty"),
+                          ({"file": np.ones(2)}, "np.savez"), ({"allow_pickle": np.ones(2)}, "np.savez")):
         with pytest.raises(CheckpointError, match=needle):
             ckpt.save_checkpoint(tmp_path / "c.npz", state)
         assert not (tmp_path / "c.npz").exists()

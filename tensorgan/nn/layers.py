@@ -16,7 +16,7 @@ from . import init
 from .module import Module, Parameter, check_input
 
 __all__ = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
-           "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential"]
+           "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList"]
 
 
 def _positive_int(name: str, value: Any, owner: str) -> int:

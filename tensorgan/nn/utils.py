@@ -38,6 +38,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             raise ConfigError(f"clip_grad_norm_: {name} must be a number, got {value!r}")
+    if max_norm < 0:
+        raise ConfigError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm} (a negative "
+                          f"one would flip the gradients' sign)")
     norm_type = float(norm_type)
     if norm_type <= 0:
         raise ConfigError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type}")

@@ -1,11 +1,12 @@
 """Optimizers: SGD (momentum, Nesterov, weight decay), Adam (amsgrad) and AdamW, in place.
 
-``step()`` works on the raw arrays (``p.data``), never building graph, with in-place ufuncs
-(``out=``) so an update allocates at most one scratch array per parameter. The formulas are
-PyTorch's, so a tensorgan run can be checked against a PyTorch one step by step.
+``step()`` works on the raw arrays (``p.data``), never building graph; Adam's common case is one
+fused kernel pass per parameter (``kernels.*.adam_update``), the other paths NumPy/CuPy ufuncs. The
+formulas are PyTorch's, so a tensorgan run can be checked against a PyTorch one step by step.
 
-``state_dict()`` is plain data: ``{"state": [per-parameter dict of arrays and ints, or None],
-"param_groups": [hyperparameters]}`` -- a list indexed by parameter position, so that it survives
+``state_dict()`` is plain data: ``{"type": the optimizer's class name, "state": [per-parameter
+dict of arrays and ints, or None], "param_groups": [hyperparameters and "num_params"]}`` -- a list
+indexed by parameter position, so that it survives
 a round trip through JSON + npz without pickle.  ``optimizer.state`` is PyTorch's view of the same
 dicts: ``opt.state[p]["exp_avg"]`` for a parameter ``p`` (``{}`` before its first step).
 """
