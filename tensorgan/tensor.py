@@ -12,132 +12,26 @@ The whole idea, micrograd-style:
   gradients of leaves that ``requires_grad`` in ``.grad``. Then it frees the graph, like PyTorch.
 
 Rules (as in PyTorch): an op's output requires grad iff any tensor input does and grad mode is on
-(``no_grad()`` turns it off). Tensors in one op must share a device (nothing is ever copied between
+(``no_grad()`` turns it off; ``grad_mode.py``). Tensors in one op must share a device (nothing is ever copied between
 devices silently) and a dtype (float32 and float64 do not mix: convert with ``.to(dtype)``). Python
 numbers and NumPy arrays in an op take the tensor's dtype and device.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import inspect
 import math
-import threading
 from typing import Any, Callable
 
 import numpy as np
 
 from .backend import Device, get_device, move_array
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .grad_mode import (_grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                        no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 FLOAT_DTYPES = (float32, float64)
 BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, no arithmetic kernels
-
-
-# ---------------------------------------------------------------------------------------------
-# Grad mode
-# ---------------------------------------------------------------------------------------------
-class _GradMode(threading.local):
-    enabled = True          # per thread, as in PyTorch: no_grad() in one thread leaves others be
-
-
-_grad_mode = _GradMode()
-
-
-def is_grad_enabled() -> bool:
-    return _grad_mode.enabled
-
-
-class _SetGradMode(contextlib.ContextDecorator):
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        # A stack per thread: one object may be entered re-entrantly (a recursive decorated
-        # function, nested ``with``) and by several threads at once (a decorated function).
-        self._previous = threading.local()
-
-    def __enter__(self):
-        stack = self._previous.__dict__.setdefault("stack", [])
-        stack.append(_grad_mode.enabled)
-        _grad_mode.enabled = self.enabled
-
-    def __exit__(self, *exc):
-        _grad_mode.enabled = self._previous.stack.pop()
-        return False
-
-    def __call__(self, func: Callable) -> Callable:
-        if inspect.isgeneratorfunction(func):
-            return _generator_in_mode(func, self.enabled)
-        return super().__call__(func)
-
-
-def _generator_in_mode(func: Callable, enabled: bool) -> Callable:
-    """A decorated generator runs every step of its body in the mode (as torch's decorators do),
-    not just the call that creates it; the caller's code between steps keeps its own mode."""
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any):
-        gen = func(*args, **kwargs)
-        mode = _SetGradMode(enabled)
-        try:
-            with mode:
-                response = gen.send(None)
-            while True:
-                try:
-                    request = yield response
-                except GeneratorExit:
-                    with mode:
-                        gen.close()
-                    raise
-                except BaseException as exc:
-                    with mode:
-                        response = gen.throw(exc)
-                else:
-                    with mode:
-                        response = gen.send(request)
-        except StopIteration as stop:
-            return stop.value
-
-    return wrapper
-
-
-def no_grad(func: Callable | None = None) -> Any:
-    """Context manager / decorator (``@no_grad()`` or ``@no_grad``): ops inside record no graph
-    (inference, optimizer updates)."""
-    return _SetGradMode(False)(func) if callable(func) else _SetGradMode(False)
-
-
-def enable_grad(func: Callable | None = None) -> Any:
-    return _SetGradMode(True)(func) if callable(func) else _SetGradMode(True)
-
-
-def inference_mode(mode: Any = True) -> Any:
-    """PyTorch's ``inference_mode()``: here the same as ``no_grad()`` (``mode=False``: grad on);
-    also a bare decorator (``@inference_mode``)."""
-    if callable(mode):
-        return _SetGradMode(False)(mode)
-    return _SetGradMode(not mode)
-
-
-class set_grad_enabled(_SetGradMode):
-    """Grad mode on or off, as a call (``set_grad_enabled(False)``, for this thread from now on)
-    or for a ``with`` block / decorated function (restored after), as in PyTorch."""
-
-    def __init__(self, mode: bool):
-        super().__init__(bool(mode))
-        self._before_call = _grad_mode.enabled
-        _grad_mode.enabled = self.enabled
-
-    def __enter__(self):
-        pass                       # the mode was set by the call; __exit__ restores what was before
-
-    def __exit__(self, *exc):
-        _grad_mode.enabled = self._before_call
-        return False
-
-    def __call__(self, func: Callable) -> Callable:
-        _grad_mode.enabled = self._before_call      # as a decorator it is not a call: undo it
-        return _SetGradMode(self.enabled)(func)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,40 +67,15 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> "Tensor":
+        """Run ``forward`` on the arguments' arrays; when a gradient is wanted, remember this
+        call (its inputs and their in-place versions) as the output's context."""
         fn = cls()
-        device = dtype = None
-        requires_grad = False
-        arrays = []
-        for arg in args:
-            if isinstance(arg, Tensor):
-                if arg.data.dtype == BOOL and not cls.takes_bool:
-                    raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes "
-                                     f"part in indexing, logic, shape ops and sums only; convert it "
-                                     f"with .float() for arithmetic")
-                if device is None:
-                    device, dtype = arg.device, arg.data.dtype
-                elif arg.device is not device:
-                    raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got "
-                                      f"{device} and {arg.device} (move one with .to(device))")
-                elif arg.data.dtype != dtype:
-                    raise DTypeError(f"{cls.__name__}: float32 and float64 tensors mixed ({dtype} and "
-                                     f"{arg.data.dtype}); convert one with .to({dtype.name!r})")
-                requires_grad = requires_grad or arg._requires_grad
-                arrays.append(arg.data)
-            else:
-                arrays.append(arg)
-        if device is None:  # e.g. a NumPy array given where a Tensor is needed
-            got = ", ".join(type(a).__name__ for a in args)
-            raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); "
-                                 f"wrap arrays with tensorgan.tensor(...)")
+        device, arrays, any_input_requires_grad = _operands(cls, args)
+        requires_grad = any_input_requires_grad and _grad_mode.enabled
         fn.device = device
-        requires_grad = requires_grad and _grad_mode.enabled
         fn.needs_input_grad = (tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
                                if requires_grad else (False,) * len(args))
-        out = fn.forward(*arrays)
-        if not (hasattr(out, "shape") and hasattr(out, "dtype")):
-            raise InputTypeError(f"{cls.__name__}.forward must return one array (of the inputs' "
-                                 f"array module), got {type(out).__name__}")
+        out = _checked_output(cls, fn.forward(*arrays))
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
             result._version_box = args[0]._version_box  # writing one is writing the other
@@ -221,6 +90,44 @@ class Function:
         """Drop saved arrays and inputs once backward has used them (frees the graph)."""
         self.__dict__.clear()
         self.released = True
+
+
+def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
+    """(device, the arguments with each Tensor replaced by its array, whether any Tensor requires
+    grad) -- after checking that the Tensors share one device and one dtype."""
+    device = dtype = None
+    requires_grad = False
+    arrays = []
+    for arg in args:
+        if not isinstance(arg, Tensor):
+            arrays.append(arg)
+            continue
+        if arg.data.dtype == BOOL and not cls.takes_bool:
+            raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
+                             f"indexing, logic, shape ops and sums only; convert it with .float() "
+                             f"for arithmetic")
+        if device is None:
+            device, dtype = arg.device, arg.data.dtype
+        elif arg.device is not device:
+            raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got {device} "
+                              f"and {arg.device} (move one with .to(device))")
+        elif arg.data.dtype != dtype:
+            raise DTypeError(f"{cls.__name__}: float32 and float64 tensors mixed ({dtype} and "
+                             f"{arg.data.dtype}); convert one with .to({dtype.name!r})")
+        requires_grad = requires_grad or arg._requires_grad
+        arrays.append(arg.data)
+    if device is None:  # e.g. a NumPy array given where a Tensor is needed
+        got = ", ".join(type(a).__name__ for a in args)
+        raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); wrap "
+                             f"arrays with tensorgan.tensor(...)")
+    return device, arrays, requires_grad
+
+
+def _checked_output(cls: type, out: Any) -> Any:
+    if not (hasattr(out, "shape") and hasattr(out, "dtype")):
+        raise InputTypeError(f"{cls.__name__}.forward must return one array (of the inputs' array "
+                             f"module), got {type(out).__name__}")
+    return out
 
 
 def _shares_memory(a, b) -> bool:
@@ -250,34 +157,40 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
 
 
 def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
+    """The chain rule, from root back to the leaves: each context's backward once, with the sum
+    of the gradients its output received."""
     grads = {id(root): grad}
-    stored = set()  # ids of arrays already handed to a leaf's .grad: never share one between leaves
+    owned_by_a_leaf = set()  # ids of arrays handed to a leaf's .grad: never shared by two leaves
     for node in reversed(_topological_order(root)):
         g = grads.pop(id(node), None)
         if g is None:
             continue
         ctx = node._ctx
         if ctx is None:  # a leaf
-            node._accumulate_grad(g, stored)
+            node._accumulate_grad(g, owned_by_a_leaf)
             continue
-        if ctx.released:
-            raise TensorganError("backward through a graph that was already freed: call backward("
-                                 "retain_graph=True) the first time to backward twice")
-        for parent, version in zip(ctx.inputs, ctx.versions):
-            if version is not None and parent._version != version:
-                raise TensorganError(
-                    f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
-                    f"after the op used it (an in-place op on it, a view or .detach() of it, an "
-                    f"optimizer step, init or load_state_dict), so its gradient would be wrong; "
-                    f"modify a .clone(), or do the update after backward()")
-        input_grads = _checked_grads(ctx, ctx.backward(g))
-        for parent, pg in zip(ctx.inputs, input_grads):
+        _check_still_valid(ctx)
+        for parent, pg in zip(ctx.inputs, _checked_grads(ctx, ctx.backward(g))):
             if pg is None or not isinstance(parent, Tensor) or not parent.requires_grad:
                 continue
             key = id(parent)
             grads[key] = grads[key] + pg if key in grads else pg
         if not retain_graph:
             ctx.release()
+
+
+def _check_still_valid(ctx: Function) -> None:
+    """The graph is not freed and no input of this op was written in place since it ran."""
+    if ctx.released:
+        raise TensorganError("backward through a graph that was already freed: call backward("
+                             "retain_graph=True) the first time to backward twice")
+    for parent, version in zip(ctx.inputs, ctx.versions):
+        if version is not None and parent._version != version:
+            raise TensorganError(
+                f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
+                f"after the op used it (an in-place op on it, a view or .detach() of it, an "
+                f"optimizer step, init or load_state_dict), so its gradient would be wrong; "
+                f"modify a .clone(), or do the update after backward()")
 
 
 def _checked_grads(ctx: Function, grads: Any) -> tuple:
@@ -451,17 +364,18 @@ class Tensor:
                 raise ShapeError(f"backward(): grad has shape {grad.shape}, tensor has {self.shape}")
         _run_backward(self, grad, retain_graph)
 
-    def _accumulate_grad(self, g, stored: set) -> None:
-        # ``stored``: the memory (the owning array) of every gradient handed to a leaf in this
-        # backward. Two leaves never share it -- e.g. x + y.reshape(...) hands x the output's
+    def _accumulate_grad(self, g, owned_by_a_leaf: set) -> None:
+        # ``owned_by_a_leaf``: the memory (the owning array) of every gradient handed to a leaf in
+        # this backward. Two leaves never share it -- e.g. x + y.reshape(...) hands x the output's
         # gradient and y a view of the same array: y gets a copy.
         owner = g if g.base is None else g.base
-        if id(owner) in stored or not getattr(g.flags, "writeable", True) or g.dtype != self.data.dtype:
+        shared = id(owner) in owned_by_a_leaf or not getattr(g.flags, "writeable", True)
+        if shared or g.dtype != self.data.dtype:
             g = g.astype(self.data.dtype, copy=True)  # own a writable array of the right dtype
             owner = g
         if self._grad is None:
             self._grad = Tensor._make(g, self.device)
-            stored.add(id(owner))
+            owned_by_a_leaf.add(id(owner))
         else:
             self._grad.data = self._grad.data + g
 

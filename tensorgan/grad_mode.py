@@ -1,0 +1,116 @@
+"""Grad mode: whether ops record a graph (``no_grad``, ``enable_grad``, ``set_grad_enabled``,
+``inference_mode``), per thread as in PyTorch.
+
+Kept apart from the engine (``tensor.py``) so that the engine reads in one go: ops consult only
+``is_grad_enabled()``; this file is the bookkeeping of context managers and decorators.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import threading
+from typing import Any, Callable
+
+__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
+
+
+class _GradMode(threading.local):
+    enabled = True          # per thread, as in PyTorch: no_grad() in one thread leaves others be
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return _grad_mode.enabled
+
+
+class _SetGradMode(contextlib.ContextDecorator):
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        # A stack per thread: one object may be entered re-entrantly (a recursive decorated
+        # function, nested ``with``) and by several threads at once (a decorated function).
+        self._previous = threading.local()
+
+    def __enter__(self):
+        stack = self._previous.__dict__.setdefault("stack", [])
+        stack.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.enabled
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self._previous.stack.pop()
+        return False
+
+    def __call__(self, func: Callable) -> Callable:
+        if inspect.isgeneratorfunction(func):
+            return _generator_in_mode(func, self.enabled)
+        return super().__call__(func)
+
+
+def _generator_in_mode(func: Callable, enabled: bool) -> Callable:
+    """A decorated generator runs every step of its body in the mode (as torch's decorators do),
+    not just the call that creates it; the caller's code between steps keeps its own mode."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any):
+        gen = func(*args, **kwargs)
+        mode = _SetGradMode(enabled)
+        try:
+            with mode:
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with mode:
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with mode:
+                        response = gen.throw(exc)
+                else:
+                    with mode:
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return wrapper
+
+
+def no_grad(func: Callable | None = None) -> Any:
+    """Context manager / decorator (``@no_grad()`` or ``@no_grad``): ops inside record no graph
+    (inference, optimizer updates)."""
+    return _SetGradMode(False)(func) if callable(func) else _SetGradMode(False)
+
+
+def enable_grad(func: Callable | None = None) -> Any:
+    return _SetGradMode(True)(func) if callable(func) else _SetGradMode(True)
+
+
+def inference_mode(mode: Any = True) -> Any:
+    """PyTorch's ``inference_mode()``: here the same as ``no_grad()`` (``mode=False``: grad on);
+    also a bare decorator (``@inference_mode``)."""
+    if callable(mode):
+        return _SetGradMode(False)(mode)
+    return _SetGradMode(not mode)
+
+
+class set_grad_enabled(_SetGradMode):
+    """Grad mode on or off, as a call (``set_grad_enabled(False)``, for this thread from now on)
+    or for a ``with`` block / decorated function (restored after), as in PyTorch."""
+
+    def __init__(self, mode: bool):
+        super().__init__(bool(mode))
+        self._before_call = _grad_mode.enabled
+        _grad_mode.enabled = self.enabled
+
+    def __enter__(self):
+        pass                       # the mode was set by the call; __exit__ restores what was before
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self._before_call
+        return False
+
+    def __call__(self, func: Callable) -> Callable:
+        _grad_mode.enabled = self._before_call      # as a decorator it is not a call: undo it
+        return _SetGradMode(self.enabled)(func)
