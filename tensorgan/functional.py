@@ -116,7 +116,8 @@ def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
     """2-D convolution (cross-correlation) of ``x (N, C_in, H, W)`` with ``weight (C_out, C_in, kH, kW)``."""
     stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    _check_conv("conv2d", x, weight, bias, weight.shape[1] if weight.ndim == 4 else -1, weight.shape[0])
+    _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in, kH, kW)")
+    _check_conv("conv2d", x, weight, bias, weight.shape[1], weight.shape[0])
     for axis, name in ((0, "height"), (1, "width")):
         size, k = x.shape[2 + axis] + 2 * padding[axis], weight.shape[2 + axis]
         if k > size:
@@ -132,8 +133,8 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     Output size per axis: ``(H - 1) * stride - 2 * padding + kH + output_padding``."""
     stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
     output_padding = _pair(output_padding, "output_padding", 0)
-    _check_conv("conv_transpose2d", x, weight, bias, weight.shape[0],
-                weight.shape[1] if weight.ndim == 4 else -1)
+    _check_rank("conv_transpose2d", "weight", weight, (4,), "(C_in, C_out, kH, kW)")
+    _check_conv("conv_transpose2d", x, weight, bias, weight.shape[0], weight.shape[1])
     for axis in (0, 1):
         if output_padding[axis] >= stride[axis]:
             raise ConfigError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
@@ -459,7 +460,7 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 # ---------------------------------------------------------------------------------------------
 def _check_dim(op: str, x: Tensor, dim: int) -> int:
     _check_rank(op, "input", x, range(1, 33), "at least 1-D")
-    if not isinstance(dim, int) or not -x.ndim <= dim < x.ndim:
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -x.ndim <= dim < x.ndim:
         raise ShapeError(f"{op}: dim {dim!r} is out of range for input of shape {x.shape}")
     return dim % x.ndim
 

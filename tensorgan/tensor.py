@@ -422,7 +422,7 @@ class Tensor:
         """Copy to a device (``'cpu'``/``'cuda'``) or a dtype (``'float32'``/``'float64'``).
 
         Returns ``self`` when nothing changes. A device or dtype change is differentiable."""
-        if isinstance(target, (Device, str)) and str(target).split(":")[0] in ("cpu", "cuda", "gpu"):
+        if isinstance(target, (Device, str)) and str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
             device = get_device(target)
             if device is self.device:
                 return self
@@ -686,9 +686,7 @@ class Tensor:
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
         dims = list(range(self.ndim))
-        for d in (dim0, dim1):
-            if not isinstance(d, (int, np.integer)) or not -self.ndim <= d < self.ndim:
-                raise ShapeError(f"transpose: dim {d!r} is out of range for shape {self.shape}")
+        dim0, dim1 = self._dim(dim0, "transpose"), self._dim(dim1, "transpose")
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return self.permute(dims)
 
@@ -699,10 +697,7 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         if self.ndim == 0:
             return self.reshape(1)
-        for d in (start_dim, end_dim):
-            if not isinstance(d, (int, np.integer)) or not -self.ndim <= d < self.ndim:
-                raise ShapeError(f"flatten: dim {d!r} is out of range for shape {self.shape}")
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        start, end = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
         if start > end:
             raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                              f"(shape {self.shape})")
@@ -752,7 +747,12 @@ class Tensor:
                                  f"tensorgan.no_grad() (on a leaf), or on .detach()")
         try:
             update(self.data)
-        except ValueError as exc:         # NumPy/CuPy: operands could not be broadcast together
+        except TypeError as exc:          # NumPy's UFuncTypeError: e.g. arithmetic into a bool mask
+            raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "
+                             f"value ({exc})") from None
+        except ValueError as exc:
+            if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
+                raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
             raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} in "
                              f"place ({exc})") from None
         self._version_box[0] += 1

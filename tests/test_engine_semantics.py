@@ -381,3 +381,31 @@ def test_empty_losses_are_nan_as_the_mean_of_nothing():
         assert np.isnan(F.binary_cross_entropy_with_logits(empty, tg.zeros(0)).item())
         assert np.isnan(F.binary_cross_entropy(empty.sigmoid(), tg.zeros(0)).item())
         assert F.binary_cross_entropy_with_logits(empty, tg.zeros(0), reduction="sum").item() == 0
+
+
+@pytest.mark.parametrize("call, error, needle", [
+    (lambda: nn.Dropout("0.5"), InputTypeError, "p must be a real number"),
+    (lambda: nn.BatchNorm1d(3, eps="x"), InputTypeError, "eps must be a real number"),
+    (lambda: nn.BatchNorm1d(3, momentum="x"), InputTypeError, "momentum must be a real number"),
+    (lambda: nn.LeakyReLU("a"), InputTypeError, "negative_slope must be a real number"),
+    (lambda: nn.Unflatten(1, (2, "a")), tg.ConfigError, "unflattened_size must be a positive integer"),
+    (lambda: nn.Sequential(3), InputTypeError, "not a Module"),
+    (lambda: nn.ModuleList([3]), InputTypeError, "not a Module"),
+    (lambda: nn.Module().register_parameter("w", tg.ones(2)), InputTypeError, "must be a Parameter"),
+    (lambda: tg.functional.conv2d(tg.ones((1, 1, 3, 3)), [[1.0]]), InputTypeError, "weight must be a Tensor"),
+    (lambda: tg.functional.conv_transpose2d(tg.ones((1, 1, 3, 3)), [[1.0]]), InputTypeError,
+     "weight must be a Tensor"),
+    (lambda: (tg.ones(2) > 0).__iadd__(1.0), tg.DTypeError, "bool tensor in place"),
+    (lambda: tg.ones(2).fill_("a"), InputTypeError, "not a number"),
+    (lambda: tg.ones((2, 3)).transpose(True, 0), ShapeError, "transpose: dim True"),
+    (lambda: tg.functional.softmax(tg.ones((2, 3)), True), ShapeError, "softmax: dim True"),
+    (lambda: tg.models.dcgan.MLPDiscriminator((1, 28, 28), hidden=(2.7,)), tg.ConfigError, "hidden size"),
+])
+def test_bad_arguments_get_typed_errors_naming_them(call, error, needle):
+    with pytest.raises(error, match=needle):
+        call()
+
+
+def test_numpy_integers_and_device_names_in_any_case_are_accepted():
+    assert tg.models.dcgan.Generator((1, 28, 28), latent_dim=np.int64(8)).latent_dim == 8
+    assert tg.ones(2).to("CPU").device is tg.get_device("cpu")

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..errors import ConfigError, ShapeError
 from ..random import Generator as RandomGenerator
 from ..random import resolve
@@ -75,9 +77,9 @@ def dcgan_init_(module: nn.Module, generator: RandomGenerator | None = None) -> 
 
 
 def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return int(value)
 
 
 class Generator(nn.Sequential):
@@ -163,7 +165,7 @@ class MLPDiscriminator(_ImageInput, nn.Sequential):
                  dropout: float = 0.3, generator: RandomGenerator | None = None,
                  dropout_generator: RandomGenerator | None = None):
         c, h, w = _image_shape(image_shape)
-        hidden = tuple(_positive("hidden size", int(k)) for k in hidden)
+        hidden = tuple(_positive("hidden size", k) for k in hidden)
         layers: list[nn.Module] = [nn.Flatten()]
         width = c * h * w
         for k in hidden:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import functional as F
 from ..backend import get_device
-from ..errors import ConfigError, ShapeError
+from ..errors import ConfigError, InputTypeError, ShapeError
 from ..random import Generator
 from ..tensor import Tensor, _check_dtype, float32
 from . import init
@@ -121,9 +121,9 @@ class _BatchNorm(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int("num_features", num_features, name)
-        if not eps > 0:
+        if not F._scalar(name, "eps", eps) > 0:
             raise ConfigError(f"{name}: eps must be > 0, got {eps}")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
+        if momentum is not None and not 0.0 <= F._scalar(name, "momentum", momentum) <= 1.0:
             raise ConfigError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
@@ -204,7 +204,7 @@ class LeakyReLU(Module):
         # nothing: the result is a new tensor either way (the fused batch norm + leaky ReLU
         # already avoids the intermediate that an in-place activation saves in PyTorch).
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = F._scalar("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
@@ -242,7 +242,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, generator: Generator | None = None):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
+        if not 0.0 <= F._scalar("Dropout", "p", p) <= 1.0:
             raise ConfigError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = float(p)
         self.generator = generator
@@ -276,7 +276,8 @@ class Unflatten(Module):
     def __init__(self, dim: int, unflattened_size: Iterable[int]):
         super().__init__()
         self.dim = dim
-        self.unflattened_size = tuple(int(n) for n in unflattened_size)
+        self.unflattened_size = tuple(_positive_int("unflattened_size", n, "Unflatten")
+                                      for n in unflattened_size)
         self._numel = int(np.prod(self.unflattened_size))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -299,7 +300,7 @@ def _position(index: int, length: int, owner: str) -> int:
 
 def _insert_at(items: list, index: int, module: Module, owner: str) -> list:
     if not isinstance(module, Module):
-        raise TypeError(f"{owner}: cannot insert {type(module).__name__}, not a Module")
+        raise InputTypeError(f"{owner}: cannot insert {type(module).__name__}, not a Module")
     n = len(items)
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index <= n:
         raise IndexError(f"{owner}.insert: index {index!r} is out of range for {n} modules")
@@ -354,7 +355,7 @@ class Sequential(Module):
 
     def add_module(self, name: str, module: Module | None) -> None:
         if not isinstance(module, Module):
-            raise TypeError(f"Sequential: {name!r} is {type(module).__name__}, not a Module")
+            raise InputTypeError(f"Sequential: {name!r} is {type(module).__name__}, not a Module")
         super().add_module(name, module)
         self._sync()
 
@@ -435,7 +436,7 @@ class ModuleList(Module):
 
     def append(self, module: Module) -> "ModuleList":
         if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: item {len(self)} is {type(module).__name__}, not a Module")
+            raise InputTypeError(f"ModuleList: item {len(self)} is {type(module).__name__}, not a Module")
         self.add_module(str(len(self._modules)), module)
         return self
 

@@ -75,7 +75,7 @@ class Module:
             target = self._modules
         elif name in self.__dict__.get("_buffer_names", ()):
             if value is not None and not isinstance(value, (Tensor, np.ndarray)):
-                raise TypeError(f"buffer {name!r} must be a Tensor or a NumPy array, got "
+                raise InputTypeError(f"buffer {name!r} must be a Tensor or a NumPy array, got "
                                 f"{type(value).__name__}")
             target = self._buffers
         for registry in (self._parameters, self._buffers, self._modules):
@@ -107,7 +107,7 @@ class Module:
 
     def register_parameter(self, name: str, value: Parameter | None) -> None:
         if value is not None and not isinstance(value, Parameter):
-            raise TypeError(f"parameter {name!r} must be a Parameter, got {type(value).__name__}")
+            raise InputTypeError(f"parameter {name!r} must be a Parameter, got {type(value).__name__}")
         if value is None:  # a None slot: the layer has no such parameter, and keeps its place
             self._parameters[name] = None
         setattr(self, name, value)
