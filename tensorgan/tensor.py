@@ -75,14 +75,16 @@ class Function:
         fn.device = device
         fn.needs_input_grad = (tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
                                if requires_grad else (False,) * len(args))
-        out = _checked_output(cls, fn.forward(*arrays))
+        out = fn.forward(*arrays)
+        if not hasattr(out, "dtype"):
+            _not_an_array(cls, out)
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
             result._version_box = args[0]._version_box  # writing one is writing the other
         if requires_grad:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
-            fn.versions = tuple(a._version if isinstance(a, Tensor) else None for a in args)
+            fn.versions = tuple(a._version_box[0] if isinstance(a, Tensor) else None for a in args)
             result._ctx = fn
         return result
 
@@ -123,11 +125,9 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
     return device, arrays, requires_grad
 
 
-def _checked_output(cls: type, out: Any) -> Any:
-    if not (hasattr(out, "shape") and hasattr(out, "dtype")):
-        raise InputTypeError(f"{cls.__name__}.forward must return one array (of the inputs' array "
-                             f"module), got {type(out).__name__}")
-    return out
+def _not_an_array(cls: type, out: Any) -> None:
+    raise InputTypeError(f"{cls.__name__}.forward must return one array (of the inputs' array "
+                         f"module), got {type(out).__name__}")
 
 
 def _shares_memory(a, b) -> bool:
@@ -151,7 +151,7 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
         ctx = node._ctx
         if ctx is not None and not ctx.released:
             for parent in ctx.inputs:
-                if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in visited:
+                if isinstance(parent, Tensor) and parent._requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 
@@ -170,9 +170,16 @@ def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
             node._accumulate_grad(g, owned_by_a_leaf)
             continue
         _check_still_valid(ctx)
-        for parent, pg in zip(ctx.inputs, _checked_grads(ctx, ctx.backward(g))):
-            if pg is None or not isinstance(parent, Tensor) or not parent.requires_grad:
+        input_grads = ctx.backward(g)
+        if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
+            input_grads = _as_one_per_input(ctx, input_grads)
+        for parent, pg in zip(ctx.inputs, input_grads):
+            if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
                 continue
+            if isinstance(pg, Tensor):
+                pg = pg.data
+            if pg.shape != parent.data.shape or pg.dtype != parent.data.dtype:
+                _wrong_gradient(ctx, parent, pg)
             key = id(parent)
             grads[key] = grads[key] + pg if key in grads else pg
         if not retain_graph:
@@ -185,7 +192,7 @@ def _check_still_valid(ctx: Function) -> None:
         raise TensorganError("backward through a graph that was already freed: call backward("
                              "retain_graph=True) the first time to backward twice")
     for parent, version in zip(ctx.inputs, ctx.versions):
-        if version is not None and parent._version != version:
+        if version is not None and parent._version_box[0] != version:
             raise TensorganError(
                 f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
                 f"after the op used it (an in-place op on it, a view or .detach() of it, an "
@@ -193,29 +200,25 @@ def _check_still_valid(ctx: Function) -> None:
                 f"modify a .clone(), or do the update after backward()")
 
 
-def _checked_grads(ctx: Function, grads: Any) -> tuple:
-    """backward's result as one gradient array (or None) per input, each of its input's shape --
-    a custom Function's mistake named here, not as a NumPy error somewhere further back."""
-    name = type(ctx).__name__
+# A custom Function's mistakes in backward, named here rather than as a NumPy error further back.
+def _as_one_per_input(ctx: Function, grads: Any) -> tuple:
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)                       # one input: a bare gradient, as torch allows
     if len(grads) != len(ctx.inputs):
-        raise TensorganError(f"{name}.backward returned {len(grads)} gradient(s) for "
-                             f"{len(ctx.inputs)} input(s): one per positional argument (None for "
-                             f"the ones without a gradient)")
-    out = []
-    for i, (parent, pg) in enumerate(zip(ctx.inputs, grads)):
-        if isinstance(pg, Tensor):
-            pg = pg.data
-        if pg is not None and isinstance(parent, Tensor) and parent.requires_grad:
-            if getattr(pg, "shape", None) != parent.shape:
-                raise ShapeError(f"{name}.backward: the gradient for input {i} has shape "
-                                 f"{getattr(pg, 'shape', type(pg).__name__)}, the input {parent.shape}")
-            if pg.dtype != parent.dtype:
-                raise DTypeError(f"{name}.backward: the gradient for input {i} is {pg.dtype}, "
-                                 f"the input {parent.dtype}")
-        out.append(pg)
-    return tuple(out)
+        raise TensorganError(f"{type(ctx).__name__}.backward returned {len(grads)} gradient(s) "
+                             f"for {len(ctx.inputs)} input(s): one per positional argument (None "
+                             f"for the ones without a gradient)")
+    return tuple(grads)
+
+
+def _wrong_gradient(ctx: Function, parent: "Tensor", pg: Any) -> None:
+    i = next(k for k, p in enumerate(ctx.inputs) if p is parent)
+    name = type(ctx).__name__
+    if getattr(pg, "shape", None) != parent.shape:
+        raise ShapeError(f"{name}.backward: the gradient for input {i} has shape "
+                         f"{getattr(pg, 'shape', type(pg).__name__)}, the input {parent.shape}")
+    raise DTypeError(f"{name}.backward: the gradient for input {i} is {pg.dtype}, the input "
+                     f"{parent.dtype}")
 
 
 # ---------------------------------------------------------------------------------------------
