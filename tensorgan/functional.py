@@ -11,7 +11,7 @@ built from each other.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence, Union
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from .errors import ConfigError, DataError, DeviceError, DTypeError, InputTypeEr
 from .random import Generator, resolve
 from .tensor import Function, Tensor
 from .kernels.shapes import conv_transpose2d_output_size
+
+IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
+Target = Any                                # a Tensor, or array-like / number made a constant
 
 
 def _pair(value, name: str, minimum: int, owner: str | None = None) -> tuple[int, int]:
@@ -113,7 +116,8 @@ def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_
         raise ShapeError(f"{op}: bias must have shape ({out_channels},), got {bias.shape}")
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
+           padding: IntOrPair = 0) -> Tensor:
     """2-D convolution (cross-correlation) of ``x (N, C_in, H, W)`` with ``weight (C_out, C_in, kH, kW)``."""
     stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
     _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in, kH, kW)")
@@ -126,8 +130,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     return Conv2d.apply(x, weight, bias, stride, padding)
 
 
-def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-                     output_padding=0) -> Tensor:
+def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
+                     padding: IntOrPair = 0, output_padding: IntOrPair = 0) -> Tensor:
     """Transposed convolution (the adjoint of conv2d); ``weight (C_in, C_out, kH, kW)``.
 
     Output size per axis: ``(H - 1) * stride - 2 * padding + kH + output_padding``."""
@@ -406,7 +410,7 @@ def _check_loss(op: str, x: Tensor, reduction: str) -> None:
         raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(logits: Tensor, target: Target, reduction: str = "mean") -> Tensor:
     """Mean (or sum/none) binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1]."""
     _check_loss("binary_cross_entropy_with_logits", logits, reduction)
     target = _target("binary_cross_entropy_with_logits", target, logits)
@@ -439,7 +443,7 @@ class BCE(Function):
         return grad_p, grad_t, None
 
 
-def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(probs: Tensor, target: Target, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities (e.g. a Sigmoid's output) against ``target``;
     prefer ``binary_cross_entropy_with_logits`` on logits (stable for any logit)."""
     _check_loss("binary_cross_entropy", probs, reduction)
@@ -447,7 +451,7 @@ def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tens
     return BCE.apply(probs, target, reduction)
 
 
-def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
     """Mean (or sum/none) squared error."""
     _check_loss("mse_loss", input, reduction)
     target = _target("mse_loss", target, input)
@@ -531,9 +535,6 @@ class CrossEntropy(Function):
 
 def _integer_targets(op: str, target, n: int, classes: int, xp):
     """Class indices as an int64 array on the logits' device, checked for shape and range."""
-    import numpy as np
-
-    from .errors import DTypeError
     if isinstance(target, Tensor):
         target = target.data
     target = _on_device(op, target, xp)
@@ -554,7 +555,7 @@ def _integer_targets(op: str, target, n: int, classes: int, xp):
     return target
 
 
-def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Tensor, target: Target, reduction: str = "mean") -> Tensor:
     """Cross-entropy of ``softmax(logits)`` against integer class ``target`` (torch's
     ``F.cross_entropy`` for ``(N, C)`` logits): mean (or sum/none) of ``-log p[target]``."""
     if reduction not in _REDUCTIONS:
@@ -640,13 +641,13 @@ def _check_pool(op: str, x: Tensor, kernel_size, stride):
     return k
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> Tensor:
     """Max over non-overlapping ``kernel_size`` windows of ``(N, C, H, W)`` (stride = kernel)."""
     kh, kw = _check_pool("max_pool2d", x, kernel_size, stride)
     return MaxPool2d.apply(x, kh, kw)
 
 
-def avg_pool2d(x: Tensor, kernel_size, stride=None) -> Tensor:
+def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> Tensor:
     """Mean over non-overlapping ``kernel_size`` windows of ``(N, C, H, W)`` (stride = kernel)."""
     kh, kw = _check_pool("avg_pool2d", x, kernel_size, stride)
     return AvgPool2d.apply(x, kh, kw)

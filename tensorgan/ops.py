@@ -34,15 +34,7 @@ def _broadcast_check(name: str, a, b) -> None:
         raise ShapeError(f"{name}: shapes {_shape(a)} and {_shape(b)} do not broadcast") from None
 
 
-def _broadcast_shapes(s1: tuple, s2: tuple) -> tuple:
-    out = []
-    for i in range(1, max(len(s1), len(s2)) + 1):
-        a = s1[-i] if i <= len(s1) else 1
-        b = s2[-i] if i <= len(s2) else 1
-        if a != b and 1 not in (a, b):
-            raise ValueError
-        out.append(max(a, b) if min(a, b) != 0 else 0)
-    return tuple(reversed(out))
+_broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes do not broadcast)
 
 
 class Add(Function):
@@ -59,8 +51,8 @@ class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""
 
-    def forward(self, a, b, cond):
-        try:
+    def forward(self, a, b, cond):     # cond last: Function.apply takes device and dtype from
+        try:                               # the first Tensor argument, and cond is a bool mask
             _broadcast_shapes(_broadcast_shapes(_shape(a), _shape(b)), cond.shape)
         except ValueError:
             raise ShapeError(f"where: shapes {cond.shape} (condition), {_shape(a)} and {_shape(b)} "

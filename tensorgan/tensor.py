@@ -418,7 +418,7 @@ class Tensor:
         value = self.data.reshape(())
         return bool(value) if self.data.dtype == BOOL else float(value)
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self.numpy().tolist()
 
     def to(self, target: Any) -> "Tensor":
@@ -507,8 +507,8 @@ class Tensor:
     def __le__(self, other): return self._compare(other, "less_equal")
     def __gt__(self, other): return self._compare(other, "greater")
     def __ge__(self, other): return self._compare(other, "greater_equal")
-    def eq(self, other) -> "Tensor": return self._compare(other, "equal")
-    def ne(self, other) -> "Tensor": return self._compare(other, "not_equal")
+    def eq(self, other: Any) -> "Tensor": return self._compare(other, "equal")
+    def ne(self, other: Any) -> "Tensor": return self._compare(other, "not_equal")
 
     def _logic(self, other: Any, ufunc: str) -> "Tensor":
         """~, &, |, ^ of bool tensors (or a Python bool on the right)."""
@@ -707,13 +707,13 @@ class Tensor:
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return self.reshape(shape)
 
-    def exp(self): return ops.Exp.apply(self)
-    def log(self): return ops.Log.apply(self)
-    def sqrt(self): return ops.Sqrt.apply(self)
-    def tanh(self): return ops.Tanh.apply(self)
-    def sigmoid(self): return ops.Sigmoid.apply(self)
-    def relu(self): return ops.Relu.apply(self)
-    def abs(self): return ops.Abs.apply(self)
+    def exp(self) -> "Tensor": return ops.Exp.apply(self)
+    def log(self) -> "Tensor": return ops.Log.apply(self)
+    def sqrt(self) -> "Tensor": return ops.Sqrt.apply(self)
+    def tanh(self) -> "Tensor": return ops.Tanh.apply(self)
+    def sigmoid(self) -> "Tensor": return ops.Sigmoid.apply(self)
+    def relu(self) -> "Tensor": return ops.Relu.apply(self)
+    def abs(self) -> "Tensor": return ops.Abs.apply(self)
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
         for bound in (min, max):
