@@ -47,6 +47,11 @@ from numba import njit, uint64
 
 from ._workers import run_over_batch, scratch
 
+# Rows narrower than this take the per-tap table loops (``_pack_gather``, col2im's table loop: the
+# DCGAN's 7- and 14-wide rows); wider stride-1 rows (its 28-wide ones) the contiguous row copies,
+# whose per-row setup only pays off on long rows.
+SHORT_ROW = 16
+
 
 @njit(nogil=True, cache=True)
 def _pad_planes(x, pt, pl, out):
@@ -107,7 +112,8 @@ def _pack_gather(x, Th, Tw, Q, count, src, dst, cols):
     14 -> 7, 0.52 -> 0.45 ns at G 128->64's 28 -> 14 (and 0.9 ns for Qh loops of Qw copies).
     LLVM compiles the table loop to scalar loads (no gather instructions in its assembly).  An AVX-512
     gather of 16 elements per instruction (``llvm.masked.gather`` through a Numba intrinsic; a
-    prototype, not kept) was measured at 0.68 against 0.79 ns per element for this loop -- 14%, too little for the
+    prototype, not kept) was measured at 0.68 against 0.79 ns per element for this loop on its own
+    benchmark shape (a different one from the 0.44-0.45 ns above) -- 14%, too little for the
     hand-written LLVM IR it takes, so the loop stays plain Numba."""
     N, C = x.shape[0], x.shape[1]
     plane = x.shape[2] * x.shape[3]
@@ -143,7 +149,7 @@ def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, name="cols"):
     it -- a cheap pass over x), then branch-free contiguous row copies (``_pack_padded``)."""
     N, C, H, W = x.shape
     cols = scratch(name, (C * offh.shape[0] * offw.shape[0], N * Qh * Qw), x.dtype)
-    if step_w != 1 or Qw < 16:
+    if step_w != 1 or Qw < SHORT_ROW:
         # col2im's tap tables with the roles exchanged: the window (Qh x Qw) is the dense side and
         # window position q reads x at q*step + offset -- pairs (q, x offset) per tap.
         Th, Tw = offh.shape[0], offw.shape[0]
@@ -211,9 +217,6 @@ def nchw_to_cnp(x, out):
         dst = out[c, n * P:n * P + P]
         for p in range(P):
             dst[p] = src[p]
-
-
-
 
 
 @njit(inline="always", cache=True)
@@ -384,7 +387,7 @@ def transposed_input(x, name):
 def col2im_tables(kH, kW, stride, aoffh, aoffw, in_hw, out_hw):
     """``col2im_add``'s loop choice and, for the table loop, its per-tap position tables."""
     H, W = in_hw
-    tabled = stride[1] != 1 or W < 16
+    tabled = stride[1] != 1 or W < SHORT_ROW
     if not tabled:                   # the slice loop needs none: empty tables of the same types
         H = W = 0
     return (tabled,) + tap_tables(kH, kW, stride[0], stride[1], aoffh, aoffw, H, W, *out_hw)

@@ -47,7 +47,6 @@ SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64)")
 
 
-
 @cuda.jit
 def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                       kh_n, kw_n, sh, sw, ph, pw):

@@ -142,11 +142,12 @@ def conv2d_dgrad_thin_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow
     p = m - n * hw
     ih = udiv(p, wd)
     iw = p - ih * wd
-    # First kernel row / column on this pixel's stride lattice: (ih + ph - kh) % sh == 0.
-    th = ih + ph
-    kh0 = th - udiv(th, sh) * sh
-    tw = iw + pw
-    kw0 = tw - udiv(tw, sw) * sw
+    # First kernel row / column on this pixel's stride lattice: (ih + ph - kh) % sh == 0 (ihp, iwp:
+    # the pixel's row and column in the padded frame).
+    ihp = ih + ph
+    kh0 = ihp - udiv(ihp, sh) * sh
+    iwp = iw + pw
+    kw0 = iwp - udiv(iwp, sw) * sw
     gy_img = n * c_out * ohw
     for ci in range(THIN_C):
         acc[ci] = float32(0.0)
@@ -164,11 +165,11 @@ def conv2d_dgrad_thin_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow
             for co in range(co0, co1):
                 gy_chan = gy_img + co * ohw
                 k_chan = (co - co0) * khw
-                for kh in range(kh0, min(kh_n, th + 1), sh):        # oh = (th - kh) / sh >= 0
-                    oh = udiv(th - kh, sh)
+                for kh in range(kh0, min(kh_n, ihp + 1), sh):        # oh = (ihp - kh) / sh >= 0
+                    oh = udiv(ihp - kh, sh)
                     if oh < oh_n:
-                        for kw in range(kw0, min(kw_n, tw + 1), sw):
-                            ow = udiv(tw - kw, sw)
+                        for kw in range(kw0, min(kw_n, iwp + 1), sw):
+                            ow = udiv(iwp - kw, sw)
                             if ow < ow_n:
                                 v = gy[gy_chan + oh * ow_n + ow]
                                 k = k_chan + kh * kw_n + kw
