@@ -29,10 +29,15 @@ then leaky_relu, backward leaky_relu_backward then native_batch_norm_backward (t
 autograd makes for that graph).
 
 Reported per kernel: median ms and spread (p10-p90) over the repeats after warm-up, achieved
-GFLOP/s, the fraction of the machine's SGEMM peak (a NumPy float32 2048^3 matmul measured in the
-same run), and the ratio cpu/torch.  FLOPs: 2*N*C_out*OH*OW*C_in*kH*kW per convolution pass (forward,
-input gradient and weight gradient alike); for batch norm / leaky ReLU the FLOPs of the reference
-docstrings (memory-bound: GB/s of the minimal traffic is the meaningful rate, also reported).
+GFLOP/s, the fraction of the machine's SGEMM peak (a NumPy float32 2048^3 matmul measured before
+and after the rows, the higher used), and the ratio cpu/torch.  FLOPs: 2*N*C_out*OH*OW*C_in*kH*kW
+per convolution pass (forward, input gradient and weight gradient alike); for batch norm / leaky
+ReLU the FLOPs of the reference docstrings (memory-bound: GB/s of the minimal traffic is the
+meaningful rate, also reported).  GB/s counts each pass's own minimal traffic (conv_pass_bytes,
+bn_pass_bytes: the arrays it must read and write once).  The Adam row times tensorgan's bare
+``adam_update`` calls (a Python loop over the 21 tensors) against the whole
+``torch.optim.Adam.step()``, its Python included.  Not in the table: the Linear layers' GEMM
+(``kernels.gemm``, Device.matmul).
 """
 from __future__ import annotations
 
@@ -124,6 +129,26 @@ def adam_cases(prm, rng, dtype):
 
 
 # --------------------------------------------------------------------------- the kernels per layer
+def conv_pass_bytes(x: int, w: int, b: int, y: int, itemsize: int) -> dict:
+    """The minimal memory traffic of each convolution pass (bytes): every array it must read once
+    and write once, for input x, weight w, bias b and output y (element counts; the gradients gx,
+    gw, gb, gy have the same sizes).  forward reads x, w, b, writes y; grad_input reads gy, w,
+    writes gx; grad_weight reads x, gy, writes gw; grad_bias reads gy, writes gb; the combined
+    backward reads x, w, gy and writes gx, gw, gb."""
+    elems = {"forward": x + w + b + y, "grad_input": y + w + x, "grad_weight": x + y + w,
+             "grad_bias": y + b, "backward": x + w + y + x + w + b}
+    return {op: float(n * itemsize) for op, n in elems.items()}
+
+
+def bn_pass_bytes(E: int, C: int, itemsize: int, fused: bool = False) -> dict:
+    """Minimal traffic of a training-mode batch norm (fused: + leaky ReLU) over E elements in C
+    channels.  forward reads x, weight, bias, running mean / var and writes y, the running mean /
+    var and the batch mean / invstd: 2E + 8C; backward reads gy, x, weight, mean, invstd (the fused
+    one also bias, to recompute the pre-activation) and writes gx, gweight, gbias: 3E + 5C (+C)."""
+    return {"forward train": float((2 * E + 8 * C) * itemsize),
+            "backward train": float((3 * E + (6 if fused else 5) * C) * itemsize)}
+
+
 def conv_cases(kind, prm, rng, dtype):
     """[(op, flops, bytes, {impl: callable-factory})] for a conv / transposed conv layer."""
     N, Cin, H, W = prm["x"]
@@ -160,8 +185,8 @@ def conv_cases(kind, prm, rng, dtype):
         }
         op_flops = {"forward": flops, "grad_input": flops, "grad_weight": flops,
                     "backward": 2 * flops + gy.size}
-    isz = np.dtype(dtype).itemsize
-    op_bytes = {op: float((x.size + w.size + y.size) * isz) for op in ops}
+    all_bytes = conv_pass_bytes(x.size, w.size, b.size, y.size, np.dtype(dtype).itemsize)
+    op_bytes = {op: all_bytes[op] for op in ops}
     torch_ops = {d: _torch_conv(kind, x, w, b, gy, st, pd, d) for d in TORCH_DEVICES}
     return [(op, op_flops[op], op_bytes[op], ops[op], _per_device(torch_ops, op)) for op in ops]
 
@@ -181,10 +206,11 @@ def _bn_arrays(prm, rng, dtype):
 def bn_cases(prm, rng, dtype):
     x, wt, bs, rm, rv, gy, mean, invstd = _bn_arrays(prm, rng, dtype)
     E, isz = float(x.size), np.dtype(dtype).itemsize
+    nb = bn_pass_bytes(x.size, x.shape[1], isz)
     ops = [
-        ("forward train", 7 * E, 2 * E * isz,
+        ("forward train", 7 * E, nb["forward train"],
          lambda M: lambda: M.batch_norm(x, rm, rv, wt, bs, True, MOMENTUM, EPS)),
-        ("backward train", 10 * E, 3 * E * isz,
+        ("backward train", 10 * E, nb["backward train"],
          lambda M: lambda: M.batch_norm_backward(gy, x, wt, mean, invstd, True)),
     ]
     torch_ops = {d: _torch_bn(x, wt, bs, rm, rv, gy, d) for d in TORCH_DEVICES}
@@ -194,10 +220,11 @@ def bn_cases(prm, rng, dtype):
 def bn_lrelu_cases(prm, rng, dtype):
     x, wt, bs, rm, rv, gy, mean, invstd = _bn_arrays(prm, rng, dtype)
     E, isz = float(x.size), np.dtype(dtype).itemsize
-    ops = [  # FLOPs from the reference docstring; bytes: the fused minimum, as for "bn" above
-        ("forward train", 10 * E, 2 * E * isz,
+    nb = bn_pass_bytes(x.size, x.shape[1], isz, fused=True)
+    ops = [  # FLOPs from the reference docstring; bytes: the fused minimum (bn_pass_bytes)
+        ("forward train", 10 * E, nb["forward train"],
          lambda M: lambda: M.batch_norm_leaky_relu(x, rm, rv, wt, bs, True, MOMENTUM, EPS, SLOPE)),
-        ("backward train", 16 * E, 3 * E * isz,
+        ("backward train", 16 * E, nb["backward train"],
          lambda M: lambda: M.batch_norm_leaky_relu_backward(gy, x, wt, bs, mean, invstd, True, SLOPE)),
     ]
     torch_ops = {d: _torch_bn_lrelu(x, wt, bs, rm, rv, gy, d) for d in TORCH_DEVICES}
@@ -208,7 +235,7 @@ def lrelu_cases(prm, rng, dtype):
     x = rng.standard_normal(prm["x"]).astype(dtype)
     gy = rng.standard_normal(prm["x"]).astype(dtype)
     E, isz = float(x.size), np.dtype(dtype).itemsize
-    ops = [
+    ops = [  # bytes: forward reads x, writes y; backward reads gy, x, writes gx
         ("forward", E, 2 * E * isz, lambda M: lambda: M.leaky_relu(x, SLOPE)),
         ("backward", E, 3 * E * isz, lambda M: lambda: M.leaky_relu_backward(gy, x, SLOPE)),
     ]
@@ -405,8 +432,10 @@ def run(args):
     if "cuda" in TORCH_DEVICES:
         info["torch_cuda_settings"] = torch_cuda_strict_fp32(torch)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    peak = sgemm_peak(clock=clock)
-    gpu_peak = sgemm_peak_gpu() if cuda else None      # the GPU rows' ceiling: cuBLAS SGEMM
+    # The SGEMM peak before and after the timed rows, the higher one used (as train_step does): a
+    # single measurement at the start can land on a busy moment of a shared machine.
+    peaks = [sgemm_peak(clock=clock)]
+    gpu_peaks = [sgemm_peak_gpu()] if cuda else []      # the GPU rows' ceiling: cuBLAS SGEMM
     time.sleep(OPENBLAS_SPIN_S)
     rng = np.random.default_rng(0)
     dtype = np.float32
@@ -452,9 +481,7 @@ def run(args):
                 st = stats_ms(s)
                 st["gflops"] = flops / (st["median_ms"] * 1e-3) / 1e9
                 st["gbytes_per_s"] = nbytes / (st["median_ms"] * 1e-3) / 1e9
-                on_gpu = impl in ("cuda", "torch_cuda")
-                st["frac_sgemm_peak"] = st["gflops"] / (gpu_peak if on_gpu else peak)["gflops"]
-                row["impl"][impl] = st
+                row["impl"][impl] = st      # frac_sgemm_peak: below, once the peak is known
             if "torch" in row["impl"]:
                 row["cpu_over_torch"] = row["impl"]["cpu"]["median_ms"] / row["impl"]["torch"]["median_ms"]
             if "gemm" in row["impl"]:
@@ -466,11 +493,23 @@ def run(args):
                 row["cuda_over_torch_cuda"] = (row["impl"]["cuda"]["median_ms"]
                                                / row["impl"]["torch_cuda"]["median_ms"])
             rows.append(row)
-            if not args.quiet:
-                print(_format_row(row), file=sys.stderr if args.json == "-" else sys.stdout, flush=True)
+            if not args.quiet:      # progress; the table comes at the end, with the final peak
+                c = row["impl"].get("cpu") or next(iter(row["impl"].values()), None)
+                print(f"  timed {name} {op}" + (f": {c['median_ms']:.2f} ms" if c else ""),
+                      file=sys.stderr, flush=True)
+    time.sleep(OPENBLAS_SPIN_S)
+    peaks.append(sgemm_peak(clock=clock))
+    if cuda:
+        gpu_peaks.append(sgemm_peak_gpu())
+    peak = max(peaks, key=lambda p: p["gflops"])
+    gpu_peak = max(gpu_peaks, key=lambda p: p["gflops"]) if gpu_peaks else None
+    for row in rows:
+        for impl, st in row["impl"].items():
+            on_gpu = impl in ("cuda", "torch_cuda")
+            st["frac_sgemm_peak"] = st["gflops"] / (gpu_peak if on_gpu else peak)["gflops"]
     return {"batch": args.batch, "dtype": "float32", "repeats": args.repeats, "warmup": args.warmup,
-            "clock": args.clock,
-            "machine": info, "sgemm_peak": peak, "sgemm_peak_gpu": gpu_peak, "results": rows}
+            "clock": args.clock, "machine": info, "sgemm_peak": peak, "sgemm_peaks_measured": peaks,
+            "sgemm_peak_gpu": gpu_peak, "sgemm_peaks_gpu_measured": gpu_peaks, "results": rows}
 
 
 HEADER = (f"{'layer':24s} {'op':15s} {'cpu ms (p10-p90)':>22s} {'ref ms':>8s} {'torch ms (p10-p90)':>22s}"
@@ -511,12 +550,25 @@ def _format_row(row):
     return line
 
 
+def _int_at_least(low: int):
+    """An argparse type: an int >= low, else a usage error (exit 2) that says so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+    return parse
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--only", nargs="*", help="substrings of layer names to run (e.g. convT bn2d)")
+    ap.add_argument("--batch", type=_int_at_least(1), default=64)
+    ap.add_argument("--repeats", type=_int_at_least(1), default=20)
+    ap.add_argument("--warmup", type=_int_at_least(0), default=3)
+    ap.add_argument("--only", nargs="+", help="substrings of layer names to run (e.g. convT bn2d)")
     ap.add_argument("--json", nargs="?", const="-", default=None,
                     help="write the results as JSON to PATH (or stdout with no PATH)")
     ap.add_argument("--no-torch", action="store_true")
@@ -529,15 +581,24 @@ def main(argv=None):
                          "machine, fair only with one thread (NUMBA_NUM_THREADS=1 "
                          "OPENBLAS_NUM_THREADS=1)")
     args = ap.parse_args(argv)
+    if args.only:
+        names = [name for name, _, _ in layers(args.batch)]
+        if not any(o in name for o in args.only for name in names):
+            ap.error(f"--only {' '.join(args.only)}: no layer name contains any of these; the layers "
+                     f"are: {', '.join(names)}")
     out = sys.stderr if args.json == "-" else sys.stdout
-    if not args.quiet:
-        print(HEADER, file=out, flush=True)
     result = run(args)
+    if not args.quiet:
+        print(HEADER, file=out)
+        for row in result["results"]:
+            print(_format_row(row), file=out)
     m, pk = result["machine"], result["sgemm_peak"]
+    measured = ", ".join(f"{p['gflops']:.1f}" for p in result["sgemm_peaks_measured"])
     print(f"\nbatch {args.batch}, float32, {args.clock} clock; numba {m.get('numba')} ({m.get('numba_threads')} threads), "
           + (f"torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else
              "torch not used (not installed or --no-torch)") + f"; {m['gpu']}\n"
-          f"SGEMM peak (NumPy {pk['n']}^3): {pk['gflops']:.1f} GFLOP/s median, {pk['gflops_best']:.1f} best"
+          f"SGEMM peak (NumPy {pk['n']}^3): {pk['gflops']:.1f} GFLOP/s median, {pk['gflops_best']:.1f} best "
+          f"(the higher of before / after the rows: {measured}; %peak is against it)"
           + (f"; GPU SGEMM peak (CuPy/cuBLAS {gp['n']}^3, TF32 off): {gp['gflops']:.0f} GFLOP/s median"
              if (gp := result["sgemm_peak_gpu"]) else ""),
           file=out)
