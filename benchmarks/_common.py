@@ -1,6 +1,7 @@
 """Timing helpers shared by the benchmarks: warmed-up repeats, medians and spread, machine peak."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -140,3 +141,16 @@ def write_json(result: dict, dest: str) -> None:
     else:
         with open(dest, "w") as f:
             f.write(text)
+
+
+def int_at_least(low: int, why: str = ""):
+    """An argparse type: an int >= low, else a usage error (exit 2) that says so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}{why}, got {value}")
+        return value
+    return parse

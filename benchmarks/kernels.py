@@ -55,8 +55,8 @@ except ImportError:
 from tensorgan.kernels import cpu as K
 from tensorgan.kernels import reference as R
 
-from ._common import (cupy_event_samples, machine_info, sgemm_peak, sgemm_peak_gpu, stats_ms,
-                      time_interleaved, torch_cuda_strict_fp32, write_json)
+from ._common import (cupy_event_samples, int_at_least, machine_info, sgemm_peak, sgemm_peak_gpu,
+                      stats_ms, time_interleaved, torch_cuda_strict_fp32, write_json)
 
 SLOPE = 0.2
 MOMENTUM, EPS = 0.1, 1e-5
@@ -550,24 +550,11 @@ def _format_row(row):
     return line
 
 
-def _int_at_least(low: int):
-    """An argparse type: an int >= low, else a usage error (exit 2) that says so."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-        return value
-    return parse
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--batch", type=_int_at_least(1), default=64)
-    ap.add_argument("--repeats", type=_int_at_least(1), default=20)
-    ap.add_argument("--warmup", type=_int_at_least(0), default=3)
+    ap.add_argument("--batch", type=int_at_least(1), default=64)
+    ap.add_argument("--repeats", type=int_at_least(1), default=20)
+    ap.add_argument("--warmup", type=int_at_least(0), default=3)
     ap.add_argument("--only", nargs="+", help="substrings of layer names to run (e.g. convT bn2d)")
     ap.add_argument("--json", nargs="?", const="-", default=None,
                     help="write the results as JSON to PATH (or stdout with no PATH)")

@@ -69,8 +69,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
-from ._common import (machine_info, sgemm_peak, sgemm_peak_gpu, stats_ms,  # noqa: E402
-                      torch_cuda_strict_fp32, write_json)
+from ._common import (int_at_least, machine_info, sgemm_peak, sgemm_peak_gpu,  # noqa: E402
+                      stats_ms, torch_cuda_strict_fp32, write_json)
 
 LATENT, BASE, SLOPE = 100, 64, 0.2
 IMAGE = (1, 28, 28)
@@ -1039,19 +1039,6 @@ def format_memory(mem: dict) -> str:
         lines.append(f"  per 1k steps: {'; '.join(sorted(notes))} -- a slope from a short run of "
                      f"noisy RSS would be noise scaled up (use --memory-steps 1000)")
     return "\n".join(lines)
-
-
-def int_at_least(low: int, why: str = ""):
-    """An argparse type: an int >= low, else a usage error (exit 2) that says so."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}{why}, got {value}")
-        return value
-    return parse
 
 
 def main(argv=None) -> int:
