@@ -625,9 +625,13 @@ def test_ctrl_c_while_waiting_lets_the_worker_finish_first(monkeypatch):
     """A KeyboardInterrupt that reaches the calling thread while a worker still writes into the
     call's buffers is raised only after that worker has finished."""
     import _thread
+    import signal
     import threading
     import time
     monkeypatch.setattr(cpu_workers.numba, "get_num_threads", lambda: 2)
+    # Python's own Ctrl-C handler, whatever this process inherited: a shell's background job
+    # starts with SIGINT ignored, and then interrupt_main() does nothing at all.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     finished = []
 
     def part(bounds):
@@ -637,9 +641,12 @@ def test_ctrl_c_while_waiting_lets_the_worker_finish_first(monkeypatch):
         return bounds
 
     threading.Timer(0.1, _thread.interrupt_main).start()
-    with pytest.raises(KeyboardInterrupt):
-        cpu_workers.run_parts(2, [(0, 1), (1, 2)], part, blas=False)
-        time.sleep(2)                      # (not reached when the interrupt lands in the wait)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            cpu_workers.run_parts(2, [(0, 1), (1, 2)], part, blas=False)
+            time.sleep(2)                  # (not reached when the interrupt lands in the wait)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert finished == ["worker"]
 
 
