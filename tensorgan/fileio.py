@@ -42,7 +42,16 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any],
 
 
 def _default_file_mode() -> int:
-    """0666 minus the process umask: the mode ``open()`` would have given a new file."""
+    """0666 minus the process umask: the mode ``open()`` would have given a new file.  Read from
+    /proc on Linux: probing with os.umask() sets the process-wide umask to 0 for a moment, and a
+    file another thread creates in that moment would get mode 0666."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask

@@ -190,6 +190,8 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
     if not 0.0 <= momentum <= 1.0 or eps <= 0:
         raise ConfigError(f"{op}: need 0 <= momentum <= 1 and eps > 0, got {momentum}, {eps}")
     use_batch_stats = training or running_mean is None
+    if channels == 0:
+        raise ShapeError(f"{op}: the input has no channels (shape {x.shape})")
     if use_batch_stats and x.size // channels <= 1:
         raise ShapeError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input shape {x.shape}")
@@ -499,12 +501,14 @@ class Softmax(Function):
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed stably (never ``log`` of an underflowed 0)."""
-    return LogSoftmax.apply(x, _check_dim("log_softmax", x, dim))
+    dim = _check_dim("log_softmax", x, dim)
+    return x * 1.0 if x.shape[dim] == 0 else LogSoftmax.apply(x, dim)   # empty stays empty
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted)."""
-    return Softmax.apply(x, _check_dim("softmax", x, dim))
+    dim = _check_dim("softmax", x, dim)
+    return x * 1.0 if x.shape[dim] == 0 else Softmax.apply(x, dim)      # empty stays empty
 
 
 class CrossEntropy(Function):

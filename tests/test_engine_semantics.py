@@ -409,3 +409,24 @@ def test_bad_arguments_get_typed_errors_naming_them(call, error, needle):
 def test_numpy_integers_and_device_names_in_any_case_are_accepted():
     assert tg.models.dcgan.Generator((1, 28, 28), latent_dim=np.int64(8)).latent_dim == 8
     assert tg.ones(2).to("CPU").device is tg.get_device("cpu")
+
+
+def test_empty_softmax_and_channel_less_batch_norm():
+    from tensorgan import functional as F
+    assert F.softmax(tg.zeros((2, 0)), 1).shape == (2, 0)
+    assert F.log_softmax(tg.zeros((2, 0)), 1).shape == (2, 0)
+    with pytest.raises(ShapeError, match="no channels"):
+        F.batch_norm(tg.zeros((4, 0)), None, None, None, None, True, 0.1, 1e-5)
+
+
+def test_atomic_writes_take_the_umask_without_changing_it(tmp_path):
+    import os
+    from tensorgan.fileio import _default_file_mode, atomic_write
+    old = os.umask(0o027)
+    try:
+        assert _default_file_mode() == 0o640
+        assert os.umask(0o027) == 0o027                    # unchanged by the probe
+        path = atomic_write(tmp_path / "f.bin", lambda f: f.write(b"x"))
+        assert os.stat(path).st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
