@@ -174,7 +174,8 @@ def _image_shape(args: Any, dataset_spec: str, checkpoint: Any) -> tuple[int, in
     given = {"--channels": args.channels, "--image-size": args.image_size}
     named = [k for k, v in given.items() if v is not None]
     if dataset_spec == "mnist" and named:
-        raise UsageError(f"{' and '.join(named)} apply to --dataset folder:PATH (MNIST is 1x28x28)")
+        raise UsageError(f"{' and '.join(named)} {'apply' if len(named) > 1 else 'applies'} to "
+                         f"--dataset folder:PATH (MNIST is 1x28x28)")
     shape = (args.channels or 3, args.image_size or 64, args.image_size or 64)
     if checkpoint is not None and "image_shape" in checkpoint:
         saved = tuple(int(v) for v in checkpoint["image_shape"])

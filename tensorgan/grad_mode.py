@@ -16,7 +16,15 @@ __all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inf
 
 
 class _GradMode(threading.local):
-    enabled = True          # per thread, as in PyTorch: no_grad() in one thread leaves others be
+    """Per thread, as in PyTorch: no_grad() in one thread leaves the others be."""
+    enabled = True
+
+    def __init__(self):
+        # The modes to restore, innermost last. One stack per thread, not per context object:
+        # within a thread ``with`` blocks (and decorated calls) nest, so whichever object is
+        # leaving, its saved mode is on top -- also for one object entered re-entrantly or from
+        # several threads at once.
+        self.saved: list[bool] = []
 
 
 _grad_mode = _GradMode()
@@ -29,17 +37,13 @@ def is_grad_enabled() -> bool:
 class _SetGradMode(contextlib.ContextDecorator):
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        # A stack per thread: one object may be entered re-entrantly (a recursive decorated
-        # function, nested ``with``) and by several threads at once (a decorated function).
-        self._previous = threading.local()
 
     def __enter__(self):
-        stack = self._previous.__dict__.setdefault("stack", [])
-        stack.append(_grad_mode.enabled)
+        _grad_mode.saved.append(_grad_mode.enabled)
         _grad_mode.enabled = self.enabled
 
     def __exit__(self, *exc):
-        _grad_mode.enabled = self._previous.stack.pop()
+        _grad_mode.enabled = _grad_mode.saved.pop()
         return False
 
     def __call__(self, func: Callable) -> Callable:

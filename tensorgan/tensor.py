@@ -328,7 +328,12 @@ class Tensor:
         if self.device.xp is not np:
             raise DeviceError(f"a tensor on {self.device} does not convert to a NumPy array "
                               f"implicitly: use .numpy() or .cpu()")
-        array = self.data if copy is False else self.data.copy()
+        if self._requires_grad:       # as torch: NumPy would silently drop the graph
+            raise TensorganError("a tensor that requires grad does not convert to a NumPy array "
+                                 "(its graph would be dropped silently): use .detach(), .numpy() "
+                                 "or .item()")
+        # np.asarray: a reduction's data may be a NumPy scalar (0-d), not an ndarray
+        array = np.asarray(self.data) if copy is False else np.array(self.data, copy=True)
         return array if dtype is None else array.astype(dtype, copy=False)
 
     @property
@@ -754,6 +759,9 @@ class Tensor:
             raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "
                              f"value ({exc})") from None
         except ValueError as exc:
+            if "read-only" in str(exc):
+                raise InputTypeError(f"{name}: this tensor is a read-only view (expand()'s result "
+                                     f"shares one element among many): .clone() it first") from None
             if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
                 raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
             raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} in "
@@ -918,6 +926,9 @@ class _Size(int):
         obj = super().__new__(cls, count)
         obj.shape = tuple(shape)
         return obj
+
+    def __getnewargs__(self) -> tuple:      # pickle and copy: rebuild with the shape
+        return int(self), self.shape
 
     def __call__(self, dim: int | None = None) -> Any:
         if dim is None:

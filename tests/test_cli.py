@@ -306,7 +306,7 @@ def test_eval_every_is_kept_on_resume_and_rescored_steps_are_not_duplicated(fake
 def test_train_options_that_cannot_apply_are_refused(fake_mnist, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(fake_mnist + ["--steps", "2", "--image-size", "32"]) == 2
-    assert "--image-size apply to --dataset folder" in capsys.readouterr().err
+    assert "--image-size applies to --dataset folder" in capsys.readouterr().err
     assert not run.exists()                                  # refused before any file
     assert main(fake_mnist + ["--steps", "2"]) == 0
     capsys.readouterr()

@@ -256,7 +256,7 @@ def test_iteration_int_and_numpy_conversion():
     with pytest.raises(TypeError, match="0-d"):
         list(tg.tensor(3.0))
     assert int(tg.tensor([3.7])) == 3
-    host = np.asarray(x)
+    host = np.asarray(x.detach())
     assert host.dtype == np.float64 and host.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     host[0, 0] = 9.0                                 # a copy: the tensor is untouched
     assert x.tolist()[0][0] == 1.0
@@ -430,3 +430,28 @@ def test_atomic_writes_take_the_umask_without_changing_it(tmp_path):
         assert os.stat(path).st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+def test_numpy_conversion_of_scalars_and_the_refusals():
+    import copy
+    import pickle
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert np.mean([x.sum(), x.mean()]) == pytest.approx(6.25)       # 0-d results (NumPy scalars)
+    assert float(np.asarray(x.sum())) == 10.0 and tg.tensor([x.sum()] * 2).tolist() == [10.0, 10.0]
+    with pytest.raises(TensorganError, match="requires grad.*detach"):
+        np.exp(tg.ones(2, requires_grad=True))                       # no silent loss of the graph
+    with pytest.raises(InputTypeError, match="read-only view"):
+        tg.zeros((1, 3)).expand(2, 3).add_(1.0)
+    size = x.size
+    assert pickle.loads(pickle.dumps(size)) == 4 and copy.deepcopy(size)() == (2, 2)
+    layer = nn.Linear(2, 2).to("CPU")
+    assert layer.weight.device is tg.get_device("cpu")
+
+
+def test_a_shared_context_object_nests_per_thread():
+    ng = tg.no_grad()
+    with ng:
+        with ng:                                            # re-entered: one saved mode each
+            assert not tg.is_grad_enabled()
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()

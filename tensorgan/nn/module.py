@@ -226,7 +226,7 @@ class Module:
 
     def to(self, target: Any) -> "Module":
         """Move every parameter and Tensor buffer in place to a device, or cast to a dtype."""
-        if isinstance(target, Device) or str(target).split(":")[0] in ("cpu", "cuda", "gpu"):
+        if isinstance(target, Device) or str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
             device = get_device(target)
             for t in self._tensors():
                 if t.device is not device:
