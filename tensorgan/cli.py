@@ -123,8 +123,9 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="let malloc return freed memory to the OS (its default; each step then "
                         "page-faults its arrays in again). By default this command keeps it for "
                         "reuse: see tensorgan.keep_freed_memory")
-    p.add_argument("--eval-every", type=positive_int, metavar="K",
-                   help="every K steps score 1000 samples with tensorgan.metrics (MNIST; RUN_DIR/eval.jsonl)")
+    p.add_argument("--eval-every", type=nonnegative_int, metavar="K",
+                   help="every K steps score 1000 samples with tensorgan.metrics (MNIST; "
+                        "RUN_DIR/eval.jsonl); kept on --resume, where 0 turns it off")
 
 
 # Options that may differ on --resume (everything else comes from the checkpoint).

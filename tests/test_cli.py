@@ -301,6 +301,9 @@ def test_eval_every_is_kept_on_resume_and_rescored_steps_are_not_duplicated(fake
     assert main(["train", "--out", str(run), "--resume", "--steps", "4", "--no-progress"]) == 0
     assert eval_steps(run) == [1, 2, 3, 4]                  # no flag: still scored, step 3 once
     assert "eval step 4" in capsys.readouterr().err
+    assert main(["train", "--out", str(run), "--resume", "--steps", "5", "--no-progress",
+                 "--eval-every", "0"]) == 0
+    assert eval_steps(run) == [1, 2, 3, 4]                  # 0: off from here on
 
 
 def test_train_options_that_cannot_apply_are_refused(fake_mnist, tmp_path, capsys):
