@@ -136,24 +136,6 @@ def check_eval_shape(image_shape: tuple | None) -> None:
     metrics.reference_statistics()  # missing/corrupt assets now, not at the first eval
 
 
-def _drop_rows_after(path: Path, step: int) -> None:
-    """A run resumed from an earlier checkpoint (after a crash) scores those steps again: keep
-    only the rows up to the checkpoint's step, as metrics.jsonl is cut back."""
-    if not path.exists():
-        return
-    from .fileio import atomic_write
-    kept = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                break                      # a line torn by a kill: nothing after it is trusted
-            if isinstance(row, dict) and row.get("step", 0) <= step:
-                kept.append(line if line.endswith("\n") else line + "\n")
-    atomic_write(path, lambda f: f.write("".join(kept).encode()))
-
-
 def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
                    write: Callable[[str], None] | None = None) -> Callable[[dict], None] | None:
     """An ``on_step`` callback for :meth:`Trainer.fit` that, every ``every`` steps, scores
@@ -167,8 +149,9 @@ def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
     check_eval_shape(tuple(trainer.image_shape))
     noise = Generator(0).normal((num_samples, trainer.config.latent_dim))
     out = Path(trainer.run_dir) / "eval.jsonl" if trainer.run_dir is not None else None
-    if out is not None:
-        _drop_rows_after(out, trainer.step)
+    if out is not None:          # a resume after a crash scores those steps again: cut back first
+        from .train import cut_log_after
+        cut_log_after(out, trainer.step)
     write = write or _write_line
 
     def hook(record: dict) -> None:

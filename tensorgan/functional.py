@@ -192,7 +192,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
     use_batch_stats = training or running_mean is None
     if channels == 0:
         raise ShapeError(f"{op}: the input has no channels (shape {x.shape})")
-    if use_batch_stats and x.size // channels <= 1:
+    if use_batch_stats and x.data.size // channels <= 1:
         raise ShapeError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input shape {x.shape}")
     rm = running_mean.data if running_mean is not None and training else None
@@ -466,9 +466,7 @@ def mse_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
 # ---------------------------------------------------------------------------------------------
 def _check_dim(op: str, x: Tensor, dim: int) -> int:
     _check_rank(op, "input", x, range(1, 33), "at least 1-D")
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -x.ndim <= dim < x.ndim:
-        raise ShapeError(f"{op}: dim {dim!r} is out of range for input of shape {x.shape}")
-    return dim % x.ndim
+    return x._dim(dim, op)
 
 
 class LogSoftmax(Function):

@@ -433,9 +433,7 @@ class Trainer:
         path = self.run_dir / METRICS_NAME
         # After a resume (or a kill after the last checkpoint), drop lines past the current step,
         # so the log reads as one uninterrupted run.
-        kept = [r for r in _read_metrics(path) if r.get("step", 0) <= self.step]
-        if path.exists():
-            atomic_write(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept).encode()))
+        cut_log_after(path, self.step)
         return open(path, "a", encoding="utf-8")
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -621,6 +619,14 @@ def _finite_total(sums: Any) -> bool:
     for s in sums:
         total = s if total is None else total + s
     return total is None or math.isfinite(float(total))
+
+
+def cut_log_after(path: Path, step: int) -> None:
+    """Rewrite a JSON-lines log (metrics.jsonl, eval.jsonl) without its records past ``step``
+    (and without a line torn by a kill), atomically; nothing when there is no log yet."""
+    if path.exists():
+        kept = [r for r in _read_metrics(path) if r.get("step", 0) <= step]
+        atomic_write(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept).encode()))
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:

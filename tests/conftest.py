@@ -26,3 +26,18 @@ if "NUMBA_ENABLE_CUDASIM" not in os.environ and not _real_gpu_usable():
 # arrays means the same with a GPU present; the CUDA tests name device="cuda" (tests/test_engine.py's
 # DEVICES, tests/kernels/test_cuda.py).  An explicit TENSORGAN_DEVICE wins.
 os.environ.setdefault("TENSORGAN_DEVICE", "cpu")
+
+
+import pytest  # noqa: E402  (after the simulator switch above, which must come first)
+
+
+@pytest.fixture
+def usage_error(capsys):
+    """``usage_error(main, argv)``: run a command's ``main`` expecting argparse's usage exit (2);
+    returns what it printed on stderr."""
+    def run(main, argv):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        return capsys.readouterr().err
+    return run

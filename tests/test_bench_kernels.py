@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not installed
 from benchmarks import kernels as bench  # noqa: E402
@@ -62,15 +61,8 @@ def test_batch_norm_bytes():
     assert bench.bn_pass_bytes(10, 2, 4, fused=True)["backward train"] == 4 * (30 + 12)
 
 
-def _usage_error(capsys, argv):
-    with pytest.raises(SystemExit) as e:
-        bench.main(argv)
-    assert e.value.code == 2
-    return capsys.readouterr().err
-
-
-def test_cli_refuses_bad_arguments(capsys):
-    assert "--batch: must be >= 1, got 0" in _usage_error(capsys, ["--batch", "0", "--no-torch"])
-    assert "--repeats: must be >= 1" in _usage_error(capsys, ["--repeats", "0", "--no-torch"])
-    err = _usage_error(capsys, ["--only", "no-such-layer", "--no-torch", "--quiet"])
+def test_cli_refuses_bad_arguments(usage_error):
+    assert "--batch: must be >= 1, got 0" in usage_error(bench.main, ["--batch", "0", "--no-torch"])
+    assert "--repeats: must be >= 1" in usage_error(bench.main, ["--repeats", "0", "--no-torch"])
+    err = usage_error(bench.main, ["--only", "no-such-layer", "--no-torch", "--quiet"])
     assert "--only no-such-layer: no layer name contains" in err and "D.conv 1->64 28->14" in err

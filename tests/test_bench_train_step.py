@@ -182,16 +182,9 @@ def test_parameter_parity_judges_differences_against_the_update():
     assert bench.parameter_parity(tg, th, before, skip={"w"}) == {}
 
 
-def _usage_error(capsys, argv):
-    with pytest.raises(SystemExit) as e:
-        bench.main(argv)
-    assert e.value.code == 2
-    return capsys.readouterr().err
-
-
-def test_cli_refuses_bad_arguments(capsys):
-    err = _usage_error(capsys, ["--batch", "1", "--no-torch"])
+def test_cli_refuses_bad_arguments(usage_error):
+    err = usage_error(bench.main, ["--batch", "1", "--no-torch"])
     assert "--batch: must be >= 2 (batch norm in training needs more than one value per channel)" in err
-    assert "--steps: must be >= 1, got 0" in _usage_error(capsys, ["--steps", "0", "--no-torch"])
-    assert "--warmup: must be >= 0" in _usage_error(capsys, ["--warmup", "-1", "--no-torch"])
-    assert "--memory-steps: must be >= 4" in _usage_error(capsys, ["--memory-steps", "3", "--no-torch"])
+    assert "--steps: must be >= 1, got 0" in usage_error(bench.main, ["--steps", "0", "--no-torch"])
+    assert "--warmup: must be >= 0" in usage_error(bench.main, ["--warmup", "-1", "--no-torch"])
+    assert "--memory-steps: must be >= 4" in usage_error(bench.main, ["--memory-steps", "3", "--no-torch"])

@@ -25,23 +25,29 @@ class Dataset(Protocol):
     def __len__(self) -> int: ...
 
 
+def check_arrays(images: np.ndarray, labels: object, name: str) -> None:
+    """The Dataset contract on its arrays: uint8 images (N, C, H, W) and labels None or N
+    integers -- checked by ArrayDataset once, and by DataLoader for any other Dataset."""
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise DataError(f"{name}: images must be uint8 of shape (N, C, H, W), got "
+                        f"{images.dtype} {images.shape}")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
+            raise DataError(f"{name}: {images.shape[0]} images but labels of shape {labels.shape}")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise DataError(f"{name}: labels must be integers, got {labels.dtype}")
+
+
 class ArrayDataset:
     """A Dataset over arrays already in memory (validated once, here)."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray | None = None,
                  name: str = "arrays") -> None:
         images = np.asarray(images)
-        if images.dtype != np.uint8 or images.ndim != 4:
-            raise DataError(f"{name}: images must be uint8 of shape (N, C, H, W), got "
-                            f"{images.dtype} {images.shape}")
+        check_arrays(images, labels, name)
         if labels is not None:
-            labels = np.asarray(labels)
-            if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-                raise DataError(f"{name}: {images.shape[0]} images but labels of shape "
-                                f"{labels.shape}")
-            if not np.issubdtype(labels.dtype, np.integer):
-                raise DataError(f"{name}: labels must be integers, got {labels.dtype}")
-            labels = labels.astype(np.int64, copy=False)
+            labels = np.asarray(labels).astype(np.int64, copy=False)
         self.images = images
         self.labels = labels
         self.name = name

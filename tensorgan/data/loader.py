@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CheckpointError, ConfigError, InputTypeError
-from .dataset import Dataset
+from ..errors import CheckpointError, ConfigError, DataError, InputTypeError
+from .dataset import Dataset, check_arrays
 
 __all__ = ["DataLoader", "to_unit_range"]
 
@@ -162,26 +162,17 @@ class DataLoader:
 
 
 def _check_dataset(dataset: Any) -> None:
-    """What the loader reads: uint8 (N, C, H, W) images, ``len`` N, labels None or N integers --
-    checked here for any object with that protocol, not only ArrayDataset (which checks itself)."""
+    """What the loader reads, for any object with the Dataset protocol (not only ArrayDataset,
+    which checks itself): the arrays, and a ``len`` that counts them."""
     images = getattr(dataset, "images", None)
     if not isinstance(images, np.ndarray):
         raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
                              f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
                              f"(N, C, H, W) arrays with ArrayDataset(images)")
     name = getattr(dataset, "name", None) or type(dataset).__name__
-    if images.dtype != np.uint8 or images.ndim != 4:
-        raise InputTypeError(f"DataLoader: {name}'s images must be uint8 (N, C, H, W), got "
-                             f"{images.dtype} {images.shape} (it scales 0..255 to [-1, 1])")
+    check_arrays(images, getattr(dataset, "labels", None), name)
     if len(dataset) != images.shape[0]:
-        raise InputTypeError(f"DataLoader: {name} says len {len(dataset)} but holds "
-                             f"{images.shape[0]} images")
-    labels = getattr(dataset, "labels", None)
-    if labels is not None and not (isinstance(labels, np.ndarray) and labels.dtype.kind in "iu"
-                                   and labels.shape == (images.shape[0],)):
-        raise InputTypeError(f"DataLoader: {name}'s labels must be None or {images.shape[0]} "
-                             f"integers, got {getattr(labels, 'dtype', type(labels).__name__)} "
-                             f"{getattr(labels, 'shape', '')}")
+        raise DataError(f"{name}: len() says {len(dataset)} but it holds {images.shape[0]} images")
 
 
 def _check_batch_size(batch_size: int, n: int, drop_last: bool) -> int:
