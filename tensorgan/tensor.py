@@ -165,6 +165,8 @@ def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
         g = grads.pop(id(node), None)
         if g is None:
             continue
+        if node._hooks is not None:
+            g = node._hooks.run(node, g)
         ctx = node._ctx
         if ctx is None:  # a leaf
             node._accumulate_grad(g, owned_by_a_leaf)
@@ -221,6 +223,42 @@ def _wrong_gradient(ctx: Function, parent: "Tensor", pg: Any) -> None:
                      f"{parent.dtype}")
 
 
+class _GradHooks:
+    """A tensor's gradient hooks (``register_hook``) and whether it keeps its gradient
+    (``retain_grad``), run when backward reaches the tensor with the sum of its gradients."""
+
+    def __init__(self) -> None:
+        self.hooks: dict[int, Callable] = {}
+        self.retain = False
+
+    def run(self, node: "Tensor", g):
+        for hook in list(self.hooks.values()):
+            new = hook(Tensor._make(g, node.device))
+            if new is not None:
+                new = new.data if isinstance(new, Tensor) else new
+                if getattr(new, "shape", None) != g.shape or getattr(new, "dtype", None) != g.dtype:
+                    raise ShapeError(f"a gradient hook returned {getattr(new, 'shape', type(new).__name__)} "
+                                     f"{getattr(new, 'dtype', '')} for a gradient of {g.shape} {g.dtype}")
+                g = new
+        if self.retain and node._ctx is not None:  # a leaf's .grad is filled anyway
+            node._grad = Tensor._make(g.copy(), node.device) if node._grad is None else \
+                Tensor._make(node._grad.data + g, node.device)
+        return g
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks, self.id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
 # ---------------------------------------------------------------------------------------------
 # Tensor
 # ---------------------------------------------------------------------------------------------
@@ -232,7 +270,8 @@ class Tensor:
     ``grad`` is a Tensor (or None) filled by :meth:`backward`.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "_hooks",
+                 "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
@@ -248,13 +287,14 @@ class Tensor:
         # The in-place version, bumped by every in-place write (Function.apply records it, backward
         # checks it). A list, so that views and .detach() share it with their base, as in torch.
         self._version_box = [0]
+        self._hooks = None  # register_hook / retain_grad: see _GradHooks
 
     @classmethod
     def _make(cls, data, device: Device, requires_grad: bool = False) -> "Tensor":
         """Wrap an array that is already on ``device`` (no checks, no copy): the ops' fast path."""
         t = object.__new__(Tensor)
         t.data, t._grad, t._requires_grad, t.device, t._ctx = data, None, requires_grad, device, None
-        t._version_box = [0]
+        t._version_box, t._hooks = [0], None
         return t
 
     @property
@@ -386,6 +426,30 @@ class Tensor:
             owned_by_a_leaf.add(id(owner))
         else:
             self._grad.data = self._grad.data + g
+
+    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> RemovableHandle:
+        """Call ``hook(grad)`` each time backward computes this tensor's gradient; a Tensor it
+        returns replaces the gradient (for a leaf, before it is added to ``.grad``), as in torch."""
+        if not self._requires_grad:
+            raise TensorganError("register_hook on a tensor that does not require grad")
+        if not callable(hook):
+            raise InputTypeError(f"register_hook takes a function, got {type(hook).__name__}")
+        self._hooks = self._hooks or _GradHooks()
+        handle = RemovableHandle(self._hooks.hooks)
+        self._hooks.hooks[handle.id] = hook
+        return handle
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf's gradient in ``.grad`` (after its hooks ran), as torch does; a
+        leaf keeps it anyway."""
+        if not self._requires_grad:
+            raise TensorganError("retain_grad on a tensor that does not require grad")
+        self._hooks = self._hooks or _GradHooks()
+        self._hooks.retain = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._ctx is not None and self._hooks is not None and self._hooks.retain
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop the gradient (``set_to_none=False``: fill it with zeros, keeping the array)."""
@@ -678,7 +742,9 @@ class Tensor:
         if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
             raise ShapeError(f"chunk: chunks must be a positive int, got {chunks!r}")
         n = self.shape[self._dim(dim, "chunk")]
-        return self.split(max(1, -(-n // int(chunks))), dim)
+        if n == 0:  # PyTorch gives ``chunks`` empty pieces, not one
+            return self.split([0] * int(chunks), dim)
+        return self.split(-(-n // int(chunks)), dim)
 
     def _dim(self, dim: Any, name: str) -> int:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -self.ndim <= dim < self.ndim:

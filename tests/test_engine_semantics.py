@@ -300,6 +300,8 @@ def test_split_and_chunk_match_torchs_sizes():
     assert [p.shape for p in x.split([2, 8])] == [(2,), (8,)]
     assert [p.shape for p in x.chunk(3)] == [(4,), (4,), (2,)]
     assert [p.shape for p in x.chunk(4)] == [(3,), (3,), (3,), (1,)]
+    assert [p.shape for p in t64(np.zeros((0, 3))).chunk(2)] == [(0, 3), (0, 3)]  # torch: `chunks` empty pieces
+    assert [p.shape for p in t64(np.zeros(0)).split(3)] == [(0,)]
     assert tg.gradcheck(lambda t: tg.cat([p * float(i + 1) for i, p in enumerate(t.chunk(3))]), [x])
     m = t64(np.arange(12.0).reshape(3, 4))
     assert [p.tolist() for p in m.split(2, dim=1)] == [[[0, 1], [4, 5], [8, 9]], [[2, 3], [6, 7], [10, 11]]]
@@ -455,3 +457,41 @@ def test_a_shared_context_object_nests_per_thread():
             assert not tg.is_grad_enabled()
         assert not tg.is_grad_enabled()
     assert tg.is_grad_enabled()
+
+
+def test_register_hook_and_retain_grad_follow_torch():
+    # x = [1..4], y = x*x, z = 3y. Hooks: y's doubles its gradient, x's adds 1. torch gives the
+    # same numbers: y's retained grad is the gradient after y's own hooks.
+    x = t64(np.arange(1.0, 5.0), requires_grad=True)
+    y = x * x
+    z = y * 3.0
+    y.retain_grad()
+    z.retain_grad()
+    x.retain_grad()                      # a leaf keeps its gradient anyway: not counted twice
+    seen = []
+    handle = y.register_hook(lambda g: seen.append(g.tolist()) or g * 2.0)
+    x.register_hook(lambda g: g + 1.0)
+    z.sum().backward(retain_graph=True)
+    assert seen == [[3.0] * 4]
+    assert z.grad.tolist() == [1.0] * 4 and y.grad.tolist() == [6.0] * 4
+    assert x.grad.tolist() == [13.0, 25.0, 37.0, 49.0]            # 6 * 2x + 1
+    assert y.retains_grad and not x.retains_grad and y.grad.requires_grad is False
+    handle.remove()
+    z.sum().backward()                   # y's hook is gone: dy = 3, accumulated
+    assert seen == [[3.0] * 4] and y.grad.tolist() == [9.0] * 4
+    assert x.grad.tolist() == [20.0, 38.0, 56.0, 74.0]            # + 3 * 2x + 1
+    assert (x * 2.0).grad is None        # a non-leaf without retain_grad keeps nothing
+
+
+def test_register_hook_refuses_what_torch_refuses():
+    x = t64(np.ones(3), requires_grad=True)
+    with pytest.raises(TensorganError, match="does not require grad"):
+        t64(np.ones(3), requires_grad=False).register_hook(lambda g: g)
+    with pytest.raises(TensorganError, match="does not require grad"):
+        t64(np.ones(3), requires_grad=False).retain_grad()
+    with pytest.raises(InputTypeError, match="function"):
+        x.register_hook(3)
+    y = x * 2.0
+    y.register_hook(lambda g: g.sum())
+    with pytest.raises(ShapeError, match="hook returned"):
+        y.sum().backward()
