@@ -145,12 +145,12 @@ def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
         return None
     from . import metrics
     from .random import Generator
+    from .train import cut_log_after, json_line
 
     check_eval_shape(tuple(trainer.image_shape))
     noise = Generator(0).normal((num_samples, trainer.config.latent_dim))
     out = Path(trainer.run_dir) / "eval.jsonl" if trainer.run_dir is not None else None
     if out is not None:          # a resume after a crash scores those steps again: cut back first
-        from .train import cut_log_after
         cut_log_after(out, trainer.step)
     write = write or _write_line
 
@@ -163,7 +163,7 @@ def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
         entry = {"step": step, "epoch": trainer.epoch, **result.to_dict()}
         if out is not None:
             with open(out, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry) + "\n")
+                f.write(json_line(entry))
         write(f"eval step {step}: FID {result.fid:.2f}, classifier score "
               f"{result.classifier_score:.2f}, classes {result.classes_covered}/10, confidence "
               f"{result.mean_confidence:.3f}")

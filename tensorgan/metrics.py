@@ -65,14 +65,19 @@ def _as_square(name: str, a: Any) -> np.ndarray:
 
 def _as_covariance(name: str, a: Any) -> np.ndarray:
     """A real symmetric PSD matrix up to rounding -- anything else is not a covariance, and the
-    distance would quietly clip or symmetrise it into some other number."""
+    distance would quietly clip or symmetrise it into some other number. "Up to rounding" is
+    relative to the input's own precision: a float32 covariance of fewer samples than features
+    has eigenvalues of -1e-7 of its scale that are rounding, not a broken matrix."""
+    dtype = getattr(a, "dtype", None)
+    eps = np.finfo(dtype).eps if dtype is not None and np.issubdtype(dtype, np.floating) else 0.0
     a = _as_square(name, a)
     scale = float(np.abs(a).max()) if a.size else 0.0
-    if np.abs(a - a.T).max(initial=0.0) > 1e-8 * scale:
+    rel_tol = max(1e-8, 4 * a.shape[0] * float(eps))
+    if np.abs(a - a.T).max(initial=0.0) > rel_tol * scale:
         raise DataError(f"{name} is not symmetric (largest |S - S^T| {np.abs(a - a.T).max():.3g}); "
                         f"not a covariance matrix")
     lowest = float(np.linalg.eigvalsh((a + a.T) / 2).min(initial=0.0))
-    if lowest < -1e-8 * scale:
+    if lowest < -rel_tol * scale:
         raise DataError(f"{name} has a negative eigenvalue ({lowest:.3g}); not a covariance matrix")
     return a
 
@@ -122,7 +127,9 @@ def feature_statistics(features: Any) -> tuple[np.ndarray, np.ndarray]:
     f = np.asarray(features, dtype=np.float64)
     if f.ndim != 2 or f.shape[0] < 2:
         raise ShapeError(f"feature_statistics needs (N, d) features with N >= 2, got shape {f.shape}")
-    return f.mean(axis=0), np.cov(f, rowvar=False)
+    if not np.isfinite(f).all():
+        raise DataError("feature_statistics: the features have NaN or infinite entries")
+    return f.mean(axis=0), np.atleast_2d(np.cov(f, rowvar=False))  # d = 1: a 1x1 matrix, not 0-d
 
 
 # ---------------------------------------------------------------------------------------------

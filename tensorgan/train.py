@@ -147,6 +147,8 @@ def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2) -> 
                                   or value < low):
             raise ConfigError(f"make_grid: {name} must be an integer >= {low}, got {value!r}")
     n, c, h, w = images.shape
+    if n == 0:
+        raise ShapeError("make_grid: no images to put in a grid (N = 0)")
     cols = nrow or max(1, int(math.ceil(math.sqrt(n))))
     rows = int(math.ceil(n / cols))
     grid = np.zeros((rows * (h + padding) + padding, cols * (w + padding) + padding, c), np.uint8)
@@ -157,14 +159,26 @@ def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2) -> 
     return grid
 
 
+# The PNG modes a grid can be saved in, by channel count (a 4th channel is transparency).
+PNG_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
 def save_grid(images: np.ndarray, path: str | os.PathLike[str], nrow: int | None = None) -> Path:
-    """Write uint8 ``(N, C, H, W)`` images as one PNG grid (atomically)."""
+    """Write uint8 ``(N, C, H, W)`` images, C in 1, 3 or 4, as one PNG grid (atomically)."""
     from PIL import Image
     grid = make_grid(images, nrow)
-    image = Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid)
+    if grid.shape[2] not in PNG_MODES:
+        raise ShapeError(f"save_grid: a PNG grid needs 1, 3 or 4 channels, got {grid.shape[2]} "
+                         f"(save the first 3, or write the array with np.save)")
+    image = Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid, PNG_MODES[grid.shape[2]])
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return atomic_write(path, lambda f: f.write(buffer.getvalue()))
+
+
+# With on_nonfinite="skip", this many steps in a row that each skipped an update end the run:
+# skipping is for a rare bad batch, and a run that only skips would otherwise "finish" untrained.
+SKIP_STREAK_LIMIT = 50
 
 
 def _seeded(seed: int, stream: int) -> np.random.SeedSequence:
@@ -188,6 +202,10 @@ class Trainer:
         self.image_shape = tuple(int(v) for v in dataset.images.shape[1:])
         self.device = get_device(config.device)
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        if self.run_dir is not None and self.image_shape[:1] and self.image_shape[0] not in PNG_MODES:
+            raise ConfigError(f"images of {self.image_shape[0]} channels: a run directory gets PNG "
+                              f"sample grids, which need 1, 3 or 4 (train with run_dir=None, or "
+                              f"keep 1, 3 or 4 channels)")
         self.rng = {"noise": Generator(_seeded(config.seed, 1)), "dropout": Generator(_seeded(config.seed, 2))}
         self.G, self.D = build_models(self.image_shape, config.latent_dim, config.base_channels,
                                       config.discriminator, dropout=config.dropout,
@@ -204,6 +222,7 @@ class Trainer:
         self.meta: dict[str, Any] = {}  # free-form, JSON-able (the CLI records the dataset here)
         self.history: list[dict[str, Any]] = []
         self.skipped = 0
+        self._skip_streak = 0    # steps in a row that skipped an update (see SKIP_STREAK_LIMIT)
         self._stop_requested = False
         self._t0 = time.perf_counter()
         self._time_offset = 0.0
@@ -240,6 +259,11 @@ class Trainer:
             record = self._train_step(real_images)
         if buffers is not None and self.skipped != skipped_before:
             _restore_buffers(buffers)
+        self._skip_streak = self._skip_streak + 1 if self.skipped != skipped_before else 0
+        if self._skip_streak >= SKIP_STREAK_LIMIT:
+            raise NonFiniteError(f"step {self.step}: {SKIP_STREAK_LIMIT} steps in a row skipped an "
+                                 f"update for non-finite values (--on-nonfinite skip); the training "
+                                 f"has diverged: stopped, the last checkpoint is kept (try a lower lr)")
         return record
 
     def _train_step(self, real_images: np.ndarray) -> dict[str, float]:
@@ -316,7 +340,7 @@ class Trainer:
                     record["time"] = round(self._time_offset + time.perf_counter() - self._t0, 4)
                     self.history.append(record)
                     if metrics is not None:
-                        metrics.write(json.dumps(record) + "\n")
+                        metrics.write(json_line(record))
                         metrics.flush()
                     if bar is not None:
                         bar.set_postfix_str(f"Loss_D={record['loss_d']:.3f} Loss_G={record['loss_g']:.3f} "
@@ -419,8 +443,9 @@ class Trainer:
         fig = Figure(figsize=(8, 4))
         ax = fig.subplots()
         steps = [r["step"] for r in records]
-        ax.plot(steps, [r["loss_d"] for r in records], label="Loss_D", linewidth=0.8)
-        ax.plot(steps, [r["loss_g"] for r in records], label="Loss_G", linewidth=0.8)
+        for key, label in (("loss_d", "Loss_D"), ("loss_g", "Loss_G")):  # null: a skipped step
+            values = [math.nan if r[key] is None else r[key] for r in records]
+            ax.plot(steps, values, label=label, linewidth=0.8)
         ax.set_xlabel("step"), ax.set_ylabel("loss"), ax.legend()
         path = self.run_dir / "loss_curve.png"
         buffer = io.BytesIO()
@@ -621,12 +646,22 @@ def _finite_total(sums: Any) -> bool:
     return total is None or math.isfinite(float(total))
 
 
+def json_line(record: dict[str, Any]) -> str:
+    """One JSON-lines record, strict JSON: a NaN or infinite number (a skipped step's loss) is
+    ``null``, not Python's bare ``NaN`` that jq and JavaScript refuse."""
+    def strict(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: strict(x) for k, x in v.items()}
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+    return json.dumps(strict(record), allow_nan=False) + "\n"
+
+
 def cut_log_after(path: Path, step: int) -> None:
     """Rewrite a JSON-lines log (metrics.jsonl, eval.jsonl) without its records past ``step``
     (and without a line torn by a kill), atomically; nothing when there is no log yet."""
     if path.exists():
         kept = [r for r in _read_metrics(path) if r.get("step", 0) <= step]
-        atomic_write(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept).encode()))
+        atomic_write(path, lambda f: f.write("".join(json_line(r) for r in kept).encode()))
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:

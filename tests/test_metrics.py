@@ -82,6 +82,30 @@ def test_frechet_distance_on_singular_covariances_is_finite_and_nonnegative():
     assert metrics.frechet_distance(mu, s1, mu, s1) == pytest.approx(0.0, abs=1e-7)
 
 
+def test_frechet_distance_takes_float32_and_one_feature_covariances():
+    rng = np.random.default_rng(3)
+    # fewer samples than features, in float32: eigenvalues of -1e-7 of the scale are rounding
+    x = rng.standard_normal((20, 64)) * rng.uniform(0.1, 10.0, 64)
+    y = rng.standard_normal((500, 64))
+    mu1, s1 = x.mean(0), np.cov(x, rowvar=False)
+    mu2, s2 = y.mean(0), np.cov(y, rowvar=False)
+    d64 = metrics.frechet_distance(mu1, s1, mu2, s2)
+    d32 = metrics.frechet_distance(mu1.astype(np.float32), s1.astype(np.float32),
+                                   mu2.astype(np.float32), s2.astype(np.float32))
+    assert d32 == pytest.approx(d64, rel=1e-4)
+    with pytest.raises(tg.DataError, match="negative eigenvalue"):   # float32 still checks
+        metrics.frechet_distance(mu1, (s1 - 1e-2 * np.abs(s1).max() * np.eye(64)).astype(np.float32),
+                                 mu2, s2)
+    # one feature: the distance is (mu1 - mu2)^2 + (sd1 - sd2)^2
+    a, b = rng.normal(0.0, 1.0, (100, 1)), rng.normal(1.0, 2.0, (300, 1))
+    (m1, c1), (m2, c2) = metrics.feature_statistics(a), metrics.feature_statistics(b)
+    assert c1.shape == (1, 1)
+    expected = (a.mean() - b.mean()) ** 2 + (a.std(ddof=1) - b.std(ddof=1)) ** 2
+    assert metrics.frechet_distance(m1, c1, m2, c2) == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(tg.DataError, match="NaN"):
+        metrics.feature_statistics(np.array([[0.0, 1.0], [np.nan, 2.0]]))
+
+
 def test_frechet_distance_argument_errors():
     s = np.eye(3)
     with pytest.raises(tg.ShapeError):

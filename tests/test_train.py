@@ -12,7 +12,9 @@ import pytest
 import tensorgan.checkpoint as ckpt
 from tensorgan.data import ArrayDataset
 from tensorgan.errors import CheckpointError, ConfigError, NonFiniteError
-from tensorgan.train import TrainConfig, Trainer, make_grid, to_uint8
+import tensorgan.train as train_module
+from tensorgan.errors import ShapeError
+from tensorgan.train import TrainConfig, Trainer, make_grid, save_grid, to_uint8
 
 
 @pytest.fixture(scope="module")
@@ -306,3 +308,42 @@ def test_checkpoint_refuses_non_finite_running_statistics(dataset, tmp_path):
     with pytest.raises(NonFiniteError, match="generator's batch-norm running statistics are not finite"):
         t.save_checkpoint()
     assert (tmp_path / "checkpoint.npz").read_bytes() == before
+
+
+def test_a_run_that_only_skips_stops_as_diverged(dataset, tmp_path, monkeypatch):
+    """on_nonfinite="skip" is for a rare bad batch: steps that all skip end the run (it would
+    otherwise "finish" untrained), and metrics.jsonl stays strict JSON (null, not NaN)."""
+    monkeypatch.setattr(train_module, "SKIP_STREAK_LIMIT", 3)
+    t = Trainer(dataset, tmp_path, config(steps=10, checkpoint_every=100, on_nonfinite="skip"))
+    t.D[-1].weight.data[...] = np.nan
+    with pytest.raises(NonFiniteError, match="step 3: 3 steps in a row skipped"):
+        t.fit()
+
+    def no_nan(word):
+        raise AssertionError(f"{word} in metrics.jsonl")
+    records = [json.loads(line, parse_constant=no_nan)
+               for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2] and records[0]["loss_d"] is None  # as "stop": not step 3
+    # an occasional skip does not add up: the streak restarts after a good step
+    t = Trainer(dataset, tmp_path / "b", config(steps=6, checkpoint_every=100, on_nonfinite="skip"))
+    good = t.D[-1].weight.data.copy()
+
+    def poison_every_other(record):
+        t.D[-1].weight.data[...] = np.nan if record["step"] % 2 else good
+    assert t.fit(on_step=poison_every_other)["step"] == 6
+
+
+def test_sample_grids_need_png_channel_counts(tmp_path):
+    five = np.zeros((4, 5, 8, 8), np.uint8)
+    with pytest.raises(ShapeError, match="1, 3 or 4 channels, got 5"):
+        save_grid(five, tmp_path / "g.png")
+    with pytest.raises(ShapeError, match="N = 0"):
+        make_grid(np.zeros((0, 1, 8, 8), np.uint8))
+    with pytest.raises(ConfigError, match="5 channels"):   # before training, not after it
+        Trainer(ArrayDataset(five), tmp_path / "run", config())
+    assert Trainer(ArrayDataset(five), None, config(batch_size=4)).image_shape == (5, 8, 8)
+    from PIL import Image
+    rgba = np.random.default_rng(0).integers(0, 256, (2, 4, 8, 8)).astype(np.uint8)
+    with Image.open(save_grid(rgba, tmp_path / "rgba.png")) as im:
+        assert im.mode == "RGBA"
+        assert np.array_equal(np.asarray(im)[2:10, 2:10], rgba[0].transpose(1, 2, 0))
