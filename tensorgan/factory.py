@@ -85,6 +85,8 @@ def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("concat needs at least one tensor")
+    if any(isinstance(t, Tensor) and t.ndim == 0 for t in tensors):
+        raise ShapeError("concat: a 0-d tensor has no dim to join along (use stack)")
     return Concat.apply(_join_axis(axis, dim, max(tensors[0].ndim, 1)), *tensors)
 
 

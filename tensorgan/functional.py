@@ -264,13 +264,14 @@ def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: T
 # Activations
 # ---------------------------------------------------------------------------------------------
 class LeakyReLU(Function):
+    # reshape(shape): ascontiguousarray makes a 0-d array 1-d, the kernels keep what they get
     def forward(self, x, negative_slope):
-        self.x, self.slope = _contiguous(self, x), negative_slope
-        return self.device.kernels.leaky_relu(self.x, negative_slope)
+        self.x, self.slope, self.shape = _contiguous(self, x), negative_slope, x.shape
+        return self.device.kernels.leaky_relu(self.x, negative_slope).reshape(self.shape)
 
     def backward(self, gy):
         gy = self.xp.ascontiguousarray(gy)
-        return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope), None
+        return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope).reshape(self.shape), None
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -425,9 +426,9 @@ class BCE(Function):
 
     def forward(self, p, t, reduction):
         xp = self.xp
-        if p.size and (p.min() < 0 or p.max() > 1):
+        if p.size and not (p.min() >= 0 and p.max() <= 1):   # NaN fails this too, as in torch
             raise DataError("binary_cross_entropy: input values must lie in [0, 1] (probabilities; "
-                            "for logits use binary_cross_entropy_with_logits)")
+                            "for logits use binary_cross_entropy_with_logits); got NaN or values outside")
         with np.errstate(divide="ignore"):
             self.log_p = xp.maximum(xp.log(p), -100)
             self.log_1mp = xp.maximum(xp.log1p(-p), -100)

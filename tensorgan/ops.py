@@ -99,8 +99,11 @@ class Div(Function):
 
     def backward(self, g):
         a, b = self.a, self.b
-        ga = unbroadcast(g / b, _shape(a)) if self.needs_input_grad[0] else None
-        gb = unbroadcast(-g * a / (b * b), _shape(b)) if self.needs_input_grad[1] else None
+        g_over_b = g / b
+        ga = unbroadcast(g_over_b, _shape(a)) if self.needs_input_grad[0] else None
+        # -(g / b) * (a / b), not -g * a / (b * b): b * b overflows or underflows long before
+        # the gradient does (a = b = 1e30 in float32 would give 0)
+        gb = unbroadcast(-g_over_b * (a / b), _shape(b)) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -134,7 +137,11 @@ class MatMul(Function):
             raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align")
         self.a, self.b = a, b
         with self.device.blas_scope():
-            return a @ b
+            try:
+                return a @ b
+            except ValueError:      # the leading (batch) dims do not broadcast
+                raise ShapeError(f"matmul: the batch dims of {a.shape} and {b.shape} do not "
+                                 f"broadcast") from None
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -182,8 +189,8 @@ class Amax(Function):
     for it (PyTorch's amax/amin rule).  ``Amax.apply(-x)`` negated is amin."""
 
     def forward(self, x, axis, keepdims):
-        if x.size == 0:
-            raise ShapeError("max/amax of an empty tensor")
+        if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axis)):
+            raise ShapeError(f"max/amax over an empty dim (shape {x.shape}): it has no largest element")
         self.x, self.axis, self.keepdims = x, axis, keepdims
         self.out = x.max(axis=axis, keepdims=True)
         return self.out if keepdims else (self.out.reshape(()) if axis is None else
@@ -386,7 +393,7 @@ class Sigmoid(Function):
 
 class Relu(Function):
     def forward(self, x):
-        self.mask = x > 0
+        self.mask = ~(x <= 0)  # not x > 0: NaN stays NaN (and passes its gradient), as in torch
         return self.xp.where(self.mask, x, x.dtype.type(0))  # not x * mask: -inf * 0 is NaN, -1 * 0 is -0
 
     def backward(self, g):

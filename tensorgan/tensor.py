@@ -629,6 +629,9 @@ class Tensor:
 
     def __getitem__(self, key):
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
+        split = _ints_first(key) if isinstance(key, tuple) else None
+        if split is not None:
+            return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
         return ops.GetItem.apply(self, key)
 
     # -- reductions and shape ops ---------------------------------------------------------------
@@ -754,7 +757,8 @@ class Tensor:
     def permute(self, *dims) -> "Tensor":
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if (any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims)
-                or len(dims) != self.ndim or sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim))):
+                or len(dims) != self.ndim or any(not -self.ndim <= d < self.ndim for d in dims)
+                or sorted(d % self.ndim for d in dims) != list(range(self.ndim))):
             raise ShapeError(f"permute: {tuple(dims)} is not a permutation of {self.ndim} dims")
         return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
 
@@ -775,7 +779,7 @@ class Tensor:
         if start > end:
             raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                              f"(shape {self.shape})")
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        shape = self.shape[:start] + (math.prod(self.shape[start:end + 1]),) + self.shape[end + 1:]
         return self.reshape(shape)
 
     def exp(self) -> "Tensor": return ops.Exp.apply(self)
@@ -791,6 +795,8 @@ class Tensor:
             if bound is not None and (isinstance(bound, (bool, str, bytes)) or not np.isscalar(bound)):
                 raise InputTypeError(f"clip: min and max must be numbers or None, got "
                                      f"{type(bound).__name__}")
+        if min is None and max is None:
+            raise InputTypeError("clip: give min, max or both (torch refuses neither)")
         return ops.Clip.apply(self, min, max)
 
     clamp = clip
@@ -949,6 +955,32 @@ def _index(k: Any) -> Any:
     if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
         raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
+
+
+def _is_int(k: Any) -> bool:
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def _ints_first(key: tuple) -> tuple | None:
+    """torch applies integer indices before array and mask indices (``x[0, :, [0, 1]]`` is
+    ``x[0][:, [0, 1]]``, shape (3, 2) for a (2, 3, 4) x); NumPy counts the int as one more array
+    index and, the arrays being apart, puts their dim first -- (2, 3). For a key with both, the
+    two steps: the ints (and slices, None, ...) with each array as full slices, then the arrays."""
+    basic = (type(None), type(Ellipsis), slice)
+    if not any(_is_int(k) for k in key) or all(_is_int(k) or isinstance(k, basic) for k in key):
+        return None
+    first, second = [], []
+    for k in key:
+        if _is_int(k):
+            first.append(k)                     # the dim is gone: nothing in the second step
+        elif isinstance(k, basic):
+            first.append(k)
+            second.append(k if k is Ellipsis else slice(None))  # None made a dim: keep it whole
+        else:
+            covered = getattr(k, "ndim", 1) if getattr(k, "dtype", None) == BOOL else 1
+            first.extend([slice(None)] * covered)
+            second.append(k)
+    return tuple(first), tuple(second)
 
 
 def _reduction_args(name: str, axis, keepdims, dim, keepdim):

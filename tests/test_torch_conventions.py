@@ -700,3 +700,55 @@ def test_get_submodule_follows_the_dotted_path():
     assert m.get_submodule("b.1") is m.b[1] and m.get_submodule("") is m
     with pytest.raises(AttributeError, match="'x'"):
         m.get_submodule("b.x")
+
+
+def test_an_int_index_beside_an_array_index_selects_first_as_in_torch():
+    # NumPy counts the 0 as one more array index and, the array indices being apart, puts their
+    # dim first: x[0, :, [0, 1]] would be (2, 3). torch selects with the int first: (3, 2).
+    x = tg.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    y = x[0, :, [0, 1]]
+    assert y.tolist() == [[0, 1], [4, 5], [8, 9]]
+    assert x[0, :, tg.tensor([True, False, True, False])].tolist() == [[0, 2], [4, 6], [8, 10]]
+    assert x[1, None, [0, 0]].shape == (1, 2, 4) and x[1, None, [0, 0]][0, 1, 3].item() == 15
+    assert x[..., 0, [1, 0]].tolist() == [[1, 0], [13, 12]]
+    assert x[[1, 0], :, 0].tolist() == [[12, 16, 20], [0, 4, 8]]  # no int-and-array gap: as before
+    (y * tg.tensor(np.array([[1.0, 2.0]] * 3))).sum().backward()
+    expected = np.zeros((2, 3, 4))
+    expected[0, :, 0], expected[0, :, 1] = 1.0, 2.0
+    assert np.array_equal(x.grad.numpy(), expected)
+
+
+def test_torch_edge_cases_from_the_tensor_audit():
+    F = tg.functional
+    x = tg.tensor(-2.0, requires_grad=True)          # 0-d in, 0-d out
+    y = F.leaky_relu(x, 0.2)
+    y.backward()
+    assert y.shape == () and x.grad.item() == pytest.approx(0.2)
+    with pytest.raises(ShapeError, match="not a permutation"):
+        tg.zeros(2, 3).permute(0, 5)                  # 5 % 2 == 1 used to pass
+    assert tg.zeros(0, 3).flatten(1).shape == (0, 3) and nn.Flatten()(tg.zeros(0, 2, 3, 3)).shape == (0, 18)
+    assert tg.zeros(0, 3).amax(dim=1).shape == (0,)  # the reduced dim is not the empty one
+    with pytest.raises(ShapeError, match="empty dim"):
+        tg.zeros(0, 3).amax(dim=0)
+    with pytest.raises(ShapeError, match="batch dims"):
+        tg.zeros(2, 3, 4) @ tg.zeros(5, 4, 2)
+    with pytest.raises(ShapeError, match="0-d"):
+        tg.cat([tg.tensor(1.0), tg.tensor(2.0)])
+    with pytest.raises(InputTypeError, match="min, max or both"):
+        tg.ones(2).clip()
+    relu = tg.tensor([np.nan, -1.0, 2.0], requires_grad=True).relu()
+    assert np.isnan(relu.numpy()[0]) and relu.tolist()[1:] == [0.0, 2.0]  # NaN is not hidden
+    with pytest.raises(tg.DataError, match="NaN"):
+        F.binary_cross_entropy(tg.tensor([0.5, np.nan]), tg.tensor([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("dtype, big, small", [(np.float32, 1e30, 1e-20), (np.float64, 1e300, 1e-200)])
+def test_division_gradient_does_not_square_the_divisor(dtype, big, small):
+    # d(a/b)/db = -a / b**2; b * b overflows (or underflows) where the gradient itself is fine
+    for a_value, b_value in [(big, big), (small, small), (1.0, big ** 0.5 * 10)]:
+        a = tg.tensor(np.array([a_value], dtype), requires_grad=True)
+        b = tg.tensor(np.array([b_value], dtype), requires_grad=True)
+        (a / b).sum().backward()
+        expected = -(a_value / b_value) / b_value
+        assert b.grad.item() == pytest.approx(expected, rel=1e-5, abs=0), (a_value, b_value)
+        assert a.grad.item() == pytest.approx(1.0 / b_value, rel=1e-5, abs=0)
