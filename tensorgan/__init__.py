@@ -18,6 +18,9 @@ from .backend import Device, cuda_status, get_device, keep_freed_memory
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
 from .factory import cat, concat, ones, ones_like, rand, randn, stack, tensor, where, zeros, zeros_like
+from .function_forms import (abs, amax, amin, chunk, clamp, clip, exp, flatten, log, log_softmax,  # noqa: F401
+                      logsumexp, matmul, mean, permute, relu, reshape, sigmoid, softmax, split, sqrt,
+                      squeeze, std, sum, tanh, transpose, unsqueeze, var)
 from .gradcheck import GradcheckError, gradcheck
 from .random import Generator, manual_seed
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,

@@ -121,3 +121,4 @@ def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
         raise ShapeError("stack needs at least one tensor")
     axis = _join_axis(axis, dim, tensors[0].ndim + 1)
     return concat([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)
+

@@ -647,6 +647,45 @@ class Tensor:
         axis, keepdims = _reduction_args("mean", axis, keepdims, dim, keepdim)
         return ops.Mean.apply(self._arith(), _axes(axis, self.ndim), keepdims)
 
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> "Tensor":
+        """Variance over ``dim`` (all by default), dividing by n - ``correction`` (1, Bessel's,
+        by default; ``unbiased=False`` is 0), as torch. Composed of differentiable ops."""
+        if unbiased is not None and correction is not None:
+            raise InputTypeError("var/std: give unbiased= or correction=, not both")
+        correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        axes = _axes(_torch_dims(dim), self.ndim)
+        n = self.data.size if axes is None else math.prod(self.shape[a] for a in axes)
+        centered = self - self.mean(dim=axes, keepdim=True)
+        with np.errstate(divide="ignore", invalid="ignore"):   # n <= correction: inf/NaN, as torch
+            return (centered * centered).sum(dim=axes, keepdim=keepdim) / float(max(n - correction, 0))
+
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> "Tensor":
+        """Square root of :meth:`var` (same arguments)."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
+        """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""
+        axes = _axes(_torch_dims(dim), self.ndim)
+        with np.errstate(invalid="ignore"):
+            shift = self.data.max(axis=axes, keepdims=True) if self.data.size else self.data.sum(
+                axis=axes, keepdims=True)
+        xp = self.device.xp
+        shift = Tensor._make(xp.where(xp.isfinite(shift), shift, 0).astype(self.dtype), self.device)
+        with np.errstate(divide="ignore"):                     # log(0) = -inf: all -inf in
+            out = (self - shift).exp().sum(dim=axes, keepdim=True).log() + shift
+        return out if keepdim else out.reshape(tuple(
+            d for i, d in enumerate(self.shape) if axes is not None and i not in axes))
+
+    def softmax(self, dim: int) -> "Tensor":
+        from .functional import softmax
+        return softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> "Tensor":
+        from .functional import log_softmax
+        return log_softmax(self, dim)
+
     def amax(self, dim=None, keepdim: bool = False) -> "Tensor":
         """Largest element over ``dim`` (all by default); ties share the gradient evenly."""
         return ops.Amax.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))

@@ -752,3 +752,32 @@ def test_division_gradient_does_not_square_the_divisor(dtype, big, small):
         expected = -(a_value / b_value) / b_value
         assert b.grad.item() == pytest.approx(expected, rel=1e-5, abs=0), (a_value, b_value)
         assert a.grad.item() == pytest.approx(1.0 / b_value, rel=1e-5, abs=0)
+
+
+def test_var_std_logsumexp_are_torchs_and_gradchecked():
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((3, 4, 5))
+    x = tg.tensor(data, requires_grad=True)
+    assert np.allclose(x.var().item(), data.var(ddof=1))                      # Bessel's by default
+    assert np.allclose(x.var(1, False).numpy(), data.var(axis=1))             # unbiased=False
+    assert np.allclose(x.std(dim=(0, 2), keepdim=True, correction=2).numpy(),
+                       data.std(axis=(0, 2), ddof=2, keepdims=True))
+    assert np.allclose(x.logsumexp(-1).numpy(), np.log(np.exp(data).sum(-1)))
+    big = tg.tensor(np.array([[1000.0, 1000.0], [-np.inf, -np.inf]]))
+    assert big.logsumexp(1).tolist() == [pytest.approx(1000.0 + np.log(2.0)), -np.inf]  # no overflow
+    assert np.isnan(tg.tensor([1.0]).var().item())                          # n - 1 = 0, as torch
+    for f in (lambda t: t.var(dim=1), lambda t: t.std(dim=(0, 2), unbiased=False),
+              lambda t: t.logsumexp(dim=(1, 2), keepdim=True), lambda t: t.softmax(0)):
+        assert tg.gradcheck(f, [x])
+    with pytest.raises(InputTypeError, match="not both"):
+        x.var(unbiased=True, correction=0)
+
+
+def test_function_forms_call_the_methods():
+    x = tg.tensor(np.arange(6.0).reshape(2, 3))
+    assert tg.sum(x, dim=1).tolist() == [3.0, 12.0] and tg.mean(x).item() == 2.5
+    assert tg.matmul(x, x.transpose()).tolist() == [[5.0, 14.0], [14.0, 50.0]]
+    assert tg.clamp(x, max=1.0).tolist() == [[0.0, 1.0, 1.0]] * 1 + [[1.0, 1.0, 1.0]]
+    assert tg.exp(x).numpy() == pytest.approx(np.exp(np.arange(6.0).reshape(2, 3)))
+    with pytest.raises(InputTypeError, match="tg.exp: input must be a Tensor"):
+        tg.exp(1.0)

@@ -1,0 +1,55 @@
+"""torch's function forms of the Tensor methods: ``tg.exp(x)`` is ``x.exp()``, ``tg.sum(x, dim=1)``
+is ``x.sum(dim=1)``, ``tg.matmul(a, b)`` is ``a @ b``. Each calls the method on its first argument,
+so there is one implementation. (This module shadows the builtins ``abs`` and ``sum``, as torch's
+namespace does: nothing else lives here.)"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .errors import InputTypeError
+from .tensor import Tensor
+
+
+def _function_form(name: str) -> Callable[..., Any]:
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            raise InputTypeError(f"tg.{name}: input must be a Tensor, got {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``tg.{name}(x, ...)`` is ``x.{name}(...)``: see :meth:`Tensor.{name}`."
+    return function
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """``input @ other`` (torch.matmul)."""
+    return input @ other
+
+
+exp = _function_form("exp")
+log = _function_form("log")
+sqrt = _function_form("sqrt")
+tanh = _function_form("tanh")
+sigmoid = _function_form("sigmoid")
+relu = _function_form("relu")
+abs = _function_form("abs")
+clamp = _function_form("clamp")
+clip = _function_form("clip")
+sum = _function_form("sum")
+mean = _function_form("mean")
+var = _function_form("var")
+std = _function_form("std")
+amax = _function_form("amax")
+amin = _function_form("amin")
+logsumexp = _function_form("logsumexp")
+softmax = _function_form("softmax")
+log_softmax = _function_form("log_softmax")
+reshape = _function_form("reshape")
+permute = _function_form("permute")
+transpose = _function_form("transpose")
+flatten = _function_form("flatten")
+squeeze = _function_form("squeeze")
+unsqueeze = _function_form("unsqueeze")
+split = _function_form("split")
+chunk = _function_form("chunk")
+
+__all__ = ["matmul", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "sum", "mean", "var", "std", "amax", "amin", "logsumexp", "softmax", "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze", "split", "chunk"]
