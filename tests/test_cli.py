@@ -1,5 +1,6 @@
 """The tensorgan command line: train/sample files, resume (also after SIGKILL), one-line errors."""
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -355,3 +356,14 @@ def test_no_verify_trains_on_other_data_in_mnists_files_and_is_kept_on_resume(tm
     assert "--no-verify" in capsys.readouterr().err
     assert main(argv + ["--steps", "1", "--no-verify"]) == 0
     assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--steps", "2", "--no-progress"]) == 0
+
+
+def test_resume_warns_when_the_folder_holds_other_images_of_the_same_count(folder, tmp_path, capsys):
+    imgs = tmp_path / "imgs"
+    shutil.copytree(folder, imgs)
+    assert main(train_args(imgs, tmp_path / "run", 2)) == 0
+    assert main(train_args(imgs, tmp_path / "run", 3, "--resume")) == 0     # same files: quiet
+    assert "not those the checkpoint" not in capsys.readouterr().err
+    Image.fromarray(np.full((8, 8), 7, np.uint8)).save(imgs / "000.png")  # same count, other pixels
+    assert main(train_args(imgs, tmp_path / "run", 4, "--resume")) == 0
+    assert "32 images loaded are not those the checkpoint was trained on" in capsys.readouterr().err
