@@ -27,5 +27,7 @@ from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_
                      no_grad, set_grad_enabled)
 from . import checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
 
+from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
+
 device = get_device
 __version__ = "0.1.0"

@@ -24,10 +24,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import CheckpointError
+from .errors import CheckpointError, InputTypeError
 from .fileio import atomic_write  # noqa: F401  (re-exported: checkpoint.atomic_write)
+from .tensor import Tensor
 
-__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "atomic_write", "encode", "decode"]
+__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "save", "load", "atomic_write",
+           "encode", "decode"]
 
 FORMAT_VERSION = 1
 FORMAT_NAME = "tensorgan-checkpoint"
@@ -42,6 +44,8 @@ def encode(tree: Any) -> tuple[str, dict[str, np.ndarray]]:
     arrays: dict[str, np.ndarray] = {}
 
     def walk(value: Any, path: str) -> Any:
+        if isinstance(value, Tensor):     # kept as an array, marked to come back as a Tensor
+            return {"__tensor__": walk(value.data, path)["__array__"]}
         if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
             array = value if isinstance(value, np.ndarray) else value.get()
             if array.dtype.hasobject:
@@ -51,11 +55,11 @@ def encode(tree: Any) -> tuple[str, dict[str, np.ndarray]]:
         if isinstance(value, Mapping):
             out = {}
             for k, v in value.items():
-                if not isinstance(k, str) or "/" in k or not k or k == "__array__":
+                if not isinstance(k, str) or "/" in k or not k or k in ("__array__", "__tensor__"):
                     # '/' and '' would make two entries share an array path; "__array__" is
                     # the marker of an array reference
                     raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a non-empty "
-                                          f"string without '/', other than '__array__'")
+                                          f"string without '/', other than '__array__' / '__tensor__'")
                 out[k] = walk(v, f"{path}/{k}" if path else k)
             return out
         if isinstance(value, (list, tuple)):
@@ -74,11 +78,11 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
     """Inverse of :func:`encode`."""
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            if set(value) == {"__array__"}:
-                key = value["__array__"]
-                if key not in arrays:
+            if set(value) in ({"__array__"}, {"__tensor__"}):
+                key = next(iter(value.values()))
+                if not isinstance(key, str) or key not in arrays:
                     raise CheckpointError(f"checkpoint is missing array {key!r}")
-                return arrays[key]
+                return arrays[key] if "__array__" in value else Tensor(arrays[key])
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]
@@ -207,3 +211,37 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"{path} has checkpoint format version {version}; this tensorgan "
                               f"reads version {FORMAT_VERSION}")
     return tree
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.save / torch.load's idiom: tg.save(G.state_dict(), "g.npz"); G.load_state_dict(tg.load(...))
+# ---------------------------------------------------------------------------------------------
+def save(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a Tensor, an array, or a nested dict / list of them and JSON values (a model's or an
+    optimizer's ``state_dict()``) to ``path``, in the checkpoint format: atomic, no pickle."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"tg.save writes to a path (str or os.PathLike), got {type(path).__name__}")
+    return save_checkpoint(path, {"saved_object": obj})
+
+
+def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
+    """Read what :func:`save` wrote (Tensors come back as Tensors, on ``map_location``'s device
+    or the CPU); a training checkpoint comes back whole, as :func:`load_checkpoint` gives it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"tg.load reads a path (str or os.PathLike), got {type(path).__name__}")
+    tree = load_checkpoint(path)
+    if "saved_object" not in tree:
+        return tree
+    obj = tree["saved_object"]
+    return obj if map_location is None else _to_device(obj, map_location)
+
+
+def _to_device(obj: Any, device: Any) -> Any:
+    if isinstance(obj, Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: _to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to_device(v, device) for v in obj]
+    return obj
+

@@ -781,3 +781,36 @@ def test_function_forms_call_the_methods():
     assert tg.exp(x).numpy() == pytest.approx(np.exp(np.arange(6.0).reshape(2, 3)))
     with pytest.raises(InputTypeError, match="tg.exp: input must be a Tensor"):
         tg.exp(1.0)
+
+
+def test_save_and_load_state_dicts_as_torch_save_without_pickle(tmp_path):
+    def model():
+        return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LeakyReLU(0.2))
+    G = model()
+    opt = optim.Adam(G.parameters(), lr=0.01)
+    G(tg.randn(5, 3)).sum().backward()
+    opt.step()
+    tg.save(G.state_dict(), tmp_path / "g.pt")
+    tg.save(opt.state_dict(), str(tmp_path / "opt.pt"))
+    G2 = model()
+    assert not G2.load_state_dict(tg.load(tmp_path / "g.pt")).missing_keys
+    opt2 = optim.Adam(G2.parameters(), lr=0.5)
+    opt2.load_state_dict(tg.load(tmp_path / "opt.pt"))
+    assert opt2.param_groups[0]["lr"] == 0.01
+    x = tg.randn(6, 3)
+    G.eval(), G2.eval()
+    assert np.array_equal(G(x).numpy(), G2(x).numpy())
+    with np.load(tmp_path / "g.pt", allow_pickle=False) as npz:       # plain NumPy reads it
+        assert "saved_object/0.weight" in npz.files
+    tg.save({"w": tg.ones(2), "step": 3, "names": ["a", "b"]}, tmp_path / "mixed.pt")
+    back = tg.load(tmp_path / "mixed.pt", map_location="cpu")
+    assert isinstance(back["w"], tg.Tensor) and back["w"].tolist() == [1.0, 1.0]
+    assert back["step"] == 3 and back["names"] == ["a", "b"]
+    with open(tmp_path / "f", "wb") as f, pytest.raises(InputTypeError, match="path"):
+        tg.save(G.state_dict(), f)
+    with pytest.raises(tg.CheckpointError, match="unsupported type function"):
+        tg.save({"f": lambda: 0}, tmp_path / "bad.pt")
+    assert not (tmp_path / "bad.pt").exists()
+    (tmp_path / "cut.pt").write_bytes((tmp_path / "g.pt").read_bytes()[:200])
+    with pytest.raises(tg.CheckpointError):
+        tg.load(tmp_path / "cut.pt")
