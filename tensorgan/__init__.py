@@ -18,7 +18,7 @@ from .backend import Device, cuda_status, get_device, keep_freed_memory
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
 from .factory import cat, concat, ones, ones_like, rand, randn, stack, tensor, where, zeros, zeros_like
-from .function_forms import (abs, amax, amin, chunk, clamp, clip, exp, flatten, log, log_softmax,  # noqa: F401
+from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, exp, flatten, log, log_softmax,  # noqa: F401
                       logsumexp, matmul, mean, permute, relu, reshape, sigmoid, softmax, split, sqrt,
                       squeeze, std, sum, tanh, transpose, unsqueeze, var)
 from .gradcheck import GradcheckError, gradcheck

@@ -40,6 +40,8 @@ var = _function_form("var")
 std = _function_form("std")
 amax = _function_form("amax")
 amin = _function_form("amin")
+argmax = _function_form("argmax")
+argmin = _function_form("argmin")
 logsumexp = _function_form("logsumexp")
 softmax = _function_form("softmax")
 log_softmax = _function_form("log_softmax")
@@ -52,4 +54,7 @@ unsqueeze = _function_form("unsqueeze")
 split = _function_form("split")
 chunk = _function_form("chunk")
 
-__all__ = ["matmul", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "sum", "mean", "var", "std", "amax", "amin", "logsumexp", "softmax", "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze", "split", "chunk"]
+__all__ = ["matmul", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "sum",
+           "mean", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
+           "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
+           "split", "chunk"]

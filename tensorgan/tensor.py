@@ -693,18 +693,39 @@ class Tensor:
     def amin(self, dim=None, keepdim: bool = False) -> "Tensor":
         return -ops.Amax.apply(-self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
 
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        """Index of the largest element along ``dim`` (of the flattened tensor by default; the
+        first on ties), as whole numbers in this tensor's float dtype -- tensorgan has no integer
+        tensors, and an index tensor indexes (``x[i]``) as one. Outside the graph."""
+        return self._arg_extreme("argmax", dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return self._arg_extreme("argmin", dim, keepdim)
+
+    def _arg_extreme(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
+        axis = None if dim is None else self._dim(dim, name) if self.ndim else None
+        n = self.data.size if axis is None else self.shape[axis]
+        if n == 0:
+            raise ShapeError(f"{name} over an empty dim (shape {self.shape})")
+        if n > 2 ** np.finfo(self.dtype).nmant + 1:
+            raise DTypeError(f"{name}: {n} positions do not all have exact {self.dtype} indices")
+        index = getattr(self.data, name)(axis=axis, keepdims=bool(keepdim) and axis is not None)
+        if keepdim and axis is None:
+            index = index.reshape((1,) * self.ndim)
+        return Tensor._make(self.device.xp.asarray(index).astype(self.dtype), self.device)
+
     def max(self, dim=None, keepdim: bool = False) -> "Tensor":
         """The largest element (PyTorch's ``max()``). With ``dim`` PyTorch returns values *and*
         integer indices; tensorgan has no integer tensors, so that form is ``amax(dim)``."""
         if dim is not None:
             raise InputTypeError("max(dim) would return integer indices, which tensorgan does not "
-                                 "have: use amax(dim) for the values")
+                                 "have: use amax(dim) for the values, argmax(dim) for the indices")
         return self.amax()
 
     def min(self, dim=None, keepdim: bool = False) -> "Tensor":
         if dim is not None:
             raise InputTypeError("min(dim) would return integer indices, which tensorgan does not "
-                                 "have: use amin(dim) for the values")
+                                 "have: use amin(dim) for the values, argmin(dim) for the indices")
         return self.amin()
 
     def unsqueeze(self, dim: int) -> "Tensor":

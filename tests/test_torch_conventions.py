@@ -814,3 +814,16 @@ def test_save_and_load_state_dicts_as_torch_save_without_pickle(tmp_path):
     (tmp_path / "cut.pt").write_bytes((tmp_path / "g.pt").read_bytes()[:200])
     with pytest.raises(tg.CheckpointError):
         tg.load(tmp_path / "cut.pt")
+
+
+def test_argmax_argmin_give_whole_number_indices_that_index():
+    x = tg.tensor(np.array([[1.0, 7.0, 7.0], [9.0, 0.0, 3.0]]), requires_grad=True)
+    assert x.argmax().item() == 3 and x.argmin().item() == 4                 # of the flattened
+    assert x.argmax(1).tolist() == [1.0, 0.0]                                # first of a tie
+    assert x.argmin(dim=0, keepdim=True).tolist() == [[0.0, 1.0, 1.0]]
+    assert x.argmax(1).dtype == x.dtype and not x.argmax(1).requires_grad
+    assert tg.argmax(x, 1).tolist() == [1.0, 0.0]
+    rows = tg.tensor(np.arange(2.0))
+    assert x[rows, x.argmax(1)].tolist() == [7.0, 9.0]                       # indexes as ints
+    with pytest.raises(ShapeError, match="empty"):
+        tg.zeros(0, 2).argmax(0)
