@@ -7,7 +7,7 @@ The pieces, each readable on its own:
   ``no_grad``, ``gradcheck``.
 * ``tensorgan.functional`` / ``tensorgan.nn``: conv2d, conv_transpose2d, batch norm, leaky ReLU
   (the hand-written kernels of ``tensorgan.kernels``), linear, losses; PyTorch-style Modules.
-* ``tensorgan.optim``: SGD, Adam, AdamW and learning-rate schedulers.
+* ``tensorgan.optim``: SGD, Adam, AdamW, RMSprop and learning-rate schedulers.
 * ``tensorgan.models`` (DCGAN generator and discriminator), ``tensorgan.data`` (MNIST, image
   folders, DataLoader), ``tensorgan.train`` (Trainer, checkpoints, sample grids),
   ``tensorgan.metrics`` (Fréchet distance, classifier score).

@@ -75,6 +75,11 @@ class Device:
         with self.blas_scope():
             return a @ b
 
+    def __reduce__(self):
+        # The array module cannot be pickled, and devices are compared with ``is``: a copy (pickle,
+        # copy.deepcopy of a tensor or model) resolves to this process's one device of the type.
+        return get_device, (self.type,)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             try:

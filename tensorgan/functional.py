@@ -462,6 +462,13 @@ def mse_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
     return sq.mean() if reduction == "mean" else sq.sum() if reduction == "sum" else sq
 
 
+def l1_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum/none) absolute error; the gradient at a zero difference is 0, as in torch."""
+    _check_loss("l1_loss", input, reduction)
+    diff = (input - _target("l1_loss", target, input)).abs()
+    return diff.mean() if reduction == "mean" else diff.sum() if reduction == "sum" else diff
+
+
 # ---------------------------------------------------------------------------------------------
 # Softmax family and cross-entropy (classification; the metrics' classifier trains with these)
 # ---------------------------------------------------------------------------------------------

@@ -74,11 +74,11 @@ def test_load_state_dict_errors_name_the_key_and_shapes_and_change_nothing():
     before = net.state_dict()
     sd = net.state_dict()
     del sd["5.running_var"]
-    with pytest.raises(CheckpointError, match="missing key '5.running_var'"):
+    with pytest.raises(CheckpointError, match=r"1 missing key\(s\): '5.running_var'"):
         net.load_state_dict(sd)
     sd = net.state_dict()
     sd["extra.weight"] = np.zeros(1)
-    with pytest.raises(CheckpointError, match="unexpected key 'extra.weight'"):
+    with pytest.raises(CheckpointError, match=r"1 unexpected key\(s\): 'extra.weight'"):
         net.load_state_dict(sd)
     sd = net.state_dict()
     sd["0.weight"] = np.ones((8, 3))      # fine, and written only if everything passes
@@ -290,3 +290,146 @@ def test_device_mismatch_is_a_clear_error():
     assert bn.running_mean.device == "cuda"
     with pytest.raises(DeviceError, match="BatchNorm1d"):
         bn(tg.zeros(3, 2))
+
+
+# -- copies, modes, torch-compatible extras ------------------------------------------------------
+def test_deepcopy_makes_an_independent_model_with_equal_values():
+    import copy
+    G = small_net()
+    G_ema = copy.deepcopy(G)                       # the EMA-generator idiom
+    for (name, p), (name_c, q) in zip(G.named_parameters(), G_ema.named_parameters()):
+        assert name == name_c and q is not p and q.data is not p.data
+        assert isinstance(q, nn.Parameter) and q.requires_grad and q.device is p.device
+        np.testing.assert_array_equal(q.numpy(), p.numpy())
+    G_ema[0].weight.data[...] = 7.0                # updating the copy leaves the original alone
+    assert not np.any(G[0].weight.numpy() == 7.0)
+    G[7].bias.data[...] = -3.0
+    assert not np.any(G_ema[7].bias.numpy() == -3.0)
+
+
+def test_pickle_round_trip_gives_the_same_outputs_and_the_same_device_object():
+    import pickle
+    net = nn.Sequential(nn.Linear(3, 4, generator=tg.Generator(0)), nn.BatchNorm1d(4), nn.LeakyReLU(0.2))
+    net(tg.randn(5, 3, seed=1))                    # non-trivial running statistics
+    copy_ = pickle.loads(pickle.dumps(net))
+    assert copy_[0].weight.device is net[0].weight.device is tg.get_device("cpu")
+    net.eval(), copy_.eval()
+    x = tg.randn(4, 3, seed=2)
+    np.testing.assert_array_equal(copy_(x).numpy(), net(x).numpy())
+    assert pickle.loads(pickle.dumps(tg.get_device("cpu"))) is tg.get_device("cpu")
+
+
+def test_train_goes_through_each_childs_own_train():
+    class FrozenBatchNorm(nn.BatchNorm1d):         # "keep BatchNorm frozen" idiom
+        def train(self, mode=True):
+            return super().train(False)
+
+    inner = nn.Sequential(nn.Linear(2, 2), FrozenBatchNorm(2))
+    net = nn.Sequential(inner, nn.ReLU())
+    net.train()
+    assert net.training and inner.training and net[1].training
+    assert not inner[1].training
+    net.eval()
+    assert not any(m.training for m in net.modules())
+
+
+def test_dropout_takes_torchs_inplace_and_a_generator_positionally_or_by_keyword():
+    from tensorgan.errors import InputTypeError
+    x = tg.ones(50, 40)
+    assert repr(nn.Dropout(0.5, True)) == "Dropout(p=0.5, inplace=True)"
+    assert repr(nn.Dropout()) == "Dropout(p=0.5, inplace=False)"
+    out = nn.Dropout(0.5, inplace=True)(x).numpy()   # computed out of place: x is unchanged
+    assert set(np.unique(out)) <= {0.0, 2.0} and np.all(x.numpy() == 1.0)
+    a = nn.Dropout(0.25, tg.Generator(3))(x).numpy()
+    b = nn.Dropout(0.25, generator=tg.Generator(3))(x).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert nn.Dropout(0.25, None).inplace is False  # older call sites pass generator=None
+    for bad in ("yes", 1, np.random.default_rng(0)):
+        with pytest.raises(InputTypeError, match="Dropout"):
+            nn.Dropout(0.5, bad)
+    with pytest.raises(InputTypeError, match="generator"):
+        nn.Dropout(0.5, generator="seed")
+
+
+def test_conv_transpose_repr_shows_a_nonzero_output_padding():
+    assert "output_padding=(1, 1)" in repr(nn.ConvTranspose2d(2, 3, 3, 2, 1, 1))
+    assert "output_padding" not in repr(nn.ConvTranspose2d(2, 3, 3, 2, 1))
+
+
+def test_load_state_dict_lists_every_missing_and_unexpected_key():
+    net = small_net()
+    sd = net.state_dict()
+    del sd["0.bias"], sd["5.running_var"]
+    sd["extra.weight"], sd["extra.bias"] = np.zeros(1), np.zeros(1)
+    with pytest.raises(CheckpointError) as info:
+        net.load_state_dict(sd)
+    msg = str(info.value)
+    assert "2 missing key(s): '0.bias', '5.running_var'" in msg
+    assert "2 unexpected key(s): 'extra.weight', 'extra.bias'" in msg
+
+
+def test_l1_and_cross_entropy_loss_modules():
+    from tensorgan.errors import ConfigError as CE
+    x = tg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    y = np.array([[0.0, 1.0], [0.5, 1.0]])
+    loss = nn.L1Loss()(x, y)                       # |1| + |-3| + 0 + |2| = 6, over 4
+    assert loss.item() == pytest.approx(1.5)
+    loss.backward()                                # sign(x - y) / 4, and 0 where x == y
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.25, -0.25], [0.0, 0.25]])
+    assert nn.L1Loss(reduction="sum")(x, y).item() == pytest.approx(6.0)
+    np.testing.assert_allclose(nn.L1Loss(reduction="none")(x, y).numpy(), [[1, 3], [0, 2]])
+    logits = tg.tensor([[0.0, 0.0, 0.0], [math.log(3.0), 0.0, 0.0]])
+    # row 0: uniform, -log(1/3); row 1: class 0 has probability 3/5 -> -log(3/5)
+    got = nn.CrossEntropyLoss()(logits, np.array([2, 0])).item()
+    assert got == pytest.approx((math.log(3.0) - math.log(0.6)) / 2, rel=1e-6)
+    with pytest.raises(CE, match="label_smoothing"):
+        nn.CrossEntropyLoss(label_smoothing=0.1)
+
+
+def test_pooling_modules():
+    x = tg.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+    np.testing.assert_array_equal(nn.MaxPool2d(2)(x).numpy(), [[[[5, 7], [13, 15]]]])
+    np.testing.assert_array_equal(nn.AvgPool2d(2, stride=2)(x).numpy(), [[[[2.5, 4.5], [10.5, 12.5]]]])
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2))"
+    with pytest.raises(ConfigError, match="stride == kernel_size"):
+        nn.AvgPool2d(3, stride=2)
+
+
+def test_module_dict():
+    from tensorgan.errors import InputTypeError
+    d = nn.ModuleDict({"enc": nn.Linear(2, 3), "act": nn.ReLU()})
+    d["dec"] = nn.Linear(3, 1)
+    assert list(d) == ["enc", "act", "dec"] and len(d) == 3 and "act" in d
+    assert list(d.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+    assert d["enc"] is d.enc and [n for n, _ in d.items()] == d.keys()
+    d.eval()
+    assert not d["act"].training
+    assert isinstance(d.pop("act"), nn.ReLU) and d.keys() == ["enc", "dec"]
+    with pytest.raises(KeyError, match="'act'"):
+        d["act"]
+    with pytest.raises(ConfigError, match="'keys'"):
+        d["keys"] = nn.ReLU()                      # would hide the method
+    with pytest.raises(InputTypeError):
+        d["x"] = lambda t: t
+    d.clear()
+    assert len(d) == 0 and list(d.parameters()) == []
+
+
+def test_cpu_alias_and_reset_parameters():
+    lin = nn.Linear(4, 3, generator=tg.Generator(0))
+    w = lin.weight
+    assert lin.cpu() is lin and lin.weight is w and lin.weight.device is tg.get_device("cpu")
+    with pytest.raises(tg.errors.DeviceError, match="cuda:1"):
+        lin.cuda(1)                                   # one CUDA device only, as .to("cuda:1")
+    for layer in (lin, nn.Conv2d(2, 3, 3), nn.ConvTranspose2d(3, 2, 4)):
+        for p in layer.parameters():
+            p.data[...] = 100.0
+        layer.reset_parameters()
+        fan_in = layer.weight.shape[1] * int(np.prod(layer.weight.shape[2:]))
+        bound = 1 / math.sqrt(fan_in)                 # kaiming_uniform(a=sqrt(5)) and the bias bound
+        assert np.all(np.abs(layer.weight.numpy()) <= bound) and np.all(np.abs(layer.bias.numpy()) <= bound)
+        assert np.unique(layer.weight.numpy()).size > 1
+    a, b = nn.Linear(4, 3), nn.Linear(4, 3)
+    a.reset_parameters(generator=tg.Generator(5))
+    b.reset_parameters(tg.Generator(5))
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())

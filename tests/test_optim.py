@@ -170,3 +170,77 @@ def test_adam_trains_a_linear_regression():
         opt.step()
     assert loss.item() < 1e-3
     assert math.isclose(float(lin.bias.numpy()[0]), 0.3, abs_tol=0.02)
+
+
+def test_deepcopy_of_an_optimizer_copies_its_state_and_parameters():
+    import copy
+    p = param()
+    opt = Adam([p], lr=0.1)
+    run(opt, p, GRADS[:1])
+    twin = copy.deepcopy(opt)
+    q = twin.param_groups[0]["params"][0]
+    assert q is not p and twin.state[q]["exp_avg"] is not opt.state[p]["exp_avg"]
+    np.testing.assert_array_equal(twin.state[q]["exp_avg"], opt.state[p]["exp_avg"])
+    a, b = run(opt, p, GRADS[1:]), run(twin, q, GRADS[1:])   # both continue identically
+    np.testing.assert_array_equal(a, b)
+
+
+def rmsprop_reference(p, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                      centered=False):
+    """torch.optim.RMSprop's documented update, written out in NumPy."""
+    p = np.array(p, dtype=np.float64)
+    v, g_avg, buf, out = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
+    for g in grads:
+        g = g + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g
+        v_tilde = v
+        if centered:
+            g_avg = alpha * g_avg + (1 - alpha) * g
+            v_tilde = v - g_avg ** 2
+        if momentum > 0:
+            buf = momentum * buf + g / (np.sqrt(v_tilde) + eps)
+            p = p - lr * buf
+        else:
+            p = p - lr * g / (np.sqrt(v_tilde) + eps)
+        out.append(p)
+    return out
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(momentum=0.9), dict(centered=True, weight_decay=0.1),
+                                    dict(alpha=0.5, eps=1e-3, momentum=0.5, centered=True)])
+def test_rmsprop_matches_torchs_documented_update(kwargs):
+    p = param()
+    got = run(tg.optim.RMSprop([p], lr=0.05, **kwargs), p, GRADS)
+    want = rmsprop_reference([1.0, -2.0, 0.5], GRADS, lr=0.05, **kwargs)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_rmsprop_first_step_without_momentum_is_lr_over_sqrt_one_minus_alpha():
+    p = param((0.0, 0.0, 0.0))
+    run(tg.optim.RMSprop([p], lr=0.01, alpha=0.99, eps=0.0), p, GRADS[:1])
+    # v = (1 - alpha) g^2 = 0.01 g^2, so the step is -lr * g / (0.1 |g|) = -0.1 sign(g)
+    np.testing.assert_allclose(p.numpy(), -0.1 * np.sign(GRADS[0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", [dict(momentum=0.9, centered=True), dict()])
+def test_rmsprop_state_dict_round_trip_continues_identically(kwargs):
+    p1 = param()
+    o1 = tg.optim.RMSprop([p1], lr=0.05, **kwargs)
+    run(o1, p1, GRADS[:2])
+    sd = o1.state_dict()
+    assert set(sd["state"][0]) == {"step", "square_avg"} | (
+        {"momentum_buffer", "grad_avg"} if kwargs else set())
+    p2 = param(p1.numpy())
+    o2 = tg.optim.RMSprop([p2], lr=1.0)
+    o2.load_state_dict(sd)
+    np.testing.assert_array_equal(run(o1, p1, GRADS[2:]), run(o2, p2, GRADS[2:]))
+    with pytest.raises(CheckpointError, match="square_avg"):
+        tg.optim.RMSprop([param()]).load_state_dict(
+            {**sd, "state": [{k: v for k, v in sd["state"][0].items() if k != "square_avg"}]})
+
+
+@pytest.mark.parametrize("kw, pattern", [(dict(alpha=1.5), "alpha"), (dict(eps=-1.0), "eps"),
+                                         (dict(momentum=-0.1), "momentum"), (dict(centered=1), "centered")])
+def test_rmsprop_invalid_hyperparameters(kw, pattern):
+    with pytest.raises(ConfigError, match=pattern):
+        tg.optim.RMSprop([param()], **kw)

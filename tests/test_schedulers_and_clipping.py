@@ -186,3 +186,86 @@ def test_clip_grad_norm_refuses_a_negative_max_norm():
     with pytest.raises(ConfigError, match="max_norm must be >= 0"):
         tg.nn.utils.clip_grad_norm_([p], -1.0)
     assert p.grad.tolist() == [3.0, 4.0]
+
+
+# -- scheduler state validation, step(epoch), clipping a module ------------------------------------
+@pytest.mark.parametrize("make, key, bad", [
+    (lambda o: L.StepLR(o, 3), "last_epoch", "x"),
+    (lambda o: L.StepLR(o, 3), "last_epoch", -2),
+    (lambda o: L.StepLR(o, 3), "last_epoch", True),
+    (lambda o: L.StepLR(o, 3), "step_size", -1),
+    (lambda o: L.StepLR(o, 3), "gamma", "half"),
+    (lambda o: L.MultiStepLR(o, [2, 4]), "milestones", 3),
+    (lambda o: L.MultiStepLR(o, [2, 4]), r"milestones\[1\]", [2, 0]),
+    (lambda o: L.ExponentialLR(o, 0.9), "gamma", -0.5),
+    (lambda o: L.CosineAnnealingLR(o, 5), "T_max", 0),
+    (lambda o: L.CosineAnnealingLR(o, 5), "eta_min", float("nan")),
+    (lambda o: L.ExponentialLR(o, 0.9), "base_lrs", [0.1]),
+    (lambda o: L.ExponentialLR(o, 0.9), "_last_lr", ["a", 0.3]),
+])
+def test_scheduler_load_state_dict_checks_values_and_changes_nothing_on_failure(make, key, bad):
+    sched = make(_optimizer())
+    sched.step()
+    before = sched.state_dict()
+    with pytest.raises(ConfigError, match=f"load_state_dict: in the saved state, {key}"):
+        sched.load_state_dict({**before, key.split("\\")[0]: bad})
+    assert sched.state_dict() == before
+    sched.load_state_dict(json.loads(json.dumps(before)))   # a good state still loads
+    assert sched.state_dict() == before
+
+
+def test_lambda_lr_returning_a_non_number_names_the_function_and_epoch():
+    def schedule(epoch):
+        return "fast" if epoch == 2 else 1.0
+
+    opt = _optimizer()
+    sched = L.LambdaLR(opt, schedule)
+    sched.step()
+    with pytest.raises(ConfigError, match=r"schedule.*str.*epoch 2"):
+        sched.step()
+    with pytest.raises(ConfigError, match="epoch 0"):
+        L.LambdaLR(_optimizer(), lambda e: None)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_step_with_an_epoch_warns_and_jumps_to_the_formula(name):
+    make, factor = SCHEDULES[name]
+    opt = _optimizer()
+    sched = make(opt)
+    for epoch in (7, 3, 12):
+        with pytest.warns(UserWarning, match="deprecated"):
+            sched.step(epoch)
+        assert sched.last_epoch == epoch
+        np.testing.assert_allclose([g["lr"] for g in opt.param_groups], BASES * factor(epoch), rtol=1e-12)
+    sched.step()                                  # and carries on from there
+    np.testing.assert_allclose(sched.get_last_lr(), BASES * factor(13), rtol=1e-12)
+    with pytest.raises(ConfigError, match=r"step\(epoch\) must be an int >= 0"):
+        sched.step(-1)                            # refused before it warns or changes anything
+    assert sched.last_epoch == 13
+
+
+def test_cosine_step_with_an_epoch_jumps_to_the_closed_form():
+    opt = _optimizer()
+    sched = L.CosineAnnealingLR(opt, T_max=10, eta_min=0.01)
+    with pytest.warns(UserWarning):
+        sched.step(4)
+    want = 0.01 + (BASES - 0.01) * (1 + math.cos(math.pi * 4 / 10)) / 2
+    np.testing.assert_allclose(sched.get_last_lr(), want, rtol=1e-12)
+
+
+def test_clip_grad_norm_of_a_module_says_to_pass_its_parameters():
+    model = nn.Linear(2, 2)
+    for clip in (lambda: nn.utils.clip_grad_norm_(model, 1.0), lambda: nn.utils.clip_grad_value_(model, 1.0)):
+        with pytest.raises(InputTypeError, match=r"pass model.parameters\(\)"):
+            clip()
+    with pytest.raises(InputTypeError, match="iterable"):
+        nn.utils.clip_grad_norm_(3.0, 1.0)
+
+
+def test_clip_grad_norm_leaves_gradients_alone_when_the_norm_is_nan():
+    params, grads = _params_with_grads(scale=10.0)
+    params[0].grad.data[0, 0] = np.nan
+    grads[0][0, 0] = np.nan
+    assert math.isnan(nn.utils.clip_grad_norm_(params, 1.0).item())
+    for p, g in zip(params, grads):                # torch would make every gradient NaN here
+        np.testing.assert_array_equal(p.grad.numpy(), g)

@@ -1,10 +1,12 @@
 """Neural-network layers and the Module container (``torch.nn`` names)."""
 from . import init, utils
-from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, Identity,
-                     LeakyReLU, Linear, ModuleList, ReLU, Sequential, Sigmoid, Tanh, Unflatten)
-from .loss import BCELoss, BCEWithLogitsLoss, MSELoss
+from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten,
+                     Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict, ModuleList, ReLU, Sequential,
+                     Sigmoid, Tanh, Unflatten)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .module import Module, Parameter
 
 __all__ = ["init", "utils", "Module", "Parameter", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d",
            "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten",
-           "Identity", "Sequential", "ModuleList", "BCELoss", "BCEWithLogitsLoss", "MSELoss"]
+           "Identity", "Sequential", "ModuleList", "ModuleDict", "MaxPool2d", "AvgPool2d", "BCELoss",
+           "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss"]

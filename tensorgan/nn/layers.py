@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -16,7 +16,8 @@ from . import init
 from .module import Module, Parameter, check_input
 
 __all__ = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
-           "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList"]
+           "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
+           "ModuleDict", "MaxPool2d", "AvgPool2d"]
 
 
 def _positive_int(name: str, value: Any, owner: str) -> int:
@@ -50,6 +51,10 @@ class Linear(Module):
         self.out_features = _positive_int("out_features", out_features, "Linear")
         self.weight = _empty((self.out_features, self.in_features), dtype, device)
         self.register_parameter("bias", _empty((self.out_features,), dtype, device) if bias else None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Generator | None = None) -> None:
+        """Re-draw weight and bias with the default initialization (as at construction)."""
         _default_init(self.weight, self.bias, generator)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -77,11 +82,18 @@ class _ConvNd(Module):
                          else (self.out_channels, self.in_channels))
         self.weight = _empty((first, second) + self.kernel_size, dtype, device)
         self.register_parameter("bias", _empty((self.out_channels,), dtype, device) if bias else None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Generator | None = None) -> None:
+        """Re-draw weight and bias with the default initialization (as at construction)."""
         _default_init(self.weight, self.bias, generator)
 
     def extra_repr(self) -> str:
         k, s, p = self.kernel_size, self.stride, self.padding
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={k}, stride={s}, padding={p}")
+        output_padding = getattr(self, "output_padding", (0, 0))    # torch shows it when non-zero
+        if output_padding != (0, 0):
+            text += f", output_padding={output_padding}"
         return text + ("" if self.bias is not None else ", bias=False")
 
 
@@ -238,20 +250,66 @@ class Identity(Module):
 
 class Dropout(Module):
     """Zero elements with probability ``p`` in training; masks come from ``generator`` (seedable,
-    and saved by the trainer so a resumed run draws the same masks)."""
+    and saved by the trainer so a resumed run draws the same masks).
 
-    def __init__(self, p: float = 0.5, generator: Generator | None = None):
+    ``inplace`` is accepted for PyTorch code (``Dropout(0.5, True)``) and changes nothing: the
+    result is a new tensor either way.  For older tensorgan code, a Generator (or None) given as
+    the second positional argument is taken as ``generator``."""
+
+    def __init__(self, p: float = 0.5, inplace: "bool | Generator | None" = False, *,
+                 generator: Generator | None = None):
         super().__init__()
         if not 0.0 <= F._scalar("Dropout", "p", p) <= 1.0:
             raise ConfigError(f"Dropout: p must be in [0, 1], got {p}")
+        if inplace is None or isinstance(inplace, Generator):     # Dropout(p, generator)
+            if generator is not None and inplace is not None:
+                raise InputTypeError("Dropout: generator given both positionally and as a keyword")
+            inplace, generator = False, generator if inplace is None else inplace
+        if not isinstance(inplace, (bool, np.bool_)):
+            raise InputTypeError(f"Dropout: inplace must be a bool (or the second argument a "
+                                 f"Generator), got {type(inplace).__name__}")
+        if generator is not None and not isinstance(generator, Generator):
+            raise InputTypeError(f"Dropout: generator must be a tensorgan Generator or None, got "
+                                 f"{type(generator).__name__}")
         self.p = float(p)
+        self.inplace = bool(inplace)
         self.generator = generator
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, self.generator)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class _Pool2d(Module):
+    """Pooling over non-overlapping windows: ``stride`` must be None or equal ``kernel_size``
+    (all ``F.max_pool2d`` / ``F.avg_pool2d`` support; torch's padding, dilation and ceil_mode
+    are not there)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, name)
+        self.stride = self.kernel_size if stride is None else F._pair(stride, "stride", 1, name)
+        if self.stride != self.kernel_size:
+            raise ConfigError(f"{name}: only stride == kernel_size is supported, got kernel_size "
+                              f"{kernel_size!r} and stride {stride!r}")
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+class MaxPool2d(_Pool2d):
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (4,), "(N, C, H, W)")
+        return F.max_pool2d(x, self.kernel_size)
+
+
+class AvgPool2d(_Pool2d):
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (4,), "(N, C, H, W)")
+        return F.avg_pool2d(x, self.kernel_size)
 
 
 class Flatten(Module):
@@ -468,3 +526,66 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+class ModuleDict(Module):
+    """Modules by name, in insertion order (``torch.nn.ModuleDict``): no forward of its own;
+    ``state_dict`` keys are ``"<name>.weight"``...  A name that is already an attribute of the
+    dict (``"keys"``, ``"train"``) is refused, as in torch, since it would hide that attribute."""
+
+    def __init__(self, modules: "Mapping[str, Module] | Iterable[tuple[str, Module]] | None" = None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise InputTypeError(f"ModuleDict: {key!r} is {type(module).__name__}, not a Module")
+        if isinstance(key, str) and key not in self._modules and hasattr(self, key):
+            raise ConfigError(f"ModuleDict: key {key!r} is already an attribute of the ModuleDict")
+        self.add_module(key, module)
+
+    def __getitem__(self, key: str) -> Module:
+        try:
+            return self._modules[key]
+        except (KeyError, TypeError):
+            raise KeyError(f"ModuleDict has no module {key!r} (it has {list(self._modules)})") from None
+
+    def __delitem__(self, key: str) -> None:
+        self[key]       # the KeyError naming the keys
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> list[str]:
+        return list(self._modules)
+
+    def values(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        return list(self._modules.items())
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in self.keys():
+            del self[key]
+
+    def update(self, modules: "Mapping[str, Module] | Iterable[tuple[str, Module]]") -> None:
+        pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise InputTypeError(f"ModuleDict.update: item {i} must be a (name, module) pair, "
+                                     f"got {type(pair).__name__}")
+            self[pair[0]] = pair[1]

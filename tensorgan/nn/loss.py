@@ -38,3 +38,29 @@ class BCELoss(_Loss):
 class MSELoss(_Loss):
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean (or sum/none) absolute error; the gradient at a zero difference is 0, as in torch."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.l1_loss(input, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy of ``softmax(logits)`` against integer class targets, for ``(N, C)`` logits.
+    torch's ``weight``, ``ignore_index`` and ``label_smoothing`` are not supported: anything but
+    their defaults is a ConfigError (rather than being ignored)."""
+
+    def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        unsupported = {"weight": weight is not None, "ignore_index": ignore_index != -100,
+                       "label_smoothing": label_smoothing != 0}
+        for name, given in unsupported.items():
+            if given:
+                raise ConfigError(f"CrossEntropyLoss: {name} is not supported (leave it at torch's "
+                                  f"default)")
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(logits, target, self.reduction)

@@ -199,8 +199,11 @@ class Module:
     def train(self, mode: bool = True) -> "Module":
         if not isinstance(mode, (bool, np.bool_)):
             raise InputTypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        # Through each child's own train() (torch's rule), so a submodule that overrides it -- a
+        # BatchNorm kept frozen in eval mode -- decides for itself and its subtree.
+        object.__setattr__(self, "training", bool(mode))
+        for child in self.children():
+            child.train(bool(mode))
         return self
 
     def eval(self) -> "Module":
@@ -240,6 +243,16 @@ class Module:
             if t.grad is not None:        # the gradient follows, as in torch
                 t.grad = Tensor._make(t.grad.data.astype(dtype), t.grad.device)
         return self
+
+    def cpu(self) -> "Module":
+        """``.to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self, device: "int | str | Device | None" = None) -> "Module":
+        """``.to("cuda")``; ``device`` as in torch (None or 0: the one CUDA device tensorgan uses)."""
+        if device is None or (isinstance(device, int) and not isinstance(device, bool)):
+            device = "cuda" if device in (None, 0) else f"cuda:{device}"   # cuda:1 -> DeviceError
+        return self.to(device)
 
     def double(self) -> "Module":
         return self.to("float64")
@@ -288,12 +301,11 @@ class Module:
         targets = OrderedDict(self._state_items())
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
-        if strict and missing:
-            raise CheckpointError(f"state_dict for {type(self).__name__} is missing key "
-                                  f"{missing[0]!r} ({len(missing)} missing in all)")
-        if strict and unexpected:
-            raise CheckpointError(f"state_dict for {type(self).__name__} has unexpected key "
-                                  f"{unexpected[0]!r} ({len(unexpected)} unexpected in all)")
+        if strict and (missing or unexpected):     # all of them, as torch lists them
+            problems = [f"{len(keys)} {what} key(s): " + ", ".join(map(repr, keys))
+                        for what, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+            raise CheckpointError(f"state_dict for {type(self).__name__} does not match the model: "
+                                  + "; ".join(problems))
         arrays = {}
         for name, target in targets.items():
             if name not in state:

@@ -22,7 +22,14 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
 def _grads(owner: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
-    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if callable(getattr(parameters, "parameters", None)):     # a Module (not iterable itself)
+        raise InputTypeError(f"{owner} takes Tensors: pass model.parameters(), not the "
+                             f"{type(parameters).__name__} itself")
+    try:
+        params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    except TypeError:
+        raise InputTypeError(f"{owner} takes a Tensor or an iterable of Tensors (e.g. "
+                             f"model.parameters()), got {type(parameters).__name__}") from None
     for p in params:
         if not isinstance(p, Tensor):
             raise InputTypeError(f"{owner} takes Tensors (e.g. model.parameters()), got {type(p).__name__}")
@@ -33,7 +40,13 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
                     error_if_nonfinite: bool = False) -> Tensor:
     """Scale the gradients so that their joint ``norm_type``-norm (as if all were one vector) is at
     most ``max_norm``; return that norm before clipping, as a 0-d tensor.  The scale is
-    ``max_norm / (norm + 1e-6)``, applied only where it is below 1 (PyTorch's rule)."""
+    ``max_norm / (norm + 1e-6)``, applied only where it is below 1 (PyTorch's rule).
+
+    Non-finite norms (with ``error_if_nonfinite=False``): an infinite norm scales every gradient
+    by 0, as PyTorch (its infinite elements become NaN).  A NaN norm differs from PyTorch on
+    purpose: PyTorch multiplies every gradient by the NaN scale (clamped at 1, which keeps NaN),
+    so all of them become NaN; here the gradients are left exactly as they were, and the returned
+    NaN norm is the signal (check it, or pass ``error_if_nonfinite=True`` to raise NonFiniteError)."""
     grads = _grads("clip_grad_norm_", parameters)
     for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):

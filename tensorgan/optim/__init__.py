@@ -1,4 +1,4 @@
-"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam (amsgrad) and AdamW, in place.
+"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam (amsgrad), AdamW and RMSprop, in place.
 
 ``step()`` works on the raw arrays (``p.data``), never building graph; Adam's common case is one
 fused kernel pass per parameter (``kernels.*.adam_update``), the other paths NumPy/CuPy ufuncs. The
@@ -22,7 +22,7 @@ from ..errors import CheckpointError, ConfigError, InputTypeError
 from ..kernels.reference.optim import adam_update as reference_adam_update
 from ..tensor import Tensor, enable_grad
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
 
 
 def _check_number(owner: str, name: str, value: Any, low: float | None = None,
@@ -387,6 +387,70 @@ class AdamW(Adam):
         if decay:
             p.data *= p.data.dtype.type(1.0 - decay)
         super()._update(p, grad, state, {**group, "weight_decay": 0.0})
+
+
+class RMSprop(Optimizer):
+    """RMSprop, PyTorch's formulation (``alpha`` is the smoothing constant)::
+
+        g = grad + wd * p
+        v = alpha * v + (1 - alpha) * g^2
+        centered:  g_avg = g_avg + (1 - alpha) * (g - g_avg);  d = sqrt(v - g_avg^2) + eps
+        else:      d = sqrt(v) + eps
+        momentum:  buf = momentum * buf + g / d;  p -= lr * buf
+        else:      p -= lr * g / d
+
+    ``v``, ``g_avg`` and ``buf`` start at zero (state ``square_avg``, ``grad_avg``,
+    ``momentum_buffer``)."""
+
+    state_keys = ("square_avg",)
+    optional_state_keys = ("momentum_buffer", "grad_avg")   # with momentum > 0 / centered
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        group["alpha"] = _check_number("RMSprop", "alpha", group["alpha"], low=0.0, high=1.0,
+                                       high_open=False)
+        group["eps"] = _check_number("RMSprop", "eps", group["eps"], low=0.0)
+        group["momentum"] = _check_number("RMSprop", "momentum", group["momentum"], low=0.0)
+        if not isinstance(group.get("centered", False), (bool, np.bool_)):
+            raise ConfigError(f"RMSprop: centered must be True or False, got {group['centered']!r}")
+        group["centered"] = bool(group.get("centered", False))
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        return {"step": 0, "square_avg": p.device.xp.zeros_like(p.data)}
+
+    def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        xp, one = p.device.xp, p.data.dtype.type(1.0)
+        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+        if wd:
+            grad = grad + wd * p.data
+        state["step"] += 1
+        v = state["square_avg"]
+        v *= alpha
+        v += (one - alpha) * (grad * grad)
+        if group["centered"]:    # created on first use, so a group switched to centered works too
+            g_avg = state.get("grad_avg")
+            if g_avg is None:
+                g_avg = state["grad_avg"] = xp.zeros_like(p.data)
+            g_avg += (one - alpha) * (grad - g_avg)
+            denom = xp.sqrt(v - g_avg * g_avg)
+        else:
+            denom = xp.sqrt(v)
+        denom += eps
+        if group["momentum"] > 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = xp.zeros_like(p.data)
+            buf *= group["momentum"]
+            buf += grad / denom
+            p.data -= lr * buf
+        else:
+            p.data -= lr * (grad / denom)
 
 
 def _fused_adam_applies(*arrays) -> bool:

@@ -13,11 +13,15 @@ As in PyTorch, constructing one records each group's ``initial_lr`` and applies 
 value at epoch 0; StepLR, MultiStepLR, ExponentialLR and CosineAnnealingLR are *chainable* (each
 step works from the current lr, so a manual change to ``group["lr"]`` carries on), LambdaLR
 computes from ``initial_lr``.  ``state_dict()`` is plain JSON-able data (a
-LambdaLR's functions are not saved, as in PyTorch).
+LambdaLR's functions are not saved, as in PyTorch); ``load_state_dict`` reruns the constructor's
+checks on it.  ``step(epoch)``, deprecated in PyTorch, works as there (with a UserWarning).
 """
 from __future__ import annotations
 
+import bisect
 import math
+import numbers
+import warnings
 from typing import Any, Callable, Sequence
 
 from ..errors import CheckpointError, ConfigError
@@ -33,8 +37,7 @@ class LRScheduler:
         name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
             raise ConfigError(f"{name} takes a tensorgan optimizer, got {type(optimizer).__name__}")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < -1:
-            raise ConfigError(f"{name}: last_epoch must be an int >= -1, got {last_epoch!r}")
+        _check_epoch(name, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
@@ -52,11 +55,30 @@ class LRScheduler:
     def get_lr(self) -> list[float]:
         raise NotImplementedError
 
-    def step(self) -> None:
-        """Advance one epoch and write the schedule's learning rates into the optimizer."""
-        self.last_epoch += 1
+    def _closed_form_lr(self) -> list[float] | None:
+        """The schedule's lrs at ``last_epoch`` from ``base_lrs`` alone; None where it has none."""
+        return None
+
+    def _check_hyperparameters(self) -> None:
+        """The subclass's constructor checks, on its attributes (rerun by ``load_state_dict``)."""
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and write the schedule's learning rates into the optimizer.
+
+        ``step(epoch)`` is PyTorch's deprecated form, kept for its code: it jumps to ``epoch`` and
+        sets the schedule's closed form there (from ``initial_lr``, so a manual lr change is lost;
+        LambdaLR computes from it anyway), with a UserWarning, as torch does."""
+        lrs = None
+        if epoch is None:
+            self.last_epoch += 1
+        else:
+            epoch = _check_epoch(type(self).__name__, "step(epoch)", epoch, 0)
+            warnings.warn(f"{type(self).__name__}.step(epoch) is deprecated, as in PyTorch: call "
+                          f"step() once per epoch instead", UserWarning, stacklevel=2)
+            self.last_epoch = epoch
+            lrs = self._closed_form_lr()
         self._step_count += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr() if lrs is None else lrs):
             group["lr"] = float(lr)
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
@@ -70,16 +92,48 @@ class LRScheduler:
                 if k != "optimizer" and not callable(v) and k != "lr_lambdas"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore ``state_dict()`` output. Its values get the constructor's checks (a ConfigError
+        naming the key); a failed load changes nothing."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or "last_epoch" not in state_dict:
             raise CheckpointError(f"{name} state is malformed: expected a dict with 'last_epoch'")
         unknown = set(state_dict) - set(self.state_dict())
         if unknown:
             raise CheckpointError(f"{name} state has keys this scheduler does not: {sorted(unknown)}")
+        before = dict(self.__dict__)
         self.__dict__.update(state_dict)
+        try:
+            self._check_state()
+        except ConfigError as exc:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            detail = str(exc).removeprefix(f"{name}: ")
+            raise ConfigError(f"{name}.load_state_dict: in the saved state, {detail}") from None
+
+    def _check_state(self) -> None:
+        """Validate (and normalize) every saved attribute, the subclass's hyperparameters too."""
+        name, groups = type(self).__name__, len(self.optimizer.param_groups)
+        _check_epoch(name, "last_epoch", self.last_epoch, -1)
+        self._step_count = _check_epoch(name, "_step_count", self._step_count, 0)
+        if not isinstance(self._is_initial, bool):
+            raise ConfigError(f"{name}: _is_initial must be a bool, got {self._is_initial!r}")
+        for key in ("base_lrs", "_last_lr"):
+            values = getattr(self, key)
+            if not isinstance(values, (list, tuple)) or len(values) != groups:
+                raise ConfigError(f"{name}: {key} must be a list of {groups} learning rates (one per "
+                                  f"parameter group), got {values!r:.60}")
+            setattr(self, key, [_check_number(name, f"{key}[{i}]", v, low=0.0)
+                                for i, v in enumerate(values)])
+        self._check_hyperparameters()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()})"
+
+
+def _check_epoch(owner: str, name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{owner}: {name} must be an int >= {low}, got {value!r}")
+    return value
 
 
 def _count(owner: str, name: str, value: Any) -> int:
@@ -92,13 +146,20 @@ class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        self.step_size = _count("StepLR", "step_size", step_size)
-        self.gamma = _check_number("StepLR", "gamma", gamma, low=0.0)
+        self.step_size, self.gamma = step_size, gamma
+        self._check_hyperparameters()
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        self.step_size = _count("StepLR", "step_size", self.step_size)
+        self.gamma = _check_number("StepLR", "gamma", self.gamma, low=0.0)
 
     def get_lr(self) -> list[float]:
         decay = self.last_epoch != 0 and self.last_epoch % self.step_size == 0
         return [g["lr"] * self.gamma if decay else g["lr"] for g in self.optimizer.param_groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -106,28 +167,45 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1):
-        try:
-            self.milestones = sorted(_count("MultiStepLR", "a milestone", m) for m in milestones)
-        except TypeError:
-            raise ConfigError(f"MultiStepLR: milestones must be a list of ints, got {milestones!r}") from None
-        self.gamma = _check_number("MultiStepLR", "gamma", gamma, low=0.0)
+        self.milestones, self.gamma = milestones, gamma
+        self._check_hyperparameters()
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        try:
+            self.milestones = sorted(_count("MultiStepLR", f"milestones[{i}]", m)
+                                     for i, m in enumerate(self.milestones))
+        except TypeError:
+            raise ConfigError(f"MultiStepLR: milestones must be a list of ints, got "
+                              f"{self.milestones!r}") from None
+        self.gamma = _check_number("MultiStepLR", "gamma", self.gamma, low=0.0)
 
     def get_lr(self) -> list[float]:
         factor = self.gamma ** self.milestones.count(self.last_epoch)
         return [g["lr"] * factor for g in self.optimizer.param_groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        passed = bisect.bisect_right(self.milestones, self.last_epoch)   # a repeat counts twice
+        return [base * self.gamma ** passed for base in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma ** epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
-        self.gamma = _check_number("ExponentialLR", "gamma", gamma, low=0.0)
+        self.gamma = gamma
+        self._check_hyperparameters()
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        self.gamma = _check_number("ExponentialLR", "gamma", self.gamma, low=0.0)
 
     def get_lr(self) -> list[float]:
         factor = 1.0 if self._is_initial else self.gamma
         return [g["lr"] * factor for g in self.optimizer.param_groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
@@ -144,7 +222,16 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base * float(f(self.last_epoch)) for base, f in zip(self.base_lrs, self.lr_lambdas)]
+        lrs = []
+        for i, (base, f) in enumerate(zip(self.base_lrs, self.lr_lambdas)):
+            factor = f(self.last_epoch)
+            if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
+                what = getattr(f, "__qualname__", repr(f))
+                raise ConfigError(f"LambdaLR: lr_lambda {what} (group {i}) returned "
+                                  f"{type(factor).__name__} {factor!r:.40} at epoch "
+                                  f"{self.last_epoch}; it must return a number")
+            lrs.append(base * float(factor))
+        return lrs
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -153,9 +240,17 @@ class CosineAnnealingLR(LRScheduler):
     current lr, as PyTorch does, so a manual change of lr carries on along the curve."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
-        self.T_max = _count("CosineAnnealingLR", "T_max", T_max)
-        self.eta_min = _check_number("CosineAnnealingLR", "eta_min", eta_min, low=0.0)
+        self.T_max, self.eta_min = T_max, eta_min
+        self._check_hyperparameters()
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        self.T_max = _count("CosineAnnealingLR", "T_max", self.T_max)
+        self.eta_min = _check_number("CosineAnnealingLR", "eta_min", self.eta_min, low=0.0)
+
+    def _closed_form_lr(self) -> list[float]:
+        cos = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cos for base in self.base_lrs]
 
     def get_lr(self) -> list[float]:
         e, T, low = self.last_epoch, self.T_max, self.eta_min
