@@ -5,8 +5,8 @@ import pytest
 
 import tensorgan as tg
 import tensorgan.checkpoint as ckpt
-from tensorgan.data import ArrayDataset, DataLoader
-from tensorgan.errors import CheckpointError, ConfigError, InputTypeError, ShapeError
+from tensorgan.data import ArrayDataset, DataLoader, default_collate
+from tensorgan.errors import CheckpointError, ConfigError, DataError, InputTypeError, ShapeError
 from tensorgan.random import Generator
 from tensorgan.train import TrainConfig, Trainer, make_grid
 
@@ -100,3 +100,27 @@ def test_metrics_range_error_names_the_range_asked_for():
     x = np.linspace(-1, 1, 4 * 28 * 28, dtype=np.float32).reshape(4, 1, 28, 28)
     with pytest.raises(DataError, match=r"\[0, 1\] \(value_range '0,1'\), got values in \[-1, 1\]"):
         metrics.prepare_images(x, value_range="0,1")
+
+
+def test_data_loader_batches_a_torch_style_map_dataset():
+    class Pairs:                      # torch's map-style protocol: __len__ and __getitem__
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return np.full(3, i, np.float32), i * 10, {"name": f"item{i}"}
+
+    loader = DataLoader(Pairs(), 2, shuffle=False, drop_last=False)
+    batches = list(loader)
+    assert len(batches) == len(loader) == 3
+    x, y, meta = batches[0]
+    assert x.shape == (2, 3) and x[:, 0].tolist() == [0.0, 1.0]   # stacked, unscaled
+    assert y.tolist() == [0, 10] and meta == {"name": ["item0", "item1"]}
+    assert batches[2][1].tolist() == [40]                           # the short last batch
+    shuffled = DataLoader(Pairs(), 5, generator=Generator(1))
+    order = next(iter(shuffled))[1].tolist()
+    assert sorted(order) == [0, 10, 20, 30, 40] and order != [0, 10, 20, 30, 40]
+    with pytest.raises(DataError, match="different shapes"):
+        default_collate([np.zeros(2), np.zeros(3)])
+    rows = default_collate([tg.ones(2), tg.zeros(2)])
+    assert isinstance(rows, tg.Tensor) and rows.tolist() == [[1.0, 1.0], [0.0, 0.0]]

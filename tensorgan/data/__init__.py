@@ -7,13 +7,13 @@ Pure NumPy + Pillow; nothing here depends on the Tensor engine. Images are held 
 from .dataset import ArrayDataset, Dataset
 from .folder import ImageFolder
 from .idx import is_gzip, read_idx, write_idx
-from .loader import DataLoader, to_unit_range
+from .loader import DataLoader, default_collate, to_unit_range
 from .mnist import (MNIST_FILES, MNIST_GZ_SHA256, MNIST_MIRRORS, MNIST_RAW_SHA256, MnistDataset,
                     default_cache_dir, download_mnist, load_bundled_mnist, load_mnist,
                     locate_mnist, mnist_dataset)
 
 __all__ = [
-    "ArrayDataset", "Dataset", "DataLoader", "ImageFolder", "MnistDataset",
+    "ArrayDataset", "Dataset", "DataLoader", "ImageFolder", "MnistDataset", "default_collate",
     "download_mnist", "default_cache_dir", "is_gzip", "load_bundled_mnist", "load_mnist",
     "locate_mnist", "mnist_dataset", "read_idx", "to_unit_range", "write_idx",
     "MNIST_FILES", "MNIST_GZ_SHA256", "MNIST_MIRRORS", "MNIST_RAW_SHA256",

@@ -1,10 +1,12 @@
-"""DataLoader: shuffled mini-batches scaled to [-1, 1], with exact mid-epoch resume."""
+"""DataLoader: shuffled mini-batches scaled to [-1, 1], with exact mid-epoch resume -- of a
+tensorgan Dataset (uint8 images in memory), or of any torch-style map dataset (``__len__`` and
+``__getitem__``), whose items are collated as torch's ``default_collate`` does."""
 
 from __future__ import annotations
 
 import json
 import numbers
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ import numpy as np
 from ..errors import CheckpointError, ConfigError, DataError, InputTypeError
 from .dataset import Dataset, check_arrays
 
-__all__ = ["DataLoader", "to_unit_range"]
+__all__ = ["DataLoader", "default_collate", "to_unit_range"]
 
 Batch = tuple[np.ndarray, "np.ndarray | None"]
 _STATE_VERSION = 1
@@ -26,7 +28,8 @@ def to_unit_range(images: np.ndarray) -> np.ndarray:
 class DataLoader:
     """Iterate a Dataset in mini-batches of ``(images, labels)``.
 
-    ``images`` is float32 (B, C, H, W) in [-1, 1]; ``labels`` is int64 (B,) or None.
+    ``images`` is float32 (B, C, H, W) in [-1, 1]; ``labels`` is int64 (B,) or None. A map
+    dataset's batches are its items collated (:func:`default_collate`), unscaled.
     Each epoch uses a fresh permutation drawn from a NumPy Generator (``generator``, or PCG64 seeded
     with ``seed``). Iterating yields the *rest of the current epoch*; ``state_dict()`` taken between
     batches and given to ``load_state_dict()`` of a new loader makes it yield exactly the batches
@@ -36,7 +39,7 @@ class DataLoader:
     def __init__(self, dataset: Dataset, batch_size: int = 64, shuffle: bool = True,
                  drop_last: bool = True, seed: int | None = None,
                  generator: np.random.Generator | None = None) -> None:
-        _check_dataset(dataset)
+        self._map_style = _check_dataset(dataset)
         self.dataset = dataset
         self.batch_size = _check_batch_size(batch_size, len(dataset), drop_last)
         self.shuffle = bool(shuffle)
@@ -156,15 +159,20 @@ class DataLoader:
         self._order = None
 
     def _batch(self, indices: np.ndarray) -> Batch:
+        if self._map_style:
+            return default_collate([self.dataset[int(i)] for i in indices])
         images = to_unit_range(self.dataset.images[indices])
         labels = self.dataset.labels
         return images, (None if labels is None else labels[indices])
 
 
-def _check_dataset(dataset: Any) -> None:
+def _check_dataset(dataset: Any) -> bool:
     """What the loader reads, for any object with the Dataset protocol (not only ArrayDataset,
-    which checks itself): the arrays, and a ``len`` that counts them."""
+    which checks itself): the arrays, and a ``len`` that counts them. True for a map dataset."""
     images = getattr(dataset, "images", None)
+    if (images is None and not isinstance(dataset, np.ndarray)   # a bare array: see below
+            and hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
+        return True
     if not isinstance(images, np.ndarray):
         raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
                              f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
@@ -173,6 +181,35 @@ def _check_dataset(dataset: Any) -> None:
     check_arrays(images, getattr(dataset, "labels", None), name)
     if len(dataset) != images.shape[0]:
         raise DataError(f"{name}: len() says {len(dataset)} but it holds {images.shape[0]} images")
+    return False
+
+
+def default_collate(items: list[Any]) -> Any:
+    """One batch from a map dataset's items, as torch's ``default_collate``: Tensors stacked into
+    a Tensor, arrays and numbers into a NumPy array with a leading batch dim, tuples / lists / dicts
+    collated field by field, strings kept as a list."""
+    from ..factory import stack
+    from ..tensor import Tensor
+    first = items[0]
+    if isinstance(first, Tensor):
+        return stack(items)
+    if isinstance(first, (np.ndarray, np.generic, numbers.Number)):
+        arrays = [np.asarray(item) for item in items]
+        if any(a.shape != arrays[0].shape for a in arrays):
+            raise DataError(f"default_collate: the items of a batch have different shapes "
+                            f"({sorted({a.shape for a in arrays})}); make the dataset return one "
+                            f"shape, or pass a batch of them yourself")
+        return np.stack(arrays)
+    if isinstance(first, str):
+        return list(items)
+    if isinstance(first, Mapping):
+        return {key: default_collate([item[key] for item in items]) for key in first}
+    if isinstance(first, (tuple, list)):
+        if any(len(item) != len(first) for item in items):
+            raise DataError("default_collate: the items of a batch have different lengths")
+        fields = [default_collate(list(field)) for field in zip(*items)]
+        return type(first)(*fields) if hasattr(first, "_fields") else type(first)(fields)
+    raise DataError(f"default_collate: cannot batch items of type {type(first).__name__}")
 
 
 def _check_batch_size(batch_size: int, n: int, drop_last: bool) -> int:
