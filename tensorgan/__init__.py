@@ -17,7 +17,8 @@ from . import functional
 from .backend import Device, cuda_status, get_device, keep_freed_memory
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
-from .factory import cat, concat, ones, ones_like, rand, randn, stack, tensor, where, zeros, zeros_like
+from .factory import (cat, concat, empty, full, full_like, ones, ones_like, rand, rand_like, randn,
+                      randn_like, stack, tensor, where, zeros, zeros_like)
 from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, exp, flatten, log, log_softmax,  # noqa: F401
                       logsumexp, matmul, mean, permute, relu, reshape, sigmoid, softmax, split, sqrt,
                       squeeze, std, sum, tanh, transpose, unsqueeze, var)
@@ -28,6 +29,8 @@ from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_
 from . import checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
+from . import cuda  # noqa: E402  (tg.cuda.is_available())
 
 device = get_device
+float, double = float32, float64   # torch.float / torch.double
 __version__ = "0.1.0"

@@ -224,9 +224,10 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     return save_checkpoint(path, {"saved_object": obj})
 
 
-def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
+def load(path: str | os.PathLike[str], map_location: Any = None, *, weights_only: bool = True) -> Any:
     """Read what :func:`save` wrote (Tensors come back as Tensors, on ``map_location``'s device
-    or the CPU); a training checkpoint comes back whole, as :func:`load_checkpoint` gives it."""
+    or the CPU); a training checkpoint comes back whole, as :func:`load_checkpoint` gives it.
+    ``weights_only`` is accepted for torch code: loading never runs code here (no pickle)."""
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(f"tg.load reads a path (str or os.PathLike), got {type(path).__name__}")
     tree = load_checkpoint(path)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .backend import get_device
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
@@ -43,6 +45,26 @@ def ones(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = Fa
     return _filled("ones", shape, dtype, device, requires_grad)
 
 
+def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (``tg.full((b,), 0.9)``: smoothed labels)."""
+    if isinstance(fill_value, (bool, str, bytes)) or not np.isscalar(fill_value):
+        raise InputTypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
+    t = _filled("zeros", (size,) if isinstance(size, (int, np.integer)) else tuple(size), dtype,
+                device, False)
+    t.data.fill(fill_value)
+    return t.requires_grad_(requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, requires_grad: bool = False) -> Tensor:
+    return full(t.shape, fill_value, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+
+
+def empty(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """torch.empty; zeros here (an uninitialised array would only hide bugs)."""
+    return _filled("zeros", shape, dtype, device, requires_grad)
+
+
 def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_grad) -> Tensor:
     dev = get_device(device)
     dt = _check_dtype(float32 if dtype is None else dtype)
@@ -61,6 +83,14 @@ def rand(*shape, generator: Generator | None = None, seed: int | None = None, dt
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
     return _random("uniform", shape, generator, seed, dtype, device, requires_grad)
+
+
+def randn_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, generator=generator, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, generator=generator, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:

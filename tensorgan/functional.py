@@ -274,13 +274,15 @@ class LeakyReLU(Function):
         return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope).reshape(self.shape), None
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """``x`` where x >= 0, ``negative_slope * x`` elsewhere (fused elementwise kernel)."""
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` where x >= 0, ``negative_slope * x`` elsewhere (fused elementwise kernel).
+    ``inplace`` is accepted for torch code: the result is a new tensor either way."""
     _check_rank("leaky_relu", "input", x, range(0, 33), "a tensor")
     return LeakyReLU.apply(x, _scalar("leaky_relu", "negative_slope", negative_slope))
 
 
-def relu(x: Tensor) -> Tensor:
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0), NaN kept; ``inplace`` accepted for torch code (a new tensor either way)."""
     return ops.Relu.apply(x)
 
 

@@ -823,6 +823,10 @@ class Tensor:
         return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
+        """Swap two dims (torch's). A tuple of dims is a permutation and None reverses them:
+        NumPy's forms, which ``np.transpose(x, axes)`` calls."""
+        if dim0 is None or isinstance(dim0, (tuple, list)):
+            return self.permute(tuple(reversed(range(self.ndim))) if dim0 is None else tuple(dim0))
         dims = list(range(self.ndim))
         dim0, dim1 = self._dim(dim0, "transpose"), self._dim(dim1, "transpose")
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]

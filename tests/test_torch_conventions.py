@@ -793,7 +793,7 @@ def test_save_and_load_state_dicts_as_torch_save_without_pickle(tmp_path):
     tg.save(G.state_dict(), tmp_path / "g.pt")
     tg.save(opt.state_dict(), str(tmp_path / "opt.pt"))
     G2 = model()
-    assert not G2.load_state_dict(tg.load(tmp_path / "g.pt")).missing_keys
+    assert not G2.load_state_dict(tg.load(tmp_path / "g.pt", weights_only=True)).missing_keys
     opt2 = optim.Adam(G2.parameters(), lr=0.5)
     opt2.load_state_dict(tg.load(tmp_path / "opt.pt"))
     assert opt2.param_groups[0]["lr"] == 0.01
@@ -827,3 +827,51 @@ def test_argmax_argmin_give_whole_number_indices_that_index():
     assert x[rows, x.argmax(1)].tolist() == [7.0, 9.0]                       # indexes as ints
     with pytest.raises(ShapeError, match="empty"):
         tg.zeros(0, 2).argmax(0)
+
+
+def test_the_dcgan_tutorial_lines_run_as_written():
+    """Lines of PyTorch's DCGAN tutorial that a port hit (an audit ported it with only the import
+    changed): each runs as torch's does."""
+    import tensorgan.nn.functional as F_by_torchs_path
+    from tensorgan.data import ArrayDataset, DataLoader
+    assert F_by_torchs_path is tg.functional and nn.functional is tg.functional
+    label = tg.full((4,), 0.9, dtype=tg.float)          # label smoothing
+    assert label.dtype == np.float32 and label.tolist() == pytest.approx([0.9] * 4)
+    assert tg.full_like(label, 2.0).tolist() == [2.0] * 4 and tg.full(3, 1.0).shape == (3,)
+    assert tg.empty(2, 3).shape == (2, 3) and tg.randn_like(tg.zeros(2, 5, dtype=tg.double)).dtype == np.float64
+    assert tg.rand_like(label).shape == (4,) and tg.zeros(1, dtype=tg.double).dtype == np.float64
+    with pytest.raises(InputTypeError, match="fill_value"):
+        tg.full((2,), "x")
+    x = tg.tensor(np.arange(24.0).reshape(2, 3, 4))
+    assert np.transpose(x, (1, 2, 0)).shape == (3, 4, 2)      # the tutorial's plotting idiom
+    assert np.transpose(x).shape == (4, 3, 2) and x.transpose(0, 2).shape == (4, 3, 2)
+    assert tg.functional.leaky_relu(-x, 0.2, inplace=True).amax().item() == 0.0
+    assert tg.functional.relu(-x, True).amax().item() == 0.0
+    assert tg.cuda.is_available() == tg.cuda_status()[0]
+    assert tg.cuda.device_count() == int(tg.cuda.is_available())
+    images = np.zeros((8, 1, 2, 2), np.uint8)
+
+    def order():
+        loader = DataLoader(ArrayDataset(images, np.arange(8)), 4, num_workers=2)
+        return [labels.tolist() for _, labels in loader]
+    tg.manual_seed(999)
+    first = order()
+    tg.manual_seed(999)                                   # torch.manual_seed fixes the shuffle too
+    assert order() == first and sorted(sum(first, [])) == list(range(8))
+
+
+def test_a_map_dataset_with_an_images_attribute_is_read_through_getitem():
+    class MNIST64:                                         # a user's dataset, torch style
+        def __init__(self):
+            self.images = np.arange(4 * 3 * 3, dtype=np.uint8).reshape(4, 3, 3)   # (N, H, W)
+
+        def __len__(self):
+            return len(self.images)
+
+        def __getitem__(self, i):
+            return self.images[i][None].astype(np.float32) / 255.0, i
+
+    from tensorgan.data import DataLoader
+    x, y = next(iter(DataLoader(MNIST64(), 4, shuffle=False)))
+    assert x.shape == (4, 1, 3, 3) and y.tolist() == [0, 1, 2, 3]
+    assert x[1, 0, 0, 0] == pytest.approx(9 / 255.0)

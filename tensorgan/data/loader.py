@@ -38,7 +38,12 @@ class DataLoader:
 
     def __init__(self, dataset: Dataset, batch_size: int = 64, shuffle: bool = True,
                  drop_last: bool = True, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, *, num_workers: int = 0,
+                 pin_memory: bool = False) -> None:
+        # num_workers / pin_memory: accepted for torch code; batches are gathered in this thread
+        # (in-memory arrays: a gather, not file reads) and there is no pinned memory to use.
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ConfigError(f"num_workers must be an integer >= 0, got {num_workers!r}")
         self._map_style = _check_dataset(dataset)
         self.dataset = dataset
         self.batch_size = _check_batch_size(batch_size, len(dataset), drop_last)
@@ -169,10 +174,10 @@ class DataLoader:
 def _check_dataset(dataset: Any) -> bool:
     """What the loader reads, for any object with the Dataset protocol (not only ArrayDataset,
     which checks itself): the arrays, and a ``len`` that counts them. True for a map dataset."""
+    if (not isinstance(dataset, np.ndarray)               # a bare array: see below
+            and hasattr(type(dataset), "__getitem__") and hasattr(type(dataset), "__len__")):
+        return True                                      # its own items, even with an .images
     images = getattr(dataset, "images", None)
-    if (images is None and not isinstance(dataset, np.ndarray)   # a bare array: see below
-            and hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
-        return True
     if not isinstance(images, np.ndarray):
         raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
                              f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
@@ -238,7 +243,10 @@ def _make_generator(seed: int | None, generator: np.random.Generator | None) -> 
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
                              or seed < 0):
         raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
-    return np.random.Generator(np.random.PCG64(None if seed is None else int(seed)))
+    if seed is None:    # as torch: from the default generator, so tg.manual_seed fixes the order
+        from ..random import default_generator
+        seed = int(default_generator.rng.integers(2 ** 63))
+    return np.random.Generator(np.random.PCG64(int(seed)))
 
 
 def _json_default(value: Any) -> Any:

@@ -1,4 +1,7 @@
 """Neural-network layers and the Module container (``torch.nn`` names)."""
+import sys
+
+from .. import functional
 from . import init, utils
 from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten,
                      Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict, ModuleList, ReLU, Sequential,
@@ -6,7 +9,10 @@ from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .module import Module, Parameter
 
-__all__ = ["init", "utils", "Module", "Parameter", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d",
+__all__ = ["functional", "init", "utils", "Module", "Parameter", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d",
            "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten",
            "Identity", "Sequential", "ModuleList", "ModuleDict", "MaxPool2d", "AvgPool2d", "BCELoss",
            "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss"]
+
+# ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
+sys.modules[__name__ + ".functional"] = functional
