@@ -17,11 +17,12 @@ from . import functional
 from .backend import Device, cuda_status, get_device, keep_freed_memory
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
-from .factory import (cat, concat, empty, full, full_like, ones, ones_like, rand, rand_like, randn,
-                      randn_like, stack, tensor, where, zeros, zeros_like)
-from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, exp, flatten, log, log_softmax,  # noqa: F401
-                      logsumexp, matmul, mean, permute, relu, reshape, sigmoid, softmax, split, sqrt,
-                      squeeze, std, sum, tanh, transpose, unsqueeze, var)
+from .factory import (as_tensor, cat, concat, empty, from_numpy, full, full_like, ones, ones_like,
+                      rand, rand_like, randn, randn_like, stack, tensor, where, zeros, zeros_like)
+from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, exp,  # noqa: F401
+                             flatten, log, log_softmax, logsumexp, matmul, mean, permute, relu,
+                             reshape, sigmoid, softmax, split, sqrt, squeeze, std, sum, tanh,
+                             transpose, unsqueeze, var)
 from .gradcheck import GradcheckError, gradcheck
 from .random import Generator, manual_seed
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,

@@ -22,6 +22,20 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     return t
 
 
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """A tensor over ``data`` without a copy where it can be (a float32/float64 array on the
+    device): ``torch.as_tensor``. Other data is converted, a copy (tensorgan's tensors are float)."""
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """``torch.from_numpy``: a float32/float64 array is shared, not copied; an integer or bool
+    array becomes a float32 copy (tensorgan has float tensors only)."""
+    if not isinstance(array, np.ndarray):
+        raise InputTypeError(f"from_numpy takes a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
 def _shape(shape: tuple, op: str) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])

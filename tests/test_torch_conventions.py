@@ -875,3 +875,14 @@ def test_a_map_dataset_with_an_images_attribute_is_read_through_getitem():
     x, y = next(iter(DataLoader(MNIST64(), 4, shuffle=False)))
     assert x.shape == (4, 1, 3, 3) and y.tolist() == [0, 1, 2, 3]
     assert x[1, 0, 0, 0] == pytest.approx(9 / 255.0)
+
+
+def test_from_numpy_shares_float_arrays_and_as_tensor_wraps():
+    a = np.zeros(3, np.float32)
+    t = tg.from_numpy(a)
+    a[0] = 5.0
+    assert t.tolist() == [5.0, 0.0, 0.0]                     # shared memory, as torch
+    assert tg.from_numpy(np.arange(3)).dtype == np.float32   # float tensors only: a copy
+    assert tg.as_tensor([1.0, 2.0], dtype=tg.double).dtype == np.float64
+    with pytest.raises(InputTypeError, match="numpy.ndarray"):
+        tg.from_numpy([1.0])
