@@ -14,7 +14,7 @@ The pieces, each readable on its own:
 * The command line: ``python -m tensorgan train | sample | eval`` (``--help`` on each).
 """
 from . import functional
-from .backend import Device, cuda_status, get_device, keep_freed_memory
+from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
 from .factory import (as_tensor, cat, concat, empty, from_numpy, full, full_like, ones, ones_like,
@@ -30,7 +30,7 @@ from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_
 from . import checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
-from . import cuda  # noqa: E402  (tg.cuda.is_available())
+from . import cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)
 
 device = get_device
 float, double = float32, float64   # torch.float / torch.double

@@ -26,7 +26,7 @@ from types import ModuleType
 
 import numpy as np
 
-from .errors import DeviceError
+from .errors import ConfigError, DeviceError
 
 DEVICE_TYPES = ("cpu", "cuda")
 CUDA_INSTALL_HINT = "install the CUDA extra: pip install 'tensorgan[cuda12]' (or [cuda13] for CUDA 13)"
@@ -116,6 +116,21 @@ def cuda_status() -> tuple[bool, str]:
     if count == 0:
         return False, "CuPy is installed but no CUDA device was found"
     return False, "CuPy is installed but cupy.is_available() is False (driver/runtime mismatch?)"
+
+
+def set_num_threads(n: int) -> None:
+    """The CPU kernels' thread count (``torch.set_num_threads``): Numba's, for the calling thread,
+    from 1 to NUMBA_NUM_THREADS (the machine's cores unless that variable says otherwise)."""
+    import numba
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= numba.config.NUMBA_NUM_THREADS:
+        raise ConfigError(f"set_num_threads: n must be an int from 1 to {numba.config.NUMBA_NUM_THREADS} "
+                          f"(NUMBA_NUM_THREADS), got {n!r}")
+    numba.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    import numba
+    return numba.get_num_threads()
 
 
 _devices: dict[str, Device] = {}

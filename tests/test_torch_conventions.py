@@ -874,7 +874,8 @@ def test_a_map_dataset_with_an_images_attribute_is_read_through_getitem():
     from tensorgan.data import DataLoader
     x, y = next(iter(DataLoader(MNIST64(), 4, shuffle=False)))
     assert x.shape == (4, 1, 3, 3) and y.tolist() == [0, 1, 2, 3]
-    assert x[1, 0, 0, 0] == pytest.approx(9 / 255.0)
+    assert x[1, 0, 0, 0].item() == pytest.approx(9 / 255.0)
+    assert x.to("cpu").shape == (4, 1, 3, 3)            # a Tensor: the tutorial's data[0].to(device)
 
 
 def test_from_numpy_shares_float_arrays_and_as_tensor_wraps():
@@ -886,3 +887,21 @@ def test_from_numpy_shares_float_arrays_and_as_tensor_wraps():
     assert tg.as_tensor([1.0, 2.0], dtype=tg.double).dtype == np.float64
     with pytest.raises(InputTypeError, match="numpy.ndarray"):
         tg.from_numpy([1.0])
+
+
+def test_torch_module_paths_threads_and_data_parallel():
+    import tensorgan.nn.parallel  # noqa: F401  (torch's tutorial imports it)
+    import tensorgan.utils.data
+    assert tensorgan.utils.data.DataLoader is tg.data.DataLoader
+    before = tg.get_num_threads()
+    try:
+        tg.set_num_threads(1)
+        assert tg.get_num_threads() == 1
+    finally:
+        tg.set_num_threads(before)
+    with pytest.raises(tg.ConfigError, match="set_num_threads"):
+        tg.set_num_threads(0)
+    net = nn.DataParallel(nn.Linear(2, 3), device_ids=[0])   # one device: runs the module as is
+    assert list(net.state_dict()) == ["module.weight", "module.bias"]
+    x = tg.ones(1, 2)
+    assert np.array_equal(net(x).numpy(), net.module(x).numpy())

@@ -29,7 +29,8 @@ class DataLoader:
     """Iterate a Dataset in mini-batches of ``(images, labels)``.
 
     ``images`` is float32 (B, C, H, W) in [-1, 1]; ``labels`` is int64 (B,) or None. A map
-    dataset's batches are its items collated (:func:`default_collate`), unscaled.
+    dataset's batches are its items collated (:func:`default_collate`: float data as Tensors),
+    unscaled.
     Each epoch uses a fresh permutation drawn from a NumPy Generator (``generator``, or PCG64 seeded
     with ``seed``). Iterating yields the *rest of the current epoch*; ``state_dict()`` taken between
     batches and given to ``load_state_dict()`` of a new loader makes it yield exactly the batches
@@ -191,8 +192,9 @@ def _check_dataset(dataset: Any) -> bool:
 
 def default_collate(items: list[Any]) -> Any:
     """One batch from a map dataset's items, as torch's ``default_collate``: Tensors stacked into
-    a Tensor, arrays and numbers into a NumPy array with a leading batch dim, tuples / lists / dicts
-    collated field by field, strings kept as a list."""
+    a Tensor, float arrays and numbers into a Tensor with a leading batch dim (integers and bools
+    into a NumPy array: tensorgan has float tensors only), tuples / lists / dicts collated field by
+    field, strings kept as a list."""
     from ..factory import stack
     from ..tensor import Tensor
     first = items[0]
@@ -204,7 +206,8 @@ def default_collate(items: list[Any]) -> Any:
             raise DataError(f"default_collate: the items of a batch have different shapes "
                             f"({sorted({a.shape for a in arrays})}); make the dataset return one "
                             f"shape, or pass a batch of them yourself")
-        return np.stack(arrays)
+        batch = np.stack(arrays)
+        return Tensor(batch) if batch.dtype.kind == "f" else batch   # float16 -> float32
     if isinstance(first, str):
         return list(items)
     if isinstance(first, Mapping):

@@ -1,0 +1,5 @@
+"""torch's ``torch.utils.data`` path: ``tensorgan.utils.data.DataLoader`` is
+:class:`tensorgan.data.DataLoader` (one implementation, two names)."""
+from . import data
+
+__all__ = ["data"]
