@@ -99,8 +99,9 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-verify", action="store_true",
                    help="skip the MNIST files' SHA-256 check: other data in MNIST's format "
                         "(Fashion-MNIST); kept on --resume")
-    p.add_argument("--image-size", type=positive_int,
-                   help="side length images from a folder are resized to (default 64)")
+    p.add_argument("--image-size", type=image_size,
+                   help="size images from a folder are resized to: a side (default 64) or HxW "
+                        "(e.g. 48x32)")
     p.add_argument("--channels", type=int, choices=(1, 3),
                    help="channels of folder images (default 3)")
     p.add_argument("--strict-size", action="store_true",
@@ -168,6 +169,19 @@ def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, 
     raise ConfigError(f"--dataset must be 'mnist' or 'folder:PATH', got {spec!r}")
 
 
+def image_size(text: str) -> tuple[int, int]:
+    """An argparse type: ``64`` (square) or ``48x32`` (height x width), each side >= 1."""
+    parts = text.lower().split("x")
+    try:
+        sides = tuple(int(part) for part in parts)
+    except ValueError:
+        sides = ()
+    if len(sides) not in (1, 2) or min(sides) < 1:
+        raise argparse.ArgumentTypeError(f"expected a side (64) or HxW (48x32) of positive "
+                                         f"integers, got {text!r}")
+    return (sides[0], sides[-1])
+
+
 def _image_shape(args: Any, dataset_spec: str, checkpoint: Any) -> tuple[int, int, int]:
     """(C, H, W) for a folder dataset: the checkpoint's on --resume, else --channels/--image-size.
     Either option where it cannot apply (MNIST, or another shape than the resumed run's) is an
@@ -177,10 +191,10 @@ def _image_shape(args: Any, dataset_spec: str, checkpoint: Any) -> tuple[int, in
     if dataset_spec == "mnist" and named:
         raise UsageError(f"{' and '.join(named)} {'apply' if len(named) > 1 else 'applies'} to "
                          f"--dataset folder:PATH (MNIST is 1x28x28)")
-    shape = (args.channels or 3, args.image_size or 64, args.image_size or 64)
+    shape = (args.channels or 3, *(args.image_size or (64, 64)))
     if checkpoint is not None and "image_shape" in checkpoint:
         saved = tuple(int(v) for v in checkpoint["image_shape"])
-        if (args.channels not in (None, saved[0])) or (args.image_size not in (None, saved[1])):
+        if (args.channels not in (None, saved[0])) or (args.image_size not in (None, saved[1:])):
             raise ConfigError(f"the checkpoint's run trains on {saved[0]}x{saved[1]}x{saved[2]} "
                               f"images; {' and '.join(named)} cannot change that on --resume")
         shape = saved

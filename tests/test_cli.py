@@ -367,3 +367,19 @@ def test_resume_warns_when_the_folder_holds_other_images_of_the_same_count(folde
     Image.fromarray(np.full((8, 8), 7, np.uint8)).save(imgs / "000.png")  # same count, other pixels
     assert main(train_args(imgs, tmp_path / "run", 4, "--resume")) == 0
     assert "32 images loaded are not those the checkpoint was trained on" in capsys.readouterr().err
+
+
+def test_image_size_takes_height_by_width(folder, tmp_path, capsys):
+    args = train_args(folder, tmp_path / "run", 2)
+    args[args.index("--image-size") + 1] = "16x8"
+    assert main(args) == 0, capsys.readouterr().err
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["image_shape"] == [1, 16, 8]
+    resume = train_args(folder, tmp_path / "run", 3, "--resume")
+    resume[resume.index("--image-size") + 1] = "16x8"             # the same: fine
+    assert main(resume) == 0, capsys.readouterr().err
+    resume[resume.index("--image-size") + 1] = "16"               # another shape: refused
+    assert main(resume) == 1 and "trains on 1x16x8 images" in capsys.readouterr().err
+    for bad in ("0x8", "8x", "ax8", "8x8x8"):
+        assert main(train_args(folder, tmp_path / "bad", 2) + ["--image-size", bad]) == 2
+        assert "HxW (48x32) of positive integers, got " + repr(bad) in capsys.readouterr().err
