@@ -4,7 +4,8 @@ Layout: every array of the (nested) checkpoint dict is an npz entry named by its
 (``models/generator/4.weight``, ``optimizers/generator/state/3/exp_avg``, ``data/order``); everything
 else -- step, epoch, RNG states (JSON strings), hyperparameters, the config -- sits in one JSON
 document stored as a 0-d unicode array under ``__meta__``, where each array is replaced by a
-``{"__array__": path}`` reference. Plain NumPy can inspect a checkpoint; nothing needs pickle.
+``{"__array__": path}`` reference (``{"__tensor__": path}`` for a Tensor, which :func:`load` gives
+back as a CPU Tensor). Plain NumPy can inspect a checkpoint; nothing needs pickle.
 
 Atomicity: the file is written to a temporary file in the target's directory, flushed and fsynced,
 then ``os.replace``d over the target (atomic on POSIX and Windows), and the directory is fsynced.
@@ -82,7 +83,7 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                 key = next(iter(value.values()))
                 if not isinstance(key, str) or key not in arrays:
                     raise CheckpointError(f"checkpoint is missing array {key!r}")
-                return arrays[key] if "__array__" in value else Tensor(arrays[key])
+                return arrays[key] if "__array__" in value else Tensor(arrays[key], device="cpu")
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]
@@ -231,7 +232,7 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *, weights_only
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(f"tg.load reads a path (str or os.PathLike), got {type(path).__name__}")
     tree = load_checkpoint(path)
-    if "saved_object" not in tree:
+    if set(tree) != {"format", "format_version", "saved_object"}:   # not written by save()
         return tree
     obj = tree["saved_object"]
     return obj if map_location is None else _to_device(obj, map_location)

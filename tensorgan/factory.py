@@ -29,11 +29,11 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """``torch.from_numpy``: a float32/float64 array is shared, not copied; an integer or bool
-    array becomes a float32 copy (tensorgan has float tensors only)."""
+    """``torch.from_numpy``: a CPU tensor that shares a float32/float64 array (not a copy); an
+    integer or bool array becomes a float32 copy (tensorgan has float tensors only)."""
     if not isinstance(array, np.ndarray):
         raise InputTypeError(f"from_numpy takes a numpy.ndarray, got {type(array).__name__}")
-    return Tensor(array)
+    return Tensor(array, device="cpu")          # on the CPU, where the array is, as torch
 
 
 def _shape(shape: tuple, op: str) -> tuple:
@@ -62,6 +62,8 @@ def ones(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = Fa
 def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (``tg.full((b,), 0.9)``: smoothed labels)."""
+    if isinstance(fill_value, Tensor) and fill_value.data.size == 1:
+        fill_value = fill_value.item()
     if isinstance(fill_value, (bool, str, bytes)) or not np.isscalar(fill_value):
         raise InputTypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     t = _filled("zeros", (size,) if isinstance(size, (int, np.integer)) else tuple(size), dtype,

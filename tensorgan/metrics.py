@@ -70,14 +70,16 @@ def _as_covariance(name: str, a: Any) -> np.ndarray:
     has eigenvalues of -1e-7 of its scale that are rounding, not a broken matrix."""
     dtype = getattr(a, "dtype", None)
     eps = np.finfo(dtype).eps if dtype is not None and np.issubdtype(dtype, np.floating) else 0.0
+    eps = min(float(eps), float(np.finfo(np.float32).eps))   # float16 is judged as float32
     a = _as_square(name, a)
     scale = float(np.abs(a).max()) if a.size else 0.0
-    rel_tol = max(1e-8, 4 * a.shape[0] * float(eps))
-    if np.abs(a - a.T).max(initial=0.0) > rel_tol * scale:
+    # symmetry: rounding per entry; eigenvalues: rounding that grows with the size
+    sym_tol, eig_tol = max(1e-8, 8 * eps), max(1e-8, 4 * a.shape[0] * eps)
+    if np.abs(a - a.T).max(initial=0.0) > sym_tol * scale:
         raise DataError(f"{name} is not symmetric (largest |S - S^T| {np.abs(a - a.T).max():.3g}); "
                         f"not a covariance matrix")
     lowest = float(np.linalg.eigvalsh((a + a.T) / 2).min(initial=0.0))
-    if lowest < -rel_tol * scale:
+    if lowest < -eig_tol * scale:
         raise DataError(f"{name} has a negative eigenvalue ({lowest:.3g}); not a covariance matrix")
     return a
 

@@ -269,7 +269,7 @@ class GetItem(Function):
 
 def _is_basic_index(key) -> bool:
     keys = key if isinstance(key, tuple) else (key,)
-    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in keys)
+    return all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)) for k in keys)
 
 
 class Contiguous(Function):

@@ -237,8 +237,9 @@ class _GradHooks:
             if new is not None:
                 new = new.data if isinstance(new, Tensor) else new
                 if getattr(new, "shape", None) != g.shape or getattr(new, "dtype", None) != g.dtype:
-                    raise ShapeError(f"a gradient hook returned {getattr(new, 'shape', type(new).__name__)} "
-                                     f"{getattr(new, 'dtype', '')} for a gradient of {g.shape} {g.dtype}")
+                    error = ShapeError if getattr(new, "shape", None) != g.shape else DTypeError
+                    raise error(f"a gradient hook returned {getattr(new, 'shape', type(new).__name__)} "
+                                f"{getattr(new, 'dtype', '')} for a gradient of {g.shape} {g.dtype}")
                 g = new
         if self.retain and node._ctx is not None:  # a leaf's .grad is filled anyway
             node._grad = Tensor._make(g.copy(), node.device) if node._grad is None else \
@@ -703,11 +704,13 @@ class Tensor:
         return self._arg_extreme("argmin", dim, keepdim)
 
     def _arg_extreme(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
-        axis = None if dim is None else self._dim(dim, name) if self.ndim else None
+        if dim is not None and not self.ndim and dim not in (0, -1):   # torch's 0-d dims
+            raise ShapeError(f"{name}: dim {dim!r} is out of range for a 0-d tensor")
+        axis = None if dim is None or not self.ndim else self._dim(dim, name)
         n = self.data.size if axis is None else self.shape[axis]
         if n == 0:
             raise ShapeError(f"{name} over an empty dim (shape {self.shape})")
-        if n > 2 ** np.finfo(self.dtype).nmant + 1:
+        if n > 2 ** (np.finfo(self.dtype).nmant + 1):      # the largest index must be exact
             raise DTypeError(f"{name}: {n} positions do not all have exact {self.dtype} indices")
         index = getattr(self.data, name)(axis=axis, keepdims=bool(keepdim) and axis is not None)
         if keepdim and axis is None:
@@ -1018,6 +1021,8 @@ def _index(k: Any) -> Any:
     a = k.numpy()
     if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
         raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")
+    if a.ndim == 0:
+        return int(a)                     # a 0-d index (x[i.argmax()]) is an int, as in torch
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
 
 
@@ -1040,9 +1045,9 @@ def _ints_first(key: tuple) -> tuple | None:
         elif isinstance(k, basic):
             first.append(k)
             second.append(k if k is Ellipsis else slice(None))  # None made a dim: keep it whole
-        else:
-            covered = getattr(k, "ndim", 1) if getattr(k, "dtype", None) == BOOL else 1
-            first.extend([slice(None)] * covered)
+        else:                                   # an array or mask: the dims it covers, whole
+            mask = k if hasattr(k, "dtype") else np.asarray(k)
+            first.extend([slice(None)] * (mask.ndim if mask.dtype == BOOL else 1))
             second.append(k)
     return tuple(first), tuple(second)
 

@@ -652,6 +652,8 @@ def json_line(record: dict[str, Any]) -> str:
     def strict(v: Any) -> Any:
         if isinstance(v, dict):
             return {k: strict(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [strict(x) for x in v]
         return None if isinstance(v, float) and not math.isfinite(v) else v
     return json.dumps(strict(record), allow_nan=False) + "\n"
 

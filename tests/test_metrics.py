@@ -336,3 +336,14 @@ def test_cli_eval(tmp_path, capsys, test_set):
     assert main(["eval"]) == 2                                  # argument mistakes: usage, 2
     assert main(["eval", str(tmp_path / "missing.npy")]) == 1
     assert main(["eval", str(path), "-n", "5"]) == 2
+
+
+def test_covariance_symmetry_is_judged_per_entry_not_by_size():
+    rng = np.random.default_rng(0)
+    f = rng.standard_normal((600, 512))
+    s = np.cov(f, rowvar=False).astype(np.float32)
+    lopsided = s.copy()
+    lopsided[0, 1] += 1e-4 * np.abs(s).max()     # far above float32 rounding, below 4 * n * eps
+    with pytest.raises(tg.DataError, match="not symmetric"):
+        metrics.frechet_distance(np.zeros(512), lopsided, np.zeros(512), s)
+    assert metrics.frechet_distance(np.zeros(512), s, np.zeros(512), s) == pytest.approx(0.0, abs=1e-2)

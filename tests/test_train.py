@@ -1,6 +1,7 @@
 """Trainer on a tiny synthetic set: finite losses, determinism, exact resume, checkpoint errors,
 non-finite handling, Ctrl-C, atomic checkpoint writes."""
 import json
+import math
 import os
 import signal
 import time
@@ -347,3 +348,8 @@ def test_sample_grids_need_png_channel_counts(tmp_path):
     with Image.open(save_grid(rgba, tmp_path / "rgba.png")) as im:
         assert im.mode == "RGBA"
         assert np.array_equal(np.asarray(im)[2:10, 2:10], rgba[0].transpose(1, 2, 0))
+
+
+def test_json_line_is_strict_json_inside_lists_too():
+    line = train_module.json_line({"loss": float("nan"), "shares": [float("inf"), 0.5], "n": {"x": -math.inf}})
+    assert json.loads(line) == {"loss": None, "shares": [None, 0.5], "n": {"x": None}}

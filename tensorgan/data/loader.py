@@ -50,11 +50,22 @@ class DataLoader:
         self.batch_size = _check_batch_size(batch_size, len(dataset), drop_last)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.generator = _make_generator(seed, generator)
+        self._generator = _make_generator(seed, generator)   # None: see the generator property
         self.epoch = 0
         self._position = 0                       # samples already yielded in the current epoch
         self._order: np.ndarray | None = None    # the current epoch's order, None until drawn
         self._iteration = 0                      # bumped by __iter__: an older iterator stops
+
+    @property
+    def generator(self) -> np.random.Generator:
+        """The order's random stream. Without ``seed=`` or ``generator=`` it is seeded from
+        tensorgan's default generator when first needed (``tg.manual_seed`` fixes it, as torch's
+        does its sampler), not at construction: making a loader leaves that stream alone."""
+        if self._generator is None:
+            from ..random import default_generator
+            seed = int(default_generator.rng.integers(2 ** 63))
+            self._generator = np.random.Generator(np.random.PCG64(seed))
+        return self._generator
 
     def __len__(self) -> int:
         """Batches per epoch."""
@@ -175,10 +186,12 @@ class DataLoader:
 def _check_dataset(dataset: Any) -> bool:
     """What the loader reads, for any object with the Dataset protocol (not only ArrayDataset,
     which checks itself): the arrays, and a ``len`` that counts them. True for a map dataset."""
-    if (not isinstance(dataset, np.ndarray)               # a bare array: see below
-            and hasattr(type(dataset), "__getitem__") and hasattr(type(dataset), "__len__")):
-        return True                                      # its own items, even with an .images
     images = getattr(dataset, "images", None)
+    is_tensorgan_dataset = (isinstance(images, np.ndarray) and images.dtype == np.uint8
+                            and images.ndim == 4)         # uint8 (N, C, H, W): scaled to [-1, 1]
+    if (not is_tensorgan_dataset and not isinstance(dataset, np.ndarray)   # a bare array: below
+            and hasattr(type(dataset), "__getitem__") and hasattr(type(dataset), "__len__")):
+        return True                                      # a map dataset: its own items
     if not isinstance(images, np.ndarray):
         raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
                              f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
@@ -192,9 +205,9 @@ def _check_dataset(dataset: Any) -> bool:
 
 def default_collate(items: list[Any]) -> Any:
     """One batch from a map dataset's items, as torch's ``default_collate``: Tensors stacked into
-    a Tensor, float arrays and numbers into a Tensor with a leading batch dim (integers and bools
-    into a NumPy array: tensorgan has float tensors only), tuples / lists / dicts collated field by
-    field, strings kept as a list."""
+    a Tensor, float arrays and numbers into a CPU Tensor with a leading batch dim (integers and
+    bools into a NumPy array: tensorgan has float tensors only), tuples and lists into a list of
+    fields, named tuples and dicts field by field, strings kept as a list."""
     from ..factory import stack
     from ..tensor import Tensor
     first = items[0]
@@ -207,8 +220,8 @@ def default_collate(items: list[Any]) -> Any:
                             f"({sorted({a.shape for a in arrays})}); make the dataset return one "
                             f"shape, or pass a batch of them yourself")
         batch = np.stack(arrays)
-        return Tensor(batch) if batch.dtype.kind == "f" else batch   # float16 -> float32
-    if isinstance(first, str):
+        return Tensor(batch, device="cpu") if batch.dtype.kind == "f" else batch  # f16 -> f32
+    if isinstance(first, (str, bytes)):
         return list(items)
     if isinstance(first, Mapping):
         return {key: default_collate([item[key] for item in items]) for key in first}
@@ -216,7 +229,7 @@ def default_collate(items: list[Any]) -> Any:
         if any(len(item) != len(first) for item in items):
             raise DataError("default_collate: the items of a batch have different lengths")
         fields = [default_collate(list(field)) for field in zip(*items)]
-        return type(first)(*fields) if hasattr(first, "_fields") else type(first)(fields)
+        return type(first)(*fields) if hasattr(first, "_fields") else fields  # a list, as torch
     raise DataError(f"default_collate: cannot batch items of type {type(first).__name__}")
 
 
@@ -232,7 +245,7 @@ def _check_batch_size(batch_size: int, n: int, drop_last: bool) -> int:
     return int(batch_size)
 
 
-def _make_generator(seed: int | None, generator: np.random.Generator | None) -> np.random.Generator:
+def _make_generator(seed: int | None, generator: np.random.Generator | None) -> np.random.Generator | None:
     if generator is not None:
         if seed is not None:
             raise ConfigError("give either seed or generator to DataLoader, not both")
@@ -246,10 +259,7 @@ def _make_generator(seed: int | None, generator: np.random.Generator | None) -> 
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
                              or seed < 0):
         raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
-    if seed is None:    # as torch: from the default generator, so tg.manual_seed fixes the order
-        from ..random import default_generator
-        seed = int(default_generator.rng.integers(2 ** 63))
-    return np.random.Generator(np.random.PCG64(int(seed)))
+    return None if seed is None else np.random.Generator(np.random.PCG64(int(seed)))
 
 
 def _json_default(value: Any) -> Any:

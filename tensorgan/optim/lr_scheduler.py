@@ -24,6 +24,8 @@ import numbers
 import warnings
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from ..errors import CheckpointError, ConfigError
 from . import Optimizer, _check_number
 
@@ -37,7 +39,7 @@ class LRScheduler:
         name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
             raise ConfigError(f"{name} takes a tensorgan optimizer, got {type(optimizer).__name__}")
-        _check_epoch(name, "last_epoch", last_epoch, -1)
+        _check_int(name, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
@@ -72,7 +74,7 @@ class LRScheduler:
         if epoch is None:
             self.last_epoch += 1
         else:
-            epoch = _check_epoch(type(self).__name__, "step(epoch)", epoch, 0)
+            epoch = _check_int(type(self).__name__, "step(epoch)", epoch, 0)
             warnings.warn(f"{type(self).__name__}.step(epoch) is deprecated, as in PyTorch: call "
                           f"step() once per epoch instead", UserWarning, stacklevel=2)
             self.last_epoch = epoch
@@ -113,8 +115,8 @@ class LRScheduler:
     def _check_state(self) -> None:
         """Validate (and normalize) every saved attribute, the subclass's hyperparameters too."""
         name, groups = type(self).__name__, len(self.optimizer.param_groups)
-        _check_epoch(name, "last_epoch", self.last_epoch, -1)
-        self._step_count = _check_epoch(name, "_step_count", self._step_count, 0)
+        _check_int(name, "last_epoch", self.last_epoch, -1)
+        self._step_count = _check_int(name, "_step_count", self._step_count, 0)
         if not isinstance(self._is_initial, bool):
             raise ConfigError(f"{name}: _is_initial must be a bool, got {self._is_initial!r}")
         for key in ("base_lrs", "_last_lr"):
@@ -130,16 +132,12 @@ class LRScheduler:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()})"
 
 
-def _check_epoch(owner: str, name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{owner}: {name} must be an int >= {low}, got {value!r}")
-    return value
-
-
-def _count(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
+def _check_int(owner: str, name: str, value: Any, low: int) -> int:
+    """An int (a NumPy one too, not a bool) >= low, as a Python int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        wanted = "a positive int" if low == 1 else f"an int >= {low}"
+        raise ConfigError(f"{owner}: {name} must be {wanted}, got {value!r}")
+    return int(value)
 
 
 class StepLR(LRScheduler):
@@ -151,7 +149,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _check_hyperparameters(self) -> None:
-        self.step_size = _count("StepLR", "step_size", self.step_size)
+        self.step_size = _check_int("StepLR", "step_size", self.step_size, 1)
         self.gamma = _check_number("StepLR", "gamma", self.gamma, low=0.0)
 
     def get_lr(self) -> list[float]:
@@ -173,7 +171,7 @@ class MultiStepLR(LRScheduler):
 
     def _check_hyperparameters(self) -> None:
         try:
-            self.milestones = sorted(_count("MultiStepLR", f"milestones[{i}]", m)
+            self.milestones = sorted(_check_int("MultiStepLR", f"milestones[{i}]", m, 1)
                                      for i, m in enumerate(self.milestones))
         except TypeError:
             raise ConfigError(f"MultiStepLR: milestones must be a list of ints, got "
@@ -245,7 +243,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _check_hyperparameters(self) -> None:
-        self.T_max = _count("CosineAnnealingLR", "T_max", self.T_max)
+        self.T_max = _check_int("CosineAnnealingLR", "T_max", self.T_max, 1)
         self.eta_min = _check_number("CosineAnnealingLR", "eta_min", self.eta_min, low=0.0)
 
     def _closed_form_lr(self) -> list[float]:

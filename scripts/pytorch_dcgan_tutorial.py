@@ -1,0 +1,227 @@
+"""PyTorch's DCGAN tutorial (pytorch.org/tutorials/beginner/dcgan_faces_tutorial.html), run on
+tensorgan by changing only its `import torch...` lines (the five below) -- the check that
+tensorgan's PyTorch-like API is PyTorch's where a GAN tutorial needs it.
+
+Differences from the tutorial, none of them in the training code: MNIST at 1x64x64 (the bundled
+10,000-image test set unless a folder with `t10k-images-idx3-ubyte.gz` is given) read by a small
+map dataset in place of torchvision's ImageFolder + transforms; ngf = ndf = 16, batch 32, a few
+iterations; the plots go to files. `tests/test_torch_conventions.py` runs it for three iterations.
+
+    python scripts/pytorch_dcgan_tutorial.py [OUT_DIR] [ITERATIONS] [MNIST_DIR]
+"""
+from __future__ import print_function
+import os, sys, random, gzip, json
+import numpy as np
+from PIL import Image
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import tensorgan as torch
+import tensorgan.nn as nn
+import tensorgan.nn.parallel
+import tensorgan.optim as optim
+import tensorgan.utils.data
+
+manualSeed = 999
+print("Random Seed: ", manualSeed)
+random.seed(manualSeed)
+torch.manual_seed(manualSeed)
+
+dataroot = (sys.argv[3] if len(sys.argv) > 3 else
+            os.path.join(os.path.dirname(torch.__file__), "data"))   # the bundled test set
+workers = 0
+batch_size = 32
+image_size = 64
+nc = 1
+nz = 100
+ngf = 16
+ndf = 16
+num_epochs = 1
+max_iters = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+lr = 0.0002
+beta1 = 0.5
+ngpu = 0
+out_dir = sys.argv[1] if len(sys.argv) > 1 else "runs/pytorch_dcgan_tutorial"
+os.makedirs(out_dir, exist_ok=True)
+
+
+class MNIST64(object):
+    """torchvision.datasets.MNIST + Resize(64) + ToTensor + Normalize((0.5,), (0.5,)), by hand."""
+    def __init__(self, root):
+        with gzip.open(os.path.join(root, "t10k-images-idx3-ubyte.gz")) as f:
+            self.images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+        with gzip.open(os.path.join(root, "t10k-labels-idx1-ubyte.gz")) as f:
+            self.labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+    def __len__(self):
+        return len(self.images)
+    def __getitem__(self, i):
+        img = Image.fromarray(self.images[i]).resize((image_size, image_size), Image.BILINEAR)
+        x = np.asarray(img, np.float32)[None] / 255.0
+        return (x - 0.5) / 0.5, int(self.labels[i])
+
+
+dataset = MNIST64(dataroot)
+dataloader = torch.utils.data.DataLoader(dataset, batch_size=batch_size,
+                                         shuffle=True, num_workers=workers)
+device = torch.device("cuda:0" if (torch.cuda.is_available() and ngpu > 0) else "cpu")
+
+real_batch = next(iter(dataloader))
+print("real batch", tuple(real_batch[0].shape), float(real_batch[0].min()), float(real_batch[0].max()))
+
+
+def weights_init(m):
+    classname = m.__class__.__name__
+    if classname.find('Conv') != -1:
+        nn.init.normal_(m.weight.data, 0.0, 0.02)
+    elif classname.find('BatchNorm') != -1:
+        nn.init.normal_(m.weight.data, 1.0, 0.02)
+        nn.init.constant_(m.bias.data, 0)
+
+
+class Generator(nn.Module):
+    def __init__(self, ngpu):
+        super(Generator, self).__init__()
+        self.ngpu = ngpu
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False),
+            nn.BatchNorm2d(ngf * 8),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf * 4),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf * 2),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),
+            nn.Tanh()
+        )
+
+    def forward(self, input):
+        return self.main(input)
+
+
+netG = Generator(ngpu).to(device)
+if (device.type == 'cuda') and (ngpu > 1):
+    netG = nn.DataParallel(netG, list(range(ngpu)))
+netG.apply(weights_init)
+print(netG)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, ngpu):
+        super(Discriminator, self).__init__()
+        self.ngpu = ngpu
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 4),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 8),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
+            nn.Sigmoid()
+        )
+
+    def forward(self, input):
+        return self.main(input)
+
+
+netD = Discriminator(ngpu).to(device)
+if (device.type == 'cuda') and (ngpu > 1):
+    netD = nn.DataParallel(netD, list(range(ngpu)))
+netD.apply(weights_init)
+print(netD)
+
+criterion = nn.BCELoss()
+fixed_noise = torch.randn(64, nz, 1, 1, device=device)
+real_label = 1.
+fake_label = 0.
+optimizerD = optim.Adam(netD.parameters(), lr=lr, betas=(beta1, 0.999))
+optimizerG = optim.Adam(netG.parameters(), lr=lr, betas=(beta1, 0.999))
+
+img_list = []
+G_losses = []
+D_losses = []
+iters = 0
+
+print("Starting Training Loop...")
+for epoch in range(num_epochs):
+    for i, data in enumerate(dataloader, 0):
+        ############################
+        # (1) Update D network: maximize log(D(x)) + log(1 - D(G(z)))
+        ###########################
+        netD.zero_grad()
+        real_cpu = data[0].to(device)
+        b_size = real_cpu.size(0)
+        label = torch.full((b_size,), real_label, dtype=torch.float, device=device)
+        output = netD(real_cpu).view(-1)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        D_x = output.mean().item()
+
+        noise = torch.randn(b_size, nz, 1, 1, device=device)
+        fake = netG(noise)
+        label.fill_(fake_label)
+        output = netD(fake.detach()).view(-1)
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        D_G_z1 = output.mean().item()
+        errD = errD_real + errD_fake
+        optimizerD.step()
+
+        ############################
+        # (2) Update G network: maximize log(D(G(z)))
+        ###########################
+        netG.zero_grad()
+        label.fill_(real_label)
+        output = netD(fake).view(-1)
+        errG = criterion(output, label)
+        errG.backward()
+        D_G_z2 = output.mean().item()
+        optimizerG.step()
+
+        if i % 5 == 0:
+            print('[%d/%d][%d/%d]\tLoss_D: %.4f\tLoss_G: %.4f\tD(x): %.4f\tD(G(z)): %.4f / %.4f'
+                  % (epoch, num_epochs, i, len(dataloader),
+                     errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
+
+        G_losses.append(errG.item())
+        D_losses.append(errD.item())
+
+        if (iters % 10 == 0) or (iters == max_iters - 1):
+            with torch.no_grad():
+                fake = netG(fixed_noise).detach().cpu()
+            img_list.append(fake.numpy())
+
+        iters += 1
+        if iters >= max_iters:
+            break
+
+plt.figure(figsize=(10, 5))
+plt.title("Generator and Discriminator Loss During Training")
+plt.plot(G_losses, label="G")
+plt.plot(D_losses, label="D")
+plt.xlabel("iterations")
+plt.ylabel("Loss")
+plt.legend()
+plt.savefig(os.path.join(out_dir, "losses.png"))
+
+torch.save(netG.state_dict(), os.path.join(out_dir, "netG.pth"))
+torch.save(netD.state_dict(), os.path.join(out_dir, "netD.pth"))
+netG2 = Generator(ngpu).to(device)
+netG2.load_state_dict(torch.load(os.path.join(out_dir, "netG.pth")))
+netG2.eval()
+netG.eval()
+with torch.no_grad():
+    same = (netG2(fixed_noise) - netG(fixed_noise)).abs().max().item()
+print("reloaded G max diff:", same)
+with open(os.path.join(out_dir, "losses.json"), "w") as f:
+    json.dump({"G": G_losses, "D": D_losses}, f)
