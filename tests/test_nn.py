@@ -433,3 +433,45 @@ def test_cpu_alias_and_reset_parameters():
     a.reset_parameters(generator=tg.Generator(5))
     b.reset_parameters(tg.Generator(5))
     np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+
+
+def test_forward_hooks_see_inputs_and_outputs_and_can_replace_them():
+    m = nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(0.2))
+    seen = []
+    handle = m[0].register_forward_hook(lambda mod, inputs, out: seen.append((mod, out.shape)))
+    m(tg.ones(4, 2))
+    handle.remove()
+    m(tg.ones(4, 2))
+    assert seen == [(m[0], (4, 3))]                       # once: removed after the first call
+    m[0].register_forward_pre_hook(lambda mod, inputs: inputs[0] * 0.0)   # zero the input
+    out = m[0](tg.ones(1, 2))
+    assert np.allclose(out.numpy(), m[0].bias.numpy())
+    m[1].register_forward_hook(lambda mod, inputs, out: out * 0.0)
+    assert m(tg.ones(1, 2)).tolist() == [[0.0, 0.0, 0.0]]
+    with pytest.raises(tg.InputTypeError, match="function"):
+        m.register_forward_hook("not callable")
+
+
+@pytest.mark.parametrize("make, dim", [(lambda: nn.Linear(5, 4, dtype="float64"), 0),
+                                       (lambda: nn.Conv2d(3, 6, 3, dtype="float64"), 0),
+                                       (lambda: nn.ConvTranspose2d(3, 6, 4, 2, 1, dtype="float64"), 1)])
+def test_spectral_norm_divides_by_the_largest_singular_value(make, dim):
+    from tensorgan.nn.utils import spectral_norm
+    layer = spectral_norm(make())
+    assert [k for k in layer.state_dict() if k.startswith("weight")] == ["weight_orig", "weight_u", "weight_v"]
+    x = tg.tensor(np.random.default_rng(0).random((2, 5) if dim == 0 and layer.weight_orig.ndim == 2
+                                                  else (2, 3, 5, 5)))
+    for _ in range(300):                      # one power iteration per training forward
+        layer(x)
+    w = layer.weight_orig.numpy()
+    matrix = np.moveaxis(w, dim, 0).reshape(w.shape[dim], -1)
+    sigma = np.linalg.svd(matrix, compute_uv=False)[0]     # NumPy's SVD, not the power iteration
+    assert np.allclose(layer.weight.numpy(), w / sigma, atol=1e-8)
+    layer.eval()
+    u = layer.weight_u.numpy().copy()
+    layer(x)
+    assert np.array_equal(u, layer.weight_u.numpy())        # eval: u and v stay
+    xg = tg.tensor(x.numpy(), requires_grad=True)
+    assert tg.gradcheck(lambda w_, x_: (layer(x_) ** 2).sum(), [layer.weight_orig, xg])
+    with pytest.raises(tg.ConfigError, match="no parameter 'kernel'"):
+        spectral_norm(nn.Linear(2, 2), name="kernel")

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array
 from ..errors import CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
-from ..tensor import Tensor, _check_dtype
+from ..tensor import RemovableHandle, Tensor, _check_dtype
 
 
 class Parameter(Tensor):
@@ -54,6 +54,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())   # register_forward_pre_hook
+        object.__setattr__(self, "_forward_hooks", OrderedDict())       # register_forward_hook
 
     # -- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -335,7 +337,34 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)           # a value returned replaces the inputs
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)   # a value returned replaces the output
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, inputs)`` before each forward (torch's); a value it returns (a tuple,
+        or one input) replaces the inputs. ``handle.remove()`` takes it off."""
+        return self._add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, inputs, output)`` after each forward (torch's: e.g. to keep a layer's
+        features); a value it returns replaces the output."""
+        return self._add_hook(self._forward_hooks, hook, "register_forward_hook")
+
+    @staticmethod
+    def _add_hook(hooks: dict, hook: Callable[..., Any], name: str) -> RemovableHandle:
+        if not callable(hook):
+            raise InputTypeError(f"{name} takes a function, got {type(hook).__name__}")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def extra_repr(self) -> str:
         return ""

@@ -1,11 +1,13 @@
-"""Gradient clipping, PyTorch's ``torch.nn.utils`` names: call between ``backward()`` and
-``optimizer.step()``::
+"""PyTorch's ``torch.nn.utils``: gradient clipping and spectral normalization.
+
+Clipping, between ``backward()`` and ``optimizer.step()``, in place on the ``.grad`` arrays::
 
     loss.backward()
     tg.nn.utils.clip_grad_norm_(D.parameters(), max_norm=1.0)
     opt_d.step()
 
-Both work in place on the parameters' ``.grad`` arrays, under no graph.
+Spectral normalization (SN-GAN's discriminator): ``D = nn.Sequential(spectral_norm(nn.Conv2d(...)),
+...)`` divides the layer's weight by its largest singular value before each forward.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from ..errors import ConfigError, InputTypeError, NonFiniteError
 from ..factory import tensor
 from ..tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm"]
 
 
 def _grads(owner: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -87,3 +89,66 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         raise ConfigError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
     for g in grads:
         g.device.xp.clip(g.data, -clip_value, clip_value, out=g.data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Spectral normalization (Miyato et al. 2018), torch.nn.utils.spectral_norm's algorithm
+# ---------------------------------------------------------------------------------------------
+def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: int = 1,
+                  eps: float = 1e-12, dim: int | None = None) -> "Module":
+    """Make ``module.<name>`` = ``<name>_orig / sigma``, sigma the largest singular value of
+    ``<name>_orig`` seen as a matrix (``dim`` first: 1 for ConvTranspose2d, else 0), before every
+    forward. sigma is estimated as ``u . (W v)`` by power iteration on vectors kept as buffers
+    (``<name>_u``, ``<name>_v``): ``n_power_iterations`` steps per forward in training, none in
+    eval. The gradient flows through ``W`` in sigma, as in torch (u and v are constants)."""
+    from .layers import ConvTranspose2d
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor) or name not in module._parameters:
+        raise ConfigError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+    if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
+        raise ConfigError(f"spectral_norm: n_power_iterations must be an int >= 1, got {n_power_iterations!r}")
+    dim = (1 if isinstance(module, ConvTranspose2d) else 0) if dim is None else dim
+    matrix = _as_matrix(weight.data, dim % weight.ndim)
+    xp = weight.device.xp
+    rng = np.random.default_rng()
+    u = _normalize(xp.asarray(rng.standard_normal(matrix.shape[0]).astype(weight.dtype)), eps)
+    v = _normalize(xp.asarray(rng.standard_normal(matrix.shape[1]).astype(weight.dtype)), eps)
+    delattr(module, name)
+    module.register_parameter(name + "_orig", weight)
+    module.register_buffer(name + "_u", Tensor._make(u, weight.device))
+    module.register_buffer(name + "_v", Tensor._make(v, weight.device))
+    setattr(module, name, weight.detach())      # a plain attribute until the first forward
+    module.register_forward_pre_hook(_SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps))
+    return module
+
+
+class _SpectralNorm:
+    """The forward pre-hook: power iteration on the weight's array, then weight = W / sigma."""
+
+    def __init__(self, name: str, n_power_iterations: int, dim: int, eps: float) -> None:
+        self.name, self.n, self.dim, self.eps = name, n_power_iterations, dim, eps
+
+    def __call__(self, module: "Module", inputs: tuple) -> None:
+        weight = getattr(module, self.name + "_orig")
+        u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
+        if module.training:                     # u, v updated in place: they are buffers
+            matrix = _as_matrix(weight.data, self.dim)
+            for _ in range(self.n):
+                v.data[...] = _normalize(matrix.T @ u.data, self.eps)
+                u.data[...] = _normalize(matrix @ v.data, self.eps)
+        matrix = weight.permute(_dim_first(weight.ndim, self.dim)).reshape(weight.shape[self.dim], -1)
+        sigma = (u.detach() * (matrix @ v.detach())).sum()     # differentiable in the weight
+        setattr(module, self.name, weight / sigma)
+
+
+def _dim_first(ndim: int, dim: int) -> tuple:
+    return (dim,) + tuple(d for d in range(ndim) if d != dim)
+
+
+def _as_matrix(array, dim: int):
+    """The weight as torch's spectral_norm sees it: ``dim`` first, the rest flattened."""
+    return array.transpose(_dim_first(array.ndim, dim)).reshape(array.shape[dim], -1)
+
+
+def _normalize(x, eps: float):
+    return x / max(float((x * x).sum()) ** 0.5, eps)
