@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputTypeError, NonFiniteError
 from ..factory import tensor
+from ..random import default_generator
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm"]
@@ -110,7 +111,7 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     dim = (1 if isinstance(module, ConvTranspose2d) else 0) if dim is None else dim
     matrix = _as_matrix(weight.data, dim % weight.ndim)
     xp = weight.device.xp
-    rng = np.random.default_rng()
+    rng = default_generator.rng                 # tg.manual_seed makes u and v reproducible
     u = _normalize(xp.asarray(rng.standard_normal(matrix.shape[0]).astype(weight.dtype)), eps)
     v = _normalize(xp.asarray(rng.standard_normal(matrix.shape[1]).astype(weight.dtype)), eps)
     delattr(module, name)
