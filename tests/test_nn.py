@@ -475,3 +475,19 @@ def test_spectral_norm_divides_by_the_largest_singular_value(make, dim):
     assert tg.gradcheck(lambda w_, x_: (layer(x_) ** 2).sum(), [layer.weight_orig, xg])
     with pytest.raises(tg.ConfigError, match="no parameter 'kernel'"):
         spectral_norm(nn.Linear(2, 2), name="kernel")
+
+
+def test_embedding_gathers_rows_and_adds_the_gradients_of_repeated_indices():
+    emb = nn.Embedding(10, 3, dtype="float64")
+    w = emb.weight.numpy()
+    out = emb(np.array([[1, 1], [4, 0]]))
+    assert out.shape == (2, 2, 3) and np.array_equal(out.numpy()[0, 1], w[1])
+    (out * tg.tensor(np.arange(12.0).reshape(2, 2, 3))).sum().backward()
+    grad = emb.weight.grad.numpy()
+    assert np.array_equal(grad[1], [0 + 3, 1 + 4, 2 + 5]) and np.array_equal(grad[0], [9, 10, 11])
+    assert np.array_equal(grad[2], [0, 0, 0])
+    assert emb(tg.tensor([3.0])).shape == (1, 3)                  # a tensor of whole numbers
+    assert tg.gradcheck(lambda weight: emb([2, 2, 7]).sum(axis=0), [emb.weight])
+    for bad in ([10], [-1], [1.5]):
+        with pytest.raises(tg.InputTypeError, match=r"whole numbers in \[0, 10\)"):
+            emb(bad)

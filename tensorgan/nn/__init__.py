@@ -3,17 +3,18 @@ import sys
 
 from .. import functional
 from . import init, parallel, utils
-from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten,
-                     Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict, ModuleList, ReLU, Sequential,
-                     Sigmoid, Tanh, Unflatten)
+from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Embedding,
+                     Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict, ModuleList, ReLU,
+                     Sequential, Sigmoid, Tanh, Unflatten)
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .module import Module, Parameter
 from .parallel import DataParallel
 
-__all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", "Parameter", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d",
-           "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten",
-           "Identity", "Sequential", "ModuleList", "ModuleDict", "MaxPool2d", "AvgPool2d", "BCELoss",
-           "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss"]
+__all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", "Parameter", "Linear",
+           "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh",
+           "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
+           "ModuleDict", "MaxPool2d", "AvgPool2d", "Embedding", "BCELoss", "BCEWithLogitsLoss",
+           "MSELoss", "L1Loss", "CrossEntropyLoss"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

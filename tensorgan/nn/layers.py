@@ -17,7 +17,7 @@ from .module import Module, Parameter, check_input
 
 __all__ = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
            "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
-           "ModuleDict", "MaxPool2d", "AvgPool2d"]
+           "ModuleDict", "MaxPool2d", "AvgPool2d", "Embedding"]
 
 
 def _positive_int(name: str, value: Any, owner: str) -> int:
@@ -241,6 +241,35 @@ class Tanh(Module):
 class Sigmoid(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.sigmoid(x)
+
+
+class Embedding(Module):
+    """A learned vector per index (a conditional GAN's class embedding): ``weight[indices]``,
+    weight ``(num_embeddings, embedding_dim)`` drawn from N(0, 1) as in torch. Indices are whole
+    numbers -- a NumPy integer array or list, or a tensor holding them (tensorgan's index
+    convention) -- and the gradient of a repeated index adds up."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype: Any = None,
+                 device: Any = None, generator: Generator | None = None):
+        super().__init__()
+        self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "Embedding")
+        self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "Embedding")
+        self.weight = _empty((self.num_embeddings, self.embedding_dim), dtype, device)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Generator | None = None) -> None:
+        init.normal_(self.weight, 0.0, 1.0, generator)
+
+    def forward(self, indices: Any) -> Tensor:
+        index = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
+        if index.dtype.kind not in "iuf" or (index.size and not (
+                (index == np.round(index)).all() and 0 <= index.min() and index.max() < self.num_embeddings)):
+            raise InputTypeError(f"Embedding({self.num_embeddings}, ...): indices must be whole "
+                                 f"numbers in [0, {self.num_embeddings}), got {index.ravel()[:4]}...")
+        return self.weight[self.weight.device.xp.asarray(index.astype(np.int64))]
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
 class Identity(Module):
