@@ -1,11 +1,14 @@
 """PyTorch's DCGAN tutorial (pytorch.org/tutorials/beginner/dcgan_faces_tutorial.html), run on
-tensorgan by changing only its `import torch...` lines (the five below) -- the check that
-tensorgan's PyTorch-like API is PyTorch's where a GAN tutorial needs it.
+tensorgan with its `import torch...` lines (the five below) changed to tensorgan's -- the check
+that tensorgan's PyTorch-like API is PyTorch's where a GAN tutorial needs it. Every API call of the
+tutorial's models, weights_init, training step and saving is unchanged.
 
-Differences from the tutorial, none of them in the training code: MNIST at 1x64x64 (the bundled
+What else differs from the tutorial, each marked `# port:` below: MNIST at 1x64x64 (the bundled
 10,000-image test set unless a folder with `t10k-images-idx3-ubyte.gz` is given) read by a small
-map dataset in place of torchvision's ImageFolder + transforms; ngf = ndf = 16, batch 32, a few
-iterations; the plots go to files. `tests/test_torch_conventions.py` runs it for three iterations.
+map dataset in place of torchvision's ImageFolder + transforms; ngf = ndf = 16, batch 32,
+workers 0; a few iterations (`max_iters`) and logs every 5 / grids every 10 of them, not 50 / 500;
+the sample grids kept as arrays (no torchvision.utils.make_grid); the plots go to files.
+`tests/test_torch_conventions.py` runs it for three iterations.
 
     python scripts/pytorch_dcgan_tutorial.py [OUT_DIR] [ITERATIONS] [MNIST_DIR]
 """
@@ -27,25 +30,25 @@ print("Random Seed: ", manualSeed)
 random.seed(manualSeed)
 torch.manual_seed(manualSeed)
 
-dataroot = (sys.argv[3] if len(sys.argv) > 3 else
+dataroot = (sys.argv[3] if len(sys.argv) > 3 else  # port: "data/celeba"
             os.path.join(os.path.dirname(torch.__file__), "data"))   # the bundled test set
-workers = 0
-batch_size = 32
+workers = 0  # port: 2 in the tutorial
+batch_size = 32  # port: 128
 image_size = 64
-nc = 1
+nc = 1  # port: 3 (CelebA)
 nz = 100
-ngf = 16
-ndf = 16
-num_epochs = 1
+ngf = 16  # port: 64
+ndf = 16  # port: 64
+num_epochs = 1  # port: 5
 max_iters = int(sys.argv[2]) if len(sys.argv) > 2 else 30
 lr = 0.0002
 beta1 = 0.5
-ngpu = 0
+ngpu = 0  # port: 1
 out_dir = sys.argv[1] if len(sys.argv) > 1 else "runs/pytorch_dcgan_tutorial"
 os.makedirs(out_dir, exist_ok=True)
 
 
-class MNIST64(object):
+class MNIST64(object):  # port: torchvision.datasets + transforms in the tutorial
     """torchvision.datasets.MNIST + Resize(64) + ToTensor + Normalize((0.5,), (0.5,)), by hand."""
     def __init__(self, root):
         with gzip.open(os.path.join(root, "t10k-images-idx3-ubyte.gz")) as f:
@@ -188,7 +191,7 @@ for epoch in range(num_epochs):
         D_G_z2 = output.mean().item()
         optimizerG.step()
 
-        if i % 5 == 0:
+        if i % 5 == 0:  # port: 50 in the tutorial
             print('[%d/%d][%d/%d]\tLoss_D: %.4f\tLoss_G: %.4f\tD(x): %.4f\tD(G(z)): %.4f / %.4f'
                   % (epoch, num_epochs, i, len(dataloader),
                      errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
@@ -196,13 +199,13 @@ for epoch in range(num_epochs):
         G_losses.append(errG.item())
         D_losses.append(errD.item())
 
-        if (iters % 10 == 0) or (iters == max_iters - 1):
+        if (iters % 10 == 0) or (iters == max_iters - 1):  # port: 500 and the epoch's end
             with torch.no_grad():
                 fake = netG(fixed_noise).detach().cpu()
-            img_list.append(fake.numpy())
+            img_list.append(fake.numpy())  # port: vutils.make_grid(fake, padding=2, normalize=True)
 
         iters += 1
-        if iters >= max_iters:
+        if iters >= max_iters:  # port: a short run
             break
 
 plt.figure(figsize=(10, 5))

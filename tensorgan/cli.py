@@ -171,7 +171,7 @@ def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, 
 
 def image_size(text: str) -> tuple[int, int]:
     """An argparse type: ``64`` (square) or ``48x32`` (height x width), each side >= 1."""
-    parts = text.lower().split("x")
+    parts = text.lower().replace("×", "x").split("x")
     try:
         sides = tuple(int(part) for part in parts)
     except ValueError:

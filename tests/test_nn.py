@@ -457,15 +457,19 @@ def test_forward_hooks_see_inputs_and_outputs_and_can_replace_them():
                                        (lambda: nn.ConvTranspose2d(3, 6, 4, 2, 1, dtype="float64"), 1)])
 def test_spectral_norm_divides_by_the_largest_singular_value(make, dim):
     from tensorgan.nn.utils import spectral_norm
+    tg.manual_seed(0)
     layer = spectral_norm(make())
     assert [k for k in layer.state_dict() if k.startswith("weight")] == ["weight_orig", "weight_u", "weight_v"]
-    x = tg.tensor(np.random.default_rng(0).random((2, 5) if dim == 0 and layer.weight_orig.ndim == 2
-                                                  else (2, 3, 5, 5)))
-    for _ in range(300):                      # one power iteration per training forward
-        layer(x)
-    w = layer.weight_orig.numpy()
+    # a clear gap between the two largest singular values, so 100 power iterations converge
+    w = layer.weight_orig.data
     matrix = np.moveaxis(w, dim, 0).reshape(w.shape[dim], -1)
-    sigma = np.linalg.svd(matrix, compute_uv=False)[0]     # NumPy's SVD, not the power iteration
+    left, s, right = np.linalg.svd(matrix, full_matrices=False)
+    s[0] = 2.0 * s[1]
+    w[...] = np.moveaxis((left * s @ right).reshape(np.moveaxis(w, dim, 0).shape), 0, dim)
+    x = tg.tensor(np.random.default_rng(0).random((2, 5) if isinstance(layer, nn.Linear) else (2, 3, 5, 5)))
+    for _ in range(100):                      # one power iteration per training forward
+        layer(x)
+    sigma = s[0]                              # NumPy's SVD, not the power iteration
     assert np.allclose(layer.weight.numpy(), w / sigma, atol=1e-8)
     layer.eval()
     u = layer.weight_u.numpy().copy()
@@ -475,6 +479,35 @@ def test_spectral_norm_divides_by_the_largest_singular_value(make, dim):
     assert tg.gradcheck(lambda w_, x_: (layer(x_) ** 2).sum(), [layer.weight_orig, xg])
     with pytest.raises(tg.ConfigError, match="no parameter 'kernel'"):
         spectral_norm(nn.Linear(2, 2), name="kernel")
+    with pytest.raises(tg.ConfigError, match="already spectrally normalized"):
+        spectral_norm(layer)
+    with pytest.raises(tg.ConfigError, match="out of range"):
+        spectral_norm(nn.Linear(2, 2), dim=2)
+
+
+def test_spectral_norm_keeps_each_graphs_u_and_v_across_two_forwards():
+    """D(real) and D(fake) before one backward: the second forward's power iteration must not
+    change the vectors the first graph's sigma used."""
+    from tensorgan.nn.utils import spectral_norm
+    tg.manual_seed(1)
+    layer = spectral_norm(nn.Linear(4, 3, dtype="float64"))
+    x1, x2 = (tg.tensor(np.random.default_rng(i).random((2, 4))) for i in (1, 2))
+    u0, v0 = layer.weight_u.numpy().copy(), layer.weight_v.numpy().copy()
+    (layer(x1) ** 2).sum().backward()
+    (layer(x2) ** 3).sum().backward()
+    separate = layer.weight_orig.grad.numpy().copy()
+    layer.weight_orig.grad = None
+    layer.weight_u.data[...], layer.weight_v.data[...] = u0, v0
+    ((layer(x1) ** 2).sum() + (layer(x2) ** 3).sum()).backward()   # both graphs, one backward
+    assert np.allclose(layer.weight_orig.grad.numpy(), separate, rtol=1e-12, atol=1e-14)
+
+
+def test_hooks_on_a_batch_norm_leaky_relu_pair_fire():
+    m = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LeakyReLU(0.2))
+    seen = []
+    m[1].register_forward_hook(lambda mod, inputs, out: seen.append("bn"))
+    m[2].register_forward_hook(lambda mod, inputs, out: out * 0.0)
+    assert m(tg.ones(2, 3)).tolist() == [[0.0] * 4] * 2 and seen == ["bn"]
 
 
 def test_embedding_gathers_rows_and_adds_the_gradients_of_repeated_indices():

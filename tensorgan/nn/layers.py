@@ -264,8 +264,12 @@ class Embedding(Module):
         index = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
         if index.dtype.kind not in "iuf" or (index.size and not (
                 (index == np.round(index)).all() and 0 <= index.min() and index.max() < self.num_embeddings)):
+            flat = index.ravel()
+            bad = flat if index.dtype.kind not in "iuf" else flat[
+                (flat != np.round(flat)) | (flat < 0) | (flat >= self.num_embeddings)]
             raise InputTypeError(f"Embedding({self.num_embeddings}, ...): indices must be whole "
-                                 f"numbers in [0, {self.num_embeddings}), got {index.ravel()[:4]}...")
+                                 f"numbers in [0, {self.num_embeddings}), got {bad[:4]}"
+                                 f"{'...' if bad.size > 4 else ''}")
         return self.weight[self.weight.device.xp.asarray(index.astype(np.int64))]
 
     def extra_repr(self) -> str:
@@ -489,7 +493,8 @@ class Sequential(Module):
         while i < len(layers):
             layer = layers[i]
             if (fuse and type(layer) in _FUSABLE_BATCH_NORMS and i + 1 < len(layers)
-                    and type(layers[i + 1]) is LeakyReLU):
+                    and type(layers[i + 1]) is LeakyReLU
+                    and not (layer._has_hooks() or layers[i + 1]._has_hooks())):  # hooks: each called
                 x = layer.forward_leaky_relu(x, layers[i + 1].negative_slope)
                 i += 2
             else:

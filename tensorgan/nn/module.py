@@ -337,6 +337,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._has_hooks():
+            return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)           # a value returned replaces the inputs
             if result is not None:
@@ -347,6 +349,9 @@ class Module:
             if result is not None:
                 output = result
         return output
+
+    def _has_hooks(self) -> bool:
+        return bool(self._forward_pre_hooks or self._forward_hooks)
 
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """``hook(module, inputs)`` before each forward (torch's); a value it returns (a tuple,

@@ -103,12 +103,17 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     (``<name>_u``, ``<name>_v``): ``n_power_iterations`` steps per forward in training, none in
     eval. The gradient flows through ``W`` in sigma, as in torch (u and v are constants)."""
     from .layers import ConvTranspose2d
+    if any(isinstance(h, _SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
+        raise ConfigError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally "
+                          f"normalized (its parameter is {name}_orig)")
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor) or name not in module._parameters:
         raise ConfigError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
         raise ConfigError(f"spectral_norm: n_power_iterations must be an int >= 1, got {n_power_iterations!r}")
     dim = (1 if isinstance(module, ConvTranspose2d) else 0) if dim is None else dim
+    if isinstance(dim, bool) or not isinstance(dim, int) or not -weight.ndim <= dim < weight.ndim:
+        raise ConfigError(f"spectral_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
     matrix = _as_matrix(weight.data, dim % weight.ndim)
     xp = weight.device.xp
     rng = default_generator.rng                 # tg.manual_seed makes u and v reproducible
@@ -138,7 +143,10 @@ class _SpectralNorm:
                 v.data[...] = _normalize(matrix.T @ u.data, self.eps)
                 u.data[...] = _normalize(matrix @ v.data, self.eps)
         matrix = weight.permute(_dim_first(weight.ndim, self.dim)).reshape(weight.shape[self.dim], -1)
-        sigma = (u.detach() * (matrix @ v.detach())).sum()     # differentiable in the weight
+        # copies: the next training forward updates the buffers in place, and this graph must
+        # keep the u, v it used (D(real) and D(fake) before one backward), as torch's clone()
+        u_now, v_now = Tensor._make(u.data.copy(), u.device), Tensor._make(v.data.copy(), v.device)
+        sigma = (u_now * (matrix @ v_now)).sum()                # differentiable in the weight
         setattr(module, self.name, weight / sigma)
 
 
