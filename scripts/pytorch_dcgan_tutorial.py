@@ -7,7 +7,8 @@ What else differs from the tutorial, each marked `# port:` below: MNIST at 1x64x
 10,000-image test set unless a folder with `t10k-images-idx3-ubyte.gz` is given) read by a small
 map dataset in place of torchvision's ImageFolder + transforms; ngf = ndf = 16, batch 32,
 workers 0; a few iterations (`max_iters`) and logs every 5 / grids every 10 of them, not 50 / 500;
-the sample grids kept as arrays (no torchvision.utils.make_grid); the plots go to files.
+the sample grids kept as arrays (no torchvision.utils.make_grid); the loss plot goes to a file
+(when matplotlib is installed).
 `tests/test_torch_conventions.py` runs it for three iterations.
 
     python scripts/pytorch_dcgan_tutorial.py [OUT_DIR] [ITERATIONS] [MNIST_DIR]
@@ -16,9 +17,12 @@ from __future__ import print_function
 import os, sys, random, gzip, json
 import numpy as np
 from PIL import Image
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+try:  # port: matplotlib is optional here (tensorgan does not need it); no plot without it
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
 import tensorgan as torch
 import tensorgan.nn as nn
 import tensorgan.nn.parallel
@@ -208,14 +212,15 @@ for epoch in range(num_epochs):
         if iters >= max_iters:  # port: a short run
             break
 
-plt.figure(figsize=(10, 5))
-plt.title("Generator and Discriminator Loss During Training")
-plt.plot(G_losses, label="G")
-plt.plot(D_losses, label="D")
-plt.xlabel("iterations")
-plt.ylabel("Loss")
-plt.legend()
-plt.savefig(os.path.join(out_dir, "losses.png"))
+if plt is not None:
+    plt.figure(figsize=(10, 5))
+    plt.title("Generator and Discriminator Loss During Training")
+    plt.plot(G_losses, label="G")
+    plt.plot(D_losses, label="D")
+    plt.xlabel("iterations")
+    plt.ylabel("Loss")
+    plt.legend()
+    plt.savefig(os.path.join(out_dir, "losses.png"))
 
 torch.save(netG.state_dict(), os.path.join(out_dir, "netG.pth"))
 torch.save(netD.state_dict(), os.path.join(out_dir, "netD.pth"))
