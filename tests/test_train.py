@@ -351,5 +351,6 @@ def test_sample_grids_need_png_channel_counts(tmp_path):
 
 
 def test_json_line_is_strict_json_inside_lists_too():
-    line = train_module.json_line({"loss": float("nan"), "shares": [float("inf"), 0.5], "n": {"x": -math.inf}})
+    record = {"loss": float("nan"), "shares": [float("inf"), 0.5], "n": {"x": -math.inf}}
+    line = train_module.json_line(record)
     assert json.loads(line) == {"loss": None, "shares": [None, 0.5], "n": {"x": None}}
