@@ -4,7 +4,8 @@ The pieces, each readable on its own:
 
 * ``tensorgan.Tensor`` / ``tensorgan.Function`` (``tensor.py``): reverse-mode autograd on NumPy
   (CPU) or CuPy (CUDA) arrays; ``tensorgan.tensor``, ``zeros``, ``randn``, ... make tensors;
-  ``no_grad``, ``gradcheck``.
+  ``no_grad``, ``gradcheck``; ``tensorgan.autograd.grad`` (gradients as values, differentiable
+  with ``create_graph=True``: gradient penalties).
 * ``tensorgan.functional`` / ``tensorgan.nn``: conv2d, conv_transpose2d, batch norm, leaky ReLU
   (the hand-written kernels of ``tensorgan.kernels``), linear, losses; PyTorch-style Modules.
 * ``tensorgan.optim``: SGD, Adam, AdamW, RMSprop and learning-rate schedulers.
@@ -23,11 +24,11 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              flatten, log, log_softmax, logsumexp, matmul, mean, permute, relu,
                              reshape, sigmoid, softmax, split, sqrt, squeeze, std, sum, tanh,
                              transpose, unsqueeze, var)
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import Generator, manual_seed
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled)
-from . import checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
+from . import autograd, checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
 from . import cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)

@@ -18,7 +18,7 @@ import numpy as np
 from . import ops
 from .errors import ConfigError, DataError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import Function, Tensor
+from .tensor import Function, Tensor, _run_backward
 from .kernels.shapes import conv_transpose2d_output_size
 
 IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
@@ -90,6 +90,16 @@ class Conv2d(Function):
                                                          self.padding, self.needs_input_grad[:3])
         return gx, gw, gb, None, None
 
+    def grad_graph(self, gy):
+        # conv2d and conv_transpose2d are each other's input gradient (the adjoint)
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = conv_transpose2d(gy, w, None, self.stride, self.padding,
+                              _output_padding(x, gy, w, self.stride, self.padding)) if need[0] else None
+        gw = Conv2dWeightGrad.apply(x, gy, self.w, self.stride, self.padding) if need[1] else None
+        gb = gy.sum(axis=(0, 2, 3)) if need[2] else None
+        return gx, gw, gb, None, None
+
 
 class ConvTranspose2d(Function):
     def forward(self, x, w, b, stride, padding, output_padding):
@@ -103,6 +113,52 @@ class ConvTranspose2d(Function):
         gx, gw, gb = self.device.kernels.conv_transpose2d_backward(
             self.x, gy, self.w, self.stride, self.padding, self.needs_input_grad[:3])
         return gx, gw, gb, None, None, None
+
+    def grad_graph(self, gy):
+        # y = conv_transpose2d(x, w) is the input gradient of z -> conv2d(z, w): so x's gradient
+        # is conv2d(gy, w), and w's is that convolution's weight gradient with gy as its input
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = conv2d(gy, w, None, self.stride, self.padding) if need[0] else None
+        gw = Conv2dWeightGrad.apply(gy, x, self.w, self.stride, self.padding) if need[1] else None
+        gb = gy.sum(axis=(0, 2, 3)) if need[2] else None
+        return gx, gw, gb, None, None, None
+
+
+class Conv2dWeightGrad(Function):
+    """conv2d's weight gradient as an op (graph mode): ``gw[o, i, p, q] = sum over n, oh, ow of
+    gy[n, o, oh, ow] * x_padded[n, i, oh*s + p, ow*s + q]``.  It is bilinear in ``x`` and ``gy``,
+    so with ``ggw`` as a weight its gradients are a transposed convolution (for x) and a
+    convolution (for gy).  ``w``: an array of the weight's shape (only its shape is used)."""
+
+    def forward(self, x, gy, w, stride, padding):
+        self.x, self.gy = _contiguous(self, x), _contiguous(self, gy)
+        self.stride, self.padding = stride, padding
+        return self.device.kernels.conv2d_backward(self.x, self.gy, w, stride, padding,
+                                                   (False, True, False))[1]
+
+    def backward(self, ggw):
+        ggw = self.xp.ascontiguousarray(ggw)
+        kernels, need = self.device.kernels, self.needs_input_grad
+        gx = kernels.conv2d_backward(self.x, self.gy, ggw, self.stride, self.padding,
+                                     (True, False, False))[0] if need[0] else None
+        ggy = kernels.conv2d(self.x, ggw, None, self.stride, self.padding) if need[1] else None
+        return gx, ggy, None, None, None
+
+    def grad_graph(self, ggw):
+        x, gy = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = conv_transpose2d(gy, ggw, None, self.stride, self.padding,
+                              _output_padding(x, gy, ggw, self.stride, self.padding)) if need[0] else None
+        ggy = conv2d(x, ggw, None, self.stride, self.padding) if need[1] else None
+        return gx, ggy, None, None, None
+
+
+def _output_padding(x, y, w, stride: tuple, padding: tuple) -> tuple:
+    """The output_padding with which conv_transpose2d maps conv2d's output ``y`` back to the
+    shape of its input ``x`` (a stride > 1 convolution drops up to stride - 1 rows)."""
+    return tuple(x.shape[2 + a] - ((y.shape[2 + a] - 1) * stride[a] - 2 * padding[a] + w.shape[2 + a])
+                 for a in (0, 1))
 
 
 def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int) -> None:
@@ -169,6 +225,12 @@ class BatchNorm(Function):
         need = self.needs_input_grad
         return (gx if need[0] else None, None, None, gw if need[3] else None,
                 gb if need[4] else None, None, None, None)
+
+    def grad_graph(self, gy):
+        x, rm, rv, weight, bias, training, _, eps = self.inputs
+        y = _batch_norm_composite(x, rm, rv, weight, bias, training, eps)
+        gx, gw, gb = _composite_grads(y, gy, (x, weight, bias))
+        return gx, None, None, gw, gb, None, None, None
 
 
 def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
@@ -243,6 +305,36 @@ class BatchNormLeakyReLU(Function):
         return (gx if need[0] else None, None, None, gw if need[3] else None,
                 gb if need[4] else None, None, None, None, None)
 
+    def grad_graph(self, gy):
+        x, rm, rv, weight, bias, training, _, eps, slope = self.inputs
+        y = leaky_relu(_batch_norm_composite(x, rm, rv, weight, bias, training, eps), slope)
+        gx, gw, gb = _composite_grads(y, gy, (x, weight, bias))
+        return gx, None, None, gw, gb, None, None, None, None
+
+
+def _batch_norm_composite(x: Tensor, running_mean, running_var, weight, bias, use_batch_stats: bool,
+                          eps: float) -> Tensor:
+    """Batch norm made of Tensor ops (graph mode only: the kernels are the fast path).  Running
+    statistics are constants; the batch's own mean and variance are functions of x."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if use_batch_stats:
+        axes = (0,) + tuple(range(2, x.ndim))
+        centered = x - x.mean(axis=axes, keepdims=True)
+        y = centered * ((centered * centered).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    else:
+        y = (x - running_mean.reshape(shape)) * ((running_var.reshape(shape) + eps) ** -0.5)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
+def _composite_grads(y: Tensor, gy: Tensor, operands: tuple) -> tuple:
+    """The gradients (with their own graph) of the recomputed output ``y`` with respect to each
+    operand that requires grad; None for the others."""
+    wanted = [t for t in operands if isinstance(t, Tensor) and t.requires_grad]
+    got = _run_backward([y], [gy], retain_graph=True, create_graph=True, inputs=wanted)
+    return tuple(got.get(id(t)) if isinstance(t, Tensor) else None for t in operands)
+
 
 def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                           weight: Tensor | None = None, bias: Tensor | None = None,
@@ -272,6 +364,9 @@ class LeakyReLU(Function):
     def backward(self, gy):
         gy = self.xp.ascontiguousarray(gy)
         return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope).reshape(self.shape), None
+
+    def grad_graph(self, gy):
+        return ops.constant_times(gy, self.xp.where(self.x > 0, 1.0, self.slope)), None
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -321,6 +416,15 @@ class Linear(Function):
             gx = mm(g2, self.w).reshape(self.x.shape)
         if need[1]:
             gw = mm(g2.T, self.x.reshape(-1, self.x.shape[-1]))
+        gb = g2.sum(axis=0) if need[2] else None
+        return gx, gw, gb
+
+    def grad_graph(self, g):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = (g2 @ w).reshape(x.shape) if need[0] else None
+        gw = g2.transpose(0, 1) @ x.reshape(-1, x.shape[-1]) if need[1] else None
         gb = g2.sum(axis=0) if need[2] else None
         return gx, gw, gb
 
@@ -382,6 +486,13 @@ class BCEWithLogits(Function):
         sig = ops.stable_sigmoid(self.x, self.xp)       # d loss / dx = sigmoid(x) - t
         grad_t = -self.x * g if self.needs_input_grad[1] else None   # d loss / dt = -x
         return (sig - self.t) * g, grad_t, None
+
+    def grad_graph(self, g):
+        x, t = self.inputs[:2]
+        if self.reduction == "mean":
+            g = g / float(x.size)
+        grad_t = -x * g if self.needs_input_grad[1] else None
+        return (ops.Sigmoid.apply(x) - t) * g, grad_t, None
 
 
 def _on_device(op: str, array, xp):
@@ -447,6 +558,16 @@ class BCE(Function):
         grad_t = (self.log_1mp - self.log_p) * g if self.needs_input_grad[1] else None
         return grad_p, grad_t, None
 
+    def grad_graph(self, g):
+        p, t = self.inputs[:2]
+        if self.reduction == "mean":
+            g = g / float(p.size)
+        grad_p = (p - t) / (p * (1.0 - p)).clip(min=1e-12) * g
+        grad_t = None
+        if self.needs_input_grad[1]:
+            grad_t = ((1.0 - p).log().clip(min=-100.0) - p.log().clip(min=-100.0)) * g
+        return grad_p, grad_t, None
+
 
 def binary_cross_entropy(probs: Tensor, target: Target, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities (e.g. a Sigmoid's output) against ``target``;
@@ -493,6 +614,9 @@ class LogSoftmax(Function):
         # d/dx: g - softmax * sum(g)
         return g - self.xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True), None
 
+    def grad_graph(self, g):
+        return g - Softmax.apply(self.inputs[0], self.dim) * g.sum(axis=self.dim, keepdims=True), None
+
 
 class Softmax(Function):
     def forward(self, x, dim):
@@ -504,6 +628,10 @@ class Softmax(Function):
 
     def backward(self, g):
         s = self.out
+        return s * (g - (g * s).sum(axis=self.dim, keepdims=True)), None
+
+    def grad_graph(self, g):
+        s = Softmax.apply(self.inputs[0], self.dim)
         return s * (g - (g * s).sum(axis=self.dim, keepdims=True)), None
 
 
@@ -543,6 +671,16 @@ class CrossEntropy(Function):
             scale = g / grad.dtype.type(max(grad.shape[0], 1)) if self.reduction == "mean" else g
             grad *= scale
         return grad, None, None
+
+    def grad_graph(self, g):
+        x = self.inputs[0]
+        onehot = self.xp.zeros(x.shape, dtype=x.dtype)
+        onehot[self.rows, self.target] = 1
+        if self.reduction == "none":
+            g = g.reshape(-1, 1)
+        elif self.reduction == "mean":
+            g = g / float(max(x.shape[0], 1))
+        return (Softmax.apply(x, 1) - onehot) * g, None, None
 
 
 def _integer_targets(op: str, target, n: int, classes: int, xp):

@@ -10,15 +10,27 @@ With D(x) = sigmoid(logit), the GAN objective of Goodfellow et al. is
   its gradient vanishes when D(G(z)) is near 0, which is why it is not the default.
 
 ``binary_cross_entropy_with_logits`` is computed as ``max(x, 0) - x t + log1p(exp(-|x|))``.
+
+Gradient penalties (a term of the discriminator's loss that contains D's gradient with respect to
+its input; backward then needs second derivatives, ``create_graph=True``):
+
+* ``gradient_penalty`` (WGAN-GP, Gulrajani et al. 2017): ``E (||grad_x D(x_hat)|| - 1)^2`` on
+  random interpolates ``x_hat`` of real and fake images; it keeps a critic near 1-Lipschitz.
+* ``r1_penalty`` (Mescheder et al. 2018): ``E ||grad_x D(x)||^2`` on real images; add it as
+  ``gamma / 2 * r1_penalty(D, real)``.
 """
 from __future__ import annotations
 
-from .errors import ConfigError
+from typing import Callable
+
+from . import autograd
+from .errors import ConfigError, ShapeError
 from .functional import binary_cross_entropy_with_logits
+from .random import Generator, resolve
 from .tensor import Tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "bce_with_logits", "discriminator_loss",
-           "generator_loss", "GENERATOR_LOSSES"]
+           "generator_loss", "GENERATOR_LOSSES", "gradient_penalty", "r1_penalty"]
 
 bce_with_logits = binary_cross_entropy_with_logits
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -37,3 +49,37 @@ def generator_loss(fake_logits: Tensor, kind: str = "non_saturating") -> Tensor:
     if kind == "minimax":
         return -binary_cross_entropy_with_logits(fake_logits, 0.0)
     raise ConfigError(f"generator loss must be one of {GENERATOR_LOSSES}, got {kind!r}")
+
+
+def _input_gradients(discriminator: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """d sum(D(x)) / dx per sample, flattened to (N, -1), differentiable (create_graph)."""
+    scores = discriminator(x)
+    (grad,) = autograd.grad(scores.sum(), x, create_graph=True)
+    return grad.reshape(x.shape[0], -1)
+
+
+def gradient_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
+                     generator: Generator | None = None) -> Tensor:
+    """WGAN-GP's ``mean over samples of (||grad_x D(x_hat)|| - 1)^2`` with ``x_hat = e real +
+    (1 - e) fake``, one uniform ``e`` per sample (drawn from ``generator``; the default one when
+    None).  ``x_hat`` is a new leaf, so the penalty's gradient reaches D's parameters only.  D
+    runs once more on ``x_hat``: a BatchNorm in D would update its running statistics with it
+    (the WGAN-GP paper's critic has none)."""
+    if real.shape != fake.shape or real.ndim < 1 or real.shape[0] == 0:
+        raise ShapeError(f"gradient_penalty: real {real.shape} and fake {fake.shape} must be "
+                         f"batches of one shape")
+    e = resolve(generator).uniform((real.shape[0],) + (1,) * (real.ndim - 1), dtype=real.dtype)
+    e = Tensor(e, dtype=real.dtype, device=real.device)
+    x_hat = (e * real.detach() + (1.0 - e) * fake).detach().requires_grad_()
+    grad = _input_gradients(discriminator, x_hat)
+    norms = ((grad * grad).sum(dim=1) + 1e-12).sqrt()   # + 1e-12: the norm's gradient at 0
+    return ((norms - 1.0) ** 2).mean()
+
+
+def r1_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
+    """R1: ``mean over samples of ||grad_x D(x)||^2`` at the real images (their gradient is
+    not wanted: ``real`` is detached first)."""
+    if real.ndim < 1 or real.shape[0] == 0:
+        raise ShapeError(f"r1_penalty: expected a non-empty batch, got shape {real.shape}")
+    grad = _input_gradients(discriminator, real.detach().requires_grad_())
+    return (grad * grad).sum(dim=1).mean()

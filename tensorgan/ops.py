@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
-from .tensor import Function
+from .tensor import Function, Tensor
 
 
 def unbroadcast(grad, shape: tuple):
@@ -21,6 +21,12 @@ def unbroadcast(grad, shape: tuple):
     axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
                                        if n == 1 and grad.shape[i + extra] != 1)
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def constant_times(g: Tensor, array) -> Tensor:
+    """``g`` times a constant array (a mask or a local derivative that is piecewise constant):
+    in graph mode, the gradient's own gradient flows through ``g`` only."""
+    return Mul.apply(g, array.astype(g.dtype, copy=False))
 
 
 def _shape(a):
@@ -46,6 +52,8 @@ class Add(Function):
     def backward(self, g):
         return unbroadcast(g, self.shapes[0]), unbroadcast(g, self.shapes[1])
 
+    grad_graph = backward     # unbroadcast takes Tensors too (sum, reshape)
+
 
 class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
@@ -67,6 +75,12 @@ class Where(Function):
         gb = unbroadcast(xp.where(self.cond, zero, g), self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb, None
 
+    def grad_graph(self, g):
+        need = self.needs_input_grad
+        ga = unbroadcast(Where.apply(g, 0.0, self.cond), self.shapes[0]) if need[0] else None
+        gb = unbroadcast(Where.apply(0.0, g, self.cond), self.shapes[1]) if need[1] else None
+        return ga, gb, None
+
 
 class Sub(Function):
     def forward(self, a, b):
@@ -77,6 +91,8 @@ class Sub(Function):
     def backward(self, g):
         return unbroadcast(g, self.shapes[0]), unbroadcast(-g, self.shapes[1])
 
+    grad_graph = backward     # the same Tensor ops
+
 
 class Mul(Function):
     def forward(self, a, b):
@@ -86,6 +102,12 @@ class Mul(Function):
 
     def backward(self, g):
         a, b = self.a, self.b
+        ga = unbroadcast(g * b, _shape(a)) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g * a, _shape(b)) if self.needs_input_grad[1] else None
+        return ga, gb
+
+    def grad_graph(self, g):
+        a, b = self.inputs
         ga = unbroadcast(g * b, _shape(a)) if self.needs_input_grad[0] else None
         gb = unbroadcast(g * a, _shape(b)) if self.needs_input_grad[1] else None
         return ga, gb
@@ -106,6 +128,13 @@ class Div(Function):
         gb = unbroadcast(-g_over_b * (a / b), _shape(b)) if self.needs_input_grad[1] else None
         return ga, gb
 
+    def grad_graph(self, g):
+        a, b = self.inputs
+        g_over_b = g / b
+        ga = unbroadcast(g_over_b, _shape(a)) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-g_over_b * (a / b), _shape(b)) if self.needs_input_grad[1] else None
+        return ga, gb
+
 
 class Neg(Function):
     def forward(self, x):
@@ -113,6 +142,8 @@ class Neg(Function):
 
     def backward(self, g):
         return (-g,)
+
+    grad_graph = backward
 
 
 class Pow(Function):
@@ -127,6 +158,10 @@ class Pow(Function):
         if p == 0:                     # d/dx x**0 = 0 everywhere (p * x**-1 is 0 * inf at x = 0)
             return g * 0, None
         return g * (p * x ** (p - 1)), None
+
+    def grad_graph(self, g):
+        x, p = self.inputs
+        return (g * 0.0 if p == 0 else g * (p * x ** (p - 1))), None
 
 
 class MatMul(Function):
@@ -160,6 +195,19 @@ class MatMul(Function):
                 gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
         return ga, gb
 
+    def grad_graph(self, g):
+        a, b = (t if isinstance(t, Tensor) else Tensor._make(t, self.device) for t in self.inputs)
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        g2 = g.reshape(*g.shape, 1) if b.ndim == 1 else g
+        if a.ndim == 1:
+            g2 = g2.reshape(*g2.shape[:-1], 1, g2.shape[-1])
+        ga = unbroadcast(g2 @ b2.transpose(-1, -2), a2.shape).reshape(a.shape) \
+            if self.needs_input_grad[0] else None
+        gb = unbroadcast(a2.transpose(-1, -2) @ g2, b2.shape).reshape(b.shape) \
+            if self.needs_input_grad[1] else None
+        return ga, gb
+
 
 class Sum(Function):
     def forward(self, x, axis, keepdims):
@@ -170,6 +218,16 @@ class Sum(Function):
         if not self.keepdims and self.axis is not None:
             g = self.xp.expand_dims(g, self.axis)
         return self.xp.broadcast_to(g, self.shape), None, None
+
+    def grad_graph(self, g):
+        if not self.keepdims and self.axis is not None:
+            axes = sorted(a % len(self.shape) for a in
+                          (self.axis if isinstance(self.axis, tuple) else (self.axis,)))
+            kept = list(g.shape)
+            for a in axes:
+                kept.insert(a, 1)
+            g = g.reshape(tuple(kept))
+        return Expand.apply(g, self.shape), None, None
 
 
 class Mean(Sum):
@@ -182,6 +240,9 @@ class Mean(Sum):
 
     def backward(self, g):
         return super().backward(g / g.dtype.type(max(self.count, 1)))[0], None, None
+
+    def grad_graph(self, g):
+        return super().grad_graph(g / float(max(self.count, 1)))[0], None, None
 
 
 class Amax(Function):
@@ -203,6 +264,11 @@ class Amax(Function):
         count = ties.sum(axis=self.axis, keepdims=True, dtype=g.dtype)   # not int: keep g's dtype
         return ties * (g / count), None, None
 
+    def grad_graph(self, g):
+        ties = (self.x == self.out)
+        count = ties.sum(axis=self.axis, keepdims=True, dtype=g.dtype)
+        return constant_times(g.reshape(self.out.shape), ties / count), None, None
+
 
 class Reshape(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
@@ -218,6 +284,8 @@ class Reshape(Function):
     def backward(self, g):
         return g.reshape(self.in_shape), None
 
+    grad_graph = backward
+
 
 class Permute(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
@@ -232,6 +300,12 @@ class Permute(Function):
         for i, d in enumerate(self.dims):
             inverse[d] = i
         return g.transpose(inverse), None
+
+    def grad_graph(self, g):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return Permute.apply(g, tuple(inverse)), None
 
 
 def _check_bounds_on_host(shape: tuple, key) -> None:
@@ -259,12 +333,34 @@ class GetItem(Function):
             raise IndexOutOfRangeError(f"index {key!r} into a tensor of shape {x.shape}: {exc}") from None
 
     def backward(self, g):
-        gx = self.xp.zeros(self.shape, dtype=g.dtype)
-        if _is_basic_index(self.key):
-            gx[self.key] = g  # basic indices select each element at most once
-        else:
-            self.xp.add.at(gx, self.key, g)  # an index that repeats gets every contribution
-        return gx, None
+        return scatter_into_zeros(self.xp, g, self.shape, self.key), None
+
+    def grad_graph(self, g):
+        return ScatterIntoZeros.apply(g, self.shape, self.key), None
+
+
+def scatter_into_zeros(xp, g, shape: tuple, key):
+    """Zeros of ``shape`` with ``g`` put at ``x[key]``: indexing's gradient."""
+    gx = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic_index(key):
+        gx[key] = g  # basic indices select each element at most once
+    else:
+        xp.add.at(gx, key, g)  # an index that repeats gets every contribution
+    return gx
+
+
+class ScatterIntoZeros(Function):
+    """Indexing's backward as an op (graph mode); its own gradient is the same indexing."""
+
+    def forward(self, g, shape, key):
+        self.key = key
+        return scatter_into_zeros(self.xp, g, shape, key)
+
+    def backward(self, gg):
+        return gg[self.key], None, None
+
+    def grad_graph(self, gg):
+        return GetItem.apply(gg, self.key), None, None
 
 
 def _is_basic_index(key) -> bool:
@@ -280,6 +376,8 @@ class Contiguous(Function):
 
     def backward(self, g):
         return (g,)
+
+    grad_graph = backward
 
 
 class Expand(Function):
@@ -299,6 +397,8 @@ class Expand(Function):
         stretched = tuple(i for i, n in enumerate(self.in_shape) if n == 1 and g.shape[i] != 1)
         return (g.sum(axis=stretched, keepdims=True) if stretched else g), None
 
+    grad_graph = backward     # Tensor.sum takes the same arguments
+
 
 class Repeat(Function):
     """PyTorch's ``repeat`` (NumPy's ``tile``): copies laid end to end along each dim; the gradient
@@ -314,6 +414,8 @@ class Repeat(Function):
         # Along dim i the output is reps[i] copies of sizes[i] elements: split the dim in two.
         g = g.reshape(tuple(n for pair in zip(self.reps, sizes) for n in pair))
         return g.sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(self.in_shape), None
+
+    grad_graph = backward
 
 
 class Concat(Function):
@@ -335,6 +437,13 @@ class Concat(Function):
             bounds.append(total)
         return (None, *self.xp.split(g, bounds, axis=self.axis))
 
+    def grad_graph(self, g):
+        parts, start = [None], 0
+        for n in self.sizes:
+            parts.append(GetItem.apply(g, (slice(None),) * self.axis + (slice(start, start + n),)))
+            start += n
+        return tuple(parts)
+
 
 class Exp(Function):
     def forward(self, x):
@@ -343,6 +452,9 @@ class Exp(Function):
 
     def backward(self, g):
         return (g * self.y,)
+
+    def grad_graph(self, g):
+        return (g * Exp.apply(self.inputs[0]),)
 
 
 class Log(Function):
@@ -353,6 +465,9 @@ class Log(Function):
     def backward(self, g):
         return (g / self.x,)
 
+    def grad_graph(self, g):
+        return (g / self.inputs[0],)
+
 
 class Sqrt(Function):
     def forward(self, x):
@@ -362,6 +477,9 @@ class Sqrt(Function):
     def backward(self, g):
         return (g / (2 * self.y),)
 
+    def grad_graph(self, g):
+        return (g / (2.0 * Sqrt.apply(self.inputs[0])),)
+
 
 class Tanh(Function):
     def forward(self, x):
@@ -370,6 +488,10 @@ class Tanh(Function):
 
     def backward(self, g):
         return (g * (1 - self.y * self.y),)
+
+    def grad_graph(self, g):
+        y = Tanh.apply(self.inputs[0])
+        return (g * (1.0 - y * y),)
 
 
 def stable_sigmoid(x, xp):
@@ -390,6 +512,10 @@ class Sigmoid(Function):
     def backward(self, g):
         return (g * self.y * (1 - self.y),)
 
+    def grad_graph(self, g):
+        y = Sigmoid.apply(self.inputs[0])
+        return (g * y * (1.0 - y),)
+
 
 class Relu(Function):
     def forward(self, x):
@@ -399,6 +525,9 @@ class Relu(Function):
     def backward(self, g):
         return (g * self.mask,)
 
+    def grad_graph(self, g):
+        return (constant_times(g, self.mask),)
+
 
 class Abs(Function):
     def forward(self, x):
@@ -407,6 +536,9 @@ class Abs(Function):
 
     def backward(self, g):
         return (g * self.sign,)
+
+    def grad_graph(self, g):
+        return (constant_times(g, self.sign),)
 
 
 class Clip(Function):
@@ -420,3 +552,6 @@ class Clip(Function):
 
     def backward(self, g):
         return g * self.mask, None, None
+
+    def grad_graph(self, g):
+        return constant_times(g, self.mask), None, None

@@ -10,6 +10,9 @@ The whole idea, micrograd-style:
   each context's ``backward`` once with the summed gradient of its output, adds the results into
   the gradients of its inputs (a tensor used twice gets both contributions), and stores the
   gradients of leaves that ``requires_grad`` in ``.grad``. Then it frees the graph, like PyTorch.
+* ``backward(create_graph=True)`` and ``autograd.grad`` (``autograd.py``) walk the same graph but
+  call each context's ``grad_graph`` instead: the same backward written with Tensor ops, so the
+  gradient has a graph of its own and can be differentiated again (gradient penalties).
 
 Rules (as in PyTorch): an op's output requires grad iff any tensor input does and grad mode is on
 (``no_grad()`` turns it off; ``grad_mode.py``). Tensors in one op must share a device (nothing is ever copied between
@@ -57,6 +60,14 @@ class Function:
 
     def backward(self, grad):
         raise NotImplementedError
+
+    def grad_graph(self, grad: "Tensor") -> tuple:
+        """``backward`` written with Tensor ops (differentiable, so ``create_graph=True`` can give
+        a gradient of the gradient): ``grad`` and the results are Tensors; the inputs are
+        ``self.inputs``.  An op without one says so."""
+        raise TensorganError(f"{type(self).__name__} has no differentiable backward, so "
+                             f"create_graph=True cannot go through it (a gradient of its gradient "
+                             f"is not implemented); backward without create_graph works")
 
     @property
     def xp(self):
@@ -135,10 +146,10 @@ def _shares_memory(a, b) -> bool:
     return a.base is not None and (a.base is b or a.base is b.base)
 
 
-def _topological_order(root: "Tensor") -> list["Tensor"]:
-    """Tensors reachable from root through contexts, every tensor after all its inputs."""
+def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
+    """Tensors reachable from the roots through contexts, every tensor after all its inputs."""
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:  # iterative DFS: deep graphs must not hit Python's recursion limit
         node, expanded = stack.pop()
         if expanded:
@@ -156,36 +167,67 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
     return order
 
 
-def _run_backward(root: "Tensor", grad, retain_graph: bool) -> None:
-    """The chain rule, from root back to the leaves: each context's backward once, with the sum
-    of the gradients its output received."""
-    grads = {id(root): grad}
-    owned_by_a_leaf = set()  # ids of arrays handed to a leaf's .grad: never shared by two leaves
-    for node in reversed(_topological_order(root)):
-        g = grads.pop(id(node), None)
-        if g is None:
-            continue
-        if node._hooks is not None:
-            g = node._hooks.run(node, g)
+def _leading_to(order: list["Tensor"], targets: list["Tensor"]) -> set:
+    """ids of the tensors in ``order`` from which some target is reachable (targets included):
+    the only ones autograd.grad needs a backward of."""
+    wanted = {id(t) for t in targets}
+    for node in order:  # inputs come before their outputs
         ctx = node._ctx
-        if ctx is None:  # a leaf
-            node._accumulate_grad(g, owned_by_a_leaf)
-            continue
-        _check_still_valid(ctx)
-        input_grads = ctx.backward(g)
-        if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
-            input_grads = _as_one_per_input(ctx, input_grads)
-        for parent, pg in zip(ctx.inputs, input_grads):
-            if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
+        if ctx is not None and not ctx.released and any(id(p) in wanted for p in ctx.inputs):
+            wanted.add(id(node))
+    return wanted
+
+
+def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool, create_graph: bool = False,
+                  inputs: list["Tensor"] | None = None) -> dict:
+    """The chain rule, from the roots back to the leaves: each context's backward once, with the
+    sum of the gradients its output received (``seeds``: the roots' own gradients).
+
+    ``create_graph``: the gradients are Tensors made by each context's ``grad_graph`` (graph
+    mode), so they can be differentiated again.  ``inputs`` (autograd.grad): return
+    ``{id(input): its gradient}`` and leave every ``.grad`` alone."""
+    order = _topological_order(roots)
+    wanted = _leading_to(order, inputs) if inputs is not None else None
+    target_ids = {id(t) for t in inputs} if inputs is not None else None
+    grads: dict = {}
+    for root, seed in zip(roots, seeds):
+        grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
+    captured: dict = {}
+    owned_by_a_leaf = set()  # ids of gradients handed to a leaf's .grad: never shared by two leaves
+    with set_grad_enabled(create_graph):
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
                 continue
-            if isinstance(pg, Tensor):
-                pg = pg.data
-            if pg.shape != parent.data.shape or pg.dtype != parent.data.dtype:
-                _wrong_gradient(ctx, parent, pg)
-            key = id(parent)
-            grads[key] = grads[key] + pg if key in grads else pg
-        if not retain_graph:
-            ctx.release()
+            if node._hooks is not None:
+                g = node._hooks.run(node, g)
+            ctx = node._ctx
+            if inputs is not None:
+                if id(node) in target_ids:
+                    captured[id(node)] = g
+                if ctx is None or not (ctx.released or any(id(p) in wanted for p in ctx.inputs)):
+                    continue    # nothing before it was asked for
+            elif ctx is None:  # a leaf
+                node._accumulate_grad(g, owned_by_a_leaf)
+                continue
+            _check_still_valid(ctx)
+            input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
+            if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
+                input_grads = _as_one_per_input(ctx, input_grads)
+            for parent, pg in zip(ctx.inputs, input_grads):
+                if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
+                    continue
+                if wanted is not None and id(parent) not in wanted:
+                    continue
+                if isinstance(pg, Tensor) is not create_graph:  # graph mode carries Tensors
+                    pg = Tensor._make(pg, parent.device) if create_graph else pg.data
+                if pg.shape != parent.data.shape or pg.dtype != parent.data.dtype:
+                    _wrong_gradient(ctx, parent, pg)
+                key = id(parent)
+                grads[key] = grads[key] + pg if key in grads else pg
+            if not (retain_graph or create_graph):  # the gradient's graph goes through this one
+                ctx.release()
+    return captured
 
 
 def _check_still_valid(ctx: Function) -> None:
@@ -232,19 +274,29 @@ class _GradHooks:
         self.retain = False
 
     def run(self, node: "Tensor", g):
+        """The hooks on ``g`` (an array, or in graph mode a Tensor); the gradient to go on with."""
+        as_tensor = isinstance(g, Tensor)
         for hook in list(self.hooks.values()):
-            new = hook(Tensor._make(g, node.device))
+            new = hook(g if as_tensor else Tensor._make(g, node.device))
             if new is not None:
-                new = new.data if isinstance(new, Tensor) else new
+                if not as_tensor:
+                    new = new.data if isinstance(new, Tensor) else new
                 if getattr(new, "shape", None) != g.shape or getattr(new, "dtype", None) != g.dtype:
                     error = ShapeError if getattr(new, "shape", None) != g.shape else DTypeError
                     raise error(f"a gradient hook returned {getattr(new, 'shape', type(new).__name__)} "
                                 f"{getattr(new, 'dtype', '')} for a gradient of {g.shape} {g.dtype}")
                 g = new
         if self.retain and node._ctx is not None:  # a leaf's .grad is filled anyway
-            node._grad = Tensor._make(g.copy(), node.device) if node._grad is None else \
-                Tensor._make(node._grad.data + g, node.device)
+            node._grad = _sum_into(node._grad, g, node.device)
         return g
+
+
+def _sum_into(total: "Tensor | None", g, device: Device) -> "Tensor":
+    """``total + g`` as a new Tensor (``g`` itself, copied, when there is no total yet); in graph
+    mode (``g`` a Tensor) the sum is an op, so the gradient keeps its graph."""
+    if isinstance(g, Tensor):
+        return g * 1.0 if total is None else total + g
+    return Tensor._make(g.copy(), device) if total is None else Tensor._make(total.data + g, device)
 
 
 class RemovableHandle:
@@ -387,36 +439,53 @@ class Tensor:
         return f"tensor({body}, dtype={self.dtype.name}, device='{self.device}'{grad})"
 
     # -- autograd -----------------------------------------------------------------------------
-    def backward(self, gradient: Any = None, retain_graph: bool = False, *, grad: Any = None) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, *, grad: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. Scalars need no ``gradient``
-        (the vector of the vector-Jacobian product; ``grad=`` is the same argument)."""
+        (the vector of the vector-Jacobian product; ``grad=`` is the same argument).
+        ``create_graph=True``: the gradients get a graph of their own (a penalty on a gradient
+        can then be backpropagated), which goes through this graph: it is kept."""
         if grad is not None:
             if gradient is not None:
                 raise InputTypeError("backward(): give gradient= or grad=, not both")
             gradient = grad
-        grad = gradient
         if not self.requires_grad:
             raise TensorganError("backward() on a tensor that does not require grad (no input "
                                  "had requires_grad=True, or it was computed under no_grad())")
-        if grad is None:
+        seed = self._seed_gradient(gradient, create_graph, "backward()")
+        _run_backward([self], [seed], create_graph if retain_graph is None else retain_graph,
+                      create_graph)
+
+    def _seed_gradient(self, gradient: Any, create_graph: bool, who: str, arg: str = "grad="):
+        """d(self)/d(self) for a backward from here: ones for a scalar, else ``gradient`` checked
+        against this tensor (an array; a Tensor in graph mode)."""
+        if gradient is None:
             if self.data.size != 1:
-                raise ShapeError(f"backward() on a non-scalar tensor of shape {self.shape} needs "
-                                 f"grad= of that shape (the vector in the vector-Jacobian product)")
-            grad = self.device.xp.ones_like(self.data)
+                raise ShapeError(f"{who} on a non-scalar tensor of shape {self.shape} needs {arg} "
+                                 f"of that shape (the vector in the vector-Jacobian product)")
+            seed = self.device.xp.ones_like(self.data)
         else:
-            if isinstance(grad, Tensor) and (grad.dtype != self.dtype or grad.device is not self.device):
-                raise DTypeError(f"backward(): the gradient is {grad.dtype} on {grad.device}, the "
-                                 f"tensor {self.dtype} on {self.device}")
-            grad = grad.data if isinstance(grad, Tensor) else _to_array(grad, self.dtype, self.device)
-            grad = grad.copy()      # a leaf's .grad may end up being this array: never the caller's
-            if grad.shape != self.shape:
-                raise ShapeError(f"backward(): grad has shape {grad.shape}, tensor has {self.shape}")
-        _run_backward(self, grad, retain_graph)
+            if isinstance(gradient, Tensor) and (gradient.dtype != self.dtype
+                                                 or gradient.device is not self.device):
+                raise DTypeError(f"{who}: the gradient is {gradient.dtype} on {gradient.device}, "
+                                 f"the tensor {self.dtype} on {self.device}")
+            if create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
+                seed = gradient   # its graph goes on into the gradients
+            else:
+                seed = (gradient.data if isinstance(gradient, Tensor)
+                        else _to_array(gradient, self.dtype, self.device))
+                seed = seed.copy()  # a leaf's .grad may end up being this array: never the caller's
+            if seed.shape != self.shape:
+                raise ShapeError(f"{who}: {arg} has shape {seed.shape}, tensor has {self.shape}")
+        return Tensor._make(seed, self.device) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _accumulate_grad(self, g, owned_by_a_leaf: set) -> None:
         # ``owned_by_a_leaf``: the memory (the owning array) of every gradient handed to a leaf in
         # this backward. Two leaves never share it -- e.g. x + y.reshape(...) hands x the output's
         # gradient and y a view of the same array: y gets a copy.
+        if isinstance(g, Tensor):  # graph mode: .grad keeps the gradient's graph, as in torch
+            self._grad = _sum_into(self._grad, g, self.device)
+            return
         owner = g if g.base is None else g.base
         shared = id(owner) in owned_by_a_leaf or not getattr(g.flags, "writeable", True)
         if shared or g.dtype != self.data.dtype:
@@ -616,6 +685,8 @@ class Tensor:
             raise InputTypeError(f"tensor ** exponent supports a scalar exponent only, got "
                                  f"{type(exponent).__name__}")
         return ops.Pow.apply(self, float(exponent))
+
+    pow = __pow__       # x.pow(2), as torch spells it
 
     def __rpow__(self, base):
         """number ** tensor = exp(log(number) * tensor), for a positive number."""
@@ -1120,6 +1191,9 @@ class ToDevice(Function):
     def backward(self, grad):
         return move_array(grad, self.dst, self.src), None
 
+    def grad_graph(self, grad):
+        return ToDevice.apply(grad, self.src), None
+
 
 class Cast(Function):
     def forward(self, x, dtype):
@@ -1128,6 +1202,9 @@ class Cast(Function):
 
     def backward(self, grad):
         return grad.astype(self.src_dtype), None
+
+    def grad_graph(self, grad):
+        return Cast.apply(grad, self.src_dtype), None
 
 
 from . import ops  # noqa: E402  (ops subclasses Function, defined above)

@@ -1,0 +1,76 @@
+"""Gradients as values: ``tensorgan.autograd.grad`` (``torch.autograd.grad``).
+
+``grad(outputs, inputs)`` returns d(outputs)/d(inputs) instead of adding it into ``.grad``.  With
+``create_graph=True`` the returned gradients have a graph of their own (every op on the way
+supplies a ``grad_graph``: its backward written with Tensor ops), so a loss may contain a
+gradient -- the gradient penalties of WGAN-GP and R1::
+
+    scores = critic(x_hat)                                   # x_hat.requires_grad
+    (g,) = tensorgan.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    penalty = ((g.reshape(len(g), -1).norm(dim=1) - 1) ** 2).mean()
+    (loss + 10 * penalty).backward()                         # reaches the critic's weights
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .errors import InputTypeError, ShapeError, TensorganError
+from .tensor import Function, Tensor, _run_backward
+
+__all__ = ["grad", "backward", "Function"]
+
+
+def _tensors(name: str, value: Any) -> list[Tensor]:
+    items = [value] if isinstance(value, Tensor) else value
+    if not isinstance(items, (list, tuple)) or not items or \
+            not all(isinstance(t, Tensor) for t in items):
+        raise InputTypeError(f"autograd: {name} must be a Tensor or a non-empty list of Tensors, "
+                             f"got {type(value).__name__}")
+    for i, t in enumerate(items):
+        if not t.requires_grad:
+            raise TensorganError(f"autograd: {name}[{i}] (shape {t.shape}) does not require grad")
+    return list(items)
+
+
+def _seeds(outputs: list[Tensor], grad_outputs: Any, create_graph: bool,
+           arg: str = "grad_outputs") -> list:
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ShapeError(f"autograd: {len(grad_outputs)} {arg} for {len(outputs)} outputs")
+    return [out._seed_gradient(g, create_graph, f"autograd (outputs[{i}])", arg)
+            for i, (out, g) in enumerate(zip(outputs, grad_outputs))]
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Any] | None = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """The sum of d(outputs[i])/d(inputs) weighted by ``grad_outputs[i]`` (ones for a scalar
+    output), one Tensor per input; ``.grad`` attributes are left alone.
+
+    ``create_graph``: the gradients are differentiable (their graph goes through this one, which
+    is therefore kept).  ``allow_unused``: an input the outputs do not depend on gets None
+    instead of an error."""
+    outputs, inputs = _tensors("outputs", outputs), _tensors("inputs", inputs)
+    seeds = _seeds(outputs, grad_outputs, create_graph)
+    keep = create_graph if retain_graph is None else retain_graph
+    got = _run_backward(outputs, seeds, keep, create_graph, inputs)
+    result = []
+    for i, t in enumerate(inputs):
+        g = got.get(id(t))
+        if g is None and not allow_unused:
+            raise TensorganError(f"autograd.grad: inputs[{i}] (shape {t.shape}) was not used to "
+                                 f"compute the outputs (allow_unused=True returns None for it)")
+        if g is not None and not isinstance(g, Tensor):
+            g = Tensor._make(g.copy(), t.device)   # an array the walk may share: the caller's own
+        result.append(g)
+    return tuple(result)
+
+
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
+             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    """Backpropagate several outputs at once (``torch.autograd.backward``): each leaf's ``.grad``
+    gets the sum over the outputs, with one walk of the graph."""
+    tensors = _tensors("tensors", tensors)
+    seeds = _seeds(tensors, grad_tensors, create_graph, "grad_tensors")
+    _run_backward(tensors, seeds, create_graph if retain_graph is None else retain_graph, create_graph)
