@@ -332,7 +332,8 @@ def _composite_grads(y: Tensor, gy: Tensor, operands: tuple) -> tuple:
     """The gradients (with their own graph) of the recomputed output ``y`` with respect to each
     operand that requires grad; None for the others."""
     wanted = [t for t in operands if isinstance(t, Tensor) and t.requires_grad]
-    got = _run_backward([y], [gy], retain_graph=True, create_graph=True, inputs=wanted)
+    got = _run_backward([y], [gy], retain_graph=True, create_graph=True, inputs=wanted,
+                        run_hooks=False)
     return tuple(got.get(id(t)) if isinstance(t, Tensor) else None for t in operands)
 
 
@@ -366,7 +367,8 @@ class LeakyReLU(Function):
         return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope).reshape(self.shape), None
 
     def grad_graph(self, gy):
-        return ops.constant_times(gy, self.xp.where(self.x > 0, 1.0, self.slope)), None
+        slope = self.xp.where(self.x > 0, 1.0, self.slope).reshape(self.shape)  # self.x of a 0-d x is 1-d
+        return ops.constant_times(gy, slope), None
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

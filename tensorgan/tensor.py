@@ -179,13 +179,14 @@ def _leading_to(order: list["Tensor"], targets: list["Tensor"]) -> set:
 
 
 def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool, create_graph: bool = False,
-                  inputs: list["Tensor"] | None = None) -> dict:
+                  inputs: list["Tensor"] | None = None, run_hooks: bool = True) -> dict:
     """The chain rule, from the roots back to the leaves: each context's backward once, with the
     sum of the gradients its output received (``seeds``: the roots' own gradients).
 
     ``create_graph``: the gradients are Tensors made by each context's ``grad_graph`` (graph
     mode), so they can be differentiated again.  ``inputs`` (autograd.grad): return
-    ``{id(input): its gradient}`` and leave every ``.grad`` alone."""
+    ``{id(input): its gradient}`` and leave every ``.grad`` alone.  ``run_hooks=False``: an op's
+    grad_graph differentiating its own recomputation (the outer walk runs the hooks once)."""
     order = _topological_order(roots)
     wanted = _leading_to(order, inputs) if inputs is not None else None
     target_ids = {id(t) for t in inputs} if inputs is not None else None
@@ -199,7 +200,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool, create
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            if node._hooks is not None:
+            if node._hooks is not None and run_hooks:
                 g = node._hooks.run(node, g)
             ctx = node._ctx
             if inputs is not None:

@@ -42,6 +42,7 @@ CASES = {
     "relu_abs_clip": (lambda a: a.relu() ** 2 + a.abs() ** 3 + a.clip(-0.5, 0.5) ** 2, [(8,)], False),
     "where": (lambda a, b: tg.where(a > 0, a * b, b * b), [(3, 4), (4,)], False),
     "leaky_relu": (lambda a: F.leaky_relu(a, 0.2) ** 2, [(2, 3, 4)], False),
+    "leaky_relu_0d": (lambda a: F.leaky_relu(a, 0.2) ** 3, [()], False),
     "linear": (lambda x, w, b: F.linear(x, w, b) ** 2, [(5, 3), (2, 3), (2,)], False),
     "conv2d_stride2": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1) ** 2,
                        [(2, 2, 5, 5), (3, 2, 3, 3), (3,)], False),
@@ -220,3 +221,23 @@ def test_penalties_refuse_mismatched_batches():
         tg.losses.gradient_penalty(linear_critic(w), tg.randn(4, 1, 2, 3), tg.randn(3, 1, 2, 3))
     with pytest.raises(ShapeError, match="non-empty batch"):
         tg.losses.r1_penalty(linear_critic(w), tg.randn(0, 1, 2, 3))
+
+
+def test_hooks_on_batch_norm_operands_run_once_in_graph_mode():
+    # batch norm's grad_graph differentiates a recomputation: its inner walk must not run the
+    # operands' hooks (or fill retained gradients) a second time
+    results = {}
+    for create_graph in (False, True):
+        x0 = tg.tensor(np.arange(12.0).reshape(4, 3) ** 1.5 / 7, dtype="float64", requires_grad=True)
+        w = tg.tensor([0.5, -1.5, 2.0], dtype="float64", requires_grad=True)
+        calls = []
+        x = x0 * 1.0
+        x.register_hook(lambda g: calls.append("x") or g * 2.0)
+        w.register_hook(lambda g: calls.append("w") or g * 2.0)
+        x.retain_grad()
+        (F.batch_norm(x, None, None, w, training=True) ** 3).sum().backward(create_graph=create_graph)
+        results[create_graph] = (sorted(calls), x0.grad.numpy(), x.grad.numpy(), w.grad.numpy())
+    plain, graph = results[False], results[True]
+    assert graph[0] == plain[0] == ["w", "x"]
+    for a, b in zip(plain[1:], graph[1:]):
+        np.testing.assert_allclose(b, a, rtol=1e-10)
