@@ -7,7 +7,8 @@ gradient -- the gradient penalties of WGAN-GP and R1::
 
     scores = critic(x_hat)                                   # x_hat.requires_grad
     (g,) = tensorgan.autograd.grad(scores.sum(), x_hat, create_graph=True)
-    penalty = ((g.reshape(len(g), -1).norm(dim=1) - 1) ** 2).mean()
+    norms = ((g * g).reshape(len(g), -1).sum(dim=1) + 1e-12).sqrt()
+    penalty = ((norms - 1) ** 2).mean()
     (loss + 10 * penalty).backward()                         # reaches the critic's weights
 """
 from __future__ import annotations
@@ -53,8 +54,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     instead of an error."""
     outputs, inputs = _tensors("outputs", outputs), _tensors("inputs", inputs)
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    keep = create_graph if retain_graph is None else retain_graph
-    got = _run_backward(outputs, seeds, keep, create_graph, inputs)
+    got = _run_backward(outputs, seeds, retain_graph, create_graph, inputs)
     result = []
     for i, t in enumerate(inputs):
         g = got.get(id(t))
@@ -73,4 +73,4 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
     gets the sum over the outputs, with one walk of the graph."""
     tensors = _tensors("tensors", tensors)
     seeds = _seeds(tensors, grad_tensors, create_graph, "grad_tensors")
-    _run_backward(tensors, seeds, create_graph if retain_graph is None else retain_graph, create_graph)
+    _run_backward(tensors, seeds, retain_graph, create_graph)

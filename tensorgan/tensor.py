@@ -178,13 +178,15 @@ def _leading_to(order: list["Tensor"], targets: list["Tensor"]) -> set:
     return wanted
 
 
-def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool, create_graph: bool = False,
-                  inputs: list["Tensor"] | None = None, run_hooks: bool = True) -> dict:
+def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
+                  create_graph: bool = False, inputs: list["Tensor"] | None = None,
+                  run_hooks: bool = True) -> dict:
     """The chain rule, from the roots back to the leaves: each context's backward once, with the
     sum of the gradients its output received (``seeds``: the roots' own gradients).
 
     ``create_graph``: the gradients are Tensors made by each context's ``grad_graph`` (graph
-    mode), so they can be differentiated again.  ``inputs`` (autograd.grad): return
+    mode), so they can be differentiated again; their graph goes through this one, which is then
+    kept whatever ``retain_graph`` says (None: keep it only in graph mode, as torch).  ``inputs`` (autograd.grad): return
     ``{id(input): its gradient}`` and leave every ``.grad`` alone.  ``run_hooks=False``: an op's
     grad_graph differentiating its own recomputation (the outer walk runs the hooks once)."""
     order = _topological_order(roots)
@@ -226,7 +228,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool, create
                     _wrong_gradient(ctx, parent, pg)
                 key = id(parent)
                 grads[key] = grads[key] + pg if key in grads else pg
-            if not (retain_graph or create_graph):  # the gradient's graph goes through this one
+            if not (retain_graph or create_graph):
                 ctx.release()
     return captured
 
@@ -454,8 +456,7 @@ class Tensor:
             raise TensorganError("backward() on a tensor that does not require grad (no input "
                                  "had requires_grad=True, or it was computed under no_grad())")
         seed = self._seed_gradient(gradient, create_graph, "backward()")
-        _run_backward([self], [seed], create_graph if retain_graph is None else retain_graph,
-                      create_graph)
+        _run_backward([self], [seed], retain_graph, create_graph)
 
     def _seed_gradient(self, gradient: Any, create_graph: bool, who: str, arg: str = "grad="):
         """d(self)/d(self) for a backward from here: ones for a scalar, else ``gradient`` checked
