@@ -744,6 +744,22 @@ def _unpool_windows(xp, g, shape, kh: int, kw: int):
     return out
 
 
+def _unpool_windows_graph(g: Tensor, shape, kh: int, kw: int) -> Tensor:
+    """_unpool_windows in Tensor ops (graph mode): (N, C, Ho, Wo, kh*kw) -> (N, C, H, W)."""
+    n, c, h, w = shape
+    ho, wo = g.shape[2], g.shape[3]
+    body = g.reshape(n, c, ho, wo, kh, kw).permute(0, 1, 2, 4, 3, 5).reshape(n, c, ho * kh, wo * kw)
+    if (ho * kh, wo * kw) == (h, w):
+        return body
+    return ops.ScatterIntoZeros.apply(body, tuple(shape), (slice(None), slice(None),
+                                                           slice(0, ho * kh), slice(0, wo * kw)))
+
+
+def _per_window(g: Tensor, k: int) -> Tensor:
+    """(N, C, Ho, Wo) -> (N, C, Ho, Wo, k): each window's gradient, once per element."""
+    return g.reshape(*g.shape, 1).expand(*g.shape, k)
+
+
 class MaxPool2d(Function):
     def forward(self, x, kh, kw):
         xp = self.xp
@@ -757,6 +773,12 @@ class MaxPool2d(Function):
         kh, kw = self.k
         mask = self.idx[..., None] == xp.arange(kh * kw)  # the first maximum of each window
         return _unpool_windows(xp, mask * g[..., None], self.shape, kh, kw), None, None
+
+    def grad_graph(self, g):
+        kh, kw = self.k
+        mask = self.idx[..., None] == self.xp.arange(kh * kw)
+        routed = ops.constant_times(_per_window(g, kh * kw), mask)   # the max's position is
+        return _unpool_windows_graph(routed, self.shape, kh, kw), None, None  # locally constant
 
 
 class AvgPool2d(Function):
@@ -780,6 +802,11 @@ class AvgPool2d(Function):
         out = xp.zeros(self.shape, dtype=g.dtype)
         out[:, :, :ho * kh, :wo * kw] = body
         return out, None, None
+
+    def grad_graph(self, g):
+        kh, kw = self.k
+        spread = _per_window(g, kh * kw) * (1.0 / (kh * kw))
+        return _unpool_windows_graph(spread, self.shape, kh, kw), None, None
 
 
 def _check_pool(op: str, x: Tensor, kernel_size, stride):

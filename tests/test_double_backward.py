@@ -58,6 +58,10 @@ CASES = {
     "batch_norm_leaky_relu": (lambda x, w, b: F.batch_norm_leaky_relu(x, None, None, w, b, True,
                                                                       negative_slope=0.2) ** 2,
                               [(4, 2, 3, 3), (2,), (2,)], False),
+    "max_pool2d": (lambda x: F.max_pool2d(x * x.sum(), 2) ** 2, [(2, 2, 4, 4)], False),
+    "max_pool2d_ragged": (lambda x: F.max_pool2d(x, (2, 3)) ** 3, [(1, 2, 5, 7)], False),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 2) ** 2, [(2, 2, 4, 4)], False),
+    "avg_pool2d_ragged": (lambda x: F.avg_pool2d(x * x, (3, 2)) ** 2, [(1, 2, 7, 5)], False),
     "bce_with_logits": (lambda x, t: F.binary_cross_entropy_with_logits(x, t.sigmoid()), [(3, 4), (3, 4)], False),
     "bce": (lambda p, t: F.binary_cross_entropy(p.sigmoid(), t.sigmoid(), reduction="sum"),
             [(3, 4), (3, 4)], False),
@@ -173,9 +177,19 @@ def test_errors_name_what_is_wrong():
         tg.autograd.grad((x * x).sum(), tg.zeros(3))
     with pytest.raises(ShapeError, match="non-scalar"):
         tg.autograd.grad(x * x, x)
-    pooled = leaf(1, 1, 2, 2)
-    with pytest.raises(TensorganError, match="MaxPool2d has no differentiable backward"):
-        tg.autograd.grad((F.max_pool2d(pooled, 2) ** 2).sum(), pooled, create_graph=True)
+
+    class Cube(tg.Function):        # a user's op with a backward but no grad_graph
+        def forward(self, a):
+            return a ** 3
+
+        def backward(self, g):
+            return (3 * self.inputs[0].data ** 2 * g,)
+
+    c = leaf(2)
+    with pytest.raises(TensorganError, match="Cube has no differentiable backward"):
+        tg.autograd.grad(Cube.apply(c).sum(), c, create_graph=True)
+    Cube.apply(c).sum().backward()                    # the first derivative still works
+    np.testing.assert_allclose(c.grad.numpy(), 3 * c.numpy() ** 2)
 
 
 def test_graph_is_freed_unless_kept():
