@@ -13,6 +13,7 @@ import argparse
 import importlib
 import importlib.util
 import io
+import math
 import os
 import sys
 import warnings
@@ -72,14 +73,21 @@ positive_int = _int_at_least(1, "a positive integer")
 nonnegative_int = _int_at_least(0, "a non-negative integer")
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+def _float_above(minimum: float, inclusive: bool, what: str) -> Callable[[str], float]:
+    """An argparse type: a finite number > minimum (>= when inclusive)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return value
+    return parse
+
+
+_positive_float = _float_above(0.0, False, "a positive number")
+nonnegative_float = _float_above(0.0, True, "a number >= 0")
 
 
 DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
@@ -117,6 +125,9 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--discriminator", choices=("conv", "mlp"), help="discriminator kind (default conv)")
     p.add_argument("--generator-loss", choices=("non_saturating", "minimax"),
                    help="generator objective (default non_saturating)")
+    p.add_argument("--r1-gamma", type=nonnegative_float, metavar="GAMMA",
+                   help="R1 gradient penalty on the discriminator (Mescheder et al. 2018): adds "
+                        "GAMMA/2 * E||grad D(real)||^2 to its loss (default 0: off; try 1-10)")
     p.add_argument("--on-nonfinite", choices=("stop", "skip"),
                    help="on a NaN/inf loss or gradient: stop (default) or skip that update")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -132,7 +143,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
 # Options that may differ on --resume (everything else comes from the checkpoint).
 _RESUMABLE = ("steps", "epochs", "sample_every", "checkpoint_every", "device", "on_nonfinite")
 _ARCH_OPTIONS = ("batch_size", "lr", "seed", "latent_dim", "base_channels", "discriminator",
-                 "generator_loss")
+                 "generator_loss", "r1_gamma")
 
 
 def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":

@@ -17,7 +17,7 @@ its input; backward then needs second derivatives, ``create_graph=True``):
 * ``gradient_penalty`` (WGAN-GP, Gulrajani et al. 2017): ``E (||grad_x D(x_hat)|| - 1)^2`` on
   random interpolates ``x_hat`` of real and fake images; it keeps a critic near 1-Lipschitz.
 * ``r1_penalty`` (Mescheder et al. 2018): ``E ||grad_x D(x)||^2`` on real images; add it as
-  ``gamma / 2 * r1_penalty(D, real)``.
+  ``gamma / 2 * r1_penalty(D, real)`` (``Trainer``/``train --r1-gamma`` does).
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ from .random import Generator, resolve
 from .tensor import Tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "bce_with_logits", "discriminator_loss",
-           "generator_loss", "GENERATOR_LOSSES", "gradient_penalty", "r1_penalty"]
+           "generator_loss", "GENERATOR_LOSSES", "gradient_penalty", "r1_penalty",
+           "r1_penalty_from_scores"]
 
 bce_with_logits = binary_cross_entropy_with_logits
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -81,5 +82,17 @@ def r1_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor) -> Tenso
     not wanted: ``real`` is detached first)."""
     if real.ndim < 1 or real.shape[0] == 0:
         raise ShapeError(f"r1_penalty: expected a non-empty batch, got shape {real.shape}")
-    grad = _input_gradients(discriminator, real.detach().requires_grad_())
+    real = real.detach().requires_grad_()
+    return r1_penalty_from_scores(discriminator(real), real)
+
+
+def r1_penalty_from_scores(real_scores: Tensor, real: Tensor) -> Tensor:
+    """R1 from scores D already gave: ``real_scores = D(real)`` with ``real`` a leaf that
+    requires grad.  A training step that needs D(real) for its loss anyway reuses that forward
+    pass instead of running D a second time (``Trainer`` with ``r1_gamma``)."""
+    if not real.requires_grad or real.ndim < 1 or real.shape[0] == 0:
+        raise ShapeError(f"r1_penalty: real must be a non-empty batch that requires grad, got "
+                         f"shape {real.shape}, requires_grad={real.requires_grad}")
+    (grad,) = autograd.grad(real_scores.sum(), real, create_graph=True)
+    grad = grad.reshape(real.shape[0], -1)
     return (grad * grad).sum(dim=1).mean()

@@ -69,6 +69,7 @@ class TrainConfig:
     discriminator: str = "conv"         # "conv" or "mlp"
     dropout: float = 0.3                # MLP discriminator only
     generator_loss: str = "non_saturating"
+    r1_gamma: float = 0.0               # > 0: D's loss + r1_gamma/2 * R1 penalty on the reals
     seed: int = 0
     device: str | None = None
     sample_every: int = 200
@@ -105,6 +106,8 @@ class TrainConfig:
         for name in ("beta1", "beta2"):
             if not (number(getattr(self, name)) and 0.0 <= getattr(self, name) < 1.0):
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if not (number(self.r1_gamma) and self.r1_gamma >= 0.0):
+            raise ConfigError(f"r1_gamma must be a number >= 0 (0: no R1 penalty), got {self.r1_gamma!r}")
         if not (number(self.dropout) and 0.0 <= self.dropout < 1.0):
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.generator_loss not in losses.GENERATOR_LOSSES:
@@ -274,9 +277,18 @@ class Trainer:
         z = Tensor._make(xp.asarray(self.rng["noise"].normal((real_images.shape[0], c.latent_dim))), dev)
         fake = G(z)
 
-        # Discriminator: fake is detached, so this backward stops at D's input.
+        # Discriminator: fake is detached, so this backward stops at D's input.  With R1, the
+        # reals are a leaf that requires grad: D's gradient at them, from the same forward pass,
+        # joins the loss (its backward then goes through D's backward: second derivatives).
+        if c.r1_gamma > 0:
+            real.requires_grad_()
         d_real, d_fake = D(real), D(fake.detach())
         loss_d = losses.discriminator_loss(d_real, d_fake)
+        r1_value = None
+        if c.r1_gamma > 0:
+            r1 = losses.r1_penalty_from_scores(d_real, real)
+            r1_value = r1.item()
+            loss_d = loss_d + (c.r1_gamma / 2.0) * r1
         loss_d_value = loss_d.item()
         self.opt_d.zero_grad()
         if self._finite_or_skip(loss_d_value, step, "discriminator", "loss"):
@@ -302,9 +314,12 @@ class Trainer:
             for p in self._d_params:
                 p.requires_grad = True
         self.step = step
-        return {"step": step, "epoch": self.loader.epoch, "loss_d": loss_d_value,
-                "loss_g": loss_g_value, "d_x": _mean_sigmoid(d_real.data, xp),
-                "d_g_z": _mean_sigmoid(d_fake.data, xp)}
+        record = {"step": step, "epoch": self.loader.epoch, "loss_d": loss_d_value,
+                  "loss_g": loss_g_value, "d_x": _mean_sigmoid(d_real.data, xp),
+                  "d_g_z": _mean_sigmoid(d_fake.data, xp)}
+        if r1_value is not None:
+            record["r1"] = r1_value       # the penalty before its weight (loss_d includes it)
+        return record
 
     def _finite_or_skip(self, value: Any, step: int, network: str, what: str) -> bool:
         ok = bool(value) if isinstance(value, (bool, np.bool_)) else math.isfinite(value)

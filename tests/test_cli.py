@@ -383,3 +383,17 @@ def test_image_size_takes_height_by_width(folder, tmp_path, capsys):
     for bad in ("0x8", "8x", "ax8", "8x8x8"):
         assert main(train_args(folder, tmp_path / "bad", 2) + ["--image-size", bad]) == 2
         assert "HxW (48x32) of positive integers, got " + repr(bad) in capsys.readouterr().err
+
+
+def test_r1_gamma_option_trains_logs_the_penalty_and_is_kept_on_resume(folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(train_args(folder, out, 2, "--r1-gamma", "5")) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2] and all(r["r1"] > 0 for r in rows)
+    assert json.loads((out / "config.json").read_text())["config"]["r1_gamma"] == 5.0
+    capsys.readouterr()
+    assert main(["train", "--out", str(out), "--resume", "--steps", "3", "--no-progress",
+                 "--r1-gamma", "1"]) == 1
+    assert "--r1-gamma differs from the checkpoint" in capsys.readouterr().err
+    assert main(train_args(folder, tmp_path / "bad", 2, "--r1-gamma", "-1")) == 2
+    assert "expected a number >= 0" in capsys.readouterr().err
