@@ -492,6 +492,8 @@ class Trainer:
             "fixed_noise": self.fixed_noise,
             "elapsed": self._time_offset + time.perf_counter() - self._t0,
             "meta": self.meta,
+            # with on_nonfinite="skip": a resumed run goes on counting toward SKIP_STREAK_LIMIT
+            "skips": {"total": self.skipped, "streak": self._skip_streak},
         }
 
     def save_checkpoint(self, path: str | os.PathLike[str] | None = None) -> Path:
@@ -524,8 +526,13 @@ class Trainer:
         try:
             shape, step = tuple(int(v) for v in state["image_shape"]), int(state["step"])
             elapsed, meta = float(state.get("elapsed", 0.0)), dict(state.get("meta") or {})
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"{source}: malformed step, image_shape, elapsed or meta ({exc})") from None
+            skips = state.get("skips") or {}          # (absent from older checkpoints)
+            skipped, streak = int(skips.get("total", 0)), int(skips.get("streak", 0))
+            if min(step, skipped, streak) < 0:
+                raise ValueError("a negative count")
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{source}: malformed step, image_shape, elapsed, meta or skips "
+                                  f"({exc})") from None
         if shape != self.image_shape:
             raise CheckpointError(f"{source} was trained on images of shape {shape}, this dataset "
                                   f"has {self.image_shape}")
@@ -547,6 +554,7 @@ class Trainer:
             raise CheckpointError(f"{source}: {exc}") from None
         self.fixed_noise = fixed.astype(np.float32)
         self.step, self._time_offset, self.meta = step, elapsed, meta
+        self.skipped, self._skip_streak = skipped, streak
         # The optimizers now run at the checkpoint's learning rate and betas (as a PyTorch
         # optimizer's load_state_dict does): the config says so, so the next checkpoint agrees.
         group = self.opt_g.param_groups[0]

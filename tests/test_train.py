@@ -384,3 +384,22 @@ def test_r1_gamma_is_validated_and_kept_in_the_checkpoint(dataset, tmp_path):
     resumed = Trainer(dataset, tmp_path, config(steps=3, r1_gamma=2.5, discriminator="mlp"))
     assert resumed.resume() == 2
     assert ckpt.load_checkpoint(tmp_path / "checkpoint.npz")["config"]["r1_gamma"] == 2.5
+
+
+def test_skip_count_and_streak_survive_a_resume(dataset, tmp_path, monkeypatch):
+    # D's loss is NaN on every step (its weights stay finite, so checkpoints are written): the
+    # streak of skipped updates goes on across a resume instead of starting again at 0.
+    monkeypatch.setattr(train_module, "SKIP_STREAK_LIMIT", 3)
+    real_loss = train_module.losses.discriminator_loss
+    monkeypatch.setattr(train_module.losses, "discriminator_loss",
+                        lambda r, f: real_loss(r, f) * float("nan"))
+    first = Trainer(dataset, tmp_path, config(steps=2, checkpoint_every=2, on_nonfinite="skip"))
+    assert first.fit()["skipped"] == 2
+    again = Trainer(dataset, tmp_path, config(steps=10, checkpoint_every=2, on_nonfinite="skip"))
+    assert again.resume() == 2 and again.skipped == 2
+    with pytest.raises(NonFiniteError, match="step 3: 3 steps in a row skipped"):
+        again.fit()
+    state = ckpt.load_checkpoint(tmp_path / "checkpoint.npz")
+    state["skips"] = {"total": -1, "streak": 0}
+    with pytest.raises(CheckpointError, match="skips"):
+        Trainer(dataset, None, config()).load_state_dict(state, "c.npz")
