@@ -11,6 +11,7 @@ built from each other.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence, Union
 
 import numpy as np
@@ -830,3 +831,124 @@ def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = Non
     """Mean over non-overlapping ``kernel_size`` windows of ``(N, C, H, W)`` (stride = kernel)."""
     kh, kw = _check_pool("avg_pool2d", x, kernel_size, stride)
     return AvgPool2d.apply(x, kh, kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Padding and nearest-neighbour resizing: compositions of indexing ops, so their gradients (and
+# gradients of gradients) are indexing's -- no kernels of their own.
+# ---------------------------------------------------------------------------------------------
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_amounts(x: Tensor, pad) -> list[tuple[int, int]]:
+    """torch's ``pad`` tuple (last dim first: left, right, top, bottom, ...) as (before, after)
+    per padded dim, first padded dim first."""
+    if isinstance(pad, (int, np.integer)) or not all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise InputTypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
+    if len(pad) == 0 or len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ShapeError(f"pad: pad needs an even number of ints, two per padded dim and at most "
+                         f"{2 * x.ndim} for an input of shape {x.shape}, got {tuple(pad)}")
+    pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
+    return pairs[::-1]
+
+
+def _source_index(n: int, before: int, after: int, mode: str, dim: int, shape) -> np.ndarray:
+    """For each output position along one dim, the input position it copies."""
+    j = np.arange(-before, n + after)
+    limit = {"reflect": n - 1, "circular": n}.get(mode, np.inf)    # replicate: any amount
+    if max(before, after) > limit or n == 0:
+        need = "more than" if mode == "reflect" else "at least"
+        raise ShapeError(f"pad: {mode} padding of ({before}, {after}) needs {need} "
+                         f"{max(before, after)} elements in dim {dim}, input shape {shape}")
+    if mode == "replicate":
+        return np.clip(j, 0, n - 1)
+    if mode == "circular":
+        return np.mod(j, n)
+    period = 2 * (n - 1)                                   # reflect: ... 2 1 | 0 1 2 3 | 2 1 ...
+    j = np.abs(np.mod(j, period)) if period else np.zeros_like(j)
+    return np.where(j > n - 1, period - j, j)
+
+
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """``torch.nn.functional.pad``: ``pad`` = (left, right) for the last dim, then (top, bottom)
+    for the one before, ...  ``constant`` fills with ``value`` (a negative amount crops);
+    ``reflect`` mirrors without repeating the edge, ``replicate`` repeats the edge, ``circular``
+    wraps around.  The gradient of a padded element goes back to the element it copies."""
+    if not isinstance(x, Tensor):
+        raise InputTypeError(f"pad: input must be a Tensor, got {type(x).__name__}")
+    if mode not in PAD_MODES:
+        raise ConfigError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+    pairs = _pad_amounts(x, pad)
+    first = x.ndim - len(pairs)
+    if mode != "constant":
+        if min(min(p) for p in pairs) < 0:
+            raise ShapeError(f"pad: {mode} padding takes amounts >= 0, got {tuple(pad)}")
+        index = [_source_index(x.shape[first + i], b, a, mode, first + i, x.shape)
+                 for i, (b, a) in enumerate(pairs)]
+        return x[(Ellipsis, *np.ix_(*index))]
+    value = _scalar("pad", "value", value)
+    crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pairs, x.shape[first:]))
+    if any(s.stop <= s.start for s in crop):
+        raise ShapeError(f"pad: {tuple(pad)} crops all of dim(s) of input shape {x.shape}")
+    if any(min(p) < 0 for p in pairs):
+        x = x[(Ellipsis, *crop)]
+    grown = [(max(b, 0), max(a, 0)) for b, a in pairs]
+    if not any(b or a for b, a in grown):
+        return x
+    shape = x.shape[:first] + tuple(n + b + a for (b, a), n in zip(grown, x.shape[first:]))
+    inside = (Ellipsis, *(slice(b, b + n) for (b, _), n in zip(grown, x.shape[first:])))
+    out = ops.ScatterIntoZeros.apply(x, shape, inside)
+    if value == 0.0:
+        return out
+    fill = x.device.xp.full(shape, value, dtype=x.dtype)
+    fill[inside] = 0
+    return out + Tensor._make(fill, x.device)
+
+
+def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest") -> Tensor:
+    """``torch.nn.functional.interpolate`` in ``"nearest"`` mode on (N, C, L), (N, C, H, W) or
+    (N, C, D, H, W): output position i copies input position ``floor(i * scale)``, scale =
+    in/out for ``size``, 1/scale_factor for ``scale_factor`` (torch's rule).  Integer factors
+    (the upsampling of a GAN generator) take a broadcast instead of a gather: its gradient is a
+    sum over each block rather than a scatter-add."""
+    _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
+    if mode != "nearest":
+        raise ConfigError(f"interpolate: only mode='nearest' is implemented, got {mode!r}")
+    spatial = x.shape[2:]
+    k = len(spatial)
+    if (size is None) == (scale_factor is None):
+        raise ConfigError("interpolate: give exactly one of size and scale_factor")
+    if size is not None:
+        out = _per_dim("size", size, k, int)
+        if min(out) < 1:
+            raise ShapeError(f"interpolate: size must be >= 1, got {size!r}")
+        scales = [n / o for n, o in zip(spatial, out)]
+    else:
+        factors = _per_dim("scale_factor", scale_factor, k, float)
+        if not all(math.isfinite(f) and f > 0 for f in factors):
+            raise ConfigError(f"interpolate: scale_factor must be positive, got {scale_factor!r}")
+        out = [int(math.floor(n * f)) for n, f in zip(spatial, factors)]
+        if min(out) < 1:
+            raise ShapeError(f"interpolate: scale_factor {scale_factor!r} gives an empty output "
+                             f"from input shape {x.shape}")
+        scales = [1.0 / f for f in factors]
+    if all(o % n == 0 and s == n / o for n, o, s in zip(spatial, out, scales)):
+        reps = [o // n for n, o in zip(spatial, out)]          # whole blocks: broadcast
+        n, c = x.shape[:2]
+        spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
+        spread = spread.expand(n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)])
+        return spread.reshape(n, c, *out)
+    index = [np.minimum(np.floor(np.arange(o) * s).astype(np.int64), m - 1)
+             for o, s, m in zip(out, scales, spatial)]
+    return x[(Ellipsis, *np.ix_(*index))]
+
+
+def _per_dim(name: str, value, k: int, kind: type) -> list:
+    values = list(value) if isinstance(value, (tuple, list)) else [value] * k
+    ok = (int, np.integer) if kind is int else (int, float, np.integer, np.floating)
+    if len(values) != k or not all(isinstance(v, ok) and not isinstance(v, bool) for v in values):
+        raise InputTypeError(f"interpolate: {name} must be one {kind.__name__} or {k} of them, "
+                             f"got {value!r}")
+    return [kind(v) for v in values]

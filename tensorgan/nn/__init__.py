@@ -3,9 +3,10 @@ import sys
 
 from .. import functional
 from . import init, parallel, utils
-from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Embedding,
-                     Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict, ModuleList, ReLU,
-                     Sequential, Sigmoid, Tanh, Unflatten)
+from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, ConstantPad2d, Conv2d, ConvTranspose2d,
+                     Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict,
+                     ModuleList, ReflectionPad2d, ReLU, ReplicationPad2d, Sequential, Sigmoid, Tanh,
+                     Unflatten, Upsample, ZeroPad2d)
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .module import Module, Parameter
 from .parallel import DataParallel
@@ -14,7 +15,8 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
            "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh",
            "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
            "ModuleDict", "MaxPool2d", "AvgPool2d", "Embedding", "BCELoss", "BCEWithLogitsLoss",
-           "MSELoss", "L1Loss", "CrossEntropyLoss"]
+           "MSELoss", "L1Loss", "CrossEntropyLoss", "Upsample", "ZeroPad2d", "ConstantPad2d",
+           "ReflectionPad2d", "ReplicationPad2d"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

@@ -17,7 +17,8 @@ from .module import Module, Parameter, check_input
 
 __all__ = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
            "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
-           "ModuleDict", "MaxPool2d", "AvgPool2d", "Embedding"]
+           "ModuleDict", "MaxPool2d", "AvgPool2d", "Embedding", "Upsample", "ZeroPad2d",
+           "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"]
 
 
 def _positive_int(name: str, value: Any, owner: str) -> int:
@@ -343,6 +344,73 @@ class AvgPool2d(_Pool2d):
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (4,), "(N, C, H, W)")
         return F.avg_pool2d(x, self.kernel_size)
+
+
+class Upsample(Module):
+    """Nearest-neighbour resizing (``F.interpolate``): ``Upsample(scale_factor=2)`` before a
+    stride-1 convolution is the generator's alternative to a transposed convolution (no
+    checkerboard artifacts, Odena et al. 2016)."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest"):
+        super().__init__()
+        if (size is None) == (scale_factor is None):
+            raise ConfigError("Upsample: give exactly one of size and scale_factor")
+        if mode != "nearest":
+            raise ConfigError(f"Upsample: only mode='nearest' is implemented, got {mode!r}")
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
+        return F.interpolate(x, self.size, self.scale_factor, self.mode)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"
+
+
+class _Pad2d(Module):
+    """``padding``: one int for all four sides or (left, right, top, bottom), as torch."""
+    mode = "constant"
+
+    def __init__(self, padding: Any, value: float = 0.0):
+        super().__init__()
+        name = type(self).__name__
+        amounts = (padding,) * 4 if isinstance(padding, (int, np.integer)) else tuple(padding)
+        if len(amounts) != 4 or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
+                                        for p in amounts):
+            raise ConfigError(f"{name}: padding must be an int or (left, right, top, bottom), "
+                              f"got {padding!r}")
+        self.padding, self.value = tuple(int(p) for p in amounts), float(value)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (3, 4), "(C, H, W) or (N, C, H, W)")
+        return F.pad(x, self.padding, self.mode, self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}" + (f", value={self.value}" if self.value else "")
+
+
+class ZeroPad2d(_Pad2d):
+    def __init__(self, padding: Any):
+        super().__init__(padding)
+
+
+class ConstantPad2d(_Pad2d):
+    pass
+
+
+class ReflectionPad2d(_Pad2d):
+    mode = "reflect"
+
+    def __init__(self, padding: Any):
+        super().__init__(padding)
+
+
+class ReplicationPad2d(_Pad2d):
+    mode = "replicate"
+
+    def __init__(self, padding: Any):
+        super().__init__(padding)
 
 
 class Flatten(Module):

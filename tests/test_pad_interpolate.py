@@ -1,0 +1,134 @@
+"""F.pad and F.interpolate (nearest) and their layers, against NumPy references: np.pad for the
+four padding modes, and torch's nearest rule (``src = floor(dst * scale)``) written out as loops.
+Their gradients come from indexing ops; gradcheck and gradgradcheck confirm them in float64."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import tensorgan as tg
+from tensorgan import functional as F, nn
+from tensorgan.errors import ConfigError, InputTypeError, ShapeError
+
+NP_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def t64(a, grad=False):
+    return tg.tensor(np.asarray(a, dtype=np.float64), dtype="float64", requires_grad=grad)
+
+
+def np_pad(a, pad, mode, value=0.0):
+    """The reference: torch's pad tuple (last dim first) through np.pad; negative amounts crop."""
+    pairs = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)][::-1]
+    first = a.ndim - len(pairs)
+    crop = (Ellipsis, *(slice(max(-b, 0), a.shape[first + i] - max(-e, 0))
+                        for i, (b, e) in enumerate(pairs)))
+    a = a[crop]
+    widths = [(0, 0)] * first + [(max(b, 0), max(e, 0)) for b, e in pairs]
+    kw = {"constant_values": value} if mode == "constant" else {}
+    return np.pad(a, widths, mode=NP_MODE[mode], **kw)
+
+
+def np_nearest(a, out, scales):
+    """torch's nearest: output position i reads input floor(i * scale), clamped."""
+    index = [np.minimum(np.floor(np.arange(o) * s).astype(int), n - 1)
+             for o, s, n in zip(out, scales, a.shape[2:])]
+    result = np.empty(a.shape[:2] + tuple(out))
+    for pos in np.ndindex(*out):
+        result[(slice(None), slice(None), *pos)] = a[(slice(None), slice(None),
+                                                      *(ix[p] for ix, p in zip(index, pos)))]
+    return result
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), mode=st.sampled_from(sorted(NP_MODE)), dims=st.integers(1, 2))
+def test_pad_matches_numpy_for_drawn_shapes_and_amounts(data, mode, dims):
+    shape = tuple(data.draw(st.lists(st.integers(1, 5), min_size=dims + 1, max_size=dims + 2)))
+    spatial = shape[-dims:]
+    pad = []
+    for n in spatial[::-1]:
+        low = -(n - 1) // 2 if mode == "constant" else 0       # constant may crop (keep >= 1)
+        high = {"reflect": n - 1, "circular": n}.get(mode, 6)
+        pad += [data.draw(st.integers(low, high)), data.draw(st.integers(low, high))]
+    a = np.random.default_rng(len(pad)).standard_normal(shape)
+    value = 0.5 if mode == "constant" else 0.0
+    np.testing.assert_array_equal(F.pad(t64(a), pad, mode, value).numpy(), np_pad(a, pad, mode, value))
+
+
+@pytest.mark.parametrize("mode", sorted(NP_MODE))
+def test_pad_gradients(mode):
+    pad = (2, 1, 1, 2) if mode != "constant" else (2, -1, 1, 3)
+    x = t64(np.random.default_rng(1).standard_normal((2, 2, 3, 4)), grad=True)
+    assert tg.gradcheck(lambda v: F.pad(v, pad, mode, value=0.25) ** 2, [x])
+    assert tg.gradgradcheck(lambda v: F.pad(v * v, pad, mode) ** 2, [x])
+
+
+def test_pad_gradient_sums_every_copy_of_an_element():
+    # replicate copies the corner 1 + 2 + 2 + 4 = 9 times (padding 2 left, 2 top): d sum / d corner
+    x = t64(np.zeros((1, 1, 2, 2)), grad=True)
+    F.pad(x, (2, 0, 2, 0), "replicate").sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[9, 3], [3, 1]])
+
+
+@pytest.mark.parametrize("kw, shape", [
+    ({"scale_factor": 2}, (2, 3, 4, 5)), ({"scale_factor": (2, 3)}, (1, 2, 3, 3)),
+    ({"size": (8, 15)}, (2, 1, 4, 5)), ({"size": (7, 3)}, (2, 3, 4, 5)),
+    ({"scale_factor": 1.5}, (2, 3, 4, 5)), ({"scale_factor": 0.5}, (1, 2, 8, 6)),
+    ({"scale_factor": 2.5}, (1, 1, 4, 4)), ({"size": 5}, (2, 3, 7)), ({"scale_factor": 2}, (1, 2, 2, 3, 2)),
+])
+def test_interpolate_nearest_matches_the_rule_and_has_gradients(kw, shape):
+    a = np.random.default_rng(2).standard_normal(shape)
+    spatial = shape[2:]
+    if "size" in kw:
+        out = [kw["size"]] * len(spatial) if isinstance(kw["size"], int) else list(kw["size"])
+        scales = [n / o for n, o in zip(spatial, out)]
+    else:
+        f = kw["scale_factor"]
+        factors = list(f) if isinstance(f, tuple) else [f] * len(spatial)
+        out = [math.floor(n * s) for n, s in zip(spatial, factors)]
+        scales = [1 / s for s in factors]
+    np.testing.assert_array_equal(F.interpolate(t64(a), **kw).numpy(), np_nearest(a, out, scales))
+    x = t64(a, grad=True)
+    assert tg.gradcheck(lambda v: F.interpolate(v, **kw) ** 2, [x])
+    assert tg.gradgradcheck(lambda v: F.interpolate(v * v, **kw) ** 2, [x])
+
+
+def test_integer_upsampling_gradient_is_the_block_sum():
+    g = np.random.default_rng(3).standard_normal((2, 3, 8, 6))
+    x = t64(np.zeros((2, 3, 4, 2)), grad=True)
+    (F.interpolate(x, scale_factor=(2, 3)) * t64(g)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), g.reshape(2, 3, 4, 2, 2, 3).sum(axis=(3, 5)))
+
+
+def test_layers_build_an_upsampling_generator_block():
+    block = nn.Sequential(nn.Upsample(scale_factor=2), nn.ReflectionPad2d(1), nn.Conv2d(4, 2, 3),
+                          nn.ZeroPad2d((0, 1, 0, 1)), nn.ReplicationPad2d(1), nn.ConstantPad2d(1, -1.0))
+    y = block(tg.randn(3, 4, 5, 5))
+    assert y.shape == (3, 2, 15, 15)
+    assert (y.numpy()[:, :, 0, :] == -1.0).all()
+    y.sum().backward()
+    assert block[2].weight.grad is not None
+    assert "scale_factor=2" in repr(block) and "padding=(1, 1, 1, 1)" in repr(block)
+
+
+@pytest.mark.parametrize("call, error, needle", [
+    (lambda x: F.pad(x, (1,)), ShapeError, "even number"),
+    (lambda x: F.pad(x, (1, 1) * 5), ShapeError, "at most 8"),
+    (lambda x: F.pad(x, (1.5, 1)), InputTypeError, "sequence of ints"),
+    (lambda x: F.pad(x, (1, 1), "wrap"), ConfigError, "mode must be one of"),
+    (lambda x: F.pad(x, (3, 0), "reflect"), ShapeError, "more than 3 elements in dim 3"),
+    (lambda x: F.pad(x, (4, 0), "circular"), ShapeError, "at least 4 elements in dim 3"),
+    (lambda x: F.pad(x, (-1, 0), "reflect"), ShapeError, "amounts >= 0"),
+    (lambda x: F.pad(x, (-2, -1)), ShapeError, "crops all"),
+    (lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"), ConfigError, "only mode='nearest'"),
+    (lambda x: F.interpolate(x), ConfigError, "exactly one of size and scale_factor"),
+    (lambda x: F.interpolate(x, size=(2, 2, 2)), InputTypeError, "size must be one int or 2"),
+    (lambda x: F.interpolate(x, scale_factor=0.1), ShapeError, "empty output"),
+    (lambda x: F.interpolate(x[0, 0], scale_factor=2), ShapeError, "interpolate: input must be"),
+    (lambda x: nn.Upsample(scale_factor=2, size=3), ConfigError, "exactly one"),
+    (lambda x: nn.ZeroPad2d((1, 2)), ConfigError, "left, right, top, bottom"),
+])
+def test_bad_arguments_are_named(call, error, needle):
+    with pytest.raises(error, match=needle):
+        call(tg.zeros(1, 2, 3, 3))
