@@ -128,6 +128,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--r1-gamma", type=nonnegative_float, metavar="GAMMA",
                    help="R1 gradient penalty on the discriminator (Mescheder et al. 2018): adds "
                         "GAMMA/2 * E||grad D(real)||^2 to its loss (default 0: off; try 1-10)")
+    p.add_argument("--r1-every", type=positive_int, metavar="K",
+                   help="lazy R1: the penalty on every K-th step only, weighted K times (default 1)")
     p.add_argument("--on-nonfinite", choices=("stop", "skip"),
                    help="on a NaN/inf loss or gradient: stop (default) or skip that update")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -143,12 +145,13 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
 # Options that may differ on --resume (everything else comes from the checkpoint).
 _RESUMABLE = ("steps", "epochs", "sample_every", "checkpoint_every", "device", "on_nonfinite")
 _ARCH_OPTIONS = ("batch_size", "lr", "seed", "latent_dim", "base_channels", "discriminator",
-                 "generator_loss", "r1_gamma")
+                 "generator_loss", "r1_gamma", "r1_every")
 
 
 def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
     from .train import TrainConfig
-    values = dict(base) if base is not None else TrainConfig().to_dict()
+    # (a checkpoint from before an option existed has no entry for it: it ran with the default)
+    values = {**TrainConfig().to_dict(), **(base or {})}
     names = _RESUMABLE if base is not None else _RESUMABLE + _ARCH_OPTIONS
     if base is not None:
         changed = [f"--{n.replace('_', '-')}" for n in _ARCH_OPTIONS

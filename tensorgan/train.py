@@ -70,6 +70,7 @@ class TrainConfig:
     dropout: float = 0.3                # MLP discriminator only
     generator_loss: str = "non_saturating"
     r1_gamma: float = 0.0               # > 0: D's loss + r1_gamma/2 * R1 penalty on the reals
+    r1_every: int = 1                   # R1 on every k-th step only, weighted k times (lazy R1)
     seed: int = 0
     device: str | None = None
     sample_every: int = 200
@@ -95,7 +96,7 @@ class TrainConfig:
 
         positive("steps", True), positive("epochs", True), positive("batch_size")
         positive("latent_dim"), positive("base_channels"), positive("sample_every")
-        positive("checkpoint_every"), positive("num_samples")
+        positive("checkpoint_every"), positive("num_samples"), positive("r1_every")
         if self.steps is None and self.epochs is None:
             raise ConfigError("give steps or epochs")
         def number(v: Any) -> bool:
@@ -280,15 +281,17 @@ class Trainer:
         # Discriminator: fake is detached, so this backward stops at D's input.  With R1, the
         # reals are a leaf that requires grad: D's gradient at them, from the same forward pass,
         # joins the loss (its backward then goes through D's backward: second derivatives).
-        if c.r1_gamma > 0:
+        # Lazy R1 (StyleGAN2's): only every r1_every-th step, weighted r1_every times.
+        with_r1 = c.r1_gamma > 0 and step % c.r1_every == 0
+        if with_r1:
             real.requires_grad_()
         d_real, d_fake = D(real), D(fake.detach())
         loss_d = losses.discriminator_loss(d_real, d_fake)
         r1_value = None
-        if c.r1_gamma > 0:
+        if with_r1:
             r1 = losses.r1_penalty_from_scores(d_real, real)
             r1_value = r1.item()
-            loss_d = loss_d + (c.r1_gamma / 2.0) * r1
+            loss_d = loss_d + (c.r1_gamma / 2.0 * c.r1_every) * r1
         loss_d_value = loss_d.item()
         self.opt_d.zero_grad()
         if self._finite_or_skip(loss_d_value, step, "discriminator", "loss"):

@@ -397,3 +397,12 @@ def test_r1_gamma_option_trains_logs_the_penalty_and_is_kept_on_resume(folder, t
     assert "--r1-gamma differs from the checkpoint" in capsys.readouterr().err
     assert main(train_args(folder, tmp_path / "bad", 2, "--r1-gamma", "-1")) == 2
     assert "expected a number >= 0" in capsys.readouterr().err
+    # a checkpoint from before the option: it ran without R1, which --r1-gamma 0 restates
+    from tensorgan.checkpoint import load_checkpoint, save_checkpoint
+    old = {k: v for k, v in load_checkpoint(out / "checkpoint.npz").items()
+           if not k.startswith("format")}                      # (the file header's own keys)
+    del old["config"]["r1_gamma"], old["config"]["r1_every"]
+    old["config"]["steps"] = 2
+    save_checkpoint(out / "old.npz", old)
+    assert main(["train", "--out", str(out), "--resume", str(out / "old.npz"), "--steps", "3",
+                 "--no-progress", "--r1-gamma", "0", "--r1-every", "1"]) == 0

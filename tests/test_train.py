@@ -403,3 +403,15 @@ def test_skip_count_and_streak_survive_a_resume(dataset, tmp_path, monkeypatch):
     state["skips"] = {"total": -1, "streak": 0}
     with pytest.raises(CheckpointError, match="skips"):
         Trainer(dataset, None, config()).load_state_dict(state, "c.npz")
+
+
+def test_lazy_r1_runs_on_every_kth_step_weighted_k_times(dataset):
+    x = dataset.images[:8].astype(np.float32) / 127.5 - 1.0
+    plain = Trainer(dataset, None, config(r1_gamma=0.0))
+    lazy = Trainer(dataset, None, config(r1_gamma=10.0, r1_every=2))
+    first = plain.train_step(x), lazy.train_step(x)
+    assert "r1" not in first[1] and first[1]["loss_d"] == first[0]["loss_d"]   # step 1: no R1
+    second = plain.train_step(x), lazy.train_step(x)
+    assert second[1]["loss_d"] == pytest.approx(second[0]["loss_d"] + 10.0 * second[1]["r1"], rel=1e-5)
+    with pytest.raises(ConfigError, match="r1_every"):
+        config(r1_every=0).validate()
