@@ -843,7 +843,7 @@ PAD_MODES = ("constant", "reflect", "replicate", "circular")
 def _pad_amounts(x: Tensor, pad) -> list[tuple[int, int]]:
     """torch's ``pad`` tuple (last dim first: left, right, top, bottom, ...) as (before, after)
     per padded dim, first padded dim first."""
-    if isinstance(pad, (int, np.integer)) or not all(
+    if not isinstance(pad, (tuple, list)) or not all(
             isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
         raise InputTypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
     if len(pad) == 0 or len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -909,40 +909,53 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
 def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest") -> Tensor:
     """``torch.nn.functional.interpolate`` in ``"nearest"`` mode on (N, C, L), (N, C, H, W) or
-    (N, C, D, H, W): output position i copies input position ``floor(i * scale)``, scale =
-    in/out for ``size``, 1/scale_factor for ``scale_factor`` (torch's rule).  Integer factors
-    (the upsampling of a GAN generator) take a broadcast instead of a gather: its gradient is a
-    sum over each block rather than a scatter-add."""
+    (N, C, D, H, W): output position i copies input position ``floor(i * scale)`` with scale =
+    in/out for ``size`` and 1/scale_factor for ``scale_factor``, computed in float32 as torch
+    does (so both pick the same pixel where ``i * scale`` is within rounding of a whole number),
+    and torch's two shortcuts: an output as long as the input copies it, one twice as long
+    takes ``i // 2``.  Where the index is whole blocks (integer upsampling, a GAN generator's
+    case) the result is a broadcast: its gradient a sum over each block, not a scatter-add."""
     _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
     if mode != "nearest":
         raise ConfigError(f"interpolate: only mode='nearest' is implemented, got {mode!r}")
     spatial = x.shape[2:]
-    k = len(spatial)
     if (size is None) == (scale_factor is None):
         raise ConfigError("interpolate: give exactly one of size and scale_factor")
     if size is not None:
-        out = _per_dim("size", size, k, int)
+        out = _per_dim("size", size, len(spatial), int)
         if min(out) < 1:
             raise ShapeError(f"interpolate: size must be >= 1, got {size!r}")
-        scales = [n / o for n, o in zip(spatial, out)]
+        scales = [np.float32(n) / np.float32(o) for n, o in zip(spatial, out)]
     else:
-        factors = _per_dim("scale_factor", scale_factor, k, float)
-        if not all(math.isfinite(f) and f > 0 for f in factors):
-            raise ConfigError(f"interpolate: scale_factor must be positive, got {scale_factor!r}")
-        out = [int(math.floor(n * f)) for n, f in zip(spatial, factors)]
+        factors = _per_dim("scale_factor", scale_factor, len(spatial), float)
+        sizes = [n * f for n, f in zip(spatial, factors)]
+        if not all(math.isfinite(f) and f > 0 for f in factors) or max(sizes) >= 2.0 ** 62:
+            raise ConfigError(f"interpolate: scale_factor must be positive and finite, got "
+                              f"{scale_factor!r} (for input shape {x.shape})")
+        out = [int(math.floor(v)) for v in sizes]
         if min(out) < 1:
             raise ShapeError(f"interpolate: scale_factor {scale_factor!r} gives an empty output "
                              f"from input shape {x.shape}")
-        scales = [1.0 / f for f in factors]
-    if all(o % n == 0 and s == n / o for n, o, s in zip(spatial, out, scales)):
+        scales = [np.float32(1.0 / f) for f in factors]
+    index = [_nearest_index(n, o, s) for n, o, s in zip(spatial, out, scales)]
+    if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
+           for n, o, ix in zip(spatial, out, index)):
         reps = [o // n for n, o in zip(spatial, out)]          # whole blocks: broadcast
         n, c = x.shape[:2]
         spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
         spread = spread.expand(n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)])
         return spread.reshape(n, c, *out)
-    index = [np.minimum(np.floor(np.arange(o) * s).astype(np.int64), m - 1)
-             for o, s, m in zip(out, scales, spatial)]
     return x[(Ellipsis, *np.ix_(*index))]
+
+
+def _nearest_index(n: int, o: int, scale: np.float32) -> np.ndarray:
+    """torch's ``nearest_idx``: input position of each of ``o`` outputs from ``n`` inputs."""
+    if o == n:
+        return np.arange(o)
+    if o == 2 * n:
+        return np.arange(o) >> 1
+    product = np.arange(o).astype(np.float32) * scale       # float32 product, as torch's floorf
+    return np.minimum(np.floor(product).astype(np.int64), n - 1)
 
 
 def _per_dim(name: str, value, k: int, kind: type) -> list:

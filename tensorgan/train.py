@@ -109,6 +109,9 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
         if not (number(self.r1_gamma) and self.r1_gamma >= 0.0):
             raise ConfigError(f"r1_gamma must be a number >= 0 (0: no R1 penalty), got {self.r1_gamma!r}")
+        if self.r1_every != 1 and self.r1_gamma == 0:
+            raise ConfigError(f"r1_every={self.r1_every} schedules an R1 penalty that r1_gamma=0 "
+                              f"turns off (give r1_gamma > 0, or leave r1_every at 1)")
         if not (number(self.dropout) and 0.0 <= self.dropout < 1.0):
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.generator_loss not in losses.GENERATOR_LOSSES:

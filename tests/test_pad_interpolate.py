@@ -31,7 +31,9 @@ def np_pad(a, pad, mode, value=0.0):
 
 
 def np_nearest(a, out, scales):
-    """torch's nearest: output position i reads input floor(i * scale), clamped."""
+    """The nearest rule in exact arithmetic: output position i reads input floor(i * scale),
+    clamped (the cases below keep i * scale away from whole numbers, where torch's float32
+    rounding decides: those have their own test, with torch's own answers)."""
     index = [np.minimum(np.floor(np.arange(o) * s).astype(int), n - 1)
              for o, s, n in zip(out, scales, a.shape[2:])]
     result = np.empty(a.shape[:2] + tuple(out))
@@ -94,6 +96,30 @@ def test_interpolate_nearest_matches_the_rule_and_has_gradients(kw, shape):
     assert tg.gradgradcheck(lambda v: F.interpolate(v * v, **kw) ** 2, [x])
 
 
+# Input positions torch 2.13's nearest picks, recorded from torch: where i * scale is a whole
+# number in exact arithmetic but float64 lands just below it (30 -> 22 at i = 11: 15, not 14),
+# where torch's float32 decides (31 * 1.3 at i = 39: 30), and torch's shortcuts (an output as long
+# as the input copies it, whatever the scale factor; one twice as long takes i // 2).
+TORCH_PICKS = [
+    ((1, 1, 1, 30), {"size": (1, 22)},
+     [0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 15, 16, 17, 19, 20, 21, 23, 24, 25, 27, 28]),
+    ((1, 1, 1, 31), {"scale_factor": (1.0, 1.3)},
+     [0, 0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 10, 10, 11, 12, 13, 13, 14, 15, 16, 16, 17, 18, 19,
+      20, 20, 21, 22, 23, 23, 24, 25, 26, 26, 27, 28, 29, 30]),
+    ((1, 1, 3, 2), {"scale_factor": 1.1}, [0, 1, 2, 3, 4, 5]),
+    ((1, 1, 5, 1), {"scale_factor": (2.1, 1.0)}, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]),
+    ((1, 1, 26, 1), {"size": (46, 1)},
+     [0, 0, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 7, 7, 8, 9, 9, 10, 10, 11, 11, 12, 13, 13, 14, 14, 15,
+      15, 16, 16, 17, 18, 18, 19, 19, 20, 20, 21, 22, 22, 23, 23, 24, 24, 25]),
+]
+
+
+@pytest.mark.parametrize("shape, kw, picks", TORCH_PICKS)
+def test_interpolate_picks_the_pixels_torch_picks(shape, kw, picks):
+    positions = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    assert F.interpolate(t64(positions), **kw).numpy().ravel().tolist() == picks
+
+
 def test_integer_upsampling_gradient_is_the_block_sum():
     g = np.random.default_rng(3).standard_normal((2, 3, 8, 6))
     x = t64(np.zeros((2, 3, 4, 2)), grad=True)
@@ -128,6 +154,13 @@ def test_layers_build_an_upsampling_generator_block():
     (lambda x: F.interpolate(x[0, 0], scale_factor=2), ShapeError, "interpolate: input must be"),
     (lambda x: nn.Upsample(scale_factor=2, size=3), ConfigError, "exactly one"),
     (lambda x: nn.ZeroPad2d((1, 2)), ConfigError, "left, right, top, bottom"),
+    (lambda x: nn.ZeroPad2d(1.5), ConfigError, "left, right, top, bottom"),
+    (lambda x: nn.ConstantPad2d(1, "a"), InputTypeError, "value must be a real number"),
+    (lambda x: nn.Upsample(scale_factor=0), ConfigError, "scale_factor must be positive"),
+    (lambda x: nn.Upsample(size=(2, 0)), ConfigError, "size must be positive ints"),
+    (lambda x: F.pad(x, None), InputTypeError, "sequence of ints"),
+    (lambda x: F.pad(x, 1.5), InputTypeError, "sequence of ints"),
+    (lambda x: F.interpolate(x, scale_factor=1e308), ConfigError, "positive and finite"),
 ])
 def test_bad_arguments_are_named(call, error, needle):
     with pytest.raises(error, match=needle):

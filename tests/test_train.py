@@ -414,4 +414,6 @@ def test_lazy_r1_runs_on_every_kth_step_weighted_k_times(dataset):
     second = plain.train_step(x), lazy.train_step(x)
     assert second[1]["loss_d"] == pytest.approx(second[0]["loss_d"] + 10.0 * second[1]["r1"], rel=1e-5)
     with pytest.raises(ConfigError, match="r1_every"):
-        config(r1_every=0).validate()
+        config(r1_every=0, r1_gamma=1.0).validate()
+    with pytest.raises(ConfigError, match="r1_gamma=0 turns off"):
+        config(r1_every=4).validate()

@@ -357,6 +357,14 @@ class Upsample(Module):
             raise ConfigError("Upsample: give exactly one of size and scale_factor")
         if mode != "nearest":
             raise ConfigError(f"Upsample: only mode='nearest' is implemented, got {mode!r}")
+        given = size if size is not None else scale_factor
+        values = list(given) if isinstance(given, (tuple, list)) else [given]
+        kinds = (int, np.integer) if size is not None else (int, float, np.integer, np.floating)
+        if not values or not all(isinstance(v, kinds) and not isinstance(v, bool)
+                                 and math.isfinite(v) and v > 0 for v in values):
+            what = "size must be positive ints" if size is not None else \
+                "scale_factor must be positive numbers"
+            raise ConfigError(f"Upsample: {what}, got {given!r}")
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
 
     def forward(self, x: Tensor) -> Tensor:
@@ -375,12 +383,12 @@ class _Pad2d(Module):
     def __init__(self, padding: Any, value: float = 0.0):
         super().__init__()
         name = type(self).__name__
-        amounts = (padding,) * 4 if isinstance(padding, (int, np.integer)) else tuple(padding)
-        if len(amounts) != 4 or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
-                                        for p in amounts):
+        amounts = (padding,) * 4 if isinstance(padding, (int, np.integer)) else padding
+        if not isinstance(amounts, (tuple, list)) or len(amounts) != 4 or not all(
+                isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in amounts):
             raise ConfigError(f"{name}: padding must be an int or (left, right, top, bottom), "
                               f"got {padding!r}")
-        self.padding, self.value = tuple(int(p) for p in amounts), float(value)
+        self.padding, self.value = tuple(int(p) for p in amounts), F._scalar(name, "value", value)
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (3, 4), "(C, H, W) or (N, C, H, W)")
