@@ -866,7 +866,7 @@ def _source_index(n: int, before: int, after: int, mode: str, dim: int, shape) -
     if mode == "circular":
         return np.mod(j, n)
     period = 2 * (n - 1)                                   # reflect: ... 2 1 | 0 1 2 3 | 2 1 ...
-    j = np.abs(np.mod(j, period)) if period else np.zeros_like(j)
+    j = np.mod(j, period) if period else np.zeros_like(j)
     return np.where(j > n - 1, period - j, j)
 
 

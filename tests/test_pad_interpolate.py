@@ -50,7 +50,7 @@ def test_pad_matches_numpy_for_drawn_shapes_and_amounts(data, mode, dims):
     spatial = shape[-dims:]
     pad = []
     for n in spatial[::-1]:
-        low = -(n - 1) // 2 if mode == "constant" else 0       # constant may crop (keep >= 1)
+        low = -((n - 1) // 2) if mode == "constant" else 0     # constant may crop (keep >= 1)
         high = {"reflect": n - 1, "circular": n}.get(mode, 6)
         pad += [data.draw(st.integers(low, high)), data.draw(st.integers(low, high))]
     a = np.random.default_rng(len(pad)).standard_normal(shape)
