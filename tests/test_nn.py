@@ -485,6 +485,26 @@ def test_spectral_norm_divides_by_the_largest_singular_value(make, dim):
         spectral_norm(nn.Linear(2, 2), dim=2)
 
 
+def test_remove_spectral_norm_keeps_what_the_layer_computes_in_eval_mode():
+    from tensorgan.nn.utils import remove_spectral_norm, spectral_norm
+    tg.manual_seed(0)
+    layer = spectral_norm(nn.Conv2d(3, 4, 3, dtype="float64"))
+    x = tg.tensor(np.random.default_rng(1).random((2, 3, 5, 5)))
+    for _ in range(3):
+        layer(x)                              # training forwards move u and v
+    layer.eval()
+    expected = layer(x).numpy()
+    assert remove_spectral_norm(layer) is layer
+    assert sorted(layer.state_dict()) == ["bias", "weight"]
+    assert isinstance(layer.weight, nn.Parameter) and not layer._forward_pre_hooks
+    layer.train()                             # no power iteration any more, in either mode
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-12)
+    layer(x).sum().backward()
+    assert layer.weight.grad is not None
+    with pytest.raises(tg.ConfigError, match="is not spectrally normalized"):
+        remove_spectral_norm(layer)
+
+
 def test_spectral_norm_keeps_each_graphs_u_and_v_across_two_forwards():
     """D(real) and D(fake) before one backward: the second forward's power iteration must not
     change the vectors the first graph's sigma used."""

@@ -21,7 +21,7 @@ from ..factory import tensor
 from ..random import default_generator
 from ..tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm"]
 
 
 def _grads(owner: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -125,6 +125,28 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     module.register_buffer(name + "_v", Tensor._make(v, weight.device))
     setattr(module, name, weight.detach())      # a plain attribute until the first forward
     module.register_forward_pre_hook(_SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps))
+    return module
+
+
+def remove_spectral_norm(module: "Module", name: str = "weight") -> "Module":
+    """Undo ``spectral_norm``: ``module.<name>`` becomes a plain Parameter again, holding the
+    normalized weight ``<name>_orig / sigma`` with the current u and v (no power iteration, as
+    torch's) -- so the layer computes what it computed in eval mode; the hook, ``<name>_orig``,
+    ``<name>_u`` and ``<name>_v`` are gone."""
+    from .module import Parameter
+    found = [(key, hook) for key, hook in module._forward_pre_hooks.items()
+             if isinstance(hook, _SpectralNorm) and hook.name == name]
+    if not found:
+        raise ConfigError(f"remove_spectral_norm: {type(module).__name__}.{name} is not spectrally "
+                          f"normalized")
+    key, hook = found[0]
+    weight = getattr(module, name + "_orig")
+    u, v = getattr(module, name + "_u").data, getattr(module, name + "_v").data
+    sigma = float((u * (_as_matrix(weight.data, hook.dim) @ v)).sum())
+    del module._forward_pre_hooks[key]
+    for attribute in (name + "_orig", name + "_u", name + "_v", name):
+        delattr(module, attribute)
+    module.register_parameter(name, Parameter(Tensor._make(weight.data / sigma, weight.device)))
     return module
 
 
