@@ -686,8 +686,9 @@ class CrossEntropy(Function):
         return (Softmax.apply(x, 1) - onehot) * g, None, None
 
 
-def _integer_targets(op: str, target, n: int, classes: int, xp):
-    """Class indices as an int64 array on the logits' device, checked for shape and range."""
+def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: int | None = None):
+    """Class indices as an int64 array on the logits' device, checked for shape and range
+    (``ignore_index`` may stand outside it)."""
     if isinstance(target, Tensor):
         target = target.data
     target = _on_device(op, target, xp)
@@ -702,23 +703,65 @@ def _integer_targets(op: str, target, n: int, classes: int, xp):
         raise ShapeError(f"{op}: target must have shape ({n},) for logits (N={n}, C={classes}), got "
                          f"{tuple(target.shape)}")
     target = target.astype(np.int64)
-    if n and (int(target.min()) < 0 or int(target.max()) >= classes):
+    checked = target if ignore_index is None else target[target != ignore_index]
+    if checked.size and (int(checked.min()) < 0 or int(checked.max()) >= classes):
         raise ConfigError(f"{op}: target class indices must be in [0, {classes}), got values in "
-                          f"[{int(target.min())}, {int(target.max())}]")
+                          f"[{int(checked.min())}, {int(checked.max())}]")
     return target
 
 
-def cross_entropy(logits: Tensor, target: Target, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of ``softmax(logits)`` against integer class ``target`` (torch's
-    ``F.cross_entropy`` for ``(N, C)`` logits): mean (or sum/none) of ``-log p[target]``."""
+    ``F.cross_entropy`` for ``(N, C)`` logits): mean (or sum/none) of ``-log p[target]``.
+
+    torch's options: ``weight`` (C,) scales each sample's loss by its target class's weight
+    (the mean then divides by the sum of those weights); samples whose target is
+    ``ignore_index`` count for nothing; ``label_smoothing`` = e mixes the target with the
+    uniform distribution: ``(1 - e) * nll + e / C * sum_c -w_c log p_c``.  With the defaults the
+    fused op runs; otherwise the same loss is composed from ``log_softmax`` and indexing."""
+    if isinstance(weight, str):        # cross_entropy(x, t, "sum"): torch's third argument is weight
+        raise InputTypeError(f"cross_entropy: the third argument is weight (torch's order); pass "
+                             f"reduction={weight!r} by keyword")
     if reduction not in _REDUCTIONS:
         raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     _check_rank("cross_entropy", "logits", logits, (2,), "(N, C)")
     n, classes = logits.shape
     if classes == 0:
         raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")
-    target = _integer_targets("cross_entropy", target, n, classes, logits.device.xp)
-    return CrossEntropy.apply(logits, target, reduction)
+    smoothing = _scalar("cross_entropy", "label_smoothing", label_smoothing)
+    if not 0.0 <= smoothing <= 1.0:
+        raise ConfigError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing}")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
+    xp = logits.device.xp
+    target = _integer_targets("cross_entropy", target, n, classes, xp, int(ignore_index))
+    kept = target != ignore_index
+    if weight is None and smoothing == 0.0 and bool(kept.all()):
+        return CrossEntropy.apply(logits, target, reduction)
+    if weight is None:
+        w = xp.ones(classes, dtype=logits.dtype)
+    else:
+        _check_rank("cross_entropy", "weight", weight, (1,), f"({classes},)")
+        if weight.shape != (classes,):
+            raise ShapeError(f"cross_entropy: weight must have shape ({classes},), got {weight.shape}")
+        w = weight.detach().to(logits.device).data.astype(logits.dtype)
+    safe = xp.where(kept, target, 0)
+    sample_w = w[safe] * kept                       # each sample's weight, 0 where ignored
+    logp = log_softmax(logits, dim=1)
+    loss = -logp[xp.arange(n), safe] * Tensor._make(sample_w, logits.device)
+    if smoothing:
+        spread = -(logp * Tensor._make(w, logits.device)).sum(dim=1) * Tensor._make(
+            kept.astype(logits.dtype), logits.device)
+        loss = (1.0 - smoothing) * loss + (smoothing / classes) * spread
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    denominator = float(sample_w.sum())      # 0 when every sample is ignored: NaN, as torch
+    return total / denominator if denominator else total * float("nan")
 
 
 # ---------------------------------------------------------------------------------------------

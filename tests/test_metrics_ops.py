@@ -50,8 +50,64 @@ def test_cross_entropy(n, c, reduction, seed):
     target = rng.integers(0, c, n)
     per_sample = -np_log_softmax(x.numpy(), 1)[np.arange(n), target]
     want = {"mean": per_sample.mean(), "sum": per_sample.sum(), "none": per_sample}[reduction]
-    np.testing.assert_allclose(F.cross_entropy(x, target, reduction).numpy(), want, atol=1e-12)
-    assert tg.gradcheck(lambda x: F.cross_entropy(x, target, reduction), [x])
+    np.testing.assert_allclose(F.cross_entropy(x, target, reduction=reduction).numpy(), want, atol=1e-12)
+    assert tg.gradcheck(lambda x: F.cross_entropy(x, target, reduction=reduction), [x])
+
+
+def np_cross_entropy(x, target, weight, ignore_index, reduction, smoothing):
+    """torch's documented formula, per sample: (1 - e) * (-w[t] log p[t]) + e/C * sum_c -w_c log
+    p_c, 0 for an ignored sample; the mean divides by the kept samples' w[t]."""
+    n, c = x.shape
+    logp = np_log_softmax(x, 1)
+    w = np.ones(c) if weight is None else weight
+    kept = target != ignore_index
+    per_sample = np.zeros(n)
+    for i in np.flatnonzero(kept):
+        per_sample[i] = ((1 - smoothing) * -w[target[i]] * logp[i, target[i]]
+                         + smoothing / c * -(w * logp[i]).sum())
+    if reduction == "none":
+        return per_sample
+    return per_sample.sum() / (w[target[kept]].sum() if reduction == "mean" else 1.0)
+
+
+@SETTINGS
+@given(n=st.integers(1, 6), c=st.integers(2, 5), reduction=st.sampled_from(["mean", "sum", "none"]),
+       weighted=st.booleans(), smoothing=st.sampled_from([0.0, 0.1, 1.0]), ignore=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_cross_entropy_weight_ignore_index_and_label_smoothing(n, c, reduction, weighted, smoothing,
+                                                               ignore, seed):
+    rng = np.random.default_rng(seed)
+    x = t64(rng.standard_normal((n, c)) * 3)
+    target = rng.integers(0, c, n)
+    ignore_index = -100
+    if ignore and n > 1:                   # ignore one sample, keep at least one
+        ignore_index = 7 if c < 7 else 11
+        target[rng.integers(0, n)] = ignore_index
+    weight = rng.random(c) + 0.5 if weighted else None
+    w = t64(weight) if weighted else None
+    want = np_cross_entropy(x.numpy(), target, weight, ignore_index, reduction, smoothing)
+
+    def loss(x):
+        return F.cross_entropy(x, target, w, ignore_index, reduction, smoothing)
+    np.testing.assert_allclose(loss(x).numpy(), want, atol=1e-12)
+    assert tg.gradcheck(loss, [x])
+    assert tg.gradgradcheck(lambda x: loss(x * x), [x])
+    module = tg.nn.CrossEntropyLoss(w, ignore_index=ignore_index, reduction=reduction,
+                                    label_smoothing=smoothing)
+    np.testing.assert_allclose(module(x, target).numpy(), want, atol=1e-12)
+
+
+def test_cross_entropy_option_errors():
+    x = t64(np.zeros((3, 4)))
+    with pytest.raises(tg.InputTypeError, match="pass reduction='sum' by keyword"):
+        F.cross_entropy(x, [0, 1, 2], "sum")
+    with pytest.raises(tg.ShapeError, match=r"weight must have shape \(4,\)"):
+        F.cross_entropy(x, [0, 1, 2], t64(np.ones(3)))
+    with pytest.raises(tg.ConfigError, match="label_smoothing must be in"):
+        F.cross_entropy(x, [0, 1, 2], label_smoothing=-0.1)
+    with pytest.raises(tg.ConfigError, match=r"in \[0, 4\)"):
+        F.cross_entropy(x, [0, 1, 9], ignore_index=-1)             # 9 is not the ignored index
+    assert np.isnan(F.cross_entropy(x, [5, 5, 5], ignore_index=5).item())   # nothing kept: 0/0
 
 
 def test_cross_entropy_gradient_is_softmax_minus_onehot():

@@ -382,8 +382,8 @@ def test_l1_and_cross_entropy_loss_modules():
     # row 0: uniform, -log(1/3); row 1: class 0 has probability 3/5 -> -log(3/5)
     got = nn.CrossEntropyLoss()(logits, np.array([2, 0])).item()
     assert got == pytest.approx((math.log(3.0) - math.log(0.6)) / 2, rel=1e-6)
-    with pytest.raises(CE, match="label_smoothing"):
-        nn.CrossEntropyLoss(label_smoothing=0.1)
+    with pytest.raises(CE, match="label_smoothing must be in"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)
 
 
 def test_pooling_modules():

@@ -48,19 +48,17 @@ class L1Loss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Cross-entropy of ``softmax(logits)`` against integer class targets, for ``(N, C)`` logits.
-    torch's ``weight``, ``ignore_index`` and ``label_smoothing`` are not supported: anything but
-    their defaults is a ConfigError (rather than being ignored)."""
+    """Cross-entropy of ``softmax(logits)`` against integer class targets, for ``(N, C)`` logits,
+    with torch's ``weight``, ``ignore_index`` and ``label_smoothing`` (see ``F.cross_entropy``)."""
 
     def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0):
         super().__init__(reduction)
-        unsupported = {"weight": weight is not None, "ignore_index": ignore_index != -100,
-                       "label_smoothing": label_smoothing != 0}
-        for name, given in unsupported.items():
-            if given:
-                raise ConfigError(f"CrossEntropyLoss: {name} is not supported (leave it at torch's "
-                                  f"default)")
+        if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
+            raise ConfigError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
+                              f"{label_smoothing!r}")
+        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
 
     def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(logits, target, self.reduction)
+        return F.cross_entropy(logits, target, self.weight, self.ignore_index, self.reduction,
+                               self.label_smoothing)
