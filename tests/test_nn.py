@@ -544,3 +544,16 @@ def test_embedding_gathers_rows_and_adds_the_gradients_of_repeated_indices():
     for bad in ([10], [-1], [1.5]):
         with pytest.raises(tg.InputTypeError, match=r"whole numbers in \[0, 10\)"):
             emb(bad)
+
+
+def test_embedding_padding_idx_row_starts_at_zero_and_gets_no_gradient():
+    emb = nn.Embedding(5, 2, padding_idx=-1, dtype="float64")      # -1: row 4, as torch
+    assert emb.padding_idx == 4 and not emb.weight.numpy()[4].any()
+    emb.weight.data[4] = 7.0                                          # forward still reads it
+    out = emb(np.array([4, 1, 4]))
+    np.testing.assert_array_equal(out.numpy()[0], [7.0, 7.0])
+    (out * 3.0).sum().backward()
+    np.testing.assert_array_equal(emb.weight.grad.numpy()[[4, 1]], [[0, 0], [3, 3]])
+    assert "padding_idx=4" in repr(emb)
+    with pytest.raises(tg.ConfigError, match="padding_idx must be an int in"):
+        nn.Embedding(5, 2, padding_idx=5)

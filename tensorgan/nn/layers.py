@@ -10,6 +10,7 @@ import numpy as np
 from .. import functional as F
 from ..backend import get_device
 from ..errors import ConfigError, InputTypeError, ShapeError
+from ..ops import Where
 from ..random import Generator
 from ..tensor import Tensor, _check_dtype, float32
 from . import init
@@ -248,18 +249,28 @@ class Embedding(Module):
     """A learned vector per index (a conditional GAN's class embedding): ``weight[indices]``,
     weight ``(num_embeddings, embedding_dim)`` drawn from N(0, 1) as in torch. Indices are whole
     numbers -- a NumPy integer array or list, or a tensor holding them (tensorgan's index
-    convention) -- and the gradient of a repeated index adds up."""
+    convention) -- and the gradient of a repeated index adds up.  ``padding_idx`` (torch's): that
+    row starts at zeros and gets no gradient."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype: Any = None,
-                 device: Any = None, generator: Generator | None = None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,
+                 dtype: Any = None, device: Any = None, generator: Generator | None = None):
         super().__init__()
         self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "Embedding")
         self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "Embedding")
+        if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
+                    or not -self.num_embeddings <= padding_idx < self.num_embeddings:
+                raise ConfigError(f"Embedding: padding_idx must be an int in [-{self.num_embeddings}, "
+                                  f"{self.num_embeddings}), got {padding_idx!r}")
+            padding_idx = int(padding_idx) % self.num_embeddings
+        self.padding_idx = padding_idx
         self.weight = _empty((self.num_embeddings, self.embedding_dim), dtype, device)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         init.normal_(self.weight, 0.0, 1.0, generator)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
 
     def forward(self, indices: Any) -> Tensor:
         index = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
@@ -271,10 +282,15 @@ class Embedding(Module):
             raise InputTypeError(f"Embedding({self.num_embeddings}, ...): indices must be whole "
                                  f"numbers in [0, {self.num_embeddings}), got {bad[:4]}"
                                  f"{'...' if bad.size > 4 else ''}")
-        return self.weight[self.weight.device.xp.asarray(index.astype(np.int64))]
+        rows = self.weight[self.weight.device.xp.asarray(index.astype(np.int64))]
+        if self.padding_idx is None:
+            return rows
+        trained = self.weight.device.xp.asarray(index != self.padding_idx)[..., None]
+        return Where.apply(rows, rows.detach(), trained)    # same values; no gradient to that row
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
 
 class Identity(Module):
