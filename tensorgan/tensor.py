@@ -86,7 +86,8 @@ class Function:
         fn.device = device
         fn.needs_input_grad = (tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
                                if requires_grad else (False,) * len(args))
-        out = fn.forward(*arrays)
+        with np.errstate(all="ignore"):     # inf and NaN results come silently, as in torch
+            out = fn.forward(*arrays)
         if not hasattr(out, "dtype"):
             _not_an_array(cls, out)
         result = Tensor._make(out, device, requires_grad)
@@ -197,7 +198,9 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
         grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
     captured: dict = {}
     owned_by_a_leaf = set()  # ids of gradients handed to a leaf's .grad: never shared by two leaves
-    with set_grad_enabled(create_graph):
+    # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
+    # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
+    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
         for node in reversed(order):
             g = grads.pop(id(node), None)
             if g is None:

@@ -495,3 +495,17 @@ def test_register_hook_refuses_what_torch_refuses():
     y.register_hook(lambda g: g.sum())
     with pytest.raises(ShapeError, match="hook returned"):
         y.sum().backward()
+
+
+def test_inf_and_nan_results_come_without_numpy_warnings_as_in_torch():
+    import warnings
+    x = tg.tensor([0.0, -1.0, 1000.0], dtype="float64", requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # any NumPy RuntimeWarning fails the test
+        for f in (lambda: x.log(), lambda: 1.0 / x, lambda: x.sqrt(), lambda: x.exp(),
+                  lambda: x ** -0.5):
+            f().sum().backward()                  # grads accumulate inf + (-inf): NaN, quietly
+        (g,) = tg.autograd.grad((x ** -0.5).sum(), x, create_graph=True)
+        (g * g).sum().backward()
+    assert np.isneginf(x.log().numpy()[0]) and np.isnan(x.sqrt().numpy()[1])
+    assert np.isnan(x.grad.numpy()[0]) and np.isinf(x.grad.numpy()[2])
