@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from ..errors import ConfigError
+from ..errors import ConfigError, InputTypeError
 from ..tensor import Tensor
 from .module import Module
 
@@ -57,7 +57,11 @@ class CrossEntropyLoss(_Loss):
         if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
             raise ConfigError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                               f"{label_smoothing!r}")
-        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+        if weight is not None and not isinstance(weight, Tensor):
+            raise InputTypeError(f"CrossEntropyLoss: weight must be a Tensor of one weight per "
+                                 f"class, got {type(weight).__name__}")
+        self.register_buffer("weight", weight)    # torch's: in state_dict, moved by .to()
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, logits: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(logits, target, self.weight, self.ignore_index, self.reduction,
