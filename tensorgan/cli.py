@@ -123,8 +123,11 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latent-dim", type=positive_int, help="noise dimension (default 100)")
     p.add_argument("--base-channels", type=positive_int, help="channels next to the image (default 64)")
     p.add_argument("--discriminator", choices=("conv", "mlp"), help="discriminator kind (default conv)")
+    p.add_argument("--loss", choices=("bce", "hinge"),
+                   help="GAN objective: bce (the minimax game on logits, default) or hinge "
+                        "(SN-GAN's: D on relu(1 -/+ score), G on -score)")
     p.add_argument("--generator-loss", choices=("non_saturating", "minimax"),
-                   help="generator objective (default non_saturating)")
+                   help="generator objective with --loss bce (default non_saturating)")
     p.add_argument("--r1-gamma", type=nonnegative_float, metavar="GAMMA",
                    help="R1 gradient penalty on the discriminator (Mescheder et al. 2018): adds "
                         "GAMMA/2 * E||grad D(real)||^2 to its loss (default 0: off; try 1-10)")
@@ -145,7 +148,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
 # Options that may differ on --resume (everything else comes from the checkpoint).
 _RESUMABLE = ("steps", "epochs", "sample_every", "checkpoint_every", "device", "on_nonfinite")
 _ARCH_OPTIONS = ("batch_size", "lr", "seed", "latent_dim", "base_channels", "discriminator",
-                 "generator_loss", "r1_gamma", "r1_every")
+                 "loss", "generator_loss", "r1_gamma", "r1_every")
 
 
 def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":

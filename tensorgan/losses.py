@@ -11,6 +11,13 @@ With D(x) = sigmoid(logit), the GAN objective of Goodfellow et al. is
 
 ``binary_cross_entropy_with_logits`` is computed as ``max(x, 0) - x t + log1p(exp(-|x|))``.
 
+The hinge objective (Lim & Ye 2017; SN-GAN, BigGAN), ``kind="hinge"`` on both sides, treats D's
+output as a score rather than a logit:
+
+* Discriminator: ``E relu(1 - D(x)) + E relu(1 + D(G(z)))`` -- no gradient from samples already
+  beyond the margin.
+* Generator: ``-E D(G(z))``.
+
 Gradient penalties (a term of the discriminator's loss that contains D's gradient with respect to
 its input; backward then needs second derivatives, ``create_graph=True``):
 
@@ -30,25 +37,34 @@ from .random import Generator, resolve
 from .tensor import Tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "bce_with_logits", "discriminator_loss",
-           "generator_loss", "GENERATOR_LOSSES", "gradient_penalty", "r1_penalty",
+           "generator_loss", "GENERATOR_LOSSES", "DISCRIMINATOR_LOSSES", "gradient_penalty", "r1_penalty",
            "r1_penalty_from_scores"]
 
 bce_with_logits = binary_cross_entropy_with_logits
-GENERATOR_LOSSES = ("non_saturating", "minimax")
+GENERATOR_LOSSES = ("non_saturating", "minimax", "hinge")
+DISCRIMINATOR_LOSSES = ("bce", "hinge")
 
 
-def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """``-[E log D(x) + E log(1 - D(G(z)))]``."""
-    return (binary_cross_entropy_with_logits(real_logits, 1.0)
-            + binary_cross_entropy_with_logits(fake_logits, 0.0))
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor, kind: str = "bce") -> Tensor:
+    """``-[E log D(x) + E log(1 - D(G(z)))]`` (``"bce"``) or ``E relu(1 - D(x)) + E relu(1 +
+    D(G(z)))`` (``"hinge"``)."""
+    if kind == "bce":
+        return (binary_cross_entropy_with_logits(real_logits, 1.0)
+                + binary_cross_entropy_with_logits(fake_logits, 0.0))
+    if kind == "hinge":
+        return (1.0 - real_logits).relu().mean() + (1.0 + fake_logits).relu().mean()
+    raise ConfigError(f"discriminator loss must be one of {DISCRIMINATOR_LOSSES}, got {kind!r}")
 
 
 def generator_loss(fake_logits: Tensor, kind: str = "non_saturating") -> Tensor:
-    """``-E log D(G(z))`` (``"non_saturating"``) or ``E log(1 - D(G(z)))`` (``"minimax"``)."""
+    """``-E log D(G(z))`` (``"non_saturating"``), ``E log(1 - D(G(z)))`` (``"minimax"``) or
+    ``-E D(G(z))`` (``"hinge"``)."""
     if kind == "non_saturating":
         return binary_cross_entropy_with_logits(fake_logits, 1.0)
     if kind == "minimax":
         return -binary_cross_entropy_with_logits(fake_logits, 0.0)
+    if kind == "hinge":
+        return -fake_logits.mean()
     raise ConfigError(f"generator loss must be one of {GENERATOR_LOSSES}, got {kind!r}")
 
 

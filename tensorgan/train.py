@@ -16,7 +16,8 @@ same losses from step k+1 on, bit for bit, as a run that was never interrupted.
 Run directory layout::
 
     checkpoint.npz            latest checkpoint (atomic: a crash never leaves a torn file)
-    metrics.jsonl             one JSON object per step: step, epoch, loss_d, loss_g, d_x, d_g_z, time
+    metrics.jsonl             one JSON object per step: step, epoch, loss_d, loss_g, d_x, d_g_z,
+                              time (and r1 on the steps with an R1 penalty)
     samples/step_000500.png   fixed-noise grids every ``sample_every`` steps
     samples.png               the grid at the end of the run
     loss_curve.png            when matplotlib is installed
@@ -68,7 +69,8 @@ class TrainConfig:
     base_channels: int = 64
     discriminator: str = "conv"         # "conv" or "mlp"
     dropout: float = 0.3                # MLP discriminator only
-    generator_loss: str = "non_saturating"
+    loss: str = "bce"                   # "bce" (the minimax game on logits) or "hinge"
+    generator_loss: str = "non_saturating"  # with loss="bce": "non_saturating" or "minimax"
     r1_gamma: float = 0.0               # > 0: D's loss + r1_gamma/2 * R1 penalty on the reals
     r1_every: int = 1                   # R1 on every k-th step only, weighted k times (lazy R1)
     seed: int = 0
@@ -114,9 +116,16 @@ class TrainConfig:
                               f"turns off (give r1_gamma > 0, or leave r1_every at 1)")
         if not (number(self.dropout) and 0.0 <= self.dropout < 1.0):
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.generator_loss not in losses.GENERATOR_LOSSES:
-            raise ConfigError(f"generator_loss must be one of {losses.GENERATOR_LOSSES}, got "
-                              f"{self.generator_loss!r}")
+        if self.loss not in losses.DISCRIMINATOR_LOSSES:
+            raise ConfigError(f"loss must be one of {losses.DISCRIMINATOR_LOSSES}, got {self.loss!r}")
+        bce_kinds = ("non_saturating", "minimax")
+        if self.generator_loss not in bce_kinds:
+            raise ConfigError(f"generator_loss must be one of {bce_kinds}, got "
+                              f"{self.generator_loss!r}" + (" (loss='hinge' gives the hinge "
+                              f"generator loss)" if self.generator_loss == "hinge" else ""))
+        if self.loss == "hinge" and self.generator_loss != "non_saturating":
+            raise ConfigError(f"generator_loss={self.generator_loss!r} is a choice of loss='bce'; "
+                              f"loss='hinge' trains G on -E D(G(z))")
         if self.on_nonfinite not in ("stop", "skip"):
             raise ConfigError(f"on_nonfinite must be 'stop' or 'skip', got {self.on_nonfinite!r}")
         if self.discriminator not in ("conv", "mlp"):
@@ -289,7 +298,7 @@ class Trainer:
         if with_r1:
             real.requires_grad_()
         d_real, d_fake = D(real), D(fake.detach())
-        loss_d = losses.discriminator_loss(d_real, d_fake)
+        loss_d = losses.discriminator_loss(d_real, d_fake, c.loss)
         r1_value = None
         if with_r1:
             r1 = losses.r1_penalty_from_scores(d_real, real)
@@ -308,7 +317,7 @@ class Trainer:
         for p in self._d_params:
             p.requires_grad = False
         try:
-            loss_g = losses.generator_loss(D(fake), c.generator_loss)
+            loss_g = losses.generator_loss(D(fake), "hinge" if c.loss == "hinge" else c.generator_loss)
             loss_g_value = loss_g.item()
             self.opt_g.zero_grad()
             if self._finite_or_skip(loss_g_value, step, "generator", "loss"):

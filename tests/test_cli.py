@@ -406,3 +406,15 @@ def test_r1_gamma_option_trains_logs_the_penalty_and_is_kept_on_resume(folder, t
     save_checkpoint(out / "old.npz", old)
     assert main(["train", "--out", str(out), "--resume", str(out / "old.npz"), "--steps", "3",
                  "--no-progress", "--r1-gamma", "0", "--r1-every", "1"]) == 0
+
+
+def test_hinge_loss_option_is_recorded_and_kept_on_resume(folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(train_args(folder, out, 2, "--loss", "hinge")) == 0
+    assert json.loads((out / "config.json").read_text())["config"]["loss"] == "hinge"
+    assert main(["train", "--out", str(out), "--resume", "--steps", "3", "--no-progress",
+                 "--loss", "bce"]) == 1
+    assert "--loss differs from the checkpoint" in capsys.readouterr().err
+    assert main(train_args(folder, tmp_path / "bad", 2, "--loss", "hinge", "--generator-loss",
+                           "minimax")) == 1
+    assert "a choice of loss='bce'" in capsys.readouterr().err

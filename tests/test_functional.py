@@ -309,3 +309,20 @@ def test_gan_losses_are_the_minimax_objective_terms():
     assert tg.gradcheck(losses.discriminator_loss, [t64(real), t64(fake)])
     for kind in want:
         assert tg.gradcheck(lambda f: losses.generator_loss(f, kind), [t64(fake)])
+
+
+def test_hinge_losses():
+    from tensorgan import losses
+    real = np.array([[2.0], [0.5], [-1.0]])               # 2.0 is beyond the margin: no loss
+    fake = np.array([[-3.0], [0.25]])
+    want_d = np.maximum(0, 1 - real).mean() + np.maximum(0, 1 + fake).mean()   # (0+.5+2)/3 + 1.25/2
+    np.testing.assert_allclose(losses.discriminator_loss(t64(real), t64(fake), "hinge").item(),
+                               2.5 / 3 + 0.625, rtol=1e-12)
+    assert want_d == pytest.approx(2.5 / 3 + 0.625)
+    assert losses.generator_loss(t64(fake), "hinge").item() == pytest.approx(1.375)
+    r, f = t64(real), t64(fake)
+    losses.discriminator_loss(r, f, "hinge").backward()
+    np.testing.assert_array_equal(r.grad.numpy().ravel(), [0, -1 / 3, -1 / 3])   # margin: 0
+    np.testing.assert_array_equal(f.grad.numpy().ravel(), [0, 0.5])
+    with pytest.raises(tg.ConfigError, match="discriminator loss must be one of"):
+        losses.discriminator_loss(r, f, "wasserstein")

@@ -417,3 +417,21 @@ def test_lazy_r1_runs_on_every_kth_step_weighted_k_times(dataset):
         config(r1_every=0, r1_gamma=1.0).validate()
     with pytest.raises(ConfigError, match="r1_gamma=0 turns off"):
         config(r1_every=4).validate()
+
+
+def test_hinge_loss_trains_d_on_the_margin_and_g_on_minus_the_score(dataset):
+    import tensorgan as tg
+    x = dataset.images[:8].astype(np.float32) / 127.5 - 1.0
+    t, probe = (Trainer(dataset, None, config(loss="hinge")) for _ in range(2))
+    z = tg.tensor(probe.rng["noise"].normal((8, 8)))         # the noise stream's first draw
+    d_real, d_fake = probe.D(tg.tensor(x)).numpy(), probe.D(probe.G(z)).numpy()
+    want = np.maximum(0, 1 - d_real).mean() + np.maximum(0, 1 + d_fake).mean()
+    record = t.train_step(x)
+    assert record["loss_d"] == pytest.approx(want, rel=1e-5)
+    assert math.isfinite(record["loss_g"])
+    with pytest.raises(ConfigError, match="a choice of loss='bce'"):
+        config(loss="hinge", generator_loss="minimax").validate()
+    with pytest.raises(ConfigError, match="loss must be one of"):
+        config(loss="wasserstein").validate()
+    with pytest.raises(ConfigError, match="loss='hinge' gives the hinge"):
+        config(generator_loss="hinge").validate()
