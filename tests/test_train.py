@@ -392,7 +392,7 @@ def test_skip_count_and_streak_survive_a_resume(dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(train_module, "SKIP_STREAK_LIMIT", 3)
     real_loss = train_module.losses.discriminator_loss
     monkeypatch.setattr(train_module.losses, "discriminator_loss",
-                        lambda r, f: real_loss(r, f) * float("nan"))
+                        lambda r, f, kind: real_loss(r, f, kind) * float("nan"))
     first = Trainer(dataset, tmp_path, config(steps=2, checkpoint_every=2, on_nonfinite="skip"))
     assert first.fit()["skipped"] == 2
     again = Trainer(dataset, tmp_path, config(steps=10, checkpoint_every=2, on_nonfinite="skip"))
