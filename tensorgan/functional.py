@@ -760,8 +760,15 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
     total = loss.sum()
     if reduction == "sum":
         return total
-    denominator = float(sample_w.sum())      # 0 when every sample is ignored: NaN, as torch
-    return total / denominator if denominator else total * float("nan")
+    denominator = float(sample_w.sum())
+    if denominator:
+        return total / denominator
+    # No weight at all (every sample ignored, or only weight-0 classes): NaN, as torch (its
+    # 0/0), whose gradient is 0 on the ignored rows and NaN on the kept ones -- not NaN everywhere.
+    if bool(kept.any()):
+        scale = xp.where(kept, np.nan, 0.0).astype(logits.dtype)
+        return (loss * Tensor._make(scale, logits.device)).sum()
+    return total * 0.0 + float("nan")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -107,7 +107,25 @@ def test_cross_entropy_option_errors():
         F.cross_entropy(x, [0, 1, 2], label_smoothing=-0.1)
     with pytest.raises(tg.ConfigError, match=r"in \[0, 4\)"):
         F.cross_entropy(x, [0, 1, 9], ignore_index=-1)             # 9 is not the ignored index
-    assert np.isnan(F.cross_entropy(x, [5, 5, 5], ignore_index=5).item())   # nothing kept: 0/0
+
+def test_cross_entropy_with_no_weight_left_is_nan_with_torchs_gradient():
+    # torch: the mean's 0/0 is NaN; ignored rows still get a 0 gradient, kept rows of weight 0 NaN
+    x = t64([[0.1, 0.2, 0.3], [0.5, -0.2, 0.0]])
+    loss = F.cross_entropy(x, [-100, -100])
+    loss.backward()
+    assert np.isnan(loss.item()) and (x.grad.numpy() == 0).all()
+    x = t64([[0.1, 0.2, 0.3], [0.5, -0.2, 0.0]])
+    loss = F.cross_entropy(x, [0, -100], weight=t64([0.0, 1.0, 1.0]))
+    loss.backward()
+    assert np.isnan(loss.item()) and np.isnan(x.grad.numpy()[0]).all()
+    assert (x.grad.numpy()[1] == 0).all()
+    # with label smoothing the spread term is finite, but torch's mean is still (0/0 + ...): NaN
+    x = t64([[0.1, 0.2, 0.3], [0.5, -0.2, 0.0]])
+    loss = F.cross_entropy(x, [0, 1], weight=t64([0.0, 1.0, 1.0]), ignore_index=1,
+                           label_smoothing=0.5)
+    loss.backward()
+    assert np.isnan(loss.item()) and np.isnan(x.grad.numpy()[0]).all()
+    assert (x.grad.numpy()[1] == 0).all()
 
 
 def test_cross_entropy_gradient_is_softmax_minus_onehot():

@@ -54,7 +54,7 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0):
         super().__init__(reduction)
-        if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
+        if not 0.0 <= F._scalar("CrossEntropyLoss", "label_smoothing", label_smoothing) <= 1.0:
             raise ConfigError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                               f"{label_smoothing!r}")
         if weight is not None and not isinstance(weight, Tensor):
