@@ -37,8 +37,8 @@ from .random import Generator, resolve
 from .tensor import Tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "bce_with_logits", "discriminator_loss",
-           "generator_loss", "GENERATOR_LOSSES", "DISCRIMINATOR_LOSSES", "gradient_penalty", "r1_penalty",
-           "r1_penalty_from_scores"]
+           "generator_loss", "GENERATOR_LOSSES", "DISCRIMINATOR_LOSSES", "gradient_penalty",
+           "r1_penalty", "r1_penalty_from_scores"]
 
 bce_with_logits = binary_cross_entropy_with_logits
 GENERATOR_LOSSES = ("non_saturating", "minimax", "hinge")
@@ -68,9 +68,8 @@ def generator_loss(fake_logits: Tensor, kind: str = "non_saturating") -> Tensor:
     raise ConfigError(f"generator loss must be one of {GENERATOR_LOSSES}, got {kind!r}")
 
 
-def _input_gradients(discriminator: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
-    """d sum(D(x)) / dx per sample, flattened to (N, -1), differentiable (create_graph)."""
-    scores = discriminator(x)
+def _input_gradients(scores: Tensor, x: Tensor) -> Tensor:
+    """d sum(scores) / dx per sample (scores = D(x)), flattened to (N, -1), differentiable."""
     (grad,) = autograd.grad(scores.sum(), x, create_graph=True)
     return grad.reshape(x.shape[0], -1)
 
@@ -88,7 +87,7 @@ def gradient_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor, fa
     e = resolve(generator).uniform((real.shape[0],) + (1,) * (real.ndim - 1), dtype=real.dtype)
     e = Tensor(e, dtype=real.dtype, device=real.device)
     x_hat = (e * real.detach() + (1.0 - e) * fake).detach().requires_grad_()
-    grad = _input_gradients(discriminator, x_hat)
+    grad = _input_gradients(discriminator(x_hat), x_hat)
     norms = ((grad * grad).sum(dim=1) + 1e-12).sqrt()   # + 1e-12: the norm's gradient at 0
     return ((norms - 1.0) ** 2).mean()
 
@@ -109,6 +108,5 @@ def r1_penalty_from_scores(real_scores: Tensor, real: Tensor) -> Tensor:
     if not real.requires_grad or real.ndim < 1 or real.shape[0] == 0:
         raise ShapeError(f"r1_penalty: real must be a non-empty batch that requires grad, got "
                          f"shape {real.shape}, requires_grad={real.requires_grad}")
-    (grad,) = autograd.grad(real_scores.sum(), real, create_graph=True)
-    grad = grad.reshape(real.shape[0], -1)
+    grad = _input_gradients(real_scores, real)
     return (grad * grad).sum(dim=1).mean()
