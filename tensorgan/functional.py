@@ -772,8 +772,10 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
 
 
 # ---------------------------------------------------------------------------------------------
-# Pooling with kernel_size == stride, no padding (trailing rows/columns that do not fill a window
-# are dropped, like torch's floor mode)
+# Pooling.  Non-overlapping windows with no padding (kernel_size == stride, the common case; rows
+# and columns that do not fill a window are dropped, like torch's floor mode) take one-pass
+# Functions; every other geometry (stride, padding, dilation, ceil_mode, adaptive windows)
+# gathers its windows with indexing, whose gradient is a scatter-add.
 # ---------------------------------------------------------------------------------------------
 def _pool_windows(xp, x, kh: int, kw: int):
     """(N, C, H, W) -> (N, C, Ho, Wo, kh*kw) non-overlapping windows (a copy)."""
@@ -860,27 +862,184 @@ class AvgPool2d(Function):
         return _unpool_windows_graph(spread, self.shape, kh, kw), None, None
 
 
-def _check_pool(op: str, x: Tensor, kernel_size, stride):
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _check_pool(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool):
+    """torch's pooling arguments, checked: (kernel, stride, padding, dilation, output size)."""
     _check_rank(op, "input", x, (4,), "(N, C, H, W)")
-    k = _pair(kernel_size, "kernel_size", 1)
-    if stride is not None and _pair(stride, "stride", 1) != k:
-        raise ConfigError(f"{op}: only stride == kernel_size is supported, got kernel_size "
-                          f"{kernel_size!r} and stride {stride!r}")
-    if x.shape[2] < k[0] or x.shape[3] < k[1]:
-        raise ShapeError(f"{op}: kernel {k} is larger than the input {x.shape[2:]} (input {x.shape})")
-    return k
+    k = _pair(kernel_size, "kernel_size", 1, op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+        else _pair(stride, "stride", 1, op)
+    p, d = _pair(padding, "padding", 0, op), _pair(dilation, "dilation", 1, op)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise InputTypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ConfigError(f"{op}: padding must be at most half the kernel size, got padding {p} "
+                          f"and kernel_size {k}")
+    out = tuple(_pool_output_size(n, *a, ceil_mode) for n, a in zip(x.shape[2:], zip(k, s, p, d)))
+    if min(out) < 1:
+        raise ShapeError(f"{op}: kernel {k} (dilation {d}, padding {p}) is larger than the "
+                         f"input {x.shape[2:]} (input {x.shape}): the output would be {out}")
+    return k, s, p, d, out
 
 
-def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> Tensor:
-    """Max over non-overlapping ``kernel_size`` windows of ``(N, C, H, W)`` (stride = kernel)."""
-    kh, kw = _check_pool("max_pool2d", x, kernel_size, stride)
-    return MaxPool2d.apply(x, kh, kw)
+def _pool_output_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """torch's rule: floor (or ceil) of the span over the stride, plus one; with ceil_mode the
+    last window must start inside the input or its left padding."""
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
 
 
-def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> Tensor:
-    """Mean over non-overlapping ``kernel_size`` windows of ``(N, C, H, W)`` (stride = kernel)."""
-    kh, kw = _check_pool("avg_pool2d", x, kernel_size, stride)
-    return AvgPool2d.apply(x, kh, kw)
+def _is_tiling(x: Tensor, k, s, p, d, ceil_mode: bool) -> bool:
+    """Non-overlapping windows with no padding: the fast Functions above handle it."""
+    whole = all(n % kk == 0 for n, kk in zip(x.shape[2:], k))
+    return s == k and p == (0, 0) and d == (1, 1) and (not ceil_mode or whole)
+
+
+def _window_index(x: Tensor, rows: np.ndarray, cols: np.ndarray, rows_ok=None, cols_ok=None):
+    """General pooling windows as an index: ``rows`` (Ho, kh) and ``cols`` (Wo, kw) hold each
+    window's input positions, some outside the input (padding) or flagged off by ``*_ok``
+    (adaptive pooling's shorter windows).  Returns ``x[key]``'s key, shape (N, C, Ho, Wo, kh,
+    kw), with out-of-range positions clipped, and the (Ho, Wo, kh, kw) mask of real elements."""
+    h, w = x.shape[2:]
+    row_ok = (rows >= 0) & (rows < h) & (True if rows_ok is None else rows_ok)
+    col_ok = (cols >= 0) & (cols < w) & (True if cols_ok is None else cols_ok)
+    valid = row_ok[:, None, :, None] & col_ok[None, :, None, :]
+    key = (Ellipsis, np.clip(rows, 0, h - 1)[:, None, :, None], np.clip(cols, 0, w - 1)[None, :, None, :])
+    return key, valid
+
+
+def _device_key(x: Tensor, key: tuple) -> tuple:
+    xp = x.device.xp
+    return tuple(k if k is Ellipsis else xp.asarray(k) for k in key)
+
+
+def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray) -> Tensor:
+    """Each window's maximum as ``x[n, c, row, col]`` at the first maximum's position (torch's
+    tie rule): the choice is data, not graph, so the gradient (and its gradient) is indexing's."""
+    xp = x.device.xp
+    ho, wo, kh, kw = valid.shape
+    ok = xp.asarray(valid.reshape(ho, wo, kh * kw))
+    vals = x.data[_device_key(x, key)]
+    vals = vals.reshape(*vals.shape[:4], kh * kw)
+    pick = xp.where(ok, vals, -xp.inf).argmax(axis=-1)                 # (N, C, Ho, Wo)
+    picked_ok = xp.take_along_axis(xp.broadcast_to(ok, vals.shape), pick[..., None], axis=-1)[..., 0]
+    pick = xp.where(picked_ok, pick, ok.argmax(axis=-1))  # all -inf: torch takes the first real
+    rows, cols = xp.asarray(key[1][:, 0, :, 0]), xp.asarray(key[2][0, :, 0, :])
+    row = rows[xp.arange(ho)[:, None], pick // kw]
+    col = cols[xp.arange(wo)[None, :], pick % kw]
+    n, c = x.shape[:2]
+    out = x[xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None], row, col]
+    empty = ~valid.any(axis=(2, 3))      # dilated windows can fall wholly in the padding:
+    if empty.any():                      # -inf there, as torch, and no gradient
+        from .factory import where
+        out = where(Tensor._make(xp.asarray(empty), x.device), float("-inf"), out)
+    return out
+
+
+def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
+    """sum(window * weights) per window: average pooling with any divisor, as a gather (whose
+    gradient is a scatter-add) times constants."""
+    windows = x[_device_key(x, key)]
+    w = Tensor._make(x.device.xp.asarray(weights.astype(x.dtype)), x.device)
+    return (windows * w).sum(axis=(-2, -1))
+
+
+def _windows_along(n: int, k: int, s: int, p: int, d: int, out: int) -> np.ndarray:
+    """(out, k) input positions of each window along one dim; padding is < 0 or >= n."""
+    return np.arange(out)[:, None] * s - p + np.arange(k)[None, :] * d
+
+
+def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+               padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """``torch.nn.functional.max_pool2d`` on ``(N, C, H, W)``: the maximum of each window
+    (padding never wins; the gradient goes to the first maximum, as torch).  Non-overlapping,
+    unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
+    any other geometry gathers the windows with indexing."""
+    if return_indices:
+        raise ConfigError("max_pool2d: return_indices=True is not supported (tensorgan has no "
+                          "integer tensors, and no max_unpool2d to pass them to)")
+    k, s, p, d, (ho, wo) = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
+                                       ceil_mode)
+    if _is_tiling(x, k, s, p, d, ceil_mode):
+        return MaxPool2d.apply(x, *k)
+    rows = _windows_along(x.shape[2], k[0], s[0], p[0], d[0], ho)
+    cols = _windows_along(x.shape[3], k[1], s[1], p[1], d[1], wo)
+    return _max_over_windows(x, *_window_index(x, rows, cols))
+
+
+def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+               padding: IntOrPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """``torch.nn.functional.avg_pool2d`` on ``(N, C, H, W)``.  The divisor is torch's: the
+    window's size clipped to the padded input (``count_include_pad``, the default), or the
+    count of real elements, or ``divisor_override``."""
+    if divisor_override is not None and (not _is_int(divisor_override) or divisor_override < 1):
+        raise ConfigError(f"avg_pool2d: divisor_override must be a positive int, got "
+                          f"{divisor_override!r}")
+    k, s, p, _, (ho, wo) = _check_pool("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    if _is_tiling(x, k, s, p, (1, 1), ceil_mode) and divisor_override in (None, k[0] * k[1]):
+        return AvgPool2d.apply(x, *k)
+    h, w = x.shape[2:]
+    rows = _windows_along(h, k[0], s[0], p[0], 1, ho)
+    cols = _windows_along(w, k[1], s[1], p[1], 1, wo)
+    key, valid = _window_index(x, rows, cols)
+    if divisor_override is not None:
+        divisor = np.full((ho, wo), float(divisor_override))
+    elif count_include_pad:    # the window clipped to the padded input, padding counted
+        span_h = np.minimum(rows[:, 0] + k[0], h + p[0]) - rows[:, 0]
+        span_w = np.minimum(cols[:, 0] + k[1], w + p[1]) - cols[:, 0]
+        divisor = np.outer(span_h, span_w).astype(float)
+    else:
+        divisor = valid.sum(axis=(2, 3)).astype(float)
+    return _sum_over_windows(x, key, valid / divisor[:, :, None, None])
+
+
+def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """torch's adaptive windows along one dim: [floor(i*n/out), ceil((i+1)*n/out)), as (out,
+    longest) positions and a mask of those inside each window."""
+    start = (np.arange(out) * n) // out
+    end = -((-(np.arange(out) + 1) * n) // out)
+    longest = int((end - start).max())
+    positions = start[:, None] + np.arange(longest)[None, :]
+    return positions, positions < end[:, None]
+
+
+def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple[int, int]:
+    """``output_size`` as two ints; None keeps the input's ``spatial`` size of that dim."""
+    sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * 2
+    if len(sizes) != 2 or not all(v is None or (_is_int(v) and v >= 1) for v in sizes):
+        raise ConfigError(f"{op}: output_size must be a positive int or two of them (None keeps "
+                          f"that dim), got {output_size!r}")
+    return tuple(n if v is None else int(v) for v, n in zip(sizes, spatial))
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size: IntOrPair) -> Tensor:
+    """``torch.nn.functional.adaptive_avg_pool2d``: ``output_size`` windows per dim that cover
+    the input (``AdaptiveAvgPool2d(1)`` is global average pooling)."""
+    _check_rank("adaptive_avg_pool2d", "input", x, (4,), "(N, C, H, W)")
+    ho, wo = _adaptive_size("adaptive_avg_pool2d", output_size, x.shape[2:])
+    if (ho, wo) == (1, 1):
+        return x.mean(axis=(2, 3), keepdims=True)
+    (rows, rows_ok), (cols, cols_ok) = _adaptive_windows(x.shape[2], ho), _adaptive_windows(x.shape[3], wo)
+    key, valid = _window_index(x, rows, cols, rows_ok, cols_ok)
+    return _sum_over_windows(x, key, valid / valid.sum(axis=(2, 3), keepdims=True))
+
+
+def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
+    """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
+    if return_indices:
+        raise ConfigError("adaptive_max_pool2d: return_indices=True is not supported (tensorgan "
+                          "has no integer tensors)")
+    _check_rank("adaptive_max_pool2d", "input", x, (4,), "(N, C, H, W)")
+    ho, wo = _adaptive_size("adaptive_max_pool2d", output_size, x.shape[2:])
+    (rows, rows_ok), (cols, cols_ok) = _adaptive_windows(x.shape[2], ho), _adaptive_windows(x.shape[3], wo)
+    return _max_over_windows(x, *_window_index(x, rows, cols, rows_ok, cols_ok))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -199,8 +199,8 @@ def test_max_pool_routes_gradient_to_the_maximum():
 
 def test_pooling_errors():
     x = t64(np.zeros((1, 1, 4, 4)))
-    with pytest.raises(tg.ConfigError):
-        F.max_pool2d(x, 2, stride=1)
+    with pytest.raises(tg.ConfigError, match="padding must be at most half"):
+        F.max_pool2d(x, 2, stride=1, padding=2)
     with pytest.raises(tg.ShapeError):
         F.avg_pool2d(x, 5)
     with pytest.raises(tg.ShapeError):

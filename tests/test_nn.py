@@ -390,9 +390,19 @@ def test_pooling_modules():
     x = tg.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
     np.testing.assert_array_equal(nn.MaxPool2d(2)(x).numpy(), [[[[5, 7], [13, 15]]]])
     np.testing.assert_array_equal(nn.AvgPool2d(2, stride=2)(x).numpy(), [[[[2.5, 4.5], [10.5, 12.5]]]])
-    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2))"
-    with pytest.raises(ConfigError, match="stride == kernel_size"):
-        nn.AvgPool2d(3, stride=2)
+    assert repr(nn.MaxPool2d(2)) == ("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, "
+                                     "ceil_mode=False)")                 # torch's repr
+    assert repr(nn.AvgPool2d(3, 2, 1)) == "AvgPool2d(kernel_size=3, stride=2, padding=1)"
+    np.testing.assert_array_equal(nn.MaxPool2d(3, stride=2, padding=1)(x).numpy(),
+                                  [[[[5, 7], [13, 15]]]])
+    np.testing.assert_array_equal(nn.AdaptiveAvgPool2d(1)(x).numpy(), [[[[7.5]]]])
+    np.testing.assert_array_equal(nn.AdaptiveMaxPool2d((1, None))(x).numpy(), [[[[12, 13, 14, 15]]]])
+    with pytest.raises(ConfigError, match="AvgPool2d: padding must be at most half"):
+        nn.AvgPool2d(3, stride=2, padding=2)                  # refused when the layer is built
+    with pytest.raises(ConfigError, match="return_indices"):
+        nn.MaxPool2d(2, return_indices=True)
+    with pytest.raises(ConfigError, match="AdaptiveAvgPool2d: output_size"):
+        nn.AdaptiveAvgPool2d(0)
 
 
 def test_module_dict():

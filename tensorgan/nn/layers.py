@@ -333,33 +333,102 @@ class Dropout(Module):
 
 
 class _Pool2d(Module):
-    """Pooling over non-overlapping windows: ``stride`` must be None or equal ``kernel_size``
-    (all ``F.max_pool2d`` / ``F.avg_pool2d`` support; torch's padding, dilation and ceil_mode
-    are not there)."""
+    """Shared by the pooling layers: arguments are checked when the layer is built (so a bad
+    one fails at model definition, not at the first batch) and kept as given, as torch does."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None):
-        super().__init__()
+    def _check(self, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> None:
         name = type(self).__name__
-        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, name)
-        self.stride = self.kernel_size if stride is None else F._pair(stride, "stride", 1, name)
-        if self.stride != self.kernel_size:
-            raise ConfigError(f"{name}: only stride == kernel_size is supported, got kernel_size "
-                              f"{kernel_size!r} and stride {stride!r}")
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+        k = F._pair(kernel_size, "kernel_size", 1, name)
+        F._pair(dilation, "dilation", 1, name)
+        if stride is not None:
+            F._pair(stride, "stride", 1, name)
+        p = F._pair(padding, "padding", 0, name)
+        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+            raise ConfigError(f"{name}: padding must be at most half the kernel size, got "
+                              f"padding {padding!r} and kernel_size {kernel_size!r}")
 
 
 class MaxPool2d(_Pool2d):
+    """``torch.nn.MaxPool2d``: the maximum of each window (``F.max_pool2d``)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False):
+        super().__init__()
+        self._check(kernel_size, stride, padding, dilation)
+        if return_indices:
+            raise ConfigError("MaxPool2d: return_indices=True is not supported (tensorgan has no "
+                              "integer tensors, and no MaxUnpool2d to pass them to)")
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
+        self.return_indices = False
+
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (4,), "(N, C, H, W)")
-        return F.max_pool2d(x, self.kernel_size)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(_Pool2d):
+    """``torch.nn.AvgPool2d``: the mean of each window (``F.avg_pool2d``)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None):
+        super().__init__()
+        self._check(kernel_size, stride, padding, 1)
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (4,), "(N, C, H, W)")
-        return F.avg_pool2d(x, self.kernel_size)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """``torch.nn.AdaptiveAvgPool2d``: average over ``output_size`` windows that cover the
+    input, whatever its size (``AdaptiveAvgPool2d(1)``: global average pooling)."""
+
+    def __init__(self, output_size: Any):
+        super().__init__()
+        self.output_size = output_size
+        F._adaptive_size("AdaptiveAvgPool2d", output_size, (1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (4,), "(N, C, H, W)")
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """``torch.nn.AdaptiveMaxPool2d``: the maximum over ``output_size`` covering windows."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False):
+        super().__init__()
+        if return_indices:
+            raise ConfigError("AdaptiveMaxPool2d: return_indices=True is not supported "
+                              "(tensorgan has no integer tensors)")
+        self.output_size, self.return_indices = output_size, False
+        F._adaptive_size("AdaptiveMaxPool2d", output_size, (1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (4,), "(N, C, H, W)")
+        return F.adaptive_max_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class Upsample(Module):
