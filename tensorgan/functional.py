@@ -1115,38 +1115,47 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     return out + Tensor._make(fill, x.device)
 
 
+INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
+_LINEAR_RANK = {"linear": 3, "bilinear": 4, "trilinear": 5}
+
+
 def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
-                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest") -> Tensor:
-    """``torch.nn.functional.interpolate`` in ``"nearest"`` mode on (N, C, L), (N, C, H, W) or
-    (N, C, D, H, W): output position i copies input position ``floor(i * scale)`` with scale =
-    in/out for ``size`` and 1/scale_factor for ``scale_factor``, computed in float32 as torch
-    does (so both pick the same pixel where ``i * scale`` is within rounding of a whole number),
-    and torch's two shortcuts: an output as long as the input copies it, one twice as long
-    takes ``i // 2``.  Where the index is whole blocks (integer upsampling, a GAN generator's
-    case) the result is a broadcast: its gradient a sum over each block, not a scatter-add."""
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None) -> Tensor:
+    """``torch.nn.functional.interpolate`` on (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+
+    Each output position i reads input position ``src(i)`` along each dim, with scale = in/out
+    for ``size`` (or with ``recompute_scale_factor``) and 1/scale_factor otherwise, in the
+    input's precision as torch computes it (so both pick the same pixel where ``i * scale`` is
+    within rounding of a whole number):
+    - ``nearest``: floor(i * scale), with torch's two shortcuts (an output as long as the input
+      copies it, one twice as long takes ``i // 2``); ``nearest-exact``: floor((i + 0.5) * scale).
+      Where the index is whole blocks (integer upsampling, a GAN generator's case) the result
+      is a broadcast: its gradient a sum over each block, not a scatter-add.
+    - ``linear`` / ``bilinear`` / ``trilinear`` (3-D / 4-D / 5-D input): the two neighbours of
+      (i + 0.5) * scale - 0.5 (clamped at 0), weighted by distance; ``align_corners=True``
+      maps corner to corner, src = i * (in - 1) / (out - 1).  Separable: one dim at a time.
+    - ``area``: adaptive average pooling to the output size.
+    """
     _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
-    if mode != "nearest":
-        raise ConfigError(f"interpolate: only mode='nearest' is implemented, got {mode!r}")
+    if mode not in INTERPOLATE_MODES:
+        raise ConfigError(f"interpolate: mode must be one of {INTERPOLATE_MODES}, got {mode!r}")
+    if mode in _LINEAR_RANK and x.ndim != _LINEAR_RANK[mode]:
+        raise ShapeError(f"interpolate: mode {mode!r} takes a {_LINEAR_RANK[mode]}-D input, "
+                         f"got shape {x.shape}")
+    if align_corners is not None and mode not in _LINEAR_RANK:
+        raise ConfigError(f"interpolate: align_corners only applies to the linear modes, not "
+                          f"{mode!r}")
+    out, scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode)
     spatial = x.shape[2:]
-    if (size is None) == (scale_factor is None):
-        raise ConfigError("interpolate: give exactly one of size and scale_factor")
-    if size is not None:
-        out = _per_dim("size", size, len(spatial), int)
-        if min(out) < 1:
-            raise ShapeError(f"interpolate: size must be >= 1, got {size!r}")
-        scales = [np.float32(n) / np.float32(o) for n, o in zip(spatial, out)]
-    else:
-        factors = _per_dim("scale_factor", scale_factor, len(spatial), float)
-        sizes = [n * f for n, f in zip(spatial, factors)]
-        if not all(math.isfinite(f) and f > 0 for f in factors) or max(sizes) >= 2.0 ** 62:
-            raise ConfigError(f"interpolate: scale_factor must be positive and finite, got "
-                              f"{scale_factor!r} (for input shape {x.shape})")
-        out = [int(math.floor(v)) for v in sizes]
-        if min(out) < 1:
-            raise ShapeError(f"interpolate: scale_factor {scale_factor!r} gives an empty output "
-                             f"from input shape {x.shape}")
-        scales = [np.float32(1.0 / f) for f in factors]
-    index = [_nearest_index(n, o, s) for n, o, s in zip(spatial, out, scales)]
+    if mode == "area":
+        return _area_resize(x, out)
+    if mode in _LINEAR_RANK:
+        for dim, (n, o, s) in enumerate(zip(spatial, out, scales), start=2):
+            x = _linear_along(x, dim, n, o, s, bool(align_corners))
+        return x
+    index = [_nearest_index(n, o, s, exact=mode == "nearest-exact") for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):
         reps = [o // n for n, o in zip(spatial, out)]          # whole blocks: broadcast
@@ -1157,13 +1166,78 @@ def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
     return x[(Ellipsis, *np.ix_(*index))]
 
 
-def _nearest_index(n: int, o: int, scale: np.float32) -> np.ndarray:
-    """torch's ``nearest_idx``: input position of each of ``o`` outputs from ``n`` inputs."""
+def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | None, mode: str):
+    """Output sizes and the in-per-out scale of each spatial dim, as torch computes them (in
+    the input's float precision: float32 for float32)."""
+    spatial = x.shape[2:]
+    real = np.float64 if x.dtype == np.float64 else np.float32
+    if (size is None) == (scale_factor is None):
+        raise ConfigError("interpolate: give exactly one of size and scale_factor")
+    if size is not None:
+        if recompute is not None:
+            raise ConfigError("interpolate: recompute_scale_factor goes with scale_factor, not size")
+        out = _per_dim("size", size, len(spatial), int)
+        if min(out) < 1:
+            raise ShapeError(f"interpolate: size must be >= 1, got {size!r}")
+        return out, [real(n) / real(o) for n, o in zip(spatial, out)]
+    factors = _per_dim("scale_factor", scale_factor, len(spatial), float)
+    sizes = [n * f for n, f in zip(spatial, factors)]
+    if not all(math.isfinite(f) and f > 0 for f in factors) or max(sizes) >= 2.0 ** 62:
+        raise ConfigError(f"interpolate: scale_factor must be positive and finite, got "
+                          f"{scale_factor!r} (for input shape {x.shape})")
+    out = [int(math.floor(v)) for v in sizes]
+    if min(out) < 1:
+        raise ShapeError(f"interpolate: scale_factor {scale_factor!r} gives an empty output "
+                         f"from input shape {x.shape}")
+    if recompute or mode == "area":      # torch's area mode always recomputes from the sizes
+        return out, [real(n) / real(o) for n, o in zip(spatial, out)]
+    return out, [real(1.0 / f) for f in factors]
+
+
+def _linear_along(x: Tensor, dim: int, n: int, o: int, scale, align_corners: bool) -> Tensor:
+    """1-D linear interpolation of ``x`` along ``dim`` from n to o positions: torch's
+    ``compute_indices_weights_linear`` (neighbours i0 and i0 + 1, weights 1 - t and t)."""
+    real = type(scale)
+    i = np.arange(o, dtype=real)
+    if align_corners:
+        src = i * (real(n - 1) / real(o - 1)) if o > 1 else np.zeros(o, real)
+    else:
+        src = np.maximum(scale * (i + real(0.5)) - real(0.5), real(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+    i1 = np.minimum(i0 + 1, n - 1)
+    t = np.clip(src - i0, 0, 1).astype(x.dtype)
+    if np.all(t == 0):                     # every output on an input position: a copy
+        return x if n == o and np.array_equal(i0, np.arange(n)) else _take(x, dim, i0)
+    shape = [1] * x.ndim
+    shape[dim] = o
+    w0 = Tensor._make(x.device.xp.asarray((1 - t).reshape(shape)), x.device)
+    w1 = Tensor._make(x.device.xp.asarray(t.reshape(shape)), x.device)
+    return _take(x, dim, i0) * w0 + _take(x, dim, i1) * w1
+
+
+def _take(x: Tensor, dim: int, index: np.ndarray) -> Tensor:
+    return x[(slice(None),) * dim + (x.device.xp.asarray(index),)]
+
+
+def _area_resize(x: Tensor, out: list) -> Tensor:
+    if x.ndim == 5:
+        raise ShapeError(f"interpolate: mode 'area' takes a 3-D or 4-D input here, got {x.shape}")
+    if x.ndim == 3:
+        return adaptive_avg_pool2d(x.unsqueeze(2), (1, out[0])).squeeze(2)
+    return adaptive_avg_pool2d(x, tuple(out))
+
+
+def _nearest_index(n: int, o: int, scale, exact: bool = False) -> np.ndarray:
+    """torch's ``nearest_idx`` (and ``nearest_neighbor_exact_compute_source_index``): input
+    position of each of ``o`` outputs from ``n`` inputs."""
+    if exact:
+        product = (np.arange(o) + 0.5).astype(np.float32) * np.float32(scale)
+        return np.minimum(np.floor(product).astype(np.int64), n - 1)
     if o == n:
         return np.arange(o)
     if o == 2 * n:
         return np.arange(o) >> 1
-    product = np.arange(o).astype(np.float32) * scale       # float32 product, as torch's floorf
+    product = np.arange(o).astype(np.float32) * np.float32(scale)  # float32, as torch's floorf
     return np.minimum(np.floor(product).astype(np.int64), n - 1)
 
 

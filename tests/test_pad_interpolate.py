@@ -127,6 +127,77 @@ def test_integer_upsampling_gradient_is_the_block_sum():
     np.testing.assert_allclose(x.grad.numpy(), g.reshape(2, 3, 4, 2, 2, 3).sum(axis=(3, 5)))
 
 
+def np_linear(a, out, scales, align_corners):
+    """torch's linear resizing written out point by point (float64): along each dim, output i
+    reads src = (i + 0.5) * scale - 0.5 clamped at 0 (or i * (n - 1) / (o - 1) with
+    align_corners), between neighbours floor(src) and floor(src) + 1 (the last index repeats)."""
+    for axis, (o, scale) in enumerate(zip(out, scales), start=2):
+        n = a.shape[axis]
+        moved = np.moveaxis(a, axis, -1)
+        result = np.zeros(moved.shape[:-1] + (o,))
+        for i in range(o):
+            if align_corners:
+                src = i * (n - 1) / (o - 1) if o > 1 else 0.0
+            else:
+                src = max((i + 0.5) * scale - 0.5, 0.0)
+            lo = min(int(math.floor(src)), n - 1)
+            hi = min(lo + 1, n - 1)
+            t = src - lo
+            result[..., i] = (1 - t) * moved[..., lo] + t * moved[..., hi]
+        a = np.moveaxis(result, -1, axis)
+    return a
+
+
+@pytest.mark.parametrize("mode, shape", [("linear", (2, 3, 5)), ("bilinear", (2, 2, 4, 5)),
+                                         ("trilinear", (1, 2, 3, 2, 4))])
+@pytest.mark.parametrize("kw", [{"scale_factor": 2}, {"scale_factor": 0.6}, {"size": 7},
+                                {"scale_factor": 1.7, "recompute_scale_factor": True},
+                                {"size": 1}, {"size": 3, "align_corners": True},
+                                {"scale_factor": 2.5, "align_corners": True}])
+def test_interpolate_linear_modes_match_the_definition_and_have_gradients(mode, shape, kw):
+    a = np.random.default_rng(5).standard_normal(shape)
+    spatial = shape[2:]
+    if "size" in kw:
+        out = [kw["size"]] * len(spatial)
+        scales = [n / o for n, o in zip(spatial, out)]
+    else:
+        out = [math.floor(n * kw["scale_factor"]) for n in spatial]
+        scales = [n / o if kw.get("recompute_scale_factor") else 1 / kw["scale_factor"]
+                  for n, o in zip(spatial, out)]
+    expected = np_linear(a, out, scales, kw.get("align_corners", False))
+    np.testing.assert_allclose(F.interpolate(t64(a), mode=mode, **kw).numpy(), expected,
+                               rtol=1e-12, atol=1e-12)
+    x = t64(a, grad=True)
+    assert tg.gradcheck(lambda v: F.interpolate(v, mode=mode, **kw) ** 2, [x])
+    assert tg.gradgradcheck(lambda v: F.interpolate(v * v, mode=mode, **kw) ** 2, [x])
+
+
+def test_interpolate_values_recorded_from_torch():
+    corners = t64([[[[0.0, 1.0], [2.0, 3.0]]]])
+    np.testing.assert_allclose(F.interpolate(corners, size=(4, 4), mode="bilinear").numpy()[0, 0],
+                               [[0, .25, .75, 1], [.5, .75, 1.25, 1.5], [1.5, 1.75, 2.25, 2.5],
+                                [2, 2.25, 2.75, 3]])
+    np.testing.assert_allclose(
+        F.interpolate(corners, size=3, mode="bilinear", align_corners=True).numpy()[0, 0],
+        [[0, .5, 1], [1, 1.5, 2], [2, 2.5, 3]])
+    row = t64(np.arange(5.0).reshape(1, 1, 5))
+    assert F.interpolate(row, size=3, mode="nearest-exact").numpy().ravel().tolist() == [0, 2, 4]
+    assert F.interpolate(row, size=3, mode="nearest").numpy().ravel().tolist() == [0, 1, 3]
+    assert F.interpolate(row, size=2, mode="area").numpy().ravel().tolist() == [1, 3]
+
+
+def test_area_mode_is_adaptive_average_pooling():
+    a = np.random.default_rng(6).standard_normal((2, 3, 7, 5))
+    np.testing.assert_allclose(F.interpolate(t64(a), size=(3, 4), mode="area").numpy(),
+                               F.adaptive_avg_pool2d(t64(a), (3, 4)).numpy())
+    assert F.interpolate(tg.zeros(1, 2, 6), scale_factor=0.5, mode="area").shape == (1, 2, 3)
+
+
+def test_bilinear_keeps_float32():
+    y = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)(tg.zeros(1, 2, 3, 3))
+    assert y.dtype == np.float32 and y.shape == (1, 2, 6, 6)
+
+
 def test_layers_build_an_upsampling_generator_block():
     block = nn.Sequential(nn.Upsample(scale_factor=2), nn.ReflectionPad2d(1), nn.Conv2d(4, 2, 3),
                           nn.ZeroPad2d((0, 1, 0, 1)), nn.ReplicationPad2d(1), nn.ConstantPad2d(1, -1.0))
@@ -147,7 +218,11 @@ def test_layers_build_an_upsampling_generator_block():
     (lambda x: F.pad(x, (4, 0), "circular"), ShapeError, "at least 4 elements in dim 3"),
     (lambda x: F.pad(x, (-1, 0), "reflect"), ShapeError, "amounts >= 0"),
     (lambda x: F.pad(x, (-2, -1)), ShapeError, "crops all"),
-    (lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"), ConfigError, "only mode='nearest'"),
+    (lambda x: F.interpolate(x, scale_factor=2, mode="bicubic"), ConfigError, "mode must be one of"),
+    (lambda x: F.interpolate(x, scale_factor=2, mode="trilinear"), ShapeError, "5-D input"),
+    (lambda x: F.interpolate(x, scale_factor=2, align_corners=True), ConfigError, "linear modes"),
+    (lambda x: F.interpolate(x, size=2, recompute_scale_factor=True), ConfigError, "goes with"),
+    (lambda x: nn.Upsample(scale_factor=2, mode="cubic"), ConfigError, "mode must be one of"),
     (lambda x: F.interpolate(x), ConfigError, "exactly one of size and scale_factor"),
     (lambda x: F.interpolate(x, size=(2, 2, 2)), InputTypeError, "size must be one int or 2"),
     (lambda x: F.interpolate(x, scale_factor=0.1), ShapeError, "empty output"),

@@ -432,16 +432,19 @@ class AdaptiveMaxPool2d(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour resizing (``F.interpolate``): ``Upsample(scale_factor=2)`` before a
-    stride-1 convolution is the generator's alternative to a transposed convolution (no
-    checkerboard artifacts, Odena et al. 2016)."""
+    """Resizing (``F.interpolate``): ``Upsample(scale_factor=2)`` (nearest) or ``mode="bilinear"``
+    before a stride-1 convolution is the generator's alternative to a transposed convolution
+    (no checkerboard artifacts, Odena et al. 2016)."""
 
-    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest"):
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None):
         super().__init__()
         if (size is None) == (scale_factor is None):
             raise ConfigError("Upsample: give exactly one of size and scale_factor")
-        if mode != "nearest":
-            raise ConfigError(f"Upsample: only mode='nearest' is implemented, got {mode!r}")
+        if mode not in F.INTERPOLATE_MODES:
+            raise ConfigError(f"Upsample: mode must be one of {F.INTERPOLATE_MODES}, got {mode!r}")
+        if align_corners is not None and mode not in ("linear", "bilinear", "trilinear"):
+            raise ConfigError(f"Upsample: align_corners only applies to the linear modes, not {mode!r}")
         given = size if size is not None else scale_factor
         values = list(given) if isinstance(given, (tuple, list)) else [given]
         kinds = (int, np.integer) if size is not None else (int, float, np.integer, np.floating)
@@ -451,14 +454,17 @@ class Upsample(Module):
                 "scale_factor must be positive numbers"
             raise ConfigError(f"Upsample: {what}, got {given!r}")
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
-        return F.interpolate(x, self.size, self.scale_factor, self.mode)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
 
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
-        return f"{what}, mode={self.mode!r}"
+        corners = "" if self.align_corners is None else f", align_corners={self.align_corners}"
+        return f"{what}, mode={self.mode!r}{corners}"
 
 
 class _Pad2d(Module):
