@@ -326,7 +326,10 @@ class GetItem(Function):
         try:
             if self.xp is not np and not _is_basic_index(key):
                 _check_bounds_on_host(x.shape, key)
-            return x[key]
+            out = x[key]
+            if isinstance(out, np.generic):   # one element: NumPy copies it out as a scalar;
+                out = x[(*key, Ellipsis) if isinstance(key, tuple) else (key, Ellipsis)]  # a 0-d view
+            return out
         except IndexError as exc:
             if "integer" in str(exc):        # e.g. a float array as an index: a type problem
                 raise InputTypeError(f"index {key!r:.60} into a tensor of shape {x.shape}: {exc}") from None

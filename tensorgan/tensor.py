@@ -207,6 +207,8 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                 continue
             if node._hooks is not None and run_hooks:
                 g = node._hooks.run(node, g)
+                if not isinstance(g, Tensor):   # a hook may keep the gradient it saw: a leaf
+                    owned_by_a_leaf.add(id(g if g.base is None else g.base))  # .grad copies it
             ctx = node._ctx
             if inputs is not None:
                 if id(node) in target_ids:
@@ -351,6 +353,8 @@ class Tensor:
     @classmethod
     def _make(cls, data, device: Device, requires_grad: bool = False) -> "Tensor":
         """Wrap an array that is already on ``device`` (no checks, no copy): the ops' fast path."""
+        if isinstance(data, np.generic):  # NumPy reduces to 0-d as a scalar, which in-place ops
+            data = np.asarray(data)       # (zero_, add_, +=) could not write: keep an array
         t = object.__new__(Tensor)
         t.data, t._grad, t._requires_grad, t.device, t._ctx = data, None, requires_grad, device, None
         t._version_box, t._hooks = [0], None
@@ -500,7 +504,8 @@ class Tensor:
             self._grad = Tensor._make(g, self.device)
             owned_by_a_leaf.add(id(owner))
         else:
-            self._grad.data = self._grad.data + g
+            total = self._grad.data + g
+            self._grad.data = np.asarray(total) if isinstance(total, np.generic) else total
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> RemovableHandle:
         """Call ``hook(grad)`` each time backward computes this tensor's gradient; a Tensor it
@@ -962,9 +967,10 @@ class Tensor:
         return format(self.item(), spec) if spec and self.data.size == 1 else format(repr(self), spec)
 
     def _in_place(self, name: str, update: Callable[[Any], None]) -> "Tensor":
-        """Apply ``update(self.data)`` in place. As in PyTorch, not to a tensor autograd tracks
-        (a leaf that requires grad, outside no_grad(); or any op's output), whose old values a
-        backward may still need -- update parameters under ``with no_grad():``."""
+        """Apply ``update(self.data)`` in place; not to a tensor autograd tracks (a leaf that
+        requires grad, outside no_grad(), as in PyTorch; or any op's output that requires grad,
+        which PyTorch allows by rewriting the graph and tensorgan refuses loudly) -- update
+        parameters under ``with no_grad():``, activations as ``x = x + y``."""
         if self.requires_grad and (is_grad_enabled() or self._ctx is not None):
             raise TensorganError(f"{name} on a tensor that requires grad: do it under "
                                  f"tensorgan.no_grad() (on a leaf), or on .detach()")

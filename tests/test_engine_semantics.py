@@ -509,3 +509,66 @@ def test_inf_and_nan_results_come_without_numpy_warnings_as_in_torch():
         (g * g).sum().backward()
     assert np.isneginf(x.log().numpy()[0]) and np.isnan(x.sqrt().numpy()[1])
     assert np.isnan(x.grad.numpy()[0]) and np.isinf(x.grad.numpy()[2])
+
+
+# -- 0-d tensors and one-element indexing ------------------------------------------------------
+def test_in_place_ops_write_0d_tensors():
+    # NumPy reduces to a scalar, not a 0-d array: the tensor must still hold writable memory
+    s = (t64([1.0, 2.0], requires_grad=False) * 1.0).sum()
+    s.add_(1.0)
+    assert s.item() == 4.0
+    s += 1
+    s.mul_(2.0)
+    assert s.item() == 10.0
+    s.zero_()
+    assert s.item() == 0.0
+    s.copy_(tg.tensor(5.0, dtype=np.float64))
+    assert s.item() == 5.0
+
+
+def test_a_0d_parameter_trains_with_zero_grad_keeping_the_tensor():
+    p = t64(1.0)
+    opt = tg.optim.SGD([p], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad(set_to_none=False)         # zeroes .grad in place: must not accumulate
+        (p * p).backward()
+        opt.step()
+    assert p.item() == pytest.approx(0.8 ** 3)   # torch: 0.512, grad 1.28
+    assert p.grad.item() == pytest.approx(2 * 0.8 ** 2)
+
+
+def test_one_element_index_is_a_view_as_in_torch():
+    b = t64([1.0, 2.0, 3.0])
+    with tg.no_grad():
+        b[0].fill_(0.0)
+        b[1].zero_()
+        b[2].add_(10.0)
+    np.testing.assert_array_equal(b.numpy(), [0.0, 0.0, 13.0])
+    m = t64(np.ones((2, 2)), requires_grad=False)
+    m[1, 1].fill_(7.0)
+    assert m.numpy()[1, 1] == 7.0
+    x = t64([1.0, 2.0])
+    y = x[1] * 3.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 3.0])
+
+
+def test_a_gradient_a_hook_kept_is_not_the_leafs_grad():
+    # torch clones when someone else holds the gradient: editing x.grad leaves what a hook saw
+    saved = []
+    x = t64([1.0, 2.0])
+    h = x + 0.0
+    h.register_hook(lambda g: saved.append(g))
+    (h * 3).sum().backward()
+    with tg.no_grad():
+        x.grad.mul_(0.5)
+    assert saved[0].tolist() == [3.0, 3.0]
+    assert x.grad.tolist() == [1.5, 1.5]
+    returned = tg.tensor(np.full(2, 2.0))
+    z = t64([1.0, 2.0])
+    w = z * 1.0
+    w.register_hook(lambda g: returned)
+    w.sum().backward()
+    with tg.no_grad():
+        z.grad.zero_()
+    assert returned.tolist() == [2.0, 2.0]
