@@ -1,5 +1,5 @@
-"""Fast CPU kernels: Numba-packed im2col / stride-phase decomposition feeding one BLAS GEMM per
-convolution, and fused Numba passes for batch normalization and leaky ReLU (each alone, and the
+"""Fast CPU kernels: Numba-packed im2col / stride-phase decomposition feeding BLAS GEMMs (one per
+phase per chunk of the batch per thread), and fused Numba passes for batch normalization and leaky ReLU (each alone, and the
 two as one op).
 
 Same functions, same signatures as ``tensorgan.kernels.reference`` (see ``tensorgan.kernels``).

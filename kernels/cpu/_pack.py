@@ -101,13 +101,13 @@ def _pack_padded(xp, offh, offw, step_h, Qh, Qw, cols):
 
 
 @njit(nogil=True, cache=True)
-def _pack_gather(x, Th, Tw, Q, count, src, dst, cols):
+def _pack_gather(x, Th, Tw, Q, count, x_pos, q_pos, cols):
     """cols[(c, th, tw), (n, q)] = x[n, c] at tap (th, tw)'s window position q, zero where that
     falls in the padding -- for strided or short window rows (the DCGAN's 7- and 14-wide stride-2
     windows), straight from the unpadded x through per-tap tables: a tap whose window lies
     inside x (most of them) is one gather loop over the Q positions; a border tap zero-fills its
-    segment and then gathers its count[t] inside positions (``src``: offsets in the x plane,
-    ``dst``: window positions).  Measured per element, one thread,
+    segment and then gathers its count[t] inside positions (``x_pos``: offsets in the x plane
+    read, ``q_pos``: the window positions they fill).  Measured per element, one thread,
     against padding x first and gathering from the padded copy: 0.75 -> 0.44 ns at D 64->128's
     14 -> 7, 0.52 -> 0.45 ns at G 128->64's 28 -> 14 (and 0.9 ns for Qh loops of Qw copies).
     LLVM compiles the table loop to scalar loads (no gather instructions in its assembly).  An AVX-512
@@ -126,19 +126,19 @@ def _pack_gather(x, Th, Tw, Q, count, src, dst, cols):
         c = r // T
         t = r - c * T
         n_t = count[t]
-        src_t = src[t]
-        dst_t = dst[t]
+        x_t = x_pos[t]
+        q_t = q_pos[t]
         out = uint64(r) * uint64(ncols)
         for n in range(N):
             base = uint64((n * C + c) * plane)
-            if n_t == Q:                                 # dst_t[e] == e: a contiguous segment
+            if n_t == Q:                                 # q_t[e] == e: a contiguous segment
                 for e in range(Q):
-                    cf[out + uint64(e)] = xf[base + src_t[e]]
+                    cf[out + uint64(e)] = xf[base + x_t[e]]
             else:
                 for e in range(Q):
                     cf[out + uint64(e)] = zero
                 for e in range(n_t):
-                    cf[out + dst_t[e]] = xf[base + src_t[e]]
+                    cf[out + q_t[e]] = xf[base + x_t[e]]
             out += uint64(Q)
 
 
@@ -222,7 +222,8 @@ def nchw_to_cnp(x, out):
 @njit(inline="always", cache=True)
 def _input_range(a, s, out_len, in_len):
     """Input indices i with 0 <= i*s + a < out_len, as a half-open range [lo, hi) within [0, in_len)."""
-    lo = (-a + s - 1) // s if a < 0 else 0
+    lo = (-a + s - 1) // s if a < 0 else 0     # ceil(-a / s): the first i with i*s + a >= 0
+    # floor((out_len - 1 - a) / s) is the last i with i*s + a <= out_len - 1; + 1: exclusive
     hi = min(in_len, (out_len - 1 - a) // s + 1) if out_len - 1 - a >= 0 else 0
     return lo, hi
 
@@ -317,22 +318,26 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, tables, 
 
 # ---------------------------------------------------------------------------- Python-side helpers
 # Elements of scratch (packed operand + GEMM result) per chunk of images that one thread packs,
-# multiplies and unpacks in a row (see _workers.py): 1 Mi elements, 4 MiB of float32 -- about one
-# core's L2 (2 MiB) plus room for longer GEMMs.  Measured (2 threads, batch 64, median of 9, ms;
+# multiplies and unpacks in a row (see _workers.py): 1 Mi elements, 4 MiB of float32 -- about twice
+# one core's L2 (2 MiB), so a chunk is reused from L2 and the shared L3, not from L2 alone; the
+# size is what the timings chose, not a cache model.  Measured (2 threads, batch 64, median of 9, ms;
 # budget 2^18 / 2^19 / 2^20 / 2^21): G convT 256->128 forward 18.7 / 16.8 / 16.1 / 15.0,
 # 128->64 forward 20.3 / 19.2 / 19.1 / 19.8, D 64->128 forward 5.9 / 5.2 / 5.0 / 5.1 -- flat
 # from 2^19 up, within the run-to-run noise (about 1 ms).
 COLS_BUDGET = 1 << 20
 
-# None: each call picks the formulation that moves fewer bytes.  "input" / "output" force one
-# (where it applies) -- for tests and benchmarks.
+# None: each call picks the formulation its cost model says is cheaper (element counts, or
+# modelled nanoseconds in conv2d.py).  "input" / "output" force one (where it applies) -- for
+# tests and benchmarks.
 FORMULATION = None
 
 
-def prefer_output_side(input_side_elems, output_side_elems):
+def prefer_output_side(input_side_cost, output_side_cost):
+    """Whether the output-side formulation wins: the smaller of two costs in the same unit
+    (element counts or modelled ns), unless FORMULATION forces one."""
     if FORMULATION is not None:
         return FORMULATION == "output"
-    return output_side_elems < input_side_elems
+    return output_side_cost < input_side_cost
 
 
 def bias_arg(b, dtype):

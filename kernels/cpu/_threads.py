@@ -22,6 +22,9 @@ import numba
 from numba import njit
 from numba.np.ufunc import parallel as _numba_parallel
 
+# Below this many elements a memory-bound pass runs on one thread: 2^15 float32 elements read and
+# written take ~10 us on one core, the order of what waking and joining a second thread costs.
+# An estimate of the crossover (a round number), not a swept optimum.
 PARALLEL_MIN_ELEMENTS = 1 << 15
 _serial_only = False     # True in a child forked after GNU OpenMP's threads started
 

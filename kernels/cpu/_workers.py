@@ -211,7 +211,9 @@ def sum_in_order(partials: list):
     return total
 
 
-PARALLEL_MIN_MACS = 1 << 20     # smaller products run on the calling thread alone
+# Smaller products run on the calling thread alone: 2^20 multiply-adds are ~20 us of one core's
+# GEMM, a few times the pool's hand-off cost.  An estimate (a round number), not a swept optimum.
+PARALLEL_MIN_MACS = 1 << 20
 
 
 def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -244,11 +244,16 @@ def _bwd3(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
             gr = gy[n, c]
             xr = x[n, c]
             gxr = gx[n, c]
-            for l in range(L):
-                d = xr[l] - m
-                z = d * mul + add
-                g = gr[l] if z > 0 else gr[l] * s
-                gxr[l] = at * g - k1 - k2 * d
+            if training:
+                for l in range(L):
+                    d = xr[l] - m
+                    z = d * mul + add
+                    g = gr[l] if z > 0 else gr[l] * s
+                    gxr[l] = at * g - k1 - k2 * d
+            else:                   # no k2 * d term: 0 * d would turn a NaN/inf input into NaN
+                for l in range(L):
+                    z = (xr[l] - m) * mul + add
+                    gxr[l] = at * (gr[l] if z > 0 else gr[l] * s)
 
 
 @parallel_kernel
@@ -294,11 +299,16 @@ def _bwd2(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
             gr = gy[n, c0:c1]
             xr = x[n, c0:c1]
             gxr = gx[n, c0:c1]
-            for j in range(nc):
-                d = xr[j] - mr[j]
-                z = d * mul[j] + add[j]
-                g = gr[j] if z > 0 else gr[j] * s
-                gxr[j] = at[j] * g - k1[j] - k2[j] * d
+            if training:
+                for j in range(nc):
+                    d = xr[j] - mr[j]
+                    z = d * mul[j] + add[j]
+                    g = gr[j] if z > 0 else gr[j] * s
+                    gxr[j] = at[j] * g - k1[j] - k2[j] * d
+            else:                   # as _bwd: eval's gradient is at * g alone
+                for j in range(nc):
+                    z = (xr[j] - mr[j]) * mul[j] + add[j]
+                    gxr[j] = at[j] * (gr[j] if z > 0 else gr[j] * s)
 
 
 # ---------------------------------------------------------------------------- API

@@ -4,7 +4,7 @@ Shapes: x (N, C_in, H, W), w (C_in, C_out, kH, kW), y (N, C_out, OH, OW) with
 OH = (H-1)*s_h - 2*p_h + kH + output_padding_h.  FLOPs of the forward and of each gradient:
 2*N*C_in*H*W*C_out*kH*kW (G 256->128 7->14 and G 128->64 14->28 at batch 64: 3.29 GFLOP each).
 All FLOPs run in one BLAS GEMM per phase / chunk; Numba kernels (``_pack.py``) only move data.
-Each call takes the formulation that moves fewer bytes (``_pack.prefer_output_side``):
+Each call takes the formulation its cost model rates cheaper (``_pack.prefer_output_side``):
 
 output-side (C_out*kH*kW + C_in < C_in*kH*kW, e.g. both DCGAN generator layers, where
             C_out = C_in/2):
@@ -31,7 +31,8 @@ input-side  stride-phase decomposition (wins when C_out*kH*kW is large, e.g. the
 
 grad_input  (gy -> x) is conv2d(gy, w) (see conv2d.py).
 grad_weight gw[ci, co, kh, kw] = sum x[n,ci,h,w] * gy[n,co,h*s-p+kh, w*s-p+kw] -- the conv2d weight
-            gradient with the roles of input and output gradient exchanged (im2col of gy, one GEMM).
+            gradient with the roles of input and output gradient exchanged (im2col of gy, one GEMM;
+            or, where conv2d.py's cost model prefers it, its output-side form without an im2col).
 backward    (``conv_transpose2d_backward``, what the engine calls) the two above multiply the same
             im2col of gy, so it is packed once per chunk for both GEMMs (and the bias gradient summed
             from the same chunk of gy).
@@ -167,7 +168,8 @@ def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
     def body(n0, n1):
         cols = pack_cols(gy[n0:n1], offh, offw, stride[0], stride[1], H, W)
         unpack_rows(matmul(w2, cols, "Y"), no_bias, False, 0, 0, 1, 1, H, W, gx[n0:n1])
-        Xt = transposed_input(x[n0:n1], "G")
+        Xt = transposed_input(x[n0:n1], "G")   # "G" (gy transposed elsewhere) is free in this
+                                               # pass: its buffer holds x transposed here
         if not need_bias:
             return Xt, cols
         sums = np.zeros(Co, dtype=np.float64)

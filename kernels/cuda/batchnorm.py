@@ -74,7 +74,9 @@ def bn_normalize_kernel(x, mean, invstd, weight, bias, y, c, hw, total, slope):
 @cuda.jit
 def bn_backward_input_kernel(gy, x, mean, invstd, weight, bias, sum_gxhat, sum_g, gx,
                              c, hw, total, training, slope):
-    """gx of leaky_relu(batch_norm(x)), grid-stride (see the module docstring)."""
+    """gx of leaky_relu(batch_norm(x)), grid-stride (see the module docstring).  ``sum_gxhat``
+    and ``sum_g`` are the per-channel sums the reduction kernel wrote -- the weight and bias
+    gradients, which the caller passes as ``gweight, gbias``."""
     s = float32(slope)
     start = cuda.grid(1)
     step = cuda.gridsize(1)
@@ -84,8 +86,8 @@ def bn_backward_input_kernel(gy, x, mean, invstd, weight, bias, sum_gxhat, sum_g
         d = x[i] - mean[ch]
         scale = invstd[ch] * weight[ch]
         g = gy[i]
-        if d * scale + bias[ch] <= float32(0.0):
-            g *= s
+        if not (d * scale + bias[ch] > float32(0.0)):  # slope unless z > 0 (NaN too,
+            g *= s                                       # as the reference's mask)
         if training != 0:
             xhat = d * invstd[ch]
             gx[i] = scale * (g - sum_g[ch] * inv_count - xhat * (sum_gxhat[ch] * inv_count))

@@ -10,7 +10,8 @@ along the contiguous axis of ``gw``:
 * ``N = C_out``               one column per output channel,
 * ``K = N_batch * OH * OW``   the reduction runs over every output pixel ``k = (n, oh, ow)``,
 * ``A[j, k] = x[n, ci, oh*sh - ph + kh, ow*sw - pw + kw]`` (zero in the padding), gathered,
-* ``B[k, co] = gy[n, co, oh, ow]`` (consecutive k are consecutive pixels: coalesced).
+* ``B[k, co] = gy[n, co, oh, ow]`` (consecutive k are consecutive pixels: a warp loads 8
+  consecutive pixels from each of 4 channels -- four 32-byte segments, not one 128-byte line).
 
 K is long (3,136 to 12,544 at the DCGAN's layers, batch 64) while J x N is small (1 to 128 64 x 64
 tiles: 1 at D 1->64, 32 at D 64->128 and G 128->64, 128 at G 256->128), so the kernel splits K across ``grid.z``: block z reduces the K range

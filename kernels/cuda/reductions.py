@@ -145,8 +145,8 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
         idx = (n * c + ch) * hw + (i - n * hw)
         d = x[idx] - mu
         g = gy[idx]
-        if d * scale + b <= float32(0.0):
-            g *= neg
+        if not (d * scale + b > float32(0.0)):  # slope unless z > 0: NaN takes it, as in
+            g *= neg                            # the reference's mask
         acc_g += g
         acc_gx += g * (d * s)
     total_g = block_sum(buf, tid, acc_g)

@@ -22,8 +22,10 @@ Backward.  In training, mean and invstd depend on x; differentiating through the
 In eval mode mean and invstd are constants and ``gx = weight * invstd * gy``.
 
 Cost, with E = N*C*H*W elements and itemsize s: forward about 7E FLOPs (two reductions, normalise,
-affine) and reads x twice + writes y, ``3*s*E`` bytes; backward about 10E FLOPs, reads gy and x
-(twice, for the reductions and for gx) and writes gx, ``5*s*E`` bytes.  Per-channel vectors are
+affine) and at least reads x twice + writes y, ``3*s*E`` bytes; backward about 10E FLOPs, at least
+reads gy and x (twice, for the reductions and for gx) and writes gx, ``5*s*E`` bytes.  Those are
+the algorithm's minimum sweeps, which the fast kernels come close to; this NumPy version, written
+to be read, makes about 5 sweeps each way (``x.var`` alone recomputes the mean).  Per-channel vectors are
 negligible.  Memory-bound: the arithmetic intensity is below 1 FLOP/byte (7/12 forward, 1/2
 backward in float32).
 """

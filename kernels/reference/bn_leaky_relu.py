@@ -21,8 +21,9 @@ kernel sets (cpu/, cuda/) apply the activation in the same pass that writes the 
 and fold the mask into batch norm's backward reductions -- one sweep over memory fewer each way,
 and no z tensor.  This file is the specification they are tested against.
 
-Cost, with E = N*C*H*W elements and itemsize s: forward about 10E FLOPs (batch_norm's 7E, leaky_relu's
-3E); backward about 16E (z recomputed 3E, leaky_relu_backward 3E, batch_norm_backward 10E).  As
+Cost, with E = N*C*H*W elements and itemsize s: forward about 9E FLOPs (batch_norm's 7E, leaky_relu's
+2E -- a compare and a multiply, the convention of every kernel file); backward about 16E (z
+recomputed 4E: subtract, two multiplies, add; leaky_relu_backward 2E; batch_norm_backward 10E).  As
 written here the memory traffic is the two ops' one after the other, about ``5*s*E`` bytes forward
 and ``9*s*E`` backward (plus z's); fused, the minimum is ``2*s*E`` forward (read x, write y) and
 ``3*s*E`` backward (read gy and x, write gx), plus the reductions' re-read of x (from cache when a

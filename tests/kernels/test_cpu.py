@@ -660,3 +660,19 @@ def test_batch_norm_updates_running_stats_only_as_a_pair(given):
         args = (lone, None) if given == "mean" else (None, lone)
         module.batch_norm(x, *args, None, None, True, 0.1, 1e-5)
         assert np.array_equal(lone, before), module.__name__
+
+
+@pytest.mark.parametrize("shape", [(4, 1, 1, 1), (4, 1)], ids=["4d", "2d"])
+@pytest.mark.parametrize("slope", [0.2, 1.0], ids=["leaky", "plain"])
+def test_eval_backward_stays_finite_where_the_input_is_not(shape, slope):
+    # Eval's input gradient is weight * invstd * mask * g: no term in x - mean, so a NaN or inf
+    # input (whose output is NaN/inf) still gets the reference's finite gradient, as in torch.
+    x = np.array([1.0, np.nan, -2.0, np.inf], np.float32).reshape(shape)
+    gy = np.ones_like(x)
+    w, b = np.full(1, 2.0, np.float32), np.zeros(1, np.float32)
+    mean, invstd = np.zeros(1, np.float32), np.full(1, 0.5, np.float32)
+    gx = cpu.batch_norm_leaky_relu_backward(gy, x, w, b, mean, invstd, False, slope)[0]
+    rgx = ref.batch_norm_leaky_relu_backward(*(a.astype(np.float64) for a in (gy, x, w, b, mean,
+                                                                            invstd)), False, slope)[0]
+    np.testing.assert_allclose(gx, rgx, rtol=1e-6)
+    assert np.isfinite(gx).all()

@@ -466,3 +466,19 @@ def test_backward_composes_the_three_gradients(transposed):
             assert g is None
         else:
             assert_close(g, e)
+
+
+def test_eval_backward_takes_the_slope_at_nan_as_the_reference():
+    # The mask is "1 where z > 0, else slope": a NaN input's z is NaN, which takes the slope.
+    x = np.array([1.0, np.nan, -2.0, 0.5], np.float32).reshape(4, 1, 1, 1)
+    gy = np.ones_like(x)
+    w, b = np.ones(1, np.float32), np.zeros(1, np.float32)
+    mean, invstd = np.zeros(1, np.float32), np.ones(1, np.float32)
+    got = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(w), dev(b), dev(mean), dev(invstd),
+                                            False, 0.2)
+    want = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(w), f64(b), f64(mean), f64(invstd),
+                                              False, 0.2)
+    np.testing.assert_allclose(host(got[0]).ravel(), [1.0, 0.2, 0.2, 1.0], rtol=1e-6)
+    assert_close(got[0], want[0])
+    assert np.isnan(host(got[1])).all() and np.isnan(want[1]).all()   # sum of g * x_hat: NaN
+    assert_close(got[2], want[2])                                     # 2.4: the slope at NaN
