@@ -532,7 +532,9 @@ class Trainer:
 
         Every failure is a CheckpointError naming ``source`` and the bad entry (another
         architecture: the first parameter whose shape differs, with both shapes), and leaves the
-        trainer exactly as it was."""
+        trainer exactly as it was.  The training options (loss, R1, learning rate, ...) stay this
+        trainer's own ``config``: through the API a resumed run may change them on purpose
+        (``state["config"]`` holds the saved ones); ``tensorgan train --resume`` refuses to."""
         keys = ("image_shape", "architecture", "models", "optimizers", "rng", "data", "step")
         missing = [k for k in keys if not isinstance(state, dict) or k not in state]
         if missing:
