@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .errors import InputTypeError, ShapeError, TensorganError
-from .tensor import Function, Tensor, _run_backward
+from .tensor import Function, Tensor, _backward_into, _run_backward
 
 __all__ = ["grad", "backward", "Function"]
 
@@ -68,9 +68,14 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
 
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
-             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Backpropagate several outputs at once (``torch.autograd.backward``): each leaf's ``.grad``
-    gets the sum over the outputs, with one walk of the graph."""
+    gets the sum over the outputs, with one walk of the graph; with ``inputs``, only those
+    tensors' ``.grad`` (see ``Tensor.backward``)."""
     tensors = _tensors("tensors", tensors)
     seeds = _seeds(tensors, grad_tensors, create_graph, "grad_tensors")
-    _run_backward(tensors, seeds, retain_graph, create_graph)
+    if inputs is None:
+        _run_backward(tensors, seeds, retain_graph, create_graph)
+    else:
+        _backward_into(inputs, tensors, seeds, retain_graph, create_graph)

@@ -238,6 +238,21 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     return captured
 
 
+def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_graph: bool) -> None:
+    """backward(inputs=...): the walk autograd.grad takes, each input's gradient then added to
+    its ``.grad`` (an input the roots do not depend on keeps its ``.grad``, as in torch)."""
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs) \
+        if isinstance(inputs, (list, tuple)) else None
+    if not inputs or not all(isinstance(t, Tensor) and t.requires_grad for t in inputs):
+        raise InputTypeError("backward(inputs=...) takes a Tensor or a non-empty list of Tensors "
+                             "that require grad")
+    got = _run_backward(roots, seeds, retain_graph, create_graph, inputs)
+    owned: set = set()
+    for t in {id(t): t for t in inputs}.values():       # an input listed twice counts once
+        if id(t) in got:
+            t._accumulate_grad(got[id(t)], owned)
+
+
 def _check_still_valid(ctx: Function) -> None:
     """The graph is not freed and no input of this op was written in place since it ran."""
     if ctx.released:
@@ -450,11 +465,14 @@ class Tensor:
 
     # -- autograd -----------------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, *, grad: Any = None) -> None:
+                 create_graph: bool = False, inputs: Any = None, *, grad: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. Scalars need no ``gradient``
         (the vector of the vector-Jacobian product; ``grad=`` is the same argument).
         ``create_graph=True``: the gradients get a graph of their own (a penalty on a gradient
-        can then be backpropagated), which goes through this graph: it is kept."""
+        can then be backpropagated), which goes through this graph: it is kept.
+        ``inputs``: only these tensors' ``.grad`` (leaves or not) get the gradient, and the walk
+        stops where nothing before leads to them -- a GAN's generator step can skip the
+        discriminator's weight gradients: ``loss_g.backward(inputs=list(G.parameters()))``."""
         if grad is not None:
             if gradient is not None:
                 raise InputTypeError("backward(): give gradient= or grad=, not both")
@@ -463,7 +481,10 @@ class Tensor:
             raise TensorganError("backward() on a tensor that does not require grad (no input "
                                  "had requires_grad=True, or it was computed under no_grad())")
         seed = self._seed_gradient(gradient, create_graph, "backward()")
-        _run_backward([self], [seed], retain_graph, create_graph)
+        if inputs is None:
+            _run_backward([self], [seed], retain_graph, create_graph)
+        else:
+            _backward_into(inputs, [self], [seed], retain_graph, create_graph)
 
     def _seed_gradient(self, gradient: Any, create_graph: bool, who: str, arg: str = "grad="):
         """d(self)/d(self) for a backward from here: ones for a scalar, else ``gradient`` checked

@@ -572,3 +572,22 @@ def test_a_gradient_a_hook_kept_is_not_the_leafs_grad():
     with tg.no_grad():
         z.grad.zero_()
     assert returned.tolist() == [2.0, 2.0]
+
+
+def test_backward_inputs_fills_only_those_grads():
+    # torch's backward(inputs=...): a GAN's generator step without the discriminator's grads
+    g_weight, d_weight = t64([[0.5, -1.0]]), t64([[2.0], [1.0]])
+    z = t64([[1.0], [3.0]], requires_grad=False)
+    fake = z @ g_weight                                   # (2, 2)
+    loss = (fake @ d_weight).sum() ** 2
+    loss.backward(inputs=[g_weight], retain_graph=True)
+    assert d_weight.grad is None
+    total = float(((z.numpy() @ g_weight.numpy()) @ d_weight.numpy()).sum())
+    np.testing.assert_allclose(g_weight.grad.numpy(),
+                               2 * total * z.numpy().sum() * d_weight.numpy().T)
+    first = g_weight.grad.numpy().copy()
+    tg.autograd.backward([loss], inputs=[g_weight, fake])   # accumulates; a non-leaf too
+    np.testing.assert_allclose(g_weight.grad.numpy(), 2 * first)
+    np.testing.assert_allclose(fake.grad.numpy(), np.tile(2 * total * d_weight.numpy().T, (2, 1)))
+    with pytest.raises(InputTypeError, match="inputs"):
+        (g_weight * 2).sum().backward(inputs=[])
