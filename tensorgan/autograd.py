@@ -45,13 +45,15 @@ def _seeds(outputs: list[Tensor], grad_outputs: Any, create_graph: bool,
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Tensor | Sequence[Any] | None = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+         create_graph: bool = False, only_inputs: bool = True,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """The sum of d(outputs[i])/d(inputs) weighted by ``grad_outputs[i]`` (ones for a scalar
     output), one Tensor per input; ``.grad`` attributes are left alone.
 
     ``create_graph``: the gradients are differentiable (their graph goes through this one, which
     is therefore kept).  ``allow_unused``: an input the outputs do not depend on gets None
-    instead of an error."""
+    instead of an error.  ``only_inputs`` is accepted for old torch code (torch ignores it too;
+    WGAN-GP code still passes it)."""
     outputs, inputs = _tensors("outputs", outputs), _tensors("inputs", inputs)
     seeds = _seeds(outputs, grad_outputs, create_graph)
     got = _run_backward(outputs, seeds, retain_graph, create_graph, inputs)

@@ -72,6 +72,27 @@ def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
     return t.requires_grad_(requires_grad)
 
 
+def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``torch.arange`` as a float tensor (tensorgan has no integer tensors: ``arange(4)`` is
+    float32 0., 1., 2., 3., exact up to 2**24)."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise InputTypeError("arange: step must be nonzero")
+    values = np.arange(start, end, step, dtype=np.float64)
+    return tensor(values, requires_grad=requires_grad, dtype=dtype or float32, device=device)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (latent-space walks)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise InputTypeError(f"linspace: steps must be an int >= 0, got {steps!r}")
+    return tensor(np.linspace(start, end, int(steps)), requires_grad=requires_grad,
+                  dtype=dtype or float32, device=device)
+
+
 def full_like(t: Tensor, fill_value: float, requires_grad: bool = False) -> Tensor:
     return full(t.shape, fill_value, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
 

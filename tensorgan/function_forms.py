@@ -53,8 +53,29 @@ squeeze = _function_form("squeeze")
 unsqueeze = _function_form("unsqueeze")
 split = _function_form("split")
 chunk = _function_form("chunk")
+log1p = _function_form("log1p")
+sin = _function_form("sin")
+cos = _function_form("cos")
+square = _function_form("square")
+norm = _function_form("norm")
+maximum = _function_form("maximum")
+minimum = _function_form("minimum")
+lerp = _function_form("lerp")
+flip = _function_form("flip")
+isfinite = _function_form("isfinite")
+isnan = _function_form("isnan")
+isinf = _function_form("isinf")
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both have the same shape and elements (torch.equal; ``==`` between tensors is
+    identity here, see Tensor)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise InputTypeError("tg.equal: both arguments must be Tensors")
+    return input.shape == other.shape and bool((input.detach().numpy() == other.detach().numpy()).all())
 
 __all__ = ["matmul", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "sum",
            "mean", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
            "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
-           "split", "chunk"]
+           "split", "chunk", "log1p", "sin", "cos", "square", "norm", "maximum", "minimum", "lerp",
+           "flip", "isfinite", "isnan", "isinf", "equal"]

@@ -19,7 +19,7 @@ import numpy as np
 from . import ops
 from .errors import ConfigError, DataError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import Function, Tensor, _run_backward
+from .tensor import Function, Tensor, _run_backward, no_grad
 from .kernels.shapes import conv_transpose2d_output_size
 
 IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
@@ -390,6 +390,179 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def tanh(x: Tensor) -> Tensor:
     return ops.Tanh.apply(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# More activations, composed of the ops above (their gradients, and gradients of gradients, come
+# from those ops) -- except softplus, one op so its derivative at 0 is exactly sigmoid(0).
+# ---------------------------------------------------------------------------------------------
+class Softplus(Function):
+    """log(1 + exp(beta x)) / beta, computed as relu(z) + log1p(exp(-|z|)) (no overflow); x
+    itself where beta x > threshold (torch's linear region).  Derivative: sigmoid(beta x)."""
+
+    def forward(self, x, beta, threshold):
+        xp = self.xp
+        z = x * x.dtype.type(beta)
+        self.z, self.beta, self.threshold = z, beta, threshold
+        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / x.dtype.type(beta)
+        return xp.where(z > threshold, x, soft)
+
+    def backward(self, g):
+        xp = self.xp
+        slope = 1 / (1 + xp.exp(-self.z))
+        return xp.where(self.z > self.threshold, g, g * slope), None, None
+
+    def grad_graph(self, g):
+        linear = self.z > self.threshold
+        slope = ops.Sigmoid.apply(self.inputs[0] * self.beta)
+        return ops.constant_times(g * slope, ~linear) + ops.constant_times(g, linear), None, None
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``torch.nn.functional.softplus``: a smooth relu; ``softplus(-D(x))`` is the
+    non-saturating GAN loss on logits (StyleGAN's form)."""
+    beta, threshold = _scalar("softplus", "beta", beta), _scalar("softplus", "threshold", threshold)
+    if beta == 0:
+        raise ConfigError("softplus: beta must be nonzero")
+    return Softplus.apply(x, beta, threshold)
+
+
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (swish)."""
+    return x * ops.Sigmoid.apply(x)
+
+
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha * (exp(x) - 1).  (exp of min(x, 0): the branch not taken
+    must not overflow, or its zero gradient times inf would be NaN.)"""
+    from .factory import where
+    alpha = _scalar("elu", "alpha", alpha)
+    return where(x > 0, x, (x.clip(max=0.0).exp() - 1.0) * alpha)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]; gradient 1 strictly inside, 0 at and beyond the bounds
+    (torch's, which differs from clamp's at the bounds)."""
+    from .factory import where
+    lo, hi = _scalar("hardtanh", "min_val", min_val), _scalar("hardtanh", "max_val", max_val)
+    if lo > hi:
+        raise ConfigError(f"hardtanh: min_val {lo} is above max_val {hi}")
+    return where((x > lo) & (x < hi), x, x.detach().clip(lo, hi))
+
+
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize)."""
+    return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
+
+
+def one_hot(target: Any, num_classes: int = -1) -> Tensor:
+    """``torch.nn.functional.one_hot`` as a float32 tensor (tensorgan has no integer tensors):
+    shape ``target.shape + (num_classes,)``; ``num_classes=-1`` takes max(target) + 1."""
+    labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
+    if labels.size and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()
+                            and labels.min() >= 0):
+        raise DTypeError(f"one_hot: target must hold class indices >= 0, got {labels.ravel()[:4]}...")
+    labels = labels.astype(np.int64)
+    classes = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
+    if not isinstance(classes, (int, np.integer)) or classes < 1 or (labels.size and labels.max() >= classes):
+        raise ShapeError(f"one_hot: num_classes {num_classes!r} is too small for class "
+                         f"{int(labels.max()) if labels.size else None}")
+    out = (labels[..., None] == np.arange(classes)).astype(np.float32)
+    device = target.device if isinstance(target, Tensor) else None
+    return Tensor(out, device=device)
+
+
+def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
+    """(N, C*r*r, H, W) -> (N, C, H*r, W*r): sub-pixel upsampling (ESPCN / SRGAN)."""
+    _check_rank("pixel_shuffle", "input", x, (4,), "(N, C*r*r, H, W)")
+    r = _pair(upscale_factor, "upscale_factor", 1, "pixel_shuffle")[0]
+    n, c, h, w = x.shape
+    if c % (r * r):
+        raise ShapeError(f"pixel_shuffle: {c} channels do not divide by upscale_factor^2 = {r * r}")
+    return x.reshape(n, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3).reshape(
+        n, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
+    """(N, C, H*r, W*r) -> (N, C*r*r, H, W): pixel_shuffle's inverse."""
+    _check_rank("pixel_unshuffle", "input", x, (4,), "(N, C, H*r, W*r)")
+    r = _pair(downscale_factor, "downscale_factor", 1, "pixel_unshuffle")[0]
+    n, c, h, w = x.shape
+    if h % r or w % r:
+        raise ShapeError(f"pixel_unshuffle: {h}x{w} does not divide by downscale_factor {r}")
+    return x.reshape(n, c, h // r, r, w // r, r).permute(0, 1, 3, 5, 2, 4).reshape(
+        n, c * r * r, h // r, w // r)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layer, group and instance normalization: composites of mean / var (the DCGAN's batch norm is a
+# kernel; these are for the other architectures -- WGAN-GP critics, pix2pix, CycleGAN)
+# ---------------------------------------------------------------------------------------------
+def _normalized(x: Tensor, dims: tuple, eps: float) -> Tensor:
+    mean = x.mean(dim=dims, keepdim=True)
+    var = x.var(dim=dims, keepdim=True, correction=0)
+    return (x - mean) / (var + eps).sqrt()
+
+
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def layer_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last ``len(normalized_shape)`` dims (biased variance), then
+    ``* weight + bias`` of that shape."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise ShapeError(f"layer_norm: normalized_shape {shape} is not the trailing shape of the "
+                         f"input {x.shape}")
+    dims = tuple(range(x.ndim - len(shape), x.ndim))
+    return _affine(_normalized(x, dims, eps), weight, bias, shape)
+
+
+def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize each sample over groups of ``C / num_groups`` channels (and all positions),
+    then a per-channel ``* weight + bias``."""
+    if x.ndim < 2 or x.shape[1] % num_groups:
+        raise ShapeError(f"group_norm: {x.shape[1] if x.ndim > 1 else None} channels of input "
+                         f"{x.shape} do not divide into {num_groups} groups")
+    n, c = x.shape[:2]
+    grouped = x.reshape(n, num_groups, -1)
+    y = _normalized(grouped, (2,), eps).reshape(*x.shape)
+    return _affine(y, weight, bias, (1, c) + (1,) * (x.ndim - 2))
+
+
+def instance_norm(x: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each (sample, channel) over its positions.  With running statistics and
+    ``use_input_stats`` the batch's per-channel averages of them (unbiased variance) are blended
+    in with ``momentum``, as torch; without ``use_input_stats`` the running ones are used."""
+    if x.ndim < 3:
+        raise ShapeError(f"instance_norm: input must be (N, C, ...) with positions, got {x.shape}")
+    c, dims = x.shape[1], tuple(range(2, x.ndim))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ConfigError("instance_norm: use_input_stats=False needs running_mean and running_var")
+        y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+        return _affine(y, weight, bias, shape)
+    if running_mean is not None and running_var is not None:
+        positions = int(np.prod(x.shape[2:]))
+        with no_grad():
+            data = x.detach()
+            mean = data.mean(dim=dims).mean(dim=0)
+            var = data.var(dim=dims, correction=1 if positions > 1 else 0).mean(dim=0)
+            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.data
+            running_var.data[...] = (1 - momentum) * running_var.data + momentum * var.data
+            running_mean._bump_version()
+            running_var._bump_version()
+    return _affine(_normalized(x, dims, eps), weight, bias, shape)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -472,6 +472,44 @@ class Log(Function):
         return (g / self.inputs[0],)
 
 
+class Log1p(Function):
+    """log(1 + x), exact for small x (where 1 + x would round x away)."""
+
+    def forward(self, x):
+        self.x = x
+        return self.xp.log1p(x)
+
+    def backward(self, g):
+        return (g / (1 + self.x),)
+
+    def grad_graph(self, g):
+        return (g / (self.inputs[0] + 1.0),)
+
+
+class Sin(Function):
+    def forward(self, x):
+        self.x = x
+        return self.xp.sin(x)
+
+    def backward(self, g):
+        return (g * self.xp.cos(self.x),)
+
+    def grad_graph(self, g):
+        return (g * Cos.apply(self.inputs[0]),)
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.x = x
+        return self.xp.cos(x)
+
+    def backward(self, g):
+        return (-g * self.xp.sin(self.x),)
+
+    def grad_graph(self, g):
+        return (-(g * Sin.apply(self.inputs[0])),)
+
+
 class Sqrt(Function):
     def forward(self, x):
         self.y = self.xp.sqrt(x)
@@ -482,6 +520,24 @@ class Sqrt(Function):
 
     def grad_graph(self, g):
         return (g / (2.0 * Sqrt.apply(self.inputs[0])),)
+
+
+class SafeSqrt(Function):
+    """sqrt whose gradient at 0 is 0 instead of inf -- a norm's, as torch gives for a zero
+    vector (a gradient penalty at a point where D is flat must not turn into NaN)."""
+
+    def forward(self, x):
+        self.y = self.xp.sqrt(x)
+        return self.y
+
+    def backward(self, g):
+        positive = self.y > 0
+        return (self.xp.where(positive, g / (2 * self.xp.where(positive, self.y, 1)), 0),)
+
+    def grad_graph(self, g):
+        positive = self.y > 0
+        root = SafeSqrt.apply(self.inputs[0]) + Tensor._make((~positive).astype(self.y.dtype), self.device)
+        return (constant_times(g / (2.0 * root), positive),)
 
 
 class Tanh(Function):

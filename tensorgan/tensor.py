@@ -351,6 +351,10 @@ class Tensor:
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise InputTypeError(f"Tensor(data, requires_grad, ...): requires_grad must be a bool, "
+                                 f"got {requires_grad!r} (Tensor(2, 3) is not a shape here: use "
+                                 f"tg.zeros(2, 3) or tg.empty(2, 3))")
         device = get_device(device)
         array = _to_array(data, dtype, device)
         if requires_grad and array.dtype == BOOL:
@@ -591,10 +595,24 @@ class Tensor:
     def tolist(self) -> Any:
         return self.numpy().tolist()
 
-    def to(self, target: Any) -> "Tensor":
-        """Copy to a device (``'cpu'``/``'cuda'``) or a dtype (``'float32'``/``'float64'``).
+    def to(self, target: Any = None, dtype: Any = None, non_blocking: bool = False,
+            copy: bool = False) -> "Tensor":
+        """Copy to a device (``'cpu'``/``'cuda'``), a dtype (``'float32'``/``'float64'``), both
+        (``x.to('cuda', tg.float64)``) or another tensor's (``x.to(y)``).
 
-        Returns ``self`` when nothing changes. A device or dtype change is differentiable."""
+        Returns ``self`` when nothing changes (unless ``copy``). A device or dtype change is
+        differentiable.  ``non_blocking`` is accepted for torch code; copies here are synchronous."""
+        if isinstance(target, Tensor):
+            target, dtype = target.device, target.dtype
+        if dtype is not None:
+            moved = self if target is None else self.to(target)
+            out = moved.to(dtype)
+            return out.clone() if copy and out is self else out
+        if target is None:
+            raise InputTypeError("to(): give a device, a dtype or a tensor")
+        if copy:
+            out = self.to(target)
+            return out.clone() if out is self else out
         if isinstance(target, (Device, str)) and str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
             device = get_device(target)
             if device is self.device:
@@ -611,6 +629,10 @@ class Tensor:
 
     def float(self) -> "Tensor":
         return self.to(float32)
+
+    def bool(self) -> "Tensor":
+        """A bool mask: nonzero is True (torch's ``.bool()``; a constant, outside the graph)."""
+        return self.ne(0.0) if self.dtype != BOOL else self
 
     def double(self) -> "Tensor":
         return self.to(float64)
@@ -958,6 +980,94 @@ class Tensor:
     def sigmoid(self) -> "Tensor": return ops.Sigmoid.apply(self)
     def relu(self) -> "Tensor": return ops.Relu.apply(self)
     def abs(self) -> "Tensor": return ops.Abs.apply(self)
+    def log1p(self) -> "Tensor": return ops.Log1p.apply(self)
+    def sin(self) -> "Tensor": return ops.Sin.apply(self)
+    def cos(self) -> "Tensor": return ops.Cos.apply(self)
+
+    # -- torch's method forms of the operators, and a few composites ----------------------------
+    def add(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> "Tensor": return self * other
+    def div(self, other: Any) -> "Tensor": return self / other
+    def neg(self) -> "Tensor": return -self
+    def square(self) -> "Tensor": return self * self
+    multiply, divide, true_divide, subtract, negative = mul, div, div, sub, neg
+
+    def maximum(self, other: "Tensor") -> "Tensor":
+        """Elementwise max (torch.maximum); NaN wins, a tie splits the gradient evenly."""
+        return _extremum(self, other, "maximum")
+
+    def minimum(self, other: "Tensor") -> "Tensor":
+        return _extremum(self, other, "minimum")
+
+    def lerp(self, end: Any, weight: Any) -> "Tensor":
+        """``self + weight * (end - self)`` (torch.lerp; StyleGAN's EMA of generator weights)."""
+        return self + (end - self) * weight
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """The vector p-norm over ``dim`` (all elements by default): ``p`` 2 ("fro"), 1, inf or
+        any positive number -- a gradient penalty's ``g.norm(2, dim=1)``.  The 2-norm's gradient
+        at an all-zero vector is 0, as torch's (not NaN)."""
+        if p == "fro" or p == 2:
+            squares = (self * self).sum(dim=dim, keepdim=keepdim)
+            return ops.SafeSqrt.apply(squares)
+        if p in (float("inf"), "inf"):
+            return self.abs().amax(dim=dim, keepdim=keepdim)
+        if p == 1:
+            return self.abs().sum(dim=dim, keepdim=keepdim)
+        if isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 and math.isfinite(p):
+            return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+        raise InputTypeError(f"norm: p must be 'fro', a positive number or inf, got {p!r}")
+
+    def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.data), self.device)
+    def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.data), self.device)
+    def isinf(self) -> "Tensor": return Tensor._make(self.device.xp.isinf(self.data), self.device)
+
+    def flip(self, *dims) -> "Tensor":
+        """Reverse the order along ``dims`` (torch.flip; a horizontal flip is ``flip(-1)``)."""
+        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        axes = {_axes(d, self.ndim)[0] for d in dims}
+        return self[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))]
+
+    def new_zeros(self, *size) -> "Tensor":
+        """A tensor of zeros with this one's dtype and device (torch's ``x.new_zeros``)."""
+        return Tensor._make(self.device.xp.zeros(_size_args(size), self.dtype), self.device)
+
+    def new_ones(self, *size) -> "Tensor":
+        return Tensor._make(self.device.xp.ones(_size_args(size), self.dtype), self.device)
+
+    def new_full(self, size: Any, fill_value: float) -> "Tensor":
+        return Tensor._make(self.device.xp.full(_size_args((size,)), fill_value, self.dtype), self.device)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """This tensor in ``other``'s dtype (differentiable)."""
+        return self.to(other.dtype)
+
+    def expand_as(self, other: "Tensor") -> "Tensor": return self.expand(*other.shape)
+    def view_as(self, other: "Tensor") -> "Tensor": return self.reshape(*other.shape)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
+        """In-place clamp (WGAN's weight clipping: ``p.clamp_(-0.01, 0.01)`` under no_grad)."""
+        self.clip(min, max)                              # the same argument checks
+        return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a))
+
+    def lerp_(self, end: Any, weight: Any) -> "Tensor":
+        """In place: ``self += weight * (end - self)`` (an EMA of weights under no_grad)."""
+        def update(a):
+            e = self._operand(end)
+            w = self._operand(weight)
+            a += (e - a) * w
+        return self._in_place("lerp_", update)
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        return self.add_(other, -alpha)
+
+    def div_(self, other: Any) -> "Tensor":
+        return self.__itruediv__(other)
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
         for bound in (min, max):
@@ -1163,6 +1273,25 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
     if keepdim is not None:
         keepdims = keepdim
     return axis, bool(keepdims)
+
+
+def _size_args(size: tuple) -> tuple:
+    """``new_zeros(2, 3)`` or ``new_zeros((2, 3))``: the shape as a tuple of ints."""
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in shape):
+        raise InputTypeError(f"a size must be ints >= 0, got {size!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
+    """torch.maximum / minimum: the larger (smaller) of each pair, NaN if either is NaN; at a tie
+    each side gets half the gradient (as torch)."""
+    from .factory import where
+    if not isinstance(b, Tensor):
+        raise InputTypeError(f"{which}: other must be a Tensor, got {type(b).__name__} (use "
+                             f"clamp for a number)")
+    first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
+    return where(first, a, where(second, b, a * 0.5 + b * 0.5))
 
 
 def _torch_dims(dim):

@@ -245,6 +245,201 @@ class Sigmoid(Module):
         return F.sigmoid(x)
 
 
+class Softplus(Module):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class SiLU(Module):
+    def __init__(self, inplace: bool = False):   # ``inplace``: accepted, see LeakyReLU
+        super().__init__()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x)
+
+
+class ELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = F._scalar("ELU", "alpha", alpha)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Hardtanh(Module):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class Softmax(Module):
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, -1 if self.dim is None else self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, -1 if self.dim is None else self.dim)
+
+
+class PixelShuffle(Module):
+    """(N, C*r*r, H, W) -> (N, C, H*r, W*r) (``F.pixel_shuffle``)."""
+
+    def __init__(self, upscale_factor: int):
+        super().__init__()
+        self.upscale_factor = _positive_int("upscale_factor", upscale_factor, "PixelShuffle")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    def __init__(self, downscale_factor: int):
+        super().__init__()
+        self.downscale_factor = _positive_int("downscale_factor", downscale_factor, "PixelUnshuffle")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+def _check_eps(name: str, eps: Any) -> float:
+    if not F._scalar(name, "eps", eps) > 0:
+        raise ConfigError(f"{name}: eps must be > 0, got {eps}")
+    return float(eps)
+
+
+class LayerNorm(Module):
+    """``torch.nn.LayerNorm``: normalize each sample over its last dims (``normalized_shape``),
+    with a learned elementwise weight (ones) and bias (zeros) of that shape."""
+
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, *, device: Any = None, dtype: Any = None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+            else tuple(normalized_shape)
+        self.normalized_shape = tuple(_positive_int("normalized_shape", s, "LayerNorm") for s in shape)
+        self.eps, self.elementwise_affine = _check_eps("LayerNorm", eps), bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = _empty(self.normalized_shape, dtype, device)
+            init.ones_(self.weight)
+            if bias:
+                self.bias = _empty(self.normalized_shape, dtype, device)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """``torch.nn.GroupNorm``: normalize each sample over groups of channels."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 *, device: Any = None, dtype: Any = None):
+        super().__init__()
+        self.num_groups = _positive_int("num_groups", num_groups, "GroupNorm")
+        self.num_channels = _positive_int("num_channels", num_channels, "GroupNorm")
+        if self.num_channels % self.num_groups:
+            raise ConfigError(f"GroupNorm: num_channels {num_channels} must divide into "
+                              f"num_groups {num_groups}")
+        self.eps, self.affine = _check_eps("GroupNorm", eps), bool(affine)
+        if self.affine:
+            self.weight = _empty((self.num_channels,), dtype, device)
+            self.bias = _empty((self.num_channels,), dtype, device)
+            init.ones_(self.weight)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ShapeError(f"GroupNorm: expected (N, {self.num_channels}, ...), got {x.shape}")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class InstanceNorm2d(Module):
+    """``torch.nn.InstanceNorm2d``: normalize each (sample, channel) over H x W; by default no
+    affine parameters and no running statistics (torch's defaults, unlike batch norm's)."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, *,
+                 device: Any = None, dtype: Any = None):
+        super().__init__()
+        self.num_features = _positive_int("num_features", num_features, "InstanceNorm2d")
+        self.eps, self.momentum = _check_eps("InstanceNorm2d", eps), float(momentum)
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        c = self.num_features
+        if self.affine:
+            self.weight = _empty((c,), dtype, device)
+            self.bias = _empty((c,), dtype, device)
+            init.ones_(self.weight)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            dev = get_device(device)
+            dt = _check_dtype(float32 if dtype is None else dtype)
+            self.register_buffer("running_mean", Tensor._make(dev.xp.zeros(c, dtype=dt), dev))
+            self.register_buffer("running_var", Tensor._make(dev.xp.ones(c, dtype=dt), dev))
+        else:
+            self.running_mean = self.running_var = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (3, 4), "(N, C, H, W) or (C, H, W)")
+        batched = x if x.ndim == 4 else x.unsqueeze(0)
+        if batched.shape[1] != self.num_features:
+            raise ShapeError(f"InstanceNorm2d: expected {self.num_features} channels, got input "
+                             f"{x.shape}")
+        use_input_stats = self.training or not self.track_running_stats
+        y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
+                            use_input_stats, self.momentum, self.eps)
+        return y if x.ndim == 4 else y.squeeze(0)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
 class Embedding(Module):
     """A learned vector per index (a conditional GAN's class embedding): ``weight[indices]``,
     weight ``(num_embeddings, embedding_dim)`` drawn from N(0, 1) as in torch. Indices are whole
