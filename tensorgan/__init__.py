@@ -18,12 +18,12 @@ from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
-from .factory import (arange, as_tensor, cat, concat, empty, from_numpy, full, full_like, linspace,
+from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,
                       zeros, zeros_like)
 from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, cos,  # noqa: F401
                              equal, exp, flatten, flip, isfinite, isinf, isnan, lerp, log, log1p,
-                             log_softmax, logsumexp, matmul, maximum, mean, minimum, norm, permute,
+                             log_softmax, logsumexp, matmul, maximum, mm, bmm, mean, minimum, norm, permute,
                              relu, reshape, sigmoid, sin, softmax, split, sqrt, square, squeeze,
                              std, sum, tanh, transpose, unsqueeze, var)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck

@@ -122,6 +122,31 @@ def rand(*shape, generator: Generator | None = None, seed: int | None = None, dt
     return _random("uniform", shape, generator, seed, dtype, device, requires_grad)
 
 
+def normal(mean: float, std: float, size: Any, *, generator: Generator | None = None,
+           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``torch.normal(mean, std, size)`` with number arguments: mean + std * randn(size)."""
+    for name, v in (("mean", mean), ("std", std)):
+        if isinstance(v, (bool, str, bytes)) or not np.isscalar(v):
+            raise InputTypeError(f"normal: {name} must be a number here, got {type(v).__name__}")
+    if std < 0:
+        raise InputTypeError(f"normal: std must be >= 0, got {std}")
+    t = randn(size, generator=generator, dtype=dtype, device=device)
+    t.data *= t.data.dtype.type(std)
+    t.data += t.data.dtype.type(mean)
+    return t.requires_grad_(requires_grad)
+
+
+def bernoulli(probs: Tensor, *, generator: Generator | None = None) -> Tensor:
+    """1.0 with probability ``probs`` (elementwise), else 0.0 -- a constant (no gradient)."""
+    if not isinstance(probs, Tensor):
+        raise InputTypeError(f"bernoulli: probs must be a Tensor, got {type(probs).__name__}")
+    p = probs.detach().numpy()
+    if p.size and not ((p >= 0) & (p <= 1)).all():
+        raise InputTypeError("bernoulli: probabilities must be in [0, 1]")
+    u = rand(probs.shape, generator=generator, dtype=probs.dtype).numpy()
+    return Tensor((u < p).astype(probs.dtype), device=probs.device)
+
+
 def randn_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
     return randn(t.shape, generator=generator, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
 

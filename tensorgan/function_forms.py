@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .errors import InputTypeError
+from .errors import InputTypeError, ShapeError
 from .tensor import Tensor
 
 
@@ -23,6 +23,26 @@ def _function_form(name: str) -> Callable[..., Any]:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """``input @ other`` (torch.matmul)."""
     return input @ other
+
+
+def mm(input: Tensor, other: Tensor) -> Tensor:
+    """(n, m) @ (m, p) (torch.mm: 2-D only, no broadcasting)."""
+    _ranks("mm", input, other, 2)
+    return input @ other
+
+
+def bmm(input: Tensor, other: Tensor) -> Tensor:
+    """(b, n, m) @ (b, m, p) (torch.bmm: 3-D, same batch)."""
+    _ranks("bmm", input, other, 3)
+    if input.shape[0] != other.shape[0]:
+        raise ShapeError(f"bmm: batch sizes differ: {input.shape} and {other.shape}")
+    return input @ other
+
+
+def _ranks(op: str, a: Any, b: Any, rank: int) -> None:
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.ndim != rank or b.ndim != rank:
+        raise ShapeError(f"{op}: needs two {rank}-D tensors, got {getattr(a, 'shape', a)} and "
+                         f"{getattr(b, 'shape', b)}")
 
 
 exp = _function_form("exp")
@@ -74,7 +94,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
         raise InputTypeError("tg.equal: both arguments must be Tensors")
     return input.shape == other.shape and bool((input.detach().numpy() == other.detach().numpy()).all())
 
-__all__ = ["matmul", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "sum",
+__all__ = ["matmul", "mm", "bmm", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "sum",
            "mean", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
            "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
            "split", "chunk", "log1p", "sin", "cos", "square", "norm", "maximum", "minimum", "lerp",

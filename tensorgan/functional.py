@@ -910,23 +910,48 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
         raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     xp = logits.device.xp
     target = _integer_targets("cross_entropy", target, n, classes, xp, int(ignore_index))
-    kept = target != ignore_index
-    if weight is None and smoothing == 0.0 and bool(kept.all()):
+    if weight is None and smoothing == 0.0 and bool((target != ignore_index).all()):
         return CrossEntropy.apply(logits, target, reduction)
+    logp = log_softmax(logits, dim=1)
+    return _weighted_nll("cross_entropy", logp, target, weight, int(ignore_index), reduction, smoothing)
+
+
+def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """``torch.nn.functional.nll_loss`` on ``(N, C)`` log-probabilities: the mean (sum, none) of
+    ``-weight[t] * input[i, t]``; ``cross_entropy(x, t)`` is ``nll_loss(log_softmax(x), t)``."""
+    if isinstance(weight, str):
+        raise InputTypeError(f"nll_loss: the third argument is weight (torch's order); pass "
+                             f"reduction={weight!r} by keyword")
+    if reduction not in _REDUCTIONS:
+        raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    _check_rank("nll_loss", "input", input, (2,), "(N, C)")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise InputTypeError(f"nll_loss: ignore_index must be an int, got {ignore_index!r}")
+    n, classes = input.shape
+    target = _integer_targets("nll_loss", target, n, classes, input.device.xp, int(ignore_index))
+    return _weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction, 0.0)
+
+
+def _weighted_nll(op: str, logp: Tensor, target, weight: Tensor | None, ignore_index: int,
+                  reduction: str, smoothing: float) -> Tensor:
+    """torch's weighted, ignore-aware negative log-likelihood (with label smoothing) of
+    (N, C) log-probabilities: shared by cross_entropy and nll_loss."""
+    xp, (n, classes) = logp.device.xp, logp.shape
+    kept = target != ignore_index
     if weight is None:
-        w = xp.ones(classes, dtype=logits.dtype)
+        w = xp.ones(classes, dtype=logp.dtype)
     else:
-        _check_rank("cross_entropy", "weight", weight, (1,), f"({classes},)")
+        _check_rank(op, "weight", weight, (1,), f"({classes},)")
         if weight.shape != (classes,):
-            raise ShapeError(f"cross_entropy: weight must have shape ({classes},), got {weight.shape}")
-        w = weight.detach().to(logits.device).data.astype(logits.dtype)
+            raise ShapeError(f"{op}: weight must have shape ({classes},), got {weight.shape}")
+        w = weight.detach().to(logp.device).data.astype(logp.dtype)
     safe = xp.where(kept, target, 0)
     sample_w = w[safe] * kept                       # each sample's weight, 0 where ignored
-    logp = log_softmax(logits, dim=1)
-    loss = -logp[xp.arange(n), safe] * Tensor._make(sample_w, logits.device)
+    loss = -logp[xp.arange(n), safe] * Tensor._make(sample_w, logp.device)
     if smoothing:
-        spread = -(logp * Tensor._make(w, logits.device)).sum(dim=1) * Tensor._make(
-            kept.astype(logits.dtype), logits.device)
+        spread = -(logp * Tensor._make(w, logp.device)).sum(dim=1) * Tensor._make(
+            kept.astype(logp.dtype), logp.device)
         loss = (1.0 - smoothing) * loss + (smoothing / classes) * spread
     if reduction == "none":
         return loss
@@ -939,9 +964,29 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
     # No weight at all (every sample ignored, or only weight-0 classes): NaN, as torch (its
     # 0/0), whose gradient is 0 on the ignored rows and NaN on the kept ones -- not NaN everywhere.
     if bool(kept.any()):
-        scale = xp.where(kept, np.nan, 0.0).astype(logits.dtype)
-        return (loss * Tensor._make(scale, logits.device)).sum()
+        scale = xp.where(kept, np.nan, 0.0).astype(logp.dtype)
+        return (loss * Tensor._make(scale, logp.device)).sum()
     return total * 0.0 + float("nan")
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """``torch.nn.functional.embedding``: rows of ``weight`` (V, D) at whole-number indices
+    (a NumPy integer array, a list, or a tensor holding them); the ``padding_idx`` row gets no
+    gradient."""
+    vocab = weight.shape[0]
+    index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
+    if index.dtype.kind not in "iuf" or (index.size and not (
+            (index == np.round(index)).all() and 0 <= index.min() and index.max() < vocab)):
+        flat = index.ravel()
+        bad = flat if index.dtype.kind not in "iuf" else flat[
+            (flat != np.round(flat)) | (flat < 0) | (flat >= vocab)]
+        raise InputTypeError(f"embedding of {vocab} rows: indices must be whole numbers in "
+                             f"[0, {vocab}), got {bad[:4]}{'...' if bad.size > 4 else ''}")
+    rows = weight[weight.device.xp.asarray(index.astype(np.int64))]
+    if padding_idx is None:
+        return rows
+    trained = weight.device.xp.asarray(index != padding_idx)[..., None]
+    return ops.Where.apply(rows, rows.detach(), trained)    # same values; no gradient to that row
 
 
 # ---------------------------------------------------------------------------------------------

@@ -261,3 +261,47 @@ def test_backward_only_inputs_is_accepted():
     x = t64([1.0, 2.0])
     (g,) = tg.autograd.grad((x * x).sum(), x, only_inputs=True)
     np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
+
+
+def test_nll_loss_is_cross_entropy_after_log_softmax():
+    logits = t64(sample((5, 4), 11))
+    target = np.array([0, 3, 1, -100, 2])
+    w = t64([1.0, 2.0, 0.5, 3.0], grad=False)
+    for kw in ({}, {"weight": w}, {"reduction": "sum"}, {"reduction": "none", "weight": w}):
+        ours = F.nll_loss(F.log_softmax(logits, 1), target, **kw)
+        np.testing.assert_allclose(ours.numpy(), F.cross_entropy(logits, target, **kw).numpy(), rtol=1e-12)
+    logp = F.log_softmax(logits, 1).numpy()
+    kept = target != -100
+    wv = w.numpy()[target[kept]]
+    expect = -(logp[np.arange(5)[kept], target[kept]] * wv).sum() / wv.sum()
+    np.testing.assert_allclose(F.nll_loss(F.log_softmax(logits, 1), target, w).numpy(), expect)
+    assert tg.gradcheck(lambda x: F.nll_loss(x, target, w), [t64(logp)])
+    with pytest.raises(InputTypeError, match="third argument is weight"):
+        F.nll_loss(logits, target, "sum")
+
+
+def test_functional_embedding_mm_bmm_normal_bernoulli_tensor_dataset():
+    weight = t64(sample((4, 3), 12))
+    rows = F.embedding(np.array([[3, 0]]), weight, padding_idx=0)
+    np.testing.assert_array_equal(rows.numpy(), weight.numpy()[[[3, 0]]])
+    rows.sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy().sum(axis=1), [0.0, 0.0, 0.0, 3.0])
+    with pytest.raises(InputTypeError, match=r"whole numbers in \[0, 4\)"):
+        F.embedding([4], weight)
+    a, b = t64(sample((2, 3), 1)), t64(sample((3, 4), 2))
+    np.testing.assert_allclose(tg.mm(a, b).numpy(), a.numpy() @ b.numpy())
+    np.testing.assert_allclose(tg.bmm(a.reshape(1, 2, 3), b.reshape(1, 3, 4)).numpy()[0], a.numpy() @ b.numpy())
+    with pytest.raises(ShapeError, match="mm: needs two 2-D"):
+        tg.mm(a.reshape(1, 2, 3), b)
+    with pytest.raises(ShapeError, match="batch sizes differ"):
+        tg.bmm(tg.zeros(2, 1, 1), tg.zeros(3, 1, 1))
+    draws = tg.normal(3.0, 0.5, (4000,), generator=tg.Generator(0)).numpy()
+    assert abs(draws.mean() - 3.0) < 0.05 and abs(draws.std() - 0.5) < 0.05
+    coins = tg.bernoulli(tg.full((4000,), 0.25), generator=tg.Generator(1)).numpy()
+    assert set(np.unique(coins)) <= {0.0, 1.0} and abs(coins.mean() - 0.25) < 0.03
+    data = tg.utils.data.TensorDataset(tg.randn(10, 3, seed=0), tg.arange(10))
+    assert len(data) == 10 and data[4][1].item() == 4.0
+    batches = list(tg.utils.data.DataLoader(data, batch_size=4, drop_last=False))
+    assert [b[0].shape for b in batches] == [(4, 3), (4, 3), (2, 3)]
+    with pytest.raises(ShapeError, match="first dims differ"):
+        tg.utils.data.TensorDataset(tg.zeros(3), tg.zeros(4))

@@ -4,7 +4,7 @@ Pure NumPy + Pillow; nothing here depends on the Tensor engine. Images are held 
 (N, C, H, W); the DataLoader turns them into float32 batches in [-1, 1].
 """
 
-from .dataset import ArrayDataset, Dataset
+from .dataset import ArrayDataset, Dataset, TensorDataset
 from .folder import ImageFolder
 from .idx import is_gzip, read_idx, write_idx
 from .loader import DataLoader, default_collate, to_unit_range
@@ -13,7 +13,7 @@ from .mnist import (MNIST_FILES, MNIST_GZ_SHA256, MNIST_MIRRORS, MNIST_RAW_SHA25
                     locate_mnist, mnist_dataset)
 
 __all__ = [
-    "ArrayDataset", "Dataset", "DataLoader", "ImageFolder", "MnistDataset", "default_collate",
+    "ArrayDataset", "Dataset", "TensorDataset", "DataLoader", "ImageFolder", "MnistDataset", "default_collate",
     "download_mnist", "default_cache_dir", "is_gzip", "load_bundled_mnist", "load_mnist",
     "locate_mnist", "mnist_dataset", "read_idx", "to_unit_range", "write_idx",
     "MNIST_FILES", "MNIST_GZ_SHA256", "MNIST_MIRRORS", "MNIST_RAW_SHA256",

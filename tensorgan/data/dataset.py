@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, InputTypeError, ShapeError
 
-__all__ = ["Dataset", "ArrayDataset"]
+__all__ = ["Dataset", "ArrayDataset", "TensorDataset"]
 
 
 @runtime_checkable
@@ -64,3 +64,23 @@ class ArrayDataset:
         labelled = "labelled" if self.labels is not None else "unlabelled"
         return f"{type(self).__name__}(name={self.name!r}, n={len(self)}, " \
                f"image_shape={self.image_shape}, {labelled})"
+
+
+class TensorDataset:
+    """``torch.utils.data.TensorDataset``: item i is ``(t[i] for t in tensors)``, for tensors (or
+    arrays) that share their first dim; a DataLoader stacks the items into batches."""
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise InputTypeError("TensorDataset needs at least one tensor")
+        lengths = {len(t) if getattr(t, "ndim", 1) else None for t in tensors}
+        if len(lengths) != 1 or None in lengths:
+            raise ShapeError(f"TensorDataset: the tensors' first dims differ (or one is 0-d): "
+                             f"{[tuple(getattr(t, 'shape', ())) for t in tensors]}")
+        self.tensors = tensors
+
+    def __getitem__(self, index: int) -> tuple:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])

@@ -10,7 +10,6 @@ import numpy as np
 from .. import functional as F
 from ..backend import get_device
 from ..errors import ConfigError, InputTypeError, ShapeError
-from ..ops import Where
 from ..random import Generator
 from ..tensor import Tensor, _check_dtype, float32
 from . import init
@@ -468,20 +467,10 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, indices: Any) -> Tensor:
-        index = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
-        if index.dtype.kind not in "iuf" or (index.size and not (
-                (index == np.round(index)).all() and 0 <= index.min() and index.max() < self.num_embeddings)):
-            flat = index.ravel()
-            bad = flat if index.dtype.kind not in "iuf" else flat[
-                (flat != np.round(flat)) | (flat < 0) | (flat >= self.num_embeddings)]
-            raise InputTypeError(f"Embedding({self.num_embeddings}, ...): indices must be whole "
-                                 f"numbers in [0, {self.num_embeddings}), got {bad[:4]}"
-                                 f"{'...' if bad.size > 4 else ''}")
-        rows = self.weight[self.weight.device.xp.asarray(index.astype(np.int64))]
-        if self.padding_idx is None:
-            return rows
-        trained = self.weight.device.xp.asarray(index != self.padding_idx)[..., None]
-        return Where.apply(rows, rows.detach(), trained)    # same values; no gradient to that row
+        try:
+            return F.embedding(indices, self.weight, self.padding_idx)
+        except InputTypeError as exc:          # name the layer, as every layer's error does
+            raise InputTypeError(f"Embedding({self.num_embeddings}, ...): {exc}") from None
 
     def extra_repr(self) -> str:
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
