@@ -1063,6 +1063,23 @@ class Tensor:
             a += (e - a) * w
         return self._in_place("lerp_", update)
 
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
+        """Refill in place from N(mean, std^2) (``m.weight.normal_(0, 0.02)`` under no_grad; or
+        ``nn.init.normal_(m.weight, 0, 0.02)`` anywhere)."""
+        from .random import resolve
+        if std < 0:
+            raise InputTypeError(f"normal_: std must be >= 0, got {std}")
+        draws = resolve(generator).normal(self.shape, self.dtype, mean, std)
+        return self._in_place("normal_", lambda a: a.__setitem__(Ellipsis, self.device.xp.asarray(draws)))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> "Tensor":
+        """Refill in place from U(a, b)."""
+        from .random import resolve
+        if b < a:
+            raise InputTypeError(f"uniform_: need a <= b, got a={a}, b={b}")
+        draws = resolve(generator).uniform(self.shape, self.dtype, a, b)
+        return self._in_place("uniform_", lambda x: x.__setitem__(Ellipsis, self.device.xp.asarray(draws)))
+
     def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         return self.add_(other, -alpha)
 

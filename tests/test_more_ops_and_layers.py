@@ -305,3 +305,15 @@ def test_functional_embedding_mm_bmm_normal_bernoulli_tensor_dataset():
     assert [b[0].shape for b in batches] == [(4, 3), (4, 3), (2, 3)]
     with pytest.raises(ShapeError, match="first dims differ"):
         tg.utils.data.TensorDataset(tg.zeros(3), tg.zeros(4))
+
+
+def test_normal_and_uniform_refill_in_place():
+    w = nn.Linear(50, 40).weight
+    with tg.no_grad():
+        w.normal_(0.0, 0.02, generator=tg.Generator(3))
+    assert abs(float(w.numpy().std()) - 0.02) < 0.002 and w._version > 0
+    with tg.no_grad():
+        w.uniform_(-0.1, 0.1)
+    assert np.abs(w.numpy()).max() <= 0.1
+    with pytest.raises(tg.TensorganError, match="requires grad"):
+        w.normal_()
