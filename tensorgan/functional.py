@@ -427,6 +427,50 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(x, beta, threshold)
 
 
+_ERF = None
+
+
+def _erf(xp, x):
+    """erf elementwise: NumPy has none, so a Numba ufunc over math.erf on the CPU (compiled on
+    first use, cached on disk); CuPy's on the GPU."""
+    global _ERF
+    if xp is not np:
+        from cupyx.scipy.special import erf
+        return erf(x)
+    if _ERF is None:
+        import numba
+        _ERF = numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)(
+            lambda v: math.erf(v))
+    return _ERF(x)
+
+
+class NormalCdf(Function):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF; its derivative is the
+    density phi(x) = exp(-x^2 / 2) / sqrt(2 pi), itself composed of ops (so differentiable)."""
+
+    def forward(self, x):
+        self.x = x
+        return (1 + _erf(self.xp, x * x.dtype.type(1 / math.sqrt(2)))) * x.dtype.type(0.5)
+
+    def backward(self, g):
+        x = self.x
+        return (g * self.xp.exp(x * x * x.dtype.type(-0.5)) * x.dtype.type(1 / math.sqrt(2 * math.pi)),)
+
+    def grad_graph(self, g):
+        x = self.inputs[0]
+        return (g * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi)),)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """``torch.nn.functional.gelu``: x * Phi(x) (``approximate="tanh"``: torch's tanh form)."""
+    if approximate == "tanh":
+        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
+        return 0.5 * x * (1.0 + inner.tanh())
+    if approximate != "none":
+        raise ConfigError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return x * NormalCdf.apply(x)
+
+
 def silu(x: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (swish)."""
     return x * ops.Sigmoid.apply(x)

@@ -33,6 +33,9 @@ ACTIVATIONS = {
     "softplus": (F.softplus, np_softplus),
     "softplus_beta": (lambda x: F.softplus(x, 2.0, 5.0), lambda x: np_softplus(x, 2.0, 5.0)),
     "silu": (F.silu, lambda x: x / (1 + np.exp(-x))),
+    "gelu": (F.gelu, lambda x: x * 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))),
+    "gelu_tanh": (lambda x: F.gelu(x, "tanh"), lambda x: 0.5 * x * (1 + np.tanh(
+        math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))),
     "elu": (lambda x: F.elu(x, 0.7), lambda x: np.where(x > 0, x, 0.7 * np.expm1(np.minimum(x, 0)))),
     "hardtanh": (lambda x: F.hardtanh(x, -1.5, 0.5), lambda x: np.clip(x, -1.5, 0.5)),
     "log1p": (lambda x: (x * x).log1p(), lambda x: np.log1p(x * x)),
@@ -68,7 +71,7 @@ def test_activation_derivatives_at_their_special_points():
 
 def test_activation_modules():
     x = t64(sample((2, 3)), grad=False)
-    for module, fn in [(nn.Softplus(2.0), lambda v: F.softplus(v, 2.0)), (nn.SiLU(), F.silu),
+    for module, fn in [(nn.Softplus(2.0), lambda v: F.softplus(v, 2.0)), (nn.SiLU(), F.silu), (nn.GELU(), F.gelu),
                        (nn.ELU(0.3), lambda v: F.elu(v, 0.3)), (nn.Hardtanh(-2, 2), lambda v: F.hardtanh(v, -2, 2)),
                        (nn.Softmax(dim=1), lambda v: F.softmax(v, 1)),
                        (nn.LogSoftmax(dim=0), lambda v: F.log_softmax(v, 0))]:

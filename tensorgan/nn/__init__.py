@@ -3,7 +3,7 @@ import sys
 
 from .. import functional
 from . import init, parallel, utils
-from .layers import (ELU, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
+from .layers import (ELU, GELU, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
                      PixelUnshuffle, SiLU, Softmax, Softplus,
                      AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, ConstantPad2d, Conv2d, ConvTranspose2d,
                      Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict,
@@ -19,7 +19,7 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
            "ModuleDict", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Embedding", "BCELoss", "BCEWithLogitsLoss",
            "MSELoss", "L1Loss", "CrossEntropyLoss", "Upsample", "ZeroPad2d", "ConstantPad2d",
            "ReflectionPad2d", "ReplicationPad2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
-           "Softplus", "SiLU", "ELU", "Hardtanh", "Softmax", "LogSoftmax", "PixelShuffle",
+           "Softplus", "GELU", "SiLU", "ELU", "Hardtanh", "Softmax", "LogSoftmax", "PixelShuffle",
            "PixelUnshuffle"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
