@@ -680,8 +680,9 @@ class Tensor:
     def __neg__(self): return ops.Neg.apply(self._arith())
     def __pos__(self): return self
 
-    # -- comparisons and logic: bool tensors, outside the graph (== stays identity: tensors are
-    #    graph nodes, kept in dicts and sets; compare values with .eq()) -------------------------
+    # -- comparisons and logic: bool tensors, outside the graph.  ``==`` / ``!=`` compare values
+    #    elementwise as in torch; a tensor still hashes by identity (a graph node in dicts and
+    #    sets), so ``t in some_list`` compares values too: use ``any(t is u for u in ...)``. -----
     def _compare(self, other: Any, ufunc: str) -> "Tensor":
         if isinstance(other, Tensor):
             if other.device is not self.device:
@@ -1191,7 +1192,13 @@ class Tensor:
         """A copy that stays in the graph (its gradient flows back to this tensor)."""
         return self * 1.0
 
-    # No __eq__/__hash__ overrides: tensors are compared by identity, like graph nodes.
+    def __eq__(self, other: Any) -> "Tensor":       # type: ignore[override]
+        return self._compare(other, "equal")
+
+    def __ne__(self, other: Any) -> "Tensor":       # type: ignore[override]
+        return self._compare(other, "not_equal")
+
+    __hash__ = object.__hash__                       # identity, as torch's
 
 
 # ---------------------------------------------------------------------------------------------

@@ -506,7 +506,10 @@ def test_comparisons_give_bool_masks_that_index_count_and_promote():
     assert (d_out > 0).float().mean().item() == 0.5 and real.sum().item() == 2.0
     assert ((d_out >= 0) & ~(d_out > 1)).numpy().tolist() == [False, True, True, False]
     assert ((d_out < 0) | False).numpy().tolist() == [True, False, False, False]
-    assert (d_out == d_out) is True and (d_out != d_out) is False     # == stays identity (graph nodes)
+    assert (d_out == d_out).numpy().tolist() == [True] * 4            # elementwise, as torch
+    assert (d_out != 0.0).numpy().tolist() == [True, False, True, True]
+    assert ((d_out.argmax() == 1.0) | (d_out == d_out.amax())).numpy().tolist() == [False, False, False, True]
+    assert len({d_out, d_out.detach(), d_out}) == 2                  # hashed by identity
     assert (d_out <= tg.tensor([0.0, 0.0, 0.0, 0.0])).numpy().tolist() == [True, True, False, False]
     assert d_out.eq(tg.tensor([-1.5, 1.0, 0.3, 0.0])).numpy().tolist() == [True, False, True, False]
     assert (real.any().item(), real.all().item()) == (True, False)
