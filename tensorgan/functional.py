@@ -549,6 +549,12 @@ def _normalized(x: Tensor, dims: tuple, eps: float) -> Tensor:
 
 
 def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    size = int(np.prod(shape))
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (not isinstance(p, Tensor) or p.numel() != size):
+            raise ShapeError(f"normalization: {name} must be a tensor of {size} elements (shape "
+                             f"{tuple(s for s in shape if s != 1) or (1,)}), got "
+                             f"{getattr(p, 'shape', type(p).__name__)}")
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:
@@ -572,6 +578,8 @@ def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: T
                eps: float = 1e-5) -> Tensor:
     """Normalize each sample over groups of ``C / num_groups`` channels (and all positions),
     then a per-channel ``* weight + bias``."""
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) or num_groups < 1:
+        raise ConfigError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise ShapeError(f"group_norm: {x.shape[1] if x.ndim > 1 else None} channels of input "
                          f"{x.shape} do not divide into {num_groups} groups")
@@ -596,8 +604,11 @@ def instance_norm(x: Tensor, running_mean: Tensor | None = None, running_var: Te
             raise ConfigError("instance_norm: use_input_stats=False needs running_mean and running_var")
         y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
         return _affine(y, weight, bias, shape)
+    positions = int(np.prod(x.shape[2:]))
+    if positions == 1:
+        raise ShapeError(f"instance_norm: each (sample, channel) needs more than one position to "
+                         f"normalize over, got input {x.shape}")
     if running_mean is not None and running_var is not None:
-        positions = int(np.prod(x.shape[2:]))
         with no_grad():
             data = x.detach()
             mean = data.mean(dim=dims).mean(dim=0)
@@ -1026,6 +1037,12 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
             (flat != np.round(flat)) | (flat < 0) | (flat >= vocab)]
         raise InputTypeError(f"embedding of {vocab} rows: indices must be whole numbers in "
                              f"[0, {vocab}), got {bad[:4]}{'...' if bad.size > 4 else ''}")
+    if padding_idx is not None:
+        if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
+                or not -vocab <= padding_idx < vocab:
+            raise ConfigError(f"embedding: padding_idx must be an int in [-{vocab}, {vocab}), got "
+                              f"{padding_idx!r}")
+        padding_idx = int(padding_idx) % vocab             # -1 is the last row, as torch
     rows = weight[weight.device.xp.asarray(index.astype(np.int64))]
     if padding_idx is None:
         return rows
@@ -1414,6 +1431,8 @@ def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
     if mode == "area":
         return _area_resize(x, out)
     if mode in _LINEAR_RANK:
+        if tuple(out) == tuple(spatial):      # torch copies a same-size resize, whatever the scale
+            return x * 1.0
         for dim, (n, o, s) in enumerate(zip(spatial, out, scales), start=2):
             x = _linear_along(x, dim, n, o, s, bool(align_corners))
         return x

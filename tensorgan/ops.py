@@ -531,13 +531,34 @@ class SafeSqrt(Function):
         return self.y
 
     def backward(self, g):
-        positive = self.y > 0
+        positive = self.y != 0                  # (NaN passes: its gradient stays NaN)
         return (self.xp.where(positive, g / (2 * self.xp.where(positive, self.y, 1)), 0),)
 
     def grad_graph(self, g):
-        positive = self.y > 0
+        positive = self.y != 0
         root = SafeSqrt.apply(self.inputs[0]) + Tensor._make((~positive).astype(self.y.dtype), self.device)
         return (constant_times(g / (2.0 * root), positive),)
+
+
+class SafePow(Function):
+    """x ** e for x >= 0 (a sum of |v|^p) with gradient 0 where x == 0: a p-norm's outer power,
+    whose derivative at a zero vector is inf times 0 otherwise."""
+
+    def forward(self, x, e):
+        self.x, self.e = x, e
+        return x ** x.dtype.type(e)
+
+    def backward(self, g):
+        x, e = self.x, self.e
+        nonzero = x != 0
+        safe = self.xp.where(nonzero, x, 1)
+        return self.xp.where(nonzero, g * x.dtype.type(e) * safe ** x.dtype.type(e - 1), 0), None
+
+    def grad_graph(self, g):
+        x, e = self.inputs[0], self.e
+        nonzero = self.x != 0
+        safe = x + Tensor._make((~nonzero).astype(self.x.dtype), self.device)
+        return constant_times(g * e * SafePow.apply(safe, e - 1), nonzero), None
 
 
 class Tanh(Function):

@@ -596,12 +596,17 @@ class Tensor:
         return self.numpy().tolist()
 
     def to(self, target: Any = None, dtype: Any = None, non_blocking: bool = False,
-            copy: bool = False) -> "Tensor":
+            copy: bool = False, *, device: Any = None) -> "Tensor":
         """Copy to a device (``'cpu'``/``'cuda'``), a dtype (``'float32'``/``'float64'``), both
         (``x.to('cuda', tg.float64)``) or another tensor's (``x.to(y)``).
 
         Returns ``self`` when nothing changes (unless ``copy``). A device or dtype change is
         differentiable.  ``non_blocking`` is accepted for torch code; copies here are synchronous."""
+        if device is not None:
+            if target is not None and not isinstance(target, (np.dtype, type)) and target not in (
+                    "float32", "float64"):
+                raise InputTypeError("to(): give the device once (positionally or as device=)")
+            target, dtype = device, dtype if dtype is not None else target
         if isinstance(target, Tensor):
             target, dtype = target.device, target.dtype
         if dtype is not None:
@@ -1011,18 +1016,28 @@ class Tensor:
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
         """The vector p-norm over ``dim`` (all elements by default): ``p`` 2 ("fro"), 1, inf or
-        any positive number -- a gradient penalty's ``g.norm(2, dim=1)``.  The 2-norm's gradient
-        at an all-zero vector is 0, as torch's (not NaN)."""
-        if p == "fro" or p == 2:
-            squares = (self * self).sum(dim=dim, keepdim=keepdim)
-            return ops.SafeSqrt.apply(squares)
-        if p in (float("inf"), "inf"):
+        any other number (0: the count of nonzeros; -inf: the smallest magnitude) -- a gradient
+        penalty's ``g.norm(2, dim=1)``.  The gradient at an all-zero vector is 0, as torch's (not
+        NaN), and so is each zero element's."""
+        if p == "fro":
+            p = 2
+        if isinstance(p, str) or isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise InputTypeError(f"norm: p must be 'fro' or a number (inf, -inf and 0 too), got {p!r}")
+        p = float(p)
+        if p == 2:
+            return ops.SafeSqrt.apply((self * self).sum(dim=dim, keepdim=keepdim))
+        if p == math.inf:
             return self.abs().amax(dim=dim, keepdim=keepdim)
+        if p == -math.inf:
+            return self.abs().amin(dim=dim, keepdim=keepdim)
         if p == 1:
             return self.abs().sum(dim=dim, keepdim=keepdim)
-        if isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 and math.isfinite(p):
-            return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
-        raise InputTypeError(f"norm: p must be 'fro', a positive number or inf, got {p!r}")
+        if p == 0:                                # the count of nonzeros: gradient 0, as torch
+            count = self.ne(0.0).to(self.dtype).sum(dim=dim, keepdim=keepdim)
+            nowhere = self.device.xp.zeros(count.shape, dtype=BOOL)   # the sum only carries
+            return ops.Where.apply(self.sum(dim=dim, keepdim=keepdim), count, nowhere)  # the graph
+        powers = ops.SafePow.apply(self.abs(), p)        # both powers: gradient 0 at 0, as torch
+        return ops.SafePow.apply(powers.sum(dim=dim, keepdim=keepdim), 1.0 / p)
 
     def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.data), self.device)
     def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.data), self.device)
@@ -1031,7 +1046,11 @@ class Tensor:
     def flip(self, *dims) -> "Tensor":
         """Reverse the order along ``dims`` (torch.flip; a horizontal flip is ``flip(-1)``)."""
         dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        axes = {_axes(d, self.ndim)[0] for d in dims}
+        if self.ndim == 0:
+            return self * 1.0
+        axes = [_axes(d, self.ndim)[0] for d in dims]
+        if len(set(axes)) != len(axes):
+            raise ShapeError(f"flip: a dim appears more than once in {dims}")
         return self[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))]
 
     def new_zeros(self, *size) -> "Tensor":
@@ -1315,7 +1334,8 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
         raise InputTypeError(f"{which}: other must be a Tensor, got {type(b).__name__} (use "
                              f"clamp for a number)")
     first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
-    return where(first, a, where(second, b, a * 0.5 + b * 0.5))
+    nan = a.isnan() | b.isnan()               # torch: NaN, and the whole gradient to both sides
+    return where(first, a, where(second, b, where(nan, a + b, a * 0.5 + b * 0.5)))
 
 
 def _torch_dims(dim):
