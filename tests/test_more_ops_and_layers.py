@@ -364,3 +364,49 @@ def test_review_fixes_maximum_nan_flip_to_embedding_group_norm():
         F.instance_norm(tg.zeros(2, 3, 1))
     same = F.interpolate(tg.arange(2).reshape(1, 1, 2), scale_factor=1.1, mode="linear")
     np.testing.assert_array_equal(same.numpy().ravel(), [0.0, 1.0])   # torch copies same-size
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_weight_norm(dim):
+    layer = nn.Linear(4, 3, dtype=np.float64)
+    x = t64(sample((5, 4), 30), grad=False)
+    before = layer(x).numpy()
+    nn.utils.weight_norm(layer, dim=dim)
+    assert sorted(layer.state_dict()) == ["bias", "weight_g", "weight_v"]      # torch's keys
+    np.testing.assert_allclose(layer(x).numpy(), before, rtol=1e-12)           # same layer at start
+    g, v = layer.weight_g, layer.weight_v
+    expect_g = (np.linalg.norm(v.numpy()) if dim is None
+                else np.linalg.norm(v.numpy(), axis=1 - dim, keepdims=True))
+    np.testing.assert_allclose(g.numpy(), expect_g)
+
+    # the hook's formula, differentiated in g and v by finite differences
+    assert tg.gradcheck(lambda g_, v_: F.linear(x, v_ * (g_ / (v_.norm() if dim is None else
+                                                               v_.norm(2, dim=1 - dim, keepdim=True))),
+                                                layer.bias), [t64(g.numpy()), t64(v.numpy())])
+    with tg.no_grad():
+        g.mul_(2.0)
+    np.testing.assert_allclose(layer(x).numpy() - layer.bias.numpy(), 2 * (before - layer.bias.numpy()),
+                               rtol=1e-12)
+    layer(x).sum().backward()
+    assert g.grad is not None and v.grad is not None
+    nn.utils.remove_weight_norm(layer)
+    assert sorted(layer.state_dict()) == ["bias", "weight"]
+    np.testing.assert_allclose(layer(x).numpy() - layer.bias.numpy(), 2 * (before - layer.bias.numpy()),
+                               rtol=1e-12)
+    with pytest.raises(ConfigError, match="not weight-normalized"):
+        nn.utils.remove_weight_norm(layer)
+
+
+def test_weight_norm_errors_and_parameter_vectors():
+    layer = nn.utils.weight_norm(nn.Linear(2, 2))
+    with pytest.raises(ConfigError, match="already"):
+        nn.utils.weight_norm(layer)
+    with pytest.raises(ConfigError, match="no parameter"):
+        nn.utils.weight_norm(nn.Linear(2, 2), name="gain")
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    flat = nn.utils.parameters_to_vector(model.parameters())
+    assert flat.shape == (13,)
+    nn.utils.vector_to_parameters(flat * 0 + 1.0, model.parameters())
+    assert all((p.numpy() == 1).all() for p in model.parameters())
+    with pytest.raises(InputTypeError, match="13 elements"):
+        nn.utils.vector_to_parameters(tg.zeros(12), model.parameters())

@@ -19,9 +19,10 @@ import numpy as np
 from ..errors import ConfigError, InputTypeError, NonFiniteError
 from ..factory import tensor
 from ..random import default_generator
-from ..tensor import Tensor
+from ..tensor import Tensor, no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
+           "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters"]
 
 
 def _grads(owner: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -170,6 +171,94 @@ class _SpectralNorm:
         u_now, v_now = Tensor._make(u.data.copy(), u.device), Tensor._make(v.data.copy(), v.device)
         sigma = (u_now * (matrix @ v_now)).sum()                # differentiable in the weight
         setattr(module, self.name, weight / sigma)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened into one vector (differentiable), as torch."""
+    from ..factory import cat
+    flat = [p.reshape(-1) for p in parameters]
+    if not flat:
+        raise InputTypeError("parameters_to_vector: no parameters")
+    return cat(flat)
+
+
+def vector_to_parameters(vector: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of ``vector`` into each parameter, in place (no gradient)."""
+    params = list(parameters)
+    total = sum(p.numel() for p in params)
+    if not isinstance(vector, Tensor) or vector.ndim != 1 or vector.numel() != total:
+        raise InputTypeError(f"vector_to_parameters: need a 1-D tensor of {total} elements, got "
+                             f"{getattr(vector, 'shape', type(vector).__name__)}")
+    start = 0
+    with no_grad():
+        for p in params:
+            p.copy_(vector[start:start + p.numel()].reshape(*p.shape))
+            start += p.numel()
+
+
+# ---------------------------------------------------------------------------------------------
+# Weight normalization (Salimans & Kingma 2016), torch.nn.utils.weight_norm
+# ---------------------------------------------------------------------------------------------
+def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> "Module":
+    """Make ``module.<name>`` = ``<name>_g * <name>_v / ||<name>_v||`` before every forward: the
+    direction ``_v`` and the magnitude ``_g`` are learned separately.  The norm is over every dim
+    but ``dim`` (``_g`` keeps that dim, size 1 elsewhere); ``dim=None``: one norm of the whole
+    tensor (``_g`` a scalar).  At the start ``_v`` is the weight and ``_g`` its norm, so the
+    layer computes what it did."""
+    from .module import Parameter
+    if any(isinstance(h, _WeightNorm) and h.name == name for h in module._forward_pre_hooks.values()):
+        raise ConfigError(f"weight_norm: {type(module).__name__}.{name} is already weight-normalized")
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor) or name not in module._parameters:
+        raise ConfigError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+    if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)
+                            or not -weight.ndim <= dim < weight.ndim):
+        raise ConfigError(f"weight_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
+    hook = _WeightNorm(name, None if dim is None else dim % weight.ndim)
+    g = hook.norm(weight.detach())
+    delattr(module, name)
+    module.register_parameter(name + "_g", Parameter(Tensor._make(g.data.copy(), weight.device)))
+    module.register_parameter(name + "_v", Parameter(Tensor._make(weight.data.copy(), weight.device)))
+    setattr(module, name, weight.detach())      # a plain attribute until the first forward
+    module.register_forward_pre_hook(hook)
+    return module
+
+
+def remove_weight_norm(module: "Module", name: str = "weight") -> "Module":
+    """Undo ``weight_norm``: ``module.<name>`` is a plain Parameter again, holding g * v / ||v||."""
+    from .module import Parameter
+    found = [(key, hook) for key, hook in module._forward_pre_hooks.items()
+             if isinstance(hook, _WeightNorm) and hook.name == name]
+    if not found:
+        raise ConfigError(f"remove_weight_norm: {type(module).__name__}.{name} is not weight-normalized")
+    key, hook = found[0]
+    with no_grad():
+        weight = hook.compute(module)
+    del module._forward_pre_hooks[key]
+    for attribute in (name + "_g", name + "_v", name):
+        delattr(module, attribute)
+    module.register_parameter(name, Parameter(Tensor._make(weight.data, weight.device)))
+    return module
+
+
+class _WeightNorm:
+    """The forward pre-hook: weight = g * v / ||v||, differentiable in g and v."""
+
+    def __init__(self, name: str, dim: int | None) -> None:
+        self.name, self.dim = name, dim
+
+    def norm(self, v: Tensor) -> Tensor:
+        if self.dim is None:
+            return v.norm()
+        others = tuple(d for d in range(v.ndim) if d != self.dim)
+        return v.norm(2, dim=others, keepdim=True) if others else v.abs()
+
+    def compute(self, module: "Module") -> Tensor:
+        g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
+        return v * (g / self.norm(v))
+
+    def __call__(self, module: "Module", inputs: tuple) -> None:
+        setattr(module, self.name, self.compute(module))
 
 
 def _dim_first(ndim: int, dim: int) -> tuple:
