@@ -269,3 +269,32 @@ def test_clip_grad_norm_leaves_gradients_alone_when_the_norm_is_nan():
     assert math.isnan(nn.utils.clip_grad_norm_(params, 1.0).item())
     for p, g in zip(params, grads):                # torch would make every gradient NaN here
         np.testing.assert_array_equal(p.grad.numpy(), g)
+
+
+def test_reduce_lr_on_plateau_follows_torchs_rules():
+    p = tg.zeros(1, requires_grad=True)
+    opt = tg.optim.SGD([p], lr=1.0)
+    sched = tg.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1,
+                                                   threshold=0.1, min_lr=0.2)
+    # metric:   5 (best)  4.8 (not 10% better: bad 1)  4.9 (bad 2 > patience: halve, cooldown 1)
+    #           4.9 (cooldown: bad count reset)  4.9 (bad 1)  nan (bad 2: halve)  1 (best)
+    #           1, 1 (bad 2: 0.25 -> min_lr 0.2)  1, 1 (0.2 * 0.5 < min_lr: stays)
+    lrs = []
+    for metric in [5.0, 4.8, 4.9, 4.9, 4.9, float("nan"), 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]:
+        sched.step(metric)
+        lrs.append(sched.get_last_lr()[0])
+    assert lrs == [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2]
+    assert opt.param_groups[0]["lr"] == 0.2
+    state = sched.state_dict()
+    again = tg.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5)
+    again.load_state_dict(state)
+    assert again.best == 1.0 and again.patience == 1
+    maxing = tg.optim.lr_scheduler.ReduceLROnPlateau(tg.optim.SGD([p], lr=1.0), mode="max",
+                                                    patience=0, threshold_mode="abs", threshold=0.5)
+    maxing.step(1.0)
+    maxing.step(1.4)                  # not 0.5 above the best: reduced at once (patience 0)
+    assert maxing.get_last_lr() == [0.1]
+    with pytest.raises(ConfigError, match="factor must be < 1.0"):
+        tg.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ConfigError, match="mode"):
+        tg.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="lowest")

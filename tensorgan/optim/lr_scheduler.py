@@ -29,7 +29,8 @@ import numpy as np
 from ..errors import CheckpointError, ConfigError
 from . import Optimizer, _check_number
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR",
+           "ReduceLROnPlateau"]
 
 
 class LRScheduler:
@@ -260,3 +261,79 @@ class CosineAnnealingLR(LRScheduler):
                     for g, base in zip(groups, self.base_lrs)]
         ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
         return [low + ratio * (g["lr"] - low) for g in groups]
+
+
+class ReduceLROnPlateau:
+    """Multiply each group's lr by ``factor`` once a watched metric has not improved for more
+    than ``patience`` calls of ``step(metric)`` (torch's; e.g. a validation FD each epoch).
+
+    "Improved" is ``mode`` ("min" or "max") beyond ``threshold`` (relative to the best so far,
+    or absolute with ``threshold_mode="abs"``); after a reduction ``cooldown`` calls pass before
+    counting again; lrs never go below ``min_lr`` (one, or one per group), and a change smaller
+    than ``eps`` is skipped.  A NaN metric never improves."""
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0.0, eps: float = 1e-8):
+        name = "ReduceLROnPlateau"
+        if not isinstance(optimizer, Optimizer):
+            raise ConfigError(f"{name} takes a tensorgan optimizer, got {type(optimizer).__name__}")
+        if mode not in ("min", "max"):
+            raise ConfigError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ConfigError(f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        self.factor = _check_number(name, "factor", factor, low=0.0)
+        if not self.factor < 1.0:
+            raise ConfigError(f"{name}: factor must be < 1.0, got {factor}")
+        groups = len(optimizer.param_groups)
+        lows = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
+        if len(lows) != groups:
+            raise ConfigError(f"{name}: min_lr needs one value per parameter group ({groups}), "
+                              f"got {len(lows)}")
+        self.min_lrs = [_check_number(name, f"min_lr[{i}]", v, low=0.0) for i, v in enumerate(lows)]
+        self.optimizer, self.mode, self.threshold_mode = optimizer, mode, threshold_mode
+        self.patience = _check_int(name, "patience", patience, 0)
+        self.cooldown = _check_int(name, "cooldown", cooldown, 0)
+        self.threshold = _check_number(name, "threshold", threshold, low=0.0)
+        self.eps = _check_number(name, "eps", eps, low=0.0)
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = self.last_epoch = 0
+        self._last_lr = [float(g["lr"]) for g in optimizer.param_groups]
+
+    def _improves(self, value: float) -> bool:
+        best, t = self.best, self.threshold
+        if self.mode == "min":
+            return value < (best * (1.0 - t) if self.threshold_mode == "rel" else best - t)
+        return value > (best * (1.0 + t) if self.threshold_mode == "rel" else best + t)
+
+    def step(self, metrics: Any) -> None:
+        """One observation of the watched metric (a number or a one-element tensor)."""
+        value = float(metrics.item() if hasattr(metrics, "item") else metrics)
+        self.last_epoch += 1
+        if self._improves(value):
+            self.best, self.num_bad_epochs = value, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0              # bad epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            for group, low in zip(self.optimizer.param_groups, self.min_lrs):
+                new = max(float(group["lr"]) * self.factor, low)
+                if float(group["lr"]) - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        mine = self.state_dict()
+        if not isinstance(state_dict, dict) or set(state_dict) != set(mine):
+            raise CheckpointError(f"ReduceLROnPlateau state must have the keys {sorted(mine)}, got "
+                                  f"{sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
+        self.__dict__.update(state_dict)
