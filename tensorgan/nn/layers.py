@@ -244,77 +244,72 @@ class Sigmoid(Module):
         return F.sigmoid(x)
 
 
-class Softplus(Module):
+class _Activation(Module):
+    """An activation layer: ``forward`` is ``F.<function>(x, *hyperparameters)``, the
+    hyperparameters (named in ``params``) kept as attributes and shown in the repr, as torch's."""
+
+    params: tuple[str, ...] = ()
+
+    @staticmethod
+    def function(x: Tensor, *args: Any) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.function(x, *(getattr(self, name) for name in self.params))
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.params)
+
+
+class Softplus(_Activation):
+    params, function = ("beta", "threshold"), staticmethod(F.softplus)
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.softplus(x, self.beta, self.threshold)
 
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}"
+class GELU(_Activation):
+    params, function = ("approximate",), staticmethod(F.gelu)
 
-
-class GELU(Module):
     def __init__(self, approximate: str = "none"):
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.gelu(x, self.approximate)
 
-    def extra_repr(self) -> str:
-        return f"approximate={self.approximate!r}"
+class SiLU(_Activation):
+    function = staticmethod(F.silu)
 
-
-class SiLU(Module):
     def __init__(self, inplace: bool = False):   # ``inplace``: accepted, see LeakyReLU
         super().__init__()
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.silu(x)
 
+class ELU(_Activation):
+    params, function = ("alpha",), staticmethod(F.elu)
 
-class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = F._scalar("ELU", "alpha", alpha)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.elu(x, self.alpha)
 
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+class Hardtanh(_Activation):
+    params, function = ("min_val", "max_val"), staticmethod(F.hardtanh)
 
-
-class Hardtanh(Module):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
         self.min_val, self.max_val = min_val, max_val
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.hardtanh(x, self.min_val, self.max_val)
 
-    def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+class Softmax(_Activation):
+    params, function = ("dim",), staticmethod(lambda x, dim: F.softmax(x, -1 if dim is None else dim))
 
-
-class Softmax(Module):
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.softmax(x, -1 if self.dim is None else self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
 
 class LogSoftmax(Softmax):
-    def forward(self, x: Tensor) -> Tensor:
-        return F.log_softmax(x, -1 if self.dim is None else self.dim)
+    function = staticmethod(lambda x, dim: F.log_softmax(x, -1 if dim is None else dim))
 
 
 class PixelShuffle(Module):
