@@ -124,6 +124,28 @@ class ConvTranspose2d(_ConvNd):
                                   self.output_padding)
 
 
+def _affine_parameters(module: Module, shape: tuple, affine: bool, dtype: Any, device: Any,
+                       bias: bool = True) -> None:
+    """A normalization layer's learned scale (ones) and shift (zeros) of ``shape``, or None."""
+    if affine:
+        module.weight = _empty(shape, dtype, device)
+        init.ones_(module.weight)
+    else:
+        module.register_parameter("weight", None)
+    if affine and bias:
+        module.bias = _empty(shape, dtype, device)
+    else:
+        module.register_parameter("bias", None)
+
+
+def _running_statistics(module: Module, channels: int, dtype: Any, device: Any) -> None:
+    """Buffers running_mean (zeros) and running_var (ones), as torch starts them."""
+    dev = get_device(device)
+    dt = _check_dtype(float32 if dtype is None else dtype)
+    module.register_buffer("running_mean", Tensor._make(dev.xp.zeros(channels, dtype=dt), dev))
+    module.register_buffer("running_var", Tensor._make(dev.xp.ones(channels, dtype=dt), dev))
+
+
 class _BatchNorm(Module):
     ranks: tuple[int, ...] = ()
     layout = ""
@@ -140,19 +162,9 @@ class _BatchNorm(Module):
             raise ConfigError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        c = self.num_features
-        if self.affine:
-            self.weight = _empty((c,), dtype, device)
-            self.bias = _empty((c,), dtype, device)
-            init.ones_(self.weight)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (self.num_features,), self.affine, dtype, device)
         if self.track_running_stats:
-            dev = get_device(device)
-            dt = _check_dtype(float32 if dtype is None else dtype)
-            self.register_buffer("running_mean", Tensor._make(dev.xp.zeros(c, dtype=dt), dev))
-            self.register_buffer("running_var", Tensor._make(dev.xp.ones(c, dtype=dt), dev))
+            _running_statistics(self, self.num_features, dtype, device)
             # An int64 host counter, as in PyTorch; only momentum=None (cumulative average) uses it.
             self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
         else:
@@ -355,16 +367,7 @@ class LayerNorm(Module):
             else tuple(normalized_shape)
         self.normalized_shape = tuple(_positive_int("normalized_shape", s, "LayerNorm") for s in shape)
         self.eps, self.elementwise_affine = _check_eps("LayerNorm", eps), bool(elementwise_affine)
-        if self.elementwise_affine:
-            self.weight = _empty(self.normalized_shape, dtype, device)
-            init.ones_(self.weight)
-            if bias:
-                self.bias = _empty(self.normalized_shape, dtype, device)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, self.elementwise_affine, dtype, device, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -386,13 +389,7 @@ class GroupNorm(Module):
             raise ConfigError(f"GroupNorm: num_channels {num_channels} must divide into "
                               f"num_groups {num_groups}")
         self.eps, self.affine = _check_eps("GroupNorm", eps), bool(affine)
-        if self.affine:
-            self.weight = _empty((self.num_channels,), dtype, device)
-            self.bias = _empty((self.num_channels,), dtype, device)
-            init.ones_(self.weight)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (self.num_channels,), self.affine, dtype, device)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 2 or x.shape[1] != self.num_channels:
@@ -414,19 +411,9 @@ class InstanceNorm2d(Module):
         self.num_features = _positive_int("num_features", num_features, "InstanceNorm2d")
         self.eps, self.momentum = _check_eps("InstanceNorm2d", eps), float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        c = self.num_features
-        if self.affine:
-            self.weight = _empty((c,), dtype, device)
-            self.bias = _empty((c,), dtype, device)
-            init.ones_(self.weight)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (self.num_features,), self.affine, dtype, device)
         if self.track_running_stats:
-            dev = get_device(device)
-            dt = _check_dtype(float32 if dtype is None else dtype)
-            self.register_buffer("running_mean", Tensor._make(dev.xp.zeros(c, dtype=dt), dev))
-            self.register_buffer("running_var", Tensor._make(dev.xp.ones(c, dtype=dt), dev))
+            _running_statistics(self, self.num_features, dtype, device)
         else:
             self.running_mean = self.running_var = None
 

@@ -350,18 +350,26 @@ def test_batch_norm(shape, training, affine, slope):
         assert_close(g, w_, rtol=3e-4)
 
 
+def _identity_bn_backward(gy, x, training):
+    """The fused backward (CUDA kernels, reference) with weight 1, bias 0, mean 0, invstd 1 per
+    channel, so z is x itself, slope 0.2."""
+    c = x.shape[1]
+    w, b = np.ones(c, np.float32), np.zeros(c, np.float32)
+    mean, invstd = np.zeros(c, np.float32), np.ones(c, np.float32)
+    got = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(w), dev(b), dev(mean), dev(invstd),
+                                            training, 0.2)
+    want = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(w), f64(b), f64(mean), f64(invstd),
+                                              training, 0.2)
+    return got, want
+
+
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_batch_norm_leaky_relu_at_the_kink(training):
     # Each channel holds -1, 0, 1 (mean exactly 0) and bias 0, so z == 0 exactly at the middle
     # element in float32 and float64 alike: the mask there must be the reference's (slope).
     x = np.tile(np.array([-1.0, 0.0, 1.0], np.float32)[:, None, None, None], (2, 2, 2, 2))
     gy = np.random.default_rng(8).standard_normal(x.shape).astype(np.float32)
-    w, b = np.ones(2, np.float32), np.zeros(2, np.float32)
-    mean, invstd = np.zeros(2, np.float32), np.ones(2, np.float32)
-    got = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(w), dev(b), dev(mean), dev(invstd),
-                                            training, 0.2)
-    want = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(w), f64(b), f64(mean), f64(invstd),
-                                              training, 0.2)
+    got, want = _identity_bn_backward(gy, x, training)
     for g, w_ in zip(got, want):
         assert_close(g, w_)
 
@@ -471,13 +479,7 @@ def test_backward_composes_the_three_gradients(transposed):
 def test_eval_backward_takes_the_slope_at_nan_as_the_reference():
     # The mask is "1 where z > 0, else slope": a NaN input's z is NaN, which takes the slope.
     x = np.array([1.0, np.nan, -2.0, 0.5], np.float32).reshape(4, 1, 1, 1)
-    gy = np.ones_like(x)
-    w, b = np.ones(1, np.float32), np.zeros(1, np.float32)
-    mean, invstd = np.zeros(1, np.float32), np.ones(1, np.float32)
-    got = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(w), dev(b), dev(mean), dev(invstd),
-                                            False, 0.2)
-    want = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(w), f64(b), f64(mean), f64(invstd),
-                                              False, 0.2)
+    got, want = _identity_bn_backward(np.ones_like(x), x, False)
     np.testing.assert_allclose(host(got[0]).ravel(), [1.0, 0.2, 0.2, 1.0], rtol=1e-6)
     assert_close(got[0], want[0])
     assert np.isnan(host(got[1])).all() and np.isnan(want[1]).all()   # sum of g * x_hat: NaN
