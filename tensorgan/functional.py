@@ -394,7 +394,8 @@ def tanh(x: Tensor) -> Tensor:
 
 # ---------------------------------------------------------------------------------------------
 # More activations, composed of the ops above (their gradients, and gradients of gradients, come
-# from those ops) -- except softplus, one op so its derivative at 0 is exactly sigmoid(0).
+# from those ops) -- except softplus (one op, so its derivative at 0 is exactly sigmoid(0)) and
+# GELU's normal CDF (erf has no NumPy ufunc).
 # ---------------------------------------------------------------------------------------------
 class Softplus(Function):
     """log(1 + exp(beta x)) / beta, computed as relu(z) + log1p(exp(-|z|)) (no overflow); x

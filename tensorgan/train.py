@@ -122,7 +122,7 @@ class TrainConfig:
         if self.generator_loss not in bce_kinds:
             raise ConfigError(f"generator_loss must be one of {bce_kinds}, got "
                               f"{self.generator_loss!r}" + (" (loss='hinge' gives the hinge "
-                              f"generator loss)" if self.generator_loss == "hinge" else ""))
+                              "generator loss)" if self.generator_loss == "hinge" else ""))
         if self.loss == "hinge" and self.generator_loss != "non_saturating":
             raise ConfigError(f"generator_loss={self.generator_loss!r} is a choice of loss='bce'; "
                               f"loss='hinge' trains G on -E D(G(z))")
