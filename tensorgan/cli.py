@@ -123,9 +123,16 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latent-dim", type=positive_int, help="noise dimension (default 100)")
     p.add_argument("--base-channels", type=positive_int, help="channels next to the image (default 64)")
     p.add_argument("--discriminator", choices=("conv", "mlp"), help="discriminator kind (default conv)")
-    p.add_argument("--loss", choices=("bce", "hinge"),
-                   help="GAN objective: bce (the minimax game on logits, default) or hinge "
-                        "(SN-GAN's: D on relu(1 -/+ score), G on -score)")
+    p.add_argument("--loss", choices=("bce", "hinge", "wgan-gp"),
+                   help="GAN objective: bce (the minimax game on logits, default), hinge "
+                        "(SN-GAN's: D on relu(1 -/+ score), G on -score) or wgan-gp (a critic on "
+                        "E D(fake) - E D(real) + LAMBDA * gradient penalty; needs --d-norm layer "
+                        "or none with the conv discriminator)")
+    p.add_argument("--gp-lambda", type=_positive_float, metavar="LAMBDA",
+                   help="weight of WGAN-GP's gradient penalty (default 10)")
+    p.add_argument("--d-norm", choices=("batch", "layer", "none"),
+                   help="the conv discriminator's normalization (default batch; layer: "
+                        "GroupNorm(1, C))")
     p.add_argument("--generator-loss", choices=("non_saturating", "minimax"),
                    help="generator objective with --loss bce (default non_saturating)")
     p.add_argument("--r1-gamma", type=nonnegative_float, metavar="GAMMA",
@@ -148,7 +155,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
 # Options that may differ on --resume (everything else comes from the checkpoint).
 _RESUMABLE = ("steps", "epochs", "sample_every", "checkpoint_every", "device", "on_nonfinite")
 _ARCH_OPTIONS = ("batch_size", "lr", "seed", "latent_dim", "base_channels", "discriminator",
-                 "loss", "generator_loss", "r1_gamma", "r1_every")
+                 "loss", "generator_loss", "r1_gamma", "r1_every", "gp_lambda", "d_norm")
 
 
 def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":

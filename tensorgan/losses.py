@@ -18,6 +18,13 @@ output as a score rather than a logit:
   beyond the margin.
 * Generator: ``-E D(G(z))``.
 
+The Wasserstein objective (Arjovsky et al. 2017), ``kind="wgan"``: D is a *critic* whose score
+difference ``E D(x) - E D(G(z))`` estimates the Wasserstein-1 distance when D is 1-Lipschitz
+(which ``gradient_penalty`` keeps it near: WGAN-GP):
+
+* Critic: ``E D(G(z)) - E D(x)``.
+* Generator: ``-E D(G(z))`` (the same as hinge's).
+
 Gradient penalties (a term of the discriminator's loss that contains D's gradient with respect to
 its input; backward then needs second derivatives, ``create_graph=True``):
 
@@ -41,29 +48,31 @@ __all__ = ["binary_cross_entropy_with_logits", "bce_with_logits", "discriminator
            "r1_penalty", "r1_penalty_from_scores"]
 
 bce_with_logits = binary_cross_entropy_with_logits
-GENERATOR_LOSSES = ("non_saturating", "minimax", "hinge")
-DISCRIMINATOR_LOSSES = ("bce", "hinge")
+GENERATOR_LOSSES = ("non_saturating", "minimax", "hinge", "wgan")
+DISCRIMINATOR_LOSSES = ("bce", "hinge", "wgan")
 
 
 def discriminator_loss(real_logits: Tensor, fake_logits: Tensor, kind: str = "bce") -> Tensor:
-    """``-[E log D(x) + E log(1 - D(G(z)))]`` (``"bce"``) or ``E relu(1 - D(x)) + E relu(1 +
-    D(G(z)))`` (``"hinge"``)."""
+    """``-[E log D(x) + E log(1 - D(G(z)))]`` (``"bce"``), ``E relu(1 - D(x)) + E relu(1 +
+    D(G(z)))`` (``"hinge"``) or ``E D(G(z)) - E D(x)`` (``"wgan"``, a critic's)."""
     if kind == "bce":
         return (binary_cross_entropy_with_logits(real_logits, 1.0)
                 + binary_cross_entropy_with_logits(fake_logits, 0.0))
     if kind == "hinge":
         return (1.0 - real_logits).relu().mean() + (1.0 + fake_logits).relu().mean()
+    if kind == "wgan":
+        return fake_logits.mean() - real_logits.mean()
     raise ConfigError(f"discriminator loss must be one of {DISCRIMINATOR_LOSSES}, got {kind!r}")
 
 
 def generator_loss(fake_logits: Tensor, kind: str = "non_saturating") -> Tensor:
     """``-E log D(G(z))`` (``"non_saturating"``), ``E log(1 - D(G(z)))`` (``"minimax"``) or
-    ``-E D(G(z))`` (``"hinge"``)."""
+    ``-E D(G(z))`` (``"hinge"`` and ``"wgan"``)."""
     if kind == "non_saturating":
         return binary_cross_entropy_with_logits(fake_logits, 1.0)
     if kind == "minimax":
         return -binary_cross_entropy_with_logits(fake_logits, 0.0)
-    if kind == "hinge":
+    if kind in ("hinge", "wgan"):
         return -fake_logits.mean()
     raise ConfigError(f"generator loss must be one of {GENERATOR_LOSSES}, got {kind!r}")
 

@@ -44,7 +44,7 @@ from . import losses
 from .backend import get_device
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .errors import CheckpointError, ConfigError, NonFiniteError, ShapeError
-from .models.dcgan import build_models
+from .models.dcgan import D_NORMS, build_models
 from .optim import Adam
 from .random import Generator
 from .tensor import Tensor, no_grad
@@ -53,6 +53,7 @@ __all__ = ["TrainConfig", "Trainer", "to_uint8", "make_grid", "save_grid"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 METRICS_NAME = "metrics.jsonl"
+TRAINING_LOSSES = ("bce", "hinge", "wgan-gp")   # TrainConfig.loss: the objective of both networks
 
 
 @dataclasses.dataclass
@@ -69,8 +70,10 @@ class TrainConfig:
     base_channels: int = 64
     discriminator: str = "conv"         # "conv" or "mlp"
     dropout: float = 0.3                # MLP discriminator only
-    loss: str = "bce"                   # "bce" (the minimax game on logits) or "hinge"
+    loss: str = "bce"                   # "bce" (the minimax game on logits), "hinge" or "wgan-gp"
     generator_loss: str = "non_saturating"  # with loss="bce": "non_saturating" or "minimax"
+    gp_lambda: float = 10.0             # with loss="wgan-gp": the gradient penalty's weight
+    d_norm: str = "batch"               # the conv discriminator's normalization: batch, layer, none
     r1_gamma: float = 0.0               # > 0: D's loss + r1_gamma/2 * R1 penalty on the reals
     r1_every: int = 1                   # R1 on every k-th step only, weighted k times (lazy R1)
     seed: int = 0
@@ -116,16 +119,30 @@ class TrainConfig:
                               f"turns off (give r1_gamma > 0, or leave r1_every at 1)")
         if not (number(self.dropout) and 0.0 <= self.dropout < 1.0):
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.loss not in losses.DISCRIMINATOR_LOSSES:
-            raise ConfigError(f"loss must be one of {losses.DISCRIMINATOR_LOSSES}, got {self.loss!r}")
+        if self.loss not in TRAINING_LOSSES:
+            raise ConfigError(f"loss must be one of {TRAINING_LOSSES}, got {self.loss!r}")
+        if not (number(self.gp_lambda) and self.gp_lambda > 0.0):
+            raise ConfigError(f"gp_lambda must be a number > 0, got {self.gp_lambda!r}")
+        if self.loss != "wgan-gp" and self.gp_lambda != TrainConfig.gp_lambda:
+            raise ConfigError(f"gp_lambda weighs the gradient penalty of loss='wgan-gp', not "
+                              f"loss={self.loss!r}")
+        if self.d_norm not in D_NORMS:
+            raise ConfigError(f"d_norm must be one of {D_NORMS}, got {self.d_norm!r}")
+        if self.d_norm != "batch" and self.discriminator != "conv":
+            raise ConfigError(f"d_norm={self.d_norm!r} chooses the conv discriminator's "
+                              f"normalization; the {self.discriminator!r} one has none")
+        if self.loss == "wgan-gp" and self.discriminator == "conv" and self.d_norm == "batch":
+            raise ConfigError("loss='wgan-gp' with a batch-normalized critic: the gradient penalty "
+                              "is per sample, which batch statistics mix (WGAN-GP's critic has no "
+                              "batch norm): give d_norm='layer' or 'none'")
         bce_kinds = ("non_saturating", "minimax")
         if self.generator_loss not in bce_kinds:
             raise ConfigError(f"generator_loss must be one of {bce_kinds}, got "
                               f"{self.generator_loss!r}" + (" (loss='hinge' gives the hinge "
                               "generator loss)" if self.generator_loss == "hinge" else ""))
-        if self.loss == "hinge" and self.generator_loss != "non_saturating":
+        if self.loss != "bce" and self.generator_loss != "non_saturating":
             raise ConfigError(f"generator_loss={self.generator_loss!r} is a choice of loss='bce'; "
-                              f"loss='hinge' trains G on -E D(G(z))")
+                              f"loss={self.loss!r} trains G on -E D(G(z))")
         if self.on_nonfinite not in ("stop", "skip"):
             raise ConfigError(f"on_nonfinite must be 'stop' or 'skip', got {self.on_nonfinite!r}")
         if self.discriminator not in ("conv", "mlp"):
@@ -226,7 +243,8 @@ class Trainer:
         self.G, self.D = build_models(self.image_shape, config.latent_dim, config.base_channels,
                                       config.discriminator, dropout=config.dropout,
                                       generator=Generator(_seeded(config.seed, 0)),
-                                      dropout_generator=self.rng["dropout"], device=self.device)
+                                      dropout_generator=self.rng["dropout"], device=self.device,
+                                      d_norm=config.d_norm)
         betas = (config.beta1, config.beta2)
         self.opt_g = Adam(self.G.parameters(), lr=config.lr, betas=betas)
         self.opt_d = Adam(self.D.parameters(), lr=config.lr, betas=betas)
@@ -298,7 +316,12 @@ class Trainer:
         if with_r1:
             real.requires_grad_()
         d_real, d_fake = D(real), D(fake.detach())
-        loss_d = losses.discriminator_loss(d_real, d_fake, c.loss)
+        loss_d = losses.discriminator_loss(d_real, d_fake, "wgan" if c.loss == "wgan-gp" else c.loss)
+        gp_value = None
+        if c.loss == "wgan-gp":       # on interpolates of reals and fakes; e from the noise stream
+            gp = losses.gradient_penalty(D, real, fake.detach(), generator=self.rng["noise"])
+            gp_value = gp.item()
+            loss_d = loss_d + c.gp_lambda * gp
         r1_value = None
         if with_r1:
             r1 = losses.r1_penalty_from_scores(d_real, real)
@@ -317,7 +340,8 @@ class Trainer:
         for p in self._d_params:
             p.requires_grad = False
         try:
-            loss_g = losses.generator_loss(D(fake), "hinge" if c.loss == "hinge" else c.generator_loss)
+            kind = {"hinge": "hinge", "wgan-gp": "wgan"}.get(c.loss, c.generator_loss)
+            loss_g = losses.generator_loss(D(fake), kind)
             loss_g_value = loss_g.item()
             self.opt_g.zero_grad()
             if self._finite_or_skip(loss_g_value, step, "generator", "loss"):
@@ -334,6 +358,8 @@ class Trainer:
                   "d_g_z": _mean_sigmoid(d_fake.data, xp)}
         if r1_value is not None:
             record["r1"] = r1_value       # the penalty before its weight (loss_d includes it)
+        if gp_value is not None:
+            record["gp"] = gp_value       # likewise WGAN-GP's, before gp_lambda
         return record
 
     def _finite_or_skip(self, value: Any, step: int, network: str, what: str) -> bool:

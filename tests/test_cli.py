@@ -418,3 +418,20 @@ def test_hinge_loss_option_is_recorded_and_kept_on_resume(folder, tmp_path, caps
     assert main(train_args(folder, tmp_path / "bad", 2, "--loss", "hinge", "--generator-loss",
                            "minimax")) == 1
     assert "a choice of loss='bce'" in capsys.readouterr().err
+
+
+def test_wgan_gp_options_are_recorded_kept_on_resume_and_sampled(folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(train_args(folder, out, 2, "--loss", "wgan-gp", "--d-norm", "layer",
+                           "--gp-lambda", "5")) == 0
+    saved = json.loads((out / "config.json").read_text())["config"]
+    assert (saved["loss"], saved["d_norm"], saved["gp_lambda"]) == ("wgan-gp", "layer", 5.0)
+    assert "gp" in json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
+    assert main(["train", "--out", str(out), "--resume", "--steps", "3", "--no-progress",
+                 "--gp-lambda", "10"]) == 1
+    assert "--gp-lambda differs from the checkpoint" in capsys.readouterr().err
+    assert main(["train", "--out", str(out), "--resume", "--steps", "4", "--no-progress"]) == 0
+    npy = tmp_path / "s.npy"                    # the layer-normalized critic rebuilds from the file
+    assert main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "-n", "3", "-o", str(npy)]) == 0
+    assert main(train_args(folder, tmp_path / "bad", 2, "--loss", "wgan-gp")) == 1
+    assert "batch-normalized critic" in capsys.readouterr().err

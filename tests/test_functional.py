@@ -325,3 +325,15 @@ def test_hinge_losses():
     np.testing.assert_array_equal(f.grad.numpy().ravel(), [0, 0.5])
     with pytest.raises(tg.ConfigError, match="discriminator loss must be one of"):
         losses.discriminator_loss(r, f, "wasserstein")
+
+
+def test_wasserstein_losses():
+    from tensorgan import losses
+    real, fake = np.array([[2.0], [0.5], [-1.0]]), np.array([[-3.0], [0.25]])
+    r, f = t64(real), t64(fake)
+    critic = losses.discriminator_loss(r, f, "wgan")          # E D(fake) - E D(real)
+    assert critic.item() == pytest.approx(-1.375 - 0.5)
+    critic.backward()
+    np.testing.assert_allclose(r.grad.numpy().ravel(), [-1 / 3] * 3)
+    np.testing.assert_allclose(f.grad.numpy().ravel(), [0.5, 0.5])
+    assert losses.generator_loss(t64(fake), "wgan").item() == pytest.approx(1.375)

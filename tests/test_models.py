@@ -114,3 +114,19 @@ def test_mlp_discriminator_with_dropout():
     np.testing.assert_array_equal(D(x).numpy(), D(x).numpy())
     _, d = build_models((1, 28, 28), discriminator="mlp", seed=0)
     assert isinstance(d, MLPDiscriminator) and d[1].in_features == 784
+
+
+@pytest.mark.parametrize("norm, layer", [("batch", nn.BatchNorm2d), ("layer", nn.GroupNorm),
+                                         ("none", None)])
+def test_discriminator_normalization_choices(norm, layer):
+    from tensorgan.models.dcgan import Discriminator, models_from_config
+    d = Discriminator((1, 28, 28), 8, norm=norm)
+    norms = [m for m in d.modules() if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm))]
+    assert [type(m) for m in norms] == ([layer] if layer else [])
+    config = d.config()
+    assert ("norm" in config) == (norm != "batch")        # old checkpoints' configs stay equal
+    g_config = {"image_shape": [1, 28, 28], "latent_dim": 4, "base_channels": 8, "head": "conv"}
+    _, rebuilt = models_from_config(g_config, config)
+    assert rebuilt.config() == config
+    with pytest.raises(tg.ConfigError, match="norm must be one of"):
+        Discriminator((1, 28, 28), 8, norm="instance")

@@ -435,3 +435,46 @@ def test_hinge_loss_trains_d_on_the_margin_and_g_on_minus_the_score(dataset):
         config(loss="wasserstein").validate()
     with pytest.raises(ConfigError, match="loss='hinge' gives the hinge"):
         config(generator_loss="hinge").validate()
+
+
+@pytest.mark.parametrize("d_norm", ["layer", "none"])
+def test_wgan_gp_trains_a_critic_with_the_gradient_penalty(dataset, d_norm):
+    import tensorgan as tg
+    from tensorgan import autograd
+    x = dataset.images[:8].astype(np.float32) / 127.5 - 1.0
+    kw = dict(loss="wgan-gp", d_norm=d_norm, gp_lambda=5.0)
+    t, probe = (Trainer(dataset, None, config(**kw)) for _ in range(2))
+    assert t.D.config().get("norm") == d_norm
+    # the trainer's draws, in its order: z, then one interpolation weight per sample
+    z = tg.tensor(probe.rng["noise"].normal((8, 8)))
+    fake = probe.G(z).detach()
+    e = probe.rng["noise"].uniform((8, 1, 1, 1), dtype=np.float32)
+    d_real, d_fake = probe.D(tg.tensor(x)).numpy(), probe.D(fake).numpy()
+    x_hat = tg.tensor(e * x + (1 - e) * fake.numpy(), requires_grad=True)
+    (g,) = autograd.grad(probe.D(x_hat).sum(), x_hat)
+    norms = np.sqrt((g.numpy().reshape(8, -1).astype(np.float64) ** 2).sum(axis=1))
+    penalty = ((norms - 1) ** 2).mean()
+    record = t.train_step(x)
+    assert record["gp"] == pytest.approx(penalty, rel=1e-4)
+    assert record["loss_d"] == pytest.approx(d_fake.mean() - d_real.mean() + 5.0 * penalty, rel=1e-4)
+    assert math.isfinite(record["loss_g"])
+    before = [p.numpy().copy() for p in t.D.parameters()]
+    t.train_step(x)
+    changed = [not np.array_equal(a, p.numpy()) for a, p in zip(before, t.D.parameters())]
+    # every weight moves but the critic's last bias: E D(fake) - E D(real) does not depend on
+    # it, and neither does the penalty (a gradient with respect to the input)
+    assert changed == [True] * (len(changed) - 1) + [False]
+
+
+def test_wgan_gp_options_are_checked():
+    with pytest.raises(ConfigError, match="batch-normalized critic"):
+        config(loss="wgan-gp").validate()
+    with pytest.raises(ConfigError, match="gp_lambda weighs"):
+        config(gp_lambda=1.0).validate()
+    with pytest.raises(ConfigError, match="gp_lambda must be"):
+        config(loss="wgan-gp", d_norm="none", gp_lambda=0.0).validate()
+    with pytest.raises(ConfigError, match="d_norm must be one of"):
+        config(d_norm="instance").validate()
+    with pytest.raises(ConfigError, match="the 'mlp' one has none"):
+        config(d_norm="layer", discriminator="mlp").validate()
+    config(loss="wgan-gp", discriminator="mlp").validate()      # no batch norm there

@@ -20,6 +20,9 @@ Generator heads:
 The discriminator mirrors it: n stride-2 4x4 convolutions from ``base_channels`` up (BatchNorm on all
 but the first), Flatten, Linear to one logit. For (1, 28, 28): Conv2d(1, 64, 4, 2, 1) -> LeakyReLU(0.2)
 -> Conv2d(64, 128, 4, 2, 1) -> BatchNorm2d -> LeakyReLU(0.2) -> Flatten -> Linear(6272, 1).
+``norm="layer"`` puts GroupNorm(1, C) (layer normalization over C x H x W, a per-channel scale and
+shift) where the BatchNorms were, ``norm="none"`` nothing: a WGAN-GP critic's choices, since a
+gradient penalty per sample is not defined through a batch statistic (Gulrajani et al. 2017).
 
 Initialization (DCGAN paper): conv/linear weights N(0, 0.02), BatchNorm weights N(1, 0.02), biases 0.
 """
@@ -36,9 +39,10 @@ from .. import nn
 from ..tensor import Tensor
 
 __all__ = ["Generator", "Discriminator", "MLPDiscriminator", "build_models", "models_from_config",
-           "spatial_plan", "dcgan_init_"]
+           "spatial_plan", "dcgan_init_", "D_NORMS"]
 
 SLOPE = 0.2
+D_NORMS = ("batch", "layer", "none")
 
 
 def _image_shape(image_shape: Any) -> tuple[int, int, int]:
@@ -134,27 +138,32 @@ class Discriminator(_ImageInput, nn.Sequential):
     """Images ``(N, C, H, W)`` -> one logit per image ``(N, 1)``."""
 
     def __init__(self, image_shape: Any = (1, 28, 28), base_channels: int = 64,
-                 generator: RandomGenerator | None = None):
+                 generator: RandomGenerator | None = None, norm: str = "batch"):
         c, h, w = _image_shape(image_shape)
         base = _positive("base_channels", base_channels)
+        if norm not in D_NORMS:
+            raise ConfigError(f"discriminator norm must be one of {D_NORMS}, got {norm!r}")
         n, h0, w0 = spatial_plan((c, h, w))
         layers: list[nn.Module] = []
         in_ch = c
         for i in range(n):
             out_ch = base * 2 ** i
             layers.append(nn.Conv2d(in_ch, out_ch, 4, 2, 1))
-            if i > 0:
-                layers.append(nn.BatchNorm2d(out_ch))
+            if i > 0 and norm != "none":
+                layers.append(nn.BatchNorm2d(out_ch) if norm == "batch" else nn.GroupNorm(1, out_ch))
             layers.append(nn.LeakyReLU(SLOPE))
             in_ch = out_ch
         layers += [nn.Flatten(), nn.Linear(in_ch * h0 * w0, 1)]
         super().__init__(*layers)
-        self.image_shape, self.base_channels = (c, h, w), base
+        self.image_shape, self.base_channels, self.norm = (c, h, w), base, norm
         dcgan_init_(self, generator)
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Discriminator", "image_shape": list(self.image_shape),
-                "base_channels": self.base_channels}
+        config = {"type": "Discriminator", "image_shape": list(self.image_shape),
+                  "base_channels": self.base_channels}
+        if self.norm != "batch":          # (checkpoints from before the option compare equal)
+            config["norm"] = self.norm
+        return config
 
 
 class MLPDiscriminator(_ImageInput, nn.Sequential):
@@ -185,13 +194,14 @@ def build_models(image_shape: Any = (1, 28, 28), latent_dim: int = 100, base_cha
                  discriminator: str = "conv", head: str | None = None, dropout: float = 0.3,
                  generator: RandomGenerator | None = None, seed: int | None = None,
                  dropout_generator: RandomGenerator | None = None,
-                 device: Any = None) -> tuple[Generator, nn.Module]:
-    """The generator and discriminator for ``image_shape`` (``discriminator``: ``"conv"`` or ``"mlp"``),
-    initialized from ``generator`` (or ``seed``) and moved to ``device``."""
+                 device: Any = None, d_norm: str = "batch") -> tuple[Generator, nn.Module]:
+    """The generator and discriminator for ``image_shape`` (``discriminator``: ``"conv"`` or ``"mlp"``;
+    ``d_norm``: the conv discriminator's normalization), initialized from ``generator`` (or
+    ``seed``) and moved to ``device``."""
     rng = resolve(generator, seed)
     g = Generator(image_shape, latent_dim, base_channels, head, generator=rng)
     if discriminator == "conv":
-        d: nn.Module = Discriminator(image_shape, base_channels, generator=rng)
+        d: nn.Module = Discriminator(image_shape, base_channels, generator=rng, norm=d_norm)
     elif discriminator == "mlp":
         d = MLPDiscriminator(image_shape, dropout=dropout, generator=rng,
                              dropout_generator=dropout_generator)
@@ -213,7 +223,7 @@ def models_from_config(g_config: dict[str, Any], d_config: dict[str, Any],
         kind = d_config["type"]
         if kind == "Discriminator":
             d: nn.Module = Discriminator(d_config["image_shape"], d_config["base_channels"],
-                                         generator=init_rng)
+                                         generator=init_rng, norm=d_config.get("norm", "batch"))
         elif kind == "MLPDiscriminator":
             d = MLPDiscriminator(d_config["image_shape"], tuple(d_config["hidden"]), d_config["dropout"],
                                  generator=init_rng, dropout_generator=dropout_generator)
