@@ -8,7 +8,7 @@ import numpy as np
 from .backend import get_device
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import BOOL, Tensor, _axes, _check_dtype, float32
+from .tensor import BOOL, Tensor, _axes, _check_dtype, _is_int, float32
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
@@ -87,7 +87,7 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (latent-space walks)."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+    if not _is_int(steps) or steps < 0:
         raise InputTypeError(f"linspace: steps must be an int >= 0, got {steps!r}")
     return tensor(np.linspace(start, end, int(steps)), requires_grad=requires_grad,
                   dtype=dtype or float32, device=device)

@@ -88,8 +88,8 @@ isinf = _function_form("isinf")
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
-    """True when both have the same shape and elements (torch.equal; ``==`` between tensors is
-    identity here, see Tensor)."""
+    """True when both have the same shape and elements (torch.equal; ``==`` gives the
+    elementwise mask)."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise InputTypeError("tg.equal: both arguments must be Tensors")
     return input.shape == other.shape and bool((input.detach().numpy() == other.detach().numpy()).all())

@@ -19,7 +19,7 @@ import numpy as np
 from . import ops
 from .errors import ConfigError, DataError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import Function, Tensor, _run_backward, no_grad
+from .tensor import Function, Tensor, _is_int, _run_backward, no_grad
 from .kernels.shapes import conv_transpose2d_output_size
 
 IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
@@ -28,14 +28,12 @@ Target = Any                                # a Tensor, or array-like / number m
 
 def _pair(value, name: str, minimum: int, owner: str | None = None) -> tuple[int, int]:
     """An int or a pair of ints (NumPy ints too), each >= minimum, as a pair of Python ints."""
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
     try:
-        pair = (value, value) if is_int(value) else tuple(value)
+        pair = (value, value) if _is_int(value) else tuple(value)
     except TypeError:
         pair = ()
     prefix = f"{owner}: " if owner else ""
-    if len(pair) != 2 or not all(is_int(v) for v in pair):
+    if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise ConfigError(f"{prefix}{name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
         raise ConfigError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
@@ -579,7 +577,7 @@ def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: T
                eps: float = 1e-5) -> Tensor:
     """Normalize each sample over groups of ``C / num_groups`` channels (and all positions),
     then a per-channel ``* weight + bias``."""
-    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) or num_groups < 1:
+    if not _is_int(num_groups) or num_groups < 1:
         raise ConfigError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise ShapeError(f"group_norm: {x.shape[1] if x.ndim > 1 else None} channels of input "
@@ -613,7 +611,7 @@ def instance_norm(x: Tensor, running_mean: Tensor | None = None, running_var: Te
         with no_grad():
             data = x.detach()
             mean = data.mean(dim=dims).mean(dim=0)
-            var = data.var(dim=dims, correction=1 if positions > 1 else 0).mean(dim=0)
+            var = data.var(dim=dims, correction=1).mean(dim=0)
             running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.data
             running_var.data[...] = (1 - momentum) * running_var.data + momentum * var.data
             running_mean._bump_version()
@@ -962,7 +960,7 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
     smoothing = _scalar("cross_entropy", "label_smoothing", label_smoothing)
     if not 0.0 <= smoothing <= 1.0:
         raise ConfigError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing}")
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+    if not _is_int(ignore_index):
         raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     xp = logits.device.xp
     target = _integer_targets("cross_entropy", target, n, classes, xp, int(ignore_index))
@@ -982,7 +980,7 @@ def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, ignore
     if reduction not in _REDUCTIONS:
         raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     _check_rank("nll_loss", "input", input, (2,), "(N, C)")
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+    if not _is_int(ignore_index):
         raise InputTypeError(f"nll_loss: ignore_index must be an int, got {ignore_index!r}")
     n, classes = input.shape
     target = _integer_targets("nll_loss", target, n, classes, input.device.xp, int(ignore_index))
@@ -1025,6 +1023,16 @@ def _weighted_nll(op: str, logp: Tensor, target, weight: Tensor | None, ignore_i
     return total * 0.0 + float("nan")
 
 
+def padding_row(owner: str, padding_idx: Any, vocab: int) -> int | None:
+    """``padding_idx`` checked against ``vocab`` rows and made a row number (-1: the last)."""
+    if padding_idx is None:
+        return None
+    if not _is_int(padding_idx) or not -vocab <= padding_idx < vocab:
+        raise ConfigError(f"{owner}: padding_idx must be an int in [-{vocab}, {vocab}), got "
+                          f"{padding_idx!r}")
+    return int(padding_idx) % vocab
+
+
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """``torch.nn.functional.embedding``: rows of ``weight`` (V, D) at whole-number indices
     (a NumPy integer array, a list, or a tensor holding them); the ``padding_idx`` row gets no
@@ -1038,12 +1046,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
             (flat != np.round(flat)) | (flat < 0) | (flat >= vocab)]
         raise InputTypeError(f"embedding of {vocab} rows: indices must be whole numbers in "
                              f"[0, {vocab}), got {bad[:4]}{'...' if bad.size > 4 else ''}")
-    if padding_idx is not None:
-        if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
-                or not -vocab <= padding_idx < vocab:
-            raise ConfigError(f"embedding: padding_idx must be an int in [-{vocab}, {vocab}), got "
-                              f"{padding_idx!r}")
-        padding_idx = int(padding_idx) % vocab             # -1 is the last row, as torch
+    padding_idx = padding_row("embedding", padding_idx, vocab)
     rows = weight[weight.device.xp.asarray(index.astype(np.int64))]
     if padding_idx is None:
         return rows
@@ -1142,22 +1145,25 @@ class AvgPool2d(Function):
         return _unpool_windows_graph(spread, self.shape, kh, kw), None, None
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+def pool_geometry(op: str, kernel_size, stride, padding, dilation) -> tuple:
+    """torch's pooling window arguments as pairs (kernel, stride, padding, dilation), checked
+    (the layers check them when built, the functions when called)."""
+    k = _pair(kernel_size, "kernel_size", 1, op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+        else _pair(stride, "stride", 1, op)
+    p, d = _pair(padding, "padding", 0, op), _pair(dilation, "dilation", 1, op)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ConfigError(f"{op}: padding must be at most half the kernel size, got padding {p} "
+                          f"and kernel_size {k}")
+    return k, s, p, d
 
 
 def _check_pool(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool):
     """torch's pooling arguments, checked: (kernel, stride, padding, dilation, output size)."""
     _check_rank(op, "input", x, (4,), "(N, C, H, W)")
-    k = _pair(kernel_size, "kernel_size", 1, op)
-    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
-        else _pair(stride, "stride", 1, op)
-    p, d = _pair(padding, "padding", 0, op), _pair(dilation, "dilation", 1, op)
+    k, s, p, d = pool_geometry(op, kernel_size, stride, padding, dilation)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise InputTypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ConfigError(f"{op}: padding must be at most half the kernel size, got padding {p} "
-                          f"and kernel_size {k}")
     out = tuple(_pool_output_size(n, *a, ceil_mode) for n, a in zip(x.shape[2:], zip(k, s, p, d)))
     if min(out) < 1:
         raise ShapeError(f"{op}: kernel {k} (dilation {d}, padding {p}) is larger than the "
@@ -1290,6 +1296,12 @@ def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     return positions, positions < end[:, None]
 
 
+def _adaptive_index(x: Tensor, ho: int, wo: int):
+    """_window_index of the (ho, wo) adaptive windows of x."""
+    (rows, rows_ok), (cols, cols_ok) = _adaptive_windows(x.shape[2], ho), _adaptive_windows(x.shape[3], wo)
+    return _window_index(x, rows, cols, rows_ok, cols_ok)
+
+
 def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple[int, int]:
     """``output_size`` as two ints; None keeps the input's ``spatial`` size of that dim."""
     sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * 2
@@ -1306,8 +1318,7 @@ def adaptive_avg_pool2d(x: Tensor, output_size: IntOrPair) -> Tensor:
     ho, wo = _adaptive_size("adaptive_avg_pool2d", output_size, x.shape[2:])
     if (ho, wo) == (1, 1):
         return x.mean(axis=(2, 3), keepdims=True)
-    (rows, rows_ok), (cols, cols_ok) = _adaptive_windows(x.shape[2], ho), _adaptive_windows(x.shape[3], wo)
-    key, valid = _window_index(x, rows, cols, rows_ok, cols_ok)
+    key, valid = _adaptive_index(x, ho, wo)
     return _sum_over_windows(x, key, valid / valid.sum(axis=(2, 3), keepdims=True))
 
 
@@ -1318,8 +1329,7 @@ def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool 
                           "has no integer tensors)")
     _check_rank("adaptive_max_pool2d", "input", x, (4,), "(N, C, H, W)")
     ho, wo = _adaptive_size("adaptive_max_pool2d", output_size, x.shape[2:])
-    (rows, rows_ok), (cols, cols_ok) = _adaptive_windows(x.shape[2], ho), _adaptive_windows(x.shape[3], wo)
-    return _max_over_windows(x, *_window_index(x, rows, cols, rows_ok, cols_ok))
+    return _max_over_windows(x, *_adaptive_index(x, ho, wo))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1406,9 +1416,9 @@ def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
     """``torch.nn.functional.interpolate`` on (N, C, L), (N, C, H, W) or (N, C, D, H, W).
 
     Each output position i reads input position ``src(i)`` along each dim, with scale = in/out
-    for ``size`` (or with ``recompute_scale_factor``) and 1/scale_factor otherwise, in the
-    input's precision as torch computes it (so both pick the same pixel where ``i * scale`` is
-    within rounding of a whole number):
+    for ``size`` (or with ``recompute_scale_factor``) and 1/scale_factor otherwise, computed as
+    torch's 2-D kernels do -- nearest in float32, linear in the input's precision -- so both pick
+    the same pixel where ``i * scale`` is within rounding of a whole number:
     - ``nearest``: floor(i * scale), with torch's two shortcuts (an output as long as the input
       copies it, one twice as long takes ``i // 2``); ``nearest-exact``: floor((i + 0.5) * scale).
       Where the index is whole blocks (integer upsampling, a GAN generator's case) the result

@@ -124,6 +124,12 @@ class ConvTranspose2d(_ConvNd):
                                   self.output_padding)
 
 
+def _check_eps(name: str, eps: Any) -> float:
+    if not F._scalar(name, "eps", eps) > 0:
+        raise ConfigError(f"{name}: eps must be > 0, got {eps}")
+    return float(eps)
+
+
 def _affine_parameters(module: Module, shape: tuple, affine: bool, dtype: Any, device: Any,
                        bias: bool = True) -> None:
     """A normalization layer's learned scale (ones) and shift (zeros) of ``shape``, or None."""
@@ -156,8 +162,7 @@ class _BatchNorm(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int("num_features", num_features, name)
-        if not F._scalar(name, "eps", eps) > 0:
-            raise ConfigError(f"{name}: eps must be > 0, got {eps}")
+        _check_eps(name, eps)
         if momentum is not None and not 0.0 <= F._scalar(name, "momentum", momentum) <= 1.0:
             raise ConfigError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.eps, self.momentum = float(eps), momentum
@@ -256,8 +261,8 @@ class Sigmoid(Module):
         return F.sigmoid(x)
 
 
-class _Activation(Module):
-    """An activation layer: ``forward`` is ``F.<function>(x, *hyperparameters)``, the
+class _FunctionLayer(Module):
+    """A layer that is one function (activations, pixel shuffles): ``forward`` is ``F.<function>(x, *hyperparameters)``, the
     hyperparameters (named in ``params``) kept as attributes and shown in the repr, as torch's."""
 
     params: tuple[str, ...] = ()
@@ -273,7 +278,7 @@ class _Activation(Module):
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.params)
 
 
-class Softplus(_Activation):
+class Softplus(_FunctionLayer):
     params, function = ("beta", "threshold"), staticmethod(F.softplus)
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
@@ -281,7 +286,7 @@ class Softplus(_Activation):
         self.beta, self.threshold = beta, threshold
 
 
-class GELU(_Activation):
+class GELU(_FunctionLayer):
     params, function = ("approximate",), staticmethod(F.gelu)
 
     def __init__(self, approximate: str = "none"):
@@ -289,14 +294,14 @@ class GELU(_Activation):
         self.approximate = approximate
 
 
-class SiLU(_Activation):
+class SiLU(_FunctionLayer):
     function = staticmethod(F.silu)
 
     def __init__(self, inplace: bool = False):   # ``inplace``: accepted, see LeakyReLU
         super().__init__()
 
 
-class ELU(_Activation):
+class ELU(_FunctionLayer):
     params, function = ("alpha",), staticmethod(F.elu)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
@@ -304,7 +309,7 @@ class ELU(_Activation):
         self.alpha = F._scalar("ELU", "alpha", alpha)
 
 
-class Hardtanh(_Activation):
+class Hardtanh(_FunctionLayer):
     params, function = ("min_val", "max_val"), staticmethod(F.hardtanh)
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
@@ -312,7 +317,7 @@ class Hardtanh(_Activation):
         self.min_val, self.max_val = min_val, max_val
 
 
-class Softmax(_Activation):
+class Softmax(_FunctionLayer):
     params, function = ("dim",), staticmethod(lambda x, dim: F.softmax(x, -1 if dim is None else dim))
 
     def __init__(self, dim: int | None = None):
@@ -324,36 +329,21 @@ class LogSoftmax(Softmax):
     function = staticmethod(lambda x, dim: F.log_softmax(x, -1 if dim is None else dim))
 
 
-class PixelShuffle(Module):
+class PixelShuffle(_FunctionLayer):
     """(N, C*r*r, H, W) -> (N, C, H*r, W*r) (``F.pixel_shuffle``)."""
+    params, function = ("upscale_factor",), staticmethod(F.pixel_shuffle)
 
     def __init__(self, upscale_factor: int):
         super().__init__()
         self.upscale_factor = _positive_int("upscale_factor", upscale_factor, "PixelShuffle")
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.pixel_shuffle(x, self.upscale_factor)
 
-    def extra_repr(self) -> str:
-        return f"upscale_factor={self.upscale_factor}"
+class PixelUnshuffle(_FunctionLayer):
+    params, function = ("downscale_factor",), staticmethod(F.pixel_unshuffle)
 
-
-class PixelUnshuffle(Module):
     def __init__(self, downscale_factor: int):
         super().__init__()
         self.downscale_factor = _positive_int("downscale_factor", downscale_factor, "PixelUnshuffle")
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.pixel_unshuffle(x, self.downscale_factor)
-
-    def extra_repr(self) -> str:
-        return f"downscale_factor={self.downscale_factor}"
-
-
-def _check_eps(name: str, eps: Any) -> float:
-    if not F._scalar(name, "eps", eps) > 0:
-        raise ConfigError(f"{name}: eps must be > 0, got {eps}")
-    return float(eps)
 
 
 class LayerNorm(Module):
@@ -445,13 +435,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "Embedding")
         self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "Embedding")
-        if padding_idx is not None:
-            if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
-                    or not -self.num_embeddings <= padding_idx < self.num_embeddings:
-                raise ConfigError(f"Embedding: padding_idx must be an int in [-{self.num_embeddings}, "
-                                  f"{self.num_embeddings}), got {padding_idx!r}")
-            padding_idx = int(padding_idx) % self.num_embeddings
-        self.padding_idx = padding_idx
+        self.padding_idx = F.padding_row("Embedding", padding_idx, self.num_embeddings)
         self.weight = _empty((self.num_embeddings, self.embedding_dim), dtype, device)
         self.reset_parameters(generator)
 
@@ -515,15 +499,7 @@ class _Pool2d(Module):
     one fails at model definition, not at the first batch) and kept as given, as torch does."""
 
     def _check(self, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> None:
-        name = type(self).__name__
-        k = F._pair(kernel_size, "kernel_size", 1, name)
-        F._pair(dilation, "dilation", 1, name)
-        if stride is not None:
-            F._pair(stride, "stride", 1, name)
-        p = F._pair(padding, "padding", 0, name)
-        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-            raise ConfigError(f"{name}: padding must be at most half the kernel size, got "
-                              f"padding {padding!r} and kernel_size {kernel_size!r}")
+        F.pool_geometry(type(self).__name__, kernel_size, stride, padding, dilation)
 
 
 class MaxPool2d(_Pool2d):
