@@ -549,40 +549,35 @@ class AvgPool2d(_Pool2d):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """``torch.nn.AdaptiveAvgPool2d``: average over ``output_size`` windows that cover the
-    input, whatever its size (``AdaptiveAvgPool2d(1)``: global average pooling)."""
+class _AdaptivePool2d(_FunctionLayer):
+    params = ("output_size",)
 
     def __init__(self, output_size: Any):
         super().__init__()
         self.output_size = output_size
-        F._adaptive_size("AdaptiveAvgPool2d", output_size, (1, 1))
+        F._adaptive_size(type(self).__name__, output_size, (1, 1))   # checked when built
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (4,), "(N, C, H, W)")
-        return F.adaptive_avg_pool2d(x, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+        return super().forward(x)
 
 
-class AdaptiveMaxPool2d(Module):
+class AdaptiveAvgPool2d(_AdaptivePool2d):
+    """``torch.nn.AdaptiveAvgPool2d``: average over ``output_size`` windows that cover the
+    input, whatever its size (``AdaptiveAvgPool2d(1)``: global average pooling)."""
+    function = staticmethod(F.adaptive_avg_pool2d)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool2d):
     """``torch.nn.AdaptiveMaxPool2d``: the maximum over ``output_size`` covering windows."""
+    function = staticmethod(F.adaptive_max_pool2d)
 
     def __init__(self, output_size: Any, return_indices: bool = False):
-        super().__init__()
         if return_indices:
             raise ConfigError("AdaptiveMaxPool2d: return_indices=True is not supported "
                               "(tensorgan has no integer tensors)")
-        self.output_size, self.return_indices = output_size, False
-        F._adaptive_size("AdaptiveMaxPool2d", output_size, (1, 1))
-
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (4,), "(N, C, H, W)")
-        return F.adaptive_max_pool2d(x, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+        super().__init__(output_size)
+        self.return_indices = False
 
 
 class Upsample(Module):
