@@ -1,0 +1,210 @@
+"""Pooling, resizing and the activation / normalization ops, tensorgan beside PyTorch (CPU,
+needs torch): the random differential checks behind the README's counts.
+
+* pooling: random geometries (H, W 1-9; kernel 1-4, stride 1-4, padding up to kernel/2,
+  dilation 1-3, ceil_mode, count_include_pad, divisor_override; adaptive sizes; 30% of inputs
+  rounded to make ties) -- values, gradients and which calls are refused, within 1e-12 (float64).
+  Where a dilated window lies wholly in the padding only the values (-inf) are compared: torch's
+  backward writes outside the gradient there.
+* resizing: random `F.interpolate` calls in every mode (1-3 spatial dims, sizes 1-12, scale
+  factors 0.33-3, align_corners, recompute_scale_factor, float32 and float64) -- within 1e-12
+  (float64) / 2e-6 (float32), gradients relative to (1 + their largest magnitude).  `area` with a factor giving an empty
+  output is refused here (torch returns an empty tensor): counted apart.
+* activations and normalizations at fixed shapes, with edge values (0, +-20, +-30, +-1e3).
+* reported, not failed: how many sizes (1-29 -> 1-49) torch's 1-D and 3-D nearest kernels round
+  to another pixel than ours (its 2-D kernel, which ours follows, agrees on every size).
+
+    python scripts/ops_vs_torch.py [--cases N]
+
+Exits 1 on any mismatch.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+
+import numpy as np
+import torch
+
+import tensorgan as tg
+import tensorgan.functional as F
+
+TF = torch.nn.functional
+
+
+def backward_both(yg, yt, rng, dtype):
+    g = rng.standard_normal(yg.shape).astype(dtype)
+    (yg * tg.tensor(g)).sum().backward()
+    yt.backward(torch.tensor(g))
+
+
+def pooling(cases: int, rng, seed: int) -> int:
+    random.seed(seed)
+    bad = 0
+    for _ in range(cases):
+        hw = (random.randint(1, 9), random.randint(1, 9))
+        k = (random.randint(1, 4), random.randint(1, 4))
+        s = (random.randint(1, 4), random.randint(1, 4))
+        p = (random.randint(0, k[0] // 2), random.randint(0, k[1] // 2))
+        d = (random.randint(1, 3), random.randint(1, 3))
+        ceil, cip, div = random.random() < 0.5, random.random() < 0.5, random.choice([None, None, 3])
+        out = (random.randint(1, 2 * hw[0]), random.randint(1, 2 * hw[1]))
+        x = rng.standard_normal((2, 3) + hw)
+        if random.random() < 0.3:
+            x = np.round(x)
+        calls = {
+            "max": (lambda v: F.max_pool2d(v, k, s, p, d, ceil), lambda v: TF.max_pool2d(v, k, s, p, d, ceil)),
+            "avg": (lambda v: F.avg_pool2d(v, k, s, p, ceil, cip, div),
+                    lambda v: TF.avg_pool2d(v, k, s, p, ceil, cip, div)),
+            "adaptive max": (lambda v: F.adaptive_max_pool2d(v, out), lambda v: TF.adaptive_max_pool2d(v, out)),
+            "adaptive avg": (lambda v: F.adaptive_avg_pool2d(v, out), lambda v: TF.adaptive_avg_pool2d(v, out)),
+        }
+        for name, (ours, theirs) in calls.items():
+            xg, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            try:
+                yt = theirs(xt)
+            except RuntimeError:
+                yt = None
+            try:
+                yg = ours(xg)
+            except tg.TensorganError:
+                yg = None
+            if (yt is None) != (yg is None) or (yg is not None and yg.shape != tuple(yt.shape)):
+                bad += 1
+                print(f"pooling {name} {hw} k{k} s{s} p{p} d{d} ceil={ceil}: refused by one only "
+                      f"or shapes differ")
+                continue
+            if yg is None:
+                continue
+            if np.isinf(yg.numpy()).any():
+                bad += not np.array_equal(yg.numpy(), yt.detach().numpy())
+                continue
+            backward_both(yg, yt, rng, np.float64)
+            err = max(np.abs(yg.numpy() - yt.detach().numpy()).max(initial=0),
+                      np.abs(xg.grad.numpy() - xt.grad.numpy()).max())
+            if err > 1e-12:
+                bad += 1
+                print(f"pooling {name} {hw} k{k} s{s} p{p} d{d} ceil={ceil}: {err:.2e}")
+    print(f"pooling: {cases} geometries x 4 calls, {bad} mismatches")
+    return bad
+
+
+def resizing(cases: int, rng, seed: int) -> int:
+    random.seed(seed + 1)
+    bad = empty_area = 0
+    for _ in range(cases):
+        mode = random.choice(["nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"])
+        dims = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode, random.randint(1, 2 if mode == "area" else 3))
+        if mode.startswith("nearest"):
+            dims = 2          # torch's 1-D/3-D nearest kernels round differently (README)
+        spatial = tuple(random.randint(1, 7) for _ in range(dims))
+        dtype = random.choice([np.float32, np.float64])
+        x = rng.standard_normal((2, 2) + spatial).astype(dtype)
+        corners = random.choice([None, True, False]) if mode in ("linear", "bilinear", "trilinear") else None
+        if random.random() < 0.5:
+            kw = dict(size=tuple(random.randint(1, 12) for _ in range(dims)))
+        else:
+            kw = dict(scale_factor=tuple(random.choice([0.5, 0.7, 1.0, 1.5, 2.0, 2.3, 3.0, 1 / 3])
+                                         for _ in range(dims)))
+            if random.random() < 0.3:
+                kw["recompute_scale_factor"] = True
+        xg, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        try:
+            yt = TF.interpolate(xt, mode=mode, align_corners=corners, **kw)
+        except RuntimeError:
+            yt = None
+        try:
+            yg = F.interpolate(xg, mode=mode, align_corners=corners, **kw)
+        except tg.TensorganError:
+            yg = None
+        if yg is None and yt is not None and mode == "area" and yt.numel() == 0:
+            empty_area += 1
+            continue
+        if (yg is None) != (yt is None):
+            bad += 1
+            print(f"resize {mode} {spatial} {kw}: refused by one only")
+            continue
+        if yg is None:
+            continue
+        if yg.shape != tuple(yt.shape):
+            bad += 1
+            print(f"resize {mode} {spatial} {kw}: shape {yg.shape} vs {tuple(yt.shape)}")
+            continue
+        backward_both(yg, yt, rng, dtype)
+        ev = np.abs(yg.numpy() - yt.detach().numpy()).max(initial=0)
+        scale = 1.0 + np.abs(xt.grad.numpy()).max()  # a gradient sums up to hundreds of terms
+        eg = np.abs(xg.grad.numpy() - xt.grad.numpy()).max() / scale
+        tol = 1e-12 if dtype == np.float64 else 2e-6
+        if ev > tol or eg > tol:
+            bad += 1
+            print(f"resize {mode} {dtype.__name__} {spatial} {kw} corners={corners}: {ev:.1e} {eg:.1e}")
+    print(f"resizing: {cases} calls, {bad} mismatches ({empty_area} empty `area` outputs refused "
+          f"here, empty in torch)")
+    return bad
+
+
+def elementwise(rng) -> int:
+    edge = [0.0, -0.0, 20.0, -20.0, 1.0, -1.0, 30.0, 1e3, -1e3]
+    w6, b6 = rng.standard_normal(6), rng.standard_normal(6)
+    cases = {
+        "softplus": (F.softplus, TF.softplus, (4, 5)),
+        "softplus beta -1": (lambda v: F.softplus(v, -1.0), lambda v: TF.softplus(v, -1.0), (4, 5)),
+        "gelu": (F.gelu, TF.gelu, (4, 5)),
+        "gelu tanh": (lambda v: F.gelu(v, "tanh"), lambda v: TF.gelu(v, approximate="tanh"), (4, 5)),
+        "silu": (F.silu, TF.silu, (4, 5)),
+        "elu": (lambda v: F.elu(v, 0.5), lambda v: TF.elu(v, 0.5), (4, 5)),
+        "hardtanh": (F.hardtanh, TF.hardtanh, (4, 5)),
+        "normalize": (F.normalize, TF.normalize, (4, 5)),
+        "layer_norm": (lambda v: F.layer_norm(v, (3, 4)), lambda v: TF.layer_norm(v, (3, 4)), (2, 3, 4)),
+        "group_norm": (lambda v: F.group_norm(v, 3, tg.tensor(w6), tg.tensor(b6)),
+                       lambda v: TF.group_norm(v, 3, torch.tensor(w6), torch.tensor(b6)), (2, 6, 3, 4)),
+        "instance_norm": (F.instance_norm, TF.instance_norm, (2, 3, 4, 5)),
+        "norm p=3 dim=1": (lambda v: v.norm(3, dim=1), lambda v: v.norm(3, dim=1), (4, 5)),
+        "pixel_shuffle": (lambda v: F.pixel_shuffle(v, 2), lambda v: TF.pixel_shuffle(v, 2), (2, 8, 3, 4)),
+    }
+    bad = 0
+    for name, (ours, theirs, shape) in cases.items():
+        x = rng.standard_normal(shape) * 3
+        if len(shape) == 2:
+            x.ravel()[:len(edge)] = edge
+        xg, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        yg, yt = ours(xg), theirs(xt)
+        backward_both(yg, yt, rng, np.float64)
+        err = max(np.abs(yg.numpy() - yt.detach().numpy()).max(), np.abs(xg.grad.numpy() - xt.grad.numpy()).max())
+        bad += err > 1e-12
+        print(f"  {name:18s} max |difference| (values, gradients, float64) {err:.1e}")
+    return bad
+
+
+def nearest_rounding() -> None:
+    for mode in ("nearest", "nearest-exact"):
+        for dims in (1, 2, 3):
+            for dtype in (np.float32, np.float64):
+                differ = 0
+                for n in range(1, 30):
+                    x = np.arange(n, dtype=dtype).reshape((1, 1) + (1,) * (dims - 1) + (n,))
+                    for o in range(1, 50):
+                        size = (1,) * (dims - 1) + (o,)
+                        ours = F.interpolate(tg.tensor(x), size=size, mode=mode).numpy()
+                        theirs = TF.interpolate(torch.tensor(x), size=size, mode=mode).numpy()
+                        differ += not np.array_equal(ours, theirs)
+                print(f"  {mode:13s} {dims}-D {dtype.__name__}: {differ} of {29 * 49} sizes pick "
+                      f"another pixel")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    bad = pooling(args.cases, rng, args.seed) + resizing(args.cases, rng, args.seed)
+    bad += elementwise(rng)
+    nearest_rounding()
+    print("all equal" if bad == 0 else f"{bad} mismatches")
+    return int(bad > 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
