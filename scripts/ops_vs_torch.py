@@ -11,6 +11,9 @@ needs torch): the random differential checks behind the README's counts.
   (float64) / 2e-6 (float32), gradients relative to (1 + their largest magnitude).  `area` with a factor giving an empty
   output is refused here (torch returns an empty tensor): counted apart.
 * activations and normalizations at fixed shapes, with edge values (0, +-20, +-30, +-1e3).
+* ReduceLROnPlateau: 200 random configurations x 30 metrics (NaN among them), the same lrs;
+  weight_norm on a Conv2d (dim 0, 1, None): output and g / v gradients within 1e-6 of torch's
+  relative to (1 + their largest magnitude), float32.
 * reported, not failed: how many sizes (1-29 -> 1-49) torch's 1-D and 3-D nearest kernels round
   to another pixel than ours (its 2-D kernel, which ours follows, agrees on every size).
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import warnings
 
 import numpy as np
 import torch
@@ -177,6 +181,46 @@ def elementwise(rng) -> int:
     return bad
 
 
+def plateau_and_weight_norm(rng, seed: int) -> int:
+    random.seed(seed + 2)
+    bad = 0
+    for _ in range(200):
+        kw = dict(mode=random.choice(["min", "max"]), factor=random.choice([0.1, 0.5]),
+                  patience=random.randint(0, 3), threshold=random.choice([1e-4, 0.1, 0.5]),
+                  threshold_mode=random.choice(["rel", "abs"]), cooldown=random.randint(0, 2),
+                  min_lr=random.choice([0.0, 1e-3]))
+        ours = tg.optim.lr_scheduler.ReduceLROnPlateau(tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1), **kw)
+        theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), **kw)
+        for i in range(30):
+            metric = random.choice([random.random(), 1.0, float("nan")]) if random.random() < 0.9 else i * 0.1
+            ours.step(metric)
+            theirs.step(metric)
+            if abs(ours.get_last_lr()[0] - theirs.get_last_lr()[0]) > 1e-15:
+                bad += 1
+                print(f"ReduceLROnPlateau {kw}: step {i}: {ours.get_last_lr()} vs {theirs.get_last_lr()}")
+                break
+    print(f"ReduceLROnPlateau: 200 configurations x 30 metrics, {bad} mismatches")
+    for dim in (0, 1, None):
+        layer, twin = tg.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3)
+        with torch.no_grad():
+            twin.weight.copy_(torch.tensor(layer.weight.numpy()))
+            twin.bias.copy_(torch.tensor(layer.bias.numpy()))
+        tg.nn.utils.weight_norm(layer, dim=dim)
+        torch.nn.utils.weight_norm(twin, dim=dim)
+        x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+        yg, yt = layer(tg.tensor(x)), twin(torch.tensor(x))
+        g = rng.standard_normal(yg.shape).astype(np.float32)
+        (yg * tg.tensor(g)).sum().backward()
+        (yt * torch.tensor(g)).sum().backward()
+        pairs = [(yg.numpy(), yt.detach().numpy()), (layer.weight_g.grad.numpy(), twin.weight_g.grad.numpy()),
+                 (layer.weight_v.grad.numpy(), twin.weight_v.grad.numpy())]
+        err = max(np.abs(a - b).max() / (1 + np.abs(b).max()) for a, b in pairs)
+        bad += err > 1e-6
+        print(f"  weight_norm dim={dim}: max |difference| / (1 + max |torch's|) {err:.1e}")
+    return bad
+
+
 def nearest_rounding() -> None:
     for mode in ("nearest", "nearest-exact"):
         for dims in (1, 2, 3):
@@ -194,13 +238,14 @@ def nearest_rounding() -> None:
 
 
 def main() -> int:
+    warnings.simplefilter("ignore", FutureWarning)   # torch's weight_norm is deprecated there
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     bad = pooling(args.cases, rng, args.seed) + resizing(args.cases, rng, args.seed)
-    bad += elementwise(rng)
+    bad += elementwise(rng) + plateau_and_weight_norm(rng, args.seed)
     nearest_rounding()
     print("all equal" if bad == 0 else f"{bad} mismatches")
     return int(bad > 0)
