@@ -523,7 +523,7 @@ def _snapshot(trainer, G, D, og, od) -> tuple[dict, dict]:
         for name, p in tgm.named_parameters():
             q, key = th_params[name], f"{tag}.{name}"
             st_tg, st_th = tgo.state[p] or {}, tho.state.get(q, {})
-            tg[key] = {"p": _host(p.data)} | {k: _host(st_tg[k]) for k in ("exp_avg", "exp_avg_sq")
+            tg[key] = {"p": _host(p.array)} | {k: _host(st_tg[k]) for k in ("exp_avg", "exp_avg_sq")
                                               if k in st_tg}
             th[key] = {"p": q.detach().cpu().double().numpy().copy()} | {
                 k: st_th[k].detach().cpu().double().numpy() for k in ("exp_avg", "exp_avg_sq")

@@ -66,7 +66,7 @@ def main():
     from tensorgan.checkpoint import save_checkpoint
     tensors = [*trainer.G.parameters(), *trainer.D.parameters()]
     timed("finite check, own dtype", lambda: train_module._all_finite(tensors))
-    timed("finite check, float64 sums", lambda: float(sum(t.data.sum(dtype=np.float64) for t in tensors)))
+    timed("finite check, float64 sums", lambda: float(sum(t.array.sum(dtype=np.float64) for t in tensors)))
     state = {}
     timed("state_dict", lambda: state.update(trainer.state_dict()))
     timed("write checkpoint file", lambda: save_checkpoint(trainer.run_dir / "parts.npz", state))

@@ -46,7 +46,7 @@ def encode(tree: Any) -> tuple[str, dict[str, np.ndarray]]:
 
     def walk(value: Any, path: str) -> Any:
         if isinstance(value, Tensor):     # kept as an array, marked to come back as a Tensor
-            return {"__tensor__": walk(value.data, path)["__array__"]}
+            return {"__tensor__": walk(value.array, path)["__array__"]}
         if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
             array = value if isinstance(value, np.ndarray) else value.get()
             if array.dtype.hasobject:

@@ -17,8 +17,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     Always a copy, like ``torch.tensor``: changing ``data`` later leaves the tensor alone.
     (``Tensor(array)`` wraps a float32/float64 array without copying, like ``torch.as_tensor``.)"""
     t = Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
-    if t.data is data:          # asarray kept the caller's array (already the right dtype/device)
-        t.data = t.data.copy()
+    if t.array is data:          # asarray kept the caller's array (already the right dtype/device)
+        t.array = t.array.copy()
     return t
 
 
@@ -62,13 +62,13 @@ def ones(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = Fa
 def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (``tg.full((b,), 0.9)``: smoothed labels)."""
-    if isinstance(fill_value, Tensor) and fill_value.data.size == 1:
+    if isinstance(fill_value, Tensor) and fill_value.array.size == 1:
         fill_value = fill_value.item()
     if isinstance(fill_value, (bool, str, bytes)) or not np.isscalar(fill_value):
         raise InputTypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     t = _filled("zeros", (size,) if isinstance(size, (int, np.integer)) else tuple(size), dtype,
                 device, False)
-    t.data.fill(fill_value)
+    t.array.fill(fill_value)
     return t.requires_grad_(requires_grad)
 
 
@@ -131,8 +131,8 @@ def normal(mean: float, std: float, size: Any, *, generator: Generator | None = 
     if std < 0:
         raise InputTypeError(f"normal: std must be >= 0, got {std}")
     t = randn(size, generator=generator, dtype=dtype, device=device)
-    t.data *= t.data.dtype.type(std)
-    t.data += t.data.dtype.type(mean)
+    t.array *= t.array.dtype.type(std)
+    t.array += t.array.dtype.type(mean)
     return t.requires_grad_(requires_grad)
 
 
@@ -203,7 +203,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         value = ref._lift(value)
         return value if isinstance(value, Tensor) else \
             Tensor._make(ref.device.xp.full((), value, dtype=ref.dtype), ref.device)
-    return Where.apply(operand(input), operand(other), condition.data)
+    return Where.apply(operand(input), operand(other), condition.array)
 
 
 def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:

@@ -253,13 +253,13 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
     use_batch_stats = training or running_mean is None
     if channels == 0:
         raise ShapeError(f"{op}: the input has no channels (shape {x.shape})")
-    if use_batch_stats and x.data.size // channels <= 1:
+    if use_batch_stats and x.array.size // channels <= 1:
         raise ShapeError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input shape {x.shape}")
-    rm = running_mean.data if running_mean is not None and training else None
-    rv = running_var.data if running_var is not None and training else None
+    rm = running_mean.array if running_mean is not None and training else None
+    rv = running_var.array if running_var is not None and training else None
     if not use_batch_stats:
-        rm, rv = running_mean.data, running_var.data
+        rm, rv = running_mean.array, running_var.array
     return rm, rv, use_batch_stats
 
 
@@ -612,8 +612,8 @@ def instance_norm(x: Tensor, running_mean: Tensor | None = None, running_var: Te
             data = x.detach()
             mean = data.mean(dim=dims).mean(dim=0)
             var = data.var(dim=dims, correction=1).mean(dim=0)
-            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.data
-            running_var.data[...] = (1 - momentum) * running_var.data + momentum * var.data
+            running_mean.array[...] = (1 - momentum) * running_mean.array + momentum * mean.array
+            running_var.array[...] = (1 - momentum) * running_var.array + momentum * var.array
             running_mean._bump_version()
             running_var._bump_version()
     return _affine(_normalized(x, dims, eps), weight, bias, shape)
@@ -917,7 +917,7 @@ def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: in
     """Class indices as an int64 array on the logits' device, checked for shape and range
     (``ignore_index`` may stand outside it)."""
     if isinstance(target, Tensor):
-        target = target.data
+        target = target.array
     target = _on_device(op, target, xp)
     kind = target.dtype.kind
     if kind == "f":
@@ -999,7 +999,7 @@ def _weighted_nll(op: str, logp: Tensor, target, weight: Tensor | None, ignore_i
         _check_rank(op, "weight", weight, (1,), f"({classes},)")
         if weight.shape != (classes,):
             raise ShapeError(f"{op}: weight must have shape ({classes},), got {weight.shape}")
-        w = weight.detach().to(logp.device).data.astype(logp.dtype)
+        w = weight.detach().to(logp.device).array.astype(logp.dtype)
     safe = xp.where(kept, target, 0)
     sample_w = w[safe] * kept                       # each sample's weight, 0 where ignored
     loss = -logp[xp.arange(n), safe] * Tensor._make(sample_w, logp.device)
@@ -1210,7 +1210,7 @@ def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray) -> Tensor:
     xp = x.device.xp
     ho, wo, kh, kw = valid.shape
     ok = xp.asarray(valid.reshape(ho, wo, kh * kw))
-    vals = x.data[_device_key(x, key)]
+    vals = x.array[_device_key(x, key)]
     vals = vals.reshape(*vals.shape[:4], kh * kw)
     pick = xp.where(ok, vals, -xp.inf).argmax(axis=-1)                 # (N, C, Ho, Wo)
     picked_ok = xp.take_along_axis(xp.broadcast_to(ok, vals.shape), pick[..., None], axis=-1)[..., 0]

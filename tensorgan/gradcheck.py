@@ -56,16 +56,16 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
 
 
 def _numeric_vjp(fn, inputs, i: int, v, eps: float) -> np.ndarray:
-    data = inputs[i].data
+    data = inputs[i].array
     flat = data.reshape(-1)  # a view: writing it perturbs the input in place
     numeric = np.zeros(data.size)
     with no_grad():
         for k in range(data.size):
             orig = float(flat[k])
             flat[k] = orig + eps
-            plus = float((_output(fn, inputs).data * v).sum())
+            plus = float((_output(fn, inputs).array * v).sum())
             flat[k] = orig - eps
-            minus = float((_output(fn, inputs).data * v).sum())
+            minus = float((_output(fn, inputs).array * v).sum())
             flat[k] = orig
             numeric[k] = (plus - minus) / (2 * eps)
     return numeric.reshape(data.shape)

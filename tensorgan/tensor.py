@@ -43,7 +43,7 @@ BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, n
 class Function:
     """Base class of every op. Subclasses implement ``forward`` and ``backward`` on raw arrays.
 
-    ``forward(*args)`` receives each Tensor argument as its array (``.data``) and every other
+    ``forward(*args)`` receives each Tensor argument as its array (``.array``) and every other
     argument (ints, tuples, None, ...) unchanged; it may save what backward needs on ``self``.
     ``backward(grad)`` returns a tuple with one entry per positional argument: the gradient array
     for that input, or None. ``self.needs_input_grad[i]`` says which are wanted; ``self.device``
@@ -116,20 +116,20 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
         if not isinstance(arg, Tensor):
             arrays.append(arg)
             continue
-        if arg.data.dtype == BOOL and not cls.takes_bool:
+        if arg.array.dtype == BOOL and not cls.takes_bool:
             raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
                              f"indexing, logic, shape ops and sums only; convert it with .float() "
                              f"for arithmetic")
         if device is None:
-            device, dtype = arg.device, arg.data.dtype
+            device, dtype = arg.device, arg.array.dtype
         elif arg.device is not device:
             raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got {device} "
                               f"and {arg.device} (move one with .to(device))")
-        elif arg.data.dtype != dtype:
+        elif arg.array.dtype != dtype:
             raise DTypeError(f"{cls.__name__}: float32 and float64 tensors mixed ({dtype} and "
-                             f"{arg.data.dtype}); convert one with .to({dtype.name!r})")
+                             f"{arg.array.dtype}); convert one with .to({dtype.name!r})")
         requires_grad = requires_grad or arg._requires_grad
-        arrays.append(arg.data)
+        arrays.append(arg.array)
     if device is None:  # e.g. a NumPy array given where a Tensor is needed
         got = ", ".join(type(a).__name__ for a in args)
         raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); wrap "
@@ -228,8 +228,8 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                 if wanted is not None and id(parent) not in wanted:
                     continue
                 if isinstance(pg, Tensor) is not create_graph:  # graph mode carries Tensors
-                    pg = Tensor._make(pg, parent.device) if create_graph else pg.data
-                if pg.shape != parent.data.shape or pg.dtype != parent.data.dtype:
+                    pg = Tensor._make(pg, parent.device) if create_graph else pg.array
+                if pg.shape != parent.array.shape or pg.dtype != parent.array.dtype:
                     _wrong_gradient(ctx, parent, pg)
                 key = id(parent)
                 grads[key] = grads[key] + pg if key in grads else pg
@@ -303,7 +303,7 @@ class _GradHooks:
             new = hook(g if as_tensor else Tensor._make(g, node.device))
             if new is not None:
                 if not as_tensor:
-                    new = new.data if isinstance(new, Tensor) else new
+                    new = new.array if isinstance(new, Tensor) else new
                 if getattr(new, "shape", None) != g.shape or getattr(new, "dtype", None) != g.dtype:
                     error = ShapeError if getattr(new, "shape", None) != g.shape else DTypeError
                     raise error(f"a gradient hook returned {getattr(new, 'shape', type(new).__name__)} "
@@ -319,7 +319,7 @@ def _sum_into(total: "Tensor | None", g, device: Device) -> "Tensor":
     mode (``g`` a Tensor) the sum is an op, so the gradient keeps its graph."""
     if isinstance(g, Tensor):
         return g * 1.0 if total is None else total + g
-    return Tensor._make(g.copy(), device) if total is None else Tensor._make(total.data + g, device)
+    return Tensor._make(g.copy(), device) if total is None else Tensor._make(total.array + g, device)
 
 
 class RemovableHandle:
@@ -342,11 +342,12 @@ class Tensor:
     """An n-dimensional float array on a device, with an optional gradient (or a bool mask, the
     result of a comparison: no gradient, see ``_compare``).
 
-    ``data`` is the backend array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on CUDA);
-    ``grad`` is a Tensor (or None) filled by :meth:`backward`.
+    ``array`` is the backend array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on CUDA; Chainer's
+    name); ``data`` is PyTorch's: a Tensor sharing that array, outside autograd. ``grad`` is a
+    Tensor (or None) filled by :meth:`backward`.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "_hooks",
+    __slots__ = ("array", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "_hooks",
                  "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
@@ -359,7 +360,7 @@ class Tensor:
         array = _to_array(data, dtype, device)
         if requires_grad and array.dtype == BOOL:
             raise DTypeError("only float tensors can require gradients, got a bool tensor")
-        self.data = array
+        self.array = array
         self._grad = None
         self._requires_grad = bool(requires_grad)
         self.device = device
@@ -375,7 +376,7 @@ class Tensor:
         if isinstance(data, np.generic):  # NumPy reduces to 0-d as a scalar, which in-place ops
             data = np.asarray(data)       # (zero_, add_, +=) could not write: keep an array
         t = object.__new__(Tensor)
-        t.data, t._grad, t._requires_grad, t.device, t._ctx = data, None, requires_grad, device, None
+        t.array, t._grad, t._requires_grad, t.device, t._ctx = data, None, requires_grad, device, None
         t._version_box, t._hooks = [0], None
         return t
 
@@ -398,6 +399,29 @@ class Tensor:
         self.requires_grad_(flag)
 
     @property
+    def data(self) -> "Tensor":
+        """PyTorch's ``.data``: a Tensor sharing this tensor's memory, with no gradient and no
+        history, so ``p.data.clamp_(-c, c)`` or ``init.normal_(m.weight.data)`` write ``p``.
+        Unlike :meth:`detach`, writes through it are not counted as in-place writes of ``p``
+        (autograd cannot see them) -- the reason torch discourages it; the array is ``.array``."""
+        return Tensor._make(self.array, self.device)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """``p.data = t``: ``p`` now holds ``t``'s memory (a Tensor, or an array on p's device)."""
+        array = value.array if isinstance(value, Tensor) else value
+        device = value.device if isinstance(value, Tensor) else get_device(
+            "cuda" if hasattr(array, "__cuda_array_interface__") else "cpu")
+        if not hasattr(array, "shape") or not hasattr(array, "dtype"):
+            raise InputTypeError(f"tensor.data = ...: expected a Tensor, got {type(value).__name__}")
+        if device is not self.device:
+            raise DeviceError(f"tensor.data = ...: the value is on {device}, the tensor on "
+                              f"{self.device}; move it with .to({str(self.device)!r}) first")
+        if self._requires_grad and array.dtype == BOOL:
+            raise DTypeError("tensor.data = ...: a tensor that requires grad cannot hold a bool array")
+        self.array = array
+
+    @property
     def grad(self) -> "Tensor | None":
         """The accumulated gradient (a Tensor of this tensor's shape, dtype and device) or None."""
         return self._grad
@@ -414,35 +438,35 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def size(self) -> "_Size":
         """The element count (NumPy's ``size``); called, PyTorch's: ``x.size()`` is the shape,
         ``x.size(0)`` one dim."""
-        return _Size(self.data.size, self.data.shape)
+        return _Size(self.array.size, self.array.shape)
 
     def numel(self) -> int:
-        return self.data.size
+        return self.array.size
 
     def __len__(self) -> int:
-        if not self.data.ndim:
+        if not self.array.ndim:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         """The sub-tensors along dim 0, each in the graph (``for row in x``), as in PyTorch."""
-        if not self.data.ndim:
+        if not self.array.ndim:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(x)``: a CPU tensor's values (a copy unless ``copy=False``), outside the
@@ -455,12 +479,18 @@ class Tensor:
                                  "(its graph would be dropped silently): use .detach(), .numpy() "
                                  "or .item()")
         # np.asarray: a reduction's data may be a NumPy scalar (0-d), not an ndarray
-        array = np.asarray(self.data) if copy is False else np.array(self.data, copy=True)
+        array = np.asarray(self.array) if copy is False else np.array(self.array, copy=True)
         return array if dtype is None else array.astype(dtype, copy=False)
 
     @property
     def is_leaf(self) -> bool:
         return self._ctx is None
+
+    @property
+    def grad_fn(self) -> "Function | None":
+        """The op that made this tensor (its backward node), or None for a leaf -- torch's name;
+        ``type(t.grad_fn).__name__`` names the op (``Conv2d``, ``Add``, ...)."""
+        return self._ctx
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -494,10 +524,10 @@ class Tensor:
         """d(self)/d(self) for a backward from here: ones for a scalar, else ``gradient`` checked
         against this tensor (an array; a Tensor in graph mode)."""
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise ShapeError(f"{who} on a non-scalar tensor of shape {self.shape} needs {arg} "
                                  f"of that shape (the vector in the vector-Jacobian product)")
-            seed = self.device.xp.ones_like(self.data)
+            seed = self.device.xp.ones_like(self.array)
         else:
             if isinstance(gradient, Tensor) and (gradient.dtype != self.dtype
                                                  or gradient.device is not self.device):
@@ -506,7 +536,7 @@ class Tensor:
             if create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
                 seed = gradient   # its graph goes on into the gradients
             else:
-                seed = (gradient.data if isinstance(gradient, Tensor)
+                seed = (gradient.array if isinstance(gradient, Tensor)
                         else _to_array(gradient, self.dtype, self.device))
                 seed = seed.copy()  # a leaf's .grad may end up being this array: never the caller's
             if seed.shape != self.shape:
@@ -522,15 +552,15 @@ class Tensor:
             return
         owner = g if g.base is None else g.base
         shared = id(owner) in owned_by_a_leaf or not getattr(g.flags, "writeable", True)
-        if shared or g.dtype != self.data.dtype:
-            g = g.astype(self.data.dtype, copy=True)  # own a writable array of the right dtype
+        if shared or g.dtype != self.array.dtype:
+            g = g.astype(self.array.dtype, copy=True)  # own a writable array of the right dtype
             owner = g
         if self._grad is None:
             self._grad = Tensor._make(g, self.device)
             owned_by_a_leaf.add(id(owner))
         else:
-            total = self._grad.data + g
-            self._grad.data = np.asarray(total) if isinstance(total, np.generic) else total
+            total = self._grad.array + g
+            self._grad.array = np.asarray(total) if isinstance(total, np.generic) else total
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> RemovableHandle:
         """Call ``hook(grad)`` each time backward computes this tensor's gradient; a Tensor it
@@ -561,19 +591,19 @@ class Tensor:
         if set_to_none or self.grad is None:
             self.grad = None
         else:
-            self.grad.data.fill(0)
+            self.grad.array.fill(0)
 
     def detach(self) -> "Tensor":
         """The same array, cut from the graph (shares memory and the in-place version, like torch:
         writing the detached tensor makes a graph that used this one refuse backward)."""
-        t = Tensor._make(self.data, self.device)
+        t = Tensor._make(self.array, self.device)
         t._version_box = self._version_box
         return t
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if not isinstance(flag, (bool, np.bool_)):
             raise InputTypeError(f"requires_grad must be True or False, got {flag!r}")
-        if flag and self.data.dtype == BOOL:
+        if flag and self.array.dtype == BOOL:
             raise DTypeError("only float tensors can require gradients, got a bool tensor")
         if self._ctx is not None and not flag:
             raise TensorganError("requires_grad = False on a non-leaf (an op's result): use "
@@ -584,13 +614,13 @@ class Tensor:
     # -- conversion ---------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """A host NumPy copy of the data (detached)."""
-        return self.data.get() if self.device.xp is not np else np.array(self.data, copy=True)
+        return self.array.get() if self.device.xp is not np else np.array(self.array, copy=True)
 
     def item(self) -> float | bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ShapeError(f"item() needs a one-element tensor, got shape {self.shape}")
-        value = self.data.reshape(())
-        return bool(value) if self.data.dtype == BOOL else float(value)
+        value = self.array.reshape(())
+        return bool(value) if self.array.dtype == BOOL else float(value)
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
@@ -629,7 +659,7 @@ class Tensor:
         if BOOL in (dtype, self.dtype):     # to or from a mask: a constant, outside the graph
             if self.requires_grad and _grad_mode.enabled:
                 raise DTypeError("a tensor that requires grad cannot become bool: .detach() it first")
-            return Tensor._make(self.data.astype(dtype), self.device)
+            return Tensor._make(self.array.astype(dtype), self.device)
         return Cast.apply(self, dtype)
 
     def float(self) -> "Tensor":
@@ -657,14 +687,14 @@ class Tensor:
         if isinstance(other, np.generic) and other.ndim == 0 and isinstance(other.item(), (int, float)):
             other = other.item()
         if isinstance(other, Tensor):
-            return other.to(self.dtype) if other.data.dtype == BOOL else other
+            return other.to(self.dtype) if other.array.dtype == BOOL else other
         if isinstance(other, (int, float)):
             return other
         return Tensor._make(_to_array(other, self.dtype, self.device), self.device)
 
     def _arith(self, other: Any = None) -> "Tensor":
         """self for arithmetic: a bool tensor (a mask) as 0/1 in the other operand's float dtype."""
-        if self.data.dtype != BOOL:
+        if self.array.dtype != BOOL:
             return self
         dtype = other.dtype if isinstance(other, Tensor) and other.dtype in FLOAT_DTYPES else float32
         return self.to(dtype)
@@ -692,11 +722,11 @@ class Tensor:
         if isinstance(other, Tensor):
             if other.device is not self.device:
                 raise DeviceError(f"{ufunc}: tensors on {self.device} and {other.device}")
-            other = other.data
+            other = other.array
         elif not isinstance(other, (int, float, np.generic)):
             other = _to_array(other, None, self.device)
         try:
-            return Tensor._make(getattr(self.device.xp, ufunc)(self.data, other), self.device)
+            return Tensor._make(getattr(self.device.xp, ufunc)(self.array, other), self.device)
         except (TypeError, ValueError) as exc:
             raise ShapeError(f"{ufunc}: cannot compare a tensor of shape {self.shape} with "
                              f"{type(other).__name__} ({exc})") from None
@@ -712,11 +742,11 @@ class Tensor:
         """~, &, |, ^ of bool tensors (or a Python bool on the right)."""
         ok_other = (other is None or isinstance(other, (bool, np.bool_))
                     or (isinstance(other, Tensor) and other.dtype == BOOL and other.device is self.device))
-        if self.data.dtype != BOOL or not ok_other:
+        if self.array.dtype != BOOL or not ok_other:
             got = "" if other is None else f" and {getattr(other, 'dtype', type(other).__name__)}"
             raise DTypeError(f"{ufunc} takes bool tensors (comparison results) on one device, got "
                              f"{self.dtype}{got}")
-        args = (self.data,) if other is None else (self.data, other.data if isinstance(other, Tensor) else other)
+        args = (self.array,) if other is None else (self.array, other.array if isinstance(other, Tensor) else other)
         return Tensor._make(getattr(self.device.xp, ufunc)(*args), self.device)
 
     def __invert__(self): return self._logic(None, "logical_not")
@@ -726,11 +756,11 @@ class Tensor:
 
     def any(self) -> "Tensor":
         """Whether any element is non-zero (True), as a 0-d bool tensor."""
-        return Tensor._make(self.device.xp.asarray(self.data.any()), self.device)
+        return Tensor._make(self.device.xp.asarray(self.array.any()), self.device)
 
     def all(self) -> "Tensor":
         """Whether every element is non-zero (True), as a 0-d bool tensor."""
-        return Tensor._make(self.device.xp.asarray(self.data.all()), self.device)
+        return Tensor._make(self.device.xp.asarray(self.array.all()), self.device)
 
     def __rtruediv__(self, other):
         self = self._arith(other)
@@ -786,7 +816,7 @@ class Tensor:
             raise InputTypeError("var/std: give unbiased= or correction=, not both")
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
         axes = _axes(_torch_dims(dim), self.ndim)
-        n = self.data.size if axes is None else math.prod(self.shape[a] for a in axes)
+        n = self.array.size if axes is None else math.prod(self.shape[a] for a in axes)
         centered = self - self.mean(dim=axes, keepdim=True)
         with np.errstate(divide="ignore", invalid="ignore"):   # n <= correction: inf/NaN, as torch
             return (centered * centered).sum(dim=axes, keepdim=keepdim) / float(max(n - correction, 0))
@@ -800,7 +830,7 @@ class Tensor:
         """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""
         axes = _axes(_torch_dims(dim), self.ndim)
         with np.errstate(invalid="ignore"):
-            shift = self.data.max(axis=axes, keepdims=True) if self.data.size else self.data.sum(
+            shift = self.array.max(axis=axes, keepdims=True) if self.array.size else self.array.sum(
                 axis=axes, keepdims=True)
         xp = self.device.xp
         shift = Tensor._make(xp.where(xp.isfinite(shift), shift, 0).astype(self.dtype), self.device)
@@ -837,12 +867,12 @@ class Tensor:
         if dim is not None and not self.ndim and dim not in (0, -1):   # torch's 0-d dims
             raise ShapeError(f"{name}: dim {dim!r} is out of range for a 0-d tensor")
         axis = None if dim is None or not self.ndim else self._dim(dim, name)
-        n = self.data.size if axis is None else self.shape[axis]
+        n = self.array.size if axis is None else self.shape[axis]
         if n == 0:
             raise ShapeError(f"{name} over an empty dim (shape {self.shape})")
         if n > 2 ** (np.finfo(self.dtype).nmant + 1):      # the largest index must be exact
             raise DTypeError(f"{name}: {n} positions do not all have exact {self.dtype} indices")
-        index = getattr(self.data, name)(axis=axis, keepdims=bool(keepdim) and axis is not None)
+        index = getattr(self.array, name)(axis=axis, keepdims=bool(keepdim) and axis is not None)
         if keepdim and axis is None:
             index = index.reshape((1,) * self.ndim)
         return Tensor._make(self.device.xp.asarray(index).astype(self.dtype), self.device)
@@ -879,7 +909,7 @@ class Tensor:
         return self.reshape(tuple(n for d, n in enumerate(self.shape) if d not in drop))
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def reshape(self, *shape) -> "Tensor":
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -889,7 +919,7 @@ class Tensor:
 
     def contiguous(self) -> "Tensor":
         """Itself when its data is C-contiguous, else a contiguous copy in the graph."""
-        return self if self.data.flags.c_contiguous else ops.Contiguous.apply(self)
+        return self if self.array.flags.c_contiguous else ops.Contiguous.apply(self)
 
     def expand(self, *sizes) -> "Tensor":
         """A view with size-1 dims repeated to ``sizes`` (-1 keeps a dim; new dims go in front),
@@ -1039,9 +1069,9 @@ class Tensor:
         powers = ops.SafePow.apply(self.abs(), p)        # both powers: gradient 0 at 0, as torch
         return ops.SafePow.apply(powers.sum(dim=dim, keepdim=keepdim), 1.0 / p)
 
-    def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.data), self.device)
-    def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.data), self.device)
-    def isinf(self) -> "Tensor": return Tensor._make(self.device.xp.isinf(self.data), self.device)
+    def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.array), self.device)
+    def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.array), self.device)
+    def isinf(self) -> "Tensor": return Tensor._make(self.device.xp.isinf(self.array), self.device)
 
     def flip(self, *dims) -> "Tensor":
         """Reverse the order along ``dims`` (torch.flip; a horizontal flip is ``flip(-1)``)."""
@@ -1119,10 +1149,10 @@ class Tensor:
 
     # -- Python scalars and in-place updates ---------------------------------------------------
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ShapeError(f"the truth value of a tensor of shape {self.shape} is ambiguous "
                              f"(one element needed)")
-        return bool(self.data.reshape(()))
+        return bool(self.array.reshape(()))
 
     def __float__(self) -> float:
         return self.item()
@@ -1132,10 +1162,10 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         """f"{loss:.3f}" formats a one-element tensor as its number, like PyTorch."""
-        return format(self.item(), spec) if spec and self.data.size == 1 else format(repr(self), spec)
+        return format(self.item(), spec) if spec and self.array.size == 1 else format(repr(self), spec)
 
     def _in_place(self, name: str, update: Callable[[Any], None]) -> "Tensor":
-        """Apply ``update(self.data)`` in place; not to a tensor autograd tracks (a leaf that
+        """Apply ``update(self.array)`` in place; not to a tensor autograd tracks (a leaf that
         requires grad, outside no_grad(), as in PyTorch; or any op's output that requires grad,
         which PyTorch allows by rewriting the graph and tensorgan refuses loudly) -- update
         parameters under ``with no_grad():``, activations as ``x = x + y``."""
@@ -1143,7 +1173,7 @@ class Tensor:
             raise TensorganError(f"{name} on a tensor that requires grad: do it under "
                                  f"tensorgan.no_grad() (on a leaf), or on .detach()")
         try:
-            update(self.data)
+            update(self.array)
         except TypeError as exc:          # NumPy's UFuncTypeError: e.g. arithmetic into a bool mask
             raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "
                              f"value ({exc})") from None
@@ -1164,7 +1194,7 @@ class Tensor:
                                  "its gradient (the updated tensor is not in the graph): write "
                                  "x = x + y instead of x += y")
         other = self._lift(other)
-        return other.data if isinstance(other, Tensor) else other
+        return other.array if isinstance(other, Tensor) else other
 
     def __iadd__(self, other):
         return self._in_place("+=", lambda a: a.__iadd__(self._operand(other)))
@@ -1247,7 +1277,8 @@ def _check_dtype(dtype: Any, allow_bool: bool = False) -> np.dtype:
 def _to_array(data: Any, dtype: Any, device: Device):
     """Any array-like -> an array of ``dtype`` on ``device``. Never moves GPU data implicitly."""
     if isinstance(data, Tensor):
-        raise InputTypeError("pass tensor.data, or use tensor.to(...), to build a tensor from a tensor")
+        raise InputTypeError("to build a tensor from a tensor use t.clone().detach() or t.to(...) "
+                             "(or pass its array, t.array)")
     if data is None or isinstance(data, (str, bytes)):
         raise InputTypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.40}")
     xp = device.xp
@@ -1272,8 +1303,8 @@ def _index(k: Any) -> Any:
     """A Tensor used as an index holds whole numbers (tensors are float here): NumPy int64."""
     if not isinstance(k, Tensor):
         return k
-    if k.data.dtype == BOOL:
-        return k.data                                     # a mask, on its own device
+    if k.array.dtype == BOOL:
+        return k.array                                     # a mask, on its own device
     a = k.numpy()
     if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
         raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")

@@ -354,8 +354,8 @@ class Trainer:
                 p.requires_grad = True
         self.step = step
         record = {"step": step, "epoch": self.loader.epoch, "loss_d": loss_d_value,
-                  "loss_g": loss_g_value, "d_x": _mean_sigmoid(d_real.data, xp),
-                  "d_g_z": _mean_sigmoid(d_fake.data, xp)}
+                  "loss_g": loss_g_value, "d_x": _mean_sigmoid(d_real.array, xp),
+                  "d_g_z": _mean_sigmoid(d_fake.array, xp)}
         if r1_value is not None:
             record["r1"] = r1_value       # the penalty before its weight (loss_d includes it)
         if gp_value is not None:
@@ -670,22 +670,22 @@ def _float_buffers(model: Any) -> list[Tensor]:
 
 def _buffer_snapshot(models: Any) -> list[tuple[Any, Any]]:
     """(buffer, copy of its values) for every buffer of the models -- a few KB for the DCGAN."""
-    return [(b, (b.data if isinstance(b, Tensor) else b).copy())
+    return [(b, (b.array if isinstance(b, Tensor) else b).copy())
             for m in models for b in m.buffers()]
 
 
 def _restore_buffers(snapshot: list[tuple[Any, Any]]) -> None:
     for b, saved in snapshot:
-        (b.data if isinstance(b, Tensor) else b)[...] = saved
+        (b.array if isinstance(b, Tensor) else b)[...] = saved
 
 
 def _all_finite(tensors: Any) -> bool:
     """Whether every value of the tensors (parameters or running statistics) is finite."""
-    return _arrays_finite([t.data for t in tensors])
+    return _arrays_finite([t.array for t in tensors])
 
 
 def _grads_finite(params: Any) -> bool:
-    return _arrays_finite([p.grad.data for p in params if p.grad is not None])
+    return _arrays_finite([p.grad.array for p in params if p.grad is not None])
 
 
 def _arrays_finite(arrays: list[Any]) -> bool:

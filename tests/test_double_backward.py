@@ -101,7 +101,7 @@ def test_wgan_gp_penalty_gradient_reaches_the_critic_weights():
     x, w1, w2, w3 = leaf(2, 1, 8, 8), leaf(3, 1, 4, 4), leaf(4, 3, 4, 4), leaf(1, 4 * 2 * 2)
     assert tg.gradcheck(gradient_penalty, [x, w1, w2, w3], atol=1e-6)
     gradient_penalty(x, w1, w2, w3).backward()
-    assert all(np.abs(w.grad.data).sum() > 0 for w in (w1, w2, w3))
+    assert all(np.abs(w.grad.array).sum() > 0 for w in (w1, w2, w3))
 
 
 def test_penalty_through_dcgan_discriminator_in_float32():
@@ -113,7 +113,7 @@ def test_penalty_through_dcgan_discriminator_in_float32():
     # every weight gets a gradient (a bias may get none: d D / d x need not depend on it)
     for name, p in D.named_parameters():
         assert (p.grad is not None or name.endswith("bias")) and \
-            (p.grad is None or np.isfinite(p.grad.data).all()), name
+            (p.grad is None or np.isfinite(p.grad.array).all()), name
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -131,8 +131,8 @@ def test_penalty_on_each_device_matches_float64(device):
 def test_grad_returns_values_and_leaves_dot_grad_alone():
     x, y = leaf(3), leaf(3)
     gx, gy = tg.autograd.grad((x * y).sum(), [x, y])
-    np.testing.assert_array_equal(gx.data, y.data)
-    np.testing.assert_array_equal(gy.data, x.data)
+    np.testing.assert_array_equal(gx.array, y.array)
+    np.testing.assert_array_equal(gy.array, x.array)
     assert x.grad is None and y.grad is None and not gx.requires_grad
 
 
@@ -140,7 +140,7 @@ def test_grad_of_a_non_leaf_and_grad_outputs():
     x = leaf(2, 3)
     h = x * 2.0
     (gh,) = tg.autograd.grad(h ** 2, h, grad_outputs=tg.ones(2, 3, dtype="float64"))
-    np.testing.assert_allclose(gh.data, 2 * h.data)
+    np.testing.assert_allclose(gh.array, 2 * h.array)
 
 
 def test_backward_create_graph_keeps_the_gradient_graph():
@@ -150,13 +150,13 @@ def test_backward_create_graph_keeps_the_gradient_graph():
     g = x.grad
     x.grad = None
     g.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 6 * x.data)
+    np.testing.assert_allclose(x.grad.array, 6 * x.array)
 
 
 def test_autograd_backward_of_two_outputs_walks_once():
     x = leaf(3)
     tg.autograd.backward([(x * x).sum(), (3.0 * x).sum()])
-    np.testing.assert_allclose(x.grad.data, 2 * x.data + 3)
+    np.testing.assert_allclose(x.grad.array, 2 * x.array + 3)
 
 
 def test_hooks_see_tensor_gradients_in_graph_mode():
@@ -164,7 +164,7 @@ def test_hooks_see_tensor_gradients_in_graph_mode():
     h = x * x
     h.register_hook(lambda g: g * 2.0)
     (gx,) = tg.autograd.grad(h.sum(), x, create_graph=True)
-    np.testing.assert_allclose(gx.data, 4 * x.data)
+    np.testing.assert_allclose(gx.array, 4 * x.array)
     assert gx.requires_grad
 
 
@@ -183,7 +183,7 @@ def test_errors_name_what_is_wrong():
             return a ** 3
 
         def backward(self, g):
-            return (3 * self.inputs[0].data ** 2 * g,)
+            return (3 * self.inputs[0].array ** 2 * g,)
 
     c = leaf(2)
     with pytest.raises(TensorganError, match="Cube has no differentiable backward"):
@@ -213,19 +213,19 @@ def test_gradient_penalty_of_a_linear_critic_is_exact():
     w = leaf(1, 2, 3)
     real, fake = tg.randn(4, 1, 2, 3, dtype="float64"), tg.randn(4, 1, 2, 3, dtype="float64")
     penalty = tg.losses.gradient_penalty(linear_critic(w), real, fake, generator=tg.Generator(3))
-    norm = np.linalg.norm(w.data)
+    norm = np.linalg.norm(w.array)
     np.testing.assert_allclose(penalty.item(), (norm - 1) ** 2, rtol=1e-10)
     penalty.backward()
-    np.testing.assert_allclose(w.grad.data, 2 * (norm - 1) * w.data / norm, rtol=1e-8)
+    np.testing.assert_allclose(w.grad.array, 2 * (norm - 1) * w.array / norm, rtol=1e-8)
 
 
 def test_r1_penalty_of_a_linear_critic_is_exact():
     w = leaf(1, 2, 3)
     real = tg.randn(5, 1, 2, 3, dtype="float64", requires_grad=True)
     penalty = tg.losses.r1_penalty(linear_critic(w), real)
-    np.testing.assert_allclose(penalty.item(), (w.data ** 2).sum(), rtol=1e-12)
+    np.testing.assert_allclose(penalty.item(), (w.array ** 2).sum(), rtol=1e-12)
     penalty.backward()
-    np.testing.assert_allclose(w.grad.data, 2 * w.data, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.array, 2 * w.array, rtol=1e-12)
     assert real.grad is None      # real was detached: its gradient is not wanted
 
 

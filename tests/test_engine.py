@@ -302,7 +302,7 @@ def test_leaf_used_twice_in_one_op_and_grads_accumulate_across_backwards():
 def test_aliased_gradients_are_not_shared_between_leaves():
     a, b = t64([1.0]), t64([1.0])
     (a + b).sum().backward()
-    a.grad.data *= 5  # an optimizer mutating one gradient must not change the other
+    a.grad.array *= 5  # an optimizer mutating one gradient must not change the other
     assert b.grad.item() == 1.0
 
 

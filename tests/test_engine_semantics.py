@@ -281,7 +281,7 @@ def test_contiguous_expand_repeat_against_numpy_and_gradcheck():
     x = t64(np.arange(6.0).reshape(2, 3))
     assert x.contiguous() is x
     xt = x.T.contiguous()
-    assert xt.data.flags.c_contiguous and xt.tolist() == np.arange(6.0).reshape(2, 3).T.tolist()
+    assert xt.array.flags.c_contiguous and xt.tolist() == np.arange(6.0).reshape(2, 3).T.tolist()
     row = t64(np.arange(3.0).reshape(1, 3))
     assert np.array_equal(row.expand(4, 2, -1).numpy(), np.broadcast_to(np.arange(3.0), (4, 2, 3)))
     assert np.array_equal(row.repeat(2, 1, 2).numpy(), np.tile(np.arange(3.0).reshape(1, 3), (2, 1, 2)))

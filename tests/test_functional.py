@@ -275,7 +275,7 @@ def test_kernel_ops_take_non_contiguous_inputs(op, view, device):
     base = tg.tensor(data, requires_grad=True, dtype=dtype, device=device)
     x = make_view(base)
     fn = _kernel_op_cases(np.random.default_rng(5), device, dtype)[op]
-    assert x.shape == (3, 4, 6, 5) and not x.data.flags.c_contiguous
+    assert x.shape == (3, 4, 6, 5) and not x.array.flags.c_contiguous
     got = fn(x)
     want = fn(tg.tensor(np.ascontiguousarray(x.numpy()), dtype=dtype, device=device))
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=tol, atol=tol)

@@ -577,7 +577,7 @@ def test_non_finite_parameters_never_reach_a_checkpoint(tmp_path, blobs):
 
     def step():
         if trainer.step == 3:  # the update of step 4
-            trainer.G[0].weight.grad.data[0, 0] = np.nan
+            trainer.G[0].weight.grad.array[0, 0] = np.nan
         real_step()
 
     trainer.opt_g.step = step

@@ -175,9 +175,9 @@ def test_sequential_fuses_batchnorm_leaky_relu_with_the_same_results(four_d, tra
         monkeypatch.setattr(nn.Sequential, "fuse_batch_norm_activation", fuse)
         bn = nn.BatchNorm2d(3, momentum=0.3) if four_d else nn.BatchNorm1d(3, momentum=0.3)
         net = nn.Sequential(bn, nn.LeakyReLU(0.2)).double()
-        bn.weight.data[...] = [1.5, 0.5, -0.7]
-        bn.bias.data[...] = [0.1, -0.2, 0.3]
-        bn.running_mean.data[...] = [0.2, -0.1, 0.0]
+        bn.weight.array[...] = [1.5, 0.5, -0.7]
+        bn.bias.array[...] = [0.1, -0.2, 0.3]
+        bn.running_mean.array[...] = [0.2, -0.1, 0.0]
         net.train(training)
         x = tg.randn(*shape, seed=3, dtype="float64", requires_grad=True)
         y = net(x)
@@ -298,12 +298,12 @@ def test_deepcopy_makes_an_independent_model_with_equal_values():
     G = small_net()
     G_ema = copy.deepcopy(G)                       # the EMA-generator idiom
     for (name, p), (name_c, q) in zip(G.named_parameters(), G_ema.named_parameters()):
-        assert name == name_c and q is not p and q.data is not p.data
+        assert name == name_c and q is not p and q.array is not p.array
         assert isinstance(q, nn.Parameter) and q.requires_grad and q.device is p.device
         np.testing.assert_array_equal(q.numpy(), p.numpy())
-    G_ema[0].weight.data[...] = 7.0                # updating the copy leaves the original alone
+    G_ema[0].weight.array[...] = 7.0                # updating the copy leaves the original alone
     assert not np.any(G[0].weight.numpy() == 7.0)
-    G[7].bias.data[...] = -3.0
+    G[7].bias.array[...] = -3.0
     assert not np.any(G_ema[7].bias.numpy() == -3.0)
 
 
@@ -433,7 +433,7 @@ def test_cpu_alias_and_reset_parameters():
         lin.cuda(1)                                   # one CUDA device only, as .to("cuda:1")
     for layer in (lin, nn.Conv2d(2, 3, 3), nn.ConvTranspose2d(3, 2, 4)):
         for p in layer.parameters():
-            p.data[...] = 100.0
+            p.array[...] = 100.0
         layer.reset_parameters()
         fan_in = layer.weight.shape[1] * int(np.prod(layer.weight.shape[2:]))
         bound = 1 / math.sqrt(fan_in)                 # kaiming_uniform(a=sqrt(5)) and the bias bound
@@ -471,7 +471,7 @@ def test_spectral_norm_divides_by_the_largest_singular_value(make, dim):
     layer = spectral_norm(make())
     assert [k for k in layer.state_dict() if k.startswith("weight")] == ["weight_orig", "weight_u", "weight_v"]
     # a clear gap between the two largest singular values, so 100 power iterations converge
-    w = layer.weight_orig.data
+    w = layer.weight_orig.array
     matrix = np.moveaxis(w, dim, 0).reshape(w.shape[dim], -1)
     left, s, right = np.linalg.svd(matrix, full_matrices=False)
     s[0] = 2.0 * s[1]
@@ -527,7 +527,7 @@ def test_spectral_norm_keeps_each_graphs_u_and_v_across_two_forwards():
     (layer(x2) ** 3).sum().backward()
     separate = layer.weight_orig.grad.numpy().copy()
     layer.weight_orig.grad = None
-    layer.weight_u.data[...], layer.weight_v.data[...] = u0, v0
+    layer.weight_u.array[...], layer.weight_v.array[...] = u0, v0
     ((layer(x1) ** 2).sum() + (layer(x2) ** 3).sum()).backward()   # both graphs, one backward
     assert np.allclose(layer.weight_orig.grad.numpy(), separate, rtol=1e-12, atol=1e-14)
 
@@ -559,7 +559,7 @@ def test_embedding_gathers_rows_and_adds_the_gradients_of_repeated_indices():
 def test_embedding_padding_idx_row_starts_at_zero_and_gets_no_gradient():
     emb = nn.Embedding(5, 2, padding_idx=-1, dtype="float64")      # -1: row 4, as torch
     assert emb.padding_idx == 4 and not emb.weight.numpy()[4].any()
-    emb.weight.data[4] = 7.0                                          # forward still reads it
+    emb.weight.array[4] = 7.0                                          # forward still reads it
     out = emb(np.array([4, 1, 4]))
     np.testing.assert_array_equal(out.numpy()[0], [7.0, 7.0])
     (out * 3.0).sum().backward()

@@ -59,7 +59,7 @@ def test_adam_fused_cpu_update_is_bit_identical_to_the_ufunc_sequence(monkeypatc
         monkeypatch.setattr(optim, "_fused_adam_applies", lambda *a: False)
         opt_u.step()
         monkeypatch.setattr(optim, "_fused_adam_applies", applies)
-    assert applies(fused.data, fused.grad.data, opt_f.state[0]["exp_avg"], opt_f.state[0]["exp_avg_sq"])
+    assert applies(fused.array, fused.grad.array, opt_f.state[0]["exp_avg"], opt_f.state[0]["exp_avg_sq"])
     np.testing.assert_array_equal(fused.numpy(), ufuncs.numpy())
     for key in ("exp_avg", "exp_avg_sq"):
         np.testing.assert_array_equal(opt_f.state[0][key], opt_u.state[0][key])

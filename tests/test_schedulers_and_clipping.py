@@ -126,7 +126,7 @@ def test_clip_grad_norm_leaves_small_gradients_alone_and_reports_non_finite():
     nn.utils.clip_grad_norm_(params, max_norm=1.0)
     for p, g in zip(params, grads):
         np.testing.assert_array_equal(p.grad.numpy(), g)
-    params[0].grad.data[0, 0] = np.inf
+    params[0].grad.array[0, 0] = np.inf
     with pytest.raises(NonFiniteError, match="inf"):
         nn.utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
     assert math.isinf(nn.utils.clip_grad_norm_(params, 1.0).item())
@@ -264,7 +264,7 @@ def test_clip_grad_norm_of_a_module_says_to_pass_its_parameters():
 
 def test_clip_grad_norm_leaves_gradients_alone_when_the_norm_is_nan():
     params, grads = _params_with_grads(scale=10.0)
-    params[0].grad.data[0, 0] = np.nan
+    params[0].grad.array[0, 0] = np.nan
     grads[0][0, 0] = np.nan
     assert math.isnan(nn.utils.clip_grad_norm_(params, 1.0).item())
     for p, g in zip(params, grads):                # torch would make every gradient NaN here

@@ -7,7 +7,7 @@ import pytest
 
 import tensorgan as tg
 from tensorgan import nn, optim
-from tensorgan.errors import InputTypeError, ShapeError, TensorganError
+from tensorgan.errors import DTypeError, InputTypeError, ShapeError, TensorganError
 
 
 def test_no_grad_is_reentrant_and_per_thread():
@@ -38,12 +38,12 @@ def test_no_grad_is_reentrant_and_per_thread():
 
 def test_manual_sgd_updates_parameters_in_place():
     lin = nn.Linear(3, 2)
-    before = lin.weight.data.copy()
+    before = lin.weight.array.copy()
     lin(tg.ones((4, 3))).sum().backward()
     with tg.no_grad():
         for p in lin.parameters():
             p -= 0.1 * p.grad
-    np.testing.assert_allclose(lin.weight.data, before - 0.1 * lin.weight.grad.data, rtol=1e-6)
+    np.testing.assert_allclose(lin.weight.array, before - 0.1 * lin.weight.grad.array, rtol=1e-6)
     with pytest.raises(TensorganError, match="no_grad"):
         lin.weight -= 1.0                          # outside no_grad: refused, as in torch
     w = tg.zeros(3)
@@ -66,8 +66,8 @@ def test_leaf_gradients_never_share_memory():
     b = tg.randn(6, requires_grad=True)
     c = tg.randn((3, 2), requires_grad=True)
     ((a + b.reshape(2, 3) + c.T) * 2).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
-    assert not np.shares_memory(a.grad.data, c.grad.data)
+    assert not np.shares_memory(a.grad.array, b.grad.array)
+    assert not np.shares_memory(a.grad.array, c.grad.array)
     p = tg.randn(3, requires_grad=True)
     v = np.ones(3, np.float32)
     (p + 0).backward(v)
@@ -79,8 +79,8 @@ def test_sequential_runs_a_replaced_layer():
     s = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
     setattr(s, "1", nn.Sigmoid())
     y = s(tg.ones((1, 2)))
-    assert (y.data > 0).all()                      # a sigmoid's output, which tanh's need not be
-    np.testing.assert_allclose(y.data, 1 / (1 + np.exp(-s[0](tg.ones((1, 2))).data)), rtol=1e-6)
+    assert (y.array > 0).all()                      # a sigmoid's output, which tanh's need not be
+    np.testing.assert_allclose(y.array, 1 / (1 + np.exp(-s[0](tg.ones((1, 2))).array)), rtol=1e-6)
 
 
 def test_assigning_a_plain_tensor_to_a_parameter_is_refused():
@@ -89,7 +89,7 @@ def test_assigning_a_plain_tensor_to_a_parameter_is_refused():
         lin.weight = tg.randn((3, 5))
     assert "weight" in lin.state_dict()
     lin.weight = nn.Parameter(np.zeros((3, 5), np.float32))    # a Parameter is fine
-    assert lin.weight.data.sum() == 0 and len(list(lin.parameters())) == 2
+    assert lin.weight.array.sum() == 0 and len(list(lin.parameters())) == 2
 
 
 def test_truth_value_and_python_number_conversions():
@@ -142,12 +142,12 @@ def test_dcgan_idioms_from_pytorch_code():
     def weights_init(m):
         calls.append(type(m).__name__)
         if isinstance(m, nn.Linear):
-            m.weight.data[...] = 0.5
+            m.weight.array[...] = 0.5
 
     net = nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(0.2, inplace=True), nn.ReLU(True))
     assert net.apply(weights_init) is net
     assert calls == ["Linear", "LeakyReLU", "ReLU", "Sequential"]    # children first
-    assert (net[0].weight.data == 0.5).all()
+    assert (net[0].weight.array == 0.5).all()
     result = net.load_state_dict({"0.weight": np.ones((2, 2), np.float32)}, strict=False)
     assert result.missing_keys == ["0.bias"] and result.unexpected_keys == []
     missing, unexpected = result                          # still a tuple
@@ -163,11 +163,11 @@ def test_zero_grad_set_to_none_and_step_closure():
         loss.backward()
         return loss
 
-    w = lin.weight.data.copy()
+    w = lin.weight.array.copy()
     loss = opt.step(closure)
-    assert isinstance(loss, tg.Tensor) and not np.array_equal(w, lin.weight.data)
+    assert isinstance(loss, tg.Tensor) and not np.array_equal(w, lin.weight.array)
     opt.zero_grad(set_to_none=False)
-    assert lin.weight.grad is not None and not lin.weight.grad.data.any()
+    assert lin.weight.grad is not None and not lin.weight.grad.array.any()
     lin.zero_grad()
     assert lin.weight.grad is None
 
@@ -242,14 +242,54 @@ def test_module_list_and_sequential_slices_keep_names():
         net.blocks[2]
 
 
+def test_data_is_a_tensor_sharing_memory_outside_autograd():
+    """torch's ``.data``: the idioms of GAN scripts (DCGAN init, WGAN clipping) write the parameter."""
+    lin = nn.Linear(3, 4)
+    d = lin.weight.data
+    assert isinstance(d, tg.Tensor) and not isinstance(d, nn.Parameter)
+    assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+    assert np.shares_memory(d.array, lin.weight.array) and d.shape == (4, 3) and d.dtype == np.float32
+    lin.weight.data.normal_(0.0, 0.02, generator=tg.Generator(0))       # in place on a leaf needing grad
+    want = nn.init.normal_(tg.zeros((4, 3)), 0.0, 0.02, generator=tg.Generator(0))
+    np.testing.assert_array_equal(lin.weight.array, want.array)
+    lin.weight.data.fill_(1.0)
+    lin.weight.data.clamp_(-0.01, 0.01)                                  # WGAN's weight clipping
+    assert (lin.weight.array == np.float32(0.01)).all() and lin.weight.requires_grad
+    nn.init.constant_(lin.bias.data, 0.5)                               # the PyTorch DCGAN tutorial's init
+    assert (lin.bias.array == 0.5).all()
+    lin(tg.ones((2, 3))).sum().backward()
+    lin.weight.grad.data.zero_()
+    assert not lin.weight.grad.array.any() and lin.bias.grad.array.all()
+    y = (lin.weight.data * 2).sum()                                     # no history through .data
+    assert not y.requires_grad and y.grad_fn is None
+    assert type((lin.weight * 2).sum().grad_fn).__name__ == "Sum" and lin.weight.grad_fn is None
+
+
+def test_data_assignment_replaces_the_memory_as_torch():
+    p = nn.Parameter(tg.zeros(3))
+    new = tg.tensor([1.0, 2.0, 3.0, 4.0])
+    p.data = new                                                        # torch allows a new shape
+    assert p.shape == (4,) and p.requires_grad and np.shares_memory(p.array, new.array)
+    p.data = np.ones(2, np.float32)                                     # an array on p's device works too
+    assert p.tolist() == [1.0, 1.0]
+    q = nn.Parameter(p.data)                                            # shares memory, as torch's
+    assert np.shares_memory(q.array, p.array) and q.requires_grad
+    with pytest.raises(InputTypeError, match=r"tensor\.data = \.\.\.: expected a Tensor, got list"):
+        p.data = [1.0, 2.0]
+    with pytest.raises(DTypeError, match="requires grad cannot hold a bool"):
+        p.data = tg.tensor([True, False])
+    with pytest.raises(InputTypeError, match=r"t\.clone\(\)\.detach\(\)"):
+        tg.tensor(p.data)
+
+
 def test_init_functions_take_the_data_array_as_pytorch_code_passes_it():
     conv = nn.Conv2d(4, 8, 3)
-    assert nn.init.normal_(conv.weight.data, 0.0, 0.02, generator=tg.Generator(0)) is conv.weight.data
-    assert abs(float(conv.weight.data.std()) - 0.02) < 0.004
-    nn.init.zeros_(conv.bias.data)
-    assert not conv.bias.data.any()
+    assert nn.init.normal_(conv.weight.array, 0.0, 0.02, generator=tg.Generator(0)) is conv.weight.array
+    assert abs(float(conv.weight.array.std()) - 0.02) < 0.004
+    nn.init.zeros_(conv.bias.array)
+    assert not conv.bias.array.any()
     w = nn.init.kaiming_normal_(tg.zeros((256, 64)), nonlinearity="relu", generator=tg.Generator(1))
-    assert float(w.data.std()) == pytest.approx(np.sqrt(2 / 64), rel=0.05)
+    assert float(w.array.std()) == pytest.approx(np.sqrt(2 / 64), rel=0.05)
     with pytest.raises(InputTypeError, match="normal_"):
         nn.init.normal_("weights")
 
@@ -340,7 +380,7 @@ def test_adamw_decays_the_weights_outside_the_moments():
         want *= 1 - lr * wd
         m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
         want -= lr / (1 - b1 ** t) * m / (np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps)
-    np.testing.assert_allclose(p.data, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(p.array, want, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(opt.state[p]["exp_avg"], m, rtol=1e-12)   # no decay in the moments
     assert optim.AdamW([p]).param_groups[0]["weight_decay"] == 1e-2       # PyTorch's default
     with pytest.raises(tg.CheckpointError, match="for AdamW"):
@@ -355,7 +395,7 @@ def test_adamw_without_decay_is_adam():
     for lin, opt in ((la, a), (lw, w)):
         lin(tg.ones((4, 3))).sum().backward()
         opt.step()
-    np.testing.assert_array_equal(la.weight.data, lw.weight.data)
+    np.testing.assert_array_equal(la.weight.array, lw.weight.array)
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -363,24 +403,24 @@ def test_batchnorm1d_takes_sequences_n_c_l(training):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 3, 5)).astype(np.float32)
     bn = nn.BatchNorm1d(3, momentum=0.5)
-    bn.weight.data[...] = [1.5, 0.5, -0.7]
-    bn.running_mean.data[...] = [0.1, -0.2, 0.3]
+    bn.weight.array[...] = [1.5, 0.5, -0.7]
+    bn.running_mean.array[...] = [0.1, -0.2, 0.3]
     bn.train(training)
     y = bn(tg.tensor(x))
     assert y.shape == (4, 3, 5)
     if training:
         mean, var = x.mean(axis=(0, 2)), x.var(axis=(0, 2))
-        np.testing.assert_allclose(bn.running_mean.data, 0.5 * np.array([0.1, -0.2, 0.3]) + 0.5 * mean,
+        np.testing.assert_allclose(bn.running_mean.array, 0.5 * np.array([0.1, -0.2, 0.3]) + 0.5 * mean,
                                    rtol=1e-5)
-        np.testing.assert_allclose(bn.running_var.data, 0.5 + 0.5 * var * 20 / 19, rtol=1e-5)
+        np.testing.assert_allclose(bn.running_var.array, 0.5 + 0.5 * var * 20 / 19, rtol=1e-5)
     else:
         mean, var = np.array([0.1, -0.2, 0.3]), np.ones(3)
     want = (x - mean[None, :, None]) / np.sqrt(var[None, :, None] + 1e-5) * np.array([1.5, 0.5, -0.7])[None, :, None]
-    np.testing.assert_allclose(y.data, want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(y.array, want, rtol=1e-4, atol=1e-5)
     fused = nn.Sequential(nn.BatchNorm1d(3), nn.LeakyReLU(0.2))   # runs batch_norm_leaky_relu
     fused.train(training)
-    z = fused(tg.tensor(x)).data
-    ref = fused[0](tg.tensor(x)).data
+    z = fused(tg.tensor(x)).array
+    ref = fused[0](tg.tensor(x)).array
     np.testing.assert_allclose(z, np.where(ref < 0, 0.2 * ref, ref), rtol=1e-5, atol=1e-6)
     with pytest.raises(ShapeError, match=r"\(N, C\) or \(N, C, L\)"):
         bn(tg.tensor(np.zeros((2, 3, 4, 5), dtype=np.float32)))
@@ -413,7 +453,7 @@ def test_amsgrad_keeps_the_running_maximum_of_the_second_moment(opt_cls, wd):
         m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
         vmax = np.maximum(vmax, v)                         # torch.optim.Adam(amsgrad=True)
         want -= lr / (1 - b1 ** t) * m / (np.sqrt(vmax) / np.sqrt(1 - b2 ** t) + eps)
-    np.testing.assert_allclose(p.data, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(p.array, want, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(opt.state[p]["max_exp_avg_sq"], vmax, rtol=1e-12)
     assert (vmax > v).any()                                # the maximum mattered
     again = opt_cls([nn.Parameter(tg.tensor(p0, dtype="float64"))], amsgrad=True)
@@ -650,7 +690,7 @@ def test_buffers_that_are_not_saved_recurse_false_and_batch_norm_resets():
     assert [n for n, _ in m.named_buffers(recurse=False)] == ["noise", "scale"]
     bn = nn.BatchNorm2d(2)
     bn(tg.randn(4, 2, 3, 3))
-    bn.weight.data[...] = 3.0
+    bn.weight.array[...] = 3.0
     bn.reset_running_stats()
     assert bn.running_mean.numpy().tolist() == [0, 0] and bn.running_var.numpy().tolist() == [1, 1]
     assert int(np.asarray(bn.num_batches_tracked)) == 0 and bn.weight.numpy().tolist() == [3, 3]

@@ -188,7 +188,7 @@ def test_non_finite_losses_stop_or_skip(dataset, tmp_path, policy):
 
     def poison(record):
         if record["step"] == 3:
-            t.D[-1].weight.data[...] = np.nan  # D's logit layer, after step 3's update
+            t.D[-1].weight.array[...] = np.nan  # D's logit layer, after step 3's update
 
     # Step 3's checkpoint (written after on_step) would hold the NaN weights: refused, whatever
     # the policy -- the last good checkpoint, step 2's, stays.
@@ -200,27 +200,27 @@ def test_non_finite_losses_stop_or_skip(dataset, tmp_path, policy):
 
     # Weights poisoned before a step: its loss is non-finite -> stop, or skip the update.
     t = Trainer(dataset, tmp_path / "b", config(steps=4, checkpoint_every=10, on_nonfinite=policy))
-    t.D[-1].weight.data[...] = np.nan
+    t.D[-1].weight.array[...] = np.nan
     if policy == "stop":
         with pytest.raises(NonFiniteError, match="step 1: the discriminator's loss"):
             t.train_step(next(iter(t.loader))[0])
     else:
-        before = [p.data.copy() for p in t.D.parameters()]
+        before = [p.array.copy() for p in t.D.parameters()]
         t.train_step(next(iter(t.loader))[0])
         assert t.skipped >= 1 and t.step == 1
-        assert all(np.array_equal(p.data, b, equal_nan=True) for p, b in zip(t.D.parameters(), before))
+        assert all(np.array_equal(p.array, b, equal_nan=True) for p, b in zip(t.D.parameters(), before))
 
 
 def test_checkpoint_finite_check_counts_values_not_their_float32_sum(dataset, tmp_path):
     # The check sums in the parameters' own dtype first (the kernels a step has compiled); a
     # float32 total that overflows for huge finite weights must not refuse the checkpoint.
     t = Trainer(dataset, tmp_path, config(steps=1))
-    t.D[-1].weight.data[...] = np.finfo(np.float32).max
+    t.D[-1].weight.array[...] = np.finfo(np.float32).max
     with np.errstate(over="ignore"):
-        assert np.isinf(t.D[-1].weight.data.sum())
+        assert np.isinf(t.D[-1].weight.array.sum())
     t.save_checkpoint()
     assert ckpt.load_checkpoint(tmp_path / "checkpoint.npz")["step"] == 0
-    t.D[-1].weight.data.flat[0] = -np.inf
+    t.D[-1].weight.array.flat[0] = -np.inf
     with pytest.raises(NonFiniteError, match="discriminator's parameters are not finite"):
         t.save_checkpoint()
 
@@ -231,16 +231,16 @@ def test_non_finite_gradients_are_detected(dataset, monkeypatch):
     p = nn.Parameter(np.ones(3, np.float32))
     p.grad = nn.Parameter(np.array([1.0, np.nan, 0.0], np.float32))
     assert not train_module._grads_finite([p])
-    p.grad.data[1] = np.inf
+    p.grad.array[1] = np.inf
     assert not train_module._grads_finite([p])
-    p.grad.data[1] = 0
+    p.grad.array[1] = 0
     assert train_module._grads_finite([p])
     # huge but finite: the float32 total overflows to inf, the float64 one does not -- finite
-    p.grad.data[:] = np.finfo(np.float32).max
+    p.grad.array[:] = np.finfo(np.float32).max
     with np.errstate(over="ignore"):
-        assert np.isinf(p.grad.data.sum())
+        assert np.isinf(p.grad.array.sum())
     assert train_module._grads_finite([p])
-    p.grad.data[0] = -np.inf                       # ... unless an element really is inf
+    p.grad.array[0] = -np.inf                       # ... unless an element really is inf
     assert not train_module._grads_finite([p])
     assert train_module._grads_finite([])          # nothing to check
     # finite loss, non-finite gradient: the update is refused and the network named
@@ -305,7 +305,7 @@ def test_checkpoint_refuses_non_finite_running_statistics(dataset, tmp_path):
     t.fit()
     before = (tmp_path / "checkpoint.npz").read_bytes()
     bn = next(m for m in t.G.modules() if getattr(m, "running_var", None) is not None)
-    bn.running_var.data[0] = np.inf
+    bn.running_var.array[0] = np.inf
     with pytest.raises(NonFiniteError, match="generator's batch-norm running statistics are not finite"):
         t.save_checkpoint()
     assert (tmp_path / "checkpoint.npz").read_bytes() == before
@@ -316,7 +316,7 @@ def test_a_run_that_only_skips_stops_as_diverged(dataset, tmp_path, monkeypatch)
     otherwise "finish" untrained), and metrics.jsonl stays strict JSON (null, not NaN)."""
     monkeypatch.setattr(train_module, "SKIP_STREAK_LIMIT", 3)
     t = Trainer(dataset, tmp_path, config(steps=10, checkpoint_every=100, on_nonfinite="skip"))
-    t.D[-1].weight.data[...] = np.nan
+    t.D[-1].weight.array[...] = np.nan
     with pytest.raises(NonFiniteError, match="step 3: 3 steps in a row skipped"):
         t.fit()
 
@@ -327,10 +327,10 @@ def test_a_run_that_only_skips_stops_as_diverged(dataset, tmp_path, monkeypatch)
     assert [r["step"] for r in records] == [1, 2] and records[0]["loss_d"] is None  # as "stop": not step 3
     # an occasional skip does not add up: the streak restarts after a good step
     t = Trainer(dataset, tmp_path / "b", config(steps=6, checkpoint_every=100, on_nonfinite="skip"))
-    good = t.D[-1].weight.data.copy()
+    good = t.D[-1].weight.array.copy()
 
     def poison_every_other(record):
-        t.D[-1].weight.data[...] = np.nan if record["step"] % 2 else good
+        t.D[-1].weight.array[...] = np.nan if record["step"] % 2 else good
     assert t.fit(on_step=poison_every_other)["step"] == 6
 
 

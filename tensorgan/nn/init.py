@@ -20,9 +20,8 @@ __all__ = ["calculate_gain", "calculate_fan_in_and_fan_out", "normal_", "uniform
 
 
 def _in_place_on_arrays(init: Callable) -> Callable:
-    """Let an initializer take a bare array as well as a Tensor -- PyTorch code writes
-    ``init.normal_(m.weight.data, 0.0, 0.02)``, and our ``.data`` is the NumPy / CuPy array --
-    filling it in place and returning what was given."""
+    """Let an initializer take a bare NumPy / CuPy array (``m.weight.array``) as well as a Tensor
+    (``m.weight`` or PyTorch's ``m.weight.data``), filling it in place and returning what was given."""
     @functools.wraps(init)
     def wrapper(tensor: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(tensor, Tensor):
@@ -38,7 +37,7 @@ def _in_place_on_arrays(init: Callable) -> Callable:
 
 def _fill(tensor: Tensor, host_array) -> Tensor:
     with no_grad():
-        tensor.data[...] = tensor.device.xp.asarray(host_array, dtype=tensor.dtype)
+        tensor.array[...] = tensor.device.xp.asarray(host_array, dtype=tensor.dtype)
     tensor._bump_version()
     return tensor
 
@@ -61,7 +60,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generato
 @_in_place_on_arrays
 def constant_(tensor: Tensor, val: float) -> Tensor:
     with no_grad():
-        tensor.data[...] = val
+        tensor.array[...] = val
     tensor._bump_version()
     return tensor
 

@@ -178,8 +178,8 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, batch count 0 (as PyTorch)."""
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
             self.num_batches_tracked[...] = 0
 
     def reset_parameters(self) -> None:
@@ -442,7 +442,7 @@ class Embedding(Module):
     def reset_parameters(self, generator: Generator | None = None) -> None:
         init.normal_(self.weight, 0.0, 1.0, generator)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, indices: Any) -> Tensor:
         try:

@@ -31,7 +31,7 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None, device: Any = None):
         if isinstance(data, Tensor):
             device = data.device if device is None else device
-            data = data.data if get_device(device) is data.device else data.numpy()
+            data = data.array if get_device(device) is data.device else data.numpy()
         super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
     def __repr__(self) -> str:
@@ -67,7 +67,7 @@ class Module:
         if name in params and value is not None and not isinstance(value, Parameter):
             raise InputTypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
                                  f"{type(self).__name__} (a Parameter or None is expected; to "
-                                 f"change its values, use load_state_dict or .data)")
+                                 f"change its values, use load_state_dict, .copy_() or .data)")
         if name in self.__dict__["_modules"] and value is not None and not isinstance(value, Module):
             raise InputTypeError(f"cannot assign {type(value).__name__} as child module {name!r} of "
                                  f"{type(self).__name__} (a Module or None is expected)")
@@ -235,15 +235,15 @@ class Module:
             device = get_device(target)
             for t in self._tensors():
                 if t.device is not device:
-                    t.data, t.device = move_array(t.data, t.device, device), device
+                    t.array, t.device = move_array(t.array, t.device, device), device
                     if t.grad is not None:
                         t.grad = t.grad.to(device)
             return self
         dtype = _check_dtype(target)
         for t in self._tensors():
-            t.data = t.data.astype(dtype)
+            t.array = t.array.astype(dtype)
             if t.grad is not None:        # the gradient follows, as in torch
-                t.grad = Tensor._make(t.grad.data.astype(dtype), t.grad.device)
+                t.grad = Tensor._make(t.grad.array.astype(dtype), t.grad.device)
         return self
 
     def cpu(self) -> "Module":
@@ -326,7 +326,7 @@ class Module:
         for name, value in arrays.items():
             target = targets[name]
             if isinstance(target, Tensor):
-                target.data[...] = target.device.xp.asarray(value, dtype=target.dtype)
+                target.array[...] = target.device.xp.asarray(value, dtype=target.dtype)
                 target._bump_version()
             else:
                 target[...] = value

@@ -66,10 +66,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     g0 = grads[0]
     xp = g0.device.xp
     if math.isinf(norm_type):
-        per_tensor = [xp.abs(g.data).max() for g in grads if g.data.size]
+        per_tensor = [xp.abs(g.array).max() for g in grads if g.array.size]
         total = xp.stack(per_tensor).max() if per_tensor else xp.zeros((), g0.dtype)
     else:   # the norm of the per-tensor norms, in the gradients' dtype (as PyTorch)
-        per_tensor = xp.stack([(xp.abs(g.data) ** norm_type).sum() for g in grads])
+        per_tensor = xp.stack([(xp.abs(g.array) ** norm_type).sum() for g in grads])
         total = per_tensor.sum() ** (1.0 / norm_type)
     total = xp.asarray(total, dtype=g0.dtype)
     total_value = float(total)
@@ -80,7 +80,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     if coefficient < 1.0:   # a NaN norm: not < 1, the gradients stay; an infinite one: scale 0 and
         with np.errstate(invalid="ignore"):            # inf * 0 = NaN where infinite, as PyTorch
             for g in grads:
-                g.data *= g.data.dtype.type(coefficient)
+                g.array *= g.array.dtype.type(coefficient)
     return Tensor._make(total, g0.device)
 
 
@@ -90,7 +90,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float)) or not clip_value >= 0:
         raise ConfigError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
     for g in grads:
-        g.device.xp.clip(g.data, -clip_value, clip_value, out=g.data)
+        g.device.xp.clip(g.array, -clip_value, clip_value, out=g.array)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     dim = (1 if isinstance(module, ConvTranspose2d) else 0) if dim is None else dim
     if isinstance(dim, bool) or not isinstance(dim, int) or not -weight.ndim <= dim < weight.ndim:
         raise ConfigError(f"spectral_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
-    matrix = _as_matrix(weight.data, dim % weight.ndim)
+    matrix = _as_matrix(weight.array, dim % weight.ndim)
     xp = weight.device.xp
     rng = default_generator.rng                 # tg.manual_seed makes u and v reproducible
     u = _normalize(xp.asarray(rng.standard_normal(matrix.shape[0]).astype(weight.dtype)), eps)
@@ -142,12 +142,12 @@ def remove_spectral_norm(module: "Module", name: str = "weight") -> "Module":
                           f"normalized")
     key, hook = found[0]
     weight = getattr(module, name + "_orig")
-    u, v = getattr(module, name + "_u").data, getattr(module, name + "_v").data
-    sigma = float((u * (_as_matrix(weight.data, hook.dim) @ v)).sum())
+    u, v = getattr(module, name + "_u").array, getattr(module, name + "_v").array
+    sigma = float((u * (_as_matrix(weight.array, hook.dim) @ v)).sum())
     del module._forward_pre_hooks[key]
     for attribute in (name + "_orig", name + "_u", name + "_v", name):
         delattr(module, attribute)
-    module.register_parameter(name, Parameter(Tensor._make(weight.data / sigma, weight.device)))
+    module.register_parameter(name, Parameter(Tensor._make(weight.array / sigma, weight.device)))
     return module
 
 
@@ -161,14 +161,14 @@ class _SpectralNorm:
         weight = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         if module.training:                     # u, v updated in place: they are buffers
-            matrix = _as_matrix(weight.data, self.dim)
+            matrix = _as_matrix(weight.array, self.dim)
             for _ in range(self.n):
-                v.data[...] = _normalize(matrix.T @ u.data, self.eps)
-                u.data[...] = _normalize(matrix @ v.data, self.eps)
+                v.array[...] = _normalize(matrix.T @ u.array, self.eps)
+                u.array[...] = _normalize(matrix @ v.array, self.eps)
         matrix = weight.permute(_dim_first(weight.ndim, self.dim)).reshape(weight.shape[self.dim], -1)
         # copies: the next training forward updates the buffers in place, and this graph must
         # keep the u, v it used (D(real) and D(fake) before one backward), as torch's clone()
-        u_now, v_now = Tensor._make(u.data.copy(), u.device), Tensor._make(v.data.copy(), v.device)
+        u_now, v_now = Tensor._make(u.array.copy(), u.device), Tensor._make(v.array.copy(), v.device)
         sigma = (u_now * (matrix @ v_now)).sum()                # differentiable in the weight
         setattr(module, self.name, weight / sigma)
 
@@ -217,8 +217,8 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
     hook = _WeightNorm(name, None if dim is None else dim % weight.ndim)
     g = hook.norm(weight.detach())
     delattr(module, name)
-    module.register_parameter(name + "_g", Parameter(Tensor._make(g.data.copy(), weight.device)))
-    module.register_parameter(name + "_v", Parameter(Tensor._make(weight.data.copy(), weight.device)))
+    module.register_parameter(name + "_g", Parameter(Tensor._make(g.array.copy(), weight.device)))
+    module.register_parameter(name + "_v", Parameter(Tensor._make(weight.array.copy(), weight.device)))
     setattr(module, name, weight.detach())      # a plain attribute until the first forward
     module.register_forward_pre_hook(hook)
     return module
@@ -237,7 +237,7 @@ def remove_weight_norm(module: "Module", name: str = "weight") -> "Module":
     del module._forward_pre_hooks[key]
     for attribute in (name + "_g", name + "_v", name):
         delattr(module, attribute)
-    module.register_parameter(name, Parameter(Tensor._make(weight.data, weight.device)))
+    module.register_parameter(name, Parameter(Tensor._make(weight.array, weight.device)))
     return module
 
 

@@ -1,6 +1,6 @@
 """Optimizers: SGD (momentum, Nesterov, weight decay), Adam (amsgrad), AdamW and RMSprop, in place.
 
-``step()`` works on the raw arrays (``p.data``), never building graph; Adam's common case is one
+``step()`` works on the raw arrays (``p.array``), never building graph; Adam's common case is one
 fused kernel pass per parameter (``kernels.*.adam_update``), the other paths NumPy/CuPy ufuncs. The
 formulas are PyTorch's, so a tensorgan run can be checked against a PyTorch one step by step.
 
@@ -184,7 +184,7 @@ class Optimizer:
                 if p.grad is not None:
                     if self._states[i] is None:
                         self._states[i] = self._init_state(p)
-                    grad = -p.grad.data if group["maximize"] else p.grad.data   # ascend, as torch
+                    grad = -p.grad.array if group["maximize"] else p.grad.array   # ascend, as torch
                     self._update(p, grad, self._states[i], group)
                     p._bump_version()   # a graph that used the old values now refuses backward
                 i += 1
@@ -284,7 +284,7 @@ class SGD(Optimizer):
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         if wd:
-            grad = grad + wd * p.data
+            grad = grad + wd * p.array
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -294,7 +294,7 @@ class SGD(Optimizer):
                 buf += (1.0 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
         state["step"] += 1
-        p.data -= lr * grad
+        p.array -= lr * grad
 
     def state_dict(self) -> dict[str, Any]:
         sd = super().state_dict()
@@ -343,29 +343,29 @@ class Adam(Optimizer):
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         xp = p.device.xp
-        return {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
+        return {"step": 0, "exp_avg": xp.zeros_like(p.array), "exp_avg_sq": xp.zeros_like(p.array)}
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp = p.device.xp
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if wd:
-            grad = grad + wd * p.data
+            grad = grad + wd * p.array
         state["step"] = t = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
         if group["amsgrad"]:       # no fused variant: the reference's ufuncs with the maximum
             max_v = state.get("max_exp_avg_sq")
             if max_v is None:      # zeros, as PyTorch starts it (also after a non-amsgrad state)
                 max_v = state["max_exp_avg_sq"] = xp.zeros_like(v)
-            reference_adam_update(p.data, grad, m, v, lr, b1, b2, eps, t, xp=xp, max_v=max_v)
+            reference_adam_update(p.array, grad, m, v, lr, b1, b2, eps, t, xp=xp, max_v=max_v)
             return
-        if _fused_adam_applies(p.data, grad, m, v):
+        if _fused_adam_applies(p.array, grad, m, v):
             # The device's fused kernel: one pass over p, grad, m, v (one launch on a GPU) instead
             # of the ufunc sequence's thirteen; on the CPU bit-identical to it.
-            p.device.kernels.adam_update(p.data.reshape(-1), grad.reshape(-1), m.reshape(-1),
+            p.device.kernels.adam_update(p.array.reshape(-1), grad.reshape(-1), m.reshape(-1),
                                          v.reshape(-1), lr, b1, b2, eps, t)
             return
         # Any layout: the reference's ufunc sequence, on the device's array module.
-        reference_adam_update(p.data, grad, m, v, lr, b1, b2, eps, t, xp=xp)
+        reference_adam_update(p.array, grad, m, v, lr, b1, b2, eps, t, xp=xp)
 
 
 class AdamW(Adam):
@@ -385,7 +385,7 @@ class AdamW(Adam):
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         decay = group["lr"] * group["weight_decay"]
         if decay:
-            p.data *= p.data.dtype.type(1.0 - decay)
+            p.array *= p.array.dtype.type(1.0 - decay)
         super()._update(p, grad, state, {**group, "weight_decay": 0.0})
 
 
@@ -422,13 +422,13 @@ class RMSprop(Optimizer):
         group["centered"] = bool(group.get("centered", False))
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
-        return {"step": 0, "square_avg": p.device.xp.zeros_like(p.data)}
+        return {"step": 0, "square_avg": p.device.xp.zeros_like(p.array)}
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
-        xp, one = p.device.xp, p.data.dtype.type(1.0)
+        xp, one = p.device.xp, p.array.dtype.type(1.0)
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
         if wd:
-            grad = grad + wd * p.data
+            grad = grad + wd * p.array
         state["step"] += 1
         v = state["square_avg"]
         v *= alpha
@@ -436,7 +436,7 @@ class RMSprop(Optimizer):
         if group["centered"]:    # created on first use, so a group switched to centered works too
             g_avg = state.get("grad_avg")
             if g_avg is None:
-                g_avg = state["grad_avg"] = xp.zeros_like(p.data)
+                g_avg = state["grad_avg"] = xp.zeros_like(p.array)
             g_avg += (one - alpha) * (grad - g_avg)
             denom = xp.sqrt(v - g_avg * g_avg)
         else:
@@ -445,12 +445,12 @@ class RMSprop(Optimizer):
         if group["momentum"] > 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = xp.zeros_like(p.data)
+                buf = state["momentum_buffer"] = xp.zeros_like(p.array)
             buf *= group["momentum"]
             buf += grad / denom
-            p.data -= lr * buf
+            p.array -= lr * buf
         else:
-            p.data -= lr * (grad / denom)
+            p.array -= lr * (grad / denom)
 
 
 def _fused_adam_applies(*arrays) -> bool:
