@@ -90,6 +90,14 @@ _positive_float = _float_above(0.0, False, "a positive number")
 nonnegative_float = _float_above(0.0, True, "a number >= 0")
 
 
+def _unit_interval(text: str) -> float:
+    """An argparse type: a number in [0, 1) (Adam's betas)."""
+    value = nonnegative_float(text)
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
+    return value
+
+
 DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
 
 
@@ -130,6 +138,12 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "or none with the conv discriminator)")
     p.add_argument("--gp-lambda", type=_positive_float, metavar="LAMBDA",
                    help="weight of WGAN-GP's gradient penalty (default 10)")
+    p.add_argument("--n-critic", type=positive_int, metavar="K",
+                   help="D updates per G update (default 1; WGAN-GP's paper: 5): G steps on every "
+                        "K-th batch")
+    p.add_argument("--beta1", type=_unit_interval, help="Adam's beta1 for both networks (default 0.5; "
+                   "WGAN-GP's paper: 0)")
+    p.add_argument("--beta2", type=_unit_interval, help="Adam's beta2 (default 0.999; WGAN-GP's paper: 0.9)")
     p.add_argument("--d-norm", choices=("batch", "layer", "none"),
                    help="the conv discriminator's normalization (default batch; layer: "
                         "GroupNorm(1, C))")
@@ -155,7 +169,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
 # Options that may differ on --resume (everything else comes from the checkpoint).
 _RESUMABLE = ("steps", "epochs", "sample_every", "checkpoint_every", "device", "on_nonfinite")
 _ARCH_OPTIONS = ("batch_size", "lr", "seed", "latent_dim", "base_channels", "discriminator",
-                 "loss", "generator_loss", "r1_gamma", "r1_every", "gp_lambda", "d_norm")
+                 "loss", "generator_loss", "r1_gamma", "r1_every", "gp_lambda", "d_norm",
+                 "n_critic", "beta1", "beta2")
 
 
 def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
@@ -304,7 +319,9 @@ def _run_train(args: Any) -> int:
     rate = (f" ({per_step:.3f} s/step; train_step median {summary['median_step_seconds']:.3f} s, "
             f"first {summary['first_step_seconds']:.3f} s)" if per_step else "")
     last = summary["last"]
-    losses = f"; Loss_D {last['loss_d']:.4f}, Loss_G {last['loss_g']:.4f}" if last else ""
+    last_g = next((r["loss_g"] for r in reversed(trainer.history) if "loss_g" in r), None)
+    losses = (f"; Loss_D {last['loss_d']:.4f}" + (f", Loss_G {last_g:.4f}" if last_g is not None else "")
+              if last else "")
     if summary["interrupted"]:
         print(f"tensorgan: interrupted at step {summary['step']}; checkpoint written to "
               f"{run_dir / CHECKPOINT_NAME} (continue with --resume)", file=sys.stderr)

@@ -25,6 +25,7 @@ Run directory layout::
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -74,6 +75,7 @@ class TrainConfig:
     generator_loss: str = "non_saturating"  # with loss="bce": "non_saturating" or "minimax"
     gp_lambda: float = 10.0             # with loss="wgan-gp": the gradient penalty's weight
     d_norm: str = "batch"               # the conv discriminator's normalization: batch, layer, none
+    n_critic: int = 1                   # D updates per G update: G steps on every n_critic-th batch
     r1_gamma: float = 0.0               # > 0: D's loss + r1_gamma/2 * R1 penalty on the reals
     r1_every: int = 1                   # R1 on every k-th step only, weighted k times (lazy R1)
     seed: int = 0
@@ -102,6 +104,7 @@ class TrainConfig:
         positive("steps", True), positive("epochs", True), positive("batch_size")
         positive("latent_dim"), positive("base_channels"), positive("sample_every")
         positive("checkpoint_every"), positive("num_samples"), positive("r1_every")
+        positive("n_critic")
         if self.steps is None and self.epochs is None:
             raise ConfigError("give steps or epochs")
         def number(v: Any) -> bool:
@@ -280,7 +283,9 @@ class Trainer:
 
     # -- one step ------------------------------------------------------------------------------
     def train_step(self, real_images: np.ndarray) -> dict[str, float]:
-        """One D update then one G update on a batch of real images in [-1, 1].
+        """One D update then one G update on a batch of real images in [-1, 1] -- or, with
+        ``n_critic`` > 1 (WGAN-GP's 5), the D update alone on all but every n_critic-th step: a
+        step is a batch, and its record has ``loss_g`` only where G was updated.
 
         With ``on_nonfinite="skip"``, a step that skips an update also puts both networks' buffers
         (batch-norm running statistics) back as they were: the forward passes that produced the
@@ -306,7 +311,9 @@ class Trainer:
         step = self.step + 1
         real = Tensor._make(xp.asarray(real_images), dev)
         z = Tensor._make(xp.asarray(self.rng["noise"].normal((real_images.shape[0], c.latent_dim))), dev)
-        fake = G(z)
+        g_step = step % c.n_critic == 0
+        with contextlib.nullcontext() if g_step else no_grad():   # a D-only step: no graph through G
+            fake = G(z)
 
         # Discriminator: fake is detached, so this backward stops at D's input.  With R1, the
         # reals are a leaf that requires grad: D's gradient at them, from the same forward pass,
@@ -335,13 +342,25 @@ class Trainer:
                                                          "discriminator", "gradient"):
                 self.opt_d.step()
         del loss_d
+        record = {"step": step, "epoch": self.loader.epoch, "loss_d": loss_d_value}
+        if g_step:
+            record["loss_g"] = self._generator_step(fake, step)
+        record["d_x"], record["d_g_z"] = _mean_sigmoid(d_real.array, xp), _mean_sigmoid(d_fake.array, xp)
+        if r1_value is not None:
+            record["r1"] = r1_value       # the penalty before its weight (loss_d includes it)
+        if gp_value is not None:
+            record["gp"] = gp_value       # likewise WGAN-GP's, before gp_lambda
+        self.step = step
+        return record
 
-        # Generator: gradients flow through D (frozen) into G.
+    def _generator_step(self, fake: Tensor, step: int) -> float:
+        """G's update: gradients flow through D (frozen) into G. Returns G's loss."""
+        c = self.config
         for p in self._d_params:
             p.requires_grad = False
         try:
             kind = {"hinge": "hinge", "wgan-gp": "wgan"}.get(c.loss, c.generator_loss)
-            loss_g = losses.generator_loss(D(fake), kind)
+            loss_g = losses.generator_loss(self.D(fake), kind)
             loss_g_value = loss_g.item()
             self.opt_g.zero_grad()
             if self._finite_or_skip(loss_g_value, step, "generator", "loss"):
@@ -352,15 +371,7 @@ class Trainer:
         finally:
             for p in self._d_params:
                 p.requires_grad = True
-        self.step = step
-        record = {"step": step, "epoch": self.loader.epoch, "loss_d": loss_d_value,
-                  "loss_g": loss_g_value, "d_x": _mean_sigmoid(d_real.array, xp),
-                  "d_g_z": _mean_sigmoid(d_fake.array, xp)}
-        if r1_value is not None:
-            record["r1"] = r1_value       # the penalty before its weight (loss_d includes it)
-        if gp_value is not None:
-            record["gp"] = gp_value       # likewise WGAN-GP's, before gp_lambda
-        return record
+        return loss_g_value
 
     def _finite_or_skip(self, value: Any, step: int, network: str, what: str) -> bool:
         ok = bool(value) if isinstance(value, (bool, np.bool_)) else math.isfinite(value)
@@ -380,6 +391,7 @@ class Trainer:
         (the step in flight is finished and a checkpoint written first)."""
         total = self.total_steps
         bar = metrics = previous_handler = None
+        last_loss_g = math.nan               # shown by the bar on D-only steps (n_critic > 1)
         self._t0 = time.perf_counter()
         start_step = self.step
         interrupted = self._stop_requested = False     # a stop request ends one fit(), not all
@@ -399,7 +411,9 @@ class Trainer:
                         metrics.write(json_line(record))
                         metrics.flush()
                     if bar is not None:
-                        bar.set_postfix_str(f"Loss_D={record['loss_d']:.3f} Loss_G={record['loss_g']:.3f} "
+                        loss_g = record.get("loss_g", last_loss_g)    # n_critic > 1: G's last
+                        last_loss_g = loss_g
+                        bar.set_postfix_str(f"Loss_D={record['loss_d']:.3f} Loss_G={loss_g:.3f} "
                                             f"D(x)={record['d_x']:.3f} D(G(z))={record['d_g_z']:.3f}",
                                             refresh=False)
                         bar.update(1)
@@ -498,10 +512,10 @@ class Trainer:
             return None
         fig = Figure(figsize=(8, 4))
         ax = fig.subplots()
-        steps = [r["step"] for r in records]
         for key, label in (("loss_d", "Loss_D"), ("loss_g", "Loss_G")):  # null: a skipped step
-            values = [math.nan if r[key] is None else r[key] for r in records]
-            ax.plot(steps, values, label=label, linewidth=0.8)
+            points = [(r["step"], math.nan if r[key] is None else r[key]) for r in records
+                      if key in r]                                  # no loss_g: a D-only step
+            ax.plot([p[0] for p in points], [p[1] for p in points], label=label, linewidth=0.8)
         ax.set_xlabel("step"), ax.set_ylabel("loss"), ax.legend()
         path = self.run_dir / "loss_curve.png"
         buffer = io.BytesIO()

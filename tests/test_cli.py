@@ -435,3 +435,21 @@ def test_wgan_gp_options_are_recorded_kept_on_resume_and_sampled(folder, tmp_pat
     assert main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "-n", "3", "-o", str(npy)]) == 0
     assert main(train_args(folder, tmp_path / "bad", 2, "--loss", "wgan-gp")) == 1
     assert "batch-normalized critic" in capsys.readouterr().err
+
+
+def test_n_critic_and_adam_betas_are_options_recorded_and_kept_on_resume(folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(train_args(folder, out, 3, "--loss", "wgan-gp", "--d-norm", "none", "--n-critic", "2",
+                           "--beta1", "0", "--beta2", "0.9")) == 0
+    assert "Loss_G" in capsys.readouterr().out        # G's last loss, though step 3 was D-only
+    saved = json.loads((out / "config.json").read_text())["config"]
+    assert (saved["n_critic"], saved["beta1"], saved["beta2"]) == (2, 0.0, 0.9)
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [("loss_g" in r) for r in records] == [False, True, False]
+    for option, value in (("--n-critic", "5"), ("--beta2", "0.99")):
+        assert main(["train", "--out", str(out), "--resume", "--steps", "4", "--no-progress",
+                     option, value]) == 1
+        assert f"{option} differs from the checkpoint" in capsys.readouterr().err
+    assert main(["train", "--out", str(out), "--resume", "--steps", "4", "--no-progress"]) == 0
+    assert main(train_args(folder, tmp_path / "bad", 2, "--beta1", "1")) == 2
+    assert "--beta1: expected a number in [0, 1), got 1" in capsys.readouterr().err

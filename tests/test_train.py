@@ -478,3 +478,41 @@ def test_wgan_gp_options_are_checked():
     with pytest.raises(ConfigError, match="the 'mlp' one has none"):
         config(d_norm="layer", discriminator="mlp").validate()
     config(loss="wgan-gp", discriminator="mlp").validate()      # no batch norm there
+
+
+def test_n_critic_updates_g_on_every_kth_step_only(dataset):
+    t = Trainer(dataset, None, config(n_critic=3, loss="wgan-gp", d_norm="layer"))
+    one = Trainer(dataset, None, config(loss="wgan-gp", d_norm="layer"))
+    batches = [dataset.images[i * 8:(i + 1) * 8].astype(np.float32) / 127.5 - 1.0 for i in range(6)]
+    g_before = [p.numpy().copy() for p in t.G.parameters()]
+    for i, x in enumerate(batches[:3], 1):
+        d_before = [p.numpy().copy() for p in t.D.parameters()]
+        t.G.zero_grad(set_to_none=True)
+        record = t.train_step(x)
+        g_moved = any(not np.array_equal(a, p.numpy()) for a, p in zip(g_before, t.G.parameters()))
+        assert g_moved == (i == 3) and ("loss_g" in record) == (i == 3), i
+        assert any(not np.array_equal(a, p.numpy()) for a, p in zip(d_before, t.D.parameters()))
+        if i < 3:       # a D-only step runs G without a graph: no gradient reaches G
+            assert all(p.grad is None for p in t.G.parameters())
+    # The first (D-only) step is the n_critic=1 trainer's D update exactly: same batch, noise, draws.
+    t1 = Trainer(dataset, None, config(n_critic=2, loss="wgan-gp", d_norm="layer"))
+    r1, r = t1.train_step(batches[0]), one.train_step(batches[0])
+    assert r1["loss_d"] == r["loss_d"] and r1["gp"] == r["gp"] and "loss_g" not in r1
+    for a, b in zip(t1.D.parameters(), one.D.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert all(np.array_equal(a.numpy(), b) for a, b in zip(t1.G.parameters(), g_before))
+
+
+def test_n_critic_resume_and_log_read_as_one_run(dataset, tmp_path):
+    full = Trainer(dataset, None, config(steps=8, n_critic=3))
+    full.fit()
+    assert [("loss_g" in r) for r in full.history] == [s % 3 == 0 for s in range(1, 9)]
+    first = Trainer(dataset, tmp_path, config(steps=4, n_critic=3))
+    first.fit()
+    resumed = Trainer(dataset, tmp_path, config(steps=8, n_critic=3))
+    assert resumed.resume() == 4
+    resumed.fit()
+    assert first.history + resumed.history == [dict(r, time=h["time"]) for r, h in
+                                               zip(full.history, first.history + resumed.history)]
+    with pytest.raises(ConfigError, match="n_critic must be a positive integer"):
+        config(n_critic=0).validate()
