@@ -122,7 +122,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="channels of folder images (default 3)")
     p.add_argument("--strict-size", action="store_true",
                    help="reject folder images of another size instead of cropping and resizing them")
-    p.add_argument("--out", default="runs/dcgan", help="run directory (default runs/dcgan)")
+    p.add_argument("--out", help="run directory (default runs/dcgan; with --resume CKPT, CKPT's folder)")
     p.add_argument("--resume", nargs="?", const="", metavar="CKPT",
                    help="continue from CKPT (default: RUN_DIR/checkpoint.npz)")
     p.add_argument("--sample-every", type=positive_int, help="steps between sample grids (default 200)")
@@ -254,10 +254,15 @@ def _run_train(args: Any) -> int:
     if not args.return_freed_memory:
         from .backend import keep_freed_memory
         keep_freed_memory()             # this command owns its process (see the function's doc)
-    run_dir = Path(args.out)
+    # --resume CKPT continues in CKPT's folder unless --out names another (a fork of the run)
+    run_dir = Path(args.out or (Path(args.resume).parent if args.resume else "runs/dcgan"))
     checkpoint = None
     if args.resume is not None:
         path = Path(args.resume) if args.resume else run_dir / CHECKPOINT_NAME
+        own = run_dir / CHECKPOINT_NAME          # (a checkpoint kept inside the run's folder is its own)
+        if own.exists() and path.exists() and not path.parent.samefile(run_dir):
+            raise ConfigError(f"--out {run_dir} holds another run's checkpoint, which resuming {path} "
+                              f"there would overwrite; choose an empty --out (or resume {own})")
         checkpoint = load_checkpoint(path)
         try:
             base, meta = dict(checkpoint["config"]), dict(checkpoint.get("meta") or {})

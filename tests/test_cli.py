@@ -453,3 +453,23 @@ def test_n_critic_and_adam_betas_are_options_recorded_and_kept_on_resume(folder,
     assert main(["train", "--out", str(out), "--resume", "--steps", "4", "--no-progress"]) == 0
     assert main(train_args(folder, tmp_path / "bad", 2, "--beta1", "1")) == 2
     assert "--beta1: expected a number in [0, 1), got 1" in capsys.readouterr().err
+
+
+def test_resume_continues_in_the_checkpoints_folder_and_never_overwrites_another_run(folder, tmp_path,
+                                                                                     capsys, monkeypatch):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(train_args(folder, a, 2)) == 0 and main(train_args(folder, b, 2, "--seed", "1")) == 0
+    b_checkpoint = (b / "checkpoint.npz").read_bytes()
+    b_log = (b / "metrics.jsonl").read_text()
+    assert main(["train", "--resume", str(a / "checkpoint.npz"), "--out", str(b), "--steps", "3",
+                 "--no-progress"]) == 1
+    assert "holds another run's checkpoint" in capsys.readouterr().err
+    assert (b / "checkpoint.npz").read_bytes() == b_checkpoint and (b / "metrics.jsonl").read_text() == b_log
+    monkeypatch.chdir(tmp_path)                 # no --out: the checkpoint's own folder, not runs/dcgan
+    assert main(["train", "--resume", str(a / "checkpoint.npz"), "--steps", "3", "--no-progress"]) == 0
+    assert [json.loads(line)["step"] for line in (a / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    assert not (tmp_path / "runs").exists()
+    fork = tmp_path / "fork"                    # an empty --out takes a copy of the run onward
+    assert main(["train", "--resume", str(a / "checkpoint.npz"), "--out", str(fork), "--steps", "4",
+                 "--no-progress"]) == 0
+    assert (fork / "checkpoint.npz").exists() and (b / "checkpoint.npz").read_bytes() == b_checkpoint
