@@ -417,6 +417,9 @@ class Tensor:
         if device is not self.device:
             raise DeviceError(f"tensor.data = ...: the value is on {device}, the tensor on "
                               f"{self.device}; move it with .to({str(self.device)!r}) first")
+        if array.dtype not in FLOAT_DTYPES + (BOOL,):
+            raise DTypeError(f"tensor.data = ...: got an array of dtype {array.dtype}; tensors hold float32, "
+                             f"float64 or (masks) bool")
         if self._requires_grad and array.dtype == BOOL:
             raise DTypeError("tensor.data = ...: a tensor that requires grad cannot hold a bool array")
         self.array = array

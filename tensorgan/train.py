@@ -17,7 +17,8 @@ Run directory layout::
 
     checkpoint.npz            latest checkpoint (atomic: a crash never leaves a torn file)
     metrics.jsonl             one JSON object per step: step, epoch, loss_d, loss_g, d_x, d_g_z,
-                              time (and r1 on the steps with an R1 penalty)
+                              time (r1 / gp on the steps with that penalty; no loss_g on
+                              the critic-only steps of n_critic > 1)
     samples/step_000500.png   fixed-noise grids every ``sample_every`` steps
     samples.png               the grid at the end of the run
     loss_curve.png            when matplotlib is installed

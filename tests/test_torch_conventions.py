@@ -276,6 +276,8 @@ def test_data_assignment_replaces_the_memory_as_torch():
     assert np.shares_memory(q.array, p.array) and q.requires_grad
     with pytest.raises(InputTypeError, match=r"tensor\.data = \.\.\.: expected a Tensor, got list"):
         p.data = [1.0, 2.0]
+    with pytest.raises(DTypeError, match="got an array of dtype int64; tensors hold float32"):
+        p.data = np.arange(3)
     with pytest.raises(DTypeError, match="requires grad cannot hold a bool"):
         p.data = tg.tensor([True, False])
     with pytest.raises(InputTypeError, match=r"t\.clone\(\)\.detach\(\)"):
