@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import ConfigError, TensorganError
+from .errors import CheckpointError, ConfigError, TensorganError
 
 __all__ = ["main", "build_parser", "register_command", "UsageError", "PLUGIN_MODULES"]
 
@@ -195,7 +195,12 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
         values["steps"] = None
     elif base is None:
         values["steps"], values["epochs"] = DEFAULT_STEPS, None
-    return TrainConfig.from_dict(values)
+    try:        # checked here: the CLI compares its values with the data before the trainer would
+        return TrainConfig.from_dict(values).validate()
+    except (ConfigError, TypeError) as exc:
+        if base is None:
+            raise
+        raise CheckpointError(f"the checkpoint's training config is invalid: {exc}") from None
 
 
 def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, int],
@@ -373,7 +378,6 @@ def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
 def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
     """The trained generator stored in a training checkpoint, in eval mode."""
     from .checkpoint import load_checkpoint
-    from .errors import CheckpointError
     from .models.dcgan import Generator
     from .random import Generator as RandomGenerator
     state = load_checkpoint(path)

@@ -6,6 +6,7 @@ never a torn mix.
 """
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -21,7 +22,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any],
     propagates."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():       # errors name the path asked for, not the temp file beside it
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot create a file in {folder}: {exc.strerror}", str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

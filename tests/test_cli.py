@@ -473,3 +473,16 @@ def test_resume_continues_in_the_checkpoints_folder_and_never_overwrites_another
     assert main(["train", "--resume", str(a / "checkpoint.npz"), "--out", str(fork), "--steps", "4",
                  "--no-progress"]) == 0
     assert (fork / "checkpoint.npz").exists() and (b / "checkpoint.npz").read_bytes() == b_checkpoint
+
+
+def test_a_checkpoint_with_an_invalid_config_value_is_a_checkpoint_error(folder, tmp_path, capsys):
+    from tensorgan.checkpoint import load_checkpoint, save_checkpoint
+    out = tmp_path / "run"
+    assert main(train_args(folder, out, 2)) == 0
+    saved = {k: v for k, v in load_checkpoint(out / "checkpoint.npz").items() if not k.startswith("format")}
+    saved["config"]["batch_size"] = "x"
+    save_checkpoint(out / "checkpoint.npz", saved)
+    assert main(["train", "--out", str(out), "--resume", "--steps", "3", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "the checkpoint's training config is invalid: batch_size must be a positive integer, got 'x'" in err
+    assert "internal error" not in err

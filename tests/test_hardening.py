@@ -732,3 +732,13 @@ def test_atomic_write_gives_the_umask_mode_not_mkstemps_0600(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_atomic_write_errors_name_the_path_asked_for_not_the_temp_file(tmp_path):
+    from tensorgan.fileio import atomic_write
+    (tmp_path / "grid.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"is a directory, not a file: '.*grid\.png'$"):
+        atomic_write(tmp_path / "grid.png", lambda f: f.write(b"x"))
+    with pytest.raises(FileNotFoundError, match=r"cannot create a file in .*missing.*'.*missing/x\.png'$"):
+        atomic_write(tmp_path / "missing" / "x.png", lambda f: f.write(b"x"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png"]        # no temp file left
