@@ -414,6 +414,29 @@ def generate_images(G: Any, n: int, seed: int = 0, batch_size: int = 256) -> np.
     return np.concatenate(chunks)
 
 
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_sample_memory(n: int, latent_dim: int, image_shape: tuple[int, ...]) -> None:
+    """Refuse an -n whose noise (float32) and images (uint8, held ~3 times: the chunks, their
+    concatenation, the file's bytes) would not fit: the OOM killer would end the process unnamed."""
+    need = n * (4 * latent_dim + 3 * math.prod(image_shape))
+    available = _available_memory()
+    if available is not None and need > available:
+        raise ConfigError(f"-n {n} needs about {need / 2**30:.1f} GiB of memory for the noise and "
+                          f"images, more than the {available / 2**30:.1f} GiB available; ask for "
+                          f"fewer images (several runs with other --seed values)")
+
+
 def _run_sample(args: Any) -> int:
     from .checkpoint import atomic_write
     from .train import save_grid
@@ -423,6 +446,7 @@ def _run_sample(args: Any) -> int:
     if not out.parent.is_dir():
         raise ConfigError(f"output folder {out.parent} does not exist")
     G = load_generator(args.checkpoint, args.device)
+    _check_sample_memory(args.num, G.latent_dim, G.image_shape)
     images = generate_images(G, args.num, args.seed, args.batch_size)
     if out.suffix.lower() == ".npy":
         buffer = io.BytesIO()

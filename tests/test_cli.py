@@ -486,3 +486,17 @@ def test_a_checkpoint_with_an_invalid_config_value_is_a_checkpoint_error(folder,
     err = capsys.readouterr().err
     assert "the checkpoint's training config is invalid: batch_size must be a positive integer, got 'x'" in err
     assert "internal error" not in err
+
+
+def test_sample_refuses_an_n_that_would_not_fit_in_memory(folder, tmp_path, capsys, monkeypatch):
+    import tensorgan.cli as cli
+    out = tmp_path / "run"
+    assert main(train_args(folder, out, 2)) == 0
+    capsys.readouterr()
+    sample = ["sample", "--checkpoint", str(out / "checkpoint.npz"), "-n", "1000", "-o", str(tmp_path / "s.npy")]
+    need = 1000 * (4 * 8 + 3 * 64)                         # latent 8, 1x8x8 images
+    monkeypatch.setattr(cli, "_available_memory", lambda: need - 1)
+    assert main(sample) == 1
+    assert "-n 1000 needs about" in capsys.readouterr().err and not (tmp_path / "s.npy").exists()
+    monkeypatch.setattr(cli, "_available_memory", lambda: need)
+    assert main(sample) == 0
