@@ -23,6 +23,7 @@ import contextlib
 import importlib
 import os
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -181,6 +182,11 @@ def get_device(spec: "str | Device | None" = None) -> Device:
     if device is None:
         device = _devices[kind] = _make_device(kind)
     return device
+
+
+def device_of(array: Any) -> Device:
+    """The device a bare array lives on: CUDA for a GPU array (``__cuda_array_interface__``)."""
+    return get_device("cuda" if hasattr(array, "__cuda_array_interface__") else "cpu")
 
 
 def as_host_array(value) -> np.ndarray:

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backend import Device, get_device, move_array
+from .backend import Device, device_of, get_device, move_array
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
 from .grad_mode import (_grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -410,8 +410,7 @@ class Tensor:
     def data(self, value: Any) -> None:
         """``p.data = t``: ``p`` now holds ``t``'s memory (a Tensor, or an array on p's device)."""
         array = value.array if isinstance(value, Tensor) else value
-        device = value.device if isinstance(value, Tensor) else get_device(
-            "cuda" if hasattr(array, "__cuda_array_interface__") else "cpu")
+        device = value.device if isinstance(value, Tensor) else device_of(array)
         if not hasattr(array, "shape") or not hasattr(array, "dtype"):
             raise InputTypeError(f"tensor.data = ...: expected a Tensor, got {type(value).__name__}")
         if device is not self.device:

@@ -10,7 +10,7 @@ import functools
 import math
 from typing import Any, Callable
 
-from ..backend import get_device
+from ..backend import device_of
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..random import Generator, resolve
 from ..tensor import Tensor, no_grad
@@ -29,8 +29,7 @@ def _in_place_on_arrays(init: Callable) -> Callable:
         if not hasattr(tensor, "shape") or not hasattr(tensor, "dtype"):
             raise InputTypeError(f"{init.__name__}: expected a Tensor or an array, got "
                                  f"{type(tensor).__name__}")
-        device = get_device("cuda" if hasattr(tensor, "__cuda_array_interface__") else "cpu")
-        init(Tensor._make(tensor, device), *args, **kwargs)
+        init(Tensor._make(tensor, device_of(tensor)), *args, **kwargs)
         return tensor
     return wrapper
 
