@@ -384,6 +384,7 @@ def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
     from .errors import TensorganError
     try:
         g_config, weights = state["architecture"]["generator"], state["models"]["generator"]
+        _check_recorded_size(path, g_config, weights)
         G = Generator(g_config["image_shape"], g_config["latent_dim"], g_config["base_channels"],
                       g_config["head"], generator=RandomGenerator(0))
     except (KeyError, TypeError, IndexError) as exc:
@@ -398,6 +399,23 @@ def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
     if device is not None:
         G.to(device)
     return G.eval()
+
+
+def _check_recorded_size(path: Any, g_config: dict[str, Any], weights: Any) -> None:
+    """Refuse, before building it, a generator the checkpoint's architecture describes as larger
+    than the weights it stores: a damaged record (base_channels 10**6) would otherwise allocate and
+    initialize hundreds of GB and be OOM-killed without a message. (A smaller one is cheap to
+    build, and load_state_dict then names the first parameter whose shape differs.)"""
+    from .models.dcgan import state_numel
+    if not isinstance(weights, dict):
+        raise CheckpointError(f"{path}: its generator weights are a {type(weights).__name__}, "
+                              f"not a state dict")
+    stored = sum(int(np.size(v)) for v in weights.values())
+    described = state_numel(g_config)
+    if described > stored:
+        raise CheckpointError(f"{path}: the generator architecture it records ({g_config}) has "
+                              f"{described:,} numbers in its state, but the checkpoint stores "
+                              f"{stored:,}: the file is damaged or was edited")
 
 
 def generate_images(G: Any, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:

@@ -377,6 +377,21 @@ def test_checkpoint_of_another_architecture_names_the_first_parameter_and_both_s
                    "'0.weight'", "(128, 8)", "(64, 8)")
     one_line_error(capsys, train_args(folder, tmp_path / "r", 4, "--resume", lying),
                    "another generator architecture", "base_channels")
+
+
+@pytest.mark.parametrize("edit", [dict(base_channels=10**6), dict(latent_dim=10**9),
+                                  dict(image_shape=[1, 2**20, 2**20])])
+def test_sample_refuses_an_absurd_recorded_architecture_before_building_it(
+        tmp_path, good_checkpoint, capsys, monkeypatch, edit):
+    """Building base_channels 10**6 would allocate ~78 GB and be OOM-killed without a message."""
+    lying = _mutate_checkpoint(good_checkpoint, tmp_path / "absurd.npz",
+                               lambda s: s["architecture"]["generator"].update(**edit))
+    def no_building(*args, **kwargs):
+        raise AssertionError("the generator was built before its size was checked")
+    monkeypatch.setattr(tg.models.dcgan, "Generator", no_building)
+    one_line_error(capsys, ["sample", "--checkpoint", lying, "-o", tmp_path / "x.png"],
+                   str(lying), "numbers in its state", "stores", next(iter(edit)))
+    assert not (tmp_path / "x.png").exists()
     # and resuming with other architecture options says which ones
     argv = train_args(folder, tmp_path / "r2", 4, "--resume", good_checkpoint)
     argv[argv.index("--base-channels") + 1] = "2"

@@ -1,12 +1,14 @@
 """DCGAN models: the exact default MNIST layers, derived shapes for other images, initialization."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tensorgan as tg
 from tensorgan import nn
 from tensorgan.errors import ConfigError, ShapeError
 from tensorgan.models import Discriminator, Generator, MLPDiscriminator, build_models
-from tensorgan.models.dcgan import spatial_plan
+from tensorgan.models.dcgan import spatial_plan, state_numel
 
 
 def describe(module):
@@ -130,3 +132,17 @@ def test_discriminator_normalization_choices(norm, layer):
     assert rebuilt.config() == config
     with pytest.raises(tg.ConfigError, match="norm must be one of"):
         Discriminator((1, 28, 28), 8, norm="instance")
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.sampled_from([(1, 28, 28), (3, 32, 32), (3, 64, 48), (1, 8, 8), (2, 16, 8)]),
+       base=st.integers(1, 9), latent=st.integers(1, 12), head=st.sampled_from(["conv", "conv_transpose"]),
+       norm=st.sampled_from(["batch", "layer", "none"]),
+       hidden=st.lists(st.integers(1, 9), min_size=0, max_size=3))
+def test_state_numel_counts_the_built_models_state_without_building_them(shape, base, latent, head, norm,
+                                                                          hidden):
+    rng = tg.Generator(0)
+    for model in (Generator(shape, latent, base, head, generator=rng),
+                  Discriminator(shape, base, generator=rng, norm=norm),
+                  MLPDiscriminator(shape, tuple(hidden), generator=rng)):
+        assert state_numel(model.config()) == sum(np.size(v) for v in model.state_dict().values())

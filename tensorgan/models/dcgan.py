@@ -39,7 +39,7 @@ from .. import nn
 from ..tensor import Tensor
 
 __all__ = ["Generator", "Discriminator", "MLPDiscriminator", "build_models", "models_from_config",
-           "spatial_plan", "dcgan_init_", "D_NORMS"]
+           "spatial_plan", "dcgan_init_", "D_NORMS", "state_numel"]
 
 SLOPE = 0.2
 D_NORMS = ("batch", "layer", "none")
@@ -210,6 +210,42 @@ def build_models(image_shape: Any = (1, 28, 28), latent_dim: int = 100, base_cha
     if device is not None:
         g.to(device), d.to(device)
     return g, d
+
+
+def state_numel(config: dict[str, Any]) -> int:
+    """Numbers in the state dict of the model a ``config()`` dict describes, counted without building
+    it, so a damaged checkpoint (``base_channels`` 10**6) is refused before hundreds of GB are
+    allocated. tests/test_models.py pins it to the built models' state dicts."""
+    c, h, w = _image_shape(config["image_shape"])
+    linear = lambda n_in, n_out, bias=True: n_in * n_out + (n_out if bias else 0)   # noqa: E731
+    conv = lambda n_in, n_out, k: n_in * n_out * k * k + n_out                      # noqa: E731
+    batch_norm = lambda n: 4 * n + 1    # weight, bias, running mean and var, num_batches_tracked
+    kind = config["type"]
+    if kind == "MLPDiscriminator":
+        widths = [c * h * w] + [_positive("hidden size", k) for k in config["hidden"]] + [1]
+        return sum(linear(a, b) for a, b in zip(widths, widths[1:]))
+    base = _positive("base_channels", config["base_channels"])
+    n, h0, w0 = spatial_plan((c, h, w))
+    if kind == "Discriminator":
+        norms = {"batch": batch_norm, "layer": lambda k: 2 * k, "none": lambda k: 0}
+        if config.get("norm", "batch") not in norms:
+            raise ConfigError(f"discriminator norm must be one of {D_NORMS}, got {config['norm']!r}")
+        norm = norms[config.get("norm", "batch")]
+        chans = [c] + [base * 2 ** i for i in range(n)]
+        return (sum(conv(chans[i], chans[i + 1], 4) for i in range(n))
+                + sum(norm(k) for k in chans[2:]) + linear(chans[-1] * h0 * w0, 1))
+    if kind != "Generator":
+        raise ConfigError(f"unknown model type {kind!r}")
+    latent = _positive("latent_dim", config["latent_dim"])
+    head = config["head"] or ("conv" if c == 1 else "conv_transpose")
+    if head not in ("conv", "conv_transpose"):
+        raise ConfigError(f"generator head must be 'conv' or 'conv_transpose', got {head!r}")
+    chans = ([base * 2 ** (n - i) for i in range(n + 1)] if head == "conv"
+             else [base * 2 ** (n - 1 - i) for i in range(n)] + [c])
+    normed = chans[1:] if head == "conv" else chans[1:-1]
+    total = (linear(latent, chans[0] * h0 * w0, bias=False) + batch_norm(chans[0] * h0 * w0)
+             + sum(conv(chans[i], chans[i + 1], 4) for i in range(n)) + sum(batch_norm(k) for k in normed))
+    return total + (conv(base, c, 3) if head == "conv" else 0)
 
 
 def models_from_config(g_config: dict[str, Any], d_config: dict[str, Any],
