@@ -5,7 +5,9 @@ Layout: every array of the (nested) checkpoint dict is an npz entry named by its
 else -- step, epoch, RNG states (JSON strings), hyperparameters, the config -- sits in one JSON
 document stored as a 0-d unicode array under ``__meta__``, where each array is replaced by a
 ``{"__array__": path}`` reference (``{"__tensor__": path}`` for a Tensor, which :func:`load` gives
-back as a CPU Tensor). Plain NumPy can inspect a checkpoint; nothing needs pickle.
+back as a CPU Tensor, with ``"requires_grad": true`` where it required grad; :func:`save` also marks
+tuples, ``{"__tuple__": [...]}``, so they come back as tuples). Plain NumPy can inspect a
+checkpoint; nothing needs pickle.
 
 Atomicity: the file is written to a temporary file in the target's directory, flushed and fsynced,
 then ``os.replace``d over the target (atomic on POSIX and Windows), and the directory is fsynced.
@@ -40,36 +42,52 @@ _META_KEY = "__meta__"
 # ---------------------------------------------------------------------------------------------
 # Nested dict <-> (JSON tree, flat arrays)
 # ---------------------------------------------------------------------------------------------
-def encode(tree: Any) -> tuple[str, dict[str, np.ndarray]]:
-    """Split a nested structure into a JSON string and a flat ``{path: array}`` dict."""
+_MARKERS = ("__array__", "__tensor__", "__tuple__")
+
+
+def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndarray]]:
+    """Split a nested structure into a JSON string and a flat ``{path: array}`` dict. Tuples
+    become lists unless ``keep_tuples`` (training checkpoints keep JSON's lists)."""
     arrays: dict[str, np.ndarray] = {}
+    open_containers: set[int] = set()      # ids of the dicts / lists on the current path
 
     def walk(value: Any, path: str) -> Any:
+        if isinstance(value, (Mapping, list, tuple)):
+            if id(value) in open_containers:
+                raise CheckpointError(f"checkpoint entry {path!r} contains itself (a reference cycle)")
+            open_containers.add(id(value))
+            try:
+                return walk_container(value, path)
+            finally:
+                open_containers.discard(id(value))
         if isinstance(value, Tensor):     # kept as an array, marked to come back as a Tensor
-            return {"__tensor__": walk(value.array, path)["__array__"]}
+            ref = {"__tensor__": walk(value.array, path)["__array__"]}
+            return {**ref, "requires_grad": True} if value.requires_grad else ref
         if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
             array = value if isinstance(value, np.ndarray) else value.get()
             if array.dtype.hasobject:
                 raise CheckpointError(f"checkpoint entry {path!r} is an object array (would need pickle)")
             arrays[path] = array
             return {"__array__": path}
-        if isinstance(value, Mapping):
-            out = {}
-            for k, v in value.items():
-                if not isinstance(k, str) or "/" in k or not k or k in ("__array__", "__tensor__"):
-                    # '/' and '' would make two entries share an array path; "__array__" is
-                    # the marker of an array reference
-                    raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a non-empty "
-                                          f"string without '/', other than '__array__' / '__tensor__'")
-                out[k] = walk(v, f"{path}/{k}" if path else k)
-            return out
-        if isinstance(value, (list, tuple)):
-            return [walk(v, f"{path}/{i}") for i, v in enumerate(value)]
         if isinstance(value, np.generic):
             return value.item()
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
         raise CheckpointError(f"checkpoint entry {path!r} has unsupported type {type(value).__name__}")
+
+    def walk_container(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping):
+            out = {}
+            for k, v in value.items():
+                if not isinstance(k, str) or "/" in k or not k or k in _MARKERS:
+                    # '/' and '' would make two entries share an array path; the markers say
+                    # what a JSON object stands for
+                    raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a non-empty "
+                                          f"string without '/', other than {' / '.join(_MARKERS)}")
+                out[k] = walk(v, f"{path}/{k}" if path else k)
+            return out
+        items = [walk(v, f"{path}/{i}") for i, v in enumerate(value)]
+        return {"__tuple__": items} if keep_tuples and isinstance(value, tuple) else items
 
     meta = json.dumps(walk(tree, ""), allow_nan=True)
     return meta, arrays
@@ -79,11 +97,15 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
     """Inverse of :func:`encode`."""
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            if set(value) in ({"__array__"}, {"__tensor__"}):
-                key = next(iter(value.values()))
+            if set(value) in ({"__array__"}, {"__tensor__"}, {"__tensor__", "requires_grad"}):
+                key = value.get("__array__", value.get("__tensor__"))
                 if not isinstance(key, str) or key not in arrays:
                     raise CheckpointError(f"checkpoint is missing array {key!r}")
-                return arrays[key] if "__array__" in value else Tensor(arrays[key], device="cpu")
+                if "__array__" in value:
+                    return arrays[key]
+                return Tensor(arrays[key], device="cpu", requires_grad=value.get("requires_grad") is True)
+            if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
+                return tuple(walk(v) for v in value["__tuple__"])
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]
@@ -139,7 +161,8 @@ def _check_entries(path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Save / load
 # ---------------------------------------------------------------------------------------------
-def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path:
+def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any], *,
+                    keep_tuples: bool = False) -> Path:
     """Write ``state`` (a nested dict of arrays and JSON-able values) atomically to ``path``.
 
     ``format`` and ``format_version`` are added. Raises CheckpointError when the write fails
@@ -150,7 +173,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> P
     if reserved:
         raise CheckpointError(f"checkpoint key {reserved[0]!r} is reserved for the file header")
     tree = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **state}
-    meta, arrays = encode(tree)
+    meta, arrays = encode(tree, keep_tuples)
     if _META_KEY in arrays:
         raise CheckpointError(f"{_META_KEY!r} is reserved")
     clash = [k for k in ("file", "allow_pickle") if k in arrays]    # np.savez's own keywords
@@ -218,11 +241,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 # torch.save / torch.load's idiom: tg.save(G.state_dict(), "g.npz"); G.load_state_dict(tg.load(...))
 # ---------------------------------------------------------------------------------------------
 def save(obj: Any, path: str | os.PathLike[str]) -> Path:
-    """Write a Tensor, an array, or a nested dict / list of them and JSON values (a model's or an
-    optimizer's ``state_dict()``) to ``path``, in the checkpoint format: atomic, no pickle."""
+    """Write a Tensor, an array, or a nested dict / list / tuple of them and JSON values (a model's
+    or an optimizer's ``state_dict()``) to ``path``, in the checkpoint format: atomic, no pickle.
+    :func:`load` gives back the same structure (tuples as tuples, Tensors as CPU Tensors that
+    require grad where the saved ones did); a Tensor or array saved twice is stored twice and
+    comes back as two copies (torch keeps shared storage); a reference cycle is refused."""
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(f"tg.save writes to a path (str or os.PathLike), got {type(path).__name__}")
-    return save_checkpoint(path, {"saved_object": obj})
+    return save_checkpoint(path, {"saved_object": obj}, keep_tuples=True)
 
 
 def load(path: str | os.PathLike[str], map_location: Any = None, *, weights_only: bool = True) -> Any:
@@ -239,11 +265,11 @@ def load(path: str | os.PathLike[str], map_location: Any = None, *, weights_only
 
 
 def _to_device(obj: Any, device: Any) -> Any:
-    if isinstance(obj, Tensor):
-        return obj.to(device)
+    if isinstance(obj, Tensor):    # a leaf again on the new device, as torch.load's map_location
+        return obj.detach().to(device).requires_grad_(obj.requires_grad)
     if isinstance(obj, dict):
         return {k: _to_device(v, device) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_to_device(v, device) for v in obj]
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_device(v, device) for v in obj)
     return obj
 

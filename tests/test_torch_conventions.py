@@ -861,6 +861,30 @@ def test_save_and_load_state_dicts_as_torch_save_without_pickle(tmp_path):
         tg.load(tmp_path / "cut.pt")
 
 
+def test_save_keeps_tuples_and_requires_grad_and_refuses_a_reference_cycle(tmp_path):
+    w = tg.randn(3, requires_grad=True)
+    tg.save({"w": w, "doubled": w * 2, "frozen": tg.ones(2), "shape": (2, (3, 4)), "list": [1, (5,)]},
+            tmp_path / "o.pt")
+    for location in (None, "cpu"):            # torch.load gives back the same structure
+        back = tg.load(tmp_path / "o.pt", map_location=location)
+        assert back["w"].requires_grad and back["w"].is_leaf and back["doubled"].requires_grad
+        assert not back["frozen"].requires_grad
+        assert back["shape"] == (2, (3, 4)) and type(back["shape"][1]) is tuple
+        assert back["list"] == [1, (5,)] and type(back["list"]) is list
+        assert np.array_equal(back["doubled"].numpy(), 2 * w.detach().numpy())
+    cyclic: dict = {"step": 1}
+    cyclic["again"] = cyclic
+    looped: list = [1]
+    looped.append(looped)
+    for obj, where in ((cyclic, "again"), ({"l": looped}, "l/1")):
+        with pytest.raises(tg.CheckpointError, match=f"{where}' contains itself"):
+            tg.save(obj, tmp_path / "cycle.pt")
+        assert not (tmp_path / "cycle.pt").exists()
+    shared = [1, 2]                             # the same list twice is no cycle
+    tg.save({"a": shared, "b": shared}, tmp_path / "twice.pt")
+    assert tg.load(tmp_path / "twice.pt") == {"a": [1, 2], "b": [1, 2]}
+
+
 def test_argmax_argmin_give_whole_number_indices_that_index():
     x = tg.tensor(np.array([[1.0, 7.0, 7.0], [9.0, 0.0, 3.0]]), requires_grad=True)
     assert x.argmax().item() == 3 and x.argmin().item() == 4                 # of the flattened
