@@ -384,7 +384,7 @@ def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
     from .errors import TensorganError
     try:
         g_config, weights = state["architecture"]["generator"], state["models"]["generator"]
-        _check_recorded_size(path, g_config, weights)
+        _check_stored_generator(path, g_config, weights)
         G = Generator(g_config["image_shape"], g_config["latent_dim"], g_config["base_channels"],
                       g_config["head"], generator=RandomGenerator(0))
     except (KeyError, TypeError, IndexError) as exc:
@@ -401,8 +401,8 @@ def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
     return G.eval()
 
 
-def _check_recorded_size(path: Any, g_config: dict[str, Any], weights: Any) -> None:
-    """Refuse, before building it, a generator the checkpoint's architecture describes as larger
+def _check_stored_generator(path: Any, g_config: dict[str, Any], weights: Any) -> None:
+    """Refuse a generator whose stored weights are not finite, and, before building it, a generator the checkpoint's architecture describes as larger
     than the weights it stores: a damaged record (base_channels 10**6) would otherwise allocate and
     initialize hundreds of GB and be OOM-killed without a message. (A smaller one is cheap to
     build, and load_state_dict then names the first parameter whose shape differs.)"""
@@ -416,6 +416,10 @@ def _check_recorded_size(path: Any, g_config: dict[str, Any], weights: Any) -> N
         raise CheckpointError(f"{path}: the generator architecture it records ({g_config}) has "
                               f"{described:,} numbers in its state, but the checkpoint stores "
                               f"{stored:,}: the file is damaged or was edited")
+    for name, value in weights.items():    # the trainer never saves these; an edited file might
+        if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all():
+            raise CheckpointError(f"{path}: the generator's {name!r} holds NaN or infinite values; "
+                                  f"its images would be garbage")
 
 
 def generate_images(G: Any, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:

@@ -392,6 +392,17 @@ def test_sample_refuses_an_absurd_recorded_architecture_before_building_it(
     one_line_error(capsys, ["sample", "--checkpoint", lying, "-o", tmp_path / "x.png"],
                    str(lying), "numbers in its state", "stores", next(iter(edit)))
     assert not (tmp_path / "x.png").exists()
+
+
+def test_sample_and_eval_refuse_a_generator_with_non_finite_weights(tmp_path, good_checkpoint, capsys):
+    """The trainer never saves NaN weights; an edited or foreign file would give garbage images."""
+    def poison(s):
+        s["models"]["generator"]["0.weight"][0, 0] = np.nan
+    bad = _mutate_checkpoint(good_checkpoint, tmp_path / "nan.npz", poison)
+    one_line_error(capsys, ["sample", "--checkpoint", bad, "-o", tmp_path / "x.png"],
+                   str(bad), "'0.weight'", "NaN")
+    assert not (tmp_path / "x.png").exists()
+    one_line_error(capsys, ["eval", "--checkpoint", bad, "-n", "10"], "'0.weight'", "NaN")
     # and resuming with other architecture options says which ones
     argv = train_args(folder, tmp_path / "r2", 4, "--resume", good_checkpoint)
     argv[argv.index("--base-channels") + 1] = "2"
