@@ -14,6 +14,10 @@ needs torch): the random differential checks behind the README's counts.
 * ReduceLROnPlateau: 200 random configurations x 30 metrics (NaN among them), the same lrs;
   weight_norm on a Conv2d (dim 0, 1, None): output and g / v gradients within 1e-6 of torch's
   relative to (1 + their largest magnitude), float32.
+* convolution options: random conv2d / conv_transpose2d calls (groups 1-3, kernel 1-3, dilation
+  1-3, stride 1-2, padding 0-2 or 'same' / 'valid', output_padding up to max(stride, dilation)
+  - 1) and the Conv1d / Conv2d / ConvTranspose1d layers with every padding_mode, weights copied
+  -- values and the three gradients within 1e-12 (float64); calls torch refuses must be refused here too.
 * reported, not failed: how many sizes (1-29 -> 1-49) torch's 1-D and 3-D nearest kernels round
   to another pixel than ours (its 2-D kernel, which ours follows, agrees on every size).
 
@@ -221,6 +225,75 @@ def plateau_and_weight_norm(rng, seed: int) -> int:
     return bad
 
 
+def conv_options(cases: int, rng) -> int:
+    def compare(ours, theirs, tensors_g, tensors_t):
+        g = rng.standard_normal(theirs.shape)
+        (ours * tg.tensor(g)).sum().backward()
+        theirs.backward(torch.tensor(g))
+        pairs = [(ours.numpy(), theirs.detach().numpy())] + [
+            (a.grad.numpy(), b.grad.numpy()) for a, b in zip(tensors_g, tensors_t) if a is not None]
+        return max(np.abs(a - b).max() / (1 + np.abs(b).max()) for a, b in pairs)
+
+    bad = ran = skipped = 0
+    for _ in range(cases):
+        groups = int(rng.integers(1, 4))
+        c_in, c_out = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
+        k, dil, stride = (tuple(int(v) for v in rng.integers(1, 4, 2)) for _ in range(3))
+        stride = tuple(min(s, 2) for s in stride)
+        size = tuple(int(v) for v in rng.integers(1, 10, 2))
+        transposed = rng.random() < 0.4
+        padding = str(rng.choice(["same", "valid"])) if not transposed and rng.random() < 0.3 else \
+            tuple(int(v) for v in rng.integers(0, 3, 2))
+        if padding == "same":
+            stride = (1, 1)
+        x = rng.standard_normal((2, c_in) + size)
+        w = rng.standard_normal(((c_in, c_out // groups) if transposed else (c_out, c_in // groups)) + k)
+        b = rng.standard_normal(c_out) if rng.random() < 0.7 else None
+        arrays_t = [None if a is None else torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        arrays_g = [None if a is None else tg.tensor(a, dtype=tg.float64, requires_grad=True) for a in (x, w, b)]
+        op = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dil))
+        calls = ((lambda lib, a: lib.conv_transpose2d(*a, stride, padding, op, groups, dil)) if transposed
+                 else (lambda lib, a: lib.conv2d(*a, stride, padding, dil, groups)))
+        try:
+            yt = calls(TF, arrays_t)
+        except RuntimeError:
+            skipped += 1
+            try:
+                calls(F, arrays_g)
+                bad += 1
+                print(f"accepted here, refused by torch: groups {groups} k {k} dilation {dil} stride {stride} "
+                      f"padding {padding} output_padding {op} size {size}")
+            except tg.TensorganError:
+                pass
+            continue
+        yg = calls(F, arrays_g)
+        err = compare(yg, yt, arrays_g, arrays_t)
+        ran += 1
+        if err > 1e-12:
+            bad += 1
+            print(f"conv {'transposed ' if transposed else ''}groups {groups} k {k} dilation {dil} "
+                  f"stride {stride} padding {padding} size {size}: {err:.1e}")
+    layers = 0
+    for mode in ("zeros", "reflect", "replicate", "circular"):
+        for make in (lambda m, lib, dt: lib.Conv1d(4, 6, 3, 2, 1, 2, 2, True, m, dtype=dt),
+                     lambda m, lib, dt: lib.Conv2d(4, 6, (3, 2), 1, "same", (1, 3), 2, True, m, dtype=dt),
+                     lambda m, lib, dt: lib.ConvTranspose1d(4, 6, 3, 2, 1, 1, 2, True, 2, dtype=dt)):
+            if "Transpose" in repr(make("zeros", torch.nn, None)) and mode != "zeros":
+                continue
+            theirs, ours = make(mode, torch.nn, torch.float64), make(mode, tg.nn, tg.float64)
+            ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+            x = rng.standard_normal((2, 4) + (9,) * (ours.weight.ndim - 2))
+            xg, xt = tg.tensor(x, dtype=tg.float64, requires_grad=True), torch.tensor(x, requires_grad=True)
+            err = compare(ours(xg), theirs(xt), [xg, ours.weight, ours.bias], [xt, theirs.weight, theirs.bias])
+            layers += 1
+            if err > 1e-12 or repr(ours) != repr(theirs):
+                bad += 1
+                print(f"{theirs!r} vs {ours!r}: {err:.1e}")
+    print(f"convolution options: {ran} random calls ({skipped} refused by torch and here), {layers} layers "
+          f"with padding modes: {bad} mismatches")
+    return bad
+
+
 def nearest_rounding() -> None:
     for mode in ("nearest", "nearest-exact"):
         for dims in (1, 2, 3):
@@ -245,7 +318,7 @@ def main() -> int:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     bad = pooling(args.cases, rng, args.seed) + resizing(args.cases, rng, args.seed)
-    bad += elementwise(rng) + plateau_and_weight_norm(rng, args.seed)
+    bad += elementwise(rng) + plateau_and_weight_norm(rng, args.seed) + conv_options(args.cases, rng)
     nearest_rounding()
     print("all equal" if bad == 0 else f"{bad} mismatches")
     return int(bad > 0)

@@ -172,38 +172,165 @@ def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
-           padding: IntOrPair = 0) -> Tensor:
-    """2-D convolution (cross-correlation) of ``x (N, C_in, H, W)`` with ``weight (C_out, C_in, kH, kW)``."""
-    stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in, kH, kW)")
-    _check_conv("conv2d", x, weight, bias, weight.shape[1], weight.shape[0])
+           padding: IntOrPair | str = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of ``x (N, C_in, H, W)`` with ``weight
+    (C_out, C_in / groups, kH, kW)``; ``padding`` may be ``"same"`` (stride 1) or ``"valid"``.
+
+    The plain geometry (dilation 1, one group) is one call of the hand-written kernels; the
+    other options are composed from that call, see :func:`_conv_options`."""
+    stride, dilation = _pair(stride, "stride", 1, "conv2d"), _pair(dilation, "dilation", 1, "conv2d")
+    groups = _groups("conv2d", groups)
+    _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in / groups, kH, kW)")
+    _check_conv("conv2d", x, weight, bias, weight.shape[1] * groups, weight.shape[0])
+    _check_divides("conv2d", "output channels", weight.shape[0], groups)
+    if padding in ("same", "valid"):
+        if padding == "same" and stride != (1, 1):
+            raise ConfigError(f"conv2d: padding='same' needs stride 1 (as torch's), got stride {stride}")
+        before_after = [(0, 0) if padding == "valid" else (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                        for k, d in zip(weight.shape[2:], dilation)]
+        if any(b != a for b, a in before_after):            # odd total: the extra row goes after
+            x = pad(x, [n for pair in reversed(before_after) for n in pair])
+            before_after = [(0, 0), (0, 0)]
+        padding = (before_after[0][0], before_after[1][0])
+    padding = _pair(padding, "padding", 0, "conv2d")
+    span = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
     for axis, name in ((0, "height"), (1, "width")):
-        size, k = x.shape[2 + axis] + 2 * padding[axis], weight.shape[2 + axis]
-        if k > size:
-            raise ShapeError(f"conv2d: kernel {weight.shape[2:]} is larger than the padded input "
-                             f"{size} in {name} (input {x.shape}, padding {padding})")
-    return Conv2d.apply(x, weight, bias, stride, padding)
+        size = x.shape[2 + axis] + 2 * padding[axis]
+        if span[axis] > size:
+            dilated = f" (dilation {dilation})" if dilation != (1, 1) else ""
+            raise ShapeError(f"conv2d: kernel {weight.shape[2:]}{dilated} is larger than the padded "
+                             f"input {size} in {name} (input {x.shape}, padding {padding})")
+    if dilation == (1, 1) and groups == 1:
+        return Conv2d.apply(x, weight, bias, stride, padding)
+    return _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
 
 
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
-                     padding: IntOrPair = 0, output_padding: IntOrPair = 0) -> Tensor:
-    """Transposed convolution (the adjoint of conv2d); ``weight (C_in, C_out, kH, kW)``.
+                     padding: IntOrPair = 0, output_padding: IntOrPair = 0, groups: int = 1,
+                     dilation: IntOrPair = 1) -> Tensor:
+    """Transposed convolution (the adjoint of conv2d); ``weight (C_in, C_out / groups, kH, kW)``
+    (torch's argument order: ``groups`` before ``dilation``).
 
-    Output size per axis: ``(H - 1) * stride - 2 * padding + kH + output_padding``."""
-    stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    output_padding = _pair(output_padding, "output_padding", 0)
-    _check_rank("conv_transpose2d", "weight", weight, (4,), "(C_in, C_out, kH, kW)")
-    _check_conv("conv_transpose2d", x, weight, bias, weight.shape[0], weight.shape[1])
+    Output size per axis: ``(H - 1) * stride - 2 * padding + dilation * (kH - 1) + 1 + output_padding``."""
+    op = "conv_transpose2d"
+    stride, padding = _pair(stride, "stride", 1, op), _pair(padding, "padding", 0, op)
+    output_padding = _pair(output_padding, "output_padding", 0, op)
+    dilation, groups = _pair(dilation, "dilation", 1, op), _groups(op, groups)
+    _check_rank(op, "weight", weight, (4,), "(C_in, C_out / groups, kH, kW)")
+    _check_conv(op, x, weight, bias, weight.shape[0], weight.shape[1] * groups)
+    _check_divides(op, "input channels", weight.shape[0], groups)
     for axis in (0, 1):
-        if output_padding[axis] >= stride[axis]:
-            raise ConfigError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
-                              f"than stride {stride}")
-        out = conv_transpose2d_output_size(x.shape[2 + axis], weight.shape[2 + axis], stride[axis],
-                                           padding[axis], output_padding[axis])
+        if output_padding[axis] >= max(stride[axis], dilation[axis]):   # torch's rule
+            raise ConfigError(f"{op}: output_padding {output_padding} must be smaller than stride "
+                              f"{stride} or dilation {dilation}")
+        out = conv_transpose2d_output_size(x.shape[2 + axis], dilation[axis] * (weight.shape[2 + axis] - 1) + 1,
+                                           stride[axis], padding[axis], output_padding[axis])
         if out <= 0:
-            raise ShapeError(f"conv_transpose2d: output size {out} <= 0 for input {x.shape}, weight "
-                             f"{weight.shape}, stride {stride}, padding {padding}")
-    return ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding)
+            raise ShapeError(f"{op}: output size {out} <= 0 for input {x.shape}, weight "
+                             f"{weight.shape}, stride {stride}, padding {padding}, dilation {dilation}")
+    if dilation == (1, 1) and groups == 1:
+        return ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding)
+    return _conv_options(ConvTranspose2d, x, weight, bias, (stride, padding, output_padding),
+                         dilation, groups)
+
+
+def _groups(op: str, groups: Any) -> int:
+    if not _is_int(groups) or groups < 1:
+        raise ConfigError(f"{op}: groups must be a positive int, got {groups!r}")
+    return int(groups)
+
+
+def _check_divides(op: str, what: str, count: int, groups: int) -> None:
+    if count % groups:
+        raise ShapeError(f"{op}: {what} ({count}) must be divisible by groups ({groups})")
+
+
+def _dilate_kernel(weight: Tensor, dilation: tuple[int, int]) -> Tensor:
+    """``(A, B, kH, kW)`` -> ``(A, B, d0 (kH - 1) + 1, d1 (kW - 1) + 1)`` with ``d - 1`` zeros
+    between taps: a dilated convolution is the plain one with this kernel. Built from concat,
+    reshape and slicing, so its gradient (every d-th tap of the big kernel's) comes for free."""
+    from .factory import concat
+    for axis, d in ((2, dilation[0]), (3, dilation[1])):
+        if d > 1:
+            k = weight.shape[axis]
+            gaps = weight.new_zeros(weight.shape[:axis + 1] + (d - 1,) + weight.shape[axis + 1:])
+            spread = concat([weight.unsqueeze(axis + 1), gaps], axis + 1)      # (.., k, d, ..)
+            merged = spread.reshape(weight.shape[:axis] + (k * d,) + weight.shape[axis + 1:])
+            weight = merged[(slice(None),) * axis + (slice(0, d * (k - 1) + 1),)]
+    return weight
+
+
+def _conv_options(kind: type, x: Tensor, weight: Tensor, bias: Tensor | None, geometry: tuple,
+                  dilation: tuple[int, int], groups: int) -> Tensor:
+    """Dilation and groups, composed from the plain kernel: the dilated kernel (zeros between the
+    taps), then one call per group on its slice of the channels, concatenated. A plain-kernel
+    speed path is not worth its code for options a DCGAN does not use: the zeros cost
+    ``d^2`` times the FLOPs, the groups ``groups`` calls. Both weight layouts split along their
+    first axis (conv2d: output channels; conv_transpose2d: input channels)."""
+    from .factory import concat
+    if kind is ConvTranspose2d and any(o >= st for o, st in zip(geometry[2], geometry[0])):
+        return _wide_output_padding(x, weight, bias, geometry, dilation, groups)
+    weight = _dilate_kernel(weight, dilation)
+    if groups == 1:
+        return kind.apply(x, weight, bias, *geometry)
+    c_in, rows = x.shape[1] // groups, weight.shape[0] // groups
+    c_out = weight.shape[1] if kind is ConvTranspose2d else rows
+    parts = [kind.apply(x[:, g * c_in:(g + 1) * c_in], weight[g * rows:(g + 1) * rows],
+                        None if bias is None else bias[g * c_out:(g + 1) * c_out], *geometry)
+             for g in range(groups)]
+    return concat(parts, 1)
+
+
+def _wide_output_padding(x: Tensor, weight: Tensor, bias: Tensor | None, geometry: tuple,
+                         dilation: tuple[int, int], groups: int) -> Tensor:
+    """conv_transpose2d with output_padding >= stride (allowed when < dilation). The kernels'
+    backward assumes output_padding < stride, so: the unpadded full output ``(H - 1) s + span``,
+    cropped (or extended with zeros) to ``[padding, padding + size)``, plus the bias."""
+    stride, padding, output_padding = geometry
+    full = _conv_options(ConvTranspose2d, x, weight, None, (stride, (0, 0), (0, 0)), dilation, groups)
+    amounts = []
+    for axis in (1, 0):             # pad's order: the last dim first
+        size = full.shape[2 + axis] - 2 * padding[axis] + output_padding[axis]
+        amounts += [-padding[axis], padding[axis] + size - full.shape[2 + axis]]
+    extended = pad(full, [max(a, 0) for a in amounts])     # zeros first: the crop never empties it
+    y = pad(extended, [min(a, 0) for a in amounts])
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+
+
+def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D convolution of ``x (N, C_in, L)`` with ``weight (C_out, C_in / groups, k)``: conv2d on a
+    height-1 image."""
+    _check_rank("conv1d", "input", x, (3,), "(N, C, L)")
+    _check_rank("conv1d", "weight", weight, (3,), "(C_out, C_in / groups, k)")
+    stride, dilation = _single(stride, "stride", 1, "conv1d"), _single(dilation, "dilation", 1, "conv1d")
+    padding = padding if padding in ("same", "valid") else (0, _single(padding, "padding", 0, "conv1d"))
+    return conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), padding, (1, dilation),
+                  groups).squeeze(2)
+
+
+def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """1-D transposed convolution of ``x (N, C_in, L)``, ``weight (C_in, C_out / groups, k)``."""
+    op = "conv_transpose1d"
+    _check_rank(op, "input", x, (3,), "(N, C, L)")
+    _check_rank(op, "weight", weight, (3,), "(C_in, C_out / groups, k)")
+    stride, padding, output_padding, dilation = (
+        _single(value, name, low, op) for value, name, low in (
+            (stride, "stride", 1), (padding, "padding", 0), (output_padding, "output_padding", 0),
+            (dilation, "dilation", 1)))
+    return conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), (0, padding),
+                            (0, output_padding), groups, (1, dilation)).squeeze(2)
+
+
+def _single(value: Any, name: str, minimum: int, owner: str) -> int:
+    """An int or a 1-tuple of ints (torch's ``_single``), >= minimum."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not _is_int(value):
+        raise ConfigError(f"{owner}: {name} must be an int or a 1-tuple of ints, got {value!r}")
+    return _pair(value, name, minimum, owner)[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from .. import functional
 from . import init, parallel, utils
 from .layers import (ELU, GELU, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
                      PixelUnshuffle, SiLU, Softmax, Softplus,
-                     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, ConstantPad2d, Conv2d, ConvTranspose2d,
+                     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, ConstantPad2d, Conv1d, Conv2d,
+                     ConvTranspose1d, ConvTranspose2d,
                      Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict,
                      ModuleList, ReflectionPad2d, ReLU, ReplicationPad2d, Sequential, Sigmoid, Tanh,
                      Unflatten, Upsample, ZeroPad2d)
@@ -14,7 +15,7 @@ from .module import Module, Parameter
 from .parallel import DataParallel
 
 __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", "Parameter", "Linear",
-           "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh",
+           "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh",
            "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
            "ModuleDict", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Embedding", "BCELoss", "BCEWithLogitsLoss",
            "MSELoss", "L1Loss", "CrossEntropyLoss", "Upsample", "ZeroPad2d", "ConstantPad2d",

@@ -15,7 +15,7 @@ from ..tensor import Tensor, _check_dtype, float32
 from . import init
 from .module import Module, Parameter, check_input
 
-__all__ = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
+__all__ = ["Linear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
            "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
            "ModuleDict", "MaxPool2d", "AvgPool2d", "Embedding", "Upsample", "ZeroPad2d",
            "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"]
@@ -66,62 +66,147 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 class _ConvNd(Module):
+    """torch's convolution layers: its positional order, its checks, its repr. ``dims`` spatial
+    dimensions; the 1-D layers run the 2-D functions on height-1 images."""
     transposed = False
+    dims = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, bias: bool = True, generator: Generator | None = None,
-                 device: Any = None, dtype: Any = None):
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
+                 generator: Generator | None = None, output_padding: Any = 0):
         super().__init__()
         name = type(self).__name__
         self.in_channels = _positive_int("in_channels", in_channels, name)
         self.out_channels = _positive_int("out_channels", out_channels, name)
-        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, name)
-        self.stride = F._pair(stride, "stride", 1, name)
-        self.padding = F._pair(padding, "padding", 0, name)
-        first, second = ((self.in_channels, self.out_channels) if self.transposed
-                         else (self.out_channels, self.in_channels))
+        self.groups = _positive_int("groups", groups, name)
+        for what, count in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
+            if count % self.groups:
+                raise ConfigError(f"{name}: {what} ({count}) must be divisible by groups ({self.groups})")
+        tuple_of = self._tuple
+        self.kernel_size = tuple_of(kernel_size, "kernel_size", 1)
+        self.stride = tuple_of(stride, "stride", 1)
+        self.dilation = tuple_of(dilation, "dilation", 1)
+        self.output_padding = tuple_of(output_padding, "output_padding", 0)
+        if isinstance(padding, str) and not self.transposed:
+            if padding not in ("same", "valid"):
+                raise ConfigError(f"{name}: padding must be 'same', 'valid' or ints, got {padding!r}")
+            if padding == "same" and self.stride != (1,) * self.dims:
+                raise ConfigError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
+            self.padding: Any = padding
+        else:
+            self.padding = tuple_of(padding, "padding", 0)
+        if padding_mode not in (("zeros",) if self.transposed else PADDING_MODES):
+            allowed = "'zeros'" if self.transposed else ", ".join(map(repr, PADDING_MODES))
+            raise ConfigError(f"{name}: padding_mode must be {allowed}, got {padding_mode!r}")
+        self.padding_mode = padding_mode
+        first, second = ((self.in_channels, self.out_channels // self.groups) if self.transposed
+                         else (self.out_channels, self.in_channels // self.groups))
         self.weight = _empty((first, second) + self.kernel_size, dtype, device)
         self.register_parameter("bias", _empty((self.out_channels,), dtype, device) if bias else None)
         self.reset_parameters(generator)
+
+    def _tuple(self, value: Any, name: str, minimum: int) -> tuple:
+        owner = type(self).__name__
+        if self.dims == 1:
+            return (F._single(value, name, minimum, owner),)
+        return F._pair(value, name, minimum, owner)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Re-draw weight and bias with the default initialization (as at construction)."""
         _default_init(self.weight, self.bias, generator)
 
-    def extra_repr(self) -> str:
-        k, s, p = self.kernel_size, self.stride, self.padding
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={k}, stride={s}, padding={p}")
-        output_padding = getattr(self, "output_padding", (0, 0))    # torch shows it when non-zero
-        if output_padding != (0, 0):
-            text += f", output_padding={output_padding}"
-        return text + ("" if self.bias is not None else ", bias=False")
+    def _padded(self, x: Tensor) -> tuple[Tensor, Any]:
+        """``(input, padding)`` for the functional call: with a padding_mode other than zeros
+        the input is padded here (torch's order) and the convolution gets none."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        if isinstance(self.padding, str):
+            spans = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            pairs = [(0, 0) if self.padding == "valid" else (t // 2, t - t // 2) for t in spans]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        amounts = [n for pair in reversed(pairs) for n in pair]
+        return F.pad(x, amounts, self.padding_mode), 0
+
+    def extra_repr(self) -> str:   # torch's: only what differs from the defaults
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        zeros, ones = (0,) * self.dims, (1,) * self.dims
+        if self.padding != zeros:
+            text += f", padding={self.padding}"
+        if self.dilation != ones:
+            text += f", dilation={self.dilation}"
+        if self.output_padding != zeros:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
 
 
-class Conv2d(_ConvNd):
-    """2-D convolution; weight ``(out_channels, in_channels, kH, kW)``."""
+class _Conv(_ConvNd):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
+                 generator: Generator | None = None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype, generator)
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (4,), "(N, C, H, W)", self.in_channels)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
-
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-D convolution; weight ``(in_channels, out_channels, kH, kW)``."""
-
+class _ConvTranspose(_ConvNd):
     transposed = True
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, bias: bool = True,
-                 generator: Generator | None = None, device: Any = None, dtype: Any = None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, generator,
-                         device, dtype)
-        self.output_padding = F._pair(output_padding, "output_padding", 0, "ConvTranspose2d")
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
+                 generator: Generator | None = None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype, generator, output_padding)
+
+
+class Conv2d(_Conv):
+    """2-D convolution; weight ``(out_channels, in_channels / groups, kH, kW)``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (4,), "(N, C, H, W)", self.in_channels)
+        x, padding = self._padded(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvTranspose):
+    """Transposed 2-D convolution; weight ``(in_channels, out_channels / groups, kH, kW)``."""
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (4,), "(N, C, H, W)", self.in_channels)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding)
+                                  self.output_padding, self.groups, self.dilation)
+
+
+class Conv1d(_Conv):
+    """1-D convolution; weight ``(out_channels, in_channels / groups, k)``."""
+    dims = 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (3,), "(N, C, L)", self.in_channels)
+        x, padding = self._padded(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class ConvTranspose1d(_ConvTranspose):
+    """Transposed 1-D convolution; weight ``(in_channels, out_channels / groups, k)``."""
+    dims = 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (3,), "(N, C, L)", self.in_channels)
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
 
 
 def _check_eps(name: str, eps: Any) -> float:
