@@ -625,6 +625,33 @@ def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Te
     return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
 
 
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """torch's ``F.cosine_similarity``: ``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))``
+    over ``dim``, after broadcasting x1 and x2 together.  As torch's (which clamps the norms in
+    place under no_grad), the gradient flows through each norm as if it were not clamped."""
+    op = "cosine_similarity"
+    for name, t in (("x1", x1), ("x2", x2)):
+        if not isinstance(t, Tensor):
+            raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    _check_operand(op, "x2", x2, x1)
+    eps = _scalar(op, "eps", eps)
+    try:
+        shape = tuple(np.broadcast_shapes(x1.shape, x2.shape))
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {x1.shape} and {x2.shape} do not broadcast") from None
+    x1, x2 = (t if t.shape == shape else t.expand(shape) for t in (x1, x2))
+    if not shape:
+        raise ShapeError(f"{op}: dim {dim!r} is out of range for 0-d inputs")
+    dim = x1._dim(dim, op)
+    xp = x1.device.xp
+
+    def unit(v: Tensor) -> Tensor:
+        norm = v.norm(2, dim=dim, keepdim=True)
+        lift = xp.maximum(norm.array, norm.dtype.type(eps)) - norm.array    # 0 unless below eps
+        return v / (norm + Tensor._make(lift, v.device))
+    return (unit(x1) * unit(x2)).sum(dim=dim)
+
+
 def one_hot(target: Any, num_classes: int = -1) -> Tensor:
     """``torch.nn.functional.one_hot`` as a float32 tensor (tensorgan has no integer tensors):
     shape ``target.shape + (num_classes,)``; ``num_classes=-1`` takes max(target) + 1."""
@@ -949,6 +976,88 @@ def l1_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
     return diff.mean() if reduction == "mean" else diff.sum() if reduction == "sum" else diff
 
 
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
+    """A pointwise loss Tensor reduced as ``reduction`` says (the mean of no elements is NaN)."""
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def _threshold(op: str, name: str, value, positive: bool) -> float:
+    value = _scalar(op, name, value)
+    if not (value > 0 if positive else value >= 0):      # NaN fails too
+        raise ConfigError(f"{op}: {name} must be {'> 0' if positive else '>= 0'}, got {value}")
+    return value
+
+
+def smooth_l1_loss(input: Tensor, target: Target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """torch's smooth L1: ``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``
+    (d = input - target); ``beta=0`` is exactly ``l1_loss``."""
+    _check_loss("smooth_l1_loss", input, reduction)
+    beta = _threshold("smooth_l1_loss", "beta", beta, positive=False)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction)
+    from .factory import where
+    diff = input - _target("smooth_l1_loss", target, input)
+    z = diff.abs()
+    inner = diff.clip(-beta, beta)          # the quadratic branch never overflows where unused
+    return _reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta), reduction)
+
+
+def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """torch's Huber loss: ``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``;
+    ``delta * smooth_l1_loss(..., beta=delta)``.  ``weight`` (input's shape) scales each element
+    before the reduction, as torch's."""
+    _check_loss("huber_loss", input, reduction)
+    delta = _threshold("huber_loss", "delta", delta, positive=True)
+    from .factory import where
+    diff = input - _target("huber_loss", target, input)
+    z = diff.abs()
+    inner = diff.clip(-delta, delta)
+    loss = where(z < delta, inner * inner * 0.5, (z - 0.5 * delta) * delta)
+    if weight is not None:
+        _check_operand("huber_loss", "weight", weight, input)
+        if weight.shape != input.shape:
+            raise ShapeError(f"huber_loss: weight shape {weight.shape} != input shape {input.shape} "
+                             f"(one weight per element)")
+        loss = loss * weight
+    return _reduced(loss, reduction)
+
+
+_KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(input: Tensor, target: Target, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """torch's pointwise KL divergence of log-probabilities ``input`` from ``target``:
+    ``target * (log(target) - input)`` (``xlogy(t, t) - t * input``: the first term 0 where
+    ``target == 0``), or ``exp(target) * (target - input)`` with ``log_target=True``.
+
+    ``reduction``: "mean" divides the sum by the element count (torch's default, not the KL of a
+    batch), "batchmean" by ``input.shape[0]`` (the mathematical KL averaged over the batch), "sum",
+    "none".  The gradient with respect to a target equal to 0 is ``-input`` (torch's is NaN)."""
+    _check_rank("kl_div", "input", input, range(0, 33), "a tensor")
+    if reduction not in _KL_REDUCTIONS:
+        raise ConfigError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
+    if not isinstance(log_target, (bool, np.bool_)):
+        raise InputTypeError(f"kl_div: log_target must be a bool, got {type(log_target).__name__}")
+    target = _target("kl_div", target, input)
+    if not isinstance(target, Tensor):
+        target = Tensor._make(target, input.device)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        from .factory import where
+        zero = target == 0
+        with np.errstate(invalid="ignore"):          # log of a negative target is NaN, as torch's
+            xlogx = where(zero, 0.0, target * where(zero, 1.0, target).log())
+        loss = xlogx - target * input
+    if reduction != "batchmean":
+        return _reduced(loss, reduction)
+    total = loss.sum()
+    if input.ndim == 0:
+        return total
+    return total / float(input.shape[0]) if input.shape[0] else total * 0.0 + float("nan")
+
+
 # ---------------------------------------------------------------------------------------------
 # Softmax family and cross-entropy (classification; the metrics' classifier trains with these)
 # ---------------------------------------------------------------------------------------------
@@ -1046,6 +1155,10 @@ def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: in
     if isinstance(target, Tensor):
         target = target.array
     target = _on_device(op, target, xp)
+    if target.shape != (n,):
+        soft = f" (class indices) or ({n}, {classes}) (class probabilities)" if op == "cross_entropy" else ""
+        raise ShapeError(f"{op}: target must have shape ({n},){soft} for logits (N={n}, C={classes}), "
+                         f"got {tuple(target.shape)}")
     kind = target.dtype.kind
     if kind == "f":
         if not bool(xp.all(target == xp.floor(target))):
@@ -1053,9 +1166,6 @@ def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: in
                              f"{target.dtype} values")
     elif kind not in "iu":
         raise DTypeError(f"{op}: target must be an integer array of class indices, got {target.dtype}")
-    if target.shape != (n,):
-        raise ShapeError(f"{op}: target must have shape ({n},) for logits (N={n}, C={classes}), got "
-                         f"{tuple(target.shape)}")
     target = target.astype(np.int64)
     checked = target if ignore_index is None else target[target != ignore_index]
     if checked.size and (int(checked.min()) < 0 or int(checked.max()) >= classes):
@@ -1074,7 +1184,12 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
     (the mean then divides by the sum of those weights); samples whose target is
     ``ignore_index`` count for nothing; ``label_smoothing`` = e mixes the target with the
     uniform distribution: ``(1 - e) * nll + e / C * sum_c -w_c log p_c``.  With the defaults the
-    fused op runs; otherwise the same loss is composed from ``log_softmax`` and indexing."""
+    fused op runs; otherwise the same loss is composed from ``log_softmax`` and indexing.
+
+    A floating-point ``target`` of the logits' own shape ``(N, C)`` holds class probabilities
+    (torch >= 1.10): ``loss_i = -sum_c w_c y_ic log p_ic`` with ``y = (1 - e) target + e / C``;
+    "mean" divides by N (not by the weights), ``ignore_index`` must stay negative, and the
+    gradient flows to the target (and the weight) when they require one."""
     if isinstance(weight, str):        # cross_entropy(x, t, "sum"): torch's third argument is weight
         raise InputTypeError(f"cross_entropy: the third argument is weight (torch's order); pass "
                              f"reduction={weight!r} by keyword")
@@ -1090,11 +1205,49 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
     if not _is_int(ignore_index):
         raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     xp = logits.device.xp
+    if tuple(target.shape if hasattr(target, "shape") else np.shape(target)) == logits.shape:
+        return _probability_cross_entropy(logits, target, weight, int(ignore_index), reduction, smoothing)
     target = _integer_targets("cross_entropy", target, n, classes, xp, int(ignore_index))
     if weight is None and smoothing == 0.0 and bool((target != ignore_index).all()):
         return CrossEntropy.apply(logits, target, reduction)
     logp = log_softmax(logits, dim=1)
     return _weighted_nll("cross_entropy", logp, target, weight, int(ignore_index), reduction, smoothing)
+
+
+def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ignore_index: int,
+                               reduction: str, smoothing: float) -> Tensor:
+    """cross_entropy against class probabilities (``target.shape == logits.shape``), as torch's."""
+    op, (n, classes) = "cross_entropy", logits.shape
+    if ignore_index >= 0:
+        raise ConfigError(f"{op}: ignore_index ({ignore_index}) is not supported for class-probability "
+                          f"targets (a target of the logits' shape {logits.shape}); leave it negative")
+    if isinstance(target, Tensor):
+        _check_operand(op, "target", target, logits)
+    else:
+        array = _on_device(op, target, logits.device.xp)
+        if array.dtype.kind != "f":
+            raise DTypeError(f"{op}: a target of the logits' shape {logits.shape} holds class "
+                             f"probabilities and must be floating point, got {array.dtype} (class "
+                             f"indices have shape ({n},))")
+        target = Tensor._make(array.astype(logits.dtype), logits.device)
+    if smoothing:
+        target = target * (1.0 - smoothing) + smoothing / classes
+    products = log_softmax(logits, dim=1) * target
+    if weight is not None:
+        _check_rank(op, "weight", weight, (1,), f"({classes},)")
+        if weight.shape != (classes,):
+            raise ShapeError(f"{op}: weight must have shape ({classes},), got {weight.shape}")
+        if weight.device is not logits.device or weight.dtype != logits.dtype:
+            weight = Tensor._make(weight.detach().to(logits.device).array.astype(logits.dtype),
+                                  logits.device)
+        products = products * weight.reshape(1, classes)
+    loss = -products.sum(dim=1)
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    return total / float(n) if n else total * 0.0 + float("nan")
 
 
 def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, ignore_index: int = -100,

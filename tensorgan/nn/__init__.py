@@ -3,14 +3,15 @@ import sys
 
 from .. import functional
 from . import init, parallel, utils
-from .layers import (ELU, GELU, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
+from .layers import (CosineSimilarity, ELU, GELU, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
                      PixelUnshuffle, SiLU, Softmax, Softplus,
                      AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, ConstantPad2d, Conv1d, Conv2d,
                      ConvTranspose1d, ConvTranspose2d,
                      Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict,
                      ModuleList, ReflectionPad2d, ReLU, ReplicationPad2d, Sequential, Sigmoid, Tanh,
                      Unflatten, Upsample, ZeroPad2d)
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
+                   MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module, Parameter
 from .parallel import DataParallel
 
@@ -18,10 +19,10 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
            "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh",
            "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
            "ModuleDict", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Embedding", "BCELoss", "BCEWithLogitsLoss",
-           "MSELoss", "L1Loss", "CrossEntropyLoss", "Upsample", "ZeroPad2d", "ConstantPad2d",
+           "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Upsample", "ZeroPad2d", "ConstantPad2d",
            "ReflectionPad2d", "ReplicationPad2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
            "Softplus", "GELU", "SiLU", "ELU", "Hardtanh", "Softmax", "LogSoftmax", "PixelShuffle",
-           "PixelUnshuffle"]
+           "PixelUnshuffle", "CosineSimilarity"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

@@ -414,6 +414,19 @@ class LogSoftmax(Softmax):
     function = staticmethod(lambda x, dim: F.log_softmax(x, -1 if dim is None else dim))
 
 
+class CosineSimilarity(Module):
+    """``F.cosine_similarity(x1, x2, dim, eps)`` of two inputs (torch's repr shows no arguments)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8):
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise InputTypeError(f"CosineSimilarity: dim must be an int, got {dim!r}")
+        self.dim, self.eps = int(dim), F._scalar("CosineSimilarity", "eps", eps)
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
 class PixelShuffle(_FunctionLayer):
     """(N, C*r*r, H, W) -> (N, C, H*r, W*r) (``F.pixel_shuffle``)."""
     params, function = ("upscale_factor",), staticmethod(F.pixel_shuffle)

@@ -48,8 +48,9 @@ class L1Loss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Cross-entropy of ``softmax(logits)`` against integer class targets, for ``(N, C)`` logits,
-    with torch's ``weight``, ``ignore_index`` and ``label_smoothing`` (see ``F.cross_entropy``)."""
+    """Cross-entropy of ``softmax(logits)`` against integer class targets, or class probabilities
+    of the logits' shape, for ``(N, C)`` logits, with torch's ``weight``, ``ignore_index`` and
+    ``label_smoothing`` (see ``F.cross_entropy``)."""
 
     def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0):
@@ -66,3 +67,60 @@ class CrossEntropyLoss(_Loss):
     def forward(self, logits: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(logits, target, self.weight, self.ignore_index, self.reduction,
                                self.label_smoothing)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of ``(N, C)`` log-probabilities against integer class targets, with
+    torch's ``weight``, ``ignore_index`` and ``reduction`` (see ``F.nll_loss``)."""
+
+    def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            raise InputTypeError(f"NLLLoss: weight must be a Tensor of one weight per class, got "
+                                 f"{type(weight).__name__}")
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+            raise InputTypeError(f"NLLLoss: ignore_index must be an int, got {ignore_index!r}")
+        self.register_buffer("weight", weight)    # torch's: in state_dict, moved by .to()
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """``F.smooth_l1_loss``: quadratic below ``beta``, L1 above (``beta=0``: L1)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = F._threshold("SmoothL1Loss", "beta", beta, positive=False)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class HuberLoss(_Loss):
+    """``F.huber_loss``: quadratic below ``delta``, ``delta``-scaled L1 above."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = F._threshold("HuberLoss", "delta", delta, positive=True)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(_Loss):
+    """``F.kl_div`` of log-probabilities ``input`` from ``target`` (probabilities, or
+    log-probabilities with ``log_target=True``); ``reduction="batchmean"`` is the true KL."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False):
+        if reduction not in F._KL_REDUCTIONS:
+            raise ConfigError(f"KLDivLoss: reduction must be one of {F._KL_REDUCTIONS}, got "
+                              f"{reduction!r}")
+        Module.__init__(self)
+        if not isinstance(log_target, bool):
+            raise InputTypeError(f"KLDivLoss: log_target must be a bool, got {type(log_target).__name__}")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.kl_div(input, target, self.reduction, self.log_target)
