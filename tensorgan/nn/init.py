@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from typing import Any, Callable
+
+import numpy as np
 
 from ..backend import device_of
 from ..errors import ConfigError, InputTypeError, ShapeError
@@ -16,7 +19,8 @@ from ..random import Generator, resolve
 from ..tensor import Tensor, no_grad
 
 __all__ = ["calculate_gain", "calculate_fan_in_and_fan_out", "normal_", "uniform_", "zeros_",
-           "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+           "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+           "orthogonal_", "trunc_normal_", "eye_", "dirac_"]
 
 
 def _in_place_on_arrays(init: Callable) -> Callable:
@@ -136,3 +140,112 @@ def _fan(op: str, tensor: Tensor, mode: str) -> int:
         raise ConfigError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
+
+
+@_in_place_on_arrays
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix into a 2-D tensor (ones on the main diagonal of a non-square one)."""
+    if tensor.ndim != 2:
+        raise ShapeError(f"eye_: only 2-D tensors are supported, got shape {tensor.shape}")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+@_in_place_on_arrays
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """A 3-, 4- or 5-D convolution weight ``(out, in, *kernel)`` that passes its input through:
+    1 at ``[g * out_per_group + d, d, *centre]`` for ``d < min(out_per_group, in)`` in each of
+    ``groups`` groups, 0 elsewhere (torch's)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ShapeError(f"dirac_: only tensors with 3, 4 or 5 dims are supported, got shape "
+                         f"{tensor.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ConfigError(f"dirac_: groups must be an int >= 1, got {groups!r}")
+    if tensor.shape[0] % groups:
+        raise ShapeError(f"dirac_: dim 0 ({tensor.shape[0]}) must be divisible by groups ({groups})")
+    per_group = tensor.shape[0] // groups
+    values = np.zeros(tensor.shape)
+    centre = tuple(n // 2 for n in tensor.shape[2:])
+    for g in range(int(groups)):
+        for d in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1.0
+    return _fill(tensor, values)
+
+
+@_in_place_on_arrays
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """A (semi-)orthogonal matrix, by torch's algorithm: the tensor seen as ``(rows, cols)`` with
+    ``rows = shape[0]``; Q of the QR of a standard normal matrix (transposed when rows < cols),
+    each column times the sign of R's diagonal (so Q is Haar-uniform), times ``gain``."""
+    if tensor.ndim < 2:
+        raise ShapeError(f"orthogonal_: only tensors with 2 or more dims are supported, got shape "
+                         f"{tensor.shape}")
+    if tensor.size == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.size // rows
+    flat = resolve(generator).normal((rows, cols), tensor.dtype).astype(np.float64)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (q * gain).reshape(tensor.shape))
+
+
+_ERFC = None
+
+
+def _erfinv(y: np.ndarray) -> np.ndarray:
+    """erf's inverse in float64 (NumPy has none): Giles' single-precision approximation, then
+    Newton steps -- on erf near 0, on log(erfc) in the tails, where 1 - |y| is exact; +-inf at
+    +-1, NaN beyond."""
+    global _ERFC
+    from ..functional import _erf
+    if _ERFC is None:
+        import numba
+        _ERFC = numba.vectorize(["float64(float64)"], cache=True)(lambda v: math.erfc(v))
+    y = np.asarray(y, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = -np.log((1.0 - y) * (1.0 + y))
+        central, tail = w - 2.5, np.sqrt(w) - 3.0
+        p = np.where(w < 5.0, 2.81022636e-08, -0.000200214257)
+        for c_central, c_tail in ((3.43273939e-07, 0.000100950558), (-3.5233877e-06, 0.00134934322),
+                                  (-4.39150654e-06, -0.00367342844), (0.00021858087, 0.00573950773),
+                                  (-0.00125372503, -0.0076224613), (-0.00417768164, 0.00943887047),
+                                  (0.246640727, 1.00167406), (1.50140941, 2.83297682)):
+            p = np.where(w < 5.0, c_central + p * central, c_tail + p * tail)
+        a = np.abs(y)
+        x = p * a                                   # |erfinv(y)|, refined below
+        near, q = a < 0.5, 1.0 - a
+        finite = a < 1.0
+        for _ in range(4):
+            density = 2.0 / math.sqrt(math.pi) * np.exp(-x * x)
+            c = _ERFC(x)
+            step = np.where(near, (_erf(np, x) - a) / density, (np.log(c) - np.log(q)) * c / -density)
+            x = np.where(finite & np.isfinite(step), x - step, x)
+        x = np.where(finite, x, np.where(a == 1.0, np.inf, np.nan))
+        return np.copysign(x, y)
+
+
+@_in_place_on_arrays
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Generator | None = None) -> Tensor:
+    """N(mean, std^2) truncated to ``[a, b]`` (absolute bounds, not in units of std), by torch's
+    inverse-CDF method: U(2 cdf(a) - 1, 2 cdf(b) - 1) through erfinv, scaled, shifted, clamped.
+    Warns, as torch, when ``mean`` is more than 2 std outside ``[a, b]``."""
+    if std < 0:
+        raise ConfigError(f"trunc_normal_: std must be >= 0, got {std}")
+    if b < a:
+        raise ConfigError(f"trunc_normal_: need a <= b, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution "
+                      "of values may be incorrect.", stacklevel=3)
+    if std == 0:
+        return _fill(tensor, np.full(tensor.shape, min(max(mean, a), b)))
+
+    def cdf(v: float) -> float:
+        return (1.0 + math.erf((v - mean) / std / math.sqrt(2.0))) / 2.0
+    draws = resolve(generator).uniform(tensor.shape, np.float64, 2 * cdf(a) - 1, 2 * cdf(b) - 1)
+    values = np.clip(_erfinv(draws) * (std * math.sqrt(2.0)) + mean, a, b)
+    return _fill(tensor, values)
