@@ -20,12 +20,16 @@ from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DType
                      NonFiniteError, ShapeError, TensorganError)
 from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,
-                      zeros, zeros_like)
+                      zeros, zeros_like, randint, randperm, eye, FloatTensor, DoubleTensor, LongTensor)
 from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, cos,  # noqa: F401
                              equal, exp, flatten, flip, isfinite, isinf, isnan, lerp, log, log1p,
                              log_softmax, logsumexp, matmul, maximum, mm, bmm, mean, minimum, norm, permute,
                              relu, reshape, sigmoid, sin, softmax, split, sqrt, square, squeeze,
-                             std, sum, tanh, transpose, unsqueeze, var)
+                             std, sum, tanh, transpose, unsqueeze, var,
+                             add, sub, mul, div, pow, neg, max, min, sign, round, floor, ceil, trunc,
+                             rsqrt, reciprocal, lt, le, gt, ge, eq, ne, t, masked_fill, narrow,
+                             index_select, unbind, multiply, divide, subtract, negative, isclose,
+                             allclose)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import Generator, manual_seed
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,

@@ -214,3 +214,84 @@ def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     axis = _join_axis(axis, dim, tensors[0].ndim + 1)
     return concat([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole numbers: tensorgan has no integer tensors; indices, labels and counts are whole numbers in
+# a float dtype (exact below 2**24 in float32), which index, embed and label (cross_entropy) as
+# torch's integer tensors do.
+# ---------------------------------------------------------------------------------------------
+def _whole_numbers(values: np.ndarray, dtype: Any, device: Any, op: str) -> Tensor:
+    dt = _check_dtype(float32 if dtype is None else dtype)
+    if values.size and np.abs(values).max() > 2 ** (np.finfo(dt).nmant + 1):
+        raise DTypeError(f"{op}: values up to {np.abs(values).max()} are not all exact in {dt} "
+                         f"(tensorgan has no integer tensors): pass dtype=tg.float64")
+    dev = get_device(device)
+    return Tensor._make(dev.xp.asarray(values.astype(dt)), dev)
+
+
+def randint(low: int, high: int | None = None, size: Any = None, *, generator: Generator | None = None,
+            dtype: Any = None, device: Any = None) -> Tensor:
+    """Uniform whole numbers in [low, high) (``randint(high, size)`` as torch's), as floats."""
+    if size is None and isinstance(high, (tuple, list)):     # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if size is None:
+        raise InputTypeError("randint: size is required, e.g. randint(0, 10, (64,))")
+    if not (_is_int(low) and _is_int(high)) or high <= low:
+        raise InputTypeError(f"randint: low and high must be ints with low < high, got {low!r}, {high!r}")
+    values = resolve(generator, None).rng.integers(low, high, _shape((size,), "randint"))
+    return _whole_numbers(values, dtype, device, "randint")
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
+    """A random permutation of 0 .. n-1, as floats (``x[tg.randperm(len(x))]`` shuffles)."""
+    if not _is_int(n) or n < 0:
+        raise InputTypeError(f"randperm: n must be an int >= 0, got {n!r}")
+    return _whole_numbers(resolve(generator, None).permutation(int(n)), dtype, device, "randperm")
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n, m) (torch.eye)."""
+    m = n if m is None else m
+    if not (_is_int(n) and _is_int(m)) or n < 0 or m < 0:
+        raise InputTypeError(f"eye: sizes must be ints >= 0, got {n!r}, {m!r}")
+    dev = get_device(device)
+    dt = _check_dtype(float32 if dtype is None else dtype)
+    return Tensor._make(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)
+
+
+class _LegacyTensorType(type):
+    """``isinstance(x, tg.FloatTensor)`` is a dtype test, as in torch."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+
+class FloatTensor(metaclass=_LegacyTensorType):
+    """torch's legacy constructor: ``FloatTensor(4, 1)`` a (zeroed) tensor of that shape,
+    ``FloatTensor(data)`` one holding ``data``; ``x.type(FloatTensor)`` converts (PyTorch-GAN's
+    ``Tensor(imgs.size(0), 1).fill_(1.0)`` and ``batch.type(Tensor)`` idioms)."""
+    dtype = float32
+
+    def __new__(cls, *args: Any, device: Any = None) -> Tensor:   # type: ignore[misc]
+        if args and all(_is_int(a) for a in args):
+            return zeros(*args, dtype=cls.dtype, device=device)
+        if len(args) != 1:
+            raise InputTypeError(f"{cls.__name__} takes sizes or one array-like, got {args!r}")
+        data = args[0].detach().numpy() if isinstance(args[0], Tensor) else np.asarray(args[0])
+        if cls is LongTensor:
+            if data.dtype.kind == "f" and not (data == np.trunc(data)).all():
+                raise DTypeError(f"LongTensor: {data.ravel()[:4]} are not whole numbers")
+            return _whole_numbers(data, None, device, "LongTensor")
+        return tensor(data, dtype=cls.dtype, device=device)
+
+
+class DoubleTensor(FloatTensor):
+    dtype = np.dtype(np.float64)
+
+
+class LongTensor(FloatTensor):
+    """Whole numbers as float32 (tensorgan has no integer tensors): labels and indices."""

@@ -1,7 +1,7 @@
 """torch's function forms of the Tensor methods: ``tg.exp(x)`` is ``x.exp()``, ``tg.sum(x, dim=1)``
 is ``x.sum(dim=1)``, ``tg.matmul(a, b)`` is ``a @ b``. Each calls the method on its first argument,
-so there is one implementation. (This module shadows the builtins ``abs`` and ``sum``, as torch's
-namespace does: nothing else lives here.)"""
+so there is one implementation. (This module shadows the builtins ``abs``, ``sum``, ``max``, ``min``,
+``pow`` and ``round``, as torch's namespace does: nothing else lives here.)"""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -85,6 +85,48 @@ flip = _function_form("flip")
 isfinite = _function_form("isfinite")
 isnan = _function_form("isnan")
 isinf = _function_form("isinf")
+add = _function_form("add")
+sub = _function_form("sub")
+mul = _function_form("mul")
+div = _function_form("div")
+pow = _function_form("pow")
+neg = _function_form("neg")
+max = _function_form("max")
+min = _function_form("min")
+sign = _function_form("sign")
+round = _function_form("round")
+floor = _function_form("floor")
+ceil = _function_form("ceil")
+trunc = _function_form("trunc")
+rsqrt = _function_form("rsqrt")
+reciprocal = _function_form("reciprocal")
+lt = _function_form("lt")
+le = _function_form("le")
+gt = _function_form("gt")
+ge = _function_form("ge")
+eq = _function_form("eq")
+ne = _function_form("ne")
+t = _function_form("t")
+masked_fill = _function_form("masked_fill")
+narrow = _function_form("narrow")
+index_select = _function_form("index_select")
+unbind = _function_form("unbind")
+multiply, divide, subtract, negative = mul, div, sub, neg
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    """``|input - other| <= atol + rtol |other|`` elementwise, a bool tensor (torch.isclose)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise InputTypeError("tg.isclose: both arguments must be Tensors")
+    xp = input.device.xp
+    return Tensor._make(xp.isclose(input.array, other.array, rtol, atol, equal_nan), input.device)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    """True when every element is close (torch.allclose)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).array.all())
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
@@ -98,4 +140,7 @@ __all__ = ["matmul", "mm", "bmm", "exp", "log", "sqrt", "tanh", "sigmoid", "relu
            "mean", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
            "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
            "split", "chunk", "log1p", "sin", "cos", "square", "norm", "maximum", "minimum", "lerp",
-           "flip", "isfinite", "isnan", "isinf", "equal"]
+           "flip", "isfinite", "isnan", "isinf", "equal", "add", "sub", "mul", "div", "pow", "neg",
+           "max", "min", "sign", "round", "floor", "ceil", "trunc", "rsqrt", "reciprocal", "lt", "le",
+           "gt", "ge", "eq", "ne", "t", "masked_fill", "narrow", "index_select", "unbind", "multiply",
+           "divide", "subtract", "negative", "isclose", "allclose"]

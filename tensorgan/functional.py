@@ -620,6 +620,29 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bo
     return where((x > lo) & (x < hi), x, x.detach().clip(lo, hi))
 
 
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) (MobileNet's; hardtanh's gradient rule at the bounds)."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), finite for any x."""
+    return -softplus(-x)
+
+
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, ``weight * x`` elsewhere: a leaky ReLU whose slope is learned, one per
+    channel (dim 1) or one shared (torch.nn.functional.prelu)."""
+    from .factory import where
+    _check_rank("prelu", "weight", weight, (0, 1), "(1,) or (C,)")
+    channels = weight.numel()
+    if channels != 1 and (x.ndim < 2 or x.shape[1] != channels):
+        raise ShapeError(f"prelu: {channels} slopes need an input with {channels} channels in dim 1, "
+                         f"got shape {x.shape}")
+    slope = weight.reshape((1, channels) + (1,) * (x.ndim - 2)) if channels != 1 else weight.reshape(())
+    return where(x > 0, x, x * slope)
+
+
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize)."""
     return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
@@ -839,6 +862,34 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Generat
     keep = resolve(generator).uniform(x.shape, dtype=x.dtype) >= p
     mask = x.device.xp.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - p))
     return ops.Mul.apply(x, mask)
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with probability ``p``, scale the
+    rest by ``1 / (1 - p)`` (torch.nn.functional.dropout2d: neighbouring pixels are correlated,
+    so element dropout would barely regularize a conv layer)."""
+    return _channel_dropout("dropout2d", x, p, training, generator, 2)
+
+
+def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``)."""
+    return _channel_dropout("dropout1d", x, p, training, generator, 1)
+
+
+def _channel_dropout(op: str, x: Tensor, p: float, training: bool, generator: Generator | None,
+                     spatial: int) -> Tensor:
+    _check_rank(op, "input", x, (spatial + 1, spatial + 2),
+                f"(N, C, {'H, W' if spatial == 2 else 'L'}) or without N")
+    p = _scalar(op, "p", p)
+    if not 0.0 <= p <= 1.0:
+        raise ConfigError(f"{op}: probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    channels = x.shape[:-spatial] + (1,) * spatial
+    keep = resolve(generator).uniform(channels, dtype=x.dtype) >= p
+    return ops.Mul.apply(x, x.device.xp.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - p)))
 
 
 # ---------------------------------------------------------------------------------------------

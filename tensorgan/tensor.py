@@ -879,19 +879,22 @@ class Tensor:
             index = index.reshape((1,) * self.ndim)
         return Tensor._make(self.device.xp.asarray(index).astype(self.dtype), self.device)
 
-    def max(self, dim=None, keepdim: bool = False) -> "Tensor":
-        """The largest element (PyTorch's ``max()``). With ``dim`` PyTorch returns values *and*
-        integer indices; tensorgan has no integer tensors, so that form is ``amax(dim)``."""
-        if dim is not None:
-            raise InputTypeError("max(dim) would return integer indices, which tensorgan does not "
-                                 "have: use amax(dim) for the values, argmax(dim) for the indices")
-        return self.amax()
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """torch's three forms: ``x.max()`` the largest element; ``x.max(other)`` the elementwise
+        maximum; ``x.max(dim)`` the named pair ``(values, indices)`` -- the indices whole numbers
+        in this tensor's dtype, as :meth:`argmax` gives them (``_, pred = logits.max(1)``)."""
+        return self._extreme("max", dim, keepdim)
 
-    def min(self, dim=None, keepdim: bool = False) -> "Tensor":
-        if dim is not None:
-            raise InputTypeError("min(dim) would return integer indices, which tensorgan does not "
-                                 "have: use amin(dim) for the values, argmin(dim) for the indices")
-        return self.amin()
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return self._extreme("min", dim, keepdim)
+
+    def _extreme(self, name: str, dim: Any, keepdim: bool) -> Any:
+        if dim is None:
+            return self.amax() if name == "max" else self.amin()
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if name == "max" else self.minimum(dim)
+        values = self.amax(dim, keepdim) if name == "max" else self.amin(dim, keepdim)
+        return MinMax(values, self._arg_extreme("arg" + name, dim, keepdim))
 
     def unsqueeze(self, dim: int) -> "Tensor":
         """A new axis of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
@@ -1070,6 +1073,113 @@ class Tensor:
             return ops.Where.apply(self.sum(dim=dim, keepdim=keepdim), count, nowhere)  # the graph
         powers = ops.SafePow.apply(self.abs(), p)        # both powers: gradient 0 at 0, as torch
         return ops.SafePow.apply(powers.sum(dim=dim, keepdim=keepdim), 1.0 / p)
+
+    def matmul(self, other: "Tensor") -> "Tensor": return self @ other
+
+    def mm(self, other: "Tensor") -> "Tensor":
+        from .function_forms import mm
+        return mm(self, other)
+
+    def bmm(self, other: "Tensor") -> "Tensor":
+        from .function_forms import bmm
+        return bmm(self, other)
+
+    def t(self) -> "Tensor":
+        """The transpose of a matrix (a 0-d or 1-D tensor as it is), torch's ``t()``."""
+        if self.ndim > 2:
+            raise ShapeError(f"t() expects a tensor of at most 2 dims, got shape {self.shape} "
+                             f"(use transpose(dim0, dim1) or permute)")
+        return self.T if self.ndim == 2 else self
+
+    def rsqrt(self) -> "Tensor": return self.sqrt().reciprocal()
+    def reciprocal(self) -> "Tensor": return 1.0 / self
+
+    def _piecewise_constant(self, values: Any) -> "Tensor":
+        """``values`` (computed from this tensor's) with gradient 0, as torch's sign / round /
+        floor / ceil / trunc: still in the graph, so backward through them runs, and adds 0."""
+        nowhere = self.device.xp.zeros(self.shape, dtype=BOOL)
+        return ops.Where.apply(self, Tensor._make(values, self.device), nowhere)
+
+    def sign(self) -> "Tensor": return self._piecewise_constant(self.device.xp.sign(self.array))
+    def round(self) -> "Tensor": return self._piecewise_constant(self.device.xp.rint(self.array))
+    def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array))
+    def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array))
+    def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array))
+
+    def long(self) -> "Tensor":
+        """torch's integer cast, as whole numbers in this tensor's float dtype (truncated toward
+        zero, outside the graph): tensorgan has no integer tensors, and whole-number tensors
+        index, embed and label (cross_entropy) as integer ones do."""
+        if self.dtype == BOOL:
+            return self.to(float32)
+        return Tensor._make(self.device.xp.trunc(self.array), self.device)
+
+    def int(self) -> "Tensor":            # noqa: A003  (torch's name)
+        return self.long()
+
+    def half(self) -> "Tensor":
+        raise DTypeError("half: tensorgan supports float32 and float64 only (no float16 kernels)")
+
+    def type(self, dtype: Any = None) -> Any:
+        """torch's ``type()``: no argument, the type name (``tensorgan.FloatTensor``); a dtype
+        (or ``tg.FloatTensor`` / ``tg.DoubleTensor``, as pix2pix scripts pass) converts."""
+        if dtype is None:
+            return {float32: "tensorgan.FloatTensor", float64: "tensorgan.DoubleTensor",
+                    BOOL: "tensorgan.BoolTensor"}[self.dtype]
+        if getattr(dtype, "__name__", None) == "LongTensor":
+            return self.long()
+        return self.to(getattr(dtype, "dtype", dtype))
+
+    def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
+        """``value`` where the bool ``mask`` holds (broadcast), this tensor elsewhere."""
+        from .factory import where
+        return where(mask, value, self)
+
+    def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
+        if not isinstance(mask, Tensor) or mask.dtype != BOOL:
+            raise DTypeError(f"masked_fill_: mask must be a bool tensor, got "
+                             f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        fill = value.array if isinstance(value, Tensor) else value
+        return self._in_place("masked_fill_", lambda a: a.__setitem__(
+            self.device.xp.broadcast_to(mask.array, a.shape), fill))
+
+    def ge(self, other: Any) -> "Tensor": return self >= other
+    def gt(self, other: Any) -> "Tensor": return self > other
+    def le(self, other: Any) -> "Tensor": return self <= other
+    def lt(self, other: Any) -> "Tensor": return self < other
+
+    def ndimension(self) -> int: return self.ndim
+    def nelement(self) -> int: return self.numel()
+    def element_size(self) -> int: return self.dtype.itemsize
+
+    def is_contiguous(self) -> bool:
+        return bool(self.array.flags.c_contiguous)
+
+    def unbind(self, dim: int = 0) -> tuple["Tensor", ...]:
+        """The slices along ``dim``, that dim removed (torch.unbind)."""
+        axis = self._dim(dim, "unbind")
+        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
+    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+        """``length`` elements of ``dim`` from ``start`` (a view, as torch's)."""
+        axis = self._dim(dim, "narrow")
+        size = self.shape[axis]
+        if not (_is_int(start) and _is_int(length)) or not -size <= start <= size:
+            raise ShapeError(f"narrow: start {start!r} is out of range for dim {dim} of size {size}")
+        start = start % size if start < 0 else start
+        if length < 0 or start + length > size:
+            raise ShapeError(f"narrow: start {start} + length {length} exceeds dim {dim} of size {size}")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def index_select(self, dim: int, index: Any) -> "Tensor":
+        """The entries of ``dim`` at the 1-D ``index`` (whole numbers; torch.index_select)."""
+        axis = self._dim(dim, "index_select")
+        flat = index.numpy() if isinstance(index, Tensor) else np.asarray(index)
+        if flat.ndim > 1:
+            raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape {flat.shape}")
+        if flat.dtype.kind not in "iuf" or (flat.dtype.kind == "f" and not (flat == np.trunc(flat)).all()):
+            raise InputTypeError(f"index_select: index must hold whole numbers, got {flat[:4]}")
+        return self[(slice(None),) * axis + (flat.reshape(-1).astype(np.int64),)]
 
     def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.array), self.device)
     def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.array), self.device)
@@ -1250,6 +1360,17 @@ class Tensor:
         return self._compare(other, "not_equal")
 
     __hash__ = object.__hash__                       # identity, as torch's
+
+
+class MinMax(tuple):
+    """torch.return_types.max / min: ``(values, indices)``, also by name."""
+    __slots__ = ()
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> "MinMax":
+        return super().__new__(cls, (values, indices))
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
 
 
 # ---------------------------------------------------------------------------------------------

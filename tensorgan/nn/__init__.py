@@ -3,7 +3,8 @@ import sys
 
 from .. import functional
 from . import init, parallel, utils
-from .layers import (CosineSimilarity, ELU, GELU, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
+from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmoid, ParameterDict, ParameterList, PReLU,
+                     ReLU6, UpsamplingBilinear2d, UpsamplingNearest2d, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
                      PixelUnshuffle, SiLU, Softmax, Softplus,
                      AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, ConstantPad2d, Conv1d, Conv2d,
                      ConvTranspose1d, ConvTranspose2d,
@@ -22,7 +23,8 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
            "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Upsample", "ZeroPad2d", "ConstantPad2d",
            "ReflectionPad2d", "ReplicationPad2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
            "Softplus", "GELU", "SiLU", "ELU", "Hardtanh", "Softmax", "LogSoftmax", "PixelShuffle",
-           "PixelUnshuffle", "CosineSimilarity"]
+           "PixelUnshuffle", "CosineSimilarity", "Dropout1d", "Dropout2d", "LogSigmoid", "ParameterDict", "ParameterList",
+           "PReLU", "ReLU6", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

@@ -402,6 +402,38 @@ class Hardtanh(_FunctionLayer):
         self.min_val, self.max_val = min_val, max_val
 
 
+class ReLU6(_FunctionLayer):
+    function = staticmethod(F.relu6)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+
+class LogSigmoid(_FunctionLayer):
+    function = staticmethod(F.logsigmoid)
+
+
+class PReLU(Module):
+    """A leaky ReLU with learned slopes: ``num_parameters`` 1 (shared) or the channel count,
+    each starting at ``init`` (torch.nn.PReLU)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None):
+        super().__init__()
+        self.num_parameters = _positive_int("num_parameters", num_parameters, "PReLU")
+        self.init = F._scalar("PReLU", "init", init)
+        self.weight = _empty((self.num_parameters,), dtype, device)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
 class Softmax(_FunctionLayer):
     params, function = ("dim",), staticmethod(lambda x, dim: F.softmax(x, -1 if dim is None else dim))
 
@@ -592,6 +624,20 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) with probability ``p`` (F.dropout2d)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.generator)
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) with probability ``p`` (F.dropout1d)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout1d(x, self.p, self.training, self.generator)
+
+
 class _Pool2d(Module):
     """Shared by the pooling layers: arguments are checked when the layer is built (so a bad
     one fails at model definition, not at the first batch) and kept as given, as torch does."""
@@ -712,6 +758,20 @@ class Upsample(Module):
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
         corners = "" if self.align_corners is None else f", align_corners={self.align_corners}"
         return f"{what}, mode={self.mode!r}{corners}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode="nearest")`` (torch's older name)."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None):
+        super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode="bilinear", align_corners=True)`` (torch's older name)."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None):
+        super().__init__(size, scale_factor, "bilinear", align_corners=True)
 
 
 class _Pad2d(Module):
@@ -974,6 +1034,96 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+class ParameterList(Module):
+    """A list of Parameters that belong to the owner (torch.nn.ParameterList), named ``"0"``,
+    ``"1"``, ... in state dicts; a Tensor appended becomes a Parameter."""
+
+    def __init__(self, values: Iterable[Any] | None = None):
+        super().__init__()
+        for value in values or ():
+            self.append(value)
+
+    def append(self, value: Any) -> "ParameterList":
+        self.register_parameter(str(len(self)), _as_parameter(value, "ParameterList"))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> "ParameterList":
+        for value in values:
+            self.append(value)
+        return self
+
+    def __getitem__(self, index: int) -> Parameter:
+        try:
+            return list(self._parameters.values())[index]
+        except (IndexError, TypeError):
+            raise IndexError(f"ParameterList index {index!r} is out of range for {len(self)} "
+                             f"parameters") from None
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        self.register_parameter(str(_position(index, len(self), "ParameterList")),
+                                _as_parameter(value, "ParameterList"))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(list(self._parameters.values()))
+
+
+class ParameterDict(Module):
+    """A dict of Parameters that belong to the owner (torch.nn.ParameterDict), in insertion order."""
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        items = parameters.items() if isinstance(parameters, Mapping) else parameters
+        for key, value in items:
+            self[key] = value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise ConfigError(f"ParameterDict: keys must be non-empty strings without '.', got {key!r}")
+        self.register_parameter(key, _as_parameter(value, "ParameterDict"))
+
+    def __getitem__(self, key: str) -> Parameter:
+        if key not in self._parameters:
+            raise KeyError(f"ParameterDict has no parameter {key!r} (it has {list(self._parameters)})")
+        return self._parameters[key]
+
+    def __delitem__(self, key: str) -> None:
+        self[key]                                   # KeyError naming the keys
+        delattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parameters
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._parameters))
+
+    def keys(self) -> list[str]:
+        return list(self._parameters)
+
+    def values(self) -> list[Parameter]:
+        return list(self._parameters.values())
+
+    def items(self) -> list[tuple[str, Parameter]]:
+        return list(self._parameters.items())
+
+
+def _as_parameter(value: Any, owner: str) -> Parameter:
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value.detach().array, device=value.device)
+    raise InputTypeError(f"{owner}: items must be Parameters or Tensors, got {type(value).__name__}")
 
 
 class ModuleDict(Module):
