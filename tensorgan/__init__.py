@@ -29,7 +29,7 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              add, sub, mul, div, pow, neg, max, min, sign, round, floor, ceil, trunc,
                              rsqrt, reciprocal, lt, le, gt, ge, eq, ne, t, masked_fill, narrow,
                              index_select, unbind, multiply, divide, subtract, negative, isclose,
-                             allclose)
+                             allclose, einsum)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import Generator, manual_seed
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,

@@ -4,6 +4,7 @@ so there is one implementation. (This module shadows the builtins ``abs``, ``sum
 ``pow`` and ``round``, as torch's namespace does: nothing else lives here.)"""
 from __future__ import annotations
 
+import builtins
 from typing import Any, Callable
 
 from .errors import InputTypeError, ShapeError
@@ -114,6 +115,55 @@ unbind = _function_form("unbind")
 multiply, divide, subtract, negative = mul, div, sub, neg
 
 
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """torch.einsum: ``einsum("bij,bjk->bik", a, b)``; ``...`` and the implicit output (the
+    letters seen once, in alphabetical order) as NumPy's. Each letter must have one size in all
+    operands (no size-1 broadcasting) and appear once per operand (no diagonals)."""
+    from .ops import Einsum
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str) or not operands or not all(isinstance(o, Tensor) for o in operands):
+        raise InputTypeError("einsum: takes an equation string and one or more Tensors")
+    return Einsum.apply(_einsum_subscripts(equation, [o.shape for o in operands]), *operands)
+
+
+def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], str]:
+    """Explicit subscripts: ``...`` replaced by letters the equation does not use."""
+    spec = equation.replace(" ", "")
+    lhs, arrow, rhs = spec.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(shapes):
+        raise ShapeError(f"einsum: {equation!r} names {len(inputs)} operands, got {len(shapes)}")
+    letters = [c for c in spec if c.isalpha()]
+    if any(c not in ".,->" and not c.isalpha() for c in spec):
+        raise ShapeError(f"einsum: {equation!r} may hold only letters, ',', '->' and '...'")
+    spare = iter(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in letters)
+    widest = builtins.max((len(s) - len(sub.replace("...", "")) for sub, s in zip(inputs, shapes) if "..." in sub),
+                 default=0)
+    fill = "".join(next(spare) for _ in range(widest))[::-1]
+    resolved, sizes = [], {}
+    for sub, shape in zip(inputs, shapes):
+        explicit = sub.replace("...", fill[len(fill) - (len(shape) - len(sub.replace("...", ""))):]
+                               if "..." in sub else "")
+        if len(explicit) != len(shape) or "." in explicit:
+            raise ShapeError(f"einsum: subscripts {sub!r} do not fit an operand of shape {tuple(shape)}")
+        if len(set(explicit)) != len(explicit):
+            raise ShapeError(f"einsum: a letter repeated within {sub!r} (a diagonal) is not supported")
+        for c, n in zip(explicit, shape):
+            if sizes.setdefault(c, n) != n:
+                raise ShapeError(f"einsum: {c!r} is {sizes[c]} in one operand and {n} in another "
+                                 f"(size-1 broadcasting is not supported: expand() first)")
+        resolved.append(explicit)
+    if arrow:
+        output = rhs.replace("...", fill)
+    else:
+        once = sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1)
+        output = fill + "".join(once)
+    if len(set(output)) != len(output) or any(c not in sizes for c in output):
+        raise ShapeError(f"einsum: output {rhs!r} names a letter twice or one no operand has")
+    return tuple(resolved), output
+
+
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
     """``|input - other| <= atol + rtol |other|`` elementwise, a bool tensor (torch.isclose)."""
@@ -143,4 +193,4 @@ __all__ = ["matmul", "mm", "bmm", "exp", "log", "sqrt", "tanh", "sigmoid", "relu
            "flip", "isfinite", "isnan", "isinf", "equal", "add", "sub", "mul", "div", "pow", "neg",
            "max", "min", "sign", "round", "floor", "ceil", "trunc", "rsqrt", "reciprocal", "lt", "le",
            "gt", "ge", "eq", "ne", "t", "masked_fill", "narrow", "index_select", "unbind", "multiply",
-           "divide", "subtract", "negative", "isclose", "allclose"]
+           "divide", "subtract", "negative", "isclose", "allclose", "einsum"]

@@ -635,3 +635,52 @@ class Clip(Function):
 
     def grad_graph(self, g):
         return constant_times(g, self.mask), None, None
+
+
+class Einsum(Function):
+    """``xp.einsum`` over explicit subscripts (:func:`tensorgan.einsum` resolves ``...`` and the
+    implicit output first). The gradient of operand i is the einsum of the output gradient with
+    the other operands onto i's subscripts -- the same op, so gradients of gradients come free;
+    a letter only operand i has (summed away alone) comes back as a broadcast."""
+
+    def forward(self, subscripts, *operands):
+        self.subscripts, self.operands = subscripts, operands
+        inputs, output = subscripts
+        with self.device.blas_scope():
+            out = self.xp.asarray(self.xp.einsum(f"{','.join(inputs)}->{output}", *operands,
+                                                 optimize=len(operands) > 2))
+        return out if out.ndim == 0 else self.xp.ascontiguousarray(out)   # (ascontiguousarray: >= 1-D)
+
+    def _gradient(self, i, g, operands, einsum, expand):
+        inputs, output = self.subscripts
+        others = [s for j, s in enumerate(inputs) if j != i]
+        seen = set(output).union(*others)
+        kept = "".join(c for c in inputs[i] if c in seen)
+        grad = einsum(f"{','.join([output] + others)}->{kept}", g,
+                      *(o for j, o in enumerate(operands) if j != i))
+        return grad if kept == inputs[i] else expand(grad, kept, inputs[i], operands[i].shape)
+
+    def backward(self, g):
+        xp = self.xp
+
+        def einsum(spec, *arrays):
+            with self.device.blas_scope():
+                return xp.asarray(xp.einsum(spec, *arrays, optimize=len(arrays) > 2))
+
+        def expand(grad, kept, full, shape):
+            grad = grad.reshape([shape[k] if c in kept else 1 for k, c in enumerate(full)])
+            return xp.broadcast_to(grad, shape).copy()
+
+        return (None,) + tuple(self._gradient(i, g, self.operands, einsum, expand) if need else None
+                               for i, need in enumerate(self.needs_input_grad[1:]))
+
+    def grad_graph(self, g):
+        from .function_forms import einsum as tensor_einsum
+        operands = [t if isinstance(t, Tensor) else Tensor._make(t, self.device) for t in self.inputs[1:]]
+
+        def expand(grad, kept, full, shape):
+            grad = grad.reshape([shape[k] if c in kept else 1 for k, c in enumerate(full)])
+            return grad.expand(*shape) * 1.0
+
+        return (None,) + tuple(self._gradient(i, g, operands, tensor_einsum, expand) if need else None
+                               for i, need in enumerate(self.needs_input_grad[1:]))

@@ -194,3 +194,25 @@ def test_upsampling_aliases_are_upsample():
                           nn.Upsample(scale_factor=2)(x).numpy())
     assert np.array_equal(nn.UpsamplingBilinear2d(size=(5, 7))(x).numpy(),
                           F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=True).numpy())
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij,jk", [(3, 4), (4, 5)]), ("i,i->", [(4,), (4,)]),
+    ("ij->j", [(3, 4)]), ("...ij,...jk->...ik", [(2, 2, 3, 4), (2, 2, 4, 5)]),
+    ("bchw,bc->bhw", [(2, 3, 4, 4), (2, 3)]), ("bi,bj,bk->ijk", [(2, 3), (2, 4), (2, 5)]),
+    ("...i,i", [(2, 3, 4), (4,)]), ("bn,bm->b", [(3, 4), (3, 5)])])
+def test_einsum_matches_numpy_and_differentiates_twice(equation, shapes):
+    rng = np.random.default_rng(len(equation))
+    arrays = [rng.standard_normal(s) for s in shapes]
+    out = tg.einsum(equation, *[f64(a) for a in arrays])
+    np.testing.assert_allclose(out.numpy(), np.einsum(equation, *arrays), rtol=1e-13, atol=1e-13)
+    assert tg.gradcheck(lambda *v: tg.einsum(equation, *v), [f64(a) for a in arrays])
+    assert tg.gradgradcheck(lambda *v: tg.einsum(equation, *v) ** 2, [f64(a) for a in arrays])
+
+
+def test_einsum_refusals_name_the_problem():
+    for equation, shapes, needle in (("ii->i", [(3, 3)], "diagonal"), ("ij,jk", [(3, 4), (5, 5)], "'j' is 4"),
+                                     ("ij", [(3,)], "do not fit"), ("ij,jk", [(3, 4)], "2 operands"),
+                                     ("ij->k", [(3, 4)], "no operand has")):
+        with pytest.raises(tg.ShapeError, match=needle):
+            tg.einsum(equation, *[tg.ones(*s) for s in shapes])
