@@ -852,16 +852,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
     _check_rank("dropout", "input", x, range(0, 33), "a tensor")
-    p = _scalar("dropout", "p", p)
-    if not 0.0 <= p <= 1.0:
-        raise ConfigError(f"dropout probability must be in [0, 1], got {p}")
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x * 0.0
-    keep = resolve(generator).uniform(x.shape, dtype=x.dtype) >= p
-    mask = x.device.xp.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - p))
-    return ops.Mul.apply(x, mask)
+    return _dropout("dropout", x, p, training, generator, x.shape)
 
 
 def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
@@ -880,15 +871,20 @@ def _channel_dropout(op: str, x: Tensor, p: float, training: bool, generator: Ge
                      spatial: int) -> Tensor:
     _check_rank(op, "input", x, (spatial + 1, spatial + 2),
                 f"(N, C, {'H, W' if spatial == 2 else 'L'}) or without N")
+    return _dropout(op, x, p, training, generator, x.shape[:-spatial] + (1,) * spatial)
+
+
+def _dropout(op: str, x: Tensor, p: float, training: bool, generator: Generator | None,
+             mask_shape: tuple) -> Tensor:
+    """x times a keep-mask of ``mask_shape`` (broadcast: whole channels for dropout2d) / (1 - p)."""
     p = _scalar(op, "p", p)
     if not 0.0 <= p <= 1.0:
-        raise ConfigError(f"{op}: probability must be in [0, 1], got {p}")
+        raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
     if p == 1.0:
         return x * 0.0
-    channels = x.shape[:-spatial] + (1,) * spatial
-    keep = resolve(generator).uniform(channels, dtype=x.dtype) >= p
+    keep = resolve(generator).uniform(mask_shape, dtype=x.dtype) >= p
     return ops.Mul.apply(x, x.device.xp.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - p)))
 
 
