@@ -90,7 +90,18 @@ add = _function_form("add")
 sub = _function_form("sub")
 mul = _function_form("mul")
 div = _function_form("div")
-pow = _function_form("pow")
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` (torch.pow): a tensor to a number or a tensor, or a number to a tensor."""
+    if not isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return exponent.__rpow__(input)
+    if not isinstance(input, Tensor):
+        raise InputTypeError(f"tg.pow: input must be a Tensor or a number with a Tensor exponent, "
+                             f"got {type(input).__name__}")
+    return input ** exponent
+
+
 neg = _function_form("neg")
 max = _function_form("max")
 min = _function_form("min")

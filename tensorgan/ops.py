@@ -164,6 +164,41 @@ class Pow(Function):
         return (g * 0.0 if p == 0 else g * (p * x ** (p - 1))), None
 
 
+class PowTensor(Function):
+    """x ** y with a tensor exponent, broadcast together.
+
+    d/dx = y x**(y-1), d/dy = x**y log x. As in torch, where x == 0 and y >= 0 the exponent's
+    gradient is 0 (0**y does not change with y there; log 0 = -inf would make it NaN), and where
+    y == 0 the base's gradient is 0 (0 * x**-1 would be NaN at x = 0)."""
+
+    def forward(self, x, y):
+        _broadcast_check("pow", x, y)
+        self.x, self.y = x, y
+        self.out = x ** y
+        return self.out
+
+    def backward(self, g):
+        x, y, xp = self.x, self.y, self.xp
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            gx = unbroadcast(xp.where(y == 0, 0, g * y * x ** (y - 1)), _shape(x))
+        if self.needs_input_grad[1]:
+            gy = unbroadcast(xp.where((x == 0) & (y >= 0), 0, g * self.out * xp.log(x)), _shape(y))
+        return gx, gy
+
+    def grad_graph(self, g):
+        x, y = self.inputs
+        xa, ya = self.x, self.y
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            gx = unbroadcast(Where.apply(0.0, g * y * PowTensor.apply(x, y - 1), ya == 0), _shape(xa))
+        if self.needs_input_grad[1]:
+            safe_x = Where.apply(1.0, x, xa == 0)         # log 1 = 0 where the gradient is masked
+            gy = unbroadcast(Where.apply(0.0, g * PowTensor.apply(x, y) * Log.apply(safe_x),
+                                         (xa == 0) & (ya >= 0)), _shape(ya))
+        return gx, gy
+
+
 class MatMul(Function):
     """a @ b, 2-D or batched (leading dims broadcast); 1-D operands as in NumPy."""
 

@@ -772,20 +772,23 @@ class Tensor:
         return ops.Div.apply(other, self)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Tensor) or not np.isscalar(exponent) or isinstance(exponent, (str, bytes)):
-            raise InputTypeError(f"tensor ** exponent supports a scalar exponent only, got "
+        if isinstance(exponent, Tensor) or (hasattr(exponent, "shape") and np.ndim(exponent) > 0):
+            return self._binary(ops.PowTensor, exponent)
+        if not np.isscalar(exponent) or isinstance(exponent, (str, bytes)):
+            raise InputTypeError(f"tensor ** exponent takes a number or a tensor, got "
                                  f"{type(exponent).__name__}")
         return ops.Pow.apply(self, float(exponent))
 
     pow = __pow__       # x.pow(2), as torch spells it
 
     def __rpow__(self, base):
-        """number ** tensor = exp(log(number) * tensor), for a positive number."""
+        """number ** tensor, elementwise (a negative number to a fractional power is NaN, as in torch)."""
         if isinstance(base, np.generic):
             base = base.item()
-        if isinstance(base, bool) or not isinstance(base, (int, float)) or base <= 0:
-            raise InputTypeError(f"number ** tensor needs a positive number, got {base!r}")
-        return (self * math.log(base)).exp()
+        if isinstance(base, bool) or not isinstance(base, (int, float)):
+            raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
+        me = self._arith()
+        return ops.PowTensor.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
 
     def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
     def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)

@@ -216,3 +216,27 @@ def test_einsum_refusals_name_the_problem():
                                      ("ij->k", [(3, 4)], "no operand has")):
         with pytest.raises(tg.ShapeError, match=needle):
             tg.einsum(equation, *[tg.ones(*s) for s in shapes])
+
+
+def test_tensor_to_a_tensor_power_broadcasts_and_differentiates_both_sides():
+    rng = np.random.default_rng(3)
+    base, exponent = rng.uniform(0.5, 2.0, (3, 4)), rng.uniform(-1.5, 1.5, (3, 1))
+    x, y = f64(base), f64(exponent)
+    np.testing.assert_allclose((x ** y).numpy(), base ** exponent, rtol=1e-15)
+    (x ** y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), exponent * base ** (exponent - 1), rtol=1e-13)
+    np.testing.assert_allclose(y.grad.numpy(), (base ** exponent * np.log(base)).sum(1, keepdims=True), rtol=1e-13)
+    assert tg.gradcheck(lambda a, b: a ** b, [x, y]) and tg.gradgradcheck(lambda a, b: a ** b, [x, y])
+    assert tg.gradcheck(lambda b: tg.pow(2.5, b), [y]) and tg.gradgradcheck(lambda b: 0.5 ** b, [y])
+    assert np.array_equal(tg.pow(x, y).numpy(), (x ** y).numpy())
+
+
+def test_tensor_power_at_zero_follows_torch():
+    # torch: d/dy 0**y is 0 for y >= 0 (not 0 * log 0 = NaN); d/dx x**0 is 0 (not 0 * 0**-1)
+    x, y = f64([0.0, 0.0, 3.0, 0.0]), f64([2.0, 0.0, 0.0, -1.0])
+    (x ** y).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, -np.inf]          # torch 2.13's values
+    assert y.grad.tolist() == [0.0, 0.0, np.log(3.0), -np.inf]
+    assert np.isnan(((-2.0) ** f64([0.5])).item()) and ((-2.0) ** f64([2.0])).item() == 4.0
+    with pytest.raises(tg.InputTypeError, match="number"):
+        "2" ** f64([1.0])
