@@ -12,7 +12,7 @@ built from each other.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
@@ -1225,7 +1225,9 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
                   ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of ``softmax(logits)`` against integer class ``target`` (torch's
-    ``F.cross_entropy`` for ``(N, C)`` logits): mean (or sum/none) of ``-log p[target]``.
+    ``F.cross_entropy``): mean (or sum/none) of ``-log p[target]``.  Logits are ``(N, C)``, or as
+    in torch ``(C,)`` with a 0-d target, or ``(N, C, d1, ..., dk)`` with an ``(N, d1, ..., dk)``
+    target (one loss per position; see :func:`_over_rows`).
 
     torch's options: ``weight`` (C,) scales each sample's loss by its target class's weight
     (the mean then divides by the sum of those weights); samples whose target is
@@ -1242,7 +1244,9 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
                              f"reduction={weight!r} by keyword")
     if reduction not in _REDUCTIONS:
         raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    _check_rank("cross_entropy", "logits", logits, (2,), "(N, C)")
+    if not isinstance(logits, Tensor) or logits.ndim != 2:
+        return _over_rows(cross_entropy, "cross_entropy", "logits", logits, target, weight=weight,
+                          ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
     n, classes = logits.shape
     if classes == 0:
         raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")
@@ -1259,6 +1263,43 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
         return CrossEntropy.apply(logits, target, reduction)
     logp = log_softmax(logits, dim=1)
     return _weighted_nll("cross_entropy", logp, target, weight, int(ignore_index), reduction, smoothing)
+
+
+def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor, target: Target,
+               **options: Any) -> Tensor:
+    """torch's other layouts of a class loss, as rows of the (N, C) one: an unbatched ``(C,)``
+    input with a 0-d target is one row; ``(N, C, d1, ..., dk)`` (a per-pixel loss) moves the
+    classes last and has one row per position, the target ``(N, d1, ..., dk)``.  "mean" then
+    averages over every position (weighted), as torch's; "none" comes back in the target's layout."""
+    _check_rank(op, name, input, tuple(range(1, 9)), "(C), (N, C) or (N, C, d1, ..., dk)")
+    array = target.array if isinstance(target, Tensor) else target
+    target_shape = tuple(np.shape(array)) if not hasattr(array, "shape") else tuple(array.shape)
+    classes = input.shape[0 if input.ndim == 1 else 1]
+    positions = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    classes_last = (0,) + tuple(range(2, input.ndim)) + (1,)
+    as_rows = input.reshape(1, classes) if input.ndim == 1 else \
+        input.permute(classes_last).reshape(math.prod(positions), classes)
+    if target_shape == input.shape and op == "cross_entropy":     # class probabilities
+        if not isinstance(target, Tensor):
+            target = _on_device(op, target, input.device.xp)
+            if target.dtype.kind != "f":
+                raise DTypeError(f"{op}: a target of the logits' shape {input.shape} holds class "
+                                 f"probabilities and must be floating point, got {target.dtype} (class "
+                                 f"indices have shape {positions})")
+            target = input.device.xp.transpose(target, classes_last if input.ndim > 1 else None)
+        else:
+            target = target if input.ndim == 1 else target.permute(classes_last)
+        target = target.reshape(as_rows.shape)
+    elif target_shape == positions:                                # class indices
+        if not hasattr(array, "reshape"):
+            array = np.asarray(array)
+        target = array.reshape(as_rows.shape[0])
+    else:
+        soft = f" (class indices) or {input.shape} (class probabilities)" if op == "cross_entropy" else ""
+        raise ShapeError(f"{op}: for {name} of shape {input.shape} the target must have shape "
+                         f"{positions}{soft}, got {target_shape}")
+    loss = loss_fn(as_rows, target, **options)
+    return loss.reshape(positions) if options["reduction"] == "none" else loss
 
 
 def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ignore_index: int,
@@ -1300,13 +1341,16 @@ def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ig
 def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """``torch.nn.functional.nll_loss`` on ``(N, C)`` log-probabilities: the mean (sum, none) of
-    ``-weight[t] * input[i, t]``; ``cross_entropy(x, t)`` is ``nll_loss(log_softmax(x), t)``."""
+    ``-weight[t] * input[i, t]``; ``cross_entropy(x, t)`` is ``nll_loss(log_softmax(x), t)``.
+    ``(C,)`` and ``(N, C, d1, ..., dk)`` inputs as in cross_entropy."""
     if isinstance(weight, str):
         raise InputTypeError(f"nll_loss: the third argument is weight (torch's order); pass "
                              f"reduction={weight!r} by keyword")
     if reduction not in _REDUCTIONS:
         raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    _check_rank("nll_loss", "input", input, (2,), "(N, C)")
+    if not isinstance(input, Tensor) or input.ndim != 2:
+        return _over_rows(nll_loss, "nll_loss", "input", input, target, weight=weight,
+                          ignore_index=ignore_index, reduction=reduction)
     if not _is_int(ignore_index):
         raise InputTypeError(f"nll_loss: ignore_index must be an int, got {ignore_index!r}")
     n, classes = input.shape

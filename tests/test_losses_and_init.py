@@ -472,3 +472,58 @@ def test_new_names_are_exported():
         assert name in nn.init.__all__
     for name in ("smooth_l1_loss", "huber_loss", "kl_div", "cosine_similarity"):
         assert callable(getattr(nn.functional, name))
+
+
+# -- the class losses' other layouts: (C,) and (N, C, d1, ..., dk) -------------------------------
+@SETTINGS
+@given(n=st.integers(1, 3), c=st.integers(1, 4), spatial=st.lists(st.integers(1, 3), min_size=1, max_size=2),
+       seed=st.integers(0, 2 ** 16), reduction=st.sampled_from(["mean", "sum", "none"]),
+       weighted=st.booleans(), probabilities=st.booleans())
+def test_per_position_cross_entropy_is_a_loss_per_position(n, c, spatial, seed, reduction, weighted, probabilities):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, *spatial))
+    weight = rng.uniform(0.5, 2.0, c) if weighted else np.ones(c)
+    if probabilities:
+        target = rng.uniform(0.0, 1.0, x.shape)
+        per = -(np_log_softmax(x) * target * weight.reshape(1, c, *[1] * len(spatial))).sum(axis=1)
+        mean = per.mean()
+    else:
+        target = rng.integers(0, c, (n, *spatial))
+        picked = np.take_along_axis(np_log_softmax(x), target[:, None], axis=1)[:, 0]
+        per = -picked * weight[target]
+        mean = per.sum() / weight[target].sum()              # torch's weighted mean, over every position
+    expected = {"mean": mean, "sum": per.sum(), "none": per}[reduction]
+    options = dict(weight=t64(weight, grad=False) if weighted else None, reduction=reduction)
+    got = F.cross_entropy(t64(x), t64(target, grad=False) if probabilities else target, **options)
+    assert got.shape == np.shape(expected)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-13)
+    if not probabilities:
+        np.testing.assert_allclose(F.nll_loss(t64(np_log_softmax(x)), target, **options).numpy(), expected,
+                                   rtol=1e-12, atol=1e-13)
+    assert tg.gradcheck(lambda v: F.cross_entropy(v, target if not probabilities else t64(target, grad=False),
+                                                  **options), [t64(x)])
+
+
+def test_unbatched_class_losses_are_one_row():
+    x = sample((5,), seed=4)
+    loss = F.cross_entropy(t64(x), np.array(3), reduction="none")
+    assert loss.shape == () and loss.item() == pytest.approx(-np_log_softmax(x[None])[0, 3], rel=1e-14)
+    assert F.nll_loss(t64(x), 2).item() == -x[2]
+    soft = np.array([0.1, 0.2, 0.3, 0.2, 0.2])
+    assert F.cross_entropy(t64(x), t64(soft, grad=False)).item() == pytest.approx(
+        -(np_log_softmax(x[None])[0] * soft).sum(), rel=1e-14)
+    assert nn.CrossEntropyLoss()(t64(sample((2, 3, 4))), np.zeros((2, 4), np.int64)).shape == ()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.cross_entropy(t64(sample((2, 3, 4))), np.zeros((2, 3), np.int64)), ["(2, 4)", "(2, 3)", "(2, 3, 4)"]),
+    (lambda: F.nll_loss(t64(sample((2, 3, 4))), np.zeros(8, np.int64)), ["nll_loss", "(2, 4)", "(8,)"]),
+    (lambda: F.cross_entropy(t64(sample((5,))), np.zeros(5, np.int64)), ["probabilities", "(5,)", "int64", "()"]),
+    (lambda: F.cross_entropy(t64(sample((5,))), np.zeros(2, np.int64)), ["()", "(2,)", "(5,)"]),
+    (lambda: F.cross_entropy(t64(np.float64(1.0)), 0), ["logits", "got shape ()"]),
+])
+def test_class_loss_layout_refusals_name_the_shapes(call, message):
+    with pytest.raises((ShapeError, InputTypeError, DTypeError)) as info:
+        call()
+    for part in message:
+        assert part in str(info.value)

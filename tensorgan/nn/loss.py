@@ -49,8 +49,8 @@ class L1Loss(_Loss):
 
 class CrossEntropyLoss(_Loss):
     """Cross-entropy of ``softmax(logits)`` against integer class targets, or class probabilities
-    of the logits' shape, for ``(N, C)`` logits, with torch's ``weight``, ``ignore_index`` and
-    ``label_smoothing`` (see ``F.cross_entropy``)."""
+    of the logits' shape, for ``(N, C)``, ``(C,)`` or per-position ``(N, C, d1, ..., dk)`` logits,
+    with torch's ``weight``, ``ignore_index`` and ``label_smoothing`` (see ``F.cross_entropy``)."""
 
     def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0):
@@ -70,7 +70,8 @@ class CrossEntropyLoss(_Loss):
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of ``(N, C)`` log-probabilities against integer class targets, with
+    """Negative log-likelihood of ``(N, C)`` (or ``(C,)``, ``(N, C, d1, ..., dk)``) log-probabilities
+    against integer class targets, with
     torch's ``weight``, ``ignore_index`` and ``reduction`` (see ``F.nll_loss``)."""
 
     def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"):
