@@ -1008,19 +1008,33 @@ def binary_cross_entropy(probs: Tensor, target: Target, reduction: str = "mean")
     return BCE.apply(probs, target, reduction)
 
 
-def mse_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
-    """Mean (or sum/none) squared error."""
+def mse_loss(input: Tensor, target: Target, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum/none) squared error; ``weight`` as in :func:`_weighted_mean`."""
     _check_loss("mse_loss", input, reduction)
     target = _target("mse_loss", target, input)
-    sq = (input - target) ** 2
-    return sq.mean() if reduction == "mean" else sq.sum() if reduction == "sum" else sq
+    return _weighted_mean("mse_loss", (input - target) ** 2, weight, reduction)
 
 
-def l1_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
-    """Mean (or sum/none) absolute error; the gradient at a zero difference is 0, as in torch."""
+def l1_loss(input: Tensor, target: Target, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum/none) absolute error; the gradient at a zero difference is 0, as in torch.
+    ``weight`` as in :func:`_weighted_mean`."""
     _check_loss("l1_loss", input, reduction)
     diff = (input - _target("l1_loss", target, input)).abs()
-    return diff.mean() if reduction == "mean" else diff.sum() if reduction == "sum" else diff
+    return _weighted_mean("l1_loss", diff, weight, reduction)
+
+
+def _weighted_mean(op: str, loss: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    """torch 2.13's ``weight=`` of mse_loss and l1_loss: one weight per element (the input's
+    shape); "mean" is then the weighted mean ``sum(w * loss) / sum(w)`` (huber_loss's, by
+    contrast, divides by the element count -- torch's own difference, kept)."""
+    if weight is None:
+        return _reduced(loss, reduction)
+    _check_operand(op, "weight", weight, loss)
+    if weight.shape != loss.shape:
+        raise ShapeError(f"{op}: weight shape {weight.shape} != input shape {loss.shape} "
+                         f"(one weight per element)")
+    weighted = loss * weight
+    return weighted.sum() / weight.sum() if reduction == "mean" else _reduced(weighted, reduction)
 
 
 def _reduced(loss: Tensor, reduction: str) -> Tensor:

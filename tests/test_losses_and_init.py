@@ -527,3 +527,17 @@ def test_class_loss_layout_refusals_name_the_shapes(call, message):
         call()
     for part in message:
         assert part in str(info.value)
+
+
+@pytest.mark.parametrize("name, pointwise", [("mse_loss", lambda d: d ** 2), ("l1_loss", np.abs)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_and_l1_weight_is_a_weighted_mean(name, pointwise, reduction):
+    x, y, w = sample((3, 4), seed=1), sample((3, 4), seed=2), np.random.default_rng(3).uniform(0, 2, (3, 4))
+    per = pointwise(x - y) * w
+    expected = {"mean": per.sum() / w.sum(), "sum": per.sum(), "none": per}[reduction]   # torch 2.13's
+    loss_fn = getattr(F, name)
+    np.testing.assert_allclose(loss_fn(t64(x), t64(y, False), reduction, weight=t64(w)).numpy(), expected,
+                               rtol=1e-14)
+    assert tg.gradcheck(lambda a, b: loss_fn(a, t64(y, False), reduction, weight=b), [t64(x), t64(w)])
+    with pytest.raises(ShapeError, match=r"weight shape \(4,\) != input shape \(3, 4\)"):
+        loss_fn(t64(x), t64(y, False), weight=t64(w[0]))
