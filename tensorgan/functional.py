@@ -160,8 +160,13 @@ def _output_padding(x, y, w, stride: tuple, padding: tuple) -> tuple:
                  for a in (0, 1))
 
 
+def _unbatched(x: Any, rank: int) -> bool:
+    """Whether ``x`` is torch's unbatched layout (no N axis) of a ``rank``-D convolution input."""
+    return isinstance(x, Tensor) and x.ndim == rank - 1
+
+
 def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int) -> None:
-    _check_rank(op, "input", x, (4,), "(N, C, H, W)")
+    _check_rank(op, "input", x, (4,), "(N, C, H, W) or unbatched (C, H, W)")
     _check_rank(op, "weight", weight, (4,), "4-D")
     if x.shape[1] != in_channels:
         raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects "
@@ -178,6 +183,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrP
 
     The plain geometry (dilation 1, one group) is one call of the hand-written kernels; the
     other options are composed from that call, see :func:`_conv_options`."""
+    if _unbatched(x, 4):
+        return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     stride, dilation = _pair(stride, "stride", 1, "conv2d"), _pair(dilation, "dilation", 1, "conv2d")
     groups = _groups("conv2d", groups)
     _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in / groups, kH, kW)")
@@ -212,6 +219,9 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     (torch's argument order: ``groups`` before ``dilation``).
 
     Output size per axis: ``(H - 1) * stride - 2 * padding + dilation * (kH - 1) + 1 + output_padding``."""
+    if _unbatched(x, 4):
+        return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
     op = "conv_transpose2d"
     stride, padding = _pair(stride, "stride", 1, op), _pair(padding, "padding", 0, op)
     output_padding = _pair(output_padding, "output_padding", 0, op)
@@ -301,7 +311,9 @@ def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D convolution of ``x (N, C_in, L)`` with ``weight (C_out, C_in / groups, k)``: conv2d on a
     height-1 image."""
-    _check_rank("conv1d", "input", x, (3,), "(N, C, L)")
+    if _unbatched(x, 3):
+        return conv1d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    _check_rank("conv1d", "input", x, (3,), "(N, C, L) or unbatched (C, L)")
     _check_rank("conv1d", "weight", weight, (3,), "(C_out, C_in / groups, k)")
     stride, dilation = _single(stride, "stride", 1, "conv1d"), _single(dilation, "dilation", 1, "conv1d")
     padding = padding if padding in ("same", "valid") else (0, _single(padding, "padding", 0, "conv1d"))
@@ -313,8 +325,11 @@ def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:
     """1-D transposed convolution of ``x (N, C_in, L)``, ``weight (C_in, C_out / groups, k)``."""
+    if _unbatched(x, 3):
+        return conv_transpose1d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
     op = "conv_transpose1d"
-    _check_rank(op, "input", x, (3,), "(N, C, L)")
+    _check_rank(op, "input", x, (3,), "(N, C, L) or unbatched (C, L)")
     _check_rank(op, "weight", weight, (3,), "(C_in, C_out / groups, k)")
     stride, padding, output_padding, dilation = (
         _single(value, name, low, op) for value, name, low in (

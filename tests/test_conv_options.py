@@ -208,3 +208,29 @@ def test_conv_layers_take_torchs_positional_order_and_repr():
 def test_conv_option_errors_name_the_problem(make, needle):
     with pytest.raises((tg.ConfigError, tg.ShapeError), match=__import__("re").escape(needle)):
         make()
+
+
+@pytest.mark.parametrize("layer, shape, options", [
+    (nn.Conv2d, (3, 6, 5), dict(padding=1, padding_mode="reflect")),
+    (nn.ConvTranspose2d, (3, 4, 5), dict(stride=2, output_padding=1)),
+    (nn.Conv1d, (3, 7), dict(padding="same", dilation=2)),
+    (nn.ConvTranspose1d, (3, 5), dict(stride=3, padding=1)),
+])
+def test_unbatched_input_is_a_batch_of_one(layer, shape, options):
+    """torch's unbatched layout ``(C, *spatial)``: the same numbers as the batch of one, and gradients."""
+    m = layer(3, 4, 3, dtype=tg.float64, **options)
+    x = np.random.default_rng(1).standard_normal(shape)
+    (single,), (batched,) = tensors(x), tensors(x[None])
+    out = m(single)
+    expected = m(batched)
+    assert out.shape == expected.shape[1:]
+    np.testing.assert_array_equal(out.numpy(), expected.numpy()[0])
+    functional = {nn.Conv2d: F.conv2d, nn.Conv1d: F.conv1d, nn.ConvTranspose2d: F.conv_transpose2d,
+                  nn.ConvTranspose1d: F.conv_transpose1d}[layer]
+    if "padding_mode" not in options:       # the functional forms take the unbatched layout too
+        np.testing.assert_array_equal(functional(single, m.weight, m.bias, **options).numpy(), out.numpy())
+    assert tg.gradcheck(lambda v: m(v), [single])
+    with pytest.raises(tg.ShapeError, match=r"expected 3 input channels.*\(2,"):
+        m(tg.zeros(2, *shape[1:], dtype=tg.float64))
+    with pytest.raises(tg.ShapeError, match=r"or \(C,"):
+        m(tg.zeros(*shape[1:], dtype=tg.float64))

@@ -90,7 +90,7 @@ OP_CASES = [
     ("concat shapes", lambda: tg.concat([t(2, 3), t(2, 4)]), ShapeError, ["(2, 3)", "(2, 4)"]),
     ("device unknown", lambda: tg.tensor([1.0], device="tpu"), DeviceError, ["tpu"]),
     # -- functional --
-    ("conv2d rank", lambda: F.conv2d(t(1, 8, 8), t(4, 1, 3, 3)), ShapeError, ["conv2d", "(1, 8, 8)"]),
+    ("conv2d rank", lambda: F.conv2d(t(8, 8), t(4, 1, 3, 3)), ShapeError, ["conv2d", "(8, 8)"]),
     ("conv2d channels", lambda: F.conv2d(t(1, 2, 8, 8), t(4, 1, 3, 3)), ShapeError,
      ["conv2d", "(1, 2, 8, 8)", "(4, 1, 3, 3)"]),
     ("conv2d dtype", lambda: F.conv2d(t(1, 1, 8, 8), t(4, 1, 3, 3, dtype=np.float64)), DTypeError,
@@ -103,8 +103,8 @@ OP_CASES = [
      DTypeError, ["float32", "float64"]),
     ("conv2d kernel", lambda: F.conv2d(t(1, 1, 2, 2), t(4, 1, 3, 3)), ShapeError, ["conv2d", "(3, 3)"]),
     ("conv2d stride", lambda: F.conv2d(t(1, 1, 8, 8), t(4, 1, 3, 3), stride=0), ConfigError, ["stride"]),
-    ("conv_t rank", lambda: F.conv_transpose2d(t(1, 8, 8), t(1, 4, 3, 3)), ShapeError,
-     ["conv_transpose2d", "(1, 8, 8)"]),
+    ("conv_t rank", lambda: F.conv_transpose2d(t(8, 8), t(1, 4, 3, 3)), ShapeError,
+     ["conv_transpose2d", "(8, 8)"]),
     ("conv_t channels", lambda: F.conv_transpose2d(t(1, 2, 8, 8), t(1, 4, 3, 3)), ShapeError,
      ["conv_transpose2d", "(1, 2, 8, 8)", "(1, 4, 3, 3)"]),
     ("conv_t dtype", lambda: F.conv_transpose2d(t(1, 1, 8, 8, dtype=np.float64), t(1, 4, 3, 3)),
@@ -192,7 +192,7 @@ def _modules():
 # (module, a good input shape, a wrong input shape or None when any shape is fine)
 MODULE_CASES = [
     ("Linear", (2, 3), (2, 5)), ("Conv2d", (1, 2, 5, 5), (1, 3, 5, 5)),
-    ("ConvTranspose2d", (1, 2, 3, 3), (2, 3, 3)), ("BatchNorm1d", (2, 3), (2, 4)),
+    ("ConvTranspose2d", (1, 2, 3, 3), (3, 3)), ("BatchNorm1d", (2, 3), (2, 4)),
     ("BatchNorm2d", (2, 2, 3, 3), (2, 2)), ("LeakyReLU", (2, 3), None), ("ReLU", (2, 3), None),
     ("Tanh", (2, 3), None), ("Sigmoid", (2, 3), None), ("Dropout", (2, 3), None),
     ("Flatten", (2, 3, 2), ()), ("Unflatten", (2, 4), (2, 3)), ("Sequential", (2, 3), (2, 5)),

@@ -107,7 +107,8 @@ def test_linear_conv_shapes_and_values():
 
 @pytest.mark.parametrize("module, x, pattern", [
     (nn.Linear(4, 2), tg.zeros(3, 5), r"Linear\(in_features=4.*expected 4 .*\(3, 5\)"),
-    (nn.Conv2d(3, 4, 3), tg.zeros(2, 3, 5), r"Conv2d\(3, 4.*\(N, C, H, W\).*\(2, 3, 5\)"),
+    (nn.Conv2d(3, 4, 3), tg.zeros(3, 5), r"Conv2d\(3, 4.*\(N, C, H, W\) or \(C, H, W\).*\(3, 5\)"),
+    (nn.Conv2d(3, 4, 3), tg.zeros(2, 3, 5), r"Conv2d\(3, 4.*expected 3 input channels.*\(2, 3, 5\)"),
     (nn.Conv2d(3, 4, 3), tg.zeros(2, 1, 5, 5), r"Conv2d\(3, 4.*expected 3 input channels.*\(2, 1, 5, 5\)"),
     (nn.ConvTranspose2d(3, 4, 3), tg.zeros(2, 2, 5, 5), r"ConvTranspose2d.*expected 3"),
     (nn.BatchNorm2d(3), tg.zeros(2, 3), r"BatchNorm2d\(3.*\(N, C, H, W\)"),

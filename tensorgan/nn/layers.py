@@ -133,6 +133,14 @@ class _ConvNd(Module):
         amounts = [n for pair in reversed(pairs) for n in pair]
         return F.pad(x, amounts, self.padding_mode), 0
 
+    def forward(self, x: Tensor) -> Tensor:
+        """``(N, C, *spatial)``, or torch's unbatched ``(C, *spatial)`` (run as a batch of one)."""
+        layout = "(N, C, L) or (C, L)" if self.dims == 1 else "(N, C, H, W) or (C, H, W)"
+        unbatched = getattr(x, "ndim", None) == self.dims + 1
+        check_input(self, x, (self.dims + 1, self.dims + 2), layout, self.in_channels,
+                    channel_axis=0 if unbatched else 1)
+        return self._forward(x.unsqueeze(0)).squeeze(0) if unbatched else self._forward(x)
+
     def extra_repr(self) -> str:   # torch's: only what differs from the defaults
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         zeros, ones = (0,) * self.dims, (1,) * self.dims
@@ -174,8 +182,7 @@ class _ConvTranspose(_ConvNd):
 class Conv2d(_Conv):
     """2-D convolution; weight ``(out_channels, in_channels / groups, kH, kW)``."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (4,), "(N, C, H, W)", self.in_channels)
+    def _forward(self, x: Tensor) -> Tensor:
         x, padding = self._padded(x)
         return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
@@ -183,8 +190,7 @@ class Conv2d(_Conv):
 class ConvTranspose2d(_ConvTranspose):
     """Transposed 2-D convolution; weight ``(in_channels, out_channels / groups, kH, kW)``."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (4,), "(N, C, H, W)", self.in_channels)
+    def _forward(self, x: Tensor) -> Tensor:
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)
 
@@ -193,8 +199,7 @@ class Conv1d(_Conv):
     """1-D convolution; weight ``(out_channels, in_channels / groups, k)``."""
     dims = 1
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (3,), "(N, C, L)", self.in_channels)
+    def _forward(self, x: Tensor) -> Tensor:
         x, padding = self._padded(x)
         return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
@@ -203,8 +208,7 @@ class ConvTranspose1d(_ConvTranspose):
     """Transposed 1-D convolution; weight ``(in_channels, out_channels / groups, k)``."""
     dims = 1
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (3,), "(N, C, L)", self.in_channels)
+    def _forward(self, x: Tensor) -> Tensor:
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)
 
