@@ -194,6 +194,11 @@ def test_upsampling_aliases_are_upsample():
                           nn.Upsample(scale_factor=2)(x).numpy())
     assert np.array_equal(nn.UpsamplingBilinear2d(size=(5, 7))(x).numpy(),
                           F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=True).numpy())
+    # torch 2.13's reprs: the factor as floats, align_corners never shown
+    assert repr(nn.UpsamplingBilinear2d(scale_factor=2)) == "UpsamplingBilinear2d(scale_factor=2.0, mode='bilinear')"
+    assert repr(nn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=True)) == \
+        "Upsample(scale_factor=(2.0, 3.0), mode='bilinear')"
+    assert repr(nn.UpsamplingNearest2d(size=(4, 5))) == "UpsamplingNearest2d(size=(4, 5), mode='nearest')"
 
 
 @pytest.mark.parametrize("equation, shapes", [

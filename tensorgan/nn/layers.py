@@ -758,10 +758,12 @@ class Upsample(Module):
         return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
                              self.recompute_scale_factor)
 
-    def extra_repr(self) -> str:
-        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
-        corners = "" if self.align_corners is None else f", align_corners={self.align_corners}"
-        return f"{what}, mode={self.mode!r}{corners}"
+    def extra_repr(self) -> str:    # torch's: the factor as floats, align_corners never shown
+        factor = self.scale_factor
+        if factor is not None:
+            factor = tuple(map(float, factor)) if isinstance(factor, (tuple, list)) else float(factor)
+        what = f"size={self.size}" if factor is None else f"scale_factor={factor}"
+        return f"{what}, mode={self.mode!r}"
 
 
 class UpsamplingNearest2d(Upsample):
