@@ -76,6 +76,18 @@ def _check_operand(op: str, name: str, t, x: Tensor) -> None:
 # ---------------------------------------------------------------------------------------------
 # Convolution and its adjoint
 # ---------------------------------------------------------------------------------------------
+def _grads_if_empty(fn: Function, gy):
+    """A convolution with an empty operand (an empty batch, no input or output channels, an empty
+    output) has zero input and weight gradients (sums over nothing) and the bias gradient is
+    gy's channel sums: returned here, so that no kernel sees an empty GEMM; None otherwise."""
+    x, w, xp = fn.x, fn.w, fn.xp
+    if x.size and w.size and gy.size:
+        return None
+    need = fn.needs_input_grad
+    return (xp.zeros_like(x) if need[0] else None, xp.zeros_like(w) if need[1] else None,
+            gy.sum(axis=(0, 2, 3)) if need[2] else None)
+
+
 class Conv2d(Function):
     def forward(self, x, w, b, stride, padding):
         x, w = _contiguous(self, x), _contiguous(self, w)
@@ -85,8 +97,8 @@ class Conv2d(Function):
     def backward(self, gy):
         gy = self.xp.ascontiguousarray(gy)
         # One call for all three (PyTorch's convolution_backward): a kernel set may share work.
-        gx, gw, gb = self.device.kernels.conv2d_backward(self.x, gy, self.w, self.stride,
-                                                         self.padding, self.needs_input_grad[:3])
+        gx, gw, gb = _grads_if_empty(self, gy) or self.device.kernels.conv2d_backward(
+            self.x, gy, self.w, self.stride, self.padding, self.needs_input_grad[:3])
         return gx, gw, gb, None, None
 
     def grad_graph(self, gy):
@@ -109,8 +121,9 @@ class ConvTranspose2d(Function):
     def backward(self, gy):
         gy = self.xp.ascontiguousarray(gy)
         # One call: on the CPU the input and weight gradients share gy's im2col.
-        gx, gw, gb = self.device.kernels.conv_transpose2d_backward(
-            self.x, gy, self.w, self.stride, self.padding, self.needs_input_grad[:3])
+        gx, gw, gb = _grads_if_empty(self, gy) or \
+            self.device.kernels.conv_transpose2d_backward(self.x, gy, self.w, self.stride, self.padding,
+                                                          self.needs_input_grad[:3])
         return gx, gw, gb, None, None, None
 
     def grad_graph(self, gy):

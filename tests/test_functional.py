@@ -337,3 +337,21 @@ def test_wasserstein_losses():
     np.testing.assert_allclose(r.grad.numpy().ravel(), [-1 / 3] * 3)
     np.testing.assert_allclose(f.grad.numpy().ravel(), [0.5, 0.5])
     assert losses.generator_loss(t64(fake), "wgan").item() == pytest.approx(1.375)
+
+
+@pytest.mark.parametrize("transposed, x_shape, w_shape", [
+    (False, (2, 3, 5, 5), (0, 3, 3, 3)), (False, (0, 3, 5, 5), (4, 3, 3, 3)), (False, (2, 0, 5, 5), (4, 0, 3, 3)),
+    (True, (2, 3, 5, 5), (3, 0, 3, 3)), (True, (0, 3, 5, 5), (3, 4, 3, 3)), (True, (2, 0, 5, 5), (0, 4, 3, 3)),
+])
+def test_convolutions_with_an_empty_operand_have_empty_outputs_and_defined_gradients(transposed, x_shape, w_shape):
+    """No input channels, no output channels or no images: the output is the bias (or empty), the
+    input and weight gradients are zeros (sums over nothing), the bias gradient gy's channel sums."""
+    x, w = tg.randn(*x_shape, requires_grad=True), tg.randn(*w_shape, requires_grad=True)
+    out_channels = w_shape[1] if transposed else w_shape[0]
+    b = tg.randn(out_channels, requires_grad=True)
+    y = (F.conv_transpose2d if transposed else F.conv2d)(x, w, b)
+    assert y.shape[:2] == (x_shape[0], out_channels)
+    np.testing.assert_array_equal(y.numpy(), np.broadcast_to(b.numpy()[:, None, None], y.shape))
+    (y * 2.0).sum().backward()
+    assert x.grad.shape == x_shape and w.grad.shape == w_shape and not x.grad.numpy().any() and not w.grad.numpy().any()
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(out_channels, 2.0 * x_shape[0] * y.shape[2] * y.shape[3]))
