@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import inspect
 import io
 import math
 import os
@@ -311,6 +312,8 @@ def _run_train(args: Any) -> int:
         warnings.warn(f"the {len(dataset)} images loaded are not those the checkpoint was trained on "
                       f"(same count, other pixels: files changed in {dataset_spec}?); resuming on "
                       f"them, so the run is no longer the one an uninterrupted run would give")
+    _check_model_size(config, tuple(dataset.images.shape[1:]), checkpoint,
+                      args.resume or run_dir / CHECKPOINT_NAME)
     trainer = Trainer(dataset, run_dir, config)
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
@@ -434,6 +437,51 @@ def generate_images(G: Any, n: int, seed: int = 0, batch_size: int = 256) -> np.
         for start in range(0, n, batch_size):
             chunks.append(to_uint8(G(Tensor(noise[start:start + batch_size], device=device)).numpy()))
     return np.concatenate(chunks)
+
+
+def planned_model_configs(config: Any, image_shape: tuple[int, ...]) -> dict[str, dict[str, Any]]:
+    """The ``config()`` dicts of the generator and discriminator a Trainer with ``config`` builds
+    for ``image_shape`` images, without building them (tests pin them to the built ones)."""
+    from .models.dcgan import MLPDiscriminator
+    shape = list(image_shape)
+    generator = {"type": "Generator", "image_shape": shape, "latent_dim": config.latent_dim,
+                 "base_channels": config.base_channels, "head": None}
+    if config.discriminator == "mlp":
+        hidden = inspect.signature(MLPDiscriminator).parameters["hidden"].default
+        discriminator = {"type": "MLPDiscriminator", "image_shape": shape, "hidden": list(hidden)}
+    else:
+        discriminator = {"type": "Discriminator", "image_shape": shape,
+                         "base_channels": config.base_channels, "norm": config.d_norm}
+    return {"generator": generator, "discriminator": discriminator}
+
+
+def _check_model_size(config: Any, image_shape: tuple[int, ...], checkpoint: Any, path: Any) -> None:
+    """Before the trainer builds its models, refuse (1) on --resume, a checkpoint whose training
+    config describes larger models than the weights it stores (an edited base_channels 10**6
+    would be built, ~hundreds of GB, before the weights were compared), and (2) models whose
+    weights, gradients and Adam moments (4 float32 copies) would not fit in memory: either way
+    the OOM killer would otherwise end the process without a message."""
+    from .models.dcgan import state_numel
+    described = {network: state_numel(planned)
+                 for network, planned in planned_model_configs(config, image_shape).items()}
+    if checkpoint is not None:
+        models = checkpoint.get("models") if isinstance(checkpoint.get("models"), dict) else {}
+        for network, count in described.items():
+            weights = models.get(network)
+            stored = sum(int(np.size(v)) for v in weights.values()) if isinstance(weights, dict) else 0
+            if count > stored:
+                raise CheckpointError(f"{path}: its training config describes a {network} with "
+                                      f"{count:,} numbers in its state (latent_dim "
+                                      f"{config.latent_dim}, base_channels {config.base_channels}), "
+                                      f"but the checkpoint stores {stored:,}: the file is damaged or "
+                                      f"was edited")
+    need = 4 * 4 * sum(described.values())
+    available = _available_memory()
+    if available is not None and need > available:
+        raise ConfigError(f"the models (--base-channels {config.base_channels}, --latent-dim "
+                          f"{config.latent_dim}, {'x'.join(map(str, image_shape))} images) need about "
+                          f"{need / 2**30:.1f} GiB for their weights, gradients and Adam's moments, "
+                          f"more than the {available / 2**30:.1f} GiB available")
 
 
 def _available_memory() -> int | None:

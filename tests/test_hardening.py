@@ -395,6 +395,51 @@ def test_sample_refuses_an_absurd_recorded_architecture_before_building_it(
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.parametrize("options", [dict(), dict(discriminator="mlp"), dict(d_norm="layer"),
+                                     dict(d_norm="none", base_channels=3, latent_dim=5)])
+def test_planned_model_configs_are_the_models_the_trainer_builds(blobs, options):
+    from tensorgan.cli import planned_model_configs
+    from tensorgan.models.dcgan import state_numel
+    trainer = Trainer(ArrayDataset(blobs), None, small(**options))
+    planned = planned_model_configs(trainer.config, blobs.shape[1:])
+    for network, model in (("generator", trainer.G), ("discriminator", trainer.D)):
+        assert state_numel(planned[network]) == sum(v.size for v in model.state_dict().values()), network
+        built = model.config()
+        assert {k: v for k, v in planned[network].items() if k not in ("head", "norm")} == \
+            {k: v for k, v in built.items() if k not in ("head", "norm", "dropout")}, network
+
+
+@pytest.mark.parametrize("network, edit", [("generator", dict(base_channels=10 ** 6)),
+                                           ("generator", dict(latent_dim=10 ** 9)),
+                                           ("discriminator", dict(discriminator="mlp"))])
+def test_train_resume_refuses_a_config_larger_than_its_weights_before_building(
+        tmp_path, folder, capsys, monkeypatch, network, edit):
+    """An edited training config (base_channels 10**6) was built -- ~hundreds of GB -- before
+    load_state_dict compared it with the stored weights: the OOM killer ended it unnamed."""
+    run = tmp_path / "run"
+    assert main([str(a) for a in train_args(folder, run, 2)]) == 0
+    capsys.readouterr()
+    # (a conv-D run whose config now says mlp: the MLP's 164k numbers against the conv D's few)
+    lying = _mutate_checkpoint(run / "checkpoint.npz", tmp_path / "lying.npz",
+                               lambda s: s["config"].update(**edit))
+    def no_building(*args, **kwargs):
+        raise AssertionError("the models were built before their size was checked")
+    monkeypatch.setattr(tg.train, "build_models", no_building)
+    one_line_error(capsys, ["train", "--resume", lying, "--out", tmp_path / "fork", "--no-progress"],
+                   str(lying), network, "numbers in its state", "stores")
+
+
+def test_train_refuses_models_larger_than_memory_before_building(tmp_path, folder, capsys, monkeypatch):
+    def no_building(*args, **kwargs):
+        raise AssertionError("the models were built before their size was checked")
+    monkeypatch.setattr(tg.train, "build_models", no_building)
+    monkeypatch.setattr(tg.cli, "_available_memory", lambda: 2 ** 30)
+    argv = train_args(folder, tmp_path / "big", 2)
+    argv[argv.index("--base-channels") + 1] = "4096"     # ~1.8 G numbers: 27 GiB at 4 copies
+    one_line_error(capsys, argv, "--base-channels 4096", "GiB", "1.0 GiB available")
+    assert not (tmp_path / "big" / "checkpoint.npz").exists()
+
+
 def test_sample_and_eval_refuse_a_generator_with_non_finite_weights(tmp_path, good_checkpoint, capsys):
     """The trainer never saves NaN weights; an edited or foreign file would give garbage images."""
     def poison(s):
