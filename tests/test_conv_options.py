@@ -234,3 +234,18 @@ def test_unbatched_input_is_a_batch_of_one(layer, shape, options):
         m(tg.zeros(2, *shape[1:], dtype=tg.float64))
     with pytest.raises(tg.ShapeError, match=r"or \(C,"):
         m(tg.zeros(*shape[1:], dtype=tg.float64))
+
+
+def test_conv_transpose_output_size_picks_the_output_padding():
+    """torch's ``forward(x, output_size)``: a stride-3 layer can give 3 sizes per axis."""
+    m = nn.ConvTranspose2d(3, 4, 3, stride=3, padding=1, dtype=tg.float64)
+    (x,) = tensors(np.random.default_rng(2).standard_normal((2, 3, 5, 5)))
+    for size, output_padding in (((13, 14), (0, 1)), ((2, 4, 15, 13), (2, 0))):
+        expected = F.conv_transpose2d(x, m.weight, m.bias, 3, 1, output_padding)
+        np.testing.assert_array_equal(m(x, output_size=size).numpy(), expected.numpy())
+    one = nn.ConvTranspose1d(3, 4, 3, stride=2, dtype=tg.float64)
+    assert one(tg.zeros(3, 6, dtype=tg.float64), output_size=(4, 14)).shape == (4, 14)   # (C, L) given
+    with pytest.raises(tg.ShapeError, match=r"valid sizes range from \[13, 13\] to \[15, 15\]"):
+        m(x, output_size=(12, 13))
+    with pytest.raises(tg.ShapeError, match=r"output_size must be 2 ints \(or 4"):
+        m(x, output_size=(4, 15, 13))

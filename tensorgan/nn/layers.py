@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from .. import functional as F
 from ..backend import get_device
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..random import Generator
-from ..tensor import Tensor, _check_dtype, float32
+from ..tensor import Tensor, _check_dtype, _is_int, float32
 from . import init
 from .module import Module, Parameter, check_input
 
@@ -135,11 +135,14 @@ class _ConvNd(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, C, *spatial)``, or torch's unbatched ``(C, *spatial)`` (run as a batch of one)."""
+        return self._batched(x, self._forward)
+
+    def _batched(self, x: Tensor, run: Callable[[Tensor], Tensor]) -> Tensor:
         layout = "(N, C, L) or (C, L)" if self.dims == 1 else "(N, C, H, W) or (C, H, W)"
         unbatched = getattr(x, "ndim", None) == self.dims + 1
         check_input(self, x, (self.dims + 1, self.dims + 2), layout, self.in_channels,
                     channel_axis=0 if unbatched else 1)
-        return self._forward(x.unsqueeze(0)).squeeze(0) if unbatched else self._forward(x)
+        return run(x.unsqueeze(0)).squeeze(0) if unbatched else run(x)
 
     def extra_repr(self) -> str:   # torch's: only what differs from the defaults
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -171,6 +174,30 @@ class _Conv(_ConvNd):
 class _ConvTranspose(_ConvNd):
     transposed = True
 
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        """As torch's: ``output_size`` (the spatial sizes, or with N and C in front) picks the
+        output_padding that gives it, for a stride that leaves several sizes possible."""
+        if output_size is None:
+            return self._batched(x, self._forward)
+        leading = 1 if getattr(x, "ndim", None) == self.dims + 1 else 2     # (C,) or (N, C) in front
+        return self._batched(x, lambda batch: self._forward(
+            batch, self._output_padding(batch, output_size, leading)))
+
+    def _output_padding(self, x: Tensor, output_size: Any, leading: int) -> tuple:
+        name, sizes = type(self).__name__, tuple(output_size)
+        if len(sizes) == self.dims + leading:          # torch also takes the non-spatial sizes
+            sizes = sizes[leading:]
+        if len(sizes) != self.dims or not all(_is_int(n) for n in sizes):
+            raise ShapeError(f"{name}: output_size must be {self.dims} ints (or {self.dims + leading} "
+                             f"with the input's non-spatial sizes), got {output_size!r}")
+        smallest = [(x.shape[2 + d] - 1) * self.stride[d] - 2 * self.padding[d]
+                    + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(self.dims)]
+        largest = [low + s - 1 for low, s in zip(smallest, self.stride)]
+        if any(not low <= n <= high for n, low, high in zip(sizes, smallest, largest)):
+            raise ShapeError(f"{name}: requested an output size of {list(sizes)}, but valid sizes range "
+                             f"from {smallest} to {largest} (for an input of {tuple(x.shape[2:])})")
+        return tuple(int(n) - low for n, low in zip(sizes, smallest))
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
@@ -190,9 +217,9 @@ class Conv2d(_Conv):
 class ConvTranspose2d(_ConvTranspose):
     """Transposed 2-D convolution; weight ``(in_channels, out_channels / groups, kH, kW)``."""
 
-    def _forward(self, x: Tensor) -> Tensor:
+    def _forward(self, x: Tensor, output_padding: Any = None) -> Tensor:
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+                                  output_padding or self.output_padding, self.groups, self.dilation)
 
 
 class Conv1d(_Conv):
@@ -208,9 +235,9 @@ class ConvTranspose1d(_ConvTranspose):
     """Transposed 1-D convolution; weight ``(in_channels, out_channels / groups, k)``."""
     dims = 1
 
-    def _forward(self, x: Tensor) -> Tensor:
+    def _forward(self, x: Tensor, output_padding: Any = None) -> Tensor:
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+                                  output_padding or self.output_padding, self.groups, self.dilation)
 
 
 def _check_eps(name: str, eps: Any) -> float:
