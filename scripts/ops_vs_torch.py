@@ -18,6 +18,10 @@ needs torch): the random differential checks behind the README's counts.
   1-3, stride 1-2, padding 0-2 or 'same' / 'valid', output_padding up to max(stride, dilation)
   - 1) and the Conv1d / Conv2d / ConvTranspose1d layers with every padding_mode, weights copied
   -- values and the three gradients within 1e-12 (float64); calls torch refuses must be refused here too.
+* class losses and torch forms: random cross_entropy / nll_loss calls on (C,), (N, C) and
+  (N, C, d1, ..., dk) input (index or probability targets, weight, ignore_index, label_smoothing,
+  every reduction), tensor ** tensor (zeros included), mse / l1 weight=, the conv layers'
+  unbatched input and output_size -- values and gradients within 1e-12 (float64).
 * reported, not failed: how many sizes (1-29 -> 1-49) torch's 1-D and 3-D nearest kernels round
   to another pixel than ours (its 2-D kernel, which ours follows, agrees on every size).
 
@@ -294,6 +298,96 @@ def conv_options(cases: int, rng) -> int:
     return bad
 
 
+def class_losses_and_forms(cases: int, rng) -> int:
+    """cross_entropy / nll_loss on (C,), (N, C) and (N, C, d1, ..., dk) input (index and
+    probability targets, weight / ignore_index / label_smoothing, every reduction), tensor **
+    tensor, mse / l1 weight=, and the conv layers' unbatched input and output_size."""
+    bad = refused = 0
+
+    def differ(yg, yt, leaves_g, leaves_t):
+        if yg.shape != tuple(yt.shape):
+            return np.inf
+        if yt.numel() and yt.requires_grad:
+            backward_both(yg, yt, rng, np.float64)
+        pairs = [(yg.numpy(), yt.detach().numpy())] + [
+            (a.grad.numpy(), b.grad.numpy()) for a, b in zip(leaves_g, leaves_t) if b.grad is not None]
+        return max(gap(a, b) for a, b in pairs)
+
+    def gap(a, b):       # relative to (1 + the largest magnitude); NaN and inf must sit in the same places
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        if same.all():
+            return 0.0
+        if not np.isfinite(a[~same]).all() or not np.isfinite(b[~same]).all():
+            return np.inf
+        return np.abs(a - b)[~same].max() / (1 + np.abs(b[np.isfinite(b)]).max())
+
+    for _ in range(cases):
+        rank = int(rng.integers(1, 5))
+        c = int(rng.integers(1, 5))
+        shape = (c,) if rank == 1 else (int(rng.integers(0, 4)), c) + tuple(int(v) for v in rng.integers(1, 4, rank - 2))
+        positions = () if rank == 1 else (shape[0],) + shape[2:]
+        probabilities = rng.random() < 0.3
+        fn = "cross_entropy" if probabilities or rng.random() < 0.6 else "nll_loss"
+        options = {"reduction": str(rng.choice(["mean", "sum", "none"]))}
+        if rng.random() < 0.4:
+            options["weight"] = rng.uniform(0.5, 2.0, c)
+        if not probabilities and rng.random() < 0.3:
+            options["ignore_index"] = int(rng.integers(0, c))
+        if fn == "cross_entropy" and rng.random() < 0.3:
+            options["label_smoothing"] = float(rng.uniform(0, 1))
+        x = rng.standard_normal(shape)
+        target = rng.uniform(0, 1, shape) if probabilities else rng.integers(0, c, positions)
+        xg, xt = tg.tensor(x, dtype=tg.float64, requires_grad=True), torch.tensor(x, requires_grad=True)
+        weight = options.pop("weight", None)
+        kw_g = dict(options, weight=None if weight is None else tg.tensor(weight, dtype=tg.float64))
+        kw_t = dict(options, weight=None if weight is None else torch.tensor(weight))
+        try:
+            yt = getattr(TF, fn)(xt, torch.tensor(target), **kw_t)
+        except (RuntimeError, ValueError, IndexError):
+            refused += 1
+            try:
+                getattr(F, fn)(xg, tg.tensor(target, dtype=tg.float64) if probabilities else target, **kw_g)
+                bad += 1
+                print(f"{fn} {shape} {options}: accepted here, refused by torch")
+            except tg.TensorganError:
+                pass
+            continue
+        yg = getattr(F, fn)(xg, tg.tensor(target, dtype=tg.float64) if probabilities else target, **kw_g)
+        err = differ(yg, yt, [xg], [xt])
+        if err > 1e-12:
+            bad += 1
+            print(f"{fn} {shape} {options} probabilities={probabilities}: {err:.1e}")
+    base, exponent = rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, (4,))
+    base[0, :2], exponent[:2] = 0.0, (0.0, 2.0)
+    leaves_g = [tg.tensor(a, dtype=tg.float64, requires_grad=True) for a in (base, exponent)]
+    leaves_t = [torch.tensor(a, requires_grad=True) for a in (base, exponent)]
+    checks = {"tensor ** tensor": (leaves_g[0] ** leaves_g[1], leaves_t[0] ** leaves_t[1])}
+    for name in ("mse_loss", "l1_loss"):
+        a, b, w = (rng.standard_normal((3, 4)) for _ in range(3))
+        checks[f"{name} weight="] = (getattr(F, name)(tg.tensor(a, dtype=tg.float64), tg.tensor(b, dtype=tg.float64),
+                                                      weight=tg.tensor(np.abs(w), dtype=tg.float64)),
+                                     getattr(TF, name)(torch.tensor(a), torch.tensor(b), weight=torch.tensor(np.abs(w))))
+    for name, (yg, yt) in checks.items():
+        err = differ(yg, yt, leaves_g if name.startswith("tensor") else [], leaves_t if name.startswith("tensor") else [])
+        bad += err > 1e-12
+        print(f"  {name:18s} max |difference| (values, gradients, float64) {err:.1e}")
+    for layer, size, out in (("Conv2d", (3, 7, 6), None), ("ConvTranspose2d", (3, 5, 4), (4, 12, 10)),
+                             ("Conv1d", (3, 9), None), ("ConvTranspose1d", (2, 3, 6), (14,))):
+        theirs = getattr(torch.nn, layer)(3, 4, 3, stride=1 if out is None else 2, dtype=torch.float64)
+        ours = getattr(tg.nn, layer)(3, 4, 3, stride=1 if out is None else 2, dtype=tg.float64)
+        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+        x = rng.standard_normal(size)
+        xg, xt = tg.tensor(x, dtype=tg.float64, requires_grad=True), torch.tensor(x, requires_grad=True)
+        yg = ours(xg) if out is None else ours(xg, output_size=out)
+        yt = theirs(xt) if out is None else theirs(xt, output_size=list(out))
+        err = differ(yg, yt, [xg, ours.weight], [xt, theirs.weight])
+        bad += err > 1e-12
+        print(f"  {layer:15s} input {size}{' output_size ' + str(out) if out else ''}: {err:.1e}")
+    print(f"class losses: {cases} random calls ({refused} refused by torch and here); torch forms: "
+          f"{bad} mismatches")
+    return bad
+
+
 def nearest_rounding() -> None:
     for mode in ("nearest", "nearest-exact"):
         for dims in (1, 2, 3):
@@ -319,6 +413,7 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     bad = pooling(args.cases, rng, args.seed) + resizing(args.cases, rng, args.seed)
     bad += elementwise(rng) + plateau_and_weight_norm(rng, args.seed) + conv_options(args.cases, rng)
+    bad += class_losses_and_forms(args.cases, rng)
     nearest_rounding()
     print("all equal" if bad == 0 else f"{bad} mismatches")
     return int(bad > 0)
