@@ -245,3 +245,31 @@ def test_tensor_power_at_zero_follows_torch():
     assert np.isnan(((-2.0) ** f64([0.5])).item()) and ((-2.0) ** f64([2.0])).item() == 4.0
     with pytest.raises(tg.InputTypeError, match="number"):
         "2" ** f64([1.0])
+
+
+def test_stylegan_ema_loop_over_buffers_copies_batchnorm_counters():
+    """``for b_ema, b in zip(G_ema.buffers(), G.buffers()): b_ema.copy_(b)`` (StyleGAN2-ADA): the
+    int64 num_batches_tracked is a host IntBuffer that takes copy_ like the Tensor buffers."""
+    def net():
+        return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2), nn.BatchNorm1d(2, momentum=None))
+    G, G_ema = net(), net()
+    for _ in range(3):
+        G(tg.randn(6, 3))
+    with tg.no_grad():
+        for p_ema, p in zip(G_ema.parameters(), G.parameters()):
+            p_ema.copy_(p.lerp(p_ema, 0.5))
+        for b_ema, b in zip(G_ema.buffers(), G.buffers()):
+            b_ema.copy_(b)
+    ema_state, state = G_ema.state_dict(), G.state_dict()
+    for key in ("1.running_mean", "1.running_var", "1.num_batches_tracked", "3.num_batches_tracked"):
+        assert np.array_equal(ema_state[key], state[key]), key
+    counter = G_ema[3].num_batches_tracked
+    assert counter.item() == 3 and counter.dtype == np.int64 and type(state["3.num_batches_tracked"]) is np.ndarray
+    counter.add_(2)
+    assert counter.item() == 5 and counter.numpy().base is not None and counter.detach() is counter
+    G_ema[3].reset_running_stats()
+    assert counter.item() == 0 and G_ema[3].num_batches_tracked is counter
+    G_ema.load_state_dict(state)
+    assert G_ema[3].num_batches_tracked is counter and counter.item() == 3
+    with pytest.raises(tg.ShapeError, match="does not broadcast"):
+        counter.copy_(np.zeros(3))

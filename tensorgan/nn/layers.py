@@ -13,7 +13,7 @@ from ..errors import ConfigError, InputTypeError, ShapeError
 from ..random import Generator
 from ..tensor import Tensor, _check_dtype, _is_int, float32
 from . import init
-from .module import Module, Parameter, check_input
+from .module import IntBuffer, Module, Parameter, check_input
 
 __all__ = ["Linear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU",
            "Tanh", "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
@@ -287,7 +287,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             _running_statistics(self, self.num_features, dtype, device)
             # An int64 host counter, as in PyTorch; only momentum=None (cumulative average) uses it.
-            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+            self.register_buffer("num_batches_tracked", IntBuffer.zeros())
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 

@@ -5,7 +5,8 @@ A Module registers, by plain attribute assignment, three kinds of members:
 * :class:`Parameter` -- a leaf Tensor the optimizer updates (``requires_grad=True``);
 * buffers -- state that is saved but not trained (BatchNorm's running statistics), registered with
   :meth:`Module.register_buffer`; a buffer is a Tensor (moved by ``.to(device)``) or a host NumPy
-  array for integer counters such as ``num_batches_tracked``;
+  array for integer counters such as ``num_batches_tracked`` (an :class:`IntBuffer`, which also
+  takes the in-place Tensor methods EMA code calls on buffers);
 * sub-modules.
 
 Members also live in the instance ``__dict__``, so ``self.weight`` is an ordinary attribute lookup
@@ -21,6 +22,46 @@ import numpy as np
 from ..backend import Device, as_host_array, get_device, move_array
 from ..errors import CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from ..tensor import RemovableHandle, Tensor, _check_dtype
+
+
+class IntBuffer(np.ndarray):
+    """A host integer counter buffer (BatchNorm's ``num_batches_tracked``; torch's is an int64
+    tensor, tensorgan's tensors are floating point): a NumPy array that also answers the Tensor
+    methods code looping over ``buffers()`` calls -- StyleGAN's EMA does
+    ``for b_ema, b in zip(G_ema.buffers(), G.buffers()): b_ema.copy_(b)``."""
+
+    @classmethod
+    def zeros(cls, shape: tuple = (), dtype: Any = np.int64) -> "IntBuffer":
+        return np.zeros(shape, dtype=dtype).view(cls)
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> "IntBuffer":
+        """Write ``src`` (a Tensor, an array or a number; broadcast, cast as torch's copy_)."""
+        value = src.numpy() if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            np.copyto(self, np.broadcast_to(value, self.shape), casting="unsafe")
+        except ValueError:
+            raise ShapeError(f"copy_: source of shape {value.shape} does not broadcast to the "
+                             f"buffer's {self.shape}") from None
+        return self
+
+    def fill_(self, value: Any) -> "IntBuffer":
+        return self.copy_(value)
+
+    def zero_(self) -> "IntBuffer":
+        return self.copy_(0)
+
+    def add_(self, other: Any, alpha: Any = 1) -> "IntBuffer":
+        return self.copy_(self + alpha * (other.numpy() if isinstance(other, Tensor) else np.asarray(other)))
+
+    def detach(self) -> "IntBuffer":
+        return self
+
+    def clone(self) -> "IntBuffer":
+        return self.copy()
+
+    def numpy(self) -> np.ndarray:
+        """The counter as a plain NumPy array sharing its memory (as torch's ``.numpy()``)."""
+        return self.view(np.ndarray)
 
 
 class Parameter(Tensor):
