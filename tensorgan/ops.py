@@ -136,6 +136,25 @@ class Div(Function):
         return ga, gb
 
 
+class Overwrite(Function):
+    """``old`` overwritten by ``value`` (broadcast, cast): ``fill_`` / ``copy_`` / ``normal_`` on a
+    tensor autograd tracks.  Nothing of ``old`` survives, so its gradient is 0; a ``value`` that
+    requires grad gets the (unbroadcast) gradient."""
+
+    def forward(self, old, value):
+        self.shapes = old.shape, _shape(value)
+        return self.xp.broadcast_to(self.xp.asarray(value, dtype=old.dtype), old.shape).copy()
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        return (self.xp.zeros_like(g) if need[0] else None,
+                unbroadcast(g, self.shapes[1]) if need[1] else None)
+
+    def grad_graph(self, g):
+        need = self.needs_input_grad
+        return g * 0.0 if need[0] else None, unbroadcast(g, self.shapes[1]) if need[1] else None
+
+
 class Neg(Function):
     def forward(self, x):
         return -x

@@ -92,7 +92,7 @@ class Function:
             _not_an_array(cls, out)
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
-            result._version_box = args[0]._version_box  # writing one is writing the other
+            result._version_box = _shared(args[0]._version_box)  # writing one is writing the other
         if requires_grad:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
@@ -104,6 +104,14 @@ class Function:
         """Drop saved arrays and inputs once backward has used them (frees the graph)."""
         self.__dict__.clear()
         self.released = True
+
+
+def _shared(version_box: list) -> list:
+    """A tensor's in-place version box, marked as shared by several tensors (a view or a
+    .detach() now shares the memory): an in-place op then cannot rewrite the graph (``_rebase``)."""
+    if len(version_box) == 1:
+        version_box.append("shared")
+    return version_box
 
 
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
@@ -599,7 +607,7 @@ class Tensor:
         """The same array, cut from the graph (shares memory and the in-place version, like torch:
         writing the detached tensor makes a graph that used this one refuse backward)."""
         t = Tensor._make(self.array, self.device)
-        t._version_box = self._version_box
+        t._version_box = _shared(self._version_box)
         return t
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
@@ -1144,7 +1152,8 @@ class Tensor:
                              f"{getattr(mask, 'dtype', type(mask).__name__)}")
         fill = value.array if isinstance(value, Tensor) else value
         return self._in_place("masked_fill_", lambda a: a.__setitem__(
-            self.device.xp.broadcast_to(mask.array, a.shape), fill))
+            self.device.xp.broadcast_to(mask.array, a.shape), fill),
+            lambda old: old.masked_fill(mask, value), (value,))
 
     def ge(self, other: Any) -> "Tensor": return self >= other
     def gt(self, other: Any) -> "Tensor": return self > other
@@ -1218,7 +1227,8 @@ class Tensor:
     def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """In-place clamp (WGAN's weight clipping: ``p.clamp_(-0.01, 0.01)`` under no_grad)."""
         self.clip(min, max)                              # the same argument checks
-        return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a))
+        return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a),
+                              lambda old: old.clip(min, max))
 
     def lerp_(self, end: Any, weight: Any) -> "Tensor":
         """In place: ``self += weight * (end - self)`` (an EMA of weights under no_grad)."""
@@ -1226,7 +1236,7 @@ class Tensor:
             e = self._operand(end)
             w = self._operand(weight)
             a += (e - a) * w
-        return self._in_place("lerp_", update)
+        return self._in_place("lerp_", update, lambda old: old.lerp(end, weight), (end, weight))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
         """Refill in place from N(mean, std^2) (``m.weight.normal_(0, 0.02)`` under no_grad; or
@@ -1235,7 +1245,8 @@ class Tensor:
         if std < 0:
             raise InputTypeError(f"normal_: std must be >= 0, got {std}")
         draws = resolve(generator).normal(self.shape, self.dtype, mean, std)
-        return self._in_place("normal_", lambda a: a.__setitem__(Ellipsis, self.device.xp.asarray(draws)))
+        return self._in_place("normal_", lambda a: a.__setitem__(Ellipsis, self.device.xp.asarray(draws)),
+                              lambda old: ops.Overwrite.apply(old, self.device.xp.asarray(draws)))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> "Tensor":
         """Refill in place from U(a, b)."""
@@ -1243,7 +1254,8 @@ class Tensor:
         if b < a:
             raise InputTypeError(f"uniform_: need a <= b, got a={a}, b={b}")
         draws = resolve(generator).uniform(self.shape, self.dtype, a, b)
-        return self._in_place("uniform_", lambda x: x.__setitem__(Ellipsis, self.device.xp.asarray(draws)))
+        return self._in_place("uniform_", lambda x: x.__setitem__(Ellipsis, self.device.xp.asarray(draws)),
+                              lambda old: ops.Overwrite.apply(old, self.device.xp.asarray(draws)))
 
     def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         return self.add_(other, -alpha)
@@ -1279,14 +1291,26 @@ class Tensor:
         """f"{loss:.3f}" formats a one-element tensor as its number, like PyTorch."""
         return format(self.item(), spec) if spec and self.array.size == 1 else format(repr(self), spec)
 
-    def _in_place(self, name: str, update: Callable[[Any], None]) -> "Tensor":
-        """Apply ``update(self.array)`` in place; not to a tensor autograd tracks (a leaf that
-        requires grad, outside no_grad(), as in PyTorch; or any op's output that requires grad,
-        which PyTorch allows by rewriting the graph and tensorgan refuses loudly) -- update
-        parameters under ``with no_grad():``, activations as ``x = x + y``."""
-        if self.requires_grad and (is_grad_enabled() or self._ctx is not None):
-            raise TensorganError(f"{name} on a tensor that requires grad: do it under "
-                                 f"tensorgan.no_grad() (on a leaf), or on .detach()")
+    def _in_place(self, name: str, update: Callable[[Any], None],
+                  out_of_place: Callable[["Tensor"], "Tensor"] | None = None, operands: tuple = ()) -> "Tensor":
+        """Apply ``update(self.array)`` in place.  Not to a leaf that requires grad outside
+        no_grad() (as in PyTorch: update parameters under ``with no_grad():``).  On an op's
+        result that requires grad -- or with an operand that does -- while grad mode is on, the
+        update becomes a graph op as PyTorch's does (``out += identity`` in a residual block):
+        see :meth:`_rebase`, which ``out_of_place(old)`` (the same update as a new Tensor) makes
+        possible; an update without one is refused there."""
+        if _grad_mode.enabled and (self._requires_grad or any(
+                isinstance(o, Tensor) and o._requires_grad for o in operands)):
+            if self._ctx is None and self._requires_grad:
+                raise TensorganError(f"{name} on a leaf tensor that requires grad: do it under "
+                                     f"tensorgan.no_grad() (a parameter update), or on .detach()")
+            if out_of_place is None:
+                raise TensorganError(f"{name} on a tensor autograd tracks is not supported: write "
+                                     f"it out of place (x = f(x)), or under tensorgan.no_grad()")
+            return self._rebase(name, out_of_place, operands)
+        if self._requires_grad and self._ctx is not None:
+            raise TensorganError(f"{name} under no_grad() on an op's result that requires grad "
+                                 f"would change values its graph saved: use .detach()")
         try:
             update(self.array)
         except TypeError as exc:          # NumPy's UFuncTypeError: e.g. arithmetic into a bool mask
@@ -1303,6 +1327,39 @@ class Tensor:
         self._version_box[0] += 1
         return self
 
+    def _rebase(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], operands: tuple) -> "Tensor":
+        """PyTorch's in-place op on a tracked tensor: ``out_of_place`` runs on ``old``, a stand-in
+        holding this tensor's values and history, and this tensor takes the result's values (in
+        its own memory) and place in the graph -- so later ops differentiate through the update.
+        Ops that used this tensor before the update refuse backward (the version check), as
+        torch's do when they saved it.  Refused where memory is shared (a view or .detach():
+        their graphs would not see the write) or gradient hooks are registered."""
+        if len(self._version_box) > 1:
+            raise TensorganError(f"{name} on a tensor that requires grad and shares its memory "
+                                 f"with a view or .detach() of it (reshape, indexing, ...): the "
+                                 f"other's graph would not see the write; write it out of place "
+                                 f"(x = x + y)")
+        if self._hooks is not None:
+            raise TensorganError(f"{name} on a tensor with gradient hooks or retain_grad(): write "
+                                 f"it out of place (x = x + y)")
+        # An op's result keeps its buffer in ``old`` (the op that made it may have saved it, e.g.
+        # exp's output) and takes the new one; a leaf (a constant being accumulated into) is
+        # written in place, as its memory may be the user's (from_numpy).
+        is_result = self._ctx is not None
+        old = Tensor._make(self.array if is_result else self.array.copy(), self.device, self._requires_grad)
+        old._ctx = self._ctx
+        new = out_of_place(old)
+        if new.shape != self.shape or new.array.dtype != self.array.dtype:
+            raise ShapeError(f"{name}: the result {new.shape} {new.dtype} cannot be written into a "
+                             f"tensor of shape {self.shape} {self.dtype} in place")
+        if is_result:
+            self.array = new.array
+        else:
+            self.array[...] = new.array
+        self._ctx, self._requires_grad = new._ctx, new._requires_grad
+        self._version_box[0] += 1
+        return self
+
     def _operand(self, other: Any) -> Any:
         if isinstance(other, Tensor) and other.requires_grad and _grad_mode.enabled:
             raise TensorganError("an in-place update with a value that requires grad would drop "
@@ -1311,32 +1368,35 @@ class Tensor:
         other = self._lift(other)
         return other.array if isinstance(other, Tensor) else other
 
-    def __iadd__(self, other):
-        return self._in_place("+=", lambda a: a.__iadd__(self._operand(other)))
+    def _in_place_binary(self, name: str, method: str, other: Any) -> "Tensor":
+        """``self <op>= other``: ``method`` names the array's in-place operator, whose out-of-place
+        twin (``__iadd__`` -> ``__add__``) builds the graph op on a tracked tensor."""
+        twin = "__" + method[3:]
+        return self._in_place(name, lambda a: getattr(a, method)(self._operand(other)),
+                              lambda old: getattr(old, twin)(old if other is self else other), (other,))
 
-    def __isub__(self, other):
-        return self._in_place("-=", lambda a: a.__isub__(self._operand(other)))
-
-    def __imul__(self, other):
-        return self._in_place("*=", lambda a: a.__imul__(self._operand(other)))
-
-    def __itruediv__(self, other):
-        return self._in_place("/=", lambda a: a.__itruediv__(self._operand(other)))
+    def __iadd__(self, other): return self._in_place_binary("+=", "__iadd__", other)
+    def __isub__(self, other): return self._in_place_binary("-=", "__isub__", other)
+    def __imul__(self, other): return self._in_place_binary("*=", "__imul__", other)
+    def __itruediv__(self, other): return self._in_place_binary("/=", "__itruediv__", other)
 
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        if alpha == 1:
+            return self._in_place_binary("add_", "__iadd__", other)
+
         def update(a):
-            value = self._operand(other)
-            a += value if alpha == 1 else value * alpha
-        return self._in_place("add_", update)
+            a += self._operand(other) * alpha
+        return self._in_place("add_", update,
+                              lambda old: old + (old if other is self else other) * alpha, (other,))
 
     def mul_(self, other: Any) -> "Tensor":
         return self.__imul__(other)
 
     def zero_(self) -> "Tensor":
-        return self._in_place("zero_", lambda a: a.fill(0))
+        return self.fill_(0.0)
 
     def fill_(self, value: float) -> "Tensor":
-        return self._in_place("fill_", lambda a: a.fill(value))
+        return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value))
 
     def copy_(self, src: Any) -> "Tensor":
         """Copy ``src``'s values into this tensor (broadcast to its shape, cast to its dtype)."""
@@ -1350,7 +1410,11 @@ class Tensor:
             if not fits:
                 raise ShapeError(f"copy_: cannot broadcast a source of shape {shape} to {a.shape}")
             a[...] = value
-        return self._in_place("copy_", update)
+
+        def overwrite(old):
+            value = src.to(old.dtype) if isinstance(src, Tensor) else self._operand(src)
+            return ops.Overwrite.apply(old, value)
+        return self._in_place("copy_", update, overwrite, (src,))
 
     def clone(self) -> "Tensor":
         """A copy that stays in the graph (its gradient flows back to this tensor)."""

@@ -80,13 +80,18 @@ def test_a_copy_from_advanced_indexing_is_not_a_view():
     assert w.grad.tolist() == [4.0, 6.0]
 
 
-def test_in_place_with_a_value_that_requires_grad_is_refused():
+def test_in_place_with_a_value_that_requires_grad_joins_the_graph():
+    """torch's ``acc = zeros(); acc += f(w)``: the constant becomes an op's result."""
     w = tg.tensor([1.0, 2.0], requires_grad=True)
-    for update in (lambda acc: acc.__iadd__(w * 2), lambda acc: acc.copy_(w), lambda acc: acc.add_(w)):
+    for update, value, grad in ((lambda acc: acc.__iadd__(w * 2), [2.0, 4.0], [2.0, 6.0]),
+                                (lambda acc: acc.copy_(w), [1.0, 2.0], [1.0, 3.0]),
+                                (lambda acc: acc.add_(w, alpha=3), [3.0, 6.0], [3.0, 9.0])):
+        w.grad = None
         acc = tg.zeros(2)
-        with pytest.raises(TensorganError, match="x = x \\+ y"):
-            update(acc)
-        assert acc.tolist() == [0.0, 0.0] and acc._version == 0
+        assert update(acc) is acc and acc.requires_grad and acc._version == 1
+        assert acc.tolist() == value
+        (acc * tg.tensor([1.0, 3.0])).sum().backward()
+        assert w.grad.tolist() == grad
     with tg.no_grad():
         acc = tg.zeros(2)
         acc += w            # no graph is wanted: fine
@@ -591,3 +596,30 @@ def test_backward_inputs_fills_only_those_grads():
     np.testing.assert_allclose(fake.grad.numpy(), np.tile(2 * total * d_weight.numpy().T, (2, 1)))
     with pytest.raises(InputTypeError, match="inputs"):
         (g_weight * 2).sum().backward(inputs=[])
+
+
+def test_in_place_on_an_ops_result_joins_the_graph_as_torch():
+    """``out += identity`` in a residual block, ``y.mul_(w)``, ``clamp_``: PyTorch's in-place ops
+    on a tracked tensor; the gradient flows through the update (d/dx of 16 x^2 here)."""
+    x = t64([0.5, -1.5, 2.0])
+    y = x * 2
+    y += y           # 4x
+    y *= y           # 16 x^2 (the operand is the tensor itself)
+    y.sum().backward()
+    assert y.tolist() == [4.0, 36.0, 64.0] and x.grad.tolist() == [16.0, -48.0, 64.0]
+    x.grad = None
+    z = x.exp()      # exp saved its output: the update must not change what backward reads
+    z.clamp_(max=2.0)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.where(np.exp(x.numpy()) <= 2.0, np.exp(x.numpy()), 0.0))
+    early = x * 2
+    used = early * early
+    early.add_(1)
+    with pytest.raises(TensorganError, match=STALE):       # an op that used the old value
+        (used + early).sum().backward()
+    base = x * 2
+    view = base[0:2]
+    with pytest.raises(TensorganError, match="shares its memory"):
+        view.mul_(3)
+    with pytest.raises(TensorganError, match="leaf"):
+        x.add_(1)
