@@ -2110,3 +2110,78 @@ def _bilinear(flat: Tensor, x: Tensor, y: Tensor, h: int, w: int) -> Tensor:
     index = xp.stack([iy0 * w + ix0, iy0 * w + ix1, iy1 * w + ix0, iy1 * w + ix1], axis=1)
     ok = xp.stack([oky0 & okx0, oky0 & okx1, oky1 & okx0, oky1 & okx1], axis=1)
     return (_gather_pixels(flat, index, ok) * weights.unsqueeze(-1)).sum(axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Attention (SAGAN / transformer GANs)
+# ---------------------------------------------------------------------------------------------
+def _attention_mask(op: str, mask: Any, scores: Tensor) -> Tensor:
+    """``scores`` with ``mask`` applied: a bool mask keeps True (the rest -> -inf), a float
+    mask is added; either broadcasts to the scores' (..., L, S)."""
+    if not isinstance(mask, Tensor):
+        raise InputTypeError(f"{op}: attn_mask must be a Tensor or None, got {type(mask).__name__}")
+    if mask.device is not scores.device:
+        raise DeviceError(f"{op}: attn_mask is on {mask.device} but the query is on {scores.device}")
+    try:
+        np.broadcast_shapes(mask.shape, scores.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: attn_mask of shape {mask.shape} does not broadcast to the "
+                         f"attention scores' shape {scores.shape} (..., L, S)") from None
+    if mask.dtype == np.bool_:
+        return ops.Where.apply(scores, float("-inf"), mask.array)
+    _check_operand(op, "attn_mask", mask, scores)
+    return scores + mask
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """Softmax over the last dim, with rows masked out entirely (all -inf) giving zeros (and zero
+    gradients), as torch's attention does, not NaN."""
+    xp = scores.device.xp
+    dead = xp.all(scores.array == -xp.inf, axis=-1, keepdims=True)
+    if not dead.any():
+        return softmax(scores, dim=-1)
+    probs = softmax(ops.Where.apply(0.0, scores, dead), dim=-1)
+    return ops.Where.apply(0.0, probs, dead)
+
+
+def _grouped(op: str, query: Tensor, t: Tensor, name: str) -> Tensor:
+    """enable_gqa: ``t``'s heads (dim -3) repeated to the query's head count, each head in turn
+    (torch's repeat_interleave)."""
+    hq, hk = query.shape[-3], t.shape[-3]
+    if hq % hk:
+        raise ShapeError(f"{op}: enable_gqa needs the query's heads ({hq}) to be a multiple of "
+                         f"the {name}'s ({hk}); shapes {query.shape} and {t.shape}")
+    spread = t.unsqueeze(-3).expand(*t.shape[:-2], hq // hk, *t.shape[-2:])
+    return spread.reshape(*t.shape[:-3], hq, *t.shape[-2:])
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """``torch.nn.functional.scaled_dot_product_attention``:
+    ``softmax(query @ key^T * scale + mask) @ value`` over (..., L, E), (..., S, E), (..., S, Ev)
+    -> (..., L, Ev), scale 1 / sqrt(E) by default.  A bool ``attn_mask`` marks the pairs that
+    take part (True), a float one is added; ``is_causal`` keeps j <= i (top-left aligned).  A
+    row with nothing to attend to gives zeros, as torch.  ``dropout_p`` drops attention weights
+    with tensorgan's default generator (always, as torch: pass 0.0 in evaluation)."""
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _check_rank(op, name, t, range(2, 33), "at least 2-D (..., L or S, E)")
+        _check_operand(op, name, t, query)
+    if key.shape[-1] != query.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ShapeError(f"{op}: query (..., L, E), key (..., S, E) and value (..., S, Ev) do not "
+                         f"fit: shapes {query.shape}, {key.shape}, {value.shape}")
+    if enable_gqa and min(query.ndim, key.ndim, value.ndim) >= 3:
+        key, value = _grouped(op, query, key, "key"), _grouped(op, query, value, "value")
+    if is_causal and attn_mask is not None:
+        raise ConfigError(f"{op}: give attn_mask or is_causal=True, not both (torch refuses both)")
+    factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else _scalar(op, "scale", scale)
+    scores = (query @ key.transpose(-2, -1)) * factor
+    if is_causal:
+        length, source = query.shape[-2], key.shape[-2]
+        causal = np.tril(np.ones((length, source), dtype=bool))
+        attn_mask = Tensor._make(scores.device.xp.asarray(causal), scores.device)
+    if attn_mask is not None:
+        scores = _attention_mask(op, attn_mask, scores)
+    weights = _dropout(op, _safe_softmax(scores), dropout_p, True, None, scores.shape)
+    return weights @ value
