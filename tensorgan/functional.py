@@ -1953,3 +1953,235 @@ def _per_dim(name: str, value, k: int, kind: type) -> list:
         raise InputTypeError(f"interpolate: {name} must be one {kind.__name__} or {k} of them, "
                              f"got {value!r}")
     return [kind(v) for v in values]
+
+
+# ---------------------------------------------------------------------------------------------
+# Spatial transformers: affine_grid and grid_sample (DiffAugment / ADA translation, rotation)
+# ---------------------------------------------------------------------------------------------
+GRID_SAMPLE_MODES = ("bilinear", "nearest")
+GRID_PADDING_MODES = ("zeros", "border", "reflection")
+
+
+def _torch_linspace(n: int, dtype: np.dtype, align_corners: bool) -> np.ndarray:
+    """torch's ``linspace_from_neg_one``: n points in [-1, 1] computed as torch's linspace does
+    (from both ends towards the middle), pulled in by (n - 1) / n without align_corners."""
+    if n <= 1:
+        return np.zeros(n, dtype)
+    t = dtype.type
+    step = (t(1) - t(-1)) / t(n - 1)
+    i = np.arange(n)
+    values = np.where(i < n // 2, t(-1) + step * i.astype(dtype), t(1) - step * (n - 1 - i).astype(dtype))
+    values = values.astype(dtype)
+    return values if align_corners else (values * t(n - 1) / t(n)).astype(dtype)
+
+
+def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
+    """``torch.nn.functional.affine_grid`` for 2-D transforms: the (N, H, W, 2) sampling grid
+    ``theta @ [x, y, 1]`` over the output's normalized pixel centres (``align_corners=False``,
+    the default) or corners (True) -- the input of :func:`grid_sample`."""
+    _check_rank("affine_grid", "theta", theta, (3,), "a batch of affine matrices (N, 2, 3)")
+    size = tuple(size) if isinstance(size, (tuple, list)) else size
+    if not isinstance(size, tuple) or not all(_is_int(s) for s in size):
+        raise InputTypeError(f"affine_grid: size must be a sequence of ints (N, C, H, W), got {size!r}")
+    if len(size) != 4:
+        raise ShapeError(f"affine_grid: size must be (N, C, H, W) (4 numbers; 3-D (N, C, D, H, W) "
+                         f"transforms are not implemented here), got {size}")
+    n, _, h, w = (int(s) for s in size)
+    if theta.shape != (n, 2, 3):
+        raise ShapeError(f"affine_grid: expected a batch of 2D affine matrices of shape "
+                         f"({n}, 2, 3) for size {list(size)}, got {theta.shape}")
+    if min(size) <= 0 and not (align_corners and min(h, w) == 1):
+        raise ShapeError(f"affine_grid: expected a non-zero, positive output size, got {list(size)}")
+    base = np.empty((h, w, 3), theta.dtype)
+    base[..., 0] = _torch_linspace(w, theta.dtype, bool(align_corners))
+    base[..., 1] = _torch_linspace(h, theta.dtype, bool(align_corners))[:, None]
+    base[..., 2] = 1
+    xp = theta.device.xp
+    base = Tensor._make(xp.asarray(np.broadcast_to(base.reshape(1, h * w, 3), (n, h * w, 3))), theta.device)
+    return (base @ theta.transpose(1, 2)).reshape(n, h, w, 2)
+
+
+class GridCoordinates(Function):
+    """grid_sample's source coordinate along one axis, in pixels: torch's unnormalization and
+    padding (border clip, reflection) of normalized ``grid`` values.  Piecewise linear in the
+    grid, so the gradient is a constant multiplier per element (torch's ``apply_get_grad``: the
+    scale, the reflection's sign, 0 where clipped -- borders count as clipped)."""
+
+    def forward(self, g, size, padding_mode, align_corners):
+        coords, self.slope = _grid_coordinates(self.xp, g, size, padding_mode, align_corners)
+        return coords
+
+    def backward(self, gy):
+        return gy * self.slope, None, None, None
+
+    def grad_graph(self, gy):
+        return gy * Tensor._make(self.slope, gy.device), None, None, None
+
+
+def _grid_coordinates(xp, g, size: int, padding_mode: str, align_corners: bool):
+    """(coordinates, d coordinates / d g) as torch's CPU kernel computes them (same operations,
+    in the grid's dtype)."""
+    t = g.dtype.type
+    scale = t(size - 1) / t(2) if align_corners else t(size) / t(2)
+    x = (g + t(1)) * scale if align_corners else (g + t(1)) * scale - t(0.5)
+    slope = xp.full(g.shape, scale, dtype=g.dtype)
+    if padding_mode == "zeros":
+        return x, slope
+    if padding_mode == "reflection":
+        if (size <= 1) if align_corners else (size <= 0):     # no span to reflect in
+            return xp.zeros_like(g), xp.zeros_like(g)
+        low, twice_span = (t(0), t(size - 1) * t(2)) if align_corners else (t(-0.5), t(size) * t(2))
+        shifted = x - low
+        flipped_sign = shifted < 0
+        extra = xp.abs(shifted)
+        extra = extra - xp.trunc(extra / twice_span) * twice_span
+        one_more_flip = extra > twice_span - extra
+        x = xp.where(one_more_flip, twice_span - extra, extra) + low
+        slope = xp.where(one_more_flip ^ flipped_sign, -slope, slope)
+    inside = (x > 0) & (x < t(size - 1))
+    x = xp.where(xp.isnan(x), t(0), xp.clip(x, t(0), t(size - 1)))      # NaN clips to 0, as torch
+    return x, xp.where(inside, slope, t(0))
+
+
+def _corner_index(xp, corner, size: int):
+    """A corner's whole-number coordinate as an index array clipped into [0, size) (the value
+    there is masked out if it was outside) and its in-range mask."""
+    ok = (corner > -1) & (corner < size)
+    index = xp.where(ok, corner, 0).astype(np.int64)
+    return index, ok
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:
+    """``torch.nn.functional.grid_sample`` on 4-D input: output[n, :, i, j] is ``input[n]`` read at
+    the normalized position ``grid[n, i, j] = (x, y)`` in [-1, 1] (-1: the left / top edge
+    without ``align_corners``, the first pixel's centre with it).  ``bilinear`` weighs the four
+    neighbours (each outside the image reads 0 with ``padding_mode="zeros"``); ``nearest`` reads
+    the pixel at the coordinate rounded half to even, as torch; ``border`` clips coordinates into
+    the image and ``reflection`` mirrors them at its edges.  A gather and arithmetic, so the
+    input's gradient is a scatter-add and the grid's comes through the weights (0 for nearest,
+    as torch); gradients of gradients come for free (torch has none for grid_sample)."""
+    _check_rank("grid_sample", "input", input, (4,), "(N, C, H, W) (5-D volumes are not implemented here)")
+    _check_rank("grid_sample", "grid", grid, (4,), "(N, H_out, W_out, 2)")
+    _check_operand("grid_sample", "grid", grid, input)
+    if mode not in GRID_SAMPLE_MODES:
+        raise ConfigError(f"grid_sample: mode must be one of {GRID_SAMPLE_MODES} ('bicubic' is not "
+                          f"implemented here), got {mode!r}")
+    if padding_mode not in GRID_PADDING_MODES:
+        raise ConfigError(f"grid_sample: padding_mode must be one of {GRID_PADDING_MODES}, got {padding_mode!r}")
+    n, c, h, w = input.shape
+    if grid.shape[0] != n or grid.shape[3] != 2:
+        raise ShapeError(f"grid_sample: grid must be (N, H_out, W_out, 2) with the input's N = {n}, "
+                         f"got grid {grid.shape} for input {input.shape}")
+    if h == 0 or w == 0:
+        raise ShapeError(f"grid_sample: the input's spatial dims must be non-empty, got {input.shape}")
+    corners = bool(align_corners)
+    x = GridCoordinates.apply(grid[..., 0], w, padding_mode, corners)
+    y = GridCoordinates.apply(grid[..., 1], h, padding_mode, corners)
+    flat = input.reshape(n, c, h * w)
+    if mode == "nearest":
+        (ix, okx), (iy, oky) = (_corner_index(x.device.xp, x.device.xp.rint(t.array), s)
+                                for t, s in ((x, w), (y, h)))
+        values = _gather_pixels(flat, iy * w + ix, okx & oky)                  # (N, Ho, Wo, C)
+        return (values * x._piecewise_constant(x.device.xp.ones_like(x.array)).unsqueeze(-1)).permute(0, 3, 1, 2)
+    return _bilinear(flat, x, y, h, w).permute(0, 3, 1, 2)
+
+
+def _gather_pixels(flat: Tensor, index, ok) -> Tensor:
+    """``flat[n, :, index[n, ...]]`` as (N, ..., C), 0 where ``ok`` is False (a masked read, not a
+    multiplication, so an infinite pixel outside the image still reads 0, as torch)."""
+    xp = flat.device.xp
+    batch = xp.arange(flat.shape[0]).reshape((-1,) + (1,) * (index.ndim - 1))
+    values = flat[batch, :, index]
+    return ops.Where.apply(values, 0.0, ok[..., None])
+
+
+def _bilinear(flat: Tensor, x: Tensor, y: Tensor, h: int, w: int) -> Tensor:
+    """The four neighbours of (x, y) weighted as torch's kernel does: with w = x - floor(x),
+    n = y - floor(y), e = 1 - w, s = 1 - n, the corners nw, ne, sw, se weigh s*e, s*w, n*e, n*w."""
+    xp = flat.device.xp
+    x0, y0 = xp.floor(x.array), xp.floor(y.array)
+    west, north = x - Tensor._make(x0, x.device), y - Tensor._make(y0, y.device)
+    east, south = 1.0 - west, 1.0 - north
+    from .factory import stack
+    weights = stack([south * east, south * west, north * east, north * west], dim=1)   # (N, 4, Ho, Wo)
+    (ix0, okx0), (ix1, okx1) = (_corner_index(xp, v, w) for v in (x0, x0 + 1))
+    (iy0, oky0), (iy1, oky1) = (_corner_index(xp, v, h) for v in (y0, y0 + 1))
+    index = xp.stack([iy0 * w + ix0, iy0 * w + ix1, iy1 * w + ix0, iy1 * w + ix1], axis=1)
+    ok = xp.stack([oky0 & okx0, oky0 & okx1, oky1 & okx0, oky1 & okx1], axis=1)
+    return (_gather_pixels(flat, index, ok) * weights.unsqueeze(-1)).sum(axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Attention (SAGAN / transformer GANs)
+# ---------------------------------------------------------------------------------------------
+def _attention_mask(op: str, mask: Any, scores: Tensor) -> Tensor:
+    """``scores`` with ``mask`` applied: a bool mask keeps True (the rest -> -inf), a float
+    mask is added; either broadcasts to the scores' (..., L, S)."""
+    if not isinstance(mask, Tensor):
+        raise InputTypeError(f"{op}: attn_mask must be a Tensor or None, got {type(mask).__name__}")
+    if mask.device is not scores.device:
+        raise DeviceError(f"{op}: attn_mask is on {mask.device} but the query is on {scores.device}")
+    try:
+        np.broadcast_shapes(mask.shape, scores.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: attn_mask of shape {mask.shape} does not broadcast to the "
+                         f"attention scores' shape {scores.shape} (..., L, S)") from None
+    if mask.dtype == np.bool_:
+        return ops.Where.apply(scores, float("-inf"), mask.array)
+    _check_operand(op, "attn_mask", mask, scores)
+    return scores + mask
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """Softmax over the last dim, with rows masked out entirely (all -inf) giving zeros (and zero
+    gradients), as torch's attention does, not NaN."""
+    xp = scores.device.xp
+    dead = xp.all(scores.array == -xp.inf, axis=-1, keepdims=True)
+    if not dead.any():
+        return softmax(scores, dim=-1)
+    probs = softmax(ops.Where.apply(0.0, scores, dead), dim=-1)
+    return ops.Where.apply(0.0, probs, dead)
+
+
+def _grouped(op: str, query: Tensor, t: Tensor, name: str) -> Tensor:
+    """enable_gqa: ``t``'s heads (dim -3) repeated to the query's head count, each head in turn
+    (torch's repeat_interleave)."""
+    hq, hk = query.shape[-3], t.shape[-3]
+    if hq % hk:
+        raise ShapeError(f"{op}: enable_gqa needs the query's heads ({hq}) to be a multiple of "
+                         f"the {name}'s ({hk}); shapes {query.shape} and {t.shape}")
+    spread = t.unsqueeze(-3).expand(*t.shape[:-2], hq // hk, *t.shape[-2:])
+    return spread.reshape(*t.shape[:-3], hq, *t.shape[-2:])
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """``torch.nn.functional.scaled_dot_product_attention``:
+    ``softmax(query @ key^T * scale + mask) @ value`` over (..., L, E), (..., S, E), (..., S, Ev)
+    -> (..., L, Ev), scale 1 / sqrt(E) by default.  A bool ``attn_mask`` marks the pairs that
+    take part (True), a float one is added; ``is_causal`` keeps j <= i (top-left aligned).  A
+    row with nothing to attend to gives zeros, as torch.  ``dropout_p`` drops attention weights
+    with tensorgan's default generator (always, as torch: pass 0.0 in evaluation)."""
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _check_rank(op, name, t, range(2, 33), "at least 2-D (..., L or S, E)")
+        _check_operand(op, name, t, query)
+    if key.shape[-1] != query.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ShapeError(f"{op}: query (..., L, E), key (..., S, E) and value (..., S, Ev) do not "
+                         f"fit: shapes {query.shape}, {key.shape}, {value.shape}")
+    if enable_gqa and min(query.ndim, key.ndim, value.ndim) >= 3:
+        key, value = _grouped(op, query, key, "key"), _grouped(op, query, value, "value")
+    if is_causal and attn_mask is not None:
+        raise ConfigError(f"{op}: give attn_mask or is_causal=True, not both (torch refuses both)")
+    factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else _scalar(op, "scale", scale)
+    scores = (query @ key.transpose(-2, -1)) * factor
+    if is_causal:
+        length, source = query.shape[-2], key.shape[-2]
+        causal = np.tril(np.ones((length, source), dtype=bool))
+        attn_mask = Tensor._make(scores.device.xp.asarray(causal), scores.device)
+    if attn_mask is not None:
+        scores = _attention_mask(op, attn_mask, scores)
+    weights = _dropout(op, _safe_softmax(scores), dropout_p, True, None, scores.shape)
+    return weights @ value

@@ -13,6 +13,7 @@ from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmo
                      Unflatten, Upsample, ZeroPad2d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
+from .attention import MultiheadAttention
 from .module import Module, Parameter
 from .parallel import DataParallel
 
@@ -24,7 +25,7 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
            "ReflectionPad2d", "ReplicationPad2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
            "Softplus", "GELU", "SiLU", "ELU", "Hardtanh", "Softmax", "LogSoftmax", "PixelShuffle",
            "PixelUnshuffle", "CosineSimilarity", "Dropout1d", "Dropout2d", "LogSigmoid", "ParameterDict", "ParameterList",
-           "PReLU", "ReLU6", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+           "PReLU", "ReLU6", "UpsamplingBilinear2d", "UpsamplingNearest2d", "MultiheadAttention"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional
