@@ -671,6 +671,203 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     return where(x > 0, x, x * slope)
 
 
+# ---------------------------------------------------------------------------------------------
+# torch's other activations, composed of Tensor ops (gradients and gradients of gradients come
+# from those ops).  Where a function has a kink, ``where`` picks the branch whose derivative is
+# torch's there (checked side by side against torch 2.13's backward formulas).
+# ---------------------------------------------------------------------------------------------
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
+    """alpha * (exp(input_scale * x) - 1) of min(x, 0) (no overflow where the branch is unused)."""
+    return ((x.clip(max=0.0) * input_scale).exp() - 1.0) * alpha
+
+
+def selu(x: Tensor, inplace: bool = False) -> Tensor:
+    """scale * (x where x > 0, else alpha (exp(x) - 1)), torch's SELU constants; ``inplace``
+    accepted for torch code (a new tensor either way)."""
+    from .factory import where
+    return where(x > 0, x, _negative_exp(x, SELU_ALPHA)) * SELU_SCALE
+
+
+def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha (exp(x / alpha) - 1) (alpha != 0)."""
+    from .factory import where
+    alpha = _scalar("celu", "alpha", alpha)
+    if alpha == 0:
+        raise ConfigError("celu: alpha must be nonzero (it divides x)")
+    return where(x > 0, x, _negative_exp(x, alpha, 1.0 / alpha))
+
+
+def mish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return x * softplus(x).tanh()
+
+
+def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
+    from .factory import where
+    return where(x <= -3.0, 0.0, where(x < 3.0, x * (x + 3.0) * (1 / 6), x))
+
+
+def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
+    return hardtanh(x + 3.0, 0.0, 6.0) * (1 / 6)
+
+
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return x / (x.abs() + 1.0)
+
+
+def tanhshrink(x: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return x - x.tanh()
+
+
+def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
+    """0 on [-lambd, lambd] (derivative 0 there, at the edges too, as torch's); outside, x (hard)
+    or x moved toward 0 by lambd (soft)."""
+    from .factory import where
+    lambd = _threshold(op, "lambd", lambd, positive=False)
+    _check_rank(op, "input", x, range(0, 33), "a tensor")
+    if not shift:
+        return where((x > lambd) | (x < -lambd), x, 0.0)
+    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+
+
+def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    return _shrink("softshrink", x, lambd, shift=True)
+
+
+def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, 0 elsewhere."""
+    return _shrink("hardshrink", x, lambd, shift=False)
+
+
+def threshold(x: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, ``value`` elsewhere (derivative 0 at the threshold, as torch's)."""
+    from .factory import where
+    _check_rank("threshold", "input", x, range(0, 33), "a tensor")
+    return where(x > _scalar("threshold", "threshold", threshold), x,
+                 _scalar("threshold", "value", value))
+
+
+_threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch's) hides the function
+
+
+def glu(x: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half."""
+    _check_rank("glu", "input", x, range(1, 33), "at least 1-D (glu does not take 0-D tensors)")
+    axis = x._dim(dim, "glu")
+    if x.shape[axis] % 2:
+        raise ShapeError(f"glu: halving dimension must be even, but dim {dim} of input {x.shape} "
+                         f"is size {x.shape[axis]}")
+    half = x.shape[axis] // 2
+    a, b = x.narrow(axis, 0, half), x.narrow(axis, half, half)
+    return a * b.sigmoid()
+
+
+def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None) -> int:
+    """torch's dim for softmax-like ops given ``dim=None``: 0 for 0-, 1- and 3-D input, else 1
+    (torch warns that this implicit choice is deprecated)."""
+    if dim is not None:
+        return dim
+    import warnings
+    warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= (as torch warns)",
+                  UserWarning, stacklevel=3)
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
+def softmin(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim`` (``dtype``: cast the input first, as torch)."""
+    _check_rank("softmin", "input", x, range(0, 33), "a tensor")
+    x = x if dtype is None else x.to(dtype)
+    if x.ndim == 0:
+        return softmin(x.reshape(1), 0).reshape(())
+    return softmax(-x, _legacy_softmax_dim("softmin", x, dim))
+
+
+def rrelu(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False, *, generator: Generator | None = None) -> Tensor:
+    """Randomized leaky ReLU: in training each x <= 0 is scaled by its own slope drawn from
+    U(lower, upper) (``generator``, a tensorgan extra, or the default one) and that slope is its
+    derivative; in evaluation the slope is the mean (lower + upper) / 2 (a leaky ReLU)."""
+    lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
+    if lower > upper:
+        raise ConfigError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
+    xp = x.device.xp
+    slopes = xp.asarray(resolve(generator).uniform(x.shape, x.dtype, lower, upper))
+    noise = xp.where(x.array > 0, x.dtype.type(1), slopes)
+    return ops.constant_times(x, noise)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1, *, generator: Generator | None = None) -> Tensor:
+    """softmax((logits + g) / tau) along ``dim``, g standard Gumbel draws (-log of Exp(1) draws,
+    from ``generator`` -- a tensorgan extra -- or the default one).  ``hard``: the one-hot of each
+    argmax in the forward pass, the soft sample's gradient (straight-through estimator)."""
+    tau = _threshold("gumbel_softmax", "tau", tau, positive=True)
+    axis = _check_dim("gumbel_softmax", logits, dim)
+    xp = logits.device.xp
+    exponential = resolve(generator).rng.standard_exponential(logits.shape)
+    gumbels = Tensor._make(xp.asarray(-np.log(exponential), dtype=logits.dtype), logits.device)
+    soft = softmax((logits + gumbels) / tau, axis)
+    if not hard:
+        return soft
+    pick = xp.expand_dims(soft.array.argmax(axis=axis), axis)
+    positions = xp.arange(logits.shape[axis]).reshape((-1,) + (1,) * (logits.ndim - axis - 1))
+    one_hot = Tensor._make((positions == pick).astype(logits.dtype), logits.device)
+    return one_hot - soft.detach() + soft
+
+
+def _in_place_form(op: str, fn: Callable[..., Tensor], x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """torch's ``F.<fn>_``: x overwritten with fn(x) and returned.  As every in-place update in
+    tensorgan, refused on a tensor autograd tracks (use the out-of-place form there)."""
+    _check_rank(op, "input", x, range(0, 33), "a tensor")
+    with no_grad():
+        y = fn(x, *args, **kwargs)
+    return x._in_place(op, lambda a: a.__setitem__(Ellipsis, y.array))
+
+
+def relu_(x: Tensor) -> Tensor:
+    return _in_place_form("relu_", relu, x)
+
+
+def leaky_relu_(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return _in_place_form("leaky_relu_", leaky_relu, x, negative_slope)
+
+
+def elu_(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return _in_place_form("elu_", elu, x, alpha)
+
+
+def celu_(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return _in_place_form("celu_", celu, x, alpha)
+
+
+def selu_(x: Tensor) -> Tensor:
+    return _in_place_form("selu_", selu, x)
+
+
+def hardtanh_(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return _in_place_form("hardtanh_", hardtanh, x, min_val, max_val)
+
+
+def threshold_(x: Tensor, threshold: float, value: float) -> Tensor:
+    return _in_place_form("threshold_", _threshold_op, x, threshold, value)
+
+
+def rrelu_(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+           *, generator: Generator | None = None) -> Tensor:
+    return _in_place_form("rrelu_", rrelu, x, lower, upper, training, generator=generator)
+
+
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize)."""
     return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)

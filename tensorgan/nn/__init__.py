@@ -11,6 +11,8 @@ from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmo
                      Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict,
                      ModuleList, ReflectionPad2d, ReLU, ReplicationPad2d, Sequential, Sigmoid, Tanh,
                      Unflatten, Upsample, ZeroPad2d)
+from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU, SELU, Softmax2d,
+                     Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module, Parameter
@@ -25,6 +27,8 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
            "Softplus", "GELU", "SiLU", "ELU", "Hardtanh", "Softmax", "LogSoftmax", "PixelShuffle",
            "PixelUnshuffle", "CosineSimilarity", "Dropout1d", "Dropout2d", "LogSigmoid", "ParameterDict", "ParameterList",
            "PReLU", "ReLU6", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+__all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RReLU", "SELU", "Softmax2d",
+            "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

@@ -444,6 +444,129 @@ class LogSigmoid(_FunctionLayer):
     function = staticmethod(F.logsigmoid)
 
 
+class _Activation(_FunctionLayer):
+    """An activation with torch's ``inplace`` flag: accepted for PyTorch code and shown in the
+    repr where torch shows it (``show_inplace``); the result is a new tensor either way."""
+    show_inplace = True
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        if not isinstance(inplace, (bool, np.bool_)):
+            raise InputTypeError(f"{type(self).__name__}: inplace must be a bool, got {inplace!r}")
+        self.inplace = bool(inplace)
+
+    def extra_repr(self) -> str:
+        shown = [super().extra_repr()] + (["inplace=True"] if self.inplace and self.show_inplace else [])
+        return ", ".join(s for s in shown if s)
+
+
+class SELU(_Activation):
+    function = staticmethod(F.selu)
+
+
+class CELU(_Activation):
+    params, function = ("alpha",), staticmethod(F.celu)
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.alpha = F._scalar("CELU", "alpha", alpha)
+
+
+class Mish(_Activation):
+    function = staticmethod(F.mish)
+
+
+class Hardswish(_Activation):
+    function, show_inplace = staticmethod(F.hardswish), False
+
+
+class Hardsigmoid(_Activation):
+    function, show_inplace = staticmethod(F.hardsigmoid), False
+
+
+class Threshold(_Activation):
+    """x where x > threshold, ``value`` elsewhere (``F.threshold``)."""
+    params, function = ("threshold", "value"), staticmethod(F.threshold)
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__(inplace)
+        for name, number in (("threshold", threshold), ("value", value)):
+            F._scalar("Threshold", name, number)
+        self.threshold, self.value = threshold, value
+
+
+class Softsign(_FunctionLayer):
+    function = staticmethod(F.softsign)
+
+
+class Tanhshrink(_FunctionLayer):
+    function = staticmethod(F.tanhshrink)
+
+
+class Softshrink(_FunctionLayer):
+    """``F.softshrink``; torch's repr shows lambd alone: ``Softshrink(0.5)``."""
+    params, function = ("lambd",), staticmethod(F.softshrink)
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = F._threshold(type(self).__name__, "lambd", lambd, positive=False)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Hardshrink(Softshrink):
+    function = staticmethod(F.hardshrink)
+
+
+class GLU(_FunctionLayer):
+    """Gated linear unit along ``dim`` (``F.glu``)."""
+    params, function = ("dim",), staticmethod(F.glu)
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+
+class Softmin(_FunctionLayer):
+    """softmax(-x) along ``dim`` (None: torch's implicit, deprecated choice; see ``F.softmin``)."""
+    params, function = ("dim",), staticmethod(lambda x, dim: F.softmin(x, dim))
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) input, at each position."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (3, 4), "(N, C, H, W) or (C, H, W)")
+        return F.softmax(x, -3)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU (``F.rrelu``): in training each negative element gets its own slope
+    from U(lower, upper), drawn from ``generator`` (a tensorgan extra; the default generator if
+    None); in evaluation the mean slope."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False, *,
+                 generator: Generator | None = None):
+        super().__init__()
+        if F._scalar("RReLU", "lower", lower) > F._scalar("RReLU", "upper", upper):
+            raise ConfigError(f"RReLU: lower bound {lower} must be <= upper bound {upper}")
+        if generator is not None and not isinstance(generator, Generator):
+            raise InputTypeError(f"RReLU: generator must be a tensorgan Generator or None, got "
+                                 f"{type(generator).__name__}")
+        self.lower, self.upper, self.inplace, self.generator = lower, upper, bool(inplace), generator
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rrelu(x, self.lower, self.upper, self.training, generator=self.generator)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
+
+
 class PReLU(Module):
     """A leaky ReLU with learned slopes: ``num_parameters`` 1 (shared) or the channel count,
     each starting at ``init`` (torch.nn.PReLU)."""
