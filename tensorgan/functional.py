@@ -1943,6 +1943,80 @@ def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool 
 
 
 # ---------------------------------------------------------------------------------------------
+# 1-D pooling: the 2-D functions on a height-1 image, the arguments checked (and errors worded)
+# as 1-D ones first, as conv1d does.
+# ---------------------------------------------------------------------------------------------
+def _on_height_one(x: Tensor, run: Callable[[Tensor], Tensor]) -> Tensor:
+    """``run`` (a 2-D op) on (N, C, L) or unbatched (C, L) input seen as (N, C, 1, L)."""
+    batched = x if x.ndim == 3 else x.unsqueeze(0)
+    y = run(batched.unsqueeze(2)).squeeze(2)
+    return y if x.ndim == 3 else y.squeeze(0)
+
+
+def pool1d_geometry(op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
+    """torch's 1-D pooling window arguments as ints (kernel, stride, padding, dilation), checked
+    (the layers check them when built, the functions when called)."""
+    k, d = _single(kernel_size, "kernel_size", 1, op), _single(dilation, "dilation", 1, op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+        else _single(stride, "stride", 1, op)
+    p = _single(padding, "padding", 0, op)
+    if p > k // 2:
+        raise ConfigError(f"{op}: padding should be at most half of kernel size, but got "
+                          f"padding={p} and kernel_size={k}")
+    return k, s, p, d
+
+
+def _pool1d(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+            ceil_mode: bool, pool2d: Callable[..., Tensor]) -> Tensor:
+    """``pool2d(x4, kernel, stride, padding, dilation)`` (pairs) of a height-1 image, after
+    torch's 1-D checks, so that errors name the 1-D arguments."""
+    _check_rank(op, "input", x, (2, 3), "(N, C, L) or unbatched (C, L)")
+    k, s, p, d = pool1d_geometry(op, kernel_size, stride, padding, dilation)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise InputTypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
+    if _pool_output_size(x.shape[-1], k, s, p, d, ceil_mode) < 1:
+        raise ShapeError(f"{op}: kernel {k} (dilation {d}, padding {p}) is larger than the length "
+                         f"{x.shape[-1]} of input {x.shape}")
+    return _on_height_one(x, lambda x4: pool2d(x4, (1, k), (1, s), (0, p), (1, d)))
+
+
+def max_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """``torch.nn.functional.max_pool1d`` on (N, C, L) or (C, L) (see :func:`max_pool2d`)."""
+    if return_indices:
+        raise ConfigError("max_pool1d: return_indices=True is not supported (tensorgan has no "
+                          "integer tensors, and no max_unpool1d to pass them to)")
+    return _pool1d("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode,
+                   lambda x4, k, s, p, d: max_pool2d(x4, k, s, p, d, ceil_mode))
+
+
+def avg_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """``torch.nn.functional.avg_pool1d`` on (N, C, L) or (C, L) (see :func:`avg_pool2d`)."""
+    return _pool1d("avg_pool1d", x, kernel_size, stride, padding, 1, ceil_mode,
+                   lambda x4, k, s, p, d: avg_pool2d(x4, k, s, p, ceil_mode, count_include_pad))
+
+
+def _adaptive_pool1d(op: str, pool2d: Callable[..., Tensor], x: Tensor, output_size: Any) -> Tensor:
+    _check_rank(op, "input", x, (2, 3), "(N, C, L) or unbatched (C, L)")
+    size = _single(output_size, "output_size", 1, op)
+    return _on_height_one(x, lambda x4: pool2d(x4, (1, size)))
+
+
+def adaptive_avg_pool1d(x: Tensor, output_size: Any) -> Tensor:
+    """``torch.nn.functional.adaptive_avg_pool1d``: ``output_size`` windows covering L."""
+    return _adaptive_pool1d("adaptive_avg_pool1d", adaptive_avg_pool2d, x, output_size)
+
+
+def adaptive_max_pool1d(x: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
+    """``torch.nn.functional.adaptive_max_pool1d``: the maximum over adaptive windows."""
+    if return_indices:
+        raise ConfigError("adaptive_max_pool1d: return_indices=True is not supported (tensorgan "
+                          "has no integer tensors)")
+    return _adaptive_pool1d("adaptive_max_pool1d", adaptive_max_pool2d, x, output_size)
+
+
+# ---------------------------------------------------------------------------------------------
 # Padding and nearest-neighbour resizing: compositions of indexing ops, so their gradients (and
 # gradients of gradients) are indexing's -- no kernels of their own.
 # ---------------------------------------------------------------------------------------------

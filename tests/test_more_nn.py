@@ -171,3 +171,140 @@ def test_activation_argument_errors():
         F.threshold(x, "a", 1.0)
     with pytest.raises(InputTypeError, match="inplace"):
         nn.SELU(inplace="yes")
+
+
+# -- 1-D pooling, padding and instance norm ----------------------------------------------------
+def np_pool1d(x, k, s, p, d, ceil_mode, reduce, pad_value):
+    """torch's 1-D pooling from its documentation: windows of k taps d apart every s along the
+    padded last dim (a window that starts in the right padding is dropped in ceil mode)."""
+    n = x.shape[-1]
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    padded = np.concatenate([np.full(x.shape[:-1] + (p,), pad_value), x,
+                             np.full(x.shape[:-1] + (p + d * k + s,), pad_value)], axis=-1)
+    return np.stack([reduce(padded[..., [i * s + j * d for j in range(k)]], i * s - p)
+                     for i in range(out)], axis=-1)
+
+
+@SETTINGS
+@given(k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 2), d=st.integers(1, 2),
+       ceil_mode=st.booleans(), unbatched=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_max_pool1d_matches_the_windows(k, s, p, d, ceil_mode, unbatched, seed):
+    p = min(p, k // 2)
+    x = sample((3, 9) if unbatched else (2, 3, 9), seed)
+    expected = np_pool1d(x, k, s, p, d, ceil_mode, lambda w, start: w.max(-1), -np.inf)
+    np.testing.assert_array_equal(F.max_pool1d(t64(x), k, s, p, d, ceil_mode).numpy(), expected)
+    layer = nn.MaxPool1d(k, s, p, d, ceil_mode=ceil_mode)
+    np.testing.assert_array_equal(layer(t64(x)).numpy(), expected)
+    tg.gradgradcheck(lambda t: F.max_pool1d(t, k, s, p, d, ceil_mode) ** 2, [t64(x)])
+
+
+@SETTINGS
+@given(k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 2), ceil_mode=st.booleans(),
+       count_include_pad=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_avg_pool1d_matches_torchs_divisors(k, s, p, ceil_mode, count_include_pad, seed):
+    p, n = min(p, k // 2), 9
+    x = sample((2, 3, n), seed)
+
+    def mean(w, start):   # torch's divisor: the window clipped to the padded input, or real elements
+        stop = min(start + k, n + p)
+        real = min(stop, n) - max(start, 0)
+        return w.sum(-1) / ((stop - start) if count_include_pad else real)
+    expected = np_pool1d(x, k, s, p, 1, ceil_mode, mean, 0.0)
+    ours = F.avg_pool1d(t64(x), k, s, p, ceil_mode, count_include_pad)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+    layer = nn.AvgPool1d(k, s, p, ceil_mode, count_include_pad)
+    np.testing.assert_allclose(layer(t64(x[0])).numpy(), expected[0], rtol=1e-12)
+    tg.gradcheck(lambda t: F.avg_pool1d(t, k, s, p, ceil_mode, count_include_pad), [t64(x)])
+
+
+@pytest.mark.parametrize("out", [1, 3, 4, 7])
+def test_adaptive_pool1d_windows(out):
+    n, x = 10, sample((2, 3, 10), out)
+    windows = [x[..., (i * n) // out: -((-(i + 1) * n) // out)] for i in range(out)]
+    np.testing.assert_allclose(F.adaptive_avg_pool1d(t64(x), out).numpy(),
+                               np.stack([w.mean(-1) for w in windows], -1), rtol=1e-12)
+    np.testing.assert_array_equal(nn.AdaptiveMaxPool1d(out)(t64(x[0])).numpy(),
+                                  np.stack([w.max(-1) for w in windows], -1)[0])
+    tg.gradcheck(lambda t: F.adaptive_avg_pool1d(t, out), [t64(x)])
+    tg.gradcheck(lambda t: F.adaptive_max_pool1d(t, (out,)), [t64(x)])
+
+
+PADS_1D = {"ZeroPad1d": "constant", "ReflectionPad1d": "reflect", "ReplicationPad1d": "edge",
+           "CircularPad1d": "wrap"}
+
+
+@pytest.mark.parametrize("name", list(PADS_1D))
+def test_1d_pads_are_numpys(name):
+    x = sample((2, 3, 5), 8)
+    expected = np.pad(x, ((0, 0), (0, 0), (2, 3)), mode=PADS_1D[name])
+    np.testing.assert_array_equal(getattr(nn, name)((2, 3))(t64(x)).numpy(), expected)
+    np.testing.assert_array_equal(getattr(nn, name)(2)(t64(x[0])).numpy(),
+                                  np.pad(x[0], ((0, 0), (2, 2)), mode=PADS_1D[name]))
+    tg.gradcheck(getattr(nn, name)((2, 3)), [t64(x)])
+
+
+def test_constant_pad1d_and_circular_pad2d():
+    x = sample((4, 5), 9)
+    np.testing.assert_array_equal(nn.ConstantPad1d((2, 1), 1.5)(t64(x)).numpy(),
+                                  np.pad(x, ((0, 0), (2, 1)), constant_values=1.5))
+    np.testing.assert_array_equal(nn.ConstantPad1d(1, -1.0)(t64(x[0])).numpy(),
+                                  np.pad(x[0], (1, 1), constant_values=-1.0))
+    y = sample((2, 3, 4, 5), 10)
+    np.testing.assert_array_equal(nn.CircularPad2d((1, 2, 0, 3))(t64(y)).numpy(),
+                                  np.pad(y, ((0, 0), (0, 0), (0, 3), (1, 2)), mode="wrap"))
+    tg.gradcheck(nn.CircularPad2d(1), [t64(y)])
+
+
+def test_instance_norm1d():
+    x = sample((2, 3, 7), 11)
+    layer = nn.InstanceNorm1d(3, affine=True).double()
+    with tg.no_grad():
+        layer.weight.copy_(np.array([1.0, 2.0, 0.5]))
+        layer.bias.copy_(np.array([0.0, -1.0, 3.0]))
+    normed = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5)
+    expected = normed * np.array([1.0, 2.0, 0.5])[:, None] + np.array([0.0, -1.0, 3.0])[:, None]
+    np.testing.assert_allclose(layer(t64(x)).numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(nn.InstanceNorm1d(3)(t64(x[1])).numpy(), normed[1], rtol=1e-10)
+    tg.gradgradcheck(layer, [t64(x)])
+    with pytest.raises(ShapeError, match="expected 4 channels"):
+        nn.InstanceNorm1d(4)(t64(x))
+    scale_only = nn.InstanceNorm1d(3, affine=True, bias=False)
+    assert scale_only.bias is None and "affine=True, bias=False" in repr(scale_only)
+
+
+def test_1d_layer_reprs_are_torchs():
+    assert [repr(m) for m in (nn.MaxPool1d(3), nn.MaxPool1d(3, 2, 1, 2, ceil_mode=True), nn.AvgPool1d(3),
+                              nn.AvgPool1d(3, 2, 1, True, False), nn.AdaptiveAvgPool1d(3),
+                              nn.AdaptiveMaxPool1d(2))] == [
+        "MaxPool1d(kernel_size=3, stride=3, padding=0, dilation=1, ceil_mode=False)",
+        "MaxPool1d(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)",
+        "AvgPool1d(kernel_size=(3,), stride=(3,), padding=(0,))",
+        "AvgPool1d(kernel_size=(3,), stride=(2,), padding=(1,))",
+        "AdaptiveAvgPool1d(output_size=3)", "AdaptiveMaxPool1d(output_size=2)"]
+    assert [repr(m) for m in (nn.ReflectionPad1d((1, 2)), nn.ReplicationPad1d(1), nn.ZeroPad1d(1),
+                              nn.ConstantPad1d((1, 2), 3), nn.CircularPad1d(1),
+                              nn.CircularPad2d((1, 2, 3, 4)), nn.ZeroPad2d(1), nn.ReflectionPad2d(1),
+                              nn.ConstantPad2d(1, 2.0), nn.InstanceNorm1d(3))] == [
+        "ReflectionPad1d((1, 2))", "ReplicationPad1d((1, 1))", "ZeroPad1d((1, 1))",
+        "ConstantPad1d(padding=(1, 2), value=3)", "CircularPad1d((1, 1))",
+        "CircularPad2d((1, 2, 3, 4))", "ZeroPad2d((1, 1, 1, 1))", "ReflectionPad2d((1, 1, 1, 1))",
+        "ConstantPad2d(padding=(1, 1, 1, 1), value=2.0)",
+        "InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)"]
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda x: F.max_pool1d(x, 7), ShapeError, "larger than the length 5"),
+    (lambda x: F.avg_pool1d(x, 3, padding=2), ConfigError, "padding=2 and kernel_size=3"),
+    (lambda x: F.max_pool1d(x[0, 0], 2), ShapeError, r"\(N, C, L\) or unbatched \(C, L\)"),
+    (lambda x: nn.MaxPool1d((2, 3)), ConfigError, "kernel_size must be an int or a 1-tuple"),
+    (lambda x: nn.AdaptiveAvgPool1d((2, 3)), ConfigError, "output_size"),
+    (lambda x: F.max_pool1d(x, 2, return_indices=True), ConfigError, "return_indices"),
+    (lambda x: nn.ZeroPad1d((1, 2, 3)), ConfigError, r"\(left, right\)"),
+    (lambda x: nn.ReflectionPad1d(1)(x[0, 0]), ShapeError, r"\(C, L\) or \(N, C, L\)"),
+    (lambda x: nn.CircularPad1d(6)(x), ShapeError, "circular padding of \\(6, 6\\)"),
+])
+def test_1d_argument_errors(make, error, match):
+    with pytest.raises(error, match=match):
+        make(t64(np.ones((2, 3, 5))))

@@ -12,7 +12,9 @@ from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmo
                      ModuleList, ReflectionPad2d, ReLU, ReplicationPad2d, Sequential, Sigmoid, Tanh,
                      Unflatten, Upsample, ZeroPad2d)
 from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU, SELU, Softmax2d,
-                     Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+                     Softmin, Softshrink, Softsign, Tanhshrink, Threshold, AdaptiveAvgPool1d,
+                     AdaptiveMaxPool1d, AvgPool1d, CircularPad1d, CircularPad2d, ConstantPad1d,
+                     InstanceNorm1d, MaxPool1d, ReflectionPad1d, ReplicationPad1d, ZeroPad1d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module, Parameter
@@ -28,7 +30,9 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
            "PixelUnshuffle", "CosineSimilarity", "Dropout1d", "Dropout2d", "LogSigmoid", "ParameterDict", "ParameterList",
            "PReLU", "ReLU6", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RReLU", "SELU", "Softmax2d",
-            "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold"]
+            "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "AdaptiveAvgPool1d",
+            "AdaptiveMaxPool1d", "AvgPool1d", "CircularPad1d", "CircularPad2d", "ConstantPad1d",
+            "InstanceNorm1d", "MaxPool1d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

@@ -674,37 +674,52 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class InstanceNorm2d(Module):
-    """``torch.nn.InstanceNorm2d``: normalize each (sample, channel) over H x W; by default no
-    affine parameters and no running statistics (torch's defaults, unlike batch norm's)."""
+class _InstanceNorm(Module):
+    """torch's InstanceNorm1d / 2d: normalize each (sample, channel) over its ``dims`` spatial
+    dims; by default no affine parameters and no running statistics (torch's defaults, unlike
+    batch norm's); ``bias=False`` (torch 2.13): an affine scale without a shift."""
+    dims = 2
+    layouts = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)"}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, *,
-                 device: Any = None, dtype: Any = None):
+                 device: Any = None, dtype: Any = None, bias: bool = True):
         super().__init__()
-        self.num_features = _positive_int("num_features", num_features, "InstanceNorm2d")
-        self.eps, self.momentum = _check_eps("InstanceNorm2d", eps), float(momentum)
+        name = type(self).__name__
+        self.num_features = _positive_int("num_features", num_features, name)
+        self.eps, self.momentum = _check_eps(name, eps), float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        _affine_parameters(self, (self.num_features,), self.affine, dtype, device)
+        _affine_parameters(self, (self.num_features,), self.affine, dtype, device, bias)
         if self.track_running_stats:
             _running_statistics(self, self.num_features, dtype, device)
         else:
             self.running_mean = self.running_var = None
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (3, 4), "(N, C, H, W) or (C, H, W)")
-        batched = x if x.ndim == 4 else x.unsqueeze(0)
+        batched_rank = self.dims + 2
+        check_input(self, x, (batched_rank - 1, batched_rank), self.layouts[self.dims])
+        batched = x if x.ndim == batched_rank else x.unsqueeze(0)
         if batched.shape[1] != self.num_features:
-            raise ShapeError(f"InstanceNorm2d: expected {self.num_features} channels, got input "
-                             f"{x.shape}")
+            raise ShapeError(f"{type(self).__name__}: expected {self.num_features} channels, got "
+                             f"input {x.shape}")
         use_input_stats = self.training or not self.track_running_stats
         y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
                             use_input_stats, self.momentum, self.eps)
-        return y if x.ndim == 4 else y.squeeze(0)
+        return y if x.ndim == batched_rank else y.squeeze(0)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """``torch.nn.InstanceNorm2d``: normalize each (sample, channel) over H x W."""
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """``torch.nn.InstanceNorm1d``: normalize each (sample, channel) over L."""
+    dims = 1
 
 
 class Embedding(Module):
@@ -808,8 +823,9 @@ class MaxPool2d(_Pool2d):
         super().__init__()
         self._check(kernel_size, stride, padding, dilation)
         if return_indices:
-            raise ConfigError("MaxPool2d: return_indices=True is not supported (tensorgan has no "
-                              "integer tensors, and no MaxUnpool2d to pass them to)")
+            raise ConfigError(f"{type(self).__name__}: return_indices=True is not supported "
+                              f"(tensorgan has no integer tensors, and no max unpooling to pass "
+                              f"them to)")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
@@ -849,14 +865,18 @@ class AvgPool2d(_Pool2d):
 
 class _AdaptivePool2d(_FunctionLayer):
     params = ("output_size",)
+    ranks, layout = (4,), "(N, C, H, W)"
 
     def __init__(self, output_size: Any):
         super().__init__()
         self.output_size = output_size
-        F._adaptive_size(type(self).__name__, output_size, (1, 1))   # checked when built
+        self._check_size(output_size)       # checked when built
+
+    def _check_size(self, output_size: Any) -> None:
+        F._adaptive_size(type(self).__name__, output_size, (1, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (4,), "(N, C, H, W)")
+        check_input(self, x, self.ranks, self.layout)
         return super().forward(x)
 
 
@@ -872,10 +892,53 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
 
     def __init__(self, output_size: Any, return_indices: bool = False):
         if return_indices:
-            raise ConfigError("AdaptiveMaxPool2d: return_indices=True is not supported "
-                              "(tensorgan has no integer tensors)")
+            raise ConfigError(f"{type(self).__name__}: return_indices=True is not supported "
+                              f"(tensorgan has no integer tensors)")
         super().__init__(output_size)
         self.return_indices = False
+
+
+class _Pool1d:
+    """The 1-D pooling layers' window checks and input layouts (mixed into the 2-D layers)."""
+    ranks, layout = (2, 3), "(N, C, L) or (C, L)"
+
+    def _check(self, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
+        return F.pool1d_geometry(type(self).__name__, kernel_size, stride, padding, dilation)
+
+    def _check_size(self, output_size: Any) -> None:
+        F._single(output_size, "output_size", 1, type(self).__name__)
+
+
+class MaxPool1d(_Pool1d, MaxPool2d):
+    """``torch.nn.MaxPool1d`` (``F.max_pool1d``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, self.ranks, self.layout)
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode)
+
+
+class AvgPool1d(_Pool1d, AvgPool2d):
+    """``torch.nn.AvgPool1d`` (``F.avg_pool1d``); torch keeps the window as 1-tuples."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        k, s, p, _ = self._check(kernel_size, stride, padding, 1)
+        self.kernel_size, self.stride, self.padding = (k,), (s,), (p,)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, self.ranks, self.layout)
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+
+class AdaptiveAvgPool1d(_Pool1d, AdaptiveAvgPool2d):
+    function = staticmethod(F.adaptive_avg_pool1d)
+
+
+class AdaptiveMaxPool1d(_Pool1d, AdaptiveMaxPool2d):
+    function = staticmethod(F.adaptive_max_pool1d)
 
 
 class Upsample(Module):
@@ -930,49 +993,76 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, "bilinear", align_corners=True)
 
 
-class _Pad2d(Module):
-    """``padding``: one int for all four sides or (left, right, top, bottom), as torch."""
-    mode = "constant"
+class _PadNd(Module):
+    """torch's padding layers over the last ``dims`` dims: ``padding`` one int for every side or
+    one amount per side (left, right[, top, bottom]); ``mode`` as ``F.pad``'s.  Constant padding
+    takes any input with those dims, the others torch's batched or unbatched images."""
+    mode, dims, named_repr = "constant", 2, False
 
     def __init__(self, padding: Any, value: float = 0.0):
         super().__init__()
-        name = type(self).__name__
-        amounts = (padding,) * 4 if isinstance(padding, (int, np.integer)) else padding
-        if not isinstance(amounts, (tuple, list)) or len(amounts) != 4 or not all(
+        name, sides = type(self).__name__, 2 * self.dims
+        amounts = (padding,) * sides if isinstance(padding, (int, np.integer)) else padding
+        if not isinstance(amounts, (tuple, list)) or len(amounts) != sides or not all(
                 isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in amounts):
-            raise ConfigError(f"{name}: padding must be an int or (left, right, top, bottom), "
-                              f"got {padding!r}")
-        self.padding, self.value = tuple(int(p) for p in amounts), F._scalar(name, "value", value)
+            raise ConfigError(f"{name}: padding must be an int or "
+                              f"({', '.join(_SIDES[:sides])}), got {padding!r}")
+        F._scalar(name, "value", value)
+        self.padding, self.value = tuple(int(p) for p in amounts), value
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (3, 4), "(C, H, W) or (N, C, H, W)")
+        ranks = range(self.dims, 33) if self.mode == "constant" else (self.dims + 1, self.dims + 2)
+        layouts = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)"}
+        check_input(self, x, ranks, f"at least {self.dims}-D" if self.mode == "constant"
+                    else layouts[self.dims])
         return F.pad(x, self.padding, self.mode, self.value)
 
-    def extra_repr(self) -> str:
-        return f"padding={self.padding}" + (f", value={self.value}" if self.value else "")
+    def extra_repr(self) -> str:   # torch's: only constant padding names its arguments
+        return f"padding={self.padding}, value={self.value}" if self.named_repr else f"{self.padding}"
 
 
-class ZeroPad2d(_Pad2d):
+_SIDES = ("left", "right", "top", "bottom")
+
+
+class ZeroPad2d(_PadNd):
     def __init__(self, padding: Any):
         super().__init__(padding)
 
 
-class ConstantPad2d(_Pad2d):
-    pass
+class ConstantPad2d(_PadNd):
+    named_repr = True
 
 
-class ReflectionPad2d(_Pad2d):
+class ReflectionPad2d(ZeroPad2d):
     mode = "reflect"
 
-    def __init__(self, padding: Any):
-        super().__init__(padding)
 
-
-class ReplicationPad2d(_Pad2d):
+class ReplicationPad2d(ZeroPad2d):
     mode = "replicate"
 
-    def __init__(self, padding: Any):
-        super().__init__(padding)
+
+class CircularPad2d(ZeroPad2d):
+    mode = "circular"
+
+
+class ZeroPad1d(ZeroPad2d):
+    dims = 1
+
+
+class ConstantPad1d(ConstantPad2d):
+    dims = 1
+
+
+class ReflectionPad1d(ReflectionPad2d):
+    dims = 1
+
+
+class ReplicationPad1d(ReplicationPad2d):
+    dims = 1
+
+
+class CircularPad1d(CircularPad2d):
+    dims = 1
 
 
 class Flatten(Module):
