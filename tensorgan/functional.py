@@ -900,6 +900,38 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return (unit(x1) * unit(x2)).sum(dim=dim)
 
 
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dim, x1 and x2 broadcast together
+    (``torch.nn.functional.pairwise_distance``; 0-d inputs give a 0-d distance)."""
+    op = "pairwise_distance"
+    for name, t in (("x1", x1), ("x2", x2)):
+        if not isinstance(t, Tensor):
+            raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    _check_operand(op, "x2", x2, x1)
+    try:
+        np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {x1.shape} and {x2.shape} do not broadcast") from None
+    diff = x1 - x2 + _scalar(op, "eps", eps)
+    if diff.ndim == 0:
+        return diff.reshape(1).norm(_scalar(op, "p", p), dim=0)
+    return diff.norm(_scalar(op, "p", p), dim=-1, keepdim=keepdim)
+
+
+def pdist(x: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of (N, M) input, pairs i < j in row-major order:
+    N (N - 1) / 2 of them (``torch.nn.functional.pdist``)."""
+    _check_rank("pdist", "input", x, (2,), "(N, M) (pdist only supports 2-D tensors)")
+    if not _scalar("pdist", "p", p) >= 0:
+        raise ConfigError(f"pdist: p must be >= 0 (torch supports non-negative p only), got {p}")
+    rows, cols = np.triu_indices(x.shape[0], 1)
+    if not rows.size:
+        return x.reshape(-1)[:0]
+    xp = x.device.xp
+    return (x[xp.asarray(rows)] - x[xp.asarray(cols)]).norm(float(p), dim=1)
+
+
 def one_hot(target: Any, num_classes: int = -1) -> Tensor:
     """``torch.nn.functional.one_hot`` as a float32 tensor (tensorgan has no integer tensors):
     shape ``target.shape + (num_classes,)``; ``num_classes=-1`` takes max(target) + 1."""
@@ -973,6 +1005,21 @@ def layer_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor 
                          f"input {x.shape}")
     dims = tuple(range(x.ndim - len(shape), x.ndim))
     return _affine(_normalized(x, dims, eps), weight, bias, shape)
+
+
+def rms_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, then
+    ``* weight`` of that shape (torch's RMSNorm; ``eps=None``: the dtype's machine epsilon)."""
+    _check_rank("rms_norm", "input", x, range(0, 33), "a tensor")
+    shape = (normalized_shape,) if _is_int(normalized_shape) else tuple(normalized_shape)
+    if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape or len(shape) > x.ndim:
+        raise ShapeError(f"rms_norm: normalized_shape {shape} is not the trailing shape of the "
+                         f"input {x.shape}")
+    eps = float(np.finfo(x.dtype).eps) if eps is None else _scalar("rms_norm", "eps", eps)
+    dims = tuple(range(x.ndim - len(shape), x.ndim))
+    y = x * ((x * x).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return _affine(y, weight, None, shape)
 
 
 def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -2014,6 +2061,73 @@ def adaptive_max_pool1d(x: Tensor, output_size: Any, return_indices: bool = Fals
         raise ConfigError("adaptive_max_pool1d: return_indices=True is not supported (tensorgan "
                           "has no integer tensors)")
     return _adaptive_pool1d("adaptive_max_pool1d", adaptive_max_pool2d, x, output_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# unfold (im2col) and fold (its adjoint, col2im): one gather of the padded image's sliding
+# blocks, and the scatter-add of blocks into an image -- indexing and its gradient.
+# ---------------------------------------------------------------------------------------------
+def block_arguments(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple:
+    """unfold's / fold's (kernel, dilation, padding, stride) as pairs, checked (the layers check
+    them when built, the functions when called)."""
+    return (_pair(kernel_size, "kernel_size", 1, op), _pair(dilation, "dilation", 1, op),
+            _pair(padding, "padding", 0, op), _pair(stride, "stride", 1, op))
+
+
+def _block_geometry(op: str, spatial: Sequence[int], kernel_size: Any, dilation: Any, padding: Any,
+                    stride: Any) -> tuple:
+    """Pairs kernel and padding, the (rows, cols) index of every block's elements in the padded
+    image (shapes (kh, 1, Ho, 1) and (1, kw, 1, Wo)) and the block counts (Ho, Wo)."""
+    k, d, p, s = block_arguments(op, kernel_size, dilation, padding, stride)
+    blocks = tuple((n + 2 * pp - dd * (kk - 1) - 1) // ss + 1
+                   for n, kk, dd, pp, ss in zip(spatial, k, d, p, s))
+    if min(blocks) < 1:
+        raise ShapeError(f"{op}: given spatial size {tuple(spatial)}, kernel_size={k}, "
+                         f"dilation={d}, padding={p}, stride={s}, the array of sliding blocks "
+                         f"would be {blocks}, but its components must be at least one")
+    rows = np.arange(k[0])[:, None] * d[0] + np.arange(blocks[0])[None, :] * s[0]
+    cols = np.arange(k[1])[:, None] * d[1] + np.arange(blocks[1])[None, :] * s[1]
+    return k, p, (rows[:, None, :, None], cols[None, :, None, :]), blocks
+
+
+def unfold(x: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: IntOrPair = 0,
+           stride: IntOrPair = 1) -> Tensor:
+    """(N, C, H, W) -> (N, C * kh * kw, L): each sliding block of the zero-padded image as a
+    column, L blocks in row-major order (``torch.nn.functional.unfold``; (C, H, W) unbatched)."""
+    _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
+    if x.ndim == 3:
+        return unfold(x.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+    k, p, (rows, cols), _ = _block_geometry("unfold", x.shape[2:], kernel_size, dilation, padding,
+                                            stride)
+    padded = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
+    blocks = padded[_device_key(x, (Ellipsis, rows, cols))]    # (N, C, kh, kw, Ho, Wo)
+    n, c = x.shape[:2]
+    return blocks.reshape(n, c * k[0] * k[1], -1)
+
+
+def fold(x: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,
+         padding: IntOrPair = 0, stride: IntOrPair = 1) -> Tensor:
+    """(N, C * kh * kw, L) -> (N, C, H, W): the sum of the blocks (columns) put back where
+    :func:`unfold` takes them from -- its adjoint (``torch.nn.functional.fold``; unbatched too)."""
+    op = "fold"
+    _check_rank(op, "input", x, (2, 3), "(N, C * kh * kw, L) or unbatched (C * kh * kw, L)")
+    if x.ndim == 2:
+        return fold(x.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
+    size = _pair(output_size, "output_size", 1, op)
+    k, p, (rows, cols), blocks = _block_geometry(op, size, kernel_size, dilation, padding, stride)
+    n, ck, length = x.shape
+    if ck % (k[0] * k[1]):
+        raise ShapeError(f"{op}: expected size of input's dimension 1 to be divisible by the "
+                         f"product of kernel_size {k}, but got input {x.shape}")
+    if length != blocks[0] * blocks[1]:
+        raise ShapeError(f"{op}: given output_size={size}, kernel_size={k}, padding={p} and "
+                         f"the other arguments, expected {blocks[0]} * {blocks[1]} = "
+                         f"{blocks[0] * blocks[1]} sliding blocks in dim 2, got input {x.shape}")
+    c = ck // (k[0] * k[1])
+    columns = x.reshape(n, c, k[0], k[1], blocks[0], blocks[1])
+    padded = (n, c, size[0] + 2 * p[0], size[1] + 2 * p[1])
+    image = ops.ScatterIntoZeros.apply(columns, padded, _device_key(x, (Ellipsis, rows, cols)))
+    return image[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]] if any(p) else image
 
 
 # ---------------------------------------------------------------------------------------------

@@ -308,3 +308,100 @@ def test_1d_layer_reprs_are_torchs():
 def test_1d_argument_errors(make, error, match):
     with pytest.raises(error, match=match):
         make(t64(np.ones((2, 3, 5))))
+
+
+# -- RMSNorm, unfold / fold, distances ---------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rms_norm(dtype):
+    x, w = sample((2, 3, 4), 12).astype(dtype), sample((3, 4), 13).astype(dtype)
+    eps = np.finfo(dtype).eps                   # eps=None: the dtype's machine epsilon, as torch
+    expected = x / np.sqrt((x ** 2).mean(axis=(1, 2), keepdims=True) + eps) * w
+    ours = F.rms_norm(tg.tensor(x), (3, 4), tg.tensor(w))
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    assert ours.dtype == tg.float32 if dtype == np.float32 else tg.float64
+    layer, x = nn.RMSNorm(4, eps=0.1).double(), x.astype(np.float64)
+    np.testing.assert_allclose(layer(t64(x)).numpy(),
+                               x / np.sqrt((x ** 2).mean(-1, keepdims=True) + 0.1), rtol=1e-12)
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+    tg.gradgradcheck(lambda t, v: F.rms_norm(t, (3, 4), v), [t64(x), t64(w)])
+    assert repr(nn.RMSNorm(4)) == "RMSNorm((4,), eps=None, elementwise_affine=True)"
+    assert nn.RMSNorm((2, 3), 1e-6, False).weight is None
+    with pytest.raises(ShapeError, match=r"normalized_shape \(3,\)"):
+        F.rms_norm(t64(x), 3)
+
+
+def np_unfold(x, k, d, p, s):
+    """im2col from torch's documentation: block (i, j)'s elements, channel-major, as column i*Wo+j."""
+    x = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    n, c, h, w = x.shape
+    ho, wo = (h - d[0] * (k[0] - 1) - 1) // s[0] + 1, (w - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    cols = [x[:, :, i * s[0]: i * s[0] + d[0] * (k[0] - 1) + 1: d[0],
+              j * s[1]: j * s[1] + d[1] * (k[1] - 1) + 1: d[1]].reshape(n, -1)
+            for i in range(ho) for j in range(wo)]
+    return np.stack(cols, axis=-1)
+
+
+GEOMETRIES = [((3, 3), (1, 1), (0, 0), (1, 1)), ((2, 3), (2, 2), (1, 1), (2, 2)),
+              ((3, 1), (1, 1), (1, 0), (2, 1)), ((2, 2), (1, 2), (0, 1), (1, 3))]
+
+
+@pytest.mark.parametrize("k, d, p, s", GEOMETRIES)
+def test_unfold_is_im2col_and_fold_its_adjoint(k, d, p, s):
+    x = sample((2, 3, 7, 6), 14)
+    cols = F.unfold(t64(x), k, d, p, s)
+    np.testing.assert_array_equal(cols.numpy(), np_unfold(x, k, d, p, s))
+    np.testing.assert_array_equal(nn.Unfold(k, d, p, s)(t64(x[0])).numpy(), np_unfold(x, k, d, p, s)[0])
+    y = sample(cols.shape, 15)
+    folded = F.fold(t64(y), (7, 6), k, d, p, s)
+    assert folded.shape == x.shape                     # <unfold(x), y> == <x, fold(y)>
+    np.testing.assert_allclose((cols.numpy() * y).sum(), (x * folded.numpy()).sum(), rtol=1e-12)
+    np.testing.assert_allclose(nn.Fold((7, 6), k, d, p, s)(t64(y[1])).numpy(), folded.numpy()[1])
+    tg.gradcheck(lambda t: F.unfold(t, k, d, p, s), [t64(x)])
+    tg.gradcheck(lambda t: F.fold(t, (7, 6), k, d, p, s), [t64(y)])
+    tg.gradgradcheck(lambda t: F.fold(t, (7, 6), k, d, p, s) ** 2, [t64(y)])
+
+
+def test_unfold_fold_errors_and_reprs():
+    with pytest.raises(ShapeError, match="at least one"):
+        F.unfold(t64(np.ones((1, 3, 2, 2))), 3)
+    with pytest.raises(ShapeError, match="4 \\* 4 = 16 sliding blocks"):
+        F.fold(t64(np.ones((1, 12, 15))), 5, 2)
+    with pytest.raises(ShapeError, match="divisible by the product of kernel_size"):
+        F.fold(t64(np.ones((1, 13, 16))), 5, 2)
+    with pytest.raises(ConfigError, match="stride must be >= 1"):
+        nn.Unfold(2, stride=0)
+    assert repr(nn.Unfold((2, 3), 2, 1, 2)) == "Unfold(kernel_size=(2, 3), dilation=2, padding=1, stride=2)"
+    assert repr(nn.Fold(4, 2)) == "Fold(output_size=4, kernel_size=2, dilation=1, padding=0, stride=1)"
+
+
+def np_norm(v, p):
+    a = np.abs(v)
+    return a.max(-1) if p == math.inf else (a ** p).sum(-1) ** (1 / p)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.5, math.inf, 0.5])
+def test_pairwise_distance_and_pdist(p):
+    a, b = sample((3, 5), 16), sample((5,), 17)
+    np.testing.assert_allclose(F.pairwise_distance(t64(a), t64(b), p).numpy(), np_norm(a - b + 1e-6, p),
+                               rtol=1e-12)
+    layer = nn.PairwiseDistance(p, 1e-3, keepdim=True)
+    np.testing.assert_allclose(layer(t64(a), t64(b)).numpy(), np_norm(a - b + 1e-3, p)[:, None], rtol=1e-12)
+    i, j = np.triu_indices(3, 1)
+    np.testing.assert_allclose(F.pdist(t64(a), p).numpy(), np_norm(a[i] - a[j], p), rtol=1e-12)
+    check = tg.gradcheck if p in (1.0, math.inf) else tg.gradgradcheck   # piecewise linear: no 2nd
+    check(lambda u, v: F.pairwise_distance(u, v, p), [t64(a), t64(b)])
+    check(lambda u: F.pdist(u, p), [t64(a)])
+
+
+def test_distance_edge_cases():
+    assert F.pairwise_distance(t64(1.0), t64(2.0)).shape == ()
+    assert F.pdist(t64(np.ones((1, 3)))).shape == (0,)
+    rows = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]])   # a zero distance: gradient 0, as torch
+    np.testing.assert_allclose(grads(F.pdist, rows), np.array([[1, 1], [1, 1], [-2, -2]]) / np.sqrt(2))
+    with pytest.raises(ShapeError, match="2-D"):
+        F.pdist(t64(np.ones((2, 3, 4))))
+    with pytest.raises(ConfigError, match="p must be >= 0"):
+        F.pdist(t64(np.ones((2, 3))), -1.0)
+    with pytest.raises(ShapeError, match="do not broadcast"):
+        F.pairwise_distance(t64(np.ones((3, 4))), t64(np.ones((2, 4))))
+    assert repr(nn.PairwiseDistance()) == "PairwiseDistance()"

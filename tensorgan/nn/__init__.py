@@ -14,7 +14,8 @@ from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmo
 from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU, SELU, Softmax2d,
                      Softmin, Softshrink, Softsign, Tanhshrink, Threshold, AdaptiveAvgPool1d,
                      AdaptiveMaxPool1d, AvgPool1d, CircularPad1d, CircularPad2d, ConstantPad1d,
-                     InstanceNorm1d, MaxPool1d, ReflectionPad1d, ReplicationPad1d, ZeroPad1d)
+                     InstanceNorm1d, MaxPool1d, ReflectionPad1d, ReplicationPad1d, ZeroPad1d, Fold,
+                     PairwiseDistance, RMSNorm, Unfold)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module, Parameter
@@ -32,7 +33,8 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
 __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RReLU", "SELU", "Softmax2d",
             "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "AdaptiveAvgPool1d",
             "AdaptiveMaxPool1d", "AvgPool1d", "CircularPad1d", "CircularPad2d", "ConstantPad1d",
-            "InstanceNorm1d", "MaxPool1d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d"]
+            "InstanceNorm1d", "MaxPool1d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d", "Fold",
+            "PairwiseDistance", "RMSNorm", "Unfold"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

@@ -651,6 +651,68 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
+class RMSNorm(Module):
+    """``torch.nn.RMSNorm``: each sample divided by its root mean square over the last dims
+    (``normalized_shape``), times a learned elementwise weight (ones); ``eps=None``: the
+    input dtype's machine epsilon, as torch."""
+
+    def __init__(self, normalized_shape: Any, eps: float | None = None,
+                 elementwise_affine: bool = True, *, device: Any = None, dtype: Any = None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+            else tuple(normalized_shape)
+        self.normalized_shape = tuple(_positive_int("normalized_shape", s, "RMSNorm") for s in shape)
+        self.eps = None if eps is None else _check_eps("RMSNorm", eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        if self.elementwise_affine:           # torch's RMSNorm has a weight only
+            self.weight = _empty(self.normalized_shape, dtype, device)
+            init.ones_(self.weight)
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class Unfold(_FunctionLayer):
+    """``F.unfold``: each sliding block of (N, C, H, W) input as a column of (N, C*kh*kw, L)."""
+    params, function = ("kernel_size", "dilation", "padding", "stride"), staticmethod(F.unfold)
+
+    def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1):
+        super().__init__()
+        F.block_arguments("Unfold", kernel_size, dilation, padding, stride)
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+
+class Fold(_FunctionLayer):
+    """``F.fold``: columns of sliding blocks summed back into (N, C, *output_size) images."""
+    params = ("output_size", "kernel_size", "dilation", "padding", "stride")
+    function = staticmethod(F.fold)
+
+    def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                 stride: Any = 1):
+        super().__init__()
+        F._pair(output_size, "output_size", 1, "Fold")
+        F.block_arguments("Fold", kernel_size, dilation, padding, stride)
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+
+class PairwiseDistance(Module):
+    """``F.pairwise_distance(x1, x2, p, eps, keepdim)`` (torch's repr shows no arguments)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+        super().__init__()
+        self.norm = F._scalar("PairwiseDistance", "p", p)
+        self.eps, self.keepdim = F._scalar("PairwiseDistance", "eps", eps), bool(keepdim)
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
 class GroupNorm(Module):
     """``torch.nn.GroupNorm``: normalize each sample over groups of channels."""
 
