@@ -1392,6 +1392,173 @@ def kl_div(input: Tensor, target: Target, reduction: str = "mean", log_target: b
 
 
 # ---------------------------------------------------------------------------------------------
+# Margin, embedding and likelihood losses (torch's formulas, composed of Tensor ops; clamp_min's
+# gradient at 0 is 1, as torch's).  Targets broadcast against the input as in torch.
+# ---------------------------------------------------------------------------------------------
+def _operand(op: str, name: str, value: Any, x: Tensor) -> Tensor:
+    """A loss operand (target, variance, weight) as a Tensor of x's dtype and device: a Tensor
+    as it is (checked; its gradient then flows), an array or number as a constant."""
+    if isinstance(value, Tensor):
+        _check_operand(op, name, value, x)
+        return value
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise InputTypeError(f"{op}: {name} must be a Tensor, an array or a number, got "
+                             f"{type(value).__name__}")
+    return Tensor._make(_on_device(op, value, x.device.xp).astype(x.dtype, copy=False), x.device)
+
+
+def _broadcast(op: str, **operands: Tensor) -> None:
+    """A ShapeError naming every operand's shape unless they broadcast together."""
+    try:
+        np.broadcast_shapes(*(t.shape for t in operands.values()))
+    except ValueError:
+        shapes = ", ".join(f"{name} {t.shape}" for name, t in operands.items())
+        raise ShapeError(f"{op}: shapes do not broadcast: {shapes}") from None
+
+
+def _same_ndim(op: str, **operands: Tensor) -> None:
+    if len({t.ndim for t in operands.values()}) > 1:
+        shapes = ", ".join(f"{name} {t.shape}" for name, t in operands.items())
+        raise ShapeError(f"{op}: all inputs must have the same number of dimensions, got {shapes}")
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Target, margin: float = 0.0,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, -y (x1 - x2) + margin)``: x1 should rank above x2 where y = 1, below where y = -1."""
+    op = "margin_ranking_loss"
+    _check_loss(op, input1, reduction)
+    x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
+    _same_ndim(op, input1=input1, input2=x2, target=y)
+    _broadcast(op, input1=input1, input2=x2, target=y)
+    return _reduced((-y * (input1 - x2) + _scalar(op, "margin", margin)).clip(min=0.0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
+                         reduction: str = "mean") -> Tensor:
+    """x where y = 1, ``max(0, margin - x)`` where y = -1 (torch's: both terms where y is
+    neither, as its where(y != 1) + where(y != -1))."""
+    from .factory import where
+    op = "hinge_embedding_loss"
+    _check_loss(op, input, reduction)
+    y = _operand(op, "target", target, input)
+    _broadcast(op, input=input, target=y)
+    hinge = (_scalar(op, "margin", margin) - input).clip(min=0.0)
+    return _reduced(where(y != 1, hinge, 0.0) + where(y != -1, input, 0.0), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-y x))`` (two-class logistic loss; computed without overflow)."""
+    op = "soft_margin_loss"
+    _check_loss(op, input, reduction)
+    y = _operand(op, "target", target, input)
+    _broadcast(op, input=input, target=y)
+    return _reduced(softplus(-y * input, 1.0, math.inf), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | None = None,
+                                reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(x) against 0/1 targets per class, times ``weight`` (one
+    per class), averaged over the classes (the last dim): one loss per sample, then reduced."""
+    op = "multilabel_soft_margin_loss"
+    _check_loss(op, input, reduction)
+    _check_rank(op, "input", input, range(1, 33), "(N, C) or (C,)")
+    y = _operand(op, "target", target, input)
+    _broadcast(op, input=input, target=y)
+    loss = -(y * logsigmoid(input) + (1.0 - y) * logsigmoid(-input))
+    if weight is not None:
+        w = _operand(op, "weight", weight, input)
+        _broadcast(op, input=input, weight=w)
+        loss = loss * w
+    return _reduced(loss.sum(dim=-1) / float(input.shape[-1]), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Target, margin: float = 0.0,
+                          reduction: str = "mean") -> Tensor:
+    """``1 - cos(x1, x2)`` where y = 1, ``max(0, cos(x1, x2) - margin)`` where y = -1, 0 where y
+    is neither; (N, D) inputs with an (N,) target or (D,) inputs with a 0-d one.  torch's cosine:
+    ``<x1, x2> / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))``."""
+    from .factory import where
+    op = "cosine_embedding_loss"
+    _check_loss(op, input1, reduction)
+    x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
+    if y.ndim > 1 or input1.ndim != y.ndim + 1 or x2.ndim != y.ndim + 1:
+        raise ShapeError(f"{op}: expects (N, D) inputs with an (N,) target or (D,) inputs with a "
+                         f"0-d target, got input1 {input1.shape}, input2 {x2.shape}, target {y.shape}")
+    _broadcast(op, input1=input1, input2=x2)
+    dim = y.ndim
+    cos = (input1 * x2).sum(dim=dim) / (((input1 * input1).sum(dim=dim) + 1e-12)
+                                        * ((x2 * x2).sum(dim=dim) + 1e-12)).sqrt()
+    _broadcast(op, cosine=cos, target=y)
+    loss = where(y == 1, 1.0 - cos, 0.0) + where(y == -1, (cos - _scalar(op, "margin", margin)).clip(min=0.0), 0.0)
+    return _reduced(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))``, d the :func:`pairwise_distance` (p, eps) over
+    the last dim; ``swap``: d(a, n) replaced by d(p, n) where that is smaller (Balntas et al.)."""
+    op = "triplet_margin_loss"
+    _check_loss(op, anchor, reduction)
+    _check_rank(op, "anchor", anchor, (1, 2), "(N, D) or (D,)")
+    pos, neg = _operand(op, "positive", positive, anchor), _operand(op, "negative", negative, anchor)
+    _same_ndim(op, anchor=anchor, positive=pos, negative=neg)
+    p, eps = _scalar(op, "p", p), _scalar(op, "eps", eps)
+    margin = _scalar(op, "margin", margin)
+    if not margin > 0:
+        raise ConfigError(f"{op}: margin must be greater than 0, got {margin}")
+    d_pos, d_neg = pairwise_distance(anchor, pos, p, eps), pairwise_distance(anchor, neg, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(pos, neg, p, eps))
+    return _reduced((margin + d_pos - d_neg).clip(min=0.0), reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Target, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """``0.5 (log(v) + (x - t)^2 / v)`` (+ 0.5 log(2 pi) with ``full``), v = max(var, eps) -- the
+    clamp, as torch's, outside autograd (var's gradient is taken as if it were not clamped).
+    ``var``: the input's shape, or one dim short of it, or a single mismatched dim of size 1
+    (homoscedastic), or a number."""
+    op = "gaussian_nll_loss"
+    _check_loss(op, input, reduction)
+    t = _operand(op, "target", target, input)
+    v = _operand(op, "var", np.full(input.shape, var) if isinstance(var, (int, float)) else var, input)
+    if bool((v.detach() < 0).any()):
+        raise ConfigError(f"{op}: var has negative entry/entries")
+    if v.shape != input.shape:
+        if v.shape == input.shape[:-1]:
+            v = v.unsqueeze(-1)
+        elif not (v.ndim == input.ndim and sum(b for a, b in zip(input.shape, v.shape) if a != b) == 1):
+            raise ShapeError(f"{op}: var is of incorrect size: {v.shape} for input {input.shape} "
+                             f"(the input's shape, one dim short, or one dim of size 1)")
+    _broadcast(op, input=input, target=t)
+    xp = v.device.xp
+    v = v + Tensor._make(xp.maximum(v.array, v.dtype.type(_scalar(op, "eps", eps))) - v.array, v.device)
+    loss = (v.log() + (input - t) ** 2 / v) * 0.5
+    return _reduced(loss + 0.5 * math.log(2 * math.pi) if full else loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Target, log_input: bool = True, full: bool = False,
+                     eps: float = 1e-8, reduction: str = "mean") -> Tensor:
+    """Poisson negative log-likelihood: ``exp(x) - t x`` (``log_input``, x the log-rate) or
+    ``x - t log(x + eps)``; ``full`` adds the Stirling term ``t log t - t + 0.5 log(2 pi t)``
+    where t > 1."""
+    from .factory import where
+    op = "poisson_nll_loss"
+    _check_loss(op, input, reduction)
+    t = _operand(op, "target", target, input)
+    _broadcast(op, input=input, target=t)
+    eps = _scalar(op, "eps", eps)
+    loss = input.exp() - t * input if log_input else input - t * (input + eps).log()
+    if full:
+        big = t > 1
+        safe = where(big, t, 2.0)               # log of t <= 1 never taken (its gradient NaN)
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + where(big, stirling, 0.0)
+    return _reduced(loss, reduction)
+
+
+# ---------------------------------------------------------------------------------------------
 # Softmax family and cross-entropy (classification; the metrics' classifier trains with these)
 # ---------------------------------------------------------------------------------------------
 def _check_dim(op: str, x: Tensor, dim: int) -> int:

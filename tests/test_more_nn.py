@@ -2,7 +2,6 @@
 DCGAN's: values against NumPy formulas written from torch's documentation, float64 gradchecks and
 gradgradchecks, torch's reprs and subgradients at the kinks, argument errors."""
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -405,3 +404,130 @@ def test_distance_edge_cases():
     with pytest.raises(ShapeError, match="do not broadcast"):
         F.pairwise_distance(t64(np.ones((3, 4))), t64(np.ones((2, 4))))
     assert repr(nn.PairwiseDistance()) == "PairwiseDistance()"
+
+
+# -- margin, embedding and likelihood losses ---------------------------------------------------
+def signs(shape, seed):
+    return np.random.default_rng(seed).choice([-1.0, 1.0], shape)
+
+
+def np_cos(a, b):
+    return (a * b).sum(-1) / np.sqrt(((a * a).sum(-1) + 1e-12) * ((b * b).sum(-1) + 1e-12))
+
+
+def np_dist(a, b, p, eps=1e-6):
+    return (np.abs(a - b + eps) ** p).sum(-1) ** (1 / p)
+
+
+LOSSES = {   # name: (tensorgan loss of (operands, reduction), NumPy loss per element, operands)
+    "margin_ranking": (lambda a, b, y, r: F.margin_ranking_loss(a, b, y, 0.3, r),
+                       lambda a, b, y: np.maximum(0, -y * (a - b) + 0.3),
+                       lambda: [sample(6, 1), sample(6, 2), signs(6, 3)]),
+    "hinge_embedding": (lambda x, y, r: F.hinge_embedding_loss(x, y, 0.8, r),   # y = 0.5: both terms
+                        lambda x, y: np.where(y != 1, np.maximum(0, 0.8 - x), 0) + np.where(y != -1, x, 0),
+                        lambda: [sample((3, 4), 4), np.random.default_rng(5).choice([-1, 1, 0.5], (3, 4))]),
+    "soft_margin": (F.soft_margin_loss, lambda x, y: np.log1p(np.exp(-y * x)),
+                    lambda: [sample((3, 4), 6, 5.0), signs((3, 4), 7)]),
+    "multilabel_soft_margin": (
+        lambda x, y, w, r: F.multilabel_soft_margin_loss(x, y, w, r),
+        lambda x, y, w: (w * (y * np.log1p(np.exp(-x)) + (1 - y) * np.log1p(np.exp(x)))).mean(-1),
+        lambda: [sample((3, 4), 8), (sample((3, 4), 9) > 0).astype(float), np.abs(sample(4, 10))]),
+    "cosine_embedding": (lambda a, b, y, r: F.cosine_embedding_loss(a, b, y, 0.2, r),
+                         lambda a, b, y: np.where(y == 1, 1 - np_cos(a, b), np.maximum(0, np_cos(a, b) - 0.2)),
+                         lambda: [sample((5, 3), 11), sample((5, 3), 12), signs(5, 13)]),
+    "triplet": (lambda a, p, n, r: F.triplet_margin_loss(a, p, n, 1.5, 3.0, reduction=r),
+                lambda a, p, n: np.maximum(0, 1.5 + np_dist(a, p, 3) - np_dist(a, n, 3)),
+                lambda: [sample((5, 3), 14), sample((5, 3), 15), sample((5, 3), 16)]),
+    "triplet_swap": (lambda a, p, n, r: F.triplet_margin_loss(a, p, n, 2.0, swap=True, reduction=r),
+                     lambda a, p, n: np.maximum(0, 2.0 + np_dist(a, p, 2) - np.minimum(
+                         np_dist(a, n, 2), np_dist(p, n, 2))),
+                     lambda: [sample((5, 3), 17), sample((5, 3), 18), sample((5, 3), 19)]),
+    "gaussian_nll": (lambda x, t, v, r: F.gaussian_nll_loss(x, t, v, True, reduction=r),
+                     lambda x, t, v: 0.5 * (np.log(np.maximum(v, 1e-6)) + (x - t) ** 2 / np.maximum(v, 1e-6)
+                                            + np.log(2 * np.pi)),
+                     lambda: [sample((4, 3), 20), sample((4, 3), 21), np.abs(sample((4, 3), 22))]),
+    "poisson_nll": (lambda x, t, r: F.poisson_nll_loss(x, t, full=True, reduction=r),
+                    lambda x, t: np.exp(x) - t * x + np.where(
+                        t > 1, t * np.log(t) - t + 0.5 * np.log(2 * np.pi * t), 0),
+                    lambda: [sample((4, 3), 23, 1.0), np.abs(sample((4, 3), 24))]),
+    "poisson_nll_rates": (lambda x, t, r: F.poisson_nll_loss(x, t, log_input=False, reduction=r),
+                          lambda x, t: x - t * np.log(x + 1e-8),
+                          lambda: [np.abs(sample((4, 3), 25)) + 0.1, np.abs(sample((4, 3), 26))]),
+}
+
+
+@pytest.mark.parametrize("reduction", list(REDUCE))
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_losses_match_the_formulas(name, reduction):
+    ours, formula, operands = LOSSES[name]
+    arrays = operands()
+    got = ours(*(t64(a) for a in arrays), reduction)
+    np.testing.assert_allclose(got.numpy(), REDUCE[reduction](formula(*arrays)), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_loss_gradients(name):
+    ours, _, operands = LOSSES[name]
+    arrays = operands()
+    grad = name not in ("hinge_embedding", "cosine_embedding", "margin_ranking")  # targets: labels
+    tensors = [t64(a, grad or i < len(arrays) - 1) for i, a in enumerate(arrays)]
+    tg.gradcheck(lambda *ts: ours(*ts, "sum"), tensors)
+    if name not in ("margin_ranking", "hinge_embedding"):   # piecewise linear: no second derivative
+        tg.gradgradcheck(lambda *ts: ours(*ts, "mean"), tensors)
+
+
+def test_gaussian_nll_variance_layouts_and_clamp():
+    x, t = sample((4, 3), 27), sample((4, 3), 28)
+    for var in (np.abs(sample(4, 29)), np.abs(sample((4, 1), 30))):    # homoscedastic layouts
+        v = var.reshape(4, 1)
+        expected = (0.5 * (np.log(v) + (x - t) ** 2 / v)).mean()
+        np.testing.assert_allclose(F.gaussian_nll_loss(t64(x), t64(t), t64(var)).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(F.gaussian_nll_loss(t64(x), t64(t), 0.5).numpy(),
+                               (0.5 * (np.log(0.5) + (x - t) ** 2 / 0.5)).mean(), rtol=1e-12)
+    v = t64(np.full((4, 3), 1e-9))        # clamped to eps, the gradient as if it were not (torch's)
+    F.gaussian_nll_loss(t64(x), t64(t), v, reduction="sum").backward()
+    np.testing.assert_allclose(v.grad.numpy(), 0.5 * (1 / 1e-6 - (x - t) ** 2 / 1e-12), rtol=1e-12)
+    with pytest.raises(ConfigError, match="negative"):
+        F.gaussian_nll_loss(t64(x), t64(t), t64(-np.ones((4, 3))))
+    with pytest.raises(ShapeError, match="incorrect size"):
+        F.gaussian_nll_loss(t64(x), t64(t), t64(np.ones((2, 3))))
+    assert repr(nn.GaussianNLLLoss(full=True)) == "GaussianNLLLoss()"
+
+
+def test_loss_modules_and_unbatched_layouts():
+    a, b, n, y = sample(3, 31), sample(3, 32), sample(3, 33), t64(-1.0)
+    assert F.cosine_embedding_loss(t64(a), t64(b), y).numpy() == pytest.approx(max(0, np_cos(a, b)))
+    assert F.triplet_margin_loss(t64(a), t64(b), t64(n)).numpy() == pytest.approx(
+        max(0, 1 + np_dist(a, b, 2) - np_dist(a, n, 2)))
+    x, t = sample((3, 4), 34), sample((3, 4), 35)
+    triples = [  # module, function, operands
+        (nn.MarginRankingLoss(0.5, "sum"), lambda *o: F.margin_ranking_loss(*o, 0.5, "sum"),
+         [x[:, 0], t[:, 0], signs(3, 36)]),
+        (nn.CosineEmbeddingLoss(0.1), lambda *o: F.cosine_embedding_loss(*o, 0.1), [x, t, signs(3, 36)]),
+        (nn.TripletMarginLoss(2.0, 1.0, swap=True), lambda *o: F.triplet_margin_loss(*o, 2.0, 1.0, swap=True),
+         [x, t, x[::-1].copy()])]
+    for module, function, operands in triples:
+        np.testing.assert_allclose(module(*map(t64, operands)).numpy(), function(*map(t64, operands)).numpy())
+    for module, function in [(nn.HingeEmbeddingLoss(), F.hinge_embedding_loss),
+                             (nn.SoftMarginLoss("none"), lambda *o: F.soft_margin_loss(*o, "none")),
+                             (nn.MultiLabelSoftMarginLoss(t64(np.ones(4))), F.multilabel_soft_margin_loss),
+                             (nn.PoissonNLLLoss(), F.poisson_nll_loss)]:
+        np.testing.assert_allclose(module(t64(x), signs((3, 4), 37)).numpy(),
+                                   function(t64(x), signs((3, 4), 37)).numpy())
+    assert [repr(m) for m in (nn.MarginRankingLoss(0.5), nn.TripletMarginLoss(), nn.MSELoss("sum"))] == [
+        "MarginRankingLoss()", "TripletMarginLoss()", "MSELoss()"]      # torch's losses show nothing
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda x: F.margin_ranking_loss(x, x[0], np.ones(3)), ShapeError, "same number of dimensions"),
+    (lambda x: F.cosine_embedding_loss(x, x, np.ones((2, 3))), ShapeError, "0-d target"),
+    (lambda x: F.triplet_margin_loss(x, x, x, margin=0.0), ConfigError, "margin must be greater than 0"),
+    (lambda x: nn.TripletMarginLoss(margin=-1.0), ConfigError, "margin must be greater than 0"),
+    (lambda x: F.soft_margin_loss(x, np.ones((4, 3))), ShapeError, "do not broadcast"),
+    (lambda x: F.hinge_embedding_loss(x, "a"), InputTypeError, "target must be a Tensor"),
+    (lambda x: F.poisson_nll_loss(x, x, reduction="avg"), ConfigError, "reduction"),
+    (lambda x: nn.MultiLabelSoftMarginLoss([1.0, 2.0]), InputTypeError, "weight must be a Tensor"),
+])
+def test_loss_argument_errors(make, error, match):
+    with pytest.raises(error, match=match):
+        make(t64(np.ones((2, 3))))
