@@ -531,3 +531,12 @@ def test_loss_modules_and_unbatched_layouts():
 def test_loss_argument_errors(make, error, match):
     with pytest.raises(error, match=match):
         make(t64(np.ones((2, 3))))
+
+
+@pytest.mark.parametrize("shape, dim", [((3,), 0), ((2, 3), 1), ((2, 3, 4), 0), ((2, 3, 4, 5), 1)])
+def test_softmax_layers_without_dim_take_torchs_implicit_dim(shape, dim):
+    x = sample(shape, 38)
+    with pytest.warns(UserWarning, match="implicit dimension"):
+        np.testing.assert_allclose(nn.Softmax()(t64(x)).numpy(), F.softmax(t64(x), dim).numpy())
+    with pytest.warns(UserWarning, match="implicit dimension"):
+        np.testing.assert_allclose(nn.LogSoftmax()(t64(x)).numpy(), F.log_softmax(t64(x), dim).numpy())

@@ -589,7 +589,10 @@ class PReLU(Module):
 
 
 class Softmax(_FunctionLayer):
-    params, function = ("dim",), staticmethod(lambda x, dim: F.softmax(x, -1 if dim is None else dim))
+    """Softmax along ``dim``; None: torch's implicit (deprecated, warned) choice, dim 0 of 0-, 1-
+    and 3-D input and dim 1 otherwise."""
+    params = ("dim",)
+    function = staticmethod(lambda x, dim: F.softmax(x, F._legacy_softmax_dim("Softmax", x, dim)))
 
     def __init__(self, dim: int | None = None):
         super().__init__()
@@ -597,7 +600,7 @@ class Softmax(_FunctionLayer):
 
 
 class LogSoftmax(Softmax):
-    function = staticmethod(lambda x, dim: F.log_softmax(x, -1 if dim is None else dim))
+    function = staticmethod(lambda x, dim: F.log_softmax(x, F._legacy_softmax_dim("LogSoftmax", x, dim)))
 
 
 class CosineSimilarity(Module):
