@@ -813,6 +813,8 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     from ``generator`` -- a tensorgan extra -- or the default one).  ``hard``: the one-hot of each
     argmax in the forward pass, the soft sample's gradient (straight-through estimator)."""
     tau = _threshold("gumbel_softmax", "tau", tau, positive=True)
+    if isinstance(logits, Tensor) and logits.ndim == 0:     # one class: torch's 1
+        return gumbel_softmax(logits.reshape(1), tau, hard, eps, 0, generator=generator).reshape(())
     axis = _check_dim("gumbel_softmax", logits, dim)
     xp = logits.device.xp
     exponential = resolve(generator).rng.standard_exponential(logits.shape)
@@ -1500,7 +1502,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     the last dim; ``swap``: d(a, n) replaced by d(p, n) where that is smaller (Balntas et al.)."""
     op = "triplet_margin_loss"
     _check_loss(op, anchor, reduction)
-    _check_rank(op, "anchor", anchor, (1, 2), "(N, D) or (D,)")
+    _check_rank(op, "anchor", anchor, range(1, 33), "(N, D) or (D,)")
     pos, neg = _operand(op, "positive", positive, anchor), _operand(op, "negative", negative, anchor)
     _same_ndim(op, anchor=anchor, positive=pos, negative=neg)
     p, eps = _scalar(op, "p", p), _scalar(op, "eps", eps)
@@ -2264,12 +2266,12 @@ def unfold(x: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: 
     _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
     if x.ndim == 3:
         return unfold(x.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
-    k, p, (rows, cols), _ = _block_geometry("unfold", x.shape[2:], kernel_size, dilation, padding,
-                                            stride)
+    k, p, (rows, cols), blocks = _block_geometry("unfold", x.shape[2:], kernel_size, dilation,
+                                                 padding, stride)
     padded = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
-    blocks = padded[_device_key(x, (Ellipsis, rows, cols))]    # (N, C, kh, kw, Ho, Wo)
+    columns = padded[_device_key(x, (Ellipsis, rows, cols))]    # (N, C, kh, kw, Ho, Wo)
     n, c = x.shape[:2]
-    return blocks.reshape(n, c * k[0] * k[1], -1)
+    return columns.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
 
 
 def fold(x: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,

@@ -540,3 +540,18 @@ def test_softmax_layers_without_dim_take_torchs_implicit_dim(shape, dim):
         np.testing.assert_allclose(nn.Softmax()(t64(x)).numpy(), F.softmax(t64(x), dim).numpy())
     with pytest.warns(UserWarning, match="implicit dimension"):
         np.testing.assert_allclose(nn.LogSoftmax()(t64(x)).numpy(), F.log_softmax(t64(x), dim).numpy())
+
+
+def test_empty_and_0d_edge_cases_are_torchs():
+    assert F.unfold(t64(np.zeros((0, 2, 5, 5))), 2).shape == (0, 8, 16)
+    assert F.fold(t64(np.zeros((0, 8, 4))), 3, 2).shape == (0, 2, 3, 3)
+    assert F.max_pool1d(t64(np.zeros((0, 2, 5))), 2).shape == (0, 2, 2)
+    assert F.gumbel_softmax(t64(1.0)).numpy() == 1.0
+    assert F.softmin(t64(2.0)).numpy() == 1.0
+    for loss in (F.soft_margin_loss(t64(np.zeros((0, 3))), np.zeros((0, 3))),
+                 F.poisson_nll_loss(t64(np.zeros((0, 3))), np.zeros((0, 3))),
+                 F.triplet_margin_loss(*(t64(np.zeros((0, 3))) for _ in range(3)))):
+        assert np.isnan(loss.numpy())                        # the mean of nothing, as torch
+    x = sample((2, 3, 4), 39)                                # any rank, distances over the last dim
+    np.testing.assert_allclose(F.triplet_margin_loss(t64(x), t64(x[::-1].copy()), t64(x), reduction="none").numpy(),
+                               np.maximum(0, 1 + np_dist(x, x[::-1], 2) - np_dist(x, x, 2)), rtol=1e-12)
