@@ -671,6 +671,205 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     return where(x > 0, x, x * slope)
 
 
+# ---------------------------------------------------------------------------------------------
+# torch's other activations, composed of Tensor ops (gradients and gradients of gradients come
+# from those ops).  Where a function has a kink, ``where`` picks the branch whose derivative is
+# torch's there (checked side by side against torch 2.13's backward formulas).
+# ---------------------------------------------------------------------------------------------
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
+    """alpha * (exp(input_scale * x) - 1) of min(x, 0) (no overflow where the branch is unused)."""
+    return ((x.clip(max=0.0) * input_scale).exp() - 1.0) * alpha
+
+
+def selu(x: Tensor, inplace: bool = False) -> Tensor:
+    """scale * (x where x > 0, else alpha (exp(x) - 1)), torch's SELU constants; ``inplace``
+    accepted for torch code (a new tensor either way)."""
+    from .factory import where
+    return where(x > 0, x, _negative_exp(x, SELU_ALPHA)) * SELU_SCALE
+
+
+def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha (exp(x / alpha) - 1) (alpha != 0)."""
+    from .factory import where
+    alpha = _scalar("celu", "alpha", alpha)
+    if alpha == 0:
+        raise ConfigError("celu: alpha must be nonzero (it divides x)")
+    return where(x > 0, x, _negative_exp(x, alpha, 1.0 / alpha))
+
+
+def mish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return x * softplus(x).tanh()
+
+
+def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
+    from .factory import where
+    return where(x <= -3.0, 0.0, where(x < 3.0, x * (x + 3.0) * (1 / 6), x))
+
+
+def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
+    return hardtanh(x + 3.0, 0.0, 6.0) * (1 / 6)
+
+
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return x / (x.abs() + 1.0)
+
+
+def tanhshrink(x: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return x - x.tanh()
+
+
+def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
+    """0 on [-lambd, lambd] (derivative 0 there, at the edges too, as torch's); outside, x (hard)
+    or x moved toward 0 by lambd (soft)."""
+    from .factory import where
+    lambd = _threshold(op, "lambd", lambd, positive=False)
+    _check_rank(op, "input", x, range(0, 33), "a tensor")
+    if not shift:
+        return where((x > lambd) | (x < -lambd), x, 0.0)
+    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+
+
+def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    return _shrink("softshrink", x, lambd, shift=True)
+
+
+def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, 0 elsewhere."""
+    return _shrink("hardshrink", x, lambd, shift=False)
+
+
+def threshold(x: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, ``value`` elsewhere (derivative 0 at the threshold, as torch's)."""
+    from .factory import where
+    _check_rank("threshold", "input", x, range(0, 33), "a tensor")
+    return where(x > _scalar("threshold", "threshold", threshold), x,
+                 _scalar("threshold", "value", value))
+
+
+_threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch's) hides the function
+
+
+def glu(x: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half."""
+    _check_rank("glu", "input", x, range(1, 33), "at least 1-D (glu does not take 0-D tensors)")
+    axis = x._dim(dim, "glu")
+    if x.shape[axis] % 2:
+        raise ShapeError(f"glu: halving dimension must be even, but dim {dim} of input {x.shape} "
+                         f"is size {x.shape[axis]}")
+    half = x.shape[axis] // 2
+    a, b = x.narrow(axis, 0, half), x.narrow(axis, half, half)
+    return a * b.sigmoid()
+
+
+def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None) -> int:
+    """torch's dim for softmax-like ops given ``dim=None``: 0 for 0-, 1- and 3-D input, else 1
+    (torch warns that this implicit choice is deprecated)."""
+    if dim is not None:
+        return dim
+    import warnings
+    warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= (as torch warns)",
+                  UserWarning, stacklevel=3)
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
+def softmin(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim`` (``dtype``: cast the input first, as torch)."""
+    _check_rank("softmin", "input", x, range(0, 33), "a tensor")
+    x = x if dtype is None else x.to(dtype)
+    if x.ndim == 0:
+        return softmin(x.reshape(1), 0).reshape(())
+    return softmax(-x, _legacy_softmax_dim("softmin", x, dim))
+
+
+def rrelu(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False, *, generator: Generator | None = None) -> Tensor:
+    """Randomized leaky ReLU: in training each x <= 0 is scaled by its own slope drawn from
+    U(lower, upper) (``generator``, a tensorgan extra, or the default one) and that slope is its
+    derivative; in evaluation the slope is the mean (lower + upper) / 2 (a leaky ReLU)."""
+    lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
+    if lower > upper:
+        raise ConfigError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
+    xp = x.device.xp
+    slopes = xp.asarray(resolve(generator).uniform(x.shape, x.dtype, lower, upper))
+    noise = xp.where(x.array > 0, x.dtype.type(1), slopes)
+    return ops.constant_times(x, noise)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1, *, generator: Generator | None = None) -> Tensor:
+    """softmax((logits + g) / tau) along ``dim``, g standard Gumbel draws (-log of Exp(1) draws,
+    from ``generator`` -- a tensorgan extra -- or the default one).  ``hard``: the one-hot of each
+    argmax in the forward pass, the soft sample's gradient (straight-through estimator)."""
+    tau = _threshold("gumbel_softmax", "tau", tau, positive=True)
+    if isinstance(logits, Tensor) and logits.ndim == 0:     # one class: torch's 1
+        return gumbel_softmax(logits.reshape(1), tau, hard, eps, 0, generator=generator).reshape(())
+    axis = _check_dim("gumbel_softmax", logits, dim)
+    xp = logits.device.xp
+    exponential = resolve(generator).rng.standard_exponential(logits.shape)
+    gumbels = Tensor._make(xp.asarray(-np.log(exponential), dtype=logits.dtype), logits.device)
+    soft = softmax((logits + gumbels) / tau, axis)
+    if not hard:
+        return soft
+    pick = xp.expand_dims(soft.array.argmax(axis=axis), axis)
+    positions = xp.arange(logits.shape[axis]).reshape((-1,) + (1,) * (logits.ndim - axis - 1))
+    one_hot = Tensor._make((positions == pick).astype(logits.dtype), logits.device)
+    return one_hot - soft.detach() + soft
+
+
+def _in_place_form(op: str, fn: Callable[..., Tensor], x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """torch's ``F.<fn>_``: x overwritten with fn(x) and returned.  As every in-place update in
+    tensorgan, refused on a tensor autograd tracks (use the out-of-place form there)."""
+    _check_rank(op, "input", x, range(0, 33), "a tensor")
+    with no_grad():
+        y = fn(x, *args, **kwargs)
+    return x._in_place(op, lambda a: a.__setitem__(Ellipsis, y.array))
+
+
+def relu_(x: Tensor) -> Tensor:
+    return _in_place_form("relu_", relu, x)
+
+
+def leaky_relu_(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return _in_place_form("leaky_relu_", leaky_relu, x, negative_slope)
+
+
+def elu_(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return _in_place_form("elu_", elu, x, alpha)
+
+
+def celu_(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return _in_place_form("celu_", celu, x, alpha)
+
+
+def selu_(x: Tensor) -> Tensor:
+    return _in_place_form("selu_", selu, x)
+
+
+def hardtanh_(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return _in_place_form("hardtanh_", hardtanh, x, min_val, max_val)
+
+
+def threshold_(x: Tensor, threshold: float, value: float) -> Tensor:
+    return _in_place_form("threshold_", _threshold_op, x, threshold, value)
+
+
+def rrelu_(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+           *, generator: Generator | None = None) -> Tensor:
+    return _in_place_form("rrelu_", rrelu, x, lower, upper, training, generator=generator)
+
+
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize)."""
     return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
@@ -701,6 +900,38 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         lift = xp.maximum(norm.array, norm.dtype.type(eps)) - norm.array    # 0 unless below eps
         return v / (norm + Tensor._make(lift, v.device))
     return (unit(x1) * unit(x2)).sum(dim=dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dim, x1 and x2 broadcast together
+    (``torch.nn.functional.pairwise_distance``; 0-d inputs give a 0-d distance)."""
+    op = "pairwise_distance"
+    for name, t in (("x1", x1), ("x2", x2)):
+        if not isinstance(t, Tensor):
+            raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    _check_operand(op, "x2", x2, x1)
+    try:
+        np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {x1.shape} and {x2.shape} do not broadcast") from None
+    diff = x1 - x2 + _scalar(op, "eps", eps)
+    if diff.ndim == 0:
+        return diff.reshape(1).norm(_scalar(op, "p", p), dim=0)
+    return diff.norm(_scalar(op, "p", p), dim=-1, keepdim=keepdim)
+
+
+def pdist(x: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of (N, M) input, pairs i < j in row-major order:
+    N (N - 1) / 2 of them (``torch.nn.functional.pdist``)."""
+    _check_rank("pdist", "input", x, (2,), "(N, M) (pdist only supports 2-D tensors)")
+    if not _scalar("pdist", "p", p) >= 0:
+        raise ConfigError(f"pdist: p must be >= 0 (torch supports non-negative p only), got {p}")
+    rows, cols = np.triu_indices(x.shape[0], 1)
+    if not rows.size:
+        return x.reshape(-1)[:0]
+    xp = x.device.xp
+    return (x[xp.asarray(rows)] - x[xp.asarray(cols)]).norm(float(p), dim=1)
 
 
 def one_hot(target: Any, num_classes: int = -1) -> Tensor:
@@ -776,6 +1007,21 @@ def layer_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor 
                          f"input {x.shape}")
     dims = tuple(range(x.ndim - len(shape), x.ndim))
     return _affine(_normalized(x, dims, eps), weight, bias, shape)
+
+
+def rms_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, then
+    ``* weight`` of that shape (torch's RMSNorm; ``eps=None``: the dtype's machine epsilon)."""
+    _check_rank("rms_norm", "input", x, range(0, 33), "a tensor")
+    shape = (normalized_shape,) if _is_int(normalized_shape) else tuple(normalized_shape)
+    if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape or len(shape) > x.ndim:
+        raise ShapeError(f"rms_norm: normalized_shape {shape} is not the trailing shape of the "
+                         f"input {x.shape}")
+    eps = float(np.finfo(x.dtype).eps) if eps is None else _scalar("rms_norm", "eps", eps)
+    dims = tuple(range(x.ndim - len(shape), x.ndim))
+    y = x * ((x * x).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return _affine(y, weight, None, shape)
 
 
 def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -1145,6 +1391,173 @@ def kl_div(input: Tensor, target: Target, reduction: str = "mean", log_target: b
     if input.ndim == 0:
         return total
     return total / float(input.shape[0]) if input.shape[0] else total * 0.0 + float("nan")
+
+
+# ---------------------------------------------------------------------------------------------
+# Margin, embedding and likelihood losses (torch's formulas, composed of Tensor ops; clamp_min's
+# gradient at 0 is 1, as torch's).  Targets broadcast against the input as in torch.
+# ---------------------------------------------------------------------------------------------
+def _operand(op: str, name: str, value: Any, x: Tensor) -> Tensor:
+    """A loss operand (target, variance, weight) as a Tensor of x's dtype and device: a Tensor
+    as it is (checked; its gradient then flows), an array or number as a constant."""
+    if isinstance(value, Tensor):
+        _check_operand(op, name, value, x)
+        return value
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise InputTypeError(f"{op}: {name} must be a Tensor, an array or a number, got "
+                             f"{type(value).__name__}")
+    return Tensor._make(_on_device(op, value, x.device.xp).astype(x.dtype, copy=False), x.device)
+
+
+def _broadcast(op: str, **operands: Tensor) -> None:
+    """A ShapeError naming every operand's shape unless they broadcast together."""
+    try:
+        np.broadcast_shapes(*(t.shape for t in operands.values()))
+    except ValueError:
+        shapes = ", ".join(f"{name} {t.shape}" for name, t in operands.items())
+        raise ShapeError(f"{op}: shapes do not broadcast: {shapes}") from None
+
+
+def _same_ndim(op: str, **operands: Tensor) -> None:
+    if len({t.ndim for t in operands.values()}) > 1:
+        shapes = ", ".join(f"{name} {t.shape}" for name, t in operands.items())
+        raise ShapeError(f"{op}: all inputs must have the same number of dimensions, got {shapes}")
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Target, margin: float = 0.0,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, -y (x1 - x2) + margin)``: x1 should rank above x2 where y = 1, below where y = -1."""
+    op = "margin_ranking_loss"
+    _check_loss(op, input1, reduction)
+    x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
+    _same_ndim(op, input1=input1, input2=x2, target=y)
+    _broadcast(op, input1=input1, input2=x2, target=y)
+    return _reduced((-y * (input1 - x2) + _scalar(op, "margin", margin)).clip(min=0.0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
+                         reduction: str = "mean") -> Tensor:
+    """x where y = 1, ``max(0, margin - x)`` where y = -1 (torch's: both terms where y is
+    neither, as its where(y != 1) + where(y != -1))."""
+    from .factory import where
+    op = "hinge_embedding_loss"
+    _check_loss(op, input, reduction)
+    y = _operand(op, "target", target, input)
+    _broadcast(op, input=input, target=y)
+    hinge = (_scalar(op, "margin", margin) - input).clip(min=0.0)
+    return _reduced(where(y != 1, hinge, 0.0) + where(y != -1, input, 0.0), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-y x))`` (two-class logistic loss; computed without overflow)."""
+    op = "soft_margin_loss"
+    _check_loss(op, input, reduction)
+    y = _operand(op, "target", target, input)
+    _broadcast(op, input=input, target=y)
+    return _reduced(softplus(-y * input, 1.0, math.inf), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | None = None,
+                                reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(x) against 0/1 targets per class, times ``weight`` (one
+    per class), averaged over the classes (the last dim): one loss per sample, then reduced."""
+    op = "multilabel_soft_margin_loss"
+    _check_loss(op, input, reduction)
+    _check_rank(op, "input", input, range(1, 33), "(N, C) or (C,)")
+    y = _operand(op, "target", target, input)
+    _broadcast(op, input=input, target=y)
+    loss = -(y * logsigmoid(input) + (1.0 - y) * logsigmoid(-input))
+    if weight is not None:
+        w = _operand(op, "weight", weight, input)
+        _broadcast(op, input=input, weight=w)
+        loss = loss * w
+    return _reduced(loss.sum(dim=-1) / float(input.shape[-1]), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Target, margin: float = 0.0,
+                          reduction: str = "mean") -> Tensor:
+    """``1 - cos(x1, x2)`` where y = 1, ``max(0, cos(x1, x2) - margin)`` where y = -1, 0 where y
+    is neither; (N, D) inputs with an (N,) target or (D,) inputs with a 0-d one.  torch's cosine:
+    ``<x1, x2> / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))``."""
+    from .factory import where
+    op = "cosine_embedding_loss"
+    _check_loss(op, input1, reduction)
+    x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
+    if y.ndim > 1 or input1.ndim != y.ndim + 1 or x2.ndim != y.ndim + 1:
+        raise ShapeError(f"{op}: expects (N, D) inputs with an (N,) target or (D,) inputs with a "
+                         f"0-d target, got input1 {input1.shape}, input2 {x2.shape}, target {y.shape}")
+    _broadcast(op, input1=input1, input2=x2)
+    dim = y.ndim
+    cos = (input1 * x2).sum(dim=dim) / (((input1 * input1).sum(dim=dim) + 1e-12)
+                                        * ((x2 * x2).sum(dim=dim) + 1e-12)).sqrt()
+    _broadcast(op, cosine=cos, target=y)
+    loss = where(y == 1, 1.0 - cos, 0.0) + where(y == -1, (cos - _scalar(op, "margin", margin)).clip(min=0.0), 0.0)
+    return _reduced(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))``, d the :func:`pairwise_distance` (p, eps) over
+    the last dim; ``swap``: d(a, n) replaced by d(p, n) where that is smaller (Balntas et al.)."""
+    op = "triplet_margin_loss"
+    _check_loss(op, anchor, reduction)
+    _check_rank(op, "anchor", anchor, range(1, 33), "(N, D) or (D,)")
+    pos, neg = _operand(op, "positive", positive, anchor), _operand(op, "negative", negative, anchor)
+    _same_ndim(op, anchor=anchor, positive=pos, negative=neg)
+    p, eps = _scalar(op, "p", p), _scalar(op, "eps", eps)
+    margin = _scalar(op, "margin", margin)
+    if not margin > 0:
+        raise ConfigError(f"{op}: margin must be greater than 0, got {margin}")
+    d_pos, d_neg = pairwise_distance(anchor, pos, p, eps), pairwise_distance(anchor, neg, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(pos, neg, p, eps))
+    return _reduced((margin + d_pos - d_neg).clip(min=0.0), reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Target, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """``0.5 (log(v) + (x - t)^2 / v)`` (+ 0.5 log(2 pi) with ``full``), v = max(var, eps) -- the
+    clamp, as torch's, outside autograd (var's gradient is taken as if it were not clamped).
+    ``var``: the input's shape, or one dim short of it, or a single mismatched dim of size 1
+    (homoscedastic), or a number."""
+    op = "gaussian_nll_loss"
+    _check_loss(op, input, reduction)
+    t = _operand(op, "target", target, input)
+    v = _operand(op, "var", np.full(input.shape, var) if isinstance(var, (int, float)) else var, input)
+    if bool((v.detach() < 0).any()):
+        raise ConfigError(f"{op}: var has negative entry/entries")
+    if v.shape != input.shape:
+        if v.shape == input.shape[:-1]:
+            v = v.unsqueeze(-1)
+        elif not (v.ndim == input.ndim and sum(b for a, b in zip(input.shape, v.shape) if a != b) == 1):
+            raise ShapeError(f"{op}: var is of incorrect size: {v.shape} for input {input.shape} "
+                             f"(the input's shape, one dim short, or one dim of size 1)")
+    _broadcast(op, input=input, target=t)
+    xp = v.device.xp
+    v = v + Tensor._make(xp.maximum(v.array, v.dtype.type(_scalar(op, "eps", eps))) - v.array, v.device)
+    loss = (v.log() + (input - t) ** 2 / v) * 0.5
+    return _reduced(loss + 0.5 * math.log(2 * math.pi) if full else loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Target, log_input: bool = True, full: bool = False,
+                     eps: float = 1e-8, reduction: str = "mean") -> Tensor:
+    """Poisson negative log-likelihood: ``exp(x) - t x`` (``log_input``, x the log-rate) or
+    ``x - t log(x + eps)``; ``full`` adds the Stirling term ``t log t - t + 0.5 log(2 pi t)``
+    where t > 1."""
+    from .factory import where
+    op = "poisson_nll_loss"
+    _check_loss(op, input, reduction)
+    t = _operand(op, "target", target, input)
+    _broadcast(op, input=input, target=t)
+    eps = _scalar(op, "eps", eps)
+    loss = input.exp() - t * input if log_input else input - t * (input + eps).log()
+    if full:
+        big = t > 1
+        safe = where(big, t, 2.0)               # log of t <= 1 never taken (its gradient NaN)
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + where(big, stirling, 0.0)
+    return _reduced(loss, reduction)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1743,6 +2156,147 @@ def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool 
     _check_rank("adaptive_max_pool2d", "input", x, (4,), "(N, C, H, W)")
     ho, wo = _adaptive_size("adaptive_max_pool2d", output_size, x.shape[2:])
     return _max_over_windows(x, *_adaptive_index(x, ho, wo))
+
+
+# ---------------------------------------------------------------------------------------------
+# 1-D pooling: the 2-D functions on a height-1 image, the arguments checked (and errors worded)
+# as 1-D ones first, as conv1d does.
+# ---------------------------------------------------------------------------------------------
+def _on_height_one(x: Tensor, run: Callable[[Tensor], Tensor]) -> Tensor:
+    """``run`` (a 2-D op) on (N, C, L) or unbatched (C, L) input seen as (N, C, 1, L)."""
+    batched = x if x.ndim == 3 else x.unsqueeze(0)
+    y = run(batched.unsqueeze(2)).squeeze(2)
+    return y if x.ndim == 3 else y.squeeze(0)
+
+
+def pool1d_geometry(op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
+    """torch's 1-D pooling window arguments as ints (kernel, stride, padding, dilation), checked
+    (the layers check them when built, the functions when called)."""
+    k, d = _single(kernel_size, "kernel_size", 1, op), _single(dilation, "dilation", 1, op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+        else _single(stride, "stride", 1, op)
+    p = _single(padding, "padding", 0, op)
+    if p > k // 2:
+        raise ConfigError(f"{op}: padding should be at most half of kernel size, but got "
+                          f"padding={p} and kernel_size={k}")
+    return k, s, p, d
+
+
+def _pool1d(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+            ceil_mode: bool, pool2d: Callable[..., Tensor]) -> Tensor:
+    """``pool2d(x4, kernel, stride, padding, dilation)`` (pairs) of a height-1 image, after
+    torch's 1-D checks, so that errors name the 1-D arguments."""
+    _check_rank(op, "input", x, (2, 3), "(N, C, L) or unbatched (C, L)")
+    k, s, p, d = pool1d_geometry(op, kernel_size, stride, padding, dilation)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise InputTypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
+    if _pool_output_size(x.shape[-1], k, s, p, d, ceil_mode) < 1:
+        raise ShapeError(f"{op}: kernel {k} (dilation {d}, padding {p}) is larger than the length "
+                         f"{x.shape[-1]} of input {x.shape}")
+    return _on_height_one(x, lambda x4: pool2d(x4, (1, k), (1, s), (0, p), (1, d)))
+
+
+def max_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """``torch.nn.functional.max_pool1d`` on (N, C, L) or (C, L) (see :func:`max_pool2d`)."""
+    if return_indices:
+        raise ConfigError("max_pool1d: return_indices=True is not supported (tensorgan has no "
+                          "integer tensors, and no max_unpool1d to pass them to)")
+    return _pool1d("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode,
+                   lambda x4, k, s, p, d: max_pool2d(x4, k, s, p, d, ceil_mode))
+
+
+def avg_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """``torch.nn.functional.avg_pool1d`` on (N, C, L) or (C, L) (see :func:`avg_pool2d`)."""
+    return _pool1d("avg_pool1d", x, kernel_size, stride, padding, 1, ceil_mode,
+                   lambda x4, k, s, p, d: avg_pool2d(x4, k, s, p, ceil_mode, count_include_pad))
+
+
+def _adaptive_pool1d(op: str, pool2d: Callable[..., Tensor], x: Tensor, output_size: Any) -> Tensor:
+    _check_rank(op, "input", x, (2, 3), "(N, C, L) or unbatched (C, L)")
+    size = _single(output_size, "output_size", 1, op)
+    return _on_height_one(x, lambda x4: pool2d(x4, (1, size)))
+
+
+def adaptive_avg_pool1d(x: Tensor, output_size: Any) -> Tensor:
+    """``torch.nn.functional.adaptive_avg_pool1d``: ``output_size`` windows covering L."""
+    return _adaptive_pool1d("adaptive_avg_pool1d", adaptive_avg_pool2d, x, output_size)
+
+
+def adaptive_max_pool1d(x: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
+    """``torch.nn.functional.adaptive_max_pool1d``: the maximum over adaptive windows."""
+    if return_indices:
+        raise ConfigError("adaptive_max_pool1d: return_indices=True is not supported (tensorgan "
+                          "has no integer tensors)")
+    return _adaptive_pool1d("adaptive_max_pool1d", adaptive_max_pool2d, x, output_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# unfold (im2col) and fold (its adjoint, col2im): one gather of the padded image's sliding
+# blocks, and the scatter-add of blocks into an image -- indexing and its gradient.
+# ---------------------------------------------------------------------------------------------
+def block_arguments(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple:
+    """unfold's / fold's (kernel, dilation, padding, stride) as pairs, checked (the layers check
+    them when built, the functions when called)."""
+    return (_pair(kernel_size, "kernel_size", 1, op), _pair(dilation, "dilation", 1, op),
+            _pair(padding, "padding", 0, op), _pair(stride, "stride", 1, op))
+
+
+def _block_geometry(op: str, spatial: Sequence[int], kernel_size: Any, dilation: Any, padding: Any,
+                    stride: Any) -> tuple:
+    """Pairs kernel and padding, the (rows, cols) index of every block's elements in the padded
+    image (shapes (kh, 1, Ho, 1) and (1, kw, 1, Wo)) and the block counts (Ho, Wo)."""
+    k, d, p, s = block_arguments(op, kernel_size, dilation, padding, stride)
+    blocks = tuple((n + 2 * pp - dd * (kk - 1) - 1) // ss + 1
+                   for n, kk, dd, pp, ss in zip(spatial, k, d, p, s))
+    if min(blocks) < 1:
+        raise ShapeError(f"{op}: given spatial size {tuple(spatial)}, kernel_size={k}, "
+                         f"dilation={d}, padding={p}, stride={s}, the array of sliding blocks "
+                         f"would be {blocks}, but its components must be at least one")
+    rows = np.arange(k[0])[:, None] * d[0] + np.arange(blocks[0])[None, :] * s[0]
+    cols = np.arange(k[1])[:, None] * d[1] + np.arange(blocks[1])[None, :] * s[1]
+    return k, p, (rows[:, None, :, None], cols[None, :, None, :]), blocks
+
+
+def unfold(x: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: IntOrPair = 0,
+           stride: IntOrPair = 1) -> Tensor:
+    """(N, C, H, W) -> (N, C * kh * kw, L): each sliding block of the zero-padded image as a
+    column, L blocks in row-major order (``torch.nn.functional.unfold``; (C, H, W) unbatched)."""
+    _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
+    if x.ndim == 3:
+        return unfold(x.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+    k, p, (rows, cols), blocks = _block_geometry("unfold", x.shape[2:], kernel_size, dilation,
+                                                 padding, stride)
+    padded = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
+    columns = padded[_device_key(x, (Ellipsis, rows, cols))]    # (N, C, kh, kw, Ho, Wo)
+    n, c = x.shape[:2]
+    return columns.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
+
+
+def fold(x: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,
+         padding: IntOrPair = 0, stride: IntOrPair = 1) -> Tensor:
+    """(N, C * kh * kw, L) -> (N, C, H, W): the sum of the blocks (columns) put back where
+    :func:`unfold` takes them from -- its adjoint (``torch.nn.functional.fold``; unbatched too)."""
+    op = "fold"
+    _check_rank(op, "input", x, (2, 3), "(N, C * kh * kw, L) or unbatched (C * kh * kw, L)")
+    if x.ndim == 2:
+        return fold(x.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
+    size = _pair(output_size, "output_size", 1, op)
+    k, p, (rows, cols), blocks = _block_geometry(op, size, kernel_size, dilation, padding, stride)
+    n, ck, length = x.shape
+    if ck % (k[0] * k[1]):
+        raise ShapeError(f"{op}: expected size of input's dimension 1 to be divisible by the "
+                         f"product of kernel_size {k}, but got input {x.shape}")
+    if length != blocks[0] * blocks[1]:
+        raise ShapeError(f"{op}: given output_size={size}, kernel_size={k}, padding={p} and "
+                         f"the other arguments, expected {blocks[0]} * {blocks[1]} = "
+                         f"{blocks[0] * blocks[1]} sliding blocks in dim 2, got input {x.shape}")
+    c = ck // (k[0] * k[1])
+    columns = x.reshape(n, c, k[0], k[1], blocks[0], blocks[1])
+    padded = (n, c, size[0] + 2 * p[0], size[1] + 2 * p[1])
+    image = ops.ScatterIntoZeros.apply(columns, padded, _device_key(x, (Ellipsis, rows, cols)))
+    return image[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]] if any(p) else image
 
 
 # ---------------------------------------------------------------------------------------------

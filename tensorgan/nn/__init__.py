@@ -11,9 +11,16 @@ from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmo
                      Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ModuleDict,
                      ModuleList, ReflectionPad2d, ReLU, ReplicationPad2d, Sequential, Sigmoid, Tanh,
                      Unflatten, Upsample, ZeroPad2d)
+from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU, SELU, Softmax2d,
+                     Softmin, Softshrink, Softsign, Tanhshrink, Threshold, AdaptiveAvgPool1d,
+                     AdaptiveMaxPool1d, AvgPool1d, CircularPad1d, CircularPad2d, ConstantPad1d,
+                     InstanceNorm1d, MaxPool1d, ReflectionPad1d, ReplicationPad1d, ZeroPad1d, Fold,
+                     PairwiseDistance, RMSNorm, Unfold)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .attention import MultiheadAttention
+from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss,
+                   MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module, Parameter
 from .parallel import DataParallel
 
@@ -26,6 +33,13 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
            "Softplus", "GELU", "SiLU", "ELU", "Hardtanh", "Softmax", "LogSoftmax", "PixelShuffle",
            "PixelUnshuffle", "CosineSimilarity", "Dropout1d", "Dropout2d", "LogSigmoid", "ParameterDict", "ParameterList",
            "PReLU", "ReLU6", "UpsamplingBilinear2d", "UpsamplingNearest2d", "MultiheadAttention"]
+__all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RReLU", "SELU", "Softmax2d",
+            "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "AdaptiveAvgPool1d",
+            "AdaptiveMaxPool1d", "AvgPool1d", "CircularPad1d", "CircularPad2d", "ConstantPad1d",
+            "InstanceNorm1d", "MaxPool1d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d", "Fold",
+            "PairwiseDistance", "RMSNorm", "Unfold", "CosineEmbeddingLoss", "GaussianNLLLoss",
+            "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss",
+            "SoftMarginLoss", "TripletMarginLoss"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

@@ -444,6 +444,129 @@ class LogSigmoid(_FunctionLayer):
     function = staticmethod(F.logsigmoid)
 
 
+class _Activation(_FunctionLayer):
+    """An activation with torch's ``inplace`` flag: accepted for PyTorch code and shown in the
+    repr where torch shows it (``show_inplace``); the result is a new tensor either way."""
+    show_inplace = True
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        if not isinstance(inplace, (bool, np.bool_)):
+            raise InputTypeError(f"{type(self).__name__}: inplace must be a bool, got {inplace!r}")
+        self.inplace = bool(inplace)
+
+    def extra_repr(self) -> str:
+        shown = [super().extra_repr()] + (["inplace=True"] if self.inplace and self.show_inplace else [])
+        return ", ".join(s for s in shown if s)
+
+
+class SELU(_Activation):
+    function = staticmethod(F.selu)
+
+
+class CELU(_Activation):
+    params, function = ("alpha",), staticmethod(F.celu)
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.alpha = F._scalar("CELU", "alpha", alpha)
+
+
+class Mish(_Activation):
+    function = staticmethod(F.mish)
+
+
+class Hardswish(_Activation):
+    function, show_inplace = staticmethod(F.hardswish), False
+
+
+class Hardsigmoid(_Activation):
+    function, show_inplace = staticmethod(F.hardsigmoid), False
+
+
+class Threshold(_Activation):
+    """x where x > threshold, ``value`` elsewhere (``F.threshold``)."""
+    params, function = ("threshold", "value"), staticmethod(F.threshold)
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__(inplace)
+        for name, number in (("threshold", threshold), ("value", value)):
+            F._scalar("Threshold", name, number)
+        self.threshold, self.value = threshold, value
+
+
+class Softsign(_FunctionLayer):
+    function = staticmethod(F.softsign)
+
+
+class Tanhshrink(_FunctionLayer):
+    function = staticmethod(F.tanhshrink)
+
+
+class Softshrink(_FunctionLayer):
+    """``F.softshrink``; torch's repr shows lambd alone: ``Softshrink(0.5)``."""
+    params, function = ("lambd",), staticmethod(F.softshrink)
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = F._threshold(type(self).__name__, "lambd", lambd, positive=False)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Hardshrink(Softshrink):
+    function = staticmethod(F.hardshrink)
+
+
+class GLU(_FunctionLayer):
+    """Gated linear unit along ``dim`` (``F.glu``)."""
+    params, function = ("dim",), staticmethod(F.glu)
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+
+class Softmin(_FunctionLayer):
+    """softmax(-x) along ``dim`` (None: torch's implicit, deprecated choice; see ``F.softmin``)."""
+    params, function = ("dim",), staticmethod(lambda x, dim: F.softmin(x, dim))
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) input, at each position."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, (3, 4), "(N, C, H, W) or (C, H, W)")
+        return F.softmax(x, -3)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU (``F.rrelu``): in training each negative element gets its own slope
+    from U(lower, upper), drawn from ``generator`` (a tensorgan extra; the default generator if
+    None); in evaluation the mean slope."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False, *,
+                 generator: Generator | None = None):
+        super().__init__()
+        if F._scalar("RReLU", "lower", lower) > F._scalar("RReLU", "upper", upper):
+            raise ConfigError(f"RReLU: lower bound {lower} must be <= upper bound {upper}")
+        if generator is not None and not isinstance(generator, Generator):
+            raise InputTypeError(f"RReLU: generator must be a tensorgan Generator or None, got "
+                                 f"{type(generator).__name__}")
+        self.lower, self.upper, self.inplace, self.generator = lower, upper, bool(inplace), generator
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rrelu(x, self.lower, self.upper, self.training, generator=self.generator)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
+
+
 class PReLU(Module):
     """A leaky ReLU with learned slopes: ``num_parameters`` 1 (shared) or the channel count,
     each starting at ``init`` (torch.nn.PReLU)."""
@@ -466,7 +589,10 @@ class PReLU(Module):
 
 
 class Softmax(_FunctionLayer):
-    params, function = ("dim",), staticmethod(lambda x, dim: F.softmax(x, -1 if dim is None else dim))
+    """Softmax along ``dim``; None: torch's implicit (deprecated, warned) choice, dim 0 of 0-, 1-
+    and 3-D input and dim 1 otherwise."""
+    params = ("dim",)
+    function = staticmethod(lambda x, dim: F.softmax(x, F._legacy_softmax_dim("Softmax", x, dim)))
 
     def __init__(self, dim: int | None = None):
         super().__init__()
@@ -474,7 +600,7 @@ class Softmax(_FunctionLayer):
 
 
 class LogSoftmax(Softmax):
-    function = staticmethod(lambda x, dim: F.log_softmax(x, -1 if dim is None else dim))
+    function = staticmethod(lambda x, dim: F.log_softmax(x, F._legacy_softmax_dim("LogSoftmax", x, dim)))
 
 
 class CosineSimilarity(Module):
@@ -528,6 +654,68 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
+class RMSNorm(Module):
+    """``torch.nn.RMSNorm``: each sample divided by its root mean square over the last dims
+    (``normalized_shape``), times a learned elementwise weight (ones); ``eps=None``: the
+    input dtype's machine epsilon, as torch."""
+
+    def __init__(self, normalized_shape: Any, eps: float | None = None,
+                 elementwise_affine: bool = True, *, device: Any = None, dtype: Any = None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+            else tuple(normalized_shape)
+        self.normalized_shape = tuple(_positive_int("normalized_shape", s, "RMSNorm") for s in shape)
+        self.eps = None if eps is None else _check_eps("RMSNorm", eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        if self.elementwise_affine:           # torch's RMSNorm has a weight only
+            self.weight = _empty(self.normalized_shape, dtype, device)
+            init.ones_(self.weight)
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class Unfold(_FunctionLayer):
+    """``F.unfold``: each sliding block of (N, C, H, W) input as a column of (N, C*kh*kw, L)."""
+    params, function = ("kernel_size", "dilation", "padding", "stride"), staticmethod(F.unfold)
+
+    def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1):
+        super().__init__()
+        F.block_arguments("Unfold", kernel_size, dilation, padding, stride)
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+
+class Fold(_FunctionLayer):
+    """``F.fold``: columns of sliding blocks summed back into (N, C, *output_size) images."""
+    params = ("output_size", "kernel_size", "dilation", "padding", "stride")
+    function = staticmethod(F.fold)
+
+    def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                 stride: Any = 1):
+        super().__init__()
+        F._pair(output_size, "output_size", 1, "Fold")
+        F.block_arguments("Fold", kernel_size, dilation, padding, stride)
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+
+class PairwiseDistance(Module):
+    """``F.pairwise_distance(x1, x2, p, eps, keepdim)`` (torch's repr shows no arguments)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+        super().__init__()
+        self.norm = F._scalar("PairwiseDistance", "p", p)
+        self.eps, self.keepdim = F._scalar("PairwiseDistance", "eps", eps), bool(keepdim)
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
 class GroupNorm(Module):
     """``torch.nn.GroupNorm``: normalize each sample over groups of channels."""
 
@@ -551,37 +739,52 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class InstanceNorm2d(Module):
-    """``torch.nn.InstanceNorm2d``: normalize each (sample, channel) over H x W; by default no
-    affine parameters and no running statistics (torch's defaults, unlike batch norm's)."""
+class _InstanceNorm(Module):
+    """torch's InstanceNorm1d / 2d: normalize each (sample, channel) over its ``dims`` spatial
+    dims; by default no affine parameters and no running statistics (torch's defaults, unlike
+    batch norm's); ``bias=False`` (torch 2.13): an affine scale without a shift."""
+    dims = 2
+    layouts = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)"}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, *,
-                 device: Any = None, dtype: Any = None):
+                 device: Any = None, dtype: Any = None, bias: bool = True):
         super().__init__()
-        self.num_features = _positive_int("num_features", num_features, "InstanceNorm2d")
-        self.eps, self.momentum = _check_eps("InstanceNorm2d", eps), float(momentum)
+        name = type(self).__name__
+        self.num_features = _positive_int("num_features", num_features, name)
+        self.eps, self.momentum = _check_eps(name, eps), float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        _affine_parameters(self, (self.num_features,), self.affine, dtype, device)
+        _affine_parameters(self, (self.num_features,), self.affine, dtype, device, bias)
         if self.track_running_stats:
             _running_statistics(self, self.num_features, dtype, device)
         else:
             self.running_mean = self.running_var = None
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (3, 4), "(N, C, H, W) or (C, H, W)")
-        batched = x if x.ndim == 4 else x.unsqueeze(0)
+        batched_rank = self.dims + 2
+        check_input(self, x, (batched_rank - 1, batched_rank), self.layouts[self.dims])
+        batched = x if x.ndim == batched_rank else x.unsqueeze(0)
         if batched.shape[1] != self.num_features:
-            raise ShapeError(f"InstanceNorm2d: expected {self.num_features} channels, got input "
-                             f"{x.shape}")
+            raise ShapeError(f"{type(self).__name__}: expected {self.num_features} channels, got "
+                             f"input {x.shape}")
         use_input_stats = self.training or not self.track_running_stats
         y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
                             use_input_stats, self.momentum, self.eps)
-        return y if x.ndim == 4 else y.squeeze(0)
+        return y if x.ndim == batched_rank else y.squeeze(0)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """``torch.nn.InstanceNorm2d``: normalize each (sample, channel) over H x W."""
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """``torch.nn.InstanceNorm1d``: normalize each (sample, channel) over L."""
+    dims = 1
 
 
 class Embedding(Module):
@@ -685,8 +888,9 @@ class MaxPool2d(_Pool2d):
         super().__init__()
         self._check(kernel_size, stride, padding, dilation)
         if return_indices:
-            raise ConfigError("MaxPool2d: return_indices=True is not supported (tensorgan has no "
-                              "integer tensors, and no MaxUnpool2d to pass them to)")
+            raise ConfigError(f"{type(self).__name__}: return_indices=True is not supported "
+                              f"(tensorgan has no integer tensors, and no max unpooling to pass "
+                              f"them to)")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
@@ -726,14 +930,18 @@ class AvgPool2d(_Pool2d):
 
 class _AdaptivePool2d(_FunctionLayer):
     params = ("output_size",)
+    ranks, layout = (4,), "(N, C, H, W)"
 
     def __init__(self, output_size: Any):
         super().__init__()
         self.output_size = output_size
-        F._adaptive_size(type(self).__name__, output_size, (1, 1))   # checked when built
+        self._check_size(output_size)       # checked when built
+
+    def _check_size(self, output_size: Any) -> None:
+        F._adaptive_size(type(self).__name__, output_size, (1, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (4,), "(N, C, H, W)")
+        check_input(self, x, self.ranks, self.layout)
         return super().forward(x)
 
 
@@ -749,10 +957,53 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
 
     def __init__(self, output_size: Any, return_indices: bool = False):
         if return_indices:
-            raise ConfigError("AdaptiveMaxPool2d: return_indices=True is not supported "
-                              "(tensorgan has no integer tensors)")
+            raise ConfigError(f"{type(self).__name__}: return_indices=True is not supported "
+                              f"(tensorgan has no integer tensors)")
         super().__init__(output_size)
         self.return_indices = False
+
+
+class _Pool1d:
+    """The 1-D pooling layers' window checks and input layouts (mixed into the 2-D layers)."""
+    ranks, layout = (2, 3), "(N, C, L) or (C, L)"
+
+    def _check(self, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
+        return F.pool1d_geometry(type(self).__name__, kernel_size, stride, padding, dilation)
+
+    def _check_size(self, output_size: Any) -> None:
+        F._single(output_size, "output_size", 1, type(self).__name__)
+
+
+class MaxPool1d(_Pool1d, MaxPool2d):
+    """``torch.nn.MaxPool1d`` (``F.max_pool1d``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, self.ranks, self.layout)
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode)
+
+
+class AvgPool1d(_Pool1d, AvgPool2d):
+    """``torch.nn.AvgPool1d`` (``F.avg_pool1d``); torch keeps the window as 1-tuples."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        k, s, p, _ = self._check(kernel_size, stride, padding, 1)
+        self.kernel_size, self.stride, self.padding = (k,), (s,), (p,)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, self.ranks, self.layout)
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+
+class AdaptiveAvgPool1d(_Pool1d, AdaptiveAvgPool2d):
+    function = staticmethod(F.adaptive_avg_pool1d)
+
+
+class AdaptiveMaxPool1d(_Pool1d, AdaptiveMaxPool2d):
+    function = staticmethod(F.adaptive_max_pool1d)
 
 
 class Upsample(Module):
@@ -807,49 +1058,76 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, "bilinear", align_corners=True)
 
 
-class _Pad2d(Module):
-    """``padding``: one int for all four sides or (left, right, top, bottom), as torch."""
-    mode = "constant"
+class _PadNd(Module):
+    """torch's padding layers over the last ``dims`` dims: ``padding`` one int for every side or
+    one amount per side (left, right[, top, bottom]); ``mode`` as ``F.pad``'s.  Constant padding
+    takes any input with those dims, the others torch's batched or unbatched images."""
+    mode, dims, named_repr = "constant", 2, False
 
     def __init__(self, padding: Any, value: float = 0.0):
         super().__init__()
-        name = type(self).__name__
-        amounts = (padding,) * 4 if isinstance(padding, (int, np.integer)) else padding
-        if not isinstance(amounts, (tuple, list)) or len(amounts) != 4 or not all(
+        name, sides = type(self).__name__, 2 * self.dims
+        amounts = (padding,) * sides if isinstance(padding, (int, np.integer)) else padding
+        if not isinstance(amounts, (tuple, list)) or len(amounts) != sides or not all(
                 isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in amounts):
-            raise ConfigError(f"{name}: padding must be an int or (left, right, top, bottom), "
-                              f"got {padding!r}")
-        self.padding, self.value = tuple(int(p) for p in amounts), F._scalar(name, "value", value)
+            raise ConfigError(f"{name}: padding must be an int or "
+                              f"({', '.join(_SIDES[:sides])}), got {padding!r}")
+        F._scalar(name, "value", value)
+        self.padding, self.value = tuple(int(p) for p in amounts), value
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (3, 4), "(C, H, W) or (N, C, H, W)")
+        ranks = range(self.dims, 33) if self.mode == "constant" else (self.dims + 1, self.dims + 2)
+        layouts = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)"}
+        check_input(self, x, ranks, f"at least {self.dims}-D" if self.mode == "constant"
+                    else layouts[self.dims])
         return F.pad(x, self.padding, self.mode, self.value)
 
-    def extra_repr(self) -> str:
-        return f"padding={self.padding}" + (f", value={self.value}" if self.value else "")
+    def extra_repr(self) -> str:   # torch's: only constant padding names its arguments
+        return f"padding={self.padding}, value={self.value}" if self.named_repr else f"{self.padding}"
 
 
-class ZeroPad2d(_Pad2d):
+_SIDES = ("left", "right", "top", "bottom")
+
+
+class ZeroPad2d(_PadNd):
     def __init__(self, padding: Any):
         super().__init__(padding)
 
 
-class ConstantPad2d(_Pad2d):
-    pass
+class ConstantPad2d(_PadNd):
+    named_repr = True
 
 
-class ReflectionPad2d(_Pad2d):
+class ReflectionPad2d(ZeroPad2d):
     mode = "reflect"
 
-    def __init__(self, padding: Any):
-        super().__init__(padding)
 
-
-class ReplicationPad2d(_Pad2d):
+class ReplicationPad2d(ZeroPad2d):
     mode = "replicate"
 
-    def __init__(self, padding: Any):
-        super().__init__(padding)
+
+class CircularPad2d(ZeroPad2d):
+    mode = "circular"
+
+
+class ZeroPad1d(ZeroPad2d):
+    dims = 1
+
+
+class ConstantPad1d(ConstantPad2d):
+    dims = 1
+
+
+class ReflectionPad1d(ReflectionPad2d):
+    dims = 1
+
+
+class ReplicationPad1d(ReplicationPad2d):
+    dims = 1
+
+
+class CircularPad1d(CircularPad2d):
+    dims = 1
 
 
 class Flatten(Module):

@@ -15,10 +15,7 @@ class _Loss(Module):
         if reduction not in F._REDUCTIONS:
             raise ConfigError(f"{type(self).__name__}: reduction must be one of {F._REDUCTIONS}, "
                               f"got {reduction!r}")
-        self.reduction = reduction
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
+        self.reduction = reduction        # torch's losses show nothing in their repr
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -125,3 +122,100 @@ class KLDivLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.kl_div(input, target, self.reduction, self.log_target)
+
+
+class MarginRankingLoss(_Loss):
+    """``F.margin_ranking_loss``: ``max(0, -y (x1 - x2) + margin)``."""
+
+    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = F._scalar("MarginRankingLoss", "margin", margin)
+
+    def forward(self, input1: Tensor, input2: Any, target: Any) -> Tensor:
+        return F.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``F.hinge_embedding_loss``: x where y = 1, ``max(0, margin - x)`` where y = -1."""
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = F._scalar("HingeEmbeddingLoss", "margin", margin)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.hinge_embedding_loss(input, target, self.margin, self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """``F.soft_margin_loss``: ``log(1 + exp(-y x))``."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.soft_margin_loss(input, target, self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    """``F.multilabel_soft_margin_loss``; ``weight``: one per class, a buffer as torch's."""
+
+    def __init__(self, weight: Any = None, reduction: str = "mean"):
+        super().__init__(reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            raise InputTypeError(f"MultiLabelSoftMarginLoss: weight must be a Tensor of one weight "
+                                 f"per class, got {type(weight).__name__}")
+        self.register_buffer("weight", weight)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """``F.cosine_embedding_loss``: ``1 - cos`` where y = 1, ``max(0, cos - margin)`` where -1."""
+
+    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = F._scalar("CosineEmbeddingLoss", "margin", margin)
+
+    def forward(self, input1: Tensor, input2: Any, target: Any) -> Tensor:
+        return F.cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """``F.triplet_margin_loss``: ``max(0, margin + d(a, p) - d(a, n))``."""
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                 reduction: str = "mean"):
+        super().__init__(reduction)
+        name = "TripletMarginLoss"
+        self.margin, self.p, self.eps = (F._scalar(name, n, v) for n, v in
+                                         (("margin", margin), ("p", p), ("eps", eps)))
+        if self.margin <= 0:
+            raise ConfigError(f"{name}: margin must be greater than 0, got {margin}")
+        self.swap = bool(swap)
+
+    def forward(self, anchor: Tensor, positive: Any, negative: Any) -> Tensor:
+        return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps,
+                                     self.swap, self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """``F.gaussian_nll_loss`` of ``input`` (the mean) and ``var`` against ``target``."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.full, self.eps = bool(full), F._scalar("GaussianNLLLoss", "eps", eps)
+
+    def forward(self, input: Tensor, target: Any, var: Any) -> Tensor:
+        return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """``F.poisson_nll_loss``: Poisson negative log-likelihood of a (log-)rate ``input``."""
+
+    def __init__(self, log_input: bool = True, full: bool = False, eps: float = 1e-8,
+                 reduction: str = "mean"):
+        super().__init__(reduction)
+        self.log_input, self.full = bool(log_input), bool(full)
+        self.eps = F._scalar("PoissonNLLLoss", "eps", eps)
+
+    def forward(self, log_input: Tensor, target: Any) -> Tensor:
+        return F.poisson_nll_loss(log_input, target, self.log_input, self.full, self.eps,
+                                  self.reduction)
