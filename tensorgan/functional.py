@@ -703,6 +703,18 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return (unit(x1) * unit(x2)).sum(dim=dim)
 
 
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """torch's ``F.pairwise_distance``: ``||x1 - x2 + eps||_p`` over the last dim (x1 and x2
+    broadcast together; eps keeps the gradient finite where x1 == x2)."""
+    op = "pairwise_distance"
+    for name, t in (("x1", x1), ("x2", x2)):
+        if not isinstance(t, Tensor):
+            raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    _check_operand(op, "x2", x2, x1)
+    return (x1 - x2 + _scalar(op, "eps", eps)).norm(p, dim=-1, keepdim=keepdim)
+
+
 def one_hot(target: Any, num_classes: int = -1) -> Tensor:
     """``torch.nn.functional.one_hot`` as a float32 tensor (tensorgan has no integer tensors):
     shape ``target.shape + (num_classes,)``; ``num_classes=-1`` takes max(target) + 1."""
