@@ -256,6 +256,8 @@ def _atleast(tensors: tuple, lift: Any) -> Any:
 
 
 def _tensor_list(op: str, tensors: Any) -> list[Tensor]:
+    if isinstance(tensors, Tensor):     # list() would split it into rows silently
+        raise InputTypeError(f"{op}: takes a sequence of Tensors, got one Tensor (wrap it in a list)")
     tensors = list(tensors)
     if not tensors or not all(isinstance(t, Tensor) for t in tensors):
         raise InputTypeError(f"{op}: takes a non-empty sequence of Tensors")
@@ -792,7 +794,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
                  side: str | None = None, sorter: Any = None) -> Tensor:
     """For each value, the index where it would go in the sorted last dim of ``sorted_sequence``
     (the first such place; ``right=True`` / ``side='right'``: the last) -- torch.searchsorted. An
-    N-D sequence searches each row with the matching row of ``input``."""
+    N-D sequence searches each row with the matching row of ``input``. ``out_int32`` is accepted
+    for torch code: the indices are whole numbers in the float dtype either way."""
     seq = _tensor("searchsorted", sorted_sequence, "sorted_sequence").numpy()
     values = input.numpy() if isinstance(input, Tensor) else np.asarray(input, dtype=seq.dtype)
     if sorter is not None:

@@ -394,6 +394,7 @@ def test_nonzero_where_argwhere_unique_and_searching():
     (lambda: tg.ones(2).fliplr(), ShapeError, "at least 2-D"),
     (lambda: tg.searchsorted(tg.ones(3), tg.ones(2), right=True, side="left"), ConfigError, "side"),
     (lambda: tg.ones(2, 3).diff(-1), InputTypeError, "n must be an int >= 0"),
+    (lambda: tg.hstack(tg.ones(2, 3)), InputTypeError, "got one Tensor"),
 ])
 def test_refusals_name_the_problem(call, error, message):
     with pytest.raises(error, match=message):
