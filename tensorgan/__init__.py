@@ -31,6 +31,12 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              index_select, unbind, multiply, divide, subtract, negative, isclose,
                              allclose, einsum)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .shape_index_ops import (atleast_1d, atleast_2d, atleast_3d, block_diag, bucketize,  # noqa: F401
+                              cartesian_prod, cdist, column_stack, dstack, hstack, meshgrid,
+                              row_stack, searchsorted, vstack, functions as _shape_index_functions)
+from .functional import cosine_similarity, pairwise_distance  # noqa: F401  (torch.* has them too)
+globals().update(_shape_index_functions)  # tg.gather(x, ...), tg.sort(x), ...: the Tensor methods
+del _shape_index_functions
 from .random import Generator, manual_seed
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled)

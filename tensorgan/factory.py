@@ -185,11 +185,14 @@ def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
 cat = concat
 
 
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     """``input`` where ``condition`` (a bool tensor, e.g. ``x > 0``) holds, ``other`` elsewhere,
     all three broadcast together (torch.where).  Differentiable in ``input`` and ``other``; a
-    number on either side takes the tensor side's dtype."""
+    number on either side takes the tensor side's dtype.  ``where(condition)`` alone is
+    ``nonzero(condition, as_tuple=True)``."""
     from .ops import Where
+    if input is None and other is None and isinstance(condition, Tensor):
+        return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor) or condition.dtype != BOOL:
         raise DTypeError(f"where: condition must be a bool tensor (e.g. x > 0), got "
                          f"{getattr(condition, 'dtype', type(condition).__name__)}")

@@ -1,0 +1,870 @@
+"""torch's shape, indexing, sorting and small linear-algebra ops beyond the core engine: movedim,
+roll, tile, repeat_interleave, rot90, gather / scatter / index_add, sort / topk, tril / diag,
+kron, unique, searchsorted, cdist and friends.
+
+Each op is composed of differentiable Tensor ops (indexing, whose gradient is a scatter-add;
+``where``; concat; matmul), so gradients and double backward come for free -- except ``scatter``
+(one Function, :class:`PutAt`: a write that overwrites). Each function takes its tensor first and
+is installed as the Tensor method of the same name (``x.roll(1)`` is ``roll(x, 1)``); ``tg.roll``
+is the function itself.
+
+Indices are whole numbers: integer NumPy arrays or lists, or tensors holding whole numbers in a
+float dtype (tensorgan has no integer tensors). Index results (``sort``'s indices, ``nonzero``)
+come back the same way, as whole numbers in the input's float dtype, outside the graph.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import ops
+from .errors import ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
+from .factory import concat, stack
+from .function_forms import _function_form
+from .tensor import BOOL, Function, MinMax, Tensor, _is_int, no_grad
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: dims, index arrays, whole-number results
+# ---------------------------------------------------------------------------------------------
+def _tensor(op: str, x: Any, name: str = "input") -> Tensor:
+    if not isinstance(x, Tensor):
+        raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+    return x
+
+
+def _dims(op: str, dims: Any, ndim: int) -> tuple[int, ...]:
+    """An int or a sequence of ints as non-negative dims of an ``ndim``-D tensor (checked)."""
+    dims = (dims,) if _is_int(dims) else tuple(dims) if isinstance(dims, (tuple, list)) else None
+    if dims is None or not all(_is_int(d) for d in dims):
+        raise InputTypeError(f"{op}: dims must be an int or a sequence of ints")
+    for d in dims:
+        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+            raise ShapeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
+    out = tuple(int(d) % builtins.max(ndim, 1) for d in dims)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: a dim appears more than once in {dims}")
+    return out
+
+
+def _dim(op: str, x: Tensor, dim: Any) -> int:
+    """One dim of ``x`` (a 0-d tensor takes 0 and -1, as torch)."""
+    return _dims(op, dim, x.ndim)[0]
+
+
+def _whole(op: str, index: Any, name: str = "index") -> np.ndarray:
+    """Whole-number indices (an integer array or list, or a Tensor of whole numbers) as host int64."""
+    a = index.numpy() if isinstance(index, Tensor) else np.asarray(index)
+    if a.dtype == BOOL or a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and a.size and not (
+            np.isfinite(a).all() and (a == np.trunc(a)).all())):
+        raise InputTypeError(f"{op}: {name} must hold whole numbers (an integer array or a tensor "
+                             f"of whole numbers), got {a.dtype} {a.ravel()[:4]}")
+    return a.astype(np.int64)
+
+
+def _in_range(op: str, index: np.ndarray, dim: int, size: int, negative: bool = False) -> np.ndarray:
+    """``index`` checked against a dim of ``size`` (``negative``: -size..-1 count from the end, as
+    index_fill and take_along_dim allow; gather, scatter, index_add and index_copy do not)."""
+    low = -size if negative else 0
+    bad = index[(index < low) | (index >= size)]
+    if bad.size:
+        raise IndexOutOfRangeError(f"{op}: index {bad[0]} is out of bounds for dimension {dim} "
+                                   f"with size {size}")
+    return index % builtins.max(size, 1) if negative else index
+
+
+def _as_float_indices(x: Tensor, values: np.ndarray, op: str) -> Tensor:
+    """Whole-number results (indices, counts) in ``x``'s float dtype, checked to be exact."""
+    dtype = x.dtype if x.dtype != BOOL else np.dtype(np.float32)
+    if values.size and np.abs(values).max() > 2 ** (np.finfo(dtype).nmant + 1):
+        raise DTypeError(f"{op}: indices up to {np.abs(values).max()} are not exact in {dtype} "
+                         f"(tensorgan has no integer tensors): use float64")
+    return Tensor._make(x.device.xp.asarray(values.astype(dtype)), x.device)
+
+
+def _key_along(x: Tensor, dim: int, index: np.ndarray) -> tuple:
+    """The advanced-index key that picks ``x[i][j]..[index[i][j]..]..`` along ``dim`` (gather's):
+    ``index`` at ``dim``, an open grid (arange) of the index's own shape at every other dim."""
+    xp = x.device.xp
+    grids = np.ogrid[tuple(slice(0, n) for n in index.shape)] if index.ndim else []
+    return tuple(xp.asarray(index if d == dim else grids[d]) for d in range(index.ndim))
+
+
+def _operand_like(op: str, x: Tensor, value: Any, name: str) -> Tensor:
+    """A tensor or number operand as a Tensor of ``x``'s dtype and device."""
+    value = x._lift(value)
+    if not isinstance(value, Tensor):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputTypeError(f"{op}: {name} must be a Tensor or a number, got {type(value).__name__}")
+        value = Tensor._make(x.device.xp.full((), value, dtype=x.dtype), x.device)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Shape ops
+# ---------------------------------------------------------------------------------------------
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dims ``source`` to positions ``destination``; the others keep their order (torch.movedim)."""
+    src, dst = _dims("movedim", source, input.ndim), _dims("movedim", destination, input.ndim)
+    if len(src) != len(dst):
+        raise ShapeError(f"movedim: source {source} and destination {destination} differ in length")
+    if input.ndim == 0:
+        return input.reshape(())
+    order = [d for d in range(input.ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return input.permute(order)
+
+
+moveaxis = movedim
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """torch.swapaxes / swapdims: ``transpose(axis0, axis1)``."""
+    return input.transpose(axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements as one 1-D tensor (torch.ravel)."""
+    return input.reshape(-1)
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return input.reshape(_tensor("reshape_as", other, "other").shape)
+
+
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    """``expand`` to ``size`` (torch.broadcast_to; -1 keeps a dim)."""
+    return input.expand(*size)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift elements along ``dims`` by ``shifts``, wrapping around (torch.roll; no dims: the
+    flattened tensor, shape kept)."""
+    shifts_t = (shifts,) if _is_int(shifts) else tuple(shifts)
+    if dims is None:
+        if len(shifts_t) != 1:
+            raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts}")
+        return roll(input.reshape(-1), shifts_t[0], 0).reshape(input.shape)
+    dims_t = _dims("roll", dims, input.ndim)
+    if len(shifts_t) != len(dims_t) or not all(_is_int(s) for s in shifts_t):
+        raise ShapeError(f"roll: shifts {shifts} and dims {dims} must be ints, as many of each")
+    out = input
+    for shift, d in zip(shifts_t, dims_t):
+        n = input.shape[d] if input.ndim else 1
+        if n and shift % n:
+            out = out[(slice(None),) * d + ((np.arange(n) - shift) % n,)] if input.ndim else out
+    return out
+
+
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """torch.tile: ``repeat`` with ones in front of ``dims`` when it is shorter than the rank."""
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    return input.repeat(*((1,) * (input.ndim - len(dims)) + dims))
+
+
+def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Each element (slice along ``dim``) ``repeats`` times in a row (torch.repeat_interleave);
+    ``repeats`` an int or one count per element; ``dim=None`` flattens first. Without repeats,
+    ``repeat_interleave(counts)``: the indices 0, 1, ... each repeated its count."""
+    if repeats is None:
+        counts = _whole("repeat_interleave", input, "repeats")
+        return _as_float_indices(input, np.repeat(np.arange(counts.size), counts.ravel()), "repeat_interleave")
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _dim("repeat_interleave", x, dim)
+    n = x.shape[d] if x.ndim else 1
+    counts = _whole("repeat_interleave", repeats, "repeats").reshape(-1)
+    if counts.size not in (1, n) or (counts < 0).any():
+        raise ShapeError(f"repeat_interleave: repeats must be one count >= 0 or one per element "
+                         f"of dim {d} (size {n}), got {counts.size} counts")
+    index = np.repeat(np.arange(n), counts if counts.size == n else counts[0])
+    if output_size is not None and output_size != index.size:
+        raise ShapeError(f"repeat_interleave: output_size {output_size} but the repeats make {index.size}")
+    return x.reshape(1)[index] if not x.ndim else x[(slice(None),) * d + (index,)]
+
+
+def fliplr(input: Tensor) -> Tensor:
+    """Reverse dim 1 (torch.fliplr: at least 2-D)."""
+    if input.ndim < 2:
+        raise ShapeError(f"fliplr: input must be at least 2-D, got shape {input.shape}")
+    return input.flip(1)
+
+
+def flipud(input: Tensor) -> Tensor:
+    """Reverse dim 0 (torch.flipud: at least 1-D)."""
+    if input.ndim < 1:
+        raise ShapeError(f"flipud: input must be at least 1-D, got shape {input.shape}")
+    return input.flip(0)
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dim towards the
+    second (torch.rot90)."""
+    if not isinstance(dims, (tuple, list)) or len(dims) != 2 or input.ndim < 2 or not _is_int(k):
+        raise ShapeError(f"rot90: needs an int k, two dims and an input of at least 2 dims, got "
+                         f"k={k!r}, dims={dims!r}, shape {input.shape}")
+    d0, d1 = _dims("rot90", dims, input.ndim)
+    k = int(k) % 4
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip(d0, d1)
+    if k == 3:
+        return input.flip(d0).transpose(d0, d1)
+    return input.clone()
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, that dim removed (torch.select)."""
+    d = input._dim(dim, "select")
+    n = input.shape[d]
+    if not _is_int(index) or not -n <= index < n:
+        raise IndexOutOfRangeError(f"select: index {index!r} is out of range for dimension {d} "
+                                   f"with size {n}")
+    return input[(slice(None),) * d + (int(index),)]
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least 1 dim (a 0-d one as shape (1,)); one tensor in, one out."""
+    return _atleast(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """0-d as (1, 1), 1-D (n,) as (1, n)."""
+    return _atleast(tensors, lambda t: t.reshape((1,) * (2 - t.ndim) + t.shape) if t.ndim < 2 else t)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """0-d as (1, 1, 1), 1-D (n,) as (1, n, 1), 2-D (m, n) as (m, n, 1) (torch's / NumPy's)."""
+    def lift(t: Tensor) -> Tensor:
+        return {0: lambda: t.reshape(1, 1, 1), 1: lambda: t.reshape(1, -1, 1),
+                2: lambda: t.unsqueeze(-1)}.get(t.ndim, lambda: t)()
+    return _atleast(tensors, lift)
+
+
+def _atleast(tensors: tuple, lift: Any) -> Any:
+    many = len(tensors) != 1 or isinstance(tensors[0], (tuple, list))
+    items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
+    out = tuple(lift(_tensor("atleast_nd", t, "each argument")) for t in items)
+    return out if many else out[0]
+
+
+def _tensor_list(op: str, tensors: Any) -> list[Tensor]:
+    if isinstance(tensors, Tensor):     # list() would split it into rows silently
+        raise InputTypeError(f"{op}: takes a sequence of Tensors, got one Tensor (wrap it in a list)")
+    tensors = list(tensors)
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise InputTypeError(f"{op}: takes a non-empty sequence of Tensors")
+    return tensors
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-D tensors), after atleast_1d (torch.hstack)."""
+    ts = atleast_1d(*_tensor_list("hstack", tensors))
+    ts = (ts,) if isinstance(ts, Tensor) else ts
+    return concat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 0 after atleast_2d (torch.vstack, row_stack)."""
+    ts = atleast_2d(*_tensor_list("vstack", tensors))
+    return concat((ts,) if isinstance(ts, Tensor) else ts, 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 2 after atleast_3d (torch.dstack)."""
+    ts = atleast_3d(*_tensor_list("dstack", tensors))
+    return concat((ts,) if isinstance(ts, Tensor) else ts, 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """0-d and 1-D tensors as columns (n, 1), then joined along dim 1 (torch.column_stack)."""
+    ts = _tensor_list("column_stack", tensors)
+    return concat([t.reshape(-1, 1) if t.ndim < 2 else t for t in ts], 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Gather and scatter
+# ---------------------------------------------------------------------------------------------
+class PutAt(Function):
+    """``x`` with ``values`` written at ``x[key]`` (where the key repeats, one write wins, as in
+    torch's scatter). The gradient: to ``x`` everywhere but the written places, to ``values`` the
+    output's gradient at its place (each value gets it, written last or not -- torch's too)."""
+
+    def forward(self, x, values, key):
+        self.key = key
+        out = x.copy()
+        out[key] = values
+        return out
+
+    def backward(self, g):
+        gx = g.copy()
+        gx[self.key] = 0
+        return gx, g[self.key], None
+
+    def grad_graph(self, g):
+        gv = ops.GetItem.apply(g, self.key)
+        return PutAt.apply(g, gv * 0.0, self.key), gv, None
+
+
+def _gather_key(op: str, input: Tensor, dim: int, index: Any, src: Tensor | None = None) -> tuple:
+    """(dim, index array, key) for gather / scatter: the index checked for shape and range."""
+    d = input._dim(dim, op)
+    idx = _whole(op, index)
+    _check_index_shape(op, input, d, idx, src)
+    return d, idx, _key_along(input, d, _in_range(op, idx, d, input.shape[d]))
+
+
+def _check_index_shape(op: str, x: Tensor, dim: int, index: np.ndarray, src: Tensor | None) -> None:
+    """gather/scatter: the index has x's rank and is no larger than x off ``dim`` (nor than src)."""
+    if index.ndim != x.ndim:
+        raise ShapeError(f"{op}: index must have as many dims as the input ({x.ndim}), got shape "
+                         f"{index.shape}")
+    if any(n > x.shape[d] for d, n in enumerate(index.shape) if d != dim) or (
+            src is not None and any(n > m for n, m in zip(index.shape, src.shape))):
+        raise ShapeError(f"{op}: index of shape {index.shape} must be no larger than the input "
+                         f"{x.shape} apart from dim {dim}"
+                         + ("" if src is None else f", nor larger than src {src.shape}"))
+
+
+def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+    """``out[i][j][k] = input[index[i][j][k]][j][k]`` for dim 0, and so on (torch.gather); the
+    gradient is a scatter-add into zeros."""
+    return input[_gather_key("gather", input, dim, index)[2]]
+
+
+def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarray) -> Tensor:
+    """scatter's src cut to the index's shape, or the number ``value`` filled to it."""
+    if (src is None) == (value is None):
+        raise InputTypeError(f"{op}: give src (a tensor or a number) or value, one of them")
+    src = value if src is None else src
+    if isinstance(src, Tensor) and src.ndim:
+        return src[tuple(slice(0, n) for n in idx.shape)]
+    return _operand_like(op, input, src, "src").expand(idx.shape)
+
+
+def _no_reduce(op: str, reduce: Any) -> None:
+    if reduce is not None:
+        raise ConfigError(f"{op}: reduce={reduce!r} is not supported (torch deprecates it): use "
+                          f"scatter_add for 'add', or scatter_reduce in torch")
+
+
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """``input`` with ``out[index[i][j]][j] = src[i][j]`` for dim 0, and so on (torch.scatter);
+    ``src`` a tensor (cut to the index's shape) or a number."""
+    _no_reduce("scatter", reduce)
+    if isinstance(src, Tensor) and src.ndim != input.ndim:
+        raise ShapeError(f"scatter: src must have as many dims as the input ({input.ndim}), got {src.shape}")
+    _, idx, key = _gather_key("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
+    return PutAt.apply(input, _scatter_source("scatter", input, src, value, idx), key)
+
+
+def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    """``input`` plus ``src`` added at the scattered places, repeated indices adding up
+    (torch.scatter_add)."""
+    src = _tensor("scatter_add", src, "src")
+    if src.ndim != input.ndim:
+        raise ShapeError(f"scatter_add: src must have as many dims as the input ({input.ndim}), got {src.shape}")
+    _, idx, key = _gather_key("scatter_add", input, dim, index, src)
+    return input + ops.ScatterIntoZeros.apply(_scatter_source("scatter_add", input, src, None, idx),
+                                              input.shape, key)
+
+
+def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | None = None,
+               negative: bool = False) -> tuple:
+    """(dim, key) for index_add / index_fill / index_copy: the 1-D index along ``dim``, checked
+    (and ``source``'s shape: the input's with dim ``dim`` as long as the index)."""
+    d = input._dim(dim, op)
+    idx = _whole(op, index)
+    if idx.ndim > 1:
+        raise ShapeError(f"{op}: index must be 0-D or 1-D, got shape {idx.shape}")
+    idx = _in_range(op, idx.reshape(-1), d, input.shape[d], negative)
+    if source is not None:
+        want = input.shape[:d] + (idx.size,) + input.shape[d + 1:]
+        if _tensor(op, source, "source").shape != want:
+            raise ShapeError(f"{op}: source must have shape {want} (the input's, with dim {d} as "
+                             f"long as the index), got {source.shape}")
+    return d, (slice(None),) * d + (input.device.xp.asarray(idx),)
+
+
+def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
+    """``input`` plus ``alpha * source`` added at the ``index`` entries of ``dim``, repeated
+    indices adding up (torch.index_add)."""
+    _, key = _index_key("index_add", input, dim, index, source)
+    return input + ops.ScatterIntoZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
+
+
+def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    """``input`` with the ``index`` entries of ``dim`` replaced by ``source``'s (torch.index_copy)."""
+    _, key = _index_key("index_copy", input, dim, index, source)
+    return PutAt.apply(input, source, key)
+
+
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """``input`` with the ``index`` entries of ``dim`` set to ``value`` (a number or a 0-d tensor,
+    whose gradient is the sum over the filled places; torch.index_fill)."""
+    d, key = _index_key("index_fill", input, dim, index, negative=True)
+    if isinstance(value, Tensor) and value.ndim:
+        raise ShapeError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+    mask = input.device.xp.zeros(input.shape, dtype=bool)
+    mask[key] = True
+    return ops.Where.apply(_operand_like("index_fill", input, value, "value"), input, mask)
+
+
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    """torch.take_along_dim: gather with ``indices`` and ``input`` broadcast together off ``dim``
+    (negative indices count from the end); ``dim=None``: from the flattened input."""
+    idx = _whole("take_along_dim", indices)
+    if dim is None:
+        flat = input.reshape(-1)
+        return flat[flat.device.xp.asarray(_in_range("take_along_dim", idx.reshape(-1), 0, flat.shape[0]))]
+    d = input._dim(dim, "take_along_dim")
+    if idx.ndim != input.ndim:
+        raise ShapeError(f"take_along_dim: indices must have as many dims as the input ({input.ndim}), "
+                         f"got shape {idx.shape}")
+    try:
+        rest = np.broadcast_shapes(input.shape[:d] + (1,) + input.shape[d + 1:],
+                                   idx.shape[:d] + (1,) + idx.shape[d + 1:])
+    except ValueError:
+        raise ShapeError(f"take_along_dim: input {input.shape} and indices {idx.shape} do not "
+                         f"broadcast off dim {d}") from None
+    x = input.expand(rest[:d] + (input.shape[d],) + rest[d + 1:])
+    idx = np.broadcast_to(_in_range("take_along_dim", idx, d, input.shape[d], True),
+                          rest[:d] + (idx.shape[d],) + rest[d + 1:])
+    return x[_key_along(x, d, idx)]
+
+
+def _in_place_result(x: Tensor, name: str, result: Any, *operands: Any) -> Tensor:
+    """The in-place form of an op: ``result(x.detach())`` written into ``x`` (tensorgan, unlike
+    torch, does not rewrite graphs: an operand that requires grad is refused, as in ``x += y``)."""
+    for o in operands:
+        x._operand(o) if isinstance(o, Tensor) else None
+    with no_grad():
+        out = result(x.detach())
+    return x._in_place(name, lambda a: a.__setitem__(Ellipsis, out.array))
+
+
+def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+             reduce: str | None = None) -> Tensor:
+    return _in_place_result(input, "scatter_", lambda x: scatter(x, dim, index, src, value=value,
+                                                                 reduce=reduce), src, value)
+
+
+def scatter_add_(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    return _in_place_result(input, "scatter_add_", lambda x: scatter_add(x, dim, index, src), src)
+
+
+def index_add_(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
+    return _in_place_result(input, "index_add_", lambda x: index_add(x, dim, index, source, alpha=alpha),
+                            source)
+
+
+def index_copy_(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    return _in_place_result(input, "index_copy_", lambda x: index_copy(x, dim, index, source), source)
+
+
+def index_fill_(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    return _in_place_result(input, "index_fill_", lambda x: index_fill(x, dim, index, value), value)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Sorting
+# ---------------------------------------------------------------------------------------------
+def _order(x: Tensor, dim: int, descending: bool) -> np.ndarray:
+    """The stable sorting permutation along ``dim`` (host int64). NaN sorts as the largest, as in
+    torch; descending keeps equal elements in their original order (sorting the reversed array
+    ascending, then reversing)."""
+    a = x.numpy()
+    if not descending:
+        return np.argsort(a, axis=dim, kind="stable")
+    order = np.argsort(np.flip(a, dim), axis=dim, kind="stable")
+    return np.flip(a.shape[dim] - 1 - order, dim)
+
+
+def _sorted(op: str, input: Tensor, dim: int, descending: bool, take: Any = None) -> tuple:
+    """(values, indices, dim): sorted along ``dim`` (a 0-d input as one element); ``take`` a slice
+    of the sorted positions to keep (topk, kthvalue)."""
+    x = input.reshape(1) if input.ndim == 0 else input
+    d = x._dim(dim, op) if input.ndim else _dim(op, input, dim)
+    order = _order(x, d, descending)
+    if take is not None:
+        order = order[(slice(None),) * d + (take,)]
+    values = x[_key_along(x, d, order)]
+    return values, _as_float_indices(input, order, op), d
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> MinMax:
+    """``(values, indices)`` sorted along ``dim`` (torch.sort; always stable here); the indices
+    whole numbers in the input's dtype; the values carry the gradient to their places."""
+    values, indices, _ = _sorted("sort", input, dim, descending)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return MinMax(values, indices)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort along ``dim`` (torch.argsort), as whole numbers in the input's dtype."""
+    return sort(input, dim, descending).indices
+
+
+def msort(input: Tensor) -> Tensor:
+    """``sort(input, dim=0).values`` (torch.msort)."""
+    return sort(input, 0).values
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> MinMax:
+    """The ``k`` largest (``largest=False``: smallest) along ``dim`` as ``(values, indices)``,
+    in sorted order (torch.topk; ``sorted=False`` gives them sorted too)."""
+    n = input.shape[input._dim(dim, "topk")] if input.ndim else 1
+    if not _is_int(k) or not 0 <= k <= n:
+        raise ShapeError(f"topk: k={k!r} is out of range for a dim of size {n}")
+    values, indices, _ = _sorted("topk", input, dim, largest, slice(0, int(k)))
+    return MinMax(values.reshape(()), indices.reshape(())) if input.ndim == 0 else MinMax(values, indices)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> MinMax:
+    """The ``k``-th smallest element along ``dim`` (k from 1) and its index (torch.kthvalue)."""
+    n = input.shape[input._dim(dim, "kthvalue")] if input.ndim else 1
+    if not _is_int(k) or not 1 <= k <= n:
+        raise ShapeError(f"kthvalue: k={k!r} is out of range for a dim of size {n}")
+    values, indices, d = _sorted("kthvalue", input, dim, False, slice(int(k) - 1, int(k)))
+    if not keepdim or input.ndim == 0:
+        shape = tuple(s for i, s in enumerate(values.shape) if i != d) if input.ndim else ()
+        values, indices = values.reshape(shape), indices.reshape(shape)
+    return MinMax(values, indices)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Triangles, diagonals, products, selections, searching
+# ---------------------------------------------------------------------------------------------
+def _triangle(op: str, input: Tensor, diagonal: int, lower: bool) -> Tensor:
+    """``input`` with the elements above (``lower``) or below the ``diagonal``-th diagonal of its
+    last two dims set to 0; they get no gradient."""
+    if input.ndim < 2 or not _is_int(diagonal):
+        raise ShapeError(f"{op}: input must have at least 2 dims and diagonal must be an int, got "
+                         f"shape {input.shape}, diagonal={diagonal!r}")
+    m, n = input.shape[-2:]
+    keep = np.tri(m, n, int(diagonal), dtype=bool) if lower else ~np.tri(m, n, int(diagonal) - 1, dtype=bool)
+    return ops.Where.apply(input, 0.0, input.device.xp.asarray(keep))
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle: zeros above the ``diagonal``-th diagonal (torch.tril)."""
+    return _triangle("tril", input, diagonal, True)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle: zeros below the ``diagonal``-th diagonal (torch.triu)."""
+    return _triangle("triu", input, diagonal, False)
+
+
+def tril_(input: Tensor, diagonal: int = 0) -> Tensor:
+    return _in_place_result(input, "tril_", lambda x: tril(x, diagonal))
+
+
+def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
+    return _in_place_result(input, "triu_", lambda x: triu(x, diagonal))
+
+
+def _diagonal_positions(m: int, n: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the ``offset``-th diagonal of an (m, n) matrix (above the main one for
+    offset > 0)."""
+    length = builtins.max(builtins.min(m, n - offset) if offset >= 0 else builtins.min(m + offset, n), 0)
+    steps = np.arange(length)
+    return steps + builtins.max(-offset, 0), steps + builtins.max(offset, 0)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The ``offset``-th diagonal of the planes (dim1, dim2), as the last dim (torch.diagonal)."""
+    if input.ndim < 2 or not _is_int(offset):
+        raise ShapeError(f"diagonal: input must have at least 2 dims and offset must be an int, "
+                         f"got shape {input.shape}, offset={offset!r}")
+    d1, d2 = input._dim(dim1, "diagonal"), input._dim(dim2, "diagonal")
+    if d1 == d2:
+        raise ShapeError(f"diagonal: dim1 and dim2 are the same dim ({d1})")
+    planes = movedim(input, (d1, d2), (-2, -1))
+    rows, cols = _diagonal_positions(*planes.shape[-2:], int(offset))
+    xp = input.device.xp
+    return planes[(Ellipsis, xp.asarray(rows), xp.asarray(cols))]
+
+
+_diagonal_of = diagonal    # (diag's argument named diagonal hides the function)
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Each vector along the last dim laid on the ``offset``-th diagonal of a square matrix in the
+    planes (dim1, dim2) of the result, zeros elsewhere (torch.diag_embed)."""
+    if input.ndim < 1 or not _is_int(offset):
+        raise ShapeError(f"diag_embed: input must have at least 1 dim and offset must be an int, "
+                         f"got shape {input.shape}, offset={offset!r}")
+    d1, d2 = _dims("diag_embed", (dim1, dim2), input.ndim + 1)
+    size = input.shape[-1] + abs(int(offset))
+    rows, cols = _diagonal_positions(size, size, int(offset))
+    xp = input.device.xp
+    planes = ops.ScatterIntoZeros.apply(input, input.shape[:-1] + (size, size),
+                                        (Ellipsis, xp.asarray(rows), xp.asarray(cols)))
+    return movedim(planes, (-2, -1), (d1, d2))
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """torch.diag: a 1-D input as the ``diagonal``-th diagonal of a square matrix; a 2-D input's
+    ``diagonal``-th diagonal."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal)
+    if input.ndim == 2:
+        return _diagonal_of(input, diagonal)
+    raise ShapeError(f"diag: input must be 1-D or 2-D, got shape {input.shape}")
+
+
+def _vectors(op: str, *tensors: Any) -> None:
+    for t in tensors:
+        if _tensor(op, t, "each argument").ndim != 1:
+            raise ShapeError(f"{op}: expects 1-D tensors, got shape {t.shape}")
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two vectors, (n,) x (m,) -> (n, m) (torch.outer, ger)."""
+    _vectors("outer", input, vec2)
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors of one size (torch.dot; vdot for real numbers)."""
+    _vectors("dot", input, tensor)
+    if input.shape != tensor.shape:
+        raise ShapeError(f"dot: 1-D tensors of one size expected, got {input.shape} and {tensor.shape}")
+    return (input * tensor).sum()
+
+
+vdot = dot
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """Matrix (n, m) times vector (m,) (torch.mv)."""
+    if input.ndim != 2 or _tensor("mv", vec, "vec").ndim != 1 or input.shape[1] != vec.shape[0]:
+        raise ShapeError(f"mv: needs an (n, m) matrix and an (m,) vector, got {input.shape} and "
+                         f"{getattr(vec, 'shape', None)}")
+    return input @ vec
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sums of products over the last dims (torch.inner): shape input.shape[:-1] + other.shape[:-1];
+    with a 0-d operand, the product."""
+    _tensor("inner", other, "other")
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    k = input.shape[-1]
+    if other.shape[-1] != k:
+        raise ShapeError(f"inner: last dims differ: {input.shape} and {other.shape}")
+    product = input.reshape(-1, k) @ other.reshape(-1, k).T
+    return product.reshape(input.shape[:-1] + other.shape[:-1])
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product (torch.kron): block (i, j, ...) is ``input[i, j, ...] * other``;
+    the smaller rank gets leading dims of size 1."""
+    _tensor("kron", input)
+    _tensor("kron", other, "other")
+    nd = builtins.max(input.ndim, other.ndim)
+    sa = (1,) * (nd - input.ndim) + input.shape
+    sb = (1,) * (nd - other.ndim) + other.shape
+    a = input.reshape(tuple(n for s in sa for n in (s, 1)))
+    b = other.reshape(tuple(n for s in sb for n in (1, s)))
+    return (a * b).reshape(tuple(p * q for p, q in zip(sa, sb)))
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The tensors (0-d as 1x1, 1-D as one row) along the diagonal of one matrix, zeros elsewhere
+    (torch.block_diag)."""
+    blocks = [t.reshape(1, -1) if t.ndim < 2 else t for t in _tensor_list("block_diag", tensors)]
+    if any(b.ndim != 2 for b in blocks):
+        raise ShapeError(f"block_diag: tensors must have at most 2 dims, got "
+                         f"{[t.shape for t in tensors]}")
+    width = builtins.sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        r, c = b.shape
+        rows.append(concat([b.new_zeros(r, left), b, b.new_zeros(r, width - left - c)], 1))
+        left += c
+    return concat(rows, 0)
+
+
+def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors (torch.meshgrid): each expanded to shape (n1, n2, ...);
+    ``indexing='xy'`` swaps the first two dims (NumPy's, the Cartesian convention)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    ts = _tensor_list("meshgrid", tensors)
+    if indexing not in ("ij", "xy"):
+        raise ConfigError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if any(t.ndim > 1 for t in ts):
+        raise ShapeError(f"meshgrid: expects 0-D or 1-D tensors, got {[t.shape for t in ts]}")
+    place = list(range(len(ts)))
+    if indexing == "xy" and len(ts) > 1:
+        place[0], place[1] = 1, 0
+    shape = [0] * len(ts)
+    for t, p in zip(ts, place):
+        shape[p] = t.numel()
+    return tuple(t.reshape(tuple(-1 if i == p else 1 for i in range(len(ts)))).expand(*shape)
+                 for t, p in zip(ts, place))
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of the 1-D tensors' elements, one per row (torch.cartesian_prod; one
+    tensor: itself)."""
+    _vectors("cartesian_prod", *tensors)
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements where the bool ``mask`` holds (the two broadcast together), as a 1-D tensor
+    (torch.masked_select)."""
+    if not isinstance(mask, Tensor) or mask.dtype != BOOL:
+        raise InputTypeError(f"masked_select: mask must be a bool tensor, got "
+                             f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    try:
+        shape = np.broadcast_shapes(input.shape, mask.shape)
+    except ValueError:
+        raise ShapeError(f"masked_select: input {input.shape} and mask {mask.shape} do not broadcast") from None
+    wide = Tensor._make(input.device.xp.broadcast_to(mask.array, shape), mask.device)
+    return input.expand(*shape)[wide]
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """The indices of the nonzero (True) elements (torch.nonzero): an (N, ndim) tensor, or with
+    ``as_tuple`` one 1-D tensor per dim; whole numbers in the input's float dtype (float32 for a
+    bool input), outside the graph."""
+    a = input.numpy()
+    if as_tuple:
+        return tuple(_as_float_indices(input, i, "nonzero") for i in np.nonzero(np.atleast_1d(a)))
+    return _as_float_indices(input, np.argwhere(a), "nonzero")
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """``nonzero(input)`` (torch.argwhere)."""
+    return nonzero(input)
+
+
+def where(input: Tensor, condition: Tensor, other: Any) -> Tensor:
+    """The method ``x.where(condition, y)``: ``tg.where(condition, x, y)``."""
+    from .factory import where as where3
+    return where3(condition, input, other)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct elements (slices along ``dim``), sorted (torch.unique; always sorted here),
+    with optionally each element's position among them and their counts (whole numbers in the
+    input's float dtype). Not differentiable."""
+    d = None if dim is None else input._dim(dim, "unique")
+    values, inverse, counts = np.unique(input.numpy(), return_inverse=True, return_counts=True, axis=d)
+    out = Tensor._make(input.device.xp.asarray(values), input.device)
+    extra = []
+    if return_inverse:
+        inverse = inverse.reshape(input.shape if d is None else (input.shape[d],))
+        extra.append(_as_float_indices(input, inverse, "unique"))
+    if return_counts:
+        extra.append(_as_float_indices(input, counts, "unique"))
+    return (out, *extra) if extra else out
+
+
+def _side(right: bool, side: str | None) -> str:
+    if side not in (None, "left", "right") or (side == "left" and right):
+        raise ConfigError(f"searchsorted: side must be 'left' or 'right' and agree with right="
+                          f"{right}, got {side!r}")
+    return side or ("right" if right else "left")
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: Any = None) -> Tensor:
+    """For each value, the index where it would go in the sorted last dim of ``sorted_sequence``
+    (the first such place; ``right=True`` / ``side='right'``: the last) -- torch.searchsorted. An
+    N-D sequence searches each row with the matching row of ``input``. ``out_int32`` is accepted
+    for torch code: the indices are whole numbers in the float dtype either way."""
+    seq = _tensor("searchsorted", sorted_sequence, "sorted_sequence").numpy()
+    values = input.numpy() if isinstance(input, Tensor) else np.asarray(input, dtype=seq.dtype)
+    if sorter is not None:
+        seq = np.take_along_axis(seq, _whole("searchsorted", sorter, "sorter"), -1)
+    how = _side(right, side)
+    if seq.ndim <= 1:
+        found = np.searchsorted(seq.reshape(-1), values, side=how)
+    elif seq.shape[:-1] != values.shape[:-1]:
+        raise ShapeError(f"searchsorted: sorted_sequence {seq.shape} and input {values.shape} "
+                         f"must match in every dim but the last")
+    else:
+        found = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(
+            seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1]))]).reshape(values.shape)
+    return _as_float_indices(input if isinstance(input, Tensor) else sorted_sequence, found, "searchsorted")
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value among the sorted 1-D ``boundaries`` (torch.bucketize): i with
+    boundaries[i-1] < x <= boundaries[i] (``right=True``: boundaries[i-1] <= x < boundaries[i])."""
+    if _tensor("bucketize", boundaries, "boundaries").ndim != 1:
+        raise ShapeError(f"bucketize: boundaries must be 1-D, got shape {boundaries.shape}")
+    return searchsorted(boundaries, input, right=right)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """The ``n``-th forward difference along ``dim``, after joining ``prepend`` and ``append``
+    there (torch.diff)."""
+    d = input._dim(dim, "diff")
+    if not _is_int(n) or n < 0:
+        raise InputTypeError(f"diff: n must be an int >= 0, got {n!r}")
+    x = concat([t for t in (prepend, input, append) if t is not None], d)
+    for _ in range(int(n)):
+        length = x.shape[d]
+        if length == 0:
+            break
+        x = x.narrow(d, 1, length - 1) - x.narrow(d, 0, length - 1)
+    return x
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between each row of ``x1`` (..., P, M) and each of ``x2`` (..., R, M):
+    (..., P, R), batch dims broadcast (torch.cdist). The gradient at distance 0 is 0, as torch's."""
+    for name, t in (("x1", x1), ("x2", x2)):
+        if _tensor("cdist", t, name).ndim < 2:
+            raise ShapeError(f"cdist: {name} must have at least 2 dims, got shape {t.shape}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(f"cdist: x1 {x1.shape} and x2 {x2.shape} differ in the last dim")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or p < 0:
+        raise ConfigError(f"cdist: p must be a number >= 0, got {p!r}")
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Tensor methods and the tg.* function forms
+# ---------------------------------------------------------------------------------------------
+_METHODS = (
+    "movedim", "moveaxis", "swapaxes", "swapdims", "ravel", "reshape_as", "broadcast_to", "roll",
+    "tile", "repeat_interleave", "fliplr", "flipud", "rot90", "select", "gather", "scatter",
+    "scatter_", "scatter_add", "scatter_add_", "index_add", "index_add_", "index_copy",
+    "index_copy_", "index_fill", "index_fill_", "take_along_dim", "sort", "argsort", "msort",
+    "topk", "kthvalue", "tril", "triu", "tril_", "triu_", "diagonal", "diag_embed", "diag",
+    "outer", "ger", "dot", "vdot", "mv", "inner", "kron", "masked_select", "nonzero", "argwhere",
+    "where", "unique", "diff")
+# the function forms that take a tensor first (tg.where is factory.where; tg.diag etc. below)
+FUNCTION_FORMS = tuple(n for n in _METHODS if not n.endswith("_") and n not in ("where", "reshape_as"))
+
+
+for _name in _METHODS:
+    setattr(Tensor, _name, globals()[_name])
+functions = {name: _function_form(name) for name in FUNCTION_FORMS}   # tg.roll(x, ...) is x.roll(...)
