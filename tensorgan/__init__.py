@@ -18,7 +18,7 @@ from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
-from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, from_numpy, full, full_like, linspace,
+from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, empty_like, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,
                       zeros, zeros_like, randint, randperm, eye, FloatTensor, DoubleTensor, LongTensor)
 from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, cos,  # noqa: F401
@@ -30,6 +30,8 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              rsqrt, reciprocal, lt, le, gt, ge, eq, ne, t, masked_fill, narrow,
                              index_select, unbind, multiply, divide, subtract, negative, isclose,
                              allclose, einsum)
+from .function_forms import *  # noqa: F401,F403  (erf, prod, cumsum, exp_, ...: math_ops' forms)
+from .math_ops import is_tensor, std_mean, var_mean  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import Generator, manual_seed
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,

@@ -1570,3 +1570,4 @@ class Cast(Function):
 
 
 from . import ops  # noqa: E402  (ops subclasses Function, defined above)
+from . import math_ops  # noqa: E402,F401  (installs erf, prod, cumsum, exp_, ... on Tensor)
