@@ -30,7 +30,13 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              rsqrt, reciprocal, lt, le, gt, ge, eq, ne, t, masked_fill, narrow,
                              index_select, unbind, multiply, divide, subtract, negative, isclose,
                              allclose, einsum)
-from .function_forms import *  # noqa: F401,F403  (erf, prod, cumsum, exp_, ...: math_ops' forms)
+from .function_forms import (  # noqa: F401  (torch's math of math_ops.py, in-place forms)
+    addcmul, addcdiv, clamp_min, clamp_max, is_floating_point, numel, erf, erfinv, expm1, log2,
+    log10, sinh, cosh, tan, asin, acos, atan, atan2, hypot, logaddexp, xlogy, logit, frac, fmod,
+    remainder, nan_to_num, prod, cumsum, cumprod, logcumsumexp, nansum, nanmean, count_nonzero,
+    aminmax, median, abs_, exp_, log_, sigmoid_, tanh_, relu_, neg_, sqrt_, rsqrt_, reciprocal_,
+    round_, floor_, ceil_, log1p_, sin_, cos_, square_, clamp_, clip_, fill_, zero_, erf_, erfinv_,
+    expm1_, frac_, logit_, nan_to_num_, trunc_, arcsin, arccos, arctan, arctan2)
 from .math_ops import is_tensor, std_mean, var_mean  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import Generator, manual_seed

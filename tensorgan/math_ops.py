@@ -10,8 +10,8 @@
   under no_grad and write it through ``Tensor._in_place`` (its version bump and its refusal of a
   tensor autograd tracks): one helper, :func:`_in_place_form`.
 
-The methods live on :class:`_TensorMath` and are installed on :class:`Tensor` at import (this
-module is imported at the end of ``tensor.py``); ``function_forms.py`` gives their ``tg.`` forms.
+The methods live on :class:`_TensorMath`; the end of ``tensor.py`` installs them on :class:`Tensor`
+(:func:`install_methods`); ``function_forms.py`` gives their ``tg.`` forms.
 """
 from __future__ import annotations
 
@@ -471,16 +471,14 @@ _IN_PLACE = ("abs", "exp", "log", "sigmoid", "tanh", "relu", "neg", "pow", "sqrt
              "logit", "frac", "fmod", "remainder", "nan_to_num", "trunc", "negative")
 
 
-def _install() -> None:
+def install_methods(cls: type) -> None:
+    """Put this module's methods and the in-place forms on ``cls`` (Tensor; tensor.py calls it)."""
     for name, value in vars(_TensorMath).items():
         if not name.startswith("__"):
-            setattr(Tensor, name, value)
+            setattr(cls, name, value)
     for name in _IN_PLACE:
-        setattr(Tensor, name + "_", _in_place_form(name))
-    Tensor.clip_ = Tensor.clamp_
-
-
-_install()
+        setattr(cls, name + "_", _in_place_form(name))
+    cls.clip_ = cls.clamp_
 
 
 # ---------------------------------------------------------------------------------------------
@@ -514,4 +512,4 @@ def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
-__all__ = ["Composed", "Pointwise", "AMinMax", "var_mean", "std_mean", "is_tensor"]
+__all__ = ["Composed", "Pointwise", "AMinMax", "install_methods", "var_mean", "std_mean", "is_tensor"]

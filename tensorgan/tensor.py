@@ -1570,4 +1570,5 @@ class Cast(Function):
 
 
 from . import ops  # noqa: E402  (ops subclasses Function, defined above)
-from . import math_ops  # noqa: E402,F401  (installs erf, prod, cumsum, exp_, ... on Tensor)
+from .math_ops import install_methods  # noqa: E402  (erf, prod, cumsum, exp_, ...: math_ops.py)
+install_methods(Tensor)
