@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from . import ops
-from .errors import InputTypeError, ShapeError
+from .errors import DTypeError, InputTypeError, ShapeError
 from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _size_args,
                      _to_array, _torch_dims, get_device, no_grad)
 
@@ -264,9 +264,9 @@ def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
 def _median_index(xp, a, axis: int):
     """Index of the lower median along ``axis`` (a NaN's, the first, where the slice has one:
     torch's median propagates NaN)."""
-    order = xp.argsort(a, axis=axis, kind="stable")
+    order = xp.argsort(a, axis=axis, kind="stable") if xp is np else xp.argsort(a, axis=axis)  # (CuPy's is)
     k = (a.shape[axis] - 1) // 2
-    index = xp.take(order, [k], axis=axis)
+    index = order[(slice(None),) * axis + (slice(k, k + 1),)]
     nan = xp.isnan(a)
     return xp.where(nan.any(axis=axis, keepdims=True), xp.argmax(nan, axis=axis, keepdims=True), index)
 
@@ -433,6 +433,8 @@ class _TensorMath:
         elements, or along ``dim`` as the named pair ``(values, indices)`` (indices as whole
         numbers in this tensor's dtype, as :meth:`max` gives them).  The gradient goes to the
         chosen element."""
+        if self.dtype not in FLOAT_DTYPES:
+            raise DTypeError("median: takes a float tensor, got a bool one (convert it with .float())")
         if dim is None:
             flat = self.reshape(-1)
             if flat.shape[0] == 0:

@@ -332,6 +332,8 @@ def test_refusals_name_what_was_wrong():
         x.hypot(f64([1.0, 2.0, 3.0], False))
     with pytest.raises(DTypeError, match="bool tensor"):
         (x > 0).erf()
+    with pytest.raises(DTypeError, match="median: takes a float tensor"):
+        (x > 0).median()
     with pytest.raises(InputTypeError, match="prod: dim must be one int"):
         x.prod((0, 1))
     with pytest.raises(ShapeError, match="cumsum: dim 2 is out of range"):
