@@ -18,7 +18,7 @@ from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      NonFiniteError, ShapeError, TensorganError)
-from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, from_numpy, full, full_like, linspace,
+from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, empty_like, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,
                       zeros, zeros_like, randint, randperm, eye, FloatTensor, DoubleTensor, LongTensor)
 from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, cos,  # noqa: F401
@@ -30,6 +30,14 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              rsqrt, reciprocal, lt, le, gt, ge, eq, ne, t, masked_fill, narrow,
                              index_select, unbind, multiply, divide, subtract, negative, isclose,
                              allclose, einsum)
+from .function_forms import (  # noqa: F401  (torch's math of math_ops.py, in-place forms)
+    addcmul, addcdiv, clamp_min, clamp_max, is_floating_point, numel, erf, erfinv, expm1, log2,
+    log10, sinh, cosh, tan, asin, acos, atan, atan2, hypot, logaddexp, xlogy, logit, frac, fmod,
+    remainder, nan_to_num, prod, cumsum, cumprod, logcumsumexp, nansum, nanmean, count_nonzero,
+    aminmax, median, abs_, exp_, log_, sigmoid_, tanh_, relu_, neg_, sqrt_, rsqrt_, reciprocal_,
+    round_, floor_, ceil_, log1p_, sin_, cos_, square_, clamp_, clip_, fill_, zero_, erf_, erfinv_,
+    expm1_, frac_, logit_, nan_to_num_, trunc_, arcsin, arccos, arctan, arctan2)
+from .math_ops import is_tensor, std_mean, var_mean  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .shape_index_ops import (atleast_1d, atleast_2d, atleast_3d, block_diag, bucketize,  # noqa: F401
                               cartesian_prod, cdist, column_stack, dstack, hstack, meshgrid,

@@ -163,6 +163,14 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     return ones(t.shape, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
 
 
+def empty_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """torch.empty_like: zeros of ``t``'s shape (its dtype and device unless given), as ``empty``."""
+    if not isinstance(t, Tensor):
+        raise InputTypeError(f"empty_like: expected a Tensor, got {type(t).__name__}")
+    return zeros(t.shape, dtype=t.dtype if dtype is None else dtype,
+                 device=t.device if device is None else device, requires_grad=requires_grad)
+
+
 def _join_axis(axis: Any, dim: Any, ndim: int) -> int:
     """axis= (NumPy's name) or dim= (PyTorch's), checked like every other axis argument."""
     axes = _axes(axis if dim is None else dim, ndim)

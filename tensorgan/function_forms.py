@@ -125,6 +125,72 @@ index_select = _function_form("index_select")
 unbind = _function_form("unbind")
 multiply, divide, subtract, negative = mul, div, sub, neg
 
+# torch's math beyond the core (math_ops.py) and its in-place forms (torch.exp_(x) is x.exp_())
+addcmul = _function_form("addcmul")
+addcdiv = _function_form("addcdiv")
+clamp_min = _function_form("clamp_min")
+clamp_max = _function_form("clamp_max")
+is_floating_point = _function_form("is_floating_point")
+numel = _function_form("numel")
+erf = _function_form("erf")
+erfinv = _function_form("erfinv")
+expm1 = _function_form("expm1")
+log2 = _function_form("log2")
+log10 = _function_form("log10")
+sinh = _function_form("sinh")
+cosh = _function_form("cosh")
+tan = _function_form("tan")
+asin = _function_form("asin")
+acos = _function_form("acos")
+atan = _function_form("atan")
+atan2 = _function_form("atan2")
+hypot = _function_form("hypot")
+logaddexp = _function_form("logaddexp")
+xlogy = _function_form("xlogy")
+logit = _function_form("logit")
+frac = _function_form("frac")
+fmod = _function_form("fmod")
+remainder = _function_form("remainder")
+nan_to_num = _function_form("nan_to_num")
+prod = _function_form("prod")
+cumsum = _function_form("cumsum")
+cumprod = _function_form("cumprod")
+logcumsumexp = _function_form("logcumsumexp")
+nansum = _function_form("nansum")
+nanmean = _function_form("nanmean")
+count_nonzero = _function_form("count_nonzero")
+aminmax = _function_form("aminmax")
+median = _function_form("median")
+abs_ = _function_form("abs_")
+exp_ = _function_form("exp_")
+log_ = _function_form("log_")
+sigmoid_ = _function_form("sigmoid_")
+tanh_ = _function_form("tanh_")
+relu_ = _function_form("relu_")
+neg_ = _function_form("neg_")
+sqrt_ = _function_form("sqrt_")
+rsqrt_ = _function_form("rsqrt_")
+reciprocal_ = _function_form("reciprocal_")
+round_ = _function_form("round_")
+floor_ = _function_form("floor_")
+ceil_ = _function_form("ceil_")
+log1p_ = _function_form("log1p_")
+sin_ = _function_form("sin_")
+cos_ = _function_form("cos_")
+square_ = _function_form("square_")
+clamp_ = _function_form("clamp_")
+clip_ = _function_form("clip_")
+fill_ = _function_form("fill_")
+zero_ = _function_form("zero_")
+erf_ = _function_form("erf_")
+erfinv_ = _function_form("erfinv_")
+expm1_ = _function_form("expm1_")
+frac_ = _function_form("frac_")
+logit_ = _function_form("logit_")
+nan_to_num_ = _function_form("nan_to_num_")
+trunc_ = _function_form("trunc_")
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
 
 def einsum(equation: str, *operands: Any) -> Tensor:
     """torch.einsum: ``einsum("bij,bjk->bik", a, b)``; ``...`` and the implicit output (the
@@ -204,4 +270,13 @@ __all__ = ["matmul", "mm", "bmm", "exp", "log", "sqrt", "tanh", "sigmoid", "relu
            "flip", "isfinite", "isnan", "isinf", "equal", "add", "sub", "mul", "div", "pow", "neg",
            "max", "min", "sign", "round", "floor", "ceil", "trunc", "rsqrt", "reciprocal", "lt", "le",
            "gt", "ge", "eq", "ne", "t", "masked_fill", "narrow", "index_select", "unbind", "multiply",
-           "divide", "subtract", "negative", "isclose", "allclose", "einsum"]
+           "divide", "subtract", "negative", "isclose", "allclose", "einsum",
+           "addcmul", "addcdiv", "clamp_min", "clamp_max", "is_floating_point", "numel", "erf",
+           "erfinv", "expm1", "log2", "log10", "sinh", "cosh", "tan", "asin", "acos", "atan",
+           "atan2", "hypot", "logaddexp", "xlogy", "logit", "frac", "fmod", "remainder",
+           "nan_to_num", "prod", "cumsum", "cumprod", "logcumsumexp", "nansum", "nanmean",
+           "count_nonzero", "aminmax", "median", "abs_", "exp_", "log_", "sigmoid_", "tanh_",
+           "relu_", "neg_", "sqrt_", "rsqrt_", "reciprocal_", "round_", "floor_", "ceil_",
+           "log1p_", "sin_", "cos_", "square_", "clamp_", "clip_", "fill_", "zero_", "erf_",
+           "erfinv_", "expm1_", "frac_", "logit_", "nan_to_num_", "trunc_", "arcsin", "arccos",
+           "arctan", "arctan2"]

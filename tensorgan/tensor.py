@@ -1634,3 +1634,5 @@ class Cast(Function):
 
 
 from . import ops  # noqa: E402  (ops subclasses Function, defined above)
+from .math_ops import install_methods  # noqa: E402  (erf, prod, cumsum, exp_, ...: math_ops.py)
+install_methods(Tensor)

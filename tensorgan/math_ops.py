@@ -1,0 +1,517 @@
+"""torch's elementwise math, in-place forms and reductions beyond the core ops of ``tensor.py``.
+
+* New differentiable elementwise ops (erf, erfinv, expm1, log2, sinh, atan2, hypot, xlogy, fmod,
+  ...) are :class:`Pointwise` subclasses: the value on arrays (``compute``), the partial
+  derivatives written once with Tensor ops (``partials``) -- ``backward`` evaluates them on the
+  inputs under ``no_grad``, ``grad_graph`` with their graph (gradients of gradients).
+* Reductions (prod, cumsum, cumprod, ...) are :class:`Composed` ops (the same idea, the whole
+  gradient in Tensor ops) or plain compositions of existing Tensor ops.
+* The in-place forms (``exp_``, ``clamp_min_``, ``addcmul_``, ...) compute the out-of-place result
+  under no_grad and write it through ``Tensor._in_place`` (its version bump and its refusal of a
+  tensor autograd tracks): one helper, :func:`_in_place_form`.
+
+The methods live on :class:`_TensorMath`; the end of ``tensor.py`` installs them on :class:`Tensor`
+(:func:`install_methods`); ``function_forms.py`` gives their ``tg.`` forms.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from . import ops
+from .errors import DTypeError, InputTypeError, ShapeError
+from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _size_args,
+                     _to_array, _torch_dims, get_device, no_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ops whose gradient is written once, with Tensor ops
+# ---------------------------------------------------------------------------------------------
+class Composed(Function):
+    """An op whose value is ``compute(xp, *args)`` on arrays and whose gradients are
+    ``gradients(g, *inputs)`` in Tensor ops (one entry per positional argument): backward runs
+    them under no_grad on the saved inputs, grad_graph with their graph."""
+
+    @staticmethod
+    def compute(xp, *args: Any):
+        raise NotImplementedError
+
+    def gradients(self, g: Tensor, *inputs: Any) -> tuple:
+        raise NotImplementedError
+
+    def forward(self, *args: Any):
+        return self.compute(self.xp, *args)
+
+    def backward(self, g):
+        with no_grad():
+            grads = self.gradients(Tensor._make(g, self.device), *self.inputs)
+        return tuple(d.array if isinstance(d, Tensor) else d for d in grads)
+
+    def grad_graph(self, g: Tensor) -> tuple:
+        return self.gradients(g, *self.inputs)
+
+
+class Pointwise(Composed):
+    """An elementwise op of Tensors broadcast together; ``partials(*inputs)`` gives d out / d
+    input for each (a Tensor or a number), summed back to each input's shape."""
+
+    name = "pointwise"
+
+    @staticmethod
+    def partials(*inputs: Tensor) -> tuple:
+        raise NotImplementedError
+
+    def forward(self, *arrays: Any):
+        if len(arrays) == 2:
+            ops._broadcast_check(self.name, *arrays)
+        return self.compute(self.xp, *arrays)
+
+    def gradients(self, g: Tensor, *inputs: Tensor) -> tuple:
+        need = self.needs_input_grad
+        parts = self.partials(*inputs)
+        return tuple(ops.unbroadcast(g * p, x.shape) if wanted else None
+                     for x, p, wanted in zip(inputs, parts, need))
+
+
+def _pointwise(name: str, compute: Callable, partials: Callable) -> type:
+    """A :class:`Pointwise` op class from its value and its partial derivatives."""
+    return type(name, (Pointwise,), {"name": name.lower(), "compute": staticmethod(compute),
+                                     "partials": staticmethod(partials), "__doc__": f"torch.{name.lower()}"})
+
+
+def _erf_values(xp, x):
+    from .functional import _erf        # a Numba ufunc on the CPU, CuPy's on the GPU
+    return _erf(xp, x)
+
+
+def _erfinv_values(xp, x):
+    """erf's inverse: CuPy's on the GPU; on the CPU ``nn.init``'s (Giles' approximation refined
+    by Newton steps, in float64), cast back to the input's dtype."""
+    if xp is not np:
+        from cupyx.scipy.special import erfinv
+        return erfinv(x)
+    from .nn.init import _erfinv
+    return _erfinv(x).astype(x.dtype, copy=False)
+
+
+def _xlogy_values(xp, x, y):
+    """x * log(y), 0 where x == 0 (unless y is NaN), as torch.xlogy."""
+    return xp.where((x == 0) & ~xp.isnan(y), x.dtype.type(0), x * xp.log(y))
+
+
+def _log_unless_both_zero(x: Tensor, y: Tensor) -> Tensor:
+    """xlogy's d/dx as torch's: log(y), but 0 where x == 0 and y <= 0 (log kept finite there,
+    so a gradient of this gradient is 0 rather than NaN)."""
+    off = (x == 0.0) & (y <= 0.0)
+    return y.masked_fill(off, 1.0).log().masked_fill(off, 0.0)
+
+
+class Logit(Composed):
+    """log(z / (1 - z)) with z = x, or x clamped to [eps, 1 - eps]; d/dx = 1 / (x (1 - x)) where
+    x is in [0, 1] (in [eps, 1 - eps]), NaN beyond without eps and 0 beyond with it, as torch."""
+
+    @staticmethod
+    def compute(xp, x, eps):
+        z = x if eps is None else xp.clip(x, eps, 1 - eps)
+        return xp.log(z / (1 - z))
+
+    def gradients(self, g, x, eps):
+        from .factory import where
+        low, high = (0.0, 1.0) if eps is None else (eps, 1.0 - eps)
+        inside = (x >= low) & (x <= high)
+        return where(inside, g * (x * (1.0 - x)).reciprocal(), math.nan if eps is None else 0.0), None
+
+
+_SQRT_PI = math.sqrt(math.pi)
+Erf = _pointwise("Erf", _erf_values, lambda x: ((-(x * x)).exp() * (2 / _SQRT_PI),))
+Erfinv = _pointwise("Erfinv", _erfinv_values, lambda x: ((Erfinv.apply(x) ** 2).exp() * (_SQRT_PI / 2),))
+Expm1 = _pointwise("Expm1", lambda xp, x: xp.expm1(x), lambda x: (x.exp(),))
+Log2 = _pointwise("Log2", lambda xp, x: xp.log2(x), lambda x: ((x * math.log(2)).reciprocal(),))
+Log10 = _pointwise("Log10", lambda xp, x: xp.log10(x), lambda x: ((x * math.log(10)).reciprocal(),))
+Sinh = _pointwise("Sinh", lambda xp, x: xp.sinh(x), lambda x: (Cosh.apply(x),))
+Cosh = _pointwise("Cosh", lambda xp, x: xp.cosh(x), lambda x: (Sinh.apply(x),))
+Tan = _pointwise("Tan", lambda xp, x: xp.tan(x), lambda x: (Tan.apply(x) ** 2 + 1.0,))
+Asin = _pointwise("Asin", lambda xp, x: xp.arcsin(x), lambda x: ((1.0 - x * x).rsqrt(),))
+Acos = _pointwise("Acos", lambda xp, x: xp.arccos(x), lambda x: (-(1.0 - x * x).rsqrt(),))
+Atan = _pointwise("Atan", lambda xp, x: xp.arctan(x), lambda x: ((x * x + 1.0).reciprocal(),))
+Atan2 = _pointwise("Atan2", lambda xp, y, x: xp.arctan2(y, x),
+                   lambda y, x: (x / (x * x + y * y), -y / (x * x + y * y)))
+Hypot = _pointwise("Hypot", lambda xp, x, y: xp.hypot(x, y),
+                   lambda x, y: (x / Hypot.apply(x, y), y / Hypot.apply(x, y)))
+LogAddExp = _pointwise("LogAddExp", lambda xp, x, y: xp.logaddexp(x, y),
+                       lambda x, y: ((x - y).sigmoid(), (y - x).sigmoid()))
+XLogY = _pointwise("XLogY", _xlogy_values, lambda x, y: (_log_unless_both_zero(x, y), x / y))
+# fmod (C's: the sign of the dividend) and remainder (Python's %: the sign of the divisor):
+# d/dx = 1, d/dy = -trunc(x / y) and -floor(x / y), as torch's derivatives.
+Fmod = _pointwise("Fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y: (1.0, -(x / y).trunc()))
+Remainder = _pointwise("Remainder", lambda xp, x, y: xp.remainder(x, y),
+                       lambda x, y: (1.0, -(x / y).floor()))
+
+
+def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
+    """``other`` as a Tensor of ``x``'s dtype and device (a number too when ``numbers``)."""
+    if isinstance(other, Tensor):
+        return other.to(x.dtype) if other.dtype == BOOL else other
+    if numbers and isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(other, bool):
+        return Tensor._make(x.device.xp.asarray(other, dtype=x.dtype), x.device)
+    kind = "a Tensor or a number" if numbers else "a Tensor"
+    raise InputTypeError(f"{name}: other must be {kind}, got {type(other).__name__}")
+
+
+def _binary(op: type, numbers: bool) -> Callable:
+    """The Tensor method of a binary Pointwise op: ``x.op(other)``."""
+    def method(self: Tensor, other: Any) -> Tensor:
+        me = self._arith()
+        return op.apply(me, _tensor_operand(op.name, me, other, numbers))
+    method.__name__ = op.name
+    method.__doc__ = f"torch.{op.name}, broadcast (other: {'a Tensor or a number' if numbers else 'a Tensor'})."
+    return method
+
+
+def _unary(op: type) -> Callable:
+    def method(self: Tensor) -> Tensor:
+        return op.apply(self)
+    method.__name__ = op.name
+    method.__doc__ = f"torch.{op.name}, elementwise (differentiable)."
+    return method
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions and scans
+# ---------------------------------------------------------------------------------------------
+class Prod(Composed):
+    """The product over ``axis`` (all elements for None).  Each element's gradient is the product
+    of the others (exclusive cumulative products from both ends, no division), so zeros are
+    exact: with one zero its gradient is the product of the rest, every other one 0."""
+
+    @staticmethod
+    def compute(xp, x, axis, keepdims):
+        return xp.asarray(x.prod(axis=axis, keepdims=keepdims))
+
+    def gradients(self, g, x, axis, keepdims):
+        if axis is None:
+            return g.reshape(()) * _others_product(x.reshape(-1), 0).reshape(x.shape), None, None
+        g = g if keepdims else g.unsqueeze(axis)
+        return g * _others_product(x, axis), None, None
+
+
+def _exclusive_cumprod(x: Tensor, axis: int) -> Tensor:
+    """[1, x0, x0 x1, ...] along ``axis`` (differentiable)."""
+    from .factory import concat
+    shape = list(x.shape)
+    shape[axis] = 1
+    return concat([x.new_ones(*shape), x.narrow(axis, 0, x.shape[axis] - 1)], axis).cumprod(axis)
+
+
+def _others_product(x: Tensor, axis: int) -> Tensor:
+    """For each element, the product of the other elements along ``axis``."""
+    if x.shape[axis] == 0:
+        return x
+    return _exclusive_cumprod(x, axis) * _exclusive_cumprod(x.flip(axis), axis).flip(axis)
+
+
+class Cumsum(Composed):
+    @staticmethod
+    def compute(xp, x, axis):
+        return xp.cumsum(x, axis=axis)
+
+    def gradients(self, g, x, axis):
+        return g.flip(axis).cumsum(axis).flip(axis), None     # the reversed cumulative sum
+
+
+class Cumprod(Composed):
+    """Cumulative product.  d out_j / d x_i = L_i * x_{i+1} ... x_j (L the exclusive product
+    before i), so grad_i = L_i * S_i with S_i = g_i + x_{i+1} S_{i+1}: a scan from the end, one
+    step per position (exact with zeros, unlike dividing out by x_i)."""
+
+    @staticmethod
+    def compute(xp, x, axis):
+        return xp.cumprod(x, axis=axis)
+
+    def gradients(self, g, x, axis):
+        from .factory import stack
+        n = x.shape[axis]
+        if n == 0:
+            return g, None
+        xs, gs = x.unbind(axis), g.unbind(axis)
+        s = [gs[-1]]
+        for i in range(n - 2, -1, -1):
+            s.append(gs[i] + xs[i + 1] * s[-1])
+        return _exclusive_cumprod(x, axis) * stack(s[::-1], dim=axis), None
+
+
+class AMinMax(NamedTuple):
+    """torch.return_types.aminmax: ``(min, max)``, also by name."""
+    min: Tensor
+    max: Tensor
+
+
+def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
+    """A scan along ``dim`` (a 0-d tensor takes dim 0 or -1, as torch)."""
+    x = _with_dtype(x, dtype)
+    if x.ndim == 0:
+        _axes(dim, 0)                                  # (checks the dim)
+        return op.apply(x.reshape(1), 0).reshape(())
+    return op.apply(x, x._dim(dim, name))
+
+
+def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
+    return x if dtype is None else x.to(_check_dtype(dtype))
+
+
+def _median_index(xp, a, axis: int):
+    """Index of the lower median along ``axis`` (a NaN's, the first, where the slice has one:
+    torch's median propagates NaN)."""
+    order = xp.argsort(a, axis=axis, kind="stable") if xp is np else xp.argsort(a, axis=axis)  # (CuPy's is)
+    k = (a.shape[axis] - 1) // 2
+    index = order[(slice(None),) * axis + (slice(k, k + 1),)]
+    nan = xp.isnan(a)
+    return xp.where(nan.any(axis=axis, keepdims=True), xp.argmax(nan, axis=axis, keepdims=True), index)
+
+
+def _in_place_form(method: str, doc: str = "") -> Callable:
+    """``x.method_(...)``: ``x.method(...)`` written into ``x`` -- refused, as every in-place op,
+    on a tensor autograd tracks (do it under no_grad on a leaf) and with an operand that requires
+    grad (its gradient would be lost)."""
+    def in_place(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        for operand in (*args, *kwargs.values()):
+            if isinstance(operand, Tensor):
+                self._operand(operand)            # (refuses one that requires grad)
+        with no_grad():
+            value = getattr(self.detach(), method)(*args, **kwargs)
+        return self._in_place(method + "_", lambda a: a.__setitem__(Ellipsis, value.array))
+    in_place.__name__ = in_place.__qualname__ = method + "_"
+    in_place.__doc__ = doc or f"In-place :meth:`{method}` (under no_grad on a leaf that requires grad)."
+    return in_place
+
+
+# ---------------------------------------------------------------------------------------------
+# The methods installed on Tensor
+# ---------------------------------------------------------------------------------------------
+class _TensorMath:
+    """Tensor methods of this module (installed on :class:`Tensor` below)."""
+
+    # -- small composites and queries --------------------------------------------------------
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
+        """``self + value * tensor1 * tensor2`` (torch.addcmul; broadcast)."""
+        _check_tensors("addcmul", tensor1, tensor2)
+        product = tensor1 * tensor2
+        return self + (product if value == 1 else product * value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
+        """``self + value * tensor1 / tensor2`` (torch.addcdiv; Adam's update)."""
+        _check_tensors("addcdiv", tensor1, tensor2)
+        quotient = tensor1 / tensor2
+        return self + (quotient if value == 1 else quotient * value)
+
+    def clamp_min(self, min: float) -> Tensor:
+        return self.clip(min=min)
+
+    def clamp_max(self, max: float) -> Tensor:
+        return self.clip(max=max)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype in FLOAT_DTYPES
+
+    is_cuda = property(lambda self: self.device.type == "cuda", doc="Whether it lives on the GPU.")
+    is_cpu = property(lambda self: self.device.type == "cpu", doc="Whether it lives on the CPU.")
+    nbytes = property(lambda self: int(self.array.nbytes), doc="Bytes of its elements.")
+    itemsize = property(lambda self: int(self.dtype.itemsize), doc="Bytes of one element.")
+
+    def get_device(self) -> int:
+        """The CUDA device index (0: tensorgan uses one GPU), -1 on the CPU, as torch."""
+        return 0 if self.device.type == "cuda" else -1
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A new tensor holding a copy of ``data``, in this tensor's dtype and device unless given."""
+        if isinstance(data, Tensor):
+            data = data.numpy()
+        device = self.device if device is None else get_device(device)
+        array = _to_array(data, self.dtype if dtype is None else dtype, device)
+        return Tensor(array.copy(), requires_grad=requires_grad, device=device)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        """torch's ``new_empty``: zeros here (uninitialised memory would only hide bugs)."""
+        device = self.device if device is None else get_device(device)
+        dtype = self.dtype if dtype is None else _check_dtype(dtype, allow_bool=True)
+        return Tensor(device.xp.zeros(_size_args(size), dtype), requires_grad=requires_grad, device=device)
+
+    # -- elementwise -------------------------------------------------------------------------
+    erf, erfinv, expm1 = _unary(Erf), _unary(Erfinv), _unary(Expm1)
+    log2, log10 = _unary(Log2), _unary(Log10)
+    sinh, cosh, tan = _unary(Sinh), _unary(Cosh), _unary(Tan)
+    asin, acos, atan = _unary(Asin), _unary(Acos), _unary(Atan)
+    arcsin, arccos, arctan = asin, acos, atan
+    atan2, hypot, logaddexp = _binary(Atan2, False), _binary(Hypot, False), _binary(LogAddExp, False)
+    arctan2 = atan2
+    xlogy, fmod, remainder = _binary(XLogY, True), _binary(Fmod, True), _binary(Remainder, True)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        """log(x / (1 - x)); with ``eps``, of x clamped to [eps, 1 - eps] (gradient 0 outside)."""
+        if eps is not None:
+            eps = _number("logit", "eps", eps)
+        return Logit.apply(self, eps)
+
+    def frac(self) -> Tensor:
+        """x - trunc(x) (the sign of x), gradient 1."""
+        return self - self.trunc()
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite numbers by
+        default, as torch); gradient 0 at the replaced elements."""
+        values = self.device.xp.nan_to_num(self.array, nan=nan, posinf=posinf, neginf=neginf)
+        return ops.Where.apply(self, Tensor._make(values, self.device), self.isfinite().array)
+
+    # -- reductions --------------------------------------------------------------------------
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """The product of all elements, or over one ``dim`` (torch.prod); exact gradients with zeros."""
+        x = _with_dtype(self._arith(), dtype)
+        if dim is None:
+            return ops.Reshape.apply(Prod.apply(x, None, False), (1,) * x.ndim if keepdim else ())
+        if isinstance(dim, (tuple, list)):
+            raise InputTypeError(f"prod: dim must be one int, got {dim!r} (as torch)")
+        axes = _axes(dim, x.ndim)
+        if axes is None:                                            # a 0-d tensor
+            return x * 1.0
+        return Prod.apply(x, axes[0], bool(keepdim))
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Cumulative sum along ``dim``."""
+        return _cumulative(self._arith(), Cumsum, dim, "cumsum", dtype)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Cumulative product along ``dim`` (exact gradients with zeros)."""
+        return _cumulative(self._arith(), Cumprod, dim, "cumprod", dtype)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        """log(cumsum(exp(x))) along ``dim``, without overflow or underflow: out_j is the
+        logsumexp of x_0..x_j, all j at once over an (n, n) masked copy of the dim (memory n^2
+        per slice), so its gradient is logsumexp's."""
+        if self.ndim == 0:
+            _axes(dim, 0)
+            return self * 1.0
+        axis = self._dim(dim, "logcumsumexp")
+        x = self.transpose(axis, -1)
+        n = x.shape[-1]
+        upto = self.device.xp.tril(self.device.xp.ones((n, n), dtype=bool))     # [j, i]: i <= j
+        grid = ops.Where.apply(x.unsqueeze(-2).expand(*x.shape[:-1], n, n), -math.inf, upto)
+        return grid.logsumexp(-1).transpose(axis, -1)
+
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """The sum ignoring NaNs (gradient 0 at them)."""
+        x = _with_dtype(self._arith(), dtype)
+        return x.masked_fill(x.isnan(), 0.0).sum(dim=dim, keepdim=keepdim)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """The mean of the non-NaN elements (NaN where there are none)."""
+        x = _with_dtype(self._arith(), dtype)
+        count = (~x.isnan()).to(x.dtype).sum(dim=dim, keepdim=keepdim)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return x.nansum(dim, keepdim) / count
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        """How many elements are not 0, over ``dim`` (an int or a tuple; all by default), as
+        whole numbers in this tensor's float dtype (float32 for bool; no integer tensors)."""
+        axes = _axes(_torch_dims(dim), self.ndim)
+        counts = self.device.xp.count_nonzero(self.array, axis=axes)
+        dtype = self.dtype if self.dtype in FLOAT_DTYPES else np.dtype(np.float32)
+        return Tensor._make(self.device.xp.asarray(counts).astype(dtype), self.device)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> AMinMax:
+        """``(min, max)`` over ``dim`` (all by default), a named pair as torch's."""
+        if dim is not None and not isinstance(dim, (int, np.integer)):
+            raise InputTypeError(f"aminmax: dim must be an int or None, got {dim!r}")
+        return AMinMax(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """The lower median (element (n - 1) // 2 in sorted order; NaN if there is one), of all
+        elements, or along ``dim`` as the named pair ``(values, indices)`` (indices as whole
+        numbers in this tensor's dtype, as :meth:`max` gives them).  The gradient goes to the
+        chosen element."""
+        if self.dtype not in FLOAT_DTYPES:
+            raise DTypeError("median: takes a float tensor, got a bool one (convert it with .float())")
+        if dim is None:
+            flat = self.reshape(-1)
+            if flat.shape[0] == 0:
+                return Tensor._make(self.device.xp.asarray(np.nan, dtype=self.dtype), self.device)
+            return flat[int(_median_index(self.device.xp, flat.array, 0)[0])]
+        x = self.reshape(1) if self.ndim == 0 else self
+        axis = x._dim(dim, "median") if self.ndim else (_axes(dim, 0), 0)[1]   # (checks a 0-d dim)
+        if x.shape[axis] == 0:
+            raise ShapeError(f"median: dim {dim} of shape {self.shape} is empty (no median)")
+        xp = self.device.xp
+        index = _median_index(xp, x.array, axis)                    # keepdims form
+        key = tuple(index if d == axis else xp.arange(n).reshape([-1 if e == d else 1 for e in range(x.ndim)])
+                    for d, n in enumerate(x.shape))
+        values, index = x[key], Tensor._make(index.astype(self.dtype), self.device)
+        if not keepdim or self.ndim == 0:
+            shape = tuple(n for d, n in enumerate(x.shape) if d != axis) if self.ndim else ()
+            values, index = values.reshape(shape), index.reshape(shape)
+        return MinMax(values, index)
+
+
+def _number(op: str, name: str, value: Any) -> float:
+    from .functional import _scalar
+    return _scalar(op, name, value)
+
+
+def _check_tensors(name: str, *tensors: Any) -> None:
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise InputTypeError(f"{name}: tensor1 and tensor2 must be Tensors, got {type(t).__name__}")
+
+
+_IN_PLACE = ("abs", "exp", "log", "sigmoid", "tanh", "relu", "neg", "pow", "sqrt", "rsqrt",
+             "reciprocal", "round", "floor", "ceil", "sign", "log1p", "sin", "cos", "square",
+             "addcmul", "addcdiv", "clamp_min", "clamp_max", "erf", "erfinv", "expm1", "log2",
+             "log10", "sinh", "cosh", "tan", "asin", "acos", "atan", "atan2", "hypot", "xlogy",
+             "logit", "frac", "fmod", "remainder", "nan_to_num", "trunc", "negative")
+
+
+def install_methods(cls: type) -> None:
+    """Put this module's methods and the in-place forms on ``cls`` (Tensor; tensor.py calls it)."""
+    for name, value in vars(_TensorMath).items():
+        if not name.startswith("__"):
+            setattr(cls, name, value)
+    for name in _IN_PLACE:
+        setattr(cls, name + "_", _in_place_form(name))
+    cls.clip_ = cls.clamp_
+
+
+# ---------------------------------------------------------------------------------------------
+# Function forms with no method of the same name
+# ---------------------------------------------------------------------------------------------
+def _moments(name: str, input: Tensor, dim: Any, unbiased: Any, keepdim: bool,
+             correction: Any, root: bool) -> tuple[Tensor, Tensor]:
+    if not isinstance(input, Tensor):
+        raise InputTypeError(f"tg.{name}: input must be a Tensor, got {type(input).__name__}")
+    if isinstance(dim, bool):                       # torch.var_mean(x, False): the unbiased flag
+        dim, unbiased = None, dim
+    spread = (input.std if root else input.var)(dim, unbiased, keepdim, correction=correction)
+    axes = _axes(_torch_dims(dim), input.ndim)
+    return spread, input.mean(dim=axes, keepdim=keepdim)
+
+
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(input.var(...), input.mean(...))`` over the same dims (torch.var_mean)."""
+    return _moments("var_mean", input, dim, unbiased, keepdim, correction, False)
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(input.std(...), input.mean(...))`` over the same dims (torch.std_mean)."""
+    return _moments("std_mean", input, dim, unbiased, keepdim, correction, True)
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a tensorgan Tensor (torch.is_tensor)."""
+    return isinstance(obj, Tensor)
+
+
+__all__ = ["Composed", "Pointwise", "AMinMax", "install_methods", "var_mean", "std_mean", "is_tensor"]
