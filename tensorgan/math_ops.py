@@ -272,16 +272,18 @@ def _median_index(xp, a, axis: int):
 
 
 def _in_place_form(method: str, doc: str = "") -> Callable:
-    """``x.method_(...)``: ``x.method(...)`` written into ``x`` -- refused, as every in-place op,
-    on a tensor autograd tracks (do it under no_grad on a leaf) and with an operand that requires
-    grad (its gradient would be lost)."""
+    """``x.method_(...)``: ``x.method(...)`` written into ``x``, with every in-place op's rules
+    (Tensor._in_place): a leaf that requires grad only under no_grad; on an op's result that
+    requires grad (or with an operand that does) the update becomes a graph op, as torch's."""
     def in_place(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        for operand in (*args, *kwargs.values()):
-            if isinstance(operand, Tensor):
-                self._operand(operand)            # (refuses one that requires grad)
-        with no_grad():
-            value = getattr(self.detach(), method)(*args, **kwargs)
-        return self._in_place(method + "_", lambda a: a.__setitem__(Ellipsis, value.array))
+        operands = tuple(o for o in (*args, *kwargs.values()) if isinstance(o, Tensor))
+
+        def update(a):
+            with no_grad():        # (a plain wrapper of the array: .detach() would mark it shared)
+                value = getattr(Tensor._make(a, self.device), method)(*args, **kwargs)
+            a[...] = value.array
+        return self._in_place(method + "_", update, lambda old: getattr(old, method)(*args, **kwargs),
+                              operands)
     in_place.__name__ = in_place.__qualname__ = method + "_"
     in_place.__doc__ = doc or f"In-place :meth:`{method}` (under no_grad on a leaf that requires grad)."
     return in_place

@@ -445,13 +445,14 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
 
 
 def _in_place_result(x: Tensor, name: str, result: Any, *operands: Any) -> Tensor:
-    """The in-place form of an op: ``result(x.detach())`` written into ``x`` (tensorgan, unlike
-    torch, does not rewrite graphs: an operand that requires grad is refused, as in ``x += y``)."""
-    for o in operands:
-        x._operand(o) if isinstance(o, Tensor) else None
-    with no_grad():
-        out = result(x.detach())
-    return x._in_place(name, lambda a: a.__setitem__(Ellipsis, out.array))
+    """The in-place form of an op: ``result(x)`` written into ``x``, with every in-place op's
+    rules (Tensor._in_place: on a tracked tensor, or with an operand that requires grad, the
+    update becomes a graph op, as torch's)."""
+    def update(a):
+        with no_grad():        # (a plain wrapper of the array: .detach() would mark it shared)
+            out = result(Tensor._make(a, x.device))
+        a[...] = out.array
+    return x._in_place(name, update, result, tuple(o for o in operands if isinstance(o, Tensor)))
 
 
 def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,

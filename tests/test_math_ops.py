@@ -303,13 +303,19 @@ def test_in_place_forms_write_the_out_of_place_result_and_bump_the_version(name)
 
 def test_in_place_rules_follow_the_existing_ones():
     leaf = f64([0.5, 1.0])
-    with pytest.raises(TensorganError, match="exp_ on a tensor that requires grad"):
+    with pytest.raises(TensorganError, match="exp_ on a leaf tensor that requires grad"):
         leaf.exp_()
+    tracked = leaf * 2.0                                      # an op's result: a graph op, as torch
+    tracked.exp_()
+    tracked.sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), 2 * np.exp([1.0, 2.0]))
+    leaf.grad = None
     with tg.no_grad():
         leaf.exp_()                                           # a parameter update: allowed
     np.testing.assert_allclose(leaf.detach().numpy(), np.exp([0.5, 1.0]))
-    with pytest.raises(TensorganError, match="requires grad would drop its gradient"):
-        f64([1.0, 2.0], False).addcmul_(leaf, leaf)
+    joined = f64([1.0, 2.0], False).addcmul_(leaf, leaf)     # a constant joins the graph
+    assert joined.requires_grad
+    np.testing.assert_allclose(joined.detach().numpy(), [1.0 + np.e, 2.0 + np.e ** 2])
     x = f64([1.0, 2.0])
     h = x * 1.0
     loss = (h * h).sum()
