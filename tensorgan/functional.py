@@ -829,12 +829,10 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
 
 
 def _in_place_form(op: str, fn: Callable[..., Tensor], x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """torch's ``F.<fn>_``: x overwritten with fn(x) and returned.  As every in-place update in
-    tensorgan, refused on a tensor autograd tracks (use the out-of-place form there)."""
+    """torch's ``F.<fn>_``: x overwritten with fn(x) and returned, under every in-place
+    update's rules (Tensor._in_place_from)."""
     _check_rank(op, "input", x, range(0, 33), "a tensor")
-    with no_grad():
-        y = fn(x, *args, **kwargs)
-    return x._in_place(op, lambda a: a.__setitem__(Ellipsis, y.array))
+    return x._in_place_from(op, lambda t: fn(t, *args, **kwargs))
 
 
 def relu_(x: Tensor) -> Tensor:

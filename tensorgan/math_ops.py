@@ -276,14 +276,8 @@ def _in_place_form(method: str, doc: str = "") -> Callable:
     (Tensor._in_place): a leaf that requires grad only under no_grad; on an op's result that
     requires grad (or with an operand that does) the update becomes a graph op, as torch's."""
     def in_place(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        operands = tuple(o for o in (*args, *kwargs.values()) if isinstance(o, Tensor))
-
-        def update(a):
-            with no_grad():        # (a plain wrapper of the array: .detach() would mark it shared)
-                value = getattr(Tensor._make(a, self.device), method)(*args, **kwargs)
-            a[...] = value.array
-        return self._in_place(method + "_", update, lambda old: getattr(old, method)(*args, **kwargs),
-                              operands)
+        return self._in_place_from(method + "_", lambda t: getattr(t, method)(*args, **kwargs),
+                                   (*args, *kwargs.values()))
     in_place.__name__ = in_place.__qualname__ = method + "_"
     in_place.__doc__ = doc or f"In-place :meth:`{method}` (under no_grad on a leaf that requires grad)."
     return in_place

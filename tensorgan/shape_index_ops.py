@@ -23,7 +23,7 @@ from . import ops
 from .errors import ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .factory import concat, stack
 from .function_forms import _function_form
-from .tensor import BOOL, Function, MinMax, Tensor, _is_int, no_grad
+from .tensor import BOOL, Function, MinMax, Tensor, _is_int
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,14 +445,8 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
 
 
 def _in_place_result(x: Tensor, name: str, result: Any, *operands: Any) -> Tensor:
-    """The in-place form of an op: ``result(x)`` written into ``x``, with every in-place op's
-    rules (Tensor._in_place: on a tracked tensor, or with an operand that requires grad, the
-    update becomes a graph op, as torch's)."""
-    def update(a):
-        with no_grad():        # (a plain wrapper of the array: .detach() would mark it shared)
-            out = result(Tensor._make(a, x.device))
-        a[...] = out.array
-    return x._in_place(name, update, result, tuple(o for o in operands if isinstance(o, Tensor)))
+    """The in-place form of an op: ``result(x)`` written into ``x`` (Tensor._in_place_from)."""
+    return x._in_place_from(name, result, operands)
 
 
 def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,

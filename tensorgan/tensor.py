@@ -1327,6 +1327,18 @@ class Tensor:
         self._version_box[0] += 1
         return self
 
+    def _in_place_from(self, name: str, compute: Callable[["Tensor"], "Tensor"],
+                       operands: tuple = ()) -> "Tensor":
+        """The in-place form of an out-of-place op: ``compute(self)`` written into this tensor,
+        under :meth:`_in_place`'s rules (``compute`` is also the graph op on a tracked tensor).
+        ``operands``: the op's other arguments (a Tensor among them that requires grad makes
+        the update a graph op)."""
+        def update(a):
+            with no_grad():        # a plain wrapper of the array (.detach() would mark it shared)
+                value = compute(Tensor._make(a, self.device))
+            a[...] = value.array
+        return self._in_place(name, update, compute, tuple(o for o in operands if isinstance(o, Tensor)))
+
     def _rebase(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], operands: tuple) -> "Tensor":
         """PyTorch's in-place op on a tracked tensor: ``out_of_place`` runs on ``old``, a stand-in
         holding this tensor's values and history, and this tensor takes the result's values (in

@@ -141,8 +141,13 @@ def test_in_place_forms_overwrite_and_refuse_tracked_tensors():
         t = t64(x, grad=False)
         assert getattr(F, name)(t, *args) is t
         np.testing.assert_allclose(t.numpy(), ours(t64(x), *args).numpy(), rtol=1e-12)
-        with pytest.raises(TensorganError, match=name):
+        with pytest.raises(TensorganError, match=name):      # a leaf that requires grad
             getattr(F, name)(t64(x), *args)
+    leaf = t64(x)
+    tracked = leaf * 2.0                                      # an op's result: a graph op, as torch
+    assert F.leaky_relu_(tracked, 0.2) is tracked
+    tracked.sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), np.where(x > 0, 2.0, 0.4))
 
 
 def test_activation_reprs_are_torchs():
