@@ -20,7 +20,8 @@ from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DType
                      NonFiniteError, ShapeError, TensorganError)
 from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, empty_like, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,
-                      zeros, zeros_like, randint, randperm, eye, FloatTensor, DoubleTensor, LongTensor)
+                      zeros, zeros_like, randint, randperm, eye, FloatTensor, DoubleTensor, LongTensor,
+                      IntTensor, ByteTensor, BoolTensor)
 from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, cos,  # noqa: F401
                              equal, exp, flatten, flip, isfinite, isinf, isnan, lerp, log, log1p,
                              log_softmax, logsumexp, matmul, maximum, mm, bmm, mean, minimum, norm, permute,
@@ -47,7 +48,8 @@ globals().update(_shape_index_functions)  # tg.gather(x, ...), tg.sort(x), ...: 
 del _shape_index_functions
 from .random import Generator, manual_seed
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
-                     no_grad, set_grad_enabled)
+                     no_grad, set_grad_enabled,
+                     int64, int32, int16, int8, uint8)
 from . import autograd, checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
@@ -55,4 +57,6 @@ from . import cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.
 
 device = get_device
 float, double = float32, float64   # torch.float / torch.double
+long, int, short = int64, int32, int16   # torch.long / torch.int / torch.short
+from .tensor import BOOL as bool  # noqa: E402  (torch.bool; last: the names above shadow builtins)
 __version__ = "0.1.0"

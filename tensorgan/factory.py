@@ -8,11 +8,12 @@ import numpy as np
 from .backend import get_device
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import BOOL, Tensor, _axes, _check_dtype, _is_int, float32
+from .tensor import BOOL, Tensor, _axes, _check_dtype, _is_int, float32, int64
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
-    """A new tensor from array-like data (float32 unless the data is float64 or dtype= says).
+    """A new tensor from array-like data, in torch's dtype for it unless ``dtype=`` says: float32
+    for Python floats, int64 for Python ints, bool for bools, an array's own dtype.
 
     Always a copy, like ``torch.tensor``: changing ``data`` later leaves the tensor alone.
     (``Tensor(array)`` wraps a float32/float64 array without copying, like ``torch.as_tensor``.)"""
@@ -23,14 +24,14 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """A tensor over ``data`` without a copy where it can be (a float32/float64 array on the
-    device): ``torch.as_tensor``. Other data is converted, a copy (tensorgan's tensors are float)."""
+    """A tensor over ``data`` without a copy where it can be (an array of a supported dtype on
+    the device): ``torch.as_tensor``. Other data is converted, a copy."""
     return Tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """``torch.from_numpy``: a CPU tensor that shares a float32/float64 array (not a copy); an
-    integer or bool array becomes a float32 copy (tensorgan has float tensors only)."""
+    """``torch.from_numpy``: a CPU tensor that shares the array (not a copy) when its dtype is
+    one tensorgan has (float32/64, int64/32/16/8, uint8, bool); others become a converted copy."""
     if not isinstance(array, np.ndarray):
         raise InputTypeError(f"from_numpy takes a numpy.ndarray, got {type(array).__name__}")
     return Tensor(array, device="cpu")          # on the CPU, where the array is, as torch
@@ -47,7 +48,9 @@ def _shape(shape: tuple, op: str) -> tuple:
 
 def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool) -> Tensor:
     dev = get_device(device)
-    dt = _check_dtype(float32 if dtype is None else dtype)
+    dt = _check_dtype(float32 if dtype is None else dtype, any_kind=True)
+    if requires_grad and dt.kind != "f":
+        raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
     return Tensor._make(getattr(dev.xp, fill)(_shape(shape, fill), dtype=dt), dev, requires_grad)
 
 
@@ -61,11 +64,16 @@ def ones(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = Fa
 
 def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value`` (``tg.full((b,), 0.9)``: smoothed labels)."""
+    """A tensor of ``size`` filled with ``fill_value`` (``tg.full((b,), 0.9)``: smoothed labels);
+    its dtype, unless given, is torch's: int64 for an int, bool for a bool, else float32."""
     if isinstance(fill_value, Tensor) and fill_value.array.size == 1:
         fill_value = fill_value.item()
-    if isinstance(fill_value, (bool, str, bytes)) or not np.isscalar(fill_value):
+    if isinstance(fill_value, (str, bytes)) or not np.isscalar(fill_value):
         raise InputTypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
+    if dtype is None and isinstance(fill_value, (bool, np.bool_)):
+        dtype = BOOL
+    elif dtype is None and isinstance(fill_value, (int, np.integer)):
+        dtype = int64
     t = _filled("zeros", (size,) if isinstance(size, (int, np.integer)) else tuple(size), dtype,
                 device, False)
     t.array.fill(fill_value)
@@ -74,14 +82,16 @@ def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
 
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
-    """``torch.arange`` as a float tensor (tensorgan has no integer tensors: ``arange(4)`` is
-    float32 0., 1., 2., 3., exact up to 2**24)."""
+    """``torch.arange``: int64 when start, end and step are all ints (``arange(4)`` is 0, 1, 2,
+    3), else float32 (unless ``dtype=`` says)."""
     if end is None:
         start, end = 0, start
     if step == 0:
         raise InputTypeError("arange: step must be nonzero")
-    values = np.arange(start, end, step, dtype=np.float64)
-    return tensor(values, requires_grad=requires_grad, dtype=dtype or float32, device=device)
+    if dtype is None:
+        dtype = int64 if all(_is_int(v) for v in (start, end, step)) else float32
+    values = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
+    return tensor(values, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
@@ -210,10 +220,12 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     if condition.device is not ref.device:
         raise DeviceError(f"where: condition on {condition.device}, values on {ref.device}")
 
-    def operand(value):   # numbers and arrays as tensors of ref's dtype and device
-        value = ref._lift(value)
-        return value if isinstance(value, Tensor) else \
-            Tensor._make(ref.device.xp.full((), value, dtype=ref.dtype), ref.device)
+    def operand(value):   # numbers and arrays as tensors of ref's dtype and device (a float
+        value = ref._lift(value)        # beside an integer tensor: float32, torch's promotion)
+        if isinstance(value, Tensor):
+            return value
+        exact = ref.dtype.kind == "f" or not isinstance(value, (float, np.floating))
+        return Tensor._make(ref.device.xp.full((), value, dtype=ref.dtype if exact else float32), ref.device)
     return Where.apply(operand(input), operand(other), condition.array)
 
 
@@ -228,22 +240,23 @@ def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
 
 
 # ---------------------------------------------------------------------------------------------
-# Whole numbers: tensorgan has no integer tensors; indices, labels and counts are whole numbers in
-# a float dtype (exact below 2**24 in float32), which index, embed and label (cross_entropy) as
-# torch's integer tensors do.
+# Whole numbers: indices, labels and counts, int64 unless dtype= asks for another (a float dtype
+# must hold them exactly: float32 up to 2**24).
 # ---------------------------------------------------------------------------------------------
 def _whole_numbers(values: np.ndarray, dtype: Any, device: Any, op: str) -> Tensor:
-    dt = _check_dtype(float32 if dtype is None else dtype)
-    if values.size and np.abs(values).max() > 2 ** (np.finfo(dt).nmant + 1):
-        raise DTypeError(f"{op}: values up to {np.abs(values).max()} are not all exact in {dt} "
-                         f"(tensorgan has no integer tensors): pass dtype=tg.float64")
+    dt = _check_dtype(int64 if dtype is None else dtype, any_kind=True)
+    if dt.kind == "f" and values.size and np.abs(values).max() > 2 ** (np.finfo(dt).nmant + 1):
+        raise DTypeError(f"{op}: values up to {np.abs(values).max()} are not all exact in {dt}: "
+                         f"leave dtype= out (int64) or pass dtype=tg.float64")
+    if dt.kind in "iu" and values.size and not (np.iinfo(dt).min <= values.min() and values.max() <= np.iinfo(dt).max):
+        raise DTypeError(f"{op}: values from {values.min()} to {values.max()} do not fit in {dt}")
     dev = get_device(device)
     return Tensor._make(dev.xp.asarray(values.astype(dt)), dev)
 
 
 def randint(low: int, high: int | None = None, size: Any = None, *, generator: Generator | None = None,
             dtype: Any = None, device: Any = None) -> Tensor:
-    """Uniform whole numbers in [low, high) (``randint(high, size)`` as torch's), as floats."""
+    """Uniform whole numbers in [low, high) (``randint(high, size)`` as torch's), int64."""
     if size is None and isinstance(high, (tuple, list)):     # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:
@@ -257,7 +270,7 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
-    """A random permutation of 0 .. n-1, as floats (``x[tg.randperm(len(x))]`` shuffles)."""
+    """A random permutation of 0 .. n-1, int64 (``x[tg.randperm(len(x))]`` shuffles)."""
     if not _is_int(n) or n < 0:
         raise InputTypeError(f"randperm: n must be an int >= 0, got {n!r}")
     return _whole_numbers(resolve(generator, None).permutation(int(n)), dtype, device, "randperm")
@@ -270,7 +283,9 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     if not (_is_int(n) and _is_int(m)) or n < 0 or m < 0:
         raise InputTypeError(f"eye: sizes must be ints >= 0, got {n!r}, {m!r}")
     dev = get_device(device)
-    dt = _check_dtype(float32 if dtype is None else dtype)
+    dt = _check_dtype(float32 if dtype is None else dtype, any_kind=True)
+    if requires_grad and dt.kind != "f":
+        raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
     return Tensor._make(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)
 
 
@@ -293,10 +308,6 @@ class FloatTensor(metaclass=_LegacyTensorType):
         if len(args) != 1:
             raise InputTypeError(f"{cls.__name__} takes sizes or one array-like, got {args!r}")
         data = args[0].detach().numpy() if isinstance(args[0], Tensor) else np.asarray(args[0])
-        if cls is LongTensor:
-            if data.dtype.kind == "f" and not (data == np.trunc(data)).all():
-                raise DTypeError(f"LongTensor: {data.ravel()[:4]} are not whole numbers")
-            return _whole_numbers(data, None, device, "LongTensor")
         return tensor(data, dtype=cls.dtype, device=device)
 
 
@@ -305,4 +316,17 @@ class DoubleTensor(FloatTensor):
 
 
 class LongTensor(FloatTensor):
-    """Whole numbers as float32 (tensorgan has no integer tensors): labels and indices."""
+    """int64: labels and indices (``LongTensor([1.7])`` truncates to 1, as torch)."""
+    dtype = int64
+
+
+class IntTensor(FloatTensor):
+    dtype = np.dtype(np.int32)
+
+
+class ByteTensor(FloatTensor):
+    dtype = np.dtype(np.uint8)
+
+
+class BoolTensor(FloatTensor):
+    dtype = BOOL

@@ -933,8 +933,8 @@ def pdist(x: Tensor, p: float = 2.0) -> Tensor:
 
 
 def one_hot(target: Any, num_classes: int = -1) -> Tensor:
-    """``torch.nn.functional.one_hot`` as a float32 tensor (tensorgan has no integer tensors):
-    shape ``target.shape + (num_classes,)``; ``num_classes=-1`` takes max(target) + 1."""
+    """``torch.nn.functional.one_hot``: an int64 tensor of shape ``target.shape + (num_classes,)``
+    (``num_classes=-1`` takes max(target) + 1); ``.float()`` it to feed a layer."""
     labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
     if labels.size and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()
                             and labels.min() >= 0):
@@ -944,7 +944,7 @@ def one_hot(target: Any, num_classes: int = -1) -> Tensor:
     if not isinstance(classes, (int, np.integer)) or classes < 1 or (labels.size and labels.max() >= classes):
         raise ShapeError(f"one_hot: num_classes {num_classes!r} is too small for class "
                          f"{int(labels.max()) if labels.size else None}")
-    out = (labels[..., None] == np.arange(classes)).astype(np.float32)
+    out = (labels[..., None] == np.arange(classes)).astype(np.int64)
     device = target.device if isinstance(target, Tensor) else None
     return Tensor(out, device=device)
 

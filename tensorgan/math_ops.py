@@ -163,7 +163,7 @@ def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
 def _binary(op: type, numbers: bool) -> Callable:
     """The Tensor method of a binary Pointwise op: ``x.op(other)``."""
     def method(self: Tensor, other: Any) -> Tensor:
-        me = self._arith()
+        me = self._arith(other)
         return op.apply(me, _tensor_operand(op.name, me, other, numbers))
     method.__name__ = op.name
     method.__doc__ = f"torch.{op.name}, broadcast (other: {'a Tensor or a number' if numbers else 'a Tensor'})."
@@ -333,7 +333,7 @@ class _TensorMath:
                   requires_grad: bool = False) -> Tensor:
         """torch's ``new_empty``: zeros here (uninitialised memory would only hide bugs)."""
         device = self.device if device is None else get_device(device)
-        dtype = self.dtype if dtype is None else _check_dtype(dtype, allow_bool=True)
+        dtype = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
         return Tensor(device.xp.zeros(_size_args(size), dtype), requires_grad=requires_grad, device=device)
 
     # -- elementwise -------------------------------------------------------------------------
@@ -411,12 +411,10 @@ class _TensorMath:
             return x.nansum(dim, keepdim) / count
 
     def count_nonzero(self, dim: Any = None) -> Tensor:
-        """How many elements are not 0, over ``dim`` (an int or a tuple; all by default), as
-        whole numbers in this tensor's float dtype (float32 for bool; no integer tensors)."""
+        """How many elements are not 0, over ``dim`` (an int or a tuple; all by default), int64."""
         axes = _axes(_torch_dims(dim), self.ndim)
         counts = self.device.xp.count_nonzero(self.array, axis=axes)
-        dtype = self.dtype if self.dtype in FLOAT_DTYPES else np.dtype(np.float32)
-        return Tensor._make(self.device.xp.asarray(counts).astype(dtype), self.device)
+        return Tensor._make(self.device.xp.asarray(counts).astype(np.int64), self.device)
 
     def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> AMinMax:
         """``(min, max)`` over ``dim`` (all by default), a named pair as torch's."""
@@ -426,11 +424,11 @@ class _TensorMath:
 
     def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """The lower median (element (n - 1) // 2 in sorted order; NaN if there is one), of all
-        elements, or along ``dim`` as the named pair ``(values, indices)`` (indices as whole
-        numbers in this tensor's dtype, as :meth:`max` gives them).  The gradient goes to the
+        elements, or along ``dim`` as the named pair ``(values, indices)`` (int64 indices, as
+        :meth:`max` gives them).  The gradient goes to the
         chosen element."""
-        if self.dtype not in FLOAT_DTYPES:
-            raise DTypeError("median: takes a float tensor, got a bool one (convert it with .float())")
+        if self.dtype == BOOL:
+            raise DTypeError("median: takes a number tensor, got a bool one (convert it with .float())")
         if dim is None:
             flat = self.reshape(-1)
             if flat.shape[0] == 0:
@@ -444,7 +442,7 @@ class _TensorMath:
         index = _median_index(xp, x.array, axis)                    # keepdims form
         key = tuple(index if d == axis else xp.arange(n).reshape([-1 if e == d else 1 for e in range(x.ndim)])
                     for d, n in enumerate(x.shape))
-        values, index = x[key], Tensor._make(index.astype(self.dtype), self.device)
+        values, index = x[key], Tensor._make(index.astype(np.int64), self.device)
         if not keepdim or self.ndim == 0:
             shape = tuple(n for d, n in enumerate(x.shape) if d != axis) if self.ndim else ()
             values, index = values.reshape(shape), index.reshape(shape)

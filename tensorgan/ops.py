@@ -44,6 +44,8 @@ _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes
 
 
 class Add(Function):
+    takes_int = True
+
     def forward(self, a, b):
         _broadcast_check("add", a, b)
         self.shapes = _shape(a), _shape(b)
@@ -58,6 +60,7 @@ class Add(Function):
 class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""
+    takes_int = True
 
     def forward(self, a, b, cond):     # cond last: Function.apply takes device and dtype from
         try:                               # the first Tensor argument, and cond is a bool mask
@@ -83,6 +86,8 @@ class Where(Function):
 
 
 class Sub(Function):
+    takes_int = True
+
     def forward(self, a, b):
         _broadcast_check("sub", a, b)
         self.shapes = _shape(a), _shape(b)
@@ -95,6 +100,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    takes_int = True
+
     def forward(self, a, b):
         _broadcast_check("mul", a, b)
         self.a, self.b = a, b
@@ -140,6 +147,7 @@ class Overwrite(Function):
     """``old`` overwritten by ``value`` (broadcast, cast): ``fill_`` / ``copy_`` / ``normal_`` on a
     tensor autograd tracks.  Nothing of ``old`` survives, so its gradient is 0; a ``value`` that
     requires grad gets the (unbroadcast) gradient."""
+    takes_int = True
 
     def forward(self, old, value):
         self.shapes = old.shape, _shape(value)
@@ -156,6 +164,8 @@ class Overwrite(Function):
 
 
 class Neg(Function):
+    takes_int = True
+
     def forward(self, x):
         return -x
 
@@ -264,6 +274,8 @@ class MatMul(Function):
 
 
 class Sum(Function):
+    takes_int = True
+
     def forward(self, x, axis, keepdims):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         return x.sum(axis=axis, keepdims=keepdims)
@@ -285,6 +297,8 @@ class Sum(Function):
 
 
 class Mean(Sum):
+    takes_int = False   # the mean of integers is a float (float32)
+
     def forward(self, x, axis, keepdims):
         out = super().forward(x, axis, keepdims)
         self.count = x.size // max(out.size, 1) if x.size else 0
@@ -302,6 +316,7 @@ class Mean(Sum):
 class Amax(Function):
     """Largest element over ``axis``; the gradient is shared evenly by the elements that tie
     for it (PyTorch's amax/amin rule).  ``Amax.apply(-x)`` negated is amin."""
+    takes_int = True
 
     def forward(self, x, axis, keepdims):
         if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axis)):
@@ -326,6 +341,7 @@ class Amax(Function):
 
 class Reshape(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+    takes_int = True
     returns_view = True
 
     def forward(self, x, shape):
@@ -343,6 +359,7 @@ class Reshape(Function):
 
 class Permute(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+    takes_int = True
     returns_view = True
 
     def forward(self, x, dims):
@@ -373,6 +390,7 @@ def _check_bounds_on_host(shape: tuple, key) -> None:
 
 class GetItem(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+    takes_int = True
     returns_view = True
 
     def forward(self, x, key):
@@ -408,6 +426,7 @@ def scatter_into_zeros(xp, g, shape: tuple, key):
 
 class ScatterIntoZeros(Function):
     """Indexing's backward as an op (graph mode); its own gradient is the same indexing."""
+    takes_int = True
 
     def forward(self, g, shape, key):
         self.key = key
@@ -427,6 +446,7 @@ def _is_basic_index(key) -> bool:
 
 class Contiguous(Function):
     takes_bool = True
+    takes_int = True
 
     def forward(self, x):
         return self.xp.ascontiguousarray(x)
@@ -441,6 +461,7 @@ class Expand(Function):
     """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
     sums over them."""
     takes_bool = True
+    takes_int = True
     returns_view = True
 
     def forward(self, x, shape):
@@ -461,6 +482,7 @@ class Repeat(Function):
     """PyTorch's ``repeat`` (NumPy's ``tile``): copies laid end to end along each dim; the gradient
     of an element is the sum over its copies."""
     takes_bool = True
+    takes_int = True
 
     def forward(self, x, reps):
         self.in_shape, self.reps = x.shape, reps
@@ -477,6 +499,7 @@ class Repeat(Function):
 
 class Concat(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
+    takes_int = True
 
     def forward(self, axis, *arrays):
         self.axis = axis
@@ -652,6 +675,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    takes_int = True
+
     def forward(self, x):
         self.mask = ~(x <= 0)  # not x > 0: NaN stays NaN (and passes its gradient), as in torch
         return self.xp.where(self.mask, x, x.dtype.type(0))  # not x * mask: -inf * 0 is NaN, -1 * 0 is -0
@@ -664,6 +689,8 @@ class Relu(Function):
 
 
 class Abs(Function):
+    takes_int = True
+
     def forward(self, x):
         self.sign = self.xp.sign(x)
         return self.xp.abs(x)
@@ -676,6 +703,8 @@ class Abs(Function):
 
 
 class Clip(Function):
+    takes_int = True
+
     def forward(self, x, low, high):
         self.mask = self.xp.ones(x.shape, dtype=bool)
         if low is not None:

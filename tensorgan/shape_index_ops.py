@@ -75,13 +75,9 @@ def _in_range(op: str, index: np.ndarray, dim: int, size: int, negative: bool = 
     return index % builtins.max(size, 1) if negative else index
 
 
-def _as_float_indices(x: Tensor, values: np.ndarray, op: str) -> Tensor:
-    """Whole-number results (indices, counts) in ``x``'s float dtype, checked to be exact."""
-    dtype = x.dtype if x.dtype != BOOL else np.dtype(np.float32)
-    if values.size and np.abs(values).max() > 2 ** (np.finfo(dtype).nmant + 1):
-        raise DTypeError(f"{op}: indices up to {np.abs(values).max()} are not exact in {dtype} "
-                         f"(tensorgan has no integer tensors): use float64")
-    return Tensor._make(x.device.xp.asarray(values.astype(dtype)), x.device)
+def _as_indices(x: Tensor, values: np.ndarray, op: str) -> Tensor:
+    """Whole-number results (indices, counts) as an int64 tensor on ``x``'s device, as torch's."""
+    return Tensor._make(x.device.xp.asarray(values.astype(np.int64)), x.device)
 
 
 def _key_along(x: Tensor, dim: int, index: np.ndarray) -> tuple:
@@ -175,7 +171,7 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     ``repeat_interleave(counts)``: the indices 0, 1, ... each repeated its count."""
     if repeats is None:
         counts = _whole("repeat_interleave", input, "repeats")
-        return _as_float_indices(input, np.repeat(np.arange(counts.size), counts.ravel()), "repeat_interleave")
+        return _as_indices(input, np.repeat(np.arange(counts.size), counts.ravel()), "repeat_interleave")
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _dim("repeat_interleave", x, dim)
     n = x.shape[d] if x.ndim else 1
@@ -495,7 +491,7 @@ def _sorted(op: str, input: Tensor, dim: int, descending: bool, take: Any = None
     if take is not None:
         order = order[(slice(None),) * d + (take,)]
     values = x[_key_along(x, d, order)]
-    return values, _as_float_indices(input, order, op), d
+    return values, _as_indices(input, order, op), d
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> MinMax:
@@ -746,8 +742,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     bool input), outside the graph."""
     a = input.numpy()
     if as_tuple:
-        return tuple(_as_float_indices(input, i, "nonzero") for i in np.nonzero(np.atleast_1d(a)))
-    return _as_float_indices(input, np.argwhere(a), "nonzero")
+        return tuple(_as_indices(input, i, "nonzero") for i in np.nonzero(np.atleast_1d(a)))
+    return _as_indices(input, np.argwhere(a), "nonzero")
 
 
 def argwhere(input: Tensor) -> Tensor:
@@ -772,9 +768,9 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     extra = []
     if return_inverse:
         inverse = inverse.reshape(input.shape if d is None else (input.shape[d],))
-        extra.append(_as_float_indices(input, inverse, "unique"))
+        extra.append(_as_indices(input, inverse, "unique"))
     if return_counts:
-        extra.append(_as_float_indices(input, counts, "unique"))
+        extra.append(_as_indices(input, counts, "unique"))
     return (out, *extra) if extra else out
 
 
@@ -804,7 +800,7 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     else:
         found = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(
             seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1]))]).reshape(values.shape)
-    return _as_float_indices(input if isinstance(input, Tensor) else sorted_sequence, found, "searchsorted")
+    return _as_indices(input if isinstance(input, Tensor) else sorted_sequence, found, "searchsorted")
 
 
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:

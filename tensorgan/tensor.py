@@ -18,6 +18,11 @@ Rules (as in PyTorch): an op's output requires grad iff any tensor input does an
 (``no_grad()`` turns it off; ``grad_mode.py``). Tensors in one op must share a device (nothing is ever copied between
 devices silently) and a dtype (float32 and float64 do not mix: convert with ``.to(dtype)``). Python
 numbers and NumPy arrays in an op take the tensor's dtype and device.
+
+Integer tensors (int64 and narrower: indices, labels, counts) and bool tensors (masks) never
+require grad.  An op that is exact on integers (``Function.takes_int``: +, -, *, sums, shape and
+index ops) keeps them; any other op (exp, /, mean, conv, ...) computes in float32, and an integer
+operand next to a float tensor (or a Python float) takes that float dtype -- torch's promotion.
 """
 from __future__ import annotations
 
@@ -35,6 +40,8 @@ float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 FLOAT_DTYPES = (float32, float64)
 BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, no arithmetic kernels
+int64, int32, int16, int8, uint8 = (np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8))
+INT_DTYPES = (int64, int32, int16, int8, uint8)   # indices, labels, counts: no gradients
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,6 +81,7 @@ class Function:
         return self.device.xp
 
     takes_bool = False   # shape ops and indexing also take bool tensors (comparison results)
+    takes_int = False    # exact on integers (+, -, *, sum, shape ops): ints stay ints; else float32
     returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
 
     @classmethod
@@ -90,6 +98,8 @@ class Function:
             out = fn.forward(*arrays)
         if not hasattr(out, "dtype"):
             _not_an_array(cls, out)
+        if requires_grad and out.dtype.kind != "f":     # an index or mask result: a constant
+            requires_grad = False
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
             result._version_box = _shared(args[0]._version_box)  # writing one is writing the other
@@ -116,19 +126,30 @@ def _shared(version_box: list) -> list:
 
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
     """(device, the arguments with each Tensor replaced by its array, whether any Tensor requires
-    grad) -- after checking that the Tensors share one device and one dtype."""
+    grad) -- after checking that the Tensors share one device and one float dtype.  Integer
+    tensors are promoted as torch does (see ``_promoted``)."""
     device = dtype = None
     requires_grad = False
     arrays = []
+    ints = []
     for arg in args:
         if not isinstance(arg, Tensor):
             arrays.append(arg)
+            continue
+        if arg.array.dtype.kind in "iu":          # promoted below, once the float dtype is known
+            if device is None:
+                device = arg.device
+            elif arg.device is not device:
+                raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got {device} "
+                                  f"and {arg.device} (move one with .to(device))")
+            ints.append(arg.array.dtype)
+            arrays.append(arg.array)
             continue
         if arg.array.dtype == BOOL and not cls.takes_bool:
             raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
                              f"indexing, logic, shape ops and sums only; convert it with .float() "
                              f"for arithmetic")
-        if device is None:
+        if device is None or dtype is None and arg.device is device:
             device, dtype = arg.device, arg.array.dtype
         elif arg.device is not device:
             raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got {device} "
@@ -142,7 +163,24 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
         got = ", ".join(type(a).__name__ for a in args)
         raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); wrap "
                              f"arrays with tensorgan.tensor(...)")
+    if ints:
+        target = _promoted(cls, ints, dtype)
+        if target is not None:
+            arrays = [a.astype(target) if getattr(a, "dtype", BOOL).kind in "iu" and isinstance(
+                arg, Tensor) else a for a, arg in zip(arrays, args)]
     return device, arrays, requires_grad
+
+
+def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype | None:
+    """The dtype integer operands become in op ``cls`` (None: they stay as they are): the float
+    dtype beside them (int64 + float64 tensor -> float64), float32 for an op that is not exact on
+    integers (exp, /, mean: torch's default dtype), else the widest integer (int32 + int64)."""
+    if float_dtype is not None and float_dtype.kind == "f":
+        return float_dtype
+    if not cls.takes_int:
+        return float32
+    widest = np.result_type(*ints)
+    return None if all(d == widest for d in ints) else widest
 
 
 def _not_an_array(cls: type, out: Any) -> None:
@@ -366,8 +404,10 @@ class Tensor:
                                  f"tg.zeros(2, 3) or tg.empty(2, 3))")
         device = get_device(device)
         array = _to_array(data, dtype, device)
-        if requires_grad and array.dtype == BOOL:
-            raise DTypeError("only float tensors can require gradients, got a bool tensor")
+        if requires_grad and array.dtype.kind in "iu" and dtype is None:
+            array = array.astype(float32)   # tensor([1, 2], requires_grad=True): floats meant
+        if requires_grad and array.dtype.kind != "f":
+            raise DTypeError(f"only float tensors can require gradients, got a {array.dtype} tensor")
         self.array = array
         self._grad = None
         self._requires_grad = bool(requires_grad)
@@ -424,11 +464,12 @@ class Tensor:
         if device is not self.device:
             raise DeviceError(f"tensor.data = ...: the value is on {device}, the tensor on "
                               f"{self.device}; move it with .to({str(self.device)!r}) first")
-        if array.dtype not in FLOAT_DTYPES + (BOOL,):
+        if array.dtype not in FLOAT_DTYPES + INT_DTYPES + (BOOL,):
             raise DTypeError(f"tensor.data = ...: got an array of dtype {array.dtype}; tensors hold float32, "
-                             f"float64 or (masks) bool")
-        if self._requires_grad and array.dtype == BOOL:
-            raise DTypeError("tensor.data = ...: a tensor that requires grad cannot hold a bool array")
+                             f"float64, integers (int64 ... uint8) or (masks) bool")
+        if self._requires_grad and array.dtype.kind != "f":
+            raise DTypeError(f"tensor.data = ...: a tensor that requires grad cannot hold a "
+                             f"{array.dtype} array")
         self.array = array
 
     @property
@@ -613,8 +654,8 @@ class Tensor:
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if not isinstance(flag, (bool, np.bool_)):
             raise InputTypeError(f"requires_grad must be True or False, got {flag!r}")
-        if flag and self.array.dtype == BOOL:
-            raise DTypeError("only float tensors can require gradients, got a bool tensor")
+        if flag and self.array.dtype.kind != "f":
+            raise DTypeError(f"only float tensors can require gradients, got a {self.dtype} tensor")
         if self._ctx is not None and not flag:
             raise TensorganError("requires_grad = False on a non-leaf (an op's result): use "
                                  ".detach() for a copy outside the graph")
@@ -626,11 +667,13 @@ class Tensor:
         """A host NumPy copy of the data (detached)."""
         return self.array.get() if self.device.xp is not np else np.array(self.array, copy=True)
 
-    def item(self) -> float | bool:
+    def item(self) -> float | int | bool:
+        """The one element as a Python number: float, int (integer tensors) or bool (masks)."""
         if self.array.size != 1:
             raise ShapeError(f"item() needs a one-element tensor, got shape {self.shape}")
         value = self.array.reshape(())
-        return bool(value) if self.array.dtype == BOOL else float(value)
+        kind = self.array.dtype.kind
+        return bool(value) if kind == "b" else int(value) if kind in "iu" else float(value)
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
@@ -663,13 +706,15 @@ class Tensor:
             if device is self.device:
                 return self
             return ToDevice.apply(self, device)
-        dtype = _check_dtype(target, allow_bool=True)
+        dtype = _check_dtype(target, any_kind=True)
         if dtype == self.dtype:
             return self
         if BOOL in (dtype, self.dtype):     # to or from a mask: a constant, outside the graph
             if self.requires_grad and _grad_mode.enabled:
                 raise DTypeError("a tensor that requires grad cannot become bool: .detach() it first")
             return Tensor._make(self.array.astype(dtype), self.device)
+        if dtype.kind != "f" or self.dtype.kind != "f":   # to or from integers: a constant, as
+            return Tensor._make(self.array.astype(dtype), self.device)   # torch's x.long()
         return Cast.apply(self, dtype)
 
     def float(self) -> "Tensor":
@@ -692,22 +737,33 @@ class Tensor:
     def _lift(self, other: Any) -> Any:
         """Python numbers pass through (they adopt the tensor's dtype); so do NumPy scalars such
         as np.float64(2) (as Python numbers: float32 * np.sqrt(2) stays float32, as in torch);
-        arrays become tensors.  A bool tensor (a mask) becomes 0/1 of the other side's float dtype,
-        as PyTorch promotes it."""
+        arrays become tensors (of this float dtype; beside an integer tensor, of their own).
+        A bool tensor (a mask) becomes 0/1 of the other side's dtype, as PyTorch promotes it."""
         if isinstance(other, np.generic) and other.ndim == 0 and isinstance(other.item(), (int, float)):
             other = other.item()
         if isinstance(other, Tensor):
             return other.to(self.dtype) if other.array.dtype == BOOL else other
         if isinstance(other, (int, float)):
             return other
-        return Tensor._make(_to_array(other, self.dtype, self.device), self.device)
+        dtype = self.dtype if self.dtype.kind == "f" else None
+        return Tensor._make(_to_array(other, dtype, self.device), self.device)
 
     def _arith(self, other: Any = None) -> "Tensor":
-        """self for arithmetic: a bool tensor (a mask) as 0/1 in the other operand's float dtype."""
-        if self.array.dtype != BOOL:
+        """self for arithmetic with ``other``, in torch's promoted dtype: a bool tensor (a mask)
+        as 0/1 in the other operand's dtype (float32 beside a Python float, int64 beside an int);
+        an integer tensor beside a Python float as float32 (beside a float tensor ``_operands``
+        promotes it)."""
+        kind = self.array.dtype.kind
+        if kind == "f":
             return self
-        dtype = other.dtype if isinstance(other, Tensor) and other.dtype in FLOAT_DTYPES else float32
-        return self.to(dtype)
+        if isinstance(other, Tensor) and other.dtype.kind in "fiu":
+            return self.to(other.dtype) if kind == "b" else self
+        if isinstance(other, (float, np.floating)):
+            return self.to(float32)
+        if kind == "b":
+            is_int = isinstance(other, (int, np.integer)) and not isinstance(other, (bool, np.bool_))
+            return self.to(int64 if is_int or other is None else float32)
+        return self
 
     def _binary(self, op: type, other: Any) -> "Tensor":
         me = self._arith(other)
@@ -779,7 +835,43 @@ class Tensor:
             other = Tensor._make(self.device.xp.full(self.shape, other, dtype=self.dtype), self.device)
         return ops.Div.apply(other, self)
 
+    def _integer_op(self, other: Any, ufunc: str) -> "Tensor | None":
+        """``ufunc`` on integer operands (an integer tensor with an integer tensor or Python int),
+        as an integer tensor outside the graph (integers have no gradient); None otherwise."""
+        if isinstance(other, np.integer):
+            other = int(other)
+        other_kind = other.dtype.kind if isinstance(other, Tensor) else (
+            "i" if isinstance(other, int) and not isinstance(other, bool) else "f")
+        if self.dtype.kind not in "iub" or other_kind not in "iub" or (self.dtype.kind == other_kind == "b"):
+            return None
+        a, b = self._arith(other), self._lift(other)
+        b = b.array if isinstance(b, Tensor) else b
+        if ufunc in ("floor_divide", "remainder") and (b == 0 if isinstance(b, int) else (b == 0).any()):
+            raise ZeroDivisionError(f"integer {'//' if ufunc == 'floor_divide' else '%'} by zero")
+        if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
+            raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
+        return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
+
+    def __floordiv__(self, other):
+        """``//``: floor division -- integers stay integers; floats give floor(self / other),
+        piecewise constant (no gradient), as torch's floor_divide."""
+        exact = self._integer_op(other, "floor_divide")
+        return exact if exact is not None else (self / other).floor()
+
+    def __rfloordiv__(self, other):
+        if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
+            return self.new_full(self.shape, other) // self
+        return (other / self).floor()
+
+    def __mod__(self, other):
+        """``%``: Python's remainder (the sign of the divisor), integers staying integers."""
+        exact = self._integer_op(other, "remainder")
+        return exact if exact is not None else self.remainder(other)
+
     def __pow__(self, exponent):
+        exact = self._integer_op(exponent, "power") if not isinstance(exponent, float) else None
+        if exact is not None:
+            return exact
         if isinstance(exponent, Tensor) or (hasattr(exponent, "shape") and np.ndim(exponent) > 0):
             return self._binary(ops.PowTensor, exponent)
         if not np.isscalar(exponent) or isinstance(exponent, (str, bytes)):
@@ -811,15 +903,18 @@ class Tensor:
     # -- reductions and shape ops ---------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
         """Sum over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's).  Of a bool
-        tensor: the count of True, as float32 (tensorgan has no integer tensors)."""
+        tensor: the count of True (int64, as torch); of an integer tensor: int64."""
         axis, keepdims = _reduction_args("sum", axis, keepdims, dim, keepdim)
-        return ops.Sum.apply(self._arith(), _axes(axis, self.ndim), keepdims)
+        me = self._arith()
+        if me.dtype.kind in "iu" and me.dtype != int64:     # torch sums integers in int64
+            me = me.to(int64)
+        return ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
 
     def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
         """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's); of a bool
         tensor, the fraction of True (float32)."""
         axis, keepdims = _reduction_args("mean", axis, keepdims, dim, keepdim)
-        return ops.Mean.apply(self._arith(), _axes(axis, self.ndim), keepdims)
+        return ops.Mean.apply(self._arith(0.0), _axes(axis, self.ndim), keepdims)
 
     def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None) -> "Tensor":
@@ -869,8 +964,7 @@ class Tensor:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest element along ``dim`` (of the flattened tensor by default; the
-        first on ties), as whole numbers in this tensor's float dtype -- tensorgan has no integer
-        tensors, and an index tensor indexes (``x[i]``) as one. Outside the graph."""
+        first on ties), an int64 tensor, outside the graph (as torch)."""
         return self._arg_extreme("argmax", dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
@@ -883,17 +977,15 @@ class Tensor:
         n = self.array.size if axis is None else self.shape[axis]
         if n == 0:
             raise ShapeError(f"{name} over an empty dim (shape {self.shape})")
-        if n > 2 ** (np.finfo(self.dtype).nmant + 1):      # the largest index must be exact
-            raise DTypeError(f"{name}: {n} positions do not all have exact {self.dtype} indices")
         index = getattr(self.array, name)(axis=axis, keepdims=bool(keepdim) and axis is not None)
         if keepdim and axis is None:
             index = index.reshape((1,) * self.ndim)
-        return Tensor._make(self.device.xp.asarray(index).astype(self.dtype), self.device)
+        return Tensor._make(self.device.xp.asarray(index).astype(int64), self.device)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """torch's three forms: ``x.max()`` the largest element; ``x.max(other)`` the elementwise
-        maximum; ``x.max(dim)`` the named pair ``(values, indices)`` -- the indices whole numbers
-        in this tensor's dtype, as :meth:`argmax` gives them (``_, pred = logits.max(1)``)."""
+        maximum; ``x.max(dim)`` the named pair ``(values, indices)`` -- the indices int64, as
+        :meth:`argmax` gives them (``_, pred = logits.max(1)``)."""
         return self._extreme("max", dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
@@ -1118,15 +1210,21 @@ class Tensor:
     def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array))
 
     def long(self) -> "Tensor":
-        """torch's integer cast, as whole numbers in this tensor's float dtype (truncated toward
-        zero, outside the graph): tensorgan has no integer tensors, and whole-number tensors
-        index, embed and label (cross_entropy) as integer ones do."""
-        if self.dtype == BOOL:
-            return self.to(float32)
-        return Tensor._make(self.device.xp.trunc(self.array), self.device)
+        """torch's cast to int64 (floats truncated toward zero; outside the graph)."""
+        return self.to(int64)
 
     def int(self) -> "Tensor":            # noqa: A003  (torch's name)
-        return self.long()
+        """Cast to int32 (truncated toward zero; outside the graph)."""
+        return self.to(int32)
+
+    def short(self) -> "Tensor":
+        return self.to(int16)
+
+    def char(self) -> "Tensor":
+        return self.to(int8)
+
+    def byte(self) -> "Tensor":
+        return self.to(uint8)
 
     def half(self) -> "Tensor":
         raise DTypeError("half: tensorgan supports float32 and float64 only (no float16 kernels)")
@@ -1136,9 +1234,9 @@ class Tensor:
         (or ``tg.FloatTensor`` / ``tg.DoubleTensor``, as pix2pix scripts pass) converts."""
         if dtype is None:
             return {float32: "tensorgan.FloatTensor", float64: "tensorgan.DoubleTensor",
-                    BOOL: "tensorgan.BoolTensor"}[self.dtype]
-        if getattr(dtype, "__name__", None) == "LongTensor":
-            return self.long()
+                    BOOL: "tensorgan.BoolTensor", int64: "tensorgan.LongTensor",
+                    int32: "tensorgan.IntTensor", int16: "tensorgan.ShortTensor",
+                    int8: "tensorgan.CharTensor", uint8: "tensorgan.ByteTensor"}[self.dtype]
         return self.to(getattr(dtype, "dtype", dtype))
 
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
@@ -1270,7 +1368,9 @@ class Tensor:
                                      f"{type(bound).__name__}")
         if min is None and max is None:
             raise InputTypeError("clip: give min, max or both (torch refuses neither)")
-        return ops.Clip.apply(self, min, max)
+        floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
+        me = self.to(float32) if floats and self.dtype.kind in "iu" else self   # torch's promotion
+        return ops.Clip.apply(me, min, max)
 
     clamp = clip
 
@@ -1282,9 +1382,16 @@ class Tensor:
         return bool(self.array.reshape(()))
 
     def __float__(self) -> float:
-        return self.item()
+        return float(self.item())
 
     def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        """A one-element integer tensor is an index (``range(n)``, ``lst[i]``), as in torch."""
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
+            raise InputTypeError(f"only one-element integer tensors can be used as an index, got "
+                                 f"a {self.dtype} tensor of shape {self.shape}")
         return int(self.item())
 
     def __format__(self, spec: str) -> str:
@@ -1464,16 +1571,44 @@ def _bool_if_all_bool(data: Any) -> np.dtype | None:
     return None
 
 
-def _check_dtype(dtype: Any, allow_bool: bool = False) -> np.dtype:
+def _check_dtype(dtype: Any, any_kind: bool = False) -> np.dtype:
+    """``dtype`` as a NumPy dtype, checked: float32 / float64, or with ``any_kind`` also the
+    integer dtypes (int64, int32, int16, int8, uint8) and bool."""
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise DTypeError(f"unknown dtype {dtype!r}: tensorgan supports float32 and float64") from None
-    if allow_bool and dt == BOOL:
+        raise DTypeError(f"unknown dtype {dtype!r}: tensorgan supports float32, float64, "
+                         f"int64/int32/int16/int8/uint8 and bool") from None
+    if any_kind and (dt == BOOL or dt in INT_DTYPES):
         return dt
     if dt not in FLOAT_DTYPES:
-        raise DTypeError(f"dtype {dt} is not supported: tensorgan tensors are float32 or float64")
+        kinds = "float32, float64, int64/int32/int16/int8/uint8 or bool" if any_kind else "float32 or float64 here"
+        raise DTypeError(f"dtype {dt} is not supported: tensorgan tensors are {kinds}")
     return dt
+
+
+def _inferred_dtype(data: Any) -> np.dtype:
+    """torch's dtype for data given without one: an array's own (float16 and wider unsigned
+    integers become float32 / int64), Python ints int64, bools bool, anything else float32."""
+    src = getattr(data, "dtype", None)
+    if src is None:
+        if isinstance(data, (bool, np.bool_, list, tuple)) and _bool_if_all_bool(data) is BOOL:
+            return BOOL
+        if isinstance(data, (int, np.integer)) or (isinstance(data, (list, tuple)) and _all_ints(data)):
+            return int64
+        return float32
+    src = np.dtype(src)
+    if src in FLOAT_DTYPES or src in INT_DTYPES or src == BOOL:
+        return src
+    return int64 if src.kind in "iu" else float32
+
+
+def _all_ints(data: Any) -> bool:
+    """Whether a (nested) list holds only Python / NumPy integers (bools count, as in torch's
+    tensor([1, True]))."""
+    if isinstance(data, (list, tuple)):
+        return bool(data) and all(_all_ints(d) for d in data)
+    return isinstance(data, (int, np.integer, bool, np.bool_))
 
 
 def _to_array(data: Any, dtype: Any, device: Device):
@@ -1487,12 +1622,7 @@ def _to_array(data: Any, dtype: Any, device: Device):
     on_gpu = hasattr(data, "__cuda_array_interface__")
     if on_gpu and xp is np:
         raise DeviceError("a GPU array was given for a CPU tensor: copy it to the host first (.get())")
-    if dtype is None:
-        src = getattr(data, "dtype", None)
-        if src is None and isinstance(data, (bool, np.bool_, list, tuple)):
-            src = _bool_if_all_bool(data)
-        dtype = src if src is not None and (src in FLOAT_DTYPES or src == BOOL) else float32
-    dtype = _check_dtype(dtype, allow_bool=True)
+    dtype = _check_dtype(_inferred_dtype(data) if dtype is None else dtype, any_kind=True)
     try:
         return xp.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
@@ -1502,13 +1632,14 @@ def _to_array(data: Any, dtype: Any, device: Device):
 
 
 def _index(k: Any) -> Any:
-    """A Tensor used as an index holds whole numbers (tensors are float here): NumPy int64."""
+    """A Tensor used as an index: a bool mask, or whole numbers (an integer tensor, or a float
+    one holding whole numbers) as int64 on the index tensor's device."""
     if not isinstance(k, Tensor):
         return k
     if k.array.dtype == BOOL:
         return k.array                                     # a mask, on its own device
     a = k.numpy()
-    if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
+    if a.dtype.kind == "f" and a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
         raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")
     if a.ndim == 0:
         return int(a)                     # a 0-d index (x[i.argmax()]) is an int, as in torch

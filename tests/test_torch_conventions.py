@@ -276,7 +276,9 @@ def test_data_assignment_replaces_the_memory_as_torch():
     assert np.shares_memory(q.array, p.array) and q.requires_grad
     with pytest.raises(InputTypeError, match=r"tensor\.data = \.\.\.: expected a Tensor, got list"):
         p.data = [1.0, 2.0]
-    with pytest.raises(DTypeError, match="got an array of dtype int64; tensors hold float32"):
+    with pytest.raises(DTypeError, match="got an array of dtype uint16; tensors hold float32"):
+        p.data = np.arange(3, dtype=np.uint16)
+    with pytest.raises(DTypeError, match="requires grad cannot hold a int64"):
         p.data = np.arange(3)
     with pytest.raises(DTypeError, match="requires grad cannot hold a bool"):
         p.data = tg.tensor([True, False])
@@ -887,10 +889,10 @@ def test_save_keeps_tuples_and_requires_grad_and_refuses_a_reference_cycle(tmp_p
 def test_argmax_argmin_give_whole_number_indices_that_index():
     x = tg.tensor(np.array([[1.0, 7.0, 7.0], [9.0, 0.0, 3.0]]), requires_grad=True)
     assert x.argmax().item() == 3 and x.argmin().item() == 4                 # of the flattened
-    assert x.argmax(1).tolist() == [1.0, 0.0]                                # first of a tie
-    assert x.argmin(dim=0, keepdim=True).tolist() == [[0.0, 1.0, 1.0]]
-    assert x.argmax(1).dtype == x.dtype and not x.argmax(1).requires_grad
-    assert tg.argmax(x, 1).tolist() == [1.0, 0.0]
+    assert x.argmax(1).tolist() == [1, 0]                                    # first of a tie
+    assert x.argmin(dim=0, keepdim=True).tolist() == [[0, 1, 1]]
+    assert x.argmax(1).dtype == tg.int64 and not x.argmax(1).requires_grad
+    assert tg.argmax(x, 1).tolist() == [1, 0] and x.max(1).indices.dtype == tg.int64
     rows = tg.tensor(np.arange(2.0))
     assert x[rows, x.argmax(1)].tolist() == [7.0, 9.0]                       # indexes as ints
     with pytest.raises(ShapeError, match="empty"):
@@ -963,7 +965,9 @@ def test_from_numpy_shares_float_arrays_and_as_tensor_wraps():
     t = tg.from_numpy(a)
     a[0] = 5.0
     assert t.tolist() == [5.0, 0.0, 0.0]                     # shared memory, as torch
-    assert tg.from_numpy(np.arange(3)).dtype == np.float32   # float tensors only: a copy
+    b = np.arange(3)
+    assert tg.from_numpy(b).dtype == np.int64 and np.shares_memory(tg.from_numpy(b).array, b)
+    assert tg.from_numpy(np.arange(3, dtype=np.uint16)).dtype == np.int64   # no uint16: a copy
     assert tg.as_tensor([1.0, 2.0], dtype=tg.double).dtype == np.float64
     with pytest.raises(InputTypeError, match="numpy.ndarray"):
         tg.from_numpy([1.0])

@@ -92,19 +92,22 @@ def test_masked_fill_out_of_place_keeps_the_gradient_in_place_refuses_a_tracked_
         z.masked_fill_(tg.ones(3), 1.0)
 
 
-def test_whole_number_tensors_stand_in_for_integer_ones():
+def test_randint_randperm_and_long_give_int64_tensors():
     assert tg.randint(0, 10, (1000,), generator=tg.Generator(0)).numpy().tolist() == \
         tg.randint(10, (1000,), generator=tg.Generator(0)).numpy().tolist()
     labels = tg.randint(3, 7, (2000,), generator=tg.Generator(1)).numpy()
-    assert labels.dtype == np.float32 and set(labels.tolist()) == {3.0, 4.0, 5.0, 6.0}
+    assert labels.dtype == np.int64 and set(labels.tolist()) == {3, 4, 5, 6}
     perm = tg.randperm(50, generator=tg.Generator(2)).numpy()
     assert sorted(perm.tolist()) == list(range(50)) and perm.tolist() != list(range(50))
     x = tg.randn(50, 2)
     assert np.array_equal(x[tg.randperm(50, generator=tg.Generator(2))].numpy(), x.numpy()[perm.astype(int)])
     assert tg.eye(2, 3).tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
-    assert tg.tensor([1.7, -1.7, 2.0]).long().tolist() == [1.0, -1.0, 2.0]        # toward zero
+    assert tg.tensor([1.7, -1.7, 2.0]).long().tolist() == [1, -1, 2]        # toward zero
+    assert tg.randint(0, 2**40, (2,)).max().item() >= 0                      # int64: exact
     with pytest.raises(tg.DTypeError, match="exact"):
-        tg.randint(0, 2**30, (2,))
+        tg.randint(0, 2**30, (2,), dtype=tg.float32)
+    with pytest.raises(tg.DTypeError, match="do not fit in int8"):
+        tg.randperm(300, dtype=tg.int8)
     with pytest.raises(tg.DTypeError, match="float16"):
         tg.ones(2).half()
 
@@ -113,14 +116,15 @@ def test_legacy_tensor_constructors_and_type():
     valid = tg.FloatTensor(4, 1).fill_(1.0)                       # PyTorch-GAN's idiom
     assert valid.shape == (4, 1) and valid.dtype == np.float32 and valid.tolist() == [[1.0]] * 4
     assert tg.FloatTensor([1, 2]).tolist() == [1.0, 2.0] and tg.DoubleTensor([1.5]).dtype == np.float64
-    assert tg.LongTensor(np.array([3, 1])).tolist() == [3.0, 1.0]
-    with pytest.raises(tg.DTypeError, match="whole numbers"):
-        tg.LongTensor([0.5])
+    assert tg.LongTensor(np.array([3, 1])).tolist() == [3, 1] and tg.LongTensor([0.5]).tolist() == [0]
+    assert isinstance(tg.LongTensor(2), tg.LongTensor) and tg.IntTensor(2).dtype == tg.int32
+    assert tg.ByteTensor([255]).dtype == tg.uint8 and tg.BoolTensor([1, 0]).tolist() == [True, False]
     x = tg.randn(2, 2)
     assert isinstance(x, tg.FloatTensor) and not isinstance(x, tg.DoubleTensor)
     assert x.type() == "tensorgan.FloatTensor" and x.type(tg.DoubleTensor).dtype == np.float64
     assert x.type("float64").dtype == np.float64
-    assert tg.tensor([1.7, -1.2]).type(tg.LongTensor).tolist() == [1.0, -1.0]
+    assert tg.tensor([1.7, -1.2]).type(tg.LongTensor).tolist() == [1, -1]
+    assert tg.tensor([1]).type() == "tensorgan.LongTensor"
 
 
 @pytest.mark.parametrize("layer, rank", [(nn.Dropout2d, 4), (nn.Dropout1d, 3)])

@@ -114,7 +114,8 @@ def test_data_loader_batches_a_torch_style_map_dataset():
     batches = list(loader)
     assert len(batches) == len(loader) == 3
     x, y, meta = batches[0]
-    assert isinstance(x, tg.Tensor) and not isinstance(y, tg.Tensor)  # float data -> Tensor
+    assert isinstance(x, tg.Tensor) and isinstance(y, tg.Tensor)      # numbers -> Tensors, as torch
+    assert x.dtype == tg.float32 and y.dtype == tg.int64
     assert x.shape == (2, 3) and x[:, 0].tolist() == [0.0, 1.0]   # stacked, unscaled
     assert y.tolist() == [0, 10] and meta == {"name": ["item0", "item1"]}
     assert batches[2][1].tolist() == [40]                           # the short last batch

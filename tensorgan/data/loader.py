@@ -205,9 +205,9 @@ def _check_dataset(dataset: Any) -> bool:
 
 def default_collate(items: list[Any]) -> Any:
     """One batch from a map dataset's items, as torch's ``default_collate``: Tensors stacked into
-    a Tensor, float arrays and numbers into a CPU Tensor with a leading batch dim (integers and
-    bools into a NumPy array: tensorgan has float tensors only), tuples and lists into a list of
-    fields, named tuples and dicts field by field, strings kept as a list."""
+    a Tensor, arrays and numbers into a CPU Tensor with a leading batch dim (Python ints into
+    int64, floats into float64 as torch, arrays keep their dtype), tuples
+    and lists into a list of fields, named tuples and dicts field by field, strings kept as a list."""
     from ..factory import stack
     from ..tensor import Tensor
     first = items[0]
@@ -220,7 +220,7 @@ def default_collate(items: list[Any]) -> Any:
                             f"({sorted({a.shape for a in arrays})}); make the dataset return one "
                             f"shape, or pass a batch of them yourself")
         batch = np.stack(arrays)
-        return Tensor(batch, device="cpu") if batch.dtype.kind == "f" else batch  # f16 -> f32
+        return Tensor(batch, device="cpu") if batch.dtype.kind in "fiub" else batch  # f16 -> f32
     if isinstance(first, (str, bytes)):
         return list(items)
     if isinstance(first, Mapping):
