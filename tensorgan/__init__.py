@@ -30,7 +30,9 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              add, sub, mul, div, pow, neg, max, min, sign, round, floor, ceil, trunc,
                              rsqrt, reciprocal, lt, le, gt, ge, eq, ne, t, masked_fill, narrow,
                              index_select, unbind, multiply, divide, subtract, negative, isclose,
-                             allclose, einsum)
+                             allclose, einsum, true_divide, floor_divide, logical_and, logical_or,
+                             logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor,
+                             bitwise_not)
 from .function_forms import (  # noqa: F401  (torch's math of math_ops.py, in-place forms)
     addcmul, addcdiv, clamp_min, clamp_max, is_floating_point, numel, erf, erfinv, expm1, log2,
     log10, sinh, cosh, tan, asin, acos, atan, atan2, hypot, logaddexp, xlogy, logit, frac, fmod,

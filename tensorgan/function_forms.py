@@ -90,6 +90,12 @@ add = _function_form("add")
 sub = _function_form("sub")
 mul = _function_form("mul")
 div = _function_form("div")
+true_divide = _function_form("true_divide")
+floor_divide = _function_form("floor_divide")
+logical_and, logical_or = _function_form("logical_and"), _function_form("logical_or")
+logical_xor, logical_not = _function_form("logical_xor"), _function_form("logical_not")
+bitwise_and, bitwise_or = _function_form("bitwise_and"), _function_form("bitwise_or")
+bitwise_xor, bitwise_not = _function_form("bitwise_xor"), _function_form("bitwise_not")
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
@@ -267,7 +273,9 @@ __all__ = ["matmul", "mm", "bmm", "exp", "log", "sqrt", "tanh", "sigmoid", "relu
            "mean", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
            "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
            "split", "chunk", "log1p", "sin", "cos", "square", "norm", "maximum", "minimum", "lerp",
-           "flip", "isfinite", "isnan", "isinf", "equal", "add", "sub", "mul", "div", "pow", "neg",
+           "flip", "isfinite", "isnan", "isinf", "equal", "add", "sub", "mul", "div", "true_divide",
+           "floor_divide", "pow", "neg", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+           "logical_and", "logical_or", "logical_xor", "logical_not",
            "max", "min", "sign", "round", "floor", "ceil", "trunc", "rsqrt", "reciprocal", "lt", "le",
            "gt", "ge", "eq", "ne", "t", "masked_fill", "narrow", "index_select", "unbind", "multiply",
            "divide", "subtract", "negative", "isclose", "allclose", "einsum",

@@ -163,6 +163,10 @@ def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
 def _binary(op: type, numbers: bool) -> Callable:
     """The Tensor method of a binary Pointwise op: ``x.op(other)``."""
     def method(self: Tensor, other: Any) -> Tensor:
+        if op.name in ("fmod", "remainder"):               # integers: exact, staying integers
+            exact = self._integer_op(other, op.name)
+            if exact is not None:
+                return exact
         me = self._arith(other)
         return op.apply(me, _tensor_operand(op.name, me, other, numbers))
     method.__name__ = op.name
@@ -185,6 +189,7 @@ class Prod(Composed):
     """The product over ``axis`` (all elements for None).  Each element's gradient is the product
     of the others (exclusive cumulative products from both ends, no division), so zeros are
     exact: with one zero its gradient is the product of the rest, every other one 0."""
+    takes_int = True    # the product of integers is an integer (int64, as torch)
 
     @staticmethod
     def compute(xp, x, axis, keepdims):
@@ -213,6 +218,7 @@ def _others_product(x: Tensor, axis: int) -> Tensor:
 
 
 class Cumsum(Composed):
+    takes_int = True
     @staticmethod
     def compute(xp, x, axis):
         return xp.cumsum(x, axis=axis)
@@ -225,6 +231,7 @@ class Cumprod(Composed):
     """Cumulative product.  d out_j / d x_i = L_i * x_{i+1} ... x_j (L the exclusive product
     before i), so grad_i = L_i * S_i with S_i = g_i + x_{i+1} S_{i+1}: a scan from the end, one
     step per position (exact with zeros, unlike dividing out by x_i)."""
+    takes_int = True
 
     @staticmethod
     def compute(xp, x, axis):

@@ -69,6 +69,10 @@ class Where(Function):
             raise ShapeError(f"where: shapes {cond.shape} (condition), {_shape(a)} and {_shape(b)} "
                              f"do not broadcast") from None
         self.shapes, self.cond = (_shape(a), _shape(b)), cond
+        if not hasattr(a, "dtype"):       # a number takes the array's dtype (where(c, x, 0.0)
+            a = b.dtype.type(a)           # on an integer x stays integer)
+        elif not hasattr(b, "dtype"):
+            b = a.dtype.type(b)
         return self.xp.where(cond, a, b)
 
     def backward(self, g):
@@ -230,6 +234,7 @@ class PowTensor(Function):
 
 class MatMul(Function):
     """a @ b, 2-D or batched (leading dims broadcast); 1-D operands as in NumPy."""
+    takes_int = True    # integer @ integer is exact (int64, as torch on the CPU)
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -437,6 +442,34 @@ class ScatterIntoZeros(Function):
 
     def grad_graph(self, gg):
         return GetItem.apply(gg, self.key), None, None
+
+
+class SetItem(Function):
+    """``x[key] = value`` on a tensor autograd tracks (torch's CopySlices): a copy of ``x`` with
+    ``value`` (broadcast to ``x[key]``'s shape) written at ``key``.  ``x``'s gradient is 0 where
+    it was overwritten; ``value``'s is the gradient there, summed over the broadcast dims."""
+    takes_int = True
+
+    def forward(self, x, value, key):
+        self.key, self.value_shape = key, _shape(value)
+        out = x.copy()
+        out[key] = value
+        return out
+
+    def backward(self, g):
+        gx = gv = None
+        if self.needs_input_grad[0]:
+            gx = g.copy()
+            gx[self.key] = 0
+        if self.needs_input_grad[1]:
+            gv = unbroadcast(g[self.key], self.value_shape)
+        return gx, gv, None
+
+    def grad_graph(self, g):
+        need = self.needs_input_grad
+        gx = SetItem.apply(g, 0.0, self.key) if need[0] else None
+        gv = unbroadcast(GetItem.apply(g, self.key), self.value_shape) if need[1] else None
+        return gx, gv, None
 
 
 def _is_basic_index(key) -> bool:

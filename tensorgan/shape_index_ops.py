@@ -4,13 +4,13 @@ kron, unique, searchsorted, cdist and friends.
 
 Each op is composed of differentiable Tensor ops (indexing, whose gradient is a scatter-add;
 ``where``; concat; matmul), so gradients and double backward come for free -- except ``scatter``
-(one Function, :class:`PutAt`: a write that overwrites). Each function takes its tensor first and
+(the engine's ``SetItem``: a write that overwrites). Each function takes its tensor first and
 is installed as the Tensor method of the same name (``x.roll(1)`` is ``roll(x, 1)``); ``tg.roll``
 is the function itself.
 
-Indices are whole numbers: integer NumPy arrays or lists, or tensors holding whole numbers in a
-float dtype (tensorgan has no integer tensors). Index results (``sort``'s indices, ``nonzero``)
-come back the same way, as whole numbers in the input's float dtype, outside the graph.
+Indices are whole numbers: integer tensors, NumPy arrays or lists (or float tensors holding whole
+numbers). Index results (``sort``'s indices, ``nonzero``) come back as int64 tensors, as torch's,
+outside the graph.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
+from .errors import ConfigError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .factory import concat, stack
 from .function_forms import _function_form
 from .tensor import BOOL, Function, MinMax, Tensor, _is_int
@@ -291,27 +291,6 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 # 2. Gather and scatter
 # ---------------------------------------------------------------------------------------------
-class PutAt(Function):
-    """``x`` with ``values`` written at ``x[key]`` (where the key repeats, one write wins, as in
-    torch's scatter). The gradient: to ``x`` everywhere but the written places, to ``values`` the
-    output's gradient at its place (each value gets it, written last or not -- torch's too)."""
-
-    def forward(self, x, values, key):
-        self.key = key
-        out = x.copy()
-        out[key] = values
-        return out
-
-    def backward(self, g):
-        gx = g.copy()
-        gx[self.key] = 0
-        return gx, g[self.key], None
-
-    def grad_graph(self, g):
-        gv = ops.GetItem.apply(g, self.key)
-        return PutAt.apply(g, gv * 0.0, self.key), gv, None
-
-
 def _gather_key(op: str, input: Tensor, dim: int, index: Any, src: Tensor | None = None) -> tuple:
     """(dim, index array, key) for gather / scatter: the index checked for shape and range."""
     d = input._dim(dim, op)
@@ -362,7 +341,7 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     if isinstance(src, Tensor) and src.ndim != input.ndim:
         raise ShapeError(f"scatter: src must have as many dims as the input ({input.ndim}), got {src.shape}")
     _, idx, key = _gather_key("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
-    return PutAt.apply(input, _scatter_source("scatter", input, src, value, idx), key)
+    return ops.SetItem.apply(input, _scatter_source("scatter", input, src, value, idx), key)
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
@@ -403,7 +382,7 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: flo
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """``input`` with the ``index`` entries of ``dim`` replaced by ``source``'s (torch.index_copy)."""
     _, key = _index_key("index_copy", input, dim, index, source)
-    return PutAt.apply(input, source, key)
+    return ops.SetItem.apply(input, source, key)
 
 
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
@@ -785,8 +764,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
                  side: str | None = None, sorter: Any = None) -> Tensor:
     """For each value, the index where it would go in the sorted last dim of ``sorted_sequence``
     (the first such place; ``right=True`` / ``side='right'``: the last) -- torch.searchsorted. An
-    N-D sequence searches each row with the matching row of ``input``. ``out_int32`` is accepted
-    for torch code: the indices are whole numbers in the float dtype either way."""
+    N-D sequence searches each row with the matching row of ``input``. The indices are int64
+    (int32 with ``out_int32``)."""
     seq = _tensor("searchsorted", sorted_sequence, "sorted_sequence").numpy()
     values = input.numpy() if isinstance(input, Tensor) else np.asarray(input, dtype=seq.dtype)
     if sorter is not None:
@@ -800,7 +779,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     else:
         found = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(
             seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1]))]).reshape(values.shape)
-    return _as_indices(input if isinstance(input, Tensor) else sorted_sequence, found, "searchsorted")
+    out = _as_indices(input if isinstance(input, Tensor) else sorted_sequence, found, "searchsorted")
+    return out.int() if out_int32 else out
 
 
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
@@ -808,7 +788,31 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right:
     boundaries[i-1] < x <= boundaries[i] (``right=True``: boundaries[i-1] <= x < boundaries[i])."""
     if _tensor("bucketize", boundaries, "boundaries").ndim != 1:
         raise ShapeError(f"bucketize: boundaries must be 1-D, got shape {boundaries.shape}")
-    return searchsorted(boundaries, input, right=right)
+    return searchsorted(boundaries, input, right=right, out_int32=out_int32)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ..., max occurs in the 1-D tensor of non-negative integers
+    ``input`` (at least ``minlength`` bins), int64; with ``weights`` (same shape) the sum of the
+    weights in each bin, in their dtype (torch.bincount; no gradient)."""
+    values = _tensor("bincount", input, "input")
+    if values.dtype.kind not in "iu" or values.ndim != 1:
+        raise InputTypeError(f"bincount: input must be a 1-D integer tensor, got a {values.dtype} "
+                             f"tensor of shape {values.shape}")
+    if not _is_int(minlength) or minlength < 0:
+        raise InputTypeError(f"bincount: minlength must be an int >= 0, got {minlength!r}")
+    host = values.numpy()
+    if host.size and host.min() < 0:
+        raise InputTypeError(f"bincount: input must be non-negative, got {host.min()}")
+    if weights is None:
+        counts = np.bincount(host, minlength=int(minlength)).astype(np.int64)
+        return Tensor._make(values.device.xp.asarray(counts), values.device)
+    w = _tensor("bincount", weights, "weights")
+    if w.shape != values.shape:
+        raise ShapeError(f"bincount: weights {w.shape} must have input's shape {values.shape}")
+    dtype = w.dtype if w.dtype.kind == "f" else np.dtype(np.float64)
+    sums = np.bincount(host, weights=w.detach().numpy(), minlength=int(minlength)).astype(dtype)
+    return Tensor._make(values.device.xp.asarray(sums), values.device)
 
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
@@ -851,7 +855,7 @@ _METHODS = (
     "index_copy_", "index_fill", "index_fill_", "take_along_dim", "sort", "argsort", "msort",
     "topk", "kthvalue", "tril", "triu", "tril_", "triu_", "diagonal", "diag_embed", "diag",
     "outer", "ger", "dot", "vdot", "mv", "inner", "kron", "masked_select", "nonzero", "argwhere",
-    "where", "unique", "diff")
+    "where", "unique", "diff", "bincount")
 # the function forms that take a tensor first (tg.where is factory.where; tg.diag etc. below)
 FUNCTION_FORMS = tuple(n for n in _METHODS if not n.endswith("_") and n not in ("where", "reshape_as"))
 

@@ -804,21 +804,47 @@ class Tensor:
     def eq(self, other: Any) -> "Tensor": return self._compare(other, "equal")
     def ne(self, other: Any) -> "Tensor": return self._compare(other, "not_equal")
 
-    def _logic(self, other: Any, ufunc: str) -> "Tensor":
-        """~, &, |, ^ of bool tensors (or a Python bool on the right)."""
-        ok_other = (other is None or isinstance(other, (bool, np.bool_))
-                    or (isinstance(other, Tensor) and other.dtype == BOOL and other.device is self.device))
-        if self.array.dtype != BOOL or not ok_other:
+    def _logic(self, other: Any, op: str) -> "Tensor":
+        """~, &, |, ^: logical on bool tensors, bitwise on integer ones (a bool beside an integer
+        counts as 0/1), as torch; the right side may be a Python bool or int."""
+        kinds = {self.array.dtype.kind}
+        if isinstance(other, Tensor):
+            if other.device is not self.device:
+                raise DeviceError(f"{op}: tensors on {self.device} and {other.device}")
+            kinds.add(other.array.dtype.kind)
+        elif other is not None:
+            kinds.add("b" if isinstance(other, (bool, np.bool_)) else "i" if isinstance(other, (int, np.integer)) else "f")
+        if not kinds <= {"b", "i", "u"}:
             got = "" if other is None else f" and {getattr(other, 'dtype', type(other).__name__)}"
-            raise DTypeError(f"{ufunc} takes bool tensors (comparison results) on one device, got "
+            raise DTypeError(f"{op} takes bool tensors (comparison results) or integer tensors, got "
                              f"{self.dtype}{got}")
+        ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
         args = (self.array,) if other is None else (self.array, other.array if isinstance(other, Tensor) else other)
         return Tensor._make(getattr(self.device.xp, ufunc)(*args), self.device)
 
-    def __invert__(self): return self._logic(None, "logical_not")
-    def __and__(self, other): return self._logic(other, "logical_and")
-    def __or__(self, other): return self._logic(other, "logical_or")
-    def __xor__(self, other): return self._logic(other, "logical_xor")
+    def __invert__(self): return self._logic(None, "not" if self.dtype == BOOL else "invert")
+    def __and__(self, other): return self._logic(other, "and")
+    def __or__(self, other): return self._logic(other, "or")
+    def __xor__(self, other): return self._logic(other, "xor")
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def bitwise_and(self, other: Any) -> "Tensor": return self & other
+    def bitwise_or(self, other: Any) -> "Tensor": return self | other
+    def bitwise_xor(self, other: Any) -> "Tensor": return self ^ other
+    def bitwise_not(self) -> "Tensor": return ~self
+
+    def logical_not(self) -> "Tensor":
+        """Elementwise not, of any dtype (nonzero is True): a bool tensor, as torch."""
+        return ~self.bool()
+
+    def logical_and(self, other: "Tensor") -> "Tensor":
+        return self.bool() & _as_mask("logical_and", other)
+
+    def logical_or(self, other: "Tensor") -> "Tensor":
+        return self.bool() | _as_mask("logical_or", other)
+
+    def logical_xor(self, other: "Tensor") -> "Tensor":
+        return self.bool() ^ _as_mask("logical_xor", other)
 
     def any(self) -> "Tensor":
         """Whether any element is non-zero (True), as a 0-d bool tensor."""
@@ -846,8 +872,8 @@ class Tensor:
             return None
         a, b = self._arith(other), self._lift(other)
         b = b.array if isinstance(b, Tensor) else b
-        if ufunc in ("floor_divide", "remainder") and (b == 0 if isinstance(b, int) else (b == 0).any()):
-            raise ZeroDivisionError(f"integer {'//' if ufunc == 'floor_divide' else '%'} by zero")
+        if ufunc in ("floor_divide", "remainder", "fmod") and (b == 0 if isinstance(b, int) else (b == 0).any()):
+            raise ZeroDivisionError(f"integer {ufunc} by zero")
         if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
             raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
         return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
@@ -899,6 +925,29 @@ class Tensor:
         if split is not None:
             return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
         return ops.GetItem.apply(self, key)
+
+    def __setitem__(self, key, value) -> None:
+        """``x[key] = value``: an in-place write of ``value`` (a number or a tensor, broadcast,
+        cast to x's dtype) under the in-place rules (:meth:`_in_place`): on a tensor autograd
+        tracks it is a graph op, as torch's -- the overwritten elements pass ``value``'s gradient."""
+        key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
+        split = _ints_first(key) if isinstance(key, tuple) else None
+        if isinstance(value, Tensor) and value.device is not self.device:
+            raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
+        if isinstance(value, Tensor) and value.dtype != self.dtype and self.dtype.kind == "f":
+            value = value.to(self.dtype)           # torch casts the value to x's dtype
+
+        def update(a):
+            target = a if split is None else a[split[0]]      # torch's ints-first order: a view
+            target[key if split is None else split[1]] = self._operand(value)
+
+        def out_of_place(old):
+            if split is not None:
+                raise TensorganError("x[key] = value with integer and array indices mixed, on a "
+                                     "tensor autograd tracks: index in two steps or write it out "
+                                     "of place")
+            return ops.SetItem.apply(old, value, key)
+        self._in_place("x[key] = value", update, out_of_place, (value,))
 
     # -- reductions and shape ops ---------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
@@ -1124,6 +1173,7 @@ class Tensor:
     def sigmoid(self) -> "Tensor": return ops.Sigmoid.apply(self)
     def relu(self) -> "Tensor": return ops.Relu.apply(self)
     def abs(self) -> "Tensor": return ops.Abs.apply(self)
+    __abs__ = abs
     def log1p(self) -> "Tensor": return ops.Log1p.apply(self)
     def sin(self) -> "Tensor": return ops.Sin.apply(self)
     def cos(self) -> "Tensor": return ops.Cos.apply(self)
@@ -1136,7 +1186,26 @@ class Tensor:
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> "Tensor": return self * other
-    def div(self, other: Any) -> "Tensor": return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
+        """``self / other``; ``rounding_mode='trunc'`` rounds the quotient toward zero,
+        ``'floor'`` down (``//``) -- exact on integers, which then stay integers (torch.div)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode != "trunc":
+            raise InputTypeError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        floor = self._integer_op(other, "floor_divide")
+        if floor is None:
+            return (self / other).trunc()
+        inexact = self._integer_op(other, "remainder").ne(0)      # floor -> trunc: one up where
+        negative = (self < 0) ^ (other < 0)                       # the quotient was negative
+        return floor + (inexact & negative).to(floor.dtype)
+
+    true_divide = __truediv__
+
+    def floor_divide(self, other: Any) -> "Tensor":
+        return self // other
     def neg(self) -> "Tensor": return -self
     def square(self) -> "Tensor": return self * self
     multiply, divide, true_divide, subtract, negative = mul, div, div, sub, neg
@@ -1200,6 +1269,8 @@ class Tensor:
     def _piecewise_constant(self, values: Any) -> "Tensor":
         """``values`` (computed from this tensor's) with gradient 0, as torch's sign / round /
         floor / ceil / trunc: still in the graph, so backward through them runs, and adds 0."""
+        if self.dtype.kind != "f":                  # integers: no graph, the integer dtype
+            return Tensor._make(values.astype(self.dtype if self.dtype != BOOL else int64), self.device)
         nowhere = self.device.xp.zeros(self.shape, dtype=BOOL)
         return ops.Where.apply(self, Tensor._make(values, self.device), nowhere)
 
@@ -1537,6 +1608,8 @@ class Tensor:
 
     def clone(self) -> "Tensor":
         """A copy that stays in the graph (its gradient flows back to this tensor)."""
+        if self.dtype.kind != "f":                   # integers and masks: a plain copy
+            return Tensor._make(self.array.copy(), self.device)
         return self * 1.0
 
     def __eq__(self, other: Any) -> "Tensor":       # type: ignore[override]
@@ -1646,6 +1719,12 @@ def _index(k: Any) -> Any:
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
 
 
+def _as_mask(op: str, other: Any) -> "Tensor":
+    if not isinstance(other, Tensor):
+        raise InputTypeError(f"{op}: other must be a Tensor, got {type(other).__name__}")
+    return other.bool()
+
+
 def _is_int(k: Any) -> bool:
     return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
 
@@ -1697,6 +1776,8 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
     if not isinstance(b, Tensor):
         raise InputTypeError(f"{which}: other must be a Tensor, got {type(b).__name__} (use "
                              f"clamp for a number)")
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu":     # integers: exact, no gradient
+        return Tensor._make(getattr(a.device.xp, which)(a.array, b.array), a.device)
     first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
     nan = a.isnan() | b.isnan()               # torch: NaN, and the whole gradient to both sides
     return where(first, a, where(second, b, where(nan, a + b, a * 0.5 + b * 0.5)))

@@ -282,6 +282,8 @@ class Module:
             return self
         dtype = _check_dtype(target)
         for t in self._tensors():
+            if t.array.dtype.kind != "f":   # integer and bool buffers (counters, indices) stay
+                continue
             t.array = t.array.astype(dtype)
             if t.grad is not None:        # the gradient follows, as in torch
                 t.grad = Tensor._make(t.grad.array.astype(dtype), t.grad.device)
