@@ -17,7 +17,8 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, DataError, DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, InputTypeError,
+                     ShapeError)
 from .random import Generator, resolve
 from .tensor import Function, Tensor, _is_int, _run_backward, no_grad
 from .kernels.shapes import conv_transpose2d_output_size
@@ -2028,9 +2029,10 @@ def _device_key(x: Tensor, key: tuple) -> tuple:
     return tuple(k if k is Ellipsis else xp.asarray(k) for k in key)
 
 
-def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray) -> Tensor:
+def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: bool = False) -> Any:
     """Each window's maximum as ``x[n, c, row, col]`` at the first maximum's position (torch's
-    tie rule): the choice is data, not graph, so the gradient (and its gradient) is indexing's."""
+    tie rule): the choice is data, not graph, so the gradient (and its gradient) is indexing's.
+    ``return_indices``: also that position as ``row * W + col`` (int64), torch's index."""
     xp = x.device.xp
     ho, wo, kh, kw = valid.shape
     ok = xp.asarray(valid.reshape(ho, wo, kh * kw))
@@ -2048,7 +2050,9 @@ def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray) -> Tensor:
     if empty.any():                      # -inf there, as torch, and no gradient
         from .factory import where
         out = where(Tensor._make(xp.asarray(empty), x.device), float("-inf"), out)
-    return out
+    if not return_indices:
+        return out
+    return out, Tensor._make((row * x.shape[3] + col).astype(np.int64), x.device)
 
 
 def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
@@ -2071,16 +2075,13 @@ def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = Non
     (padding never wins; the gradient goes to the first maximum, as torch).  Non-overlapping,
     unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
     any other geometry gathers the windows with indexing."""
-    if return_indices:
-        raise ConfigError("max_pool2d: return_indices=True is not supported (tensorgan has no "
-                          "integer tensors, and no max_unpool2d to pass them to)")
     k, s, p, d, (ho, wo) = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
                                        ceil_mode)
-    if _is_tiling(x, k, s, p, d, ceil_mode):
+    if _is_tiling(x, k, s, p, d, ceil_mode) and not return_indices:
         return MaxPool2d.apply(x, *k)
     rows = _windows_along(x.shape[2], k[0], s[0], p[0], d[0], ho)
     cols = _windows_along(x.shape[3], k[1], s[1], p[1], d[1], wo)
-    return _max_over_windows(x, *_window_index(x, rows, cols))
+    return _max_over_windows(x, *_window_index(x, rows, cols), return_indices=bool(return_indices))
 
 
 def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
@@ -2148,12 +2149,9 @@ def adaptive_avg_pool2d(x: Tensor, output_size: IntOrPair) -> Tensor:
 
 def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
-    if return_indices:
-        raise ConfigError("adaptive_max_pool2d: return_indices=True is not supported (tensorgan "
-                          "has no integer tensors)")
     _check_rank("adaptive_max_pool2d", "input", x, (4,), "(N, C, H, W)")
     ho, wo = _adaptive_size("adaptive_max_pool2d", output_size, x.shape[2:])
-    return _max_over_windows(x, *_adaptive_index(x, ho, wo))
+    return _max_over_windows(x, *_adaptive_index(x, ho, wo), return_indices=bool(return_indices))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2161,10 +2159,14 @@ def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool 
 # as 1-D ones first, as conv1d does.
 # ---------------------------------------------------------------------------------------------
 def _on_height_one(x: Tensor, run: Callable[[Tensor], Tensor]) -> Tensor:
-    """``run`` (a 2-D op) on (N, C, L) or unbatched (C, L) input seen as (N, C, 1, L)."""
+    """``run`` (a 2-D op) on (N, C, L) or unbatched (C, L) input seen as (N, C, 1, L) (a pair
+    of results -- values and indices -- each back in x's layout)."""
     batched = x if x.ndim == 3 else x.unsqueeze(0)
-    y = run(batched.unsqueeze(2)).squeeze(2)
-    return y if x.ndim == 3 else y.squeeze(0)
+    y = run(batched.unsqueeze(2))
+
+    def back(t: Tensor) -> Tensor:
+        return t.squeeze(2) if x.ndim == 3 else t.squeeze(2).squeeze(0)
+    return tuple(map(back, y)) if isinstance(y, tuple) else back(y)
 
 
 def pool1d_geometry(op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
@@ -2197,11 +2199,8 @@ def _pool1d(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
 def max_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.max_pool1d`` on (N, C, L) or (C, L) (see :func:`max_pool2d`)."""
-    if return_indices:
-        raise ConfigError("max_pool1d: return_indices=True is not supported (tensorgan has no "
-                          "integer tensors, and no max_unpool1d to pass them to)")
     return _pool1d("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode,
-                   lambda x4, k, s, p, d: max_pool2d(x4, k, s, p, d, ceil_mode))
+                   lambda x4, k, s, p, d: max_pool2d(x4, k, s, p, d, ceil_mode, return_indices))
 
 
 def avg_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -2211,10 +2210,11 @@ def avg_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
                    lambda x4, k, s, p, d: avg_pool2d(x4, k, s, p, ceil_mode, count_include_pad))
 
 
-def _adaptive_pool1d(op: str, pool2d: Callable[..., Tensor], x: Tensor, output_size: Any) -> Tensor:
+def _adaptive_pool1d(op: str, pool2d: Callable[..., Tensor], x: Tensor, output_size: Any,
+                     *extra: Any) -> Tensor:
     _check_rank(op, "input", x, (2, 3), "(N, C, L) or unbatched (C, L)")
     size = _single(output_size, "output_size", 1, op)
-    return _on_height_one(x, lambda x4: pool2d(x4, (1, size)))
+    return _on_height_one(x, lambda x4: pool2d(x4, (1, size), *extra))
 
 
 def adaptive_avg_pool1d(x: Tensor, output_size: Any) -> Tensor:
@@ -2224,10 +2224,52 @@ def adaptive_avg_pool1d(x: Tensor, output_size: Any) -> Tensor:
 
 def adaptive_max_pool1d(x: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool1d``: the maximum over adaptive windows."""
-    if return_indices:
-        raise ConfigError("adaptive_max_pool1d: return_indices=True is not supported (tensorgan "
-                          "has no integer tensors)")
-    return _adaptive_pool1d("adaptive_max_pool1d", adaptive_max_pool2d, x, output_size)
+    return _adaptive_pool1d("adaptive_max_pool1d", adaptive_max_pool2d, x, output_size, return_indices)
+
+
+def max_unpool2d(x: Tensor, indices: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+                 padding: IntOrPair = 0, output_size: Any = None) -> Tensor:
+    """``torch.nn.functional.max_unpool2d``: max_pool2d's partial inverse -- each value of ``x``
+    (N, C, H, W) or (C, H, W) put back at the place ``indices`` (max_pool2d's
+    ``return_indices``) names in its plane, zeros elsewhere.  The output is ``(H - 1) * stride -
+    2 * padding + kernel_size`` per dim unless ``output_size`` says (within a stride of that).
+    A scatter, so differentiable in ``x``."""
+    return _max_unpool("max_unpool2d", x, indices, 2, kernel_size, stride, padding, output_size)
+
+
+def max_unpool1d(x: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """``torch.nn.functional.max_unpool1d`` on (N, C, L) or (C, L) (see :func:`max_unpool2d`)."""
+    return _max_unpool("max_unpool1d", x, indices, 1, kernel_size, stride, padding, output_size)
+
+
+def _max_unpool(op: str, x: Tensor, indices: Tensor, dims: int, kernel_size: Any, stride: Any,
+                padding: Any, output_size: Any) -> Tensor:
+    layout = "(N, C, H, W) or (C, H, W)" if dims == 2 else "(N, C, L) or (C, L)"
+    _check_rank(op, "input", x, (dims + 1, dims + 2), layout)
+    if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu" or indices.shape != x.shape:
+        raise InputTypeError(f"{op}: indices must be an integer tensor of the input's shape "
+                             f"{x.shape} (max_pool's return_indices), got "
+                             f"{getattr(indices, 'dtype', type(indices).__name__)} "
+                             f"{getattr(indices, 'shape', '')}")
+    geometry = _pair if dims == 2 else (lambda v, name, low, owner: (_single(v, name, low, owner),))
+    k = geometry(kernel_size, "kernel_size", 1, op)
+    s = k if stride is None else geometry(stride, "stride", 1, op)
+    p = geometry(padding, "padding", 0, op)
+    default = tuple((n - 1) * si - 2 * pi + ki for n, ki, si, pi in zip(x.shape[-dims:], k, s, p))
+    size = default if output_size is None else tuple(int(n) for n in tuple(output_size)[-dims:])
+    if len(size) != dims or any(not d - si < n < d + si for n, d, si in zip(size, default, s)):
+        raise ShapeError(f"{op}: output_size {output_size!r} must be {dims} sizes each within a "
+                         f"stride of the default {default}")
+    plane = math.prod(size)
+    lead = x.shape[:-dims]
+    flat = indices.reshape(*lead, -1)
+    bad = flat.numpy()
+    if bad.size and (bad.min() < 0 or bad.max() >= plane):
+        raise IndexOutOfRangeError(f"{op}: an index ({bad.min()} .. {bad.max()}) is outside the "
+                                   f"output plane of {plane} elements (size {size})")
+    out = x.new_zeros(*lead, plane).scatter(-1, flat, x.reshape(*lead, -1))
+    return out.reshape(*lead, *size)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from . import ops
 from .errors import ConfigError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .factory import concat, stack
 from .function_forms import _function_form
-from .tensor import BOOL, Function, MinMax, Tensor, _is_int
+from .tensor import BOOL, MinMax, Tensor, _is_int
 
 
 # ---------------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_integers_never_require_grad_but_int_data_meant_as_floats_becomes_float(
 def test_promotion_follows_torch(expr, values, dtype):
     a, b = tg.tensor([3, -1, 4]), tg.tensor([2, -4, -4])
     f, d = tg.tensor([0.5, 0.5, 2.0]), tg.tensor(np.array([0.5, 0.5, 2.0]))
-    out = eval(expr)
+    out = eval(expr, {"tg": tg, "a": a, "b": b, "f": f, "d": d})
     assert out.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(out.numpy(), np.asarray(values, dtype=dtype))
 
@@ -201,3 +201,60 @@ def test_integer_arithmetic_matches_numpy(values, divisor, op):
     out = eval(f"x {op} y", {"x": tg.tensor(a), "y": tg.tensor(b)})
     assert out.dtype == tg.int64
     np.testing.assert_array_equal(out.numpy(), eval(f"x {op} y", {"x": a, "y": b}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Max pooling's indices and max unpooling
+# ---------------------------------------------------------------------------------------------
+def _pool_reference(a: np.ndarray, k: int, s: int, p: int):
+    """Brute-force max pooling (padding never wins, the first maximum on ties) with torch's
+    indices: row * W + col in each input plane."""
+    n, c, h, w = a.shape
+    ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    values, index = np.empty((n, c, ho, wo)), np.empty((n, c, ho, wo), np.int64)
+    for i in range(ho):
+        for j in range(wo):
+            best = None
+            for r in range(i * s - p, i * s - p + k):
+                for q in range(j * s - p, j * s - p + k):
+                    if 0 <= r < h and 0 <= q < w:
+                        v = a[:, :, r, q]
+                        best = (v, np.full(v.shape, r * w + q)) if best is None else (
+                            np.where(v > best[0], v, best[0]), np.where(v > best[0], r * w + q, best[1]))
+            values[:, :, i, j], index[:, :, i, j] = best
+    return values, index
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 7), st.integers(2, 7), st.integers(1, 3), st.integers(1, 3), st.data())
+def test_max_pool_indices_and_unpool_match_a_reference(h, w, k, s, data):
+    k = min(k, h, w)
+    p = data.draw(st.integers(0, k // 2))
+    a = np.round(np.random.default_rng(h * 7 + w).standard_normal((2, 3, h, w)), 1)   # ties
+    values, index = tg.nn.functional.max_pool2d(tg.tensor(a), k, s, p, return_indices=True)
+    ref_values, ref_index = _pool_reference(a, k, s, p)
+    assert index.dtype == tg.int64
+    np.testing.assert_array_equal(values.numpy(), ref_values)
+    np.testing.assert_array_equal(index.numpy(), ref_index)
+    out = tg.nn.functional.max_unpool2d(values, index, k, s, p, output_size=(h, w))
+    expected = np.zeros((2, 3, h * w))
+    np.put_along_axis(expected, ref_index.reshape(2, 3, -1), ref_values.reshape(2, 3, -1), -1)
+    np.testing.assert_array_equal(out.numpy(), expected.reshape(2, 3, h, w))
+
+
+def test_unpool_gradient_layers_and_refusals():
+    x = tg.randn(1, 2, 4, 6, dtype=tg.float64, seed=3)
+    values, index = tg.nn.MaxPool2d(2, return_indices=True)(x)
+    assert tg.gradcheck(lambda v: tg.nn.functional.max_unpool2d(v, index, 2) ** 2, (values.requires_grad_(),))
+    assert tg.nn.MaxUnpool2d(2)(values, index).shape == (1, 2, 4, 6)
+    v1, i1 = tg.nn.MaxPool1d(3, return_indices=True)(tg.tensor([[[1.0, 5.0, 2.0, 0.0, 7.0, 3.0]]]))
+    assert i1.tolist() == [[[1, 4]]]
+    assert tg.nn.MaxUnpool1d(3)(v1, i1).tolist() == [[[0.0, 5.0, 0.0, 0.0, 7.0, 0.0]]]
+    _, ai = tg.nn.AdaptiveMaxPool2d(1, return_indices=True)(tg.tensor([[[[1.0, 9.0], [3.0, 2.0]]]]))
+    assert ai.tolist() == [[[[1]]]]
+    with pytest.raises(InputTypeError, match="integer tensor of the input's shape"):
+        tg.nn.functional.max_unpool2d(values, index.float(), 2)
+    with pytest.raises(tg.ShapeError, match="within a stride"):
+        tg.nn.functional.max_unpool2d(values, index, 2, output_size=(9, 9))
+    with pytest.raises(tg.errors.IndexOutOfRangeError, match="outside the output plane"):
+        tg.nn.functional.max_unpool2d(values, index + 100, 2)

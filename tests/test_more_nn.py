@@ -304,7 +304,6 @@ def test_1d_layer_reprs_are_torchs():
     (lambda x: F.max_pool1d(x[0, 0], 2), ShapeError, r"\(N, C, L\) or unbatched \(C, L\)"),
     (lambda x: nn.MaxPool1d((2, 3)), ConfigError, "kernel_size must be an int or a 1-tuple"),
     (lambda x: nn.AdaptiveAvgPool1d((2, 3)), ConfigError, "output_size"),
-    (lambda x: F.max_pool1d(x, 2, return_indices=True), ConfigError, "return_indices"),
     (lambda x: nn.ZeroPad1d((1, 2, 3)), ConfigError, r"\(left, right\)"),
     (lambda x: nn.ReflectionPad1d(1)(x[0, 0]), ShapeError, r"\(C, L\) or \(N, C, L\)"),
     (lambda x: nn.CircularPad1d(6)(x), ShapeError, "circular padding of \\(6, 6\\)"),

@@ -14,7 +14,7 @@ from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmo
 from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU, SELU, Softmax2d,
                      Softmin, Softshrink, Softsign, Tanhshrink, Threshold, AdaptiveAvgPool1d,
                      AdaptiveMaxPool1d, AvgPool1d, CircularPad1d, CircularPad2d, ConstantPad1d,
-                     InstanceNorm1d, MaxPool1d, ReflectionPad1d, ReplicationPad1d, ZeroPad1d, Fold,
+                     InstanceNorm1d, MaxPool1d, MaxUnpool1d, MaxUnpool2d, ReflectionPad1d, ReplicationPad1d, ZeroPad1d, Fold,
                      PairwiseDistance, RMSNorm, Unfold)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
@@ -36,7 +36,7 @@ __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", 
 __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RReLU", "SELU", "Softmax2d",
             "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "AdaptiveAvgPool1d",
             "AdaptiveMaxPool1d", "AvgPool1d", "CircularPad1d", "CircularPad2d", "ConstantPad1d",
-            "InstanceNorm1d", "MaxPool1d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d", "Fold",
+            "InstanceNorm1d", "MaxPool1d", "MaxUnpool1d", "MaxUnpool2d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d", "Fold",
             "PairwiseDistance", "RMSNorm", "Unfold", "CosineEmbeddingLoss", "GaussianNLLLoss",
             "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss",
             "SoftMarginLoss", "TripletMarginLoss"]

@@ -887,19 +887,15 @@ class MaxPool2d(_Pool2d):
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
         self._check(kernel_size, stride, padding, dilation)
-        if return_indices:
-            raise ConfigError(f"{type(self).__name__}: return_indices=True is not supported "
-                              f"(tensorgan has no integer tensors, and no max unpooling to pass "
-                              f"them to)")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
-        self.return_indices = False
+        self.return_indices = bool(return_indices)   # (values, int64 indices) for MaxUnpool2d
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, (4,), "(N, C, H, W)")
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode)
+                            self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -955,12 +951,14 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
     """``torch.nn.AdaptiveMaxPool2d``: the maximum over ``output_size`` covering windows."""
     function = staticmethod(F.adaptive_max_pool2d)
 
+    params = ("output_size", "return_indices")
+
     def __init__(self, output_size: Any, return_indices: bool = False):
-        if return_indices:
-            raise ConfigError(f"{type(self).__name__}: return_indices=True is not supported "
-                              f"(tensorgan has no integer tensors)")
         super().__init__(output_size)
-        self.return_indices = False
+        self.return_indices = bool(return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size!r}"
 
 
 class _Pool1d:
@@ -980,7 +978,7 @@ class MaxPool1d(_Pool1d, MaxPool2d):
     def forward(self, x: Tensor) -> Tensor:
         check_input(self, x, self.ranks, self.layout)
         return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode)
+                            self.ceil_mode, self.return_indices)
 
 
 class AvgPool1d(_Pool1d, AvgPool2d):
@@ -1004,6 +1002,34 @@ class AdaptiveAvgPool1d(_Pool1d, AdaptiveAvgPool2d):
 
 class AdaptiveMaxPool1d(_Pool1d, AdaptiveMaxPool2d):
     function = staticmethod(F.adaptive_max_pool1d)
+
+
+class MaxUnpool2d(Module):
+    """``torch.nn.MaxUnpool2d``: ``MaxPool2d(return_indices=True)``'s partial inverse
+    (``F.max_unpool2d``): ``unpool(*pool(x))`` keeps each window's maximum, zeros elsewhere."""
+    _function, _layout = staticmethod(F.max_unpool2d), ((3, 4), "(N, C, H, W) or (C, H, W)")
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
+        super().__init__()
+        k, s, p, _ = F.pool_geometry(type(self).__name__, kernel_size, stride, padding, 1)
+        self.kernel_size, self.stride, self.padding = k, s, p      # pairs, as torch keeps them
+
+    def forward(self, x: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        check_input(self, x, *self._layout)
+        return self._function(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(MaxUnpool2d):
+    """``torch.nn.MaxUnpool1d`` (``F.max_unpool1d``); torch keeps the window as 1-tuples."""
+    _function, _layout = staticmethod(F.max_unpool1d), ((2, 3), "(N, C, L) or (C, L)")
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
+        Module.__init__(self)
+        k, s, p, _ = F.pool1d_geometry(type(self).__name__, kernel_size, stride, padding, 1)
+        self.kernel_size, self.stride, self.padding = (k,), (s,), (p,)
 
 
 class Upsample(Module):
