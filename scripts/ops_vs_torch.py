@@ -22,6 +22,11 @@ needs torch): the random differential checks behind the README's counts.
   (N, C, d1, ..., dk) input (index or probability targets, weight, ignore_index, label_smoothing,
   every reduction), tensor ** tensor (zeros included), mse / l1 weight=, the conv layers'
   unbatched input and output_size -- values and gradients within 1e-12 (float64).
+* integer dtypes: ~110 expressions (arithmetic, promotion, reductions, index results, bitwise,
+  rounding division, factories) on random int64 / int32 / uint8 tensors and masks -- torch's
+  dtype and values, and its refusals (but mean / std / norm of integers, float32 here).
+* pool indices: max_pool2d's return_indices and max_unpool2d's values and gradients on random
+  geometries with ties.
 * reported, not failed: how many sizes (1-29 -> 1-49) torch's 1-D and 3-D nearest kernels round
   to another pixel than ours (its 2-D kernel, which ours follows, agrees on every size).
 
@@ -388,6 +393,113 @@ def class_losses_and_forms(cases: int, rng) -> int:
     return bad
 
 
+def integer_dtypes(cases: int, rng) -> int:
+    """Integer tensors: each expression on random int64 / int32 / uint8 tensors, masks and floats
+    gives torch's dtype and values (floats within 1e-6 relative: libm), and fails where torch's
+    fails -- but for the reductions tensorgan computes in float32 where torch refuses."""
+    lax = {"a.mean()", "a.std()", "a.norm()"}
+    exprs = [
+        "a + b", "a - b", "a * b", "a / b", "a // b", "a % b", "a ** 2", "-a", "abs(a)", "a + 1",
+        "a + 1.5", "a * 2.5", "a / 2", "a + f", "a * d", "a.sum()", "a.sum(1)", "a.max()",
+        "a.min(1).values", "a.max(1).indices", "a.argmax()", "a.prod()", "a.cumsum(1)", "a.flip(1)",
+        "a.roll(1, 1)", "a.T", "a.reshape(-1)", "a[0]", "a[:, 1]", "a[a > 0]", "a.clamp(0, 3)",
+        "a.clamp(min=0.5)", "a.sort(1).values", "a.sort(dim=1, stable=True).indices", "a.topk(2).values",
+        "a.unique()", "a.exp()", "a.sqrt()", "a.sigmoid()", "a.relu()", "a.sign()", "a.float()",
+        "a.bool()", "a == 3", "a.eq(b)", "(a > 0).sum()", "m + a", "m * 2", "m.sum()",
+        "torch.cat([a, a * 2])", "torch.cat([a, f])", "torch.stack([a, a])", "a.repeat(2, 1)",
+        "a.gather(1, a.abs() % 3)", "a @ b.T", "a.square()", "a.diag()", "a.tril()",
+        "torch.where(a > 0, a, 0.5)", "torch.where(a > 0, a, b)", "a.masked_fill(a > 0, 7)",
+        "a.nonzero()", "a.count_nonzero()", "a.amax(1)", "a.floor()", "a.round()", "a.maximum(b)",
+        "a.abs().reshape(-1).bincount()", "a.long()", "a.int() + a", "a.int() * 2", "a.int() + 2.5",
+        "a.abs().byte() + 1", "a & 6", "a | b", "a ^ b", "~a", "a.logical_and(b)", "a.logical_not()",
+        "a.div(b, rounding_mode='trunc')", "a.div(b, rounding_mode='floor')", "torch.remainder(a, 3)",
+        "torch.fmod(a, 3)", "a.argsort(dim=1, stable=True)", "a.kthvalue(2, 1).values", "a.cumprod(1)",
+        "torch.floor_divide(a, b)", "torch.true_divide(a, 2)", "a.index_select(1, a.abs()[0] % 3)",
+        "a.scatter(1, a.abs() % 3, 9)", "torch.nn.functional.one_hot(a.abs().reshape(-1), 21)",
+        "torch.nn.functional.pad(a, (1, 1))", "torch.arange(3, 10, 2)", "torch.full((2,), 7)",
+        "torch.tensor([1, 2.5])", "torch.tensor([True, 2])", "torch.tensor(3)", "a ** -1",
+        "a // 0", "a.mean()", "a.std()", "a.norm()", "a.unsqueeze(0).expand(2, 2, 3)",
+    ]
+    bad = checked = 0
+    for _ in range(max(cases // 60, 1)):
+        base = rng.integers(-20, 21, (2, 3))
+        divisor = rng.integers(1, 9, (2, 3)) * rng.choice([-1, 1], (2, 3))
+        arrays = {"a": base, "b": divisor, "f": rng.standard_normal(3).astype(np.float32),
+                  "d": rng.standard_normal(3), "m": base > 0}
+        for expr in exprs:
+            results = []
+            for lib in (tg, torch):
+                names = {k: lib.tensor(v) for k, v in arrays.items()}
+                names["torch"] = lib
+                try:
+                    out = eval(expr, {"abs": abs}, names)
+                    results.append(out[0] if isinstance(out, tuple) else out)
+                except Exception as exc:               # noqa: BLE001  (either side may refuse)
+                    results.append(exc)
+            ours, theirs = results
+            checked += 1
+            if isinstance(theirs, Exception):
+                if not isinstance(ours, Exception) and expr not in lax:
+                    bad += 1
+                    print(f"  {expr}: torch refuses ({theirs}), tensorgan gives {ours}")
+                continue
+            if isinstance(ours, Exception):
+                bad += 1
+                print(f"  {expr}: tensorgan refuses ({ours}), torch gives {theirs}")
+                continue
+            got, want = ours.numpy(), theirs.detach().numpy()
+            same = got.dtype == want.dtype and got.shape == want.shape and (
+                np.array_equal(got, want) if want.dtype.kind != "f" else np.allclose(got, want, 1e-6, 0, equal_nan=True))
+            if not same:
+                bad += 1
+                print(f"  {expr}: tensorgan {got.dtype} {got.ravel()[:4]}, torch {want.dtype} {want.ravel()[:4]}")
+    print(f"integer dtypes: {checked} expression evaluations, {bad} differ")
+    return bad
+
+
+def pool_indices_and_unpool(cases: int, rng) -> int:
+    """max_pool2d's return_indices and max_unpool2d (values and gradients) on random geometries
+    with ties; where torch's default unpool size is empty (it drops the values) tensorgan refuses."""
+    bad = unpooled = refused = dropped = 0
+    for _ in range(cases // 2):
+        h, w = int(rng.integers(2, 9)), int(rng.integers(2, 9))
+        k = int(rng.integers(1, min(h, w) + 1))
+        s, p, ceil = int(rng.integers(1, 4)), int(rng.integers(0, k // 2 + 1)), bool(rng.integers(0, 2))
+        a = np.round(rng.standard_normal((2, 3, h, w)), 1)
+        try:
+            vt, it = TF.max_pool2d(torch.tensor(a), k, s, p, ceil_mode=ceil, return_indices=True)
+        except RuntimeError:
+            continue
+        vg, ig = F.max_pool2d(tg.tensor(a), k, s, p, ceil_mode=ceil, return_indices=True)
+        if not (np.array_equal(vg.numpy(), vt.numpy()) and np.array_equal(ig.numpy(), it.numpy())):
+            bad += 1
+            print(f"  max_pool2d indices differ: {(h, w, k, s, p, ceil)}")
+        for size in ((h, w), None):
+            xt, xg = vt.clone().requires_grad_(), tg.tensor(vt.numpy(), requires_grad=True)
+            try:
+                yt = TF.max_unpool2d(xt, it, k, s, p, output_size=size)
+            except (ValueError, RuntimeError):
+                try:
+                    F.max_unpool2d(xg, ig, k, s, p, output_size=size)
+                    bad += 1
+                    print(f"  max_unpool2d: torch refuses {(h, w, k, s, p, size)}, tensorgan does not")
+                except tg.TensorganError:
+                    refused += 1
+                continue
+            if yt.numel() == 0 and vt.numel():
+                dropped += 1
+                continue
+            yg = F.max_unpool2d(xg, ig, k, s, p, output_size=size)
+            backward_both(yg, yt, rng, np.float64)
+            if not (np.array_equal(yg.numpy(), yt.detach().numpy()) and np.allclose(xg.grad.numpy(), xt.grad.numpy(), 1e-12, 1e-12)):
+                bad += 1
+                print(f"  max_unpool2d differs: {(h, w, k, s, p, size)}")
+            unpooled += 1
+    print(f"pool indices / unpool: {unpooled} unpools equal in values and gradients, {refused} refused "
+          f"by both, {dropped} where torch's output is empty (values dropped; tensorgan refuses); {bad} differ")
+    return bad
+
+
 def nearest_rounding() -> None:
     for mode in ("nearest", "nearest-exact"):
         for dims in (1, 2, 3):
@@ -414,6 +526,7 @@ def main() -> int:
     bad = pooling(args.cases, rng, args.seed) + resizing(args.cases, rng, args.seed)
     bad += elementwise(rng) + plateau_and_weight_norm(rng, args.seed) + conv_options(args.cases, rng)
     bad += class_losses_and_forms(args.cases, rng)
+    bad += integer_dtypes(args.cases, rng) + pool_indices_and_unpool(args.cases, rng)
     nearest_rounding()
     print("all equal" if bad == 0 else f"{bad} mismatches")
     return int(bad > 0)
