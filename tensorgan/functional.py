@@ -20,7 +20,7 @@ from . import ops
 from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, InputTypeError,
                      ShapeError)
 from .random import Generator, resolve
-from .tensor import Function, Tensor, _is_int, _run_backward, no_grad
+from .tensor import Function, Tensor, _is_int, _run_backward, is_grad_enabled, no_grad
 from .kernels.shapes import conv_transpose2d_output_size
 
 IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
@@ -526,16 +526,35 @@ class LeakyReLU(Function):
         return ops.constant_times(gy, slope), None
 
 
+def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """torch's ``inplace=True`` of an activation: ``compute(x)`` written into ``x``, which is
+    returned (on a tensor autograd tracks, a graph op, by the rules of ``Tensor._in_place``);
+    else the new tensor.  Where those rules refuse a tracked tensor -- its memory shared with a
+    view, or gradient hooks on it (torch tracks views further) -- the result is a new tensor,
+    as with ``inplace=False``; a leaf that requires grad is refused, as in torch."""
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise InputTypeError(f"{op}: inplace must be a bool, got {inplace!r}")
+    if not inplace:
+        return compute(x)
+    if not isinstance(x, Tensor):
+        raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    tracked = x._requires_grad and x._ctx is not None and is_grad_enabled()
+    if tracked and (len(x._version_box) > 1 or x._hooks is not None):
+        return compute(x)
+    return x._in_place_from(op + "_", compute)
+
+
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """``x`` where x >= 0, ``negative_slope * x`` elsewhere (fused elementwise kernel).
-    ``inplace`` is accepted for torch code: the result is a new tensor either way."""
+    """``x`` where x >= 0, ``negative_slope * x`` elsewhere (fused elementwise kernel);
+    ``inplace=True`` writes it into x (see :func:`_maybe_in_place`)."""
     _check_rank("leaky_relu", "input", x, range(0, 33), "a tensor")
-    return LeakyReLU.apply(x, _scalar("leaky_relu", "negative_slope", negative_slope))
+    slope = _scalar("leaky_relu", "negative_slope", negative_slope)
+    return _maybe_in_place("leaky_relu", x, inplace, lambda t: LeakyReLU.apply(t, slope))
 
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0), NaN kept; ``inplace`` accepted for torch code (a new tensor either way)."""
-    return ops.Relu.apply(x)
+    """max(x, 0), NaN kept; ``inplace=True`` writes it into x."""
+    return _maybe_in_place("relu", x, inplace, ops.Relu.apply)
 
 
 def sigmoid(x: Tensor) -> Tensor:
@@ -628,7 +647,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(x: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (swish)."""
-    return x * ops.Sigmoid.apply(x)
+    return _maybe_in_place("silu", x, inplace, lambda t: t * ops.Sigmoid.apply(t))
 
 
 def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -636,7 +655,7 @@ def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     must not overflow, or its zero gradient times inf would be NaN.)"""
     from .factory import where
     alpha = _scalar("elu", "alpha", alpha)
-    return where(x > 0, x, (x.clip(max=0.0).exp() - 1.0) * alpha)
+    return _maybe_in_place("elu", x, inplace, lambda t: where(t > 0, t, (t.clip(max=0.0).exp() - 1.0) * alpha))
 
 
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -646,12 +665,12 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bo
     lo, hi = _scalar("hardtanh", "min_val", min_val), _scalar("hardtanh", "max_val", max_val)
     if lo > hi:
         raise ConfigError(f"hardtanh: min_val {lo} is above max_val {hi}")
-    return where((x > lo) & (x < hi), x, x.detach().clip(lo, hi))
+    return _maybe_in_place("hardtanh", x, inplace, lambda t: where((t > lo) & (t < hi), t, t.detach().clip(lo, hi)))
 
 
 def relu6(x: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6) (MobileNet's; hardtanh's gradient rule at the bounds)."""
-    return hardtanh(x, 0.0, 6.0)
+    return hardtanh(x, 0.0, 6.0, inplace)
 
 
 def logsigmoid(x: Tensor) -> Tensor:
@@ -686,10 +705,9 @@ def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
 
 
 def selu(x: Tensor, inplace: bool = False) -> Tensor:
-    """scale * (x where x > 0, else alpha (exp(x) - 1)), torch's SELU constants; ``inplace``
-    accepted for torch code (a new tensor either way)."""
+    """scale * (x where x > 0, else alpha (exp(x) - 1)), torch's SELU constants."""
     from .factory import where
-    return where(x > 0, x, _negative_exp(x, SELU_ALPHA)) * SELU_SCALE
+    return _maybe_in_place("selu", x, inplace, lambda t: where(t > 0, t, _negative_exp(t, SELU_ALPHA)) * SELU_SCALE)
 
 
 def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -698,23 +716,24 @@ def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     alpha = _scalar("celu", "alpha", alpha)
     if alpha == 0:
         raise ConfigError("celu: alpha must be nonzero (it divides x)")
-    return where(x > 0, x, _negative_exp(x, alpha, 1.0 / alpha))
+    return _maybe_in_place("celu", x, inplace, lambda t: where(t > 0, t, _negative_exp(t, alpha, 1.0 / alpha)))
 
 
 def mish(x: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
-    return x * softplus(x).tanh()
+    return _maybe_in_place("mish", x, inplace, lambda t: t * softplus(t).tanh())
 
 
 def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
     from .factory import where
-    return where(x <= -3.0, 0.0, where(x < 3.0, x * (x + 3.0) * (1 / 6), x))
+    return _maybe_in_place("hardswish", x, inplace,
+                           lambda t: where(t <= -3.0, 0.0, where(t < 3.0, t * (t + 3.0) * (1 / 6), t)))
 
 
 def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
-    return hardtanh(x + 3.0, 0.0, 6.0) * (1 / 6)
+    return _maybe_in_place("hardsigmoid", x, inplace, lambda t: hardtanh(t + 3.0, 0.0, 6.0) * (1 / 6))
 
 
 def softsign(x: Tensor) -> Tensor:
@@ -752,8 +771,8 @@ def threshold(x: Tensor, threshold: float, value: float, inplace: bool = False) 
     """x where x > threshold, ``value`` elsewhere (derivative 0 at the threshold, as torch's)."""
     from .factory import where
     _check_rank("threshold", "input", x, range(0, 33), "a tensor")
-    return where(x > _scalar("threshold", "threshold", threshold), x,
-                 _scalar("threshold", "value", value))
+    bound, fill = _scalar("threshold", "threshold", threshold), _scalar("threshold", "value", value)
+    return _maybe_in_place("threshold", x, inplace, lambda t: where(t > bound, t, fill))
 
 
 _threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch's) hides the function
@@ -800,12 +819,12 @@ def rrelu(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: b
     if lower > upper:
         raise ConfigError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
     if not training:
-        return leaky_relu(x, (lower + upper) / 2)
+        return leaky_relu(x, (lower + upper) / 2, inplace)
     _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
     xp = x.device.xp
     slopes = xp.asarray(resolve(generator).uniform(x.shape, x.dtype, lower, upper))
     noise = xp.where(x.array > 0, x.dtype.type(1), slopes)
-    return ops.constant_times(x, noise)
+    return _maybe_in_place("rrelu", x, inplace, lambda t: ops.constant_times(t, noise))
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
@@ -1122,43 +1141,53 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(x, weight, bias)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+            generator: Generator | None = None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (masks
+    from ``generator``, a tensorgan extra, or the default one; ``inplace=True`` writes into x)."""
     _check_rank("dropout", "input", x, range(0, 33), "a tensor")
-    return _dropout("dropout", x, p, training, generator, x.shape)
+    return _dropout("dropout", x, p, training, inplace, generator, x.shape)
 
 
-def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+              generator: Generator | None = None) -> Tensor:
     """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with probability ``p``, scale the
     rest by ``1 / (1 - p)`` (torch.nn.functional.dropout2d: neighbouring pixels are correlated,
     so element dropout would barely regularize a conv layer)."""
-    return _channel_dropout("dropout2d", x, p, training, generator, 2)
+    return _channel_dropout("dropout2d", x, p, training, inplace, generator, 2)
 
 
-def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
+def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+              generator: Generator | None = None) -> Tensor:
     """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``)."""
-    return _channel_dropout("dropout1d", x, p, training, generator, 1)
+    return _channel_dropout("dropout1d", x, p, training, inplace, generator, 1)
 
 
-def _channel_dropout(op: str, x: Tensor, p: float, training: bool, generator: Generator | None,
-                     spatial: int) -> Tensor:
+def _channel_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
+                     generator: Generator | None, spatial: int) -> Tensor:
     _check_rank(op, "input", x, (spatial + 1, spatial + 2),
                 f"(N, C, {'H, W' if spatial == 2 else 'L'}) or without N")
-    return _dropout(op, x, p, training, generator, x.shape[:-spatial] + (1,) * spatial)
+    return _dropout(op, x, p, training, inplace, generator, x.shape[:-spatial] + (1,) * spatial)
 
 
-def _dropout(op: str, x: Tensor, p: float, training: bool, generator: Generator | None,
-             mask_shape: tuple) -> Tensor:
-    """x times a keep-mask of ``mask_shape`` (broadcast: whole channels for dropout2d) / (1 - p)."""
+def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
+             generator: Generator | None, mask_shape: tuple) -> Tensor:
+    """x times a keep-mask of ``mask_shape`` (broadcast: whole channels for dropout2d) / (1 - p).
+    A Generator given as ``inplace`` (tensorgan's older positional ``generator``) is taken as one."""
+    if isinstance(inplace, Generator) or inplace is None:
+        if generator is not None and inplace is not None:
+            raise InputTypeError(f"{op}: generator given both positionally and as a keyword")
+        inplace, generator = False, generator if inplace is None else inplace
     p = _scalar(op, "p", p)
     if not 0.0 <= p <= 1.0:
         raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * 0.0
+        return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
     keep = resolve(generator).uniform(mask_shape, dtype=x.dtype) >= p
-    return ops.Mul.apply(x, x.device.xp.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - p)))
+    scale = x.device.xp.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - p))
+    return _maybe_in_place(op, x, inplace, lambda t: ops.Mul.apply(t, scale))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2777,5 +2806,5 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         attn_mask = Tensor._make(scores.device.xp.asarray(causal), scores.device)
     if attn_mask is not None:
         scores = _attention_mask(op, attn_mask, scores)
-    weights = _dropout(op, _safe_softmax(scores), dropout_p, True, None, scores.shape)
+    weights = _dropout(op, _safe_softmax(scores), dropout_p, True, False, None, scores.shape)
     return weights @ value

@@ -274,7 +274,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, *,
-                 device: Any = None, dtype: Any = None):
+                 device: Any = None, dtype: Any = None, bias: bool = True):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int("num_features", num_features, name)
@@ -283,7 +283,7 @@ class _BatchNorm(Module):
             raise ConfigError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        _affine_parameters(self, (self.num_features,), self.affine, dtype, device)
+        _affine_parameters(self, (self.num_features,), self.affine, dtype, device, bias)
         if self.track_running_stats:
             _running_statistics(self, self.num_features, dtype, device)
             # An int64 host counter, as in PyTorch; only momentum=None (cumulative average) uses it.
@@ -303,7 +303,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _functional_args(self, x: Tensor) -> tuple:
         """Check x, count the batch, and return batch_norm's arguments for it."""
@@ -326,7 +327,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -345,26 +346,25 @@ _FUSABLE_BATCH_NORMS = (BatchNorm1d, BatchNorm2d)  # Sequential runs these + Lea
 
 
 class LeakyReLU(Module):
+    """``x`` where x >= 0, ``negative_slope * x`` elsewhere; ``inplace=True`` writes into x, as
+    torch's (after a batch norm in a Sequential the two run fused either way)."""
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
-        # ``inplace`` is accepted for PyTorch code (``LeakyReLU(0.2, inplace=True)``) and changes
-        # nothing: the result is a new tensor either way (the fused batch norm + leaky ReLU
-        # already avoids the intermediate that an in-place activation saves in PyTorch).
         super().__init__()
         self.negative_slope = F._scalar("LeakyReLU", "negative_slope", negative_slope)
+        self.inplace = _inplace_flag(self, inplace)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
-class ReLU(Module):
-    def __init__(self, inplace: bool = False):   # ``inplace``: accepted, see LeakyReLU
-        super().__init__()
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+def _inplace_flag(layer: Module, inplace: Any) -> bool:
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise InputTypeError(f"{type(layer).__name__}: inplace must be a bool, got {inplace!r}")
+    return bool(inplace)
 
 
 class Tanh(Module):
@@ -410,34 +410,6 @@ class GELU(_FunctionLayer):
         self.approximate = approximate
 
 
-class SiLU(_FunctionLayer):
-    function = staticmethod(F.silu)
-
-    def __init__(self, inplace: bool = False):   # ``inplace``: accepted, see LeakyReLU
-        super().__init__()
-
-
-class ELU(_FunctionLayer):
-    params, function = ("alpha",), staticmethod(F.elu)
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False):
-        super().__init__()
-        self.alpha = F._scalar("ELU", "alpha", alpha)
-
-
-class Hardtanh(_FunctionLayer):
-    params, function = ("min_val", "max_val"), staticmethod(F.hardtanh)
-
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
-        super().__init__()
-        self.min_val, self.max_val = min_val, max_val
-
-
-class ReLU6(_FunctionLayer):
-    function = staticmethod(F.relu6)
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
 
 
 class LogSigmoid(_FunctionLayer):
@@ -445,19 +417,48 @@ class LogSigmoid(_FunctionLayer):
 
 
 class _Activation(_FunctionLayer):
-    """An activation with torch's ``inplace`` flag: accepted for PyTorch code and shown in the
-    repr where torch shows it (``show_inplace``); the result is a new tensor either way."""
+    """An activation with torch's ``inplace`` flag (``inplace=True`` writes the result into x,
+    see ``F._maybe_in_place``), shown in the repr where torch shows it (``show_inplace``)."""
     show_inplace = True
 
     def __init__(self, inplace: bool = False):
         super().__init__()
-        if not isinstance(inplace, (bool, np.bool_)):
-            raise InputTypeError(f"{type(self).__name__}: inplace must be a bool, got {inplace!r}")
-        self.inplace = bool(inplace)
+        self.inplace = _inplace_flag(self, inplace)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.function(x, *(getattr(self, name) for name in self.params), inplace=self.inplace)
 
     def extra_repr(self) -> str:
         shown = [super().extra_repr()] + (["inplace=True"] if self.inplace and self.show_inplace else [])
         return ", ".join(s for s in shown if s)
+
+
+class ReLU(_Activation):
+    function = staticmethod(F.relu)
+
+
+class SiLU(_Activation):
+    function = staticmethod(F.silu)
+
+
+class ReLU6(_Activation):
+    function = staticmethod(F.relu6)
+
+
+class ELU(_Activation):
+    params, function = ("alpha",), staticmethod(F.elu)
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.alpha = F._scalar("ELU", "alpha", alpha)
+
+
+class Hardtanh(_Activation):
+    params, function = ("min_val", "max_val"), staticmethod(F.hardtanh)
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.min_val, self.max_val = min_val, max_val
 
 
 class SELU(_Activation):
@@ -561,7 +562,7 @@ class RReLU(Module):
         self.lower, self.upper, self.inplace, self.generator = lower, upper, bool(inplace), generator
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.rrelu(x, self.lower, self.upper, self.training, generator=self.generator)
+        return F.rrelu(x, self.lower, self.upper, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
@@ -720,7 +721,7 @@ class GroupNorm(Module):
     """``torch.nn.GroupNorm``: normalize each sample over groups of channels."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 *, device: Any = None, dtype: Any = None):
+                 *, device: Any = None, dtype: Any = None, bias: bool = True):
         super().__init__()
         self.num_groups = _positive_int("num_groups", num_groups, "GroupNorm")
         self.num_channels = _positive_int("num_channels", num_channels, "GroupNorm")
@@ -728,7 +729,7 @@ class GroupNorm(Module):
             raise ConfigError(f"GroupNorm: num_channels {num_channels} must divide into "
                               f"num_groups {num_groups}")
         self.eps, self.affine = _check_eps("GroupNorm", eps), bool(affine)
-        _affine_parameters(self, (self.num_channels,), self.affine, dtype, device)
+        _affine_parameters(self, (self.num_channels,), self.affine, dtype, device, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 2 or x.shape[1] != self.num_channels:
@@ -736,7 +737,8 @@ class GroupNorm(Module):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _InstanceNorm(Module):
@@ -828,9 +830,8 @@ class Dropout(Module):
     """Zero elements with probability ``p`` in training; masks come from ``generator`` (seedable,
     and saved by the trainer so a resumed run draws the same masks).
 
-    ``inplace`` is accepted for PyTorch code (``Dropout(0.5, True)``) and changes nothing: the
-    result is a new tensor either way.  For older tensorgan code, a Generator (or None) given as
-    the second positional argument is taken as ``generator``."""
+    ``inplace=True`` writes the result into x, as torch's.  For older tensorgan code, a Generator
+    (or None) given as the second positional argument is taken as ``generator``."""
 
     def __init__(self, p: float = 0.5, inplace: "bool | Generator | None" = False, *,
                  generator: Generator | None = None):
@@ -852,7 +853,7 @@ class Dropout(Module):
         self.generator = generator
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training, self.generator)
+        return F.dropout(x, self.p, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -862,14 +863,14 @@ class Dropout2d(Dropout):
     """Zero whole channels of (N, C, H, W) with probability ``p`` (F.dropout2d)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout2d(x, self.p, self.training, self.generator)
+        return F.dropout2d(x, self.p, self.training, self.inplace, generator=self.generator)
 
 
 class Dropout1d(Dropout):
     """Zero whole channels of (N, C, L) with probability ``p`` (F.dropout1d)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout1d(x, self.p, self.training, self.generator)
+        return F.dropout1d(x, self.p, self.training, self.inplace, generator=self.generator)
 
 
 class _Pool2d(Module):
