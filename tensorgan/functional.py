@@ -1631,16 +1631,34 @@ class Softmax(Function):
         return s * (g - (g * s).sum(axis=self.dim, keepdims=True)), None
 
 
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """``log(softmax(x))`` along ``dim``, computed stably (never ``log`` of an underflowed 0)."""
-    dim = _check_dim("log_softmax", x, dim)
+def log_softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably (never ``log`` of an underflowed 0);
+    ``dim=None`` is torch's deprecated implicit choice (warned), ``dtype`` casts x first."""
+    x, dim = _softmax_input("log_softmax", x, dim, dtype)
+    if x.ndim == 0:                                     # one class: log 1 = 0, as torch
+        return log_softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else LogSoftmax.apply(x, dim)   # empty stays empty
 
 
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted)."""
-    dim = _check_dim("softmax", x, dim)
+def softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dim=None`` is torch's deprecated
+    implicit choice (warned), ``dtype`` casts x first."""
+    x, dim = _softmax_input("softmax", x, dim, dtype)
+    if x.ndim == 0:                                     # one class: 1, as torch
+        return softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else Softmax.apply(x, dim)      # empty stays empty
+
+
+def _softmax_input(op: str, x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
+    """(x cast to ``dtype``; the checked dim -- 0 or -1 of a 0-d x, as torch)."""
+    _check_rank(op, "input", x, range(0, 33), "a tensor")
+    x = x if dtype is None else x.to(dtype)
+    dim = _legacy_softmax_dim(op, x, dim)
+    if x.ndim == 0:
+        if dim not in (0, -1):
+            raise ShapeError(f"{op}: dim {dim!r} is out of range for a 0-d tensor")
+        return x, 0
+    return x, _check_dim(op, x, dim)
 
 
 class CrossEntropy(Function):

@@ -1,5 +1,6 @@
-"""torch's ``inplace=True`` activations and dropout (the result written into the input), and the
-normalization layers' ``bias=`` flag (torch 2.13: an affine scale without a shift)."""
+"""torch's ``inplace=True`` activations and dropout (the result written into the input), the
+normalization layers' ``bias=`` flag (torch 2.13: an affine scale without a shift) and softmax's
+signature (dim=None, dtype=)."""
 import numpy as np
 import pytest
 
@@ -94,3 +95,16 @@ def test_normalization_bias_flag():
                                rtol=1e-10, atol=1e-12)
     gn = nn.GroupNorm(1, 3, bias=False)
     assert gn.bias is None and repr(gn) == "GroupNorm(1, 3, eps=1e-05, affine=True, bias=False)"
+
+
+def test_softmax_takes_torchs_signature():
+    x = tg.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.warns(UserWarning, match="implicit dimension choice"):
+        implicit = F.softmax(x)                             # torch's choice for 2-D input: dim 1
+    np.testing.assert_allclose(implicit.numpy(), F.softmax(x, 1).numpy())
+    with pytest.warns(UserWarning):
+        np.testing.assert_allclose(F.log_softmax(x[0]).numpy(), F.log_softmax(x[0], 0).numpy())
+    assert F.softmax(tg.tensor(3.0), 0).item() == 1.0 and F.log_softmax(tg.tensor(3.0), -1).item() == 0.0
+    assert F.softmax(x.float(), -1, dtype=tg.float64).dtype == tg.float64
+    row = np.exp(np.arange(3.0)) / np.exp(np.arange(3.0)).sum()
+    np.testing.assert_allclose(F.softmax(x, -1).numpy()[0], row, rtol=1e-12)
