@@ -20,10 +20,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, IndexOutOfRangeError, InputTypeError, ShapeError
+from .errors import ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .factory import concat, stack
 from .function_forms import _function_form
-from .tensor import BOOL, MinMax, Tensor, _is_int
+from .tensor import BOOL, Function, MinMax, Tensor, _is_int, is_grad_enabled, no_grad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,32 +327,145 @@ def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarra
     return _operand_like(op, input, src, "src").expand(idx.shape)
 
 
-def _no_reduce(op: str, reduce: Any) -> None:
-    if reduce is not None:
-        raise ConfigError(f"{op}: reduce={reduce!r} is not supported (torch deprecates it): use "
-                          f"scatter_add for 'add', or scatter_reduce in torch")
+_SCATTER_REDUCE = {"add": "sum", "multiply": "prod"}     # scatter's reduce= as scatter_reduce's
+
+
+def _scatter_prepared(op: str, input: Tensor, dim: int, index: Any, src: Any, value: Any) -> tuple:
+    """(key, source) for the scatter family: the index checked against the input (and a tensor
+    ``src``, which must have the input's rank), the source cut or filled to the index's shape."""
+    if isinstance(src, Tensor) and src.ndim != input.ndim:
+        raise ShapeError(f"{op}: src must have as many dims as the input ({input.ndim}), got {src.shape}")
+    _, idx, key = _gather_key(op, input, dim, index, src if isinstance(src, Tensor) else None)
+    return key, _scatter_source(op, input, src, value, idx)
 
 
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     """``input`` with ``out[index[i][j]][j] = src[i][j]`` for dim 0, and so on (torch.scatter);
-    ``src`` a tensor (cut to the index's shape) or a number."""
-    _no_reduce("scatter", reduce)
-    if isinstance(src, Tensor) and src.ndim != input.ndim:
-        raise ShapeError(f"scatter: src must have as many dims as the input ({input.ndim}), got {src.shape}")
-    _, idx, key = _gather_key("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
-    return ops.SetItem.apply(input, _scatter_source("scatter", input, src, value, idx), key)
+    ``src`` a tensor (cut to the index's shape) or a number. ``reduce='add'`` / ``'multiply'``
+    combines instead of overwriting: ``scatter_reduce`` with 'sum' / 'prod', the input included
+    (differentiable here; torch gives this form no gradient)."""
+    if reduce is not None and reduce not in _SCATTER_REDUCE:
+        raise ConfigError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    key, source = _scatter_prepared("scatter", input, dim, index, src, value)
+    if reduce is not None:
+        return _scatter_reduce_at("scatter", input, key, source, _SCATTER_REDUCE[reduce], True)
+    return ops.SetItem.apply(input, source, key)
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """``input`` plus ``src`` added at the scattered places, repeated indices adding up
     (torch.scatter_add)."""
-    src = _tensor("scatter_add", src, "src")
-    if src.ndim != input.ndim:
-        raise ShapeError(f"scatter_add: src must have as many dims as the input ({input.ndim}), got {src.shape}")
-    _, idx, key = _gather_key("scatter_add", input, dim, index, src)
-    return input + ops.ScatterIntoZeros.apply(_scatter_source("scatter_add", input, src, None, idx),
-                                              input.shape, key)
+    key, source = _scatter_prepared("scatter_add", input, dim, index, _tensor("scatter_add", src, "src"), None)
+    return _scatter_reduce_at("scatter_add", input, key, source, "sum", True)
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """``input`` with every ``src[i][j]`` combined into ``out[index[i][j]][j]`` (dim 0; and so on)
+    by ``reduce`` -- 'sum', 'prod', 'mean', 'amax' or 'amin' -- together with the input's own
+    element there (``include_self=False``: without it; places no index names keep the input's
+    value). 'mean' divides by the number of values combined (floor division for integers), as
+    torch.scatter_reduce. Gradients are torch's: 'amax' / 'amin' share it evenly among the
+    values equal to the result (torch counts the input's element among them even when
+    ``include_self=False``, then gives it none), 'prod' the product of the others."""
+    if reduce not in _REDUCE_UFUNC and reduce not in ("sum", "mean"):
+        raise ConfigError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', "
+                          f"got {reduce!r}")
+    key, source = _scatter_prepared("scatter_reduce", input, dim, index,
+                                    _tensor("scatter_reduce", src, "src"), None)
+    return _scatter_reduce_at("scatter_reduce", input, key, source, reduce, bool(include_self))
+
+
+def _scatter_reduce_at(op: str, input: Tensor, key: tuple, source: Tensor, reduce: str,
+                       include_self: bool) -> Tensor:
+    """scatter_reduce with the places ``key`` (one index array per dim, of ``source``'s shape)."""
+    if source.dtype != input.dtype:
+        raise DTypeError(f"{op}: src must have the input's dtype {input.dtype}, got {source.dtype}")
+    if reduce in _REDUCE_UFUNC:
+        return ScatterReduce.apply(input, source, key, reduce, include_self)
+    base = input if include_self else ops.SetItem.apply(input, 0, key)
+    total = base + ops.ScatterIntoZeros.apply(source, input.shape, key)
+    if reduce == "sum":
+        return total
+    xp = input.device.xp
+    counts = xp.full(input.shape, int(include_self), dtype=input.dtype)
+    xp.add.at(counts, key, 1)
+    counts[counts == 0] = 1          # untouched places without the input: their value, divided by 1
+    if input.dtype.kind in "iu":
+        return Tensor._make(total.array // counts, input.device)     # torch's floor division
+    return total / Tensor._make(counts, input.device)
+
+
+_REDUCE_UFUNC = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def _reduce_identity(reduce: str, dtype: np.dtype) -> Any:
+    """The start of a reduction with nothing in it yet (include_self=False)."""
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+class ScatterReduce(Function):
+    """scatter_reduce's 'prod', 'amax' and 'amin' (``ufunc.at`` into a copy of the input); the
+    gradient is torch's formula written with Tensor ops, so it is differentiable again."""
+    takes_int = True
+
+    def forward(self, x, src, key, reduce, include_self):
+        self.key, self.reduce, self.include_self = key, reduce, include_self
+        out = x.copy()
+        if not include_self:
+            out[key] = _reduce_identity(reduce, x.dtype)
+        getattr(self.xp, _REDUCE_UFUNC[reduce]).at(out, key, src)
+        self.out = out
+        return out
+
+    def backward(self, g):
+        with no_grad():
+            grads = self.grad_graph(Tensor._make(g, self.device))
+        return tuple(None if t is None else t.array for t in grads)
+
+    def grad_graph(self, g):
+        x, src = self.inputs[:2]
+        if self.reduce == "prod":
+            gx, gsrc = self._prod_grads(g, x, src)
+        else:
+            gx, gsrc = self._extreme_grads(g, x, src)
+        if not self.include_self:        # the input's elements at the touched places were dropped
+            gx = ops.SetItem.apply(gx, 0, self.key)
+        return gx, gsrc, None, None, None
+
+    def _extreme_grads(self, g: Tensor, x: Tensor, src: Tensor) -> tuple:
+        """amax / amin: the gradient shared evenly among the values equal to the result."""
+        xp, out = self.xp, self.out
+        x_is = (x.array == out).astype(g.dtype)
+        src_is = (src.array == out[self.key]).astype(g.dtype)
+        count = x_is.copy()
+        xp.add.at(count, self.key, src_is)
+        share = g / Tensor._make(xp.maximum(count, 1), self.device)
+        return share * Tensor._make(x_is, self.device), share[self.key] * Tensor._make(src_is, self.device)
+
+    def _prod_grads(self, g: Tensor, x: Tensor, src: Tensor) -> tuple:
+        """prod: the product of the other values, zeros handled exactly (torch's formula)."""
+        key, xp = self.key, self.xp
+        again = lambda a, s: _scatter_reduce_at("scatter_reduce", a, key, s, "prod", self.include_self)
+        result = again(x, src) if is_grad_enabled() else Tensor._make(self.out, self.device)
+        x_zero = Tensor._make(x.array == 0, self.device)
+        x_safe = x.masked_fill(x_zero, 1.0)
+        gx = g * again(x_safe, src) / x_safe
+        src_zero = src.array == 0
+        zeros_there = xp.zeros(x.shape, dtype=np.int64)
+        xp.add.at(zeros_there, key, src_zero)
+        lone = Tensor._make(src_zero & (zeros_there[key] == 1), self.device)
+        without_it = again(x, src.masked_fill(lone, 1.0))
+        gsrc = ops.Where.apply((g * without_it)[key],
+                               (g * result)[key] / src.masked_fill(Tensor._make(src_zero, self.device), 1.0),
+                               lone.array)
+        return gx, gsrc
 
 
 def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | None = None,
@@ -428,6 +541,12 @@ def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any
              reduce: str | None = None) -> Tensor:
     return _in_place_result(input, "scatter_", lambda x: scatter(x, dim, index, src, value=value,
                                                                  reduce=reduce), src, value)
+
+
+def scatter_reduce_(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                    include_self: bool = True) -> Tensor:
+    return _in_place_result(input, "scatter_reduce_", lambda x: scatter_reduce(
+        x, dim, index, src, reduce, include_self=include_self), src)
 
 
 def scatter_add_(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
@@ -851,7 +970,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 _METHODS = (
     "movedim", "moveaxis", "swapaxes", "swapdims", "ravel", "reshape_as", "broadcast_to", "roll",
     "tile", "repeat_interleave", "fliplr", "flipud", "rot90", "select", "gather", "scatter",
-    "scatter_", "scatter_add", "scatter_add_", "index_add", "index_add_", "index_copy",
+    "scatter_", "scatter_add", "scatter_add_", "scatter_reduce", "scatter_reduce_", "index_add", "index_add_", "index_copy",
     "index_copy_", "index_fill", "index_fill_", "take_along_dim", "sort", "argsort", "msort",
     "topk", "kthvalue", "tril", "triu", "tril_", "triu_", "diagonal", "diag_embed", "diag",
     "outer", "ger", "dot", "vdot", "mv", "inner", "kron", "masked_select", "nonzero", "argwhere",
