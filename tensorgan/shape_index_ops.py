@@ -411,6 +411,18 @@ def _reduce_identity(reduce: str, dtype: np.dtype) -> Any:
     return info.min if reduce == "amax" else info.max
 
 
+def _ufunc_at(xp: Any, name: str, out: Any, key: tuple, src: Any) -> Any:
+    """``out`` with NumPy's ``ufunc.at`` applied (repeated places combining in turn). CuPy's
+    ``ufunc.at`` has no multiply and its atomic max / min do not propagate NaN, so a GPU array
+    makes the round trip through the host."""
+    if xp is np:
+        getattr(np, name).at(out, key, src)
+        return out
+    host = xp.asnumpy(out)
+    getattr(np, name).at(host, tuple(xp.asnumpy(k) for k in key), xp.asnumpy(src))
+    return xp.asarray(host)
+
+
 class ScatterReduce(Function):
     """scatter_reduce's 'prod', 'amax' and 'amin' (``ufunc.at`` into a copy of the input); the
     gradient is torch's formula written with Tensor ops, so it is differentiable again."""
@@ -421,8 +433,7 @@ class ScatterReduce(Function):
         out = x.copy()
         if not include_self:
             out[key] = _reduce_identity(reduce, x.dtype)
-        getattr(self.xp, _REDUCE_UFUNC[reduce]).at(out, key, src)
-        self.out = out
+        self.out = out = _ufunc_at(self.xp, _REDUCE_UFUNC[reduce], out, key, src)
         return out
 
     def backward(self, g):
