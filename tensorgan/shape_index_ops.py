@@ -20,7 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
+from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError,
+                     TensorganError)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
@@ -472,6 +473,11 @@ class ScatterReduce(Function):
         src_zero = src.array == 0
         zeros_there = xp.zeros(x.shape, dtype=np.int64)
         xp.add.at(zeros_there, key, src_zero)
+        if is_grad_enabled() and src.requires_grad and bool((zeros_there > 1).any()):
+            raise TensorganError("scatter_reduce: create_graph through 'prod' with two or more zeros "
+                                 "of src at one place is not supported (as in torch: that gradient "
+                                 "of the gradient would come out wrong); backward without "
+                                 "create_graph works")
         lone = Tensor._make(src_zero & (zeros_there[key] == 1), self.device)
         without_it = again(x, src.masked_fill(lone, 1.0))
         gsrc = ops.Where.apply((g * without_it)[key],

@@ -7,7 +7,7 @@ import pytest
 
 import tensorgan as tg
 from tensorgan.errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError,
-                              ShapeError)
+                              ShapeError, TensorganError)
 
 rng = np.random.default_rng(17)
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -106,6 +106,14 @@ def test_scatter_reduce_prod_gradient_is_the_product_of_the_others_even_with_zer
     for p in range(len(x)):
         expected = np.prod(src[index == p]) if include_self else 0.0
         assert xt.grad.numpy()[p] == expected
+
+
+def test_scatter_reduce_prod_refuses_a_second_derivative_through_two_zeros_at_one_place():
+    src = f64([0.0, 0.0, 2.0])
+    out = f64([1.0, 1.0]).scatter_reduce(0, tg.tensor([0, 0, 1]), src, "prod").sum()
+    with pytest.raises(TensorganError, match="two or more zeros of src at one place"):
+        tg.autograd.grad(out, [src], create_graph=True)
+    assert tg.autograd.grad(out, [src])[0].tolist() == [0.0, 0.0, 1.0]
 
 
 def test_scatter_reduce_places_no_index_names_and_empty_index_keep_the_input():
