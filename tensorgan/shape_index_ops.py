@@ -20,10 +20,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, IndexOutOfRangeError, InputTypeError, ShapeError
+from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError,
+                     TensorganError)
 from .factory import concat, stack
 from .function_forms import _function_form
-from .tensor import BOOL, MinMax, Tensor, _is_int
+from .random import Generator, resolve
+from .tensor import BOOL, Function, MinMax, Tensor, _is_int, is_grad_enabled, no_grad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,32 +329,161 @@ def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarra
     return _operand_like(op, input, src, "src").expand(idx.shape)
 
 
-def _no_reduce(op: str, reduce: Any) -> None:
-    if reduce is not None:
-        raise ConfigError(f"{op}: reduce={reduce!r} is not supported (torch deprecates it): use "
-                          f"scatter_add for 'add', or scatter_reduce in torch")
+_SCATTER_REDUCE = {"add": "sum", "multiply": "prod"}     # scatter's reduce= as scatter_reduce's
+
+
+def _scatter_prepared(op: str, input: Tensor, dim: int, index: Any, src: Any, value: Any) -> tuple:
+    """(key, source) for the scatter family: the index checked against the input (and a tensor
+    ``src``, which must have the input's rank), the source cut or filled to the index's shape."""
+    if isinstance(src, Tensor) and src.ndim != input.ndim:
+        raise ShapeError(f"{op}: src must have as many dims as the input ({input.ndim}), got {src.shape}")
+    _, idx, key = _gather_key(op, input, dim, index, src if isinstance(src, Tensor) else None)
+    return key, _scatter_source(op, input, src, value, idx)
 
 
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     """``input`` with ``out[index[i][j]][j] = src[i][j]`` for dim 0, and so on (torch.scatter);
-    ``src`` a tensor (cut to the index's shape) or a number."""
-    _no_reduce("scatter", reduce)
-    if isinstance(src, Tensor) and src.ndim != input.ndim:
-        raise ShapeError(f"scatter: src must have as many dims as the input ({input.ndim}), got {src.shape}")
-    _, idx, key = _gather_key("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
-    return ops.SetItem.apply(input, _scatter_source("scatter", input, src, value, idx), key)
+    ``src`` a tensor (cut to the index's shape) or a number. ``reduce='add'`` / ``'multiply'``
+    combines instead of overwriting: ``scatter_reduce`` with 'sum' / 'prod', the input included
+    (differentiable here; torch gives this form no gradient)."""
+    if reduce is not None and reduce not in _SCATTER_REDUCE:
+        raise ConfigError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    key, source = _scatter_prepared("scatter", input, dim, index, src, value)
+    if reduce is not None:
+        return _scatter_reduce_at("scatter", input, key, source, _SCATTER_REDUCE[reduce], True)
+    return ops.SetItem.apply(input, source, key)
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """``input`` plus ``src`` added at the scattered places, repeated indices adding up
     (torch.scatter_add)."""
-    src = _tensor("scatter_add", src, "src")
-    if src.ndim != input.ndim:
-        raise ShapeError(f"scatter_add: src must have as many dims as the input ({input.ndim}), got {src.shape}")
-    _, idx, key = _gather_key("scatter_add", input, dim, index, src)
-    return input + ops.ScatterIntoZeros.apply(_scatter_source("scatter_add", input, src, None, idx),
-                                              input.shape, key)
+    key, source = _scatter_prepared("scatter_add", input, dim, index, _tensor("scatter_add", src, "src"), None)
+    return _scatter_reduce_at("scatter_add", input, key, source, "sum", True)
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """``input`` with every ``src[i][j]`` combined into ``out[index[i][j]][j]`` (dim 0; and so on)
+    by ``reduce`` -- 'sum', 'prod', 'mean', 'amax' or 'amin' -- together with the input's own
+    element there (``include_self=False``: without it; places no index names keep the input's
+    value). 'mean' divides by the number of values combined (floor division for integers), as
+    torch.scatter_reduce. Gradients are torch's: 'amax' / 'amin' share it evenly among the
+    values equal to the result (torch counts the input's element among them even when
+    ``include_self=False``, then gives it none), 'prod' the product of the others."""
+    if reduce not in _REDUCE_UFUNC and reduce not in ("sum", "mean"):
+        raise ConfigError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', "
+                          f"got {reduce!r}")
+    key, source = _scatter_prepared("scatter_reduce", input, dim, index,
+                                    _tensor("scatter_reduce", src, "src"), None)
+    return _scatter_reduce_at("scatter_reduce", input, key, source, reduce, bool(include_self))
+
+
+def _scatter_reduce_at(op: str, input: Tensor, key: tuple, source: Tensor, reduce: str,
+                       include_self: bool) -> Tensor:
+    """scatter_reduce with the places ``key`` (one index array per dim, of ``source``'s shape)."""
+    if source.dtype != input.dtype:
+        raise DTypeError(f"{op}: src must have the input's dtype {input.dtype}, got {source.dtype}")
+    if reduce in _REDUCE_UFUNC:
+        return ScatterReduce.apply(input, source, key, reduce, include_self)
+    base = input if include_self else ops.SetItem.apply(input, 0, key)
+    total = base + ops.ScatterIntoZeros.apply(source, input.shape, key)
+    if reduce == "sum":
+        return total
+    xp = input.device.xp
+    counts = xp.full(input.shape, int(include_self), dtype=input.dtype)
+    xp.add.at(counts, key, 1)
+    counts[counts == 0] = 1          # untouched places without the input: their value, divided by 1
+    if input.dtype.kind in "iu":
+        return Tensor._make(total.array // counts, input.device)     # torch's floor division
+    return total / Tensor._make(counts, input.device)
+
+
+_REDUCE_UFUNC = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def _reduce_identity(reduce: str, dtype: np.dtype) -> Any:
+    """The start of a reduction with nothing in it yet (include_self=False)."""
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+def _ufunc_at(xp: Any, name: str, out: Any, key: tuple, src: Any) -> Any:
+    """``out`` with NumPy's ``ufunc.at`` applied (repeated places combining in turn). CuPy's
+    ``ufunc.at`` has no multiply and its atomic max / min do not propagate NaN, so a GPU array
+    makes the round trip through the host."""
+    if xp is np:
+        getattr(np, name).at(out, key, src)
+        return out
+    host = xp.asnumpy(out)
+    getattr(np, name).at(host, tuple(xp.asnumpy(k) for k in key), xp.asnumpy(src))
+    return xp.asarray(host)
+
+
+class ScatterReduce(Function):
+    """scatter_reduce's 'prod', 'amax' and 'amin' (``ufunc.at`` into a copy of the input); the
+    gradient is torch's formula written with Tensor ops, so it is differentiable again."""
+    takes_int = True
+
+    def forward(self, x, src, key, reduce, include_self):
+        self.key, self.reduce, self.include_self = key, reduce, include_self
+        out = x.copy()
+        if not include_self:
+            out[key] = _reduce_identity(reduce, x.dtype)
+        self.out = out = _ufunc_at(self.xp, _REDUCE_UFUNC[reduce], out, key, src)
+        return out
+
+    def backward(self, g):
+        with no_grad():
+            grads = self.grad_graph(Tensor._make(g, self.device))
+        return tuple(None if t is None else t.array for t in grads)
+
+    def grad_graph(self, g):
+        x, src = self.inputs[:2]
+        if self.reduce == "prod":
+            gx, gsrc = self._prod_grads(g, x, src)
+        else:
+            gx, gsrc = self._extreme_grads(g, x, src)
+        if not self.include_self:        # the input's elements at the touched places were dropped
+            gx = ops.SetItem.apply(gx, 0, self.key)
+        return gx, gsrc, None, None, None
+
+    def _extreme_grads(self, g: Tensor, x: Tensor, src: Tensor) -> tuple:
+        """amax / amin: the gradient shared evenly among the values equal to the result."""
+        xp, out = self.xp, self.out
+        x_is = (x.array == out).astype(g.dtype)
+        src_is = (src.array == out[self.key]).astype(g.dtype)
+        count = x_is.copy()
+        xp.add.at(count, self.key, src_is)
+        share = g / Tensor._make(xp.maximum(count, 1), self.device)
+        return share * Tensor._make(x_is, self.device), share[self.key] * Tensor._make(src_is, self.device)
+
+    def _prod_grads(self, g: Tensor, x: Tensor, src: Tensor) -> tuple:
+        """prod: the product of the other values, zeros handled exactly (torch's formula)."""
+        key, xp = self.key, self.xp
+        again = lambda a, s: _scatter_reduce_at("scatter_reduce", a, key, s, "prod", self.include_self)
+        result = again(x, src) if is_grad_enabled() else Tensor._make(self.out, self.device)
+        x_zero = Tensor._make(x.array == 0, self.device)
+        x_safe = x.masked_fill(x_zero, 1.0)
+        gx = g * again(x_safe, src) / x_safe
+        src_zero = src.array == 0
+        zeros_there = xp.zeros(x.shape, dtype=np.int64)
+        xp.add.at(zeros_there, key, src_zero)
+        if is_grad_enabled() and src.requires_grad and bool((zeros_there > 1).any()):
+            raise TensorganError("scatter_reduce: create_graph through 'prod' with two or more zeros "
+                                 "of src at one place is not supported (as in torch: that gradient "
+                                 "of the gradient would come out wrong); backward without "
+                                 "create_graph works")
+        lone = Tensor._make(src_zero & (zeros_there[key] == 1), self.device)
+        without_it = again(x, src.masked_fill(lone, 1.0))
+        gsrc = ops.Where.apply((g * without_it)[key],
+                               (g * result)[key] / src.masked_fill(Tensor._make(src_zero, self.device), 1.0),
+                               lone.array)
+        return gx, gsrc
 
 
 def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | None = None,
@@ -428,6 +559,12 @@ def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any
              reduce: str | None = None) -> Tensor:
     return _in_place_result(input, "scatter_", lambda x: scatter(x, dim, index, src, value=value,
                                                                  reduce=reduce), src, value)
+
+
+def scatter_reduce_(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                    include_self: bool = True) -> Tensor:
+    return _in_place_result(input, "scatter_reduce_", lambda x: scatter_reduce(
+        x, dim, index, src, reduce, include_self=include_self), src)
 
 
 def scatter_add_(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
@@ -846,16 +983,213 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 
 
 # ---------------------------------------------------------------------------------------------
+# 5. Running extremes, splits, indexing by tuples and by flat positions, sampling
+# ---------------------------------------------------------------------------------------------
+def _running_extreme(op: str, input: Tensor, dim: int, larger: bool) -> MinMax:
+    """cummax / cummin: the running extreme along ``dim`` and where it was met -- the last such
+    place on ties, and the latest NaN once one is met (NaN propagates), as torch's. The values
+    are the input's elements at the indices, so the gradient goes to the chosen element."""
+    x = input.reshape(1) if input.ndim == 0 else input
+    d = _dim(op, input, dim)
+    a = x.numpy()
+    running = (np.maximum if larger else np.minimum).accumulate(a, axis=d) if a.size else a
+    steps = np.arange(x.shape[d]).reshape((-1,) + (1,) * (x.ndim - 1 - d))
+    hits = (a == running) | (a != a)        # a new (or tied) extreme, or a NaN
+    indices = np.maximum.accumulate(np.where(hits, steps, 0), axis=d) if a.size else a.astype(np.int64)
+    values = x[_key_along(x, d, indices)]
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return MinMax(values, _as_indices(input, indices, op))
+
+
+def cummax(input: Tensor, dim: int) -> MinMax:
+    """``(values, indices)``: the largest element so far along ``dim`` and its index, int64
+    (torch.cummax; the last index among equal maxima)."""
+    return _running_extreme("cummax", input, dim, True)
+
+
+def cummin(input: Tensor, dim: int) -> MinMax:
+    """``(values, indices)``: the smallest element so far along ``dim`` and its index (torch.cummin)."""
+    return _running_extreme("cummin", input, dim, False)
+
+
+def _split_spec(op: str, spec: Any) -> Any:
+    """tensor_split's ``indices_or_sections``: an int (sections) or a list of ints (split points);
+    a 0-d integer tensor is sections, a 1-D one split points."""
+    if isinstance(spec, Tensor):
+        if spec.dtype.kind not in "iu" or spec.ndim > 1:
+            raise InputTypeError(f"{op}: indices_or_sections as a tensor must be a 0-D or 1-D integer "
+                                 f"tensor, got {spec.dtype} of shape {spec.shape}")
+        spec = int(spec.item()) if spec.ndim == 0 else [int(i) for i in spec.numpy()]
+    if _is_int(spec):
+        if spec <= 0:
+            raise ShapeError(f"{op}: the number of sections must be > 0, got {spec}")
+        return int(spec)
+    if not isinstance(spec, (tuple, list)) or not all(_is_int(i) for i in spec):
+        raise InputTypeError(f"{op}: indices_or_sections must be an int or a sequence of ints, got {spec!r}")
+    return [int(i) for i in spec]
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Views of ``input`` along ``dim`` (torch.tensor_split): ``n`` sections (the first ``size % n``
+    one longer), or split before each index of a list, as Python slices (negative from the end,
+    past the end clamped, a decreasing one giving an empty piece)."""
+    d = input._dim(dim, "tensor_split")
+    spec = _split_spec("tensor_split", indices_or_sections)
+    if isinstance(spec, int):
+        size, extra = divmod(input.shape[d], spec)
+        spec = [int(i) for i in np.cumsum([size + 1] * extra + [size] * (spec - extra))[:-1]]
+    bounds = [None, *spec, None]
+    return tuple(input[(slice(None),) * d + (slice(start, stop),)] for start, stop in zip(bounds, bounds[1:]))
+
+
+def _split_on(op: str, input: Tensor, indices_or_sections: Any, dim: int, min_ndim: int) -> tuple:
+    """hsplit / vsplit / dsplit: tensor_split along ``dim``, sections dividing the dim evenly."""
+    if input.ndim < min_ndim:
+        raise ShapeError(f"{op}: input must have at least {min_ndim} dims, got shape {input.shape}")
+    spec = _split_spec(op, indices_or_sections)
+    if isinstance(spec, int) and input.shape[dim] % spec:
+        raise ShapeError(f"{op}: dim {dim} of size {input.shape[dim]} does not divide into {spec} "
+                         f"equal sections")
+    return tensor_split(input, spec, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 1 (dim 0 of a 1-D tensor); sections must divide it (torch.hsplit)."""
+    return _split_on("hsplit", input, indices_or_sections, 1 if input.ndim >= 2 else 0, 1)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 0 of an at least 2-D tensor (torch.vsplit)."""
+    return _split_on("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 2 of an at least 3-D tensor (torch.dsplit)."""
+    return _split_on("dsplit", input, indices_or_sections, 2, 3)
+
+
+def _tuple_key(op: str, input: Tensor, indices: Any) -> tuple[tuple, tuple]:
+    """index_put's ``indices`` (a tuple of integer or bool tensors, one per leading dim) as an
+    indexing key on ``input``'s device, and the shape ``input[key]`` has (range checked)."""
+    if not isinstance(indices, (tuple, list)) or not all(isinstance(i, Tensor) for i in indices):
+        raise InputTypeError(f"{op}: indices must be a tuple of Tensors, got {type(indices).__name__}")
+    if any(i.dtype.kind not in "iub" for i in indices):
+        raise InputTypeError(f"{op}: index tensors must be integer or bool tensors, got "
+                             f"{[str(i.dtype) for i in indices]}")
+    if len(indices) > input.ndim:
+        raise IndexOutOfRangeError(f"{op}: {len(indices)} index tensors for a tensor with {input.ndim} dims")
+    host = tuple(i.numpy() for i in indices)
+    try:
+        shape = np.broadcast_to(np.empty((), dtype=bool), input.shape)[host].shape
+    except IndexError as exc:
+        raise IndexOutOfRangeError(f"{op}: indices into a tensor of shape {input.shape}: {exc}") from None
+    return tuple(input.device.xp.asarray(h) for h in host), shape
+
+
+def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """``input`` with ``input[indices] = values`` (torch.index_put; ``values`` broadcast to the
+    indexed shape); ``accumulate=True`` adds instead, repeated places adding up."""
+    key, shape = _tuple_key("index_put", input, indices)
+    values = _operand_like("index_put", input, values, "values")
+    if values.dtype != input.dtype:
+        raise DTypeError(f"index_put: values must have the input's dtype {input.dtype}, got {values.dtype}")
+    try:
+        np.broadcast_shapes(values.shape, shape)
+    except ValueError:
+        raise ShapeError(f"index_put: values of shape {values.shape} do not broadcast to the indexed "
+                         f"shape {shape}") from None
+    if accumulate:
+        return input + ops.ScatterIntoZeros.apply(values.expand(*shape), input.shape, key)
+    return ops.SetItem.apply(input, values, key)
+
+
+def index_put_(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    return _in_place_result(input, "index_put_", lambda x: index_put(x, indices, values, accumulate), values)
+
+
+def _flat_positions(op: str, input: Tensor, index: Any) -> np.ndarray:
+    """Whole-number positions in the flattened ``input`` (negative from the end), checked."""
+    return _in_range(op, _whole(op, index), 0, input.numel(), negative=True)
+
+
+def take(input: Tensor, index: Any) -> Tensor:
+    """The elements of the flattened ``input`` at ``index``, in the index's shape (torch.take)."""
+    flat = input.reshape(-1)
+    return flat[flat.device.xp.asarray(_flat_positions("take", input, index))]
+
+
+def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
+    """``input`` with the flattened positions ``index`` set to ``source``'s elements (as many as
+    the index has), or with ``accumulate=True`` added, repeats adding up (torch.put)."""
+    positions = _flat_positions("put", input, index).reshape(-1)
+    if _tensor("put", source, "source").numel() != positions.size:
+        raise ShapeError(f"put: source has {source.numel()} elements but index has {positions.size}")
+    flat_index = Tensor._make(input.device.xp.asarray(positions), input.device)
+    return index_put(input.reshape(-1), (flat_index,), source.reshape(-1), accumulate).reshape(input.shape)
+
+
+def put_(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
+    return _in_place_result(input, "put_", lambda x: put(x, index, source, accumulate), source)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """Category indices drawn with probabilities proportional to the non-negative weights of each
+    row (1-D: one distribution; 2-D: one per row) -- int64, (num_samples,) or (rows, num_samples)
+    (torch.multinomial). Without replacement no category repeats, so each row needs at least
+    ``num_samples`` nonzero weights (torch would draw zero-weight ones then); the draws come in
+    the order sequential sampling gives. From ``generator`` (or the default one): torch's
+    distribution, not torch's stream."""
+    weights = _sampling_weights(input, num_samples, replacement)
+    rng = resolve(generator).rng
+    if replacement:
+        cdf = np.cumsum(weights, axis=1)
+        u = rng.random((weights.shape[0], int(num_samples))) * cdf[:, -1:]
+        picks = np.stack([np.searchsorted(c, row, side="right") for c, row in zip(cdf, u)]) if len(u) else u
+        last = weights.shape[1] - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)     # rounding at the top
+        picks = np.minimum(picks, last[:, None]) if len(u) else picks
+    else:       # exponential races: the first num_samples arrivals are a sequential draw
+        with np.errstate(divide="ignore"):
+            arrival = rng.standard_exponential(weights.shape) / weights
+        picks = np.argsort(arrival, axis=1, kind="stable")[:, :int(num_samples)]
+    picks = picks.astype(np.int64).reshape(weights.shape[0], int(num_samples))
+    return _as_indices(input, picks if input.ndim == 2 else picks[0], "multinomial")
+
+
+def _sampling_weights(input: Tensor, num_samples: int, replacement: bool) -> np.ndarray:
+    """multinomial's weights as a host float64 (rows, categories) array, checked as torch does."""
+    if _tensor("multinomial", input).dtype.kind != "f":
+        raise DTypeError(f"multinomial: input must be a float tensor of weights, got {input.dtype}")
+    if input.ndim not in (1, 2):
+        raise ShapeError(f"multinomial: input must be 1-D or 2-D, got shape {input.shape}")
+    if not _is_int(num_samples) or num_samples <= 0:
+        raise ConfigError(f"multinomial: num_samples must be an int > 0, got {num_samples!r}")
+    weights = input.detach().numpy().astype(np.float64).reshape(-1, input.shape[-1])
+    if not (np.isfinite(weights) & (weights >= 0)).all():
+        raise ConfigError("multinomial: the weights must be finite and >= 0 (got inf, NaN or a "
+                          "negative weight)")
+    if weights.shape[0] and (weights.sum(axis=1) <= 0).any():     # (a row of no categories too)
+        raise ConfigError("multinomial: a row of weights sums to 0 (no category can be drawn)")
+    fewest = int((weights > 0).sum(axis=1).min()) if weights.shape[0] else num_samples
+    if not replacement and num_samples > fewest:
+        raise ConfigError(f"multinomial: cannot draw {num_samples} samples without replacement from "
+                          f"a row with {fewest} nonzero weights")
+    return weights
+
+
+# ---------------------------------------------------------------------------------------------
 # The Tensor methods and the tg.* function forms
 # ---------------------------------------------------------------------------------------------
 _METHODS = (
     "movedim", "moveaxis", "swapaxes", "swapdims", "ravel", "reshape_as", "broadcast_to", "roll",
     "tile", "repeat_interleave", "fliplr", "flipud", "rot90", "select", "gather", "scatter",
-    "scatter_", "scatter_add", "scatter_add_", "index_add", "index_add_", "index_copy",
+    "scatter_", "scatter_add", "scatter_add_", "scatter_reduce", "scatter_reduce_", "index_add", "index_add_", "index_copy",
     "index_copy_", "index_fill", "index_fill_", "take_along_dim", "sort", "argsort", "msort",
     "topk", "kthvalue", "tril", "triu", "tril_", "triu_", "diagonal", "diag_embed", "diag",
     "outer", "ger", "dot", "vdot", "mv", "inner", "kron", "masked_select", "nonzero", "argwhere",
-    "where", "unique", "diff", "bincount")
+    "where", "unique", "diff", "bincount", "cummax", "cummin", "tensor_split", "hsplit", "vsplit",
+    "dsplit", "index_put", "index_put_", "take", "put", "put_", "multinomial")
 # the function forms that take a tensor first (tg.where is factory.where; tg.diag etc. below)
 FUNCTION_FORMS = tuple(n for n in _METHODS if not n.endswith("_") and n not in ("where", "reshape_as"))
 

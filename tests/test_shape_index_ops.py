@@ -186,7 +186,7 @@ def test_in_place_forms_write_and_refuse_tracked_tensors():
     (lambda x: x.gather(1, tg.tensor([[0.5], [0.0]])), InputTypeError, "whole numbers"),
     (lambda x: x.gather(1, [0, 1]), ShapeError, r"as many dims as the input \(2\)"),
     (lambda x: x.gather(0, [[0, 0, 0, 0]]), ShapeError, r"index of shape \(1, 4\)"),
-    (lambda x: x.scatter(1, [[0]], 1.0, reduce="add"), ConfigError, "reduce='add'"),
+    (lambda x: x.scatter(1, [[0]], 1.0, reduce="mean"), ConfigError, "reduce must be 'add' or 'multiply', got 'mean'"),
     (lambda x: x.scatter(1, [[0, 1]], tg.ones(1, 1)), ShapeError, r"nor larger than src \(1, 1\)"),
     (lambda x: x.scatter(1, [[0, 1]]), InputTypeError, "give src"),
     (lambda x: x.scatter_add(1, [[5]], tg.ones(1, 1)), IndexOutOfRangeError, "index 5 is out of bounds"),
