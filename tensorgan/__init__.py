@@ -32,7 +32,8 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              index_select, unbind, multiply, divide, subtract, negative, isclose,
                              allclose, einsum, true_divide, floor_divide, logical_and, logical_or,
                              logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor,
-                             bitwise_not)
+                             bitwise_not, clone, unflatten, any, all, get_default_dtype, finfo,
+                             iinfo, isin, broadcast_shapes, broadcast_tensors)
 from .function_forms import (  # noqa: F401  (torch's math of math_ops.py, in-place forms)
     addcmul, addcdiv, clamp_min, clamp_max, is_floating_point, numel, erf, erfinv, expm1, log2,
     log10, sinh, cosh, tan, asin, acos, atan, atan2, hypot, logaddexp, xlogy, logit, frac, fmod,
@@ -48,7 +49,7 @@ from .shape_index_ops import (atleast_1d, atleast_2d, atleast_3d, block_diag, bu
 from .functional import cosine_similarity, pairwise_distance  # noqa: F401  (torch.* has them too)
 globals().update(_shape_index_functions)  # tg.gather(x, ...), tg.sort(x), ...: the Tensor methods
 del _shape_index_functions
-from .random import Generator, manual_seed
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled,
                      int64, int32, int16, int8, uint8)

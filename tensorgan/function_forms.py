@@ -7,6 +7,8 @@ from __future__ import annotations
 import builtins
 from typing import Any, Callable
 
+import numpy as np
+
 from .errors import InputTypeError, ShapeError
 from .tensor import Tensor
 
@@ -205,7 +207,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     from .ops import Einsum
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if not isinstance(equation, str) or not operands or not all(isinstance(o, Tensor) for o in operands):
+    if not isinstance(equation, str) or not operands or not builtins.all(isinstance(o, Tensor) for o in operands):
         raise InputTypeError("einsum: takes an equation string and one or more Tensors")
     return Einsum.apply(_einsum_subscripts(equation, [o.shape for o in operands]), *operands)
 
@@ -218,7 +220,7 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
     if len(inputs) != len(shapes):
         raise ShapeError(f"einsum: {equation!r} names {len(inputs)} operands, got {len(shapes)}")
     letters = [c for c in spec if c.isalpha()]
-    if any(c not in ".,->" and not c.isalpha() for c in spec):
+    if builtins.any(c not in ".,->" and not c.isalpha() for c in spec):
         raise ShapeError(f"einsum: {equation!r} may hold only letters, ',', '->' and '...'")
     spare = iter(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in letters)
     widest = builtins.max((len(s) - len(sub.replace("...", "")) for sub, s in zip(inputs, shapes) if "..." in sub),
@@ -242,7 +244,7 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
     else:
         once = sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1)
         output = fill + "".join(once)
-    if len(set(output)) != len(output) or any(c not in sizes for c in output):
+    if len(set(output)) != len(output) or builtins.any(c not in sizes for c in output):
         raise ShapeError(f"einsum: output {rhs!r} names a letter twice or one no operand has")
     return tuple(resolved), output
 
@@ -269,7 +271,61 @@ def equal(input: Tensor, other: Tensor) -> bool:
         raise InputTypeError("tg.equal: both arguments must be Tensors")
     return input.shape == other.shape and bool((input.detach().numpy() == other.detach().numpy()).all())
 
-__all__ = ["matmul", "mm", "bmm", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "sum",
+clone = _function_form("clone")
+unflatten = _function_form("unflatten")
+any = _function_form("any")        # noqa: A001  (torch's names)
+all = _function_form("all")        # noqa: A001
+
+
+def get_default_dtype() -> np.dtype:
+    """float32: what factories make from Python floats (tensorgan has no set_default_dtype)."""
+    return np.dtype(np.float32)
+
+
+def finfo(dtype: Any = None) -> np.finfo:
+    """Machine limits of a float dtype (``eps``, ``max``, ``min``, ``tiny``), float32 by default
+    (torch.finfo; NumPy's finfo object)."""
+    from .tensor import _check_dtype
+    return np.finfo(_check_dtype(np.float32 if dtype is None else dtype))
+
+
+def iinfo(dtype: Any) -> np.iinfo:
+    """Limits of an integer dtype (``max``, ``min``, ``bits``), torch.iinfo (NumPy's object)."""
+    from .tensor import INT_DTYPES, _check_dtype
+    dt = _check_dtype(dtype, any_kind=True)
+    if dt not in INT_DTYPES:
+        raise InputTypeError(f"iinfo takes an integer dtype, got {dt}")
+    return np.iinfo(dt)
+
+
+def isin(elements: Any, test_elements: Any, *, invert: bool = False) -> Tensor:
+    """Whether each element of ``elements`` is among ``test_elements`` (a bool tensor of
+    ``elements``' shape; torch.isin)."""
+    if not isinstance(elements, Tensor):
+        raise InputTypeError(f"isin: elements must be a Tensor, got {type(elements).__name__}")
+    test = test_elements.detach().numpy() if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    found = np.isin(elements.detach().numpy(), test, invert=bool(invert))
+    return Tensor._make(elements.device.xp.asarray(found), elements.device)
+
+
+def broadcast_shapes(*shapes: Any) -> tuple:
+    """The shape the given shapes broadcast to (torch.broadcast_shapes)."""
+    try:
+        return tuple(np.broadcast_shapes(*((s,) if isinstance(s, int) else tuple(s) for s in shapes)))
+    except ValueError:
+        raise ShapeError(f"broadcast_shapes: shapes {shapes} do not broadcast") from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    """The tensors expanded to their common shape (views, in the graph; torch.broadcast_tensors)."""
+    if not builtins.all(isinstance(t, Tensor) for t in tensors):
+        raise InputTypeError("broadcast_tensors: every argument must be a Tensor")
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+__all__ = ["clone", "unflatten", "any", "all", "get_default_dtype", "finfo", "iinfo", "isin",
+           "broadcast_shapes", "broadcast_tensors", "matmul", "mm", "bmm", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "sum",
            "mean", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
            "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
            "split", "chunk", "log1p", "sin", "cos", "square", "norm", "maximum", "minimum", "lerp",

@@ -89,6 +89,28 @@ def manual_seed(seed: int) -> Generator:
     return default_generator.manual_seed(seed)
 
 
+def seed() -> int:
+    """Reseed the default generator from the OS's entropy and return the seed (torch.seed)."""
+    fresh = int(np.random.SeedSequence().entropy) % 2**63
+    default_generator.manual_seed(fresh)
+    return fresh
+
+
+def initial_seed() -> int | None:
+    """The default generator's seed (None if it was seeded from entropy at import)."""
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> dict[str, Any]:
+    """The default generator's state (torch.get_rng_state; plain data here, not a ByteTensor)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore the default generator from :func:`get_rng_state`'s value."""
+    default_generator.set_state(state)
+
+
 def resolve(generator: Generator | None = None, seed: int | None = None) -> Generator:
     if generator is not None and seed is not None:
         raise ConfigError("pass either generator= or seed=, not both")

@@ -846,13 +846,32 @@ class Tensor:
     def logical_xor(self, other: "Tensor") -> "Tensor":
         return self.bool() ^ _as_mask("logical_xor", other)
 
-    def any(self) -> "Tensor":
-        """Whether any element is non-zero (True), as a 0-d bool tensor."""
-        return Tensor._make(self.device.xp.asarray(self.array.any()), self.device)
+    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Whether any element is non-zero, over ``dim`` (an int or a tuple; all by default), as
+        a bool tensor (outside the graph)."""
+        return self._truth("any", dim, keepdim)
 
-    def all(self) -> "Tensor":
-        """Whether every element is non-zero (True), as a 0-d bool tensor."""
-        return Tensor._make(self.device.xp.asarray(self.array.all()), self.device)
+    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Whether every element is non-zero, over ``dim`` (all by default), as a bool tensor."""
+        return self._truth("all", dim, keepdim)
+
+    def _truth(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
+        axes = _axes(_torch_dims(dim), self.ndim)
+        out = getattr(self.array.astype(BOOL, copy=False), name)(axis=axes, keepdims=bool(keepdim) and axes is not None)
+        if keepdim and axes is None:
+            out = out.reshape((1,) * self.ndim)
+        return Tensor._make(self.device.xp.asarray(out), self.device)
+
+    def unflatten(self, dim: int, sizes: Any) -> "Tensor":
+        """Dim ``dim`` split into ``sizes`` (one of them may be -1), a view (torch.unflatten)."""
+        d = self._dim(dim, "unflatten")
+        sizes = tuple(int(s) for s in sizes)
+        known = math.prod(s for s in sizes if s != -1)
+        if not sizes or sizes.count(-1) > 1 or any(s < -1 for s in sizes) or (
+                known * (self.shape[d] // known if known else 0) != self.shape[d] if -1 in sizes
+                else known != self.shape[d]):
+            raise ShapeError(f"unflatten: sizes {sizes} do not split dim {dim} of shape {self.shape}")
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
 
     def __rtruediv__(self, other):
         self = self._arith(other)
