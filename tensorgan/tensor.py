@@ -867,7 +867,7 @@ class Tensor:
         if isinstance(other, np.integer):
             other = int(other)
         other_kind = other.dtype.kind if isinstance(other, Tensor) else (
-            "i" if isinstance(other, int) and not isinstance(other, bool) else "f")
+            "b" if isinstance(other, bool) else "i" if isinstance(other, int) else "f")
         if self.dtype.kind not in "iub" or other_kind not in "iub" or (self.dtype.kind == other_kind == "b"):
             return None
         a, b = self._arith(other), self._lift(other)
@@ -913,7 +913,9 @@ class Tensor:
             base = base.item()
         if isinstance(base, bool) or not isinstance(base, (int, float)):
             raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
-        me = self._arith()
+        me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
+        if me.dtype.kind in "iu" and isinstance(base, int):
+            return me.new_full((), base) ** me          # int ** ints: exact integers, as torch
         return ops.PowTensor.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
 
     def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
@@ -985,6 +987,7 @@ class Tensor:
 
     def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""
+        self = self._arith(0.0)                      # integers: float32 (uint8 - max would wrap)
         axes = _axes(_torch_dims(dim), self.ndim)
         with np.errstate(invalid="ignore"):
             shift = self.array.max(axis=axes, keepdims=True) if self.array.size else self.array.sum(
@@ -1009,7 +1012,7 @@ class Tensor:
         return ops.Amax.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
 
     def amin(self, dim=None, keepdim: bool = False) -> "Tensor":
-        return -ops.Amax.apply(-self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
+        return ops.Amin.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest element along ``dim`` (of the flattened tensor by default; the
@@ -1491,6 +1494,8 @@ class Tensor:
                                  f"would change values its graph saved: use .detach()")
         try:
             update(self.array)
+        except DTypeError:
+            raise
         except TypeError as exc:          # NumPy's UFuncTypeError: e.g. arithmetic into a bool mask
             raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "
                              f"value ({exc})") from None
@@ -1514,6 +1519,9 @@ class Tensor:
         def update(a):
             with no_grad():        # a plain wrapper of the array (.detach() would mark it shared)
                 value = compute(Tensor._make(a, self.device))
+            if not np.can_cast(value.dtype, a.dtype, "same_kind"):   # exp_() of ints: torch refuses
+                raise DTypeError(f"{name}: the result is {value.dtype}, which cannot be written "
+                                 f"into a {a.dtype} tensor in place (use the out-of-place form)")
             a[...] = value.array
         return self._in_place(name, update, compute, tuple(o for o in operands if isinstance(o, Tensor)))
 
