@@ -45,6 +45,7 @@ _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes
 
 class Add(Function):
     takes_int = True
+    takes_bool = True   # bool + bool: logical or, as torch
 
     def forward(self, a, b):
         _broadcast_check("add", a, b)
@@ -61,6 +62,7 @@ class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""
     takes_int = True
+    takes_bool = True   # masked_fill / tril of a mask stays a mask, as torch
 
     def forward(self, a, b, cond):     # cond last: Function.apply takes device and dtype from
         try:                               # the first Tensor argument, and cond is a bool mask
@@ -105,6 +107,7 @@ class Sub(Function):
 
 class Mul(Function):
     takes_int = True
+    takes_bool = True   # bool * bool: logical and, as torch
 
     def forward(self, a, b):
         _broadcast_check("mul", a, b)
@@ -441,6 +444,7 @@ def scatter_into_zeros(xp, g, shape: tuple, key):
 class ScatterIntoZeros(Function):
     """Indexing's backward as an op (graph mode); its own gradient is the same indexing."""
     takes_int = True
+    takes_bool = True   # F.pad / diag_embed of a mask, as torch
 
     def forward(self, g, shape, key):
         self.key = key

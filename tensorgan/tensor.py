@@ -136,7 +136,11 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
         if not isinstance(arg, Tensor):
             arrays.append(arg)
             continue
-        if arg.array.dtype.kind in "iu":          # promoted below, once the float dtype is known
+        if arg.array.dtype == BOOL and cls.takes_int and not cls.takes_bool:
+            raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
+                             f"indexing, logic, shape ops and sums only; convert it with .float() "
+                             f"for arithmetic")
+        if arg.array.dtype.kind in "iub":         # promoted below, once the float dtype is known
             if device is None:
                 device = arg.device
             elif arg.device is not device:
@@ -145,10 +149,6 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
             ints.append(arg.array.dtype)
             arrays.append(arg.array)
             continue
-        if arg.array.dtype == BOOL and not cls.takes_bool:
-            raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
-                             f"indexing, logic, shape ops and sums only; convert it with .float() "
-                             f"for arithmetic")
         if device is None or dtype is None and arg.device is device:
             device, dtype = arg.device, arg.array.dtype
         elif arg.device is not device:
@@ -166,17 +166,20 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
     if ints:
         target = _promoted(cls, ints, dtype)
         if target is not None:
-            arrays = [a.astype(target) if getattr(a, "dtype", BOOL).kind in "iu" and isinstance(
-                arg, Tensor) else a for a, arg in zip(arrays, args)]
+            arrays = [a.astype(target) if isinstance(arg, Tensor) and a.dtype.kind in "iub"
+                      else a for a, arg in zip(arrays, args)]
     return device, arrays, requires_grad
 
 
 def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype | None:
-    """The dtype integer operands become in op ``cls`` (None: they stay as they are): the float
-    dtype beside them (int64 + float64 tensor -> float64), float32 for an op that is not exact on
-    integers (exp, /, mean: torch's default dtype), else the widest integer (int32 + int64)."""
-    if float_dtype is not None and float_dtype.kind == "f":
+    """The dtype integer and bool operands become in op ``cls`` (None: they stay as they are):
+    the float dtype beside them (int64 + float64 tensor -> float64), float32 for an op that is not
+    exact on integers (exp, /, mean: torch's default dtype), else the widest integer (int32 +
+    int64; bool + int64).  Bools alone stay bools in an op that takes them (shape ops, where)."""
+    if float_dtype is not None:
         return float_dtype
+    if cls.takes_bool and all(d == BOOL for d in ints):
+        return None
     if not cls.takes_int:
         return float32
     widest = np.result_type(*ints)
@@ -758,6 +761,8 @@ class Tensor:
             return self
         if isinstance(other, Tensor) and other.dtype.kind in "fiu":
             return self.to(other.dtype) if kind == "b" else self
+        if kind == "b" and (isinstance(other, (bool, np.bool_)) or isinstance(other, Tensor)):
+            return self     # bool with bool: torch's logical + and *, float32 /, refused -
         if isinstance(other, (float, np.floating)):
             return self.to(float32)
         if kind == "b":
@@ -846,13 +851,20 @@ class Tensor:
     def logical_xor(self, other: "Tensor") -> "Tensor":
         return self.bool() ^ _as_mask("logical_xor", other)
 
-    def any(self) -> "Tensor":
-        """Whether any element is non-zero (True), as a 0-d bool tensor."""
-        return Tensor._make(self.device.xp.asarray(self.array.any()), self.device)
+    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Whether any element is non-zero (True), over ``dim`` (an int or a tuple; all by
+        default), as a bool tensor (``mask.any(1)``, torch's)."""
+        return self._truth("any", dim, keepdim)
 
-    def all(self) -> "Tensor":
-        """Whether every element is non-zero (True), as a 0-d bool tensor."""
-        return Tensor._make(self.device.xp.asarray(self.array.all()), self.device)
+    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Whether every element is non-zero (True), over ``dim`` (all by default), bool."""
+        return self._truth("all", dim, keepdim)
+
+    def _truth(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
+        axes = _axes(_torch_dims(dim), self.ndim)
+        out = getattr(self.array, name)(axis=axes, keepdims=bool(keepdim))
+        dtype = uint8 if self.dtype == uint8 else BOOL        # torch's legacy: uint8 stays uint8
+        return Tensor._make(self.device.xp.asarray(out).astype(dtype), self.device)
 
     def __rtruediv__(self, other):
         self = self._arith(other)
@@ -1210,7 +1222,9 @@ class Tensor:
     def floor_divide(self, other: Any) -> "Tensor":
         return self // other
     def neg(self) -> "Tensor": return -self
-    def square(self) -> "Tensor": return self * self
+    def square(self) -> "Tensor":
+        me = self._arith()          # a bool squares to int64, as torch
+        return me * me
     multiply, divide, true_divide, subtract, negative = mul, div, div, sub, neg
 
     def maximum(self, other: "Tensor") -> "Tensor":
@@ -1277,7 +1291,10 @@ class Tensor:
         nowhere = self.device.xp.zeros(self.shape, dtype=BOOL)
         return ops.Where.apply(self, Tensor._make(values, self.device), nowhere)
 
-    def sign(self) -> "Tensor": return self._piecewise_constant(self.device.xp.sign(self.array))
+    def sign(self) -> "Tensor":
+        if self.dtype == BOOL:              # torch: a mask is its own sign
+            return self.clone()
+        return self._piecewise_constant(self.device.xp.sign(self.array))
     def round(self) -> "Tensor": return self._piecewise_constant(self.device.xp.rint(self.array))
     def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array))
     def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array))
@@ -1316,6 +1333,10 @@ class Tensor:
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
         """``value`` where the bool ``mask`` holds (broadcast), this tensor elsewhere."""
         from .factory import where
+        if isinstance(value, Tensor) and value.dtype != self.dtype:
+            value = value.to(self.dtype)                 # torch keeps self's dtype
+        elif not isinstance(value, Tensor) and self.dtype.kind != "f" and np.isscalar(value):
+            value = self.dtype.type(value).item()        # 2.7 into int64: 2, as torch
         return where(mask, value, self)
 
     def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
@@ -1784,8 +1805,10 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
     if not isinstance(b, Tensor):
         raise InputTypeError(f"{which}: other must be a Tensor, got {type(b).__name__} (use "
                              f"clamp for a number)")
-    if a.dtype.kind in "iu" and b.dtype.kind in "iu":     # integers: exact, no gradient
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub":   # integers, bools: exact, no gradient
         return Tensor._make(getattr(a.device.xp, which)(a.array, b.array), a.device)
+    if a.dtype.kind != "f" or b.dtype.kind != "f":       # an integer beside a float: that float
+        a, b = (t if t.dtype.kind == "f" else t.to((b if t is a else a).dtype) for t in (a, b))
     first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
     nan = a.isnan() | b.isnan()               # torch: NaN, and the whole gradient to both sides
     return where(first, a, where(second, b, where(nan, a + b, a * 0.5 + b * 0.5)))
