@@ -32,7 +32,7 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              index_select, unbind, multiply, divide, subtract, negative, isclose,
                              allclose, einsum, true_divide, floor_divide, logical_and, logical_or,
                              logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor,
-                             bitwise_not, any, all)
+                             bitwise_not)
 from .function_forms import (  # noqa: F401  (torch's math of math_ops.py, in-place forms)
     addcmul, addcdiv, clamp_min, clamp_max, is_floating_point, numel, erf, erfinv, expm1, log2,
     log10, sinh, cosh, tan, asin, acos, atan, atan2, hypot, logaddexp, xlogy, logit, frac, fmod,

@@ -1,6 +1,6 @@
 """torch's function forms of the Tensor methods: ``tg.exp(x)`` is ``x.exp()``, ``tg.sum(x, dim=1)``
 is ``x.sum(dim=1)``, ``tg.matmul(a, b)`` is ``a @ b``. Each calls the method on its first argument,
-so there is one implementation. (This module shadows the builtins ``abs``, ``sum``, ``any``, ``all``, ``max``, ``min``,
+so there is one implementation. (This module shadows the builtins ``abs``, ``sum``, ``max``, ``min``,
 ``pow`` and ``round``, as torch's namespace does: nothing else lives here.)"""
 from __future__ import annotations
 
@@ -56,8 +56,6 @@ abs = _function_form("abs")
 clamp = _function_form("clamp")
 clip = _function_form("clip")
 sum = _function_form("sum")
-any = _function_form("any")     # noqa: A001  (torch.any(x, dim), as torch.sum)
-all = _function_form("all")     # noqa: A001
 mean = _function_form("mean")
 var = _function_form("var")
 std = _function_form("std")
@@ -207,7 +205,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     from .ops import Einsum
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if not isinstance(equation, str) or not operands or not builtins.all(isinstance(o, Tensor) for o in operands):
+    if not isinstance(equation, str) or not operands or not all(isinstance(o, Tensor) for o in operands):
         raise InputTypeError("einsum: takes an equation string and one or more Tensors")
     return Einsum.apply(_einsum_subscripts(equation, [o.shape for o in operands]), *operands)
 
@@ -220,7 +218,7 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
     if len(inputs) != len(shapes):
         raise ShapeError(f"einsum: {equation!r} names {len(inputs)} operands, got {len(shapes)}")
     letters = [c for c in spec if c.isalpha()]
-    if builtins.any(c not in ".,->" and not c.isalpha() for c in spec):
+    if any(c not in ".,->" and not c.isalpha() for c in spec):
         raise ShapeError(f"einsum: {equation!r} may hold only letters, ',', '->' and '...'")
     spare = iter(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in letters)
     widest = builtins.max((len(s) - len(sub.replace("...", "")) for sub, s in zip(inputs, shapes) if "..." in sub),
@@ -244,7 +242,7 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
     else:
         once = sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1)
         output = fill + "".join(once)
-    if len(set(output)) != len(output) or builtins.any(c not in sizes for c in output):
+    if len(set(output)) != len(output) or any(c not in sizes for c in output):
         raise ShapeError(f"einsum: output {rhs!r} names a letter twice or one no operand has")
     return tuple(resolved), output
 
@@ -276,7 +274,7 @@ __all__ = ["matmul", "mm", "bmm", "exp", "log", "sqrt", "tanh", "sigmoid", "relu
            "log_softmax", "reshape", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
            "split", "chunk", "log1p", "sin", "cos", "square", "norm", "maximum", "minimum", "lerp",
            "flip", "isfinite", "isnan", "isinf", "equal", "add", "sub", "mul", "div", "true_divide",
-           "floor_divide", "pow", "neg", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "any", "all",
+           "floor_divide", "pow", "neg", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
            "logical_and", "logical_or", "logical_xor", "logical_not",
            "max", "min", "sign", "round", "floor", "ceil", "trunc", "rsqrt", "reciprocal", "lt", "le",
            "gt", "ge", "eq", "ne", "t", "masked_fill", "narrow", "index_select", "unbind", "multiply",

@@ -851,20 +851,13 @@ class Tensor:
     def logical_xor(self, other: "Tensor") -> "Tensor":
         return self.bool() ^ _as_mask("logical_xor", other)
 
-    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        """Whether any element is non-zero (True), over ``dim`` (an int or a tuple; all by
-        default), as a bool tensor (``mask.any(1)``, torch's)."""
-        return self._truth("any", dim, keepdim)
+    def any(self) -> "Tensor":
+        """Whether any element is non-zero (True), as a 0-d bool tensor."""
+        return Tensor._make(self.device.xp.asarray(self.array.any()), self.device)
 
-    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        """Whether every element is non-zero (True), over ``dim`` (all by default), bool."""
-        return self._truth("all", dim, keepdim)
-
-    def _truth(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
-        axes = _axes(_torch_dims(dim), self.ndim)
-        out = getattr(self.array, name)(axis=axes, keepdims=bool(keepdim))
-        dtype = uint8 if self.dtype == uint8 else BOOL        # torch's legacy: uint8 stays uint8
-        return Tensor._make(self.device.xp.asarray(out).astype(dtype), self.device)
+    def all(self) -> "Tensor":
+        """Whether every element is non-zero (True), as a 0-d bool tensor."""
+        return Tensor._make(self.device.xp.asarray(self.array.all()), self.device)
 
     def __rtruediv__(self, other):
         self = self._arith(other)
