@@ -60,6 +60,12 @@ def _scalar(op: str, name: str, value) -> float:
     return float(value)
 
 
+def _in_dtype_of(x: Tensor, *numbers: float) -> tuple:
+    """Bounds and fill values as torch casts them to the input's dtype: truncated toward zero
+    for an integer tensor (so hardtanh / threshold of integers stay integers), else unchanged."""
+    return tuple(int(v) for v in numbers) if x.dtype.kind in "iu" else numbers
+
+
 def _check_operand(op: str, name: str, t, x: Tensor) -> None:
     """An optional operand (bias, running statistics, target): a Tensor on x's device, of x's dtype."""
     if t is None:
@@ -665,6 +671,7 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bo
     lo, hi = _scalar("hardtanh", "min_val", min_val), _scalar("hardtanh", "max_val", max_val)
     if lo > hi:
         raise ConfigError(f"hardtanh: min_val {lo} is above max_val {hi}")
+    lo, hi = _in_dtype_of(x, lo, hi)
     return _maybe_in_place("hardtanh", x, inplace, lambda t: where((t > lo) & (t < hi), t, t.detach().clip(lo, hi)))
 
 
@@ -771,7 +778,8 @@ def threshold(x: Tensor, threshold: float, value: float, inplace: bool = False) 
     """x where x > threshold, ``value`` elsewhere (derivative 0 at the threshold, as torch's)."""
     from .factory import where
     _check_rank("threshold", "input", x, range(0, 33), "a tensor")
-    bound, fill = _scalar("threshold", "threshold", threshold), _scalar("threshold", "value", value)
+    bound, fill = _in_dtype_of(x, _scalar("threshold", "threshold", threshold),
+                               _scalar("threshold", "value", value))
     return _maybe_in_place("threshold", x, inplace, lambda t: where(t > bound, t, fill))
 
 
@@ -1093,6 +1101,7 @@ def instance_norm(x: Tensor, running_mean: Tensor | None = None, running_var: Te
 # ---------------------------------------------------------------------------------------------
 class Linear(Function):
     """y = x @ W^T + b as one op (one GEMM forward, two backward)."""
+    takes_int = True    # integer x, W, b: exact (int64, as torch's)
 
     def forward(self, x, w, b):
         self.x, self.w = x, w
@@ -1551,6 +1560,8 @@ def gaussian_nll_loss(input: Tensor, target: Target, var: Tensor | float, full: 
     (homoscedastic), or a number."""
     op = "gaussian_nll_loss"
     _check_loss(op, input, reduction)
+    input, target, var = (v._arith(0.0) if isinstance(v, Tensor) else v     # integers: float32,
+                          for v in (input, target, var))                    # not var cut to 0
     t = _operand(op, "target", target, input)
     v = _operand(op, "var", np.full(input.shape, var) if isinstance(var, (int, float)) else var, input)
     if bool((v.detach() < 0).any()):
@@ -1969,6 +1980,8 @@ def _per_window(g: Tensor, k: int) -> Tensor:
 
 
 class MaxPool2d(Function):
+    takes_int = True    # a pick, exact on integers (torch keeps int64)
+
     def forward(self, x, kh, kw):
         xp = self.xp
         windows = _pool_windows(xp, x, kh, kw)

@@ -265,7 +265,11 @@ def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
 
 
 def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
-    return x if dtype is None else x.to(_check_dtype(dtype))
+    """x in a reduction's ``dtype=``; without one, integers widened to int64 (torch sums and
+    multiplies uint8 / int32 in int64)."""
+    if dtype is None:
+        return x.to(np.int64) if x.dtype.kind in "iu" and x.dtype != np.int64 else x
+    return x.to(_check_dtype(dtype))
 
 
 def _median_index(xp, a, axis: int):
@@ -380,7 +384,7 @@ class _TensorMath:
             raise InputTypeError(f"prod: dim must be one int, got {dim!r} (as torch)")
         axes = _axes(dim, x.ndim)
         if axes is None:                                            # a 0-d tensor
-            return x * 1.0
+            return x * 1
         return Prod.apply(x, axes[0], bool(keepdim))
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
@@ -408,6 +412,8 @@ class _TensorMath:
     def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The sum ignoring NaNs (gradient 0 at them)."""
         x = _with_dtype(self._arith(), dtype)
+        if x.dtype.kind != "f":                       # integers have no NaN: int64, as torch
+            return x.sum(dim=dim, keepdim=keepdim)
         return x.masked_fill(x.isnan(), 0.0).sum(dim=dim, keepdim=keepdim)
 
     def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

@@ -45,6 +45,7 @@ _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes
 
 class Add(Function):
     takes_int = True
+    takes_bool = True   # bool + bool: logical or, as torch
 
     def forward(self, a, b):
         _broadcast_check("add", a, b)
@@ -61,6 +62,7 @@ class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""
     takes_int = True
+    takes_bool = True   # masked_fill / tril of a mask stays a mask, as torch
 
     def forward(self, a, b, cond):     # cond last: Function.apply takes device and dtype from
         try:                               # the first Tensor argument, and cond is a bool mask
@@ -105,6 +107,7 @@ class Sub(Function):
 
 class Mul(Function):
     takes_int = True
+    takes_bool = True   # bool * bool: logical and, as torch
 
     def forward(self, a, b):
         _broadcast_check("mul", a, b)
@@ -320,14 +323,17 @@ class Mean(Sum):
 
 class Amax(Function):
     """Largest element over ``axis``; the gradient is shared evenly by the elements that tie
-    for it (PyTorch's amax/amin rule).  ``Amax.apply(-x)`` negated is amin."""
+    for it (PyTorch's amax/amin rule).  :class:`Amin` is the same with the smallest."""
     takes_int = True
+    takes_bool = True   # any / all of a mask, as torch's amax / amin of bool
+    reduce = "max"
 
     def forward(self, x, axis, keepdims):
         if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axis)):
-            raise ShapeError(f"max/amax over an empty dim (shape {x.shape}): it has no largest element")
+            raise ShapeError(f"{self.reduce}/a{self.reduce} over an empty dim (shape {x.shape}): "
+                             f"it has no {'largest' if self.reduce == 'max' else 'smallest'} element")
         self.x, self.axis, self.keepdims = x, axis, keepdims
-        self.out = x.max(axis=axis, keepdims=True)
+        self.out = getattr(x, self.reduce)(axis=axis, keepdims=True)
         return self.out if keepdims else (self.out.reshape(()) if axis is None else
                                           self.out.squeeze(axis))
 
@@ -343,6 +349,12 @@ class Amax(Function):
         count = ties.sum(axis=self.axis, keepdims=True, dtype=g.dtype)
         return constant_times(g.reshape(self.out.shape), ties / count), None, None
 
+
+
+class Amin(Amax):
+    """Smallest element over ``axis`` (not -amax(-x): unsigned integers and bools have no
+    negation, and -(-2**63) overflows)."""
+    reduce = "min"
 
 class Reshape(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
@@ -432,6 +444,7 @@ def scatter_into_zeros(xp, g, shape: tuple, key):
 class ScatterIntoZeros(Function):
     """Indexing's backward as an op (graph mode); its own gradient is the same indexing."""
     takes_int = True
+    takes_bool = True   # F.pad / diag_embed of a mask, as torch
 
     def forward(self, g, shape, key):
         self.key = key

@@ -964,7 +964,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
         length = x.shape[d]
         if length == 0:
             break
-        x = x.narrow(d, 1, length - 1) - x.narrow(d, 0, length - 1)
+        later, earlier = x.narrow(d, 1, length - 1), x.narrow(d, 0, length - 1)
+        x = later ^ earlier if x.dtype == BOOL else later - earlier    # bool: torch's xor
     return x
 
 

@@ -136,7 +136,11 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
         if not isinstance(arg, Tensor):
             arrays.append(arg)
             continue
-        if arg.array.dtype.kind in "iu":          # promoted below, once the float dtype is known
+        if arg.array.dtype == BOOL and cls.takes_int and not cls.takes_bool:
+            raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
+                             f"indexing, logic, shape ops and sums only; convert it with .float() "
+                             f"for arithmetic")
+        if arg.array.dtype.kind in "iub":         # promoted below, once the float dtype is known
             if device is None:
                 device = arg.device
             elif arg.device is not device:
@@ -145,10 +149,6 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
             ints.append(arg.array.dtype)
             arrays.append(arg.array)
             continue
-        if arg.array.dtype == BOOL and not cls.takes_bool:
-            raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
-                             f"indexing, logic, shape ops and sums only; convert it with .float() "
-                             f"for arithmetic")
         if device is None or dtype is None and arg.device is device:
             device, dtype = arg.device, arg.array.dtype
         elif arg.device is not device:
@@ -166,17 +166,20 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
     if ints:
         target = _promoted(cls, ints, dtype)
         if target is not None:
-            arrays = [a.astype(target) if getattr(a, "dtype", BOOL).kind in "iu" and isinstance(
-                arg, Tensor) else a for a, arg in zip(arrays, args)]
+            arrays = [a.astype(target) if isinstance(arg, Tensor) and a.dtype.kind in "iub"
+                      else a for a, arg in zip(arrays, args)]
     return device, arrays, requires_grad
 
 
 def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype | None:
-    """The dtype integer operands become in op ``cls`` (None: they stay as they are): the float
-    dtype beside them (int64 + float64 tensor -> float64), float32 for an op that is not exact on
-    integers (exp, /, mean: torch's default dtype), else the widest integer (int32 + int64)."""
-    if float_dtype is not None and float_dtype.kind == "f":
+    """The dtype integer and bool operands become in op ``cls`` (None: they stay as they are):
+    the float dtype beside them (int64 + float64 tensor -> float64), float32 for an op that is not
+    exact on integers (exp, /, mean: torch's default dtype), else the widest integer (int32 +
+    int64; bool + int64).  Bools alone stay bools in an op that takes them (shape ops, where)."""
+    if float_dtype is not None:
         return float_dtype
+    if cls.takes_bool and all(d == BOOL for d in ints):
+        return None
     if not cls.takes_int:
         return float32
     widest = np.result_type(*ints)
@@ -758,6 +761,8 @@ class Tensor:
             return self
         if isinstance(other, Tensor) and other.dtype.kind in "fiu":
             return self.to(other.dtype) if kind == "b" else self
+        if kind == "b" and (isinstance(other, (bool, np.bool_)) or isinstance(other, Tensor)):
+            return self     # bool with bool: torch's logical + and *, float32 /, refused -
         if isinstance(other, (float, np.floating)):
             return self.to(float32)
         if kind == "b":
@@ -886,7 +891,7 @@ class Tensor:
         if isinstance(other, np.integer):
             other = int(other)
         other_kind = other.dtype.kind if isinstance(other, Tensor) else (
-            "i" if isinstance(other, int) and not isinstance(other, bool) else "f")
+            "b" if isinstance(other, bool) else "i" if isinstance(other, int) else "f")
         if self.dtype.kind not in "iub" or other_kind not in "iub" or (self.dtype.kind == other_kind == "b"):
             return None
         a, b = self._arith(other), self._lift(other)
@@ -932,7 +937,9 @@ class Tensor:
             base = base.item()
         if isinstance(base, bool) or not isinstance(base, (int, float)):
             raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
-        me = self._arith()
+        me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
+        if me.dtype.kind in "iu" and isinstance(base, int):
+            return me.new_full((), base) ** me          # int ** ints: exact integers, as torch
         return ops.PowTensor.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
 
     def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
@@ -1004,6 +1011,7 @@ class Tensor:
 
     def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""
+        self = self._arith(0.0)                      # integers: float32 (uint8 - max would wrap)
         axes = _axes(_torch_dims(dim), self.ndim)
         with np.errstate(invalid="ignore"):
             shift = self.array.max(axis=axes, keepdims=True) if self.array.size else self.array.sum(
@@ -1028,7 +1036,7 @@ class Tensor:
         return ops.Amax.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
 
     def amin(self, dim=None, keepdim: bool = False) -> "Tensor":
-        return -ops.Amax.apply(-self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
+        return ops.Amin.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest element along ``dim`` (of the flattened tensor by default; the
@@ -1226,7 +1234,9 @@ class Tensor:
     def floor_divide(self, other: Any) -> "Tensor":
         return self // other
     def neg(self) -> "Tensor": return -self
-    def square(self) -> "Tensor": return self * self
+    def square(self) -> "Tensor":
+        me = self._arith()          # a bool squares to int64, as torch
+        return me * me
     multiply, divide, true_divide, subtract, negative = mul, div, div, sub, neg
 
     def maximum(self, other: "Tensor") -> "Tensor":
@@ -1293,7 +1303,10 @@ class Tensor:
         nowhere = self.device.xp.zeros(self.shape, dtype=BOOL)
         return ops.Where.apply(self, Tensor._make(values, self.device), nowhere)
 
-    def sign(self) -> "Tensor": return self._piecewise_constant(self.device.xp.sign(self.array))
+    def sign(self) -> "Tensor":
+        if self.dtype == BOOL:              # torch: a mask is its own sign
+            return self.clone()
+        return self._piecewise_constant(self.device.xp.sign(self.array))
     def round(self) -> "Tensor": return self._piecewise_constant(self.device.xp.rint(self.array))
     def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array))
     def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array))
@@ -1332,6 +1345,10 @@ class Tensor:
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
         """``value`` where the bool ``mask`` holds (broadcast), this tensor elsewhere."""
         from .factory import where
+        if isinstance(value, Tensor) and value.dtype != self.dtype:
+            value = value.to(self.dtype)                 # torch keeps self's dtype
+        elif not isinstance(value, Tensor) and self.dtype.kind != "f" and np.isscalar(value):
+            value = self.dtype.type(value).item()        # 2.7 into int64: 2, as torch
         return where(mask, value, self)
 
     def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
@@ -1510,6 +1527,8 @@ class Tensor:
                                  f"would change values its graph saved: use .detach()")
         try:
             update(self.array)
+        except DTypeError:
+            raise
         except TypeError as exc:          # NumPy's UFuncTypeError: e.g. arithmetic into a bool mask
             raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "
                              f"value ({exc})") from None
@@ -1533,6 +1552,9 @@ class Tensor:
         def update(a):
             with no_grad():        # a plain wrapper of the array (.detach() would mark it shared)
                 value = compute(Tensor._make(a, self.device))
+            if not np.can_cast(value.dtype, a.dtype, "same_kind"):   # exp_() of ints: torch refuses
+                raise DTypeError(f"{name}: the result is {value.dtype}, which cannot be written "
+                                 f"into a {a.dtype} tensor in place (use the out-of-place form)")
             a[...] = value.array
         return self._in_place(name, update, compute, tuple(o for o in operands if isinstance(o, Tensor)))
 
@@ -1795,8 +1817,10 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
     if not isinstance(b, Tensor):
         raise InputTypeError(f"{which}: other must be a Tensor, got {type(b).__name__} (use "
                              f"clamp for a number)")
-    if a.dtype.kind in "iu" and b.dtype.kind in "iu":     # integers: exact, no gradient
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub":   # integers, bools: exact, no gradient
         return Tensor._make(getattr(a.device.xp, which)(a.array, b.array), a.device)
+    if a.dtype.kind != "f" or b.dtype.kind != "f":       # an integer beside a float: that float
+        a, b = (t if t.dtype.kind == "f" else t.to((b if t is a else a).dtype) for t in (a, b))
     first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
     nan = a.isnan() | b.isnan()               # torch: NaN, and the whole gradient to both sides
     return where(first, a, where(second, b, where(nan, a + b, a * 0.5 + b * 0.5)))
