@@ -136,29 +136,25 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
         if not isinstance(arg, Tensor):
             arrays.append(arg)
             continue
-        if arg.array.dtype == BOOL and cls.takes_int and not cls.takes_bool:
-            raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
-                             f"indexing, logic, shape ops and sums only; convert it with .float() "
-                             f"for arithmetic")
-        if arg.array.dtype.kind in "iub":         # promoted below, once the float dtype is known
-            if device is None:
-                device = arg.device
-            elif arg.device is not device:
-                raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got {device} "
-                                  f"and {arg.device} (move one with .to(device))")
-            ints.append(arg.array.dtype)
-            arrays.append(arg.array)
-            continue
-        if device is None or dtype is None and arg.device is device:
-            device, dtype = arg.device, arg.array.dtype
+        array = arg.array
+        if device is None:
+            device = arg.device
         elif arg.device is not device:
             raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got {device} "
                               f"and {arg.device} (move one with .to(device))")
-        elif arg.array.dtype != dtype:
+        if array.dtype.kind != "f":               # integers and masks: promoted below, once the
+            if array.dtype == BOOL and cls.takes_int and not cls.takes_bool:   # float dtype is known
+                raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part "
+                                 f"in indexing, logic, shape ops and sums only; convert it with "
+                                 f".float() for arithmetic")
+            ints.append(array.dtype)
+        elif dtype is None:
+            dtype = array.dtype
+        elif array.dtype != dtype:
             raise DTypeError(f"{cls.__name__}: float32 and float64 tensors mixed ({dtype} and "
-                             f"{arg.array.dtype}); convert one with .to({dtype.name!r})")
+                             f"{array.dtype}); convert one with .to({dtype.name!r})")
         requires_grad = requires_grad or arg._requires_grad
-        arrays.append(arg.array)
+        arrays.append(array)
     if device is None:  # e.g. a NumPy array given where a Tensor is needed
         got = ", ".join(type(a).__name__ for a in args)
         raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); wrap "
