@@ -450,7 +450,7 @@ class ELU(_Activation):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__(inplace)
-        self.alpha = F._scalar("ELU", "alpha", alpha)
+        self.alpha = F._scalar(type(self).__name__, "alpha", alpha)
 
 
 class Hardtanh(_Activation):
@@ -465,12 +465,9 @@ class SELU(_Activation):
     function = staticmethod(F.selu)
 
 
-class CELU(_Activation):
-    params, function = ("alpha",), staticmethod(F.celu)
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False):
-        super().__init__(inplace)
-        self.alpha = F._scalar("CELU", "alpha", alpha)
+class CELU(ELU):
+    """x where x > 0, else alpha (exp(x / alpha) - 1) (``F.celu``)."""
+    function = staticmethod(F.celu)
 
 
 class Mish(_Activation):
