@@ -866,13 +866,13 @@ class Tensor:
     def unflatten(self, dim: int, sizes: Any) -> "Tensor":
         """Dim ``dim`` split into ``sizes`` (one of them may be -1), a view (torch.unflatten)."""
         d = self._dim(dim, "unflatten")
-        sizes = tuple(int(s) for s in sizes)
-        known = math.prod(s for s in sizes if s != -1)
-        if not sizes or sizes.count(-1) > 1 or any(s < -1 for s in sizes) or (
-                known * (self.shape[d] // known if known else 0) != self.shape[d] if -1 in sizes
-                else known != self.shape[d]):
-            raise ShapeError(f"unflatten: sizes {sizes} do not split dim {dim} of shape {self.shape}")
-        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
+        given = tuple(int(s) for s in sizes)
+        known = math.prod(s for s in given if s != -1)
+        if given.count(-1) == 1 and known > 0:                  # -1: what the others leave
+            given = tuple(self.shape[d] // known if s == -1 else s for s in given)
+        if not given or min(given) < 0 or math.prod(given) != self.shape[d]:
+            raise ShapeError(f"unflatten: sizes {tuple(sizes)} do not split dim {dim} of shape {self.shape}")
+        return self.reshape(self.shape[:d] + given + self.shape[d + 1:])
 
     def __rtruediv__(self, other):
         self = self._arith(other)
