@@ -16,10 +16,10 @@ from typing import Iterable
 
 import numpy as np
 
-from ..errors import ConfigError, InputTypeError, NonFiniteError
-from ..factory import tensor
-from ..random import default_generator
-from ..tensor import Tensor, no_grad
+from ...errors import ConfigError, InputTypeError, NonFiniteError
+from ...factory import tensor
+from ...random import default_generator
+from ...tensor import Tensor, no_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
            "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters"]
@@ -103,7 +103,7 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     forward. sigma is estimated as ``u . (W v)`` by power iteration on vectors kept as buffers
     (``<name>_u``, ``<name>_v``): ``n_power_iterations`` steps per forward in training, none in
     eval. The gradient flows through ``W`` in sigma, as in torch (u and v are constants)."""
-    from .layers import ConvTranspose2d
+    from ..layers import ConvTranspose2d
     if any(isinstance(h, _SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
         raise ConfigError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally "
                           f"normalized (its parameter is {name}_orig)")
@@ -134,7 +134,7 @@ def remove_spectral_norm(module: "Module", name: str = "weight") -> "Module":
     normalized weight ``<name>_orig / sigma`` with the current u and v (no power iteration, as
     torch's) -- so the layer computes what it computed in eval mode; the hook, ``<name>_orig``,
     ``<name>_u`` and ``<name>_v`` are gone."""
-    from .module import Parameter
+    from ..module import Parameter
     found = [(key, hook) for key, hook in module._forward_pre_hooks.items()
              if isinstance(hook, _SpectralNorm) and hook.name == name]
     if not found:
@@ -175,7 +175,7 @@ class _SpectralNorm:
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened into one vector (differentiable), as torch."""
-    from ..factory import cat
+    from ...factory import cat
     flat = [p.reshape(-1) for p in parameters]
     if not flat:
         raise InputTypeError("parameters_to_vector: no parameters")
@@ -205,7 +205,7 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
     but ``dim`` (``_g`` keeps that dim, size 1 elsewhere); ``dim=None``: one norm of the whole
     tensor (``_g`` a scalar).  At the start ``_v`` is the weight and ``_g`` its norm, so the
     layer computes what it did."""
-    from .module import Parameter
+    from ..module import Parameter
     if any(isinstance(h, _WeightNorm) and h.name == name for h in module._forward_pre_hooks.values()):
         raise ConfigError(f"weight_norm: {type(module).__name__}.{name} is already weight-normalized")
     weight = getattr(module, name, None)
@@ -226,7 +226,7 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
 
 def remove_weight_norm(module: "Module", name: str = "weight") -> "Module":
     """Undo ``weight_norm``: ``module.<name>`` is a plain Parameter again, holding g * v / ||v||."""
-    from .module import Parameter
+    from ..module import Parameter
     found = [(key, hook) for key, hook in module._forward_pre_hooks.items()
              if isinstance(hook, _WeightNorm) and hook.name == name]
     if not found:
