@@ -21,7 +21,7 @@ from ...factory import tensor
 from ...random import default_generator
 from ...tensor import Tensor, no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
+__all__ = ["parametrize", "parametrizations", "clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
            "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters"]
 
 
@@ -295,3 +295,6 @@ def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
         return v.norm()
     others = tuple(d for d in range(v.ndim) if d != dim % v.ndim)
     return v.norm(2, dim=others, keepdim=True) if others else v.abs()
+
+
+from . import parametrizations, parametrize  # noqa: E402  (they use the helpers above)
