@@ -12,7 +12,7 @@ Spectral normalization (SN-GAN's discriminator): ``D = nn.Sequential(spectral_no
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from ...errors import ConfigError, InputTypeError, NonFiniteError
 from ...factory import tensor
 from ...random import default_generator
 from ...tensor import Tensor, no_grad
+
+if TYPE_CHECKING:
+    from ..module import Module
 
 __all__ = ["parametrize", "parametrizations", "clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
            "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters"]
