@@ -294,3 +294,11 @@ def test_hook_weight_norm_dim_minus_one_is_one_whole_norm():
     layer = tg.nn.utils.weight_norm(nn.Conv2d(3, 4, 3, dtype="float64"), dim=-1)
     assert layer.weight_g.shape == ()
     np.testing.assert_allclose(layer.weight_g.numpy(), np.linalg.norm(layer.weight_v.numpy()))
+
+
+def test_a_parametrized_layer_still_checks_its_input_dtype():
+    layer = spectral_norm(nn.Linear(3, 4, dtype="float64"))
+    u = layer.parametrizations.weight[0]._u.numpy().copy()
+    with pytest.raises(DTypeError, match="input is float32 but the module's weights are float64"):
+        layer(tg.randn(2, 3))
+    np.testing.assert_array_equal(layer.parametrizations.weight[0]._u.numpy(), u)   # no iteration ran
