@@ -436,9 +436,7 @@ def check_input(module: Module, x: Any, ranks: tuple[int, ...], layout: str,
     if channels is not None and x.shape[channel_axis] != channels:
         raise ShapeError(f"{_short(module)}: expected {channels} input channels/features, got "
                          f"input of shape {x.shape}")
-    weight = module.__dict__.get("weight")
-    if weight is None:
-        weight = module.__dict__.get("running_mean")  # a BatchNorm without affine weights
+    weight = _reference_weight(module)
     if weight is not None:
         if x.device is not weight.device:
             raise DeviceError(f"{_short(module)}: input is on {x.device} but the module's weights "
@@ -446,6 +444,18 @@ def check_input(module: Module, x: Any, ranks: tuple[int, ...], layout: str,
         if x.dtype != weight.dtype:
             raise DTypeError(f"{_short(module)}: input is {x.dtype} but the module's weights are "
                              f"{weight.dtype}; convert with .to({weight.dtype.name!r})")
+
+
+def _reference_weight(module: Module) -> "Tensor | None":
+    """What check_input compares the input's device and dtype with: the weight; for a weight
+    under a parametrization (``parametrize``), its stored original -- reading ``module.weight``
+    would run the parametrization (a power iteration, for spectral norm); else BatchNorm's
+    running_mean (no affine weights)."""
+    weight = module.__dict__.get("weight")
+    chains = module.__dict__.get("parametrizations")
+    if weight is None and chains is not None and "weight" in chains:
+        weight = next(iter(chains["weight"].parameters(recurse=False)), None)
+    return module.__dict__.get("running_mean") if weight is None else weight
 
 
 def _short(module: Module) -> str:

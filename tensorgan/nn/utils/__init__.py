@@ -12,16 +12,19 @@ Spectral normalization (SN-GAN's discriminator): ``D = nn.Sequential(spectral_no
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from ..errors import ConfigError, InputTypeError, NonFiniteError
-from ..factory import tensor
-from ..random import default_generator
-from ..tensor import Tensor, no_grad
+from ...errors import ConfigError, InputTypeError, NonFiniteError
+from ...factory import tensor
+from ...random import default_generator
+from ...tensor import Tensor, no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
+if TYPE_CHECKING:
+    from ..module import Module
+
+__all__ = ["parametrize", "parametrizations", "clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
            "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters"]
 
 
@@ -103,7 +106,7 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     forward. sigma is estimated as ``u . (W v)`` by power iteration on vectors kept as buffers
     (``<name>_u``, ``<name>_v``): ``n_power_iterations`` steps per forward in training, none in
     eval. The gradient flows through ``W`` in sigma, as in torch (u and v are constants)."""
-    from .layers import ConvTranspose2d
+    from ..layers import ConvTranspose2d
     if any(isinstance(h, _SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
         raise ConfigError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally "
                           f"normalized (its parameter is {name}_orig)")
@@ -115,15 +118,11 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     dim = (1 if isinstance(module, ConvTranspose2d) else 0) if dim is None else dim
     if isinstance(dim, bool) or not isinstance(dim, int) or not -weight.ndim <= dim < weight.ndim:
         raise ConfigError(f"spectral_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
-    matrix = _as_matrix(weight.array, dim % weight.ndim)
-    xp = weight.device.xp
-    rng = default_generator.rng                 # tg.manual_seed makes u and v reproducible
-    u = _normalize(xp.asarray(rng.standard_normal(matrix.shape[0]).astype(weight.dtype)), eps)
-    v = _normalize(xp.asarray(rng.standard_normal(matrix.shape[1]).astype(weight.dtype)), eps)
+    u, v = _random_unit_vectors(weight, dim % weight.ndim, eps)
     delattr(module, name)
     module.register_parameter(name + "_orig", weight)
-    module.register_buffer(name + "_u", Tensor._make(u, weight.device))
-    module.register_buffer(name + "_v", Tensor._make(v, weight.device))
+    module.register_buffer(name + "_u", u)
+    module.register_buffer(name + "_v", v)
     setattr(module, name, weight.detach())      # a plain attribute until the first forward
     module.register_forward_pre_hook(_SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps))
     return module
@@ -134,7 +133,7 @@ def remove_spectral_norm(module: "Module", name: str = "weight") -> "Module":
     normalized weight ``<name>_orig / sigma`` with the current u and v (no power iteration, as
     torch's) -- so the layer computes what it computed in eval mode; the hook, ``<name>_orig``,
     ``<name>_u`` and ``<name>_v`` are gone."""
-    from .module import Parameter
+    from ..module import Parameter
     found = [(key, hook) for key, hook in module._forward_pre_hooks.items()
              if isinstance(hook, _SpectralNorm) and hook.name == name]
     if not found:
@@ -160,22 +159,14 @@ class _SpectralNorm:
     def __call__(self, module: "Module", inputs: tuple) -> None:
         weight = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
-        if module.training:                     # u, v updated in place: they are buffers
-            matrix = _as_matrix(weight.array, self.dim)
-            for _ in range(self.n):
-                v.array[...] = _normalize(matrix.T @ u.array, self.eps)
-                u.array[...] = _normalize(matrix @ v.array, self.eps)
-        matrix = weight.permute(_dim_first(weight.ndim, self.dim)).reshape(weight.shape[self.dim], -1)
-        # copies: the next training forward updates the buffers in place, and this graph must
-        # keep the u, v it used (D(real) and D(fake) before one backward), as torch's clone()
-        u_now, v_now = Tensor._make(u.array.copy(), u.device), Tensor._make(v.array.copy(), v.device)
-        sigma = (u_now * (matrix @ v_now)).sum()                # differentiable in the weight
-        setattr(module, self.name, weight / sigma)
+        if module.training:                     # v first, then u (the hook's order, torch's)
+            _power_iterate(_as_matrix(weight.array, self.dim).T, v.array, u.array, self.n, self.eps)
+        setattr(module, self.name, weight / _sigma(weight, self.dim, u, v))
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened into one vector (differentiable), as torch."""
-    from ..factory import cat
+    from ...factory import cat
     flat = [p.reshape(-1) for p in parameters]
     if not flat:
         raise InputTypeError("parameters_to_vector: no parameters")
@@ -205,7 +196,7 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
     but ``dim`` (``_g`` keeps that dim, size 1 elsewhere); ``dim=None``: one norm of the whole
     tensor (``_g`` a scalar).  At the start ``_v`` is the weight and ``_g`` its norm, so the
     layer computes what it did."""
-    from .module import Parameter
+    from ..module import Parameter
     if any(isinstance(h, _WeightNorm) and h.name == name for h in module._forward_pre_hooks.values()):
         raise ConfigError(f"weight_norm: {type(module).__name__}.{name} is already weight-normalized")
     weight = getattr(module, name, None)
@@ -214,7 +205,7 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
     if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)
                             or not -weight.ndim <= dim < weight.ndim):
         raise ConfigError(f"weight_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
-    hook = _WeightNorm(name, None if dim is None else dim % weight.ndim)
+    hook = _WeightNorm(name, None if dim in (None, -1) else dim % weight.ndim)   # -1: torch's whole norm
     g = hook.norm(weight.detach())
     delattr(module, name)
     module.register_parameter(name + "_g", Parameter(Tensor._make(g.array.copy(), weight.device)))
@@ -226,7 +217,7 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
 
 def remove_weight_norm(module: "Module", name: str = "weight") -> "Module":
     """Undo ``weight_norm``: ``module.<name>`` is a plain Parameter again, holding g * v / ||v||."""
-    from .module import Parameter
+    from ..module import Parameter
     found = [(key, hook) for key, hook in module._forward_pre_hooks.items()
              if isinstance(hook, _WeightNorm) and hook.name == name]
     if not found:
@@ -248,10 +239,7 @@ class _WeightNorm:
         self.name, self.dim = name, dim
 
     def norm(self, v: Tensor) -> Tensor:
-        if self.dim is None:
-            return v.norm()
-        others = tuple(d for d in range(v.ndim) if d != self.dim)
-        return v.norm(2, dim=others, keepdim=True) if others else v.abs()
+        return _norm_except_dim(v, -1 if self.dim is None else self.dim)
 
     def compute(self, module: "Module") -> Tensor:
         g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
@@ -272,3 +260,44 @@ def _as_matrix(array, dim: int):
 
 def _normalize(x, eps: float):
     return x / max(float((x * x).sum()) ** 0.5, eps)
+
+
+def _random_unit_vectors(weight: Tensor, dim: int, eps: float) -> tuple[Tensor, Tensor]:
+    """Spectral norm's starting u (``weight.shape[dim]`` long) and v (the rest, flattened):
+    standard normal draws from tg's generator (tg.manual_seed makes them reproducible), scaled
+    to unit length, as buffers of the weight's dtype and device."""
+    rows = weight.shape[dim]
+    cols = weight.numel() // rows if rows else 0
+    rng, xp = default_generator.rng, weight.device.xp
+    return tuple(Tensor._make(_normalize(xp.asarray(rng.standard_normal(n).astype(weight.dtype)), eps),
+                              weight.device) for n in (rows, cols))
+
+
+def _power_iterate(matrix, a, b, n: int, eps: float) -> None:
+    """``n`` power-iteration steps, in place on the arrays a and b: ``a = M b / |M b|``, then
+    ``b = M^T a / |M^T a|``.  Pass the matrix transposed (and v, u) for v-first order."""
+    for _ in range(n):
+        a[...] = _normalize(matrix @ b, eps)
+        b[...] = _normalize(matrix.T @ a, eps)
+
+
+def _sigma(weight: Tensor, dim: int, u: Tensor, v: Tensor) -> Tensor:
+    """``u . (W v)``, the largest singular value's estimate, differentiable in the weight only.
+    u and v are copied: a later training forward updates the buffers in place, and this graph
+    must keep the u, v it used (D(real) and D(fake) before one backward), as torch's clone()."""
+    matrix = weight.permute(_dim_first(weight.ndim, dim)).reshape(weight.shape[dim], -1)
+    u_now, v_now = Tensor._make(u.array.copy(), u.device), Tensor._make(v.array.copy(), v.device)
+    return (u_now * (matrix @ v_now)).sum()
+
+
+def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
+    """torch's ``norm_except_dim(v, 2, dim)``: the 2-norm over every dim but ``dim``, keeping
+    that dim (size 1 elsewhere); ``dim=-1`` is torch's code for one norm of the whole tensor (a
+    0-d result), not the last dim -- torch's weight_norm relies on it for ``dim=None``."""
+    if dim == -1:
+        return v.norm()
+    others = tuple(d for d in range(v.ndim) if d != dim % v.ndim)
+    return v.norm(2, dim=others, keepdim=True) if others else v.abs()
+
+
+from . import parametrizations, parametrize  # noqa: E402  (they use the helpers above)

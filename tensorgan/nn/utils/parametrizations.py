@@ -1,0 +1,98 @@
+"""torch's ``torch.nn.utils.parametrizations``: spectral and weight normalization as
+parametrizations (:mod:`.parametrize`), torch's current form and state-dict keys.
+
+``spectral_norm(layer)``: ``layer.weight`` is ``original / sigma``, sigma estimated by power
+iteration on the ``_u`` / ``_v`` buffers of ``layer.parametrizations.weight[0]`` (keys
+``parametrizations.weight.original``, ``parametrizations.weight.0._u``, ``..._v``).
+``weight_norm(layer)``: ``layer.weight`` is ``g * v / ||v||`` (keys
+``parametrizations.weight.original0`` = g, ``original1`` = v).  The math is the hook-style
+``tg.nn.utils.spectral_norm`` / ``weight_norm``'s (shared helpers); only the order of the
+power-iteration steps differs, as between torch's two versions (u first here, v first there).
+"""
+from __future__ import annotations
+
+from ...errors import ConfigError
+from ...functional import normalize
+from ...tensor import Tensor
+from ..module import Module
+from . import _as_matrix, _norm_except_dim, _power_iterate, _random_unit_vectors, _sigma
+from .parametrize import register_parametrization
+
+__all__ = ["spectral_norm", "weight_norm"]
+
+
+class _SpectralNorm(Module):
+    """``W / sigma(W)``; in training each call first runs ``n_power_iterations`` steps on the
+    ``_u`` / ``_v`` buffers (15 at construction, as torch).  A 1-D weight is just normalized."""
+
+    def __init__(self, weight: Tensor, n_power_iterations: int = 1, dim: int = 0,
+                 eps: float = 1e-12) -> None:
+        super().__init__()
+        if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) \
+                or n_power_iterations < 1:
+            raise ConfigError(f"spectral_norm: n_power_iterations must be an int >= 1, got "
+                              f"{n_power_iterations!r}")
+        self.dim = weight._dim(dim, "spectral_norm")   # ShapeError naming the shape
+        self.eps = eps
+        if weight.ndim > 1:
+            self.n_power_iterations = n_power_iterations
+            u, v = _random_unit_vectors(weight, self.dim, eps)
+            self.register_buffer("_u", u)
+            self.register_buffer("_v", v)
+            self._power_method(weight, 15)
+
+    def _power_method(self, weight: Tensor, n: int) -> None:
+        """u first, then v (torch's parametrization's order), in place on the buffers."""
+        _power_iterate(_as_matrix(weight.array, self.dim), self._u.array, self._v.array, n, self.eps)
+
+    def forward(self, weight: Tensor) -> Tensor:
+        if weight.ndim == 1:
+            return normalize(weight, dim=0, eps=self.eps)
+        if self.training:
+            self._power_method(weight, self.n_power_iterations)
+        return weight / _sigma(weight, self.dim, self._u, self._v)
+
+    def right_inverse(self, value: Tensor) -> Tensor:
+        """Assigning a weight stores it as is (torch's: no inverse of the scaling)."""
+        return value
+
+
+def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1,
+                  eps: float = 1e-12, dim: int | None = None) -> Module:
+    """Spectrally normalize ``module.<name>`` as a parametrization (torch 2.x's form): ``dim``
+    defaults to 1 for transposed convolutions (their output channels), else 0."""
+    from ..layers import ConvTranspose1d, ConvTranspose2d
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ConfigError(f"spectral_norm: {type(module).__name__} has no parameter or buffer {name!r}")
+    if dim is None:
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+    return register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
+
+
+class _WeightNorm(Module):
+    """``(g, v) -> g * v / ||v||``, the norm over every dim but ``dim`` (``dim=-1`` or None: the
+    whole tensor, torch's convention); ``right_inverse(W) = (||W||, W)``."""
+
+    def __init__(self, dim: int | None = 0) -> None:
+        super().__init__()
+        self.dim = -1 if dim is None else dim
+
+    def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
+        return weight_v * (weight_g / _norm_except_dim(weight_v, self.dim))
+
+    def right_inverse(self, weight: Tensor) -> tuple[Tensor, Tensor]:
+        return _norm_except_dim(weight, self.dim), weight
+
+
+def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
+    """Weight-normalize ``module.<name>`` as a parametrization (torch 2.x's form): the
+    magnitude ``original0`` (g) and direction ``original1`` (v) are trained separately.  Loading
+    a state dict with the hook form's ``weight_g`` / ``weight_v`` keys is not translated (torch
+    registers a load hook for that; tensorgan's load_state_dict has none)."""
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ConfigError(f"weight_norm: {type(module).__name__} has no parameter or buffer {name!r}")
+    if dim is not None and dim != -1:
+        weight._dim(dim, "weight_norm")
+    return register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
