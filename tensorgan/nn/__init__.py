@@ -19,6 +19,7 @@ from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU,
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .attention import MultiheadAttention
+from .recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss,
                    MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module, Parameter
@@ -39,7 +40,8 @@ __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RR
             "InstanceNorm1d", "MaxPool1d", "MaxUnpool1d", "MaxUnpool2d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d", "Fold",
             "PairwiseDistance", "RMSNorm", "Unfold", "CosineEmbeddingLoss", "GaussianNLLLoss",
             "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss",
-            "SoftMarginLoss", "TripletMarginLoss"]
+            "SoftMarginLoss", "TripletMarginLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCell",
+            "LSTMCell", "GRUCell"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

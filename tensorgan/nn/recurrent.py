@@ -1,0 +1,423 @@
+"""Recurrent layers with torch's names, constructor arguments, parameter names and shapes,
+initialization and forward signatures (so a torch state dict loads by name): the cells
+``RNNCell`` / ``LSTMCell`` / ``GRUCell`` (one time step) and the sequence layers ``RNN`` /
+``LSTM`` / ``GRU`` (``num_layers``, ``bidirectional``, ``batch_first``, ``dropout``).
+
+Everything is composed of differentiable Tensor ops (linear, sigmoid, tanh, chunk, stack,
+concat), so gradients of gradients come for free.  A sequence layer projects the input of all
+time steps in one matmul before its time loop; the loop does one hidden-to-hidden matmul per
+step.  Gate order as torch's: LSTM ``i, f, g, o``; GRU ``r, z, n`` with
+``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``."""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from .. import functional as F
+from ..errors import ConfigError, DTypeError, DeviceError, InputTypeError, ShapeError
+from ..factory import concat, stack
+from ..random import Generator
+from ..tensor import Tensor
+from . import init
+from .layers import _empty, _positive_int
+from .module import Module, Parameter
+
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_NONLINEARITY = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
+
+
+def _mode_of(owner: str, nonlinearity: Any) -> str:
+    """``RNN_TANH`` / ``RNN_RELU`` for an Elman RNN's ``nonlinearity``; anything else refused."""
+    if nonlinearity not in _NONLINEARITY:
+        raise ConfigError(f"{owner}: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
+    return _NONLINEARITY[nonlinearity]
+
+
+def _step(mode: str, gi: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor, b_hh: Tensor | None,
+          w_hr: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    """One time step from the input's projection ``gi = x W_ih^T + b_ih`` (N, gates * H) and the
+    previous state: ``(h', c')`` (``c'`` None except for an LSTM)."""
+    gh = F.linear(h, w_hh, b_hh)
+    if mode == "GRU":
+        i_r, i_z, i_n = gi.chunk(3, dim=-1)
+        h_r, h_z, h_n = gh.chunk(3, dim=-1)
+        r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
+        n = (i_n + r * h_n).tanh()
+        return (1 - z) * n + z * h, None
+    gates = gi + gh
+    if mode == "LSTM":
+        i, f, g, o = gates.chunk(4, dim=-1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = o.sigmoid() * c.tanh()
+        return (h if w_hr is None else F.linear(h, w_hr)), c
+    return (gates.tanh() if mode == "RNN_TANH" else gates.relu()), None
+
+
+def _check_tensor(owner: str, name: str, t: Any, ref: Tensor) -> None:
+    """``t`` is a Tensor on ``ref``'s device, of its dtype (ref: the layer's first weight)."""
+    if not isinstance(t, Tensor):
+        raise InputTypeError(f"{owner}: {name} must be a Tensor, got {type(t).__name__}")
+    if t.device is not ref.device:
+        raise DeviceError(f"{owner}: {name} is on {t.device} but the weights are on {ref.device}; "
+                          f"move one with .to(device)")
+    if t.dtype != ref.dtype:
+        raise DTypeError(f"{owner}: {name} is {t.dtype} but the weights are {ref.dtype}; convert "
+                         f"with .to({ref.dtype.name!r})")
+
+
+def _check_shape(owner: str, name: str, t: Tensor, wanted: tuple) -> None:
+    if t.shape != wanted:
+        raise ShapeError(f"{owner}: expected {name} of shape {wanted}, got {t.shape}")
+
+
+def _uniform_all(module: Module, hidden_size: int, generator: Generator | None) -> None:
+    """torch's init of every recurrent weight and bias: U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound, generator)
+
+
+def _check_bool(owner: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{owner}: {name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells: one time step.
+# ---------------------------------------------------------------------------------------------
+class _CellBase(Module):
+    """A cell's weights ``weight_ih`` (gates * H, H_in), ``weight_hh`` (gates * H, H) and, with
+    ``bias``, ``bias_ih`` / ``bias_hh`` (gates * H,)."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool, device: Any,
+                 dtype: Any, generator: Generator | None):
+        super().__init__()
+        owner = type(self).__name__
+        self.mode = mode
+        self.input_size = _positive_int("input_size", input_size, owner)
+        self.hidden_size = _positive_int("hidden_size", hidden_size, owner)
+        self.bias = _check_bool(owner, "bias", bias)
+        rows = _GATES[self.mode] * self.hidden_size
+        self.weight_ih = _empty((rows, self.input_size), dtype, device)
+        self.weight_hh = _empty((rows, self.hidden_size), dtype, device)
+        for name in ("bias_ih", "bias_hh"):
+            self.register_parameter(name, _empty((rows,), dtype, device) if bias else None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Generator | None = None) -> None:
+        """Re-draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        _uniform_all(self, self.hidden_size, generator)
+
+    def _states(self, input: Any, hx: Any, count: int) -> tuple[Tensor, list, bool]:
+        """(input as (N, H_in), the ``count`` states as (N, H) -- zeros when ``hx`` is None --,
+        whether the input was batched), after checking them all."""
+        owner = type(self).__name__
+        _check_tensor(owner, "input", input, self.weight_ih)
+        if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
+            raise ShapeError(f"{owner}: expected input of shape (N, {self.input_size}) or "
+                             f"({self.input_size},), got {input.shape}")
+        batched = input.ndim == 2
+        wanted = (input.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        if hx is None:
+            states = [input.new_zeros(*wanted)] * count
+        else:
+            states = [hx] if count == 1 else _pair(owner, hx)
+            for k, state in enumerate(states):
+                name = "hx" if count == 1 else f"hx[{k}]"
+                _check_tensor(owner, name, state, self.weight_ih)
+                _check_shape(owner, name, state, wanted)
+        if not batched:
+            input, states = input.unsqueeze(0), [s.unsqueeze(0) for s in states]
+        return input, states, batched
+
+    def _cell(self, input: Any, hx: Any, count: int) -> tuple[Tensor, Tensor | None, bool]:
+        x, states, batched = self._states(input, hx, count)
+        gi = F.linear(x, self.weight_ih, self.bias_ih)
+        h, c = _step(self.mode, gi, states[0], states[-1] if count == 2 else None,
+                     self.weight_hh, self.bias_hh)
+        if not batched:
+            h, c = h.squeeze(0), None if c is None else c.squeeze(0)
+        return h, c, batched
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity=relu"
+        return s
+
+
+def _pair(owner: str, hx: Any) -> list:
+    """An LSTM's ``(h, c)``: a tuple or list of two."""
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        raise InputTypeError(f"{owner}: hx must be a tuple (h, c) of two Tensors, got "
+                             f"{type(hx).__name__}")
+    return list(hx)
+
+
+class RNNCell(_CellBase):
+    """An Elman cell: ``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)``, act tanh or relu.
+    Input (N, H_in) or unbatched (H_in,); hx of (N, H) / (H,), zeros when None."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: Any = None, dtype: Any = None, *, generator: Generator | None = None):
+        super().__init__(_mode_of("RNNCell", nonlinearity), input_size, hidden_size, bias, device,
+                         dtype, generator)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._cell(input, hx, 1)[0]
+
+
+class LSTMCell(_CellBase):
+    """An LSTM cell (gates i, f, g, o): ``c' = f * c + i * g``, ``h' = o * tanh(c')``.
+    Returns ``(h', c')``; hx is ``(h, c)`` or None (zeros)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None, *, generator: Generator | None = None):
+        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype, generator)
+
+    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, Tensor]:
+        h, c, _ = self._cell(input, hx, 2)
+        return h, c
+
+
+class GRUCell(_CellBase):
+    """A GRU cell (gates r, z, n): ``h' = (1 - z) * n + z * h`` with
+    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None, *, generator: Generator | None = None):
+        super().__init__("GRU", input_size, hidden_size, bias, device, dtype, generator)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._cell(input, hx, 1)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sequence layers.
+# ---------------------------------------------------------------------------------------------
+class RNNBase(Module):
+    """torch's RNNBase: per layer ``k`` and direction the parameters ``weight_ih_l{k}``
+    (gates * H, H_in of that layer), ``weight_hh_l{k}`` (gates * H, H_out), ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (with ``bias``), ``weight_hr_l{k}`` (LSTM with ``proj_size``: (H_out, H)),
+    the backward direction's with the suffix ``_reverse``.  Input (L, N, H_in) -- (N, L, H_in)
+    with ``batch_first`` -- or unbatched (L, H_in); output (L, N, D * H_out) in the input's
+    layout and the final states (D * num_layers, N, H_out) (always batch second)."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, *,
+                 generator: Generator | None = None):
+        super().__init__()
+        owner = type(self).__name__
+        self.mode = mode
+        self.input_size = _positive_int("input_size", input_size, owner)
+        self.hidden_size = _positive_int("hidden_size", hidden_size, owner)
+        self.num_layers = _positive_int("num_layers", num_layers, owner)
+        self.bias = _check_bool(owner, "bias", bias)
+        self.batch_first = _check_bool(owner, "batch_first", batch_first)
+        self.bidirectional = _check_bool(owner, "bidirectional", bidirectional)
+        self.dropout = self._check_dropout(owner, dropout)
+        self.proj_size = self._check_proj_size(owner, proj_size)
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
+        for layer in range(self.num_layers):
+            for direction in range(self.num_directions):
+                self._add_layer(layer, direction, device, dtype)
+        self.reset_parameters(generator)
+
+    def _check_dropout(self, owner: str, dropout: Any) -> float:
+        if not 0.0 <= F._scalar(owner, "dropout", dropout) <= 1.0:
+            raise ConfigError(f"{owner}: dropout must be a number in [0, 1] (the probability of "
+                              f"zeroing an element), got {dropout!r}")
+        if dropout > 0 and self.num_layers == 1:
+            warnings.warn(f"{owner}: dropout is applied after all but the last recurrent layer, so "
+                          f"dropout={dropout} with num_layers=1 does nothing", stacklevel=3)
+        return float(dropout)
+
+    def _check_proj_size(self, owner: str, proj_size: Any) -> int:
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ConfigError(f"{owner}: proj_size must be an int >= 0 (0: no projection), got {proj_size!r}")
+        if proj_size and self.mode != "LSTM":
+            raise ConfigError(f"{owner}: proj_size is only supported for LSTM, not RNN or GRU")
+        if proj_size >= self.hidden_size:
+            raise ConfigError(f"{owner}: proj_size ({proj_size}) must be smaller than hidden_size "
+                              f"({self.hidden_size})")
+        return proj_size
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def _out_size(self) -> int:
+        """H_out: the hidden state's width (proj_size when set)."""
+        return self.proj_size or self.hidden_size
+
+    def _add_layer(self, layer: int, direction: int, device: Any, dtype: Any) -> None:
+        """Register one layer-direction's parameters under torch's names, in torch's order."""
+        rows = _GATES[self.mode] * self.hidden_size
+        width = self.input_size if layer == 0 else self._out_size * self.num_directions
+        shapes = {"weight_ih": (rows, width), "weight_hh": (rows, self._out_size)}
+        if self.bias:
+            shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+        if self.proj_size:
+            shapes["weight_hr"] = (self.proj_size, self.hidden_size)
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        names = [name + suffix for name in shapes]
+        for name, shape in zip(names, shapes.values()):
+            setattr(self, name, _empty(shape, dtype, device))
+        self._flat_weights_names.extend(names)
+        self._all_weights.append(names)
+
+    def reset_parameters(self, generator: Generator | None = None) -> None:
+        """Re-draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        _uniform_all(self, self.hidden_size, generator)
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters per layer-direction, as torch's ``all_weights``."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """torch's cuDNN weight-packing hook: nothing to do here (kept so torch code runs)."""
+
+    def _state_shapes(self, input: Tensor, batched: bool) -> list[tuple]:
+        """The expected shapes of hx's tensors in the caller's layout: (h,) or (h, c)."""
+        lead = self.num_layers * self.num_directions
+        batch = (input.shape[0 if self.batch_first else 1],) if batched else ()
+        widths = (self._out_size, self.hidden_size) if self.mode == "LSTM" else (self.hidden_size,)
+        return [(lead,) + batch + (w,) for w in widths]
+
+    def _check_inputs(self, input: Any, hx: Any) -> tuple[Tensor, list, bool]:
+        """(input as (L, N, H_in), the states as (D * layers, N, width) -- zeros when hx is
+        None --, whether the input was batched), after checking them."""
+        owner, ref = type(self).__name__, getattr(self, "weight_ih_l0")
+        _check_tensor(owner, "input", input, ref)
+        layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
+            raise ShapeError(f"{owner}: expected input of shape {layout} or unbatched (L, H_in) with "
+                             f"H_in = input_size = {self.input_size}, got {input.shape}")
+        batched = input.ndim == 3
+        if input.shape[1 if batched and self.batch_first else 0] == 0:
+            raise ShapeError(f"{owner}: the sequence length must be at least 1, got input of shape "
+                             f"{input.shape}")
+        shapes = self._state_shapes(input, batched)
+        if hx is None:
+            states = [input.new_zeros(*shape) for shape in shapes]
+        else:
+            states = _pair(owner, hx) if self.mode == "LSTM" else [hx]
+            for k, (state, shape) in enumerate(zip(states, shapes)):
+                name = "hx" if len(shapes) == 1 else f"hx[{k}]"
+                _check_tensor(owner, name, state, ref)
+                _check_shape(owner, name, state, shape)
+        if not batched:
+            input, states = input.unsqueeze(1), [s.unsqueeze(1) for s in states]
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        return input, states, batched
+
+    def _direction(self, x: Tensor, h: Tensor, c: Tensor | None, layer: int,
+                   reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One layer in one direction over x (L, N, width): (outputs (L, N, H_out), h_n, c_n).
+        The input projection of every step is one matmul; the loop does the hidden ones."""
+        suffix = f"_l{layer}" + ("_reverse" if reverse else "")
+        param = lambda name: getattr(self, name + suffix, None)  # noqa: E731
+        steps = F.linear(x, param("weight_ih"), param("bias_ih")).unbind(0)
+        outs: list = [None] * len(steps)
+        for t in (reversed(range(len(steps))) if reverse else range(len(steps))):
+            h, c = _step(self.mode, steps[t], h, c, param("weight_hh"), param("bias_hh"), param("weight_hr"))
+            outs[t] = h
+        return stack(outs), h, c
+
+    def _run(self, input: Any, hx: Any) -> tuple[Tensor, list, bool]:
+        """(output in the caller's layout, the final states [(D * layers, N, width)], batched)."""
+        x, states, batched = self._check_inputs(input, hx)
+        h0s = states[0].unbind(0)
+        c0s = states[1].unbind(0) if self.mode == "LSTM" else [None] * len(h0s)
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            if layer and self.dropout and self.training:
+                x = F.dropout(x, self.dropout)
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                out, h, c = self._direction(x, h0s[k], c0s[k], layer, bool(direction))
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if len(outs) == 1 else concat(outs, dim=-1)
+        finals = [stack(h_n)] + ([stack(c_n)] if self.mode == "LSTM" else [])
+        if not batched:
+            return x.squeeze(1), [s.squeeze(1) for s in finals], batched
+        return (x.transpose(0, 1) if self.batch_first else x), finals, batched
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """A multi-layer Elman RNN: ``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` with act
+    tanh or relu (``nonlinearity``, torch's fourth positional argument).  ``forward(input,
+    hx=None)`` returns ``(output, h_n)``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device: Any = None, dtype: Any = None, *,
+                 generator: Generator | None = None):
+        super().__init__(_mode_of("RNN", nonlinearity), input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, 0, device, dtype, generator=generator)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        output, finals, _ = self._run(input, hx)
+        return output, finals[0]
+
+
+class LSTM(RNNBase):
+    """A multi-layer LSTM (gates i, f, g, o; ``proj_size`` > 0 projects h with ``weight_hr``).
+    ``forward(input, hx=None)`` with hx ``(h_0, c_0)`` returns ``(output, (h_n, c_n))``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device: Any = None, dtype: Any = None, *,
+                 generator: Generator | None = None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size, device, dtype, generator=generator)
+
+    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        output, (h_n, c_n), _ = self._run(input, hx)
+        return output, (h_n, c_n)
+
+
+class GRU(RNNBase):
+    """A multi-layer GRU (gates r, z, n).  ``forward(input, hx=None)`` returns ``(output, h_n)``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: Any = None, dtype: Any = None, *, generator: Generator | None = None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, device, dtype, generator=generator)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        output, finals, _ = self._run(input, hx)
+        return output, finals[0]
