@@ -425,20 +425,34 @@ class GetItem(Function):
             raise IndexOutOfRangeError(f"index {key!r} into a tensor of shape {x.shape}: {exc}") from None
 
     def backward(self, g):
-        return scatter_into_zeros(self.xp, g, self.shape, self.key), None
+        return SparseGrad(g, self.shape, self.key), None
 
     def grad_graph(self, g):
         return ScatterIntoZeros.apply(g, self.shape, self.key), None
 
 
+class SparseGrad:
+    """Indexing's gradient, not yet written out: ``g`` at ``key`` of zeros of ``shape``.  The
+    backward walk adds it into the gradient it is summing (``add_into``) instead of making a
+    full array per index, so the n slices of ``unbind`` / ``split`` / an RNN's time loop cost
+    O(n) backward, not O(n^2)."""
+    __slots__ = ("g", "shape", "key", "dtype")
+
+    def __init__(self, g, shape: tuple, key) -> None:
+        self.g, self.shape, self.key, self.dtype = g, shape, key, g.dtype
+
+    def add_into(self, xp, total):
+        """``total`` (an array of ``shape`` nobody else holds) plus this gradient, in place."""
+        if _is_basic_index(self.key):
+            total[self.key] += self.g  # basic indices select each element at most once
+        else:
+            xp.add.at(total, self.key, self.g)  # an index that repeats gets every contribution
+        return total
+
+
 def scatter_into_zeros(xp, g, shape: tuple, key):
-    """Zeros of ``shape`` with ``g`` put at ``x[key]``: indexing's gradient."""
-    gx = xp.zeros(shape, dtype=g.dtype)
-    if _is_basic_index(key):
-        gx[key] = g  # basic indices select each element at most once
-    else:
-        xp.add.at(gx, key, g)  # an index that repeats gets every contribution
-    return gx
+    """Zeros of ``shape`` with ``g`` put at ``x[key]``: indexing's gradient, written out."""
+    return SparseGrad(g, shape, key).add_into(xp, xp.zeros(shape, dtype=g.dtype))
 
 
 class ScatterIntoZeros(Function):

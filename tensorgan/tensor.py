@@ -242,12 +242,14 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     for root, seed in zip(roots, seeds):
         grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
     captured: dict = {}
+    summing = set()  # ids of the tensors whose gradient in ``grads`` is a sum this walk made (added into in place)
     owned_by_a_leaf = set()  # ids of gradients handed to a leaf's .grad: never shared by two leaves
     # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
     # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
     with set_grad_enabled(create_graph), np.errstate(all="ignore"):
         for node in reversed(order):
             g = grads.pop(id(node), None)
+            summing.discard(id(node))
             if g is None:
                 continue
             if node._hooks is not None and run_hooks:
@@ -272,15 +274,34 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                     continue
                 if wanted is not None and id(parent) not in wanted:
                     continue
+                if isinstance(pg, ops.SparseGrad):
+                    _add_sparse(grads, summing, id(parent), pg, parent.device.xp)
+                    continue
                 if isinstance(pg, Tensor) is not create_graph:  # graph mode carries Tensors
                     pg = Tensor._make(pg, parent.device) if create_graph else pg.array
                 if pg.shape != parent.array.shape or pg.dtype != parent.array.dtype:
                     _wrong_gradient(ctx, parent, pg)
                 key = id(parent)
-                grads[key] = grads[key] + pg if key in grads else pg
+                if key in grads:
+                    grads[key] = grads[key] + pg   # a new array: this walk's own sum
+                    summing.add(key)
+                else:
+                    grads[key] = pg                # maybe shared (Add passes g to both sides)
             if not (retain_graph or create_graph):
                 ctx.release()
     return captured
+
+
+def _add_sparse(grads: dict, summing: set, key: int, pg: "ops.SparseGrad", xp) -> None:
+    """Add indexing's gradient into ``grads[key]``: in place when that array is a sum this walk
+    made (no one else holds it), else into a fresh copy (or zeros), which then becomes one."""
+    total = grads.get(key)
+    if total is None:
+        total = xp.zeros(pg.shape, dtype=pg.dtype)
+    elif key not in summing:
+        total = total.copy()
+    grads[key] = pg.add_into(xp, total)
+    summing.add(key)
 
 
 def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_graph: bool) -> None:
