@@ -118,6 +118,9 @@ DECODER_KEYS = ENCODER_KEYS[:4] + [k.replace("self_attn", "multihead_attn") for 
 
 
 def test_state_dict_names_as_torch():
+    for name in ("TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder",
+                 "Transformer"):
+        assert name in nn.__all__
     enc = nn.TransformerEncoderLayer(E, H, FF)
     assert list(enc.state_dict()) == ENCODER_KEYS
     assert [name for name, _ in enc.named_children()] == ["self_attn", "linear1", "dropout", "linear2", "norm1",

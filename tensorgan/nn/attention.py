@@ -343,7 +343,7 @@ def _get_clones(module: Module, n: int, owner: str) -> ModuleList:
 
 def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: int) -> bool:
     """torch's: an explicit ``is_causal``, else whether ``mask`` equals the causal mask."""
-    if is_causal is not None or mask is None:
+    if is_causal is not None or not isinstance(mask, Tensor):
         return bool(is_causal)
     if mask.shape != (size, size):
         return False
