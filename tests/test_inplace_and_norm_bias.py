@@ -93,6 +93,8 @@ def test_normalization_bias_flag():
     fused = nn.Sequential(nn.BatchNorm2d(3, bias=False), nn.LeakyReLU(0.2)).double()   # weight 1
     np.testing.assert_allclose(fused(tg.tensor(x)).numpy(), np.where(normalized >= 0, normalized, 0.2 * normalized),
                                rtol=1e-10, atol=1e-12)
+    assert repr(nn.LayerNorm(4, bias=False)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=False)"
+    assert repr(nn.LayerNorm(4, elementwise_affine=False)).endswith("elementwise_affine=False, bias=False)")
     gn = nn.GroupNorm(1, 3, bias=False)
     assert gn.bias is None and repr(gn) == "GroupNorm(1, 3, eps=1e-05, affine=True, bias=False)"
 
