@@ -66,17 +66,18 @@ def _in_dtype_of(x: Tensor, *numbers: float) -> tuple:
     return tuple(int(v) for v in numbers) if x.dtype.kind in "iu" else numbers
 
 
-def _check_operand(op: str, name: str, t, x: Tensor) -> None:
-    """An optional operand (bias, running statistics, target): a Tensor on x's device, of x's dtype."""
+def _check_operand(op: str, name: str, t, x: Tensor, x_name: str = "input") -> None:
+    """An optional operand (bias, running statistics, target): a Tensor on x's device, of x's
+    dtype (``x_name`` says what x is in the message: the input, a layer's weights)."""
     if t is None:
         return
     if not isinstance(t, Tensor):
         raise InputTypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
     if t.device is not x.device:
-        raise DeviceError(f"{op}: {name} is on {t.device} but the input is on {x.device}; move one "
+        raise DeviceError(f"{op}: {name} is on {t.device} but the {x_name} on {x.device}; move one "
                           f"with .to(device)")
     if t.dtype != x.dtype:
-        raise DTypeError(f"{op}: {x.dtype} and {t.dtype} tensors mixed (input {x.dtype}, {name} "
+        raise DTypeError(f"{op}: {x.dtype} and {t.dtype} tensors mixed ({x_name} {x.dtype}, {name} "
                          f"{t.dtype}); convert one with .to({x.dtype.name!r})")
 
 

@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from .. import functional as F
-from ..errors import ConfigError, DTypeError, DeviceError, InputTypeError, ShapeError
+from ..errors import ConfigError, InputTypeError, ShapeError
 from ..factory import concat, stack
 from ..random import Generator
 from ..tensor import Tensor
@@ -57,15 +57,10 @@ def _step(mode: str, gi: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor, b_hh
 
 
 def _check_tensor(owner: str, name: str, t: Any, ref: Tensor) -> None:
-    """``t`` is a Tensor on ``ref``'s device, of its dtype (ref: the layer's first weight)."""
-    if not isinstance(t, Tensor):
-        raise InputTypeError(f"{owner}: {name} must be a Tensor, got {type(t).__name__}")
-    if t.device is not ref.device:
-        raise DeviceError(f"{owner}: {name} is on {t.device} but the weights are on {ref.device}; "
-                          f"move one with .to(device)")
-    if t.dtype != ref.dtype:
-        raise DTypeError(f"{owner}: {name} is {t.dtype} but the weights are {ref.dtype}; convert "
-                         f"with .to({ref.dtype.name!r})")
+    """``t`` is a Tensor (not None) on ``ref``'s device, of its dtype (ref: the layer's first weight)."""
+    if t is None:
+        raise InputTypeError(f"{owner}: {name} must be a Tensor, got None")
+    F._check_operand(owner, name, t, ref, "weights")
 
 
 def _check_shape(owner: str, name: str, t: Tensor, wanted: tuple) -> None:
