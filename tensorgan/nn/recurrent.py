@@ -22,6 +22,7 @@ from ..tensor import Tensor
 from . import init
 from .layers import _empty, _positive_int
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
 
@@ -145,6 +146,18 @@ class _CellBase(Module):
         if self.mode == "RNN_RELU":
             s += ", nonlinearity=relu"
         return s
+
+
+def _resize(h: Tensor, c: Tensor | None, rows: int, h0: Tensor, c0: Tensor | None,
+            done: list) -> tuple[Tensor, Tensor | None]:
+    """The states cut to the first ``rows`` sequences of a packed batch when some have ended
+    (their ``(h, c)`` appended to ``done``), or grown with the initial states ``h0`` / ``c0`` of
+    the sequences that start here (the backward direction meets the short ones last)."""
+    n = h.shape[0]
+    if rows < n:
+        done.append((h[rows:], None if c is None else c[rows:]))
+        return h[:rows], None if c is None else c[:rows]
+    return concat([h, h0[n:rows]]), None if c is None else concat([c, c0[n:rows]])
 
 
 def _pair(owner: str, hx: Any) -> list:
@@ -283,12 +296,24 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """torch's cuDNN weight-packing hook: nothing to do here (kept so torch code runs)."""
 
-    def _state_shapes(self, input: Tensor, batched: bool) -> list[tuple]:
-        """The expected shapes of hx's tensors in the caller's layout: (h,) or (h, c)."""
-        lead = self.num_layers * self.num_directions
-        batch = (input.shape[0 if self.batch_first else 1],) if batched else ()
+    def _state_shapes(self, batch: int | None) -> list[tuple]:
+        """The expected shapes of hx's tensors, (h,) or (h, c): (D * layers, batch, width), without
+        the batch dim for an unbatched input (``batch`` None)."""
+        lead = (self.num_layers * self.num_directions,) + (() if batch is None else (batch,))
         widths = (self._out_size, self.hidden_size) if self.mode == "LSTM" else (self.hidden_size,)
-        return [(lead,) + batch + (w,) for w in widths]
+        return [lead + (w,) for w in widths]
+
+    def _initial_states(self, hx: Any, shapes: list[tuple], like: Tensor) -> list[Tensor]:
+        """hx's tensors checked against ``shapes`` (zeros like ``like`` when hx is None)."""
+        owner, ref = type(self).__name__, getattr(self, "weight_ih_l0")
+        if hx is None:
+            return [like.new_zeros(*shape) for shape in shapes]
+        states = _pair(owner, hx) if self.mode == "LSTM" else [hx]
+        for k, (state, shape) in enumerate(zip(states, shapes)):
+            name = "hx" if len(shapes) == 1 else f"hx[{k}]"
+            _check_tensor(owner, name, state, ref)
+            _check_shape(owner, name, state, shape)
+        return states
 
     def _check_inputs(self, input: Any, hx: Any) -> tuple[Tensor, list, bool]:
         """(input as (L, N, H_in), the states as (D * layers, N, width) -- zeros when hx is
@@ -303,37 +328,61 @@ class RNNBase(Module):
         if input.shape[1 if batched and self.batch_first else 0] == 0:
             raise ShapeError(f"{owner}: the sequence length must be at least 1, got input of shape "
                              f"{input.shape}")
-        shapes = self._state_shapes(input, batched)
-        if hx is None:
-            states = [input.new_zeros(*shape) for shape in shapes]
-        else:
-            states = _pair(owner, hx) if self.mode == "LSTM" else [hx]
-            for k, (state, shape) in enumerate(zip(states, shapes)):
-                name = "hx" if len(shapes) == 1 else f"hx[{k}]"
-                _check_tensor(owner, name, state, ref)
-                _check_shape(owner, name, state, shape)
+        batch = input.shape[0 if self.batch_first else 1] if batched else None
+        states = self._initial_states(hx, self._state_shapes(batch), input)
         if not batched:
             input, states = input.unsqueeze(1), [s.unsqueeze(1) for s in states]
         elif self.batch_first:
             input = input.transpose(0, 1)
         return input, states, batched
 
-    def _direction(self, x: Tensor, h: Tensor, c: Tensor | None, layer: int,
+    def _check_packed(self, input: PackedSequence, hx: Any) -> tuple[list[int], list]:
+        """(the batch size of each step, the states in the packed (sorted) batch order)."""
+        owner, ref = type(self).__name__, getattr(self, "weight_ih_l0")
+        data = input.data
+        _check_tensor(owner, "input.data", data, ref)
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise ShapeError(f"{owner}: expected a PackedSequence of data (sum of lengths, H_in) with "
+                             f"H_in = input_size = {self.input_size}, got data of shape {data.shape}")
+        sizes = [int(n) for n in input.batch_sizes.numpy()]
+        if not sizes or sum(sizes) != data.shape[0]:
+            raise ShapeError(f"{owner}: the PackedSequence's batch_sizes (sum {sum(sizes)}) do not match "
+                             f"its data of shape {data.shape}")
+        states = self._initial_states(hx, self._state_shapes(sizes[0]), data)
+        if hx is not None and input.sorted_indices is not None:      # into the packed order
+            states = [s.index_select(1, input.sorted_indices) for s in states]
+        return sizes, states
+
+    def _direction(self, x: Tensor, sizes: list[int], h: Tensor, c: Tensor | None, layer: int,
                    reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:
-        """One layer in one direction over x (L, N, width): (outputs (L, N, H_out), h_n, c_n).
-        The input projection of every step is one matmul; the loop does the hidden ones."""
+        """One layer in one direction over packed rows x (sum(sizes), width), ``sizes[t]`` of them
+        at step t (non-increasing: the sequences still running, longest first): (outputs
+        (sum(sizes), H_out) in x's order, h_n, c_n).  Each sequence stops at its own length, so
+        its final state is the one after its last step.  The input projection of every step is
+        one matmul; the loop does the hidden ones."""
         suffix = f"_l{layer}" + ("_reverse" if reverse else "")
         param = lambda name: getattr(self, name + suffix, None)  # noqa: E731
-        steps = F.linear(x, param("weight_ih"), param("bias_ih")).unbind(0)
+        steps = F.linear(x, param("weight_ih"), param("bias_ih")).split(sizes)
+        h0, c0, done = h, c, []
+        if reverse and sizes and sizes[-1] != h.shape[0]:   # backward: only the longest start
+            h, c = h[:sizes[-1]], None if c is None else c[:sizes[-1]]
         outs: list = [None] * len(steps)
         for t in (reversed(range(len(steps))) if reverse else range(len(steps))):
+            if sizes[t] != h.shape[0]:
+                h, c = _resize(h, c, sizes[t], h0, c0, done)
             h, c = _step(self.mode, steps[t], h, c, param("weight_hh"), param("bias_hh"), param("weight_hr"))
             outs[t] = h
-        return stack(outs), h, c
+        if done:        # the finished sequences' states, in batch order (the last to end first)
+            h = concat([h] + [d[0] for d in reversed(done)])
+            c = None if c is None else concat([c] + [d[1] for d in reversed(done)])
+        return concat(outs), h, c
 
-    def _run(self, input: Any, hx: Any) -> tuple[Tensor, list, bool]:
-        """(output in the caller's layout, the final states [(D * layers, N, width)], batched)."""
-        x, states, batched = self._check_inputs(input, hx)
+    def _layers(self, x: Tensor, sizes: list[int], states: list) -> tuple[Tensor, list]:
+        """Every layer over packed rows x (see :meth:`_direction`): (the last layer's outputs
+        (sum(sizes), D * H_out), the final states [(D * layers, N, width)]).
+
+        Between layers, dropout draws its masks from the default generator, as torch's (whose
+        recurrent layers take no generator): ``tg.manual_seed`` makes them reproducible."""
         h0s = states[0].unbind(0)
         c0s = states[1].unbind(0) if self.mode == "LSTM" else [None] * len(h0s)
         h_n, c_n = [], []
@@ -343,15 +392,29 @@ class RNNBase(Module):
             outs = []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                out, h, c = self._direction(x, h0s[k], c0s[k], layer, bool(direction))
+                out, h, c = self._direction(x, sizes, h0s[k], c0s[k], layer, bool(direction))
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
             x = outs[0] if len(outs) == 1 else concat(outs, dim=-1)
-        finals = [stack(h_n)] + ([stack(c_n)] if self.mode == "LSTM" else [])
+        return x, [stack(h_n)] + ([stack(c_n)] if self.mode == "LSTM" else [])
+
+    def _run(self, input: Any, hx: Any) -> tuple[Any, list]:
+        """(output in the caller's layout -- a PackedSequence for a packed input --, the final
+        states [(D * layers, N, width)], in the caller's batch order)."""
+        if isinstance(input, PackedSequence):
+            sizes, states = self._check_packed(input, hx)
+            out, finals = self._layers(input.data, sizes, states)
+            if input.unsorted_indices is not None:
+                finals = [s.index_select(1, input.unsorted_indices) for s in finals]
+            return PackedSequence(out, input.batch_sizes, input.sorted_indices, input.unsorted_indices), finals
+        x, states, batched = self._check_inputs(input, hx)
+        steps, batch = x.shape[:2]
+        out, finals = self._layers(x.reshape(steps * batch, x.shape[2]), [batch] * steps, states)
+        x = out.reshape(steps, batch, out.shape[-1])
         if not batched:
-            return x.squeeze(1), [s.squeeze(1) for s in finals], batched
-        return (x.transpose(0, 1) if self.batch_first else x), finals, batched
+            return x.squeeze(1), [s.squeeze(1) for s in finals]
+        return (x.transpose(0, 1) if self.batch_first else x), finals
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -384,7 +447,7 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        output, finals, _ = self._run(input, hx)
+        output, finals = self._run(input, hx)
         return output, finals[0]
 
 
@@ -400,7 +463,7 @@ class LSTM(RNNBase):
                          bidirectional, proj_size, device, dtype, generator=generator)
 
     def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        output, (h_n, c_n), _ = self._run(input, hx)
+        output, (h_n, c_n) = self._run(input, hx)
         return output, (h_n, c_n)
 
 
@@ -414,5 +477,5 @@ class GRU(RNNBase):
                          bidirectional, 0, device, dtype, generator=generator)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        output, finals, _ = self._run(input, hx)
+        output, finals = self._run(input, hx)
         return output, finals[0]
