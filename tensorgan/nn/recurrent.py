@@ -1,7 +1,8 @@
 """Recurrent layers with torch's names, constructor arguments, parameter names and shapes,
 initialization and forward signatures (so a torch state dict loads by name): the cells
 ``RNNCell`` / ``LSTMCell`` / ``GRUCell`` (one time step) and the sequence layers ``RNN`` /
-``LSTM`` / ``GRU`` (``num_layers``, ``bidirectional``, ``batch_first``, ``dropout``).
+``LSTM`` / ``GRU`` (``num_layers``, ``bidirectional``, ``batch_first``, ``dropout``), which also
+take a :class:`~tensorgan.nn.utils.rnn.PackedSequence` (each sequence stops at its own length).
 
 Everything is composed of differentiable Tensor ops (linear, sigmoid, tanh, chunk, stack,
 concat), so gradients of gradients come for free.  A sequence layer projects the input of all
@@ -216,7 +217,14 @@ class RNNBase(Module):
     ``bias_hh_l{k}`` (with ``bias``), ``weight_hr_l{k}`` (LSTM with ``proj_size``: (H_out, H)),
     the backward direction's with the suffix ``_reverse``.  Input (L, N, H_in) -- (N, L, H_in)
     with ``batch_first`` -- or unbatched (L, H_in); output (L, N, D * H_out) in the input's
-    layout and the final states (D * num_layers, N, H_out) (always batch second)."""
+    layout and the final states (D * num_layers, N, H_out) (always batch second).
+
+    A PackedSequence input (``nn.utils.rnn``; ``batch_first`` does not apply to it) gives a
+    PackedSequence output, as torch's: each sequence runs for its own length only, so its final
+    states are those after its last valid step (the backward direction starts there), in the
+    original batch order (hx is given in that order too).  The inter-layer ``dropout`` masks come
+    from the default generator, as torch's (its recurrent layers take no generator), so
+    ``tg.manual_seed`` reproduces them; ``generator=`` here seeds only the initialization."""
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
