@@ -27,12 +27,12 @@ import numpy as np
 from . import ops
 from .functional import _scalar
 from .errors import ConfigError, DTypeError, InputTypeError, LinAlgError, ShapeError
-from .factory import concat, eye, stack
+from .factory import concat, eye
 from .math_ops import Composed, _others_product
 from .shape_index_ops import diag_embed, diagonal as _diagonal_planes, movedim, tril
 from .tensor import FLOAT_DTYPES, Tensor, _is_int, is_grad_enabled, no_grad
 
-__all__ = ["LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve", "cholesky", "qr", "svd",
+__all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky", "qr", "svd",
            "svdvals", "eigh", "eigvalsh", "pinv", "matrix_power", "matrix_exp", "norm",
            "vector_norm", "matrix_norm", "cross", "multi_dot", "diagonal", "vecdot", "lstsq",
            "matrix_rank"]
@@ -43,16 +43,22 @@ __all__ = ["LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve", "cholesky"
 # ---------------------------------------------------------------------------------------------
 def _matrices(op: str, A: Any, square: bool = True, name: str = "A") -> Tensor:
     """``A`` as a float Tensor of matrices (..., m, n), square unless told otherwise."""
-    if not isinstance(A, Tensor):
-        raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(A).__name__}")
-    if A.dtype not in FLOAT_DTYPES:
-        raise DTypeError(f"{op}: expected a float32 or float64 tensor, got {A.dtype} (convert it "
-                         f"with .float() or .double(); tensorgan has no complex dtypes)")
+    _float(op, A, name)
     if A.ndim < 2:
         raise ShapeError(f"{op}: {name} must have at least 2 dims (..., m, n), got shape {A.shape}")
     if square and A.shape[-1] != A.shape[-2]:
         raise ShapeError(f"{op}: {name} must be batches of square matrices, got shape {A.shape}")
     return A
+
+
+def _float(op: str, x: Any, name: str = "input") -> Tensor:
+    """``x`` as a float Tensor (torch refuses integer input to linear algebra too)."""
+    if not isinstance(x, Tensor):
+        raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+    if x.dtype not in FLOAT_DTYPES:
+        raise DTypeError(f"{op}: expected a float32 or float64 tensor, got {x.dtype} (convert it "
+                         f"with .float() or .double(); tensorgan has no complex dtypes)")
+    return x
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -68,11 +74,14 @@ def _eye_like(A: Tensor, n: int | None = None) -> Tensor:
 def _raise_for(op: str, xp: Any, arrays: Sequence, what: str, fails: Any) -> None:
     """Raise LinAlgError naming the first batch element for which ``fails(matrix)`` is true."""
     batch = arrays[0].shape[:-2]
-    for index in np.ndindex(*batch):
+    for flat, index in enumerate(np.ndindex(*batch)):
         if fails(*(a[index] for a in arrays)):
-            where = f"(Batch element {index}) " if batch else ""
+            where = f"(Batch element {flat}) " if batch else ""
             raise LinAlgError(f"{op}: {where}{what} (matrix shape {arrays[0].shape})")
     raise LinAlgError(f"{op}: {what} (matrix shape {arrays[0].shape})")
+
+
+_LAPACK_ERRORS = (np.linalg.LinAlgError,)   # CuPy raises NumPy's too, or returns NaN
 
 
 def _checked(op: str, xp: Any, compute: Any, arrays: Sequence, what: str):
@@ -81,11 +90,11 @@ def _checked(op: str, xp: Any, compute: Any, arrays: Sequence, what: str):
     def fails(*one):
         try:
             return not bool(xp.isfinite(compute(*one)).all())
-        except xp.linalg.LinAlgError:
+        except _LAPACK_ERRORS:
             return True
     try:
         out = compute(*arrays)
-    except xp.linalg.LinAlgError:
+    except _LAPACK_ERRORS:
         _raise_for(op, xp, arrays, what, fails)
     if xp is not np and not bool(xp.isfinite(out).all()) and bool(xp.isfinite(arrays[0]).all()):
         _raise_for(op, xp, arrays, what, fails)
@@ -165,8 +174,8 @@ class Solve(Decomposition):
     @staticmethod
     def compute(xp, A, B):
         batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
-        A = xp.broadcast_to(A, batch + A.shape[-2:])
-        B = xp.broadcast_to(B, batch + B.shape[-2:])
+        A = xp.ascontiguousarray(xp.broadcast_to(A, batch + A.shape[-2:]))
+        B = xp.ascontiguousarray(xp.broadcast_to(B, batch + B.shape[-2:]))
         return (_checked("linalg.solve", xp, xp.linalg.solve, (A, B),
                          "the input matrix A is singular, so the system has no unique solution"),)
 
@@ -343,7 +352,7 @@ class Qr(Decomposition):
         gQ, gR = self.split(g)
         if m >= n:
             return _qr_square_backward(gQ, gR, Q, R), None
-        Y, V, gV = A[..., m:], R[..., m:], gR[..., m:]
+        Y, gV = A[..., m:], gR[..., m:]                    # A = [X | Y], R = [U | V]
         gX = _qr_square_backward(gQ + Y @ _mT(gV), gR[..., :m], Q, R[..., :m])
         return concat([gX, Q @ gV], -1), None
 
@@ -595,14 +604,6 @@ def matrix_exp(A: Tensor) -> Tensor:
     return MatrixExp.call(_matrices("linalg.matrix_exp", A))[0]
 
 
-def _float(op: str, x: Any) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
-    if x.dtype not in FLOAT_DTYPES:
-        raise DTypeError(f"{op}: expected a float32 or float64 tensor, got {x.dtype}")
-    return x
-
-
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """The vector ``ord``-norm over ``dim`` (all elements by default): any real ord, inf, -inf,
@@ -747,10 +748,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Lst
     Bm = B.unsqueeze(-1) if vector else _matrices("linalg.lstsq", B, square=False, name="B")
     if Bm.shape[-2] != A.shape[-2]:
         raise ShapeError(f"linalg.lstsq: A {A.shape} and B {B.shape} need the same number of rows")
-    rtol = None if rcond is None else rcond
-    X = pinv(A, rtol=rtol) @ Bm
+    X = pinv(A, rtol=rcond) @ Bm
     empty = Tensor._make(A.device.xp.zeros((0,), dtype=A.dtype), A.device)
-    return LstsqResult(X.squeeze(-1) if vector else X, empty, matrix_rank(A, rtol=rtol), empty)
+    return LstsqResult(X.squeeze(-1) if vector else X, empty, matrix_rank(A, rtol=rcond), empty)
 
 
 # ---------------------------------------------------------------------------------------------
