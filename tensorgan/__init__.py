@@ -17,7 +17,7 @@ The pieces, each readable on its own:
 from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
-                     NonFiniteError, ShapeError, TensorganError)
+                     LinAlgError, NonFiniteError, ShapeError, TensorganError)
 from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, empty_like, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,
                       zeros, zeros_like, randint, randperm, eye, FloatTensor, DoubleTensor, LongTensor,
@@ -49,6 +49,8 @@ from .shape_index_ops import (atleast_1d, atleast_2d, atleast_3d, block_diag, bu
 from .functional import cosine_similarity, pairwise_distance  # noqa: F401  (torch.* has them too)
 globals().update(_shape_index_functions)  # tg.gather(x, ...), tg.sort(x), ...: the Tensor methods
 del _shape_index_functions
+from . import linalg  # noqa: E402  (tg.linalg.solve, ...; tg.det, tg.addmm, ...: torch's top-level names)
+globals().update(linalg.TOP_LEVEL)
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled,

@@ -42,3 +42,9 @@ class ConfigError(TensorganError, ValueError):
 
 class NonFiniteError(TensorganError, FloatingPointError):
     """A loss or gradient became NaN or infinite during training."""
+
+
+class LinAlgError(TensorganError, RuntimeError):
+    """A matrix that a linear-algebra op cannot handle: singular in inv / solve, not
+    positive-definite in cholesky (torch.linalg.LinAlgError, a RuntimeError too); the message
+    names the op, the batch element and the shape."""
