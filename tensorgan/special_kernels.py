@@ -59,6 +59,8 @@ def _zeta(s: float, q: float) -> float:
     """Hurwitz zeta sum_k (k + q)^-s for an integer s > 1 (Cephes' zeta)."""
     if q <= 0.0 and q == math.floor(q):
         return math.inf
+    if q > 1e8:                                     # asymptotic (DLMF 25.11.43)
+        return (1.0 / (s - 1.0) + 0.5 / q) * q ** (1.0 - s)
     total = q ** -s
     a, b, i = q, 0.0, 0
     while i < 9 or a <= 9.0:

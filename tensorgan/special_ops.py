@@ -142,21 +142,31 @@ def _outside_graph(x: Tensor, values: Any) -> Tensor:
     return Tensor._make(values, x.device)
 
 
-def _integers(op: str, a: Tensor, other: Any, allow_bool: bool = False) -> tuple[Any, Any]:
-    """The arrays of an integer-only op (gcd, lcm, shifts): integer (or bool) tensors, the other
-    side a Tensor or a Python int; a bool beside an integer counts as that integer dtype."""
-    ok = "iub" if allow_bool else "iu"
+def _integers(op: str, a: Tensor, other: Any) -> tuple[Any, Any]:
+    """The arrays of an integer-only op (gcd, lcm, shifts): integer tensors -- a bool one beside
+    an integer counts as that integer dtype, two bools are refused, as torch -- the other side a
+    Tensor or a Python int."""
     other_kind = other.dtype.kind if isinstance(other, Tensor) else (
-        "i" if isinstance(other, (int, np.integer)) and not isinstance(other, bool) else "?")
-    if a.dtype.kind not in ok or other_kind not in ok:
+        "b" if isinstance(other, (bool, np.bool_)) else "i" if isinstance(other, (int, np.integer)) else "?")
+    kinds = {a.dtype.kind, other_kind}
+    if not kinds <= {"i", "u", "b"} or kinds == {"b"}:
         got = getattr(other, "dtype", type(other).__name__)
-        raise DTypeError(f"{op} takes integer tensors{' (or bool ones)' if allow_bool else ''}, "
-                         f"got {a.dtype} and {got}")
+        raise DTypeError(f"{op} takes integer tensors (a bool one only beside an integer), got "
+                         f"{a.dtype} and {got}")
     me = a._arith(other)
     b = me._lift(other)
     if isinstance(b, Tensor):
         _broadcast(op, a, b)
     return me.array, b.array if isinstance(b, Tensor) else b
+
+
+def _float_operands(op: str, a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
+    """a and other (a Tensor) in one float dtype; refused when neither is a float (as torch)."""
+    other = _tensor_arg(op, other)
+    if a.dtype.kind != "f" and other.dtype.kind != "f":
+        raise DTypeError(f"{op} takes float tensors (as torch), got {a.dtype} and {other.dtype}")
+    _broadcast(op, a, other)
+    return _floats(a, other)
 
 
 def _nan_ignoring(a: Tensor, b: Any, which: str) -> Tensor:
@@ -214,10 +224,7 @@ class _TensorSpecial:
 
     def logaddexp2(self, other: Tensor) -> Tensor:
         """log2(2^x + 2^y) (floats only, as torch)."""
-        other = _tensor_arg("logaddexp2", other)
-        if self.dtype.kind != "f" or other.dtype.kind != "f":
-            raise DTypeError(f"logaddexp2 takes float tensors (as torch), got {self.dtype} and {other.dtype}")
-        return LogAddExp2.apply(self, other)
+        return LogAddExp2.apply(*_float_operands("logaddexp2", self, other))
 
     def float_power(self, exponent: Any) -> Tensor:
         """self ** exponent in float64 whatever the dtypes (torch.float_power)."""
@@ -257,12 +264,9 @@ class _TensorSpecial:
                                                          (self.array > 0).astype(self.dtype)))
 
     def nextafter(self, other: Tensor) -> Tensor:
-        """The next float after x toward other (same float dtype; outside the graph)."""
-        other = _tensor_arg("nextafter", other)
-        if self.dtype.kind != "f" or other.dtype != self.dtype:
-            raise DTypeError(f"nextafter takes two float tensors of one dtype, got {self.dtype} and {other.dtype}")
-        _broadcast("nextafter", self, other)
-        return _outside_graph(self, self.device.xp.nextafter(self.array, other.array))
+        """The next float after x toward other (floats; outside the graph)."""
+        a, b = _float_operands("nextafter", self, other)
+        return _outside_graph(self, self.device.xp.nextafter(a.array, b.array))
 
     def gcd(self, other: Tensor) -> Tensor:
         """Greatest common divisor of integer tensors (non-negative; gcd(0, 0) = 0)."""
@@ -275,12 +279,12 @@ class _TensorSpecial:
         return _outside_graph(self, self.device.xp.lcm(a, b))
 
     def bitwise_left_shift(self, other: Any) -> Tensor:
-        """x << other on integer (or bool) tensors; a shift >= the bit width or < 0 gives 0."""
-        return _outside_graph(self, self.device.xp.left_shift(*_integers("bitwise_left_shift", self, other, True)))
+        """x << other on integer tensors; a shift >= the bit width or < 0 gives 0."""
+        return _outside_graph(self, self.device.xp.left_shift(*_integers("bitwise_left_shift", self, other)))
 
     def bitwise_right_shift(self, other: Any) -> Tensor:
         """x >> other (arithmetic: the sign fills in); a shift >= the bit width gives 0 or -1."""
-        return _outside_graph(self, self.device.xp.right_shift(*_integers("bitwise_right_shift", self, other, True)))
+        return _outside_graph(self, self.device.xp.right_shift(*_integers("bitwise_right_shift", self, other)))
 
     __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
 
