@@ -72,7 +72,7 @@ class Polygamma(Composed):
     def compute(xp, x, n):
         if xp is not np:
             from cupyx.scipy import special
-            return special.digamma(x) if n == 0 else special.polygamma(n, x).astype(x.dtype)
+            return special.digamma(x) if n == 0 else special.polygamma(xp.full(x.shape, n, x.dtype), x)
         from . import special_kernels
         return special_kernels.call(special_kernels.polygamma, x, float(n))
 
