@@ -41,6 +41,9 @@ from .function_forms import (  # noqa: F401  (torch's math of math_ops.py, in-pl
     aminmax, median, abs_, exp_, log_, sigmoid_, tanh_, relu_, neg_, sqrt_, rsqrt_, reciprocal_,
     round_, floor_, ceil_, log1p_, sin_, cos_, square_, clamp_, clip_, fill_, zero_, erf_, erfinv_,
     expm1_, frac_, logit_, nan_to_num_, trunc_, arcsin, arccos, arctan, arctan2)
+from .function_forms import float_power, polygamma, rsub, special_forms as _special_forms  # noqa: F401
+globals().update(_special_forms)  # tg.lgamma(x), tg.fmax(x, y), tg.greater(x, y), ...: the Tensor methods
+del _special_forms
 from .math_ops import is_tensor, std_mean, var_mean  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .shape_index_ops import (atleast_1d, atleast_2d, atleast_3d, block_diag, bucketize,  # noqa: F401

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import InputTypeError, ShapeError
+from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
 from .tensor import Tensor
 
 
@@ -249,27 +250,9 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
     return tuple(resolved), output
 
 
-def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
-            equal_nan: bool = False) -> Tensor:
-    """``|input - other| <= atol + rtol |other|`` elementwise, a bool tensor (torch.isclose)."""
-    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-        raise InputTypeError("tg.isclose: both arguments must be Tensors")
-    xp = input.device.xp
-    return Tensor._make(xp.isclose(input.array, other.array, rtol, atol, equal_nan), input.device)
-
-
-def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
-             equal_nan: bool = False) -> bool:
-    """True when every element is close (torch.allclose)."""
-    return bool(isclose(input, other, rtol, atol, equal_nan).array.all())
-
-
-def equal(input: Tensor, other: Tensor) -> bool:
-    """True when both have the same shape and elements (torch.equal; ``==`` gives the
-    elementwise mask)."""
-    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-        raise InputTypeError("tg.equal: both arguments must be Tensors")
-    return input.shape == other.shape and bool((input.detach().numpy() == other.detach().numpy()).all())
+isclose = _function_form("isclose")
+allclose = _function_form("allclose")
+equal = _function_form("equal")
 
 clone = _function_form("clone")
 unflatten = _function_form("unflatten")
@@ -308,6 +291,10 @@ def isin(elements: Any, test_elements: Any, *, invert: bool = False) -> Tensor:
     return Tensor._make(elements.device.xp.asarray(found), elements.device)
 
 
+# torch's remaining elementwise names (special_ops.py): tg.lgamma(x) is x.lgamma(), ...
+special_forms = {name: _function_form(name) for name in FUNCTION_NAMES}
+
+
 def broadcast_shapes(*shapes: Any) -> tuple:
     """The shape the given shapes broadcast to (torch.broadcast_shapes)."""
     try:
@@ -343,4 +330,4 @@ __all__ = ["clone", "unflatten", "any", "all", "get_default_dtype", "finfo", "ii
            "relu_", "neg_", "sqrt_", "rsqrt_", "reciprocal_", "round_", "floor_", "ceil_",
            "log1p_", "sin_", "cos_", "square_", "clamp_", "clip_", "fill_", "zero_", "erf_",
            "erfinv_", "expm1_", "frac_", "logit_", "nan_to_num_", "trunc_", "arcsin", "arccos",
-           "arctan", "arctan2"]
+           "arctan", "arctan2", "rsub", "polygamma", "float_power", *FUNCTION_NAMES]

@@ -488,6 +488,8 @@ def install_methods(cls: type) -> None:
     for name in _IN_PLACE:
         setattr(cls, name + "_", _in_place_form(name))
     cls.clip_ = cls.clamp_
+    from .special_ops import install_methods as install_special     # (it imports this module)
+    install_special(cls)
 
 
 # ---------------------------------------------------------------------------------------------
