@@ -2,7 +2,6 @@
 state-dict / load-state-dict hooks, extra state, and the dotted-path helpers.
 
 Expected gradients are written from the chain rule with NumPy (no torch)."""
-import warnings
 
 import numpy as np
 import pytest
