@@ -73,7 +73,9 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
             return value.item()
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        raise CheckpointError(f"checkpoint entry {path!r} has unsupported type {type(value).__name__}")
+        raise CheckpointError(f"checkpoint entry {path!r} has unsupported type {type(value).__name__} "
+                              f"(checkpoints hold arrays, Tensors, numbers, strings, None and "
+                              f"dicts / lists / tuples of them: no pickle)")
 
     def walk_container(value: Any, path: str) -> Any:
         if isinstance(value, Mapping):

@@ -393,12 +393,23 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: dict) -> None:
+    def __init__(self, hooks: dict, extra_dict: "dict | list | tuple | None" = None) -> None:
         self._hooks, self.id = hooks, RemovableHandle._next_id
+        # torch's extra_dict: the dicts of per-hook flags (with_kwargs, always_call), emptied too
+        self._extra = () if extra_dict is None else \
+            tuple(extra_dict) if isinstance(extra_dict, (list, tuple)) else (extra_dict,)
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        for flags in self._extra:
+            flags.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,13 +15,16 @@ Members also live in the instance ``__dict__``, so ``self.weight`` is an ordinar
 from __future__ import annotations
 
 from collections import OrderedDict
+import warnings
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array
-from ..errors import CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
+from ..errors import (CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError,
+                      TensorganError)
 from ..tensor import RemovableHandle, Tensor, _check_dtype
+from ._backward_hooks import BackwardHook
 
 
 class IntBuffer(np.ndarray):
@@ -80,9 +83,29 @@ class Parameter(Tensor):
 
 
 class IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict(strict=False)`` did not match."""
+    """What ``load_state_dict`` did not match (torch's ``_IncompatibleKeys``: its repr says
+    ``<All keys matched successfully>`` when both lists are empty)."""
     missing_keys: list
     unexpected_keys: list
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+                f"unexpected_keys={self.unexpected_keys!r})")
+
+    __str__ = __repr__
+
+
+_IncompatibleKeys = IncompatibleKeys     # torch's name (torch.nn.modules.module._IncompatibleKeys)
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+_TENSOR_TYPE_NAMES = {"torch.FloatTensor": "float32", "torch.DoubleTensor": "float64"}
+# Every hook registry a Module holds (torch's attribute names), each an OrderedDict keyed by the
+# RemovableHandle's id; the *_with_kwargs / *_always_called ones hold flags for forward hooks.
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+               "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_hooks",
+               "_backward_pre_hooks", "_state_dict_pre_hooks", "_state_dict_hooks",
+               "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
 
 class Module:
@@ -95,8 +118,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())   # register_forward_pre_hook
-        object.__setattr__(self, "_forward_hooks", OrderedDict())       # register_forward_hook
+        for name in _HOOK_DICTS:
+            object.__setattr__(self, name, OrderedDict())
 
     # -- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -163,6 +186,10 @@ class Module:
                               f"got {name!r}")
         setattr(self, name, module)
 
+    def register_module(self, name: str, module: "Module | None") -> None:
+        """torch's alias of :meth:`add_module`."""
+        self.add_module(name, module)
+
     # -- traversal ---------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
@@ -190,6 +217,46 @@ class Module:
                 raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (in {target!r})")
             module = child
         return module
+
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` (torch 2.13's rules): the parent must
+        exist; ``strict=True`` only replaces an existing attribute, never adds one; a non-Module
+        attribute at that name is refused."""
+        if target == "":
+            raise ConfigError("set_submodule: cannot set the submodule without a target name")
+        if not isinstance(module, Module):
+            raise ConfigError(f"set_submodule: `module` is not a Module, found {type(module).__name__}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def _member(self, target: str) -> tuple["Module", str, Any]:
+        """(owning module, name, value) of the attribute at dotted path ``target``."""
+        module_path, _, name = target.rpartition(".")
+        owner = self.get_submodule(module_path)
+        if not hasattr(owner, name):
+            raise AttributeError(f"{type(owner).__name__} has no attribute `{name}`")
+        return owner, name, getattr(owner, name)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path (``"body.3.weight"``); AttributeError, as torch,
+        when there is none or it is not a Parameter."""
+        _, name, value = self._member(target)
+        if not isinstance(value, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return value
+
+    def get_buffer(self, target: str) -> "Tensor | np.ndarray":
+        """The buffer at a dotted path (``"bn.running_mean"``); AttributeError, as torch, when
+        there is none or it is not a registered buffer."""
+        owner, name, value = self._member(target)
+        if name not in owner._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return value
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
@@ -305,6 +372,37 @@ class Module:
     def float(self) -> "Module":
         return self.to("float32")
 
+    def to_empty(self, *, device: Any, recurse: bool = True) -> "Module":
+        """Give every parameter and Tensor buffer (and gradient) new, uninitialized memory on
+        ``device`` (None: where each is) -- torch's way to materialize a model before loading
+        its weights.  ``recurse=False``: this module's own only.  Host integer counters keep
+        their values (unspecified in torch)."""
+        target = None if device is None else get_device(device)
+        own = self._parameters.values(), self._buffers.values()
+        tensors = self._tensors() if recurse else (t for group in own for t in group
+                                                   if isinstance(t, Tensor))
+        for t in tensors:
+            dev = target or t.device
+            t.array, t.device = dev.xp.empty(t.array.shape, dtype=t.array.dtype), dev
+            t._bump_version()
+            if t.grad is not None:
+                t.grad = Tensor._make(dev.xp.empty(t.grad.shape, dtype=t.grad.dtype), dev)
+        return self
+
+    def type(self, dst_type: Any) -> "Module":
+        """Cast the floating parameters and buffers to ``dst_type`` (float32 / float64, or
+        torch's ``"torch.FloatTensor"`` / ``"torch.DoubleTensor"``).  Unlike torch, integer
+        buffers (BatchNorm's counter) stay integers, and an integer ``dst_type`` is refused:
+        tensorgan's parameters are floating point."""
+        dst_type = _TENSOR_TYPE_NAMES.get(dst_type, dst_type) if isinstance(dst_type, str) else dst_type
+        return self.to(_check_dtype(dst_type))
+
+    def share_memory(self) -> "Module":
+        """torch moves the tensors to shared memory for multiprocessing; tensorgan's CPU arrays
+        are plain NumPy memory and it has no torch.multiprocessing, so this is a no-op that
+        returns the module."""
+        return self
+
     def _tensors(self) -> Iterator[Tensor]:
         yield from self.parameters()
         for b in self.buffers():
@@ -319,99 +417,302 @@ class Module:
         return None
 
     # -- state -------------------------------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Host NumPy copies of every parameter and buffer, by dotted name."""
-        return OrderedDict((name, t.numpy() if isinstance(t, Tensor) else np.array(t, copy=True))
-                           for name, t in self._state_items())
+    def state_dict(self, *, destination: Any = None, prefix: str = "",
+                   keep_vars: bool = False) -> "OrderedDict[str, Any]":
+        """Every parameter and persistent buffer by dotted name (host NumPy copies; with
+        ``keep_vars=True`` the Tensors themselves), plus ``<prefix>_extra_state`` for a module
+        that defines ``get_extra_state``.  torch's recursion: each module's state-dict pre-hooks
+        ``hook(module, prefix, keep_vars)`` run before its entries are written, its post-hooks
+        ``hook(module, state_dict, prefix, local_metadata)`` after its children's.
+        ``destination``: a dict to fill and return (torch's, for internal use)."""
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()   # type: ignore[attr-defined]
+        local_metadata = {"version": getattr(type(self), "_version", 1)}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
+        for hook in list(self._state_dict_hooks.values()):
+            if hook(self, destination, prefix, local_metadata) is not None:
+                raise InputTypeError("state_dict post-hook must return None (it edits the "
+                                     "state_dict in place)")
+        return destination
+
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        """This module's own entries (not its children's)."""
+        for name, t in self._local_state():
+            if keep_vars:
+                destination[prefix + name] = t
+            else:
+                destination[prefix + name] = t.numpy() if isinstance(t, Tensor) else np.array(t, copy=True)
+        if _overrides(self, "get_extra_state"):
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def _local_state(self) -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
+        """This module's parameters and persistent buffers (not None), in registration order."""
+        transient = self.__dict__.get("_non_persistent", ())
+        for name, t in self._parameters.items():
+            if t is not None:
+                yield name, t
+        for name, t in self._buffers.items():
+            if t is not None and name not in transient:
+                yield name, t
 
     def _state_items(self) -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
         """Every parameter and buffer by dotted name, module by module (PyTorch's order)."""
         for prefix, module in self.named_modules(remove_duplicate=False):   # torch repeats shared ones
             dot = prefix + "." if prefix else ""
-            transient = module.__dict__.get("_non_persistent", ())
-            for registry in (module._parameters, module._buffers):
-                for name, t in registry.items():
-                    if t is not None and not (registry is module._buffers and name in transient):
-                        yield dot + name, t
+            for name, t in module._local_state():
+                yield dot + name, t
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> "IncompatibleKeys":
-        """Copy arrays into the parameters and buffers in place (optimizers keep their references).
+    def get_extra_state(self) -> Any:
+        """Extra state for ``state_dict`` (key ``<prefix>_extra_state``): override it, with
+        :meth:`set_extra_state`, to save state that is not a parameter or buffer.  tensorgan's
+        checkpoints never pickle: the value must be arrays, Tensors, numbers, strings, None, or
+        dicts / lists / tuples of them (``tg.save`` refuses anything else, naming it)."""
+        raise TensorganError(f"{type(self).__name__}.get_extra_state() is only called for modules "
+                             f"that override it (with set_extra_state)")
 
-        Everything is checked before anything is written, so a failed load changes nothing.
-        Returns ``(missing_keys, unexpected_keys)`` (a named tuple, as in PyTorch; the lists are
-        only non-empty when ``strict=False``)."""
-        if not isinstance(state, Mapping):
+    def set_extra_state(self, state: Any) -> None:
+        """Take back what :meth:`get_extra_state` returned (``load_state_dict`` calls it with
+        the ``<prefix>_extra_state`` entry)."""
+        raise TensorganError(f"{type(self).__name__}.set_extra_state() is only called for modules "
+                             f"that override it (with get_extra_state)")
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the parameters and buffers in place (optimizers keep their references),
+        and hand ``_extra_state`` entries to ``set_extra_state``.
+
+        torch's hooks: each module's load-state-dict pre-hooks ``hook(module, state_dict, prefix,
+        local_metadata, strict, missing_keys, unexpected_keys, error_msgs)`` first, parents
+        before children, on a copy of ``state_dict`` they may edit (rename keys); the post-hooks
+        ``hook(module, incompatible_keys)`` after loading, children first, and they may edit the
+        two lists, which ``strict`` then checks.  Everything is checked before anything is
+        written, so a failed load changes nothing (except that with post-hooks, a strict key
+        mismatch is raised after them, as torch does).  Returns torch's named tuple
+        ``(missing_keys, unexpected_keys)``."""
+        if not isinstance(state_dict, Mapping):
             raise CheckpointError(f"state_dict for {type(self).__name__} must be a mapping of names "
-                                  f"to arrays, got {type(state).__name__}")
-        targets = OrderedDict(self._state_items())
-        missing = [k for k in targets if k not in state]
-        unexpected = [k for k in state if k not in targets]
-        if strict and (missing or unexpected):     # all of them, as torch lists them
-            problems = [f"{len(keys)} {what} key(s): " + ", ".join(map(repr, keys))
-                        for what, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
-            raise CheckpointError(f"state_dict for {type(self).__name__} does not match the model: "
-                                  + "; ".join(problems))
-        arrays = {}
-        for name, target in targets.items():
-            if name not in state:
-                continue
-            value = state[name]
-            value = value.numpy() if isinstance(value, Tensor) else as_host_array(value)
-            if value.shape != tuple(target.shape):
-                raise CheckpointError(f"{type(self).__name__}: parameter {name!r} has shape "
-                                      f"{tuple(value.shape)} in the checkpoint but "
-                                      f"{tuple(target.shape)} in the model")
-            integral = value.dtype.kind == "f" and target.dtype.kind in "iu" and np.all(value == np.round(value))
-            if not (np.can_cast(value.dtype, target.dtype, "same_kind") or integral):
-                raise CheckpointError(f"{type(self).__name__}: {name!r} is {value.dtype} in the "
-                                      f"checkpoint, the model needs {target.dtype}")
-            arrays[name] = value
-        for name, value in arrays.items():
-            target = targets[name]
+                                  f"to arrays, got {type(state_dict).__name__}")
+        metadata = getattr(state_dict, "_metadata", None)
+        state = OrderedDict(state_dict)       # the hooks may edit this copy
+        missing: list = []
+        unexpected: list = []
+        errors: list = []
+        modules = list(self.named_modules(remove_duplicate=False))
+        for prefix, module in modules:
+            local_metadata = {} if metadata is None else metadata.get(prefix, {})
+            for hook in list(module._load_state_dict_pre_hooks.values()):
+                hook(module, state, prefix + "." if prefix else "", local_metadata, strict,
+                     missing, unexpected, errors)
+        arrays, extras = self._match_state(state, modules, missing, unexpected, errors)
+        post_hooks = any(m._load_state_dict_post_hooks for _, m in modules)
+        if strict and not post_hooks:
+            _check_keys(self, missing, unexpected)
+        if errors:
+            raise CheckpointError(f"{type(self).__name__}: " + "; ".join(errors))
+        for target, value in arrays:
             if isinstance(target, Tensor):
                 target.array[...] = target.device.xp.asarray(value, dtype=target.dtype)
                 target._bump_version()
             else:
                 target[...] = value
-        return IncompatibleKeys(missing, unexpected)
+        for module, value in extras:
+            module.set_extra_state(value)
+        result = IncompatibleKeys(missing, unexpected)
+        for module in _post_order(self):
+            for hook in list(module._load_state_dict_post_hooks.values()):
+                if hook(module, result) is not None:
+                    raise InputTypeError("a load_state_dict post-hook must return None (it edits "
+                                         "incompatible_keys in place)")
+        if strict:
+            _check_keys(self, missing, unexpected)
+        return result
+
+    def _match_state(self, state: Mapping[str, Any], modules: list, missing: list,
+                     unexpected: list, errors: list) -> tuple[list, list]:
+        """Pair each entry of ``state`` with its parameter / buffer / extra state: the
+        (target, array) pairs to write and the (module, value) extra states to set; the
+        missing and unexpected keys and the shape / dtype problems go into the lists."""
+        arrays, extras, known = [], [], set()
+        for prefix, module in modules:
+            dot = prefix + "." if prefix else ""
+            for name, target in module._local_state():
+                key = dot + name
+                known.add(key)
+                if key not in state:
+                    missing.append(key)
+                    continue
+                value = _checked_value(state[key], target, key, errors)
+                if value is not None:
+                    arrays.append((target, value))
+            key = dot + _EXTRA_STATE_KEY_SUFFIX
+            if _overrides(module, "set_extra_state"):
+                known.add(key)
+                if key in state:
+                    extras.append((module, state[key]))
+                else:
+                    missing.append(key)
+        unexpected.extend(k for k in state if k not in known and k not in unexpected)
+        return arrays, extras
 
     # -- calling -------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._has_hooks():
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)           # a value returned replaces the inputs
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)   # a value returned replaces the output
-            if result is not None:
-                output = result
-        return output
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        """torch's ``_call_impl``: forward pre-hooks, the backward hooks' identity on the inputs,
+        forward, forward hooks, the identity on the outputs; ``always_call`` forward hooks also
+        run when any of it raises."""
+        result, called = None, set()
+        try:
+            args, kwargs = self._run_forward_pre_hooks(args, kwargs)
+            bw_hook = None
+            if self._backward_hooks or self._backward_pre_hooks:
+                bw_hook = BackwardHook(self, list(self._backward_hooks.values()),
+                                       list(self._backward_pre_hooks.values()))
+                args = bw_hook.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called:
+                    called.add(hook_id)
+                new = (hook(self, args, kwargs, result) if hook_id in self._forward_hooks_with_kwargs
+                       else hook(self, args, result))
+                if new is not None:          # a value returned replaces the output
+                    result = new
+            return result if bw_hook is None else bw_hook.setup_output_hook(result)
+        except Exception:
+            self._run_always_called_hooks(args, kwargs, result, called)
+            raise
+
+    def _run_forward_pre_hooks(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                new = hook(self, args, kwargs)
+                if new is not None:
+                    if not (isinstance(new, tuple) and len(new) == 2):
+                        raise InputTypeError(f"forward pre-hook must return None or a tuple of "
+                                             f"(new_args, new_kwargs), but got {new!r}")
+                    args, kwargs = new
+            else:
+                new = hook(self, args)      # a tuple, or one input, replaces the inputs
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
+        return args, kwargs
+
+    def _run_always_called_hooks(self, args: tuple, kwargs: dict, result: Any, called: set) -> None:
+        """After an error in the call: the ``always_call`` forward hooks not run yet, their own
+        errors reduced to warnings (the first error is the one raised)."""
+        for hook_id, hook in list(self._forward_hooks.items()):
+            if hook_id not in self._forward_hooks_always_called or hook_id in called:
+                continue
+            try:
+                new = (hook(self, args, kwargs, result) if hook_id in self._forward_hooks_with_kwargs
+                       else hook(self, args, result))
+                result = result if new is None else new
+            except Exception as exc:
+                warnings.warn(f"module forward hook with ``always_call=True`` raised an exception "
+                              f"that was silenced as another error was raised in forward: {exc}",
+                              stacklevel=3)
 
     def _has_hooks(self) -> bool:
-        return bool(self._forward_pre_hooks or self._forward_hooks)
+        return bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                    or self._backward_pre_hooks)
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, inputs)`` before each forward (torch's); a value it returns (a tuple,
-        or one input) replaces the inputs. ``handle.remove()`` takes it off."""
-        return self._add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook")
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` before each forward (torch's); a value it returns (a tuple, or
+        one input) replaces the inputs.  ``with_kwargs=True``: ``hook(module, args, kwargs)``,
+        returning None or ``(new_args, new_kwargs)``.  ``prepend``: run before the hooks already
+        there.  ``handle.remove()`` takes it off."""
+        flags = [(self._forward_pre_hooks_with_kwargs, with_kwargs)]
+        return self._add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook", prepend, flags)
 
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, inputs, output)`` after each forward (torch's: e.g. to keep a layer's
-        features); a value it returns replaces the output."""
-        return self._add_hook(self._forward_hooks, hook, "register_forward_hook")
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` after each forward (torch's: e.g. to keep a layer's
+        features); a value it returns replaces the output.  ``with_kwargs=True``:
+        ``hook(module, args, kwargs, output)``; ``always_call=True``: also run when the call
+        raises (with the output None); ``prepend``: before the hooks already there."""
+        flags = [(self._forward_hooks_with_kwargs, with_kwargs),
+                 (self._forward_hooks_always_called, always_call)]
+        return self._add_hook(self._forward_hooks, hook, "register_forward_hook", prepend, flags)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any],
+                                        prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` when the gradients of the module's outputs are known,
+        before they go into the module; a tuple it returns (same length) replaces grad_output.
+        ``grad_output`` holds None for a non-Tensor output or one the loss does not use.  As in
+        torch, with backward hooks the module's forward gets views of its input Tensors and the
+        caller views of its outputs (writing those in place makes backward refuse)."""
+        return self._add_hook(self._backward_pre_hooks, hook, "register_full_backward_pre_hook", prepend)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any],
+                                    prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the gradients w.r.t. the module's
+        positional Tensor inputs are known (torch's rules): ``grad_input`` has one entry per
+        positional argument -- None for a non-Tensor, zeros for a Tensor that got no gradient --
+        and a tuple the hook returns (same length) replaces it.  When no input requires grad,
+        the hook fires with the output gradients, ``grad_input`` all None (and a warning), and
+        must return None; when no output requires grad it never fires."""
+        return self._add_hook(self._backward_hooks, hook, "register_full_backward_hook", prepend)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Deprecated in torch in favour of :meth:`register_full_backward_hook`; here it *is* a
+        full backward hook (grad_input w.r.t. the module's inputs, not torch's legacy "inputs
+        of the last op in forward"), with a FutureWarning saying so."""
+        warnings.warn("register_backward_hook is deprecated (as in torch): use "
+                      "register_full_backward_hook; tensorgan runs this hook as a full backward "
+                      "hook (grad_input is the gradient w.r.t. the module's inputs)",
+                      FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` before ``state_dict`` writes this module's entries."""
+        return self._add_hook(self._state_dict_pre_hooks, hook, "register_state_dict_pre_hook")
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict`` wrote this
+        module's and its children's entries; it edits ``state_dict`` in place and returns None."""
+        return self._add_hook(self._state_dict_hooks, hook, "register_state_dict_post_hook")
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before ``load_state_dict`` matches the keys: it may edit
+        ``state_dict`` (a copy of the caller's) and append to the three lists."""
+        return self._add_hook(self._load_state_dict_pre_hooks, hook, "register_load_state_dict_pre_hook")
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` after ``load_state_dict`` copied the values; it may
+        edit ``incompatible_keys.missing_keys`` / ``.unexpected_keys`` in place (``strict``
+        checks them afterwards) and returns None."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook, "register_load_state_dict_post_hook")
 
     @staticmethod
-    def _add_hook(hooks: dict, hook: Callable[..., Any], name: str) -> RemovableHandle:
+    def _add_hook(hooks: OrderedDict, hook: Callable[..., Any], name: str, prepend: bool = False,
+                  flags: list | None = None) -> RemovableHandle:
+        """Register ``hook`` in ``hooks`` (first with ``prepend``); ``flags``: the flag dicts
+        (with_kwargs, always_call) to mark it in where the value is true."""
         if not callable(hook):
             raise InputTypeError(f"{name} takes a function, got {type(hook).__name__}")
-        handle = RemovableHandle(hooks)
+        handle = RemovableHandle(hooks, extra_dict=[flag_dict for flag_dict, _ in flags or ()])
         hooks[handle.id] = hook
+        for flag_dict, on in flags or ():
+            if on:
+                flag_dict[handle.id] = True
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
         return handle
 
     def extra_repr(self) -> str:
@@ -460,3 +761,41 @@ def _reference_weight(module: Module) -> "Tensor | None":
 
 def _short(module: Module) -> str:
     return f"{type(module).__name__}({module.extra_repr()})"
+
+
+def _overrides(module: Module, method: str) -> bool:
+    """Whether ``module``'s class defines its own ``get_extra_state`` / ``set_extra_state``."""
+    return getattr(type(module), method) is not getattr(Module, method)
+
+
+def _post_order(module: Module) -> Iterator[Module]:
+    """Children before their parent, a shared module each time it is reached (torch's order of
+    the load-state-dict post-hooks)."""
+    for child in module._modules.values():
+        if child is not None:
+            yield from _post_order(child)
+    yield module
+
+
+def _checked_value(value: Any, target: "Tensor | np.ndarray", key: str, errors: list) -> Any:
+    """``value`` as a host array that fits ``target``, or None with the problem added to
+    ``errors``."""
+    value = value.numpy() if isinstance(value, Tensor) else as_host_array(value)
+    if value.shape != tuple(target.shape):
+        errors.append(f"parameter {key!r} has shape {tuple(value.shape)} in the checkpoint but "
+                      f"{tuple(target.shape)} in the model")
+        return None
+    integral = value.dtype.kind == "f" and target.dtype.kind in "iu" and np.all(value == np.round(value))
+    if not (np.can_cast(value.dtype, target.dtype, "same_kind") or integral):
+        errors.append(f"{key!r} is {value.dtype} in the checkpoint, the model needs {target.dtype}")
+        return None
+    return value
+
+
+def _check_keys(module: Module, missing: list, unexpected: list) -> None:
+    """strict=True: every missing and unexpected key, in one error (as torch lists them)."""
+    if missing or unexpected:
+        problems = [f"{len(keys)} {what} key(s): " + ", ".join(map(repr, keys))
+                    for what, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+        raise CheckpointError(f"state_dict for {type(module).__name__} does not match the model: "
+                              + "; ".join(problems))

@@ -11,6 +11,8 @@ power-iteration steps differs, as between torch's two versions (u first here, v 
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ...errors import ConfigError
 from ...functional import normalize
 from ...tensor import Tensor
@@ -87,12 +89,25 @@ class _WeightNorm(Module):
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """Weight-normalize ``module.<name>`` as a parametrization (torch 2.x's form): the
-    magnitude ``original0`` (g) and direction ``original1`` (v) are trained separately.  Loading
-    a state dict with the hook form's ``weight_g`` / ``weight_v`` keys is not translated (torch
-    registers a load hook for that; tensorgan's load_state_dict has none)."""
+    magnitude ``original0`` (g) and direction ``original1`` (v) are trained separately.  A state
+    dict of the hook form (``weight_g`` / ``weight_v`` keys, ``tg.nn.utils.weight_norm``) loads
+    too: a load-state-dict pre-hook renames them, as torch's ``_weight_norm_compat_hook``."""
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
         raise ConfigError(f"weight_norm: {type(module).__name__} has no parameter or buffer {name!r}")
     if dim is not None and dim != -1:
         weight._dim(dim, "weight_norm")
-    return register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+    register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+    module.register_load_state_dict_pre_hook(_weight_norm_compat_hook(name))
+    return module
+
+
+def _weight_norm_compat_hook(name: str) -> Callable[..., None]:
+    """A load-state-dict pre-hook: ``<prefix><name>_g`` / ``_v`` (the hook form's keys) become
+    ``<prefix>parametrizations.<name>.original0`` / ``original1``."""
+    def hook(module: Module, state_dict: dict, prefix: str, *_: Any) -> None:
+        g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g_key in state_dict and v_key in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
+    return hook
