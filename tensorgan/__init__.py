@@ -49,6 +49,13 @@ from .shape_index_ops import (atleast_1d, atleast_2d, atleast_3d, block_diag, bu
 from .functional import cosine_similarity, pairwise_distance  # noqa: F401  (torch.* has them too)
 globals().update(_shape_index_functions)  # tg.gather(x, ...), tg.sort(x), ...: the Tensor methods
 del _shape_index_functions
+from .stats_ops import functions as _stats_functions  # noqa: E402  (tg.quantile, tg.mode, tg.trapezoid, ...)
+globals().update(_stats_functions)
+del _stats_functions
+from .creation_ops import (bartlett_window, blackman_window, hamming_window, hann_window,  # noqa: F401
+                           kaiser_window, logspace, randint_like, scalar_tensor, tril_indices,
+                           triu_indices, unravel_index)
+from .torch_functional import *  # noqa: F401,F403  (torch.conv2d, torch.dropout, ...: torch's top-level signatures)
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled,
