@@ -22,7 +22,6 @@ import numpy as np
 from . import ops
 from .errors import ConfigError, DTypeError, InputTypeError, ShapeError, TensorganError
 from .factory import concat, ones
-from .function_forms import _function_form
 from .random import resolve
 from .shape_index_ops import (_as_indices, _diagonal_positions, _dim, _index_key, _key_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
@@ -257,7 +256,7 @@ def histogram(input: Tensor, bins: Any, *, range: Sequence[float] | None = None,
 def _equal_bins(a: np.ndarray, bins: int, range: Any) -> np.ndarray:
     """The ``bins + 1`` edges over ``range`` (default: the data's min and max)."""
     if range is None:
-        low, high = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+        low, high = (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)   # (torch's for no data)
     else:
         low, high = (float(v) for v in range)
     if not (math.isfinite(low) and math.isfinite(high)) or low > high:
@@ -304,6 +303,8 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     x = input.reshape(1) if input.ndim == 0 else input
     d = _dim("unfold", input, dimension)
     n = x.shape[d]
+    if input.ndim == 0 and _is_int(size) and 0 <= size <= 1 and _is_int(step) and step > 0:
+        return x[:size]                          # torch: a 0-d tensor's windows as a 1-D one
     if not _is_int(size) or not 0 <= size <= n:
         raise ShapeError(f"unfold: size {size!r} must be an int from 0 to the size of dim {d} ({n})")
     if not _is_int(step) or step <= 0:
@@ -343,7 +344,7 @@ def _trapezoid_terms(op: str, y: Tensor, x: Any, dx: Any, dim: int) -> tuple[Ten
         raise InputTypeError(f"{op}: give x or dx, not both")
     y = y._arith()
     n = y.shape[d]
-    upper = y.narrow(d, 1, builtins.max(n - 1, 0))
+    upper = y.narrow(d, builtins.min(n, 1), builtins.max(n - 1, 0))
     lower = y.narrow(d, 0, builtins.max(n - 1, 0))
     if x is None:
         from .functional import _scalar
@@ -354,11 +355,12 @@ def _trapezoid_terms(op: str, y: Tensor, x: Any, dx: Any, dim: int) -> tuple[Ten
         if x.shape[0] != n:
             raise ShapeError(f"{op}: a 1-D x must have y's size {n} along dim {d}, got {x.shape[0]}")
         x = x.reshape((n,) + (1,) * (y.ndim - 1 - d))
-        spacing = x[1:] - x[:-1]
+        spacing = x[builtins.min(n, 1):] - x[:builtins.max(n - 1, 0)]
     else:
         if x.ndim != y.ndim:
             raise ShapeError(f"{op}: x must be 1-D or have y's number of dims {y.ndim}, got {x.shape}")
-        spacing = x.narrow(d, 1, builtins.max(x.shape[d] - 1, 0)) - x.narrow(d, 0, builtins.max(x.shape[d] - 1, 0))
+        m = x.shape[d]
+        spacing = x.narrow(d, builtins.min(m, 1), builtins.max(m - 1, 0)) - x.narrow(d, 0, builtins.max(m - 1, 0))
     return (upper + lower) * spacing / 2, d
 
 
