@@ -159,7 +159,8 @@ def _dim_of(op: str, input: Tensor, dim: int) -> tuple[Tensor, int]:
 
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median of the non-NaN elements (NaN where there are none): of all elements, or
-    along ``dim`` as ``(values, indices)`` (torch.nanmedian)."""
+    along ``dim`` as ``(values, indices)`` (torch.nanmedian). An all-NaN row's index is its first
+    element's (torch's is whichever NaN its partial sort leaves there)."""
     if _tensor("nanmedian", input).dtype == BOOL:
         raise DTypeError("nanmedian: takes a number tensor, got a bool one (convert it with .float())")
     if dim is None:
@@ -171,14 +172,14 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     a = x.numpy()
     order = np.argsort(a, axis=d, kind="stable")                  # NaN last
     count = (~np.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else x.shape[d]
-    k = np.maximum((count - 1) // 2, 0)
-    return _pick_along(x, d, np.take_along_axis(order, k * np.ones_like(order[(slice(None),) * d + (slice(0, 1),)]), d),
-                       keepdim, input.ndim == 0)
+    rank = np.broadcast_to(np.maximum((count - 1) // 2, 0), a.shape[:d] + (1,) + a.shape[d + 1:])
+    return _pick_along(x, d, np.take_along_axis(order, rank, d), keepdim, input.ndim == 0)
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> MinMax:
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
-    index of its last occurrence (torch.mode on CPU), as ``(values, indices)``."""
+    index of its last occurrence (torch.mode on CPU), as ``(values, indices)``; NaNs count as
+    one value (its index may differ from torch's, whose sort leaves NaNs in no set order)."""
     if _tensor("mode", input).dtype == BOOL:
         raise DTypeError("mode: takes a number tensor, got a bool one (convert it with .float())")
     x, d = _dim_of("mode", input, dim)
