@@ -54,6 +54,15 @@ globals().update(_shape_index_functions)  # tg.gather(x, ...), tg.sort(x), ...: 
 del _shape_index_functions
 from . import linalg  # noqa: E402  (tg.linalg.solve, ...; tg.det, tg.addmm, ...: torch's top-level names)
 globals().update(linalg.TOP_LEVEL)
+from .stats_ops import functions as _stats_functions  # noqa: E402  (tg.quantile, tg.mode, tg.trapezoid, ...)
+globals().update(_stats_functions)
+del _stats_functions
+from .creation_ops import (bartlett_window, blackman_window, hamming_window, hann_window,  # noqa: F401
+                           kaiser_window, logspace, randint_like, scalar_tensor, tril_indices,
+                           triu_indices, unravel_index)
+from . import torch_functional as _torch_functional  # noqa: E402  (torch.conv2d, torch.dropout, ...:
+globals().update({name: getattr(_torch_functional, name) for name in _torch_functional.__all__})  # top-level signatures)
+del _torch_functional
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled,

@@ -1269,11 +1269,32 @@ def _check_loss(op: str, x: Tensor, reduction: str) -> None:
         raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target: Target, reduction: str = "mean") -> Tensor:
-    """Mean (or sum/none) binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1]."""
+def binary_cross_entropy_with_logits(logits: Tensor, target: Target, reduction: str = "mean", *,
+                                     weight: Tensor | None = None, pos_weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum/none) binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1];
+    ``weight`` scales each element's loss, ``pos_weight`` the positive term (broadcast along the
+    last dim), as torch's keywords."""
     _check_loss("binary_cross_entropy_with_logits", logits, reduction)
     target = _target("binary_cross_entropy_with_logits", target, logits)
+    if weight is not None or pos_weight is not None:
+        return _weighted_bce_with_logits(logits, target, weight, pos_weight, reduction)
     return BCEWithLogits.apply(logits, target, reduction)
+
+
+def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, pos_weight: Tensor | None,
+                              reduction: str) -> Tensor:
+    """torch's formula: ``w [(1 - t) x + (1 + (p - 1) t) softplus(-x)]``, softplus(-x) written
+    ``relu(-x) + log1p(exp(-|x|))`` so it never overflows."""
+    op = "binary_cross_entropy_with_logits"
+    t = target if isinstance(target, Tensor) else Tensor._make(target, x.device)
+    for name, w in (("weight", weight), ("pos_weight", pos_weight)):
+        _check_operand(op, name, w, x)
+    softplus_neg = (-x).relu() + (-x.abs()).exp().log1p()
+    log_weight = 1.0 if pos_weight is None else (pos_weight - 1.0) * t + 1.0
+    loss = (1.0 - t) * x + log_weight * softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
 class BCE(Function):
@@ -2840,3 +2861,64 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         scores = _attention_mask(op, attn_mask, scores)
     weights = _dropout(op, _safe_softmax(scores), dropout_p, True, False, None, scores.shape)
     return weights @ value
+
+
+# ---------------------------------------------------------------------------------------------
+# alpha_dropout, bilinear, channel_shuffle
+# ---------------------------------------------------------------------------------------------
+_ALPHA_PRIME = SELU_ALPHA * SELU_SCALE      # SELU's negative saturation value, negated
+
+
+def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *,
+                  generator: Generator | None = None) -> Tensor:
+    """Dropout for SELU networks (torch.nn.functional.alpha_dropout): dropped elements are set to
+    SELU's saturation value ``-alpha'`` and the result is scaled by ``a`` and shifted by ``b``
+    so that zero-mean unit-variance inputs keep those moments: ``a = ((1 - p)(1 + p alpha'^2))^-1/2``,
+    ``b = a alpha' p`` (masks from ``generator``, a tensorgan extra, or the default one)."""
+    op = "alpha_dropout"
+    _check_rank(op, "input", x, range(0, 33), "a tensor")
+    p = _scalar(op, "p", p)
+    if not 0.0 <= p <= 1.0:
+        raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
+    keep = (resolve(generator).uniform(x.shape, dtype=x.dtype) >= p).astype(x.dtype)
+    a = 1.0 / math.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
+    xp = x.device.xp
+    scale = xp.asarray(keep * x.dtype.type(a))
+    shift = xp.asarray(((keep - 1) * _ALPHA_PRIME * a + _ALPHA_PRIME * a * p).astype(x.dtype))
+    return _maybe_in_place(op, x, inplace, lambda t: ops.Mul.apply(t, scale) + Tensor._make(shift, t.device))
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_k = x1^T W_k x2 + b_k`` (torch.nn.functional.bilinear): inputs (*, in1) and (*, in2)
+    with the same leading dims, weight (out, in1, in2), bias (out,)."""
+    op = "bilinear"
+    _check_rank(op, "input1", input1, range(1, 33), "(*, in1_features)")
+    _check_rank(op, "input2", input2, range(1, 33), "(*, in2_features)")
+    _check_rank(op, "weight", weight, (3,), "(out_features, in1_features, in2_features)")
+    for name, t in (("input2", input2), ("weight", weight), ("bias", bias)):
+        _check_operand(op, name, t, input1)
+    if input1.shape[:-1] != input2.shape[:-1] or weight.shape[1:] != (input1.shape[-1], input2.shape[-1]):
+        raise ShapeError(f"{op}: input1 {input1.shape} and input2 {input2.shape} need the same leading "
+                         f"dims and weight {weight.shape} must be (out, {input1.shape[-1]}, "
+                         f"{input2.shape[-1]})")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ShapeError(f"{op}: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    left = (input1.reshape(-1, input1.shape[-1]) @ weight.permute(1, 0, 2).reshape(weight.shape[1], -1))
+    left = left.reshape(-1, weight.shape[0], weight.shape[2])            # (N, out, in2)
+    out = (left @ input2.reshape(-1, input2.shape[-1], 1)).reshape(input1.shape[:-1] + weight.shape[:1])
+    return out if bias is None else out + bias
+
+
+def channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """(N, C, *) with the channels regrouped: (N, g, C/g, *) -> (N, C/g, g, *) -> (N, C, *)
+    (torch.nn.functional.channel_shuffle, ShuffleNet)."""
+    _check_rank("channel_shuffle", "input", x, range(3, 33), "(N, C, *) with at least 3 dims")
+    if not _is_int(groups) or groups <= 0 or x.shape[1] % groups:
+        raise ConfigError(f"channel_shuffle: groups must be an int > 0 dividing the {x.shape[1]} "
+                          f"channels, got {groups!r}")
+    n, c, rest = x.shape[0], x.shape[1], x.shape[2:]
+    return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
