@@ -165,10 +165,10 @@ def _split_lengths(lengths: list, n: int) -> list[int]:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an "
                               f"empty dataset.", stacklevel=3)
         return sizes
-    if any(isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0 for x in lengths):
-        raise ConfigError(f"random_split: lengths must be integers >= 0 or fractions summing to "
-                          f"1, got {lengths}")
     if sum(lengths) != n:
         raise ConfigError(f"random_split: sum of input lengths ({sum(lengths)}) does not equal "
                           f"the length of the input dataset ({n})")
+    if any(isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0 for x in lengths):
+        raise ConfigError(f"random_split: lengths must be integers >= 0 or fractions summing to "
+                          f"1, got {lengths}")
     return [int(x) for x in lengths]

@@ -417,17 +417,17 @@ def _resolve_options(kind: str, batch_size: Any, shuffle: Any, drop_last: Any, s
         for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
             if value not in (None, False):
                 raise ConfigError(f"DataLoader with IterableDataset: expected unspecified {name} "
-                                  f"option, but got {name}={value!r} (it is read in the order the "
+                                  f"option, but got {name}={_kind_of(value)} (it is read in the order the "
                                   f"dataset yields)")
     if sampler is not None and shuffle:
         raise ConfigError(f"DataLoader: sampler option is mutually exclusive with shuffle (got "
-                          f"sampler={type(sampler).__name__} and shuffle={shuffle!r}): the sampler "
+                          f"sampler={_kind_of(sampler)} and shuffle={shuffle!r}): the sampler "
                           f"gives the order")
     if batch_sampler is not None:
         given = [("batch_size", batch_size, type(batch_size) is not _DefaultBatch and batch_size != 1),
                  ("shuffle", shuffle, bool(shuffle)), ("sampler", sampler, sampler is not None),
                  ("drop_last", drop_last, bool(drop_last))]
-        clash = [f"{name}={value!r}" for name, value, conflicts in given if conflicts]
+        clash = [f"{name}={_kind_of(value)}" for name, value, conflicts in given if conflicts]
         if clash:
             raise ConfigError(f"DataLoader: batch_sampler option is mutually exclusive with "
                               f"batch_size, shuffle, sampler, and drop_last; got {', '.join(clash)}")
@@ -440,6 +440,12 @@ def _resolve_options(kind: str, batch_size: Any, shuffle: Any, drop_last: Any, s
     if shuffle is None:
         shuffle = kind != "iterable" and sampler is None
     return batch_size, bool(shuffle), True if drop_last is None else bool(drop_last)
+
+
+def _kind_of(option: Any) -> Any:
+    """An option as an error message shows it: a sampler (or a list of indices) by its type."""
+    return repr(option) if option is None or isinstance(option, (bool, numbers.Number)) else \
+        f"<{type(option).__name__}>"
 
 
 def _collate_fn(kind: str, collate_fn: Callable[[Any], Any] | None,

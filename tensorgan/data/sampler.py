@@ -149,7 +149,13 @@ class WeightedRandomSampler(_ArraySampler):
     def _order(self) -> np.ndarray:
         rng = numpy_rng(self.generator, "WeightedRandomSampler", fresh=True)
         p = self.weights / self.weights.sum()
-        return rng.choice(len(p), size=self.num_samples, replace=self.replacement, p=p)
+        if self.replacement:
+            return rng.choice(len(p), size=self.num_samples, p=p)
+        # Without replacement, torch's multinomial gives every positive weight's index first
+        # (drawn in proportion), then -- if num_samples asks for more -- zero-weight ones.
+        drawn = rng.choice(len(p), size=min(self.num_samples, np.count_nonzero(p)), replace=False, p=p)
+        rest = rng.permutation(np.flatnonzero(p == 0))[:self.num_samples - len(drawn)]
+        return np.concatenate([drawn, rest]).astype(np.int64, copy=False)
 
     def __len__(self) -> int:
         return self.num_samples
@@ -163,9 +169,9 @@ def _check_weights(weights: np.ndarray, num_samples: int, replacement: bool) -> 
     if not weights.sum() > 0:
         raise ConfigError(f"WeightedRandomSampler: the weights sum to {weights.sum()}: there is "
                           f"nothing to draw from")
-    if not replacement and num_samples > np.count_nonzero(weights):
+    if not replacement and num_samples > len(weights):
         raise ConfigError(f"WeightedRandomSampler: cannot draw num_samples={num_samples} without "
-                          f"replacement from {np.count_nonzero(weights)} non-zero weights")
+                          f"replacement from {len(weights)} weights")
 
 
 class BatchSampler(Sampler):
