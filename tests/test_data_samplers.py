@@ -441,3 +441,23 @@ def test_get_worker_info_is_none_in_the_loading_process():
             return super().__iter__()
     assert get_worker_info() is None
     assert sorted(DataLoader(Sharded(5), None, num_workers=2)) == [0, 1, 2, 3, 4] and seen == [None]
+
+
+def test_a_subset_of_a_tensorgan_dataset_is_batched_as_that_dataset():
+    """random_split(mnist, ...) parts: images scaled to [-1, 1] with their labels, the rows the
+    Subsets pick (nested Subsets compose, negative indices count from the end)."""
+    images = (np.arange(10, dtype=np.uint8) * 20)[:, None, None, None].repeat(2, axis=2)
+    data = tg.data.ArrayDataset(images, np.arange(10))
+    train, val = random_split(data, [0.8, 0.2], generator=tg.Generator(0))
+    seen = []
+    for part in (train, val):
+        for x, y in DataLoader(part, 2, shuffle=False):
+            assert x.dtype == np.float32
+            np.testing.assert_allclose(x[:, 0, 0, 0], images[y, 0, 0, 0] / 127.5 - 1, atol=1e-6)
+            seen += y.tolist()
+    assert sorted(seen) == list(range(10)) and seen[:8] == list(train.indices)
+    nested = Subset(Subset(data, [9, 8, 7, -4]), [3, 1])
+    (x, y), = DataLoader(nested, 2, shuffle=False)
+    assert y.tolist() == [6, 8]
+    with pytest.raises(IndexOutOfRangeError, match="out of range for the 10 images"):
+        DataLoader(Subset(data, [0, 10]), 2)

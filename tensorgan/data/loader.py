@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CheckpointError, ConfigError, DataError, InputTypeError
+from ..errors import CheckpointError, ConfigError, DataError, IndexOutOfRangeError, InputTypeError
 from ..random import numpy_rng
-from .combine import IterableDataset
+from .combine import IterableDataset, Subset
 from .dataset import check_arrays
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, batch_ends,
                       batch_plan, sampler_order)
@@ -66,7 +66,8 @@ class DataLoader:
         # (in-memory arrays: a gather, not file reads) and there is no pinned memory to use, so
         # worker_init_fn is never called and get_worker_info() is None, as in torch's main process.
         _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
-        self._kind = _check_dataset(dataset)
+        self._source, self._rows = _tensorgan_rows(dataset)   # a Subset of a tensorgan dataset
+        self._kind = _check_dataset(self._source)
         self.dataset = dataset
         self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
         self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
@@ -282,9 +283,10 @@ class DataLoader:
             keys = indices.tolist()
             fetch = getattr(self.dataset, "__getitems__", None)
             return self.collate_fn(fetch(keys) if callable(fetch) else [self.dataset[i] for i in keys])
-        images = to_unit_range(self.dataset.images[indices])
-        labels = self.dataset.labels
-        return images, (None if labels is None else labels[indices])
+        rows = indices if self._rows is None else self._rows[indices]
+        images = to_unit_range(self._source.images[rows])
+        labels = self._source.labels
+        return images, (None if labels is None else labels[rows])
 
 
 def _check_dataset(dataset: Any) -> str:
@@ -294,9 +296,7 @@ def _check_dataset(dataset: Any) -> str:
     if isinstance(dataset, IterableDataset):
         return "iterable"
     images = getattr(dataset, "images", None)
-    is_tensorgan_dataset = (isinstance(images, np.ndarray) and images.dtype == np.uint8
-                            and images.ndim == 4)         # uint8 (N, C, H, W): scaled to [-1, 1]
-    if (not is_tensorgan_dataset and not isinstance(dataset, np.ndarray)   # a bare array: below
+    if (not _holds_images(dataset) and not isinstance(dataset, np.ndarray)   # a bare array: below
             and hasattr(type(dataset), "__getitem__") and hasattr(type(dataset), "__len__")):
         return "map"                                     # a map dataset: its own items
     if not isinstance(images, np.ndarray):
@@ -308,6 +308,36 @@ def _check_dataset(dataset: Any) -> str:
     if len(dataset) != images.shape[0]:
         raise DataError(f"{name}: len() says {len(dataset)} but it holds {images.shape[0]} images")
     return "tensorgan"
+
+
+def _holds_images(dataset: Any) -> bool:
+    """A tensorgan dataset: uint8 (N, C, H, W) ``images``, batched scaled to [-1, 1]."""
+    images = getattr(dataset, "images", None)
+    return isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 4
+
+
+def _tensorgan_rows(dataset: Any) -> tuple[Any, np.ndarray | None]:
+    """A Subset (of a Subset ...) of a tensorgan dataset -- ``random_split(mnist, ...)`` -- is
+    batched as that dataset is: (the dataset, the rows of its arrays that are the subset's items).
+    Anything else: (dataset, None)."""
+    root, rows = dataset, None
+    while isinstance(root, Subset):
+        level = np.asarray(root.indices)
+        if level.ndim != 1 or (level.size and level.dtype.kind not in "iu"):
+            return dataset, None
+        try:
+            rows = level.astype(np.int64) if rows is None else level[rows]
+        except IndexError:
+            raise IndexOutOfRangeError("DataLoader: a Subset's indices go past the Subset it "
+                                       "indexes") from None
+        root = root.dataset
+    if rows is None or not _holds_images(root):
+        return dataset, None
+    n = len(root.images)
+    if rows.size and not (-n <= rows.min() and rows.max() < n):
+        raise IndexOutOfRangeError(f"DataLoader: Subset indices {rows.min()}..{rows.max()} are out "
+                                   f"of range for the {n} images of {type(root).__name__}")
+    return root, rows % max(n, 1)
 
 
 def default_collate(items: list[Any]) -> Any:
