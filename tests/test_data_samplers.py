@@ -385,6 +385,9 @@ def test_loader_options_that_torch_accepts():
     assert isinstance(loader.batch_sampler, BatchSampler) and loader.batch_sampler.batch_size == 2
     assert isinstance(DataLoader(Items(8), 2, shuffle=False).sampler, SequentialSampler)
     assert DataLoader(Items(80)).batch_size == 64
+    for shuffle in (True, False):
+        with pytest.raises(ConfigError, match="the dataset is empty"):
+            DataLoader(Items(0), 2, shuffle=shuffle)
 
 
 def test_tensorgan_dataset_takes_no_collate_fn():

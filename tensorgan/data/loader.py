@@ -416,8 +416,9 @@ class _LoaderShuffle(RandomSampler):
     stream (``seed=`` / ``generator=``, or seeded from the default generator when first drawn)."""
 
     def __init__(self, loader: "DataLoader") -> None:
-        super().__init__(loader.dataset)
-        self._loader = loader
+        # RandomSampler's checks skipped: an empty dataset gets the loader's own message.
+        self.data_source, self.replacement, self._num_samples = loader.dataset, False, None
+        self.generator, self._loader = None, loader
 
     def _stream(self) -> np.random.Generator:
         return self._loader.generator
