@@ -117,3 +117,20 @@ def resolve(generator: Generator | None = None, seed: int | None = None) -> Gene
     if seed is not None:
         return Generator(seed)
     return generator if generator is not None else default_generator
+
+
+def numpy_rng(generator: Any, owner: str, fresh: bool = False) -> np.random.Generator | None:
+    """The NumPy stream behind a ``generator=`` argument: a ``tg.Generator``'s own, or a
+    ``numpy.random.Generator`` as it is. ``None`` gives None, or with ``fresh=True`` a new PCG64
+    stream seeded from the default generator (as torch's samplers draw a seed from torch's default
+    generator, so that ``tg.manual_seed`` fixes them)."""
+    if generator is None:
+        if not fresh:
+            return None
+        return np.random.Generator(np.random.PCG64(int(default_generator.rng.integers(2 ** 63))))
+    if isinstance(generator, Generator):
+        return generator.rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise ConfigError(f"{owner}: generator must be a tensorgan.Generator or a "
+                      f"numpy.random.Generator, got {type(generator).__name__}")

@@ -4,20 +4,34 @@ tensorgan Dataset (uint8 images in memory), or of any torch-style map dataset (`
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import CheckpointError, ConfigError, DataError, InputTypeError
-from .dataset import Dataset, check_arrays
+from ..errors import CheckpointError, ConfigError, DataError, IndexOutOfRangeError, InputTypeError
+from ..random import numpy_rng
+from .combine import IterableDataset, Subset
+from .dataset import check_arrays
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, batch_ends,
+                      batch_plan, sampler_order)
 
-__all__ = ["DataLoader", "default_collate", "to_unit_range"]
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info", "to_unit_range"]
 
 Batch = tuple[np.ndarray, "np.ndarray | None"]
 _STATE_VERSION = 1
+
+
+class _DefaultBatch(int):
+    """DataLoader's default batch_size (64): told apart from an explicit one, which torch refuses
+    beside ``batch_sampler=`` (the default is not refused)."""
+
+
+_DEFAULT_BATCH = _DefaultBatch(64)
 
 
 def to_unit_range(images: np.ndarray) -> np.ndarray:
@@ -32,29 +46,59 @@ class DataLoader:
     dataset's batches are its items collated (:func:`default_collate`: float data as Tensors),
     unscaled.
     Each epoch uses a fresh permutation drawn from a NumPy Generator (``generator``, or PCG64 seeded
-    with ``seed``). Iterating yields the *rest of the current epoch*; ``state_dict()`` taken between
+    with ``seed``), or the order of ``sampler=`` (batches of ``batch_sampler=``), as torch's.
+    The defaults are a GAN's: batch_size 64, ``shuffle=True`` and ``drop_last=True`` -- except
+    where torch would refuse them (``shuffle`` is False with ``sampler=`` or an IterableDataset;
+    ``batch_sampler=`` and ``batch_size=None`` make their own batches, so ``drop_last`` is False). Iterating yields the *rest of the current epoch*; ``state_dict()`` taken between
     batches and given to ``load_state_dict()`` of a new loader makes it yield exactly the batches
     the original would have yielded next. One iteration at a time per loader.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int = 64, shuffle: bool = True,
-                 drop_last: bool = True, seed: int | None = None,
-                 generator: np.random.Generator | None = None, *, num_workers: int = 0,
-                 pin_memory: bool = False) -> None:
+    def __init__(self, dataset: Any, batch_size: int | None = _DEFAULT_BATCH,
+                 shuffle: bool | None = None, drop_last: bool | None = None,
+                 seed: int | None = None, generator: Any = None, *,
+                 sampler: Iterable[Any] | None = None, batch_sampler: Iterable[Any] | None = None,
+                 collate_fn: Callable[[Any], Any] | None = None, num_workers: int = 0,
+                 pin_memory: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False) -> None:
         # num_workers / pin_memory: accepted for torch code; batches are gathered in this thread
-        # (in-memory arrays: a gather, not file reads) and there is no pinned memory to use.
-        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
-            raise ConfigError(f"num_workers must be an integer >= 0, got {num_workers!r}")
-        self._map_style = _check_dataset(dataset)
+        # (in-memory arrays: a gather, not file reads) and there is no pinned memory to use, so
+        # worker_init_fn is never called and get_worker_info() is None, as in torch's main process.
+        _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
+        self._source, self._rows = _tensorgan_rows(dataset)   # a Subset of a tensorgan dataset
+        self._kind = _check_dataset(self._source)
         self.dataset = dataset
-        self.batch_size = _check_batch_size(batch_size, len(dataset), drop_last)
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
+        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
+        self.persistent_workers = persistent_workers
+        batch_size, shuffle, drop_last = _resolve_options(self._kind, batch_size, shuffle, drop_last,
+                                                          sampler, batch_sampler)
+        self.shuffle, self.drop_last = shuffle, drop_last
         self._generator = _make_generator(seed, generator)   # None: see the generator property
+        self._own_sampler = sampler is None and batch_sampler is None
+        self._user_batches = batch_sampler is not None    # its batches' ends go in the state
+        if self._kind == "iterable":
+            self.batch_size = _check_batch_size(batch_size, None, drop_last)
+            self.sampler = self.batch_sampler = None
+        else:
+            self.sampler = sampler if sampler is not None else self._default_sampler()
+            n = len(self.sampler) if hasattr(self.sampler, "__len__") else None
+            self.batch_size = _check_batch_size(batch_size, n, drop_last)
+            self.batch_sampler = (batch_sampler if batch_size is None
+                                  else BatchSampler(self.sampler, self.batch_size, self.drop_last))
+        auto_collation = (self.batch_size if self._kind == "iterable" else self.batch_sampler) is not None
+        self.collate_fn = _collate_fn(self._kind, collate_fn, auto_collation)
         self.epoch = 0
         self._position = 0                       # samples already yielded in the current epoch
         self._order: np.ndarray | None = None    # the current epoch's order, None until drawn
+        self._ends: np.ndarray | None = None     # where its batches end (positions in _order)
         self._iteration = 0                      # bumped by __iter__: an older iterator stops
+
+    def _default_sampler(self) -> Sampler:
+        """torch's: a RandomSampler when shuffling (here drawing from this loader's stream),
+        else a SequentialSampler."""
+        return _LoaderShuffle(self) if self.shuffle else SequentialSampler(self.dataset)
 
     @property
     def generator(self) -> np.random.Generator:
@@ -62,32 +106,53 @@ class DataLoader:
         tensorgan's default generator when first needed (``tg.manual_seed`` fixes it, as torch's
         does its sampler), not at construction: making a loader leaves that stream alone."""
         if self._generator is None:
-            from ..random import default_generator
-            seed = int(default_generator.rng.integers(2 ** 63))
-            self._generator = np.random.Generator(np.random.PCG64(seed))
+            self._generator = numpy_rng(None, "DataLoader", fresh=True)
         return self._generator
 
     def __len__(self) -> int:
-        """Batches per epoch."""
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        """Batches per epoch (items, with ``batch_size=None``); an iterable dataset's only if it
+        defines ``__len__``, as in torch."""
+        if self._kind == "iterable":
+            if not hasattr(type(self.dataset), "__len__"):
+                raise InputTypeError(f"len() of a DataLoader over an IterableDataset needs the "
+                                     f"dataset's len(), and {type(self.dataset).__name__} defines "
+                                     f"no __len__")
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
-    def __iter__(self) -> Iterator[Batch]:
+    def __iter__(self) -> Iterator[Any]:
         self._iteration += 1
+        if self._kind == "iterable":
+            return self._iterable_batches(self._iteration)
         return self._batches(self._iteration)
+
+    def _iterable_batches(self, token: int) -> Iterator[Any]:
+        """An IterableDataset's items in the order it yields them, batch_size at a time."""
+        self._check_current(token)
+        items = iter(self.dataset)
+        step = 1 if self.batch_size is None else self.batch_size
+        while True:
+            chunk = list(itertools.islice(items, step))
+            if not chunk or (self.drop_last and len(chunk) < step):
+                break
+            yield self.collate_fn(chunk[0] if self.batch_size is None else chunk)
+            self._check_current(token)
+        self.epoch += 1
 
     def _batches(self, token: int) -> Iterator[Batch]:
         self._check_current(token)           # (a generator runs from its first next())
         if self._order is not None and self._position >= self._epoch_end():
             self._next_epoch()  # a state saved right after an epoch's last batch
         if self._order is None:
-            self._order = self._draw_order()
-        end = self._epoch_end()
-        while self._position < end:
-            indices = self._order[self._position:self._position + self.batch_size]
+            self._order, self._ends = self._draw_order()
+        for stop in self._ends[np.searchsorted(self._ends, self._position, side="right"):]:
+            indices = self._order[self._position:stop]
             # Advance before yielding: a state_dict() taken while the consumer holds this batch
             # must count it as consumed.
-            self._position += len(indices)
+            self._position = int(stop)
             yield self._batch(indices)
             self._check_current(token)
         self._next_epoch()
@@ -101,9 +166,16 @@ class DataLoader:
     # ------------------------------------------------------------------ resume support
 
     def state_dict(self) -> dict[str, Any]:
-        """JSON-able scalars plus one int64 array; no pickle needed to store it."""
+        """JSON-able scalars plus one int64 array (two with ``batch_sampler=``: the batches' ends);
+        no pickle needed to store it. With ``sampler=`` / ``batch_sampler=`` it holds the current
+        epoch's order, and later epochs come from the sampler's own stream (save its generator's
+        state beside it to repeat those too)."""
+        if self._kind == "iterable":
+            raise ConfigError(f"a DataLoader over an IterableDataset ({type(self.dataset).__name__}) "
+                              f"has no resumable state: its position is inside the dataset's own "
+                              f"iterator")
         order = self._order if self._order is not None else np.empty(0, dtype=np.int64)
-        return {
+        state = {
             "version": _STATE_VERSION,
             "epoch": self.epoch,
             "position": self._position,
@@ -113,9 +185,14 @@ class DataLoader:
             "batch_size": self.batch_size,
             "shuffle": self.shuffle,
             "drop_last": self.drop_last,
-            # The generator state *after* drawing the current order, as a JSON string.
-            "rng_state": json.dumps(self.generator.bit_generator.state, default=_json_default),
+            # The generator state *after* drawing the current order, as a JSON string ("null" for
+            # a sampler of the caller's, which draws from its own generator).
+            "rng_state": (json.dumps(self.generator.bit_generator.state, default=_json_default)
+                          if self._own_sampler else "null"),
         }
+        if self._user_batches and self._ends is not None:
+            state["batch_ends"] = self._ends.copy()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore from ``state_dict()`` output (values may come back as 0-d numpy arrays)."""
@@ -130,68 +207,98 @@ class DataLoader:
         if version != _STATE_VERSION:
             raise CheckpointError(f"DataLoader state version {version} is not {_STATE_VERSION}")
         self._check_compatible(state, dataset_len)
-        if drawn and (order.shape != (dataset_len,) or not 0 <= position <= dataset_len):
-            raise CheckpointError(f"DataLoader state has an order of shape {order.shape} and "
-                                  f"position {position} for a dataset of {dataset_len} items")
-        expected = "a permutation" if self.shuffle else "the identity order"
-        if drawn and not np.array_equal(order if not self.shuffle else np.sort(order),
-                                        np.arange(dataset_len)):
-            raise CheckpointError(f"DataLoader state's order is not {expected} of its "
-                                  f"{dataset_len} items (a damaged state)")
+        if drawn:
+            self._check_order(order, position, dataset_len)
+            ends = self._restored_ends(state, order)
         if epoch < 0:
             raise CheckpointError(f"DataLoader state has epoch {epoch}")
-        try:
-            self.generator.bit_generator.state = _restore_arrays(rng_state)
-        except (TypeError, ValueError, KeyError) as exc:
-            raise CheckpointError(f"DataLoader state has a random generator state that does not "
-                                  f"fit this loader's {type(self.generator.bit_generator).__name__} "
-                                  f"({exc})") from exc
+        if self._own_sampler:
+            try:
+                self.generator.bit_generator.state = _restore_arrays(rng_state)
+            except (TypeError, ValueError, KeyError) as exc:
+                raise CheckpointError(f"DataLoader state has a random generator state that does not "
+                                      f"fit this loader's {type(self.generator.bit_generator).__name__} "
+                                      f"({exc})") from exc
         self.epoch = epoch
         self._position = position if drawn else 0
         self._order = order.copy() if drawn else None
+        self._ends = ends if drawn else None
+
+    def _check_order(self, order: np.ndarray, position: int, dataset_len: int) -> None:
+        """A saved order that this loader could have drawn: its own sampler's is the identity or
+        a permutation of the dataset; a caller's sampler's, any 1-d run of indices."""
+        size = dataset_len if self._own_sampler else len(order)
+        if order.ndim != 1 or len(order) != size or not 0 <= position <= size:
+            raise CheckpointError(f"DataLoader state has an order of shape {order.shape} and "
+                                  f"position {position} for a dataset of {dataset_len} items")
+        expected = "a permutation" if self.shuffle else "the identity order"
+        if self._own_sampler and not np.array_equal(order if not self.shuffle else np.sort(order),
+                                                    np.arange(dataset_len)):
+            raise CheckpointError(f"DataLoader state's order is not {expected} of its "
+                                  f"{dataset_len} items (a damaged state)")
+
+    def _restored_ends(self, state: dict[str, Any], order: np.ndarray) -> np.ndarray:
+        if not self._user_batches:
+            return batch_ends(len(order), self.batch_size or 1, self.drop_last)
+        ends = np.asarray(state.get("batch_ends", ()), dtype=np.int64)
+        if ends.ndim != 1 or (ends.size and (ends[-1] != len(order) or (np.diff(ends) < 0).any())):
+            raise CheckpointError(f"DataLoader state's batch_ends {ends.tolist()[:8]} do not "
+                                  f"split its order of {len(order)} indices")
+        return ends
 
     def _check_compatible(self, state: dict[str, Any], dataset_len: int) -> None:
         if dataset_len != len(self.dataset):
             raise CheckpointError(f"DataLoader state is for a dataset of {dataset_len} items, "
                                   f"this loader's has {len(self.dataset)}")
         for key in ("batch_size", "shuffle", "drop_last"):
-            saved, mine = state.get(key), getattr(self, key)
-            if saved is not None and type(mine)(saved) != mine:
+            mine = getattr(self, key)
+            saved = state.get(key, mine)
+            saved = saved.item() if isinstance(saved, np.ndarray) and saved.ndim == 0 else saved
+            if (saved is None) != (mine is None) or (mine is not None and type(mine)(saved) != mine):
                 raise CheckpointError(f"DataLoader state has {key}={saved!r}, this loader "
                                       f"{key}={mine!r}; resuming would not repeat the same batches")
 
     # ------------------------------------------------------------------ internals
 
     def _epoch_end(self) -> int:
-        n = len(self.dataset)
-        return n - n % self.batch_size if self.drop_last else n
+        return int(self._ends[-1]) if self._ends is not None and len(self._ends) else 0
 
-    def _draw_order(self) -> np.ndarray:
-        n = len(self.dataset)
-        return self.generator.permutation(n) if self.shuffle else np.arange(n, dtype=np.int64)
+    def _draw_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """The epoch's indices and where its batches end, from the batch sampler (one index per
+        "batch" without auto-batching)."""
+        if self.batch_sampler is not None:
+            return batch_plan(self.batch_sampler)
+        order = sampler_order(self.sampler)
+        return order, batch_ends(len(order), 1, False)
 
     def _next_epoch(self) -> None:
         self.epoch += 1
         self._position = 0
-        self._order = None
+        self._order = self._ends = None
 
-    def _batch(self, indices: np.ndarray) -> Batch:
-        if self._map_style:
-            return default_collate([self.dataset[int(i)] for i in indices])
-        images = to_unit_range(self.dataset.images[indices])
-        labels = self.dataset.labels
-        return images, (None if labels is None else labels[indices])
+    def _batch(self, indices: np.ndarray) -> Any:
+        if self._kind == "map":
+            if self.batch_sampler is None:                     # no auto-batching: one item
+                return self.collate_fn(self.dataset[int(indices[0])])
+            keys = indices.tolist()
+            fetch = getattr(self.dataset, "__getitems__", None)
+            return self.collate_fn(fetch(keys) if callable(fetch) else [self.dataset[i] for i in keys])
+        rows = indices if self._rows is None else self._rows[indices]
+        images = to_unit_range(self._source.images[rows])
+        labels = self._source.labels
+        return images, (None if labels is None else labels[rows])
 
 
-def _check_dataset(dataset: Any) -> bool:
-    """What the loader reads, for any object with the Dataset protocol (not only ArrayDataset,
-    which checks itself): the arrays, and a ``len`` that counts them. True for a map dataset."""
+def _check_dataset(dataset: Any) -> str:
+    """What the loader reads: "iterable" (an IterableDataset), "map" (``__len__`` and
+    ``__getitem__``), or "tensorgan" -- an object with the Dataset protocol (not only ArrayDataset,
+    which checks itself), whose arrays and ``len`` are checked here."""
+    if isinstance(dataset, IterableDataset):
+        return "iterable"
     images = getattr(dataset, "images", None)
-    is_tensorgan_dataset = (isinstance(images, np.ndarray) and images.dtype == np.uint8
-                            and images.ndim == 4)         # uint8 (N, C, H, W): scaled to [-1, 1]
-    if (not is_tensorgan_dataset and not isinstance(dataset, np.ndarray)   # a bare array: below
+    if (not _holds_images(dataset) and not isinstance(dataset, np.ndarray)   # a bare array: below
             and hasattr(type(dataset), "__getitem__") and hasattr(type(dataset), "__len__")):
-        return True                                      # a map dataset: its own items
+        return "map"                                     # a map dataset: its own items
     if not isinstance(images, np.ndarray):
         raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
                              f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
@@ -200,7 +307,37 @@ def _check_dataset(dataset: Any) -> bool:
     check_arrays(images, getattr(dataset, "labels", None), name)
     if len(dataset) != images.shape[0]:
         raise DataError(f"{name}: len() says {len(dataset)} but it holds {images.shape[0]} images")
-    return False
+    return "tensorgan"
+
+
+def _holds_images(dataset: Any) -> bool:
+    """A tensorgan dataset: uint8 (N, C, H, W) ``images``, batched scaled to [-1, 1]."""
+    images = getattr(dataset, "images", None)
+    return isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 4
+
+
+def _tensorgan_rows(dataset: Any) -> tuple[Any, np.ndarray | None]:
+    """A Subset (of a Subset ...) of a tensorgan dataset -- ``random_split(mnist, ...)`` -- is
+    batched as that dataset is: (the dataset, the rows of its arrays that are the subset's items).
+    Anything else: (dataset, None)."""
+    root, rows = dataset, None
+    while isinstance(root, Subset):
+        level = np.asarray(root.indices)
+        if level.ndim != 1 or (level.size and level.dtype.kind not in "iu"):
+            return dataset, None
+        try:
+            rows = level.astype(np.int64) if rows is None else level[rows]
+        except IndexError:
+            raise IndexOutOfRangeError("DataLoader: a Subset's indices go past the Subset it "
+                                       "indexes") from None
+        root = root.dataset
+    if rows is None or not _holds_images(root):
+        return dataset, None
+    n = len(root.images)
+    if rows.size and not (-n <= rows.min() and rows.max() < n):
+        raise IndexOutOfRangeError(f"DataLoader: Subset indices {rows.min()}..{rows.max()} are out "
+                                   f"of range for the {n} images of {type(root).__name__}")
+    return root, rows % max(n, 1)
 
 
 def default_collate(items: list[Any]) -> Any:
@@ -219,8 +356,7 @@ def default_collate(items: list[Any]) -> Any:
             raise DataError(f"default_collate: the items of a batch have different shapes "
                             f"({sorted({a.shape for a in arrays})}); make the dataset return one "
                             f"shape, or pass a batch of them yourself")
-        batch = np.stack(arrays)
-        return Tensor(batch, device="cpu") if batch.dtype.kind in "fiub" else batch  # f16 -> f32
+        return _cpu_tensor(np.stack(arrays))
     if isinstance(first, (str, bytes)):
         return list(items)
     if isinstance(first, Mapping):
@@ -233,29 +369,152 @@ def default_collate(items: list[Any]) -> Any:
     raise DataError(f"default_collate: cannot batch items of type {type(first).__name__}")
 
 
-def _check_batch_size(batch_size: int, n: int, drop_last: bool) -> int:
+def _cpu_tensor(array: np.ndarray) -> Any:
+    """A numeric array as a CPU Tensor (float16 becomes float32); strings / objects stay arrays."""
+    from ..tensor import Tensor
+    return Tensor(array, device="cpu") if array.dtype.kind in "fiub" else array
+
+
+def default_convert(data: Any) -> Any:
+    """torch's ``default_convert`` (the collate_fn without auto-batching): NumPy arrays and scalars
+    become Tensors, inside dicts, named tuples and sequences too (a plain tuple becomes a list, as
+    torch); Tensors, Python numbers and strings are left as they are."""
+    from ..tensor import Tensor
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, (np.ndarray, np.generic)) and not isinstance(data, (np.str_, np.bytes_)):
+        return _cpu_tensor(np.asarray(data))
+    if isinstance(data, Mapping):
+        converted = {key: default_convert(data[key]) for key in data}
+        if isinstance(data, MutableMapping):
+            clone = copy.copy(data)
+            clone.update(converted)
+            return clone
+        return converted
+    if isinstance(data, tuple):
+        fields = [default_convert(d) for d in data]
+        return type(data)(*fields) if hasattr(data, "_fields") else fields
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        items = [default_convert(d) for d in data]
+        if isinstance(data, MutableSequence):
+            clone = copy.copy(data)
+            clone[:] = items
+            return clone
+        return items
+    return data
+
+
+def get_worker_info() -> None:
+    """torch's ``get_worker_info``: None in the main process. tensorgan's DataLoader gathers every
+    batch in the calling process (``num_workers`` is accepted, no worker is started), so it is
+    None there too and a dataset that shards itself by worker reads everything once."""
+    return None
+
+
+class _LoaderShuffle(RandomSampler):
+    """The RandomSampler that ``shuffle=True`` builds: its permutations come from the loader's
+    stream (``seed=`` / ``generator=``, or seeded from the default generator when first drawn)."""
+
+    def __init__(self, loader: "DataLoader") -> None:
+        # RandomSampler's checks skipped: an empty dataset gets the loader's own message.
+        self.data_source, self.replacement, self._num_samples = loader.dataset, False, None
+        self.generator, self._loader = None, loader
+
+    def _stream(self) -> np.random.Generator:
+        return self._loader.generator
+
+
+def _check_worker_options(num_workers: int, timeout: float, prefetch_factor: int | None,
+                          persistent_workers: bool) -> None:
+    """torch's checks on the worker options (accepted, though no worker is started)."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+        raise ConfigError(f"num_workers must be an integer >= 0, got {num_workers!r}")
+    if not isinstance(timeout, numbers.Real) or timeout < 0:
+        raise ConfigError(f"timeout option should be non-negative, got timeout={timeout!r}")
+    if prefetch_factor is not None and num_workers == 0:
+        raise ConfigError(f"prefetch_factor={prefetch_factor!r} could only be specified with "
+                          f"num_workers > 0; set prefetch_factor to None")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ConfigError(f"prefetch_factor option should be non-negative, got {prefetch_factor!r}")
+    if persistent_workers and num_workers == 0:
+        raise ConfigError("persistent_workers=True option needs num_workers > 0")
+
+
+def _resolve_options(kind: str, batch_size: Any, shuffle: Any, drop_last: Any, sampler: Any,
+                     batch_sampler: Any) -> tuple[Any, bool, bool]:
+    """torch's argument conflicts (in torch's order), then tensorgan's GAN defaults where the
+    caller left an option unset: (batch_size, shuffle, drop_last)."""
+    if kind == "iterable":
+        for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if value not in (None, False):
+                raise ConfigError(f"DataLoader with IterableDataset: expected unspecified {name} "
+                                  f"option, but got {name}={_kind_of(value)} (it is read in the order the "
+                                  f"dataset yields)")
+    if sampler is not None and shuffle:
+        raise ConfigError(f"DataLoader: sampler option is mutually exclusive with shuffle (got "
+                          f"sampler={_kind_of(sampler)} and shuffle={shuffle!r}): the sampler "
+                          f"gives the order")
+    if batch_sampler is not None:
+        given = [("batch_size", batch_size, type(batch_size) is not _DefaultBatch and batch_size != 1),
+                 ("shuffle", shuffle, bool(shuffle)), ("sampler", sampler, sampler is not None),
+                 ("drop_last", drop_last, bool(drop_last))]
+        clash = [f"{name}={_kind_of(value)}" for name, value, conflicts in given if conflicts]
+        if clash:
+            raise ConfigError(f"DataLoader: batch_sampler option is mutually exclusive with "
+                              f"batch_size, shuffle, sampler, and drop_last; got {', '.join(clash)}")
+        return None, False, False
+    if batch_size is None:
+        if drop_last:
+            raise ConfigError(f"DataLoader: batch_size=None option disables auto-batching and is "
+                              f"mutually exclusive with drop_last (got drop_last={drop_last!r})")
+        drop_last = False
+    if shuffle is None:
+        shuffle = kind != "iterable" and sampler is None
+    return batch_size, bool(shuffle), True if drop_last is None else bool(drop_last)
+
+
+def _kind_of(option: Any) -> Any:
+    """An option as an error message shows it: a sampler (or a list of indices) by its type."""
+    return repr(option) if option is None or isinstance(option, (bool, numbers.Number)) else \
+        f"<{type(option).__name__}>"
+
+
+def _collate_fn(kind: str, collate_fn: Callable[[Any], Any] | None,
+                auto_collation: bool) -> Callable[[Any], Any] | None:
+    """torch's default: default_collate on batches, default_convert on single items. A tensorgan
+    dataset's batches are its images scaled to [-1, 1] (and labels), which take neither."""
+    if kind != "tensorgan":
+        return collate_fn if collate_fn is not None else (
+            default_collate if auto_collation else default_convert)
+    if collate_fn is not None or not auto_collation:
+        option = "collate_fn=" if collate_fn is not None else "batch_size=None"
+        raise ConfigError(f"DataLoader: {option} needs a map dataset's items; a tensorgan dataset "
+                          f"(uint8 images) is batched as images scaled to [-1, 1] and labels -- "
+                          f"wrap its arrays in TensorDataset for {option}")
+    return None
+
+
+def _check_batch_size(batch_size: int | None, n: int | None, drop_last: bool) -> int | None:
+    """batch_size an integer >= 1 (or None: no auto-batching); with ``n`` items per epoch, a
+    batch at all."""
+    if batch_size is None:
+        return None
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     if n == 0:
         raise ConfigError("the dataset is empty: there is nothing to load")
-    if drop_last and batch_size > n:
+    if drop_last and n is not None and batch_size > n:
         raise ConfigError(f"batch_size {batch_size} is larger than the dataset ({n} items) and "
                           f"drop_last=True would leave no batch at all; use a smaller batch_size "
                           f"or drop_last=False")
     return int(batch_size)
 
 
-def _make_generator(seed: int | None, generator: np.random.Generator | None) -> np.random.Generator | None:
+def _make_generator(seed: int | None, generator: Any) -> np.random.Generator | None:
     if generator is not None:
         if seed is not None:
             raise ConfigError("give either seed or generator to DataLoader, not both")
-        from ..random import Generator
-        if isinstance(generator, Generator):       # tensorgan's own: shuffle from its stream
-            return generator.rng
-        if not isinstance(generator, np.random.Generator):
-            raise ConfigError(f"generator must be a tensorgan.Generator or a "
-                              f"numpy.random.Generator, got {type(generator).__name__}")
-        return generator
+        return numpy_rng(generator, "DataLoader")   # a tg.Generator: shuffle from its stream
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
                              or seed < 0):
         raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
