@@ -25,7 +25,7 @@ from ..kernels.reference.optim import adam_update as reference_adam_update
 from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
-           "RAdam", "ASGD", "Rprop", "LBFGS"]
+           "RAdam", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils"]
 
 
 def _check_number(owner: str, name: str, value: Any, low: float | None = None,
