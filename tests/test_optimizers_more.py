@@ -3,6 +3,7 @@ each update against torch's documented algorithm written out here in NumPy (floa
 quadratic), hyperparameter refusals, and state round trips that continue identically."""
 import copy
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -414,6 +415,19 @@ def test_averaged_model_refusals():
     with pytest.raises(ConfigError, match="do not match"):
         swa.update_parameters(nn.Linear(3, 5))
     assert copy.deepcopy(swa).module is not swa.module
+
+
+def test_an_ema_averaged_model_deep_copies_and_pickles_with_its_function():
+    lin = nn.Linear(3, 2).double()
+    ema = S.AveragedModel(lin, multi_avg_fn=S.get_ema_multi_avg_fn(0.5))
+    ema.update_parameters(lin)
+    for twin in (copy.deepcopy(ema), pickle.loads(pickle.dumps(ema))):
+        with tg.no_grad():
+            lin.weight.mul_(3.0)
+        twin.update_parameters(lin)
+        np.testing.assert_allclose(twin.module.weight.numpy(), 0.5 * (ema.module.weight.numpy() + lin.weight.numpy()))
+        with tg.no_grad():
+            lin.weight.div_(3.0)
 
 
 def test_update_bn_recomputes_the_running_statistics_over_the_loader():

@@ -144,6 +144,7 @@ def test_chained_scheduler_multiplies_the_factors():
     got, _ = trace(sched, opt, 22)
     want = [BASES * (0.5 if e < 5 else 1.0) * 0.9 ** e * 0.5 ** (e // 4) for e in range(22)]
     np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert repr(sched).startswith("ChainedScheduler([ConstantLR, ExponentialLR, StepLR], lr=[")
 
 
 @pytest.mark.parametrize("name", ["LinearLR", "PolynomialLR", "CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts",

@@ -740,6 +740,10 @@ class _SchedulerList(LRScheduler):
             raise
         self.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
 
+    def __repr__(self) -> str:
+        inner = ", ".join(type(s).__name__ for s in self._schedulers)
+        return f"{type(self).__name__}([{inner}], lr={self.get_last_lr()})"
+
 
 class SequentialLR(_SchedulerList):
     """``schedulers[i]`` runs from ``milestones[i - 1]`` on (each restarting at its epoch 0 there):

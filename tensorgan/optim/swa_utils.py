@@ -14,6 +14,7 @@ The averaging runs under no graph on the raw arrays of the copy's parameters (an
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from typing import Any, Callable, Iterable, Sequence
 
@@ -46,7 +47,7 @@ def _lerp_into(averaged: Sequence[Any], current: Sequence[Any], weight: float) -
     for a, c in zip(averaged, current):
         a, c = _raw(a), _raw(c)
         if a.dtype.kind != "f":
-            np.copyto(a, a + weight * (c - a), casting="unsafe")
+            a[...] = (a + weight * (c - a)).astype(a.dtype)   # NumPy or CuPy
         elif weight < 0.5:
             a += a.dtype.type(weight) * (c - a)
         else:
@@ -60,36 +61,42 @@ def _check_decay(decay: Any) -> float:
     return value
 
 
+def _ema_multi(decay: float, ema_param_list: list, current_param_list: list, _: Any) -> None:
+    _lerp_into(ema_param_list, current_param_list, 1.0 - decay)
+
+
+def _swa_multi(averaged_param_list: list, current_param_list: list, num_averaged: Any) -> None:
+    _lerp_into(averaged_param_list, current_param_list, 1.0 / (int(num_averaged) + 1))
+
+
+def _ema_one(decay: float, ema_param: Any, current_param: Any, num_averaged: Any) -> Any:
+    return decay * ema_param + (1 - decay) * current_param
+
+
+def _swa_one(averaged_param: Any, current_param: Any, num_averaged: Any) -> Any:
+    return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
+
+
+# The functions below return module-level functions (bound with functools.partial), so an
+# AveragedModel that holds one can be deep-copied and pickled (torch's are closures, which can't).
 def get_ema_multi_avg_fn(decay: float = 0.999) -> MultiAvgFn:
     """In place over lists: ``ema = decay * ema + (1 - decay) * current`` (torch's lerp)."""
-    decay = _check_decay(decay)
-
-    def ema_update(ema_param_list: list, current_param_list: list, _: Any) -> None:
-        _lerp_into(ema_param_list, current_param_list, 1.0 - decay)
-    return ema_update
+    return functools.partial(_ema_multi, _check_decay(decay))
 
 
 def get_swa_multi_avg_fn() -> MultiAvgFn:
     """In place over lists: the running mean, ``avg += (current - avg) / (n_averaged + 1)``."""
-    def swa_update(averaged_param_list: list, current_param_list: list, num_averaged: Any) -> None:
-        _lerp_into(averaged_param_list, current_param_list, 1.0 / (int(num_averaged) + 1))
-    return swa_update
+    return _swa_multi
 
 
 def get_ema_avg_fn(decay: float = 0.999) -> AvgFn:
     """One tensor: returns ``decay * ema + (1 - decay) * current``."""
-    decay = _check_decay(decay)
-
-    def ema_update(ema_param: Any, current_param: Any, num_averaged: Any) -> Any:
-        return decay * ema_param + (1 - decay) * current_param
-    return ema_update
+    return functools.partial(_ema_one, _check_decay(decay))
 
 
 def get_swa_avg_fn() -> AvgFn:
     """One tensor: returns ``avg + (current - avg) / (num_averaged + 1)``."""
-    def swa_update(averaged_param: Any, current_param: Any, num_averaged: Any) -> Any:
-        return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
-    return swa_update
+    return _swa_one
 
 
 class AveragedModel(Module):
