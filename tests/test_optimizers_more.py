@@ -443,3 +443,14 @@ def test_update_bn_recomputes_the_running_statistics_over_the_loader():
     np.testing.assert_allclose(model[1].running_var.numpy(), np.mean([h.var(0, ddof=1) for h in hidden], 0),
                                rtol=1e-12)
     assert model[1].momentum == 0.3 and not model.training and int(model[1].num_batches_tracked) == 4
+
+
+@pytest.mark.parametrize("cls", [Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop])
+def test_float32_parameters_keep_float32_state(cls):
+    p = nn.Parameter(P0.astype(np.float32))
+    opt = cls([p], lr=0.01)
+    for _ in range(3):
+        p.grad = tg.tensor(quadratic_grad(P0).astype(np.float32))
+        opt.step()
+    assert p.dtype == np.float32
+    assert all(v.dtype == np.float32 for v in opt.state[p].values() if isinstance(v, np.ndarray))
