@@ -8,7 +8,8 @@ The pieces, each readable on its own:
   with ``create_graph=True``: gradient penalties).
 * ``tensorgan.functional`` / ``tensorgan.nn``: conv2d, conv_transpose2d, batch norm, leaky ReLU
   (the hand-written kernels of ``tensorgan.kernels``), linear, losses; PyTorch-style Modules.
-* ``tensorgan.optim``: SGD, Adam, AdamW, RMSprop and learning-rate schedulers.
+* ``tensorgan.optim``: torch's optimizers (SGD, Adam, AdamW, RMSprop, Adagrad, ..., LBFGS),
+  learning-rate schedulers and ``swa_utils`` (AveragedModel: a generator's EMA).
 * ``tensorgan.models`` (DCGAN generator and discriminator), ``tensorgan.data`` (MNIST, image
   folders, DataLoader), ``tensorgan.train`` (Trainer, checkpoints, sample grids),
   ``tensorgan.metrics`` (Fréchet distance, classifier score).

@@ -1,4 +1,6 @@
-"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam (amsgrad), AdamW and RMSprop, in place.
+"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam (amsgrad), AdamW and RMSprop here;
+Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD and Rprop in ``adaptive.py``, LBFGS in ``lbfgs.py``;
+all update in place.
 
 ``step()`` works on the raw arrays (``p.array``), never building graph; Adam's common case is one
 fused kernel pass per parameter (``kernels.*.adam_update``), the other paths NumPy/CuPy ufuncs. The
@@ -22,7 +24,8 @@ from ..errors import CheckpointError, ConfigError, InputTypeError
 from ..kernels.reference.optim import adam_update as reference_adam_update
 from ..tensor import Tensor, enable_grad
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+           "RAdam", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils"]
 
 
 def _check_number(owner: str, name: str, value: Any, low: float | None = None,
@@ -38,6 +41,37 @@ def _check_number(owner: str, name: str, value: Any, low: float | None = None,
         bound = "<" if high_open else "<="
         raise ConfigError(f"{owner}: {name} must be {bound} {high}, got {value}")
     return value
+
+
+def _check_bool(owner: str, group: dict[str, Any], key: str) -> None:
+    """``group[key]`` (False when absent) must be a bool; stored as a Python bool."""
+    value = group.get(key, False)
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{owner}: {key} must be True or False, got {value!r}")
+    group[key] = bool(value)
+
+
+def _check_betas(owner: str, group: dict[str, Any]) -> None:
+    """Adam-style ``betas``: a pair in [0, 1) (torch: "Invalid beta parameter at index i"), and
+    ``eps`` >= 0."""
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ConfigError(f"{owner}: betas must be a pair, got {betas!r}")
+    group["betas"] = tuple(_check_number(owner, f"betas[{i}]", b, low=0.0, high=1.0)
+                           for i, b in enumerate(betas))
+    group["eps"] = _check_number(owner, "eps", group["eps"], low=0.0)   # 0 allowed, as torch
+
+
+def _decayed_grad(p: Tensor, grad, group: dict[str, Any]):
+    """Weight decay: L2 (``grad + wd * p``), or decoupled (``p *= 1 - lr * wd``, grad unchanged)
+    where the group has ``decoupled_weight_decay=True`` (NAdam, RAdam; AdamW's rule)."""
+    wd = group["weight_decay"]
+    if not wd:
+        return grad
+    if group.get("decoupled_weight_decay"):
+        p.array *= p.array.dtype.type(1.0 - group["lr"] * wd)
+        return grad
+    return grad + wd * p.array
 
 
 def _host_copy(value: Any) -> Any:
@@ -104,6 +138,7 @@ class Optimizer:
     defaults: dict[str, Any]
     state_keys: tuple[str, ...] = ()           # arrays every parameter's state must have
     optional_state_keys: tuple[str, ...] = ()  # arrays it may have
+    scalar_state_keys: tuple[str, ...] = ()    # numbers it must have (NAdam's mu_product, ...)
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         self.defaults = defaults
@@ -156,10 +191,10 @@ class Optimizer:
     def _validate(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
         group["lr"] = _check_number(name, "lr", group["lr"], low=0.0)
-        group["weight_decay"] = _check_number(name, "weight_decay", group["weight_decay"], low=0.0)
-        if not isinstance(group.get("maximize", False), (bool, np.bool_)):
-            raise ConfigError(f"{name}: maximize must be True or False, got {group['maximize']!r}")
-        group["maximize"] = bool(group.get("maximize", False))
+        if "weight_decay" in group:     # Rprop and LBFGS have none
+            group["weight_decay"] = _check_number(name, "weight_decay", group["weight_decay"], low=0.0)
+        if "maximize" in self.defaults:  # LBFGS has none
+            _check_bool(name, group, "maximize")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (``set_to_none=False``: fill it with zeros instead)."""
@@ -184,7 +219,7 @@ class Optimizer:
                 if p.grad is not None:
                     if self._states[i] is None:
                         self._states[i] = self._init_state(p)
-                    grad = -p.grad.array if group["maximize"] else p.grad.array   # ascend, as torch
+                    grad = -p.grad.array if group.get("maximize") else p.grad.array   # ascend, as torch
                     self._update(p, grad, self._states[i], group)
                     p._bump_version()   # a graph that used the old values now refuses backward
                 i += 1
@@ -231,6 +266,10 @@ class Optimizer:
                 new_states.append(None)
                 continue
             entry = {"step": int(s.get("step", 0))}
+            for key in self.scalar_state_keys:
+                if key not in s:
+                    raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
+                entry[key] = _check_number(name, f"state {key!r} of parameter {i}", s[key])
             for key in self.state_keys + self.optional_state_keys:
                 if key not in s or s[key] is None:
                     if key in self.optional_state_keys:
@@ -330,16 +369,8 @@ class Adam(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        betas = group["betas"]
-        name = type(self).__name__
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ConfigError(f"{name}: betas must be a pair, got {betas!r}")
-        group["betas"] = tuple(_check_number(name, f"betas[{i}]", b, low=0.0, high=1.0)
-                               for i, b in enumerate(betas))
-        group["eps"] = _check_number(name, "eps", group["eps"], low=0.0)   # 0 allowed, as torch
-        if not isinstance(group.get("amsgrad", False), (bool, np.bool_)):
-            raise ConfigError(f"{name}: amsgrad must be True or False, got {group['amsgrad']!r}")
-        group["amsgrad"] = bool(group.get("amsgrad", False))
+        _check_betas(type(self).__name__, group)
+        _check_bool(type(self).__name__, group, "amsgrad")
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         xp = p.device.xp
@@ -417,9 +448,7 @@ class RMSprop(Optimizer):
                                        high_open=False)
         group["eps"] = _check_number("RMSprop", "eps", group["eps"], low=0.0)
         group["momentum"] = _check_number("RMSprop", "momentum", group["momentum"], low=0.0)
-        if not isinstance(group.get("centered", False), (bool, np.bool_)):
-            raise ConfigError(f"RMSprop: centered must be True or False, got {group['centered']!r}")
-        group["centered"] = bool(group.get("centered", False))
+        _check_bool("RMSprop", group, "centered")
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         return {"step": 0, "square_avg": p.device.xp.zeros_like(p.array)}
@@ -461,4 +490,6 @@ def _fused_adam_applies(*arrays) -> bool:
                     for a in arrays))
 
 
-from . import lr_scheduler  # noqa: E402  (it builds on Optimizer above)
+from .adaptive import ASGD, Adadelta, Adagrad, Adamax, NAdam, RAdam, Rprop  # noqa: E402  (build on Optimizer)
+from .lbfgs import LBFGS  # noqa: E402
+from . import lr_scheduler, swa_utils  # noqa: E402

@@ -1,0 +1,301 @@
+"""L-BFGS, torch 2.13's ``torch.optim.LBFGS`` (a port of minFunc, as torch's): closure-based, one
+parameter group, the parameters handled as one flat vector; ``line_search_fn`` None (a fixed step
+``lr``, the first one scaled by ``min(1, 1 / |g|_1)``) or ``"strong_wolfe"``.
+
+Its state lives on the first parameter (``opt.state[params[0]]``, as torch's) and ``state_dict()``
+keeps it as plain data: the curvature pairs stacked into ``(k, n)`` arrays.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..backend import as_host_array
+from ..errors import CheckpointError, ConfigError
+from ..tensor import enable_grad
+from . import Optimizer, _check_number
+from .lr_scheduler import _check_int
+
+__all__ = ["LBFGS"]
+
+
+def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None) -> float:
+    """The minimizer of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to ``bounds``."""
+    lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1 ** 2 - g1 * g2
+    if d2_square < 0:
+        return (lo + hi) / 2.0
+    d2 = d2_square ** 0.5
+    if x1 <= x2:
+        pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+    else:
+        pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+    return min(max(pos, lo), hi)
+
+
+def _strong_wolfe(obj_func, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
+    """torch's strong-Wolfe line search along ``d`` from step ``t``: (loss, flat grad, t, evals)."""
+    d_norm = float(abs(d).max())
+    f_new, g_new = obj_func(t)
+    evals, gtd_new = 1, float(g_new @ d)
+    t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
+    done, ls_iter = False, 0
+    while ls_iter < max_ls:   # bracketing phase
+        sufficient = not (f_new > f + c1 * t * gtd or (ls_iter > 1 and f_new >= f_prev))
+        if sufficient and abs(gtd_new) <= -c2 * gtd:
+            bracket, bf, bg, done = [t], [f_new], [g_new], True
+            break
+        if not sufficient or gtd_new >= 0:
+            bracket, bf, bg, bgtd = [t_prev, t], [f_prev, f_new], [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        t_next = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
+                                    bounds=(t + 0.01 * (t - t_prev), t * 10))
+        t_prev, f_prev, g_prev, gtd_prev, t = t, f_new, g_new, gtd_new, t_next
+        f_new, g_new = obj_func(t)
+        evals, gtd_new, ls_iter = evals + 1, float(g_new @ d), ls_iter + 1
+    if ls_iter == max_ls:
+        bracket, bf, bg = [0, t], [f, f_new], [g, g_new]
+    insuf_progress = False
+    low, high = (0, 1) if bf[0] <= bf[-1] else (1, 0)
+    while not done and ls_iter < max_ls:   # zoom phase
+        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+            break
+        t = _cubic_interpolate(bracket[0], bf[0], bgtd[0], bracket[1], bf[1], bgtd[1])
+        top, bottom = max(bracket), min(bracket)
+        eps = 0.1 * (top - bottom)
+        if min(top - t, t - bottom) < eps:
+            if insuf_progress or t >= top or t <= bottom:
+                t = top - eps if abs(t - top) < abs(t - bottom) else bottom + eps
+                insuf_progress = False
+            else:
+                insuf_progress = True
+        else:
+            insuf_progress = False
+        f_new, g_new = obj_func(t)
+        evals, gtd_new, ls_iter = evals + 1, float(g_new @ d), ls_iter + 1
+        if f_new > f + c1 * t * gtd or f_new >= bf[low]:
+            bracket[high], bf[high], bg[high], bgtd[high] = t, f_new, g_new, gtd_new
+            low, high = (0, 1) if bf[0] <= bf[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:
+                done = True
+            elif gtd_new * (bracket[high] - bracket[low]) >= 0:
+                bracket[high], bf[high], bg[high], bgtd[high] = bracket[low], bf[low], bg[low], bgtd[low]
+            bracket[low], bf[low], bg[low], bgtd[low] = t, f_new, g_new, gtd_new
+    return bf[low], bg[low], bracket[low], evals
+
+
+class LBFGS(Optimizer):
+    """L-BFGS with torch's arguments and defaults (``max_eval`` None: ``max_iter * 5 // 4``).
+    ``step(closure)`` needs the closure (it re-evaluates the loss, with backward) and returns the
+    first loss it computed."""
+
+    _ARRAYS = ("d", "prev_flat_grad")             # flat vectors
+    _HISTORY = ("old_dirs", "old_stps")           # lists of flat vectors, stacked when saved
+    _NUMBERS = ("t", "H_diag", "prev_loss")
+
+    def __init__(self, params: Iterable[Any], lr: float = 1, max_iter: int = 20,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
+                 tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None):
+        if max_eval is None and isinstance(max_iter, int):
+            max_eval = max_iter * 5 // 4
+        super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
+                                      tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
+                                      history_size=history_size, line_search_fn=line_search_fn))
+        if len(self.param_groups) != 1:
+            raise ConfigError("LBFGS doesn't support per-parameter options (parameter groups)")
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        for key in ("max_iter", "max_eval", "history_size"):
+            group[key] = _check_int("LBFGS", key, group[key], 1)
+        for key in ("tolerance_grad", "tolerance_change"):
+            group[key] = _check_number("LBFGS", key, group[key], low=0.0)
+        if group["line_search_fn"] not in (None, "strong_wolfe"):
+            raise ConfigError(f"LBFGS: line_search_fn must be None or 'strong_wolfe' (the only line "
+                              f"search torch has), got {group['line_search_fn']!r}")
+
+    # -- the parameters as one flat vector ------------------------------------------------------
+    def _flat_grad(self):
+        params = self.param_groups[0]["params"]
+        xp = params[0].device.xp
+        return xp.concatenate([xp.zeros(p.size, p.dtype) if p.grad is None else p.grad.array.reshape(-1)
+                               for p in params])
+
+    def _add_to_params(self, step: float, direction) -> None:
+        offset = 0
+        for p in self.param_groups[0]["params"]:
+            p.array += step * direction[offset:offset + p.size].reshape(p.shape)
+            p._bump_version()
+            offset += p.size
+
+    def _evaluate(self, closure: Callable[[], Any]) -> float:
+        with enable_grad():
+            return float(closure())
+
+    # -- the algorithm --------------------------------------------------------------------------
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # noqa: C901 (torch's loop)
+        """Up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
+        if closure is None:
+            raise ConfigError("LBFGS.step needs a closure that recomputes the loss (with backward)")
+        group = self.param_groups[0]
+        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
+        if self._states[0] is None:
+            self._states[0] = {"step": 0, "func_evals": 0, "n_iter": 0}
+        state = self._states[0]
+        with enable_grad():
+            orig_loss = closure()
+        loss, current_evals = float(orig_loss), 1
+        state["func_evals"] += 1
+        flat_grad = self._flat_grad()
+        xp = self.param_groups[0]["params"][0].device.xp
+        if float(xp.abs(flat_grad).max()) <= tol_grad:
+            return orig_loss
+        d, t, H_diag = state.get("d"), state.get("t"), state.get("H_diag")
+        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            if state["n_iter"] == 1:
+                d, old_dirs, old_stps, ro, H_diag = -flat_grad, [], [], [], 1.0
+            else:
+                d, H_diag = self._direction(flat_grad, prev_flat_grad, d, t, old_dirs, old_stps, ro,
+                                            H_diag, group["history_size"])
+            prev_flat_grad = flat_grad.copy()
+            prev_loss = loss
+            t = (min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr if state["n_iter"] == 1
+                 else lr)
+            gtd = float(flat_grad @ d)
+            if gtd > -tol_change:
+                break
+            ls_evals = 0
+            if group["line_search_fn"] == "strong_wolfe":
+                loss, flat_grad, t, ls_evals = self._line_search(closure, t, d, loss, flat_grad, gtd,
+                                                                 max_eval - current_evals)
+                self._add_to_params(t, d)
+                opt_cond = float(xp.abs(flat_grad).max()) <= tol_grad
+            else:
+                self._add_to_params(t, d)
+                opt_cond = False
+                if n_iter != max_iter:
+                    loss = self._evaluate(closure)
+                    flat_grad = self._flat_grad()
+                    opt_cond = float(xp.abs(flat_grad).max()) <= tol_grad
+                    ls_evals = 1
+            current_evals += ls_evals
+            state["func_evals"] += ls_evals
+            if (n_iter == max_iter or current_evals >= max_eval or opt_cond
+                    or float(xp.abs(d * t).max()) <= tol_change or abs(loss - prev_loss) < tol_change):
+                break
+        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        state["step"] = state["n_iter"]
+        return orig_loss
+
+    @staticmethod
+    def _direction(flat_grad, prev_flat_grad, d, t, old_dirs, old_stps, ro, H_diag, history_size):
+        """Store the newest curvature pair (if ``y.s > 1e-10``) and run the two-loop recursion:
+        the new direction ``-H g`` and the updated ``H_diag``."""
+        y = flat_grad - prev_flat_grad
+        s = d * t
+        ys = float(y @ s)
+        if ys > 1e-10:
+            if len(old_dirs) == history_size:
+                old_dirs.pop(0)
+                old_stps.pop(0)
+                ro.pop(0)
+            old_dirs.append(y)
+            old_stps.append(s)
+            ro.append(1.0 / ys)
+            H_diag = ys / float(y @ y)
+        al = [0.0] * len(old_dirs)
+        q = -flat_grad
+        for i in range(len(old_dirs) - 1, -1, -1):
+            al[i] = float(old_stps[i] @ q) * ro[i]
+            q = q - al[i] * old_dirs[i]
+        r = q * H_diag
+        for i in range(len(old_dirs)):
+            be_i = float(old_dirs[i] @ r) * ro[i]
+            r = r + (al[i] - be_i) * old_stps[i]
+        return r, H_diag
+
+    def _line_search(self, closure, t, d, loss, flat_grad, gtd, max_ls):
+        """Strong Wolfe from the current parameters, which it leaves as it found them."""
+        params = self.param_groups[0]["params"]
+        start = [p.array.copy() for p in params]
+
+        def obj_func(step: float):
+            self._add_to_params(step, d)
+            value = self._evaluate(closure)
+            grad = self._flat_grad()
+            for p, a in zip(params, start):
+                p.array[...] = a
+            return value, grad
+
+        return _strong_wolfe(obj_func, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+
+    # -- state ----------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The base class's plain data; the curvature pairs stacked into ``(k, n)`` host arrays,
+        ``ro`` a float64 array."""
+        s = self._states[0]
+        self._states[0] = None
+        try:
+            sd = super().state_dict()
+        finally:
+            self._states[0] = s
+        if s is not None:
+            n = sum(p.size for p in self.param_groups[0]["params"])
+            saved = {k: v for k, v in s.items() if k not in self._ARRAYS + self._HISTORY + ("ro",)}
+            for key in self._ARRAYS:
+                if key in s:
+                    saved[key] = as_host_array(s[key]).copy()
+            for key in self._HISTORY:
+                if key in s:
+                    saved[key] = (np.stack([as_host_array(v) for v in s[key]]) if s[key]
+                                  else np.zeros((0, n)))
+            if "ro" in s:
+                saved["ro"] = np.asarray(s["ro"], dtype=np.float64)
+            sd["state"][0] = saved
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore ``state_dict()`` output (checked before anything changes)."""
+        states = state_dict.get("state") if isinstance(state_dict, dict) else None
+        if not isinstance(states, list) or not states:
+            super().load_state_dict(state_dict)   # its malformed-state errors
+            return
+        entry = None if states[0] is None else self._restored(states[0])
+        super().load_state_dict({**state_dict, "state": [None] * len(states)})
+        self._states[0] = entry
+
+    def _restored(self, s: dict[str, Any]) -> dict[str, Any]:
+        params = self.param_groups[0]["params"]
+        n, xp, dtype = sum(p.size for p in params), params[0].device.xp, params[0].dtype
+        try:
+            entry = {k: int(s[k]) for k in ("step", "func_evals", "n_iter")}
+            if "d" not in s:            # saved before its first iteration ended
+                return entry
+            for key in self._NUMBERS:
+                entry[key] = float(s[key])
+            for key in self._ARRAYS:
+                entry[key] = xp.asarray(as_host_array(s[key]).reshape(n), dtype=dtype)
+            k = len(s["ro"])
+            for key in self._HISTORY:
+                stacked = as_host_array(s[key]).reshape(k, n)
+                entry[key] = [xp.asarray(row, dtype=dtype) for row in stacked]
+            entry["ro"] = [float(v) for v in s["ro"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"LBFGS state is malformed for {n} parameter values: "
+                                  f"{type(exc).__name__} {exc}") from None
+        return entry
+
+    def __repr__(self) -> str:
+        return Optimizer.__repr__(self)
+
