@@ -50,6 +50,8 @@ from .functional import cosine_similarity, pairwise_distance  # noqa: F401  (tor
 globals().update(_shape_index_functions)  # tg.gather(x, ...), tg.sort(x), ...: the Tensor methods
 del _shape_index_functions
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .dtypes import can_cast, promote_types, result_type  # noqa: F401
+from .tensor import set_default_dtype  # noqa: F401
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled,
                      int64, int32, int16, int8, uint8)

@@ -44,6 +44,7 @@ _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes
 
 
 class Add(Function):
+    promotes_floats = True
     takes_int = True
     takes_bool = True   # bool + bool: logical or, as torch
 
@@ -61,6 +62,7 @@ class Add(Function):
 class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""
+    promotes_floats = True
     takes_int = True
     takes_bool = True   # masked_fill / tril of a mask stays a mask, as torch
 
@@ -92,6 +94,7 @@ class Where(Function):
 
 
 class Sub(Function):
+    promotes_floats = True
     takes_int = True
 
     def forward(self, a, b):
@@ -106,6 +109,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    promotes_floats = True
     takes_int = True
     takes_bool = True   # bool * bool: logical and, as torch
 
@@ -128,6 +132,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    promotes_floats = True
     def forward(self, a, b):
         _broadcast_check("div", a, b)
         self.a, self.b = a, b
@@ -206,6 +211,7 @@ class PowTensor(Function):
     d/dx = y x**(y-1), d/dy = x**y log x. As in torch, where x == 0 and y >= 0 the exponent's
     gradient is 0 (0**y does not change with y there; log 0 = -inf would make it NaN), and where
     y == 0 the base's gradient is 0 (0 * x**-1 would be NaN at x = 0)."""
+    promotes_floats = True
 
     def forward(self, x, y):
         _broadcast_check("pow", x, y)
@@ -558,6 +564,7 @@ class Repeat(Function):
 
 
 class Concat(Function):
+    promotes_floats = True
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
 
@@ -763,6 +770,7 @@ class Abs(Function):
 
 
 class Clip(Function):
+    promotes_floats = True
     takes_int = True
 
     def forward(self, x, low, high):
