@@ -53,7 +53,7 @@ def get_default_dtype() -> np.dtype:
 
 def set_default_dtype(dtype: Any) -> None:
     """torch.set_default_dtype: float32 or float64 (torch refuses integer dtypes too)."""
-    dt = _check_dtype(dtype)
+    dt = _check_dtype(dtype, any_kind=True)
     if dt not in FLOAT_DTYPES:
         raise DTypeError(f"set_default_dtype: only float32 and float64 can be the default, got {dt}")
     _default_float[0] = dt
