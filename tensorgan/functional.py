@@ -441,8 +441,20 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
                                                    weight, bias, training, momentum, eps)
     x4 = _as_4d(x)
-    y = BatchNorm.apply(x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
+    y = _batch_norm_applied(BatchNorm, x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
     return y if x4 is x else y.reshape(x.shape)
+
+
+def _batch_norm_applied(cls: type, x4: Tensor, rm, rv, *rest: Any) -> Tensor:
+    """``cls.apply`` with the running statistics as the kernels take them: float16 ones (a
+    ``.half()`` model, whose input is computed in float32 by Function.apply) are used and updated
+    in float32 copies, then written back, as torch's CPU half batch norm keeps them in half."""
+    if rm is None or rm.dtype != np.float16:
+        return cls.apply(x4, rm, rv, *rest)
+    rm32, rv32 = rm.astype(np.float32), rv.astype(np.float32)
+    y = cls.apply(x4, rm32, rv32, *rest)
+    rm[...], rv[...] = rm32, rv32
+    return y
 
 
 def _as_4d(x: Tensor) -> Tensor:
@@ -514,8 +526,8 @@ def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: T
                                                    running_var, weight, bias, training, momentum,
                                                    eps)
     x4 = _as_4d(x)
-    y = BatchNormLeakyReLU.apply(x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps),
-                                 _scalar("batch_norm_leaky_relu", "negative_slope", negative_slope))
+    y = _batch_norm_applied(BatchNormLeakyReLU, x4, rm, rv, weight, bias, use_batch_stats, float(momentum),
+                            float(eps), _scalar("batch_norm_leaky_relu", "negative_slope", negative_slope))
     return y if x4 is x else y.reshape(x.shape)
 
 

@@ -62,6 +62,7 @@ class Add(Function):
 class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""
+    takes_half = True     # exact on float16
     promotes_floats = True
     takes_int = True
     takes_bool = True   # masked_fill / tril of a mask stays a mask, as torch
@@ -159,6 +160,7 @@ class Overwrite(Function):
     """``old`` overwritten by ``value`` (broadcast, cast): ``fill_`` / ``copy_`` / ``normal_`` on a
     tensor autograd tracks.  Nothing of ``old`` survives, so its gradient is 0; a ``value`` that
     requires grad gets the (unbroadcast) gradient."""
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, old, value):
@@ -176,6 +178,7 @@ class Overwrite(Function):
 
 
 class Neg(Function):
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, x):
@@ -330,6 +333,7 @@ class Mean(Sum):
 class Amax(Function):
     """Largest element over ``axis``; the gradient is shared evenly by the elements that tie
     for it (PyTorch's amax/amin rule).  :class:`Amin` is the same with the smallest."""
+    takes_half = True     # exact on float16
     takes_int = True
     takes_bool = True   # any / all of a mask, as torch's amax / amin of bool
     reduce = "max"
@@ -363,6 +367,7 @@ class Amin(Amax):
     reduce = "min"
 
 class Reshape(Function):
+    takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
     returns_view = True
@@ -381,6 +386,7 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
     returns_view = True
@@ -412,6 +418,7 @@ def _check_bounds_on_host(shape: tuple, key) -> None:
 
 
 class GetItem(Function):
+    takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
     returns_view = True
@@ -463,6 +470,7 @@ def scatter_into_zeros(xp, g, shape: tuple, key):
 
 class ScatterIntoZeros(Function):
     """Indexing's backward as an op (graph mode); its own gradient is the same indexing."""
+    takes_half = True     # exact on float16
     takes_int = True
     takes_bool = True   # F.pad / diag_embed of a mask, as torch
 
@@ -481,6 +489,7 @@ class SetItem(Function):
     """``x[key] = value`` on a tensor autograd tracks (torch's CopySlices): a copy of ``x`` with
     ``value`` (broadcast to ``x[key]``'s shape) written at ``key``.  ``x``'s gradient is 0 where
     it was overwritten; ``value``'s is the gradient there, summed over the broadcast dims."""
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, x, value, key):
@@ -511,6 +520,7 @@ def _is_basic_index(key) -> bool:
 
 
 class Contiguous(Function):
+    takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
 
@@ -526,6 +536,7 @@ class Contiguous(Function):
 class Expand(Function):
     """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
     sums over them."""
+    takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
     returns_view = True
@@ -547,6 +558,7 @@ class Expand(Function):
 class Repeat(Function):
     """PyTorch's ``repeat`` (NumPy's ``tile``): copies laid end to end along each dim; the gradient
     of an element is the sum over its copies."""
+    takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
 
@@ -564,6 +576,7 @@ class Repeat(Function):
 
 
 class Concat(Function):
+    takes_half = True     # exact on float16
     promotes_floats = True
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
@@ -742,6 +755,7 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, x):
@@ -756,6 +770,7 @@ class Relu(Function):
 
 
 class Abs(Function):
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, x):
@@ -770,6 +785,7 @@ class Abs(Function):
 
 
 class Clip(Function):
+    takes_half = True     # exact on float16
     promotes_floats = True
     takes_int = True
 

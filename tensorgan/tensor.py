@@ -38,7 +38,8 @@ from .grad_mode import (_grad_mode, enable_grad, inference_mode, is_grad_enabled
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
-FLOAT_DTYPES = (float32, float64)
+float16 = np.dtype(np.float16)   # stored as NumPy's half; most ops compute it in float32 (see apply)
+FLOAT_DTYPES = (float32, float64, float16)
 BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, no arithmetic kernels
 int64, int32, int16, int8, uint8 = (np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8))
 INT_DTYPES = (int64, int32, int16, int8, uint8)   # indices, labels, counts: no gradients
@@ -54,7 +55,7 @@ def get_default_dtype() -> np.dtype:
 def set_default_dtype(dtype: Any) -> None:
     """torch.set_default_dtype: float32 or float64 (torch refuses integer dtypes too)."""
     dt = _check_dtype(dtype, any_kind=True)
-    if dt not in FLOAT_DTYPES:
+    if dt not in (float32, float64):
         raise DTypeError(f"set_default_dtype: only float32 and float64 can be the default, got {dt}")
     _default_float[0] = dt
 
@@ -98,6 +99,7 @@ class Function:
     takes_bool = False   # shape ops and indexing also take bool tensors (comparison results)
     takes_int = False    # exact on integers (+, -, *, sum, shape ops): ints stay ints; else float32
     promotes_floats = False  # elementwise: float32 with float64 -> float64 (torch); else refused
+    takes_half = False   # exact on float16 arrays (shape ops, casts); others compute it in float32
     returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
 
     @classmethod
@@ -106,9 +108,8 @@ class Function:
         call (its inputs and their in-place versions) as the output's context."""
         fn = cls()
         device, arrays, any_input_requires_grad = _operands(cls, args)
-        if arrays is None:      # float tensors of two widths in an elementwise op: cast, in the graph
-            args = _promote_floats(args)
-            device, arrays, any_input_requires_grad = _operands(cls, args)
+        if arrays is None:      # mixed float widths, or float16: re-dispatched with casts in the graph
+            return _redispatch(cls, args)
         requires_grad = any_input_requires_grad and _grad_mode.enabled
         fn.device = device
         fn.needs_input_grad = (tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
@@ -177,6 +178,8 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
         got = ", ".join(type(a).__name__ for a in args)
         raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); wrap "
                              f"arrays with tensorgan.tensor(...)")
+    if dtype is float16 and not cls.takes_half and not mixed:
+        return device, None, requires_grad              # computed in float32: _redispatch
     if mixed:
         if cls.promotes_floats:
             return device, None, requires_grad          # Function.apply casts them first
@@ -189,6 +192,19 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
             arrays = [a.astype(target) if isinstance(arg, Tensor) and a.dtype.kind in "iub"
                       else a for a, arg in zip(arrays, args)]
     return device, arrays, requires_grad
+
+
+def _redispatch(cls: type, args: tuple) -> "Tensor":
+    """``cls.apply`` on float tensors of mixed widths (cast to torch's result dtype first) or on
+    float16 ones for an op without a half kernel: computed in float32 and the result cast back
+    to float16, as torch's CPU half ops do (float32 accumulators for sums, matmul and conv).
+    The casts are graph ops, so each input's gradient comes back in its own dtype."""
+    floats = {a.array.dtype for a in args if isinstance(a, Tensor) and a.array.dtype.kind == "f"}
+    if len(floats) > 1:
+        return cls.apply(*_promote_floats(args))
+    wide = tuple(a.to(float32) if isinstance(a, Tensor) and a.array.dtype is float16 else a for a in args)
+    out = cls.apply(*wide)
+    return out.to(float16) if out.array.dtype is float32 else out
 
 
 def _promote_floats(args: tuple) -> tuple:
@@ -743,7 +759,7 @@ class Tensor:
         differentiable.  ``non_blocking`` is accepted for torch code; copies here are synchronous."""
         if device is not None:
             if target is not None and not isinstance(target, (np.dtype, type)) and target not in (
-                    "float32", "float64"):
+                    "float32", "float64", "float16"):
                 raise InputTypeError("to(): give the device once (positionally or as device=)")
             target, dtype = device, dtype if dtype is not None else target
         if isinstance(target, Tensor):
@@ -1386,7 +1402,12 @@ class Tensor:
         return self.to(uint8)
 
     def half(self) -> "Tensor":
-        raise DTypeError("half: tensorgan supports float32 and float64 only (no float16 kernels)")
+        """This tensor as float16 (torch's ``.half()``; differentiable)."""
+        return self.to(float16)
+
+    def bfloat16(self) -> "Tensor":
+        _check_dtype("bfloat16")
+        raise AssertionError("unreachable")     # _check_dtype refuses bfloat16
 
     def type(self, dtype: Any = None) -> Any:
         """torch's ``type()``: no argument, the type name (``tensorgan.FloatTensor``); a dtype
@@ -1746,15 +1767,18 @@ def _bool_if_all_bool(data: Any) -> np.dtype | None:
 def _check_dtype(dtype: Any, any_kind: bool = False) -> np.dtype:
     """``dtype`` as a NumPy dtype, checked: float32 / float64, or with ``any_kind`` also the
     integer dtypes (int64, int32, int16, int8, uint8) and bool."""
+    if dtype is bfloat16 or (isinstance(dtype, str) and dtype == "bfloat16"):
+        raise DTypeError("bfloat16 is not supported: NumPy has no bfloat16 type (tensorgan adds no "
+                         "dependency for it); use float16 (.half()) or float32")
     try:
         dt = np.dtype(dtype)
     except TypeError:
         raise DTypeError(f"unknown dtype {dtype!r}: tensorgan supports float32, float64, "
-                         f"int64/int32/int16/int8/uint8 and bool") from None
+                         f"float16, int64/int32/int16/int8/uint8 and bool") from None
     if any_kind and (dt == BOOL or dt in INT_DTYPES):
         return dt
     if dt not in FLOAT_DTYPES:
-        kinds = "float32, float64, int64/int32/int16/int8/uint8 or bool" if any_kind else "float32 or float64 here"
+        kinds = "float32, float64, float16, int64/int32/int16/int8/uint8 or bool" if any_kind else "float32, float64 or float16 here"
         raise DTypeError(f"dtype {dt} is not supported: tensorgan tensors are {kinds}")
     return dt
 
@@ -1783,7 +1807,7 @@ def _inferred_dtype(data: Any) -> np.dtype:
     src = np.dtype(src)
     if src in FLOAT_DTYPES or src in INT_DTYPES or src == BOOL:
         return src
-    return int64 if src.kind in "iu" else float32
+    return int64 if src.kind in "iu" else _default_float[0]
 
 
 def _wrapped(value: int, dtype: np.dtype) -> int:
@@ -1951,6 +1975,8 @@ class _Size(int):
 
 
 class ToDevice(Function):
+    takes_half = True
+
     def forward(self, x, device):
         self.src = self.device
         self.dst = device
@@ -1969,7 +1995,18 @@ class ToDevice(Function):
         return ToDevice.apply(grad, self.src), None
 
 
+class _BFloat16:
+    """``tg.bfloat16``: a name torch code uses, refused wherever a dtype is read (NumPy has none)."""
+
+    def __repr__(self) -> str:
+        return "tensorgan.bfloat16"
+
+
+bfloat16 = _BFloat16()
+
+
 class Cast(Function):
+    takes_half = True
     def forward(self, x, dtype):
         self.src_dtype = x.dtype
         return x.astype(dtype)

@@ -305,6 +305,10 @@ class Module:
     def float(self) -> "Module":
         return self.to("float32")
 
+    def half(self) -> "Module":
+        """Float parameters and buffers as float16 (torch's ``Module.half()``)."""
+        return self.to("float16")
+
     def _tensors(self) -> Iterator[Tensor]:
         yield from self.parameters()
         for b in self.buffers():
