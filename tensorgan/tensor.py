@@ -16,7 +16,7 @@ The whole idea, micrograd-style:
 
 Rules (as in PyTorch): an op's output requires grad iff any tensor input does and grad mode is on
 (``no_grad()`` turns it off; ``grad_mode.py``). Tensors in one op must share a device (nothing is ever copied between
-devices silently) and a dtype (float32 and float64 do not mix: convert with ``.to(dtype)``). Python
+devices silently); float32 with float64 promotes in elementwise ops and is refused elsewhere (torch). Python
 numbers and NumPy arrays in an op take the tensor's dtype and device.
 
 Integer tensors (int64 and narrower: indices, labels, counts) and bool tensors (masks) never

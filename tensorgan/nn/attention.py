@@ -14,7 +14,7 @@ from .. import functional as F
 from ..errors import ConfigError, DTypeError, InputTypeError, ShapeError
 from ..factory import concat, tensor
 from ..random import Generator
-from ..tensor import Tensor, _check_dtype
+from ..tensor import Tensor, _check_dtype, get_default_dtype
 from . import init
 from .layers import Dropout, LayerNorm, Linear, ModuleList, _empty, _positive_int
 from .module import Module
