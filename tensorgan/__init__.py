@@ -65,6 +65,8 @@ from . import torch_functional as _torch_functional  # noqa: E402  (torch.conv2d
 globals().update({name: getattr(_torch_functional, name) for name in _torch_functional.__all__})  # top-level signatures)
 del _torch_functional
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .dtypes import can_cast, promote_types, result_type  # noqa: F401
+from .tensor import bfloat16, float16, set_default_dtype  # noqa: F401
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled,
                      int64, int32, int16, int8, uint8)
@@ -74,7 +76,7 @@ from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path)
 from . import cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)
 
 device = get_device
-float, double = float32, float64   # torch.float / torch.double
+float, double, half = float32, float64, float16   # torch.float / torch.double / torch.half
 long, int, short = int64, int32, int16   # torch.long / torch.int / torch.short
 from .tensor import BOOL as bool  # noqa: E402  (torch.bool; last: the names above shadow builtins)
 __version__ = "0.1.0"

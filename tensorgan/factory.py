@@ -8,7 +8,7 @@ import numpy as np
 from .backend import get_device
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import BOOL, Tensor, _axes, _check_dtype, _is_int, float32, int64
+from .tensor import BOOL, Tensor, _axes, _check_dtype, _is_int, float32, get_default_dtype, int64
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
@@ -48,7 +48,7 @@ def _shape(shape: tuple, op: str) -> tuple:
 
 def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool) -> Tensor:
     dev = get_device(device)
-    dt = _check_dtype(float32 if dtype is None else dtype, any_kind=True)
+    dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if requires_grad and dt.kind != "f":
         raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
     return Tensor._make(getattr(dev.xp, fill)(_shape(shape, fill), dtype=dt), dev, requires_grad)
@@ -89,7 +89,7 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     if step == 0:
         raise InputTypeError("arange: step must be nonzero")
     if dtype is None:
-        dtype = int64 if all(_is_int(v) for v in (start, end, step)) else float32
+        dtype = int64 if all(_is_int(v) for v in (start, end, step)) else get_default_dtype()
     values = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
     return tensor(values, requires_grad=requires_grad, dtype=dtype, device=device)
 
@@ -100,7 +100,7 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
     if not _is_int(steps) or steps < 0:
         raise InputTypeError(f"linspace: steps must be an int >= 0, got {steps!r}")
     return tensor(np.linspace(start, end, int(steps)), requires_grad=requires_grad,
-                  dtype=dtype or float32, device=device)
+                  dtype=dtype or get_default_dtype(), device=device)
 
 
 def full_like(t: Tensor, fill_value: float, requires_grad: bool = False) -> Tensor:
@@ -114,7 +114,7 @@ def empty(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = F
 
 def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_grad) -> Tensor:
     dev = get_device(device)
-    dt = _check_dtype(float32 if dtype is None else dtype)
+    dt = _check_dtype(get_default_dtype() if dtype is None else dtype)
     op = "randn" if draw == "normal" else "rand"
     host = getattr(resolve(generator, seed), draw)(_shape(shape, op), dtype=dt)
     return Tensor._make(dev.xp.asarray(host), dev, requires_grad)
@@ -283,7 +283,7 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     if not (_is_int(n) and _is_int(m)) or n < 0 or m < 0:
         raise InputTypeError(f"eye: sizes must be ints >= 0, got {n!r}, {m!r}")
     dev = get_device(device)
-    dt = _check_dtype(float32 if dtype is None else dtype, any_kind=True)
+    dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if requires_grad and dt.kind != "f":
         raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
     return Tensor._make(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)

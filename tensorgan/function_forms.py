@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import InputTypeError, ShapeError
 from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
-from .tensor import Tensor
+from .tensor import Tensor, get_default_dtype
 
 
 def _function_form(name: str) -> Callable[..., Any]:
@@ -260,16 +260,11 @@ any = _function_form("any")        # noqa: A001  (torch's names)
 all = _function_form("all")        # noqa: A001
 
 
-def get_default_dtype() -> np.dtype:
-    """float32: what factories make from Python floats (tensorgan has no set_default_dtype)."""
-    return np.dtype(np.float32)
-
-
 def finfo(dtype: Any = None) -> np.finfo:
     """Machine limits of a float dtype (``eps``, ``max``, ``min``, ``tiny``), float32 by default
     (torch.finfo; NumPy's finfo object)."""
     from .tensor import _check_dtype
-    return np.finfo(_check_dtype(np.float32 if dtype is None else dtype))
+    return np.finfo(_check_dtype(get_default_dtype() if dtype is None else dtype))
 
 
 def iinfo(dtype: Any) -> np.iinfo:

@@ -20,7 +20,8 @@ from . import ops
 from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, InputTypeError,
                      ShapeError)
 from .random import Generator, resolve
-from .tensor import Function, Tensor, _is_int, _run_backward, is_grad_enabled, no_grad
+from .dtypes import result_type
+from .tensor import Function, Tensor, _is_int, _one_dtype, _run_backward, is_grad_enabled, no_grad
 from .kernels.shapes import conv_transpose2d_output_size
 
 IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
@@ -66,9 +67,12 @@ def _in_dtype_of(x: Tensor, *numbers: float) -> tuple:
     return tuple(int(v) for v in numbers) if x.dtype.kind in "iu" else numbers
 
 
-def _check_operand(op: str, name: str, t, x: Tensor, x_name: str = "input") -> None:
+def _check_operand(op: str, name: str, t, x: Tensor, x_name: str = "input",
+                   same_dtype: bool = True) -> None:
     """An optional operand (bias, running statistics, target): a Tensor on x's device, of x's
-    dtype (``x_name`` says what x is in the message: the input, a layer's weights)."""
+    dtype (``x_name`` says what x is in the message: the input, a layer's weights).  With
+    ``same_dtype=False`` (an elementwise loss's target, cosine_similarity's x2) any dtype
+    passes: the ops promote float32 with float64 and integers, as torch's."""
     if t is None:
         return
     if not isinstance(t, Tensor):
@@ -76,7 +80,7 @@ def _check_operand(op: str, name: str, t, x: Tensor, x_name: str = "input") -> N
     if t.device is not x.device:
         raise DeviceError(f"{op}: {name} is on {t.device} but the {x_name} on {x.device}; move one "
                           f"with .to(device)")
-    if t.dtype != x.dtype:
+    if same_dtype and t.dtype != x.dtype:
         raise DTypeError(f"{op}: {x.dtype} and {t.dtype} tensors mixed ({x_name} {x.dtype}, {name} "
                          f"{t.dtype}); convert one with .to({x.dtype.name!r})")
 
@@ -437,8 +441,20 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
                                                    weight, bias, training, momentum, eps)
     x4 = _as_4d(x)
-    y = BatchNorm.apply(x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
+    y = _batch_norm_applied(BatchNorm, x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
     return y if x4 is x else y.reshape(x.shape)
+
+
+def _batch_norm_applied(cls: type, x4: Tensor, rm, rv, *rest: Any) -> Tensor:
+    """``cls.apply`` with the running statistics as the kernels take them: float16 ones (a
+    ``.half()`` model, whose input is computed in float32 by Function.apply) are used and updated
+    in float32 copies, then written back, as torch's CPU half batch norm keeps them in half."""
+    if rm is None or rm.dtype != np.float16:
+        return cls.apply(x4, rm, rv, *rest)
+    rm32, rv32 = rm.astype(np.float32), rv.astype(np.float32)
+    y = cls.apply(x4, rm32, rv32, *rest)
+    rm[...], rv[...] = rm32, rv32
+    return y
 
 
 def _as_4d(x: Tensor) -> Tensor:
@@ -510,8 +526,8 @@ def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: T
                                                    running_var, weight, bias, training, momentum,
                                                    eps)
     x4 = _as_4d(x)
-    y = BatchNormLeakyReLU.apply(x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps),
-                                 _scalar("batch_norm_leaky_relu", "negative_slope", negative_slope))
+    y = _batch_norm_applied(BatchNormLeakyReLU, x4, rm, rv, weight, bias, use_batch_stats, float(momentum),
+                            float(eps), _scalar("batch_norm_leaky_relu", "negative_slope", negative_slope))
     return y if x4 is x else y.reshape(x.shape)
 
 
@@ -691,6 +707,7 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     channel (dim 1) or one shared (torch.nn.functional.prelu)."""
     from .factory import where
     _check_rank("prelu", "weight", weight, (0, 1), "(1,) or (C,)")
+    _one_dtype("prelu", input=x, weight=weight)
     channels = weight.numel()
     if channels != 1 and (x.ndim < 2 or x.shape[1] != channels):
         raise ShapeError(f"prelu: {channels} slopes need an input with {channels} channels in dim 1, "
@@ -910,7 +927,12 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     for name, t in (("x1", x1), ("x2", x2)):
         if not isinstance(t, Tensor):
             raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-    _check_operand(op, "x2", x2, x1)
+    _check_operand(op, "x2", x2, x1, same_dtype=False)
+    common = result_type(x1, x2)
+    if common.kind != "f":
+        raise DTypeError(f"{op}: expected a floating-point input (torch's common dtype must be "
+                         f"float), got {x1.dtype} and {x2.dtype}; convert one with .float()")
+    x1, x2 = x1.to(common), x2.to(common)
     eps = _scalar(op, "eps", eps)
     try:
         shape = tuple(np.broadcast_shapes(x1.shape, x2.shape))
@@ -937,7 +959,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     for name, t in (("x1", x1), ("x2", x2)):
         if not isinstance(t, Tensor):
             raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-    _check_operand(op, "x2", x2, x1)
+    _check_operand(op, "x2", x2, x1, same_dtype=False)
     try:
         np.broadcast_shapes(x1.shape, x2.shape)
     except ValueError:
@@ -1011,6 +1033,7 @@ def _normalized(x: Tensor, dims: tuple, eps: float) -> Tensor:
 
 
 def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    _one_dtype("normalization", input=y, weight=weight, bias=bias)
     size = int(np.prod(shape))
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and (not isinstance(p, Tensor) or p.numel() != size):
@@ -1216,6 +1239,7 @@ def _reduce(loss, reduction: str):
 
 class BCEWithLogits(Function):
     """Binary cross-entropy on logits, stable for any x: max(x, 0) - x t + log1p(exp(-|x|))."""
+    promotes_floats = True
 
     def forward(self, x, t, reduction):
         xp = self.xp
@@ -1247,12 +1271,14 @@ def _on_device(op: str, array, xp):
     return xp.asarray(array)
 
 
-def _target(op: str, target, x: Tensor):
-    """A target as the op needs it: a Tensor (its gradient then flows) or a constant array."""
+def _target(op: str, target, x: Tensor, same_dtype: bool = False):
+    """A target as the op needs it: a Tensor (its gradient then flows; of any dtype, promoted
+    by the ops, unless ``same_dtype``: binary_cross_entropy refuses others, as torch's) or a
+    constant array."""
     if isinstance(target, (int, float)):
         target = x.device.xp.full(x.shape, target, dtype=x.dtype)
     elif isinstance(target, Tensor):
-        _check_operand(op, "target", target, x)
+        _check_operand(op, "target", target, x, same_dtype=same_dtype)
     elif isinstance(target, (str, bytes, dict, set)) or target is None:
         raise InputTypeError(f"{op}: target must be a Tensor, an array or a number, got "
                              f"{type(target).__name__}")
@@ -1337,7 +1363,7 @@ def binary_cross_entropy(probs: Tensor, target: Target, reduction: str = "mean")
     """Binary cross-entropy of probabilities (e.g. a Sigmoid's output) against ``target``;
     prefer ``binary_cross_entropy_with_logits`` on logits (stable for any logit)."""
     _check_loss("binary_cross_entropy", probs, reduction)
-    target = _target("binary_cross_entropy", target, probs)
+    target = _target("binary_cross_entropy", target, probs, same_dtype=True)
     return BCE.apply(probs, target, reduction)
 
 
@@ -1362,7 +1388,7 @@ def _weighted_mean(op: str, loss: Tensor, weight: Tensor | None, reduction: str)
     contrast, divides by the element count -- torch's own difference, kept)."""
     if weight is None:
         return _reduced(loss, reduction)
-    _check_operand(op, "weight", weight, loss)
+    _check_operand(op, "weight", weight, loss, same_dtype=False)
     if weight.shape != loss.shape:
         raise ShapeError(f"{op}: weight shape {weight.shape} != input shape {loss.shape} "
                          f"(one weight per element)")
@@ -1409,12 +1435,18 @@ def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: fl
     inner = diff.clip(-delta, delta)
     loss = where(z < delta, inner * inner * 0.5, (z - 0.5 * delta) * delta)
     if weight is not None:
-        _check_operand("huber_loss", "weight", weight, input)
+        _check_operand("huber_loss", "weight", weight, input, same_dtype=False)
         if weight.shape != input.shape:
             raise ShapeError(f"huber_loss: weight shape {weight.shape} != input shape {input.shape} "
                              f"(one weight per element)")
         loss = loss * weight
-    return _reduced(loss, reduction)
+    return _reduced(_in_dtype_of_input(loss, input), reduction)
+
+
+def _in_dtype_of_input(loss: Tensor, input: Tensor) -> Tensor:
+    """The loss in a float input's dtype: torch's huber and soft-margin losses write into an
+    output like the input's, so a float64 target beside a float32 input gives a float32 loss."""
+    return loss.to(input.dtype) if input.dtype.kind == "f" and loss.dtype != input.dtype else loss
 
 
 _KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
@@ -1460,7 +1492,7 @@ def _operand(op: str, name: str, value: Any, x: Tensor) -> Tensor:
     """A loss operand (target, variance, weight) as a Tensor of x's dtype and device: a Tensor
     as it is (checked; its gradient then flows), an array or number as a constant."""
     if isinstance(value, Tensor):
-        _check_operand(op, name, value, x)
+        _check_operand(op, name, value, x, same_dtype=False)
         return value
     if value is None or isinstance(value, (str, bytes, dict, set)):
         raise InputTypeError(f"{op}: {name} must be a Tensor, an array or a number, got "
@@ -1513,7 +1545,7 @@ def soft_margin_loss(input: Tensor, target: Target, reduction: str = "mean") -> 
     _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
     _broadcast(op, input=input, target=y)
-    return _reduced(softplus(-y * input, 1.0, math.inf), reduction)
+    return _reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input), reduction)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | None = None,
@@ -1844,7 +1876,7 @@ def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ig
         raise ConfigError(f"{op}: ignore_index ({ignore_index}) is not supported for class-probability "
                           f"targets (a target of the logits' shape {logits.shape}); leave it negative")
     if isinstance(target, Tensor):
-        _check_operand(op, "target", target, logits)
+        _check_operand(op, "target", target, logits, same_dtype=False)
     else:
         array = _on_device(op, target, logits.device.xp)
         if array.dtype.kind != "f":
@@ -1904,6 +1936,7 @@ def _weighted_nll(op: str, logp: Tensor, target, weight: Tensor | None, ignore_i
         _check_rank(op, "weight", weight, (1,), f"({classes},)")
         if weight.shape != (classes,):
             raise ShapeError(f"{op}: weight must have shape ({classes},), got {weight.shape}")
+        _one_dtype(op, input=logp, weight=weight)
         w = weight.detach().to(logp.device).array.astype(logp.dtype)
     safe = xp.where(kept, target, 0)
     sample_w = w[safe] * kept                       # each sample's weight, 0 where ignored

@@ -58,6 +58,7 @@ class Pointwise(Composed):
     input for each (a Tensor or a number), summed back to each input's shape."""
 
     name = "pointwise"
+    promotes_floats = True
 
     @staticmethod
     def partials(*inputs: Tensor) -> tuple:

@@ -44,6 +44,7 @@ _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes
 
 
 class Add(Function):
+    promotes_floats = True
     takes_int = True
     takes_bool = True   # bool + bool: logical or, as torch
 
@@ -61,6 +62,8 @@ class Add(Function):
 class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""
+    takes_half = True     # exact on float16
+    promotes_floats = True
     takes_int = True
     takes_bool = True   # masked_fill / tril of a mask stays a mask, as torch
 
@@ -92,6 +95,7 @@ class Where(Function):
 
 
 class Sub(Function):
+    promotes_floats = True
     takes_int = True
 
     def forward(self, a, b):
@@ -106,6 +110,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    promotes_floats = True
     takes_int = True
     takes_bool = True   # bool * bool: logical and, as torch
 
@@ -128,6 +133,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    promotes_floats = True
     def forward(self, a, b):
         _broadcast_check("div", a, b)
         self.a, self.b = a, b
@@ -154,6 +160,7 @@ class Overwrite(Function):
     """``old`` overwritten by ``value`` (broadcast, cast): ``fill_`` / ``copy_`` / ``normal_`` on a
     tensor autograd tracks.  Nothing of ``old`` survives, so its gradient is 0; a ``value`` that
     requires grad gets the (unbroadcast) gradient."""
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, old, value):
@@ -171,6 +178,7 @@ class Overwrite(Function):
 
 
 class Neg(Function):
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, x):
@@ -206,6 +214,7 @@ class PowTensor(Function):
     d/dx = y x**(y-1), d/dy = x**y log x. As in torch, where x == 0 and y >= 0 the exponent's
     gradient is 0 (0**y does not change with y there; log 0 = -inf would make it NaN), and where
     y == 0 the base's gradient is 0 (0 * x**-1 would be NaN at x = 0)."""
+    promotes_floats = True
 
     def forward(self, x, y):
         _broadcast_check("pow", x, y)
@@ -324,6 +333,7 @@ class Mean(Sum):
 class Amax(Function):
     """Largest element over ``axis``; the gradient is shared evenly by the elements that tie
     for it (PyTorch's amax/amin rule).  :class:`Amin` is the same with the smallest."""
+    takes_half = True     # exact on float16
     takes_int = True
     takes_bool = True   # any / all of a mask, as torch's amax / amin of bool
     reduce = "max"
@@ -357,6 +367,7 @@ class Amin(Amax):
     reduce = "min"
 
 class Reshape(Function):
+    takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
     returns_view = True
@@ -375,6 +386,7 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
     returns_view = True
@@ -406,6 +418,7 @@ def _check_bounds_on_host(shape: tuple, key) -> None:
 
 
 class GetItem(Function):
+    takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
     returns_view = True
@@ -457,6 +470,7 @@ def scatter_into_zeros(xp, g, shape: tuple, key):
 
 class ScatterIntoZeros(Function):
     """Indexing's backward as an op (graph mode); its own gradient is the same indexing."""
+    takes_half = True     # exact on float16
     takes_int = True
     takes_bool = True   # F.pad / diag_embed of a mask, as torch
 
@@ -475,6 +489,7 @@ class SetItem(Function):
     """``x[key] = value`` on a tensor autograd tracks (torch's CopySlices): a copy of ``x`` with
     ``value`` (broadcast to ``x[key]``'s shape) written at ``key``.  ``x``'s gradient is 0 where
     it was overwritten; ``value``'s is the gradient there, summed over the broadcast dims."""
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, x, value, key):
@@ -505,6 +520,7 @@ def _is_basic_index(key) -> bool:
 
 
 class Contiguous(Function):
+    takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
 
@@ -520,6 +536,7 @@ class Contiguous(Function):
 class Expand(Function):
     """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
     sums over them."""
+    takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
     returns_view = True
@@ -541,6 +558,7 @@ class Expand(Function):
 class Repeat(Function):
     """PyTorch's ``repeat`` (NumPy's ``tile``): copies laid end to end along each dim; the gradient
     of an element is the sum over its copies."""
+    takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
 
@@ -558,6 +576,8 @@ class Repeat(Function):
 
 
 class Concat(Function):
+    takes_half = True     # exact on float16
+    promotes_floats = True
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
 
@@ -735,6 +755,7 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, x):
@@ -749,6 +770,7 @@ class Relu(Function):
 
 
 class Abs(Function):
+    takes_half = True     # exact on float16
     takes_int = True
 
     def forward(self, x):
@@ -763,6 +785,8 @@ class Abs(Function):
 
 
 class Clip(Function):
+    takes_half = True     # exact on float16
+    promotes_floats = True
     takes_int = True
 
     def forward(self, x, low, high):

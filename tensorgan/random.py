@@ -16,6 +16,12 @@ import numpy as np
 from .errors import CheckpointError, ConfigError
 
 
+def _drawn(dtype) -> np.dtype:
+    """The dtype NumPy's generator draws for ``dtype``: float16 is drawn in float32, then cast."""
+    dt = np.dtype(dtype)
+    return np.dtype(np.float32) if dt == np.float16 else dt
+
+
 class Generator:
     """A seeded source of random numbers (PCG64)."""
 
@@ -41,15 +47,15 @@ class Generator:
         return self.seed
 
     def normal(self, shape: tuple, dtype=np.float32, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
-        out = self.rng.standard_normal(shape, dtype=np.dtype(dtype))
+        out = self.rng.standard_normal(shape, dtype=_drawn(dtype))
         if std != 1.0:
             out *= std
         if mean != 0.0:
             out += mean
-        return out
+        return out.astype(dtype, copy=False)
 
     def uniform(self, shape: tuple, dtype=np.float32, low: float = 0.0, high: float = 1.0) -> np.ndarray:
-        out = self.rng.random(shape, dtype=np.dtype(dtype))
+        out = self.rng.random(shape, dtype=_drawn(dtype))
         if (low, high) != (0.0, 1.0):
             out = out * (high - low) + low
         return out.astype(dtype, copy=False)

@@ -25,7 +25,7 @@ from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeErr
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
-from .tensor import BOOL, Function, MinMax, Tensor, _is_int, is_grad_enabled, no_grad
+from .tensor import BOOL, Function, MinMax, Tensor, _is_int, _one_dtype, is_grad_enabled, no_grad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -507,6 +507,7 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: flo
     """``input`` plus ``alpha * source`` added at the ``index`` entries of ``dim``, repeated
     indices adding up (torch.index_add)."""
     _, key = _index_key("index_add", input, dim, index, source)
+    _one_dtype("index_add", input=input, source=source)
     return input + ops.ScatterIntoZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
 
 
@@ -751,6 +752,7 @@ ger = outer
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """The dot product of two 1-D tensors of one size (torch.dot; vdot for real numbers)."""
     _vectors("dot", input, tensor)
+    _one_dtype("dot", input=input, tensor=tensor)
     if input.shape != tensor.shape:
         raise ShapeError(f"dot: 1-D tensors of one size expected, got {input.shape} and {tensor.shape}")
     return (input * tensor).sum()
@@ -978,6 +980,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
             raise ShapeError(f"cdist: {name} must have at least 2 dims, got shape {t.shape}")
     if x1.shape[-1] != x2.shape[-1]:
         raise ShapeError(f"cdist: x1 {x1.shape} and x2 {x2.shape} differ in the last dim")
+    _one_dtype("cdist", x1=x1, x2=x2)
     if isinstance(p, bool) or not isinstance(p, (int, float)) or p < 0:
         raise ConfigError(f"cdist: p must be a number >= 0, got {p!r}")
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)

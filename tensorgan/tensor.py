@@ -16,7 +16,7 @@ The whole idea, micrograd-style:
 
 Rules (as in PyTorch): an op's output requires grad iff any tensor input does and grad mode is on
 (``no_grad()`` turns it off; ``grad_mode.py``). Tensors in one op must share a device (nothing is ever copied between
-devices silently) and a dtype (float32 and float64 do not mix: convert with ``.to(dtype)``). Python
+devices silently); float32 with float64 promotes in elementwise ops and is refused elsewhere (torch). Python
 numbers and NumPy arrays in an op take the tensor's dtype and device.
 
 Integer tensors (int64 and narrower: indices, labels, counts) and bool tensors (masks) never
@@ -38,10 +38,26 @@ from .grad_mode import (_grad_mode, enable_grad, inference_mode, is_grad_enabled
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
-FLOAT_DTYPES = (float32, float64)
+float16 = np.dtype(np.float16)   # stored as NumPy's half; most ops compute it in float32 (see apply)
+FLOAT_DTYPES = (float32, float64, float16)
 BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, no arithmetic kernels
 int64, int32, int16, int8, uint8 = (np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8))
 INT_DTYPES = (int64, int32, int16, int8, uint8)   # indices, labels, counts: no gradients
+_default_float = [float32]   # torch.set_default_dtype's setting: what floats and factories make
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype factories make from Python floats and shapes (tg.zeros, tg.tensor([1.5]),
+    rand, layer parameters) and integer-only ops promote to: float32 unless set_default_dtype."""
+    return _default_float[0]
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """torch.set_default_dtype: float32 or float64 (torch refuses integer dtypes too)."""
+    dt = _check_dtype(dtype, any_kind=True)
+    if dt not in (float32, float64):
+        raise DTypeError(f"set_default_dtype: only float32 and float64 can be the default, got {dt}")
+    _default_float[0] = dt
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,6 +98,8 @@ class Function:
 
     takes_bool = False   # shape ops and indexing also take bool tensors (comparison results)
     takes_int = False    # exact on integers (+, -, *, sum, shape ops): ints stay ints; else float32
+    promotes_floats = False  # elementwise: float32 with float64 -> float64 (torch); else refused
+    takes_half = False   # exact on float16 arrays (shape ops, casts); others compute it in float32
     returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
 
     @classmethod
@@ -90,6 +108,8 @@ class Function:
         call (its inputs and their in-place versions) as the output's context."""
         fn = cls()
         device, arrays, any_input_requires_grad = _operands(cls, args)
+        if arrays is None:      # mixed float widths, or float16: re-dispatched with casts in the graph
+            return _redispatch(cls, args)
         requires_grad = any_input_requires_grad and _grad_mode.enabled
         fn.device = device
         fn.needs_input_grad = (tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
@@ -129,7 +149,7 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
     grad) -- after checking that the Tensors share one device and one float dtype.  Integer
     tensors are promoted as torch does (see ``_promoted``)."""
     device = dtype = None
-    requires_grad = False
+    requires_grad = mixed = False
     arrays = []
     ints = []
     for arg in args:
@@ -151,20 +171,52 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
         elif dtype is None:
             dtype = array.dtype
         elif array.dtype != dtype:
-            raise DTypeError(f"{cls.__name__}: float32 and float64 tensors mixed ({dtype} and "
-                             f"{array.dtype}); convert one with .to({dtype.name!r})")
+            mixed = array.dtype
         requires_grad = requires_grad or arg._requires_grad
         arrays.append(array)
     if device is None:  # e.g. a NumPy array given where a Tensor is needed
         got = ", ".join(type(a).__name__ for a in args)
         raise InputTypeError(f"{cls.__name__}: expected a Tensor argument, got ({got}); wrap "
                              f"arrays with tensorgan.tensor(...)")
+    if dtype is float16 and not cls.takes_half and not mixed:
+        return device, None, requires_grad              # computed in float32: _redispatch
+    if mixed:
+        if cls.promotes_floats:
+            return device, None, requires_grad          # Function.apply casts them first
+        raise DTypeError(f"{cls.__name__}: expected tensors of one dtype, got {dtype} and {mixed} "
+                         f"(torch refuses this op on mixed float dtypes too); convert one with "
+                         f".to({dtype.name!r}) or .to({mixed.name!r})")
     if ints:
         target = _promoted(cls, ints, dtype)
         if target is not None:
             arrays = [a.astype(target) if isinstance(arg, Tensor) and a.dtype.kind in "iub"
                       else a for a, arg in zip(arrays, args)]
     return device, arrays, requires_grad
+
+
+def _redispatch(cls: type, args: tuple) -> "Tensor":
+    """``cls.apply`` on float tensors of mixed widths (cast to torch's result dtype first) or on
+    float16 ones for an op without a half kernel: computed in float32 and the result cast back
+    to float16, as torch's CPU half ops do (float32 accumulators for sums, matmul and conv).
+    The casts are graph ops, so each input's gradient comes back in its own dtype."""
+    floats = {a.array.dtype for a in args if isinstance(a, Tensor) and a.array.dtype.kind == "f"}
+    if len(floats) > 1:
+        return cls.apply(*_promote_floats(args))
+    wide = tuple(a.to(float32) if isinstance(a, Tensor) and a.array.dtype is float16 else a for a in args)
+    out = cls.apply(*wide)
+    return out.to(float16) if out.array.dtype is float32 else out
+
+
+def _promote_floats(args: tuple) -> tuple:
+    """The arguments with each float tensor cast (a differentiable Cast, so its gradient comes
+    back in its own dtype) to torch's result dtype: the widest float among the tensors with
+    dimensions, or among the 0-d ones when no tensor with dimensions is float -- a 0-d float64
+    tensor beside a float32 one stays float32, as in torch."""
+    floats = [a for a in args if isinstance(a, Tensor) and a.array.dtype.kind == "f"]
+    dimensioned = [a.array.dtype for a in floats if a.array.ndim] or [a.array.dtype for a in floats]
+    target = np.result_type(*dimensioned)
+    return tuple(a.to(target) if isinstance(a, Tensor) and a.array.dtype.kind == "f" else a
+                 for a in args)
 
 
 def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype | None:
@@ -177,7 +229,7 @@ def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype |
     if cls.takes_bool and all(d == BOOL for d in ints):
         return None
     if not cls.takes_int:
-        return float32
+        return _default_float[0]
     widest = np.result_type(*ints)
     return None if all(d == widest for d in ints) else widest
 
@@ -436,7 +488,7 @@ class Tensor:
         device = get_device(device)
         array = _to_array(data, dtype, device)
         if requires_grad and array.dtype.kind in "iu" and dtype is None:
-            array = array.astype(float32)   # tensor([1, 2], requires_grad=True): floats meant
+            array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
         if requires_grad and array.dtype.kind != "f":
             raise DTypeError(f"only float tensors can require gradients, got a {array.dtype} tensor")
         self.array = array
@@ -718,7 +770,7 @@ class Tensor:
         differentiable.  ``non_blocking`` is accepted for torch code; copies here are synchronous."""
         if device is not None:
             if target is not None and not isinstance(target, (np.dtype, type)) and target not in (
-                    "float32", "float64"):
+                    "float32", "float64", "float16"):
                 raise InputTypeError("to(): give the device once (positionally or as device=)")
             target, dtype = device, dtype if dtype is not None else target
         if isinstance(target, Tensor):
@@ -775,6 +827,8 @@ class Tensor:
         if isinstance(other, Tensor):
             return other.to(self.dtype) if other.array.dtype == BOOL else other
         if isinstance(other, (int, float)):
+            if type(other) is int and self.array.dtype.kind in "iu":
+                return _wrapped(other, self.array.dtype)
             return other
         dtype = self.dtype if self.dtype.kind == "f" else None
         return Tensor._make(_to_array(other, dtype, self.device), self.device)
@@ -792,10 +846,10 @@ class Tensor:
         if kind == "b" and (isinstance(other, (bool, np.bool_)) or isinstance(other, Tensor)):
             return self     # bool with bool: torch's logical + and *, float32 /, refused -
         if isinstance(other, (float, np.floating)):
-            return self.to(float32)
+            return self.to(_default_float[0])
         if kind == "b":
             is_int = isinstance(other, (int, np.integer)) and not isinstance(other, (bool, np.bool_))
-            return self.to(int64 if is_int or other is None else float32)
+            return self.to(int64 if is_int or other is None else _default_float[0])
         return self
 
     def _binary(self, op: type, other: Any) -> "Tensor":
@@ -1276,6 +1330,7 @@ class Tensor:
 
     def lerp(self, end: Any, weight: Any) -> "Tensor":
         """``self + weight * (end - self)`` (torch.lerp; StyleGAN's EMA of generator weights)."""
+        _one_dtype("lerp", input=self, end=end, weight=weight)
         return self + (end - self) * weight
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
@@ -1358,7 +1413,12 @@ class Tensor:
         return self.to(uint8)
 
     def half(self) -> "Tensor":
-        raise DTypeError("half: tensorgan supports float32 and float64 only (no float16 kernels)")
+        """This tensor as float16 (torch's ``.half()``; differentiable)."""
+        return self.to(float16)
+
+    def bfloat16(self) -> "Tensor":
+        _check_dtype("bfloat16")
+        raise AssertionError("unreachable")     # _check_dtype refuses bfloat16
 
     def type(self, dtype: Any = None) -> Any:
         """torch's ``type()``: no argument, the type name (``tensorgan.FloatTensor``); a dtype
@@ -1504,7 +1564,7 @@ class Tensor:
         if min is None and max is None:
             raise InputTypeError("clip: give min, max or both (torch refuses neither)")
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
-        me = self.to(float32) if floats and self.dtype.kind in "iu" else self   # torch's promotion
+        me = self.to(_default_float[0]) if floats and self.dtype.kind in "iu" else self   # torch's promotion
         return ops.Clip.apply(me, min, max)
 
     clamp = clip
@@ -1608,6 +1668,8 @@ class Tensor:
         old = Tensor._make(self.array if is_result else self.array.copy(), self.device, self._requires_grad)
         old._ctx = self._ctx
         new = out_of_place(old)
+        if new.dtype != self.dtype and new.dtype.kind == self.dtype.kind == "f":
+            new = new.to(self.dtype)        # x32 += y64: torch writes the result cast back
         if new.shape != self.shape or new.array.dtype != self.array.dtype:
             raise ShapeError(f"{name}: the result {new.shape} {new.dtype} cannot be written into a "
                              f"tensor of shape {self.shape} {self.dtype} in place")
@@ -1716,17 +1778,31 @@ def _bool_if_all_bool(data: Any) -> np.dtype | None:
 def _check_dtype(dtype: Any, any_kind: bool = False) -> np.dtype:
     """``dtype`` as a NumPy dtype, checked: float32 / float64, or with ``any_kind`` also the
     integer dtypes (int64, int32, int16, int8, uint8) and bool."""
+    if dtype is bfloat16 or (isinstance(dtype, str) and dtype == "bfloat16"):
+        raise DTypeError("bfloat16 is not supported: NumPy has no bfloat16 type (tensorgan adds no "
+                         "dependency for it); use float16 (.half()) or float32")
     try:
         dt = np.dtype(dtype)
     except TypeError:
         raise DTypeError(f"unknown dtype {dtype!r}: tensorgan supports float32, float64, "
-                         f"int64/int32/int16/int8/uint8 and bool") from None
+                         f"float16, int64/int32/int16/int8/uint8 and bool") from None
     if any_kind and (dt == BOOL or dt in INT_DTYPES):
         return dt
     if dt not in FLOAT_DTYPES:
-        kinds = "float32, float64, int64/int32/int16/int8/uint8 or bool" if any_kind else "float32 or float64 here"
+        kinds = "float32, float64, float16, int64/int32/int16/int8/uint8 or bool" if any_kind else "float32, float64 or float16 here"
         raise DTypeError(f"dtype {dt} is not supported: tensorgan tensors are {kinds}")
     return dt
+
+
+def _one_dtype(op: str, **tensors: Any) -> None:
+    """A DTypeError naming each operand's dtype unless the Tensors among ``tensors`` share one:
+    the ops where torch refuses to promote (matrix products, normalization weights, lerp,
+    index_add) -- elementwise arithmetic promotes instead."""
+    named = [(name, t.dtype) for name, t in tensors.items() if isinstance(t, Tensor)]
+    if len({dt for _, dt in named}) > 1:
+        got = ", ".join(f"{name} {dt}" for name, dt in named)
+        raise DTypeError(f"{op}: expected tensors of one dtype, got {got} (torch refuses to "
+                         f"promote here); convert with .to(dtype)")
 
 
 def _inferred_dtype(data: Any) -> np.dtype:
@@ -1738,11 +1814,23 @@ def _inferred_dtype(data: Any) -> np.dtype:
             return BOOL
         if isinstance(data, (int, np.integer)) or (isinstance(data, (list, tuple)) and _all_ints(data)):
             return int64
-        return float32
+        return _default_float[0]
     src = np.dtype(src)
     if src in FLOAT_DTYPES or src in INT_DTYPES or src == BOOL:
         return src
-    return int64 if src.kind in "iu" else float32
+    return int64 if src.kind in "iu" else _default_float[0]
+
+
+def _wrapped(value: int, dtype: np.dtype) -> int:
+    """A Python int beside an integer tensor, wrapped into its dtype as torch casts it
+    (uint8 + -1 adds 255; NumPy would raise OverflowError)."""
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    if not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError(f"Python integer {value} is out of range for a {dtype} tensor "
+                            f"(even int64/uint64), as torch refuses it")
+    return int(np.array(value, dtype=np.uint64 if value >= 2 ** 63 else np.int64).astype(dtype))
 
 
 def _all_ints(data: Any) -> bool:
@@ -1898,6 +1986,8 @@ class _Size(int):
 
 
 class ToDevice(Function):
+    takes_half = True
+
     def forward(self, x, device):
         self.src = self.device
         self.dst = device
@@ -1916,7 +2006,18 @@ class ToDevice(Function):
         return ToDevice.apply(grad, self.src), None
 
 
+class _BFloat16:
+    """``tg.bfloat16``: a name torch code uses, refused wherever a dtype is read (NumPy has none)."""
+
+    def __repr__(self) -> str:
+        return "tensorgan.bfloat16"
+
+
+bfloat16 = _BFloat16()
+
+
 class Cast(Function):
+    takes_half = True
     def forward(self, x, dtype):
         self.src_dtype = x.dtype
         return x.astype(dtype)

@@ -374,10 +374,11 @@ def test_factories_dtypes_and_seeds():
         tg.tensor([1], dtype="uint16")
 
 
-def test_mixing_float32_and_float64_is_an_error_naming_both():
-    with pytest.raises(tg.DTypeError, match="float32 and float64"):
-        tg.ones(2) + tg.ones(2, dtype="float64")
+def test_float32_with_float64_promotes_as_torch_and_matmul_refuses_naming_both():
+    assert (tg.ones(2) + tg.ones(2, dtype="float64")).dtype == np.float64
     assert (tg.ones(2) + tg.ones(2, dtype="float64").to("float32")).dtype == np.float32
+    with pytest.raises(tg.DTypeError, match="float32 and float64"):
+        tg.ones(2, 2) @ tg.ones(2, 2, dtype="float64")
 
 
 def test_shape_errors_name_op_and_shapes():

@@ -14,7 +14,7 @@ from .. import functional as F
 from ..errors import ConfigError, DTypeError, InputTypeError, ShapeError
 from ..factory import concat, tensor
 from ..random import Generator
-from ..tensor import Tensor, _check_dtype
+from ..tensor import Tensor, _check_dtype, get_default_dtype
 from . import init
 from .layers import Dropout, LayerNorm, Linear, ModuleList, _empty, _positive_int
 from .module import Module
@@ -466,7 +466,7 @@ class Transformer(Module):
         float32 unless ``dtype`` says (a float dtype)."""
         if isinstance(sz, bool) or not isinstance(sz, (int, np.integer)) or sz < 0:
             raise ConfigError(f"generate_square_subsequent_mask: sz must be a non-negative integer, got {sz!r}")
-        dt = _check_dtype(np.float32 if dtype is None else dtype)     # the mask holds -inf
+        dt = _check_dtype(get_default_dtype() if dtype is None else dtype)     # the mask holds -inf
         return tensor(np.triu(np.full((int(sz), int(sz)), -np.inf, dt), 1), dtype=dt, device=device)
 
 

@@ -11,7 +11,7 @@ from .. import functional as F
 from ..backend import get_device
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..random import Generator
-from ..tensor import Tensor, _check_dtype, _is_int, float32
+from ..tensor import Tensor, _check_dtype, _is_int, get_default_dtype
 from . import init
 from .module import IntBuffer, Module, Parameter, check_input
 
@@ -29,7 +29,7 @@ def _positive_int(name: str, value: Any, owner: str) -> int:
 
 def _empty(shape: tuple, dtype: Any, device: Any) -> Parameter:
     dev = get_device(device)
-    dt = _check_dtype(float32 if dtype is None else dtype)
+    dt = _check_dtype(get_default_dtype() if dtype is None else dtype)
     return Parameter(dev.xp.zeros(shape, dtype=dt), device=dev)
 
 
@@ -263,7 +263,7 @@ def _affine_parameters(module: Module, shape: tuple, affine: bool, dtype: Any, d
 def _running_statistics(module: Module, channels: int, dtype: Any, device: Any) -> None:
     """Buffers running_mean (zeros) and running_var (ones), as torch starts them."""
     dev = get_device(device)
-    dt = _check_dtype(float32 if dtype is None else dtype)
+    dt = _check_dtype(get_default_dtype() if dtype is None else dtype)
     module.register_buffer("running_mean", Tensor._make(dev.xp.zeros(channels, dtype=dt), dev))
     module.register_buffer("running_var", Tensor._make(dev.xp.ones(channels, dtype=dt), dev))
 

@@ -403,6 +403,10 @@ class Module:
         returns the module."""
         return self
 
+    def half(self) -> "Module":
+        """Float parameters and buffers as float16 (torch's ``Module.half()``)."""
+        return self.to("float16")
+
     def _tensors(self) -> Iterator[Tensor]:
         yield from self.parameters()
         for b in self.buffers():
