@@ -37,7 +37,7 @@ from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip
                              iinfo, isin, broadcast_shapes, broadcast_tensors)
 from .function_forms import (  # noqa: F401  (torch's math of math_ops.py, in-place forms)
     addcmul, addcdiv, clamp_min, clamp_max, is_floating_point, numel, erf, erfinv, expm1, log2,
-    log10, sinh, cosh, tan, asin, acos, atan, atan2, hypot, logaddexp, xlogy, logit, frac, fmod,
+    log10, sinh, cosh, tan, asin, acos, atan, atan2, hypot, dist, logaddexp, xlogy, logit, frac, fmod,
     remainder, nan_to_num, prod, cumsum, cumprod, logcumsumexp, nansum, nanmean, count_nonzero,
     aminmax, median, abs_, exp_, log_, sigmoid_, tanh_, relu_, neg_, sqrt_, rsqrt_, reciprocal_,
     round_, floor_, ceil_, log1p_, sin_, cos_, square_, clamp_, clip_, fill_, zero_, erf_, erfinv_,

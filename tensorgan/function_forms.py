@@ -154,6 +154,7 @@ acos = _function_form("acos")
 atan = _function_form("atan")
 atan2 = _function_form("atan2")
 hypot = _function_form("hypot")
+dist = _function_form("dist")
 logaddexp = _function_form("logaddexp")
 xlogy = _function_form("xlogy")
 logit = _function_form("logit")
@@ -319,7 +320,7 @@ __all__ = ["clone", "unflatten", "any", "all", "get_default_dtype", "finfo", "ii
            "divide", "subtract", "negative", "isclose", "allclose", "einsum",
            "addcmul", "addcdiv", "clamp_min", "clamp_max", "is_floating_point", "numel", "erf",
            "erfinv", "expm1", "log2", "log10", "sinh", "cosh", "tan", "asin", "acos", "atan",
-           "atan2", "hypot", "logaddexp", "xlogy", "logit", "frac", "fmod", "remainder",
+           "atan2", "hypot", "dist", "logaddexp", "xlogy", "logit", "frac", "fmod", "remainder",
            "nan_to_num", "prod", "cumsum", "cumprod", "logcumsumexp", "nansum", "nanmean",
            "count_nonzero", "aminmax", "median", "abs_", "exp_", "log_", "sigmoid_", "tanh_",
            "relu_", "neg_", "sqrt_", "rsqrt_", "reciprocal_", "round_", "floor_", "ceil_",

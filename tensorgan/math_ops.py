@@ -302,6 +302,12 @@ class _TensorMath:
     """Tensor methods of this module (installed on :class:`Tensor` below)."""
 
     # -- small composites and queries --------------------------------------------------------
+    def dist(self, other: Tensor, p: float = 2) -> Tensor:
+        """The p-norm of ``self - other`` (broadcast; torch.dist): a 0-d tensor."""
+        if not isinstance(other, Tensor):
+            raise InputTypeError(f"dist: other must be a Tensor, got {type(other).__name__}")
+        return (self - other).norm(p)
+
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
         """``self + value * tensor1 * tensor2`` (torch.addcmul; broadcast)."""
         _check_tensors("addcmul", tensor1, tensor2)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .math_ops import Composed, _binary, _in_place_form, _pointwise, _unary
-from .tensor import BOOL, float32, float64, Tensor
+from .tensor import BOOL, float64, get_default_dtype, Tensor
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,8 +123,12 @@ def _tensor_arg(op: str, other: Any, name: str = "other") -> Tensor:
 
 
 def _floats(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """a and b in one float dtype: a float operand's (a's first), else float32 (torch's promotion)."""
-    target = a.dtype if a.dtype.kind == "f" else b.dtype if b.dtype.kind == "f" else float32
+    """a and b in torch's result dtype (float32 with float64 is float64), or the default float
+    dtype where neither is a float."""
+    from .dtypes import result_type
+    target = result_type(a, b)
+    if target.kind != "f":
+        target = get_default_dtype()
     return a.to(target), b.to(target)
 
 

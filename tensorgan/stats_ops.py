@@ -501,8 +501,10 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
 
 
 def _scatter_into(op: str, input: Tensor, src: Tensor, key: tuple) -> Tensor:
-    """``input`` with ``input[key]`` replaced by ``src``, which must have exactly its shape."""
-    _same_dtype(op, input, src, "src")
+    """``input`` with ``input[key]`` replaced by ``src``, which must have exactly its shape; src
+    is cast to input's dtype (a graph op: its gradient comes back in its own dtype), as torch's."""
+    if _tensor(op, src, "src").dtype != input.dtype:
+        src = src.to(input.dtype)
     want = input.array[key].shape
     if src.shape != want:
         raise ShapeError(f"{op}: src must have shape {want} (the part of the input it replaces), "

@@ -1519,6 +1519,8 @@ class Tensor:
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """In-place clamp (WGAN's weight clipping: ``p.clamp_(-0.01, 0.01)`` under no_grad)."""
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return self._in_place_from("clamp_", lambda t: t.clip(min, max), (min, max))
         self.clip(min, max)                              # the same argument checks
         return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a),
                               lambda old: old.clip(min, max))
@@ -1556,7 +1558,11 @@ class Tensor:
     def div_(self, other: Any) -> "Tensor":
         return self.__itruediv__(other)
 
-    def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clip(self, min: "float | Tensor | None" = None, max: "float | Tensor | None" = None) -> "Tensor":
+        """Values clamped into [min, max] (numbers, or -- torch's other form -- Tensors that
+        broadcast against self, each of which gets the gradient where it is the value)."""
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return self._clip_to_tensors(min, max)
         for bound in (min, max):
             if bound is not None and (isinstance(bound, (bool, str, bytes)) or not np.isscalar(bound)):
                 raise InputTypeError(f"clip: min and max must be numbers or None, got "
@@ -1568,6 +1574,21 @@ class Tensor:
         return ops.Clip.apply(me, min, max)
 
     clamp = clip
+
+    def _clip_to_tensors(self, min: "Tensor | None", max: "Tensor | None") -> "Tensor":
+        """clip with Tensor bounds: max(x, min), then min(., max), by ``where`` -- so at a tie
+        the input keeps the gradient and with min > max the result is max, as torch's."""
+        from .factory import where
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and not isinstance(bound, Tensor):
+                raise InputTypeError(f"clamp: min and max must both be Tensors (or None) or both "
+                                     f"numbers, got {name} of type {type(bound).__name__} (as torch)")
+        out = self
+        if min is not None:
+            out = where(out < min, min, out)
+        if max is not None:
+            out = where(out > max, max, out)
+        return out
 
     # -- Python scalars and in-place updates ---------------------------------------------------
     def __bool__(self) -> bool:

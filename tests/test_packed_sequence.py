@@ -220,8 +220,7 @@ def test_packed_sequence_conversions():
     assert packed.long().data.dtype == tg.int64
     data, sizes, sorted_indices, unsorted_indices = packed
     assert sizes.tolist() == [2, 2, 1] and sorted_indices.tolist() == [0, 1]
-    with pytest.raises(DTypeError, match="float16"):
-        packed.half()
+    assert packed.half().data.dtype == tg.float16 and packed.half().batch_sizes is packed.batch_sizes
     rebuilt = PackedSequence(packed.data, packed.batch_sizes, tg.tensor([1, 0]))
     assert rebuilt.unsorted_indices.tolist() == [1, 0]
     assert invert_permutation(tg.tensor([2, 0, 1])).tolist() == [1, 2, 0] and invert_permutation(None) is None
@@ -261,8 +260,11 @@ def test_pad_refusals_name_the_values():
         pad_sequence([tg.ones(2, 3), tg.ones(3, 4)])
     with pytest.raises(ConfigError, match="'middle'"):
         pad_sequence([tg.ones(2, 3)], padding_side="middle")
-    with pytest.raises(DTypeError):
-        pad_sequence([tg.ones(2, 3), tg.ones(2, 3, dtype=tg.float64)])
+    wide = tg.ones(1, 3, dtype=tg.float64, requires_grad=True)    # torch: sequences[0]'s dtype
+    mixed = pad_sequence([tg.ones(2, 3), wide])
+    assert mixed.dtype == tg.float32 and mixed[:, 1].sum().item() == 3.0
+    mixed.sum().backward()
+    assert wide.grad.dtype == tg.float64 and np.all(wide.grad.numpy() == 1.0)
     with pytest.raises(ShapeError, match=r"sequences\[0\] must be at least 1-D"):
         pad_sequence([tg.ones(())])
     with pytest.raises(ShapeError, match=r"lengths \[3, 9\] do not fit"):

@@ -332,8 +332,11 @@ def test_select_slice_and_diagonal_scatter():
     assert tg.gradcheck(lambda x, v: tg.slice_scatter(x, v, 1, 0, 2), [f64(a), f64(a[:, :2])])
     with pytest.raises(tg.ShapeError, match=r"src must have shape \(3, 5\)"):
         tg.select_scatter(tg.zeros(3, 4, 5), tg.zeros(3, 4), 1, 0)
-    with pytest.raises(tg.DTypeError, match="src must have the input's dtype"):
-        tg.slice_scatter(tg.zeros(2, 2), tg.zeros(2, 2, dtype=tg.float64))
+    wide = tg.full((2, 2), 0.1, dtype=tg.float64, requires_grad=True)   # cast to input's dtype
+    mixed = tg.slice_scatter(tg.zeros(2, 3), wide, 1, 1)
+    assert mixed.dtype == tg.float32 and np.allclose(mixed.numpy()[:, 1:], np.float32(0.1))
+    mixed.sum().backward()
+    assert wide.grad.dtype == tg.float64 and np.all(wide.grad.numpy() == 1.0)
     with pytest.raises(tg.ShapeError, match="out of range"):
         tg.select_scatter(tg.zeros(2, 3), tg.zeros(2), 1, 3)
 

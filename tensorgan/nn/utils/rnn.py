@@ -70,7 +70,7 @@ class PackedSequence(_PackedSequenceBase):
     def cuda(self) -> "PackedSequence": return self.to("cuda")
     def float(self) -> "PackedSequence": return self.to("float32")
     def double(self) -> "PackedSequence": return self.to("float64")
-    def half(self) -> "PackedSequence": return self.to("float16")    # refused: no float16 here
+    def half(self) -> "PackedSequence": return self.to("float16")
     def long(self) -> "PackedSequence": return self.to("int64")
     def int(self) -> "PackedSequence": return self.to("int32")        # noqa: A003  (torch's name)
     def short(self) -> "PackedSequence": return self.to("int16")
@@ -223,7 +223,9 @@ def pad_sequence(sequences: Tensor | Iterable[Tensor], batch_first: bool = False
 
 
 def _sequence_list(owner: str, sequences: Any) -> list:
-    """The sequences as a non-empty list of tensors of one trailing shape, dtype and device."""
+    """The sequences as a non-empty list of tensors of one trailing shape and device, each in
+    sequences[0]'s dtype (torch fills a result of the first one's dtype: a float64 sequence
+    after a float32 one is rounded to float32)."""
     try:
         seqs = list(sequences)
     except TypeError:
@@ -233,11 +235,11 @@ def _sequence_list(owner: str, sequences: Any) -> list:
         raise ShapeError(f"{owner}: received an empty list of sequences")
     for i, s in enumerate(seqs):
         _check_sequence_tensor(owner, f"sequences[{i}]", s)
-        F._check_operand(owner, f"sequences[{i}]", s, seqs[0], "sequences[0]")
+        F._check_operand(owner, f"sequences[{i}]", s, seqs[0], "sequences[0]", same_dtype=False)
         if s.shape[1:] != seqs[0].shape[1:]:
             raise ShapeError(f"{owner}: every sequence must have the trailing shape of sequences[0] "
                              f"{seqs[0].shape[1:]}, got sequences[{i}] of shape {s.shape}")
-    return seqs
+    return [s if s.dtype == seqs[0].dtype else s.to(seqs[0].dtype) for s in seqs]
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = False) -> list[Tensor]:
