@@ -692,18 +692,26 @@ def _diagonal_positions(m: int, n: int, offset: int) -> tuple[np.ndarray, np.nda
     return steps + builtins.max(-offset, 0), steps + builtins.max(offset, 0)
 
 
-def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The ``offset``-th diagonal of the planes (dim1, dim2), as the last dim (torch.diagonal)."""
+def diagonal_planes(op: str, input: Tensor, offset: Any, dim1: Any, dim2: Any) -> tuple:
+    """(planes, key, (d1, d2)): input with dims (dim1, dim2) moved last, the index of its
+    ``offset``-th diagonal in them, and the two dims -- checked, for diagonal and
+    diagonal_scatter."""
     if input.ndim < 2 or not _is_int(offset):
-        raise ShapeError(f"diagonal: input must have at least 2 dims and offset must be an int, "
+        raise ShapeError(f"{op}: input must have at least 2 dims and offset must be an int, "
                          f"got shape {input.shape}, offset={offset!r}")
-    d1, d2 = input._dim(dim1, "diagonal"), input._dim(dim2, "diagonal")
+    d1, d2 = input._dim(dim1, op), input._dim(dim2, op)
     if d1 == d2:
-        raise ShapeError(f"diagonal: dim1 and dim2 are the same dim ({d1})")
+        raise ShapeError(f"{op}: dim1 and dim2 are the same dim ({d1})")
     planes = movedim(input, (d1, d2), (-2, -1))
     rows, cols = _diagonal_positions(*planes.shape[-2:], int(offset))
     xp = input.device.xp
-    return planes[(Ellipsis, xp.asarray(rows), xp.asarray(cols))]
+    return planes, (Ellipsis, xp.asarray(rows), xp.asarray(cols)), (d1, d2)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The ``offset``-th diagonal of the planes (dim1, dim2), as the last dim (torch.diagonal)."""
+    planes, key, _ = diagonal_planes("diagonal", input, offset, dim1, dim2)
+    return planes[key]
 
 
 _diagonal_of = diagonal    # (diag's argument named diagonal hides the function)

@@ -23,7 +23,7 @@ from . import ops
 from .errors import ConfigError, DTypeError, InputTypeError, ShapeError, TensorganError
 from .factory import concat, ones
 from .random import resolve
-from .shape_index_ops import (_as_indices, _diagonal_positions, _dim, _index_key, _key_along,
+from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
 from .tensor import BOOL, FLOAT_DTYPES, MinMax, Tensor, _is_int, is_grad_enabled, no_grad
 
@@ -487,17 +487,9 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """``input`` with its ``offset``-th diagonal in the planes (dim1, dim2) replaced by ``src``
     (shaped as :func:`diagonal`'s result; torch.diagonal_scatter)."""
-    if _tensor("diagonal_scatter", input).ndim < 2 or not _is_int(offset):
-        raise ShapeError(f"diagonal_scatter: input must have at least 2 dims and offset must be an "
-                         f"int, got shape {input.shape}, offset={offset!r}")
-    d1, d2 = input._dim(dim1, "diagonal_scatter"), input._dim(dim2, "diagonal_scatter")
-    if d1 == d2:
-        raise ShapeError(f"diagonal_scatter: dim1 and dim2 are the same dim ({d1})")
-    planes = movedim(input, (d1, d2), (-2, -1))
-    rows, cols = _diagonal_positions(*planes.shape[-2:], int(offset))
-    xp = input.device.xp
-    out = _scatter_into("diagonal_scatter", planes, src, (Ellipsis, xp.asarray(rows), xp.asarray(cols)))
-    return movedim(out, (-2, -1), (d1, d2))
+    planes, key, dims = diagonal_planes("diagonal_scatter", _tensor("diagonal_scatter", input),
+                                        offset, dim1, dim2)
+    return movedim(_scatter_into("diagonal_scatter", planes, src, key), (-2, -1), dims)
 
 
 def _scatter_into(op: str, input: Tensor, src: Tensor, key: tuple) -> Tensor:
