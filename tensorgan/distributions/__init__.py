@@ -1,7 +1,7 @@
 """torch.distributions for tensorgan: latent priors, reparameterised sampling (``rsample``) and
 KL terms for GANs and VAE-GANs. Draws come from tensorgan's default generator, so
 ``tg.manual_seed`` makes them reproducible; ``validate_args`` is on by default, as in torch."""
-from . import constraints, kl as _kl_module  # noqa: F401
+from . import constraints
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
 from .independent import Independent
