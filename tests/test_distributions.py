@@ -463,3 +463,15 @@ def test_constraints_check_and_repr():
     assert C.lower_cholesky.check(tg.tensor([[[1.0, 0.0], [2.0, 1.0]], [[1.0, 0.0], [2.0, -1.0]]])).numpy().tolist() == [True, False]
     assert repr(C.unit_interval) == "Interval(lower_bound=0.0, upper_bound=1.0)" and repr(C.real) == "Real()"
     assert C.is_dependent(D.Uniform(0.0, 1.0).__class__.support) and C.one_hot.event_dim == 1
+
+
+def test_empty_batches_and_double_backward():
+    assert D.Normal(tg.zeros(0), tg.ones(0)).sample((2,)).shape == (2, 0)
+    assert D.Categorical(tg.ones(0, 3)).sample((2,)).shape == (2, 0)
+    assert D.MultivariateNormal(tg.zeros(0, 2), tg.eye(2)).log_prob(tg.zeros(0, 2)).shape == (0,)
+    assert D.Independent(D.Normal(tg.zeros(0, 3), 1.0), 1).log_prob(tg.zeros(0, 3)).shape == (0,)
+    m, s = t64([0.3, 0.2], True), t64([1.0, 2.0], True)
+    x = t64([1.0, 0.0])
+    assert tg.gradgradcheck(lambda m, s: D.kl_divergence(D.Normal(m, s), D.Normal(0.0, 1.0)) + D.Normal(m, s).log_prob(x), [m, s])
+    A = t64([[2.0, 0.3], [0.3, 1.0]], True)
+    assert tg.gradgradcheck(lambda m, A: D.MultivariateNormal(m, (A + A.t()) * 0.5).log_prob(x), [m, A])

@@ -5,6 +5,7 @@ A constraint's ``check(value)`` returns a bool Tensor of ``value``'s shape less 
 bad parameters and out-of-support values when ``validate_args`` is on."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -139,7 +140,7 @@ def _all_last(mask: Tensor, n: int) -> Tensor:
     """``mask`` reduced by all() over its ``n`` rightmost dims."""
     if n == 0:
         return mask
-    return mask.reshape(mask.shape[:mask.ndim - n] + (-1,)).all(-1)
+    return mask.reshape(mask.shape[:mask.ndim - n] + (math.prod(mask.shape[mask.ndim - n:]),)).all(-1)
 
 
 class _IndependentConstraint(Constraint):

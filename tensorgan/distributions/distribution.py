@@ -2,6 +2,7 @@
 under no_grad) and the helpers every family shares."""
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Sequence
 
@@ -71,7 +72,9 @@ def standard_uniform(shape: tuple, like: Tensor) -> Tensor:
 
 def sum_rightmost(value: Tensor, dim: int) -> Tensor:
     """``value`` summed over its ``dim`` rightmost dims."""
-    return value.reshape(value.shape[:value.ndim - dim] + (-1,)).sum(-1) if dim > 0 else value
+    if dim == 0:
+        return value
+    return value.reshape(value.shape[:value.ndim - dim] + (math.prod(value.shape[value.ndim - dim:]),)).sum(-1)
 
 
 class Distribution:
