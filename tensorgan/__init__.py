@@ -71,6 +71,7 @@ from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_
                      no_grad, set_grad_enabled,
                      int64, int32, int16, int8, uint8)
 from . import autograd, checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
+from . import distributions  # noqa: E402  (torch.distributions: priors, rsample, kl_divergence)
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
 from . import cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)

@@ -1,0 +1,154 @@
+"""torch.distributions.kl: ``kl_divergence(p, q)`` dispatched on the two types (the most specific
+registered pair), ``register_kl`` to add pairs, and the closed forms of the common pairs."""
+from __future__ import annotations
+
+import math
+import warnings
+from functools import total_ordering
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import functional as F
+from ..errors import ConfigError, ShapeError
+from ..factory import where
+from ..tensor import Tensor
+from .discrete import Bernoulli, Categorical, OneHotCategorical
+from .distribution import Distribution, sum_rightmost
+from .independent import Independent
+from .multivariate_normal import MultivariateNormal, _half_log_det, _mahalanobis, solve_tril
+from .univariate import Exponential, Laplace, Normal, Uniform
+
+__all__ = ["kl_divergence", "register_kl"]
+
+_KL_REGISTRY: dict = {}
+_KL_MEMOIZE: dict = {}
+
+
+def register_kl(type_p: type, type_q: type) -> Callable:
+    """Decorator registering ``fn(p, q)`` as KL(p || q) for p of ``type_p``, q of ``type_q``."""
+    for name, t in (("type_p", type_p), ("type_q", type_q)):
+        if not (isinstance(t, type) and issubclass(t, Distribution)):
+            raise ConfigError(f"register_kl: expected {name} to be a Distribution subclass but got {t!r}")
+
+    def decorator(fn: Callable) -> Callable:
+        _KL_REGISTRY[type_p, type_q] = fn
+        _KL_MEMOIZE.clear()
+        return fn
+    return decorator
+
+
+@total_ordering
+class _Match:
+    """Orders registered type pairs by specificity (lexicographic subclass order, as torch)."""
+
+    def __init__(self, *types: type):
+        self.types = types
+
+    def __eq__(self, other: Any) -> bool:
+        return self.types == other.types
+
+    def __le__(self, other: Any) -> bool:
+        for x, y in zip(self.types, other.types):
+            if not issubclass(x, y):
+                return False
+            if x is not y:
+                break
+        return True
+
+
+def _dispatch_kl(type_p: type, type_q: type) -> Any:
+    matches = [(sp, sq) for sp, sq in _KL_REGISTRY if issubclass(type_p, sp) and issubclass(type_q, sq)]
+    if not matches:
+        return NotImplemented
+    left_p, left_q = min(_Match(*m) for m in matches).types
+    right_q, right_p = min(_Match(*reversed(m)) for m in matches).types
+    if _KL_REGISTRY[left_p, left_q] is not _KL_REGISTRY[right_p, right_q]:
+        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
+                      f"Please register_kl({left_p.__name__}, {right_q.__name__})", RuntimeWarning, stacklevel=2)
+    return _KL_REGISTRY[left_p, left_q]
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p || q) = E_p[log p(x) - log q(x)], of shape ``batch_shape``; NotImplementedError
+    naming the two types if no pair is registered."""
+    key = (type(p), type(q))
+    if key not in _KL_MEMOIZE:
+        _KL_MEMOIZE[key] = _dispatch_kl(*key)
+    fn = _KL_MEMOIZE[key]
+    if fn is NotImplemented:
+        raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} "
+                                  f"and q type {type(q).__name__}")
+    return fn(p, q)
+
+
+def _where_probs(term: Tensor, q_probs: Tensor, p_probs: Tensor, q_edge: float, p_edge: float) -> Tensor:
+    """``term``, +inf where q puts no mass on the outcome p does, 0 where p puts none."""
+    term = where(q_probs == q_edge, math.inf, term)
+    return where(p_probs == p_edge, 0.0, term)
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
+    var_ratio = (p.scale / q.scale).pow(2)
+    t1 = ((p.loc - q.loc) / q.scale).pow(2)
+    return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
+    if p.event_shape != q.event_shape:
+        raise ShapeError("KL-divergence between two Multivariate Normals with different event "
+                         f"shapes cannot be computed: {p.event_shape} vs {q.event_shape}")
+    Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    n = p.event_shape[0]
+    batch = tuple(np.broadcast_shapes(Lq.shape[:-2], Lp.shape[:-2]))
+    term2 = solve_tril(Lq.expand(batch + (n, n)), Lp.expand(batch + (n, n))).pow(2).sum((-2, -1))
+    term3 = _mahalanobis(Lq, q.loc - p.loc)
+    return _half_log_det(Lq) - _half_log_det(Lp) + 0.5 * (term2 + term3 - n)
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
+    t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
+    t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
+    return _where_probs(t1, q.probs, p.probs, 0, 0) + _where_probs(t2, q.probs, p.probs, 1, 1)
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
+    t = p.probs * (p.logits - q.logits)
+    return _where_probs(t, q.probs, p.probs, 0, 0).sum(-1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehot_onehot(p: OneHotCategorical, q: OneHotCategorical) -> Tensor:
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return where((q.low > p.low) | (q.high < p.high), math.inf, result)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError("KL between Independent distributions with different "
+                                  f"reinterpreted_batch_ndims ({p.reinterpreted_batch_ndims} vs "
+                                  f"{q.reinterpreted_batch_ndims}) is not implemented")
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p: Exponential, q: Exponential) -> Tensor:
+    rate_ratio = q.rate / p.rate
+    return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
+    scale_ratio = p.scale / q.scale
+    loc_abs_diff = (p.loc - q.loc).abs()
+    return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * (-loc_abs_diff / p.scale).exp() - 1

@@ -1,0 +1,313 @@
+"""Scalar continuous families of torch.distributions: Normal, Uniform, Exponential, Laplace,
+LogNormal, Gumbel (reparameterised), Gamma and Beta (sample only: no rsample here)."""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..factory import where, zeros_like
+from ..function_forms import finfo
+from ..random import default_generator
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Elementwise, standard_normal, standard_uniform
+
+__all__ = ["Normal", "Uniform", "Exponential", "Laplace", "LogNormal", "Gumbel", "Gamma", "Beta"]
+
+_EULER = 0.57721566490153286060
+
+
+class Normal(Elementwise):
+    """N(loc, scale^2); ``rsample`` is loc + scale * eps, eps ~ N(0, 1)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _param_names = ("loc", "scale")
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"loc": loc, "scale": scale}, validate_args)
+
+    mean = mode = property(lambda self: self.loc)
+    stddev = property(lambda self: self.scale)
+    variance = property(lambda self: self.scale.pow(2))
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        eps = standard_normal(self._extended_shape(sample_shape), self.loc)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        return (-((value - self.loc) ** 2) / (2 * self.scale ** 2) - self.scale.log()
+                - math.log(math.sqrt(2 * math.pi)))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
+
+    def entropy(self) -> Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+
+class Uniform(Elementwise):
+    """U[low, high); ``rsample`` is low + u * (high - low), u ~ U[0, 1)."""
+    has_rsample = True
+    _param_names = ("low", "high")
+
+    def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"low": low, "high": high}, validate_args)
+
+    @property
+    def arg_constraints(self) -> dict:
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.interval(self.low, self.high)
+
+    mean = property(lambda self: (self.high + self.low) / 2)
+    mode = property(lambda self: math.nan * self.high)
+    stddev = property(lambda self: (self.high - self.low) / 12 ** 0.5)
+    variance = property(lambda self: (self.high - self.low).pow(2) / 12)
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        u = standard_uniform(self._extended_shape(sample_shape), self.low)
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        inside = ((self.low <= value) & (self.high > value)).to(self.low.dtype)
+        return inside.log() - (self.high - self.low).log()
+
+    def cdf(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return value * (self.high - self.low) + self.low
+
+    def entropy(self) -> Tensor:
+        return (self.high - self.low).log()
+
+
+class Exponential(Elementwise):
+    """Exp(rate) on [0, inf); ``rsample`` is -log1p(-u) / rate, u ~ U[0, 1)."""
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _param_names = ("rate",)
+
+    def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"rate": rate}, validate_args)
+
+    mean = stddev = property(lambda self: self.rate.reciprocal())
+    mode = property(lambda self: zeros_like(self.rate))
+    variance = property(lambda self: self.rate.pow(-2))
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        u = standard_uniform(self._extended_shape(sample_shape), self.rate)
+        return -(-u).log1p() / self.rate
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        return self.rate.log() - self.rate * value
+
+    def cdf(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        return 1 - (-self.rate * value).exp()
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return -(-value).log1p() / self.rate
+
+    def entropy(self) -> Tensor:
+        return 1.0 - self.rate.log()
+
+
+class Laplace(Elementwise):
+    """Laplace(loc, scale); ``rsample`` by the inverse cdf of u ~ U(eps - 1, 1)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _param_names = ("loc", "scale")
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"loc": loc, "scale": scale}, validate_args)
+
+    mean = mode = property(lambda self: self.loc)
+    variance = property(lambda self: 2 * self.scale.pow(2))
+    stddev = property(lambda self: 2 ** 0.5 * self.scale)
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        eps = float(finfo(self.loc.dtype).eps)
+        u = standard_uniform(self._extended_shape(sample_shape), self.loc) * (2 - eps) + (eps - 1)
+        return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        return -(2 * self.scale).log() - (value - self.loc).abs() / self.scale
+
+    def cdf(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        d = value - self.loc
+        return 0.5 - 0.5 * d.sign() * (-d.abs() / self.scale).expm1()
+
+    def icdf(self, value: Tensor) -> Tensor:
+        term = value - 0.5
+        return self.loc - self.scale * term.sign() * (-2 * term.abs()).log1p()
+
+    def entropy(self) -> Tensor:
+        return 1 + (2 * self.scale).log()
+
+
+class LogNormal(Elementwise):
+    """exp(X), X ~ Normal(loc, scale) (``base_dist``); log_prob(y) = base.log_prob(log y) - log y."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+    _param_names = ("loc", "scale")
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"loc": loc, "scale": scale}, validate_args)
+
+    @property
+    def base_dist(self) -> Normal:
+        return Normal(self.loc, self.scale, validate_args=False)
+
+    mean = property(lambda self: (self.loc + self.scale.pow(2) / 2).exp())
+    mode = property(lambda self: (self.loc - self.scale.square()).exp())
+    variance = property(lambda self: self.scale.pow(2).expm1() * (2 * self.loc + self.scale.pow(2)).exp())
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape).exp()
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        x = self._validated(value).log()
+        return self.base_dist.log_prob(x) - x
+
+    def cdf(self, value: Tensor) -> Tensor:
+        return self.base_dist.cdf(self._validated(value).log())
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.base_dist.icdf(value).exp()
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() + self.loc
+
+
+class Gumbel(Elementwise):
+    """Gumbel(loc, scale); ``rsample`` is loc - scale * log(-log u), u ~ U(tiny, 1 - eps)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _param_names = ("loc", "scale")
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"loc": loc, "scale": scale}, validate_args)
+
+    mean = property(lambda self: self.loc + self.scale * _EULER)
+    mode = property(lambda self: self.loc)
+    stddev = property(lambda self: (math.pi / math.sqrt(6)) * self.scale)
+    variance = property(lambda self: self.stddev.pow(2))
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        info = finfo(self.loc.dtype)
+        u = standard_uniform(self._extended_shape(sample_shape), self.loc)
+        u = (u * (1 - float(info.eps) - float(info.tiny)) + float(info.tiny))
+        return self.loc - self.scale * (-u.log()).log()
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        y = (self.loc - self._validated(value)) / self.scale
+        return (y - y.exp()) - self.scale.log()
+
+    def cdf(self, value: Tensor) -> Tensor:
+        return (-(-(self._validated(value) - self.loc) / self.scale).exp()).exp()
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.loc - self.scale * (-value.log()).log()
+
+    def entropy(self) -> Tensor:
+        return self.scale.log() + (1 + _EULER)
+
+
+def _gamma_draw(concentration: Tensor, shape: tuple) -> Tensor:
+    """Gamma(concentration, 1) draws of ``shape`` from the default generator (no gradient)."""
+    conc = np.broadcast_to(concentration.detach().numpy(), shape)
+    draw = default_generator.rng.standard_gamma(conc).astype(conc.dtype)
+    tiny = np.finfo(conc.dtype).tiny
+    return Tensor(np.maximum(draw, tiny), device=concentration.device)
+
+
+class Gamma(Elementwise):
+    """Gamma(concentration, rate) on (0, inf). Sampling only (``has_rsample`` False here: torch's
+    implicit reparameterisation is not implemented)."""
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+    _param_names = ("concentration", "rate")
+
+    def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"concentration": concentration, "rate": rate}, validate_args)
+
+    mean = property(lambda self: self.concentration / self.rate)
+    mode = property(lambda self: ((self.concentration - 1) / self.rate).clamp(min=0))
+    variance = property(lambda self: self.concentration / self.rate.pow(2))
+
+    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        return _gamma_draw(self.concentration, shape) / self.rate.detach().expand(shape)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        a, b = self.concentration, self.rate
+        return a.xlogy(b) + (a - 1).xlogy(value) - b * value - a.lgamma()
+
+    def entropy(self) -> Tensor:
+        a = self.concentration
+        return a - self.rate.log() + a.lgamma() + (1.0 - a) * a.digamma()
+
+
+class Beta(Elementwise):
+    """Beta(concentration1, concentration0) on [0, 1]; sampled as X / (X + Y) with Gamma draws
+    (``has_rsample`` False here)."""
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
+    _param_names = ("concentration1", "concentration0")
+
+    def __init__(self, concentration1: Any, concentration0: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"concentration1": concentration1, "concentration0": concentration0}, validate_args)
+
+    mean = property(lambda self: self.concentration1 / (self.concentration1 + self.concentration0))
+
+    @property
+    def mode(self) -> Tensor:
+        """(a - 1)^+ / ((a - 1)^+ + (b - 1)^+); where a, b < 1 both, the end of the larger one."""
+        a, b = self.concentration1, self.concentration0
+        am1, bm1 = (a - 1).clamp(min=0), (b - 1).clamp(min=0)
+        return where((a < 1) & (b < 1), (a >= b).to(a.dtype), am1 / (am1 + bm1))
+
+    @property
+    def variance(self) -> Tensor:
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
+
+    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        x, y = _gamma_draw(self.concentration1, shape), _gamma_draw(self.concentration0, shape)
+        return x / (x + y)
+
+    def _log_beta(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        return a.lgamma() + b.lgamma() - (a + b).lgamma()
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        a, b = self.concentration1, self.concentration0
+        return (a - 1).xlogy(value) + (b - 1).xlogy(1 - value) - self._log_beta()
+
+    def entropy(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        return (self._log_beta() - (a - 1) * a.digamma() - (b - 1) * b.digamma()
+                + (a + b - 2) * (a + b).digamma())
