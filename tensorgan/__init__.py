@@ -73,7 +73,7 @@ from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_
 from . import autograd, checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
-from . import fft  # noqa: E402  (tg.fft.rfft, ...: real signals, spectra as (..., 2) pairs)
+from . import fft, special  # noqa: E402  (tg.fft.rfft: spectra as (..., 2) pairs; tg.special.ndtr, ...)
 from . import cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)
 
 device = get_device
