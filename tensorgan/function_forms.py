@@ -14,13 +14,17 @@ from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F
 from .tensor import Tensor, get_default_dtype
 
 
-def _function_form(name: str) -> Callable[..., Any]:
+def _function_form(name: str, public: str | None = None) -> Callable[..., Any]:
+    """``tg.<name>(x, ...)``: ``x.<name>(...)``; ``public`` is its name elsewhere
+    (``"special.gammaln"`` for ``lgamma``)."""
+    public = public or name
+
     def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(input, Tensor):
-            raise InputTypeError(f"tg.{name}: input must be a Tensor, got {type(input).__name__}")
+            raise InputTypeError(f"tg.{public}: input must be a Tensor, got {type(input).__name__}")
         return getattr(input, name)(*args, **kwargs)
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"``tg.{name}(x, ...)`` is ``x.{name}(...)``: see :meth:`Tensor.{name}`."
+    function.__name__ = function.__qualname__ = public.rpartition(".")[2]
+    function.__doc__ = f"``tg.{public}(x, ...)`` is ``x.{name}(...)``: see :meth:`Tensor.{name}`."
     return function
 
 

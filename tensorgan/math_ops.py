@@ -97,16 +97,20 @@ def _erfinv_values(xp, x):
     return _erfinv(x).astype(x.dtype, copy=False)
 
 
-def _xlogy_values(xp, x, y):
-    """x * log(y), 0 where x == 0 (unless y is NaN), as torch.xlogy."""
-    return xp.where((x == 0) & ~xp.isnan(y), x.dtype.type(0), x * xp.log(y))
+def _xlogy_values(xp, x, y, one_plus: bool = False):
+    """x * log(y) (x * log1p(y) with ``one_plus``: torch.special.xlog1py), 0 where x == 0
+    (unless y is NaN), as torch.xlogy."""
+    log = xp.log1p(y) if one_plus else xp.log(y)
+    return xp.where((x == 0) & ~xp.isnan(y), x.dtype.type(0), x * log)
 
 
-def _log_unless_both_zero(x: Tensor, y: Tensor) -> Tensor:
+def _log_unless_both_zero(x: Tensor, y: Tensor, one_plus: bool = False) -> Tensor:
     """xlogy's d/dx as torch's: log(y), but 0 where x == 0 and y <= 0 (log kept finite there,
-    so a gradient of this gradient is 0 rather than NaN)."""
-    off = (x == 0.0) & (y <= 0.0)
-    return y.masked_fill(off, 1.0).log().masked_fill(off, 0.0)
+    so a gradient of this gradient is 0 rather than NaN); xlog1py's: log1p(y), 0 where x == 0
+    and y <= -1."""
+    off = (x == 0.0) & (y <= (-1.0 if one_plus else 0.0))
+    safe = y.masked_fill(off, 0.0 if one_plus else 1.0)
+    return (safe.log1p() if one_plus else safe.log()).masked_fill(off, 0.0)
 
 
 class Logit(Composed):
@@ -144,6 +148,8 @@ Hypot = _pointwise("Hypot", lambda xp, x, y: xp.hypot(x, y),
 LogAddExp = _pointwise("LogAddExp", lambda xp, x, y: xp.logaddexp(x, y),
                        lambda x, y: ((x - y).sigmoid(), (y - x).sigmoid()))
 XLogY = _pointwise("XLogY", _xlogy_values, lambda x, y: (_log_unless_both_zero(x, y), x / y))
+XLog1Py = _pointwise("XLog1Py", lambda xp, x, y: _xlogy_values(xp, x, y, True),
+                     lambda x, y: (_log_unless_both_zero(x, y, True), x / (y + 1.0)))
 # fmod (C's: the sign of the dividend) and remainder (Python's %: the sign of the divisor):
 # d/dx = 1, d/dy = -trunc(x / y) and -floor(x / y), as torch's derivatives.
 Fmod = _pointwise("Fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y: (1.0, -(x / y).trunc()))

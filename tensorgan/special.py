@@ -1,0 +1,177 @@
+"""``tg.special``: torch.special's names (torch 2.13 signatures).
+
+* Aliases of what the engine has: erf, erfc, erfinv, expm1, exp2, log1p, logit, expit (sigmoid),
+  gammaln (lgamma), digamma / psi, polygamma, multigammaln (mvlgamma), i0, sinc, xlogy,
+  logsumexp, softmax, log_softmax, and round (with torch's ``decimals``).
+* New differentiable ops (``math_ops.Pointwise``: values on arrays, derivatives in Tensor ops,
+  so gradients of gradients work): erfcx = exp(x^2) erfc(x), ndtr (the standard normal CDF,
+  0.5 erfc(-x / sqrt 2)), log_ndtr (its log, stable far into the left tail), ndtri (its
+  inverse), entr (-x log x; -inf for x < 0), xlog1py (x log1p(y)), i0e / i1 / i1e (modified
+  Bessel functions, e-scaled), zeta (Hurwitz; like torch, differentiable in ``other`` only).
+  Their values come from ``special_kernels.py`` (Numba) on the CPU, ``cupyx.scipy.special`` on
+  the GPU.
+
+Not here: the orthogonal polynomials, airy_ai, the Bessel J / Y / K functions, gammainc /
+gammaincc, spherical_bessel_j0 and the modified_bessel_* names.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from . import ops
+from .errors import InputTypeError, TensorganError
+from .function_forms import _function_form
+from .functional import _scalar, log_softmax as _log_softmax, softmax as _softmax
+from .math_ops import XLog1Py, XLogY, Pointwise, _pointwise
+from .special_ops import I1, _nonzero, _special, _tensor_arg, polygamma  # noqa: F401  (polygamma: re-exported)
+from .tensor import Tensor, _is_int, get_default_dtype
+
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
+           "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
+           "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+           "softmax", "xlog1py", "xlogy", "zeta"]
+
+_SQRT_HALF = math.sqrt(0.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# The new ops
+# ---------------------------------------------------------------------------------------------
+def _entr_values(xp, x):
+    """-x log x for x > 0, 0 at 0, -inf for x < 0, NaN for NaN (torch.special.entr)."""
+    return xp.where(x > 0, -x * xp.log(x), xp.where(x < 0, -xp.inf, x * 0))
+
+
+def _i1e_slope(x: Tensor) -> Tensor:
+    """d i1e / dx = i0e(x) - i1e(x) (sign(x) + 1 / x), 1/2 at 0."""
+    zero, safe = _nonzero(x)
+    return (I0e.apply(x) - I1e.apply(safe) * (safe.sign() + safe.reciprocal())).masked_fill(zero, 0.5)
+
+
+Erfcx = _pointwise("Erfcx", _special("erfcx"), lambda x: (x * Erfcx.apply(x) * 2.0 - 2.0 / math.sqrt(math.pi),))
+# d log_ndtr / dx = pdf / cdf = sqrt(2 / pi) / erfcx(-x / sqrt 2): finite in both tails
+LogNdtr = _pointwise("LogNdtr", _special("log_ndtr"),
+                     lambda x: (Erfcx.apply(x * -_SQRT_HALF).reciprocal() * math.sqrt(2.0 / math.pi),))
+Ndtri = _pointwise("Ndtri", _special("ndtri"),
+                   lambda p: ((Ndtri.apply(p).square() * 0.5).exp() * math.sqrt(2.0 * math.pi),))
+I0e = _pointwise("I0e", _special("i0e"), lambda x: (I1e.apply(x) - x.sign() * I0e.apply(x),))
+I1e = _pointwise("I1e", _special("i1e"), lambda x: (_i1e_slope(x),))
+Entr = _pointwise("Entr", _entr_values, lambda x: (-(x.log() + 1.0),))
+
+
+class Zeta(Pointwise):
+    """The Hurwitz zeta function sum_k (k + q)^-x; d/dq = -x zeta(x + 1, q), d/dx not
+    implemented (as torch)."""
+
+    name = "zeta"
+
+    @staticmethod
+    def compute(xp, x, q):
+        if xp is not np:
+            from cupyx.scipy import special
+            return special.zeta(x, q)
+        from . import special_kernels
+        return np.asarray(special_kernels.zeta(x.astype(np.float64), q.astype(np.float64))).astype(x.dtype)
+
+    def gradients(self, g, x, q):
+        if self.needs_input_grad[0]:
+            raise TensorganError("zeta: the derivative with respect to input (the exponent x) is "
+                                 "not implemented (as in torch); detach it or differentiate in other")
+        return None, ops.unbroadcast(g * -x * Zeta.apply(x + 1.0, q), q.shape)
+
+
+def _unary(name: str, op: type) -> Callable[[Tensor], Tensor]:
+    def function(input: Tensor) -> Tensor:
+        return op.apply(_tensor_arg(f"special.{name}", input, "input"))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"torch.special.{name}, elementwise (differentiable; see the module docstring)."
+    return function
+
+
+erfcx, log_ndtr, ndtri = _unary("erfcx", Erfcx), _unary("log_ndtr", LogNdtr), _unary("ndtri", Ndtri)
+i0e, i1, i1e, entr = _unary("i0e", I0e), _unary("i1", I1), _unary("i1e", I1e), _unary("entr", Entr)
+
+
+def ndtr(input: Tensor) -> Tensor:
+    """The standard normal CDF, 0.5 erfc(-x / sqrt 2)."""
+    return (_tensor_arg("special.ndtr", input, "input") * -_SQRT_HALF).erfc() * 0.5
+
+
+def _number_beside(op: str, name: str, value: Any, like: Tensor) -> Tensor:
+    """A Python number as a 0-d tensor of ``like``'s float dtype (the default one beside integers)."""
+    number = _scalar(op, name, value)
+    dtype = like.dtype if like.dtype.kind == "f" else get_default_dtype()
+    return Tensor._make(like.device.xp.asarray(number, dtype=dtype), like.device)
+
+
+def _binary(op: type, public: str) -> Callable[[Any, Any], Tensor]:
+    """torch.special's binary form: ``(input, other)``, either one a Python number."""
+    def function(input: Any, other: Any) -> Tensor:
+        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise InputTypeError(f"special.{public}: input or other must be a Tensor, got "
+                                 f"{type(input).__name__} and {type(other).__name__}")
+        if not isinstance(other, Tensor):
+            other = _number_beside(f"special.{public}", "other", other, input)
+        if not isinstance(input, Tensor):
+            input = _number_beside(f"special.{public}", "input", input, other)
+        return op.apply(input, other)
+    function.__name__ = function.__qualname__ = public
+    function.__doc__ = f"torch.special.{public}(input, other), broadcast; either may be a number."
+    return function
+
+
+xlogy = _binary(XLogY, "xlogy")
+xlog1py = _binary(XLog1Py, "xlog1py")
+zeta = _binary(Zeta, "zeta")
+
+
+# ---------------------------------------------------------------------------------------------
+# Aliases
+# ---------------------------------------------------------------------------------------------
+erf, erfc, erfinv = (_function_form(n, f"special.{n}") for n in ("erf", "erfc", "erfinv"))
+expm1, exp2, log1p = (_function_form(n, f"special.{n}") for n in ("expm1", "exp2", "log1p"))
+digamma, i0, sinc = (_function_form(n, f"special.{n}") for n in ("digamma", "i0", "sinc"))
+psi = _function_form("digamma", "special.psi")
+gammaln = _function_form("lgamma", "special.gammaln")
+expit = _function_form("sigmoid", "special.expit")
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """log(x / (1 - x)), x clamped to [eps, 1 - eps] when eps is given."""
+    return _tensor_arg("special.logit", input, "input").logit(eps)
+
+
+def multigammaln(input: Tensor, p: int) -> Tensor:
+    """The log of the multivariate gamma function of dimension p (torch.mvlgamma)."""
+    return _tensor_arg("special.multigammaln", input, "input").mvlgamma(p)
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed stably."""
+    return _tensor_arg("special.logsumexp", input, "input").logsumexp(dim, keepdim)
+
+
+def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (``dtype`` casts x first)."""
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed stably (``dtype`` casts x first)."""
+    return _log_softmax(input, dim, dtype=dtype)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Rounded half to even at ``decimals`` decimal places (negative: to tens, hundreds, ...), as
+    torch: x * 10^d rounded, then / 10^d (gradient 0)."""
+    x = _tensor_arg("special.round", input, "input")
+    if not _is_int(decimals):
+        raise InputTypeError(f"special.round: decimals must be an int, got {decimals!r}")
+    if decimals == 0:
+        return x.round()
+    scale = 10.0 ** builtins.abs(int(decimals))
+    return (x * scale).round() / scale if decimals > 0 else (x / scale).round() * scale
