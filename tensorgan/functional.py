@@ -2955,3 +2955,8 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
                           f"channels, got {groups!r}")
     n, c, rest = x.shape[0], x.shape[1], x.shape[2:]
     return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
+
+
+# torch's remaining losses and embedding_bag live in more_losses.py (they use the helpers above)
+from .more_losses import (ctc_loss, embedding_bag, multi_margin_loss,  # noqa: E402,F401
+                          multilabel_margin_loss, triplet_margin_with_distance_loss)
