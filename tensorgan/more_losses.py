@@ -19,8 +19,8 @@ import numpy as np
 
 from . import ops
 from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
-from .functional import (_REDUCTIONS, _check_loss, _check_operand, _check_rank, _integer_targets,
-                         _on_device, _operand, _reduced, _same_ndim, _scalar, pairwise_distance,
+from .functional import (_REDUCTIONS, _check_operand, _check_rank, _integer_targets,
+                         _on_device, _reduced, _scalar, _triplet_loss, pairwise_distance,
                          padding_row, relu)
 from .tensor import Function, Tensor, _is_int
 
@@ -124,23 +124,6 @@ def multilabel_margin_loss(input: Tensor, target: Target, size_average: Any = No
     return _reduced(loss.reshape(()) if input.ndim == 1 else loss, reduction)
 
 
-def triplet_loss(op: str, anchor: Tensor, positive: Any, negative: Any, margin: float, swap: bool,
-                 reduction: str, distance: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
-    """``max(0, margin + d(a, p) - d(a, n))`` (``swap``: d(a, n) replaced by d(p, n) where
-    smaller): triplet_margin_loss's and triplet_margin_with_distance_loss's body."""
-    _check_loss(op, anchor, reduction)
-    _check_rank(op, "anchor", anchor, range(1, 33), "(N, D) or (D,)")
-    pos, neg = _operand(op, "positive", positive, anchor), _operand(op, "negative", negative, anchor)
-    _same_ndim(op, anchor=anchor, positive=pos, negative=neg)
-    margin = _scalar(op, "margin", margin)
-    if not margin > 0:
-        raise ConfigError(f"{op}: margin must be greater than 0, got {margin}")
-    d_pos, d_neg = distance(anchor, pos), distance(anchor, neg)
-    if swap:
-        d_neg = d_neg.minimum(distance(pos, neg))
-    return _reduced((margin + d_pos - d_neg).clip(min=0.0), reduction)
-
-
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
                                       distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
                                       margin: float = 1.0, swap: bool = False,
@@ -151,8 +134,8 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     if distance_function is not None and not callable(distance_function):
         raise InputTypeError(f"{op}: distance_function must be callable or None, got "
                              f"{type(distance_function).__name__}")
-    return triplet_loss(op, anchor, positive, negative, margin, bool(swap), reduction,
-                        distance_function or pairwise_distance)
+    return _triplet_loss(op, anchor, positive, negative, margin, bool(swap), reduction,
+                         distance_function or pairwise_distance)
 
 
 # ---------------------------------------------------------------------------------------------
