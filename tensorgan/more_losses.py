@@ -54,9 +54,14 @@ def _class_weight(op: str, weight: Tensor | None, x: Tensor, classes: int) -> Te
 
 
 def _rows(op: str, input: Tensor) -> Tensor:
-    """(N, C) or (C,) input as (N, C)."""
-    _check_rank(op, "input", input, (1, 2), "(N, C) or (C,)")
-    return input.reshape(1, -1) if input.ndim == 1 else input
+    """(N, C), (C,) or 0-d (one class, as torch takes it) input as (N, C)."""
+    _check_rank(op, "input", input, (0, 1, 2), "(N, C) or (C,)")
+    return input.reshape(1, -1) if input.ndim < 2 else input
+
+
+def _per_sample(loss: Tensor, input: Tensor, reduction: str) -> Tensor:
+    """One loss per sample reduced; an unbatched input's is 0-d."""
+    return _reduced(loss.reshape(()) if input.ndim < 2 else loss, reduction)
 
 
 def multi_margin_loss(input: Tensor, target: Target, p: int = 1, margin: float = 1.0,
@@ -83,11 +88,10 @@ def multi_margin_loss(input: Tensor, target: Target, p: int = 1, margin: float =
     w = _class_weight(op, weight, x, classes)
     if w is not None:
         loss = loss * w[target].reshape(n, 1)
-    loss = loss.sum(dim=1) / float(classes)
-    return _reduced(loss.reshape(()) if input.ndim == 1 else loss, reduction)
+    return _per_sample(loss.sum(dim=1) / float(classes), input, reduction)
 
 
-def _label_lists(op: str, target: Target, shape: tuple, xp) -> tuple:
+def _label_lists(op: str, target: Target, shape: tuple, rows: tuple, xp) -> tuple:
     """multilabel_margin_loss's target: per row, the class indices before the first -1.
     Returns (indices with -1 and after replaced by 0, their validity mask, is-target (N, C))."""
     array = _on_device(op, target.array if isinstance(target, Tensor) else target, xp)
@@ -95,7 +99,7 @@ def _label_lists(op: str, target: Target, shape: tuple, xp) -> tuple:
         raise DTypeError(f"{op}: target must be an integer tensor of class indices, got {array.dtype}")
     if tuple(array.shape) != shape:
         raise ShapeError(f"{op}: target shape {tuple(array.shape)} != input shape {shape}")
-    n, classes = shape if len(shape) == 2 else (1,) + shape
+    n, classes = rows
     array = array.reshape(n, classes).astype(np.int64)
     valid = xp.cumprod(array != -1, axis=1).astype(bool)    # up to the first -1
     used = array[valid]
@@ -116,12 +120,12 @@ def multilabel_margin_loss(input: Tensor, target: Target, size_average: Any = No
     reduction = _legacy_reduction(op, size_average, reduce, reduction)
     x = _rows(op, input)
     n, classes = x.shape
-    index, valid, is_target = _label_lists(op, target, input.shape, x.device.xp)
+    index, valid, is_target = _label_lists(op, target, input.shape, x.shape, x.device.xp)
     chosen = x[x.device.xp.arange(n)[:, None], index]                  # (N, S): x[y_j]
     z = relu(1.0 - chosen.reshape(n, classes, 1) + x.reshape(n, 1, classes))
     mask = valid[:, :, None] & ~is_target[:, None, :]                  # j a target, k not
     loss = (z * Tensor._make(mask.astype(x.dtype), x.device)).sum(dim=(1, 2)) / float(classes)
-    return _reduced(loss.reshape(()) if input.ndim == 1 else loss, reduction)
+    return _per_sample(loss, input, reduction)
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
@@ -246,8 +250,10 @@ def _ctc_targets(op: str, targets: Any, target_lengths, n: int, classes: int, ba
     target holding the blank is inconsistent with its loss)."""
     array = targets.array if isinstance(targets, Tensor) else targets
     array = np.asarray(array.get() if hasattr(array, "get") else array)
+    if array.dtype.kind == "f" and (array == np.round(array)).all():
+        array = array.astype(np.int64)            # torch takes whole-number float labels too
     if array.dtype.kind not in "iu":
-        raise DTypeError(f"{op}: targets must be an integer tensor of class indices, got {array.dtype}")
+        raise DTypeError(f"{op}: targets must hold integer class indices, got {array.dtype}")
     s_max = int(target_lengths.max()) if n else 0
     padded = np.zeros((n, s_max), dtype=np.int64)
     if array.ndim == 2 or (not batched and array.ndim == 1):
@@ -288,6 +294,8 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
         raise ConfigError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if log_probs.dtype.kind != "f":
         raise DTypeError(f"{op}: log_probs must be a float tensor, got {log_probs.dtype}")
+    if log_probs.numel() == 0:
+        raise ShapeError(f"{op}: log_probs must not be empty, got shape {log_probs.shape}")
     batched = log_probs.ndim == 3
     lp = log_probs if batched else log_probs.reshape(log_probs.shape[0], 1, log_probs.shape[1])
     t_max, n, classes = lp.shape

@@ -54,6 +54,9 @@ def test_multi_margin_loss_unbatched_and_legacy_reduction():
     with pytest.warns(UserWarning, match="deprecated"):
         summed = nn.MultiMarginLoss(size_average=False)(t64(sample((3, 4))), [0, 1, 2])
     assert summed.shape == ()
+    one_class = F.multi_margin_loss(t64(1.5), tg.tensor(0))           # 0-d input: one class
+    assert one_class.shape == () and one_class.item() == 0.0
+    assert F.multilabel_margin_loss(t64(1.5), tg.tensor(0)).item() == 0.0
 
 
 def test_multi_margin_loss_refusals():
@@ -246,6 +249,10 @@ def test_ctc_loss_refusals():
         F.ctc_loss(lp, [[1], [2]], [4], [1, 1])
     with pytest.raises(ShapeError, match=r"\(T, N, C\) or \(T, C\)"):
         F.ctc_loss(t64(sample(3)), [1], [1], [1])
+    with pytest.raises(ShapeError, match=r"must not be empty, got shape \(4, 0, 3\)"):
+        F.ctc_loss(t64(np.zeros((4, 0, 3))), np.zeros((0, 1), dtype=np.int64), [], [])
+    with pytest.raises(DTypeError, match="integer class indices"):
+        F.ctc_loss(lp, [[1.5], [2]], [4, 4], [1, 1])
     with pytest.raises(ConfigError, match=r"blank must be a class index in \[0, 3\), got 3"):
         F.ctc_loss(lp, [[1], [2]], [4, 4], [1, 1], blank=3)
 
