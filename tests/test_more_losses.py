@@ -337,3 +337,48 @@ def test_nll_loss_2d_is_the_deprecated_nll_loss():
     with pytest.warns(UserWarning, match="deprecated"):
         loss = nn.NLLLoss2d()
     np.testing.assert_allclose(loss(logp, target).numpy(), nn.NLLLoss()(logp, target).numpy())
+
+
+# -- AdaptiveLogSoftmaxWithLoss -----------------------------------------------------------------
+def np_adaptive_log_prob(module, x):
+    """All classes' log-probabilities from the module's weights, as torch's documentation
+    describes: shortlist from the head, each cluster's log-softmax plus its head entry."""
+    def lin(layer, a):
+        out = a @ layer.weight.numpy().T
+        return out if layer.bias is None else out + layer.bias.numpy()
+
+    head = log_softmax_np(lin(module.head, x))
+    parts = [head[:, :module.shortlist_size]]
+    for i, cluster in enumerate(module.tail):
+        parts.append(log_softmax_np(lin(cluster[1], lin(cluster[0], x))) + head[:, module.shortlist_size + i, None])
+    return np.concatenate(parts, 1)
+
+
+def test_adaptive_log_softmax_with_loss():
+    module = nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10, 15], div_value=2.0, head_bias=True, dtype="float64")
+    assert sorted(module.state_dict()) == ["head.bias", "head.weight", "tail.0.0.weight", "tail.0.1.weight",
+                                           "tail.1.0.weight", "tail.1.1.weight", "tail.2.0.weight",
+                                           "tail.2.1.weight"]
+    x, y = sample((9, 8), 2), np.array([0, 3, 4, 9, 10, 14, 15, 19, 2])
+    full = np_adaptive_log_prob(module, x)
+    np.testing.assert_allclose(np.exp(full).sum(1), 1.0)
+    np.testing.assert_allclose(module.log_prob(t64(x)).numpy(), full, atol=1e-12)
+    output, loss = module(t64(x), y)
+    np.testing.assert_allclose(output.numpy(), full[np.arange(9), y], atol=1e-12)
+    np.testing.assert_allclose(loss.item(), -full[np.arange(9), y].mean())
+    np.testing.assert_array_equal(module.predict(t64(x)).numpy(), full.argmax(1))
+    single = module(t64(x[1]), tg.tensor(3))
+    assert single.output.shape == () and np.isclose(single.output.item(), full[1, 3])
+    assert tg.gradcheck(lambda a: module(a, y).loss, [t64(x)])
+
+
+def test_adaptive_log_softmax_refusals():
+    with pytest.raises(ConfigError, match=r"cutoffs should be.*between 1 and n_classes-1 \(9\), got \[4, 2\]"):
+        nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4, 2])
+    with pytest.raises(ConfigError, match="cutoffs"):
+        nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4, 10])
+    module = nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4], dtype="float64")
+    with pytest.raises(ConfigError, match=r"\[0, 9\].*\[0, 10\]"):
+        module(t64(sample((2, 8))), [0, 10])
+    with pytest.raises(ShapeError, match=r"1-D target \(3,\) needs 2-D input with as many rows, got \(2, 8\)"):
+        module(t64(sample((2, 8))), [0, 1, 2])

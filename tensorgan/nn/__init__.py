@@ -26,6 +26,7 @@ from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, Mar
 from .loss import (CTCLoss, MultiLabelMarginLoss, MultiMarginLoss, NLLLoss2d,
                    TripletMarginWithDistanceLoss)
 from .layers import EmbeddingBag
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .module import Module, Parameter
 from .parallel import DataParallel
 
@@ -47,7 +48,7 @@ __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RR
             "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss",
             "SoftMarginLoss", "TripletMarginLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCell",
             "LSTMCell", "GRUCell", "CTCLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "NLLLoss2d",
-            "TripletMarginWithDistanceLoss", "EmbeddingBag"]
+            "TripletMarginWithDistanceLoss", "EmbeddingBag", "AdaptiveLogSoftmaxWithLoss"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional
