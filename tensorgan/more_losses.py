@@ -150,7 +150,7 @@ def _logsumexp(xp, *arrays):
     m = arrays[0]
     for a in arrays[1:]:
         m = xp.maximum(m, a)
-    m = xp.where(xp.isneginf(m), 0, m)
+    m = xp.where(m == -np.inf, 0, m)
     total = sum(xp.exp(a - m) for a in arrays)
     return xp.log(total) + m
 
@@ -218,7 +218,7 @@ class CTC(Function):
         lp, lp_ext, ext, skip, alpha, input_lengths, target_lengths, nll = self.saved
         ab = alpha + self._beta()                                          # (T, N, L)
         m = ab.max(axis=2, keepdims=True)
-        m = xp.where(xp.isneginf(m), 0, m)
+        m = xp.where(m == -np.inf, 0, m)
         onehot = (ext[:, :, None] == xp.arange(lp.shape[2])).astype(lp.dtype)   # (N, L, C)
         summed = xp.einsum("tns,nsc->tnc", xp.exp(ab - m), onehot)
         lcab = xp.log(summed) + m                                          # log sum alpha beta per class

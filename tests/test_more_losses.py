@@ -382,3 +382,10 @@ def test_adaptive_log_softmax_refusals():
         module(t64(sample((2, 8))), [0, 10])
     with pytest.raises(ShapeError, match=r"1-D target \(3,\) needs 2-D input with as many rows, got \(2, 8\)"):
         module(t64(sample((2, 8))), [0, 1, 2])
+
+
+def test_ctc_loss_has_no_double_backward_as_torch():
+    lp = t64(log_softmax_np(sample((4, 1, 3))))
+    loss = F.ctc_loss(lp, [[1, 2]], [4], [2])
+    with pytest.raises(tg.errors.TensorganError, match="CTC has no differentiable backward"):
+        tg.autograd.grad(loss, lp, create_graph=True)
