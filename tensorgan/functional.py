@@ -1592,17 +1592,25 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     """``max(0, margin + d(a, p) - d(a, n))``, d the :func:`pairwise_distance` (p, eps) over
     the last dim; ``swap``: d(a, n) replaced by d(p, n) where that is smaller (Balntas et al.)."""
     op = "triplet_margin_loss"
+    p, eps = _scalar(op, "p", p), _scalar(op, "eps", eps)
+    return _triplet_loss(op, anchor, positive, negative, margin, swap, reduction,
+                         lambda x1, x2: pairwise_distance(x1, x2, p, eps))
+
+
+def _triplet_loss(op: str, anchor: Tensor, positive: Any, negative: Any, margin: float, swap: bool,
+                  reduction: str, distance: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` for any distance: triplet_margin_loss's and
+    triplet_margin_with_distance_loss's body."""
     _check_loss(op, anchor, reduction)
     _check_rank(op, "anchor", anchor, range(1, 33), "(N, D) or (D,)")
     pos, neg = _operand(op, "positive", positive, anchor), _operand(op, "negative", negative, anchor)
     _same_ndim(op, anchor=anchor, positive=pos, negative=neg)
-    p, eps = _scalar(op, "p", p), _scalar(op, "eps", eps)
     margin = _scalar(op, "margin", margin)
     if not margin > 0:
         raise ConfigError(f"{op}: margin must be greater than 0, got {margin}")
-    d_pos, d_neg = pairwise_distance(anchor, pos, p, eps), pairwise_distance(anchor, neg, p, eps)
+    d_pos, d_neg = distance(anchor, pos), distance(anchor, neg)
     if swap:
-        d_neg = d_neg.minimum(pairwise_distance(pos, neg, p, eps))
+        d_neg = d_neg.minimum(distance(pos, neg))
     return _reduced((margin + d_pos - d_neg).clip(min=0.0), reduction)
 
 
@@ -2955,3 +2963,11 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
                           f"channels, got {groups!r}")
     n, c, rest = x.shape[0], x.shape[1], x.shape[2:]
     return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
+
+
+# torch's remaining losses and embedding_bag live in more_losses.py (they use the helpers above)
+from . import more_losses as _more_losses  # noqa: E402
+
+ctc_loss, embedding_bag = _more_losses.ctc_loss, _more_losses.embedding_bag
+multi_margin_loss, multilabel_margin_loss = _more_losses.multi_margin_loss, _more_losses.multilabel_margin_loss
+triplet_margin_with_distance_loss = _more_losses.triplet_margin_with_distance_loss

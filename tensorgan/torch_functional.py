@@ -130,6 +130,13 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
     return F.binary_cross_entropy_with_logits(input, target, how, weight=weight, pos_weight=pos_weight)
 
 
+def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: int = 0, zero_infinity: bool = False) -> Tensor:
+    """torch.ctc_loss: F.ctc_loss with the reduction as an int (0 'none' by default)."""
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                      _reduction("ctc_loss", reduction), zero_infinity)
+
+
 def _stride(stride: Any) -> Any:
     """torch's top-level pools take ``stride=[]`` for 'the kernel size'."""
     return None if isinstance(stride, (list, tuple)) and len(stride) == 0 else stride
@@ -155,7 +162,7 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "dropout"
            "pixel_unshuffle", "celu", "selu", "rrelu", "threshold", "prelu", "hardshrink",
            "bilinear", "cosine_embedding_loss", "hinge_embedding_loss", "kl_div",
            "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
-           "binary_cross_entropy_with_logits", "max_pool1d", "max_pool2d", "avg_pool1d",
+           "binary_cross_entropy_with_logits", "ctc_loss", "max_pool1d", "max_pool2d", "avg_pool1d",
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "pdist", "channel_shuffle", "rms_norm"]
 
 Tensor.prelu = F.prelu              # x.prelu(weight), x.hardshrink(lambd): torch's methods too

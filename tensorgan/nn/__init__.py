@@ -23,6 +23,10 @@ from .attention import (MultiheadAttention, Transformer, TransformerDecoder, Tra
 from .recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss,
                    MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
+from .loss import (CTCLoss, MultiLabelMarginLoss, MultiMarginLoss, NLLLoss2d,
+                   TripletMarginWithDistanceLoss)
+from .layers import EmbeddingBag
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .module import Module, Parameter
 from .parallel import DataParallel
 
@@ -43,7 +47,8 @@ __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RR
             "PairwiseDistance", "RMSNorm", "Unfold", "CosineEmbeddingLoss", "GaussianNLLLoss",
             "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss",
             "SoftMarginLoss", "TripletMarginLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCell",
-            "LSTMCell", "GRUCell"]
+            "LSTMCell", "GRUCell", "CTCLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "NLLLoss2d",
+            "TripletMarginWithDistanceLoss", "EmbeddingBag", "AdaptiveLogSoftmaxWithLoss"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

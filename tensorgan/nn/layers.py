@@ -817,6 +817,78 @@ class Embedding(Module):
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, sparse: bool = False) -> "Embedding":
+        """An Embedding holding a copy of ``embeddings`` (V, D); trainable unless ``freeze``."""
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise ConfigError("Embedding.from_pretrained: max_norm, scale_grad_by_freq and sparse "
+                              "are not supported")
+        return _pretrained(cls, embeddings, freeze, padding_idx=padding_idx)
+
+
+def _pretrained(cls: type, embeddings: Tensor, freeze: bool, **options: Any) -> Module:
+    """Embedding / EmbeddingBag.from_pretrained: the layer with its weight a copy of
+    ``embeddings`` (the padding row kept as given, as torch's)."""
+    if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+        raise ShapeError(f"{cls.__name__}.from_pretrained: embeddings must be a 2-D Tensor, got "
+                         f"{getattr(embeddings, 'shape', type(embeddings).__name__)}")
+    layer = cls(*embeddings.shape, dtype=embeddings.dtype, device=embeddings.device, **options)
+    layer.weight = Parameter(embeddings.detach().array.copy(), requires_grad=not freeze,
+                             device=embeddings.device)
+    return layer
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings (``F.embedding_bag``) without materialising
+    the per-index rows: ``forward(input, offsets=None, per_sample_weights=None)`` with 2-D
+    (B, L) bags or 1-D indices plus ``offsets``.  Weight N(0, 1), the ``padding_idx`` row zero."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight: Tensor | None = None, include_last_offset: bool = False,
+                 padding_idx: int | None = None, device: Any = None, dtype: Any = None, *,
+                 generator: Generator | None = None):
+        super().__init__()
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise ConfigError("EmbeddingBag: max_norm, scale_grad_by_freq and sparse are not supported")
+        if mode not in ("sum", "mean", "max"):
+            raise ConfigError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "EmbeddingBag")
+        self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "EmbeddingBag")
+        self.padding_idx = F.padding_row("EmbeddingBag", padding_idx, self.num_embeddings)
+        self.mode, self.include_last_offset = mode, bool(include_last_offset)
+        self.weight = _empty((self.num_embeddings, self.embedding_dim), dtype, device)
+        if _weight is not None:
+            if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
+                raise ShapeError(f"EmbeddingBag: _weight must have shape ({self.num_embeddings}, "
+                                 f"{self.embedding_dim}), got {tuple(_weight.shape)}")
+            self.weight.array[...] = _weight.detach().array
+        else:
+            self.reset_parameters(generator)
+
+    reset_parameters = Embedding.reset_parameters
+
+    def forward(self, input: Any, offsets: Any = None, per_sample_weights: Tensor | None = None) -> Tensor:
+        return F.embedding_bag(input, self.weight, offsets, mode=self.mode,
+                               per_sample_weights=per_sample_weights,
+                               include_last_offset=self.include_last_offset, padding_idx=self.padding_idx)
+
+    def extra_repr(self) -> str:
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}{pad}"
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                        sparse: bool = False, include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> "EmbeddingBag":
+        """An EmbeddingBag holding a copy of ``embeddings`` (V, D); trainable unless ``freeze``."""
+        return _pretrained(cls, embeddings, freeze, max_norm=max_norm, scale_grad_by_freq=scale_grad_by_freq,
+                           mode=mode, sparse=sparse, include_last_offset=include_last_offset,
+                           padding_idx=padding_idx)
+
 
 class Identity(Module):
     def forward(self, x: Tensor) -> Tensor:

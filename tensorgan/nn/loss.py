@@ -1,10 +1,12 @@
 """Loss modules (``torch.nn`` names): thin wrappers over the functional losses."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .. import functional as F
 from ..errors import ConfigError, InputTypeError
+from ..more_losses import _legacy_reduction
 from ..tensor import Tensor
 from .module import Module
 
@@ -219,3 +221,80 @@ class PoissonNLLLoss(_Loss):
     def forward(self, log_input: Tensor, target: Any) -> Tensor:
         return F.poisson_nll_loss(log_input, target, self.log_input, self.full, self.eps,
                                   self.reduction)
+
+
+class MultiMarginLoss(_Loss):
+    """``F.multi_margin_loss``: the multi-class hinge loss (p 1 or 2, ``margin``, per-class
+    ``weight``, a buffer as torch's)."""
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean"):
+        super().__init__(_legacy_reduction("MultiMarginLoss", size_average, reduce, reduction))
+        if p not in (1, 2) or isinstance(p, bool):
+            raise ConfigError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
+        if weight is not None and not isinstance(weight, Tensor):
+            raise InputTypeError(f"MultiMarginLoss: weight must be a Tensor of one weight per class, "
+                                 f"got {type(weight).__name__}")
+        self.p, self.margin = int(p), F._scalar("MultiMarginLoss", "margin", margin)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                   reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """``F.multilabel_margin_loss``: targets are class indices ended by -1."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(_legacy_reduction("MultiLabelMarginLoss", size_average, reduce, reduction))
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """``F.triplet_margin_with_distance_loss`` with a ``distance_function`` (default
+    pairwise_distance)."""
+
+    def __init__(self, *, distance_function: Any = None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean"):
+        super().__init__(reduction)
+        name = "TripletMarginWithDistanceLoss"
+        if distance_function is not None and not callable(distance_function):
+            raise InputTypeError(f"{name}: distance_function must be callable or None, got "
+                                 f"{type(distance_function).__name__}")
+        self.margin = F._scalar(name, "margin", margin)
+        if self.margin <= 0:
+            raise ConfigError(f"{name}: margin must be greater than 0, got {margin}")
+        self.distance_function, self.swap = distance_function, bool(swap)
+
+    def forward(self, anchor: Tensor, positive: Any, negative: Any) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """``F.ctc_loss``: Connectionist Temporal Classification of (T, N, C) log-probabilities."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(reduction)
+        if isinstance(blank, bool) or not isinstance(blank, int) or blank < 0:
+            raise ConfigError(f"CTCLoss: blank must be a class index >= 0, got {blank!r}")
+        self.blank, self.zero_infinity = blank, bool(zero_infinity)
+
+    def forward(self, log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
+
+
+class NLLLoss2d(NLLLoss):
+    """torch's deprecated alias of :class:`NLLLoss` (which takes (N, C, H, W) input too)."""
+
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
+                 reduce: Any = None, reduction: str = "mean"):
+        warnings.warn("NLLLoss2d has been deprecated. Please use NLLLoss instead as a drop-in "
+                      "replacement and see the documentation for details.", stacklevel=2)
+        super().__init__(weight, ignore_index=ignore_index,
+                         reduction=_legacy_reduction("NLLLoss2d", size_average, reduce, reduction))
