@@ -2998,8 +2998,8 @@ def local_response_norm(x: Tensor, size: int, alpha: float = 1e-4, beta: float =
 def lp_pool1d(x: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
     """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool1d, p =
-    ``norm_type``): torch's avg_pool1d of x^p times the window size, a negative average
-    clamped to 0 first (so odd p on negative inputs gives 0, not NaN)."""
+    ``norm_type``): torch's avg_pool1d of x^p times the window size, then the root (NaN where
+    that sum is negative -- odd p over negative inputs -- as in torch)."""
     _scalar("lp_pool1d", "norm_type", norm_type)
     pooled = avg_pool1d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
     return _lp_root(pooled, _single(kernel_size, "kernel_size", 1, "lp_pool1d"), norm_type)
