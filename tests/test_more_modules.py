@@ -458,3 +458,24 @@ def test_lazy_refusals():
         lazy(nn.LazyLinear, 0)
     with pytest.raises(ShapeError, match="LazyBatchNorm1d"):
         lazy(nn.LazyBatchNorm1d)(tg.ones(3))
+
+
+def test_lazy_module_to_dtype_before_the_first_forward():
+    m = lazy(nn.LazyLinear, 2).double()                # torch's pattern: Net().to(...) first
+    assert m.weight.dtype == np.float64
+    m(t64(np.ones((1, 3)), False))
+    assert m.weight.dtype == np.float64 and m.bias.dtype == np.float64
+    bn = lazy(nn.LazyBatchNorm1d).to("cpu").to("float64")
+    bn(t64(np.ones((2, 3)), False))
+    assert bn.running_mean.dtype == np.float64
+
+
+def test_lazy_module_deepcopy_is_independent():
+    import copy
+    m = lazy(nn.LazyLinear, 3)
+    c = copy.deepcopy(m)
+    assert type(c.weight) is nn.UninitializedParameter and c.weight is not m.weight
+    c(tg.ones(1, 4))
+    assert type(c) is nn.Linear and type(m) is nn.LazyLinear and m.has_uninitialized_params()
+    m(tg.ones(1, 5))
+    assert m.weight.shape == (3, 5) and c.weight.shape == (3, 4)

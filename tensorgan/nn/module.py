@@ -118,6 +118,17 @@ class UninitializedTensorMixin:
         self.device = dev
         self.__class__ = self.cls_to_become
 
+    def __deepcopy__(self, memo: dict) -> "UninitializedTensorMixin":
+        """A new uninitialized tensor of the same kind, device and dtype (torch's)."""
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
+    def _retarget(self, device: Device, dtype: Any) -> None:
+        """Module.to on a lazy tensor: the device / dtype it will materialize with."""
+        _ARRAY.__set__(self, device.xp.empty((0,), dtype=dtype))
+        self.device = device
+
     @property
     def array(self) -> Any:
         raise _refuse("the values")
@@ -440,13 +451,18 @@ class Module:
         if isinstance(target, Device) or str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
             device = get_device(target)
             for t in self._tensors():
-                if t.device is not device:
+                if is_lazy(t):                     # no data yet: it will materialize there
+                    t._retarget(device, t.dtype)
+                elif t.device is not device:
                     t.array, t.device = move_array(t.array, t.device, device), device
                     if t.grad is not None:
                         t.grad = t.grad.to(device)
             return self
         dtype = _check_dtype(target)
         for t in self._tensors():
+            if is_lazy(t):
+                t._retarget(t.device, dtype)
+                continue
             if t.array.dtype.kind != "f":   # integer and bool buffers (counters, indices) stay
                 continue
             t.array = t.array.astype(dtype)
