@@ -48,3 +48,8 @@ class LinAlgError(TensorganError, RuntimeError):
     """A matrix that a linear-algebra op cannot handle: singular in inv / solve, not
     positive-definite in cholesky (torch.linalg.LinAlgError, a RuntimeError too); the message
     names the op, the batch element and the shape."""
+
+
+class UninitializedParameterError(TensorganError, ValueError):
+    """A lazy module's UninitializedParameter / UninitializedBuffer used before its first
+    forward gave it a shape (torch raises ValueError / RuntimeError there)."""

@@ -2916,8 +2916,23 @@ def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bo
     SELU's saturation value ``-alpha'`` and the result is scaled by ``a`` and shifted by ``b``
     so that zero-mean unit-variance inputs keep those moments: ``a = ((1 - p)(1 + p alpha'^2))^-1/2``,
     ``b = a alpha' p`` (masks from ``generator``, a tensorgan extra, or the default one)."""
-    op = "alpha_dropout"
-    _check_rank(op, "input", x, range(0, 33), "a tensor")
+    _check_rank("alpha_dropout", "input", x, range(0, 33), "a tensor")
+    return _alpha_dropout("alpha_dropout", x, p, training, inplace, generator, x.shape)
+
+
+def feature_alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *,
+                          generator: Generator | None = None) -> Tensor:
+    """alpha_dropout of whole channels (torch.nn.functional.feature_alpha_dropout): one keep/drop
+    draw per (N, C) entry of an input with at least 2 dims, broadcast over the rest."""
+    _check_rank("feature_alpha_dropout", "input", x, range(2, 33), "(N, C, *) with at least 2 dims")
+    mask = x.shape[:2] + (1,) * (x.ndim - 2)
+    return _alpha_dropout("feature_alpha_dropout", x, p, training, inplace, generator, mask)
+
+
+def _alpha_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
+                   generator: Generator | None, mask_shape: tuple) -> Tensor:
+    """``x * keep * a + ((keep - 1) alpha' a + alpha' a p)`` with a keep-mask of ``mask_shape``
+    (broadcast over x)."""
     p = _scalar(op, "p", p)
     if not 0.0 <= p <= 1.0:
         raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
@@ -2925,7 +2940,7 @@ def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bo
         return x
     if p == 1.0:
         return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
-    keep = (resolve(generator).uniform(x.shape, dtype=x.dtype) >= p).astype(x.dtype)
+    keep = (resolve(generator).uniform(mask_shape, dtype=x.dtype) >= p).astype(x.dtype)
     a = 1.0 / math.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
     xp = x.device.xp
     scale = xp.asarray(keep * x.dtype.type(a))
@@ -2963,6 +2978,190 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
                           f"channels, got {groups!r}")
     n, c, rest = x.shape[0], x.shape[1], x.shape[2:]
     return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
+
+
+# ---------------------------------------------------------------------------------------------
+# local_response_norm, lp_pool, fractional_max_pool2d, the *_with_indices and upsample aliases
+# ---------------------------------------------------------------------------------------------
+def local_response_norm(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """``x / (k + alpha / size * sum of x^2 over the size neighbouring channels) ** beta``
+    (torch.nn.functional.local_response_norm on (N, C, *)): the window runs from channel
+    ``c - size // 2`` to ``c + (size - 1) // 2``, zero-padded, and the sum is averaged over
+    ``size`` (torch's avg_pool over the padded channels)."""
+    op = "local_response_norm"
+    _check_rank(op, "input", x, range(3, 33), "(N, C, *) with at least 3 dims")
+    if not _is_int(size) or size < 1:
+        raise ConfigError(f"{op}: size must be a positive int, got {size!r}")
+    alpha, beta, k = (_scalar(op, name, v) for name, v in (("alpha", alpha), ("beta", beta), ("k", k)))
+    if x.numel() == 0:
+        return x
+    n, c = x.shape[:2]
+    sq = (x * x).reshape(n, 1, c, -1)
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(sq, (size, 1), stride=1).reshape(x.shape)
+    return x / (div * alpha + k) ** beta
+
+
+def lp_pool1d(x: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool1d, p =
+    ``norm_type``): torch's avg_pool1d of x^p times the window size, then the root (NaN where
+    that sum is negative -- odd p over negative inputs -- as in torch)."""
+    _scalar("lp_pool1d", "norm_type", norm_type)
+    pooled = avg_pool1d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_root(pooled, _single(kernel_size, "kernel_size", 1, "lp_pool1d"), norm_type)
+
+
+def lp_pool2d(x: Tensor, norm_type: float, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool2d on (N, C, H, W)
+    or (C, H, W); see :func:`lp_pool1d`)."""
+    _scalar("lp_pool2d", "norm_type", norm_type)
+    kh, kw = _pair(kernel_size, "kernel_size", 1, "lp_pool2d")
+    unbatched = getattr(x, "ndim", None) == 3
+    x4 = x.unsqueeze(0) if unbatched else x
+    pooled = avg_pool2d(x4 ** norm_type, (kh, kw), stride, 0, ceil_mode)
+    out = _lp_root(pooled, kh * kw, norm_type)
+    return out.squeeze(0) if unbatched else out
+
+
+def _lp_root(pooled: Tensor, window: int, norm_type: float) -> Tensor:
+    """torch's ``(sign(out) * relu(|out|)) * window) ** (1 / norm_type)``."""
+    return (pooled.sign() * relu(pooled.abs()) * float(window)) ** (1.0 / float(norm_type))
+
+
+def fractional_max_pool2d(x: Tensor, kernel_size: IntOrPair, output_size: IntOrPair | None = None,
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Tensor | None = None) -> Any:
+    """torch.nn.functional.fractional_max_pool2d on (N, C, H, W) or (C, H, W): max pooling with
+    pseudo-random window starts (Graham's fractional max pooling). ``_random_samples``
+    (N, C, 2) in [0, 1) -- [..., 0] for the width, [..., 1] for the height -- fixes them (drawn
+    from the default generator otherwise); the starts of output ``i`` of ``out`` over ``n`` with
+    window ``k`` are ``int((i + u) * a) - int(u * a)``, ``a = (n - k) / (out - 1)``, the last one
+    ``n - k`` (torch's kernel, in the input's precision)."""
+    out, indices = fractional_max_pool2d_with_indices(x, kernel_size, output_size, output_ratio,
+                                                      return_indices, _random_samples)
+    return (out, indices) if return_indices else out
+
+
+def fractional_max_pool2d_with_indices(x: Tensor, kernel_size: IntOrPair, output_size: IntOrPair | None = None,
+                                       output_ratio: Any = None, return_indices: bool = False,
+                                       _random_samples: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """:func:`fractional_max_pool2d`, always returning ``(output, indices)`` (torch's)."""
+    op = "fractional_max_pool2d"
+    _check_rank(op, "input", x, (3, 4), "(N, C, H, W) or (C, H, W)")
+    unbatched = x.ndim == 3
+    x4 = x.unsqueeze(0) if unbatched else x
+    kh, kw = _pair(kernel_size, "kernel_size", 1, op)
+    oh, ow = _fractional_output_size(op, x4, output_size, output_ratio)
+    n, c, h, w = x4.shape
+    if oh + kh - 1 > h or ow + kw - 1 > w:
+        raise ShapeError(f"{op}: kernel ({kh}, {kw}) with output ({oh}, {ow}) is too large for the "
+                         f"input {x.shape}: needs output + kernel - 1 <= input size per dim")
+    samples = _fractional_samples(op, x4, _random_samples)
+    rows = _fractional_starts(samples[..., 1], h, oh, kh)[..., :, None, None, None] + np.arange(kh)[:, None]
+    cols = _fractional_starts(samples[..., 0], w, ow, kw)[..., None, :, None, None] + np.arange(kw)
+    nn_, cc = np.arange(n)[:, None, None, None, None, None], np.arange(c)[None, :, None, None, None, None]
+    xp = x.device.xp
+    vals = x4.array[nn_, cc, xp.asarray(rows), xp.asarray(cols)].reshape(n, c, oh, ow, kh * kw)
+    pick = xp.where(xp.isnan(vals), xp.inf, vals).argmax(axis=-1)     # a NaN wins, as in torch
+    row = xp.asarray(rows[..., 0, 0]) + pick // kw                     # (N, C, oh, ow)
+    col = xp.asarray(cols[..., 0, 0]) + pick % kw
+    out = x4[xp.asarray(nn_[..., 0, 0]), xp.asarray(cc[..., 0, 0]), row, col]
+    indices = Tensor._make((row * w + col).astype(np.int64), x.device)
+    if unbatched:
+        return out.squeeze(0), indices.squeeze(0)
+    return out, indices
+
+
+def _fractional_output_size(op: str, x4: Tensor, output_size: Any, output_ratio: Any) -> tuple[int, int]:
+    """(oh, ow) from output_size, or from output_ratio (each in (0, 1)) times the input's."""
+    if output_size is None and output_ratio is None:
+        raise ConfigError(f"{op} requires specifying either an output_size or an output_ratio")
+    if output_size is not None:
+        return _pair(output_size, "output_size", 1, op)
+    ratios = output_ratio if isinstance(output_ratio, (tuple, list)) else (output_ratio, output_ratio)
+    if len(ratios) != 2 or not all(0 < _scalar(op, "output_ratio", r) < 1 for r in ratios):
+        raise ConfigError(f"{op}: output_ratio must be one or two numbers in (0, 1), got {output_ratio!r}")
+    return int(x4.shape[2] * ratios[0]), int(x4.shape[3] * ratios[1])
+
+
+def _fractional_samples(op: str, x4: Tensor, samples: Tensor | None) -> np.ndarray:
+    """The (N, C, 2) uniform samples as a host array in the input's float dtype."""
+    n, c = x4.shape[:2]
+    if samples is None:
+        return resolve(None).uniform((n, c, 2), dtype=x4.dtype)
+    if not isinstance(samples, Tensor):
+        raise InputTypeError(f"{op}: _random_samples must be a Tensor, got {type(samples).__name__}")
+    if samples.shape != (n, c, 2):
+        raise ShapeError(f"{op}: _random_samples must have shape ({n}, {c}, 2) for input {x4.shape}, "
+                         f"got {samples.shape}")
+    return samples.numpy().astype(x4.dtype)
+
+
+def _fractional_starts(u: np.ndarray, size: int, out: int, k: int) -> np.ndarray:
+    """Window starts (..., out) from samples ``u`` (...), as torch's generate_intervals."""
+    dt = u.dtype.type
+    starts = np.empty(u.shape + (out,), dtype=np.int64)
+    if out > 1:
+        alpha = dt(size - k) / dt(out - 1)
+        i = np.arange(out - 1, dtype=u.dtype)
+        starts[..., :-1] = ((i + u[..., None]) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)[..., None]
+    starts[..., -1] = size - k
+    return starts
+
+
+def max_pool1d_with_indices(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                            dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool1d` returning ``(output, indices)`` whatever ``return_indices`` (torch's)."""
+    return max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+                            padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool2d` returning ``(output, indices)`` whatever ``return_indices`` (torch's)."""
+    return max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(x: Tensor, output_size: Any,
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool1d` returning ``(output, indices)`` (torch's)."""
+    return adaptive_max_pool1d(x, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(x: Tensor, output_size: IntOrPair,
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool2d` returning ``(output, indices)`` (torch's)."""
+    return adaptive_max_pool2d(x, output_size, True)
+
+
+def _deprecated_upsample(name: str) -> None:
+    import warnings
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=3)
+
+
+def upsample(x: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """Deprecated alias of :func:`interpolate` (torch's, with its warning)."""
+    _deprecated_upsample("upsample")
+    return interpolate(x, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(x: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: ``interpolate(x, size, scale_factor, mode="nearest")`` (torch's warning)."""
+    _deprecated_upsample("upsample_nearest")
+    return interpolate(x, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(x: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: ``interpolate(x, size, scale_factor, mode="bilinear", align_corners=True)``
+    (torch's warning)."""
+    _deprecated_upsample("upsample_bilinear")
+    return interpolate(x, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # torch's remaining losses and embedding_bag live in more_losses.py (they use the helpers above)

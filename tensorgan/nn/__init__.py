@@ -16,18 +16,22 @@ from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU,
                      AdaptiveMaxPool1d, AvgPool1d, CircularPad1d, CircularPad2d, ConstantPad1d,
                      InstanceNorm1d, MaxPool1d, MaxUnpool1d, MaxUnpool2d, ReflectionPad1d, ReplicationPad1d, ZeroPad1d, Fold,
                      PairwiseDistance, RMSNorm, Unfold)
+from .layers import (AlphaDropout, Bilinear, ChannelShuffle, Container, FeatureAlphaDropout, FractionalMaxPool2d,
+                     LocalResponseNorm, LPPool1d, LPPool2d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .attention import (MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer,
                         TransformerEncoder, TransformerEncoderLayer)
-from .recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell
+from .recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss,
                    MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
 from .loss import (CTCLoss, MultiLabelMarginLoss, MultiMarginLoss, NLLLoss2d,
                    TripletMarginWithDistanceLoss)
 from .layers import EmbeddingBag
 from .adaptive import AdaptiveLogSoftmaxWithLoss
-from .module import Module, Parameter
+from .module import Buffer, Module, Parameter, UninitializedBuffer, UninitializedParameter
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyConvTranspose1d,
+                   LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyLinear)
 from .parallel import DataParallel
 
 __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", "Parameter", "Linear",
@@ -49,6 +53,10 @@ __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RR
             "SoftMarginLoss", "TripletMarginLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCell",
             "LSTMCell", "GRUCell", "CTCLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "NLLLoss2d",
             "TripletMarginWithDistanceLoss", "EmbeddingBag", "AdaptiveLogSoftmaxWithLoss"]
+__all__ += ["Buffer", "UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d",
+            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "AlphaDropout", "Bilinear", "ChannelShuffle", "Container",
+            "FeatureAlphaDropout", "FractionalMaxPool2d", "LocalResponseNorm", "LPPool1d", "LPPool2d", "RNNCellBase"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

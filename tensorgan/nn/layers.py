@@ -1594,3 +1594,132 @@ class ModuleDict(Module):
                 raise InputTypeError(f"ModuleDict.update: item {i} must be a (name, module) pair, "
                                      f"got {type(pair).__name__}")
             self[pair[0]] = pair[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# LocalResponseNorm, LPPool, alpha dropouts, Bilinear, ChannelShuffle, FractionalMaxPool2d, Container
+# ---------------------------------------------------------------------------------------------
+class LocalResponseNorm(_FunctionLayer):
+    """``torch.nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0)``: F.local_response_norm."""
+    params, function = ("size", "alpha", "beta", "k"), staticmethod(F.local_response_norm)
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size = _positive_int("size", size, "LocalResponseNorm")
+        self.alpha, self.beta, self.k = alpha, beta, k
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class LPPool1d(_FunctionLayer):
+    """``torch.nn.LPPool1d(norm_type, kernel_size, stride=None, ceil_mode=False)``: F.lp_pool1d."""
+    params, function = ("norm_type", "kernel_size", "stride", "ceil_mode"), staticmethod(F.lp_pool1d)
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False):
+        super().__init__()
+        F._scalar(type(self).__name__, "norm_type", norm_type)
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{name}={getattr(self, name)}" for name in self.params)
+
+
+class LPPool2d(LPPool1d):
+    """``torch.nn.LPPool2d(norm_type, kernel_size, stride=None, ceil_mode=False)``: F.lp_pool2d."""
+    function = staticmethod(F.lp_pool2d)
+
+
+class AlphaDropout(Dropout):
+    """``torch.nn.AlphaDropout(p=0.5, inplace=False)``: F.alpha_dropout (for SELU networks)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.alpha_dropout(x, self.p, self.training, self.inplace, generator=self.generator)
+
+
+class FeatureAlphaDropout(Dropout):
+    """``torch.nn.FeatureAlphaDropout(p=0.5, inplace=False)``: F.feature_alpha_dropout."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(x, self.p, self.training, self.inplace, generator=self.generator)
+
+
+class Bilinear(Module):
+    """``y = x1^T W x2 + b`` (torch.nn.Bilinear): weight (out, in1, in2) and bias (out,), both
+    from U(-1/sqrt(in1), 1/sqrt(in1)) as torch's."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None, *, generator: Generator | None = None):
+        super().__init__()
+        self.in1_features = _positive_int("in1_features", in1_features, "Bilinear")
+        self.in2_features = _positive_int("in2_features", in2_features, "Bilinear")
+        self.out_features = _positive_int("out_features", out_features, "Bilinear")
+        self.weight = _empty((self.out_features, self.in1_features, self.in2_features), dtype, device)
+        self.register_parameter("bias", _empty((self.out_features,), dtype, device) if bias else None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Generator | None = None) -> None:
+        """Re-draw weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+        bound = 1.0 / math.sqrt(self.in1_features)
+        for t in (self.weight, self.bias):
+            if t is not None:
+                init.uniform_(t, -bound, bound, generator)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class ChannelShuffle(_FunctionLayer):
+    """``torch.nn.ChannelShuffle(groups)``: F.channel_shuffle."""
+    params, function = ("groups",), staticmethod(F.channel_shuffle)
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = _positive_int("groups", groups, "ChannelShuffle")
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
+
+class FractionalMaxPool2d(Module):
+    """``torch.nn.FractionalMaxPool2d(kernel_size, output_size=None, output_ratio=None,
+    return_indices=False, _random_samples=None)``: F.fractional_max_pool2d, new window starts
+    drawn each call unless ``_random_samples`` fixes them."""
+
+    def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                 return_indices: bool = False, _random_samples: Tensor | None = None):
+        super().__init__()
+        name = "FractionalMaxPool2d"
+        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, name)
+        self.output_size = None if output_size is None else F._pair(output_size, "output_size", 1, name)
+        self.output_ratio = None if output_ratio is None else (
+            tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio, output_ratio))
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        if output_size is None and output_ratio is None:
+            raise ConfigError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ConfigError(f"{name}: only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < F._scalar(name, "output_ratio", r) < 1
+                                                     for r in self.output_ratio):
+            raise ConfigError(f"{name}: output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, x: Tensor) -> Any:
+        return F.fractional_max_pool2d(x, self.kernel_size, self.output_size, self.output_ratio,
+                                       self.return_indices, _random_samples=self._random_samples)
+
+
+class Container(Module):
+    """Deprecated (torch's ``nn.Container(**kwargs)``): a Module holding the given children."""
+
+    def __init__(self, **kwargs: Module):
+        super().__init__()
+        import warnings
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in "
+                      "`nn.Module`. Subclass that instead.", FutureWarning, stacklevel=2)
+        for name, module in kwargs.items():
+            self.add_module(name, module)

@@ -22,8 +22,8 @@ import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array
 from ..errors import (CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError,
-                      TensorganError)
-from ..tensor import RemovableHandle, Tensor, _check_dtype
+                      TensorganError, UninitializedParameterError)
+from ..tensor import RemovableHandle, Tensor, _check_dtype, get_default_dtype
 from ._backward_hooks import BackwardHook
 
 
@@ -82,6 +82,112 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+_ARRAY = Tensor.__dict__["array"]          # the slot itself, under the mixin's refusing property
+
+
+def _refuse(what: str) -> UninitializedParameterError:
+    return UninitializedParameterError(
+        f"cannot use {what} of an uninitialized parameter or buffer (a lazy module's): call the "
+        f"module's forward with a batch first, which gives it its shape")
+
+
+class UninitializedTensorMixin:
+    """No data yet: reading the values or the shape is refused; ``materialize(shape)`` gives it
+    an (uninitialized) array of that shape and makes it a ``cls_to_become``."""
+    __slots__ = ()
+    cls_to_become: type = Tensor
+
+    def __new__(cls, requires_grad: bool = False, device: Any = None, dtype: Any = None, **_: Any):
+        t = object.__new__(cls)
+        dev = get_device(device)
+        _ARRAY.__set__(t, dev.xp.empty((0,), dtype=_check_dtype(get_default_dtype() if dtype is None else dtype)))
+        t._grad, t._requires_grad, t.device, t._ctx = None, bool(requires_grad), dev, None
+        t._version_box, t._hooks = [0], None
+        return t
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:     # all done in __new__
+        pass
+
+    def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
+        """An array of ``shape`` (values unset: the module's init fills them), on ``device`` /
+        in ``dtype`` (the ones given at construction by default); the class becomes
+        ``cls_to_become`` (Parameter / Tensor), the object stays the same."""
+        dev = self.device if device is None else get_device(device)
+        dt = self.dtype if dtype is None else _check_dtype(dtype)
+        _ARRAY.__set__(self, dev.xp.zeros(tuple(int(n) for n in shape), dtype=dt))
+        self.device = dev
+        self.__class__ = self.cls_to_become
+
+    def __deepcopy__(self, memo: dict) -> "UninitializedTensorMixin":
+        """A new uninitialized tensor of the same kind, device and dtype (torch's)."""
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
+    def _retarget(self, device: Device, dtype: Any) -> None:
+        """Module.to on a lazy tensor: the device / dtype it will materialize with."""
+        _ARRAY.__set__(self, device.xp.empty((0,), dtype=dtype))
+        self.device = device
+
+    @property
+    def array(self) -> Any:
+        raise _refuse("the values")
+
+    @property
+    def shape(self) -> tuple:
+        raise _refuse("the shape")
+
+    @property
+    def dtype(self) -> Any:
+        return _ARRAY.__get__(self).dtype
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """torch's ``nn.UninitializedParameter(requires_grad=True, device=None, dtype=None)``."""
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad: bool = True, device: Any = None, dtype: Any = None):
+        return super().__new__(cls, requires_grad, device, dtype)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """torch's ``nn.UninitializedBuffer(requires_grad=False, device=None, dtype=None,
+    persistent=True)`` (``persistent`` is accepted for torch's signature; register the buffer
+    with ``register_buffer(..., persistent=)`` to choose)."""
+    __slots__ = ()
+    cls_to_become = Tensor
+
+
+def is_lazy(t: Any) -> bool:
+    """Whether ``t`` is an UninitializedParameter / UninitializedBuffer."""
+    return isinstance(t, UninitializedTensorMixin)
+
+
+
+
+class Buffer(Tensor):
+    """torch 2.13's buffer marker: ``self.x = nn.Buffer(t, persistent=True)`` in a Module
+    registers ``t`` (detached, the same memory) as a buffer, as ``register_buffer`` does."""
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Any = None, *, persistent: bool = True):
+        if data is None:
+            data = np.zeros((0,), dtype=get_default_dtype())
+        if isinstance(data, Tensor):
+            super().__init__(data.array, requires_grad=data.requires_grad, device=data.device)
+        else:
+            super().__init__(data)
+        self.persistent = bool(persistent)
+
+    def _plain(self) -> Tensor:
+        """The registered tensor: a plain Tensor sharing this one's memory."""
+        return Tensor._make(self.array, self.device, self.requires_grad)
+
+
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict`` did not match (torch's ``_IncompatibleKeys``: its repr says
     ``<All keys matched successfully>`` when both lists are empty)."""
@@ -126,6 +232,9 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                  f"before assigning {name!r}")
+        if isinstance(value, Buffer):      # torch 2.13: assigning nn.Buffer(t) registers t
+            self.register_buffer(name, value._plain(), value.persistent)
+            return
         target = None
         params = self.__dict__["_parameters"]
         if name in params and value is not None and not isinstance(value, Parameter):
@@ -342,13 +451,18 @@ class Module:
         if isinstance(target, Device) or str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
             device = get_device(target)
             for t in self._tensors():
-                if t.device is not device:
+                if is_lazy(t):                     # no data yet: it will materialize there
+                    t._retarget(device, t.dtype)
+                elif t.device is not device:
                     t.array, t.device = move_array(t.array, t.device, device), device
                     if t.grad is not None:
                         t.grad = t.grad.to(device)
             return self
         dtype = _check_dtype(target)
         for t in self._tensors():
+            if is_lazy(t):
+                t._retarget(t.device, dtype)
+                continue
             if t.array.dtype.kind != "f":   # integer and bool buffers (counters, indices) stay
                 continue
             t.array = t.array.astype(dtype)
@@ -784,6 +898,11 @@ def _post_order(module: Module) -> Iterator[Module]:
 def _checked_value(value: Any, target: "Tensor | np.ndarray", key: str, errors: list) -> Any:
     """``value`` as a host array that fits ``target``, or None with the problem added to
     ``errors``."""
+    if is_lazy(value) or is_lazy(target):
+        if not is_lazy(target):
+            errors.append(f"{key!r} is uninitialized in the checkpoint (a lazy module's) but has shape "
+                          f"{tuple(target.shape)} in the model")
+        return None              # uninitialized into uninitialized: nothing to copy (torch's)
     value = value.numpy() if isinstance(value, Tensor) else as_host_array(value)
     if value.shape != tuple(target.shape):
         errors.append(f"parameter {key!r} has shape {tuple(value.shape)} in the checkpoint but "

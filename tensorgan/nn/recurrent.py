@@ -86,19 +86,22 @@ def _check_bool(owner: str, name: str, value: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Cells: one time step.
 # ---------------------------------------------------------------------------------------------
-class _CellBase(Module):
-    """A cell's weights ``weight_ih`` (gates * H, H_in), ``weight_hh`` (gates * H, H) and, with
-    ``bias``, ``bias_ih`` / ``bias_hh`` (gates * H,)."""
+class RNNCellBase(Module):
+    """torch's ``nn.RNNCellBase(input_size, hidden_size, bias, num_chunks, device=None,
+    dtype=None)``, the base of RNNCell / LSTMCell / GRUCell: the weights ``weight_ih``
+    (num_chunks * H, H_in), ``weight_hh`` (num_chunks * H, H) and, with ``bias``, ``bias_ih`` /
+    ``bias_hh`` (num_chunks * H,), all from U(-1/sqrt(H), 1/sqrt(H)).  ``mode`` (the cell kind
+    the subclasses set) picks the step; the base itself has no forward, as torch's."""
+    mode = ""
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool, device: Any,
-                 dtype: Any, generator: Generator | None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device: Any = None, dtype: Any = None, *, generator: Generator | None = None):
         super().__init__()
         owner = type(self).__name__
-        self.mode = mode
         self.input_size = _positive_int("input_size", input_size, owner)
         self.hidden_size = _positive_int("hidden_size", hidden_size, owner)
         self.bias = _check_bool(owner, "bias", bias)
-        rows = _GATES[self.mode] * self.hidden_size
+        rows = _positive_int("num_chunks", num_chunks, owner) * self.hidden_size
         self.weight_ih = _empty((rows, self.input_size), dtype, device)
         self.weight_hh = _empty((rows, self.hidden_size), dtype, device)
         for name in ("bias_ih", "bias_hh"):
@@ -169,40 +172,44 @@ def _pair(owner: str, hx: Any) -> list:
     return list(hx)
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """An Elman cell: ``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)``, act tanh or relu.
     Input (N, H_in) or unbatched (H_in,); hx of (N, H) / (H,), zeros when None."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
                  device: Any = None, dtype: Any = None, *, generator: Generator | None = None):
-        super().__init__(_mode_of("RNNCell", nonlinearity), input_size, hidden_size, bias, device,
-                         dtype, generator)
-        self.nonlinearity = nonlinearity
+        mode = _mode_of("RNNCell", nonlinearity)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype, generator=generator)
+        self.mode, self.nonlinearity = mode, nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         return self._cell(input, hx, 1)[0]
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """An LSTM cell (gates i, f, g, o): ``c' = f * c + i * g``, ``h' = o * tanh(c')``.
     Returns ``(h', c')``; hx is ``(h, c)`` or None (zeros)."""
 
+    mode = "LSTM"
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
                  dtype: Any = None, *, generator: Generator | None = None):
-        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype, generator)
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype, generator=generator)
 
     def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, Tensor]:
         h, c, _ = self._cell(input, hx, 2)
         return h, c
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """A GRU cell (gates r, z, n): ``h' = (1 - z) * n + z * h`` with
     ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``."""
 
+    mode = "GRU"
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
                  dtype: Any = None, *, generator: Generator | None = None):
-        super().__init__("GRU", input_size, hidden_size, bias, device, dtype, generator)
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype, generator=generator)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         return self._cell(input, hx, 1)[0]
