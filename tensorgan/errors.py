@@ -48,3 +48,7 @@ class LinAlgError(TensorganError, RuntimeError):
     """A matrix that a linear-algebra op cannot handle: singular in inv / solve, not
     positive-definite in cholesky (torch.linalg.LinAlgError, a RuntimeError too); the message
     names the op, the batch element and the shape."""
+
+
+class AnomalyError(TensorganError, RuntimeError):
+    """Anomaly detection (``tg.autograd.detect_anomaly``): a backward step produced NaN."""
