@@ -24,7 +24,7 @@ from ...tensor import Tensor, no_grad
 if TYPE_CHECKING:
     from ..module import Module
 
-__all__ = ["parametrize", "parametrizations", "rnn", "clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
+__all__ = ["parametrize", "parametrizations", "rnn", "stateless", "clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
            "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters"]
 
 
@@ -300,4 +300,4 @@ def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
     return v.norm(2, dim=others, keepdim=True) if others else v.abs()
 
 
-from . import parametrizations, parametrize, rnn  # noqa: E402  (they use the helpers above)
+from . import parametrizations, parametrize, rnn, stateless  # noqa: E402  (they use the helpers above)
