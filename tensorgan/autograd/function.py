@@ -118,7 +118,7 @@ class Function(_EngineFunction):
         record the call so that backward calls ``cls.backward``."""
         if not _is_ctx_style(cls):
             return super().apply(*args, **kwargs)
-        if kwargs:
+        if kwargs or _has_setup_context(cls):     # torch binds forward's defaults for setup_context
             args = _bind(cls, args, kwargs)
         requires = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(tuple(requires and isinstance(a, Tensor) and a.requires_grad for a in args))
