@@ -10,7 +10,7 @@ The whole idea, micrograd-style:
   each context's ``backward`` once with the summed gradient of its output, adds the results into
   the gradients of its inputs (a tensor used twice gets both contributions), and stores the
   gradients of leaves that ``requires_grad`` in ``.grad``. Then it frees the graph, like PyTorch.
-* ``backward(create_graph=True)`` and ``autograd.grad`` (``autograd.py``) walk the same graph but
+* ``backward(create_graph=True)`` and ``autograd.grad`` (``autograd/__init__.py``) walk the same graph but
   call each context's ``grad_graph`` instead: the same backward written with Tensor ops, so the
   gradient has a graph of its own and can be differentiated again (gradient penalties).
 
