@@ -70,7 +70,9 @@ from .tensor import bfloat16, float16, set_default_dtype  # noqa: F401
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,
                      no_grad, set_grad_enabled,
                      int64, int32, int16, int8, uint8)
-from . import autograd, checkpoint, data, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
+from .grad_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: E402,F401
+from .grad_mode import set_detect_anomaly as set_anomaly_enabled  # noqa: E402,F401  (torch.set_anomaly_enabled)
+from . import autograd, checkpoint, data, func, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
 from . import distributions  # noqa: E402  (torch.distributions: priors, rsample, kl_divergence)
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)

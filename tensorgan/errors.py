@@ -53,3 +53,7 @@ class LinAlgError(TensorganError, RuntimeError):
 class UninitializedParameterError(TensorganError, ValueError):
     """A lazy module's UninitializedParameter / UninitializedBuffer used before its first
     forward gave it a shape (torch raises ValueError / RuntimeError there)."""
+
+
+class AnomalyError(TensorganError, RuntimeError):
+    """Anomaly detection (``tg.autograd.detect_anomaly``): a backward step produced NaN."""

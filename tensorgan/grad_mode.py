@@ -12,7 +12,8 @@ import inspect
 import threading
 from typing import Any, Callable
 
-__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
+__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 
 class _GradMode(threading.local):
@@ -118,3 +119,55 @@ class set_grad_enabled(_SetGradMode):
     def __call__(self, func: Callable) -> Callable:
         _grad_mode.enabled = self._before_call      # as a decorator it is not a call: undo it
         return _SetGradMode(self.enabled)(func)
+
+
+# ---------------------------------------------------------------------------------------------
+# Anomaly mode (torch.autograd.detect_anomaly): global, as torch's; the engine reads the flag
+# once per backward, so a disabled mode costs nothing per node.
+# ---------------------------------------------------------------------------------------------
+_anomaly = {"enabled": False, "check_nan": True}
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly["enabled"]
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return _anomaly["check_nan"]
+
+
+class set_detect_anomaly:
+    """Anomaly detection on or off, as a call (from now on) or a ``with`` block (restored after):
+    each backward step's gradients are checked for NaN, and the first op whose gradient has one
+    raises ``AnomalyError`` naming the op.  (torch also records each op's forward traceback;
+    tensorgan does not.)"""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self.before = dict(_anomaly)
+        _anomaly["enabled"], _anomaly["check_nan"] = bool(mode), bool(check_nan)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> bool:
+        _anomaly.update(self.before)
+        return False
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """``with detect_anomaly():`` (or as a decorator): anomaly detection inside, as torch's
+    (with its warning that it slows backward down)."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        import warnings
+        self.check_nan = check_nan
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
+                      "and should only be enabled for debugging.", stacklevel=2)
+
+    def __enter__(self) -> None:
+        self.before = dict(_anomaly)
+        _anomaly["enabled"], _anomaly["check_nan"] = True, bool(self.check_nan)
+
+    def __exit__(self, *exc: Any) -> bool:
+        _anomaly.update(self.before)
+        return False

@@ -10,7 +10,7 @@ The whole idea, micrograd-style:
   each context's ``backward`` once with the summed gradient of its output, adds the results into
   the gradients of its inputs (a tensor used twice gets both contributions), and stores the
   gradients of leaves that ``requires_grad`` in ``.grad``. Then it frees the graph, like PyTorch.
-* ``backward(create_graph=True)`` and ``autograd.grad`` (``autograd.py``) walk the same graph but
+* ``backward(create_graph=True)`` and ``autograd.grad`` (``autograd/__init__.py``) walk the same graph but
   call each context's ``grad_graph`` instead: the same backward written with Tensor ops, so the
   gradient has a graph of its own and can be differentiated again (gradient penalties).
 
@@ -32,8 +32,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
-from .grad_mode import (_grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+from .errors import AnomalyError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
 float32 = np.dtype(np.float32)
@@ -298,6 +298,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     owned_by_a_leaf = set()  # ids of gradients handed to a leaf's .grad: never shared by two leaves
     # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
     # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
+    check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
     with set_grad_enabled(create_graph), np.errstate(all="ignore"):
         for node in reversed(order):
             g = grads.pop(id(node), None)
@@ -321,6 +322,8 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
             input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
             if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
                 input_grads = _as_one_per_input(ctx, input_grads)
+            if check_nan:
+                _refuse_nan(ctx, input_grads)
             for parent, pg in zip(ctx.inputs, input_grads):
                 if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
                     continue
@@ -383,6 +386,17 @@ def _check_still_valid(ctx: Function) -> None:
                 f"after the op used it (an in-place op on it, a view or .detach() of it, an "
                 f"optimizer step, init or load_state_dict), so its gradient would be wrong; "
                 f"modify a .clone(), or do the update after backward()")
+
+
+def _refuse_nan(ctx: Function, input_grads: tuple) -> None:
+    """detect_anomaly: the first gradient with a NaN names the op that made it, as torch's."""
+    for i, pg in enumerate(input_grads):
+        if pg is None:
+            continue
+        array = pg.g if isinstance(pg, ops.SparseGrad) else pg.array if isinstance(pg, Tensor) else pg
+        if array.dtype.kind == "f" and bool(ctx.xp.isnan(array).any()):
+            name = getattr(ctx, "anomaly_name", None) or f"{type(ctx).__name__}Backward0"
+            raise AnomalyError(f"Function '{name}' returned nan values in its {i}th output.")
 
 
 # A custom Function's mistakes in backward, named here rather than as a NumPy error further back.

@@ -249,3 +249,23 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     draws = resolve(generator).uniform(tensor.shape, np.float64, 2 * cdf(a) - 1, 2 * cdf(b) - 1)
     values = np.clip(_erfinv(draws) * (std * math.sqrt(2.0)) + mean, a, b)
     return _fill(tensor, values)
+
+
+def _deprecated(new: Callable) -> Callable:
+    """torch's old name of an initializer (no trailing underscore): the same, with its warning."""
+    old = new.__name__[:-1]
+
+    @functools.wraps(new)
+    def deprecated_init(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    return deprecated_init
+
+
+(uniform, normal, constant, eye, dirac, xavier_uniform, xavier_normal, kaiming_uniform,
+ kaiming_normal, orthogonal) = map(_deprecated, (uniform_, normal_, constant_, eye_, dirac_,
+                                                 xavier_uniform_, xavier_normal_, kaiming_uniform_,
+                                                 kaiming_normal_, orthogonal_))

@@ -12,7 +12,8 @@ Spectral normalization (SN-GAN's discriminator): ``D = nn.Sequential(spectral_no
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Iterable
+import warnings
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
@@ -24,7 +25,9 @@ from ...tensor import Tensor, no_grad
 if TYPE_CHECKING:
     from ..module import Module
 
-__all__ = ["parametrize", "parametrizations", "rnn", "clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
+__all__ = ["parametrize", "parametrizations", "rnn", "stateless", "clip_grad_norm_", "clip_grad_norm",
+           "get_total_norm", "clip_grads_with_norm_", "fuse_conv_bn_eval", "fuse_conv_bn_weights",
+           "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
            "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters"]
 
 
@@ -44,47 +47,88 @@ def _grads(owner: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale the gradients so that their joint ``norm_type``-norm (as if all were one vector) is at
     most ``max_norm``; return that norm before clipping, as a 0-d tensor.  The scale is
-    ``max_norm / (norm + 1e-6)``, applied only where it is below 1 (PyTorch's rule).
+    ``max_norm / (norm + 1e-6)``, applied only where it is below 1 (PyTorch's rule):
+    ``get_total_norm`` of the gradients, then ``clip_grads_with_norm_``.
 
     Non-finite norms (with ``error_if_nonfinite=False``): an infinite norm scales every gradient
     by 0, as PyTorch (its infinite elements become NaN).  A NaN norm differs from PyTorch on
     purpose: PyTorch multiplies every gradient by the NaN scale (clamped at 1, which keeps NaN),
     so all of them become NaN; here the gradients are left exactly as they were, and the returned
-    NaN norm is the signal (check it, or pass ``error_if_nonfinite=True`` to raise NonFiniteError)."""
+    NaN norm is the signal (check it, or pass ``error_if_nonfinite=True`` to raise NonFiniteError).
+    ``foreach`` is accepted (torch's fused-kernel switch; no effect here)."""
     grads = _grads("clip_grad_norm_", parameters)
-    for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            raise ConfigError(f"clip_grad_norm_: {name} must be a number, got {value!r}")
+    _check_max_norm("clip_grad_norm_", max_norm)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, _owner="clip_grad_norm_")
+    _scale_grads(grads, max_norm, float(total))
+    return total
+
+
+def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """torch's deprecated name of :func:`clip_grad_norm_` (with its FutureWarning)."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def _check_max_norm(owner: str, max_norm: Any) -> None:
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or math.isnan(max_norm):
+        raise ConfigError(f"{owner}: max_norm must be a number, got {max_norm!r}")
     if max_norm < 0:
-        raise ConfigError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm} (a negative "
+        raise ConfigError(f"{owner}: max_norm must be >= 0, got {max_norm} (a negative "
                           f"one would flip the gradients' sign)")
+
+
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None,
+                   *, _owner: str = "get_total_norm") -> Tensor:
+    """The ``norm_type``-norm of the tensors taken together (the norm of their norms), a 0-d
+    tensor of the first one's dtype (0.0 for none), not differentiable -- torch's, applied to
+    gradients before ``clip_grads_with_norm_``."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise InputTypeError(f"{_owner} takes Tensors, got {type(t).__name__}")
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or math.isnan(norm_type):
+        raise ConfigError(f"{_owner}: norm_type must be a number, got {norm_type!r}")
     norm_type = float(norm_type)
     if norm_type <= 0:
-        raise ConfigError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type}")
-    if not grads:
+        raise ConfigError(f"{_owner}: norm_type must be > 0 (or inf), got {norm_type}")
+    if not tensors:
         return tensor(0.0)
-    g0 = grads[0]
+    g0 = tensors[0]
     xp = g0.device.xp
     if math.isinf(norm_type):
-        per_tensor = [xp.abs(g.array).max() for g in grads if g.array.size]
+        per_tensor = [xp.abs(g.array).max() for g in tensors if g.array.size]
         total = xp.stack(per_tensor).max() if per_tensor else xp.zeros((), g0.dtype)
-    else:   # the norm of the per-tensor norms, in the gradients' dtype (as PyTorch)
-        per_tensor = xp.stack([(xp.abs(g.array) ** norm_type).sum() for g in grads])
+    else:   # the norm of the per-tensor norms, in the tensors' dtype (as PyTorch)
+        per_tensor = xp.stack([(xp.abs(g.array) ** norm_type).sum() for g in tensors])
         total = per_tensor.sum() ** (1.0 / norm_type)
     total = xp.asarray(total, dtype=g0.dtype)
-    total_value = float(total)
-    if error_if_nonfinite and not math.isfinite(total_value):
-        raise NonFiniteError(f"clip_grad_norm_: the total {norm_type}-norm of the gradients is "
-                             f"{total_value}; pass error_if_nonfinite=False to clip anyway")
+    if error_if_nonfinite and not math.isfinite(float(total)):
+        raise NonFiniteError(f"{_owner}: the total {norm_type}-norm of the gradients is "
+                             f"{float(total)}; pass error_if_nonfinite=False to clip anyway")
+    return Tensor._make(total, g0.device)
+
+
+def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                          total_norm: Tensor | float, foreach: bool | None = None) -> None:
+    """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` where that is below 1, in place
+    (``total_norm`` from ``get_total_norm``; a NaN one leaves them, see ``clip_grad_norm_``)."""
+    grads = _grads("clip_grads_with_norm_", parameters)
+    _check_max_norm("clip_grads_with_norm_", max_norm)
+    _scale_grads(grads, max_norm, float(total_norm))
+
+
+def _scale_grads(grads: list[Tensor], max_norm: float, total_value: float) -> None:
     coefficient = float(max_norm) / (total_value + 1e-6)
     if coefficient < 1.0:   # a NaN norm: not < 1, the gradients stay; an infinite one: scale 0 and
         with np.errstate(invalid="ignore"):            # inf * 0 = NaN where infinite, as PyTorch
             for g in grads:
                 g.array *= g.array.dtype.type(coefficient)
-    return Tensor._make(total, g0.device)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
@@ -300,4 +344,87 @@ def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
     return v.norm(2, dim=others, keepdim=True) if others else v.abs()
 
 
-from . import parametrizations, parametrize, rnn  # noqa: E402  (they use the helpers above)
+from . import parametrizations, parametrize, rnn, stateless  # noqa: E402  (they use the helpers above)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fusing a BatchNorm in eval mode into the conv / linear layer before it (torch.nn.utils.fusion)
+# ---------------------------------------------------------------------------------------------
+def fuse_conv_bn_eval(conv: "Module", bn: "Module", transpose: bool = False) -> "Module":
+    """A copy of ``conv`` computing ``bn(conv(x))`` of the two in eval mode, as one conv
+    (``transpose=True`` for a ConvTranspose, whose weight has the output channels second)."""
+    if conv.training or bn.training:
+        raise ConfigError("fuse_conv_bn_eval: Fusion only for eval! (call .eval() on both)")
+    return _fused_copy(conv, fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean,
+                                                  bn.running_var, bn.eps, bn.weight, bn.bias,
+                                                  transpose))
+
+
+def fuse_conv_bn_weights(conv_w: Tensor, conv_b: Tensor | None, bn_rm: Tensor, bn_rv: Tensor,
+                         bn_eps: float, bn_w: Tensor | None, bn_b: Tensor | None,
+                         transpose: bool = False) -> tuple:
+    """The (weight, bias) Parameters of the conv equal to conv then batch norm (running
+    statistics): ``w * gamma / sqrt(var + eps)`` per output channel, and the bias shifted."""
+    scale = _bn_scale(bn_rm, bn_rv, bn_eps, bn_w, "fuse_conv_bn_weights")
+    shape = [1, -1] + [1] * (conv_w.ndim - 2) if transpose else [-1] + [1] * (conv_w.ndim - 1)
+    return _fused(conv_w * scale.reshape(*shape), conv_b, bn_rm, bn_b, scale, conv_w)
+
+
+def fuse_linear_bn_eval(linear: "Module", bn: "Module") -> "Module":
+    """A copy of ``linear`` computing ``bn(linear(x))`` of the two in eval mode, as one linear."""
+    if linear.training or bn.training:
+        raise ConfigError("fuse_linear_bn_eval: Fusion only for eval! (call .eval() on both)")
+    if linear.out_features != bn.num_features and bn.num_features != 1:
+        raise ConfigError(f"fuse_linear_bn_eval: To fuse, linear.out_features ({linear.out_features}) "
+                          f"must equal bn.num_features ({bn.num_features}) or bn.num_features must be 1")
+    return _fused_copy(linear, fuse_linear_bn_weights(linear.weight, linear.bias, bn.running_mean,
+                                                      bn.running_var, bn.eps, bn.weight, bn.bias))
+
+
+def fuse_linear_bn_weights(linear_w: Tensor, linear_b: Tensor | None, bn_rm: Tensor, bn_rv: Tensor,
+                           bn_eps: float, bn_w: Tensor | None, bn_b: Tensor | None) -> tuple:
+    """The (weight, bias) Parameters of the linear layer equal to linear then batch norm."""
+    scale = _bn_scale(bn_rm, bn_rv, bn_eps, bn_w, "fuse_linear_bn_weights")
+    return _fused(linear_w * scale.unsqueeze(-1), linear_b, bn_rm, bn_b, scale, linear_w)
+
+
+def _bn_scale(bn_rm: Tensor, bn_rv: Tensor, bn_eps: float, bn_w: Tensor | None, owner: str) -> Tensor:
+    if bn_rm is None or bn_rv is None:
+        raise ConfigError(f"{owner}: the batch norm has no running statistics "
+                          f"(track_running_stats=False), so there is nothing fixed to fuse")
+    with no_grad():
+        scale = (bn_rv + bn_eps).rsqrt()
+        return scale if bn_w is None else bn_w * scale
+
+
+def _fused(weight: Tensor, bias: Tensor | None, bn_rm: Tensor, bn_b: Tensor | None, scale: Tensor,
+           like: Tensor) -> tuple:
+    from ..module import Parameter
+    with no_grad():
+        bias = (bn_rm * 0 if bias is None else bias) - bn_rm
+        bias = bias * scale + (0 if bn_b is None else bn_b)
+        return (Parameter(weight.detach().to(like.dtype), requires_grad=like.requires_grad),
+                Parameter(bias.detach().to(like.dtype), requires_grad=like.requires_grad))
+
+
+def _fused_copy(layer: "Module", weights: tuple) -> "Module":
+    import copy
+    fused = copy.deepcopy(layer)
+    fused.weight, fused.bias = weights
+    return fused
+
+
+def skip_init(module_cls: type, *args: Any, **kwargs: Any) -> "Module":
+    """torch's ``skip_init``: the module with its parameters left uninitialized (empty arrays of
+    their shapes; fill them yourself).  tensorgan builds it normally and then empties them, so the
+    init cost is not saved -- only the values differ (torch's are whatever memory held)."""
+    import inspect
+    from ..module import Module
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise InputTypeError(f"skip_init: expected a Module class, got {module_cls!r}")
+    if "device" not in inspect.signature(module_cls).parameters:
+        raise ConfigError("skip_init: Module must support a 'device' arg to skip initialization")
+    module = module_cls(*args, **kwargs)
+    for p in module.parameters():
+        p.array = p.device.xp.empty_like(p.array)
+    return module

@@ -15,10 +15,20 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .errors import InputTypeError, ShapeError, TensorganError
-from .tensor import Function, Tensor, _backward_into, _run_backward
+import warnings
 
-__all__ = ["grad", "backward", "Function"]
+from ..errors import InputTypeError, ShapeError, TensorganError
+from ..gradcheck import gradcheck, gradgradcheck
+from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
+                         is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
+                         set_grad_enabled)
+from ..tensor import Tensor, _backward_into, _run_backward
+from .function import Function, FunctionCtx, once_differentiable
+
+__all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable", "Variable",
+           "functional", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled", "gradcheck", "gradgradcheck", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 
 def _tensors(name: str, value: Any) -> list[Tensor]:
@@ -81,3 +91,24 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
         _run_backward(tensors, seeds, retain_graph, create_graph)
     else:
         _backward_into(inputs, tensors, seeds, retain_graph, create_graph)
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """torch's deprecated ``Variable``: ``Variable(t)`` is a new Tensor on ``t``'s memory, detached,
+    with ``requires_grad`` as given; every Tensor is a Variable (``isinstance``)."""
+
+    def __new__(cls, data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+        if not isinstance(data, Tensor):
+            raise InputTypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
+                          "instead.", stacklevel=2)
+        return data.detach().requires_grad_(bool(requires_grad))
+
+
+from . import functional  # noqa: E402  (uses grad above)

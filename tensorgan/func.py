@@ -1,0 +1,353 @@
+"""torch's ``torch.func`` on tensorgan's reverse-mode engine: ``functional_call``, ``grad``,
+``grad_and_value``, ``vjp``, ``jacrev``, ``hessian`` and ``vmap`` (a loop).
+
+These transform functions instead of tensors: ``grad(f)(x)`` is df/dx.  They are built on
+``autograd.grad``: the differentiated arguments are tracked copies (detached leaves, or an
+identity op on an argument that already requires grad -- then the result keeps its graph, so the
+transforms nest: ``grad(grad(f))``, ``hessian = jacrev(jacrev(f))``).  Arguments may be pytrees
+(dicts, lists, tuples) of Tensors, as ``functional_call``'s parameter dicts are::
+
+    params = dict(model.named_parameters())
+    grads = tg.func.grad(lambda p: loss_fn(tg.func.functional_call(model, p, (x,)), y))(params)
+
+``vmap`` has no batching rules here: it calls the function once per batch element and stacks the
+results (documented as a loop; the same numbers, a Python loop's speed).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from .autograd.functional import _jacobian_of
+from .errors import ConfigError, InputTypeError, ShapeError
+from .factory import stack, zeros_like
+from .grad_mode import enable_grad, is_grad_enabled
+from .tensor import Tensor
+
+__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jacrev", "hessian", "vmap"]
+
+
+# ---------------------------------------------------------------------------------------------
+# pytrees: Tensors in (nested) tuples, lists and dicts
+# ---------------------------------------------------------------------------------------------
+def _flatten(tree: Any) -> tuple[list, Any]:
+    """(the leaves in order, a spec that ``_unflatten`` rebuilds the tree from)."""
+    if isinstance(tree, (tuple, list)):
+        parts = [_flatten(t) for t in tree]
+        return [leaf for p in parts for leaf in p[0]], (type(tree), [p[1] for p in parts])
+    if isinstance(tree, dict):
+        parts = [_flatten(v) for v in tree.values()]
+        return [leaf for p in parts for leaf in p[0]], (dict, list(tree), [p[1] for p in parts])
+    return [tree], None
+
+
+def _unflatten(spec: Any, leaves: Sequence) -> Any:
+    it = iter(leaves)
+    return _build(spec, it)
+
+
+def _build(spec: Any, it: Any) -> Any:
+    if spec is None:
+        return next(it)
+    if spec[0] is dict:
+        return {k: _build(s, it) for k, s in zip(spec[1], spec[2])}
+    return spec[0](_build(s, it) for s in spec[1])
+
+
+def _tree_map(fn: Callable, tree: Any) -> Any:
+    leaves, spec = _flatten(tree)
+    return _unflatten(spec, [fn(leaf) for leaf in leaves])
+
+
+# ---------------------------------------------------------------------------------------------
+# functional_call
+# ---------------------------------------------------------------------------------------------
+def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = None,
+                    kwargs: dict | None = None, *, tie_weights: bool = True,
+                    strict: bool = False) -> Any:
+    """``module(*args, **kwargs)`` with some parameters and buffers replaced, by dotted name, by
+    the given tensors -- for that call only: the module's own parameters are untouched.
+
+    ``parameter_and_buffer_dicts``: a dict or a sequence of dicts (no key in two of them).
+    ``tie_weights``: a tensor registered under several names (tied weights) is replaced under all
+    of them when one is given.  ``strict``: every parameter and buffer must be given, no other."""
+    values = _merged(parameter_and_buffer_dicts)
+    named = _all_named(module)
+    if tie_weights:
+        values = _tied(values, named)
+    if strict:
+        missing = sorted(set(named) - set(values))
+        unexpected = sorted(set(values) - set(named))
+        if missing or unexpected:
+            raise ConfigError(f"functional_call (strict=True): missing keys {missing}, unexpected "
+                              f"keys {unexpected}")
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    saved = [_swap_in(module, name, value) for name, value in values.items()]
+    try:
+        return module(*args, **(kwargs or {}))
+    finally:
+        for restore in reversed(saved):
+            restore()
+
+
+def _merged(dicts: Any) -> dict:
+    dicts = [dicts] if isinstance(dicts, dict) else list(dicts)
+    merged: dict = {}
+    for d in dicts:
+        if not isinstance(d, dict):
+            raise InputTypeError(f"functional_call: expected a dict or a sequence of dicts, got "
+                                 f"{type(d).__name__}")
+        twice = sorted(set(d) & set(merged))
+        if twice:
+            raise ConfigError(f"functional_call: {twice} appeared in multiple dictionaries; "
+                              f"behavior of functional call is ambiguous")
+        merged.update(d)
+    return merged
+
+
+def _all_named(module: Any) -> dict:
+    """Every parameter and buffer under each of its names (a tied one more than once)."""
+    named = {}
+    for prefix, sub in module.named_modules(remove_duplicate=False):
+        for registry in (sub._parameters, sub._buffers):
+            for name, t in registry.items():
+                if t is not None:
+                    named[f"{prefix}.{name}" if prefix else name] = t
+    return named
+
+
+def _tied(values: dict, named: dict) -> dict:
+    """``values`` with each tied name given the value its group got (refused if two differ)."""
+    groups: dict = {}
+    for name, t in named.items():
+        groups.setdefault(id(t), []).append(name)
+    values = dict(values)
+    for names in groups.values():
+        given = {n: values[n] for n in names if n in values}
+        if len(names) < 2 or not given:
+            continue
+        if len({id(v) for v in given.values()}) > 1:
+            raise ConfigError(f"functional_call got multiple values for keys {sorted(given)}, "
+                              f"which are tied. Consider using tie_weights=False")
+        value = next(iter(given.values()))
+        values.update({n: value for n in names})
+    return values
+
+
+def _swap_in(module: Any, name: str, value: Any) -> Callable[[], None]:
+    """Put ``value`` at the dotted ``name`` (as a plain attribute: the registries keep the
+    module's own tensors); return the function that puts back what was there."""
+    path, _, attr = name.rpartition(".")
+    owner = module.get_submodule(path)
+    missing = object()
+    old = owner.__dict__.get(attr, missing)
+    registries = [(r, r[attr]) for r in (owner._parameters, owner._buffers) if attr in r]
+    object.__setattr__(owner, attr, value)
+
+    def restore() -> None:
+        if old is missing:
+            owner.__dict__.pop(attr, None)
+        else:
+            object.__setattr__(owner, attr, old)
+        for registry, tensor in registries:     # a forward's assignment (a buffer) undone
+            registry[attr] = tensor
+
+    return restore
+
+
+# ---------------------------------------------------------------------------------------------
+# grad, grad_and_value, vjp, jacrev, hessian
+# ---------------------------------------------------------------------------------------------
+def _argnums(argnums: Any, n_args: int, fn: str) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) and not isinstance(argnums, bool) else argnums
+    if not isinstance(nums, tuple) or not nums or not all(
+            isinstance(a, int) and not isinstance(a, bool) for a in nums):
+        raise ConfigError(f"{fn}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    for a in nums:
+        if not -n_args <= a < n_args:
+            raise ConfigError(f"{fn}: Got argnums={a}, but only {n_args} positional inputs")
+    return tuple(a % n_args for a in nums)
+
+
+def _track(fn: str) -> Callable[[Any], Tensor]:
+    def track(t: Any) -> Tensor:
+        if not isinstance(t, Tensor) or t.dtype.kind != "f":
+            raise InputTypeError(f"{fn}: the arguments to differentiate must be float Tensors (or "
+                                 f"pytrees of them), got {getattr(t, 'dtype', type(t).__name__)}")
+        return t.view_as(t) if t.requires_grad and is_grad_enabled() else t.detach().requires_grad_(True)
+    return track
+
+
+class _Tracked:
+    """One call's differentiated arguments: the args with those at ``argnums`` tracked, their
+    leaves, and whether an outer differentiation needs the results' graph."""
+
+    def __init__(self, fn: str, args: tuple, argnums: Any) -> None:
+        self.is_int = isinstance(argnums, int)
+        self.nums = _argnums(argnums, len(args), fn)
+        self.outer = is_grad_enabled() and any(
+            isinstance(leaf, Tensor) and leaf.requires_grad
+            for n in self.nums for leaf in _flatten(args[n])[0])
+        self.args = list(args)
+        self.specs, self.leaves = [], []
+        for n in self.nums:
+            self.args[n] = _tree_map(_track(fn), args[n])
+            leaves, spec = _flatten(self.args[n])
+            self.specs.append((spec, len(leaves)))
+            self.leaves.extend(leaves)
+
+    def regroup(self, per_leaf: Sequence) -> Any:
+        """Values, one per tracked leaf, in the structure of the argnums."""
+        groups, start = [], 0
+        for spec, n in self.specs:
+            groups.append(_unflatten(spec, per_leaf[start:start + n]))
+            start += n
+        return groups[0] if self.is_int else tuple(groups)
+
+    def finish(self, value: Any) -> Any:
+        return value if self.outer else _tree_map(
+            lambda t: t.detach() if isinstance(t, Tensor) else t, value)
+
+
+def _split_aux(fn: str, out: Any, has_aux: bool) -> tuple:
+    if not has_aux:
+        return out, None
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise InputTypeError(f"{fn}(f)(*args): output of function f should be a tuple: (output, "
+                             f"aux) if has_aux is True")
+    return out[0], out[1]
+
+
+def _grads_of(outputs: list, tracked: _Tracked, seeds: list | None) -> list:
+    from .autograd import grad as autograd_grad
+    live = [k for k, o in enumerate(outputs) if o.requires_grad]
+    got = autograd_grad([outputs[k] for k in live], tracked.leaves,
+                        None if seeds is None else [seeds[k] for k in live],
+                        retain_graph=True, create_graph=tracked.outer,
+                        allow_unused=True) if live else [None] * len(tracked.leaves)
+    return [zeros_like(leaf) if g is None else g for g, leaf in zip(got, tracked.leaves)]
+
+
+def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
+    """``f -> (lambda *args: (df/dargs[argnums], f(*args)))``; f returns one-element Tensor
+    (with ``has_aux``: ``(that, aux)``, and the value is ``(output, aux)``)."""
+    def wrapper(*args: Any, **kwargs: Any) -> tuple:
+        with enable_grad():
+            tracked = _Tracked("grad_and_value", args, argnums)
+            out, aux = _split_aux("grad_and_value", func(*tracked.args, **kwargs), has_aux)
+            if not isinstance(out, Tensor) or out.numel() != 1:
+                raise ShapeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar "
+                                 f"Tensor, got {getattr(out, 'shape', type(out).__name__)}")
+            grads = tracked.regroup(_grads_of([out], tracked, None))
+        value = tracked.finish(out if not has_aux else (out, aux))
+        return tracked.finish(grads), value
+
+    return wrapper
+
+
+def grad(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
+    """``f -> df/dargs[argnums]`` (with ``has_aux``: ``(gradient, aux)``); see grad_and_value."""
+    both = grad_and_value(func, argnums, has_aux)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g, value = both(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+    """``(func(*primals), vjp_fn[, aux])``: ``vjp_fn(cotangents)`` -- cotangents shaped as the
+    output -- gives a tuple with the vector-Jacobian product for each primal."""
+    with enable_grad():
+        tracked = _Tracked("vjp", primals, tuple(range(len(primals))) or 0)
+        out, aux = _split_aux("vjp", func(*tracked.args), has_aux)
+        leaves, spec = _flatten(out)
+
+    def vjp_fn(cotangents: Any) -> tuple:
+        seeds, seed_spec = _flatten(cotangents)
+        if seed_spec != spec or any(not isinstance(s, Tensor) or s.shape != o.shape
+                                    for s, o in zip(seeds, leaves)):
+            raise ShapeError("vjp_fn: Expected pytree structure of cotangents to be the same as "
+                             "pytree structure of outputs to the function (and each cotangent "
+                             "the shape of its output)")
+        with enable_grad():
+            grads = tracked.regroup(_grads_of(leaves, tracked, seeds))
+        grads = tracked.finish(grads)
+        return grads if isinstance(grads, tuple) else (grads,)
+
+    result = (tracked.finish(out), vjp_fn)
+    return result + (tracked.finish(aux),) if has_aux else result
+
+
+def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable:
+    """``f -> the Jacobian of f at args``, by one backward per output element: for each output
+    (a pytree of Tensors) a Tensor of shape ``output.shape + arg.shape`` in the structure of the
+    argnums.  ``chunk_size`` is accepted (the rows are computed one at a time anyway)."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with enable_grad():
+            tracked = _Tracked("jacrev", args, argnums)
+            out, aux = _split_aux("jacrev", func(*tracked.args, **kwargs), has_aux)
+            leaves, spec = _flatten(out)
+            blocks = [tracked.regroup(_jacobian_of(i, o, tuple(tracked.leaves), tracked.outer, False))
+                      for i, o in enumerate(leaves)]
+        jac = tracked.finish(_unflatten(spec, blocks))
+        return (jac, tracked.finish(aux)) if has_aux else jac
+
+    return wrapper
+
+
+def hessian(func: Callable, argnums: Any = 0) -> Callable:
+    """``f -> its Hessian``: ``jacrev(jacrev(f))`` (torch composes jacfwd(jacrev(f)); the same
+    numbers, tensorgan having no forward mode)."""
+    return jacrev(jacrev(func, argnums), argnums)
+
+
+# ---------------------------------------------------------------------------------------------
+# vmap, as a loop
+# ---------------------------------------------------------------------------------------------
+def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
+         chunk_size: int | None = None) -> Callable:
+    """torch's ``vmap`` computed by a Python loop: ``func`` once per index along each mapped
+    argument's ``in_dims`` (None: passed whole), the results stacked along ``out_dims``.  The
+    same numbers as torch's batching rules, at a loop's speed; Tensor arguments only (in_dims an
+    int, None, or a tuple of those per argument), outputs a Tensor or a tuple of Tensors.
+    Random ops draw afresh per element (torch's randomness='different')."""
+    if randomness not in ("error", "different", "same"):
+        raise ConfigError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ConfigError(f"vmap: in_dims has {len(dims)} entries for {len(args)} arguments")
+        sizes = set()
+        for i, (a, d) in enumerate(zip(args, dims)):
+            if d is None:
+                continue
+            if not isinstance(a, Tensor) or isinstance(d, bool) or not isinstance(d, int):
+                raise InputTypeError(f"vmap (a loop in tensorgan): argument {i} must be a Tensor "
+                                     f"with an int in_dim (or in_dim None), got "
+                                     f"{type(a).__name__} with in_dim {d!r}")
+            if not -a.ndim <= d < max(a.ndim, 1) or a.ndim == 0:
+                raise ShapeError(f"vmap: in_dim {d} is out of range for argument {i} of shape {a.shape}")
+            sizes.add(a.shape[d])
+        if len(sizes) != 1:
+            raise ShapeError(f"vmap: the mapped arguments must have one size along in_dims, got "
+                             f"{sorted(sizes) or 'no mapped argument'}")
+        results = [func(*[a if d is None else a.select(d, k) for a, d in zip(args, dims)], **kwargs)
+                   for k in range(sizes.pop())]
+        return _stack_outputs(results, out_dims)
+
+    return wrapper
+
+
+def _stack_outputs(results: list, out_dims: Any) -> Any:
+    first = results[0]
+    is_tuple = isinstance(first, tuple)
+    columns = list(zip(*results)) if is_tuple else [results]
+    dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(columns)
+    for c in columns:
+        if not all(isinstance(t, Tensor) for t in c):
+            raise InputTypeError("vmap: the function must return a Tensor or a tuple of Tensors")
+    stacked = tuple(stack(list(c), dim=d) for c, d in zip(columns, dims))
+    return stacked if is_tuple else stacked[0]
