@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from . import ops
+from . import conv3d as conv3d_ops, ops
 from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, InputTypeError,
                      ShapeError)
 from .random import Generator, resolve
@@ -30,16 +30,27 @@ Target = Any                                # a Tensor, or array-like / number m
 
 def _pair(value, name: str, minimum: int, owner: str | None = None) -> tuple[int, int]:
     """An int or a pair of ints (NumPy ints too), each >= minimum, as a pair of Python ints."""
+    return _ntuple(value, name, minimum, owner, 2)
+
+
+def _triple(value, name: str, minimum: int, owner: str | None = None) -> tuple[int, int, int]:
+    """An int or three ints, each >= minimum, as a 3-tuple of Python ints (the 3-D ops')."""
+    return _ntuple(value, name, minimum, owner, 3)
+
+
+def _ntuple(value, name: str, minimum: int, owner: str | None, count: int) -> tuple:
+    """An int or ``count`` ints (NumPy ints too), each >= minimum, as Python ints."""
     try:
-        pair = (value, value) if _is_int(value) else tuple(value)
+        values = (value,) * count if _is_int(value) else tuple(value)
     except TypeError:
-        pair = ()
+        values = ()
     prefix = f"{owner}: " if owner else ""
-    if len(pair) != 2 or not all(_is_int(v) for v in pair):
-        raise ConfigError(f"{prefix}{name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
+    if len(values) != count or not all(_is_int(v) for v in values):
+        what = "a pair of ints" if count == 2 else f"{count} ints"
+        raise ConfigError(f"{prefix}{name} must be an int or {what}, got {value!r}")
+    if min(values) < minimum:
         raise ConfigError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
+    return tuple(int(v) for v in values)
 
 
 def _contiguous(fn: Function, a):
@@ -190,9 +201,13 @@ def _unbatched(x: Any, rank: int) -> bool:
     return isinstance(x, Tensor) and x.ndim == rank - 1
 
 
-def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int) -> None:
-    _check_rank(op, "input", x, (4,), "(N, C, H, W) or unbatched (C, H, W)")
-    _check_rank(op, "weight", weight, (4,), "4-D")
+_CONV_LAYOUTS = {4: "(N, C, H, W) or unbatched (C, H, W)", 5: "(N, C, D, H, W) or unbatched (C, D, H, W)"}
+
+
+def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int,
+                rank: int = 4) -> None:
+    _check_rank(op, "input", x, (rank,), _CONV_LAYOUTS[rank])
+    _check_rank(op, "weight", weight, (rank,), f"{rank}-D")
     if x.shape[1] != in_channels:
         raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects "
                          f"{in_channels} (input shape {x.shape})")
@@ -215,15 +230,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrP
     _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in / groups, kH, kW)")
     _check_conv("conv2d", x, weight, bias, weight.shape[1] * groups, weight.shape[0])
     _check_divides("conv2d", "output channels", weight.shape[0], groups)
-    if padding in ("same", "valid"):
-        if padding == "same" and stride != (1, 1):
-            raise ConfigError(f"conv2d: padding='same' needs stride 1 (as torch's), got stride {stride}")
-        before_after = [(0, 0) if padding == "valid" else (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
-                        for k, d in zip(weight.shape[2:], dilation)]
-        if any(b != a for b, a in before_after):            # odd total: the extra row goes after
-            x = pad(x, [n for pair in reversed(before_after) for n in pair])
-            before_after = [(0, 0), (0, 0)]
-        padding = (before_after[0][0], before_after[1][0])
+    x, padding = _string_padding("conv2d", x, weight, padding, stride, dilation)
     padding = _pair(padding, "padding", 0, "conv2d")
     span = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
     for axis, name in ((0, "height"), (1, "width")):
@@ -235,6 +242,22 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrP
     if dilation == (1, 1) and groups == 1:
         return Conv2d.apply(x, weight, bias, stride, padding)
     return _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
+
+
+def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tuple,
+                    dilation: tuple) -> tuple[Tensor, Any]:
+    """torch's ``padding='same'`` (stride 1) / ``'valid'`` as ``(input, per-dim padding)``: an
+    odd total pads the input here, the extra element after; other paddings pass through."""
+    if not (isinstance(padding, str) and padding in ("same", "valid")):
+        return x, padding
+    if padding == "same" and any(s != 1 for s in stride):
+        raise ConfigError(f"{op}: padding='same' needs stride 1 (as torch's), got stride {stride}")
+    before_after = [(0, 0) if padding == "valid" else (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                    for k, d in zip(weight.shape[2:], dilation)]
+    if any(b != a for b, a in before_after):            # odd total: the extra row goes after
+        x = pad(x, [n for pair in reversed(before_after) for n in pair])
+        before_after = [(0, 0)] * len(before_after)
+    return x, tuple(b for b, _ in before_after)
 
 
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
@@ -371,6 +394,65 @@ def _single(value: Any, name: str, minimum: int, owner: str) -> int:
     if not _is_int(value):
         raise ConfigError(f"{owner}: {name} must be an int or a 1-tuple of ints, got {value!r}")
     return _pair(value, name, minimum, owner)[0]
+
+
+def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """3-D (volumetric) convolution of ``x (N, C_in, D, H, W)`` (or unbatched ``(C_in, D, H,
+    W)``) with ``weight (C_out, C_in / groups, kD, kH, kW)``; ``padding`` ints or ``"same"``
+    (stride 1) / ``"valid"``.  NumPy / CuPy array code (``tensorgan.conv3d``): one strided view
+    of the windows and a tensordot per group, no kernel of its own."""
+    if _unbatched(x, 5):
+        return conv3d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    op = "conv3d"
+    stride, dilation = _triple(stride, "stride", 1, op), _triple(dilation, "dilation", 1, op)
+    groups = _groups(op, groups)
+    _check_rank(op, "weight", weight, (5,), "(C_out, C_in / groups, kD, kH, kW)")
+    _check_conv(op, x, weight, bias, weight.shape[1] * groups, weight.shape[0], rank=5)
+    _check_operand(op, "weight", weight, x)
+    _check_divides(op, "output channels", weight.shape[0], groups)
+    x, padding = _string_padding(op, x, weight, padding, stride, dilation)
+    padding = _triple(padding, "padding", 0, op)
+    out = []
+    for n, k, s, p, d in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation):
+        if d * (k - 1) + 1 > n + 2 * p:
+            raise ShapeError(f"{op}: kernel {weight.shape[2:]} (dilation {dilation}) is larger than "
+                             f"the padded input {tuple(m + 2 * q for m, q in zip(x.shape[2:], padding))} "
+                             f"(input {x.shape}, padding {padding})")
+        out.append((n + 2 * p - d * (k - 1) - 1) // s + 1)
+    return conv3d_ops.Conv3d.apply(x, weight, bias, (stride, padding, dilation, groups), tuple(out))
+
+
+def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """Transposed 3-D convolution (conv3d's adjoint, a voxel generator's upsampling layer) of
+    ``x (N, C_in, D, H, W)`` (or unbatched) with ``weight (C_in, C_out / groups, kD, kH, kW)``;
+    per dim the output is ``(D - 1) * stride - 2 * padding + dilation * (kD - 1) + 1 +
+    output_padding``."""
+    if _unbatched(x, 5):
+        return conv_transpose3d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    op = "conv_transpose3d"
+    stride, padding = _triple(stride, "stride", 1, op), _triple(padding, "padding", 0, op)
+    output_padding = _triple(output_padding, "output_padding", 0, op)
+    dilation, groups = _triple(dilation, "dilation", 1, op), _groups(op, groups)
+    _check_rank(op, "weight", weight, (5,), "(C_in, C_out / groups, kD, kH, kW)")
+    _check_conv(op, x, weight, bias, weight.shape[0], weight.shape[1] * groups, rank=5)
+    _check_operand(op, "weight", weight, x)
+    _check_divides(op, "input channels", weight.shape[0], groups)
+    out = []
+    for n, k, s, p, op_, d in zip(x.shape[2:], weight.shape[2:], stride, padding, output_padding,
+                                  dilation):
+        if op_ >= max(s, d):                                    # torch's rule
+            raise ConfigError(f"{op}: output_padding {output_padding} must be smaller than stride "
+                              f"{stride} or dilation {dilation}")
+        out.append((n - 1) * s - 2 * p + d * (k - 1) + 1 + op_)
+    if min(out) <= 0:
+        raise ShapeError(f"{op}: output size {tuple(out)} has a size <= 0 for input {x.shape}, weight "
+                         f"{weight.shape}, stride {stride}, padding {padding}, dilation {dilation}")
+    return conv3d_ops.ConvTranspose3d.apply(x, weight, bias, (stride, padding, dilation, groups),
+                                            tuple(out))
 
 
 # ---------------------------------------------------------------------------------------------
