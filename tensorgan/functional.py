@@ -486,7 +486,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
                          training: bool, momentum: float, eps: float):
     """Check batch norm's arguments; return the kernel's ``(running_mean, running_var,
     use_batch_stats)``: the arrays to update in place (training) or to normalise with (eval)."""
-    _check_rank(op, "input", x, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
+    _check_rank(op, "input", x, (2, 3, 4, 5), "(N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W)")
     channels = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -540,7 +540,10 @@ def _batch_norm_applied(cls: type, x4: Tensor, rm, rv, *rest: Any) -> Tensor:
 
 
 def _as_4d(x: Tensor) -> Tensor:
-    """The kernels take (N, C) or (N, C, H, W): a sequence (N, C, L) goes as (N, C, L, 1)."""
+    """The kernels take (N, C) or (N, C, H, W): a sequence (N, C, L) goes as (N, C, L, 1), a
+    volume (N, C, D, H, W) as (N, C, D * H, W) (the statistics are per channel either way)."""
+    if x.ndim == 5:
+        return x.reshape(x.shape[0], x.shape[1], x.shape[2] * x.shape[3], x.shape[4])
     return x.reshape(*x.shape, 1) if x.ndim == 3 else x
 
 
@@ -1278,10 +1281,16 @@ def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = 
     return _channel_dropout("dropout1d", x, p, training, inplace, generator, 1)
 
 
+def dropout3d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+              generator: Generator | None = None) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``): a voxel feature map's."""
+    return _channel_dropout("dropout3d", x, p, training, inplace, generator, 3)
+
+
 def _channel_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
                      generator: Generator | None, spatial: int) -> Tensor:
     _check_rank(op, "input", x, (spatial + 1, spatial + 2),
-                f"(N, C, {'H, W' if spatial == 2 else 'L'}) or without N")
+                f"(N, C, {('L', 'H, W', 'D, H, W')[spatial - 1]}) or without N")
     return _dropout(op, x, p, training, inplace, generator, x.shape[:-spatial] + (1,) * spatial)
 
 
@@ -2167,23 +2176,27 @@ class AvgPool2d(Function):
         return _unpool_windows_graph(spread, self.shape, kh, kw), None, None
 
 
-def pool_geometry(op: str, kernel_size, stride, padding, dilation) -> tuple:
-    """torch's pooling window arguments as pairs (kernel, stride, padding, dilation), checked
-    (the layers check them when built, the functions when called)."""
-    k = _pair(kernel_size, "kernel_size", 1, op)
+def pool_geometry(op: str, kernel_size, stride, padding, dilation, dims: int = 2) -> tuple:
+    """torch's pooling window arguments as ``dims``-tuples (kernel, stride, padding, dilation),
+    checked (the layers check them when built, the functions when called)."""
+    k = _ntuple(kernel_size, "kernel_size", 1, op, dims)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
-        else _pair(stride, "stride", 1, op)
-    p, d = _pair(padding, "padding", 0, op), _pair(dilation, "dilation", 1, op)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        else _ntuple(stride, "stride", 1, op, dims)
+    p, d = _ntuple(padding, "padding", 0, op, dims), _ntuple(dilation, "dilation", 1, op, dims)
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise ConfigError(f"{op}: padding must be at most half the kernel size, got padding {p} "
                           f"and kernel_size {k}")
     return k, s, p, d
 
 
-def _check_pool(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool):
+_POOL_LAYOUTS = {2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+
+
+def _check_pool(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
+                dims: int = 2):
     """torch's pooling arguments, checked: (kernel, stride, padding, dilation, output size)."""
-    _check_rank(op, "input", x, (4,), "(N, C, H, W)")
-    k, s, p, d = pool_geometry(op, kernel_size, stride, padding, dilation)
+    _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
+    k, s, p, d = pool_geometry(op, kernel_size, stride, padding, dilation, dims)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise InputTypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
     out = tuple(_pool_output_size(n, *a, ceil_mode) for n, a in zip(x.shape[2:], zip(k, s, p, d)))
@@ -2208,17 +2221,21 @@ def _is_tiling(x: Tensor, k, s, p, d, ceil_mode: bool) -> bool:
     return s == k and p == (0, 0) and d == (1, 1) and (not ceil_mode or whole)
 
 
-def _window_index(x: Tensor, rows: np.ndarray, cols: np.ndarray, rows_ok=None, cols_ok=None):
-    """General pooling windows as an index: ``rows`` (Ho, kh) and ``cols`` (Wo, kw) hold each
-    window's input positions, some outside the input (padding) or flagged off by ``*_ok``
-    (adaptive pooling's shorter windows).  Returns ``x[key]``'s key, shape (N, C, Ho, Wo, kh,
-    kw), with out-of-range positions clipped, and the (Ho, Wo, kh, kw) mask of real elements."""
-    h, w = x.shape[2:]
-    row_ok = (rows >= 0) & (rows < h) & (True if rows_ok is None else rows_ok)
-    col_ok = (cols >= 0) & (cols < w) & (True if cols_ok is None else cols_ok)
-    valid = row_ok[:, None, :, None] & col_ok[None, :, None, :]
-    key = (Ellipsis, np.clip(rows, 0, h - 1)[:, None, :, None], np.clip(cols, 0, w - 1)[None, :, None, :])
-    return key, valid
+def _window_index(x: Tensor, positions: Sequence[np.ndarray], oks: Sequence[Any] | None = None):
+    """General pooling windows over the last ``m = len(positions)`` dims as an index:
+    ``positions[i]`` (out_i, k_i) holds each window's input positions along dim i, some outside
+    the input (padding) or flagged off by ``oks[i]`` (adaptive pooling's shorter windows).
+    Returns ``x[key]``'s key, shape (N, C, *out, *k), with out-of-range positions clipped, and
+    the (*out, *k) mask of real elements."""
+    m = len(positions)
+    keys, valid = [], np.ones((1,) * (2 * m), bool)
+    for i, (pos, n) in enumerate(zip(positions, x.shape[-m:])):
+        shape = [1] * (2 * m)
+        shape[i], shape[m + i] = pos.shape
+        ok = (pos >= 0) & (pos < n) & (True if oks is None else oks[i])
+        keys.append(np.clip(pos, 0, n - 1).reshape(shape))
+        valid = valid & ok.reshape(shape)
+    return (Ellipsis, *keys), valid
 
 
 def _device_key(x: Tensor, key: tuple) -> tuple:
@@ -2227,29 +2244,37 @@ def _device_key(x: Tensor, key: tuple) -> tuple:
 
 
 def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: bool = False) -> Any:
-    """Each window's maximum as ``x[n, c, row, col]`` at the first maximum's position (torch's
+    """Each window's maximum as ``x[n, c, *position]`` at the first maximum's position (torch's
     tie rule): the choice is data, not graph, so the gradient (and its gradient) is indexing's.
-    ``return_indices``: also that position as ``row * W + col`` (int64), torch's index."""
+    ``return_indices``: also that position flattened over the spatial dims (int64), torch's."""
     xp = x.device.xp
-    ho, wo, kh, kw = valid.shape
-    ok = xp.asarray(valid.reshape(ho, wo, kh * kw))
+    m = valid.ndim // 2
+    out, k = valid.shape[:m], valid.shape[m:]
+    ok = xp.asarray(valid.reshape(*out, -1))
     vals = x.array[_device_key(x, key)]
-    vals = vals.reshape(*vals.shape[:4], kh * kw)
-    pick = xp.where(ok, vals, -xp.inf).argmax(axis=-1)                 # (N, C, Ho, Wo)
+    vals = vals.reshape(*vals.shape[:2 + m], -1)
+    pick = xp.where(ok, vals, -xp.inf).argmax(axis=-1)                 # (N, C, *out)
     picked_ok = xp.take_along_axis(xp.broadcast_to(ok, vals.shape), pick[..., None], axis=-1)[..., 0]
     pick = xp.where(picked_ok, pick, ok.argmax(axis=-1))  # all -inf: torch takes the first real
-    rows, cols = xp.asarray(key[1][:, 0, :, 0]), xp.asarray(key[2][0, :, 0, :])
-    row = rows[xp.arange(ho)[:, None], pick // kw]
-    col = cols[xp.arange(wo)[None, :], pick % kw]
+    coords = []
+    for i in reversed(range(m)):          # the tap along dim i -> that dim's input position
+        tap, pick = pick % k[i], pick // k[i]
+        along = [1] * m
+        along[i] = out[i]
+        coords.insert(0, xp.asarray(key[1 + i].reshape(out[i], k[i]))[xp.arange(out[i]).reshape(along), tap])
     n, c = x.shape[:2]
-    out = x[xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None], row, col]
-    empty = ~valid.any(axis=(2, 3))      # dilated windows can fall wholly in the padding:
-    if empty.any():                      # -inf there, as torch, and no gradient
-        from .factory import where
-        out = where(Tensor._make(xp.asarray(empty), x.device), float("-inf"), out)
+    lead = (xp.arange(n).reshape((n, 1) + (1,) * m), xp.arange(c).reshape((1, c) + (1,) * m))
+    result = x[lead + tuple(coords)]
+    empty = ~valid.any(axis=tuple(range(m, 2 * m)))     # dilated windows can fall wholly in
+    if empty.any():                                      # the padding: -inf there, as torch,
+        from .factory import where                       # and no gradient
+        result = where(Tensor._make(xp.asarray(empty), x.device), float("-inf"), result)
     if not return_indices:
-        return out
-    return out, Tensor._make((row * x.shape[3] + col).astype(np.int64), x.device)
+        return result
+    flat = coords[0]
+    for size, coord in zip(x.shape[3:], coords[1:]):
+        flat = flat * size + coord
+    return result, Tensor._make(flat.astype(np.int64), x.device)
 
 
 def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
@@ -2257,12 +2282,17 @@ def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
     gradient is a scatter-add) times constants."""
     windows = x[_device_key(x, key)]
     w = Tensor._make(x.device.xp.asarray(weights.astype(x.dtype)), x.device)
-    return (windows * w).sum(axis=(-2, -1))
+    return (windows * w).sum(axis=tuple(range(-(weights.ndim // 2), 0)))
 
 
 def _windows_along(n: int, k: int, s: int, p: int, d: int, out: int) -> np.ndarray:
     """(out, k) input positions of each window along one dim; padding is < 0 or >= n."""
     return np.arange(out)[:, None] * s - p + np.arange(k)[None, :] * d
+
+
+def _pool_windows_index(x: Tensor, k, s, p, d, out) -> tuple:
+    """_window_index of the (k, s, p, d) pooling windows of x's spatial dims, ``out`` per dim."""
+    return _window_index(x, [_windows_along(*a) for a in zip(x.shape[2:], k, s, p, d, out)])
 
 
 def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
@@ -2272,13 +2302,12 @@ def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = Non
     (padding never wins; the gradient goes to the first maximum, as torch).  Non-overlapping,
     unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
     any other geometry gathers the windows with indexing."""
-    k, s, p, d, (ho, wo) = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
-                                       ceil_mode)
+    k, s, p, d, out = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
+                                  ceil_mode)
     if _is_tiling(x, k, s, p, d, ceil_mode) and not return_indices:
         return MaxPool2d.apply(x, *k)
-    rows = _windows_along(x.shape[2], k[0], s[0], p[0], d[0], ho)
-    cols = _windows_along(x.shape[3], k[1], s[1], p[1], d[1], wo)
-    return _max_over_windows(x, *_window_index(x, rows, cols), return_indices=bool(return_indices))
+    return _max_over_windows(x, *_pool_windows_index(x, k, s, p, d, out),
+                             return_indices=bool(return_indices))
 
 
 def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
@@ -2287,25 +2316,32 @@ def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = Non
     """``torch.nn.functional.avg_pool2d`` on ``(N, C, H, W)``.  The divisor is torch's: the
     window's size clipped to the padded input (``count_include_pad``, the default), or the
     count of real elements, or ``divisor_override``."""
+    return _avg_pool("avg_pool2d", x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2)
+
+
+def _avg_pool(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
+              count_include_pad: bool, divisor_override: int | None, dims: int) -> Tensor:
+    """avg_pool2d / avg_pool3d: a weighted sum over each window's real elements."""
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override < 1):
-        raise ConfigError(f"avg_pool2d: divisor_override must be a positive int, got "
+        raise ConfigError(f"{op}: divisor_override must be a positive int, got "
                           f"{divisor_override!r}")
-    k, s, p, _, (ho, wo) = _check_pool("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
-    if _is_tiling(x, k, s, p, (1, 1), ceil_mode) and divisor_override in (None, k[0] * k[1]):
+    ones = (1,) * dims
+    k, s, p, _, out = _check_pool(op, x, kernel_size, stride, padding, 1, ceil_mode, dims)
+    if dims == 2 and _is_tiling(x, k, s, p, ones, ceil_mode) and divisor_override in (None, k[0] * k[1]):
         return AvgPool2d.apply(x, *k)
-    h, w = x.shape[2:]
-    rows = _windows_along(h, k[0], s[0], p[0], 1, ho)
-    cols = _windows_along(w, k[1], s[1], p[1], 1, wo)
-    key, valid = _window_index(x, rows, cols)
+    positions = [_windows_along(*a) for a in zip(x.shape[2:], k, s, p, ones, out)]
+    key, valid = _window_index(x, positions)
     if divisor_override is not None:
-        divisor = np.full((ho, wo), float(divisor_override))
+        divisor = np.full(out, float(divisor_override))
     elif count_include_pad:    # the window clipped to the padded input, padding counted
-        span_h = np.minimum(rows[:, 0] + k[0], h + p[0]) - rows[:, 0]
-        span_w = np.minimum(cols[:, 0] + k[1], w + p[1]) - cols[:, 0]
-        divisor = np.outer(span_h, span_w).astype(float)
+        divisor = np.ones(out)
+        for i, (pos, n, ki, pi) in enumerate(zip(positions, x.shape[2:], k, p)):
+            span = np.minimum(pos[:, 0] + ki, n + pi) - pos[:, 0]
+            divisor = divisor * span.reshape([-1 if j == i else 1 for j in range(dims)])
     else:
-        divisor = valid.sum(axis=(2, 3)).astype(float)
-    return _sum_over_windows(x, key, valid / divisor[:, :, None, None])
+        divisor = valid.sum(axis=tuple(range(dims, 2 * dims))).astype(float)
+    return _sum_over_windows(x, key, valid / divisor.reshape(divisor.shape + ones))
 
 
 def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -2318,17 +2354,19 @@ def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     return positions, positions < end[:, None]
 
 
-def _adaptive_index(x: Tensor, ho: int, wo: int):
-    """_window_index of the (ho, wo) adaptive windows of x."""
-    (rows, rows_ok), (cols, cols_ok) = _adaptive_windows(x.shape[2], ho), _adaptive_windows(x.shape[3], wo)
-    return _window_index(x, rows, cols, rows_ok, cols_ok)
+def _adaptive_index(x: Tensor, out: Sequence[int]):
+    """_window_index of the ``out`` adaptive windows (one size per spatial dim) of x."""
+    windows = [_adaptive_windows(n, o) for n, o in zip(x.shape[2:], out)]
+    return _window_index(x, [pos for pos, _ in windows], [ok for _, ok in windows])
 
 
-def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple[int, int]:
-    """``output_size`` as two ints; None keeps the input's ``spatial`` size of that dim."""
-    sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * 2
-    if len(sizes) != 2 or not all(v is None or (_is_int(v) and v >= 1) for v in sizes):
-        raise ConfigError(f"{op}: output_size must be a positive int or two of them (None keeps "
+def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple:
+    """``output_size`` as one int per spatial dim; None keeps the input's size of that dim."""
+    dims = len(spatial)
+    sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * dims
+    if len(sizes) != dims or not all(v is None or (_is_int(v) and v >= 1) for v in sizes):
+        what = "two" if dims == 2 else str(dims)
+        raise ConfigError(f"{op}: output_size must be a positive int or {what} of them (None keeps "
                           f"that dim), got {output_size!r}")
     return tuple(n if v is None else int(v) for v, n in zip(sizes, spatial))
 
@@ -2336,19 +2374,72 @@ def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple[int, i
 def adaptive_avg_pool2d(x: Tensor, output_size: IntOrPair) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool2d``: ``output_size`` windows per dim that cover
     the input (``AdaptiveAvgPool2d(1)`` is global average pooling)."""
-    _check_rank("adaptive_avg_pool2d", "input", x, (4,), "(N, C, H, W)")
-    ho, wo = _adaptive_size("adaptive_avg_pool2d", output_size, x.shape[2:])
-    if (ho, wo) == (1, 1):
-        return x.mean(axis=(2, 3), keepdims=True)
-    key, valid = _adaptive_index(x, ho, wo)
-    return _sum_over_windows(x, key, valid / valid.sum(axis=(2, 3), keepdims=True))
+    return _adaptive_avg_pool("adaptive_avg_pool2d", x, output_size, 2)
+
+
+def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tensor:
+    _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
+    out = _adaptive_size(op, output_size, x.shape[2:])
+    if out == (1,) * dims:
+        return x.mean(axis=tuple(range(2, dims + 2)), keepdims=True)
+    key, valid = _adaptive_index(x, out)
+    return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True))
 
 
 def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
-    _check_rank("adaptive_max_pool2d", "input", x, (4,), "(N, C, H, W)")
-    ho, wo = _adaptive_size("adaptive_max_pool2d", output_size, x.shape[2:])
-    return _max_over_windows(x, *_adaptive_index(x, ho, wo), return_indices=bool(return_indices))
+    return _adaptive_max_pool("adaptive_max_pool2d", x, output_size, return_indices, 2)
+
+
+def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:
+    _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
+    out = _adaptive_size(op, output_size, x.shape[2:])
+    return _max_over_windows(x, *_adaptive_index(x, out), return_indices=bool(return_indices))
+
+
+# ---------------------------------------------------------------------------------------------
+# 3-D pooling: the general window gathers above over three dims; unbatched (C, D, H, W) input
+# runs as a batch of one.
+# ---------------------------------------------------------------------------------------------
+def _batch_of_one(x: Any, rank: int, run: Callable[[Tensor], Any]) -> Any:
+    """``run`` on x, or on torch's unbatched layout (rank - 1 dims) as a batch of one, each
+    result (a pair: values and indices) back without the batch dim."""
+    if not _unbatched(x, rank):
+        return run(x)
+    y = run(x.unsqueeze(0))
+    return tuple(t.squeeze(0) for t in y) if isinstance(y, tuple) else y.squeeze(0)
+
+
+def max_pool3d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """``torch.nn.functional.max_pool3d`` on ``(N, C, D, H, W)`` or ``(C, D, H, W)``: the
+    maximum of each window (see :func:`max_pool2d`); indices flattened over D, H, W."""
+    def run(x5: Tensor) -> Any:
+        k, s, p, d, out = _check_pool("max_pool3d", x5, kernel_size, stride, padding, dilation,
+                                      ceil_mode, 3)
+        return _max_over_windows(x5, *_pool_windows_index(x5, k, s, p, d, out),
+                                 return_indices=bool(return_indices))
+    return _batch_of_one(x, 5, run)
+
+
+def avg_pool3d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """``torch.nn.functional.avg_pool3d`` on ``(N, C, D, H, W)`` or ``(C, D, H, W)`` (torch's
+    divisor rules, see :func:`avg_pool2d`)."""
+    return _batch_of_one(x, 5, lambda x5: _avg_pool("avg_pool3d", x5, kernel_size, stride, padding,
+                                                      ceil_mode, count_include_pad, divisor_override, 3))
+
+
+def adaptive_avg_pool3d(x: Tensor, output_size: Any) -> Tensor:
+    """``torch.nn.functional.adaptive_avg_pool3d``: ``output_size`` covering windows per dim."""
+    return _batch_of_one(x, 5, lambda x5: _adaptive_avg_pool("adaptive_avg_pool3d", x5, output_size, 3))
+
+
+def adaptive_max_pool3d(x: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """``torch.nn.functional.adaptive_max_pool3d``: the maximum over adaptive windows."""
+    return _batch_of_one(x, 5, lambda x5: _adaptive_max_pool("adaptive_max_pool3d", x5, output_size,
+                                                                return_indices, 3))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2440,16 +2531,24 @@ def max_unpool1d(x: Tensor, indices: Tensor, kernel_size: Any, stride: Any = Non
     return _max_unpool("max_unpool1d", x, indices, 1, kernel_size, stride, padding, output_size)
 
 
+def max_unpool3d(x: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """``torch.nn.functional.max_unpool3d`` on (N, C, D, H, W) or (C, D, H, W) (see
+    :func:`max_unpool2d`; ``indices`` from ``max_pool3d(..., return_indices=True)``)."""
+    return _max_unpool("max_unpool3d", x, indices, 3, kernel_size, stride, padding, output_size)
+
+
 def _max_unpool(op: str, x: Tensor, indices: Tensor, dims: int, kernel_size: Any, stride: Any,
                 padding: Any, output_size: Any) -> Tensor:
-    layout = "(N, C, H, W) or (C, H, W)" if dims == 2 else "(N, C, L) or (C, L)"
-    _check_rank(op, "input", x, (dims + 1, dims + 2), layout)
+    layout = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
+    _check_rank(op, "input", x, (dims + 1, dims + 2), layout[dims])
     if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu" or indices.shape != x.shape:
         raise InputTypeError(f"{op}: indices must be an integer tensor of the input's shape "
                              f"{x.shape} (max_pool's return_indices), got "
                              f"{getattr(indices, 'dtype', type(indices).__name__)} "
                              f"{getattr(indices, 'shape', '')}")
-    geometry = _pair if dims == 2 else (lambda v, name, low, owner: (_single(v, name, low, owner),))
+    geometry = (lambda v, name, low, owner: (_single(v, name, low, owner),)) if dims == 1 else \
+        (lambda v, name, low, owner: _ntuple(v, name, low, owner, dims))
     k = geometry(kernel_size, "kernel_size", 1, op)
     s = k if stride is None else geometry(stride, "stride", 1, op)
     p = geometry(padding, "padding", 0, op)
@@ -2717,7 +2816,7 @@ def _take(x: Tensor, dim: int, index: np.ndarray) -> Tensor:
 
 def _area_resize(x: Tensor, out: list) -> Tensor:
     if x.ndim == 5:
-        raise ShapeError(f"interpolate: mode 'area' takes a 3-D or 4-D input here, got {x.shape}")
+        return adaptive_avg_pool3d(x, tuple(out))
     if x.ndim == 3:
         return adaptive_avg_pool2d(x.unsqueeze(2), (1, out[0])).squeeze(2)
     return adaptive_avg_pool2d(x, tuple(out))
