@@ -1187,8 +1187,9 @@ class _PadNd(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         ranks = range(self.dims, 33) if self.mode == "constant" else (self.dims + 1, self.dims + 2)
+        layouts = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)", 3: "(C, D, H, W) or (N, C, D, H, W)"}
         check_input(self, x, ranks, f"at least {self.dims}-D" if self.mode == "constant"
-                    else _LAYOUTS[self.dims])
+                    else layouts[self.dims])
         return F.pad(x, self.padding, self.mode, self.value)
 
     def extra_repr(self) -> str:   # torch's: only constant padding names its arguments
