@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from . import ops
+from . import conv3d as conv3d_ops, ops
 from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, InputTypeError,
                      ShapeError)
 from .random import Generator, resolve
@@ -30,16 +30,27 @@ Target = Any                                # a Tensor, or array-like / number m
 
 def _pair(value, name: str, minimum: int, owner: str | None = None) -> tuple[int, int]:
     """An int or a pair of ints (NumPy ints too), each >= minimum, as a pair of Python ints."""
+    return _ntuple(value, name, minimum, owner, 2)
+
+
+def _triple(value, name: str, minimum: int, owner: str | None = None) -> tuple[int, int, int]:
+    """An int or three ints, each >= minimum, as a 3-tuple of Python ints (the 3-D ops')."""
+    return _ntuple(value, name, minimum, owner, 3)
+
+
+def _ntuple(value, name: str, minimum: int, owner: str | None, count: int) -> tuple:
+    """An int or ``count`` ints (NumPy ints too), each >= minimum, as Python ints."""
     try:
-        pair = (value, value) if _is_int(value) else tuple(value)
+        values = (value,) * count if _is_int(value) else tuple(value)
     except TypeError:
-        pair = ()
+        values = ()
     prefix = f"{owner}: " if owner else ""
-    if len(pair) != 2 or not all(_is_int(v) for v in pair):
-        raise ConfigError(f"{prefix}{name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
+    if len(values) != count or not all(_is_int(v) for v in values):
+        what = "a pair of ints" if count == 2 else f"{count} ints"
+        raise ConfigError(f"{prefix}{name} must be an int or {what}, got {value!r}")
+    if min(values) < minimum:
         raise ConfigError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
+    return tuple(int(v) for v in values)
 
 
 def _contiguous(fn: Function, a):
@@ -190,9 +201,13 @@ def _unbatched(x: Any, rank: int) -> bool:
     return isinstance(x, Tensor) and x.ndim == rank - 1
 
 
-def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int) -> None:
-    _check_rank(op, "input", x, (4,), "(N, C, H, W) or unbatched (C, H, W)")
-    _check_rank(op, "weight", weight, (4,), "4-D")
+_CONV_LAYOUTS = {4: "(N, C, H, W) or unbatched (C, H, W)", 5: "(N, C, D, H, W) or unbatched (C, D, H, W)"}
+
+
+def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int,
+                rank: int = 4) -> None:
+    _check_rank(op, "input", x, (rank,), _CONV_LAYOUTS[rank])
+    _check_rank(op, "weight", weight, (rank,), f"{rank}-D")
     if x.shape[1] != in_channels:
         raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects "
                          f"{in_channels} (input shape {x.shape})")
@@ -215,15 +230,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrP
     _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in / groups, kH, kW)")
     _check_conv("conv2d", x, weight, bias, weight.shape[1] * groups, weight.shape[0])
     _check_divides("conv2d", "output channels", weight.shape[0], groups)
-    if padding in ("same", "valid"):
-        if padding == "same" and stride != (1, 1):
-            raise ConfigError(f"conv2d: padding='same' needs stride 1 (as torch's), got stride {stride}")
-        before_after = [(0, 0) if padding == "valid" else (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
-                        for k, d in zip(weight.shape[2:], dilation)]
-        if any(b != a for b, a in before_after):            # odd total: the extra row goes after
-            x = pad(x, [n for pair in reversed(before_after) for n in pair])
-            before_after = [(0, 0), (0, 0)]
-        padding = (before_after[0][0], before_after[1][0])
+    x, padding = _string_padding("conv2d", x, weight, padding, stride, dilation)
     padding = _pair(padding, "padding", 0, "conv2d")
     span = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
     for axis, name in ((0, "height"), (1, "width")):
@@ -235,6 +242,22 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrP
     if dilation == (1, 1) and groups == 1:
         return Conv2d.apply(x, weight, bias, stride, padding)
     return _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
+
+
+def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tuple,
+                    dilation: tuple) -> tuple[Tensor, Any]:
+    """torch's ``padding='same'`` (stride 1) / ``'valid'`` as ``(input, per-dim padding)``: an
+    odd total pads the input here, the extra element after; other paddings pass through."""
+    if not (isinstance(padding, str) and padding in ("same", "valid")):
+        return x, padding
+    if padding == "same" and any(s != 1 for s in stride):
+        raise ConfigError(f"{op}: padding='same' needs stride 1 (as torch's), got stride {stride}")
+    before_after = [(0, 0) if padding == "valid" else (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                    for k, d in zip(weight.shape[2:], dilation)]
+    if any(b != a for b, a in before_after):            # odd total: the extra row goes after
+        x = pad(x, [n for pair in reversed(before_after) for n in pair])
+        before_after = [(0, 0)] * len(before_after)
+    return x, tuple(b for b, _ in before_after)
 
 
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
@@ -373,6 +396,65 @@ def _single(value: Any, name: str, minimum: int, owner: str) -> int:
     return _pair(value, name, minimum, owner)[0]
 
 
+def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """3-D (volumetric) convolution of ``x (N, C_in, D, H, W)`` (or unbatched ``(C_in, D, H,
+    W)``) with ``weight (C_out, C_in / groups, kD, kH, kW)``; ``padding`` ints or ``"same"``
+    (stride 1) / ``"valid"``.  NumPy / CuPy array code (``tensorgan.conv3d``): one strided view
+    of the windows and a tensordot per group, no kernel of its own."""
+    if _unbatched(x, 5):
+        return conv3d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    op = "conv3d"
+    stride, dilation = _triple(stride, "stride", 1, op), _triple(dilation, "dilation", 1, op)
+    groups = _groups(op, groups)
+    _check_rank(op, "weight", weight, (5,), "(C_out, C_in / groups, kD, kH, kW)")
+    _check_conv(op, x, weight, bias, weight.shape[1] * groups, weight.shape[0], rank=5)
+    _check_operand(op, "weight", weight, x)
+    _check_divides(op, "output channels", weight.shape[0], groups)
+    x, padding = _string_padding(op, x, weight, padding, stride, dilation)
+    padding = _triple(padding, "padding", 0, op)
+    out = []
+    for n, k, s, p, d in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation):
+        if d * (k - 1) + 1 > n + 2 * p:
+            raise ShapeError(f"{op}: kernel {weight.shape[2:]} (dilation {dilation}) is larger than "
+                             f"the padded input {tuple(m + 2 * q for m, q in zip(x.shape[2:], padding))} "
+                             f"(input {x.shape}, padding {padding})")
+        out.append((n + 2 * p - d * (k - 1) - 1) // s + 1)
+    return conv3d_ops.Conv3d.apply(x, weight, bias, (stride, padding, dilation, groups), tuple(out))
+
+
+def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """Transposed 3-D convolution (conv3d's adjoint, a voxel generator's upsampling layer) of
+    ``x (N, C_in, D, H, W)`` (or unbatched) with ``weight (C_in, C_out / groups, kD, kH, kW)``;
+    per dim the output is ``(D - 1) * stride - 2 * padding + dilation * (kD - 1) + 1 +
+    output_padding``."""
+    if _unbatched(x, 5):
+        return conv_transpose3d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    op = "conv_transpose3d"
+    stride, padding = _triple(stride, "stride", 1, op), _triple(padding, "padding", 0, op)
+    output_padding = _triple(output_padding, "output_padding", 0, op)
+    dilation, groups = _triple(dilation, "dilation", 1, op), _groups(op, groups)
+    _check_rank(op, "weight", weight, (5,), "(C_in, C_out / groups, kD, kH, kW)")
+    _check_conv(op, x, weight, bias, weight.shape[0], weight.shape[1] * groups, rank=5)
+    _check_operand(op, "weight", weight, x)
+    _check_divides(op, "input channels", weight.shape[0], groups)
+    out = []
+    for n, k, s, p, op_, d in zip(x.shape[2:], weight.shape[2:], stride, padding, output_padding,
+                                  dilation):
+        if op_ >= max(s, d):                                    # torch's rule
+            raise ConfigError(f"{op}: output_padding {output_padding} must be smaller than stride "
+                              f"{stride} or dilation {dilation}")
+        out.append((n - 1) * s - 2 * p + d * (k - 1) + 1 + op_)
+    if min(out) <= 0:
+        raise ShapeError(f"{op}: output size {tuple(out)} has a size <= 0 for input {x.shape}, weight "
+                         f"{weight.shape}, stride {stride}, padding {padding}, dilation {dilation}")
+    return conv3d_ops.ConvTranspose3d.apply(x, weight, bias, (stride, padding, dilation, groups),
+                                            tuple(out))
+
+
 # ---------------------------------------------------------------------------------------------
 # Batch normalization
 # ---------------------------------------------------------------------------------------------
@@ -404,7 +486,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
                          training: bool, momentum: float, eps: float):
     """Check batch norm's arguments; return the kernel's ``(running_mean, running_var,
     use_batch_stats)``: the arrays to update in place (training) or to normalise with (eval)."""
-    _check_rank(op, "input", x, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
+    _check_rank(op, "input", x, (2, 3, 4, 5), "(N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W)")
     channels = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -458,7 +540,10 @@ def _batch_norm_applied(cls: type, x4: Tensor, rm, rv, *rest: Any) -> Tensor:
 
 
 def _as_4d(x: Tensor) -> Tensor:
-    """The kernels take (N, C) or (N, C, H, W): a sequence (N, C, L) goes as (N, C, L, 1)."""
+    """The kernels take (N, C) or (N, C, H, W): a sequence (N, C, L) goes as (N, C, L, 1), a
+    volume (N, C, D, H, W) as (N, C, D * H, W) (the statistics are per channel either way)."""
+    if x.ndim == 5:
+        return x.reshape(x.shape[0], x.shape[1], x.shape[2] * x.shape[3], x.shape[4])
     return x.reshape(*x.shape, 1) if x.ndim == 3 else x
 
 
@@ -1196,10 +1281,16 @@ def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = 
     return _channel_dropout("dropout1d", x, p, training, inplace, generator, 1)
 
 
+def dropout3d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+              generator: Generator | None = None) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``): a voxel feature map's."""
+    return _channel_dropout("dropout3d", x, p, training, inplace, generator, 3)
+
+
 def _channel_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
                      generator: Generator | None, spatial: int) -> Tensor:
     _check_rank(op, "input", x, (spatial + 1, spatial + 2),
-                f"(N, C, {'H, W' if spatial == 2 else 'L'}) or without N")
+                f"(N, C, {('L', 'H, W', 'D, H, W')[spatial - 1]}) or without N")
     return _dropout(op, x, p, training, inplace, generator, x.shape[:-spatial] + (1,) * spatial)
 
 
@@ -2093,23 +2184,27 @@ class AvgPool2d(Function):
         return _unpool_windows_graph(spread, self.shape, kh, kw), None, None
 
 
-def pool_geometry(op: str, kernel_size, stride, padding, dilation) -> tuple:
-    """torch's pooling window arguments as pairs (kernel, stride, padding, dilation), checked
-    (the layers check them when built, the functions when called)."""
-    k = _pair(kernel_size, "kernel_size", 1, op)
+def pool_geometry(op: str, kernel_size, stride, padding, dilation, dims: int = 2) -> tuple:
+    """torch's pooling window arguments as ``dims``-tuples (kernel, stride, padding, dilation),
+    checked (the layers check them when built, the functions when called)."""
+    k = _ntuple(kernel_size, "kernel_size", 1, op, dims)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
-        else _pair(stride, "stride", 1, op)
-    p, d = _pair(padding, "padding", 0, op), _pair(dilation, "dilation", 1, op)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        else _ntuple(stride, "stride", 1, op, dims)
+    p, d = _ntuple(padding, "padding", 0, op, dims), _ntuple(dilation, "dilation", 1, op, dims)
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise ConfigError(f"{op}: padding must be at most half the kernel size, got padding {p} "
                           f"and kernel_size {k}")
     return k, s, p, d
 
 
-def _check_pool(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool):
+_POOL_LAYOUTS = {2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+
+
+def _check_pool(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
+                dims: int = 2):
     """torch's pooling arguments, checked: (kernel, stride, padding, dilation, output size)."""
-    _check_rank(op, "input", x, (4,), "(N, C, H, W)")
-    k, s, p, d = pool_geometry(op, kernel_size, stride, padding, dilation)
+    _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
+    k, s, p, d = pool_geometry(op, kernel_size, stride, padding, dilation, dims)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise InputTypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
     out = tuple(_pool_output_size(n, *a, ceil_mode) for n, a in zip(x.shape[2:], zip(k, s, p, d)))
@@ -2134,17 +2229,21 @@ def _is_tiling(x: Tensor, k, s, p, d, ceil_mode: bool) -> bool:
     return s == k and p == (0, 0) and d == (1, 1) and (not ceil_mode or whole)
 
 
-def _window_index(x: Tensor, rows: np.ndarray, cols: np.ndarray, rows_ok=None, cols_ok=None):
-    """General pooling windows as an index: ``rows`` (Ho, kh) and ``cols`` (Wo, kw) hold each
-    window's input positions, some outside the input (padding) or flagged off by ``*_ok``
-    (adaptive pooling's shorter windows).  Returns ``x[key]``'s key, shape (N, C, Ho, Wo, kh,
-    kw), with out-of-range positions clipped, and the (Ho, Wo, kh, kw) mask of real elements."""
-    h, w = x.shape[2:]
-    row_ok = (rows >= 0) & (rows < h) & (True if rows_ok is None else rows_ok)
-    col_ok = (cols >= 0) & (cols < w) & (True if cols_ok is None else cols_ok)
-    valid = row_ok[:, None, :, None] & col_ok[None, :, None, :]
-    key = (Ellipsis, np.clip(rows, 0, h - 1)[:, None, :, None], np.clip(cols, 0, w - 1)[None, :, None, :])
-    return key, valid
+def _window_index(x: Tensor, positions: Sequence[np.ndarray], oks: Sequence[Any] | None = None):
+    """General pooling windows over the last ``m = len(positions)`` dims as an index:
+    ``positions[i]`` (out_i, k_i) holds each window's input positions along dim i, some outside
+    the input (padding) or flagged off by ``oks[i]`` (adaptive pooling's shorter windows).
+    Returns ``x[key]``'s key, shape (N, C, *out, *k), with out-of-range positions clipped, and
+    the (*out, *k) mask of real elements."""
+    m = len(positions)
+    keys, valid = [], np.ones((1,) * (2 * m), bool)
+    for i, (pos, n) in enumerate(zip(positions, x.shape[-m:])):
+        shape = [1] * (2 * m)
+        shape[i], shape[m + i] = pos.shape
+        ok = (pos >= 0) & (pos < n) & (True if oks is None else oks[i])
+        keys.append(np.clip(pos, 0, n - 1).reshape(shape))
+        valid = valid & ok.reshape(shape)
+    return (Ellipsis, *keys), valid
 
 
 def _device_key(x: Tensor, key: tuple) -> tuple:
@@ -2153,29 +2252,37 @@ def _device_key(x: Tensor, key: tuple) -> tuple:
 
 
 def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: bool = False) -> Any:
-    """Each window's maximum as ``x[n, c, row, col]`` at the first maximum's position (torch's
+    """Each window's maximum as ``x[n, c, *position]`` at the first maximum's position (torch's
     tie rule): the choice is data, not graph, so the gradient (and its gradient) is indexing's.
-    ``return_indices``: also that position as ``row * W + col`` (int64), torch's index."""
+    ``return_indices``: also that position flattened over the spatial dims (int64), torch's."""
     xp = x.device.xp
-    ho, wo, kh, kw = valid.shape
-    ok = xp.asarray(valid.reshape(ho, wo, kh * kw))
+    m = valid.ndim // 2
+    out, k = valid.shape[:m], valid.shape[m:]
+    ok = xp.asarray(valid.reshape(*out, -1))
     vals = x.array[_device_key(x, key)]
-    vals = vals.reshape(*vals.shape[:4], kh * kw)
-    pick = xp.where(ok, vals, -xp.inf).argmax(axis=-1)                 # (N, C, Ho, Wo)
+    vals = vals.reshape(*vals.shape[:2 + m], -1)
+    pick = xp.where(ok, vals, -xp.inf).argmax(axis=-1)                 # (N, C, *out)
     picked_ok = xp.take_along_axis(xp.broadcast_to(ok, vals.shape), pick[..., None], axis=-1)[..., 0]
     pick = xp.where(picked_ok, pick, ok.argmax(axis=-1))  # all -inf: torch takes the first real
-    rows, cols = xp.asarray(key[1][:, 0, :, 0]), xp.asarray(key[2][0, :, 0, :])
-    row = rows[xp.arange(ho)[:, None], pick // kw]
-    col = cols[xp.arange(wo)[None, :], pick % kw]
+    coords = []
+    for i in reversed(range(m)):          # the tap along dim i -> that dim's input position
+        tap, pick = pick % k[i], pick // k[i]
+        along = [1] * m
+        along[i] = out[i]
+        coords.insert(0, xp.asarray(key[1 + i].reshape(out[i], k[i]))[xp.arange(out[i]).reshape(along), tap])
     n, c = x.shape[:2]
-    out = x[xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None], row, col]
-    empty = ~valid.any(axis=(2, 3))      # dilated windows can fall wholly in the padding:
-    if empty.any():                      # -inf there, as torch, and no gradient
-        from .factory import where
-        out = where(Tensor._make(xp.asarray(empty), x.device), float("-inf"), out)
+    lead = (xp.arange(n).reshape((n, 1) + (1,) * m), xp.arange(c).reshape((1, c) + (1,) * m))
+    result = x[lead + tuple(coords)]
+    empty = ~valid.any(axis=tuple(range(m, 2 * m)))     # dilated windows can fall wholly in
+    if empty.any():                                      # the padding: -inf there, as torch,
+        from .factory import where                       # and no gradient
+        result = where(Tensor._make(xp.asarray(empty), x.device), float("-inf"), result)
     if not return_indices:
-        return out
-    return out, Tensor._make((row * x.shape[3] + col).astype(np.int64), x.device)
+        return result
+    flat = coords[0]
+    for size, coord in zip(x.shape[3:], coords[1:]):
+        flat = flat * size + coord
+    return result, Tensor._make(flat.astype(np.int64), x.device)
 
 
 def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
@@ -2183,12 +2290,17 @@ def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
     gradient is a scatter-add) times constants."""
     windows = x[_device_key(x, key)]
     w = Tensor._make(x.device.xp.asarray(weights.astype(x.dtype)), x.device)
-    return (windows * w).sum(axis=(-2, -1))
+    return (windows * w).sum(axis=tuple(range(-(weights.ndim // 2), 0)))
 
 
 def _windows_along(n: int, k: int, s: int, p: int, d: int, out: int) -> np.ndarray:
     """(out, k) input positions of each window along one dim; padding is < 0 or >= n."""
     return np.arange(out)[:, None] * s - p + np.arange(k)[None, :] * d
+
+
+def _pool_windows_index(x: Tensor, k, s, p, d, out) -> tuple:
+    """_window_index of the (k, s, p, d) pooling windows of x's spatial dims, ``out`` per dim."""
+    return _window_index(x, [_windows_along(*a) for a in zip(x.shape[2:], k, s, p, d, out)])
 
 
 def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
@@ -2198,13 +2310,12 @@ def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = Non
     (padding never wins; the gradient goes to the first maximum, as torch).  Non-overlapping,
     unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
     any other geometry gathers the windows with indexing."""
-    k, s, p, d, (ho, wo) = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
-                                       ceil_mode)
+    k, s, p, d, out = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
+                                  ceil_mode)
     if _is_tiling(x, k, s, p, d, ceil_mode) and not return_indices:
         return MaxPool2d.apply(x, *k)
-    rows = _windows_along(x.shape[2], k[0], s[0], p[0], d[0], ho)
-    cols = _windows_along(x.shape[3], k[1], s[1], p[1], d[1], wo)
-    return _max_over_windows(x, *_window_index(x, rows, cols), return_indices=bool(return_indices))
+    return _max_over_windows(x, *_pool_windows_index(x, k, s, p, d, out),
+                             return_indices=bool(return_indices))
 
 
 def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
@@ -2213,25 +2324,32 @@ def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = Non
     """``torch.nn.functional.avg_pool2d`` on ``(N, C, H, W)``.  The divisor is torch's: the
     window's size clipped to the padded input (``count_include_pad``, the default), or the
     count of real elements, or ``divisor_override``."""
+    return _avg_pool("avg_pool2d", x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2)
+
+
+def _avg_pool(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
+              count_include_pad: bool, divisor_override: int | None, dims: int) -> Tensor:
+    """avg_pool2d / avg_pool3d: a weighted sum over each window's real elements."""
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override < 1):
-        raise ConfigError(f"avg_pool2d: divisor_override must be a positive int, got "
+        raise ConfigError(f"{op}: divisor_override must be a positive int, got "
                           f"{divisor_override!r}")
-    k, s, p, _, (ho, wo) = _check_pool("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
-    if _is_tiling(x, k, s, p, (1, 1), ceil_mode) and divisor_override in (None, k[0] * k[1]):
+    ones = (1,) * dims
+    k, s, p, _, out = _check_pool(op, x, kernel_size, stride, padding, 1, ceil_mode, dims)
+    if dims == 2 and _is_tiling(x, k, s, p, ones, ceil_mode) and divisor_override in (None, k[0] * k[1]):
         return AvgPool2d.apply(x, *k)
-    h, w = x.shape[2:]
-    rows = _windows_along(h, k[0], s[0], p[0], 1, ho)
-    cols = _windows_along(w, k[1], s[1], p[1], 1, wo)
-    key, valid = _window_index(x, rows, cols)
+    positions = [_windows_along(*a) for a in zip(x.shape[2:], k, s, p, ones, out)]
+    key, valid = _window_index(x, positions)
     if divisor_override is not None:
-        divisor = np.full((ho, wo), float(divisor_override))
+        divisor = np.full(out, float(divisor_override))
     elif count_include_pad:    # the window clipped to the padded input, padding counted
-        span_h = np.minimum(rows[:, 0] + k[0], h + p[0]) - rows[:, 0]
-        span_w = np.minimum(cols[:, 0] + k[1], w + p[1]) - cols[:, 0]
-        divisor = np.outer(span_h, span_w).astype(float)
+        divisor = np.ones(out)
+        for i, (pos, n, ki, pi) in enumerate(zip(positions, x.shape[2:], k, p)):
+            span = np.minimum(pos[:, 0] + ki, n + pi) - pos[:, 0]
+            divisor = divisor * span.reshape([-1 if j == i else 1 for j in range(dims)])
     else:
-        divisor = valid.sum(axis=(2, 3)).astype(float)
-    return _sum_over_windows(x, key, valid / divisor[:, :, None, None])
+        divisor = valid.sum(axis=tuple(range(dims, 2 * dims))).astype(float)
+    return _sum_over_windows(x, key, valid / divisor.reshape(divisor.shape + ones))
 
 
 def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -2244,17 +2362,19 @@ def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     return positions, positions < end[:, None]
 
 
-def _adaptive_index(x: Tensor, ho: int, wo: int):
-    """_window_index of the (ho, wo) adaptive windows of x."""
-    (rows, rows_ok), (cols, cols_ok) = _adaptive_windows(x.shape[2], ho), _adaptive_windows(x.shape[3], wo)
-    return _window_index(x, rows, cols, rows_ok, cols_ok)
+def _adaptive_index(x: Tensor, out: Sequence[int]):
+    """_window_index of the ``out`` adaptive windows (one size per spatial dim) of x."""
+    windows = [_adaptive_windows(n, o) for n, o in zip(x.shape[2:], out)]
+    return _window_index(x, [pos for pos, _ in windows], [ok for _, ok in windows])
 
 
-def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple[int, int]:
-    """``output_size`` as two ints; None keeps the input's ``spatial`` size of that dim."""
-    sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * 2
-    if len(sizes) != 2 or not all(v is None or (_is_int(v) and v >= 1) for v in sizes):
-        raise ConfigError(f"{op}: output_size must be a positive int or two of them (None keeps "
+def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple:
+    """``output_size`` as one int per spatial dim; None keeps the input's size of that dim."""
+    dims = len(spatial)
+    sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * dims
+    if len(sizes) != dims or not all(v is None or (_is_int(v) and v >= 1) for v in sizes):
+        what = "two" if dims == 2 else str(dims)
+        raise ConfigError(f"{op}: output_size must be a positive int or {what} of them (None keeps "
                           f"that dim), got {output_size!r}")
     return tuple(n if v is None else int(v) for v, n in zip(sizes, spatial))
 
@@ -2262,19 +2382,72 @@ def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple[int, i
 def adaptive_avg_pool2d(x: Tensor, output_size: IntOrPair) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool2d``: ``output_size`` windows per dim that cover
     the input (``AdaptiveAvgPool2d(1)`` is global average pooling)."""
-    _check_rank("adaptive_avg_pool2d", "input", x, (4,), "(N, C, H, W)")
-    ho, wo = _adaptive_size("adaptive_avg_pool2d", output_size, x.shape[2:])
-    if (ho, wo) == (1, 1):
-        return x.mean(axis=(2, 3), keepdims=True)
-    key, valid = _adaptive_index(x, ho, wo)
-    return _sum_over_windows(x, key, valid / valid.sum(axis=(2, 3), keepdims=True))
+    return _adaptive_avg_pool("adaptive_avg_pool2d", x, output_size, 2)
+
+
+def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tensor:
+    _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
+    out = _adaptive_size(op, output_size, x.shape[2:])
+    if out == (1,) * dims:
+        return x.mean(axis=tuple(range(2, dims + 2)), keepdims=True)
+    key, valid = _adaptive_index(x, out)
+    return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True))
 
 
 def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
-    _check_rank("adaptive_max_pool2d", "input", x, (4,), "(N, C, H, W)")
-    ho, wo = _adaptive_size("adaptive_max_pool2d", output_size, x.shape[2:])
-    return _max_over_windows(x, *_adaptive_index(x, ho, wo), return_indices=bool(return_indices))
+    return _adaptive_max_pool("adaptive_max_pool2d", x, output_size, return_indices, 2)
+
+
+def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:
+    _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
+    out = _adaptive_size(op, output_size, x.shape[2:])
+    return _max_over_windows(x, *_adaptive_index(x, out), return_indices=bool(return_indices))
+
+
+# ---------------------------------------------------------------------------------------------
+# 3-D pooling: the general window gathers above over three dims; unbatched (C, D, H, W) input
+# runs as a batch of one.
+# ---------------------------------------------------------------------------------------------
+def _batch_of_one(x: Any, rank: int, run: Callable[[Tensor], Any]) -> Any:
+    """``run`` on x, or on torch's unbatched layout (rank - 1 dims) as a batch of one, each
+    result (a pair: values and indices) back without the batch dim."""
+    if not _unbatched(x, rank):
+        return run(x)
+    y = run(x.unsqueeze(0))
+    return tuple(t.squeeze(0) for t in y) if isinstance(y, tuple) else y.squeeze(0)
+
+
+def max_pool3d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """``torch.nn.functional.max_pool3d`` on ``(N, C, D, H, W)`` or ``(C, D, H, W)``: the
+    maximum of each window (see :func:`max_pool2d`); indices flattened over D, H, W."""
+    def run(x5: Tensor) -> Any:
+        k, s, p, d, out = _check_pool("max_pool3d", x5, kernel_size, stride, padding, dilation,
+                                      ceil_mode, 3)
+        return _max_over_windows(x5, *_pool_windows_index(x5, k, s, p, d, out),
+                                 return_indices=bool(return_indices))
+    return _batch_of_one(x, 5, run)
+
+
+def avg_pool3d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """``torch.nn.functional.avg_pool3d`` on ``(N, C, D, H, W)`` or ``(C, D, H, W)`` (torch's
+    divisor rules, see :func:`avg_pool2d`)."""
+    return _batch_of_one(x, 5, lambda x5: _avg_pool("avg_pool3d", x5, kernel_size, stride, padding,
+                                                      ceil_mode, count_include_pad, divisor_override, 3))
+
+
+def adaptive_avg_pool3d(x: Tensor, output_size: Any) -> Tensor:
+    """``torch.nn.functional.adaptive_avg_pool3d``: ``output_size`` covering windows per dim."""
+    return _batch_of_one(x, 5, lambda x5: _adaptive_avg_pool("adaptive_avg_pool3d", x5, output_size, 3))
+
+
+def adaptive_max_pool3d(x: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """``torch.nn.functional.adaptive_max_pool3d``: the maximum over adaptive windows."""
+    return _batch_of_one(x, 5, lambda x5: _adaptive_max_pool("adaptive_max_pool3d", x5, output_size,
+                                                                return_indices, 3))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2366,16 +2539,24 @@ def max_unpool1d(x: Tensor, indices: Tensor, kernel_size: Any, stride: Any = Non
     return _max_unpool("max_unpool1d", x, indices, 1, kernel_size, stride, padding, output_size)
 
 
+def max_unpool3d(x: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """``torch.nn.functional.max_unpool3d`` on (N, C, D, H, W) or (C, D, H, W) (see
+    :func:`max_unpool2d`; ``indices`` from ``max_pool3d(..., return_indices=True)``)."""
+    return _max_unpool("max_unpool3d", x, indices, 3, kernel_size, stride, padding, output_size)
+
+
 def _max_unpool(op: str, x: Tensor, indices: Tensor, dims: int, kernel_size: Any, stride: Any,
                 padding: Any, output_size: Any) -> Tensor:
-    layout = "(N, C, H, W) or (C, H, W)" if dims == 2 else "(N, C, L) or (C, L)"
-    _check_rank(op, "input", x, (dims + 1, dims + 2), layout)
+    layout = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
+    _check_rank(op, "input", x, (dims + 1, dims + 2), layout[dims])
     if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu" or indices.shape != x.shape:
         raise InputTypeError(f"{op}: indices must be an integer tensor of the input's shape "
                              f"{x.shape} (max_pool's return_indices), got "
                              f"{getattr(indices, 'dtype', type(indices).__name__)} "
                              f"{getattr(indices, 'shape', '')}")
-    geometry = _pair if dims == 2 else (lambda v, name, low, owner: (_single(v, name, low, owner),))
+    geometry = (lambda v, name, low, owner: (_single(v, name, low, owner),)) if dims == 1 else \
+        (lambda v, name, low, owner: _ntuple(v, name, low, owner, dims))
     k = geometry(kernel_size, "kernel_size", 1, op)
     s = k if stride is None else geometry(stride, "stride", 1, op)
     p = geometry(padding, "padding", 0, op)
@@ -2643,7 +2824,7 @@ def _take(x: Tensor, dim: int, index: np.ndarray) -> Tensor:
 
 def _area_resize(x: Tensor, out: list) -> Tensor:
     if x.ndim == 5:
-        raise ShapeError(f"interpolate: mode 'area' takes a 3-D or 4-D input here, got {x.shape}")
+        return adaptive_avg_pool3d(x, tuple(out))
     if x.ndim == 3:
         return adaptive_avg_pool2d(x.unsqueeze(2), (1, out[0])).squeeze(2)
     return adaptive_avg_pool2d(x, tuple(out))

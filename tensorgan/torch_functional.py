@@ -16,8 +16,8 @@ from .errors import ConfigError
 from .tensor import Tensor, _is_int
 
 # the same signature at the top level as in F.*
-conv1d, conv2d = F.conv1d, F.conv2d
-conv_transpose1d, conv_transpose2d = F.conv_transpose1d, F.conv_transpose2d
+conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
+conv_transpose1d, conv_transpose2d, conv_transpose3d = F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d
 pixel_shuffle, pixel_unshuffle, channel_shuffle = F.pixel_shuffle, F.pixel_unshuffle, F.channel_shuffle
 prelu, hardshrink, bilinear, pdist, rms_norm = F.prelu, F.hardshrink, F.bilinear, F.pdist, F.rms_norm
 avg_pool1d, adaptive_avg_pool1d = F.avg_pool1d, F.adaptive_avg_pool1d
@@ -152,12 +152,18 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any =
     return F.max_pool2d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
 
 
+def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False) -> Tensor:
+    return F.max_pool3d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
 def adaptive_max_pool1d(input: Tensor, output_size: Any) -> tuple:
     """torch.adaptive_max_pool1d: always ``(values, indices)``."""
     return F.adaptive_max_pool1d(input, output_size, True)
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "dropout", "alpha_dropout",
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "max_pool3d", "dropout", "alpha_dropout",
            "batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding", "pixel_shuffle",
            "pixel_unshuffle", "celu", "selu", "rrelu", "threshold", "prelu", "hardshrink",
            "bilinear", "cosine_embedding_loss", "hinge_embedding_loss", "kl_div",

@@ -173,8 +173,8 @@ def test_batch_norm_argument_errors():
         F.batch_norm(tg.ones(4, 3), tg.zeros(2), tg.ones(2), training=True)
     with pytest.raises(tg.ShapeError, match="more than 1 value per channel"):
         F.batch_norm(tg.ones(1, 3), None, None, training=True)
-    with pytest.raises(tg.ShapeError, match=r"\(N, C\), \(N, C, L\) or \(N, C, H, W\)"):
-        F.batch_norm(tg.ones(2, 3, 4, 5, 6), None, None, training=True)
+    with pytest.raises(tg.ShapeError, match=r"\(N, C\), \(N, C, L\), \(N, C, H, W\) or \(N, C, D, H, W\)"):
+        F.batch_norm(tg.ones(2, 3, 4, 5, 6, 2), None, None, training=True)
     with pytest.raises(tg.DTypeError, match="float32 and float64"):
         F.batch_norm(tg.ones(4, 3), None, None, tg.ones(3, dtype="float64"), training=True)
 
@@ -186,8 +186,8 @@ def test_batch_norm_leaky_relu_checks_its_arguments_as_batch_norm_does(op):
         op(tg.ones(4, 3), tg.zeros(2), tg.ones(2), training=True)
     with pytest.raises(tg.ShapeError, match="more than 1 value per channel"):
         op(tg.ones(1, 3), None, None, training=True)
-    with pytest.raises(tg.ShapeError, match=r"\(N, C\), \(N, C, L\) or \(N, C, H, W\)"):
-        op(tg.ones(2, 3, 4, 5, 6), None, None, training=True)
+    with pytest.raises(tg.ShapeError, match=r"\(N, C\), \(N, C, L\), \(N, C, H, W\) or \(N, C, D, H, W\)"):
+        op(tg.ones(2, 3, 4, 5, 6, 2), None, None, training=True)
     with pytest.raises(tg.DTypeError, match="float32 and float64"):
         op(tg.ones(4, 3), None, None, tg.ones(3, dtype="float64"), training=True)
     with pytest.raises(tg.ConfigError, match="pass both running_mean and running_var"):

@@ -18,6 +18,9 @@ from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU,
                      PairwiseDistance, RMSNorm, Unfold)
 from .layers import (AlphaDropout, Bilinear, ChannelShuffle, Container, FeatureAlphaDropout, FractionalMaxPool2d,
                      LocalResponseNorm, LPPool1d, LPPool2d)
+from .layers import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, CircularPad3d,
+                     ConstantPad3d, Conv3d, ConvTranspose3d, Dropout3d, InstanceNorm3d, MaxPool3d,
+                     MaxUnpool3d, ReflectionPad3d, ReplicationPad3d, ZeroPad3d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .attention import (MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer,
@@ -57,6 +60,9 @@ __all__ += ["Buffer", "UninitializedParameter", "UninitializedBuffer", "LazyLine
             "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
             "LazyInstanceNorm1d", "LazyInstanceNorm2d", "AlphaDropout", "Bilinear", "ChannelShuffle", "Container",
             "FeatureAlphaDropout", "FractionalMaxPool2d", "LocalResponseNorm", "LPPool1d", "LPPool2d", "RNNCellBase"]
+__all__ += ["Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm3d", "Dropout3d", "MaxPool3d",
+            "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "MaxUnpool3d", "ZeroPad3d",
+            "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

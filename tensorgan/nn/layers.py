@@ -67,6 +67,7 @@ class Linear(Module):
 
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_LAYOUTS = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
 
 
 class _ConvNd(Module):
@@ -114,7 +115,7 @@ class _ConvNd(Module):
         owner = type(self).__name__
         if self.dims == 1:
             return (F._single(value, name, minimum, owner),)
-        return F._pair(value, name, minimum, owner)
+        return F._ntuple(value, name, minimum, owner, self.dims)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Re-draw weight and bias with the default initialization (as at construction)."""
@@ -138,7 +139,7 @@ class _ConvNd(Module):
         return self._batched(x, self._forward)
 
     def _batched(self, x: Tensor, run: Callable[[Tensor], Tensor]) -> Tensor:
-        layout = "(N, C, L) or (C, L)" if self.dims == 1 else "(N, C, H, W) or (C, H, W)"
+        layout = _LAYOUTS[self.dims]
         unbatched = getattr(x, "ndim", None) == self.dims + 1
         check_input(self, x, (self.dims + 1, self.dims + 2), layout, self.in_channels,
                     channel_axis=0 if unbatched else 1)
@@ -237,6 +238,26 @@ class ConvTranspose1d(_ConvTranspose):
 
     def _forward(self, x: Tensor, output_padding: Any = None) -> Tensor:
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+                                  output_padding or self.output_padding, self.groups, self.dilation)
+
+
+class Conv3d(_Conv):
+    """3-D (volumetric) convolution, a voxel GAN's discriminator layer; weight
+    ``(out_channels, in_channels / groups, kD, kH, kW)``."""
+    dims = 3
+
+    def _forward(self, x: Tensor) -> Tensor:
+        x, padding = self._padded(x)
+        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """Transposed 3-D convolution, a voxel GAN's generator layer; weight
+    ``(in_channels, out_channels / groups, kD, kH, kW)``."""
+    dims = 3
+
+    def _forward(self, x: Tensor, output_padding: Any = None) -> Tensor:
+        return F.conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding,
                                   output_padding or self.output_padding, self.groups, self.dilation)
 
 
@@ -342,7 +363,13 @@ class BatchNorm2d(_BatchNorm):
     ranks, layout = (4,), "(N, C, H, W)"
 
 
-_FUSABLE_BATCH_NORMS = (BatchNorm1d, BatchNorm2d)  # Sequential runs these + LeakyReLU fused
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over ``(N, C, D, H, W)``, per channel."""
+
+    ranks, layout = (5,), "(N, C, D, H, W)"
+
+
+_FUSABLE_BATCH_NORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d)  # Sequential runs these + LeakyReLU fused
 
 
 class LeakyReLU(Module):
@@ -743,7 +770,7 @@ class _InstanceNorm(Module):
     dims; by default no affine parameters and no running statistics (torch's defaults, unlike
     batch norm's); ``bias=False`` (torch 2.13): an affine scale without a shift."""
     dims = 2
-    layouts = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)"}
+    layouts = _LAYOUTS
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, *,
@@ -784,6 +811,11 @@ class InstanceNorm2d(_InstanceNorm):
 class InstanceNorm1d(_InstanceNorm):
     """``torch.nn.InstanceNorm1d``: normalize each (sample, channel) over L."""
     dims = 1
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """``torch.nn.InstanceNorm3d``: normalize each (sample, channel) over D x H x W."""
+    dims = 3
 
 
 class Embedding(Module):
@@ -942,6 +974,13 @@ class Dropout1d(Dropout):
         return F.dropout1d(x, self.p, self.training, self.inplace, generator=self.generator)
 
 
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) with probability ``p`` (F.dropout3d)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout3d(x, self.p, self.training, self.inplace, generator=self.generator)
+
+
 class _Pool2d(Module):
     """Shared by the pooling layers: arguments are checked when the layer is built (so a bad
     one fails at model definition, not at the first batch) and kept as given, as torch does."""
@@ -1074,6 +1113,43 @@ class AdaptiveMaxPool1d(_Pool1d, AdaptiveMaxPool2d):
     function = staticmethod(F.adaptive_max_pool1d)
 
 
+class _Pool3d:
+    """The 3-D pooling layers' window checks and input layouts (mixed into the 2-D layers)."""
+    ranks, layout = (4, 5), _LAYOUTS[3]
+
+    def _check(self, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
+        return F.pool_geometry(type(self).__name__, kernel_size, stride, padding, dilation, 3)
+
+    def _check_size(self, output_size: Any) -> None:
+        F._adaptive_size(type(self).__name__, output_size, (1, 1, 1))
+
+
+class MaxPool3d(_Pool3d, MaxPool2d):
+    """``torch.nn.MaxPool3d`` (``F.max_pool3d``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, self.ranks, self.layout)
+        return F.max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
+class AvgPool3d(_Pool3d, AvgPool2d):
+    """``torch.nn.AvgPool3d`` (``F.avg_pool3d``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input(self, x, self.ranks, self.layout)
+        return F.avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool3d(_Pool3d, AdaptiveAvgPool2d):
+    function = staticmethod(F.adaptive_avg_pool3d)
+
+
+class AdaptiveMaxPool3d(_Pool3d, AdaptiveMaxPool2d):
+    function = staticmethod(F.adaptive_max_pool3d)
+
+
 class MaxUnpool2d(Module):
     """``torch.nn.MaxUnpool2d``: ``MaxPool2d(return_indices=True)``'s partial inverse
     (``F.max_unpool2d``): ``unpool(*pool(x))`` keeps each window's maximum, zeros elsewhere."""
@@ -1100,6 +1176,16 @@ class MaxUnpool1d(MaxUnpool2d):
         Module.__init__(self)
         k, s, p, _ = F.pool1d_geometry(type(self).__name__, kernel_size, stride, padding, 1)
         self.kernel_size, self.stride, self.padding = (k,), (s,), (p,)
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    """``torch.nn.MaxUnpool3d`` (``F.max_unpool3d``); the window kept as 3-tuples, as torch."""
+    _function, _layout = staticmethod(F.max_unpool3d), ((4, 5), _LAYOUTS[3])
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
+        Module.__init__(self)
+        k, s, p, _ = F.pool_geometry(type(self).__name__, kernel_size, stride, padding, 1, 3)
+        self.kernel_size, self.stride, self.padding = k, s, p
 
 
 class Upsample(Module):
@@ -1156,7 +1242,7 @@ class UpsamplingBilinear2d(Upsample):
 
 class _PadNd(Module):
     """torch's padding layers over the last ``dims`` dims: ``padding`` one int for every side or
-    one amount per side (left, right[, top, bottom]); ``mode`` as ``F.pad``'s.  Constant padding
+    one amount per side (left, right[, top, bottom[, front, back]]); ``mode`` as ``F.pad``'s.  Constant padding
     takes any input with those dims, the others torch's batched or unbatched images."""
     mode, dims, named_repr = "constant", 2, False
 
@@ -1173,7 +1259,7 @@ class _PadNd(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         ranks = range(self.dims, 33) if self.mode == "constant" else (self.dims + 1, self.dims + 2)
-        layouts = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)"}
+        layouts = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)", 3: "(C, D, H, W) or (N, C, D, H, W)"}
         check_input(self, x, ranks, f"at least {self.dims}-D" if self.mode == "constant"
                     else layouts[self.dims])
         return F.pad(x, self.padding, self.mode, self.value)
@@ -1182,7 +1268,7 @@ class _PadNd(Module):
         return f"padding={self.padding}, value={self.value}" if self.named_repr else f"{self.padding}"
 
 
-_SIDES = ("left", "right", "top", "bottom")
+_SIDES = ("left", "right", "top", "bottom", "front", "back")
 
 
 class ZeroPad2d(_PadNd):
@@ -1224,6 +1310,26 @@ class ReplicationPad1d(ReplicationPad2d):
 
 class CircularPad1d(CircularPad2d):
     dims = 1
+
+
+class ZeroPad3d(ZeroPad2d):
+    dims = 3
+
+
+class ConstantPad3d(ConstantPad2d):
+    dims = 3
+
+
+class ReflectionPad3d(ReflectionPad2d):
+    dims = 3
+
+
+class ReplicationPad3d(ReplicationPad2d):
+    dims = 3
+
+
+class CircularPad3d(CircularPad2d):
+    dims = 3
 
 
 class Flatten(Module):
