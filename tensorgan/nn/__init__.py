@@ -34,7 +34,8 @@ from .layers import EmbeddingBag
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .module import Buffer, Module, Parameter, UninitializedBuffer, UninitializedParameter
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyConvTranspose1d,
-                   LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyLinear)
+                   LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyLinear,
+                   LazyBatchNorm3d, LazyConv3d, LazyConvTranspose3d, LazyInstanceNorm3d)
 from .parallel import DataParallel
 
 __all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", "Parameter", "Linear",
@@ -58,7 +59,8 @@ __all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "RR
             "TripletMarginWithDistanceLoss", "EmbeddingBag", "AdaptiveLogSoftmaxWithLoss"]
 __all__ += ["Buffer", "UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d",
             "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "AlphaDropout", "Bilinear", "ChannelShuffle", "Container",
+            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyConv3d", "LazyConvTranspose3d", "LazyBatchNorm3d",
+            "LazyInstanceNorm3d", "AlphaDropout", "Bilinear", "ChannelShuffle", "Container",
             "FeatureAlphaDropout", "FractionalMaxPool2d", "LocalResponseNorm", "LPPool1d", "LPPool2d", "RNNCellBase"]
 __all__ += ["Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm3d", "Dropout3d", "MaxPool3d",
             "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "MaxUnpool3d", "ZeroPad3d",

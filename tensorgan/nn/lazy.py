@@ -15,13 +15,15 @@ import numpy as np
 
 from ..errors import ShapeError, UninitializedParameterError
 from ..tensor import Tensor
-from .layers import (BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d,
-                     InstanceNorm1d, InstanceNorm2d, Linear, _positive_int)
+from .layers import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv1d, Conv2d, Conv3d,
+                     ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, InstanceNorm1d,
+                     InstanceNorm2d, InstanceNorm3d, Linear, _positive_int)
 from .module import IntBuffer, Module, UninitializedBuffer, UninitializedParameter, is_lazy
 
 __all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear",
            "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d",
-           "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyInstanceNorm1d", "LazyInstanceNorm2d"]
+           "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+           "LazyConv3d", "LazyConvTranspose3d", "LazyBatchNorm3d", "LazyInstanceNorm3d"]
 
 class LazyModuleMixin:
     """torch's mixin (first base of each Lazy* class): a load-state-dict pre-hook that
@@ -167,6 +169,8 @@ LazyConv1d = _lazy_conv(Conv1d, False)
 LazyConv2d = _lazy_conv(Conv2d, False)
 LazyConvTranspose1d = _lazy_conv(ConvTranspose1d, True)
 LazyConvTranspose2d = _lazy_conv(ConvTranspose2d, True)
+LazyConv3d = _lazy_conv(Conv3d, False)
+LazyConvTranspose3d = _lazy_conv(ConvTranspose3d, True)
 
 
 class _LazyNormMixin(LazyModuleMixin):
@@ -223,3 +227,5 @@ LazyBatchNorm1d = _lazy_norm(BatchNorm1d, 0)
 LazyBatchNorm2d = _lazy_norm(BatchNorm2d, 0)
 LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d, 2)
 LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d, 3)
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d, 0)
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d, 4)
