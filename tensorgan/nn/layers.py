@@ -953,8 +953,10 @@ class Dropout(Module):
         self.inplace = bool(inplace)
         self.generator = generator
 
+    function = staticmethod(F.dropout)   # the variants below differ only in this
+
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training, self.inplace, generator=self.generator)
+        return self.function(x, self.p, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -963,22 +965,19 @@ class Dropout(Module):
 class Dropout2d(Dropout):
     """Zero whole channels of (N, C, H, W) with probability ``p`` (F.dropout2d)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout2d(x, self.p, self.training, self.inplace, generator=self.generator)
+    function = staticmethod(F.dropout2d)
 
 
 class Dropout1d(Dropout):
     """Zero whole channels of (N, C, L) with probability ``p`` (F.dropout1d)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout1d(x, self.p, self.training, self.inplace, generator=self.generator)
+    function = staticmethod(F.dropout1d)
 
 
 class Dropout3d(Dropout):
     """Zero whole channels of (N, C, D, H, W) with probability ``p`` (F.dropout3d)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout3d(x, self.p, self.training, self.inplace, generator=self.generator)
+    function = staticmethod(F.dropout3d)
 
 
 class _Pool2d(Module):
@@ -1739,15 +1738,13 @@ class LPPool2d(LPPool1d):
 class AlphaDropout(Dropout):
     """``torch.nn.AlphaDropout(p=0.5, inplace=False)``: F.alpha_dropout (for SELU networks)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.alpha_dropout(x, self.p, self.training, self.inplace, generator=self.generator)
+    function = staticmethod(F.alpha_dropout)
 
 
 class FeatureAlphaDropout(Dropout):
     """``torch.nn.FeatureAlphaDropout(p=0.5, inplace=False)``: F.feature_alpha_dropout."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.feature_alpha_dropout(x, self.p, self.training, self.inplace, generator=self.generator)
+    function = staticmethod(F.feature_alpha_dropout)
 
 
 class Bilinear(Module):
