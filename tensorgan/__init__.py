@@ -15,6 +15,8 @@ The pieces, each readable on its own:
   ``tensorgan.metrics`` (Fréchet distance, classifier score).
 * The command line: ``python -m tensorgan train | sample | eval`` (``--help`` on each).
 """
+import math as _math
+
 from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
@@ -64,6 +66,18 @@ from .creation_ops import (bartlett_window, blackman_window, hamming_window, han
 from . import torch_functional as _torch_functional  # noqa: E402  (torch.conv2d, torch.dropout, ...:
 globals().update({name: getattr(_torch_functional, name) for name in _torch_functional.__all__})  # top-level signatures)
 del _torch_functional
+from . import torch_extras as _torch_extras  # noqa: E402  (x.mT, x.stride(), tg.asarray, tg.gradient, ...)
+globals().update({name: getattr(_torch_extras, name) for name in _torch_extras.__all__})
+del _torch_extras
+from .function_forms import _function_form  # noqa: E402
+globals().update({name: _function_form(name) for name in (  # torch's top-level in-place forms
+    "acos_", "asin_", "atan_", "arccos_", "arcsin_", "arctan_", "sinh_", "cosh_", "tan_", "log2_",
+    "log10_", "addmv_", "adjoint", "angle", "as_strided", "detach_", "is_conj", "is_inference",
+    "is_neg", "resolve_conj", "resolve_neg", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes")})
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+concatenate = cat
+from .backend import get_default_device, set_default_device  # noqa: E402,F401
+from .settings import *  # noqa: E402,F401,F403  (set_printoptions, use_deterministic_algorithms, ...)
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .dtypes import can_cast, promote_types, result_type  # noqa: F401
 from .tensor import bfloat16, float16, set_default_dtype  # noqa: F401

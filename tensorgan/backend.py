@@ -161,6 +161,20 @@ def _parse(spec: str) -> str:
     return kind
 
 
+_default_set: list = [None]   # tg.set_default_device's Device (None: default_device_type's rule)
+
+
+def set_default_device(device: "str | Device | None") -> None:
+    """torch.set_default_device: the device factories (tg.zeros, tg.tensor, ...) use when
+    ``device=`` is not given; None goes back to $TENSORGAN_DEVICE / CUDA-if-available."""
+    _default_set[0] = None if device is None else get_device(device)
+
+
+def get_default_device() -> "Device":
+    """The device ``device=None`` means now."""
+    return get_device(None)
+
+
 def default_device_type() -> str:
     env = os.environ.get("TENSORGAN_DEVICE")
     if env:
@@ -177,6 +191,8 @@ def get_device(spec: "str | Device | None" = None) -> Device:
     """Resolve ``None``, ``'cpu'``, ``'cuda'`` or a Device to a Device (one object per type)."""
     if isinstance(spec, Device):
         return spec
+    if spec is None and _default_set[0] is not None:
+        return _default_set[0]
     kind = default_device_type() if spec is None else _parse(str(spec))
     device = _devices.get(kind)
     if device is None:

@@ -43,7 +43,11 @@ FLOAT_DTYPES = (float32, float64, float16)
 BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, no arithmetic kernels
 int64, int32, int16, int8, uint8 = (np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8))
 INT_DTYPES = (int64, int32, int16, int8, uint8)   # indices, labels, counts: no gradients
-_default_float = [float32]   # torch.set_default_dtype's setting: what floats and factories make
+_default_float = [float32]
+# tg.set_printoptions' settings (torch's defaults), as np.array2string's arguments but sci_mode:
+# True forces scientific notation, False forbids it (suppress), None leaves it to NumPy's rule
+PRINT_OPTIONS: dict = {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80,
+                       "sci_mode": None, "suppress_small": False}   # torch.set_default_dtype's setting: what floats and factories make
 
 
 def get_default_dtype() -> np.dtype:
@@ -317,6 +321,8 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                     continue    # nothing before it was asked for
             elif ctx is None:  # a leaf
                 node._accumulate_grad(g, owned_by_a_leaf)
+                if node._hooks is not None and node._hooks.post:
+                    node._hooks.run_post(node)
                 continue
             _check_still_valid(ctx)
             input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
@@ -372,6 +378,8 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
     for t in {id(t): t for t in inputs}.values():       # an input listed twice counts once
         if id(t) in got:
             t._accumulate_grad(got[id(t)], owned)
+            if t._ctx is None and t._hooks is not None and t._hooks.post:
+                t._hooks.run_post(t)
 
 
 def _check_still_valid(ctx: Function) -> None:
@@ -427,6 +435,20 @@ class _GradHooks:
     def __init__(self) -> None:
         self.hooks: dict[int, Callable] = {}
         self.retain = False
+        self.post: dict[int, Callable] = {}   # register_post_accumulate_grad_hook (leaves)
+
+    def add(self, hook: Callable) -> "RemovableHandle":
+        """A post-accumulate-grad hook, run by :meth:`run_post`."""
+        handle = RemovableHandle(self.post)
+        self.post[handle.id] = hook
+        return handle
+
+    def run_post(self, leaf: "Tensor") -> None:
+        """The leaf's post-accumulate-grad hooks, after its ``.grad`` was added into (torch's)."""
+        for hook in list(self.post.values()):
+            if hook(leaf) is not None:
+                raise TensorganError("a post-accumulate-grad hook must return None (it sees the "
+                                     "tensor; change its .grad in place)")
 
     def run(self, node: "Tensor", g):
         """The hooks on ``g`` (an array, or in graph mode a Tensor); the gradient to go on with."""
@@ -642,7 +664,10 @@ class Tensor:
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""
-        body = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20)
+        options = dict(PRINT_OPTIONS)
+        if options.pop("sci_mode") and self.dtype.kind == "f":
+            options["formatter"] = {"float_kind": lambda v: f"{v:.{options['precision']}e}"}
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", **options)
         return f"tensor({body}, dtype={self.dtype.name}, device='{self.device}'{grad})"
 
     # -- autograd -----------------------------------------------------------------------------

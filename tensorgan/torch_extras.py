@@ -1,0 +1,559 @@
+"""The rest of torch's everyday Tensor methods and top-level names: layout queries (``stride()``,
+``storage_offset()``, ``data_ptr()``, ``layout``), the matrix transposes ``mT`` / ``mH`` / ``H`` /
+``adjoint``, the no-op complex queries of a real tensor (``is_conj``, ``resolve_conj``, ``real``,
+``angle``; ``imag`` and ``view_as_complex`` refused: tensorgan has no complex dtype), ``as_strided``,
+``apply_`` / ``map_``, the legacy ``new``, more in-place forms, and top-level factories and
+samplers (``asarray``, ``range``, ``frombuffer``, ``poisson``, ``binomial``, ``gradient``,
+``histogramdd``, ...).
+
+Layouts: a tensorgan tensor is a NumPy/CuPy array, so ``stride()`` reports that array's strides
+in elements -- the same as torch's for contiguous tensors and for the views both make alike
+(transpose, slicing, expand), but an op may return a copy where torch returns a view (or the
+other way round: ``flip`` is a negative-stride view here), so code must not rely on strides
+matching torch's op for op.  ``as_strided`` reads the tensor's elements in row-major order as its
+"storage" (torch uses the underlying storage, which for a non-contiguous view differs), and returns
+a copy gathered from them (its gradient sums overlapping positions back), not a view.
+"""
+from __future__ import annotations
+
+import builtins
+import warnings
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from . import functional as F
+from .backend import get_device
+from .errors import ConfigError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .factory import cat, full, tensor as _new_tensor
+from .math_ops import _in_place_form
+from .random import Generator, resolve
+from .tensor import Tensor, _check_dtype, _is_int, _size_args, _to_array, get_default_dtype
+
+
+def _tensor_arg(op: str, value: Any, name: str = "input") -> Tensor:
+    if not isinstance(value, Tensor):
+        raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
+    return value
+
+
+def _refuse_complex(op: str) -> None:
+    raise DTypeError(f"{op}: tensorgan has no complex dtype (tensors are real); tg.fft returns "
+                     f"spectra as real (..., 2) tensors of (real, imaginary) pairs -- torch."
+                     f"view_as_real's layout -- so use those pairs directly")
+
+
+class Layout:
+    """torch's tensor layout (``x.layout``): tensorgan tensors are all dense, ``tg.strided``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tensorgan.{self.name}"
+
+
+strided = Layout("strided")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor methods
+# ---------------------------------------------------------------------------------------------
+def _matrix_transpose(self: Tensor) -> Tensor:
+    """The last two dims swapped (``mT``; ``mH`` / ``adjoint`` too: real tensors have no conjugate)."""
+    if self.ndim < 2:
+        raise ShapeError(f"mT / mH / adjoint need a tensor of at least 2 dims, got shape {self.shape}")
+    return self.transpose(-2, -1)
+
+
+def _hermitian(self: Tensor) -> Tensor:
+    """``x.H``: a matrix's transpose, a 0-d tensor itself (torch refuses other ranks: mH for batches)."""
+    if self.ndim not in (0, 2):
+        raise ShapeError(f"H is only for a matrix or a scalar (use mH for batches), got shape {self.shape}")
+    return self if self.ndim == 0 else self.transpose(0, 1)
+
+
+def _array_address(a: Any) -> int:
+    """The address of an array's first element (NumPy or CuPy)."""
+    interface = getattr(a, "__cuda_array_interface__", None) or a.__array_interface__
+    return int(interface["data"][0])
+
+
+class _TensorExtras:
+    """Methods installed on :class:`Tensor` by :func:`install_methods`."""
+
+    mT = property(_matrix_transpose, doc="The last two dims transposed (torch's x.mT).")
+    mH = property(_matrix_transpose, doc="The conjugate transpose of the last two dims: mT (real).")
+    H = property(_hermitian, doc="A matrix's conjugate transpose: its transpose (real tensors).")
+    layout = property(lambda self: strided, doc="Always tg.strided (dense tensors).")
+    adjoint = _matrix_transpose
+
+    def stride(self, dim: int | None = None) -> Any:
+        """The step, in elements, between neighbours along each dim of this tensor's array
+        (torch's element strides; see the module docstring for where layouts may differ)."""
+        steps = tuple(s // self.array.itemsize for s in self.array.strides)
+        return steps if dim is None else steps[self._dim(dim, "stride")]
+
+    def storage_offset(self) -> int:
+        """Elements from the start of the memory this tensor views to its first element (0 for
+        a tensor that owns its memory)."""
+        root = self.array
+        while isinstance(getattr(root, "base", None), type(self.array)):
+            root = root.base
+        return (_array_address(self.array) - _array_address(root)) // self.array.itemsize
+
+    def data_ptr(self) -> int:
+        """The address of the first element (host or device memory)."""
+        return _array_address(self.array)
+
+    def is_inference(self) -> bool:
+        """False: inference_mode is no_grad here, whose results are ordinary tensors."""
+        return False
+
+    def is_shared(self) -> bool:
+        """False: tensorgan has no shared-memory (multiprocessing) tensors."""
+        return False
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    def resolve_conj(self) -> Tensor:
+        return self
+
+    def resolve_neg(self) -> Tensor:
+        return self
+
+    real = property(lambda self: self, doc="A real tensor's real part: the tensor itself (as torch).")
+
+    @property
+    def imag(self) -> Tensor:
+        raise DTypeError("imag is not implemented for tensors with non-complex dtypes (tensorgan's "
+                         "tensors are all real)")
+
+    def angle(self) -> Tensor:
+        """The argument of a real number: 0 for x >= 0, pi for x < 0, NaN for NaN (float; gradient 0)."""
+        xp = self.device.xp
+        x = self if self.dtype.kind == "f" else self.to(get_default_dtype())
+        values = xp.where(x.array < 0, x.dtype.type(np.pi), x.dtype.type(0)).astype(x.dtype)
+        return x._piecewise_constant(xp.where(xp.isnan(x.array), x.array, values))
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from its graph in place (torch's detach_): a leaf that needs no grad."""
+        if len(self._version_box) > 1 and self._ctx is not None:
+            raise TensorganError("detach_ on a view that autograd tracks: use .detach() (a new tensor)")
+        self._ctx, self._requires_grad = None, False
+        return self
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Call ``hook(tensor)`` after backward has added into this leaf's ``.grad`` (an optimizer
+        step per parameter, as torch's); its return value must be None."""
+        if self._ctx is not None:
+            raise TensorganError("register_post_accumulate_grad_hook: only leaf tensors have a "
+                                 "post-accumulate-grad hook (this one is an op's result)")
+        if not self._requires_grad:
+            raise TensorganError("register_post_accumulate_grad_hook on a tensor that does not require grad")
+        if not callable(hook):
+            raise InputTypeError(f"register_post_accumulate_grad_hook takes a function, got {type(hook).__name__}")
+        return self._post_hooks().add(hook)
+
+    def new(self, *args: Any, **kwargs: Any) -> Tensor:
+        """torch's legacy constructor (deprecated there): ``x.new()`` an empty tensor, ``x.new(2, 3)``
+        zeros of that size, ``x.new(data)`` a copy of data, ``x.new(tensor)`` that tensor -- in
+        x's dtype and device (``device=`` may say another)."""
+        device = get_device(kwargs.pop("device", self.device))
+        if kwargs:
+            raise InputTypeError(f"new: unexpected keyword arguments {sorted(kwargs)}")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0]
+        if not args or builtins.all(_is_int(a) for a in args) or (
+                len(args) == 1 and isinstance(args[0], tuple) and builtins.all(_is_int(a) for a in args[0])):
+            return Tensor._make(device.xp.zeros(_size_args(args) if args else (0,), self.dtype), device)
+        if len(args) != 1:
+            raise InputTypeError(f"new: takes sizes (ints), one sequence of data or one tensor, got {args!r}")
+        return Tensor._make(_to_array(args[0], self.dtype, device).copy(), device)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
+        """narrow(...) as a new tensor (not a view)."""
+        return self.narrow(dim, start, length).clone()
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        """Each element replaced by ``callable(element)`` (a Python number), in place -- CPU only,
+        slow, and not on tensors autograd tracks (as torch's)."""
+        return self._elementwise_python("apply_", lambda a: np.frompyfunc(callable, 1, 1)(a), ())
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        """Each element replaced by ``callable(element, other's element)`` (``tensor`` broadcast to
+        this tensor's shape), in place -- CPU only (as torch's)."""
+        other = _tensor_arg("map_", tensor, "tensor")
+        if other.device is not self.device:
+            raise DTypeError(f"map_: tensor is on {other.device}, self on {self.device}")
+        try:
+            b = np.broadcast_to(other.array, self.shape)
+        except ValueError:
+            raise ShapeError(f"map_: tensor of shape {other.shape} does not broadcast to {self.shape}") from None
+        return self._elementwise_python("map_", lambda a: np.frompyfunc(callable, 2, 1)(a, b), (other,))
+
+    def _elementwise_python(self, op: str, values: Callable[[np.ndarray], np.ndarray], operands: tuple) -> Tensor:
+        if self.device.type != "cpu":
+            raise TensorganError(f"{op}() is only implemented on CPU tensors (as torch's); this one is "
+                                 f"on {self.device}")
+
+        def update(a):
+            a[...] = values(a).astype(a.dtype) if a.size else a
+        return self._in_place(op, update, None, operands)
+
+    def as_strided(self, size: Sequence[int], stride: Sequence[int], storage_offset: int = 0) -> Tensor:
+        """The elements at ``storage_offset + sum(i_k * stride[k])`` for each index ``i`` of
+        ``size``, counting in this tensor's row-major elements (its "storage" here): a copy,
+        differentiable (overlapping positions get their gradients summed)."""
+        size, stride = _size_args((size,)), tuple(int(s) for s in stride)
+        if len(size) != len(stride):
+            raise ShapeError(f"as_strided: size {size} and stride {stride} have different lengths")
+        if builtins.any(s < 0 for s in stride) or storage_offset < 0:
+            raise ShapeError(f"as_strided: negative strides {stride} or storage_offset {storage_offset}")
+        index = np.full(size, int(storage_offset), dtype=np.int64)
+        for k, (n, s) in enumerate(zip(size, stride)):
+            index += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(size) - k - 1))
+        if index.size and index.max() >= self.numel():
+            raise ShapeError(f"as_strided: size {size}, stride {stride} and storage_offset "
+                             f"{storage_offset} reach element {int(index.max())}, out of bounds for "
+                             f"a tensor of {self.numel()} elements")
+        return self.reshape(-1)[self.device.xp.asarray(index)] if index.size else \
+            self.reshape(-1)[:0].reshape(size)
+
+    def _post_hooks(self) -> Any:
+        from .tensor import _GradHooks
+        self._hooks = self._hooks or _GradHooks()
+        return self._hooks
+
+    unsafe_chunk = Tensor.chunk
+    unsafe_split = Tensor.split
+
+
+_IN_PLACE = ("addmm", "addbmm", "baddbmm", "addmv", "addr", "arccos", "arcsin", "arctan", "arctan2")
+
+
+def install_methods(cls: type) -> None:
+    """Put this module's methods and in-place forms on ``cls`` (Tensor)."""
+    for name, value in vars(_TensorExtras).items():
+        if not name.startswith("__") and name != "_post_hooks":
+            setattr(cls, name, value)
+    cls._post_hooks = _TensorExtras._post_hooks
+    cls.unsafe_split_with_sizes = cls.split_with_sizes
+    for name in _IN_PLACE:
+        setattr(cls, name + "_", _in_place_form(name))
+
+
+install_methods(Tensor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Top-level functions
+# ---------------------------------------------------------------------------------------------
+def detach(input: Tensor) -> Tensor:
+    return _tensor_arg("detach", input).detach()
+
+
+def is_complex(input: Tensor) -> bool:
+    """False: tensorgan's tensors are all real."""
+    return _tensor_arg("is_complex", input).is_complex()
+
+
+def real(input: Tensor) -> Tensor:
+    """A real tensor's real part: the tensor itself."""
+    return _tensor_arg("real", input).real
+
+
+def imag(input: Tensor) -> Tensor:
+    """Refused: a real tensor has no imaginary part (as torch)."""
+    return _tensor_arg("imag", input).imag
+
+
+def view_as_real(input: Tensor) -> Tensor:
+    _refuse_complex("view_as_real")
+
+
+def view_as_complex(input: Tensor) -> Tensor:
+    _refuse_complex("view_as_complex")
+
+
+def typename(obj: Any) -> str:
+    """``x.type()`` for a tensor (``tensorgan.FloatTensor``), else the object's qualified type name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module in ("builtins", None) else f"{module}.{name}"
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """torch.asarray: a tensor over ``obj`` -- sharing its memory where dtype and device allow
+    (``copy=None``), always a copy (``copy=True``), or never (``copy=False``: refused when one is
+    needed)."""
+    if isinstance(obj, Tensor):
+        t = obj if dtype is None and device is None else obj.to(device=device or obj.device,
+                                                              dtype=dtype or obj.dtype)
+        t = t.detach() if t is obj else t
+    else:
+        t = Tensor(obj, dtype=dtype, device=device)
+    source = obj.array if isinstance(obj, Tensor) else obj
+    shares = isinstance(source, (np.ndarray,)) or hasattr(source, "__cuda_array_interface__")
+    shares = shares and t.array is source or (t.array.base is source if shares else False)
+    if copy is False and not shares:
+        raise ConfigError("asarray: copy=False but the data cannot be used without a copy (another "
+                          "dtype or device, or not an array)")
+    if copy and shares:
+        t = Tensor._make(t.array.copy(), t.device)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype: Any = None,
+          device: Any = None, requires_grad: bool = False) -> Tensor:
+    """torch.range (deprecated there: use arange): start to ``end`` *inclusive*, in steps of ``step``,
+    in the default float dtype even for ints."""
+    warnings.warn("tg.range is deprecated (as torch.range) and will be removed; use tg.arange, "
+                  "whose end is exclusive", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    if step == 0 or (end - start) * step < 0:
+        raise ConfigError(f"range: step {step} does not go from {start} to {end}")
+    count = int(np.floor((end - start) / step)) + 1
+    dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
+    values = start + np.arange(count, dtype=np.float64) * step
+    return _new_tensor(values.astype(dt), requires_grad=requires_grad, device=device)
+
+
+def fill(input: Tensor, value: Any) -> Tensor:
+    """A new tensor of ``input``'s shape, dtype and device, every element ``value`` (torch.fill)."""
+    input = _tensor_arg("fill", input)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ShapeError(f"fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+        value = value.item()
+    return full(input.shape, value, dtype=input.dtype, device=input.device)
+
+
+def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-D CPU tensor over a Python buffer (bytes, bytearray, memoryview, array.array) without a
+    copy (torch.frombuffer; a read-only buffer gives a read-only tensor)."""
+    dt = _check_dtype(dtype, any_kind=True)
+    try:
+        a = np.frombuffer(buffer, dtype=dt, count=int(count), offset=int(offset))
+    except (TypeError, ValueError) as exc:
+        raise InputTypeError(f"frombuffer: {exc}") from None
+    return Tensor(a, requires_grad=requires_grad, device="cpu")
+
+
+def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    """torch.empty_strided: zeros of ``size`` (``stride`` is checked and not reproduced: the tensor
+    is contiguous)."""
+    from .factory import zeros
+    if len(tuple(size)) != len(tuple(stride)):
+        raise ShapeError(f"empty_strided: size {tuple(size)} and stride {tuple(stride)} have different lengths")
+    return zeros(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def constant_pad_nd(input: Tensor, pad: Sequence[int], value: float = 0) -> Tensor:
+    """torch.constant_pad_nd: F.pad in 'constant' mode."""
+    return F.pad(input, pad, "constant", value)
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """Poisson samples with the rates ``input`` (>= 0), in its dtype (no gradient, as torch's)."""
+    rates = _tensor_arg("poisson", input).numpy().astype(np.float64)
+    if input.dtype.kind != "f":
+        raise DTypeError(f"poisson: rates must be a float tensor, got {input.dtype}")
+    if not (rates >= 0).all():
+        raise ConfigError("poisson: the rates must be >= 0 (and not NaN)")
+    draws = _host_rng(generator).poisson(rates)
+    return Tensor._make(input.device.xp.asarray(draws.astype(input.dtype)), input.device)
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:
+    """Binomial samples: successes in ``count`` trials of probability ``prob`` (broadcast; float
+    tensors, the result in their dtype; no gradient)."""
+    n, p = _tensor_arg("binomial", count, "count"), _tensor_arg("binomial", prob, "prob")
+    if n.dtype.kind != "f" or p.dtype != n.dtype:
+        raise DTypeError(f"binomial: count and prob must be float tensors of one dtype, got {n.dtype} and {p.dtype}")
+    nv, pv = n.numpy().astype(np.float64), p.numpy().astype(np.float64)
+    if not ((pv >= 0) & (pv <= 1)).all() or not (nv >= 0).all():
+        raise ConfigError("binomial: prob must be in [0, 1] and count >= 0")
+    draws = _host_rng(generator).binomial(nv.astype(np.int64), pv)
+    return Tensor._make(n.device.xp.asarray(np.asarray(draws).astype(n.dtype)), n.device)
+
+
+def _host_rng(generator: Generator | None) -> np.random.Generator:
+    """The NumPy stream of ``generator`` (or of the default one)."""
+    return resolve(generator).rng
+
+
+def _slice(x: Tensor, dim: int, start: int | None, stop: int | None) -> Tensor:
+    return x[(slice(None),) * dim + (slice(start, stop),)]
+
+
+def _gradient_along(f: Tensor, d: int, spacing: Any, edge_order: int) -> Tensor:
+    """np.gradient along one dim (central differences inside, one-sided ``edge_order`` at the ends);
+    ``spacing`` a number (uniform) or a 1-D tensor of coordinates."""
+    n = f.shape[d]
+    if n < edge_order + 1:
+        raise ShapeError(f"gradient: dim {d} has {n} points; edge_order={edge_order} needs at least "
+                         f"{edge_order + 1}")
+
+    def s(a, b):
+        return _slice(f, d, a, b)
+    if not isinstance(spacing, Tensor):
+        h = float(spacing)
+        inner = (s(2, None) - s(None, -2)) / (2 * h)
+        if edge_order == 1:
+            first, last = (s(1, 2) - s(0, 1)) / h, (s(-1, None) - s(-2, -1)) / h
+        else:
+            first = (s(0, 1) * -1.5 + s(1, 2) * 2.0 - s(2, 3) * 0.5) / h
+            last = (s(-3, -2) * 0.5 - s(-2, -1) * 2.0 + s(-1, None) * 1.5) / h
+        return cat([first, inner, last], dim=d)
+    x = spacing.numpy().astype(np.float64)
+    shape = (-1,) + (1,) * (f.ndim - d - 1)
+    dx = np.diff(x)
+    h1, h2 = dx[:-1].reshape(shape), dx[1:].reshape(shape)
+
+    def c(v):
+        return Tensor._make(f.device.xp.asarray(np.asarray(v).astype(f.dtype)), f.device)
+    inner = (s(None, -2) * c(-h2 / (h1 * (h1 + h2))) + s(1, -1) * c((h2 - h1) / (h1 * h2))
+             + s(2, None) * c(h1 / (h2 * (h1 + h2))))
+    if edge_order == 1:
+        first, last = (s(1, 2) - s(0, 1)) / float(dx[0]), (s(-1, None) - s(-2, -1)) / float(dx[-1])
+    else:
+        a, b = float(dx[0]), float(dx[1])
+        first = (s(0, 1) * (-(2 * a + b) / (a * (a + b))) + s(1, 2) * ((a + b) / (a * b))
+                 + s(2, 3) * (-a / (b * (a + b))))
+        a, b = float(dx[-2]), float(dx[-1])
+        last = (s(-3, -2) * (b / (a * (a + b))) + s(-2, -1) * (-(a + b) / (a * b))
+                + s(-1, None) * ((a + 2 * b) / (b * (a + b))))
+    return cat([first, inner, last], dim=d)
+
+
+def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None, edge_order: int = 1) -> tuple:
+    """torch.gradient: the derivative estimated along each of ``dim`` (all dims by default) by
+    second-order central differences inside and ``edge_order`` (1 or 2) one-sided ones at the
+    ends; ``spacing`` a number, one number or 1-D coordinate tensor per dim. A tuple, one
+    tensor per dim (differentiable)."""
+    f = _tensor_arg("gradient", input)
+    if f.dtype.kind != "f":
+        f = f.to(get_default_dtype())
+    if edge_order not in (1, 2):
+        raise ConfigError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    dims = tuple(builtins.range(f.ndim)) if dim is None else (dim,) if _is_int(dim) else tuple(dim)
+    dims = tuple(f._dim(d, "gradient") for d in dims)
+    spacings = spacing if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
+    if len(spacings) != len(dims):
+        raise ShapeError(f"gradient: {len(spacings)} spacings for {len(dims)} dims")
+    for d, sp in zip(dims, spacings):
+        if isinstance(sp, Tensor) and (sp.ndim != 1 or sp.shape[0] != f.shape[d]):
+            raise ShapeError(f"gradient: coordinates for dim {d} must be 1-D of length {f.shape[d]}, got {sp.shape}")
+    return tuple(_gradient_along(f, d, sp, edge_order) for d, sp in zip(dims, spacings))
+
+
+class HistogramDD(NamedTuple):
+    hist: Tensor
+    bin_edges: list
+
+
+def histogramdd(input: Tensor, bins: Any = 10, *, range: Sequence[float] | None = None,
+                weight: Tensor | None = None, density: bool = False) -> HistogramDD:
+    """torch.histogramdd: counts of the rows of ``input`` (..., D) in a D-dimensional grid of
+    bins (``bins`` an int, one int per dim or one 1-D edges tensor per dim; ``range`` a flat
+    (min0, max0, min1, max1, ...)); ``weight`` sums instead of counts; no gradient."""
+    x = _tensor_arg("histogramdd", input)
+    if x.dtype.kind != "f" or x.ndim < 1:
+        raise DTypeError(f"histogramdd: input must be a float tensor of shape (..., D), got {x.dtype} {x.shape}")
+    dims = x.shape[-1]
+    points = x.numpy().astype(np.float64).reshape(-1, dims)
+    if isinstance(bins, (list, tuple)) and bins and isinstance(bins[0], Tensor):
+        edges = [b.numpy().astype(np.float64) for b in bins]
+    else:
+        counts = [bins] * dims if _is_int(bins) else list(bins)
+        if len(counts) != dims or not builtins.all(_is_int(b) and b > 0 for b in counts):
+            raise ConfigError(f"histogramdd: bins must be an int > 0 or {dims} of them, got {bins!r}")
+        limits = [None] * dims if range is None else [tuple(range[2 * k:2 * k + 2]) for k in builtins.range(dims)]
+        if range is not None and len(range) != 2 * dims:
+            raise ConfigError(f"histogramdd: range needs {2 * dims} numbers (min, max per dim), got {len(range)}")
+        edges = [_edges(points[:, k], int(counts[k]), limits[k]).astype(x.dtype).astype(np.float64)
+                 for k in builtins.range(dims)]
+    w = None if weight is None else weight.numpy().astype(np.float64).reshape(-1)
+    if w is not None and w.size != points.shape[0]:
+        raise ShapeError(f"histogramdd: weight must have the input's shape {x.shape[:-1]}, got {weight.shape}")
+    hist, _ = np.histogramdd(points, bins=edges, weights=w, density=bool(density))
+    def const(a):
+        return Tensor._make(x.device.xp.asarray(a.astype(x.dtype)), x.device)
+    return HistogramDD(const(hist), [const(e) for e in edges])
+
+
+def _edges(column: np.ndarray, bins: int, limits: Any) -> np.ndarray:
+    low, high = limits if limits is not None else ((column.min(), column.max()) if column.size else (0.0, 1.0))
+    if low == high:
+        low, high = low - 0.5, high + 0.5   # torch's (and NumPy's) widening of an empty range
+    return np.linspace(float(low), float(high), bins + 1)
+
+
+# -- torch's top-level in-place functional forms --------------------------------------------
+def selu_(input: Tensor) -> Tensor:
+    return F.selu_(input)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return F.celu_(input, alpha)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+           generator: Generator | None = None) -> Tensor:
+    return F.rrelu_(input, lower, upper, training, generator=generator)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return F.threshold_(input, threshold, value)
+
+
+def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.dropout(input, p, train, True)
+
+
+def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.alpha_dropout(input, p, train, True)
+
+
+def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.feature_alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.feature_alpha_dropout(input, p, train, True)
+
+
+def _feature_dropout(input: Tensor, p: float, train: bool, inplace: bool) -> Tensor:
+    """Dropout of whole (N, C) channels of an input of at least 2 dims (torch.feature_dropout)."""
+    F._check_rank("feature_dropout", "input", input, builtins.range(2, 33), "(N, C, *) with at least 2 dims")
+    mask = input.shape[:2] + (1,) * (input.ndim - 2)
+    return F._dropout("feature_dropout", input, p, train, inplace, None, mask)
+
+
+def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    return _feature_dropout(input, p, train, False)
+
+
+def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    return _feature_dropout(input, p, train, True)
+
+
+__all__ = ["strided", "detach", "is_complex", "real", "imag", "view_as_real", "view_as_complex", "typename", "asarray",
+           "range", "fill", "frombuffer", "empty_strided", "constant_pad_nd", "poisson", "binomial",
+           "gradient", "histogramdd", "selu_", "celu_", "rrelu_", "threshold_", "dropout_",
+           "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
+           "feature_dropout_"]
