@@ -77,7 +77,9 @@ globals().update({name: _function_form(name) for name in (  # torch's top-level 
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 concatenate = cat
 from .backend import get_default_device, set_default_device  # noqa: E402,F401
-from .settings import *  # noqa: E402,F401,F403  (set_printoptions, use_deterministic_algorithms, ...)
+from . import settings as _settings  # noqa: E402  (set_printoptions, use_deterministic_algorithms, ...)
+globals().update({name: getattr(_settings, name) for name in _settings.__all__})
+del _settings
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .dtypes import can_cast, promote_types, result_type  # noqa: F401
 from .tensor import bfloat16, float16, set_default_dtype  # noqa: F401

@@ -24,11 +24,11 @@ import numpy as np
 
 from . import functional as F
 from .backend import get_device
-from .errors import ConfigError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
 from .factory import cat, full, tensor as _new_tensor
 from .math_ops import _in_place_form
 from .random import Generator, resolve
-from .tensor import Tensor, _check_dtype, _is_int, _size_args, _to_array, get_default_dtype
+from .tensor import Tensor, _GradHooks, _check_dtype, _is_int, _size_args, _to_array, get_default_dtype
 
 
 def _tensor_arg(op: str, value: Any, name: str = "input") -> Tensor:
@@ -192,7 +192,7 @@ class _TensorExtras:
         this tensor's shape), in place -- CPU only (as torch's)."""
         other = _tensor_arg("map_", tensor, "tensor")
         if other.device is not self.device:
-            raise DTypeError(f"map_: tensor is on {other.device}, self on {self.device}")
+            raise DeviceError(f"map_: tensor is on {other.device}, self on {self.device}")
         try:
             b = np.broadcast_to(other.array, self.shape)
         except ValueError:
@@ -201,7 +201,7 @@ class _TensorExtras:
 
     def _elementwise_python(self, op: str, values: Callable[[np.ndarray], np.ndarray], operands: tuple) -> Tensor:
         if self.device.type != "cpu":
-            raise TensorganError(f"{op}() is only implemented on CPU tensors (as torch's); this one is "
+            raise DeviceError(f"{op}() is only implemented on CPU tensors (as torch's); this one is "
                                  f"on {self.device}")
 
         def update(a):
@@ -227,8 +227,8 @@ class _TensorExtras:
         return self.reshape(-1)[self.device.xp.asarray(index)] if index.size else \
             self.reshape(-1)[:0].reshape(size)
 
-    def _post_hooks(self) -> Any:
-        from .tensor import _GradHooks
+    def _post_hooks(self) -> _GradHooks:
+        """This tensor's hook record (made on first use)."""
         self._hooks = self._hooks or _GradHooks()
         return self._hooks
 
@@ -242,9 +242,8 @@ _IN_PLACE = ("addmm", "addbmm", "baddbmm", "addmv", "addr", "arccos", "arcsin", 
 def install_methods(cls: type) -> None:
     """Put this module's methods and in-place forms on ``cls`` (Tensor)."""
     for name, value in vars(_TensorExtras).items():
-        if not name.startswith("__") and name != "_post_hooks":
+        if not name.startswith("__"):
             setattr(cls, name, value)
-    cls._post_hooks = _TensorExtras._post_hooks
     cls.unsafe_split_with_sizes = cls.split_with_sizes
     for name in _IN_PLACE:
         setattr(cls, name + "_", _in_place_form(name))
@@ -284,12 +283,15 @@ def view_as_complex(input: Tensor) -> Tensor:
 
 
 def typename(obj: Any) -> str:
-    """``x.type()`` for a tensor (``tensorgan.FloatTensor``), else the object's qualified type name."""
+    """``x.type()`` for a tensor (``tensorgan.FloatTensor``); a class's or function's qualified
+    name; else the qualified name of the object's type (torch.typename's rule)."""
     if isinstance(obj, Tensor):
         return obj.type()
-    module = type(obj).__module__
-    name = type(obj).__qualname__
-    return name if module in ("builtins", None) else f"{module}.{name}"
+    module = getattr(obj, "__module__", "") or ""
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if name is None:
+        module, name = type(obj).__module__ or "", type(obj).__qualname__
+    return name if module in ("", "builtins") else f"{module}.{name}"
 
 
 def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
