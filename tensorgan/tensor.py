@@ -43,11 +43,11 @@ FLOAT_DTYPES = (float32, float64, float16)
 BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, no arithmetic kernels
 int64, int32, int16, int8, uint8 = (np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8))
 INT_DTYPES = (int64, int32, int16, int8, uint8)   # indices, labels, counts: no gradients
-_default_float = [float32]
+_default_float = [float32]   # torch.set_default_dtype's setting: what floats and factories make
 # tg.set_printoptions' settings (torch's defaults), as np.array2string's arguments but sci_mode:
 # True forces scientific notation, False forbids it (suppress), None leaves it to NumPy's rule
 PRINT_OPTIONS: dict = {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80,
-                       "sci_mode": None, "suppress_small": False}   # torch.set_default_dtype's setting: what floats and factories make
+                       "sci_mode": None, "suppress_small": False}
 
 
 def get_default_dtype() -> np.dtype:
