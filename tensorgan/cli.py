@@ -99,6 +99,14 @@ def _unit_interval(text: str) -> float:
     return value
 
 
+def _ema_decay(text: str) -> float:
+    """An argparse type: an EMA decay in [0, 1) (0: off)."""
+    value = nonnegative_float(text)
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a decay in [0, 1) (typical 0.999; 0: off), got {text}")
+    return value
+
+
 DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
 
 
@@ -109,6 +117,20 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         help=f"total optimizer steps (default {DEFAULT_STEPS} when --epochs is not given)")
     p.add_argument("--batch-size", type=positive_int, help="images per step (default 64)")
     p.add_argument("--lr", type=_positive_float, help="Adam learning rate for both networks (default 2e-4)")
+    p.add_argument("--lr-g", type=_positive_float, metavar="LR",
+                   help="the generator's learning rate (default --lr; TTUR, Heusel et al. 2017: "
+                        "e.g. --lr-g 1e-4 --lr-d 4e-4)")
+    p.add_argument("--lr-d", type=_positive_float, metavar="LR",
+                   help="the discriminator's learning rate (default --lr)")
+    p.add_argument("--ema", type=_ema_decay, dest="ema_decay", metavar="DECAY",
+                   help="keep an exponential moving average of G's weights, EMA = DECAY * EMA + "
+                        "(1 - DECAY) * G after every G step (typical 0.999; default 0: off); it draws "
+                        "the sample grids (samples/step_N_ema.png) and --eval-every's images, is "
+                        "saved in the checkpoint and used by 'tensorgan sample'")
+    p.add_argument("--conditional", action="store_true", default=None,
+                   help="class-conditional DCGAN (cGAN): G gets a label embedding beside z, D one-hot "
+                        "label maps beside the image; sample grids show one row per class. Needs "
+                        "labels (MNIST; image folders have none)")
     p.add_argument("--seed", type=nonnegative_int, help="seed of every random stream (default 0)")
     p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
@@ -145,9 +167,10 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beta1", type=_unit_interval, help="Adam's beta1 for both networks (default 0.5; "
                    "WGAN-GP's paper: 0)")
     p.add_argument("--beta2", type=_unit_interval, help="Adam's beta2 (default 0.999; WGAN-GP's paper: 0.9)")
-    p.add_argument("--d-norm", choices=("batch", "layer", "none"),
+    p.add_argument("--d-norm", choices=("batch", "layer", "none", "spectral"),
                    help="the conv discriminator's normalization (default batch; layer: "
-                        "GroupNorm(1, C))")
+                        "GroupNorm(1, C); spectral: SN-GAN's spectral normalization of every "
+                        "conv / linear weight, no batch norm, with any --loss)")
     p.add_argument("--generator-loss", choices=("non_saturating", "minimax"),
                    help="generator objective with --loss bce (default non_saturating)")
     p.add_argument("--r1-gamma", type=nonnegative_float, metavar="GAMMA",
@@ -171,7 +194,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
 _RESUMABLE = ("steps", "epochs", "sample_every", "checkpoint_every", "device", "on_nonfinite")
 _ARCH_OPTIONS = ("batch_size", "lr", "seed", "latent_dim", "base_channels", "discriminator",
                  "loss", "generator_loss", "r1_gamma", "r1_every", "gp_lambda", "d_norm",
-                 "n_critic", "beta1", "beta2")
+                 "n_critic", "beta1", "beta2", "lr_g", "lr_d", "ema_decay", "conditional")
 
 
 def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
@@ -180,8 +203,11 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
     values = {**TrainConfig().to_dict(), **(base or {})}
     names = _RESUMABLE if base is not None else _RESUMABLE + _ARCH_OPTIONS
     if base is not None:
-        changed = [f"--{n.replace('_', '-')}" for n in _ARCH_OPTIONS
-                   if getattr(args, n) is not None and getattr(args, n) != values.get(n)]
+        # --lr-g / --lr-d compare with the rates the run used (lr where they are None)
+        saved = dict(values, lr_g=values.get("lr_g") or values["lr"], lr_d=values.get("lr_d") or values["lr"])
+        flag = {"ema_decay": "--ema"}
+        changed = [flag.get(n, f"--{n.replace('_', '-')}") for n in _ARCH_OPTIONS
+                   if getattr(args, n) is not None and getattr(args, n) != saved.get(n)]
         if changed:
             raise ConfigError(f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} "
                               f"from the checkpoint's run; a resumed run keeps its settings (start "
@@ -255,7 +281,7 @@ def _absolute_spec(spec: str) -> str:
 
 def _run_train(args: Any) -> int:
     from .checkpoint import load_checkpoint
-    from .train import CHECKPOINT_NAME, Trainer
+    from .train import CHECKPOINT_NAME, Trainer, dataset_num_classes
 
     if not args.return_freed_memory:
         from .backend import keep_freed_memory
@@ -293,6 +319,9 @@ def _run_train(args: Any) -> int:
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out {run_dir} is a file, not a directory")
     config = _config_from_args(args, base)
+    if config.conditional and dataset_spec != "mnist":
+        raise UsageError(f"--conditional needs class labels, and --dataset {dataset_spec} images are "
+                         f"unlabelled (MNIST has labels)")
     verify = not (args.no_verify or meta.get("verify") is False)
     dataset = _load_dataset(dataset_spec, data_dir, image_shape, args.strict_size, verify)
     if config.batch_size > len(dataset):
@@ -312,8 +341,9 @@ def _run_train(args: Any) -> int:
         warnings.warn(f"the {len(dataset)} images loaded are not those the checkpoint was trained on "
                       f"(same count, other pixels: files changed in {dataset_spec}?); resuming on "
                       f"them, so the run is no longer the one an uninterrupted run would give")
+    num_classes = dataset_num_classes(dataset) if config.conditional else None
     _check_model_size(config, tuple(dataset.images.shape[1:]), checkpoint,
-                      args.resume or run_dir / CHECKPOINT_NAME)
+                      args.resume or run_dir / CHECKPOINT_NAME, num_classes)
     trainer = Trainer(dataset, run_dir, config)
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
@@ -378,8 +408,10 @@ def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=positive_int, default=256, help="images per forward pass")
 
 
-def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
-    """The trained generator stored in a training checkpoint, in eval mode."""
+def load_generator(path: str | os.PathLike[str], device: Any = None, ema: bool | None = None) -> Any:
+    """The trained generator stored in a training checkpoint, in eval mode: its EMA generator
+    where it keeps one (``ema=None``, or ``True``, which refuses a checkpoint without), else G.
+    ``G.is_ema`` says which."""
     from .checkpoint import load_checkpoint
     from .models.dcgan import Generator
     from .random import Generator as RandomGenerator
@@ -387,9 +419,15 @@ def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
     from .errors import TensorganError
     try:
         g_config, weights = state["architecture"]["generator"], state["models"]["generator"]
+        averaged = state["models"].get("generator_ema") if ema is not False else None
+        if ema and averaged is None:
+            raise CheckpointError(f"{path} keeps no EMA generator (trained without --ema)")
+        if averaged is not None:        # AveragedModel's keys: module.* and n_averaged
+            weights = {k[len("module."):]: v for k, v in averaged.items() if k.startswith("module.")}
         _check_stored_generator(path, g_config, weights)
         G = Generator(g_config["image_shape"], g_config["latent_dim"], g_config["base_channels"],
-                      g_config["head"], generator=RandomGenerator(0))
+                      g_config["head"], generator=RandomGenerator(0),
+                      num_classes=g_config.get("num_classes"))
     except (KeyError, TypeError, IndexError) as exc:
         raise CheckpointError(f"{path} holds no generator (missing {exc})") from None
     except (TensorganError, ValueError, MemoryError) as exc:  # a damaged architecture record
@@ -401,6 +439,7 @@ def load_generator(path: str | os.PathLike[str], device: Any = None) -> Any:
         raise CheckpointError(f"{path}: {exc}") from None
     if device is not None:
         G.to(device)
+    G.is_ema = averaged is not None
     return G.eval()
 
 
@@ -426,36 +465,44 @@ def _check_stored_generator(path: Any, g_config: dict[str, Any], weights: Any) -
 
 
 def generate_images(G: Any, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-    """``n`` uint8 images ``(n, C, H, W)`` from noise seeded with ``seed``."""
+    """``n`` uint8 images ``(n, C, H, W)`` from noise seeded with ``seed`` (a conditional
+    generator's classes in turn: 0, 1, ..., K-1, 0, ...)."""
     from .random import Generator as RandomGenerator
     from .tensor import Tensor, no_grad
     from .train import to_uint8
     noise = RandomGenerator(seed).normal((n, G.latent_dim))
+    classes = getattr(G, "num_classes", None)
     device = G.device
     chunks = []
     with no_grad():
         for start in range(0, n, batch_size):
-            chunks.append(to_uint8(G(Tensor(noise[start:start + batch_size], device=device)).numpy()))
+            z = Tensor(noise[start:start + batch_size], device=device)
+            labels = (np.arange(start, start + len(z)) % classes,) if classes else ()
+            chunks.append(to_uint8(G(z, *(device.xp.asarray(y) for y in labels)).numpy()))
     return np.concatenate(chunks)
 
 
-def planned_model_configs(config: Any, image_shape: tuple[int, ...]) -> dict[str, dict[str, Any]]:
+def planned_model_configs(config: Any, image_shape: tuple[int, ...],
+                          num_classes: int | None = None) -> dict[str, dict[str, Any]]:
     """The ``config()`` dicts of the generator and discriminator a Trainer with ``config`` builds
-    for ``image_shape`` images, without building them (tests pin them to the built ones)."""
+    for ``image_shape`` images (``num_classes``: a conditional run's), without building them
+    (tests pin them to the built ones)."""
     from .models.dcgan import MLPDiscriminator
     shape = list(image_shape)
+    classes = {"num_classes": num_classes} if num_classes is not None else {}
     generator = {"type": "Generator", "image_shape": shape, "latent_dim": config.latent_dim,
-                 "base_channels": config.base_channels, "head": None}
+                 "base_channels": config.base_channels, "head": None, **classes}
     if config.discriminator == "mlp":
         hidden = inspect.signature(MLPDiscriminator).parameters["hidden"].default
         discriminator = {"type": "MLPDiscriminator", "image_shape": shape, "hidden": list(hidden)}
     else:
         discriminator = {"type": "Discriminator", "image_shape": shape,
-                         "base_channels": config.base_channels, "norm": config.d_norm}
+                         "base_channels": config.base_channels, "norm": config.d_norm, **classes}
     return {"generator": generator, "discriminator": discriminator}
 
 
-def _check_model_size(config: Any, image_shape: tuple[int, ...], checkpoint: Any, path: Any) -> None:
+def _check_model_size(config: Any, image_shape: tuple[int, ...], checkpoint: Any, path: Any,
+                      num_classes: int | None = None) -> None:
     """Before the trainer builds its models, refuse (1) on --resume, a checkpoint whose training
     config describes larger models than the weights it stores (an edited base_channels 10**6
     would be built, ~hundreds of GB, before the weights were compared), and (2) models whose
@@ -463,7 +510,7 @@ def _check_model_size(config: Any, image_shape: tuple[int, ...], checkpoint: Any
     the OOM killer would otherwise end the process without a message."""
     from .models.dcgan import state_numel
     described = {network: state_numel(planned)
-                 for network, planned in planned_model_configs(config, image_shape).items()}
+                 for network, planned in planned_model_configs(config, image_shape, num_classes).items()}
     if checkpoint is not None:
         models = checkpoint.get("models") if isinstance(checkpoint.get("models"), dict) else {}
         for network, count in described.items():
@@ -517,6 +564,7 @@ def _run_sample(args: Any) -> int:
         raise ConfigError(f"output folder {out.parent} does not exist")
     G = load_generator(args.checkpoint, args.device)
     _check_sample_memory(args.num, G.latent_dim, G.image_shape)
+    drawn_by = " by the EMA generator" if G.is_ema else ""
     images = generate_images(G, args.num, args.seed, args.batch_size)
     if out.suffix.lower() == ".npy":
         buffer = io.BytesIO()
@@ -524,7 +572,7 @@ def _run_sample(args: Any) -> int:
         atomic_write(out, lambda f: f.write(buffer.getvalue()))
     else:
         save_grid(images, out)
-    print(f"wrote {len(images)} images {tuple(images.shape[1:])} to {out}")
+    print(f"wrote {len(images)} images {tuple(images.shape[1:])}{drawn_by} to {out}")
     return 0
 
 

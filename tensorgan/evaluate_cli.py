@@ -161,10 +161,12 @@ def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
         chunks = [trainer.generate(noise[i:i + 500]) for i in range(0, num_samples, 500)]
         result = metrics.evaluate_samples(np.concatenate(chunks), value_range="-1,1")
         entry = {"step": step, "epoch": trainer.epoch, **result.to_dict()}
+        if getattr(trainer, "G_ema", None) is not None:
+            entry["generator"] = "ema"       # the EMA generator drew the images
         if out is not None:
             with open(out, "a", encoding="utf-8") as f:
                 f.write(json_line(entry))
-        write(f"eval step {step}: FID {result.fid:.2f}, classifier score "
+        write(f"eval step {step}{' (EMA generator)' if 'generator' in entry else ''}: FID {result.fid:.2f}, classifier score "
               f"{result.classifier_score:.2f}, classes {result.classes_covered}/10, confidence "
               f"{result.mean_confidence:.3f}")
 

@@ -19,7 +19,9 @@ Run directory layout::
     metrics.jsonl             one JSON object per step: step, epoch, loss_d, loss_g, d_x, d_g_z,
                               time (r1 / gp on the steps with that penalty; no loss_g on
                               the critic-only steps of n_critic > 1)
-    samples/step_000500.png   fixed-noise grids every ``sample_every`` steps
+    samples/step_000500.png   fixed-noise grids every ``sample_every`` steps (step_000500_ema.png:
+                              drawn by the EMA generator, with ``ema_decay`` > 0; conditional runs:
+                              one row per class)
     samples.png               the grid at the end of the run
     loss_curve.png            when matplotlib is installed
     config.json               the TrainConfig (written by `tensorgan train`, not by Trainer.fit)
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -48,10 +51,11 @@ from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .errors import CheckpointError, ConfigError, NonFiniteError, ShapeError
 from .models.dcgan import D_NORMS, build_models
 from .optim import Adam
+from .optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .random import Generator
 from .tensor import Tensor, no_grad
 
-__all__ = ["TrainConfig", "Trainer", "to_uint8", "make_grid", "save_grid"]
+__all__ = ["TrainConfig", "Trainer", "to_uint8", "make_grid", "save_grid", "dataset_num_classes"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 METRICS_NAME = "metrics.jsonl"
@@ -66,6 +70,8 @@ class TrainConfig:
     epochs: int | None = 1              # used when steps is None
     batch_size: int = 64
     lr: float = 2e-4
+    lr_g: float | None = None           # the generator's learning rate (TTUR); None: lr
+    lr_d: float | None = None           # the discriminator's; None: lr
     beta1: float = 0.5
     beta2: float = 0.999
     latent_dim: int = 100
@@ -86,14 +92,23 @@ class TrainConfig:
     num_samples: int = 64               # images in the fixed-noise grid
     on_nonfinite: str = "stop"          # "stop" or "skip" the update
     check_grads: bool = True            # also test gradients (not just losses) for NaN/inf
+    ema_decay: float = 0.0              # > 0 (e.g. 0.999): an EMA of G's weights (Trainer.G_ema)
+                                        # draws the samples and is evaluated; 0: off
+    conditional: bool = False           # class-conditional G and D (a labelled dataset: MNIST)
+
+    def learning_rates(self) -> tuple[float, float]:
+        """(generator, discriminator) learning rates: ``lr_g`` / ``lr_d``, each defaulting to ``lr``."""
+        return (self.lr if self.lr_g is None else self.lr_g,
+                self.lr if self.lr_d is None else self.lr_d)
 
     def validate(self) -> "TrainConfig":
         for f in dataclasses.fields(self):      # NumPy scalars count as the Python numbers they are
             v = getattr(self, f.name)
             if isinstance(v, (np.integer, np.floating, np.bool_)):
                 setattr(self, f.name, v.item())
-        if not isinstance(self.check_grads, bool):
-            raise ConfigError(f"check_grads must be True or False, got {self.check_grads!r}")
+        for name in ("check_grads", "conditional"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
         def positive(name: str, allow_none: bool = False) -> None:
             v = getattr(self, name)
@@ -113,6 +128,16 @@ class TrainConfig:
 
         if not (number(self.lr) and self.lr > 0):
             raise ConfigError(f"learning rate must be a positive number, got {self.lr!r}")
+        for name in ("lr_g", "lr_d"):
+            v = getattr(self, name)
+            if v is not None and not (number(v) and v > 0):
+                raise ConfigError(f"{name} must be a positive number (or None: lr), got {v!r}")
+        if not (number(self.ema_decay) and 0.0 <= self.ema_decay < 1.0):
+            raise ConfigError(f"ema_decay must be in [0, 1) (0: no EMA generator; typical 0.999), "
+                              f"got {self.ema_decay!r}")
+        if self.conditional and self.discriminator != "conv":
+            raise ConfigError(f"conditional=True needs the conv discriminator (one-hot label maps "
+                              f"beside the image), not {self.discriminator!r}")
         for name in ("beta1", "beta2"):
             if not (number(getattr(self, name)) and 0.0 <= getattr(self, name) < 1.0):
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
@@ -243,15 +268,21 @@ class Trainer:
             raise ConfigError(f"images of {self.image_shape[0]} channels: a run directory gets PNG "
                               f"sample grids, which need 1, 3 or 4 (train with run_dir=None, or "
                               f"keep 1, 3 or 4 channels)")
+        self.num_classes = dataset_num_classes(dataset) if config.conditional else None
         self.rng = {"noise": Generator(_seeded(config.seed, 1)), "dropout": Generator(_seeded(config.seed, 2))}
         self.G, self.D = build_models(self.image_shape, config.latent_dim, config.base_channels,
                                       config.discriminator, dropout=config.dropout,
                                       generator=Generator(_seeded(config.seed, 0)),
                                       dropout_generator=self.rng["dropout"], device=self.device,
-                                      d_norm=config.d_norm)
+                                      d_norm=config.d_norm, num_classes=self.num_classes)
         betas = (config.beta1, config.beta2)
-        self.opt_g = Adam(self.G.parameters(), lr=config.lr, betas=betas)
-        self.opt_d = Adam(self.D.parameters(), lr=config.lr, betas=betas)
+        lr_g, lr_d = config.learning_rates()
+        self.opt_g = Adam(self.G.parameters(), lr=lr_g, betas=betas)
+        self.opt_d = Adam(self.D.parameters(), lr=lr_d, betas=betas)
+        # The EMA generator (torch's AveragedModel: its first update copies G, later ones average;
+        # batch-norm running statistics are copied from G at each update, as StyleGAN / BigGAN do).
+        self.G_ema: AveragedModel | None = self._new_ema() if config.ema_decay else None
+        self._g_updated = False          # whether the step in flight updated G (then the EMA)
         self.loader = DataLoader(dataset, config.batch_size, shuffle=True, drop_last=True,
                                  generator=np.random.Generator(np.random.PCG64(_seeded(config.seed, 3))))
         fixed = Generator(_seeded(config.seed, 4)).normal((config.num_samples, config.latent_dim))
@@ -278,15 +309,21 @@ class Trainer:
     def epoch(self) -> int:
         return self.loader.epoch
 
+    def _new_ema(self) -> AveragedModel:
+        return AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(self.config.ema_decay))
+
     def _checkpoint_size_estimate(self) -> int:
         n = sum(p.size for m in (self.G, self.D) for p in m.parameters())
+        n += sum(p.size for p in self.G.parameters()) // 3 if self.G_ema is not None else 0
         return 3 * 4 * n + 8 * len(self.dataset) + (1 << 20)  # params + Adam m, v; data order
 
     # -- one step ------------------------------------------------------------------------------
-    def train_step(self, real_images: np.ndarray) -> dict[str, float]:
+    def train_step(self, real_images: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
         """One D update then one G update on a batch of real images in [-1, 1] -- or, with
         ``n_critic`` > 1 (WGAN-GP's 5), the D update alone on all but every n_critic-th step: a
-        step is a batch, and its record has ``loss_g`` only where G was updated.
+        step is a batch, and its record has ``loss_g`` only where G was updated.  A conditional
+        run needs the batch's ``labels``; its fakes are drawn for the same labels.  After a G
+        update, the EMA generator (``ema_decay`` > 0) folds in G's new weights.
 
         With ``on_nonfinite="skip"``, a step that skips an update also puts both networks' buffers
         (batch-norm running statistics) back as they were: the forward passes that produced the
@@ -296,9 +333,11 @@ class Trainer:
         # NumPy's overflow / invalid-value warnings would only repeat, on stderr, what the
         # finiteness checks below report (or skip) by name -- in the engine and in the kernels.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            record = self._train_step(real_images)
+            record = self._train_step(real_images, labels)
         if buffers is not None and self.skipped != skipped_before:
             _restore_buffers(buffers)
+        if self.G_ema is not None and self._g_updated:
+            self.G_ema.update_parameters(self.G)
         self._skip_streak = self._skip_streak + 1 if self.skipped != skipped_before else 0
         if self._skip_streak >= SKIP_STREAK_LIMIT:
             raise NonFiniteError(f"step {self.step}: {SKIP_STREAK_LIMIT} steps in a row skipped an "
@@ -306,9 +345,15 @@ class Trainer:
                                  f"has diverged: stopped, the last checkpoint is kept (try a lower lr)")
         return record
 
-    def _train_step(self, real_images: np.ndarray) -> dict[str, float]:
+    def _train_step(self, real_images: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
         dev, xp, c = self.device, self.device.xp, self.config
+        self._g_updated = False
         G, D = self.G, self.D
+        if self.num_classes is not None:       # every G and D call gets the batch's labels
+            if labels is None:
+                raise ConfigError("a conditional trainer's train_step needs the batch's labels")
+            y = xp.asarray(labels)
+            G, D = functools.partial(G, labels=y), functools.partial(D, labels=y)
         step = self.step + 1
         real = Tensor._make(xp.asarray(real_images), dev)
         z = Tensor._make(xp.asarray(self.rng["noise"].normal((real_images.shape[0], c.latent_dim))), dev)
@@ -345,7 +390,7 @@ class Trainer:
         del loss_d
         record = {"step": step, "epoch": self.loader.epoch, "loss_d": loss_d_value}
         if g_step:
-            record["loss_g"] = self._generator_step(fake, step)
+            record["loss_g"] = self._generator_step(D, fake, step)
         record["d_x"], record["d_g_z"] = _mean_sigmoid(d_real.array, xp), _mean_sigmoid(d_fake.array, xp)
         if r1_value is not None:
             record["r1"] = r1_value       # the penalty before its weight (loss_d includes it)
@@ -354,14 +399,14 @@ class Trainer:
         self.step = step
         return record
 
-    def _generator_step(self, fake: Tensor, step: int) -> float:
+    def _generator_step(self, D: Callable[[Tensor], Tensor], fake: Tensor, step: int) -> float:
         """G's update: gradients flow through D (frozen) into G. Returns G's loss."""
         c = self.config
         for p in self._d_params:
             p.requires_grad = False
         try:
             kind = {"hinge": "hinge", "wgan-gp": "wgan"}.get(c.loss, c.generator_loss)
-            loss_g = losses.generator_loss(self.D(fake), kind)
+            loss_g = losses.generator_loss(D(fake), kind)
             loss_g_value = loss_g.item()
             self.opt_g.zero_grad()
             if self._finite_or_skip(loss_g_value, step, "generator", "loss"):
@@ -369,6 +414,7 @@ class Trainer:
                 if not c.check_grads or self._finite_or_skip(_grads_finite(self.G.parameters()), step,
                                                              "generator", "gradient"):
                     self.opt_g.step()
+                    self._g_updated = True
         finally:
             for p in self._d_params:
                 p.requires_grad = True
@@ -402,9 +448,9 @@ class Trainer:
             metrics = self._open_metrics()
             previous_handler = self._install_sigint()
             while self.step < total and not interrupted:
-                for real, _ in self.loader:
+                for real, labels in self.loader:
                     t_step = time.perf_counter()
-                    record = self.train_step(real)   # ends on host copies of the losses: synchronous
+                    record = self.train_step(real, labels)   # ends on host copies of the losses
                     step_seconds.append(time.perf_counter() - t_step)
                     record["time"] = round(self._time_offset + time.perf_counter() - self._t0, 4)
                     self.history.append(record)
@@ -478,23 +524,46 @@ class Trainer:
         self._stop_requested = True
 
     # -- outputs -------------------------------------------------------------------------------
-    def generate(self, noise: np.ndarray) -> np.ndarray:
-        """Generator output for host noise, in eval mode and without graph (then back to train)."""
-        was_training = self.G.training
-        self.G.eval()
+    def generate(self, noise: np.ndarray, labels: np.ndarray | None = None,
+                 ema: bool | None = None) -> np.ndarray:
+        """Generator output for host noise, in eval mode and without graph (then back to train).
+        ``ema``: the EMA generator (default: when ``ema_decay`` > 0) or G itself.  A conditional
+        generator draws class ``labels`` (default: 0, 1, ..., K-1, 0, 1, ...: balanced)."""
+        if ema and self.G_ema is None:
+            raise ConfigError("generate(ema=True): this trainer keeps no EMA generator (ema_decay=0)")
+        model = self.G_ema if ema is not False and self.G_ema is not None else self.G
+        args: tuple[Any, ...] = ()
+        if self.num_classes is not None:
+            labels = np.arange(len(noise)) % self.num_classes if labels is None else labels
+            args = (self.device.xp.asarray(labels),)
+        was_training = model.training
+        model.eval()
         try:
             with no_grad():
-                out = self.G(Tensor(noise, device=self.device))
+                out = model(Tensor(noise, device=self.device), *args)
             return out.numpy()
         finally:
-            self.G.train(was_training)
+            model.train(was_training)
+
+    def sample_grid_inputs(self) -> tuple[np.ndarray, np.ndarray | None, int | None]:
+        """(noise, labels, images per row) of the fixed-noise grid: the fixed noise, or for a
+        conditional run one row per class, the same noise across the rows of a column."""
+        if self.num_classes is None:
+            return self.fixed_noise, None, None
+        cols = max(1, len(self.fixed_noise) // self.num_classes)
+        return (np.tile(self.fixed_noise[:cols], (self.num_classes, 1)),
+                np.repeat(np.arange(self.num_classes), cols), cols)
 
     def save_samples(self, final: bool = False) -> Path:
+        """The fixed-noise grid, ``samples/step_NNNNNN.png`` (``..._ema.png`` when the EMA
+        generator drew it)."""
         if self.run_dir is None:
             raise ConfigError("save_samples needs a trainer with a run_dir (or use generate() and "
                               "save_grid(to_uint8(...), path))")
-        images = to_uint8(self.generate(self.fixed_noise))
-        path = save_grid(images, self.run_dir / "samples" / f"step_{self.step:06d}.png")
+        noise, labels, nrow = self.sample_grid_inputs()
+        images = to_uint8(self.generate(noise, labels))
+        suffix = "_ema" if self.G_ema is not None else ""
+        path = save_grid(images, self.run_dir / "samples" / f"step_{self.step:06d}{suffix}.png", nrow)
         if final:
             data = path.read_bytes()
             atomic_write(self.run_dir / "samples.png", lambda f: f.write(data))
@@ -541,7 +610,8 @@ class Trainer:
             "config": self.config.to_dict(),
             "image_shape": list(self.image_shape),
             "architecture": {"generator": self.G.config(), "discriminator": self.D.config()},
-            "models": {"generator": self.G.state_dict(), "discriminator": self.D.state_dict()},
+            "models": {"generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
+                       **({"generator_ema": self.G_ema.state_dict()} if self.G_ema is not None else {})},
             "optimizers": {"generator": self.opt_g.state_dict(), "discriminator": self.opt_d.state_dict()},
             "rng": {name: g.state_json() for name, g in self.rng.items()},
             "data": self.loader.state_dict(),
@@ -560,7 +630,8 @@ class Trainer:
         # Never let non-finite weights or running statistics replace the last good checkpoint,
         # whatever put them there: a NaN gradient without the per-step check, or code outside the
         # trainer (about 1 ms for the DCGAN's 2M parameters -- nothing next to writing the file).
-        for network, model in (("generator", self.G), ("discriminator", self.D)):
+        ema = [("EMA generator", self.G_ema.module)] if self.G_ema is not None else []
+        for network, model in (("generator", self.G), ("discriminator", self.D), *ema):
             for what, arrays in (("parameters", model.parameters()),
                                  ("batch-norm running statistics", _float_buffers(model))):
                 if not _all_finite(arrays):
@@ -575,7 +646,9 @@ class Trainer:
         architecture: the first parameter whose shape differs, with both shapes), and leaves the
         trainer exactly as it was.  The training options (loss, R1, learning rate, ...) stay this
         trainer's own ``config``: through the API a resumed run may change them on purpose
-        (``state["config"]`` holds the saved ones); ``tensorgan train --resume`` refuses to."""
+        (``state["config"]`` holds the saved ones); ``tensorgan train --resume`` refuses to.
+        With ``ema_decay`` > 0, a checkpoint without an EMA generator (written before EMA existed,
+        or by a run without it) starts the EMA from its G."""
         keys = ("image_shape", "architecture", "models", "optimizers", "rng", "data", "step")
         missing = [k for k in keys if not isinstance(state, dict) or k not in state]
         if missing:
@@ -613,11 +686,14 @@ class Trainer:
         self.fixed_noise = fixed.astype(np.float32)
         self.step, self._time_offset, self.meta = step, elapsed, meta
         self.skipped, self._skip_streak = skipped, streak
-        # The optimizers now run at the checkpoint's learning rate and betas (as a PyTorch
-        # optimizer's load_state_dict does): the config says so, so the next checkpoint agrees.
-        group = self.opt_g.param_groups[0]
-        self.config = dataclasses.replace(self.config, lr=group["lr"], beta1=group["betas"][0],
-                                          beta2=group["betas"][1])
+        # The optimizers now run at the checkpoint's learning rates and betas (as a PyTorch
+        # optimizer's load_state_dict does): the config says so, so the next checkpoint agrees
+        # (lr when both networks share one, else lr_g / lr_d where they differ from it).
+        group, lr_d = self.opt_g.param_groups[0], self.opt_d.param_groups[0]["lr"]
+        lr = group["lr"] if group["lr"] == lr_d else self.config.lr
+        self.config = dataclasses.replace(
+            self.config, lr=lr, lr_g=None if group["lr"] == lr else group["lr"],
+            lr_d=None if lr_d == lr else lr_d, beta1=group["betas"][0], beta2=group["betas"][1])
 
     def _restore(self, models: Any, optims: Any, rng: Any, data: Any) -> None:
         parts = [("models/generator", lambda: self.G.load_state_dict(models["generator"])),
@@ -626,6 +702,8 @@ class Trainer:
                  ("optimizers/discriminator", lambda: self.opt_d.load_state_dict(optims["discriminator"])),
                  *[(f"rng/{n}", lambda g=g, n=n: g.load_state_json(rng[n])) for n, g in self.rng.items()],
                  ("data", lambda: self.loader.load_state_dict(data))]
+        if self.G_ema is not None:            # after models/generator: a fresh EMA copies it
+            parts.insert(1, ("models/generator_ema", lambda: self._restore_ema(models.get("generator_ema"))))
         for label, load in parts:
             try:
                 load()
@@ -633,6 +711,12 @@ class Trainer:
                 raise CheckpointError(f"{label}: {exc}") from None
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
                 raise CheckpointError(f"{label} is malformed ({type(exc).__name__}: {exc})") from None
+
+    def _restore_ema(self, saved: Any) -> None:
+        if saved is None:                # a checkpoint without one: the EMA starts from its G
+            self.G_ema = self._new_ema()
+        else:
+            self.G_ema.load_state_dict(saved)      # type: ignore[union-attr]
 
     def resume(self, path: str | os.PathLike[str] | None = None) -> int:
         """Load ``path`` (default: the run directory's checkpoint); returns the step resumed at."""
@@ -647,6 +731,20 @@ class Trainer:
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
+def dataset_num_classes(dataset: Any) -> int:
+    """The class count of a labelled dataset (largest label + 1), for a conditional run."""
+    labels = getattr(dataset, "labels", None)
+    if labels is None:
+        raise ConfigError(f"conditional training needs class labels, and the dataset "
+                          f"{getattr(dataset, 'name', type(dataset).__name__)!r} has none (image "
+                          f"folders are unlabelled; MNIST has labels)")
+    labels = np.asarray(labels)
+    if labels.size == 0 or int(labels.min()) < 0 or int(labels.max()) < 1:
+        raise ConfigError(f"conditional training needs labels 0..K-1 of at least 2 classes, got "
+                          f"{'none' if labels.size == 0 else f'{labels.min()}..{labels.max()}'}")
+    return int(labels.max()) + 1
+
+
 def _config_diff(theirs: Any, mine: dict[str, Any]) -> str:
     if not isinstance(theirs, dict):
         return f"checkpoint {theirs!r} vs {mine}"

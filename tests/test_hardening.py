@@ -400,12 +400,13 @@ def test_sample_refuses_an_absurd_recorded_architecture_before_building_it(
 
 
 @pytest.mark.parametrize("options", [dict(), dict(discriminator="mlp"), dict(d_norm="layer"),
-                                     dict(d_norm="none", base_channels=3, latent_dim=5)])
+                                     dict(d_norm="none", base_channels=3, latent_dim=5),
+                                     dict(d_norm="spectral"), dict(conditional=True)])
 def test_planned_model_configs_are_the_models_the_trainer_builds(blobs, options):
     from tensorgan.cli import planned_model_configs
     from tensorgan.models.dcgan import state_numel
-    trainer = Trainer(ArrayDataset(blobs), None, small(**options))
-    planned = planned_model_configs(trainer.config, blobs.shape[1:])
+    trainer = Trainer(ArrayDataset(blobs, labels=np.arange(len(blobs)) % 4), None, small(**options))
+    planned = planned_model_configs(trainer.config, blobs.shape[1:], trainer.num_classes)
     for network, model in (("generator", trainer.G), ("discriminator", trainer.D)):
         assert state_numel(planned[network]) == sum(v.size for v in model.state_dict().values()), network
         built = model.config()

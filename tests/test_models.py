@@ -137,12 +137,13 @@ def test_discriminator_normalization_choices(norm, layer):
 @settings(max_examples=25, deadline=None)
 @given(shape=st.sampled_from([(1, 28, 28), (3, 32, 32), (3, 64, 48), (1, 8, 8), (2, 16, 8)]),
        base=st.integers(1, 9), latent=st.integers(1, 12), head=st.sampled_from(["conv", "conv_transpose"]),
-       norm=st.sampled_from(["batch", "layer", "none"]),
-       hidden=st.lists(st.integers(1, 9), min_size=0, max_size=3))
+       norm=st.sampled_from(["batch", "layer", "none", "spectral"]),
+       hidden=st.lists(st.integers(1, 9), min_size=0, max_size=3),
+       classes=st.sampled_from([None, 2, 10]))
 def test_state_numel_counts_the_built_models_state_without_building_them(shape, base, latent, head, norm,
-                                                                          hidden):
+                                                                          hidden, classes):
     rng = tg.Generator(0)
-    for model in (Generator(shape, latent, base, head, generator=rng),
-                  Discriminator(shape, base, generator=rng, norm=norm),
+    for model in (Generator(shape, latent, base, head, generator=rng, num_classes=classes),
+                  Discriminator(shape, base, generator=rng, norm=norm, num_classes=classes),
                   MLPDiscriminator(shape, tuple(hidden), generator=rng)):
         assert state_numel(model.config()) == sum(np.size(v) for v in model.state_dict().values())
