@@ -3449,6 +3449,7 @@ from . import more_losses as _more_losses  # noqa: E402
 ctc_loss, embedding_bag = _more_losses.ctc_loss, _more_losses.embedding_bag
 multi_margin_loss, multilabel_margin_loss = _more_losses.multi_margin_loss, _more_losses.multilabel_margin_loss
 triplet_margin_with_distance_loss = _more_losses.triplet_margin_with_distance_loss
+linear_cross_entropy = _more_losses.linear_cross_entropy
 
 # multi-head attention's functional form (nn.MultiheadAttention's computation) lives in mha.py
 from . import mha as _mha  # noqa: E402

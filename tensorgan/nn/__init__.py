@@ -19,6 +19,7 @@ from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU,
 from .layers import (AlphaDropout, Bilinear, ChannelShuffle, Container, FeatureAlphaDropout, FractionalMaxPool2d,
                      LocalResponseNorm, LPPool1d, LPPool2d)
 from .layers import CrossMapLRN2d, FractionalMaxPool3d, LPPool3d, SyncBatchNorm
+from .loss import LinearCrossEntropyLoss
 from .layers import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, CircularPad3d,
                      ConstantPad3d, Conv3d, ConvTranspose3d, Dropout3d, InstanceNorm3d, MaxPool3d,
                      MaxUnpool3d, ReflectionPad3d, ReplicationPad3d, ZeroPad3d)
@@ -66,7 +67,7 @@ __all__ += ["Buffer", "UninitializedParameter", "UninitializedBuffer", "LazyLine
 __all__ += ["Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm3d", "Dropout3d", "MaxPool3d",
             "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "MaxUnpool3d", "ZeroPad3d",
             "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d"]
-__all__ += ["CrossMapLRN2d", "FractionalMaxPool3d", "LPPool3d", "SyncBatchNorm"]
+__all__ += ["CrossMapLRN2d", "FractionalMaxPool3d", "LPPool3d", "SyncBatchNorm", "LinearCrossEntropyLoss"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional
