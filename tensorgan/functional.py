@@ -3297,6 +3297,7 @@ def fractional_max_pool3d_with_indices(x: Tensor, kernel_size: Any, output_size:
 
 
 _FRACTIONAL_LAYOUTS = {2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
+_COUNT_WORDS = {2: "two", 3: "three"}
 
 
 def _fractional_max_pool(op: str, x: Tensor, kernel_size: Any, output_size: Any, output_ratio: Any,
@@ -3349,7 +3350,8 @@ def _fractional_output_size(op: str, xb: Tensor, output_size: Any, output_ratio:
         return _ntuple(output_size, "output_size", 1, op, dims)
     ratios = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * dims
     if len(ratios) != dims or not all(0 < _scalar(op, "output_ratio", r) < 1 for r in ratios):
-        raise ConfigError(f"{op}: output_ratio must be one or {dims} numbers in (0, 1), got {output_ratio!r}")
+        raise ConfigError(f"{op}: output_ratio must be one or {_COUNT_WORDS[dims]} numbers in (0, 1), "
+                          f"got {output_ratio!r}")
     return tuple(int(n * r) for n, r in zip(xb.shape[2:], ratios))
 
 
