@@ -3161,6 +3161,11 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
 
 
+def native_channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """torch's "native kernel" spelling of :func:`channel_shuffle`: the same op."""
+    return channel_shuffle(x, groups)
+
+
 # ---------------------------------------------------------------------------------------------
 # local_response_norm, lp_pool, fractional_max_pool2d, the *_with_indices and upsample aliases
 # ---------------------------------------------------------------------------------------------

@@ -516,3 +516,13 @@ def test_nn_utils_submodule_paths_and_memory_format():
     np.testing.assert_array_equal(net[0].weight.numpy(), before)
     with pytest.raises(InputTypeError, match="module must be an nn.Module"):
         nn.utils.convert_conv2d_weight_memory_format("net", None)
+
+
+def test_nn_parameter_path_and_native_channel_shuffle():
+    from tensorgan.nn.parameter import Buffer, Parameter, UninitializedParameter
+    assert Parameter is nn.Parameter and Buffer is nn.Buffer and UninitializedParameter is nn.UninitializedParameter
+    x = sample((2, 6, 3))
+    want = x.reshape(2, 2, 3, 3).transpose(0, 2, 1, 3).reshape(2, 6, 3)      # (N, g, C/g) -> (N, C/g, g)
+    np.testing.assert_array_equal(F.native_channel_shuffle(t64(x), 2).numpy(), want)
+    with pytest.raises(ConfigError, match="groups"):
+        F.native_channel_shuffle(t64(x), 4)

@@ -2,7 +2,7 @@
 import sys
 
 from .. import functional
-from . import init, parallel, utils
+from . import init, parallel, parameter, utils
 from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmoid, ParameterDict, ParameterList, PReLU,
                      ReLU6, UpsamplingBilinear2d, UpsamplingNearest2d, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
                      PixelUnshuffle, SiLU, Softmax, Softplus,
@@ -40,7 +40,7 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, Laz
                    LazyBatchNorm3d, LazyConv3d, LazyConvTranspose3d, LazyInstanceNorm3d)
 from .parallel import DataParallel
 
-__all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", "Parameter", "Linear",
+__all__ = ["functional", "init", "parallel", "parameter", "utils", "DataParallel", "Module", "Parameter", "Linear",
            "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh",
            "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
            "ModuleDict", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Embedding", "BCELoss", "BCEWithLogitsLoss",
