@@ -3161,6 +3161,11 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
 
 
+def native_channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """torch's "native kernel" spelling of :func:`channel_shuffle`: the same op."""
+    return channel_shuffle(x, groups)
+
+
 # ---------------------------------------------------------------------------------------------
 # local_response_norm, lp_pool, fractional_max_pool2d, the *_with_indices and upsample aliases
 # ---------------------------------------------------------------------------------------------
@@ -3184,6 +3189,37 @@ def local_response_norm(x: Tensor, size: int, alpha: float = 1e-4, beta: float =
     return x / (div * alpha + k) ** beta
 
 
+def _cross_map_lrn2d(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                     k: float = 1.0) -> Tensor:
+    """nn.CrossMapLRN2d's forward on (N, C, H, W): ``x * (k + alpha / size * S) ** -beta``, S
+    per channel the sum of x^2 over torch's legacy running window (see :func:`_cross_map_window`),
+    a constant (C, C) 0/1 matrix product, so gradients of every order are the graph's."""
+    op = "CrossMapLRN2d"
+    _check_rank(op, "input", x, (4,), "(N, C, H, W)")
+    alpha, beta, k = (_scalar(op, name, v) for name, v in (("alpha", alpha), ("beta", beta), ("k", k)))
+    n, c, h, w = x.shape
+    window = Tensor._make(x.device.xp.asarray(_cross_map_window(c, size).astype(x.dtype)), x.device)
+    sums = (window @ (x * x).reshape(n, c, h * w)).reshape(x.shape)
+    return x * (sums * (alpha / size) + k) ** -beta
+
+
+def _cross_map_window(channels: int, size: int) -> np.ndarray:
+    """(C, C) 0/1: which channels' squares torch's legacy CrossMapLRN2d sums for each channel.
+    Its loop starts channel 0 with channels [0, pre_pad), pre_pad = (size - 1) // 2 + 1, then
+    for channel c adds c + pre_pad - 1 (while inside) and drops c - pre_pad only once c >
+    pre_pad -- so channel 0's square is never dropped (Lua torch's 1-based bound, kept)."""
+    pre_pad = int((size - 1) / 2 + 1)
+    m = np.zeros((channels, channels))
+    m[0, :min(pre_pad, channels)] = 1
+    for c in range(1, channels):
+        m[c] = m[c - 1]
+        if c < channels - pre_pad + 1:
+            m[c, c + pre_pad - 1] += 1
+        if c > pre_pad:
+            m[c, c - pre_pad] -= 1
+    return m
+
+
 def lp_pool1d(x: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
     """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool1d, p =
@@ -3198,13 +3234,25 @@ def lp_pool2d(x: Tensor, norm_type: float, kernel_size: IntOrPair, stride: IntOr
               ceil_mode: bool = False) -> Tensor:
     """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool2d on (N, C, H, W)
     or (C, H, W); see :func:`lp_pool1d`)."""
-    _scalar("lp_pool2d", "norm_type", norm_type)
-    kh, kw = _pair(kernel_size, "kernel_size", 1, "lp_pool2d")
-    unbatched = getattr(x, "ndim", None) == 3
-    x4 = x.unsqueeze(0) if unbatched else x
-    pooled = avg_pool2d(x4 ** norm_type, (kh, kw), stride, 0, ceil_mode)
-    out = _lp_root(pooled, kh * kw, norm_type)
-    return out.squeeze(0) if unbatched else out
+    return _lp_pool("lp_pool2d", x, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(x: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool3d on
+    (N, C, D, H, W) or (C, D, H, W); see :func:`lp_pool1d`)."""
+    return _lp_pool("lp_pool3d", x, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+def _lp_pool(op: str, x: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool,
+             dims: int) -> Tensor:
+    """lp_pool2d / lp_pool3d: torch's avg_pool of x^p times the window volume, then the root;
+    the unbatched layout (one dim fewer) runs as a batch of one."""
+    _scalar(op, "norm_type", norm_type)
+    k = _ntuple(kernel_size, "kernel_size", 1, op, dims)
+    avg = avg_pool2d if dims == 2 else avg_pool3d
+    return _batch_of_one(x, dims + 2, lambda xb: _lp_root(avg(xb ** norm_type, k, stride, 0, ceil_mode),
+                                                           math.prod(k), norm_type))
 
 
 def _lp_root(pooled: Tensor, window: int, norm_type: float) -> Tensor:
@@ -3230,53 +3278,97 @@ def fractional_max_pool2d_with_indices(x: Tensor, kernel_size: IntOrPair, output
                                        output_ratio: Any = None, return_indices: bool = False,
                                        _random_samples: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """:func:`fractional_max_pool2d`, always returning ``(output, indices)`` (torch's)."""
-    op = "fractional_max_pool2d"
-    _check_rank(op, "input", x, (3, 4), "(N, C, H, W) or (C, H, W)")
-    unbatched = x.ndim == 3
-    x4 = x.unsqueeze(0) if unbatched else x
-    kh, kw = _pair(kernel_size, "kernel_size", 1, op)
-    oh, ow = _fractional_output_size(op, x4, output_size, output_ratio)
-    n, c, h, w = x4.shape
-    if oh + kh - 1 > h or ow + kw - 1 > w:
-        raise ShapeError(f"{op}: kernel ({kh}, {kw}) with output ({oh}, {ow}) is too large for the "
-                         f"input {x.shape}: needs output + kernel - 1 <= input size per dim")
-    samples = _fractional_samples(op, x4, _random_samples)
-    rows = _fractional_starts(samples[..., 1], h, oh, kh)[..., :, None, None, None] + np.arange(kh)[:, None]
-    cols = _fractional_starts(samples[..., 0], w, ow, kw)[..., None, :, None, None] + np.arange(kw)
-    nn_, cc = np.arange(n)[:, None, None, None, None, None], np.arange(c)[None, :, None, None, None, None]
+    return _fractional_max_pool("fractional_max_pool2d", x, kernel_size, output_size, output_ratio,
+                                _random_samples, 2)
+
+
+def fractional_max_pool3d(x: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
+    """torch.nn.functional.fractional_max_pool3d on (N, C, D, H, W) or (C, D, H, W): as
+    :func:`fractional_max_pool2d` over three dims; ``_random_samples`` (N, C, 3) holds the
+    samples for depth, height and width in that order (torch's 3-D kernel; the 2-D one has them
+    reversed); indices flattened over D, H, W."""
+    out, indices = fractional_max_pool3d_with_indices(x, kernel_size, output_size, output_ratio,
+                                                      return_indices, _random_samples)
+    return (out, indices) if return_indices else out
+
+
+def fractional_max_pool3d_with_indices(x: Tensor, kernel_size: Any, output_size: Any = None,
+                                       output_ratio: Any = None, return_indices: bool = False,
+                                       _random_samples: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """:func:`fractional_max_pool3d`, always returning ``(output, indices)`` (torch's)."""
+    return _fractional_max_pool("fractional_max_pool3d", x, kernel_size, output_size, output_ratio,
+                                _random_samples, 3)
+
+
+_FRACTIONAL_LAYOUTS = {2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
+_COUNT_WORDS = {2: "two", 3: "three"}
+
+
+def _fractional_max_pool(op: str, x: Tensor, kernel_size: Any, output_size: Any, output_ratio: Any,
+                         samples: Tensor | None, dims: int) -> tuple[Tensor, Tensor]:
+    """Fractional max pooling over the last ``dims`` dims: (output, int64 indices flattened over
+    them). Each output's window is the ``kernel`` block at the pseudo-random starts; the first
+    maximum wins, a NaN over any number (torch's)."""
+    _check_rank(op, "input", x, (dims + 1, dims + 2), _FRACTIONAL_LAYOUTS[dims])
+    xb = x.unsqueeze(0) if x.ndim == dims + 1 else x
+    k = _ntuple(kernel_size, "kernel_size", 1, op, dims)
+    out = _fractional_output_size(op, xb, output_size, output_ratio, dims)
+    size = xb.shape[2:]
+    if any(o + kk - 1 > n for o, kk, n in zip(out, k, size)):
+        raise ShapeError(f"{op}: kernel {k} with output {out} is too large for the input {x.shape}: "
+                         f"needs output + kernel - 1 <= input size per dim")
+    u = _fractional_samples(op, xb, samples, dims)
+    order = (1, 0) if dims == 2 else (0, 1, 2)      # which sample drives which dim (torch's)
+    n, c = xb.shape[:2]
+    m = 2 * dims                                    # key dims after (N, C): *out, *k
+    key = [np.arange(n).reshape((n,) + (1,) * (m + 1)), np.arange(c).reshape((1, c) + (1,) * m)]
+    for i in range(dims):
+        starts = _fractional_starts(u[..., order[i]], size[i], out[i], k[i])      # (N, C, out_i)
+        shape = [n, c] + [1] * m
+        shape[2 + i] = out[i]
+        tap = [1] * (2 + m)
+        tap[2 + dims + i] = k[i]
+        key.append(starts.reshape(shape) + np.arange(k[i]).reshape(tap))
     xp = x.device.xp
-    vals = x4.array[nn_, cc, xp.asarray(rows), xp.asarray(cols)].reshape(n, c, oh, ow, kh * kw)
+    vals = xb.array[tuple(xp.asarray(a) for a in key)].reshape(n, c, *out, -1)
     pick = xp.where(xp.isnan(vals), xp.inf, vals).argmax(axis=-1)     # a NaN wins, as in torch
-    row = xp.asarray(rows[..., 0, 0]) + pick // kw                     # (N, C, oh, ow)
-    col = xp.asarray(cols[..., 0, 0]) + pick % kw
-    out = x4[xp.asarray(nn_[..., 0, 0]), xp.asarray(cc[..., 0, 0]), row, col]
-    indices = Tensor._make((row * w + col).astype(np.int64), x.device)
-    if unbatched:
-        return out.squeeze(0), indices.squeeze(0)
-    return out, indices
+    coords, flat = [], 0
+    for i in reversed(range(dims)):       # the flat window tap -> each dim's input position
+        tap, pick = pick % k[i], pick // k[i]
+        coords.insert(0, xp.asarray(key[2 + i][(Ellipsis,) + (0,) * dims]) + tap)
+    for i in range(dims):
+        flat = flat * size[i] + coords[i]
+    lead = (xp.asarray(key[0][(Ellipsis,) + (0,) * dims]), xp.asarray(key[1][(Ellipsis,) + (0,) * dims]))
+    result = xb[lead + tuple(coords)]
+    indices = Tensor._make(flat.astype(np.int64), x.device)
+    if x.ndim == dims + 1:
+        return result.squeeze(0), indices.squeeze(0)
+    return result, indices
 
 
-def _fractional_output_size(op: str, x4: Tensor, output_size: Any, output_ratio: Any) -> tuple[int, int]:
-    """(oh, ow) from output_size, or from output_ratio (each in (0, 1)) times the input's."""
+def _fractional_output_size(op: str, xb: Tensor, output_size: Any, output_ratio: Any, dims: int) -> tuple:
+    """The output size from output_size, or from output_ratio (each in (0, 1)) times the input's."""
     if output_size is None and output_ratio is None:
         raise ConfigError(f"{op} requires specifying either an output_size or an output_ratio")
     if output_size is not None:
-        return _pair(output_size, "output_size", 1, op)
-    ratios = output_ratio if isinstance(output_ratio, (tuple, list)) else (output_ratio, output_ratio)
-    if len(ratios) != 2 or not all(0 < _scalar(op, "output_ratio", r) < 1 for r in ratios):
-        raise ConfigError(f"{op}: output_ratio must be one or two numbers in (0, 1), got {output_ratio!r}")
-    return int(x4.shape[2] * ratios[0]), int(x4.shape[3] * ratios[1])
+        return _ntuple(output_size, "output_size", 1, op, dims)
+    ratios = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * dims
+    if len(ratios) != dims or not all(0 < _scalar(op, "output_ratio", r) < 1 for r in ratios):
+        raise ConfigError(f"{op}: output_ratio must be one or {_COUNT_WORDS[dims]} numbers in (0, 1), "
+                          f"got {output_ratio!r}")
+    return tuple(int(n * r) for n, r in zip(xb.shape[2:], ratios))
 
 
-def _fractional_samples(op: str, x4: Tensor, samples: Tensor | None) -> np.ndarray:
-    """The (N, C, 2) uniform samples as a host array in the input's float dtype."""
+def _fractional_samples(op: str, x4: Tensor, samples: Tensor | None, dims: int = 2) -> np.ndarray:
+    """The (N, C, dims) uniform samples as a host array in the input's float dtype."""
     n, c = x4.shape[:2]
     if samples is None:
-        return resolve(None).uniform((n, c, 2), dtype=x4.dtype)
+        return resolve(None).uniform((n, c, dims), dtype=x4.dtype)
     if not isinstance(samples, Tensor):
         raise InputTypeError(f"{op}: _random_samples must be a Tensor, got {type(samples).__name__}")
-    if samples.shape != (n, c, 2):
-        raise ShapeError(f"{op}: _random_samples must have shape ({n}, {c}, 2) for input {x4.shape}, "
+    if samples.shape != (n, c, dims):
+        raise ShapeError(f"{op}: _random_samples must have shape ({n}, {c}, {dims}) for input {x4.shape}, "
                          f"got {samples.shape}")
     return samples.numpy().astype(x4.dtype)
 
@@ -3319,6 +3411,19 @@ def adaptive_max_pool2d_with_indices(x: Tensor, output_size: IntOrPair,
     return adaptive_max_pool2d(x, output_size, True)
 
 
+def max_pool3d_with_indices(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                            dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool3d` returning ``(output, indices)`` whatever ``return_indices`` (torch's)."""
+    return max_pool3d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool3d_with_indices(x: Tensor, output_size: Any,
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool3d` returning ``(output, indices)`` (torch's)."""
+    return adaptive_max_pool3d(x, output_size, True)
+
+
 def _deprecated_upsample(name: str) -> None:
     import warnings
     warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.",
@@ -3351,3 +3456,9 @@ from . import more_losses as _more_losses  # noqa: E402
 ctc_loss, embedding_bag = _more_losses.ctc_loss, _more_losses.embedding_bag
 multi_margin_loss, multilabel_margin_loss = _more_losses.multi_margin_loss, _more_losses.multilabel_margin_loss
 triplet_margin_with_distance_loss = _more_losses.triplet_margin_with_distance_loss
+linear_cross_entropy = _more_losses.linear_cross_entropy
+
+# multi-head attention's functional form (nn.MultiheadAttention's computation) lives in mha.py
+from . import mha as _mha  # noqa: E402
+
+multi_head_attention_forward = _mha.multi_head_attention_forward

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import ops
 from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
-from .functional import (_REDUCTIONS, _check_operand, _check_rank, _integer_targets,
+from .functional import (_REDUCTIONS, _check_operand, _check_rank, _integer_targets, cross_entropy,
                          _on_device, _reduced, _scalar, _triplet_loss, pairwise_distance,
                          padding_row, relu)
 from .tensor import Function, Tensor, _is_int
@@ -408,3 +408,45 @@ def _bag_max(rows: Tensor, bag: np.ndarray, count: int, dim: int) -> Tensor:
     out = rows[xp.maximum(first, 0), xp.arange(dim)]
     empty = Tensor._make(xp.asarray((sizes > 0).astype(rows.dtype)).reshape(-1, 1), dev)
     return out * empty
+
+
+# ---------------------------------------------------------------------------------------------
+# linear_cross_entropy: torch 2.13's reference path, cross_entropy(linear(input, W), target)
+# ---------------------------------------------------------------------------------------------
+def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Any, *,
+                         linear_bias: Tensor | None = None, weight: Tensor | None = None,
+                         reduction: str = "mean", ignore_index: int | None = None,
+                         label_smoothing: float = 0.0, options: Any = None) -> Tensor:
+    """torch.nn.functional.linear_cross_entropy: ``cross_entropy(logits, target, ...)`` with
+    ``logits = input @ linear_weight^T (+ linear_bias)``; input (in,) or (N, in), linear_weight
+    (C, in) or (C, d1, ..., dK, in) -- a K-dimensional loss, logits (N, C, d1, ..., dK).
+    ``ignore_index`` None means -100 for class-index targets and is required for probability
+    targets (those of the logits' shape).  ``options`` (torch's chunked path, the same values
+    computed in pieces to save memory) is refused: tensorgan has only the reference path."""
+    op = "linear_cross_entropy"
+    if options is not None:
+        raise ConfigError(f"{op}: options (LinearCrossEntropyOptions, torch's chunked path) is not "
+                          f"supported: tensorgan has only the reference path, pass options=None")
+    for name, t in (("input", input), ("linear_weight", linear_weight)):
+        if not isinstance(t, Tensor):
+            raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    _check_rank(op, "input", input, (1, 2), "(in_features,) or (N, in_features)")
+    _check_rank(op, "linear_weight", linear_weight, range(2, 33), "(C, in_features) or (C, d1, ..., dK, in_features)")
+    batch, features = input.shape[:-1], input.shape[-1]
+    if features != linear_weight.shape[-1]:
+        raise ShapeError(f"{op}: expected equal input and linear_weight last dimensions (in_features), "
+                         f"got {features} and {linear_weight.shape[-1]}, respectively")
+    classes, out = linear_weight.shape[0], linear_weight.shape[1:-1]
+    if linear_bias is not None and getattr(linear_bias, "shape", None) != (classes, *out):
+        raise ShapeError(f"{op}: expected linear_bias shape {(classes, *out)}, got "
+                         f"{getattr(linear_bias, 'shape', linear_bias)!r}")
+    if out and not batch:
+        raise ShapeError(f"{op}: K-dimensional loss defined by linear_weight shape {linear_weight.shape} "
+                         f"requires batched input, (N, {features}), got unbatched input with shape {input.shape}")
+    logits = (input @ linear_weight.reshape(-1, features).transpose(0, 1)).reshape(*batch, classes, *out)
+    if linear_bias is not None:
+        logits = logits + linear_bias
+    if getattr(target, "shape", None) == logits.shape and ignore_index is not None:
+        raise ConfigError(f"{op}: ignore_index cannot be specified when target contains probabilities")
+    return cross_entropy(logits, target, weight, -100 if ignore_index is None else ignore_index,
+                         reduction, label_smoothing)

@@ -2,7 +2,7 @@
 import sys
 
 from .. import functional
-from . import init, parallel, utils
+from . import init, parallel, parameter, utils
 from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmoid, ParameterDict, ParameterList, PReLU,
                      ReLU6, UpsamplingBilinear2d, UpsamplingNearest2d, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
                      PixelUnshuffle, SiLU, Softmax, Softplus,
@@ -18,6 +18,8 @@ from .layers import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, RReLU,
                      PairwiseDistance, RMSNorm, Unfold)
 from .layers import (AlphaDropout, Bilinear, ChannelShuffle, Container, FeatureAlphaDropout, FractionalMaxPool2d,
                      LocalResponseNorm, LPPool1d, LPPool2d)
+from .layers import CrossMapLRN2d, FractionalMaxPool3d, LPPool3d, SyncBatchNorm
+from .loss import LinearCrossEntropyLoss
 from .layers import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, CircularPad3d,
                      ConstantPad3d, Conv3d, ConvTranspose3d, Dropout3d, InstanceNorm3d, MaxPool3d,
                      MaxUnpool3d, ReflectionPad3d, ReplicationPad3d, ZeroPad3d)
@@ -38,7 +40,7 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, Laz
                    LazyBatchNorm3d, LazyConv3d, LazyConvTranspose3d, LazyInstanceNorm3d)
 from .parallel import DataParallel
 
-__all__ = ["functional", "init", "parallel", "utils", "DataParallel", "Module", "Parameter", "Linear",
+__all__ = ["functional", "init", "parallel", "parameter", "utils", "DataParallel", "Module", "Parameter", "Linear",
            "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ReLU", "Tanh",
            "Sigmoid", "Dropout", "Flatten", "Unflatten", "Identity", "Sequential", "ModuleList",
            "ModuleDict", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Embedding", "BCELoss", "BCEWithLogitsLoss",
@@ -65,6 +67,7 @@ __all__ += ["Buffer", "UninitializedParameter", "UninitializedBuffer", "LazyLine
 __all__ += ["Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm3d", "Dropout3d", "MaxPool3d",
             "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "MaxUnpool3d", "ZeroPad3d",
             "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d"]
+__all__ += ["CrossMapLRN2d", "FractionalMaxPool3d", "LPPool3d", "SyncBatchNorm", "LinearCrossEntropyLoss"]
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional

@@ -5,14 +5,13 @@ names, shapes, initialization and forward signatures, so a torch state dict load
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any, Callable
 
 import numpy as np
 
-from .. import functional as F
-from ..errors import ConfigError, DTypeError, InputTypeError, ShapeError
-from ..factory import concat, tensor
+from .. import functional as F, mha as _mha
+from ..errors import ConfigError, InputTypeError, ShapeError
+from ..factory import tensor
 from ..random import Generator
 from ..tensor import Tensor, _check_dtype, get_default_dtype
 from . import init
@@ -82,136 +81,27 @@ class MultiheadAttention(Module):
         (N, L, S) averaged over heads, (N, heads, L, S) without ``average_attn_weights``, None
         without ``need_weights``.  Masks: bool True = *not* attended (torch's MHA convention,
         the opposite of F.scaled_dot_product_attention's), float ones are added.
-        ``is_causal`` is a hint that ``attn_mask`` is causal; the mask is what is used."""
-        batched = self._check_inputs(query, key, value, key_padding_mask)
-        if is_causal and attn_mask is None:
-            raise ConfigError("MultiheadAttention: is_causal=True is a hint and needs attn_mask (the "
-                              "causal mask itself), as torch")
-        if not batched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            key_padding_mask = None if key_padding_mask is None else key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        out, weights = self._attend(query, key, value, key_padding_mask, need_weights, attn_mask)
-        if weights is not None and average_attn_weights:
-            weights = weights.mean(axis=1)
-        if not batched:
-            return out.squeeze(1), None if weights is None else weights.squeeze(0)
-        return (out.transpose(0, 1) if self.batch_first else out), weights
-
-    def _check_inputs(self, query: Any, key: Any, value: Any, key_padding_mask: Any) -> bool:
+        ``is_causal`` is a hint that ``attn_mask`` is causal; the mask is what is used.
+        The computation is F.multi_head_attention_forward's (one implementation)."""
         owner = "MultiheadAttention"
-        for name, t in (("query", query), ("key", key), ("value", value)):
-            if not isinstance(t, Tensor):
-                raise InputTypeError(f"{owner}: {name} must be a Tensor, got {type(t).__name__}")
-            if t.dtype != self.out_proj.weight.dtype:
-                raise DTypeError(f"{owner}: {name} is {t.dtype} but the weights are "
-                                 f"{self.out_proj.weight.dtype}")
-        if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
-            raise ShapeError(f"{owner}: query, key and value must all be 3-D (batched) or 2-D "
-                             f"(unbatched), got {query.shape}, {key.shape}, {value.shape}")
-        for name, t, width in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
-            if t.shape[-1] != width:
-                raise ShapeError(f"{owner}: {name} must have {width} features, got shape {t.shape}")
-        axis = 0 if self.batch_first or query.ndim == 2 else 1
-        if key.shape[:-1] != value.shape[:-1] or query.ndim == 3 and query.shape[axis] != key.shape[axis]:
-            raise ShapeError(f"{owner}: query, key and value disagree on the batch, or key and value on "
-                             f"the sequence length: {query.shape}, {key.shape}, {value.shape}")
-        if key_padding_mask is not None and (not isinstance(key_padding_mask, Tensor)
-                                             or key_padding_mask.ndim != query.ndim - 1):
-            raise ShapeError(f"{owner}: key_padding_mask must be a {query.ndim - 1}-D Tensor "
-                             f"((N, S) or (S,)), got {getattr(key_padding_mask, 'shape', key_padding_mask)!r}")
-        return query.ndim == 3
-
-    def _project(self, query: Tensor, key: Tensor, value: Tensor) -> tuple:
-        """q, k, v: the packed projection split in three (one GEMM for self-attention), or the
-        separate weights with the bias's thirds."""
-        biases = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
-        if not self._qkv_same_embed_dim:
-            weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        elif query is key and key is value:
-            return F.linear(query, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)
-        else:
-            weights = self.in_proj_weight.chunk(3)
-        return tuple(F.linear(t, w, b) for t, w, b in zip((query, key, value), weights, biases))
-
-    def _attend(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask, need_weights: bool,
-                attn_mask) -> tuple:
-        """torch's multi_head_attention_forward on (L, N, E) inputs."""
-        length, batch, e = query.shape
-        heads, d = self.num_heads, self.head_dim
-        q, k, v = self._project(query, key, value)
-        attn_mask = self._float_mask(attn_mask, "attn_mask", query)
-        key_padding_mask = self._float_mask(key_padding_mask, "key_padding_mask", query)
-        if attn_mask is not None:
-            attn_mask = self._check_attn_mask(attn_mask, length, key.shape[0], batch)
-        if self.bias_k is not None:
-            k = concat([k, self.bias_k.expand(1, batch, e)])
-            v = concat([v, self.bias_v.expand(1, batch, e)])
-            attn_mask, key_padding_mask = _pad_last(attn_mask), _pad_last(key_padding_mask)
-        q, k, v = (t.reshape(t.shape[0], batch * heads, d).transpose(0, 1) for t in (q, k, v))
-        if self.add_zero_attn:
-            k, v = (concat([t, t.new_zeros(batch * heads, 1, d)], dim=1) for t in (k, v))
-            attn_mask, key_padding_mask = _pad_last(attn_mask), _pad_last(key_padding_mask)
-        source = k.shape[1]
-        if key_padding_mask is not None:
-            if key_padding_mask.shape != (batch, source):
-                raise ShapeError(f"MultiheadAttention: key_padding_mask must be (N, S) = "
-                                 f"{(batch, source - (self.bias_k is not None) - self.add_zero_attn)}, "
-                                 f"got {key_padding_mask.shape}")
-            spread = key_padding_mask.reshape(batch, 1, 1, source).expand(batch, heads, 1, source)
-            spread = spread.reshape(batch * heads, 1, source)
-            attn_mask = spread if attn_mask is None else attn_mask + spread
-        p = self.dropout if self.training else 0.0
-        if need_weights:
-            scores = (q * math.sqrt(1.0 / d)) @ k.transpose(-2, -1)
-            weights = F.softmax(scores if attn_mask is None else attn_mask + scores, dim=-1)
-            weights = F.dropout(weights, p) if p > 0.0 else weights
-            out = (weights @ v).transpose(0, 1).reshape(length * batch, e)
-            out = F.linear(out, self.out_proj.weight, self.out_proj.bias).reshape(length, batch, e)
-            return out, weights.reshape(batch, heads, length, source)
-        if attn_mask is not None:
-            attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
-                attn_mask.reshape(batch, heads, -1, source)
-        q, k, v = (t.reshape(batch, heads, t.shape[1], d) for t in (q, k, v))
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask, p)
-        out = out.permute(2, 0, 1, 3).reshape(batch * length, e)
-        return F.linear(out, self.out_proj.weight, self.out_proj.bias).reshape(length, batch, e), None
-
-    @staticmethod
-    def _float_mask(mask: Any, name: str, query: Tensor) -> Tensor | None:
-        """A bool mask (True = not attended) as 0 / -inf of the query's dtype; a float one as is."""
-        if mask is None:
-            return None
-        if not isinstance(mask, Tensor):
-            raise InputTypeError(f"MultiheadAttention: {name} must be a Tensor or None, got {type(mask).__name__}")
-        if mask.dtype == np.bool_:
-            xp = mask.device.xp
-            return Tensor._make(xp.where(mask.array, query.dtype.type(-np.inf), query.dtype.type(0)), mask.device)
-        if mask.dtype != query.dtype:
-            raise DTypeError(f"MultiheadAttention: {name} must be bool or {query.dtype} (the query's "
-                             f"dtype), got {mask.dtype}")
-        return mask
-
-    def _check_attn_mask(self, mask: Tensor, length: int, source: int, batch: int) -> Tensor:
-        """(L, S) -> (1, L, S); (N * heads, L, S) as is; anything else refused as torch does."""
-        wanted = {2: (length, source), 3: (batch * self.num_heads, length, source)}.get(mask.ndim)
-        if mask.shape != wanted:
-            raise ShapeError(f"MultiheadAttention: attn_mask must be (L, S) = {(length, source)} or "
-                             f"(N * num_heads, L, S) = {(batch * self.num_heads, length, source)}, "
-                             f"got {mask.shape}")
-        return mask.unsqueeze(0) if mask.ndim == 2 else mask
+        _mha._check_inputs(owner, query, key, value, key_padding_mask, (self.embed_dim, self.kdim, self.vdim),
+                           self.out_proj.weight.dtype, batch_axis=0 if self.batch_first else 1)
+        swap = self.batch_first and query.ndim == 3
+        if swap:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        separate = None if self._qkv_same_embed_dim else (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        out, weights = _mha._attention(owner, query, key, value, self.num_heads, self.in_proj_weight,
+                                       self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn,
+                                       self.dropout if self.training else 0.0, self.out_proj.weight,
+                                       self.out_proj.bias, key_padding_mask, need_weights, attn_mask,
+                                       separate, None, None, average_attn_weights, is_causal)
+        return (out.transpose(0, 1) if swap else out), weights
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
 
     def __repr__(self) -> str:      # torch shows out_proj only
         return f"MultiheadAttention(\n  (out_proj): {self.out_proj!r}\n)"
-
-
-def _pad_last(mask: Tensor | None) -> Tensor | None:
-    """A float mask with one more (attended: 0) key at the end (bias_k, add_zero_attn)."""
-    return None if mask is None else F.pad(mask, (0, 1))
 
 
 # ---------------------------------------------------------------------------------------------

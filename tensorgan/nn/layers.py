@@ -369,6 +369,57 @@ class BatchNorm3d(_BatchNorm):
     ranks, layout = (5,), "(N, C, D, H, W)"
 
 
+class SyncBatchNorm(_BatchNorm):
+    """``torch.nn.SyncBatchNorm`` in one process: batch normalization over (N, C, *) (any rank
+    >= 2). torch synchronizes the batch statistics across the processes of ``process_group`` only
+    when torch.distributed is initialized with more than one process; otherwise -- always here:
+    tensorgan has no distributed backend -- it is plain batch norm, as this is."""
+
+    ranks, layout = tuple(range(2, 33)), "(N, C, *) with at least 2 dims"
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, process_group: Any = None,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True):
+        if process_group is not None:
+            raise ConfigError("SyncBatchNorm: process_group must be None: tensorgan has no "
+                              f"torch.distributed process groups, got {process_group!r}")
+        super().__init__(num_features, eps, momentum, affine, track_running_stats,
+                         device=device, dtype=dtype, bias=bias)
+        self.process_group = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self._flattened(x, super().forward)
+
+    def forward_leaky_relu(self, x: Tensor, negative_slope: float) -> Tensor:
+        return self._flattened(x, lambda x3: super(SyncBatchNorm, self).forward_leaky_relu(x3, negative_slope))
+
+    @staticmethod
+    def _flattened(x: Tensor, run: Callable[[Tensor], Tensor]) -> Tensor:
+        """``run`` on x, ranks above 5 (which F.batch_norm refuses) as (N, C, L): the statistics
+        are per channel either way."""
+        if not isinstance(x, Tensor) or x.ndim <= 5:
+            return run(x)
+        return run(x.reshape(x.shape[0], x.shape[1], -1)).reshape(x.shape)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """``module`` with every BatchNorm*d in it (itself included) replaced by a SyncBatchNorm
+        sharing its weight, bias, running statistics, batch count and training flag (torch's);
+        other modules are kept, their children converted in place."""
+        out = module
+        if isinstance(module, _BatchNorm) and not getattr(module, "has_uninitialized_params", lambda: False)():
+            out = cls(module.num_features, module.eps, module.momentum, module.affine,
+                      module.track_running_stats, process_group, bias=module.bias is not None)
+            if module.affine:
+                out.weight, out.bias = module.weight, module.bias
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                setattr(out, name, getattr(module, name))
+            out.training = module.training
+        for name, child in list(module.named_children()):
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out
+
+
 _FUSABLE_BATCH_NORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d)  # Sequential runs these + LeakyReLU fused
 
 
@@ -1735,6 +1786,11 @@ class LPPool2d(LPPool1d):
     function = staticmethod(F.lp_pool2d)
 
 
+class LPPool3d(LPPool1d):
+    """``torch.nn.LPPool3d(norm_type, kernel_size, stride=None, ceil_mode=False)``: F.lp_pool3d."""
+    function = staticmethod(F.lp_pool3d)
+
+
 class AlphaDropout(Dropout):
     """``torch.nn.AlphaDropout(p=0.5, inplace=False)``: F.alpha_dropout (for SELU networks)."""
 
@@ -1792,15 +1848,16 @@ class FractionalMaxPool2d(Module):
     """``torch.nn.FractionalMaxPool2d(kernel_size, output_size=None, output_ratio=None,
     return_indices=False, _random_samples=None)``: F.fractional_max_pool2d, new window starts
     drawn each call unless ``_random_samples`` fixes them."""
+    dims, function = 2, staticmethod(F.fractional_max_pool2d)
 
     def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
                  return_indices: bool = False, _random_samples: Tensor | None = None):
         super().__init__()
-        name = "FractionalMaxPool2d"
-        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, name)
-        self.output_size = None if output_size is None else F._pair(output_size, "output_size", 1, name)
+        name, dims = type(self).__name__, self.dims
+        self.kernel_size = F._ntuple(kernel_size, "kernel_size", 1, name, dims)
+        self.output_size = None if output_size is None else F._ntuple(output_size, "output_size", 1, name, dims)
         self.output_ratio = None if output_ratio is None else (
-            tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio, output_ratio))
+            tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * dims)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
         if output_size is None and output_ratio is None:
@@ -1812,8 +1869,29 @@ class FractionalMaxPool2d(Module):
             raise ConfigError(f"{name}: output_ratio must be between 0 and 1 (got {output_ratio})")
 
     def forward(self, x: Tensor) -> Any:
-        return F.fractional_max_pool2d(x, self.kernel_size, self.output_size, self.output_ratio,
-                                       self.return_indices, _random_samples=self._random_samples)
+        return self.function(x, self.kernel_size, self.output_size, self.output_ratio,
+                             self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool3d(FractionalMaxPool2d):
+    """``torch.nn.FractionalMaxPool3d(kernel_size, output_size=None, output_ratio=None,
+    return_indices=False, _random_samples=None)``: F.fractional_max_pool3d."""
+    dims, function = 3, staticmethod(F.fractional_max_pool3d)
+
+
+class CrossMapLRN2d(_FunctionLayer):
+    """``torch.nn.CrossMapLRN2d(size, alpha=1e-4, beta=0.75, k=1)``: Lua torch's legacy
+    cross-channel LRN on (N, C, H, W), ``x * (k + alpha / size * S) ** -beta`` with S torch's
+    running channel sums of x^2 (see F._cross_map_lrn2d: not LocalResponseNorm's window)."""
+    params, function = ("size", "alpha", "beta", "k"), staticmethod(F._cross_map_lrn2d)
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1):
+        super().__init__()
+        self.size = _positive_int("size", size, "CrossMapLRN2d")
+        self.alpha, self.beta, self.k = alpha, beta, k
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class Container(Module):

@@ -1,6 +1,7 @@
 """Loss modules (``torch.nn`` names): thin wrappers over the functional losses."""
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -66,6 +67,44 @@ class CrossEntropyLoss(_Loss):
     def forward(self, logits: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(logits, target, self.weight, self.ignore_index, self.reduction,
                                self.label_smoothing)
+
+
+class LinearCrossEntropyLoss(_Loss):
+    """``torch.nn.LinearCrossEntropyLoss(in_features, num_classes, *, out_features=(), bias=False,
+    ...)``: F.linear_cross_entropy with a ``linear`` child (a Linear to C * prod(out_features)
+    outputs, its weight reshaped to (C, *out_features, in_features) in forward, torch's)."""
+
+    def __init__(self, in_features: int, num_classes: int, *, out_features: tuple[int, ...] = (),
+                 bias: bool = False, device: Any = None, dtype: Any = None, reduction: str = "mean",
+                 weight: Tensor | None = None, ignore_index: int | None = None,
+                 label_smoothing: float = 0.0, options: Any = None):
+        from .layers import Linear
+        owner = "LinearCrossEntropyLoss"
+        super().__init__(reduction)
+        if weight is not None and getattr(weight, "shape", None) != (num_classes,):
+            raise ConfigError(f"{owner}: expected weight shape to be {(num_classes,)}, got "
+                              f"{getattr(weight, 'shape', weight)!r}")
+        if not 0.0 <= F._scalar(owner, "label_smoothing", label_smoothing) <= 1.0:
+            raise ConfigError(f"{owner}: expected label_smoothing to be in range [0, 1], got {label_smoothing}")
+        self.register_buffer("weight", weight)
+        self.num_classes, self.out_features = num_classes, tuple(out_features)
+        self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, options
+        self.linear = Linear(in_features, math.prod(self.out_features, start=num_classes), bias=bias,
+                             device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        shape = (self.num_classes, *self.out_features)
+        bias = None if self.linear.bias is None else self.linear.bias.reshape(*shape)
+        return F.linear_cross_entropy(input, self.linear.weight.reshape(*shape, self.linear.in_features),
+                                      target, linear_bias=bias, weight=self.weight,
+                                      reduction=self.reduction, ignore_index=self.ignore_index,
+                                      label_smoothing=self.label_smoothing, options=self.options)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+                f"reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
 
 
 class NLLLoss(_Loss):

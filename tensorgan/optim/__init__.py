@@ -1,5 +1,6 @@
 """Optimizers: SGD (momentum, Nesterov, weight decay), Adam (amsgrad), AdamW and RMSprop here;
-Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD and Rprop in ``adaptive.py``, LBFGS in ``lbfgs.py``;
+Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD and Rprop in ``adaptive.py``, LBFGS in ``lbfgs.py``,
+Adafactor, Muon and SparseAdam in ``matrix.py``;
 all update in place.
 
 ``step()`` works on the raw arrays (``p.array``), never building graph; Adam's common case is one
@@ -25,7 +26,7 @@ from ..kernels.reference.optim import adam_update as reference_adam_update
 from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
-           "RAdam", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils"]
+           "RAdam", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils", "Adafactor", "Muon", "SparseAdam"]
 
 
 def _check_number(owner: str, name: str, value: Any, low: float | None = None,
@@ -227,6 +228,10 @@ class Optimizer:
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         return {"step": 0}
 
+    def _state_shape(self, p: Tensor, key: str) -> tuple:
+        """The shape of state array ``key`` for parameter ``p`` (checked on load): p's own."""
+        return p.shape
+
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
 
@@ -275,10 +280,10 @@ class Optimizer:
                     if key in self.optional_state_keys:
                         continue
                     raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
-                arr = as_host_array(s[key])
-                if arr.shape != p.shape:
+                arr, wanted = as_host_array(s[key]), self._state_shape(p, key)
+                if arr.shape != wanted:
                     raise CheckpointError(f"{name} state {key!r} of parameter {i} has shape "
-                                          f"{arr.shape}, the parameter has {p.shape}")
+                                          f"{arr.shape}, expected {wanted} (the parameter has {p.shape})")
                 entry[key] = p.device.xp.asarray(arr, dtype=p.dtype).copy()
             new_states.append(entry)
         new_groups = []
@@ -492,4 +497,5 @@ def _fused_adam_applies(*arrays) -> bool:
 
 from .adaptive import ASGD, Adadelta, Adagrad, Adamax, NAdam, RAdam, Rprop  # noqa: E402  (build on Optimizer)
 from .lbfgs import LBFGS  # noqa: E402
+from .matrix import Adafactor, Muon, SparseAdam  # noqa: E402
 from . import lr_scheduler, swa_utils  # noqa: E402

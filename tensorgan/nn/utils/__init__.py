@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["parametrize", "parametrizations", "rnn", "stateless", "clip_grad_norm_", "clip_grad_norm",
            "get_total_norm", "clip_grads_with_norm_", "fuse_conv_bn_eval", "fuse_conv_bn_weights",
            "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
-           "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters"]
+           "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters",
+           "clip_grad", "convert_parameters", "fusion", "init", "memory_format",
+           "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"]
 
 
 def _grads(owner: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -428,3 +430,9 @@ def skip_init(module_cls: type, *args: Any, **kwargs: Any) -> "Module":
     for p in module.parameters():
         p.array = p.device.xp.empty_like(p.array)
     return module
+
+
+# torch.nn.utils's submodule paths (``from torch.nn.utils.fusion import fuse_conv_bn_eval``);
+# they re-export the functions above, so they come last.
+from . import clip_grad, convert_parameters, fusion, init, memory_format  # noqa: E402
+from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format  # noqa: E402
