@@ -15,8 +15,8 @@ from ..tensor import Tensor, int64
 from . import constraints
 from .distribution import Distribution, _size, broadcast_all, lazy_property, standard_uniform
 
-__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "clamp_probs", "logits_to_probs",
-           "probs_to_logits"]
+__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+           "clamp_probs", "logits_to_probs", "probs_to_logits"]
 
 
 def clamp_probs(probs: Tensor) -> Tensor:
@@ -186,12 +186,11 @@ class Categorical(_ProbsOrLogits):
 
 
 class OneHotCategorical(Distribution):
-    """One-hot vectors of length K (``event_shape`` (K,)) drawn as a Categorical; ``rsample`` is
-    the straight-through sample + (probs - probs.detach())."""
+    """One-hot vectors of length K (``event_shape`` (K,)) drawn as a Categorical (no rsample, as
+    torch: OneHotCategoricalStraightThrough has the straight-through one)."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.one_hot
     has_enumerate_support = True
-    has_rsample = True
 
     def __init__(self, probs: Tensor | None = None, logits: Tensor | None = None,
                  validate_args: bool | None = None) -> None:
@@ -220,10 +219,6 @@ class OneHotCategorical(Distribution):
         probs = self._categorical.probs
         return F.one_hot(self._categorical.sample(sample_shape), self._categorical._num_events).to(probs.dtype)
 
-    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
-        probs = self._categorical.probs
-        return self.sample(sample_shape) + (probs - probs.detach())
-
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
@@ -240,4 +235,14 @@ class OneHotCategorical(Distribution):
 
     def __repr__(self) -> str:
         p = self._categorical._param
-        return f"OneHotCategorical({'probs' if 'probs' in self._categorical.__dict__ else 'logits'}: {tuple(p.shape)})"
+        return f"{type(self).__name__}({'probs' if 'probs' in self._categorical.__dict__ else 'logits'}: {tuple(p.shape)})"
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` is the straight-through estimator (Bengio et al.
+    2013): the one-hot draw in the forward pass, the gradient of ``probs`` in the backward."""
+    has_rsample = True
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        probs = self._categorical.probs
+        return self.sample(sample_shape) + (probs - probs.detach())
