@@ -10,8 +10,8 @@ from typing import Any, Sequence
 from ..factory import tensor
 from ..tensor import Tensor
 from . import constraints
-from .discrete import Categorical, _one_of, clamp_probs, logits_to_probs, probs_to_logits
-from .distribution import Distribution, _size, broadcast_all, lazy_property, standard_uniform
+from .discrete import Categorical, _BinaryProbs, clamp_probs
+from .distribution import Distribution, _size, broadcast_all, standard_uniform
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
 
@@ -26,7 +26,7 @@ def _temperature(temperature: Any, like: Tensor) -> Tensor:
     return tensor(float(temperature), dtype=like.dtype, device=like.device)
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(_BinaryProbs):
     """The logit of a RelaxedBernoulli draw: (logit(u) + logits) / temperature, u ~ U(0, 1)."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
@@ -34,33 +34,11 @@ class LogitRelaxedBernoulli(Distribution):
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        _one_of(probs, logits)
-        name, given = ("probs", probs) if probs is not None else ("logits", logits)
-        (self._param,) = broadcast_all(given)
-        setattr(self, name, self._param)
+        self._init_param(probs, logits, validate_args)
         self.temperature = _temperature(temperature, self._param)
-        shape = () if not isinstance(given, Tensor) else self._param.shape
-        super().__init__(shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> "LogitRelaxedBernoulli":
-        new = self._get_checked_instance(LogitRelaxedBernoulli, _instance)
-        batch_shape = _size(batch_shape, "batch_shape")
+    def _extra_expand(self, new: Any) -> None:
         new.temperature = self.temperature
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, getattr(self, name).expand(batch_shape))
-                new._param = getattr(new, name)
-        return self._finish_expand(new, batch_shape)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    param_shape = property(lambda self: tuple(self._param.shape))
 
     def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
