@@ -698,3 +698,20 @@ def test_parameter_and_value_refusals():
         D.RelaxedBernoulli(0.5, 0.3).log_prob(tg.tensor(1.5))
     with pytest.raises(NotImplementedError, match="has no rsample"):
         D.VonMises(0.0, 1.0).rsample()
+
+
+def test_empty_batches_and_double_backward():
+    for d in (D.Poisson(tg.ones(0)), D.StudentT(tg.ones(0)), D.VonMises(tg.zeros(0), 1.0),
+              D.Binomial(3, tg.full((0,), 0.5)), D.HalfNormal(tg.ones(0)), D.Geometric(tg.full((0,), 0.3))):
+        s = d.sample((2,))
+        assert s.shape == (2, 0) and d.log_prob(s).shape == (2, 0)
+    for d in (D.Dirichlet(tg.ones(0, 3)), D.Multinomial(3, tg.ones(0, 3)), D.RelaxedOneHotCategorical(0.5, tg.ones(0, 3)),
+              D.LowRankMultivariateNormal(tg.zeros(0, 3), tg.ones(3, 1), tg.ones(3))):
+        s = d.sample((2,))
+        assert s.shape == (2, 0, 3) and d.log_prob(s).shape == (2, 0)
+    a, b = t64([0.7, 1.3], True), t64([1.1, 0.4], True)
+    y = t64([0.5, 2.0])
+    assert tg.gradgradcheck(lambda a, b: D.kl_divergence(D.Dirichlet(a), D.Dirichlet(b)), [a, b], atol=1e-4)
+    assert tg.gradgradcheck(lambda a, b: D.Weibull(a, b).log_prob(y) + D.StudentT(a, 0.0, b).log_prob(y), [a, b], atol=1e-4)
+    z, v = t64([0.2, -0.5, 1.0], True), t64([0.2, 0.3, 0.5])
+    assert tg.gradgradcheck(lambda z: D.RelaxedOneHotCategorical(t64(0.6), logits=z).log_prob(v), [z])
