@@ -284,7 +284,8 @@ def test_sample_has_no_grad_rsample_does_and_one_hot_straight_through():
     d = D.Normal(loc, 1.0)
     assert not d.sample().requires_grad and d.rsample().requires_grad
     logits = t64(RNG.standard_normal((2, 4)), grad=True)
-    oh = D.OneHotCategorical(logits=logits)
+    assert not D.OneHotCategorical(logits=logits).has_rsample        # as torch
+    oh = D.OneHotCategoricalStraightThrough(logits=logits)
     r = oh.rsample((3,))
     assert r.requires_grad and set(np.unique(r.numpy())) <= {0.0, 1.0}
     (r * t64(RNG.standard_normal(r.shape))).sum().backward()

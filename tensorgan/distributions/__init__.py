@@ -1,14 +1,36 @@
-"""torch.distributions for tensorgan: latent priors, reparameterised sampling (``rsample``) and
-KL terms for GANs and VAE-GANs. Draws come from tensorgan's default generator, so
-``tg.manual_seed`` makes them reproducible; ``validate_args`` is on by default, as in torch."""
-from . import constraints
-from .discrete import Bernoulli, Categorical, OneHotCategorical
+"""torch.distributions for tensorgan: latent priors, reparameterised sampling (``rsample``),
+Gumbel-softmax relaxations, transforms and KL terms for GANs and VAE-GANs. Draws come from
+tensorgan's default generator, so ``tg.manual_seed`` makes them reproducible; ``validate_args``
+is on by default, as in torch."""
+from . import constraints, transforms
+from .constraint_registry import biject_to, transform_to
+from .continuous import (Cauchy, Chi2, ContinuousBernoulli, Dirichlet, HalfCauchy, HalfNormal, Kumaraswamy,
+                         Pareto, StudentT, VonMises, Weibull)
+from .counts import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson
+from .discrete import Bernoulli, Categorical, OneHotCategorical, OneHotCategoricalStraightThrough
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from .mixture import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
+from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
+from .transformed_distribution import TransformedDistribution
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, IndependentTransform,
+                         LowerCholeskyTransform, PowerTransform, ReshapeTransform, SigmoidTransform,
+                         SoftmaxTransform, SoftplusTransform, StickBreakingTransform, TanhTransform, Transform,
+                         identity_transform)
 from .univariate import Beta, Exponential, Gamma, Gumbel, Laplace, LogNormal, Normal, Uniform
 
-__all__ = ["Bernoulli", "Beta", "Categorical", "Distribution", "Exponential", "Gamma", "Gumbel",
-           "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
+           "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
+           "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel",
+           "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "Kumaraswamy", "Laplace",
+           "LogNormal", "LowRankMultivariateNormal", "LowerCholeskyTransform",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
+           "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform",
+           "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform",
+           "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "biject_to",
+           "constraints", "identity_transform", "kl_divergence", "register_kl", "transform_to",
+           "transforms"]

@@ -15,8 +15,8 @@ from ..tensor import Tensor, int64
 from . import constraints
 from .distribution import Distribution, _size, broadcast_all, lazy_property, standard_uniform
 
-__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "clamp_probs", "logits_to_probs",
-           "probs_to_logits"]
+__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+           "clamp_probs", "logits_to_probs", "probs_to_logits"]
 
 
 def clamp_probs(probs: Tensor) -> Tensor:
@@ -55,24 +55,31 @@ class _ProbsOrLogits(Distribution):
         return tuple(self._param.shape)
 
 
-class Bernoulli(_ProbsOrLogits):
-    """1 with probability ``probs`` (= sigmoid(``logits``)), else 0."""
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.boolean
-    has_enumerate_support = True
+class _BinaryProbs(_ProbsOrLogits):
+    """A family with one success probability per batch entry, given as ``probs`` or ``logits``
+    (log-odds; the other computed lazily), broadcast with the ``others`` parameters."""
 
-    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+    def _init_param(self, probs: Any, logits: Any, validate_args: bool | None, **others: Any) -> None:
         _one_of(probs, logits)
         name, given = ("probs", probs) if probs is not None else ("logits", logits)
-        (self._param,) = broadcast_all(given)
+        values = broadcast_all(given, *others.values())
+        self._param = values[0]
         setattr(self, name, self._param)
-        shape = () if not isinstance(given, Tensor) else self._param.shape
-        super().__init__(shape, validate_args=validate_args)
+        for other, value in zip(others, values[1:]):
+            setattr(self, other, value)
+        scalar = not any(isinstance(v, Tensor) for v in (given, *others.values()))
+        super().__init__(() if scalar else self._param.shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> "Bernoulli":
-        new = self._get_checked_instance(Bernoulli, _instance)
+    def _extra_expand(self, new: Any) -> None:
+        """Copy / expand what ``expand`` must carry besides probs / logits."""
+
+    def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> Distribution:
+        new = self._get_checked_instance(type(self), _instance)
         batch_shape = _size(batch_shape, "batch_shape")
         self._expand_params(new, batch_shape)
+        for name in getattr(self, "_other_params", ()):
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        self._extra_expand(new)
         return self._finish_expand(new, batch_shape)
 
     @lazy_property
@@ -82,6 +89,16 @@ class Bernoulli(_ProbsOrLogits):
     @lazy_property
     def probs(self) -> Tensor:
         return logits_to_probs(self.logits, is_binary=True)
+
+
+class Bernoulli(_BinaryProbs):
+    """1 with probability ``probs`` (= sigmoid(``logits``)), else 0."""
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        self._init_param(probs, logits, validate_args)
 
     mean = property(lambda self: self.probs)
     variance = property(lambda self: self.probs * (1 - self.probs))
@@ -186,12 +203,11 @@ class Categorical(_ProbsOrLogits):
 
 
 class OneHotCategorical(Distribution):
-    """One-hot vectors of length K (``event_shape`` (K,)) drawn as a Categorical; ``rsample`` is
-    the straight-through sample + (probs - probs.detach())."""
+    """One-hot vectors of length K (``event_shape`` (K,)) drawn as a Categorical (no rsample, as
+    torch: OneHotCategoricalStraightThrough has the straight-through one)."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.one_hot
     has_enumerate_support = True
-    has_rsample = True
 
     def __init__(self, probs: Tensor | None = None, logits: Tensor | None = None,
                  validate_args: bool | None = None) -> None:
@@ -220,10 +236,6 @@ class OneHotCategorical(Distribution):
         probs = self._categorical.probs
         return F.one_hot(self._categorical.sample(sample_shape), self._categorical._num_events).to(probs.dtype)
 
-    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
-        probs = self._categorical.probs
-        return self.sample(sample_shape) + (probs - probs.detach())
-
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
@@ -240,4 +252,14 @@ class OneHotCategorical(Distribution):
 
     def __repr__(self) -> str:
         p = self._categorical._param
-        return f"OneHotCategorical({'probs' if 'probs' in self._categorical.__dict__ else 'logits'}: {tuple(p.shape)})"
+        return f"{type(self).__name__}({'probs' if 'probs' in self._categorical.__dict__ else 'logits'}: {tuple(p.shape)})"
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` is the straight-through estimator (Bengio et al.
+    2013): the one-hot draw in the forward pass, the gradient of ``probs`` in the backward."""
+    has_rsample = True
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        probs = self._categorical.probs
+        return self.sample(sample_shape) + (probs - probs.detach())

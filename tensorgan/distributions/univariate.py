@@ -13,6 +13,8 @@ from ..random import default_generator
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Elementwise, standard_normal, standard_uniform
+from .transformed_distribution import TransformedDistribution
+from .transforms import ExpTransform
 
 __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "LogNormal", "Gumbel", "Gamma", "Beta"]
 
@@ -163,39 +165,35 @@ class Laplace(Elementwise):
         return 1 + (2 * self.scale).log()
 
 
-class LogNormal(Elementwise):
-    """exp(X), X ~ Normal(loc, scale) (``base_dist``); log_prob(y) = base.log_prob(log y) - log y."""
+class LogNormal(TransformedDistribution):
+    """exp(X), X ~ Normal(loc, scale) (``base_dist``): a TransformedDistribution by ExpTransform,
+    as torch's."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
-    _param_names = ("loc", "scale")
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args)
+        base = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(base, ExpTransform(), validate_args=validate_args)
 
-    @property
-    def base_dist(self) -> Normal:
-        return Normal(self.loc, self.scale, validate_args=False)
+    def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> "LogNormal":
+        return super().expand(batch_shape, self._get_checked_instance(LogNormal, _instance))
 
+    def _check_parameters(self) -> None:
+        """Checked by the base Normal."""
+
+    loc = property(lambda self: self.base_dist.loc)
+    scale = property(lambda self: self.base_dist.scale)
     mean = property(lambda self: (self.loc + self.scale.pow(2) / 2).exp())
     mode = property(lambda self: (self.loc - self.scale.square()).exp())
     variance = property(lambda self: self.scale.pow(2).expm1() * (2 * self.loc + self.scale.pow(2)).exp())
 
-    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
-        return self.base_dist.rsample(sample_shape).exp()
-
-    def log_prob(self, value: Tensor) -> Tensor:
-        x = self._validated(value).log()
-        return self.base_dist.log_prob(x) - x
-
-    def cdf(self, value: Tensor) -> Tensor:
-        return self.base_dist.cdf(self._validated(value).log())
-
-    def icdf(self, value: Tensor) -> Tensor:
-        return self.base_dist.icdf(value).exp()
-
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() + self.loc
+
+    def __repr__(self) -> str:
+        return f"LogNormal(loc: {self.loc if self.loc.numel() == 1 else tuple(self.loc.shape)}, " \
+               f"scale: {self.scale if self.scale.numel() == 1 else tuple(self.scale.shape)})"
 
 
 class Gumbel(Elementwise):
