@@ -123,8 +123,9 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-d", type=_positive_float, metavar="LR",
                    help="the discriminator's learning rate (default --lr)")
     p.add_argument("--ema", type=_ema_decay, dest="ema_decay", metavar="DECAY",
-                   help="keep an exponential moving average of G's weights, EMA = DECAY * EMA + "
-                        "(1 - DECAY) * G after every G step (typical 0.999; default 0: off); it draws "
+                   help="keep an exponential moving average of G's weights, EMA = d * EMA + "
+                        "(1 - d) * G after the n-th G step, d = min(DECAY, (1 + n) / (10 + n)) "
+                        "(typical 0.999; default 0: off); it draws "
                         "the sample grids (samples/step_N_ema.png) and --eval-every's images, is "
                         "saved in the checkpoint and used by 'tensorgan sample'")
     p.add_argument("--conditional", action="store_true", default=None,

@@ -238,6 +238,15 @@ def save_grid(images: np.ndarray, path: str | os.PathLike[str], nrow: int | None
     return atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
 
+def _ema_with_warmup(decay: float, ema_params: list, current_params: list, num_averaged: Any) -> None:
+    """The generator EMA's update after the n-th G step: decay ``min(decay, (1 + n) / (10 + n))``
+    (TensorFlow's ExponentialMovingAverage with num_updates) -- so early on the EMA follows G
+    (0.18 after the 2nd step, 0.92 after the 100th) instead of holding the random init for the
+    first ~1/(1 - decay) steps, and from ~9,000 steps on it is the plain ``decay`` EMA."""
+    n = int(num_averaged)
+    get_ema_multi_avg_fn(min(decay, (1.0 + n) / (10.0 + n)))(ema_params, current_params, num_averaged)
+
+
 # With on_nonfinite="skip", this many steps in a row that each skipped an update end the run:
 # skipping is for a rare bad batch, and a run that only skips would otherwise "finish" untrained.
 SKIP_STREAK_LIMIT = 50
@@ -310,7 +319,7 @@ class Trainer:
         return self.loader.epoch
 
     def _new_ema(self) -> AveragedModel:
-        return AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(self.config.ema_decay))
+        return AveragedModel(self.G, multi_avg_fn=functools.partial(_ema_with_warmup, self.config.ema_decay))
 
     def _checkpoint_size_estimate(self) -> int:
         n = sum(p.size for m in (self.G, self.D) for p in m.parameters())

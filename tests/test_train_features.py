@@ -68,10 +68,12 @@ def test_ema_weights_are_the_closed_form_average_of_the_generator_steps(dataset)
     snapshots = []
     t.fit(on_step=lambda record: snapshots.append([p.numpy().astype(np.float64)
                                                     for p in t.G.parameters()]))
-    # AveragedModel's EMA: the first update copies G, then ema = decay * ema + (1 - decay) * w_k
+    # AveragedModel's EMA: the first update copies G, then ema = d_n * ema + (1 - d_n) * w_k with
+    # the warm-up d_n = min(decay, (1 + n) / (10 + n)), n the updates so far (TensorFlow's rule)
     expected = snapshots[0]
-    for weights in snapshots[1:]:
-        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights)]
+    for n, weights in enumerate(snapshots[1:], start=1):
+        d = min(decay, (1 + n) / (10 + n))
+        expected = [d * e + (1 - d) * w for e, w in zip(expected, weights)]
     for e, p in zip(expected, t.G_ema.module.parameters()):
         np.testing.assert_allclose(p.numpy(), e, rtol=1e-5, atol=1e-7)
     assert int(t.G_ema.n_averaged) == 4
