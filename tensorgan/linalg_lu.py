@@ -401,13 +401,13 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
 
 
 def _singular_info(op: str, A: Tensor, check_errors: bool) -> Tensor:
-    """getrf's info of the square A (int32), checked when asked."""
+    """getrf's info of the square A (int32), checked when asked (LinAlgError naming the batch
+    element and the zero pivot)."""
     _matrices(op, A)
     with no_grad():
         info = Lu.call(A.detach())[4].to("int32")
     if check_errors:
-        _check_info(op, info, "The diagonal element {} is zero, the inversion could not be "
-                    "completed because the input matrix is singular")
+        _check_info(op, info, "U[{0},{0}] is zero: the input matrix is singular")
     return info
 
 
