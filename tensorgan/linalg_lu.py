@@ -53,7 +53,7 @@ def _lu_values(xp, A):
     pivots 1-based row swaps (int32), info the 1-based index of the first zero pivot (0 if none)."""
     m, n = A.shape[-2:]
     k = builtins.min(m, n)
-    LU = xp.array(A.reshape((-1, m, n)))
+    LU = xp.array(A.reshape((math.prod(A.shape[:-2]), m, n)))
     b = LU.shape[0]
     rows = xp.arange(b)
     perm = xp.array(xp.broadcast_to(xp.arange(m), (b, m)))
@@ -98,7 +98,7 @@ def _cholesky_partial(xp, A):
     """LAPACK potrf's (L, info): column by column; a batch element stops at its first
     non-positive pivot d (stored on the diagonal, info its 1-based column)."""
     n = A.shape[-1]
-    L = xp.tril(xp.array(A.reshape((-1, n, n))))
+    L = xp.tril(xp.array(A.reshape((math.prod(A.shape[:-2]), n, n))))
     info = xp.zeros(L.shape[0], dtype=np.int32)
     active = xp.ones(L.shape[0], dtype=bool)
     for j in range(n):
@@ -458,6 +458,8 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     op = "linalg.cond"
     if p not in _COND_ORDS or isinstance(p, bool):
         raise ConfigError(f"{op}: p must be one of None, 'fro', 'nuc', 1, -1, 2, -2, inf, -inf, got {p!r}")
+    if 0 in _matrices(op, A, square=p not in (None, 2, -2)).shape[-2:]:
+        return (A.sum((-2, -1)) * 0.0).detach()          # empty matrices: 0, as torch
     if p in (None, 2, -2):
         _matrices(op, A, square=False)
         S = svdvals(A)

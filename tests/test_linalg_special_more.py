@@ -216,6 +216,14 @@ def test_cond_singular_rectangular_and_bad_p():
         LA.cond(f64(r), "fro")
     with pytest.raises(ConfigError, match="p must be one of"):
         LA.cond(f64(np.eye(2)), 3)
+    assert LA.cond(f64(np.zeros((2, 0, 0)), False), "fro").tolist() == [0.0, 0.0]
+
+
+def test_empty_matrices():
+    assert [t.shape for t in LA.lu(f64(np.zeros((0, 3)), False))] == [(0, 0), (0, 0), (0, 3)]
+    assert [t.shape for t in LA.lu_factor_ex(f64(np.zeros((0, 3, 3)), False))] == [(0, 3, 3), (0, 3), (0,)]
+    assert [t.shape for t in LA.cholesky_ex(f64(np.zeros((0, 0)), False))] == [(0, 0), ()]
+    assert LA.solve_triangular(f64(np.zeros((0, 3, 3)), False), f64(np.zeros((3, 2)), False), upper=True).shape == (0, 3, 2)
 
 
 def test_tensorinv_tensorsolve_match_numpy():
