@@ -13,6 +13,12 @@ GPU it uses ``cupyx.scipy.special`` instead.
   asymptotic expansion beyond.
 * erfcx = exp(x^2) erfc(x), log_ndtr, ndtri (Newton on log_ndtr), Hurwitz zeta(x, q) with
   torch's domain (``tg.special``).
+* Compiled on first use instead (module ``__getattr__``): gammainc / gammaincc (Cephes' series
+  and continued fraction), bessel_j0 / j1 / y0 / y1 (power series below 1, Miller's downward
+  recurrence with the Neumann series for Y up to 25, Hankel's expansion beyond), modified_bessel_k0
+  / k1 and their e^x-scaled forms (trapezoidal rule on K_nu(x) = int e^(-x cosh t) cosh(nu t) dt,
+  exponentially convergent), spherical_bessel_j0, and ``orthopoly`` (the orthogonal polynomials'
+  three-term recurrences).
 """
 from __future__ import annotations
 
@@ -337,13 +343,11 @@ def _igam(a: float, x: float, upper: bool) -> float:
     return 1.0 - p if upper else p
 
 
-@vectorize(["float64(float64, float64)"], cache=True)
-def gammainc(a, x):
+def _gammainc_scalar(a, x):
     return _igam(a, x, False)
 
 
-@vectorize(["float64(float64, float64)"], cache=True)
-def gammaincc(a, x):
+def _gammaincc_scalar(a, x):
     return _igam(a, x, True)
 
 
@@ -451,23 +455,19 @@ def _bessel_jy(which: int, x: float) -> float:
     return -value if which == 1 and x < 0.0 else value
 
 
-@vectorize(["float64(float64)"], cache=True)
-def bessel_j0(x):
+def _bessel_j0_scalar(x):
     return _bessel_jy(0, x)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def bessel_j1(x):
+def _bessel_j1_scalar(x):
     return _bessel_jy(1, x)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def bessel_y0(x):
+def _bessel_y0_scalar(x):
     return _bessel_jy(2, x)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def bessel_y1(x):
+def _bessel_y1_scalar(x):
     return _bessel_jy(3, x)
 
 
@@ -498,28 +498,23 @@ def _bessel_k(nu: float, x: float, scaled: bool) -> float:
     return total if scaled else total * math.exp(-x)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def modified_bessel_k0(x):
+def _modified_bessel_k0_scalar(x):
     return _bessel_k(0.0, x, False)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def modified_bessel_k1(x):
+def _modified_bessel_k1_scalar(x):
     return _bessel_k(1.0, x, False)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def scaled_modified_bessel_k0(x):
+def _scaled_modified_bessel_k0_scalar(x):
     return _bessel_k(0.0, x, True)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def scaled_modified_bessel_k1(x):
+def _scaled_modified_bessel_k1_scalar(x):
     return _bessel_k(1.0, x, True)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def spherical_bessel_j0(x):
+def _spherical_bessel_j0_scalar(x):
     if math.isinf(x):
         return 0.0
     if abs(x) < 1e-4:
@@ -559,6 +554,32 @@ def _orthopoly(kind: int, x: float, order: float) -> float:
     return p
 
 
-@vectorize(["float64(int64, float64, float64)"], cache=True)
-def orthopoly(kind, x, n):
+def _orthopoly_scalar(kind, x, n):
     return _orthopoly(kind, x, n)
+
+
+# Compiled on first use (PEP 562 module __getattr__), so that importing this module for lgamma /
+# erfc / ... does not load these too; cached on disk like the rest.
+_UNARY, _BINARY = "float64(float64)", "float64(float64, float64)"
+_LAZY = {
+    "gammainc": (_gammainc_scalar, _BINARY),
+    "gammaincc": (_gammaincc_scalar, _BINARY),
+    "bessel_j0": (_bessel_j0_scalar, _UNARY),
+    "bessel_j1": (_bessel_j1_scalar, _UNARY),
+    "bessel_y0": (_bessel_y0_scalar, _UNARY),
+    "bessel_y1": (_bessel_y1_scalar, _UNARY),
+    "modified_bessel_k0": (_modified_bessel_k0_scalar, _UNARY),
+    "modified_bessel_k1": (_modified_bessel_k1_scalar, _UNARY),
+    "scaled_modified_bessel_k0": (_scaled_modified_bessel_k0_scalar, _UNARY),
+    "scaled_modified_bessel_k1": (_scaled_modified_bessel_k1_scalar, _UNARY),
+    "spherical_bessel_j0": (_spherical_bessel_j0_scalar, _UNARY),
+    "orthopoly": (_orthopoly_scalar, "float64(int64, float64, float64)")}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    scalar, signature = _LAZY[name]
+    ufunc = vectorize([signature], cache=True)(scalar)
+    globals()[name] = ufunc
+    return ufunc
