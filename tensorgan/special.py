@@ -16,14 +16,13 @@
   the Tensor methods are their aliases.
 * Without gradients, as torch's (their outputs never require grad): bessel_j0 / j1 / y0 / y1
   (power series below 1, Miller's recurrence with the Neumann series to 25, Hankel's expansion
-  beyond), modified_bessel_i0 / i1 / k0 / k1 and scaled_modified_bessel_k0 / k1 (K by the
+  beyond), airy_ai (K_{1/3} for x > 0, Taylor steps of Ai'' = x Ai, then the asymptotic
+  expansion for x < -10), modified_bessel_i0 / i1 / k0 / k1 and scaled_modified_bessel_k0 / k1 (K by the
   trapezoidal rule on its cosh integral), spherical_bessel_j0, and the orthogonal polynomials
   (chebyshev_polynomial_t / u / v / w and their shifted_ forms, hermite_polynomial_h / he,
   laguerre_polynomial_l, legendre_polynomial_p: three-term recurrences, n truncated to an
   integer, 0 for n < 0).  Their values are computed in float64 on the host (a GPU tensor makes
   a round trip) and cast to the result's float dtype.
-
-Not here: airy_ai.
 """
 from __future__ import annotations
 
@@ -52,7 +51,7 @@ __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit",
            "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
            "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
            "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
-           "legendre_polynomial_p"]
+           "legendre_polynomial_p", "airy_ai"]
 
 _SQRT_HALF = math.sqrt(0.5)
 
@@ -287,11 +286,11 @@ def _no_grad_unary(name: str, compute: Callable) -> Callable[[Tensor], Tensor]:
 
 
 bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_k0, modified_bessel_k1, \
-    scaled_modified_bessel_k0, scaled_modified_bessel_k1, spherical_bessel_j0 = (
+    scaled_modified_bessel_k0, scaled_modified_bessel_k1, spherical_bessel_j0, airy_ai = (
         _no_grad_unary(n, _kernel(n)) for n in (
             "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0",
             "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
-            "spherical_bessel_j0"))
+            "spherical_bessel_j0", "airy_ai"))
 modified_bessel_i0 = _no_grad_unary("modified_bessel_i0", np.i0)
 modified_bessel_i1 = _no_grad_unary("modified_bessel_i1", _kernel("i1"))
 

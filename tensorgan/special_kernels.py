@@ -522,6 +522,65 @@ def _spherical_bessel_j0_scalar(x):
     return math.sin(x) / x
 
 
+_AI0, _AIP0 = 0.355028053887817239260, -0.258819403792806798405    # Ai(0), Ai'(0)
+
+
+@njit(cache=True)
+def _airy_negative(x: float) -> float:
+    """Ai(x) for -10 <= x < 0: Taylor steps of y'' = t y from 0 (stable there: Ai and Bi both
+    oscillate), each expanded to convergence with sqrt|t| |h| <= 1/2 (no cancellation)."""
+    y, dy, t = _AI0, _AIP0, 0.0
+    while t > x:
+        h = max(x - t, -0.5 / max(1.0, math.sqrt(-t)))
+        a_prev, a, a_next = 0.0, y, dy            # a_{-1}, a_0, a_1 of y(t + u) = sum a_n u^n
+        value, slope, power = y + dy * h, dy, h
+        for n in range(2, 42):        # the terms fall faster than 0.5^n / (n/2)!: 40 suffice
+            a_new = (t * a + a_prev) / (n * (n - 1.0))   # a_n = (t a_{n-2} + a_{n-3}) / (n (n-1))
+            a_prev, a, a_next = a, a_next, a_new
+            slope += n * a_next * power
+            power *= h
+            value += a_next * power
+        y, dy, t = value, slope, t + h
+    return y
+
+
+@njit(cache=True)
+def _airy_ai(x: float) -> float:
+    """Ai(x): (1/pi) sqrt(x/3) K_{1/3}(2/3 x^{3/2}) for x > 0 (K by the trapezoidal integral),
+    Taylor steps for -10 <= x < 0, the asymptotic expansion (DLMF 9.7.9) below (2/3 |x|^{3/2} > 21:
+    its smallest term is below 1e-18)."""
+    if math.isnan(x):
+        return x
+    if x == 0.0:
+        return _AI0
+    if math.isinf(x):
+        return math.nan                            # as torch's (for both infinities)
+    if x > 0.0:
+        zeta = 2.0 / 3.0 * x * math.sqrt(x)
+        return math.sqrt(x / 3.0) / math.pi * _bessel_k(1.0 / 3.0, zeta, False)
+    if x >= -10.0:
+        return _airy_negative(x)
+    z = -x
+    zeta = 2.0 / 3.0 * z * math.sqrt(z)
+    u, p, q, k = 1.0, 1.0, 0.0, 0
+    while k < 40:
+        k += 1
+        u *= (6.0 * k - 5.0) * (6.0 * k - 3.0) * (6.0 * k - 1.0) / ((2.0 * k - 1.0) * 216.0 * k) / zeta
+        if abs(u) < 1e-17:
+            break
+        sign = 1.0 if (k // 2) % 2 == 0 else -1.0
+        if k % 2 == 0:
+            p += sign * u
+        else:
+            q += sign * u
+    phase = zeta - 0.25 * math.pi
+    return (math.cos(phase) * p + math.sin(phase) * q) / (math.sqrt(math.pi) * z ** 0.25)
+
+
+def _airy_ai_scalar(x):
+    return _airy_ai(x)
+
+
 # Orthogonal polynomials: kind codes for orthopoly()
 CHEBYSHEV_T, CHEBYSHEV_U, CHEBYSHEV_V, CHEBYSHEV_W, HERMITE_H, HERMITE_HE, LAGUERRE, LEGENDRE = range(8)
 
@@ -573,6 +632,7 @@ _LAZY = {
     "scaled_modified_bessel_k0": (_scaled_modified_bessel_k0_scalar, _UNARY),
     "scaled_modified_bessel_k1": (_scaled_modified_bessel_k1_scalar, _UNARY),
     "spherical_bessel_j0": (_spherical_bessel_j0_scalar, _UNARY),
+    "airy_ai": (_airy_ai_scalar, _UNARY),
     "orthopoly": (_orthopoly_scalar, "float64(int64, float64, float64)")}
 
 

@@ -351,6 +351,29 @@ def test_modified_bessel_known_values_wronskian_and_scaling():
                                [1.0, 1.0, np.sin(0.3) / 0.3, np.sin(-7.0) / -7.0, 0.0], rtol=1e-15)
 
 
+def test_airy_ai_taylor_series_ode_and_asymptotics():
+    """Ai(x) = Ai(0) f(x) + Ai'(0) g(x) (DLMF 9.4.1), Ai'' = x Ai (finite differences), and
+    Ai(x) ~ e^-zeta / (2 sqrt(pi) x^(1/4)) (1 - 5 / (72 zeta)) for large x."""
+    ai0, aip0 = 0.355028053887817239, -0.258819403792806798
+    x = np.linspace(-2.0, 2.0, 41)
+    f, g = np.zeros_like(x), np.zeros_like(x)
+    tf, tg_ = np.ones_like(x), x.copy()
+    for k in range(40):
+        f, g = f + tf, g + tg_
+        tf = tf * x ** 3 / ((3 * k + 2) * (3 * k + 3))
+        tg_ = tg_ * x ** 3 / ((3 * k + 3) * (3 * k + 4))
+    np.testing.assert_allclose(tg.special.airy_ai(f64(x, False)).numpy(), ai0 * f + aip0 * g, rtol=1e-13, atol=1e-15)
+    xs, h = np.array([-25.0, -12.0, -9.0, -3.3, 0.7, 4.0]), 1e-3
+    ai = lambda v: tg.special.airy_ai(f64(v, False)).numpy()
+    second = (ai(xs + h) - 2 * ai(xs) + ai(xs - h)) / h ** 2
+    np.testing.assert_allclose(second, xs * ai(xs), atol=1e-4)
+    big = np.array([30.0, 80.0])
+    zeta = 2 / 3 * big ** 1.5
+    approx = np.exp(-zeta) / (2 * np.sqrt(np.pi) * big ** 0.25) * (1 - 5 / (72 * zeta) + 385 / (10368 * zeta ** 2))
+    np.testing.assert_allclose(ai(big), approx, rtol=1e-7)
+    assert np.isnan(ai(np.array([np.inf, -np.inf, np.nan]))).all()
+
+
 def test_special_functions_have_no_gradient_and_keep_float32():
     x = tg.tensor([0.5, 2.0], requires_grad=True)
     for name in ("bessel_j0", "bessel_y1", "modified_bessel_k1", "spherical_bessel_j0"):
