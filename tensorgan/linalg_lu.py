@@ -377,33 +377,44 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
 
 def _where_ok(ok: Any, good: Any, A: Tensor, raw: Any, *rest: Any) -> Tensor:
     """``good(A, *rest)`` where the batch mask ``ok`` holds (differentiable; the failing
-    matrices replaced by the identity first), the array ``raw`` elsewhere."""
+    matrices replaced by the identity first), the array ``raw()`` elsewhere."""
     xp = A.device.xp
     if bool(ok.all()):
         return good(A, *rest)
     mask = ok[..., None, None]
     safe = ops.Where.apply(A, xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape), mask)
-    return ops.Where.apply(good(safe, *rest), raw, mask)
+    return ops.Where.apply(good(safe, *rest), raw(), mask)
+
+
+def _lapack_first(compute: Any, A: Tensor) -> tuple | None:
+    """(compute(), info all 0) when LAPACK succeeds -- the common case, without the O(n) Python
+    steps that the info takes -- or None when it refuses (a singular / indefinite matrix)."""
+    try:
+        value = compute()
+    except LinAlgError:
+        return None
+    return value, Tensor._make(A.device.xp.zeros(A.shape[:-2], dtype=np.int32), A.device)
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
     """(L, info): info 0, or the order of the first leading minor that is not positive-definite,
     where L is LAPACK's partial factor (as torch's) instead of an error."""
     _matrices("linalg.cholesky_ex", A)
-    xp = A.device.xp
-    raw, info = _cholesky_partial(xp, A.array)
-    info_t = Tensor._make(info, A.device)
-    if check_errors:
-        _check_info("linalg.cholesky_ex", info_t, "The factorization could not be completed because "
-                    "the input is not positive-definite (the leading minor of order {} is not)")
-    L = _where_ok(info == 0, lambda M: Cholesky.call(M)[0], A, raw)
-    return CholeskyExResult(_mT(L) if upper else L, info_t)
+    fast = _lapack_first(lambda: Cholesky.call(A)[0], A)
+    if fast is None:
+        raw, info = _cholesky_partial(A.device.xp, A.array)
+        info_t = Tensor._make(info, A.device)
+        if check_errors:
+            _check_info("linalg.cholesky_ex", info_t, "The factorization could not be completed "
+                        "because the input is not positive-definite (the leading minor of order {} is not)")
+        fast = _where_ok(info == 0, lambda M: Cholesky.call(M)[0], A, lambda: raw), info_t
+    L, info = fast
+    return CholeskyExResult(_mT(L) if upper else L, info)
 
 
 def _singular_info(op: str, A: Tensor, check_errors: bool) -> Tensor:
     """getrf's info of the square A (int32), checked when asked (LinAlgError naming the batch
     element and the zero pivot)."""
-    _matrices(op, A)
     with no_grad():
         info = Lu.call(A.detach())[4].to("int32")
     if check_errors:
@@ -413,10 +424,14 @@ def _singular_info(op: str, A: Tensor, check_errors: bool) -> Tensor:
 
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     """(inverse, info): info as lu_factor_ex's; a singular matrix's inverse is inf / NaN."""
-    info = _singular_info("linalg.inv_ex", A, check_errors)
-    xp = A.device.xp
-    raw = _raw_solve(A, xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape))
-    return InvExResult(_where_ok(info.array == 0, lambda M: Inv.call(M)[0], A, raw), info)
+    _matrices("linalg.inv_ex", A)
+    fast = _lapack_first(lambda: Inv.call(A)[0], A)
+    if fast is None:
+        info = _singular_info("linalg.inv_ex", A, check_errors)
+        xp = A.device.xp
+        eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape)
+        fast = _where_ok(info.array == 0, lambda M: Inv.call(M)[0], A, lambda: _raw_solve(A, eye)), info
+    return InvExResult(*fast)
 
 
 def _raw_solve(A: Tensor, B: Any) -> Any:
@@ -431,20 +446,21 @@ def _raw_solve(A: Tensor, B: Any) -> Any:
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> SolveExResult:
     """(result, info): linalg.solve with info as lu_factor_ex's instead of an error."""
     from .linalg import solve
-    info = _singular_info("linalg.solve_ex", A, check_errors)
+    op = "linalg.solve_ex"
+    _matrices(op, A)
     if not isinstance(B, Tensor):
-        raise InputTypeError(f"linalg.solve_ex: B must be a Tensor, got {type(B).__name__}")
-    ok = info.array == 0
-    if bool(ok.all()):
-        return SolveExResult(solve(A, B, left=left), info)
+        raise InputTypeError(f"{op}: B must be a Tensor, got {type(B).__name__}")
+    fast = _lapack_first(lambda: solve(A, B, left=left), A)
+    if fast is not None:
+        return SolveExResult(*fast)
+    info = _singular_info(op, A, check_errors)
     vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]))
     Bm = B.unsqueeze(-1) if vector else B
-    Bm = _rhs("linalg.solve_ex", A, Bm if left else _mT(Bm))
-    At = A if left else _mT(A)
+    Bm = _rhs(op, A, Bm if left else _mT(Bm))
     batch = np.broadcast_shapes(A.shape[:-2], Bm.shape[:-2])
-    At = At.expand(*batch, *A.shape[-2:])
-    ok = np.broadcast_to(ok, batch) if A.device.xp is np else A.device.xp.broadcast_to(ok, batch)
-    X = _where_ok(ok, lambda M, R: Solve.call(M, R)[0], At, _raw_solve(At, Bm.array), Bm)
+    At = (A if left else _mT(A)).expand(*batch, *A.shape[-2:])
+    ok = A.device.xp.broadcast_to(info.array == 0, batch)
+    X = _where_ok(ok, lambda M, R: Solve.call(M, R)[0], At, lambda: _raw_solve(At, Bm.array), Bm)
     X = X if left else _mT(X)
     return SolveExResult(X.squeeze(-1) if vector else X, info)
 
