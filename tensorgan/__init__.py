@@ -93,6 +93,7 @@ from . import distributions  # noqa: E402  (torch.distributions: priors, rsample
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
 from . import fft, special  # noqa: E402  (tg.fft.rfft: spectra as (..., 2) pairs; tg.special.ndtr, ...)
+igamma, igammac = special.gammainc, special.gammaincc  # noqa: E402  (torch.igamma / torch.igammac)
 from . import cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)
 
 device = get_device

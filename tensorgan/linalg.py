@@ -958,3 +958,17 @@ _NOT_METHODS = ("tensordot", "chain_matmul")
 for _name, _function in TOP_LEVEL.items():
     if _name not in _NOT_METHODS:
         setattr(Tensor, _name, _function)
+
+
+# The rest of torch.linalg (triangular solves, the LU family, *_ex, cond, ...): linalg_lu.py
+from . import linalg_lu as _more  # noqa: E402  (it imports this module's ops)
+from .linalg_lu import (cholesky_ex, cond, eig, eigvals, householder_product, inv_ex,  # noqa: E402
+                        lu, lu_factor, lu_factor_ex, lu_solve, matmul, solve_ex, solve_triangular,
+                        tensorinv, tensorsolve, vander)
+
+__all__ += ["cholesky_ex", "cond", "eig", "eigvals", "householder_product", "inv_ex", "lu",
+            "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "solve_ex", "solve_triangular",
+            "tensorinv", "tensorsolve", "vander"]
+TOP_LEVEL.update(_more.TOP_LEVEL)
+for _name in _more.METHODS:
+    setattr(Tensor, _name, _more.TOP_LEVEL[_name])

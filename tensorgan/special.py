@@ -11,8 +11,18 @@
   Their values come from ``special_kernels.py`` (Numba) on the CPU, ``cupyx.scipy.special`` on
   the GPU.
 
-Not here: the orthogonal polynomials, airy_ai, the Bessel J / Y / K functions, gammainc /
-gammaincc, spherical_bessel_j0 and the modified_bessel_* names.
+* gammainc / gammaincc (the regularized incomplete gamma P and Q; Cephes' series and continued
+  fraction), differentiable in ``other`` (x) only, as torch; ``tg.igamma`` / ``tg.igammac`` and
+  the Tensor methods are their aliases.
+* Without gradients, as torch's (their outputs never require grad): bessel_j0 / j1 / y0 / y1
+  (power series below 1, Miller's recurrence with the Neumann series to 25, Hankel's expansion
+  beyond), airy_ai (K_{1/3} for x > 0, Taylor steps of Ai'' = x Ai, then the asymptotic
+  expansion for x < -10), modified_bessel_i0 / i1 / k0 / k1 and scaled_modified_bessel_k0 / k1 (K by the
+  trapezoidal rule on its cosh integral), spherical_bessel_j0, and the orthogonal polynomials
+  (chebyshev_polynomial_t / u / v / w and their shifted_ forms, hermite_polynomial_h / he,
+  laguerre_polynomial_l, legendre_polynomial_p: three-term recurrences, n truncated to an
+  integer, 0 for n < 0).  Their values are computed in float64 on the host (a GPU tensor makes
+  a round trip) and cast to the result's float dtype.
 """
 from __future__ import annotations
 
@@ -23,17 +33,25 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
-from .errors import InputTypeError, TensorganError
+from .errors import InputTypeError, ShapeError, TensorganError
 from .function_forms import _function_form
 from .functional import _scalar, log_softmax as _log_softmax, softmax as _softmax
 from .math_ops import XLog1Py, XLogY, Pointwise, _pointwise
 from .special_ops import I1, _nonzero, _special, _tensor_arg, polygamma  # noqa: F401  (polygamma: re-exported)
-from .tensor import Tensor, _is_int, get_default_dtype
+from .tensor import Tensor, _is_int, float64, get_default_dtype
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
            "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
-           "softmax", "xlog1py", "xlogy", "zeta"]
+           "softmax", "xlog1py", "xlogy", "zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1",
+           "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+           "scaled_modified_bessel_k1", "spherical_bessel_j0", "chebyshev_polynomial_t",
+           "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+           "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
+           "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+           "legendre_polynomial_p", "airy_ai"]
 
 _SQRT_HALF = math.sqrt(0.5)
 
@@ -175,3 +193,138 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
         return x.round()
     scale = 10.0 ** builtins.abs(int(decimals))
     return (x * scale).round() / scale if decimals > 0 else (x / scale).round() * scale
+
+
+# ---------------------------------------------------------------------------------------------
+# The regularized incomplete gamma functions
+# ---------------------------------------------------------------------------------------------
+class Gammainc(Pointwise):
+    """P(a, x) = gamma(a, x) / Gamma(a); d/dx = x^(a-1) e^-x / Gamma(a), d/da not implemented
+    (as torch)."""
+
+    name = "gammainc"
+    upper = False
+
+    @classmethod
+    def compute(cls, xp, a, x):
+        kernel = "gammaincc" if cls.upper else "gammainc"
+        if xp is not np:
+            from cupyx.scipy import special
+            return getattr(special, kernel)(a, x)
+        from . import special_kernels
+        out = getattr(special_kernels, kernel)(a.astype(np.float64), x.astype(np.float64))
+        return np.asarray(out).astype(np.result_type(a.dtype, x.dtype), copy=False)
+
+    def gradients(self, g, a, x):
+        if self.needs_input_grad[0]:
+            raise TensorganError(f"{self.name}: the derivative with respect to input (a) is not "
+                                 f"implemented (as in torch); detach it or differentiate in other")
+        slope = ((a - 1.0) * x.log() - x - a.lgamma()).exp()
+        return None, ops.unbroadcast(g * (-slope if self.upper else slope), x.shape)
+
+
+class Gammaincc(Gammainc):
+    """Q(a, x) = 1 - P(a, x)."""
+
+    name = "gammaincc"
+    upper = True
+
+
+def gammainc(input: Tensor, other: Tensor) -> Tensor:
+    """The regularized lower incomplete gamma P(input, other), broadcast (torch.special.gammainc)."""
+    return Gammainc.apply(_tensor_arg("special.gammainc", input, "input"),
+                          _tensor_arg("special.gammainc", other, "other"))
+
+
+def gammaincc(input: Tensor, other: Tensor) -> Tensor:
+    """The regularized upper incomplete gamma Q(input, other) = 1 - P (torch.special.gammaincc)."""
+    return Gammaincc.apply(_tensor_arg("special.gammaincc", input, "input"),
+                           _tensor_arg("special.gammaincc", other, "other"))
+
+
+Tensor.igamma, Tensor.igammac = gammainc, gammaincc
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions without gradients (as torch's): values in float64 on the host
+# ---------------------------------------------------------------------------------------------
+def _no_grad_values(op: str, compute: Callable, *args: Any) -> Tensor:
+    """``compute(*float64 host arrays)`` of the Tensor / number arguments, broadcast, as a Tensor
+    outside the graph in the result's float dtype (float64 if a tensor is, else float32)."""
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if not tensors:
+        raise InputTypeError(f"special.{op}: expects a Tensor argument, got "
+                             f"{', '.join(type(a).__name__ for a in args)}")
+    for a in args:
+        if not isinstance(a, Tensor):
+            _scalar(f"special.{op}", "argument", a)
+    dtype = np.dtype(np.float64 if builtins.any(t.dtype == float64 for t in tensors) else np.float32)
+    host = [np.asarray(a.numpy() if isinstance(a, Tensor) else a, dtype=np.float64) for a in args]
+    try:
+        host = np.broadcast_arrays(*host)
+    except ValueError:
+        raise ShapeError(f"special.{op}: shapes {[np.shape(h) for h in host]} do not broadcast") from None
+    device = tensors[0].device
+    with np.errstate(all="ignore"):     # NaN / overflow are values here, as torch's
+        out = np.asarray(compute(*host), dtype=np.float64).astype(dtype, copy=False)
+    return Tensor._make(device.xp.asarray(out), device)
+
+
+def _kernel(name: str) -> Callable:
+    def compute(*arrays):
+        from . import special_kernels
+        return getattr(special_kernels, name)(*arrays)
+    return compute
+
+
+def _no_grad_unary(name: str, compute: Callable) -> Callable[[Tensor], Tensor]:
+    def function(input: Tensor) -> Tensor:
+        return _no_grad_values(name, compute, _tensor_arg(f"special.{name}", input, "input"))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"torch.special.{name}, elementwise (no gradient, as torch's)."
+    return function
+
+
+bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_k0, modified_bessel_k1, \
+    scaled_modified_bessel_k0, scaled_modified_bessel_k1, spherical_bessel_j0, airy_ai = (
+        _no_grad_unary(n, _kernel(n)) for n in (
+            "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0",
+            "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+            "spherical_bessel_j0", "airy_ai"))
+modified_bessel_i0 = _no_grad_unary("modified_bessel_i0", np.i0)
+modified_bessel_i1 = _no_grad_unary("modified_bessel_i1", _kernel("i1"))
+
+
+_HERMITE_LIMITS = {np.dtype(np.float32): 128, np.dtype(np.float64): 512}   # torch's: NaN above
+
+
+def _polynomial(name: str, kind: str, shifted: bool = False) -> Callable[[Any, Any], Tensor]:
+    """torch.special.<name>(input, n): the polynomial of degree n (truncated to an integer; 0
+    for n < 0) at input (at 2 input - 1 when ``shifted``); either may be a number.  Hermite
+    degrees above torch's limit (128 in float32, 512 in float64) give NaN, as torch's."""
+    def compute(x, n):
+        from . import special_kernels as K
+        return K.orthopoly(getattr(K, kind), 2.0 * x - 1.0 if shifted else x, n)
+
+    def function(input: Any, n: Any) -> Tensor:
+        out = _no_grad_values(name, compute, input, n)
+        if kind.startswith("HERMITE"):
+            degree = n.numpy() if isinstance(n, Tensor) else np.asarray(n)
+            too_high = out.device.xp.asarray(np.broadcast_to(np.trunc(degree) > _HERMITE_LIMITS[out.dtype], out.shape))
+            out = Tensor._make(out.device.xp.where(too_high, np.nan, out.array).astype(out.dtype), out.device)
+        return out
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (f"torch.special.{name}(input, n): by its three-term recurrence, n "
+                        f"truncated to an integer (0 for n < 0); no gradient, as torch's.")
+    return function
+
+
+chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w = (
+    _polynomial(f"chebyshev_polynomial_{k}", f"CHEBYSHEV_{k.upper()}") for k in "tuvw")
+shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v, \
+    shifted_chebyshev_polynomial_w = (_polynomial(f"shifted_chebyshev_polynomial_{k}",
+                                                  f"CHEBYSHEV_{k.upper()}", True) for k in "tuvw")
+hermite_polynomial_h = _polynomial("hermite_polynomial_h", "HERMITE_H")
+hermite_polynomial_he = _polynomial("hermite_polynomial_he", "HERMITE_HE")
+laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", "LAGUERRE")
+legendre_polynomial_p = _polynomial("legendre_polynomial_p", "LEGENDRE")
