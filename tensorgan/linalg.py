@@ -30,7 +30,7 @@ from .errors import ConfigError, DTypeError, InputTypeError, LinAlgError, ShapeE
 from .factory import concat, eye
 from .math_ops import Composed, _others_product
 from .shape_index_ops import diag_embed, diagonal as _diagonal_planes, movedim, tril
-from .tensor import FLOAT_DTYPES, Tensor, _is_int, is_grad_enabled, no_grad
+from .tensor import FLOAT_DTYPES, Tensor, _is_int, _one_dtype, is_grad_enabled, no_grad
 
 __all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky", "qr", "svd",
            "svdvals", "eigh", "eigvalsh", "pinv", "matrix_power", "matrix_exp", "norm",
@@ -687,6 +687,7 @@ def _cross(op: str, input: Tensor, other: Tensor, dim: Any) -> Tensor:
         dim = next((k for k, s in enumerate(a.shape) if s == 3), None)
         if dim is None:
             raise ShapeError(f"{op}: no dim of size 3 in shape {a.shape}")
+    _one_dtype(op, input=input, other=other)
     if input.ndim != other.ndim:
         raise ShapeError(f"{op}: inputs must have the same number of dims, got shapes "
                          f"{input.shape} and {other.shape}")
@@ -735,6 +736,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot product along ``dim`` (batch dims broadcast)."""
     for t in (x, y):
         _float("linalg.vecdot", t)
+    _one_dtype("linalg.vecdot", x=x, y=y)
     if x.shape[dim] != y.shape[dim] and 1 not in (x.shape[dim], y.shape[dim]):
         raise ShapeError(f"linalg.vecdot: sizes along dim {dim} differ: {x.shape} and {y.shape}")
     return (x * y).sum(dim)
@@ -908,6 +910,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     """The covariance of the variables in the rows of ``input`` (columns are observations; a 1-D
     input is one variable), with frequency / importance weights as torch.cov (NumPy's formula)."""
     x = _float("cov", input)
+    if isinstance(aweights, Tensor) and aweights.dtype.kind == "f" and aweights.dtype.itemsize > x.dtype.itemsize:
+        x = x.to(aweights.dtype)        # torch promotes to float64 aweights' dtype
     if x.ndim > 2:
         raise ShapeError(f"cov: expected a 1-D or 2-D input, got shape {x.shape}")
     x = x.reshape(1, -1) if x.ndim < 2 else x

@@ -829,6 +829,7 @@ def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple[Tensor, ...]:
         raise ConfigError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     if any(t.ndim > 1 for t in ts):
         raise ShapeError(f"meshgrid: expects 0-D or 1-D tensors, got {[t.shape for t in ts]}")
+    _one_dtype("meshgrid", **{f"tensors[{i}]": t for i, t in enumerate(ts)})   # torch refuses mixing
     place = list(range(len(ts)))
     if indexing == "xy" and len(ts) > 1:
         place[0], place[1] = 1, 0

@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .math_ops import Composed, _binary, _in_place_form, _pointwise, _unary
-from .tensor import BOOL, float64, get_default_dtype, Tensor
+from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +338,7 @@ class _TensorSpecial:
     def isclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
         """``|x - other| <= atol + rtol |other|`` elementwise, a bool tensor (torch.isclose)."""
         other = _tensor_arg("isclose", other)
+        _one_dtype("isclose", input=self, other=other)          # torch refuses mixed dtypes
         return _outside_graph(self, self.device.xp.isclose(self.array, other.array, rtol, atol, equal_nan))
 
     def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:

@@ -92,3 +92,23 @@ def test_dist_is_the_p_norm_of_the_difference(p):
                                                            tg.tensor(b, requires_grad=True)])
     with pytest.raises(tg.InputTypeError, match="other must be a Tensor"):
         tg.dist(tg.tensor(a), 1.0)
+
+
+@pytest.mark.parametrize("call", [lambda a, b: tg.isclose(a, b), lambda a, b: a.allclose(b),
+                                  lambda a, b: tg.linalg.cross(a, b), lambda a, b: tg.linalg.vecdot(a, b),
+                                  lambda a, b: tg.meshgrid(a, b, indexing="ij"),
+                                  lambda a, b: tg.cartesian_prod(a, b)])
+def test_ops_torch_refuses_on_mixed_dtypes_are_refused(call):
+    a, b = tg.ones(3), tg.ones(3, dtype=tg.float64)
+    with pytest.raises(tg.DTypeError, match="float32.*float64"):
+        call(a, b)
+    call(a, a)                                   # one dtype: fine
+
+
+def test_cov_with_float64_aweights_is_float64():
+    rng = np.random.default_rng(4)
+    x, w = rng.normal(size=(2, 5)), rng.uniform(0.5, 2, 5)
+    got = tg.cov(tg.tensor(x.astype(np.float32)), aweights=tg.tensor(w))
+    assert got.dtype == tg.float64
+    np.testing.assert_allclose(got.numpy(), np.cov(x.astype(np.float32).astype(np.float64), aweights=w),
+                               rtol=1e-12)
