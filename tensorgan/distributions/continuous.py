@@ -23,7 +23,7 @@ from .discrete import _BinaryProbs, clamp_probs
 from .distribution import Distribution, Elementwise, _size, broadcast_all, standard_normal, standard_uniform
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform
-from .univariate import _EULER, Exponential, Gamma, Normal, Uniform, _gamma_draw
+from .univariate import _EULER, Exponential, Gamma, LocationScale, Normal, Uniform, _gamma_draw
 
 __all__ = ["Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "HalfCauchy", "HalfNormal",
            "Kumaraswamy", "Pareto", "StudentT", "VonMises", "Weibull"]
@@ -75,16 +75,8 @@ class StudentT(Elementwise):
                 + 0.5 * df.log() + lbeta)
 
 
-class Cauchy(Elementwise):
+class Cauchy(LocationScale):
     """Cauchy(loc, scale); ``rsample`` is loc + scale * tan(pi (u - 1/2)), u ~ U[0, 1)."""
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _param_names = ("loc", "scale")
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args)
-
     mean = property(lambda self: full_like(self.loc, math.nan))
     mode = property(lambda self: self.loc)
     variance = property(lambda self: full_like(self.loc, math.inf))

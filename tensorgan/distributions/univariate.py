@@ -21,8 +21,9 @@ __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "LogNormal", "Gumbel",
 _EULER = 0.57721566490153286060
 
 
-class Normal(Elementwise):
-    """N(loc, scale^2); ``rsample`` is loc + scale * eps, eps ~ N(0, 1)."""
+class LocationScale(Elementwise):
+    """A family on the real line with a real ``loc`` and a positive ``scale`` (Normal, Laplace,
+    Gumbel, Cauchy): their shared parameters, constraints and constructor."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -31,6 +32,9 @@ class Normal(Elementwise):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         super().__init__({"loc": loc, "scale": scale}, validate_args)
 
+
+class Normal(LocationScale):
+    """N(loc, scale^2); ``rsample`` is loc + scale * eps, eps ~ N(0, 1)."""
     mean = mode = property(lambda self: self.loc)
     stddev = property(lambda self: self.scale)
     variance = property(lambda self: self.scale.pow(2))
@@ -129,16 +133,8 @@ class Exponential(Elementwise):
         return 1.0 - self.rate.log()
 
 
-class Laplace(Elementwise):
+class Laplace(LocationScale):
     """Laplace(loc, scale); ``rsample`` by the inverse cdf of u ~ U(eps - 1, 1)."""
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _param_names = ("loc", "scale")
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args)
-
     mean = mode = property(lambda self: self.loc)
     variance = property(lambda self: 2 * self.scale.pow(2))
     stddev = property(lambda self: 2 ** 0.5 * self.scale)
@@ -196,16 +192,8 @@ class LogNormal(TransformedDistribution):
                f"scale: {self.scale if self.scale.numel() == 1 else tuple(self.scale.shape)})"
 
 
-class Gumbel(Elementwise):
+class Gumbel(LocationScale):
     """Gumbel(loc, scale); ``rsample`` is loc - scale * log(-log u), u ~ U(tiny, 1 - eps)."""
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _param_names = ("loc", "scale")
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args)
-
     mean = property(lambda self: self.loc + self.scale * _EULER)
     mode = property(lambda self: self.loc)
     stddev = property(lambda self: (math.pi / math.sqrt(6)) * self.scale)
