@@ -107,6 +107,16 @@ def _ema_decay(text: str) -> float:
     return value
 
 
+def _augment_policy(text: str) -> str:
+    """An argparse type: a DiffAugment policy such as ``color,translation,cutout`` in its one
+    spelling (``none`` or ``""``: off)."""
+    from .augment import parse_policy
+    try:
+        return ",".join(parse_policy("" if text.strip() == "none" else text, "--augment"))
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--augment: ")) from None
+
+
 DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
 
 
@@ -132,6 +142,11 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="class-conditional DCGAN (cGAN): G gets a label embedding beside z, D one-hot "
                         "label maps beside the image; sample grids show one row per class. Needs "
                         "labels (MNIST; image folders have none)")
+    p.add_argument("--augment", type=_augment_policy, metavar="POLICY",
+                   help="DiffAugment (Zhao et al. 2020): augment the real and the generated images "
+                        "every time D sees them, with the comma-separated policies color, "
+                        "translation, cutout (the paper's: color,translation,cutout); the saved "
+                        "and evaluated samples are not augmented (default: off)")
     p.add_argument("--seed", type=nonnegative_int, help="seed of every random stream (default 0)")
     p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
@@ -195,7 +210,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
 _RESUMABLE = ("steps", "epochs", "sample_every", "checkpoint_every", "device", "on_nonfinite")
 _ARCH_OPTIONS = ("batch_size", "lr", "seed", "latent_dim", "base_channels", "discriminator",
                  "loss", "generator_loss", "r1_gamma", "r1_every", "gp_lambda", "d_norm",
-                 "n_critic", "beta1", "beta2", "lr_g", "lr_d", "ema_decay", "conditional")
+                 "n_critic", "beta1", "beta2", "lr_g", "lr_d", "ema_decay", "conditional", "augment")
 
 
 def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":

@@ -46,6 +46,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import losses
+from .augment import diff_augment, parse_policy
 from .backend import get_device
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .errors import CheckpointError, ConfigError, NonFiniteError, ShapeError
@@ -95,6 +96,8 @@ class TrainConfig:
     ema_decay: float = 0.0              # > 0 (e.g. 0.999): an EMA of G's weights (Trainer.G_ema)
                                         # draws the samples and is evaluated; 0: off
     conditional: bool = False           # class-conditional G and D (a labelled dataset: MNIST)
+    augment: str = ""                   # DiffAugment policy for every image D sees, e.g.
+                                        # "color,translation,cutout"; "": off
 
     def learning_rates(self) -> tuple[float, float]:
         """(generator, discriminator) learning rates: ``lr_g`` / ``lr_d``, each defaulting to ``lr``."""
@@ -121,6 +124,7 @@ class TrainConfig:
         positive("latent_dim"), positive("base_channels"), positive("sample_every")
         positive("checkpoint_every"), positive("num_samples"), positive("r1_every")
         positive("n_critic")
+        self.augment = ",".join(parse_policy(self.augment, "augment"))   # one spelling of a policy
         if self.steps is None and self.epochs is None:
             raise ConfigError("give steps or epochs")
         def number(v: Any) -> bool:
@@ -251,6 +255,10 @@ def _ema_with_warmup(decay: float, ema_params: list, current_params: list, num_a
 # skipping is for a rare bad batch, and a run that only skips would otherwise "finish" untrained.
 SKIP_STREAK_LIMIT = 50
 
+# Random streams a checkpoint may lack (written before the option existed, or by a run without
+# it, then resumed with it through the API): such a stream goes on from its seeded start.
+OPTIONAL_STREAMS = ("augment",)
+
 
 def _seeded(seed: int, stream: int) -> np.random.SeedSequence:
     # Independent streams from one user seed: weights, noise, dropout, data order, fixed noise.
@@ -279,6 +287,8 @@ class Trainer:
                               f"keep 1, 3 or 4 channels)")
         self.num_classes = dataset_num_classes(dataset) if config.conditional else None
         self.rng = {"noise": Generator(_seeded(config.seed, 1)), "dropout": Generator(_seeded(config.seed, 2))}
+        if config.augment:          # (only then: a run without it checkpoints the streams it always did)
+            self.rng["augment"] = Generator(_seeded(config.seed, 5))
         self.G, self.D = build_models(self.image_shape, config.latent_dim, config.base_channels,
                                       config.discriminator, dropout=config.dropout,
                                       generator=Generator(_seeded(config.seed, 0)),
@@ -374,14 +384,17 @@ class Trainer:
         # reals are a leaf that requires grad: D's gradient at them, from the same forward pass,
         # joins the loss (its backward then goes through D's backward: second derivatives).
         # Lazy R1 (StyleGAN2's): only every r1_every-th step, weighted r1_every times.
+        # With DiffAugment, D sees (and R1 / WGAN-GP penalize at) the augmented images, as in the
+        # official implementation: R1's gradient is taken at the augmented reals.
         with_r1 = c.r1_gamma > 0 and step % c.r1_every == 0
+        real, fake_d = self._augment(real), self._augment(fake.detach())
         if with_r1:
             real.requires_grad_()
-        d_real, d_fake = D(real), D(fake.detach())
+        d_real, d_fake = D(real), D(fake_d)
         loss_d = losses.discriminator_loss(d_real, d_fake, "wgan" if c.loss == "wgan-gp" else c.loss)
         gp_value = None
         if c.loss == "wgan-gp":       # on interpolates of reals and fakes; e from the noise stream
-            gp = losses.gradient_penalty(D, real, fake.detach(), generator=self.rng["noise"])
+            gp = losses.gradient_penalty(D, real, fake_d, generator=self.rng["noise"])
             gp_value = gp.item()
             loss_d = loss_d + c.gp_lambda * gp
         r1_value = None
@@ -415,7 +428,7 @@ class Trainer:
             p.requires_grad = False
         try:
             kind = {"hinge": "hinge", "wgan-gp": "wgan"}.get(c.loss, c.generator_loss)
-            loss_g = losses.generator_loss(D(fake), kind)
+            loss_g = losses.generator_loss(D(self._augment(fake)), kind)   # fresh draws
             loss_g_value = loss_g.item()
             self.opt_g.zero_grad()
             if self._finite_or_skip(loss_g_value, step, "generator", "loss"):
@@ -428,6 +441,13 @@ class Trainer:
             for p in self._d_params:
                 p.requires_grad = True
         return loss_g_value
+
+    def _augment(self, images: Tensor) -> Tensor:
+        """The images as D sees them: DiffAugment with ``config.augment`` (a new random
+        transformation per call, from the trainer's augment stream), or the images themselves."""
+        if not self.config.augment:
+            return images
+        return diff_augment(images, self.config.augment, generator=self.rng["augment"])
 
     def _finite_or_skip(self, value: Any, step: int, network: str, what: str) -> bool:
         ok = bool(value) if isinstance(value, (bool, np.bool_)) else math.isfinite(value)
@@ -709,7 +729,8 @@ class Trainer:
                  ("models/discriminator", lambda: self.D.load_state_dict(models["discriminator"])),
                  ("optimizers/generator", lambda: self.opt_g.load_state_dict(optims["generator"])),
                  ("optimizers/discriminator", lambda: self.opt_d.load_state_dict(optims["discriminator"])),
-                 *[(f"rng/{n}", lambda g=g, n=n: g.load_state_json(rng[n])) for n, g in self.rng.items()],
+                 *[(f"rng/{n}", lambda g=g, n=n: g.load_state_json(rng[n])) for n, g in self.rng.items()
+                   if n not in OPTIONAL_STREAMS or (isinstance(rng, dict) and n in rng)],
                  ("data", lambda: self.loader.load_state_dict(data))]
         if self.G_ema is not None:            # after models/generator: a fresh EMA copies it
             parts.insert(1, ("models/generator_ema", lambda: self._restore_ema(models.get("generator_ema"))))

@@ -15,7 +15,7 @@ from tensorgan.errors import ConfigError, ShapeError
 from tensorgan.models.dcgan import Discriminator, Generator, state_numel
 from tensorgan.train import TrainConfig, Trainer
 
-NEW_CONFIG_KEYS = ("lr_g", "lr_d", "ema_decay", "conditional")
+NEW_CONFIG_KEYS = ("lr_g", "lr_d", "ema_decay", "conditional", "augment")
 
 
 @pytest.fixture(scope="module")
