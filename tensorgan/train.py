@@ -8,8 +8,11 @@ One step (as in the DCGAN reference implementations):
    the updated D into G, Adam step. D's parameters have ``requires_grad`` off during this backward,
    so no work is spent on D weight gradients that would be thrown away.
 
+With ``augment`` (DiffAugment), D sees every real and fake batch through a fresh random
+augmentation, in both steps.
+
 Everything random comes from named :class:`tensorgan.Generator` streams derived from the seed
-(weights, noise, dropout, data order) and every stream's state is checkpointed with the models,
+(weights, noise, dropout, data order, DiffAugment) and every stream's state is checkpointed with the models,
 the optimizers and the DataLoader position, so on the CPU a run resumed from step k produces the
 same losses from step k+1 on, bit for bit, as a run that was never interrupted.
 
@@ -261,7 +264,8 @@ OPTIONAL_STREAMS = ("augment",)
 
 
 def _seeded(seed: int, stream: int) -> np.random.SeedSequence:
-    # Independent streams from one user seed: weights, noise, dropout, data order, fixed noise.
+    # Independent streams from one user seed: weights, noise, dropout, data order, fixed noise,
+    # DiffAugment (0 .. 5).
     return np.random.SeedSequence([seed, stream])
 
 

@@ -12,9 +12,10 @@ import tensorgan.train as train_module
 from tensorgan import losses as gan_losses
 from tensorgan.augment import diff_augment, parse_policy
 from tensorgan.cli import main
+from tensorgan.data import ArrayDataset
 from tensorgan.errors import ConfigError, DTypeError, InputTypeError, ShapeError
 from tensorgan.train import Trainer
-from test_train_features import assert_resumes_exactly, config, dataset  # noqa: F401 (a fixture)
+from test_train_features import assert_resumes_exactly, config
 
 POLICIES = ["color", "translation", "cutout", "color,translation,cutout", "cutout,translation"]
 
@@ -99,11 +100,12 @@ def test_gradcheck_float64(policy):
     assert tg.gradgradcheck(lambda t: diff_augment(t, policy, generator=tg.Generator(4)) ** 2, (x,))
 
 
-def test_empty_policy_is_the_identity_and_empty_batches_pass():
+def test_empty_policy_is_the_identity_empty_batches_pass_float16_kept():
     x = tg.randn(2, 3, 4, 4)
     assert diff_augment(x, "") is x and diff_augment(x, "  ") is x
     empty = diff_augment(tg.zeros(0, 3, 8, 8), generator=tg.Generator(0))
     assert empty.shape == (0, 3, 8, 8)
+    assert diff_augment(x.to(tg.float16), generator=tg.Generator(0)).dtype == tg.float16
 
 
 def test_seeded_draws_reproduce_and_successive_calls_differ():
@@ -142,6 +144,12 @@ def test_refusals_name_what_was_wrong():
 # ---------------------------------------------------------------------------------------------
 # The trainer
 # ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dataset():
+    images = np.random.default_rng(0).integers(0, 256, (48, 1, 8, 8), dtype=np.uint8)
+    return ArrayDataset(images, labels=np.arange(48) % 3, name="noise")
+
+
 def recording(monkeypatch):
     """Patch the trainer's diff_augment to record (input, output) of every call."""
     calls = []
