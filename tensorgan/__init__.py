@@ -69,6 +69,8 @@ del _torch_functional
 from . import torch_extras as _torch_extras  # noqa: E402  (x.mT, x.stride(), tg.asarray, tg.gradient, ...)
 globals().update({name: getattr(_torch_extras, name) for name in _torch_extras.__all__})
 del _torch_extras
+from . import sparse  # noqa: E402  (x.to_sparse(), tg.sparse.mm: torch's COO layout, stored dense)
+from .sparse import sparse_coo, sparse_coo_tensor, spmm  # noqa: E402,F401
 from .function_forms import _function_form  # noqa: E402
 globals().update({name: _function_form(name) for name in (  # torch's top-level in-place forms
     "acos_", "asin_", "atan_", "arccos_", "arcsin_", "arctan_", "sinh_", "cosh_", "tan_", "log2_",

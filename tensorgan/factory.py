@@ -46,6 +46,16 @@ def _shape(shape: tuple, op: str) -> tuple:
     return shape
 
 
+def _sized(shape: tuple, size: Any, op: str) -> tuple:
+    """The shape given positionally or as torch's ``size=`` keyword (``torch.empty(size=(2, 3))``)."""
+    if size is None:
+        return shape
+    if shape:
+        raise InputTypeError(f"{op}: give the shape positionally or as size=, not both "
+                             f"(got {shape} and size={size!r})")
+    return (size,) if _is_int(size) else (tuple(size),)
+
+
 def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool) -> Tensor:
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
@@ -54,12 +64,14 @@ def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool) -> Tens
     return Tensor._make(getattr(dev.xp, fill)(_shape(shape, fill), dtype=dt), dev, requires_grad)
 
 
-def zeros(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled("zeros", shape, dtype, device, requires_grad)
+def zeros(*shape, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _filled("zeros", _sized(shape, size, 'zeros'), dtype, device, requires_grad)
 
 
-def ones(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled("ones", shape, dtype, device, requires_grad)
+def ones(*shape, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _filled("ones", _sized(shape, size, 'ones'), dtype, device, requires_grad)
 
 
 def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
@@ -107,9 +119,10 @@ def full_like(t: Tensor, fill_value: float, requires_grad: bool = False) -> Tens
     return full(t.shape, fill_value, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
 
 
-def empty(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*shape, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """torch.empty; zeros here (an uninitialised array would only hide bugs)."""
-    return _filled("zeros", shape, dtype, device, requires_grad)
+    return _filled("zeros", _sized(shape, size, "empty"), dtype, device, requires_grad)
 
 
 def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_grad) -> Tensor:
@@ -120,16 +133,16 @@ def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_gr
     return Tensor._make(dev.xp.asarray(host), dev, requires_grad)
 
 
-def randn(*shape, generator: Generator | None = None, seed: int | None = None, dtype: Any = None,
+def randn(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None, dtype: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples, drawn on the host from ``generator`` (or a fresh one from ``seed``)."""
-    return _random("normal", shape, generator, seed, dtype, device, requires_grad)
+    return _random("normal", _sized(shape, size, "randn"), generator, seed, dtype, device, requires_grad)
 
 
-def rand(*shape, generator: Generator | None = None, seed: int | None = None, dtype: Any = None,
+def rand(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None, dtype: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _random("uniform", shape, generator, seed, dtype, device, requires_grad)
+    return _random("uniform", _sized(shape, size, "rand"), generator, seed, dtype, device, requires_grad)
 
 
 def normal(mean: float, std: float, size: Any, *, generator: Generator | None = None,

@@ -1874,6 +1874,8 @@ def _inferred_dtype(data: Any) -> np.dtype:
             return BOOL
         if isinstance(data, (int, np.integer)) or (isinstance(data, (list, tuple)) and _all_ints(data)):
             return int64
+        if isinstance(data, (list, tuple)) and _has_float64(data):
+            return float64        # torch.tensor([np.float64(r), ...]): the elements' dtype wins
         return _default_float[0]
     src = np.dtype(src)
     if src in FLOAT_DTYPES or src in INT_DTYPES or src == BOOL:
@@ -1891,6 +1893,15 @@ def _wrapped(value: int, dtype: np.dtype) -> int:
         raise OverflowError(f"Python integer {value} is out of range for a {dtype} tensor "
                             f"(even int64/uint64), as torch refuses it")
     return int(np.array(value, dtype=np.uint64 if value >= 2 ** 63 else np.int64).astype(dtype))
+
+
+def _has_float64(data: Any) -> bool:
+    """Whether a (nested) list holds a float64 NumPy scalar / array or Tensor, which makes torch's
+    tensor() of it float64 (Python floats alone give the default dtype)."""
+    if isinstance(data, (list, tuple)):
+        return any(_has_float64(d) for d in data)
+    dt = getattr(data, "dtype", None)
+    return dt is not None and dt == float64          # (np.dtype(None) is float64: test None first)
 
 
 def _all_ints(data: Any) -> bool:

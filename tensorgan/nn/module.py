@@ -527,12 +527,24 @@ class Module:
             if isinstance(b, Tensor):
                 yield b
 
-    @property
-    def device(self) -> Device | None:
-        """The device of the first parameter (None for a module without parameters)."""
+    def _get_device(self) -> Device | None:
+        if "_user_device" in self.__dict__:
+            return self.__dict__["_user_device"]
         for p in self.parameters():
             return p.device
         return None
+
+    def _set_device(self, value: Any) -> None:
+        self.__dict__["_user_device"] = value      # torch modules have no .device: it is the user's
+
+    def _del_device(self) -> None:
+        if self.__dict__.pop("_user_device", None) is None:
+            raise AttributeError("device")
+
+    device = property(_get_device, _set_device, _del_device, doc=(
+        "The device of the first parameter (None for a module without parameters); a module may "
+        "set its own ``self.device = ...`` (torch modules have none, so programs do), which this "
+        "then returns."))
 
     # -- state -------------------------------------------------------------------------------
     def state_dict(self, *, destination: Any = None, prefix: str = "",
