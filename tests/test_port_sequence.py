@@ -141,3 +141,31 @@ def test_sdpa_float32_mask_with_float64_query():
     np.testing.assert_allclose(out.numpy(), w @ v.numpy(), rtol=1e-12, atol=1e-14)
     with pytest.raises(DTypeError):
         F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask.double())
+
+
+# --- the older main.py's idioms ---------------------------------------------------------------
+def test_deprecated_add_alpha_first_overload_as_torch_still_accepts():
+    # word_language_model's earlier `p.data.add_(-lr, p.grad.data)`: x += alpha * other
+    p = nn.Parameter(tg.ones(3))
+    p.grad = tg.tensor([2.0, 4.0, -2.0])
+    with pytest.warns(UserWarning, match="deprecated"):
+        p.data.add_(-0.5, p.grad.data)
+    assert p.tolist() == [0.0, -1.0, 2.0]
+    x, g = tg.tensor([1.0]), tg.tensor([2.0])        # a one-element other: not silently `if g`
+    with pytest.warns(UserWarning):
+        assert x.add(3, g).tolist() == [7.0] and x.sub(3, g).tolist() == [-5.0]
+    with pytest.warns(UserWarning):
+        assert x.sub_(0.25, g).tolist() == [0.5]
+    with pytest.raises(InputTypeError, match="number alpha"):
+        x.add_(g, g)
+
+
+def test_cuda_manual_seed_leaves_the_cpu_stream_alone():
+    tg.manual_seed(1111)
+    a = tg.rand(4).tolist()
+    tg.manual_seed(1111)
+    tg.cuda.manual_seed(7)
+    tg.cuda.manual_seed_all(7)
+    assert tg.rand(4).tolist() == a
+    with pytest.raises(InputTypeError):
+        tg.cuda.manual_seed(1.5)
