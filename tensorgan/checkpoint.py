@@ -16,6 +16,7 @@ A crash or a failed write at any point leaves the previous checkpoint whole and 
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import struct
@@ -73,6 +74,14 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
             return value.item()
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
+        if callable(getattr(value, "state_dict", None)):     # a Module / Optimizer / scheduler
+            name = path.removeprefix("saved_object").lstrip("/")     # tg.save's wrapper key
+            where = f" (entry {name!r})" if name else ""
+            raise CheckpointError(
+                f"cannot save a whole {type(value).__name__} object{where}: torch.save pickles "
+                f"it, and tensorgan never pickles. Save its state instead -- "
+                f"tg.save(obj.state_dict(), f) -- and restore it into a newly built one with "
+                f"obj.load_state_dict(tg.load(f))")
         raise CheckpointError(f"checkpoint entry {path!r} has unsupported type {type(value).__name__} "
                               f"(checkpoints hold arrays, Tensors, numbers, strings, None and "
                               f"dicts / lists / tuples of them: no pickle)")
@@ -125,12 +134,12 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
 _MAX_DEFLATE_RATIO = 1100
 
 
-def _check_entries(path: Path) -> None:
+def _check_entries(source: Any, path: Any) -> None:
     """Read every member's .npy header (not its data) and refuse, before anything is allocated,
     an entry that needs pickle or declares more bytes than the member holds -- so a corrupt or
     hostile file can neither run code nor make the loader allocate terabytes."""
     from numpy.lib import format as npy_format
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(source) as zf:
         for info in zf.infolist():
             if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024:
                 raise CheckpointError(f"{path}: entry {info.filename!r} claims {info.file_size} bytes "
@@ -174,6 +183,15 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any], *,
     reserved = [k for k in ("format", "format_version") if k in state]
     if reserved:
         raise CheckpointError(f"checkpoint key {reserved[0]!r} is reserved for the file header")
+    payload = _payload(state, keep_tuples)
+    try:
+        return atomic_write(path, lambda f: np.savez(f, **payload))
+    except OSError as exc:
+        raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc}") from exc
+
+
+def _payload(state: Mapping[str, Any], keep_tuples: bool) -> dict[str, np.ndarray]:
+    """``state`` with the file header, as the ``{entry name: array}`` dict np.savez writes."""
     tree = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **state}
     meta, arrays = encode(tree, keep_tuples)
     if _META_KEY in arrays:
@@ -182,11 +200,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any], *,
     if clash:
         raise CheckpointError(f"checkpoint key {clash[0]!r} is reserved (an argument of np.savez); "
                               f"nest it in a dict")
-    payload = {_META_KEY: np.array(meta), **arrays}
-    try:
-        return atomic_write(path, lambda f: np.savez(f, **payload))
-    except OSError as exc:
-        raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc}") from exc
+    return {_META_KEY: np.array(meta), **arrays}
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -201,12 +215,22 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             magic = f.read(6)
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    return _load_source(path, magic)
+
+
+def _load_source(source: Any, magic: bytes, path: Any = None) -> dict[str, Any]:
+    """The checks and decoding of :func:`load_checkpoint` on ``source``: a Path, or an
+    ``io.BytesIO`` holding what a file object gave; ``magic`` is its start, ``path`` the name
+    that error messages give it (``source`` itself by default)."""
+    path = source if path is None else path
     if not magic.startswith(b"PK"):
         kind = "a single .npy array" if magic == b"\x93NUMPY" else "not an .npz file"
         raise CheckpointError(f"{path} is {kind}, not a tensorgan checkpoint")
     try:
-        _check_entries(path)
-        with np.load(path, allow_pickle=False) as npz:
+        _check_entries(source, path)
+        if not isinstance(source, Path):
+            source.seek(0)
+        with np.load(source, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         if _META_KEY not in arrays:
             raise CheckpointError(f"{path} is an .npz file but not a tensorgan checkpoint "
@@ -242,24 +266,45 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # torch.save / torch.load's idiom: tg.save(G.state_dict(), "g.npz"); G.load_state_dict(tg.load(...))
 # ---------------------------------------------------------------------------------------------
-def save(obj: Any, path: str | os.PathLike[str]) -> Path:
+def save(obj: Any, f: Any) -> Path | None:
     """Write a Tensor, an array, or a nested dict / list / tuple of them and JSON values (a model's
-    or an optimizer's ``state_dict()``) to ``path``, in the checkpoint format: atomic, no pickle.
+    or an optimizer's ``state_dict()``) to ``f`` -- a path (written atomically) or, as torch.save
+    takes, a binary file object open for writing -- in the checkpoint format, with no pickle.
     :func:`load` gives back the same structure (tuples as tuples, Tensors as CPU Tensors that
     require grad where the saved ones did); a Tensor or array saved twice is stored twice and
-    comes back as two copies (torch keeps shared storage); a reference cycle is refused."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise InputTypeError(f"tg.save writes to a path (str or os.PathLike), got {type(path).__name__}")
-    return save_checkpoint(path, {"saved_object": obj}, keep_tuples=True)
+    comes back as two copies (torch keeps shared storage); a reference cycle is refused. A whole
+    Module or Optimizer object cannot be saved (torch pickles it): a CheckpointError says to save
+    its ``state_dict()``."""
+    if isinstance(f, (str, os.PathLike)):
+        return save_checkpoint(f, {"saved_object": obj}, keep_tuples=True)
+    if not callable(getattr(f, "write", None)):
+        raise InputTypeError(f"tg.save writes to a path (str or os.PathLike) or a binary file object, "
+                             f"got {type(f).__name__}")
+    payload = _payload({"saved_object": obj}, keep_tuples=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, **payload)
+    try:
+        f.write(buffer.getvalue())
+    except TypeError as exc:   # a text-mode file: torch.save needs open(path, "wb") too
+        raise InputTypeError(f"tg.save needs a file opened in binary mode ('wb'), got {f!r}") from exc
+    return None
 
 
-def load(path: str | os.PathLike[str], map_location: Any = None, *, weights_only: bool = True) -> Any:
+def load(f: Any, map_location: Any = None, *, weights_only: bool = True) -> Any:
     """Read what :func:`save` wrote (Tensors come back as Tensors, on ``map_location``'s device
-    or the CPU); a training checkpoint comes back whole, as :func:`load_checkpoint` gives it.
+    or the CPU) from ``f``, a path or a binary file object open for reading (as torch.load); a
+    training checkpoint comes back whole, as :func:`load_checkpoint` gives it.
     ``weights_only`` is accepted for torch code: loading never runs code here (no pickle)."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise InputTypeError(f"tg.load reads a path (str or os.PathLike), got {type(path).__name__}")
-    tree = load_checkpoint(path)
+    if isinstance(f, (str, os.PathLike)):
+        tree = load_checkpoint(f)
+    elif callable(getattr(f, "read", None)):
+        data = f.read()
+        if not isinstance(data, bytes):
+            raise InputTypeError(f"tg.load needs a file opened in binary mode ('rb'), got {f!r}")
+        tree = _load_source(io.BytesIO(data), data[:6], getattr(f, "name", type(f).__name__))
+    else:
+        raise InputTypeError(f"tg.load reads a path (str or os.PathLike) or a binary file object, "
+                             f"got {type(f).__name__}")
     if set(tree) != {"format", "format_version", "saved_object"}:   # not written by save()
         return tree
     obj = tree["saved_object"]

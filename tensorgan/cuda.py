@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .backend import cuda_status
 
-__all__ = ["is_available", "device_count"]
+__all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all"]
 
 
 def is_available() -> bool:
@@ -14,3 +14,19 @@ def is_available() -> bool:
 def device_count() -> int:
     """1 when CUDA can be used (tensorgan runs on one device), else 0."""
     return int(is_available())
+
+
+def manual_seed(seed: int) -> None:
+    """``torch.cuda.manual_seed(seed)``, accepted (the seed must be an integer) and otherwise a
+    no-op: tensorgan draws a CUDA tensor's random numbers from the same default generator as a
+    CPU tensor's, which ``tg.manual_seed`` seeds; reseeding it here would also change the CPU
+    stream, which torch.cuda.manual_seed never does."""
+    import numbers
+    from .errors import InputTypeError
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise InputTypeError(f"tg.cuda.manual_seed: seed must be an int, got {type(seed).__name__}")
+
+
+def manual_seed_all(seed: int) -> None:
+    """``torch.cuda.manual_seed_all``: as :func:`manual_seed` (tensorgan uses one device)."""
+    manual_seed(seed)

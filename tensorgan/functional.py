@@ -3027,6 +3027,8 @@ def _attention_mask(op: str, mask: Any, scores: Tensor) -> Tensor:
                          f"attention scores' shape {scores.shape} (..., L, S)") from None
     if mask.dtype == np.bool_:
         return ops.Where.apply(scores, float("-inf"), mask.array)
+    if mask.dtype == np.float32 and mask.dtype != scores.dtype and scores.dtype.kind == "f":
+        mask = mask.to(scores.dtype)   # torch takes a float32 mask with any query (mask.float())
     _check_operand(op, "attn_mask", mask, scores)
     return scores + mask
 

@@ -192,7 +192,8 @@ def _static(op: str, name: str, t: Any, rows: int, d: int, query: Tensor) -> Ten
 
 
 def _float_mask(op: str, mask: Any, name: str, query: Tensor) -> Tensor | None:
-    """A bool mask (True = not attended) as 0 / -inf of the query's dtype; a float one as is."""
+    """A bool mask (True = not attended) as 0 / -inf of the query's dtype; a float one as is (a
+    float32 one cast to the query's dtype, as torch accepts it)."""
     if mask is None:
         return None
     if not isinstance(mask, Tensor):
@@ -200,8 +201,11 @@ def _float_mask(op: str, mask: Any, name: str, query: Tensor) -> Tensor | None:
     if mask.dtype == np.bool_:
         xp = mask.device.xp
         return Tensor._make(xp.where(mask.array, query.dtype.type(-np.inf), query.dtype.type(0)), mask.device)
+    if mask.dtype == np.float32 and query.dtype != np.float32:
+        return mask.to(query.dtype)    # torch takes a float32 mask with any query (mask.float())
     if mask.dtype != query.dtype:
-        raise DTypeError(f"{op}: {name} must be bool or {query.dtype} (the query's dtype), got {mask.dtype}")
+        raise DTypeError(f"{op}: {name} must be bool, float32 or {query.dtype} (the query's dtype), "
+                         f"got {mask.dtype}")
     return mask
 
 

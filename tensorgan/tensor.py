@@ -27,6 +27,7 @@ operand next to a float tensor (or a Python float) takes that float dtype -- tor
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -1328,9 +1329,13 @@ class Tensor:
 
     # -- torch's method forms of the operators, and a few composites ----------------------------
     def add(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        if isinstance(alpha, Tensor):      # torch's deprecated add(Number alpha, Tensor other)
+            other, alpha = _legacy_alpha("add", other, alpha)
         return self + (other if alpha == 1 else other * alpha)
 
     def sub(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        if isinstance(alpha, Tensor):
+            other, alpha = _legacy_alpha("sub", other, alpha)
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> "Tensor": return self * other
@@ -1592,6 +1597,8 @@ class Tensor:
                               lambda old: ops.Overwrite.apply(old, self.device.xp.asarray(draws)))
 
     def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        if isinstance(alpha, Tensor):
+            other, alpha = _legacy_alpha("sub_", other, alpha)
         return self.add_(other, -alpha)
 
     def div_(self, other: Any) -> "Tensor":
@@ -1762,6 +1769,8 @@ class Tensor:
     def __itruediv__(self, other): return self._in_place_binary("/=", "__itruediv__", other)
 
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        if isinstance(alpha, Tensor):      # main.py's old `p.data.add_(-lr, p.grad.data)`
+            other, alpha = _legacy_alpha("add_", other, alpha)
         if alpha == 1:
             return self._in_place_binary("add_", "__iadd__", other)
 
@@ -2103,3 +2112,16 @@ class Cast(Function):
 from . import ops  # noqa: E402  (ops subclasses Function, defined above)
 from .math_ops import install_methods  # noqa: E402  (erf, prod, cumsum, exp_, ...: math_ops.py)
 install_methods(Tensor)
+
+
+def _legacy_alpha(op: str, alpha: Any, other: "Tensor") -> tuple:
+    """torch's deprecated ``x.add_(Number alpha, Tensor other)`` overload (and add / sub / sub_):
+    still accepted by torch 2.x, with a UserWarning; gives (other, alpha)."""
+    if isinstance(alpha, Tensor) or isinstance(alpha, (bool, np.bool_)) or \
+            not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"Tensor.{op}: with a Tensor second argument the first must be the "
+                             f"number alpha (the deprecated {op}(alpha, other) form), got "
+                             f"{type(alpha).__name__}; use {op}(other, alpha=alpha)")
+    warnings.warn(f"This overload of {op} is deprecated: {op}(Number alpha, Tensor other); use "
+                  f"{op}(Tensor other, *, Number alpha = 1)", UserWarning, stacklevel=3)
+    return other, alpha

@@ -1,0 +1,5 @@
+"""``tg.backends.cpu``: torch.backends.cpu.get_cpu_capability()."""
+
+
+def get_cpu_capability() -> str:
+    return "DEFAULT"
