@@ -19,7 +19,7 @@ import math as _math
 
 from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
-from .errors import (CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
+from .errors import (AutogradError, CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      LinAlgError, NonFiniteError, ShapeError, TensorganError)
 from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, empty_like, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,
@@ -106,7 +106,7 @@ __version__ = "0.1.0"
 
 # Imported on first use (PEP 562), not by ``import tensorgan``: the distributions package alone
 # took a tenth of the import time.  ``tg.distributions`` / ``import tensorgan.fft`` work as usual.
-_LAZY_SUBMODULES = ("distributions", "fft")
+_LAZY_SUBMODULES = ("distributions", "fft", "backends", "xpu")
 
 
 def __getattr__(name: str):

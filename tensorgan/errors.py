@@ -57,3 +57,10 @@ class UninitializedParameterError(TensorganError, ValueError):
 
 class AnomalyError(TensorganError, RuntimeError):
     """Anomaly detection (``tg.autograd.detect_anomaly``): a backward step produced NaN."""
+
+
+class AutogradError(TensorganError, RuntimeError):
+    """A use autograd cannot honour (torch's RuntimeError there, so ``except RuntimeError`` in
+    torch code catches it): an in-place update of a leaf that requires grad outside no_grad(),
+    backward through a freed graph or from a tensor that does not require grad, ``.numpy()`` of
+    a tensor that requires grad, ...; the message names the op and the way out."""

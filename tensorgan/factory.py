@@ -228,7 +228,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         raise DTypeError(f"where: condition must be a bool tensor (e.g. x > 0), got "
                          f"{getattr(condition, 'dtype', type(condition).__name__)}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise InputTypeError("where: input or other must be a Tensor")
+        input = _where_scalars(input, other, condition.device)
     ref = input if isinstance(input, Tensor) else other
     if condition.device is not ref.device:
         raise DeviceError(f"where: condition on {condition.device}, values on {ref.device}")
@@ -240,6 +240,24 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         exact = ref.dtype.kind == "f" or not isinstance(value, (float, np.floating))
         return Tensor._make(ref.device.xp.full((), value, dtype=ref.dtype if exact else float32), ref.device)
     return Where.apply(operand(input), operand(other), condition.array)
+
+
+def _where_scalars(input: Any, other: Any, device: Any) -> Tensor:
+    """``where(cond, 1, 0)``: two Python numbers give a tensor of their result type, as torch's
+    (both bool: bool; a float among them: the default float dtype; else int64)."""
+    kinds = []
+    for name, value in (("input", input), ("other", other)):
+        if isinstance(value, (bool, np.bool_)):
+            kinds.append("b")
+        elif isinstance(value, (int, np.integer)):
+            kinds.append("i")
+        elif isinstance(value, (float, np.floating)):
+            kinds.append("f")
+        else:
+            raise InputTypeError(f"where: input or other must be a Tensor or a number, got "
+                                 f"{name} of type {type(value).__name__}")
+    dtype = get_default_dtype() if "f" in kinds else int64 if "i" in kinds else BOOL
+    return Tensor._make(device.xp.full((), input, dtype=dtype), device)
 
 
 def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:

@@ -1269,10 +1269,25 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
 
 def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
               generator: Generator | None = None) -> Tensor:
-    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with probability ``p``, scale the
-    rest by ``1 / (1 - p)`` (torch.nn.functional.dropout2d: neighbouring pixels are correlated,
-    so element dropout would barely regularize a conv layer)."""
-    return _channel_dropout("dropout2d", x, p, training, inplace, generator, 2)
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p``, scale the rest by
+    ``1 / (1 - p)`` (torch.nn.functional.dropout2d: neighbouring pixels are correlated, so element
+    dropout would barely regularize a conv layer).  Other ranks as torch 2.x takes them, with its
+    warnings: a 3-D input is ``(N, C, L)`` (channel-wise 1-D dropout, not an unbatched ``(C, H,
+    W)``), a 2-D ``(N, C)`` one loses single elements (torch's mnist_rnn example relies on it),
+    and any rank >= 2 drops ``x[n, c]`` slices; a 0-D or 1-D input is refused."""
+    _check_rank("dropout2d", "input", x, range(2, 33), "(N, C, H, W) (at least (N, C))")
+    if x.ndim != 4 and training and p != 0.0:
+        import warnings
+        if x.ndim == 3:
+            warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                          "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                          "shape (N, C, L), where C is the channel dim (as torch does)", stacklevel=2)
+        else:
+            warnings.warn(f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is "
+                          f"deprecated in torch; use dropout (this drops x[n, c] slices)",
+                          stacklevel=2)
+    return _dropout("dropout2d", x, p, training, inplace, generator,
+                    x.shape[:2] + (1,) * (x.ndim - 2))
 
 
 def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
@@ -1283,8 +1298,18 @@ def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = 
 
 def dropout3d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
               generator: Generator | None = None) -> Tensor:
-    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``): a voxel feature map's."""
-    return _channel_dropout("dropout3d", x, p, training, inplace, generator, 3)
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``): a voxel feature map's.
+    Any other rank >= 1 as torch takes it (with its warning): as if unbatched, so the first
+    dimension's slices are the channels."""
+    _check_rank("dropout3d", "input", x, range(1, 33), "(N, C, D, H, W) or without N")
+    if x.ndim == 5:
+        return _dropout("dropout3d", x, p, training, inplace, generator, x.shape[:2] + (1, 1, 1))
+    if x.ndim != 4 and training and p != 0.0:
+        import warnings
+        warnings.warn(f"dropout3d: Received a {x.ndim}-D input to dropout3d, which is deprecated "
+                      f"in torch; it is taken as unbatched, dim 0 the channels", stacklevel=2)
+    return _dropout("dropout3d", x, p, training, inplace, generator,
+                    x.shape[:1] + (1,) * (x.ndim - 1))
 
 
 def _channel_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
@@ -1450,12 +1475,28 @@ class BCE(Function):
         return grad_p, grad_t, None
 
 
-def binary_cross_entropy(probs: Tensor, target: Target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(probs: Tensor, target: Target, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities (e.g. a Sigmoid's output) against ``target``;
-    prefer ``binary_cross_entropy_with_logits`` on logits (stable for any logit)."""
+    prefer ``binary_cross_entropy_with_logits`` on logits (stable for any logit).  ``weight``
+    (torch's third argument) rescales each element's loss, broadcast to the input's shape;
+    "mean" then divides by the element count, as torch's.  A string third argument is the
+    reduction (tensorgan's older signature)."""
+    if isinstance(weight, str):
+        weight, reduction = None, weight
     _check_loss("binary_cross_entropy", probs, reduction)
     target = _target("binary_cross_entropy", target, probs, same_dtype=True)
-    return BCE.apply(probs, target, reduction)
+    if weight is None:
+        return BCE.apply(probs, target, reduction)
+    _check_operand("binary_cross_entropy", "weight", weight, probs, same_dtype=False)
+    try:
+        fits = np.broadcast_shapes(weight.shape, probs.shape) == probs.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"binary_cross_entropy: weight shape {weight.shape} does not broadcast "
+                         f"to the input's {probs.shape}")
+    return _reduced(BCE.apply(probs, target, "none") * weight, reduction)
 
 
 def mse_loss(input: Tensor, target: Target, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:

@@ -33,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import AnomalyError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -93,7 +93,7 @@ class Function:
         """``backward`` written with Tensor ops (differentiable, so ``create_graph=True`` can give
         a gradient of the gradient): ``grad`` and the results are Tensors; the inputs are
         ``self.inputs``.  An op without one says so."""
-        raise TensorganError(f"{type(self).__name__} has no differentiable backward, so "
+        raise AutogradError(f"{type(self).__name__} has no differentiable backward, so "
                              f"create_graph=True cannot go through it (a gradient of its gradient "
                              f"is not implemented); backward without create_graph works")
 
@@ -386,11 +386,11 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
 def _check_still_valid(ctx: Function) -> None:
     """The graph is not freed and no input of this op was written in place since it ran."""
     if ctx.released:
-        raise TensorganError("backward through a graph that was already freed: call backward("
+        raise AutogradError("backward through a graph that was already freed: call backward("
                              "retain_graph=True) the first time to backward twice")
     for parent, version in zip(ctx.inputs, ctx.versions):
         if version is not None and parent._version_box[0] != version:
-            raise TensorganError(
+            raise AutogradError(
                 f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
                 f"after the op used it (an in-place op on it, a view or .detach() of it, an "
                 f"optimizer step, init or load_state_dict), so its gradient would be wrong; "
@@ -413,7 +413,7 @@ def _as_one_per_input(ctx: Function, grads: Any) -> tuple:
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)                       # one input: a bare gradient, as torch allows
     if len(grads) != len(ctx.inputs):
-        raise TensorganError(f"{type(ctx).__name__}.backward returned {len(grads)} gradient(s) "
+        raise AutogradError(f"{type(ctx).__name__}.backward returned {len(grads)} gradient(s) "
                              f"for {len(ctx.inputs)} input(s): one per positional argument (None "
                              f"for the ones without a gradient)")
     return tuple(grads)
@@ -448,7 +448,7 @@ class _GradHooks:
         """The leaf's post-accumulate-grad hooks, after its ``.grad`` was added into (torch's)."""
         for hook in list(self.post.values()):
             if hook(leaf) is not None:
-                raise TensorganError("a post-accumulate-grad hook must return None (it sees the "
+                raise AutogradError("a post-accumulate-grad hook must return None (it sees the "
                                      "tensor; change its .grad in place)")
 
     def run(self, node: "Tensor", g):
@@ -646,7 +646,7 @@ class Tensor:
             raise DeviceError(f"a tensor on {self.device} does not convert to a NumPy array "
                               f"implicitly: use .numpy() or .cpu()")
         if self._requires_grad:       # as torch: NumPy would silently drop the graph
-            raise TensorganError("a tensor that requires grad does not convert to a NumPy array "
+            raise AutogradError("a tensor that requires grad does not convert to a NumPy array "
                                  "(its graph would be dropped silently): use .detach(), .numpy() "
                                  "or .item()")
         # np.asarray: a reduction's data may be a NumPy scalar (0-d), not an ndarray
@@ -686,7 +686,7 @@ class Tensor:
                 raise InputTypeError("backward(): give gradient= or grad=, not both")
             gradient = grad
         if not self.requires_grad:
-            raise TensorganError("backward() on a tensor that does not require grad (no input "
+            raise AutogradError("backward() on a tensor that does not require grad (no input "
                                  "had requires_grad=True, or it was computed under no_grad())")
         seed = self._seed_gradient(gradient, create_graph, "backward()")
         if inputs is None:
@@ -740,7 +740,7 @@ class Tensor:
         """Call ``hook(grad)`` each time backward computes this tensor's gradient; a Tensor it
         returns replaces the gradient (for a leaf, before it is added to ``.grad``), as in torch."""
         if not self._requires_grad:
-            raise TensorganError("register_hook on a tensor that does not require grad")
+            raise AutogradError("register_hook on a tensor that does not require grad")
         if not callable(hook):
             raise InputTypeError(f"register_hook takes a function, got {type(hook).__name__}")
         self._hooks = self._hooks or _GradHooks()
@@ -752,7 +752,7 @@ class Tensor:
         """Keep this non-leaf's gradient in ``.grad`` (after its hooks ran), as torch does; a
         leaf keeps it anyway."""
         if not self._requires_grad:
-            raise TensorganError("retain_grad on a tensor that does not require grad")
+            raise AutogradError("retain_grad on a tensor that does not require grad")
         self._hooks = self._hooks or _GradHooks()
         self._hooks.retain = True
 
@@ -780,7 +780,7 @@ class Tensor:
         if flag and self.array.dtype.kind != "f":
             raise DTypeError(f"only float tensors can require gradients, got a {self.dtype} tensor")
         if self._ctx is not None and not flag:
-            raise TensorganError("requires_grad = False on a non-leaf (an op's result): use "
+            raise AutogradError("requires_grad = False on a non-leaf (an op's result): use "
                                  ".detach() for a copy outside the graph")
         self._requires_grad = bool(flag)
         return self
@@ -1091,7 +1091,7 @@ class Tensor:
 
         def out_of_place(old):
             if split is not None:
-                raise TensorganError("x[key] = value with integer and array indices mixed, on a "
+                raise AutogradError("x[key] = value with integer and array indices mixed, on a "
                                      "tensor autograd tracks: index in two steps or write it out "
                                      "of place")
             return ops.SetItem.apply(old, value, key)
@@ -1671,14 +1671,14 @@ class Tensor:
         if _grad_mode.enabled and (self._requires_grad or any(
                 isinstance(o, Tensor) and o._requires_grad for o in operands)):
             if self._ctx is None and self._requires_grad:
-                raise TensorganError(f"{name} on a leaf tensor that requires grad: do it under "
+                raise AutogradError(f"{name} on a leaf tensor that requires grad: do it under "
                                      f"tensorgan.no_grad() (a parameter update), or on .detach()")
             if out_of_place is None:
-                raise TensorganError(f"{name} on a tensor autograd tracks is not supported: write "
+                raise AutogradError(f"{name} on a tensor autograd tracks is not supported: write "
                                      f"it out of place (x = f(x)), or under tensorgan.no_grad()")
             return self._rebase(name, out_of_place, operands)
         if self._requires_grad and self._ctx is not None:
-            raise TensorganError(f"{name} under no_grad() on an op's result that requires grad "
+            raise AutogradError(f"{name} under no_grad() on an op's result that requires grad "
                                  f"would change values its graph saved: use .detach()")
         try:
             update(self.array)
@@ -1721,12 +1721,12 @@ class Tensor:
         torch's do when they saved it.  Refused where memory is shared (a view or .detach():
         their graphs would not see the write) or gradient hooks are registered."""
         if len(self._version_box) > 1:
-            raise TensorganError(f"{name} on a tensor that requires grad and shares its memory "
+            raise AutogradError(f"{name} on a tensor that requires grad and shares its memory "
                                  f"with a view or .detach() of it (reshape, indexing, ...): the "
                                  f"other's graph would not see the write; write it out of place "
                                  f"(x = x + y)")
         if self._hooks is not None:
-            raise TensorganError(f"{name} on a tensor with gradient hooks or retain_grad(): write "
+            raise AutogradError(f"{name} on a tensor with gradient hooks or retain_grad(): write "
                                  f"it out of place (x = x + y)")
         # An op's result keeps its buffer in ``old`` (the op that made it may have saved it, e.g.
         # exp's output) and takes the new one; a leaf (a constant being accumulated into) is
@@ -1750,7 +1750,7 @@ class Tensor:
 
     def _operand(self, other: Any) -> Any:
         if isinstance(other, Tensor) and other.requires_grad and _grad_mode.enabled:
-            raise TensorganError("an in-place update with a value that requires grad would drop "
+            raise AutogradError("an in-place update with a value that requires grad would drop "
                                  "its gradient (the updated tensor is not in the graph): write "
                                  "x = x + y instead of x += y")
         other = self._lift(other)

@@ -45,8 +45,8 @@ def _default_init(weight: Parameter, bias: Parameter | None, generator: Generato
 class Linear(Module):
     """``y = x @ weight.T + bias``; weight ``(out_features, in_features)``."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 generator: Generator | None = None, device: Any = None, dtype: Any = None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None, *, generator: Generator | None = None):
         super().__init__()
         self.in_features = _positive_int("in_features", in_features, "Linear")
         self.out_features = _positive_int("out_features", out_features, "Linear")
@@ -294,8 +294,8 @@ class _BatchNorm(Module):
     layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, *,
-                 device: Any = None, dtype: Any = None, bias: bool = True):
+                 affine: bool = True, track_running_stats: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int("num_features", num_features, name)
@@ -714,7 +714,7 @@ class LayerNorm(Module):
     with a learned elementwise weight (ones) and bias (zeros) of that shape."""
 
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, *, device: Any = None, dtype: Any = None):
+                 bias: bool = True, device: Any = None, dtype: Any = None):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
             else tuple(normalized_shape)
@@ -736,7 +736,7 @@ class RMSNorm(Module):
     input dtype's machine epsilon, as torch."""
 
     def __init__(self, normalized_shape: Any, eps: float | None = None,
-                 elementwise_affine: bool = True, *, device: Any = None, dtype: Any = None):
+                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
             else tuple(normalized_shape)
@@ -796,7 +796,7 @@ class GroupNorm(Module):
     """``torch.nn.GroupNorm``: normalize each sample over groups of channels."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 *, device: Any = None, dtype: Any = None, bias: bool = True):
+                 device: Any = None, dtype: Any = None, *, bias: bool = True):
         super().__init__()
         self.num_groups = _positive_int("num_groups", num_groups, "GroupNorm")
         self.num_channels = _positive_int("num_channels", num_channels, "GroupNorm")
@@ -824,8 +824,8 @@ class _InstanceNorm(Module):
     layouts = _LAYOUTS
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, *,
-                 device: Any = None, dtype: Any = None, bias: bool = True):
+                 affine: bool = False, track_running_stats: bool = False,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int("num_features", num_features, name)

@@ -29,10 +29,20 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities (after a Sigmoid), logs clamped at -100."""
+    """Binary cross-entropy on probabilities (after a Sigmoid), logs clamped at -100; torch's
+    ``weight`` (a buffer, broadcast to the input) rescales each element's loss."""
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean"):
+        if isinstance(weight, str):          # tensorgan's older BCELoss(reduction) positionally
+            weight, reduction = None, weight
+        super().__init__(reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            raise InputTypeError(f"BCELoss: weight must be a Tensor or None, got "
+                                 f"{type(weight).__name__}")
+        self.register_buffer("weight", weight)
 
     def forward(self, probs: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy(probs, target, self.reduction)
+        return F.binary_cross_entropy(probs, target, self.weight, self.reduction)
 
 
 class MSELoss(_Loss):
