@@ -93,7 +93,7 @@ from . import autograd, checkpoint, data, func, losses, metrics, models, nn, opt
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
 from . import special  # noqa: E402  (tg.special.ndtr, ...)
 igamma, igammac = special.gammainc, special.gammaincc  # noqa: E402  (torch.igamma / torch.igammac)
-from . import cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)
+from . import backends, cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)
 
 device = get_device
 float, double, half = float32, float64, float16   # torch.float / torch.double / torch.half
