@@ -206,6 +206,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"{path} is {kind}, not a tensorgan checkpoint")
     try:
         _check_entries(path)
+        with zipfile.ZipFile(path) as archive:     # torch.save's zip: <name>/data.pkl + storages
+            if any(n.endswith("/data.pkl") or n == "data.pkl" for n in archive.namelist()):
+                raise CheckpointError(f"{path} was written by PyTorch's torch.save (a pickle in a "
+                                      f"zip); tensorgan does not unpickle: in torch, write "
+                                      f"np.savez(f, **{{k: v.numpy() for k, v in "
+                                      f"model.state_dict().items()}}), then here "
+                                      f"model.load_state_dict(dict(np.load(f)))")
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         if _META_KEY not in arrays:
@@ -250,6 +257,12 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     comes back as two copies (torch keeps shared storage); a reference cycle is refused."""
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(f"tg.save writes to a path (str or os.PathLike), got {type(path).__name__}")
+    from .nn.module import Module
+    if isinstance(obj, Module):     # torch.save(model, path) pickles the module: code, not data
+        raise CheckpointError(f"tg.save cannot save a whole {type(obj).__name__} module (torch "
+                              f"pickles it; tensorgan checkpoints hold no code): save "
+                              f"model.state_dict() and load it into a new "
+                              f"{type(obj).__name__}(...) with load_state_dict")
     return save_checkpoint(path, {"saved_object": obj}, keep_tuples=True)
 
 
