@@ -230,6 +230,15 @@ def _load_source(source: Any, magic: bytes, path: Any = None) -> dict[str, Any]:
         _check_entries(source, path)
         if not isinstance(source, Path):
             source.seek(0)
+        with zipfile.ZipFile(source) as archive:   # torch.save's zip: <name>/data.pkl + storages
+            if any(n.endswith("/data.pkl") or n == "data.pkl" for n in archive.namelist()):
+                raise CheckpointError(f"{path} was written by PyTorch's torch.save (a pickle in a "
+                                      f"zip); tensorgan does not unpickle: in torch, write "
+                                      f"np.savez(f, **{{k: v.numpy() for k, v in "
+                                      f"model.state_dict().items()}}), then here "
+                                      f"model.load_state_dict(dict(np.load(f)))")
+        if not isinstance(source, Path):
+            source.seek(0)
         with np.load(source, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         if _META_KEY not in arrays:

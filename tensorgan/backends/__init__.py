@@ -1,9 +1,11 @@
-"""``tg.backends``: the flags torch code reads or sets on ``torch.backends`` (``cudnn.benchmark``,
-``cudnn.deterministic``, ``mps.is_available()``, ``cuda.matmul.allow_tf32``, ...).
+"""``torch.backends`` for torch programs that set its flags: ``cudnn.benchmark = True``,
+``cudnn.deterministic``, ``backends.mps.is_available()``, ``backends.cuda.matmul.allow_tf32``.
 
-tensorgan has its own kernels (no cuDNN, no MPS), so these are plain settable attributes that
-change nothing; they exist so that ``import torch.backends.cudnn as cudnn; cudnn.benchmark = True``
-and ``torch.backends.mps.is_available()`` run unchanged."""
-from . import cpu, cuda, cudnn, mps  # noqa: F401
+tensorgan uses neither cuDNN nor MPS (its GPU kernels are its own, on CuPy), so the flags are
+recorded -- a program can set and read them back, and ``cudnn.flags(...)`` restores them -- but
+change nothing; ``cudnn.is_available()`` and ``mps.is_available()`` say ``False``."""
+from __future__ import annotations
 
-__all__ = ["cpu", "cuda", "cudnn", "mps"]
+from . import cuda, cudnn, mps
+
+__all__ = ["cuda", "cudnn", "mps"]

@@ -1,4 +1,7 @@
-"""``tg.backends.mps``: Apple's Metal backend, which tensorgan does not have."""
+"""``torch.backends.mps``: tensorgan has no Apple-GPU backend."""
+from __future__ import annotations
+
+__all__ = ["is_available", "is_built"]
 
 
 def is_available() -> bool:

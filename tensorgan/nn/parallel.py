@@ -6,7 +6,7 @@ from typing import Any
 
 from .module import Module
 
-__all__ = ["DataParallel"]
+__all__ = ["DataParallel", "data_parallel"]
 
 
 class DataParallel(Module):
@@ -16,3 +16,12 @@ class DataParallel(Module):
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.module(*inputs, **kwargs)
+
+
+def data_parallel(module: Module, inputs: Any, device_ids: Any = None, output_device: Any = None,
+                  dim: int = 0, module_kwargs: Any = None) -> Any:
+    """``nn.parallel.data_parallel(module, inputs, device_ids)``: on tensorgan's one device this
+    is ``module(*inputs, **module_kwargs)`` (``inputs`` a tensor or a tuple of them)."""
+    if not isinstance(inputs, tuple):
+        inputs = (inputs,) if inputs is not None else ()
+    return module(*inputs, **(module_kwargs or {}))
