@@ -14,7 +14,8 @@ import pytest
 
 import tensorgan as tg
 from tensorgan.errors import ConfigError, IndexOutOfRangeError, InputTypeError
-from tensorgan.utils.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset,
+from tensorgan.data import DataLoader   # the GAN loader (utils.data's has torch's defaults)
+from tensorgan.utils.data import (BatchSampler, ChainDataset, ConcatDataset, Dataset,
                                   IterableDataset, RandomSampler, Sampler, SequentialSampler,
                                   StackDataset, Subset, SubsetRandomSampler, WeightedRandomSampler,
                                   default_convert, get_worker_info, random_split)
