@@ -76,15 +76,20 @@ class Device:
         with self.blas_scope():
             return a @ b
 
+    @property
+    def index(self) -> int | None:
+        """torch.device's ``index``: None on the CPU, 0 on CUDA (tensorgan uses CUDA device 0)."""
+        return 0 if self.type == "cuda" else None
+
     def __reduce__(self):
         # The array module cannot be pickled, and devices are compared with ``is``: a copy (pickle,
         # copy.deepcopy of a tensor or model) resolves to this process's one device of the type.
         return get_device, (self.type,)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
+        if isinstance(other, str):      # by name: no device made (``== 'cuda'`` without CUDA)
             try:
-                other = get_device(other)
+                return _parse(other) == self.type
             except DeviceError:
                 return False
         return isinstance(other, Device) and other.type == self.type
@@ -98,6 +103,50 @@ class Device:
     def __repr__(self) -> str:
         suffix = ", simulated" if self.simulated else ""
         return f"device('{self.type}'{suffix})"
+
+
+class _UnavailableDevice(Device):
+    """What ``tg.device('cuda')`` gives where CUDA cannot be used: torch lets a program build the
+    device object anyway (``torch.device('cuda').index`` on a CPU machine); putting anything on it
+    raises the DeviceError that says why."""
+
+    __slots__ = ("_why",)
+
+    def __init__(self, type: str, why: str):
+        self.type, self.simulated, self._kernel_module_name, self._kernels = type, False, None, None
+        self._why = why
+
+    @property
+    def xp(self) -> ModuleType:
+        raise DeviceError(self._why)
+
+    @property
+    def kernels(self) -> ModuleType:
+        raise DeviceError(self._why)
+
+    def __reduce__(self):
+        return device, (self.type,)
+
+
+def device(type: "str | Device", index: int | None = None) -> Device:
+    """``torch.device``: ``device('cpu')``, ``device('cuda')``, ``device('cuda:0')``,
+    ``device('cuda', 0)``. On a machine without CUDA, ``device('cuda')`` still returns a device
+    object (as torch's does); only using it for a tensor raises DeviceError."""
+    if isinstance(type, Device):
+        if index is not None:
+            raise DeviceError(f"device: index given with a device object {type!r}")
+        return type
+    if not isinstance(type, str):
+        raise DeviceError(f"device: expected a device string like 'cpu' or 'cuda', got {type!r}")
+    if index is not None:
+        if ":" in type:
+            raise DeviceError(f"device: {type!r} already has an index; index={index!r} given too")
+        type = f"{type}:{index}"
+    kind = _parse(type)
+    try:
+        return get_device(kind)
+    except DeviceError as exc:
+        return _UnavailableDevice(kind, str(exc))
 
 
 def cuda_status() -> tuple[bool, str]:

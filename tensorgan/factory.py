@@ -115,8 +115,17 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
                   dtype=dtype or get_default_dtype(), device=device)
 
 
-def full_like(t: Tensor, fill_value: float, requires_grad: bool = False) -> Tensor:
-    return full(t.shape, fill_value, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+def _like(t: Tensor, op: str, dtype: Any, device: Any) -> tuple:
+    """The dtype and device a ``*_like`` constructor uses: ``t``'s unless given (as torch's)."""
+    if not isinstance(t, Tensor):
+        raise InputTypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
+def full_like(t: Tensor, fill_value: float, requires_grad: bool = False, *, dtype: Any = None,
+              device: Any = None) -> Tensor:
+    dt, dev = _like(t, "full_like", dtype, device)
+    return full(t.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def empty(*shape, size: Any = None, dtype: Any = None, device: Any = None,
@@ -170,20 +179,30 @@ def bernoulli(probs: Tensor, *, generator: Generator | None = None) -> Tensor:
     return Tensor((u < p).astype(probs.dtype), device=probs.device)
 
 
-def randn_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
-    return randn(t.shape, generator=generator, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+def randn_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
+               dtype: Any = None, device: Any = None) -> Tensor:
+    """Normal samples of ``t``'s shape, in its dtype and device unless ``dtype=``/``device=`` say."""
+    dt, dev = _like(t, "randn_like", dtype, device)
+    return randn(t.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def rand_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
-    return rand(t.shape, generator=generator, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+def rand_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
+              dtype: Any = None, device: Any = None) -> Tensor:
+    """Uniform samples of ``t``'s shape (``rand_like(ints, dtype=torch.float)`` as torch's)."""
+    dt, dev = _like(t, "rand_like", dtype, device)
+    return rand(t.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return zeros(t.shape, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+def zeros_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None,
+               device: Any = None) -> Tensor:
+    dt, dev = _like(t, "zeros_like", dtype, device)
+    return zeros(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return ones(t.shape, dtype=t.dtype, device=t.device, requires_grad=requires_grad)
+def ones_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None,
+              device: Any = None) -> Tensor:
+    dt, dev = _like(t, "ones_like", dtype, device)
+    return ones(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def empty_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -9,42 +9,70 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import InputTypeError, ShapeError
+from .errors import DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
 from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
 from .tensor import Tensor, get_default_dtype
 
 
+def _write_out(op: str, result: Any, out: Any) -> Tensor:
+    """torch's ``out=``: ``result`` written into ``out`` (resized to its shape where they differ,
+    cast to ``out``'s dtype where that is a same-kind cast), ``out`` returned. As in torch, not
+    differentiable: refused while grad mode is on and an input or ``out`` requires grad."""
+    from .grad_mode import is_grad_enabled
+    if not isinstance(out, Tensor):
+        raise InputTypeError(f"tg.{op}: out= must be a Tensor, got {type(out).__name__}")
+    if not isinstance(result, Tensor):
+        raise InputTypeError(f"tg.{op}: out= is supported for ops with one tensor result only")
+    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise TensorganError(f"tg.{op}: functions with out= do not support automatic "
+                             f"differentiation, but an argument requires grad (use the result "
+                             f"without out=, or call under tensorgan.no_grad())")
+    if out.device != result.device:
+        raise DeviceError(f"tg.{op}: out= is on {out.device}, the result on {result.device}")
+    if not np.can_cast(result.dtype, out.dtype, "same_kind"):
+        raise DTypeError(f"tg.{op}: the result is {result.dtype}, which cannot be written into "
+                         f"an out= tensor of dtype {out.dtype}")
+    if out.shape == result.shape:
+        out.array[...] = result.array             # in its own memory: views and numpy() see it
+    else:                                         # torch resizes out (with a warning if not empty)
+        out.array = result.array.astype(out.dtype, copy=True)
+    out._bump_version()
+    return out
+
+
 def _function_form(name: str, public: str | None = None) -> Callable[..., Any]:
     """``tg.<name>(x, ...)``: ``x.<name>(...)``; ``public`` is its name elsewhere
-    (``"special.gammaln"`` for ``lgamma``)."""
+    (``"special.gammaln"`` for ``lgamma``). ``out=`` as torch's (see :func:`_write_out`)."""
     public = public or name
 
-    def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    def function(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
         if not isinstance(input, Tensor):
             raise InputTypeError(f"tg.{public}: input must be a Tensor, got {type(input).__name__}")
+        if out is not None:
+            return _write_out(public, getattr(input, name)(*args, **kwargs), out)
         return getattr(input, name)(*args, **kwargs)
     function.__name__ = function.__qualname__ = public.rpartition(".")[2]
     function.__doc__ = f"``tg.{public}(x, ...)`` is ``x.{name}(...)``: see :meth:`Tensor.{name}`."
     return function
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input @ other`` (torch.matmul)."""
-    return input @ other
+    return input @ other if out is None else _write_out("matmul", input @ other, out)
 
 
-def mm(input: Tensor, other: Tensor) -> Tensor:
+def mm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """(n, m) @ (m, p) (torch.mm: 2-D only, no broadcasting)."""
     _ranks("mm", input, other, 2)
-    return input @ other
+    return input @ other if out is None else _write_out("mm", input @ other, out)
 
 
-def bmm(input: Tensor, other: Tensor) -> Tensor:
+def bmm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """(b, n, m) @ (b, m, p) (torch.bmm: 3-D, same batch)."""
     _ranks("bmm", input, other, 3)
     if input.shape[0] != other.shape[0]:
         raise ShapeError(f"bmm: batch sizes differ: {input.shape} and {other.shape}")
-    return input @ other
+    return input @ other if out is None else _write_out("bmm", input @ other, out)
 
 
 def _ranks(op: str, a: Any, b: Any, rank: int) -> None:
@@ -105,14 +133,16 @@ bitwise_and, bitwise_or = _function_form("bitwise_and"), _function_form("bitwise
 bitwise_xor, bitwise_not = _function_form("bitwise_xor"), _function_form("bitwise_not")
 
 
-def pow(input: Any, exponent: Any) -> Tensor:
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` (torch.pow): a tensor to a number or a tensor, or a number to a tensor."""
     if not isinstance(input, Tensor) and isinstance(exponent, Tensor):
-        return exponent.__rpow__(input)
-    if not isinstance(input, Tensor):
+        result = exponent.__rpow__(input)
+    elif not isinstance(input, Tensor):
         raise InputTypeError(f"tg.pow: input must be a Tensor or a number with a Tensor exponent, "
                              f"got {type(input).__name__}")
-    return input ** exponent
+    else:
+        result = input ** exponent
+    return result if out is None else _write_out("pow", result, out)
 
 
 neg = _function_form("neg")

@@ -786,8 +786,17 @@ class Tensor:
         return self
 
     # -- conversion ---------------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
-        """A host NumPy copy of the data (detached)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array. On the CPU it shares this tensor's memory, as torch's does
+        (``t.add_(1)`` shows in the array, writing the array changes the tensor); from the GPU,
+        and for a tensor that requires grad (torch refuses that one: ``.detach().numpy()``
+        shares), it is a host copy. ``force`` is accepted for torch code."""
+        if self.device.xp is not np:
+            return self.array.get()
+        return np.array(self.array, copy=True) if self._requires_grad else self.array
+
+    def _host_copy(self) -> np.ndarray:
+        """A host NumPy copy of the data, never shared (state_dict's snapshot of values)."""
         return self.array.get() if self.device.xp is not np else np.array(self.array, copy=True)
 
     def item(self) -> float | int | bool:
@@ -1544,15 +1553,26 @@ class Tensor:
             raise ShapeError(f"flip: a dim appears more than once in {dims}")
         return self[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))]
 
-    def new_zeros(self, *size) -> "Tensor":
+    def _new_filled(self, fill: Any, size: tuple, dtype: Any, device: Any, requires_grad: bool) -> "Tensor":
+        """torch's ``new_*``: this tensor's dtype and device unless ``dtype=`` / ``device=`` say."""
+        dev = self.device if device is None else get_device(device)
+        dt = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
+        if requires_grad and dt.kind != "f":
+            raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+        return Tensor._make(dev.xp.full(_size_args(size), fill, dt), dev, requires_grad)
+
+    def new_zeros(self, *size, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> "Tensor":
         """A tensor of zeros with this one's dtype and device (torch's ``x.new_zeros``)."""
-        return Tensor._make(self.device.xp.zeros(_size_args(size), self.dtype), self.device)
+        return self._new_filled(0, size, dtype, device, requires_grad)
 
-    def new_ones(self, *size) -> "Tensor":
-        return Tensor._make(self.device.xp.ones(_size_args(size), self.dtype), self.device)
+    def new_ones(self, *size, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> "Tensor":
+        return self._new_filled(1, size, dtype, device, requires_grad)
 
-    def new_full(self, size: Any, fill_value: float) -> "Tensor":
-        return Tensor._make(self.device.xp.full(_size_args((size,)), fill_value, self.dtype), self.device)
+    def new_full(self, size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> "Tensor":
+        return self._new_filled(fill_value, (size,), dtype, device, requires_grad)
 
     def type_as(self, other: "Tensor") -> "Tensor":
         """This tensor in ``other``'s dtype (differentiable)."""

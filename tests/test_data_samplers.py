@@ -14,7 +14,7 @@ import pytest
 
 import tensorgan as tg
 from tensorgan.errors import ConfigError, IndexOutOfRangeError, InputTypeError
-from tensorgan.data import DataLoader   # the GAN defaults; tensorgan.utils.data's has torch's
+from tensorgan.data import DataLoader   # the GAN loader (utils.data's has torch's defaults)
 from tensorgan.utils.data import (BatchSampler, ChainDataset, ConcatDataset, Dataset,
                                   IterableDataset, RandomSampler, Sampler, SequentialSampler,
                                   StackDataset, Subset, SubsetRandomSampler, WeightedRandomSampler,

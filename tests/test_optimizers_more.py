@@ -396,7 +396,7 @@ def test_ema_avg_fn_and_use_buffers_average_the_running_statistics():
     for i in range(3):
         perturb(model, rng)
         model[1].num_batches_tracked[...] = 4 * i + 1
-        means.append(model[1].running_mean.numpy())
+        means.append(model[1].running_mean.numpy().copy())
         counts.append(4 * i + 1)
         ema.update_parameters(model)
     want = 0.5 * (0.5 * means[0] + 0.5 * means[1]) + 0.5 * means[2]

@@ -45,7 +45,7 @@ class LazyModuleMixin:
             if keep_vars or is_lazy(t):
                 destination[prefix + name] = t
             else:
-                destination[prefix + name] = t.numpy() if isinstance(t, Tensor) else t.copy()
+                destination[prefix + name] = t._host_copy() if isinstance(t, Tensor) else t.copy()
 
     @staticmethod
     def _lazy_load_hook(module: Module, state_dict: dict, prefix: str, *_: Any) -> None:

@@ -579,7 +579,7 @@ class Module:
             if keep_vars:
                 destination[prefix + name] = t
             else:
-                destination[prefix + name] = t.numpy() if isinstance(t, Tensor) else np.array(t, copy=True)
+                destination[prefix + name] = t._host_copy() if isinstance(t, Tensor) else np.array(t, copy=True)
         if _overrides(self, "get_extra_state"):
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 

@@ -1,16 +1,17 @@
 """``torch.utils.data``'s names for tensorgan's data loading (see :mod:`tensorgan.data`).
 
-``DataLoader`` here has torch's defaults -- ``batch_size=1``, ``shuffle=False``,
-``drop_last=False`` -- since torch code imports it from this path (``DataLoader(test_set,
-batch_size=10)`` over 8 items is one batch of 8, in order); ``tensorgan.data.DataLoader``, the
-class it extends, keeps a GAN's (64, shuffled, every batch full)."""
-from typing import Any
+Its ``DataLoader`` is torch's: torch's argument order and defaults (``batch_size=1``,
+``shuffle=False``, ``drop_last=False``) and every ``iter()`` a fresh pass over the data, so a
+program written for ``torch.utils.data`` sees the batches torch would give it (peeking with
+``next(iter(loader))`` or a ``break`` does not eat into the next pass). ``tensorgan.data.DataLoader``
+keeps the GAN defaults (shuffled, last partial batch dropped) and resumes an abandoned pass."""
+from typing import Any, Callable, Iterable, Iterator
 
-from ..data import DataLoader as _GanDataLoader
 from ..data import (ArrayDataset, BatchSampler, ChainDataset, ConcatDataset, Dataset,
                     IterableDataset, RandomSampler, Sampler, SequentialSampler, StackDataset, Subset,
                     SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate,
                     default_convert, get_worker_info, random_split)
+from ..data import DataLoader as _GANDataLoader
 
 __all__ = ["ArrayDataset", "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
            "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "StackDataset",
@@ -18,21 +19,36 @@ __all__ = ["ArrayDataset", "BatchSampler", "ChainDataset", "ConcatDataset", "Dat
            "default_collate", "default_convert", "get_worker_info", "random_split"]
 
 
-class DataLoader(_GanDataLoader):
-    """``torch.utils.data.DataLoader``: :class:`tensorgan.data.DataLoader` with torch's defaults
-    (``batch_size=1``, ``shuffle=False``, ``drop_last=False``)."""
+class DataLoader(_GANDataLoader):
+    """torch.utils.data.DataLoader: torch's signature and defaults over tensorgan's loader.
 
-    def __init__(self, dataset: Any, batch_size: Any = 1, shuffle: Any = None,
-                 sampler: Any = None, batch_sampler: Any = None, num_workers: int = 0,
-                 collate_fn: Any = None, pin_memory: bool = False, drop_last: bool = False,
-                 timeout: float = 0, worker_init_fn: Any = None, multiprocessing_context: Any = None,
-                 generator: Any = None, *, prefetch_factor: Any = None,
-                 persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True,
-                 seed: Any = None) -> None:
-        # torch's positional order (dataset, batch_size, shuffle, sampler, batch_sampler,
-        # num_workers, collate_fn, pin_memory, drop_last, ...); shuffle=None is False as in torch.
+    Each ``iter()`` starts a new pass (a new shuffle when ``shuffle=True``), as torch's does;
+    only right after ``load_state_dict()`` does the next ``iter()`` continue the saved pass.
+    ``seed=`` (keyword) seeds the shuffle, as in :class:`tensorgan.data.DataLoader`."""
+
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Iterable[Any] | None = None, batch_sampler: Iterable[Any] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None,
+                 multiprocessing_context: Any = None, generator: Any = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True, seed: int | None = None) -> None:
+        # multiprocessing_context / pin_memory_device / in_order: accepted for torch code (no
+        # worker processes, no pinned memory: batches are gathered in this thread, in order).
         super().__init__(dataset, batch_size, bool(shuffle), drop_last, seed, generator,
                          sampler=sampler, batch_sampler=batch_sampler, collate_fn=collate_fn,
                          num_workers=num_workers, pin_memory=pin_memory, timeout=timeout,
                          worker_init_fn=worker_init_fn, prefetch_factor=prefetch_factor,
                          persistent_workers=persistent_workers)
+        self._resume_next = False
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._kind != "iterable" and self._position > 0 and not self._resume_next:
+            self._next_epoch()          # a pass left early (break, next(iter(...))): start anew
+        self._resume_next = False
+        return super().__iter__()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self._resume_next = True        # the next iter() continues the saved pass
