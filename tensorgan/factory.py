@@ -70,7 +70,7 @@ def zeros(*shape, size: Any = None, dtype: Any = None, device: Any = None,
 
 
 def ones(*shape, size: Any = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+         requires_grad: bool = False) -> Tensor:
     return _filled("ones", _sized(shape, size, 'ones'), dtype, device, requires_grad)
 
 
@@ -142,16 +142,18 @@ def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_gr
     return Tensor._make(dev.xp.asarray(host), dev, requires_grad)
 
 
-def randn(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None, dtype: Any = None,
-          device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None,
+          dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples, drawn on the host from ``generator`` (or a fresh one from ``seed``)."""
-    return _random("normal", _sized(shape, size, "randn"), generator, seed, dtype, device, requires_grad)
+    return _random("normal", _sized(shape, size, "randn"), generator, seed, dtype, device,
+                   requires_grad)
 
 
-def rand(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None, dtype: Any = None,
-         device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None,
+         dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _random("uniform", _sized(shape, size, "rand"), generator, seed, dtype, device, requires_grad)
+    return _random("uniform", _sized(shape, size, "rand"), generator, seed, dtype, device,
+                   requires_grad)
 
 
 def normal(mean: float, std: float, size: Any, *, generator: Generator | None = None,

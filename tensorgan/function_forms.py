@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
 from .tensor import Tensor, get_default_dtype
 
@@ -24,7 +24,7 @@ def _write_out(op: str, result: Any, out: Any) -> Tensor:
     if not isinstance(result, Tensor):
         raise InputTypeError(f"tg.{op}: out= is supported for ops with one tensor result only")
     if is_grad_enabled() and (result.requires_grad or out.requires_grad):
-        raise TensorganError(f"tg.{op}: functions with out= do not support automatic "
+        raise AutogradError(f"tg.{op}: functions with out= do not support automatic "
                              f"differentiation, but an argument requires grad (use the result "
                              f"without out=, or call under tensorgan.no_grad())")
     if out.device != result.device:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import ConfigError, InputTypeError, ShapeError
 from .factory import zeros
-from .tensor import Tensor, _check_dtype, int64
+from .tensor import Tensor, _check_dtype
 from .torch_extras import Layout
 
 sparse_coo = Layout("sparse_coo")

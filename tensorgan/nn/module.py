@@ -538,8 +538,9 @@ class Module:
         self.__dict__["_user_device"] = value      # torch modules have no .device: it is the user's
 
     def _del_device(self) -> None:
-        if self.__dict__.pop("_user_device", None) is None:
+        if "_user_device" not in self.__dict__:
             raise AttributeError("device")
+        del self.__dict__["_user_device"]
 
     device = property(_get_device, _set_device, _del_device, doc=(
         "The device of the first parameter (None for a module without parameters); a module may "
