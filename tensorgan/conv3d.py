@@ -1,15 +1,27 @@
 """3-D (volumetric) convolution and its adjoint in plain NumPy / CuPy array code -- no kernels
-of their own: im2col as one strided view of the zero-padded input, ``(N, C, oD, oH, oW, kD,
-kH, kW)``, contracted with the weight in one ``tensordot`` per group; the input gradient is the
-adjoint, col2im, the columns summed back into the padded input one kernel tap (a shifted,
-strided slice) at a time.  A transposed convolution *is* that input gradient (and its own input
-gradient the convolution), as the 2-D kernels' are built from each other.
+of their own, but the 2-D kernels' GEMM shape: im2col copies the zero-padded input's windows
+into one channel-major column matrix ``(C * kD*kH*kW, N * oD*oH*oW)`` (read through a strided
+view; rows in the weight's ``(c, kd, kh, kw)`` order, so group g's rows are one block), and each
+pass is one matmul per group:
+
+    forward       y    (C_out,   N*P) = W   (C_out, C*K) @ cols (C*K, N*P)
+    weight grad   gW   (C_out,   C*K) = gY  (C_out, N*P) @ cols.T   (computed as (cols @ gY.T).T)
+    input grad    cols (C*K,     N*P) = W.T              @ gY, then col2im: each kernel tap's
+                                        block added into the strided slice it was read from
+
+(P output positions, K kernel taps, per group).  FLOPs: 2 * C_out * C*K/groups * N*P per pass;
+bytes: the column matrix, C*K*N*P floats, written once and read once.  Channel-major columns
+make the im2col copy and the col2im adds run along the output's W rows (several times faster
+than contracting the ``(N, C, *out, *k)`` view with ``tensordot``, which copies it
+position-major).  A transposed convolution *is* the input gradient (and its own input gradient
+the convolution), as the 2-D kernels' are built from each other.
 
 ``geometry`` is ``(stride, padding, dilation, groups)``: three 3-tuples of ints and an int.
 """
 from __future__ import annotations
 
 import itertools
+import math
 
 from .tensor import Function
 
@@ -24,58 +36,76 @@ def _padded(xp, x, padding: tuple):
     return out
 
 
-def _columns(xp, xpad, out: tuple, k: tuple, stride: tuple, dilation: tuple):
-    """The windows of the padded input as a strided view (no copy), ``(N, C, *out, *k)``:
-    element ``[n, c, o, t]`` per dim is ``xpad[n, c, o * stride + t * dilation]``."""
+def _columns(xp, x, padding: tuple, out: tuple, k: tuple, stride: tuple, dilation: tuple):
+    """im2col: ``(C * prod(k), N * prod(out))``, row ``(c, t)`` column ``(n, o)`` holding
+    ``xpad[n, c, o * stride + t * dilation]`` (per spatial dim), copied from a strided view."""
+    xpad = _padded(xp, x, padding)
     st = xpad.strides
     strides = st[:2] + tuple(st[2 + i] * stride[i] for i in range(3)) + \
         tuple(st[2 + i] * dilation[i] for i in range(3))
-    return xp.lib.stride_tricks.as_strided(xpad, xpad.shape[:2] + tuple(out) + tuple(k), strides)
+    windows = xp.lib.stride_tricks.as_strided(xpad, xpad.shape[:2] + tuple(out) + tuple(k), strides)
+    n, c = x.shape[:2]
+    rows = xp.ascontiguousarray(windows.transpose(1, 5, 6, 7, 0, 2, 3, 4))   # (C, *k, N, *out)
+    return rows.reshape(c * math.prod(k), n * math.prod(out))
 
 
-def _group(a, axis: int, g: int, groups: int):
-    """The g-th of ``groups`` equal slices of ``a`` along ``axis``."""
-    size = a.shape[axis] // groups
-    return a[(slice(None),) * axis + (slice(g * size, (g + 1) * size),)]
+def _channels_first(xp, a):
+    """``(N, C, *s)`` as ``(C, N * prod(s))`` (one copy; explicit sizes, as N may be 0)."""
+    rows = a.shape[0] * math.prod(a.shape[2:])
+    return xp.ascontiguousarray(a.transpose(1, 0, 2, 3, 4)).reshape(a.shape[1], rows)
+
+
+def _batch_first(xp, y, n: int, spatial: tuple):
+    """``(C, N * prod(spatial))`` back to ``(N, C, *spatial)`` (one copy)."""
+    return xp.ascontiguousarray(y.reshape((y.shape[0], n) + tuple(spatial)).transpose(1, 0, 2, 3, 4))
+
+
+def _per_group(xp, product, a, b, groups: int):
+    """``product(a_g, b_g)`` for each group's row block of ``a`` and ``b``, stacked by rows: a
+    plain 2-D matmul per group (NumPy's batched matmul is several times slower with a
+    transposed operand)."""
+    if groups == 1:
+        return product(a, b)
+    ra, rb = a.shape[0] // groups, b.shape[0] // groups
+    return xp.concatenate([product(a[g * ra:(g + 1) * ra], b[g * rb:(g + 1) * rb]) for g in range(groups)])
 
 
 def conv3d_forward(xp, x, w, geometry: tuple, out: tuple):
     """``y[n, o, *p] = sum over c, t of xpad[n, c, p * stride + t * dilation] w[o, c, t]``
     (per group), for the ``out`` output positions per dim (no bias)."""
     stride, padding, dilation, groups = geometry
-    cols = _columns(xp, _padded(xp, x, padding), out, w.shape[2:], stride, dilation)
-    parts = [xp.tensordot(_group(cols, 1, g, groups), _group(w, 0, g, groups),
-                          axes=((1, 5, 6, 7), (1, 2, 3, 4))) for g in range(groups)]
-    y = parts[0] if groups == 1 else xp.concatenate(parts, axis=-1)     # (N, *out, C_out)
-    return xp.ascontiguousarray(xp.moveaxis(y, -1, 1))
+    cols = _columns(xp, x, padding, out, w.shape[2:], stride, dilation)
+    y = _per_group(xp, lambda wg, cg: wg @ cg, w.reshape(w.shape[0], w[0].size), cols, groups)
+    return _batch_first(xp, y, x.shape[0], out)
 
 
 def conv3d_weight_grad(xp, x, gy, geometry: tuple, w_shape: tuple):
     """The weight gradient: ``gw[o, c, t] = sum over n, p of gy[n, o, p] xpad[n, c, p * s + t * d]``."""
     stride, padding, dilation, groups = geometry
-    cols = _columns(xp, _padded(xp, x, padding), gy.shape[2:], w_shape[2:], stride, dilation)
-    parts = [xp.tensordot(_group(gy, 1, g, groups), _group(cols, 1, g, groups),
-                          axes=((0, 2, 3, 4), (0, 2, 3, 4))) for g in range(groups)]
-    gw = parts[0] if groups == 1 else xp.concatenate(parts, axis=0)
-    return xp.ascontiguousarray(gw.astype(gy.dtype, copy=False))
+    cols = _columns(xp, x, padding, gy.shape[2:], w_shape[2:], stride, dilation)
+    # (cols_g @ gy_g.T).T, not gy_g @ cols_g.T: BLAS is ~3x faster with the long N*P axis
+    # contracted as the inner dimension of a tall-by-thin product
+    gw = _per_group(xp, lambda gg, cg: (cg @ gg.T).T, _channels_first(xp, gy), cols, groups)
+    return xp.ascontiguousarray(gw).reshape(w_shape).astype(gy.dtype, copy=False)
 
 
 def conv3d_input_grad(xp, gy, w, geometry: tuple, spatial: tuple):
     """The adjoint of :func:`conv3d_forward` for an input of ``spatial`` sizes (col2im): each
     kernel tap's column block added to the strided slice of the padded input it was read from."""
     stride, padding, dilation, groups = geometry
-    parts = [xp.tensordot(_group(w, 0, g, groups), _group(gy, 1, g, groups), axes=((0,), (1,)))
-             for g in range(groups)]                                    # (C_in/g, *k, N, *out)
-    cols = parts[0] if groups == 1 else xp.concatenate(parts, axis=0)
     n, out, k = gy.shape[0], gy.shape[2:], w.shape[2:]
+    c_in = w.shape[1] * groups
+    w_by_out = w.reshape(w.shape[0], w[0].size)                               # (C_out, C/G * K)
+    cols = _per_group(xp, lambda wg, gg: wg.T @ gg, w_by_out, _channels_first(xp, gy), groups)
+    cols = cols.reshape((c_in,) + tuple(k) + (n,) + tuple(out))
     padded = tuple(size + 2 * p for size, p in zip(spatial, padding))
-    gx = xp.zeros((n, cols.shape[0]) + padded, dtype=gy.dtype)
+    gx = xp.zeros((c_in, n) + padded, dtype=gy.dtype)                       # channel-major, as cols
     for tap in itertools.product(*map(range, k)):
         where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
                       for t, d, s, o in zip(tap, dilation, stride, out))
-        gx[(slice(None), slice(None)) + where] += xp.moveaxis(cols[(slice(None),) + tap], 1, 0)
+        gx[(slice(None), slice(None)) + where] += cols[(slice(None),) + tap]
     crop = tuple(slice(p, p + size) for size, p in zip(spatial, padding))
-    return xp.ascontiguousarray(gx[(Ellipsis,) + crop])
+    return xp.ascontiguousarray(gx[(slice(None), slice(None)) + crop].transpose(1, 0, 2, 3, 4))
 
 
 def _bias_grad(gy):

@@ -1,4 +1,4 @@
-"""torch's 3-D (volumetric) layers -- conv3d / conv_transpose3d (NumPy/CuPy im2col + tensordot,
+"""torch's 3-D (volumetric) layers -- conv3d / conv_transpose3d (NumPy/CuPy im2col + batched matmul,
 col2im adjoint), 3-D pooling, BatchNorm3d / InstanceNorm3d / Dropout3d, the 3-D pads and 5-D
 interpolation -- checked against loop definitions written from torch's documentation (float64),
 gradcheck / gradgradcheck, and refusals."""
@@ -116,6 +116,21 @@ def test_conv3d_gradcheck_and_gradgradcheck(transposed, stride, padding, dilatio
             return F.conv3d(x, w, b, stride, padding, dilation, groups)
     assert tg.gradcheck(fn, [x, w, b])
     assert tg.gradgradcheck(lambda x, w, b: fn(x, w, b) ** 2, [x, w, b])
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv3d_empty_batch_and_float32(transposed):
+    """N = 0 gives empty outputs and zero weight gradients (not a reshape error), and float32
+    stays float32 through the im2col matmuls."""
+    layer = (nn.ConvTranspose3d(4, 6, 3, stride=2, groups=2) if transposed
+             else nn.Conv3d(4, 6, 3, padding=1, groups=2))
+    x = tg.zeros(0, 4, 5, 5, 5, requires_grad=True)
+    y = layer(x)
+    y.sum().backward()
+    assert y.shape == ((0, 6, 11, 11, 11) if transposed else (0, 6, 5, 5, 5))
+    assert x.grad.shape == x.shape and not layer.weight.grad.numpy().any()
+    y32 = layer(tg.randn(2, 4, 5, 5, 5))
+    assert y32.dtype == np.float32 and layer.weight.dtype == np.float32
 
 
 def test_conv3d_same_and_valid_padding():
