@@ -21,7 +21,8 @@ from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOf
                      ShapeError)
 from .random import Generator, resolve
 from .dtypes import result_type
-from .tensor import Function, Tensor, _is_int, _one_dtype, _run_backward, is_grad_enabled, no_grad
+from .tensor import (Function, Tensor, _is_int, _one_dtype, _run_backward, _shares_live_memory,
+                     is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
 
 IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
@@ -647,7 +648,7 @@ def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor
     if not isinstance(x, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
     tracked = x._requires_grad and x._ctx is not None and is_grad_enabled()
-    if tracked and (len(x._version_box) > 1 or x._hooks is not None):
+    if tracked and (x._hooks is not None or (len(x._version_box) > 1 and _shares_live_memory(x))):
         return compute(x)
     return x._in_place_from(op + "_", compute)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -127,7 +128,7 @@ class Function:
             requires_grad = False
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
-            result._version_box = _shared(args[0]._version_box)  # writing one is writing the other
+            _share(args[0], result)     # writing one is writing the other
         if requires_grad:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
@@ -141,12 +142,53 @@ class Function:
         self.released = True
 
 
-def _shared(version_box: list) -> list:
-    """A tensor's in-place version box, marked as shared by several tensors (a view or a
-    .detach() now shares the memory): an in-place op then cannot rewrite the graph (``_rebase``)."""
-    if len(version_box) == 1:
-        version_box.append("shared")
-    return version_box
+def _share(source: "Tensor", target: "Tensor") -> None:
+    """``target`` (a view or .detach() of ``source``) now shares ``source``'s memory and in-place
+    version box.  A shared box holds, after the version, a list of weak references to the tensors
+    sharing it, so that an in-place op on a tracked tensor is refused (``_rebase``: the others'
+    graphs would not see the write) only while another of them is alive -- a view that was freed
+    no longer counts.  Dead references are dropped now and then, so a long-lived tensor viewed
+    in a loop (``row = x[i]``) keeps a short list."""
+    box = source._version_box
+    if len(box) == 1:
+        box.append([weakref.ref(source)])
+    refs = box[1]
+    refs.append(weakref.ref(target))
+    n = len(refs)
+    if n >= 32 and not n & (n - 1):           # at 32, 64, 128, ...: amortised O(1) per view
+        refs[:] = [r for r in refs if r() is not None]
+    target._version_box = box
+
+
+def _shares_live_memory(t: "Tensor") -> bool:
+    """Whether a view or .detach() of ``t`` (or the tensor ``t`` is a view of) is still alive.
+    When none is, ``t``'s box is unshared again (a later view registers ``t`` anew)."""
+    box = t._version_box
+    if len(box) == 1:
+        return False
+    live = [r for r in box[1] if r() is not None]
+    if any(r() is not t for r in live):
+        box[1][:] = live
+        return True
+    del box[1:]
+    return False
+
+
+def _saves_alias(ctx: Function, array: Any) -> bool:
+    """Whether op context ``ctx`` holds ``array`` (its output) or a view of its memory for
+    backward -- exp's or tanh's saved result, or an input the output is a view of: then the
+    output cannot be written in place without changing what backward computes with."""
+    base = array if array.base is None else array.base
+
+    def alias(v: Any) -> bool:
+        if isinstance(v, Tensor):
+            v = v.array
+        return v is array or v is base or getattr(v, "base", None) is base if hasattr(v, "shape") else False
+
+    for value in vars(ctx).values():
+        if alias(value) or (isinstance(value, (tuple, list)) and any(alias(v) for v in value)):
+            return True
+    return False
 
 
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
@@ -771,7 +813,7 @@ class Tensor:
         """The same array, cut from the graph (shares memory and the in-place version, like torch:
         writing the detached tensor makes a graph that used this one refuse backward)."""
         t = Tensor._make(self.array, self.device)
-        t._version_box = _shared(self._version_box)
+        _share(self, t)
         return t
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
@@ -1738,21 +1780,33 @@ class Tensor:
         holding this tensor's values and history, and this tensor takes the result's values (in
         its own memory) and place in the graph -- so later ops differentiate through the update.
         Ops that used this tensor before the update refuse backward (the version check), as
-        torch's do when they saved it.  Refused where memory is shared (a view or .detach():
-        their graphs would not see the write) or gradient hooks are registered."""
-        if len(self._version_box) > 1:
+        torch's do when they saved it.
+
+        While a view or .detach() of it is alive (``_shares_live_memory``), an op's result is
+        written in its own memory, so the views see the new values (as in torch); a view's graph
+        then refuses backward (its recorded version of this tensor changed).  Refused instead
+        where that could go wrong silently: on a view of a live tensor or on a leaf (the other's
+        graph would not see the write), or when the op that made this tensor saved its output
+        for backward (exp, tanh, ...).  Refused too with gradient hooks registered."""
+        shared = len(self._version_box) > 1 and _shares_live_memory(self)
+        is_result = self._ctx is not None
+        if shared and not (is_result and self._version_box[1][0]() is self
+                           and not _saves_alias(self._ctx, self.array)):
             raise AutogradError(f"{name} on a tensor that requires grad and shares its memory "
-                                 f"with a view or .detach() of it (reshape, indexing, ...): the "
-                                 f"other's graph would not see the write; write it out of place "
-                                 f"(x = x + y)")
+                                 f"with a view or .detach() of it (reshape, indexing, ...) that is "
+                                 f"still alive (held by a name or by a graph), where the write "
+                                 f"cannot be tracked (this tensor is the view, a leaf, or its "
+                                 f"op saved it for backward); write it out of place (x = x + y), "
+                                 f"or drop the view first (del v)")
         if self._hooks is not None:
             raise AutogradError(f"{name} on a tensor with gradient hooks or retain_grad(): write "
                                  f"it out of place (x = x + y)")
         # An op's result keeps its buffer in ``old`` (the op that made it may have saved it, e.g.
-        # exp's output) and takes the new one; a leaf (a constant being accumulated into) is
-        # written in place, as its memory may be the user's (from_numpy).
-        is_result = self._ctx is not None
-        old = Tensor._make(self.array if is_result else self.array.copy(), self.device, self._requires_grad)
+        # exp's output) and takes the new one -- unless views share it (then ``old`` gets a copy);
+        # a leaf (a constant being accumulated into) is written in place, as its memory may be the
+        # user's (from_numpy).
+        swap = is_result and not shared
+        old = Tensor._make(self.array if swap else self.array.copy(), self.device, self._requires_grad)
         old._ctx = self._ctx
         new = out_of_place(old)
         if new.dtype != self.dtype and new.dtype.kind == self.dtype.kind == "f":
@@ -1760,7 +1814,7 @@ class Tensor:
         if new.shape != self.shape or new.array.dtype != self.array.dtype:
             raise ShapeError(f"{name}: the result {new.shape} {new.dtype} cannot be written into a "
                              f"tensor of shape {self.shape} {self.dtype} in place")
-        if is_result:
+        if swap:
             self.array = new.array
         else:
             self.array[...] = new.array

@@ -40,7 +40,7 @@ from typing import Any, Callable
 from ..errors import DTypeError, InputTypeError, ShapeError, TensorganError
 from ..grad_mode import is_grad_enabled, no_grad
 from ..tensor import Function as _EngineFunction
-from ..tensor import Tensor, _shared
+from ..tensor import Tensor, _share
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -184,7 +184,7 @@ def _attach(fn: _EngineFunction, out: Tensor) -> Tensor:
     """A new Tensor on ``out``'s array with ``fn`` as its context (an input returned as it is
     becomes a view of it, sharing its in-place version)."""
     result = Tensor._make(out.array, out.device, True)
-    result._version_box = _shared(out._version_box)
+    _share(out, result)
     result._ctx = fn
     return result
 

@@ -51,7 +51,8 @@ class DataLoader:
     where torch would refuse them (``shuffle`` is False with ``sampler=`` or an IterableDataset;
     ``batch_sampler=`` and ``batch_size=None`` make their own batches, so ``drop_last`` is False). Iterating yields the *rest of the current epoch*; ``state_dict()`` taken between
     batches and given to ``load_state_dict()`` of a new loader makes it yield exactly the batches
-    the original would have yielded next. One iteration at a time per loader.
+    the original would have yielded next. Several iterators may be live at once (``zip(loader,
+    loader)``): the newest one's position is the loader's (see ``_batches``).
     """
 
     def __init__(self, dataset: Any, batch_size: int | None = _DEFAULT_BATCH,
@@ -130,8 +131,8 @@ class DataLoader:
         return self._batches(self._iteration)
 
     def _iterable_batches(self, token: int) -> Iterator[Any]:
-        """An IterableDataset's items in the order it yields them, batch_size at a time."""
-        self._check_current(token)
+        """An IterableDataset's items in the order it yields them, batch_size at a time (each
+        iterator reads its own ``iter(dataset)``; the newest one's end counts the epoch)."""
         items = iter(self.dataset)
         step = 1 if self.batch_size is None else self.batch_size
         while True:
@@ -139,29 +140,34 @@ class DataLoader:
             if not chunk or (self.drop_last and len(chunk) < step):
                 break
             yield self.collate_fn(chunk[0] if self.batch_size is None else chunk)
-            self._check_current(token)
-        self.epoch += 1
+        if token == self._iteration:
+            self.epoch += 1
 
     def _batches(self, token: int) -> Iterator[Batch]:
-        self._check_current(token)           # (a generator runs from its first next())
-        if self._order is not None and self._position >= self._epoch_end():
-            self._next_epoch()  # a state saved right after an epoch's last batch
-        if self._order is None:
-            self._order, self._ends = self._draw_order()
-        for stop in self._ends[np.searchsorted(self._ends, self._position, side="right"):]:
-            indices = self._order[self._position:stop]
-            # Advance before yielding: a state_dict() taken while the consumer holds this batch
-            # must count it as consumed.
-            self._position = int(stop)
+        """The batches of one iterator.  The newest iterator (``token == self._iteration``) owns
+        the loader's position, so ``state_dict()`` and the next ``iter()`` follow it; one that a
+        newer ``iter()`` overtook goes on with its own copy of the order and position and leaves
+        the loader alone -- two live iterators (``zip(loader, loader)``) are two passes, as in
+        torch.  One overtaken before its first batch makes a pass of its own."""
+        if token != self._iteration:                 # (a generator runs from its first next())
+            order, ends = self._draw_order()
+            position = 0
+        else:
+            if self._order is not None and self._position >= self._epoch_end():
+                self._next_epoch()  # a state saved right after an epoch's last batch
+            if self._order is None:
+                self._order, self._ends = self._draw_order()
+            order, ends, position = self._order, self._ends, self._position
+        for stop in ends[np.searchsorted(ends, position, side="right"):]:
+            indices = order[position:stop]
+            position = int(stop)
+            if token == self._iteration:
+                # Advance before yielding: a state_dict() taken while the consumer holds this
+                # batch must count it as consumed.
+                self._position = position
             yield self._batch(indices)
-            self._check_current(token)
-        self._next_epoch()
-
-    def _check_current(self, token: int) -> None:
-        if token != self._iteration:
-            raise ConfigError("this DataLoader was iterated again while an earlier iteration was "
-                              "still running: one iteration at a time per loader (make a second "
-                              "DataLoader for a second stream)")
+        if token == self._iteration:
+            self._next_epoch()
 
     # ------------------------------------------------------------------ resume support
 

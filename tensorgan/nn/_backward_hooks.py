@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ..errors import DTypeError, InputTypeError, ShapeError, TensorganError
 from ..grad_mode import is_grad_enabled
-from ..tensor import Function, Tensor, _shared
+from ..tensor import Function, Tensor, _share
 
 
 class _Slots:
@@ -107,7 +107,7 @@ def _wrap(values: tuple, on_grads: Callable[[list], tuple]) -> tuple[tuple, list
         split = BackwardHookFunction()
         split.slots, split.index = join.slots, index
         view = _node(split, (joint,), t.array.view(), t.device)
-        view._version_box = _shared(t._version_box)   # writing the view is writing t
+        _share(t, view)   # writing the view is writing t
         wrapped[position] = view
     return tuple(wrapped), positions
 
