@@ -177,18 +177,23 @@ def _shares_live_memory(t: "Tensor") -> bool:
 def _saves_alias(ctx: Function, array: Any) -> bool:
     """Whether op context ``ctx`` holds ``array`` (its output) or a view of its memory for
     backward -- exp's or tanh's saved result, or an input the output is a view of: then the
-    output cannot be written in place without changing what backward computes with."""
+    output cannot be written in place without changing what backward computes with.  Looks
+    through the context's attributes and tuples / lists / dicts of them, three levels deep
+    (deeper nesting counts as an alias: refusing is safe, a missed alias is a wrong gradient)."""
     base = array if array.base is None else array.base
 
-    def alias(v: Any) -> bool:
+    def holds(v: Any, depth: int) -> bool:
         if isinstance(v, Tensor):
             v = v.array
-        return v is array or v is base or getattr(v, "base", None) is base if hasattr(v, "shape") else False
+        if hasattr(v, "shape") and hasattr(v, "base"):
+            return v is array or v is base or v.base is base
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, (tuple, list)):
+            return depth >= 3 or any(holds(item, depth + 1) for item in v)
+        return False
 
-    for value in vars(ctx).values():
-        if alias(value) or (isinstance(value, (tuple, list)) and any(alias(v) for v in value)):
-            return True
-    return False
+    return any(holds(value, 0) for value in vars(ctx).values())
 
 
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:

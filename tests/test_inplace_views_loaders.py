@@ -118,6 +118,31 @@ def test_still_refused_where_the_write_could_not_be_tracked():
     assert float(ev[0]) == pytest.approx(np.e) and float(v[0]) == 2.0
 
 
+class _ExpSavedDeep(tg.Function):
+    """exp that keeps its output two containers deep (``self.saved = {"cache": (None, y)}``):
+    the in-place check must still see that backward reads the output."""
+
+    def forward(self, x):
+        y = np.exp(x)
+        self.saved = {"cache": (None, [y])}
+        return y
+
+    def backward(self, g):
+        return g * self.saved["cache"][1][0]
+
+
+def test_output_saved_inside_nested_containers_is_still_refused_with_a_live_view():
+    w = _leaf()
+    e = _ExpSavedDeep.apply(w)
+    ev = e[:2]
+    with pytest.raises(AutogradError, match="saved it for backward"):
+        e.mul_(2)
+    del ev
+    e.mul_(2)                        # no live view: the saved buffer is kept, e takes a new one
+    e.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * np.exp(w.detach().numpy()))
+
+
 def test_leaf_that_requires_grad_is_refused_and_its_views_see_no_grad_writes():
     w = _leaf()
     v = w[:2]
