@@ -21,10 +21,11 @@ from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (AutogradError, CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
                      LinAlgError, NonFiniteError, ShapeError, TensorganError)
+from .tensor import Size  # noqa: F401
 from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, empty_like, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,
                       zeros, zeros_like, randint, randperm, eye, FloatTensor, DoubleTensor, LongTensor,
-                      IntTensor, ByteTensor, BoolTensor)
+                      IntTensor, ByteTensor, BoolTensor, ShortTensor, CharTensor, HalfTensor)
 from .function_forms import (abs, amax, amin, argmax, argmin, chunk, clamp, clip, cos,  # noqa: F401
                              equal, exp, flatten, flip, isfinite, isinf, isnan, lerp, log, log1p,
                              log_softmax, logsumexp, matmul, maximum, mm, bmm, mean, minimum, norm, permute,

@@ -77,7 +77,7 @@ def diff_augment(x: Tensor, policy: str = "color,translation,cutout",
 
 def _per_image(x: Tensor, values: np.ndarray) -> Tensor:
     """Host values of shape (N,) as an (N, 1, 1, 1) tensor of x's dtype on x's device."""
-    return Tensor(values.astype(x.dtype, copy=False).reshape(-1, 1, 1, 1), device=x.device)
+    return Tensor._from(values.astype(x.dtype, copy=False).reshape(-1, 1, 1, 1), device=x.device)
 
 
 def _uniform(x: Tensor, rng: np.random.Generator) -> np.ndarray:
@@ -118,7 +118,7 @@ def _cutout(x: Tensor, rng: np.random.Generator) -> Tensor:
     inside_h = _within(np.arange(h), off_h - size_h // 2, size_h)    # (N, H)
     inside_w = _within(np.arange(w), off_w - size_w // 2, size_w)    # (N, W)
     keep = ~(inside_h[:, :, None] & inside_w[:, None, :])
-    mask = Tensor(keep[:, None].astype(x.dtype), device=x.device)
+    mask = Tensor._from(keep[:, None].astype(x.dtype), device=x.device)
     return x * mask
 
 

@@ -41,9 +41,10 @@ def simulator_enabled() -> bool:
 class Device:
     """An array module plus a kernel set. Compare and print devices by their type string."""
 
-    __slots__ = ("type", "xp", "simulated", "_kernel_module_name", "_kernels")
+    __slots__ = ("type", "xp", "simulated", "_kernel_module_name", "_kernels", "_base")
 
     def __init__(self, type: str, xp: ModuleType, kernel_module_name: str, simulated: bool = False):
+        self._base = self       # the one device of the type (get_device's answer for this object)
         self.type = type
         self.xp = xp
         self.simulated = simulated
@@ -78,7 +79,8 @@ class Device:
 
     @property
     def index(self) -> int | None:
-        """torch.device's ``index``: None on the CPU, 0 on CUDA (tensorgan uses CUDA device 0)."""
+        """torch.device's ``index``: None on the CPU, 0 on CUDA (tensorgan uses CUDA device 0; a
+        tensor's ``.device`` is that one), None for ``tg.device('cuda')`` named without one."""
         return 0 if self.type == "cuda" else None
 
     def __reduce__(self):
@@ -105,16 +107,46 @@ class Device:
         return f"device('{self.type}'{suffix})"
 
 
+class _Unindexed(Device):
+    """``tg.device('cuda')``: the CUDA device named without an index -- ``index`` None, as
+    torch's; everything else (and what a tensor made with it holds) is the one CUDA device."""
+
+    __slots__ = ()
+
+    def __init__(self, base: Device):
+        self._base, self.type, self.simulated = base, base.type, base.simulated
+        self._kernel_module_name, self._kernels = base._kernel_module_name, None
+
+    @property
+    def xp(self) -> ModuleType:
+        return self._base.xp
+
+    @property
+    def kernels(self) -> ModuleType:
+        return self._base.kernels
+
+    @property
+    def index(self) -> None:
+        return None
+
+    def __reduce__(self):
+        return device, (self.type,)
+
+
 class _UnavailableDevice(Device):
     """What ``tg.device('cuda')`` gives where CUDA cannot be used: torch lets a program build the
     device object anyway (``torch.device('cuda').index`` on a CPU machine); putting anything on it
     raises the DeviceError that says why."""
 
-    __slots__ = ("_why",)
+    __slots__ = ("_why", "_index")
 
-    def __init__(self, type: str, why: str):
+    def __init__(self, type: str, why: str, index: int | None = 0):
         self.type, self.simulated, self._kernel_module_name, self._kernels = type, False, None, None
-        self._why = why
+        self._why, self._index, self._base = why, index, self
+
+    @property
+    def index(self) -> int | None:
+        return self._index
 
     @property
     def xp(self) -> ModuleType:
@@ -143,10 +175,12 @@ def device(type: "str | Device", index: int | None = None) -> Device:
             raise DeviceError(f"device: {type!r} already has an index; index={index!r} given too")
         type = f"{type}:{index}"
     kind = _parse(type)
+    unindexed = kind == "cuda" and ":" not in type      # torch's device('cuda').index is None
     try:
-        return get_device(kind)
+        found = get_device(kind)
     except DeviceError as exc:
-        return _UnavailableDevice(kind, str(exc))
+        return _UnavailableDevice(kind, str(exc), None if unindexed else 0)
+    return _Unindexed(found) if unindexed else found
 
 
 def cuda_status() -> tuple[bool, str]:
@@ -239,7 +273,7 @@ def default_device_type() -> str:
 def get_device(spec: "str | Device | None" = None) -> Device:
     """Resolve ``None``, ``'cpu'``, ``'cuda'`` or a Device to a Device (one object per type)."""
     if isinstance(spec, Device):
-        return spec
+        return spec._base
     if spec is None and _default_set[0] is not None:
         return _default_set[0]
     kind = default_device_type() if spec is None else _parse(str(spec))

@@ -114,7 +114,7 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                     raise CheckpointError(f"checkpoint is missing array {key!r}")
                 if "__array__" in value:
                     return arrays[key]
-                return Tensor(arrays[key], device="cpu", requires_grad=value.get("requires_grad") is True)
+                return Tensor._from(arrays[key], device="cpu", requires_grad=value.get("requires_grad") is True)
             if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
                 return tuple(walk(v) for v in value["__tuple__"])
             return {k: walk(v) for k, v in value.items()}

@@ -492,7 +492,7 @@ def generate_images(G: Any, n: int, seed: int = 0, batch_size: int = 256) -> np.
     chunks = []
     with no_grad():
         for start in range(0, n, batch_size):
-            z = Tensor(noise[start:start + batch_size], device=device)
+            z = Tensor._from(noise[start:start + batch_size], device=device)
             labels = (np.arange(start, start + len(z)) % classes,) if classes else ()
             chunks.append(to_uint8(G(z, *(device.xp.asarray(y) for y in labels)).numpy()))
     return np.concatenate(chunks)

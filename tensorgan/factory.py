@@ -16,8 +16,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     for Python floats, int64 for Python ints, bool for bools, an array's own dtype.
 
     Always a copy, like ``torch.tensor``: changing ``data`` later leaves the tensor alone.
-    (``Tensor(array)`` wraps a float32/float64 array without copying, like ``torch.as_tensor``.)"""
-    t = Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    (``as_tensor(array)`` wraps an array without copying; ``Tensor(...)`` is torch's legacy constructor.)"""
+    t = Tensor._from(data, requires_grad=requires_grad, dtype=dtype, device=device)
     if t.array is data:          # asarray kept the caller's array (already the right dtype/device)
         t.array = t.array.copy()
     return t
@@ -26,7 +26,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """A tensor over ``data`` without a copy where it can be (an array of a supported dtype on
     the device): ``torch.as_tensor``. Other data is converted, a copy."""
-    return Tensor(data, dtype=dtype, device=device)
+    return Tensor._from(data, dtype=dtype, device=device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -34,7 +34,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     one tensorgan has (float32/64, int64/32/16/8, uint8, bool); others become a converted copy."""
     if not isinstance(array, np.ndarray):
         raise InputTypeError(f"from_numpy takes a numpy.ndarray, got {type(array).__name__}")
-    return Tensor(array, device="cpu")          # on the CPU, where the array is, as torch
+    return Tensor._from(array, device="cpu")          # on the CPU, where the array is, as torch
 
 
 def _shape(shape: tuple, op: str) -> tuple:
@@ -178,7 +178,7 @@ def bernoulli(probs: Tensor, *, generator: Generator | None = None) -> Tensor:
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise InputTypeError("bernoulli: probabilities must be in [0, 1]")
     u = rand(probs.shape, generator=generator, dtype=probs.dtype).numpy()
-    return Tensor((u < p).astype(probs.dtype), device=probs.device)
+    return Tensor._from((u < p).astype(probs.dtype), device=probs.device)
 
 
 def randn_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
@@ -354,13 +354,11 @@ class FloatTensor(metaclass=_LegacyTensorType):
     ``Tensor(imgs.size(0), 1).fill_(1.0)`` and ``batch.type(Tensor)`` idioms)."""
     dtype = float32
 
-    def __new__(cls, *args: Any, device: Any = None) -> Tensor:   # type: ignore[misc]
-        if args and all(_is_int(a) for a in args):
-            return zeros(*args, dtype=cls.dtype, device=device)
-        if len(args) != 1:
-            raise InputTypeError(f"{cls.__name__} takes sizes or one array-like, got {args!r}")
-        data = args[0].detach().numpy() if isinstance(args[0], Tensor) else np.asarray(args[0])
-        return tensor(data, dtype=cls.dtype, device=device)
+    def __new__(cls, *args: Any, device: Any = None, size: Any = None) -> Tensor:  # type: ignore[misc]
+        if len(args) == 1 and isinstance(args[0], Tensor) and args[0].dtype != cls.dtype:
+            raise DTypeError(f"{cls.__name__}(t): t is a {args[0].dtype} tensor, not {cls.dtype}: "
+                             f"convert it with t.to({cls.dtype}) or t.type({cls.__name__})")
+        return Tensor(*args, dtype=cls.dtype, device=device, size=size)
 
 
 class DoubleTensor(FloatTensor):
@@ -382,3 +380,15 @@ class ByteTensor(FloatTensor):
 
 class BoolTensor(FloatTensor):
     dtype = BOOL
+
+
+class ShortTensor(FloatTensor):
+    dtype = np.dtype(np.int16)
+
+
+class CharTensor(FloatTensor):
+    dtype = np.dtype(np.int8)
+
+
+class HalfTensor(FloatTensor):
+    dtype = np.dtype(np.float16)

@@ -12,6 +12,7 @@ built from each other.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable, Sequence, Union
 
 import numpy as np
@@ -1083,7 +1084,7 @@ def one_hot(target: Any, num_classes: int = -1) -> Tensor:
                          f"{int(labels.max()) if labels.size else None}")
     out = (labels[..., None] == np.arange(classes)).astype(np.int64)
     device = target.device if isinstance(target, Tensor) else None
-    return Tensor(out, device=device)
+    return Tensor._from(out, device=device)
 
 
 def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
@@ -1346,6 +1347,31 @@ def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _legacy_reduction(op: str, size_average: Any, reduce: Any, reduction: str) -> str:
+    """torch's deprecated ``size_average`` / ``reduce`` pair (either given, not None) as the
+    reduction name, with torch's UserWarning (``_Reduction.legacy_get_string``): ``reduce``
+    false: "none"; else ``size_average`` false: "sum"; else "mean" (a None is True), ``reduction``
+    ignored as in torch. The losses call this only when one is given: the plain-``reduction``
+    path costs one ``is not None`` test. A string where ``size_average`` is (``mse_loss(x, y,
+    "sum")``, tensorgan's older signature, or "batchmean") is the reduction itself."""
+    if size_average is None and reduce is None:
+        return reduction
+    if isinstance(size_average, str):
+        if reduce is not None or reduction != "mean":
+            raise InputTypeError(f"{op}: size_average must be a bool or None, got {size_average!r} "
+                                 f"(pass reduction={size_average!r} by keyword)")
+        return size_average
+    for name, value in (("size_average", size_average), ("reduce", reduce)):
+        if value is not None and not isinstance(value, (bool, int, np.bool_, np.integer)):
+            raise InputTypeError(f"{op}: {name} must be a bool or None, got {value!r}")
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    return reduction
+
+
 def _reduce(loss, reduction: str):
     """A loss array reduced as ``reduction`` says; the mean of no elements is NaN, as in torch
     (and as Tensor.mean), without NumPy's "mean of empty slice" warning."""
@@ -1412,11 +1438,19 @@ def _check_loss(op: str, x: Tensor, reduction: str) -> None:
         raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target: Target, reduction: str = "mean", *,
-                                     weight: Tensor | None = None, pos_weight: Tensor | None = None) -> Tensor:
-    """Mean (or sum/none) binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1];
-    ``weight`` scales each element's loss, ``pos_weight`` the positive term (broadcast along the
-    last dim), as torch's keywords."""
+def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tensor | None = None,
+                                     size_average: Any = None, reduce: Any = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum/none) binary cross-entropy of ``sigmoid(input)`` (logits) against ``target``
+    in [0, 1]; ``weight`` scales each element's loss, ``pos_weight`` the positive term (broadcast
+    along the last dim), torch's signature (``size_average`` / ``reduce``: its deprecated pair,
+    see :func:`_legacy_reduction`).  A string third argument is the reduction (tensorgan's older
+    signature)."""
+    logits = input
+    if isinstance(weight, str):
+        weight, reduction = None, weight
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('binary_cross_entropy_with_logits', size_average, reduce, reduction)
     _check_loss("binary_cross_entropy_with_logits", logits, reduction)
     target = _target("binary_cross_entropy_with_logits", target, logits)
     if weight is not None or pos_weight is not None:
@@ -1476,15 +1510,18 @@ class BCE(Function):
         return grad_p, grad_t, None
 
 
-def binary_cross_entropy(probs: Tensor, target: Target, weight: Tensor | None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
+                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities (e.g. a Sigmoid's output) against ``target``;
     prefer ``binary_cross_entropy_with_logits`` on logits (stable for any logit).  ``weight``
     (torch's third argument) rescales each element's loss, broadcast to the input's shape;
     "mean" then divides by the element count, as torch's.  A string third argument is the
     reduction (tensorgan's older signature)."""
+    probs = input
     if isinstance(weight, str):
         weight, reduction = None, weight
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('binary_cross_entropy', size_average, reduce, reduction)
     _check_loss("binary_cross_entropy", probs, reduction)
     target = _target("binary_cross_entropy", target, probs, same_dtype=True)
     if weight is None:
@@ -1500,16 +1537,23 @@ def binary_cross_entropy(probs: Tensor, target: Target, weight: Tensor | None = 
     return _reduced(BCE.apply(probs, target, "none") * weight, reduction)
 
 
-def mse_loss(input: Tensor, target: Target, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
-    """Mean (or sum/none) squared error; ``weight`` as in :func:`_weighted_mean`."""
+def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum/none) squared error; ``weight`` as in :func:`_weighted_mean`; ``size_average``
+    / ``reduce``: torch's deprecated pair (:func:`_legacy_reduction`)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('mse_loss', size_average, reduce, reduction)
     _check_loss("mse_loss", input, reduction)
     target = _target("mse_loss", target, input)
     return _weighted_mean("mse_loss", (input - target) ** 2, weight, reduction)
 
 
-def l1_loss(input: Tensor, target: Target, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def l1_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean (or sum/none) absolute error; the gradient at a zero difference is 0, as in torch.
     ``weight`` as in :func:`_weighted_mean`."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('l1_loss', size_average, reduce, reduction)
     _check_loss("l1_loss", input, reduction)
     diff = (input - _target("l1_loss", target, input)).abs()
     return _weighted_mean("l1_loss", diff, weight, reduction)
@@ -1541,13 +1585,16 @@ def _threshold(op: str, name: str, value, positive: bool) -> float:
     return value
 
 
-def smooth_l1_loss(input: Tensor, target: Target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """torch's smooth L1: ``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``
     (d = input - target); ``beta=0`` is exactly ``l1_loss``."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('smooth_l1_loss', size_average, reduce, reduction)
     _check_loss("smooth_l1_loss", input, reduction)
     beta = _threshold("smooth_l1_loss", "beta", beta, positive=False)
     if beta == 0.0:
-        return l1_loss(input, target, reduction)
+        return l1_loss(input, target, reduction=reduction)
     from .factory import where
     diff = input - _target("smooth_l1_loss", target, input)
     z = diff.abs()
@@ -1585,7 +1632,8 @@ def _in_dtype_of_input(loss: Tensor, input: Tensor) -> Tensor:
 _KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
 
-def kl_div(input: Tensor, target: Target, reduction: str = "mean", log_target: bool = False) -> Tensor:
+def kl_div(input: Tensor, target: Target, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
     """torch's pointwise KL divergence of log-probabilities ``input`` from ``target``:
     ``target * (log(target) - input)`` (``xlogy(t, t) - t * input``: the first term 0 where
     ``target == 0``), or ``exp(target) * (target - input)`` with ``log_target=True``.
@@ -1593,6 +1641,8 @@ def kl_div(input: Tensor, target: Target, reduction: str = "mean", log_target: b
     ``reduction``: "mean" divides the sum by the element count (torch's default, not the KL of a
     batch), "batchmean" by ``input.shape[0]`` (the mathematical KL averaged over the batch), "sum",
     "none".  The gradient with respect to a target equal to 0 is ``-input`` (torch's is NaN)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('kl_div', size_average, reduce, reduction)
     _check_rank("kl_div", "input", input, range(0, 33), "a tensor")
     if reduction not in _KL_REDUCTIONS:
         raise ConfigError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
@@ -1649,8 +1699,10 @@ def _same_ndim(op: str, **operands: Tensor) -> None:
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Target, margin: float = 0.0,
-                        reduction: str = "mean") -> Tensor:
+                        size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, -y (x1 - x2) + margin)``: x1 should rank above x2 where y = 1, below where y = -1."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('margin_ranking_loss', size_average, reduce, reduction)
     op = "margin_ranking_loss"
     _check_loss(op, input1, reduction)
     x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
@@ -1660,9 +1712,11 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Target, margin: 
 
 
 def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
-                         reduction: str = "mean") -> Tensor:
+                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """x where y = 1, ``max(0, margin - x)`` where y = -1 (torch's: both terms where y is
     neither, as its where(y != 1) + where(y != -1))."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('hinge_embedding_loss', size_average, reduce, reduction)
     from .factory import where
     op = "hinge_embedding_loss"
     _check_loss(op, input, reduction)
@@ -1672,8 +1726,11 @@ def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
     return _reduced(where(y != 1, hinge, 0.0) + where(y != -1, input, 0.0), reduction)
 
 
-def soft_margin_loss(input: Tensor, target: Target, reduction: str = "mean") -> Tensor:
+def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-y x))`` (two-class logistic loss; computed without overflow)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('soft_margin_loss', size_average, reduce, reduction)
     op = "soft_margin_loss"
     _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
@@ -1682,9 +1739,12 @@ def soft_margin_loss(input: Tensor, target: Target, reduction: str = "mean") -> 
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | None = None,
+                                size_average: Any = None, reduce: Any = None,
                                 reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of sigmoid(x) against 0/1 targets per class, times ``weight`` (one
     per class), averaged over the classes (the last dim): one loss per sample, then reduced."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('multilabel_soft_margin_loss', size_average, reduce, reduction)
     op = "multilabel_soft_margin_loss"
     _check_loss(op, input, reduction)
     _check_rank(op, "input", input, range(1, 33), "(N, C) or (C,)")
@@ -1699,10 +1759,12 @@ def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | 
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Target, margin: float = 0.0,
-                          reduction: str = "mean") -> Tensor:
+                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` where y = 1, ``max(0, cos(x1, x2) - margin)`` where y = -1, 0 where y
     is neither; (N, D) inputs with an (N,) target or (D,) inputs with a 0-d one.  torch's cosine:
     ``<x1, x2> / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))``."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('cosine_embedding_loss', size_average, reduce, reduction)
     from .factory import where
     op = "cosine_embedding_loss"
     _check_loss(op, input1, reduction)
@@ -1721,9 +1783,11 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Target, margin
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2.0, eps: float = 1e-6, swap: bool = False,
-                        reduction: str = "mean") -> Tensor:
+                        size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, margin + d(a, p) - d(a, n))``, d the :func:`pairwise_distance` (p, eps) over
     the last dim; ``swap``: d(a, n) replaced by d(p, n) where that is smaller (Balntas et al.)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('triplet_margin_loss', size_average, reduce, reduction)
     op = "triplet_margin_loss"
     p, eps = _scalar(op, "p", p), _scalar(op, "eps", eps)
     return _triplet_loss(op, anchor, positive, negative, margin, swap, reduction,
@@ -1775,10 +1839,13 @@ def gaussian_nll_loss(input: Tensor, target: Target, var: Tensor | float, full: 
 
 
 def poisson_nll_loss(input: Tensor, target: Target, log_input: bool = True, full: bool = False,
-                     eps: float = 1e-8, reduction: str = "mean") -> Tensor:
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
     """Poisson negative log-likelihood: ``exp(x) - t x`` (``log_input``, x the log-rate) or
     ``x - t log(x + eps)``; ``full`` adds the Stirling term ``t log t - t + 0.5 log(2 pi t)``
     where t > 1."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction('poisson_nll_loss', size_average, reduce, reduction)
     from .factory import where
     op = "poisson_nll_loss"
     _check_loss(op, input, reduction)
@@ -1928,9 +1995,9 @@ def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: in
     return target
 
 
-def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
-                  ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of ``softmax(logits)`` against integer class ``target`` (torch's
     ``F.cross_entropy``): mean (or sum/none) of ``-log p[target]``.  Logits are ``(N, C)``, or as
     in torch ``(C,)`` with a 0-d target, or ``(N, C, d1, ..., dk)`` with an ``(N, d1, ..., dk)``
@@ -1945,7 +2012,11 @@ def cross_entropy(logits: Tensor, target: Target, weight: Tensor | None = None,
     A floating-point ``target`` of the logits' own shape ``(N, C)`` holds class probabilities
     (torch >= 1.10): ``loss_i = -sum_c w_c y_ic log p_ic`` with ``y = (1 - e) target + e / C``;
     "mean" divides by N (not by the weights), ``ignore_index`` must stay negative, and the
-    gradient flows to the target (and the weight) when they require one."""
+    gradient flows to the target (and the weight) when they require one.  ``size_average`` /
+    ``reduce``: torch's deprecated pair (:func:`_legacy_reduction`)."""
+    logits = input
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction("cross_entropy", size_average, reduce, reduction)
     if isinstance(weight, str):        # cross_entropy(x, t, "sum"): torch's third argument is weight
         raise InputTypeError(f"cross_entropy: the third argument is weight (torch's order); pass "
                              f"reduction={weight!r} by keyword")
@@ -2045,11 +2116,13 @@ def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ig
     return total / float(n) if n else total * 0.0 + float("nan")
 
 
-def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``torch.nn.functional.nll_loss`` on ``(N, C)`` log-probabilities: the mean (sum, none) of
     ``-weight[t] * input[i, t]``; ``cross_entropy(x, t)`` is ``nll_loss(log_softmax(x), t)``.
     ``(C,)`` and ``(N, C, d1, ..., dk)`` inputs as in cross_entropy."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction("nll_loss", size_average, reduce, reduction)
     if isinstance(weight, str):
         raise InputTypeError(f"nll_loss: the third argument is weight (torch's order); pass "
                              f"reduction={weight!r} by keyword")

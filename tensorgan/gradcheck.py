@@ -91,7 +91,7 @@ def gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: floa
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     with no_grad():
         out = _output(fn, inputs)
-    u = Tensor(np.random.default_rng(seed + 1).standard_normal(out.shape), dtype=out.dtype,
+    u = Tensor._from(np.random.default_rng(seed + 1).standard_normal(out.shape), dtype=out.dtype,
                device=out.device)
 
     def first_gradients(*xs: Tensor) -> Tensor:

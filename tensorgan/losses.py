@@ -94,7 +94,7 @@ def gradient_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor, fa
         raise ShapeError(f"gradient_penalty: real {real.shape} and fake {fake.shape} must be "
                          f"batches of one shape")
     e = resolve(generator).uniform((real.shape[0],) + (1,) * (real.ndim - 1), dtype=real.dtype)
-    e = Tensor(e, dtype=real.dtype, device=real.device)
+    e = Tensor._from(e, dtype=real.dtype, device=real.device)
     x_hat = (e * real.detach() + (1.0 - e) * fake).detach().requires_grad_()
     grad = _input_gradients(discriminator(x_hat), x_hat)
     norms = ((grad * grad).sum(dim=1) + 1e-12).sqrt()   # + 1e-12: the norm's gradient at 0

@@ -351,14 +351,14 @@ class _TensorMath:
             data = data.numpy()
         device = self.device if device is None else get_device(device)
         array = _to_array(data, self.dtype if dtype is None else dtype, device)
-        return Tensor(array.copy(), requires_grad=requires_grad, device=device)
+        return Tensor._from(array.copy(), requires_grad=requires_grad, device=device)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
         """torch's ``new_empty``: zeros here (uninitialised memory would only hide bugs)."""
         device = self.device if device is None else get_device(device)
         dtype = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
-        return Tensor(device.xp.zeros(_size_args(size), dtype), requires_grad=requires_grad, device=device)
+        return Tensor._from(device.xp.zeros(_size_args(size), dtype), requires_grad=requires_grad, device=device)
 
     # -- elementwise -------------------------------------------------------------------------
     erf, erfinv, expm1 = _unary(Erf), _unary(Erfinv), _unary(Expm1)

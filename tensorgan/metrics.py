@@ -314,7 +314,7 @@ def compute_features(images: Any, batch_size: int = 500, model: Any = None,
     try:
         with no_grad():
             for i in range(0, len(x), batch_size):
-                batch = Tensor(x[i:i + batch_size], dtype=dtype, device=device)
+                batch = Tensor._from(x[i:i + batch_size], dtype=dtype, device=device)
                 f = model.features(batch)
                 logits.append(model.head(f).numpy().astype(np.float64))
                 feats.append(f.numpy().astype(np.float64))

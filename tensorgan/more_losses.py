@@ -12,34 +12,18 @@ normalised log-probabilities, as in torch.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable
 
 import numpy as np
 
 from . import ops
 from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
-from .functional import (_REDUCTIONS, _check_operand, _check_rank, _integer_targets, cross_entropy,
+from .functional import (_REDUCTIONS, _legacy_reduction, _check_operand, _check_rank, _integer_targets, cross_entropy,
                          _on_device, _reduced, _scalar, _triplet_loss, pairwise_distance,
                          padding_row, relu)
 from .tensor import Function, Tensor, _is_int
 
 Target = Any
-
-
-def _legacy_reduction(op: str, size_average: Any, reduce: Any, reduction: str) -> str:
-    """torch's deprecated ``size_average`` / ``reduce`` pair, when either is given, as the
-    reduction name (torch's ``_Reduction.legacy_get_string``, with its warning); else
-    ``reduction`` checked."""
-    if size_average is not None or reduce is not None:
-        warnings.warn(f"{op}: size_average and reduce are deprecated, use reduction=",
-                      UserWarning, stacklevel=3)
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "none" if not reduce else "mean" if size_average else "sum"
-    if reduction not in _REDUCTIONS:
-        raise ConfigError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    return reduction
 
 
 def _class_weight(op: str, weight: Tensor | None, x: Tensor, classes: int) -> Tensor | None:
@@ -71,6 +55,8 @@ def multi_margin_loss(input: Tensor, target: Target, p: int = 1, margin: float =
     for (N, C) input and (N,) class targets (or (C,) and a 0-d target); p is 1 or 2."""
     op = "multi_margin_loss"
     reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS:
+        raise ConfigError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if not _is_int(p) or p not in (1, 2):
         raise ConfigError(f"{op}: only p == 1 and p == 2 are supported, got p={p!r}")
     margin = _scalar(op, "margin", margin)
@@ -118,6 +104,8 @@ def multilabel_margin_loss(input: Tensor, target: Target, size_average: Any = No
     max(0, 1 - (x[j] - x[k])) / C``, where y is the row of ``target`` before its first -1."""
     op = "multilabel_margin_loss"
     reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS:
+        raise ConfigError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     x = _rows(op, input)
     n, classes = x.shape
     index, valid, is_target = _label_lists(op, target, input.shape, x.shape, x.device.xp)
@@ -448,5 +436,5 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Any, *,
         logits = logits + linear_bias
     if getattr(target, "shape", None) == logits.shape and ignore_index is not None:
         raise ConfigError(f"{op}: ignore_index cannot be specified when target contains probabilities")
-    return cross_entropy(logits, target, weight, -100 if ignore_index is None else ignore_index,
-                         reduction, label_smoothing)
+    return cross_entropy(logits, target, weight, ignore_index=-100 if ignore_index is None else ignore_index,
+                         reduction=reduction, label_smoothing=label_smoothing)

@@ -564,11 +564,49 @@ class Tensor:
                  "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
+    def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None,
+                 device: Any = None, size: Any = None):
+        """torch's ``torch.Tensor(...)`` legacy constructor: ``Tensor(2, 3)`` / ``Tensor(size=(2,
+        3))`` / ``Tensor(tg.Size([2, 3]))`` a (zeroed, not uninitialised) tensor of that shape,
+        ``Tensor()`` an empty (0,) one, ``Tensor([1, 2])`` / ``Tensor(array)`` the data -- all in
+        the default float dtype (float32), as torch's. An array already in that dtype is shared,
+        not copied, and ``Tensor(t)`` shares ``t``'s memory and keeps its dtype (both as torch).
+        A non-empty tuple of ints is a shape (``Tensor(x.shape)``: ``x.shape`` is a plain tuple
+        here, a torch.Size in torch); a list is data.
+
+        Extensions torch's does not take: ``dtype=`` (that dtype instead of the default float) and
+        ``requires_grad=``. ``tg.tensor(data)`` infers the dtype (int64 for ints) as torch's."""
         if not isinstance(requires_grad, (bool, np.bool_)):
-            raise InputTypeError(f"Tensor(data, requires_grad, ...): requires_grad must be a bool, "
-                                 f"got {requires_grad!r} (Tensor(2, 3) is not a shape here: use "
-                                 f"tg.zeros(2, 3) or tg.empty(2, 3))")
+            raise InputTypeError(f"Tensor(..., requires_grad=): requires_grad must be a bool, got "
+                                 f"{requires_grad!r}")
+        shape, data = _legacy_args(args, size, "Tensor")
+        dev = get_device(device)
+        dt = _default_float[0] if dtype is None else _check_dtype(dtype, any_kind=True)
+        if isinstance(data, Tensor):                   # torch.Tensor(t): t's memory, t's dtype
+            if dtype is not None and dt != data.dtype:
+                raise DTypeError(f"Tensor(t, dtype={dt}): t is {data.dtype}; convert with t.to({dt})")
+            if device is not None and dev is not data.device:
+                raise DeviceError(f"Tensor(t, device={dev}): t is on {data.device}; move it with .to()")
+            self._init_data(data.array, requires_grad, None, data.device)
+            self._version_box = data._version_box
+            return
+        if shape is not None:
+            data = dev.xp.zeros(shape, dtype=dt)
+        self._init_data(data, requires_grad, dt, dev)
+
+    @classmethod
+    def _from(cls, data: Any, requires_grad: bool = False, dtype: Any = None,
+              device: Any = None) -> "Tensor":
+        """A tensor holding ``data`` in its inferred dtype (int64 for ints, an array's own dtype;
+        ``dtype=`` to choose), sharing an array already of that dtype on ``device``: the library's
+        own constructor (``torch.as_tensor``'s rules; ``Tensor(...)`` is torch's legacy one)."""
+        t = object.__new__(cls)
+        t._init_data(data, requires_grad, dtype, device)
+        return t
+
+    def _init_data(self, data: Any, requires_grad: bool, dtype: Any, device: Any) -> None:
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise InputTypeError(f"requires_grad must be a bool, got {requires_grad!r}")
         device = get_device(device)
         array = _to_array(data, dtype, device)
         if requires_grad and array.dtype.kind in "iu" and dtype is None:
@@ -1520,14 +1558,23 @@ class Tensor:
         _check_dtype("bfloat16")
         raise AssertionError("unreachable")     # _check_dtype refuses bfloat16
 
-    def type(self, dtype: Any = None) -> Any:
-        """torch's ``type()``: no argument, the type name (``tensorgan.FloatTensor``); a dtype
-        (or ``tg.FloatTensor`` / ``tg.DoubleTensor``, as pix2pix scripts pass) converts."""
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """torch's ``type()``: no argument, the type name (``tensorgan.FloatTensor``); a dtype, a
+        legacy class (``tg.FloatTensor`` / ``tg.DoubleTensor``, as pix2pix scripts pass; ``tg.Tensor``
+        the default float dtype) or its name (``"torch.DoubleTensor"``, ``"torch.cuda.FloatTensor"``
+        on the GPU) converts."""
         if dtype is None:
-            return {float32: "tensorgan.FloatTensor", float64: "tensorgan.DoubleTensor",
-                    BOOL: "tensorgan.BoolTensor", int64: "tensorgan.LongTensor",
-                    int32: "tensorgan.IntTensor", int16: "tensorgan.ShortTensor",
-                    int8: "tensorgan.CharTensor", uint8: "tensorgan.ByteTensor"}[self.dtype]
+            return _LEGACY_NAMES[self.dtype]
+        if dtype is Tensor:
+            return self.to(_default_float[0])
+        if isinstance(dtype, str) and dtype.rsplit(".", 1)[-1].endswith("Tensor"):
+            prefix, _, name = dtype.rpartition(".")
+            found = [dt for dt, n in _LEGACY_NAMES.items() if n.endswith("." + name)]
+            if prefix not in ("torch", "torch.cuda", "tensorgan", "tensorgan.cuda") or not found:
+                raise DTypeError(f"type: invalid type {dtype!r} (e.g. 'torch.FloatTensor')")
+            if prefix.endswith("cuda"):
+                return self.to(device="cuda", dtype=found[0])
+            return self.to(found[0])
         return self.to(getattr(dtype, "dtype", dtype))
 
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
@@ -2124,6 +2171,65 @@ def _axes(axis, ndim: int):
     return axes if ndim else None    # a 0-d tensor: dim 0 / -1 is the whole tensor, as in torch
 
 
+_LEGACY_NAMES = {float32: "tensorgan.FloatTensor", float64: "tensorgan.DoubleTensor",
+                 float16: "tensorgan.HalfTensor", BOOL: "tensorgan.BoolTensor",
+                 int64: "tensorgan.LongTensor", int32: "tensorgan.IntTensor",
+                 int16: "tensorgan.ShortTensor", int8: "tensorgan.CharTensor",
+                 uint8: "tensorgan.ByteTensor"}
+
+
+def _legacy_args(args: tuple, size: Any, op: str) -> tuple:
+    """torch's legacy-constructor arguments (``Tensor``, ``FloatTensor``, ..., ``x.new``) as
+    ``(shape, None)`` or ``(None, data)``: sizes ``(2, 3)``, ``size=``, a ``Size`` or a non-empty
+    tuple of ints are a shape, nothing is the empty (0,) shape, one other argument is data."""
+    if size is not None:
+        if args:
+            raise InputTypeError(f"{op}: give the shape positionally or as size=, not both "
+                                 f"(got {args!r} and size={size!r})")
+        args = (size,)
+    if not args:
+        return (0,), None
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, Size) or (isinstance(a, tuple) and a and all(_is_int(n) for n in a)):
+            args = tuple(a)
+        elif not _is_int(a):
+            if isinstance(a, (bool, float, complex, np.bool_, np.floating)):
+                raise InputTypeError(f"{op}(data): data must be a sequence or an array, got "
+                                     f"{type(a).__name__} {a!r} (a 0-d tensor: tg.tensor({a!r}))")
+            return None, a
+    if not all(_is_int(n) for n in args):
+        raise InputTypeError(f"{op}: takes sizes (ints), a Size, or one sequence / array / tensor "
+                             f"of data, got {args!r}")
+    shape = tuple(int(n) for n in args)
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"{op}: negative dimension in shape {shape}")
+    return shape, None
+
+
+class Size(tuple):
+    """torch.Size: a tensor's shape as a tuple (``x.size()``); ``Tensor(size)`` / ``x.new(size)``
+    read it as a shape. ``numel()`` is the element count."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"tensorgan.Size({list(self)!r})"
+
+    def __getitem__(self, key: Any) -> Any:
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __add__(self, other: Any) -> "Size":
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other: Any) -> "Size":
+        return Size(tuple(other) + tuple(self))
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64)) if self else 1
+
+
 class _Size(int):
     """``Tensor.size``: the element count, an ``int`` as NumPy has it, that called is PyTorch's
     ``size()``: ``x.size()`` the shape, ``x.size(dim)`` one dim (negative dims count from the end)."""
@@ -2138,7 +2244,7 @@ class _Size(int):
 
     def __call__(self, dim: int | None = None) -> Any:
         if dim is None:
-            return self.shape
+            return Size(self.shape)
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -len(self.shape) <= dim < len(self.shape):
             raise ShapeError(f"size: dim {dim!r} is out of range for shape {self.shape}")
         return self.shape[dim]

@@ -28,7 +28,7 @@ from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeE
 from .factory import cat, full, tensor as _new_tensor
 from .math_ops import _in_place_form
 from .random import Generator, resolve
-from .tensor import Tensor, _GradHooks, _check_dtype, _is_int, _size_args, _to_array, get_default_dtype
+from .tensor import Tensor, _GradHooks, _check_dtype, _is_int, _legacy_args, _size_args, _to_array, get_default_dtype
 
 
 def _tensor_arg(op: str, value: Any, name: str = "input") -> Tensor:
@@ -167,16 +167,18 @@ class _TensorExtras:
         zeros of that size, ``x.new(data)`` a copy of data, ``x.new(tensor)`` that tensor -- in
         x's dtype and device (``device=`` may say another)."""
         device = get_device(kwargs.pop("device", self.device))
+        size = kwargs.pop("size", None)
         if kwargs:
             raise InputTypeError(f"new: unexpected keyword arguments {sorted(kwargs)}")
         if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype != self.dtype:
+                raise DTypeError(f"new(t): t is a {args[0].dtype} tensor, this one {self.dtype}; "
+                                 f"convert it with t.to({self.dtype})")
             return args[0]
-        if not args or builtins.all(_is_int(a) for a in args) or (
-                len(args) == 1 and isinstance(args[0], tuple) and builtins.all(_is_int(a) for a in args[0])):
-            return Tensor._make(device.xp.zeros(_size_args(args) if args else (0,), self.dtype), device)
-        if len(args) != 1:
-            raise InputTypeError(f"new: takes sizes (ints), one sequence of data or one tensor, got {args!r}")
-        return Tensor._make(_to_array(args[0], self.dtype, device).copy(), device)
+        shape, data = _legacy_args(args, size, "new")
+        if shape is not None:
+            return Tensor._make(device.xp.zeros(shape, self.dtype), device)
+        return Tensor._make(_to_array(data, self.dtype, device).copy(), device)
 
     def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
         """narrow(...) as a new tensor (not a view)."""
@@ -304,7 +306,7 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
                                                               dtype=dtype or obj.dtype)
         t = t.detach() if t is obj else t
     else:
-        t = Tensor(obj, dtype=dtype, device=device)
+        t = Tensor._from(obj, dtype=dtype, device=device)
     source = obj.array if isinstance(obj, Tensor) else obj
     shares = isinstance(source, (np.ndarray,)) or hasattr(source, "__cuda_array_interface__")
     shares = shares and t.array is source or (t.array.base is source if shares else False)
@@ -351,7 +353,7 @@ def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
         a = np.frombuffer(buffer, dtype=dt, count=int(count), offset=int(offset))
     except (TypeError, ValueError) as exc:
         raise InputTypeError(f"frombuffer: {exc}") from None
-    return Tensor(a, requires_grad=requires_grad, device="cpu")
+    return Tensor._from(a, requires_grad=requires_grad, device="cpu")
 
 
 def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = None, device: Any = None,

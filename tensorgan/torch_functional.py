@@ -95,31 +95,33 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
                           reduction: int = 0) -> Tensor:
     return F.cosine_embedding_loss(input1, input2, target, margin,
-                                   _reduction("cosine_embedding_loss", reduction))
+                                   reduction=_reduction("cosine_embedding_loss", reduction))
 
 
 def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0, reduction: int = 0) -> Tensor:
-    return F.hinge_embedding_loss(input, target, margin, _reduction("hinge_embedding_loss", reduction))
+    return F.hinge_embedding_loss(input, target, margin, reduction=_reduction("hinge_embedding_loss", reduction))
 
 
 def kl_div(input: Tensor, target: Any, reduction: int = 0, *, log_target: bool = False) -> Tensor:
-    return F.kl_div(input, target, _reduction("kl_div", reduction), log_target)
+    return F.kl_div(input, target, reduction=_reduction("kl_div", reduction), log_target=log_target)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
                         reduction: int = 0) -> Tensor:
-    return F.margin_ranking_loss(input1, input2, target, margin, _reduction("margin_ranking_loss", reduction))
+    return F.margin_ranking_loss(input1, input2, target, margin,
+                                 reduction=_reduction("margin_ranking_loss", reduction))
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2.0, eps: float = 1e-6, swap: bool = False, reduction: int = 0) -> Tensor:
     return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
-                                 _reduction("triplet_margin_loss", reduction))
+                                 reduction=_reduction("triplet_margin_loss", reduction))
 
 
 def poisson_nll_loss(input: Tensor, target: Any, log_input: bool, full: bool, eps: float,
                      reduction: int) -> Tensor:
-    return F.poisson_nll_loss(input, target, log_input, full, eps, _reduction("poisson_nll_loss", reduction))
+    return F.poisson_nll_loss(input, target, log_input, full, eps=eps,
+                              reduction=_reduction("poisson_nll_loss", reduction))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor | None = None,
@@ -127,7 +129,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
     """torch.binary_cross_entropy_with_logits: ``-w [p t log s(x) + (1 - t) log(1 - s(x))]`` with
     ``p`` = ``pos_weight`` (broadcast along the last dim) and ``w`` = ``weight``."""
     how = _reduction("binary_cross_entropy_with_logits", reduction)
-    return F.binary_cross_entropy_with_logits(input, target, how, weight=weight, pos_weight=pos_weight)
+    return F.binary_cross_entropy_with_logits(input, target, weight, reduction=how, pos_weight=pos_weight)
 
 
 def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any, blank: int = 0,

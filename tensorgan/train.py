@@ -573,7 +573,7 @@ class Trainer:
         model.eval()
         try:
             with no_grad():
-                out = model(Tensor(noise, device=self.device), *args)
+                out = model(Tensor._from(noise, device=self.device), *args)
             return out.numpy()
         finally:
             model.train(was_training)

@@ -46,7 +46,7 @@ fast = settings(max_examples=60, deadline=5000, suppress_health_check=[HealthChe
 
 
 def t(*shape, dtype=np.float32, requires_grad=False):
-    return tg.Tensor(np.linspace(-1, 1, int(np.prod(shape)), dtype=dtype).reshape(shape),
+    return tg.tensor(np.linspace(-1, 1, int(np.prod(shape)), dtype=dtype).reshape(shape),
                      requires_grad=requires_grad)
 
 

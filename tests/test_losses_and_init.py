@@ -58,7 +58,7 @@ def test_smooth_l1_and_huber_match_the_formulas(shape, seed, reduction, threshol
 @pytest.mark.parametrize("threshold", [0.5, 1.0, 3.0])
 def test_smooth_l1_and_huber_gradients(reduction, threshold):
     x, y = t64(sample((3, 4), 2)), t64(sample((3, 4), 3))
-    for fn in (lambda a, b: F.smooth_l1_loss(a, b, reduction, threshold),
+    for fn in (lambda a, b: F.smooth_l1_loss(a, b, reduction=reduction, beta=threshold),
                lambda a, b: F.huber_loss(a, b, reduction, threshold)):
         assert tg.gradcheck(fn, [x, y])
         assert tg.gradgradcheck(fn, [x, y])
@@ -77,7 +77,7 @@ def test_smooth_l1_and_huber_special_cases():
     # Huber is delta times smooth L1 with beta = delta (torch's docs)
     for d in (0.2, 1.0, 4.0):
         np.testing.assert_allclose(F.huber_loss(t64(x), y, "none", d).numpy(),
-                                   d * F.smooth_l1_loss(t64(x), y, "none", d).numpy(), rtol=1e-12)
+                                   d * F.smooth_l1_loss(t64(x), y, reduction="none", beta=d).numpy(), rtol=1e-12)
     # gradients: d / beta inside, sign(d) outside; huge differences do not overflow the unused branch
     v = t64([0.5, -0.25, 3.0, -1e200])
     F.smooth_l1_loss(v, np.zeros(4), "sum", beta=1.0).backward()
@@ -119,7 +119,7 @@ def test_smooth_l1_and_huber_argument_errors():
 def test_smooth_l1_and_huber_modules():
     x, y = t64(sample((3, 4), 8)), t64(sample((3, 4), 9), False)
     np.testing.assert_array_equal(nn.SmoothL1Loss("sum", beta=0.4)(x, y).numpy(),
-                                  F.smooth_l1_loss(x, y, "sum", 0.4).numpy())
+                                  F.smooth_l1_loss(x, y, reduction="sum", beta=0.4).numpy())
     np.testing.assert_array_equal(nn.HuberLoss("none", 0.4)(x, y).numpy(), F.huber_loss(x, y, "none", 0.4).numpy())
     assert nn.HuberLoss().delta == 1.0 and nn.SmoothL1Loss().beta == 1.0
     assert nn.HuberLoss().reduction == nn.SmoothL1Loss().reduction == "mean"
@@ -145,7 +145,7 @@ def test_kl_div_matches_the_formula(shape, seed, reduction, log_target):
     target = rng.random(shape) * (rng.random(shape) > 0.3)         # some exact zeros
     if log_target:
         target = np.log(target + 0.05)
-    ours = F.kl_div(t64(inp), target, reduction, log_target)
+    ours = F.kl_div(t64(inp), target, reduction=reduction, log_target=log_target)
     np.testing.assert_allclose(ours.numpy(), KL_REDUCE[reduction](np_kl(inp, target, log_target)),
                                rtol=1e-12, atol=1e-15)
 
@@ -175,7 +175,7 @@ def test_kl_div_gradients(reduction, log_target):
     rng = np.random.default_rng(5)
     inp = t64(np.log(rng.random((3, 4)) + 0.1))
     target = t64(np.log(rng.random((3, 4)) + 0.1) if log_target else rng.random((3, 4)) + 0.1)
-    fn = lambda a, b: F.kl_div(a, b, reduction, log_target)      # noqa: E731
+    fn = lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target)      # noqa: E731
     assert tg.gradcheck(fn, [inp, target])
     assert tg.gradgradcheck(fn, [inp, target])
 

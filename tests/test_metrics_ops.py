@@ -88,7 +88,8 @@ def test_cross_entropy_weight_ignore_index_and_label_smoothing(n, c, reduction, 
     want = np_cross_entropy(x.numpy(), target, weight, ignore_index, reduction, smoothing)
 
     def loss(x):
-        return F.cross_entropy(x, target, w, ignore_index, reduction, smoothing)
+        return F.cross_entropy(x, target, w, ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=smoothing)
     np.testing.assert_allclose(loss(x).numpy(), want, atol=1e-12)
     assert tg.gradcheck(loss, [x])
     assert tg.gradgradcheck(lambda x: loss(x * x), [x])

@@ -378,7 +378,7 @@ def default_collate(items: list[Any]) -> Any:
 def _cpu_tensor(array: np.ndarray) -> Any:
     """A numeric array as a CPU Tensor (float16 becomes float32); strings / objects stay arrays."""
     from ..tensor import Tensor
-    return Tensor(array, device="cpu") if array.dtype.kind in "fiub" else array
+    return Tensor._from(array, device="cpu") if array.dtype.kind in "fiub" else array
 
 
 def default_convert(data: Any) -> Any:

@@ -201,7 +201,7 @@ class _PositiveDefinite(_Symmetric):
         symmetric = super().check(value)
         a = value.detach().numpy()
         positive = np.linalg.eigvalsh(a).min(-1) > 0 if a.size else np.ones(a.shape[:-2], bool)
-        return symmetric & Tensor(positive, device=value.device)
+        return symmetric & Tensor._from(positive, device=value.device)
 
 
 dependent = _Dependent()

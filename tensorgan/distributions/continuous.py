@@ -402,7 +402,7 @@ class VonMises(Elementwise):
         loc = np.broadcast_to(self.loc.detach().numpy().astype(np.float64), shape)
         kappa = np.broadcast_to(self.concentration.detach().numpy().astype(np.float64), shape)
         x = _von_mises_draw(loc, kappa, default_generator.rng)
-        return Tensor(x.astype(self.loc.numpy().dtype), device=self.loc.device)
+        return Tensor._from(x.astype(self.loc.numpy().dtype), device=self.loc.device)
 
 
 class Dirichlet(Distribution):

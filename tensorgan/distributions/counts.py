@@ -24,7 +24,7 @@ __all__ = ["Binomial", "Geometric", "Multinomial", "NegativeBinomial", "Poisson"
 
 def _drawn(array: np.ndarray, like: Tensor) -> Tensor:
     """NumPy draws as a Tensor of ``like``'s float dtype and device."""
-    return Tensor(np.asarray(array).astype(like.numpy().dtype), device=like.device)
+    return Tensor._from(np.asarray(array).astype(like.numpy().dtype), device=like.device)
 
 
 def _np(t: Tensor, shape: tuple) -> np.ndarray:

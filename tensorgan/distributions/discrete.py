@@ -182,7 +182,7 @@ class Categorical(_ProbsOrLogits):
         u = standard_uniform(shape, cdf)
         xp = cdf.device.xp
         counts = (u.array[..., None] * cdf.array[..., -1:] >= cdf.array).sum(-1)
-        return Tensor(xp.minimum(counts, self._num_events - 1).astype(np.int64), device=cdf.device)
+        return Tensor._from(xp.minimum(counts, self._num_events - 1).astype(np.int64), device=cdf.device)
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:

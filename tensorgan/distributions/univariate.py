@@ -224,7 +224,7 @@ def _gamma_draw(concentration: Tensor, shape: tuple) -> Tensor:
     conc = np.broadcast_to(concentration.detach().numpy(), shape)
     draw = default_generator.rng.standard_gamma(conc).astype(conc.dtype)
     tiny = np.finfo(conc.dtype).tiny
-    return Tensor(np.maximum(draw, tiny), device=concentration.device)
+    return Tensor._from(np.maximum(draw, tiny), device=concentration.device)
 
 
 class Gamma(Elementwise):

@@ -7,14 +7,19 @@ from typing import Any
 
 from .. import functional as F
 from ..errors import ConfigError, InputTypeError
-from ..more_losses import _legacy_reduction
+from ..functional import _legacy_reduction
 from ..tensor import Tensor
 from .module import Module
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
+    """torch's ``_Loss(size_average=None, reduce=None, reduction='mean')``: the deprecated pair,
+    when given, becomes the reduction with torch's warning (``F._legacy_reduction``)."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
         super().__init__()
+        if size_average is not None or reduce is not None:
+            reduction = _legacy_reduction(type(self).__name__, size_average, reduce, reduction)
         if reduction not in F._REDUCTIONS:
             raise ConfigError(f"{type(self).__name__}: reduction must be one of {F._REDUCTIONS}, "
                               f"got {reduction!r}")
@@ -22,39 +27,56 @@ class _Loss(Module):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits -- the stable form; what the DCGAN's losses use."""
+    """Binary cross-entropy on logits -- the stable form; what the DCGAN's losses use. torch's
+    ``weight`` (each element's) and ``pos_weight`` (the positive term's) are buffers."""
 
-    def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(logits, target, self.reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean", pos_weight: Any = None):
+        if isinstance(weight, str):          # tensorgan's older BCEWithLogitsLoss(reduction)
+            weight, reduction = None, weight
+        super().__init__(size_average, reduce, reduction)
+        for name, value in (("weight", weight), ("pos_weight", pos_weight)):
+            if value is not None and not isinstance(value, Tensor):
+                raise InputTypeError(f"BCEWithLogitsLoss: {name} must be a Tensor or None, got "
+                                     f"{type(value).__name__}")
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        if self.weight is None and self.pos_weight is None:
+            return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities (after a Sigmoid), logs clamped at -100; torch's
     ``weight`` (a buffer, broadcast to the input) rescales each element's loss."""
 
-    def __init__(self, weight: Any = None, *, reduction: str = "mean"):
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean"):
         if isinstance(weight, str):          # tensorgan's older BCELoss(reduction) positionally
             weight, reduction = None, weight
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         if weight is not None and not isinstance(weight, Tensor):
             raise InputTypeError(f"BCELoss: weight must be a Tensor or None, got "
                                  f"{type(weight).__name__}")
         self.register_buffer("weight", weight)
 
-    def forward(self, probs: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy(probs, target, self.weight, self.reduction)
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class MSELoss(_Loss):
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     """Mean (or sum/none) absolute error; the gradient at a zero difference is 0, as in torch."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.l1_loss(input, target, self.reduction)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_Loss):
@@ -62,9 +84,9 @@ class CrossEntropyLoss(_Loss):
     of the logits' shape, for ``(N, C)``, ``(C,)`` or per-position ``(N, C, d1, ..., dk)`` logits,
     with torch's ``weight``, ``ignore_index`` and ``label_smoothing`` (see ``F.cross_entropy``)."""
 
-    def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0):
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
+                 reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(size_average, reduce, reduction)
         if not 0.0 <= F._scalar("CrossEntropyLoss", "label_smoothing", label_smoothing) <= 1.0:
             raise ConfigError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                               f"{label_smoothing!r}")
@@ -74,9 +96,9 @@ class CrossEntropyLoss(_Loss):
         self.register_buffer("weight", weight)    # torch's: in state_dict, moved by .to()
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
-    def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(logits, target, self.weight, self.ignore_index, self.reduction,
-                               self.label_smoothing)
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class LinearCrossEntropyLoss(_Loss):
@@ -90,7 +112,7 @@ class LinearCrossEntropyLoss(_Loss):
                  label_smoothing: float = 0.0, options: Any = None):
         from .layers import Linear
         owner = "LinearCrossEntropyLoss"
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if weight is not None and getattr(weight, "shape", None) != (num_classes,):
             raise ConfigError(f"{owner}: expected weight shape to be {(num_classes,)}, got "
                               f"{getattr(weight, 'shape', weight)!r}")
@@ -122,8 +144,9 @@ class NLLLoss(_Loss):
     against integer class targets, with
     torch's ``weight``, ``ignore_index`` and ``reduction`` (see ``F.nll_loss``)."""
 
-    def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
+                 reduce: Any = None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         if weight is not None and not isinstance(weight, Tensor):
             raise InputTypeError(f"NLLLoss: weight must be a Tensor of one weight per class, got "
                                  f"{type(weight).__name__}")
@@ -133,25 +156,26 @@ class NLLLoss(_Loss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
     """``F.smooth_l1_loss``: quadratic below ``beta``, L1 above (``beta=0``: L1)."""
 
-    def __init__(self, reduction: str = "mean", beta: float = 1.0):
-        super().__init__(reduction)
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
         self.beta = F._threshold("SmoothL1Loss", "beta", beta, positive=False)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
     """``F.huber_loss``: quadratic below ``delta``, ``delta``-scaled L1 above."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = F._threshold("HuberLoss", "delta", delta, positive=True)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -162,7 +186,9 @@ class KLDivLoss(_Loss):
     """``F.kl_div`` of log-probabilities ``input`` from ``target`` (probabilities, or
     log-probabilities with ``log_target=True``); ``reduction="batchmean"`` is the true KL."""
 
-    def __init__(self, reduction: str = "mean", log_target: bool = False):
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean", log_target: bool = False):
+        if size_average is not None or reduce is not None:
+            reduction = _legacy_reduction("KLDivLoss", size_average, reduce, reduction)
         if reduction not in F._KL_REDUCTIONS:
             raise ConfigError(f"KLDivLoss: reduction must be one of {F._KL_REDUCTIONS}, got "
                               f"{reduction!r}")
@@ -172,69 +198,69 @@ class KLDivLoss(_Loss):
         self.reduction, self.log_target = reduction, log_target
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.kl_div(input, target, self.reduction, self.log_target)
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class MarginRankingLoss(_Loss):
     """``F.margin_ranking_loss``: ``max(0, -y (x1 - x2) + margin)``."""
 
-    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.margin = F._scalar("MarginRankingLoss", "margin", margin)
 
     def forward(self, input1: Tensor, input2: Any, target: Any) -> Tensor:
-        return F.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+        return F.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
 
 
 class HingeEmbeddingLoss(_Loss):
     """``F.hinge_embedding_loss``: x where y = 1, ``max(0, margin - x)`` where y = -1."""
 
-    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, margin: float = 1.0, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.margin = F._scalar("HingeEmbeddingLoss", "margin", margin)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.hinge_embedding_loss(input, target, self.margin, self.reduction)
+        return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
 class SoftMarginLoss(_Loss):
     """``F.soft_margin_loss``: ``log(1 + exp(-y x))``."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.soft_margin_loss(input, target, self.reduction)
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_Loss):
     """``F.multilabel_soft_margin_loss``; ``weight``: one per class, a buffer as torch's."""
 
-    def __init__(self, weight: Any = None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         if weight is not None and not isinstance(weight, Tensor):
             raise InputTypeError(f"MultiLabelSoftMarginLoss: weight must be a Tensor of one weight "
                                  f"per class, got {type(weight).__name__}")
         self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+        return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
 
 
 class CosineEmbeddingLoss(_Loss):
     """``F.cosine_embedding_loss``: ``1 - cos`` where y = 1, ``max(0, cos - margin)`` where -1."""
 
-    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.margin = F._scalar("CosineEmbeddingLoss", "margin", margin)
 
     def forward(self, input1: Tensor, input2: Any, target: Any) -> Tensor:
-        return F.cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
+        return F.cosine_embedding_loss(input1, input2, target, self.margin, reduction=self.reduction)
 
 
 class TripletMarginLoss(_Loss):
     """``F.triplet_margin_loss``: ``max(0, margin + d(a, p) - d(a, n))``."""
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
-                 reduction: str = "mean"):
-        super().__init__(reduction)
+                 size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         name = "TripletMarginLoss"
         self.margin, self.p, self.eps = (F._scalar(name, n, v) for n, v in
                                          (("margin", margin), ("p", p), ("eps", eps)))
@@ -244,14 +270,14 @@ class TripletMarginLoss(_Loss):
 
     def forward(self, anchor: Tensor, positive: Any, negative: Any) -> Tensor:
         return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps,
-                                     self.swap, self.reduction)
+                                     self.swap, reduction=self.reduction)
 
 
 class GaussianNLLLoss(_Loss):
     """``F.gaussian_nll_loss`` of ``input`` (the mean) and ``var`` against ``target``."""
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.full, self.eps = bool(full), F._scalar("GaussianNLLLoss", "eps", eps)
 
     def forward(self, input: Tensor, target: Any, var: Any) -> Tensor:
@@ -261,15 +287,15 @@ class GaussianNLLLoss(_Loss):
 class PoissonNLLLoss(_Loss):
     """``F.poisson_nll_loss``: Poisson negative log-likelihood of a (log-)rate ``input``."""
 
-    def __init__(self, log_input: bool = True, full: bool = False, eps: float = 1e-8,
-                 reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, log_input: bool = True, full: bool = False, size_average: Any = None,
+                 eps: float = 1e-8, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.log_input, self.full = bool(log_input), bool(full)
         self.eps = F._scalar("PoissonNLLLoss", "eps", eps)
 
     def forward(self, log_input: Tensor, target: Any) -> Tensor:
-        return F.poisson_nll_loss(log_input, target, self.log_input, self.full, self.eps,
-                                  self.reduction)
+        return F.poisson_nll_loss(log_input, target, self.log_input, self.full, eps=self.eps,
+                                  reduction=self.reduction)
 
 
 class MultiMarginLoss(_Loss):
@@ -278,7 +304,7 @@ class MultiMarginLoss(_Loss):
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, size_average: Any = None,
                  reduce: Any = None, reduction: str = "mean"):
-        super().__init__(_legacy_reduction("MultiMarginLoss", size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         if p not in (1, 2) or isinstance(p, bool):
             raise ConfigError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
         if weight is not None and not isinstance(weight, Tensor):
@@ -296,7 +322,7 @@ class MultiLabelMarginLoss(_Loss):
     """``F.multilabel_margin_loss``: targets are class indices ended by -1."""
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
-        super().__init__(_legacy_reduction("MultiLabelMarginLoss", size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
@@ -308,7 +334,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     def __init__(self, *, distance_function: Any = None, margin: float = 1.0, swap: bool = False,
                  reduction: str = "mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         name = "TripletMarginWithDistanceLoss"
         if distance_function is not None and not callable(distance_function):
             raise InputTypeError(f"{name}: distance_function must be callable or None, got "
@@ -328,7 +354,7 @@ class CTCLoss(_Loss):
     """``F.ctc_loss``: Connectionist Temporal Classification of (T, N, C) log-probabilities."""
 
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if isinstance(blank, bool) or not isinstance(blank, int) or blank < 0:
             raise ConfigError(f"CTCLoss: blank must be a class index >= 0, got {blank!r}")
         self.blank, self.zero_infinity = blank, bool(zero_infinity)
@@ -345,5 +371,4 @@ class NLLLoss2d(NLLLoss):
                  reduce: Any = None, reduction: str = "mean"):
         warnings.warn("NLLLoss2d has been deprecated. Please use NLLLoss instead as a drop-in "
                       "replacement and see the documentation for details.", stacklevel=2)
-        super().__init__(weight, ignore_index=ignore_index,
-                         reduction=_legacy_reduction("NLLLoss2d", size_average, reduce, reduction))
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)

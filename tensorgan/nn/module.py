@@ -76,7 +76,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             device = data.device if device is None else device
             data = data.array if get_device(device) is data.device else data.numpy()
-        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
+        self._init_data(data, requires_grad, dtype, device)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -178,9 +178,9 @@ class Buffer(Tensor):
         if data is None:
             data = np.zeros((0,), dtype=get_default_dtype())
         if isinstance(data, Tensor):
-            super().__init__(data.array, requires_grad=data.requires_grad, device=data.device)
+            self._init_data(data.array, data.requires_grad, None, data.device)
         else:
-            super().__init__(data)
+            self._init_data(data, False, None, None)
         self.persistent = bool(persistent)
 
     def _plain(self) -> Tensor:
