@@ -588,7 +588,7 @@ class Tensor:
             if device is not None and dev is not data.device:
                 raise DeviceError(f"Tensor(t, device={dev}): t is on {data.device}; move it with .to()")
             self._init_data(data.array, requires_grad, None, data.device)
-            self._version_box = data._version_box
+            _share(data, self)         # an alias: in-place checks see it as a view
             return
         if shape is not None:
             data = dev.xp.zeros(shape, dtype=dt)

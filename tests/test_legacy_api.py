@@ -53,6 +53,11 @@ def test_tensor_shares_memory_as_torch():
     assert y.dtype == np.int64 and y.array is x.array
     y.add_(1)
     assert x.numpy().tolist() == [2, 3] and x._version == y._version == 1
+    w = tg.ones(3, requires_grad=True)
+    r = w * 2
+    alias = tg.Tensor(r)                   # an alias of a graph result counts as its view:
+    r.mul_(3)                              # r is updated in its own memory, the alias sees it
+    assert alias.tolist() == [6.0, 6.0, 6.0]
 
 
 def test_tensor_extensions_and_errors():
