@@ -86,7 +86,9 @@ def _key_along(x: Tensor, dim: int, index: np.ndarray) -> tuple:
     """The advanced-index key that picks ``x[i][j]..[index[i][j]..]..`` along ``dim`` (gather's):
     ``index`` at ``dim``, an open grid (arange) of the index's own shape at every other dim."""
     xp = x.device.xp
-    grids = np.ogrid[tuple(slice(0, n) for n in index.shape)] if index.ndim else []
+    if index.ndim == 0:                # a 0-d index (counted as 1-d, see _check_index_shape)
+        return (xp.asarray(index),) if x.ndim == 1 else ()
+    grids = np.ogrid[tuple(slice(0, n) for n in index.shape)]
     return tuple(xp.asarray(index if d == dim else grids[d]) for d in range(index.ndim))
 
 
@@ -302,8 +304,10 @@ def _gather_key(op: str, input: Tensor, dim: int, index: Any, src: Tensor | None
 
 
 def _check_index_shape(op: str, x: Tensor, dim: int, index: np.ndarray, src: Tensor | None) -> None:
-    """gather/scatter: the index has x's rank and is no larger than x off ``dim`` (nor than src)."""
-    if index.ndim != x.ndim:
+    """gather/scatter: the index has x's rank and is no larger than x off ``dim`` (nor than src).
+    A 0-d index or input counts as 1-d, as torch's (``zeros(10).scatter_(0, tensor(y), value=1)``,
+    the one-hot transform of torch's tutorials)."""
+    if builtins.max(index.ndim, 1) != builtins.max(x.ndim, 1):
         raise ShapeError(f"{op}: index must have as many dims as the input ({x.ndim}), got shape "
                          f"{index.shape}")
     if any(n > x.shape[d] for d, n in enumerate(index.shape) if d != dim) or (
@@ -325,7 +329,7 @@ def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarra
         raise InputTypeError(f"{op}: give src (a tensor or a number) or value, one of them")
     src = value if src is None else src
     if isinstance(src, Tensor) and src.ndim:
-        return src[tuple(slice(0, n) for n in idx.shape)]
+        return src[tuple(slice(0, n) for n in idx.shape)] if idx.ndim else src.reshape(-1)[0]
     return _operand_like(op, input, src, "src").expand(idx.shape)
 
 
@@ -335,7 +339,7 @@ _SCATTER_REDUCE = {"add": "sum", "multiply": "prod"}     # scatter's reduce= as 
 def _scatter_prepared(op: str, input: Tensor, dim: int, index: Any, src: Any, value: Any) -> tuple:
     """(key, source) for the scatter family: the index checked against the input (and a tensor
     ``src``, which must have the input's rank), the source cut or filled to the index's shape."""
-    if isinstance(src, Tensor) and src.ndim != input.ndim:
+    if isinstance(src, Tensor) and builtins.max(src.ndim, 1) != builtins.max(input.ndim, 1):
         raise ShapeError(f"{op}: src must have as many dims as the input ({input.ndim}), got {src.shape}")
     _, idx, key = _gather_key(op, input, dim, index, src if isinstance(src, Tensor) else None)
     return key, _scatter_source(op, input, src, value, idx)
