@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import CheckpointError, ConfigError, DataError, IndexOutOfRangeError, InputTypeError
 from ..random import numpy_rng
 from .combine import IterableDataset, Subset
-from .dataset import check_arrays
+from .dataset import ArrayDataset, check_arrays
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, batch_ends,
                       batch_plan, sampler_order)
 
@@ -296,9 +296,13 @@ def _check_dataset(dataset: Any) -> str:
     if isinstance(dataset, IterableDataset):
         return "iterable"
     images = getattr(dataset, "images", None)
-    if (not _holds_images(dataset) and not isinstance(dataset, np.ndarray)   # a bare array: below
+    # A map dataset: its own items -- any object with __len__ and __getitem__ (a user's dataset
+    # may well hold uint8 arrays called ``images``, e.g. (N, H, W, C) with a transform), except
+    # tensorgan's own datasets (ArrayDataset and its subclasses), batched as scaled images.
+    if (not (_holds_images(dataset) and isinstance(dataset, ArrayDataset))
+            and not isinstance(dataset, np.ndarray)      # a bare array: below
             and hasattr(type(dataset), "__getitem__") and hasattr(type(dataset), "__len__")):
-        return "map"                                     # a map dataset: its own items
+        return "map"
     if not isinstance(images, np.ndarray):
         raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
                              f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
