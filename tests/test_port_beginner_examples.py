@@ -132,3 +132,13 @@ def test_map_dataset_with_uint8_images_attribute_uses_its_getitem(loader_cls):
     assert images.shape == (4, 3, 4, 4)                # the transform's C x H x W, not (N,H,W,C) as NCHW
     assert labels.tolist() == [0, 1, 2, 3]
     np.testing.assert_allclose(images.numpy()[1], ds.images[1].transpose(2, 0, 1) / 255.0, rtol=1e-6)
+
+
+def test_default_collate_keeps_string_fields_as_torch():
+    from tensorgan.utils.data import default_collate
+    items = [("a.png", 0), ("b.png", 1)]                # (file name, label) items
+    names, labels = default_collate(items)
+    assert names == ("a.png", "b.png") and isinstance(names, tuple)   # torch: the field's tuple
+    assert labels.tolist() == [0, 1]
+    assert default_collate(["x", "y"]) == ["x", "y"]                  # top level: the batch list
+    assert default_collate([{"k": "u"}, {"k": "v"}]) == {"k": ["u", "v"]}

@@ -348,7 +348,8 @@ def default_collate(items: list[Any]) -> Any:
     """One batch from a map dataset's items, as torch's ``default_collate``: Tensors stacked into
     a Tensor, arrays and numbers into a CPU Tensor with a leading batch dim (Python ints into
     int64, floats into float64 as torch, arrays keep their dtype), tuples
-    and lists into a list of fields, named tuples and dicts field by field, strings kept as a list."""
+    and lists into a list of fields, named tuples and dicts field by field, strings kept as they
+    come (a list; a tuple when they are a field of tuple items, as torch's)."""
     from ..factory import stack
     from ..tensor import Tensor
     first = items[0]
@@ -362,13 +363,13 @@ def default_collate(items: list[Any]) -> Any:
                             f"shape, or pass a batch of them yourself")
         return _cpu_tensor(np.stack(arrays))
     if isinstance(first, (str, bytes)):
-        return list(items)
+        return items           # as given, as torch: a list at the top, a tuple as a field of tuples
     if isinstance(first, Mapping):
         return {key: default_collate([item[key] for item in items]) for key in first}
     if isinstance(first, (tuple, list)):
         if any(len(item) != len(first) for item in items):
             raise DataError("default_collate: the items of a batch have different lengths")
-        fields = [default_collate(list(field)) for field in zip(*items)]
+        fields = [default_collate(field) for field in zip(*items)]   # each field a tuple, as torch
         return type(first)(*fields) if hasattr(first, "_fields") else fields  # a list, as torch
     raise DataError(f"default_collate: cannot batch items of type {type(first).__name__}")
 
