@@ -317,9 +317,19 @@ def _check_index_shape(op: str, x: Tensor, dim: int, index: np.ndarray, src: Ten
                          + ("" if src is None else f", nor larger than src {src.shape}"))
 
 
+def _as_1d(op: str, input: Tensor, dim: Any) -> Tensor:
+    """A 0-d input of gather / scatter as the 1-d tensor of one element torch counts it as (its
+    dim 0 or -1)."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim not in (0, -1):
+        raise ShapeError(f"{op}: dim {dim!r} is out of range for a 0-d input (0 or -1)")
+    return input.reshape(1)
+
+
 def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j][k] = input[index[i][j][k]][j][k]`` for dim 0, and so on (torch.gather); the
-    gradient is a scatter-add into zeros."""
+    gradient is a scatter-add into zeros. A 0-d input counts as 1-d (dim 0 or -1), as torch's."""
+    if input.ndim == 0:
+        return gather(_as_1d("gather", input, dim), dim, index)
     return input[_gather_key("gather", input, dim, index)[2]]
 
 
@@ -353,6 +363,8 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     (differentiable here; torch gives this form no gradient)."""
     if reduce is not None and reduce not in _SCATTER_REDUCE:
         raise ConfigError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    if input.ndim == 0:                  # a 0-d input counts as 1-d, as torch's
+        return scatter(_as_1d("scatter", input, dim), dim, index, src, value=value, reduce=reduce).reshape(())
     key, source = _scatter_prepared("scatter", input, dim, index, src, value)
     if reduce is not None:
         return _scatter_reduce_at("scatter", input, key, source, _SCATTER_REDUCE[reduce], True)
@@ -362,6 +374,8 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """``input`` plus ``src`` added at the scattered places, repeated indices adding up
     (torch.scatter_add)."""
+    if input.ndim == 0:
+        return scatter_add(_as_1d("scatter_add", input, dim), dim, index, src).reshape(())
     key, source = _scatter_prepared("scatter_add", input, dim, index, _tensor("scatter_add", src, "src"), None)
     return _scatter_reduce_at("scatter_add", input, key, source, "sum", True)
 
@@ -378,6 +392,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if reduce not in _REDUCE_UFUNC and reduce not in ("sum", "mean"):
         raise ConfigError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', "
                           f"got {reduce!r}")
+    if input.ndim == 0:
+        return scatter_reduce(_as_1d("scatter_reduce", input, dim), dim, index, src, reduce,
+                              include_self=include_self).reshape(())
     key, source = _scatter_prepared("scatter_reduce", input, dim, index,
                                     _tensor("scatter_reduce", src, "src"), None)
     return _scatter_reduce_at("scatter_reduce", input, key, source, reduce, bool(include_self))

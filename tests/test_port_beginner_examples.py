@@ -142,3 +142,23 @@ def test_default_collate_keeps_string_fields_as_torch():
     assert labels.tolist() == [0, 1]
     assert default_collate(["x", "y"]) == ["x", "y"]                  # top level: the batch list
     assert default_collate([{"k": "u"}, {"k": "v"}]) == {"k": ["u", "v"]}
+
+
+def test_gather_and_scatter_on_a_0d_input_count_it_as_1d():
+    x = tg.tensor(4.0, requires_grad=True)
+    g = x.gather(0, tg.tensor([0, 0]))
+    assert g.tolist() == [4.0, 4.0]
+    g.sum().backward()
+    assert x.grad.item() == 2.0
+    assert tg.tensor(4.0).gather(-1, tg.tensor(0)).shape == ()
+    s = tg.tensor(4.0).scatter(0, tg.tensor(0), 9.0)
+    assert s.shape == () and s.item() == 9.0
+    y = tg.tensor(4.0)
+    y.scatter_(0, tg.tensor(0), value=2.0)
+    assert y.item() == 2.0
+    assert tg.tensor(4.0).scatter_add(0, tg.tensor([0, 0]), tg.tensor([1.0, 2.0])).item() == 7.0
+    assert tg.tensor(4.0).scatter_reduce(0, tg.tensor([0]), tg.tensor([1.0]), "amax").item() == 4.0
+    with pytest.raises(ShapeError, match="dim 1 is out of range for a 0-d input"):
+        tg.tensor(4.0).gather(1, tg.tensor(0))
+    with pytest.raises(IndexOutOfRangeError, match="index 1 is out of bounds"):
+        tg.tensor(4.0).gather(0, tg.tensor(1))
