@@ -86,7 +86,9 @@ def _key_along(x: Tensor, dim: int, index: np.ndarray) -> tuple:
     """The advanced-index key that picks ``x[i][j]..[index[i][j]..]..`` along ``dim`` (gather's):
     ``index`` at ``dim``, an open grid (arange) of the index's own shape at every other dim."""
     xp = x.device.xp
-    grids = np.ogrid[tuple(slice(0, n) for n in index.shape)] if index.ndim else []
+    if index.ndim == 0:                # a 0-d index (counted as 1-d, see _check_index_shape)
+        return (xp.asarray(index),) if x.ndim == 1 else ()
+    grids = np.ogrid[tuple(slice(0, n) for n in index.shape)]
     return tuple(xp.asarray(index if d == dim else grids[d]) for d in range(index.ndim))
 
 
@@ -302,8 +304,10 @@ def _gather_key(op: str, input: Tensor, dim: int, index: Any, src: Tensor | None
 
 
 def _check_index_shape(op: str, x: Tensor, dim: int, index: np.ndarray, src: Tensor | None) -> None:
-    """gather/scatter: the index has x's rank and is no larger than x off ``dim`` (nor than src)."""
-    if index.ndim != x.ndim:
+    """gather/scatter: the index has x's rank and is no larger than x off ``dim`` (nor than src).
+    A 0-d index or input counts as 1-d, as torch's (``zeros(10).scatter_(0, tensor(y), value=1)``,
+    the one-hot transform of torch's tutorials)."""
+    if builtins.max(index.ndim, 1) != builtins.max(x.ndim, 1):
         raise ShapeError(f"{op}: index must have as many dims as the input ({x.ndim}), got shape "
                          f"{index.shape}")
     if any(n > x.shape[d] for d, n in enumerate(index.shape) if d != dim) or (
@@ -313,9 +317,19 @@ def _check_index_shape(op: str, x: Tensor, dim: int, index: np.ndarray, src: Ten
                          + ("" if src is None else f", nor larger than src {src.shape}"))
 
 
+def _as_1d(op: str, input: Tensor, dim: Any) -> Tensor:
+    """A 0-d input of gather / scatter as the 1-d tensor of one element torch counts it as (its
+    dim 0 or -1)."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim not in (0, -1):
+        raise ShapeError(f"{op}: dim {dim!r} is out of range for a 0-d input (0 or -1)")
+    return input.reshape(1)
+
+
 def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j][k] = input[index[i][j][k]][j][k]`` for dim 0, and so on (torch.gather); the
-    gradient is a scatter-add into zeros."""
+    gradient is a scatter-add into zeros. A 0-d input counts as 1-d (dim 0 or -1), as torch's."""
+    if input.ndim == 0:
+        return gather(_as_1d("gather", input, dim), dim, index)
     return input[_gather_key("gather", input, dim, index)[2]]
 
 
@@ -325,7 +339,7 @@ def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarra
         raise InputTypeError(f"{op}: give src (a tensor or a number) or value, one of them")
     src = value if src is None else src
     if isinstance(src, Tensor) and src.ndim:
-        return src[tuple(slice(0, n) for n in idx.shape)]
+        return src[tuple(slice(0, n) for n in idx.shape)] if idx.ndim else src.reshape(-1)[0]
     return _operand_like(op, input, src, "src").expand(idx.shape)
 
 
@@ -335,7 +349,7 @@ _SCATTER_REDUCE = {"add": "sum", "multiply": "prod"}     # scatter's reduce= as 
 def _scatter_prepared(op: str, input: Tensor, dim: int, index: Any, src: Any, value: Any) -> tuple:
     """(key, source) for the scatter family: the index checked against the input (and a tensor
     ``src``, which must have the input's rank), the source cut or filled to the index's shape."""
-    if isinstance(src, Tensor) and src.ndim != input.ndim:
+    if isinstance(src, Tensor) and builtins.max(src.ndim, 1) != builtins.max(input.ndim, 1):
         raise ShapeError(f"{op}: src must have as many dims as the input ({input.ndim}), got {src.shape}")
     _, idx, key = _gather_key(op, input, dim, index, src if isinstance(src, Tensor) else None)
     return key, _scatter_source(op, input, src, value, idx)
@@ -349,6 +363,8 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     (differentiable here; torch gives this form no gradient)."""
     if reduce is not None and reduce not in _SCATTER_REDUCE:
         raise ConfigError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    if input.ndim == 0:                  # a 0-d input counts as 1-d, as torch's
+        return scatter(_as_1d("scatter", input, dim), dim, index, src, value=value, reduce=reduce).reshape(())
     key, source = _scatter_prepared("scatter", input, dim, index, src, value)
     if reduce is not None:
         return _scatter_reduce_at("scatter", input, key, source, _SCATTER_REDUCE[reduce], True)
@@ -358,6 +374,8 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """``input`` plus ``src`` added at the scattered places, repeated indices adding up
     (torch.scatter_add)."""
+    if input.ndim == 0:
+        return scatter_add(_as_1d("scatter_add", input, dim), dim, index, src).reshape(())
     key, source = _scatter_prepared("scatter_add", input, dim, index, _tensor("scatter_add", src, "src"), None)
     return _scatter_reduce_at("scatter_add", input, key, source, "sum", True)
 
@@ -374,6 +392,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if reduce not in _REDUCE_UFUNC and reduce not in ("sum", "mean"):
         raise ConfigError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', "
                           f"got {reduce!r}")
+    if input.ndim == 0:
+        return scatter_reduce(_as_1d("scatter_reduce", input, dim), dim, index, src, reduce,
+                              include_self=include_self).reshape(())
     key, source = _scatter_prepared("scatter_reduce", input, dim, index,
                                     _tensor("scatter_reduce", src, "src"), None)
     return _scatter_reduce_at("scatter_reduce", input, key, source, reduce, bool(include_self))

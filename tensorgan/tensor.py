@@ -34,7 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -140,6 +140,44 @@ class Function:
         """Drop saved arrays and inputs once backward has used them (frees the graph)."""
         self.__dict__.clear()
         self.released = True
+
+    @property
+    def next_functions(self) -> tuple:
+        """torch's ``grad_fn.next_functions``: one ``(node, 0)`` pair per Tensor input, in order --
+        the input's own ``grad_fn``, an :class:`AccumulateGrad` for a leaf that requires grad, or
+        None for an input autograd does not track (so a tutorial can walk the graph backwards:
+        ``loss.grad_fn.next_functions[0][0]``). Empty once backward has freed the graph."""
+        pairs = []
+        for a in self.__dict__.get("inputs", ()):
+            if not isinstance(a, Tensor):
+                continue
+            if a._ctx is not None:
+                pairs.append((a._ctx, 0))
+            elif a._requires_grad:
+                pairs.append((AccumulateGrad(a), 0))
+            else:
+                pairs.append((None, 0))
+        return tuple(pairs)
+
+    def name(self) -> str:
+        """The node's name (torch's ``grad_fn.name()``; here the op's class name)."""
+        return type(self).__name__
+
+
+class AccumulateGrad:
+    """The node ``next_functions`` gives for a leaf that requires grad (torch's AccumulateGrad):
+    ``.variable`` is the leaf its gradient accumulates into."""
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable: "Tensor"):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 def _share(source: "Tensor", target: "Tensor") -> None:
@@ -1796,7 +1834,7 @@ class Tensor:
                                  f"would change values its graph saved: use .detach()")
         try:
             update(self.array)
-        except DTypeError:
+        except TensorganError:            # the op's own typed error (a ShapeError of scatter_'s index, ...)
             raise
         except TypeError as exc:          # NumPy's UFuncTypeError: e.g. arithmetic into a bool mask
             raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "

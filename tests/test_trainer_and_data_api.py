@@ -124,6 +124,6 @@ def test_data_loader_batches_a_torch_style_map_dataset():
     assert sorted(order) == [0, 10, 20, 30, 40] and order != [0, 10, 20, 30, 40]
     with pytest.raises(DataError, match="different shapes"):
         default_collate([np.zeros(2), np.zeros(3)])
-    assert default_collate([(1.0, b"a"), (2.0, b"b")])[1] == [b"a", b"b"]  # tuples -> a list
+    assert default_collate([(1.0, b"a"), (2.0, b"b")])[1] == (b"a", b"b")  # a field: torch's tuple
     rows = default_collate([tg.ones(2), tg.zeros(2)])
     assert isinstance(rows, tg.Tensor) and rows.tolist() == [[1.0, 1.0], [0.0, 0.0]]

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import CheckpointError, ConfigError, DataError, IndexOutOfRangeError, InputTypeError
 from ..random import numpy_rng
 from .combine import IterableDataset, Subset
-from .dataset import check_arrays
+from .dataset import ArrayDataset, check_arrays
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, batch_ends,
                       batch_plan, sampler_order)
 
@@ -302,9 +302,13 @@ def _check_dataset(dataset: Any) -> str:
     if isinstance(dataset, IterableDataset):
         return "iterable"
     images = getattr(dataset, "images", None)
-    if (not _holds_images(dataset) and not isinstance(dataset, np.ndarray)   # a bare array: below
+    # A map dataset: its own items -- any object with __len__ and __getitem__ (a user's dataset
+    # may well hold uint8 arrays called ``images``, e.g. (N, H, W, C) with a transform), except
+    # tensorgan's own datasets (ArrayDataset and its subclasses), batched as scaled images.
+    if (not (_holds_images(dataset) and isinstance(dataset, ArrayDataset))
+            and not isinstance(dataset, np.ndarray)      # a bare array: below
             and hasattr(type(dataset), "__getitem__") and hasattr(type(dataset), "__len__")):
-        return "map"                                     # a map dataset: its own items
+        return "map"
     if not isinstance(images, np.ndarray):
         raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
                              f"mnist_dataset()), got {type(dataset).__name__}; wrap uint8 "
@@ -350,7 +354,8 @@ def default_collate(items: list[Any]) -> Any:
     """One batch from a map dataset's items, as torch's ``default_collate``: Tensors stacked into
     a Tensor, arrays and numbers into a CPU Tensor with a leading batch dim (Python ints into
     int64, floats into float64 as torch, arrays keep their dtype), tuples
-    and lists into a list of fields, named tuples and dicts field by field, strings kept as a list."""
+    and lists into a list of fields, named tuples and dicts field by field, strings kept as they
+    come (a list; a tuple when they are a field of tuple items, as torch's)."""
     from ..factory import stack
     from ..tensor import Tensor
     first = items[0]
@@ -364,13 +369,13 @@ def default_collate(items: list[Any]) -> Any:
                             f"shape, or pass a batch of them yourself")
         return _cpu_tensor(np.stack(arrays))
     if isinstance(first, (str, bytes)):
-        return list(items)
+        return items           # as given, as torch: a list at the top, a tuple as a field of tuples
     if isinstance(first, Mapping):
         return {key: default_collate([item[key] for item in items]) for key in first}
     if isinstance(first, (tuple, list)):
         if any(len(item) != len(first) for item in items):
             raise DataError("default_collate: the items of a batch have different lengths")
-        fields = [default_collate(list(field)) for field in zip(*items)]
+        fields = [default_collate(field) for field in zip(*items)]   # each field a tuple, as torch
         return type(first)(*fields) if hasattr(first, "_fields") else fields  # a list, as torch
     raise DataError(f"default_collate: cannot batch items of type {type(first).__name__}")
 
