@@ -901,14 +901,14 @@ def glu(x: Tensor, dim: int = -1) -> Tensor:
     return a * b.sigmoid()
 
 
-def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None) -> int:
+def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None, stacklevel: int = 3) -> int:
     """torch's dim for softmax-like ops given ``dim=None``: 0 for 0-, 1- and 3-D input, else 1
     (torch warns that this implicit choice is deprecated)."""
     if dim is not None:
         return dim
     import warnings
     warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= (as torch warns)",
-                  UserWarning, stacklevel=3)
+                  UserWarning, stacklevel=stacklevel)
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
@@ -1839,7 +1839,7 @@ class Softmax(Function):
 def log_softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed stably (never ``log`` of an underflowed 0);
     ``dim=None`` is torch's deprecated implicit choice (warned), ``dtype`` casts x first."""
-    x, dim = _softmax_input("log_softmax", x, dim, dtype)
+    x, dim = _softmax_input("log_softmax", x, dim, dtype, _stacklevel + 1)
     if x.ndim == 0:                                     # one class: log 1 = 0, as torch
         return log_softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else LogSoftmax.apply(x, dim)   # empty stays empty
@@ -1848,17 +1848,20 @@ def log_softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 def softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dim=None`` is torch's deprecated
     implicit choice (warned), ``dtype`` casts x first."""
-    x, dim = _softmax_input("softmax", x, dim, dtype)
+    x, dim = _softmax_input("softmax", x, dim, dtype, _stacklevel + 1)
     if x.ndim == 0:                                     # one class: 1, as torch
         return softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else Softmax.apply(x, dim)      # empty stays empty
 
 
-def _softmax_input(op: str, x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
-    """(x cast to ``dtype``; the checked dim -- 0 or -1 of a 0-d x, as torch)."""
+def _softmax_input(op: str, x: Tensor, dim: int | None, dtype: Any,
+                   stacklevel: int = 4) -> tuple[Tensor, int]:
+    """(x cast to ``dtype``; the checked dim -- 0 or -1 of a 0-d x, as torch). ``stacklevel``:
+    the implicit-dim warning's, counted from here (softmax's ``_stacklevel`` + 1: the user's
+    line, as torch's)."""
     _check_rank(op, "input", x, range(0, 33), "a tensor")
     x = x if dtype is None else x.to(dtype)
-    dim = _legacy_softmax_dim(op, x, dim)
+    dim = _legacy_softmax_dim(op, x, dim, stacklevel)
     if x.ndim == 0:
         if dim not in (0, -1):
             raise ShapeError(f"{op}: dim {dim!r} is out of range for a 0-d tensor")
@@ -2901,6 +2904,16 @@ GRID_SAMPLE_MODES = ("bilinear", "nearest")
 GRID_PADDING_MODES = ("zeros", "border", "reflection")
 
 
+def _warn_align_corners(align_corners: bool | None) -> None:
+    """torch's UserWarning when ``align_corners`` is left out of affine_grid / grid_sample (the
+    default changed to False in torch 1.3), pointing at the caller's line."""
+    if align_corners is None:
+        import warnings
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False "
+                      "since 1.3.0. Please specify align_corners=True if the old behavior is desired. "
+                      "See the documentation of grid_sample for details.", UserWarning, stacklevel=3)
+
+
 def _torch_linspace(n: int, dtype: np.dtype, align_corners: bool) -> np.ndarray:
     """torch's ``linspace_from_neg_one``: n points in [-1, 1] computed as torch's linspace does
     (from both ends towards the middle), pulled in by (n - 1) / n without align_corners."""
@@ -2917,7 +2930,9 @@ def _torch_linspace(n: int, dtype: np.dtype, align_corners: bool) -> np.ndarray:
 def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
     """``torch.nn.functional.affine_grid`` for 2-D transforms: the (N, H, W, 2) sampling grid
     ``theta @ [x, y, 1]`` over the output's normalized pixel centres (``align_corners=False``,
-    the default) or corners (True) -- the input of :func:`grid_sample`."""
+    the default) or corners (True) -- the input of :func:`grid_sample`.  Leaving
+    ``align_corners`` out warns, as torch."""
+    _warn_align_corners(align_corners)
     _check_rank("affine_grid", "theta", theta, (3,), "a batch of affine matrices (N, 2, 3)")
     size = tuple(size) if isinstance(size, (tuple, list)) else size
     if not isinstance(size, tuple) or not all(_is_int(s) for s in size):
@@ -2999,7 +3014,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     the pixel at the coordinate rounded half to even, as torch; ``border`` clips coordinates into
     the image and ``reflection`` mirrors them at its edges.  A gather and arithmetic, so the
     input's gradient is a scatter-add and the grid's comes through the weights (0 for nearest,
-    as torch); gradients of gradients come for free (torch has none for grid_sample)."""
+    as torch); gradients of gradients come for free (torch has none for grid_sample).  Leaving
+    ``align_corners`` out warns, as torch."""
+    _warn_align_corners(align_corners)
     _check_rank("grid_sample", "input", input, (4,), "(N, C, H, W) (5-D volumes are not implemented here)")
     _check_rank("grid_sample", "grid", grid, (4,), "(N, H_out, W_out, 2)")
     _check_operand("grid_sample", "grid", grid, input)
