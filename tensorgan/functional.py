@@ -2900,7 +2900,7 @@ def _per_dim(name: str, value, k: int, kind: type) -> list:
 # ---------------------------------------------------------------------------------------------
 # Spatial transformers: affine_grid and grid_sample (DiffAugment / ADA translation, rotation)
 # ---------------------------------------------------------------------------------------------
-GRID_SAMPLE_MODES = ("bilinear", "nearest")
+GRID_SAMPLE_MODES = ("bilinear", "nearest", "bicubic")
 GRID_PADDING_MODES = ("zeros", "border", "reflection")
 
 
@@ -3021,8 +3021,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     _check_rank("grid_sample", "grid", grid, (4,), "(N, H_out, W_out, 2)")
     _check_operand("grid_sample", "grid", grid, input)
     if mode not in GRID_SAMPLE_MODES:
-        raise ConfigError(f"grid_sample: mode must be one of {GRID_SAMPLE_MODES} ('bicubic' is not "
-                          f"implemented here), got {mode!r}")
+        raise ConfigError(f"grid_sample: mode must be one of {GRID_SAMPLE_MODES}, got {mode!r}")
     if padding_mode not in GRID_PADDING_MODES:
         raise ConfigError(f"grid_sample: padding_mode must be one of {GRID_PADDING_MODES}, got {padding_mode!r}")
     n, c, h, w = input.shape
@@ -3032,9 +3031,11 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if h == 0 or w == 0:
         raise ShapeError(f"grid_sample: the input's spatial dims must be non-empty, got {input.shape}")
     corners = bool(align_corners)
+    flat = input.reshape(n, c, h * w)
+    if mode == "bicubic":
+        return _bicubic(flat, grid, h, w, padding_mode, corners).permute(0, 3, 1, 2)
     x = GridCoordinates.apply(grid[..., 0], w, padding_mode, corners)
     y = GridCoordinates.apply(grid[..., 1], h, padding_mode, corners)
-    flat = input.reshape(n, c, h * w)
     if mode == "nearest":
         (ix, okx), (iy, oky) = (_corner_index(x.device.xp, x.device.xp.rint(t.array), s)
                                 for t, s in ((x, w), (y, h)))
@@ -3065,6 +3066,52 @@ def _bilinear(flat: Tensor, x: Tensor, y: Tensor, h: int, w: int) -> Tensor:
     (iy0, oky0), (iy1, oky1) = (_corner_index(xp, v, h) for v in (y0, y0 + 1))
     index = xp.stack([iy0 * w + ix0, iy0 * w + ix1, iy1 * w + ix0, iy1 * w + ix1], axis=1)
     ok = xp.stack([oky0 & okx0, oky0 & okx1, oky1 & okx0, oky1 & okx1], axis=1)
+    return (_gather_pixels(flat, index, ok) * weights.unsqueeze(-1)).sum(axis=1)
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """torch's cubic-convolution coefficients (A = -0.75) of the four taps at -1, 0, 1, 2 for a
+    fraction ``t`` in [0, 1) (``get_cubic_upsample_coefficients``); polynomials in t, so the grid's
+    gradient comes through them."""
+    a = -0.75
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1          # |x| <= 1
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a      # 1 < |x| < 2
+    s = 1.0 - t
+    return [far(t + 1.0), near(t), near(s), far(s + 1.0)]
+
+
+def _bicubic_tap(xp, coord, size: int, padding_mode: str, align_corners: bool):
+    """A whole-number tap coordinate with the padding applied as torch's bicubic kernel does
+    (``compute_coordinates``: border clips, reflection mirrors then clips), as (index, in-range)."""
+    if padding_mode == "reflection":
+        low2, high2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if low2 == high2:
+            coord = xp.zeros_like(coord)
+        else:
+            least, span = low2 / 2, (high2 - low2) / 2
+            dist = xp.abs(coord - least)
+            extra, flips = xp.fmod(dist, span), xp.floor(dist / span)
+            coord = xp.where(flips % 2 == 0, extra + least, span - extra + least)
+    if padding_mode != "zeros":
+        coord = xp.clip(coord, 0, size - 1)
+    return _corner_index(xp, coord, size)
+
+
+def _bicubic(flat: Tensor, grid: Tensor, h: int, w: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """torch's bicubic grid_sample: the 4x4 taps around the unnormalized (unpadded) coordinate,
+    each read with the padding mode applied to its own position, weighed by cubic convolution."""
+    xp = flat.device.xp
+    x = GridCoordinates.apply(grid[..., 0], w, "zeros", align_corners)      # unnormalized only
+    y = GridCoordinates.apply(grid[..., 1], h, "zeros", align_corners)
+    x0, y0 = xp.floor(x.array), xp.floor(y.array)
+    wx = _cubic_weights(x - Tensor._make(x0, x.device))
+    wy = _cubic_weights(y - Tensor._make(y0, y.device))
+    taps_x = [_bicubic_tap(xp, x0 + d, w, padding_mode, align_corners) for d in (-1, 0, 1, 2)]
+    taps_y = [_bicubic_tap(xp, y0 + d, h, padding_mode, align_corners) for d in (-1, 0, 1, 2)]
+    from .factory import stack
+    weights = stack([wy[i] * wx[j] for i in range(4) for j in range(4)], dim=1)     # (N, 16, Ho, Wo)
+    index = xp.stack([taps_y[i][0] * w + taps_x[j][0] for i in range(4) for j in range(4)], axis=1)
+    ok = xp.stack([taps_y[i][1] & taps_x[j][1] for i in range(4) for j in range(4)], axis=1)
     return (_gather_pixels(flat, index, ok) * weights.unsqueeze(-1)).sum(axis=1)
 
 

@@ -69,3 +69,58 @@ def test_affine_grid_and_grid_sample_warn_when_align_corners_is_left_out():
     with warnings.catch_warnings():
         warnings.simplefilter("error")                                # given: no warning
         F.grid_sample(x, F.affine_grid(theta, x.size(), align_corners=False), align_corners=False)
+
+
+def f64(a, requires_grad=False):
+    return tg.tensor(np.asarray(a, dtype=np.float64), dtype=tg.float64, requires_grad=requires_grad)
+
+
+def test_grid_sample_bicubic_weights_from_first_principles():
+    # cubic convolution (A = -0.75) at t = 0.5: taps -1, 0, 1, 2 weigh -3/32, 19/32, 19/32, -3/32
+    row = np.array([1.0, 4.0, -2.0, 8.0, 5.0])
+    x = f64(row.reshape(1, 1, 1, 5))
+    # align_corners=True: normalized g -> pixel (g + 1) / 2 * (W - 1); pixel 1.5 is g = -0.25
+    out = F.grid_sample(x, f64([[[[-0.25, 0.0]]]]), mode="bicubic", padding_mode="zeros", align_corners=True)
+    w = np.array([-3, 19, 19, -3]) / 32
+    assert out.item() == pytest.approx(w @ row[0:4], abs=1e-12)
+    # on pixel centres (t = 0) it reads the pixel itself; border padding repeats the edge taps
+    out = F.grid_sample(x, f64([[[[-1.0, 0.0], [0.5, 0.0]]]]), mode="bicubic", padding_mode="border",
+                        align_corners=True)
+    np.testing.assert_allclose(out.numpy().ravel(), [1.0, 8.0], atol=1e-12)
+    # pixel -0.5 with zeros padding: taps at -2, -1 read 0
+    out = F.grid_sample(x, f64([[[[-1.25, 0.0]]]]), mode="bicubic", padding_mode="zeros", align_corners=True)
+    assert out.item() == pytest.approx(w @ np.array([0.0, 0.0, 1.0, 4.0]), abs=1e-12)
+    # reflection (align_corners=True mirrors about pixel 0): taps -2, -1 read pixels 2, 1
+    out = F.grid_sample(x, f64([[[[-1.25, 0.0]]]]), mode="bicubic", padding_mode="reflection", align_corners=True)
+    assert out.item() == pytest.approx(w @ row[[2, 1, 0, 1]], abs=1e-12)
+
+
+def _cubic(t):
+    a = -0.75
+    near = lambda d: ((a + 2) * d - (a + 3)) * d * d + 1
+    far = lambda d: ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return np.array([far(t + 1), near(t), near(1 - t), far(2 - t)])
+
+
+def test_grid_sample_bicubic_matches_a_numpy_loop_and_has_gradients():
+    rng = np.random.default_rng(0)
+    img = rng.standard_normal((6, 7))
+    grid = rng.uniform(-1.2, 1.2, (3, 4, 2))
+    out = F.grid_sample(f64(img[None, None]), f64(grid[None]), mode="bicubic", align_corners=False)
+    for i in range(3):
+        for j in range(4):
+            px, py = ((grid[i, j, 0] + 1) * 7 - 1) / 2, ((grid[i, j, 1] + 1) * 6 - 1) / 2
+            x0, y0 = int(np.floor(px)), int(np.floor(py))
+            read = lambda r, c: img[r, c] if 0 <= r < 6 and 0 <= c < 7 else 0.0
+            taps = np.array([[read(y0 + dy, x0 + dx) for dx in (-1, 0, 1, 2)] for dy in (-1, 0, 1, 2)])
+            want = _cubic(py - y0) @ taps @ _cubic(px - x0)
+            assert out.numpy()[0, 0, i, j] == pytest.approx(want, abs=1e-12)
+    flat = F.grid_sample(f64(np.full((1, 1, 6, 7), 2.5)), f64(grid[None]), mode="bicubic",
+                         padding_mode="border", align_corners=False)
+    np.testing.assert_allclose(flat.numpy(), 2.5, atol=1e-12)        # weights sum to 1
+    inp = f64(rng.standard_normal((2, 2, 4, 5)), True)
+    g = f64(rng.uniform(-1.3, 1.3, (2, 3, 2, 2)), True)
+    for padding_mode in ("zeros", "border", "reflection"):
+        for corners in (False, True):
+            assert tg.gradcheck(lambda a, b: F.grid_sample(a, b, mode="bicubic", padding_mode=padding_mode,
+                                                          align_corners=corners), [inp, g])
