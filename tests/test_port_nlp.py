@@ -124,3 +124,59 @@ def test_grid_sample_bicubic_matches_a_numpy_loop_and_has_gradients():
         for corners in (False, True):
             assert tg.gradcheck(lambda a, b: F.grid_sample(a, b, mode="bicubic", padding_mode=padding_mode,
                                                           align_corners=corners), [inp, g])
+
+
+def test_uint8_index_is_a_mask_as_torchs_legacy_byte_mask():
+    # the old DQN tutorial: non_final_mask = torch.ByteTensor(...); next_values[non_final_mask] = ...
+    q = tg.tensor(np.arange(15.0, dtype=np.float32).reshape(5, 3))
+    mask = tg.tensor(np.array([1, 0, 1, 1, 0], dtype=np.uint8))
+    with pytest.warns(UserWarning, match="uint8") as caught:
+        picked = q[mask]
+    assert caught[0].filename == __file__
+    np.testing.assert_array_equal(picked.numpy(), q.numpy()[[0, 2, 3]])
+    v = tg.zeros(5, requires_grad=False)
+    with pytest.warns(UserWarning, match="uint8"):
+        v[mask] = tg.tensor([1.0, 2.0, 3.0])
+    assert v.tolist() == [1.0, 0.0, 2.0, 3.0, 0.0]
+    w = tg.tensor(np.ones(5, dtype=np.float32), requires_grad=True)
+    with pytest.warns(UserWarning, match="uint8"):
+        (w[mask] * 2).sum().backward()
+    assert w.grad.tolist() == [2.0, 0.0, 2.0, 2.0, 0.0]
+    with pytest.warns(UserWarning, match="uint8"):
+        assert q[:, tg.tensor(np.array([0, 1, 1], dtype=np.uint8))].shape == (5, 2)
+    assert q[tg.tensor([1, 0, 1])].tolist() == [q[1].tolist(), q[0].tolist(), q[1].tolist()]  # int64: positions
+
+
+def test_affine_grid_and_grid_sample_in_3d():
+    rng = np.random.default_rng(1)
+    # identity theta over the input's own size reads every voxel back (align_corners either way)
+    vol = rng.standard_normal((2, 3, 4, 5, 6))
+    eye = np.tile(np.eye(3, 4), (2, 1, 1))
+    for corners in (False, True):
+        grid = F.affine_grid(f64(eye), (2, 3, 4, 5, 6), align_corners=corners)
+        assert grid.shape == (2, 4, 5, 6, 3)
+        for mode in ("bilinear", "nearest"):
+            out = F.grid_sample(f64(vol), grid, mode=mode, align_corners=corners)
+            np.testing.assert_allclose(out.numpy(), vol, atol=1e-12)
+    # the grid is theta @ (x, y, z, 1) with x along W, y along H, z along D (align_corners=True: -1..1)
+    theta = rng.standard_normal((1, 3, 4))
+    grid = F.affine_grid(f64(theta), (1, 1, 2, 3, 4), align_corners=True).numpy()
+    z, y, x = np.meshgrid(np.linspace(-1, 1, 2), np.linspace(-1, 1, 3), np.linspace(-1, 1, 4), indexing="ij")
+    np.testing.assert_allclose(grid[0], np.stack([x, y, z, np.ones_like(x)], -1) @ theta[0].T, atol=1e-12)
+    # trilinear interpolation is exact on a linear function inside the volume
+    zz, yy, xx = np.meshgrid(np.arange(4.0), np.arange(5.0), np.arange(6.0), indexing="ij")
+    lin = f64((1.5 * zz - 2 * yy + 0.5 * xx + 3)[None, None])
+    pts = rng.uniform([0, 0, 0], [5, 4, 3], (1, 2, 3, 4, 3))                 # (x, y, z) pixels
+    g = pts / np.array([5.0, 4.0, 3.0]) * 2 - 1
+    out = F.grid_sample(lin, f64(g), align_corners=True).numpy()[0, 0]
+    np.testing.assert_allclose(out, 1.5 * pts[0, ..., 2] - 2 * pts[0, ..., 1] + 0.5 * pts[0, ..., 0] + 3, atol=1e-12)
+    # gradients, every padding mode
+    inp = f64(rng.standard_normal((1, 2, 3, 3, 4)), True)
+    g = f64(rng.uniform(-1.3, 1.3, (1, 2, 2, 2, 3)), True)
+    for padding_mode in ("zeros", "border", "reflection"):
+        assert tg.gradcheck(lambda a, b: F.grid_sample(a, b, padding_mode=padding_mode, align_corners=False),
+                            [inp, g])
+    with pytest.raises(tg.errors.ConfigError, match="bicubic"):
+        F.grid_sample(inp, g, mode="bicubic", align_corners=False)
+    with pytest.raises(ShapeError, match="5-D"):
+        F.grid_sample(inp, f64(np.zeros((1, 2, 2, 2))), align_corners=False)
