@@ -180,3 +180,16 @@ def test_affine_grid_and_grid_sample_in_3d():
         F.grid_sample(inp, g, mode="bicubic", align_corners=False)
     with pytest.raises(ShapeError, match="5-D"):
         F.grid_sample(inp, f64(np.zeros((1, 2, 2, 2))), align_corners=False)
+
+
+def test_grad_of_an_unreached_input_is_a_runtime_error_naming_a_freed_graph():
+    # torch: RuntimeError "One of the differentiated Tensors appears to not have been used";
+    # here the usual cause in ported code, a shared sub-graph freed by an earlier grad, is named
+    theta = tg.tensor(np.ones((1, 2, 3)), dtype=tg.float64, requires_grad=True)
+    x = tg.tensor(np.ones((1, 1, 3, 3)), dtype=tg.float64, requires_grad=True)
+    grid = F.affine_grid(theta, (1, 1, 3, 3), align_corners=False)
+    tg.autograd.grad(F.grid_sample(x, grid, align_corners=False).sum(), [x, theta])
+    with pytest.raises(RuntimeError, match=r"inputs\[1\].*freed by an earlier backward"):
+        tg.autograd.grad(F.grid_sample(x, grid, align_corners=False).sum(), [x, theta])
+    with pytest.raises(RuntimeError, match=r"inputs\[0\].*does not require grad"):      # torch's type
+        tg.autograd.grad((theta * 2).sum(), [tg.ones(2)])
