@@ -7,16 +7,19 @@ class TensorganError(Exception):
     """Base class of every tensorgan error."""
 
 
-class ShapeError(TensorganError, ValueError):
-    """Tensor shapes that do not fit an op; the message names the op and the shapes."""
+class ShapeError(TensorganError, ValueError, RuntimeError):
+    """Tensor shapes that do not fit an op; the message names the op and the shapes. A
+    RuntimeError too, as torch's shape errors are (``torch.cat`` / ``matmul`` / broadcasting
+    mismatches), so ``except RuntimeError`` in torch code catches it."""
 
 
 class IndexOutOfRangeError(ShapeError, IndexError):
     """An index outside a tensor's shape (an IndexError too, so iteration stops as usual)."""
 
 
-class DTypeError(TensorganError, TypeError):
-    """Unsupported dtype, or float32 mixed with float64."""
+class DTypeError(TensorganError, TypeError, RuntimeError):
+    """Unsupported dtype, or float32 mixed with float64. A RuntimeError too, as torch's dtype
+    mismatches are ("expected scalar type Float but found Double")."""
 
 
 class InputTypeError(TensorganError, TypeError):

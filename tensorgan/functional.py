@@ -903,14 +903,14 @@ def glu(x: Tensor, dim: int = -1) -> Tensor:
     return a * b.sigmoid()
 
 
-def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None) -> int:
+def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None, stacklevel: int = 3) -> int:
     """torch's dim for softmax-like ops given ``dim=None``: 0 for 0-, 1- and 3-D input, else 1
     (torch warns that this implicit choice is deprecated)."""
     if dim is not None:
         return dim
     import warnings
     warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= (as torch warns)",
-                  UserWarning, stacklevel=3)
+                  UserWarning, stacklevel=stacklevel)
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
@@ -1907,7 +1907,7 @@ class Softmax(Function):
 def log_softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed stably (never ``log`` of an underflowed 0);
     ``dim=None`` is torch's deprecated implicit choice (warned), ``dtype`` casts x first."""
-    x, dim = _softmax_input("log_softmax", x, dim, dtype)
+    x, dim = _softmax_input("log_softmax", x, dim, dtype, _stacklevel + 1)
     if x.ndim == 0:                                     # one class: log 1 = 0, as torch
         return log_softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else LogSoftmax.apply(x, dim)   # empty stays empty
@@ -1916,17 +1916,20 @@ def log_softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 def softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dim=None`` is torch's deprecated
     implicit choice (warned), ``dtype`` casts x first."""
-    x, dim = _softmax_input("softmax", x, dim, dtype)
+    x, dim = _softmax_input("softmax", x, dim, dtype, _stacklevel + 1)
     if x.ndim == 0:                                     # one class: 1, as torch
         return softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else Softmax.apply(x, dim)      # empty stays empty
 
 
-def _softmax_input(op: str, x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
-    """(x cast to ``dtype``; the checked dim -- 0 or -1 of a 0-d x, as torch)."""
+def _softmax_input(op: str, x: Tensor, dim: int | None, dtype: Any,
+                   stacklevel: int = 4) -> tuple[Tensor, int]:
+    """(x cast to ``dtype``; the checked dim -- 0 or -1 of a 0-d x, as torch). ``stacklevel``:
+    the implicit-dim warning's, counted from here (softmax's ``_stacklevel`` + 1: the user's
+    line, as torch's)."""
     _check_rank(op, "input", x, range(0, 33), "a tensor")
     x = x if dtype is None else x.to(dtype)
-    dim = _legacy_softmax_dim(op, x, dim)
+    dim = _legacy_softmax_dim(op, x, dim, stacklevel)
     if x.ndim == 0:
         if dim not in (0, -1):
             raise ShapeError(f"{op}: dim {dim!r} is out of range for a 0-d tensor")
@@ -2971,8 +2974,18 @@ def _per_dim(name: str, value, k: int, kind: type) -> list:
 # ---------------------------------------------------------------------------------------------
 # Spatial transformers: affine_grid and grid_sample (DiffAugment / ADA translation, rotation)
 # ---------------------------------------------------------------------------------------------
-GRID_SAMPLE_MODES = ("bilinear", "nearest")
+GRID_SAMPLE_MODES = ("bilinear", "nearest", "bicubic")
 GRID_PADDING_MODES = ("zeros", "border", "reflection")
+
+
+def _warn_align_corners(align_corners: bool | None) -> None:
+    """torch's UserWarning when ``align_corners`` is left out of affine_grid / grid_sample (the
+    default changed to False in torch 1.3), pointing at the caller's line."""
+    if align_corners is None:
+        import warnings
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False "
+                      "since 1.3.0. Please specify align_corners=True if the old behavior is desired. "
+                      "See the documentation of grid_sample for details.", UserWarning, stacklevel=3)
 
 
 def _torch_linspace(n: int, dtype: np.dtype, align_corners: bool) -> np.ndarray:
@@ -2989,29 +3002,39 @@ def _torch_linspace(n: int, dtype: np.dtype, align_corners: bool) -> np.ndarray:
 
 
 def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
-    """``torch.nn.functional.affine_grid`` for 2-D transforms: the (N, H, W, 2) sampling grid
-    ``theta @ [x, y, 1]`` over the output's normalized pixel centres (``align_corners=False``,
-    the default) or corners (True) -- the input of :func:`grid_sample`."""
-    _check_rank("affine_grid", "theta", theta, (3,), "a batch of affine matrices (N, 2, 3)")
+    """``torch.nn.functional.affine_grid``: the (N, H, W, 2) sampling grid ``theta @ [x, y, 1]``
+    of 2-D transforms (theta (N, 2, 3), size (N, C, H, W)) or the (N, D, H, W, 3) grid
+    ``theta @ [x, y, z, 1]`` of 3-D ones (theta (N, 3, 4), size (N, C, D, H, W)), over the
+    output's normalized pixel centres (``align_corners=False``, the default) or corners (True) --
+    the input of :func:`grid_sample`.  Leaving ``align_corners`` out warns, as torch."""
+    _warn_align_corners(align_corners)
+    _check_rank("affine_grid", "theta", theta, (3,), "a batch of affine matrices (N, 2, 3) or (N, 3, 4)")
     size = tuple(size) if isinstance(size, (tuple, list)) else size
     if not isinstance(size, tuple) or not all(_is_int(s) for s in size):
-        raise InputTypeError(f"affine_grid: size must be a sequence of ints (N, C, H, W), got {size!r}")
-    if len(size) != 4:
-        raise ShapeError(f"affine_grid: size must be (N, C, H, W) (4 numbers; 3-D (N, C, D, H, W) "
-                         f"transforms are not implemented here), got {size}")
-    n, _, h, w = (int(s) for s in size)
-    if theta.shape != (n, 2, 3):
-        raise ShapeError(f"affine_grid: expected a batch of 2D affine matrices of shape "
-                         f"({n}, 2, 3) for size {list(size)}, got {theta.shape}")
-    if min(size) <= 0 and not (align_corners and min(h, w) == 1):
+        raise InputTypeError(f"affine_grid: size must be a sequence of ints (N, C, H, W) or "
+                             f"(N, C, D, H, W), got {size!r}")
+    if len(size) not in (4, 5):
+        raise ShapeError(f"affine_grid: size must be (N, C, H, W) for 2-D or (N, C, D, H, W) for "
+                         f"3-D transforms, got {size}")
+    n, spatial = int(size[0]), tuple(int(s) for s in size[2:])
+    k = len(spatial)                                        # 2 or 3 coordinates
+    if theta.shape != (n, k, k + 1):
+        raise ShapeError(f"affine_grid: expected a batch of {k}D affine matrices of shape "
+                         f"({n}, {k}, {k + 1}) for size {list(size)}, got {theta.shape}")
+    if min(size) <= 0 and not (align_corners and min(spatial) == 1):
         raise ShapeError(f"affine_grid: expected a non-zero, positive output size, got {list(size)}")
-    base = np.empty((h, w, 3), theta.dtype)
-    base[..., 0] = _torch_linspace(w, theta.dtype, bool(align_corners))
-    base[..., 1] = _torch_linspace(h, theta.dtype, bool(align_corners))[:, None]
-    base[..., 2] = 1
+    base = np.empty(spatial + (k + 1,), theta.dtype)
+    for axis in range(k):                                   # x runs along the last dim, then y, z
+        extent = spatial[k - 1 - axis]
+        shape = [1] * k
+        shape[k - 1 - axis] = extent
+        base[..., axis] = _torch_linspace(extent, theta.dtype, bool(align_corners)).reshape(shape)
+    base[..., k] = 1
+    points = int(np.prod(spatial))
     xp = theta.device.xp
-    base = Tensor._make(xp.asarray(np.broadcast_to(base.reshape(1, h * w, 3), (n, h * w, 3))), theta.device)
-    return (base @ theta.transpose(1, 2)).reshape(n, h, w, 2)
+    base = Tensor._make(xp.asarray(np.broadcast_to(base.reshape(1, points, k + 1), (n, points, k + 1))),
+                        theta.device)
+    return (base @ theta.transpose(1, 2)).reshape(n, *spatial, k)
 
 
 class GridCoordinates(Function):
@@ -3066,38 +3089,78 @@ def _corner_index(xp, corner, size: int):
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
-    """``torch.nn.functional.grid_sample`` on 4-D input: output[n, :, i, j] is ``input[n]`` read at
-    the normalized position ``grid[n, i, j] = (x, y)`` in [-1, 1] (-1: the left / top edge
-    without ``align_corners``, the first pixel's centre with it).  ``bilinear`` weighs the four
+    """``torch.nn.functional.grid_sample``: output[n, :, i, j] is ``input[n]`` read at the
+    normalized position ``grid[n, i, j] = (x, y)`` in [-1, 1] (-1: the left / top edge without
+    ``align_corners``, the first pixel's centre with it); of 5-D input (N, C, D, H, W), the grid
+    is (N, Do, Ho, Wo, 3) of (x, y, z).  ``bilinear`` weighs the four (eight in 3-D: trilinear)
     neighbours (each outside the image reads 0 with ``padding_mode="zeros"``); ``nearest`` reads
-    the pixel at the coordinate rounded half to even, as torch; ``border`` clips coordinates into
-    the image and ``reflection`` mirrors them at its edges.  A gather and arithmetic, so the
-    input's gradient is a scatter-add and the grid's comes through the weights (0 for nearest,
-    as torch); gradients of gradients come for free (torch has none for grid_sample)."""
-    _check_rank("grid_sample", "input", input, (4,), "(N, C, H, W) (5-D volumes are not implemented here)")
-    _check_rank("grid_sample", "grid", grid, (4,), "(N, H_out, W_out, 2)")
+    the pixel at the coordinate rounded half to even, as torch; ``bicubic`` (4-D only, as torch)
+    weighs the 4x4 neighbours by cubic convolution; ``border`` clips coordinates into the image
+    and ``reflection`` mirrors them at its edges.  A gather and arithmetic, so the input's
+    gradient is a scatter-add and the grid's comes through the weights (0 for nearest, as
+    torch); gradients of gradients come for free (torch has none for grid_sample).  Leaving
+    ``align_corners`` out warns, as torch."""
+    _warn_align_corners(align_corners)
+    _check_rank("grid_sample", "input", input, (4, 5), "(N, C, H, W) or (N, C, D, H, W)")
+    k = input.ndim - 2
+    _check_rank("grid_sample", "grid", grid, (k + 2,),
+                "(N, H_out, W_out, 2)" if k == 2 else "(N, D_out, H_out, W_out, 3) for 5-D input")
     _check_operand("grid_sample", "grid", grid, input)
     if mode not in GRID_SAMPLE_MODES:
-        raise ConfigError(f"grid_sample: mode must be one of {GRID_SAMPLE_MODES} ('bicubic' is not "
-                          f"implemented here), got {mode!r}")
+        raise ConfigError(f"grid_sample: mode must be one of {GRID_SAMPLE_MODES}, got {mode!r}")
+    if mode == "bicubic" and k == 3:
+        raise ConfigError("grid_sample: bicubic interpolation only supports 4-D input (as torch)")
     if padding_mode not in GRID_PADDING_MODES:
         raise ConfigError(f"grid_sample: padding_mode must be one of {GRID_PADDING_MODES}, got {padding_mode!r}")
-    n, c, h, w = input.shape
-    if grid.shape[0] != n or grid.shape[3] != 2:
-        raise ShapeError(f"grid_sample: grid must be (N, H_out, W_out, 2) with the input's N = {n}, "
-                         f"got grid {grid.shape} for input {input.shape}")
-    if h == 0 or w == 0:
+    n, c, *sizes = input.shape
+    if grid.shape[0] != n or grid.shape[-1] != k:
+        raise ShapeError(f"grid_sample: grid must be (N, {'D_out, ' if k == 3 else ''}H_out, W_out, {k}) "
+                         f"with the input's N = {n}, got grid {grid.shape} for input {input.shape}")
+    if 0 in sizes:
         raise ShapeError(f"grid_sample: the input's spatial dims must be non-empty, got {input.shape}")
     corners = bool(align_corners)
-    x = GridCoordinates.apply(grid[..., 0], w, padding_mode, corners)
-    y = GridCoordinates.apply(grid[..., 1], h, padding_mode, corners)
-    flat = input.reshape(n, c, h * w)
+    flat = input.reshape(n, c, int(np.prod(sizes)))
+    if mode == "bicubic":
+        return _bicubic(flat, grid, sizes[0], sizes[1], padding_mode, corners).permute(0, 3, 1, 2)
+    last = (0, k + 1) + tuple(range(1, k + 1))              # (N, ..., C) -> (N, C, ...)
+    # coordinates x, y (, z) along the last, second-last (, third-last) input dims
+    coords = [GridCoordinates.apply(grid[..., a], sizes[k - 1 - a], padding_mode, corners) for a in range(k)]
+    xp = coords[0].device.xp
     if mode == "nearest":
-        (ix, okx), (iy, oky) = (_corner_index(x.device.xp, x.device.xp.rint(t.array), s)
-                                for t, s in ((x, w), (y, h)))
-        values = _gather_pixels(flat, iy * w + ix, okx & oky)                  # (N, Ho, Wo, C)
-        return (values * x._piecewise_constant(x.device.xp.ones_like(x.array)).unsqueeze(-1)).permute(0, 3, 1, 2)
-    return _bilinear(flat, x, y, h, w).permute(0, 3, 1, 2)
+        index, ok, stride = 0, True, 1
+        for a in range(k):
+            i, inside = _corner_index(xp, xp.rint(coords[a].array), sizes[k - 1 - a])
+            index, ok, stride = index + i * stride, ok & inside, stride * sizes[k - 1 - a]
+        values = _gather_pixels(flat, index, ok)                              # (N, ..., C)
+        return (values * coords[0]._piecewise_constant(xp.ones_like(coords[0].array)).unsqueeze(-1)).permute(*last)
+    if k == 2:
+        return _bilinear(flat, coords[0], coords[1], sizes[0], sizes[1]).permute(*last)
+    return _trilinear(flat, coords, sizes).permute(*last)
+
+
+def _trilinear(flat: Tensor, coords: list, sizes: list) -> Tensor:
+    """The eight neighbours of (x, y, z), each weighed by the product of its distances' complements
+    along the three axes (torch's tnw ... bse), read as (N, Do, Ho, Wo, C)."""
+    xp = flat.device.xp
+    d, h, w = sizes
+    lows = [xp.floor(t.array) for t in coords]
+    fracs = [t - Tensor._make(lo, t.device) for t, lo in zip(coords, lows)]
+    from .factory import stack
+    weights, index, ok = [], [], []
+    for dz in (0, 1):
+        for dy in (0, 1):
+            for dx in (0, 1):
+                wx = fracs[0] if dx else 1.0 - fracs[0]
+                wy = fracs[1] if dy else 1.0 - fracs[1]
+                wz = fracs[2] if dz else 1.0 - fracs[2]
+                weights.append(wx * wy * wz)
+                (ix, okx), (iy, oky), (iz, okz) = (_corner_index(xp, lo + step, size) for lo, step, size in
+                                                   ((lows[0], dx, w), (lows[1], dy, h), (lows[2], dz, d)))
+                index.append((iz * h + iy) * w + ix)
+                ok.append(okx & oky & okz)
+    weights = stack(weights, dim=1)                                           # (N, 8, Do, Ho, Wo)
+    values = _gather_pixels(flat, xp.stack(index, axis=1), xp.stack(ok, axis=1))
+    return (values * weights.unsqueeze(-1)).sum(axis=1)
 
 
 def _gather_pixels(flat: Tensor, index, ok) -> Tensor:
@@ -3122,6 +3185,52 @@ def _bilinear(flat: Tensor, x: Tensor, y: Tensor, h: int, w: int) -> Tensor:
     (iy0, oky0), (iy1, oky1) = (_corner_index(xp, v, h) for v in (y0, y0 + 1))
     index = xp.stack([iy0 * w + ix0, iy0 * w + ix1, iy1 * w + ix0, iy1 * w + ix1], axis=1)
     ok = xp.stack([oky0 & okx0, oky0 & okx1, oky1 & okx0, oky1 & okx1], axis=1)
+    return (_gather_pixels(flat, index, ok) * weights.unsqueeze(-1)).sum(axis=1)
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """torch's cubic-convolution coefficients (A = -0.75) of the four taps at -1, 0, 1, 2 for a
+    fraction ``t`` in [0, 1) (``get_cubic_upsample_coefficients``); polynomials in t, so the grid's
+    gradient comes through them."""
+    a = -0.75
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1          # |x| <= 1
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a      # 1 < |x| < 2
+    s = 1.0 - t
+    return [far(t + 1.0), near(t), near(s), far(s + 1.0)]
+
+
+def _bicubic_tap(xp, coord, size: int, padding_mode: str, align_corners: bool):
+    """A whole-number tap coordinate with the padding applied as torch's bicubic kernel does
+    (``compute_coordinates``: border clips, reflection mirrors then clips), as (index, in-range)."""
+    if padding_mode == "reflection":
+        low2, high2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if low2 == high2:
+            coord = xp.zeros_like(coord)
+        else:
+            least, span = low2 / 2, (high2 - low2) / 2
+            dist = xp.abs(coord - least)
+            extra, flips = xp.fmod(dist, span), xp.floor(dist / span)
+            coord = xp.where(flips % 2 == 0, extra + least, span - extra + least)
+    if padding_mode != "zeros":
+        coord = xp.clip(coord, 0, size - 1)
+    return _corner_index(xp, coord, size)
+
+
+def _bicubic(flat: Tensor, grid: Tensor, h: int, w: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """torch's bicubic grid_sample: the 4x4 taps around the unnormalized (unpadded) coordinate,
+    each read with the padding mode applied to its own position, weighed by cubic convolution."""
+    xp = flat.device.xp
+    x = GridCoordinates.apply(grid[..., 0], w, "zeros", align_corners)      # unnormalized only
+    y = GridCoordinates.apply(grid[..., 1], h, "zeros", align_corners)
+    x0, y0 = xp.floor(x.array), xp.floor(y.array)
+    wx = _cubic_weights(x - Tensor._make(x0, x.device))
+    wy = _cubic_weights(y - Tensor._make(y0, y.device))
+    taps_x = [_bicubic_tap(xp, x0 + d, w, padding_mode, align_corners) for d in (-1, 0, 1, 2)]
+    taps_y = [_bicubic_tap(xp, y0 + d, h, padding_mode, align_corners) for d in (-1, 0, 1, 2)]
+    from .factory import stack
+    weights = stack([wy[i] * wx[j] for i in range(4) for j in range(4)], dim=1)     # (N, 16, Ho, Wo)
+    index = xp.stack([taps_y[i][0] * w + taps_x[j][0] for i in range(4) for j in range(4)], axis=1)
+    ok = xp.stack([taps_y[i][1] & taps_x[j][1] for i in range(4) for j in range(4)], axis=1)
     return (_gather_pixels(flat, index, ok) * weights.unsqueeze(-1)).sum(axis=1)
 
 

@@ -23,9 +23,17 @@ def _drawn(dtype) -> np.dtype:
 
 
 class Generator:
-    """A seeded source of random numbers (PCG64)."""
+    """A seeded source of random numbers (PCG64). ``Generator(seed)``, or torch's
+    ``Generator(device='cpu')`` / ``Generator('cuda')`` (a device as the first argument): the
+    device is recorded as ``.device``; draws are made on the host whatever it is (see above)."""
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: Any = None, device: Any = None):
+        from .backend import Device, device as _device
+        if isinstance(seed, (str, Device)):             # torch's positional is the device
+            if device is not None:
+                raise ConfigError(f"Generator: device given twice ({seed!r} and device={device!r})")
+            seed, device = None, seed
+        self.device = _device("cpu" if device is None else device)
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None) -> "Generator":

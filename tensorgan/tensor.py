@@ -2106,12 +2106,19 @@ def _to_array(data: Any, dtype: Any, device: Device):
 
 
 def _index(k: Any) -> Any:
-    """A Tensor used as an index: a bool mask, or whole numbers (an integer tensor, or a float
-    one holding whole numbers) as int64 on the index tensor's device."""
+    """A Tensor used as an index: a bool mask (or a uint8 one: torch's deprecated byte mask), or
+    whole numbers (another integer tensor, or a float one holding whole numbers) as int64 on the
+    index tensor's device."""
     if not isinstance(k, Tensor):
         return k
     if k.array.dtype == BOOL:
         return k.array                                     # a mask, on its own device
+    if k.array.dtype == np.uint8:                          # torch's legacy byte mask (warned)
+        import warnings
+        warnings.warn("indexing with dtype uint8 is deprecated, please use a dtype bool "
+                      "instead (as torch warns): a uint8 index is a mask, not positions",
+                      UserWarning, stacklevel=3)
+        return k.array.astype(BOOL)
     a = k.numpy()
     if a.dtype.kind == "f" and a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
         raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import warnings
 
-from ..errors import InputTypeError, ShapeError, TensorganError
+from ..errors import AutogradError, InputTypeError, ShapeError
 from ..gradcheck import gradcheck, gradgradcheck
 from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                          is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
@@ -39,7 +39,7 @@ def _tensors(name: str, value: Any) -> list[Tensor]:
                              f"got {type(value).__name__}")
     for i, t in enumerate(items):
         if not t.requires_grad:
-            raise TensorganError(f"autograd: {name}[{i}] (shape {t.shape}) does not require grad")
+            raise AutogradError(f"autograd: {name}[{i}] (shape {t.shape}) does not require grad")
     return list(items)
 
 
@@ -71,8 +71,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     for i, t in enumerate(inputs):
         g = got.get(id(t))
         if g is None and not allow_unused:
-            raise TensorganError(f"autograd.grad: inputs[{i}] (shape {t.shape}) was not used to "
-                                 f"compute the outputs (allow_unused=True returns None for it)")
+            raise AutogradError(f"autograd.grad: inputs[{i}] (shape {t.shape}) was not used to "
+                                f"compute the outputs, or the part of the graph joining them was "
+                                f"freed by an earlier backward / grad without retain_graph=True "
+                                f"(allow_unused=True returns None for it)")
         if g is not None and not isinstance(g, Tensor):
             g = Tensor._make(g.copy(), t.device)   # an array the walk may share: the caller's own
         result.append(g)
