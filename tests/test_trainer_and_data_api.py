@@ -6,7 +6,7 @@ import pytest
 import tensorgan as tg
 import tensorgan.checkpoint as ckpt
 from tensorgan.data import ArrayDataset, DataLoader, default_collate
-from tensorgan.errors import CheckpointError, ConfigError, DataError, InputTypeError, ShapeError
+from tensorgan.errors import CheckpointError, ConfigError, DataError, DeviceError, InputTypeError, ShapeError
 from tensorgan.random import Generator
 from tensorgan.train import TrainConfig, Trainer, make_grid
 
@@ -81,9 +81,11 @@ def test_data_loader_and_generator_inputs():
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert np.array_equal(Generator(-1).normal(3), Generator(-1).normal(3))   # torch allows it
     assert Generator(7).initial_seed() == 7
-    for bad in (True, 1.5, "3"):
+    for bad in (True, 1.5):
         with pytest.raises(ConfigError, match="seed"):
             Generator(bad)
+    with pytest.raises(DeviceError, match="unknown device '3'"):
+        Generator("3")               # a string is torch's device argument (Generator('cuda'))
     g = Generator(0)
     for state in ("x", {"bit_generator": "PCG64"}):
         with pytest.raises(CheckpointError, match="PCG64"):
