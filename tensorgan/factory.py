@@ -287,7 +287,8 @@ def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     if not tensors:
         raise ShapeError("stack needs at least one tensor")
     axis = _join_axis(axis, dim, tensors[0].ndim + 1)
-    return concat([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)
+    from .ops import Stack
+    return Stack.apply(axis, *[t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors])
 
 
 

@@ -72,7 +72,9 @@ def bmm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     _ranks("bmm", input, other, 3)
     if input.shape[0] != other.shape[0]:
         raise ShapeError(f"bmm: batch sizes differ: {input.shape} and {other.shape}")
-    return input @ other if out is None else _write_out("bmm", input @ other, out)
+    from .ops import Bmm
+    result = Bmm.apply(input, input._lift(other))
+    return result if out is None else _write_out("bmm", result, out)
 
 
 def _ranks(op: str, a: Any, b: Any, rank: int) -> None:

@@ -1214,6 +1214,17 @@ class Linear(Function):
     """y = x @ W^T + b as one op (one GEMM forward, two backward)."""
     takes_int = True    # integer x, W, b: exact (int64, as torch's)
 
+    def name(self) -> str:
+        """torch's node for F.linear: AddmmBackward0 (MmBackward0 without a bias) on a 2-D
+        input, ViewBackward0 with a bias on other ranks (AddmmBackward0 once backward freed them)."""
+        inputs = self.__dict__.get("inputs")
+        if not inputs:
+            return "AddmmBackward0"
+        rank, bias = inputs[0].ndim, inputs[2] is not None
+        if rank == 2:
+            return "AddmmBackward0" if bias else "MmBackward0"
+        return "ViewBackward0" if bias else "SqueezeBackward4" if rank == 1 else "UnsafeViewBackward0"
+
     def forward(self, x, w, b):
         self.x, self.w = x, w
         x2 = x.reshape(-1, x.shape[-1])

@@ -57,7 +57,7 @@ class Pointwise(Composed):
     """An elementwise op of Tensors broadcast together; ``partials(*inputs)`` gives d out / d
     input for each (a Tensor or a number), summed back to each input's shape."""
 
-    name = "pointwise"
+    op_name = "pointwise"   # for messages (not name(): that is torch's grad_fn name)
     promotes_floats = True
 
     @staticmethod
@@ -66,7 +66,7 @@ class Pointwise(Composed):
 
     def forward(self, *arrays: Any):
         if len(arrays) == 2:
-            ops._broadcast_check(self.name, *arrays)
+            ops._broadcast_check(self.op_name, *arrays)
         return self.compute(self.xp, *arrays)
 
     def gradients(self, g: Tensor, *inputs: Tensor) -> tuple:
@@ -78,7 +78,7 @@ class Pointwise(Composed):
 
 def _pointwise(name: str, compute: Callable, partials: Callable) -> type:
     """A :class:`Pointwise` op class from its value and its partial derivatives."""
-    return type(name, (Pointwise,), {"name": name.lower(), "compute": staticmethod(compute),
+    return type(name, (Pointwise,), {"op_name": name.lower(), "compute": staticmethod(compute),
                                      "partials": staticmethod(partials), "__doc__": f"torch.{name.lower()}"})
 
 
@@ -170,22 +170,22 @@ def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
 def _binary(op: type, numbers: bool) -> Callable:
     """The Tensor method of a binary Pointwise op: ``x.op(other)``."""
     def method(self: Tensor, other: Any) -> Tensor:
-        if op.name in ("fmod", "remainder"):               # integers: exact, staying integers
-            exact = self._integer_op(other, op.name)
+        if op.op_name in ("fmod", "remainder"):               # integers: exact, staying integers
+            exact = self._integer_op(other, op.op_name)
             if exact is not None:
                 return exact
         me = self._arith(other)
-        return op.apply(me, _tensor_operand(op.name, me, other, numbers))
-    method.__name__ = op.name
-    method.__doc__ = f"torch.{op.name}, broadcast (other: {'a Tensor or a number' if numbers else 'a Tensor'})."
+        return op.apply(me, _tensor_operand(op.op_name, me, other, numbers))
+    method.__name__ = op.op_name
+    method.__doc__ = f"torch.{op.op_name}, broadcast (other: {'a Tensor or a number' if numbers else 'a Tensor'})."
     return method
 
 
 def _unary(op: type) -> Callable:
     def method(self: Tensor) -> Tensor:
         return op.apply(self)
-    method.__name__ = op.name
-    method.__doc__ = f"torch.{op.name}, elementwise (differentiable)."
+    method.__name__ = op.op_name
+    method.__doc__ = f"torch.{op.op_name}, elementwise (differentiable)."
     return method
 
 

@@ -248,6 +248,10 @@ class MatMul(Function):
     """a @ b, 2-D or batched (leading dims broadcast); 1-D operands as in NumPy."""
     takes_int = True    # integer @ integer is exact (int64, as torch on the CPU)
 
+    def name(self) -> str:   # torch's node for the operands' ranks (MmBackward0 once backward freed them)
+        ranks = tuple(t.ndim for t in self.__dict__.get("inputs", ())[:2])
+        return _MATMUL_NAMES.get(ranks, "UnsafeViewBackward0" if ranks else "MmBackward0")
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align")
@@ -290,6 +294,14 @@ class MatMul(Function):
         return ga, gb
 
 
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4"}
+
+
+class Bmm(MatMul):
+    """torch.bmm: MatMul as torch's BmmBackward0 node."""
+    name = Function.name
+
+
 class Sum(Function):
     takes_int = True
 
@@ -311,6 +323,10 @@ class Sum(Function):
                 kept.insert(a, 1)
             g = g.reshape(tuple(kept))
         return Expand.apply(g, self.shape), None, None
+
+
+    def name(self) -> str:   # torch: sum() / mean() of all SumBackward0, over dims SumBackward1
+        return f"{type(self).__name__}Backward{0 if self.__dict__.get('axis') is None else 1}"
 
 
 class Mean(Sum):
@@ -366,6 +382,17 @@ class Amin(Amax):
     negation, and -(-2**63) overflows)."""
     reduce = "min"
 
+
+class Max(Amax):
+    """``x.max()`` / ``x.max(dim)``: Amax under torch's node names (MaxBackward1 / MaxBackward0)."""
+
+    def name(self) -> str:
+        return f"{self.reduce.capitalize()}Backward{1 if self.__dict__.get('axis') is None else 0}"
+
+
+class Min(Amin):
+    name = Max.name
+
 class Reshape(Function):
     takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
@@ -383,6 +410,23 @@ class Reshape(Function):
         return g.reshape(self.in_shape), None
 
     grad_graph = backward
+
+
+class Unsqueeze(Reshape):
+    """unsqueeze(dim): Reshape as torch's UnsqueezeBackward0 node (squeeze: Squeeze / SqueezeAll /
+    SqueezeDims, for squeeze(dim) / squeeze() / squeeze(dims))."""
+
+
+class Squeeze(Reshape):
+    pass
+
+
+class SqueezeAll(Reshape):
+    pass
+
+
+class SqueezeDims(Reshape):
+    pass
 
 
 class Permute(Function):
@@ -417,11 +461,42 @@ def _check_bounds_on_host(shape: tuple, key) -> None:
     np.broadcast_to(np.empty((), dtype=bool), shape)[host if isinstance(key, tuple) else host[0]]
 
 
+class Transpose(Permute):
+    """transpose(dim0, dim1): Permute as torch's TransposeBackward0 node (MatrixT: t()'s TBackward0)."""
+
+
+class MatrixT(Permute):
+    pass
+
+
 class GetItem(Function):
     takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
     returns_view = True
+
+    def name(self) -> str:
+        """torch's node for the index's last step: an int SelectBackward0, a slice that is not the
+        whole dim SliceBackward0, None UnsqueezeBackward0, an index tensor / list / mask
+        IndexBackward0 (SliceBackward0 once backward freed the key)."""
+        if "key" not in self.__dict__:
+            return "SliceBackward0"
+        key, shape = self.key if isinstance(self.key, tuple) else (self.key,), self.shape
+        last, dim = "SliceBackward0", 0
+        for k in key:
+            if k is None:
+                last = "UnsqueezeBackward0"
+            elif k is Ellipsis:
+                dim = len(shape) - sum(1 for j in key[key.index(Ellipsis) + 1:] if j is not None)
+            elif isinstance(k, slice):
+                if k.indices(shape[dim]) != (0, shape[dim], 1):
+                    last = "FlipBackward0" if (k.step or 1) < 0 else "SliceBackward0"
+                dim += 1
+            elif isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
+                last, dim = "SelectBackward0", dim + 1
+            else:
+                return "IndexBackward0"
+        return last
 
     def forward(self, x, key):
         self.shape, self.key = x.shape, key
@@ -533,6 +608,13 @@ class Contiguous(Function):
     grad_graph = backward
 
 
+class Clone(Contiguous):
+    """x.clone(): a copy in the graph (torch's CloneBackward0)."""
+
+    def forward(self, x):
+        return x.copy()
+
+
 class Expand(Function):
     """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
     sums over them."""
@@ -603,6 +685,10 @@ class Concat(Function):
             parts.append(GetItem.apply(g, (slice(None),) * self.axis + (slice(start, start + n),)))
             start += n
         return tuple(parts)
+
+
+class Stack(Concat):
+    """stack: the concatenation of the inputs each with a new axis (torch's StackBackward0)."""
 
 
 class Exp(Function):

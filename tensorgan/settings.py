@@ -9,6 +9,7 @@ does on a CPU without the feature. tensorgan runs no inter-op thread pool: the c
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -40,7 +41,25 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ConfigError(f"set_printoptions: {name} must be a number >= 0, got {value!r}")
         PRINT_OPTIONS["max_line_width" if name == "linewidth" else name] = sys.maxsize if value == float("inf") else int(value)
-    PRINT_OPTIONS["sci_mode"], PRINT_OPTIONS["suppress_small"] = sci_mode, sci_mode is False
+    PRINT_OPTIONS["sci_mode"] = sci_mode
+
+
+def get_printoptions() -> dict:
+    """The print options, as keyword arguments of set_printoptions (torch's)."""
+    return {"precision": PRINT_OPTIONS["precision"], "threshold": PRINT_OPTIONS["threshold"],
+            "edgeitems": PRINT_OPTIONS["edgeitems"], "linewidth": PRINT_OPTIONS["max_line_width"],
+            "sci_mode": PRINT_OPTIONS["sci_mode"]}
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs):
+    """Set print options for a ``with`` block (torch's ``printoptions``); the old ones come back."""
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
@@ -88,7 +107,7 @@ def is_inference_mode_enabled() -> bool:
     return False
 
 
-__all__ = ["set_printoptions", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+__all__ = ["set_printoptions", "get_printoptions", "printoptions", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled", "set_warn_always", "is_warn_always_enabled",
            "set_flush_denormal", "get_num_interop_threads", "set_num_interop_threads",
            "is_inference_mode_enabled"]

@@ -85,7 +85,7 @@ class Zeta(Pointwise):
     """The Hurwitz zeta function sum_k (k + q)^-x; d/dq = -x zeta(x + 1, q), d/dx not
     implemented (as torch)."""
 
-    name = "zeta"
+    op_name = "zeta"
 
     @staticmethod
     def compute(xp, x, q):
@@ -202,7 +202,7 @@ class Gammainc(Pointwise):
     """P(a, x) = gamma(a, x) / Gamma(a); d/dx = x^(a-1) e^-x / Gamma(a), d/da not implemented
     (as torch)."""
 
-    name = "gammainc"
+    op_name = "gammainc"
     upper = False
 
     @classmethod
@@ -217,7 +217,7 @@ class Gammainc(Pointwise):
 
     def gradients(self, g, a, x):
         if self.needs_input_grad[0]:
-            raise TensorganError(f"{self.name}: the derivative with respect to input (a) is not "
+            raise TensorganError(f"{self.op_name}: the derivative with respect to input (a) is not "
                                  f"implemented (as in torch); detach it or differentiate in other")
         slope = ((a - 1.0) * x.log() - x - a.lgamma()).exp()
         return None, ops.unbroadcast(g * (-slope if self.upper else slope), x.shape)
@@ -226,7 +226,7 @@ class Gammainc(Pointwise):
 class Gammaincc(Gammainc):
     """Q(a, x) = 1 - P(a, x)."""
 
-    name = "gammaincc"
+    op_name = "gammaincc"
     upper = True
 
 

@@ -46,10 +46,10 @@ BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, n
 int64, int32, int16, int8, uint8 = (np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8))
 INT_DTYPES = (int64, int32, int16, int8, uint8)   # indices, labels, counts: no gradients
 _default_float = [float32]   # torch.set_default_dtype's setting: what floats and factories make
-# tg.set_printoptions' settings (torch's defaults), as np.array2string's arguments but sci_mode:
-# True forces scientific notation, False forbids it (suppress), None leaves it to NumPy's rule
+# tg.set_printoptions' settings (torch's defaults), which tensorgan.printing follows; sci_mode:
+# True forces scientific notation, False forbids it, None leaves it to torch's rule
 PRINT_OPTIONS: dict = {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80,
-                       "sci_mode": None, "suppress_small": False}
+                       "sci_mode": None}
 
 
 def get_default_dtype() -> np.dtype:
@@ -160,8 +160,39 @@ class Function:
         return tuple(pairs)
 
     def name(self) -> str:
-        """The node's name (torch's ``grad_fn.name()``; here the op's class name)."""
-        return type(self).__name__
+        """torch's name for this node (``grad_fn.name()``; ``repr(t)`` shows it as
+        ``grad_fn=<MulBackward0>``): :data:`TORCH_NODE_NAMES` by the op's class name, else
+        ``<ClassName>Backward0``; ops whose torch name depends on the call (Sum, MatMul,
+        GetItem, Linear, ...) override this.  ``type(grad_fn).__name__`` stays the op's class."""
+        cls = type(self).__name__
+        return TORCH_NODE_NAMES.get(cls) or f"{cls}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+# Our op classes whose torch node (grad_fn) names are not "<ClassName>Backward0"; what torch 2.13
+# prints for the call that makes the op (an op torch builds from several nodes has the last one's).
+TORCH_NODE_NAMES: dict = {
+    "Log1p": "Log1PBackward0", "Pow": "PowBackward0", "SafePow": "PowBackward0", "PowTensor": "PowBackward1",
+    "SafeSqrt": "SqrtBackward0", "Reshape": "ViewBackward0", "Contiguous": "CloneBackward0",
+    "Clone": "CloneBackward0", "Concat": "CatBackward0", "Clip": "ClampBackward1", "Cast": "ToCopyBackward0",
+    "ToDevice": "ToCopyBackward0", "Conv1d": "ConvolutionBackward0", "Conv2d": "ConvolutionBackward0",
+    "Conv3d": "ConvolutionBackward0", "ConvTranspose2d": "ConvolutionBackward0",
+    "ConvTranspose3d": "ConvolutionBackward0", "BatchNorm": "NativeBatchNormBackward0",
+    "BatchNormLeakyReLU": "LeakyReluBackward0", "LeakyReLU": "LeakyReluBackward0",
+    "CrossEntropy": "NllLossBackward0", "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0",
+    "BCE": "BinaryCrossEntropyBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
+    "AvgPool2d": "AvgPool2DBackward0", "SetItem": "CopySlices", "Overwrite": "CopyBackwards",
+    "CTC": "CtcLossBackward0", "Inv": "LinalgInvExBackward0", "Det": "LinalgDetBackward0",
+    "Slogdet": "LinalgSlogdetBackward0", "Cholesky": "LinalgCholeskyExBackward0",
+    "Solve": "LinalgSolveExBackward0", "Eigh": "LinalgEighBackward0", "Svd": "LinalgSvdBackward0",
+    "Qr": "LinalgQrBackward0", "MatrixExp": "LinalgMatrixExpBackward0",
+    "SolveTriangular": "LinalgSolveTriangularBackward0", "Transpose": "TransposeBackward0",
+    "MatrixT": "TBackward0", "Stack": "StackBackward0", "Unsqueeze": "UnsqueezeBackward0",
+    "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
+    "Bmm": "BmmBackward0",
+}
 
 
 class AccumulateGrad:
@@ -489,7 +520,7 @@ def _refuse_nan(ctx: Function, input_grads: tuple) -> None:
             continue
         array = pg.g if isinstance(pg, ops.SparseGrad) else pg.array if isinstance(pg, Tensor) else pg
         if array.dtype.kind == "f" and bool(ctx.xp.isnan(array).any()):
-            name = getattr(ctx, "anomaly_name", None) or f"{type(ctx).__name__}Backward0"
+            name = ctx.name()
             raise AnomalyError(f"Function '{name}' returned nan values in its {i}th output.")
 
 
@@ -787,12 +818,10 @@ class Tensor:
         return self._ctx
 
     def __repr__(self) -> str:
-        grad = ", requires_grad=True" if self.requires_grad else ""
-        options = dict(PRINT_OPTIONS)
-        if options.pop("sci_mode") and self.dtype.kind == "f":
-            options["formatter"] = {"float_kind": lambda v: f"{v:.{options['precision']}e}"}
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", **options)
-        return f"tensor({body}, dtype={self.dtype.name}, device='{self.device}'{grad})"
+        """torch's print form: ``tensor([1.5000, 2.0000], grad_fn=<MulBackward0>)`` (see
+        tensorgan.printing; tg.set_printoptions changes it)."""
+        from .printing import tensor_repr
+        return tensor_repr(self)
 
     # -- autograd -----------------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
@@ -1322,11 +1351,12 @@ class Tensor:
         return self._extreme("min", dim, keepdim)
 
     def _extreme(self, name: str, dim: Any, keepdim: bool) -> Any:
+        op = ops.Max if name == "max" else ops.Min     # Amax / Amin under torch's node names
         if dim is None:
-            return self.amax() if name == "max" else self.amin()
+            return op.apply(self, None, False)
         if isinstance(dim, Tensor):
             return self.maximum(dim) if name == "max" else self.minimum(dim)
-        values = self.amax(dim, keepdim) if name == "max" else self.amin(dim, keepdim)
+        values = op.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
         return MinMax(values, self._arg_extreme("arg" + name, dim, keepdim))
 
     def unsqueeze(self, dim: int) -> "Tensor":
@@ -1334,17 +1364,18 @@ class Tensor:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -self.ndim - 1 <= dim <= self.ndim:
             raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
         dim = int(dim) % (self.ndim + 1)
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+        return ops.Unsqueeze.apply(self, self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None) -> "Tensor":
         """Drop axes of size 1: all of them, or those of ``dim`` (an int or a tuple) that have
         size 1 -- the others stay, as in PyTorch."""
         if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
+            return ops.SqueezeAll.apply(self, tuple(n for n in self.shape if n != 1))
         drop = {d for d in _axes(dim, self.ndim) or () if self.shape[d] == 1}
         if not drop:
             return self
-        return self.reshape(tuple(n for d, n in enumerate(self.shape) if d not in drop))
+        op = ops.SqueezeDims if isinstance(dim, (tuple, list)) else ops.Squeeze
+        return op.apply(self, tuple(n for d, n in enumerate(self.shape) if d not in drop))
 
     def dim(self) -> int:
         return self.array.ndim
@@ -1431,7 +1462,7 @@ class Tensor:
         dims = list(range(self.ndim))
         dim0, dim1 = self._dim(dim0, "transpose"), self._dim(dim1, "transpose")
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-        return self.permute(dims)
+        return ops.Transpose.apply(self, tuple(dims))
 
     @property
     def T(self) -> "Tensor":
@@ -1549,7 +1580,7 @@ class Tensor:
         if self.ndim > 2:
             raise ShapeError(f"t() expects a tensor of at most 2 dims, got shape {self.shape} "
                              f"(use transpose(dim0, dim1) or permute)")
-        return self.T if self.ndim == 2 else self
+        return ops.MatrixT.apply(self, (1, 0)) if self.ndim == 2 else self
 
     def rsqrt(self) -> "Tensor": return self.sqrt().reciprocal()
     def reciprocal(self) -> "Tensor": return 1.0 / self
@@ -1809,8 +1840,11 @@ class Tensor:
         return int(self.item())
 
     def __format__(self, spec: str) -> str:
-        """f"{loss:.3f}" formats a one-element tensor as its number, like PyTorch."""
-        return format(self.item(), spec) if spec and self.array.size == 1 else format(repr(self), spec)
+        """f"{loss:.3f}" formats a one-element tensor as its number, like PyTorch (and f"{loss}"
+        a 0-d one)."""
+        if (spec and self.array.size == 1) or self.array.ndim == 0:   # torch: a 0-d tensor formats as its number
+            return format(self.item(), spec)
+        return format(repr(self), spec)
 
     def _in_place(self, name: str, update: Callable[[Any], None],
                   out_of_place: Callable[["Tensor"], "Tensor"] | None = None, operands: tuple = ()) -> "Tensor":
@@ -1974,7 +2008,7 @@ class Tensor:
         """A copy that stays in the graph (its gradient flows back to this tensor)."""
         if self.dtype.kind != "f":                   # integers and masks: a plain copy
             return Tensor._make(self.array.copy(), self.device)
-        return self * 1.0
+        return ops.Clone.apply(self)
 
     def __eq__(self, other: Any) -> "Tensor":       # type: ignore[override]
         return self._compare(other, "equal")

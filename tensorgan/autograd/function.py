@@ -200,6 +200,12 @@ def _replace(t: Any, outs: tuple, wrapped: list) -> Any:
 class _OutputSplit(_EngineFunction):
     """Output ``index`` of a custom Function: records its gradient for the node; ``joint`` gets 0."""
 
+    def name(self) -> str:           # torch: each output's grad_fn is the Function's own node
+        return self.node.name()
+
+    def __repr__(self) -> str:
+        return repr(self.node)
+
     def backward(self, grad):
         self.node.grads[self.index] = grad
         return (self.xp.zeros((), dtype=self.inputs[0].dtype),)
@@ -213,7 +219,10 @@ class _CustomNode(_EngineFunction):
     """A custom Function's call in the graph: its backward calls the user's ``backward``."""
 
     def __repr__(self) -> str:
-        return f"<{self.anomaly_name}>"
+        return f"<tensorgan.autograd.function.{self.anomaly_name} object at {id(self):#x}>"
+
+    def name(self) -> str:
+        return self.anomaly_name
 
     @property
     def anomaly_name(self) -> str:
