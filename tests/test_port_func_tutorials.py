@@ -199,3 +199,31 @@ def test_forward_ad_module_with_functional_call():
                                   "bias": fwAD.make_dual(m.bias, tb)}, x)
         got = fwAD.unpack_dual(out).tangent
     np.testing.assert_allclose(got.numpy(), x.numpy() @ tw.numpy().T + tb.numpy())
+
+
+def _np_conv_grads(x, w, go, stride, pad):
+    """Reference conv2d input / weight gradients by explicit loops (groups=1, dilation=1)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    gx, gw = np.zeros_like(xp), np.zeros_like(w)
+    k = w.shape[2]
+    for n in range(go.shape[0]):
+        for o in range(go.shape[1]):
+            for i in range(go.shape[2]):
+                for j in range(go.shape[3]):
+                    patch = (slice(i * stride, i * stride + k), slice(j * stride, j * stride + k))
+                    gx[n, :, patch[0], patch[1]] += go[n, o, i, j] * w[o]
+                    gw[o] += go[n, o, i, j] * xp[n, :, patch[0], patch[1]]
+    return gx[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]], gw
+
+
+def test_nn_grad_conv2d_input_and_weight():
+    rs = np.random.RandomState(11)
+    x, w = rs.randn(2, 3, 7, 7), rs.randn(4, 3, 3, 3)
+    go = rs.randn(2, 4, 4, 4)                                   # stride 2, padding 1: 7 -> 4
+    ref_x, ref_w = _np_conv_grads(x, w, go, 2, 1)
+    got_x = nn.grad.conv2d_input(x.shape, t64(w), t64(go), stride=2, padding=1)
+    got_w = nn.grad.conv2d_weight(t64(x), w.shape, t64(go), stride=2, padding=1)
+    np.testing.assert_allclose(got_x.numpy(), ref_x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got_w.numpy(), ref_w, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ShapeError):
+        nn.grad.conv2d_input(x.shape, t64(w), t64(go))          # stride 1 gives 5x5, not 4x4
