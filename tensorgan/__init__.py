@@ -92,6 +92,7 @@ from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_
 from .grad_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: E402,F401
 from .grad_mode import set_detect_anomaly as set_anomaly_enabled  # noqa: E402,F401  (torch.set_anomaly_enabled)
 from . import autograd, checkpoint, data, func, losses, metrics, models, nn, optim, train  # noqa: E402  (need the engine above)
+from .func import vmap  # noqa: E402,F401  (torch.vmap is torch.func.vmap)
 
 from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path), as torch.save)
 from . import special  # noqa: E402  (tg.special.ndtr, ...)

@@ -1,5 +1,6 @@
 """torch's ``torch.func`` on tensorgan's reverse-mode engine: ``functional_call``, ``grad``,
-``grad_and_value``, ``vjp``, ``jacrev``, ``hessian`` and ``vmap`` (a loop).
+``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap`` (a loop) and
+``stack_module_state``.
 
 These transform functions instead of tensors: ``grad(f)(x)`` is df/dx.  They are built on
 ``autograd.grad``: the differentiated arguments are tracked copies (detached leaves, or an
@@ -10,6 +11,11 @@ transforms nest: ``grad(grad(f))``, ``hessian = jacrev(jacrev(f))``).  Arguments
     params = dict(model.named_parameters())
     grads = tg.func.grad(lambda p: loss_fn(tg.func.functional_call(model, p, (x,)), y))(params)
 
+``jvp`` is computed by torch's double-vjp trick (tensorgan has no forward mode): a backward from
+zero cotangents that require grad, then a backward of that with respect to them -- the same
+numbers, two reverse passes.  ``jacfwd`` gives the Jacobian ``jacrev`` gives (the same numbers
+and layout, computed row by row).
+
 ``vmap`` has no batching rules here: it calls the function once per batch element and stacks the
 results (documented as a loop; the same numbers, a Python loop's speed).
 """
@@ -18,12 +24,14 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from .autograd.functional import _jacobian_of
+from .backend import get_device
 from .errors import ConfigError, InputTypeError, ShapeError
 from .factory import stack, zeros_like
 from .grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jacrev", "hessian", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
+           "vmap", "stack_module_state"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,10 +305,112 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False,
     return wrapper
 
 
+def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable:
+    """torch's forward-mode Jacobian: the same result as ``jacrev`` (shape ``output.shape +
+    arg.shape`` per output and argnum), which is how it is computed here (tensorgan has no
+    forward mode) -- the choice between the two is a speed choice in torch only."""
+    if randomness not in ("error", "different", "same"):
+        raise ConfigError(f"jacfwd: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
+        has_aux: bool = False) -> tuple:
+    """``(func(*primals), J @ tangents)``: the Jacobian-vector product, the tangents shaped as
+    the primals (tuples, each entry a pytree of Tensors).  Computed by the double-vjp trick;
+    nests with the other transforms (``jvp(grad(f), ...)`` is a Hessian-vector product)."""
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise InputTypeError(f"jvp(f, primals, tangents): Expected primals and tangents to be "
+                             f"tuples, got {type(primals).__name__} and {type(tangents).__name__}")
+    if not primals:
+        raise ConfigError("jvp(f, primals, tangents): Expected primals to be a non-empty tuple")
+    seeds, seed_spec = _flatten(tangents)
+    if seed_spec != _flatten(primals)[1]:
+        raise ShapeError("jvp(f, primals, tangents): Expected primals and tangents to have the "
+                         "same python structure")
+    with enable_grad():
+        tracked = _Tracked("jvp", primals, tuple(range(len(primals))))
+        for k, (s, leaf) in enumerate(zip(seeds, tracked.leaves)):
+            if not isinstance(s, Tensor) or s.shape != leaf.shape:
+                raise ShapeError(f"jvp(f, primals, tangents): tangent {k} must be a Tensor of the "
+                                 f"shape of its primal {tuple(leaf.shape)}, got "
+                                 f"{getattr(s, 'shape', type(s).__name__)}")
+        out, aux = _split_aux("jvp", func(*tracked.args), has_aux)
+        outs, out_spec = _flatten(out)
+        if not all(isinstance(o, Tensor) for o in outs):
+            raise InputTypeError("jvp(f, primals, tangents): f must return a Tensor or a pytree "
+                                 "of Tensors")
+        tangents_out = _forward_products(outs, tracked, seeds)
+    result = (tracked.finish(out), tracked.finish(_unflatten(out_spec, tangents_out)))
+    return result + (tracked.finish(aux),) if has_aux else result
+
+
+def _forward_products(outs: list, tracked: _Tracked, seeds: list) -> list:
+    """J @ seeds for each output: with u (zeros requiring grad), g = J^T u; then d<g, seeds>/du."""
+    from .autograd import grad as autograd_grad
+    live = [k for k, o in enumerate(outs) if o.requires_grad and o.dtype.kind == "f"]
+    products = [zeros_like(o) if o.dtype.kind == "f" else None for o in outs]
+    if not live:
+        return products
+    us = [zeros_like(outs[k]).detach().requires_grad_(True) for k in live]
+    firsts = autograd_grad([outs[k] for k in live], tracked.leaves, us, retain_graph=True,
+                           create_graph=True, allow_unused=True)
+    used = [j for j, g in enumerate(firsts) if g is not None and g.requires_grad]
+    if not used:
+        return products
+    seconds = autograd_grad([firsts[j] for j in used], us,
+                            [seeds[j].to(firsts[j].dtype) for j in used], retain_graph=True,
+                            create_graph=tracked.outer, allow_unused=True)
+    for k, g in zip(live, seconds):
+        if g is not None:
+            products[k] = g
+    return products
+
+
 def hessian(func: Callable, argnums: Any = 0) -> Callable:
     """``f -> its Hessian``: ``jacrev(jacrev(f))`` (torch composes jacfwd(jacrev(f)); the same
     numbers, tensorgan having no forward mode)."""
     return jacrev(jacrev(func, argnums), argnums)
+
+
+def stack_module_state(models: Any) -> tuple[dict, dict]:
+    """``(params, buffers)``: each of the models' parameters (and buffers) stacked along a new
+    first dimension, by name -- for ``vmap(lambda p, b, x: functional_call(model, (p, b), x))``.
+    The stacked parameters are new leaves that require grad (where the models' do); the models
+    must have the same parameter and buffer names and shapes."""
+    models = list(models)
+    if not models:
+        raise ConfigError("stack_module_state: Expected at least one model, got 0.")
+    if not all(m.training == models[0].training for m in models):
+        raise ConfigError("stack_module_state: Expected all models to have the same training/eval mode.")
+    first = type(models[0])
+    if not all(type(m) is first for m in models):
+        raise ConfigError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(dicts: list, what: str) -> dict:
+        names = list(dicts[0])
+        result = {}
+        for k, d in enumerate(dicts):
+            if list(d) != names:
+                raise ConfigError(f"stack_module_state: model {k} has {what} {list(d)}, model 0 "
+                                  f"has {names}")
+        for name in names:
+            values = [d[name] for d in dicts]
+            if len({tuple(v.shape) for v in values}) != 1:
+                raise ShapeError(f"stack_module_state: {what} {name!r} has shapes "
+                                 f"{[tuple(v.shape) for v in values]} across the models")
+            if not all(isinstance(v, Tensor) for v in values):   # BatchNorm's IntBuffer counter
+                import numpy as np
+                s = Tensor._make(np.stack([np.asarray(v) for v in values]), get_device("cpu"))
+            else:
+                s = stack([v.detach() for v in values])
+            result[name] = s.requires_grad_(True) if all(getattr(v, "requires_grad", False)
+                                                         for v in values) else s
+        return result
+
+    return (stacked([dict(m.named_parameters()) for m in models], "parameters"),
+            stacked([dict(m.named_buffers()) for m in models], "buffers"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,44 +420,66 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
          chunk_size: int | None = None) -> Callable:
     """torch's ``vmap`` computed by a Python loop: ``func`` once per index along each mapped
     argument's ``in_dims`` (None: passed whole), the results stacked along ``out_dims``.  The
-    same numbers as torch's batching rules, at a loop's speed; Tensor arguments only (in_dims an
-    int, None, or a tuple of those per argument), outputs a Tensor or a tuple of Tensors.
-    Random ops draw afresh per element (torch's randomness='different')."""
+    same numbers as torch's batching rules, at a loop's speed.  Arguments and outputs may be
+    pytrees (tuples, lists, dicts) of Tensors; ``in_dims`` is an int / None for all arguments or
+    a tuple with one entry per argument, each an int / None for the whole argument or a pytree
+    of them matching it (``out_dims`` likewise for the outputs).  Keyword arguments are passed
+    unmapped.  Random ops draw afresh per element (torch's randomness='different')."""
     if randomness not in ("error", "different", "same"):
         raise ConfigError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
-        if len(dims) != len(args):
-            raise ConfigError(f"vmap: in_dims has {len(dims)} entries for {len(args)} arguments")
+        if isinstance(in_dims, tuple) and len(in_dims) != len(args):
+            raise ConfigError(f"vmap: in_dims is not compatible with the structure of `inputs`: "
+                              f"in_dims has {len(in_dims)} entries for {len(args)} arguments")
+        leaves, spec = _flatten(list(args))
+        dims = _dims_per_leaf(list(in_dims) if isinstance(in_dims, tuple) else in_dims,
+                              list(args), "in_dims")
         sizes = set()
-        for i, (a, d) in enumerate(zip(args, dims)):
+        for i, (a, d) in enumerate(zip(leaves, dims)):
             if d is None:
                 continue
-            if not isinstance(a, Tensor) or isinstance(d, bool) or not isinstance(d, int):
-                raise InputTypeError(f"vmap (a loop in tensorgan): argument {i} must be a Tensor "
-                                     f"with an int in_dim (or in_dim None), got "
-                                     f"{type(a).__name__} with in_dim {d!r}")
-            if not -a.ndim <= d < max(a.ndim, 1) or a.ndim == 0:
-                raise ShapeError(f"vmap: in_dim {d} is out of range for argument {i} of shape {a.shape}")
+            if not isinstance(a, Tensor):
+                raise InputTypeError(f"vmap: Got in_dim={d} for an input but the input is of type "
+                                     f"{type(a).__name__}. We cannot vmap over non-Tensor "
+                                     f"arguments, please use None as the respective in_dim")
+            if a.ndim == 0 or not -a.ndim <= d < a.ndim:
+                raise ShapeError(f"vmap: in_dim {d} is out of range for an input of shape {tuple(a.shape)}")
             sizes.add(a.shape[d])
         if len(sizes) != 1:
             raise ShapeError(f"vmap: the mapped arguments must have one size along in_dims, got "
                              f"{sorted(sizes) or 'no mapped argument'}")
-        results = [func(*[a if d is None else a.select(d, k) for a, d in zip(args, dims)], **kwargs)
+        results = [func(*_unflatten(spec, [a if d is None else a.select(d, k)
+                                           for a, d in zip(leaves, dims)]), **kwargs)
                    for k in range(sizes.pop())]
         return _stack_outputs(results, out_dims)
 
     return wrapper
 
 
+def _dims_per_leaf(dims: Any, tree: Any, what: str) -> list:
+    """``dims`` (an int / None, or a pytree prefix of ``tree`` of them) for each leaf of tree."""
+    if dims is None or (isinstance(dims, int) and not isinstance(dims, bool)):
+        return [dims] * len(_flatten(tree)[0])
+    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree):
+        return [d for sub_d, sub_t in zip(dims, tree) for d in _dims_per_leaf(sub_d, sub_t, what)]
+    if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
+        return [d for key in tree for d in _dims_per_leaf(dims[key], tree[key], what)]
+    raise ConfigError(f"vmap: {what} {dims!r} does not match the structure of the "
+                      f"{'inputs' if what == 'in_dims' else 'outputs'} "
+                      f"(an int or None, or a pytree of those shaped as them)")
+
+
 def _stack_outputs(results: list, out_dims: Any) -> Any:
-    first = results[0]
-    is_tuple = isinstance(first, tuple)
-    columns = list(zip(*results)) if is_tuple else [results]
-    dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(columns)
+    flat = [_flatten(r) for r in results]
+    spec = flat[0][1]
+    if any(f[1] != spec for f in flat):
+        raise ShapeError("vmap: the function returned outputs of different structures for "
+                         "different batch elements")
+    dims = _dims_per_leaf(out_dims, results[0], "out_dims")
+    columns = list(zip(*[f[0] for f in flat]))
     for c in columns:
         if not all(isinstance(t, Tensor) for t in c):
-            raise InputTypeError("vmap: the function must return a Tensor or a tuple of Tensors")
-    stacked = tuple(stack(list(c), dim=d) for c, d in zip(columns, dims))
-    return stacked if is_tuple else stacked[0]
+            raise InputTypeError(f"vmap: the function must return Tensors (or pytrees of them), "
+                                 f"got {type(next(t for t in c if not isinstance(t, Tensor))).__name__}")
+    return _unflatten(spec, [stack(list(c), dim=d) for c, d in zip(columns, dims)])

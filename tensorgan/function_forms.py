@@ -241,13 +241,24 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 def einsum(equation: str, *operands: Any) -> Tensor:
     """torch.einsum: ``einsum("bij,bjk->bik", a, b)``; ``...`` and the implicit output (the
     letters seen once, in alphabetical order) as NumPy's. Each letter must have one size in all
-    operands (no size-1 broadcasting) and appear once per operand (no diagonals)."""
+    operands (no size-1 broadcasting); a letter repeated within one operand takes its diagonal
+    (``einsum("ii->i", a)``, ``"NMKK->NM"``: a trace), as torch's."""
     from .ops import Einsum
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not isinstance(equation, str) or not operands or not builtins.all(isinstance(o, Tensor) for o in operands):
         raise InputTypeError("einsum: takes an equation string and one or more Tensors")
-    return Einsum.apply(_einsum_subscripts(equation, [o.shape for o in operands]), *operands)
+    inputs, output = _einsum_subscripts(equation, [o.shape for o in operands])
+    operands, inputs = list(operands), list(inputs)
+    for k, sub in enumerate(inputs):
+        while len(set(sub)) != len(sub):        # a diagonal: the repeated letter moves last
+            c = next(c for c in sub if sub.count(c) > 1)
+            i = sub.index(c)
+            j = sub.index(c, i + 1)
+            operands[k] = operands[k].diagonal(0, i, j)
+            sub = sub[:i] + sub[i + 1:j] + sub[j + 1:] + c
+        inputs[k] = sub
+    return Einsum.apply((tuple(inputs), output), *operands)
 
 
 def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], str]:
@@ -270,8 +281,6 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
                                if "..." in sub else "")
         if len(explicit) != len(shape) or "." in explicit:
             raise ShapeError(f"einsum: subscripts {sub!r} do not fit an operand of shape {tuple(shape)}")
-        if len(set(explicit)) != len(explicit):
-            raise ShapeError(f"einsum: a letter repeated within {sub!r} (a diagonal) is not supported")
         for c, n in zip(explicit, shape):
             if sizes.setdefault(c, n) != n:
                 raise ShapeError(f"einsum: {c!r} is {sizes[c]} in one operand and {n} in another "

@@ -11,7 +11,7 @@ x -> d<fn(x), u>/dx (for a fixed random u), whose analytic gradient comes from
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -30,9 +30,76 @@ def _output(fn: Callable, inputs: Sequence[Tensor]) -> Tensor:
     return out
 
 
-def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2, seed: int = 0) -> bool:
-    """Check the gradients of ``fn`` w.r.t. every input with ``requires_grad``; raise on mismatch."""
+_TORCH_FLAGS = ("nondet_tol", "check_undefined_grad", "check_grad_dtypes", "check_batched_grad",
+                "check_batched_forward_grad", "fast_mode", "masked")
+
+
+def _torch_form(name: str, fn: Callable, inputs: Any, flags: dict) -> tuple:
+    """torch's calling forms: ``inputs`` a Tensor or a sequence; ``fn`` may return a tuple (each
+    float output is checked); torch's keyword flags that only change speed or coverage are
+    accepted (``fast_mode``, ``check_batched_grad``, ...)."""
+    unknown = set(flags) - set(_TORCH_FLAGS)
+    if unknown:
+        raise TypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)}")
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    with no_grad():
+        probe = fn(*inputs)
+    if isinstance(probe, (tuple, list)):
+        picks = [k for k, o in enumerate(probe) if isinstance(o, Tensor) and o.dtype.kind == "f"]
+        return inputs, [(lambda *xs, k=k: fn(*xs)[k]) for k in picks]
+    return inputs, [fn]
+
+
+def gradcheck(fn: Callable[..., Tensor], inputs: Any, eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2, seed: int = 0, *,
+              raise_exception: bool = True, check_backward_ad: bool = True,
+              check_forward_ad: bool = False, **flags: Any) -> bool:
+    """Check the gradients of ``fn`` w.r.t. every input with ``requires_grad`` against central
+    differences; raise on mismatch (``raise_exception=False``: return False).  torch's forms:
+    ``inputs`` a Tensor or a tuple, ``fn`` returning a Tensor or a tuple of them;
+    ``check_forward_ad=True`` also checks Jacobian-vector products (``tensorgan.func.jvp``, so a
+    custom Function with a ``jvp`` and no ``backward`` is checked through forward_ad instead)."""
+    inputs, fns = _torch_form("gradcheck", fn, inputs, flags)
+    try:
+        for f in fns:
+            if check_backward_ad:
+                _gradcheck(f, inputs, eps, atol, rtol, projections, seed)
+            if check_forward_ad:
+                _forward_check(f, inputs, eps, atol, rtol, seed)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _forward_check(fn: Callable, inputs: tuple, eps: float, atol: float, rtol: float,
+                   seed: int) -> None:
+    """J @ t from forward-mode AD against (fn(x + eps t) - fn(x - eps t)) / 2 eps."""
+    from .autograd import forward_ad as fwAD
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    rng = np.random.default_rng(seed + 7)
+    for i in checked:
+        x = inputs[i]
+        t = Tensor._from(rng.standard_normal(x.shape), dtype=x.dtype, device=x.device)
+        with fwAD.dual_level():
+            args = list(inputs)
+            args[i] = fwAD.make_dual(x, t)
+            tangent = fwAD.unpack_dual(fn(*args)).tangent
+        with no_grad():
+            args = list(inputs)
+            args[i] = x.detach() + eps * t
+            plus = _output(fn, args).numpy()
+            args[i] = x.detach() - eps * t
+            minus = _output(fn, args).numpy()
+        numeric = (plus - minus) / (2 * eps)
+        analytic = np.zeros(numeric.shape) if tangent is None else tangent.numpy()
+        _compare(i, x.shape, analytic, numeric, atol, rtol)
+
+
+def _gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 1e-6,
+               atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2, seed: int = 0) -> bool:
+    from . import autograd
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     for t in inputs:
         if isinstance(t, Tensor) and t.dtype != float64:
@@ -42,16 +109,14 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
         out = _output(fn, inputs)
         xp = out.device.xp
         v = xp.asarray(rng.standard_normal(out.shape))
-        for i in checked:
-            inputs[i].grad = None
-        out.backward(v)
-        analytic = {i: (inputs[i].grad.numpy() if inputs[i].grad is not None
-                        else np.zeros(inputs[i].shape)) for i in checked}
+        with enable_grad():     # autograd.grad: a non-leaf input (x.clone()) is checked too
+            got = autograd.grad(out, [inputs[i] for i in checked], Tensor._make(v, out.device),
+                                allow_unused=True) if out.requires_grad else [None] * len(checked)
+        analytic = {i: (g.numpy() if g is not None else np.zeros(inputs[i].shape))
+                    for i, g in zip(checked, got)}
         for i in checked:
             numeric = _numeric_vjp(fn, inputs, i, v, eps)
             _compare(i, inputs[i].shape, analytic[i], numeric, atol, rtol)
-    for i in checked:
-        inputs[i].grad = None
     return True
 
 
@@ -80,8 +145,27 @@ def _compare(i: int, shape, analytic: np.ndarray, numeric: np.ndarray, atol: flo
                              f"({int(bad.sum())} of {bad.size} elements differ)")
 
 
-def gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 1e-6,
-                  atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2, seed: int = 0) -> bool:
+def gradgradcheck(fn: Callable[..., Tensor], inputs: Any, grad_outputs: Any = None,
+                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2,
+                  seed: int = 0, *, raise_exception: bool = True, gen_non_contig_grad_outputs: bool = False,
+                  **flags: Any) -> bool:
+    """gradcheck of the first gradients (see ``_gradgradcheck``), in torch's forms (as gradcheck;
+    ``grad_outputs`` is accepted: random ones are drawn as torch does without them)."""
+    inputs, fns = _torch_form("gradgradcheck", fn, inputs, flags)
+    if grad_outputs is not None and not isinstance(grad_outputs, (Tensor, tuple, list)):
+        raise TypeError("gradgradcheck: grad_outputs must be a Tensor or a tuple of Tensors")
+    try:
+        for f in fns:
+            _gradgradcheck(f, inputs, eps, atol, rtol, projections, seed)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 1e-6,
+                   atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2, seed: int = 0) -> bool:
     """Check the gradients of the gradients (``create_graph=True``) of ``fn``: gradcheck of
     ``x -> concat of d<fn(x), u>/dx_i`` over the inputs with ``requires_grad``, u fixed and random,
     after checking that this first gradient equals the one plain ``backward`` gives.  The first
@@ -109,4 +193,4 @@ def gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: floa
     expected = np.concatenate([(g.numpy() if g is not None else np.zeros(inputs[i].shape)).reshape(-1)
                                for i, g in zip(checked, grads)])
     _compare(-1, plain.shape, plain, expected, atol, rtol)
-    return gradcheck(first_gradients, inputs, eps, atol, rtol, projections, seed)
+    return _gradcheck(first_gradients, inputs, eps, atol, rtol, projections, seed)

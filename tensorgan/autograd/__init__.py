@@ -26,7 +26,7 @@ from ..tensor import Tensor, _backward_into, _run_backward
 from .function import Function, FunctionCtx, once_differentiable
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable", "Variable",
-           "functional", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "functional", "forward_ad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "gradcheck", "gradgradcheck", "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
@@ -114,3 +114,4 @@ class Variable(metaclass=_VariableMeta):
 
 
 from . import functional  # noqa: E402  (uses grad above)
+from . import forward_ad  # noqa: E402,F401  (dual tensors, on the reverse-mode engine)

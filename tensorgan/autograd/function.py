@@ -41,6 +41,7 @@ from ..errors import DTypeError, InputTypeError, ShapeError, TensorganError
 from ..grad_mode import is_grad_enabled, no_grad
 from ..tensor import Function as _EngineFunction
 from ..tensor import Tensor, _share
+from . import forward_ad as _forward_ad
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -129,9 +130,19 @@ class Function(_EngineFunction):
             else:
                 output = cls.forward(ctx, *args)
         _check_outputs(cls, output)
+        if _forward_ad._levels and "jvp" in _overridden(cls):     # forward-mode AD (dual tensors)
+            dual = _forward_ad._function_jvp(cls, ctx, args, output)
+            if dual is not None:
+                return dual
         if not requires:
             return output
         return _record(cls, ctx, args, output)
+
+
+def _overridden(cls: type) -> set:
+    """The staticmethods a Function subclass defines itself (jvp, vmap, ...)."""
+    return {name for klass in cls.__mro__ if klass is not Function and issubclass(klass, Function)
+            for name in vars(klass)}
 
 
 def _bind(cls: type, args: tuple, kwargs: dict) -> tuple:

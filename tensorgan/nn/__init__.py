@@ -3,6 +3,7 @@ import sys
 
 from .. import functional
 from . import init, parallel, parameter, utils
+from . import grad  # noqa: E402,F401  (torch.nn.grad.conv2d_input / conv2d_weight)
 from .layers import (CosineSimilarity, ELU, GELU, Dropout1d, Dropout2d, LogSigmoid, ParameterDict, ParameterList, PReLU,
                      ReLU6, UpsamplingBilinear2d, UpsamplingNearest2d, GroupNorm, Hardtanh, InstanceNorm2d, LayerNorm, LogSoftmax, PixelShuffle,
                      PixelUnshuffle, SiLU, Softmax, Softplus,

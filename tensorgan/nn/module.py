@@ -446,8 +446,26 @@ class Module:
             p.requires_grad = flag
         return self
 
-    def to(self, target: Any) -> "Module":
-        """Move every parameter and Tensor buffer in place to a device, or cast to a dtype."""
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """Move every parameter and Tensor buffer in place to a device, and / or cast the
+        floating-point ones to a dtype -- torch's forms: ``to(device)``, ``to(dtype)``,
+        ``to(device, dtype)``, ``to(tensor)`` (its device and dtype), and the keywords
+        ``device=``, ``dtype=``, ``non_blocking=`` (accepted; copies are synchronous)."""
+        unknown = set(kwargs) - {"device", "dtype", "non_blocking", "memory_format"}
+        if unknown or len(args) > 3:
+            raise ConfigError(f"Module.to: unexpected arguments {sorted(unknown) or args}; expected "
+                              f"to(device=None, dtype=None, non_blocking=False) or to(tensor)")
+        targets = list(args[:2]) + [v for k, v in kwargs.items() if k in ("device", "dtype")
+                                     and v is not None]
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            targets = [args[0].device, args[0].dtype]
+        for target in targets:
+            if isinstance(target, bool):                     # to(device, non_blocking) positional
+                continue
+            self._to_one(target)
+        return self
+
+    def _to_one(self, target: Any) -> "Module":
         if isinstance(target, Device) or str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
             device = get_device(target)
             for t in self._tensors():
