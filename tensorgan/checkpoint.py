@@ -320,9 +320,27 @@ def load(f: Any, map_location: Any = None, *, weights_only: bool = True) -> Any:
     return obj if map_location is None else _to_device(obj, map_location)
 
 
+def _mapped_device(t: Tensor, map_location: Any) -> Any:
+    """torch.load's map_location as a device for ``t``: a device / string as it is; a dict maps
+    the tensor's device name (``{"cuda:1": "cuda:0"}``; names it lacks stay put); a callable is
+    called as torch calls it, ``fn(storage, location)`` -- here with the tensor and its device
+    name -- and returns the tensor to keep (``lambda storage, loc: storage``) or None (stay)."""
+    if isinstance(map_location, dict):
+        return map_location.get(str(t.device), t.device)
+    return map_location
+
+
 def _to_device(obj: Any, device: Any) -> Any:
     if isinstance(obj, Tensor):    # a leaf again on the new device, as torch.load's map_location
-        return obj.detach().to(device).requires_grad_(obj.requires_grad)
+        if callable(device) and not isinstance(device, (str, type(obj.device))):
+            moved = device(obj.detach(), str(obj.device))
+            if moved is None:
+                moved = obj.detach()
+            if not isinstance(moved, Tensor):
+                raise InputTypeError(f"tg.load: map_location (a callable) must return a Tensor or "
+                                     f"None, as torch's returns a storage; got {type(moved).__name__}")
+            return moved.detach().requires_grad_(obj.requires_grad)
+        return obj.detach().to(_mapped_device(obj, device)).requires_grad_(obj.requires_grad)
     if isinstance(obj, dict):
         return {k: _to_device(v, device) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -114,6 +114,12 @@ class _TensorExtras:
         """False: tensorgan has no shared-memory (multiprocessing) tensors."""
         return False
 
+    def share_memory_(self) -> Tensor:
+        """torch moves the storage to shared memory for multiprocessing; tensorgan has no
+        shared-memory tensors, so this is a no-op returning ``self`` (as ``Module.share_memory``;
+        ``tg.multiprocessing`` refuses to hand a trainable tensor to another process)."""
+        return self
+
     def is_complex(self) -> bool:
         return False
 

@@ -531,8 +531,9 @@ class Module:
 
     def share_memory(self) -> "Module":
         """torch moves the tensors to shared memory for multiprocessing; tensorgan's CPU arrays
-        are plain NumPy memory and it has no torch.multiprocessing, so this is a no-op that
-        returns the module."""
+        are plain NumPy memory, so this is a no-op that returns the module, and
+        ``tg.multiprocessing.Process`` / ``spawn`` refuse a module among a child's arguments (the
+        child would train a private copy: torch's hogwild pattern does not carry over)."""
         return self
 
     def half(self) -> "Module":

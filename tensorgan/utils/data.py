@@ -5,6 +5,7 @@ Its ``DataLoader`` is torch's: torch's argument order and defaults (``batch_size
 program written for ``torch.utils.data`` sees the batches torch would give it (peeking with
 ``next(iter(loader))`` or a ``break`` does not eat into the next pass). ``tensorgan.data.DataLoader``
 keeps the GAN defaults (shuffled, last partial batch dropped) and resumes an abandoned pass."""
+import sys
 from typing import Any, Callable, Iterable, Iterator
 
 from ..data import (ArrayDataset, BatchSampler, ChainDataset, ConcatDataset, Dataset,
@@ -12,8 +13,14 @@ from ..data import (ArrayDataset, BatchSampler, ChainDataset, ConcatDataset, Dat
                     SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate,
                     default_convert, get_worker_info, random_split)
 from ..data import DataLoader as _GANDataLoader
+from ..data import distributed
+from ..data.distributed import DistributedSampler
+
+# ``import tensorgan.utils.data.distributed`` (torch's path; this module is not a package).
+sys.modules[__name__ + ".distributed"] = distributed
 
 __all__ = ["ArrayDataset", "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+           "DistributedSampler",
            "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "StackDataset",
            "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
            "default_collate", "default_convert", "get_worker_info", "random_split"]
