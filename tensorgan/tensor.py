@@ -947,10 +947,6 @@ class Tensor:
             return self.array.get()
         return np.array(self.array, copy=True) if self._requires_grad else self.array
 
-    def _host_copy(self) -> np.ndarray:
-        """A host NumPy copy of the data, never shared (state_dict's snapshot of values)."""
-        return self.array.get() if self.device.xp is not np else np.array(self.array, copy=True)
-
     def item(self) -> float | int | bool:
         """The one element as a Python number: float, int (integer tensors) or bool (masks)."""
         if self.array.size != 1:

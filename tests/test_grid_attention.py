@@ -307,7 +307,7 @@ def test_sdpa_refusals():
 def mha_reference(mod, q, k, v, key_padding_mask=None, attn_mask=None):
     """torch's documented computation on (L, N, E) arrays: per head h, softmax(Q_h K_h^T /
     sqrt(d) + masks) V_h, heads concatenated, then out_proj; bool masks: True = not attended."""
-    sd = {name: p for name, p in mod.state_dict().items()}
+    sd = {name: p.numpy() for name, p in mod.state_dict().items()}
     e, heads = mod.embed_dim, mod.num_heads
     d = e // heads
     w = sd.get("in_proj_weight")

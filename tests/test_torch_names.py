@@ -275,8 +275,11 @@ def test_stylegan_ema_loop_over_buffers_copies_batchnorm_counters():
     for key in ("1.running_mean", "1.running_var", "1.num_batches_tracked", "3.num_batches_tracked"):
         assert np.array_equal(ema_state[key], state[key]), key
     counter = G_ema[3].num_batches_tracked
-    assert counter.item() == 3 and counter.dtype == np.int64 and type(state["3.num_batches_tracked"]) is np.ndarray
+    saved = state["3.num_batches_tracked"]      # a snapshot: an int64 Tensor, not the live counter
+    assert counter.item() == 3 and counter.dtype == np.int64 and type(saved) is tg.Tensor
+    assert saved.dtype == np.int64 and saved.shape == ()
     counter.add_(2)
+    assert saved.item() == 3
     assert counter.item() == 5 and counter.numpy().base is not None and counter.detach() is counter
     G_ema[3].reset_running_stats()
     assert counter.item() == 0 and G_ema[3].num_batches_tracked is counter

@@ -93,7 +93,7 @@ def save_classifier(path, model: MnistClassifier, **meta: Any) -> None:
 
     from ..fileio import atomic_write
 
-    arrays = {_PARAM_PREFIX + k: np.asarray(v, dtype=np.float32) for k, v in model.state_dict().items()}
+    arrays = {_PARAM_PREFIX + k: v.numpy().astype(np.float32) for k, v in model.state_dict().items()}
     arrays["format_version"] = np.array(WEIGHTS_FORMAT_VERSION, dtype=np.int64)
     arrays["config_json"] = np.array(json.dumps(model.config))
     arrays["meta_json"] = np.array(json.dumps(meta))

@@ -18,7 +18,8 @@ from ..tensor import Tensor
 from .layers import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv1d, Conv2d, Conv3d,
                      ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, InstanceNorm1d,
                      InstanceNorm2d, InstanceNorm3d, Linear, _positive_int)
-from .module import IntBuffer, Module, UninitializedBuffer, UninitializedParameter, is_lazy
+from .module import (IntBuffer, Module, UninitializedBuffer, UninitializedParameter, _state_value,
+                     is_lazy)
 
 __all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear",
            "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d",
@@ -45,7 +46,7 @@ class LazyModuleMixin:
             if keep_vars or is_lazy(t):
                 destination[prefix + name] = t
             else:
-                destination[prefix + name] = t._host_copy() if isinstance(t, Tensor) else t.copy()
+                destination[prefix + name] = _state_value(t)
 
     @staticmethod
     def _lazy_load_hook(module: Module, state_dict: dict, prefix: str, *_: Any) -> None:

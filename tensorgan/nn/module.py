@@ -569,9 +569,14 @@ class Module:
     # -- state -------------------------------------------------------------------------------
     def state_dict(self, *, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> "OrderedDict[str, Any]":
-        """Every parameter and persistent buffer by dotted name (host NumPy copies; with
-        ``keep_vars=True`` the Tensors themselves), plus ``<prefix>_extra_state`` for a module
-        that defines ``get_extra_state``.  torch's recursion: each module's state-dict pre-hooks
+        """Every parameter and persistent buffer by dotted name, as torch's: Tensors outside the
+        graph (``requires_grad=False``), each on its parameter's / buffer's own device (an integer
+        counter kept as a host array, such as ``num_batches_tracked``, comes as a CPU int64
+        Tensor); with ``keep_vars=True`` the Parameters and buffers themselves.  Unlike torch's,
+        the values are detached *copies* (torch's share the parameters' memory): a state dict is a
+        snapshot that later optimizer steps do not change, so ``backup = m.state_dict()`` ...
+        ``m.load_state_dict(backup)`` rolls back, and EMA / checkpoint code need not clone.
+        Plus ``<prefix>_extra_state`` for a module that defines ``get_extra_state``.  torch's recursion: each module's state-dict pre-hooks
         ``hook(module, prefix, keep_vars)`` run before its entries are written, its post-hooks
         ``hook(module, state_dict, prefix, local_metadata)`` after its children's.
         ``destination``: a dict to fill and return (torch's, for internal use)."""
@@ -599,7 +604,7 @@ class Module:
             if keep_vars:
                 destination[prefix + name] = t
             else:
-                destination[prefix + name] = t._host_copy() if isinstance(t, Tensor) else np.array(t, copy=True)
+                destination[prefix + name] = _state_value(t)
         if _overrides(self, "get_extra_state"):
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
@@ -635,8 +640,10 @@ class Module:
                              f"that override it (with get_extra_state)")
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays into the parameters and buffers in place (optimizers keep their references),
-        and hand ``_extra_state`` entries to ``set_extra_state``.
+        """Copy the values -- Tensors (``state_dict()``'s, on any device: moved to each
+        parameter's), NumPy / CuPy arrays, or a mix -- into the parameters and buffers in place
+        (optimizers keep their references; nothing aliases the given values afterwards), and hand
+        ``_extra_state`` entries to ``set_extra_state``.
 
         torch's hooks: each module's load-state-dict pre-hooks ``hook(module, state_dict, prefix,
         local_metadata, strict, missing_keys, unexpected_keys, error_msgs)`` first, parents
@@ -648,7 +655,7 @@ class Module:
         ``(missing_keys, unexpected_keys)``."""
         if not isinstance(state_dict, Mapping):
             raise CheckpointError(f"state_dict for {type(self).__name__} must be a mapping of names "
-                                  f"to arrays, got {type(state_dict).__name__}")
+                                  f"to Tensors or arrays, got {type(state_dict).__name__}")
         metadata = getattr(state_dict, "_metadata", None)
         state = OrderedDict(state_dict)       # the hooks may edit this copy
         missing: list = []
@@ -927,6 +934,20 @@ def _post_order(module: Module) -> Iterator[Module]:
     yield module
 
 
+def _state_value(t: "Tensor | np.ndarray") -> Any:
+    """``state_dict``'s value for a parameter or buffer: a detached copy, on the tensor's own
+    device; a host array buffer (an IntBuffer counter) as a CPU Tensor, when Tensors hold its
+    dtype (else a plain NumPy copy)."""
+    if isinstance(t, Tensor):
+        return Tensor._make(t.array.copy(), t.device)
+    array = np.array(t, copy=True)          # an IntBuffer (or any ndarray) as a plain ndarray
+    if array.dtype.kind in "biuf":
+        value = Tensor._from(array, device="cpu")
+        if value.dtype == array.dtype:
+            return value
+    return array                            # a dtype tensors do not hold (uint16, complex, str)
+
+
 def _checked_value(value: Any, target: "Tensor | np.ndarray", key: str, errors: list) -> Any:
     """``value`` as a host array that fits ``target``, or None with the problem added to
     ``errors``."""
@@ -935,12 +956,17 @@ def _checked_value(value: Any, target: "Tensor | np.ndarray", key: str, errors: 
             errors.append(f"{key!r} is uninitialized in the checkpoint (a lazy module's) but has shape "
                           f"{tuple(target.shape)} in the model")
         return None              # uninitialized into uninitialized: nothing to copy (torch's)
-    value = value.numpy() if isinstance(value, Tensor) else as_host_array(value)
+    if isinstance(value, Tensor):   # on the target's GPU: copied there directly; else via the host
+        on_device = isinstance(target, Tensor) and value.device.xp is not np and value.device == target.device
+        value = value.array if on_device else value.numpy()
+    else:
+        value = as_host_array(value)
     if value.shape != tuple(target.shape):
         errors.append(f"parameter {key!r} has shape {tuple(value.shape)} in the checkpoint but "
                       f"{tuple(target.shape)} in the model")
         return None
-    integral = value.dtype.kind == "f" and target.dtype.kind in "iu" and np.all(value == np.round(value))
+    integral = (value.dtype.kind == "f" and target.dtype.kind in "iu"
+                and bool(np.all(as_host_array(value) == np.round(as_host_array(value)))))
     if not (np.can_cast(value.dtype, target.dtype, "same_kind") or integral):
         errors.append(f"{key!r} is {value.dtype} in the checkpoint, the model needs {target.dtype}")
         return None

@@ -75,6 +75,12 @@ def _decayed_grad(p: Tensor, grad, group: dict[str, Any]):
     return grad + wd * p.array
 
 
+def _host_array(value: Any) -> np.ndarray:
+    """A saved state entry as a host array: an array, a CuPy array or a Tensor (a state dict
+    converted from torch's, whose entries are tensors), on any device."""
+    return value.detach().numpy() if isinstance(value, Tensor) else as_host_array(value)
+
+
 def _host_copy(value: Any) -> Any:
     if value is None or isinstance(value, (int, float)):
         return value
@@ -280,7 +286,7 @@ class Optimizer:
                     if key in self.optional_state_keys:
                         continue
                     raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
-                arr, wanted = as_host_array(s[key]), self._state_shape(p, key)
+                arr, wanted = _host_array(s[key]), self._state_shape(p, key)
                 if arr.shape != wanted:
                     raise CheckpointError(f"{name} state {key!r} of parameter {i} has shape "
                                           f"{arr.shape}, expected {wanted} (the parameter has {p.shape})")

@@ -11,10 +11,9 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..backend import as_host_array
 from ..errors import CheckpointError, ConfigError
 from ..tensor import enable_grad
-from . import Optimizer, _check_number
+from . import Optimizer, _check_number, _host_array
 from .lr_scheduler import _check_int
 
 __all__ = ["LBFGS"]
@@ -255,10 +254,10 @@ class LBFGS(Optimizer):
             saved = {k: v for k, v in s.items() if k not in self._ARRAYS + self._HISTORY + ("ro",)}
             for key in self._ARRAYS:
                 if key in s:
-                    saved[key] = as_host_array(s[key]).copy()
+                    saved[key] = _host_array(s[key]).copy()
             for key in self._HISTORY:
                 if key in s:
-                    saved[key] = (np.stack([as_host_array(v) for v in s[key]]) if s[key]
+                    saved[key] = (np.stack([_host_array(v) for v in s[key]]) if s[key]
                                   else np.zeros((0, n)))
             if "ro" in s:
                 saved["ro"] = np.asarray(s["ro"], dtype=np.float64)
@@ -285,10 +284,10 @@ class LBFGS(Optimizer):
             for key in self._NUMBERS:
                 entry[key] = float(s[key])
             for key in self._ARRAYS:
-                entry[key] = xp.asarray(as_host_array(s[key]).reshape(n), dtype=dtype)
+                entry[key] = xp.asarray(_host_array(s[key]).reshape(n), dtype=dtype)
             k = len(s["ro"])
             for key in self._HISTORY:
-                stacked = as_host_array(s[key]).reshape(k, n)
+                stacked = _host_array(s[key]).reshape(k, n)
                 entry[key] = [xp.asarray(row, dtype=dtype) for row in stacked]
             entry["ro"] = [float(v) for v in s["ro"]]
         except (KeyError, TypeError, ValueError) as exc:
