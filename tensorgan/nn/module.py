@@ -576,8 +576,9 @@ class Module:
         the values are detached *copies* (torch's share the parameters' memory): a state dict is a
         snapshot that later optimizer steps do not change, so ``backup = m.state_dict()`` ...
         ``m.load_state_dict(backup)`` rolls back, and EMA / checkpoint code need not clone.
-        Plus ``<prefix>_extra_state`` for a module that defines ``get_extra_state``.  torch's recursion: each module's state-dict pre-hooks
-        ``hook(module, prefix, keep_vars)`` run before its entries are written, its post-hooks
+        Plus ``<prefix>_extra_state`` for a module that defines ``get_extra_state``.  torch's
+        recursion: each module's state-dict pre-hooks ``hook(module, prefix, keep_vars)`` run
+        before its entries are written, its post-hooks
         ``hook(module, state_dict, prefix, local_metadata)`` after its children's.
         ``destination``: a dict to fill and return (torch's, for internal use)."""
         if destination is None:
