@@ -6,7 +6,9 @@ else -- step, epoch, RNG states (JSON strings), hyperparameters, the config -- s
 document stored as a 0-d unicode array under ``__meta__``, where each array is replaced by a
 ``{"__array__": path}`` reference (``{"__tensor__": path}`` for a Tensor, which :func:`load` gives
 back as a CPU Tensor, with ``"requires_grad": true`` where it required grad; :func:`save` also marks
-tuples, ``{"__tuple__": [...]}``, so they come back as tuples). Plain NumPy can inspect a
+tuples, ``{"__tuple__": [...]}``, so they come back as tuples, and a dict keyed by ints -- an
+optimizer's ``"state"``, torch's layout -- as ``{"__int_keys__": {"0": ...}}``, so its keys come
+back as ints). Plain NumPy can inspect a
 checkpoint; nothing needs pickle.
 
 Atomicity: the file is written to a temporary file in the target's directory, flushed and fsynced,
@@ -43,7 +45,13 @@ _META_KEY = "__meta__"
 # ---------------------------------------------------------------------------------------------
 # Nested dict <-> (JSON tree, flat arrays)
 # ---------------------------------------------------------------------------------------------
-_MARKERS = ("__array__", "__tensor__", "__tuple__")
+_MARKERS = ("__array__", "__tensor__", "__tuple__", "__int_keys__")
+
+
+def _int_keyed(value: Any) -> bool:
+    """A non-empty dict whose keys are all ints (not bools): saved under ``__int_keys__``."""
+    return bool(value) and all(isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+                               for k in value)
 
 
 def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndarray]]:
@@ -87,6 +95,11 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
                               f"dicts / lists / tuples of them: no pickle)")
 
     def walk_container(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping) and _int_keyed(value):
+            if len({int(k) for k in value}) != len(value):
+                raise CheckpointError(f"checkpoint dict {path!r} has int keys that collide")
+            return {"__int_keys__": {str(int(k)): walk(v, f"{path}/{int(k)}" if path else str(int(k)))
+                                     for k, v in value.items()}}
         if isinstance(value, Mapping):
             out = {}
             for k, v in value.items():
@@ -117,6 +130,12 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                 return Tensor._from(arrays[key], device="cpu", requires_grad=value.get("requires_grad") is True)
             if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
                 return tuple(walk(v) for v in value["__tuple__"])
+            if set(value) == {"__int_keys__"} and isinstance(value["__int_keys__"], dict):
+                try:
+                    return {int(k): walk(v) for k, v in value["__int_keys__"].items()}
+                except ValueError:
+                    raise CheckpointError("checkpoint metadata has a non-integer key under "
+                                          "__int_keys__") from None
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]

@@ -186,10 +186,10 @@ def test_optimizer_load_takes_tensor_state_entries(make):
     opt = make(list(m.parameters()))
     run(opt, m, 2)
     saved, weights = opt.state_dict(), m.state_dict()
-    as_tensors = {**saved, "state": [
-        None if s is None else {k: (tg.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in s.items()}
-        for s in saved["state"]]}
-    assert any(isinstance(v, tg.Tensor) for s in as_tensors["state"] if s for v in s.values())
+    as_tensors = {**saved, "state": {
+        i: {k: (tg.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+        for i, s in saved["state"].items()}}
+    assert any(isinstance(v, tg.Tensor) for s in as_tensors["state"].values() for v in s.values())
     run(opt, m, 2)
     expected = m[0].weight.detach().numpy().copy()
     m.load_state_dict(weights)

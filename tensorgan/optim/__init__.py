@@ -7,11 +7,15 @@ all update in place.
 fused kernel pass per parameter (``kernels.*.adam_update``), the other paths NumPy/CuPy ufuncs. The
 formulas are PyTorch's, so a tensorgan run can be checked against a PyTorch one step by step.
 
-``state_dict()`` is plain data: ``{"type": the optimizer's class name, "state": [per-parameter
-dict of arrays and ints, or None], "param_groups": [hyperparameters and "num_params"]}`` -- a list
-indexed by parameter position, so that it survives
-a round trip through JSON + npz without pickle.  ``optimizer.state`` is PyTorch's view of the same
-dicts: ``opt.state[p]["exp_avg"]`` for a parameter ``p`` (``{}`` before its first step).
+``state_dict()`` is plain data in PyTorch's layout: ``{"type": the optimizer's class name,
+"state": {parameter index: dict of arrays and numbers} (only parameters that have state),
+"param_groups": [hyperparameters and "params", the list of the group's parameter indices]}``; it
+survives a round trip through JSON + npz without pickle (``tensorgan.save`` keeps the int keys).
+``load_state_dict`` also takes a torch optimizer's state dict converted to arrays or Tensors
+(``step`` a 0-d float there), and the older tensorgan layout (``"state"`` a list by position,
+groups with ``"num_params"``) so earlier checkpoints resume.  ``optimizer.state`` is PyTorch's
+view of the same dicts: ``opt.state[p]["exp_avg"]`` for a parameter ``p`` (``{}`` before its first
+step).
 """
 from __future__ import annotations
 
@@ -81,6 +85,31 @@ def _host_array(value: Any) -> np.ndarray:
     return value.detach().numpy() if isinstance(value, Tensor) else as_host_array(value)
 
 
+# torch's implementation switches in its param groups: same arithmetic, nothing to restore here.
+_TORCH_SWITCHES = ("foreach", "fused", "capturable", "differentiable")
+
+
+def _saved_number(owner: str, key: str, index: int, value: Any) -> Any:
+    """A saved scalar state entry as a Python number: torch keeps ``step`` (and NAdam's
+    ``mu_product``, ASGD's ``eta`` / ``mu``) as 0-d float tensors, so after conversion a 0-d
+    array or Tensor arrives here."""
+    if isinstance(value, Tensor) or isinstance(value, np.ndarray) \
+            or hasattr(value, "__cuda_array_interface__"):
+        arr = _host_array(value)
+        if arr.size != 1:
+            raise CheckpointError(f"{owner} state {key!r} of parameter {index} must be a number, "
+                                  f"got an array of shape {arr.shape}")
+        value = arr.reshape(()).item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if key == "step":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value < 0 or value != int(value):
+            raise CheckpointError(f"{owner} state 'step' of parameter {index} must be a whole "
+                                  f"number >= 0, got {value!r}")
+    return value
+
+
 def _host_copy(value: Any) -> Any:
     if value is None or isinstance(value, (int, float)):
         return value
@@ -146,6 +175,7 @@ class Optimizer:
     state_keys: tuple[str, ...] = ()           # arrays every parameter's state must have
     optional_state_keys: tuple[str, ...] = ()  # arrays it may have
     scalar_state_keys: tuple[str, ...] = ()    # numbers it must have (NAdam's mu_product, ...)
+    _decoupled = False                         # weight decay as AdamW's (torch's group flag)
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         self.defaults = defaults
@@ -243,44 +273,105 @@ class Optimizer:
 
     # -- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Host copies of the per-parameter state plus the hyperparameters, as plain data."""
-        state = []
-        for s in self._states:
-            if s is None:
-                state.append(None)
-                continue
-            state.append({k: _host_copy(v) for k, v in s.items()})
-        groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items() if k != "params"}
-                  for g in self.param_groups]
-        for g, pg in zip(groups, self.param_groups):
-            g["num_params"] = len(pg["params"])
+        """Host copies of the per-parameter state plus the hyperparameters, as plain data, in
+        PyTorch's layout: ``"state"`` maps a parameter's index to its state (only parameters
+        that have state), each group's ``"params"`` lists its parameters' indices."""
+        state = {i: {k: _host_copy(v) for k, v in s.items()}
+                 for i, s in enumerate(self._states) if s is not None}
+        groups, start = [], 0
+        for pg in self.param_groups:
+            g = {k: (list(v) if isinstance(v, tuple) else v) for k, v in pg.items() if k != "params"}
+            g["params"] = list(range(start, start + len(pg["params"])))
+            start += len(pg["params"])
+            groups.append(g)
         return {"type": type(self).__name__, "state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore ``state_dict()`` output; everything is checked before anything changes."""
+    def _saved_layout(self, state_dict: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+        """``state_dict``'s per-parameter states as a list by this optimizer's parameter
+        positions (None: no state) and its groups, after the checks that need no arrays.
+
+        Takes PyTorch's layout (``"state"`` a dict keyed by the indices listed in the groups'
+        ``"params"``, as ``torch.optim`` writes it -- keys may be strings after JSON -- and no
+        ``"type"``) and tensorgan's older one (``"state"`` a list by position, groups with
+        ``"num_params"``), so checkpoints written before still resume."""
         name = type(self).__name__
         try:
-            saved_type, states, groups = (state_dict["type"], list(state_dict["state"]),
-                                          list(state_dict["param_groups"]))
-        except (KeyError, TypeError) as exc:
+            states, groups = state_dict["state"], list(state_dict["param_groups"])
+            saved_type = state_dict.get("type", name)
+        except (KeyError, TypeError, AttributeError) as exc:
             raise CheckpointError(f"{name} state is malformed: missing {exc}") from None
         if saved_type != name:
             raise CheckpointError(f"optimizer state is for {saved_type}, this optimizer is {name}")
+        if not all(isinstance(g, dict) for g in groups):
+            raise CheckpointError(f"{name} state is malformed: param_groups must be dicts")
+        n_params = len(self._params())
+        sizes = [len(g["params"]) if isinstance(g.get("params"), (list, tuple))
+                 else int(g.get("num_params", -1)) for g in groups]
+        if len(groups) != len(self.param_groups) or any(
+                n != len(pg["params"]) for n, pg in zip(sizes, self.param_groups)):
+            raise CheckpointError(f"{name} state has {max(sum(sizes), 0)} parameters in "
+                                  f"{len(groups)} groups of sizes {sizes}, this optimizer has "
+                                  f"{n_params} in {len(self.param_groups)} of sizes "
+                                  f"{[len(pg['params']) for pg in self.param_groups]}")
+        if isinstance(states, (list, tuple)):
+            if len(states) != n_params:
+                raise CheckpointError(f"{name} state has {len(states)} parameters, this optimizer "
+                                      f"has {n_params}")
+            return list(states), groups
+        if not isinstance(states, dict):
+            raise CheckpointError(f"{name} state is malformed: 'state' must be a dict keyed by "
+                                  f"parameter index, got {type(states).__name__}")
+        position: dict[int, int] = {}     # saved index -> this optimizer's position
+        for g in groups:
+            ids = g.get("params")
+            if not isinstance(ids, (list, tuple)):
+                raise CheckpointError(f"{name} state is malformed: with 'state' a dict, each "
+                                      f"group needs its 'params' indices")
+            for saved_id in ids:
+                if isinstance(saved_id, bool) or not isinstance(saved_id, (int, np.integer)) \
+                        or int(saved_id) in position:
+                    raise CheckpointError(f"{name} state: parameter index {saved_id!r} in "
+                                          f"param_groups is not an int or appears twice")
+                position[int(saved_id)] = len(position)
+        out: list[Any] = [None] * n_params
+        for key, s in states.items():
+            try:
+                index = int(key)
+                if isinstance(key, bool) or str(index) != str(key).strip():
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise CheckpointError(f"{name} state key {key!r} is not a parameter index") from None
+            if index not in position:
+                raise CheckpointError(f"{name} state has an entry for parameter index {index}, "
+                                      f"which no param_group lists")
+            if not isinstance(s, dict):
+                raise CheckpointError(f"{name} state of parameter {index} must be a dict, got "
+                                      f"{type(s).__name__}")
+            out[position[index]] = s
+        return out, groups
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore ``state_dict()`` output -- or a PyTorch optimizer's state dict converted to
+        arrays / Tensors (its ``step`` and scalar entries may be 0-d arrays or Tensors; its
+        implementation switches ``foreach`` / ``fused`` / ``capturable`` / ``differentiable``
+        are dropped).  Everything is checked before anything changes."""
+        name = type(self).__name__
+        states, groups = self._saved_layout(state_dict)
         params = self._params()
-        if len(groups) != len(self.param_groups) or len(states) != len(params) or any(
-                int(g.get("num_params", -1)) != len(pg["params"]) for g, pg in zip(groups, self.param_groups)):
-            raise CheckpointError(f"{name} state has {len(states)} parameters in {len(groups)} groups, "
-                                  f"this optimizer has {len(params)} in {len(self.param_groups)}")
         new_states: list[dict[str, Any] | None] = []
         for i, (p, s) in enumerate(zip(params, states)):
             if s is None:
                 new_states.append(None)
                 continue
-            entry = {"step": int(s.get("step", 0))}
+            if not isinstance(s, dict):
+                raise CheckpointError(f"{name} state of parameter {i} must be a dict or None, got "
+                                      f"{type(s).__name__}")
+            entry = {"step": int(_saved_number(name, "step", i, s.get("step", 0)))}
             for key in self.scalar_state_keys:
                 if key not in s:
                     raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
-                entry[key] = _check_number(name, f"state {key!r} of parameter {i}", s[key])
+                entry[key] = _check_number(name, f"state {key!r} of parameter {i}",
+                                           _saved_number(name, key, i, s[key]))
             for key in self.state_keys + self.optional_state_keys:
                 if key not in s or s[key] is None:
                     if key in self.optional_state_keys:
@@ -294,12 +385,24 @@ class Optimizer:
             new_states.append(entry)
         new_groups = []
         for g, pg in zip(groups, self.param_groups):
-            merged = {**pg, **{k: v for k, v in g.items() if k not in ("params", "num_params")}}
+            merged = {**pg, **{k: v for k, v in g.items()
+                               if k not in ("params", "num_params") and k not in _TORCH_SWITCHES}}
+            self._check_torch_group(merged)
             if "betas" in merged:
                 merged["betas"] = tuple(merged["betas"])
             self._validate(merged)
             new_groups.append(merged)
         self._states, self.param_groups = new_states, new_groups
+
+    def _check_torch_group(self, group: dict[str, Any]) -> None:
+        """A PyTorch group's ``decoupled_weight_decay`` (Adam's and RAdam's / NAdam's flag) where
+        this optimizer has no such switch: accepted where it says what this optimizer does."""
+        if "decoupled_weight_decay" in group and "decoupled_weight_decay" not in self.defaults:
+            flag = group.pop("decoupled_weight_decay")
+            if bool(flag) != self._decoupled:
+                raise CheckpointError(
+                    f"{type(self).__name__} state has decoupled_weight_decay={flag!r}: it was "
+                    f"saved by {'AdamW' if flag else 'Adam'}, load it into that optimizer")
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")
@@ -349,8 +452,8 @@ class SGD(Optimizer):
     def state_dict(self) -> dict[str, Any]:
         sd = super().state_dict()
         # A never-created momentum buffer (momentum=0) is not state: drop the None.
-        sd["state"] = [None if s is None else {k: v for k, v in s.items() if v is not None}
-                       for s in sd["state"]]
+        sd["state"] = {i: {k: v for k, v in s.items() if v is not None}
+                       for i, s in sd["state"].items()}
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -417,6 +520,8 @@ class AdamW(Adam):
         then Adam's update with g = grad
 
     ``weight_decay`` defaults to 1e-2, as in PyTorch."""
+
+    _decoupled = True
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,

@@ -266,12 +266,13 @@ class LBFGS(Optimizer):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore ``state_dict()`` output (checked before anything changes)."""
-        states = state_dict.get("state") if isinstance(state_dict, dict) else None
-        if not isinstance(states, list) or not states:
-            super().load_state_dict(state_dict)   # its malformed-state errors
-            return
+        states, _ = self._saved_layout(state_dict)     # either layout, checked
         entry = None if states[0] is None else self._restored(states[0])
-        super().load_state_dict({**state_dict, "state": [None] * len(states)})
+        super().load_state_dict({**state_dict, "state": [None] * len(states),
+                                 "param_groups": [{k: v for k, v in g.items() if k != "params"}
+                                                  | {"num_params": len(pg["params"])}
+                                                  for g, pg in zip(state_dict["param_groups"],
+                                                                   self.param_groups)]})
         self._states[0] = entry
 
     def _restored(self, s: dict[str, Any]) -> dict[str, Any]:

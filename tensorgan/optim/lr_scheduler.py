@@ -117,6 +117,7 @@ class LRScheduler:
         name = type(self).__name__
         if not isinstance(state_dict, dict) or "last_epoch" not in state_dict:
             raise CheckpointError(f"{name} state is malformed: expected a dict with 'last_epoch'")
+        state_dict = _without_torch_internals(state_dict)
         unknown = set(state_dict) - set(self.state_dict())
         if unknown:
             raise CheckpointError(f"{name} state has keys this scheduler does not: {sorted(unknown)}")
@@ -382,10 +383,20 @@ class ReduceLROnPlateau:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         mine = self.state_dict()
+        if isinstance(state_dict, dict):     # torch's derived entries: mode_worse (from mode), ...
+            state_dict = _without_torch_internals(state_dict, ("default_min_lr", "mode_worse"))
         if not isinstance(state_dict, dict) or set(state_dict) != set(mine):
             raise CheckpointError(f"ReduceLROnPlateau state must have the keys {sorted(mine)}, got "
                                   f"{sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
         self.__dict__.update(state_dict)
+
+
+def _without_torch_internals(state_dict: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A torch scheduler's state dict less the entries that are torch's bookkeeping, not
+    schedule state (``_get_lr_called_within_step``: a flag set only inside ``step()``), so a
+    torch checkpoint's scheduler state loads here."""
+    drop = ("_get_lr_called_within_step",) + extra
+    return {k: v for k, v in state_dict.items() if k not in drop}
 
 
 class ConstantLR(LRScheduler):
