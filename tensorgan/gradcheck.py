@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import DTypeError, TensorganError
+from .errors import DTypeError, InputTypeError, ShapeError, TensorganError
 from .tensor import Tensor, enable_grad, float64, no_grad
 
 
@@ -149,14 +149,25 @@ def gradgradcheck(fn: Callable[..., Tensor], inputs: Any, grad_outputs: Any = No
                   eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2,
                   seed: int = 0, *, raise_exception: bool = True, gen_non_contig_grad_outputs: bool = False,
                   **flags: Any) -> bool:
-    """gradcheck of the first gradients (see ``_gradgradcheck``), in torch's forms (as gradcheck;
-    ``grad_outputs`` is accepted: random ones are drawn as torch does without them)."""
+    """gradcheck of the first gradients (see ``_gradgradcheck``), in torch's forms (as gradcheck).
+    ``grad_outputs`` (a Tensor, or a tuple of them, one per float output of ``fn``): the vectors
+    the first gradients are taken against, instead of random ones; as in torch, those with
+    ``requires_grad`` are checked as inputs too (the first gradient's derivative w.r.t. them)."""
     inputs, fns = _torch_form("gradgradcheck", fn, inputs, flags)
-    if grad_outputs is not None and not isinstance(grad_outputs, (Tensor, tuple, list)):
-        raise TypeError("gradgradcheck: grad_outputs must be a Tensor or a tuple of Tensors")
+    if grad_outputs is None:
+        given: list[Any] = [None] * len(fns)
+    else:
+        given = [grad_outputs] if isinstance(grad_outputs, Tensor) else (
+            list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else None)
+        if given is None or not all(isinstance(u, Tensor) for u in given):
+            raise InputTypeError(f"gradgradcheck: grad_outputs must be a Tensor or a tuple of "
+                                 f"Tensors, got {type(grad_outputs).__name__}")
+        if len(given) != len(fns):
+            raise ShapeError(f"gradgradcheck: got {len(given)} grad_outputs for {len(fns)} "
+                             f"differentiable outputs of fn")
     try:
-        for f in fns:
-            _gradgradcheck(f, inputs, eps, atol, rtol, projections, seed)
+        for f, u in zip(fns, given):
+            _gradgradcheck(f, inputs, eps, atol, rtol, projections, seed, grad_output=u)
     except GradcheckError:
         if raise_exception:
             raise
@@ -165,22 +176,33 @@ def gradgradcheck(fn: Callable[..., Tensor], inputs: Any, grad_outputs: Any = No
 
 
 def _gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 1e-6,
-                   atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2, seed: int = 0) -> bool:
+                   atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2, seed: int = 0,
+                   grad_output: Tensor | None = None) -> bool:
     """Check the gradients of the gradients (``create_graph=True``) of ``fn``: gradcheck of
-    ``x -> concat of d<fn(x), u>/dx_i`` over the inputs with ``requires_grad``, u fixed and random,
-    after checking that this first gradient equals the one plain ``backward`` gives.  The first
-    gradient must depend on the inputs (fn not linear in all of them)."""
+    ``x -> concat of d<fn(x), u>/dx_i`` over the inputs with ``requires_grad``, u fixed
+    (``grad_output``, else random with ``requires_grad``, as torch draws it), after checking that this first gradient equals the one plain
+    ``backward`` gives.  A ``grad_output`` with ``requires_grad`` is one more checked input of
+    that function.  The first gradient must depend on the inputs (fn not linear in all of them)."""
     from . import autograd
     from .factory import cat
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     with no_grad():
         out = _output(fn, inputs)
-    u = Tensor._from(np.random.default_rng(seed + 1).standard_normal(out.shape), dtype=out.dtype,
-               device=out.device)
+    if grad_output is None:   # random, and checked as an input too (torch's make_tensor(..., requires_grad=True))
+        grad_output = Tensor._from(np.random.default_rng(seed + 1).standard_normal(out.shape),
+                                   dtype=out.dtype, device=out.device, requires_grad=True)
+        u = grad_output
+    else:
+        if tuple(grad_output.shape) != tuple(out.shape):
+            raise ShapeError(f"gradgradcheck: grad_outputs has shape {tuple(grad_output.shape)}, "
+                             f"the output of fn has {tuple(out.shape)}")
+        u = grad_output
+    n = len(inputs)
 
     def first_gradients(*xs: Tensor) -> Tensor:
+        xs, v = (xs[:n], xs[n]) if len(xs) > n else (xs, u)
         with enable_grad():   # gradcheck's numeric pass runs fn under no_grad
-            grads = autograd.grad(fn(*xs), [xs[i] for i in checked], grad_outputs=u,
+            grads = autograd.grad(fn(*xs), [xs[i] for i in checked], grad_outputs=v,
                                   create_graph=True, allow_unused=True)
             return cat([(g if g is not None else xs[i] * 0.0).reshape(-1)
                         for i, g in zip(checked, grads)])
@@ -188,9 +210,11 @@ def _gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: flo
     with no_grad():     # the first gradient itself: as the array backward (gradchecked) gives it
         plain = first_gradients(*inputs).numpy()
         with enable_grad():
-            grads = autograd.grad(fn(*inputs), [inputs[i] for i in checked], grad_outputs=u,
-                                  allow_unused=True)
+            grads = autograd.grad(fn(*inputs), [inputs[i] for i in checked],
+                                  grad_outputs=u.detach(), allow_unused=True)
     expected = np.concatenate([(g.numpy() if g is not None else np.zeros(inputs[i].shape)).reshape(-1)
                                for i, g in zip(checked, grads)])
     _compare(-1, plain.shape, plain, expected, atol, rtol)
+    if grad_output.requires_grad:
+        return _gradcheck(first_gradients, (*inputs, grad_output), eps, atol, rtol, projections, seed)
     return _gradcheck(first_gradients, inputs, eps, atol, rtol, projections, seed)
