@@ -181,7 +181,7 @@ def _track(fn: str) -> Callable[[Any], Tensor]:
         if not isinstance(t, Tensor) or t.dtype.kind != "f":
             raise InputTypeError(f"{fn}: the arguments to differentiate must be float Tensors (or "
                                  f"pytrees of them), got {getattr(t, 'dtype', type(t).__name__)}")
-        return t.view_as(t) if t.requires_grad and is_grad_enabled() else t.detach().requires_grad_(True)
+        return t.view_as(t) if t._requires_grad and is_grad_enabled() else t.detach().requires_grad_(True)
     return track
 
 
@@ -193,7 +193,7 @@ class _Tracked:
         self.is_int = isinstance(argnums, int)
         self.nums = _argnums(argnums, len(args), fn)
         self.outer = is_grad_enabled() and any(
-            isinstance(leaf, Tensor) and leaf.requires_grad
+            isinstance(leaf, Tensor) and leaf._requires_grad
             for n in self.nums for leaf in _flatten(args[n])[0])
         self.args = list(args)
         self.specs, self.leaves = [], []
@@ -227,7 +227,7 @@ def _split_aux(fn: str, out: Any, has_aux: bool) -> tuple:
 
 def _grads_of(outputs: list, tracked: _Tracked, seeds: list | None) -> list:
     from .autograd import grad as autograd_grad
-    live = [k for k, o in enumerate(outputs) if o.requires_grad]
+    live = [k for k, o in enumerate(outputs) if o._requires_grad]
     got = autograd_grad([outputs[k] for k in live], tracked.leaves,
                         None if seeds is None else [seeds[k] for k in live],
                         retain_graph=True, create_graph=tracked.outer,
@@ -349,14 +349,14 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
 def _forward_products(outs: list, tracked: _Tracked, seeds: list) -> list:
     """J @ seeds for each output: with u (zeros requiring grad), g = J^T u; then d<g, seeds>/du."""
     from .autograd import grad as autograd_grad
-    live = [k for k, o in enumerate(outs) if o.requires_grad and o.dtype.kind == "f"]
+    live = [k for k, o in enumerate(outs) if o._requires_grad and o.dtype.kind == "f"]
     products = [zeros_like(o) if o.dtype.kind == "f" else None for o in outs]
     if not live:
         return products
     us = [zeros_like(outs[k]).detach().requires_grad_(True) for k in live]
     firsts = autograd_grad([outs[k] for k in live], tracked.leaves, us, retain_graph=True,
                            create_graph=True, allow_unused=True)
-    used = [j for j, g in enumerate(firsts) if g is not None and g.requires_grad]
+    used = [j for j, g in enumerate(firsts) if g is not None and g._requires_grad]
     if not used:
         return products
     seconds = autograd_grad([firsts[j] for j in used], us,

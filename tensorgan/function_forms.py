@@ -23,7 +23,7 @@ def _write_out(op: str, result: Any, out: Any) -> Tensor:
         raise InputTypeError(f"tg.{op}: out= must be a Tensor, got {type(out).__name__}")
     if not isinstance(result, Tensor):
         raise InputTypeError(f"tg.{op}: out= is supported for ops with one tensor result only")
-    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+    if is_grad_enabled() and (result._requires_grad or out._requires_grad):
         raise AutogradError(f"tg.{op}: functions with out= do not support automatic "
                              f"differentiation, but an argument requires grad (use the result "
                              f"without out=, or call under tensorgan.no_grad())")

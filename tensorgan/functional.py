@@ -596,7 +596,7 @@ def _batch_norm_composite(x: Tensor, running_mean, running_var, weight, bias, us
 def _composite_grads(y: Tensor, gy: Tensor, operands: tuple) -> tuple:
     """The gradients (with their own graph) of the recomputed output ``y`` with respect to each
     operand that requires grad; None for the others."""
-    wanted = [t for t in operands if isinstance(t, Tensor) and t.requires_grad]
+    wanted = [t for t in operands if isinstance(t, Tensor) and t._requires_grad]
     got = _run_backward([y], [gy], retain_graph=True, create_graph=True, inputs=wanted,
                         run_hooks=False)
     return tuple(got.get(id(t)) if isinstance(t, Tensor) else None for t in operands)

@@ -494,7 +494,7 @@ class ScatterReduce(Function):
         src_zero = src.array == 0
         zeros_there = xp.zeros(x.shape, dtype=np.int64)
         xp.add.at(zeros_there, key, src_zero)
-        if is_grad_enabled() and src.requires_grad and bool((zeros_there > 1).any()):
+        if is_grad_enabled() and src._requires_grad and bool((zeros_there > 1).any()):
             raise TensorganError("scatter_reduce: create_graph through 'prod' with two or more zeros "
                                  "of src at one place is not supported (as in torch: that gradient "
                                  "of the gradient would come out wrong); backward without "

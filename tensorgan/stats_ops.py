@@ -550,7 +550,7 @@ def _view_in_place(input: Tensor, name: str, view: Any) -> Tensor:
     """An in-place view op (``t_``, ``squeeze_``, ...): ``input`` takes ``view(input)``'s shape
     and strides over the same memory; on an op's result autograd tracks, also its place in the
     graph (ops that saved the old tensor then refuse backward, by the version check)."""
-    if input.requires_grad and is_grad_enabled():
+    if input._requires_grad and is_grad_enabled():
         if input._ctx is None:
             raise TensorganError(f"{name} on a leaf tensor that requires grad: do it on .detach() "
                                  f"or under tensorgan.no_grad()")

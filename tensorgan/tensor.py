@@ -386,6 +386,37 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
     return order
 
 
+# forward_ad's dual tensors made from primals that do not require grad (id -> weakref; an entry
+# leaves with its tensor).  Their tangents ride on the reverse graph, but -- as torch's forward
+# mode -- what depends on them alone does not require grad, is a leaf and has no grad_fn: the
+# public ``requires_grad`` / ``is_leaf`` / ``grad_fn`` say so (only while such duals exist);
+# the engine reads ``_requires_grad`` / ``_ctx``.
+_forward_duals: dict[int, Any] = {}
+
+
+def _register_forward_dual(t: "Tensor") -> None:
+    key = id(t)
+    _forward_duals[key] = weakref.ref(t, lambda _ref, key=key: _forward_duals.pop(key, None))
+
+
+def _dual_only(t: "Tensor") -> bool:
+    """Whether ``t`` requires grad only through registered forward-mode duals."""
+    stack, seen = [t], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        ctx = node._ctx
+        if ctx is None or ctx.released:
+            ref = _forward_duals.get(id(node))
+            if ref is None or ref() is not node:
+                return False
+            continue
+        stack.extend(p for p in ctx.inputs if isinstance(p, Tensor) and p._requires_grad)
+    return True
+
+
 def _leading_to(order: list["Tensor"], targets: list["Tensor"]) -> set:
     """ids of the tensors in ``order`` from which some target is reachable (targets included):
     the only ones autograd.grad needs a backward of."""
@@ -487,7 +518,7 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
     its ``.grad`` (an input the roots do not depend on keeps its ``.grad``, as in torch)."""
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs) \
         if isinstance(inputs, (list, tuple)) else None
-    if not inputs or not all(isinstance(t, Tensor) and t.requires_grad for t in inputs):
+    if not inputs or not all(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         raise InputTypeError("backward(inputs=...) takes a Tensor or a non-empty list of Tensors "
                              "that require grad")
     got = _run_backward(roots, seeds, retain_graph, create_graph, inputs)
@@ -714,6 +745,8 @@ class Tensor:
     # -- properties ---------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if _forward_duals and self._requires_grad:    # forward_ad: see _forward_duals
+            return not _dual_only(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -809,12 +842,14 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._ctx is None
+        return self._ctx is None or bool(_forward_duals) and _dual_only(self)
 
     @property
     def grad_fn(self) -> "Function | None":
         """The op that made this tensor (its backward node), or None for a leaf -- torch's name;
         ``type(t.grad_fn).__name__`` names the op (``Conv2d``, ``Add``, ...)."""
+        if _forward_duals and self._ctx is not None and _dual_only(self):
+            return None
         return self._ctx
 
     def __repr__(self) -> str:
@@ -859,7 +894,7 @@ class Tensor:
                                                  or gradient.device is not self.device):
                 raise DTypeError(f"{who}: the gradient is {gradient.dtype} on {gradient.device}, "
                                  f"the tensor {self.dtype} on {self.device}")
-            if create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
+            if create_graph and isinstance(gradient, Tensor) and gradient._requires_grad:
                 seed = gradient   # its graph goes on into the gradients
             else:
                 seed = (gradient.array if isinstance(gradient, Tensor)
@@ -990,7 +1025,7 @@ class Tensor:
         if dtype == self.dtype:
             return self
         if BOOL in (dtype, self.dtype):     # to or from a mask: a constant, outside the graph
-            if self.requires_grad and _grad_mode.enabled:
+            if self._requires_grad and _grad_mode.enabled:
                 raise DTypeError("a tensor that requires grad cannot become bool: .detach() it first")
             return Tensor._make(self.array.astype(dtype), self.device)
         if dtype.kind != "f" or self.dtype.kind != "f":   # to or from integers: a constant, as
@@ -1943,7 +1978,7 @@ class Tensor:
         return self
 
     def _operand(self, other: Any) -> Any:
-        if isinstance(other, Tensor) and other.requires_grad and _grad_mode.enabled:
+        if isinstance(other, Tensor) and other._requires_grad and _grad_mode.enabled:
             raise AutogradError("an in-place update with a value that requires grad would drop "
                                  "its gradient (the updated tensor is not in the graph): write "
                                  "x = x + y instead of x += y")

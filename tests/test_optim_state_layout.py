@@ -241,3 +241,26 @@ def test_gradgradcheck_grad_outputs_must_match_the_outputs():
         tg.autograd.gradgradcheck(lambda t: t ** 3, (x,), (tg.zeros(3), tg.zeros(3)))
     with pytest.raises(InputTypeError):
         tg.autograd.gradgradcheck(lambda t: t ** 3, (x,), np.zeros(3))
+
+
+def test_forward_ad_results_do_not_require_grad_as_torch():
+    import tensorgan.autograd.forward_ad as fwAD
+    p, t = tg.tensor(np.array([0.1, 0.7, -1.3])), tg.tensor(np.array([1.0, -2.0, 0.5]))
+    w = tg.tensor(np.array([2.0, 3.0, 4.0]), requires_grad=True)
+    with fwAD.dual_level():
+        x = fwAD.make_dual(p, t)
+        y = (x * 2).sin()
+        assert not x.requires_grad and not y.requires_grad
+        assert y.is_leaf and y.grad_fn is None
+        np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.numpy(),
+                                   np.cos(2 * p.numpy()) * 2 * t.numpy(), rtol=1e-12)
+        with pytest.raises(tg.errors.AutogradError, match="does not require grad"):
+            y.sum().backward()
+        # a dual of a primal that requires grad stays in its graph
+        q = tg.tensor(np.array([0.5, 0.5, 0.5]), requires_grad=True)
+        assert fwAD.make_dual(q, t).requires_grad
+        z = (fwAD.make_dual(p, t) * 2).sin() * w     # depends on w, which requires grad: tracked
+        assert z.requires_grad and not z.is_leaf and z.grad_fn is not None
+        z.sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), np.sin(2 * p.numpy()), rtol=1e-12)
+    assert not y.requires_grad and y.grad_fn is None    # as torch: still so after the level closes

@@ -38,7 +38,7 @@ def _tensors(name: str, value: Any) -> list[Tensor]:
         raise InputTypeError(f"autograd: {name} must be a Tensor or a non-empty list of Tensors, "
                              f"got {type(value).__name__}")
     for i, t in enumerate(items):
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise AutogradError(f"autograd: {name}[{i}] (shape {t.shape}) does not require grad")
     return list(items)
 

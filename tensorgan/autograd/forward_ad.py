@@ -6,12 +6,14 @@ on the reverse-mode engine::
         x = fwAD.make_dual(primal, tangent)
         jvp = fwAD.unpack_dual(f(x)).tangent          # J_f(primal) @ tangent
 
-tensorgan has no forward mode: ``make_dual`` gives a tensor that requires grad (a view of the
-primal) and remembers its tangent for the level; ``unpack_dual(y)`` computes y's tangent when
+tensorgan has no forward mode: ``make_dual`` gives a tensor that tracks a reverse graph (a view of
+the primal) and remembers its tangent for the level; ``unpack_dual(y)`` computes y's tangent when
 asked, by the double-vjp trick of ``tensorgan.func.jvp`` (two backwards, with respect to every
-dual of the level).  So the numbers are torch's, but unlike torch (1) results of dual tensors
-require grad, (2) ops under ``no_grad`` break the tangent's path, and (3) each ``unpack_dual`` of
-a non-dual costs two backwards.  A custom ``autograd.Function`` with a ``jvp`` staticmethod gets
+dual of the level).  So the numbers are torch's; as in torch, a dual of a primal that does
+not require grad, and what is computed from such duals alone, report ``requires_grad=False``
+(``is_leaf`` True, no ``grad_fn``; the graph they ride on is internal).  Unlike torch, (1) ops
+under ``no_grad`` break the tangent's path, and (2) each ``unpack_dual`` of a non-dual costs two
+backwards.  A custom ``autograd.Function`` with a ``jvp`` staticmethod gets
 its output tangent from that ``jvp`` (eagerly); its output then starts a new path (the backward
 graph does not pass through it).  Leaving the level forgets every tangent made in it.
 """
@@ -21,7 +23,7 @@ from typing import Any, NamedTuple
 
 from ..errors import AutogradError, DTypeError, ShapeError
 from ..grad_mode import enable_grad, is_grad_enabled
-from ..tensor import Tensor
+from ..tensor import Tensor, _register_forward_dual
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor"]
@@ -86,8 +88,11 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if not tangent.is_contiguous():
         tangent = tangent.clone().contiguous()
     with enable_grad():
-        dual = tensor.view_as(tensor) if tensor.requires_grad and is_grad_enabled() \
-            else tensor.detach().requires_grad_(True)
+        if tensor._requires_grad and is_grad_enabled():
+            dual = tensor.view_as(tensor)
+        else:     # requires grad only to carry the tangent: public requires_grad False, as torch
+            dual = tensor.detach().requires_grad_(True)
+            _register_forward_dual(dual)
     duals[id(dual)] = (dual, tangent)
     return dual
 
@@ -106,14 +111,14 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
 def _tangent_of(out: Tensor, duals: dict) -> Tensor | None:
     from . import grad as autograd_grad
     from ..factory import zeros_like
-    if not duals or not out.requires_grad or out.dtype.kind != "f":
+    if not duals or not out._requires_grad or out.dtype.kind != "f":
         return None
     inputs = [d for d, _ in duals.values()]
     with enable_grad():
         u = zeros_like(out).detach().requires_grad_(True)
         firsts = autograd_grad(out, inputs, u, retain_graph=True, create_graph=True,
                                allow_unused=True)
-        used = [k for k, g in enumerate(firsts) if g is not None and g.requires_grad]
+        used = [k for k, g in enumerate(firsts) if g is not None and g._requires_grad]
         if not used:
             return None
         tangents = [t for _, t in duals.values()]

@@ -121,8 +121,8 @@ class Function(_EngineFunction):
             return super().apply(*args, **kwargs)
         if kwargs or _has_setup_context(cls):     # torch binds forward's defaults for setup_context
             args = _bind(cls, args, kwargs)
-        requires = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx = FunctionCtx(tuple(requires and isinstance(a, Tensor) and a.requires_grad for a in args))
+        requires = is_grad_enabled() and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx = FunctionCtx(tuple(requires and isinstance(a, Tensor) and a._requires_grad for a in args))
         with no_grad():
             if _has_setup_context(cls):
                 output = cls.forward(*args)
@@ -163,7 +163,7 @@ def _check_outputs(cls: type, output: Any) -> None:
 def _record(cls: type, ctx: FunctionCtx, args: tuple, output: Any) -> Any:
     """The outputs, as new Tensors whose gradient goes through ``cls.backward``."""
     outs = output if isinstance(output, tuple) else (output,)
-    device = next(a.device for a in args if isinstance(a, Tensor) and a.requires_grad)
+    device = next(a.device for a in args if isinstance(a, Tensor) and a._requires_grad)
     skip = {id(t) for t in ctx.non_differentiable}
     slots = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and id(o) not in skip
              and o.dtype.kind == "f"]
@@ -283,7 +283,7 @@ def _per_input(cls: type, result: Any, inputs: tuple, graph: bool) -> tuple:
                                  f"the ones without a gradient)")
     out = []
     for i, (g, inp) in enumerate(zip(result, inputs)):
-        if g is None or not isinstance(inp, Tensor) or not inp.requires_grad:
+        if g is None or not isinstance(inp, Tensor) or not inp._requires_grad:
             out.append(None)
             continue
         if not isinstance(g, Tensor):
@@ -310,7 +310,7 @@ def once_differentiable(backward: Callable) -> Callable:
     def wrapper(ctx: Any, *grads: Any) -> Any:
         with no_grad():
             result = backward(ctx, *grads)
-        needing = tuple(g for g in grads if isinstance(g, Tensor) and g.requires_grad)
+        needing = tuple(g for g in grads if isinstance(g, Tensor) and g._requires_grad)
         if not is_grad_enabled() or not needing:
             return result
         single = not isinstance(result, tuple)

@@ -46,7 +46,7 @@ def _tuple_postprocess(res: Any, to_unpack: Any) -> Any:
 def _preprocess(inputs: tuple, create_graph: bool) -> tuple:
     """Inputs to differentiate with respect to: with ``create_graph``, an input that already
     requires grad stays in its graph (an identity op on it); otherwise a detached copy."""
-    return tuple(t.view_as(t) if create_graph and t.requires_grad
+    return tuple(t.view_as(t) if create_graph and t._requires_grad
                  else t.detach().requires_grad_(True) for t in inputs)
 
 
@@ -60,10 +60,10 @@ def _grads(outputs: tuple, inputs: tuple, grad_outputs: tuple | None = None,
            create_graph: bool = False) -> tuple:
     """autograd.grad of the outputs that require grad (None for an input none of them uses)."""
     from . import grad
-    keep = [i for i, out in enumerate(outputs) if out.requires_grad]
+    keep = [i for i, out in enumerate(outputs) if out._requires_grad]
     if not keep:
         return (None,) * len(inputs)
-    wanted = [i for i, t in enumerate(inputs) if t.requires_grad]
+    wanted = [i for i, t in enumerate(inputs) if t._requires_grad]
     got = grad([outputs[i] for i in keep], [inputs[i] for i in wanted],
                None if grad_outputs is None else [grad_outputs[i] for i in keep],
                retain_graph=True, create_graph=create_graph, allow_unused=True)
@@ -174,7 +174,7 @@ def _jacobian_of(i: int, out: Tensor, inputs: tuple, create_graph: bool, strict:
             if g is None and strict:
                 raise TensorganError(f"jacobian: Output {i} of the user-provided function is "
                                      f"independent of input {j}. This is not allowed in strict mode.")
-            if g is not None and strict and create_graph and not g.requires_grad:
+            if g is not None and strict and create_graph and not g._requires_grad:
                 raise TensorganError(f"jacobian: The jacobian of the user-provided function is "
                                      f"independent of input {j}. This is not allowed in strict "
                                      f"mode when create_graph=True.")

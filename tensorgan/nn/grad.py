@@ -40,7 +40,7 @@ def _gradient(name: str, dims: int, fixed: Tensor, free_size: tuple, grad_output
             raise ShapeError(f"{name}: grad_output has shape {tuple(grad_output.shape)}, the "
                              f"convolution gives {tuple(out.shape)}")
         (g,) = grad(out, free, grad_output,
-                    create_graph=fixed.requires_grad or grad_output.requires_grad)
+                    create_graph=fixed._requires_grad or grad_output._requires_grad)
     return g
 
 
