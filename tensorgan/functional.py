@@ -1471,13 +1471,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
 
 def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, pos_weight: Tensor | None,
                               reduction: str) -> Tensor:
-    """torch's formula: ``w [(1 - t) x + (1 + (p - 1) t) softplus(-x)]``, softplus(-x) written
-    ``relu(-x) + log1p(exp(-|x|))`` so it never overflows."""
+    """torch's formula: ``w [(1 - t) x + (1 + (p - 1) t) softplus(-x)]`` (softplus is stable)."""
     op = "binary_cross_entropy_with_logits"
     t = target if isinstance(target, Tensor) else Tensor._make(target, x.device)
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         _check_operand(op, name, w, x)
-    softplus_neg = (-x).relu() + (-x.abs()).exp().log1p()
+    softplus_neg = Softplus.apply(-x, 1.0, math.inf)   # one op: relu(-x) + log1p(exp(-|x|)) has slope 0 at x = 0
     log_weight = 1.0 if pos_weight is None else (pos_weight - 1.0) * t + 1.0
     loss = (1.0 - t) * x + log_weight * softplus_neg
     if weight is not None:
@@ -3493,8 +3492,14 @@ def _lp_pool(op: str, x: Tensor, norm_type: float, kernel_size: Any, stride: Any
 
 
 def _lp_root(pooled: Tensor, window: int, norm_type: float) -> Tensor:
-    """torch's ``(sign(out) * relu(|out|)) * window) ** (1 / norm_type)``."""
-    return (pooled.sign() * relu(pooled.abs()) * float(window)) ** (1.0 / float(norm_type))
+    """torch's ``(sign(out) * relu(|out|)) * window) ** (1 / norm_type)``; a window whose sum
+    is 0 gets gradient 0, not NaN (torch's relu backward masks the root's infinite slope)."""
+    from .factory import where
+    root = (pooled.sign() * relu(pooled.abs()) * float(window))
+    zero = Tensor._make(pooled.array == 0, pooled.device)
+    if not bool(zero.array.any()):
+        return root ** (1.0 / float(norm_type))
+    return where(zero, 0.0, where(zero, 1.0, root) ** (1.0 / float(norm_type)))
 
 
 def fractional_max_pool2d(x: Tensor, kernel_size: IntOrPair, output_size: IntOrPair | None = None,
