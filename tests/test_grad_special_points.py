@@ -179,3 +179,25 @@ def test_masked_fill_refuses_a_value_tensor_with_dims():
     with pytest.raises(ShapeError, match="0-d"):
         x.masked_fill_(mask, tg.tensor([1.0]))
     assert x.masked_fill(mask, tg.tensor(2.0)).tolist() == [2.0, 0.0, 2.0]
+
+
+def test_embedding_max_norm_renormalises_the_looked_up_rows_in_place():
+    w = np.array([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0]])
+    weight = tg.tensor(w.copy(), requires_grad=True)
+    out = F.embedding(tg.tensor([0, 0, 1]), weight, max_norm=1.0)
+    expected = w.copy()
+    expected[0] *= 1.0 / (5.0 + 1e-7)                       # row 2 was not looked up: unchanged
+    np.testing.assert_allclose(weight.detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), expected[[0, 0, 1]], rtol=1e-12)
+    out.sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy(), [[2.0, 2.0], [1.0, 1.0], [0.0, 0.0]])
+    layer = tg.nn.Embedding(3, 2, max_norm=0.5, norm_type=1.0)
+    with tg.no_grad():
+        layer.weight[2] = tg.tensor([3.0, -1.0])
+    layer(tg.tensor([2]))
+    assert abs(np.abs(layer.weight.detach().numpy()[2]).sum() - 0.5) < 1e-6
+    assert "max_norm=0.5" in repr(layer)
+
+    a, b = layer(tg.tensor([0, 1])), layer(tg.tensor([1, 2]))   # two lookups, one backward
+    (a.sum() + b.sum()).backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), [[1.0, 1.0], [2.0, 2.0], [1.0, 1.0]])
