@@ -1471,13 +1471,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
 
 def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, pos_weight: Tensor | None,
                               reduction: str) -> Tensor:
-    """torch's formula: ``w [(1 - t) x + (1 + (p - 1) t) softplus(-x)]``, softplus(-x) written
-    ``relu(-x) + log1p(exp(-|x|))`` so it never overflows."""
+    """torch's formula: ``w [(1 - t) x + (1 + (p - 1) t) softplus(-x)]`` (softplus is stable)."""
     op = "binary_cross_entropy_with_logits"
     t = target if isinstance(target, Tensor) else Tensor._make(target, x.device)
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         _check_operand(op, name, w, x)
-    softplus_neg = (-x).relu() + (-x.abs()).exp().log1p()
+    softplus_neg = Softplus.apply(-x, 1.0, math.inf)   # one op: relu(-x) + log1p(exp(-|x|)) has slope 0 at x = 0
     log_weight = 1.0 if pos_weight is None else (pos_weight - 1.0) * t + 1.0
     loss = (1.0 - t) * x + log_weight * softplus_neg
     if weight is not None:
@@ -2199,10 +2198,15 @@ def padding_row(owner: str, padding_idx: Any, vocab: int) -> int | None:
     return int(padding_idx) % vocab
 
 
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """``torch.nn.functional.embedding``: rows of ``weight`` (V, D) at whole-number indices
     (a NumPy integer array, a list, or a tensor holding them); the ``padding_idx`` row gets no
-    gradient."""
+    gradient.  ``max_norm``: first, in place and outside the graph, each looked-up row whose
+    ``norm_type``-norm exceeds it is scaled to ``max_norm / (norm + 1e-7)`` of itself, as torch's
+    embedding_renorm_.  (``scale_grad_by_freq`` / ``sparse`` are not supported.)"""
+    if scale_grad_by_freq or sparse:
+        raise ConfigError("embedding: scale_grad_by_freq and sparse are not supported")
     vocab = weight.shape[0]
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (
@@ -2213,11 +2217,30 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
         raise InputTypeError(f"embedding of {vocab} rows: indices must be whole numbers in "
                              f"[0, {vocab}), got {bad[:4]}{'...' if bad.size > 4 else ''}")
     padding_idx = padding_row("embedding", padding_idx, vocab)
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(index.astype(np.int64)), _scalar("embedding", "max_norm", max_norm),
+                     _scalar("embedding", "norm_type", norm_type))
     rows = weight[weight.device.xp.asarray(index.astype(np.int64))]
     if padding_idx is None:
         return rows
     trained = weight.device.xp.asarray(index != padding_idx)[..., None]
     return ops.Where.apply(rows, rows.detach(), trained)    # same values; no gradient to that row
+
+
+def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """torch's embedding_renorm_: rows of ``weight`` with norm > max_norm scaled, in place."""
+    from .tensor import no_grad
+    if not rows.size:
+        return
+    with no_grad():
+        at = weight.device.xp.asarray(rows)
+        picked = weight[at]
+        norms = picked.norm(norm_type, dim=1, keepdim=True).numpy().astype(np.float64)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        if (scale != 1.0).any():   # into the array (torch renorms a non-leaf too); no version
+            # bump: an earlier lookup's gradient does not read the values, so a second lookup in
+            # one step must not invalidate it (torch's embedding backward does not complain)
+            weight.array[at] = picked.array * weight.device.xp.asarray(scale.astype(weight.dtype))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -3493,8 +3516,14 @@ def _lp_pool(op: str, x: Tensor, norm_type: float, kernel_size: Any, stride: Any
 
 
 def _lp_root(pooled: Tensor, window: int, norm_type: float) -> Tensor:
-    """torch's ``(sign(out) * relu(|out|)) * window) ** (1 / norm_type)``."""
-    return (pooled.sign() * relu(pooled.abs()) * float(window)) ** (1.0 / float(norm_type))
+    """torch's ``(sign(out) * relu(|out|)) * window) ** (1 / norm_type)``; a window whose sum
+    is 0 gets gradient 0, not NaN (torch's relu backward masks the root's infinite slope)."""
+    from .factory import where
+    root = (pooled.sign() * relu(pooled.abs()) * float(window))
+    zero = Tensor._make(pooled.array == 0, pooled.device)
+    if not bool(zero.array.any()):
+        return root ** (1.0 / float(norm_type))
+    return where(zero, 0.0, where(zero, 1.0, root) ** (1.0 / float(norm_type)))
 
 
 def fractional_max_pool2d(x: Tensor, kernel_size: IntOrPair, output_size: IntOrPair | None = None,

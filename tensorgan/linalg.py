@@ -268,6 +268,8 @@ class Eigh(Decomposition):
         E_ij = L_j - L_i off the diagonal -- inf / NaN where eigenvalues repeat, as torch."""
         gL, gV = self.split(g)
         L, V = self.results()
+        if not bool(gV.array.any()):         # eigenvalues only (eigvalsh): torch's V diag(gL) V^T,
+            return (V @ diag_embed(gL) @ _mT(V), None)   # finite where eigenvalues repeat
         VtgV = _mT(V) @ gV
         skew = 0.5 * (VtgV - _mT(VtgV))
         I = _eye_like(A)
@@ -297,6 +299,8 @@ class Svd(Decomposition):
         k = S.shape[-1]
         if full_matrices:      # only the first k columns of U / rows of Vh matter (as torch)
             U, gU, Vh, gVh = U[..., :k], gU[..., :k], Vh[..., :k, :], gVh[..., :k, :]
+        if not (bool(gU.array.any()) or bool(gVh.array.any())):   # singular values only (svdvals):
+            return U @ diag_embed(gS) @ Vh, None                  # torch's U diag(gS) Vh, finite on ties
         return _svd_backward(gU, gS, gVh, U, S, Vh), None
 
 

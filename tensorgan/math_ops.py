@@ -141,8 +141,15 @@ Tan = _pointwise("Tan", lambda xp, x: xp.tan(x), lambda x: (Tan.apply(x) ** 2 + 
 Asin = _pointwise("Asin", lambda xp, x: xp.arcsin(x), lambda x: ((1.0 - x * x).rsqrt(),))
 Acos = _pointwise("Acos", lambda xp, x: xp.arccos(x), lambda x: (-(1.0 - x * x).rsqrt(),))
 Atan = _pointwise("Atan", lambda xp, x: xp.arctan(x), lambda x: ((x * x + 1.0).reciprocal(),))
-Atan2 = _pointwise("Atan2", lambda xp, y, x: xp.arctan2(y, x),
-                   lambda y, x: (x / (x * x + y * y), -y / (x * x + y * y)))
+def _atan2_partials(y: Tensor, x: Tensor) -> tuple:
+    """(x, -y) / (x^2 + y^2), 0 at y = x = 0 (torch's: atan2(0, 0) has gradient 0, not NaN)."""
+    d = x * x + y * y
+    zero = d == 0.0
+    r = d.masked_fill(zero, 1.0).reciprocal().masked_fill(zero, 0.0)
+    return x * r, -y * r
+
+
+Atan2 = _pointwise("Atan2", lambda xp, y, x: xp.arctan2(y, x), _atan2_partials)
 Hypot = _pointwise("Hypot", lambda xp, x, y: xp.hypot(x, y),
                    lambda x, y: (x / Hypot.apply(x, y), y / Hypot.apply(x, y)))
 LogAddExp = _pointwise("LogAddExp", lambda xp, x, y: xp.logaddexp(x, y),
@@ -451,15 +458,16 @@ class _TensorMath:
     def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """The lower median (element (n - 1) // 2 in sorted order; NaN if there is one), of all
         elements, or along ``dim`` as the named pair ``(values, indices)`` (int64 indices, as
-        :meth:`max` gives them).  The gradient goes to the
-        chosen element."""
+        :meth:`max` gives them).  The gradient goes to the chosen element along ``dim``; of all
+        elements it is shared by those equal to the median (torch's rule)."""
         if self.dtype == BOOL:
             raise DTypeError("median: takes a number tensor, got a bool one (convert it with .float())")
         if dim is None:
             flat = self.reshape(-1)
             if flat.shape[0] == 0:
                 return Tensor._make(self.device.xp.asarray(np.nan, dtype=self.dtype), self.device)
-            return flat[int(_median_index(self.device.xp, flat.array, 0)[0])]
+            value = flat.array[int(_median_index(self.device.xp, flat.array, 0)[0])]
+            return ops.EvenlyDistributed.apply(self, value, "MedianBackward1")   # ties share
         x = self.reshape(1) if self.ndim == 0 else self
         axis = x._dim(dim, "median") if self.ndim else (_axes(dim, 0), 0)[1]   # (checks a 0-d dim)
         if x.shape[axis] == 0:

@@ -384,14 +384,88 @@ class Amin(Amax):
 
 
 class Max(Amax):
-    """``x.max()`` / ``x.max(dim)``: Amax under torch's node names (MaxBackward1 / MaxBackward0)."""
+    """``x.max()`` (and ``x.max(dim)`` of a 0-d tensor): Amax under torch's node name
+    (MaxBackward1), its gradient torch's ``evenly_distribute_backward``: shared by the elements
+    equal to the result -- by the NaNs when the result is NaN (Amax's is NaN everywhere then)."""
 
     def name(self) -> str:
         return f"{self.reduce.capitalize()}Backward{1 if self.__dict__.get('axis') is None else 0}"
 
+    def _ties(self):
+        out = self.out
+        if out.dtype.kind in "fc" and self.axis is None and self.xp.isnan(out).any():
+            return self.xp.isnan(self.x)
+        return self.x == out
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = g.reshape(self.out.shape)
+        ties = self._ties()
+        return ties * (g / ties.sum(axis=self.axis, keepdims=True, dtype=g.dtype)), None, None
+
+    def grad_graph(self, g):
+        ties = self._ties()
+        count = ties.sum(axis=self.axis, keepdims=True, dtype=g.dtype)
+        return constant_times(g.reshape(self.out.shape), ties / count), None, None
+
 
 class Min(Amin):
     name = Max.name
+    _ties, backward, grad_graph = Max._ties, Max.backward, Max.grad_graph
+
+
+class EvenlyDistributed(Max):
+    """An all-element order statistic (``median()`` / ``nanmedian()``) whose value was picked
+    already: ``value`` passes through, the gradient is shared evenly by the elements equal to it
+    (torch's ``evenly_distribute_backward``; NaNs share it when the value is NaN)."""
+    takes_bool = False
+
+    def forward(self, x, value, node):
+        self.x, self.axis, self.keepdims, self.node = x, None, False, node
+        self.out = self.xp.asarray(value, dtype=x.dtype).reshape((1,) * x.ndim)
+        return self.out.reshape(())
+
+    def backward(self, g):
+        return Max.backward(self, g)[0], None, None
+
+    def grad_graph(self, g):
+        return Max.grad_graph(self, g)[0], None, None
+
+    def name(self) -> str:
+        return self.node
+
+
+class MaxDim(Function):
+    """``x.max(dim)`` / ``x.min(dim)``: the values at the indices ``index`` (argmax / argmin along
+    ``axis``, keepdims form) picks; the gradient goes to those indices alone -- on ties the
+    returned index takes all of it (torch's value_selecting_reduction_backward; amax / amin and
+    ``max()`` share it instead)."""
+    takes_half = True
+    takes_int = True
+    takes_bool = True
+
+    def forward(self, x, axis, keepdims, index, node):
+        self.shape, self.axis, self.keepdims, self.index, self.node = x.shape, axis, keepdims, index, node
+        out = self.xp.take_along_axis(x, index, axis)
+        return out if keepdims else out.squeeze(axis)
+
+    def name(self) -> str:
+        return self.node
+
+    def _mask(self):
+        n = self.shape[self.axis]
+        along = self.xp.arange(n).reshape((n,) + (1,) * (len(self.shape) - self.axis - 1))
+        return along == self.index
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = self.xp.expand_dims(g, self.axis)
+        return self.xp.where(self._mask(), g, g.dtype.type(0)), None, None, None, None
+
+    def grad_graph(self, g):
+        if not self.keepdims:
+            g = g.unsqueeze(self.axis)
+        return constant_times(g, self._mask()), None, None, None, None
 
 class Reshape(Function):
     takes_half = True     # exact on float16

@@ -17,6 +17,8 @@ from __future__ import annotations
 import builtins
 from typing import Any, Sequence
 
+import math
+
 import numpy as np
 
 from . import ops
@@ -1013,7 +1015,14 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     _one_dtype("cdist", x1=x1, x2=x2)
     if isinstance(p, bool) or not isinstance(p, (int, float)) or p < 0:
         raise ConfigError(f"cdist: p must be a number >= 0, got {p!r}")
-    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p != math.inf:
+        return diff.norm(p, dim=-1)
+    # p = inf: every coordinate tied for the largest |difference| gets the full gradient (sign
+    # times it), as torch's cdist backward -- not shared as norm(inf)'s is.
+    size = diff.abs()
+    top = size.detach().amax(-1, keepdim=True)
+    return top.squeeze(-1) + ((size - top) * (size.detach() == top)).sum(-1)
 
 
 # ---------------------------------------------------------------------------------------------

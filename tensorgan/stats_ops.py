@@ -167,7 +167,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
             return _constant(input, np.array(np.nan))
-        return nanmedian(flat, 0).values
+        value = nanmedian(flat.detach(), 0).values.array
+        return ops.EvenlyDistributed.apply(input, value, "NanmedianBackward1")   # ties share
     x, d = _dim_of("nanmedian", input, dim)
     a = x.numpy()
     order = np.argsort(a, axis=d, kind="stable")                  # NaN last

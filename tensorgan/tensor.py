@@ -1320,8 +1320,9 @@ class Tensor:
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None) -> "Tensor":
-        """Square root of :meth:`var` (same arguments)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """Square root of :meth:`var` (same arguments); where it is 0 (constant values) the
+        gradient is 0, not NaN, as torch's."""
+        return ops.SafeSqrt.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
     def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""
@@ -1387,8 +1388,15 @@ class Tensor:
             return op.apply(self, None, False)
         if isinstance(dim, Tensor):
             return self.maximum(dim) if name == "max" else self.minimum(dim)
-        values = op.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
-        return MinMax(values, self._arg_extreme("arg" + name, dim, keepdim))
+        if not self.ndim or isinstance(dim, (tuple, list)):
+            values = op.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
+            return MinMax(values, self._arg_extreme("arg" + name, dim, keepdim))
+        axis = self._dim(dim, name)
+        if self.shape[axis] == 0:
+            raise ShapeError(f"{name} over an empty dim (shape {self.shape})")
+        index = getattr(self.array, "arg" + name)(axis=axis, keepdims=True).astype(int64)
+        values = ops.MaxDim.apply(self, axis, bool(keepdim), index, name.capitalize() + "Backward0")
+        return MinMax(values, Tensor._make(index if keepdim else index.squeeze(axis), self.device))
 
     def unsqueeze(self, dim: int) -> "Tensor":
         """A new axis of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
@@ -1567,9 +1575,15 @@ class Tensor:
         return _extremum(self, other, "minimum")
 
     def lerp(self, end: Any, weight: Any) -> "Tensor":
-        """``self + weight * (end - self)`` (torch.lerp; StyleGAN's EMA of generator weights)."""
+        """``self + weight * (end - self)`` (torch.lerp; StyleGAN's EMA of generator weights),
+        written ``end - (end - self) * (1 - weight)`` where |weight| >= 0.5, as torch's (so the
+        results round the same, and weight 1 gives ``end`` exactly)."""
         _one_dtype("lerp", input=self, end=end, weight=weight)
-        return self + (end - self) * weight
+        diff = end - self
+        if isinstance(weight, Tensor):
+            from .factory import where
+            return where(weight.abs() < 0.5, self + diff * weight, end - diff * (1.0 - weight))
+        return self + diff * weight if abs(weight) < 0.5 else end - diff * (1.0 - weight)
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
         """The vector p-norm over ``dim`` (all elements by default): ``p`` 2 ("fro"), 1, inf or
@@ -1578,8 +1592,14 @@ class Tensor:
         NaN), and so is each zero element's."""
         if p == "fro":
             p = 2
+        if p == "nuc":                      # torch's: the matrix nuclear norm over 2 dims
+            from .linalg import matrix_norm
+            if dim is None and self.ndim != 2:
+                raise ShapeError(f"norm: p='nuc' takes a 2-D tensor or dim= of two dims, got "
+                                 f"shape {self.shape}")
+            return matrix_norm(self, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
         if isinstance(p, str) or isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-            raise InputTypeError(f"norm: p must be 'fro' or a number (inf, -inf and 0 too), got {p!r}")
+            raise InputTypeError(f"norm: p must be 'fro', 'nuc' or a number (inf, -inf and 0 too), got {p!r}")
         p = float(p)
         if p == 2:
             return ops.SafeSqrt.apply((self * self).sum(dim=dim, keepdim=keepdim))
@@ -1627,8 +1647,16 @@ class Tensor:
     def sign(self) -> "Tensor":
         if self.dtype == BOOL:              # torch: a mask is its own sign
             return self.clone()
-        return self._piecewise_constant(self.device.xp.sign(self.array))
-    def round(self) -> "Tensor": return self._piecewise_constant(self.device.xp.rint(self.array))
+        values = self.device.xp.sign(self.array)
+        if values.dtype.kind == "f":
+            values[values != values] = 0            # torch: sign(NaN) is 0 (NumPy's is NaN)
+        return self._piecewise_constant(values)
+    def round(self, *, decimals: int = 0) -> "Tensor":
+        """Rounded half to even (at ``decimals`` places, as torch's); gradient 0."""
+        if decimals:
+            from .special import round as round_to
+            return round_to(self, decimals=decimals)
+        return self._piecewise_constant(self.device.xp.rint(self.array))
     def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array))
     def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array))
     def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array))
@@ -1680,6 +1708,9 @@ class Tensor:
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
         """``value`` where the bool ``mask`` holds (broadcast), this tensor elsewhere."""
         from .factory import where
+        if isinstance(value, Tensor) and value.ndim:
+            raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor "
+                             f"of shape {value.shape} (as torch; use where() to fill from a tensor)")
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             value = value.to(self.dtype)                 # torch keeps self's dtype
         elif not isinstance(value, Tensor) and self.dtype.kind != "f" and np.isscalar(value):
@@ -1690,6 +1721,9 @@ class Tensor:
         if not isinstance(mask, Tensor) or mask.dtype != BOOL:
             raise DTypeError(f"masked_fill_: mask must be a bool tensor, got "
                              f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        if isinstance(value, Tensor) and value.ndim:
+            raise ShapeError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor "
+                             f"of shape {value.shape} (as torch)")
         fill = value.array if isinstance(value, Tensor) else value
         return self._in_place("masked_fill_", lambda a: a.__setitem__(
             self.device.xp.broadcast_to(mask.array, a.shape), fill),
@@ -1788,7 +1822,13 @@ class Tensor:
         def update(a):
             e = self._operand(end)
             w = self._operand(weight)
-            a += (e - a) * w
+            if isinstance(weight, Tensor):
+                small = self.device.xp.abs(w) < 0.5
+                a[...] = self.device.xp.where(small, a + (e - a) * w, e - (e - a) * (1 - w))
+            elif abs(weight) < 0.5:
+                a += (e - a) * w
+            else:
+                a[...] = e - (e - a) * (1 - w)      # torch's form from weight 0.5 on
         return self._in_place("lerp_", update, lambda old: old.lerp(end, weight), (end, weight))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
@@ -1844,6 +1884,8 @@ class Tensor:
                 raise InputTypeError(f"clamp: min and max must both be Tensors (or None) or both "
                                      f"numbers, got {name} of type {type(bound).__name__} (as torch)")
         out = self
+        if min is not None and max is not None and min.requires_grad:
+            min = where(min < max, min, min.detach())   # torch: min == max gives min no gradient
         if min is not None:
             out = where(out < min, min, out)
         if max is not None:

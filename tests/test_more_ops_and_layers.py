@@ -337,7 +337,7 @@ def test_review_fixes_norm_p_values_zeros_and_nan():
     x = t64([np.nan, 1.0])
     x.norm().backward()
     assert np.isnan(x.grad.numpy()).all()                      # NaN is not masked away
-    with pytest.raises(InputTypeError, match="norm: p"):
+    with pytest.raises(ShapeError, match="norm: p='nuc'"):      # nuc: a matrix norm (2-D)
         x.norm("nuc")
 
 

@@ -876,12 +876,18 @@ class Embedding(Module):
     convention) -- and the gradient of a repeated index adds up.  ``padding_idx`` (torch's): that
     row starts at zeros and gets no gradient."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Any = None, _freeze: bool = False, *,
                  dtype: Any = None, device: Any = None, generator: Generator | None = None):
         super().__init__()
+        if scale_grad_by_freq or sparse or _weight is not None or _freeze:
+            raise ConfigError("Embedding: scale_grad_by_freq, sparse and _weight are not supported "
+                              "(use Embedding.from_pretrained for given weights)")
         self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "Embedding")
         self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "Embedding")
         self.padding_idx = F.padding_row("Embedding", padding_idx, self.num_embeddings)
+        self.max_norm, self.norm_type = max_norm, norm_type
         self.weight = _empty((self.num_embeddings, self.embedding_dim), dtype, device)
         self.reset_parameters(generator)
 
@@ -892,12 +898,15 @@ class Embedding(Module):
 
     def forward(self, indices: Any) -> Tensor:
         try:
-            return F.embedding(indices, self.weight, self.padding_idx)
+            return F.embedding(indices, self.weight, self.padding_idx, getattr(self, "max_norm", None),
+                               getattr(self, "norm_type", 2.0))
         except InputTypeError as exc:          # name the layer, as every layer's error does
             raise InputTypeError(f"Embedding({self.num_embeddings}, ...): {exc}") from None
 
     def extra_repr(self) -> str:
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        if getattr(self, "max_norm", None) is not None:
+            pad += f", max_norm={self.max_norm}" + (f", norm_type={self.norm_type}" if self.norm_type != 2 else "")
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
     @classmethod
@@ -905,10 +914,10 @@ class Embedding(Module):
                         max_norm: float | None = None, norm_type: float = 2.0,
                         scale_grad_by_freq: bool = False, sparse: bool = False) -> "Embedding":
         """An Embedding holding a copy of ``embeddings`` (V, D); trainable unless ``freeze``."""
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise ConfigError("Embedding.from_pretrained: max_norm, scale_grad_by_freq and sparse "
-                              "are not supported")
-        return _pretrained(cls, embeddings, freeze, padding_idx=padding_idx)
+        if scale_grad_by_freq or sparse:
+            raise ConfigError("Embedding.from_pretrained: scale_grad_by_freq and sparse are not supported")
+        return _pretrained(cls, embeddings, freeze, padding_idx=padding_idx, max_norm=max_norm,
+                           norm_type=norm_type)
 
 
 def _pretrained(cls: type, embeddings: Tensor, freeze: bool, **options: Any) -> Module:
