@@ -2221,6 +2221,12 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, max_no
         _renorm_rows(weight, np.unique(index.astype(np.int64)), _scalar("embedding", "max_norm", max_norm),
                      _scalar("embedding", "norm_type", norm_type))
     rows = weight[weight.device.xp.asarray(index.astype(np.int64))]
+    if rows._ctx is not None:
+        # The lookup's backward scatters into zeros and never reads the weight's values, so a
+        # later max_norm renorm of the weight (another lookup in the same step) must not make it
+        # refuse, as torch's does not; ops that did save the weight still see the renorm's
+        # version bump and refuse (a tied output layer computed before the renorm).
+        rows._ctx.versions = (None,) * len(rows._ctx.versions)
     if padding_idx is None:
         return rows
     trained = weight.device.xp.asarray(index != padding_idx)[..., None]
@@ -2237,10 +2243,11 @@ def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: f
         picked = weight[at]
         norms = picked.norm(norm_type, dim=1, keepdim=True).numpy().astype(np.float64)
         scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-        if (scale != 1.0).any():   # into the array (torch renorms a non-leaf too); no version
-            # bump: an earlier lookup's gradient does not read the values, so a second lookup in
-            # one step must not invalidate it (torch's embedding backward does not complain)
+        if (scale != 1.0).any():   # into the array (torch renorms a non-leaf too), with a
+            # version bump: an op that saved the weight (a tied output layer) then refuses
+            # backward, as torch's does; lookups do not record the weight's version (above)
             weight.array[at] = picked.array * weight.device.xp.asarray(scale.astype(weight.dtype))
+            weight._bump_version()
 
 
 # ---------------------------------------------------------------------------------------------

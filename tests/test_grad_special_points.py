@@ -201,3 +201,13 @@ def test_embedding_max_norm_renormalises_the_looked_up_rows_in_place():
     a, b = layer(tg.tensor([0, 1])), layer(tg.tensor([1, 2]))   # two lookups, one backward
     (a.sum() + b.sum()).backward()
     np.testing.assert_array_equal(layer.weight.grad.numpy(), [[1.0, 1.0], [2.0, 2.0], [1.0, 1.0]])
+
+
+def test_embedding_max_norm_renorm_is_seen_by_an_op_that_saved_the_weight():
+    """A tied output layer computed before a lookup renormalises the weight would back-propagate
+    through changed values: it refuses, as torch's does; the lookups themselves do not."""
+    weight = tg.tensor(np.full((4, 3), 2.0), requires_grad=True)
+    logits = tg.ones(2, 3, dtype=tg.float64) @ weight.T            # saves the weight
+    rows = F.embedding([0], weight, max_norm=1.0)                  # renorms row 0 in place
+    with pytest.raises(tg.AutogradError, match="modified in place"):
+        (logits.sum() + rows.sum()).backward()
