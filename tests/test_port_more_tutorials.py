@@ -1,0 +1,113 @@
+"""Gaps found porting more pytorch/tutorials programs (pruning, saved-tensor hooks, sdpa
+backends, memory formats, ...): expected values from NumPy / first principles."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn as nn
+import tensorgan.nn.utils.prune as prune
+from tensorgan.errors import ConfigError, InputTypeError, ShapeError
+
+
+def _conv(seed=0):
+    m = nn.Conv2d(1, 4, 3)
+    rs = np.random.RandomState(seed)
+    m.load_state_dict({"weight": rs.randn(4, 1, 3, 3).astype(np.float32),
+                       "bias": rs.randn(4).astype(np.float32)})
+    return m
+
+
+def test_prune_l1_unstructured_reparametrizes_and_masks_smallest():
+    m = _conv()
+    w, b = m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()
+    prune.l1_unstructured(m, name="bias", amount=2)
+    assert [n for n, _ in m.named_parameters()] == ["weight", "bias_orig"]
+    assert [n for n, _ in m.named_buffers()] == ["bias_mask"]
+    keep = np.ones(4, np.float32)
+    keep[np.argsort(np.abs(b))[:2]] = 0
+    np.testing.assert_array_equal(m.bias_mask.numpy(), keep)
+    np.testing.assert_array_equal(m.bias.detach().numpy(), b * keep)
+    assert len(m._forward_pre_hooks) == 1
+    # the hook recomputes bias from bias_orig before each forward
+    with tg.no_grad():
+        m.bias_orig.add_(1.0)
+    m(tg.randn(1, 1, 5, 5))
+    np.testing.assert_allclose(m.bias.detach().numpy(), (b + 1) * keep)
+    np.testing.assert_array_equal(m.weight.detach().numpy(), w)
+    assert list(m.state_dict()) == ["weight", "bias_orig", "bias_mask"]
+
+
+def test_prune_gradient_flows_to_orig_through_mask():
+    m = nn.Linear(3, 2)
+    prune.l1_unstructured(m, "weight", amount=0.5)
+    x = tg.ones(1, 3)
+    m(x).sum().backward()
+    np.testing.assert_array_equal(m.weight_orig.grad.numpy(), m.weight_mask.numpy())
+
+
+def test_prune_iterative_container_and_ln_structured_keeps_earlier_mask():
+    m = _conv(1)
+    w = m.weight.detach().numpy().copy()
+    prune.l1_unstructured(m, "weight", amount=0.3)
+    first = m.weight_mask.numpy().copy()
+    prune.ln_structured(m, "weight", amount=0.5, n=2, dim=0)
+    hook = next(iter(m._forward_pre_hooks.values()))
+    assert isinstance(hook, prune.PruningContainer)
+    assert [type(h).__name__ for h in hook] == ["L1Unstructured", "LnStructured"]
+    norms = np.sqrt(((w * first) ** 2).reshape(4, -1).sum(1))
+    channels = np.zeros(4, np.float32)
+    channels[np.argsort(-norms)[:2]] = 1
+    np.testing.assert_array_equal(m.weight_mask.numpy(), first * channels[:, None, None, None])
+    prune.remove(m, "weight")
+    assert [n for n, _ in m.named_parameters()] == ["bias", "weight"]
+    assert isinstance(m.weight, nn.Parameter) and not list(m.named_buffers())
+    np.testing.assert_array_equal(m.weight.detach().numpy(), w * m.weight.detach().numpy().astype(bool))
+    assert not prune.is_pruned(m)
+
+
+def test_prune_global_unstructured_prunes_smallest_across_layers():
+    a, b = nn.Linear(4, 3), nn.Linear(3, 2)
+    allw = np.concatenate([a.weight.detach().numpy().ravel(), b.weight.detach().numpy().ravel()])
+    prune.global_unstructured([(a, "weight"), (b, "weight")], pruning_method=prune.L1Unstructured,
+                              amount=6)
+    thresh = np.sort(np.abs(allw))[5]
+    got = np.concatenate([a.weight_mask.numpy().ravel(), b.weight_mask.numpy().ravel()])
+    np.testing.assert_array_equal(got, (np.abs(allw) > thresh).astype(np.float32))
+
+
+def test_prune_random_and_custom_methods():
+    m = nn.Linear(10, 10)
+    prune.random_unstructured(m, "weight", amount=0.3)
+    assert int((m.weight_mask == 0).sum()) == 30
+    prune.random_structured(m, "weight", amount=2, dim=0)
+    assert int((m.weight_mask.sum(1) == 0).sum()) >= 2
+
+    class EveryOther(prune.BasePruningMethod):
+        PRUNING_TYPE = "unstructured"
+
+        def compute_mask(self, t, default_mask):
+            mask = default_mask.clone()
+            mask.view(-1)[::2] = 0
+            return mask
+
+    EveryOther.apply(m, "bias")
+    np.testing.assert_array_equal(m.bias_mask.numpy(), np.tile([0.0, 1.0], 5))
+    prune.custom_from_mask(m, "bias", mask=tg.tensor([1.0, 1.0, 0, 0, 1, 1, 1, 1, 1, 0]))
+    np.testing.assert_array_equal(m.bias_mask.numpy(), [0, 1, 0, 0, 0, 1, 0, 1, 0, 0])
+    assert prune.is_pruned(m)
+
+
+def test_prune_refusals():
+    m = nn.Linear(3, 2)
+    with pytest.raises(ConfigError, match="amount"):
+        prune.l1_unstructured(m, "weight", amount=1.5)
+    with pytest.raises(InputTypeError, match="amount"):
+        prune.l1_unstructured(m, "weight", amount="half")
+    with pytest.raises(ConfigError, match="smaller than"):
+        prune.l1_unstructured(m, "weight", amount=7)
+    assert sorted(n for n, _ in m.named_parameters()) == ["bias", "weight"]   # undone
+    assert not hasattr(m, "weight_orig") and not m._forward_pre_hooks
+    with pytest.raises(ShapeError, match="multidimensional"):
+        prune.ln_structured(m, "bias", amount=1, n=2, dim=0)
+    with pytest.raises(ConfigError, match="pruned before"):
+        prune.remove(m, "weight")
