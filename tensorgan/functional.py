@@ -3290,6 +3290,9 @@ def _grouped(op: str, query: Tensor, t: Tensor, name: str) -> Tensor:
     return spread.reshape(*t.shape[:-3], hq, *t.shape[-2:])
 
 
+_sdpa_backends: "set | None" = None    # torch.nn.attention.sdpa_kernel's allowed backends (ints)
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
@@ -3300,6 +3303,15 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     row with nothing to attend to gives zeros, as torch.  ``dropout_p`` drops attention weights
     with tensorgan's default generator (always, as torch: pass 0.0 in evaluation)."""
     op = "scaled_dot_product_attention"
+    if _sdpa_backends is not None and not _sdpa_backends & {0, 1}:
+        raise DeviceError(f"{op}: no viable backend: the sdpa_kernel context allows only "
+                          f"{sorted(_sdpa_backends)} (SDPBackend values); tensorgan computes "
+                          f"attention with the math implementation, so allow SDPBackend.MATH "
+                          f"(or FLASH_ATTENTION, which torch also runs on the CPU)")
+    if _sdpa_backends is not None and 0 not in _sdpa_backends and query.dtype == np.float64:
+        raise DeviceError(f"{op}: no viable backend for float64: the sdpa_kernel context allows "
+                          f"FLASH_ATTENTION but not MATH, and torch's flash attention takes "
+                          f"float32 / float16 / bfloat16 only")
     for name, t in (("query", query), ("key", key), ("value", value)):
         _check_rank(op, name, t, range(2, 33), "at least 2-D (..., L or S, E)")
         _check_operand(op, name, t, query)

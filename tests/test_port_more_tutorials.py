@@ -111,3 +111,43 @@ def test_prune_refusals():
         prune.ln_structured(m, "bias", amount=1, n=2, dim=0)
     with pytest.raises(ConfigError, match="pruned before"):
         prune.remove(m, "weight")
+
+
+def test_sdpa_kernel_backends_and_refusal():
+    import tensorgan.nn.functional as F
+    from tensorgan.errors import DeviceError
+    from tensorgan.nn.attention import SDPBackend, sdpa_kernel
+    q = tg.rand(2, 3, 8)
+    plain = F.scaled_dot_product_attention(q, q, q).numpy()
+    with sdpa_kernel(SDPBackend.MATH):
+        np.testing.assert_array_equal(F.scaled_dot_product_attention(q, q, q).numpy(), plain)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
+        np.testing.assert_array_equal(F.scaled_dot_product_attention(q, q, q).numpy(), plain)
+        with pytest.raises(DeviceError, match="float64"):
+            F.scaled_dot_product_attention(q.double(), q.double(), q.double())
+    with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION):
+        with pytest.raises(RuntimeError, match="no viable backend"):
+            F.scaled_dot_product_attention(q, q, q)
+    F.scaled_dot_product_attention(q, q, q)          # restored on exit
+    with pytest.raises(InputTypeError, match="SDPBackend"):
+        with sdpa_kernel("math"):
+            pass
+
+
+def test_causal_bias_variants_as_attn_mask():
+    import tensorgan.nn.functional as F
+    from tensorgan.nn.attention.bias import CausalBias, causal_lower_right, causal_upper_left
+    ul, lr = causal_upper_left(2, 5), causal_lower_right(2, 5)
+    assert type(ul) is CausalBias and isinstance(lr, tg.Tensor)
+    np.testing.assert_array_equal(ul.numpy(), [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0]])
+    np.testing.assert_array_equal(lr._materialize().numpy(), [[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
+    q, k = tg.rand(3, 2, 4, dtype=tg.float64), tg.rand(3, 5, 4, dtype=tg.float64)
+    got = F.scaled_dot_product_attention(q, k, k, attn_mask=lr).numpy()
+    s = q.numpy() @ k.numpy().transpose(0, 2, 1) / 2.0
+    s = np.where(lr.numpy(), s, -np.inf)
+    w = np.exp(s - s.max(-1, keepdims=True))
+    np.testing.assert_allclose(got, (w / w.sum(-1, keepdims=True)) @ k.numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(F.scaled_dot_product_attention(q, k, k, attn_mask=ul).numpy(),
+                                  F.scaled_dot_product_attention(q, k, k, is_causal=True).numpy())
+    with pytest.warns(UserWarning, match="NaN"):
+        causal_lower_right(5, 2)
