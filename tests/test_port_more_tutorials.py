@@ -151,3 +151,75 @@ def test_causal_bias_variants_as_attn_mask():
                                   F.scaled_dot_product_attention(q, k, k, is_causal=True).numpy())
     with pytest.warns(UserWarning, match="NaN"):
         causal_lower_right(5, 2)
+
+
+class _Square(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x * x
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return g * 2 * x + 0 * y
+
+
+def test_saved_tensors_hooks_pack_on_record_unpack_on_access():
+    log = []
+
+    def pack(t):
+        log.append(("pack", t.shape))
+        return t * 4
+
+    def unpack(t):
+        log.append(("unpack", t.shape))
+        return t / 4
+
+    x = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    with tg.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = _Square.apply(x)
+    assert log == [("pack", (3,)), ("pack", (3,))]
+    y.sum().backward()
+    assert log[2:] == [("unpack", (3,)), ("unpack", (3,))]
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -4.0, 6.0])
+    # a pair that is not an inverse changes the gradient: the graph really keeps the packed value
+    with tg.autograd.graph.saved_tensors_hooks(lambda t: t * 4, lambda t: t):
+        y = _Square.apply(x)
+    x.grad = None
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, -16.0, 24.0])
+
+
+def test_saved_tensors_hooks_any_object_freed_after_backward_and_refusals():
+    from tensorgan.errors import AutogradError
+    freed = []
+
+    class Box:
+        def __init__(self, t):
+            self.t = t
+
+        def __del__(self):
+            freed.append(1)
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.autograd.graph.saved_tensors_hooks(Box, lambda b: b.t):
+        y = _Square.apply(x)
+    y.sum().backward()
+    import gc
+    gc.collect()
+    assert len(freed) == 2
+    with tg.autograd.graph.saved_tensors_hooks(lambda t: t, lambda p: "not a tensor"):
+        y = _Square.apply(x)
+    with pytest.raises(InputTypeError, match="unpack_hook"):
+        y.sum().backward()
+    with pytest.raises(AutogradError, match="no hooks"):
+        with tg.autograd.graph.disable_saved_tensors_hooks("no hooks"):
+            with tg.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
+    with tg.autograd.graph.save_on_cpu(pin_memory=True):
+        y = _Square.apply(x)
+    x.grad = None
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])

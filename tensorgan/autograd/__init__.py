@@ -114,4 +114,5 @@ class Variable(metaclass=_VariableMeta):
 
 
 from . import functional  # noqa: E402  (uses grad above)
+from . import graph  # noqa: E402,F401  (saved_tensors_hooks / save_on_cpu)
 from . import forward_ad  # noqa: E402,F401  (dual tensors, on the reverse-mode engine)
