@@ -242,8 +242,19 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrP
             raise ShapeError(f"conv2d: kernel {weight.shape[2:]}{dilated} is larger than the padded "
                              f"input {size} in {name} (input {x.shape}, padding {padding})")
     if dilation == (1, 1) and groups == 1:
-        return Conv2d.apply(x, weight, bias, stride, padding)
-    return _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
+        out = Conv2d.apply(x, weight, bias, stride, padding)
+    else:
+        out = _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
+    if not x.array.flags.c_contiguous:     # a channels_last input gives a channels_last output
+        out = _keep_channels_last(x, out)
+    return out
+
+
+def _keep_channels_last(x: Tensor, out: Tensor) -> Tensor:
+    """``out`` in ``x``'s layout when ``x`` is channels_last (torch's convolutions keep it)."""
+    from . import memory_formats as mf
+    return out.contiguous(memory_format=mf.channels_last) \
+        if mf.suggest(x.array) is mf.channels_last else out
 
 
 def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tuple,

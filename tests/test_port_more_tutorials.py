@@ -223,3 +223,45 @@ def test_saved_tensors_hooks_any_object_freed_after_backward_and_refusals():
     x.grad = None
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_channels_last_strides_conversions_and_checks():
+    x = tg.empty(10, 3, 32, 32)
+    assert x.stride() == (3072, 1024, 32, 1)
+    y = x.to(memory_format=tg.channels_last)
+    assert y.shape == (10, 3, 32, 32) and y.stride() == (3072, 1, 96, 3)
+    assert y.is_contiguous(memory_format=tg.channels_last) and not y.is_contiguous()
+    assert y.to(memory_format=tg.contiguous_format).stride() == (3072, 1024, 32, 1)
+    assert y.contiguous().stride() == (3072, 1024, 32, 1)
+    assert x.contiguous(memory_format=tg.channels_last).stride() == (3072, 1, 96, 3)
+    special = tg.empty(4, 1, 4, 4)          # ambiguous: both layouts at once
+    assert special.is_contiguous(memory_format=tg.channels_last) and special.is_contiguous()
+    assert special.contiguous(memory_format=tg.channels_last).stride() == (16, 16, 4, 1)
+    assert special.to(memory_format=tg.channels_last).stride() == (16, 1, 4, 1)
+    z = tg.empty(10, 3, 32, 32, memory_format=tg.channels_last)
+    for made in (z.clone(), tg.empty_like(z), tg.zeros_like(z), tg.ones_like(z), z + z, z.double()):
+        assert made.stride() == (3072, 1, 96, 3)
+    assert tg.rand_like(z, memory_format=tg.contiguous_format).stride() == (3072, 1024, 32, 1)
+    assert z.clone(memory_format=tg.contiguous_format).is_contiguous()
+    assert repr(tg.channels_last) == "torch.channels_last"
+    assert tg.empty(2, 3, 4, 5, 6).to(memory_format=tg.channels_last_3d).stride() == (360, 1, 90, 18, 3)
+
+
+def test_channels_last_values_gradients_conv_and_refusals():
+    rs = np.random.RandomState(0)
+    a = rs.randn(2, 4, 5, 5)
+    x = tg.tensor(a, requires_grad=True)
+    y = x.to(memory_format=tg.channels_last)
+    np.testing.assert_array_equal(y.numpy(), a)
+    (y * tg.tensor(np.arange(4.0)).view(1, 4, 1, 1)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.broadcast_to(np.arange(4.0)[None, :, None, None], a.shape))
+    conv = nn.Conv2d(4, 3, 3).double()
+    out = conv(y)
+    assert out.is_contiguous(memory_format=tg.channels_last)
+    np.testing.assert_allclose(out.detach().numpy(), conv(tg.tensor(a)).detach().numpy(), rtol=1e-12)
+    with pytest.raises(ShapeError, match="rank 4"):
+        tg.empty(2, 3, 4).to(memory_format=tg.channels_last)
+    with pytest.raises(InputTypeError, match="preserve"):
+        x.contiguous(memory_format=tg.preserve_format)
+    with pytest.raises(InputTypeError, match="memory_format"):
+        x.contiguous(memory_format="channels_last")
