@@ -2210,10 +2210,18 @@ def padding_row(owner: str, padding_idx: Any, vocab: int) -> int | None:
     return int(padding_idx) % vocab
 
 
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """``torch.nn.functional.embedding``: rows of ``weight`` (V, D) at whole-number indices
     (a NumPy integer array, a list, or a tensor holding them); the ``padding_idx`` row gets no
-    gradient."""
+    gradient. ``max_norm``: the rows looked up whose ``norm_type``-norm exceeds it are first
+    rescaled to it, in place in ``weight`` (torch's embedding_renorm_); ``scale_grad_by_freq``:
+    each row's gradient is divided by how often its index occurs in ``input``; ``sparse`` is
+    accepted, the gradient staying a dense Tensor with the same values as torch's sparse one."""
+    if max_norm is not None or scale_grad_by_freq:
+        return _embedding_options("embedding", input, weight, padding_idx, max_norm, norm_type,
+                                  scale_grad_by_freq)
     vocab = weight.shape[0]
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (
@@ -2229,6 +2237,48 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
         return rows
     trained = weight.device.xp.asarray(index != padding_idx)[..., None]
     return ops.Where.apply(rows, rows.detach(), trained)    # same values; no gradient to that row
+
+
+def _embedding_options(op: str, input: Any, weight: Tensor, padding_idx: Any, max_norm: Any,
+                       norm_type: Any, scale_grad_by_freq: bool) -> Tensor:
+    """F.embedding with max_norm / scale_grad_by_freq (kept off the plain path)."""
+    index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
+    if max_norm is not None:
+        renorm_rows(op, weight, index, max_norm, norm_type)
+    rows = embedding(input, weight, padding_idx)
+    return scale_by_freq(rows, index) if scale_grad_by_freq else rows
+
+
+def renorm_rows(op: str, weight: Tensor, index: np.ndarray, max_norm: Any, norm_type: Any) -> None:
+    """torch's embedding_renorm_: the rows of ``weight`` at ``index`` whose ``norm_type``-norm
+    exceeds ``max_norm`` scaled by max_norm / (norm + 1e-7), in place and outside the graph."""
+    max_norm = _scalar(op, "max_norm", max_norm)
+    norm_type = _scalar(op, "norm_type", norm_type)
+    vocab = weight.shape[0]
+    flat = np.asarray(index).ravel()
+    if flat.size == 0:
+        return
+    if flat.dtype.kind not in "iu" and not (flat == np.round(flat)).all() or \
+            flat.min() < 0 or flat.max() >= vocab:
+        raise InputTypeError(f"{op} of {vocab} rows: indices must be whole numbers in [0, {vocab})")
+    xp = weight.device.xp
+    used = xp.asarray(np.unique(flat.astype(np.int64)))
+    sub = weight.array[used]
+    norms = xp.linalg.norm(sub, ord=norm_type, axis=1)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype)
+    weight.array[used] = sub * scale[:, None]
+    weight._bump_version()
+
+
+def scale_by_freq(rows: Tensor, index: np.ndarray) -> Tensor:
+    """``rows`` (index.shape + (D,)) whose gradient is divided by each index's count in
+    ``index`` (torch's scale_grad_by_freq); the values are unchanged."""
+    flat = np.asarray(index).astype(np.int64).ravel()
+    counts = np.bincount(flat)[flat].reshape(np.shape(index)) if flat.size else np.ones(np.shape(index))
+    xp = rows.device.xp
+    c = Tensor._make(xp.asarray(counts.astype(rows.dtype))[..., None], rows.device)
+    fixed = rows.detach()
+    return fixed + (rows - fixed) / c
 
 
 # ---------------------------------------------------------------------------------------------

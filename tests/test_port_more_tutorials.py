@@ -265,3 +265,38 @@ def test_channels_last_values_gradients_conv_and_refusals():
         x.contiguous(memory_format=tg.preserve_format)
     with pytest.raises(InputTypeError, match="memory_format"):
         x.contiguous(memory_format="channels_last")
+
+
+def test_embedding_max_norm_scale_grad_by_freq_and_sparse_options():
+    w = np.array([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0]])
+    e = nn.Embedding(3, 2, max_norm=1.0, sparse=True, _weight=tg.tensor(w))
+    assert e.weight.dtype == tg.float64
+    y = e(tg.tensor([0, 1, 0]))
+    # rows 0 (norm 5) renormalized in place to norm 1 (torch's 1e-7 guard), row 1 kept, row 2 unused
+    np.testing.assert_allclose(e.weight.detach().numpy(),
+                               [[3 / (5 + 1e-7), 4 / (5 + 1e-7)], [0.3, 0.4], [6.0, 8.0]], rtol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy()[0], e.weight.detach().numpy()[0])
+    f = nn.Embedding(3, 2, scale_grad_by_freq=True)
+    f(tg.tensor([[0, 0, 2], [0, 1, 1]])).sum().backward()
+    np.testing.assert_allclose(f.weight.grad.numpy(), np.ones((3, 2)))     # count / count
+    g = nn.Embedding(3, 2)
+    g(tg.tensor([[0, 0, 2], [0, 1, 1]])).sum().backward()
+    np.testing.assert_allclose(g.weight.grad.numpy(), [[3, 3], [2, 2], [1, 1]])
+    bag = nn.EmbeddingBag(3, 2, mode="sum", max_norm=1.0, _weight=tg.tensor(w))
+    out = bag(tg.tensor([0, 2, 1]), tg.tensor([0, 2]))
+    np.testing.assert_allclose(out.detach().numpy(), [[1.2, 1.6], [0.3, 0.4]], rtol=1e-6)
+    frozen = nn.Embedding(3, 2, _weight=tg.tensor(w), _freeze=True)
+    assert not frozen.weight.requires_grad
+    with pytest.raises(ConfigError, match="max"):
+        nn.EmbeddingBag(3, 2, mode="max", scale_grad_by_freq=True)
+
+
+def test_step_lr_takes_a_whole_float_step_size():
+    opt = tg.optim.SGD([nn.Parameter(tg.zeros(1))], lr=5.0)
+    sched = tg.optim.lr_scheduler.StepLR(opt, 1.0, gamma=0.1)
+    assert sched.step_size == 1 and isinstance(sched.step_size, int)
+    opt.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.5)
+    with pytest.raises(ConfigError, match="step_size"):
+        tg.optim.lr_scheduler.StepLR(opt, 1.5)
