@@ -16,7 +16,22 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     for Python floats, int64 for Python ints, bool for bools, an array's own dtype.
 
     Always a copy, like ``torch.tensor``: changing ``data`` later leaves the tensor alone.
-    (``as_tensor(array)`` wraps an array without copying; ``Tensor(...)`` is torch's legacy constructor.)"""
+    (``as_tensor(array)`` wraps an array without copying; ``Tensor(...)`` is torch's legacy constructor.)
+    A Tensor as ``data`` gives a detached copy, with torch's warning to write
+    ``t.clone().detach()`` instead."""
+    if isinstance(data, Tensor):
+        import warnings
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "tensor(sourceTensor).", UserWarning, stacklevel=2)
+        src = data.detach()
+        if device is not None:
+            src = src.to(device)
+        if dtype is not None:
+            src = src.to(dtype)
+        t = Tensor._make(src.array.copy(), src.device)
+        return t.requires_grad_(True) if requires_grad else t
     t = Tensor._from(data, requires_grad=requires_grad, dtype=dtype, device=device)
     if t.array is data:          # asarray kept the caller's array (already the right dtype/device)
         t.array = t.array.copy()

@@ -300,3 +300,16 @@ def test_step_lr_takes_a_whole_float_step_size():
     assert opt.param_groups[0]["lr"] == pytest.approx(0.5)
     with pytest.raises(ConfigError, match="step_size"):
         tg.optim.lr_scheduler.StepLR(opt, 1.5)
+
+
+def test_tensor_of_a_tensor_is_a_detached_copy_with_warning():
+    src = tg.tensor([0.485, 0.456, 0.406], requires_grad=True) * 2
+    with pytest.warns(UserWarning, match="detach"):
+        t = tg.tensor(src)
+    assert not t.requires_grad and t.grad_fn is None and t.dtype == src.dtype
+    np.testing.assert_array_equal(t.numpy(), src.detach().numpy())
+    t.view(-1)[0] = 5.0                   # a copy: the source is untouched
+    assert float(src[0]) == pytest.approx(0.97)
+    with pytest.warns(UserWarning):
+        d = tg.tensor(tg.tensor([1, 2]), dtype=tg.float64, requires_grad=True)
+    assert d.dtype == tg.float64 and d.requires_grad and d.is_leaf
