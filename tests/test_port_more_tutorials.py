@@ -313,3 +313,15 @@ def test_tensor_of_a_tensor_is_a_detached_copy_with_warning():
     with pytest.warns(UserWarning):
         d = tg.tensor(tg.tensor([1, 2]), dtype=tg.float64, requires_grad=True)
     assert d.dtype == tg.float64 and d.requires_grad and d.is_leaf
+
+
+def test_torch_module_paths_nn_modules_and_autograd_gradcheck():
+    from tensorgan.autograd.gradcheck import gradcheck
+    from tensorgan.nn.modules.loss import _Loss
+    from tensorgan.nn.modules.module import Module
+    from tensorgan.nn.modules.utils import _pair, _triple
+    import tensorgan.nn.modules as modules
+    assert Module is nn.Module and modules.Conv2d is nn.Conv2d and issubclass(nn.MSELoss, _Loss)
+    assert _pair(3) == (3, 3) and _pair((1, 2)) == (1, 2) and _triple(0) == (0, 0, 0)
+    assert tg.autograd.gradcheck is gradcheck and callable(tg.autograd.gradcheck)
+    assert gradcheck(lambda x: (x * x).sum(), (tg.randn(3, dtype=tg.float64, requires_grad=True),))

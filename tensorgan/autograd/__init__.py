@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import warnings
 
 from ..errors import AutogradError, InputTypeError, ShapeError
-from ..gradcheck import gradcheck, gradgradcheck
+from .gradcheck import gradcheck, gradgradcheck  # the module first: the names stay the functions
 from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                          is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
                          set_grad_enabled)
