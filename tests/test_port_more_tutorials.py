@@ -325,3 +325,20 @@ def test_torch_module_paths_nn_modules_and_autograd_gradcheck():
     assert _pair(3) == (3, 3) and _pair((1, 2)) == (1, 2) and _triple(0) == (0, 0, 0)
     assert tg.autograd.gradcheck is gradcheck and callable(tg.autograd.gradcheck)
     assert gradcheck(lambda x: (x * x).sum(), (tg.randn(3, dtype=tg.float64, requires_grad=True),))
+
+
+def test_compile_is_identity_and_benchmark_timer():
+    net = nn.Linear(2, 2)
+    assert tg.compile(net) is net and tg.compile(net, mode="max-autotune") is net
+
+    @tg.compile(fullgraph=True)
+    def f(x):
+        return x * 2
+
+    np.testing.assert_array_equal(f(tg.ones(2)).numpy(), [2.0, 2.0])
+    with pytest.raises(InputTypeError, match="callable"):
+        tg.compile(3)
+    from tensorgan.utils import benchmark
+    m = benchmark.Timer(stmt="f(x)", globals={"f": f, "x": tg.ones(2)}).blocked_autorange(min_run_time=0.05)
+    assert m.mean > 0 and m.median > 0 and len(m.times) >= 1 and m.number_per_run >= 1
+    assert benchmark.Timer("x + 1", globals={"x": 1}).timeit(100).times[0] > 0
