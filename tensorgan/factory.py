@@ -40,7 +40,11 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """A tensor over ``data`` without a copy where it can be (an array of a supported dtype on
-    the device): ``torch.as_tensor``. Other data is converted, a copy."""
+    the device): ``torch.as_tensor``. Other data is converted, a copy. A Tensor comes back
+    itself, or moved / cast with ``.to`` (its graph kept), as torch's."""
+    if isinstance(data, Tensor):
+        out = data if device is None else data.to(device)
+        return out if dtype is None else out.to(dtype)
     return Tensor._from(data, dtype=dtype, device=device)
 
 

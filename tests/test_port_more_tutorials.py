@@ -342,3 +342,12 @@ def test_compile_is_identity_and_benchmark_timer():
     m = benchmark.Timer(stmt="f(x)", globals={"f": f, "x": tg.ones(2)}).blocked_autorange(min_run_time=0.05)
     assert m.mean > 0 and m.median > 0 and len(m.times) >= 1 and m.number_per_run >= 1
     assert benchmark.Timer("x + 1", globals={"x": 1}).timeit(100).times[0] > 0
+
+
+def test_as_tensor_of_a_tensor_is_itself_or_a_differentiable_cast():
+    x = tg.ones(2, requires_grad=True)
+    assert tg.as_tensor(x) is x and tg.as_tensor(x, dtype=tg.float32) is x
+    y = tg.as_tensor(x, dtype=tg.float64)
+    assert y.dtype == tg.float64 and y.requires_grad
+    (y * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
