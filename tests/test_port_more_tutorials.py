@@ -351,3 +351,40 @@ def test_as_tensor_of_a_tensor_is_itself_or_a_differentiable_cast():
     assert y.dtype == tg.float64 and y.requires_grad
     (y * 3).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_profiler_records_marked_ranges_and_schedule():
+    import json
+    from tensorgan.profiler import ProfilerAction, ProfilerActivity, profile, record_function, schedule
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=False) as prof:
+        with record_function("outer"):
+            for _ in range(3):
+                with record_function("inner"):
+                    tg.ones(4).sum()
+    avg = {e.key: e for e in prof.key_averages()}
+    assert avg["inner"].count == 3 and avg["outer"].count == 1
+    assert avg["outer"].cpu_time_total >= avg["inner"].cpu_time_total > 0
+    table = prof.key_averages().table(sort_by="cpu_time_total", row_limit=10)
+    assert table.index("outer") < table.index("inner")
+    sched = schedule(wait=1, warmup=1, active=2, repeat=1)
+    assert [sched(i) for i in range(5)] == [ProfilerAction.NONE, ProfilerAction.WARMUP,
+                                           ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE,
+                                           ProfilerAction.NONE]
+    ready = []
+    with profile(schedule=sched, on_trace_ready=ready.append) as p:
+        for step in range(5):
+            with record_function(f"step{step}"):
+                pass
+            p.step()
+    assert len(ready) == 1 and [e.name for e in p.events()] == ["step2", "step3"]
+
+
+def test_profiler_chrome_trace(tmp_path):
+    import json
+    from tensorgan.profiler import profile, record_function
+    with profile() as prof:
+        with record_function("work"):
+            pass
+    prof.export_chrome_trace(str(tmp_path / "t.json"))
+    events = json.load(open(tmp_path / "t.json"))["traceEvents"]
+    assert [e["name"] for e in events] == ["work"] and events[0]["ph"] == "X"
