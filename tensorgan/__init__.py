@@ -99,6 +99,8 @@ from . import special  # noqa: E402  (tg.special.ndtr, ...)
 igamma, igammac = special.gammainc, special.gammaincc  # noqa: E402  (torch.igamma / torch.igammac)
 from . import backends, cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)
 
+from .memory_formats import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
+                             memory_format, preserve_format)
 from .backend import device  # noqa: E402  (torch.device: a device object even where CUDA is absent)
 float, double, half = float32, float64, float16   # torch.float / torch.double / torch.half
 long, int, short = int64, int32, int16   # torch.long / torch.int / torch.short
@@ -108,7 +110,7 @@ __version__ = "0.1.0"
 
 # Imported on first use (PEP 562), not by ``import tensorgan``: the distributions package alone
 # took a tenth of the import time.  ``tg.distributions`` / ``import tensorgan.fft`` work as usual.
-_LAZY_SUBMODULES = ("distributions", "fft", "xpu", "accelerator", "multiprocessing",
+_LAZY_SUBMODULES = ("distributions", "fft", "xpu", "accelerator", "multiprocessing", "profiler",
                     "distributed")
 
 

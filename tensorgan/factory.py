@@ -16,7 +16,22 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     for Python floats, int64 for Python ints, bool for bools, an array's own dtype.
 
     Always a copy, like ``torch.tensor``: changing ``data`` later leaves the tensor alone.
-    (``as_tensor(array)`` wraps an array without copying; ``Tensor(...)`` is torch's legacy constructor.)"""
+    (``as_tensor(array)`` wraps an array without copying; ``Tensor(...)`` is torch's legacy constructor.)
+    A Tensor as ``data`` gives a detached copy, with torch's warning to write
+    ``t.clone().detach()`` instead."""
+    if isinstance(data, Tensor):
+        import warnings
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "tensor(sourceTensor).", UserWarning, stacklevel=2)
+        src = data.detach()
+        if device is not None:
+            src = src.to(device)
+        if dtype is not None:
+            src = src.to(dtype)
+        t = Tensor._make(src.array.copy(), src.device)
+        return t.requires_grad_(True) if requires_grad else t
     t = Tensor._from(data, requires_grad=requires_grad, dtype=dtype, device=device)
     if t.array is data:          # asarray kept the caller's array (already the right dtype/device)
         t.array = t.array.copy()
@@ -25,7 +40,11 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """A tensor over ``data`` without a copy where it can be (an array of a supported dtype on
-    the device): ``torch.as_tensor``. Other data is converted, a copy."""
+    the device): ``torch.as_tensor``. Other data is converted, a copy. A Tensor comes back
+    itself, or moved / cast with ``.to`` (its graph kept), as torch's."""
+    if isinstance(data, Tensor):
+        out = data if device is None else data.to(device)
+        return out if dtype is None else out.to(dtype)
     return Tensor._from(data, dtype=dtype, device=device)
 
 
@@ -123,15 +142,17 @@ def _like(t: Tensor, op: str, dtype: Any, device: Any) -> tuple:
 
 
 def full_like(t: Tensor, fill_value: float, requires_grad: bool = False, *, dtype: Any = None,
-              device: Any = None) -> Tensor:
+              device: Any = None, memory_format: Any = None) -> Tensor:
     dt, dev = _like(t, "full_like", dtype, device)
-    return full(t.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _laid_out(full(t.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad),
+                     t, memory_format, "full_like")
 
 
 def empty(*shape, size: Any = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+          requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """torch.empty; zeros here (an uninitialised array would only hide bugs)."""
-    return _filled("zeros", _sized(shape, size, "empty"), dtype, device, requires_grad)
+    out = _filled("zeros", _sized(shape, size, "empty"), dtype, device, requires_grad)
+    return out if memory_format is None else _laid_out(out, None, memory_format, "empty")
 
 
 def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_grad) -> Tensor:
@@ -182,37 +203,61 @@ def bernoulli(probs: Tensor, *, generator: Generator | None = None) -> Tensor:
 
 
 def randn_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
-               dtype: Any = None, device: Any = None) -> Tensor:
+               dtype: Any = None, device: Any = None, memory_format: Any = None) -> Tensor:
     """Normal samples of ``t``'s shape, in its dtype and device unless ``dtype=``/``device=`` say."""
     dt, dev = _like(t, "randn_like", dtype, device)
-    return randn(t.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _laid_out(randn(t.shape, generator=generator, dtype=dt, device=dev,
+                           requires_grad=requires_grad), t, memory_format, "randn_like")
 
 
 def rand_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
-              dtype: Any = None, device: Any = None) -> Tensor:
+              dtype: Any = None, device: Any = None, memory_format: Any = None) -> Tensor:
     """Uniform samples of ``t``'s shape (``rand_like(ints, dtype=torch.float)`` as torch's)."""
     dt, dev = _like(t, "rand_like", dtype, device)
-    return rand(t.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _laid_out(rand(t.shape, generator=generator, dtype=dt, device=dev,
+                          requires_grad=requires_grad), t, memory_format, "rand_like")
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None,
-               device: Any = None) -> Tensor:
+               device: Any = None, memory_format: Any = None) -> Tensor:
     dt, dev = _like(t, "zeros_like", dtype, device)
-    return zeros(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _laid_out(zeros(t.shape, dtype=dt, device=dev, requires_grad=requires_grad), t,
+                     memory_format, "zeros_like")
 
 
 def ones_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None,
-              device: Any = None) -> Tensor:
+              device: Any = None, memory_format: Any = None) -> Tensor:
     dt, dev = _like(t, "ones_like", dtype, device)
-    return ones(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _laid_out(ones(t.shape, dtype=dt, device=dev, requires_grad=requires_grad), t,
+                     memory_format, "ones_like")
 
 
-def empty_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
     """torch.empty_like: zeros of ``t``'s shape (its dtype and device unless given), as ``empty``."""
     if not isinstance(t, Tensor):
         raise InputTypeError(f"empty_like: expected a Tensor, got {type(t).__name__}")
-    return zeros(t.shape, dtype=t.dtype if dtype is None else dtype,
-                 device=t.device if device is None else device, requires_grad=requires_grad)
+    return _laid_out(zeros(t.shape, dtype=t.dtype if dtype is None else dtype,
+                           device=t.device if device is None else device,
+                           requires_grad=requires_grad), t, memory_format, "empty_like")
+
+
+def _laid_out(out: Tensor, like: "Tensor | None", memory_format: Any, op: str) -> Tensor:
+    """A new tensor's array re-laid in ``memory_format`` (torch.channels_last ...); the
+    default preserve_format keeps ``like``'s channels-last layout, as torch's *_like."""
+    if memory_format is None and (like is None or like.array.flags.c_contiguous):
+        return out
+    from . import memory_formats as mf
+    fmt = mf.check(mf.preserve_format if memory_format is None else memory_format, op)
+    if fmt is mf.preserve_format:
+        if like is None:
+            raise InputTypeError(f"{op}: preserve_format needs a tensor to preserve the "
+                                 f"layout of (use it with the *_like functions)")
+        fmt = mf.suggest(like.array)
+    axes = mf.order(fmt, out.shape, op)
+    if axes is not None:
+        out.array = mf.relayout(out.device.xp, out.array, axes)
+    return out
 
 
 def _join_axis(axis: Any, dim: Any, ndim: int) -> int:

@@ -242,8 +242,19 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrP
             raise ShapeError(f"conv2d: kernel {weight.shape[2:]}{dilated} is larger than the padded "
                              f"input {size} in {name} (input {x.shape}, padding {padding})")
     if dilation == (1, 1) and groups == 1:
-        return Conv2d.apply(x, weight, bias, stride, padding)
-    return _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
+        out = Conv2d.apply(x, weight, bias, stride, padding)
+    else:
+        out = _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
+    if not x.array.flags.c_contiguous:     # a channels_last input gives a channels_last output
+        out = _keep_channels_last(x, out)
+    return out
+
+
+def _keep_channels_last(x: Tensor, out: Tensor) -> Tensor:
+    """``out`` in ``x``'s layout when ``x`` is channels_last (torch's convolutions keep it)."""
+    from . import memory_formats as mf
+    return out.contiguous(memory_format=mf.channels_last) \
+        if mf.suggest(x.array) is mf.channels_last else out
 
 
 def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tuple,
@@ -2198,15 +2209,18 @@ def padding_row(owner: str, padding_idx: Any, vocab: int) -> int | None:
     return int(padding_idx) % vocab
 
 
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
-              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """``torch.nn.functional.embedding``: rows of ``weight`` (V, D) at whole-number indices
     (a NumPy integer array, a list, or a tensor holding them); the ``padding_idx`` row gets no
-    gradient.  ``max_norm``: first, in place and outside the graph, each looked-up row whose
-    ``norm_type``-norm exceeds it is scaled to ``max_norm / (norm + 1e-7)`` of itself, as torch's
-    embedding_renorm_.  (``scale_grad_by_freq`` / ``sparse`` are not supported.)"""
-    if scale_grad_by_freq or sparse:
-        raise ConfigError("embedding: scale_grad_by_freq and sparse are not supported")
+    gradient. ``max_norm``: the rows looked up whose ``norm_type``-norm exceeds it are first
+    rescaled to it, in place in ``weight`` (torch's embedding_renorm_); ``scale_grad_by_freq``:
+    each row's gradient is divided by how often its index occurs in ``input``; ``sparse`` is
+    accepted, the gradient staying a dense Tensor with the same values as torch's sparse one."""
+    if max_norm is not None or scale_grad_by_freq:
+        return _embedding_options("embedding", input, weight, padding_idx, max_norm, norm_type,
+                                  scale_grad_by_freq)
     vocab = weight.shape[0]
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (
@@ -2217,9 +2231,6 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, max_no
         raise InputTypeError(f"embedding of {vocab} rows: indices must be whole numbers in "
                              f"[0, {vocab}), got {bad[:4]}{'...' if bad.size > 4 else ''}")
     padding_idx = padding_row("embedding", padding_idx, vocab)
-    if max_norm is not None:
-        _renorm_rows(weight, np.unique(index.astype(np.int64)), _scalar("embedding", "max_norm", max_norm),
-                     _scalar("embedding", "norm_type", norm_type))
     rows = weight[weight.device.xp.asarray(index.astype(np.int64))]
     if rows._ctx is not None:
         # The lookup's backward scatters into zeros and never reads the weight's values, so a
@@ -2233,21 +2244,46 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, max_no
     return ops.Where.apply(rows, rows.detach(), trained)    # same values; no gradient to that row
 
 
-def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
-    """torch's embedding_renorm_: rows of ``weight`` with norm > max_norm scaled, in place."""
-    from .tensor import no_grad
-    if not rows.size:
+def _embedding_options(op: str, input: Any, weight: Tensor, padding_idx: Any, max_norm: Any,
+                       norm_type: Any, scale_grad_by_freq: bool) -> Tensor:
+    """F.embedding with max_norm / scale_grad_by_freq (kept off the plain path)."""
+    index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
+    if max_norm is not None:
+        renorm_rows(op, weight, index, max_norm, norm_type)
+    rows = embedding(input, weight, padding_idx)
+    return scale_by_freq(rows, index) if scale_grad_by_freq else rows
+
+
+def renorm_rows(op: str, weight: Tensor, index: np.ndarray, max_norm: Any, norm_type: Any) -> None:
+    """torch's embedding_renorm_: the rows of ``weight`` at ``index`` whose ``norm_type``-norm
+    exceeds ``max_norm`` scaled by max_norm / (norm + 1e-7), in place and outside the graph."""
+    max_norm = _scalar(op, "max_norm", max_norm)
+    norm_type = _scalar(op, "norm_type", norm_type)
+    vocab = weight.shape[0]
+    flat = np.asarray(index).ravel()
+    if flat.size == 0:
         return
-    with no_grad():
-        at = weight.device.xp.asarray(rows)
-        picked = weight[at]
-        norms = picked.norm(norm_type, dim=1, keepdim=True).numpy().astype(np.float64)
-        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-        if (scale != 1.0).any():   # into the array (torch renorms a non-leaf too), with a
-            # version bump: an op that saved the weight (a tied output layer) then refuses
-            # backward, as torch's does; lookups do not record the weight's version (above)
-            weight.array[at] = picked.array * weight.device.xp.asarray(scale.astype(weight.dtype))
-            weight._bump_version()
+    if flat.dtype.kind not in "iu" and not (flat == np.round(flat)).all() or \
+            flat.min() < 0 or flat.max() >= vocab:
+        raise InputTypeError(f"{op} of {vocab} rows: indices must be whole numbers in [0, {vocab})")
+    xp = weight.device.xp
+    used = xp.asarray(np.unique(flat.astype(np.int64)))
+    sub = weight.array[used]
+    norms = xp.linalg.norm(sub, ord=norm_type, axis=1)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype)
+    weight.array[used] = sub * scale[:, None]
+    weight._bump_version()
+
+
+def scale_by_freq(rows: Tensor, index: np.ndarray) -> Tensor:
+    """``rows`` (index.shape + (D,)) whose gradient is divided by each index's count in
+    ``index`` (torch's scale_grad_by_freq); the values are unchanged."""
+    flat = np.asarray(index).astype(np.int64).ravel()
+    counts = np.bincount(flat)[flat].reshape(np.shape(index)) if flat.size else np.ones(np.shape(index))
+    xp = rows.device.xp
+    c = Tensor._make(xp.asarray(counts.astype(rows.dtype))[..., None], rows.device)
+    fixed = rows.detach()
+    return fixed + (rows - fixed) / c
 
 
 # ---------------------------------------------------------------------------------------------
@@ -3320,6 +3356,9 @@ def _grouped(op: str, query: Tensor, t: Tensor, name: str) -> Tensor:
     return spread.reshape(*t.shape[:-3], hq, *t.shape[-2:])
 
 
+_sdpa_backends: "set | None" = None    # torch.nn.attention.sdpa_kernel's allowed backends (ints)
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
@@ -3330,6 +3369,15 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     row with nothing to attend to gives zeros, as torch.  ``dropout_p`` drops attention weights
     with tensorgan's default generator (always, as torch: pass 0.0 in evaluation)."""
     op = "scaled_dot_product_attention"
+    if _sdpa_backends is not None and not _sdpa_backends & {0, 1}:
+        raise DeviceError(f"{op}: no viable backend: the sdpa_kernel context allows only "
+                          f"{sorted(_sdpa_backends)} (SDPBackend values); tensorgan computes "
+                          f"attention with the math implementation, so allow SDPBackend.MATH "
+                          f"(or FLASH_ATTENTION, which torch also runs on the CPU)")
+    if _sdpa_backends is not None and 0 not in _sdpa_backends and query.dtype == np.float64:
+        raise DeviceError(f"{op}: no viable backend for float64: the sdpa_kernel context allows "
+                          f"FLASH_ATTENTION but not MATH, and torch's flash attention takes "
+                          f"float32 / float16 / bfloat16 only")
     for name, t in (("query", query), ("key", key), ("value", value)):
         _check_rank(op, name, t, range(2, 33), "at least 2-D (..., L or S, E)")
         _check_operand(op, name, t, query)

@@ -350,18 +350,24 @@ def embedding_bag(input: Any, weight: Tensor, offsets: Any = None, max_norm: flo
     ``per_sample_weights`` (input's shape, mode="sum") scale each row."""
     op = "embedding_bag"
     _check_rank(op, "weight", weight, (2,), "(num_embeddings, embedding_dim)")
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise ConfigError(f"{op}: max_norm, scale_grad_by_freq and sparse are not supported")
     if mode not in ("sum", "mean", "max"):
         raise ConfigError(f"{op}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if scale_grad_by_freq and mode == "max":
+        raise ConfigError(f"{op}: scale_grad_by_freq is not supported with mode='max' (as torch)")
     vocab, dim = weight.shape
     index, bag, count = _bags(op, input, offsets, bool(include_last_offset), vocab)
+    if max_norm is not None:
+        from .functional import renorm_rows
+        renorm_rows(op, weight, index, max_norm, norm_type)
     keep = np.ones(index.shape, dtype=bool)
     pad = padding_row(op, padding_idx, vocab)
     if pad is not None:
         keep = index != pad
     xp, dev = weight.device.xp, weight.device
     rows = weight[xp.asarray(index[keep])]                                 # (K, D)
+    if scale_grad_by_freq:          # sparse: accepted, the gradient stays dense (same values)
+        from .functional import scale_by_freq
+        rows = scale_by_freq(rows, index[keep])
     bag = bag[keep]
     if per_sample_weights is not None:
         if mode != "sum":

@@ -682,6 +682,23 @@ class Contiguous(Function):
     grad_graph = backward
 
 
+class Relayout(Function):
+    """x.contiguous(memory_format=...): the same values with the axes laid out in memory in
+    ``axes``' order (channels_last: (0, 2, 3, 1))."""
+    takes_half = True
+    takes_bool = True
+    takes_int = True
+
+    def forward(self, x, axes):
+        from .memory_formats import relayout
+        return relayout(self.xp, x, axes)
+
+    def backward(self, g):
+        return (g, None)
+
+    grad_graph = backward
+
+
 class Clone(Contiguous):
     """x.clone(): a copy in the graph (torch's CloneBackward0)."""
 

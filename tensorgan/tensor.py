@@ -994,12 +994,21 @@ class Tensor:
         return self.numpy().tolist()
 
     def to(self, target: Any = None, dtype: Any = None, non_blocking: bool = False,
-            copy: bool = False, *, device: Any = None) -> "Tensor":
+            copy: bool = False, *, device: Any = None, memory_format: Any = None) -> "Tensor":
         """Copy to a device (``'cpu'``/``'cuda'``), a dtype (``'float32'``/``'float64'``), both
-        (``x.to('cuda', tg.float64)``) or another tensor's (``x.to(y)``).
+        (``x.to('cuda', tg.float64)``) or another tensor's (``x.to(y)``); ``memory_format=``
+        re-lays the result (``tg.channels_last``: see ``tensorgan.memory_formats``).
 
         Returns ``self`` when nothing changes (unless ``copy``). A device or dtype change is
         differentiable.  ``non_blocking`` is accepted for torch code; copies here are synchronous."""
+        if memory_format is not None:
+            from . import memory_formats as mf
+            fmt = mf.check(memory_format, "to")
+            out = self if target is None and dtype is None and device is None else \
+                self.to(target, dtype, non_blocking, copy, device=device)
+            if fmt is mf.preserve_format:
+                return out
+            return _to_format(out, fmt, "to", strict=True)
         if device is not None:
             if target is not None and not isinstance(target, (np.dtype, type)) and target not in (
                     "float32", "float64", "float16"):
@@ -1425,9 +1434,13 @@ class Tensor:
 
     view = reshape
 
-    def contiguous(self) -> "Tensor":
-        """Itself when its data is C-contiguous, else a contiguous copy in the graph."""
-        return self if self.array.flags.c_contiguous else ops.Contiguous.apply(self)
+    def contiguous(self, memory_format: Any = None) -> "Tensor":
+        """Itself when its data is C-contiguous, else a contiguous copy in the graph;
+        ``memory_format=tg.channels_last`` (4-D) / ``channels_last_3d`` (5-D): itself when laid
+        out that way, else a copy that is (same values, torch's strides)."""
+        if memory_format is None:
+            return self if self.array.flags.c_contiguous else ops.Contiguous.apply(self)
+        return _to_format(self, memory_format, "contiguous")
 
     def expand(self, *sizes) -> "Tensor":
         """A view with size-1 dims repeated to ``sizes`` (-1 keeps a dim; new dims go in front),
@@ -1738,8 +1751,16 @@ class Tensor:
     def nelement(self) -> int: return self.numel()
     def element_size(self) -> int: return self.dtype.itemsize
 
-    def is_contiguous(self) -> bool:
-        return bool(self.array.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the data is laid out row-major (or in ``memory_format``: channels_last...)."""
+        if memory_format is None:
+            return bool(self.array.flags.c_contiguous)
+        from . import memory_formats as mf
+        fmt = mf.check(memory_format, "is_contiguous")
+        if fmt is mf.preserve_format:
+            raise InputTypeError("is_contiguous: preserve_format is not a layout; ask about "
+                                 "contiguous_format, channels_last or channels_last_3d")
+        return mf.has_format(self.array, fmt)
 
     def unbind(self, dim: int = 0) -> tuple["Tensor", ...]:
         """The slices along ``dim``, that dim removed (torch.unbind)."""
@@ -2077,11 +2098,21 @@ class Tensor:
             return ops.Overwrite.apply(old, value)
         return self._in_place("copy_", update, overwrite, (src,))
 
-    def clone(self) -> "Tensor":
-        """A copy that stays in the graph (its gradient flows back to this tensor)."""
+    def clone(self, memory_format: Any = None) -> "Tensor":
+        """A copy that stays in the graph (its gradient flows back to this tensor); a
+        channels_last tensor's copy is channels_last too (torch's preserve_format), unless
+        ``memory_format`` says otherwise."""
         if self.dtype.kind != "f":                   # integers and masks: a plain copy
-            return Tensor._make(self.array.copy(), self.device)
-        return ops.Clone.apply(self)
+            out = Tensor._make(self.array.copy(), self.device)
+        else:
+            out = ops.Clone.apply(self)
+        if memory_format is None and self.array.flags.c_contiguous:
+            return out
+        from . import memory_formats as mf
+        fmt = mf.check(memory_format if memory_format is not None else mf.preserve_format, "clone")
+        if fmt is mf.preserve_format:
+            fmt = mf.suggest(self.array)
+        return out if fmt is mf.contiguous_format else _to_format(out, fmt, "clone")
 
     def __eq__(self, other: Any) -> "Tensor":       # type: ignore[override]
         return self._compare(other, "equal")
@@ -2444,6 +2475,25 @@ class Cast(Function):
 
     def grad_graph(self, grad):
         return Cast.apply(grad, self.src_dtype), None
+
+
+def _to_format(t: "Tensor", memory_format: Any, op: str, strict: bool = False) -> "Tensor":
+    """``t`` laid out in ``memory_format`` (itself when it already is; ``strict``, as torch's
+    ``to``: also re-strides the dims of size 1 of an ambiguous layout, N1HW say)."""
+    from . import memory_formats as mf
+    fmt = mf.check(memory_format, op)
+    if fmt is mf.preserve_format:
+        if op == "contiguous":
+            raise InputTypeError("contiguous: preserve_format is unsupported by the contiguous "
+                                 "operator (as torch); give contiguous_format or channels_last")
+        return t
+    axes = mf.order(fmt, t.shape, op)
+    if mf.has_format(t.array, fmt) and (not strict or axes is None or
+                                        t.array.strides == mf.relayout_strides(t.array, axes)):
+        return t
+    if axes is None:
+        return ops.Contiguous.apply(t)
+    return ops.Relayout.apply(t, axes)
 
 
 from . import ops  # noqa: E402  (ops subclasses Function, defined above)

@@ -566,4 +566,22 @@ __all__ = ["strided", "detach", "is_complex", "real", "imag", "view_as_real", "v
            "range", "fill", "frombuffer", "empty_strided", "constant_pad_nd", "poisson", "binomial",
            "gradient", "histogramdd", "selu_", "celu_", "rrelu_", "threshold_", "dropout_",
            "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
-           "feature_dropout_"]
+           "feature_dropout_", "compile"]
+
+
+def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,
+            backend: Any = "inductor", mode: Any = None, options: Any = None,
+            disable: bool = False) -> Any:
+    """``torch.compile``: tensorgan has no graph compiler, so this gives ``model`` (a Module or
+    a function) back unchanged -- the same results, eager speed. Usable as ``compile(model)``,
+    ``@compile`` and ``@compile(mode=...)``. (torch wraps a Module in an OptimizedModule whose
+    state_dict keys start with ``_orig_mod.``; here the keys stay the model's own.)"""
+    if mode is not None and options is not None:
+        raise ConfigError("compile: give either mode or options, not both (as torch)")
+    if model is None:
+        return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                  mode=mode, options=options, disable=disable)
+    if not callable(model):
+        raise InputTypeError(f"compile: model must be a Module or a callable, got "
+                             f"{type(model).__name__}")
+    return model

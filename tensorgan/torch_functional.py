@@ -70,9 +70,8 @@ def embedding(weight: Tensor, indices: Any, padding_idx: int = -1, scale_grad_by
               sparse: bool = False) -> Tensor:
     """torch.embedding(weight, indices): the weight first; ``padding_idx`` -1 (any negative) means
     none, as at torch's top level (F.embedding counts a negative one from the end)."""
-    if scale_grad_by_freq or sparse:
-        raise ConfigError("embedding: scale_grad_by_freq and sparse gradients are not supported")
-    return F.embedding(indices, weight, None if padding_idx < 0 else padding_idx)
+    return F.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
 def celu(input: Tensor, alpha: float = 1.0) -> Tensor:

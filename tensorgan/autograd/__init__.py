@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import warnings
 
 from ..errors import AutogradError, InputTypeError, ShapeError
-from ..gradcheck import gradcheck, gradgradcheck
+from .gradcheck import gradcheck, gradgradcheck  # the module first: the names stay the functions
 from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                          is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
                          set_grad_enabled)
@@ -114,4 +114,5 @@ class Variable(metaclass=_VariableMeta):
 
 
 from . import functional  # noqa: E402  (uses grad above)
+from . import graph  # noqa: E402,F401  (saved_tensors_hooks / save_on_cpu)
 from . import forward_ad  # noqa: E402,F401  (dual tensors, on the reverse-mode engine)

@@ -42,6 +42,7 @@ from ..grad_mode import is_grad_enabled, no_grad
 from ..tensor import Function as _EngineFunction
 from ..tensor import Tensor, _share
 from . import forward_ad as _forward_ad
+from . import graph as _graph
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -57,6 +58,7 @@ class FunctionCtx:
         self.non_differentiable: tuple = ()
         self._saved_versions: tuple = ()
         self._released = False
+        self._packed: tuple | None = None    # saved_tensors_hooks' packed objects
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep Tensors (or None) for backward; an in-place change to one before backward makes
@@ -73,6 +75,8 @@ class FunctionCtx:
         if self._released:
             raise TensorganError("saved_tensors: the graph was already freed (backward ran); call "
                                  "backward(retain_graph=True) the first time to backward twice")
+        if self._packed is not None:      # saved through saved_tensors_hooks: no version check
+            return _graph._unpack(self._packed)
         for t, version in zip(self.to_save, self._saved_versions):
             if t is not None and t._version_box[0] != version:
                 raise TensorganError(f"saved_tensors: a tensor of shape {t.shape} saved for "
@@ -188,6 +192,9 @@ def _record(cls: type, ctx: FunctionCtx, args: tuple, output: Any) -> Any:
             split.inputs, split.needs_input_grad, split.versions = (joint,), (True,), (None,)
             wrapped[i] = _attach(split, outs[i])
     ctx.to_save = tuple(_replace(t, outs, wrapped) for t in ctx.to_save)
+    if _graph._stack:      # torch.autograd.graph.saved_tensors_hooks: the graph keeps the packed
+        ctx._packed = _graph._pack(ctx.to_save)
+        ctx.to_save = ()
     return tuple(wrapped) if isinstance(output, tuple) else wrapped[0]
 
 
@@ -259,6 +266,7 @@ class _CustomNode(_EngineFunction):
 
     def release(self) -> None:
         self.ctx._released = True
+        self.ctx._packed, self.ctx.to_save = None, ()    # packed objects go now, as torch's
         super().release()
 
 

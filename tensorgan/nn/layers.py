@@ -877,19 +877,29 @@ class Embedding(Module):
     row starts at zeros and gets no gradient."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, _weight: Any = None, _freeze: bool = False, *,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: Tensor | None = None, _freeze: bool = False, *,
                  dtype: Any = None, device: Any = None, generator: Generator | None = None):
         super().__init__()
-        if scale_grad_by_freq or sparse or _weight is not None or _freeze:
-            raise ConfigError("Embedding: scale_grad_by_freq, sparse and _weight are not supported "
-                              "(use Embedding.from_pretrained for given weights)")
         self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "Embedding")
         self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "Embedding")
         self.padding_idx = F.padding_row("Embedding", padding_idx, self.num_embeddings)
+        # torch's options (F.embedding): max_norm renormalizes looked-up rows in place,
+        # scale_grad_by_freq divides gradients by index counts; sparse gradients stay dense here
         self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)
+        if _weight is not None and dtype is None:      # torch's weight is _weight itself
+            dtype = _weight.dtype
         self.weight = _empty((self.num_embeddings, self.embedding_dim), dtype, device)
-        self.reset_parameters(generator)
+        if _weight is not None:
+            if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
+                raise ShapeError(f"Embedding: _weight must have shape ({self.num_embeddings}, "
+                                 f"{self.embedding_dim}), got {tuple(_weight.shape)}")
+            self.weight.array[...] = _weight.detach().array
+            self.weight.requires_grad_(not _freeze)
+        else:
+            self.reset_parameters(generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         init.normal_(self.weight, 0.0, 1.0, generator)
@@ -898,8 +908,10 @@ class Embedding(Module):
 
     def forward(self, indices: Any) -> Tensor:
         try:
-            return F.embedding(indices, self.weight, self.padding_idx, getattr(self, "max_norm", None),
-                               getattr(self, "norm_type", 2.0))
+            if self.max_norm is not None or self.scale_grad_by_freq:
+                return F.embedding(indices, self.weight, self.padding_idx, self.max_norm,
+                                   self.norm_type, self.scale_grad_by_freq)
+            return F.embedding(indices, self.weight, self.padding_idx)
         except InputTypeError as exc:          # name the layer, as every layer's error does
             raise InputTypeError(f"Embedding({self.num_embeddings}, ...): {exc}") from None
 
@@ -914,10 +926,9 @@ class Embedding(Module):
                         max_norm: float | None = None, norm_type: float = 2.0,
                         scale_grad_by_freq: bool = False, sparse: bool = False) -> "Embedding":
         """An Embedding holding a copy of ``embeddings`` (V, D); trainable unless ``freeze``."""
-        if scale_grad_by_freq or sparse:
-            raise ConfigError("Embedding.from_pretrained: scale_grad_by_freq and sparse are not supported")
         return _pretrained(cls, embeddings, freeze, padding_idx=padding_idx, max_norm=max_norm,
-                           norm_type=norm_type)
+                           norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
+                           sparse=sparse)
 
 
 def _pretrained(cls: type, embeddings: Tensor, freeze: bool, **options: Any) -> Module:
@@ -943,14 +954,18 @@ class EmbeddingBag(Module):
                  padding_idx: int | None = None, device: Any = None, dtype: Any = None, *,
                  generator: Generator | None = None):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise ConfigError("EmbeddingBag: max_norm, scale_grad_by_freq and sparse are not supported")
         if mode not in ("sum", "mean", "max"):
             raise ConfigError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "EmbeddingBag")
         self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "EmbeddingBag")
         self.padding_idx = F.padding_row("EmbeddingBag", padding_idx, self.num_embeddings)
         self.mode, self.include_last_offset = mode, bool(include_last_offset)
+        self.max_norm, self.norm_type = max_norm, norm_type        # as Embedding's
+        self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)
+        if self.scale_grad_by_freq and mode == "max":
+            raise ConfigError("EmbeddingBag: scale_grad_by_freq is not supported with mode='max'")
+        if _weight is not None and dtype is None:      # torch keeps _weight's dtype
+            dtype = _weight.dtype
         self.weight = _empty((self.num_embeddings, self.embedding_dim), dtype, device)
         if _weight is not None:
             if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
@@ -963,7 +978,8 @@ class EmbeddingBag(Module):
     reset_parameters = Embedding.reset_parameters
 
     def forward(self, input: Any, offsets: Any = None, per_sample_weights: Tensor | None = None) -> Tensor:
-        return F.embedding_bag(input, self.weight, offsets, mode=self.mode,
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, mode=self.mode,
                                per_sample_weights=per_sample_weights,
                                include_last_offset=self.include_last_offset, padding_idx=self.padding_idx)
 

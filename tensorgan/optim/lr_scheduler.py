@@ -180,6 +180,13 @@ def _check_int(owner: str, name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+def _check_whole(owner: str, name: str, value: Any, low: int) -> int:
+    """An int >= low, or a float holding one (``StepLR(opt, 1.0)``, as torch takes it)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    return _check_int(owner, name, value, low)
+
+
 class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
@@ -189,7 +196,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _check_hyperparameters(self) -> None:
-        self.step_size = _check_int("StepLR", "step_size", self.step_size, 1)
+        self.step_size = _check_whole("StepLR", "step_size", self.step_size, 1)
         self.gamma = _check_number("StepLR", "gamma", self.gamma, low=0.0)
 
     def get_lr(self) -> list[float]:
@@ -294,7 +301,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _check_hyperparameters(self) -> None:
-        self.T_max = _check_int("CosineAnnealingLR", "T_max", self.T_max, 1)
+        self.T_max = _check_whole("CosineAnnealingLR", "T_max", self.T_max, 1)
         self.eta_min = _check_number("CosineAnnealingLR", "eta_min", self.eta_min, low=0.0)
 
     def _closed_form_lr(self) -> list[float]:

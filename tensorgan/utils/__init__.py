@@ -1,5 +1,5 @@
 """torch's ``torch.utils.data`` path: ``tensorgan.utils.data.DataLoader`` is
 :class:`tensorgan.data.DataLoader` (one implementation, two names)."""
-from . import data
+from . import benchmark, data
 
-__all__ = ["data"]
+__all__ = ["benchmark", "data"]

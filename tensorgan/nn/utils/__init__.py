@@ -25,7 +25,7 @@ from ...tensor import Tensor, no_grad
 if TYPE_CHECKING:
     from ..module import Module
 
-__all__ = ["parametrize", "parametrizations", "rnn", "stateless", "clip_grad_norm_", "clip_grad_norm",
+__all__ = ["parametrize", "prune", "parametrizations", "rnn", "stateless", "clip_grad_norm_", "clip_grad_norm",
            "get_total_norm", "clip_grads_with_norm_", "fuse_conv_bn_eval", "fuse_conv_bn_weights",
            "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "clip_grad_value_", "spectral_norm", "remove_spectral_norm",
            "weight_norm", "remove_weight_norm", "parameters_to_vector", "vector_to_parameters",
@@ -434,5 +434,5 @@ def skip_init(module_cls: type, *args: Any, **kwargs: Any) -> "Module":
 
 # torch.nn.utils's submodule paths (``from torch.nn.utils.fusion import fuse_conv_bn_eval``);
 # they re-export the functions above, so they come last.
-from . import clip_grad, convert_parameters, fusion, init, memory_format  # noqa: E402
+from . import clip_grad, convert_parameters, fusion, init, memory_format, prune  # noqa: E402
 from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format  # noqa: E402

@@ -4,19 +4,21 @@ transformer layers built on it (``TransformerEncoderLayer`` / ``TransformerEncod
 names, shapes, initialization and forward signatures, so a torch state dict loads by name."""
 from __future__ import annotations
 
+import contextlib
 import copy
+import enum
 from typing import Any, Callable
 
 import numpy as np
 
-from .. import functional as F, mha as _mha
-from ..errors import ConfigError, InputTypeError, ShapeError
-from ..factory import tensor
-from ..random import Generator
-from ..tensor import Tensor, _check_dtype, get_default_dtype
-from . import init
-from .layers import Dropout, LayerNorm, Linear, ModuleList, _empty, _positive_int
-from .module import Module
+from ... import functional as F, mha as _mha
+from ...errors import ConfigError, InputTypeError, ShapeError
+from ...factory import tensor
+from ...random import Generator
+from ...tensor import Tensor, _check_dtype, get_default_dtype
+from .. import init
+from ..layers import Dropout, LayerNorm, Linear, ModuleList, _empty, _positive_int
+from ..module import Module
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -360,5 +362,40 @@ class Transformer(Module):
         return tensor(np.triu(np.full((int(sz), int(sz)), -np.inf, dt), 1), dtype=dt, device=device)
 
 
+class SDPBackend(enum.IntEnum):
+    """torch.nn.attention.SDPBackend: the kernels ``scaled_dot_product_attention`` may use.
+    tensorgan has one (the math one), so the choice only decides whether it may run."""
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends: "SDPBackend | list", set_priority: bool = False):
+    """torch.nn.attention.sdpa_kernel: inside, ``F.scaled_dot_product_attention`` may use only
+    ``backends``. tensorgan computes attention one way (the math implementation), so this runs
+    it when MATH or FLASH_ATTENTION (which torch runs on the CPU) is allowed, and refuses with a
+    DeviceError (a RuntimeError, as torch's "no viable backend") otherwise."""
+    chosen = list(backends) if isinstance(backends, (list, tuple, set)) else [backends]
+    for b in chosen:
+        if not isinstance(b, SDPBackend):
+            raise InputTypeError(f"sdpa_kernel: backends must be an SDPBackend or a list of "
+                                 f"SDPBackend members, got {type(b).__name__}")
+    if not isinstance(set_priority, bool):
+        raise InputTypeError(f"sdpa_kernel: set_priority must be a bool, got {set_priority!r}")
+    previous = F._sdpa_backends
+    F._sdpa_backends = {int(b) for b in chosen}
+    try:
+        yield
+    finally:
+        F._sdpa_backends = previous
+
+
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "TransformerEncoderLayer",
-           "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
+           "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
+           "SDPBackend", "sdpa_kernel", "bias"]
+
+from . import bias  # noqa: E402  (torch.nn.attention.bias: causal_upper_left / causal_lower_right)

@@ -1,0 +1,104 @@
+"""torch's memory formats: ``contiguous_format`` (row-major NCHW), ``channels_last`` (4-D, the
+channels innermost: NHWC in memory), ``channels_last_3d`` (5-D, NDHWC) and ``preserve_format``.
+
+A tensor keeps its logical (N, C, H, W) shape in every format; only the strides of its array
+differ, exactly as torch's: ``x.to(memory_format=tg.channels_last)`` / ``x.contiguous(
+memory_format=...)`` re-lay the data, ``x.is_contiguous(memory_format=...)`` and ``x.stride()``
+tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops keep
+the layout of their inputs (NumPy's), convolutions return their input's layout, as torch's;
+``Module.to(memory_format=...)`` leaves the parameters in the row-major layout the kernels use."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import InputTypeError, ShapeError
+
+__all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last_3d",
+           "preserve_format"]
+
+
+class memory_format:
+    """torch.memory_format: one of the four format objects below."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+
+_RANK = {"channels_last": 4, "channels_last_3d": 5}
+
+
+def check(fmt: Any, op: str) -> memory_format:
+    if not isinstance(fmt, memory_format):
+        raise InputTypeError(f"{op}: memory_format must be one of tg.contiguous_format, "
+                             f"tg.channels_last, tg.channels_last_3d, tg.preserve_format; got "
+                             f"{fmt!r}")
+    return fmt
+
+
+def order(fmt: memory_format, shape: tuple, op: str) -> "tuple | None":
+    """The axes from outermost to innermost in memory (None: row-major)."""
+    if fmt is contiguous_format:
+        return None
+    rank = _RANK[fmt.name]
+    if len(shape) != rank:
+        raise ShapeError(f"{op}: required rank {rank} tensor to use {fmt.name} format, got "
+                         f"shape {tuple(shape)}")
+    return (0,) + tuple(range(2, rank)) + (1,)
+
+
+def has_format(array: Any, fmt: memory_format) -> bool:
+    """Whether ``array``'s strides are those of ``fmt`` (dims of size 1 do not count, as torch)."""
+    if fmt is contiguous_format:
+        return bool(array.flags.c_contiguous)
+    if array.ndim != _RANK[fmt.name]:
+        return False
+    axes = (0,) + tuple(range(2, array.ndim)) + (1,)
+    expected = array.itemsize
+    for axis in reversed(axes):
+        size = array.shape[axis]
+        if size != 1 and array.strides[axis] != expected:
+            return False
+        expected *= size
+    return True
+
+
+def relayout(xp: Any, array: Any, axes: tuple) -> Any:
+    """``array``'s values, laid out in memory in the order ``axes``."""
+    moved = array.transpose(axes)
+    out = xp.empty(moved.shape, dtype=array.dtype)     # a fresh array: canonical strides even
+    out[...] = moved                                  # for dims of size 1 (N1HW)
+    return out.transpose(tuple(np.argsort(axes)))
+
+
+def relayout_strides(array: Any, axes: tuple) -> tuple:
+    """The byte strides of ``array``'s shape laid out in the order ``axes``."""
+    strides = [0] * array.ndim
+    step = array.itemsize
+    for axis in reversed(axes):
+        strides[axis] = step
+        step *= array.shape[axis]
+    return tuple(strides)
+
+
+def suggest(array: Any) -> memory_format:
+    """The format a result made from ``array`` keeps (torch's suggest_memory_format)."""
+    if array.ndim in (4, 5) and not array.flags.c_contiguous:
+        fmt = channels_last if array.ndim == 4 else channels_last_3d
+        if has_format(array, fmt):
+            return fmt
+    return contiguous_format
