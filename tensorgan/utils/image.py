@@ -1,0 +1,105 @@
+"""torchvision.utils' ``make_grid`` and ``save_image`` over tensorgan tensors, so a GAN program's
+``save_image(gen_imgs.data[:25], "images/%d.png" % n, nrow=5, normalize=True)`` runs as written
+(``from tensorgan.utils import save_image, make_grid``).
+
+Same layout and pixels as torchvision: ``nrow`` images per row, ``padding`` pixels of
+``pad_value`` around and between them, 1-channel images repeated to 3 channels; ``normalize``
+maps ``value_range`` (default: the min and max, of the batch or of each image with
+``scale_each``) onto [0, 1]; ``save_image`` writes ``round(255 * x)`` clamped to [0, 255].
+(:func:`tensorgan.train.make_grid` / ``save_grid`` are the Trainer's uint8 NumPy versions.)"""
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from ..errors import ConfigError, InputTypeError, ShapeError
+from ..tensor import Tensor
+
+__all__ = ["make_grid", "save_image"]
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ConfigError(f"make_grid: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize: bool = False,
+              value_range: tuple[float, float] | None = None, scale_each: bool = False,
+              pad_value: float = 0.0) -> Tensor:
+    """A batch ``(B, C, H, W)`` (or a list of ``(C, H, W)`` images, or one ``(C, H, W)`` /
+    ``(H, W)`` image) -> one ``(C', H', W')`` grid image (C' = 3 for 1-channel input), on the
+    input's device and in its dtype. Not differentiable (torchvision's is used on ``.data``)."""
+    if isinstance(tensor, (list, tuple)):
+        if not tensor or not all(isinstance(t, Tensor) for t in tensor):
+            raise InputTypeError("make_grid: a list must hold one or more tensors")
+        from ..factory import stack
+        tensor = stack(list(tensor), dim=0)
+    if not isinstance(tensor, Tensor):
+        raise InputTypeError(f"make_grid: tensor must be a Tensor or a list of Tensors, "
+                             f"got {type(tensor).__name__}")
+    nrow, padding = _check_int("nrow", nrow, 1), _check_int("padding", padding, 0)
+    if value_range is not None and (not isinstance(value_range, (tuple, list)) or len(value_range) != 2):
+        raise InputTypeError(f"make_grid: value_range must be a (low, high) tuple, got {value_range!r}")
+    xp = tensor.device.xp
+    a = tensor.detach().array
+    if a.ndim == 2:
+        a = a[None]
+    if a.ndim == 3:
+        if a.shape[0] == 1:
+            a = xp.concatenate((a, a, a), 0)
+        a = a[None]
+    if a.ndim != 4:
+        raise ShapeError(f"make_grid: expected (B, C, H, W), (C, H, W) or (H, W) images, got shape "
+                         f"{tuple(tensor.shape)}")
+    if a.shape[0] == 0:
+        raise ShapeError("make_grid: no images to put in a grid (B = 0)")
+    if a.shape[1] == 1:
+        a = xp.concatenate((a, a, a), 1)
+    a = a.copy()
+    if normalize:
+        def norm(img):                  # in place, as torchvision's norm_ip
+            low, high = (value_range if value_range is not None
+                         else (float(img.min()), float(img.max())))
+            xp.clip(img, low, high, out=img)
+            img -= low
+            img /= max(high - low, 1e-5)
+        if scale_each:
+            for img in a:
+                norm(img)
+        else:
+            norm(a)
+    if a.shape[0] == 1:
+        return Tensor._make(a[0], tensor.device, False)
+    n, c, h, w = a.shape
+    cols = min(nrow, n)
+    rows = int(math.ceil(n / cols))
+    grid = xp.full((c, rows * (h + padding) + padding, cols * (w + padding) + padding), pad_value,
+                   dtype=a.dtype)
+    for k in range(n):
+        y, x = divmod(k, cols)
+        top, left = y * (h + padding) + padding, x * (w + padding) + padding
+        grid[:, top:top + h, left:left + w] = a[k]
+    return Tensor._make(grid, tensor.device, False)
+
+
+def save_image(tensor: Tensor | list, fp: str | os.PathLike[str] | BinaryIO, format: str | None = None,
+               **kwargs: Any) -> None:
+    """:func:`make_grid` (``nrow=8, padding=2, normalize=False, value_range=None,
+    scale_each=False, pad_value=0``), then the grid as an 8-bit image file (PNG, JPEG, ... from
+    ``fp``'s suffix or ``format``). Values are taken as [0, 1]: pass ``normalize=True`` for a
+    generator's [-1, 1] output."""
+    from PIL import Image
+    grid = make_grid(tensor, **kwargs)
+    g = grid.array
+    g = g * 255 + 0.5 if g.dtype.kind == "f" else g.astype(np.float64)
+    xp = grid.device.xp
+    pixels = xp.clip(g, 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    pixels = np.ascontiguousarray(pixels.get() if hasattr(pixels, "get") else pixels)
+    if pixels.shape[2] not in (1, 3, 4):
+        raise ShapeError(f"save_image: an image file needs 1, 3 or 4 channels, got {pixels.shape[2]}")
+    Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(fp, format=format)
