@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from .backend import cuda_status
 
-__all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all"]
+__all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "FloatTensor",
+           "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor", "ShortTensor",
+           "CharTensor", "HalfTensor"]
 
 
 def is_available() -> bool:
@@ -30,3 +32,12 @@ def manual_seed(seed: int) -> None:
 def manual_seed_all(seed: int) -> None:
     """``torch.cuda.manual_seed_all``: as :func:`manual_seed` (tensorgan uses one device)."""
     manual_seed(seed)
+
+
+def __getattr__(name: str):
+    # torch.cuda.FloatTensor & co. (tensorgan.factory imports tensor.py, which this module must
+    # not import at load time): built once, on first use.
+    from .factory import CUDA_LEGACY_TENSOR_TYPES
+    if name in CUDA_LEGACY_TENSOR_TYPES:
+        return CUDA_LEGACY_TENSOR_TYPES[name]
+    raise AttributeError(f"module 'tensorgan.cuda' has no attribute {name!r}")

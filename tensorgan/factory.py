@@ -438,3 +438,27 @@ class CharTensor(FloatTensor):
 
 class HalfTensor(FloatTensor):
     dtype = np.dtype(np.float16)
+
+
+class _CudaLegacyTensorType(_LegacyTensorType):
+    """``isinstance(x, tg.cuda.FloatTensor)``: the dtype and a CUDA device, as in torch."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cuda"
+
+
+def _cuda_legacy(base: type) -> type:
+    """``tg.cuda.FloatTensor`` & co.: ``base``'s constructor on the CUDA device (a DeviceError
+    naming why where there is none, as torch refuses ``torch.cuda.FloatTensor(2)`` without CUDA),
+    so ``Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor`` and ``x.type(Tensor)``
+    work as written on either device."""
+    def __new__(cls, *args: Any, device: Any = "cuda", size: Any = None) -> Tensor:
+        return base.__new__(cls, *args, device=device, size=size)
+    return _CudaLegacyTensorType(base.__name__, (base,), {
+        "__new__": __new__, "__module__": "tensorgan.cuda", "__qualname__": base.__name__,
+        "__doc__": f"torch.cuda.{base.__name__}: a {base.dtype} tensor on the CUDA device."})
+
+
+CUDA_LEGACY_TENSOR_TYPES = {cls.__name__: _cuda_legacy(cls) for cls in (
+    FloatTensor, DoubleTensor, LongTensor, IntTensor, ByteTensor, BoolTensor, ShortTensor,
+    CharTensor, HalfTensor)}

@@ -1716,6 +1716,8 @@ class Tensor:
             if prefix.endswith("cuda"):
                 return self.to(device="cuda", dtype=found[0])
             return self.to(found[0])
+        if isinstance(dtype, type) and getattr(dtype, "__module__", None) == "tensorgan.cuda":
+            return self.to(device="cuda", dtype=dtype.dtype)     # tg.cuda.FloatTensor
         return self.to(getattr(dtype, "dtype", dtype))
 
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
