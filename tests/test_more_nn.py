@@ -273,7 +273,9 @@ def test_instance_norm1d():
     np.testing.assert_allclose(nn.InstanceNorm1d(3)(t64(x[1])).numpy(), normed[1], rtol=1e-10)
     tg.gradgradcheck(layer, [t64(x)])
     with pytest.raises(ShapeError, match="expected 4 channels"):
-        nn.InstanceNorm1d(4)(t64(x))
+        nn.InstanceNorm1d(4, affine=True, dtype="float64")(t64(x))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        nn.InstanceNorm1d(4)(t64(x))      # unused without affine / running stats, as torch
     scale_only = nn.InstanceNorm1d(3, affine=True, bias=False)
     assert scale_only.bias is None and "affine=True, bias=False" in repr(scale_only)
 

@@ -136,8 +136,10 @@ def test_normalization_layers():
         gn(tg.zeros(2, 4, 3))
     with pytest.raises(ShapeError, match="trailing shape"):
         F.layer_norm(x, (6,))
+    with pytest.warns(UserWarning, match="InstanceNorm2d: .*\\(3\\) does not match num_features \\(6\\)"):
+        inst(tg.zeros(1, 3, 2, 2))      # torch: num_features unused without affine -> a warning
     with pytest.raises(ShapeError, match="InstanceNorm2d: expected 6 channels"):
-        inst(tg.zeros(1, 3, 2, 2))
+        nn.InstanceNorm2d(6, affine=True)(tg.zeros(1, 3, 2, 2))
 
 
 def test_instance_norm_running_statistics():

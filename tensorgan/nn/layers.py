@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections import OrderedDict
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -289,9 +290,21 @@ def _running_statistics(module: Module, channels: int, dtype: Any, device: Any) 
     module.register_buffer("running_var", Tensor._make(dev.xp.ones(channels, dtype=dt), dev))
 
 
+def _fill_num_batches_tracked(module: Module, state: dict, prefix: str, local_metadata: dict) -> None:
+    """torch's ``_NormBase._load_from_state_dict``: a state dict without ``num_batches_tracked``
+    (saved before the counter existed -- torch < 0.4.1 -- or assembled by hand, with no version
+    2 metadata) loads with the module's current count, as torch's does."""
+    version = local_metadata.get("version")
+    key = prefix + "num_batches_tracked"
+    if (version is None or version < 2) and module.track_running_stats and key not in state:
+        state[key] = np.asarray(module.num_batches_tracked)
+
+
 class _BatchNorm(Module):
     ranks: tuple[int, ...] = ()
     layout = ""
+    _version = 2                      # state dicts with num_batches_tracked (as torch's)
+    _upgrade_state_dict = _fill_num_batches_tracked
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
@@ -822,6 +835,8 @@ class _InstanceNorm(Module):
     batch norm's); ``bias=False`` (torch 2.13): an affine scale without a shift."""
     dims = 2
     layouts = _LAYOUTS
+    _version = 2
+    _upgrade_state_dict = _fill_num_batches_tracked
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False,
@@ -834,16 +849,25 @@ class _InstanceNorm(Module):
         _affine_parameters(self, (self.num_features,), self.affine, dtype, device, bias)
         if self.track_running_stats:
             _running_statistics(self, self.num_features, dtype, device)
+            # torch's _NormBase buffer: in the state dict (StarGAN checkpoints have it), never
+            # counted by instance norm (its momentum is never None).
+            self.register_buffer("num_batches_tracked", IntBuffer.zeros())
         else:
-            self.running_mean = self.running_var = None
+            self.running_mean = self.running_var = self.num_batches_tracked = None
 
     def forward(self, x: Tensor) -> Tensor:
         batched_rank = self.dims + 2
         check_input(self, x, (batched_rank - 1, batched_rank), self.layouts[self.dims])
         batched = x if x.ndim == batched_rank else x.unsqueeze(0)
         if batched.shape[1] != self.num_features:
-            raise ShapeError(f"{type(self).__name__}: expected {self.num_features} channels, got "
-                             f"input {x.shape}")
+            if self.affine or self.track_running_stats:
+                raise ShapeError(f"{type(self).__name__}: expected {self.num_features} channels, "
+                                 f"got input {x.shape}")
+            # torch: num_features is unused without affine parameters or running statistics, so a
+            # mismatch only warns (UNIT's encoder builds InstanceNorm2d(64) for any width).
+            warnings.warn(f"{type(self).__name__}: input's size at dim={x.ndim - self.dims - 1} "
+                          f"({batched.shape[1]}) does not match num_features ({self.num_features}), "
+                          f"which is unused because affine=False", UserWarning, stacklevel=2)
         use_input_stats = self.training or not self.track_running_stats
         y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
                             use_input_stats, self.momentum, self.eps)

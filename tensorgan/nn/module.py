@@ -668,6 +668,9 @@ class Module:
             for hook in list(module._load_state_dict_pre_hooks.values()):
                 hook(module, state, prefix + "." if prefix else "", local_metadata, strict,
                      missing, unexpected, errors)
+            upgrade = getattr(type(module), "_upgrade_state_dict", None)
+            if upgrade is not None:      # a layer's fix-up of older checkpoints (_load_from_state_dict)
+                upgrade(module, state, prefix + "." if prefix else "", local_metadata)
         arrays, extras = self._match_state(state, modules, missing, unexpected, errors)
         post_hooks = any(m._load_state_dict_post_hooks for _, m in modules)
         if strict and not post_hooks:
