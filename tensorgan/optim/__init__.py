@@ -20,6 +20,7 @@ step).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -149,8 +150,12 @@ class ParamState:
             return False
 
     def items(self) -> list[tuple[Tensor, dict[str, Any]]]:
-        return [(p, s) for p, s in zip(self._optimizer._params(), self._optimizer._states)
-                if s is not None]
+        out = [(p, s) for p, s in zip(self._optimizer._params(), self._optimizer._states)
+               if s is not None]
+        if getattr(self._optimizer, "_has_duplicates", False):   # a dict by parameter, as torch's
+            seen: set = set()
+            out = [(p, s) for p, s in out if not (id(p) in seen or seen.add(id(p)))]
+        return out
 
     def keys(self) -> list[Tensor]:
         return [p for p, _ in self.items()]
@@ -213,8 +218,15 @@ class Optimizer:
                 raise ConfigError(f"{type(self).__name__} can only optimize leaf tensors "
                                   f"(Parameters), got the result of an operation")
         seen = {id(p) for p in self._params()}
-        if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
+        if any(id(p) in seen for p in params):
             raise ConfigError(f"{type(self).__name__}: a parameter appears in more than one group")
+        if len({id(p) for p in params}) != len(params):
+            # torch warns and keeps them: each listing is stepped, one after the other, on one
+            # shared state (UNIT's itertools.chain over two encoders with a shared block).
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error; see github.com/pytorch/pytorch/"
+                          "issues/40967 for more information", UserWarning, stacklevel=4)
+            self._has_duplicates = True
         merged = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
         self._validate(merged)
         merged["params"] = params
@@ -255,7 +267,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     if self._states[i] is None:
-                        self._states[i] = self._init_state(p)
+                        self._states[i] = self._new_state(i, p)
                     grad = -p.grad.array if group.get("maximize") else p.grad.array   # ascend, as torch
                     self._update(p, grad, self._states[i], group)
                     p._bump_version()   # a graph that used the old values now refuses backward
@@ -263,6 +275,14 @@ class Optimizer:
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         return {"step": 0}
+
+    def _new_state(self, i: int, p: Tensor) -> dict[str, Any]:
+        """Position ``i``'s first state: a parameter listed twice shares its earlier listing's."""
+        if getattr(self, "_has_duplicates", False):
+            for j, q in enumerate(self._params()[:i]):
+                if q is p and self._states[j] is not None:
+                    return self._states[j]
+        return self._init_state(p)
 
     def _state_shape(self, p: Tensor, key: str) -> tuple:
         """The shape of state array ``key`` for parameter ``p`` (checked on load): p's own."""
@@ -392,6 +412,11 @@ class Optimizer:
                 merged["betas"] = tuple(merged["betas"])
             self._validate(merged)
             new_groups.append(merged)
+        if getattr(self, "_has_duplicates", False):     # a twice-listed parameter: one state
+            first: dict[int, int] = {}
+            for i, p in enumerate(params):
+                j = first.setdefault(id(p), i)
+                new_states[i] = new_states[j]
         self._states, self.param_groups = new_states, new_groups
 
     def _check_torch_group(self, group: dict[str, Any]) -> None:
