@@ -61,3 +61,45 @@ def test_flip_without_dims_or_with_a_wrong_keyword_is_refused():
         x.flip(dim=1)
     with pytest.raises(InputTypeError, match="1 positional"):
         x.flip(0, dims=[1])
+
+
+# -- F.interpolate / nn.Upsample mode="bicubic" (resizing in GAN pipelines: SR, FID, CLIP) ----------
+_W = (-0.03515625, -0.10546875, 0.26171875, 0.87890625)   # Keys' cubic (A = -0.75) at 1.75, 1.25, .75, .25
+
+
+def test_bicubic_upsampling_weights_are_the_cubic_convolution_kernel():
+    import tensorgan.nn.functional as F
+    x = np.zeros((1, 1, 1, 8))
+    x[..., 4] = 1.0
+    out = F.interpolate(tg.tensor(x), scale_factor=2, mode="bicubic", align_corners=False).numpy()
+    expected = np.zeros(16)
+    expected[5:13] = _W + _W[::-1]
+    assert out.shape == (1, 1, 2, 16)
+    np.testing.assert_allclose(out[0, 0], [expected, expected], atol=1e-15)
+    # the edges read the first / last pixel again (index clamping), so a ramp overshoots there
+    ramp = F.interpolate(tg.tensor(np.arange(8.0).reshape(1, 1, 1, 8)), scale_factor=2, mode="bicubic").numpy()
+    np.testing.assert_allclose(ramp[0, 0, 0, 0], _W[1] * 1.0, atol=1e-15)
+    # inside: source j / 2 - 0.25 = i0 + t, taps i0 - 1 .. i0 + 2 (A = -0.75 bends lines a little)
+    j = np.arange(3, 13)
+    i0, t = np.floor(j / 2 - 0.25), (j / 2 - 0.25) % 1
+    lean = np.where(t == 0.25, -_W[1] + _W[2] + 2 * _W[0], -_W[0] + _W[3] + 2 * _W[1])
+    np.testing.assert_allclose(ramp[0, 0, 0, 3:13], i0 + lean, atol=1e-12)
+    # a constant image stays constant (the weights sum to 1); align_corners hits the input pixels
+    ones = nn.Upsample(size=(5, 7), mode="bicubic", align_corners=True)(tg.ones(2, 3, 3, 4, dtype=tg.float64))
+    np.testing.assert_allclose(ones.numpy(), 1.0, atol=1e-15)
+    x = np.random.RandomState(0).randn(1, 2, 4, 4)
+    corners = F.interpolate(tg.tensor(x), size=(7, 7), mode="bicubic", align_corners=True).numpy()
+    np.testing.assert_allclose(corners[..., ::2, ::2], x, atol=1e-14)
+
+
+def test_bicubic_gradient_and_dtype():
+    import tensorgan.nn.functional as F
+    rng = np.random.RandomState(1)
+    x = tg.tensor(rng.randn(1, 2, 3, 5), requires_grad=True)
+    assert tg.gradcheck(lambda a: F.interpolate(a, size=(4, 9), mode="bicubic", align_corners=False), [x])
+    assert tg.gradcheck(lambda a: F.interpolate(a, scale_factor=0.6, mode="bicubic", align_corners=True), [x])
+    y = F.interpolate(tg.tensor(rng.randn(1, 1, 4, 4).astype(np.float32)), scale_factor=2, mode="bicubic")
+    assert y.dtype == np.float32 and y.shape == (1, 1, 8, 8)
+    from tensorgan.errors import ShapeError
+    with pytest.raises(ShapeError, match="4-D input"):
+        F.interpolate(tg.zeros(1, 1, 4), scale_factor=2, mode="bicubic")
