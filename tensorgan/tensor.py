@@ -1631,13 +1631,13 @@ class Tensor:
 
     def matmul(self, other: "Tensor") -> "Tensor": return self @ other
 
-    def mm(self, other: "Tensor") -> "Tensor":
+    def mm(self, mat2: "Tensor") -> "Tensor":
         from .function_forms import mm
-        return mm(self, other)
+        return mm(self, mat2)
 
-    def bmm(self, other: "Tensor") -> "Tensor":
+    def bmm(self, mat2: "Tensor") -> "Tensor":
         from .function_forms import bmm
-        return bmm(self, other)
+        return bmm(self, mat2)
 
     def t(self) -> "Tensor":
         """The transpose of a matrix (a 0-d or 1-D tensor as it is), torch's ``t()``."""

@@ -103,3 +103,19 @@ def test_bicubic_gradient_and_dtype():
     from tensorgan.errors import ShapeError
     with pytest.raises(ShapeError, match="4-D input"):
         F.interpolate(tg.zeros(1, 1, 4), scale_factor=2, mode="bicubic")
+
+
+# -- torch's keyword names: torch.ones_like(input=...) (gradient penalties), torch.bmm(input, mat2) --
+def test_like_factories_and_mm_bmm_take_torchs_keyword_names():
+    x = tg.tensor(np.arange(24.0).reshape(2, 3, 4))
+    np.testing.assert_array_equal(tg.ones_like(input=x).numpy(), np.ones((2, 3, 4)))
+    np.testing.assert_array_equal(tg.zeros_like(input=x, dtype=tg.float32).numpy(), np.zeros((2, 3, 4), np.float32))
+    np.testing.assert_array_equal(tg.full_like(input=x, fill_value=2.5).numpy(), np.full((2, 3, 4), 2.5))
+    assert tg.empty_like(input=x).shape == (2, 3, 4)
+    assert tg.randn_like(input=x).shape == (2, 3, 4) and tg.rand_like(input=x).dtype == np.float64
+    y = tg.tensor(np.arange(40.0).reshape(2, 4, 5))
+    expected = x.numpy() @ y.numpy()
+    np.testing.assert_array_equal(tg.bmm(input=x, mat2=y).numpy(), expected)
+    np.testing.assert_array_equal(x.bmm(mat2=y).numpy(), expected)
+    np.testing.assert_array_equal(tg.mm(x[0], mat2=y[0]).numpy(), expected[0])
+    np.testing.assert_array_equal(x[1].mm(mat2=y[1]).numpy(), expected[1])
