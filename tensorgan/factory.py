@@ -141,11 +141,11 @@ def _like(t: Tensor, op: str, dtype: Any, device: Any) -> tuple:
     return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
 
 
-def full_like(t: Tensor, fill_value: float, requires_grad: bool = False, *, dtype: Any = None,
+def full_like(input: Tensor, fill_value: float, requires_grad: bool = False, *, dtype: Any = None,
               device: Any = None, memory_format: Any = None) -> Tensor:
-    dt, dev = _like(t, "full_like", dtype, device)
-    return _laid_out(full(t.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad),
-                     t, memory_format, "full_like")
+    dt, dev = _like(input, "full_like", dtype, device)
+    return _laid_out(full(input.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad),
+                     input, memory_format, "full_like")
 
 
 def empty(*shape, size: Any = None, dtype: Any = None, device: Any = None,
@@ -202,44 +202,44 @@ def bernoulli(probs: Tensor, *, generator: Generator | None = None) -> Tensor:
     return Tensor._from((u < p).astype(probs.dtype), device=probs.device)
 
 
-def randn_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
+def randn_like(input: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
                dtype: Any = None, device: Any = None, memory_format: Any = None) -> Tensor:
-    """Normal samples of ``t``'s shape, in its dtype and device unless ``dtype=``/``device=`` say."""
-    dt, dev = _like(t, "randn_like", dtype, device)
-    return _laid_out(randn(t.shape, generator=generator, dtype=dt, device=dev,
-                           requires_grad=requires_grad), t, memory_format, "randn_like")
+    """Normal samples of ``input``'s shape, in its dtype and device unless ``dtype=``/``device=`` say."""
+    dt, dev = _like(input, "randn_like", dtype, device)
+    return _laid_out(randn(input.shape, generator=generator, dtype=dt, device=dev,
+                           requires_grad=requires_grad), input, memory_format, "randn_like")
 
 
-def rand_like(t: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
+def rand_like(input: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
               dtype: Any = None, device: Any = None, memory_format: Any = None) -> Tensor:
-    """Uniform samples of ``t``'s shape (``rand_like(ints, dtype=torch.float)`` as torch's)."""
-    dt, dev = _like(t, "rand_like", dtype, device)
-    return _laid_out(rand(t.shape, generator=generator, dtype=dt, device=dev,
-                          requires_grad=requires_grad), t, memory_format, "rand_like")
+    """Uniform samples of ``input``'s shape (``rand_like(ints, dtype=torch.float)`` as torch's)."""
+    dt, dev = _like(input, "rand_like", dtype, device)
+    return _laid_out(rand(input.shape, generator=generator, dtype=dt, device=dev,
+                          requires_grad=requires_grad), input, memory_format, "rand_like")
 
 
-def zeros_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None,
+def zeros_like(input: Tensor, requires_grad: bool = False, *, dtype: Any = None,
                device: Any = None, memory_format: Any = None) -> Tensor:
-    dt, dev = _like(t, "zeros_like", dtype, device)
-    return _laid_out(zeros(t.shape, dtype=dt, device=dev, requires_grad=requires_grad), t,
+    dt, dev = _like(input, "zeros_like", dtype, device)
+    return _laid_out(zeros(input.shape, dtype=dt, device=dev, requires_grad=requires_grad), input,
                      memory_format, "zeros_like")
 
 
-def ones_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None,
+def ones_like(input: Tensor, requires_grad: bool = False, *, dtype: Any = None,
               device: Any = None, memory_format: Any = None) -> Tensor:
-    dt, dev = _like(t, "ones_like", dtype, device)
-    return _laid_out(ones(t.shape, dtype=dt, device=dev, requires_grad=requires_grad), t,
+    dt, dev = _like(input, "ones_like", dtype, device)
+    return _laid_out(ones(input.shape, dtype=dt, device=dev, requires_grad=requires_grad), input,
                      memory_format, "ones_like")
 
 
-def empty_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
-    """torch.empty_like: zeros of ``t``'s shape (its dtype and device unless given), as ``empty``."""
-    if not isinstance(t, Tensor):
-        raise InputTypeError(f"empty_like: expected a Tensor, got {type(t).__name__}")
-    return _laid_out(zeros(t.shape, dtype=t.dtype if dtype is None else dtype,
-                           device=t.device if device is None else device,
-                           requires_grad=requires_grad), t, memory_format, "empty_like")
+    """torch.empty_like: zeros of ``input``'s shape (its dtype and device unless given), as ``empty``."""
+    if not isinstance(input, Tensor):
+        raise InputTypeError(f"empty_like: expected a Tensor, got {type(input).__name__}")
+    return _laid_out(zeros(input.shape, dtype=input.dtype if dtype is None else dtype,
+                           device=input.device if device is None else device,
+                           requires_grad=requires_grad), input, memory_format, "empty_like")
 
 
 def _laid_out(out: Tensor, like: "Tensor | None", memory_format: Any, op: str) -> Tensor:

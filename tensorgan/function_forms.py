@@ -61,19 +61,19 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     return input @ other if out is None else _write_out("matmul", input @ other, out)
 
 
-def mm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """(n, m) @ (m, p) (torch.mm: 2-D only, no broadcasting)."""
-    _ranks("mm", input, other, 2)
-    return input @ other if out is None else _write_out("mm", input @ other, out)
+    _ranks("mm", input, mat2, 2)
+    return input @ mat2 if out is None else _write_out("mm", input @ mat2, out)
 
 
-def bmm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """(b, n, m) @ (b, m, p) (torch.bmm: 3-D, same batch)."""
-    _ranks("bmm", input, other, 3)
-    if input.shape[0] != other.shape[0]:
-        raise ShapeError(f"bmm: batch sizes differ: {input.shape} and {other.shape}")
+    _ranks("bmm", input, mat2, 3)
+    if input.shape[0] != mat2.shape[0]:
+        raise ShapeError(f"bmm: batch sizes differ: {input.shape} and {mat2.shape}")
     from .ops import Bmm
-    result = Bmm.apply(input, input._lift(other))
+    result = Bmm.apply(input, input._lift(mat2))
     return result if out is None else _write_out("bmm", result, out)
 
 

@@ -2911,8 +2911,8 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     return out + Tensor._make(fill, x.device)
 
 
-INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
-_LINEAR_RANK = {"linear": 3, "bilinear": 4, "trilinear": 5}
+INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_LINEAR_RANK = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
 
 def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
@@ -2932,6 +2932,9 @@ def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
     - ``linear`` / ``bilinear`` / ``trilinear`` (3-D / 4-D / 5-D input): the two neighbours of
       (i + 0.5) * scale - 0.5 (clamped at 0), weighted by distance; ``align_corners=True``
       maps corner to corner, src = i * (in - 1) / (out - 1).  Separable: one dim at a time.
+    - ``bicubic`` (4-D input): the four neighbours of the same source position (not clamped at
+      0; indices clamped to the edge), weighted by the cubic convolution kernel with A = -0.75,
+      as torch's -- so values can overshoot the input's range, as torch's do.
     - ``area``: adaptive average pooling to the output size.
     """
     _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
@@ -2941,17 +2944,18 @@ def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
         raise ShapeError(f"interpolate: mode {mode!r} takes a {_LINEAR_RANK[mode]}-D input, "
                          f"got shape {x.shape}")
     if align_corners is not None and mode not in _LINEAR_RANK:
-        raise ConfigError(f"interpolate: align_corners only applies to the linear modes, not "
-                          f"{mode!r}")
+        raise ConfigError(f"interpolate: align_corners only applies to the linear modes and "
+                          f"bicubic, not {mode!r}")
     out, scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode)
     spatial = x.shape[2:]
     if mode == "area":
         return _area_resize(x, out)
     if mode in _LINEAR_RANK:
-        if tuple(out) == tuple(spatial):      # torch copies a same-size resize, whatever the scale
-            return x * 1.0
+        if tuple(out) == tuple(spatial) and mode != "bicubic":   # torch copies a same-size linear
+            return x * 1.0                                       # resize, whatever the scale
+        along = _cubic_along if mode == "bicubic" else _linear_along
         for dim, (n, o, s) in enumerate(zip(spatial, out, scales), start=2):
-            x = _linear_along(x, dim, n, o, s, bool(align_corners))
+            x = along(x, dim, n, o, s, bool(align_corners))
         return x
     index = [_nearest_index(n, o, s, exact=mode == "nearest-exact") for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
@@ -3011,6 +3015,38 @@ def _linear_along(x: Tensor, dim: int, n: int, o: int, scale, align_corners: boo
     w0 = Tensor._make(x.device.xp.asarray((1 - t).reshape(shape)), x.device)
     w1 = Tensor._make(x.device.xp.asarray(t.reshape(shape)), x.device)
     return _take(x, dim, i0) * w0 + _take(x, dim, i1) * w1
+
+
+def _cubic_along(x: Tensor, dim: int, n: int, o: int, scale, align_corners: bool) -> Tensor:
+    """1-D bicubic interpolation of ``x`` along ``dim`` from n to o positions: torch's
+    ``compute_indices_weights_cubic`` (neighbours i0 - 1 .. i0 + 2 clamped to [0, n - 1], the
+    cubic convolution weights of t with A = -0.75, the source position not clamped at 0)."""
+    real = type(scale)
+    i = np.arange(o, dtype=real)
+    if align_corners:
+        src = i * (real(n - 1) / real(o - 1)) if o > 1 else np.zeros(o, real)
+    else:
+        src = scale * (i + real(0.5)) - real(0.5)
+    i0 = np.floor(src)
+    t = (src - i0).astype(real)
+    if n == o and np.all(t == 0) and np.array_equal(i0, np.arange(n)):
+        return x                               # every output on its input position
+    a = real(-0.75)
+
+    def near(d):                               # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):                                # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    shape = [1] * x.ndim
+    shape[dim] = o
+    out = None
+    for k, w in enumerate(weights):
+        index = np.clip(i0.astype(np.int64) - 1 + k, 0, n - 1)
+        term = _take(x, dim, index) * Tensor._make(x.device.xp.asarray(w.astype(x.dtype).reshape(shape)), x.device)
+        out = term if out is None else out + term
+    return out
 
 
 def _take(x: Tensor, dim: int, index: np.ndarray) -> Tensor:

@@ -1631,13 +1631,13 @@ class Tensor:
 
     def matmul(self, other: "Tensor") -> "Tensor": return self @ other
 
-    def mm(self, other: "Tensor") -> "Tensor":
+    def mm(self, mat2: "Tensor") -> "Tensor":
         from .function_forms import mm
-        return mm(self, other)
+        return mm(self, mat2)
 
-    def bmm(self, other: "Tensor") -> "Tensor":
+    def bmm(self, mat2: "Tensor") -> "Tensor":
         from .function_forms import bmm
-        return bmm(self, other)
+        return bmm(self, mat2)
 
     def t(self) -> "Tensor":
         """The transpose of a matrix (a 0-d or 1-D tensor as it is), torch's ``t()``."""
@@ -1794,8 +1794,16 @@ class Tensor:
     def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.array), self.device)
     def isinf(self) -> "Tensor": return Tensor._make(self.device.xp.isinf(self.array), self.device)
 
-    def flip(self, *dims) -> "Tensor":
-        """Reverse the order along ``dims`` (torch.flip; a horizontal flip is ``flip(-1)``)."""
+    def flip(self, *dims, **kwargs) -> "Tensor":
+        """Reverse the order along ``dims`` (torch.flip; a horizontal flip is ``flip(-1)``):
+        ``x.flip(0, 1)``, ``x.flip([0, 1])`` or ``tg.flip(x, dims=[3])``, as torch."""
+        if kwargs:
+            if set(kwargs) != {"dims"} or dims:
+                raise InputTypeError(f"flip: takes the dims as flip(*dims), flip(dims) or flip(dims=...), "
+                                     f"got {len(dims)} positional and keywords {sorted(kwargs)}")
+            dims = (kwargs["dims"],)
+        if not dims:
+            raise InputTypeError("flip: missing the dims to flip (e.g. flip(-1) or flip(dims=[3]))")
         dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if self.ndim == 0:
             return self * 1.0

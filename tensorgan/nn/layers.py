@@ -1299,8 +1299,9 @@ class Upsample(Module):
             raise ConfigError("Upsample: give exactly one of size and scale_factor")
         if mode not in F.INTERPOLATE_MODES:
             raise ConfigError(f"Upsample: mode must be one of {F.INTERPOLATE_MODES}, got {mode!r}")
-        if align_corners is not None and mode not in ("linear", "bilinear", "trilinear"):
-            raise ConfigError(f"Upsample: align_corners only applies to the linear modes, not {mode!r}")
+        if align_corners is not None and mode not in ("linear", "bilinear", "bicubic", "trilinear"):
+            raise ConfigError(f"Upsample: align_corners only applies to the linear modes and bicubic, "
+                              f"not {mode!r}")
         given = size if size is not None else scale_factor
         values = list(given) if isinstance(given, (tuple, list)) else [given]
         kinds = (int, np.integer) if size is not None else (int, float, np.integer, np.floating)

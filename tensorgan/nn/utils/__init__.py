@@ -436,3 +436,14 @@ def skip_init(module_cls: type, *args: Any, **kwargs: Any) -> "Module":
 # they re-export the functions above, so they come last.
 from . import clip_grad, convert_parameters, fusion, init, memory_format, prune  # noqa: E402
 from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format  # noqa: E402
+
+# torch.nn.utils.spectral_norm / weight_norm are also module paths (SN-GAN code writes
+# ``from torch.nn.utils.spectral_norm import spectral_norm``). Loading such a submodule binds its
+# name on this package to the module, over the function of that name, so the functions are bound
+# again after loading them (torch's __init__ does the same by importing the functions last).
+import importlib as _importlib  # noqa: E402
+
+for _name, _function in (("spectral_norm", spectral_norm), ("weight_norm", weight_norm)):
+    _importlib.import_module(f"{__name__}.{_name}")
+    globals()[_name] = _function
+del _importlib, _name, _function
