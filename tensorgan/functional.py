@@ -218,13 +218,14 @@ def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_
         raise ShapeError(f"{op}: bias must have shape ({out_channels},), got {bias.shape}")
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
            padding: IntOrPair | str = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of ``x (N, C_in, H, W)`` with ``weight
     (C_out, C_in / groups, kH, kW)``; ``padding`` may be ``"same"`` (stride 1) or ``"valid"``.
 
     The plain geometry (dilation 1, one group) is one call of the hand-written kernels; the
     other options are composed from that call, see :func:`_conv_options`."""
+    x = input   # (torch's name for the argument)
     if _unbatched(x, 4):
         return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     stride, dilation = _pair(stride, "stride", 1, "conv2d"), _pair(dilation, "dilation", 1, "conv2d")
@@ -273,13 +274,14 @@ def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tu
     return x, tuple(b for b, _ in before_after)
 
 
-def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
                      padding: IntOrPair = 0, output_padding: IntOrPair = 0, groups: int = 1,
                      dilation: IntOrPair = 1) -> Tensor:
     """Transposed convolution (the adjoint of conv2d); ``weight (C_in, C_out / groups, kH, kW)``
     (torch's argument order: ``groups`` before ``dilation``).
 
     Output size per axis: ``(H - 1) * stride - 2 * padding + dilation * (kH - 1) + 1 + output_padding``."""
+    x = input   # (torch's name for the argument)
     if _unbatched(x, 4):
         return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
@@ -368,10 +370,11 @@ def _wide_output_padding(x: Tensor, weight: Tensor, bias: Tensor | None, geometr
     return y if bias is None else y + bias.reshape(1, -1, 1, 1)
 
 
-def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D convolution of ``x (N, C_in, L)`` with ``weight (C_out, C_in / groups, k)``: conv2d on a
     height-1 image."""
+    x = input   # (torch's name for the argument)
     if _unbatched(x, 3):
         return conv1d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     _check_rank("conv1d", "input", x, (3,), "(N, C, L) or unbatched (C, L)")
@@ -382,10 +385,11 @@ def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
                   groups).squeeze(2)
 
 
-def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:
     """1-D transposed convolution of ``x (N, C_in, L)``, ``weight (C_in, C_out / groups, k)``."""
+    x = input   # (torch's name for the argument)
     if _unbatched(x, 3):
         return conv_transpose1d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
@@ -409,12 +413,13 @@ def _single(value: Any, name: str, minimum: int, owner: str) -> int:
     return _pair(value, name, minimum, owner)[0]
 
 
-def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-D (volumetric) convolution of ``x (N, C_in, D, H, W)`` (or unbatched ``(C_in, D, H,
     W)``) with ``weight (C_out, C_in / groups, kD, kH, kW)``; ``padding`` ints or ``"same"``
     (stride 1) / ``"valid"``.  NumPy / CuPy array code (``tensorgan.conv3d``): one strided view
     of the windows and a tensordot per group, no kernel of its own."""
+    x = input   # (torch's name for the argument)
     if _unbatched(x, 5):
         return conv3d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     op = "conv3d"
@@ -436,13 +441,14 @@ def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     return conv3d_ops.Conv3d.apply(x, weight, bias, (stride, padding, dilation, groups), tuple(out))
 
 
-def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:
     """Transposed 3-D convolution (conv3d's adjoint, a voxel generator's upsampling layer) of
     ``x (N, C_in, D, H, W)`` (or unbatched) with ``weight (C_in, C_out / groups, kD, kH, kW)``;
     per dim the output is ``(D - 1) * stride - 2 * padding + dilation * (kD - 1) + 1 +
     output_padding``."""
+    x = input   # (torch's name for the argument)
     if _unbatched(x, 5):
         return conv_transpose3d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
@@ -525,7 +531,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
     return rm, rv, use_batch_stats
 
 
-def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalization over ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)``, per channel.
@@ -533,6 +539,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     Training: normalize with the batch mean and biased variance, and update ``running_mean`` /
     ``running_var`` in place (unbiased variance, ``momentum``). Eval: use the running statistics.
     Without running statistics the batch statistics are always used (like PyTorch)."""
+    x = input   # (torch's name for the argument)
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
                                                    weight, bias, training, momentum, eps)
     x4 = _as_4d(x)
@@ -613,13 +620,14 @@ def _composite_grads(y: Tensor, gy: Tensor, operands: tuple) -> tuple:
     return tuple(got.get(id(t)) if isinstance(t, Tensor) else None for t in operands)
 
 
-def batch_norm_leaky_relu(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+def batch_norm_leaky_relu(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                           weight: Tensor | None = None, bias: Tensor | None = None,
                           training: bool = False, momentum: float = 0.1, eps: float = 1e-5,
                           negative_slope: float = 0.01) -> Tensor:
     """``leaky_relu(batch_norm(x, ...), negative_slope)`` in one fused kernel per direction (the
     DCGAN's BatchNorm + LeakyReLU pairs; ``nn.Sequential`` uses it for them).  Same arguments,
     checks and running-statistics update as :func:`batch_norm`."""
+    x = input   # (torch's name for the argument)
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm_leaky_relu", x, running_mean,
                                                    running_var, weight, bias, training, momentum,
                                                    eps)
@@ -665,24 +673,28 @@ def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor
     return x._in_place_from(op + "_", compute)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where x >= 0, ``negative_slope * x`` elsewhere (fused elementwise kernel);
     ``inplace=True`` writes it into x (see :func:`_maybe_in_place`)."""
+    x = input   # (torch's name for the argument)
     _check_rank("leaky_relu", "input", x, range(0, 33), "a tensor")
     slope = _scalar("leaky_relu", "negative_slope", negative_slope)
     return _maybe_in_place("leaky_relu", x, inplace, lambda t: LeakyReLU.apply(t, slope))
 
 
-def relu(x: Tensor, inplace: bool = False) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0), NaN kept; ``inplace=True`` writes it into x."""
+    x = input   # (torch's name for the argument)
     return _maybe_in_place("relu", x, inplace, ops.Relu.apply)
 
 
-def sigmoid(x: Tensor) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:
+    x = input   # (torch's name for the argument)
     return ops.Sigmoid.apply(x)
 
 
-def tanh(x: Tensor) -> Tensor:
+def tanh(input: Tensor) -> Tensor:
+    x = input   # (torch's name for the argument)
     return ops.Tanh.apply(x)
 
 
@@ -713,9 +725,10 @@ class Softplus(Function):
         return ops.constant_times(g * slope, ~linear) + ops.constant_times(g, linear), None, None
 
 
-def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``torch.nn.functional.softplus``: a smooth relu; ``softplus(-D(x))`` is the
     non-saturating GAN loss on logits (StyleGAN's form)."""
+    x = input   # (torch's name for the argument)
     beta, threshold = _scalar("softplus", "beta", beta), _scalar("softplus", "threshold", threshold)
     if beta == 0:
         raise ConfigError("softplus: beta must be nonzero")
@@ -756,8 +769,9 @@ class NormalCdf(Function):
         return (g * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi)),)
 
 
-def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``torch.nn.functional.gelu``: x * Phi(x) (``approximate="tanh"``: torch's tanh form)."""
+    x = input   # (torch's name for the argument)
     if approximate == "tanh":
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
         return 0.5 * x * (1.0 + inner.tanh())
@@ -766,22 +780,25 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     return x * NormalCdf.apply(x)
 
 
-def silu(x: Tensor, inplace: bool = False) -> Tensor:
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (swish)."""
+    x = input   # (torch's name for the argument)
     return _maybe_in_place("silu", x, inplace, lambda t: t * ops.Sigmoid.apply(t))
 
 
-def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1).  (exp of min(x, 0): the branch not taken
     must not overflow, or its zero gradient times inf would be NaN.)"""
+    x = input   # (torch's name for the argument)
     from .factory import where
     alpha = _scalar("elu", "alpha", alpha)
     return _maybe_in_place("elu", x, inplace, lambda t: where(t > 0, t, (t.clip(max=0.0).exp() - 1.0) * alpha))
 
 
-def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val]; gradient 1 strictly inside, 0 at and beyond the bounds
     (torch's, which differs from clamp's at the bounds)."""
+    x = input   # (torch's name for the argument)
     from .factory import where
     lo, hi = _scalar("hardtanh", "min_val", min_val), _scalar("hardtanh", "max_val", max_val)
     if lo > hi:
@@ -790,19 +807,22 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bo
     return _maybe_in_place("hardtanh", x, inplace, lambda t: where((t > lo) & (t < hi), t, t.detach().clip(lo, hi)))
 
 
-def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6) (MobileNet's; hardtanh's gradient rule at the bounds)."""
+    x = input   # (torch's name for the argument)
     return hardtanh(x, 0.0, 6.0, inplace)
 
 
-def logsigmoid(x: Tensor) -> Tensor:
+def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for any x."""
+    x = input   # (torch's name for the argument)
     return -softplus(-x)
 
 
-def prelu(x: Tensor, weight: Tensor) -> Tensor:
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, ``weight * x`` elsewhere: a leaky ReLU whose slope is learned, one per
     channel (dim 1) or one shared (torch.nn.functional.prelu)."""
+    x = input   # (torch's name for the argument)
     from .factory import where
     _check_rank("prelu", "weight", weight, (0, 1), "(1,) or (C,)")
     _one_dtype("prelu", input=x, weight=weight)
@@ -827,14 +847,16 @@ def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
     return ((x.clip(max=0.0) * input_scale).exp() - 1.0) * alpha
 
 
-def selu(x: Tensor, inplace: bool = False) -> Tensor:
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x where x > 0, else alpha (exp(x) - 1)), torch's SELU constants."""
+    x = input   # (torch's name for the argument)
     from .factory import where
     return _maybe_in_place("selu", x, inplace, lambda t: where(t > 0, t, _negative_exp(t, SELU_ALPHA)) * SELU_SCALE)
 
 
-def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha (exp(x / alpha) - 1) (alpha != 0)."""
+    x = input   # (torch's name for the argument)
     from .factory import where
     alpha = _scalar("celu", "alpha", alpha)
     if alpha == 0:
@@ -842,30 +864,35 @@ def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _maybe_in_place("celu", x, inplace, lambda t: where(t > 0, t, _negative_exp(t, alpha, 1.0 / alpha)))
 
 
-def mish(x: Tensor, inplace: bool = False) -> Tensor:
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
+    x = input   # (torch's name for the argument)
     return _maybe_in_place("mish", x, inplace, lambda t: t * softplus(t).tanh())
 
 
-def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
+    x = input   # (torch's name for the argument)
     from .factory import where
     return _maybe_in_place("hardswish", x, inplace,
                            lambda t: where(t <= -3.0, 0.0, where(t < 3.0, t * (t + 3.0) * (1 / 6), t)))
 
 
-def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
+    x = input   # (torch's name for the argument)
     return _maybe_in_place("hardsigmoid", x, inplace, lambda t: hardtanh(t + 3.0, 0.0, 6.0) * (1 / 6))
 
 
-def softsign(x: Tensor) -> Tensor:
+def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|)."""
+    x = input   # (torch's name for the argument)
     return x / (x.abs() + 1.0)
 
 
-def tanhshrink(x: Tensor) -> Tensor:
+def tanhshrink(input: Tensor) -> Tensor:
     """x - tanh(x)."""
+    x = input   # (torch's name for the argument)
     return x - x.tanh()
 
 
@@ -880,18 +907,21 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
     return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
 
 
-def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    x = input   # (torch's name for the argument)
     return _shrink("softshrink", x, lambd, shift=True)
 
 
-def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, 0 elsewhere."""
+    x = input   # (torch's name for the argument)
     return _shrink("hardshrink", x, lambd, shift=False)
 
 
-def threshold(x: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, ``value`` elsewhere (derivative 0 at the threshold, as torch's)."""
+    x = input   # (torch's name for the argument)
     from .factory import where
     _check_rank("threshold", "input", x, range(0, 33), "a tensor")
     bound, fill = _in_dtype_of(x, _scalar("threshold", "threshold", threshold),
@@ -902,8 +932,9 @@ def threshold(x: Tensor, threshold: float, value: float, inplace: bool = False) 
 _threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch's) hides the function
 
 
-def glu(x: Tensor, dim: int = -1) -> Tensor:
+def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half."""
+    x = input   # (torch's name for the argument)
     _check_rank("glu", "input", x, range(1, 33), "at least 1-D (glu does not take 0-D tensors)")
     axis = x._dim(dim, "glu")
     if x.shape[axis] % 2:
@@ -925,8 +956,9 @@ def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None, stacklevel: int = 3
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
-def softmin(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """softmax(-x) along ``dim`` (``dtype``: cast the input first, as torch)."""
+    x = input   # (torch's name for the argument)
     _check_rank("softmin", "input", x, range(0, 33), "a tensor")
     x = x if dtype is None else x.to(dtype)
     if x.ndim == 0:
@@ -934,11 +966,12 @@ def softmin(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any 
     return softmax(-x, _legacy_softmax_dim("softmin", x, dim))
 
 
-def rrelu(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False, *, generator: Generator | None = None) -> Tensor:
     """Randomized leaky ReLU: in training each x <= 0 is scaled by its own slope drawn from
     U(lower, upper) (``generator``, a tensorgan extra, or the default one) and that slope is its
     derivative; in evaluation the slope is the mean (lower + upper) / 2 (a leaky ReLU)."""
+    x = input   # (torch's name for the argument)
     lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
     if lower > upper:
         raise ConfigError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
@@ -979,41 +1012,50 @@ def _in_place_form(op: str, fn: Callable[..., Tensor], x: Tensor, *args: Any, **
     return x._in_place_from(op, lambda t: fn(t, *args, **kwargs))
 
 
-def relu_(x: Tensor) -> Tensor:
+def relu_(input: Tensor) -> Tensor:
+    x = input   # (torch's name for the argument)
     return _in_place_form("relu_", relu, x)
 
 
-def leaky_relu_(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    x = input   # (torch's name for the argument)
     return _in_place_form("leaky_relu_", leaky_relu, x, negative_slope)
 
 
-def elu_(x: Tensor, alpha: float = 1.0) -> Tensor:
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    x = input   # (torch's name for the argument)
     return _in_place_form("elu_", elu, x, alpha)
 
 
-def celu_(x: Tensor, alpha: float = 1.0) -> Tensor:
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    x = input   # (torch's name for the argument)
     return _in_place_form("celu_", celu, x, alpha)
 
 
-def selu_(x: Tensor) -> Tensor:
+def selu_(input: Tensor) -> Tensor:
+    x = input   # (torch's name for the argument)
     return _in_place_form("selu_", selu, x)
 
 
-def hardtanh_(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    x = input   # (torch's name for the argument)
     return _in_place_form("hardtanh_", hardtanh, x, min_val, max_val)
 
 
-def threshold_(x: Tensor, threshold: float, value: float) -> Tensor:
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    x = input   # (torch's name for the argument)
     return _in_place_form("threshold_", _threshold_op, x, threshold, value)
 
 
-def rrelu_(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
            *, generator: Generator | None = None) -> Tensor:
+    x = input   # (torch's name for the argument)
     return _in_place_form("rrelu_", rrelu, x, lower, upper, training, generator=generator)
 
 
-def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize)."""
+    x = input   # (torch's name for the argument)
     return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
 
 
@@ -1068,9 +1110,10 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return diff.norm(_scalar(op, "p", p), dim=-1, keepdim=keepdim)
 
 
-def pdist(x: Tensor, p: float = 2.0) -> Tensor:
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm distances between the rows of (N, M) input, pairs i < j in row-major order:
     N (N - 1) / 2 of them (``torch.nn.functional.pdist``)."""
+    x = input   # (torch's name for the argument)
     _check_rank("pdist", "input", x, (2,), "(N, M) (pdist only supports 2-D tensors)")
     if not _scalar("pdist", "p", p) >= 0:
         raise ConfigError(f"pdist: p must be >= 0 (torch supports non-negative p only), got {p}")
@@ -1098,8 +1141,9 @@ def one_hot(target: Any, num_classes: int = -1) -> Tensor:
     return Tensor._from(out, device=device)
 
 
-def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(N, C*r*r, H, W) -> (N, C, H*r, W*r): sub-pixel upsampling (ESPCN / SRGAN)."""
+    x = input   # (torch's name for the argument)
     _check_rank("pixel_shuffle", "input", x, (4,), "(N, C*r*r, H, W)")
     r = _pair(upscale_factor, "upscale_factor", 1, "pixel_shuffle")[0]
     n, c, h, w = x.shape
@@ -1109,8 +1153,9 @@ def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
         n, c // (r * r), h * r, w * r)
 
 
-def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(N, C, H*r, W*r) -> (N, C*r*r, H, W): pixel_shuffle's inverse."""
+    x = input   # (torch's name for the argument)
     _check_rank("pixel_unshuffle", "input", x, (4,), "(N, C, H*r, W*r)")
     r = _pair(downscale_factor, "downscale_factor", 1, "pixel_unshuffle")[0]
     n, c, h, w = x.shape
@@ -1145,10 +1190,11 @@ def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple)
     return y
 
 
-def layer_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last ``len(normalized_shape)`` dims (biased variance), then
     ``* weight + bias`` of that shape."""
+    x = input   # (torch's name for the argument)
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ShapeError(f"layer_norm: normalized_shape {shape} is not the trailing shape of the "
@@ -1157,10 +1203,11 @@ def layer_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor 
     return _affine(_normalized(x, dims, eps), weight, bias, shape)
 
 
-def rms_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
+def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, then
     ``* weight`` of that shape (torch's RMSNorm; ``eps=None``: the dtype's machine epsilon)."""
+    x = input   # (torch's name for the argument)
     _check_rank("rms_norm", "input", x, range(0, 33), "a tensor")
     shape = (normalized_shape,) if _is_int(normalized_shape) else tuple(normalized_shape)
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape or len(shape) > x.ndim:
@@ -1172,10 +1219,11 @@ def rms_norm(x: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | 
     return _affine(y, weight, None, shape)
 
 
-def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalize each sample over groups of ``C / num_groups`` channels (and all positions),
     then a per-channel ``* weight + bias``."""
+    x = input   # (torch's name for the argument)
     if not _is_int(num_groups) or num_groups < 1:
         raise ConfigError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
     if x.ndim < 2 or x.shape[1] % num_groups:
@@ -1187,12 +1235,13 @@ def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: T
     return _affine(y, weight, bias, (1, c) + (1,) * (x.ndim - 2))
 
 
-def instance_norm(x: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
                   weight: Tensor | None = None, bias: Tensor | None = None,
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalize each (sample, channel) over its positions.  With running statistics and
     ``use_input_stats`` the batch's per-channel averages of them (unbiased variance) are blended
     in with ``momentum``, as torch; without ``use_input_stats`` the running ones are used."""
+    x = input   # (torch's name for the argument)
     if x.ndim < 3:
         raise ShapeError(f"instance_norm: input must be (N, C, ...) with positions, got {x.shape}")
     c, dims = x.shape[1], tuple(range(2, x.ndim))
@@ -1270,8 +1319,9 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight (out_features, in_features)``."""
+    x = input   # (torch's name for the argument)
     _check_rank("linear", "input", x, range(1, 33), "at least 1-D")
     _check_rank("linear", "weight", weight, (2,), "(out_features, in_features)")
     if x.shape[-1] != weight.shape[1]:
@@ -1283,15 +1333,16 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(x, weight, bias)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
             generator: Generator | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (masks
     from ``generator``, a tensorgan extra, or the default one; ``inplace=True`` writes into x)."""
+    x = input   # (torch's name for the argument)
     _check_rank("dropout", "input", x, range(0, 33), "a tensor")
     return _dropout("dropout", x, p, training, inplace, generator, x.shape)
 
 
-def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
               generator: Generator | None = None) -> Tensor:
     """Zero whole channels of ``(N, C, H, W)`` with probability ``p``, scale the rest by
     ``1 / (1 - p)`` (torch.nn.functional.dropout2d: neighbouring pixels are correlated, so element
@@ -1299,6 +1350,7 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = 
     warnings: a 3-D input is ``(N, C, L)`` (channel-wise 1-D dropout, not an unbatched ``(C, H,
     W)``), a 2-D ``(N, C)`` one loses single elements (torch's mnist_rnn example relies on it),
     and any rank >= 2 drops ``x[n, c]`` slices; a 0-D or 1-D input is refused."""
+    x = input   # (torch's name for the argument)
     _check_rank("dropout2d", "input", x, range(2, 33), "(N, C, H, W) (at least (N, C))")
     if x.ndim != 4 and training and p != 0.0:
         import warnings
@@ -1314,17 +1366,19 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = 
                     x.shape[:2] + (1,) * (x.ndim - 2))
 
 
-def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
               generator: Generator | None = None) -> Tensor:
     """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``)."""
+    x = input   # (torch's name for the argument)
     return _channel_dropout("dropout1d", x, p, training, inplace, generator, 1)
 
 
-def dropout3d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
               generator: Generator | None = None) -> Tensor:
     """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``): a voxel feature map's.
     Any other rank >= 1 as torch takes it (with its warning): as if unbatched, so the first
     dimension's slices are the channels."""
+    x = input   # (torch's name for the argument)
     _check_rank("dropout3d", "input", x, range(1, 33), "(N, C, D, H, W) or without N")
     if x.ndim == 5:
         return _dropout("dropout3d", x, p, training, inplace, generator, x.shape[:2] + (1, 1, 1))
@@ -1925,18 +1979,20 @@ class Softmax(Function):
         return s * (g - (g * s).sum(axis=self.dim, keepdims=True)), None
 
 
-def log_softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed stably (never ``log`` of an underflowed 0);
     ``dim=None`` is torch's deprecated implicit choice (warned), ``dtype`` casts x first."""
+    x = input   # (torch's name for the argument)
     x, dim = _softmax_input("log_softmax", x, dim, dtype, _stacklevel + 1)
     if x.ndim == 0:                                     # one class: log 1 = 0, as torch
         return log_softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else LogSoftmax.apply(x, dim)   # empty stays empty
 
 
-def softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dim=None`` is torch's deprecated
     implicit choice (warned), ``dtype`` casts x first."""
+    x = input   # (torch's name for the argument)
     x, dim = _softmax_input("softmax", x, dim, dtype, _stacklevel + 1)
     if x.ndim == 0:                                     # one class: 1, as torch
         return softmax(x.reshape(1), 0).reshape(())
@@ -2498,13 +2554,14 @@ def _pool_windows_index(x: Tensor, k, s, p, d, out) -> tuple:
     return _window_index(x, [_windows_along(*a) for a in zip(x.shape[2:], k, s, p, d, out)])
 
 
-def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.max_pool2d`` on ``(N, C, H, W)``: the maximum of each window
     (padding never wins; the gradient goes to the first maximum, as torch).  Non-overlapping,
     unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
     any other geometry gathers the windows with indexing."""
+    x = input   # (torch's name for the argument)
     k, s, p, d, out = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
                                   ceil_mode)
     if _is_tiling(x, k, s, p, d, ceil_mode) and not return_indices:
@@ -2513,12 +2570,13 @@ def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = Non
                              return_indices=bool(return_indices))
 
 
-def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
     """``torch.nn.functional.avg_pool2d`` on ``(N, C, H, W)``.  The divisor is torch's: the
     window's size clipped to the padded input (``count_include_pad``, the default), or the
     count of real elements, or ``divisor_override``."""
+    x = input   # (torch's name for the argument)
     return _avg_pool("avg_pool2d", x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override, 2)
 
@@ -2574,9 +2632,10 @@ def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple:
     return tuple(n if v is None else int(v) for v, n in zip(sizes, spatial))
 
 
-def adaptive_avg_pool2d(x: Tensor, output_size: IntOrPair) -> Tensor:
+def adaptive_avg_pool2d(input: Tensor, output_size: IntOrPair) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool2d``: ``output_size`` windows per dim that cover
     the input (``AdaptiveAvgPool2d(1)`` is global average pooling)."""
+    x = input   # (torch's name for the argument)
     return _adaptive_avg_pool("adaptive_avg_pool2d", x, output_size, 2)
 
 
@@ -2589,8 +2648,9 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
     return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True))
 
 
-def adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
+def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
+    x = input   # (torch's name for the argument)
     return _adaptive_max_pool("adaptive_max_pool2d", x, output_size, return_indices, 2)
 
 
@@ -2613,10 +2673,11 @@ def _batch_of_one(x: Any, rank: int, run: Callable[[Tensor], Any]) -> Any:
     return tuple(t.squeeze(0) for t in y) if isinstance(y, tuple) else y.squeeze(0)
 
 
-def max_pool3d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.max_pool3d`` on ``(N, C, D, H, W)`` or ``(C, D, H, W)``: the
     maximum of each window (see :func:`max_pool2d`); indices flattened over D, H, W."""
+    x = input   # (torch's name for the argument)
     def run(x5: Tensor) -> Any:
         k, s, p, d, out = _check_pool("max_pool3d", x5, kernel_size, stride, padding, dilation,
                                       ceil_mode, 3)
@@ -2625,22 +2686,25 @@ def max_pool3d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     return _batch_of_one(x, 5, run)
 
 
-def avg_pool3d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
     """``torch.nn.functional.avg_pool3d`` on ``(N, C, D, H, W)`` or ``(C, D, H, W)`` (torch's
     divisor rules, see :func:`avg_pool2d`)."""
+    x = input   # (torch's name for the argument)
     return _batch_of_one(x, 5, lambda x5: _avg_pool("avg_pool3d", x5, kernel_size, stride, padding,
                                                       ceil_mode, count_include_pad, divisor_override, 3))
 
 
-def adaptive_avg_pool3d(x: Tensor, output_size: Any) -> Tensor:
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool3d``: ``output_size`` covering windows per dim."""
+    x = input   # (torch's name for the argument)
     return _batch_of_one(x, 5, lambda x5: _adaptive_avg_pool("adaptive_avg_pool3d", x5, output_size, 3))
 
 
-def adaptive_max_pool3d(x: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """``torch.nn.functional.adaptive_max_pool3d``: the maximum over adaptive windows."""
+    x = input   # (torch's name for the argument)
     return _batch_of_one(x, 5, lambda x5: _adaptive_max_pool("adaptive_max_pool3d", x5, output_size,
                                                                 return_indices, 3))
 
@@ -2687,16 +2751,18 @@ def _pool1d(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
     return _on_height_one(x, lambda x4: pool2d(x4, (1, k), (1, s), (0, p), (1, d)))
 
 
-def max_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.max_pool1d`` on (N, C, L) or (C, L) (see :func:`max_pool2d`)."""
+    x = input   # (torch's name for the argument)
     return _pool1d("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode,
                    lambda x4, k, s, p, d: max_pool2d(x4, k, s, p, d, ceil_mode, return_indices))
 
 
-def avg_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """``torch.nn.functional.avg_pool1d`` on (N, C, L) or (C, L) (see :func:`avg_pool2d`)."""
+    x = input   # (torch's name for the argument)
     return _pool1d("avg_pool1d", x, kernel_size, stride, padding, 1, ceil_mode,
                    lambda x4, k, s, p, d: avg_pool2d(x4, k, s, p, ceil_mode, count_include_pad))
 
@@ -2708,36 +2774,41 @@ def _adaptive_pool1d(op: str, pool2d: Callable[..., Tensor], x: Tensor, output_s
     return _on_height_one(x, lambda x4: pool2d(x4, (1, size), *extra))
 
 
-def adaptive_avg_pool1d(x: Tensor, output_size: Any) -> Tensor:
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool1d``: ``output_size`` windows covering L."""
+    x = input   # (torch's name for the argument)
     return _adaptive_pool1d("adaptive_avg_pool1d", adaptive_avg_pool2d, x, output_size)
 
 
-def adaptive_max_pool1d(x: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool1d``: the maximum over adaptive windows."""
+    x = input   # (torch's name for the argument)
     return _adaptive_pool1d("adaptive_max_pool1d", adaptive_max_pool2d, x, output_size, return_indices)
 
 
-def max_unpool2d(x: Tensor, indices: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                  padding: IntOrPair = 0, output_size: Any = None) -> Tensor:
     """``torch.nn.functional.max_unpool2d``: max_pool2d's partial inverse -- each value of ``x``
     (N, C, H, W) or (C, H, W) put back at the place ``indices`` (max_pool2d's
     ``return_indices``) names in its plane, zeros elsewhere.  The output is ``(H - 1) * stride -
     2 * padding + kernel_size`` per dim unless ``output_size`` says (within a stride of that).
     A scatter, so differentiable in ``x``."""
+    x = input   # (torch's name for the argument)
     return _max_unpool("max_unpool2d", x, indices, 2, kernel_size, stride, padding, output_size)
 
 
-def max_unpool1d(x: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """``torch.nn.functional.max_unpool1d`` on (N, C, L) or (C, L) (see :func:`max_unpool2d`)."""
+    x = input   # (torch's name for the argument)
     return _max_unpool("max_unpool1d", x, indices, 1, kernel_size, stride, padding, output_size)
 
 
-def max_unpool3d(x: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """``torch.nn.functional.max_unpool3d`` on (N, C, D, H, W) or (C, D, H, W) (see
     :func:`max_unpool2d`; ``indices`` from ``max_pool3d(..., return_indices=True)``)."""
+    x = input   # (torch's name for the argument)
     return _max_unpool("max_unpool3d", x, indices, 3, kernel_size, stride, padding, output_size)
 
 
@@ -2798,10 +2869,11 @@ def _block_geometry(op: str, spatial: Sequence[int], kernel_size: Any, dilation:
     return k, p, (rows[:, None, :, None], cols[None, :, None, :]), blocks
 
 
-def unfold(x: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: IntOrPair = 0,
+def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: IntOrPair = 0,
            stride: IntOrPair = 1) -> Tensor:
     """(N, C, H, W) -> (N, C * kh * kw, L): each sliding block of the zero-padded image as a
     column, L blocks in row-major order (``torch.nn.functional.unfold``; (C, H, W) unbatched)."""
+    x = input   # (torch's name for the argument)
     _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
     if x.ndim == 3:
         return unfold(x.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
@@ -2813,10 +2885,11 @@ def unfold(x: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: 
     return columns.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
 
 
-def fold(x: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,
+def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,
          padding: IntOrPair = 0, stride: IntOrPair = 1) -> Tensor:
     """(N, C * kh * kw, L) -> (N, C, H, W): the sum of the blocks (columns) put back where
     :func:`unfold` takes them from -- its adjoint (``torch.nn.functional.fold``; unbatched too)."""
+    x = input   # (torch's name for the argument)
     op = "fold"
     _check_rank(op, "input", x, (2, 3), "(N, C * kh * kw, L) or unbatched (C * kh * kw, L)")
     if x.ndim == 2:
@@ -2875,11 +2948,12 @@ def _source_index(n: int, before: int, after: int, mode: str, dim: int, shape) -
     return np.where(j > n - 1, period - j, j)
 
 
-def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """``torch.nn.functional.pad``: ``pad`` = (left, right) for the last dim, then (top, bottom)
     for the one before, ...  ``constant`` fills with ``value`` (a negative amount crops);
     ``reflect`` mirrors without repeating the edge, ``replicate`` repeats the edge, ``circular``
     wraps around.  The gradient of a padded element goes back to the element it copies."""
+    x = input   # (torch's name for the argument)
     if not isinstance(x, Tensor):
         raise InputTypeError(f"pad: input must be a Tensor, got {type(x).__name__}")
     if mode not in PAD_MODES:
@@ -2915,7 +2989,7 @@ INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic"
 _LINEAR_RANK = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
 
-def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None) -> Tensor:
@@ -2937,6 +3011,7 @@ def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
       as torch's -- so values can overshoot the input's range, as torch's do.
     - ``area``: adaptive average pooling to the output size.
     """
+    x = input   # (torch's name for the argument)
     _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
     if mode not in INTERPOLATE_MODES:
         raise ConfigError(f"interpolate: mode must be one of {INTERPOLATE_MODES}, got {mode!r}")
@@ -3442,20 +3517,22 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
 _ALPHA_PRIME = SELU_ALPHA * SELU_SCALE      # SELU's negative saturation value, negated
 
 
-def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *,
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *,
                   generator: Generator | None = None) -> Tensor:
     """Dropout for SELU networks (torch.nn.functional.alpha_dropout): dropped elements are set to
     SELU's saturation value ``-alpha'`` and the result is scaled by ``a`` and shifted by ``b``
     so that zero-mean unit-variance inputs keep those moments: ``a = ((1 - p)(1 + p alpha'^2))^-1/2``,
     ``b = a alpha' p`` (masks from ``generator``, a tensorgan extra, or the default one)."""
+    x = input   # (torch's name for the argument)
     _check_rank("alpha_dropout", "input", x, range(0, 33), "a tensor")
     return _alpha_dropout("alpha_dropout", x, p, training, inplace, generator, x.shape)
 
 
-def feature_alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *,
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *,
                           generator: Generator | None = None) -> Tensor:
     """alpha_dropout of whole channels (torch.nn.functional.feature_alpha_dropout): one keep/drop
     draw per (N, C) entry of an input with at least 2 dims, broadcast over the rest."""
+    x = input   # (torch's name for the argument)
     _check_rank("feature_alpha_dropout", "input", x, range(2, 33), "(N, C, *) with at least 2 dims")
     mask = x.shape[:2] + (1,) * (x.ndim - 2)
     return _alpha_dropout("feature_alpha_dropout", x, p, training, inplace, generator, mask)
@@ -3501,9 +3578,10 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     return out if bias is None else out + bias
 
 
-def channel_shuffle(x: Tensor, groups: int) -> Tensor:
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """(N, C, *) with the channels regrouped: (N, g, C/g, *) -> (N, C/g, g, *) -> (N, C, *)
     (torch.nn.functional.channel_shuffle, ShuffleNet)."""
+    x = input   # (torch's name for the argument)
     _check_rank("channel_shuffle", "input", x, range(3, 33), "(N, C, *) with at least 3 dims")
     if not _is_int(groups) or groups <= 0 or x.shape[1] % groups:
         raise ConfigError(f"channel_shuffle: groups must be an int > 0 dividing the {x.shape[1]} "
@@ -3512,20 +3590,22 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
 
 
-def native_channel_shuffle(x: Tensor, groups: int) -> Tensor:
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """torch's "native kernel" spelling of :func:`channel_shuffle`: the same op."""
+    x = input   # (torch's name for the argument)
     return channel_shuffle(x, groups)
 
 
 # ---------------------------------------------------------------------------------------------
 # local_response_norm, lp_pool, fractional_max_pool2d, the *_with_indices and upsample aliases
 # ---------------------------------------------------------------------------------------------
-def local_response_norm(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
                         k: float = 1.0) -> Tensor:
     """``x / (k + alpha / size * sum of x^2 over the size neighbouring channels) ** beta``
     (torch.nn.functional.local_response_norm on (N, C, *)): the window runs from channel
     ``c - size // 2`` to ``c + (size - 1) // 2``, zero-padded, and the sum is averaged over
     ``size`` (torch's avg_pool over the padded channels)."""
+    x = input   # (torch's name for the argument)
     op = "local_response_norm"
     _check_rank(op, "input", x, range(3, 33), "(N, C, *) with at least 3 dims")
     if not _is_int(size) or size < 1:
@@ -3571,27 +3651,30 @@ def _cross_map_window(channels: int, size: int) -> np.ndarray:
     return m
 
 
-def lp_pool1d(x: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
     """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool1d, p =
     ``norm_type``): torch's avg_pool1d of x^p times the window size, then the root (NaN where
     that sum is negative -- odd p over negative inputs -- as in torch)."""
+    x = input   # (torch's name for the argument)
     _scalar("lp_pool1d", "norm_type", norm_type)
     pooled = avg_pool1d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
     return _lp_root(pooled, _single(kernel_size, "kernel_size", 1, "lp_pool1d"), norm_type)
 
 
-def lp_pool2d(x: Tensor, norm_type: float, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: IntOrPair, stride: IntOrPair | None = None,
               ceil_mode: bool = False) -> Tensor:
     """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool2d on (N, C, H, W)
     or (C, H, W); see :func:`lp_pool1d`)."""
+    x = input   # (torch's name for the argument)
     return _lp_pool("lp_pool2d", x, norm_type, kernel_size, stride, ceil_mode, 2)
 
 
-def lp_pool3d(x: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
     """``(sum over each window of x^p) ** (1/p)`` (torch.nn.functional.lp_pool3d on
     (N, C, D, H, W) or (C, D, H, W); see :func:`lp_pool1d`)."""
+    x = input   # (torch's name for the argument)
     return _lp_pool("lp_pool3d", x, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
@@ -3617,7 +3700,7 @@ def _lp_root(pooled: Tensor, window: int, norm_type: float) -> Tensor:
     return where(zero, 0.0, where(zero, 1.0, root) ** (1.0 / float(norm_type)))
 
 
-def fractional_max_pool2d(x: Tensor, kernel_size: IntOrPair, output_size: IntOrPair | None = None,
+def fractional_max_pool2d(input: Tensor, kernel_size: IntOrPair, output_size: IntOrPair | None = None,
                           output_ratio: Any = None, return_indices: bool = False,
                           _random_samples: Tensor | None = None) -> Any:
     """torch.nn.functional.fractional_max_pool2d on (N, C, H, W) or (C, H, W): max pooling with
@@ -3626,34 +3709,38 @@ def fractional_max_pool2d(x: Tensor, kernel_size: IntOrPair, output_size: IntOrP
     from the default generator otherwise); the starts of output ``i`` of ``out`` over ``n`` with
     window ``k`` are ``int((i + u) * a) - int(u * a)``, ``a = (n - k) / (out - 1)``, the last one
     ``n - k`` (torch's kernel, in the input's precision)."""
+    x = input   # (torch's name for the argument)
     out, indices = fractional_max_pool2d_with_indices(x, kernel_size, output_size, output_ratio,
                                                       return_indices, _random_samples)
     return (out, indices) if return_indices else out
 
 
-def fractional_max_pool2d_with_indices(x: Tensor, kernel_size: IntOrPair, output_size: IntOrPair | None = None,
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size: IntOrPair, output_size: IntOrPair | None = None,
                                        output_ratio: Any = None, return_indices: bool = False,
                                        _random_samples: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """:func:`fractional_max_pool2d`, always returning ``(output, indices)`` (torch's)."""
+    x = input   # (torch's name for the argument)
     return _fractional_max_pool("fractional_max_pool2d", x, kernel_size, output_size, output_ratio,
                                 _random_samples, 2)
 
 
-def fractional_max_pool3d(x: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
                           return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
     """torch.nn.functional.fractional_max_pool3d on (N, C, D, H, W) or (C, D, H, W): as
     :func:`fractional_max_pool2d` over three dims; ``_random_samples`` (N, C, 3) holds the
     samples for depth, height and width in that order (torch's 3-D kernel; the 2-D one has them
     reversed); indices flattened over D, H, W."""
+    x = input   # (torch's name for the argument)
     out, indices = fractional_max_pool3d_with_indices(x, kernel_size, output_size, output_ratio,
                                                       return_indices, _random_samples)
     return (out, indices) if return_indices else out
 
 
-def fractional_max_pool3d_with_indices(x: Tensor, kernel_size: Any, output_size: Any = None,
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: Any, output_size: Any = None,
                                        output_ratio: Any = None, return_indices: bool = False,
                                        _random_samples: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """:func:`fractional_max_pool3d`, always returning ``(output, indices)`` (torch's)."""
+    x = input   # (torch's name for the argument)
     return _fractional_max_pool("fractional_max_pool3d", x, kernel_size, output_size, output_ratio,
                                 _random_samples, 3)
 
@@ -3742,42 +3829,48 @@ def _fractional_starts(u: np.ndarray, size: int, out: int, k: int) -> np.ndarray
     return starts
 
 
-def max_pool1d_with_indices(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                             dilation: Any = 1, ceil_mode: bool = False,
                             return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """:func:`max_pool1d` returning ``(output, indices)`` whatever ``return_indices`` (torch's)."""
+    x = input   # (torch's name for the argument)
     return max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool2d_with_indices(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def max_pool2d_with_indices(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                             padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
                             return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """:func:`max_pool2d` returning ``(output, indices)`` whatever ``return_indices`` (torch's)."""
+    x = input   # (torch's name for the argument)
     return max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def adaptive_max_pool1d_with_indices(x: Tensor, output_size: Any,
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """:func:`adaptive_max_pool1d` returning ``(output, indices)`` (torch's)."""
+    x = input   # (torch's name for the argument)
     return adaptive_max_pool1d(x, output_size, True)
 
 
-def adaptive_max_pool2d_with_indices(x: Tensor, output_size: IntOrPair,
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: IntOrPair,
                                      return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """:func:`adaptive_max_pool2d` returning ``(output, indices)`` (torch's)."""
+    x = input   # (torch's name for the argument)
     return adaptive_max_pool2d(x, output_size, True)
 
 
-def max_pool3d_with_indices(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                             dilation: Any = 1, ceil_mode: bool = False,
                             return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """:func:`max_pool3d` returning ``(output, indices)`` whatever ``return_indices`` (torch's)."""
+    x = input   # (torch's name for the argument)
     return max_pool3d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def adaptive_max_pool3d_with_indices(x: Tensor, output_size: Any,
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """:func:`adaptive_max_pool3d` returning ``(output, indices)`` (torch's)."""
+    x = input   # (torch's name for the argument)
     return adaptive_max_pool3d(x, output_size, True)
 
 
@@ -3787,22 +3880,25 @@ def _deprecated_upsample(name: str) -> None:
                   UserWarning, stacklevel=3)
 
 
-def upsample(x: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     """Deprecated alias of :func:`interpolate` (torch's, with its warning)."""
+    x = input   # (torch's name for the argument)
     _deprecated_upsample("upsample")
     return interpolate(x, size, scale_factor, mode, align_corners)
 
 
-def upsample_nearest(x: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
     """Deprecated: ``interpolate(x, size, scale_factor, mode="nearest")`` (torch's warning)."""
+    x = input   # (torch's name for the argument)
     _deprecated_upsample("upsample_nearest")
     return interpolate(x, size, scale_factor, mode="nearest")
 
 
-def upsample_bilinear(x: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
     """Deprecated: ``interpolate(x, size, scale_factor, mode="bilinear", align_corners=True)``
     (torch's warning)."""
+    x = input   # (torch's name for the argument)
     _deprecated_upsample("upsample_bilinear")
     return interpolate(x, size, scale_factor, mode="bilinear", align_corners=True)
 

@@ -287,3 +287,25 @@ def test_stylegan_ema_loop_over_buffers_copies_batchnorm_counters():
     assert G_ema[3].num_batches_tracked is counter and counter.item() == 3
     with pytest.raises(tg.ShapeError, match="does not broadcast"):
         counter.copy_(np.zeros(3))
+
+
+def test_functional_forms_take_torchs_input_keyword():
+    """torch names the tensor argument of nn.functional ``input``: ``F.interpolate(input=x, ...)``
+    works as in torch code (every public form here whose first argument is the tensor)."""
+    import inspect
+    import tensorgan.nn.functional as TF
+    firsts = {}
+    for name in dir(TF):
+        fn = getattr(TF, name)
+        if name.startswith("_") or not inspect.isfunction(fn):
+            continue
+        params = list(inspect.signature(fn).parameters)
+        if params:
+            firsts[name] = params[0]
+    assert not [n for n, first in firsts.items() if first == "x"], "a form still names it x"
+    x = tg.tensor(np.arange(8.0).reshape(1, 2, 2, 2))
+    np.testing.assert_array_equal(TF.relu(input=x - 3).numpy(), np.maximum(x.numpy() - 3, 0))
+    up = TF.interpolate(input=x, scale_factor=2, mode="nearest")
+    np.testing.assert_array_equal(up.numpy(), x.numpy().repeat(2, axis=2).repeat(2, axis=3))
+    w = tg.tensor(np.ones((1, 2, 1, 1)))
+    np.testing.assert_array_equal(TF.conv2d(input=x, weight=w).numpy(), x.numpy().sum(1, keepdims=True))
