@@ -298,3 +298,9 @@ def test_bce_with_logits_loss_weight_and_pos_weight():
     np.testing.assert_allclose(F.binary_cross_entropy_with_logits(x, t, w, pos_weight=pw).item(), want,
                                rtol=1e-12)
     assert nn.BCEWithLogitsLoss("sum").reduction == "sum"       # older BCEWithLogitsLoss(reduction)
+
+
+def test_variable_without_data_is_an_empty_float_tensor():
+    v = tg.autograd.Variable()
+    assert v.shape == (0,) and v.dtype == np.float32 and not v.requires_grad
+    assert tg.autograd.Variable(requires_grad=True).requires_grad

@@ -104,7 +104,11 @@ class Variable(metaclass=_VariableMeta):
     """torch's deprecated ``Variable``: ``Variable(t)`` is a new Tensor on ``t``'s memory, detached,
     with ``requires_grad`` as given; every Tensor is a Variable (``isinstance``)."""
 
-    def __new__(cls, data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = False,
+                volatile: bool = False) -> Tensor:
+        if data is None:                # torch's Variable(): an empty float tensor
+            from ..factory import empty
+            return empty(0, requires_grad=bool(requires_grad))
         if not isinstance(data, Tensor):
             raise InputTypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         if volatile:
