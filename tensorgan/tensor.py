@@ -1704,8 +1704,9 @@ class Tensor:
         legacy class (``tg.FloatTensor`` / ``tg.DoubleTensor``, as pix2pix scripts pass; ``tg.Tensor``
         the default float dtype) or its name (``"torch.DoubleTensor"``, ``"torch.cuda.FloatTensor"``
         on the GPU) converts."""
-        if dtype is None:
-            return _LEGACY_NAMES[self.dtype]
+        if dtype is None:                               # a CUDA tensor's: tensorgan.cuda.FloatTensor, as torch
+            name = _LEGACY_NAMES[self.dtype]
+            return name if self.device.type != "cuda" else "tensorgan.cuda." + name.rpartition(".")[2]
         if dtype is Tensor:
             return self.to(_default_float[0])
         if isinstance(dtype, str) and dtype.rsplit(".", 1)[-1].endswith("Tensor"):

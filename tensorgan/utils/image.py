@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import warnings
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import ConfigError, InputTypeError, ShapeError
+from ..errors import ConfigError, DTypeError, InputTypeError, ShapeError
 from ..tensor import Tensor
 
 __all__ = ["make_grid", "save_image"]
@@ -30,7 +31,7 @@ def _check_int(name: str, value: Any, low: int) -> int:
 
 def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize: bool = False,
               value_range: tuple[float, float] | None = None, scale_each: bool = False,
-              pad_value: float = 0.0) -> Tensor:
+              pad_value: float = 0.0, **kwargs: Any) -> Tensor:
     """A batch ``(B, C, H, W)`` (or a list of ``(C, H, W)`` images, or one ``(C, H, W)`` /
     ``(H, W)`` image) -> one ``(C', H', W')`` grid image (C' = 3 for 1-channel input), on the
     input's device and in its dtype. Not differentiable (torchvision's is used on ``.data``)."""
@@ -42,6 +43,11 @@ def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize:
     if not isinstance(tensor, Tensor):
         raise InputTypeError(f"make_grid: tensor must be a Tensor or a list of Tensors, "
                              f"got {type(tensor).__name__}")
+    if "range" in kwargs:                       # torchvision's deprecated spelling of value_range
+        warnings.warn("make_grid: range will be deprecated, please use value_range instead.")
+        value_range = kwargs.pop("range")
+    if kwargs:
+        raise InputTypeError(f"make_grid() got unexpected keyword arguments {sorted(kwargs)}")
     nrow, padding = _check_int("nrow", nrow, 1), _check_int("padding", padding, 0)
     if value_range is not None and (not isinstance(value_range, (tuple, list)) or len(value_range) != 2):
         raise InputTypeError(f"make_grid: value_range must be a (low, high) tuple, got {value_range!r}")
@@ -62,6 +68,8 @@ def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize:
         a = xp.concatenate((a, a, a), 1)
     a = a.copy()
     if normalize:
+        if a.dtype.kind != "f":                 # torchvision's in-place div_ refuses integer images
+            raise DTypeError(f"make_grid: normalize=True needs floating-point images, got {a.dtype}")
         def norm(img):                  # in place, as torchvision's norm_ip
             low, high = (value_range if value_range is not None
                          else (float(img.min()), float(img.max())))
@@ -96,7 +104,10 @@ def save_image(tensor: Tensor | list, fp: str | os.PathLike[str] | BinaryIO, for
     from PIL import Image
     grid = make_grid(tensor, **kwargs)
     g = grid.array
-    g = g * 255 + 0.5 if g.dtype.kind == "f" else g.astype(np.float64)
+    if g.dtype.kind != "f":                     # torchvision: mul(255).add_(0.5) refuses integer grids
+        raise DTypeError(f"save_image: expected floating-point images in [0, 1], got {g.dtype} "
+                         f"(convert with .float() / 255)")
+    g = g * 255 + 0.5
     xp = grid.device.xp
     pixels = xp.clip(g, 0, 255).astype(np.uint8).transpose(1, 2, 0)
     pixels = np.ascontiguousarray(pixels.get() if hasattr(pixels, "get") else pixels)
