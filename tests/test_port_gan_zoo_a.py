@@ -167,8 +167,9 @@ def test_pytorch_gan_tensor_idiom_picks_the_device():
 
 def test_cuda_legacy_classes_refuse_without_cuda(monkeypatch):
     import tensorgan.backend as backend
-    monkeypatch.setattr(backend, "_devices", {})          # a machine without CUDA (the suite
-    monkeypatch.setattr(backend, "cuda_status", lambda: (False, "no CUDA here"))   # runs the simulator)
+    # a machine without CUDA (the suite itself runs with the simulator on)
+    monkeypatch.setattr(backend, "_devices", {})
+    monkeypatch.setattr(backend, "cuda_status", lambda: (False, "no CUDA here"))
     for make in (lambda: tg.cuda.FloatTensor(2, 1), lambda: tg.cuda.LongTensor([1, 2]),
                  lambda: tg.zeros(2).type(tg.cuda.FloatTensor)):
         with pytest.raises(DeviceError, match="cuda"):
