@@ -179,3 +179,79 @@ def test_small_linear_products_stay_on_the_calling_thread(monkeypatch):
     big_b = rng.standard_normal((100, 12544)).astype(np.float32)
     np.testing.assert_allclose(dev.matmul(big_a, big_b), big_a @ big_b, rtol=1e-5, atol=1e-4)
     assert calls == [64 * 100 * 12544] and calls[0] >= backend.SPLIT_MIN_MACS
+
+
+def _np_sig(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def _np_gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
+    gi, gh = x @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+    k = h.shape[-1]
+    r, z = _np_sig(gi[:, :k] + gh[:, :k]), _np_sig(gi[:, k:2 * k] + gh[:, k:2 * k])
+    n = np.tanh(gi[:, 2 * k:] + r * gh[:, 2 * k:])
+    return (1 - z) * n + z * h
+
+
+def _np_lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    a = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+    k = h.shape[-1]
+    i, f, g, o = _np_sig(a[:, :k]), _np_sig(a[:, k:2 * k]), np.tanh(a[:, 2 * k:3 * k]), _np_sig(a[:, 3 * k:])
+    c = f * c + i * g
+    return o * np.tanh(c), c
+
+
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_fused_recurrent_cells_match_the_gate_equations(kind):
+    """The fused GRU / LSTM step (one op after the two matmuls) against torch's documented
+    equations in NumPy, over 4 steps; gradients against central differences of that NumPy loop."""
+    rng = np.random.default_rng(7)
+    T_, N, I, H = 4, 3, 5, 4
+    m = getattr(tg.nn, kind)(I, H).double()
+    P = {k: v.detach().numpy().copy() for k, v in m.state_dict().items()}
+    x = rng.standard_normal((T_, N, I))
+    wout = rng.standard_normal((T_, N, H))
+
+    def np_loss(xv, params):
+        h, c, total = np.zeros((N, H)), np.zeros((N, H)), 0.0
+        for t in range(T_):
+            args = (params["weight_ih_l0"], params["weight_hh_l0"], params["bias_ih_l0"], params["bias_hh_l0"])
+            if kind == "GRU":
+                h = _np_gru_step(xv[t], h, *args)
+            else:
+                h, c = _np_lstm_step(xv[t], h, c, *args)
+            total += (h * wout[t]).sum()
+        return total + (h ** 2).sum() + (c ** 2).sum() * (kind == "LSTM")
+
+    xt = t64(x)
+    out, hid = m(xt)
+    loss = (out * tg.tensor(wout)).sum()
+    if kind == "GRU":
+        loss = loss + (hid ** 2).sum()
+    else:
+        loss = loss + (hid[0] ** 2).sum() + (hid[1] ** 2).sum()
+    assert loss.item() == pytest.approx(np_loss(x, P), rel=1e-13)
+    loss.backward()
+    eps = 1e-6
+    for idx in [(0, 0, 0), (2, 1, 3), (3, 2, 4)]:
+        d = np.zeros_like(x)
+        d[idx] = eps
+        num = (np_loss(x + d, P) - np_loss(x - d, P)) / (2 * eps)
+        assert xt.grad.numpy()[idx] == pytest.approx(num, rel=1e-6, abs=1e-8)
+    for name in ("weight_hh_l0", "bias_ih_l0"):
+        grad = dict(m.named_parameters())[name].grad.numpy()
+        for idx in [(0,) * P[name].ndim, tuple(s - 1 for s in P[name].shape)]:
+            Q = {k: v.copy() for k, v in P.items()}
+            Q[name][idx] += eps
+            up = np_loss(x, Q)
+            Q[name][idx] -= 2 * eps
+            num = (up - np_loss(x, Q)) / (2 * eps)
+            assert grad[idx] == pytest.approx(num, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_fused_recurrent_cells_second_derivatives(kind):
+    m = getattr(tg.nn, kind)(3, 2).double()
+    x = t64(np.random.default_rng(1).standard_normal((3, 2, 3)))
+    assert tg.gradcheck(lambda v: m(v)[0], (x,))
+    assert tg.gradgradcheck(lambda v: m(v)[0], (x,))
