@@ -38,6 +38,21 @@ def simulator_enabled() -> bool:
     return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
 
 
+# Linear's GEMMs below this many multiply-adds run on the calling thread (one BLAS thread), not
+# split across the kernel threads.  A split costs a hand-over to the worker -- ~0.15 ms when its
+# vCPU must wake (the README's measurement), more when other processes hold the other core --
+# and saves at most half the product's time: 8M multiply-adds is ~0.15-0.25 ms of one core's
+# SGEMM at the small batch (M = 20-64) of a recurrent step.  Measured on the shared 2-core VM
+# (2026-12-06, other jobs running): the recurrent GEMMs of an LSTM / GRU step (20x200x800,
+# 32x128x384: 3.2M and 1.6M MACs) took 130 / 70 us split against 90 / 48 us on one thread; a
+# 2-layer LSTM(200, 200) over 35 x 20 steps, forward and backward, 79-82 -> 67-72 ms, a GRU(128)
+# over 32 x 10 steps 9.1-9.7 -> 7.6-7.8 ms (same process, interleaved).  Products with M <= 64
+# lost to one thread up to 33M MACs in that state; whether they would win on an idle machine
+# was not measurable there, so the line sits where the README's hand-over cost puts it.  The
+# GAN's Linear layers (80M MACs at batch 64) are above it and split as before.
+SPLIT_MIN_MACS = 1 << 23
+
+
 class Device:
     """An array module plus a kernel set. Compare and print devices by their type string."""
 
@@ -70,9 +85,11 @@ class Device:
 
     def matmul(self, a, b):
         """a @ b for the engine's Linear layers: the kernel set's threaded ``gemm`` for 2-D
-        operands where it has one (the CPU), else the array module's matmul in ``blas_scope``."""
+        operands where it has one (the CPU) and the product is at least ``SPLIT_MIN_MACS``
+        multiply-adds, else the array module's matmul in ``blas_scope`` (one thread)."""
         gemm = getattr(self.kernels, "gemm", None)
-        if gemm is not None and a.ndim == 2 and b.ndim == 2:
+        if gemm is not None and a.ndim == 2 and b.ndim == 2 \
+                and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_MIN_MACS:
             return gemm(a, b)
         with self.blas_scope():
             return a @ b

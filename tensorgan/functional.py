@@ -1413,7 +1413,9 @@ def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
     if p == 1.0:
         return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
     keep = resolve(generator).uniform(mask_shape, dtype=x.dtype) >= p
-    scale = x.device.xp.asarray(keep.astype(x.dtype) / x.dtype.type(1.0 - p))
+    scale = keep.astype(x.dtype)
+    scale /= x.dtype.type(1.0 - p)                      # in place: one mask-sized array, not two
+    scale = x.device.xp.asarray(scale)
     return _maybe_in_place(op, x, inplace, lambda t: ops.Mul.apply(t, scale))
 
 
@@ -1949,14 +1951,17 @@ class LogSoftmax(Function):
 
     def forward(self, x, dim):
         xp = self.xp
-        shifted = x - x.max(axis=dim, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        out = x - x.max(axis=dim, keepdims=True)        # in place from here: one big array
+        out -= xp.log(xp.exp(out).sum(axis=dim, keepdims=True))
         self.out, self.dim = out, dim
         return out
 
     def backward(self, g):
-        # d/dx: g - softmax * sum(g)
-        return g - self.xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True), None
+        # d/dx: g - softmax * sum(g), in one new array (the LM decoders' are vocab-wide)
+        xp = self.xp
+        r = xp.exp(self.out)
+        r *= g.sum(axis=self.dim, keepdims=True)
+        return xp.subtract(g, r, out=r), None
 
     def grad_graph(self, g):
         return g - Softmax.apply(self.inputs[0], self.dim) * g.sum(axis=self.dim, keepdims=True), None
@@ -1965,14 +1970,19 @@ class LogSoftmax(Function):
 class Softmax(Function):
     def forward(self, x, dim):
         xp = self.xp
-        e = xp.exp(x - x.max(axis=dim, keepdims=True))
-        out = e / e.sum(axis=dim, keepdims=True)
+        out = x - x.max(axis=dim, keepdims=True)        # in place from here: one big array
+        xp.exp(out, out=out)
+        out /= out.sum(axis=dim, keepdims=True)
         self.out, self.dim = out, dim
         return out
 
     def backward(self, g):
-        s = self.out
-        return s * (g - (g * s).sum(axis=self.dim, keepdims=True)), None
+        xp, s = self.xp, self.out
+        r = g * s
+        total = r.sum(axis=self.dim, keepdims=True)
+        xp.subtract(g, total, out=r)
+        r *= s
+        return r, None
 
     def grad_graph(self, g):
         s = Softmax.apply(self.inputs[0], self.dim)
@@ -2385,24 +2395,56 @@ def _per_window(g: Tensor, k: int) -> Tensor:
 
 
 class MaxPool2d(Function):
+    """Non-overlapping windows: a running maximum over the kh*kw strided taps (no window copy,
+    no argmax over a length-4 axis); the gradient goes to each window's first maximum (a NaN
+    counts as the maximum, as torch's), found again in backward from the saved input and
+    output."""
     takes_int = True    # a pick, exact on integers (torch keeps int64)
 
     def forward(self, x, kh, kw):
         xp = self.xp
-        windows = _pool_windows(xp, x, kh, kw)
-        idx = windows.argmax(axis=-1)
-        self.idx, self.shape, self.k = idx, x.shape, (kh, kw)
-        return xp.take_along_axis(windows, idx[..., None], axis=-1)[..., 0]
+        ho, wo = x.shape[2] // kh, x.shape[3] // kw
+        taps = [x[:, :, i:ho * kh:kh, j:wo * kw:kw] for i in range(kh) for j in range(kw)]
+        out = taps[0].copy()                    # C order: a new array, never a view of x
+        for t in taps[1:]:
+            xp.maximum(out, t, out=out)         # NaN wins, as torch
+        self.x, self.out, self.shape, self.k = x, out, x.shape, (kh, kw)
+        return out
+
+    def _hits(self):
+        """Per tap (row-major over the window), the bool mask of the windows whose first
+        maximum it holds."""
+        x, out = self.x, self.out
+        kh, kw = self.k
+        ho, wo = out.shape[2], out.shape[3]
+        nan = x.dtype.kind == "f" and bool(self.xp.isnan(out).any())
+        free = None
+        for i in range(kh):
+            for j in range(kw):
+                t = x[:, :, i:ho * kh:kh, j:wo * kw:kw]
+                hit = t == out
+                if nan:
+                    hit |= t != t
+                if free is None:
+                    free = ~hit
+                else:
+                    hit &= free
+                    free &= ~hit
+                yield (i, j), hit
 
     def backward(self, g):
         xp = self.xp
         kh, kw = self.k
-        mask = self.idx[..., None] == xp.arange(kh * kw)  # the first maximum of each window
-        return _unpool_windows(xp, mask * g[..., None], self.shape, kh, kw), None, None
+        ho, wo = g.shape[2], g.shape[3]
+        tiled = (ho * kh, wo * kw) == tuple(self.shape[2:])
+        gx = (xp.empty if tiled else xp.zeros)(self.shape, dtype=g.dtype)
+        for (i, j), hit in self._hits():
+            xp.multiply(g, hit, out=gx[:, :, i:ho * kh:kh, j:wo * kw:kw])
+        return gx, None, None
 
     def grad_graph(self, g):
         kh, kw = self.k
-        mask = self.idx[..., None] == self.xp.arange(kh * kw)
+        mask = self.xp.stack([hit for _, hit in self._hits()], axis=-1)  # (N, C, Ho, Wo, kh*kw)
         routed = ops.constant_times(_per_window(g, kh * kw), mask)   # the max's position is
         return _unpool_windows_graph(routed, self.shape, kh, kw), None, None  # locally constant
 

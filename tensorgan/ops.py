@@ -909,13 +909,17 @@ class Tanh(Function):
 
 
 def stable_sigmoid(x, xp):
-    """1 / (1 + exp(-x)) without overflow and without cancellation: exp of -|x| only, and
-    e / (1 + e) on the negative side (0.5 * (1 + tanh(x / 2)) lost all digits below about -17
-    in float32, returning 0 where sigmoid is 4e-8)."""
-    with np.errstate(under="ignore"):  # exp(-1000) is 0, rightly (NumPy flags it; CuPy never does)
-        e = xp.exp(-xp.abs(x))
-        y = 1 / (1 + e)
-        return xp.where(x >= 0, y, e * y)
+    """1 / (1 + exp(-x)), torch's own formula (its CPU kernel's): no cancellation on either side
+    (a small value is 1 / a large one, to full relative precision); exp(-x) overflows to inf
+    below about -88 (float32) / -709 (float64), giving 0 there, as torch does.  (The old
+    exp(-|x|) form with a where() kept denormals torch flushes to 0 and cost 2.5x as much: NumPy's
+    where is slow.)  Two arrays' worth of memory traffic, one new array."""
+    with np.errstate(over="ignore"):    # exp(1000) is inf, rightly (NumPy flags it; CuPy never does)
+        y = xp.exp(-x)
+    if not y.shape:                     # 0-d: NumPy returns a scalar, not an array
+        return xp.asarray(1 / (y + 1))
+    y += 1
+    return xp.reciprocal(y, out=y)
 
 
 class Sigmoid(Function):
@@ -936,8 +940,16 @@ class Relu(Function):
     takes_int = True
 
     def forward(self, x):
-        self.mask = ~(x <= 0)  # not x > 0: NaN stays NaN (and passes its gradient), as in torch
-        return self.xp.where(self.mask, x, x.dtype.type(0))  # not x * mask: -inf * 0 is NaN, -1 * 0 is -0
+        # maximum, not where(x > 0, x, 0) (NumPy's where is ~10x slower) nor x * mask (-inf * 0
+        # is NaN, -1 * 0 is -0): NaN stays NaN, -0 becomes 0.  The output is saved, as torch's
+        self.y = self.xp.maximum(x, x.dtype.type(0))
+        return self.y
+
+    @property
+    def mask(self):
+        """Where the gradient passes: y != 0 -- x > 0, and NaN (which passes its gradient, as
+        torch's threshold_backward)."""
+        return self.y != 0
 
     def backward(self, g):
         return (g * self.mask,)

@@ -491,7 +491,9 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                 if pg.shape != parent.array.shape or pg.dtype != parent.array.dtype:
                     _wrong_gradient(ctx, parent, pg)
                 key = id(parent)
-                if key in grads:
+                if key in summing and not create_graph:
+                    grads[key] += pg               # this walk's own sum (nobody else holds it): in place
+                elif key in grads:
                     grads[key] = grads[key] + pg   # a new array: this walk's own sum
                     summing.add(key)
                 else:

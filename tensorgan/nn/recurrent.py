@@ -19,7 +19,8 @@ from .. import functional as F
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..factory import concat, stack
 from ..random import Generator
-from ..tensor import Tensor
+from ..ops import stable_sigmoid as _sigmoid
+from ..tensor import Function, Tensor
 from . import init
 from .layers import _empty, _positive_int
 from .module import Module, Parameter
@@ -38,23 +39,134 @@ def _mode_of(owner: str, nonlinearity: Any) -> str:
     return _NONLINEARITY[nonlinearity]
 
 
+def _gru_composite(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
+    i_r, i_z, i_n = gi.chunk(3, dim=-1)
+    h_r, h_z, h_n = gh.chunk(3, dim=-1)
+    r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
+    n = (i_n + r * h_n).tanh()
+    return (1 - z) * n + z * h
+
+
+def _lstm_composite(gi: Tensor, gh: Tensor, c: Tensor) -> Tensor:
+    i, f, g, o = (gi + gh).chunk(4, dim=-1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return concat([o.sigmoid() * c.tanh(), c], dim=-1)
+
+
+class _GRUPointwise(Function):
+    """A GRU step after its two matmuls, as one op: (gi, gh, h) -> h' (torch's fused GRU cell;
+    the composite of chunk / sigmoid / tanh / * / + was 14 graph ops a step, each a Python
+    round trip).  Gradients of gradients: backward's formulas in Tensor ops."""
+
+    def forward(self, gi, gh, h):
+        xp = self.xp
+        k = h.shape[-1]
+        r = _sigmoid(gi[..., :k] + gh[..., :k], xp)
+        z = _sigmoid(gi[..., k:2 * k] + gh[..., k:2 * k], xp)
+        hn = gh[..., 2 * k:]
+        n = xp.tanh(gi[..., 2 * k:] + r * hn)
+        self.saved = r, z, n, hn, h
+        out = h - n
+        out *= z
+        out += n                            # (1 - z) * n + z * h
+        return out
+
+    def backward(self, g):
+        xp = self.xp
+        r, z, n, hn, h = self.saved
+        k = h.shape[-1]
+        gi = xp.empty(g.shape[:-1] + (3 * k,), dtype=g.dtype)
+        gpre_n = g * (1 - z) * (1 - n * n)              # d / d(i_n + r * h_n)
+        gi[..., :k] = gpre_n * hn * r * (1 - r)         # d / d r-pre-activation
+        gi[..., k:2 * k] = g * (h - n) * z * (1 - z)    # d / d z-pre-activation
+        gi[..., 2 * k:] = gpre_n
+        gh = gi.copy()
+        gh[..., 2 * k:] *= r
+        return gi, gh, g * z
+
+    def grad_graph(self, g):
+        # backward's formulas in Tensor ops (not autograd of the composite: h is also upstream
+        # of gh, and a walk from the composite to (gi, gh, h) would count that path twice)
+        gi, gh, h = self.inputs
+        k = h.shape[-1]
+        r = (gi[..., :k] + gh[..., :k]).sigmoid()
+        z = (gi[..., k:2 * k] + gh[..., k:2 * k]).sigmoid()
+        hn = gh[..., 2 * k:]
+        n = (gi[..., 2 * k:] + r * hn).tanh()
+        gpre_n = g * (1 - z) * (1 - n * n)
+        g_r = gpre_n * hn * r * (1 - r)
+        g_z = g * (h - n) * z * (1 - z)
+        return concat([g_r, g_z, gpre_n], dim=-1), concat([g_r, g_z, gpre_n * r], dim=-1), g * z
+
+
+class _LSTMPointwise(Function):
+    """An LSTM step after its two matmuls, as one op: (gi, gh, c) -> [h', c'] concatenated on
+    the last axis (torch's fused LSTM cell; the composite was 13 graph ops a step).  Gradients of
+    gradients: backward's formulas in Tensor ops."""
+
+    def forward(self, gi, gh, c):
+        xp = self.xp
+        k = c.shape[-1]
+        gates = gi + gh
+        sig = _sigmoid(gates, xp)       # i, f, o used; g's slot is overwritten below
+        tg = xp.tanh(gates[..., 2 * k:3 * k])
+        out = xp.empty(c.shape[:-1] + (2 * k,), dtype=gates.dtype)
+        c2 = out[..., k:]
+        xp.multiply(sig[..., k:2 * k], c, out=c2)
+        c2 += sig[..., :k] * tg
+        tc = xp.tanh(c2)
+        xp.multiply(sig[..., 3 * k:], tc, out=out[..., :k])
+        self.saved = sig, tg, tc, c
+        return out
+
+    def backward(self, g):
+        xp = self.xp
+        sig, tg, tc, c = self.saved
+        k = c.shape[-1]
+        si, sf, so = sig[..., :k], sig[..., k:2 * k], sig[..., 3 * k:]
+        gh_, gc_ = g[..., :k], g[..., k:]
+        gc2 = gh_ * so * (1 - tc * tc) + gc_              # d / d c'
+        ga = xp.empty(g.shape[:-1] + (4 * k,), dtype=g.dtype)
+        ga[..., :k] = gc2 * tg * si * (1 - si)
+        ga[..., k:2 * k] = gc2 * c * sf * (1 - sf)
+        ga[..., 2 * k:3 * k] = gc2 * si * (1 - tg * tg)
+        ga[..., 3 * k:] = gh_ * tc * so * (1 - so)
+        return ga, ga, gc2 * sf
+
+    def grad_graph(self, g):
+        gi, gh, c = self.inputs                     # backward's formulas in Tensor ops
+        k = c.shape[-1]
+        i, f, gg, o = (gi + gh).chunk(4, dim=-1)
+        si, sf, tg, so = i.sigmoid(), f.sigmoid(), gg.tanh(), o.sigmoid()
+        tc = (sf * c + si * tg).tanh()
+        gh_, gc_ = g[..., :k], g[..., k:]
+        gc2 = gh_ * so * (1 - tc * tc) + gc_
+        ga = concat([gc2 * tg * si * (1 - si), gc2 * c * sf * (1 - sf), gc2 * si * (1 - tg * tg),
+                     gh_ * tc * so * (1 - so)], dim=-1)
+        return ga, ga, gc2 * sf
+
+
+def _fusable(*ts: Tensor) -> bool:
+    """The fused cells take one float32 / float64 dtype (anything else: the composite)."""
+    d = ts[0].array.dtype
+    return d.char in "fd" and all(t.array.dtype == d for t in ts[1:])
+
+
 def _step(mode: str, gi: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor, b_hh: Tensor | None,
           w_hr: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """One time step from the input's projection ``gi = x W_ih^T + b_ih`` (N, gates * H) and the
     previous state: ``(h', c')`` (``c'`` None except for an LSTM)."""
     gh = F.linear(h, w_hh, b_hh)
     if mode == "GRU":
-        i_r, i_z, i_n = gi.chunk(3, dim=-1)
-        h_r, h_z, h_n = gh.chunk(3, dim=-1)
-        r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
-        n = (i_n + r * h_n).tanh()
-        return (1 - z) * n + z * h, None
-    gates = gi + gh
+        if _fusable(gi, gh, h):
+            return _GRUPointwise.apply(gi, gh, h), None
+        return _gru_composite(gi, gh, h), None
     if mode == "LSTM":
-        i, f, g, o = gates.chunk(4, dim=-1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        h = o.sigmoid() * c.tanh()
+        hc = _LSTMPointwise.apply(gi, gh, c) if _fusable(gi, gh, c) else _lstm_composite(gi, gh, c)
+        k = c.shape[-1]
+        h, c = hc[..., :k], hc[..., k:]
         return (h if w_hr is None else F.linear(h, w_hr)), c
+    gates = gi + gh
     return (gates.tanh() if mode == "RNN_TANH" else gates.relu()), None
 
 
