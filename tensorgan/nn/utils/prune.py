@@ -198,6 +198,21 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
+def _unstructured_mask(amount: int | float, default_mask: Tensor, scores: Any,
+                       largest: bool) -> Tensor:
+    """``default_mask`` with ``amount`` more entries zeroed: those whose ``scores()`` are the
+    largest (random scores) or smallest (magnitudes); scores are drawn only when something is
+    pruned, as torch's."""
+    size = default_mask.numel()
+    _validate_amount(amount, size)
+    k = _nparams_toprune(amount, size)
+    mask = default_mask.clone()
+    if k != 0:
+        idx = _topk_indices(scores().reshape(-1), k, largest=largest)
+        mask.view(-1)[idx] = 0
+    return mask
+
+
 class RandomUnstructured(BasePruningMethod):
     """Prunes ``amount`` (a fraction in [0, 1] or a count) of the entries, chosen at random."""
 
@@ -208,14 +223,7 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        size = t.numel()
-        _validate_amount(self.amount, size)
-        k = _nparams_toprune(self.amount, size)
-        mask = default_mask.clone()
-        if k != 0:
-            idx = _topk_indices(_tg().rand_like(t).reshape(-1), k, largest=True)
-            mask.view(-1)[idx] = 0
-        return mask
+        return _unstructured_mask(self.amount, default_mask, lambda: _tg().rand_like(t), largest=True)
 
     @classmethod
     def apply(cls, module: Any, name: str, amount: int | float) -> "BasePruningMethod":  # type: ignore[override]
@@ -232,14 +240,7 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        size = t.numel()
-        _validate_amount(self.amount, size)
-        k = _nparams_toprune(self.amount, size)
-        mask = default_mask.clone()
-        if k != 0:
-            idx = _topk_indices(t.detach().abs().reshape(-1), k, largest=False)
-            mask.view(-1)[idx] = 0
-        return mask
+        return _unstructured_mask(self.amount, default_mask, lambda: t.detach().abs(), largest=False)
 
     @classmethod
     def apply(cls, module: Any, name: str, amount: int | float,  # type: ignore[override]
