@@ -41,8 +41,8 @@ class Measurement:
         return self.task_spec.label or self.task_spec.stmt
 
     def __repr__(self) -> str:
-        return (f"<tensorgan.utils.benchmark.Measurement object>\\n{self.title}\\n"
-                f"  Median: {self.median * 1e6:.2f} us\\n  {len(self.times)} measurements, "
+        return (f"<tensorgan.utils.benchmark.Measurement object>\n{self.title}\n"
+                f"  Median: {self.median * 1e6:.2f} us\n  {len(self.times)} measurements, "
                 f"{self.number_per_run} runs per measurement")
 
 
@@ -121,7 +121,7 @@ class Compare:
             name = " ".join(x for x in (m.task_spec.label, m.task_spec.sub_label,
                                         m.task_spec.description) if x) or m.task_spec.stmt
             lines.append(f"{name[:40]:40s} {m.median * 1e6:10.2f}")
-        return "\\n".join(lines)
+        return "\n".join(lines)
 
     def print(self) -> None:
         print(str(self))
