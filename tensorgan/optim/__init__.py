@@ -341,18 +341,22 @@ class Optimizer:
         if not isinstance(states, dict):
             raise CheckpointError(f"{name} state is malformed: 'state' must be a dict keyed by "
                                   f"parameter index, got {type(states).__name__}")
-        position: dict[int, int] = {}     # saved index -> this optimizer's position
+        position: dict[int, int] = {}     # saved index -> this optimizer's (first) position
+        params, k = self._params(), 0
         for g in groups:
             ids = g.get("params")
             if not isinstance(ids, (list, tuple)):
                 raise CheckpointError(f"{name} state is malformed: with 'state' a dict, each "
                                       f"group needs its 'params' indices")
             for saved_id in ids:
+                # torch lists a twice-given parameter's index twice (one state): accepted where
+                # this optimizer has the same parameter at both places
                 if isinstance(saved_id, bool) or not isinstance(saved_id, (int, np.integer)) \
-                        or int(saved_id) in position:
+                        or (int(saved_id) in position and params[position[int(saved_id)]] is not params[k]):
                     raise CheckpointError(f"{name} state: parameter index {saved_id!r} in "
                                           f"param_groups is not an int or appears twice")
-                position[int(saved_id)] = len(position)
+                position.setdefault(int(saved_id), k)
+                k += 1
         out: list[Any] = [None] * n_params
         for key, s in states.items():
             try:
