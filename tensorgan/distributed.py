@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from .errors import DeviceError
+from .errors import ConfigError, DeviceError
 
 __all__ = ["is_available", "is_initialized", "init_process_group", "destroy_process_group",
            "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "reduce",
@@ -62,7 +62,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
                        device_id: Any = None) -> None:
     """A process group of this one process (``world_size`` 1 or -1, ``rank`` 0 or -1)."""
     if is_initialized():
-        raise RuntimeError("trying to initialize the default process group twice!")
+        raise ConfigError("trying to initialize the default process group twice!")
     if world_size not in (-1, 1) or rank not in (-1, 0):
         raise DeviceError(
             f"init_process_group(world_size={world_size}, rank={rank}): tensorgan has no "
@@ -77,7 +77,7 @@ def destroy_process_group(group: Any = None) -> None:
 
 def _require_init(what: str) -> None:
     if not is_initialized():
-        raise ValueError(f"{what}: Default process group has not been initialized, please make "
+        raise ConfigError(f"{what}: Default process group has not been initialized, please make "
                          "sure to call init_process_group.")
 
 
@@ -134,7 +134,7 @@ def broadcast(tensor: Any, src: int = 0, group: Any = None, async_op: bool = Fal
 
 def _one_slot(what: str, slots: Any) -> None:
     if len(slots) != 1:
-        raise ValueError(f"{what}: expected a list of world_size (1) entries, got {len(slots)}")
+        raise ConfigError(f"{what}: expected a list of world_size (1) entries, got {len(slots)}")
 
 
 def all_gather(tensor_list: list, tensor: Any, group: Any = None, async_op: bool = False) -> Any:

@@ -18,7 +18,7 @@ import multiprocessing as _mp
 from multiprocessing import *  # noqa: F401,F403  (torch.multiprocessing re-exports them too)
 from typing import Any
 
-from .errors import InputTypeError
+from .errors import ConfigError, InputTypeError
 
 __all__ = [n for n in _mp.__all__ if n not in ("Process", "get_context")] + [
     "Process", "get_context", "spawn", "start_processes", "ProcessExitedException",
@@ -40,7 +40,7 @@ def set_sharing_strategy(new_strategy: str) -> None:
     """Recorded only (tensorgan shares no tensors between processes)."""
     global _strategy
     if new_strategy not in _STRATEGIES:
-        raise ValueError(f"set_sharing_strategy: unknown strategy {new_strategy!r}; "
+        raise ConfigError(f"set_sharing_strategy: unknown strategy {new_strategy!r}; "
                          f"expected one of {sorted(_STRATEGIES)}")
     _strategy = new_strategy
 

@@ -58,3 +58,30 @@ def test_optimizer_state_index_listed_twice_for_two_parameters_is_refused():
     group = {k: v for k, v in opt.state_dict()["param_groups"][0].items() if k != "params"}
     with pytest.raises(CheckpointError, match="appears twice"):
         opt.load_state_dict({"state": {}, "param_groups": [dict(group, params=[1, 1, 2])]})
+
+
+# -- distributed / multiprocessing: typed errors, torch's ValueError ---------------------------
+
+def test_distributed_errors_are_typed_value_errors():
+    from tensorgan import distributed as dist
+    from tensorgan import multiprocessing as mp
+    from tensorgan.errors import ConfigError
+    from tensorgan.utils.data import DistributedSampler
+    assert not dist.is_initialized()
+    with pytest.raises(ConfigError, match="not been initialized"):
+        dist.get_rank()
+    with pytest.raises(ConfigError, match="num_replicas / rank"):
+        DistributedSampler(range(4))
+    with pytest.raises(ConfigError, match="Invalid rank 2"):
+        DistributedSampler(range(4), num_replicas=2, rank=2)
+    with pytest.raises(ConfigError, match="unknown strategy"):
+        mp.set_sharing_strategy("shm")
+    dist.init_process_group("gloo", world_size=1, rank=0)
+    try:
+        # torch raises ValueError here (``except ValueError`` in torch code must catch it)
+        with pytest.raises(ConfigError, match="twice"):
+            dist.init_process_group("gloo")
+        with pytest.raises(ConfigError, match="world_size"):
+            dist.all_gather([tg.zeros(1), tg.zeros(1)], tg.zeros(1))
+    finally:
+        dist.destroy_process_group()

@@ -27,7 +27,7 @@ class DistributedSampler(Sampler):
         if num_replicas is None or rank is None:     # torch asks the process group
             from .. import distributed as dist
             if not dist.is_initialized():
-                raise ValueError("DistributedSampler: num_replicas / rank not given and the default "
+                raise ConfigError("DistributedSampler: num_replicas / rank not given and the default "
                                  "process group has not been initialized (call "
                                  "tg.distributed.init_process_group, or pass both)")
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
@@ -35,7 +35,7 @@ class DistributedSampler(Sampler):
         if not _is_int(num_replicas) or num_replicas < 1:
             raise ConfigError(f"DistributedSampler: num_replicas must be an int >= 1, got {num_replicas!r}")
         if not _is_int(rank) or rank >= num_replicas or rank < 0:
-            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+            raise ConfigError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         self.dataset = dataset
         self.num_replicas = int(num_replicas)
         self.rank = int(rank)
