@@ -85,3 +85,61 @@ def test_distributed_errors_are_typed_value_errors():
             dist.all_gather([tg.zeros(1), tg.zeros(1)], tg.zeros(1))
     finally:
         dist.destroy_process_group()
+
+
+# -- LBFGS state: torch's layout, and no aliasing of the loaded arrays --------------------------
+
+def _lbfgs_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((8, 3)), rng.standard_normal(8)
+    w = tg.tensor(rng.standard_normal(3), requires_grad=True)
+    opt = tg.optim.LBFGS([w], lr=0.5, history_size=3, max_iter=4)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((tg.tensor(x) @ w - tg.tensor(y)) ** 2).mean()
+        loss.backward()
+        return loss
+    return w, opt, closure
+
+
+def _lbfgs_clone(w_src):
+    w, opt, closure = _lbfgs_problem()
+    with tg.no_grad():
+        w.copy_(w_src.detach())
+    return w, opt, closure
+
+
+def test_lbfgs_loads_torch_layout_state():
+    w, opt, closure = _lbfgs_problem()
+    for _ in range(2):
+        opt.step(closure)
+    mine = opt.state_dict()
+    s = mine["state"][0]
+    # torch.optim.LBFGS's state: no "step"; the curvature pairs and ro as lists (ro of 0-d
+    # tensors), H_diag a 0-d tensor, plus its scratch list "al"
+    torch_state = {"func_evals": s["func_evals"], "n_iter": s["n_iter"], "d": s["d"].copy(),
+                   "t": s["t"], "old_dirs": [r.copy() for r in s["old_dirs"]],
+                   "old_stps": [r.copy() for r in s["old_stps"]],
+                   "ro": [np.array(v) for v in s["ro"]], "H_diag": np.array(s["H_diag"]),
+                   "prev_flat_grad": s["prev_flat_grad"].copy(), "prev_loss": s["prev_loss"],
+                   "al": [None] * 3}
+    w2, opt2, closure2 = _lbfgs_clone(w)
+    opt2.load_state_dict({"state": {0: torch_state}, "param_groups": mine["param_groups"]})
+    assert opt2.state[w2]["step"] == s["n_iter"]
+    for _ in range(3):
+        assert float(opt.step(closure)) == float(opt2.step(closure2))
+    np.testing.assert_array_equal(w.detach().numpy(), w2.detach().numpy())
+
+
+def test_lbfgs_load_state_dict_copies_the_arrays():
+    w, opt, closure = _lbfgs_problem()
+    for _ in range(2):
+        opt.step(closure)
+    sd = opt.state_dict()
+    w2, opt2, closure2 = _lbfgs_clone(w)
+    opt2.load_state_dict(sd)
+    for key in ("d", "prev_flat_grad", "old_dirs", "old_stps"):     # the caller's arrays change
+        sd["state"][0][key][...] = 1e3
+    for _ in range(2):
+        assert float(opt.step(closure)) == float(opt2.step(closure2))

@@ -265,7 +265,8 @@ class LBFGS(Optimizer):
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore ``state_dict()`` output (checked before anything changes)."""
+        """Restore ``state_dict()`` output, or torch's LBFGS state converted to arrays / Tensors
+        (curvature pairs as lists, no ``step``: n_iter is used); checked before anything changes."""
         states, _ = self._saved_layout(state_dict)     # either layout, checked
         entry = None if states[0] is None else self._restored(states[0])
         super().load_state_dict({**state_dict, "state": [None] * len(states),
@@ -279,17 +280,20 @@ class LBFGS(Optimizer):
         params = self.param_groups[0]["params"]
         n, xp, dtype = sum(p.size for p in params), params[0].device.xp, params[0].dtype
         try:
-            entry = {k: int(s[k]) for k in ("step", "func_evals", "n_iter")}
+            entry = {k: int(s[k]) for k in ("func_evals", "n_iter")}
+            entry["step"] = int(s.get("step", entry["n_iter"]))    # torch's state has no step
             if "d" not in s:            # saved before its first iteration ended
                 return entry
             for key in self._NUMBERS:
                 entry[key] = float(s[key])
             for key in self._ARRAYS:
-                entry[key] = xp.asarray(_host_array(s[key]).reshape(n), dtype=dtype)
+                entry[key] = xp.array(_host_array(s[key]).reshape(n), dtype=dtype)    # a copy: no aliasing
             k = len(s["ro"])
             for key in self._HISTORY:
-                stacked = _host_array(s[key]).reshape(k, n)
-                entry[key] = [xp.asarray(row, dtype=dtype) for row in stacked]
+                rows = s[key]     # (k, n) as saved here, or torch's list of k vectors
+                stacked = (np.stack([_host_array(v).reshape(n) for v in rows]) if isinstance(rows, (list, tuple)) and rows
+                           else _host_array(rows)).reshape(k, n)
+                entry[key] = [xp.array(row, dtype=dtype) for row in stacked]
             entry["ro"] = [float(v) for v in s["ro"]]
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"LBFGS state is malformed for {n} parameter values: "
