@@ -42,3 +42,20 @@ def test_grad_fn_name_and_repr_survive_backward(make, node):
     y.sum().backward()
     assert y.grad_fn.name() == node
     assert f"grad_fn=<{node}>" in repr(y)
+
+
+def test_ddp_without_process_group_raises_a_typed_config_error():
+    import tensorgan.distributed as dist
+    from tensorgan.errors import ConfigError
+    if dist.is_initialized():
+        pytest.skip("a process group is already initialized in this test process")
+    with pytest.raises(ConfigError, match="init_process_group"):
+        tg.nn.parallel.DistributedDataParallel(tg.nn.Linear(2, 2))
+
+
+def test_gradcheck_unknown_flag_is_a_typed_input_error():
+    from tensorgan.errors import InputTypeError
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    with pytest.raises(InputTypeError, match="check_typo"):
+        tg.autograd.gradcheck(lambda t: t * t, (x,), check_typo=True)
+    assert tg.autograd.gradcheck(lambda t: t * t, (x,), fast_mode=True)
