@@ -59,3 +59,15 @@ def test_gradcheck_unknown_flag_is_a_typed_input_error():
     with pytest.raises(InputTypeError, match="check_typo"):
         tg.autograd.gradcheck(lambda t: t * t, (x,), check_typo=True)
     assert tg.autograd.gradcheck(lambda t: t * t, (x,), fast_mode=True)
+
+
+@pytest.mark.parametrize("value, expected", [(-2.0, -1.0), (0.0, 0.0), (3.5, 1.0),
+                                             (float("nan"), 0.0)])
+def test_sign_of_a_0d_float_tensor(value, expected):
+    # NumPy's sign of a 0-d array is a scalar, which the NaN -> 0 fix-up could not write into
+    for requires_grad in (False, True):
+        x = tg.tensor(value, requires_grad=requires_grad)
+        y = x.sign()
+        assert y.shape == () and y.item() == expected
+    v = tg.tensor([float("nan"), -0.5, 2.0]).sign()
+    assert v.tolist() == [0.0, -1.0, 1.0]
