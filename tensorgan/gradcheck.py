@@ -40,7 +40,8 @@ def _torch_form(name: str, fn: Callable, inputs: Any, flags: dict) -> tuple:
     accepted (``fast_mode``, ``check_batched_grad``, ...)."""
     unknown = set(flags) - set(_TORCH_FLAGS)
     if unknown:
-        raise TypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)}")
+        raise InputTypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)} "
+                             f"(torch's flags it accepts: {', '.join(_TORCH_FLAGS)})")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     with no_grad():
         probe = fn(*inputs)

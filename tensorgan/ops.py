@@ -434,6 +434,11 @@ class EvenlyDistributed(Max):
     def name(self) -> str:
         return self.node
 
+    def release(self) -> None:      # the node's name outlives backward (repr(t) after backward)
+        node = self.node
+        Function.release(self)
+        self.node = node
+
 
 class MaxDim(Function):
     """``x.max(dim)`` / ``x.min(dim)``: the values at the indices ``index`` (argmax / argmin along
@@ -451,6 +456,8 @@ class MaxDim(Function):
 
     def name(self) -> str:
         return self.node
+
+    release = EvenlyDistributed.release
 
     def _mask(self):
         n = self.shape[self.axis]

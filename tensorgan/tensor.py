@@ -1662,7 +1662,7 @@ class Tensor:
     def sign(self) -> "Tensor":
         if self.dtype == BOOL:              # torch: a mask is its own sign
             return self.clone()
-        values = self.device.xp.sign(self.array)
+        values = self.device.xp.asarray(self.device.xp.sign(self.array))   # 0-d: NumPy gives a scalar
         if values.dtype.kind == "f":
             values[values != values] = 0            # torch: sign(NaN) is 0 (NumPy's is NaN)
         return self._piecewise_constant(values)

@@ -224,6 +224,11 @@ class _OutputSplit(_EngineFunction):
     def __repr__(self) -> str:
         return repr(self.node)
 
+    def release(self) -> None:       # the name (the node) outlives backward, as torch's
+        node = self.node
+        super().release()
+        self.node = node
+
     def backward(self, grad):
         self.node.grads[self.index] = grad
         return (self.xp.zeros((), dtype=self.inputs[0].dtype),)
@@ -267,7 +272,9 @@ class _CustomNode(_EngineFunction):
     def release(self) -> None:
         self.ctx._released = True
         self.ctx._packed, self.ctx.to_save = None, ()    # packed objects go now, as torch's
+        cls = self.cls
         super().release()
+        self.cls = cls                  # the node's name (``<cls>Backward``) outlives backward
 
 
 def _grad_tensor(g: Any, out: Any, materialize: bool, device: Any) -> Any:

@@ -31,8 +31,9 @@ class DistributedDataParallel(DataParallel):
                  check_reduction: bool = False, gradient_as_bucket_view: bool = False,
                  static_graph: bool = False, **kwargs: Any) -> None:
         from .. import distributed as dist
-        if not dist.is_initialized():
-            raise ValueError("DistributedDataParallel: Default process group has not been "
+        from ..errors import ConfigError
+        if not dist.is_initialized():     # a ValueError, as torch's
+            raise ConfigError("DistributedDataParallel: Default process group has not been "
                              "initialized, please make sure to call init_process_group.")
         super().__init__(module, device_ids, output_device, dim)
 
