@@ -25,6 +25,14 @@ class _Loss(Module):
                               f"got {reduction!r}")
         self.reduction = reduction        # torch's losses show nothing in their repr
 
+    def _weight_buffer(self, name: str, value: Any, what: str = "a Tensor or None") -> None:
+        """``value`` (None or a Tensor) as buffer ``name`` -- torch's: in state_dict, moved by
+        ``.to()``; anything else is refused, naming the loss and what it takes."""
+        if value is not None and not isinstance(value, Tensor):
+            raise InputTypeError(f"{type(self).__name__}: {name} must be {what}, got "
+                                 f"{type(value).__name__}")
+        self.register_buffer(name, value)
+
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on logits -- the stable form; what the DCGAN's losses use. torch's
@@ -35,12 +43,8 @@ class BCEWithLogitsLoss(_Loss):
         if isinstance(weight, str):          # tensorgan's older BCEWithLogitsLoss(reduction)
             weight, reduction = None, weight
         super().__init__(size_average, reduce, reduction)
-        for name, value in (("weight", weight), ("pos_weight", pos_weight)):
-            if value is not None and not isinstance(value, Tensor):
-                raise InputTypeError(f"BCEWithLogitsLoss: {name} must be a Tensor or None, got "
-                                     f"{type(value).__name__}")
-        self.register_buffer("weight", weight)
-        self.register_buffer("pos_weight", pos_weight)
+        self._weight_buffer("weight", weight)
+        self._weight_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         if self.weight is None and self.pos_weight is None:
@@ -58,10 +62,7 @@ class BCELoss(_Loss):
         if isinstance(weight, str):          # tensorgan's older BCELoss(reduction) positionally
             weight, reduction = None, weight
         super().__init__(size_average, reduce, reduction)
-        if weight is not None and not isinstance(weight, Tensor):
-            raise InputTypeError(f"BCELoss: weight must be a Tensor or None, got "
-                                 f"{type(weight).__name__}")
-        self.register_buffer("weight", weight)
+        self._weight_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
@@ -90,10 +91,7 @@ class CrossEntropyLoss(_Loss):
         if not 0.0 <= F._scalar("CrossEntropyLoss", "label_smoothing", label_smoothing) <= 1.0:
             raise ConfigError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                               f"{label_smoothing!r}")
-        if weight is not None and not isinstance(weight, Tensor):
-            raise InputTypeError(f"CrossEntropyLoss: weight must be a Tensor of one weight per "
-                                 f"class, got {type(weight).__name__}")
-        self.register_buffer("weight", weight)    # torch's: in state_dict, moved by .to()
+        self._weight_buffer("weight", weight, "a Tensor of one weight per class")
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -147,12 +145,9 @@ class NLLLoss(_Loss):
     def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
-        if weight is not None and not isinstance(weight, Tensor):
-            raise InputTypeError(f"NLLLoss: weight must be a Tensor of one weight per class, got "
-                                 f"{type(weight).__name__}")
+        self._weight_buffer("weight", weight, "a Tensor of one weight per class")
         if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
             raise InputTypeError(f"NLLLoss: ignore_index must be an int, got {ignore_index!r}")
-        self.register_buffer("weight", weight)    # torch's: in state_dict, moved by .to()
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -235,10 +230,7 @@ class MultiLabelSoftMarginLoss(_Loss):
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
-        if weight is not None and not isinstance(weight, Tensor):
-            raise InputTypeError(f"MultiLabelSoftMarginLoss: weight must be a Tensor of one weight "
-                                 f"per class, got {type(weight).__name__}")
-        self.register_buffer("weight", weight)
+        self._weight_buffer("weight", weight, "a Tensor of one weight per class")
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
@@ -307,11 +299,8 @@ class MultiMarginLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         if p not in (1, 2) or isinstance(p, bool):
             raise ConfigError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
-        if weight is not None and not isinstance(weight, Tensor):
-            raise InputTypeError(f"MultiMarginLoss: weight must be a Tensor of one weight per class, "
-                                 f"got {type(weight).__name__}")
+        self._weight_buffer("weight", weight, "a Tensor of one weight per class")
         self.p, self.margin = int(p), F._scalar("MultiMarginLoss", "margin", margin)
-        self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
