@@ -22,8 +22,8 @@ from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOf
                      ShapeError)
 from .random import Generator, resolve
 from .dtypes import result_type
-from .tensor import (Function, Tensor, _is_int, _one_dtype, _run_backward, _shares_live_memory,
-                     is_grad_enabled, no_grad)
+from .tensor import (Function, Tensor, _broadcasts_to, _is_int, _one_dtype, _run_backward,
+                     _shares_live_memory, is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
 
 IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
@@ -1604,11 +1604,7 @@ def binary_cross_entropy(input: Tensor, target: Target, weight: Tensor | None = 
     if weight is None:
         return BCE.apply(probs, target, reduction)
     _check_operand("binary_cross_entropy", "weight", weight, probs, same_dtype=False)
-    try:
-        fits = np.broadcast_shapes(weight.shape, probs.shape) == probs.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not _broadcasts_to(weight.shape, probs.shape):
         raise ShapeError(f"binary_cross_entropy: weight shape {weight.shape} does not broadcast "
                          f"to the input's {probs.shape}")
     return _reduced(BCE.apply(probs, target, "none") * weight, reduction)

@@ -30,7 +30,7 @@ from .errors import ConfigError, DTypeError, InputTypeError, LinAlgError, ShapeE
 from .factory import concat, eye
 from .math_ops import Composed, _others_product
 from .shape_index_ops import diag_embed, diagonal as _diagonal_planes, movedim, tril
-from .tensor import FLOAT_DTYPES, Tensor, _is_int, _one_dtype, is_grad_enabled, no_grad
+from .tensor import FLOAT_DTYPES, Tensor, _broadcasts_to, _is_int, _one_dtype, is_grad_enabled, no_grad
 
 __all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky", "qr", "svd",
            "svdvals", "eigh", "eigvalsh", "pinv", "matrix_power", "matrix_exp", "norm",
@@ -854,11 +854,7 @@ def _scaled_sum(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) 
     input (NaN in it does not propagate), as torch's add*mm family."""
     if not isinstance(input, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    try:
-        fits = np.broadcast_shapes(input.shape, product.shape) == product.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not _broadcasts_to(input.shape, product.shape):
         raise ShapeError(f"{op}: input of shape {input.shape} does not broadcast to the product's "
                          f"shape {product.shape}")
     scaled = product if alpha == 1 else product * alpha

@@ -2098,11 +2098,7 @@ class Tensor:
         def update(a):
             value = self._operand(src)
             shape = getattr(value, "shape", ())
-            try:
-                fits = np.broadcast_shapes(a.shape, shape) == a.shape
-            except ValueError:
-                fits = False
-            if not fits:
+            if not _broadcasts_to(shape, a.shape):
                 raise ShapeError(f"copy_: cannot broadcast a source of shape {shape} to {a.shape}")
             a[...] = value
 
@@ -2217,6 +2213,15 @@ def _wrapped(value: int, dtype: np.dtype) -> int:
         raise OverflowError(f"Python integer {value} is out of range for a {dtype} tensor "
                             f"(even int64/uint64), as torch refuses it")
     return int(np.array(value, dtype=np.uint64 if value >= 2 ** 63 else np.int64).astype(dtype))
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an operand of ``shape`` broadcasts to exactly ``target`` (copy_'s source, a loss
+    weight, add*mm's input)."""
+    try:
+        return np.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        return False
 
 
 def _has_float64(data: Any) -> bool:
