@@ -154,10 +154,30 @@ class Function:
             if a._ctx is not None:
                 pairs.append((a._ctx, 0))
             elif a._requires_grad:
-                pairs.append((AccumulateGrad(a), 0))
+                pairs.append((AccumulateGrad.of(a), 0))
             else:
                 pairs.append((None, 0))
         return tuple(pairs)
+
+    def register_prehook(self, hook: Callable[[tuple], "tuple | None"]) -> "RemovableHandle":
+        """torch's node pre-hook: ``hook(grad_outputs)`` before this node's backward runs; a tuple
+        it returns replaces the gradient."""
+        return self._node_hooks().add(self._node_hooks().pre, hook)
+
+    def register_hook(self, hook: Callable[[tuple, tuple], "tuple | None"]) -> "RemovableHandle":
+        """torch's node hook: ``hook(grad_inputs, grad_outputs)`` after this node's backward, with
+        one gradient per ``next_functions`` entry (None where there is none); a tuple it returns
+        replaces ``grad_inputs``."""
+        return self._node_hooks().add(self._node_hooks().post, hook)
+
+    def _node_hooks(self) -> "_NodeHooks":
+        if self.released:
+            raise AutogradError(f"{self.name()}: the graph was already freed (backward ran), so a "
+                                f"hook on this node would never run")
+        hooks = self.__dict__.get("node_hooks")
+        if hooks is None:
+            hooks = self.node_hooks = _NodeHooks()
+        return hooks
 
     def name(self) -> str:
         """torch's name for this node (``grad_fn.name()``; ``repr(t)`` shows it as
@@ -197,18 +217,124 @@ TORCH_NODE_NAMES: dict = {
 
 class AccumulateGrad:
     """The node ``next_functions`` gives for a leaf that requires grad (torch's AccumulateGrad):
-    ``.variable`` is the leaf its gradient accumulates into."""
+    ``.variable`` is the leaf its gradient accumulates into.  One per leaf while it is alive
+    (``of``), so hooks put on it stay put -- the idiom of gradient-compression and all-reduce
+    code: ``acc = p.expand_as(p).grad_fn.next_functions[0][0]; acc.register_hook(hook)``."""
 
     next_functions: tuple = ()
 
     def __init__(self, variable: "Tensor"):
         self.variable = variable
+        self.metadata: dict = {}
+
+    @staticmethod
+    def of(leaf: "Tensor") -> "AccumulateGrad":
+        """``leaf``'s node: the one handed out before if it is still alive, else a new one
+        (held weakly by the leaf, so the two do not keep each other alive)."""
+        leaf._hooks = leaf._hooks or _GradHooks()
+        node = leaf._hooks.accumulator() if leaf._hooks.accumulator is not None else None
+        if node is None:
+            node = AccumulateGrad(leaf)
+            leaf._hooks.accumulator = weakref.ref(node)
+        return node
+
+    def register_hook(self, hook: Callable[[tuple, tuple], None]) -> "RemovableHandle":
+        """``hook((), (grad,))`` after ``grad`` was added into ``variable.grad`` (torch's)."""
+        if not callable(hook):
+            raise InputTypeError(f"register_hook takes a function, got {type(hook).__name__}")
+        return self.variable._hooks.add(_NodeHook(hook))
+
+    def register_prehook(self, hook: Callable[[tuple], "tuple | None"]) -> "RemovableHandle":
+        """``hook((grad,))`` before ``grad`` is added into ``variable.grad``; a tuple it returns
+        replaces the gradient (torch's)."""
+        if not callable(hook):
+            raise InputTypeError(f"register_prehook takes a function, got {type(hook).__name__}")
+
+        def as_tensor_hook(grad: "Tensor") -> "Tensor | None":
+            new = hook((grad,))
+            return None if new is None else new[0]
+        return self.variable.register_hook(as_tensor_hook)
 
     def name(self) -> str:
         return "AccumulateGrad"
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class _NodeHooks:
+    """The hooks on one graph node (``grad_fn.register_prehook`` / ``register_hook``), run by the
+    backward walk around the node's backward; gradients reach them as Tensors, as in torch."""
+
+    def __init__(self) -> None:
+        self.pre: dict[int, Callable] = {}
+        self.post: dict[int, Callable] = {}
+
+    def add(self, hooks: dict, hook: Callable) -> "RemovableHandle":
+        if not callable(hook):
+            raise InputTypeError(f"register_hook takes a function, got {type(hook).__name__}")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def run_pre(self, ctx: Function, g):
+        """The pre-hooks on the gradient ``g`` of the node's output; the gradient to go on with."""
+        for hook in list(self.pre.values()):
+            new = hook((_as_tensor(g, ctx.device),))
+            if new is not None:
+                g = _replacement(ctx, "pre-hook", new[0] if isinstance(new, (tuple, list)) else new, g)
+        return g
+
+    def run_post(self, ctx: Function, input_grads: tuple, g) -> tuple:
+        """The hooks on the gradients ``input_grads`` (one per ``ctx.inputs``) of the node."""
+        tensor_inputs = [i for i, a in enumerate(ctx.inputs) if isinstance(a, Tensor)]
+        for hook in list(self.post.values()):
+            grad_inputs = tuple(None if input_grads[i] is None or not ctx.inputs[i]._requires_grad else
+                                _as_tensor(_dense(input_grads[i], ctx.xp), ctx.device)
+                                for i in tensor_inputs)
+            new = hook(grad_inputs, (_as_tensor(g, ctx.device),))
+            if new is None:
+                continue
+            if not isinstance(new, (tuple, list)) or len(new) != len(tensor_inputs):
+                raise AutogradError(f"a hook on {ctx.name()} returned {type(new).__name__} "
+                                    f"{len(new) if isinstance(new, (tuple, list)) else ''}; it must "
+                                    f"return None or one gradient per next_functions entry "
+                                    f"({len(tensor_inputs)})")
+            input_grads = list(input_grads)
+            for i, grad in zip(tensor_inputs, new):
+                old = input_grads[i]
+                input_grads[i] = None if grad is None or old is None else \
+                    _replacement(ctx, "hook", grad, _dense(old, ctx.xp))
+            input_grads = tuple(input_grads)
+        return input_grads
+
+
+def _as_tensor(g, device: "Device") -> "Tensor":
+    return g if isinstance(g, Tensor) else Tensor._make(g, device)
+
+
+def _dense(g, xp):
+    """Indexing's sparse gradient as the array it stands for (hooks see plain gradients)."""
+    return g.add_into(xp, xp.zeros(g.shape, dtype=g.dtype)) if isinstance(g, ops.SparseGrad) else g
+
+
+def _replacement(ctx: Function, what: str, new, old):
+    """A hook's replacement for gradient ``old``: a Tensor of its shape and dtype, given back in
+    ``old``'s form (a Tensor in graph mode, else an array)."""
+    if not isinstance(new, Tensor) or new.shape != old.shape or new.dtype != old.dtype:
+        error = InputTypeError if not isinstance(new, Tensor) else \
+            ShapeError if new.shape != old.shape else DTypeError
+        raise error(f"a {what} on {ctx.name()} returned {getattr(new, 'shape', type(new).__name__)} "
+                    f"{getattr(new, 'dtype', '')} for a gradient of {old.shape} {old.dtype}")
+    return new if isinstance(old, Tensor) else new.array
+
+
+class _NodeHook:
+    """An AccumulateGrad hook among a leaf's post-accumulate hooks: called with the incoming
+    gradient as torch's node hooks are, ``hook(grad_inputs, grad_outputs)``."""
+
+    def __init__(self, hook: Callable[[tuple, tuple], None]) -> None:
+        self.hook = hook
 
 
 def _share(source: "Tensor", target: "Tensor") -> None:
@@ -470,12 +596,17 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
             elif ctx is None:  # a leaf
                 node._accumulate_grad(g, owned_by_a_leaf)
                 if node._hooks is not None and node._hooks.post:
-                    node._hooks.run_post(node)
+                    node._hooks.run_post(node, g)
                 continue
             _check_still_valid(ctx)
+            node_hooks = ctx.__dict__.get("node_hooks") if run_hooks else None
+            if node_hooks is not None:
+                g = node_hooks.run_pre(ctx, g)
             input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
             if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
                 input_grads = _as_one_per_input(ctx, input_grads)
+            if node_hooks is not None:
+                input_grads = node_hooks.run_post(ctx, input_grads, g)
             if check_nan:
                 _refuse_nan(ctx, input_grads)
             for parent, pg in zip(ctx.inputs, input_grads):
@@ -529,7 +660,7 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
         if id(t) in got:
             t._accumulate_grad(got[id(t)], owned)
             if t._ctx is None and t._hooks is not None and t._hooks.post:
-                t._hooks.run_post(t)
+                t._hooks.run_post(t, got[id(t)])
 
 
 def _check_still_valid(ctx: Function) -> None:
@@ -586,6 +717,7 @@ class _GradHooks:
         self.hooks: dict[int, Callable] = {}
         self.retain = False
         self.post: dict[int, Callable] = {}   # register_post_accumulate_grad_hook (leaves)
+        self.accumulator: "weakref.ref | None" = None   # the leaf's AccumulateGrad, if handed out
 
     def add(self, hook: Callable) -> "RemovableHandle":
         """A post-accumulate-grad hook, run by :meth:`run_post`."""
@@ -593,10 +725,14 @@ class _GradHooks:
         self.post[handle.id] = hook
         return handle
 
-    def run_post(self, leaf: "Tensor") -> None:
-        """The leaf's post-accumulate-grad hooks, after its ``.grad`` was added into (torch's)."""
+    def run_post(self, leaf: "Tensor", g) -> None:
+        """The leaf's post-accumulate-grad hooks, after gradient ``g`` was added into its
+        ``.grad`` (torch's); AccumulateGrad hooks see ``g`` itself."""
         for hook in list(self.post.values()):
-            if hook(leaf) is not None:
+            if isinstance(hook, _NodeHook):
+                if hook.hook((), (g if isinstance(g, Tensor) else Tensor._make(g, leaf.device),)) is not None:
+                    raise AutogradError("an AccumulateGrad hook must return None")
+            elif hook(leaf) is not None:
                 raise AutogradError("a post-accumulate-grad hook must return None (it sees the "
                                      "tensor; change its .grad in place)")
 

@@ -1,4 +1,5 @@
-"""``torch.autograd.graph``: hooks on the tensors a custom Function saves for backward.
+"""``torch.autograd.graph``: the graph nodes' type ``Node``, and hooks on the tensors a custom
+Function saves for backward.
 
 ``saved_tensors_hooks(pack_hook, unpack_hook)``: inside the context, every tensor a custom
 ``autograd.Function`` saves with ``ctx.save_for_backward`` is handed to ``pack_hook`` when the call
@@ -13,12 +14,24 @@ built-in ops); gradients are the same either way when ``unpack_hook(pack_hook(t)
 """
 from __future__ import annotations
 
+import abc
 from typing import Any, Callable
 
 from ..errors import AutogradError, InputTypeError
-from ..tensor import Tensor
+from ..tensor import AccumulateGrad, Function, Tensor
 
-__all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
+__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
+
+
+class Node(abc.ABC):
+    """torch's ``torch.autograd.graph.Node``: the type of every graph node -- a ``grad_fn``
+    (an op's :class:`~tensorgan.Function`) and a leaf's ``AccumulateGrad`` -- for ``isinstance``
+    checks and annotations.  Nodes have ``name()``, ``next_functions``, ``register_hook`` and
+    ``register_prehook``."""
+
+
+Node.register(Function)
+Node.register(AccumulateGrad)
 
 _stack: list = []               # the active (pack, unpack) pairs, innermost last
 _disabled: list = []            # the messages of the active disable_saved_tensors_hooks
