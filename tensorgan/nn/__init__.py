@@ -72,3 +72,4 @@ __all__ += ["CrossMapLRN2d", "FractionalMaxPool3d", "LPPool3d", "SyncBatchNorm",
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional
+from . import modules  # noqa: E402,F401  (torch.nn.modules.module.register_module_forward_hook ...)

@@ -213,6 +213,66 @@ _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward
                "_backward_pre_hooks", "_state_dict_pre_hooks", "_state_dict_hooks",
                "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
+# torch.nn.modules.module's global hooks: they run for every module's call, before its own.
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict = OrderedDict()
+_global_forward_hooks_always_called: OrderedDict = OrderedDict()
+_global_backward_pre_hooks: OrderedDict = OrderedDict()
+_global_backward_hooks: OrderedDict = OrderedDict()
+
+
+def _global_hooks_set() -> bool:
+    return bool(_global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks)
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, args)`` before every module's forward (torch's global form of
+    :meth:`Module.register_forward_pre_hook`); a value it returns replaces the inputs."""
+    return Module._add_hook(_global_forward_pre_hooks, hook, "register_module_forward_pre_hook")
+
+
+def register_module_forward_hook(hook: Callable[..., Any], *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """``hook(module, args, output)`` after every module's forward, before the module's own
+    forward hooks (torch's); ``with_kwargs`` / ``always_call`` as in
+    :meth:`Module.register_forward_hook`."""
+    flags = [(_global_forward_hooks_with_kwargs, with_kwargs),
+             (_global_forward_hooks_always_called, always_call)]
+    return Module._add_hook(_global_forward_hooks, hook, "register_module_forward_hook", False, flags)
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, grad_output)`` for every module, as
+    :meth:`Module.register_full_backward_pre_hook`, before the module's own."""
+    return Module._add_hook(_global_backward_pre_hooks, hook, "register_module_full_backward_pre_hook")
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, grad_input, grad_output)`` for every module, as
+    :meth:`Module.register_full_backward_hook`, before the module's own."""
+    return Module._add_hook(_global_backward_hooks, hook, "register_module_full_backward_hook")
+
+
+def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Deprecated in torch; here a full backward hook, as :meth:`Module.register_backward_hook`."""
+    warnings.warn("register_module_backward_hook is deprecated (as in torch): use "
+                  "register_module_full_backward_hook; tensorgan runs this hook as a full "
+                  "backward hook", FutureWarning, stacklevel=2)
+    return register_module_full_backward_hook(hook)
+
+
+class _LegacyStateDictHook:
+    """A hook of ``Module._register_state_dict_hook``: unlike the public post-hooks, what it
+    returns (a dict) replaces the state dict."""
+
+    def __init__(self, hook: Callable[..., Any]) -> None:
+        self.hook = hook
+
+    def __call__(self, *args: Any) -> Any:
+        return self.hook(*args)
+
 
 class Module:
     """Base class of every layer and model; subclasses implement ``forward``."""
@@ -594,9 +654,12 @@ class Module:
             if module is not None:
                 module.state_dict(destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
         for hook in list(self._state_dict_hooks.values()):
-            if hook(self, destination, prefix, local_metadata) is not None:
-                raise InputTypeError("state_dict post-hook must return None (it edits the "
-                                     "state_dict in place)")
+            result = hook(self, destination, prefix, local_metadata)
+            if result is not None:
+                if not isinstance(hook, _LegacyStateDictHook):
+                    raise InputTypeError("state_dict post-hook must return None (it edits the "
+                                         "state_dict in place)")
+                destination = result
         return destination
 
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
@@ -728,7 +791,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or _global_hooks_set()):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -740,16 +803,19 @@ class Module:
         try:
             args, kwargs = self._run_forward_pre_hooks(args, kwargs)
             bw_hook = None
-            if self._backward_hooks or self._backward_pre_hooks:
-                bw_hook = BackwardHook(self, list(self._backward_hooks.values()),
-                                       list(self._backward_pre_hooks.values()))
+            if self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks \
+                    or _global_backward_pre_hooks:
+                bw_hook = BackwardHook(
+                    self, [*_global_backward_hooks.values(), *self._backward_hooks.values()],
+                    [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()])
                 args = bw_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called:
+            for hook_id, hook in self._all_forward_hooks():
+                if hook_id in self._forward_hooks_always_called or \
+                        hook_id in _global_forward_hooks_always_called:
                     called.add(hook_id)
                 new = (hook(self, args, kwargs, result) if hook_id in self._forward_hooks_with_kwargs
-                       else hook(self, args, result))
+                       or hook_id in _global_forward_hooks_with_kwargs else hook(self, args, result))
                 if new is not None:          # a value returned replaces the output
                     result = new
             return result if bw_hook is None else bw_hook.setup_output_hook(result)
@@ -757,8 +823,12 @@ class Module:
             self._run_always_called_hooks(args, kwargs, result, called)
             raise
 
+    def _all_forward_hooks(self) -> list:
+        """The global forward hooks (``register_module_forward_hook``), then this module's."""
+        return [*_global_forward_hooks.items(), *self._forward_hooks.items()]
+
     def _run_forward_pre_hooks(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
+        for hook_id, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 new = hook(self, args, kwargs)
                 if new is not None:
@@ -775,12 +845,13 @@ class Module:
     def _run_always_called_hooks(self, args: tuple, kwargs: dict, result: Any, called: set) -> None:
         """After an error in the call: the ``always_call`` forward hooks not run yet, their own
         errors reduced to warnings (the first error is the one raised)."""
-        for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id not in self._forward_hooks_always_called or hook_id in called:
+        for hook_id, hook in self._all_forward_hooks():
+            if hook_id in called or not (hook_id in self._forward_hooks_always_called
+                                         or hook_id in _global_forward_hooks_always_called):
                 continue
             try:
                 new = (hook(self, args, kwargs, result) if hook_id in self._forward_hooks_with_kwargs
-                       else hook(self, args, result))
+                       or hook_id in _global_forward_hooks_with_kwargs else hook(self, args, result))
                 result = result if new is None else new
             except Exception as exc:
                 warnings.warn(f"module forward hook with ``always_call=True`` raised an exception "
@@ -789,7 +860,7 @@ class Module:
 
     def _has_hooks(self) -> bool:
         return bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                    or self._backward_pre_hooks)
+                    or self._backward_pre_hooks or _global_hooks_set())
 
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -847,6 +918,24 @@ class Module:
         """``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict`` wrote this
         module's and its children's entries; it edits ``state_dict`` in place and returns None."""
         return self._add_hook(self._state_dict_hooks, hook, "register_state_dict_post_hook")
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """torch's older, private form of :meth:`register_state_dict_post_hook` (still common in
+        libraries): a dict ``hook`` returns replaces the state dict."""
+        if not callable(hook):
+            raise InputTypeError(f"_register_state_dict_hook takes a function, got {type(hook).__name__}")
+        return self._add_hook(self._state_dict_hooks, _LegacyStateDictHook(hook), "_register_state_dict_hook")
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                           with_module: bool = False) -> RemovableHandle:
+        """torch's older, private form of :meth:`register_load_state_dict_pre_hook`:
+        ``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)``, with the module first only when ``with_module``."""
+        if not callable(hook):
+            raise InputTypeError(f"_register_load_state_dict_pre_hook takes a function, got "
+                                 f"{type(hook).__name__}")
+        return self.register_load_state_dict_pre_hook(
+            hook if with_module else lambda module, *rest: hook(*rest))
 
     def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
