@@ -3030,8 +3030,9 @@ _LINEAR_RANK = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None,
-                recompute_scale_factor: bool | None = None) -> Tensor:
-    """``torch.nn.functional.interpolate`` on (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+                recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
+    """``torch.nn.functional.interpolate`` on (N, C, L), (N, C, H, W) or (N, C, D, H, W)
+    (``antialias=True``, torch's low-pass filter when downsampling, is not implemented).
 
     Each output position i reads input position ``src(i)`` along each dim, with scale = in/out
     for ``size`` (or with ``recompute_scale_factor``) and 1/scale_factor otherwise, computed as
@@ -3050,6 +3051,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     - ``area``: adaptive average pooling to the output size.
     """
     x = input   # (torch's name for the argument)
+    if antialias:
+        raise ConfigError("interpolate: antialias=True is not implemented in tensorgan "
+                          "(antialias=False, the default, is)")
     _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
     if mode not in INTERPOLATE_MODES:
         raise ConfigError(f"interpolate: mode must be one of {INTERPOLATE_MODES}, got {mode!r}")
