@@ -1124,9 +1124,10 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     return (x[xp.asarray(rows)] - x[xp.asarray(cols)]).norm(float(p), dim=1)
 
 
-def one_hot(target: Any, num_classes: int = -1) -> Tensor:
-    """``torch.nn.functional.one_hot``: an int64 tensor of shape ``target.shape + (num_classes,)``
-    (``num_classes=-1`` takes max(target) + 1); ``.float()`` it to feed a layer."""
+def one_hot(input: Any, num_classes: int = -1) -> Tensor:
+    """``torch.nn.functional.one_hot``: an int64 tensor of shape ``input.shape + (num_classes,)``
+    (``num_classes=-1`` takes max(input) + 1); ``.float()`` it to feed a layer."""
+    target = input                                   # (torch's keyword name is input)
     labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
     if labels.size and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()
                             and labels.min() >= 0):

@@ -71,6 +71,8 @@ CASES = [
     ("interpolate(antialias=False)", lambda: F.interpolate(_x()[None, None], scale_factor=2, mode="nearest",
                                                            antialias=False)[0, 0],
      X.repeat(2, 0).repeat(2, 1), None),
+    ("one_hot(input=, num_classes=)", lambda: F.one_hot(input=tg.tensor([0, 2]), num_classes=3),
+     np.eye(3)[[0, 2]], np.int64),
 ]
 
 
