@@ -191,11 +191,19 @@ def normal(mean: float, std: float, size: Any, *, generator: Generator | None = 
     return t.requires_grad_(requires_grad)
 
 
-def bernoulli(probs: Tensor, *, generator: Generator | None = None) -> Tensor:
-    """1.0 with probability ``probs`` (elementwise), else 0.0 -- a constant (no gradient)."""
-    if not isinstance(probs, Tensor):
-        raise InputTypeError(f"bernoulli: probs must be a Tensor, got {type(probs).__name__}")
-    p = probs.detach().numpy()
+def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
+    """1.0 with probability ``input`` (elementwise), else 0.0 -- a constant (no gradient); with
+    ``p`` (a number, torch's second form), 1.0 with probability ``p`` in ``input``'s shape."""
+    if not isinstance(input, Tensor):
+        raise InputTypeError(f"bernoulli: input must be a Tensor, got {type(input).__name__}")
+    probs = input
+    if p is None:
+        p = probs.detach().numpy()
+    elif isinstance(p, Tensor):
+        raise InputTypeError("bernoulli: p must be a number (for per-element probabilities pass "
+                             "them as input)")
+    else:
+        p = np.full(probs.shape, float(p))
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise InputTypeError("bernoulli: probabilities must be in [0, 1]")
     u = rand(probs.shape, generator=generator, dtype=probs.dtype).numpy()

@@ -109,7 +109,16 @@ transpose = _function_form("transpose")
 flatten = _function_form("flatten")
 squeeze = _function_form("squeeze")
 unsqueeze = _function_form("unsqueeze")
-split = _function_form("split")
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """torch.split: ``tensor.split(split_size_or_sections, dim)`` (torch's keyword names here
+    differ from the method's ``split_size``)."""
+    if not isinstance(tensor, Tensor):
+        raise InputTypeError(f"tg.split: tensor must be a Tensor, got {type(tensor).__name__}")
+    return tensor.split(split_size_or_sections, dim)
+
+
 chunk = _function_form("chunk")
 log1p = _function_form("log1p")
 sin = _function_form("sin")
@@ -322,9 +331,9 @@ def iinfo(dtype: Any) -> np.iinfo:
     return np.iinfo(dt)
 
 
-def isin(elements: Any, test_elements: Any, *, invert: bool = False) -> Tensor:
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """Whether each element of ``elements`` is among ``test_elements`` (a bool tensor of
-    ``elements``' shape; torch.isin)."""
+    ``elements``' shape; torch.isin; ``assume_unique`` only a speed hint, as torch's)."""
     if not isinstance(elements, Tensor):
         raise InputTypeError(f"isin: elements must be a Tensor, got {type(elements).__name__}")
     test = test_elements.detach().numpy() if isinstance(test_elements, Tensor) else np.asarray(test_elements)

@@ -1124,9 +1124,10 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     return (x[xp.asarray(rows)] - x[xp.asarray(cols)]).norm(float(p), dim=1)
 
 
-def one_hot(target: Any, num_classes: int = -1) -> Tensor:
-    """``torch.nn.functional.one_hot``: an int64 tensor of shape ``target.shape + (num_classes,)``
-    (``num_classes=-1`` takes max(target) + 1); ``.float()`` it to feed a layer."""
+def one_hot(input: Any, num_classes: int = -1) -> Tensor:
+    """``torch.nn.functional.one_hot``: an int64 tensor of shape ``input.shape + (num_classes,)``
+    (``num_classes=-1`` takes max(input) + 1); ``.float()`` it to feed a layer."""
+    target = input                                   # (torch's keyword name is input)
     labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
     if labels.size and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()
                             and labels.min() >= 0):
@@ -3030,8 +3031,9 @@ _LINEAR_RANK = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None,
-                recompute_scale_factor: bool | None = None) -> Tensor:
-    """``torch.nn.functional.interpolate`` on (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+                recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
+    """``torch.nn.functional.interpolate`` on (N, C, L), (N, C, H, W) or (N, C, D, H, W)
+    (``antialias=True``, torch's low-pass filter when downsampling, is not implemented).
 
     Each output position i reads input position ``src(i)`` along each dim, with scale = in/out
     for ``size`` (or with ``recompute_scale_factor``) and 1/scale_factor otherwise, computed as
@@ -3050,6 +3052,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     - ``area``: adaptive average pooling to the output size.
     """
     x = input   # (torch's name for the argument)
+    if antialias:
+        raise ConfigError("interpolate: antialias=True is not implemented in tensorgan "
+                          "(antialias=False, the default, is)")
     _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
     if mode not in INTERPOLATE_MODES:
         raise ConfigError(f"interpolate: mode must be one of {INTERPOLATE_MODES}, got {mode!r}")

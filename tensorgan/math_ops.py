@@ -387,10 +387,11 @@ class _TensorMath:
         """x - trunc(x) (the sign of x), gradient 1."""
         return self - self.trunc()
 
-    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+    def nan_to_num(self, nan: float | None = None, posinf: float | None = None,
                    neginf: float | None = None) -> Tensor:
         """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite numbers by
-        default, as torch); gradient 0 at the replaced elements."""
+        default -- ``nan=None`` is 0 -- as torch); gradient 0 at the replaced elements."""
+        nan = 0.0 if nan is None else nan
         values = self.device.xp.nan_to_num(self.array, nan=nan, posinf=posinf, neginf=neginf)
         return ops.Where.apply(self, Tensor._make(values, self.device), self.isfinite().array)
 

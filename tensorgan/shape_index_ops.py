@@ -124,11 +124,13 @@ moveaxis = movedim
 
 
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
-    """torch.swapaxes / swapdims: ``transpose(axis0, axis1)``."""
+    """torch.swapaxes: ``transpose(axis0, axis1)``."""
     return input.transpose(axis0, axis1)
 
 
-swapdims = swapaxes
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """torch.swapdims: ``transpose(dim0, dim1)`` (swapaxes under torch's other keyword names)."""
+    return input.transpose(dim0, dim1)
 
 
 def ravel(input: Tensor) -> Tensor:
@@ -146,10 +148,10 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
-    """Shift elements along ``dims`` by ``shifts``, wrapping around (torch.roll; no dims: the
-    flattened tensor, shape kept)."""
+    """Shift elements along ``dims`` by ``shifts``, wrapping around (torch.roll; no dims -- None
+    or ``()``, torch's default -- the flattened tensor, shape kept)."""
     shifts_t = (shifts,) if _is_int(shifts) else tuple(shifts)
-    if dims is None:
+    if dims is None or (isinstance(dims, (tuple, list)) and not dims):
         if len(shifts_t) != 1:
             raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts}")
         return roll(input.reshape(-1), shifts_t[0], 0).reshape(input.shape)
@@ -789,7 +791,9 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return (input * tensor).sum()
 
 
-vdot = dot
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """torch.vdot: :func:`dot` (no complex numbers to conjugate), with torch's keyword ``other``."""
+    return dot(input, other)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:

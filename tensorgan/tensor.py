@@ -1099,7 +1099,8 @@ class Tensor:
         _share(self, t)
         return t
 
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        flag = requires_grad                         # torch's keyword name
         if not isinstance(flag, (bool, np.bool_)):
             raise InputTypeError(f"requires_grad must be True or False, got {flag!r}")
         if flag and self.array.dtype.kind != "f":
@@ -1189,11 +1190,16 @@ class Tensor:
     def double(self) -> "Tensor":
         return self.to(float64)
 
-    def cpu(self) -> "Tensor":
-        return self.to("cpu")
+    def cpu(self, memory_format: Any = None) -> "Tensor":
+        """This tensor on the CPU (``memory_format`` as :meth:`to`'s)."""
+        return self.to("cpu", memory_format=memory_format)
 
-    def cuda(self) -> "Tensor":
-        return self.to("cuda")
+    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> "Tensor":
+        """This tensor on the GPU; ``device`` None or 0 is the one CUDA device tensorgan uses
+        (``cuda:1`` is refused by :meth:`to`); ``non_blocking`` is accepted (copies are synchronous)."""
+        if device is None or (isinstance(device, int) and not isinstance(device, bool)):
+            device = "cuda" if device in (None, 0) else f"cuda:{device}"
+        return self.to(device, non_blocking=non_blocking, memory_format=memory_format)
 
     # -- arithmetic (each a Function in ops.py) ------------------------------------------------
     def _lift(self, other: Any) -> Any:
@@ -1437,19 +1443,33 @@ class Tensor:
         self._in_place("x[key] = value", update, out_of_place, (value,))
 
     # -- reductions and shape ops ---------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None,
+            dtype: Any = None) -> "Tensor":
         """Sum over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's).  Of a bool
-        tensor: the count of True (int64, as torch); of an integer tensor: int64."""
+        tensor: the count of True (int64, as torch); of an integer tensor: int64; ``dtype``:
+        the input cast to it first (torch's)."""
         axis, keepdims = _reduction_args("sum", axis, keepdims, dim, keepdim)
-        me = self._arith()
-        if me.dtype.kind in "iu" and me.dtype != int64:     # torch sums integers in int64
-            me = me.to(int64)
+        if dtype is None:
+            me = self._arith()
+            if me.dtype.kind in "iu" and me.dtype != int64:     # torch sums integers in int64
+                me = me.to(int64)
+        else:                                   # (NumPy sums small integers in int64: cast back)
+            me = self.to(_check_dtype(dtype, any_kind=True))
+            out = ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
+            return out if out.dtype == me.dtype else out.to(me.dtype)
         return ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None,
+             dtype: Any = None) -> "Tensor":
         """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's); of a bool
-        tensor, the fraction of True (float32)."""
+        tensor, the fraction of True (float32); ``dtype``: the input cast to it first (torch's:
+        a floating dtype)."""
         axis, keepdims = _reduction_args("mean", axis, keepdims, dim, keepdim)
+        if dtype is not None:
+            dt = _check_dtype(dtype, any_kind=True)
+            if dt.kind != "f":
+                raise DTypeError(f"mean: dtype must be a floating dtype, got {dt}")
+            return ops.Mean.apply(self.to(dt), _axes(axis, self.ndim), keepdims)
         return ops.Mean.apply(self._arith(0.0), _axes(axis, self.ndim), keepdims)
 
     def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -1485,13 +1505,13 @@ class Tensor:
         return out if keepdim else out.reshape(tuple(
             d for i, d in enumerate(self.shape) if axes is not None and i not in axes))
 
-    def softmax(self, dim: int) -> "Tensor":
+    def softmax(self, dim: int, dtype: Any = None) -> "Tensor":
         from .functional import softmax
-        return softmax(self, dim)
+        return softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim: int) -> "Tensor":
+    def log_softmax(self, dim: int, dtype: Any = None) -> "Tensor":
         from .functional import log_softmax
-        return log_softmax(self, dim)
+        return log_softmax(self, dim, dtype=dtype)
 
     def amax(self, dim=None, keepdim: bool = False) -> "Tensor":
         """Largest element over ``dim`` (all by default); ties share the gradient evenly."""
@@ -1520,14 +1540,26 @@ class Tensor:
             index = index.reshape((1,) * self.ndim)
         return Tensor._make(self.device.xp.asarray(index).astype(int64), self.device)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
         """torch's three forms: ``x.max()`` the largest element; ``x.max(other)`` the elementwise
         maximum; ``x.max(dim)`` the named pair ``(values, indices)`` -- the indices int64, as
         :meth:`argmax` gives them (``_, pred = logits.max(1)``)."""
+        if other is not None:
+            return self._extreme_other("max", dim, other)
         return self._extreme("max", dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
+        if other is not None:
+            return self._extreme_other("min", dim, other)
         return self._extreme("min", dim, keepdim)
+
+    def _extreme_other(self, name: str, dim: Any, other: Any) -> "Tensor":
+        """``x.max(other=y)``: the elementwise form, with torch's keyword."""
+        if dim is not None:
+            raise InputTypeError(f"{name}: give dim or other=, not both")
+        if not isinstance(other, Tensor):
+            raise InputTypeError(f"{name}: other must be a Tensor, got {type(other).__name__}")
+        return self.maximum(other) if name == "max" else self.minimum(other)
 
     def _extreme(self, name: str, dim: Any, keepdim: bool) -> Any:
         op = ops.Max if name == "max" else ops.Min     # Amax / Amin under torch's node names
@@ -1602,9 +1634,10 @@ class Tensor:
                              f"{tuple(sizes)}")
         return ops.Repeat.apply(self, tuple(int(s) for s in sizes))
 
-    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+    def split(self, split_size, dim: int = 0) -> tuple:
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given
         sizes (a list that adds up to the dim); views in the graph, as in PyTorch."""
+        split_size_or_sections = split_size          # torch's Tensor.split keyword is split_size
         dim = self._dim(dim, "split")
         n = self.shape[dim]
         if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
@@ -1736,11 +1769,13 @@ class Tensor:
             return where(weight.abs() < 0.5, self + diff * weight, end - diff * (1.0 - weight))
         return self + diff * weight if abs(weight) < 0.5 else end - diff * (1.0 - weight)
 
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         """The vector p-norm over ``dim`` (all elements by default): ``p`` 2 ("fro"), 1, inf or
         any other number (0: the count of nonzeros; -inf: the smallest magnitude) -- a gradient
         penalty's ``g.norm(2, dim=1)``.  The gradient at an all-zero vector is 0, as torch's (not
-        NaN), and so is each zero element's."""
+        NaN), and so is each zero element's. ``dtype``: the input cast to it first (torch's)."""
+        if dtype is not None:
+            self = self.to(_check_dtype(dtype))
         if p == "fro":
             p = 2
         if p == "nuc":                      # torch's: the matrix nuclear norm over 2 dims
@@ -2011,9 +2046,17 @@ class Tensor:
         return self._in_place("normal_", lambda a: a.__setitem__(Ellipsis, self.device.xp.asarray(draws)),
                               lambda old: ops.Overwrite.apply(old, self.device.xp.asarray(draws)))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> "Tensor":
-        """Refill in place from U(a, b)."""
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None,
+                 **from_keyword: Any) -> "Tensor":
+        """Refill in place from U(from, to) (torch's keywords ``from`` -- a Python keyword, so
+        ``**{"from": a}`` -- and ``to``)."""
         from .random import resolve
+        if from_keyword:
+            if set(from_keyword) != {"from"}:
+                raise TypeError(f"uniform_() got an unexpected keyword argument "
+                                f"{next(k for k in from_keyword if k != 'from')!r}")
+            from_ = from_keyword["from"]
+        a, b = from_, to
         if b < a:
             raise InputTypeError(f"uniform_: need a <= b, got a={a}, b={b}")
         draws = resolve(generator).uniform(self.shape, self.dtype, a, b)
@@ -2025,7 +2068,9 @@ class Tensor:
             other, alpha = _legacy_alpha("sub_", other, alpha)
         return self.add_(other, -alpha)
 
-    def div_(self, other: Any) -> "Tensor":
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
+        if rounding_mode is not None:
+            return self.divide_(other, rounding_mode=rounding_mode)    # (special_ops' in-place div)
         return self.__itruediv__(other)
 
     def clip(self, min: "float | Tensor | None" = None, max: "float | Tensor | None" = None) -> "Tensor":
@@ -2229,8 +2274,9 @@ class Tensor:
     def fill_(self, value: float) -> "Tensor":
         return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value))
 
-    def copy_(self, src: Any) -> "Tensor":
-        """Copy ``src``'s values into this tensor (broadcast to its shape, cast to its dtype)."""
+    def copy_(self, src: Any, non_blocking: bool = False) -> "Tensor":
+        """Copy ``src``'s values into this tensor (broadcast to its shape, cast to its dtype);
+        ``non_blocking`` is accepted (the copy is synchronous)."""
         def update(a):
             value = self._operand(src)
             shape = getattr(value, "shape", ())

@@ -216,10 +216,12 @@ class _TensorExtras:
             a[...] = values(a).astype(a.dtype) if a.size else a
         return self._in_place(op, update, None, operands)
 
-    def as_strided(self, size: Sequence[int], stride: Sequence[int], storage_offset: int = 0) -> Tensor:
+    def as_strided(self, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
         """The elements at ``storage_offset + sum(i_k * stride[k])`` for each index ``i`` of
-        ``size``, counting in this tensor's row-major elements (its "storage" here): a copy,
-        differentiable (overlapping positions get their gradients summed)."""
+        ``size``, counting in this tensor's row-major elements (its "storage" here; None, torch's
+        default, is this tensor's own offset: 0): a copy, differentiable (overlapping positions
+        get their gradients summed)."""
+        storage_offset = 0 if storage_offset is None else storage_offset
         size, stride = _size_args((size,)), tuple(int(s) for s in stride)
         if len(size) != len(stride):
             raise ShapeError(f"as_strided: size {size} and stride {stride} have different lengths")
@@ -476,7 +478,7 @@ class HistogramDD(NamedTuple):
     bin_edges: list
 
 
-def histogramdd(input: Tensor, bins: Any = 10, *, range: Sequence[float] | None = None,
+def histogramdd(input: Tensor, bins: Any = 10, range: Sequence[float] | None = None,
                 weight: Tensor | None = None, density: bool = False) -> HistogramDD:
     """torch.histogramdd: counts of the rows of ``input`` (..., D) in a D-dimensional grid of
     bins (``bins`` an int, one int per dim or one 1-D edges tensor per dim; ``range`` a flat

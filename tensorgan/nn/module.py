@@ -501,9 +501,9 @@ class Module:
         fn(self)
         return self
 
-    def requires_grad_(self, flag: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for p in self.parameters():
-            p.requires_grad = flag
+            p.requires_grad = requires_grad
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> "Module":
