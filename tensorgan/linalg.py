@@ -503,10 +503,10 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     return X.squeeze(-1) if vector else X
 
 
-def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+def cholesky(input: Tensor, *, upper: bool = False) -> Tensor:
     """L with A = L L^T (lower; ``upper=True``: L^T), A symmetric positive-definite (its lower
     triangle is used); LinAlgError otherwise."""
-    L = Cholesky.call(_matrices("linalg.cholesky", A))[0]
+    L = Cholesky.call(_matrices("linalg.cholesky", input))[0]
     return _mT(L) if upper else L
 
 
@@ -541,15 +541,15 @@ def _uplo(op: str, UPLO: Any) -> str:
     return UPLO
 
 
-def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
+def eigh(input: Tensor, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric matrices,
     reading the lower (``UPLO='L'``) or upper triangle."""
-    return EighResult(*Eigh.call(_matrices("linalg.eigh", A), _uplo("linalg.eigh", UPLO)))
+    return EighResult(*Eigh.call(_matrices("linalg.eigh", input), _uplo("linalg.eigh", UPLO)))
 
 
-def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+def eigvalsh(input: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues of symmetric matrices, ascending."""
-    return Eigh.call(_matrices("linalg.eigvalsh", A), _uplo("linalg.eigvalsh", UPLO))[0]
+    return Eigh.call(_matrices("linalg.eigvalsh", input), _uplo("linalg.eigvalsh", UPLO))[0]
 
 
 def _tolerances(op: str, A: Tensor, atol: Any, rtol: Any) -> tuple[float, float]:
@@ -562,37 +562,37 @@ def _tolerances(op: str, A: Tensor, atol: Any, rtol: Any) -> tuple[float, float]
     return atol_, rtol_
 
 
-def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+def pinv(input: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse (n, m), from the SVD with singular values at or below
     max(atol, rtol * largest) dropped (``hermitian`` only changes speed in torch)."""
-    _matrices("linalg.pinv", A, square=False)
-    return Pinv.call(A, *_tolerances("linalg.pinv", A, atol, rtol))[0]
+    _matrices("linalg.pinv", input, square=False)
+    return Pinv.call(input, *_tolerances("linalg.pinv", input, atol, rtol))[0]
 
 
-def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+def matrix_rank(input: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
     """The number of singular values above max(atol, rtol * largest), int64 (...)."""
-    _matrices("linalg.matrix_rank", A, square=False)
-    atol_, rtol_ = _tolerances("linalg.matrix_rank", A, atol, rtol)
+    _matrices("linalg.matrix_rank", input, square=False)
+    atol_, rtol_ = _tolerances("linalg.matrix_rank", input, atol, rtol)
     with no_grad():
-        S = svdvals(A)
-    xp = A.device.xp
+        S = svdvals(input)
+    xp = input.device.xp
     if S.shape[-1] == 0:
-        return Tensor._make(xp.zeros(A.shape[:-2], dtype=np.int64), A.device)
+        return Tensor._make(xp.zeros(input.shape[:-2], dtype=np.int64), input.device)
     cutoff = xp.maximum(atol_, rtol_ * S.array.max(axis=-1, keepdims=True))
-    return Tensor._make((S.array > cutoff).sum(axis=-1).astype(np.int64), A.device)
+    return Tensor._make((S.array > cutoff).sum(axis=-1).astype(np.int64), input.device)
 
 
-def matrix_power(A: Tensor, n: int) -> Tensor:
+def matrix_power(input: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring (n = 0: the identity; n < 0: the inverse's power)."""
-    _matrices("linalg.matrix_power", A)
+    _matrices("linalg.matrix_power", input)
     if not _is_int(n):
         raise InputTypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
     n = int(n)
     if n == 0:      # the identity, in the graph with gradient 0 (as torch's)
-        xp = A.device.xp
-        return ops.Where.apply(A, xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape),
-                               xp.zeros(A.shape, dtype=bool))
-    base, result = (inv(A) if n < 0 else A), None
+        xp = input.device.xp
+        return ops.Where.apply(input, xp.broadcast_to(xp.eye(input.shape[-1], dtype=input.dtype), input.shape),
+                               xp.zeros(input.shape, dtype=bool))
+    base, result = (inv(input) if n < 0 else input), None
     n = abs(n)
     while n:
         if n & 1:
@@ -603,42 +603,42 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     return result
 
 
-def matrix_exp(A: Tensor) -> Tensor:
+def matrix_exp(input: Tensor) -> Tensor:
     """The matrix exponential of each square matrix."""
-    return MatrixExp.call(_matrices("linalg.matrix_exp", A))[0]
+    return MatrixExp.call(_matrices("linalg.matrix_exp", input))[0]
 
 
-def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
+def vector_norm(input: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """The vector ``ord``-norm over ``dim`` (all elements by default): any real ord, inf, -inf,
     0 (the count of nonzeros) -- Tensor.norm's."""
-    x = _float("linalg.vector_norm", x if dtype is None else x.to(dtype))
+    input = _float("linalg.vector_norm", input if dtype is None else input.to(dtype))
     if isinstance(ord, str):
         raise ConfigError(f"linalg.vector_norm: ord must be a number, got {ord!r} (matrix norms "
                           f"are linalg.matrix_norm's)")
-    return x.norm(ord, dim, keepdim)
+    return input.norm(ord, dim, keepdim)
 
 
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
-def matrix_norm(A: Tensor, ord: Any = "fro", dim: Sequence[int] = (-2, -1), keepdim: bool = False,
+def matrix_norm(input: Tensor, ord: Any = "fro", dim: Sequence[int] = (-2, -1), keepdim: bool = False,
                 *, dtype: Any = None) -> Tensor:
     """The matrix norm over the two dims ``dim``: 'fro', 'nuc' (sum of singular values), 2 / -2
     (largest / smallest singular value), 1 / -1 (max / min column sum of |A|), inf / -inf (rows)."""
-    A = _float("linalg.matrix_norm", A if dtype is None else A.to(dtype))
+    input = _float("linalg.matrix_norm", input if dtype is None else input.to(dtype))
     if ord not in _MATRIX_ORDS or isinstance(ord, bool):
         raise ConfigError(f"linalg.matrix_norm: ord must be one of 'fro', 'nuc', 1, -1, 2, -2, "
                           f"inf, -inf, got {ord!r}")
-    if A.ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
+    if input.ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise ShapeError(f"linalg.matrix_norm: needs a tensor of at least 2 dims and dim a pair "
-                         f"of dims, got shape {A.shape} and dim={dim!r}")
-    d = tuple(sorted(A._dim(k, "linalg.matrix_norm") for k in dim))
+                         f"of dims, got shape {input.shape} and dim={dim!r}")
+    d = tuple(sorted(input._dim(k, "linalg.matrix_norm") for k in dim))
     if d[0] == d[1]:
         raise ShapeError(f"linalg.matrix_norm: dim must name two different dims, got {dim!r}")
     if ord == "fro":
-        return A.norm(2, d, keepdim)
-    M = movedim(A, (A._dim(dim[0], ""), A._dim(dim[1], "")), (-2, -1))
+        return input.norm(2, d, keepdim)
+    M = movedim(input, (input._dim(dim[0], ""), input._dim(dim[1], "")), (-2, -1))
     value = _matrix_norm_last(M, ord)                       # (..., 1, 1)
     return movedim(value, (-2, -1), d) if keepdim else value.squeeze(-1).squeeze(-1)
 
@@ -654,23 +654,23 @@ def _matrix_norm_last(M: Tensor, ord: Any) -> Tensor:
     return sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
 
 
-def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
+def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """torch.linalg.norm: a vector norm over an int ``dim`` (or over everything when ``ord`` and
     ``dim`` are None), a matrix norm over a pair of dims or of a 2-D input."""
-    A = _float("linalg.norm", A)
+    input = _float("linalg.norm", input)
     if isinstance(dim, int) or (isinstance(dim, (tuple, list)) and len(dim) == 1):
-        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+        return vector_norm(input, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     if dim is not None:
-        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+        return matrix_norm(input, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
     if ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype)
-    if A.ndim == 1:
-        return vector_norm(A, ord, None, keepdim, dtype=dtype)
-    if A.ndim == 2:
-        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+        return vector_norm(input, 2, None, keepdim, dtype=dtype)
+    if input.ndim == 1:
+        return vector_norm(input, ord, None, keepdim, dtype=dtype)
+    if input.ndim == 2:
+        return matrix_norm(input, ord, (-2, -1), keepdim, dtype=dtype)
     raise ShapeError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D or 2-D, "
-                     f"got shape {A.shape} (give dim)")
+                     f"got shape {input.shape} (give dim)")
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
@@ -746,17 +746,17 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x * y).sum(dim)
 
 
-def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> LstsqResult:
+def lstsq(input: Tensor, b: Tensor, rcond: Any = None, *, driver: Any = None) -> LstsqResult:
     """The least-squares solution of A X = B (pinv(A) B: its gradient is torch's), with the rank
     of A; residuals and singular_values are empty, as torch's default CPU driver ('gelsy')."""
-    _matrices("linalg.lstsq", A, square=False)
-    vector = isinstance(B, Tensor) and B.ndim == A.ndim - 1
-    Bm = B.unsqueeze(-1) if vector else _matrices("linalg.lstsq", B, square=False, name="B")
-    if Bm.shape[-2] != A.shape[-2]:
-        raise ShapeError(f"linalg.lstsq: A {A.shape} and B {B.shape} need the same number of rows")
-    X = pinv(A, rtol=rcond) @ Bm
-    empty = Tensor._make(A.device.xp.zeros((0,), dtype=A.dtype), A.device)
-    return LstsqResult(X.squeeze(-1) if vector else X, empty, matrix_rank(A, rtol=rcond), empty)
+    _matrices("linalg.lstsq", input, square=False)
+    vector = isinstance(b, Tensor) and b.ndim == input.ndim - 1
+    Bm = b.unsqueeze(-1) if vector else _matrices("linalg.lstsq", b, square=False, name="B")
+    if Bm.shape[-2] != input.shape[-2]:
+        raise ShapeError(f"linalg.lstsq: A {input.shape} and B {b.shape} need the same number of rows")
+    X = pinv(input, rtol=rcond) @ Bm
+    empty = Tensor._make(input.device.xp.zeros((0,), dtype=input.dtype), input.device)
+    return LstsqResult(X.squeeze(-1) if vector else X, empty, matrix_rank(input, rtol=rcond), empty)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -951,8 +951,20 @@ def corrcoef(input: Tensor) -> Tensor:
     return (c / d[:, None] / d[None, :]).clamp(-1.0, 1.0)
 
 
+def _torch_det(input: Tensor) -> Tensor:
+    """torch.det / Tensor.det: :func:`det` under torch's top-level keyword ``input``."""
+    return det(input)
+
+
+def _torch_slogdet(input: Tensor) -> SlogdetResult:
+    """torch.slogdet / Tensor.slogdet: :func:`slogdet` under the keyword ``input``."""
+    return slogdet(input)
+
+_torch_det.__name__ = _torch_det.__qualname__ = "det"
+_torch_slogdet.__name__ = _torch_slogdet.__qualname__ = "slogdet"
+
 # The Tensor methods and the tg.* functions (tg.cholesky is torch.cholesky, not linalg's)
-TOP_LEVEL = {"det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse,
+TOP_LEVEL = {"det": _torch_det, "logdet": logdet, "slogdet": _torch_slogdet, "inverse": inverse,
              "cholesky": _cholesky, "qr": _qr, "svd": _svd, "pinverse": pinverse,
              "matrix_power": matrix_power, "matrix_exp": matrix_exp, "trace": trace,
              "cross": _torch_cross, "diagflat": diagflat, "tensordot": tensordot, "addmm": addmm,

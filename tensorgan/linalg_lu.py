@@ -266,17 +266,17 @@ def _rhs(op: str, A: Tensor, B: Any) -> Tensor:
     return B
 
 
-def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+def solve_triangular(input: Tensor, B: Tensor, *, upper: bool, left: bool = True,
                      unitriangular: bool = False) -> Tensor:
     """X with A X = B (``left=False``: X A = B), A triangular: only its ``upper`` or lower
     triangle is read (``unitriangular``: its diagonal is taken as ones).  Back-substitution, so a
     zero on the diagonal gives inf / NaN, as LAPACK's trsm."""
     op = "linalg.solve_triangular"
-    _matrices(op, A)
+    _matrices(op, input)
     if not left:
-        return _mT(solve_triangular(_mT(A), _mT(_matrices(op, B, square=False, name="B")),
+        return _mT(solve_triangular(_mT(input), _mT(_matrices(op, B, square=False, name="B")),
                                     upper=not upper, unitriangular=unitriangular))
-    return _tri_solve(A, _rhs(op, A, B), bool(upper), bool(unitriangular))
+    return _tri_solve(input, _rhs(op, input, B), bool(upper), bool(unitriangular))
 
 
 def _lu_parts(op: str, A: Tensor, pivot: bool = True) -> tuple:
@@ -396,18 +396,18 @@ def _lapack_first(compute: Any, A: Tensor) -> tuple | None:
     return value, Tensor._make(A.device.xp.zeros(A.shape[:-2], dtype=np.int32), A.device)
 
 
-def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
+def cholesky_ex(input: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
     """(L, info): info 0, or the order of the first leading minor that is not positive-definite,
     where L is LAPACK's partial factor (as torch's) instead of an error."""
-    _matrices("linalg.cholesky_ex", A)
-    fast = _lapack_first(lambda: Cholesky.call(A)[0], A)
+    _matrices("linalg.cholesky_ex", input)
+    fast = _lapack_first(lambda: Cholesky.call(input)[0], input)
     if fast is None:
-        raw, info = _cholesky_partial(A.device.xp, A.array)
-        info_t = Tensor._make(info, A.device)
+        raw, info = _cholesky_partial(input.device.xp, input.array)
+        info_t = Tensor._make(info, input.device)
         if check_errors:
             _check_info("linalg.cholesky_ex", info_t, "The factorization could not be completed "
                         "because the input is not positive-definite (the leading minor of order {} is not)")
-        fast = _where_ok(info == 0, lambda M: Cholesky.call(M)[0], A, lambda: raw), info_t
+        fast = _where_ok(info == 0, lambda M: Cholesky.call(M)[0], input, lambda: raw), info_t
     L, info = fast
     return CholeskyExResult(_mT(L) if upper else L, info)
 
@@ -468,66 +468,66 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
 _COND_ORDS = (None, "fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
-def cond(A: Tensor, p: Any = None) -> Tensor:
+def cond(input: Tensor, p: Any = None) -> Tensor:
     """The condition number in the ``p``-norm: sigma_max / sigma_min for p None or 2 (any shape;
     -2 the inverse ratio), else norm(A) norm(A^-1) of square matrices, inf for a singular one."""
     op = "linalg.cond"
     if p not in _COND_ORDS or isinstance(p, bool):
         raise ConfigError(f"{op}: p must be one of None, 'fro', 'nuc', 1, -1, 2, -2, inf, -inf, got {p!r}")
-    if 0 in _matrices(op, A, square=p not in (None, 2, -2)).shape[-2:]:
-        return (A.sum((-2, -1)) * 0.0).detach()          # empty matrices: 0, as torch
+    if 0 in _matrices(op, input, square=p not in (None, 2, -2)).shape[-2:]:
+        return (input.sum((-2, -1)) * 0.0).detach()          # empty matrices: 0, as torch
     if p in (None, 2, -2):
-        _matrices(op, A, square=False)
-        S = svdvals(A)
+        _matrices(op, input, square=False)
+        S = svdvals(input)
         return S[..., 0] / S[..., -1] if p != -2 else S[..., -1] / S[..., 0]
-    inverse, info = inv_ex(_matrices(op, A))
-    value = matrix_norm(A, p) * matrix_norm(inverse, p)
-    return ops.Where.apply(value, math.inf, A.device.xp.asarray(info.array == 0))
+    inverse, info = inv_ex(_matrices(op, input))
+    value = matrix_norm(input, p) * matrix_norm(inverse, p)
+    return ops.Where.apply(value, math.inf, input.device.xp.asarray(info.array == 0))
 
 
-def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+def tensorinv(input: Tensor, ind: int = 2) -> Tensor:
     """The inverse for tensordot(·, ·, ind): A's first ``ind`` dims against the rest (products
     equal), result shape A.shape[ind:] + A.shape[:ind]."""
-    _float("linalg.tensorinv", A, "A")
+    _float("linalg.tensorinv", input, "A")
     if not _is_int(ind) or ind <= 0:
         raise ConfigError(f"linalg.tensorinv: ind must be a positive int, got {ind!r}")
-    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    rows, cols = math.prod(input.shape[:ind]), math.prod(input.shape[ind:])
     if rows != cols:
         raise ShapeError(f"linalg.tensorinv: the product of the first ind={ind} dims of A "
-                         f"{A.shape} ({rows}) must equal the product of the rest ({cols})")
+                         f"{input.shape} ({rows}) must equal the product of the rest ({cols})")
     from .linalg import inv
-    return inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
+    return inv(input.reshape(rows, cols)).reshape(*input.shape[ind:], *input.shape[:ind])
 
 
-def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+def tensorsolve(input: Tensor, other: Tensor, dims: Any = None) -> Tensor:
     """X with tensordot(A, X, X.ndim) = B, X of shape A.shape[B.ndim:] (``dims``: dims of A moved
     to the end first)."""
     op = "linalg.tensorsolve"
-    _float(op, A, "A")
-    _float(op, B, "B")
+    _float(op, input, "A")
+    _float(op, other, "B")
     if dims is not None:
         dims = [dims] if _is_int(dims) else list(dims)
-        A = movedim(A, tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
-    rest = A.shape[B.ndim:]
-    if A.shape[:B.ndim] != B.shape or math.prod(rest) != B.numel():
-        raise ShapeError(f"{op}: A {A.shape} must start with B's shape {B.shape} and the rest "
-                         f"must have as many elements ({math.prod(rest)} vs {B.numel()})")
+        input = movedim(input, tuple(dims), tuple(range(input.ndim - len(dims), input.ndim)))
+    rest = input.shape[other.ndim:]
+    if input.shape[:other.ndim] != other.shape or math.prod(rest) != other.numel():
+        raise ShapeError(f"{op}: A {input.shape} must start with B's shape {other.shape} and the rest "
+                         f"must have as many elements ({math.prod(rest)} vs {other.numel()})")
     from .linalg import solve
-    return solve(A.reshape(B.numel(), B.numel()), B.reshape(-1)).reshape(*rest)
+    return solve(input.reshape(other.numel(), other.numel()), other.reshape(-1)).reshape(*rest)
 
 
-def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+def householder_product(input: Tensor, tau: Tensor) -> Tensor:
     """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, v_i column i of A below
     the diagonal with a 1 on it (LAPACK's orgqr; A (..., m, n), tau (..., k), k <= n <= m)."""
     op = "linalg.householder_product"
-    _matrices(op, A, square=False)
+    _matrices(op, input, square=False)
     _float(op, tau, "tau")
-    m, n = A.shape[-2:]
-    if not (n <= m and tau.shape[:-1] == A.shape[:-2] and tau.shape[-1] <= n):
+    m, n = input.shape[-2:]
+    if not (n <= m and tau.shape[:-1] == input.shape[:-2] and tau.shape[-1] <= n):
         raise ShapeError(f"{op}: needs A (..., m, n) with n <= m and tau (..., k) with k <= n and "
-                         f"A's batch dims, got A {A.shape} and tau {tau.shape}")
-    V = tril(A, -1) + _eye_like(A, m)[:, :n]
-    Q = _eye_like(A, m)[:, :n].expand(*A.shape)
+                         f"A's batch dims, got A {input.shape} and tau {tau.shape}")
+    V = tril(input, -1) + _eye_like(input, m)[:, :n]
+    Q = _eye_like(input, m)[:, :n].expand(*input.shape)
     for i in range(tau.shape[-1] - 1, -1, -1):
         v = V[..., :, i:i + 1]
         Q = Q - (tau[..., i, None, None] * v) @ (_mT(v) @ Q)
