@@ -38,3 +38,22 @@ def test_frechet_distance_exact_on_rank_deficient_covariance(d, k):
     assert metrics.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(want, rel=1e-11)
     assert metrics.frechet_distance(mu2, s2, mu1, s1) == pytest.approx(want, rel=1e-11)
     assert metrics.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-9 * a.sum())
+
+
+# -- raphaelsenn/pytorch-GANs: torch.distributions.uniform.Uniform(low=-1, high=1).sample([N, 100]) --
+def test_distributions_have_torchs_per_distribution_module_names():
+    import importlib
+
+    import tensorgan as tg
+    from tensorgan.distributions.normal import Normal
+    from tensorgan.distributions.uniform import Uniform
+    assert Uniform is tg.distributions.Uniform and Normal is tg.distributions.Normal
+    z = tg.distributions.uniform.Uniform(low=-1, high=1).sample([64, 100])
+    assert z.shape == (64, 100) and z.dtype == tg.float32
+    assert -1.0 <= float(z.min()) and float(z.max()) < 1.0
+    for module, cls in [("bernoulli", "Bernoulli"), ("categorical", "Categorical"),
+                        ("multivariate_normal", "MultivariateNormal"), ("one_hot_categorical",
+                        "OneHotCategorical"), ("relaxed_categorical", "RelaxedOneHotCategorical"),
+                        ("studentT", "StudentT"), ("log_normal", "LogNormal"), ("half_normal", "HalfNormal")]:
+        mod = importlib.import_module(f"tensorgan.distributions.{module}")
+        assert getattr(mod, cls) is getattr(tg.distributions, cls)
