@@ -56,6 +56,9 @@ def _as_square(name: str, a: Any) -> np.ndarray:
     if np.iscomplexobj(a):
         raise DataError(f"{name} is complex; expected a real matrix")
     a = np.asarray(a, dtype=np.float64)
+    if a.ndim < 2 and a.size == 1:
+        # one feature: np.cov of (N, 1) features is 0-d (pytorch-fid's np.atleast_2d)
+        a = a.reshape(1, 1)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ShapeError(f"{name} must be a square matrix, got shape {a.shape}")
     if not np.isfinite(a).all():
@@ -94,15 +97,32 @@ def sqrtm_psd(a: Any) -> np.ndarray:
     return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
 
 
+def _root_factor(a: np.ndarray) -> np.ndarray:
+    """``B`` with ``a = B B^T`` (up to rounding), one column per eigenvalue of the symmetric PSD
+    ``a`` above rounding level (``d * eps`` of the largest); the null space that rounding leaves as
+    +-1e-16-ish eigenvalues of a rank-deficient covariance (fewer samples than features) is left
+    out rather than kept as hundreds of spurious square roots of 1e-8 each."""
+    w, v = np.linalg.eigh(a)
+    keep = w > a.shape[0] * np.finfo(np.float64).eps * float(w.max(initial=0.0))
+    return v[:, keep] * np.sqrt(w[keep])
+
+
 def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
     """Fréchet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2), in float64.
 
-    The cross term ``tr((S1 S2)^1/2)`` is computed as the trace of the square root of the
-    symmetric PSD matrix ``S1^1/2 S2 S1^1/2`` (same eigenvalues as ``S1 S2``): two symmetric
-    eigendecompositions, no complex parts, no ill-conditioned inverse."""
+    The cross term ``tr((S1 S2)^1/2)`` is the sum of the singular values of ``B1^T B2``, where
+    ``S1 = B1 B1^T`` and ``S2 = B2 B2^T`` come from symmetric eigendecompositions (the nonzero
+    eigenvalues of ``S1 S2`` are the squared singular values): no complex parts, no
+    ill-conditioned inverse, and no ``eps`` added to the diagonals (pytorch-fid's fallback for a
+    singular product, which moves the value by ~eps*d). Eigenvalues at rounding level are left out
+    of ``B1`` / ``B2``, so rank-deficient covariances (fewer samples than features) come out exact
+    to ~1e-11 relative, either argument order.
+    Like pytorch-fid, a scalar mean / 0-d covariance is one feature."""
     if np.iscomplexobj(mu1) or np.iscomplexobj(mu2):
         raise DataError("frechet_distance: the means must be real")
-    mu1, mu2 = np.asarray(mu1, dtype=np.float64), np.asarray(mu2, dtype=np.float64)
+    # a scalar mean is one feature (pytorch-fid's np.atleast_1d)
+    mu1 = np.atleast_1d(np.asarray(mu1, dtype=np.float64))
+    mu2 = np.atleast_1d(np.asarray(mu2, dtype=np.float64))
     if mu1.ndim != 1 or mu1.shape != mu2.shape:
         raise ShapeError(f"frechet_distance: means must be 1-D of one length, got {mu1.shape} and "
                          f"{mu2.shape}")
@@ -115,10 +135,9 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
     if not (np.isfinite(mu1).all() and np.isfinite(mu2).all()):
         raise DataError("frechet_distance: a mean has NaN or infinite entries")
     s1, s2 = (s1 + s1.T) / 2, (s2 + s2.T) / 2
-    root1 = sqrtm_psd(s1)
-    middle = root1 @ s2 @ root1
-    eig = np.linalg.eigvalsh((middle + middle.T) / 2)
-    tr_covmean = float(np.sqrt(np.clip(eig, 0.0, None)).sum())
+    # S1 = B1 B1^T, S2 = B2 B2^T: the nonzero eigenvalues of S1 S2 are the squared singular values
+    # of the (rank S1, rank S2) matrix B1^T B2, so tr((S1 S2)^1/2) is the sum of its singular values
+    tr_covmean = float(np.linalg.svd(_root_factor(s1).T @ _root_factor(s2), compute_uv=False).sum())
     diff = mu1 - mu2
     value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
     return max(value, 0.0)  # rounding can leave -1e-12 for identical inputs
