@@ -98,6 +98,11 @@ from .checkpoint import load, save  # noqa: E402  (tg.save(G.state_dict(), path)
 from . import special  # noqa: E402  (tg.special.ndtr, ...)
 igamma, igammac = special.gammainc, special.gammaincc  # noqa: E402  (torch.igamma / torch.igammac)
 from . import backends, cuda, utils  # noqa: E402  (tg.cuda.is_available(), tg.utils.data.DataLoader)
+from . import amp, cpu  # noqa: E402  (tg.amp.GradScaler; tg.cpu.amp / tg.cuda.amp on first use)
+from .amp import (autocast, clear_autocast_cache, get_autocast_cpu_dtype,  # noqa: E402,F401
+                  get_autocast_dtype, get_autocast_gpu_dtype, is_autocast_cache_enabled,
+                  is_autocast_cpu_enabled, is_autocast_enabled, set_autocast_cache_enabled,
+                  set_autocast_dtype, set_autocast_enabled)
 
 from .memory_formats import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
                              memory_format, preserve_format)
@@ -111,7 +116,7 @@ __version__ = "0.1.0"
 # Imported on first use (PEP 562), not by ``import tensorgan``: the distributions package alone
 # took a tenth of the import time.  ``tg.distributions`` / ``import tensorgan.fft`` work as usual.
 _LAZY_SUBMODULES = ("distributions", "fft", "xpu", "accelerator", "multiprocessing", "profiler",
-                    "distributed")
+                    "distributed", "jit", "testing")
 
 
 def __getattr__(name: str):

@@ -67,3 +67,9 @@ class AutogradError(TensorganError, RuntimeError):
     torch code catches it): an in-place update of a leaf that requires grad outside no_grad(),
     backward through a freed graph or from a tensor that does not require grad, ``.numpy()`` of
     a tensor that requires grad, ...; the message names the op and the way out."""
+
+
+class AmpError(TensorganError, RuntimeError):
+    """A mixed-precision call out of order (torch's RuntimeError there): ``GradScaler.unscale_``
+    twice or after ``step`` before ``update``, ``step`` twice, ``unscale_`` / ``step`` /
+    ``update`` before any ``scale``; the message names the call and the way out."""

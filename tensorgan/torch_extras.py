@@ -568,7 +568,8 @@ __all__ = ["strided", "detach", "is_complex", "real", "imag", "view_as_real", "v
            "range", "fill", "frombuffer", "empty_strided", "constant_pad_nd", "poisson", "binomial",
            "gradient", "histogramdd", "selu_", "celu_", "rrelu_", "threshold_", "dropout_",
            "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
-           "feature_dropout_", "compile"]
+           "feature_dropout_", "compile", "set_float32_matmul_precision",
+           "get_float32_matmul_precision"]
 
 
 def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,
@@ -587,3 +588,27 @@ def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,
         raise InputTypeError(f"compile: model must be a Module or a callable, got "
                              f"{type(model).__name__}")
     return model
+
+
+_matmul_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """``torch.set_float32_matmul_precision('highest' | 'high' | 'medium')``: accepted and
+    recorded (``get_float32_matmul_precision`` says it back), with no effect on the arithmetic:
+    tensorgan always computes float32 matmuls and convolutions in float32 (torch's 'highest'),
+    never in TF32 or bfloat16.  Another string warns and is ignored, as torch."""
+    if not isinstance(precision, str):
+        raise InputTypeError(f"set_float32_matmul_precision expects a str, but got "
+                             f"{type(precision).__name__}")
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      f"set_float32_matmul_precision call has no effect.", stacklevel=2)
+        return
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The value last given to :func:`set_float32_matmul_precision` ('highest' at first);
+    tensorgan computes float32 matmuls in float32 whatever it says."""
+    return _matmul_precision[0]

@@ -1,0 +1,78 @@
+"""``torch.jit``: identity shims, as :func:`tensorgan.compile`.  tensorgan has no TorchScript
+compiler, so ``script`` / ``trace`` give the Module or function back unchanged (the same results,
+eager speed) and ``ignore`` / ``unused`` / ``export`` mark nothing; ``is_scripting()`` and
+``is_tracing()`` are False.  (torch returns a ScriptModule whose ``save`` writes TorchScript; here
+the model stays itself -- save its ``state_dict()`` with ``tg.save``.)"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .errors import InputTypeError
+
+__all__ = ["script", "trace", "trace_module", "ignore", "unused", "export", "is_scripting",
+           "is_tracing", "annotate", "script_if_tracing", "Final"]
+
+
+def _callable(obj: Any, owner: str) -> Any:
+    if not callable(obj):
+        raise InputTypeError(f"tg.jit.{owner}: expected a Module or a callable, got "
+                             f"{type(obj).__name__}")
+    return obj
+
+
+def script(obj: Any, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None,
+           example_inputs: Any = None) -> Any:
+    """``torch.jit.script``: ``obj`` (a Module or a function) unchanged."""
+    return _callable(obj, "script")
+
+
+def trace(func: Any, example_inputs: Any = None, optimize: Any = None, check_trace: bool = True,
+          check_inputs: Any = None, check_tolerance: float = 1e-5, strict: bool = True,
+          example_kwarg_inputs: Any = None, **kwargs: Any) -> Any:
+    """``torch.jit.trace``: ``func`` (a Module or a function) unchanged; the example inputs are
+    not run (torch runs them once to record the graph)."""
+    return _callable(func, "trace")
+
+
+def trace_module(mod: Any, inputs: Any, **kwargs: Any) -> Any:
+    return _callable(mod, "trace_module")
+
+
+def ignore(drop: Any = False, **kwargs: Any) -> Any:
+    """``@torch.jit.ignore`` / ``@torch.jit.ignore(drop=True)``: the function unchanged."""
+    if callable(drop):
+        return drop
+    return lambda fn: fn
+
+
+def unused(fn: Callable) -> Callable:
+    """``@torch.jit.unused``: the function unchanged."""
+    return _callable(fn, "unused")
+
+
+def export(fn: Callable) -> Callable:
+    """``@torch.jit.export``: the method unchanged."""
+    return _callable(fn, "export")
+
+
+def script_if_tracing(fn: Callable) -> Callable:
+    return _callable(fn, "script_if_tracing")
+
+
+def is_scripting() -> bool:
+    return False
+
+
+def is_tracing() -> bool:
+    return False
+
+
+def annotate(the_type: Any, the_value: Any) -> Any:
+    """``torch.jit.annotate(type, value)``: ``value``."""
+    return the_value
+
+
+try:
+    from typing import Final  # noqa: E402  (torch.jit.Final is typing's)
+except ImportError:            # pragma: no cover
+    Final = None

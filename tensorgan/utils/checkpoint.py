@@ -1,0 +1,242 @@
+"""``torch.utils.checkpoint``: activation checkpointing (trade compute for memory).
+
+``checkpoint(block, x)`` runs ``block`` and keeps none of its intermediate activations: the graph
+holds only the block's inputs (and the parameters it used); backward runs ``block`` again with
+gradients on -- under the random-number state the first run had, so dropout draws the same mask
+-- and differentiates that.  The gradients equal the un-checkpointed run's.
+
+It behaves as torch's non-reentrant variant (``use_reentrant=False``, torch's recommendation)
+whichever ``use_reentrant`` is passed: ``tg.autograd.grad`` and ``create_graph=True`` (a gradient
+penalty through a checkpointed discriminator) work, and parameters get gradients even when no
+input requires grad.  Only that last point differs with ``use_reentrant=True`` (or None, torch's
+default, with its warning): as torch, the output then does not require grad when no input does,
+with torch's warning.
+
+How: the first run happens with gradients on (so the parameters the block used are found by
+walking its graph) on detached copies of the inputs, and its graph is dropped at once, so at
+most one block's activations are alive at a time.  A tensor the block takes from outside that
+requires grad but is not a leaf (a closure over an earlier activation rather than an argument)
+is not a boundary: give such tensors as arguments (torch's reentrant variant needs that too).
+"""
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Any, Callable, Iterable
+
+from ..autograd.function import Function
+from ..errors import ConfigError, InputTypeError, ShapeError
+from ..grad_mode import enable_grad, is_grad_enabled, no_grad
+from ..random import get_rng_state, set_rng_state
+from ..tensor import Tensor
+
+__all__ = ["checkpoint", "checkpoint_sequential", "noop_context_fn"]
+
+_OWN_KWARGS = ("preserve_rng_state",)
+
+
+def noop_context_fn() -> tuple:
+    """torch's default ``context_fn``: two do-nothing context managers."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+def _detached(args: tuple) -> list:
+    return [a.detach().requires_grad_(a._requires_grad) if isinstance(a, Tensor) else a for a in args]
+
+
+def _leaves(outputs: list, stop: set) -> list:
+    """The tensors that require grad and have no graph behind them (the parameters, ...) reachable
+    from ``outputs``, the tensors whose ids are in ``stop`` (the block's input copies) excluded."""
+    found, seen = [], set(stop)
+    stack = [t for t in outputs if t._requires_grad]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        ctx = t._ctx
+        if ctx is None or ctx.released:
+            found.append(t)
+            continue
+        stack.extend(p for p in ctx.inputs if isinstance(p, Tensor) and p._requires_grad)
+    return found
+
+
+class CheckpointFunction(Function):
+    """The graph node: inputs = the block's tensor arguments + the leaves it used."""
+
+    @staticmethod
+    def forward(ctx: Any, run: "_Run", *tensors: Tensor) -> Any:
+        ctx.run = run
+        ctx.set_materialize_grads(False)
+        outs = run.outputs
+        return tuple(outs) if run.multiple else outs[0]
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> tuple:
+        return (None,) + ctx.run.backward(grad_outputs)
+
+
+class _Run:
+    """One checkpointed call: what backward needs to run it again."""
+
+    def __init__(self, function: Callable, args: tuple, kwargs: dict, rng_state: Any,
+                 context_fn: Callable) -> None:
+        self.function, self.args, self.kwargs = function, args, kwargs
+        self.rng_state, self.context_fn = rng_state, context_fn
+        self.leaves: list = []
+        self.outputs: list = []
+        self.shapes: list = []
+        self.multiple = False
+        self.kind: type = tuple
+
+    def backward(self, grad_outputs: tuple) -> tuple:
+        from ..autograd import grad as autograd_grad
+        graph = is_grad_enabled()          # the engine runs backward in grad mode iff create_graph
+        positions = [i for i, a in enumerate(self.args) if isinstance(a, Tensor)]
+        if graph:
+            # aliases of the inputs, cut from the graph while differentiating (so the walk stops
+            # there) and joined again after, so the gradient's own graph reaches the real inputs
+            with enable_grad():
+                args = [a.view_as(a) if isinstance(a, Tensor) and a._requires_grad else a
+                        for a in self.args]
+        else:
+            args = _detached(self.args)
+        cut = {i: args[i]._ctx for i in positions if args[i]._ctx is not None}
+        for i in cut:
+            args[i]._ctx = None
+        try:
+            current = get_rng_state() if self.rng_state is not None else None
+            try:
+                if self.rng_state is not None:
+                    set_rng_state(self.rng_state)
+                with enable_grad(), self.context_fn()[1]:
+                    result = self.function(*args, **self.kwargs)
+            finally:
+                if current is not None:
+                    set_rng_state(current)
+            outs = _flatten(result)
+            shapes = [tuple(o.shape) if isinstance(o, Tensor) else None for o in outs]
+            if shapes != self.shapes:
+                raise ShapeError(f"checkpoint: the recomputation in backward gave outputs of shapes "
+                                 f"{shapes}, the first run {self.shapes} (the block must compute "
+                                 f"the same thing twice)")
+            roots, seeds = [], []
+            for o, g in zip(outs, grad_outputs):
+                if isinstance(o, Tensor) and o._requires_grad and g is not None:
+                    roots.append(o)
+                    seeds.append(g)
+            wanted = [args[i] for i in positions if args[i]._requires_grad] + self.leaves
+            grads = autograd_grad(roots, wanted, seeds, create_graph=graph, allow_unused=True) \
+                if roots and wanted else (None,) * len(wanted)
+        finally:
+            for i, ctx in cut.items():
+                args[i]._ctx = ctx
+        it = iter(grads)
+        per_input = [next(it) if args[i]._requires_grad else None for i in positions]
+        return tuple(per_input) + tuple(it)
+
+
+def _flatten(result: Any) -> list:
+    if isinstance(result, Tensor):
+        return [result]
+    if isinstance(result, (tuple, list)):
+        return list(result)
+    raise InputTypeError(f"checkpoint: the function returned {type(result).__name__}; a "
+                         f"checkpointed function returns a Tensor or a tuple / list of them")
+
+
+def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None,
+               context_fn: Callable = noop_context_fn, determinism_check: str = "default",
+               debug: bool = False, early_stop: bool = True, **kwargs: Any) -> Any:
+    """``torch.utils.checkpoint.checkpoint(function, *args, use_reentrant=None,
+    preserve_rng_state=True, context_fn=..., **kwargs)``: ``function(*args, **kwargs)`` whose
+    activations are recomputed in backward instead of kept (see the module's docstring).
+    ``preserve_rng_state=False`` lets the recomputation draw fresh random numbers, as torch."""
+    if use_reentrant is None:
+        warnings.warn("torch.utils.checkpoint: the use_reentrant parameter should be passed "
+                      "explicitly. use_reentrant=False is recommended (tensorgan runs that variant "
+                      "either way; with use_reentrant=True, or unset, the output does not require "
+                      "grad when no input does, as torch).", stacklevel=2)
+        use_reentrant = True
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if use_reentrant and kwargs:
+        raise ConfigError(f"checkpoint: unexpected keyword arguments: {','.join(kwargs)} "
+                             f"(use_reentrant=True passes none to the function)")
+    if determinism_check not in ("default", "none"):
+        raise ConfigError(f"checkpoint: determinism_check must be 'default' or 'none', got "
+                             f"{determinism_check!r}")
+    if not callable(function):
+        raise InputTypeError(f"checkpoint: function must be callable, got {type(function).__name__}")
+    if use_reentrant and context_fn is not noop_context_fn:
+        raise ConfigError("checkpoint: passing context_fn is only supported when "
+                             "use_reentrant=False.")
+    if not is_grad_enabled():
+        return function(*args, **kwargs)
+    if use_reentrant and not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+                      stacklevel=2)
+        with no_grad():
+            return function(*args, **kwargs)
+    run = _Run(function, args, kwargs, get_rng_state() if preserve else None,
+               context_fn)
+    copies = _detached(args)
+    with context_fn()[0]:
+        result = function(*copies, **kwargs)
+    outs = _flatten(result)
+    run.multiple, run.kind = not isinstance(result, Tensor), type(result)
+    run.shapes = [tuple(o.shape) if isinstance(o, Tensor) else None for o in outs]
+    run.leaves = _leaves([o for o in outs if isinstance(o, Tensor)],
+                         {id(c) for c in copies if isinstance(c, Tensor)})
+    run.outputs = [o.detach() if isinstance(o, Tensor) else o for o in outs]
+    del result, outs, copies            # the first run's graph goes here
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if not any(t._requires_grad for t in tensors) and not run.leaves:
+        out = run.outputs
+        return out[0] if not run.multiple else run.kind(out)
+    out = CheckpointFunction.apply(run, *tensors, *run.leaves)
+    if run.multiple:
+        return run.kind(out) if isinstance(out, tuple) else run.kind((out,))
+    return out
+
+
+def checkpoint_sequential(functions: Any, segments: int, input: Tensor,
+                          use_reentrant: bool | None = None, **kwargs: Any) -> Any:
+    """``torch.utils.checkpoint.checkpoint_sequential(functions, segments, input,
+    use_reentrant=None, preserve_rng_state=True)``: ``functions`` (an ``nn.Sequential`` or a list
+    of modules / functions) split into ``segments`` runs of equal length; every one but the last
+    is checkpointed, the last runs as usual."""
+    if use_reentrant is None:
+        warnings.warn("torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter "
+                      "should be passed explicitly. use_reentrant=False is recommended.",
+                      stacklevel=2)
+        use_reentrant = True
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise ConfigError(f"checkpoint_sequential: unexpected keyword arguments: "
+                             f"{','.join(kwargs)}")
+    from ..nn import Sequential
+    if isinstance(functions, Sequential):
+        functions = list(functions.children())
+    elif isinstance(functions, Iterable):
+        functions = list(functions)
+    else:
+        raise InputTypeError(f"checkpoint_sequential: functions must be an nn.Sequential or a list, "
+                             f"got {type(functions).__name__}")
+    if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
+        raise InputTypeError(f"checkpoint_sequential: segments must be a positive int, got {segments!r}")
+
+    def run_function(start: int, end: int) -> Callable:
+        def forward(x: Any) -> Any:
+            for j in range(start, end + 1):
+                x = functions[j](x)
+            return x
+        return forward
+
+    segment_size = len(functions) // segments
+    end = -1
+    for start in range(0, segment_size * (segments - 1), segment_size):
+        end = start + segment_size - 1
+        input = checkpoint(run_function(start, end), input, use_reentrant=use_reentrant,
+                           preserve_rng_state=preserve)
+    return run_function(end + 1, len(functions) - 1)(input)
