@@ -26,6 +26,7 @@ operand next to a float tensor (or a Python float) takes that float dtype -- tor
 """
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 import weakref
@@ -69,6 +70,11 @@ def set_default_dtype(dtype: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # Function: one differentiable op
 # ---------------------------------------------------------------------------------------------
+# Graph nodes are numbered as they are recorded, so that code holding the number from before a
+# call can tell the nodes that call made from older ones (utils.checkpoint's boundary).
+next_node_seq = itertools.count().__next__
+
+
 class Function:
     """Base class of every op. Subclasses implement ``forward`` and ``backward`` on raw arrays.
 
@@ -83,6 +89,7 @@ class Function:
     needs_input_grad: tuple
     device: Device
     released = False
+    seq = math.inf   # when the node was recorded (next_node_seq()): checkpoint's "made before me?"
 
     def forward(self, *args: Any):
         raise NotImplementedError
@@ -133,6 +140,7 @@ class Function:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
             fn.versions = tuple(a._version_box[0] if isinstance(a, Tensor) else None for a in args)
+            fn.seq = next_node_seq()
             result._ctx = fn
         return result
 

@@ -40,7 +40,7 @@ from typing import Any, Callable
 from ..errors import DTypeError, InputTypeError, ShapeError, TensorganError
 from ..grad_mode import is_grad_enabled, no_grad
 from ..tensor import Function as _EngineFunction
-from ..tensor import Tensor, _share
+from ..tensor import Tensor, _share, next_node_seq
 from . import forward_ad as _forward_ad
 from . import graph as _graph
 
@@ -185,6 +185,7 @@ def _record(cls: type, ctx: FunctionCtx, args: tuple, output: Any) -> Any:
         joint = Tensor._make(device.xp.zeros((), dtype=outs[slots[0]].dtype), device, True) \
             if slots else None
         if joint is not None:
+            node.seq = next_node_seq()
             joint._ctx = node
         for i in slots:
             split = _OutputSplit()
@@ -203,6 +204,7 @@ def _attach(fn: _EngineFunction, out: Tensor) -> Tensor:
     becomes a view of it, sharing its in-place version)."""
     result = Tensor._make(out.array, out.device, True)
     _share(out, result)
+    fn.seq = next_node_seq()
     result._ctx = fn
     return result
 
@@ -351,5 +353,6 @@ def _refusing(value: Any, needing: tuple) -> Any:
     fn.device, fn.inputs = value.device, needing
     fn.needs_input_grad, fn.versions = (True,) * len(needing), (None,) * len(needing)
     result = Tensor._make(value.array, value.device, True)
+    fn.seq = next_node_seq()
     result._ctx = fn
     return result

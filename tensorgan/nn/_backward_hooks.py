@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ..errors import DTypeError, InputTypeError, ShapeError, TensorganError
 from ..grad_mode import is_grad_enabled
-from ..tensor import Function, Tensor, _share
+from ..tensor import Function, Tensor, _share, next_node_seq
 
 
 class _Slots:
@@ -87,6 +87,7 @@ def _node(fn: Function, inputs: tuple, out: Any, device: Any) -> Tensor:
     fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
     fn.versions = tuple(t._version_box[0] for t in inputs)
     result = Tensor._make(out, device, True)
+    fn.seq = next_node_seq()
     result._ctx = fn
     return result
 

@@ -15,8 +15,11 @@ with torch's warning.
 How: the first run happens with gradients on (so the parameters the block used are found by
 walking its graph) on detached copies of the inputs, and its graph is dropped at once, so at
 most one block's activations are alive at a time.  A tensor the block takes from outside that
-requires grad but is not a leaf (a closure over an earlier activation rather than an argument)
-is not a boundary: give such tensors as arguments (torch's reentrant variant needs that too).
+requires grad -- a parameter, or an earlier activation it closes over rather than takes as an
+argument -- is found on that walk too (its node is older than the call: graph nodes are
+numbered as they are recorded) and becomes an input of the checkpoint's node, so gradients
+reach it and the graph behind it is left to the outer backward, as torch's non-reentrant
+variant does.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from ..autograd.function import Function
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..random import get_rng_state, set_rng_state
-from ..tensor import Tensor
+from ..tensor import Tensor, next_node_seq
 
 __all__ = ["checkpoint", "checkpoint_sequential", "noop_context_fn"]
 
@@ -44,9 +47,12 @@ def _detached(args: tuple) -> list:
     return [a.detach().requires_grad_(a._requires_grad) if isinstance(a, Tensor) else a for a in args]
 
 
-def _leaves(outputs: list, stop: set) -> list:
-    """The tensors that require grad and have no graph behind them (the parameters, ...) reachable
-    from ``outputs``, the tensors whose ids are in ``stop`` (the block's input copies) excluded."""
+def _leaves(outputs: list, stop: set, start: int) -> list:
+    """The tensors the block used from outside that require grad, reachable from ``outputs``:
+    leaves (the parameters, ...) and tensors whose node was recorded before the block ran (node
+    number below ``start``: an earlier activation the block closes over), the tensors whose ids
+    are in ``stop`` (the block's input copies) excluded.  These are the checkpoint node's inputs
+    beside the arguments, so the outer graph carries on from them."""
     found, seen = [], set(stop)
     stack = [t for t in outputs if t._requires_grad]
     while stack:
@@ -55,7 +61,7 @@ def _leaves(outputs: list, stop: set) -> list:
             continue
         seen.add(id(t))
         ctx = t._ctx
-        if ctx is None or ctx.released:
+        if ctx is None or ctx.released or ctx.seq < start:
             found.append(t)
             continue
         stack.extend(p for p in ctx.inputs if isinstance(p, Tensor) and p._requires_grad)
@@ -181,13 +187,14 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     run = _Run(function, args, kwargs, get_rng_state() if preserve else None,
                context_fn)
     copies = _detached(args)
+    start = next_node_seq()
     with context_fn()[0]:
         result = function(*copies, **kwargs)
     outs = _flatten(result)
     run.multiple, run.kind = not isinstance(result, Tensor), type(result)
     run.shapes = [tuple(o.shape) if isinstance(o, Tensor) else None for o in outs]
     run.leaves = _leaves([o for o in outs if isinstance(o, Tensor)],
-                         {id(c) for c in copies if isinstance(c, Tensor)})
+                         {id(c) for c in copies if isinstance(c, Tensor)}, start)
     run.outputs = [o.detach() if isinstance(o, Tensor) else o for o in outs]
     del result, outs, copies            # the first run's graph goes here
     tensors = [a for a in args if isinstance(a, Tensor)]
