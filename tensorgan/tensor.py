@@ -1038,8 +1038,15 @@ class Tensor:
         else:
             if isinstance(gradient, Tensor) and (gradient.dtype != self.dtype
                                                  or gradient.device is not self.device):
-                raise DTypeError(f"{who}: the gradient is {gradient.dtype} on {gradient.device}, "
-                                 f"the tensor {self.dtype} on {self.device}")
+                if gradient.device is not self.device or gradient.is_complex() or self.is_complex():
+                    raise DTypeError(f"{who}: the gradient is {gradient.dtype} on "
+                                     f"{gradient.device}, the tensor {self.dtype} on {self.device} "
+                                     f"(a complex gradient must match the tensor's dtype; devices "
+                                     f"must match)")
+                # torch casts a real gradient to the tensor's dtype (float32 ones for a float64
+                # output: autograd.grad(..., grad_outputs=torch.ones(out.size()))); the cast is
+                # differentiable under create_graph
+                gradient = gradient.to(self.dtype)
             if create_graph and isinstance(gradient, Tensor) and gradient._requires_grad:
                 seed = gradient   # its graph goes on into the gradients
             else:

@@ -290,8 +290,17 @@ class Module:
     # -- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
-                                 f"before assigning {name!r}")
+            # torch: a plain value (an int, a tuple, a plain tensor) may be set before
+            # super().__init__() -- stylegan2's ConvLayer sets self.padding first; a Parameter,
+            # a Module or a Buffer may not (it needs the registries).
+            if isinstance(value, (Parameter, Module, Buffer)):
+                what = ("parameters" if isinstance(value, Parameter) else
+                        "module" if isinstance(value, Module) else "buffer")
+                raise AttributeError(f"cannot assign {what} {name!r} before Module.__init__() "
+                                     f"call: {type(self).__name__}.__init__ must call "
+                                     f"super().__init__() first")
+            object.__setattr__(self, name, value)
+            return
         if isinstance(value, Buffer):      # torch 2.13: assigning nn.Buffer(t) registers t
             self.register_buffer(name, value._plain(), value.persistent)
             return

@@ -639,3 +639,39 @@ from .adaptive import ASGD, Adadelta, Adagrad, Adamax, NAdam, RAdam, Rprop  # no
 from .lbfgs import LBFGS  # noqa: E402
 from .matrix import Adafactor, Muon, SparseAdam  # noqa: E402
 from . import lr_scheduler, swa_utils  # noqa: E402
+
+
+class _RequiredParameter:
+    """torch.optim.optimizer.required: the sentinel old optimizers used as a default ("this
+    hyperparameter has no default"); third-party optimizers import it."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _install_torch_module_names() -> None:
+    """torch keeps one module per optimizer (``from torch.optim.adam import Adam``,
+    ``from torch.optim.optimizer import Optimizer, required``); here each of those names is an
+    alias module holding its class(es)."""
+    import sys
+    import types
+    names = {"optimizer": ["Optimizer", "required"], "sgd": ["SGD"], "adam": ["Adam"],
+             "adamw": ["AdamW"], "rmsprop": ["RMSprop"], "adagrad": ["Adagrad"],
+             "adadelta": ["Adadelta"], "adamax": ["Adamax"], "nadam": ["NAdam"], "radam": ["RAdam"],
+             "asgd": ["ASGD"], "rprop": ["Rprop"], "lbfgs": ["LBFGS"], "sparse_adam": ["SparseAdam"],
+             "adafactor": ["Adafactor"]}
+    package = sys.modules[__name__]
+    for short, members in names.items():
+        module = types.ModuleType(f"{__name__}.{short}", f"torch.optim.{short}: {', '.join(members)}")
+        for member in members:
+            setattr(module, member, getattr(package, member))
+        module.__all__ = list(members)
+        sys.modules[module.__name__] = module
+        setattr(package, short, module)
+
+
+_install_torch_module_names()
+del _install_torch_module_names
