@@ -838,13 +838,17 @@ class _InstanceNorm(Module):
     _version = 2
     _upgrade_state_dict = _fill_num_batches_tracked
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False,
                  device: Any = None, dtype: Any = None, *, bias: bool = True):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int("num_features", num_features, name)
-        self.eps, self.momentum = _check_eps(name, eps), float(momentum)
+        # momentum=None (torch's _NormBase accepts it): instance norm then blends the running
+        # statistics with momentum 0.0, i.e. never updates them (torch's forward), unlike batch
+        # norm's cumulative average.
+        self.eps = _check_eps(name, eps)
+        self.momentum = None if momentum is None else F._scalar(name, "momentum", momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         _affine_parameters(self, (self.num_features,), self.affine, dtype, device, bias)
         if self.track_running_stats:
@@ -870,7 +874,7 @@ class _InstanceNorm(Module):
                           f"which is unused because affine=False", UserWarning, stacklevel=2)
         use_input_stats = self.training or not self.track_running_stats
         y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_input_stats, self.momentum, self.eps)
+                            use_input_stats, 0.0 if self.momentum is None else self.momentum, self.eps)
         return y if x.ndim == batched_rank else y.squeeze(0)
 
     def extra_repr(self) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
+import types
 import warnings
 from typing import Any, Callable, Sequence
 
@@ -277,6 +278,31 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return [base * factor for base, factor in zip(self.base_lrs, self._factors())]
+
+    def state_dict(self) -> dict[str, Any]:
+        """torch's layout: the schedule's attributes plus ``lr_lambdas``, one entry per group --
+        None for a plain function or lambda (not saved), a copy of a callable object's
+        ``__dict__`` (its state) otherwise."""
+        state = super().state_dict()
+        state["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(vars(f))
+                               if hasattr(f, "__dict__") else None for f in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore ``state_dict()`` output (torch's too): the functions stay this scheduler's;
+        a callable object's saved ``__dict__`` is merged back into it, as torch does."""
+        name = type(self).__name__
+        saved = state_dict.get("lr_lambdas") if isinstance(state_dict, dict) else None
+        if saved is not None and (not isinstance(saved, (list, tuple)) or len(saved) != len(self.lr_lambdas)
+                                  or any(d is not None and not isinstance(d, dict) for d in saved)):
+            raise CheckpointError(f"{name} state's lr_lambdas must be a list of {len(self.lr_lambdas)} "
+                                  f"entries (None or a dict each), got {saved!r:.80}")
+        if isinstance(state_dict, dict):
+            state_dict = {k: v for k, v in state_dict.items() if k != "lr_lambdas"}
+        super().load_state_dict(state_dict)
+        for f, d in zip(self.lr_lambdas, saved or ()):
+            if d is not None:
+                f.__dict__.update(d)
 
 
 class MultiplicativeLR(LambdaLR):
