@@ -374,6 +374,7 @@ class ReduceLROnPlateau:
             raise ConfigError(f"{name}: min_lr needs one value per parameter group ({groups}), "
                               f"got {len(lows)}")
         self.min_lrs = [_check_number(name, f"min_lr[{i}]", v, low=0.0) for i, v in enumerate(lows)]
+        self._default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
         self.optimizer, self.mode, self.threshold_mode = optimizer, mode, threshold_mode
         self.patience = _check_int(name, "patience", patience, 0)
         self.cooldown = _check_int(name, "cooldown", cooldown, 0)
@@ -412,12 +413,20 @@ class ReduceLROnPlateau:
         return list(self._last_lr)
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+        """torch's keys: the schedule's state plus its derived ``mode_worse`` (inf / -inf, by
+        mode) and ``default_min_lr`` (the scalar ``min_lr``, None when one was given per group)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_default_min_lr")}
+        state["default_min_lr"] = self._default_min_lr
+        state["mode_worse"] = math.inf if self.mode == "min" else -math.inf
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        mine = self.state_dict()
-        if isinstance(state_dict, dict):     # torch's derived entries: mode_worse (from mode), ...
-            state_dict = _without_torch_internals(state_dict, ("default_min_lr", "mode_worse"))
+        derived = ("default_min_lr", "mode_worse")   # recomputed here; older tensorgan states lack them
+        mine = _without_torch_internals(self.state_dict(), derived)
+        if isinstance(state_dict, dict):
+            if "default_min_lr" in state_dict:
+                self._default_min_lr = state_dict["default_min_lr"]
+            state_dict = _without_torch_internals(state_dict, derived)
         if not isinstance(state_dict, dict) or set(state_dict) != set(mine):
             raise CheckpointError(f"ReduceLROnPlateau state must have the keys {sorted(mine)}, got "
                                   f"{sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
