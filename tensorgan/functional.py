@@ -22,6 +22,7 @@ from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOf
                      ShapeError)
 from .random import Generator, resolve
 from .dtypes import result_type
+from .select_kernels import select
 from .tensor import (Function, Tensor, _broadcasts_to, _is_int, _one_dtype, _run_backward,
                      _shares_live_memory, is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
@@ -2435,7 +2436,7 @@ class MaxPool2d(Function):
         tiled = (ho * kh, wo * kw) == tuple(self.shape[2:])
         gx = (xp.empty if tiled else xp.zeros)(self.shape, dtype=g.dtype)
         for (i, j), hit in self._hits():
-            xp.multiply(g, hit, out=gx[:, :, i:ho * kh:kh, j:wo * kw:kw])
+            select(xp, g, hit, out=gx[:, :, i:ho * kh:kh, j:wo * kw:kw])   # torch's: NaN g -> 0 off the max
         return gx, None, None
 
     def grad_graph(self, g):

@@ -1,0 +1,86 @@
+"""torch semantics found by the session-21 compatibility sweep (torch 2.13 is the spec; the
+expected values here are written from its documented rules, not imported)."""
+import math
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn.functional as F
+
+NAN = float("nan")
+
+
+def _grad_of(fn, x_values, upstream, dtype=tg.float32):
+    x = tg.tensor(x_values, dtype=dtype, requires_grad=True)
+    y = fn(x)
+    y.backward(tg.tensor(np.full(y.shape, upstream), dtype=dtype))
+    return x.grad.numpy()
+
+
+# -- 1. piecewise backward is a select: a NaN gradient into a dead unit gives 0, not NaN -------
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_relu_backward_nan_upstream_is_zero_in_dead_units(dtype):
+    g = _grad_of(F.relu, [-1.0, 0.0, 2.0, -0.0, 7.0], NAN, dtype)
+    assert np.array_equal(np.isnan(g), [False, False, True, False, True])
+    assert (g[[0, 1, 3]] == 0).all()
+    g = _grad_of(lambda t: t.relu(), [-1.0, 3.0], math.inf, dtype)      # inf * 0 is NaN too
+    assert g[0] == 0 and g[1] == math.inf
+
+
+def test_relu_backward_nan_input_passes_gradient():
+    # torch's threshold_backward: x <= 0 ? 0 : g, so relu(NaN) passes its gradient
+    assert np.array_equal(_grad_of(F.relu, [NAN, -1.0, 1.0], 1.0), [1.0, 0.0, 1.0])
+
+
+def test_clamp_backward_nan_upstream_is_zero_outside():
+    g = _grad_of(lambda t: t.clamp(-0.5, 1.0), [-1.0, 0.0, 2.0, 1.0], NAN)
+    assert np.array_equal(np.isnan(g), [False, True, False, True]) and g[0] == 0 and g[2] == 0
+    g = _grad_of(lambda t: t.clamp(min=0.0), [-1.0, 0.0, 2.0], NAN)      # bound included
+    assert g[0] == 0 and np.isnan(g[1:]).all()
+    g = _grad_of(lambda t: t.clamp(max=1.0), [-1.0, 2.0], NAN)
+    assert np.isnan(g[0]) and g[1] == 0
+
+
+def test_max_pool2d_backward_nan_upstream_only_reaches_the_max():
+    x = tg.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    y.backward(tg.full(y.shape, NAN))
+    g = x.grad.numpy().ravel()
+    assert (g[:3] == 0).all() and np.isnan(g[3])
+
+
+def test_full_max_backward_nan_upstream_only_reaches_the_max():
+    x = tg.tensor([1.0, 4.0, 2.0], requires_grad=True)
+    x.max().backward(tg.tensor(NAN))
+    g = x.grad.numpy()
+    assert g[0] == 0 and g[2] == 0 and np.isnan(g[1])
+
+
+def test_select_backward_is_exact_on_finite_gradients():
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        xv = rng.standard_normal((4, 3, 5, 6)).astype(dtype)
+        gv = rng.standard_normal(xv.shape).astype(dtype)
+        x = tg.tensor(xv, requires_grad=True)
+        F.relu(x).backward(tg.tensor(gv))
+        assert np.array_equal(x.grad.numpy(), np.where(xv > 0, gv, 0).astype(dtype))
+
+
+# -- 2. relu / clamp keep the sign of zero as torch (max(0, -0.0) is -0.0 there) --------------
+
+def test_relu_of_negative_zero_is_negative_zero():
+    for y in (F.relu(tg.tensor([-0.0, 0.0])), tg.relu(tg.tensor([-0.0, 0.0], dtype=tg.float64)),
+              tg.tensor([-0.0, 0.0]).relu_(), tg.tensor([-0.0, 0.0]).clamp(min=0.0),
+              tg.tensor([-0.0, 0.0]).clamp(0.0, 1.0)):
+        assert np.array_equal(np.signbit(y.numpy()), [True, False])
+    assert np.isnan(F.relu(tg.tensor([NAN])).item())
+    assert np.isnan(tg.tensor([NAN]).clamp(0.0, 1.0).item())
+
+
+def test_select_into_a_strided_out():
+    from tensorgan.select_kernels import select
+    out = np.zeros((4, 2))
+    select(np, np.arange(1.0, 5.0), np.array([True, False, True, True]), out=out[:, 0])
+    assert out.tolist() == [[1, 0], [0, 0], [3, 0], [4, 0]]
