@@ -109,7 +109,16 @@ transpose = _function_form("transpose")
 flatten = _function_form("flatten")
 squeeze = _function_form("squeeze")
 unsqueeze = _function_form("unsqueeze")
-split = _function_form("split")
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """``tensor.split(...)`` (torch.split's keyword names: ``tensor``, ``split_size_or_sections``,
+    ``dim``; the method's is ``split_size``)."""
+    if not isinstance(tensor, Tensor):
+        raise InputTypeError(f"tg.split: tensor must be a Tensor, got {type(tensor).__name__}")
+    return tensor.split(split_size_or_sections, dim)
+
+
 chunk = _function_form("chunk")
 log1p = _function_form("log1p")
 sin = _function_form("sin")

@@ -84,3 +84,33 @@ def test_select_into_a_strided_out():
     out = np.zeros((4, 2))
     select(np, np.arange(1.0, 5.0), np.array([True, False, True, True]), out=out[:, 0])
     assert out.tolist() == [[1, 0], [0, 0], [3, 0], [4, 0]]
+
+
+# -- 4. torch's keyword names of the shape methods ---------------------------------------------
+
+def test_shape_methods_take_torchs_keywords():
+    x = tg.arange(6.0).reshape(2, 3)
+    t = x.numpy()
+    cases = [
+        (x.permute(dims=(1, 0)), t.T), (tg.permute(input=x, dims=[1, 0]), t.T),
+        (x.reshape(shape=(3, 2)), t.reshape(3, 2)), (tg.reshape(x, shape=(3, 2)), t.reshape(3, 2)),
+        (x.view(size=(3, 2)), t.reshape(3, 2)), (x.view(-1), t.ravel()),
+        (x[:1].expand(size=(2, 3)), np.broadcast_to(t[:1], (2, 3))),
+        (x.repeat(repeats=(2, 1)), np.tile(t, (2, 1))), (x.flip(dims=(0,)), t[::-1]),
+        (x.transpose(dim0=0, dim1=1), t.T), (x.sum(dim=0, keepdim=True), t.sum(0, keepdims=True)),
+        (tg.cat(tensors=[x, x], dim=0), np.concatenate([t, t])), (tg.stack(tensors=[x, x]), np.stack([t, t])),
+    ]
+    for got, want in cases:
+        assert np.array_equal(got.numpy(), want)
+    assert [p.shape for p in x.split(split_size=1, dim=0)] == [(1, 3), (1, 3)]
+    assert [p.shape for p in tg.split(x, split_size_or_sections=[1, 2], dim=1)] == [(2, 1), (2, 2)]
+    assert [p.shape for p in tg.split(tensor=x, split_size_or_sections=2)] == [(2, 3)]
+
+
+def test_shape_keyword_and_positional_together_is_refused():
+    x = tg.arange(6.0)
+    for call in (lambda: x.reshape((3, 2), shape=(3, 2)), lambda: x.view(6, size=(6,)),
+                 lambda: x.reshape(2, 3).permute(1, 0, dims=(1, 0)), lambda: x.repeat(2, repeats=(2,)),
+                 lambda: x[:1].expand(3, size=(3,))):
+        with pytest.raises(tg.InputTypeError, match="multiple values"):
+            call()
