@@ -114,3 +114,18 @@ def test_shape_keyword_and_positional_together_is_refused():
                  lambda: x[:1].expand(3, size=(3,))):
         with pytest.raises(tg.InputTypeError, match="multiple values"):
             call()
+
+
+# -- 5. the legacy constructor reads a tuple as data (only ints / a Size / size= are a shape) ---
+
+def test_legacy_constructors_read_a_tuple_as_data():
+    assert tg.Tensor((2, 3)).tolist() == [2.0, 3.0] and tg.Tensor([2, 3]).tolist() == [2.0, 3.0]
+    assert tg.Tensor((2,)).tolist() == [2.0] and tg.Tensor(()).shape == (0,)
+    assert tg.FloatTensor((2, 3)).tolist() == [2.0, 3.0]
+    labels = tuple(zip(*[(0, 5.0), (4, 1.0)]))[0]            # zip(*batch): a tuple of ints
+    assert tg.LongTensor(labels).tolist() == [0, 4]
+    assert tg.zeros(1).new((2, 3)).tolist() == [2.0, 3.0]
+    # shapes: separate ints, a Size, size=
+    assert tg.Tensor(2, 3).shape == (2, 3) and tg.Tensor(tg.Size([2, 3])).shape == (2, 3)
+    assert tg.Tensor(size=(2, 3)).shape == (2, 3) and tg.Tensor(size=()).shape == ()
+    assert tg.Tensor(tg.zeros(4, 5).size()).shape == (4, 5)
