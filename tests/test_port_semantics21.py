@@ -129,3 +129,19 @@ def test_legacy_constructors_read_a_tuple_as_data():
     assert tg.Tensor(2, 3).shape == (2, 3) and tg.Tensor(tg.Size([2, 3])).shape == (2, 3)
     assert tg.Tensor(size=(2, 3)).shape == (2, 3) and tg.Tensor(size=()).shape == ()
     assert tg.Tensor(tg.zeros(4, 5).size()).shape == (4, 5)
+
+
+# -- 6. devices are equal when type and index are: device('cuda') is not device('cuda:0') ------
+
+def test_device_equality_includes_the_index(monkeypatch):
+    import pickle
+
+    import tensorgan.backend as backend
+    monkeypatch.setattr(backend, "_devices", {})                      # no CUDA here
+    monkeypatch.setattr(backend, "cuda_status", lambda: (False, "no CUDA here"))
+    assert tg.device("cuda") != tg.device("cuda:0") and tg.device("cuda:0") == tg.device("cuda", 0)
+    assert len({tg.device("cuda"), tg.device("cuda:0")}) == 2
+    assert pickle.loads(pickle.dumps(tg.device("cuda:0"))).index == 0
+    assert tg.device("cpu") != tg.device("cpu:0") and tg.device("cpu:0").index == 0
+    assert tg.zeros(1, device="cpu:0").device == tg.device("cpu")     # a tensor's CPU: no index
+    assert tg.zeros(1).device == tg.device("cpu") and tg.device("cpu") == "cpu"
