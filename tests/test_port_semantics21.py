@@ -145,3 +145,18 @@ def test_device_equality_includes_the_index(monkeypatch):
     assert tg.device("cpu") != tg.device("cpu:0") and tg.device("cpu:0").index == 0
     assert tg.zeros(1, device="cpu:0").device == tg.device("cpu")     # a tensor's CPU: no index
     assert tg.zeros(1).device == tg.device("cpu") and tg.device("cpu") == "cpu"
+
+
+# -- 7. isinstance(t, tg.FloatTensor) is True for CPU tensors only, as torch ---------------------
+
+def test_legacy_type_isinstance_tells_cpu_from_cuda(monkeypatch):
+    import tensorgan.backend as backend
+    fake_cuda = backend.Device("cuda", np, "tensorgan.kernels.cpu")      # a stand-in CUDA device
+    monkeypatch.setattr(backend, "_devices", {"cuda": fake_cuda, "cpu": backend.get_device("cpu")})
+    gpu = tg.zeros(2, device="cuda")
+    cpu = tg.zeros(2)
+    assert gpu.device.type == "cuda"
+    assert isinstance(cpu, tg.FloatTensor) and not isinstance(gpu, tg.FloatTensor)
+    assert isinstance(gpu, tg.cuda.FloatTensor) and not isinstance(cpu, tg.cuda.FloatTensor)
+    assert not isinstance(gpu.double(), tg.DoubleTensor) and isinstance(gpu.double(), tg.cuda.DoubleTensor)
+    assert isinstance(cpu.long(), tg.LongTensor) and not isinstance(cpu, tg.LongTensor)
