@@ -160,3 +160,35 @@ def test_legacy_type_isinstance_tells_cpu_from_cuda(monkeypatch):
     assert isinstance(gpu, tg.cuda.FloatTensor) and not isinstance(cpu, tg.cuda.FloatTensor)
     assert not isinstance(gpu.double(), tg.DoubleTensor) and isinstance(gpu.double(), tg.cuda.DoubleTensor)
     assert isinstance(cpu.long(), tg.LongTensor) and not isinstance(cpu, tg.LongTensor)
+
+
+# -- 8. Module.to(memory_format=) re-lays 4-D / 5-D parameters, as torch ----------------------
+
+def test_module_to_channels_last_relays_parameters():
+    import tensorgan.nn as nn
+    tg.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(36, 2))
+    w = m[0].weight.detach().numpy().copy()
+    m[0].weight.grad = tg.ones(m[0].weight.shape)
+    assert m.to(memory_format=tg.channels_last) is m
+    assert m[0].weight.is_contiguous(memory_format=tg.channels_last)
+    assert not m[0].weight.is_contiguous()
+    assert m[0].weight.grad.is_contiguous(memory_format=tg.channels_last)
+    assert m[0].weight.stride() == (27, 1, 9, 3)                      # torch's strides
+    assert np.array_equal(m[0].weight.detach().numpy(), w)
+    assert m[1].weight.is_contiguous()                                # 1-D: untouched
+    x = tg.tensor(np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32))
+    before = m(x).detach().numpy()
+    m.to(memory_format=tg.contiguous_format)
+    assert m[0].weight.is_contiguous() and np.array_equal(m[0].weight.detach().numpy(), w)
+    np.testing.assert_array_equal(m(x).detach().numpy(), before)
+
+
+def test_module_to_channels_last_checks_the_rank_as_torch():
+    import tensorgan.nn as nn
+    with pytest.raises(tg.ShapeError, match="rank 4"):
+        nn.Conv3d(1, 2, 3).to(memory_format=tg.channels_last)
+    m = nn.Conv3d(1, 2, 3).to(memory_format=tg.channels_last_3d)
+    assert m.weight.stride() == (27, 1, 9, 3, 1)
+    with pytest.raises(tg.InputTypeError, match="memory_format"):
+        nn.Conv2d(1, 2, 3).to(memory_format="channels_last")
