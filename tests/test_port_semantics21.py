@@ -192,3 +192,21 @@ def test_module_to_channels_last_checks_the_rank_as_torch():
     assert m.weight.stride() == (27, 1, 9, 3, 1)
     with pytest.raises(tg.InputTypeError, match="memory_format"):
         nn.Conv2d(1, 2, 3).to(memory_format="channels_last")
+
+
+# -- 9. StepLR takes a fractional step_size, as torch (decay at the epochs it divides) ----------
+
+def test_steplr_fractional_step_size():
+    import tensorgan.optim as optim
+    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=1.0)
+    sched = optim.lr_scheduler.StepLR(opt, 1.5)
+    lrs = []
+    for _ in range(6):
+        opt.step()
+        sched.step()
+        lrs.append(sched.get_last_lr()[0])
+    # epochs 1..6: 3 % 1.5 == 0 and 6 % 1.5 == 0 decay; the others keep the lr
+    np.testing.assert_allclose(lrs, [1.0, 1.0, 0.1, 0.1, 0.1, 0.01], rtol=1e-12)
+    for bad in (0, -1, 0.0, -0.5, float("nan"), "2", True):
+        with pytest.raises(tg.ConfigError, match="step_size"):
+            optim.lr_scheduler.StepLR(opt, bad)
