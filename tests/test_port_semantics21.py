@@ -210,3 +210,24 @@ def test_steplr_fractional_step_size():
     for bad in (0, -1, 0.0, -0.5, float("nan"), "2", True):
         with pytest.raises(tg.ConfigError, match="step_size"):
             optim.lr_scheduler.StepLR(opt, bad)
+
+
+# -- 10. composite activations carry torch's grad_fn names ---------------------------------------
+
+@pytest.mark.parametrize("fn, name", [
+    (F.gelu, "GeluBackward0"), (lambda t: F.gelu(t, approximate="tanh"), "GeluBackward0"),
+    (F.silu, "SiluBackward0"), (F.mish, "MishBackward0"), (F.softplus, "SoftplusBackward0"),
+    (F.elu, "EluBackward0"), (F.selu, "EluBackward0"), (F.celu, "CeluBackward0"),
+    (F.hardswish, "HardswishBackward0"), (F.hardsigmoid, "HardsigmoidBackward0"),
+    (F.logsigmoid, "LogSigmoidBackward0"), (lambda t: F.softmax(t, 0), "SoftmaxBackward0"),
+    (lambda t: F.log_softmax(t, 0), "LogSoftmaxBackward0"), (F.relu6, "HardtanhBackward0"),
+    (F.hardtanh, "HardtanhBackward0"), (lambda t: F.threshold(t, 0.1, 0.0), "ThresholdBackward0"),
+    (F.softshrink, "SoftshrinkBackward0"), (F.hardshrink, "HardshrinkBackward0"),
+    (lambda t: F.prelu(t, tg.tensor([0.25], dtype=tg.float64)), "PreluKernelBackward0"),
+    (lambda t: F.glu(tg.cat([t, t]), 0), "GluBackward0"),
+])
+def test_activation_grad_fn_names(fn, name):
+    x = tg.tensor([-2.0, -0.3, 0.4, 5.0], dtype=tg.float64, requires_grad=True)
+    y = fn(x)
+    assert y.grad_fn.name() == name
+    assert tg.gradcheck(fn, [x]) and tg.gradgradcheck(fn, [x])      # the renamed node is the op
