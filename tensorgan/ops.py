@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
-from .select_kernels import select, select_nonzero
+from .select_kernels import clamp, select, select_nonzero
 from .tensor import Function, Tensor
 
 
@@ -994,10 +994,9 @@ class Clip(Function):
             self.mask &= x >= low
         if high is not None:
             self.mask &= x <= high
-        # max(low, x) then min(high, x), bound first: where they are equal x stays (torch's
-        # std::max / std::min), so clamp(-0.0, min=0) is -0.0 as in torch (clip gives +0)
-        out = x if low is None else self.xp.maximum(low, x)
-        return out if high is None else self.xp.minimum(high, out)
+        # x stays where it ties a bound (torch's std::max / std::min), so clamp(-0.0, min=0) is
+        # -0.0 as in torch (clip gives +0)
+        return clamp(self.xp, x, low, high)
 
     def backward(self, g):
         return select(self.xp, g, self.mask), None, None     # torch's select: NaN g -> 0 outside

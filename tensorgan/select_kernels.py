@@ -1,4 +1,4 @@
-"""Gradient routing by selection, not multiplication: ``where(keep, g, 0)``.
+"""Gradient routing by selection, not multiplication: ``where(keep, g, 0)``; and torch's clamp.
 
 torch's backward of relu / clamp / max pooling / max is a select (``threshold_backward`` is
 ``x <= t ? 0 : g``), so a NaN or inf upstream gradient reaching a dead unit gives 0 there; the
@@ -27,6 +27,23 @@ def _compile() -> dict:
 
     _UFUNCS.update(keep=keep, keep_nonzero=keep_nonzero)
     return _UFUNCS
+
+
+def clamp(xp, x, low, high):
+    """torch's clamp of an array by scalar bounds (None: unbounded on that side), where x stays
+    on a tie with a bound (torch's std::max / std::min: clamp(-0.0, min=0) is -0.0; ``clip``
+    gives the bound, +0.0) and NaN stays NaN.  One bound: ``maximum`` / ``minimum`` with the
+    bound first (they keep the second operand on a tie; faster than a one-sided clip).  Both:
+    ``clip``, and where a bound is zero the zeros of x copied back (only then)."""
+    if high is None:
+        return x if low is None else xp.maximum(low, x)
+    if low is None:
+        return xp.minimum(high, x)
+    out = xp.clip(x, low, high)
+    if x.dtype.kind == "f" and np.ndim(low) == 0 and np.ndim(high) == 0 and (low == 0 or high == 0):
+        out = xp.asarray(out)
+        xp.copyto(out, x, where=(x == 0))
+    return out
 
 
 def select(xp, g, mask, out=None):
