@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
-from .select_kernels import clamp, select, select_nonzero
+from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import Function, Tensor
 
 
@@ -81,11 +81,10 @@ class Where(Function):
             b = a.dtype.type(b)
         return self.xp.where(cond, a, b)
 
-    def backward(self, g):
-        zero = g.dtype.type(0)
+    def backward(self, g):     # selects (Numba's on the CPU: NumPy's where branches per element)
         xp = self.xp
-        ga = unbroadcast(xp.where(self.cond, g, zero), self.shapes[0]) if self.needs_input_grad[0] else None
-        gb = unbroadcast(xp.where(self.cond, zero, g), self.shapes[1]) if self.needs_input_grad[1] else None
+        ga = unbroadcast(select(xp, g, self.cond), self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = unbroadcast(select_not(xp, g, self.cond), self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb, None
 
     def grad_graph(self, g):
@@ -965,7 +964,7 @@ class Relu(Function):
         return (select_nonzero(self.xp, g, self.y),)
 
     def grad_graph(self, g):
-        return (constant_times(g, self.mask),)
+        return (Where.apply(g, 0.0, self.mask),)      # a select in graph mode too
 
 
 class Abs(Function):
@@ -1002,7 +1001,7 @@ class Clip(Function):
         return select(self.xp, g, self.mask), None, None     # torch's select: NaN g -> 0 outside
 
     def grad_graph(self, g):
-        return constant_times(g, self.mask), None, None
+        return Where.apply(g, 0.0, self.mask), None, None
 
 
 class Einsum(Function):

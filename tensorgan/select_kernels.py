@@ -25,7 +25,11 @@ def _compile() -> dict:
     def keep_nonzero(g, y):      # noqa: ANN001 - != is a quiet compare: NaN passes, silently
         return g if y != 0 else 0.0
 
-    _UFUNCS.update(keep=keep, keep_nonzero=keep_nonzero)
+    @vectorize(["float32(float32, boolean)", "float64(float64, boolean)"], cache=True)
+    def drop(g, m):      # noqa: ANN001 - a Numba ufunc
+        return 0.0 if m else g
+
+    _UFUNCS.update(keep=keep, keep_nonzero=keep_nonzero, drop=drop)
     return _UFUNCS
 
 
@@ -58,6 +62,13 @@ def select(xp, g, mask, out=None):
         return r
     out[...] = r
     return out
+
+
+def select_not(xp, g, mask):
+    """``g`` where ``mask`` is False, 0 where it is True (``where(mask, 0, g)``)."""
+    if type(g) is np.ndarray and g.dtype.kind == "f" and g.dtype.itemsize >= 4 and mask.dtype == bool:
+        return (_UFUNCS or _compile())["drop"](g, mask)
+    return xp.where(mask, g.dtype.type(0), g)
 
 
 def select_nonzero(xp, g, y):

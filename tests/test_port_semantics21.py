@@ -231,3 +231,25 @@ def test_activation_grad_fn_names(fn, name):
     y = fn(x)
     assert y.grad_fn.name() == name
     assert tg.gradcheck(fn, [x]) and tg.gradgradcheck(fn, [x])      # the renamed node is the op
+
+
+def test_where_backward_is_a_select_and_exact():
+    rng = np.random.default_rng(1)
+    av, bv = rng.standard_normal((5, 4)), rng.standard_normal((1, 4))
+    cond = av > 0.2
+    a, b = tg.tensor(av, requires_grad=True), tg.tensor(bv, requires_grad=True)
+    gv = rng.standard_normal((5, 4))
+    gv[0, 0] = NAN
+    tg.where(tg.tensor(cond), a, b).backward(tg.tensor(gv))
+    want_a = np.where(cond, gv, 0.0)
+    want_b = np.where(cond, 0.0, gv).sum(0, keepdims=True)
+    np.testing.assert_array_equal(a.grad.numpy(), want_a)
+    np.testing.assert_array_equal(b.grad.numpy(), want_b)
+
+
+def test_relu_double_backward_nan_upstream_is_zero_in_dead_units():
+    x = tg.tensor([-1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    y = F.relu(x) * x                       # dy/dx = relu'(x) x + relu(x): a graph through relu
+    (g,) = tg.autograd.grad(y.sum(), x, create_graph=True)
+    (gg,) = tg.autograd.grad(g, x, grad_outputs=tg.tensor([NAN, 1.0], dtype=tg.float64))
+    assert gg.numpy()[0] == 0 and gg.numpy()[1] == 2.0
