@@ -106,15 +106,19 @@ class Device:
         return get_device, (self.type,)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):      # by name: no device made (``== 'cuda'`` without CUDA)
+        """Devices are equal when type and index are, as torch's: ``device('cuda')`` (index
+        None) is not ``device('cuda:0')`` (a CUDA tensor's ``.device``).  Code that means "the
+        same hardware" compares ``.type`` (or the tensors' devices, which are always indexed
+        as torch's).  A string compares by type (no device made: ``== 'cuda'`` without CUDA)."""
+        if isinstance(other, str):
             try:
                 return _parse(other) == self.type
             except DeviceError:
                 return False
-        return isinstance(other, Device) and other.type == self.type
+        return isinstance(other, Device) and other.type == self.type and other.index == self.index
 
     def __hash__(self) -> int:
-        return hash(self.type)
+        return hash((self.type, self.index))
 
     def __str__(self) -> str:
         return self.type
@@ -150,6 +154,26 @@ class _Unindexed(Device):
         return device, (self.type,)
 
 
+class _CpuIndexed(_Unindexed):
+    """``tg.device('cpu:0')``: the CPU device named with index 0 (torch accepts it; its tensors'
+    ``.device`` is plain ``cpu``, as here)."""
+
+    __slots__ = ()
+
+    @property
+    def index(self) -> int:
+        return 0
+
+    def __str__(self) -> str:
+        return "cpu:0"
+
+    def __repr__(self) -> str:
+        return "device('cpu:0')"
+
+    def __reduce__(self):
+        return device, ("cpu:0",)
+
+
 class _UnavailableDevice(Device):
     """What ``tg.device('cuda')`` gives where CUDA cannot be used: torch lets a program build the
     device object anyway (``torch.device('cuda').index`` on a CPU machine); putting anything on it
@@ -174,7 +198,7 @@ class _UnavailableDevice(Device):
         raise DeviceError(self._why)
 
     def __reduce__(self):
-        return device, (self.type,)
+        return device, (self.type if self._index is None else f"{self.type}:{self._index}",)
 
 
 def device(type: "str | Device", index: int | None = None) -> Device:
@@ -197,6 +221,8 @@ def device(type: "str | Device", index: int | None = None) -> Device:
         found = get_device(kind)
     except DeviceError as exc:
         return _UnavailableDevice(kind, str(exc), None if unindexed else 0)
+    if kind == "cpu" and ":" in type:                    # device('cpu:0'): index 0, as torch's
+        return _CpuIndexed(found)
     return _Unindexed(found) if unindexed else found
 
 
@@ -256,6 +282,8 @@ def _parse(spec: str) -> str:
     kind = spec.strip().lower()
     if kind in ("cuda:0", "gpu"):
         kind = "cuda"
+    elif kind == "cpu:0":      # torch's tensors on device='cpu:0' are on plain 'cpu'
+        kind = "cpu"
     if kind not in DEVICE_TYPES:
         raise DeviceError(f"unknown device {spec!r}: expected one of {', '.join(DEVICE_TYPES)}")
     return kind

@@ -396,10 +396,11 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
 
 
 class _LegacyTensorType(type):
-    """``isinstance(x, tg.FloatTensor)`` is a dtype test, as in torch."""
+    """``isinstance(x, tg.FloatTensor)`` is a dtype test on a CPU tensor, as in torch (a CUDA
+    tensor is a ``tg.cuda.FloatTensor``, not a ``tg.FloatTensor``)."""
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
 
 
 class FloatTensor(metaclass=_LegacyTensorType):

@@ -112,8 +112,8 @@ unsqueeze = _function_form("unsqueeze")
 
 
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    """torch.split: ``tensor.split(split_size_or_sections, dim)`` (torch's keyword names here
-    differ from the method's ``split_size``)."""
+    """``tensor.split(...)`` (torch.split's keyword names: ``tensor``, ``split_size_or_sections``,
+    ``dim``; the method's is ``split_size``)."""
     if not isinstance(tensor, Tensor):
         raise InputTypeError(f"tg.split: tensor must be a Tensor, got {type(tensor).__name__}")
     return tensor.split(split_size_or_sections, dim)

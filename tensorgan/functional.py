@@ -22,6 +22,7 @@ from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOf
                      ShapeError)
 from .random import Generator, resolve
 from .dtypes import result_type
+from .select_kernels import select
 from .tensor import (Function, Tensor, _broadcasts_to, _is_int, _one_dtype, _run_backward,
                      _shares_live_memory, is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
@@ -655,6 +656,25 @@ class LeakyReLU(Function):
         return ops.constant_times(gy, slope), None
 
 
+def _node(base: type, torch_name: str) -> type:
+    """Op ``base`` under torch's node name for a composite activation: its last step built with
+    this subclass (``.apply`` in place of the operator: no extra work), so ``grad_fn.name()``
+    is torch's (GeluBackward0, not MulBackward0); values and gradients are ``base``'s."""
+    return type(torch_name[:-len("Backward0")], (base,),
+                {"name": lambda self: torch_name, "__module__": __name__,
+                 "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
+
+
+_GELU, _SILU, _MISH = (_node(ops.Mul, n) for n in ("GeluBackward0", "SiluBackward0", "MishBackward0"))
+_SELU, _HARDSIGMOID = _node(ops.Mul, "EluBackward0"), _node(ops.Mul, "HardsigmoidBackward0")
+_ELU, _CELU, _HARDSWISH, _HARDTANH, _THRESHOLD = (_node(ops.Where, n) for n in (
+    "EluBackward0", "CeluBackward0", "HardswishBackward0", "HardtanhBackward0", "ThresholdBackward0"))
+_LOGSIGMOID = _node(ops.Neg, "LogSigmoidBackward0")
+_SOFTSHRINK, _HARDSHRINK, _PRELU = (_node(ops.Where, n) for n in (
+    "SoftshrinkBackward0", "HardshrinkBackward0", "PreluKernelBackward0"))
+_GLU = _node(ops.Mul, "GluBackward0")
+
+
 def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor], Tensor]) -> Tensor:
     """torch's ``inplace=True`` of an activation: ``compute(x)`` written into ``x``, which is
     returned (on a tensor autograd tracks, a graph op, by the rules of ``Tensor._in_place``);
@@ -774,16 +794,16 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     x = input   # (torch's name for the argument)
     if approximate == "tanh":
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
-        return 0.5 * x * (1.0 + inner.tanh())
+        return _GELU.apply(0.5 * x, 1.0 + inner.tanh())
     if approximate != "none":
         raise ConfigError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return x * NormalCdf.apply(x)
+    return _GELU.apply(x, NormalCdf.apply(x))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (swish)."""
     x = input   # (torch's name for the argument)
-    return _maybe_in_place("silu", x, inplace, lambda t: t * ops.Sigmoid.apply(t))
+    return _maybe_in_place("silu", x, inplace, lambda t: _SILU.apply(t, ops.Sigmoid.apply(t)))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -792,7 +812,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     x = input   # (torch's name for the argument)
     from .factory import where
     alpha = _scalar("elu", "alpha", alpha)
-    return _maybe_in_place("elu", x, inplace, lambda t: where(t > 0, t, (t.clip(max=0.0).exp() - 1.0) * alpha))
+    return _maybe_in_place("elu", x, inplace,
+                           lambda t: _ELU.apply(t, (t.clip(max=0.0).exp() - 1.0) * alpha, (t > 0).array))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -804,7 +825,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     if lo > hi:
         raise ConfigError(f"hardtanh: min_val {lo} is above max_val {hi}")
     lo, hi = _in_dtype_of(x, lo, hi)
-    return _maybe_in_place("hardtanh", x, inplace, lambda t: where((t > lo) & (t < hi), t, t.detach().clip(lo, hi)))
+    return _maybe_in_place("hardtanh", x, inplace,
+                           lambda t: _HARDTANH.apply(t, t.detach().clip(lo, hi), ((t > lo) & (t < hi)).array))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -816,7 +838,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for any x."""
     x = input   # (torch's name for the argument)
-    return -softplus(-x)
+    return _LOGSIGMOID.apply(softplus(-x))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -831,7 +853,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise ShapeError(f"prelu: {channels} slopes need an input with {channels} channels in dim 1, "
                          f"got shape {x.shape}")
     slope = weight.reshape((1, channels) + (1,) * (x.ndim - 2)) if channels != 1 else weight.reshape(())
-    return where(x > 0, x, x * slope)
+    return _PRELU.apply(x, x * slope, (x > 0).array)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -851,7 +873,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x where x > 0, else alpha (exp(x) - 1)), torch's SELU constants."""
     x = input   # (torch's name for the argument)
     from .factory import where
-    return _maybe_in_place("selu", x, inplace, lambda t: where(t > 0, t, _negative_exp(t, SELU_ALPHA)) * SELU_SCALE)
+    return _maybe_in_place("selu", x, inplace,
+                           lambda t: _SELU.apply(where(t > 0, t, _negative_exp(t, SELU_ALPHA)), SELU_SCALE))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -861,13 +884,14 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     alpha = _scalar("celu", "alpha", alpha)
     if alpha == 0:
         raise ConfigError("celu: alpha must be nonzero (it divides x)")
-    return _maybe_in_place("celu", x, inplace, lambda t: where(t > 0, t, _negative_exp(t, alpha, 1.0 / alpha)))
+    return _maybe_in_place("celu", x, inplace,
+                           lambda t: _CELU.apply(t, _negative_exp(t, alpha, 1.0 / alpha), (t > 0).array))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
     x = input   # (torch's name for the argument)
-    return _maybe_in_place("mish", x, inplace, lambda t: t * softplus(t).tanh())
+    return _maybe_in_place("mish", x, inplace, lambda t: _MISH.apply(t, softplus(t).tanh()))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -875,13 +899,13 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     x = input   # (torch's name for the argument)
     from .factory import where
     return _maybe_in_place("hardswish", x, inplace,
-                           lambda t: where(t <= -3.0, 0.0, where(t < 3.0, t * (t + 3.0) * (1 / 6), t)))
+                           lambda t: _HARDSWISH.apply(0.0, where(t < 3.0, t * (t + 3.0) * (1 / 6), t), (t <= -3.0).array))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
     x = input   # (torch's name for the argument)
-    return _maybe_in_place("hardsigmoid", x, inplace, lambda t: hardtanh(t + 3.0, 0.0, 6.0) * (1 / 6))
+    return _maybe_in_place("hardsigmoid", x, inplace, lambda t: _HARDSIGMOID.apply(hardtanh(t + 3.0, 0.0, 6.0), 1 / 6))
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -903,8 +927,8 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
     lambd = _threshold(op, "lambd", lambd, positive=False)
     _check_rank(op, "input", x, range(0, 33), "a tensor")
     if not shift:
-        return where((x > lambd) | (x < -lambd), x, 0.0)
-    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+        return _HARDSHRINK.apply(x, 0.0, ((x > lambd) | (x < -lambd)).array)
+    return _SOFTSHRINK.apply(x - lambd, where(x < -lambd, x + lambd, 0.0), (x > lambd).array)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -926,7 +950,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     _check_rank("threshold", "input", x, range(0, 33), "a tensor")
     bound, fill = _in_dtype_of(x, _scalar("threshold", "threshold", threshold),
                                _scalar("threshold", "value", value))
-    return _maybe_in_place("threshold", x, inplace, lambda t: where(t > bound, t, fill))
+    return _maybe_in_place("threshold", x, inplace, lambda t: _THRESHOLD.apply(t, fill, (t > bound).array))
 
 
 _threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch's) hides the function
@@ -942,7 +966,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
                          f"is size {x.shape[axis]}")
     half = x.shape[axis] // 2
     a, b = x.narrow(axis, 0, half), x.narrow(axis, half, half)
-    return a * b.sigmoid()
+    return _GLU.apply(a, b.sigmoid())
 
 
 def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None, stacklevel: int = 3) -> int:
@@ -2436,7 +2460,7 @@ class MaxPool2d(Function):
         tiled = (ho * kh, wo * kw) == tuple(self.shape[2:])
         gx = (xp.empty if tiled else xp.zeros)(self.shape, dtype=g.dtype)
         for (i, j), hit in self._hits():
-            xp.multiply(g, hit, out=gx[:, :, i:ho * kh:kh, j:wo * kw:kw])
+            select(xp, g, hit, out=gx[:, :, i:ho * kh:kh, j:wo * kw:kw])   # torch's: NaN g -> 0 off the max
         return gx, None, None
 
     def grad_graph(self, g):

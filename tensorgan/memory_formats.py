@@ -6,7 +6,8 @@ differ, exactly as torch's: ``x.to(memory_format=tg.channels_last)`` / ``x.conti
 memory_format=...)`` re-lay the data, ``x.is_contiguous(memory_format=...)`` and ``x.stride()``
 tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops keep
 the layout of their inputs (NumPy's), convolutions return their input's layout, as torch's;
-``Module.to(memory_format=...)`` leaves the parameters in the row-major layout the kernels use."""
+``Module.to(memory_format=...)`` re-lays its 4-D / 5-D parameters and buffers (torch's rule;
+the kernels take either layout)."""
 from __future__ import annotations
 
 from typing import Any

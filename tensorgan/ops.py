@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
+from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import Function, Tensor
 
 
@@ -80,11 +81,10 @@ class Where(Function):
             b = a.dtype.type(b)
         return self.xp.where(cond, a, b)
 
-    def backward(self, g):
-        zero = g.dtype.type(0)
+    def backward(self, g):     # selects (Numba's on the CPU: NumPy's where branches per element)
         xp = self.xp
-        ga = unbroadcast(xp.where(self.cond, g, zero), self.shapes[0]) if self.needs_input_grad[0] else None
-        gb = unbroadcast(xp.where(self.cond, zero, g), self.shapes[1]) if self.needs_input_grad[1] else None
+        ga = unbroadcast(select(xp, g, self.cond), self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = unbroadcast(select_not(xp, g, self.cond), self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb, None
 
     def grad_graph(self, g):
@@ -400,8 +400,8 @@ class Max(Amax):
     def backward(self, g):
         if not self.keepdims:
             g = g.reshape(self.out.shape)
-        ties = self._ties()
-        return ties * (g / ties.sum(axis=self.axis, keepdims=True, dtype=g.dtype)), None, None
+        ties = self._ties()   # a select, as torch's: a NaN gradient reaches the ties only
+        return select(self.xp, g / ties.sum(axis=self.axis, keepdims=True, dtype=g.dtype), ties), None, None
 
     def grad_graph(self, g):
         ties = self._ties()
@@ -948,8 +948,9 @@ class Relu(Function):
 
     def forward(self, x):
         # maximum, not where(x > 0, x, 0) (NumPy's where is ~10x slower) nor x * mask (-inf * 0
-        # is NaN, -1 * 0 is -0): NaN stays NaN, -0 becomes 0.  The output is saved, as torch's
-        self.y = self.xp.maximum(x, x.dtype.type(0))
+        # is NaN, -1 * 0 is -0): NaN stays NaN.  Zero first: maximum(0, -0) is -0, torch's
+        # relu(-0.0) (clamp_min).  The output is saved, as torch's
+        self.y = self.xp.maximum(x.dtype.type(0), x)
         return self.y
 
     @property
@@ -959,10 +960,11 @@ class Relu(Function):
         return self.y != 0
 
     def backward(self, g):
-        return (g * self.mask,)
+        # a select, as torch's threshold_backward: a NaN / inf gradient into a dead unit gives 0
+        return (select_nonzero(self.xp, g, self.y),)
 
     def grad_graph(self, g):
-        return (constant_times(g, self.mask),)
+        return (Where.apply(g, 0.0, self.mask),)      # a select in graph mode too
 
 
 class Abs(Function):
@@ -991,13 +993,15 @@ class Clip(Function):
             self.mask &= x >= low
         if high is not None:
             self.mask &= x <= high
-        return self.xp.clip(x, low, high)
+        # x stays where it ties a bound (torch's std::max / std::min), so clamp(-0.0, min=0) is
+        # -0.0 as in torch (clip gives +0)
+        return clamp(self.xp, x, low, high)
 
     def backward(self, g):
-        return g * self.mask, None, None
+        return select(self.xp, g, self.mask), None, None     # torch's select: NaN g -> 0 outside
 
     def grad_graph(self, g):
-        return constant_times(g, self.mask), None, None
+        return Where.apply(g, 0.0, self.mask), None, None
 
 
 class Einsum(Function):

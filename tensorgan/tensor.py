@@ -75,6 +75,11 @@ def set_default_dtype(dtype: Any) -> None:
 next_node_seq = itertools.count().__next__
 
 
+def _both(op: str, keyword: str) -> None:
+    raise InputTypeError(f"{op}() got multiple values for argument '{keyword}': give it as "
+                         f"positional sizes or as {keyword}=..., not both")
+
+
 class Function:
     """Base class of every op. Subclasses implement ``forward`` and ``backward`` on raw arrays.
 
@@ -817,8 +822,9 @@ class Tensor:
         ``Tensor()`` an empty (0,) one, ``Tensor([1, 2])`` / ``Tensor(array)`` the data -- all in
         the default float dtype (float32), as torch's. An array already in that dtype is shared,
         not copied, and ``Tensor(t)`` shares ``t``'s memory and keeps its dtype (both as torch).
-        A non-empty tuple of ints is a shape (``Tensor(x.shape)``: ``x.shape`` is a plain tuple
-        here, a torch.Size in torch); a list is data.
+        A tuple or list is data, as in torch (``Tensor((2, 3))`` is ``tensor([2., 3.])``); as
+        ``x.shape`` is a plain tuple here (a torch.Size in torch), give a shape as
+        ``Tensor(x.size())`` or ``Tensor(*x.shape)``.
 
         Extensions torch's does not take: ``dtype=`` (that dtype instead of the default float) and
         ``requires_grad=``. ``tg.tensor(data)`` infers the dtype (int64 for ints) as torch's."""
@@ -1613,11 +1619,21 @@ class Tensor:
     def dim(self) -> int:
         return self.array.ndim
 
-    def reshape(self, *shape) -> "Tensor":
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    def reshape(self, *sizes, shape=None) -> "Tensor":
+        """``reshape(2, 3)``, ``reshape((2, 3))`` or ``reshape(shape=(2, 3))`` (torch's keyword)."""
+        if shape is None:
+            shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        elif sizes:
+            _both("reshape", "shape")
         return ops.Reshape.apply(self, tuple(shape))
 
-    view = reshape
+    def view(self, *sizes, size=None) -> "Tensor":
+        """``view(2, 3)``, ``view((2, 3))`` or ``view(size=(2, 3))`` (torch's keyword): reshape."""
+        if size is None:
+            size = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        elif sizes:
+            _both("view", "size")
+        return ops.Reshape.apply(self, tuple(size))
 
     def contiguous(self, memory_format: Any = None) -> "Tensor":
         """Itself when its data is C-contiguous, else a contiguous copy in the graph;
@@ -1627,9 +1643,14 @@ class Tensor:
             return self if self.array.flags.c_contiguous else ops.Contiguous.apply(self)
         return _to_format(self, memory_format, "contiguous")
 
-    def expand(self, *sizes) -> "Tensor":
+    def expand(self, *sizes, size=None) -> "Tensor":
         """A view with size-1 dims repeated to ``sizes`` (-1 keeps a dim; new dims go in front),
-        as in PyTorch; the result is read-only, its gradient sums back."""
+        as in PyTorch; the result is read-only, its gradient sums back.  ``size=``: torch's
+        keyword."""
+        if size is not None:
+            if sizes:
+                _both("expand", "size")
+            sizes = (size,)
         sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         lead = len(sizes) - self.ndim
         shape = tuple(self.shape[i - lead] if i >= lead and s == -1 else s for i, s in enumerate(sizes))
@@ -1640,8 +1661,13 @@ class Tensor:
                              f"size-1 dims stretch; -1 keeps a dim)")
         return ops.Expand.apply(self, shape)
 
-    def repeat(self, *sizes) -> "Tensor":
-        """``sizes[i]`` copies along dim i, laid end to end (PyTorch's ``repeat``, NumPy's ``tile``)."""
+    def repeat(self, *sizes, repeats=None) -> "Tensor":
+        """``sizes[i]`` copies along dim i, laid end to end (PyTorch's ``repeat``, NumPy's ``tile``);
+        ``repeats=``: torch's keyword."""
+        if repeats is not None:
+            if sizes:
+                _both("repeat", "repeats")
+            sizes = (repeats,)
         sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         if len(sizes) < self.ndim or not all(
                 isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in sizes):
@@ -1651,8 +1677,9 @@ class Tensor:
 
     def split(self, split_size, dim: int = 0) -> tuple:
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given
-        sizes (a list that adds up to the dim); views in the graph, as in PyTorch."""
-        split_size_or_sections = split_size          # torch's Tensor.split keyword is split_size
+        sizes (a list that adds up to the dim); views in the graph, as in PyTorch (whose method
+        names it ``split_size``, its function ``split_size_or_sections``)."""
+        split_size_or_sections = split_size
         dim = self._dim(dim, "split")
         n = self.shape[dim]
         if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
@@ -1684,8 +1711,12 @@ class Tensor:
             raise ShapeError(f"{name}: dim {dim!r} is out of range for shape {self.shape}")
         return int(dim) % self.ndim
 
-    def permute(self, *dims) -> "Tensor":
-        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    def permute(self, *args, dims=None) -> "Tensor":
+        """``permute(1, 0)``, ``permute((1, 0))`` or ``permute(dims=(1, 0))`` (torch's keyword)."""
+        if dims is None:
+            dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        elif args:
+            _both("permute", "dims")
         if (any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims)
                 or len(dims) != self.ndim or any(not -self.ndim <= d < self.ndim for d in dims)
                 or sorted(d % self.ndim for d in dims) != list(range(self.ndim))):
@@ -2578,18 +2609,22 @@ _LEGACY_NAMES = {float32: "tensorgan.FloatTensor", float64: "tensorgan.DoubleTen
 
 def _legacy_args(args: tuple, size: Any, op: str) -> tuple:
     """torch's legacy-constructor arguments (``Tensor``, ``FloatTensor``, ..., ``x.new``) as
-    ``(shape, None)`` or ``(None, data)``: sizes ``(2, 3)``, ``size=``, a ``Size`` or a non-empty
-    tuple of ints are a shape, nothing is the empty (0,) shape, one other argument is data."""
+    ``(shape, None)`` or ``(None, data)``: sizes ``(2, 3)``, ``size=`` or a ``Size`` are a shape,
+    nothing is the empty (0,) shape, one other argument is data -- a tuple too, as in torch
+    (``Tensor((2, 3))`` is ``tensor([2., 3.])``; ``x.shape`` is a plain tuple here, so
+    ``Tensor(x.shape)`` is data: ``Tensor(x.size())`` or ``Tensor(*x.shape)`` is the shape)."""
     if size is not None:
         if args:
             raise InputTypeError(f"{op}: give the shape positionally or as size=, not both "
                                  f"(got {args!r} and size={size!r})")
-        args = (size,)
+        args = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+        if not args:
+            return (), None
     if not args:
         return (0,), None
     if len(args) == 1:
         a = args[0]
-        if isinstance(a, Size) or (isinstance(a, tuple) and a and all(_is_int(n) for n in a)):
+        if isinstance(a, Size):
             args = tuple(a)
         elif not _is_int(a):
             if isinstance(a, (bool, float, complex, np.bool_, np.floating)):

@@ -20,7 +20,7 @@ from tensorgan.errors import DTypeError, InputTypeError, ShapeError
 @pytest.mark.parametrize("args, kwargs, shape", [
     ((3, 4), {}, (3, 4)), ((5,), {}, (5,)), ((0,), {}, (0,)), ((), {}, (0,)),
     ((), {"size": (2, 3)}, (2, 3)), ((), {"size": 4}, (4,)), ((tg.Size([2, 3]),), {}, (2, 3)),
-    (((2, 3),), {}, (2, 3)), ((np.int64(3),), {}, (3,)), ((tg.Size([]),), {}, ()),
+    ((np.int64(3),), {}, (3,)), ((tg.Size([]),), {}, ()),
 ])
 def test_tensor_sizes_give_float32_zeros(args, kwargs, shape):
     t = tg.Tensor(*args, **kwargs)
@@ -159,7 +159,7 @@ def test_device_index_as_torch():
     assert tg.device("cuda").index is None and tg.device("gpu").index is None
     assert tg.device("cuda:0").index == 0 and tg.device("cuda", 0).index == 0
     assert tg.device("cpu").index is None
-    assert tg.device("cuda") == tg.device("cuda:0") and str(tg.device("cuda")) == "cuda"
+    assert tg.device("cuda") != tg.device("cuda:0") and str(tg.device("cuda")) == "cuda"   # torch: unequal
     assert pickle.loads(pickle.dumps(tg.device("cuda"))) == "cuda"
 
 
@@ -168,7 +168,7 @@ def test_unindexed_cuda_device_resolves_to_the_one_device(monkeypatch):
     one = backend.Device("cuda", np, "tensorgan.kernels.cpu")        # a stand-in CUDA device
     monkeypatch.setattr(backend, "_devices", {"cuda": one, "cpu": backend.get_device("cpu")})
     d = tg.device("cuda")
-    assert d.index is None and d is not one and d == one and hash(d) == hash(one)
+    assert d.index is None and d is not one and d != one and d.type == one.type    # torch: unequal
     assert backend.get_device(d) is one and d.xp is np
     assert tg.device("cuda:0") is one and one.index == 0
     t = tg.zeros(2, device=d)

@@ -77,7 +77,7 @@ def test_relu_values_and_gradient():
     x = t64(a)
     y = F.relu(x)
     np.testing.assert_array_equal(y.numpy(), [0, 0, 0, 1e-300, 3, np.nan, 0, np.inf])
-    assert not np.signbit(y.numpy()[1])         # -0 becomes +0
+    assert np.signbit(y.numpy()[1])             # -0 stays -0, as torch's (clamp_min)
     y.backward(tg.tensor(np.full(a.shape, 2.0)))
     np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0, 2, 2, 2, 0, 2])  # NaN passes, as torch
     i = tg.tensor(np.array([-3, 0, 5]))

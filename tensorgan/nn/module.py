@@ -532,7 +532,33 @@ class Module:
             if isinstance(target, bool):                     # to(device, non_blocking) positional
                 continue
             self._to_one(target)
+        if kwargs.get("memory_format") is not None:
+            self._to_memory_format(kwargs["memory_format"])
         return self
+
+    def _to_memory_format(self, memory_format: Any) -> None:
+        """``to(memory_format=...)``, as torch's: every 4-D and 5-D parameter and buffer (and its
+        gradient) re-laid in that format -- same values, the format's strides (a rank that does
+        not fit the format is a ShapeError, as torch's); the kernels take either layout."""
+        from .. import memory_formats as mf
+        fmt = mf.check(memory_format, "Module.to")
+        if fmt is mf.preserve_format:
+            return
+
+        def relaid(array: Any, xp: Any) -> Any:
+            axes = mf.order(fmt, array.shape, "Module.to")
+            if axes is None:
+                return xp.ascontiguousarray(array)
+            if array.strides == mf.relayout_strides(array, axes):
+                return array
+            return mf.relayout(xp, array, axes)
+
+        for t in self._tensors():
+            if is_lazy(t) or t.ndim not in (4, 5):
+                continue
+            t.array = relaid(t.array, t.device.xp)
+            if t.grad is not None:
+                t.grad.array = relaid(t.grad.array, t.grad.device.xp)
 
     def _to_one(self, target: Any) -> "Module":
         if isinstance(target, Device) or str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):

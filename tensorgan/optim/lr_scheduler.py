@@ -197,7 +197,13 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _check_hyperparameters(self) -> None:
-        self.step_size = _check_whole("StepLR", "step_size", self.step_size, 1)
+        if isinstance(self.step_size, (float, np.floating)) and math.isfinite(self.step_size) \
+                and not float(self.step_size).is_integer() and self.step_size > 0:
+            # torch takes a fractional step_size: the lr decays at the epochs it divides
+            # (epoch % 1.5 == 0: 3, 6, ...), a float step_size kept as given
+            self.step_size = float(self.step_size)
+        else:
+            self.step_size = _check_whole("StepLR", "step_size", self.step_size, 1)
         self.gamma = _check_number("StepLR", "gamma", self.gamma, low=0.0)
 
     def get_lr(self) -> list[float]:
