@@ -1166,28 +1166,39 @@ def one_hot(input: Any, num_classes: int = -1) -> Tensor:
     return Tensor._from(out, device=device)
 
 
+def _check_at_least_3d(op: str, x: Tensor) -> None:
+    if not isinstance(x, Tensor):
+        raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim < 3:
+        raise ShapeError(f"{op}: expects input to have at least 3 dimensions (*, C, H, W), but got "
+                         f"input with {x.ndim} dimension(s), shape {tuple(x.shape)}")
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
-    """(N, C*r*r, H, W) -> (N, C, H*r, W*r): sub-pixel upsampling (ESPCN / SRGAN)."""
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r): sub-pixel upsampling (ESPCN / SRGAN); any number of
+    leading batch dims (none too), as torch's."""
     x = input   # (torch's name for the argument)
-    _check_rank("pixel_shuffle", "input", x, (4,), "(N, C*r*r, H, W)")
+    _check_at_least_3d("pixel_shuffle", x)
     r = _pair(upscale_factor, "upscale_factor", 1, "pixel_shuffle")[0]
-    n, c, h, w = x.shape
+    *lead, c, h, w = x.shape
     if c % (r * r):
         raise ShapeError(f"pixel_shuffle: {c} channels do not divide by upscale_factor^2 = {r * r}")
-    return x.reshape(n, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3).reshape(
-        n, c // (r * r), h * r, w * r)
+    n = int(np.prod(lead, dtype=np.int64))
+    out = x.reshape(n, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3)
+    return out.reshape(*lead, c // (r * r), h * r, w * r)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
-    """(N, C, H*r, W*r) -> (N, C*r*r, H, W): pixel_shuffle's inverse."""
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W): pixel_shuffle's inverse (any leading batch dims)."""
     x = input   # (torch's name for the argument)
-    _check_rank("pixel_unshuffle", "input", x, (4,), "(N, C, H*r, W*r)")
+    _check_at_least_3d("pixel_unshuffle", x)
     r = _pair(downscale_factor, "downscale_factor", 1, "pixel_unshuffle")[0]
-    n, c, h, w = x.shape
+    *lead, c, h, w = x.shape
     if h % r or w % r:
         raise ShapeError(f"pixel_unshuffle: {h}x{w} does not divide by downscale_factor {r}")
-    return x.reshape(n, c, h // r, r, w // r, r).permute(0, 1, 3, 5, 2, 4).reshape(
-        n, c * r * r, h // r, w // r)
+    n = int(np.prod(lead, dtype=np.int64))
+    out = x.reshape(n, c, h // r, r, w // r, r).permute(0, 1, 3, 5, 2, 4)
+    return out.reshape(*lead, c * r * r, h // r, w // r)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2469,6 +2469,14 @@ def _all_ints(data: Any) -> bool:
     return isinstance(data, (int, np.integer, bool, np.bool_))
 
 
+def _detached_elements(data: Any) -> Any:
+    """A nested list / tuple with each Tensor element that requires grad replaced by its detached
+    self (torch.tensor([t]) reads such elements as values)."""
+    if isinstance(data, (list, tuple)):
+        return [_detached_elements(d) for d in data]
+    return data.detach() if isinstance(data, Tensor) and data.requires_grad else data
+
+
 def _to_array(data: Any, dtype: Any, device: Device):
     """Any array-like -> an array of ``dtype`` on ``device``. Never moves GPU data implicitly."""
     if isinstance(data, Tensor):
@@ -2482,7 +2490,17 @@ def _to_array(data: Any, dtype: Any, device: Device):
         raise DeviceError("a GPU array was given for a CPU tensor: copy it to the host first (.get())")
     dtype = _check_dtype(_inferred_dtype(data) if dtype is None else dtype, any_kind=True)
     try:
-        return xp.asarray(data, dtype=dtype)
+        try:
+            return xp.asarray(data, dtype=dtype)
+        except AutogradError:
+            if not isinstance(data, (list, tuple)):
+                raise
+            # torch.tensor([loss_a, loss_b]) / torch.Tensor([losses]): elements that require grad
+            # are read as values (outside the graph), with torch's warning -- not an error
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first.",
+                          UserWarning, stacklevel=4)
+            return xp.asarray(_detached_elements(data), dtype=dtype)
     except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
         if "inhomogeneous" in str(exc) or "sequence" in str(exc):
             raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None

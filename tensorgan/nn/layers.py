@@ -706,7 +706,7 @@ class CosineSimilarity(Module):
 
 
 class PixelShuffle(_FunctionLayer):
-    """(N, C*r*r, H, W) -> (N, C, H*r, W*r) (``F.pixel_shuffle``)."""
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r) (``F.pixel_shuffle``)."""
     params, function = ("upscale_factor",), staticmethod(F.pixel_shuffle)
 
     def __init__(self, upscale_factor: int):

@@ -23,6 +23,8 @@ import math
 import numbers
 import types
 import warnings
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -224,6 +226,15 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _check_hyperparameters(self) -> None:
+        if isinstance(self.milestones, Mapping):
+            # torch keeps (and saves) milestones as a Counter {epoch: repeats}: a torch state's
+            # repeated milestone must still count twice here
+            try:
+                self.milestones = list(Counter({k: _check_int("MultiStepLR", f"milestones[{k!r}] (repeat count)", v, 0)
+                                                for k, v in self.milestones.items()}).elements())
+            except TypeError:
+                raise ConfigError(f"MultiStepLR: milestones must be a list of ints (or torch's "
+                                  f"Counter of them), got {self.milestones!r}") from None
         try:
             self.milestones = sorted(_check_int("MultiStepLR", f"milestones[{i}]", m, 1)
                                      for i, m in enumerate(self.milestones))
