@@ -947,8 +947,9 @@ class Tensor:
         self._grad = value
 
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> "Size":
+        """The dims, as a :class:`Size` (a tuple, as torch's ``torch.Size``)."""
+        return Size(self.array.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -2666,6 +2667,10 @@ class Size(tuple):
 
     def __repr__(self) -> str:
         return f"tensorgan.Size({list(self)!r})"
+
+    # str() / f-strings print the plain tuple, so messages read "shape (2, 3)" (torch's str is
+    # its repr; repr() and the REPL show tensorgan.Size([2, 3]) as torch shows torch.Size)
+    __str__ = tuple.__repr__
 
     def __getitem__(self, key: Any) -> Any:
         item = tuple.__getitem__(self, key)
