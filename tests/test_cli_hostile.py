@@ -273,3 +273,15 @@ def test_sigint_after_the_first_checkpoint_leaves_a_loadable_checkpoint_and_says
     assert "Traceback" not in err and "interrupted at step" in err and "continue with --resume" in err
     step = load_checkpoint(out / "checkpoint.npz")["step"]
     assert step >= 2 and f"interrupted at step {step};" in err and litter(out) == []
+
+
+@pytest.mark.parametrize("shape, body", [((10**12, 1, 28, 28), 100), ((4, 1, 28, 28), 3000)])
+def test_eval_refuses_a_npy_whose_header_declares_more_than_the_file_holds(shape, body, tmp_path, capsys):
+    from numpy.lib import format as npy_format
+    path = tmp_path / "s.npy"
+    with open(path, "wb") as f:
+        npy_format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": shape})
+        f.write(bytes(body))
+    assert main(["eval", str(path)]) == 1
+    err = one_line_error(capsys)
+    assert f"declares a uint8 array of shape {shape}" in err and f"holds {body} bytes" in err
