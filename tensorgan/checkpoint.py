@@ -206,7 +206,8 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any], *,
     try:
         return atomic_write(path, lambda f: np.savez(f, **payload))
     except OSError as exc:
-        raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc}") from exc
+        raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc} (a "
+                              f"previous checkpoint there is kept as it was)") from exc
 
 
 def _payload(state: Mapping[str, Any], keep_tuples: bool) -> dict[str, np.ndarray]:

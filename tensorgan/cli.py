@@ -357,6 +357,8 @@ def _run_train(args: Any) -> int:
         warnings.warn(f"the {len(dataset)} images loaded are not those the checkpoint was trained on "
                       f"(same count, other pixels: files changed in {dataset_spec}?); resuming on "
                       f"them, so the run is no longer the one an uninterrupted run would give")
+    if eval_every and dataset_spec == "mnist":     # (other data in MNIST's files: --no-verify)
+        check_eval_shape(tuple(dataset.images.shape[1:]))
     num_classes = dataset_num_classes(dataset) if config.conditional else None
     _check_model_size(config, tuple(dataset.images.shape[1:]), checkpoint,
                       args.resume or run_dir / CHECKPOINT_NAME, num_classes)
@@ -373,7 +375,15 @@ def _run_train(args: Any) -> int:
         return 0
     _write_config(run_dir, trainer)
     from .evaluate_cli import make_eval_hook
-    summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, eval_every))
+    try:
+        summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, eval_every))
+    except OSError as exc:      # disk full mid-run: say where the run stands, not just errno's text
+        if exc.errno is None:
+            raise
+        kept = run_dir / CHECKPOINT_NAME
+        raise type(exc)(exc.errno, f"{exc.strerror or exc}; training stopped at step {trainer.step}"
+                        + (f", {kept} holds the last checkpoint (continue with --resume)"
+                           if kept.exists() else ""), exc.filename) from None
     per_step = summary["seconds_per_step"]
     rate = (f" ({per_step:.3f} s/step; train_step median {summary['median_step_seconds']:.3f} s, "
             f"first {summary['first_step_seconds']:.3f} s)" if per_step else "")
@@ -446,6 +456,8 @@ def load_generator(path: str | os.PathLike[str], device: Any = None, ema: bool |
                       num_classes=g_config.get("num_classes"))
     except (KeyError, TypeError, IndexError) as exc:
         raise CheckpointError(f"{path} holds no generator (missing {exc})") from None
+    except CheckpointError:     # (already names the file and the damage)
+        raise
     except (TensorganError, ValueError, MemoryError) as exc:  # a damaged architecture record
         raise CheckpointError(f"{path}: the generator architecture it records cannot be built "
                               f"({type(exc).__name__}: {exc})") from None
@@ -577,7 +589,8 @@ def _run_sample(args: Any) -> int:
     if out.suffix.lower() not in (".npy", ".png"):
         raise ConfigError(f"output {out} must end in .npy (uint8 array) or .png (grid)")
     if not out.parent.is_dir():
-        raise ConfigError(f"output folder {out.parent} does not exist")
+        raise ConfigError(f"output folder {out.parent} "
+                          + ("is not a folder" if out.parent.exists() else "does not exist"))
     G = load_generator(args.checkpoint, args.device)
     _check_sample_memory(args.num, G.latent_dim, G.image_shape)
     drawn_by = " by the EMA generator" if G.is_ema else ""

@@ -68,11 +68,34 @@ def load_samples(path: str) -> np.ndarray:
                         f"(or pass a checkpoint with --checkpoint)")
     if magic != b"\x93NUMPY":   # else np.load would talk of pickles: it tries that format next
         raise DataError(f"{p} is not a .npy file (no NumPy header); save the images with np.save")
+    _check_npy_size(p)
     try:
         array = np.load(p, allow_pickle=False)
     except ValueError as exc:
         raise DataError(f"{p} is not a .npy array of images ({exc})") from None
     return array
+
+
+def _check_npy_size(p: Path) -> None:
+    """Refuse a .npy whose header declares more data than the file holds (a damaged or edited
+    header) before np.load allocates it: 10**12 images would be a MemoryError, not a message."""
+    import tokenize
+    from numpy.lib import format as npy_format
+    try:
+        with open(p, "rb") as f:
+            version = npy_format.read_magic(f)
+            read_header = (npy_format.read_array_header_1_0 if version == (1, 0)
+                           else npy_format.read_array_header_2_0)
+            shape, _, dtype = read_header(f)
+            offset = f.tell()
+    except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
+        raise DataError(f"{p} is not a .npy array of images (malformed header: {exc})") from None
+    needed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    held = p.stat().st_size - offset
+    if needed > held:
+        raise DataError(f"{p}: its header declares a {dtype} array of shape {tuple(shape)} "
+                        f"({needed} bytes) but the file holds {held} bytes of data; it is "
+                        f"truncated or corrupt")
 
 
 def run_eval(args: Any) -> int:

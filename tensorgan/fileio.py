@@ -37,11 +37,14 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any],
         if check is not None:
             check(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # a failed write / fsync (disk full) names no file: name the one asked for
+            raise type(exc)(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
     _fsync_dir(folder)
     return path

@@ -488,8 +488,13 @@ class Trainer:
                     record["time"] = round(self._time_offset + time.perf_counter() - self._t0, 4)
                     self.history.append(record)
                     if metrics is not None:
-                        metrics.write(json_line(record))
-                        metrics.flush()
+                        try:
+                            metrics.write(json_line(record))
+                            metrics.flush()
+                        except OSError as exc:      # (disk full) name the file
+                            if exc.filename is not None or exc.errno is None:
+                                raise
+                            raise type(exc)(exc.errno, exc.strerror, metrics.name) from exc
                     if bar is not None:
                         loss_g = record.get("loss_g", last_loss_g)    # n_critic > 1: G's last
                         last_loss_g = loss_g
@@ -880,15 +885,21 @@ def cut_log_after(path: Path, step: int) -> None:
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines log up to its first damaged line (torn by a kill, or not a
+    record with an integer step: bytes flipped, an edit), which ends it: what follows is suspect."""
     if not path.exists():
         return []
     records = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:
         for line in f:
             try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break  # a line torn by a kill: everything after it is suspect
+                record = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                break
+            step = record.get("step") if isinstance(record, dict) else None
+            if not isinstance(step, int) or isinstance(step, bool):
+                break
+            records.append(record)
     return records
 
 
@@ -919,4 +930,6 @@ def check_run_dir(run_dir: Path, needed_bytes: int = 0) -> None:
                 break
         if isinstance(exc, ConfigError):
             raise
-        raise ConfigError(f"run directory {run_dir} is not writable: {exc.strerror or exc}") from None
+        where = (f" ({exc.filename})" if exc.filename and Path(exc.filename) != run_dir
+                 and not Path(exc.filename).name.startswith(".write-test.") else "")
+        raise ConfigError(f"run directory {run_dir} is not writable: {exc.strerror or exc}{where}") from None

@@ -31,11 +31,25 @@ class ImageFolder(ArrayDataset):
         channels, height, width = _check_shape(image_shape)
         root = Path(path).expanduser()
         self.files = _list_images(root)
+        _check_memory(len(self.files), channels, height, width)
         images = np.empty((len(self.files), channels, height, width), dtype=np.uint8)
         for i, file in enumerate(self.files):
             images[i] = _load_image(file, channels, height, width, strict_size)
         super().__init__(images, None, name=root.resolve().name or str(root))
         self.root = root
+
+
+def _check_memory(count: int, channels: int, height: int, width: int) -> None:
+    """Refuse images that would not fit in memory (twice: the array, and Pillow's copy of the
+    one being resized), rather than a MemoryError or the OOM killer's unnamed end."""
+    from ..cli import _available_memory
+    need = (count + 2) * channels * height * width
+    available = _available_memory()
+    if available is not None and need > available:
+        raise ConfigError(f"{count} images of {channels}x{height}x{width} need about "
+                          f"{need / 2**30:.1f} GiB of memory, more than the "
+                          f"{available / 2**30:.1f} GiB available; choose a smaller image size "
+                          f"(image_shape, --image-size)")
 
 
 def _check_shape(image_shape: tuple[int, int, int]) -> tuple[int, int, int]:
