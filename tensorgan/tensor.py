@@ -26,6 +26,7 @@ operand next to a float tensor (or a Python float) takes that float dtype -- tor
 """
 from __future__ import annotations
 
+import copyreg
 import itertools
 import math
 import warnings
@@ -350,7 +351,15 @@ class _NodeHook:
         self.hook = hook
 
 
-def _share(source: "Tensor", target: "Tensor") -> None:
+class _DetachRef(weakref.ref):
+    """A ``.detach()`` alias's entry in a shared version box: it shares the memory (and the
+    version) but is no autograd view, so it does not stop a graph op being written into its
+    base in place (torch's CopySlices: ``buf[:] = y`` with ``y`` requiring grad while
+    ``sd = m.state_dict()`` holds ``buf.detach()``)."""
+    __slots__ = ()
+
+
+def _share(source: "Tensor", target: "Tensor", detached: bool = False) -> None:
     """``target`` (a view or .detach() of ``source``) now shares ``source``'s memory and in-place
     version box.  A shared box holds, after the version, a list of weak references to the tensors
     sharing it, so that an in-place op on a tracked tensor is refused (``_rebase``: the others'
@@ -361,7 +370,7 @@ def _share(source: "Tensor", target: "Tensor") -> None:
     if len(box) == 1:
         box.append([weakref.ref(source)])
     refs = box[1]
-    refs.append(weakref.ref(target))
+    refs.append(_DetachRef(target) if detached else weakref.ref(target))
     n = len(refs)
     if n >= 32 and not n & (n - 1):           # at 32, 64, 128, ...: amortised O(1) per view
         refs[:] = [r for r in refs if r() is not None]
@@ -815,6 +824,15 @@ class Tensor:
                  "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
+    def __getstate__(self) -> tuple:
+        """pickle's / copy's state: the slots (and a subclass's ``__dict__``), with the in-place
+        version box unshared -- its weak references to views and ``.detach()`` aliases cannot
+        be pickled, and a copy is no alias of the original (``pickle.dumps(m.state_dict())``,
+        ``copy.deepcopy(sd)``)."""
+        slots = {n: getattr(self, n) for n in copyreg._slotnames(type(self)) if hasattr(self, n)}
+        slots["_version_box"] = [self._version_box[0]]
+        return (getattr(self, "__dict__", None) or None, slots)
+
     def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None,
                  device: Any = None, size: Any = None):
         """torch's ``torch.Tensor(...)`` legacy constructor: ``Tensor(2, 3)`` / ``Tensor(size=(2,
@@ -1118,7 +1136,7 @@ class Tensor:
         """The same array, cut from the graph (shares memory and the in-place version, like torch:
         writing the detached tensor makes a graph that used this one refuse backward)."""
         t = Tensor._make(self.array, self.device)
-        _share(self, t)
+        _share(self, t, detached=True)
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -2198,7 +2216,9 @@ class Tensor:
                 raise AutogradError(f"{name} on a tensor autograd tracks is not supported: write "
                                      f"it out of place (x = f(x)), or under tensorgan.no_grad()")
             return self._rebase(name, out_of_place, operands)
-        if self._requires_grad and self._ctx is not None:
+        if self._requires_grad and self._ctx is not None and _saves_alias(self._ctx, self.array):
+            # (torch allows it and the version check refuses the backward of ops that used this
+            # tensor; the op that made it is checked here, as it saved its own output)
             raise AutogradError(f"{name} under no_grad() on an op's result that requires grad "
                                  f"would change values its graph saved: use .detach()")
         try:
@@ -2249,8 +2269,12 @@ class Tensor:
         for backward (exp, tanh, ...).  Refused too with gradient hooks registered."""
         shared = len(self._version_box) > 1 and _shares_live_memory(self)
         is_result = self._ctx is not None
-        if shared and not (is_result and self._version_box[1][0]() is self
-                           and not _saves_alias(self._ctx, self.array)):
+        # Only views count against a leaf / a non-owner: a .detach() alias of this tensor is no
+        # autograd view (torch leaves it out of the graph too), it just sees the new values.
+        if shared and ((is_result and _saves_alias(self._ctx, self.array)) or (
+                not (is_result and self._version_box[1][0]() is self)
+                and any(type(r) is not _DetachRef and r() is not None and r() is not self
+                        for r in self._version_box[1]))):
             raise AutogradError(f"{name} on a tensor that requires grad and shares its memory "
                                  f"with a view or .detach() of it (reshape, indexing, ...) that is "
                                  f"still alive (held by a name or by a graph), where the write "

@@ -715,7 +715,9 @@ class Trainer:
         if fixed.shape != self.fixed_noise.shape or fixed.dtype.kind != "f":
             raise CheckpointError(f"{source}: fixed_noise is {fixed.dtype} {fixed.shape}, this run needs "
                                   f"float {self.fixed_noise.shape}")
-        backup = self.state_dict()
+        backup = self.state_dict()      # the models' entries share their memory: snapshot them
+        backup["models"] = {name: {k: v.clone() if isinstance(v, Tensor) else np.array(v, copy=True)
+                                   for k, v in sd.items()} for name, sd in backup["models"].items()}
         try:
             self._restore(models, optims, rng, data)
         except CheckpointError as exc:

@@ -1,5 +1,6 @@
 """Gaps found porting PyTorch's beginner tutorials (basics/, blitz/, nn_tutorial) to tensorgan:
 each test is one thing a tutorial does that tensorgan got wrong or refused."""
+import copy
 import pickle
 
 import numpy as np
@@ -73,12 +74,14 @@ def test_numpy_shares_memory_on_the_cpu():
     assert np.shares_memory(w.detach().numpy(), w.array)
 
 
-def test_state_dict_is_a_snapshot_not_a_view_of_buffers():
+def test_state_dict_shares_the_buffers_memory_as_torch():
     bn = tg.nn.BatchNorm1d(2)
     sd = bn.state_dict()
+    snapshot = copy.deepcopy(sd)                            # torch's idiom for a snapshot
     bn(tg.randn(8, 2, seed=0) + 3.0)                        # updates running_mean in place
-    assert np.array_equal(sd["running_mean"], np.zeros(2, np.float32))
+    assert np.array_equal(snapshot["running_mean"], np.zeros(2, np.float32))
     assert not np.array_equal(bn.running_mean.numpy(), np.zeros(2, np.float32))
+    assert np.array_equal(sd["running_mean"].numpy(), bn.running_mean.numpy())
 
 
 def test_device_object_for_cuda_without_cuda(monkeypatch):

@@ -58,7 +58,7 @@ def test_summary_times_train_step_apart_from_samples_and_checkpoints(dataset, tm
 def test_a_few_steps_give_finite_losses_and_change_parameters(dataset, tmp_path):
     t = Trainer(dataset, tmp_path, config())
     before = {k: v.clone() for k, v in t.G.state_dict().items()}
-    d_before = t.D.state_dict()
+    d_before = {k: v.clone() for k, v in t.D.state_dict().items()}
     summary = t.fit()
     assert summary["step"] == 6 and not summary["interrupted"]
     assert all(np.isfinite(v).all() for v in losses(t.history))

@@ -667,10 +667,10 @@ class Module:
         """Every parameter and persistent buffer by dotted name, as torch's: Tensors outside the
         graph (``requires_grad=False``), each on its parameter's / buffer's own device (an integer
         counter kept as a host array, such as ``num_batches_tracked``, comes as a CPU int64
-        Tensor); with ``keep_vars=True`` the Parameters and buffers themselves.  Unlike torch's,
-        the values are detached *copies* (torch's share the parameters' memory): a state dict is a
-        snapshot that later optimizer steps do not change, so ``backup = m.state_dict()`` ...
-        ``m.load_state_dict(backup)`` rolls back, and EMA / checkpoint code need not clone.
+        Tensor); with ``keep_vars=True`` the Parameters and buffers themselves.  As torch's, the
+        values share the parameters' memory (``sd[k].copy_(v)`` writes the module, later
+        optimizer steps show in ``sd``): a snapshot to roll back to is
+        ``copy.deepcopy(m.state_dict())`` or ``{k: v.clone() for k, v in ...}``.
         Plus ``<prefix>_extra_state`` for a module that defines ``get_extra_state``.  torch's
         recursion: each module's state-dict pre-hooks ``hook(module, prefix, keep_vars)`` run
         before its entries are written, its post-hooks
@@ -1063,15 +1063,18 @@ def _post_order(module: Module) -> Iterator[Module]:
 
 
 def _state_value(t: "Tensor | np.ndarray") -> Any:
-    """``state_dict``'s value for a parameter or buffer: a detached copy, on the tensor's own
-    device; a host array buffer (an IntBuffer counter) as a CPU Tensor, when Tensors hold its
-    dtype (else a plain NumPy copy)."""
+    """``state_dict``'s value for a parameter or buffer, as torch's: the tensor detached,
+    sharing its memory (writing ``sd[k].copy_(...)`` writes the module -- BigGAN's EMA and the
+    ``own_state[name].copy_(param)`` loaders rely on it; later optimizer steps show through, so
+    a snapshot needs ``copy.deepcopy`` / ``.clone()``, as in torch); a host array buffer (an
+    IntBuffer counter) as a CPU Tensor over the same memory, when Tensors hold its dtype (else
+    the plain NumPy array, still shared)."""
     if isinstance(t, Tensor):
-        return Tensor._make(t.array.copy(), t.device)
-    array = np.array(t, copy=True)          # an IntBuffer (or any ndarray) as a plain ndarray
+        return t.detach()
+    array = np.asarray(t)                   # an IntBuffer (or any ndarray) as a plain ndarray view
     if array.dtype.kind in "biuf":
         value = Tensor._from(array, device="cpu")
-        if value.dtype == array.dtype:
+        if value.dtype == array.dtype and np.shares_memory(value.array, array):
             return value
     return array                            # a dtype tensors do not hold (uint16, complex, str)
 
