@@ -1578,7 +1578,10 @@ def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, 
     op = "binary_cross_entropy_with_logits"
     t = target if isinstance(target, Tensor) else Tensor._make(target, x.device)
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
-        _check_operand(op, name, w, x)
+        _check_operand(op, name, w, x, same_dtype=False)
+    # torch's result has the input's dtype whatever the weights' float dtype: cast them to it
+    weight, pos_weight = (w.to(x.dtype) if w is not None and w.dtype != x.dtype else w
+                          for w in (weight, pos_weight))
     softplus_neg = Softplus.apply(-x, 1.0, math.inf)   # one op: relu(-x) + log1p(exp(-|x|)) has slope 0 at x = 0
     log_weight = 1.0 if pos_weight is None else (pos_weight - 1.0) * t + 1.0
     loss = (1.0 - t) * x + log_weight * softplus_neg
