@@ -78,3 +78,15 @@ def test_custom_fwd_cast_inputs_casts_float32_up_when_asked_for_float64():
         with tg.autocast("cpu"):
             Ident.apply(tg.ones(2, dtype=tg.float32), tg.ones(2, dtype=tg.int64))
     assert seen == [tg.float64, tg.int64]
+
+
+# -- testing.assert_close: NumPy scalars are the Python numbers they hold --------------------------
+def test_assert_close_compares_numpy_scalars_as_python_numbers():
+    tg.testing.assert_close(np.float32(1.0), 1.0)          # both floats (torch: no dtype error)
+    tg.testing.assert_close(np.float64(2.0), np.float32(2.0))
+    tg.testing.assert_close(np.int32(3), 3)
+    with pytest.raises(AssertionError, match=r"The \(d\)types do not match: <class 'int'> != "
+                                             r"<class 'float'>"):
+        tg.testing.assert_close(np.int64(1), 1.0)
+    with pytest.raises(AssertionError, match="Scalars are not close"):
+        tg.testing.assert_close(np.float32(1.0), 1.5)
