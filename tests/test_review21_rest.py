@@ -90,3 +90,59 @@ def test_assert_close_compares_numpy_scalars_as_python_numbers():
         tg.testing.assert_close(np.int64(1), 1.0)
     with pytest.raises(AssertionError, match="Scalars are not close"):
         tg.testing.assert_close(np.float32(1.0), 1.5)
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+def test_config_conflicts_from_the_cli_are_usage_errors_naming_the_flags(tmp_path, capsys):
+    out = tmp_path / "run"
+    base = ["train", "--out", str(out), "--steps", "1", "--no-progress"]
+    assert main(base + ["--d-norm", "spectral", "--discriminator", "mlp"]) == 2
+    err = one_line_error(capsys)
+    assert "--d-norm 'spectral' chooses the conv discriminator's normalization" in err
+    assert "d_norm" not in err
+    assert main(base + ["--r1-every", "4"]) == 2
+    err = one_line_error(capsys)
+    assert "--r1-every 4 schedules" in err and "give --r1-gamma > 0" in err and "r1_" not in err
+    assert main(base + ["--conditional", "--discriminator", "mlp"]) == 2
+    assert one_line_error(capsys).startswith("tensorgan: error: --conditional needs the conv")
+    assert not out.exists()
+
+
+def test_as_flags_leaves_prose_words_alone():
+    from tensorgan.cli import _as_flags
+    assert _as_flags("loss='wgan-gp' with a batch-normalized critic: give d_norm='layer'") == \
+        "--loss 'wgan-gp' with a batch-normalized critic: give --d-norm 'layer'"
+    # single words of the prose ("loss", "discriminator") stay words unless written name=value
+    assert _as_flags("gp_lambda weighs the loss of the discriminator; ema_decay, beta1") == \
+        "--gp-lambda weighs the loss of the discriminator; --ema, --beta1"
+
+
+@pytest.mark.parametrize("flag", ["--out", "--data-dir", "--dataset"])
+def test_train_refuses_an_empty_path_instead_of_the_default(flag, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--steps", "1", "--no-progress", flag, ""]
+    if flag != "--out":
+        argv += ["--out", str(tmp_path / "run")]
+    assert main(argv) == 2
+    assert f"{flag} is empty" in one_line_error(capsys)
+    assert list(tmp_path.iterdir()) == []          # no runs/dcgan, no run folder
+
+
+def test_a_cuda_index_other_than_0_is_named_as_a_missing_gpu(tmp_path, capsys):
+    with pytest.raises(DeviceError, match=r"there is no GPU with index 99 \('cuda:99'\)"):
+        tg.device("cuda:99")
+    with pytest.raises(DeviceError, match="unknown device 'tpu:1'"):
+        tg.device("tpu:1")
+    assert main(["train", "--device", "cuda:99", "--out", str(tmp_path / "r"), "--steps", "1"]) == 1
+    assert "there is no GPU with index 99" in one_line_error(capsys)
+
+
+def test_image_folder_memory_check_reads_fileio_not_the_cli(folder, monkeypatch):
+    import tensorgan.fileio as fileio
+    from tensorgan.data import ImageFolder
+    need = (4 + 2) * 1 * 8 * 8
+    monkeypatch.setattr(fileio, "available_memory", lambda: need - 1)
+    with pytest.raises(ConfigError, match="4 images of 1x8x8 need about"):
+        ImageFolder(folder, (1, 8, 8))
+    monkeypatch.setattr(fileio, "available_memory", lambda: need)
+    assert ImageFolder(folder, (1, 8, 8)).images.shape == (4, 1, 8, 8)
