@@ -146,3 +146,16 @@ def test_image_folder_memory_check_reads_fileio_not_the_cli(folder, monkeypatch)
         ImageFolder(folder, (1, 8, 8))
     monkeypatch.setattr(fileio, "available_memory", lambda: need)
     assert ImageFolder(folder, (1, 8, 8)).images.shape == (4, 1, 8, 8)
+
+
+# -- torch's per-optimizer module names do not replace tensorgan's real submodules -----------------
+def test_optim_alias_modules_keep_the_real_lbfgs_module():
+    import sys
+
+    import tensorgan.optim.lbfgs as lbfgs
+    from tensorgan.optim.lbfgs import LBFGS, _strong_wolfe     # torch.optim.lbfgs has both too
+    assert lbfgs.__file__.endswith("lbfgs.py") and sys.modules["tensorgan.optim.lbfgs"] is lbfgs
+    assert LBFGS is tg.optim.LBFGS and callable(_strong_wolfe)
+    from tensorgan.optim.adam import Adam                      # an alias module still
+    from tensorgan.optim.optimizer import Optimizer, required
+    assert Adam is tg.optim.Adam and Optimizer is tg.optim.Optimizer and repr(required)
