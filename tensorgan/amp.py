@@ -215,25 +215,29 @@ class _set_state:
         return False
 
 
-def _cast(value: Any, dtype: Any) -> Any:
-    from .tensor import Tensor
+def _cast(value: Any, device_type: str, dtype: Any) -> Any:
+    """torch's rule: floating-point Tensors on ``device_type`` are cast, except float64 ones (kept
+    at full precision), through lists, tuples and dicts."""
+    from .tensor import Tensor, float64
     if isinstance(value, Tensor):
-        return value.to(dtype) if value.is_floating_point() and value.dtype != dtype else value
-    if isinstance(value, (str, bytes)):
+        eligible = (value.is_floating_point() and value.device.type == device_type
+                    and value.dtype != float64 and value.dtype != dtype)
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (str, bytes, np.ndarray)):
         return value
     if isinstance(value, dict):
-        return {k: _cast(v, dtype) for k, v in value.items()}
+        return {_cast(k, device_type, dtype): _cast(v, device_type, dtype) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_cast(v, dtype) for v in value)
+        return type(value)(_cast(v, device_type, dtype) for v in value)
     return value
 
 
 def custom_fwd(fwd: Callable | None = None, *, device_type: str, cast_inputs: Any = None) -> Callable:
     """``torch.amp.custom_fwd(device_type=..., cast_inputs=None)`` for a custom Function's
     ``forward``: records whether autocast was on (``custom_bwd`` runs ``backward`` the same way);
-    with ``cast_inputs`` and autocast on, floating-point Tensor arguments are cast to it and
-    ``forward`` runs with autocast off, as torch -- except that a cast to float16 / bfloat16 is
-    left out (tensorgan computes those regions in float32 anyway)."""
+    with ``cast_inputs`` and autocast on, floating-point Tensor arguments on ``device_type`` (not
+    float64 ones) are cast to it and ``forward`` runs with autocast off, as torch -- except that a
+    cast to float16 / bfloat16 is left out (tensorgan computes those regions in float32 anyway)."""
     _check_device_type(device_type, "custom_fwd")
     if fwd is None:
         return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
@@ -249,7 +253,8 @@ def custom_fwd(fwd: Callable | None = None, *, device_type: str, cast_inputs: An
         with _set_state(device_type, False, None):
             if any(cast_inputs is d for d in _half_dtypes()):
                 return fwd(*args, **kwargs)
-            return fwd(*_cast(args, cast_inputs), **_cast(kwargs, cast_inputs))
+            return fwd(*_cast(args, device_type, cast_inputs),
+                       **_cast(kwargs, device_type, cast_inputs))
     return decorate_fwd
 
 

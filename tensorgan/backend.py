@@ -285,6 +285,11 @@ def _parse(spec: str) -> str:
     elif kind == "cpu:0":      # torch's tensors on device='cpu:0' are on plain 'cpu'
         kind = "cpu"
     if kind not in DEVICE_TYPES:
+        base, _, index = kind.partition(":")
+        if base in ("cuda", "cpu") and index.isdigit():
+            what = "GPU" if base == "cuda" else "CPU device"
+            raise DeviceError(f"there is no {what} with index {int(index)} ({spec!r}): tensorgan "
+                              f"uses one {what}, {base!r} (or {base}:0)")
         raise DeviceError(f"unknown device {spec!r}: expected one of {', '.join(DEVICE_TYPES)}")
     return kind
 

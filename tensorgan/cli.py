@@ -16,6 +16,7 @@ import inspect
 import io
 import math
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import CheckpointError, ConfigError, TensorganError
+from .fileio import available_memory as _available_memory  # (tests patch cli's name)
 
 __all__ = ["main", "build_parser", "register_command", "UsageError", "PLUGIN_MODULES"]
 
@@ -241,9 +243,25 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
     try:        # checked here: the CLI compares its values with the data before the trainer would
         return TrainConfig.from_dict(values).validate()
     except (ConfigError, TypeError) as exc:
-        if base is None:
-            raise
-        raise CheckpointError(f"the checkpoint's training config is invalid: {exc}") from None
+        if base is not None:
+            raise CheckpointError(f"the checkpoint's training config is invalid: {exc}") from None
+        if isinstance(exc, ConfigError):    # flags that do not go together: a usage error
+            raise UsageError(_as_flags(str(exc))) from None
+        raise
+
+
+def _as_flags(message: str) -> str:
+    """A TrainConfig message in the CLI's words: ``d_norm='spectral'`` is ``--d-norm 'spectral'``,
+    ``conditional=True`` is ``--conditional``, ``r1_gamma`` is ``--r1-gamma``."""
+    flags = {name: "--ema" if name == "ema_decay" else f"--{name.replace('_', '-')}"
+             for name in _RESUMABLE + _ARCH_OPTIONS}
+    names = "|".join(sorted(flags, key=len, reverse=True))
+    message = re.sub(rf"\b({names})=True\b", lambda m: flags[m.group(1)], message)
+    message = re.sub(rf"\b({names})=", lambda m: flags[m.group(1)] + " ", message)
+    # a bare name is a flag where it cannot be a word of the prose (r1_gamma, beta1, ...)
+    return re.sub(rf"(?<![-\w])({names})(?![-\w=])",
+                  lambda m: flags[m.group(1)] if "_" in m.group(1) or m.group(1)[-1].isdigit()
+                  else m.group(1), message)
 
 
 def _load_dataset(spec: str, data_dir: str | None, image_shape: tuple[int, int, int],
@@ -302,6 +320,9 @@ def _run_train(args: Any) -> int:
     if not args.return_freed_memory:
         from .backend import keep_freed_memory
         keep_freed_memory()             # this command owns its process (see the function's doc)
+    for flag, value in (("--out", args.out), ("--data-dir", args.data_dir), ("--dataset", args.dataset)):
+        if value is not None and not value.strip():     # "" would silently mean the default
+            raise UsageError(f"{flag} is empty; give a path (or omit {flag} for the default)")
     # --resume CKPT continues in CKPT's folder unless --out names another (a fork of the run)
     run_dir = Path(args.out or (Path(args.resume).parent if args.resume else "runs/dcgan"))
     checkpoint = None
@@ -557,18 +578,6 @@ def _check_model_size(config: Any, image_shape: tuple[int, ...], checkpoint: Any
                           f"{config.latent_dim}, {'x'.join(map(str, image_shape))} images) need about "
                           f"{need / 2**30:.1f} GiB for their weights, gradients and Adam's moments, "
                           f"more than the {available / 2**30:.1f} GiB available")
-
-
-def _available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None if unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def _check_sample_memory(n: int, latent_dim: int, image_shape: tuple[int, ...]) -> None:

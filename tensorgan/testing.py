@@ -153,6 +153,8 @@ def _compare(actual: Any, expected: Any, path: tuple, **opts: Any) -> None:
             raise _Failure(f.kind, f.msg, path) from None
         return
     if _is_number(actual) and _is_number(expected):
+        # NumPy scalars compare as the Python numbers they hold (torch's NumberPair)
+        actual, expected = _python_number(actual), _python_number(expected)
         if opts["check_dtype"] and type(actual) is not type(expected):
             raise _Failure(AssertionError, f"The (d)types do not match: {type(actual)} != "
                                            f"{type(expected)}.", path)

@@ -217,8 +217,9 @@ def test_sample_output_under_a_file_says_it_is_not_a_folder(trained, tmp_path, c
 def test_an_image_folder_too_large_for_memory_is_refused_before_allocating(folder, tmp_path, capsys,
                                                                           monkeypatch):
     from tensorgan.data import ImageFolder
+    import tensorgan.fileio as fileio
     need = (16 + 2) * 3 * 64 * 64
-    monkeypatch.setattr(cli, "_available_memory", lambda: need - 1)
+    monkeypatch.setattr(fileio, "available_memory", lambda: need - 1)
     with pytest.raises(ConfigError, match=r"16 images of 3x64x64 need about .* --image-size"):
         ImageFolder(folder, (3, 64, 64))
     out = tmp_path / "deep" / "run"
@@ -227,7 +228,7 @@ def test_an_image_folder_too_large_for_memory_is_refused_before_allocating(folde
     assert main(argv) == 1
     assert "16 images of 3x64x64 need about" in one_line_error(capsys)
     assert not (tmp_path / "deep").exists()
-    monkeypatch.setattr(cli, "_available_memory", lambda: need)
+    monkeypatch.setattr(fileio, "available_memory", lambda: need)
     assert ImageFolder(folder, (3, 64, 64)).images.shape == (16, 3, 64, 64)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from .. import fileio
 from ..errors import ConfigError, DataError
 from .dataset import ArrayDataset
 
@@ -42,9 +43,8 @@ class ImageFolder(ArrayDataset):
 def _check_memory(count: int, channels: int, height: int, width: int) -> None:
     """Refuse images that would not fit in memory (twice: the array, and Pillow's copy of the
     one being resized), rather than a MemoryError or the OOM killer's unnamed end."""
-    from ..cli import _available_memory
     need = (count + 2) * channels * height * width
-    available = _available_memory()
+    available = fileio.available_memory()
     if available is not None and need > available:
         raise ConfigError(f"{count} images of {channels}x{height}x{width} need about "
                           f"{need / 2**30:.1f} GiB of memory, more than the "

@@ -56,6 +56,8 @@ def _install_torch_module_names() -> None:
              "uniform": ["Uniform"], "von_mises": ["VonMises"], "weibull": ["Weibull"]}
     package = sys.modules[__name__]
     for short, classes in names.items():
+        if f"{__name__}.{short}" in sys.modules:     # a real submodule of that name: keep it
+            continue
         module = types.ModuleType(f"{__name__}.{short}", f"torch.distributions.{short}: {', '.join(classes)}")
         for cls in classes:
             setattr(module, cls, getattr(package, cls))

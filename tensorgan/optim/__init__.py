@@ -665,6 +665,8 @@ def _install_torch_module_names() -> None:
              "adafactor": ["Adafactor"]}
     package = sys.modules[__name__]
     for short, members in names.items():
+        if f"{__name__}.{short}" in sys.modules:     # a real submodule (optim/lbfgs.py): keep it
+            continue
         module = types.ModuleType(f"{__name__}.{short}", f"torch.optim.{short}: {', '.join(members)}")
         for member in members:
             setattr(module, member, getattr(package, member))
