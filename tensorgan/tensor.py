@@ -391,6 +391,23 @@ def _shares_live_memory(t: "Tensor") -> bool:
     return False
 
 
+def _mark_saved_outputs_written(t: "Tensor") -> None:
+    """After an in-place write into ``t``'s memory: each live tensor sharing it whose op saved
+    that memory for backward (``y = x.exp(); y.detach().mul_(2)``, relu's or sigmoid's output)
+    has its node marked, so that a backward through it is refused -- torch's saved-variable
+    version check, which ``Function.versions`` (inputs only) does not cover.  The node's input
+    versions are set to -1 (no version), so ``_check_still_valid`` refuses it with no work
+    added to the backward walk; the write itself stays allowed, as torch's."""
+    for ref in t._version_box[1]:
+        other = ref()
+        ctx = None if other is None else other._ctx
+        if ctx is None or ctx.released or "output_written" in ctx.__dict__:
+            continue
+        if _saves_alias(ctx, other.array):
+            ctx.output_written = True
+            ctx.versions = tuple(None if v is None else -1 for v in ctx.versions)
+
+
 def _saves_alias(ctx: Function, array: Any) -> bool:
     """Whether op context ``ctx`` holds ``array`` (its output) or a view of its memory for
     backward -- exp's or tanh's saved result, or an input the output is a view of: then the
@@ -692,6 +709,11 @@ def _check_still_valid(ctx: Function) -> None:
                              "retain_graph=True) the first time to backward twice")
     for parent, version in zip(ctx.inputs, ctx.versions):
         if version is not None and parent._version_box[0] != version:
+            if ctx.__dict__.get("output_written"):
+                raise AutogradError(
+                    f"{ctx.name()}: the output this op saved for backward was modified in place "
+                    f"(through a .detach() or a view of it) after the op ran, so its gradient "
+                    f"would be wrong; modify a .clone(), or do the update after backward()")
             raise AutogradError(
                 f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
                 f"after the op used it (an in-place op on it, a view or .detach() of it, an "
@@ -911,6 +933,8 @@ class Tensor:
     def _bump_version(self) -> None:
         """Record an in-place write done outside ``_in_place`` (optimizer steps, init, loading)."""
         self._version_box[0] += 1
+        if len(self._version_box) > 1:
+            _mark_saved_outputs_written(self)
 
     # -- properties ---------------------------------------------------------------------------
     @property
@@ -2237,6 +2261,8 @@ class Tensor:
             raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} in "
                              f"place ({exc})") from None
         self._version_box[0] += 1
+        if len(self._version_box) > 1:     # a .detach() / view of an op's saved output written
+            _mark_saved_outputs_written(self)
         return self
 
     def _in_place_from(self, name: str, compute: Callable[["Tensor"], "Tensor"],

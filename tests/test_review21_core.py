@@ -1,0 +1,48 @@
+"""Review of session 21's core changes (tensor engine, autograd, nn): regressions found."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import AutogradError
+
+
+# -- in-place writes through a .detach() alias of an op's saved output -------------------------
+# torch refuses the backward (the saved output's version changed); the gradient was silently
+# computed from the overwritten values.
+
+@pytest.mark.parametrize("op", ["exp", "tanh", "sigmoid", "relu"])
+def test_write_through_detach_of_saved_output_refuses_backward(op):
+    x = tg.tensor([-1.0, 2.0], requires_grad=True)
+    y = getattr(x, op)()
+    y.detach().mul_(3.0)
+    with pytest.raises(AutogradError, match="saved for backward was modified in place"):
+        y.sum().backward()
+
+
+def test_write_through_detach_of_a_view_of_saved_output_refuses_autograd_grad():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    d = y[0:1].detach()
+    d[0] = 7.0
+    with pytest.raises(AutogradError, match="ExpBackward0"):
+        tg.autograd.grad(y.sum(), x)
+
+
+def test_write_through_detach_of_unsaved_output_keeps_gradient():
+    # Mul does not save its output: the write is harmless, the gradient is d(3x)/dx = 3
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    d = y.detach()
+    d.zero_()
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(y.detach().numpy(), [0.0, 0.0])
+
+
+def test_write_through_detach_without_backward_is_allowed():
+    # as torch: only a backward through the node is refused, the write itself is fine
+    x = tg.tensor([0.0, 1.0], requires_grad=True)
+    y = x.exp()
+    d = y.detach()
+    d.add_(1.0)
+    np.testing.assert_allclose(y.detach().numpy(), [2.0, np.e + 1.0], rtol=1e-6)
