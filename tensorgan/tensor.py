@@ -850,9 +850,12 @@ class Tensor:
         """pickle's / copy's state: the slots (and a subclass's ``__dict__``), with the in-place
         version box unshared -- its weak references to views and ``.detach()`` aliases cannot
         be pickled, and a copy is no alias of the original (``pickle.dumps(m.state_dict())``,
-        ``copy.deepcopy(sd)``)."""
+        ``copy.deepcopy(sd)``).  Gradient hooks stay behind, as torch's deepcopy / pickle leave
+        them (and the leaf's AccumulateGrad, a weak reference, which would make the copy's
+        ``next_functions`` hand out the original's node)."""
         slots = {n: getattr(self, n) for n in copyreg._slotnames(type(self)) if hasattr(self, n)}
         slots["_version_box"] = [self._version_box[0]]
+        slots["_hooks"] = None
         return (getattr(self, "__dict__", None) or None, slots)
 
     def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None,

@@ -46,3 +46,32 @@ def test_write_through_detach_without_backward_is_allowed():
     d = y.detach()
     d.add_(1.0)
     np.testing.assert_allclose(y.detach().numpy(), [2.0, np.e + 1.0], rtol=1e-6)
+
+
+# -- pickle / deepcopy of a leaf whose AccumulateGrad was handed out ----------------------------
+
+def test_pickle_of_leaf_after_next_functions():
+    import pickle
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    _ = (x * 1.0).grad_fn.next_functions      # creates x's AccumulateGrad (held weakly)
+    y = pickle.loads(pickle.dumps(x))
+    np.testing.assert_array_equal(y.numpy(), [1.0, 2.0])
+    assert y.requires_grad
+
+
+def test_deepcopy_gets_its_own_accumulate_grad_and_no_hooks():
+    import copy
+    m = tg.nn.Linear(2, 1)
+    calls = []
+    acc = m.weight.expand_as(m.weight).grad_fn.next_functions[0][0]
+    acc.register_hook(lambda grad_inputs, grad_outputs: calls.append("original"))
+    m.bias.register_hook(lambda g: g * 100.0)
+    m2 = copy.deepcopy(m)
+    acc2 = (m2.weight * 1.0).grad_fn.next_functions[0][0]
+    assert acc2.variable is m2.weight and acc2 is not acc
+    m2(tg.ones(1, 2)).sum().backward()
+    assert calls == []                                   # the original's hooks stay behind
+    np.testing.assert_array_equal(m2.bias.grad.numpy(), [1.0])
+    m(tg.ones(1, 2)).sum().backward()
+    assert calls == ["original"]
+    np.testing.assert_array_equal(m.bias.grad.numpy(), [100.0])
