@@ -865,9 +865,8 @@ class Tensor:
         ``Tensor()`` an empty (0,) one, ``Tensor([1, 2])`` / ``Tensor(array)`` the data -- all in
         the default float dtype (float32), as torch's. An array already in that dtype is shared,
         not copied, and ``Tensor(t)`` shares ``t``'s memory and keeps its dtype (both as torch).
-        A tuple or list is data, as in torch (``Tensor((2, 3))`` is ``tensor([2., 3.])``); as
-        ``x.shape`` is a plain tuple here (a torch.Size in torch), give a shape as
-        ``Tensor(x.size())`` or ``Tensor(*x.shape)``.
+        A tuple or list is data, as in torch (``Tensor((2, 3))`` is ``tensor([2., 3.])``); a
+        :class:`Size` -- ``x.shape`` / ``x.size()`` -- is a shape (``Tensor(x.shape)``).
 
         Extensions torch's does not take: ``dtype=`` (that dtype instead of the default float) and
         ``requires_grad=``. ``tg.tensor(data)`` infers the dtype (int64 for ints) as torch's."""
@@ -2683,8 +2682,8 @@ def _legacy_args(args: tuple, size: Any, op: str) -> tuple:
     """torch's legacy-constructor arguments (``Tensor``, ``FloatTensor``, ..., ``x.new``) as
     ``(shape, None)`` or ``(None, data)``: sizes ``(2, 3)``, ``size=`` or a ``Size`` are a shape,
     nothing is the empty (0,) shape, one other argument is data -- a tuple too, as in torch
-    (``Tensor((2, 3))`` is ``tensor([2., 3.])``; ``x.shape`` is a plain tuple here, so
-    ``Tensor(x.shape)`` is data: ``Tensor(x.size())`` or ``Tensor(*x.shape)`` is the shape)."""
+    (``Tensor((2, 3))`` is ``tensor([2., 3.])``; ``x.shape`` is a Size, so ``Tensor(x.shape)``
+    is the shape)."""
     if size is not None:
         if args:
             raise InputTypeError(f"{op}: give the shape positionally or as size=, not both "
