@@ -391,6 +391,23 @@ def _shares_live_memory(t: "Tensor") -> bool:
     return False
 
 
+def _mark_saved_outputs_written(t: "Tensor") -> None:
+    """After an in-place write into ``t``'s memory: each live tensor sharing it whose op saved
+    that memory for backward (``y = x.exp(); y.detach().mul_(2)``, relu's or sigmoid's output)
+    has its node marked, so that a backward through it is refused -- torch's saved-variable
+    version check, which ``Function.versions`` (inputs only) does not cover.  The node's input
+    versions are set to -1 (no version), so ``_check_still_valid`` refuses it with no work
+    added to the backward walk; the write itself stays allowed, as torch's."""
+    for ref in t._version_box[1]:
+        other = ref()
+        ctx = None if other is None else other._ctx
+        if ctx is None or ctx.released or "output_written" in ctx.__dict__:
+            continue
+        if _saves_alias(ctx, other.array):
+            ctx.output_written = True
+            ctx.versions = tuple(None if v is None else -1 for v in ctx.versions)
+
+
 def _saves_alias(ctx: Function, array: Any) -> bool:
     """Whether op context ``ctx`` holds ``array`` (its output) or a view of its memory for
     backward -- exp's or tanh's saved result, or an input the output is a view of: then the
@@ -692,6 +709,11 @@ def _check_still_valid(ctx: Function) -> None:
                              "retain_graph=True) the first time to backward twice")
     for parent, version in zip(ctx.inputs, ctx.versions):
         if version is not None and parent._version_box[0] != version:
+            if ctx.__dict__.get("output_written"):
+                raise AutogradError(
+                    f"{ctx.name()}: the output this op saved for backward was modified in place "
+                    f"(through a .detach() or a view of it) after the op ran, so its gradient "
+                    f"would be wrong; modify a .clone(), or do the update after backward()")
             raise AutogradError(
                 f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
                 f"after the op used it (an in-place op on it, a view or .detach() of it, an "
@@ -828,9 +850,12 @@ class Tensor:
         """pickle's / copy's state: the slots (and a subclass's ``__dict__``), with the in-place
         version box unshared -- its weak references to views and ``.detach()`` aliases cannot
         be pickled, and a copy is no alias of the original (``pickle.dumps(m.state_dict())``,
-        ``copy.deepcopy(sd)``)."""
+        ``copy.deepcopy(sd)``).  Gradient hooks stay behind, as torch's deepcopy / pickle leave
+        them (and the leaf's AccumulateGrad, a weak reference, which would make the copy's
+        ``next_functions`` hand out the original's node)."""
         slots = {n: getattr(self, n) for n in copyreg._slotnames(type(self)) if hasattr(self, n)}
         slots["_version_box"] = [self._version_box[0]]
+        slots["_hooks"] = None
         return (getattr(self, "__dict__", None) or None, slots)
 
     def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None,
@@ -840,9 +865,8 @@ class Tensor:
         ``Tensor()`` an empty (0,) one, ``Tensor([1, 2])`` / ``Tensor(array)`` the data -- all in
         the default float dtype (float32), as torch's. An array already in that dtype is shared,
         not copied, and ``Tensor(t)`` shares ``t``'s memory and keeps its dtype (both as torch).
-        A tuple or list is data, as in torch (``Tensor((2, 3))`` is ``tensor([2., 3.])``); as
-        ``x.shape`` is a plain tuple here (a torch.Size in torch), give a shape as
-        ``Tensor(x.size())`` or ``Tensor(*x.shape)``.
+        A tuple or list is data, as in torch (``Tensor((2, 3))`` is ``tensor([2., 3.])``); a
+        :class:`Size` -- ``x.shape`` / ``x.size()`` -- is a shape (``Tensor(x.shape)``).
 
         Extensions torch's does not take: ``dtype=`` (that dtype instead of the default float) and
         ``requires_grad=``. ``tg.tensor(data)`` infers the dtype (int64 for ints) as torch's."""
@@ -911,6 +935,8 @@ class Tensor:
     def _bump_version(self) -> None:
         """Record an in-place write done outside ``_in_place`` (optimizer steps, init, loading)."""
         self._version_box[0] += 1
+        if len(self._version_box) > 1:
+            _mark_saved_outputs_written(self)
 
     # -- properties ---------------------------------------------------------------------------
     @property
@@ -2237,6 +2263,8 @@ class Tensor:
             raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} in "
                              f"place ({exc})") from None
         self._version_box[0] += 1
+        if len(self._version_box) > 1:     # a .detach() / view of an op's saved output written
+            _mark_saved_outputs_written(self)
         return self
 
     def _in_place_from(self, name: str, compute: Callable[["Tensor"], "Tensor"],
@@ -2654,8 +2682,8 @@ def _legacy_args(args: tuple, size: Any, op: str) -> tuple:
     """torch's legacy-constructor arguments (``Tensor``, ``FloatTensor``, ..., ``x.new``) as
     ``(shape, None)`` or ``(None, data)``: sizes ``(2, 3)``, ``size=`` or a ``Size`` are a shape,
     nothing is the empty (0,) shape, one other argument is data -- a tuple too, as in torch
-    (``Tensor((2, 3))`` is ``tensor([2., 3.])``; ``x.shape`` is a plain tuple here, so
-    ``Tensor(x.shape)`` is data: ``Tensor(x.size())`` or ``Tensor(*x.shape)`` is the shape)."""
+    (``Tensor((2, 3))`` is ``tensor([2., 3.])``; ``x.shape`` is a Size, so ``Tensor(x.shape)``
+    is the shape)."""
     if size is not None:
         if args:
             raise InputTypeError(f"{op}: give the shape positionally or as size=, not both "

@@ -111,6 +111,13 @@ class _Run:
         cut = {i: args[i]._ctx for i in positions if args[i]._ctx is not None}
         for i in cut:
             args[i]._ctx = None
+        # the earlier activations the block closes over are boundaries too: cut from their
+        # graph while differentiating, so the walk neither goes on into the outer graph (a
+        # parameter used both before and inside the block got that path's gradient twice, and
+        # the outer graph was freed) -- the outer backward carries on from them
+        bounds = [(t, t._ctx) for t in self.leaves if t._ctx is not None]
+        for t, _ in bounds:
+            t._ctx = None
         try:
             current = get_rng_state() if self.rng_state is not None else None
             try:
@@ -138,6 +145,8 @@ class _Run:
         finally:
             for i, ctx in cut.items():
                 args[i]._ctx = ctx
+            for t, ctx in bounds:
+                t._ctx = ctx
         it = iter(grads)
         per_input = [next(it) if args[i]._requires_grad else None for i in positions]
         return tuple(per_input) + tuple(it)
