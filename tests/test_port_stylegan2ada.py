@@ -1,0 +1,68 @@
+"""Gaps found porting NVlabs/stylegan2-ada-pytorch's pieces that run without its CUDA plugins
+(training/augment.py AugmentPipe, torch_utils/ops reference paths, torch_utils/misc.py,
+training/networks.py + loss.py at a tiny size). Expected values come from first principles /
+NumPy (no torch import)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn as nn
+import tensorgan.nn.functional as F
+
+
+# -- misc.assert_shape: symbolic_assert = torch._assert ----------------------------------------
+def test_assert_raises_assertion_error_with_the_message():
+    tg._assert(True, "never")
+    tg._assert(tg.tensor(3), "a true one-element tensor passes")
+    with pytest.raises(AssertionError, match="Wrong size for dimension 2"):
+        tg._assert(False, "Wrong size for dimension 2")
+    with pytest.raises(AssertionError, match="zero"):
+        tg._assert(tg.tensor(0), "zero")
+
+
+# -- misc.suppress_tracer_warnings / print_module_summary: torch.jit names ----------------------
+def test_jit_tracer_warning_is_a_filterable_warning_category():
+    assert issubclass(tg.jit.TracerWarning, Warning)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", category=tg.jit.TracerWarning)
+        warnings.warn("shape read", tg.jit.TracerWarning)
+        warnings.warn("other", UserWarning)
+    assert [str(w.message) for w in seen] == ["other"]
+
+
+def test_jit_script_module_is_a_module_class_no_scripted_model_is_an_instance_of():
+    assert issubclass(tg.jit.ScriptModule, nn.Module)
+    model = nn.Linear(2, 2)
+    assert tg.jit.script(model) is model
+    assert not isinstance(tg.jit.script(model), tg.jit.ScriptModule)
+    assert not isinstance(len, tg.jit.ScriptFunction)
+
+
+# -- misc.profiled_function: torch.autograd.profiler.record_function -----------------------------
+def test_autograd_profiler_record_function_is_recorded_by_a_profile():
+    import tensorgan.autograd.profiler as legacy
+    assert tg.autograd.profiler is legacy
+    assert legacy.record_function is tg.profiler.record_function
+
+    def profiled(fn):
+        def decorator(*args, **kwargs):
+            with tg.autograd.profiler.record_function(fn.__name__):
+                return fn(*args, **kwargs)
+        return decorator
+
+    double = profiled(lambda x: x * 2)
+    assert double(tg.ones(2)).tolist() == [2.0, 2.0]
+    with legacy.profile() as prof:
+        with legacy.record_function("_upfirdn2d_ref"):
+            tg.ones(3).sum()
+        with legacy.record_function("_upfirdn2d_ref"):
+            pass
+    rows = {e.key: e.count for e in prof.key_averages()}
+    assert rows == {"_upfirdn2d_ref": 2}
+    with legacy.profile(enabled=False) as off:
+        with legacy.record_function("x"):
+            pass
+    assert list(off.key_averages()) == []
