@@ -66,3 +66,25 @@ def test_autograd_profiler_record_function_is_recorded_by_a_profile():
         with legacy.record_function("x"):
             pass
     assert list(off.key_averages()) == []
+
+
+# -- AugmentPipe: F.pad(images, pad=[mx0, mx1, my0, my1], mode='reflect') with int32 scalars ----
+@pytest.mark.parametrize("mode", ["reflect", "constant", "replicate"])
+def test_pad_amounts_may_be_one_element_integer_tensors(mode):
+    x = tg.tensor(np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5), requires_grad=True)
+    margin = tg.tensor([1.2, 0.1, 2.7, 3.0]).ceil().to(tg.int32)
+    mx0, my0, mx1, my1 = margin
+    y = F.pad(x, [mx0, mx1, my0, my1], mode=mode)
+    np_mode = {"reflect": "reflect", "constant": "constant", "replicate": "edge"}[mode]
+    want = np.pad(x.detach().numpy(), [(0, 0), (0, 0), (1, 3), (2, 3)], mode=np_mode)
+    np.testing.assert_array_equal(y.detach().numpy(), want)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and float(x.grad.sum()) == pytest.approx(want.size if mode != "constant" else x.numel())
+    assert F.pad(x, [tg.tensor([1]), 0]).shape == (2, 3, 4, 6)
+
+
+def test_pad_amount_that_is_a_float_or_many_element_tensor_is_refused():
+    x = tg.zeros(1, 1, 4, 4)
+    for bad in (tg.tensor(1.0), tg.tensor([1, 2]), True):
+        with pytest.raises(tg.InputTypeError, match="pad must be a sequence of ints"):
+            F.pad(x, [bad, 1, 0, 0])
