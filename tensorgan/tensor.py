@@ -1676,6 +1676,8 @@ class Tensor:
         ok = lead >= 0 and all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape) and all(
             n in (1, shape[i + lead]) for i, n in enumerate(self.shape))
         if not ok:
+            if any(isinstance(s, Tensor) for s in sizes):
+                return self.expand(_index_sizes(sizes))
             raise ShapeError(f"expand: cannot expand shape {self.shape} to {tuple(sizes)} (only "
                              f"size-1 dims stretch; -1 keeps a dim)")
         return ops.Expand.apply(self, shape)
@@ -1690,6 +1692,8 @@ class Tensor:
         sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         if len(sizes) < self.ndim or not all(
                 isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in sizes):
+            if any(isinstance(s, Tensor) for s in sizes):
+                return self.repeat(_index_sizes(sizes))
             raise ShapeError(f"repeat: need one count >= 0 per dim of shape {self.shape}, got "
                              f"{tuple(sizes)}")
         return ops.Repeat.apply(self, tuple(int(s) for s in sizes))
@@ -2596,10 +2600,19 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
     return axis, bool(keepdims)
 
 
+def _index_sizes(sizes: tuple) -> tuple:
+    """Sizes with each one-element integer tensor read as its int, as torch reads them
+    (``y.repeat(G, 1, H, W)`` with ``G = torch.min(torch.as_tensor(4), torch.as_tensor(N))``); a
+    float or many-element tensor raises ``__index__``'s InputTypeError."""
+    return tuple(s.__index__() if isinstance(s, Tensor) else s for s in sizes)
+
+
 def _size_args(size: tuple) -> tuple:
     """``new_zeros(2, 3)`` or ``new_zeros((2, 3))``: the shape as a tuple of ints."""
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in shape):
+        if any(isinstance(s, Tensor) for s in shape):
+            return _size_args(_index_sizes(shape))
         raise InputTypeError(f"a size must be ints >= 0, got {size!r}")
     return tuple(int(s) for s in shape)
 

@@ -88,3 +88,29 @@ def test_pad_amount_that_is_a_float_or_many_element_tensor_is_refused():
     for bad in (tg.tensor(1.0), tg.tensor([1, 2]), True):
         with pytest.raises(tg.InputTypeError, match="pad must be a sequence of ints"):
             F.pad(x, [bad, 1, 0, 0])
+
+
+# -- MinibatchStdLayer: G = torch.min(torch.as_tensor(4), torch.as_tensor(N)); y.repeat(G, 1, H, W)
+def test_sizes_may_be_one_element_integer_tensors():
+    G = tg.min(tg.as_tensor(4), tg.as_tensor(2))
+    y = tg.arange(3.0).reshape(1, 3, 1, 1)
+    r = y.repeat(G, 1, 2, 2)
+    assert r.shape == (2, 3, 2, 2)
+    np.testing.assert_array_equal(r.numpy(), np.tile(y.numpy(), (2, 1, 2, 2)))
+    assert y.repeat([G, 1, 1, 1]).shape == (2, 3, 1, 1)
+    assert tg.ones(1, 3).expand(G, 3).shape == (2, 3)
+    assert tg.ones(1, 3).expand(G, -1).shape == (2, 3)
+    assert tg.ones(1).new_zeros(G, 3).shape == (2, 3)
+    for bad in (tg.tensor(2.0), tg.tensor([2, 1])):
+        with pytest.raises(tg.InputTypeError, match="one-element integer"):
+            y.repeat(bad, 1, 1, 1)
+
+
+def test_tile_takes_its_counts_as_varargs_like_torch_tensor_tile():
+    x = tg.arange(6.0).reshape(2, 3)
+    want = np.tile(x.numpy(), (2, 1))
+    for got in (x.tile(2, 1), x.tile((2, 1)), tg.tile(x, (2, 1)), tg.tile(x, dims=(2, 1))):
+        np.testing.assert_array_equal(got.numpy(), want)
+    assert x.tile(2).shape == (2, 6)          # fewer counts than dims: ones in front
+    with pytest.raises(tg.InputTypeError, match="either positionally or as dims="):
+        tg.tile(x, 2, dims=(2,))
