@@ -120,6 +120,8 @@ class Function:
     promotes_floats = False  # elementwise: float32 with float64 -> float64 (torch); else refused
     takes_half = False   # exact on float16 arrays (shape ops, casts); others compute it in float32
     returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
+    reads_inputs = True   # False: backward never reads the inputs' values (add, sub), so an input
+    # that needed no gradient may be written in place before backward (torch checks saved tensors)
 
     @classmethod
     def apply(cls, *args: Any) -> "Tensor":
@@ -690,8 +692,10 @@ def _check_still_valid(ctx: Function) -> None:
     if ctx.released:
         raise AutogradError("backward through a graph that was already freed: call backward("
                              "retain_graph=True) the first time to backward twice")
-    for parent, version in zip(ctx.inputs, ctx.versions):
+    for parent, version, needed in zip(ctx.inputs, ctx.versions, ctx.needs_input_grad):
         if version is not None and parent._version_box[0] != version:
+            if not (ctx.reads_inputs or needed or parent._requires_grad):
+                continue    # a constant the op never reads (StyleGAN2: pl_mean.lerp(x, d) then pl_mean.copy_)
             raise AutogradError(
                 f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
                 f"after the op used it (an in-place op on it, a view or .detach() of it, an "

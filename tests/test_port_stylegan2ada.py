@@ -114,3 +114,42 @@ def test_tile_takes_its_counts_as_varargs_like_torch_tensor_tile():
     assert x.tile(2).shape == (2, 6)          # fewer counts than dims: ones in front
     with pytest.raises(tg.InputTypeError, match="either positionally or as dims="):
         tg.tile(x, 2, dims=(2,))
+
+
+# -- loss.py Gpl: pl_mean = self.pl_mean.lerp(pl_lengths.mean(), decay); self.pl_mean.copy_(pl_mean.detach())
+def test_writing_a_constant_that_an_add_or_sub_used_does_not_stop_backward():
+    """torch checks the version of saved tensors only: add / sub save none, so writing their
+    constant (no-grad) input in place before backward is fine there and gives the gradient of
+    the values used."""
+    x = tg.tensor([1.0, 3.0], requires_grad=True)
+    pl_mean = tg.zeros([])
+    lengths = x * 2
+    m = pl_mean.lerp(lengths.mean(), 0.01)
+    pl_mean.copy_(m.detach())
+    assert float(pl_mean) == pytest.approx(0.04)
+    ((lengths - m).square().sum()).backward()
+    xs = np.array([1.0, 3.0])
+    mv = 0.01 * xs.sum()
+    want = np.array([sum(2 * (2 * xs[i] - mv) * (2 * (i == j) - 0.01) for i in range(2)) for j in range(2)])
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-6)
+
+
+def test_writing_an_input_that_backward_reads_or_that_needs_grad_still_refuses_backward():
+    x = tg.tensor([1.0, 3.0], requires_grad=True)
+    b = tg.tensor([2.0, 5.0])
+    y = x * b                    # mul's backward reads b
+    b.mul_(2)
+    with pytest.raises(tg.AutogradError, match="modified in place"):
+        y.sum().backward()
+    x = tg.tensor([1.0, 3.0], requires_grad=True)
+    h = x * 1.0
+    y = h + 1.0                  # h needs a gradient: its history changes with the write
+    h.mul_(2)
+    with pytest.raises(tg.AutogradError, match="modified in place"):
+        y.sum().backward()
+    x = tg.tensor([1.0, 3.0], requires_grad=True)
+    buf = tg.zeros(2)
+    y = x + buf                  # buf needed no gradient here, but the write makes it tracked
+    buf.copy_(x * 3)
+    with pytest.raises(tg.AutogradError, match="modified in place"):
+        y.sum().backward()
