@@ -2997,7 +2997,11 @@ PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 def _pad_amounts(x: Tensor, pad) -> list[tuple[int, int]]:
     """torch's ``pad`` tuple (last dim first: left, right, top, bottom, ...) as (before, after)
-    per padded dim, first padded dim first."""
+    per padded dim, first padded dim first. A one-element integer tensor counts as its int, as
+    in torch (StyleGAN2-ADA pads by the values of ``margin.ceil().to(torch.int32)``)."""
+    if isinstance(pad, (tuple, list)) and any(isinstance(p, Tensor) for p in pad):
+        pad = [p.__index__() if isinstance(p, Tensor) and p.array.dtype.kind in "iu"
+               and p.array.size == 1 else p for p in pad]
     if not isinstance(pad, (tuple, list)) or not all(
             isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
         raise InputTypeError(f"pad: pad must be a sequence of ints, got {pad!r}")

@@ -8,9 +8,26 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .errors import InputTypeError
+from .nn import Module
 
 __all__ = ["script", "trace", "trace_module", "ignore", "unused", "export", "is_scripting",
-           "is_tracing", "annotate", "script_if_tracing", "Final"]
+           "is_tracing", "annotate", "script_if_tracing", "Final", "TracerWarning", "ScriptModule",
+           "ScriptFunction"]
+
+
+class TracerWarning(Warning):
+    """``torch.jit.TracerWarning``: the category code filters (``warnings.simplefilter('ignore',
+    category=torch.jit.TracerWarning)``) around shape reads; tensorgan never traces, so never
+    issues one."""
+
+
+class ScriptModule(Module):
+    """``torch.jit.ScriptModule``, for ``isinstance`` checks: ``script`` / ``trace`` give the
+    Module back unchanged, so no tensorgan module is one."""
+
+
+class ScriptFunction:
+    """``torch.jit.ScriptFunction``, for ``isinstance`` checks (no function is one)."""
 
 
 def _callable(obj: Any, owner: str) -> Any:

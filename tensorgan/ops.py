@@ -45,6 +45,7 @@ _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes
 
 
 class Add(Function):
+    reads_inputs = False   # the gradient is g (unbroadcast): no input value
     promotes_floats = True
     takes_int = True
     takes_bool = True   # bool + bool: logical or, as torch
@@ -95,6 +96,7 @@ class Where(Function):
 
 
 class Sub(Function):
+    reads_inputs = False   # the gradient is g (unbroadcast): no input value
     promotes_floats = True
     takes_int = True
 

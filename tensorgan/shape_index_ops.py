@@ -166,8 +166,13 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     return out
 
 
-def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
-    """torch.tile: ``repeat`` with ones in front of ``dims`` when it is shorter than the rank."""
+def tile(input: Tensor, *sizes: Any, dims: Sequence[int] | None = None) -> Tensor:
+    """torch.tile: ``repeat`` with ones in front of ``dims`` when it is shorter than the rank;
+    ``x.tile(2, 1)``, ``x.tile((2, 1))``, ``tg.tile(x, (2, 1))`` or ``tg.tile(x, dims=(2, 1))``."""
+    if dims is None:
+        dims = sizes[0] if len(sizes) == 1 else sizes
+    elif sizes:
+        raise InputTypeError("tile: give the repeat counts either positionally or as dims=, not both")
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     return input.repeat(*((1,) * (input.ndim - len(dims)) + dims))
 

@@ -120,6 +120,8 @@ class Function:
     promotes_floats = False  # elementwise: float32 with float64 -> float64 (torch); else refused
     takes_half = False   # exact on float16 arrays (shape ops, casts); others compute it in float32
     returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
+    reads_inputs = True   # False: backward never reads the inputs' values (add, sub), so an input
+    # that needed no gradient may be written in place before backward (torch checks saved tensors)
 
     @classmethod
     def apply(cls, *args: Any) -> "Tensor":
@@ -707,13 +709,15 @@ def _check_still_valid(ctx: Function) -> None:
     if ctx.released:
         raise AutogradError("backward through a graph that was already freed: call backward("
                              "retain_graph=True) the first time to backward twice")
-    for parent, version in zip(ctx.inputs, ctx.versions):
+    for parent, version, needed in zip(ctx.inputs, ctx.versions, ctx.needs_input_grad):
         if version is not None and parent._version_box[0] != version:
             if ctx.__dict__.get("output_written"):
                 raise AutogradError(
                     f"{ctx.name()}: the output this op saved for backward was modified in place "
                     f"(through a .detach() or a view of it) after the op ran, so its gradient "
                     f"would be wrong; modify a .clone(), or do the update after backward()")
+            if not (ctx.reads_inputs or needed or parent._requires_grad):
+                continue    # a constant the op never reads (StyleGAN2: pl_mean.lerp(x, d) then pl_mean.copy_)
             raise AutogradError(
                 f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
                 f"after the op used it (an in-place op on it, a view or .detach() of it, an "
@@ -1702,6 +1706,8 @@ class Tensor:
         ok = lead >= 0 and all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape) and all(
             n in (1, shape[i + lead]) for i, n in enumerate(self.shape))
         if not ok:
+            if any(isinstance(s, Tensor) for s in sizes):
+                return self.expand(_index_sizes(sizes))
             raise ShapeError(f"expand: cannot expand shape {self.shape} to {tuple(sizes)} (only "
                              f"size-1 dims stretch; -1 keeps a dim)")
         return ops.Expand.apply(self, shape)
@@ -1716,6 +1722,8 @@ class Tensor:
         sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         if len(sizes) < self.ndim or not all(
                 isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in sizes):
+            if any(isinstance(s, Tensor) for s in sizes):
+                return self.repeat(_index_sizes(sizes))
             raise ShapeError(f"repeat: need one count >= 0 per dim of shape {self.shape}, got "
                              f"{tuple(sizes)}")
         return ops.Repeat.apply(self, tuple(int(s) for s in sizes))
@@ -2624,10 +2632,19 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
     return axis, bool(keepdims)
 
 
+def _index_sizes(sizes: tuple) -> tuple:
+    """Sizes with each one-element integer tensor read as its int, as torch reads them
+    (``y.repeat(G, 1, H, W)`` with ``G = torch.min(torch.as_tensor(4), torch.as_tensor(N))``); a
+    float or many-element tensor raises ``__index__``'s InputTypeError."""
+    return tuple(s.__index__() if isinstance(s, Tensor) else s for s in sizes)
+
+
 def _size_args(size: tuple) -> tuple:
     """``new_zeros(2, 3)`` or ``new_zeros((2, 3))``: the shape as a tuple of ints."""
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in shape):
+        if any(isinstance(s, Tensor) for s in shape):
+            return _size_args(_index_sizes(shape))
         raise InputTypeError(f"a size must be ints >= 0, got {size!r}")
     return tuple(int(s) for s in shape)
 

@@ -569,7 +569,15 @@ __all__ = ["strided", "detach", "is_complex", "real", "imag", "view_as_real", "v
            "gradient", "histogramdd", "selu_", "celu_", "rrelu_", "threshold_", "dropout_",
            "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
            "feature_dropout_", "compile", "set_float32_matmul_precision",
-           "get_float32_matmul_precision"]
+           "get_float32_matmul_precision", "_assert"]
+
+
+def _assert(condition: Any, message: str) -> None:
+    """``torch._assert(condition, message)``: raise ``AssertionError(message)`` when ``condition``
+    is false (a one-element tensor reads as its value). StyleGAN2-ADA's ``misc.assert_shape``
+    uses it for its shape checks."""
+    if not condition:
+        raise AssertionError(message)
 
 
 def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,

@@ -120,3 +120,11 @@ class Variable(metaclass=_VariableMeta):
 from . import functional  # noqa: E402  (uses grad above)
 from . import graph  # noqa: E402,F401  (saved_tensors_hooks / save_on_cpu)
 from . import forward_ad  # noqa: E402,F401  (dual tensors, on the reverse-mode engine)
+
+
+def __getattr__(name: str) -> Any:
+    # tg.autograd.profiler (torch.autograd.profiler.record_function) on first use, as tg.profiler
+    if name == "profiler":
+        import importlib
+        return importlib.import_module(f"{__name__}.profiler")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
