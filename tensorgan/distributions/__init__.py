@@ -36,35 +36,21 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "transforms"]
 
 
-def _install_torch_module_names() -> None:
-    """torch keeps one module per distribution (``torch.distributions.uniform.Uniform``,
-    ``from torch.distributions.normal import Normal``); here the classes live in a few files, so each
-    of torch's module names is an alias module holding its class(es)."""
-    import sys
-    import types
-    names = {"bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"],
-             "categorical": ["Categorical"], "cauchy": ["Cauchy"], "chi2": ["Chi2"],
-             "continuous_bernoulli": ["ContinuousBernoulli"], "dirichlet": ["Dirichlet"],
-             "exponential": ["Exponential"], "gamma": ["Gamma"], "geometric": ["Geometric"],
-             "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"],
-             "kumaraswamy": ["Kumaraswamy"], "laplace": ["Laplace"], "log_normal": ["LogNormal"],
-             "mixture_same_family": ["MixtureSameFamily"], "multinomial": ["Multinomial"],
-             "negative_binomial": ["NegativeBinomial"], "normal": ["Normal"],
-             "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"],
-             "pareto": ["Pareto"], "poisson": ["Poisson"], "relaxed_bernoulli": ["RelaxedBernoulli"],
-             "relaxed_categorical": ["RelaxedOneHotCategorical"], "studentT": ["StudentT"],
-             "uniform": ["Uniform"], "von_mises": ["VonMises"], "weibull": ["Weibull"]}
-    package = sys.modules[__name__]
-    for short, classes in names.items():
-        if f"{__name__}.{short}" in sys.modules:     # a real submodule of that name: keep it
-            continue
-        module = types.ModuleType(f"{__name__}.{short}", f"torch.distributions.{short}: {', '.join(classes)}")
-        for cls in classes:
-            setattr(module, cls, getattr(package, cls))
-        module.__all__ = list(classes)
-        sys.modules[module.__name__] = module
-        setattr(package, short, module)
+# torch keeps one module per distribution (``torch.distributions.uniform.Uniform``, ``from
+# torch.distributions.normal import Normal``); here the classes live in a few files, so each of
+# torch's module names is an alias module holding its class(es).
+from ..alias_modules import install_alias_modules  # noqa: E402
 
-
-_install_torch_module_names()
-del _install_torch_module_names
+install_alias_modules(__name__, "torch.distributions", {
+    "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"],
+    "categorical": ["Categorical"], "cauchy": ["Cauchy"], "chi2": ["Chi2"],
+    "continuous_bernoulli": ["ContinuousBernoulli"], "dirichlet": ["Dirichlet"],
+    "exponential": ["Exponential"], "gamma": ["Gamma"], "geometric": ["Geometric"],
+    "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"],
+    "kumaraswamy": ["Kumaraswamy"], "laplace": ["Laplace"], "log_normal": ["LogNormal"],
+    "mixture_same_family": ["MixtureSameFamily"], "multinomial": ["Multinomial"],
+    "negative_binomial": ["NegativeBinomial"], "normal": ["Normal"],
+    "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"],
+    "pareto": ["Pareto"], "poisson": ["Poisson"], "relaxed_bernoulli": ["RelaxedBernoulli"],
+    "relaxed_categorical": ["RelaxedOneHotCategorical"], "studentT": ["StudentT"],
+    "uniform": ["Uniform"], "von_mises": ["VonMises"], "weibull": ["Weibull"]})

@@ -652,28 +652,13 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-def _install_torch_module_names() -> None:
-    """torch keeps one module per optimizer (``from torch.optim.adam import Adam``,
-    ``from torch.optim.optimizer import Optimizer, required``); here each of those names is an
-    alias module holding its class(es)."""
-    import sys
-    import types
-    names = {"optimizer": ["Optimizer", "required"], "sgd": ["SGD"], "adam": ["Adam"],
-             "adamw": ["AdamW"], "rmsprop": ["RMSprop"], "adagrad": ["Adagrad"],
-             "adadelta": ["Adadelta"], "adamax": ["Adamax"], "nadam": ["NAdam"], "radam": ["RAdam"],
-             "asgd": ["ASGD"], "rprop": ["Rprop"], "lbfgs": ["LBFGS"], "sparse_adam": ["SparseAdam"],
-             "adafactor": ["Adafactor"]}
-    package = sys.modules[__name__]
-    for short, members in names.items():
-        if f"{__name__}.{short}" in sys.modules:     # a real submodule (optim/lbfgs.py): keep it
-            continue
-        module = types.ModuleType(f"{__name__}.{short}", f"torch.optim.{short}: {', '.join(members)}")
-        for member in members:
-            setattr(module, member, getattr(package, member))
-        module.__all__ = list(members)
-        sys.modules[module.__name__] = module
-        setattr(package, short, module)
+# torch keeps one module per optimizer (``from torch.optim.adam import Adam``, ``from
+# torch.optim.optimizer import Optimizer, required``); here each of those names is an alias module
+# holding its class(es).
+from ..alias_modules import install_alias_modules  # noqa: E402
 
-
-_install_torch_module_names()
-del _install_torch_module_names
+install_alias_modules(__name__, "torch.optim", {
+    "optimizer": ["Optimizer", "required"], "sgd": ["SGD"], "adam": ["Adam"], "adamw": ["AdamW"],
+    "rmsprop": ["RMSprop"], "adagrad": ["Adagrad"], "adadelta": ["Adadelta"], "adamax": ["Adamax"],
+    "nadam": ["NAdam"], "radam": ["RAdam"], "asgd": ["ASGD"], "rprop": ["Rprop"], "lbfgs": ["LBFGS"],
+    "sparse_adam": ["SparseAdam"], "adafactor": ["Adafactor"]})
