@@ -6,7 +6,8 @@ else -- step, epoch, RNG states (JSON strings), hyperparameters, the config -- s
 document stored as a 0-d unicode array under ``__meta__``, where each array is replaced by a
 ``{"__array__": path}`` reference (``{"__tensor__": path}`` for a Tensor, which :func:`load` gives
 back as a CPU Tensor, with ``"requires_grad": true`` where it required grad; :func:`save` also marks
-tuples, ``{"__tuple__": [...]}``, so they come back as tuples, and a dict keyed by ints -- an
+tuples, ``{"__tuple__": [...]}``, so they come back as tuples (a ``tg.Size``, a shape, as
+``{"__size__": [...]}``, so it comes back a Size), and a dict keyed by ints -- an
 optimizer's ``"state"``, torch's layout -- as ``{"__int_keys__": {"0": ...}}``, so its keys come
 back as ints). Plain NumPy can inspect a
 checkpoint; nothing needs pickle.
@@ -32,7 +33,7 @@ import numpy as np
 
 from .errors import CheckpointError, InputTypeError
 from .fileio import atomic_write  # noqa: F401  (re-exported: checkpoint.atomic_write)
-from .tensor import Tensor
+from .tensor import Size, Tensor
 
 __all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "save", "load", "atomic_write",
            "encode", "decode"]
@@ -45,7 +46,7 @@ _META_KEY = "__meta__"
 # ---------------------------------------------------------------------------------------------
 # Nested dict <-> (JSON tree, flat arrays)
 # ---------------------------------------------------------------------------------------------
-_MARKERS = ("__array__", "__tensor__", "__tuple__", "__int_keys__")
+_MARKERS = ("__array__", "__tensor__", "__tuple__", "__size__", "__int_keys__")
 
 
 def _int_keyed(value: Any) -> bool:
@@ -111,7 +112,9 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
                 out[k] = walk(v, f"{path}/{k}" if path else k)
             return out
         items = [walk(v, f"{path}/{i}") for i, v in enumerate(value)]
-        return {"__tuple__": items} if keep_tuples and isinstance(value, tuple) else items
+        if keep_tuples and isinstance(value, tuple):
+            return {"__size__" if isinstance(value, Size) else "__tuple__": items}
+        return items
 
     meta = json.dumps(walk(tree, ""), allow_nan=True)
     return meta, arrays
@@ -130,6 +133,9 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                 return Tensor._from(arrays[key], device="cpu", requires_grad=value.get("requires_grad") is True)
             if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
                 return tuple(walk(v) for v in value["__tuple__"])
+            if set(value) == {"__size__"} and isinstance(value["__size__"], list) and all(
+                    isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value["__size__"]):
+                return Size(value["__size__"])
             if set(value) == {"__int_keys__"} and isinstance(value["__int_keys__"], dict):
                 try:
                     return {int(k): walk(v) for k, v in value["__int_keys__"].items()}

@@ -13,12 +13,13 @@ import numpy as np
 from .backend import get_device
 from .errors import DTypeError, InputTypeError, ShapeError
 from .factory import _whole_numbers, randint, tensor
-from .tensor import FLOAT_DTYPES, Tensor, _check_dtype, _is_int, float32, int64
+from .tensor import FLOAT_DTYPES, Tensor, _check_dtype, _int_of, _is_int, float32, int64
 
 
 def _triangle_indices(op: str, row: int, col: int, offset: int, dtype: Any, device: Any,
                       lower: bool) -> Tensor:
     """The (2, N) row and column indices of the lower / upper triangle of a (row, col) matrix."""
+    row, col, offset = _int_of(row), _int_of(col), _int_of(offset)
     for name, v in (("row", row), ("col", col), ("offset", offset)):
         if not _is_int(v) or (name != "offset" and v < 0):
             raise InputTypeError(f"{op}: {name} must be an int{' >= 0' if name != 'offset' else ''}, got {v!r}")
@@ -65,6 +66,8 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)`` (torch.logspace)."""
     if not _is_int(steps) or steps < 0:
+        if isinstance(steps, Tensor) and _is_int(_int_of(steps)):
+            return logspace(start, end, _int_of(steps), base, dtype=dtype, device=device, requires_grad=requires_grad)
         raise InputTypeError(f"logspace: steps must be an int >= 0, got {steps!r}")
     values = float(base) ** np.linspace(float(start), float(end), int(steps))
     return tensor(values, requires_grad=requires_grad, dtype=dtype or float32, device=device)

@@ -8,7 +8,7 @@ import numpy as np
 from .backend import get_device
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import BOOL, Tensor, _axes, _check_dtype, _is_int, float32, get_default_dtype, int64
+from .tensor import BOOL, Tensor, _axes, _check_dtype, _int_of, _is_int, float32, get_default_dtype, int64
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
@@ -114,7 +114,9 @@ def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """``torch.arange``: int64 when start, end and step are all ints (``arange(4)`` is 0, 1, 2,
-    3), else float32 (unless ``dtype=`` says)."""
+    3), else float32 (unless ``dtype=`` says); a one-element tensor counts as its number."""
+    if isinstance(start, Tensor) or isinstance(end, Tensor) or isinstance(step, Tensor):
+        start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -129,6 +131,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (latent-space walks)."""
     if not _is_int(steps) or steps < 0:
+        if isinstance(steps, Tensor) and _is_int(_int_of(steps)):
+            return linspace(start, end, _int_of(steps), dtype=dtype, device=device, requires_grad=requires_grad)
         raise InputTypeError(f"linspace: steps must be an int >= 0, got {steps!r}")
     return tensor(np.linspace(start, end, int(steps)), requires_grad=requires_grad,
                   dtype=dtype or get_default_dtype(), device=device)
@@ -377,6 +381,7 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """A random permutation of 0 .. n-1, int64 (``x[tg.randperm(len(x))]`` shuffles)."""
+    n = _int_of(n)
     if not _is_int(n) or n < 0:
         raise InputTypeError(f"randperm: n must be an int >= 0, got {n!r}")
     return _whole_numbers(resolve(generator, None).permutation(int(n)), dtype, device, "randperm")
@@ -387,6 +392,8 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     """The identity matrix (n, m) (torch.eye)."""
     m = n if m is None else m
     if not (_is_int(n) and _is_int(m)) or n < 0 or m < 0:
+        if (isinstance(n, Tensor) or isinstance(m, Tensor)) and _is_int(_int_of(n)) and _is_int(_int_of(m)):
+            return eye(_int_of(n), _int_of(m), dtype=dtype, device=device, requires_grad=requires_grad)
         raise InputTypeError(f"eye: sizes must be ints >= 0, got {n!r}, {m!r}")
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)

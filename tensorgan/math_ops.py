@@ -22,7 +22,7 @@ import numpy as np
 
 from . import ops
 from .errors import DTypeError, InputTypeError, ShapeError
-from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _size_args,
+from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _int_of, _size_args,
                      _to_array, _torch_dims, get_device, no_grad)
 
 
@@ -452,6 +452,7 @@ class _TensorMath:
 
     def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> AMinMax:
         """``(min, max)`` over ``dim`` (all by default), a named pair as torch's."""
+        dim = _int_of(dim)
         if dim is not None and not isinstance(dim, (int, np.integer)):
             raise InputTypeError(f"aminmax: dim must be an int or None, got {dim!r}")
         return AMinMax(self.amin(dim, keepdim), self.amax(dim, keepdim))

@@ -45,6 +45,7 @@ _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes
 
 
 class Add(Function):
+    number_edges = True     # x + 2: the 2 is an edge too, as torch's wrapped number
     reads_inputs = False   # the gradient is g (unbroadcast): no input value
     promotes_floats = True
     takes_int = True
@@ -95,7 +96,14 @@ class Where(Function):
         return ga, gb, None
 
 
+class Rsub(Add):
+    """``2 - x`` as ``-x + 2`` (1 - 1 = +0), under torch's node for it: RsubBackward1, whose
+    number operand is no edge."""
+    number_edges = False
+
+
 class Sub(Function):
+    number_edges = True     # x - 2: the 2 is an edge too, as torch's wrapped number
     reads_inputs = False   # the gradient is g (unbroadcast): no input value
     promotes_floats = True
     takes_int = True
@@ -112,6 +120,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    number_edges = True     # x * 2: the 2 is an edge too, as torch's wrapped number
     promotes_floats = True
     takes_int = True
     takes_bool = True   # bool * bool: logical and, as torch
@@ -135,6 +144,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    number_edges = True     # x / 2: the 2 is an edge too, as torch's wrapped number
     promotes_floats = True
     def forward(self, a, b):
         _broadcast_check("div", a, b)

@@ -27,7 +27,7 @@ from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeErr
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
-from .tensor import BOOL, Function, MinMax, Tensor, _is_int, _one_dtype, is_grad_enabled, no_grad
+from .tensor import BOOL, Function, MinMax, Tensor, _int_of, _is_int, _one_dtype, is_grad_enabled, no_grad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -41,8 +41,13 @@ def _tensor(op: str, x: Any, name: str = "input") -> Tensor:
 
 def _dims(op: str, dims: Any, ndim: int) -> tuple[int, ...]:
     """An int or a sequence of ints as non-negative dims of an ``ndim``-D tensor (checked)."""
+    given = dims
     dims = (dims,) if _is_int(dims) else tuple(dims) if isinstance(dims, (tuple, list)) else None
     if dims is None or not all(_is_int(d) for d in dims):
+        if isinstance(given, Tensor) or dims and any(isinstance(d, Tensor) for d in dims):
+            ints = tuple(map(_int_of, dims or (given,)))      # one-element integer tensors as ints
+            if all(_is_int(d) for d in ints):
+                return _dims(op, ints, ndim)
         raise InputTypeError(f"{op}: dims must be an int or a sequence of ints")
     for d in dims:
         if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
@@ -150,7 +155,8 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements along ``dims`` by ``shifts``, wrapping around (torch.roll; no dims -- None
     or ``()``, torch's default -- the flattened tensor, shape kept)."""
-    shifts_t = (shifts,) if _is_int(shifts) else tuple(shifts)
+    shifts_t = (shifts,) if _is_int(shifts) else (_int_of(shifts),) if isinstance(shifts, Tensor) \
+        else tuple(map(_int_of, shifts))
     if dims is None or (isinstance(dims, (tuple, list)) and not dims):
         if len(shifts_t) != 1:
             raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts}")
@@ -215,6 +221,7 @@ def flipud(input: Tensor) -> Tensor:
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dim towards the
     second (torch.rot90)."""
+    k = _int_of(k)
     if not isinstance(dims, (tuple, list)) or len(dims) != 2 or input.ndim < 2 or not _is_int(k):
         raise ShapeError(f"rot90: needs an int k, two dims and an input of at least 2 dims, got "
                          f"k={k!r}, dims={dims!r}, shape {input.shape}")
@@ -234,6 +241,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     d = input._dim(dim, "select")
     n = input.shape[d]
     if not _is_int(index) or not -n <= index < n:
+        if isinstance(index, Tensor) and _is_int(_int_of(index)):
+            return select(input, d, _int_of(index))
         raise IndexOutOfRangeError(f"select: index {index!r} is out of range for dimension {d} "
                                    f"with size {n}")
     return input[(slice(None),) * d + (int(index),)]
@@ -665,6 +674,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     in sorted order (torch.topk; ``sorted=False`` gives them sorted too)."""
     n = input.shape[input._dim(dim, "topk")] if input.ndim else 1
     if not _is_int(k) or not 0 <= k <= n:
+        if isinstance(k, Tensor) and _is_int(_int_of(k)):
+            return topk(input, _int_of(k), dim, largest, sorted)
         raise ShapeError(f"topk: k={k!r} is out of range for a dim of size {n}")
     values, indices, _ = _sorted("topk", input, dim, largest, slice(0, int(k)))
     return MinMax(values.reshape(()), indices.reshape(())) if input.ndim == 0 else MinMax(values, indices)
@@ -674,6 +685,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Min
     """The ``k``-th smallest element along ``dim`` (k from 1) and its index (torch.kthvalue)."""
     n = input.shape[input._dim(dim, "kthvalue")] if input.ndim else 1
     if not _is_int(k) or not 1 <= k <= n:
+        if isinstance(k, Tensor) and _is_int(_int_of(k)):
+            return kthvalue(input, _int_of(k), dim, keepdim)
         raise ShapeError(f"kthvalue: k={k!r} is out of range for a dim of size {n}")
     values, indices, d = _sorted("kthvalue", input, dim, False, slice(int(k) - 1, int(k)))
     if not keepdim or input.ndim == 0:
@@ -689,6 +702,8 @@ def _triangle(op: str, input: Tensor, diagonal: int, lower: bool) -> Tensor:
     """``input`` with the elements above (``lower``) or below the ``diagonal``-th diagonal of its
     last two dims set to 0; they get no gradient."""
     if input.ndim < 2 or not _is_int(diagonal):
+        if isinstance(diagonal, Tensor) and _is_int(_int_of(diagonal)):
+            return _triangle(op, input, _int_of(diagonal), lower)
         raise ShapeError(f"{op}: input must have at least 2 dims and diagonal must be an int, got "
                          f"shape {input.shape}, diagonal={diagonal!r}")
     m, n = input.shape[-2:]
@@ -727,6 +742,8 @@ def diagonal_planes(op: str, input: Tensor, offset: Any, dim1: Any, dim2: Any) -
     ``offset``-th diagonal in them, and the two dims -- checked, for diagonal and
     diagonal_scatter."""
     if input.ndim < 2 or not _is_int(offset):
+        if isinstance(offset, Tensor) and _is_int(_int_of(offset)):
+            return diagonal_planes(op, input, _int_of(offset), dim1, dim2)
         raise ShapeError(f"{op}: input must have at least 2 dims and offset must be an int, "
                          f"got shape {input.shape}, offset={offset!r}")
     d1, d2 = input._dim(dim1, op), input._dim(dim2, op)
@@ -1215,6 +1232,7 @@ def _sampling_weights(input: Tensor, num_samples: int, replacement: bool) -> np.
         raise DTypeError(f"multinomial: input must be a float tensor of weights, got {input.dtype}")
     if input.ndim not in (1, 2):
         raise ShapeError(f"multinomial: input must be 1-D or 2-D, got shape {input.shape}")
+    num_samples = _int_of(num_samples)
     if not _is_int(num_samples) or num_samples <= 0:
         raise ConfigError(f"multinomial: num_samples must be an int > 0, got {num_samples!r}")
     weights = input.detach().numpy().astype(np.float64).reshape(-1, input.shape[-1])

@@ -25,7 +25,7 @@ from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
-from .tensor import BOOL, FLOAT_DTYPES, MinMax, Tensor, _is_int, is_grad_enabled, no_grad
+from .tensor import BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, is_grad_enabled, no_grad
 
 
 def _float_input(op: str, x: Any) -> Tensor:
@@ -304,6 +304,7 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     (Tensor.unfold: a view in torch, a gather here); the gradient sums over overlapping windows."""
     x = input.reshape(1) if input.ndim == 0 else input
     d = _dim("unfold", input, dimension)
+    size, step = _int_of(size), _int_of(step)
     n = x.shape[d]
     if input.ndim == 0 and _is_int(size) and 0 <= size <= 1 and _is_int(step) and step > 0:
         return x[:size]                          # torch: a 0-d tensor's windows as a 1-D one

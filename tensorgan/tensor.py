@@ -120,6 +120,8 @@ class Function:
     promotes_floats = False  # elementwise: float32 with float64 -> float64 (torch); else refused
     takes_half = False   # exact on float16 arrays (shape ops, casts); others compute it in float32
     returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
+    number_edges = False  # True: a Python number operand is an edge too, (None, 0) in next_functions
+    # (torch wraps the number of x + 2, x * 2, x - 2, x / 2 into a tensor input)
     reads_inputs = True   # False: backward never reads the inputs' values (add, sub), so an input
     # that needed no gradient may be written in place before backward (torch checks saved tensors)
 
@@ -164,10 +166,12 @@ class Function:
         None for an input autograd does not track (so a tutorial can walk the graph backwards:
         ``loss.grad_fn.next_functions[0][0]``). Empty once backward has freed the graph."""
         pairs = []
-        for a in self.__dict__.get("inputs", ()):
+        inputs = self.__dict__.get("inputs", ())
+        for i in _edge_positions(self):
+            a = inputs[i]
             if not isinstance(a, Tensor):
-                continue
-            if a._ctx is not None:
+                pairs.append((None, 0))        # a wrapped Python number (number_edges)
+            elif a._ctx is not None:
                 pairs.append((a._ctx, 0))
             elif a._requires_grad:
                 pairs.append((AccumulateGrad.of(a), 0))
@@ -227,8 +231,16 @@ TORCH_NODE_NAMES: dict = {
     "SolveTriangular": "LinalgSolveTriangularBackward0", "Transpose": "TransposeBackward0",
     "MatrixT": "TBackward0", "Stack": "StackBackward0", "Unsqueeze": "UnsqueezeBackward0",
     "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
-    "Bmm": "BmmBackward0",
+    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1",
 }
+
+
+def _edge_positions(ctx: Function) -> list:
+    """The positions in ``ctx.inputs`` that are graph edges (``next_functions`` entries, node-hook
+    gradients): the Tensors, and for ops with ``number_edges`` their Python number operands."""
+    numbers_too = type(ctx).number_edges
+    return [i for i, a in enumerate(ctx.__dict__.get("inputs", ())) if isinstance(a, Tensor) or (
+        numbers_too and isinstance(a, (int, float, complex, np.number)))]
 
 
 class AccumulateGrad:
@@ -303,9 +315,10 @@ class _NodeHooks:
 
     def run_post(self, ctx: Function, input_grads: tuple, g) -> tuple:
         """The hooks on the gradients ``input_grads`` (one per ``ctx.inputs``) of the node."""
-        tensor_inputs = [i for i, a in enumerate(ctx.inputs) if isinstance(a, Tensor)]
+        tensor_inputs = _edge_positions(ctx)
         for hook in list(self.post.values()):
-            grad_inputs = tuple(None if input_grads[i] is None or not ctx.inputs[i]._requires_grad else
+            grad_inputs = tuple(None if input_grads[i] is None or not isinstance(ctx.inputs[i], Tensor)
+                                or not ctx.inputs[i]._requires_grad else
                                 _as_tensor(_dense(input_grads[i], ctx.xp), ctx.device)
                                 for i in tensor_inputs)
             new = hook(grad_inputs, (_as_tensor(g, ctx.device),))
@@ -1316,7 +1329,7 @@ class Tensor:
     def __sub__(self, other): return self._binary(ops.Sub, other)
     def __rsub__(self, other):  # 1 - x as -x + 1: 1 - 1 = +0
         me = self._arith(other)
-        return ops.Add.apply(ops.Neg.apply(me), me._lift(other))
+        return ops.Rsub.apply(ops.Neg.apply(me), me._lift(other))
     def __mul__(self, other): return self._binary(ops.Mul, other)
     def __rmul__(self, other): return self._binary(ops.Mul, other)
     def __truediv__(self, other): return self._binary(ops.Div, other)
@@ -1650,6 +1663,8 @@ class Tensor:
     def unsqueeze(self, dim: int) -> "Tensor":
         """A new axis of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -self.ndim - 1 <= dim <= self.ndim:
+            if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
+                return self.unsqueeze(_int_of(dim))
             raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
         dim = int(dim) % (self.ndim + 1)
         return ops.Unsqueeze.apply(self, self.shape[:dim] + (1,) + self.shape[dim:])
@@ -1740,6 +1755,8 @@ class Tensor:
             if step <= 0:
                 raise ShapeError(f"split: split_size must be > 0, got {step}")
             sizes = [min(step, n - start) for start in range(0, n, step)] or [0]
+        elif isinstance(split_size_or_sections, Tensor) and split_size_or_sections.ndim == 0:
+            return self.split(_int_of(split_size_or_sections), dim)
         else:
             sizes = [int(s) for s in split_size_or_sections]
             if sum(sizes) != n or any(s < 0 for s in sizes):
@@ -1753,6 +1770,8 @@ class Tensor:
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         """At most ``chunks`` pieces of ceil(n / chunks) along ``dim`` (PyTorch's ``chunk``)."""
         if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            if isinstance(chunks, Tensor) and _is_int(_int_of(chunks)):
+                return self.chunk(_int_of(chunks), dim)
             raise ShapeError(f"chunk: chunks must be a positive int, got {chunks!r}")
         n = self.shape[self._dim(dim, "chunk")]
         if n == 0:  # PyTorch gives ``chunks`` empty pieces, not one
@@ -1761,6 +1780,8 @@ class Tensor:
 
     def _dim(self, dim: Any, name: str) -> int:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -self.ndim <= dim < self.ndim:
+            if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
+                return self._dim(_int_of(dim), name)
             raise ShapeError(f"{name}: dim {dim!r} is out of range for shape {self.shape}")
         return int(dim) % self.ndim
 
@@ -1770,6 +1791,8 @@ class Tensor:
             dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
         elif args:
             _both("permute", "dims")
+        if any(isinstance(d, Tensor) for d in dims):
+            dims = tuple(map(_int_of, dims))
         if (any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims)
                 or len(dims) != self.ndim or any(not -self.ndim <= d < self.ndim for d in dims)
                 or sorted(d % self.ndim for d in dims) != list(range(self.ndim))):
@@ -2047,6 +2070,9 @@ class Tensor:
         axis = self._dim(dim, "narrow")
         size = self.shape[axis]
         if not (_is_int(start) and _is_int(length)) or not -size <= start <= size:
+            if (isinstance(start, Tensor) or isinstance(length, Tensor)) and _is_int(_int_of(start)) \
+                    and _is_int(_int_of(length)):
+                return self.narrow(axis, _int_of(start), _int_of(length))
             raise ShapeError(f"narrow: start {start!r} is out of range for dim {dim} of size {size}")
         start = start % size if start < 0 else start
         if length < 0 or start + length > size:
@@ -2600,6 +2626,16 @@ def _is_int(k: Any) -> bool:
     return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
 
 
+def _int_of(v: Any) -> Any:
+    """A one-element integer tensor given where torch takes an int (a dim, a start, a count:
+    ``x.narrow(1, tg.tensor(2), 1)``) as that int; anything else unchanged, for the caller's own
+    check to name. Callers reach it only once their plain-int test has failed, so an int costs
+    nothing."""
+    if isinstance(v, Tensor) and v.array.dtype.kind in "iu" and v.array.size == 1:
+        return int(v.item())
+    return v
+
+
 def _ints_first(key: tuple) -> tuple | None:
     """torch applies integer indices before array and mask indices (``x[0, :, [0, 1]]`` is
     ``x[0][:, [0, 1]]``, shape (3, 2) for a (2, 3, 4) x); NumPy counts the int as one more array
@@ -2676,9 +2712,13 @@ def _axes(axis, ndim: int):
     try:
         axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     except TypeError:
+        if isinstance(axis, Tensor) and _is_int(_int_of(axis)):
+            return _axes(_int_of(axis), ndim)
         raise InputTypeError(f"axis must be an int or a tuple of ints, got {type(axis).__name__}") from None
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            if isinstance(a, Tensor) and _is_int(_int_of(a)):     # a one-element tensor, or one in a tuple
+                return _axes(_int_of(axis) if isinstance(axis, Tensor) else tuple(map(_int_of, axes)), ndim)
             raise InputTypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dims")
@@ -2771,6 +2811,8 @@ class _Size(int):
         if dim is None:
             return Size(self.shape)
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -len(self.shape) <= dim < len(self.shape):
+            if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
+                return self(_int_of(dim))
             raise ShapeError(f"size: dim {dim!r} is out of range for shape {self.shape}")
         return self.shape[dim]
 

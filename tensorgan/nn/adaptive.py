@@ -54,15 +54,15 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             for layer in cluster:
                 layer.reset_parameters()
 
-    def forward(self, input: Tensor, target: Any) -> _ASMoutput:
-        labels = np.asarray(target.numpy() if isinstance(target, Tensor) else target)
+    def forward(self, input_: Tensor, target_: Any) -> _ASMoutput:
+        labels = np.asarray(target_.numpy() if isinstance(target_, Tensor) else target_)
         if labels.ndim > 1 or labels.dtype.kind not in "iu":
             raise ShapeError(f"AdaptiveLogSoftmaxWithLoss: target must be 0-d or 1-D integer class "
                              f"indices, got shape {labels.shape} {labels.dtype}")
-        if input.ndim != labels.ndim + 1 or (labels.ndim and input.shape[0] != labels.shape[0]):
+        if input_.ndim != labels.ndim + 1 or (labels.ndim and input_.shape[0] != labels.shape[0]):
             raise ShapeError(f"AdaptiveLogSoftmaxWithLoss: a {labels.ndim}-D target {labels.shape} "
-                             f"needs {labels.ndim + 1}-D input with as many rows, got {input.shape}")
-        x, labels = (input, labels) if labels.ndim else (input.reshape(1, -1), labels.reshape(1))
+                             f"needs {labels.ndim + 1}-D input with as many rows, got {input_.shape}")
+        x, labels = (input_, labels) if labels.ndim else (input_.reshape(1, -1), labels.reshape(1))
         if labels.size and (labels.min() < 0 or labels.max() >= self.n_classes):
             raise ConfigError(f"AdaptiveLogSoftmaxWithLoss: target values should be in "
                               f"[0, {self.n_classes - 1}], got values in [{labels.min()}, {labels.max()}]")
@@ -78,7 +78,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                 picked = local[xp.arange(rows.size), xp.asarray(labels[rows] - self.cutoffs[i - 1])]
                 output = output + ops.ScatterIntoZeros.apply(picked, (n,), (xp.asarray(rows),))
         loss = (-output).mean()
-        return _ASMoutput(output if input.ndim == 2 else output.reshape(()), loss)
+        return _ASMoutput(output if input_.ndim == 2 else output.reshape(()), loss)
 
     def log_prob(self, input: Tensor) -> Tensor:
         """Log-probabilities of all ``n_classes`` for (N, in_features) or (in_features,) input."""

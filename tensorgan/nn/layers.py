@@ -59,9 +59,9 @@ class Linear(Module):
         """Re-draw weight and bias with the default initialization (as at construction)."""
         _default_init(self.weight, self.bias, generator)
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, tuple(range(1, 33)), "(..., in_features)", self.in_features, -1)
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, tuple(range(1, 33)), "(..., in_features)", self.in_features, -1)
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -135,9 +135,9 @@ class _ConvNd(Module):
         amounts = [n for pair in reversed(pairs) for n in pair]
         return F.pad(x, amounts, self.padding_mode), 0
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         """``(N, C, *spatial)``, or torch's unbatched ``(C, *spatial)`` (run as a batch of one)."""
-        return self._batched(x, self._forward)
+        return self._batched(input, self._forward)
 
     def _batched(self, x: Tensor, run: Callable[[Tensor], Tensor]) -> Tensor:
         layout = _LAYOUTS[self.dims]
@@ -176,13 +176,13 @@ class _Conv(_ConvNd):
 class _ConvTranspose(_ConvNd):
     transposed = True
 
-    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         """As torch's: ``output_size`` (the spatial sizes, or with N and C in front) picks the
         output_padding that gives it, for a stride that leaves several sizes possible."""
         if output_size is None:
-            return self._batched(x, self._forward)
-        leading = 1 if getattr(x, "ndim", None) == self.dims + 1 else 2     # (C,) or (N, C) in front
-        return self._batched(x, lambda batch: self._forward(
+            return self._batched(input, self._forward)
+        leading = 1 if getattr(input, "ndim", None) == self.dims + 1 else 2     # (C,) or (N, C) in front
+        return self._batched(input, lambda batch: self._forward(
             batch, self._output_padding(batch, output_size, leading)))
 
     def _output_padding(self, x: Tensor, output_size: Any, leading: int) -> tuple:
@@ -351,8 +351,8 @@ class _BatchNorm(Module):
         return (x, self.running_mean, self.running_var, self.weight, self.bias,
                 self.training or not self.track_running_stats, momentum, self.eps)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.batch_norm(*self._functional_args(x))
+    def forward(self, input: Tensor) -> Tensor:
+        return F.batch_norm(*self._functional_args(input))
 
     def forward_leaky_relu(self, x: Tensor, negative_slope: float) -> Tensor:
         """``leaky_relu(self(x), negative_slope)`` in one fused op (what Sequential calls for a
@@ -400,8 +400,8 @@ class SyncBatchNorm(_BatchNorm):
                          device=device, dtype=dtype, bias=bias)
         self.process_group = None
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self._flattened(x, super().forward)
+    def forward(self, input: Tensor) -> Tensor:
+        return self._flattened(input, super().forward)
 
     def forward_leaky_relu(self, x: Tensor, negative_slope: float) -> Tensor:
         return self._flattened(x, lambda x3: super(SyncBatchNorm, self).forward_leaky_relu(x3, negative_slope))
@@ -445,8 +445,8 @@ class LeakyReLU(Module):
         self.negative_slope = F._scalar("LeakyReLU", "negative_slope", negative_slope)
         self.inplace = _inplace_flag(self, inplace)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope, self.inplace)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -459,13 +459,13 @@ def _inplace_flag(layer: Module, inplace: Any) -> bool:
 
 
 class Tanh(Module):
-    def forward(self, x: Tensor) -> Tensor:
-        return F.tanh(x)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanh(input)
 
 
 class Sigmoid(Module):
-    def forward(self, x: Tensor) -> Tensor:
-        return F.sigmoid(x)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.sigmoid(input)
 
 
 class _FunctionLayer(Module):
@@ -478,8 +478,8 @@ class _FunctionLayer(Module):
     def function(x: Tensor, *args: Any) -> Tensor:
         raise NotImplementedError
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.function(x, *(getattr(self, name) for name in self.params))
+    def forward(self, input: Tensor) -> Tensor:
+        return self.function(input, *(getattr(self, name) for name in self.params))
 
     def extra_repr(self) -> str:
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.params)
@@ -516,8 +516,8 @@ class _Activation(_FunctionLayer):
         super().__init__()
         self.inplace = _inplace_flag(self, inplace)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.function(x, *(getattr(self, name) for name in self.params), inplace=self.inplace)
+    def forward(self, input: Tensor) -> Tensor:
+        return self.function(input, *(getattr(self, name) for name in self.params), inplace=self.inplace)
 
     def extra_repr(self) -> str:
         shown = [super().extra_repr()] + (["inplace=True"] if self.inplace and self.show_inplace else [])
@@ -629,9 +629,9 @@ class Softmin(_FunctionLayer):
 class Softmax2d(Module):
     """Softmax over the channels of (N, C, H, W) or (C, H, W) input, at each position."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (3, 4), "(N, C, H, W) or (C, H, W)")
-        return F.softmax(x, -3)
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, (3, 4), "(N, C, H, W) or (C, H, W)")
+        return F.softmax(input, -3)
 
 
 class RReLU(Module):
@@ -649,8 +649,8 @@ class RReLU(Module):
                                  f"{type(generator).__name__}")
         self.lower, self.upper, self.inplace, self.generator = lower, upper, bool(inplace), generator
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.rrelu(x, self.lower, self.upper, self.training, self.inplace, generator=self.generator)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
@@ -670,8 +670,8 @@ class PReLU(Module):
     def reset_parameters(self) -> None:
         init.constant_(self.weight, self.init)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.prelu(x, self.weight)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
@@ -735,8 +735,8 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = _check_eps("LayerNorm", eps), bool(elementwise_affine)
         _affine_parameters(self, self.normalized_shape, self.elementwise_affine, dtype, device, bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -819,10 +819,10 @@ class GroupNorm(Module):
         self.eps, self.affine = _check_eps("GroupNorm", eps), bool(affine)
         _affine_parameters(self, (self.num_channels,), self.affine, dtype, device, bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim < 2 or x.shape[1] != self.num_channels:
-            raise ShapeError(f"GroupNorm: expected (N, {self.num_channels}, ...), got {x.shape}")
-        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ShapeError(f"GroupNorm: expected (N, {self.num_channels}, ...), got {input.shape}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
@@ -859,23 +859,23 @@ class _InstanceNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         batched_rank = self.dims + 2
-        check_input(self, x, (batched_rank - 1, batched_rank), self.layouts[self.dims])
-        batched = x if x.ndim == batched_rank else x.unsqueeze(0)
+        check_input(self, input, (batched_rank - 1, batched_rank), self.layouts[self.dims])
+        batched = input if input.ndim == batched_rank else input.unsqueeze(0)
         if batched.shape[1] != self.num_features:
             if self.affine or self.track_running_stats:
                 raise ShapeError(f"{type(self).__name__}: expected {self.num_features} channels, "
-                                 f"got input {x.shape}")
+                                 f"got input {input.shape}")
             # torch: num_features is unused without affine parameters or running statistics, so a
             # mismatch only warns (UNIT's encoder builds InstanceNorm2d(64) for any width).
-            warnings.warn(f"{type(self).__name__}: input's size at dim={x.ndim - self.dims - 1} "
+            warnings.warn(f"{type(self).__name__}: input's size at dim={input.ndim - self.dims - 1} "
                           f"({batched.shape[1]}) does not match num_features ({self.num_features}), "
                           f"which is unused because affine=False", UserWarning, stacklevel=2)
         use_input_stats = self.training or not self.track_running_stats
         y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
                             use_input_stats, 0.0 if self.momentum is None else self.momentum, self.eps)
-        return y if x.ndim == batched_rank else y.squeeze(0)
+        return y if input.ndim == batched_rank else y.squeeze(0)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -934,12 +934,12 @@ class Embedding(Module):
         if self.padding_idx is not None:
             self.weight.array[self.padding_idx] = 0
 
-    def forward(self, indices: Any) -> Tensor:
+    def forward(self, input: Any) -> Tensor:
         try:
             if self.max_norm is not None or self.scale_grad_by_freq:
-                return F.embedding(indices, self.weight, self.padding_idx, self.max_norm,
+                return F.embedding(input, self.weight, self.padding_idx, self.max_norm,
                                    self.norm_type, self.scale_grad_by_freq)
-            return F.embedding(indices, self.weight, self.padding_idx)
+            return F.embedding(input, self.weight, self.padding_idx)
         except InputTypeError as exc:          # name the layer, as every layer's error does
             raise InputTypeError(f"Embedding({self.num_embeddings}, ...): {exc}") from None
 
@@ -1027,8 +1027,8 @@ class EmbeddingBag(Module):
 
 
 class Identity(Module):
-    def forward(self, x: Tensor) -> Tensor:
-        return x
+    def forward(self, input: Tensor) -> Tensor:
+        return input
 
 
 class Dropout(Module):
@@ -1059,8 +1059,8 @@ class Dropout(Module):
 
     function = staticmethod(F.dropout)   # the variants below differ only in this
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.function(x, self.p, self.training, self.inplace, generator=self.generator)
+    def forward(self, input: Tensor) -> Tensor:
+        return self.function(input, self.p, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -1104,9 +1104,9 @@ class MaxPool2d(_Pool2d):
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
         self.return_indices = bool(return_indices)   # (values, int64 indices) for MaxUnpool2d
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (4,), "(N, C, H, W)")
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, (4,), "(N, C, H, W)")
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
@@ -1127,9 +1127,9 @@ class AvgPool2d(_Pool2d):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (4,), "(N, C, H, W)")
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, (4,), "(N, C, H, W)")
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
@@ -1148,9 +1148,9 @@ class _AdaptivePool2d(_FunctionLayer):
     def _check_size(self, output_size: Any) -> None:
         F._adaptive_size(type(self).__name__, output_size, (1, 1))
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, self.ranks, self.layout)
-        return super().forward(x)
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, self.ranks, self.layout)
+        return super().forward(input)
 
 
 class AdaptiveAvgPool2d(_AdaptivePool2d):
@@ -1187,9 +1187,9 @@ class _Pool1d:
 class MaxPool1d(_Pool1d, MaxPool2d):
     """``torch.nn.MaxPool1d`` (``F.max_pool1d``)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, self.ranks, self.layout)
-        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, self.ranks, self.layout)
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
 
@@ -1202,9 +1202,9 @@ class AvgPool1d(_Pool1d, AvgPool2d):
         k, s, p, _ = self._check(kernel_size, stride, padding, 1)
         self.kernel_size, self.stride, self.padding = (k,), (s,), (p,)
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, self.ranks, self.layout)
-        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, self.ranks, self.layout)
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
 
@@ -1230,18 +1230,18 @@ class _Pool3d:
 class MaxPool3d(_Pool3d, MaxPool2d):
     """``torch.nn.MaxPool3d`` (``F.max_pool3d``)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, self.ranks, self.layout)
-        return F.max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, self.ranks, self.layout)
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
 
 class AvgPool3d(_Pool3d, AvgPool2d):
     """``torch.nn.AvgPool3d`` (``F.avg_pool3d``)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, self.ranks, self.layout)
-        return F.avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, self.ranks, self.layout)
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
 
@@ -1263,9 +1263,9 @@ class MaxUnpool2d(Module):
         k, s, p, _ = F.pool_geometry(type(self).__name__, kernel_size, stride, padding, 1)
         self.kernel_size, self.stride, self.padding = k, s, p      # pairs, as torch keeps them
 
-    def forward(self, x: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        check_input(self, x, *self._layout)
-        return self._function(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        check_input(self, input, *self._layout)
+        return self._function(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -1317,9 +1317,9 @@ class Upsample(Module):
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
-        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              self.recompute_scale_factor)
 
     def extra_repr(self) -> str:    # torch's: the factor as floats, align_corners never shown
@@ -1361,12 +1361,12 @@ class _PadNd(Module):
         F._scalar(name, "value", value)
         self.padding, self.value = tuple(int(p) for p in amounts), value
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         ranks = range(self.dims, 33) if self.mode == "constant" else (self.dims + 1, self.dims + 2)
         layouts = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)", 3: "(C, D, H, W) or (N, C, D, H, W)"}
-        check_input(self, x, ranks, f"at least {self.dims}-D" if self.mode == "constant"
+        check_input(self, input, ranks, f"at least {self.dims}-D" if self.mode == "constant"
                     else layouts[self.dims])
-        return F.pad(x, self.padding, self.mode, self.value)
+        return F.pad(input, self.padding, self.mode, self.value)
 
     def extra_repr(self) -> str:   # torch's: only constant padding names its arguments
         return f"padding={self.padding}, value={self.value}" if self.named_repr else f"{self.padding}"
@@ -1441,12 +1441,12 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, range(0, 33), "a tensor")
-        if x.ndim <= max(self.start_dim, 0):
-            raise ShapeError(f"Flatten(start_dim={self.start_dim}): input of shape {x.shape} has "
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, range(0, 33), "a tensor")
+        if input.ndim <= max(self.start_dim, 0):
+            raise ShapeError(f"Flatten(start_dim={self.start_dim}): input of shape {input.shape} has "
                              f"too few dims")
-        return x.flatten(self.start_dim, self.end_dim)
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -1462,13 +1462,13 @@ class Unflatten(Module):
                                       for n in unflattened_size)
         self._numel = int(np.prod(self.unflattened_size))
 
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(self, x, range(0, 33), "a tensor")
-        if not -x.ndim <= self.dim < x.ndim or x.shape[self.dim] != self._numel:
+    def forward(self, input: Tensor) -> Tensor:
+        check_input(self, input, range(0, 33), "a tensor")
+        if not -input.ndim <= self.dim < input.ndim or input.shape[self.dim] != self._numel:
             raise ShapeError(f"Unflatten({self.dim}, {self.unflattened_size}): dim {self.dim} of "
-                             f"input shape {x.shape} must have {self._numel} elements")
-        d = self.dim % x.ndim
-        return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
+                             f"input shape {input.shape} must have {self._numel} elements")
+        d = self.dim % input.ndim
+        return input.reshape(input.shape[:d] + self.unflattened_size + input.shape[d + 1:])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -1578,7 +1578,7 @@ class Sequential(Module):
         super().__delattr__(name)
         self._sync()
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         layers, fuse = self._layers, self.fuse_batch_norm_activation
         i = 0
         while i < len(layers):
@@ -1586,12 +1586,12 @@ class Sequential(Module):
             if (fuse and type(layer) in _FUSABLE_BATCH_NORMS and i + 1 < len(layers)
                     and type(layers[i + 1]) is LeakyReLU
                     and not (layer._has_hooks() or layers[i + 1]._has_hooks())):  # hooks: each called
-                x = layer.forward_leaky_relu(x, layers[i + 1].negative_slope)
+                input = layer.forward_leaky_relu(input, layers[i + 1].negative_slope)
                 i += 2
             else:
-                x = layer(x)
+                input = layer(input)
                 i += 1
-        return x
+        return input
 
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):   # keeps the layers' names ("2.weight" stays "2.weight")
@@ -1922,8 +1922,8 @@ class FractionalMaxPool2d(Module):
                                                      for r in self.output_ratio):
             raise ConfigError(f"{name}: output_ratio must be between 0 and 1 (got {output_ratio})")
 
-    def forward(self, x: Tensor) -> Any:
-        return self.function(x, self.kernel_size, self.output_size, self.output_ratio,
+    def forward(self, input: Tensor) -> Any:
+        return self.function(input, self.kernel_size, self.output_size, self.output_ratio,
                              self.return_indices, _random_samples=self._random_samples)
 
 
