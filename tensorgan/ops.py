@@ -687,6 +687,69 @@ def _is_basic_index(key) -> bool:
     return all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)) for k in keys)
 
 
+# View ops whose relation to their input can be re-applied exactly to another array of the input's
+# shape (a gradient, a copy): the in-place update of a view of an intermediate (Tensor._rebase_view,
+# torch's CopySlices) walks them from the view to its base.  GetItem only with a basic key.
+VIEW_STEP_OPS = frozenset((Reshape, Unsqueeze, Squeeze, SqueezeAll, SqueezeDims, Permute, Transpose,
+                           MatrixT, GetItem))
+
+
+def view_step(xp, a, cls: type, arg):
+    """``cls``'s view of array ``a`` (``arg``: its shape, dims or basic key), as an array."""
+    if issubclass(cls, Reshape):
+        return a.reshape(arg)
+    if issubclass(cls, Permute):
+        return a.transpose(arg)
+    return xp.asarray(a[arg])     # (an all-int key gives NumPy a scalar)
+
+
+class ViewSteps:
+    """The view ops from a base to its view, ``((op class, its argument), ...)``, as one opaque
+    argument of CopySlices (no tuple: ``_saves_alias`` would look into its nesting)."""
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: tuple) -> None:
+        self.steps = steps
+
+
+class CopySlices(Function):
+    """The base's side of an in-place op on its view (torch's CopySlices node): ``base`` with the
+    view's elements replaced by ``src`` (the view's new value).  ``steps``: the view ops from
+    the base to the view (a ViewSteps of VIEW_STEP_OPS).  The gradient
+    of ``src`` is the same view of the gradient; the old base's is the gradient with the view's
+    elements zeroed."""
+    reads_inputs = False     # backward reads neither input's values
+
+    def forward(self, base, src, steps):
+        self.steps, xp = steps, self.xp
+        where = xp.arange(base.size).reshape(base.shape)   # the view's flat positions in the base
+        for cls, arg in steps.steps:
+            where = view_step(xp, where, cls, arg)
+        if where.shape != src.shape:
+            raise ShapeError(f"CopySlices: the view is {where.shape}, its new value {src.shape}")
+        self.shape, self.src_shape, self.where = base.shape, src.shape, where.reshape(-1)
+        out = base.copy()                                  # C order: reshape(-1) is a view
+        out.reshape(-1)[self.where] = src.reshape(-1)
+        return out
+
+    def backward(self, g):
+        g_base = g_src = None
+        if self.needs_input_grad[0]:
+            g_base = g.copy()
+            g_base.reshape(-1)[self.where] = 0
+        if self.needs_input_grad[1]:
+            g_src = g.reshape(-1)[self.where].reshape(self.src_shape)
+        return g_base, g_src, None
+
+    def grad_graph(self, g):
+        mask = self.xp.ones(self.shape, dtype=g.dtype)
+        mask.reshape(-1)[self.where] = 0
+        g_src = g
+        for cls, arg in self.steps.steps:
+            g_src = cls.apply(g_src, arg)
+        return constant_times(g, mask), g_src, None
+
+
 class Contiguous(Function):
     takes_half = True     # exact on float16
     takes_bool = True

@@ -214,7 +214,7 @@ class Function:
 # Our op classes whose torch node (grad_fn) names are not "<ClassName>Backward0"; what torch 2.13
 # prints for the call that makes the op (an op torch builds from several nodes has the last one's).
 TORCH_NODE_NAMES: dict = {
-    "Log1p": "Log1PBackward0", "Pow": "PowBackward0", "SafePow": "PowBackward0", "PowTensor": "PowBackward1",
+    "CopySlices": "CopySlices", "Log1p": "Log1PBackward0", "Pow": "PowBackward0", "SafePow": "PowBackward0", "PowTensor": "PowBackward1",
     "SafeSqrt": "SqrtBackward0", "Reshape": "ViewBackward0", "Contiguous": "CloneBackward0",
     "Clone": "CloneBackward0", "Concat": "CatBackward0", "Clip": "ClampBackward1", "Cast": "ToCopyBackward0",
     "ToDevice": "ToCopyBackward0", "Conv1d": "ConvolutionBackward0", "Conv2d": "ConvolutionBackward0",
@@ -443,6 +443,30 @@ def _saves_alias(ctx: Function, array: Any) -> bool:
         return False
 
     return any(holds(value, 0) for value in vars(ctx).values())
+
+
+def _view_chain(t: "Tensor") -> "tuple[Tensor, tuple] | None":
+    """``(root, steps)`` when ``t`` is a view, made by view ops autograd can re-apply
+    (ops.VIEW_STEP_OPS: reshape / view / flatten, (un)squeeze, permute / transpose / t, basic
+    indexing), of ``root``, the op result or leaf whose memory it shares; ``steps``: ``((op
+    class, its argument), ...)`` from the root to ``t``.  None when ``t`` is no view, or one
+    made by another op (expand, a view made under no_grad, ...), or its graph was freed."""
+    box, steps = t._version_box, []
+    while True:
+        ctx = t._ctx
+        if ctx is None:
+            break
+        if ctx.released:
+            return None
+        parent = ctx.inputs[0]
+        if not isinstance(parent, Tensor) or parent._version_box is not box:
+            break
+        if type(ctx) not in ops.VIEW_STEP_OPS or len(ctx.inputs) != 2 or (
+                type(ctx) is ops.GetItem and not ops._is_basic_index(ctx.inputs[1])):
+            return None
+        steps.append((type(ctx), ctx.inputs[1]))
+        t = parent
+    return (t, tuple(reversed(steps))) if steps else None
 
 
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
@@ -2325,10 +2349,12 @@ class Tensor:
 
         While a view or .detach() of it is alive (``_shares_live_memory``), an op's result is
         written in its own memory, so the views see the new values (as in torch); a view's graph
-        then refuses backward (its recorded version of this tensor changed).  Refused instead
-        where that could go wrong silently: on a view of a live tensor or on a leaf (the other's
-        graph would not see the write), or when the op that made this tensor saved its output
-        for backward (exp, tanh, ...).  Refused too with gradient hooks registered."""
+        then refuses backward (its recorded version of this tensor changed).  A view of an op's
+        result is written as torch's (its base follows: :meth:`_rebase_view`).  Refused instead
+        where that could go wrong silently: on another view (expand, one made under no_grad) or
+        on a leaf (the other's graph would not see the write), or when the op that made this
+        tensor saved its output for backward (exp, tanh, ...).  Refused too with gradient hooks
+        registered."""
         shared = len(self._version_box) > 1 and _shares_live_memory(self)
         is_result = self._ctx is not None
         # Only views count against a leaf / a non-owner: a .detach() alias of this tensor is no
@@ -2337,6 +2363,9 @@ class Tensor:
                 not (is_result and self._version_box[1][0]() is self)
                 and any(type(r) is not _DetachRef and r() is not None and r() is not self
                         for r in self._version_box[1]))):
+            chain = _view_chain(self) if is_result else None
+            if chain is not None:           # a view of an op's result: torch's CopySlices
+                return self._rebase_view(name, out_of_place, *chain)
             raise AutogradError(f"{name} on a tensor that requires grad and shares its memory "
                                  f"with a view or .detach() of it (reshape, indexing, ...) that is "
                                  f"still alive (held by a name or by a graph), where the write "
@@ -2365,6 +2394,67 @@ class Tensor:
             self.array[...] = new.array
         self._ctx, self._requires_grad = new._ctx, new._requires_grad
         self._version_box[0] += 1
+        return self
+
+    def _rebase_view(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], root: "Tensor",
+                     steps: tuple) -> "Tensor":
+        """:meth:`_rebase` of a view (``steps`` from ``root``, see :func:`_view_chain`), as torch's
+        in-place op on a view: the update runs on ``old``, the view of a stand-in for the root's
+        old value and history; the root takes a CopySlices node (its old value with the view's
+        elements replaced by the result), and the nodes of this view and of the root's other
+        live views now read that one, so gradients through any of them are right.  The root
+        is written in its own memory (its views see the new values).  Refused, as in torch, on a
+        view of a leaf that requires grad; when the root's op saved its output for backward
+        (exp, tanh, ...), that op's backward is refused afterwards (torch's version check)."""
+        if root._ctx is None:
+            raise AutogradError(f"{name}: a view of a leaf tensor that requires grad is being "
+                                 f"written in place (as torch, refused): do it under "
+                                 f"tensorgan.no_grad(), or on a .clone() of the leaf")
+        if self._hooks is not None or root._hooks is not None:
+            raise AutogradError(f"{name} on a view of a tensor with gradient hooks or retain_grad() "
+                                 f"(on the view or its base): write it out of place (x = x + y)")
+        xp = root.device.xp
+        if any(isinstance(a, Tensor) and xp.may_share_memory(a.array, root.array)
+               for a in root._ctx.__dict__.get("inputs", ())):
+            raise AutogradError(f"{name} on a view of a tensor whose memory is its op's input's "
+                                 f"(written in place, the input would change): write it out of "
+                                 f"place (x = x + y), or on a .clone()")
+        old_base = Tensor._make(root.array.copy(), root.device, root._requires_grad)
+        old_base._ctx = root._ctx
+        old = old_base
+        for cls, arg in steps:
+            old = cls.apply(old, arg)
+        new = out_of_place(old)
+        if new.dtype != self.dtype and new.dtype.kind == self.dtype.kind == "f":
+            new = new.to(self.dtype)        # x32 += y64: torch writes the result cast back
+        if new.shape != self.shape or new.array.dtype != self.array.dtype:
+            raise ShapeError(f"{name}: the result {new.shape} {new.dtype} cannot be written into a "
+                             f"tensor of shape {self.shape} {self.dtype} in place")
+        written = ops.CopySlices.apply(old_base, new, ops.ViewSteps(steps))
+        # The graph keeps ``old_base`` for its shape and dtype only (CopySlices and the root's
+        # old op do not read their output): drop its copy (what the update saved stays with it).
+        old_base.array = xp.broadcast_to(xp.zeros((), dtype=root.array.dtype), root.array.shape)
+        root_ctx = root._ctx
+        if not root_ctx.released and "output_written" not in root_ctx.__dict__ \
+                and _saves_alias(root_ctx, root.array):      # exp's output: its backward is refused
+            root_ctx.output_written = True
+            root_ctx.versions = tuple(None if v is None else -1 for v in root_ctx.versions)
+        root.array[...] = written.array
+        root._ctx, root._requires_grad = written._ctx, written._requires_grad
+        self._version_box[0] += 1
+        # Each live view's node (this one's included) reads its input view or the root -- the
+        # same Tensor, now with its new node -- and a view's backward does not read values, so
+        # its node is brought up to date by its recorded version alone (torch regenerates a
+        # view's grad_fn from its base's once the version changed).  Views made by other ops
+        # (expand) keep their old version: backward through them is refused.
+        version = self._version_box[0]
+        for ref in self._version_box[1]:
+            view = ref()
+            ctx = None if view is None or type(ref) is _DetachRef else view._ctx
+            if ctx is not None and not ctx.released and type(ctx) in ops.VIEW_STEP_OPS \
+                    and ctx.inputs[0]._version_box is self._version_box and (
+                    type(ctx) is not ops.GetItem or ops._is_basic_index(ctx.inputs[1])):
+                ctx.versions = (version, None)
         return self
 
     def _operand(self, other: Any) -> Any:
