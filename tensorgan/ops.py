@@ -764,6 +764,24 @@ class Contiguous(Function):
     grad_graph = backward
 
 
+class Flip(Function):
+    """x.flip(dims): the elements reversed along ``axes``, in new memory (torch's flip copies, so
+    writing the result never writes ``x``); the gradient is ``g`` flipped back."""
+    takes_half = True
+    takes_bool = True
+    takes_int = True
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return self.xp.ascontiguousarray(self.xp.flip(x, axes))
+
+    def backward(self, g):
+        return self.xp.flip(g, self.axes), None
+
+    def grad_graph(self, g):
+        return g.flip(self.axes), None
+
+
 class Relayout(Function):
     """x.contiguous(memory_format=...): the same values with the axes laid out in memory in
     ``axes``' order (channels_last: (0, 2, 3, 1))."""

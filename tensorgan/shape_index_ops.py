@@ -27,7 +27,7 @@ from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeErr
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
-from .tensor import BOOL, Function, MinMax, Tensor, _int_of, _is_int, _one_dtype, is_grad_enabled, no_grad
+from .tensor import BOOL, Function, MinMax, Tensor, _int_of, _is_int, _one_dtype, _share, is_grad_enabled, no_grad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -756,9 +756,35 @@ def diagonal_planes(op: str, input: Tensor, offset: Any, dim1: Any, dim2: Any) -
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The ``offset``-th diagonal of the planes (dim1, dim2), as the last dim (torch.diagonal)."""
+    """The ``offset``-th diagonal of the planes (dim1, dim2), as the last dim (torch.diagonal).
+    A view, as torch's: ``x.diagonal().fill_(1)`` / ``cov.diagonal().add_(eps)`` write ``x``.
+    The graph records it as the gather it equals (its gradient: a scatter into zeros)."""
     planes, key, _ = diagonal_planes("diagonal", input, offset, dim1, dim2)
-    return planes[key]
+    out = planes[key]
+    view = _diagonal_view(planes.array, int(_int_of(offset)))
+    if view is not None:        # the same values, in the input's memory
+        out.array = view
+        _share(planes, out)
+    return out
+
+
+def _diagonal_view(a: Any, offset: int) -> Any:
+    """The ``offset``-th diagonal of the last two dims of array ``a`` as a writable view of its
+    memory (NumPy's own ``diagonal`` is read-only; CuPy's is a view), or None if it has none."""
+    rows, cols = a.shape[-2:]
+    corner = a[..., :, offset:] if offset >= 0 else a[..., -offset:, :]
+    length = builtins.max(builtins.min(corner.shape[-2], corner.shape[-1]), 0)
+    if not isinstance(a, np.ndarray):
+        view = a.diagonal(offset, -2, -1)
+        return view if view.base is not None else None
+    owner = a if a.base is None else a.base
+    if not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable:
+        return None
+    start = corner.__array_interface__["data"][0] - owner.__array_interface__["data"][0] \
+        if corner.size else 0
+    # a view over the owner's buffer: its .base is the owner, so the engine sees the sharing
+    return np.ndarray(corner.shape[:-2] + (length,), a.dtype, buffer=owner, offset=start,
+                      strides=corner.strides[:-2] + (corner.strides[-2] + corner.strides[-1],))
 
 
 _diagonal_of = diagonal    # (diag's argument named diagonal hides the function)

@@ -2133,7 +2133,7 @@ class Tensor:
         axes = [_axes(d, self.ndim)[0] for d in dims]
         if len(set(axes)) != len(axes):
             raise ShapeError(f"flip: a dim appears more than once in {dims}")
-        return self[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))]
+        return ops.Flip.apply(self, tuple(axes))
 
     def _new_filled(self, fill: Any, size: tuple, dtype: Any, device: Any, requires_grad: bool) -> "Tensor":
         """torch's ``new_*``: this tensor's dtype and device unless ``dtype=`` / ``device=`` say."""

@@ -1,5 +1,6 @@
 """Own small fixes of session 21: binary_cross_entropy_with_logits weights of another float dtype
-(promoted to the input's dtype as torch's, was a DTypeError); eval names an object .npy."""
+(promoted to the input's dtype as torch's, was a DTypeError); eval names an object .npy;
+flip copies and diagonal is a view, as torch."""
 import numpy as np
 import pytest
 
@@ -28,3 +29,46 @@ def test_eval_names_an_object_npy_as_needing_pickle(tmp_path):
     np.save(path, np.array([None] * 1000, dtype=object))
     with pytest.raises(DataError, match="Python objects.*pickle"):
         load_samples(str(path))
+
+
+def test_flip_copies_as_torch():
+    b = tg.arange(4.0)
+    f = b.flip(0)
+    f[0] = 100.0                                     # writing the flip never writes b
+    np.testing.assert_array_equal(b.numpy(), [0, 1, 2, 3])
+    np.testing.assert_array_equal(f.numpy(), [100, 2, 1, 0])
+    x = tg.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    y = x.flip(0, 2)
+    assert y.grad_fn.name() == "FlipBackward0"
+    np.testing.assert_array_equal(y.detach().numpy(), np.arange(24.0).reshape(2, 3, 4)[::-1, :, ::-1])
+    (y * tg.tensor(np.arange(24.0).reshape(2, 3, 4))).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.arange(24.0).reshape(2, 3, 4)[::-1, :, ::-1])
+
+
+def test_diagonal_is_a_view_that_writes_its_input():
+    x = tg.zeros(3, 4)
+    x.diagonal().add_(2.0)
+    x.diagonal(1).fill_(7.0)
+    x.diagonal(-1).fill_(5.0)
+    expected = np.zeros((3, 4))
+    np.fill_diagonal(expected, 2.0)
+    expected[[0, 1, 2], [1, 2, 3]] = 7.0
+    expected[[1, 2], [0, 1]] = 5.0
+    np.testing.assert_array_equal(x.numpy(), expected)
+    batch = tg.zeros(2, 3, 3)
+    batch.diagonal(0, 1, 2).fill_(1.0)              # a batch of identities
+    np.testing.assert_array_equal(batch.numpy(), np.broadcast_to(np.eye(3), (2, 3, 3)))
+    w = tg.randn(3, 3, requires_grad=True)
+    with tg.no_grad():
+        w.diagonal().fill_(0.0)                      # an init idiom
+    assert np.all(np.diag(w.detach().numpy()) == 0)
+
+
+def test_diagonal_values_and_gradient_unchanged():
+    a = np.arange(60.0).reshape(3, 4, 5)
+    x = tg.tensor(a, requires_grad=True)
+    for offset, d1, d2 in ((0, 0, 1), (1, 1, 2), (-2, 2, 0), (3, 0, 2)):
+        np.testing.assert_array_equal(x.diagonal(offset, d1, d2).detach().numpy(),
+                                      np.diagonal(a, offset, d1, d2))
+    x64 = tg.tensor(np.random.default_rng(0).normal(size=(4, 4)), requires_grad=True)
+    assert tg.autograd.gradcheck(lambda t: (t.diagonal(1) ** 2).sum(), [x64])
