@@ -1716,12 +1716,28 @@ class Tensor:
         return ops.Reshape.apply(self, tuple(shape))
 
     def view(self, *sizes, size=None) -> "Tensor":
-        """``view(2, 3)``, ``view((2, 3))`` or ``view(size=(2, 3))`` (torch's keyword): reshape."""
+        """``view(2, 3)``, ``view((2, 3))`` or ``view(size=(2, 3))`` (torch's keyword): reshape.
+        ``view(tg.int32)``: the same memory read as another dtype (torch's bit reinterpretation:
+        outside the graph; a different element size rescales the last dim)."""
+        if len(sizes) == 1 and size is None and isinstance(sizes[0], (np.dtype, type)):
+            return self._view_as_dtype(sizes[0])
         if size is None:
             size = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         elif sizes:
             _both("view", "size")
         return ops.Reshape.apply(self, tuple(size))
+
+    def _view_as_dtype(self, dtype: Any) -> "Tensor":
+        dt = _check_dtype(dtype, any_kind=True)
+        try:
+            array = self.array.view(dt)
+        except (ValueError, TypeError) as exc:
+            raise ShapeError(f"view({dt}): a {self.dtype} tensor of shape {self.shape} cannot be "
+                             f"read as {dt} ({exc}); the last dim must be contiguous and its "
+                             f"byte size a multiple of {dt.itemsize}") from None
+        t = Tensor._make(array, self.device)
+        _share(self, t, detached=True)          # one memory, outside the graph
+        return t
 
     def contiguous(self, memory_format: Any = None) -> "Tensor":
         """Itself when its data is C-contiguous, else a contiguous copy in the graph;

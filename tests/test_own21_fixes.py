@@ -1,6 +1,6 @@
 """Own small fixes of session 21: binary_cross_entropy_with_logits weights of another float dtype
 (promoted to the input's dtype as torch's, was a DTypeError); eval names an object .npy;
-flip copies and diagonal is a view, as torch."""
+flip copies and diagonal is a view, as torch; view(dtype)."""
 import numpy as np
 import pytest
 
@@ -72,3 +72,17 @@ def test_diagonal_values_and_gradient_unchanged():
                                       np.diagonal(a, offset, d1, d2))
     x64 = tg.tensor(np.random.default_rng(0).normal(size=(4, 4)), requires_grad=True)
     assert tg.autograd.gradcheck(lambda t: (t.diagonal(1) ** 2).sum(), [x64])
+
+
+def test_view_as_another_dtype_reinterprets_the_bits():
+    x = tg.randn(2, 4, requires_grad=True)
+    bits = x.view(tg.int32)
+    assert bits.shape == (2, 4) and not bits.requires_grad and bits.grad_fn is None
+    np.testing.assert_array_equal(bits.numpy(), x.detach().numpy().view(np.int32))
+    assert x.view(tg.uint8).shape == (2, 16) and x.view(tg.float64).shape == (2, 2)
+    z = tg.zeros(3)
+    z.view(tg.int32)[0] = 1                          # one memory: the smallest subnormal
+    assert z[0].item() == np.float32(1.4e-45)
+    from tensorgan.errors import ShapeError
+    with pytest.raises(ShapeError, match="cannot be read as float64"):
+        tg.zeros(3).view(tg.float64)
