@@ -91,8 +91,9 @@ def _check_npy_size(p: Path) -> None:
     except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
         raise DataError(f"{p} is not a .npy array of images (malformed header: {exc})") from None
     if dtype.hasobject:     # its data is a pickle, whose size the header does not give
-        raise DataError(f"{p} holds Python objects (dtype {dtype}), which would need pickle to "
-                        f"load; save the images as a numeric array (uint8 or float)")
+        raise DataError(f"{p} holds Python objects (dtype {dtype}), which only pickle can load "
+                        f"(tensorgan reads .npy files with allow_pickle=False); save the images "
+                        f"as a numeric array (uint8 or float)")
     needed = int(np.prod(shape, dtype=object)) * dtype.itemsize
     held = p.stat().st_size - offset
     if needed > held:

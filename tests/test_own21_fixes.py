@@ -27,7 +27,7 @@ def test_eval_names_an_object_npy_as_needing_pickle(tmp_path):
     from tensorgan.evaluate_cli import load_samples
     path = tmp_path / "objects.npy"
     np.save(path, np.array([None] * 1000, dtype=object))
-    with pytest.raises(DataError, match="Python objects.*pickle"):
+    with pytest.raises(DataError, match="Python objects.*allow_pickle=False"):
         load_samples(str(path))
 
 
