@@ -1500,6 +1500,15 @@ def _delete(container: Module, index: int | slice, owner: str) -> None:
     _renumber(container, modules)
 
 
+def _repeat_count(container: Module, times: Any) -> int:
+    if isinstance(times, bool) or not isinstance(times, (int, np.integer)):
+        raise InputTypeError(f"{type(container).__name__} * {type(times).__name__}: "
+                             f"the factor must be an int")
+    if times <= 0:
+        raise ConfigError(f"{type(container).__name__} * {times}: the factor must be positive")
+    return int(times)
+
+
 def _renumber(container: Module, modules: list) -> None:
     """Re-register ``modules`` as "0", "1", ... in order (insert / delete keep torch's numbering)."""
     for name in list(container._modules):
@@ -1558,6 +1567,26 @@ class Sequential(Module):
         module = self[index]
         del self[index]
         return module
+
+    def __add__(self, other: "Sequential") -> "Sequential":
+        """``seq1 + seq2``: a new Sequential of both's layers (the same module objects), renumbered."""
+        if not isinstance(other, Sequential):
+            raise ConfigError(f"Sequential + {type(other).__name__}: only a Sequential can be added")
+        return Sequential().extend(self).extend(other)
+
+    def __iadd__(self, other: "Sequential") -> "Sequential":
+        if not isinstance(other, Sequential):
+            raise ConfigError(f"Sequential += {type(other).__name__}: only a Sequential can be added")
+        return self.extend(list(other))
+
+    def __mul__(self, times: int) -> "Sequential":
+        """``seq * n``: the layers n times over (the same module objects, so shared weights)."""
+        return Sequential().extend(list(self) * _repeat_count(self, times))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times: int) -> "Sequential":
+        return self.extend(list(self) * (_repeat_count(self, times) - 1))
 
     def __setitem__(self, index: int, module: Module) -> None:
         setattr(self, list(self._modules)[_position(index, len(self), "Sequential")], module)
@@ -1631,6 +1660,19 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         _renumber(self, _insert_at(list(self._modules.values()), index, module, "ModuleList"))
 
+    def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
+        """``mlist += [m1, m2]``: extend in place (as torch's)."""
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> "ModuleList":
+        """``mlist + other``: a new ModuleList of both's modules (the same objects)."""
+        return ModuleList(list(self) + list(other))
+
+    def pop(self, index: int | slice) -> "Module | ModuleList":
+        item = self[index]
+        del self[index]
+        return item
+
     def __setitem__(self, index: int, module: Module) -> None:
         setattr(self, str(_position(index, len(self), "ModuleList")), module)
 
@@ -1670,6 +1712,9 @@ class ParameterList(Module):
         for value in values:
             self.append(value)
         return self
+
+    def __iadd__(self, values: Iterable[Any]) -> "ParameterList":
+        return self.extend(values)
 
     def __getitem__(self, index: int) -> Parameter:
         try:
@@ -1733,6 +1778,54 @@ class ParameterDict(Module):
 
     def items(self) -> list[tuple[str, Parameter]]:
         return list(self._parameters.items())
+
+    # The rest of dict's methods, as torch's ParameterDict has them.
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._parameters[key] if key in self._parameters else default
+
+    def pop(self, key: str) -> Parameter:
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[str, Parameter]:
+        if not self._parameters:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self._parameters):
+            del self[key]
+
+    def copy(self) -> "ParameterDict":
+        """A new ParameterDict holding the same Parameter objects (a shallow copy, as torch's)."""
+        return ParameterDict(list(self._parameters.items()))
+
+    def setdefault(self, key: str, default: Any = None) -> Parameter:
+        if key not in self._parameters:
+            self[key] = default
+        return self[key]
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> "ParameterDict":
+        return ParameterDict([(k, default) for k in keys])
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._parameters))
+
+    def __or__(self, other: Any) -> "ParameterDict":
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other: Any) -> Any:
+        out = other.copy()
+        out.update(self)
+        return out
+
+    def __ior__(self, other: Any) -> "ParameterDict":
+        self.update(other)
+        return self
 
 
 def _as_parameter(value: Any, owner: str) -> Parameter:
