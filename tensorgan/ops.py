@@ -511,6 +511,9 @@ class Reshape(Function):
             return x.reshape(shape)
         except ValueError:
             raise ShapeError(f"reshape: cannot reshape {x.shape} ({x.size} elements) into {shape}") from None
+        except TypeError:       # view('float32'), reshape(2.0, 4): not ints (NumPy's bare TypeError)
+            raise InputTypeError(f"reshape / view: the sizes must be ints (or view's one dtype), "
+                                 f"got {shape!r}") from None
 
     def backward(self, g):
         return g.reshape(self.in_shape), None

@@ -120,3 +120,15 @@ def test_writing_a_no_grad_view_stays_allowed_where_torch_allows_it():
     grad_view.mul_(2.0)
     (b * 1).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy()[2], [4.0] * 4)
+
+
+# --- typed errors -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [
+    lambda x: x.view("float32"), lambda x: x.reshape("a"), lambda x: x.view(2.0, 4),
+    lambda x: x.reshape(2, None), lambda x: x.view(size=(2.5, 4)),
+], ids=["view_str", "reshape_str", "view_float", "reshape_none", "view_size_float"])
+def test_reshape_and_view_with_sizes_that_are_not_ints_are_typed(bad):
+    from tensorgan.errors import InputTypeError
+    with pytest.raises(InputTypeError, match="ints"):
+        bad(tg.ones(2, 4))
