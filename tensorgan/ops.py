@@ -96,10 +96,23 @@ class Where(Function):
         return ga, gb, None
 
 
-class Rsub(Add):
-    """``2 - x`` as ``-x + 2`` (1 - 1 = +0), under torch's node for it: RsubBackward1, whose
-    number operand is no edge."""
-    number_edges = False
+class Rsub(Function):
+    """``2 - x``: ``other - x`` as one node, torch's RsubBackward1 -- its one edge is x's (the
+    number is none), so a node hook sees x's gradient, ``-g`` (IEEE's ``c - x`` is ``-x + c``
+    exactly, signed zeros included)."""
+    reads_inputs = False   # the gradient is -g (unbroadcast): no input value
+    promotes_floats = True
+    takes_int = True
+
+    def forward(self, a, c):
+        _broadcast_check("sub", c, a)
+        self.shapes = _shape(a), _shape(c)
+        return c - a
+
+    def backward(self, g):
+        return unbroadcast(-g, self.shapes[0]), unbroadcast(g, self.shapes[1])
+
+    grad_graph = backward     # the same Tensor ops
 
 
 class Sub(Function):
@@ -498,6 +511,9 @@ class Reshape(Function):
             return x.reshape(shape)
         except ValueError:
             raise ShapeError(f"reshape: cannot reshape {x.shape} ({x.size} elements) into {shape}") from None
+        except TypeError:       # view('float32'), reshape(2.0, 4): not ints (NumPy's bare TypeError)
+            raise InputTypeError(f"reshape / view: the sizes must be ints (or view's one dtype), "
+                                 f"got {shape!r}") from None
 
     def backward(self, g):
         return g.reshape(self.in_shape), None
@@ -773,7 +789,9 @@ class Flip(Function):
 
     def forward(self, x, axes):
         self.axes = axes
-        return self.xp.ascontiguousarray(self.xp.flip(x, axes))
+        # .copy(), not ascontiguousarray: flipping a size-1 dim (or no dim) is a view NumPy
+        # already calls contiguous, which ascontiguousarray would hand back uncopied
+        return self.xp.flip(x, axes).copy()
 
     def backward(self, g):
         return self.xp.flip(g, self.axes), None

@@ -169,7 +169,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         n = input.shape[d] if input.ndim else 1
         if n and shift % n:
             out = out[(slice(None),) * d + ((np.arange(n) - shift) % n,)] if input.ndim else out
-    return out
+    return input.clone() if out is input else out     # a new tensor even when nothing moves, as torch's
 
 
 def tile(input: Tensor, *sizes: Any, dims: Sequence[int] | None = None) -> Tensor:

@@ -145,7 +145,8 @@ class Function:
             requires_grad = False
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
-            _share(args[0], result)     # writing one is writing the other
+            _share(args[0], result,     # writing one is writing the other
+                   no_grad_view=not _grad_mode.enabled and args[0]._requires_grad)
         if requires_grad:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
@@ -374,7 +375,19 @@ class _DetachRef(weakref.ref):
     __slots__ = ()
 
 
-def _share(source: "Tensor", target: "Tensor", detached: bool = False) -> None:
+class _NoGradViewRef(weakref.ref):
+    """The entry of a view made under no_grad() of a tensor that requires grad: torch refuses
+    to write such a view in place with grad mode on (the base's graph cannot follow the write,
+    its gradient would silently ignore it)."""
+    __slots__ = ()
+
+
+def _is_no_grad_view(t: "Tensor") -> bool:
+    return any(type(r) is _NoGradViewRef and r() is t for r in t._version_box[1])
+
+
+def _share(source: "Tensor", target: "Tensor", detached: bool = False,
+           no_grad_view: bool = False) -> None:
     """``target`` (a view or .detach() of ``source``) now shares ``source``'s memory and in-place
     version box.  A shared box holds, after the version, a list of weak references to the tensors
     sharing it, so that an in-place op on a tracked tensor is refused (``_rebase``: the others'
@@ -385,7 +398,8 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False) -> None:
     if len(box) == 1:
         box.append([weakref.ref(source)])
     refs = box[1]
-    refs.append(_DetachRef(target) if detached else weakref.ref(target))
+    refs.append(_DetachRef(target) if detached else _NoGradViewRef(target) if no_grad_view
+                else weakref.ref(target))
     n = len(refs)
     if n >= 32 and not n & (n - 1):           # at 32, 64, 128, ...: amortised O(1) per view
         refs[:] = [r for r in refs if r() is not None]
@@ -1351,9 +1365,9 @@ class Tensor:
     def __add__(self, other): return self._binary(ops.Add, other)
     def __radd__(self, other): return self._binary(ops.Add, other)
     def __sub__(self, other): return self._binary(ops.Sub, other)
-    def __rsub__(self, other):  # 1 - x as -x + 1: 1 - 1 = +0
+    def __rsub__(self, other):  # 1 - x: one RsubBackward1 node, as torch's
         me = self._arith(other)
-        return ops.Rsub.apply(ops.Neg.apply(me), me._lift(other))
+        return ops.Rsub.apply(me, me._lift(other))
     def __mul__(self, other): return self._binary(ops.Mul, other)
     def __rmul__(self, other): return self._binary(ops.Mul, other)
     def __truediv__(self, other): return self._binary(ops.Div, other)
@@ -2306,7 +2320,13 @@ class Tensor:
         result that requires grad -- or with an operand that does -- while grad mode is on, the
         update becomes a graph op as PyTorch's does (``out += identity`` in a residual block):
         see :meth:`_rebase`, which ``out_of_place(old)`` (the same update as a new Tensor) makes
-        possible; an update without one is refused there."""
+        possible; an update without one is refused there.  A view made under no_grad() of a
+        tensor that requires grad is refused with grad mode on, as in torch."""
+        if len(self._version_box) > 1 and _grad_mode.enabled and _is_no_grad_view(self):
+            raise AutogradError(f"{name} with grad mode on, on a view made under no_grad() of a "
+                                 f"tensor that requires grad (as torch, refused: its graph would "
+                                 f"not see the write): write it under no_grad() too, or make the "
+                                 f"view with grad mode on, or write a .clone()")
         if _grad_mode.enabled and (self._requires_grad or any(
                 isinstance(o, Tensor) and o._requires_grad for o in operands)):
             if self._ctx is None and self._requires_grad:
