@@ -1537,10 +1537,18 @@ def _on_device(op: str, array, xp):
     return xp.asarray(array)
 
 
-def _target(op: str, target, x: Tensor, same_dtype: bool = False):
+_BROADCAST_WARNING = ("Using a target size ({}) that is different to the input size ({}). This will "
+                      "likely lead to incorrect results due to broadcasting. Please ensure they have "
+                      "the same size.")
+
+
+def _target(op: str, target, x: Tensor, same_dtype: bool = False, broadcast: str | None = None):
     """A target as the op needs it: a Tensor (its gradient then flows; of any dtype, promoted
     by the ops, unless ``same_dtype``: binary_cross_entropy refuses others, as torch's) or a
-    constant array."""
+    constant array.  A target of another shape is refused unless ``broadcast``: then, as torch's
+    mse / l1 / smooth_l1 / huber ("warn": its UserWarning) and kl_div ("silent") losses, input
+    and target broadcast together (a ``(N, 1)`` input against an ``(N,)`` target gives ``N * N``
+    terms -- torch's result, and the reason for its warning)."""
     if isinstance(target, (int, float)):
         target = x.device.xp.full(x.shape, target, dtype=x.dtype)
     elif isinstance(target, Tensor):
@@ -1551,7 +1559,17 @@ def _target(op: str, target, x: Tensor, same_dtype: bool = False):
     else:
         target = _on_device(op, target, x.device.xp).astype(x.dtype, copy=False)
     if target.shape != x.shape:
-        raise ShapeError(f"{op}: target shape {target.shape} != input shape {x.shape}")
+        if broadcast is None:
+            raise ShapeError(f"{op}: target shape {target.shape} != input shape {x.shape}")
+        try:
+            np.broadcast_shapes(target.shape, x.shape)
+        except ValueError:
+            raise ShapeError(f"{op}: target shape {tuple(target.shape)} and input shape "
+                             f"{tuple(x.shape)} do not broadcast") from None
+        if broadcast == "warn":
+            from .tensor import Size
+            warnings.warn(_BROADCAST_WARNING.format(repr(Size(target.shape)), repr(Size(x.shape))), UserWarning,
+                          stacklevel=3)
     return target
 
 
@@ -1665,7 +1683,7 @@ def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: An
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('mse_loss', size_average, reduce, reduction)
     _check_loss("mse_loss", input, reduction)
-    target = _target("mse_loss", target, input)
+    target = _target("mse_loss", target, input, broadcast="warn")
     return _weighted_mean("mse_loss", (input - target) ** 2, weight, reduction)
 
 
@@ -1676,7 +1694,7 @@ def l1_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('l1_loss', size_average, reduce, reduction)
     _check_loss("l1_loss", input, reduction)
-    diff = (input - _target("l1_loss", target, input)).abs()
+    diff = (input - _target("l1_loss", target, input, broadcast="warn")).abs()
     return _weighted_mean("l1_loss", diff, weight, reduction)
 
 
@@ -1717,7 +1735,7 @@ def smooth_l1_loss(input: Tensor, target: Target, size_average: Any = None, redu
     if beta == 0.0:
         return l1_loss(input, target, reduction=reduction)
     from .factory import where
-    diff = input - _target("smooth_l1_loss", target, input)
+    diff = input - _target("smooth_l1_loss", target, input, broadcast="warn")
     z = diff.abs()
     inner = diff.clip(-beta, beta)          # the quadratic branch never overflows where unused
     return _reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta), reduction)
@@ -1731,7 +1749,7 @@ def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: fl
     _check_loss("huber_loss", input, reduction)
     delta = _threshold("huber_loss", "delta", delta, positive=True)
     from .factory import where
-    diff = input - _target("huber_loss", target, input)
+    diff = input - _target("huber_loss", target, input, broadcast="warn")
     z = diff.abs()
     inner = diff.clip(-delta, delta)
     loss = where(z < delta, inner * inner * 0.5, (z - 0.5 * delta) * delta)
@@ -1764,12 +1782,17 @@ def kl_div(input: Tensor, target: Target, size_average: Any = None, reduce: Any 
     "none".  The gradient with respect to a target equal to 0 is ``-input`` (torch's is NaN)."""
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('kl_div', size_average, reduce, reduction)
+    elif reduction == "mean":                          # torch's warning, word for word
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
     _check_rank("kl_div", "input", input, range(0, 33), "a tensor")
     if reduction not in _KL_REDUCTIONS:
         raise ConfigError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
     if not isinstance(log_target, (bool, np.bool_)):
         raise InputTypeError(f"kl_div: log_target must be a bool, got {type(log_target).__name__}")
-    target = _target("kl_div", target, input)
+    target = _target("kl_div", target, input, broadcast="silent")
     if not isinstance(target, Tensor):
         target = Tensor._make(target, input.device)
     if log_target:
@@ -1856,6 +1879,9 @@ def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, re
     _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
     _broadcast(op, input=input, target=y)
+    if np.broadcast_shapes(input.shape, y.shape) != input.shape:   # torch writes into an input-shaped output
+        raise ShapeError(f"{op}: target shape {tuple(y.shape)} broadcasts the input's {tuple(input.shape)} "
+                         f"to {np.broadcast_shapes(input.shape, y.shape)}; the loss keeps the input's shape")
     return _reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input), reduction)
 
 
