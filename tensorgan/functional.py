@@ -1606,6 +1606,8 @@ def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, 
     t = target if isinstance(target, Tensor) else Tensor._make(target, x.device)
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         _check_operand(op, name, w, x, same_dtype=False)
+        if w is not None:
+            _keeps_input_shape(op, name, w, x)
     # torch's result has the input's dtype whatever the weights' float dtype: cast them to it
     weight, pos_weight = (w.to(x.dtype) if w is not None and w.dtype != x.dtype else w
                           for w in (weight, pos_weight))
@@ -1836,6 +1838,16 @@ def _broadcast(op: str, **operands: Tensor) -> None:
         raise ShapeError(f"{op}: shapes do not broadcast: {shapes}") from None
 
 
+def _keeps_input_shape(op: str, name: str, operand: Tensor, x: Tensor) -> None:
+    """A ShapeError unless ``operand`` broadcasts to x's shape: torch's ATen losses (soft margin,
+    BCE-with-logits' weights) write into an output of the input's shape."""
+    _broadcast(op, input=x, **{name: operand})
+    shape = np.broadcast_shapes(x.shape, operand.shape)
+    if shape != tuple(x.shape):
+        raise ShapeError(f"{op}: {name} shape {tuple(operand.shape)} broadcasts the input's "
+                         f"{tuple(x.shape)} to {shape}; the loss keeps the input's shape")
+
+
 def _same_ndim(op: str, **operands: Tensor) -> None:
     if len({t.ndim for t in operands.values()}) > 1:
         shapes = ", ".join(f"{name} {t.shape}" for name, t in operands.items())
@@ -1878,10 +1890,7 @@ def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, re
     op = "soft_margin_loss"
     _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
-    _broadcast(op, input=input, target=y)
-    if np.broadcast_shapes(input.shape, y.shape) != input.shape:   # torch writes into an input-shaped output
-        raise ShapeError(f"{op}: target shape {tuple(y.shape)} broadcasts the input's {tuple(input.shape)} "
-                         f"to {np.broadcast_shapes(input.shape, y.shape)}; the loss keeps the input's shape")
+    _keeps_input_shape(op, "target", y, input)
     return _reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input), reduction)
 
 
@@ -1902,7 +1911,9 @@ def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | 
         w = _operand(op, "weight", weight, input)
         _broadcast(op, input=input, weight=w)
         loss = loss * w
-    return _reduced(loss.sum(dim=-1) / float(input.shape[-1]), reduction)
+    # torch sums over the input's last dim (a target of more dims broadcasts the loss: its last
+    # dim is then not the input's)
+    return _reduced(loss.sum(dim=input.ndim - 1) / float(input.shape[-1]), reduction)
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Target, margin: float = 0.0,

@@ -144,3 +144,22 @@ def test_wgan_gp_penalty_of_a_linear_critic_and_the_mone_trick():
     np.testing.assert_array_equal(critic.weight.detach().numpy().ravel(), [0.01, -0.01, 0.01])
     with pytest.raises(ShapeError, match="grad= has shape \\(1,\\)"):
         critic(x).mean().backward(mone)                      # 0-dim loss, (1,) grad: torch refuses too
+
+
+def test_bce_with_logits_weights_keep_the_input_shape_as_torch():
+    x = tg.zeros(4, 1)
+    for kw in ("weight", "pos_weight"):
+        with pytest.raises(ShapeError, match=f"{kw} shape \\(4,\\) broadcasts the input's \\(4, 1\\) to \\(4, 4\\)"):
+            F.binary_cross_entropy_with_logits(x, tg.zeros(4, 1), **{kw: tg.ones(4)})
+        loss = F.binary_cross_entropy_with_logits(tg.zeros(2, 3), tg.zeros(2, 3), reduction="none",
+                                                  **{kw: tg.tensor([1.0, 2.0, 3.0])})
+        assert loss.shape == (2, 3)                        # a per-class weight broadcast to the input
+
+
+def test_multilabel_soft_margin_loss_sums_over_the_inputs_last_dim():
+    x = np.array([0.5, -1.0, 2.0])
+    y = np.random.default_rng(4).integers(0, 2, (4, 3)).astype(np.float64)
+    terms = -(y * np.log(1 / (1 + np.exp(-x))) + (1 - y) * np.log(1 / (1 + np.exp(x))))
+    want = terms.sum(axis=0) / 3                           # torch: dim input.dim() - 1 of the (4, 3) loss
+    got = F.multilabel_soft_margin_loss(tg.tensor(x), tg.tensor(y), reduction="none")
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
