@@ -2571,7 +2571,7 @@ def pool_geometry(op: str, kernel_size, stride, padding, dilation, dims: int = 2
     return k, s, p, d
 
 
-_POOL_LAYOUTS = {2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+_POOL_LAYOUTS = {2: "(N, C, H, W) or unbatched (C, H, W)", 3: "(N, C, D, H, W)"}
 
 
 def _check_pool(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
@@ -2685,6 +2685,9 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
     any other geometry gathers the windows with indexing."""
     x = input   # (torch's name for the argument)
+    if _unbatched(x, 4):        # torch's unbatched (C, H, W): a batch of one
+        return _batch_of_one(x, 4, lambda x4: max_pool2d(x4, kernel_size, stride, padding, dilation,
+                                                         ceil_mode, return_indices))
     k, s, p, d, out = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
                                   ceil_mode)
     if _is_tiling(x, k, s, p, d, ceil_mode) and not return_indices:
@@ -2700,6 +2703,9 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     window's size clipped to the padded input (``count_include_pad``, the default), or the
     count of real elements, or ``divisor_override``."""
     x = input   # (torch's name for the argument)
+    if _unbatched(x, 4):        # torch's unbatched (C, H, W): a batch of one
+        return _batch_of_one(x, 4, lambda x4: avg_pool2d(x4, kernel_size, stride, padding, ceil_mode,
+                                                         count_include_pad, divisor_override))
     return _avg_pool("avg_pool2d", x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override, 2)
 
@@ -2759,7 +2765,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntOrPair) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool2d``: ``output_size`` windows per dim that cover
     the input (``AdaptiveAvgPool2d(1)`` is global average pooling)."""
     x = input   # (torch's name for the argument)
-    return _adaptive_avg_pool("adaptive_avg_pool2d", x, output_size, 2)
+    return _batch_of_one(x, 4, lambda x4: _adaptive_avg_pool("adaptive_avg_pool2d", x4, output_size, 2))
 
 
 def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tensor:
@@ -2774,7 +2780,8 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
 def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
     x = input   # (torch's name for the argument)
-    return _adaptive_max_pool("adaptive_max_pool2d", x, output_size, return_indices, 2)
+    return _batch_of_one(x, 4, lambda x4: _adaptive_max_pool("adaptive_max_pool2d", x4, output_size,
+                                                                return_indices, 2))
 
 
 def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:

@@ -163,3 +163,37 @@ def test_multilabel_soft_margin_loss_sums_over_the_inputs_last_dim():
     want = terms.sum(axis=0) / 3                           # torch: dim input.dim() - 1 of the (4, 3) loss
     got = F.multilabel_soft_margin_loss(tg.tensor(x), tg.tensor(y), reduction="none")
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("layer", [lambda: nn.AvgPool2d(3, stride=2, padding=[1, 1], count_include_pad=False),
+                                   lambda: nn.MaxPool2d(3, stride=2, padding=1),
+                                   lambda: nn.MaxPool2d(2),                  # the tiling fast path
+                                   lambda: nn.AvgPool2d(2),
+                                   lambda: nn.AdaptiveAvgPool2d((3, 2)),
+                                   lambda: nn.AdaptiveMaxPool2d(3)])
+def test_2d_pooling_takes_torchs_unbatched_layout(layer):
+    """(C, H, W) runs as a batch of one, as torch's 2-D pooling (pix2pixHD's multiscale
+    discriminator downsamples with AvgPool2d(3, 2, [1, 1], count_include_pad=False))."""
+    x = np.random.default_rng(5).normal(size=(2, 7, 6))
+    xb = tg.tensor(x[None], requires_grad=True)
+    xu = tg.tensor(x, requires_grad=True)
+    m = layer()
+    want, got = m(xb), m(xu)
+    assert got.shape == want.shape[1:]
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy()[0])
+    g = np.random.default_rng(6).normal(size=got.shape)
+    (got * tg.tensor(g)).sum().backward()
+    (want * tg.tensor(g[None])).sum().backward()
+    np.testing.assert_array_equal(xu.grad.numpy(), xb.grad.numpy()[0])
+
+
+def test_unbatched_max_pool_indices_and_the_rank_error():
+    x = tg.arange(16.0).view(1, 4, 4)
+    v, i = F.max_pool2d(x, 2, return_indices=True)
+    assert v.shape == (1, 2, 2) and i.tolist() == [[[5, 7], [13, 15]]]
+    v, i = nn.AdaptiveMaxPool2d(2, return_indices=True)(x)
+    assert i.tolist() == [[[5, 7], [13, 15]]]
+    with pytest.raises(ShapeError, match=r"\(N, C, H, W\) or \(C, H, W\), got \(4, 4\)"):
+        nn.MaxPool2d(2)(tg.ones(4, 4))
+    with pytest.raises(ShapeError, match="unbatched"):
+        F.avg_pool2d(tg.ones(4, 4), 2)
