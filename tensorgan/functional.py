@@ -1537,10 +1537,18 @@ def _on_device(op: str, array, xp):
     return xp.asarray(array)
 
 
-def _target(op: str, target, x: Tensor, same_dtype: bool = False):
+_BROADCAST_WARNING = ("Using a target size ({}) that is different to the input size ({}). This will "
+                      "likely lead to incorrect results due to broadcasting. Please ensure they have "
+                      "the same size.")
+
+
+def _target(op: str, target, x: Tensor, same_dtype: bool = False, broadcast: str | None = None):
     """A target as the op needs it: a Tensor (its gradient then flows; of any dtype, promoted
     by the ops, unless ``same_dtype``: binary_cross_entropy refuses others, as torch's) or a
-    constant array."""
+    constant array.  A target of another shape is refused unless ``broadcast``: then, as torch's
+    mse / l1 / smooth_l1 / huber ("warn": its UserWarning) and kl_div ("silent") losses, input
+    and target broadcast together (a ``(N, 1)`` input against an ``(N,)`` target gives ``N * N``
+    terms -- torch's result, and the reason for its warning)."""
     if isinstance(target, (int, float)):
         target = x.device.xp.full(x.shape, target, dtype=x.dtype)
     elif isinstance(target, Tensor):
@@ -1551,7 +1559,17 @@ def _target(op: str, target, x: Tensor, same_dtype: bool = False):
     else:
         target = _on_device(op, target, x.device.xp).astype(x.dtype, copy=False)
     if target.shape != x.shape:
-        raise ShapeError(f"{op}: target shape {target.shape} != input shape {x.shape}")
+        if broadcast is None:
+            raise ShapeError(f"{op}: target shape {target.shape} != input shape {x.shape}")
+        try:
+            np.broadcast_shapes(target.shape, x.shape)
+        except ValueError:
+            raise ShapeError(f"{op}: target shape {tuple(target.shape)} and input shape "
+                             f"{tuple(x.shape)} do not broadcast") from None
+        if broadcast == "warn":
+            from .tensor import Size
+            warnings.warn(_BROADCAST_WARNING.format(repr(Size(target.shape)), repr(Size(x.shape))), UserWarning,
+                          stacklevel=3)
     return target
 
 
@@ -1588,6 +1606,8 @@ def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, 
     t = target if isinstance(target, Tensor) else Tensor._make(target, x.device)
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         _check_operand(op, name, w, x, same_dtype=False)
+        if w is not None:
+            _keeps_input_shape(op, name, w, x)
     # torch's result has the input's dtype whatever the weights' float dtype: cast them to it
     weight, pos_weight = (w.to(x.dtype) if w is not None and w.dtype != x.dtype else w
                           for w in (weight, pos_weight))
@@ -1665,7 +1685,7 @@ def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: An
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('mse_loss', size_average, reduce, reduction)
     _check_loss("mse_loss", input, reduction)
-    target = _target("mse_loss", target, input)
+    target = _target("mse_loss", target, input, broadcast="warn")
     return _weighted_mean("mse_loss", (input - target) ** 2, weight, reduction)
 
 
@@ -1676,7 +1696,7 @@ def l1_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('l1_loss', size_average, reduce, reduction)
     _check_loss("l1_loss", input, reduction)
-    diff = (input - _target("l1_loss", target, input)).abs()
+    diff = (input - _target("l1_loss", target, input, broadcast="warn")).abs()
     return _weighted_mean("l1_loss", diff, weight, reduction)
 
 
@@ -1717,7 +1737,7 @@ def smooth_l1_loss(input: Tensor, target: Target, size_average: Any = None, redu
     if beta == 0.0:
         return l1_loss(input, target, reduction=reduction)
     from .factory import where
-    diff = input - _target("smooth_l1_loss", target, input)
+    diff = input - _target("smooth_l1_loss", target, input, broadcast="warn")
     z = diff.abs()
     inner = diff.clip(-beta, beta)          # the quadratic branch never overflows where unused
     return _reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta), reduction)
@@ -1731,7 +1751,7 @@ def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: fl
     _check_loss("huber_loss", input, reduction)
     delta = _threshold("huber_loss", "delta", delta, positive=True)
     from .factory import where
-    diff = input - _target("huber_loss", target, input)
+    diff = input - _target("huber_loss", target, input, broadcast="warn")
     z = diff.abs()
     inner = diff.clip(-delta, delta)
     loss = where(z < delta, inner * inner * 0.5, (z - 0.5 * delta) * delta)
@@ -1764,12 +1784,17 @@ def kl_div(input: Tensor, target: Target, size_average: Any = None, reduce: Any 
     "none".  The gradient with respect to a target equal to 0 is ``-input`` (torch's is NaN)."""
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('kl_div', size_average, reduce, reduction)
+    elif reduction == "mean":                          # torch's warning, word for word
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
     _check_rank("kl_div", "input", input, range(0, 33), "a tensor")
     if reduction not in _KL_REDUCTIONS:
         raise ConfigError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
     if not isinstance(log_target, (bool, np.bool_)):
         raise InputTypeError(f"kl_div: log_target must be a bool, got {type(log_target).__name__}")
-    target = _target("kl_div", target, input)
+    target = _target("kl_div", target, input, broadcast="silent")
     if not isinstance(target, Tensor):
         target = Tensor._make(target, input.device)
     if log_target:
@@ -1811,6 +1836,16 @@ def _broadcast(op: str, **operands: Tensor) -> None:
     except ValueError:
         shapes = ", ".join(f"{name} {t.shape}" for name, t in operands.items())
         raise ShapeError(f"{op}: shapes do not broadcast: {shapes}") from None
+
+
+def _keeps_input_shape(op: str, name: str, operand: Tensor, x: Tensor) -> None:
+    """A ShapeError unless ``operand`` broadcasts to x's shape: torch's ATen losses (soft margin,
+    BCE-with-logits' weights) write into an output of the input's shape."""
+    _broadcast(op, input=x, **{name: operand})
+    shape = np.broadcast_shapes(x.shape, operand.shape)
+    if shape != tuple(x.shape):
+        raise ShapeError(f"{op}: {name} shape {tuple(operand.shape)} broadcasts the input's "
+                         f"{tuple(x.shape)} to {shape}; the loss keeps the input's shape")
 
 
 def _same_ndim(op: str, **operands: Tensor) -> None:
@@ -1855,7 +1890,7 @@ def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, re
     op = "soft_margin_loss"
     _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
-    _broadcast(op, input=input, target=y)
+    _keeps_input_shape(op, "target", y, input)
     return _reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input), reduction)
 
 
@@ -1876,7 +1911,9 @@ def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | 
         w = _operand(op, "weight", weight, input)
         _broadcast(op, input=input, weight=w)
         loss = loss * w
-    return _reduced(loss.sum(dim=-1) / float(input.shape[-1]), reduction)
+    # torch sums over the input's last dim (a target of more dims broadcasts the loss: its last
+    # dim is then not the input's)
+    return _reduced(loss.sum(dim=input.ndim - 1) / float(input.shape[-1]), reduction)
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Target, margin: float = 0.0,
@@ -2534,7 +2571,7 @@ def pool_geometry(op: str, kernel_size, stride, padding, dilation, dims: int = 2
     return k, s, p, d
 
 
-_POOL_LAYOUTS = {2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+_POOL_LAYOUTS = {2: "(N, C, H, W) or unbatched (C, H, W)", 3: "(N, C, D, H, W)"}
 
 
 def _check_pool(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
@@ -2648,6 +2685,9 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
     any other geometry gathers the windows with indexing."""
     x = input   # (torch's name for the argument)
+    if _unbatched(x, 4):        # torch's unbatched (C, H, W): a batch of one
+        return _batch_of_one(x, 4, lambda x4: max_pool2d(x4, kernel_size, stride, padding, dilation,
+                                                         ceil_mode, return_indices))
     k, s, p, d, out = _check_pool("max_pool2d", x, kernel_size, stride, padding, dilation,
                                   ceil_mode)
     if _is_tiling(x, k, s, p, d, ceil_mode) and not return_indices:
@@ -2663,6 +2703,9 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     window's size clipped to the padded input (``count_include_pad``, the default), or the
     count of real elements, or ``divisor_override``."""
     x = input   # (torch's name for the argument)
+    if _unbatched(x, 4):        # torch's unbatched (C, H, W): a batch of one
+        return _batch_of_one(x, 4, lambda x4: avg_pool2d(x4, kernel_size, stride, padding, ceil_mode,
+                                                         count_include_pad, divisor_override))
     return _avg_pool("avg_pool2d", x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override, 2)
 
@@ -2722,7 +2765,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntOrPair) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool2d``: ``output_size`` windows per dim that cover
     the input (``AdaptiveAvgPool2d(1)`` is global average pooling)."""
     x = input   # (torch's name for the argument)
-    return _adaptive_avg_pool("adaptive_avg_pool2d", x, output_size, 2)
+    return _batch_of_one(x, 4, lambda x4: _adaptive_avg_pool("adaptive_avg_pool2d", x4, output_size, 2))
 
 
 def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tensor:
@@ -2737,7 +2780,8 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
 def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
     x = input   # (torch's name for the argument)
-    return _adaptive_max_pool("adaptive_max_pool2d", x, output_size, return_indices, 2)
+    return _batch_of_one(x, 4, lambda x4: _adaptive_max_pool("adaptive_max_pool2d", x4, output_size,
+                                                                return_indices, 2))
 
 
 def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:

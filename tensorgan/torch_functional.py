@@ -102,7 +102,13 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0, reduct
 
 
 def kl_div(input: Tensor, target: Any, reduction: int = 0, *, log_target: bool = False) -> Tensor:
-    return F.kl_div(input, target, reduction=_reduction("kl_div", reduction), log_target=log_target)
+    reduction = _reduction("kl_div", reduction)
+    if reduction != "mean":
+        return F.kl_div(input, target, reduction=reduction, log_target=log_target)
+    import warnings
+    with warnings.catch_warnings():          # torch.kl_div (ATen) does not repeat F.kl_div's 'mean' warning
+        warnings.filterwarnings("ignore", message="reduction: 'mean' divides", category=UserWarning)
+        return F.kl_div(input, target, reduction=reduction, log_target=log_target)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,

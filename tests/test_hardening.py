@@ -167,7 +167,7 @@ OP_CASES = [
      ["cross_entropy", "(4, 3, 2)"]),
     ("softmax dim", lambda: F.softmax(t(4, 3), dim=2), ShapeError, ["softmax", "dim 2", "(4, 3)"]),
     ("log_softmax array", lambda: F.log_softmax(ARRAY), InputTypeError, ["log_softmax", "ndarray"]),
-    ("max_pool2d rank", lambda: F.max_pool2d(t(1, 4, 4), 2), ShapeError, ["max_pool2d", "(1, 4, 4)"]),
+    ("max_pool2d rank", lambda: F.max_pool2d(t(4, 4), 2), ShapeError, ["max_pool2d", "(4, 4)"]),   # (C, H, W) is torch's unbatched layout
     ("avg_pool2d too big", lambda: F.avg_pool2d(t(1, 1, 1, 1), 2), ShapeError, ["avg_pool2d", "(1, 1)"]),
     ("losses generator kind", lambda: tg.losses.generator_loss(t(4), "wasserstein"), ConfigError,
      ["wasserstein"]),

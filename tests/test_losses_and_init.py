@@ -187,7 +187,7 @@ def test_kl_div_argument_errors():
     with pytest.raises(InputTypeError, match="log_target"):
         F.kl_div(x, np.ones((2, 3)), log_target="yes")
     with pytest.raises(ShapeError, match="target shape"):
-        F.kl_div(x, np.ones(3))
+        F.kl_div(x, np.ones(2))                  # (2,) does not broadcast with (2, 3); (3,) would, as torch's
     with pytest.raises(ConfigError, match="batchmean"):
         nn.KLDivLoss("avg")
     with pytest.raises(InputTypeError, match="log_target"):

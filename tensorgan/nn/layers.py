@@ -1105,7 +1105,7 @@ class MaxPool2d(_Pool2d):
         self.return_indices = bool(return_indices)   # (values, int64 indices) for MaxUnpool2d
 
     def forward(self, input: Tensor) -> Tensor:
-        check_input(self, input, (4,), "(N, C, H, W)")
+        check_input(self, input, (3, 4), "(N, C, H, W) or (C, H, W)")
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
@@ -1128,7 +1128,7 @@ class AvgPool2d(_Pool2d):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        check_input(self, input, (4,), "(N, C, H, W)")
+        check_input(self, input, (3, 4), "(N, C, H, W) or (C, H, W)")
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
@@ -1138,7 +1138,7 @@ class AvgPool2d(_Pool2d):
 
 class _AdaptivePool2d(_FunctionLayer):
     params = ("output_size",)
-    ranks, layout = (4,), "(N, C, H, W)"
+    ranks, layout = (3, 4), "(N, C, H, W) or (C, H, W)"
 
     def __init__(self, output_size: Any):
         super().__init__()
