@@ -139,6 +139,7 @@ KL_REDUCE = {"mean": np.mean, "sum": np.sum, "none": lambda a: a,
 @SETTINGS
 @given(shape=shapes, seed=st.integers(0, 2 ** 16), reduction=st.sampled_from(list(KL_REDUCE)),
        log_target=st.booleans())
+@pytest.mark.filterwarnings("ignore:reduction. .mean. divides:UserWarning")  # torch's kl_div warning
 def test_kl_div_matches_the_formula(shape, seed, reduction, log_target):
     rng = np.random.default_rng(seed)
     inp = np.log(rng.random(shape) + 0.01)
@@ -150,6 +151,7 @@ def test_kl_div_matches_the_formula(shape, seed, reduction, log_target):
                                rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.filterwarnings("ignore:reduction. .mean. divides:UserWarning")  # torch's kl_div warning
 def test_kl_div_is_the_kl_divergence_and_its_zero_terms():
     rng = np.random.default_rng(3)
     p, q = rng.dirichlet(np.ones(5), size=4), rng.dirichlet(np.ones(5), size=4)
@@ -169,6 +171,7 @@ def test_kl_div_is_the_kl_divergence_and_its_zero_terms():
     assert np.isnan(F.kl_div(t64(np.zeros((0, 3))), np.zeros((0, 3)), "batchmean").item())
 
 
+@pytest.mark.filterwarnings("ignore:reduction. .mean. divides:UserWarning")  # torch's kl_div warning
 @pytest.mark.parametrize("reduction", list(KL_REDUCE))
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div_gradients(reduction, log_target):
@@ -180,6 +183,7 @@ def test_kl_div_gradients(reduction, log_target):
     assert tg.gradgradcheck(fn, [inp, target])
 
 
+@pytest.mark.filterwarnings("ignore:reduction. .mean. divides:UserWarning")  # torch's kl_div warning
 def test_kl_div_argument_errors():
     x = t64(sample((2, 3)))
     with pytest.raises(ConfigError, match="batchmean"):
