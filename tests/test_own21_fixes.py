@@ -1,6 +1,7 @@
 """Own small fixes of session 21: binary_cross_entropy_with_logits weights of another float dtype
 (promoted to the input's dtype as torch's, was a DTypeError); eval names an object .npy;
-flip copies and diagonal is a view, as torch; view(dtype)."""
+flip copies and diagonal is a view, as torch; view(dtype); optimizer
+hyperparameters as one-element tensors."""
 import numpy as np
 import pytest
 
@@ -86,3 +87,15 @@ def test_view_as_another_dtype_reinterprets_the_bits():
     from tensorgan.errors import ShapeError
     with pytest.raises(ShapeError, match="cannot be read as float64"):
         tg.zeros(3).view(tg.float64)
+
+
+def test_optimizer_hyperparameters_may_be_one_element_float_tensors():
+    p = tg.nn.Parameter(tg.ones(2))
+    opt = tg.optim.Adam([p], lr=tg.tensor(0.01, dtype=tg.float64))
+    assert opt.param_groups[0]["lr"] == 0.01
+    p.grad = tg.ones(2)
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), [0.99, 0.99], rtol=1e-6)
+    from tensorgan.errors import ConfigError
+    with pytest.raises(ConfigError, match="lr must be a finite number"):
+        tg.optim.SGD([p], lr=tg.tensor([0.1, 0.2]))

@@ -36,6 +36,8 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"
 
 def _check_number(owner: str, name: str, value: Any, low: float | None = None,
                    high: float | None = None, low_open: bool = False, high_open: bool = True) -> float:
+    if isinstance(value, Tensor) and value.numel() == 1 and value.dtype.kind == "f":
+        value = value.item()     # torch takes a one-element float tensor (lr=torch.tensor(1e-3))
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
             or not math.isfinite(value):
         raise ConfigError(f"{owner}: {name} must be a finite number, got {value!r}")
