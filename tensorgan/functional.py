@@ -653,7 +653,7 @@ class LeakyReLU(Function):
 
     def grad_graph(self, gy):
         slope = self.xp.where(self.x > 0, 1.0, self.slope).reshape(self.shape)  # self.x of a 0-d x is 1-d
-        return ops.constant_times(gy, slope), None
+        return ops.with_zero_edge(ops.constant_times(gy, slope), self.inputs[0]), None
 
 
 def _node(base: type, torch_name: str) -> type:
@@ -667,10 +667,22 @@ def _node(base: type, torch_name: str) -> type:
 
 _GELU, _SILU, _MISH = (_node(ops.Mul, n) for n in ("GeluBackward0", "SiluBackward0", "MishBackward0"))
 _SELU, _HARDSIGMOID = _node(ops.Mul, "EluBackward0"), _node(ops.Mul, "HardsigmoidBackward0")
-_ELU, _CELU, _HARDSWISH, _HARDTANH, _THRESHOLD = (_node(ops.Where, n) for n in (
-    "EluBackward0", "CeluBackward0", "HardswishBackward0", "HardtanhBackward0", "ThresholdBackward0"))
+class _MaskWhere(ops.Where):
+    """``where(mask of x, x-ish, ...)`` for an activation whose derivative is piecewise constant
+    (hardtanh, threshold, the shrinks, prelu's input): in graph mode the first operand's gradient
+    keeps the zero-derivative edge to that operand that torch's double backward has
+    (``ops.with_zero_edge``)."""
+
+    def grad_graph(self, g):
+        ga, gb, gc = super().grad_graph(g)
+        return (None if ga is None else ops.with_zero_edge(ga, self.inputs[0])), gb, gc
+
+
+_ELU, _CELU, _HARDSWISH = (_node(ops.Where, n) for n in (
+    "EluBackward0", "CeluBackward0", "HardswishBackward0"))
+_HARDTANH, _THRESHOLD = (_node(_MaskWhere, n) for n in ("HardtanhBackward0", "ThresholdBackward0"))
 _LOGSIGMOID = _node(ops.Neg, "LogSigmoidBackward0")
-_SOFTSHRINK, _HARDSHRINK, _PRELU = (_node(ops.Where, n) for n in (
+_SOFTSHRINK, _HARDSHRINK, _PRELU = (_node(_MaskWhere, n) for n in (
     "SoftshrinkBackward0", "HardshrinkBackward0", "PreluKernelBackward0"))
 _GLU = _node(ops.Mul, "GluBackward0")
 
@@ -2527,7 +2539,8 @@ class MaxPool2d(Function):
         kh, kw = self.k
         mask = self.xp.stack([hit for _, hit in self._hits()], axis=-1)  # (N, C, Ho, Wo, kh*kw)
         routed = ops.constant_times(_per_window(g, kh * kw), mask)   # the max's position is
-        return _unpool_windows_graph(routed, self.shape, kh, kw), None, None  # locally constant
+        return ops.with_zero_edge(_unpool_windows_graph(routed, self.shape, kh, kw),  # locally
+                                  self.inputs[0]), None, None                          # constant
 
 
 class AvgPool2d(Function):
@@ -2646,7 +2659,7 @@ def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: 
         coords.insert(0, xp.asarray(key[1 + i].reshape(out[i], k[i]))[xp.arange(out[i]).reshape(along), tap])
     n, c = x.shape[:2]
     lead = (xp.arange(n).reshape((n, 1) + (1,) * m), xp.arange(c).reshape((1, c) + (1,) * m))
-    result = x[lead + tuple(coords)]
+    result = ops.MaxPick.apply(x, lead + tuple(coords))   # x[lead + coords]
     empty = ~valid.any(axis=tuple(range(m, 2 * m)))     # dilated windows can fall wholly in
     if empty.any():                                      # the padding: -inf there, as torch,
         from .factory import where                       # and no gradient
@@ -3922,7 +3935,7 @@ def _fractional_max_pool(op: str, x: Tensor, kernel_size: Any, output_size: Any,
     for i in range(dims):
         flat = flat * size[i] + coords[i]
     lead = (xp.asarray(key[0][(Ellipsis,) + (0,) * dims]), xp.asarray(key[1][(Ellipsis,) + (0,) * dims]))
-    result = xb[lead + tuple(coords)]
+    result = ops.MaxPick.apply(xb, lead + tuple(coords))   # xb[lead + coords]
     indices = Tensor._make(flat.astype(np.int64), x.device)
     if x.ndim == dims + 1:
         return result.squeeze(0), indices.squeeze(0)

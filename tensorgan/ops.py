@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
-from .tensor import Function, Tensor
+from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
 
 
 def unbroadcast(grad, shape: tuple):
@@ -28,6 +28,36 @@ def constant_times(g: Tensor, array) -> Tensor:
     """``g`` times a constant array (a mask or a local derivative that is piecewise constant):
     in graph mode, the gradient's own gradient flows through ``g`` only."""
     return Mul.apply(g, array.astype(g.dtype, copy=False))
+
+
+class ZeroDerivative(Function):
+    """``ZeroDerivative.apply(g, x)`` is ``g``, with an edge to ``x`` whose derivative is zero:
+    what a piecewise-linear op's graph-mode backward returns (see :func:`with_zero_edge`)."""
+    takes_half = True
+    returns_view = True
+
+    def forward(self, g, x):
+        return g.view()
+
+    def backward(self, g):
+        return g, ZERO_GRAD
+
+    grad_graph = backward
+
+    def name(self) -> str:
+        return "ZeroDerivativeBackward0"
+
+
+def with_zero_edge(g: Tensor, x) -> Tensor:
+    """``g`` -- the graph-mode gradient of an op's input ``x`` that depends on ``x`` only through
+    a locally constant mask or sign (relu, leaky_relu, abs, max pooling) -- with the edge to
+    ``x`` that torch's double backward has (``self: zeros_like(grad)``): ``g`` requires grad when
+    ``x`` does, and a parameter behind ``x`` gets a zero gradient (not None) from a penalty on
+    ``g``.  The edge carries the engine's ZERO_GRAD sentinel, never an array of zeros."""
+    if isinstance(x, Tensor) and x._requires_grad and is_grad_enabled() and \
+            isinstance(g, Tensor) and g.dtype == x.dtype:
+        return ZeroDerivative.apply(g, x)
+    return g
 
 
 def _shape(a):
@@ -628,6 +658,15 @@ class GetItem(Function):
         return ScatterIntoZeros.apply(g, self.shape, self.key), None
 
 
+class MaxPick(GetItem):
+    """``x[key]`` where the key picks each pooling window's maximum (a choice made from x's
+    values): in graph mode the gradient keeps the zero-derivative edge to x that torch's max
+    pooling double backward has (:func:`with_zero_edge`)."""
+
+    def grad_graph(self, g):
+        return with_zero_edge(super().grad_graph(g)[0], self.inputs[0]), None
+
+
 class SparseGrad:
     """Indexing's gradient, not yet written out: ``g`` at ``key`` of zeros of ``shape``.  The
     backward walk adds it into the gradient it is summing (``add_into``) instead of making a
@@ -1075,7 +1114,7 @@ class Relu(Function):
         return (select_nonzero(self.xp, g, self.y),)
 
     def grad_graph(self, g):
-        return (Where.apply(g, 0.0, self.mask),)      # a select in graph mode too
+        return (with_zero_edge(Where.apply(g, 0.0, self.mask), self.inputs[0]),)   # a select in graph mode too
 
 
 class Abs(Function):
@@ -1090,7 +1129,7 @@ class Abs(Function):
         return (g * self.sign,)
 
     def grad_graph(self, g):
-        return (constant_times(g, self.sign),)
+        return (with_zero_edge(constant_times(g, self.sign), self.inputs[0]),)
 
 
 class Clip(Function):

@@ -317,6 +317,9 @@ class _NodeHooks:
     def run_post(self, ctx: Function, input_grads: tuple, g) -> tuple:
         """The hooks on the gradients ``input_grads`` (one per ``ctx.inputs``) of the node."""
         tensor_inputs = _edge_positions(ctx)
+        if any(pg is ZERO_GRAD for pg in input_grads):    # a hook sees zeros there, as torch's
+            input_grads = tuple(ctx.xp.zeros(p.array.shape, dtype=p.array.dtype)
+                                if pg is ZERO_GRAD else pg for p, pg in zip(ctx.inputs, input_grads))
         for hook in list(self.post.values()):
             grad_inputs = tuple(None if input_grads[i] is None or not isinstance(ctx.inputs[i], Tensor)
                                 or not ctx.inputs[i]._requires_grad else
@@ -646,6 +649,46 @@ def _leading_to(order: list["Tensor"], targets: list["Tensor"]) -> set:
     return wanted
 
 
+class _ZeroGradient:
+    """The gradient along an edge whose derivative is identically zero (``ZERO_GRAD``): what the
+    graph-mode backward of a piecewise-linear op (relu, leaky_relu, abs, max pooling, ...) gives
+    the op's input, on which it depends only through a locally constant mask -- as torch's
+    ``leaky_relu_backward(grad, self)``, whose ``self`` gets ``zeros_like(grad)``.  The walk
+    sends no array along it: a node reached only by it skips its backward and passes it on, and
+    a leaf (an autograd.grad input, a hooked or retained tensor) reached only by it gets zeros,
+    so a parameter a gradient penalty reaches only that way gets a zero ``.grad``, not None."""
+    __slots__ = ()
+    shape = dtype = None   # never a gradient's: the walk's shape check sends it to its branch
+
+    def __repr__(self) -> str:
+        return "ZERO_GRAD"
+
+
+ZERO_GRAD = _ZeroGradient()
+
+
+def _zero_reached(node: "Tensor", zeros_only: set, create_graph: bool, retain_graph: bool | None,
+                  run_hooks: bool, target_ids: set | None, wanted: set | None):
+    """A tensor the walk reached through zero-derivative edges only (``ZERO_GRAD``): None when
+    its node was skipped (the sentinel passed on to its inputs), else an array (Tensor in graph
+    mode) of zeros for the walk to handle as any gradient -- a leaf, an autograd.grad input, a
+    tensor or node with hooks, or a freed / modified node (which the walk then reports)."""
+    ctx = node._ctx
+    if ctx is None or ctx.released or (node._hooks is not None and run_hooks) or \
+            (target_ids is not None and id(node) in target_ids) or \
+            (run_hooks and ctx.__dict__.get("node_hooks") is not None):
+        zeros = node.device.xp.zeros(node.array.shape, dtype=node.array.dtype)
+        return Tensor._make(zeros, node.device) if create_graph else zeros
+    _check_still_valid(ctx)
+    for parent in ctx.inputs:
+        if isinstance(parent, Tensor) and parent._requires_grad and \
+                (wanted is None or id(parent) in wanted):
+            zeros_only.add(id(parent))
+    if not (retain_graph or create_graph):
+        ctx.release()
+    return None
+
+
 def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                   create_graph: bool = False, inputs: list["Tensor"] | None = None,
                   run_hooks: bool = True) -> dict:
@@ -666,6 +709,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     captured: dict = {}
     summing = set()  # ids of the tensors whose gradient in ``grads`` is a sum this walk made (added into in place)
     owned_by_a_leaf = set()  # ids of gradients handed to a leaf's .grad: never shared by two leaves
+    zeros_only = set()   # ids of the tensors some op sent ZERO_GRAD (kept: grads says if more came)
     # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
     # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
     check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
@@ -674,7 +718,12 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
             g = grads.pop(id(node), None)
             summing.discard(id(node))
             if g is None:
-                continue
+                if not zeros_only or id(node) not in zeros_only:
+                    continue
+                g = _zero_reached(node, zeros_only, create_graph, retain_graph, run_hooks,
+                                  target_ids, wanted)
+                if g is None:
+                    continue
             if node._hooks is not None and run_hooks:
                 g = node._hooks.run(node, g)
                 if not isinstance(g, Tensor):   # a hook may keep the gradient it saw: a leaf
@@ -710,8 +759,14 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                     _add_sparse(grads, summing, id(parent), pg, parent.device.xp)
                     continue
                 if isinstance(pg, Tensor) is not create_graph:  # graph mode carries Tensors
+                    if pg is ZERO_GRAD:
+                        zeros_only.add(id(parent))
+                        continue
                     pg = Tensor._make(pg, parent.device) if create_graph else pg.array
                 if pg.shape != parent.array.shape or pg.dtype != parent.array.dtype:
+                    if pg is ZERO_GRAD:     # (its shape is None: plain mode comes here)
+                        zeros_only.add(id(parent))
+                        continue
                     _wrong_gradient(ctx, parent, pg)
                 key = id(parent)
                 if key in summing and not create_graph:
@@ -779,7 +834,7 @@ def _check_still_valid(ctx: Function) -> None:
 def _refuse_nan(ctx: Function, input_grads: tuple) -> None:
     """detect_anomaly: the first gradient with a NaN names the op that made it, as torch's."""
     for i, pg in enumerate(input_grads):
-        if pg is None:
+        if pg is None or pg is ZERO_GRAD:
             continue
         array = pg.g if isinstance(pg, ops.SparseGrad) else pg.array if isinstance(pg, Tensor) else pg
         if array.dtype.kind == "f" and bool(ctx.xp.isnan(array).any()):
