@@ -831,7 +831,6 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1).  (exp of min(x, 0): the branch not taken
     must not overflow, or its zero gradient times inf would be NaN.)"""
     x = input   # (torch's name for the argument)
-    from .factory import where
     alpha = _scalar("elu", "alpha", alpha)
     return _maybe_in_place("elu", x, inplace,
                            lambda t: _ELU.apply(t, (t.clip(max=0.0).exp() - 1.0) * alpha, (t > 0).array))
@@ -841,7 +840,6 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """x clamped to [min_val, max_val]; gradient 1 strictly inside, 0 at and beyond the bounds
     (torch's, which differs from clamp's at the bounds)."""
     x = input   # (torch's name for the argument)
-    from .factory import where
     lo, hi = _scalar("hardtanh", "min_val", min_val), _scalar("hardtanh", "max_val", max_val)
     if lo > hi:
         raise ConfigError(f"hardtanh: min_val {lo} is above max_val {hi}")
@@ -866,7 +864,6 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, ``weight * x`` elsewhere: a leaky ReLU whose slope is learned, one per
     channel (dim 1) or one shared (torch.nn.functional.prelu)."""
     x = input   # (torch's name for the argument)
-    from .factory import where
     _check_rank("prelu", "weight", weight, (0, 1), "(1,) or (C,)")
     _one_dtype("prelu", input=x, weight=weight)
     channels = weight.numel()
@@ -901,7 +898,6 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha (exp(x / alpha) - 1) (alpha != 0)."""
     x = input   # (torch's name for the argument)
-    from .factory import where
     alpha = _scalar("celu", "alpha", alpha)
     if alpha == 0:
         raise ConfigError("celu: alpha must be nonzero (it divides x)")
@@ -967,7 +963,6 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, ``value`` elsewhere (derivative 0 at the threshold, as torch's)."""
     x = input   # (torch's name for the argument)
-    from .factory import where
     _check_rank("threshold", "input", x, range(0, 33), "a tensor")
     bound, fill = _in_dtype_of(x, _scalar("threshold", "threshold", threshold),
                                _scalar("threshold", "value", value))
