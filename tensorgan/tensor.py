@@ -2473,12 +2473,7 @@ class Tensor:
         swap = is_result and not shared
         old = Tensor._make(self.array if swap else self.array.copy(), self.device, self._requires_grad)
         old._ctx = self._ctx
-        new = out_of_place(old)
-        if new.dtype != self.dtype and new.dtype.kind == self.dtype.kind == "f":
-            new = new.to(self.dtype)        # x32 += y64: torch writes the result cast back
-        if new.shape != self.shape or new.array.dtype != self.array.dtype:
-            raise ShapeError(f"{name}: the result {new.shape} {new.dtype} cannot be written into a "
-                             f"tensor of shape {self.shape} {self.dtype} in place")
+        new = self._writable(name, out_of_place(old))
         if swap:
             self.array = new.array
         else:
@@ -2486,6 +2481,16 @@ class Tensor:
         self._ctx, self._requires_grad = new._ctx, new._requires_grad
         self._version_box[0] += 1
         return self
+
+    def _writable(self, name: str, new: "Tensor") -> "Tensor":
+        """``new``, an in-place op's result, as it is written into this tensor: a float result of
+        another width cast back (x32 += y64, as torch); another shape or kind refused."""
+        if new.dtype != self.dtype and new.dtype.kind == self.dtype.kind == "f":
+            new = new.to(self.dtype)
+        if new.shape != self.shape or new.array.dtype != self.array.dtype:
+            raise ShapeError(f"{name}: the result {new.shape} {new.dtype} cannot be written into a "
+                             f"tensor of shape {self.shape} {self.dtype} in place")
+        return new
 
     def _rebase_view(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], root: "Tensor",
                      steps: tuple) -> "Tensor":
@@ -2515,12 +2520,7 @@ class Tensor:
         old = old_base
         for cls, arg in steps:
             old = cls.apply(old, arg)
-        new = out_of_place(old)
-        if new.dtype != self.dtype and new.dtype.kind == self.dtype.kind == "f":
-            new = new.to(self.dtype)        # x32 += y64: torch writes the result cast back
-        if new.shape != self.shape or new.array.dtype != self.array.dtype:
-            raise ShapeError(f"{name}: the result {new.shape} {new.dtype} cannot be written into a "
-                             f"tensor of shape {self.shape} {self.dtype} in place")
+        new = self._writable(name, out_of_place(old))
         written = ops.CopySlices.apply(old_base, new, ops.ViewSteps(steps))
         # The graph keeps ``old_base`` for its shape and dtype only (CopySlices and the root's
         # old op do not read their output): drop its copy (what the update saved stays with it).
