@@ -16,6 +16,7 @@ The methods live on :class:`_TensorMath`; the end of ``tensor.py`` installs them
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -321,14 +322,21 @@ class _TensorMath:
             raise InputTypeError(f"dist: other must be a Tensor, got {type(other).__name__}")
         return (self - other).norm(p)
 
-    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
-        """``self + value * tensor1 * tensor2`` (torch.addcmul; broadcast)."""
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *legacy: Any, value: float = 1) -> Tensor:
+        """``self + value * tensor1 * tensor2`` (torch.addcmul; broadcast).  torch's deprecated
+        ``addcmul(value, tensor1, tensor2)`` (old optimizers' ``addcmul_(1 - beta2, g, g)``) is
+        accepted too, with its UserWarning."""
+        if legacy:
+            tensor1, tensor2, value = _legacy_value("addcmul", tensor1, tensor2, legacy)
         _check_tensors("addcmul", tensor1, tensor2)
         product = tensor1 * tensor2
         return self + (product if value == 1 else product * value)
 
-    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
-        """``self + value * tensor1 / tensor2`` (torch.addcdiv; Adam's update)."""
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *legacy: Any, value: float = 1) -> Tensor:
+        """``self + value * tensor1 / tensor2`` (torch.addcdiv; Adam's update); the deprecated
+        ``addcdiv(value, tensor1, tensor2)`` too, as addcmul's."""
+        if legacy:
+            tensor1, tensor2, value = _legacy_value("addcdiv", tensor1, tensor2, legacy)
         _check_tensors("addcdiv", tensor1, tensor2)
         quotient = tensor1 / tensor2
         return self + (quotient if value == 1 else quotient * value)
@@ -488,6 +496,20 @@ class _TensorMath:
 def _number(op: str, name: str, value: Any) -> float:
     from .functional import _scalar
     return _scalar(op, name, value)
+
+
+def _legacy_value(name: str, value: Any, tensor1: Any, rest: tuple) -> tuple:
+    """torch's deprecated ``addcmul(Number value, Tensor tensor1, Tensor tensor2)`` overload (and
+    addcdiv's): still accepted by torch 2.x with a UserWarning; gives (tensor1, tensor2, value)."""
+    if len(rest) != 1 or isinstance(value, (Tensor, bool, np.bool_)) or \
+            not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"{name}: takes (tensor1, tensor2, *, value=1) or the deprecated "
+                             f"(value, tensor1, tensor2); got {2 + len(rest)} positional arguments "
+                             f"starting with {type(value).__name__}")
+    warnings.warn(f"This overload of {name} is deprecated: {name}(Number value, Tensor tensor1, "
+                  f"Tensor tensor2); use {name}(Tensor tensor1, Tensor tensor2, *, Number value = 1)",
+                  UserWarning, stacklevel=3)
+    return tensor1, rest[0], value
 
 
 def _check_tensors(name: str, *tensors: Any) -> None:
