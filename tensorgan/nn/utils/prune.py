@@ -248,6 +248,15 @@ class L1Unstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
+def _structured_count(method: Any, t: Tensor) -> tuple[int, int]:
+    """A structured method's (channels along its ``dim``, how many of them to prune), checked."""
+    _validate_structured(t)
+    _check_dim(t, method.dim, type(method).__name__)
+    nchannels = t.shape[method.dim]
+    _validate_amount(method.amount, nchannels)
+    return nchannels, _nparams_toprune(method.amount, nchannels)
+
+
 class RandomStructured(BasePruningMethod):
     """Prunes ``amount`` of the channels along ``dim``, chosen at random."""
 
@@ -259,11 +268,7 @@ class RandomStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        _validate_structured(t)
-        _check_dim(t, self.dim, type(self).__name__)
-        nchannels = t.shape[self.dim]
-        _validate_amount(self.amount, nchannels)
-        k = _nparams_toprune(self.amount, nchannels)
+        nchannels, k = _structured_count(self, t)
         if k == 0:
             return default_mask
         prob = _tg().rand(nchannels)
@@ -287,11 +292,7 @@ class LnStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        _validate_structured(t)
-        _check_dim(t, self.dim, type(self).__name__)
-        nchannels = t.shape[self.dim]
-        _validate_amount(self.amount, nchannels)
-        k = _nparams_toprune(self.amount, nchannels)
+        nchannels, k = _structured_count(self, t)
         if k == 0:
             return default_mask
         ndim = len(t.shape)
