@@ -1716,18 +1716,39 @@ class Tensor:
             index = index.reshape((1,) * self.ndim)
         return Tensor._make(self.device.xp.asarray(index).astype(int64), self.device)
 
-    def max(self, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
+    def max(self, *args: Any, **kwargs: Any) -> Any:
         """torch's three forms: ``x.max()`` the largest element; ``x.max(other)`` the elementwise
         maximum; ``x.max(dim)`` the named pair ``(values, indices)`` -- the indices int64, as
         :meth:`argmax` gives them (``_, pred = logits.max(1)``)."""
-        if other is not None:
-            return self._extreme_other("max", dim, other)
-        return self._extreme("max", dim, keepdim)
+        return self._max_or_min("max", args, kwargs)
 
-    def min(self, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return self._max_or_min("min", args, kwargs)
+
+    def _max_or_min(self, name: str, args: tuple, kwargs: dict) -> Any:
+        if "dim" in kwargs:     # by keyword, torch reads a one-element integer tensor as the dim
+            kwargs = dict(kwargs, dim=self._keyword_dim(name, kwargs["dim"]))
+        try:
+            dim, keepdim, other = _max_min_arguments(*args, **kwargs)
+        except TypeError as exc:
+            problem = str(exc).replace("_max_min_arguments() ", "")
+            raise InputTypeError(f"{name}(): {problem}; torch's forms are {name}(), {name}(other), "
+                                 f"{name}(dim, keepdim=False)") from None
         if other is not None:
-            return self._extreme_other("min", dim, other)
-        return self._extreme("min", dim, keepdim)
+            return self._extreme_other(name, dim, other)
+        return self._extreme(name, dim, keepdim)
+
+    def _keyword_dim(self, name: str, dim: Any) -> Any:
+        """``x.max(dim=t)``: torch takes a one-element integer tensor given by keyword as the dim
+        (positionally, ``x.max(t)`` is the elementwise form); a float tensor is refused rather
+        than silently taken as the other operand."""
+        if isinstance(dim, Tensor):
+            value = _int_of(dim)
+            if not _is_int(value):
+                raise InputTypeError(f"{name}(dim=...) takes an int (or a one-element integer "
+                                     f"tensor), got a {dim.dtype} tensor of shape {dim.shape}")
+            return value
+        return dim
 
     def _extreme_other(self, name: str, dim: Any, other: Any) -> "Tensor":
         """``x.max(other=y)``: the elementwise form, with torch's keyword."""
@@ -2626,6 +2647,22 @@ class Tensor:
         return self._compare(other, "not_equal")
 
     __hash__ = object.__hash__                       # identity, as torch's
+
+
+def _max_min_arguments(dim: Any = None, keepdim: bool = False, *, other: Any = None) -> tuple:
+    return dim, keepdim, other
+
+
+def _max_min_signature() -> Any:
+    import inspect
+    P = inspect.Parameter
+    return inspect.Signature([P("self", P.POSITIONAL_OR_KEYWORD),
+                              P("dim", P.POSITIONAL_OR_KEYWORD, default=None),
+                              P("keepdim", P.POSITIONAL_OR_KEYWORD, default=False),
+                              P("other", P.KEYWORD_ONLY, default=None)])
+
+
+Tensor.max.__signature__ = Tensor.min.__signature__ = _max_min_signature()   # type: ignore[attr-defined]
 
 
 class MinMax(tuple):

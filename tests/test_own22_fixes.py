@@ -1,0 +1,36 @@
+"""Session 22 fixes found by the lead (each test fails before its fix)."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import InputTypeError
+
+X = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], dtype=np.float32)
+
+
+def test_max_dim_keyword_tensor_is_the_dim_not_the_other_operand():
+    # torch: x.max(dim=torch.tensor(1)) reduces over dim 1; it was an elementwise max with 1
+    x = tg.tensor(X)
+    values, indices = x.max(dim=tg.tensor(1))
+    np.testing.assert_array_equal(values.numpy(), X.max(axis=1))
+    np.testing.assert_array_equal(indices.numpy(), X.argmax(axis=1))
+    values, indices = tg.min(x, dim=tg.tensor(0), keepdim=True)
+    np.testing.assert_array_equal(values.numpy(), X.min(axis=0, keepdims=True))
+    assert indices.shape == (1, 3)
+
+
+def test_max_positional_tensor_is_still_elementwise():
+    x = tg.tensor(X)
+    np.testing.assert_array_equal(x.max(tg.tensor(2.0)).numpy(), np.maximum(X, 2.0))
+    np.testing.assert_array_equal(tg.min(x, tg.tensor(2.0)).numpy(), np.minimum(X, 2.0))
+    np.testing.assert_array_equal(x.max(other=tg.zeros(2, 3)).numpy(), np.maximum(X, 0))
+
+
+def test_max_bad_arguments_are_named():
+    x = tg.tensor(X)
+    with pytest.raises(InputTypeError, match="float32 tensor"):
+        x.max(dim=tg.tensor(1.0))
+    with pytest.raises(InputTypeError, match="unexpected keyword argument 'dimm'"):
+        x.max(dimm=1)
+    with pytest.raises(InputTypeError, match="multiple values for argument 'dim'"):
+        x.min(1, dim=1)
