@@ -33,12 +33,12 @@ def device_count() -> int:
     return int(is_available())
 
 
-def _require() -> None:
+def _require(api: str = "tg.accelerator") -> None:
     if not is_available():
-        raise DeviceError(f"tg.accelerator: {_NONE} ({cuda_status()[1]})")
+        raise DeviceError(f"{api}: {_NONE} ({cuda_status()[1]})")
 
 
-def _check_index(fn: str, index) -> None:
+def _check_index(fn: str, index, api: str = "tg.accelerator") -> None:
     if index is None:
         return
     if hasattr(index, "type") and not isinstance(index, (int, str)):   # a device object
@@ -46,9 +46,9 @@ def _check_index(fn: str, index) -> None:
     elif isinstance(index, str):
         index = int(index.split(":")[1]) if ":" in index else 0
     if isinstance(index, bool) or not isinstance(index, int):
-        raise InputTypeError(f"tg.accelerator.{fn}: expected a device index, device or None, got {type(index).__name__}")
+        raise InputTypeError(f"{api}.{fn}: expected a device index, device or None, got {type(index).__name__}")
     if index not in (0, -1):
-        raise DeviceError(f"tg.accelerator.{fn}: device index {index} is out of range (tensorgan uses one device, index 0)")
+        raise DeviceError(f"{api}.{fn}: device index {index} is out of range (tensorgan uses one device, index 0)")
 
 
 def current_device_index() -> int:

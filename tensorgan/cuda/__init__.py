@@ -1,12 +1,42 @@
-"""``tg.cuda.is_available()`` and ``tg.cuda.device_count()``, as torch code asks them (tensorgan
-uses one CUDA device, CuPy's device 0; :func:`tensorgan.cuda_status` also says why not)."""
+"""``torch.cuda``'s queries and controls, as torch code calls them: ``is_available()``,
+``device_count()``, ``synchronize()``, ``empty_cache()``, the memory counters, device names and
+properties, ``Event`` timing. tensorgan uses one CUDA device (CuPy's device 0; under Numba's
+simulator, NumPy arrays); :func:`tensorgan.cuda_status` says why CUDA is not usable where it is
+not. Without CUDA these behave as in a CPU build of torch: the memory counters are 0,
+``empty_cache`` does nothing, and the calls that need a device raise DeviceError."""
 from __future__ import annotations
 
-from ..backend import cuda_status
+import contextlib
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from .. import accelerator
+from ..accelerator import empty_cache  # noqa: F401 (torch.cuda's)
+from ..backend import cuda_status, simulator_enabled
+
+
+def _require(fn: str) -> None:
+    accelerator._require(f"tg.cuda.{fn}")
+
+
+def _check_index(fn: str, index: Any) -> None:
+    accelerator._check_index(fn, index, "tg.cuda")
+
+
+def synchronize(device: Any = None) -> None:
+    """Wait for the GPU's queued work to finish (before reading a timer)."""
+    _require("synchronize")
+    _check_index("synchronize", device)
+    accelerator.synchronize()
 
 __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "FloatTensor",
            "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor", "ShortTensor",
-           "CharTensor", "HalfTensor", "amp"]
+           "CharTensor", "HalfTensor", "amp", "synchronize", "empty_cache", "is_initialized",
+           "init", "current_device", "set_device", "device", "get_device_name",
+           "get_device_properties", "get_device_capability", "mem_get_info", "memory_allocated",
+           "max_memory_allocated", "memory_reserved", "max_memory_reserved",
+           "reset_peak_memory_stats", "reset_max_memory_allocated", "Event"]
 
 
 def is_available() -> bool:
@@ -32,6 +62,173 @@ def manual_seed(seed: int) -> None:
 def manual_seed_all(seed: int) -> None:
     """``torch.cuda.manual_seed_all``: as :func:`manual_seed` (tensorgan uses one device)."""
     manual_seed(seed)
+
+
+def is_initialized() -> bool:
+    """Whether CUDA can be used (tensorgan has no lazy CUDA state to initialise)."""
+    return is_available()
+
+
+def init() -> None:
+    """``torch.cuda.init()``: raises DeviceError where CUDA is not usable; else nothing to do."""
+    _require("init")
+
+
+def current_device() -> int:
+    """0: tensorgan's one CUDA device (DeviceError without CUDA, as torch's CPU build)."""
+    _require("current_device")
+    return 0
+
+
+def set_device(device: Any) -> None:
+    """Accepted for device 0 (tensorgan uses one device)."""
+    _require("set_device")
+    _check_index("set_device", device)
+
+
+@contextlib.contextmanager
+def device(device: Any):
+    """``with tg.cuda.device(0): ...``: a no-op for tensorgan's one device."""
+    if device is not None:
+        _require("device")
+        _check_index("device", device)
+    yield
+
+
+def _properties(fn: str) -> dict:
+    _require(fn)
+    if simulator_enabled():
+        return {"name": "Numba CUDA simulator", "totalGlobalMem": 0, "major": 0, "minor": 0,
+                "multiProcessorCount": 1}
+    import cupy
+    props = cupy.cuda.runtime.getDeviceProperties(0)
+    name = props["name"]
+    return dict(props, name=name.decode() if isinstance(name, bytes) else str(name))
+
+
+def get_device_name(device: Any = None) -> str:
+    _check_index("get_device_name", device)
+    return _properties("get_device_name")["name"]
+
+
+def get_device_capability(device: Any = None) -> tuple[int, int]:
+    """(major, minor) compute capability, e.g. (9, 0) on an H100."""
+    _check_index("get_device_capability", device)
+    props = _properties("get_device_capability")
+    return int(props["major"]), int(props["minor"])
+
+
+def get_device_properties(device: Any = None) -> SimpleNamespace:
+    """torch's fields that scripts read: name, total_memory (bytes), major, minor,
+    multi_processor_count."""
+    _check_index("get_device_properties", device)
+    props = _properties("get_device_properties")
+    return SimpleNamespace(name=props["name"], total_memory=int(props["totalGlobalMem"]),
+                           major=int(props["major"]), minor=int(props["minor"]),
+                           multi_processor_count=int(props["multiProcessorCount"]))
+
+
+def mem_get_info(device: Any = None) -> tuple[int, int]:
+    """(free, total) bytes of device memory, from the driver."""
+    _require("mem_get_info")
+    _check_index("mem_get_info", device)
+    if simulator_enabled():
+        return 0, 0
+    import cupy
+    free, total = cupy.cuda.runtime.memGetInfo()
+    return int(free), int(total)
+
+
+def _pool():
+    """CuPy's default memory pool, where tensorgan's CUDA arrays live; None without CuPy on CUDA."""
+    if not is_available() or simulator_enabled():
+        return None
+    import cupy
+    return cupy.get_default_memory_pool()
+
+
+def memory_allocated(device: Any = None) -> int:
+    """Bytes held by live CUDA arrays (CuPy's pool ``used_bytes``); 0 without CUDA."""
+    _check_index("memory_allocated", device)
+    pool = _pool()
+    return 0 if pool is None else int(pool.used_bytes())
+
+
+def memory_reserved(device: Any = None) -> int:
+    """Bytes the pool holds from the driver, used or cached (``total_bytes``); 0 without CUDA."""
+    _check_index("memory_reserved", device)
+    pool = _pool()
+    return 0 if pool is None else int(pool.total_bytes())
+
+
+def max_memory_reserved(device: Any = None) -> int:
+    """The pool's size now: it only grows until :func:`empty_cache`, so this is the peak reserved
+    since then (CuPy keeps no peak counter; torch's is since reset_peak_memory_stats)."""
+    return memory_reserved(device)
+
+
+def max_memory_allocated(device: Any = None) -> int:
+    """An upper bound on the peak of :func:`memory_allocated` since the last :func:`empty_cache`:
+    the pool's size (every byte ever in use at once was reserved; CuPy keeps no peak counter)."""
+    return memory_reserved(device)
+
+
+def reset_peak_memory_stats(device: Any = None) -> None:
+    """Accepted: the peaks above are the pool's size (:func:`empty_cache` lowers it)."""
+    _check_index("reset_peak_memory_stats", device)
+
+
+reset_max_memory_allocated = reset_peak_memory_stats
+
+
+class Event:
+    """``torch.cuda.Event(enable_timing=True)``: ``start.record(); ...; end.record();
+    end.synchronize(); start.elapsed_time(end)`` gives milliseconds of GPU time between the two
+    records (CuPy's events; under the simulator, which runs kernels synchronously, wall time).
+    DeviceError without CUDA, as torch's CPU build refuses to make one."""
+
+    def __init__(self, enable_timing: bool = False, blocking: bool = False, interprocess: bool = False):
+        _require("Event")
+        self.enable_timing = bool(enable_timing)
+        self._recorded_at: float | None = None
+        self._event = None
+        if not simulator_enabled():
+            import cupy
+            self._event = cupy.cuda.Event(block=bool(blocking), disable_timing=not enable_timing,
+                                          interprocess=bool(interprocess))
+
+    def record(self, stream: Any = None) -> None:
+        if self._event is None:
+            self._recorded_at = time.perf_counter()
+        else:
+            self._event.record(stream)
+            self._recorded_at = 0.0
+
+    def synchronize(self) -> None:
+        if self._event is not None:
+            self._event.synchronize()
+
+    def query(self) -> bool:
+        """True when the work before the record has finished."""
+        return True if self._event is None else bool(self._event.done)
+
+    def wait(self, stream: Any = None) -> None:
+        """Make ``stream`` (tensorgan uses the default one) wait for this event."""
+        if self._event is not None:
+            import cupy
+            (stream or cupy.cuda.get_current_stream()).wait_event(self._event)
+
+    def elapsed_time(self, end_event: "Event") -> float:
+        """Milliseconds from this event's record to ``end_event``'s (both recorded, timing on)."""
+        from ..errors import DeviceError
+        if not (self.enable_timing and end_event.enable_timing):
+            raise DeviceError("Event.elapsed_time: both events need enable_timing=True")
+        if self._recorded_at is None or end_event._recorded_at is None:
+            raise DeviceError("Event.elapsed_time: record() both events first")
+        if self._event is None:
+            return (end_event._recorded_at - self._recorded_at) * 1000.0
+        import cupy
+        return float(cupy.cuda.get_elapsed_time(self._event, end_event._event))
 
 
 def __getattr__(name: str):
