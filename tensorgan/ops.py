@@ -767,6 +767,43 @@ class ViewSteps:
         self.steps = steps
 
 
+class ViewPositions:
+    """A view given by where its elements lie in its base: ``where`` (the view's shape) holds
+    each element's flat (C-order) position in the base -- any view NumPy / CuPy can make
+    (diagonal, unfold, as_strided, a view of a buffer made without a graph), read from the
+    memory layout (``tensor._view_positions``).  An opaque argument of CopySlices /
+    AsStridedView, as ViewSteps."""
+    __slots__ = ("where",)
+
+    def __init__(self, where) -> None:
+        self.where = where
+
+
+class AsStridedView(Function):
+    """``base``'s elements at ``positions`` (a ViewPositions), as the graph of a view written or
+    regenerated after an in-place write into its base (torch's AsStridedBackward0): a gather;
+    the gradient is scattered back (summed where a position repeats, as an expanded view's)."""
+    takes_half = True
+    reads_inputs = False
+
+    def name(self) -> str:
+        return "AsStridedBackward0"
+
+    def forward(self, base, positions):
+        self.shape, self.where = base.shape, positions.where
+        return base.reshape(-1)[positions.where.reshape(-1)].reshape(positions.where.shape)
+
+    def backward(self, g):
+        out = self.xp.zeros(int(np.prod(self.shape)), dtype=g.dtype)
+        self.xp.add.at(out, self.where.reshape(-1), g.reshape(-1))
+        return out.reshape(self.shape), None
+
+    def grad_graph(self, g):
+        size = int(np.prod(self.shape))
+        flat = ScatterIntoZeros.apply(g.reshape(-1), (size,), self.where.reshape(-1))
+        return flat.reshape(self.shape), None
+
+
 class CopySlices(Function):
     """The base's side of an in-place op on its view (torch's CopySlices node): ``base`` with the
     view's elements replaced by ``src`` (the view's new value).  ``steps``: the view ops from
@@ -777,9 +814,12 @@ class CopySlices(Function):
 
     def forward(self, base, src, steps):
         self.steps, xp = steps, self.xp
-        where = xp.arange(base.size).reshape(base.shape)   # the view's flat positions in the base
-        for cls, arg in steps.steps:
-            where = view_step(xp, where, cls, arg)
+        if isinstance(steps, ViewPositions):
+            where = steps.where
+        else:
+            where = xp.arange(base.size).reshape(base.shape)   # the view's flat positions in the base
+            for cls, arg in steps.steps:
+                where = view_step(xp, where, cls, arg)
         if where.shape != src.shape:
             raise ShapeError(f"CopySlices: the view is {where.shape}, its new value {src.shape}")
         self.shape, self.src_shape, self.where = base.shape, src.shape, where.reshape(-1)
@@ -799,9 +839,12 @@ class CopySlices(Function):
     def grad_graph(self, g):
         mask = self.xp.ones(self.shape, dtype=g.dtype)
         mask.reshape(-1)[self.where] = 0
-        g_src = g
-        for cls, arg in self.steps.steps:
-            g_src = cls.apply(g_src, arg)
+        if isinstance(self.steps, ViewPositions):
+            g_src = g.reshape(-1)[self.where].reshape(self.src_shape)
+        else:
+            g_src = g
+            for cls, arg in self.steps.steps:
+                g_src = cls.apply(g_src, arg)
         return constant_times(g, mask), g_src, None
 
 
@@ -873,6 +916,9 @@ class Expand(Function):
 
     def forward(self, x, shape):
         self.in_shape = x.shape
+        lead = len(shape) - x.ndim
+        if tuple(shape[lead:]) == x.shape and all(n == 1 for n in shape[:lead]):
+            return x[(None,) * lead] if lead else x.view()   # nothing repeated: a writable view, as torch's
         return self.xp.broadcast_to(x, shape)
 
     def backward(self, g):

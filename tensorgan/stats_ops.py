@@ -25,7 +25,8 @@ from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
-from .tensor import BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, is_grad_enabled, no_grad
+from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _strided_alias,
+                     is_grad_enabled, no_grad)
 
 
 def _float_input(op: str, x: Any) -> Tensor:
@@ -301,7 +302,8 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
 # ---------------------------------------------------------------------------------------------
 def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last dim
-    (Tensor.unfold: a view in torch, a gather here); the gradient sums over overlapping windows."""
+    (Tensor.unfold): a view of the input's memory, as torch's (read-only where windows overlap);
+    the gradient sums over overlapping windows."""
     x = input.reshape(1) if input.ndim == 0 else input
     d = _dim("unfold", input, dimension)
     size, step = _int_of(size), _int_of(step)
@@ -314,8 +316,13 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
         raise ConfigError(f"unfold: step must be an int > 0, got {step!r}")
     starts = np.arange((n - size) // step + 1) * step
     index = x.device.xp.asarray(starts[:, None] + np.arange(size)[None, :])
-    windows = x[(slice(None),) * d + (index,)]
-    return movedim(windows, d + 1, -1)
+    windows = movedim(x[(slice(None),) * d + (index,)], d + 1, -1)
+    if windows.array.size:      # a view of x's memory, as torch's (its graph: the gather)
+        a = x.array
+        _strided_alias(x, windows, a, windows.shape,
+                       a.strides[:d] + (step * a.strides[d],) + a.strides[d + 1:] + (a.strides[d],),
+                       overlapping=step < size)
+    return windows
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:

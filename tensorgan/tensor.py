@@ -409,6 +409,23 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False,
     target._version_box = box
 
 
+def _strided_alias(source: "Tensor", out: "Tensor", base: Any, shape: tuple, strides: tuple,
+                   overlapping: bool) -> None:
+    """Make ``out`` -- ``source``'s elements gathered, with that gather's graph -- a view of
+    ``source``'s memory, as torch's unfold / as_strided are: ``base`` (an array in that memory)
+    seen with ``shape`` and byte ``strides``.  A view whose elements overlap is read-only (a
+    write would change one element several times), or on CuPy stays a copy."""
+    xp = source.device.xp
+    if xp is np:
+        out.array = np.lib.stride_tricks.as_strided(
+            base, shape, strides, writeable=not overlapping and base.flags.writeable)
+    elif overlapping:
+        return
+    else:
+        out.array = xp.lib.stride_tricks.as_strided(base, shape, strides)
+    _share(source, out)
+
+
 def _shares_live_memory(t: "Tensor") -> bool:
     """Whether a view or .detach() of ``t`` (or the tensor ``t`` is a view of) is still alive.
     When none is, ``t``'s box is unshared again (a later view registers ``t`` anew)."""
@@ -484,6 +501,77 @@ def _view_chain(t: "Tensor") -> "tuple[Tensor, tuple] | None":
         steps.append((type(ctx), ctx.inputs[1]))
         t = parent
     return (t, tuple(reversed(steps))) if steps else None
+
+
+def _address(a: Any) -> int:
+    """The address of array ``a``'s first element (NumPy or CuPy)."""
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
+
+
+def _view_positions(xp: Any, base: Any, view: Any) -> Any:
+    """Where each element of array ``view`` lies in array ``base``, as flat C-order positions
+    (an int64 array of ``view``'s shape) -- read from the two arrays' memory layouts, so any view
+    NumPy / CuPy made counts (slices, diagonal, unfold, as_strided, ...).  None when some element
+    of ``view`` is not one of ``base``'s (outside it, between its strides, another dtype), or
+    ``base`` itself repeats memory (an expanded array)."""
+    item = base.dtype.itemsize
+    if view.dtype != base.dtype or base.size == 0:
+        return None
+    if view.size == 0:
+        return xp.zeros(view.shape, dtype=np.int64)
+    if any(s % item for s in base.strides + view.strides) or any(
+            s == 0 and n > 1 for n, s in zip(base.shape, base.strides)):
+        return None
+    offset = _address(view) - _address(base)
+    if offset % item:
+        return None
+    offset //= item
+    bs = [s // item for s in base.strides]
+    vs = [s // item for s in view.strides]
+    lo = sum(min(0, (n - 1) * s) for n, s in zip(base.shape, bs))
+    hi = sum(max(0, (n - 1) * s) for n, s in zip(base.shape, bs))
+    vlo = offset + sum(min(0, (n - 1) * s) for n, s in zip(view.shape, vs))
+    vhi = offset + sum(max(0, (n - 1) * s) for n, s in zip(view.shape, vs))
+    if vlo < lo or vhi > hi:
+        return None
+    as_strided = xp.lib.stride_tricks.as_strided
+    storage = xp.full(hi - lo + 1, -1, dtype=np.int64)   # base's memory, element by element
+    inside = as_strided(storage[-lo:], base.shape, [s * 8 for s in bs])
+    inside[...] = xp.arange(base.size, dtype=np.int64).reshape(base.shape)
+    where = as_strided(storage[offset - lo:], view.shape, [s * 8 for s in vs]).copy()
+    return None if bool((where < 0).any()) else where
+
+
+def _repeats(xp: Any, where: Any) -> bool:
+    """Whether some position occurs twice in ``where`` (a view whose elements overlap)."""
+    flat = where.reshape(-1)
+    return flat.size > 1 and int(xp.unique(flat).size) != flat.size
+
+
+def _move_hooks(t: "Tensor", old: "Tensor") -> None:
+    """Before ``t`` is written in place: its gradient hooks move to ``old``, the stand-in for
+    its old value (torch: hooks registered before an in-place op see the old version's
+    gradient); retain_grad() stays with ``t`` (it keeps the newest version's)."""
+    hooks = t._hooks
+    if hooks is not None and hooks.hooks:
+        old._hooks = _GradHooks()
+        old._hooks.hooks, hooks.hooks = hooks.hooks, {}
+
+
+def _memory_root(t: "Tensor") -> "Tensor":
+    """The tensor whose memory ``t`` (a view, sharing its version box) is a view of: the first
+    tensor that was viewed (the memory's owner) while it is alive, else the furthest tensor up
+    ``t``'s chain of view ops."""
+    box = t._version_box
+    first = box[1][0]() if len(box) > 1 else None
+    if first is not None:
+        return first
+    while t._ctx is not None and not t._ctx.released:
+        parent = t._ctx.inputs[0]
+        if not isinstance(parent, Tensor) or parent._version_box is not box:
+            break
+        t = parent
+    return t
 
 
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
@@ -2426,8 +2514,9 @@ class Tensor:
                              f"value ({exc})") from None
         except ValueError as exc:
             if "read-only" in str(exc):
-                raise InputTypeError(f"{name}: this tensor is a read-only view (expand()'s result "
-                                     f"shares one element among many): .clone() it first") from None
+                raise InputTypeError(f"{name}: this tensor is a read-only view (expand()'s result, "
+                                     f"overlapping unfold() windows: elements share memory): "
+                                     f".clone() it first") from None
             if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
                 raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
             raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} in "
@@ -2457,50 +2546,65 @@ class Tensor:
         holding this tensor's values and history, and this tensor takes the result's values (in
         its own memory) and place in the graph -- so later ops differentiate through the update.
         Ops that used this tensor before the update refuse backward (the version check), as
-        torch's do when they saved it.
+        torch's do when they saved it.  Gradient hooks registered before the write see the
+        gradient of the old value (they move to ``old``); retain_grad() keeps the new one's, as
+        torch's.
 
-        While a view or .detach() of it is alive (``_shares_live_memory``), an op's result is
-        written in its own memory, so the views see the new values (as in torch); a view's graph
-        then refuses backward (its recorded version of this tensor changed).  A view of an op's
-        result is written as torch's (its base follows: :meth:`_rebase_view`).  Refused instead
-        where that could go wrong silently: on another view (expand, one made under no_grad) or
-        on a leaf (the other's graph would not see the write), or when the op that made this
-        tensor saved its output for backward (exp, tanh, ...).  Refused too with gradient hooks
-        registered."""
-        shared = len(self._version_box) > 1 and _shares_live_memory(self)
+        While a view or .detach() of it is alive (``_shares_live_memory``), the result is written
+        in its own memory, so the views see the new values (as in torch), and the views' graphs
+        follow the write (:meth:`_refresh_views`).  A view (of an op's result, or of a buffer
+        that needs no grad: ``buf[:2].add_(y)``) is written as torch's: its base follows
+        (:meth:`_rebase_view`).  Refused where that could go wrong silently: on a view of a leaf
+        that requires grad, on a .detach() alias of a tensor whose views are alive, on a view
+        whose elements repeat (expand) or lie outside its base."""
+        box = self._version_box
+        shared = len(box) > 1 and _shares_live_memory(self)
         is_result = self._ctx is not None
-        # Only views count against a leaf / a non-owner: a .detach() alias of this tensor is no
-        # autograd view (torch leaves it out of the graph too), it just sees the new values.
-        if shared and ((is_result and _saves_alias(self._ctx, self.array)) or (
-                not (is_result and self._version_box[1][0]() is self)
-                and any(type(r) is not _DetachRef and r() is not None and r() is not self
-                        for r in self._version_box[1]))):
-            chain = _view_chain(self) if is_result else None
-            if chain is not None:           # a view of an op's result: torch's CopySlices
-                return self._rebase_view(name, out_of_place, *chain)
-            raise AutogradError(f"{name} on a tensor that requires grad and shares its memory "
-                                 f"with a view or .detach() of it (reshape, indexing, ...) that is "
-                                 f"still alive (held by a name or by a graph), where the write "
-                                 f"cannot be tracked (this tensor is the view, a leaf, or its "
-                                 f"op saved it for backward); write it out of place (x = x + y), "
-                                 f"or drop the view first (del v)")
-        if self._hooks is not None:
-            raise AutogradError(f"{name} on a tensor with gradient hooks or retain_grad(): write "
-                                 f"it out of place (x = x + y)")
+        if shared:
+            root = _memory_root(self)
+            if any(type(r) is _DetachRef and r() is self for r in box[1]):
+                root = None                 # a .detach() alias: no autograd view of anything
+            if root is not self:
+                if root is not None and root._version_box is box:
+                    chain = _view_chain(self) if is_result else None
+                    if chain is not None and chain[0] is root:   # re-applied view ops
+                        return self._rebase_view(name, out_of_place, root, ops.ViewSteps(chain[1]))
+                    where = _view_positions(root.device.xp, root.array, self.array)
+                    if where is not None and _repeats(root.device.xp, where):
+                        raise AutogradError(
+                            f"{name}: more than one element of the written-to view refers to a "
+                            f"single memory location (an expanded or overlapping view; as torch, "
+                            f"refused): .clone() it first")
+                    if where is not None:
+                        return self._rebase_view(name, out_of_place, root, ops.ViewPositions(where))
+                raise AutogradError(f"{name} on a tensor that requires grad and shares its memory "
+                                     f"with a view or .detach() of it that is still alive (held by "
+                                     f"a name or by a graph), where the write cannot be tracked "
+                                     f"(a .detach() alias, or a view reaching outside its base); "
+                                     f"write it out of place (x = x + y), or drop the view first "
+                                     f"(del v)")
         # An op's result keeps its buffer in ``old`` (the op that made it may have saved it, e.g.
-        # exp's output) and takes the new one -- unless views share it (then ``old`` gets a copy);
-        # a leaf (a constant being accumulated into) is written in place, as its memory may be the
+        # exp's output) and takes the new one -- unless views share it (then ``old`` gets a copy,
+        # and an op that saved this memory refuses backward, as torch's version check); a leaf
+        # (a constant being accumulated into) is written in place, as its memory may be the
         # user's (from_numpy).
         swap = is_result and not shared
         old = Tensor._make(self.array if swap else self.array.copy(), self.device, self._requires_grad)
         old._ctx = self._ctx
+        _move_hooks(self, old)
         new = self._writable(name, out_of_place(old))
+        if shared and is_result and not old._ctx.released and "output_written" not in old._ctx.__dict__ \
+                and _saves_alias(old._ctx, self.array):
+            old._ctx.output_written = True
+            old._ctx.versions = tuple(None if v is None else -1 for v in old._ctx.versions)
         if swap:
             self.array = new.array
         else:
             self.array[...] = new.array
         self._ctx, self._requires_grad = new._ctx, new._requires_grad
         self._version_box[0] += 1
+        if shared:
+            self._refresh_views()
         return self
 
     def _writable(self, name: str, new: "Tensor") -> "Tensor":
@@ -2514,60 +2618,85 @@ class Tensor:
         return new
 
     def _rebase_view(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], root: "Tensor",
-                     steps: tuple) -> "Tensor":
-        """:meth:`_rebase` of a view (``steps`` from ``root``, see :func:`_view_chain`), as torch's
-        in-place op on a view: the update runs on ``old``, the view of a stand-in for the root's
-        old value and history; the root takes a CopySlices node (its old value with the view's
-        elements replaced by the result), and the nodes of this view and of the root's other
-        live views now read that one, so gradients through any of them are right.  The root
-        is written in its own memory (its views see the new values).  Refused, as in torch, on a
-        view of a leaf that requires grad; when the root's op saved its output for backward
-        (exp, tanh, ...), that op's backward is refused afterwards (torch's version check)."""
-        if root._ctx is None:
+                     view: "ops.ViewSteps | ops.ViewPositions") -> "Tensor":
+        """:meth:`_rebase` of a view of ``root`` (``view``: the view ops from it, or where the
+        view's elements lie in it), as torch's in-place op on a view: the update runs on
+        ``old``, the view of a stand-in for the root's old value and history; the root takes a
+        CopySlices node (its old value with the view's elements replaced by the result), and
+        the nodes of this view and of the root's other live views follow it
+        (:meth:`_refresh_views`), so gradients through any of them are right.  The root is
+        written in its own memory (its views see the new values); a root that needed no grad
+        (a preallocated buffer) requires it now.  Refused, as in torch, on a view of a leaf that
+        requires grad; when the root's op saved its output for backward (exp, tanh, ...), that
+        op's backward is refused afterwards (torch's version check).  Hooks registered on the
+        root before the write see its old value's gradient; those on the view never run (torch's
+        CopySlices goes round the view's old node); retain_grad() keeps the new value's."""
+        if root._ctx is None and root._requires_grad:
             raise AutogradError(f"{name}: a view of a leaf tensor that requires grad is being "
                                  f"written in place (as torch, refused): do it under "
                                  f"tensorgan.no_grad(), or on a .clone() of the leaf")
-        if self._hooks is not None or root._hooks is not None:
-            raise AutogradError(f"{name} on a view of a tensor with gradient hooks or retain_grad() "
-                                 f"(on the view or its base): write it out of place (x = x + y)")
         xp = root.device.xp
-        if any(isinstance(a, Tensor) and xp.may_share_memory(a.array, root.array)
-               for a in root._ctx.__dict__.get("inputs", ())):
+        if root._ctx is not None and any(
+                isinstance(a, Tensor) and xp.may_share_memory(a.array, root.array)
+                for a in root._ctx.__dict__.get("inputs", ())):
             raise AutogradError(f"{name} on a view of a tensor whose memory is its op's input's "
                                  f"(written in place, the input would change): write it out of "
                                  f"place (x = x + y), or on a .clone()")
         old_base = Tensor._make(root.array.copy(), root.device, root._requires_grad)
         old_base._ctx = root._ctx
-        old = old_base
-        for cls, arg in steps:
-            old = cls.apply(old, arg)
+        _move_hooks(root, old_base)
+        if isinstance(view, ops.ViewPositions):
+            old = ops.AsStridedView.apply(old_base, view)
+        else:
+            old = old_base
+            for cls, arg in view.steps:
+                old = cls.apply(old, arg)
         new = self._writable(name, out_of_place(old))
-        written = ops.CopySlices.apply(old_base, new, ops.ViewSteps(steps))
+        written = ops.CopySlices.apply(old_base, new, view)
         # The graph keeps ``old_base`` for its shape and dtype only (CopySlices and the root's
         # old op do not read their output): drop its copy (what the update saved stays with it).
         old_base.array = xp.broadcast_to(xp.zeros((), dtype=root.array.dtype), root.array.shape)
         root_ctx = root._ctx
-        if not root_ctx.released and "output_written" not in root_ctx.__dict__ \
+        if root_ctx is not None and not root_ctx.released and "output_written" not in root_ctx.__dict__ \
                 and _saves_alias(root_ctx, root.array):      # exp's output: its backward is refused
             root_ctx.output_written = True
             root_ctx.versions = tuple(None if v is None else -1 for v in root_ctx.versions)
         root.array[...] = written.array
         root._ctx, root._requires_grad = written._ctx, written._requires_grad
         self._version_box[0] += 1
-        # Each live view's node (this one's included) reads its input view or the root -- the
-        # same Tensor, now with its new node -- and a view's backward does not read values, so
-        # its node is brought up to date by its recorded version alone (torch regenerates a
-        # view's grad_fn from its base's once the version changed).  Views made by other ops
-        # (expand) keep their old version: backward through them is refused.
-        version = self._version_box[0]
-        for ref in self._version_box[1]:
+        if self._hooks is not None and self._hooks.hooks:
+            self._hooks.hooks = {}           # (torch: the view's old node never runs again)
+        root._refresh_views()
+        return self
+
+    def _refresh_views(self) -> None:
+        """After an in-place write into this tensor's memory (it is the memory's root): each live
+        view's graph now reads this tensor's new node.  A view made by view ops autograd can
+        re-apply (reshape, basic indexing, ...) reads its input view or this tensor -- the same
+        Tensor, with its new node -- and its backward reads no values, so its node is brought
+        up to date by its recorded version alone.  Any other view (diagonal, unfold, expand, one
+        made when no grad was wanted) takes a new node gathering its elements from this tensor
+        (torch's AsStridedBackward0: torch regenerates a view's grad_fn from its base's once
+        the version changed).  A view whose elements are not this tensor's keeps its node (its
+        backward is then refused by the version check)."""
+        box = self._version_box
+        version, xp = box[0], self.device.xp
+        for ref in box[1]:
             view = ref()
-            ctx = None if view is None or type(ref) is _DetachRef else view._ctx
+            if view is None or view is self or type(ref) is not weakref.ref:
+                continue
+            ctx = view._ctx
             if ctx is not None and not ctx.released and type(ctx) in ops.VIEW_STEP_OPS \
-                    and ctx.inputs[0]._version_box is self._version_box and (
+                    and ctx.inputs[0]._version_box is box and (
                     type(ctx) is not ops.GetItem or ops._is_basic_index(ctx.inputs[1])):
                 ctx.versions = (version, None)
-        return self
+                continue
+            if not self._requires_grad or view.dtype.kind != "f":
+                continue
+            where = _view_positions(xp, self.array, view.array)
+            if where is not None:
+                node = ops.AsStridedView.apply(self, ops.ViewPositions(where))
+                view._ctx, view._requires_grad = node._ctx, True
 
     def _operand(self, other: Any) -> Any:
         if isinstance(other, Tensor) and other._requires_grad and _grad_mode.enabled:

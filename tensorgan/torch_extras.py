@@ -28,7 +28,8 @@ from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeE
 from .factory import cat, full, tensor as _new_tensor
 from .math_ops import _in_place_form
 from .random import Generator, resolve
-from .tensor import Tensor, _GradHooks, _check_dtype, _is_int, _legacy_args, _size_args, _to_array, get_default_dtype
+from .tensor import (Tensor, _GradHooks, _check_dtype, _is_int, _legacy_args, _size_args, _strided_alias,
+                     _to_array, get_default_dtype)
 
 
 def _tensor_arg(op: str, value: Any, name: str = "input") -> Tensor:
@@ -219,8 +220,9 @@ class _TensorExtras:
     def as_strided(self, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
         """The elements at ``storage_offset + sum(i_k * stride[k])`` for each index ``i`` of
         ``size``, counting in this tensor's row-major elements (its "storage" here; None, torch's
-        default, is this tensor's own offset: 0): a copy, differentiable (overlapping positions
-        get their gradients summed)."""
+        default, is this tensor's own offset: 0): a view of a contiguous tensor's memory, as
+        torch's (read-only where positions repeat), else a copy; differentiable (overlapping
+        positions get their gradients summed)."""
         storage_offset = 0 if storage_offset is None else storage_offset
         size, stride = _size_args((size,)), tuple(int(s) for s in stride)
         if len(size) != len(stride):
@@ -234,8 +236,15 @@ class _TensorExtras:
             raise ShapeError(f"as_strided: size {size}, stride {stride} and storage_offset "
                              f"{storage_offset} reach element {int(index.max())}, out of bounds for "
                              f"a tensor of {self.numel()} elements")
-        return self.reshape(-1)[self.device.xp.asarray(index)] if index.size else \
-            self.reshape(-1)[:0].reshape(size)
+        if not index.size:
+            return self.reshape(-1)[:0].reshape(size)
+        out = self.reshape(-1)[self.device.xp.asarray(index)]
+        a = self.array
+        if a.flags.c_contiguous:    # a view of this tensor's memory, as torch's
+            overlapping = np.unique(index).size != index.size
+            _strided_alias(self, out, a.reshape(-1)[storage_offset:], size,
+                           tuple(s * a.itemsize for s in stride), overlapping)
+        return out
 
     def _post_hooks(self) -> _GradHooks:
         """This tensor's hook record (made on first use)."""

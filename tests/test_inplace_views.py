@@ -181,10 +181,7 @@ def test_writes_that_cannot_be_followed_stay_refused():
     e = b[:1].expand(3, 3)                     # expand: not a view autograd re-applies
     with pytest.raises(TensorganError):
         e.add_(1.0)
-    b = w * 2
-    b.register_hook(lambda g: g)
-    with pytest.raises(AutogradError, match="hooks"):
-        b[0].add_(1.0)
+    # (a hooked base is written as torch's now: tests/test_inplace_views22.py)
     b = w * 2
     used = b * b                               # an op that saved b before the write
     b[0].mul_(2)
