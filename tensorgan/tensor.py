@@ -2565,6 +2565,9 @@ class Tensor:
             if any(type(r) is _DetachRef and r() is self for r in box[1]):
                 root = None                 # a .detach() alias: no autograd view of anything
             if root is not self:
+                refused = getattr(self._ctx, "view_write_refused", None) if is_result else None
+                if refused:
+                    raise AutogradError(f"{name}: {refused}")
                 if root is not None and root._version_box is box:
                     chain = _view_chain(self) if is_result else None
                     if chain is not None and chain[0] is root:   # re-applied view ops

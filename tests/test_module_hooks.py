@@ -148,7 +148,7 @@ def test_identity_module_and_output_written_in_place():
     lin = linear64(W, B)
     lin.register_full_backward_hook(lambda m, gi, go: None)
     out = lin(f64(X, requires_grad=True))
-    with pytest.raises(TensorganError, match="shares its memory"):   # torch refuses it too
+    with pytest.raises(TensorganError, match="backward hooks"):   # torch refuses it too
         out.mul_(2.0)
 
 

@@ -34,7 +34,10 @@ class _Slots:
 
 class BackwardHookFunction(Function):
     """Split ``index`` of the identity: ``t_i``'s values (a view); its gradient is recorded for
-    the join, and ``joint`` gets a zero."""
+    the join, and ``joint`` gets a zero.  Written in place, the view is refused (torch: a view
+    made inside a custom Function)."""
+    view_write_refused = ("it is the output of a module with backward hooks, a view made inside "
+                          "BackwardHookFunction (as torch, refused): write a .clone() of it")
 
     def backward(self, grad):
         self.slots.grads[self.index] = grad
