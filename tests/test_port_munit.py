@@ -95,6 +95,32 @@ def test_instance_norm_running_stats_of_the_wrong_size_is_a_shape_error():
                                0.5 + 0.5 * a.var(axis=(2, 3), ddof=1).mean(axis=0), rtol=1e-12)
 
 
+# -- nn.init.sparse_ (and its deprecated alias sparse) ------------------------------------------
+def test_init_sparse_zeroes_the_same_count_in_every_column():
+    w = tg.empty(10, 7)
+    tg.manual_seed(0)
+    out = init.sparse_(w, 0.25, std=0.5)
+    assert out is w
+    a = w.numpy()
+    assert ((a == 0).sum(axis=0) == math.ceil(0.25 * 10)).all()
+    nz = a[a != 0]
+    assert nz.size == 7 * 7 and 0.3 < nz.std() < 0.7
+    # seeded: the same draw again
+    w2 = tg.empty(10, 7)
+    tg.manual_seed(0)
+    init.sparse_(w2, 0.25, std=0.5)
+    np.testing.assert_array_equal(w2.numpy(), a)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        init.sparse(w, 0.5)
+    assert any(issubclass(c.category, FutureWarning) and "sparse_" in str(c.message) for c in caught)
+    assert ((w.numpy() == 0).sum(axis=0) == 5).all()
+    with pytest.raises(ShapeError, match="2 dimensions"):
+        init.sparse_(tg.empty(3, 4, 5), 0.1)
+    with pytest.raises(ConfigError):
+        init.sparse_(tg.empty(3, 4), -0.1)
+
+
 # -- the AdaIN idiom: per-sample affine parameters as plain attributes, F.batch_norm on (1, B*C) --
 class _AdaIN(nn.Module):
     def __init__(self, c):
