@@ -516,10 +516,14 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
                              f"got {t.shape}")
     if (running_mean is None) != (running_var is None):
         raise ConfigError(f"{op}: pass both running_mean and running_var, or neither")
+    if not training and running_mean is None:
+        raise ConfigError(f"{op}: training=False normalizes with running_mean and running_var, "
+                          f"and none were given (pass them, or training=True for the batch's "
+                          f"own statistics)")
     momentum, eps = _scalar(op, "momentum", momentum), _scalar(op, "eps", eps)
     if not 0.0 <= momentum <= 1.0 or eps <= 0:
         raise ConfigError(f"{op}: need 0 <= momentum <= 1 and eps > 0, got {momentum}, {eps}")
-    use_batch_stats = training or running_mean is None
+    use_batch_stats = bool(training)
     if channels == 0:
         raise ShapeError(f"{op}: the input has no channels (shape {x.shape})")
     if use_batch_stats and x.array.size // channels <= 1:
@@ -538,14 +542,25 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """Batch normalization over ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)``, per channel.
 
     Training: normalize with the batch mean and biased variance, and update ``running_mean`` /
-    ``running_var`` in place (unbiased variance, ``momentum``). Eval: use the running statistics.
-    Without running statistics the batch statistics are always used (like PyTorch)."""
+    ``running_var`` in place (unbiased variance, ``momentum``). Eval: use the running statistics,
+    which must then be given (as torch).  A weight or bias of another shape with ``C`` elements
+    (torch checks the count) is taken as its ``(C,)`` view."""
     x = input   # (torch's name for the argument)
+    if x.ndim >= 2:
+        weight, bias = _per_channel(x, weight), _per_channel(x, bias)
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
                                                    weight, bias, training, momentum, eps)
     x4 = _as_4d(x)
     y = _batch_norm_applied(BatchNorm, x4, rm, rv, weight, bias, use_batch_stats, float(momentum), float(eps))
     return y if x4 is x else y.reshape(x.shape)
+
+
+def _per_channel(x: Tensor, t: Tensor | None) -> Tensor | None:
+    """``t`` as ``(C,)`` when it holds x's C channels in another shape (``(C, 1)``): torch's
+    batch norm checks only the element count of its weight and bias."""
+    if isinstance(t, Tensor) and t.ndim != 1 and t.size == x.shape[1]:
+        return t.reshape(x.shape[1])
+    return t
 
 
 def _batch_norm_applied(cls: type, x4: Tensor, rm, rv, *rest: Any) -> Tensor:
@@ -1298,6 +1313,11 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         raise ShapeError(f"instance_norm: input must be (N, C, ...) with positions, got {x.shape}")
     c, dims = x.shape[1], tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and (not isinstance(t, Tensor) or t.size != c):
+            got = t.shape if isinstance(t, Tensor) else type(t).__name__
+            raise ShapeError(f"instance_norm: {name} must be a tensor of {c} elements (one per "
+                             f"channel of input {x.shape}), got {got}")
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ConfigError("instance_norm: use_input_stats=False needs running_mean and running_var")
@@ -1312,8 +1332,10 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             data = x.detach()
             mean = data.mean(dim=dims).mean(dim=0)
             var = data.var(dim=dims, correction=1).mean(dim=0)
-            running_mean.array[...] = (1 - momentum) * running_mean.array + momentum * mean.array
-            running_var.array[...] = (1 - momentum) * running_var.array + momentum * var.array
+            running_mean.array[...] = ((1 - momentum) * running_mean.array
+                                       + momentum * mean.array.reshape(running_mean.shape))
+            running_var.array[...] = ((1 - momentum) * running_var.array
+                                      + momentum * var.array.reshape(running_var.shape))
             running_mean._bump_version()
             running_var._bump_version()
     return _affine(_normalized(x, dims, eps), weight, bias, shape)

@@ -20,7 +20,7 @@ from ..tensor import Tensor, no_grad
 
 __all__ = ["calculate_gain", "calculate_fan_in_and_fan_out", "normal_", "uniform_", "zeros_",
            "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "orthogonal_", "trunc_normal_", "eye_", "dirac_"]
+           "orthogonal_", "trunc_normal_", "eye_", "dirac_", "sparse_"]
 
 
 def _in_place_on_arrays(init: Callable) -> Callable:
@@ -193,6 +193,27 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     return _fill(tensor, (q * gain).reshape(tensor.shape))
 
 
+@_in_place_on_arrays
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: Generator | None = None) -> Tensor:
+    """A 2-D tensor drawn from N(0, std^2), then in each column ``ceil(sparsity * rows)`` rows
+    chosen at random set to zero (torch's, after Martens 2010)."""
+    if tensor.ndim != 2:
+        raise ShapeError(f"sparse_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    if not 0.0 <= sparsity <= 1.0:
+        raise ConfigError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
+    if std < 0:
+        raise ConfigError(f"sparse_: std must be >= 0, got {std}")
+    gen = resolve(generator)
+    rows, cols = tensor.shape
+    values = gen.normal((rows, cols), tensor.dtype, 0.0, std)
+    zeros = int(math.ceil(sparsity * rows))
+    for col in range(cols):
+        values[gen.permutation(rows)[:zeros], col] = 0
+    return _fill(tensor, values)
+
+
 _ERFC = None
 
 
@@ -266,6 +287,7 @@ def _deprecated(new: Callable) -> Callable:
 
 
 (uniform, normal, constant, eye, dirac, xavier_uniform, xavier_normal, kaiming_uniform,
- kaiming_normal, orthogonal) = map(_deprecated, (uniform_, normal_, constant_, eye_, dirac_,
-                                                 xavier_uniform_, xavier_normal_, kaiming_uniform_,
-                                                 kaiming_normal_, orthogonal_))
+ kaiming_normal, orthogonal, sparse) = map(_deprecated, (uniform_, normal_, constant_, eye_, dirac_,
+                                                         xavier_uniform_, xavier_normal_,
+                                                         kaiming_uniform_, kaiming_normal_,
+                                                         orthogonal_, sparse_))

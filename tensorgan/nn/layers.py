@@ -348,8 +348,11 @@ class _BatchNorm(Module):
             self.num_batches_tracked += 1
             if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked)
-        return (x, self.running_mean, self.running_var, self.weight, self.bias,
-                self.training or not self.track_running_stats, momentum, self.eps)
+        # torch's rule: batch statistics in training, or in eval when there are no running ones
+        # (track_running_stats=False, or both buffers set to None).
+        batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        return (x, self.running_mean, self.running_var, self.weight, self.bias, batch_stats,
+                momentum, self.eps)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.batch_norm(*self._functional_args(input))
