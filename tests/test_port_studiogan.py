@@ -162,3 +162,19 @@ def test_data2data_cross_entropy_value_and_gradient():
         numeric[i] = (_d2dce_numpy(e + d, p, lab, 0.5, 0.98, smax)[0]
                       - _d2dce_numpy(e - d, p, lab, 0.5, 0.98, smax)[0]) / (2 * h)
     np.testing.assert_allclose(embed.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_lerp_refuses_integer_and_bool_tensors_as_torch():
+    """StudioGAN's Ema lerps every buffer but num_batches_tracked because torch's lerp is not
+    implemented for int64; an EMA loop that forgets the skip must fail here too, not round."""
+    from tensorgan.errors import DTypeError
+    with pytest.raises(DTypeError, match="lerp.*int64"):
+        tg.tensor([3]).lerp(tg.tensor([5]), 0.5)
+    with pytest.raises(DTypeError, match="lerp_.*bool"):
+        tg.tensor([True]).lerp_(tg.tensor([False]), 0.5)
+    with pytest.raises(DTypeError, match="lerp"):
+        tg.lerp(tg.tensor([3]), tg.tensor([5]), tg.tensor([1]))
+    ema, cur = tg.tensor([1.0, 2.0]), tg.tensor([3.0, 6.0])
+    np.testing.assert_allclose(cur.lerp(ema, 0.9).numpy(), [1.2, 2.4], rtol=1e-6)   # Ema.update's form
+    ema.lerp_(cur, 0.25)
+    np.testing.assert_allclose(ema.numpy(), [1.5, 3.0], rtol=1e-6)
