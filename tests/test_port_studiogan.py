@@ -44,6 +44,21 @@ def test_private_bases_cover_their_layers():
     assert not isinstance(nn.Conv2d(2, 2, 1), _ConvTransposeNd)
     for m in (nn.Dropout(), nn.Dropout1d(), nn.Dropout2d(), nn.Dropout3d(), nn.AlphaDropout()):
         assert isinstance(m, _DropoutNd)
+    P = tg.nn.modules.pooling
+    for base, kinds in ((P._MaxPoolNd, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)),
+                        (P._AvgPoolNd, (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)),
+                        (P._AdaptiveAvgPoolNd, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)),
+                        (P._AdaptiveMaxPoolNd, (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)),
+                        (P._LPPoolNd, (nn.LPPool1d, nn.LPPool2d, nn.LPPool3d)),
+                        (P._MaxUnpoolNd, (nn.MaxUnpool1d, nn.MaxUnpool2d, nn.MaxUnpool3d))):
+        assert all(issubclass(k, base) for k in kinds), base
+    assert not issubclass(nn.AdaptiveMaxPool2d, P._MaxPoolNd) and not issubclass(nn.MaxPool2d, P._AvgPoolNd)
+    D = tg.nn.modules.padding
+    for base, kinds in ((D._ReflectionPadNd, (nn.ReflectionPad1d, nn.ReflectionPad2d, nn.ReflectionPad3d)),
+                        (D._ReplicationPadNd, (nn.ReplicationPad1d, nn.ReplicationPad2d, nn.ReplicationPad3d)),
+                        (D._CircularPadNd, (nn.CircularPad1d, nn.CircularPad2d, nn.CircularPad3d))):
+        assert all(issubclass(k, base) for k in kinds), base
+    assert not issubclass(nn.ZeroPad2d, D._ReflectionPadNd)
 
 
 def _reset_bn_statistics(m):        # StudioGAN's misc.reset_bn_statistics (standing statistics)
