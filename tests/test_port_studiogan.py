@@ -14,8 +14,8 @@ import tensorgan.nn as nn
 import tensorgan.nn.functional as F
 
 SUBMODULES = ["activation", "batchnorm", "container", "conv", "distance", "dropout", "flatten",
-              "instancenorm", "linear", "normalization", "padding", "pixelshuffle", "pooling",
-              "sparse", "upsampling"]
+              "instancenorm", "linear", "normalization", "padding", "pixelshuffle", "pooling", "rnn",
+              "sparse", "transformer", "upsampling"]
 
 
 @pytest.mark.parametrize("name", SUBMODULES)
@@ -59,6 +59,11 @@ def test_private_bases_cover_their_layers():
                         (D._CircularPadNd, (nn.CircularPad1d, nn.CircularPad2d, nn.CircularPad3d))):
         assert all(issubclass(k, base) for k in kinds), base
     assert not issubclass(nn.ZeroPad2d, D._ReflectionPadNd)
+    R = tg.nn.modules.rnn
+    assert all(issubclass(k, R.RNNBase) for k in (nn.RNN, nn.LSTM, nn.GRU))
+    assert all(issubclass(k, R.RNNCellBase) for k in (nn.RNNCell, nn.LSTMCell, nn.GRUCell))
+    assert isinstance(nn.LazyLinear(3), tg.nn.modules.lazy.LazyModuleMixin)
+    assert not isinstance(nn.Linear(2, 3), tg.nn.modules.lazy.LazyModuleMixin)
 
 
 def _reset_bn_statistics(m):        # StudioGAN's misc.reset_bn_statistics (standing statistics)
