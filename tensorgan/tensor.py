@@ -2101,8 +2101,10 @@ class Tensor:
     def lerp(self, end: Any, weight: Any) -> "Tensor":
         """``self + weight * (end - self)`` (torch.lerp; StyleGAN's EMA of generator weights),
         written ``end - (end - self) * (1 - weight)`` where |weight| >= 0.5, as torch's (so the
-        results round the same, and weight 1 gives ``end`` exactly)."""
-        _one_dtype("lerp", input=self, end=end, weight=weight)
+        results round the same, and weight 1 gives ``end`` exactly). Floating point only, as
+        torch's (whose integer lerp is not implemented: an EMA loop over buffers must skip
+        ``num_batches_tracked``)."""
+        _lerp_dtypes("lerp", self, end, weight)
         diff = end - self
         if isinstance(weight, Tensor):
             from .factory import where
@@ -2367,6 +2369,8 @@ class Tensor:
 
     def lerp_(self, end: Any, weight: Any) -> "Tensor":
         """In place: ``self += weight * (end - self)`` (an EMA of weights under no_grad)."""
+        _lerp_dtypes("lerp_", self, end, weight)
+
         def update(a):
             e = self._operand(end)
             w = self._operand(weight)
@@ -2837,6 +2841,15 @@ def _check_dtype(dtype: Any, any_kind: bool = False) -> np.dtype:
         kinds = "float32, float64, float16, int64/int32/int16/int8/uint8 or bool" if any_kind else "float32, float64 or float16 here"
         raise DTypeError(f"dtype {dt} is not supported: tensorgan tensors are {kinds}")
     return dt
+
+
+def _lerp_dtypes(op: str, input: "Tensor", end: Any, weight: Any) -> None:
+    """lerp's checks: a floating-point input (torch implements no integer or bool lerp), and
+    input / end / weight of one dtype."""
+    if input.dtype not in FLOAT_DTYPES:
+        raise DTypeError(f"{op}: expected a floating-point input, got {input.dtype} (torch's lerp "
+                         f"is not implemented for integer or bool tensors)")
+    _one_dtype(op, input=input, end=end, weight=weight)
 
 
 def _one_dtype(op: str, **tensors: Any) -> None:

@@ -352,11 +352,11 @@ LAZY = [
     (nn.LazyInstanceNorm1d, (), (2, 3, 5),
      "LazyInstanceNorm1d(0, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)",
      "InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)",
-     {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,)}),
+     {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,), "num_batches_tracked": ()}),
     (nn.LazyInstanceNorm2d, (), (3, 4, 4),
      "LazyInstanceNorm2d(0, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)",
      "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)",
-     {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,)}),
+     {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,), "num_batches_tracked": ()}),
     (nn.LazyConv3d, (4, 3), (2, 5, 4, 5, 6), "LazyConv3d(0, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1))",
      "Conv3d(5, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1))", {"weight": (4, 5, 3, 3, 3), "bias": (4,)}),
     (nn.LazyConvTranspose3d, (4, 2, 2), (5, 3, 3, 3), "LazyConvTranspose3d(0, 4, kernel_size=(2, 2, 2), stride=(2, 2, 2))",
@@ -368,7 +368,7 @@ LAZY = [
     (nn.LazyInstanceNorm3d, (), (3, 2, 3, 4),
      "LazyInstanceNorm3d(0, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)",
      "InstanceNorm3d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)",
-     {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,)}),
+     {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,), "num_batches_tracked": ()}),
 ]
 
 

@@ -300,11 +300,33 @@ def _fill_num_batches_tracked(module: Module, state: dict, prefix: str, local_me
         state[key] = np.asarray(module.num_batches_tracked)
 
 
-class _BatchNorm(Module):
-    ranks: tuple[int, ...] = ()
-    layout = ""
+class _NormBase(Module):
+    """torch's ``_NormBase``: the base of the batch and instance norms (``isinstance(m,
+    nn.modules.batchnorm._NormBase)`` finds both), with what they share: the state dict version
+    (num_batches_tracked filled in for old state dicts) and the resets."""
     _version = 2                      # state dicts with num_batches_tracked (as torch's)
     _upgrade_state_dict = _fill_num_batches_tracked
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, batch count 0 (as PyTorch); nothing without
+        running statistics."""
+        if self.track_running_stats:
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def reset_parameters(self) -> None:
+        """reset_running_stats(), and weight 1, bias 0 (as PyTorch)."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
+    ranks: tuple[int, ...] = ()
+    layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
@@ -324,21 +346,6 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", IntBuffer.zeros())
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
-
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, batch count 0 (as PyTorch)."""
-        if self.track_running_stats:
-            self.running_mean.array[...] = 0
-            self.running_var.array[...] = 1
-            self.num_batches_tracked[...] = 0
-
-    def reset_parameters(self) -> None:
-        """reset_running_stats(), and weight 1, bias 0 (as PyTorch)."""
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
 
     def _functional_args(self, x: Tensor) -> tuple:
         """Check x, count the batch, and return batch_norm's arguments for it."""
@@ -832,14 +839,12 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """torch's InstanceNorm1d / 2d: normalize each (sample, channel) over its ``dims`` spatial
     dims; by default no affine parameters and no running statistics (torch's defaults, unlike
     batch norm's); ``bias=False`` (torch 2.13): an affine scale without a shift."""
     dims = 2
     layouts = _LAYOUTS
-    _version = 2
-    _upgrade_state_dict = _fill_num_batches_tracked
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False,

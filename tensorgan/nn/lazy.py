@@ -177,7 +177,6 @@ LazyConvTranspose3d = _lazy_conv(ConvTranspose3d, True)
 class _LazyNormMixin(LazyModuleMixin):
     """num_features from the input's channel dim; weight / bias / running statistics lazy."""
     unbatched_rank = 0        # instance norm's (C, L) / (C, H, W): channels on dim 0
-    counts_batches = True
     layout_text = ""
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
@@ -193,8 +192,9 @@ class _LazyNormMixin(LazyModuleMixin):
         if self.track_running_stats:
             self.register_buffer("running_mean", UninitializedBuffer(device=device, dtype=dtype))
             self.register_buffer("running_var", UninitializedBuffer(device=device, dtype=dtype))
-            if self.counts_batches:          # BatchNorm's int64 counter (instance norm has none here)
-                self.register_buffer("num_batches_tracked", IntBuffer.zeros())
+            # the int64 batch counter: batch norm counts with it, instance norm only carries it
+            # in its state dict (torch's _LazyNormBase registers it for both)
+            self.register_buffer("num_batches_tracked", IntBuffer.zeros())
 
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.num_features != 0:
@@ -221,7 +221,7 @@ def _lazy_norm(plain: type, unbatched_rank: int) -> type:
     layout = getattr(plain, "layout", "") or plain.layouts[plain.dims]
     return type("Lazy" + plain.__name__, (_LazyNormMixin, plain),
                 {"cls_to_become": plain, "__doc__": doc, "__module__": __name__, "layout_text": layout,
-                 "unbatched_rank": unbatched_rank, "counts_batches": unbatched_rank == 0})
+                 "unbatched_rank": unbatched_rank})
 
 
 LazyBatchNorm1d = _lazy_norm(BatchNorm1d, 0)

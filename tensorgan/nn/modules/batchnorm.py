@@ -1,0 +1,12 @@
+"""``torch.nn.modules.batchnorm``: the batch normalization layers by their torch module path (with
+``_NormBase`` -- the base of the batch and instance norms -- and ``_BatchNorm`` for isinstance
+checks)."""
+from __future__ import annotations
+
+from .. import (  # noqa: F401
+    BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm, LazyBatchNorm1d, LazyBatchNorm2d,
+    LazyBatchNorm3d)
+from ..layers import _BatchNorm, _NormBase  # noqa: F401
+
+__all__ = ['_NormBase', '_BatchNorm', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d',
+           'SyncBatchNorm', 'LazyBatchNorm1d', 'LazyBatchNorm2d', 'LazyBatchNorm3d']

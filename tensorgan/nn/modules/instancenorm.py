@@ -1,0 +1,11 @@
+"""``torch.nn.modules.instancenorm``: the instance normalization layers by their torch module path
+(with ``_InstanceNorm`` for isinstance checks)."""
+from __future__ import annotations
+
+from .. import (  # noqa: F401
+    InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+    LazyInstanceNorm3d)
+from ..layers import _InstanceNorm  # noqa: F401
+
+__all__ = ['_InstanceNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
+           'LazyInstanceNorm1d', 'LazyInstanceNorm2d', 'LazyInstanceNorm3d']
