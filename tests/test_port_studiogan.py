@@ -13,6 +13,8 @@ import tensorgan as tg
 import tensorgan.nn as nn
 import tensorgan.nn.functional as F
 
+pytestmark = pytest.mark.filterwarnings("ignore:Lazy modules are a new feature:UserWarning")
+
 SUBMODULES = ["activation", "batchnorm", "container", "conv", "distance", "dropout", "flatten",
               "instancenorm", "linear", "normalization", "padding", "pixelshuffle", "pooling", "rnn",
               "sparse", "transformer", "upsampling"]
