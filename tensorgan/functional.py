@@ -519,6 +519,9 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
     momentum, eps = _scalar(op, "momentum", momentum), _scalar(op, "eps", eps)
     if not 0.0 <= momentum <= 1.0 or eps <= 0:
         raise ConfigError(f"{op}: need 0 <= momentum <= 1 and eps > 0, got {momentum}, {eps}")
+    if not training and running_mean is None:    # torch: nothing to normalise with in eval
+        raise ConfigError(f"{op}: running_mean and running_var must be given in evaluation mode "
+                          f"(training=False); pass training=True to use the batch's statistics")
     use_batch_stats = training or running_mean is None
     if channels == 0:
         raise ShapeError(f"{op}: the input has no channels (shape {x.shape})")
@@ -1325,6 +1328,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
 class Linear(Function):
     """y = x @ W^T + b as one op (one GEMM forward, two backward)."""
     takes_int = True    # integer x, W, b: exact (int64, as torch's)
+    same_dtype = True   # an integer operand beside a float one: torch's dtype error
 
     def name(self) -> str:
         """torch's node for F.linear: AddmmBackward0 (MmBackward0 without a bias) on a 2-D
@@ -2375,6 +2379,9 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None or scale_grad_by_freq:
         return _embedding_options("embedding", input, weight, padding_idx, max_norm, norm_type,
                                   scale_grad_by_freq)
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be a 2-D (num_embeddings, embedding_dim) "
+                         f"Tensor, got {getattr(weight, 'shape', type(weight).__name__)}")
     vocab = weight.shape[0]
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (

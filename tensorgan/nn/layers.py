@@ -549,6 +549,9 @@ class Hardtanh(_Activation):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__(inplace)
+        if max_val <= min_val:                       # torch asserts this at construction
+            raise ConfigError(f"{type(self).__name__}: max_val ({max_val}) must be greater than "
+                              f"min_val ({min_val})")
         self.min_val, self.max_val = min_val, max_val
 
 
