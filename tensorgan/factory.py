@@ -199,9 +199,48 @@ def rand(*shape, size: Any = None, generator: Generator | None = None, seed: int
                    requires_grad)
 
 
-def normal(mean: float, std: float, size: Any, *, generator: Generator | None = None,
+def _normal_of_tensors(mean: Any, std: Any, size: Any, generator, dtype, device) -> Tensor:
+    """torch.normal's tensor forms: one sample per element of mean and std broadcast together.
+    As torch's, the result is in the graph of a mean / std that requires grad, with a zero
+    gradient (the sample's value does not move with them)."""
+    if size is not None:
+        raise InputTypeError("normal: size= goes with a number mean and std; with a tensor "
+                             "mean or std the result takes their (broadcast) shape")
+    ts = [v for v in (mean, std) if isinstance(v, Tensor)]
+    for name, v in (("mean", mean), ("std", std)):
+        if not isinstance(v, Tensor) and (isinstance(v, (bool, str, bytes)) or not np.isscalar(v)):
+            raise InputTypeError(f"normal: {name} must be a Tensor or a number, got {type(v).__name__}")
+        if isinstance(v, Tensor) and v.dtype.kind != "f":
+            raise DTypeError(f"normal: {name} must be a float tensor, got {v.dtype}")
+    s = (std.detach().numpy() if isinstance(std, Tensor) else np.asarray(std)).ravel()
+    bad = s[(s < 0) | np.isnan(s)]
+    if bad.size:
+        raise InputTypeError(f"normal: std must be >= 0 everywhere, got {bad[0]}")
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in ts))
+    except ValueError:
+        raise ShapeError(f"normal: mean {getattr(mean, 'shape', ())} and std "
+                         f"{getattr(std, 'shape', ())} do not broadcast together") from None
+    dt = dtype if dtype is not None else ts[0].dtype
+    noise = randn(shape, generator=generator, dtype=dt, device=device or ts[0].device)
+    m = mean.detach() if isinstance(mean, Tensor) else mean
+    sd = std.detach() if isinstance(std, Tensor) else std
+    out = m + sd * noise
+    for t in ts:                        # in the graph, with torch's zero gradient
+        if t.requires_grad:
+            out = out + (t - t.detach()) * 0.0
+    return out
+
+
+def normal(mean: float, std: float = 1.0, size: Any = None, *, generator: Generator | None = None,
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """``torch.normal(mean, std, size)`` with number arguments: mean + std * randn(size)."""
+    """``torch.normal(mean, std, size)`` with number arguments: mean + std * randn(size);
+    with a tensor mean and / or std (torch's other forms): one sample per element of them."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        out = _normal_of_tensors(mean, std, size, generator, dtype, device)
+        return out.requires_grad_(True) if requires_grad else out
+    if size is None:
+        raise InputTypeError("normal: with a number mean and std give size= (the shape to draw)")
     for name, v in (("mean", mean), ("std", std)):
         if isinstance(v, (bool, str, bytes)) or not np.isscalar(v):
             raise InputTypeError(f"normal: {name} must be a number here, got {type(v).__name__}")

@@ -1818,7 +1818,7 @@ class Tensor:
         elif sizes:
             _both("reshape", "shape")
         shape = tuple(shape)
-        if shape and min(shape) < -1:                 # NumPy reads any negative size as -1
+        if shape and _below_minus_one(shape):         # NumPy reads any negative size as -1
             _bad_size("reshape", shape)
         return ops.Reshape.apply(self, shape)
 
@@ -1833,7 +1833,7 @@ class Tensor:
         elif sizes:
             _both("view", "size")
         size = tuple(size)
-        if size and min(size) < -1:                   # NumPy reads any negative size as -1
+        if size and _below_minus_one(size):         # NumPy reads any negative size as -1
             _bad_size("view", size)
         return ops.Reshape.apply(self, size)
 
@@ -2042,6 +2042,9 @@ class Tensor:
         written ``end - (end - self) * (1 - weight)`` where |weight| >= 0.5, as torch's (so the
         results round the same, and weight 1 gives ``end`` exactly)."""
         _one_dtype("lerp", input=self, end=end, weight=weight)
+        if not isinstance(weight, Tensor) and (isinstance(weight, (bool, str, bytes)) or not np.isscalar(weight)):
+            raise InputTypeError(f"lerp: weight must be a number or a Tensor, got "
+                                 f"{type(weight).__name__} {weight!r:.40}")
         diff = end - self
         if isinstance(weight, Tensor):
             from .factory import where
@@ -2274,6 +2277,11 @@ class Tensor:
         dt = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
         if requires_grad and dt.kind != "f":
             raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+        if isinstance(fill, (str, bytes)) or not np.isscalar(fill):
+            if not (isinstance(fill, Tensor) and fill.numel() == 1):
+                raise InputTypeError(f"new_full: fill_value must be a number, got "
+                                     f"{type(fill).__name__} {fill!r:.40}")
+            fill = fill.item()
         return Tensor._make(dev.xp.full(_size_args(size), fill, dt), dev, requires_grad)
 
     def new_zeros(self, *size, dtype: Any = None, device: Any = None,
@@ -2935,6 +2943,14 @@ def _index_sizes(sizes: tuple) -> tuple:
     (``y.repeat(G, 1, H, W)`` with ``G = torch.min(torch.as_tensor(4), torch.as_tensor(N))``); a
     float or many-element tensor raises ``__index__``'s InputTypeError."""
     return tuple(s.__index__() if isinstance(s, Tensor) else s for s in sizes)
+
+
+def _below_minus_one(shape: tuple) -> bool:
+    """Whether a size in ``shape`` is below -1 (sizes that are not numbers: Reshape names them)."""
+    try:
+        return min(shape) < -1
+    except TypeError:
+        return False
 
 
 def _bad_size(op: str, shape: tuple) -> None:

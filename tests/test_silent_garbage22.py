@@ -176,3 +176,68 @@ def test_register_buffer_name_with_dot():
         m.register_buffer("", tg.ones(1))
     m.register_buffer("ab", tg.ones(1))
     assert "ab" in m.state_dict()
+
+
+# -- torch.normal's tensor forms (were a TypeError about a missing size) ---------------------------
+def test_normal_with_tensor_mean_and_std():
+    tg.manual_seed(0)
+    mean, std = tg.full((4000, 2), 3.0), tg.tensor([0.5, 2.0])
+    out = tg.normal(mean, std)                           # std broadcast over mean's rows
+    assert out.shape == (4000, 2) and out.dtype == tg.float32
+    np.testing.assert_allclose(out.numpy().mean(0), [3.0, 3.0], atol=0.15)
+    np.testing.assert_allclose(out.numpy().std(0), [0.5, 2.0], rtol=0.06)
+    assert tg.normal(0.0, tg.ones(3)).shape == (3,)
+    assert tg.normal(tg.zeros(2).double(), 1.0).dtype == tg.float64
+    np.testing.assert_array_equal(tg.normal(tg.tensor([1.0, -2.0]), 0.0).numpy(), [1.0, -2.0])
+
+
+def test_normal_tensor_form_gradient_is_zero_and_bad_args_named():
+    m, s = tg.zeros(3, requires_grad=True), tg.ones(3, requires_grad=True)
+    y = tg.normal(m, s)
+    assert y.requires_grad
+    y.sum().backward()
+    assert m.grad.tolist() == [0.0, 0.0, 0.0] and s.grad.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(ShapeError, match="broadcast"):
+        tg.normal(tg.zeros(3), tg.ones(4))
+    with pytest.raises(InputTypeError, match="std must be >= 0"):
+        tg.normal(tg.zeros(3), -1.0)
+    with pytest.raises(InputTypeError, match="size="):
+        tg.normal(tg.zeros(3), 1.0, (3,))
+    with pytest.raises(InputTypeError, match="size="):
+        tg.normal(0.0, 1.0)
+
+
+# -- bare Python errors that now name the argument ---------------------------------------------
+@pytest.mark.parametrize("call, match", [
+    (lambda x: x.roll(1.0, dims=1), "roll: shifts"),
+    (lambda x: tg.tensordot(x, x, dims=1.5), "tensordot: dims"),
+    (lambda x: tg.lerp(x, x, "a"), "lerp: weight"),
+    (lambda x: x.new_full((2,), "a"), "new_full: fill_value"),
+    (lambda x: nn.init.constant_(x, "a"), "constant_: val"),
+    (lambda x: nn.init.calculate_gain("leaky_relu", "a"), "negative_slope"),
+    (lambda x: nn.ModuleList(nn.Linear(3, 2)), "iterable of Modules"),
+])
+def test_bad_argument_is_a_typed_error(call, match):
+    with pytest.raises(InputTypeError, match=match):
+        call(tg.ones(2, 3))
+
+
+def test_layernorm_float_shape_is_a_config_error():
+    with pytest.raises(ConfigError, match="normalized_shape"):
+        nn.LayerNorm(3.5)                                # was "'float' object is not iterable"
+
+
+def test_good_forms_of_the_typed_error_ops_still_work():
+    x = tg.arange(6.0).reshape(2, 3)
+    assert x.roll(1, dims=1).tolist() == [[2, 0, 1], [5, 3, 4]]
+    assert tg.tensordot(x, x, dims=([1], [1])).tolist() == [[5, 14], [14, 50]]
+    assert x.new_full((2,), tg.tensor(3.0)).tolist() == [3.0, 3.0]
+    assert nn.init.constant_(tg.ones(2), tg.tensor(2.0)).tolist() == [2.0, 2.0]
+    assert len(nn.ModuleList(nn.Sequential(nn.Linear(3, 2), nn.ReLU()))) == 2
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx((2 / 1.04) ** 0.5)
+
+
+def test_identity_ignores_constructor_arguments():
+    m = nn.Identity(54, unused_argument1=0.1)            # torch's documented example
+    x = tg.ones(2, 3)
+    assert m(x) is x
