@@ -1301,6 +1301,12 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         raise ShapeError(f"instance_norm: input must be (N, C, ...) with positions, got {x.shape}")
     c, dims = x.shape[1], tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
+    if (running_mean is None) != (running_var is None):
+        raise ConfigError("instance_norm: pass both running_mean and running_var, or neither")
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ShapeError(f"instance_norm: {name} must have shape ({c},) for input {x.shape}, "
+                             f"got {tuple(t.shape)}")
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ConfigError("instance_norm: use_input_stats=False needs running_mean and running_var")

@@ -241,3 +241,31 @@ def test_identity_ignores_constructor_arguments():
     m = nn.Identity(54, unused_argument1=0.1)            # torch's documented example
     x = tg.ones(2, 3)
     assert m(x) is x
+
+
+def test_distribution_sample_shape_float_is_refused():
+    d = tg.distributions.Normal(tg.zeros(2), tg.ones(2))
+    with pytest.raises(InputTypeError, match="sample_shape"):
+        d.sample((2.5,))                                 # was a (2, 2) sample
+    with pytest.raises(InputTypeError, match="sample_shape"):
+        d.sample((True,))
+    assert d.sample((3,)).shape == (3, 2) and d.sample(tg.Size([4])).shape == (4, 2)
+    assert d.sample((tg.tensor(2),)).shape == (2, 2)
+
+
+def test_instance_norm_running_stats_checked():
+    x = tg.tensor(np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32))
+    with pytest.raises(ShapeError, match=r"running_mean must have shape \(3,\)"):
+        F.instance_norm(x, running_mean=tg.zeros(2), running_var=tg.ones(2))
+    with pytest.raises(ConfigError, match="both"):
+        F.instance_norm(x, running_mean=tg.zeros(3))     # was silently ignored
+    rm, rv = tg.zeros(3), tg.ones(3)
+    F.instance_norm(x, running_mean=rm, running_var=rv, momentum=1.0)
+    np.testing.assert_allclose(rm.numpy(), x.numpy().mean(axis=(0, 2)), atol=1e-6)
+
+
+def test_nan_to_num_value_must_be_a_number():
+    x = tg.tensor([float("nan"), 1.0])
+    with pytest.raises(InputTypeError, match="nan_to_num: nan"):
+        x.nan_to_num(nan="a")
+    assert x.nan_to_num(nan=5.0).tolist() == [5.0, 1.0]
