@@ -1,12 +1,13 @@
 """Tensor constructors: tensor(), zeros(), ones(), randn(), rand() and their *_like twins."""
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
 from .backend import get_device
-from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
 from .tensor import BOOL, Tensor, _axes, _check_dtype, _int_of, _is_int, float32, get_default_dtype, int64
 
@@ -59,7 +60,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _shape(shape: tuple, op: str) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    shape = tuple(int(n) for n in shape)
+    if any(isinstance(n, (bool, np.bool_)) for n in shape):
+        raise InputTypeError(f"{op}: a size must be ints, got a bool in {shape}")
+    try:
+        shape = tuple(operator.index(n) for n in shape)      # a float / bool size is not truncated
+    except TypeError:
+        shape = tuple(n.__index__() if isinstance(n, Tensor) else n for n in shape)
+        bad = next((n for n in shape if isinstance(n, (bool, np.bool_))
+                    or not isinstance(n, (int, np.integer))), None)
+        if bad is not None:
+            raise InputTypeError(f"{op}: a size must be ints, got {type(bad).__name__} {bad!r} "
+                                 f"in {shape}") from None
+        shape = tuple(int(n) for n in shape)
     if any(n < 0 for n in shape):
         raise ShapeError(f"{op}: negative dimension in shape {shape}")
     return shape
@@ -75,12 +87,12 @@ def _sized(shape: tuple, size: Any, op: str) -> tuple:
     return (size,) if _is_int(size) else (tuple(size),)
 
 
-def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool) -> Tensor:
+def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool, op: str = "") -> Tensor:
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if requires_grad and dt.kind != "f":
         raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
-    return Tensor._make(getattr(dev.xp, fill)(_shape(shape, fill), dtype=dt), dev, requires_grad)
+    return Tensor._make(getattr(dev.xp, fill)(_shape(shape, op or fill), dtype=dt), dev, requires_grad)
 
 
 def zeros(*shape, size: Any = None, dtype: Any = None, device: Any = None,
@@ -106,7 +118,7 @@ def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
     elif dtype is None and isinstance(fill_value, (int, np.integer)):
         dtype = int64
     t = _filled("zeros", (size,) if isinstance(size, (int, np.integer)) else tuple(size), dtype,
-                device, False)
+                device, False, "full")
     t.array.fill(fill_value)
     return t.requires_grad_(requires_grad)
 
@@ -121,6 +133,12 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
         start, end = 0, start
     if step == 0:
         raise InputTypeError("arange: step must be nonzero")
+    if not all(np.isfinite(v) for v in (start, end, step)):
+        raise ConfigError(f"arange: unsupported range {start} -> {end} (step {step}): the bounds "
+                          f"and step must be finite")
+    if (end - start) * step < 0:
+        raise ConfigError(f"arange: upper bound and lower bound inconsistent with step sign "
+                          f"(start {start}, end {end}, step {step})")
     if dtype is None:
         dtype = int64 if all(_is_int(v) for v in (start, end, step)) else get_default_dtype()
     values = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
@@ -181,9 +199,48 @@ def rand(*shape, size: Any = None, generator: Generator | None = None, seed: int
                    requires_grad)
 
 
-def normal(mean: float, std: float, size: Any, *, generator: Generator | None = None,
+def _normal_of_tensors(mean: Any, std: Any, size: Any, generator, dtype, device) -> Tensor:
+    """torch.normal's tensor forms: one sample per element of mean and std broadcast together.
+    As torch's, the result is in the graph of a mean / std that requires grad, with a zero
+    gradient (the sample's value does not move with them)."""
+    if size is not None:
+        raise InputTypeError("normal: size= goes with a number mean and std; with a tensor "
+                             "mean or std the result takes their (broadcast) shape")
+    ts = [v for v in (mean, std) if isinstance(v, Tensor)]
+    for name, v in (("mean", mean), ("std", std)):
+        if not isinstance(v, Tensor) and (isinstance(v, (bool, str, bytes)) or not np.isscalar(v)):
+            raise InputTypeError(f"normal: {name} must be a Tensor or a number, got {type(v).__name__}")
+        if isinstance(v, Tensor) and v.dtype.kind != "f":
+            raise DTypeError(f"normal: {name} must be a float tensor, got {v.dtype}")
+    s = (std.detach().numpy() if isinstance(std, Tensor) else np.asarray(std)).ravel()
+    bad = s[(s < 0) | np.isnan(s)]
+    if bad.size:
+        raise InputTypeError(f"normal: std must be >= 0 everywhere, got {bad[0]}")
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in ts))
+    except ValueError:
+        raise ShapeError(f"normal: mean {getattr(mean, 'shape', ())} and std "
+                         f"{getattr(std, 'shape', ())} do not broadcast together") from None
+    dt = dtype if dtype is not None else ts[0].dtype
+    noise = randn(shape, generator=generator, dtype=dt, device=device or ts[0].device)
+    m = mean.detach() if isinstance(mean, Tensor) else mean
+    sd = std.detach() if isinstance(std, Tensor) else std
+    out = m + sd * noise
+    for t in ts:                        # in the graph, with torch's zero gradient
+        if t.requires_grad:
+            out = out + (t - t.detach()) * 0.0
+    return out
+
+
+def normal(mean: float, std: float = 1.0, size: Any = None, *, generator: Generator | None = None,
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """``torch.normal(mean, std, size)`` with number arguments: mean + std * randn(size)."""
+    """``torch.normal(mean, std, size)`` with number arguments: mean + std * randn(size);
+    with a tensor mean and / or std (torch's other forms): one sample per element of them."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        out = _normal_of_tensors(mean, std, size, generator, dtype, device)
+        return out.requires_grad_(True) if requires_grad else out
+    if size is None:
+        raise InputTypeError("normal: with a number mean and std give size= (the shape to draw)")
     for name, v in (("mean", mean), ("std", std)):
         if isinstance(v, (bool, str, bytes)) or not np.isscalar(v):
             raise InputTypeError(f"normal: {name} must be a number here, got {type(v).__name__}")
@@ -283,6 +340,8 @@ def _join_axis(axis: Any, dim: Any, ndim: int) -> int:
 def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis (differentiable)."""
     from .ops import Concat
+    if isinstance(tensors, Tensor):       # list() would split it into its rows silently
+        raise InputTypeError("cat: takes a sequence of Tensors, got one Tensor (wrap it in a list)")
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("concat needs at least one tensor")
@@ -340,6 +399,8 @@ def _where_scalars(input: Any, other: Any, device: Any) -> Tensor:
 
 def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along a new axis (differentiable)."""
+    if isinstance(tensors, Tensor):       # list() would split it into its rows silently
+        raise InputTypeError("stack: takes a sequence of Tensors, got one Tensor (wrap it in a list)")
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack needs at least one tensor")

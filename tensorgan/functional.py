@@ -1313,6 +1313,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         raise ShapeError(f"instance_norm: input must be (N, C, ...) with positions, got {x.shape}")
     c, dims = x.shape[1], tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
+    if (running_mean is None) != (running_var is None):
+        raise ConfigError("instance_norm: pass both running_mean and running_var, or neither")
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and (not isinstance(t, Tensor) or t.size != c):
             got = t.shape if isinstance(t, Tensor) else type(t).__name__
@@ -1347,6 +1349,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
 class Linear(Function):
     """y = x @ W^T + b as one op (one GEMM forward, two backward)."""
     takes_int = True    # integer x, W, b: exact (int64, as torch's)
+    same_dtype = True   # an integer operand beside a float one: torch's dtype error
 
     def name(self) -> str:
         """torch's node for F.linear: AddmmBackward0 (MmBackward0 without a bias) on a 2-D
@@ -2397,6 +2400,9 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None or scale_grad_by_freq:
         return _embedding_options("embedding", input, weight, padding_idx, max_norm, norm_type,
                                   scale_grad_by_freq)
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be a 2-D (num_embeddings, embedding_dim) "
+                         f"Tensor, got {getattr(weight, 'shape', type(weight).__name__)}")
     vocab = weight.shape[0]
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (

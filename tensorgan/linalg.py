@@ -837,6 +837,10 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
             raise ShapeError(f"tensordot: dims={dims} does not fit shapes {a.shape} and {b.shape}")
         da, db = list(range(a.ndim - dims, a.ndim)), list(range(int(dims)))
     else:
+        if not isinstance(dims, (tuple, list)) or len(dims) != 2 or not all(
+                _is_int(d) or isinstance(d, (tuple, list)) for d in dims):
+            raise InputTypeError(f"tensordot: dims must be an int or a pair of lists of dims, got "
+                                 f"{dims!r}")
         da, db = ([d] if _is_int(d) else list(d) for d in dims)
         da, db = [a._dim(d, "tensordot") for d in da], [b._dim(d, "tensordot") for d in db]
     if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):

@@ -400,6 +400,10 @@ class _TensorMath:
         """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite numbers by
         default -- ``nan=None`` is 0 -- as torch); gradient 0 at the replaced elements."""
         nan = 0.0 if nan is None else nan
+        for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+            if v is not None and (isinstance(v, (bool, str, bytes)) or not np.isscalar(v)):
+                raise InputTypeError(f"nan_to_num: {name} must be a number, got "
+                                     f"{type(v).__name__} {v!r:.40}")
         values = self.device.xp.nan_to_num(self.array, nan=nan, posinf=posinf, neginf=neginf)
         return ops.Where.apply(self, Tensor._make(values, self.device), self.isfinite().array)
 

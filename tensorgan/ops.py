@@ -302,6 +302,7 @@ class PowTensor(Function):
 class MatMul(Function):
     """a @ b, 2-D or batched (leading dims broadcast); 1-D operands as in NumPy."""
     takes_int = True    # integer @ integer is exact (int64, as torch on the CPU)
+    same_dtype = True   # an integer operand beside a float one: torch's dtype error
 
     def name(self) -> str:   # torch's node for the operands' ranks (MmBackward0 once backward freed them)
         ranks = tuple(t.ndim for t in self.__dict__.get("inputs", ())[:2])
@@ -959,11 +960,14 @@ class Concat(Function):
 
     def forward(self, axis, *arrays):
         self.axis = axis
-        self.sizes = [a.shape[axis] for a in arrays]
         try:
+            self.sizes = [a.shape[axis] for a in arrays]
             return self.xp.concatenate(arrays, axis=axis)
-        except ValueError:
+        except (ValueError, IndexError):
             shapes = [a.shape for a in arrays]
+            if len({len(s) for s in shapes}) > 1:
+                raise ShapeError(f"concat: tensors must have the same number of dims, got shapes "
+                                 f"{shapes}") from None
             raise ShapeError(f"concat along axis {axis}: shapes {shapes} differ off that axis") from None
 
     def backward(self, g):

@@ -155,6 +155,9 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements along ``dims`` by ``shifts``, wrapping around (torch.roll; no dims -- None
     or ``()``, torch's default -- the flattened tensor, shape kept)."""
+    if not (_is_int(shifts) or isinstance(shifts, (Tensor, tuple, list))):
+        raise InputTypeError(f"roll: shifts must be an int or a sequence of ints, got "
+                             f"{type(shifts).__name__} {shifts!r}")
     shifts_t = (shifts,) if _is_int(shifts) else (_int_of(shifts),) if isinstance(shifts, Tensor) \
         else tuple(map(_int_of, shifts))
     if dims is None or (isinstance(dims, (tuple, list)) and not dims):

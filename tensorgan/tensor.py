@@ -119,6 +119,7 @@ class Function:
     takes_int = False    # exact on integers (+, -, *, sum, shape ops): ints stay ints; else float32
     promotes_floats = False  # elementwise: float32 with float64 -> float64 (torch); else refused
     takes_half = False   # exact on float16 arrays (shape ops, casts); others compute it in float32
+    same_dtype = False   # matrix products: an integer tensor beside a float one is refused (torch)
     returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
     number_edges = False  # True: a Python number operand is an edge too, (None, 0) in next_functions
     # (torch wraps the number of x + 2, x * 2, x - 2, x / 2 into a tensor input)
@@ -617,6 +618,10 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
                          f"(torch refuses this op on mixed float dtypes too); convert one with "
                          f".to({dtype.name!r}) or .to({mixed.name!r})")
     if ints:
+        if cls.same_dtype and dtype is not None:
+            raise DTypeError(f"{cls.__name__}: expected tensors of one dtype, got {ints[0]} and "
+                             f"{dtype} (torch refuses to promote in matrix products); convert "
+                             f"with .to({dtype.name!r}) or .float()")
         target = _promoted(cls, ints, dtype)
         if target is not None:
             arrays = [a.astype(target) if isinstance(arg, Tensor) and a.dtype.kind in "iub"
@@ -1514,7 +1519,13 @@ class Tensor:
     def __mul__(self, other): return self._binary(ops.Mul, other)
     def __rmul__(self, other): return self._binary(ops.Mul, other)
     def __truediv__(self, other): return self._binary(ops.Div, other)
-    def __neg__(self): return ops.Neg.apply(self._arith())
+    def __neg__(self):
+        if self.array.dtype.kind == "f":
+            return ops.Neg.apply(self)
+        if self.array.dtype == BOOL:                  # torch refuses; 0/1 -> 0/-1 would be silent
+            raise DTypeError("negation, the `-` operator, on a bool tensor is not supported (as "
+                             "torch): to invert a mask use `~` or logical_not()")
+        return ops.Neg.apply(self._arith())
     def __pos__(self): return self
 
     # -- comparisons and logic: bool tensors, outside the graph.  ``==`` / ``!=`` compare values
@@ -1601,7 +1612,10 @@ class Tensor:
     def unflatten(self, dim: int, sizes: Any) -> "Tensor":
         """Dim ``dim`` split into ``sizes`` (one of them may be -1), a view (torch.unflatten)."""
         d = self._dim(dim, "unflatten")
-        given = tuple(int(s) for s in sizes)
+        given = _index_sizes(tuple(sizes))
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in given):
+            raise InputTypeError(f"unflatten: sizes must be ints, got {tuple(sizes)!r}")
+        given = tuple(int(s) for s in given)
         known = math.prod(s for s in given if s != -1)
         if given.count(-1) == 1 and known > 0:                  # -1: what the others leave
             given = tuple(self.shape[d] // known if s == -1 else s for s in given)
@@ -1891,7 +1905,10 @@ class Tensor:
             shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         elif sizes:
             _both("reshape", "shape")
-        return ops.Reshape.apply(self, tuple(shape))
+        shape = tuple(shape)
+        if shape and _below_minus_one(shape):         # NumPy reads any negative size as -1
+            _bad_size("reshape", shape)
+        return ops.Reshape.apply(self, shape)
 
     def view(self, *sizes, size=None) -> "Tensor":
         """``view(2, 3)``, ``view((2, 3))`` or ``view(size=(2, 3))`` (torch's keyword): reshape.
@@ -1903,7 +1920,10 @@ class Tensor:
             size = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         elif sizes:
             _both("view", "size")
-        return ops.Reshape.apply(self, tuple(size))
+        size = tuple(size)
+        if size and _below_minus_one(size):         # NumPy reads any negative size as -1
+            _bad_size("view", size)
+        return ops.Reshape.apply(self, size)
 
     def _view_as_dtype(self, dtype: Any) -> "Tensor":
         dt = _check_dtype(dtype, any_kind=True)
@@ -1976,7 +1996,14 @@ class Tensor:
         elif isinstance(split_size_or_sections, Tensor) and split_size_or_sections.ndim == 0:
             return self.split(_int_of(split_size_or_sections), dim)
         else:
-            sizes = [int(s) for s in split_size_or_sections]
+            if isinstance(split_size_or_sections, Tensor) and split_size_or_sections.dtype.kind in "iu":
+                split_size_or_sections = split_size_or_sections.tolist()
+            if not isinstance(split_size_or_sections, (tuple, list)) or not all(
+                    isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+                    for s in _index_sizes(tuple(split_size_or_sections))):
+                raise InputTypeError(f"split: split_size must be an int or a list of ints, got "
+                                     f"{split_size_or_sections!r}")
+            sizes = [int(s) for s in _index_sizes(tuple(split_size_or_sections))]
             if sum(sizes) != n or any(s < 0 for s in sizes):
                 raise ShapeError(f"split: sizes {sizes} do not add up to dim {dim}'s {n}")
         pieces, start = [], 0
@@ -2105,6 +2132,9 @@ class Tensor:
         torch's (whose integer lerp is not implemented: an EMA loop over buffers must skip
         ``num_batches_tracked``)."""
         _lerp_dtypes("lerp", self, end, weight)
+        if not isinstance(weight, Tensor) and (isinstance(weight, (bool, str, bytes)) or not np.isscalar(weight)):
+            raise InputTypeError(f"lerp: weight must be a number or a Tensor, got "
+                                 f"{type(weight).__name__} {weight!r:.40}")
         diff = end - self
         if isinstance(weight, Tensor):
             from .factory import where
@@ -2337,6 +2367,11 @@ class Tensor:
         dt = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
         if requires_grad and dt.kind != "f":
             raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+        if isinstance(fill, (str, bytes)) or not np.isscalar(fill):
+            if not (isinstance(fill, Tensor) and fill.numel() == 1):
+                raise InputTypeError(f"new_full: fill_value must be a number, got "
+                                     f"{type(fill).__name__} {fill!r:.40}")
+            fill = fill.item()
         return Tensor._make(dev.xp.full(_size_args(size), fill, dt), dev, requires_grad)
 
     def new_zeros(self, *size, dtype: Any = None, device: Any = None,
@@ -2817,7 +2852,7 @@ class MinMax(tuple):
 # ---------------------------------------------------------------------------------------------
 def _bool_if_all_bool(data: Any) -> np.dtype | None:
     """BOOL for a bool or a (nested) list of bools -- tensor([True, False]) is a mask, as in torch."""
-    if isinstance(data, (bool, np.bool_)):
+    if isinstance(data, (bool, np.bool_)) or (isinstance(data, Tensor) and data.array.dtype == BOOL):
         return BOOL
     if isinstance(data, (list, tuple)) and data and all(_bool_if_all_bool(d) is BOOL for d in data):
         return BOOL
@@ -2827,6 +2862,9 @@ def _bool_if_all_bool(data: Any) -> np.dtype | None:
 def _check_dtype(dtype: Any, any_kind: bool = False) -> np.dtype:
     """``dtype`` as a NumPy dtype, checked: float32 / float64, or with ``any_kind`` also the
     integer dtypes (int64, int32, int16, int8, uint8) and bool."""
+    if isinstance(dtype, str) and dtype == "float":   # NumPy's float64 but torch's float32
+        raise DTypeError("dtype 'float' is ambiguous: torch.float is float32, NumPy's 'float' "
+                         "float64; pass tg.float32 (or 'float32') or tg.float64")
     if dtype is bfloat16 or (isinstance(dtype, str) and dtype == "bfloat16"):
         raise DTypeError("bfloat16 is not supported: NumPy has no bfloat16 type (tensorgan adds no "
                          "dependency for it); use float16 (.half()) or float32")
@@ -2913,10 +2951,19 @@ def _has_float64(data: Any) -> bool:
 
 def _all_ints(data: Any) -> bool:
     """Whether a (nested) list holds only Python / NumPy integers (bools count, as in torch's
-    tensor([1, True]))."""
+    tensor([1, True])) or integer tensors (torch.tensor([t.argmax() for t in ...]) is int64)."""
     if isinstance(data, (list, tuple)):
         return bool(data) and all(_all_ints(d) for d in data)
+    if isinstance(data, Tensor):
+        return data.array.dtype.kind in "iub"
     return isinstance(data, (int, np.integer, bool, np.bool_))
+
+
+def _has_none(data: Any) -> bool:
+    """Whether a (nested) list holds None (only asked when its array came out with a NaN)."""
+    if isinstance(data, (list, tuple)):
+        return any(_has_none(d) for d in data)
+    return data is None
 
 
 def _detached_elements(data: Any) -> Any:
@@ -2941,7 +2988,7 @@ def _to_array(data: Any, dtype: Any, device: Device):
     dtype = _check_dtype(_inferred_dtype(data) if dtype is None else dtype, any_kind=True)
     try:
         try:
-            return xp.asarray(data, dtype=dtype)
+            out = xp.asarray(data, dtype=dtype)
         except AutogradError:
             if not isinstance(data, (list, tuple)):
                 raise
@@ -2950,11 +2997,16 @@ def _to_array(data: Any, dtype: Any, device: Device):
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                           "unexpected behavior.\nConsider using tensor.detach() first.",
                           UserWarning, stacklevel=4)
-            return xp.asarray(_detached_elements(data), dtype=dtype)
+            out = xp.asarray(_detached_elements(data), dtype=dtype)
     except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
         if "inhomogeneous" in str(exc) or "sequence" in str(exc):
             raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None
         raise InputTypeError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
+    if (dtype.kind == "f" and isinstance(data, (list, tuple)) and out.size
+            and xp.isnan(out).any() and _has_none(data)):
+        raise InputTypeError(f"cannot make a tensor from a sequence holding None (NumPy would "
+                             f"read it as NaN): {data!r:.60}")
+    return out
 
 
 def _index(k: Any) -> Any:
@@ -3036,6 +3088,21 @@ def _index_sizes(sizes: tuple) -> tuple:
     (``y.repeat(G, 1, H, W)`` with ``G = torch.min(torch.as_tensor(4), torch.as_tensor(N))``); a
     float or many-element tensor raises ``__index__``'s InputTypeError."""
     return tuple(s.__index__() if isinstance(s, Tensor) else s for s in sizes)
+
+
+def _below_minus_one(shape: tuple) -> bool:
+    """Whether a size in ``shape`` is below -1 (sizes that are not numbers: Reshape names them)."""
+    try:
+        return min(shape) < -1
+    except TypeError:
+        return False
+
+
+def _bad_size(op: str, shape: tuple) -> None:
+    """reshape / view given a size below -1 (NumPy would read it as -1): torch's error."""
+    bad = next(i for i, n in enumerate(shape) if n < -1)
+    raise ShapeError(f"{op}: invalid shape dimension {shape[bad]} at index {bad} of shape "
+                     f"{shape} (only -1 may stand for the size the others leave)")
 
 
 def _size_args(size: tuple) -> tuple:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from typing import Any, Sequence
+
+import numpy as np
 
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..factory import rand, randn, tensor
@@ -36,7 +39,9 @@ def _size(shape: Any, what: str = "sample_shape") -> tuple:
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
     try:
-        out = tuple(int(s) for s in shape)
+        if any(isinstance(s, (bool, np.bool_)) for s in shape):
+            raise TypeError
+        out = tuple(operator.index(s) for s in shape)       # a float size is not truncated
     except TypeError:
         raise InputTypeError(f"{what} must be a tuple of ints, got {shape!r}") from None
     if any(s < 0 for s in out):

@@ -62,6 +62,10 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generato
 
 @_in_place_on_arrays
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    if isinstance(val, (str, bytes)) or not (np.isscalar(val) or (isinstance(val, Tensor) and val.numel() == 1)):
+        raise InputTypeError(f"constant_: val must be a number, got {type(val).__name__} {val!r:.40}")
+    if isinstance(val, Tensor):
+        val = val.item()
     with no_grad():
         tensor.array[...] = val
     tensor._bump_version()
@@ -101,6 +105,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
+        if isinstance(slope, (bool, str, bytes)) or not np.isscalar(slope):
+            raise InputTypeError(f"calculate_gain: negative_slope {slope!r} is not a valid number")
         return math.sqrt(2.0 / (1 + slope ** 2))
     raise ConfigError(f"unsupported nonlinearity {nonlinearity!r}")
 

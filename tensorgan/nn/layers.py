@@ -559,6 +559,9 @@ class Hardtanh(_Activation):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__(inplace)
+        if max_val <= min_val:                       # torch asserts this at construction
+            raise ConfigError(f"{type(self).__name__}: max_val ({max_val}) must be greater than "
+                              f"min_val ({min_val})")
         self.min_val, self.max_val = min_val, max_val
 
 
@@ -739,7 +742,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device: Any = None, dtype: Any = None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+        shape = (normalized_shape,) if not isinstance(normalized_shape, (tuple, list)) \
             else tuple(normalized_shape)
         self.normalized_shape = tuple(_positive_int("normalized_shape", s, "LayerNorm") for s in shape)
         self.eps, self.elementwise_affine = _check_eps("LayerNorm", eps), bool(elementwise_affine)
@@ -1035,6 +1038,12 @@ class EmbeddingBag(Module):
 
 
 class Identity(Module):
+    """The input itself; any constructor arguments are ignored, as torch's (so a layer can be
+    swapped for ``nn.Identity`` without changing the call)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__()
+
     def forward(self, input: Tensor) -> Tensor:
         return input
 
@@ -1651,8 +1660,7 @@ class ModuleList(Module):
 
     def __init__(self, modules: Iterable[Module] = ()):
         super().__init__()
-        for m in modules:
-            self.append(m)
+        self.extend(modules)
 
     def append(self, module: Module) -> "ModuleList":
         if not isinstance(module, Module):
@@ -1661,6 +1669,9 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        if modules is None or (isinstance(modules, Module) and not hasattr(modules, "__iter__")):
+            raise InputTypeError(f"ModuleList.extend takes an iterable of Modules, got "
+                                 f"{type(modules).__name__} (wrap one module in a list)")
         for m in modules:
             self.append(m)
         return self

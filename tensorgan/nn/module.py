@@ -340,6 +340,9 @@ class Module:
                         persistent: bool = True) -> None:
         """Saved, not trained state. Tensors follow ``.to(device)``; NumPy arrays stay on the host.
         ``persistent=False``: kept and moved like the others, but not in ``state_dict``."""
+        if not isinstance(name, str) or not name or "." in name:    # state_dict keys split on '.'
+            raise ConfigError(f"register_buffer: buffer name must be a non-empty string without "
+                              f"'.', got {name!r}")
         names = self.__dict__.setdefault("_buffer_names", set())
         names.add(name)
         transient = self.__dict__.setdefault("_non_persistent", set())
