@@ -302,6 +302,7 @@ def _fill_num_batches_tracked(module: Module, state: dict, prefix: str, local_me
 
 class _BatchNorm(Module):
     ranks: tuple[int, ...] = ()
+    _own_dim_check = True             # (set per subclass by __init_subclass__)
     layout = ""
     _version = 2                      # state dicts with num_batches_tracked (as torch's)
     _upgrade_state_dict = _fill_num_batches_tracked
@@ -340,9 +341,28 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # torch's forward calls self._check_input_dim(input): a subclass defining its own (to take
+        # other ranks -- or a direct _BatchNorm subclass, which has no ranks) has it called.
+        cls._own_dim_check = cls._check_input_dim is not _BatchNorm._check_input_dim or not cls.ranks
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        """torch's hook for the input's rank: this norm's ranks (a ShapeError -- a ValueError, as
+        torch's); a subclass may override it.  _BatchNorm itself takes none: as torch's _NormBase,
+        it raises NotImplementedError."""
+        if not self.ranks:
+            raise NotImplementedError(f"{type(self).__name__}: a _BatchNorm subclass must define "
+                                      "_check_input_dim(input) (torch's BatchNorm1d/2d/3d do)")
+        check_input(self, input, self.ranks, self.layout)
+
     def _functional_args(self, x: Tensor) -> tuple:
         """Check x, count the batch, and return batch_norm's arguments for it."""
-        check_input(self, x, self.ranks, self.layout, self.num_features)
+        if self._own_dim_check:
+            self._check_input_dim(x)
+            check_input(self, x, (getattr(x, "ndim", None),), self.layout, self.num_features)
+        else:
+            check_input(self, x, self.ranks, self.layout, self.num_features)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1
