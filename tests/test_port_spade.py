@@ -245,3 +245,38 @@ def test_one_hot_scatter_edges_and_feature_loss_accumulator():
     assert acc.requires_grad and not acc.is_leaf
     acc.sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), np.sign([1.0, -2.0, 3.0]) * 2 / 3 * 5 + 1)
+
+
+# -- Conv*d._conv_forward (weight-standardized / modulated convolutions call it) ----------------
+def _conv2d_reference(x, w, b, pad, mode):
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="reflect" if mode == "reflect" else "constant")
+    win = np.lib.stride_tricks.sliding_window_view(xp, w.shape[2:], axis=(2, 3))  # N C H W kh kw
+    return np.einsum("nchwij,ocij->nohw", win, w) + b[None, :, None, None]
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_conv_subclass_calls_conv_forward_with_a_transformed_weight(mode):
+    class WSConv2d(nn.Conv2d):
+        def forward(self, x):
+            w = self.weight
+            w = w - w.mean(dim=(1, 2, 3), keepdim=True)
+            w = w / (w.view(w.size(0), -1).std(dim=1).view(-1, 1, 1, 1) + 1e-5)
+            return self._conv_forward(x, w, self.bias)
+
+    rng = np.random.default_rng(4)
+    conv = WSConv2d(3, 4, 3, padding=1, padding_mode=mode).double()
+    x = rng.standard_normal((2, 3, 6, 5))
+    w = conv.weight.detach().numpy()
+    w = w - w.mean((1, 2, 3), keepdims=True)
+    w = w / (w.reshape(4, -1).std(1, ddof=1).reshape(-1, 1, 1, 1) + 1e-5)
+    out = conv(tg.tensor(x))
+    np.testing.assert_allclose(out.detach().numpy(), _conv2d_reference(x, w, conv.bias.detach().numpy(), 1, mode),
+                               atol=1e-10)
+    out.sum().backward()
+    assert conv.weight.grad is not None and conv.weight.grad.shape == (4, 3, 3, 3)
+    c1 = nn.Conv1d(2, 3, 3, padding=1).double()       # 1-D and 3-D layers have it too
+    x1 = tg.tensor(rng.standard_normal((1, 2, 7)))
+    np.testing.assert_allclose(c1._conv_forward(x1, c1.weight, None).detach().numpy(),
+                               (c1(x1) - c1.bias.view(1, -1, 1)).detach().numpy(), atol=1e-12)
+    c3 = nn.Conv3d(1, 2, 2).double()
+    assert tuple(c3._conv_forward(tg.zeros(1, 1, 3, 3, 3, dtype=tg.float64), c3.weight, c3.bias).shape) == (1, 2, 2, 2, 2)

@@ -172,6 +172,14 @@ class _Conv(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device, dtype, generator)
 
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """torch's hook: this layer's convolution (stride, padding and padding_mode, dilation,
+        groups) of ``input`` with the ``weight`` and ``bias`` given -- what subclasses that
+        transform the weight (weight standardization, weight modulation) call from ``forward``."""
+        x, padding = self._padded(input)
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self.dims - 1]
+        return conv(x, weight, bias, self.stride, padding, self.dilation, self.groups)
+
 
 class _ConvTranspose(_ConvNd):
     transposed = True
