@@ -34,3 +34,17 @@ def test_max_bad_arguments_are_named():
         x.max(dimm=1)
     with pytest.raises(InputTypeError, match="multiple values for argument 'dim'"):
         x.min(1, dim=1)
+
+
+def test_convnd_called_in_torchs_positional_order_is_refused_not_misread():
+    # torch's _ConvNd(in, out, k, stride, padding, dilation, transposed, output_padding, groups,
+    # bias, padding_mode): tensorgan's takes groups where torch's takes transposed
+    from tensorgan.errors import ConfigError
+    from tensorgan.nn.modules.conv import _ConvNd
+
+    class C(_ConvNd):
+        def __init__(self):
+            super().__init__(3, 4, (3, 3), (1, 1), (0, 0), (1, 1), False, (0, 0), 1, True, "zeros")
+
+    with pytest.raises(ConfigError, match="torch's own _ConvNd"):
+        C()

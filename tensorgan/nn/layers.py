@@ -83,6 +83,12 @@ class _ConvNd(Module):
                  generator: Generator | None = None, output_padding: Any = 0):
         super().__init__()
         name = type(self).__name__
+        if isinstance(groups, bool):   # torch's _ConvNd order: (..., dilation, transposed, output_padding, groups, ...)
+            raise ConfigError(f"{name}: _ConvNd was given a bool for groups -- torch's own _ConvNd "
+                              f"takes (..., dilation, transposed, output_padding, groups, bias, "
+                              f"padding_mode); tensorgan's takes (..., dilation, groups, bias, "
+                              f"padding_mode, ...): subclass nn.Conv2d / ConvTranspose2d, or pass "
+                              f"keywords")
         self.in_channels = _positive_int("in_channels", in_channels, name)
         self.out_channels = _positive_int("out_channels", out_channels, name)
         self.groups = _positive_int("groups", groups, name)
@@ -171,6 +177,14 @@ class _Conv(_ConvNd):
                  generator: Generator | None = None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device, dtype, generator)
+
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """torch's hook: this layer's convolution (stride, padding and padding_mode, dilation,
+        groups) of ``input`` with the ``weight`` and ``bias`` given -- what subclasses that
+        transform the weight (weight standardization, weight modulation) call from ``forward``."""
+        x, padding = self._padded(input)
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self.dims - 1]
+        return conv(x, weight, bias, self.stride, padding, self.dilation, self.groups)
 
 
 class _ConvTranspose(_ConvNd):
@@ -326,6 +340,7 @@ class _NormBase(Module):
 
 class _BatchNorm(_NormBase):
     ranks: tuple[int, ...] = ()
+    _own_dim_check = True             # (set per subclass by __init_subclass__)
     layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
@@ -347,9 +362,28 @@ class _BatchNorm(_NormBase):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # torch's forward calls self._check_input_dim(input): a subclass defining its own (to take
+        # other ranks -- or a direct _BatchNorm subclass, which has no ranks) has it called.
+        cls._own_dim_check = cls._check_input_dim is not _BatchNorm._check_input_dim or not cls.ranks
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        """torch's hook for the input's rank: this norm's ranks (a ShapeError -- a ValueError, as
+        torch's); a subclass may override it.  _BatchNorm itself takes none: as torch's _NormBase,
+        it raises NotImplementedError."""
+        if not self.ranks:
+            raise NotImplementedError(f"{type(self).__name__}: a _BatchNorm subclass must define "
+                                      "_check_input_dim(input) (torch's BatchNorm1d/2d/3d do)")
+        check_input(self, input, self.ranks, self.layout)
+
     def _functional_args(self, x: Tensor) -> tuple:
         """Check x, count the batch, and return batch_norm's arguments for it."""
-        check_input(self, x, self.ranks, self.layout, self.num_features)
+        if self._own_dim_check:
+            self._check_input_dim(x)
+            check_input(self, x, (getattr(x, "ndim", None),), self.layout, self.num_features)
+        else:
+            check_input(self, x, self.ranks, self.layout, self.num_features)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import __all__ as _nn_all
 from .. import *  # noqa: F401,F403  (every nn layer, as torch.nn.modules exports them)
-from . import (activation, batchnorm, container, conv, distance, dropout, flatten,  # noqa: F401
+from . import (activation, batchnorm, container, conv, distance, dropout, flatten, fold,  # noqa: F401
                instancenorm, lazy, linear, loss, module, normalization, padding, pixelshuffle,
                pooling, rnn, sparse, transformer, upsampling, utils)
 
