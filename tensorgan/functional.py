@@ -2563,7 +2563,8 @@ class AvgPool2d(Function):
     def grad_graph(self, g):
         kh, kw = self.k
         spread = _per_window(g, kh * kw) * (1.0 / (kh * kw))
-        return _unpool_windows_graph(spread, self.shape, kh, kw), None, None
+        return ops.with_zero_edge(_unpool_windows_graph(spread, self.shape, kh, kw),   # torch's
+                                  self.inputs[0]), None, None       # avg_pool2d_backward edge
 
 
 def pool_geometry(op: str, kernel_size, stride, padding, dilation, dims: int = 2) -> tuple:
@@ -2669,8 +2670,9 @@ def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: 
 
 def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
     """sum(window * weights) per window: average pooling with any divisor, as a gather (whose
-    gradient is a scatter-add) times constants."""
-    windows = x[_device_key(x, key)]
+    gradient is a scatter-add, with torch's zero-derivative edge to x in graph mode) times
+    constants."""
+    windows = ops.WindowPick.apply(x, _device_key(x, key))
     w = Tensor._make(x.device.xp.asarray(weights.astype(x.dtype)), x.device)
     return (windows * w).sum(axis=tuple(range(-(weights.ndim // 2), 0)))
 
