@@ -3109,7 +3109,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             raise ShapeError(f"pad: {mode} padding takes amounts >= 0, got {tuple(pad)}")
         index = [_source_index(x.shape[first + i], b, a, mode, first + i, x.shape)
                  for i, (b, a) in enumerate(pairs)]
-        return x[(Ellipsis, *np.ix_(*index))]
+        key = (Ellipsis, *np.ix_(*index))
+        if mode == "circular":
+            return x[key]
+        return ops.WindowPick.apply(x, _device_key(x, key))   # torch's reflection / replication
+                                                               # pad double backward edge
     value = _scalar("pad", "value", value)
     crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pairs, x.shape[first:]))
     if any(s.stop <= s.start for s in crop):

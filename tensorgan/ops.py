@@ -668,8 +668,9 @@ class MaxPick(GetItem):
 
 
 class WindowPick(MaxPick):
-    """``x[key]`` where the key gathers average pooling's windows: linear in x, but torch's
-    avg_pool / adaptive_avg_pool double backward keeps an edge to the pooled input
+    """``x[key]`` where the key gathers average pooling's windows or reflect / replicate
+    padding's sources: linear in x, but torch's avg_pool / adaptive_avg_pool /
+    reflection_pad / replication_pad double backward keeps an edge to the input
     (``self: zeros_like(self)``), so a penalty on the input gradient gives the parameters
     behind that input a zero gradient, not None (as :class:`MaxPick`)."""
 

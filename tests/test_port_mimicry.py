@@ -3,7 +3,8 @@ DCGAN / SAGAN at 32x32, its own SNConv2d / SNLinear / SNEmbedding, ConditionalBa
 SelfAttention, the train_step / MetricLog / LRScheduler / checkpoint code) turned up.
 
 * Average pooling's double backward: torch's ``avg_pool2d_backward`` (and avg_pool1d / 3d,
-  adaptive_avg_pool with an output larger than 1) keeps an edge to the pooled input
+  adaptive_avg_pool with an output larger than 1, reflect / replicate padding) keeps an edge
+  to the op's input
   (``self: zeros_like(self)``), so a gradient penalty through mimicry's DBlock (conv ->
   avg_pool2d) gives the conv bias a ZERO gradient, not None -- and Adam still moves it by its
   momentum in a penalty-only (lazy R1) step.
@@ -41,6 +42,13 @@ POOLS = {
     "adaptive_avg_pool2d_3": (2, lambda h: F.adaptive_avg_pool2d(h, 3)),
     "adaptive_avg_pool1d_3": (1, lambda h: F.adaptive_avg_pool1d(h, 3)),
     "adaptive_avg_pool3d_2": (3, lambda h: F.adaptive_avg_pool3d(h, 2)),
+    # torch's reflection_pad / replication_pad double backward has the same edge
+    "pad_reflect": (2, lambda h: F.pad(h, (1, 1, 2, 0), mode="reflect")),
+    "pad_replicate": (2, lambda h: F.pad(h, (1, 1, 2, 0), mode="replicate")),
+    "ReflectionPad2d": (2, lambda h: nn.ReflectionPad2d(1)(h)),
+    "ReplicationPad2d": (2, lambda h: nn.ReplicationPad2d((0, 2, 1, 1))(h)),
+    "pad_reflect_1d": (1, lambda h: F.pad(h, (2, 1), mode="reflect")),
+    "pad_replicate_3d": (3, lambda h: F.pad(h, (1, 1, 1, 1, 1, 1), mode="replicate")),
 }
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
@@ -68,10 +76,19 @@ def test_avg_pool_double_backward_gives_conv_bias_a_zero_gradient(name):
     assert np.abs(w.grad.numpy()).sum() > 0
 
 
-@pytest.mark.parametrize("name", ["adaptive_avg_pool2d_1", "mean"])
-def test_global_average_stays_edge_free(name):
-    """torch's adaptive_avg_pool2d(x, 1) is a mean, whose double backward has no such edge."""
-    pool = (lambda h: F.adaptive_avg_pool2d(h, 1)) if name != "mean" else (lambda h: h.mean((2, 3)))
+EDGE_FREE = {
+    "adaptive_avg_pool2d_1": lambda h: F.adaptive_avg_pool2d(h, 1),
+    "mean": lambda h: h.mean((2, 3)),
+    "pad_circular": lambda h: F.pad(h, (1, 1, 2, 0), mode="circular"),
+    "pad_constant": lambda h: F.pad(h, (1, 1, 2, 0), value=0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_FREE))
+def test_linear_ops_without_torchs_edge_stay_edge_free(name):
+    """torch's adaptive_avg_pool2d(x, 1) is a mean; circular and constant padding are slices and
+    copies: their double backward has no such edge, so the bias gradient stays None."""
+    pool = EDGE_FREE[name]
     b, w, g, penalty = _conv_pool_penalty(2, pool)
     penalty.backward()
     assert b.grad is None
