@@ -2591,7 +2591,8 @@ class AvgPool2d(Function):
     def grad_graph(self, g):
         kh, kw = self.k
         spread = _per_window(g, kh * kw) * (1.0 / (kh * kw))
-        return _unpool_windows_graph(spread, self.shape, kh, kw), None, None
+        return ops.with_zero_edge(_unpool_windows_graph(spread, self.shape, kh, kw),   # torch's
+                                  self.inputs[0]), None, None       # avg_pool2d_backward edge
 
 
 def pool_geometry(op: str, kernel_size, stride, padding, dilation, dims: int = 2) -> tuple:
@@ -2697,8 +2698,9 @@ def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: 
 
 def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
     """sum(window * weights) per window: average pooling with any divisor, as a gather (whose
-    gradient is a scatter-add) times constants."""
-    windows = x[_device_key(x, key)]
+    gradient is a scatter-add, with torch's zero-derivative edge to x in graph mode) times
+    constants."""
+    windows = ops.WindowPick.apply(x, _device_key(x, key))
     w = Tensor._make(x.device.xp.asarray(weights.astype(x.dtype)), x.device)
     return (windows * w).sum(axis=tuple(range(-(weights.ndim // 2), 0)))
 
@@ -3135,7 +3137,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             raise ShapeError(f"pad: {mode} padding takes amounts >= 0, got {tuple(pad)}")
         index = [_source_index(x.shape[first + i], b, a, mode, first + i, x.shape)
                  for i, (b, a) in enumerate(pairs)]
-        return x[(Ellipsis, *np.ix_(*index))]
+        key = (Ellipsis, *np.ix_(*index))
+        if mode == "circular":
+            return x[key]
+        return ops.WindowPick.apply(x, _device_key(x, key))   # torch's reflection / replication
+                                                               # pad double backward edge
     value = _scalar("pad", "value", value)
     crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pairs, x.shape[first:]))
     if any(s.stop <= s.start for s in crop):

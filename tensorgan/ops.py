@@ -668,6 +668,14 @@ class MaxPick(GetItem):
         return with_zero_edge(super().grad_graph(g)[0], self.inputs[0]), None
 
 
+class WindowPick(MaxPick):
+    """``x[key]`` where the key gathers average pooling's windows or reflect / replicate
+    padding's sources: linear in x, but torch's avg_pool / adaptive_avg_pool /
+    reflection_pad / replication_pad double backward keeps an edge to the input
+    (``self: zeros_like(self)``), so a penalty on the input gradient gives the parameters
+    behind that input a zero gradient, not None (as :class:`MaxPick`)."""
+
+
 class SparseGrad:
     """Indexing's gradient, not yet written out: ``g`` at ``key`` of zeros of ``shape``.  The
     backward walk adds it into the gradient it is summing (``add_into``) instead of making a

@@ -436,8 +436,12 @@ class Optimizer:
                     f"saved by {'AdamW' if flag else 'Adam'}, load it into that optimizer")
 
     def __repr__(self) -> str:
-        hyper = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")
-        return f"{type(self).__name__}({hyper}; {len(self._params())} parameters)"
+        """torch's layout: each parameter group's options, sorted by name, one a line."""
+        out = f"{type(self).__name__} ("
+        for i, group in enumerate(self.param_groups):
+            out += f"\nParameter Group {i}\n"
+            out += "".join(f"    {k}: {group[k]}\n" for k in sorted(group) if k != "params")
+        return out + ")"
 
 
 class SGD(Optimizer):
