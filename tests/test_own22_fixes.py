@@ -48,3 +48,21 @@ def test_convnd_called_in_torchs_positional_order_is_refused_not_misread():
 
     with pytest.raises(ConfigError, match="torch's own _ConvNd"):
         C()
+
+
+def test_batch_norm_backward_of_a_uniform_gradient_is_exactly_zero():
+    # gx = a * (g - mean(g)) - ...: with g uniform over a channel it is 0 exactly (torch's and the
+    # reference's order); a*g - a*mean(g) left rounding noise that a large invstd amplified
+    import tensorgan.nn.functional as F
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        xs = rng.standard_normal((4, 3, 5, 5)).astype(dtype)
+        xs[:, 1] = 0.7                               # one channel constant across the batch
+        x = tg.tensor(xs, requires_grad=True)
+        w = tg.tensor(np.array([1.0, 2.0, 3.0], dtype=dtype), requires_grad=True)
+        y = F.batch_norm(x, None, None, w, tg.zeros(3, dtype=tg.float64 if dtype == np.float64 else tg.float32),
+                         training=True)
+        gy = np.full(xs.shape, 0.3, dtype=dtype)
+        gy[:, 0] = rng.standard_normal((4, 5, 5))
+        y.backward(tg.tensor(gy))
+        assert np.abs(x.grad.numpy()[:, 1]).max() == 0.0

@@ -28,8 +28,11 @@ forward, training   reduce:     shifted sums S1 = sum(x - k), S2 = sum((x - k)^2
 forward, eval       normalise only, with the running statistics.
 backward            reduce:     z recomputed, g = gy * (1 where z > 0 else slope),
                                 gb = sum(g), gw = invstd * sum(g*(x - mean))
-                    gx:         training  a*g - a*gb/M - a*invstd^2*sum(g*(x-mean))/M * (x - mean)
+                    gx:         training  a*(g - gb/M) - a*invstd^2*sum(g*(x-mean))/M * (x - mean)
                                 eval      a*g            (a = w*invstd)
+                                (g - gb/M) first, as torch and the reference: a channel whose
+                                gradient is uniform then gets exactly 0, not a*g - a*gb/M's
+                                rounding noise amplified by a large invstd)
                     ~14 FLOP/element; DRAM bytes 3*E*itemsize (read gy and x, write gx) --
                     unfused 6*E*itemsize (leaky_relu_backward writes gz, batch_norm reads it).
 (E = N*C*L.)  The reference needs 3 (forward) and 5+ (backward) sweeps plus temporaries.
@@ -234,7 +237,7 @@ def _bwd3(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
         gw[c] = sgx * inv
         a = w[c] * inv
         if training:
-            k1 = T(a * sg / M)
+            k1 = T(sg / M)
             k2 = T(a * inv * inv * sgx / M)
         else:
             k1 = T(0.0)
@@ -249,7 +252,7 @@ def _bwd3(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
                     d = xr[l] - m
                     z = d * mul + add
                     g = gr[l] if z > 0 else gr[l] * s
-                    gxr[l] = at * g - k1 - k2 * d
+                    gxr[l] = at * (g - k1) - k2 * d
             else:                   # no k2 * d term: 0 * d would turn a NaN/inf input into NaN
                 for l in range(L):
                     z = (xr[l] - m) * mul + add
@@ -290,7 +293,7 @@ def _bwd2(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
             a = w[c] * inv
             at[j] = T(a)
             if training:
-                k1[j] = T(a * s1 / M)
+                k1[j] = T(s1 / M)
                 k2[j] = T(a * inv * inv * s2 / M)
             else:
                 k1[j] = T(0.0)
@@ -304,7 +307,7 @@ def _bwd2(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
                     d = xr[j] - mr[j]
                     z = d * mul[j] + add[j]
                     g = gr[j] if z > 0 else gr[j] * s
-                    gxr[j] = at[j] * g - k1[j] - k2[j] * d
+                    gxr[j] = at[j] * (g - k1[j]) - k2[j] * d
             else:                   # as _bwd: eval's gradient is at * g alone
                 for j in range(nc):
                     z = (xr[j] - mr[j]) * mul[j] + add[j]
