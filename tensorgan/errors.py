@@ -27,6 +27,12 @@ class InputTypeError(TensorganError, TypeError):
     where a number is; the message names the op and what it got."""
 
 
+class IndexValueError(InputTypeError, IndexOutOfRangeError):
+    """An index value outside the table it looks up (an embedding row past the vocabulary): an
+    InputTypeError, as tensorgan has always raised there, and an IndexError (via
+    IndexOutOfRangeError), as torch's "index out of range in self" is."""
+
+
 class DeviceError(TensorganError, RuntimeError):
     """Mixed devices, or a device asked for that this machine cannot provide (and why)."""
 
@@ -41,6 +47,14 @@ class CheckpointError(TensorganError, ValueError):
 
 class ConfigError(TensorganError, ValueError):
     """An invalid hyperparameter or option (negative learning rate, batch size 0, ...)."""
+
+
+class MissingKeyError(ConfigError, KeyError):
+    """A state entry that is needed and absent ('initial_lr' in an optimizer's parameter group
+    when a scheduler resumes at last_epoch >= 0): a ConfigError, and a KeyError as torch's is."""
+
+    def __str__(self) -> str:     # the message as written, not KeyError's repr of it
+        return str(self.args[0]) if self.args else ""
 
 
 class NonFiniteError(TensorganError, FloatingPointError):

@@ -18,8 +18,8 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import conv3d as conv3d_ops, ops
-from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, InputTypeError,
-                     ShapeError)
+from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, IndexValueError,
+                     InputTypeError, ShapeError)
 from .random import Generator, resolve
 from .dtypes import result_type
 from .select_kernels import select
@@ -2410,8 +2410,10 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         flat = index.ravel()
         bad = flat if index.dtype.kind not in "iuf" else flat[
             (flat != np.round(flat)) | (flat < 0) | (flat >= vocab)]
-        raise InputTypeError(f"embedding of {vocab} rows: indices must be whole numbers in "
-                             f"[0, {vocab}), got {bad[:4]}{'...' if bad.size > 4 else ''}")
+        whole = index.dtype.kind in "iuf" and bool((bad == np.round(bad)).all())
+        raise (IndexValueError if whole else InputTypeError)(      # out of range: an IndexError too
+            f"embedding of {vocab} rows: indices must be whole numbers in "
+            f"[0, {vocab}), got {bad[:4]}{'...' if bad.size > 4 else ''}")
     padding_idx = padding_row("embedding", padding_idx, vocab)
     rows = weight[weight.device.xp.asarray(index.astype(np.int64))]
     if rows._ctx is not None:
@@ -2445,9 +2447,10 @@ def renorm_rows(op: str, weight: Tensor, index: np.ndarray, max_norm: Any, norm_
     flat = np.asarray(index).ravel()
     if flat.size == 0:
         return
-    if flat.dtype.kind not in "iu" and not (flat == np.round(flat)).all() or \
-            flat.min() < 0 or flat.max() >= vocab:
+    if flat.dtype.kind not in "iu" and not (flat == np.round(flat)).all():
         raise InputTypeError(f"{op} of {vocab} rows: indices must be whole numbers in [0, {vocab})")
+    if flat.min() < 0 or flat.max() >= vocab:
+        raise IndexValueError(f"{op} of {vocab} rows: indices must be whole numbers in [0, {vocab})")
     xp = weight.device.xp
     used = xp.asarray(np.unique(flat.astype(np.int64)))
     sub = weight.array[used]

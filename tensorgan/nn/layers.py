@@ -986,7 +986,7 @@ class Embedding(Module):
                                    self.norm_type, self.scale_grad_by_freq)
             return F.embedding(input, self.weight, self.padding_idx)
         except InputTypeError as exc:          # name the layer, as every layer's error does
-            raise InputTypeError(f"Embedding({self.num_embeddings}, ...): {exc}") from None
+            raise type(exc)(f"Embedding({self.num_embeddings}, ...): {exc}") from None
 
     def extra_repr(self) -> str:
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 import warnings
+import weakref
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
@@ -274,18 +275,102 @@ class _LegacyStateDictHook:
         return self.hook(*args)
 
 
+class _Registry(OrderedDict):
+    """A Module's ``_parameters`` / ``_buffers`` / ``_modules``. tensorgan keeps every entry as a
+    plain instance attribute too (an attribute read then needs no ``__getattr__``), so a write or
+    delete made straight on the dict -- torch code's ``del m._parameters["weight"]`` (EqualLR,
+    weight-norm and spectral-norm re-parametrizations), ``m._modules[name] = new_layer`` (model
+    surgery), ``m._buffers["x"] = t`` -- is mirrored onto that attribute (and a Sequential's
+    forward list), as torch's lookup through the dicts sees it. Module's own methods use the
+    plain OrderedDict operations, so registering costs what it did."""
+
+    def __init__(self, owner: "Module", kind: str, items: Any = ()) -> None:
+        OrderedDict.__init__(self)
+        self._owner, self._kind = weakref.ref(owner), kind
+        for key, value in OrderedDict(items).items():     # as they were: no mirroring
+            OrderedDict.__setitem__(self, key, value)
+
+    def __reduce__(self) -> tuple:          # copies and pickles are plain; Module.__setstate__
+        return (OrderedDict, (list(self.items()),))     # re-wraps them for the new owner
+
+    def _mirror(self, key: Any, value: Any, deleted: bool) -> None:
+        owner = self._owner()
+        if owner is None or not isinstance(key, str):
+            return
+        if deleted:
+            owner.__dict__.pop(key, None)
+            if self._kind == "buffers":
+                owner.__dict__.get("_buffer_names", set()).discard(key)
+                owner.__dict__.get("_non_persistent", set()).discard(key)
+        else:
+            if self._kind == "buffers":
+                owner.__dict__.setdefault("_buffer_names", set()).add(key)
+            object.__setattr__(owner, key, value)
+        if self._kind == "modules" and "_layers" in owner.__dict__ and hasattr(owner, "_sync"):
+            owner._sync()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        OrderedDict.__setitem__(self, key, value)
+        self._mirror(key, value, False)
+
+    def __delitem__(self, key: Any) -> None:
+        OrderedDict.__delitem__(self, key)
+        self._mirror(key, None, True)
+
+    _missing = object()
+
+    def pop(self, key: Any, default: Any = _missing) -> Any:
+        if key in self:
+            value = OrderedDict.__getitem__(self, key)
+            del self[key]
+            return value
+        if default is _Registry._missing:
+            raise KeyError(key)
+        return default
+
+    def popitem(self, last: bool = True) -> tuple:
+        if not self:
+            raise KeyError("dictionary is empty")
+        key = next(reversed(self)) if last else next(iter(self))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self):
+            del self[key]
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return OrderedDict.__getitem__(self, key)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in OrderedDict(*args, **kwargs).items():
+            self[key] = value
+
+
+_REGISTRIES = (("_parameters", "parameters"), ("_buffers", "buffers"), ("_modules", "modules"))
+
+
 class Module:
     """Base class of every layer and model; subclasses implement ``forward``."""
 
     training: bool
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
+        for name, kind in _REGISTRIES:
+            object.__setattr__(self, name, _Registry(self, kind))
         object.__setattr__(self, "training", True)
         for name in _HOOK_DICTS:
             object.__setattr__(self, name, OrderedDict())
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling / ``copy.deepcopy``: the registries come back as plain dicts (see
+        ``_Registry.__reduce__``) and are wrapped again for this module."""
+        self.__dict__.update(state)
+        for name, kind in _REGISTRIES:
+            registry = self.__dict__.get(name)
+            if registry is not None and not isinstance(registry, _Registry):
+                object.__setattr__(self, name, _Registry(self, kind, registry))
 
     # -- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -324,14 +409,14 @@ class Module:
             target = self._buffers
         for registry in (self._parameters, self._buffers, self._modules):
             if registry is not target:
-                registry.pop(name, None)
-        if target is not None:
-            target[name] = value  # an existing key keeps its place: state_dict order is stable
+                OrderedDict.pop(registry, name, None)     # plain dict ops: no _Registry mirroring
+        if target is not None:   # an existing key keeps its place: state_dict order is stable
+            OrderedDict.__setitem__(target, name, value)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            OrderedDict.pop(registry, name, None)
         self.__dict__.get("_buffer_names", set()).discard(name)   # a later assignment is plain
         self.__dict__.get("_non_persistent", set()).discard(name)
         object.__delattr__(self, name)
@@ -356,7 +441,7 @@ class Module:
         if value is not None and not isinstance(value, Parameter):
             raise InputTypeError(f"parameter {name!r} must be a Parameter, got {type(value).__name__}")
         if value is None:  # a None slot: the layer has no such parameter, and keeps its place
-            self._parameters[name] = None
+            OrderedDict.__setitem__(self._parameters, name, None)
         setattr(self, name, value)
 
     def add_module(self, name: str, module: "Module | None") -> None:

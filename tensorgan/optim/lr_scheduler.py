@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, MissingKeyError
 from . import Optimizer, _check_number
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR",
@@ -50,7 +50,7 @@ class LRScheduler:
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
             elif "initial_lr" not in group:
-                raise ConfigError(f"{name}: resuming at last_epoch={last_epoch} needs 'initial_lr' in "
+                raise MissingKeyError(f"{name}: resuming at last_epoch={last_epoch} needs 'initial_lr' in "
                                   f"parameter group {i} (load the optimizer's state first)")
         self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch

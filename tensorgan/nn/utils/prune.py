@@ -89,8 +89,7 @@ class BasePruningMethod(ABC):
             module.register_forward_pre_hook(method)
         except Exception:
             if old is None:     # undo the re-parametrization
-                param = module._parameters.pop(name + "_orig")
-                object.__delattr__(module, name + "_orig")
+                param = module._parameters.pop(name + "_orig")   # the attribute goes too
                 module.register_parameter(name, param)
             raise
         return method
@@ -115,8 +114,7 @@ class BasePruningMethod(ABC):
             delattr(module, name)
         orig = module._parameters[name + "_orig"]
         orig.data = weight.data
-        del module._parameters[name + "_orig"]
-        object.__delattr__(module, name + "_orig")
+        del module._parameters[name + "_orig"]      # the attribute goes too
         delattr(module, name + "_mask")
         setattr(module, name, orig)
 
