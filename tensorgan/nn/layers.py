@@ -1532,7 +1532,7 @@ def _position(index: int, length: int, owner: str) -> int:
 
 
 def _insert_at(items: list, index: int, module: Module, owner: str) -> list:
-    if not isinstance(module, Module):
+    if not isinstance(module, Module) and not (module is None and owner == "ModuleList"):
         raise InputTypeError(f"{owner}: cannot insert {type(module).__name__}, not a Module")
     n = len(items)
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index <= n:
@@ -1696,11 +1696,28 @@ class ModuleList(Module):
         super().__init__()
         self.extend(modules)
 
-    def append(self, module: Module) -> "ModuleList":
-        if not isinstance(module, Module):
+    def append(self, module: Module | None) -> "ModuleList":
+        if module is not None and not isinstance(module, Module):   # None: an empty slot (torch's)
             raise InputTypeError(f"ModuleList: item {len(self)} is {type(module).__name__}, not a Module")
         self.add_module(str(len(self._modules)), module)
         return self
+
+    def __repr__(self) -> str:
+        """torch's: a run of equal consecutive entries prints once, as ``(0-2): 3 x ReLU()``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return f"{type(self).__name__}()"
+        blocks: list[list] = []
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = []
+        for start, end, r in blocks:
+            head = f"({start})" if start == end else f"({start}-{end}): {end - start + 1} x"
+            lines.append((f"{head}: " if start == end else f"{head} ") + r.replace("\n", "\n  "))
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
         if modules is None or (isinstance(modules, Module) and not hasattr(modules, "__iter__")):

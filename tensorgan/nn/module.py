@@ -450,6 +450,10 @@ class Module:
         if not isinstance(name, str) or not name or "." in name:
             raise ConfigError(f"add_module: module name must be a non-empty string without '.', "
                               f"got {name!r}")
+        if name not in self._modules and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")   # torch's: a plain attribute stays
+        if module is None:
+            self._modules[name] = None     # torch keeps an empty slot (ModuleList([m, None]))
         setattr(self, name, module)
 
     def register_module(self, name: str, module: "Module | None") -> None:
@@ -1092,7 +1096,8 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        children = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self.named_children()]
+        # every slot, as torch's: an empty one prints None, a shared module under each name
+        children = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not children:
             return head + ")"
