@@ -890,7 +890,8 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
     """backward(inputs=...): the walk autograd.grad takes, each input's gradient then added to
     its ``.grad`` (an input the roots do not depend on keeps its ``.grad``, as in torch)."""
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs) \
-        if isinstance(inputs, (list, tuple)) else None
+        if isinstance(inputs, (list, tuple)) or (hasattr(inputs, "__iter__") and not isinstance(
+            inputs, (str, bytes)) and not hasattr(inputs, "shape")) else None   # model.parameters()
     if not inputs or not all(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         raise InputTypeError("backward(inputs=...) takes a Tensor or a non-empty list of Tensors "
                              "that require grad")
@@ -1308,7 +1309,11 @@ class Tensor:
                         else _to_array(gradient, self.dtype, self.device))
                 seed = seed.copy()  # a leaf's .grad may end up being this array: never the caller's
             if seed.shape != self.shape:
-                raise ShapeError(f"{who}: {arg} has shape {seed.shape}, tensor has {self.shape}")
+                hint = (" (a 0-d loss such as .mean() takes a 0-d gradient, e.g. one[0] for "
+                        "one = FloatTensor([1]); or give the loss that shape: .view(1), as torch "
+                        "refuses this mismatch too)" if self.shape == () and seed.size == 1 else "")
+                raise ShapeError(f"{who}: {arg} has shape {seed.shape}, tensor has "
+                                 f"{self.shape}{hint}")
         return Tensor._make(seed, self.device) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _accumulate_grad(self, g, owned_by_a_leaf: set) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import warnings
 
-from ..errors import AutogradError, InputTypeError, ShapeError
+from ..errors import AutogradError, ConfigError, InputTypeError, ShapeError
 from .gradcheck import gradcheck, gradgradcheck  # the module first: the names stay the functions
 from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                          is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
@@ -31,8 +31,18 @@ __all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 
+def _as_list(value: Any) -> Any:
+    """torch takes any iterable of tensors where it takes a sequence (``tuple(inputs)``): a
+    generator such as ``model.parameters()`` too. A Tensor, None, a str or a NumPy array is left
+    as it is (the callers check it)."""
+    if isinstance(value, (Tensor, list, tuple, str, bytes)) or value is None \
+            or hasattr(value, "shape") or not hasattr(value, "__iter__"):
+        return value
+    return list(value)
+
+
 def _tensors(name: str, value: Any) -> list[Tensor]:
-    items = [value] if isinstance(value, Tensor) else value
+    items = [value] if isinstance(value, Tensor) else _as_list(value)
     if not isinstance(items, (list, tuple)) or not items or \
             not all(isinstance(t, Tensor) for t in items):
         raise InputTypeError(f"autograd: {name} must be a Tensor or a non-empty list of Tensors, "
@@ -45,6 +55,7 @@ def _tensors(name: str, value: Any) -> list[Tensor]:
 
 def _seeds(outputs: list[Tensor], grad_outputs: Any, create_graph: bool,
            arg: str = "grad_outputs") -> list:
+    grad_outputs = _as_list(grad_outputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
@@ -53,32 +64,94 @@ def _seeds(outputs: list[Tensor], grad_outputs: Any, create_graph: bool,
             for i, (out, g) in enumerate(zip(outputs, grad_outputs))]
 
 
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] | dict,
          grad_outputs: Tensor | Sequence[Any] | None = None, retain_graph: bool | None = None,
          create_graph: bool = False, only_inputs: bool = True,
-         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+         allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple[Tensor | None, ...] | dict:
     """The sum of d(outputs[i])/d(inputs) weighted by ``grad_outputs[i]`` (ones for a scalar
     output), one Tensor per input; ``.grad`` attributes are left alone.
 
     ``create_graph``: the gradients are differentiable (their graph goes through this one, which
     is therefore kept).  ``allow_unused``: an input the outputs do not depend on gets None
-    instead of an error.  ``only_inputs`` is accepted for old torch code (torch ignores it too;
-    WGAN-GP code still passes it)."""
+    instead of an error.  ``materialize_grads``: zeros instead of None (implies allow_unused).
+    ``is_grads_batched``: the first dimension of every ``grad_outputs`` entry is a batch of
+    vectors, one vector-Jacobian product each (a Jacobian from ``grad_outputs=eye(n)``); each
+    gradient gets that leading dimension.  ``inputs`` may be a dict of Tensors: the gradients
+    come back as a dict with its keys.  ``only_inputs`` is accepted for old torch code (torch
+    ignores it too; WGAN-GP code still passes it)."""
+    if materialize_grads and allow_unused is False:
+        raise ConfigError("autograd.grad: materialize_grads=True gives zeros for unused "
+                             "inputs; allow_unused=False contradicts it (leave it out)")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if type(inputs) is dict:
+        got = grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph,
+                   only_inputs, allow_unused, is_grads_batched, materialize_grads)
+        return dict(zip(inputs.keys(), got))
     outputs, inputs = _tensors("outputs", outputs), _tensors("inputs", inputs)
-    seeds = _seeds(outputs, grad_outputs, create_graph)
-    got = _run_backward(outputs, seeds, retain_graph, create_graph, inputs)
-    result = []
-    for i, t in enumerate(inputs):
-        g = got.get(id(t))
-        if g is None and not allow_unused:
-            raise AutogradError(f"autograd.grad: inputs[{i}] (shape {t.shape}) was not used to "
-                                f"compute the outputs, or the part of the graph joining them was "
-                                f"freed by an earlier backward / grad without retain_graph=True "
-                                f"(allow_unused=True returns None for it)")
-        if g is not None and not isinstance(g, Tensor):
-            g = Tensor._make(g.copy(), t.device)   # an array the walk may share: the caller's own
-        result.append(g)
+    if is_grads_batched:
+        result = _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                               allow_unused)
+    else:
+        seeds = _seeds(outputs, grad_outputs, create_graph)
+        got = _run_backward(outputs, seeds, retain_graph, create_graph, inputs)
+        result = []
+        for i, t in enumerate(inputs):
+            g = got.get(id(t))
+            if g is None and not allow_unused:
+                raise AutogradError(f"autograd.grad: inputs[{i}] (shape {t.shape}) was not used "
+                                    f"to compute the outputs, or the part of the graph joining "
+                                    f"them was freed by an earlier backward / grad without "
+                                    f"retain_graph=True (allow_unused=True returns None for it)")
+            if g is not None and not isinstance(g, Tensor):
+                g = Tensor._make(g.copy(), t.device)  # an array the walk may share: the caller's own
+            result.append(g)
+    if materialize_grads:
+        from ..factory import zeros_like
+        result = [zeros_like(t, requires_grad=create_graph) if g is None else g
+                  for g, t in zip(result, inputs)]
     return tuple(result)
+
+
+def _batched_grad(outputs: list[Tensor], inputs: list[Tensor], grad_outputs: Any,
+                  retain_graph: bool | None, create_graph: bool, allow_unused: bool) -> list:
+    """``grad(..., is_grads_batched=True)``: one vector-Jacobian product per leading index of the
+    grad_outputs (torch vmaps one backward; here one backward each, the graph kept between)."""
+    grad_outputs = _as_list(grad_outputs)
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    if not isinstance(grad_outputs, (list, tuple)) or len(grad_outputs) != len(outputs) or \
+            not all(isinstance(g, Tensor) for g in grad_outputs):
+        raise InputTypeError(f"autograd.grad(is_grads_batched=True) needs one grad_outputs Tensor "
+                             f"per output ({len(outputs)}), each with a leading batch dimension; "
+                             f"got {type(grad_outputs).__name__}")
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if g.dim() == 0 or tuple(g.shape[1:]) != tuple(out.shape):
+            raise ShapeError(f"autograd.grad(is_grads_batched=True): the first dimension of each "
+                             f"grad_output is the batch dimension, the rest must match the output's "
+                             f"shape: grad_outputs[{i}] has shape {tuple(g.shape)}, outputs[{i}] "
+                             f"has {tuple(out.shape)}")
+    sizes = {g.shape[0] for g in grad_outputs}
+    if len(sizes) != 1:
+        raise ShapeError(f"autograd.grad(is_grads_batched=True): the grad_outputs have different "
+                         f"batch sizes {sorted(sizes)}")
+    n = sizes.pop()
+    keep = create_graph if retain_graph is None else retain_graph
+    per_item = [grad(outputs, inputs, [g[b] for g in grad_outputs],
+                     retain_graph=True if b < n - 1 else keep, create_graph=create_graph,
+                     allow_unused=allow_unused) for b in range(n)]
+    from ..factory import empty, stack
+    result = []
+    for j, t in enumerate(inputs):
+        column = [item[j] for item in per_item]
+        if n and all(g is None for g in column):
+            result.append(None)
+            continue
+        column = [g if g is not None else t.detach() * 0 for g in column]
+        result.append(stack(column) if n else empty((0,) + tuple(t.shape), dtype=t.dtype,
+                                                     device=t.device))
+    return result
 
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
