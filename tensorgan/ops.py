@@ -233,6 +233,7 @@ class Overwrite(Function):
 
 
 class Neg(Function):
+    reads_inputs = False   # the gradient is -g
     takes_half = True     # exact on float16
     takes_int = True
 
@@ -359,6 +360,7 @@ class Bmm(MatMul):
 
 
 class Sum(Function):
+    reads_inputs = False   # the gradient is g broadcast back: shapes only
     takes_int = True
 
     def forward(self, x, axis, keepdims):
@@ -531,6 +533,7 @@ class MaxDim(Function):
         return constant_times(g, self._mask()), None, None, None, None
 
 class Reshape(Function):
+    reads_inputs = False   # shapes only
     takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
@@ -570,6 +573,7 @@ class SqueezeDims(Reshape):
 
 
 class Permute(Function):
+    reads_inputs = False   # the axes only
     takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
@@ -610,6 +614,7 @@ class MatrixT(Permute):
 
 
 class GetItem(Function):
+    reads_inputs = False   # the index and shape only
     takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
@@ -663,6 +668,7 @@ class MaxPick(GetItem):
     """``x[key]`` where the key picks each pooling window's maximum (a choice made from x's
     values): in graph mode the gradient keeps the zero-derivative edge to x that torch's max
     pooling double backward has (:func:`with_zero_edge`)."""
+    reads_inputs = True    # (backward reads its input, unlike GetItem)
 
     def grad_graph(self, g):
         return with_zero_edge(super().grad_graph(g)[0], self.inputs[0]), None
@@ -858,6 +864,7 @@ class CopySlices(Function):
 
 
 class Contiguous(Function):
+    reads_inputs = False   # the gradient is g
     takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
@@ -874,6 +881,7 @@ class Contiguous(Function):
 class Flip(Function):
     """x.flip(dims): the elements reversed along ``axes``, in new memory (torch's flip copies, so
     writing the result never writes ``x``); the gradient is ``g`` flipped back."""
+    reads_inputs = False   # the axes only
     takes_half = True
     takes_bool = True
     takes_int = True
@@ -894,6 +902,7 @@ class Flip(Function):
 class Relayout(Function):
     """x.contiguous(memory_format=...): the same values with the axes laid out in memory in
     ``axes``' order (channels_last: (0, 2, 3, 1))."""
+    reads_inputs = False   # the gradient is g
     takes_half = True
     takes_bool = True
     takes_int = True
@@ -918,6 +927,7 @@ class Clone(Contiguous):
 class Expand(Function):
     """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
     sums over them."""
+    reads_inputs = False   # shapes only
     takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
@@ -943,6 +953,7 @@ class Expand(Function):
 class Repeat(Function):
     """PyTorch's ``repeat`` (NumPy's ``tile``): copies laid end to end along each dim; the gradient
     of an element is the sum over its copies."""
+    reads_inputs = False   # shapes only
     takes_half = True     # exact on float16
     takes_bool = True
     takes_int = True
@@ -961,6 +972,7 @@ class Repeat(Function):
 
 
 class Concat(Function):
+    reads_inputs = False   # the sizes only
     takes_half = True     # exact on float16
     promotes_floats = True
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)

@@ -694,10 +694,49 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
         stack.append((node, True))
         ctx = node._ctx
         if ctx is not None and not ctx.released:
-            for parent in ctx.inputs:
-                if isinstance(parent, Tensor) and parent._requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+            for parent, version in zip(ctx.inputs, ctx.versions):
+                if isinstance(parent, Tensor) and parent._requires_grad:
+                    if version is not None and parent._version_box[0] != version:
+                        parent = _redirect(ctx, parent, version)   # written in place since
+                    if id(parent) not in visited:
+                        stack.append((parent, False))
     return order
+
+
+def _remember(t: "Tensor", version: int, stand_in: Any) -> None:
+    """Before ``t`` (version ``version``) takes a new value and node in place: what ops that
+    used it until then must send their gradient to -- ``stand_in``, a Tensor holding the old node
+    (the update's ``old``), or ``(old_root, root)`` for a view of a written root (its stand-in,
+    the same view of ``old_root``, is made if backward needs it)."""
+    history = getattr(t, "_history", None)
+    if history is None:
+        history = t._history = {}
+    history.setdefault(version, stand_in)
+
+
+def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
+    """``parent`` was written in place after ``ctx``'s op used it at ``version``: as in torch,
+    that op's gradient belongs to the value it used, not to the new one.  When the op's backward
+    reads no input value (a sum, a view, a roll: ``reads_inputs`` False -- torch saves nothing
+    for them) and ``parent`` remembers that version (:func:`_remember`), ``ctx`` is pointed at
+    the stand-in for good; otherwise ``parent`` is kept and the version check refuses the
+    backward, as torch's does for an input the op saved."""
+    history = getattr(parent, "_history", None)
+    entry = None if history is None or ctx.reads_inputs else history.get(version)
+    if entry is None or ctx.__dict__.get("output_written"):
+        return parent
+    if isinstance(entry, tuple):           # a view of a root written in place: its old view
+        old_root, root = entry
+        where = _view_positions(root.device.xp, root.array, parent.array)
+        if where is None or not old_root._requires_grad:
+            return parent
+        with enable_grad():
+            entry = ops.AsStridedView.apply(old_root, ops.ViewPositions(where))
+        history[version] = entry
+    i = next(k for k, a in enumerate(ctx.inputs) if a is parent and ctx.versions[k] == version)
+    ctx.inputs = ctx.inputs[:i] + (entry,) + ctx.inputs[i + 1:]
+    ctx.versions = ctx.versions[:i] + (entry._version_box[0],) + ctx.versions[i + 1:]
+    return entry
 
 
 # forward_ad's dual tensors made from primals that do not require grad (id -> weakref; an entry
@@ -1047,7 +1086,7 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "_hooks",
-                 "__weakref__")
+                 "_history", "__weakref__")     # (_history: set by in-place writes only, see _remember)
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
     def __getstate__(self) -> tuple:
@@ -1060,6 +1099,7 @@ class Tensor:
         slots = {n: getattr(self, n) for n in copyreg._slotnames(type(self)) if hasattr(self, n)}
         slots["_version_box"] = [self._version_box[0]]
         slots["_hooks"] = None
+        slots.pop("_history", None)       # the old values' graph stays behind too
         return (getattr(self, "__dict__", None) or None, slots)
 
     def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None,
@@ -2649,9 +2689,11 @@ class Tensor:
         else:
             self.array[...] = new.array
         self._ctx, self._requires_grad = new._ctx, new._requires_grad
+        version = self._version_box[0]
+        _remember(self, version, old)       # ops that used the old value: see _redirect
         self._version_box[0] += 1
         if shared:
-            self._refresh_views()
+            self._refresh_views(old, version)
         return self
 
     def _writable(self, name: str, new: "Tensor") -> "Tensor":
@@ -2710,13 +2752,16 @@ class Tensor:
             root_ctx.versions = tuple(None if v is None else -1 for v in root_ctx.versions)
         root.array[...] = written.array
         root._ctx, root._requires_grad = written._ctx, written._requires_grad
+        version = self._version_box[0]
+        _remember(root, version, old_base)  # ops that used the old values: see _redirect
+        _remember(self, version, old)
         self._version_box[0] += 1
         if self._hooks is not None and self._hooks.hooks:
             self._hooks.hooks = {}           # (torch: the view's old node never runs again)
-        root._refresh_views()
+        root._refresh_views(old_base, version)
         return self
 
-    def _refresh_views(self) -> None:
+    def _refresh_views(self, old: "Tensor | None" = None, old_version: int | None = None) -> None:
         """After an in-place write into this tensor's memory (it is the memory's root): each live
         view's graph now reads this tensor's new node.  A view made by view ops autograd can
         re-apply (reshape, basic indexing, ...) reads its input view or this tensor -- the same
@@ -2725,13 +2770,17 @@ class Tensor:
         made when no grad was wanted) takes a new node gathering its elements from this tensor
         (torch's AsStridedBackward0: torch regenerates a view's grad_fn from its base's once
         the version changed).  A view whose elements are not this tensor's keeps its node (its
-        backward is then refused by the version check)."""
+        backward is then refused by the version check).  ``old`` (this tensor's stand-in at
+        ``old_version``): each view remembers it, so ops that used a view before the write
+        send their gradient to the same view of the old value (:func:`_redirect`)."""
         box = self._version_box
         version, xp = box[0], self.device.xp
         for ref in box[1]:
             view = ref()
             if view is None or view is self or type(ref) is not weakref.ref:
                 continue
+            if old is not None and view._requires_grad:
+                _remember(view, old_version, (old, self))
             ctx = view._ctx
             if ctx is not None and not ctx.released and type(ctx) in ops.VIEW_STEP_OPS \
                     and ctx.inputs[0]._version_box is box and (

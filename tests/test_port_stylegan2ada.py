@@ -134,22 +134,23 @@ def test_writing_a_constant_that_an_add_or_sub_used_does_not_stop_backward():
     np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-6)
 
 
-def test_writing_an_input_that_backward_reads_or_that_needs_grad_still_refuses_backward():
+def test_writing_an_input_that_backward_reads_refuses_backward_and_one_it_does_not_read_is_fine():
     x = tg.tensor([1.0, 3.0], requires_grad=True)
     b = tg.tensor([2.0, 5.0])
     y = x * b                    # mul's backward reads b
     b.mul_(2)
     with pytest.raises(tg.AutogradError, match="modified in place"):
         y.sum().backward()
+    # add reads neither input: as torch 2.13, its gradient goes to the values it used
     x = tg.tensor([1.0, 3.0], requires_grad=True)
     h = x * 1.0
-    y = h + 1.0                  # h needs a gradient: its history changes with the write
+    y = h + 1.0                  # h needs a gradient: the write gives h a new history
     h.mul_(2)
-    with pytest.raises(tg.AutogradError, match="modified in place"):
-        y.sum().backward()
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
     x = tg.tensor([1.0, 3.0], requires_grad=True)
     buf = tg.zeros(2)
     y = x + buf                  # buf needed no gradient here, but the write makes it tracked
     buf.copy_(x * 3)
-    with pytest.raises(tg.AutogradError, match="modified in place"):
-        y.sum().backward()
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
