@@ -74,7 +74,8 @@ def test_scalars_from_tensors_arrays_and_numbers(tmp_path):
                    ("loss", 3, 7.0)]
     assert [e.wall_time for e in _events(tmp_path) if e.summary.value[0].tag == "wall"] == [42.5]
     dbl = [v for t, _, v in vals if t == "dbl"][0]
-    assert list(dbl.tensor.double_val) == [0.1] and dbl.metadata.plugin_data.plugin_name == "scalars"
+    assert list(dbl.tensor.double_val) == [0.1]
+    assert dbl.metadata.plugin_data.plugin_name == "scalars"
 
 
 @needs_tb
@@ -114,7 +115,8 @@ def test_images_chw_hwc_hw_uint8(tmp_path):
     want = (np.clip(chw.transpose(1, 2, 0) * np.float32(255), 0, 255)).astype(np.uint8)
     assert want[0, 0, 0] == 0 and want[0, 1, 0] == 255
     assert (_pixels(vals["chw"]) == want).all() and (_pixels(vals["hwc"]) == want).all()
-    assert (vals["chw"].image.height, vals["chw"].image.width, vals["chw"].image.colorspace) == (4, 5, 3)
+    im = vals["chw"].image
+    assert (im.height, im.width, im.colorspace) == (4, 5, 3)
     gray = np.floor(hw.astype(np.float32) * np.float32(255)).astype(np.uint8)
     assert (_pixels(vals["hw"]) == gray[..., None]).all() and _pixels(vals["hw"]).shape == (4, 5, 3)
     assert (_pixels(vals["gray"]) == gray[..., None]).all()
@@ -194,7 +196,8 @@ def test_hparams_sub_run(tmp_path):
     with SummaryWriter(tmp_path) as w:
         w.add_hparams({"lr": 0.01, "bs": 16, "opt": "adam", "skip": None, "beta": tg.tensor([0.5])},
                       {"hparam/fid": tg.tensor(12.5)},
-                      hparam_domain_discrete={"opt": ["adam", "sgd"]}, run_name="trial", global_step=4)
+                      hparam_domain_discrete={"opt": ["adam", "sgd"]}, run_name="trial",
+                      global_step=4)
         with pytest.raises(TypeError, match="dicts"):
             w.add_hparams([("lr", 1)], {})
         with pytest.raises(TypeError, match="hparam_domain_discrete"):
@@ -265,3 +268,21 @@ def test_add_figure(tmp_path):
     assert vals["one"].shape == (10, 20, 3) and (vals["one"] == [255, 0, 0]).all()
     assert vals["two"].shape == (10, 40, 3)
     assert (vals["two"][:, :20] == [0, 0, 255]).all() and (vals["two"][:, 20:] == [0, 255, 0]).all()
+
+
+@needs_tb
+def test_pr_curve_counts_at_each_threshold(tmp_path):
+    labels = tg.tensor([1, 0, 1, 1, 0])
+    preds = np.array([0.9, 0.8, 0.4, 0.2, 0.1])              # thresholds 0, 0.5, 1
+    with SummaryWriter(tmp_path) as w:
+        w.add_pr_curve("pr", labels, preds, 2, num_thresholds=3)
+        with pytest.raises(ShapeError, match="differ in shape"):
+            w.add_pr_curve("pr", labels, preds[:3], 2)
+        with pytest.raises(NotImplementedError, match="add_graph"):
+            w.add_graph(tg.nn.Linear(2, 2), tg.ones(1, 2))
+    [(tag, step, v)] = _values(tmp_path)
+    assert (tag, step, v.metadata.plugin_data.plugin_name) == ("pr", 2, "pr_curves")
+    assert [d.size for d in v.tensor.tensor_shape.dim] == [6, 3]
+    got = np.array(v.tensor.float_val).reshape(6, 3)
+    want = [[3, 1, 0], [2, 1, 0], [0, 1, 2], [0, 2, 3], [3 / 5, 1 / 2, 0], [1, 1 / 3, 0]]
+    np.testing.assert_allclose(got, np.array(want, np.float32), rtol=1e-7)

@@ -29,6 +29,7 @@ try:
     from tensorboard.plugins.hparams import api_pb2 as _hp_api
     from tensorboard.plugins.hparams import metadata as _hp_meta
     from tensorboard.plugins.hparams import plugin_data_pb2 as _hp_data
+    from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
     from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
 except ImportError as exc:                          # pragma: no cover - depends on the machine
@@ -69,7 +70,8 @@ def _to_numpy(x: Any, what: str) -> np.ndarray:
 
 
 # -- summaries -------------------------------------------------------------------------------------
-def _scalar(tag: str, value: Any, new_style: bool = False, double_precision: bool = False) -> Summary:
+def _scalar(tag: str, value: Any, new_style: bool = False,
+            double_precision: bool = False) -> Summary:
     arr = _to_numpy(value, "add_scalar").squeeze()
     if arr.ndim != 0:
         raise ShapeError(f"add_scalar({tag!r}): the value must hold one element, got shape "
@@ -178,6 +180,29 @@ def _text(tag: str, text: str) -> Summary:
     proto = TensorProto(dtype="DT_STRING", string_val=[str(text).encode("utf_8")],
                         tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
     return Summary(value=[Summary.Value(tag=tag + "/text_summary", metadata=meta, tensor=proto)])
+
+
+def _pr_curve(tag: str, labels: np.ndarray, predictions: np.ndarray, num_thresholds: int,
+              weights: Any) -> Summary:
+    """TensorBoard's pr_curves data: a (6, num_thresholds) float table of tp, fp, tn, fn,
+    precision and recall at the thresholds i / (num_thresholds - 1) (at most 127, as torch's)."""
+    n = min(num_thresholds, 127)
+    bucket = np.int32(np.floor(predictions * (n - 1)))
+    pos = labels.astype(np.float64)
+    w = 1.0 if weights is None else weights
+    tp_b, _ = np.histogram(bucket, bins=n, range=(0, n - 1), weights=pos * w)
+    fp_b, _ = np.histogram(bucket, bins=n, range=(0, n - 1), weights=(1.0 - pos) * w)
+    tp, fp = np.cumsum(tp_b[::-1])[::-1], np.cumsum(fp_b[::-1])[::-1]   # count at >= threshold
+    tn, fn = fp[0] - fp, tp[0] - tp
+    precision, recall = tp / np.maximum(1e-7, tp + fp), tp / np.maximum(1e-7, tp + fn)
+    data = np.stack((tp, fp, tn, fn, precision, recall))
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name="pr_curves",
+        content=PrCurvePluginData(version=0, num_thresholds=n).SerializeToString()))
+    proto = TensorProto(dtype="DT_FLOAT", float_val=data.reshape(-1).tolist(),
+                        tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=k)
+                                                           for k in data.shape]))
+    return Summary(value=[Summary.Value(tag=tag, metadata=meta, tensor=proto)])
 
 
 def _hparams_summary(tag: str, **content: Any) -> Summary:
@@ -364,6 +389,24 @@ class SummaryWriter:
     def add_text(self, tag: str, text_string: str, global_step: Any = None,
                  walltime: float | None = None) -> None:
         self._add(_text(tag, text_string), global_step, walltime)
+
+    def add_pr_curve(self, tag: str, labels: Any, predictions: Any, global_step: Any = None,
+                     num_thresholds: int = 127, weights: Any = None,
+                     walltime: float | None = None) -> None:
+        """A precision-recall curve of binary ``labels`` against ``predictions`` in [0, 1]."""
+        labels = _to_numpy(labels, "add_pr_curve")
+        predictions = _to_numpy(predictions, "add_pr_curve")
+        if labels.shape != predictions.shape:
+            raise ShapeError(f"add_pr_curve: labels {tuple(labels.shape)} and predictions "
+                             f"{tuple(predictions.shape)} differ in shape")
+        self._add(_pr_curve(tag, labels, predictions, num_thresholds, weights), global_step,
+                  walltime)
+
+    def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False,
+                  use_strict_trace: bool = True) -> None:
+        """torch's traces the model with TorchScript; tensorgan has no tracer."""
+        raise NotImplementedError("SummaryWriter.add_graph: tensorgan has no TorchScript-style "
+                                  "tracer to draw the model's graph; print(model) shows its layers")
 
     def add_hparams(self, hparam_dict: dict, metric_dict: dict,
                     hparam_domain_discrete: dict | None = None, run_name: str | None = None,
