@@ -1,0 +1,443 @@
+"""torch's ``torch.utils.tensorboard``: a :class:`SummaryWriter` that writes TensorBoard event
+files, so a GAN script's ``writer.add_scalar("loss/D", errD.item(), step)`` and
+``writer.add_image("samples", make_grid(fake), step)`` run as written
+(``from tensorgan.utils.tensorboard import SummaryWriter``).
+
+Built as torch's is, on the ``tensorboard`` package's own ``EventFileWriter`` and protos, with
+the same event layout: the same tags, steps, values, PNG pixels, histogram buckets and hparams
+protos as torch's writer (wall times and file names aside). Values may be tensors (detached,
+copied from the GPU), NumPy arrays or Python numbers.
+
+Without the ``tensorboard`` package, importing this module raises ImportError naming the extra
+to install (torch's raises ImportError when tensorboard is missing, too)."""
+from __future__ import annotations
+
+import io
+import os
+import socket
+import time
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+try:
+    from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+    from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
+    from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+    from tensorboard.plugins.hparams import api_pb2 as _hp_api
+    from tensorboard.plugins.hparams import metadata as _hp_meta
+    from tensorboard.plugins.hparams import plugin_data_pb2 as _hp_data
+    from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
+    from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+except ImportError as exc:                          # pragma: no cover - depends on the machine
+    raise ImportError(
+        "tensorgan.utils.tensorboard needs the tensorboard package: "
+        "pip install 'tensorgan[tensorboard]' (or pip install tensorboard)") from exc
+from google.protobuf import struct_pb2
+
+from ..errors import ConfigError, InputTypeError, ShapeError
+from ..tensor import Tensor
+
+__all__ = ["FileWriter", "SummaryWriter"]
+
+
+def _default_bins() -> list[float]:
+    """TensorBoard's (and torch's) default histogram edges: +-1e-12 * 1.1**k up to 1e20, and 0.
+    Built by repeated multiplication, as theirs, so the edges are bit-identical."""
+    v, pos = 1e-12, []
+    while v < 1e20:
+        pos.append(v)
+        v *= 1.1
+    return [-b for b in reversed(pos)] + [0] + pos
+
+
+_DEFAULT_BINS = _default_bins()
+
+
+def _to_numpy(x: Any, what: str) -> np.ndarray:
+    """A tensor (detached, on the host), a NumPy array or a number as a NumPy array."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, Tensor):
+        return x.detach().numpy()
+    if np.isscalar(x) and not isinstance(x, (str, bytes)):
+        return np.array([x])
+    raise InputTypeError(f"{what}: expected a Tensor, a NumPy array or a number, got "
+                         f"{type(x).__name__}")
+
+
+# -- summaries -------------------------------------------------------------------------------------
+def _scalar(tag: str, value: Any, new_style: bool = False,
+            double_precision: bool = False) -> Summary:
+    arr = _to_numpy(value, "add_scalar").squeeze()
+    if arr.ndim != 0:
+        raise ShapeError(f"add_scalar({tag!r}): the value must hold one element, got shape "
+                         f"{tuple(arr.shape)}")
+    x = float(arr)
+    if not new_style:
+        return Summary(value=[Summary.Value(tag=tag, simple_value=x)])
+    proto = (TensorProto(double_val=[x], dtype="DT_DOUBLE") if double_precision
+             else TensorProto(float_val=[x], dtype="DT_FLOAT"))
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+    return Summary(value=[Summary.Value(tag=tag, tensor=proto, metadata=meta)])
+
+
+def _histogram(values: np.ndarray, bins: Any, max_bins: int | None) -> HistogramProto:
+    """numpy's histogram over ``bins``, cut to the buckets from one left of the first non-empty
+    one to the last non-empty one (TensorBoard stores right edges only)."""
+    values = values.astype(float).reshape(-1)
+    if values.size == 0:
+        raise ShapeError("add_histogram: the values are empty")
+    counts, limits = np.histogram(values, bins=bins)
+    if max_bins is not None and len(counts) > max_bins:   # merge runs of `group` buckets
+        group = len(counts) // max_bins
+        counts = np.pad(counts, (0, -len(counts) % group)).reshape(-1, group).sum(axis=-1)
+        limits = np.concatenate([limits[:-1:group], limits[-1:]])
+    nonzero = np.flatnonzero(counts)
+    if nonzero.size == 0:
+        raise ShapeError("add_histogram: no value falls inside the bins (NaN or out of range?)")
+    first, last = int(nonzero[0]), int(nonzero[-1])
+    if first > 0:
+        counts = counts[first - 1:last + 1]
+    else:
+        counts = np.concatenate([[0], counts[:last + 1]])
+    limits = limits[first:last + 2]
+    return HistogramProto(min=values.min(), max=values.max(), num=len(values), sum=values.sum(),
+                          sum_squares=values.dot(values), bucket_limit=limits.tolist(),
+                          bucket=counts.tolist())
+
+
+def _grid(batch: np.ndarray, ncols: int = 8) -> np.ndarray:
+    """(N, C, H, W) -> one (3, rows*H, ncols*W) image, row by row, no padding (1 channel -> 3)."""
+    if batch.shape[1] == 1:
+        batch = np.concatenate([batch] * 3, axis=1)
+    n, c, h, w = batch.shape
+    if c != 3:
+        raise ShapeError(f"add_images: images need 1 or 3 channels, got {c} (shape {batch.shape})")
+    ncols = min(n, ncols)
+    nrows = -(-n // ncols)
+    canvas = np.zeros((3, nrows * h, ncols * w), dtype=batch.dtype)
+    for i in range(n):
+        r, q = divmod(i, ncols)
+        canvas[:, r * h:(r + 1) * h, q * w:(q + 1) * w] = batch[i]
+    return canvas
+
+
+def _to_hwc(img: np.ndarray, dataformats: str, what: str) -> np.ndarray:
+    fmt = dataformats.upper()
+    letters = {4: "NCHW", 3: "HWC", 2: "HW"}.get(len(fmt))
+    if letters is None or sorted(fmt) != sorted(letters):
+        raise ConfigError(f"{what}: dataformats must order the letters of NCHW, CHW/HWC or HW "
+                          f"once each, got {dataformats!r}")
+    if img.ndim != len(fmt):
+        raise ShapeError(f"{what}: dataformats {dataformats!r} needs a {len(fmt)}-D image, got "
+                         f"shape {tuple(img.shape)}")
+    img = img.transpose([fmt.index(c) for c in letters])
+    if len(fmt) == 4:
+        return _grid(img).transpose(1, 2, 0)
+    if len(fmt) == 2:
+        return np.stack([img] * 3, axis=2)
+    if img.shape[2] == 1:
+        img = np.concatenate([img] * 3, axis=2)
+    return img
+
+
+def _image(tag: str, img: Any, dataformats: str, what: str) -> Summary:
+    """uint8 images as they are; any other dtype is taken as [0, 1] and scaled by 255 (float32
+    arithmetic, clipped, truncated), then PNG-encoded."""
+    from PIL import Image
+    hwc = _to_hwc(_to_numpy(img, what), dataformats, what)
+    scale = 1 if hwc.dtype == np.uint8 else 255
+    pixels = (hwc.astype(np.float32) * scale).clip(0, 255).astype(np.uint8)
+    h, w, c = pixels.shape
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return Summary(value=[Summary.Value(tag=tag, image=Summary.Image(
+        height=h, width=w, colorspace=c, encoded_image_string=buf.getvalue()))])
+
+
+def _figure_to_chw(figure: Any, close: bool) -> np.ndarray:
+    try:
+        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    except ImportError as exc:
+        raise ImportError("add_figure needs matplotlib: pip install 'tensorgan[plot]'") from exc
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    w, h = figure.canvas.get_width_height()
+    rgb = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8).reshape(h, w, 4)[:, :, :3]
+    if close:
+        plt.close(figure)
+    return np.moveaxis(rgb, 2, 0)
+
+
+def _text(tag: str, text: str) -> Summary:
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name="text", content=TextPluginData(version=0).SerializeToString()))
+    proto = TensorProto(dtype="DT_STRING", string_val=[str(text).encode("utf_8")],
+                        tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
+    return Summary(value=[Summary.Value(tag=tag + "/text_summary", metadata=meta, tensor=proto)])
+
+
+def _pr_curve(tag: str, labels: np.ndarray, predictions: np.ndarray, num_thresholds: int,
+              weights: Any) -> Summary:
+    """TensorBoard's pr_curves data: a (6, num_thresholds) float table of tp, fp, tn, fn,
+    precision and recall at the thresholds i / (num_thresholds - 1) (at most 127, as torch's)."""
+    n = min(num_thresholds, 127)
+    bucket = np.int32(np.floor(predictions * (n - 1)))
+    pos = labels.astype(np.float64)
+    w = 1.0 if weights is None else weights
+    tp_b, _ = np.histogram(bucket, bins=n, range=(0, n - 1), weights=pos * w)
+    fp_b, _ = np.histogram(bucket, bins=n, range=(0, n - 1), weights=(1.0 - pos) * w)
+    tp, fp = np.cumsum(tp_b[::-1])[::-1], np.cumsum(fp_b[::-1])[::-1]   # count at >= threshold
+    tn, fn = fp[0] - fp, tp[0] - tp
+    precision, recall = tp / np.maximum(1e-7, tp + fp), tp / np.maximum(1e-7, tp + fn)
+    data = np.stack((tp, fp, tn, fn, precision, recall))
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name="pr_curves",
+        content=PrCurvePluginData(version=0, num_thresholds=n).SerializeToString()))
+    proto = TensorProto(dtype="DT_FLOAT", float_val=data.reshape(-1).tolist(),
+                        tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=k)
+                                                           for k in data.shape]))
+    return Summary(value=[Summary.Value(tag=tag, metadata=meta, tensor=proto)])
+
+
+def _hparams_summary(tag: str, **content: Any) -> Summary:
+    data = _hp_data.HParamsPluginData(version=_hp_meta.PLUGIN_DATA_VERSION, **content)
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name=_hp_meta.PLUGIN_NAME, content=data.SerializeToString()))
+    return Summary(value=[Summary.Value(tag=tag, metadata=meta)])
+
+
+def _hparams(hparam_dict: dict, metric_dict: dict, domains: dict | None) -> tuple[Summary, ...]:
+    """The hparams plugin's Experiment, SessionStartInfo and SessionEndInfo summaries. As
+    torch's: numbers (bools included: Python's bools are ints) are FLOAT64, strings STRING, None
+    is skipped; a one-element tensor or array is a number."""
+    domains = domains or {}
+    if not isinstance(domains, dict):
+        raise InputTypeError("add_hparams: hparam_domain_discrete must be a dict")
+    for k, v in domains.items():
+        if k not in hparam_dict or not isinstance(v, list) or \
+                not all(isinstance(d, type(hparam_dict[k])) for d in v):
+            raise InputTypeError(f"add_hparams: hparam_domain_discrete[{k!r}] must be a list of "
+                                 f"values of the type of hparam_dict[{k!r}]")
+    infos, start = [], _hp_data.SessionStartInfo()
+    for k, v in hparam_dict.items():
+        if v is None:
+            continue
+        if not isinstance(v, (int, float, str)) and isinstance(v, (Tensor, np.ndarray, np.number)):
+            arr = _to_numpy(v, "add_hparams").reshape(-1)
+            if arr.size != 1:
+                raise ShapeError(f"add_hparams: hparam {k!r} must hold one element, got "
+                                 f"{arr.size}")
+            start.hparams[k].number_value = float(arr[0])
+            infos.append(_hp_api.HParamInfo(name=k, type=_hp_api.DATA_TYPE_FLOAT64))
+            continue
+        if isinstance(v, (int, float)):
+            start.hparams[k].number_value = v
+            kind, field = _hp_api.DATA_TYPE_FLOAT64, "number_value"
+        elif isinstance(v, str):
+            start.hparams[k].string_value = v
+            kind, field = _hp_api.DATA_TYPE_STRING, "string_value"
+        else:
+            raise InputTypeError(f"add_hparams: hparam {k!r} must be an int, float, str, bool, "
+                                 f"None or one-element Tensor, got {type(v).__name__}")
+        domain = (struct_pb2.ListValue(values=[struct_pb2.Value(**{field: d}) for d in domains[k]])
+                  if k in domains else None)
+        infos.append(_hp_api.HParamInfo(name=k, type=kind, domain_discrete=domain))
+    metrics = [_hp_api.MetricInfo(name=_hp_api.MetricName(tag=k)) for k in metric_dict]
+    exp = _hparams_summary(_hp_meta.EXPERIMENT_TAG, experiment=_hp_api.Experiment(
+        hparam_infos=infos, metric_infos=metrics))
+    ssi = _hparams_summary(_hp_meta.SESSION_START_INFO_TAG, session_start_info=start)
+    sei = _hparams_summary(_hp_meta.SESSION_END_INFO_TAG, session_end_info=_hp_data.SessionEndInfo(
+        status=_hp_api.STATUS_SUCCESS))
+    return exp, ssi, sei
+
+
+# -- writers ---------------------------------------------------------------------------------------
+class FileWriter:
+    """One event file in ``log_dir`` (tensorboard's EventFileWriter: queued, written by a thread
+    every ``flush_secs`` or when ``max_queue`` events wait)."""
+
+    def __init__(self, log_dir: Any, max_queue: int = 10, flush_secs: float = 120,
+                 filename_suffix: str = "") -> None:
+        self.event_writer = EventFileWriter(str(log_dir), max_queue, flush_secs, filename_suffix)
+
+    def get_logdir(self) -> str:
+        return self.event_writer.get_logdir()
+
+    def add_event(self, event: Event, step: Any = None, walltime: float | None = None) -> None:
+        event.wall_time = time.time() if walltime is None else walltime
+        if step is not None:
+            event.step = int(step)
+        self.event_writer.add_event(event)
+
+    def add_summary(self, summary: Summary, global_step: Any = None,
+                    walltime: float | None = None) -> None:
+        self.add_event(Event(summary=summary), global_step, walltime)
+
+    def flush(self) -> None:
+        self.event_writer.flush()
+
+    def close(self) -> None:
+        self.event_writer.close()
+
+    def reopen(self) -> None:
+        self.event_writer.reopen()
+
+
+class SummaryWriter:
+    """torch's ``SummaryWriter``: event files for TensorBoard in ``log_dir`` (default
+    ``runs/<Mon DD_HH-MM-SS>_<host><comment>``). ``purge_step`` marks a restart at that step
+    (TensorBoard hides the old events from it on); after :meth:`close`, another ``add_*`` opens a
+    new event file in the same directory."""
+
+    def __init__(self, log_dir: Any = None, comment: str = "", purge_step: int | None = None,
+                 max_queue: int = 10, flush_secs: float = 120, filename_suffix: str = "") -> None:
+        if not log_dir:
+            stamp = datetime.now().strftime("%b%d_%H-%M-%S")
+            log_dir = os.path.join("runs", stamp + "_" + socket.gethostname() + comment)
+        self.log_dir = log_dir
+        self.purge_step = purge_step
+        self.max_queue = max_queue
+        self.flush_secs = flush_secs
+        self.filename_suffix = filename_suffix
+        self.default_bins = list(_DEFAULT_BINS)
+        self.file_writer: FileWriter | None = None
+        self.all_writers: dict[str, FileWriter] | None = None
+        self._get_file_writer()
+
+    def _get_file_writer(self) -> FileWriter:
+        if self.file_writer is None or self.all_writers is None:
+            self.file_writer = FileWriter(self.log_dir, self.max_queue, self.flush_secs,
+                                          self.filename_suffix)
+            self.all_writers = {self.file_writer.get_logdir(): self.file_writer}
+            if self.purge_step is not None:
+                step, self.purge_step = self.purge_step, None
+                self.file_writer.add_event(Event(step=step, file_version="brain.Event:2"))
+                self.file_writer.add_event(Event(step=step, session_log=SessionLog(
+                    status=SessionLog.START)))
+        return self.file_writer
+
+    def get_logdir(self) -> Any:
+        return self.log_dir
+
+    def _add(self, summary: Summary, global_step: Any, walltime: float | None) -> None:
+        self._get_file_writer().add_summary(summary, global_step, walltime)
+
+    def add_scalar(self, tag: str, scalar_value: Any, global_step: Any = None,
+                   walltime: float | None = None, new_style: bool = False,
+                   double_precision: bool = False) -> None:
+        self._add(_scalar(tag, scalar_value, new_style, double_precision), global_step, walltime)
+
+    def add_scalars(self, main_tag: str, tag_scalar_dict: dict, global_step: Any = None,
+                    walltime: float | None = None) -> None:
+        """Each ``tag`` goes to its own run, ``<log_dir>/<main_tag>_<tag>`` (``/`` in main_tag
+        becomes ``_``), all under the tag ``main_tag``: one chart with a line per tag."""
+        walltime = time.time() if walltime is None else walltime
+        root = self._get_file_writer().get_logdir()
+        for tag, value in tag_scalar_dict.items():
+            run = root + "/" + main_tag.replace("/", "_") + "_" + tag
+            if run not in self.all_writers:
+                self.all_writers[run] = FileWriter(run, self.max_queue, self.flush_secs,
+                                                   self.filename_suffix)
+            self.all_writers[run].add_summary(_scalar(main_tag, value), global_step, walltime)
+
+    def add_histogram(self, tag: str, values: Any, global_step: Any = None,
+                      bins: Any = "tensorflow", walltime: float | None = None,
+                      max_bins: int | None = None) -> None:
+        """``bins``: ``'tensorflow'`` (TensorBoard's log-spaced edges), or anything
+        ``numpy.histogram`` takes (``'auto'``, ``'fd'``, a count, edges)."""
+        if isinstance(bins, str) and bins == "tensorflow":
+            bins = self.default_bins
+        self._add(Summary(value=[Summary.Value(tag=tag, histo=_histogram(
+            _to_numpy(values, "add_histogram"), bins, max_bins))]), global_step, walltime)
+
+    def add_histogram_raw(self, tag: str, min: float, max: float, num: int, sum: float,
+                          sum_squares: float, bucket_limits: Any, bucket_counts: Any,
+                          global_step: Any = None, walltime: float | None = None) -> None:
+        if len(bucket_limits) != len(bucket_counts):
+            raise ShapeError(f"add_histogram_raw: {len(bucket_limits)} bucket_limits but "
+                             f"{len(bucket_counts)} bucket_counts")
+        hist = HistogramProto(min=min, max=max, num=num, sum=sum, sum_squares=sum_squares,
+                              bucket_limit=bucket_limits, bucket=bucket_counts)
+        self._add(Summary(value=[Summary.Value(tag=tag, histo=hist)]), global_step, walltime)
+
+    def add_image(self, tag: str, img_tensor: Any, global_step: Any = None,
+                  walltime: float | None = None, dataformats: str = "CHW") -> None:
+        """One image: ``CHW`` (default), ``HWC`` or ``HW``; uint8 in [0, 255], anything else in
+        [0, 1]. One channel becomes three."""
+        self._add(_image(tag, img_tensor, dataformats, "add_image"), global_step, walltime)
+
+    def add_images(self, tag: str, img_tensor: Any, global_step: Any = None,
+                   walltime: float | None = None, dataformats: str = "NCHW") -> None:
+        """A batch (``NCHW`` or ``NHWC``) as one grid image, 8 per row, no padding."""
+        self._add(_image(tag, img_tensor, dataformats, "add_images"), global_step, walltime)
+
+    def add_figure(self, tag: str, figure: Any, global_step: Any = None, close: bool = True,
+                   walltime: float | None = None) -> None:
+        """A matplotlib figure (or a list of them: one grid) rendered by Agg."""
+        if isinstance(figure, list):
+            img = np.stack([_figure_to_chw(f, close) for f in figure])
+            self.add_image(tag, img, global_step, walltime, dataformats="NCHW")
+        else:
+            self.add_image(tag, _figure_to_chw(figure, close), global_step, walltime)
+
+    def add_text(self, tag: str, text_string: str, global_step: Any = None,
+                 walltime: float | None = None) -> None:
+        self._add(_text(tag, text_string), global_step, walltime)
+
+    def add_pr_curve(self, tag: str, labels: Any, predictions: Any, global_step: Any = None,
+                     num_thresholds: int = 127, weights: Any = None,
+                     walltime: float | None = None) -> None:
+        """A precision-recall curve of binary ``labels`` against ``predictions`` in [0, 1]."""
+        labels = _to_numpy(labels, "add_pr_curve")
+        predictions = _to_numpy(predictions, "add_pr_curve")
+        if labels.shape != predictions.shape:
+            raise ShapeError(f"add_pr_curve: labels {tuple(labels.shape)} and predictions "
+                             f"{tuple(predictions.shape)} differ in shape")
+        self._add(_pr_curve(tag, labels, predictions, num_thresholds, weights), global_step,
+                  walltime)
+
+    def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False,
+                  use_strict_trace: bool = True) -> None:
+        """torch's traces the model with TorchScript; tensorgan has no tracer."""
+        raise NotImplementedError("SummaryWriter.add_graph: tensorgan has no TorchScript-style "
+                                  "tracer to draw the model's graph; print(model) shows its layers")
+
+    def add_hparams(self, hparam_dict: dict, metric_dict: dict,
+                    hparam_domain_discrete: dict | None = None, run_name: str | None = None,
+                    global_step: Any = None) -> None:
+        """The hparams plugin's three summaries and each metric (a scalar) in a sub-run,
+        ``<log_dir>/<run_name>`` (default: the current time.time())."""
+        if type(hparam_dict) is not dict or type(metric_dict) is not dict:
+            raise InputTypeError("add_hparams: hparam_dict and metric_dict must be dicts, got "
+                                 f"{type(hparam_dict).__name__} and {type(metric_dict).__name__}")
+        summaries = _hparams(hparam_dict, metric_dict, hparam_domain_discrete)
+        run = os.path.join(self._get_file_writer().get_logdir(), run_name or str(time.time()))
+        with SummaryWriter(log_dir=run) as sub:
+            for s in summaries:
+                sub.file_writer.add_summary(s, global_step)
+            for k, v in metric_dict.items():
+                sub.add_scalar(k, v, global_step)
+
+    def flush(self) -> None:
+        for writer in (self.all_writers or {}).values():
+            writer.flush()
+
+    def close(self) -> None:
+        if self.all_writers is None:
+            return
+        for writer in self.all_writers.values():
+            writer.flush()
+            writer.close()
+        self.file_writer = self.all_writers = None
+
+    def __enter__(self) -> "SummaryWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
