@@ -123,3 +123,32 @@ def test_avg_pool_pyramid_of_the_real_batch():
         k = 16 // p.shape[-1]
         expect = x.reshape(2, 3, 16 // k, k, 16 // k, k).mean(axis=(3, 5))
         np.testing.assert_allclose(p.numpy(), expect, rtol=1e-5, atol=1e-6)
+
+
+# -- tg.save(model.state_dict()) / tg.load: an OrderedDict with its _metadata, as torch.load ----
+# MSG_GAN.train saves each model's state_dict() and train.py restores them with
+# ``load_state_dict(th.load(f))``; torch gives back the OrderedDict with ``_metadata`` (the
+# modules' state-dict versions, which load-time hooks read); tensorgan gave a plain dict.
+def test_saved_state_dict_loads_back_as_ordered_dict_with_metadata(tmp_path):
+    from collections import OrderedDict
+    import io
+
+    model = tg.nn.Sequential(tg.nn.Conv2d(3, 4, 1), tg.nn.BatchNorm2d(4))
+    sd = model.state_dict()
+    path = tmp_path / "GAN_GEN_1.pth"
+    tg.save(sd, path)
+    buffer = io.BytesIO()
+    tg.save({"gen": sd, "step": 3}, buffer)
+    buffer.seek(0)
+    for loaded in (tg.load(path), tg.load(path, map_location="cpu"), tg.load(buffer)["gen"]):
+        assert type(loaded) is OrderedDict and list(loaded) == list(sd)
+        assert loaded._metadata == OrderedDict([("", {"version": 1}), ("0", {"version": 1}),
+                                                ("1", {"version": 2})])
+        seen = []
+        model[1].register_load_state_dict_pre_hook(
+            lambda module, state, prefix, local_metadata, *rest: seen.append(dict(local_metadata)))
+        model.load_state_dict(loaded)
+        assert seen[-1] == {"version": 2}
+    assert type(tg.load(tmp_path / "GAN_GEN_1.pth")["0.weight"]) is tg.Tensor
+    tg.save({"plain": 1}, path)
+    assert type(tg.load(path)) is dict                  # a plain dict stays one
