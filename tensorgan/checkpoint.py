@@ -7,7 +7,9 @@ document stored as a 0-d unicode array under ``__meta__``, where each array is r
 ``{"__array__": path}`` reference (``{"__tensor__": path}`` for a Tensor, which :func:`load` gives
 back as a CPU Tensor, with ``"requires_grad": true`` where it required grad; :func:`save` also marks
 tuples, ``{"__tuple__": [...]}``, so they come back as tuples (a ``tg.Size``, a shape, as
-``{"__size__": [...]}``, so it comes back a Size), and a dict keyed by ints -- an
+``{"__size__": [...]}``, so it comes back a Size; an OrderedDict -- a ``state_dict()`` -- as
+``{"__odict__": {...}}``, with its ``_metadata`` (the modules' versions) under ``"__metadata__"``,
+so it comes back an OrderedDict, as torch.load gives it), and a dict keyed by ints -- an
 optimizer's ``"state"``, torch's layout -- as ``{"__int_keys__": {"0": ...}}``, so its keys come
 back as ints). Plain NumPy can inspect a
 checkpoint; nothing needs pickle.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import OrderedDict
 import os
 import struct
 import tokenize
@@ -46,7 +49,8 @@ _META_KEY = "__meta__"
 # ---------------------------------------------------------------------------------------------
 # Nested dict <-> (JSON tree, flat arrays)
 # ---------------------------------------------------------------------------------------------
-_MARKERS = ("__array__", "__tensor__", "__tuple__", "__size__", "__int_keys__")
+_MARKERS = ("__array__", "__tensor__", "__tuple__", "__size__", "__int_keys__", "__odict__",
+            "__metadata__")
 
 
 def _int_keyed(value: Any) -> bool:
@@ -96,6 +100,16 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
                               f"dicts / lists / tuples of them: no pickle)")
 
     def walk_container(value: Any, path: str) -> Any:
+        if keep_tuples and isinstance(value, OrderedDict):    # tg.save(model.state_dict())
+            out = {"__odict__": walk_container(dict(value), path)}
+            metadata = getattr(value, "_metadata", None)
+            if isinstance(metadata, Mapping):
+                try:
+                    out["__metadata__"] = walk([[k, v] for k, v in metadata.items()],
+                                               f"{path}/__metadata__" if path else "__metadata__")
+                except CheckpointError:
+                    pass        # metadata that JSON cannot hold is left out, not the weights
+            return out
         if isinstance(value, Mapping) and _int_keyed(value):
             if len({int(k) for k in value}) != len(value):
                 raise CheckpointError(f"checkpoint dict {path!r} has int keys that collide")
@@ -136,6 +150,20 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
             if set(value) == {"__size__"} and isinstance(value["__size__"], list) and all(
                     isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value["__size__"]):
                 return Size(value["__size__"])
+            if "__odict__" in value and set(value) <= {"__odict__", "__metadata__"}:
+                inner = walk(value["__odict__"])
+                if not isinstance(inner, dict):
+                    raise CheckpointError("checkpoint metadata has a malformed __odict__ entry")
+                ordered = OrderedDict(inner)
+                if "__metadata__" in value:
+                    pairs = walk(value["__metadata__"])
+                    if not (isinstance(pairs, list) and all(
+                            isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                            for p in pairs)):
+                        raise CheckpointError("checkpoint metadata has a malformed __metadata__ "
+                                              "entry")
+                    ordered._metadata = OrderedDict((k, v) for k, v in pairs)  # type: ignore[attr-defined]
+                return ordered
             if set(value) == {"__int_keys__"} and isinstance(value["__int_keys__"], dict):
                 try:
                     return {int(k): walk(v) for k, v in value["__int_keys__"].items()}
@@ -367,6 +395,11 @@ def _to_device(obj: Any, device: Any) -> Any:
                                      f"None, as torch's returns a storage; got {type(moved).__name__}")
             return moved.detach().requires_grad_(obj.requires_grad)
         return obj.detach().to(_mapped_device(obj, device)).requires_grad_(obj.requires_grad)
+    if isinstance(obj, OrderedDict):       # a state_dict: keep its type and _metadata
+        moved = OrderedDict((k, _to_device(v, device)) for k, v in obj.items())
+        if hasattr(obj, "_metadata"):
+            moved._metadata = obj._metadata     # type: ignore[attr-defined]
+        return moved
     if isinstance(obj, dict):
         return {k: _to_device(v, device) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

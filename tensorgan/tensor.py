@@ -1191,6 +1191,14 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        # torch: assigning the flag is for leaves only, True or False (``requires_grad_(True)``
+        # on an op's result is a no-op there and here): a silent no-op would hide that the
+        # tensor is not the leaf the caller thinks (a gradient penalty's interpolate built
+        # from a fake batch that was not detached).
+        if self._ctx is not None:
+            raise AutogradError(f"requires_grad = {flag!r} on a non-leaf (an op's result): only "
+                                f"leaf tensors' flags can be changed, as in torch; use "
+                                f".detach() for a leaf copy and set it there")
         self.requires_grad_(flag)
 
     @property

@@ -127,8 +127,8 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         self._iteration += 1
         if self._kind == "iterable":
-            return self._iterable_batches(self._iteration)
-        return self._batches(self._iteration)
+            return _LoaderIterator(self, self._iterable_batches(self._iteration))
+        return _LoaderIterator(self, self._batches(self._iteration))
 
     def _iterable_batches(self, token: int) -> Iterator[Any]:
         """An IterableDataset's items in the order it yields them, batch_size at a time (each
@@ -293,6 +293,27 @@ class DataLoader:
         images = to_unit_range(self._source.images[rows])
         labels = self._source.labels
         return images, (None if labels is None else labels[rows])
+
+
+class _LoaderIterator:
+    """What ``iter(loader)`` returns: the pass's batches, with ``len()`` as torch's
+    ``_BaseDataLoaderIter`` has (the loader's batches per epoch: ``len(iter(loader))``, a
+    common way to count the batches of an epoch, as BMSG-GAN's training loop does)."""
+
+    __slots__ = ("_loader", "_batches")
+
+    def __init__(self, loader: "DataLoader", batches: Iterator[Any]) -> None:
+        self._loader = loader
+        self._batches = batches
+
+    def __iter__(self) -> "_LoaderIterator":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
 
 
 def _check_dataset(dataset: Any) -> str:
