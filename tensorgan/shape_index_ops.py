@@ -27,7 +27,7 @@ from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeErr
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
-from .tensor import BOOL, Function, MinMax, Tensor, _int_of, _is_int, _one_dtype, _share, is_grad_enabled, no_grad
+from .tensor import BOOL, Function, MinMax, Tensor, _int_of, _is_int, _non_int, _one_dtype, _share, is_grad_enabled, no_grad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -679,6 +679,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if not _is_int(k) or not 0 <= k <= n:
         if isinstance(k, Tensor) and _is_int(_int_of(k)):
             return topk(input, _int_of(k), dim, largest, sorted)
+        _non_int("topk", "k", (k,))
         raise ShapeError(f"topk: k={k!r} is out of range for a dim of size {n}")
     values, indices, _ = _sorted("topk", input, dim, largest, slice(0, int(k)))
     return MinMax(values.reshape(()), indices.reshape(())) if input.ndim == 0 else MinMax(values, indices)
@@ -690,6 +691,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Min
     if not _is_int(k) or not 1 <= k <= n:
         if isinstance(k, Tensor) and _is_int(_int_of(k)):
             return kthvalue(input, _int_of(k), dim, keepdim)
+        _non_int("kthvalue", "k", (k,))
         raise ShapeError(f"kthvalue: k={k!r} is out of range for a dim of size {n}")
     values, indices, d = _sorted("kthvalue", input, dim, False, slice(int(k) - 1, int(k)))
     if not keepdim or input.ndim == 0:

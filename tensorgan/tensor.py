@@ -1934,6 +1934,7 @@ class Tensor:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -self.ndim - 1 <= dim <= self.ndim:
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self.unsqueeze(_int_of(dim))
+            _non_int("unsqueeze", "dim", (dim,))
             raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
         dim = int(dim) % (self.ndim + 1)
         return ops.Unsqueeze.apply(self, self.shape[:dim] + (1,) + self.shape[dim:])
@@ -2014,6 +2015,7 @@ class Tensor:
         if not ok:
             if any(isinstance(s, Tensor) for s in sizes):
                 return self.expand(_index_sizes(sizes))
+            _non_int("expand", "sizes", sizes)
             raise ShapeError(f"expand: cannot expand shape {self.shape} to {tuple(sizes)} (only "
                              f"size-1 dims stretch; -1 keeps a dim)")
         return ops.Expand.apply(self, shape)
@@ -2030,6 +2032,7 @@ class Tensor:
                 isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in sizes):
             if any(isinstance(s, Tensor) for s in sizes):
                 return self.repeat(_index_sizes(sizes))
+            _non_int("repeat", "counts", sizes)
             raise ShapeError(f"repeat: need one count >= 0 per dim of shape {self.shape}, got "
                              f"{tuple(sizes)}")
         return ops.Repeat.apply(self, tuple(int(s) for s in sizes))
@@ -2070,6 +2073,7 @@ class Tensor:
         if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
             if isinstance(chunks, Tensor) and _is_int(_int_of(chunks)):
                 return self.chunk(_int_of(chunks), dim)
+            _non_int("chunk", "chunks", (chunks,))
             raise ShapeError(f"chunk: chunks must be a positive int, got {chunks!r}")
         n = self.shape[self._dim(dim, "chunk")]
         if n == 0:  # PyTorch gives ``chunks`` empty pieces, not one
@@ -2080,6 +2084,7 @@ class Tensor:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -self.ndim <= dim < self.ndim:
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self._dim(_int_of(dim), name)
+            _non_int(name, "dim", (dim,))
             raise ShapeError(f"{name}: dim {dim!r} is out of range for shape {self.shape}")
         return int(dim) % self.ndim
 
@@ -2094,6 +2099,7 @@ class Tensor:
         if (any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims)
                 or len(dims) != self.ndim or any(not -self.ndim <= d < self.ndim for d in dims)
                 or sorted(d % self.ndim for d in dims) != list(range(self.ndim))):
+            _non_int("permute", "dims", tuple(dims))
             raise ShapeError(f"permute: {tuple(dims)} is not a permutation of {self.ndim} dims")
         return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
 
@@ -2376,6 +2382,7 @@ class Tensor:
             if (isinstance(start, Tensor) or isinstance(length, Tensor)) and _is_int(_int_of(start)) \
                     and _is_int(_int_of(length)):
                 return self.narrow(axis, _int_of(start), _int_of(length))
+            _non_int("narrow", "start and length", (start, length))
             raise ShapeError(f"narrow: start {start!r} is out of range for dim {dim} of size {size}")
         start = start % size if start < 0 else start
         if length < 0 or start + length > size:
@@ -3103,6 +3110,19 @@ def _is_int(k: Any) -> bool:
     return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
 
 
+def _non_int(op: str, what: str, values: tuple) -> None:
+    """Error path only: raise InputTypeError (torch's TypeError) naming the first of ``values``
+    that is a float -- a size from Python 3's ``/`` (``n / BATCH_SIZE`` in Python 2 era code), a
+    float dim or count -- so that it is not reported as a shape or range problem; return
+    otherwise (ints, bools, tensors and other objects keep the caller's own message)."""
+    for v in values:
+        if isinstance(v, (float, np.floating)):
+            if len(values) == 1:
+                raise InputTypeError(f"{op}: {what} must be an int, got {v!r} ({type(v).__name__})")
+            raise InputTypeError(f"{op}: {what} must be ints, got {v!r} ({type(v).__name__}) in "
+                                 f"{tuple(values)!r}")
+
+
 def _int_of(v: Any) -> Any:
     """A one-element integer tensor given where torch takes an int (a dim, a start, a count:
     ``x.narrow(1, tg.tensor(2), 1)``) as that int; anything else unchanged, for the caller's own
@@ -3305,6 +3325,7 @@ class _Size(int):
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -len(self.shape) <= dim < len(self.shape):
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self(_int_of(dim))
+            _non_int("size", "dim", (dim,))
             raise ShapeError(f"size: dim {dim!r} is out of range for shape {self.shape}")
         return self.shape[dim]
 

@@ -67,6 +67,38 @@ class IntBuffer(np.ndarray):
         """The counter as a plain NumPy array sharing its memory (as torch's ``.numpy()``)."""
         return self.view(np.ndarray)
 
+    @property
+    def data(self) -> "IntBuffer":
+        """Itself, as torch's ``.data`` (the same memory outside autograd): EMA loops such as
+        ``for b_ema, b in zip(ema.buffers(), model.buffers()): b_ema.data.copy_(b.data)`` reach
+        the counter this way -- NumPy's own ``.data`` (a raw memoryview) has no ``copy_``."""
+        return self
+
+    def cpu(self) -> "IntBuffer":
+        return self
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def float(self) -> Tensor:
+        """A float32 Tensor copy of the counter (``bn.num_batches_tracked.float()``)."""
+        return _state_value(self).float()
+
+    def double(self) -> Tensor:
+        return _state_value(self).double()
+
+    def long(self) -> Tensor:
+        """An int64 Tensor over the counter's memory (torch's ``.long()`` of an int64 tensor is
+        itself)."""
+        return _state_value(self)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """The counter as a Tensor moved / cast as ``Tensor.to`` does."""
+        return _state_value(self).to(*args, **kwargs)
+
 
 class Parameter(Tensor):
     """A Tensor that is a module's trainable weight: always a leaf, ``requires_grad=True``."""
