@@ -92,6 +92,32 @@ def _host_array(value: Any) -> np.ndarray:
 _TORCH_SWITCHES = ("foreach", "fused", "capturable", "differentiable")
 
 
+def _check_switches(owner: str, foreach: Any = None, fused: Any = None, capturable: Any = False,
+                    differentiable: Any = False) -> None:
+    """torch's implementation switches as constructor arguments (nanoGPT's
+    ``AdamW(groups, lr=lr, betas=betas, fused=True)``, ``SGD(..., foreach=False)``): accepted
+    with no effect, as tensorgan has one update per device (its fused kernel where that
+    applies), so the arithmetic is the same either way; ``capturable`` (CUDA-graph capture)
+    likewise.  torch's refusals are kept: ``fused`` with ``foreach`` (or ``differentiable``);
+    and ``differentiable=True`` (a step autograd can differentiate through) is refused, as
+    tensorgan's step updates the raw arrays outside the graph.  Not stored in the param groups
+    (``load_state_dict`` drops torch's)."""
+    for key, value in (("foreach", foreach), ("fused", fused)):
+        if value is not None and not isinstance(value, (bool, np.bool_, int, np.integer)):
+            raise ConfigError(f"{owner}: {key} must be None, True or False, got {value!r}")
+    for key, value in (("capturable", capturable), ("differentiable", differentiable)):
+        if not isinstance(value, (bool, np.bool_, int, np.integer)):
+            raise ConfigError(f"{owner}: {key} must be True or False, got {value!r}")
+    if fused and foreach:
+        raise ConfigError(f"{owner}: `fused` and `foreach` cannot be `True` together.")
+    if fused and differentiable:
+        raise ConfigError(f"{owner}: `fused` does not support `differentiable`")
+    if differentiable:
+        raise ConfigError(f"{owner}: differentiable=True (an optimizer step that autograd can "
+                          f"differentiate through) is not supported: tensorgan's step updates "
+                          f"the parameters outside the autograd graph")
+
+
 def _saved_number(owner: str, key: str, index: int, value: Any) -> Any:
     """A saved scalar state entry as a Python number: torch keeps ``step`` (and NAdam's
     ``mu_product``, ASGD's ``eta`` / ``mu``) as 0-d float tensors, so after conversion a 0-d
@@ -452,7 +478,9 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
-                 maximize: bool = False):
+                 maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None):
+        _check_switches("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=bool(nesterov),
                                       maximize=maximize))
@@ -512,7 +540,17 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False):
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False):
+        name = type(self).__name__
+        _check_switches(name, foreach=foreach, fused=fused, capturable=capturable,
+                        differentiable=differentiable)
+        if not isinstance(decoupled_weight_decay, (bool, np.bool_)):
+            raise ConfigError(f"{name}: decoupled_weight_decay must be True or False, got "
+                              f"{decoupled_weight_decay!r}")
+        if decoupled_weight_decay:      # torch: Adam(decoupled_weight_decay=True) is AdamW
+            self._decoupled = True
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
@@ -529,7 +567,10 @@ class Adam(Optimizer):
         xp = p.device.xp
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if wd:
-            grad = grad + wd * p.array
+            if self._decoupled:     # Adam(decoupled_weight_decay=True); AdamW decays before this
+                p.array *= p.array.dtype.type(1.0 - lr * wd)
+            else:
+                grad = grad + wd * p.array
         state["step"] = t = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
         if group["amsgrad"]:       # no fused variant: the reference's ufuncs with the maximum
@@ -560,9 +601,11 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False):
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused)
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         decay = group["lr"] * group["weight_decay"]
@@ -588,8 +631,11 @@ class RMSprop(Optimizer):
     optional_state_keys = ("momentum_buffer", "grad_avg")   # with momentum > 0 / centered
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False):
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False):
+        _check_switches("RMSprop", foreach=foreach, capturable=capturable,
+                        differentiable=differentiable)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
