@@ -1,8 +1,8 @@
 """torch's remaining factories: triangle indices, unravel_index, logspace, the signal windows
 (Hann, Hamming, Blackman, Bartlett, Kaiser), scalar_tensor and randint_like.
 
-Values are computed on the host in float64 and cast once to the requested dtype (float32 by
-default, as torch's default dtype), so they agree with the formulas to the dtype's rounding.
+Values are computed on the host in float64 and cast once to the requested dtype (the default
+dtype unless given, as torch's), so they agree with the formulas to the dtype's rounding.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 from .backend import get_device
 from .errors import DTypeError, InputTypeError, ShapeError
 from .factory import _whole_numbers, randint, tensor
-from .tensor import FLOAT_DTYPES, Tensor, _check_dtype, _int_of, _is_int, float32, int64
+from .tensor import FLOAT_DTYPES, Tensor, _check_dtype, _int_of, _is_int, get_default_dtype, int64
 
 
 def _triangle_indices(op: str, row: int, col: int, offset: int, dtype: Any, device: Any,
@@ -70,7 +70,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
             return logspace(start, end, _int_of(steps), base, dtype=dtype, device=device, requires_grad=requires_grad)
         raise InputTypeError(f"logspace: steps must be an int >= 0, got {steps!r}")
     values = float(base) ** np.linspace(float(start), float(end), int(steps))
-    return tensor(values, requires_grad=requires_grad, dtype=dtype or float32, device=device)
+    return tensor(values, requires_grad=requires_grad, dtype=get_default_dtype() if dtype is None else dtype, device=device)
 
 
 def _window(op: str, window_length: int, periodic: bool, dtype: Any, device: Any,
@@ -79,7 +79,7 @@ def _window(op: str, window_length: int, periodic: bool, dtype: Any, device: Any
     (one more for a ``periodic`` window, whose last sample is dropped)."""
     if not _is_int(window_length) or window_length < 0:
         raise InputTypeError(f"{op}: window_length must be an int >= 0, got {window_length!r}")
-    dt = _check_dtype(float32 if dtype is None else dtype, any_kind=True)
+    dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if dt not in FLOAT_DTYPES:
         raise DTypeError(f"{op}: expects a float dtype, got {dt}")
     length = int(window_length)
@@ -135,12 +135,12 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A 0-d tensor holding the number ``s``, float32 unless ``dtype`` says (torch.scalar_tensor)."""
+    """A 0-d tensor holding the number ``s``, of the default dtype unless ``dtype`` says (torch.scalar_tensor)."""
     if isinstance(s, Tensor):
         s = s.item()
     if isinstance(s, (str, bytes)) or not np.isscalar(s):
         raise InputTypeError(f"scalar_tensor: s must be a number, got {type(s).__name__}")
-    return tensor(s, requires_grad=requires_grad, dtype=float32 if dtype is None else dtype, device=device)
+    return tensor(s, requires_grad=requires_grad, dtype=get_default_dtype() if dtype is None else dtype, device=device)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, generator: Any = None,
