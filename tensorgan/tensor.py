@@ -708,10 +708,21 @@ def _remember(t: "Tensor", version: int, stand_in: Any) -> None:
     used it until then must send their gradient to -- ``stand_in``, a Tensor holding the old node
     (the update's ``old``), or ``(old_root, root)`` for a view of a written root (its stand-in,
     the same view of ``old_root``, is made if backward needs it)."""
+    old = stand_in[0] if isinstance(stand_in, tuple) else stand_in
+    if not old._requires_grad:      # a constant's old value: ops that used it send nothing
+        return                      # (see _redirect), so nothing is kept
     history = getattr(t, "_history", None)
     if history is None:
         history = t._history = {}
+    else:                           # stand-ins whose graph backward freed lead nowhere: dropped,
+        for v in [v for v, e in history.items() if _freed(e)]:    # so a tensor written step
+            del history[v]                                           # after step keeps no copies
     history.setdefault(version, stand_in)
+
+
+def _freed(entry: Any) -> bool:
+    ctx = (entry[0] if isinstance(entry, tuple) else entry)._ctx
+    return ctx is not None and ctx.released
 
 
 def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
@@ -723,6 +734,12 @@ def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
     backward, as torch's does for an input the op saved."""
     history = getattr(parent, "_history", None)
     entry = None if history is None or ctx.reads_inputs else history.get(version)
+    if entry is None and not ctx.reads_inputs and not any(
+            a is parent and v == version and need
+            for a, v, need in zip(ctx.inputs, ctx.versions, ctx.needs_input_grad)):
+        # a constant then (a buffer that needed no grad): the op sends it nothing, as torch's
+        entry = Tensor._make(parent.device.xp.broadcast_to(
+            parent.device.xp.zeros((), dtype=parent.array.dtype), parent.shape), parent.device)
     if entry is None or ctx.__dict__.get("output_written"):
         return parent
     if isinstance(entry, tuple):           # a view of a root written in place: its old view
