@@ -126,6 +126,11 @@ class Function:
     reads_inputs = True   # False: backward never reads the inputs' values (add, sub), so an input
     # that needed no gradient may be written in place before backward (torch checks saved tensors)
 
+    def reads_input(self, i: int) -> bool:
+        """Whether backward (or grad_graph) reads input ``i``'s value -- torch: whether the node
+        saved it.  Asked only after that input was written in place (see ``_redirect``)."""
+        return self.reads_inputs
+
     @classmethod
     def apply(cls, *args: Any) -> "Tensor":
         """Run ``forward`` on the arguments' arrays; when a gradient is wanted, remember this
@@ -728,21 +733,23 @@ def _freed(entry: Any) -> bool:
 def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
     """``parent`` was written in place after ``ctx``'s op used it at ``version``: as in torch,
     that op's gradient belongs to the value it used, not to the new one.  When the op's backward
-    reads no input value (a sum, a view, a roll: ``reads_inputs`` False -- torch saves nothing
-    for them) and ``parent`` remembers that version (:func:`_remember`), ``ctx`` is pointed at
-    the stand-in for good; otherwise ``parent`` is kept and the version check refuses the
-    backward, as torch's does for an input the op saved."""
-    history = getattr(parent, "_history", None)
-    entry = None if history is None or ctx.reads_inputs else history.get(version)
-    if entry is None and not ctx.reads_inputs and not any(
-            a is parent and v == version and need
-            for a, v, need in zip(ctx.inputs, ctx.versions, ctx.needs_input_grad)):
-        # a constant then (a buffer that needed no grad): the op sends it nothing, as torch's
-        entry = Tensor._make(parent.device.xp.broadcast_to(
-            parent.device.xp.zeros((), dtype=parent.array.dtype), parent.shape), parent.device)
-    if entry is None or ctx.__dict__.get("output_written"):
+    does not read that input's value (a sum, a view, a roll, ``x * 2``: :meth:`Function.reads_input`
+    False -- torch saves nothing of it) and ``parent`` remembers that version (:func:`_remember`),
+    ``ctx`` is pointed at the stand-in for good; otherwise ``parent`` is kept and the version
+    check refuses the backward, as torch's does for an input the op saved."""
+    i = next(k for k, a in enumerate(ctx.inputs) if a is parent and ctx.versions[k] == version)
+    if ctx.reads_input(i) or ctx.__dict__.get("output_written"):
         return parent
-    if isinstance(entry, tuple):           # a view of a root written in place: its old view
+    history = getattr(parent, "_history", None)
+    entry = None if history is None else history.get(version)
+    if entry is None:
+        if ctx.needs_input_grad[i]:
+            return parent
+        # a constant then (a buffer that needed no grad): the op sends it nothing, as torch's
+        xp = parent.device.xp
+        entry = Tensor._make(xp.broadcast_to(xp.zeros((), dtype=parent.array.dtype), parent.shape),
+                             parent.device)
+    elif isinstance(entry, tuple):         # a view of a root written in place: its old view
         old_root, root = entry
         where = _view_positions(root.device.xp, root.array, parent.array)
         if where is None or not old_root._requires_grad:
@@ -750,7 +757,6 @@ def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
         with enable_grad():
             entry = ops.AsStridedView.apply(old_root, ops.ViewPositions(where))
         history[version] = entry
-    i = next(k for k, a in enumerate(ctx.inputs) if a is parent and ctx.versions[k] == version)
     ctx.inputs = ctx.inputs[:i] + (entry,) + ctx.inputs[i + 1:]
     ctx.versions = ctx.versions[:i] + (entry._version_box[0],) + ctx.versions[i + 1:]
     return entry

@@ -47,3 +47,24 @@ def test_an_op_on_a_freed_old_value_still_refuses():
     y.copy_(x * 3)
     with pytest.raises(AutogradError):
         s.backward()
+
+
+def test_a_product_with_a_constant_before_the_write_gets_the_old_values_gradient():
+    x = f64([1.0, 2.0, 3.0])
+    c = tg.tensor(np.array([2.0, 3.0, 4.0]))        # needs no grad: x * c saves c, not x
+    y = x * 1
+    doubled, scaled, halved = y * 2, c * y, y / c
+    y.mul_(x)                                        # y = x ** 2
+    (doubled.sum() + scaled.sum() + halved.sum() + y.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 + np.array([2.0, 3.0, 4.0])
+                               + 1 / np.array([2.0, 3.0, 4.0]) + 2 * np.array([1.0, 2.0, 3.0]))
+
+
+def test_a_product_that_read_the_written_value_stays_refused():
+    x, w = f64([1.0, 2.0]), f64([3.0, 4.0])
+    for make in (lambda y: y * w, lambda y: w / y):   # w's gradient reads y's old value
+        y = x * 1
+        used = make(y)
+        y.add_(1)
+        with pytest.raises(AutogradError, match="modified in place"):
+            (used.sum() + y.sum()).backward()
