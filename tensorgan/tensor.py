@@ -713,9 +713,8 @@ def _remember(t: "Tensor", version: int, stand_in: Any) -> None:
     used it until then must send their gradient to -- ``stand_in``, a Tensor holding the old node
     (the update's ``old``), or ``(old_root, root)`` for a view of a written root (its stand-in,
     the same view of ``old_root``, is made if backward needs it)."""
-    old = stand_in[0] if isinstance(stand_in, tuple) else stand_in
-    if not old._requires_grad:      # a constant's old value: ops that used it send nothing
-        return                      # (see _redirect), so nothing is kept
+    if isinstance(stand_in, Tensor) and not stand_in._requires_grad:
+        return     # a constant's old value: ops that used it send nothing (see _redirect)
     history = getattr(t, "_history", None)
     if history is None:
         history = t._history = {}
@@ -741,9 +740,13 @@ def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
     if ctx.reads_input(i) or ctx.__dict__.get("output_written"):
         return parent
     history = getattr(parent, "_history", None)
-    entry = None if history is None else history.get(version)
+    # the node ``parent`` had at ``version``: the one the first tracked write since then replaced
+    # (writes under no_grad, or into a .detach() alias, bump the version but keep the node)
+    since = None if not history else min((v for v in history if v >= version), default=None)
+    entry = None if since is None else history[since]
     if entry is None:
-        if ctx.needs_input_grad[i]:
+        if ctx.needs_input_grad[i]:       # no tracked write since: the node is the same
+            ctx.versions = ctx.versions[:i] + (parent._version_box[0],) + ctx.versions[i + 1:]
             return parent
         # a constant then (a buffer that needed no grad): the op sends it nothing, as torch's
         xp = parent.device.xp
@@ -756,7 +759,7 @@ def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
             return parent
         with enable_grad():
             entry = ops.AsStridedView.apply(old_root, ops.ViewPositions(where))
-        history[version] = entry
+        history[since] = entry
     ctx.inputs = ctx.inputs[:i] + (entry,) + ctx.inputs[i + 1:]
     ctx.versions = ctx.versions[:i] + (entry._version_box[0],) + ctx.versions[i + 1:]
     return entry

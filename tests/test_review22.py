@@ -68,3 +68,38 @@ def test_a_product_that_read_the_written_value_stays_refused():
         y.add_(1)
         with pytest.raises(AutogradError, match="modified in place"):
             (used.sum() + y.sum()).backward()
+
+
+def test_a_write_under_no_grad_keeps_the_node_for_ops_that_saved_nothing():
+    w = f64([1.0, 2.0])
+    s = (w * 2).sum()                  # saved 2, not w (torch's MulBackward0 with a number)
+    with tg.no_grad():
+        w.mul_(2)                      # an optimizer-style update before backward
+    s.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2, 2])
+    x = f64([1.0, 2.0, 3.0])
+    y = x * 1
+    total = y.sum()
+    y.detach().mul_(5)                 # through a .detach() alias: no node of y changes
+    (total + y.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2, 2, 2])
+
+
+def test_an_untracked_write_then_a_tracked_one():
+    x = f64([1.0, 2.0, 3.0])
+    y = x * 1
+    s = (y * 3).sum()                  # used y's node x * 1
+    with tg.no_grad():
+        y.add_(1)                      # values x + 1, node still x * 1
+    y.mul_(x)                          # y = (x + 1) * x through that node
+    (s + y.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 3 + 2 * np.array([1.0, 2.0, 3.0]) + 1)
+
+
+def test_an_in_place_view_op_keeps_earlier_ops_on_the_old_shape():
+    x = f64([1.0, 2.0, 3.0])
+    y = x * 1
+    s = (y * 2).sum()
+    y.unsqueeze_(0)                    # y is (1, 3) now, its node UnsqueezeBackward0
+    (s + (y * y).sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 + 2 * np.array([1.0, 2.0, 3.0]))
