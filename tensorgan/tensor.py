@@ -718,15 +718,31 @@ def _remember(t: "Tensor", version: int, stand_in: Any) -> None:
     history = getattr(t, "_history", None)
     if history is None:
         history = t._history = {}
-    else:                           # stand-ins whose graph backward freed lead nowhere: dropped,
-        for v in [v for v, e in history.items() if _freed(e)]:    # so a tensor written step
-            del history[v]                                           # after step keeps no copies
+    else:
+        _forget_freed(history)
     history.setdefault(version, stand_in)
 
 
-def _freed(entry: Any) -> bool:
-    ctx = (entry[0] if isinstance(entry, tuple) else entry)._ctx
-    return ctx is not None and ctx.released
+_FREED = "freed"   # a history entry whose stand-in's graph backward freed (its values dropped)
+
+
+def _forget_freed(history: dict) -> None:
+    """Drop what a freed graph left in ``history``: each such entry becomes ``_FREED`` (an op that
+    used that version then gets the freed-graph error), and of consecutive ``_FREED`` versions
+    only the last stays (the lookup takes the first entry at or after a version) -- so a tensor
+    written step after step keeps no copies of its old values."""
+    previous = None
+    for v in sorted(history):
+        entry = history[v]
+        if entry is not _FREED:
+            stand_in = entry[0] if isinstance(entry, tuple) else entry
+            if stand_in._ctx is None or not stand_in._ctx.released:
+                previous = None
+                continue
+            history[v] = _FREED
+        if previous is not None:
+            del history[previous]
+        previous = v
 
 
 def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
@@ -744,6 +760,11 @@ def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
     # (writes under no_grad, or into a .detach() alias, bump the version but keep the node)
     since = None if not history else min((v for v in history if v >= version), default=None)
     entry = None if since is None else history[since]
+    if entry is _FREED:
+        raise AutogradError(f"{type(ctx).__name__}: backward through a graph that was already "
+                            f"freed (the value this op used was written in place, and its graph "
+                            f"was freed by an earlier backward): call backward(retain_graph=True) "
+                            f"the first time to backward twice")
     if entry is None:
         if ctx.needs_input_grad[i]:       # no tracked write since: the node is the same
             ctx.versions = ctx.versions[:i] + (parent._version_box[0],) + ctx.versions[i + 1:]

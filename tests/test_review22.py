@@ -47,6 +47,16 @@ def test_an_op_on_a_freed_old_value_still_refuses():
     y.copy_(x * 3)
     with pytest.raises(AutogradError):
         s.backward()
+    x.grad = None
+    y = x * 1
+    used = (y * 3).sum()
+    y.mul_(2)
+    y.sum().backward()                   # frees the node used had
+    y.copy_(x * 5)                       # later writes do not stand in for it
+    for _ in range(3):
+        y.mul_(1.0)
+    with pytest.raises(AutogradError, match="freed"):
+        used.backward()
 
 
 def test_a_product_with_a_constant_before_the_write_gets_the_old_values_gradient():
