@@ -113,3 +113,33 @@ def test_an_in_place_view_op_keeps_earlier_ops_on_the_old_shape():
     y.unsqueeze_(0)                    # y is (1, 3) now, its node UnsqueezeBackward0
     (s + (y * y).sum()).backward()
     np.testing.assert_array_equal(x.grad.numpy(), 2 + 2 * np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.filterwarnings("ignore:Lazy modules")
+def test_torch_private_bases_of_weighted_losses_and_lazy_norms():
+    from tensorgan import nn
+    from tensorgan.nn.modules import batchnorm, instancenorm, loss
+
+    class Focal(loss._WeightedLoss):             # a custom loss on torch's base
+        def __init__(self, weight=None, gamma=2.0):
+            super().__init__(weight, reduction="sum")
+            self.gamma = gamma
+
+        def forward(self, logp, target):
+            return nn.functional.nll_loss(logp, target, self.weight, reduction=self.reduction)
+
+    f = Focal(tg.tensor([1.0, 3.0]))
+    assert "weight" in dict(f.named_buffers()) and f.reduction == "sum"
+    logp = tg.tensor([[-0.5, -1.0], [-2.0, -0.25]])
+    assert f(logp, tg.tensor([1, 1])).item() == pytest.approx(3.0 * 1.0 + 3.0 * 0.25)
+    weighted = [nn.BCELoss(), nn.CrossEntropyLoss(), nn.NLLLoss(), nn.MultiLabelSoftMarginLoss(),
+                nn.MultiMarginLoss()]
+    assert all(isinstance(m, loss._WeightedLoss) for m in weighted)
+    assert not isinstance(nn.BCEWithLogitsLoss(), loss._WeightedLoss)   # torch's: a plain _Loss
+    assert not isinstance(nn.MSELoss(), loss._WeightedLoss)
+    with pytest.raises(Exception, match="one weight per class"):
+        nn.NLLLoss(weight=[1.0, 2.0])
+    assert isinstance(nn.LazyBatchNorm2d(), batchnorm._LazyNormBase)
+    assert isinstance(nn.LazyInstanceNorm2d(), instancenorm._LazyNormBase)
+    assert not isinstance(nn.BatchNorm2d(3), batchnorm._LazyNormBase)
+    assert isinstance(nn.InstanceNorm2d(3), instancenorm._NormBase)
