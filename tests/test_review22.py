@@ -137,6 +137,7 @@ def test_torch_private_bases_of_weighted_losses_and_lazy_norms():
     assert all(isinstance(m, loss._WeightedLoss) for m in weighted)
     assert not isinstance(nn.BCEWithLogitsLoss(), loss._WeightedLoss)   # torch's: a plain _Loss
     assert not isinstance(nn.MSELoss(), loss._WeightedLoss)
+    assert isinstance(nn.LinearCrossEntropyLoss(4, 3), loss._WeightedLoss)
     with pytest.raises(Exception, match="one weight per class"):
         nn.NLLLoss(weight=[1.0, 2.0])
     assert isinstance(nn.LazyBatchNorm2d(), batchnorm._LazyNormBase)

@@ -37,7 +37,8 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     """torch's ``_WeightedLoss(weight=None, size_average=None, reduce=None, reduction='mean')``:
     a loss with a ``weight`` buffer -- the base of BCELoss, CrossEntropyLoss, NLLLoss,
-    MultiLabelSoftMarginLoss and MultiMarginLoss, and of custom losses written on it."""
+    LinearCrossEntropyLoss, MultiLabelSoftMarginLoss and MultiMarginLoss (as torch's), and of
+    custom losses written on it."""
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean"):
@@ -110,7 +111,7 @@ class CrossEntropyLoss(_WeightedLoss):
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-class LinearCrossEntropyLoss(_Loss):
+class LinearCrossEntropyLoss(_WeightedLoss):
     """``torch.nn.LinearCrossEntropyLoss(in_features, num_classes, *, out_features=(), bias=False,
     ...)``: F.linear_cross_entropy with a ``linear`` child (a Linear to C * prod(out_features)
     outputs, its weight reshaped to (C, *out_features, in_features) in forward, torch's)."""
