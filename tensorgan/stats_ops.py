@@ -25,8 +25,8 @@ from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
-from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _remember, _strided_alias,
-                     is_grad_enabled, no_grad)
+from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _remember,
+                     _strided_alias, is_grad_enabled, no_grad)
 
 
 def _float_input(op: str, x: Any) -> Tensor:
