@@ -173,6 +173,9 @@ class Mul(Function):
         self.a, self.b = a, b
         return a * b
 
+    def reads_input(self, i: int) -> bool:
+        return self.needs_input_grad[1 - i]    # a's value makes b's gradient, b's a's (torch)
+
     def backward(self, g):
         a, b = self.a, self.b
         ga = unbroadcast(g * b, _shape(a)) if self.needs_input_grad[0] else None
@@ -193,6 +196,9 @@ class Div(Function):
         _broadcast_check("div", a, b)
         self.a, self.b = a, b
         return a / b
+
+    def reads_input(self, i: int) -> bool:
+        return i == 1 or self.needs_input_grad[1]   # b's gradient reads a; a's reads b
 
     def backward(self, g):
         a, b = self.a, self.b

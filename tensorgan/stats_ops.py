@@ -25,8 +25,8 @@ from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
-from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _strided_alias,
-                     is_grad_enabled, no_grad)
+from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _remember,
+                     _strided_alias, is_grad_enabled, no_grad)
 
 
 def _float_input(op: str, x: Any) -> Tensor:
@@ -570,6 +570,7 @@ def _view_in_place(input: Tensor, name: str, view: Any) -> Tensor:
         old._ctx = input._ctx
         new = view(old)
         input.array, input._ctx = new.array, new._ctx
+        _remember(input, input._version_box[0], old)   # ops that used it before: their gradient
     else:
         with no_grad():
             input.array = view(Tensor._make(input.array, input.device)).array

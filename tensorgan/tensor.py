@@ -126,6 +126,11 @@ class Function:
     reads_inputs = True   # False: backward never reads the inputs' values (add, sub), so an input
     # that needed no gradient may be written in place before backward (torch checks saved tensors)
 
+    def reads_input(self, i: int) -> bool:
+        """Whether backward (or grad_graph) reads input ``i``'s value -- torch: whether the node
+        saved it.  Asked only after that input was written in place (see ``_redirect``)."""
+        return self.reads_inputs
+
     @classmethod
     def apply(cls, *args: Any) -> "Tensor":
         """Run ``forward`` on the arguments' arrays; when a gradient is wanted, remember this
@@ -708,32 +713,74 @@ def _remember(t: "Tensor", version: int, stand_in: Any) -> None:
     used it until then must send their gradient to -- ``stand_in``, a Tensor holding the old node
     (the update's ``old``), or ``(old_root, root)`` for a view of a written root (its stand-in,
     the same view of ``old_root``, is made if backward needs it)."""
+    if isinstance(stand_in, Tensor) and not stand_in._requires_grad:
+        return     # a constant's old value: ops that used it send nothing (see _redirect)
     history = getattr(t, "_history", None)
     if history is None:
         history = t._history = {}
+    else:
+        _forget_freed(history)
     history.setdefault(version, stand_in)
+
+
+_FREED = "freed"   # a history entry whose stand-in's graph backward freed (its values dropped)
+
+
+def _forget_freed(history: dict) -> None:
+    """Drop what a freed graph left in ``history``: each such entry becomes ``_FREED`` (an op that
+    used that version then gets the freed-graph error), and of consecutive ``_FREED`` versions
+    only the last stays (the lookup takes the first entry at or after a version) -- so a tensor
+    written step after step keeps no copies of its old values."""
+    previous = None
+    for v in sorted(history):
+        entry = history[v]
+        if entry is not _FREED:
+            stand_in = entry[0] if isinstance(entry, tuple) else entry
+            if stand_in._ctx is None or not stand_in._ctx.released:
+                previous = None
+                continue
+            history[v] = _FREED
+        if previous is not None:
+            del history[previous]
+        previous = v
 
 
 def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
     """``parent`` was written in place after ``ctx``'s op used it at ``version``: as in torch,
     that op's gradient belongs to the value it used, not to the new one.  When the op's backward
-    reads no input value (a sum, a view, a roll: ``reads_inputs`` False -- torch saves nothing
-    for them) and ``parent`` remembers that version (:func:`_remember`), ``ctx`` is pointed at
-    the stand-in for good; otherwise ``parent`` is kept and the version check refuses the
-    backward, as torch's does for an input the op saved."""
-    history = getattr(parent, "_history", None)
-    entry = None if history is None or ctx.reads_inputs else history.get(version)
-    if entry is None or ctx.__dict__.get("output_written"):
+    does not read that input's value (a sum, a view, a roll, ``x * 2``: :meth:`Function.reads_input`
+    False -- torch saves nothing of it) and ``parent`` remembers that version (:func:`_remember`),
+    ``ctx`` is pointed at the stand-in for good; otherwise ``parent`` is kept and the version
+    check refuses the backward, as torch's does for an input the op saved."""
+    i = next(k for k, a in enumerate(ctx.inputs) if a is parent and ctx.versions[k] == version)
+    if ctx.reads_input(i) or ctx.__dict__.get("output_written"):
         return parent
-    if isinstance(entry, tuple):           # a view of a root written in place: its old view
+    history = getattr(parent, "_history", None)
+    # the node ``parent`` had at ``version``: the one the first tracked write since then replaced
+    # (writes under no_grad, or into a .detach() alias, bump the version but keep the node)
+    since = None if not history else min((v for v in history if v >= version), default=None)
+    entry = None if since is None else history[since]
+    if entry is _FREED:
+        raise AutogradError(f"{type(ctx).__name__}: backward through a graph that was already "
+                            f"freed (the value this op used was written in place, and its graph "
+                            f"was freed by an earlier backward): call backward(retain_graph=True) "
+                            f"the first time to backward twice")
+    if entry is None:
+        if ctx.needs_input_grad[i]:       # no tracked write since: the node is the same
+            ctx.versions = ctx.versions[:i] + (parent._version_box[0],) + ctx.versions[i + 1:]
+            return parent
+        # a constant then (a buffer that needed no grad): the op sends it nothing, as torch's
+        xp = parent.device.xp
+        entry = Tensor._make(xp.broadcast_to(xp.zeros((), dtype=parent.array.dtype), parent.shape),
+                             parent.device)
+    elif isinstance(entry, tuple):         # a view of a root written in place: its old view
         old_root, root = entry
         where = _view_positions(root.device.xp, root.array, parent.array)
         if where is None or not old_root._requires_grad:
             return parent
         with enable_grad():
             entry = ops.AsStridedView.apply(old_root, ops.ViewPositions(where))
-        history[version] = entry
-    i = next(k for k, a in enumerate(ctx.inputs) if a is parent and ctx.versions[k] == version)
+        history[since] = entry
     ctx.inputs = ctx.inputs[:i] + (entry,) + ctx.inputs[i + 1:]
     ctx.versions = ctx.versions[:i] + (entry._version_box[0],) + ctx.versions[i + 1:]
     return entry

@@ -34,6 +34,18 @@ class _Loss(Module):
         self.register_buffer(name, value)
 
 
+class _WeightedLoss(_Loss):
+    """torch's ``_WeightedLoss(weight=None, size_average=None, reduce=None, reduction='mean')``:
+    a loss with a ``weight`` buffer -- the base of BCELoss, CrossEntropyLoss, NLLLoss,
+    LinearCrossEntropyLoss, MultiLabelSoftMarginLoss and MultiMarginLoss (as torch's), and of
+    custom losses written on it."""
+
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self._weight_buffer("weight", weight)
+
+
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on logits -- the stable form; what the DCGAN's losses use. torch's
     ``weight`` (each element's) and ``pos_weight`` (the positive term's) are buffers."""
@@ -53,7 +65,7 @@ class BCEWithLogitsLoss(_Loss):
                                                   pos_weight=self.pos_weight)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy on probabilities (after a Sigmoid), logs clamped at -100; torch's
     ``weight`` (a buffer, broadcast to the input) rescales each element's loss."""
 
@@ -61,7 +73,7 @@ class BCELoss(_Loss):
                  reduction: str = "mean"):
         if isinstance(weight, str):          # tensorgan's older BCELoss(reduction) positionally
             weight, reduction = None, weight
-        super().__init__(size_average, reduce, reduction)
+        _Loss.__init__(self, size_average, reduce, reduction)   # (its own weight check)
         self._weight_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -80,14 +92,14 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of ``softmax(logits)`` against integer class targets, or class probabilities
     of the logits' shape, for ``(N, C)``, ``(C,)`` or per-position ``(N, C, d1, ..., dk)`` logits,
     with torch's ``weight``, ``ignore_index`` and ``label_smoothing`` (see ``F.cross_entropy``)."""
 
     def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0):
-        super().__init__(size_average, reduce, reduction)
+        _Loss.__init__(self, size_average, reduce, reduction)   # (its own weight check)
         if not 0.0 <= F._scalar("CrossEntropyLoss", "label_smoothing", label_smoothing) <= 1.0:
             raise ConfigError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                               f"{label_smoothing!r}")
@@ -99,7 +111,7 @@ class CrossEntropyLoss(_Loss):
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-class LinearCrossEntropyLoss(_Loss):
+class LinearCrossEntropyLoss(_WeightedLoss):
     """``torch.nn.LinearCrossEntropyLoss(in_features, num_classes, *, out_features=(), bias=False,
     ...)``: F.linear_cross_entropy with a ``linear`` child (a Linear to C * prod(out_features)
     outputs, its weight reshaped to (C, *out_features, in_features) in forward, torch's)."""
@@ -137,14 +149,14 @@ class LinearCrossEntropyLoss(_Loss):
                 f"label_smoothing={self.label_smoothing}, options={self.options}")
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of ``(N, C)`` (or ``(C,)``, ``(N, C, d1, ..., dk)``) log-probabilities
     against integer class targets, with
     torch's ``weight``, ``ignore_index`` and ``reduction`` (see ``F.nll_loss``)."""
 
     def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean"):
-        super().__init__(size_average, reduce, reduction)
+        _Loss.__init__(self, size_average, reduce, reduction)   # (its own weight check)
         self._weight_buffer("weight", weight, "a Tensor of one weight per class")
         if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
             raise InputTypeError(f"NLLLoss: ignore_index must be an int, got {ignore_index!r}")
@@ -225,11 +237,11 @@ class SoftMarginLoss(_Loss):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
-class MultiLabelSoftMarginLoss(_Loss):
+class MultiLabelSoftMarginLoss(_WeightedLoss):
     """``F.multilabel_soft_margin_loss``; ``weight``: one per class, a buffer as torch's."""
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
-        super().__init__(size_average, reduce, reduction)
+        _Loss.__init__(self, size_average, reduce, reduction)   # (its own weight check)
         self._weight_buffer("weight", weight, "a Tensor of one weight per class")
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -290,13 +302,13 @@ class PoissonNLLLoss(_Loss):
                                   reduction=self.reduction)
 
 
-class MultiMarginLoss(_Loss):
+class MultiMarginLoss(_WeightedLoss):
     """``F.multi_margin_loss``: the multi-class hinge loss (p 1 or 2, ``margin``, per-class
     ``weight``, a buffer as torch's)."""
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, size_average: Any = None,
                  reduce: Any = None, reduction: str = "mean"):
-        super().__init__(size_average, reduce, reduction)
+        _Loss.__init__(self, size_average, reduce, reduction)   # (its own weight check)
         if p not in (1, 2) or isinstance(p, bool):
             raise ConfigError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
         self._weight_buffer("weight", weight, "a Tensor of one weight per class")

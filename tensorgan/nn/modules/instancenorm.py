@@ -5,7 +5,8 @@ from __future__ import annotations
 from .. import (  # noqa: F401
     InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
     LazyInstanceNorm3d)
-from ..layers import _InstanceNorm  # noqa: F401
+from ..layers import _InstanceNorm, _NormBase  # noqa: F401
+from ..lazy import _LazyNormMixin as _LazyNormBase  # noqa: F401  (torch's name)
 
-__all__ = ['_InstanceNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
-           'LazyInstanceNorm1d', 'LazyInstanceNorm2d', 'LazyInstanceNorm3d']
+__all__ = ['_NormBase', '_LazyNormBase', '_InstanceNorm', 'InstanceNorm1d', 'InstanceNorm2d',
+           'InstanceNorm3d', 'LazyInstanceNorm1d', 'LazyInstanceNorm2d', 'LazyInstanceNorm3d']
