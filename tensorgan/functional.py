@@ -1626,6 +1626,17 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
         reduction = _legacy_reduction('binary_cross_entropy_with_logits', size_average, reduce, reduction)
     _check_loss("binary_cross_entropy_with_logits", logits, reduction)
     target = _target("binary_cross_entropy_with_logits", target, logits)
+    if isinstance(target, Tensor) and target.dtype != logits.dtype:
+        if target.dtype.kind != "f":    # torch computes the loss in the target's dtype, in place
+            raise DTypeError(f"binary_cross_entropy_with_logits: result type {logits.dtype} can't be "
+                             f"cast to the desired output type {target.dtype} (the target's; torch "
+                             f"refuses it too): convert the target with .float()")
+        # torch's loss has the target's float dtype (its in-place formula starts from 1 - target);
+        # the gradients stay in the input's: computed in the wider dtype, cast at the end
+        wide = np.promote_types(logits.dtype, target.dtype)
+        loss = binary_cross_entropy_with_logits(logits.to(wide), target.to(wide), weight,
+                                                reduction=reduction, pos_weight=pos_weight)
+        return loss.to(target.dtype)
     if weight is not None or pos_weight is not None:
         return _weighted_bce_with_logits(logits, target, weight, pos_weight, reduction)
     return BCEWithLogits.apply(logits, target, reduction)
@@ -1640,7 +1651,8 @@ def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, 
         _check_operand(op, name, w, x, same_dtype=False)
         if w is not None:
             _keeps_input_shape(op, name, w, x)
-    # torch's result has the input's dtype whatever the weights' float dtype: cast them to it
+    # torch's result has the input's (= the target's, see above) dtype whatever the weights' float
+    # dtype: cast them to it
     weight, pos_weight = (w.to(x.dtype) if w is not None and w.dtype != x.dtype else w
                           for w in (weight, pos_weight))
     softplus_neg = Softplus.apply(-x, 1.0, math.inf)   # one op: relu(-x) + log1p(exp(-|x|)) has slope 0 at x = 0
