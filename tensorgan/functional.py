@@ -1628,9 +1628,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
     target = _target("binary_cross_entropy_with_logits", target, logits)
     if isinstance(target, Tensor) and target.dtype != logits.dtype:
         if target.dtype.kind != "f":    # torch computes the loss in the target's dtype, in place
-            raise DTypeError(f"binary_cross_entropy_with_logits: result type {logits.dtype} can't be "
-                             f"cast to the desired output type {target.dtype} (the target's; torch "
-                             f"refuses it too): convert the target with .float()")
+            raise DTypeError(f"binary_cross_entropy_with_logits: result type {logits.dtype} can't "
+                             f"be cast to the desired output type {target.dtype} (the target's; "
+                             f"torch refuses it too): convert the target with .float()")
         # torch's loss has the target's float dtype (its in-place formula starts from 1 - target);
         # the gradients stay in the input's: computed in the wider dtype, cast at the end
         wide = np.promote_types(logits.dtype, target.dtype)
