@@ -1,0 +1,120 @@
+"""Small torch mismatches left over by session 22's helpers (torch 2.13 is the spec)."""
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn as nn
+import tensorgan.optim as optim
+from tensorgan.errors import AutogradError
+
+
+# -- (1) an in-place view op (t_, squeeze_, ...) changes no values: nodes that saved the memory for
+# its shape (a live view's select) or as an output stay valid; ops that read a view still refuse
+
+
+def test_view_in_place_keeps_live_view_backward():
+    x = tg.ones(3, 3, requires_grad=True)
+    y = x * 1
+    s = y[0].sum()
+    y.t_()
+    s.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 1, 1], [0, 0, 0], [0, 0, 0]])
+
+
+def test_view_in_place_then_backward_with_live_view_and_detach():
+    x = tg.arange(6.0).reshape(2, 3).requires_grad_()
+    y = x * 2
+    v, d = y[0], y.detach()          # alive across the t_ (v's and d's memory is y's)
+    y.t_()
+    assert y.shape == (3, 2) and v.shape == (3,) and d.shape == (2, 3)
+    (y * tg.tensor([[1.0, 2.0]] * 3)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2, 2, 2], [4, 4, 4]])
+
+
+def test_view_in_place_squeeze_keeps_select_backward():
+    x = tg.ones(1, 4, requires_grad=True)
+    y = x * 3
+    s = (y[0] * tg.arange(4.0)).sum()      # mul saves the constant, not y[0]
+    y.squeeze_()
+    s.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 3, 6, 9]])
+
+
+def test_view_in_place_still_refuses_an_op_that_read_the_view():
+    x = tg.ones(3, 4, requires_grad=True)
+    y = x * 1
+    v = y[0]
+    s = (v * v).sum()                       # mul read v: torch's version check refuses
+    y.t_()
+    with pytest.raises(AutogradError):
+        s.backward()
+
+
+# -- (2) the padding / pooling / dropout / activation / lazy norm hierarchies are torch's
+
+def _bases(cls):
+    return {c.__name__ for c in cls.__mro__}
+
+
+def test_padding_hierarchy():
+    from tensorgan.nn.modules import padding
+    for d in (1, 2, 3):
+        zero, const = getattr(nn, f"ZeroPad{d}d"), getattr(nn, f"ConstantPad{d}d")
+        assert issubclass(zero, const) and issubclass(const, padding._ConstantPadNd)
+        for fam in ("Reflection", "Replication", "Circular"):
+            cls = getattr(nn, f"{fam}Pad{d}d")
+            assert issubclass(cls, getattr(padding, f"_{fam}PadNd"))
+            assert not issubclass(cls, padding._ConstantPadNd)
+            assert not any(issubclass(cls, getattr(nn, f"{fam}Pad{e}d")) for e in (1, 2, 3) if e != d)
+        assert not any(issubclass(zero, getattr(nn, f"ZeroPad{e}d")) for e in (1, 2, 3) if e != d)
+    z = nn.ZeroPad2d(1)
+    assert isinstance(z, nn.ConstantPad2d) and z.value == 0.0 and repr(z) == "ZeroPad2d((1, 1, 1, 1))"
+    assert repr(nn.ConstantPad1d(2, 0.5)) == "ConstantPad1d(padding=(2, 2), value=0.5)"
+    out = nn.ZeroPad2d((1, 0, 0, 1))(tg.ones(1, 1, 1, 1))
+    np.testing.assert_array_equal(out.numpy(), [[[[0, 1], [0, 0]]]])
+
+
+def test_pooling_hierarchy():
+    from tensorgan.nn.modules import pooling
+    for kind, base in (("MaxPool", "_MaxPoolNd"), ("AvgPool", "_AvgPoolNd"),
+                       ("AdaptiveAvgPool", "_AdaptiveAvgPoolNd"),
+                       ("AdaptiveMaxPool", "_AdaptiveMaxPoolNd"), ("LPPool", "_LPPoolNd"),
+                       ("MaxUnpool", "_MaxUnpoolNd")):
+        layers = [getattr(nn, f"{kind}{d}d") for d in (1, 2, 3)]
+        for a in layers:
+            assert issubclass(a, getattr(pooling, base)), (a, base)
+            assert [b for b in layers if issubclass(a, b)] == [a]
+    assert not issubclass(nn.FractionalMaxPool3d, nn.FractionalMaxPool2d)
+    assert isinstance(nn.MaxPool1d(2), pooling._MaxPoolNd)
+    assert not isinstance(nn.MaxPool1d(2), nn.MaxPool2d)
+    assert not isinstance(nn.AdaptiveAvgPool3d(1), nn.AdaptiveAvgPool2d)
+
+
+def test_dropout_activation_lazy_norm_hierarchy():
+    from tensorgan.nn.modules import batchnorm, dropout, instancenorm
+    for n in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+              "FeatureAlphaDropout"):
+        assert issubclass(getattr(nn, n), dropout._DropoutNd)
+        assert n == "Dropout" or not issubclass(getattr(nn, n), nn.Dropout)
+    assert not issubclass(nn.CELU, nn.ELU) and not issubclass(nn.Hardshrink, nn.Softshrink)
+    assert not issubclass(nn.LogSoftmax, nn.Softmax)
+    r6 = nn.ReLU6()
+    assert isinstance(r6, nn.Hardtanh) and (r6.min_val, r6.max_val) == (0.0, 6.0)
+    assert repr(r6) == "ReLU6()" and repr(nn.ReLU6(True)) == "ReLU6(inplace=True)"
+    np.testing.assert_array_equal(r6(tg.tensor([-1.0, 3.0, 7.0])).numpy(), [0, 3, 6])
+    for d in (1, 2, 3):
+        lazy_b, lazy_i = getattr(nn, f"LazyBatchNorm{d}d"), getattr(nn, f"LazyInstanceNorm{d}d")
+        assert issubclass(lazy_b, batchnorm._BatchNorm) and issubclass(lazy_b, batchnorm._LazyNormBase)
+        assert not issubclass(lazy_b, getattr(nn, f"BatchNorm{d}d"))
+        assert issubclass(lazy_i, instancenorm._InstanceNorm)
+        assert not issubclass(lazy_i, getattr(nn, f"InstanceNorm{d}d"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = nn.LazyBatchNorm1d()
+    with pytest.raises(Exception):
+        m(tg.ones(2, 3, 4, 5))               # BatchNorm1d's ranks, kept by the lazy layer
+    m(tg.ones(2, 3))
+    assert type(m) is nn.BatchNorm1d and m.num_features == 3
