@@ -601,7 +601,7 @@ class Hardtanh(_Activation):
 
 
 class ReLU6(Hardtanh):
-    """``torch.nn.ReLU6``: a ``Hardtanh(0, 6)`` (its subclass, as torch's), shown by inplace only."""
+    """``torch.nn.ReLU6``: a ``Hardtanh(0, 6)`` (its subclass, as torch's); repr: inplace only."""
     params, function = (), staticmethod(F.relu6)
 
     def __init__(self, inplace: bool = False):
@@ -1099,7 +1099,8 @@ class Identity(Module):
 
 
 class _DropoutNd(Module):
-    """torch's base of the dropout layers (``Dropout`` and the rest): zero elements with probability ``p`` in training; masks come from ``generator`` (seedable,
+    """torch's base of the dropout layers (``Dropout`` and the rest): zero elements with
+    probability ``p`` in training; masks come from ``generator`` (seedable,
     and saved by the trainer so a resumed run draws the same masks).
 
     ``inplace=True`` writes the result into x, as torch's.  For older tensorgan code, a Generator
@@ -2143,7 +2144,8 @@ class ChannelShuffle(_FunctionLayer):
 
 
 class _FractionalMaxPool(Module):
-    """FractionalMaxPool2d's and 3d's body (siblings in torch).  ``torch.nn.FractionalMaxPool2d(kernel_size, output_size=None, output_ratio=None,
+    """FractionalMaxPool2d's and 3d's body (siblings in torch).
+    ``torch.nn.FractionalMaxPool2d(kernel_size, output_size=None, output_ratio=None,
     return_indices=False, _random_samples=None)``: F.fractional_max_pool2d, new window starts
     drawn each call unless ``_random_samples`` fixes them."""
     dims, function = 2, staticmethod(F.fractional_max_pool2d)

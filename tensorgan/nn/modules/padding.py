@@ -9,7 +9,8 @@ from .. import (  # noqa: F401
     ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
     ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 
-from ..layers import _CircularPadNd, _ConstantPadNd, _ReflectionPadNd, _ReplicationPadNd  # noqa: F401
+from ..layers import (  # noqa: F401
+    _CircularPadNd, _ConstantPadNd, _ReflectionPadNd, _ReplicationPadNd)
 
 __all__ = ['CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d',
            'ConstantPad3d', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d',

@@ -1,7 +1,7 @@
 """``torch.nn.modules.pooling``: the pooling layers by their torch module path, with torch's private
 bases for isinstance checks, in torch's hierarchy (``_MaxPoolNd``, ``_AvgPoolNd``,
-``_AdaptiveAvgPoolNd``, ``_AdaptiveMaxPoolNd``, ``_LPPoolNd``, ``_MaxUnpoolNd``: each the base of its
-1-, 2- and 3-D layers, none of which derives from another)."""
+``_AdaptiveAvgPoolNd``, ``_AdaptiveMaxPoolNd``, ``_LPPoolNd``, ``_MaxUnpoolNd``: each the base
+of its 1-, 2- and 3-D layers, none of which derives from another)."""
 from __future__ import annotations
 
 from .. import (  # noqa: F401
