@@ -121,3 +121,37 @@ def test_dropout_activation_lazy_norm_hierarchy():
         m(tg.ones(2, 3, 4, 5))               # BatchNorm1d's ranks, kept by the lazy layer
     m(tg.ones(2, 3))
     assert type(m) is nn.BatchNorm1d and m.num_features == 3
+
+
+# -- (3) copy.copy(module) shares the registries, as torch's shallow copy: every owner's
+# attributes follow a write through any of them
+
+def test_shallow_copy_parameter_assignment_seen_by_both():
+    m = nn.Linear(2, 2)
+    m2 = copy.copy(m)
+    p = nn.Parameter(tg.zeros(2, 2))
+    m2.weight = p
+    assert m.weight is p and m2.weight is p
+    assert next(iter(m.parameters())) is p
+    m.bias = None
+    assert m2.bias is None and list(m2.state_dict()) == ["weight"]
+    del m2.weight
+    assert not hasattr(m, "weight") and list(m.state_dict()) == []
+
+
+def test_shallow_copy_sequential_and_buffers():
+    s = nn.Sequential(nn.Linear(2, 2))
+    s2 = copy.copy(s)
+    s2.add_module("1", nn.ReLU())
+    assert len(s) == 2 and isinstance(s[1], nn.ReLU)
+    s2[0] = nn.Tanh()
+    np.testing.assert_allclose(s(tg.ones(1, 2)).numpy(), np.tanh([[1.0, 1.0]]), rtol=1e-6)
+    b = nn.BatchNorm1d(2)
+    b2 = copy.copy(b)
+    b2.running_mean = tg.ones(2)
+    np.testing.assert_array_equal(b.running_mean.numpy(), [1, 1])
+    b2.plain = 3                             # a plain attribute is the copy's own
+    assert not hasattr(b, "plain")
+    d = copy.deepcopy(b)                     # a deep copy shares nothing
+    d.weight = nn.Parameter(tg.zeros(2))
+    np.testing.assert_array_equal(b.weight.numpy(), [1, 1])
