@@ -155,3 +155,53 @@ def test_shallow_copy_sequential_and_buffers():
     d = copy.deepcopy(b)                     # a deep copy shares nothing
     d.weight = nn.Parameter(tg.zeros(2))
     np.testing.assert_array_equal(b.weight.numpy(), [1, 1])
+
+
+# -- (4) torch's warning when a scheduler steps before its optimizer has
+
+def _order_warnings(run):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run()
+    return [w for w in caught if "before `optimizer.step()`" in str(w.message)]
+
+
+def test_scheduler_step_before_optimizer_step_warns_once():
+    m = nn.Linear(2, 2)
+    opt = optim.SGD(m.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.StepLR(opt, 1)
+    caught = _order_warnings(lambda: [sched.step() for _ in range(3)])
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert str(caught[0].message).startswith(
+        "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0")
+    assert caught[0].filename == __file__          # points at the caller's line
+
+
+def test_scheduler_after_optimizer_step_is_silent():
+    m = nn.Linear(2, 2)
+    opt = optim.Adam(m.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.ExponentialLR(opt, 0.9)
+
+    def run():
+        for _ in range(2):
+            m(tg.ones(1, 2)).sum().backward()
+            opt.step()
+            sched.step()
+    assert _order_warnings(run) == []
+    lbfgs = optim.LBFGS(m.parameters())             # a subclass's own step() counts too
+    sched = optim.lr_scheduler.StepLR(lbfgs, 1)
+
+    def closure():
+        lbfgs.zero_grad()
+        loss = m(tg.ones(1, 2)).sum()
+        loss.backward()
+        return loss
+    assert _order_warnings(lambda: (lbfgs.step(closure), sched.step())) == []
+
+
+def test_optimizer_step_before_scheduler_is_made_still_warns():
+    m = nn.Linear(2, 2)
+    opt = optim.SGD(m.parameters(), lr=0.1)
+    opt.step()                                      # torch counts steps from the scheduler on
+    sched = optim.lr_scheduler.StepLR(opt, 1)
+    assert len(_order_warnings(sched.step)) == 1

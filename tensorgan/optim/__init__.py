@@ -19,6 +19,7 @@ step).
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any, Callable, Iterable
@@ -201,6 +202,16 @@ class ParamState:
         return f"<state of {len(self)} of {len(self._optimizer._states)} parameters>"
 
 
+def _recording_call(step: Callable[..., Any]) -> Callable[..., Any]:
+    """An Optimizer subclass's ``step`` that also marks the optimizer as stepped."""
+    @functools.wraps(step)
+    def wrapper(self: "Optimizer", *args: Any, **kwargs: Any) -> Any:
+        self._opt_called = True
+        return step(self, *args, **kwargs)
+    wrapper._records_call = True     # type: ignore[attr-defined]
+    return wrapper
+
+
 class Optimizer:
     """Holds parameter groups and per-parameter state; subclasses implement ``_update``."""
 
@@ -209,6 +220,14 @@ class Optimizer:
     optional_state_keys: tuple[str, ...] = ()  # arrays it may have
     scalar_state_keys: tuple[str, ...] = ()    # numbers it must have (NAdam's mu_product, ...)
     _decoupled = False                         # weight decay as AdamW's (torch's group flag)
+    _opt_called = False                        # step() ran since a scheduler was made on it
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass's own step() (LBFGS's, a user's) still records that it ran, for the
+        # lr schedulers' order warning (torch wraps optimizer.step for it)
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__ and not getattr(cls.__dict__["step"], "_records_call", False):
+            cls.step = _recording_call(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         self.defaults = defaults
@@ -282,6 +301,7 @@ class Optimizer:
         """One update of every parameter that has a gradient (under no graph: raw arrays).
         ``closure`` (as in PyTorch): re-evaluates the model and returns the loss, which step
         returns; it runs with gradients enabled, before the update."""
+        self._opt_called = True
         loss = None
         if closure is not None:
             with enable_grad():
