@@ -205,3 +205,46 @@ def test_optimizer_step_before_scheduler_is_made_still_warns():
     opt.step()                                      # torch counts steps from the scheduler on
     sched = optim.lr_scheduler.StepLR(opt, 1)
     assert len(_order_warnings(sched.step)) == 1
+
+
+# -- (5) torch's implementation switches are in the defaults, param groups, repr and state_dict
+
+_SWITCH_KEYS = {
+    "SGD": {"foreach", "fused", "differentiable"},
+    "Adam": {"foreach", "fused", "capturable", "differentiable", "decoupled_weight_decay"},
+    "AdamW": {"foreach", "fused", "capturable", "differentiable", "decoupled_weight_decay"},
+    "RMSprop": {"foreach", "capturable", "differentiable"},
+    "Adagrad": {"foreach", "fused", "differentiable"},
+    "Adadelta": {"foreach", "capturable", "differentiable"},
+    "Adamax": {"foreach", "capturable", "differentiable"},
+    "NAdam": {"foreach", "capturable", "differentiable", "decoupled_weight_decay"},
+    "RAdam": {"foreach", "capturable", "differentiable", "decoupled_weight_decay"},
+    "ASGD": {"foreach", "capturable", "differentiable"},
+    "Rprop": {"foreach", "capturable", "differentiable"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SWITCH_KEYS))
+def test_optimizer_switches_in_groups_defaults_repr_state_dict(name):
+    opt = getattr(optim, name)([nn.Parameter(tg.ones(2))], lr=0.01)
+    keys = _SWITCH_KEYS[name]
+    assert keys <= set(opt.defaults) and keys <= set(opt.param_groups[0])
+    assert keys <= set(opt.state_dict()["param_groups"][0])
+    for k in keys:
+        want = (name == "AdamW") if k == "decoupled_weight_decay" else (
+            None if k in ("foreach", "fused") else False)
+        assert opt.defaults[k] is want and opt.param_groups[0][k] is want
+        assert f"\n    {k}: {want}\n" in repr(opt)
+
+
+def test_optimizer_switch_values_kept_and_checked():
+    p = nn.Parameter(tg.ones(2))
+    opt = optim.SGD([p], lr=0.1, foreach=True)
+    assert opt.param_groups[0]["foreach"] is True
+    opt2 = optim.SGD([nn.Parameter(tg.ones(2))], lr=0.1)
+    opt2.load_state_dict(opt.state_dict())
+    assert opt2.param_groups[0]["foreach"] is True          # loaded, as torch's
+    with pytest.raises(tg.errors.ConfigError, match="differentiable"):
+        optim.Adam([{"params": [nn.Parameter(tg.ones(2))], "differentiable": True}])
+    lbfgs = optim.LBFGS([nn.Parameter(tg.ones(2))])          # torch's LBFGS has none
+    assert not set(_SWITCH_KEYS["SGD"]) & set(lbfgs.param_groups[0])
