@@ -248,3 +248,34 @@ def test_optimizer_switch_values_kept_and_checked():
         optim.Adam([{"params": [nn.Parameter(tg.ones(2))], "differentiable": True}])
     lbfgs = optim.LBFGS([nn.Parameter(tg.ones(2))])          # torch's LBFGS has none
     assert not set(_SWITCH_KEYS["SGD"]) & set(lbfgs.param_groups[0])
+
+
+# -- (6) writes into unbind / split / chunk outputs autograd tracks are refused, as torch's
+
+@pytest.mark.parametrize("make, op", [
+    (lambda y: y.unbind(), "Unbind"), (lambda y: tg.unbind(y, 1), "Unbind"),
+    (lambda y: y.split(2), "Split"), (lambda y: y.chunk(2), "Split"),
+    (lambda y: tg.split(y, [1, 3]), "SplitWithSizes")])
+def test_multi_view_outputs_refuse_in_place_writes(make, op):
+    x = tg.ones(4, 4, requires_grad=True)
+    y = x * 1
+    a = make(y)[0]
+    for write in (lambda: a.add_(1), lambda: a.copy_(tg.zeros(a.shape)),
+                  lambda: a.__setitem__(0, 3.0), lambda: a[0:1].mul_(2)):
+        with pytest.raises(AutogradError, match=f"output 0 of {op} is a view"):
+            write()
+    np.testing.assert_array_equal(y.numpy(), np.ones((4, 4)))   # nothing was written
+
+
+def test_multi_view_outputs_writable_where_torch_allows():
+    x = tg.ones(4, 2, requires_grad=True)
+    y = x * 1
+    with tg.no_grad():                   # made and written under no_grad
+        y.unbind()[0].add_(1)
+    z = tg.ones(4, 2)                    # no autograd involved
+    z.split(2)[1].mul_(3)
+    np.testing.assert_array_equal(z.numpy()[:, 0], [1, 1, 3, 3])
+    w = x * 1
+    w.tensor_split(2)[0].add_(1)         # tensor_split's outputs are plain slices in torch
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[:, 0], [4, 4, 2, 2])
