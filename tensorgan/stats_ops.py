@@ -574,7 +574,10 @@ def _view_in_place(input: Tensor, name: str, view: Any) -> Tensor:
     else:
         with no_grad():
             input.array = view(Tensor._make(input.array, input.device)).array
-    input._bump_version()
+    # torch's version bump (ops that saved this tensor or a view of it refuse backward), but no
+    # values changed: nodes that saved this memory only for its shape or as their output (a
+    # live view's SelectBackward0, the new TBackward0) stay valid, as torch's
+    input._version_box[0] += 1
     return input
 
 

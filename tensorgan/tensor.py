@@ -485,6 +485,36 @@ def _saves_alias(ctx: Function, array: Any) -> bool:
     return any(holds(value, 0) for value in vars(ctx).values())
 
 
+def _multi_views(pieces: list, op: str) -> tuple:
+    """unbind's / split's / chunk's outputs: views that, tracked by autograd, refuse an in-place
+    write (through them or a view of them), as torch's outputs of a function returning several
+    views do -- marked on their nodes here, so the ops themselves pay nothing."""
+    for i, piece in enumerate(pieces):
+        if piece._ctx is not None:
+            piece._ctx.view_write_refused = (
+                f"output {i} of {op} is a view and is being modified inplace. This view is the "
+                f"output of a function that returns multiple views. Such functions do not allow "
+                f"the output views to be modified inplace (as torch, refused): replace the "
+                f"inplace operation by an out-of-place one (or write a .clone())")
+    return tuple(pieces)
+
+
+def _view_write_refusal(t: "Tensor") -> "str | None":
+    """Why an in-place write into view ``t`` is refused (``Function.view_write_refused`` on its
+    node or on a node of the views it was made from, in its memory), or None."""
+    box = t._version_box
+    while t._ctx is not None:
+        ctx = t._ctx
+        refused = getattr(ctx, "view_write_refused", None)
+        if refused:
+            return refused
+        parent = ctx.inputs[0] if ctx.inputs else None
+        if not isinstance(parent, Tensor) or parent._version_box is not box:
+            return None
+        t = parent
+    return None
+
+
 def _view_chain(t: "Tensor") -> "tuple[Tensor, tuple] | None":
     """``(root, steps)`` when ``t`` is a view, made by view ops autograd can re-apply
     (ops.VIEW_STEP_OPS: reshape / view / flatten, (un)squeeze, permute / transpose / t, basic
@@ -2113,7 +2143,8 @@ class Tensor:
         for size in sizes:
             pieces.append(self[(slice(None),) * dim + (slice(start, start + size),)])
             start += size
-        return tuple(pieces)
+        return _multi_views(pieces, "Split" if isinstance(split_size, (int, np.integer))
+                            else "SplitWithSizes")
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         """At most ``chunks`` pieces of ceil(n / chunks) along ``dim`` (PyTorch's ``chunk``)."""
@@ -2419,7 +2450,8 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple["Tensor", ...]:
         """The slices along ``dim``, that dim removed (torch.unbind)."""
         axis = self._dim(dim, "unbind")
-        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+        return _multi_views([self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis])],
+                            "Unbind")
 
     def narrow(self, dim: int, start: int, length: int) -> "Tensor":
         """``length`` elements of ``dim`` from ``start`` (a view, as torch's)."""
@@ -2711,7 +2743,7 @@ class Tensor:
             if any(type(r) is _DetachRef and r() is self for r in box[1]):
                 root = None                 # a .detach() alias: no autograd view of anything
             if root is not self:
-                refused = getattr(self._ctx, "view_write_refused", None) if is_result else None
+                refused = _view_write_refusal(self) if is_result else None
                 if refused:
                     raise AutogradError(f"{name}: {refused}")
                 if root is not None and root._version_box is box:

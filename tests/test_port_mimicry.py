@@ -133,7 +133,9 @@ def test_optimizer_repr_is_torchs_layout():
     p, q = T([1.0]).requires_grad_(True), T([2.0]).requires_grad_(True)
     opt = tg.optim.Adam([p], lr=2e-4, betas=(0.0, 0.9))
     opt.add_param_group({"params": [q], "lr": 0.1})
-    group = ("    amsgrad: False\n    betas: (0.0, 0.9)\n    eps: 1e-08\n    lr: {}\n"
+    group = ("    amsgrad: False\n    betas: (0.0, 0.9)\n    capturable: False\n"
+             "    decoupled_weight_decay: False\n    differentiable: False\n    eps: 1e-08\n"
+             "    foreach: None\n    fused: None\n    lr: {}\n"
              "    maximize: False\n    weight_decay: 0.0\n")
     assert repr(opt) == ("Adam (\nParameter Group 0\n" + group.format(0.0002) +
                          "\nParameter Group 1\n" + group.format(0.1) + ")")

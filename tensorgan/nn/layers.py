@@ -576,16 +576,17 @@ class SiLU(_Activation):
     function = staticmethod(F.silu)
 
 
-class ReLU6(_Activation):
-    function = staticmethod(F.relu6)
-
-
-class ELU(_Activation):
-    params, function = ("alpha",), staticmethod(F.elu)
+class _AlphaActivation(_Activation):
+    """ELU's and CELU's ``alpha`` (siblings in torch: neither derives from the other)."""
+    params = ("alpha",)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__(inplace)
         self.alpha = F._scalar(type(self).__name__, "alpha", alpha)
+
+
+class ELU(_AlphaActivation):
+    function = staticmethod(F.elu)
 
 
 class Hardtanh(_Activation):
@@ -599,11 +600,19 @@ class Hardtanh(_Activation):
         self.min_val, self.max_val = min_val, max_val
 
 
+class ReLU6(Hardtanh):
+    """``torch.nn.ReLU6``: a ``Hardtanh(0, 6)`` (its subclass, as torch's); repr: inplace only."""
+    params, function = (), staticmethod(F.relu6)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+
 class SELU(_Activation):
     function = staticmethod(F.selu)
 
 
-class CELU(ELU):
+class CELU(_AlphaActivation):
     """x where x > 0, else alpha (exp(x / alpha) - 1) (``F.celu``)."""
     function = staticmethod(F.celu)
 
@@ -639,9 +648,9 @@ class Tanhshrink(_FunctionLayer):
     function = staticmethod(F.tanhshrink)
 
 
-class Softshrink(_FunctionLayer):
-    """``F.softshrink``; torch's repr shows lambd alone: ``Softshrink(0.5)``."""
-    params, function = ("lambd",), staticmethod(F.softshrink)
+class _Shrink(_FunctionLayer):
+    """Softshrink's and Hardshrink's ``lambd``; torch's repr shows it alone: ``Softshrink(0.5)``."""
+    params = ("lambd",)
 
     def __init__(self, lambd: float = 0.5):
         super().__init__()
@@ -651,7 +660,11 @@ class Softshrink(_FunctionLayer):
         return f"{self.lambd}"
 
 
-class Hardshrink(Softshrink):
+class Softshrink(_Shrink):
+    function = staticmethod(F.softshrink)
+
+
+class Hardshrink(_Shrink):
     function = staticmethod(F.hardshrink)
 
 
@@ -724,18 +737,21 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class Softmax(_FunctionLayer):
-    """Softmax along ``dim``; None: torch's implicit (deprecated, warned) choice, dim 0 of 0-, 1-
-    and 3-D input and dim 1 otherwise."""
+class _SoftmaxLike(_FunctionLayer):
+    """Softmax / LogSoftmax along ``dim``; None: torch's implicit (deprecated, warned) choice,
+    dim 0 of 0-, 1- and 3-D input and dim 1 otherwise."""
     params = ("dim",)
-    function = staticmethod(lambda x, dim: F.softmax(x, F._legacy_softmax_dim("Softmax", x, dim)))
 
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
 
-class LogSoftmax(Softmax):
+class Softmax(_SoftmaxLike):
+    function = staticmethod(lambda x, dim: F.softmax(x, F._legacy_softmax_dim("Softmax", x, dim)))
+
+
+class LogSoftmax(_SoftmaxLike):
     function = staticmethod(lambda x, dim: F.log_softmax(x, F._legacy_softmax_dim("LogSoftmax", x, dim)))
 
 
@@ -1082,8 +1098,9 @@ class Identity(Module):
         return input
 
 
-class Dropout(Module):
-    """Zero elements with probability ``p`` in training; masks come from ``generator`` (seedable,
+class _DropoutNd(Module):
+    """torch's base of the dropout layers (``Dropout`` and the rest): zero elements with
+    probability ``p`` in training; masks come from ``generator`` (seedable,
     and saved by the trainer so a resumed run draws the same masks).
 
     ``inplace=True`` writes the result into x, as torch's.  For older tensorgan code, a Generator
@@ -1117,19 +1134,23 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout2d(Dropout):
+class Dropout(_DropoutNd):
+    """``torch.nn.Dropout``: zero elements with probability ``p`` in training (F.dropout)."""
+
+
+class Dropout2d(_DropoutNd):
     """Zero whole channels of (N, C, H, W) with probability ``p`` (F.dropout2d)."""
 
     function = staticmethod(F.dropout2d)
 
 
-class Dropout1d(Dropout):
+class Dropout1d(_DropoutNd):
     """Zero whole channels of (N, C, L) with probability ``p`` (F.dropout1d)."""
 
     function = staticmethod(F.dropout1d)
 
 
-class Dropout3d(Dropout):
+class Dropout3d(_DropoutNd):
     """Zero whole channels of (N, C, D, H, W) with probability ``p`` (F.dropout3d)."""
 
     function = staticmethod(F.dropout3d)
@@ -1143,8 +1164,8 @@ class _Pool2d(Module):
         F.pool_geometry(type(self).__name__, kernel_size, stride, padding, dilation)
 
 
-class MaxPool2d(_Pool2d):
-    """``torch.nn.MaxPool2d``: the maximum of each window (``F.max_pool2d``)."""
+class _MaxPoolNd(_Pool2d):
+    """torch's base of MaxPool1d / 2d / 3d (the 2-D layer's behaviour by default)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False):
@@ -1165,8 +1186,12 @@ class MaxPool2d(_Pool2d):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(_Pool2d):
-    """``torch.nn.AvgPool2d``: the mean of each window (``F.avg_pool2d``)."""
+class MaxPool2d(_MaxPoolNd):
+    """``torch.nn.MaxPool2d``: the maximum of each window (``F.max_pool2d``)."""
+
+
+class _AvgPoolNd(_Pool2d):
+    """torch's base of AvgPool1d / 2d / 3d (the 2-D layer's behaviour by default)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
@@ -1187,6 +1212,10 @@ class AvgPool2d(_Pool2d):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class AvgPool2d(_AvgPoolNd):
+    """``torch.nn.AvgPool2d``: the mean of each window (``F.avg_pool2d``)."""
+
+
 class _AdaptivePool2d(_FunctionLayer):
     params = ("output_size",)
     ranks, layout = (3, 4), "(N, C, H, W) or (C, H, W)"
@@ -1204,14 +1233,18 @@ class _AdaptivePool2d(_FunctionLayer):
         return super().forward(input)
 
 
-class AdaptiveAvgPool2d(_AdaptivePool2d):
-    """``torch.nn.AdaptiveAvgPool2d``: average over ``output_size`` windows that cover the
-    input, whatever its size (``AdaptiveAvgPool2d(1)``: global average pooling)."""
+class _AdaptiveAvgPoolNd(_AdaptivePool2d):
+    """torch's base of AdaptiveAvgPool1d / 2d / 3d (the 2-D layer's behaviour by default)."""
     function = staticmethod(F.adaptive_avg_pool2d)
 
 
-class AdaptiveMaxPool2d(_AdaptivePool2d):
-    """``torch.nn.AdaptiveMaxPool2d``: the maximum over ``output_size`` covering windows."""
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """``torch.nn.AdaptiveAvgPool2d``: average over ``output_size`` windows that cover the
+    input, whatever its size (``AdaptiveAvgPool2d(1)``: global average pooling)."""
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePool2d):
+    """torch's base of AdaptiveMaxPool1d / 2d / 3d (the 2-D layer's behaviour by default)."""
     function = staticmethod(F.adaptive_max_pool2d)
 
     params = ("output_size", "return_indices")
@@ -1222,6 +1255,10 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size!r}"
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """``torch.nn.AdaptiveMaxPool2d``: the maximum over ``output_size`` covering windows."""
 
 
 class _Pool1d:
@@ -1235,7 +1272,7 @@ class _Pool1d:
         F._single(output_size, "output_size", 1, type(self).__name__)
 
 
-class MaxPool1d(_Pool1d, MaxPool2d):
+class MaxPool1d(_Pool1d, _MaxPoolNd):
     """``torch.nn.MaxPool1d`` (``F.max_pool1d``)."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -1244,7 +1281,7 @@ class MaxPool1d(_Pool1d, MaxPool2d):
                             self.ceil_mode, self.return_indices)
 
 
-class AvgPool1d(_Pool1d, AvgPool2d):
+class AvgPool1d(_Pool1d, _AvgPoolNd):
     """``torch.nn.AvgPool1d`` (``F.avg_pool1d``); torch keeps the window as 1-tuples."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -1259,11 +1296,11 @@ class AvgPool1d(_Pool1d, AvgPool2d):
                             self.count_include_pad)
 
 
-class AdaptiveAvgPool1d(_Pool1d, AdaptiveAvgPool2d):
+class AdaptiveAvgPool1d(_Pool1d, _AdaptiveAvgPoolNd):
     function = staticmethod(F.adaptive_avg_pool1d)
 
 
-class AdaptiveMaxPool1d(_Pool1d, AdaptiveMaxPool2d):
+class AdaptiveMaxPool1d(_Pool1d, _AdaptiveMaxPoolNd):
     function = staticmethod(F.adaptive_max_pool1d)
 
 
@@ -1278,7 +1315,7 @@ class _Pool3d:
         F._adaptive_size(type(self).__name__, output_size, (1, 1, 1))
 
 
-class MaxPool3d(_Pool3d, MaxPool2d):
+class MaxPool3d(_Pool3d, _MaxPoolNd):
     """``torch.nn.MaxPool3d`` (``F.max_pool3d``)."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -1287,7 +1324,7 @@ class MaxPool3d(_Pool3d, MaxPool2d):
                             self.ceil_mode, self.return_indices)
 
 
-class AvgPool3d(_Pool3d, AvgPool2d):
+class AvgPool3d(_Pool3d, _AvgPoolNd):
     """``torch.nn.AvgPool3d`` (``F.avg_pool3d``)."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -1296,17 +1333,16 @@ class AvgPool3d(_Pool3d, AvgPool2d):
                             self.count_include_pad, self.divisor_override)
 
 
-class AdaptiveAvgPool3d(_Pool3d, AdaptiveAvgPool2d):
+class AdaptiveAvgPool3d(_Pool3d, _AdaptiveAvgPoolNd):
     function = staticmethod(F.adaptive_avg_pool3d)
 
 
-class AdaptiveMaxPool3d(_Pool3d, AdaptiveMaxPool2d):
+class AdaptiveMaxPool3d(_Pool3d, _AdaptiveMaxPoolNd):
     function = staticmethod(F.adaptive_max_pool3d)
 
 
-class MaxUnpool2d(Module):
-    """``torch.nn.MaxUnpool2d``: ``MaxPool2d(return_indices=True)``'s partial inverse
-    (``F.max_unpool2d``): ``unpool(*pool(x))`` keeps each window's maximum, zeros elsewhere."""
+class _MaxUnpoolNd(Module):
+    """torch's base of MaxUnpool1d / 2d / 3d (the 2-D layer's behaviour by default)."""
     _function, _layout = staticmethod(F.max_unpool2d), ((3, 4), "(N, C, H, W) or (C, H, W)")
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
@@ -1322,7 +1358,12 @@ class MaxUnpool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxUnpool1d(MaxUnpool2d):
+class MaxUnpool2d(_MaxUnpoolNd):
+    """``torch.nn.MaxUnpool2d``: ``MaxPool2d(return_indices=True)``'s partial inverse
+    (``F.max_unpool2d``): ``unpool(*pool(x))`` keeps each window's maximum, zeros elsewhere."""
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
     """``torch.nn.MaxUnpool1d`` (``F.max_unpool1d``); torch keeps the window as 1-tuples."""
     _function, _layout = staticmethod(F.max_unpool1d), ((2, 3), "(N, C, L) or (C, L)")
 
@@ -1332,7 +1373,7 @@ class MaxUnpool1d(MaxUnpool2d):
         self.kernel_size, self.stride, self.padding = (k,), (s,), (p,)
 
 
-class MaxUnpool3d(MaxUnpool2d):
+class MaxUnpool3d(_MaxUnpoolNd):
     """``torch.nn.MaxUnpool3d`` (``F.max_unpool3d``); the window kept as 3-tuples, as torch."""
     _function, _layout = staticmethod(F.max_unpool3d), ((4, 5), _LAYOUTS[3])
 
@@ -1426,64 +1467,101 @@ class _PadNd(Module):
 _SIDES = ("left", "right", "top", "bottom", "front", "back")
 
 
-class ZeroPad2d(_PadNd):
+class _ConstantPadNd(_PadNd):
+    """torch's base of ConstantPad1d / 2d / 3d (and so of ZeroPad1d / 2d / 3d)."""
+    named_repr = True
+
+
+class _ZeroPad:
+    """ZeroPad1d / 2d / 3d: a ConstantPad of value 0 (their subclass, as torch's), shown by the
+    padding alone."""
+    named_repr = False
+
+    def __init__(self, padding: Any):
+        super().__init__(padding, 0.0)
+
+
+class _ReflectionPadNd(_PadNd):
+    """torch's base of ReflectionPad1d / 2d / 3d."""
+    mode = "reflect"
+
     def __init__(self, padding: Any):
         super().__init__(padding)
 
 
-class ConstantPad2d(_PadNd):
-    named_repr = True
-
-
-class ReflectionPad2d(ZeroPad2d):
-    mode = "reflect"
-
-
-class ReplicationPad2d(ZeroPad2d):
+class _ReplicationPadNd(_PadNd):
+    """torch's base of ReplicationPad1d / 2d / 3d."""
     mode = "replicate"
 
+    def __init__(self, padding: Any):
+        super().__init__(padding)
 
-class CircularPad2d(ZeroPad2d):
+
+class _CircularPadNd(_PadNd):
+    """torch's base of CircularPad1d / 2d / 3d."""
     mode = "circular"
 
+    def __init__(self, padding: Any):
+        super().__init__(padding)
 
-class ZeroPad1d(ZeroPad2d):
+
+class ConstantPad1d(_ConstantPadNd):
     dims = 1
 
 
-class ConstantPad1d(ConstantPad2d):
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    pass
+
+
+class ReflectionPad1d(_ReflectionPadNd):
     dims = 1
 
 
-class ReflectionPad1d(ReflectionPad2d):
+class ReplicationPad1d(_ReplicationPadNd):
     dims = 1
 
 
-class ReplicationPad1d(ReplicationPad2d):
+class CircularPad1d(_CircularPadNd):
     dims = 1
 
 
-class CircularPad1d(CircularPad2d):
-    dims = 1
+class ConstantPad2d(_ConstantPadNd):
+    pass
 
 
-class ZeroPad3d(ZeroPad2d):
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    pass
+
+
+class ReflectionPad2d(_ReflectionPadNd):
+    pass
+
+
+class ReplicationPad2d(_ReplicationPadNd):
+    pass
+
+
+class CircularPad2d(_CircularPadNd):
+    pass
+
+
+class ConstantPad3d(_ConstantPadNd):
     dims = 3
 
 
-class ConstantPad3d(ConstantPad2d):
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    pass
+
+
+class ReflectionPad3d(_ReflectionPadNd):
     dims = 3
 
 
-class ReflectionPad3d(ReflectionPad2d):
+class ReplicationPad3d(_ReplicationPadNd):
     dims = 3
 
 
-class ReplicationPad3d(ReplicationPad2d):
-    dims = 3
-
-
-class CircularPad3d(CircularPad2d):
+class CircularPad3d(_CircularPadNd):
     dims = 3
 
 
@@ -1985,8 +2063,8 @@ class LocalResponseNorm(_FunctionLayer):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
-class LPPool1d(_FunctionLayer):
-    """``torch.nn.LPPool1d(norm_type, kernel_size, stride=None, ceil_mode=False)``: F.lp_pool1d."""
+class _LPPoolNd(_FunctionLayer):
+    """torch's base of LPPool1d / 2d / 3d (``norm_type, kernel_size, stride=None, ceil_mode``)."""
     params, function = ("norm_type", "kernel_size", "stride", "ceil_mode"), staticmethod(F.lp_pool1d)
 
     def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False):
@@ -1998,23 +2076,27 @@ class LPPool1d(_FunctionLayer):
         return ", ".join(f"{name}={getattr(self, name)}" for name in self.params)
 
 
-class LPPool2d(LPPool1d):
+class LPPool1d(_LPPoolNd):
+    """``torch.nn.LPPool1d(norm_type, kernel_size, stride=None, ceil_mode=False)``: F.lp_pool1d."""
+
+
+class LPPool2d(_LPPoolNd):
     """``torch.nn.LPPool2d(norm_type, kernel_size, stride=None, ceil_mode=False)``: F.lp_pool2d."""
     function = staticmethod(F.lp_pool2d)
 
 
-class LPPool3d(LPPool1d):
+class LPPool3d(_LPPoolNd):
     """``torch.nn.LPPool3d(norm_type, kernel_size, stride=None, ceil_mode=False)``: F.lp_pool3d."""
     function = staticmethod(F.lp_pool3d)
 
 
-class AlphaDropout(Dropout):
+class AlphaDropout(_DropoutNd):
     """``torch.nn.AlphaDropout(p=0.5, inplace=False)``: F.alpha_dropout (for SELU networks)."""
 
     function = staticmethod(F.alpha_dropout)
 
 
-class FeatureAlphaDropout(Dropout):
+class FeatureAlphaDropout(_DropoutNd):
     """``torch.nn.FeatureAlphaDropout(p=0.5, inplace=False)``: F.feature_alpha_dropout."""
 
     function = staticmethod(F.feature_alpha_dropout)
@@ -2061,8 +2143,9 @@ class ChannelShuffle(_FunctionLayer):
         return f"groups={self.groups}"
 
 
-class FractionalMaxPool2d(Module):
-    """``torch.nn.FractionalMaxPool2d(kernel_size, output_size=None, output_ratio=None,
+class _FractionalMaxPool(Module):
+    """FractionalMaxPool2d's and 3d's body (siblings in torch).
+    ``torch.nn.FractionalMaxPool2d(kernel_size, output_size=None, output_ratio=None,
     return_indices=False, _random_samples=None)``: F.fractional_max_pool2d, new window starts
     drawn each call unless ``_random_samples`` fixes them."""
     dims, function = 2, staticmethod(F.fractional_max_pool2d)
@@ -2090,7 +2173,11 @@ class FractionalMaxPool2d(Module):
                              self.return_indices, _random_samples=self._random_samples)
 
 
-class FractionalMaxPool3d(FractionalMaxPool2d):
+class FractionalMaxPool2d(_FractionalMaxPool):
+    """``torch.nn.FractionalMaxPool2d`` (F.fractional_max_pool2d)."""
+
+
+class FractionalMaxPool3d(_FractionalMaxPool):
     """``torch.nn.FractionalMaxPool3d(kernel_size, output_size=None, output_ratio=None,
     return_indices=False, _random_samples=None)``: F.fractional_max_pool3d."""
     dims, function = 3, staticmethod(F.fractional_max_pool3d)

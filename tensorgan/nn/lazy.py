@@ -219,9 +219,12 @@ class _LazyNormMixin(LazyModuleMixin):
 def _lazy_norm(plain: type, unbatched_rank: int) -> type:
     doc = f"``nn.Lazy{plain.__name__}``: {plain.__name__} whose num_features is read off the first input."
     layout = getattr(plain, "layout", "") or plain.layouts[plain.dims]
-    return type("Lazy" + plain.__name__, (_LazyNormMixin, plain),
-                {"cls_to_become": plain, "__doc__": doc, "__module__": __name__, "layout_text": layout,
-                 "unbatched_rank": unbatched_rank})
+    # torch's bases: _LazyNormBase and _BatchNorm / _InstanceNorm (not the plain layer, which
+    # it becomes when materialized); the plain layer's own attributes (ranks, layout) copied
+    own = {k: v for k, v in vars(plain).items() if not k.startswith("__")}
+    return type("Lazy" + plain.__name__, (_LazyNormMixin, plain.__base__),
+                {**own, "cls_to_become": plain, "__doc__": doc, "__module__": __name__,
+                 "layout_text": layout, "unbatched_rank": unbatched_rank})
 
 
 LazyBatchNorm1d = _lazy_norm(BatchNorm1d, 0)

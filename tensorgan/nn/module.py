@@ -307,6 +307,12 @@ class _LegacyStateDictHook:
         return self.hook(*args)
 
 
+def _resync(owner: "Module") -> None:
+    """A Sequential's forward tuple rebuilt after its ``_modules`` changed behind its back."""
+    if "_layers" in owner.__dict__ and hasattr(owner, "_sync"):
+        owner._sync()
+
+
 class _Registry(OrderedDict):
     """A Module's ``_parameters`` / ``_buffers`` / ``_modules``. tensorgan keeps every entry as a
     plain instance attribute too (an attribute read then needs no ``__getattr__``), so a write or
@@ -314,7 +320,13 @@ class _Registry(OrderedDict):
     weight-norm and spectral-norm re-parametrizations), ``m._modules[name] = new_layer`` (model
     surgery), ``m._buffers["x"] = t`` -- is mirrored onto that attribute (and a Sequential's
     forward list), as torch's lookup through the dicts sees it. Module's own methods use the
-    plain OrderedDict operations, so registering costs what it did."""
+    plain OrderedDict operations, so registering costs what it did.
+
+    ``copy.copy(module)`` shares the registries, as torch's shallow copy does: the copy is then
+    one of ``_copies`` (weak references), and every owner's attributes follow a write by any
+    of them (``m2.weight = p``: ``m.weight`` is ``p`` too, as in torch)."""
+
+    _copies: tuple = ()
 
     def __init__(self, owner: "Module", kind: str, items: Any = ()) -> None:
         OrderedDict.__init__(self)
@@ -325,10 +337,23 @@ class _Registry(OrderedDict):
     def __reduce__(self) -> tuple:          # copies and pickles are plain; Module.__setstate__
         return (OrderedDict, (list(self.items()),))     # re-wraps them for the new owner
 
+    def _owners(self) -> list:
+        """The live modules whose registry this is (more than one after ``copy.copy``)."""
+        refs = (self._owner,) + tuple(self._copies)
+        return [m for m in (r() for r in refs) if m is not None]
+
     def _mirror(self, key: Any, value: Any, deleted: bool) -> None:
-        owner = self._owner()
-        if owner is None or not isinstance(key, str):
+        if not isinstance(key, str):
             return
+        if self._copies:
+            for owner in self._owners():
+                self._mirror_one(owner, key, value, deleted)
+            return
+        owner = self._owner()
+        if owner is not None:
+            self._mirror_one(owner, key, value, deleted)
+
+    def _mirror_one(self, owner: "Module", key: str, value: Any, deleted: bool) -> None:
         if deleted:
             owner.__dict__.pop(key, None)
             if self._kind == "buffers":
@@ -338,8 +363,8 @@ class _Registry(OrderedDict):
             if self._kind == "buffers":
                 owner.__dict__.setdefault("_buffer_names", set()).add(key)
             object.__setattr__(owner, key, value)
-        if self._kind == "modules" and "_layers" in owner.__dict__ and hasattr(owner, "_sync"):
-            owner._sync()
+        if self._kind == "modules":
+            _resync(owner)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         OrderedDict.__setitem__(self, key, value)
@@ -403,6 +428,10 @@ class Module:
             registry = self.__dict__.get(name)
             if registry is not None and not isinstance(registry, _Registry):
                 object.__setattr__(self, name, _Registry(self, kind, registry))
+            elif isinstance(registry, _Registry) and registry._owner() is not self:
+                # copy.copy: the registry is shared with the original, as torch's (see _Registry)
+                registry._copies = [r for r in registry._copies if r() is not None] + [
+                    weakref.ref(self)]
 
     # -- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -444,11 +473,21 @@ class Module:
                 OrderedDict.pop(registry, name, None)     # plain dict ops: no _Registry mirroring
         if target is not None:   # an existing key keeps its place: state_dict order is stable
             OrderedDict.__setitem__(target, name, value)
+            if params._copies:   # copy.copy's modules share the registries: all see the value
+                for owner in params._owners():
+                    if owner is not self:
+                        object.__setattr__(owner, name, value)
+                        _resync(owner)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
-            OrderedDict.pop(registry, name, None)
+            if OrderedDict.pop(registry, name, _Registry._missing) is not _Registry._missing \
+                    and registry._copies:       # copy.copy's modules: gone from all of them
+                for owner in registry._owners():
+                    if owner is not self:
+                        owner.__dict__.pop(name, None)
+                        _resync(owner)
         self.__dict__.get("_buffer_names", set()).discard(name)   # a later assignment is plain
         self.__dict__.get("_non_persistent", set()).discard(name)
         object.__delattr__(self, name)

@@ -19,6 +19,7 @@ step).
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any, Callable, Iterable
@@ -88,25 +89,27 @@ def _host_array(value: Any) -> np.ndarray:
     return value.detach().numpy() if isinstance(value, Tensor) else as_host_array(value)
 
 
-# torch's implementation switches in its param groups: same arithmetic, nothing to restore here.
+# torch's implementation switches in its param groups: same arithmetic, kept for torch's layout.
 _TORCH_SWITCHES = ("foreach", "fused", "capturable", "differentiable")
 
 
-def _check_switches(owner: str, foreach: Any = None, fused: Any = None, capturable: Any = False,
-                    differentiable: Any = False) -> None:
+def _check_switches(owner: str, **switches: Any) -> dict[str, Any]:
     """torch's implementation switches as constructor arguments (nanoGPT's
     ``AdamW(groups, lr=lr, betas=betas, fused=True)``, ``SGD(..., foreach=False)``): accepted
     with no effect, as tensorgan has one update per device (its fused kernel where that
     applies), so the arithmetic is the same either way; ``capturable`` (CUDA-graph capture)
     likewise.  torch's refusals are kept: ``fused`` with ``foreach`` (or ``differentiable``);
     and ``differentiable=True`` (a step autograd can differentiate through) is refused, as
-    tensorgan's step updates the raw arrays outside the graph.  Not stored in the param groups
-    (``load_state_dict`` drops torch's)."""
-    for key, value in (("foreach", foreach), ("fused", fused)):
-        if value is not None and not isinstance(value, (bool, np.bool_, int, np.integer)):
-            raise ConfigError(f"{owner}: {key} must be None, True or False, got {value!r}")
-    for key, value in (("capturable", capturable), ("differentiable", differentiable)):
-        if not isinstance(value, (bool, np.bool_, int, np.integer)):
+    tensorgan's step updates the raw arrays outside the graph.  ``switches``: those the
+    optimizer has in torch (its keyword arguments); returned, as they go into its defaults and
+    param groups as torch's (so ``repr`` and ``state_dict`` have torch's keys)."""
+    foreach, fused = switches.get("foreach"), switches.get("fused")
+    differentiable = switches.get("differentiable", False)
+    for key, value in switches.items():
+        if key in ("foreach", "fused"):
+            if value is not None and not isinstance(value, (bool, np.bool_, int, np.integer)):
+                raise ConfigError(f"{owner}: {key} must be None, True or False, got {value!r}")
+        elif not isinstance(value, (bool, np.bool_, int, np.integer)):
             raise ConfigError(f"{owner}: {key} must be True or False, got {value!r}")
     if fused and foreach:
         raise ConfigError(f"{owner}: `fused` and `foreach` cannot be `True` together.")
@@ -116,6 +119,7 @@ def _check_switches(owner: str, foreach: Any = None, fused: Any = None, capturab
         raise ConfigError(f"{owner}: differentiable=True (an optimizer step that autograd can "
                           f"differentiate through) is not supported: tensorgan's step updates "
                           f"the parameters outside the autograd graph")
+    return switches
 
 
 def _saved_number(owner: str, key: str, index: int, value: Any) -> Any:
@@ -201,6 +205,16 @@ class ParamState:
         return f"<state of {len(self)} of {len(self._optimizer._states)} parameters>"
 
 
+def _recording_call(step: Callable[..., Any]) -> Callable[..., Any]:
+    """An Optimizer subclass's ``step`` that also marks the optimizer as stepped."""
+    @functools.wraps(step)
+    def wrapper(self: "Optimizer", *args: Any, **kwargs: Any) -> Any:
+        self._opt_called = True
+        return step(self, *args, **kwargs)
+    wrapper._records_call = True     # type: ignore[attr-defined]
+    return wrapper
+
+
 class Optimizer:
     """Holds parameter groups and per-parameter state; subclasses implement ``_update``."""
 
@@ -209,6 +223,14 @@ class Optimizer:
     optional_state_keys: tuple[str, ...] = ()  # arrays it may have
     scalar_state_keys: tuple[str, ...] = ()    # numbers it must have (NAdam's mu_product, ...)
     _decoupled = False                         # weight decay as AdamW's (torch's group flag)
+    _opt_called = False                        # step() ran since a scheduler was made on it
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass's own step() (LBFGS's, a user's) still records that it ran, for the
+        # lr schedulers' order warning (torch wraps optimizer.step for it)
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__ and not getattr(cls.__dict__["step"], "_records_call", False):
+            cls.step = _recording_call(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         self.defaults = defaults
@@ -272,6 +294,9 @@ class Optimizer:
             group["weight_decay"] = _check_number(name, "weight_decay", group["weight_decay"], low=0.0)
         if "maximize" in self.defaults:  # LBFGS has none
             _check_bool(name, group, "maximize")
+        present = {k: group[k] for k in _TORCH_SWITCHES if k in group}
+        if present:
+            _check_switches(name, **present)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (``set_to_none=False``: fill it with zeros instead)."""
@@ -282,6 +307,7 @@ class Optimizer:
         """One update of every parameter that has a gradient (under no graph: raw arrays).
         ``closure`` (as in PyTorch): re-evaluates the model and returns the loss, which step
         returns; it runs with gradients enabled, before the update."""
+        self._opt_called = True
         loss = None
         if closure is not None:
             with enable_grad():
@@ -406,7 +432,8 @@ class Optimizer:
         """Restore ``state_dict()`` output -- or a PyTorch optimizer's state dict converted to
         arrays / Tensors (its ``step`` and scalar entries may be 0-d arrays or Tensors; its
         implementation switches ``foreach`` / ``fused`` / ``capturable`` / ``differentiable``
-        are dropped).  Everything is checked before anything changes."""
+        are kept where this optimizer has them in torch, dropped elsewhere).  Everything is
+        checked before anything changes."""
         name = type(self).__name__
         states, groups = self._saved_layout(state_dict)
         params = self._params()
@@ -437,8 +464,8 @@ class Optimizer:
             new_states.append(entry)
         new_groups = []
         for g, pg in zip(groups, self.param_groups):
-            merged = {**pg, **{k: v for k, v in g.items()
-                               if k not in ("params", "num_params") and k not in _TORCH_SWITCHES}}
+            merged = {**pg, **{k: v for k, v in g.items() if k not in ("params", "num_params")
+                               and (k not in _TORCH_SWITCHES or k in self.defaults)}}
             self._check_torch_group(merged)
             if "betas" in merged:
                 merged["betas"] = tuple(merged["betas"])
@@ -480,10 +507,11 @@ class SGD(Optimizer):
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
                  maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None):
-        _check_switches("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=bool(nesterov),
-                                      maximize=maximize))
+        switches = _check_switches("SGD", foreach=foreach, fused=fused,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+            nesterov=bool(nesterov), maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -544,20 +572,22 @@ class Adam(Optimizer):
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False):
         name = type(self).__name__
-        _check_switches(name, foreach=foreach, fused=fused, capturable=capturable,
-                        differentiable=differentiable)
+        switches = _check_switches(name, foreach=foreach, fused=fused, capturable=capturable,
+                                   differentiable=differentiable)
         if not isinstance(decoupled_weight_decay, (bool, np.bool_)):
             raise ConfigError(f"{name}: decoupled_weight_decay must be True or False, got "
                               f"{decoupled_weight_decay!r}")
-        if decoupled_weight_decay:      # torch: Adam(decoupled_weight_decay=True) is AdamW
-            self._decoupled = True
+        # torch: Adam(decoupled_weight_decay=True) is AdamW (AdamW's own default: True)
+        decoupled = bool(decoupled_weight_decay) or self._decoupled
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled, **switches))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
         _check_betas(type(self).__name__, group)
         _check_bool(type(self).__name__, group, "amsgrad")
+        _check_bool(type(self).__name__, group, "decoupled_weight_decay")
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         xp = p.device.xp
@@ -567,7 +597,7 @@ class Adam(Optimizer):
         xp = p.device.xp
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if wd:
-            if self._decoupled:     # Adam(decoupled_weight_decay=True); AdamW decays before this
+            if group["decoupled_weight_decay"]:     # AdamW's rule (its default)
                 p.array *= p.array.dtype.type(1.0 - lr * wd)
             else:
                 grad = grad + wd * p.array
@@ -607,12 +637,6 @@ class AdamW(Adam):
                          amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                          capturable=capturable, differentiable=differentiable, fused=fused)
 
-    def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
-        decay = group["lr"] * group["weight_decay"]
-        if decay:
-            p.array *= p.array.dtype.type(1.0 - decay)
-        super()._update(p, grad, state, {**group, "weight_decay": 0.0})
-
 
 class RMSprop(Optimizer):
     """RMSprop, PyTorch's formulation (``alpha`` is the smoothing constant)::
@@ -634,10 +658,11 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False):
-        _check_switches("RMSprop", foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+        switches = _check_switches("RMSprop", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+            centered=centered, maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)

@@ -42,10 +42,11 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None):
-        _check_switches("Adagrad", foreach=foreach, fused=fused, differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+        switches = _check_switches("Adagrad", foreach=foreach, fused=fused,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -77,10 +78,10 @@ class Adadelta(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False, differentiable: bool = False):
-        _check_switches("Adadelta", foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+        switches = _check_switches("Adadelta", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -150,10 +151,10 @@ class Adamax(_AdamFamily):
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False):
-        _check_switches("Adamax", foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+        switches = _check_switches("Adamax", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp = p.device.xp
@@ -180,12 +181,12 @@ class NAdam(_AdamFamily):
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False):
-        _check_switches("NAdam", foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      momentum_decay=momentum_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+        switches = _check_switches("NAdam", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -221,11 +222,11 @@ class RAdam(_AdamFamily):
                  eps: float = 1e-8, weight_decay: float = 0.0, decoupled_weight_decay: bool = False,
                  *, foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
-        _check_switches("RAdam", foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+        switches = _check_switches("RAdam", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp, lr, (b1, b2) = p.device.xp, group["lr"], group["betas"]
@@ -258,10 +259,11 @@ class ASGD(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
                  t0: float = 1e6, weight_decay: float = 0.0, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False):
-        _check_switches("ASGD", foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
-                                      weight_decay=weight_decay, maximize=maximize))
+        switches = _check_switches("ASGD", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+            maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -296,9 +298,10 @@ class Rprop(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False):
-        _check_switches("Rprop", foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize))
+        switches = _check_switches("Rprop", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
+        super().__init__(params, dict(
+            **switches, lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize))
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)

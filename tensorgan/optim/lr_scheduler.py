@@ -37,6 +37,14 @@ __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", 
            "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "SequentialLR", "ChainedScheduler"]
 
 
+_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first value "
+    "of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
+
+
 class LRScheduler:
     """Base: ``last_epoch`` counts the ``step()`` calls; subclasses say what ``get_lr()`` is."""
 
@@ -54,6 +62,7 @@ class LRScheduler:
                                   f"parameter group {i} (load the optimizer's state first)")
         self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        optimizer._opt_called = False       # torch's order check counts steps from here on
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -86,8 +95,16 @@ class LRScheduler:
             epoch = _check_int(type(self).__name__, "step(epoch)", epoch, 0)
             warnings.warn(f"{type(self).__name__}.step(epoch) is deprecated, as in PyTorch: call "
                           f"step() once per epoch instead", UserWarning, stacklevel=2)
+        if self._step_count == 1:
+            self._check_order()
         self._step_count += 1
         self._update_lr(epoch)
+
+    def _check_order(self) -> None:
+        """torch's warning at the first step() after the constructor's, when the optimizer has
+        not stepped since this scheduler was made (the schedule's first value is skipped)."""
+        if not getattr(self.optimizer, "_opt_called", True):
+            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=3)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Advance one epoch (``get_lr``), or jump to ``epoch`` (the closed form where the
@@ -844,6 +861,9 @@ class SequentialLR(_SchedulerList):
         idx = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
         if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            if scheduler._step_count == 1:  # torch's step(0) there: its first step's check
+                scheduler._check_order()
+            scheduler._step_count += 1
             scheduler._update_lr(0)         # the next scheduler starts at its epoch 0
         else:
             scheduler.step()
