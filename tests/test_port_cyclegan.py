@@ -8,6 +8,9 @@ import tensorgan as tg
 import tensorgan.nn as nn
 from tensorgan.errors import InputTypeError
 
+# (these tests step schedulers without an optimizer step on purpose: torch's order warning)
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before:UserWarning")
+
 
 # -- InstanceNorm2d(momentum=None): torch's _NormBase accepts it --------------------------------
 def test_instance_norm_momentum_none_never_updates_running_stats():

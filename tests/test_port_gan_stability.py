@@ -14,6 +14,9 @@ import tensorgan as tg
 import tensorgan.nn as nn
 import tensorgan.nn.functional as F
 
+# (these tests step schedulers without an optimizer step on purpose: torch's order warning)
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before:UserWarning")
+
 
 # -- EqualLR: the weight leaves _parameters and is recomputed by a forward pre-hook ----------------
 class _EqualLR:

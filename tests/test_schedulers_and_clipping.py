@@ -11,6 +11,9 @@ from tensorgan import nn
 from tensorgan.errors import CheckpointError, ConfigError, InputTypeError, NonFiniteError
 from tensorgan.optim import lr_scheduler as L
 
+# (these tests step schedulers without an optimizer step on purpose: torch's order warning)
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before:UserWarning")
+
 
 def _optimizer(lr=0.1, second_lr=0.3):
     lin = nn.Linear(3, 2)

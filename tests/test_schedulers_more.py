@@ -13,6 +13,9 @@ from tensorgan.errors import ConfigError
 from tensorgan.optim import lr_scheduler as L
 from tensorgan.optim import swa_utils as S
 
+# (these tests step schedulers without an optimizer step on purpose: torch's order warning)
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before:UserWarning")
+
 BASES = np.array([0.1, 0.3])
 
 
