@@ -463,12 +463,14 @@ def _mark_saved_outputs_written(t: "Tensor") -> None:
             ctx.versions = tuple(None if v is None else -1 for v in ctx.versions)
 
 
-def _saves_alias(ctx: Function, array: Any) -> bool:
+def _saves_alias(ctx: Function, array: Any, skip_inputs: bool = False) -> bool:
     """Whether op context ``ctx`` holds ``array`` (its output) or a view of its memory for
     backward -- exp's or tanh's saved result, or an input the output is a view of: then the
     output cannot be written in place without changing what backward computes with.  Looks
     through the context's attributes and tuples / lists / dicts of them, three levels deep
-    (deeper nesting counts as an alias: refusing is safe, a missed alias is a wrong gradient)."""
+    (deeper nesting counts as an alias: refusing is safe, a missed alias is a wrong gradient).
+    ``skip_inputs``: only what the op saved, not the input Tensors it holds (a view's input is
+    its base: writing the view writes the base, which the version check covers)."""
     base = array if array.base is None else array.base
 
     def holds(v: Any, depth: int) -> bool:
@@ -482,7 +484,8 @@ def _saves_alias(ctx: Function, array: Any) -> bool:
             return depth >= 3 or any(holds(item, depth + 1) for item in v)
         return False
 
-    return any(holds(value, 0) for value in vars(ctx).values())
+    return any(holds(value, 0) for key, value in vars(ctx).items()
+               if not (skip_inputs and key == "inputs"))
 
 
 def _multi_views(pieces: list, op: str) -> tuple:
@@ -2678,7 +2681,8 @@ class Tensor:
                 raise AutogradError(f"{name} on a tensor autograd tracks is not supported: write "
                                      f"it out of place (x = f(x)), or under tensorgan.no_grad()")
             return self._rebase(name, out_of_place, operands)
-        if self._requires_grad and self._ctx is not None and _saves_alias(self._ctx, self.array):
+        if self._requires_grad and self._ctx is not None and _saves_alias(self._ctx, self.array,
+                                                                           skip_inputs=True):
             # (torch allows it and the version check refuses the backward of ops that used this
             # tensor; the op that made it is checked here, as it saved its own output)
             raise AutogradError(f"{name} under no_grad() on an op's result that requires grad "

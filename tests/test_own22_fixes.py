@@ -66,3 +66,37 @@ def test_batch_norm_backward_of_a_uniform_gradient_is_exactly_zero():
         gy[:, 0] = rng.standard_normal((4, 5, 5))
         y.backward(tg.tensor(gy))
         assert np.abs(x.grad.numpy()[:, 1]).max() == 0.0
+
+
+def test_write_under_no_grad_into_a_view_of_an_ops_result_as_torch():
+    # torch: the view's op saved nothing, so the write is allowed and the base's gradient is
+    # unchanged; where an op saved the written memory (exp's output, a product's input) backward
+    # is refused -- h22t's find (the view's own input, its base, was counted as saved)
+    from tensorgan.errors import AutogradError
+    x = tg.ones(3, 2, requires_grad=True)
+    a = x * 1
+    v = a[0]
+    with tg.no_grad():
+        v.add_(1)
+    a.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 2)))
+    x.grad = None
+    a = x * 1
+    u = a.unbind()[0]
+    with tg.no_grad():
+        u.add_(1)
+    a.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 2)))
+    e = x.exp()
+    ev = e[0]
+    with tg.no_grad():
+        ev.mul_(2)
+    with pytest.raises(AutogradError, match="saved"):
+        e.sum().backward()
+    a = x * 1
+    w = a[0]
+    s = (w * w).sum()
+    with tg.no_grad():
+        a.add_(1)
+    with pytest.raises(AutogradError, match="modified in place"):
+        s.backward()
