@@ -134,3 +134,27 @@ def test_gradient_penalty_of_a_linear_critic_and_its_weight_gradient():
     np.testing.assert_allclose(critic[1].weight.grad.numpy().ravel(), 10 * 2 * (norm - 1) * w / norm,
                                rtol=1e-10)
     assert fake.grad is None            # the penalty does not reach the generator
+
+
+# -- a learner's print(intermediate.grad) -----------------------------------------------------------
+def test_reading_a_non_leafs_grad_warns_as_torch():
+    x = tg.ones(3, requires_grad=True)
+    y = x * 2
+    y.sum().backward()
+    with pytest.warns(UserWarning, match=r"not a leaf Tensor .* use \.retain_grad\(\)"):
+        assert y.grad is None
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = x * 3
+        z.retain_grad()
+        z.sum().backward()
+        assert z.grad.tolist() == [1.0, 1.0, 1.0]           # retained: no warning
+        assert x.grad.tolist() == [5.0, 5.0, 5.0]           # a leaf: none
+        assert tg.ones(2).grad is None                      # no grad needed: a leaf too
+        with tg.no_grad():
+            assert (x * 2).grad is None                     # made outside the graph: a leaf
+        m = nn.Linear(2, 2)
+        m.register_buffer("made", x[:2] * 1.0)              # a graph result kept as a buffer
+        m.to("cpu").double().zero_grad()                    # module plumbing reads no .grad of it
+        (x * 4).zero_grad()
