@@ -329,10 +329,13 @@ def _load_source(source: Any, magic: bytes, path: Any = None) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # torch.save / torch.load's idiom: tg.save(G.state_dict(), "g.npz"); G.load_state_dict(tg.load(...))
 # ---------------------------------------------------------------------------------------------
-def save(obj: Any, f: Any) -> Path | None:
+def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: Any = None,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> Path | None:
     """Write a Tensor, an array, or a nested dict / list / tuple of them and JSON values (a model's
     or an optimizer's ``state_dict()``) to ``f`` -- a path (written atomically) or, as torch.save
-    takes, a binary file object open for writing -- in the checkpoint format, with no pickle.
+    takes, a binary file object open for writing -- in the checkpoint format, with no pickle
+    (torch.save's ``pickle_module`` / ``pickle_protocol`` / ``_use_new_zipfile_serialization`` /
+    ``_disable_byteorder_record`` are accepted for torch code and change nothing: one format).
     :func:`load` gives back the same structure (tuples as tuples, Tensors as CPU Tensors that
     require grad where the saved ones did); a Tensor or array saved twice is stored twice and
     comes back as two copies (torch keeps shared storage); a reference cycle is refused. A whole
@@ -353,11 +356,21 @@ def save(obj: Any, f: Any) -> Path | None:
     return None
 
 
-def load(f: Any, map_location: Any = None, *, weights_only: bool = True) -> Any:
+_PICKLE_LOAD_ARGS = ("encoding", "errors", "fix_imports")
+
+
+def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: Any = True,
+         mmap: Any = None, **pickle_load_args: Any) -> Any:
     """Read what :func:`save` wrote (Tensors come back as Tensors, on ``map_location``'s device
     or the CPU) from ``f``, a path or a binary file object open for reading (as torch.load); a
     training checkpoint comes back whole, as :func:`load_checkpoint` gives it.
-    ``weights_only`` is accepted for torch code: loading never runs code here (no pickle)."""
+    ``weights_only``, ``pickle_module``, ``mmap`` and pickle's ``encoding`` / ``errors`` /
+    ``fix_imports`` are accepted for torch code and change nothing: loading never unpickles
+    (so never runs code) and reads the whole file; another keyword is a TypeError, as
+    torch's unpickler raises."""
+    unknown = sorted(k for k in pickle_load_args if k not in _PICKLE_LOAD_ARGS)
+    if unknown:
+        raise TypeError(f"tg.load() got an unexpected keyword argument {unknown[0]!r}")
     if isinstance(f, (str, os.PathLike)):
         tree = load_checkpoint(f)
     elif callable(getattr(f, "read", None)):

@@ -1156,6 +1156,15 @@ class RemovableHandle:
 # ---------------------------------------------------------------------------------------------
 # Tensor
 # ---------------------------------------------------------------------------------------------
+# torch's words (TensorBase::grad), so a learner's habit of printing an intermediate's .grad is
+# pointed at retain_grad() / the leaf, as there
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.")
+
+
 class Tensor:
     """An n-dimensional float array on a device, with an optional gradient (or a bool mask, the
     result of a comparison: no gradient, see ``_compare``).
@@ -1309,8 +1318,13 @@ class Tensor:
 
     @property
     def grad(self) -> "Tensor | None":
-        """The accumulated gradient (a Tensor of this tensor's shape, dtype and device) or None."""
-        return self._grad
+        """The accumulated gradient (a Tensor of this tensor's shape, dtype and device) or None.
+        As torch, reading it on a non-leaf that keeps none (no ``retain_grad()``) warns: backward
+        fills only leaves' ``.grad``."""
+        g = self._grad
+        if g is None and self._ctx is not None and not self.is_leaf and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value: "Tensor | None") -> None:
@@ -1489,7 +1503,7 @@ class Tensor:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop the gradient (``set_to_none=False``: fill it with zeros, keeping the array)."""
-        if set_to_none or self.grad is None:
+        if set_to_none or self._grad is None:
             self.grad = None
         else:
             self.grad.array.fill(0)

@@ -38,7 +38,7 @@ def test_modulelist_iadd_registers_modules_and_parameters():
     y = tg.tensor(np.array([2, 0, 1, 2]))
     s = m(h, y)
     for i, d in enumerate([2, 0, 1, 2]):
-        np.testing.assert_allclose(s[i].detach().numpy(), m.unshared[d](h[i:i + 1])[0].detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(s[i].detach().numpy(), m.unshared[d](h[i:i + 1])[0].detach().numpy(), rtol=1e-5, atol=1e-6)   # float32, batched vs one row: BLAS may sum in another order
     # gradient reaches only the heads that were picked
     m2 = _Heads(3)
     m2(h, tg.tensor(np.array([0, 0, 2, 2]))).sum().backward()

@@ -720,7 +720,7 @@ class Module:
             if is_lazy(t) or t.ndim not in (4, 5):
                 continue
             t.array = relaid(t.array, t.device.xp)
-            if t.grad is not None:
+            if t._grad is not None:
                 t.grad.array = relaid(t.grad.array, t.grad.device.xp)
 
     def _to_one(self, target: Any) -> "Module":
@@ -731,7 +731,7 @@ class Module:
                     t._retarget(device, t.dtype)
                 elif t.device is not device:
                     t.array, t.device = move_array(t.array, t.device, device), device
-                    if t.grad is not None:
+                    if t._grad is not None:
                         t.grad = t.grad.to(device)
             return self
         dtype = _check_dtype(target)
@@ -742,7 +742,7 @@ class Module:
             if t.array.dtype.kind != "f":   # integer and bool buffers (counters, indices) stay
                 continue
             t.array = t.array.astype(dtype)
-            if t.grad is not None:        # the gradient follows, as in torch
+            if t._grad is not None:        # the gradient follows, as in torch
                 t.grad = Tensor._make(t.grad.array.astype(dtype), t.grad.device)
         return self
 
@@ -775,7 +775,7 @@ class Module:
             dev = target or t.device
             t.array, t.device = dev.xp.empty(t.array.shape, dtype=t.array.dtype), dev
             t._bump_version()
-            if t.grad is not None:
+            if t._grad is not None:
                 t.grad = Tensor._make(dev.xp.empty(t.grad.shape, dtype=t.grad.dtype), dev)
         return self
 
