@@ -130,3 +130,31 @@ def test_gradient_penalty_double_backward_through_a_linear_critic():
     gp.backward()
     np.testing.assert_allclose(critic[1].weight.grad.numpy(), 2 * (n - 1) * w / n, rtol=1e-12)
     assert fake.grad is None or np.abs(fake.grad.numpy()).max() == 0
+
+
+# ---- ProGAN / StyleGAN's get_loader: DataLoader(..., pin_memory=True) on a machine without GPU ----
+
+@pytest.mark.parametrize("accelerator", [False, True])
+def test_pin_memory_without_an_accelerator_warns_each_epoch_as_torchs(monkeypatch, accelerator):
+    import warnings
+    import tensorgan.accelerator
+    from tensorgan.data import DataLoader as TgLoader
+    from tensorgan.utils.data import DataLoader, TensorDataset
+    monkeypatch.setattr(tensorgan.accelerator, "is_available", lambda: accelerator)
+    data = TensorDataset(tg.zeros((4, 2)))
+    pinned = DataLoader(data, batch_size=2, shuffle=False, pin_memory=True)   # making it: silent
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            assert len([b for b in pinned]) == 2
+        for _ in TgLoader(tg.data.ArrayDataset(np.zeros((4, 1, 2, 2), np.uint8)), 2, pin_memory=True):
+            pass
+        for _ in DataLoader(data, batch_size=2, shuffle=False):
+            pass
+    messages = [str(w.message) for w in caught]
+    if accelerator:                 # batches need no pinning there: nothing to say
+        assert messages == []
+    else:
+        assert messages == ["'pin_memory' argument is set as true but no accelerator is found, "
+                            "then device pinned memory won't be used."] * 3
+        assert [w.filename for w in caught] == [__file__] * 3      # each points at its loop
