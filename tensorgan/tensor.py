@@ -2666,10 +2666,16 @@ class Tensor:
         return int(self.item())
 
     def __format__(self, spec: str) -> str:
-        """f"{loss:.3f}" formats a one-element tensor as its number, like PyTorch (and f"{loss}"
-        a 0-d one)."""
-        if (spec and self.array.size == 1) or self.array.ndim == 0:   # torch: a 0-d tensor formats as its number
+        """f"{loss:.3f}" formats a 0-d tensor as its number, as PyTorch's; f"{x}" is str(x).  A
+        format spec on a tensor with dims (even one element: ``loss.view(1)``) is refused with
+        a TypeError, as torch's (``object.__format__``): format ``x.item()`` or index it."""
+        if self.array.ndim == 0:          # torch: a 0-d tensor formats as its number
             return format(self.item(), spec)
+        if spec:
+            raise InputTypeError(f"unsupported format string {spec!r} passed to Tensor.__format__: "
+                                 f"a tensor of shape {tuple(self.shape)} formats only as a whole "
+                                 f"(f\"{{x}}\"); a number spec needs a 0-d tensor or a Python "
+                                 f"number: x.item(), or x[i] / x.mean()")
         return format(repr(self), spec)
 
     def _in_place(self, name: str, update: Callable[[Any], None],

@@ -89,7 +89,9 @@ def test_printoptions_precision_sci_mode_threshold_linewidth():
 
 
 def test_a_0d_tensor_formats_as_its_number():
-    assert f"{tg.tensor(2.5)}" == "2.5" and f"{tg.tensor(7)}" == "7" and f"{tg.tensor([2.5]):.1f}" == "2.5"
+    assert f"{tg.tensor(2.5)}" == "2.5" and f"{tg.tensor(7)}" == "7" and f"{tg.tensor(2.5):.1f}" == "2.5"
+    with pytest.raises(TypeError, match="Tensor.__format__"):    # torch: a spec needs 0-d
+        f"{tg.tensor([2.5]):.1f}"
     assert f"{tg.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
 
 

@@ -8,6 +8,9 @@ import copy
 import itertools
 import json
 import numbers
+import os
+import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any
 
@@ -126,6 +129,8 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         self._iteration += 1
+        if self.pin_memory:
+            _warn_unpinned()
         if self._kind == "iterable":
             return _LoaderIterator(self, self._iterable_batches(self._iteration))
         return _LoaderIterator(self, self._batches(self._iteration))
@@ -314,6 +319,19 @@ class _LoaderIterator:
 
     def __len__(self) -> int:
         return len(self._loader)
+
+
+def _warn_unpinned() -> None:
+    """torch's warning, each time a loader with ``pin_memory=True`` starts an epoch on a machine
+    without an accelerator (with one, tensorgan's batches need no pinning: nothing to say)."""
+    from ..accelerator import is_available
+    if not is_available():
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        frame, level = sys._getframe(1), 2         # pointed at the first frame outside tensorgan
+        while frame is not None and frame.f_code.co_filename.startswith(package):
+            frame, level = frame.f_back, level + 1
+        warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then "
+                      "device pinned memory won't be used.", stacklevel=level)
 
 
 def _check_dataset(dataset: Any) -> str:
