@@ -30,13 +30,14 @@ try:
     from tensorboard.plugins.hparams import metadata as _hp_meta
     from tensorboard.plugins.hparams import plugin_data_pb2 as _hp_data
     from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
+    from tensorboard.plugins.projector.projector_config_pb2 import EmbeddingInfo, ProjectorConfig
     from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
 except ImportError as exc:                          # pragma: no cover - depends on the machine
     raise ImportError(
         "tensorgan.utils.tensorboard needs the tensorboard package: "
         "pip install 'tensorgan[tensorboard]' (or pip install tensorboard)") from exc
-from google.protobuf import struct_pb2
+from google.protobuf import struct_pb2, text_format
 
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..tensor import Tensor
@@ -257,6 +258,53 @@ def _hparams(hparam_dict: dict, metric_dict: dict, domains: dict | None) -> tupl
     return exp, ssi, sei
 
 
+def _embedding_tag(tag: str) -> str:
+    """torch's SummaryWriter._encode: ``%``, ``/`` and ``\\`` percent-escaped (a tag is a folder)."""
+    return tag.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
+
+
+def _embedding_files(mat: np.ndarray, metadata: Any, label_img: Any, save_path: str,
+                     metadata_header: Any) -> None:
+    """torch's tensors.tsv / metadata.tsv / sprite.png for the embedding projector."""
+    if metadata is not None:
+        metadata = list(metadata)
+        if mat.shape[0] != len(metadata):
+            raise ShapeError(f"add_embedding: {len(metadata)} metadata labels for {mat.shape[0]} "
+                             "data points (mat's rows)")
+        if not metadata_header:
+            lines = [str(x) for x in metadata]
+        else:
+            if len(metadata_header) != len(metadata[0]):
+                raise ShapeError(f"add_embedding: metadata_header has {len(metadata_header)} "
+                                 f"columns but each metadata row {len(metadata[0])}")
+            lines = ["\t".join(str(e) for e in row) for row in [list(metadata_header)] + metadata]
+        with open(os.path.join(save_path, "metadata.tsv"), "wb") as f:
+            f.write(("\n".join(lines) + "\n").encode())
+    if label_img is not None:
+        from PIL import Image
+        imgs = _to_numpy(label_img, "add_embedding")
+        if imgs.ndim != 4 or imgs.shape[0] != mat.shape[0]:
+            raise ShapeError(f"add_embedding: label_img must be (N, C, H, W) with N = "
+                             f"{mat.shape[0]} (mat's rows), got shape {tuple(imgs.shape)}")
+        grid = _grid(imgs, ncols=int(np.ceil(imgs.shape[0] ** 0.5))).transpose(1, 2, 0)
+        side = grid.shape[1]                     # a square sprite, as wide as the grid
+        if grid.shape[0] > side:
+            raise ShapeError(f"add_embedding: label_img {tuple(imgs.shape)} does not fit a "
+                             f"square sprite {side} pixels wide (images taller than wide)")
+        square = np.zeros((side, side, 3))
+        square[:grid.shape[0]] = grid
+        buf = io.BytesIO()
+        Image.fromarray(np.uint8((square * 255).clip(0, 255))).save(buf, format="PNG")
+        with open(os.path.join(save_path, "sprite.png"), "wb") as f:
+            f.write(buf.getvalue())
+    if mat.ndim != 2:
+        raise ShapeError(f"add_embedding: mat must be 2-D (N data points, D features), got shape "
+                         f"{tuple(mat.shape)}")
+    with open(os.path.join(save_path, "tensors.tsv"), "wb") as f:
+        for row in mat:
+            f.write(("\t".join(str(v.item()) for v in row) + "\n").encode())
+
+
 # -- writers ---------------------------------------------------------------------------------------
 class FileWriter:
     """One event file in ``log_dir`` (tensorboard's EventFileWriter: queued, written by a thread
@@ -389,6 +437,40 @@ class SummaryWriter:
     def add_text(self, tag: str, text_string: str, global_step: Any = None,
                  walltime: float | None = None) -> None:
         self._add(_text(tag, text_string), global_step, walltime)
+
+    def add_embedding(self, mat: Any, metadata: Any = None, label_img: Any = None,
+                      global_step: Any = None, tag: str = "default",
+                      metadata_header: Any = None) -> None:
+        """Data for TensorBoard's embedding projector, laid out as torch's: ``mat`` (N, D) in
+        ``<log_dir>/<step:05d>/<tag>/tensors.tsv``, ``metadata`` (one label, or with
+        ``metadata_header`` one row, per point) in ``metadata.tsv``, ``label_img`` (N, C, H, W)
+        as a square ``sprite.png``, all listed in ``<log_dir>/projector_config.pbtxt``."""
+        mat = _to_numpy(mat, "add_embedding")
+        if global_step is None:
+            global_step = 0
+        subdir = f"{str(global_step).zfill(5)}/{_embedding_tag(tag)}"
+        save_path = os.path.join(self._get_file_writer().get_logdir(), subdir)
+        if os.path.exists(save_path):
+            if not os.path.isdir(save_path):
+                raise NotADirectoryError(f"Path: `{save_path}` exists, but is a file. "
+                                         "Cannot proceed.")
+            print("warning: Embedding dir exists, did you set global_step for add_embedding()?")
+        else:
+            os.makedirs(save_path)
+        _embedding_files(mat, metadata, label_img, save_path, metadata_header)
+        info = EmbeddingInfo(tensor_name=f"{tag}:{str(global_step).zfill(5)}",
+                             tensor_path=subdir + "/tensors.tsv")
+        if metadata is not None:
+            info.metadata_path = subdir + "/metadata.tsv"
+        if label_img is not None:
+            info.sprite.image_path = subdir + "/sprite.png"
+            info.sprite.single_image_dim.extend([label_img.shape[3], label_img.shape[2]])
+        if not hasattr(self, "_projector_config"):
+            self._projector_config = ProjectorConfig()
+        self._projector_config.embeddings.extend([info])
+        with open(os.path.join(self._get_file_writer().get_logdir(),
+                               "projector_config.pbtxt"), "wb") as f:
+            f.write(text_format.MessageToString(self._projector_config).encode())
 
     def add_pr_curve(self, tag: str, labels: Any, predictions: Any, global_step: Any = None,
                      num_thresholds: int = 127, weights: Any = None,
