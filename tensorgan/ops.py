@@ -661,6 +661,10 @@ class GetItem(Function):
         except IndexError as exc:
             if "integer" in str(exc):        # e.g. a float array as an index: a type problem
                 raise InputTypeError(f"index {key!r:.60} into a tensor of shape {x.shape}: {exc}") from None
+            if x.ndim == 0:                  # torch's hint: old code's loss.data[0] wants .item()
+                raise IndexOutOfRangeError(f"invalid index of a 0-dim tensor (index {key!r:.60}). "
+                                           "Use `tensor.item()` to convert a 0-dim tensor to a "
+                                           "Python number") from None
             raise IndexOutOfRangeError(f"index {key!r} into a tensor of shape {x.shape}: {exc}") from None
 
     def backward(self, g):
