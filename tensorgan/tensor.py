@@ -26,6 +26,7 @@ operand next to a float tensor (or a Python float) takes that float dtype -- tor
 """
 from __future__ import annotations
 
+import copy
 import copyreg
 import itertools
 import math
@@ -1190,6 +1191,25 @@ class Tensor:
         slots["_hooks"] = None
         slots.pop("_history", None)       # the old values' graph stays behind too
         return (getattr(self, "__dict__", None) or None, slots)
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """pickle / ``tg.save``: an op's result is stored as torch stores it, a leaf with its
+        ``requires_grad`` kept and no graph -- not its ``grad_fn`` and, through the saved inputs,
+        every weight behind it (``pickle.dump(samples)`` of ``G(fixed_z)``, the Udacity GAN
+        notebooks' habit, wrote the generator's weights once per sample, and the loaded
+        tensors' ``backward()`` ran into the copied graph). ``copy.deepcopy`` keeps the graph
+        (see ``__deepcopy__``)."""
+        rv = object.__reduce_ex__(self, protocol)
+        if self._ctx is None or len(rv) < 3 or not isinstance(rv[2], tuple):
+            return rv
+        d, slots = rv[2]
+        slots = dict(slots, _ctx=None)
+        return (rv[0], rv[1], (d, slots)) + tuple(rv[3:])
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        """``copy.deepcopy``: the default protocol (graph included for an op's result; torch
+        refuses to deepcopy a non-leaf, this library copies it as it always did)."""
+        return copy._reconstruct(self, memo, *object.__reduce_ex__(self, 4))
 
     def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None,
                  device: Any = None, size: Any = None):
