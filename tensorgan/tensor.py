@@ -2069,14 +2069,18 @@ class Tensor:
 
     def reshape(self, *sizes, shape=None) -> "Tensor":
         """``reshape(2, 3)``, ``reshape((2, 3))`` or ``reshape(shape=(2, 3))`` (torch's keyword)."""
-        if shape is None:
-            shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        return self._reshaped("reshape", sizes, shape, "shape")
+
+    def _reshaped(self, name: str, sizes: tuple, given: Any, keyword: str) -> "Tensor":
+        """reshape / view: the sizes given positionally (``2, 3`` or ``(2, 3)``) or by keyword."""
+        if given is None:
+            given = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         elif sizes:
-            _both("reshape", "shape")
-        shape = tuple(shape)
-        if shape and _below_minus_one(shape):         # NumPy reads any negative size as -1
-            _bad_size("reshape", shape)
-        return ops.Reshape.apply(self, shape)
+            _both(name, keyword)
+        given = tuple(given)
+        if given and _below_minus_one(given):         # NumPy reads any negative size as -1
+            _bad_size(name, given)
+        return ops.Reshape.apply(self, given)
 
     def view(self, *sizes, size=None) -> "Tensor":
         """``view(2, 3)``, ``view((2, 3))`` or ``view(size=(2, 3))`` (torch's keyword): reshape.
@@ -2084,14 +2088,7 @@ class Tensor:
         outside the graph; a different element size rescales the last dim)."""
         if len(sizes) == 1 and size is None and isinstance(sizes[0], (np.dtype, type)):
             return self._view_as_dtype(sizes[0])
-        if size is None:
-            size = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
-        elif sizes:
-            _both("view", "size")
-        size = tuple(size)
-        if size and _below_minus_one(size):         # NumPy reads any negative size as -1
-            _bad_size("view", size)
-        return ops.Reshape.apply(self, size)
+        return self._reshaped("view", sizes, size, "size")
 
     def _view_as_dtype(self, dtype: Any) -> "Tensor":
         dt = _check_dtype(dtype, any_kind=True)
