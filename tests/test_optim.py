@@ -59,7 +59,8 @@ def test_adam_fused_cpu_update_is_bit_identical_to_the_ufunc_sequence(monkeypatc
         monkeypatch.setattr(optim, "_fused_adam_applies", lambda *a: False)
         opt_u.step()
         monkeypatch.setattr(optim, "_fused_adam_applies", applies)
-    assert applies(fused.array, fused.grad.array, opt_f.state[0]["exp_avg"], opt_f.state[0]["exp_avg_sq"])
+    assert applies(fused.array, fused.grad.array, opt_f.state[0]["exp_avg"].array,
+                   opt_f.state[0]["exp_avg_sq"].array)
     np.testing.assert_array_equal(fused.numpy(), ufuncs.numpy())
     for key in ("exp_avg", "exp_avg_sq"):
         np.testing.assert_array_equal(opt_f.state[0][key], opt_u.state[0][key])
@@ -113,9 +114,10 @@ def test_state_dict_round_trip_continues_identically(cls, kwargs):
     a, b = run(o1, p1, GRADS[2:]), run(o2, p2, GRADS[2:])
     np.testing.assert_array_equal(a, b)
     assert o2.param_groups[0]["lr"] == 0.1
-    # the state is plain data: arrays, ints, floats, lists
+    # torch's layout: CPU Tensors, the step a 0-d float32 one (SGD keeps none, as torch's)
     entry = sd["state"][0]
-    assert all(isinstance(v, (np.ndarray, int)) for v in entry.values())
+    assert all(isinstance(v, tg.Tensor) and v.device.type == "cpu" for v in entry.values())
+    assert "step" not in entry if cls is SGD else entry["step"].dtype == np.float32
 
 
 def test_load_state_dict_rejects_mismatches():

@@ -58,7 +58,8 @@ def test_adam_loads_a_torch_layout_dict_with_tensor_values_and_a_float_step():
                                     "foreach": None, "capturable": False, "differentiable": False,
                                     "fused": None, "decoupled_weight_decay": False, "params": [0]}]}
     opt.load_state_dict(torch_like)
-    assert opt.state[p]["step"] == 3 and isinstance(opt.state[p]["step"], int)
+    assert opt.state[p]["step"].item() == 3 and opt.state[p]["step"].dtype == np.float32
+    assert isinstance(opt._states[0]["step"], int)     # the update's own count: an int
     assert {"foreach", "fused", "capturable", "differentiable",
             "decoupled_weight_decay"} <= set(opt.param_groups[0])      # kept, as torch's
     g = np.array([0.5, -1.0, 2.0, 0.0])
@@ -96,6 +97,8 @@ def test_json_round_trip_and_the_older_list_layout_resume_identically():
     opt = tg.optim.RMSprop(p, lr=1e-2, momentum=0.5, centered=True)
     run(opt, p, 2, 1)
     sd, weights = opt.state_dict(), [q.detach().numpy().copy() for q in p]
+    sd["state"] = {i: {k: v.numpy() if v.ndim else v.item() for k, v in s.items()}   # Tensors
+                   for i, s in sd["state"].items()}
     arrays = {(i, k): v for i, s in sd["state"].items() for k, v in s.items() if isinstance(v, np.ndarray)}
     as_json = json.loads(json.dumps({**sd, "state": {i: {k: v for k, v in s.items() if (i, k) not in arrays}
                                                      for i, s in sd["state"].items()}}))
@@ -144,12 +147,12 @@ def test_scalar_state_entries_may_be_0d_tensors_or_arrays():
     opt.load_state_dict({"state": {0: {"step": np.array(2.0, np.float32), "mu_product": tg.tensor(0.8),
                                        "exp_avg": np.zeros(2), "exp_avg_sq": np.zeros(2)}},
                          "param_groups": [{**opt.state_dict()["param_groups"][0], "params": [0]}]})
-    assert opt.state[p]["step"] == 2 and opt.state[p]["mu_product"] == pytest.approx(0.8)
+    assert opt.state[p]["step"] == 2 and opt.state[p]["mu_product"].item() == pytest.approx(0.8)
     opt = tg.optim.ASGD([p])
     opt.load_state_dict({"state": {0: {"step": tg.tensor(1.0), "eta": tg.tensor(0.01), "mu": np.array(1.0),
                                        "ax": np.zeros(2)}},
                          "param_groups": opt.state_dict()["param_groups"]})
-    assert opt.state[p]["eta"] == pytest.approx(0.01)
+    assert opt.state[p]["eta"].item() == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize("bad, match", [

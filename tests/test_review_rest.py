@@ -118,11 +118,11 @@ def test_lbfgs_loads_torch_layout_state():
     s = mine["state"][0]
     # torch.optim.LBFGS's state: no "step"; the curvature pairs and ro as lists (ro of 0-d
     # tensors), H_diag a 0-d tensor, plus its scratch list "al"
-    torch_state = {"func_evals": s["func_evals"], "n_iter": s["n_iter"], "d": s["d"].copy(),
-                   "t": s["t"], "old_dirs": [r.copy() for r in s["old_dirs"]],
-                   "old_stps": [r.copy() for r in s["old_stps"]],
+    torch_state = {"func_evals": s["func_evals"], "n_iter": s["n_iter"], "d": s["d"].clone(),
+                   "t": s["t"], "old_dirs": [r.clone() for r in s["old_dirs"]],
+                   "old_stps": [r.clone() for r in s["old_stps"]],
                    "ro": [np.array(v) for v in s["ro"]], "H_diag": np.array(s["H_diag"]),
-                   "prev_flat_grad": s["prev_flat_grad"].copy(), "prev_loss": s["prev_loss"],
+                   "prev_flat_grad": s["prev_flat_grad"].clone(), "prev_loss": s["prev_loss"],
                    "al": [None] * 3}
     w2, opt2, closure2 = _lbfgs_clone(w)
     opt2.load_state_dict({"state": {0: torch_state}, "param_groups": mine["param_groups"]})

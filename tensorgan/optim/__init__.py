@@ -8,28 +8,33 @@ fused kernel pass per parameter (``kernels.*.adam_update``), the other paths Num
 formulas are PyTorch's, so a tensorgan run can be checked against a PyTorch one step by step.
 
 ``state_dict()`` is plain data in PyTorch's layout: ``{"type": the optimizer's class name,
-"state": {parameter index: dict of arrays and numbers} (only parameters that have state),
+"state": {parameter index: dict of Tensors} (only parameters that have state),
 "param_groups": [hyperparameters and "params", the list of the group's parameter indices]}``; it
 survives a round trip through JSON + npz without pickle (``tensorgan.save`` keeps the int keys).
+Its arrays are CPU Tensors over host copies, ``step`` (and NAdam's ``mu_product``, ASGD's
+``eta`` / ``mu``) 0-d Tensors of torch's scalar dtype (float32; float64 under
+``set_default_dtype(float64)``), as torch's.
 ``load_state_dict`` also takes a torch optimizer's state dict converted to arrays or Tensors
 (``step`` a 0-d float there), and the older tensorgan layout (``"state"`` a list by position,
 groups with ``"num_params"``) so earlier checkpoints resume.  ``optimizer.state`` is PyTorch's
-view of the same dicts: ``opt.state[p]["exp_avg"]`` for a parameter ``p`` (``{}`` before its first
-step).
+view of the same state: ``opt.state[p]["exp_avg"]`` for a parameter ``p`` is a Tensor over the
+very array the update writes in place, ``opt.state[p]["step"]`` a 0-d float Tensor (empty before
+its first step); underneath, the update keeps raw arrays and Python numbers (see ``_StateView``).
 """
 from __future__ import annotations
 
 import functools
 import math
 import warnings
+from collections.abc import MutableMapping
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from ..backend import as_host_array
-from ..errors import CheckpointError, ConfigError, InputTypeError
+from ..errors import CheckpointError, ConfigError, InputTypeError, ShapeError
 from ..kernels.reference.optim import adam_update as reference_adam_update
-from ..tensor import Tensor, enable_grad
+from ..tensor import Tensor, enable_grad, get_default_dtype
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
            "RAdam", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils", "Adafactor", "Muon", "SparseAdam"]
@@ -149,11 +154,119 @@ def _host_copy(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value.get()  # cupy -> host
 
 
+def _scalar_dtype() -> np.dtype:
+    """torch's ``_get_scalar_dtype()``: the dtype of ``step`` and the other scalar state (NAdam's
+    ``mu_product``, ASGD's ``eta`` / ``mu``): float64 under ``set_default_dtype(float64)``, else
+    float32."""
+    return np.dtype(np.float64) if get_default_dtype() == np.float64 else np.dtype(np.float32)
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__")
+
+
+class _StateView(MutableMapping):
+    """``optimizer.state[p]``: one parameter's state as torch shows it -- each state array as a
+    Tensor wrapping the very array the update writes in place (no copy; the wrapper is made on
+    first access and kept while the array is the same), ``step`` (and NAdam's ``mu_product``,
+    ASGD's ``eta`` / ``mu``) as a 0-d float Tensor of torch's scalar dtype (on the CPU, as
+    torch's).  Underneath, the optimizer keeps plain arrays and Python numbers, so ``step()``
+    pays nothing for this view.  The numbers are snapshots: a 0-d Tensor read here does not
+    follow later steps, and an in-place change to it is kept only when written back
+    (``state["step"] += 1`` writes back, as Python's augmented assignment stores the result).
+    Writes store arrays under the Tensor (the same memory where dtype and device match) and
+    numbers as numbers, so the update still finds what it expects; a subclass that brings its
+    own ``step()`` (a torch-style custom optimizer) stores what it writes as it is."""
+
+    __slots__ = ("_optimizer", "_index", "_tensors")
+
+    def __init__(self, optimizer: "Optimizer", index: int):
+        self._optimizer, self._index = optimizer, index
+        self._tensors: dict[str, Tensor] = {}
+
+    def _raw(self) -> dict[str, Any] | None:
+        return self._optimizer._states[self._index]
+
+    def _visible(self, raw: dict[str, Any]) -> list[str]:
+        hidden = self._optimizer._hidden_state_keys
+        return [k for k, v in raw.items() if v is not None and k not in hidden]
+
+    def __getitem__(self, key: str) -> Any:
+        raw = self._raw()
+        if raw is None or raw.get(key) is None or key in self._optimizer._hidden_state_keys:
+            raise KeyError(key)
+        value = raw[key]
+        cached = self._tensors.get(key)
+        if _is_array(value):
+            if cached is None or cached.array is not value:
+                p = self._optimizer._params()[self._index]
+                cached = self._tensors[key] = Tensor._from(value, device=p.device)
+            return cached
+        if isinstance(value, list) and value and all(_is_array(v) for v in value):
+            p = self._optimizer._params()[self._index]     # LBFGS's history: a list of Tensors
+            return [Tensor._from(v, device=p.device) for v in value]
+        if self._optimizer._scalar_state(key) and isinstance(value, (int, float, np.number)) \
+                and not isinstance(value, bool):
+            dtype = _scalar_dtype()
+            if cached is None or cached.array.dtype != dtype or cached.array.item() != value:
+                cached = self._tensors[key] = Tensor._from(np.array(value, dtype=dtype),
+                                                                device="cpu")
+            return cached
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        opt = self._optimizer
+        if opt._states[self._index] is None:      # a built-in's fresh state, so step() finds it
+            opt._states[self._index] = (opt._new_state(self._index, opt._params()[self._index])
+                                        if opt._builtin_update() else {})
+        raw = opt._states[self._index]
+        self._tensors.pop(key, None)
+        if not opt._builtin_update():          # a custom optimizer's own state: kept as written
+            raw[key] = value
+            return
+        name, p = type(opt).__name__, opt._params()[self._index]
+        if key in opt.state_keys + opt.optional_state_keys and value is not None:
+            arr = value.array if isinstance(value, Tensor) else value
+            arr = p.device.xp.asarray(arr, dtype=p.dtype)      # the same array where it can be
+            wanted = opt._state_shape(p, key)
+            if arr.shape != wanted:
+                raise ShapeError(f"{name}.state[p][{key!r}] must have shape {wanted} (the "
+                                 f"parameter has {p.shape}), got {arr.shape}")
+            raw[key] = arr
+            if isinstance(value, Tensor) and value.array is arr:
+                self._tensors[key] = value
+        elif key == "step":
+            raw[key] = int(_saved_number(name, key, self._index, value))
+        elif key in opt.scalar_state_keys:
+            raw[key] = float(_saved_number(name, key, self._index, value))
+        else:
+            raw[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        raw = self._raw()
+        if raw is None or key not in raw:
+            raise KeyError(key)
+        del raw[key]
+        self._tensors.pop(key, None)
+
+    def __iter__(self):
+        raw = self._raw()
+        return iter([] if raw is None else self._visible(raw))
+
+    def __len__(self) -> int:
+        raw = self._raw()
+        return 0 if raw is None else len(self._visible(raw))
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
 class ParamState:
-    """``optimizer.state``: each parameter's state dict, looked up by the parameter itself (as in
-    PyTorch: ``opt.state[p]["exp_avg"]``; ``{}`` for a parameter not yet stepped) or by its position
-    among the optimizer's parameters (``opt.state[0]``: the dict or None, as ``state_dict()``
-    stores it).  Iterating gives the parameters that have state."""
+    """``optimizer.state``: each parameter's state, looked up by the parameter itself (as in
+    PyTorch: ``opt.state[p]["exp_avg"]``, a Tensor; empty before its first step) or by its
+    position among the optimizer's parameters (``opt.state[0]``: the state, or None before its
+    first step).  Each state is a :class:`_StateView` (Tensors over the arrays the update
+    writes).  Iterating gives the parameters that have state."""
 
     def __init__(self, optimizer: "Optimizer"):
         self._optimizer = optimizer
@@ -166,25 +279,28 @@ class ParamState:
                        f"not one of the optimizer's parameters")
 
     def __getitem__(self, key: Any) -> Any:
-        states = self._optimizer._states
         if isinstance(key, Tensor):
-            s = states[self._position(key)]
-            return {} if s is None else s
+            return self._optimizer._state_view(self._position(key))
         if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-            return states[key]
+            index = int(key)
+            if self._optimizer._states[index] is None:
+                return None
+            return self._optimizer._state_view(index % len(self._optimizer._states))
         raise InputTypeError(f"{type(self._optimizer).__name__}.state: index it with a parameter "
                              f"or its position, got {type(key).__name__}")
 
     def __contains__(self, key: Any) -> bool:
         try:
-            return isinstance(key, Tensor) and self._optimizer._states[self._position(key)] is not None
+            return isinstance(key, Tensor) and len(self[key]) > 0
         except KeyError:
             return False
 
-    def items(self) -> list[tuple[Tensor, dict[str, Any]]]:
-        out = [(p, s) for p, s in zip(self._optimizer._params(), self._optimizer._states)
+    def items(self) -> list[tuple[Tensor, Any]]:
+        opt = self._optimizer
+        out = [(p, opt._state_view(i)) for i, (p, s) in enumerate(zip(opt._params(), opt._states))
                if s is not None]
-        if getattr(self._optimizer, "_has_duplicates", False):   # a dict by parameter, as torch's
+        out = [(p, v) for p, v in out if len(v)]
+        if getattr(opt, "_has_duplicates", False):   # a dict by parameter, as torch's
             seen: set = set()
             out = [(p, s) for p, s in out if not (id(p) in seen or seen.add(id(p)))]
         return out
@@ -192,7 +308,7 @@ class ParamState:
     def keys(self) -> list[Tensor]:
         return [p for p, _ in self.items()]
 
-    def values(self) -> list[dict[str, Any]]:
+    def values(self) -> list[Any]:
         return [s for _, s in self.items()]
 
     def __iter__(self):
@@ -223,6 +339,7 @@ class Optimizer:
     optional_state_keys: tuple[str, ...] = ()  # arrays it may have
     scalar_state_keys: tuple[str, ...] = ()    # numbers it must have (NAdam's mu_product, ...)
     _decoupled = False                         # weight decay as AdamW's (torch's group flag)
+    _hidden_state_keys: tuple[str, ...] = ()   # kept here, absent from torch's state (SGD's step)
     _opt_called = False                        # step() ran since a scheduler was made on it
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -287,6 +404,35 @@ class Optimizer:
     def _params(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
 
+    def _state_view(self, index: int) -> _StateView:
+        """Position ``index``'s torch-style state view (one per position, made on first use)."""
+        views = self.__dict__.setdefault("_state_views", {})
+        view = views.get(index)
+        if view is None:
+            view = views[index] = _StateView(self, index)
+        return view
+
+    def _builtin_update(self) -> bool:
+        """Whether this optimizer's step is the base class's over ``_update`` (a built-in one,
+        whose state layout is known), not a subclass's own ``step()``."""
+        return type(self)._update is not Optimizer._update
+
+    def _scalar_state(self, key: str) -> bool:
+        """Whether state entry ``key`` is a number torch keeps as a 0-d float Tensor."""
+        return self._builtin_update() and (key == "step" or key in self.scalar_state_keys)
+
+    def _public_saved(self, key: str, value: Any) -> Any:
+        """A state entry as ``state_dict()`` gives it: arrays (and Tensors) as CPU Tensors over
+        host copies, ``step`` and the scalar entries as 0-d Tensors of torch's scalar dtype."""
+        if isinstance(value, Tensor):
+            return Tensor._from(_host_array(value).copy(), device="cpu")
+        if _is_array(value):
+            return Tensor._from(_host_copy(value), device="cpu")
+        if self._scalar_state(key) and isinstance(value, (int, float, np.number)) \
+                and not isinstance(value, bool):
+            return Tensor._from(np.array(value, dtype=_scalar_dtype()), device="cpu")
+        return value
+
     def _validate(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
         group["lr"] = _check_number(name, "lr", group["lr"], low=0.0)
@@ -350,8 +496,11 @@ class Optimizer:
         """Host copies of the per-parameter state plus the hyperparameters, as plain data, in
         PyTorch's layout: ``"state"`` maps a parameter's index to its state (only parameters
         that have state), each group's ``"params"`` lists its parameters' indices."""
-        state = {i: {k: _host_copy(v) for k, v in s.items()}
+        hidden = self._hidden_state_keys
+        state = {i: {k: self._public_saved(k, v) for k, v in s.items()
+                     if v is not None and k not in hidden}
                  for i, s in enumerate(self._states) if s is not None}
+        state = {i: s for i, s in state.items() if s}    # torch: no entry for an empty state
         groups, start = [], 0
         for pg in self.param_groups:
             g = {k: (list(v) if isinstance(v, tuple) else v) for k, v in pg.items() if k != "params"}
@@ -502,6 +651,7 @@ class SGD(Optimizer):
     on the first step) and ``g = buf`` (or ``g + momentum * buf`` with nesterov); ``p -= lr * g``."""
 
     optional_state_keys = ("momentum_buffer",)  # absent until a step with momentum > 0
+    _hidden_state_keys = ("step",)             # counted here; torch's SGD keeps no step
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
@@ -539,13 +689,6 @@ class SGD(Optimizer):
             grad = grad + momentum * buf if group["nesterov"] else buf
         state["step"] += 1
         p.array -= lr * grad
-
-    def state_dict(self) -> dict[str, Any]:
-        sd = super().state_dict()
-        # A never-created momentum buffer (momentum=0) is not state: drop the None.
-        sd["state"] = {i: {k: v for k, v in s.items() if v is not None}
-                       for i, s in sd["state"].items()}
-        return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)

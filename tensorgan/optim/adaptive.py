@@ -12,7 +12,8 @@ from typing import Any, Iterable
 
 from ..errors import ConfigError
 from ..tensor import Tensor
-from . import Optimizer, _check_betas, _check_bool, _check_number, _check_switches, _decayed_grad
+from . import (Optimizer, _check_betas, _check_bool, _check_number, _check_switches, _decayed_grad,
+               _scalar_dtype)
 
 __all__ = ["Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
 
@@ -201,7 +202,8 @@ class NAdam(_AdamFamily):
         grad, t = self._moments(p, grad, state, group)
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        state["mu_product"] = prod = state["mu_product"] * mu
+        # torch keeps mu_product a 0-d tensor of its scalar dtype: rounded to it, as there
+        state["mu_product"] = prod = float(_scalar_dtype().type(state["mu_product"] * mu))
         denom = xp.sqrt(state["exp_avg_sq"] / (1 - b2 ** t)) + group["eps"]
         p.array -= lr * (1.0 - mu) / (1.0 - prod) * (grad / denom)
         p.array -= lr * mu_next / (1.0 - prod * mu_next) * (state["exp_avg"] / denom)
@@ -271,8 +273,9 @@ class ASGD(Optimizer):
             group[key] = _check_number("ASGD", key, group[key])
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        rounded = _scalar_dtype().type    # torch keeps eta and mu 0-d tensors of its scalar dtype
         if "ax" not in state:
-            state.update(eta=group["lr"], mu=1.0, ax=p.device.xp.zeros_like(p.array))
+            state.update(eta=float(rounded(group["lr"])), mu=1.0, ax=p.device.xp.zeros_like(p.array))
         lr, lambd = group["lr"], group["lambd"]
         grad = _decayed_grad(p, grad, group)
         state["step"] = t = state["step"] + 1
@@ -283,8 +286,8 @@ class ASGD(Optimizer):
             state["ax"] += state["mu"] * (p.array - state["ax"])
         else:
             state["ax"][...] = p.array
-        state["eta"] = lr / (1 + lambd * lr * t) ** group["alpha"]
-        state["mu"] = 1 / max(1, t - group["t0"])
+        state["eta"] = float(rounded(lr / (1 + lambd * lr * t) ** group["alpha"]))
+        state["mu"] = float(rounded(1 / max(1, t - group["t0"])))
 
 
 class Rprop(Optimizer):

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
-from ..tensor import enable_grad
+from ..tensor import Tensor, enable_grad
 from . import Optimizer, _check_number, _host_array
 from .lr_scheduler import _check_int
 
@@ -251,16 +251,17 @@ class LBFGS(Optimizer):
             self._states[0] = s
         if s is not None:
             n = sum(p.size for p in self.param_groups[0]["params"])
+            params_dtype = self.param_groups[0]["params"][0].dtype
             saved = {k: v for k, v in s.items() if k not in self._ARRAYS + self._HISTORY + ("ro",)}
-            for key in self._ARRAYS:
+            for key in self._ARRAYS:      # CPU Tensors over host copies, as the base class's
                 if key in s:
-                    saved[key] = _host_array(s[key]).copy()
+                    saved[key] = Tensor._from(_host_array(s[key]).copy(), device="cpu")
             for key in self._HISTORY:
                 if key in s:
-                    saved[key] = (np.stack([_host_array(v) for v in s[key]]) if s[key]
-                                  else np.zeros((0, n)))
+                    saved[key] = Tensor._from(np.stack([_host_array(v) for v in s[key]]) if s[key]
+                                              else np.zeros((0, n), dtype=params_dtype), device="cpu")
             if "ro" in s:
-                saved["ro"] = np.asarray(s["ro"], dtype=np.float64)
+                saved["ro"] = Tensor._from(np.asarray(s["ro"], dtype=np.float64), device="cpu")
             sd["state"][0] = saved
         return sd
 

@@ -109,6 +109,7 @@ class Muon(Optimizer):
     to the last bit."""
 
     state_keys = ("momentum_buffer",)
+    _hidden_state_keys = ("step",)     # counted here; torch's Muon keeps no step
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, weight_decay: float = 0.1,
                  momentum: float = 0.95, nesterov: bool = True,
