@@ -3001,12 +3001,19 @@ class Tensor:
         return out if fmt is mf.contiguous_format else _to_format(out, fmt, "clone")
 
     def __eq__(self, other: Any) -> "Tensor":       # type: ignore[override]
+        if not (isinstance(other, _COMPARABLE) or hasattr(other, "__cuda_array_interface__")):
+            return NotImplemented   # pytest.approx, None, a string: Python's fallback, as torch's
         return self._compare(other, "equal")
 
     def __ne__(self, other: Any) -> "Tensor":       # type: ignore[override]
+        if not (isinstance(other, _COMPARABLE) or hasattr(other, "__cuda_array_interface__")):
+            return NotImplemented
         return self._compare(other, "not_equal")
 
     __hash__ = object.__hash__                       # identity, as torch's
+
+
+_COMPARABLE = (Tensor, int, float, np.generic, np.ndarray, list, tuple)   # what == compares by value
 
 
 def _max_min_arguments(dim: Any = None, keepdim: bool = False, *, other: Any = None) -> tuple:

@@ -100,3 +100,14 @@ def test_write_under_no_grad_into_a_view_of_an_ops_result_as_torch():
         a.add_(1)
     with pytest.raises(AutogradError, match="modified in place"):
         s.backward()
+
+
+def test_equality_with_an_unknown_object_falls_back_as_torchs():
+    # torch's == returns NotImplemented for objects it does not know: pytest.approx compares,
+    # None / a string / any object give False (!= True) instead of an error
+    x = tg.tensor(0.8)
+    assert x == pytest.approx(0.8) and not (x != pytest.approx(0.8))
+    assert (x == None) is False and (x != None) is True    # noqa: E711
+    assert (x == "a") is False and (x == object()) is False
+    np.testing.assert_array_equal((tg.tensor([1.0, 2.0]) == np.array([1.0, 3.0])).numpy(), [True, False])
+    np.testing.assert_array_equal((tg.tensor([1.0, 2.0]) != 2.0).numpy(), [True, False])
