@@ -1193,9 +1193,9 @@ class Tensor:
         return (getattr(self, "__dict__", None) or None, slots)
 
     def __reduce_ex__(self, protocol: int) -> tuple:
-        """pickle / ``tg.save``: an op's result is stored as torch stores it, a leaf with its
-        ``requires_grad`` kept and no graph -- not its ``grad_fn`` and, through the saved inputs,
-        every weight behind it (``pickle.dump(samples)`` of ``G(fixed_z)``, the Udacity GAN
+        """pickle / ``copy.copy`` (``tg.save`` never pickles): an op's result is stored as torch
+        stores it, a leaf with its ``requires_grad`` kept and no graph -- not its ``grad_fn`` and,
+        through the saved inputs, every weight behind it (``pickle.dump(samples)`` of ``G(fixed_z)``, the Udacity GAN
         notebooks' habit, wrote the generator's weights once per sample, and the loaded
         tensors' ``backward()`` ran into the copied graph). ``copy.deepcopy`` keeps the graph
         (see ``__deepcopy__``)."""
