@@ -36,7 +36,12 @@ __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "Fl
            "init", "current_device", "set_device", "device", "get_device_name",
            "get_device_properties", "get_device_capability", "mem_get_info", "memory_allocated",
            "max_memory_allocated", "memory_reserved", "max_memory_reserved",
-           "reset_peak_memory_stats", "reset_max_memory_allocated", "Event"]
+           "reset_peak_memory_stats", "reset_max_memory_allocated", "Event", "memory_stats",
+           "memory_summary", "memory_cached", "max_memory_cached",
+           "set_per_process_memory_fraction", "ipc_collect", "Stream", "current_stream",
+           "default_stream", "stream", "StreamContext", "seed", "seed_all", "initial_seed",
+           "get_rng_state", "set_rng_state", "get_rng_state_all", "set_rng_state_all",
+           "is_bf16_supported", "get_arch_list"]
 
 
 def is_available() -> bool:
@@ -179,6 +184,198 @@ def reset_peak_memory_stats(device: Any = None) -> None:
 
 
 reset_max_memory_allocated = reset_peak_memory_stats
+memory_cached, max_memory_cached = memory_reserved, max_memory_reserved   # torch's old names
+
+
+def memory_stats(device: Any = None) -> "dict[str, int]":
+    """torch's ``memory_stats`` keys that scripts read (``allocated_bytes.all.current`` / ``.peak``,
+    ``reserved_bytes.all.current`` / ``.peak``), from CuPy's pool; an empty dict without CUDA, as
+    torch's CPU build returns."""
+    from collections import OrderedDict
+    _check_index("memory_stats", device)
+    if _pool() is None:
+        return OrderedDict()
+    allocated, reserved = memory_allocated(), memory_reserved()
+    return OrderedDict([("allocated_bytes.all.current", allocated),
+                        ("allocated_bytes.all.peak", max_memory_allocated()),
+                        ("reserved_bytes.all.current", reserved),
+                        ("reserved_bytes.all.peak", max_memory_reserved())])
+
+
+def memory_summary(device: Any = None, abbreviated: bool = False) -> str:
+    """A short table of :func:`memory_stats` for printing (torch's CPU build raises a KeyError
+    here; this says that no CUDA memory is in use instead)."""
+    stats = memory_stats(device)
+    if not stats:
+        return f"tg.cuda.memory_summary: no CUDA memory in use ({cuda_status()[1]})"
+    rows = [f"{'':<20}{'current':>16}{'peak':>16}"]
+    for kind in ("allocated", "reserved"):
+        rows.append(f"{kind + ' bytes':<20}{stats[kind + '_bytes.all.current']:>16,}"
+                    f"{stats[kind + '_bytes.all.peak']:>16,}")
+    return "\n".join(rows)
+
+
+def set_per_process_memory_fraction(fraction: float, device: Any = None) -> None:
+    """Cap CuPy's pool at ``fraction`` of the device's memory (torch caps its caching allocator);
+    a ValueError-type ConfigError outside [0, 1]."""
+    from ..errors import ConfigError
+    _require("set_per_process_memory_fraction")
+    _check_index("set_per_process_memory_fraction", device)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
+        raise ConfigError(f"tg.cuda.set_per_process_memory_fraction: fraction must be a number in "
+                          f"[0, 1], got {fraction!r}")
+    pool = _pool()
+    if pool is not None:
+        pool.set_limit(fraction=float(fraction))
+
+
+def ipc_collect() -> None:
+    """Accepted where CUDA is usable (tensorgan shares no CUDA memory between processes)."""
+    _require("ipc_collect")
+
+
+# Random state: a CUDA tensor's random numbers come from the default generator (see manual_seed),
+# so the CUDA RNG state is that generator's state; saving and restoring it alongside the CPU
+# state (torch.utils.checkpoint's habit) restores the same stream.
+def seed() -> None:
+    """Accepted, as :func:`manual_seed` (reseeding would also move the CPU stream)."""
+
+
+seed_all = seed
+
+
+def initial_seed() -> int | None:
+    _require("initial_seed")
+    from .. import random as _random
+    return _random.initial_seed()
+
+
+def get_rng_state(device: Any = "cuda") -> dict:
+    """The default generator's state (DeviceError without CUDA, as torch's CPU build)."""
+    _require("get_rng_state")
+    _check_index("get_rng_state", device)
+    from .. import random as _random
+    return _random.get_rng_state()
+
+
+def set_rng_state(new_state: dict, device: Any = "cuda") -> None:
+    _require("set_rng_state")
+    _check_index("set_rng_state", device)
+    from .. import random as _random
+    _random.set_rng_state(new_state)
+
+
+def get_rng_state_all() -> list:
+    return [get_rng_state()]
+
+
+def set_rng_state_all(new_states: list) -> None:
+    from ..errors import ConfigError
+    if len(new_states) != device_count():
+        raise ConfigError(f"tg.cuda.set_rng_state_all: {len(new_states)} states for "
+                          f"{device_count()} device(s)")
+    for state in new_states:
+        set_rng_state(state)
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: tensorgan has no bfloat16 dtype."""
+    return False
+
+
+def get_arch_list() -> list[str]:
+    """The device's ``sm_XY`` (Numba compiles the kernels for the device it runs on); [] without
+    CUDA or under the simulator, as torch's CPU build."""
+    if not is_available() or simulator_enabled():
+        return []
+    major, minor = get_device_capability()
+    return [f"sm_{major}{minor}"]
+
+
+class Stream:
+    """``torch.cuda.Stream``: a CuPy stream (under the simulator a stand-in: its kernels run at
+    once). tensorgan queues its own kernels on the current stream, so ``with tg.cuda.stream(s):``
+    moves them onto ``s``. DeviceError without CUDA, as torch's CPU build."""
+
+    def __init__(self, device: Any = None, priority: int = 0, _cupy_stream: Any = None):
+        _require("Stream")
+        _check_index("Stream", device)
+        self.priority = int(priority)
+        self._stream = _cupy_stream
+        if _cupy_stream is None and not simulator_enabled():
+            import cupy
+            self._stream = cupy.cuda.Stream(non_blocking=True)
+
+    def synchronize(self) -> None:
+        if self._stream is not None:
+            self._stream.synchronize()
+
+    def query(self) -> bool:
+        """True when the stream's queued work has finished."""
+        return True if self._stream is None else bool(self._stream.done)
+
+    def wait_event(self, event: Event) -> None:
+        if self._stream is not None and event._event is not None:
+            self._stream.wait_event(event._event)
+
+    def wait_stream(self, stream: "Stream") -> None:
+        """Make this stream wait for the work queued on ``stream`` so far."""
+        self.wait_event(stream.record_event())
+
+    def record_event(self, event: Event | None = None) -> Event:
+        event = event if event is not None else Event()
+        if event._event is None:
+            event.record()
+        else:
+            event._event.record(self._stream)
+            event._recorded_at = 0.0
+        return event
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, Stream) and (self._stream is other._stream if self._stream is not None
+                                              else self is other)
+
+    def __hash__(self) -> int:
+        return id(self._stream) if self._stream is not None else id(self)
+
+
+_SIMULATED_STREAM: list = []
+
+
+def current_stream(device: Any = None) -> Stream:
+    """The stream tensorgan's kernels are queued on now (CuPy's current stream)."""
+    _require("current_stream")
+    _check_index("current_stream", device)
+    if simulator_enabled():
+        if not _SIMULATED_STREAM:
+            _SIMULATED_STREAM.append(Stream())
+        return _SIMULATED_STREAM[0]
+    import cupy
+    return Stream(_cupy_stream=cupy.cuda.get_current_stream())
+
+
+def default_stream(device: Any = None) -> Stream:
+    """The device's default (null) stream."""
+    _require("default_stream")
+    _check_index("default_stream", device)
+    if simulator_enabled():
+        return current_stream()
+    import cupy
+    return Stream(_cupy_stream=cupy.cuda.Stream.null)
+
+
+@contextlib.contextmanager
+def stream(stream: Stream | None):
+    """``with tg.cuda.stream(s):`` queues the kernels launched inside on ``s`` (None: no change,
+    which works without CUDA, as torch's)."""
+    if stream is None or stream._stream is None:
+        yield
+        return
+    with stream._stream:
+        yield
+
+
+StreamContext = stream
 
 
 class Event:
