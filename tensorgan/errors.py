@@ -49,6 +49,11 @@ class ConfigError(TensorganError, ValueError):
     """An invalid hyperparameter or option (negative learning rate, batch size 0, ...)."""
 
 
+class ConfigTypeError(ConfigError, InputTypeError):
+    """A hyperparameter of the wrong kind (``nn.Linear(2.0, 3)``, ``kernel_size=2.5``): a
+    ConfigError, as tensorgan has always raised there, and a TypeError, as torch's is."""
+
+
 class MissingKeyError(ConfigError, KeyError):
     """A state entry that is needed and absent ('initial_lr' in an optimizer's parameter group
     when a scheduler resumes at last_epoch >= 0): a ConfigError, and a KeyError as torch's is."""

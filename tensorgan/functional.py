@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import conv3d as conv3d_ops, ops
-from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, IndexValueError,
+from .errors import (ConfigError, ConfigTypeError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, ShapeError)
 from .random import Generator, resolve
 from .dtypes import result_type
@@ -50,7 +50,9 @@ def _ntuple(value, name: str, minimum: int, owner: str | None, count: int) -> tu
     prefix = f"{owner}: " if owner else ""
     if len(values) != count or not all(_is_int(v) for v in values):
         what = "a pair of ints" if count == 2 else f"{count} ints"
-        raise ConfigError(f"{prefix}{name} must be an int or {what}, got {value!r}")
+        # a value of the wrong kind (2.5, (2, 'a')) is torch's TypeError; a wrong count its ValueError
+        error = ConfigTypeError if not all(_is_int(v) for v in values) or not values else ConfigError
+        raise error(f"{prefix}{name} must be an int or {what}, got {value!r}")
     if min(values) < minimum:
         raise ConfigError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
     return tuple(int(v) for v in values)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import functional as F
 from ..backend import get_device
-from ..errors import ConfigError, InputTypeError, ShapeError
+from ..errors import ConfigError, ConfigTypeError, InputTypeError, ShapeError
 from ..random import Generator
 from ..tensor import Tensor, _check_dtype, _is_int, get_default_dtype
 from . import init
@@ -23,7 +23,9 @@ __all__ = ["Linear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "
 
 
 def _positive_int(name: str, value: Any, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ConfigTypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    if value < 1:
         raise ConfigError(f"{owner}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
