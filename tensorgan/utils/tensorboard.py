@@ -31,6 +31,9 @@ try:
     from tensorboard.plugins.hparams import plugin_data_pb2 as _hp_data
     from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
     from tensorboard.plugins.projector.projector_config_pb2 import EmbeddingInfo, ProjectorConfig
+    from tensorboard.plugins.custom_scalar import layout_pb2
+    from tensorboard.plugins.mesh import metadata as _mesh_meta
+    from tensorboard.plugins.mesh.plugin_data_pb2 import MeshPluginData
     from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
 except ImportError as exc:                          # pragma: no cover - depends on the machine
@@ -158,6 +161,109 @@ def _image(tag: str, img: Any, dataformats: str, what: str) -> Summary:
     Image.fromarray(pixels).save(buf, format="PNG")
     return Summary(value=[Summary.Value(tag=tag, image=Summary.Image(
         height=h, width=w, colorspace=c, encoded_image_string=buf.getvalue()))])
+
+
+def _video(tag: str, vid: Any, fps: float) -> Summary:
+    """(N, T, C, H, W) clips -> one animated GIF (Pillow) of T frames, the N clips tiled in a
+    grid of 2**k rows (N padded with black clips to a power of two, as torch lays them out);
+    uint8 as it is, any other dtype taken as [0, 1]."""
+    from PIL import Image
+    v = _to_numpy(vid, "add_video")
+    if v.ndim != 5:
+        raise ShapeError(f"add_video: vid_tensor must be (N, T, C, H, W), got shape {tuple(v.shape)}")
+    if not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
+        raise ConfigError(f"add_video: fps must be a positive number, got {fps!r}")
+    v = v.astype(np.float32) / 255.0 if v.dtype == np.uint8 else v.astype(np.float32)
+    n, t, c, h, w = v.shape
+    if c not in (1, 3):
+        raise ShapeError(f"add_video: frames need 1 or 3 channels, got {c} (shape {v.shape})")
+    padded = 1 << (n - 1).bit_length()
+    if padded != n:
+        v = np.concatenate([v, np.zeros((padded - n, t, c, h, w), np.float32)])
+    rows = 2 ** ((n.bit_length() - 1) // 2)
+    cols = padded // rows
+    frames = v.reshape(rows, cols, t, c, h, w).transpose(2, 0, 4, 1, 5, 3).reshape(t, rows * h, cols * w, c)
+    frames = (frames * 255).clip(0, 255).astype(np.uint8)
+    images = [Image.fromarray(f[:, :, 0] if c == 1 else f) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
+                   duration=max(1, round(1000 / fps)), loop=0)
+    return Summary(value=[Summary.Value(tag=tag, image=Summary.Image(
+        height=rows * h, width=cols * w, colorspace=c, encoded_image_string=buf.getvalue()))])
+
+
+def _audio(tag: str, snd: Any, sample_rate: int) -> Summary:
+    """A mono clip in [-1, 1] (anything else is clipped, with a warning) -> 16-bit WAV."""
+    import warnings
+    import wave
+    a = _to_numpy(snd, "add_audio").squeeze()
+    if a.ndim != 1:
+        raise ShapeError(f"add_audio: snd_tensor must be one mono clip (1-D after squeeze), "
+                         f"got shape {tuple(a.shape)}")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate < 1:
+        raise ConfigError(f"add_audio: sample_rate must be a positive int, got {sample_rate!r}")
+    if a.size and np.abs(a).max() > 1:
+        warnings.warn("add_audio: amplitude outside [-1, 1], clipped", stacklevel=3)
+        a = a.clip(-1, 1)
+    pcm = (a * np.iinfo(np.int16).max).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(int(sample_rate))
+        wav.writeframes(pcm.tobytes())
+    return Summary(value=[Summary.Value(tag=tag, audio=Summary.Audio(
+        sample_rate=int(sample_rate), num_channels=1, length_frames=pcm.shape[0],
+        encoded_audio_string=buf.getvalue(), content_type="audio/wav"))])
+
+
+def _custom_scalars(layout: dict) -> Summary:
+    """``{category: {chart: ['Multiline', [tags]] or ['Margin', [value, lower, upper]]}}`` -> the
+    custom_scalars plugin's layout."""
+    if not isinstance(layout, dict):
+        raise InputTypeError(f"add_custom_scalars: layout must be a dict, got {type(layout).__name__}")
+    categories = []
+    for title, charts in layout.items():
+        made = []
+        for name, (kind, tags) in charts.items():
+            if kind == "Margin":
+                if len(tags) != 3:
+                    raise ConfigError(f"add_custom_scalars: Margin chart {name!r} needs three tags "
+                                      f"(value, lower, upper), got {tags!r}")
+                series = layout_pb2.MarginChartContent.Series(value=tags[0], lower=tags[1], upper=tags[2])
+                made.append(layout_pb2.Chart(title=name, margin=layout_pb2.MarginChartContent(series=[series])))
+            else:
+                made.append(layout_pb2.Chart(title=name, multiline=layout_pb2.MultilineChartContent(tag=tags)))
+        categories.append(layout_pb2.Category(title=title, chart=made))
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="custom_scalars"))
+    tensor = TensorProto(dtype="DT_STRING", tensor_shape=TensorShapeProto(),
+                         string_val=[layout_pb2.Layout(category=categories).SerializeToString()])
+    return Summary(value=[Summary.Value(tag="custom_scalars__config__", tensor=tensor, metadata=meta)])
+
+
+def _mesh(tag: str, parts: list, config_dict: dict | None) -> Summary:
+    """The mesh plugin's tensors (vertices / faces / colors, each (B, N, 3)), one summary value
+    each, tagged ``<tag>_VERTEX`` and so on, with the components bitmask of those given."""
+    import json
+    given = [(np.asarray(_to_numpy(t, "add_mesh"), dtype=np.float64), kind) for t, kind in parts
+             if t is not None]
+    if not given:
+        raise ConfigError("add_mesh: give vertices (and optionally faces / colors)")
+    components = _mesh_meta.get_components_bitmask([kind for _, kind in given])
+    config = "{}" if config_dict is None else json.dumps(config_dict, sort_keys=True)
+    values = []
+    for arr, kind in given:
+        if arr.ndim != 3 or arr.shape[2] != 3:
+            raise ShapeError(f"add_mesh: {MeshPluginData.ContentType.Name(kind).lower()} must be "
+                             f"(B, N, 3), got shape {tuple(arr.shape)}")
+        meta = _mesh_meta.create_summary_metadata(tag, None, kind, components, arr.shape, None,
+                                                  json_config=config)
+        tensor = TensorProto(dtype="DT_FLOAT", float_val=arr.reshape(-1).tolist(),
+                             tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=n)
+                                                                for n in arr.shape]))
+        values.append(Summary.Value(tag=_mesh_meta.get_instance_name(tag, kind), tensor=tensor,
+                                    metadata=meta))
+    return Summary(value=values)
 
 
 def _figure_to_chw(figure: Any, close: bool) -> np.ndarray:
@@ -433,6 +539,38 @@ class SummaryWriter:
             self.add_image(tag, img, global_step, walltime, dataformats="NCHW")
         else:
             self.add_image(tag, _figure_to_chw(figure, close), global_step, walltime)
+
+    def add_video(self, tag: str, vid_tensor: Any, global_step: Any = None, fps: float = 4,
+                  walltime: float | None = None) -> None:
+        """Clips (N, T, C, H, W) as one animated GIF (Pillow; torch needs moviepy)."""
+        self._add(_video(tag, vid_tensor, fps), global_step, walltime)
+
+    def add_audio(self, tag: str, snd_tensor: Any, global_step: Any = None,
+                  sample_rate: int = 44100, walltime: float | None = None) -> None:
+        """A mono clip with values in [-1, 1], stored as 16-bit WAV."""
+        self._add(_audio(tag, snd_tensor, sample_rate), global_step, walltime)
+
+    def add_custom_scalars(self, layout: dict) -> None:
+        """Charts that gather scalar tags: ``{'GAN': {'loss': ['Multiline', ['loss/D',
+        'loss/G']]}}``; ``['Margin', [value, lower, upper]]`` shades a band."""
+        self._add(_custom_scalars(layout), None, None)
+
+    def add_custom_scalars_multilinechart(self, tags: list, category: str = "default",
+                                          title: str = "untitled") -> None:
+        self.add_custom_scalars({category: {title: ["Multiline", tags]}})
+
+    def add_custom_scalars_marginchart(self, tags: list, category: str = "default",
+                                       title: str = "untitled") -> None:
+        self.add_custom_scalars({category: {title: ["Margin", tags]}})
+
+    def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None,
+                 config_dict: dict | None = None, global_step: Any = None,
+                 walltime: float | None = None) -> None:
+        """A 3-D mesh or point cloud for the mesh plugin: ``vertices`` (B, N, 3), optional
+        ``faces`` (B, F, 3) vertex indices and ``colors`` (B, N, 3) in [0, 255]."""
+        parts = [(vertices, MeshPluginData.VERTEX), (faces, MeshPluginData.FACE),
+                 (colors, MeshPluginData.COLOR)]
+        self._add(_mesh(tag, parts, config_dict), global_step, walltime)
 
     def add_text(self, tag: str, text_string: str, global_step: Any = None,
                  walltime: float | None = None) -> None:
