@@ -1,4 +1,4 @@
-"""``torch.jit``: identity shims, as :func:`tensorgan.compile`.  tensorgan has no TorchScript
+"""``torch.jit``: identity shims.  tensorgan has no TorchScript
 compiler, so ``script`` / ``trace`` give the Module or function back unchanged (the same results,
 eager speed) and ``ignore`` / ``unused`` / ``export`` mark nothing; ``is_scripting()`` and
 ``is_tracing()`` are False.  (torch returns a ScriptModule whose ``save`` writes TorchScript; here

@@ -592,10 +592,11 @@ def _assert(condition: Any, message: str) -> None:
 def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,
             backend: Any = "inductor", mode: Any = None, options: Any = None,
             disable: bool = False) -> Any:
-    """``torch.compile``: tensorgan has no graph compiler, so this gives ``model`` (a Module or
-    a function) back unchanged -- the same results, eager speed. Usable as ``compile(model)``,
-    ``@compile`` and ``@compile(mode=...)``. (torch wraps a Module in an OptimizedModule whose
-    state_dict keys start with ``_orig_mod.``; here the keys stay the model's own.)"""
+    """``torch.compile``: tensorgan has no graph compiler, so the result runs eagerly -- the same
+    results, eager speed. A Module comes back wrapped, as torch wraps it, in an
+    :class:`OptimizedModule` whose ``_orig_mod`` is the model (its state_dict keys start with
+    ``_orig_mod.``; attributes read through to the model); a function comes back unchanged.
+    Usable as ``compile(model)``, ``@compile`` and ``@compile(mode=...)``."""
     if mode is not None and options is not None:
         raise ConfigError("compile: give either mode or options, not both (as torch)")
     if model is None:
@@ -604,7 +605,41 @@ def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,
     if not callable(model):
         raise InputTypeError(f"compile: model must be a Module or a callable, got "
                              f"{type(model).__name__}")
+    from .nn.module import Module
+    if isinstance(model, Module) and not disable:
+        return __getattr__("OptimizedModule")(model)
     return model
+
+
+def _optimized_module_class():
+    from .nn.module import Module
+
+    class OptimizedModule(Module):
+        """What :func:`compile` makes of a Module (torch._dynamo's OptimizedModule): the model as
+        the child ``_orig_mod``, called as it is; attributes it lacks are read from the model."""
+
+        def __init__(self, mod: Module):
+            super().__init__()
+            self._orig_mod = mod
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return self._orig_mod(*args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__") or name == "_orig_mod":
+                raise AttributeError(name)
+            return getattr(self._orig_mod, name)
+
+    OptimizedModule.__module__, OptimizedModule.__qualname__ = __name__, "OptimizedModule"
+    return OptimizedModule
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OptimizedModule":       # built on first use: nn imports this module's names
+        if "OptimizedModule" not in globals():
+            globals()["OptimizedModule"] = _optimized_module_class()
+        return globals()["OptimizedModule"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _matmul_precision = ["highest"]

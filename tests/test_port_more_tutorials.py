@@ -327,9 +327,10 @@ def test_torch_module_paths_nn_modules_and_autograd_gradcheck():
     assert gradcheck(lambda x: (x * x).sum(), (tg.randn(3, dtype=tg.float64, requires_grad=True),))
 
 
-def test_compile_is_identity_and_benchmark_timer():
+def test_compile_runs_eagerly_and_benchmark_timer():
     net = nn.Linear(2, 2)
-    assert tg.compile(net) is net and tg.compile(net, mode="max-autotune") is net
+    assert tg.compile(net)._orig_mod is net and tg.compile(net, mode="max-autotune")._orig_mod is net
+    assert tg.compile(net, disable=True) is net
 
     @tg.compile(fullgraph=True)
     def f(x):
