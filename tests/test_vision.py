@@ -347,3 +347,19 @@ def test_save_image_of_a_dataset_batch(tmp_path):
     batch = tg.stack([ds[i][0] for i in range(4)])
     vutils.save_image(batch, tmp_path / "grid.png", nrow=2, normalize=True)
     assert Image.open(tmp_path / "grid.png").size == (2 * 10 + 2, 2 * 10 + 2)
+
+
+def test_mnist_download_true_fetches_into_torchvision_raw_folder(no_configured_mnist, monkeypatch):
+    calls = []
+
+    def fake_download(dest):                  # stands in for the network: nothing downloads here
+        calls.append(Path(dest))
+        _copy_bundled_test_set(Path(dest))
+        return Path(dest)
+
+    monkeypatch.setattr("tensorgan.data.mnist.download_mnist", fake_download)
+    root = no_configured_mnist / "fresh"
+    ds = datasets.MNIST(str(root), train=False, download=True)
+    assert calls == [root / "MNIST" / "raw"] and len(ds) == 10000
+    datasets.MNIST(str(root), train=False, download=True)    # already there: not fetched again
+    assert len(calls) == 1

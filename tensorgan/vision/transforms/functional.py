@@ -13,7 +13,6 @@ by 1 there.
 """
 from __future__ import annotations
 
-import math
 import numbers
 import sys
 from enum import Enum
@@ -429,12 +428,13 @@ def pad(img: Any, padding: Any, fill: Any = 0, padding_mode: str = "constant") -
     if _is_pil(img):
         a = np.asarray(img)
         out = _pad_array(a, np, left, top, right, bottom, fill, padding_mode, True)
-        result = Image.fromarray(out, mode=None) if img.mode not in ("P", "1") else None
+        if img.mode == "1":
+            return Image.fromarray(out.astype(np.uint8) * 255).convert("1")
+        result = Image.fromarray(np.ascontiguousarray(out))
         if img.mode == "P":
-            result = Image.fromarray(out)
             result.putpalette(img.getpalette())
-        elif img.mode == "1":
-            result = Image.fromarray(out.astype(np.uint8) * 255).convert("1")
+        elif result.mode != img.mode:               # CMYK, YCbCr, HSV ...: same bytes, its mode
+            result = Image.frombytes(img.mode, result.size, np.ascontiguousarray(out).tobytes())
         return result
     return _wrap(_pad_array(img.array, img.device.xp, left, top, right, bottom, fill,
                             padding_mode, False), img)
