@@ -1,0 +1,13 @@
+"""torchvision's data side for tensorgan: ``import tensorgan.vision as torchvision`` or
+``from tensorgan.vision import datasets, transforms, utils as vutils`` runs a GAN script's
+``datasets.MNIST(root, download=True, transform=transforms.Compose([...]))``,
+``datasets.ImageFolder`` and ``vutils.save_image(fake, path, normalize=True)`` as written.
+
+- :mod:`~tensorgan.vision.transforms`: Compose, ToTensor, Normalize, Resize, CenterCrop,
+  RandomCrop, flips, Grayscale, Pad, ... on PIL images and tensors (``.functional`` too);
+- :mod:`~tensorgan.vision.datasets`: MNIST, FashionMNIST, ImageFolder, DatasetFolder, FakeData;
+- :mod:`~tensorgan.vision.utils`: make_grid, save_image.
+"""
+from . import datasets, transforms, utils
+
+__all__ = ["datasets", "transforms", "utils"]

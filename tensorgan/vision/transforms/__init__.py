@@ -1,0 +1,12 @@
+"""torchvision.transforms for tensorgan: ``from tensorgan.vision import transforms`` (the classes)
+and ``tensorgan.vision.transforms.functional`` (the functions)."""
+from . import functional
+from .functional import InterpolationMode
+from .transforms import (CenterCrop, Compose, ConvertImageDtype, Grayscale, Lambda, Normalize, Pad,
+                         PILToTensor, RandomApply, RandomCrop, RandomHorizontalFlip,
+                         RandomResizedCrop, RandomVerticalFlip, Resize, ToPILImage, ToTensor)
+
+__all__ = ["functional", "InterpolationMode", "CenterCrop", "Compose", "ConvertImageDtype",
+           "Grayscale", "Lambda", "Normalize", "Pad", "PILToTensor", "RandomApply", "RandomCrop",
+           "RandomHorizontalFlip", "RandomResizedCrop", "RandomVerticalFlip", "Resize",
+           "ToPILImage", "ToTensor"]

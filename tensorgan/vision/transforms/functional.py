@@ -1,0 +1,523 @@
+"""torchvision.transforms.functional over PIL images and tensorgan tensors (``import
+tensorgan.vision.transforms.functional as TF``).
+
+PIL images go through Pillow, as torchvision's. Tensors (``(..., C, H, W)``) are transformed on
+their arrays and come back as new tensors that do not track gradients (the data side of a training
+script does not need them); :func:`normalize` is the exception: it is tensor arithmetic, so it is
+differentiable as torch's. Tensor resizing: ``antialias=True`` (torchvision's default) for bilinear
+and bicubic uses torch's antialiased kernel (the separable triangle / Keys cubic filter widened by
+the downscale factor, PIL's), computed here as two weight matrices; ``antialias=False`` and the
+nearest modes use :func:`tensorgan.nn.functional.interpolate`. Integer tensors are resized in
+float32 and rounded; torch's uint8 antialiased kernel works in fixed point, so a pixel may differ
+by 1 there.
+"""
+from __future__ import annotations
+
+import numbers
+import sys
+from enum import Enum
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image
+
+from ...errors import ConfigError, DTypeError, InputTypeError, ShapeError
+from ...tensor import Tensor
+
+__all__ = ["InterpolationMode", "to_tensor", "pil_to_tensor", "convert_image_dtype",
+           "to_pil_image", "normalize", "resize", "center_crop", "crop", "pad", "hflip", "vflip",
+           "rgb_to_grayscale", "to_grayscale", "resized_crop", "get_dimensions", "get_image_size",
+           "get_image_num_channels"]
+
+
+class InterpolationMode(Enum):
+    """torchvision's interpolation modes (the values are its names)."""
+    NEAREST = "nearest"
+    NEAREST_EXACT = "nearest-exact"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    BOX = "box"
+    HAMMING = "hamming"
+    LANCZOS = "lanczos"
+
+
+_PIL_FILTERS = {
+    InterpolationMode.NEAREST: Image.Resampling.NEAREST,
+    InterpolationMode.NEAREST_EXACT: Image.Resampling.NEAREST,
+    InterpolationMode.BILINEAR: Image.Resampling.BILINEAR,
+    InterpolationMode.BICUBIC: Image.Resampling.BICUBIC,
+    InterpolationMode.BOX: Image.Resampling.BOX,
+    InterpolationMode.HAMMING: Image.Resampling.HAMMING,
+    InterpolationMode.LANCZOS: Image.Resampling.LANCZOS,
+}
+_FROM_PIL_INT = {int(v): k for k, v in reversed(list(_PIL_FILTERS.items()))}
+
+
+def _interpolation(mode: Any) -> InterpolationMode:
+    """An InterpolationMode from itself, its name ("bilinear") or a PIL filter constant."""
+    if isinstance(mode, InterpolationMode):
+        return mode
+    if isinstance(mode, str):
+        try:
+            return InterpolationMode(mode.lower())
+        except ValueError:
+            pass
+    elif isinstance(mode, numbers.Integral) and not isinstance(mode, bool) and int(mode) in _FROM_PIL_INT:
+        return _FROM_PIL_INT[int(mode)]
+    raise ConfigError(f"interpolation must be an InterpolationMode (or its name, or a PIL filter "
+                      f"constant), got {mode!r}")
+
+
+def _is_pil(img: Any) -> bool:
+    return isinstance(img, Image.Image)
+
+
+def _check_image(img: Any, op: str) -> None:
+    if not (_is_pil(img) or isinstance(img, Tensor)):
+        raise InputTypeError(f"{op}: img should be a PIL Image or a Tensor, got {type(img).__name__}")
+    if isinstance(img, Tensor) and img.ndim < 2:
+        raise ShapeError(f"{op}: a tensor image must have at least 2 dimensions (..., H, W), got "
+                         f"shape {tuple(img.shape)}")
+
+
+def _wrap(array: Any, like: Tensor) -> Tensor:
+    return Tensor._make(array, like.device, False)
+
+
+def _np(array: Any) -> np.ndarray:
+    return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+# ------------------------------------------------------------------------------ conversions
+
+_MODE_DTYPES = {"I": np.int32, "I;16" if sys.byteorder == "little" else "I;16B": np.int16,
+                "F": np.float32}
+
+
+def get_image_num_channels(img: Any) -> int:
+    _check_image(img, "get_image_num_channels")
+    if _is_pil(img):
+        return len(img.getbands())
+    return 1 if img.ndim == 2 else int(img.shape[-3])
+
+
+def get_dimensions(img: Any) -> list[int]:
+    """[channels, height, width]."""
+    _check_image(img, "get_dimensions")
+    if _is_pil(img):
+        return [len(img.getbands()), img.height, img.width]
+    return [get_image_num_channels(img), int(img.shape[-2]), int(img.shape[-1])]
+
+
+def get_image_size(img: Any) -> list[int]:
+    """[width, height], as torchvision's."""
+    _, h, w = get_dimensions(img)
+    return [w, h]
+
+
+def to_tensor(pic: Any) -> Tensor:
+    """A PIL image or an (H, W[, C]) ndarray -> a (C, H, W) tensor; uint8 becomes the default
+    float dtype divided by 255, other dtypes are kept (a float ndarray stays float64)."""
+    from ... import get_default_dtype
+    if _is_pil(pic):
+        array = np.array(pic, _MODE_DTYPES.get(pic.mode, np.uint8), copy=True)
+        if pic.mode == "1":
+            array = 255 * array
+        array = array.reshape(pic.height, pic.width, len(pic.getbands()))
+    elif isinstance(pic, np.ndarray):
+        if pic.ndim not in (2, 3):
+            raise ShapeError(f"to_tensor: pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+        array = pic[:, :, None] if pic.ndim == 2 else pic
+    else:
+        raise InputTypeError(f"to_tensor: pic should be PIL Image or ndarray. Got {type(pic)}")
+    array = np.ascontiguousarray(array.transpose(2, 0, 1))
+    if array.dtype == np.uint8:
+        np_dtype = np.dtype(get_default_dtype())
+        array = array.astype(np_dtype) / np_dtype.type(255)
+    return Tensor._from(array, device="cpu")
+
+
+def pil_to_tensor(pic: Any) -> Tensor:
+    """A PIL image -> a (C, H, W) tensor of its own pixel type (uint8 for 'L' / 'RGB'), unscaled."""
+    if not _is_pil(pic):
+        raise InputTypeError(f"pil_to_tensor: pic should be PIL Image. Got {type(pic)}")
+    array = np.array(pic, copy=True).reshape(pic.height, pic.width, len(pic.getbands()))
+    return Tensor._from(np.ascontiguousarray(array.transpose(2, 0, 1)), device="cpu")
+
+
+_INT_MAX = {np.dtype(np.uint8): 255, np.dtype(np.int8): 127, np.dtype(np.int16): 32767,
+            np.dtype(np.int32): 2**31 - 1, np.dtype(np.int64): 2**63 - 1}
+
+
+def _np_dtype(dtype: Any) -> np.dtype:
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"not a dtype: {dtype!r}") from None
+
+
+def convert_image_dtype(image: Tensor, dtype: Any = None) -> Tensor:
+    """torchvision's convert_image_dtype: integers <-> floats in [0, 1] (scaled by the integer
+    type's maximum), integers <-> integers by the ratio of their ranges."""
+    if not isinstance(image, Tensor):
+        raise InputTypeError(f"convert_image_dtype: expected a Tensor, got {type(image).__name__}")
+    out = _np_dtype(np.float32 if dtype is None else dtype)
+    a = image.array
+    xp = image.device.xp
+    if a.dtype == out:
+        return image
+    if a.dtype.kind == "f":
+        if out.kind == "f":
+            return _wrap(a.astype(out), image)
+        if (a.dtype == np.float32 and out in (np.int32, np.int64)) or (
+                a.dtype == np.float64 and out == np.int64):
+            raise DTypeError(f"convert_image_dtype: the cast from {a.dtype} to {out} cannot be "
+                             f"performed safely.")
+        if out not in _INT_MAX:
+            raise DTypeError(f"convert_image_dtype: cannot convert to {out}")
+        eps = 1e-3
+        return _wrap((a * a.dtype.type(_INT_MAX[out] + 1.0 - eps)).astype(out), image)
+    if a.dtype not in _INT_MAX:
+        raise DTypeError(f"convert_image_dtype: cannot convert an image of {a.dtype}")
+    in_max = _INT_MAX[a.dtype]
+    if out.kind == "f":
+        return _wrap(a.astype(out) / out.type(in_max), image)
+    if out not in _INT_MAX:
+        raise DTypeError(f"convert_image_dtype: cannot convert to {out}")
+    out_max = _INT_MAX[out]
+    if in_max > out_max:
+        factor = (in_max + 1) // (out_max + 1)
+        return _wrap(xp.floor_divide(a, factor).astype(out), image)
+    factor = (out_max + 1) // (in_max + 1)
+    return _wrap(a.astype(out) * out.type(factor), image)
+
+
+def to_pil_image(pic: Any, mode: str | None = None) -> Image.Image:
+    """A (C, H, W) tensor or an (H, W[, C]) ndarray -> a PIL image. A float tensor is multiplied
+    by 255 and cast to uint8 as torch's ``.mul(255).byte()`` (truncated; out-of-range values
+    wrap around as torch's CPU cast does) unless ``mode='F'``."""
+    if isinstance(pic, Tensor):
+        if pic.ndim not in (2, 3):
+            raise ShapeError(f"to_pil_image: pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+        a = _np(pic.detach().array)
+        if a.ndim == 2:
+            a = a[None]
+        if a.shape[0] > 4:
+            raise ShapeError(f"to_pil_image: pic should not have > 4 channels. Got {a.shape[0]} channels.")
+        if a.dtype.kind == "f" and mode != "F":
+            a = (a * a.dtype.type(255)).astype(np.int64).astype(np.uint8)
+        npimg = a.transpose(1, 2, 0)
+    elif isinstance(pic, np.ndarray):
+        if pic.ndim not in (2, 3):
+            raise ShapeError(f"to_pil_image: pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+        npimg = pic[:, :, None] if pic.ndim == 2 else pic
+        if npimg.shape[-1] > 4:
+            raise ShapeError(f"to_pil_image: pic should not have > 4 channels. Got "
+                             f"{npimg.shape[-1]} channels.")
+    else:
+        raise InputTypeError(f"to_pil_image: pic should be Tensor or ndarray. Got {type(pic)}.")
+    channels = npimg.shape[2]
+    if channels == 1:
+        expected = {np.dtype(np.uint8): "L", np.dtype(np.int16): "I;16",
+                    np.dtype(np.int32): "I", np.dtype(np.float32): "F"}.get(npimg.dtype)
+        if mode is not None and mode != expected:
+            raise ConfigError(f"to_pil_image: incorrect mode ({mode}) supplied for input type "
+                              f"{npimg.dtype}. Should be {expected}")
+        mode = expected
+    else:
+        permitted = {2: ["LA"], 3: ["RGB", "YCbCr", "HSV"], 4: ["RGBA", "CMYK", "RGBX"]}[channels]
+        if mode is not None and mode not in permitted:
+            raise ConfigError(f"to_pil_image: only modes {permitted} are supported for "
+                              f"{channels}D inputs, got {mode!r}")
+        if mode is None and npimg.dtype == np.uint8:
+            mode = permitted[0]
+    if mode is None:
+        raise DTypeError(f"to_pil_image: input type {npimg.dtype} is not supported")
+    if mode == "I;16":
+        npimg = npimg.astype("<u2")
+    data = np.ascontiguousarray(npimg[:, :, 0] if channels == 1 else npimg)
+    return Image.frombytes(mode, (data.shape[1], data.shape[0]), data.tobytes())
+
+
+def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
+              inplace: bool = False) -> Tensor:
+    """``(tensor - mean) / std`` per channel of a float ``(..., C, H, W)`` tensor."""
+    if not isinstance(tensor, Tensor):
+        raise InputTypeError(f"normalize: img should be Tensor Image. Got {type(tensor)}")
+    if not tensor.is_floating_point():
+        raise DTypeError(f"normalize: input tensor should be a float tensor. Got {tensor.dtype}.")
+    if tensor.ndim < 3:
+        raise ShapeError(f"normalize: expected tensor to be a tensor image of size (..., C, H, W). "
+                         f"Got tensor.size() = {tuple(tensor.shape)}")
+    dt = tensor.array.dtype
+    mean_a = np.asarray(_np(mean.array) if isinstance(mean, Tensor) else mean, dtype=dt)
+    std_a = np.asarray(_np(std.array) if isinstance(std, Tensor) else std, dtype=dt)
+    if (std_a == 0).any():
+        raise ConfigError(f"normalize: std evaluated to zero after conversion to {tensor.dtype}, "
+                          f"leading to division by zero (std={std!r}).")
+    if mean_a.ndim == 1:
+        mean_a = mean_a.reshape(-1, 1, 1)
+    if std_a.ndim == 1:
+        std_a = std_a.reshape(-1, 1, 1)
+    xp = tensor.device.xp
+    m = Tensor._make(xp.asarray(mean_a), tensor.device)
+    s = Tensor._make(xp.asarray(std_a), tensor.device)
+    if inplace:
+        return tensor.sub_(m).div_(s)
+    return tensor.sub(m).div(s)
+
+
+# ------------------------------------------------------------------------------ geometry
+
+def _size_pair(size: Any, name: str) -> tuple[int, int]:
+    if isinstance(size, numbers.Number) and not isinstance(size, bool):
+        return int(size), int(size)
+    if isinstance(size, Sequence) and len(size) == 1:
+        return int(size[0]), int(size[0])
+    if isinstance(size, Sequence) and len(size) == 2:
+        return int(size[0]), int(size[1])
+    raise ConfigError(f"{name}: size must be an int or a sequence of 1 or 2 ints (h, w), got {size!r}")
+
+
+def _resized_size(h: int, w: int, size: Any, max_size: int | None) -> list[int]:
+    if isinstance(size, numbers.Number) or (isinstance(size, Sequence) and len(size) == 1):
+        requested = int(size if isinstance(size, numbers.Number) else size[0])
+        short, long = (w, h) if w <= h else (h, w)
+        new_short, new_long = requested, int(requested * long / short)
+        if max_size is not None:
+            if max_size <= requested:
+                raise ConfigError(f"resize: max_size = {max_size} must be strictly greater than "
+                                  f"the requested size for the smaller edge size = {size}")
+            if new_long > max_size:
+                new_short, new_long = int(max_size * new_short / new_long), max_size
+        new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
+        return [new_h, new_w]
+    if isinstance(size, Sequence) and len(size) == 2:
+        if max_size is not None:
+            raise ConfigError("resize: max_size should only be passed if size specifies the length "
+                              "of the smaller edge, i.e. size should be an int or a sequence of "
+                              "length 1")
+        return [int(size[0]), int(size[1])]
+    raise ConfigError(f"resize: size must be an int or a sequence of 1 or 2 ints, got {size!r}")
+
+
+def _aa_weights(n_in: int, n_out: int, cubic: bool) -> np.ndarray:
+    """torch's antialiased interpolation weights (aten's _upsample_*_aa, PIL's): (n_out, n_in)."""
+    scale = n_in / n_out
+    support = (2.0 if cubic else 1.0) * (scale if scale >= 1.0 else 1.0)
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    weights = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        x = np.abs((np.arange(lo, hi) - center + 0.5) * invscale)
+        if cubic:
+            a = -0.5
+            w = np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                         np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+        else:
+            w = np.maximum(1.0 - x, 0.0)
+        total = w.sum()
+        weights[i, lo:hi] = w / total if total != 0 else w
+    return weights
+
+
+def _resize_tensor(img: Tensor, out: list[int], mode: InterpolationMode, antialias: bool) -> Tensor:
+    from ...functional import interpolate
+    a = img.array
+    xp = img.device.xp
+    lead = a.shape[:-2]
+    h, w = a.shape[-2:]
+    x = a.reshape((-1,) + a.shape[-3:]) if a.ndim >= 3 else a[None, None]
+    out_dtype = a.dtype
+    if x.dtype.kind != "f":
+        x = x.astype(np.float32)
+    if mode in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC) and antialias:
+        cubic = mode == InterpolationMode.BICUBIC
+        wh = xp.asarray(_aa_weights(h, out[0], cubic).astype(x.dtype))
+        ww = xp.asarray(_aa_weights(w, out[1], cubic).astype(x.dtype))
+        y = xp.matmul(xp.matmul(wh, x), ww.T)
+    elif mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT,
+                  InterpolationMode.BILINEAR, InterpolationMode.BICUBIC):
+        kw = {} if mode.value.startswith("nearest") else {"align_corners": False}
+        y = interpolate(_wrap(x, img), size=tuple(out), mode=mode.value, **kw).array
+    else:
+        raise ConfigError(f"resize: a tensor can be resized with nearest, nearest-exact, bilinear "
+                          f"or bicubic interpolation, not {mode.value} (use a PIL image)")
+    if mode == InterpolationMode.BICUBIC and out_dtype == np.uint8:
+        y = xp.clip(y, 0, 255)
+    if out_dtype.kind != "f":
+        y = xp.rint(y) if not mode.value.startswith("nearest") else y
+    y = y.astype(out_dtype).reshape(lead + tuple(out))
+    return _wrap(y, img)
+
+
+def resize(img: Any, size: Any, interpolation: Any = InterpolationMode.BILINEAR,
+           max_size: int | None = None, antialias: bool | None = True) -> Any:
+    """Resize to ``size`` = (h, w), or an int / [int]: the smaller edge to it, aspect ratio kept
+    (the longer edge truncated to an int, as torchvision)."""
+    _check_image(img, "resize")
+    mode = _interpolation(interpolation)
+    _, h, w = get_dimensions(img)
+    out = _resized_size(h, w, size, max_size)
+    if out[0] < 1 or out[1] < 1:
+        raise ConfigError(f"resize: the output size {tuple(out)} must be at least 1x1 (input "
+                          f"{h}x{w}, size={size!r})")
+    if [h, w] == out:
+        return img
+    if _is_pil(img):
+        return img.resize((out[1], out[0]), _PIL_FILTERS[mode])
+    return _resize_tensor(img, out, mode, bool(antialias))
+
+
+def _pad_array(a: Any, xp: Any, left: int, top: int, right: int, bottom: int, fill: Any,
+               padding_mode: str, channel_last: bool) -> Any:
+    widths = [(0, 0)] * a.ndim
+    hdim, wdim = (0, 1) if channel_last else (a.ndim - 2, a.ndim - 1)
+    widths[hdim], widths[wdim] = (top, bottom), (left, right)
+    if padding_mode != "constant":
+        return xp.pad(a, widths, mode=padding_mode)
+    out = xp.pad(a, widths, mode="constant")
+    fills = np.atleast_1d(np.asarray(fill, dtype=np.float64))
+    if fills.size == 1 and fills[0] == 0:
+        return out
+    mask = xp.ones(out.shape[hdim:wdim + 1] if not channel_last else out.shape[:2], dtype=bool)
+    mask[top:top + a.shape[hdim], left:left + a.shape[wdim]] = False
+    if channel_last and out.ndim == 3:
+        out[mask] = xp.asarray(np.broadcast_to(fills, (out.shape[2],)).astype(out.dtype))
+    elif channel_last or out.ndim == 2:
+        out[mask] = out.dtype.type(fills[0])
+    else:
+        c = out.shape[-3]
+        values = np.broadcast_to(fills, (c,)).astype(out.dtype) if fills.size in (1, c) else None
+        if values is None:
+            raise ConfigError(f"pad: fill has {fills.size} values for an image of {c} channels")
+        for k in range(c):
+            out[..., k, :, :][..., mask] = values[k]
+    return out
+
+
+_PAD_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}
+
+
+def _ltrb(padding: Any) -> tuple[int, int, int, int]:
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
+        p = int(padding)
+        return p, p, p, p
+    if isinstance(padding, Sequence) and len(padding) in (1, 2, 4) and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in padding):
+        if len(padding) == 1:
+            return (int(padding[0]),) * 4
+        if len(padding) == 2:
+            return int(padding[0]), int(padding[1]), int(padding[0]), int(padding[1])
+        return tuple(int(v) for v in padding)  # type: ignore[return-value]
+    raise ConfigError(f"pad: padding must be an int or a sequence of 1, 2 or 4 ints, got {padding!r}")
+
+
+def pad(img: Any, padding: Any, fill: Any = 0, padding_mode: str = "constant") -> Any:
+    """Pad each border: ``padding`` an int (all), (left/right, top/bottom) or (left, top, right,
+    bottom); ``padding_mode`` constant (with ``fill``), edge, reflect or symmetric."""
+    _check_image(img, "pad")
+    if padding_mode not in _PAD_MODES:
+        raise ConfigError(f"pad: padding_mode must be constant, edge, reflect or symmetric, "
+                          f"got {padding_mode!r}")
+    left, top, right, bottom = _ltrb(padding)
+    if min(left, top, right, bottom) < 0:
+        raise ConfigError(f"pad: negative padding {padding!r} is not supported (crop instead)")
+    if _is_pil(img):
+        a = np.asarray(img)
+        out = _pad_array(a, np, left, top, right, bottom, fill, padding_mode, True)
+        if img.mode == "1":
+            return Image.fromarray(out.astype(np.uint8) * 255).convert("1")
+        result = Image.fromarray(np.ascontiguousarray(out))
+        if img.mode == "P":
+            result.putpalette(img.getpalette())
+        elif result.mode != img.mode:               # CMYK, YCbCr, HSV ...: same bytes, its mode
+            result = Image.frombytes(img.mode, result.size, np.ascontiguousarray(out).tobytes())
+        return result
+    return _wrap(_pad_array(img.array, img.device.xp, left, top, right, bottom, fill,
+                            padding_mode, False), img)
+
+
+def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
+    """The box at (top, left) of height x width; parts outside the image are zeros."""
+    _check_image(img, "crop")
+    if _is_pil(img):
+        return img.crop((left, top, left + width, top + height))
+    _, h, w = get_dimensions(img)
+    right, bottom = left + width, top + height
+    a = img.array
+    if left < 0 or top < 0 or right > w or bottom > h:
+        inner = a[..., max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+        ltrb = (max(-left + min(0, right), 0), max(-top + min(0, bottom), 0),
+                max(right - max(w, left), 0), max(bottom - max(h, top), 0))
+        return _wrap(_pad_array(inner, img.device.xp, *ltrb, 0, "constant", False), img)
+    return _wrap(a[..., top:bottom, left:right].copy(), img)
+
+
+def center_crop(img: Any, output_size: Any) -> Any:
+    """The centred box of ``output_size`` (zero-padded first when the image is smaller)."""
+    crop_h, crop_w = _size_pair(output_size, "center_crop")
+    _, h, w = get_dimensions(img)
+    if crop_w > w or crop_h > h:
+        ltrb = ((crop_w - w) // 2 if crop_w > w else 0, (crop_h - h) // 2 if crop_h > h else 0,
+                (crop_w - w + 1) // 2 if crop_w > w else 0, (crop_h - h + 1) // 2 if crop_h > h else 0)
+        img = pad(img, list(ltrb), fill=0)
+        _, h, w = get_dimensions(img)
+        if crop_w == w and crop_h == h:
+            return img
+    top = int(round((h - crop_h) / 2.0))
+    left = int(round((w - crop_w) / 2.0))
+    return crop(img, top, left, crop_h, crop_w)
+
+
+def resized_crop(img: Any, top: int, left: int, height: int, width: int, size: Any,
+                 interpolation: Any = InterpolationMode.BILINEAR, antialias: bool | None = True) -> Any:
+    return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+def hflip(img: Any) -> Any:
+    _check_image(img, "hflip")
+    if _is_pil(img):
+        return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return _wrap(img.array[..., ::-1].copy(), img)
+
+
+def vflip(img: Any) -> Any:
+    _check_image(img, "vflip")
+    if _is_pil(img):
+        return img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+    return _wrap(img.array[..., ::-1, :].copy(), img)
+
+
+def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
+    """Luma ``0.2989 R + 0.587 G + 0.114 B`` (a tensor; PIL's convert('L') for an image),
+    repeated to 3 channels when ``num_output_channels=3``."""
+    _check_image(img, "rgb_to_grayscale")
+    if num_output_channels not in (1, 3):
+        raise ConfigError(f"rgb_to_grayscale: num_output_channels should be either 1 or 3, got "
+                          f"{num_output_channels!r}")
+    if _is_pil(img):
+        gray = img.convert("L")
+        if num_output_channels == 3:
+            return Image.fromarray(np.dstack([np.asarray(gray)] * 3))
+        return gray
+    a = img.array
+    xp = img.device.xp
+    c = get_image_num_channels(img)
+    if c not in (1, 3) or a.ndim < 3:
+        raise ShapeError(f"rgb_to_grayscale: input image tensor permitted channel values are "
+                         f"[1, 3], but found {c} (shape {tuple(img.shape)})")
+    if c == 3:
+        ft = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
+        r, g, b = (a[..., k, :, :].astype(ft) for k in range(3))
+        gray = (ft.type(0.2989) * r + ft.type(0.587) * g + ft.type(0.114) * b).astype(a.dtype)[..., None, :, :]
+    else:
+        gray = a.copy()
+    if num_output_channels == 3:
+        gray = xp.ascontiguousarray(xp.broadcast_to(gray, gray.shape[:-3] + (3,) + gray.shape[-2:]))
+    return _wrap(gray, img)
+
+
+to_grayscale = rgb_to_grayscale
