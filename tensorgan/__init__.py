@@ -116,7 +116,7 @@ __version__ = "0.1.0"
 # Imported on first use (PEP 562), not by ``import tensorgan``: the distributions package alone
 # took a tenth of the import time.  ``tg.distributions`` / ``import tensorgan.fft`` work as usual.
 _LAZY_SUBMODULES = ("distributions", "fft", "xpu", "accelerator", "multiprocessing", "profiler",
-                    "distributed", "jit", "testing", "signal")
+                    "distributed", "jit", "testing", "signal", "hub")
 
 
 def __getattr__(name: str):

@@ -1,8 +1,8 @@
-"""torch's ``torch.utils.data`` path: ``tensorgan.utils.data.DataLoader`` is
-:class:`tensorgan.data.DataLoader` (one implementation, two names); torchvision.utils'
-``make_grid`` / ``save_image`` are here too, and ``tensorgan.utils.checkpoint`` (activation
-checkpointing)."""
-from . import benchmark, checkpoint, data
+"""torch's ``torch.utils`` paths: ``tensorgan.utils.data`` (torch's DataLoader defaults over
+:mod:`tensorgan.data`, which keeps a GAN's), torchvision.utils' ``make_grid`` / ``save_image``,
+``checkpoint`` (activation checkpointing), ``benchmark``, ``model_zoo.load_url``, and
+``tensorboard`` (``SummaryWriter``, imported on first use: it needs the tensorboard package)."""
+from . import benchmark, checkpoint, data, model_zoo
 from .image import make_grid, save_image
 
-__all__ = ["benchmark", "checkpoint", "data", "make_grid", "save_image"]
+__all__ = ["benchmark", "checkpoint", "data", "make_grid", "model_zoo", "save_image"]
