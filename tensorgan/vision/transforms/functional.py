@@ -1,10 +1,11 @@
 """torchvision.transforms.functional over PIL images and tensorgan tensors (``import
 tensorgan.vision.transforms.functional as TF``).
 
-PIL images go through Pillow, as torchvision's. Tensors (``(..., C, H, W)``) are transformed on
-their arrays and come back as new tensors that do not track gradients (the data side of a training
-script does not need them); :func:`normalize` is the exception: it is tensor arithmetic, so it is
-differentiable as torch's. Tensor resizing: ``antialias=True`` (torchvision's default) for bilinear
+PIL images go through Pillow, as torchvision's. Tensors (``(..., C, H, W)``) are transformed by
+tensorgan Tensor ops, so a float tensor's gradient flows through every transform as through
+torchvision's (GAN code resizes / crops / flips / normalizes / pads / blurs / rotates generated
+images before a perceptual network and backpropagates through them); integer tensors take the
+same ops without gradients. Tensor resizing: ``antialias=True`` (torchvision's default) for bilinear
 and bicubic uses torch's antialiased kernel (the separable triangle / Keys cubic filter widened by
 the downscale factor, PIL's), computed here as two weight matrices; ``antialias=False`` and the
 nearest modes use :func:`tensorgan.nn.functional.interpolate`. Integer tensors are resized in
@@ -168,7 +169,7 @@ def convert_image_dtype(image: Tensor, dtype: Any = None) -> Tensor:
         return image
     if a.dtype.kind == "f":
         if out.kind == "f":
-            return _wrap(a.astype(out), image)
+            return image.to(out.type)                   # differentiable, as torch's .to
         if (a.dtype == np.float32 and out in (np.int32, np.int64)) or (
                 a.dtype == np.float64 and out == np.int64):
             raise DTypeError(f"convert_image_dtype: the cast from {a.dtype} to {out} cannot be "
@@ -176,7 +177,7 @@ def convert_image_dtype(image: Tensor, dtype: Any = None) -> Tensor:
         if out not in _INT_MAX:
             raise DTypeError(f"convert_image_dtype: cannot convert to {out}")
         eps = 1e-3
-        return _wrap((a * a.dtype.type(_INT_MAX[out] + 1.0 - eps)).astype(out), image)
+        return (image * (_INT_MAX[out] + 1.0 - eps)).to(out.type)
     if a.dtype not in _INT_MAX:
         raise DTypeError(f"convert_image_dtype: cannot convert an image of {a.dtype}")
     in_max = _INT_MAX[a.dtype]
@@ -324,33 +325,34 @@ def _aa_weights(n_in: int, n_out: int, cubic: bool) -> np.ndarray:
 
 
 def _resize_tensor(img: Tensor, out: list[int], mode: InterpolationMode, antialias: bool) -> Tensor:
+    """Resize with Tensor ops (differentiable for float images): the antialiased kernel as two
+    constant weight matrices (``Wh @ x @ Ww.T``), the others through F.interpolate."""
     from ...functional import interpolate
-    a = img.array
     xp = img.device.xp
-    lead = a.shape[:-2]
-    h, w = a.shape[-2:]
-    x = a.reshape((-1,) + a.shape[-3:]) if a.ndim >= 3 else a[None, None]
-    out_dtype = a.dtype
-    if x.dtype.kind != "f":
-        x = x.astype(np.float32)
+    lead = tuple(img.shape[:-2])
+    h, w = img.shape[-2:]
+    x = img.reshape((-1,) + tuple(img.shape[-3:])) if img.ndim >= 3 else img.reshape(1, 1, h, w)
+    out_dtype = img.array.dtype
+    if out_dtype.kind != "f":
+        x = x.to(np.float32)
     if mode in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC) and antialias:
         cubic = mode == InterpolationMode.BICUBIC
-        wh = xp.asarray(_aa_weights(h, out[0], cubic).astype(x.dtype))
-        ww = xp.asarray(_aa_weights(w, out[1], cubic).astype(x.dtype))
-        y = xp.matmul(xp.matmul(wh, x), ww.T)
+        ft = x.array.dtype
+        wh = Tensor._make(xp.asarray(_aa_weights(h, out[0], cubic).astype(ft)), img.device)
+        ww = Tensor._make(xp.asarray(_aa_weights(w, out[1], cubic).T.astype(ft)), img.device)
+        y = (wh @ x) @ ww
     elif mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT,
                   InterpolationMode.BILINEAR, InterpolationMode.BICUBIC):
         kw = {} if mode.value.startswith("nearest") else {"align_corners": False}
-        y = interpolate(_wrap(x, img), size=tuple(out), mode=mode.value, **kw).array
+        y = interpolate(x, size=tuple(out), mode=mode.value, **kw)
     else:
         raise ConfigError(f"resize: a tensor can be resized with nearest, nearest-exact, bilinear "
                           f"or bicubic interpolation, not {mode.value} (use a PIL image)")
     if mode == InterpolationMode.BICUBIC and out_dtype == np.uint8:
-        y = xp.clip(y, 0, 255)
+        y = y.clamp(0, 255)
     if out_dtype.kind != "f":
-        y = xp.rint(y) if not mode.value.startswith("nearest") else y
-    y = y.astype(out_dtype).reshape(lead + tuple(out))
-    return _wrap(y, img)
+        y = (y.round() if not mode.value.startswith("nearest") else y).to(out_dtype.type)
+    return y.reshape(lead + tuple(out))
 
 
 def resize(img: Any, size: Any, interpolation: Any = InterpolationMode.BILINEAR,
@@ -436,8 +438,30 @@ def pad(img: Any, padding: Any, fill: Any = 0, padding_mode: str = "constant") -
         elif result.mode != img.mode:               # CMYK, YCbCr, HSV ...: same bytes, its mode
             result = Image.frombytes(img.mode, result.size, np.ascontiguousarray(out).tobytes())
         return result
-    return _wrap(_pad_array(img.array, img.device.xp, left, top, right, bottom, fill,
-                            padding_mode, False), img)
+    return _pad_tensor(img, left, top, right, bottom, fill, padding_mode)
+
+
+def _pad_tensor(img: Tensor, left: int, top: int, right: int, bottom: int, fill: Any,
+                padding_mode: str) -> Tensor:
+    """Pad a (..., H, W) tensor with Tensor ops (gradients flow to the pixels each border copies):
+    edge / reflect / symmetric gather rows and columns by the index np.pad gives arange(n); the
+    constant border is the image scattered into zeros plus a constant fill outside it."""
+    if not (left or top or right or bottom):
+        return img
+    h, w = img.shape[-2:]
+    if padding_mode != "constant":
+        rows = np.pad(np.arange(h), (top, bottom), mode=padding_mode)
+        cols = np.pad(np.arange(w), (left, right), mode=padding_mode)
+        return img[(Ellipsis, *np.ix_(rows, cols))]
+    from ...functional import pad as tensor_pad
+    out = tensor_pad(img, [left, right, top, bottom])
+    fills = np.atleast_1d(np.asarray(fill, dtype=np.float64))
+    if fills.size == 1 and fills[0] == 0:
+        return out
+    border = _pad_array(np.zeros(img.shape[-3:] if img.ndim >= 3 else img.shape[-2:],
+                                 dtype=img.array.dtype),
+                        np, left, top, right, bottom, fill, "constant", False)
+    return out + Tensor._make(img.device.xp.asarray(border), img.device)
 
 
 def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
@@ -447,13 +471,12 @@ def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
         return img.crop((left, top, left + width, top + height))
     _, h, w = get_dimensions(img)
     right, bottom = left + width, top + height
-    a = img.array
     if left < 0 or top < 0 or right > w or bottom > h:
-        inner = a[..., max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+        inner = img[..., max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
         ltrb = (max(-left + min(0, right), 0), max(-top + min(0, bottom), 0),
                 max(right - max(w, left), 0), max(bottom - max(h, top), 0))
-        return _wrap(_pad_array(inner, img.device.xp, *ltrb, 0, "constant", False), img)
-    return _wrap(a[..., top:bottom, left:right].copy(), img)
+        return _pad_tensor(inner, *ltrb, 0, "constant")
+    return img[..., top:bottom, left:right]
 
 
 def center_crop(img: Any, output_size: Any) -> Any:
@@ -481,14 +504,14 @@ def hflip(img: Any) -> Any:
     _check_image(img, "hflip")
     if _is_pil(img):
         return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return _wrap(img.array[..., ::-1].copy(), img)
+    return img.flip(-1)
 
 
 def vflip(img: Any) -> Any:
     _check_image(img, "vflip")
     if _is_pil(img):
         return img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
-    return _wrap(img.array[..., ::-1, :].copy(), img)
+    return img.flip(-2)
 
 
 def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
@@ -503,21 +526,21 @@ def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
         if num_output_channels == 3:
             return Image.fromarray(np.dstack([np.asarray(gray)] * 3))
         return gray
-    a = img.array
-    xp = img.device.xp
     c = get_image_num_channels(img)
-    if c not in (1, 3) or a.ndim < 3:
+    if c not in (1, 3) or img.ndim < 3:
         raise ShapeError(f"rgb_to_grayscale: input image tensor permitted channel values are "
                          f"[1, 3], but found {c} (shape {tuple(img.shape)})")
     if c == 3:
-        ft = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
-        r, g, b = (a[..., k, :, :].astype(ft) for k in range(3))
-        gray = (ft.type(0.2989) * r + ft.type(0.587) * g + ft.type(0.114) * b).astype(a.dtype)[..., None, :, :]
+        dt = img.array.dtype
+        x = img if dt.kind == "f" else img.to(np.float32)
+        r, g, b = x.unbind(-3)
+        gray = (0.2989 * r + 0.587 * g + 0.114 * b).unsqueeze(-3)
+        gray = gray if dt.kind == "f" else gray.to(dt.type)
     else:
-        gray = a.copy()
+        gray = img.clone()
     if num_output_channels == 3:
-        gray = xp.ascontiguousarray(xp.broadcast_to(gray, gray.shape[:-3] + (3,) + gray.shape[-2:]))
-    return _wrap(gray, img)
+        gray = gray.expand(tuple(gray.shape[:-3]) + (3,) + tuple(gray.shape[-2:]))
+    return gray
 
 
 to_grayscale = rgb_to_grayscale
