@@ -5,7 +5,8 @@
 
 - :mod:`~tensorgan.vision.transforms`: Compose, ToTensor, Normalize, Resize, CenterCrop,
   RandomCrop, flips, Grayscale, Pad, ... on PIL images and tensors (``.functional`` too);
-- :mod:`~tensorgan.vision.datasets`: MNIST, FashionMNIST, ImageFolder, DatasetFolder, FakeData;
+- :mod:`~tensorgan.vision.datasets`: MNIST, FashionMNIST, CIFAR10 / CIFAR100 (the binary versions),
+  ImageFolder, DatasetFolder, FakeData;
 - :mod:`~tensorgan.vision.utils`: make_grid, save_image.
 """
 from . import datasets, transforms, utils
