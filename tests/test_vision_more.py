@@ -5,7 +5,6 @@ worked out with NumPy / Pillow."""
 import hashlib
 import io
 import tarfile
-import warnings
 
 import numpy as np
 import pytest
@@ -176,3 +175,244 @@ def test_cifar_download_true_fetches_checks_md5_and_extracts(tmp_path, monkeypat
     assert (root / "cifar-10-batches-bin" / "data_batch_5.bin").is_file()
     datasets.CIFAR10(root, download=True)                     # valid archive there: not fetched
     assert len(fetched) == 2
+
+
+# ------------------------------------------------------------------------------ colour
+
+def _rgb(seed=0, shape=(3, 5, 6)):
+    return np.random.default_rng(seed).random(shape)
+
+
+def test_brightness_contrast_saturation_tensor_formulas():
+    a = _rgb()
+    x = tg.from_numpy(a)
+    np.testing.assert_allclose(TF.adjust_brightness(x, 1.7).numpy(), np.clip(1.7 * a, 0, 1), rtol=1e-12)
+    gray = 0.2989 * a[0] + 0.587 * a[1] + 0.114 * a[2]
+    np.testing.assert_allclose(TF.adjust_contrast(x, 0.3).numpy(),
+                               np.clip(0.3 * a + 0.7 * gray.mean(), 0, 1), rtol=1e-12)
+    np.testing.assert_allclose(TF.adjust_saturation(x, 1.5).numpy(),
+                               np.clip(1.5 * a - 0.5 * gray, 0, 1), rtol=1e-12, atol=1e-15)
+    u8 = tg.from_numpy((a * 255).astype(np.uint8))
+    got = TF.adjust_brightness(u8, 0.5)
+    assert got.dtype == tg.uint8
+    np.testing.assert_array_equal(got.numpy(), (np.float32(0.5) * (a * 255).astype(np.uint8)).astype(np.uint8))
+    one = tg.from_numpy(a[:1])
+    assert TF.adjust_saturation(one, 0.0) is one and TF.adjust_hue(one, 0.3) is one
+    with pytest.raises(ConfigError, match=r"brightness_factor \(-1\) is not non-negative"):
+        TF.adjust_brightness(x, -1)
+    with pytest.raises(ShapeError, match="permitted channel values are \\[1, 3\\]"):
+        TF.adjust_contrast(tg.zeros(2, 3, 3), 0.5)
+
+
+def test_adjust_hue_tensor_matches_colorsys_and_pil_shifts_the_h_band():
+    import colorsys
+    a = _rgb(1, (3, 4, 4))
+    got = TF.adjust_hue(tg.from_numpy(a), -0.3).numpy()
+    for i in range(4):
+        for j in range(4):
+            h, s, v = colorsys.rgb_to_hsv(*a[:, i, j])
+            np.testing.assert_allclose(got[:, i, j], colorsys.hsv_to_rgb((h - 0.3) % 1.0, s, v),
+                                       atol=1e-12)
+    img = Image.fromarray((a.transpose(1, 2, 0) * 255).astype(np.uint8))
+    hsv = np.asarray(img.convert("HSV")).copy()
+    hsv[..., 0] += np.uint8(int(-0.3 * 255) % 256)                      # wraps, as torchvision
+    expected = np.asarray(Image.fromarray(hsv, "HSV").convert("RGB"))
+    np.testing.assert_array_equal(np.asarray(TF.adjust_hue(img, -0.3)), expected)
+    assert TF.adjust_hue(img.convert("L"), 0.2).mode == "L"
+    with pytest.raises(ConfigError, match=r"hue_factor \(0.6\) is not in \[-0.5, 0.5\]"):
+        TF.adjust_hue(img, 0.6)
+
+
+def test_pil_colour_adjustments_are_pillows_enhancers():
+    img = Image.fromarray((_rgb(2).transpose(1, 2, 0) * 255).astype(np.uint8))
+    for fn, enhancer in ((TF.adjust_brightness, ImageEnhance.Brightness),
+                         (TF.adjust_contrast, ImageEnhance.Contrast),
+                         (TF.adjust_saturation, ImageEnhance.Color)):
+        np.testing.assert_array_equal(np.asarray(fn(img, 1.3)), np.asarray(enhancer(img).enhance(1.3)))
+
+
+def test_color_jitter_params_checks_and_repr():
+    cj = transforms.ColorJitter(brightness=0.5, contrast=(0.2, 0.9), saturation=2, hue=0.1)
+    assert cj.brightness == (0.5, 1.5) and cj.contrast == (0.2, 0.9)
+    assert cj.saturation == (0.0, 3.0) and cj.hue == (-0.1, 0.1)           # clipped at 0
+    assert repr(cj) == ("ColorJitter(brightness=(0.5, 1.5), contrast=(0.2, 0.9), "
+                        "saturation=(0.0, 3.0), hue=(-0.1, 0.1))")
+    assert transforms.ColorJitter().brightness is None                    # (1, 1): nothing to do
+    x = tg.from_numpy(_rgb())
+    assert np.array_equal(transforms.ColorJitter()(x).numpy(), x.numpy())
+    tg.manual_seed(5)
+    order, b, c, s, h = transforms.ColorJitter.get_params(cj.brightness, None, cj.saturation, cj.hue)
+    assert sorted(order.tolist()) == [0, 1, 2, 3] and c is None
+    assert 0.5 <= b <= 1.5 and 0.0 <= s <= 3.0 and -0.1 <= h <= 0.1
+    tg.manual_seed(5)
+    assert transforms.ColorJitter.get_params(cj.brightness, None, cj.saturation, cj.hue)[1] == b
+    tg.manual_seed(9)
+    first = cj(x).numpy()
+    tg.manual_seed(9)
+    np.testing.assert_array_equal(cj(x).numpy(), first)
+    with pytest.raises(ConfigError, match="If brightness is a single number, it must be non negative"):
+        transforms.ColorJitter(brightness=-0.1)
+    with pytest.raises(ConfigError, match=r"hue values should be between \(-0.5, 0.5\)"):
+        transforms.ColorJitter(hue=0.7)
+    with pytest.raises(ConfigTypeError, match="contrast should be a single number or a list/tuple"):
+        transforms.ColorJitter(contrast=(1, 2, 3))
+
+
+# ------------------------------------------------------------------------------ geometry
+
+def test_rotate_quarter_turn_is_rot90_on_tensors_and_pil():
+    a = _rgb(3, (3, 6, 6))
+    for mode in ("nearest", "bilinear"):
+        np.testing.assert_allclose(TF.rotate(tg.from_numpy(a), 90.0, mode).numpy(),
+                                   np.rot90(a, 1, axes=(1, 2)), atol=1e-12)
+    u8 = (a.transpose(1, 2, 0) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(np.asarray(TF.rotate(Image.fromarray(u8), 90)),
+                                  np.rot90(u8, 1, axes=(0, 1)))
+    # expand: a 4x2 image turned a quarter holds in 2x4 (PIL's output size rule)
+    assert tuple(TF.rotate(tg.zeros(1, 4, 2), 90.0, expand=True).shape) == (1, 2, 4)
+    assert TF.rotate(Image.new("L", (2, 4)), 90, expand=True).size == (4, 2)
+    with pytest.raises(ConfigError, match="'bicubic' is unsupported with Tensor input"):
+        TF.rotate(tg.zeros(1, 4, 4), 10.0, "bicubic")
+    with pytest.raises(ConfigTypeError, match="angle should be int or float"):
+        TF.rotate(tg.zeros(1, 4, 4), "10")
+
+
+def test_affine_translation_fills_and_center_and_integer_images():
+    a = _rgb(4, (3, 5, 6))
+    got = TF.affine(tg.from_numpy(a), 0.0, [2, 1], 1.0, 0.0, fill=[7.0, 8.0, 9.0]).numpy()
+    expected = np.broadcast_to(np.array([7.0, 8.0, 9.0])[:, None, None], a.shape).copy()
+    expected[:, 1:, 2:] = a[:, :-1, :-2]
+    np.testing.assert_array_equal(got, expected)
+    u8 = (a.transpose(1, 2, 0) * 255).astype(np.uint8)
+    pil = np.asarray(TF.affine(Image.fromarray(u8), 0, [2, 1], 1.0, 0, fill=7))
+    exp8 = np.full_like(u8, 7)
+    exp8[1:, 2:] = u8[:-1, :-2]
+    np.testing.assert_array_equal(pil, exp8)
+    t8 = TF.affine(tg.from_numpy(np.ascontiguousarray(u8.transpose(2, 0, 1))), 0.0, [2, 1], 1.0, 0.0)
+    assert t8.dtype == tg.uint8
+    np.testing.assert_array_equal(t8.numpy().transpose(1, 2, 0), np.where(exp8 == 7, 0, exp8))
+    # a half turn about the top-left pixel's corner (0, 0) sends everything off the image
+    assert float(TF.affine(tg.ones(1, 4, 4), 180.0, [0, 0], 1.0, 0.0, center=[0, 0]).sum()) == 0.0
+    assert TF.affine(tg.zeros(2, 1, 4, 4), 30.0, [0, 0], 1.0, [5.0, 5.0]).shape == (2, 1, 4, 4)
+    with pytest.raises(ConfigError, match="scale should be positive"):
+        TF.affine(tg.zeros(1, 4, 4), 0.0, [0, 0], 0.0, 0.0)
+    with pytest.raises(ConfigError, match="translate should be a sequence of length 2"):
+        TF.affine(tg.zeros(1, 4, 4), 0.0, [0], 1.0, 0.0)
+    with pytest.raises(ConfigError, match="does not match the number of channels"):
+        TF.affine(Image.new("RGB", (4, 4)), 0.0, [0, 0], 1.0, 0.0, fill=(1, 2))
+
+
+def test_gaussian_blur_is_a_reflect_padded_separable_gaussian():
+    a = _rgb(5, (2, 3, 7, 8))
+    got = TF.gaussian_blur(tg.from_numpy(a), [3, 5], [0.8, 1.3]).numpy()
+
+    def k1(n, s):               # exact; torchvision computes the kernel in float32
+        x = np.linspace(-(n - 1) / 2, (n - 1) / 2, n)
+        p = np.exp(-0.5 * (x / s) ** 2)
+        return p / p.sum()
+
+    kx, ky = k1(3, 0.8), k1(5, 1.3)
+    padded = np.pad(a, ((0, 0), (0, 0), (2, 2), (1, 1)), mode="reflect")
+    expected = np.zeros_like(a)
+    for i in range(5):
+        for j in range(3):
+            expected += ky[i] * kx[j] * padded[..., i:i + 7, j:j + 8]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    img = Image.fromarray((a[0].transpose(1, 2, 0) * 255).astype(np.uint8))
+    blurred = TF.gaussian_blur(img, 3)
+    assert blurred.mode == "RGB" and blurred.size == img.size
+    x8 = TF.pil_to_tensor(img).to(tg.float32)
+    ref = np.rint(TF.gaussian_blur(x8, 3).numpy()).astype(np.uint8).transpose(1, 2, 0)
+    np.testing.assert_array_equal(np.asarray(blurred), ref)
+    with pytest.raises(ConfigError, match="odd and positive"):
+        TF.gaussian_blur(img, 4)
+    with pytest.raises(ConfigError, match="sigma should have positive values"):
+        TF.gaussian_blur(img, 3, 0.0)
+
+
+def test_random_rotation_affine_blur_checks_params_and_reprs():
+    rr = transforms.RandomRotation(30)
+    assert rr.degrees == [-30.0, 30.0]
+    assert repr(rr) == "RandomRotation(degrees=[-30.0, 30.0], interpolation=nearest, expand=False, fill=0)"
+    assert repr(transforms.RandomRotation((10, 20), center=(1, 2), fill=3)) == (
+        "RandomRotation(degrees=[10.0, 20.0], interpolation=nearest, expand=False, center=(1, 2), "
+        "fill=3)")
+    tg.manual_seed(0)
+    angle = transforms.RandomRotation.get_params([-30.0, 30.0])
+    tg.manual_seed(0)
+    assert -30 <= angle <= 30 and transforms.RandomRotation.get_params([-30.0, 30.0]) == angle
+    with pytest.raises(ConfigError, match="If degrees is a single number, it must be positive"):
+        transforms.RandomRotation(-5)
+    with pytest.raises(ConfigError, match="degrees should be a sequence of length 2"):
+        transforms.RandomRotation([1, 2, 3])
+    with pytest.raises(ConfigTypeError, match="Fill should be either a sequence or a number"):
+        transforms.RandomRotation(5, fill="red")
+    ra = transforms.RandomAffine(10, translate=(0.1, 0.2), scale=(0.9, 1.1), shear=5,
+                                 interpolation=transforms.InterpolationMode.BILINEAR, fill=1)
+    assert repr(ra) == ("RandomAffine(degrees=[-10.0, 10.0], translate=(0.1, 0.2), "
+                        "scale=(0.9, 1.1), shear=[-5.0, 5.0], interpolation=bilinear, fill=1)")
+    assert repr(transforms.RandomAffine(0)) == "RandomAffine(degrees=[0.0, 0.0])"
+    tg.manual_seed(1)
+    angle, (tx, ty), scale, (sx, sy) = transforms.RandomAffine.get_params(
+        [-10.0, 10.0], (0.1, 0.2), (0.9, 1.1), [-5.0, 5.0, 1.0, 2.0], [40, 20])
+    assert -10 <= angle <= 10 and abs(tx) <= 4 and abs(ty) <= 4 and isinstance(tx, int)
+    assert 0.9 <= scale <= 1.1 and -5 <= sx <= 5 and 1 <= sy <= 2
+    with pytest.raises(ConfigError, match="translation values should be between 0 and 1"):
+        transforms.RandomAffine(0, translate=(0.1, 1.5))
+    with pytest.raises(ConfigError, match="scale values should be positive"):
+        transforms.RandomAffine(0, scale=(0, 1))
+    with pytest.raises(ConfigError, match="shear should be a sequence of length 2 or 4"):
+        transforms.RandomAffine(0, shear=(1, 2, 3))
+    assert tuple(ra(tg.rand(2, 3, 8, 8)).shape) == (2, 3, 8, 8) and ra(Image.new("RGB", (8, 8))).size == (8, 8)
+    gb = transforms.GaussianBlur(5, sigma=(0.5, 1.5))
+    assert gb.kernel_size == (5, 5) and repr(gb) == "GaussianBlur(kernel_size=(5, 5), sigma=(0.5, 1.5))"
+    assert 0.5 <= transforms.GaussianBlur.get_params(0.5, 1.5) <= 1.5
+    with pytest.raises(ConfigError, match="odd and positive"):
+        transforms.GaussianBlur(4)
+    with pytest.raises(ConfigError, match=r"of the form \(min, max\)"):
+        transforms.GaussianBlur(3, sigma=(2.0, 1.0))
+
+
+def test_random_grayscale_choice_order_and_scale():
+    rgb = Image.new("RGB", (3, 2), (200, 10, 30))
+    gray = transforms.RandomGrayscale(p=1.0)(rgb)
+    assert gray.mode == "RGB" and len(set(gray.getpixel((0, 0)))) == 1       # keeps 3 channels
+    assert transforms.RandomGrayscale(p=0.0)(rgb) is rgb
+    assert repr(transforms.RandomGrayscale()) == "RandomGrayscale(p=0.1)"
+    add1, double = transforms.Lambda(lambda v: v + 1), transforms.Lambda(lambda v: v * 2)
+    choice = transforms.RandomChoice([add1, double], p=[0.0, 1.0])
+    assert all(choice(3) == 6 for _ in range(20))
+    assert repr(choice) == "RandomChoice(\n    Lambda()\n    Lambda()\n)(p=[0.0, 1.0])"
+    tg.manual_seed(0)
+    picks = {transforms.RandomChoice([add1, double])(3) for _ in range(40)}
+    assert picks == {4, 6}
+    order = transforms.RandomOrder([add1, double])
+    tg.manual_seed(0)
+    results = [order(3) for _ in range(40)]
+    assert set(results) == {7, 8}                                 # (3+1)*2 or 3*2+1
+    tg.manual_seed(0)
+    assert [order(3) for _ in range(40)] == results                 # the default generator's draws
+    with pytest.raises(ConfigTypeError, match="transforms should be a sequence"):
+        transforms.RandomOrder(add1)
+    with pytest.raises(ConfigTypeError, match="p should be a sequence"):
+        transforms.RandomChoice([add1], p=1.0)
+    with pytest.warns(UserWarning, match="transforms.Scale transform is deprecated"):
+        scale = transforms.Scale(4)
+    assert isinstance(scale, transforms.Resize) and scale(Image.new("L", (8, 6))).size == (5, 4)
+    assert repr(scale).startswith("Scale(size=4, interpolation=bilinear")
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("brightness", lambda x: TF.adjust_brightness(x, 0.7)),
+    ("contrast", lambda x: TF.adjust_contrast(x, 0.6)),
+    ("saturation", lambda x: TF.adjust_saturation(x, 0.5)),
+    ("hue", lambda x: TF.adjust_hue(x, 0.13)),
+    ("rotate_bilinear_fill", lambda x: TF.rotate(x, 23.0, "bilinear", fill=[0.2, 0.3, 0.4])),
+    ("rotate_expand", lambda x: TF.rotate(x, 40.0, "bilinear", expand=True)),
+    ("affine", lambda x: TF.affine(x, 12.0, [1, 0], 1.1, [4.0, 2.0], "bilinear", fill=0.5)),
+    ("blur", lambda x: TF.gaussian_blur(x, [3, 5], [0.7, 1.1])),
+])
+def test_new_tensor_transforms_are_differentiable(name, fn):
+    x = tg.from_numpy(0.1 + 0.8 * np.random.default_rng(7).random((2, 3, 5, 6))).requires_grad_()
+    assert fn(x).requires_grad
+    assert tg.autograd.gradcheck(fn, (x,), eps=1e-6, atol=1e-6)
