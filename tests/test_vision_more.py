@@ -328,6 +328,10 @@ def test_gaussian_blur_is_a_reflect_padded_separable_gaussian():
         TF.gaussian_blur(img, 4)
     with pytest.raises(ConfigError, match="sigma should have positive values"):
         TF.gaussian_blur(img, 3, 0.0)
+    with pytest.raises(ShapeError, match=r"\(\.\.\., C, H, W\)"):
+        TF.gaussian_blur(tg.zeros(4, 4), 3)
+    u8 = TF.gaussian_blur(TF.pil_to_tensor(img), 3, 1.0)
+    assert u8.dtype == tg.uint8 and tuple(u8.shape) == (3, 7, 8)
 
 
 def test_random_rotation_affine_blur_checks_params_and_reprs():

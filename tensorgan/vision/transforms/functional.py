@@ -718,6 +718,9 @@ def gaussian_blur(img: Any, kernel_size: Any, sigma: Any = None) -> Any:
     _check_image(img, "gaussian_blur")
     if _is_pil(img):
         return to_pil_image(gaussian_blur(pil_to_tensor(img), kernel_size, sigma), mode=img.mode)
+    if img.ndim < 3:
+        raise ShapeError(f"gaussian_blur: expected a tensor image (..., C, H, W), got shape "
+                         f"{tuple(img.shape)}")
     from ...functional import conv2d
     from ...functional import pad as tensor_pad
     ft = _float_dtype(img)
