@@ -4,8 +4,10 @@
 ``datasets.ImageFolder`` and ``vutils.save_image(fake, path, normalize=True)`` as written.
 
 - :mod:`~tensorgan.vision.transforms`: Compose, ToTensor, Normalize, Resize, CenterCrop,
-  RandomCrop, flips, Grayscale, Pad, ... on PIL images and tensors (``.functional`` too);
-- :mod:`~tensorgan.vision.datasets`: MNIST, FashionMNIST, ImageFolder, DatasetFolder, FakeData;
+  RandomCrop, flips, Grayscale, Pad, ColorJitter, RandomRotation, RandomAffine, GaussianBlur, ...
+  on PIL images and tensors (``.functional`` too; differentiable on float tensors);
+- :mod:`~tensorgan.vision.datasets`: MNIST, FashionMNIST, CIFAR10 / CIFAR100 (the binary versions),
+  ImageFolder, DatasetFolder, FakeData;
 - :mod:`~tensorgan.vision.utils`: make_grid, save_image.
 """
 from . import datasets, transforms, utils

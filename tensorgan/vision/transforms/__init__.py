@@ -2,11 +2,15 @@
 and ``tensorgan.vision.transforms.functional`` (the functions)."""
 from . import functional
 from .functional import InterpolationMode
-from .transforms import (CenterCrop, Compose, ConvertImageDtype, Grayscale, Lambda, Normalize, Pad,
-                         PILToTensor, RandomApply, RandomCrop, RandomHorizontalFlip,
-                         RandomResizedCrop, RandomVerticalFlip, Resize, ToPILImage, ToTensor)
+from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, GaussianBlur,
+                         Grayscale, Lambda, Normalize, Pad, PILToTensor, RandomAffine, RandomApply,
+                         RandomChoice, RandomCrop, RandomGrayscale, RandomHorizontalFlip,
+                         RandomOrder, RandomResizedCrop, RandomRotation, RandomTransforms,
+                         RandomVerticalFlip, Resize, Scale, ToPILImage, ToTensor)
 
 __all__ = ["functional", "InterpolationMode", "CenterCrop", "Compose", "ConvertImageDtype",
            "Grayscale", "Lambda", "Normalize", "Pad", "PILToTensor", "RandomApply", "RandomCrop",
            "RandomHorizontalFlip", "RandomResizedCrop", "RandomVerticalFlip", "Resize",
-           "ToPILImage", "ToTensor"]
+           "ToPILImage", "ToTensor", "ColorJitter", "GaussianBlur", "RandomAffine",
+           "RandomChoice", "RandomGrayscale", "RandomOrder", "RandomRotation", "RandomTransforms",
+           "Scale"]

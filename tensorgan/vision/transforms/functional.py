@@ -1,10 +1,11 @@
 """torchvision.transforms.functional over PIL images and tensorgan tensors (``import
 tensorgan.vision.transforms.functional as TF``).
 
-PIL images go through Pillow, as torchvision's. Tensors (``(..., C, H, W)``) are transformed on
-their arrays and come back as new tensors that do not track gradients (the data side of a training
-script does not need them); :func:`normalize` is the exception: it is tensor arithmetic, so it is
-differentiable as torch's. Tensor resizing: ``antialias=True`` (torchvision's default) for bilinear
+PIL images go through Pillow, as torchvision's. Tensors (``(..., C, H, W)``) are transformed by
+tensorgan Tensor ops, so a float tensor's gradient flows through every transform as through
+torchvision's (GAN code resizes / crops / flips / normalizes / pads / blurs / rotates generated
+images before a perceptual network and backpropagates through them); integer tensors take the
+same ops without gradients. Tensor resizing: ``antialias=True`` (torchvision's default) for bilinear
 and bicubic uses torch's antialiased kernel (the separable triangle / Keys cubic filter widened by
 the downscale factor, PIL's), computed here as two weight matrices; ``antialias=False`` and the
 nearest modes use :func:`tensorgan.nn.functional.interpolate`. Integer tensors are resized in
@@ -13,21 +14,23 @@ by 1 there.
 """
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 from enum import Enum
 from typing import Any, Sequence
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageEnhance
 
-from ...errors import ConfigError, DTypeError, InputTypeError, ShapeError
+from ...errors import ConfigError, ConfigTypeError, DTypeError, InputTypeError, ShapeError
 from ...tensor import Tensor
 
 __all__ = ["InterpolationMode", "to_tensor", "pil_to_tensor", "convert_image_dtype",
            "to_pil_image", "normalize", "resize", "center_crop", "crop", "pad", "hflip", "vflip",
            "rgb_to_grayscale", "to_grayscale", "resized_crop", "get_dimensions", "get_image_size",
-           "get_image_num_channels"]
+           "get_image_num_channels", "adjust_brightness", "adjust_contrast", "adjust_saturation",
+           "adjust_hue", "gaussian_blur", "rotate", "affine"]
 
 
 class InterpolationMode(Enum):
@@ -168,7 +171,7 @@ def convert_image_dtype(image: Tensor, dtype: Any = None) -> Tensor:
         return image
     if a.dtype.kind == "f":
         if out.kind == "f":
-            return _wrap(a.astype(out), image)
+            return image.to(out.type)                   # differentiable, as torch's .to
         if (a.dtype == np.float32 and out in (np.int32, np.int64)) or (
                 a.dtype == np.float64 and out == np.int64):
             raise DTypeError(f"convert_image_dtype: the cast from {a.dtype} to {out} cannot be "
@@ -176,7 +179,7 @@ def convert_image_dtype(image: Tensor, dtype: Any = None) -> Tensor:
         if out not in _INT_MAX:
             raise DTypeError(f"convert_image_dtype: cannot convert to {out}")
         eps = 1e-3
-        return _wrap((a * a.dtype.type(_INT_MAX[out] + 1.0 - eps)).astype(out), image)
+        return (image * (_INT_MAX[out] + 1.0 - eps)).to(out.type)
     if a.dtype not in _INT_MAX:
         raise DTypeError(f"convert_image_dtype: cannot convert an image of {a.dtype}")
     in_max = _INT_MAX[a.dtype]
@@ -324,33 +327,34 @@ def _aa_weights(n_in: int, n_out: int, cubic: bool) -> np.ndarray:
 
 
 def _resize_tensor(img: Tensor, out: list[int], mode: InterpolationMode, antialias: bool) -> Tensor:
+    """Resize with Tensor ops (differentiable for float images): the antialiased kernel as two
+    constant weight matrices (``Wh @ x @ Ww.T``), the others through F.interpolate."""
     from ...functional import interpolate
-    a = img.array
     xp = img.device.xp
-    lead = a.shape[:-2]
-    h, w = a.shape[-2:]
-    x = a.reshape((-1,) + a.shape[-3:]) if a.ndim >= 3 else a[None, None]
-    out_dtype = a.dtype
-    if x.dtype.kind != "f":
-        x = x.astype(np.float32)
+    lead = tuple(img.shape[:-2])
+    h, w = img.shape[-2:]
+    x = img.reshape((-1,) + tuple(img.shape[-3:])) if img.ndim >= 3 else img.reshape(1, 1, h, w)
+    out_dtype = img.array.dtype
+    if out_dtype.kind != "f":
+        x = x.to(np.float32)
     if mode in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC) and antialias:
         cubic = mode == InterpolationMode.BICUBIC
-        wh = xp.asarray(_aa_weights(h, out[0], cubic).astype(x.dtype))
-        ww = xp.asarray(_aa_weights(w, out[1], cubic).astype(x.dtype))
-        y = xp.matmul(xp.matmul(wh, x), ww.T)
+        ft = x.array.dtype
+        wh = Tensor._make(xp.asarray(_aa_weights(h, out[0], cubic).astype(ft)), img.device)
+        ww = Tensor._make(xp.asarray(_aa_weights(w, out[1], cubic).T.astype(ft)), img.device)
+        y = (wh @ x) @ ww
     elif mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT,
                   InterpolationMode.BILINEAR, InterpolationMode.BICUBIC):
         kw = {} if mode.value.startswith("nearest") else {"align_corners": False}
-        y = interpolate(_wrap(x, img), size=tuple(out), mode=mode.value, **kw).array
+        y = interpolate(x, size=tuple(out), mode=mode.value, **kw)
     else:
         raise ConfigError(f"resize: a tensor can be resized with nearest, nearest-exact, bilinear "
                           f"or bicubic interpolation, not {mode.value} (use a PIL image)")
     if mode == InterpolationMode.BICUBIC and out_dtype == np.uint8:
-        y = xp.clip(y, 0, 255)
+        y = y.clamp(0, 255)
     if out_dtype.kind != "f":
-        y = xp.rint(y) if not mode.value.startswith("nearest") else y
-    y = y.astype(out_dtype).reshape(lead + tuple(out))
-    return _wrap(y, img)
+        y = (y.round() if not mode.value.startswith("nearest") else y).to(out_dtype.type)
+    return y.reshape(lead + tuple(out))
 
 
 def resize(img: Any, size: Any, interpolation: Any = InterpolationMode.BILINEAR,
@@ -436,8 +440,30 @@ def pad(img: Any, padding: Any, fill: Any = 0, padding_mode: str = "constant") -
         elif result.mode != img.mode:               # CMYK, YCbCr, HSV ...: same bytes, its mode
             result = Image.frombytes(img.mode, result.size, np.ascontiguousarray(out).tobytes())
         return result
-    return _wrap(_pad_array(img.array, img.device.xp, left, top, right, bottom, fill,
-                            padding_mode, False), img)
+    return _pad_tensor(img, left, top, right, bottom, fill, padding_mode)
+
+
+def _pad_tensor(img: Tensor, left: int, top: int, right: int, bottom: int, fill: Any,
+                padding_mode: str) -> Tensor:
+    """Pad a (..., H, W) tensor with Tensor ops (gradients flow to the pixels each border copies):
+    edge / reflect / symmetric gather rows and columns by the index np.pad gives arange(n); the
+    constant border is the image scattered into zeros plus a constant fill outside it."""
+    if not (left or top or right or bottom):
+        return img
+    h, w = img.shape[-2:]
+    if padding_mode != "constant":
+        rows = np.pad(np.arange(h), (top, bottom), mode=padding_mode)
+        cols = np.pad(np.arange(w), (left, right), mode=padding_mode)
+        return img[(Ellipsis, *np.ix_(rows, cols))]
+    from ...functional import pad as tensor_pad
+    out = tensor_pad(img, [left, right, top, bottom])
+    fills = np.atleast_1d(np.asarray(fill, dtype=np.float64))
+    if fills.size == 1 and fills[0] == 0:
+        return out
+    border = _pad_array(np.zeros(img.shape[-3:] if img.ndim >= 3 else img.shape[-2:],
+                                 dtype=img.array.dtype),
+                        np, left, top, right, bottom, fill, "constant", False)
+    return out + Tensor._make(img.device.xp.asarray(border), img.device)
 
 
 def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
@@ -447,13 +473,12 @@ def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
         return img.crop((left, top, left + width, top + height))
     _, h, w = get_dimensions(img)
     right, bottom = left + width, top + height
-    a = img.array
     if left < 0 or top < 0 or right > w or bottom > h:
-        inner = a[..., max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+        inner = img[..., max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
         ltrb = (max(-left + min(0, right), 0), max(-top + min(0, bottom), 0),
                 max(right - max(w, left), 0), max(bottom - max(h, top), 0))
-        return _wrap(_pad_array(inner, img.device.xp, *ltrb, 0, "constant", False), img)
-    return _wrap(a[..., top:bottom, left:right].copy(), img)
+        return _pad_tensor(inner, *ltrb, 0, "constant")
+    return img[..., top:bottom, left:right]
 
 
 def center_crop(img: Any, output_size: Any) -> Any:
@@ -481,14 +506,14 @@ def hflip(img: Any) -> Any:
     _check_image(img, "hflip")
     if _is_pil(img):
         return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return _wrap(img.array[..., ::-1].copy(), img)
+    return img.flip(-1)
 
 
 def vflip(img: Any) -> Any:
     _check_image(img, "vflip")
     if _is_pil(img):
         return img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
-    return _wrap(img.array[..., ::-1, :].copy(), img)
+    return img.flip(-2)
 
 
 def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
@@ -503,21 +528,393 @@ def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
         if num_output_channels == 3:
             return Image.fromarray(np.dstack([np.asarray(gray)] * 3))
         return gray
-    a = img.array
-    xp = img.device.xp
     c = get_image_num_channels(img)
-    if c not in (1, 3) or a.ndim < 3:
+    if c not in (1, 3) or img.ndim < 3:
         raise ShapeError(f"rgb_to_grayscale: input image tensor permitted channel values are "
                          f"[1, 3], but found {c} (shape {tuple(img.shape)})")
     if c == 3:
-        ft = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
-        r, g, b = (a[..., k, :, :].astype(ft) for k in range(3))
-        gray = (ft.type(0.2989) * r + ft.type(0.587) * g + ft.type(0.114) * b).astype(a.dtype)[..., None, :, :]
+        dt = img.array.dtype
+        x = img if dt.kind == "f" else img.to(np.float32)
+        r, g, b = x.unbind(-3)
+        gray = (0.2989 * r + 0.587 * g + 0.114 * b).unsqueeze(-3)
+        gray = gray if dt.kind == "f" else gray.to(dt.type)
     else:
-        gray = a.copy()
+        gray = img.clone()
     if num_output_channels == 3:
-        gray = xp.ascontiguousarray(xp.broadcast_to(gray, gray.shape[:-3] + (3,) + gray.shape[-2:]))
-    return _wrap(gray, img)
+        gray = gray.expand(tuple(gray.shape[:-3]) + (3,) + tuple(gray.shape[-2:]))
+    return gray
 
 
 to_grayscale = rgb_to_grayscale
+
+
+# ------------------------------------------------------------------------------ colour
+
+def _check_channels(img: Tensor, permitted: Sequence[int], op: str) -> int:
+    c = get_image_num_channels(img)
+    if c not in permitted or img.ndim < 3:
+        raise ShapeError(f"{op}: input image tensor permitted channel values are {list(permitted)}, "
+                         f"but found {c} (shape {tuple(img.shape)})")
+    return c
+
+
+def _float_dtype(img: Tensor) -> Any:
+    dt = img.array.dtype
+    return dt.type if dt.kind == "f" else np.float32
+
+
+def _blend(img1: Tensor, img2: Tensor, ratio: float) -> Tensor:
+    """``(ratio * img1 + (1 - ratio) * img2)`` clamped to the image range, in img1's dtype."""
+    ratio = float(ratio)
+    floating = img1.array.dtype.kind == "f"
+    out = (ratio * img1 + (1.0 - ratio) * img2).clamp(0, 1.0 if floating else 255.0)
+    return out if floating else out.to(img1.array.dtype.type)
+
+
+def _check_factor(value: float, name: str, op: str) -> None:
+    if value < 0:
+        raise ConfigError(f"{op}: {name} ({value}) is not non-negative.")
+
+
+def adjust_brightness(img: Any, brightness_factor: float) -> Any:
+    """Multiply by ``brightness_factor`` (0: black, 1: the original), clamped to the range."""
+    _check_image(img, "adjust_brightness")
+    _check_factor(brightness_factor, "brightness_factor", "adjust_brightness")
+    if _is_pil(img):
+        return ImageEnhance.Brightness(img).enhance(brightness_factor)
+    _check_channels(img, (1, 3), "adjust_brightness")
+    return _blend(img, img.new_zeros(tuple(img.shape)), brightness_factor)
+
+
+def adjust_contrast(img: Any, contrast_factor: float) -> Any:
+    """Blend with the mean grey level (of the luma for RGB): 0 gives a solid grey image."""
+    _check_image(img, "adjust_contrast")
+    _check_factor(contrast_factor, "contrast_factor", "adjust_contrast")
+    if _is_pil(img):
+        return ImageEnhance.Contrast(img).enhance(contrast_factor)
+    c = _check_channels(img, (1, 3), "adjust_contrast")
+    source = rgb_to_grayscale(img) if c == 3 else img
+    mean = source.to(_float_dtype(img)).mean(dim=(-3, -2, -1), keepdim=True)
+    return _blend(img, mean, contrast_factor)
+
+
+def adjust_saturation(img: Any, saturation_factor: float) -> Any:
+    """Blend with the grayscale image: 0 gives it, 1 the original, 2 doubles the saturation."""
+    _check_image(img, "adjust_saturation")
+    _check_factor(saturation_factor, "saturation_factor", "adjust_saturation")
+    if _is_pil(img):
+        return ImageEnhance.Color(img).enhance(saturation_factor)
+    if _check_channels(img, (1, 3), "adjust_saturation") == 1:
+        return img
+    return _blend(img, rgb_to_grayscale(img), saturation_factor)
+
+
+def _rgb2hsv(img: Tensor) -> Tensor:
+    from ... import stack, where
+    r, g, b = img.unbind(-3)
+    maxc = img.max(dim=-3).values
+    minc = img.min(dim=-3).values
+    eqc = maxc == minc
+    cr = maxc - minc
+    ones = maxc.new_ones(tuple(maxc.shape))
+    s = cr / where(eqc, ones, maxc)
+    cr_divisor = where(eqc, ones, cr)
+    rc, gc, bc = (maxc - r) / cr_divisor, (maxc - g) / cr_divisor, (maxc - b) / cr_divisor
+    hr = (maxc == r) * (bc - gc)
+    hg = ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
+    hb = ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)
+    h = hr + hg + hb
+    from ... import fmod
+    h = fmod(h / 6.0 + 1.0, 1.0)
+    return stack((h, s, maxc), dim=-3)
+
+
+def _hsv2rgb(img: Tensor) -> Tensor:
+    from ... import einsum, floor, stack
+    h, s, v = img.unbind(-3)
+    i = floor(h * 6.0)
+    f = h * 6.0 - i
+    i = i.detach().to(np.int32) % 6
+    p = (v * (1.0 - s)).clamp(0.0, 1.0)
+    q = (v * (1.0 - s * f)).clamp(0.0, 1.0)
+    t = (v * (1.0 - s * (1.0 - f))).clamp(0.0, 1.0)
+    six = Tensor._make(img.device.xp.arange(6, dtype=np.int32).reshape(-1, 1, 1), img.device)
+    mask = (i.unsqueeze(-3) == six).to(img.array.dtype.type)
+    a1 = stack((v, q, p, p, t, v), dim=-3)
+    a2 = stack((t, v, v, q, p, p), dim=-3)
+    a3 = stack((p, p, t, v, v, q), dim=-3)
+    a4 = stack((a1, a2, a3), dim=-4)
+    return einsum("...ijk, ...xijk -> ...xjk", mask, a4)
+
+
+def adjust_hue(img: Any, hue_factor: float) -> Any:
+    """Shift the hue by ``hue_factor`` turns (in [-0.5, 0.5]) in HSV space."""
+    _check_image(img, "adjust_hue")
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ConfigError(f"adjust_hue: hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    if _is_pil(img):
+        mode = img.mode
+        if mode in {"L", "1", "I", "F"}:
+            return img
+        h, s, v = img.convert("HSV").split()
+        np_h = np.array(h, dtype=np.uint8)
+        np_h += np.uint8(int(hue_factor * 255) % 256)           # wraps around, as intended
+        return Image.merge("HSV", (Image.fromarray(np_h, "L"), s, v)).convert(mode)
+    if _check_channels(img, (1, 3), "adjust_hue") == 1:
+        return img
+    orig = img.array.dtype
+    x = convert_image_dtype(img, np.float32) if orig.kind != "f" else img
+    hsv = _rgb2hsv(x)
+    h, s, v = hsv.unbind(-3)
+    from ... import stack
+    h = (h + hue_factor) % 1.0
+    out = _hsv2rgb(stack((h, s, v), dim=-3))
+    return convert_image_dtype(out, orig.type) if orig.kind != "f" else out
+
+
+# ------------------------------------------------------------------------------ blur
+
+def _gaussian_kernel1d(kernel_size: int, sigma: float) -> np.ndarray:
+    """torchvision's: exp(-x^2 / 2 sigma^2) at linspace(-(k-1)/2, (k-1)/2, k), normalised, in
+    float32 (the exponent as torch computes it; exp and the sum rounded once to float32, where
+    torch's vectorised exp and sum may differ from that by an ulp, so a weight may differ from
+    torchvision's by ~6e-8 relative)."""
+    half = (kernel_size - 1) * 0.5
+    x = np.linspace(-half, half, kernel_size).astype(np.float32)
+    pdf = np.exp((np.float32(-0.5) * (x / np.float32(sigma)) ** 2).astype(np.float64))
+    pdf = pdf.astype(np.float32)
+    return pdf / np.float32(pdf.astype(np.float64).sum())
+
+
+def gaussian_blur(img: Any, kernel_size: Any, sigma: Any = None) -> Any:
+    """Blur with a (kx, ky) Gaussian kernel of std ``sigma`` (reflect-padded, per channel; a PIL
+    image is blurred as a uint8 tensor and converted back, as torchvision)."""
+    if not isinstance(kernel_size, (int, list, tuple)) or isinstance(kernel_size, bool):
+        raise ConfigTypeError(f"gaussian_blur: kernel_size should be int or a sequence of "
+                              f"integers. Got {type(kernel_size)}")
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size, kernel_size]
+    if len(kernel_size) != 2:
+        raise ConfigError(f"gaussian_blur: if kernel_size is a sequence its length should be 2. "
+                          f"Got {len(kernel_size)}")
+    for k in kernel_size:
+        if k % 2 == 0 or k < 0:
+            raise ConfigError(f"gaussian_blur: kernel_size should have odd and positive integers. "
+                              f"Got {kernel_size}")
+    if sigma is None:
+        sigma = [k * 0.15 + 0.35 for k in kernel_size]
+    if not isinstance(sigma, (int, float, list, tuple)) or isinstance(sigma, bool):
+        raise ConfigTypeError(f"gaussian_blur: sigma should be either float or sequence of "
+                              f"floats. Got {type(sigma)}")
+    if isinstance(sigma, (int, float)):
+        sigma = [float(sigma), float(sigma)]
+    if len(sigma) == 1:
+        sigma = [sigma[0], sigma[0]]
+    if len(sigma) != 2:
+        raise ConfigError(f"gaussian_blur: if sigma is a sequence, its length should be 2. "
+                          f"Got {len(sigma)}")
+    if any(s <= 0.0 for s in sigma):
+        raise ConfigError(f"gaussian_blur: sigma should have positive values. Got {sigma}")
+    _check_image(img, "gaussian_blur")
+    if _is_pil(img):
+        return to_pil_image(gaussian_blur(pil_to_tensor(img), kernel_size, sigma), mode=img.mode)
+    if img.ndim < 3:
+        raise ShapeError(f"gaussian_blur: expected a tensor image (..., C, H, W), got shape "
+                         f"{tuple(img.shape)}")
+    from ...functional import conv2d
+    from ...functional import pad as tensor_pad
+    ft = _float_dtype(img)
+    kx = _gaussian_kernel1d(kernel_size[0], sigma[0]).astype(ft)
+    ky = _gaussian_kernel1d(kernel_size[1], sigma[1]).astype(ft)
+    kernel2d = ky[:, None] @ kx[None, :]
+    c = get_image_num_channels(img)
+    weight = Tensor._make(img.device.xp.asarray(np.ascontiguousarray(
+        np.broadcast_to(kernel2d, (c, 1) + kernel2d.shape))), img.device)
+    x, lead = _as_batch(img, ft)
+    px, py = kernel_size[0] // 2, kernel_size[1] // 2
+    y = conv2d(tensor_pad(x, [px, px, py, py], mode="reflect"), weight, groups=c)
+    return _from_batch(y, lead, img.array.dtype)
+
+
+def _as_batch(img: Tensor, ft: Any) -> tuple[Tensor, tuple[int, ...]]:
+    """(..., C, H, W) -> (N, C, H, W) in the float dtype ``ft``, and the leading shape."""
+    lead = tuple(img.shape[:-3])
+    x = img.reshape((-1,) + tuple(img.shape[-3:]))
+    return (x if x.array.dtype == np.dtype(ft) else x.to(ft)), lead
+
+
+def _from_batch(y: Tensor, lead: tuple[int, ...], dtype: np.dtype) -> Tensor:
+    """Back to (..., C, H', W') and the image's dtype (integers rounded, as torchvision)."""
+    if dtype.kind != "f":
+        y = y.round().to(dtype.type)
+    return y.reshape(lead + tuple(y.shape[-3:]))
+
+
+# ------------------------------------------------------------------------------ affine
+
+def _get_inverse_affine_matrix(center: Sequence[float], angle: float, translate: Sequence[float],
+                               scale: float, shear: Sequence[float]) -> list[float]:
+    """torchvision's: the inverse of T * C * R * S * Sh * C^-1 as a 2x3 matrix (6 floats)."""
+    rot = math.radians(angle)
+    sx, sy = math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    matrix = [x / scale for x in [d, -b, 0.0, -c, a, 0.0]]
+    matrix[2] += matrix[0] * (-cx - tx) + matrix[1] * (-cy - ty)
+    matrix[5] += matrix[3] * (-cx - tx) + matrix[4] * (-cy - ty)
+    matrix[2] += cx
+    matrix[5] += cy
+    return matrix
+
+
+def _parse_fill(fill: Any, img: Image.Image) -> dict[str, Any]:
+    channels = len(img.getbands())
+    if fill is None:
+        fill = 0
+    if isinstance(fill, (int, float)) and channels > 1:
+        fill = tuple([fill] * channels)
+    if isinstance(fill, (list, tuple)):
+        if len(fill) == 1:
+            fill = tuple(fill) * channels
+        elif len(fill) != channels:
+            raise ConfigError(f"The number of elements in 'fill' does not match the number of "
+                              f"channels of the image ({len(fill)} != {channels})")
+        fill = tuple(fill)
+    if img.mode != "F":
+        fill = tuple(int(x) for x in fill) if isinstance(fill, tuple) else int(fill)
+    return {"fillcolor": fill}
+
+
+def _grid_checks(img: Tensor, interpolation: InterpolationMode, fill: Any, op: str) -> None:
+    if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
+        raise ConfigError(f"{op}: interpolation mode '{interpolation.value}' is unsupported with "
+                          f"Tensor input (nearest or bilinear)")
+    c = get_image_num_channels(img)
+    if isinstance(fill, (tuple, list)) and len(fill) > 1 and len(fill) != c:
+        raise ConfigError(f"{op}: the number of elements in 'fill' cannot broadcast to match the "
+                          f"number of channels of the image ({len(fill)} != {c})")
+    if img.ndim < 3:
+        raise ShapeError(f"{op}: expected a tensor image (..., C, H, W), got shape {tuple(img.shape)}")
+
+
+def _affine_grid(matrix: list[float], w: int, h: int, ow: int, oh: int, ft: Any) -> np.ndarray:
+    """torchvision's _gen_affine_grid: output pixel centres (relative to the centre) mapped by
+    the inverse matrix and normalised to [-1, 1] for grid_sample(align_corners=False)."""
+    theta = np.asarray(matrix, dtype=ft).reshape(1, 2, 3)
+    base = np.empty((1, oh, ow, 3), dtype=ft)
+    base[..., 0] = np.linspace(-ow * 0.5 + 0.5, ow * 0.5 + 0.5 - 1, ow, dtype=np.float32)
+    base[..., 1] = np.linspace(-oh * 0.5 + 0.5, oh * 0.5 + 0.5 - 1, oh, dtype=np.float32)[:, None]
+    base[..., 2] = 1
+    rescaled = theta.transpose(0, 2, 1) / np.asarray([0.5 * w, 0.5 * h], dtype=ft)
+    return (base.reshape(1, oh * ow, 3) @ rescaled).reshape(1, oh, ow, 2)
+
+
+def _apply_grid(img: Tensor, grid: np.ndarray, mode: str, fill: Any) -> Tensor:
+    from ... import cat, where
+    from ...functional import grid_sample
+    ft = _float_dtype(img)
+    x, lead = _as_batch(img, ft)
+    n = x.shape[0]
+    g = Tensor._make(img.device.xp.asarray(np.broadcast_to(grid, (n,) + grid.shape[1:]).copy()),
+                     img.device)
+    if fill is not None:
+        x = cat((x, x.new_ones((n, 1) + tuple(x.shape[-2:]))), dim=1)
+    y = grid_sample(x, g, mode=mode, padding_mode="zeros", align_corners=False)
+    if fill is not None:
+        mask = y[:, -1:, :, :]
+        y = y[:, :-1, :, :]
+        mask = mask.expand(tuple(y.shape))
+        values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
+        fill_img = Tensor._make(img.device.xp.asarray(np.asarray(values, dtype=ft).reshape(
+            1, len(values), 1, 1)), img.device).expand(tuple(y.shape))
+        if mode == "nearest":
+            y = where(mask < 0.5, fill_img, y)
+        else:
+            y = y * mask + (1.0 - mask) * fill_img
+    return _from_batch(y, lead, img.array.dtype)
+
+
+def _affine_output_size(matrix: list[float], w: int, h: int) -> tuple[int, int]:
+    pts = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0],
+                    [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]], dtype=np.float32)
+    theta = np.asarray(matrix, dtype=np.float32).reshape(2, 3)
+    new = pts @ theta.T
+    half = np.array([0.5 * w, 0.5 * h], dtype=np.float32)
+    lo, hi = new.min(axis=0) + half, new.max(axis=0) + half
+    tol = np.float32(1e-4)
+    cmax = np.ceil(np.trunc(hi * (1 / tol)) * tol)
+    cmin = np.floor(np.trunc(lo * (1 / tol)) * tol)
+    size = cmax - cmin
+    return int(size[0]), int(size[1])
+
+
+def rotate(img: Any, angle: float, interpolation: Any = InterpolationMode.NEAREST,
+           expand: bool = False, center: Sequence[int] | None = None, fill: Any = None) -> Any:
+    """Rotate by ``angle`` degrees counter-clockwise about ``center`` (default: the image's
+    centre); ``expand`` grows the output to hold the whole rotated image; ``fill`` the area
+    outside it."""
+    _check_image(img, "rotate")
+    if not isinstance(angle, (int, float)) or isinstance(angle, bool):
+        raise ConfigTypeError("rotate: argument angle should be int or float")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise ConfigTypeError("rotate: argument center should be a sequence")
+    mode = _interpolation(interpolation)
+    if _is_pil(img):
+        return img.rotate(angle, _PIL_FILTERS[mode], expand, center, **_parse_fill(fill, img))
+    center_f = [0.0, 0.0]
+    if center is not None:
+        _, height, width = get_dimensions(img)
+        center_f = [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+    matrix = _get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+    _grid_checks(img, mode, fill, "rotate")
+    w, h = img.shape[-1], img.shape[-2]
+    ow, oh = _affine_output_size(matrix, w, h) if expand else (w, h)
+    grid = _affine_grid(matrix, w, h, ow, oh, _float_dtype(img))
+    return _apply_grid(img, grid, mode.value, fill)
+
+
+def affine(img: Any, angle: float, translate: Sequence[int], scale: float, shear: Any,
+           interpolation: Any = InterpolationMode.NEAREST, fill: Any = None,
+           center: Sequence[int] | None = None) -> Any:
+    """Rotate by ``angle`` degrees, scale, shear (degrees, along x then y) and translate
+    (pixels), about ``center`` (default: the image's centre), keeping the image's size."""
+    _check_image(img, "affine")
+    if not isinstance(angle, (int, float)) or isinstance(angle, bool):
+        raise ConfigTypeError("affine: argument angle should be int or float")
+    if not isinstance(translate, (list, tuple)):
+        raise ConfigTypeError("affine: argument translate should be a sequence")
+    if len(translate) != 2:
+        raise ConfigError("affine: argument translate should be a sequence of length 2")
+    if scale <= 0.0:
+        raise ConfigError("affine: argument scale should be positive")
+    if not isinstance(shear, (numbers.Number, list, tuple)):
+        raise ConfigTypeError("affine: shear should be either a single value or a sequence of "
+                              "two values")
+    mode = _interpolation(interpolation)
+    angle = float(angle)
+    translate = list(translate)
+    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
+    if len(shear) == 1:
+        shear = [shear[0], shear[0]]
+    if len(shear) != 2:
+        raise ConfigError(f"affine: shear should be a sequence containing two values. Got {shear}")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise ConfigTypeError("affine: argument center should be a sequence")
+    _, height, width = get_dimensions(img)
+    if _is_pil(img):
+        if center is None:
+            center = [width * 0.5, height * 0.5]
+        matrix = _get_inverse_affine_matrix(center, angle, translate, scale, shear)
+        return img.transform(img.size, Image.Transform.AFFINE, matrix, _PIL_FILTERS[mode],
+                             **_parse_fill(fill, img))
+    center_f = [0.0, 0.0]
+    if center is not None:
+        center_f = [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+    matrix = _get_inverse_affine_matrix(center_f, angle, [1.0 * t for t in translate], scale, shear)
+    _grid_checks(img, mode, fill, "affine")
+    grid = _affine_grid(matrix, width, height, width, height, _float_dtype(img))
+    return _apply_grid(img, grid, mode.value, fill)

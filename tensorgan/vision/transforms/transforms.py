@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any, Callable
 
 from ... import factory
-from ...errors import ConfigError, ShapeError
+from ...errors import ConfigError, ConfigTypeError, ShapeError
 from ...nn.module import Module
+from ...tensor import Tensor
 from . import functional as F
 from .functional import InterpolationMode
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "ToPILImage", "Normalize",
            "Resize", "CenterCrop", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
-           "Grayscale", "Pad", "Lambda", "RandomResizedCrop", "RandomApply", "InterpolationMode"]
+           "Grayscale", "Pad", "Lambda", "RandomResizedCrop", "RandomApply", "InterpolationMode",
+           "ColorJitter", "RandomRotation", "RandomAffine", "GaussianBlur", "RandomGrayscale",
+           "RandomTransforms", "RandomChoice", "RandomOrder", "Scale"]
 
 
 def _setup_size(size: Any, name: str) -> Any:
@@ -310,3 +314,327 @@ class RandomApply(Module):
     def __repr__(self) -> str:
         return (self.__class__.__name__ + "(" + f"\n    p={self.p}"
                 + "".join(f"\n    {t}" for t in self.transforms) + "\n)")
+
+
+def _uniform(low: float, high: float) -> float:
+    """torch.empty(1).uniform_(low, high).item() from the default generator."""
+    return float(factory.empty(1).uniform_(float(low), float(high)).item())
+
+
+def _check_sequence_input(x: Any, name: str, req_sizes: tuple[int, ...]) -> None:
+    msg = req_sizes[0] if len(req_sizes) < 2 else " or ".join(str(s) for s in req_sizes)
+    if not isinstance(x, Sequence) or isinstance(x, str):
+        raise ConfigTypeError(f"{name} should be a sequence of length {msg}.")
+    if len(x) not in req_sizes:
+        raise ConfigError(f"{name} should be a sequence of length {msg}.")
+
+
+def _setup_angle(x: Any, name: str, req_sizes: tuple[int, ...] = (2,)) -> list[float]:
+    if isinstance(x, numbers.Number) and not isinstance(x, bool):
+        if x < 0:
+            raise ConfigError(f"If {name} is a single number, it must be positive.")
+        x = [-x, x]
+    else:
+        _check_sequence_input(x, name, req_sizes)
+    return [float(d) for d in x]
+
+
+def _check_fill(fill: Any) -> Any:
+    if fill is None:
+        return 0
+    if not isinstance(fill, (Sequence, numbers.Number)) or isinstance(fill, str):
+        raise ConfigTypeError("Fill should be either a sequence or a number.")
+    return fill
+
+
+def _tensor_fill(fill: Any, img: Any) -> Any:
+    """A tensor image's fill as a list of floats, one per channel (torchvision's forward)."""
+    if not isinstance(img, Tensor):
+        return fill
+    channels = F.get_image_num_channels(img)
+    if isinstance(fill, (int, float)):
+        return [float(fill)] * channels
+    return [float(f) for f in fill]
+
+
+class ColorJitter(Module):
+    """Randomly change the brightness, contrast, saturation and hue, in a random order.
+
+    Each of ``brightness`` / ``contrast`` / ``saturation`` is a number v (factor uniform in
+    [max(0, 1 - v), 1 + v]) or a (min, max) pair; ``hue`` is v in [0, 0.5] (a shift uniform in
+    [-v, v]) or a pair within [-0.5, 0.5]."""
+
+    def __init__(self, brightness: Any = 0, contrast: Any = 0, saturation: Any = 0,
+                 hue: Any = 0) -> None:
+        super().__init__()
+        self.brightness = self._check_input(brightness, "brightness")
+        self.contrast = self._check_input(contrast, "contrast")
+        self.saturation = self._check_input(saturation, "saturation")
+        self.hue = self._check_input(hue, "hue", center=0, bound=(-0.5, 0.5),
+                                     clip_first_on_zero=False)
+
+    @staticmethod
+    def _check_input(value: Any, name: str, center: float = 1,
+                     bound: tuple[float, float] = (0, float("inf")),
+                     clip_first_on_zero: bool = True) -> tuple[float, float] | None:
+        if isinstance(value, numbers.Number) and not isinstance(value, bool):
+            if value < 0:
+                raise ConfigError(f"If {name} is a single number, it must be non negative.")
+            value = [center - float(value), center + float(value)]
+            if clip_first_on_zero:
+                value[0] = max(value[0], 0.0)
+        elif isinstance(value, (tuple, list)) and len(value) == 2:
+            value = [float(value[0]), float(value[1])]
+        else:
+            raise ConfigTypeError(f"{name} should be a single number or a list/tuple with length 2.")
+        if not bound[0] <= value[0] <= value[1] <= bound[1]:
+            raise ConfigError(f"{name} values should be between {bound}, but got {value}.")
+        if value[0] == value[1] == center:
+            return None
+        return tuple(value)
+
+    @staticmethod
+    def get_params(brightness: Any, contrast: Any, saturation: Any, hue: Any) -> tuple[Any, ...]:
+        """(a random order of the 4 adjustments, then each factor or None)."""
+        fn_idx = factory.randperm(4)
+        b = None if brightness is None else _uniform(brightness[0], brightness[1])
+        c = None if contrast is None else _uniform(contrast[0], contrast[1])
+        s = None if saturation is None else _uniform(saturation[0], saturation[1])
+        h = None if hue is None else _uniform(hue[0], hue[1])
+        return fn_idx, b, c, s, h
+
+    def forward(self, img: Any) -> Any:
+        fn_idx, b, c, s, h = self.get_params(self.brightness, self.contrast, self.saturation,
+                                             self.hue)
+        for fn_id in fn_idx.tolist():
+            if fn_id == 0 and b is not None:
+                img = F.adjust_brightness(img, b)
+            elif fn_id == 1 and c is not None:
+                img = F.adjust_contrast(img, c)
+            elif fn_id == 2 and s is not None:
+                img = F.adjust_saturation(img, s)
+            elif fn_id == 3 and h is not None:
+                img = F.adjust_hue(img, h)
+        return img
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(brightness={self.brightness}, contrast={self.contrast}"
+                f", saturation={self.saturation}, hue={self.hue})")
+
+
+class RandomRotation(Module):
+    """Rotate by an angle uniform in ``degrees`` (a number d: [-d, d])."""
+
+    def __init__(self, degrees: Any, interpolation: Any = InterpolationMode.NEAREST,
+                 expand: bool = False, center: Sequence[int] | None = None, fill: Any = 0) -> None:
+        super().__init__()
+        self.interpolation = F._interpolation(interpolation)
+        self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
+        if center is not None:
+            _check_sequence_input(center, "center", req_sizes=(2,))
+        self.center, self.expand = center, expand
+        self.fill = _check_fill(fill)
+
+    @staticmethod
+    def get_params(degrees: Sequence[float]) -> float:
+        return _uniform(degrees[0], degrees[1])
+
+    def forward(self, img: Any) -> Any:
+        fill = _tensor_fill(self.fill, img)
+        angle = self.get_params(self.degrees)
+        return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
+
+    def __repr__(self) -> str:
+        s = (f"{self.__class__.__name__}(degrees={self.degrees}, interpolation="
+             f"{self.interpolation.value}, expand={self.expand}")
+        if self.center is not None:
+            s += f", center={self.center}"
+        if self.fill is not None:
+            s += f", fill={self.fill}"
+        return s + ")"
+
+
+class RandomAffine(Module):
+    """A random affine map keeping the centre: rotation uniform in ``degrees``, translation up to
+    ``translate`` = (a, b) fractions of the width / height, ``scale`` uniform in (lo, hi), shear
+    uniform in ``shear`` (degrees: a number s: x shear in [-s, s]; (lo, hi): x shear; four: x
+    then y shear)."""
+
+    def __init__(self, degrees: Any, translate: Sequence[float] | None = None,
+                 scale: Sequence[float] | None = None, shear: Any = None,
+                 interpolation: Any = InterpolationMode.NEAREST, fill: Any = 0,
+                 center: Sequence[int] | None = None) -> None:
+        super().__init__()
+        self.interpolation = F._interpolation(interpolation)
+        self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
+        if translate is not None:
+            _check_sequence_input(translate, "translate", req_sizes=(2,))
+            for t in translate:
+                if not 0.0 <= t <= 1.0:
+                    raise ConfigError("translation values should be between 0 and 1")
+        self.translate = translate
+        if scale is not None:
+            _check_sequence_input(scale, "scale", req_sizes=(2,))
+            for s in scale:
+                if s <= 0:
+                    raise ConfigError("scale values should be positive")
+        self.scale = scale
+        self.shear = _setup_angle(shear, name="shear", req_sizes=(2, 4)) if shear is not None else None
+        self.fill = _check_fill(fill)
+        if center is not None:
+            _check_sequence_input(center, "center", req_sizes=(2,))
+        self.center = center
+
+    @staticmethod
+    def get_params(degrees: Sequence[float], translate: Sequence[float] | None,
+                   scale_ranges: Sequence[float] | None, shears: Sequence[float] | None,
+                   img_size: Sequence[int]) -> tuple[float, tuple[int, int], float, tuple[float, float]]:
+        """(angle, (tx, ty), scale, (shear_x, shear_y)) for an image of ``img_size`` = [w, h]."""
+        angle = _uniform(degrees[0], degrees[1])
+        if translate is not None:
+            max_dx = float(translate[0] * img_size[0])
+            max_dy = float(translate[1] * img_size[1])
+            translations = (int(round(_uniform(-max_dx, max_dx))),
+                            int(round(_uniform(-max_dy, max_dy))))
+        else:
+            translations = (0, 0)
+        scale = _uniform(scale_ranges[0], scale_ranges[1]) if scale_ranges is not None else 1.0
+        shear_x = shear_y = 0.0
+        if shears is not None:
+            shear_x = _uniform(shears[0], shears[1])
+            if len(shears) == 4:
+                shear_y = _uniform(shears[2], shears[3])
+        return angle, translations, scale, (shear_x, shear_y)
+
+    def forward(self, img: Any) -> Any:
+        fill = _tensor_fill(self.fill, img)
+        _, height, width = F.get_dimensions(img)
+        params = self.get_params(self.degrees, self.translate, self.scale, self.shear,
+                                 [width, height])
+        return F.affine(img, *params, interpolation=self.interpolation, fill=fill,
+                        center=self.center)
+
+    def __repr__(self) -> str:
+        s = f"{self.__class__.__name__}(degrees={self.degrees}"
+        s += f", translate={self.translate}" if self.translate is not None else ""
+        s += f", scale={self.scale}" if self.scale is not None else ""
+        s += f", shear={self.shear}" if self.shear is not None else ""
+        s += (f", interpolation={self.interpolation.value}"
+              if self.interpolation != InterpolationMode.NEAREST else "")
+        s += f", fill={self.fill}" if self.fill != 0 else ""
+        s += f", center={self.center}" if self.center is not None else ""
+        return s + ")"
+
+
+class GaussianBlur(Module):
+    """Blur with a ``kernel_size`` Gaussian of std uniform in ``sigma`` = (min, max) (or fixed)."""
+
+    def __init__(self, kernel_size: Any, sigma: Any = (0.1, 2.0)) -> None:
+        super().__init__()
+        self.kernel_size = _setup_size(kernel_size, "GaussianBlur")
+        for ks in self.kernel_size:
+            if ks <= 0 or ks % 2 == 0:
+                raise ConfigError("Kernel size value should be an odd and positive number.")
+        if isinstance(sigma, numbers.Number) and not isinstance(sigma, bool):
+            if sigma <= 0:
+                raise ConfigError("If sigma is a single number, it must be positive.")
+            sigma = (sigma, sigma)
+        elif isinstance(sigma, Sequence) and len(sigma) == 2:
+            if not 0.0 < sigma[0] <= sigma[1]:
+                raise ConfigError("sigma values should be positive and of the form (min, max).")
+        else:
+            raise ConfigError("sigma should be a single number or a list/tuple with length 2.")
+        self.sigma = sigma
+
+    @staticmethod
+    def get_params(sigma_min: float, sigma_max: float) -> float:
+        return _uniform(sigma_min, sigma_max)
+
+    def forward(self, img: Any) -> Any:
+        sigma = self.get_params(self.sigma[0], self.sigma[1])
+        return F.gaussian_blur(img, list(self.kernel_size), [sigma, sigma])
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(kernel_size={self.kernel_size}, sigma={self.sigma})"
+
+
+class RandomGrayscale(Module):
+    """Grayscale (with the image's own number of channels) with probability ``p``."""
+
+    def __init__(self, p: float = 0.1) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, img: Any) -> Any:
+        channels, _, _ = F.get_dimensions(img)
+        if _rand() < self.p:
+            return F.rgb_to_grayscale(img, num_output_channels=channels)
+        return img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class RandomTransforms:
+    """Base of RandomChoice / RandomOrder: a sequence of transforms."""
+
+    def __init__(self, transforms: Sequence[Callable[[Any], Any]]) -> None:
+        if not isinstance(transforms, Sequence):
+            raise ConfigTypeError("Argument transforms should be a sequence")
+        self.transforms = transforms
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError()
+
+    def __repr__(self) -> str:
+        return self.__class__.__name__ + "(" + "".join(f"\n    {t}" for t in self.transforms) + "\n)"
+
+
+class RandomChoice(RandomTransforms):
+    """Apply one of ``transforms``, picked with the relative weights ``p`` (uniformly by
+    default). torchvision draws with Python's ``random``; this draws from tensorgan's default
+    generator, so ``tg.manual_seed`` repeats it."""
+
+    def __init__(self, transforms: Sequence[Callable[[Any], Any]],
+                 p: Sequence[float] | None = None) -> None:
+        super().__init__(transforms)
+        if p is not None and not isinstance(p, Sequence):
+            raise ConfigTypeError("Argument p should be a sequence")
+        if p is not None and len(p) != len(transforms):
+            raise ConfigError(f"The number of weights ({len(p)}) does not match the number of "
+                              f"transforms ({len(transforms)})")
+        self.p = p
+
+    def __call__(self, *args: Any) -> Any:
+        weights = [1.0] * len(self.transforms) if self.p is None else [float(w) for w in self.p]
+        total = math.fsum(weights)
+        if not self.transforms or total <= 0:
+            raise ConfigError("RandomChoice: needs at least one transform with a positive weight")
+        u, acc = _rand() * total, 0.0
+        for t, w in zip(self.transforms, weights):
+            acc += w
+            if u < acc:
+                return t(*args)
+        return [t for t, w in zip(self.transforms, weights) if w > 0][-1](*args)
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()}(p={self.p})"
+
+
+class RandomOrder(RandomTransforms):
+    """Apply ``transforms`` in a random order (a permutation from tensorgan's default
+    generator; torchvision shuffles with Python's ``random``)."""
+
+    def __call__(self, img: Any) -> Any:
+        for i in factory.randperm(len(self.transforms)).tolist() if self.transforms else []:
+            img = self.transforms[i](img)
+        return img
+
+
+class Scale(Resize):
+    """torchvision's deprecated alias of :class:`Resize` (warns, as torchvision's)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn("The use of the transforms.Scale transform is deprecated, "
+                      "please use transforms.Resize instead.", stacklevel=2)
+        super().__init__(*args, **kwargs)
