@@ -1,22 +1,22 @@
 """PyTorch's DCGAN tutorial (pytorch.org/tutorials/beginner/dcgan_faces_tutorial.html), run on
-tensorgan with its `import torch...` lines (the five below) changed to tensorgan's -- the check
-that tensorgan's PyTorch-like API is PyTorch's where a GAN tutorial needs it. Every API call of the
-tutorial's models, weights_init, training step and saving is unchanged.
+tensorgan with its `import torch...` / `import torchvision...` lines (the eight below) changed to
+tensorgan's -- the check that tensorgan's PyTorch-like API is PyTorch's (and tensorgan.vision
+torchvision's) where a GAN tutorial needs it. Every API call of the tutorial's data pipeline
+(`dset` + `transforms` + DataLoader), models, weights_init, training step, `vutils.make_grid` and
+saving is unchanged.
 
-What else differs from the tutorial, each marked `# port:` below: MNIST at 1x64x64 (the bundled
-10,000-image test set unless a folder with `t10k-images-idx3-ubyte.gz` is given) read by a small
-map dataset in place of torchvision's ImageFolder + transforms; ngf = ndf = 16, batch 32,
-workers 0; a few iterations (`max_iters`) and logs every 5 / grids every 10 of them, not 50 / 500;
-the sample grids kept as arrays (no torchvision.utils.make_grid); the loss plot goes to a file
-(when matplotlib is installed).
+What else differs from the tutorial, each marked `# port:` below: MNIST at 1x64x64 through
+`dset.MNIST` (the bundled 10,000-image test set unless a folder holding MNIST is given) in place of
+CelebA through `dset.ImageFolder`; ngf = ndf = 16, batch 32, workers 0; a few iterations
+(`max_iters`) and logs every 5 / grids every 10 of them, not 50 / 500; the loss plot goes to a file
+(when matplotlib is installed) and the last grid to a PNG.
 `tests/test_torch_conventions.py` runs it for three iterations.
 
     python scripts/pytorch_dcgan_tutorial.py [OUT_DIR] [ITERATIONS] [MNIST_DIR]
 """
 from __future__ import print_function
-import os, sys, random, gzip, json
+import os, sys, random, json
 import numpy as np
-from PIL import Image
 try:  # port: matplotlib is optional here (tensorgan does not need it); no plot without it
     import matplotlib
     matplotlib.use("Agg")
@@ -28,14 +28,16 @@ import tensorgan.nn as nn
 import tensorgan.nn.parallel
 import tensorgan.optim as optim
 import tensorgan.utils.data
+import tensorgan.vision.datasets as dset
+import tensorgan.vision.transforms as transforms
+import tensorgan.vision.utils as vutils
 
 manualSeed = 999
 print("Random Seed: ", manualSeed)
 random.seed(manualSeed)
 torch.manual_seed(manualSeed)
 
-dataroot = (sys.argv[3] if len(sys.argv) > 3 else  # port: "data/celeba"
-            os.path.join(os.path.dirname(torch.__file__), "data"))   # the bundled test set
+dataroot = sys.argv[3] if len(sys.argv) > 3 else "data"  # port: "data/celeba"
 workers = 0  # port: 2 in the tutorial
 batch_size = 32  # port: 128
 image_size = 64
@@ -51,29 +53,23 @@ ngpu = 0  # port: 1
 out_dir = sys.argv[1] if len(sys.argv) > 1 else "runs/pytorch_dcgan_tutorial"
 os.makedirs(out_dir, exist_ok=True)
 
-
-class MNIST64(object):  # port: torchvision.datasets + transforms in the tutorial
-    """torchvision.datasets.MNIST + Resize(64) + ToTensor + Normalize((0.5,), (0.5,)), by hand."""
-    def __init__(self, root):
-        with gzip.open(os.path.join(root, "t10k-images-idx3-ubyte.gz")) as f:
-            self.images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-        with gzip.open(os.path.join(root, "t10k-labels-idx1-ubyte.gz")) as f:
-            self.labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
-    def __len__(self):
-        return len(self.images)
-    def __getitem__(self, i):
-        img = Image.fromarray(self.images[i]).resize((image_size, image_size), Image.BILINEAR)
-        x = np.asarray(img, np.float32)[None] / 255.0
-        return (x - 0.5) / 0.5, int(self.labels[i])
-
-
-dataset = MNIST64(dataroot)
+# port: dset.ImageFolder(root=dataroot, ...) of CelebA and three-channel Normalize in the tutorial;
+# the test split falls back to the bundled copy when dataroot holds no MNIST
+dataset = dset.MNIST(root=dataroot, train=False,
+                     transform=transforms.Compose([
+                         transforms.Resize(image_size),
+                         transforms.CenterCrop(image_size),
+                         transforms.ToTensor(),
+                         transforms.Normalize((0.5,), (0.5,)),
+                     ]))
 dataloader = torch.utils.data.DataLoader(dataset, batch_size=batch_size,
                                          shuffle=True, num_workers=workers)
 device = torch.device("cuda:0" if (torch.cuda.is_available() and ngpu > 0) else "cpu")
 
 real_batch = next(iter(dataloader))
 print("real batch", tuple(real_batch[0].shape), float(real_batch[0].min()), float(real_batch[0].max()))
+grid = vutils.make_grid(real_batch[0].to(device)[:64], padding=2, normalize=True).cpu()
+print("real grid", tuple(np.transpose(grid, (1, 2, 0)).shape))
 
 
 def weights_init(m):
@@ -206,7 +202,7 @@ for epoch in range(num_epochs):
         if (iters % 10 == 0) or (iters == max_iters - 1):  # port: 500 and the epoch's end
             with torch.no_grad():
                 fake = netG(fixed_noise).detach().cpu()
-            img_list.append(fake.numpy())  # port: vutils.make_grid(fake, padding=2, normalize=True)
+            img_list.append(vutils.make_grid(fake, padding=2, normalize=True))
 
         iters += 1
         if iters >= max_iters:  # port: a short run
@@ -222,6 +218,7 @@ if plt is not None:
     plt.legend()
     plt.savefig(os.path.join(out_dir, "losses.png"))
 
+vutils.save_image(img_list[-1], os.path.join(out_dir, "fake_grid.png"))  # port: plt.imshow
 torch.save(netG.state_dict(), os.path.join(out_dir, "netG.pth"))
 torch.save(netD.state_dict(), os.path.join(out_dir, "netD.pth"))
 netG2 = Generator(ngpu).to(device)

@@ -1003,11 +1003,16 @@ def test_pytorch_dcgan_tutorial_runs_with_only_its_imports_changed(tmp_path):
                and line.startswith("import")]
     assert imports == ["import tensorgan as torch", "import tensorgan.nn as nn",
                        "import tensorgan.nn.parallel", "import tensorgan.optim as optim",
-                       "import tensorgan.utils.data"]
+                       "import tensorgan.utils.data", "import tensorgan.vision.datasets as dset",
+                       "import tensorgan.vision.transforms as transforms",
+                       "import tensorgan.vision.utils as vutils"]
     done = subprocess.run([sys.executable, str(script), str(tmp_path), "3"], capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "reloaded G max diff: 0.0" in done.stdout
+    assert "real batch (32, 1, 64, 64) -1.0 1.0" in done.stdout and "real grid (266, 530, 3)" in done.stdout
+    from PIL import Image
+    assert Image.open(tmp_path / "fake_grid.png").size == (530, 530)
     losses = json.loads((tmp_path / "losses.json").read_text())
     assert len(losses["D"]) == 3 and all(np.isfinite(losses["D"] + losses["G"]))
 
