@@ -19,7 +19,7 @@ import numpy as np
 
 from . import conv3d as conv3d_ops, ops
 from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, IndexValueError,
-                     InputTypeError, ShapeError)
+                     InputTypeError, ShapeError, float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
 from .select_kernels import select
@@ -1183,6 +1183,8 @@ def one_hot(input: Any, num_classes: int = -1) -> Tensor:
     """``torch.nn.functional.one_hot``: an int64 tensor of shape ``input.shape + (num_classes,)``
     (``num_classes=-1`` takes max(input) + 1); ``.float()`` it to feed a layer."""
     target = input                                   # (torch's keyword name is input)
+    if isinstance(target, Tensor) and target.array.dtype.kind in "fc":
+        raise float_index_error("one_hot", target.dtype, "input")
     labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
     if labels.size and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()
                             and labels.min() >= 0):
@@ -2189,6 +2191,8 @@ def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: in
     """Class indices as an int64 array on the logits' device, checked for shape and range
     (``ignore_index`` may stand outside it)."""
     if isinstance(target, Tensor):
+        if target.array.dtype.kind in "fc":      # torch: "expected target dtype to be Long or Byte"
+            raise float_index_error(op, target.dtype, "target (class indices)")
         target = target.array
     target = _on_device(op, target, xp)
     if target.shape != (n,):
@@ -2284,6 +2288,8 @@ def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor
             target = target if input.ndim == 1 else target.permute(classes_last)
         target = target.reshape(as_rows.shape)
     elif target_shape == positions:                                # class indices
+        if isinstance(target, Tensor) and array.dtype.kind in "fc":
+            raise float_index_error(op, target.dtype, "target (class indices)")
         if not hasattr(array, "reshape"):
             array = np.asarray(array)
         target = array.reshape(as_rows.shape[0])
@@ -2416,6 +2422,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         raise ShapeError(f"embedding: weight must be a 2-D (num_embeddings, embedding_dim) "
                          f"Tensor, got {getattr(weight, 'shape', type(weight).__name__)}")
     vocab = weight.shape[0]
+    if isinstance(input, Tensor) and input.array.dtype.kind in "fc":
+        raise float_index_error("embedding", input.dtype, "input")
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (
             (index == np.round(index)).all() and 0 <= index.min() and index.max() < vocab)):
@@ -2443,6 +2451,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
 def _embedding_options(op: str, input: Any, weight: Tensor, padding_idx: Any, max_norm: Any,
                        norm_type: Any, scale_grad_by_freq: bool) -> Tensor:
     """F.embedding with max_norm / scale_grad_by_freq (kept off the plain path)."""
+    if isinstance(input, Tensor) and input.array.dtype.kind in "fc":
+        raise float_index_error(op, input.dtype, "input")
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if max_norm is not None:
         renorm_rows(op, weight, index, max_norm, norm_type)

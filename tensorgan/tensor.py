@@ -37,7 +37,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError,
+                     float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -2505,6 +2506,8 @@ class Tensor:
     def index_select(self, dim: int, index: Any) -> "Tensor":
         """The entries of ``dim`` at the 1-D ``index`` (whole numbers; torch.index_select)."""
         axis = self._dim(dim, "index_select")
+        if isinstance(index, Tensor) and index.array.dtype.kind in "fc":
+            raise float_index_error("index_select", index.dtype)
         flat = index.numpy() if isinstance(index, Tensor) else np.asarray(index)
         if flat.ndim > 1:
             raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape {flat.shape}")
@@ -3207,8 +3210,8 @@ def _to_array(data: Any, dtype: Any, device: Device):
 
 def _index(k: Any) -> Any:
     """A Tensor used as an index: a bool mask (or a uint8 one: torch's deprecated byte mask), or
-    whole numbers (another integer tensor, or a float one holding whole numbers) as int64 on the
-    index tensor's device."""
+    another integer tensor's positions as int64 on the index tensor's device; a float tensor is
+    refused by its dtype, as torch's (IndexDTypeError, an IndexError too)."""
     if not isinstance(k, Tensor):
         return k
     if k.array.dtype == BOOL:
@@ -3219,9 +3222,9 @@ def _index(k: Any) -> Any:
                       "instead (as torch warns): a uint8 index is a mask, not positions",
                       UserWarning, stacklevel=3)
         return k.array.astype(BOOL)
+    if k.array.dtype.kind in "fc":        # torch: "tensors used as indices must be long, int, ..."
+        raise float_index_error("x[index]", k.dtype, "an index tensor")
     a = k.numpy()
-    if a.dtype.kind == "f" and a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
-        raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")
     if a.ndim == 0:
         return int(a)                     # a 0-d index (x[i.argmax()]) is an int, as in torch
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
