@@ -23,7 +23,7 @@ from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOf
 from .random import Generator, resolve
 from .dtypes import result_type
 from .select_kernels import select
-from .tensor import (Function, Tensor, _broadcasts_to, _is_int, _one_dtype, _run_backward,
+from .tensor import (Function, Tensor, _broadcasts_to, _flag, _float_only, _is_int, _one_dtype, _run_backward,
                      _shares_live_memory, _view_chain, is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
 
@@ -546,6 +546,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     which must then be given (as torch).  A weight or bias of another shape with ``C`` elements
     (torch checks the count) is taken as its ``(C,)`` view."""
     x = input   # (torch's name for the argument)
+    _float_only("batch_norm", x)
     if x.ndim >= 2:
         weight, bias = _per_channel(x, weight), _per_channel(x, bias)
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
@@ -657,6 +658,7 @@ def batch_norm_leaky_relu(input: Tensor, running_mean: Tensor | None, running_va
 # Activations
 # ---------------------------------------------------------------------------------------------
 class LeakyReLU(Function):
+    refuses_int = True      # torch: "leaky_relu_cpu" not implemented for 'Long'
     # reshape(shape): ascontiguousarray makes a 0-d array 1-d, the kernels keep what they get
     def forward(self, x, negative_slope):
         self.x, self.slope, self.shape = _contiguous(self, x), negative_slope, x.shape
@@ -762,6 +764,7 @@ def tanh(input: Tensor) -> Tensor:
 class Softplus(Function):
     """log(1 + exp(beta x)) / beta, computed as relu(z) + log1p(exp(-|z|)) (no overflow); x
     itself where beta x > threshold (torch's linear region).  Derivative: sigmoid(beta x)."""
+    refuses_int = True
 
     def forward(self, x, beta, threshold):
         xp = self.xp
@@ -828,6 +831,7 @@ class NormalCdf(Function):
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``torch.nn.functional.gelu``: x * Phi(x) (``approximate="tanh"``: torch's tanh form)."""
     x = input   # (torch's name for the argument)
+    _float_only("gelu", x)
     if approximate == "tanh":
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
         return _GELU.apply(0.5 * x, 1.0 + inner.tanh())
@@ -839,6 +843,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (swish)."""
     x = input   # (torch's name for the argument)
+    _float_only("silu", x)
     return _maybe_in_place("silu", x, inplace, lambda t: _SILU.apply(t, ops.Sigmoid.apply(t)))
 
 
@@ -846,6 +851,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1).  (exp of min(x, 0): the branch not taken
     must not overflow, or its zero gradient times inf would be NaN.)"""
     x = input   # (torch's name for the argument)
+    _float_only("elu", x)
     alpha = _scalar("elu", "alpha", alpha)
     return _maybe_in_place("elu", x, inplace,
                            lambda t: _ELU.apply(t, (t.clip(max=0.0).exp() - 1.0) * alpha, (t > 0).array))
@@ -872,6 +878,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for any x."""
     x = input   # (torch's name for the argument)
+    _float_only("logsigmoid", x)
     return _LOGSIGMOID.apply(softplus(-x))
 
 
@@ -905,6 +912,7 @@ def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x where x > 0, else alpha (exp(x) - 1)), torch's SELU constants."""
     x = input   # (torch's name for the argument)
+    _float_only("selu", x)
     from .factory import where
     return _maybe_in_place("selu", x, inplace,
                            lambda t: _SELU.apply(where(t > 0, t, _negative_exp(t, SELU_ALPHA)), SELU_SCALE))
@@ -913,6 +921,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha (exp(x / alpha) - 1) (alpha != 0)."""
     x = input   # (torch's name for the argument)
+    _float_only("celu", x)
     alpha = _scalar("celu", "alpha", alpha)
     if alpha == 0:
         raise ConfigError("celu: alpha must be nonzero (it divides x)")
@@ -923,12 +932,14 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
     x = input   # (torch's name for the argument)
+    _float_only("mish", x)
     return _maybe_in_place("mish", x, inplace, lambda t: _MISH.apply(t, softplus(t).tanh()))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
     x = input   # (torch's name for the argument)
+    _float_only("hardswish", x)
     from .factory import where
     return _maybe_in_place("hardswish", x, inplace,
                            lambda t: _HARDSWISH.apply(0.0, where(t < 3.0, t * (t + 3.0) * (1 / 6), t), (t <= -3.0).array))
@@ -937,6 +948,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
     x = input   # (torch's name for the argument)
+    _float_only("hardsigmoid", x)
     return _maybe_in_place("hardsigmoid", x, inplace, lambda t: _HARDSIGMOID.apply(hardtanh(t + 3.0, 0.0, 6.0), 1 / 6))
 
 
@@ -966,12 +978,14 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     x = input   # (torch's name for the argument)
+    _float_only("softshrink", x)
     return _shrink("softshrink", x, lambd, shift=True)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, 0 elsewhere."""
     x = input   # (torch's name for the argument)
+    _float_only("hardshrink", x)
     return _shrink("hardshrink", x, lambd, shift=False)
 
 
@@ -990,6 +1004,7 @@ _threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half."""
     x = input   # (torch's name for the argument)
+    _float_only("glu", x)
     _check_rank("glu", "input", x, range(1, 33), "at least 1-D (glu does not take 0-D tensors)")
     axis = x._dim(dim, "glu")
     if x.shape[axis] % 2:
@@ -1016,6 +1031,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     x = input   # (torch's name for the argument)
     _check_rank("softmin", "input", x, range(0, 33), "a tensor")
     x = x if dtype is None else x.to(dtype)
+    _float_only("softmin", x)
     if x.ndim == 0:
         return softmin(x.reshape(1), 0).reshape(())
     return softmax(-x, _legacy_softmax_dim("softmin", x, dim))
@@ -1027,6 +1043,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     U(lower, upper) (``generator``, a tensorgan extra, or the default one) and that slope is its
     derivative; in evaluation the slope is the mean (lower + upper) / 2 (a leaky ReLU)."""
     x = input   # (torch's name for the argument)
+    _float_only("rrelu", x)
     lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
     if lower > upper:
         raise ConfigError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
@@ -1111,6 +1128,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize)."""
     x = input   # (torch's name for the argument)
+    _float_only("normalize", x)
     return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
 
 
@@ -1264,6 +1282,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
     """Normalize over the last ``len(normalized_shape)`` dims (biased variance), then
     ``* weight + bias`` of that shape."""
     x = input   # (torch's name for the argument)
+    _float_only("layer_norm", x)
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ShapeError(f"layer_norm: normalized_shape {shape} is not the trailing shape of the "
@@ -1293,6 +1312,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     """Normalize each sample over groups of ``C / num_groups`` channels (and all positions),
     then a per-channel ``* weight + bias``."""
     x = input   # (torch's name for the argument)
+    _float_only("group_norm", x)
     if not _is_int(num_groups) or num_groups < 1:
         raise ConfigError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
     if x.ndim < 2 or x.shape[1] % num_groups:
@@ -1311,6 +1331,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     ``use_input_stats`` the batch's per-channel averages of them (unbiased variance) are blended
     in with ``momentum``, as torch; without ``use_input_stats`` the running ones are used."""
     x = input   # (torch's name for the argument)
+    _float_only("instance_norm", x)
     if x.ndim < 3:
         raise ShapeError(f"instance_norm: input must be (N, C, ...) with positions, got {x.shape}")
     c, dims = x.shape[1], tuple(range(2, x.ndim))
@@ -1484,6 +1505,7 @@ def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
         if generator is not None and inplace is not None:
             raise InputTypeError(f"{op}: generator given both positionally and as a keyword")
         inplace, generator = False, generator if inplace is None else inplace
+    training = _flag(op, "training", training)
     p = _scalar(op, "p", p)
     if not 0.0 <= p <= 1.0:
         raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
@@ -1731,6 +1753,8 @@ def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: An
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('mse_loss', size_average, reduce, reduction)
     _check_loss("mse_loss", input, reduction)
+    if isinstance(target, Tensor) and target.array.dtype.kind not in "fc":
+        _float_only("mse_loss", input)
     target = _target("mse_loss", target, input, broadcast="warn")
     return _weighted_mean("mse_loss", (input - target) ** 2, weight, reduction)
 
@@ -1742,6 +1766,8 @@ def l1_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('l1_loss', size_average, reduce, reduction)
     _check_loss("l1_loss", input, reduction)
+    if isinstance(target, Tensor) and target.array.dtype.kind not in "fc":
+        _float_only("l1_loss", input)
     diff = (input - _target("l1_loss", target, input, broadcast="warn")).abs()
     return _weighted_mean("l1_loss", diff, weight, reduction)
 
@@ -2075,6 +2101,7 @@ def _check_dim(op: str, x: Tensor, dim: int) -> int:
 
 class LogSoftmax(Function):
     """x - logsumexp(x) along ``dim``, shifted by the max so exp never overflows."""
+    refuses_int = True
 
     def forward(self, x, dim):
         xp = self.xp
@@ -2095,6 +2122,7 @@ class LogSoftmax(Function):
 
 
 class Softmax(Function):
+    refuses_int = True
     def forward(self, x, dim):
         xp = self.xp
         out = x - x.max(axis=dim, keepdims=True)        # in place from here: one big array

@@ -27,7 +27,8 @@ from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeErr
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
-from .tensor import BOOL, Function, MinMax, Tensor, _int_of, _is_int, _non_int, _one_dtype, _share, is_grad_enabled, no_grad
+from .tensor import (BOOL, Function, MinMax, Tensor, _flag, _int_of, _is_int, _non_int, _one_dtype, _share,
+                     is_grad_enabled, no_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -649,6 +650,7 @@ def _order(x: Tensor, dim: int, descending: bool) -> np.ndarray:
 def _sorted(op: str, input: Tensor, dim: int, descending: bool, take: Any = None) -> tuple:
     """(values, indices, dim): sorted along ``dim`` (a 0-d input as one element); ``take`` a slice
     of the sorted positions to keep (topk, kthvalue)."""
+    descending = _flag(op, "largest" if op == "topk" else "descending", descending)
     x = input.reshape(1) if input.ndim == 0 else input
     d = x._dim(dim, op) if input.ndim else _dim(op, input, dim)
     order = _order(x, d, descending)

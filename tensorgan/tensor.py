@@ -119,6 +119,7 @@ class Function:
 
     takes_bool = False   # shape ops and indexing also take bool tensors (comparison results)
     takes_int = False    # exact on integers (+, -, *, sum, shape ops): ints stay ints; else float32
+    refuses_int = False  # torch has no integer kernel (hypot, leaky_relu, ...): all-integer inputs raise
     promotes_floats = False  # elementwise: float32 with float64 -> float64 (torch); else refused
     takes_half = False   # exact on float16 arrays (shape ops, casts); others compute it in float32
     same_dtype = False   # matrix products: an integer tensor beside a float one is refused (torch)
@@ -658,6 +659,8 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
                          f"(torch refuses this op on mixed float dtypes too); convert one with "
                          f".to({dtype.name!r}) or .to({mixed.name!r})")
     if ints:
+        if cls.refuses_int and dtype is None:
+            _float_only(cls.__name__, next(a for a in args if isinstance(a, Tensor)))
         if cls.same_dtype and dtype is not None:
             raise DTypeError(f"{cls.__name__}: expected tensors of one dtype, got {ints[0]} and "
                              f"{dtype} (torch refuses to promote in matrix products); convert "
@@ -1771,6 +1774,7 @@ class Tensor:
         return self._truth("all", dim, keepdim)
 
     def _truth(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
+        keepdim = _flag(name, "keepdim", keepdim)
         axes = _axes(_torch_dims(dim), self.ndim)
         out = getattr(self.array.astype(BOOL, copy=False), name)(axis=axes, keepdims=bool(keepdim) and axes is not None)
         if keepdim and axes is None:
@@ -1907,10 +1911,12 @@ class Tensor:
 
     def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None,
              dtype: Any = None) -> "Tensor":
-        """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's); of a bool
-        tensor, the fraction of True (float32); ``dtype``: the input cast to it first (torch's:
-        a floating dtype)."""
+        """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's), of a float
+        tensor: integer and bool ones are refused, as torch's (``x.float().mean()`` or
+        ``dtype=tg.float32``: the input cast to that floating dtype first)."""
         axis, keepdims = _reduction_args("mean", axis, keepdims, dim, keepdim)
+        if dtype is None and self.array.dtype.kind not in "fc":
+            _float_only("mean", self)
         if dtype is not None:
             dt = _check_dtype(dtype, any_kind=True)
             if dt.kind != "f":
@@ -1924,6 +1930,10 @@ class Tensor:
         by default; ``unbiased=False`` is 0), as torch. Composed of differentiable ops."""
         if unbiased is not None and correction is not None:
             raise InputTypeError("var/std: give unbiased= or correction=, not both")
+        _float_only("var/std", self)
+        keepdim = _flag("var/std", "keepdim", keepdim)
+        if unbiased is not None:
+            _flag("var/std", "unbiased", unbiased)
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
         axes = _axes(_torch_dims(dim), self.ndim)
         n = self.array.size if axes is None else math.prod(self.shape[a] for a in axes)
@@ -1939,6 +1949,7 @@ class Tensor:
 
     def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""
+        keepdim = _flag("logsumexp", "keepdim", keepdim)
         self = self._arith(0.0)                      # integers: float32 (uint8 - max would wrap)
         axes = _axes(_torch_dims(dim), self.ndim)
         with np.errstate(invalid="ignore"):
@@ -1961,10 +1972,10 @@ class Tensor:
 
     def amax(self, dim=None, keepdim: bool = False) -> "Tensor":
         """Largest element over ``dim`` (all by default); ties share the gradient evenly."""
-        return ops.Amax.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
+        return ops.Amax.apply(self, _axes(_torch_dims(dim), self.ndim), _flag("amax", "keepdim", keepdim))
 
     def amin(self, dim=None, keepdim: bool = False) -> "Tensor":
-        return ops.Amin.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
+        return ops.Amin.apply(self, _axes(_torch_dims(dim), self.ndim), _flag("amin", "keepdim", keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest element along ``dim`` (of the flattened tensor by default; the
@@ -1975,6 +1986,7 @@ class Tensor:
         return self._arg_extreme("argmin", dim, keepdim)
 
     def _arg_extreme(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
+        keepdim = _flag(name, "keepdim", keepdim)
         if dim is not None and not self.ndim and dim not in (0, -1):   # torch's 0-d dims
             raise ShapeError(f"{name}: dim {dim!r} is out of range for a 0-d tensor")
         axis = None if dim is None or not self.ndim else self._dim(dim, name)
@@ -2030,6 +2042,7 @@ class Tensor:
 
     def _extreme(self, name: str, dim: Any, keepdim: bool) -> Any:
         op = ops.Max if name == "max" else ops.Min     # Amax / Amin under torch's node names
+        keepdim = _flag(name, "keepdim", keepdim)
         if dim is None:
             return op.apply(self, None, False)
         if isinstance(dim, Tensor):
@@ -2320,6 +2333,7 @@ class Tensor:
         NaN), and so is each zero element's. ``dtype``: the input cast to it first (torch's)."""
         if dtype is not None:
             self = self.to(_check_dtype(dtype))
+        _float_only("norm", self)
         if p == "fro":
             p = 2
         if p == "nuc":                      # torch's: the matrix nuclear norm over 2 dims
@@ -3292,7 +3306,27 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
         axis = _torch_dims(dim)
     if keepdim is not None:
         keepdims = keepdim
-    return axis, bool(keepdims)
+    return axis, _flag(name, "keepdim", keepdims)
+
+
+def _flag(op: str, name: str, value: Any) -> bool:
+    """A bool argument (keepdim, descending, largest, unbiased, training, ...) checked to be one,
+    as torch's argument parser does: ``keepdim=2`` / ``"yes"`` / a tensor is a TypeError there
+    (InputTypeError here), not silently truthy."""
+    if value is True or value is False:
+        return value
+    raise InputTypeError(f"{op}(): argument '{name}' must be bool, not {type(value).__name__} "
+                         f"({value!r:.40})")
+
+
+def _float_only(op: str, x: Any) -> None:
+    """torch's float-only ops (mean, var / std, norms, softmax, most activations and
+    normalizations, hypot, ...) refuse integer and bool tensors ("not implemented for 'Long'"),
+    where computing in float32 would hide a wrong input; a DTypeError (a RuntimeError, as
+    torch's) naming the op and the dtype. A dtype check only: no cost per element."""
+    if isinstance(x, Tensor) and x.array.dtype.kind not in "fc":
+        raise DTypeError(f"{op}: expected a floating-point tensor, got {x.dtype} (torch does not "
+                         f"implement {op} for integer or bool tensors); convert with .float()")
 
 
 def _index_sizes(sizes: tuple) -> tuple:

@@ -66,3 +66,72 @@ def test_integer_and_non_tensor_indices_still_work():
     assert X.index_select(1, [2, 0]).tolist() == [[2.0, 0.0], [5.0, 3.0]]
     assert F.cross_entropy(X, tg.tensor([2, 0])).item() == pytest.approx(
         float(np.mean([np.log(np.exp([0, 1, 2]).sum()) - 2, np.log(np.exp([3, 4, 5]).sum()) - 3])), rel=1e-5)
+
+
+# --- 3. integer inputs to float-only ops ------------------------------------------------------
+I = tg.tensor([[1, 2, 3], [4, 5, 6]])
+FLOAT_ONLY = [
+    ("mean", lambda x: x.mean()), ("mean", lambda x: tg.mean(x, 1)), ("nanmean", lambda x: x.nanmean()),
+    ("var/std", lambda x: x.std()), ("var/std", lambda x: x.var(0)), ("var/std", lambda x: tg.var_mean(x)),
+    ("norm", lambda x: x.norm()), ("norm", lambda x: tg.dist(x, x)), ("frac", lambda x: x.frac()),
+    ("Softmax", lambda x: F.softmax(x, 1)), ("LogSoftmax", lambda x: x.log_softmax(1)),
+    ("softmin", lambda x: F.softmin(x, 1)), ("LeakyReLU", lambda x: F.leaky_relu(x)),
+    ("Softplus", lambda x: F.softplus(x)), ("Hypot", lambda x: tg.hypot(x, x)),
+    ("LogAddExp", lambda x: tg.logaddexp(x, x)), ("silu", lambda x: F.silu(x)),
+    ("gelu", lambda x: F.gelu(x)), ("elu", lambda x: F.elu(x)), ("selu", lambda x: F.selu(x)),
+    ("celu", lambda x: F.celu(x)), ("mish", lambda x: F.mish(x)), ("hardswish", lambda x: F.hardswish(x)),
+    ("hardsigmoid", lambda x: F.hardsigmoid(x)), ("logsigmoid", lambda x: F.logsigmoid(x)),
+    ("softshrink", lambda x: F.softshrink(x)), ("hardshrink", lambda x: F.hardshrink(x)),
+    ("glu", lambda x: F.glu(x, 1 if x.shape[1] % 2 == 0 else 0)), ("rrelu", lambda x: F.rrelu(x)),
+    ("normalize", lambda x: F.normalize(x)), ("layer_norm", lambda x: F.layer_norm(x, (3,))),
+    ("group_norm", lambda x: F.group_norm(x.reshape(1, 2, 3), 1)),
+    ("instance_norm", lambda x: F.instance_norm(x.reshape(1, 2, 3))),
+    ("batch_norm", lambda x: F.batch_norm(x, None, None, training=True)),
+    ("mse_loss", lambda x: F.mse_loss(x, x)), ("l1_loss", lambda x: F.l1_loss(x, x)),
+]
+
+
+@pytest.mark.parametrize("op,fn", FLOAT_ONLY)
+def test_float_only_ops_refuse_integer_and_bool_tensors(op, fn):
+    fn(I.float())                                             # float: computes
+    with pytest.raises(DTypeError, match=rf"{re.escape(op)}.*int64.*\.float\(\)"):
+        fn(I)
+    with pytest.raises(RuntimeError):                         # torch's type (NotImplementedError's base)
+        fn(I.int())
+    with pytest.raises(DTypeError, match="bool"):
+        fn(I > 2)
+
+
+def test_integer_inputs_that_torch_takes_still_compute():
+    assert I.mean(dtype=tg.float64).item() == 3.5 and I.mean(dtype=tg.float64).dtype == tg.float64
+    assert F.softmax(I, 1, dtype=tg.float64).dtype == tg.float64
+    assert I.sum().item() == 21 and I.prod().item() == 720 and I.max().item() == 6
+    assert tg.sigmoid(I).dtype == tg.float32 and F.relu(I).dtype == tg.int64
+    assert tg.hypot(I, I.float()).dtype == tg.float32           # one float operand: promoted
+    assert F.mse_loss(I.float(), I).item() == 0.0               # an integer target beside a float input
+    assert (I > 2).sum().item() == 4                            # counting a mask: int64, as torch
+
+
+# --- 4. bool flags ----------------------------------------------------------------------------
+Y = tg.arange(6.0).reshape(2, 3)
+FLAGS = [
+    ("sum", "keepdim", lambda v: Y.sum(0, keepdim=v)), ("mean", "keepdim", lambda v: Y.mean(0, keepdim=v)),
+    ("sum", "keepdim", lambda v: tg.sum(Y, 0, keepdim=v)), ("amax", "keepdim", lambda v: Y.amax(0, keepdim=v)),
+    ("amin", "keepdim", lambda v: Y.amin(0, keepdim=v)), ("max", "keepdim", lambda v: Y.max(0, keepdim=v)),
+    ("min", "keepdim", lambda v: Y.min(0, keepdim=v)), ("argmax", "keepdim", lambda v: Y.argmax(0, keepdim=v)),
+    ("any", "keepdim", lambda v: Y.any(0, keepdim=v)), ("prod", "keepdim", lambda v: Y.prod(0, keepdim=v)),
+    ("var/std", "keepdim", lambda v: Y.std(0, keepdim=v)), ("var/std", "unbiased", lambda v: Y.var(0, unbiased=v)),
+    ("logsumexp", "keepdim", lambda v: Y.logsumexp(0, keepdim=v)),
+    ("sort", "descending", lambda v: Y.sort(0, descending=v)), ("topk", "largest", lambda v: Y.topk(1, largest=v)),
+    ("dropout", "training", lambda v: F.dropout(Y, 0.5, training=v)),
+]
+
+
+@pytest.mark.parametrize("op,name,fn", FLAGS)
+def test_bool_flags_refuse_other_types(op, name, fn):
+    fn(True), fn(False)
+    for bad in (2, 1, "yes", np.True_, tg.tensor(True)):
+        with pytest.raises(InputTypeError, match=rf"{re.escape(op)}\(\): argument '{name}' must be bool"):
+            fn(bad)
+    with pytest.raises(TypeError):                             # torch's type
+        fn(0)
