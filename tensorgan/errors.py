@@ -47,6 +47,12 @@ def float_index_error(op: str, dtype: object, name: str = "index") -> IndexDType
                            f"convert with .long()")
 
 
+class IntegerDivisionError(TensorganError, ZeroDivisionError, RuntimeError):
+    """Integer ``//``, ``%``, fmod / remainder / div(rounding_mode=...) by zero: torch raises
+    RuntimeError("ZeroDivisionError") there, Python's integers ZeroDivisionError; this is both
+    (float tensors give inf / NaN instead, as torch's)."""
+
+
 class DeviceError(TensorganError, RuntimeError):
     """Mixed devices, or a device asked for that this machine cannot provide (and why)."""
 

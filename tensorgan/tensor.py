@@ -37,8 +37,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError,
-                     float_index_error)
+from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, IntegerDivisionError,
+                     ShapeError, TensorganError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -1814,7 +1814,8 @@ class Tensor:
         a, b = self._arith(other), self._lift(other)
         b = b.array if isinstance(b, Tensor) else b
         if ufunc in ("floor_divide", "remainder", "fmod") and (b == 0 if isinstance(b, int) else (b == 0).any()):
-            raise ZeroDivisionError(f"integer {ufunc} by zero")
+            raise IntegerDivisionError(f"ZeroDivisionError: integer {ufunc} by zero (torch raises "
+                                       f"here too; a float tensor gives inf / NaN)")
         if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
             raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
         return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
@@ -1834,6 +1835,16 @@ class Tensor:
         """``%``: Python's remainder (the sign of the divisor), integers staying integers."""
         exact = self._integer_op(other, "remainder")
         return exact if exact is not None else self.remainder(other)
+
+    def __rmod__(self, other):
+        """``number % tensor`` (torch's Tensor.__rmod__): an int with an integer tensor stays
+        integer; otherwise computed in the float dtype."""
+        if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
+            return self.new_full(self.shape, other) % self
+        if isinstance(other, bool) or not isinstance(other, (int, float, np.integer, np.floating)):
+            return NotImplemented
+        me = self._arith(other)
+        return Tensor._make(me.device.xp.full(me.shape, other, dtype=me.dtype), me.device).remainder(me)
 
     def __pow__(self, exponent):
         exact = self._integer_op(exponent, "power") if not isinstance(exponent, float) else None

@@ -135,3 +135,26 @@ def test_bool_flags_refuse_other_types(op, name, fn):
             fn(bad)
     with pytest.raises(TypeError):                             # torch's type
         fn(0)
+
+
+# --- 8. integer division by zero --------------------------------------------------------------
+@pytest.mark.parametrize("fn", [
+    lambda: tg.tensor([1]) // 0, lambda: tg.tensor([1]) % 0, lambda: tg.tensor([1]) // tg.tensor([0]),
+    lambda: tg.tensor([4, 1]) % tg.tensor([2, 0]), lambda: tg.fmod(tg.tensor([1]), 0),
+    lambda: tg.remainder(tg.tensor([1]), 0), lambda: tg.div(tg.tensor([1]), 0, rounding_mode="floor"),
+    lambda: 1 // tg.tensor([0]), lambda: 1 % tg.tensor([0]), lambda: tg.tensor([1], dtype=tg.uint8) // 0,
+])
+def test_integer_division_by_zero_is_torchs_runtime_error_and_pythons(fn):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        fn()
+    with pytest.raises(ZeroDivisionError):
+        fn()
+
+
+def test_float_division_by_zero_and_number_mod_tensor():
+    np.testing.assert_array_equal((tg.tensor([1.0, -1.0, 0.0]) // 0).numpy(), [np.inf, -np.inf, np.nan])
+    assert np.isnan((tg.tensor([1.0, -1.0]) % 0).numpy()).all()
+    assert (tg.tensor([1]) / 0).tolist() == [np.inf]
+    r = 7 % tg.tensor([3, -2])                           # Python's sign rule, integers kept
+    assert r.tolist() == [1, -1] and r.dtype == tg.int64
+    assert (7.5 % tg.tensor([2.0, -2.0])).tolist() == [1.5, -0.5]
