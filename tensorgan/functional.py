@@ -207,6 +207,30 @@ def _unbatched(x: Any, rank: int) -> bool:
 _CONV_LAYOUTS = {4: "(N, C, H, W) or unbatched (C, H, W)", 5: "(N, C, D, H, W) or unbatched (C, D, H, W)"}
 
 
+def _not_float_conv(x: Any, weight: Any) -> bool:
+    """Whether a convolution's input or weight is an integer / bool tensor (two dtype reads)."""
+    return (isinstance(x, Tensor) and x.array.dtype.kind not in "fc") or (
+        isinstance(weight, Tensor) and weight.array.dtype.kind not in "fc")
+
+
+def _integer_conv(op: str, conv: Callable[..., Tensor], x: Tensor, weight: Tensor, bias: Any,
+                  *args: Any) -> Tensor:
+    """torch's CPU convolutions of integer tensors: input, weight and bias of one integer dtype
+    give that dtype, computed exactly here in float64 (|partial sums| < 2**53) and cast back
+    (wrapping as torch's integers do), no gradient; an integer tensor beside a float one is
+    torch's dtype mismatch and bool is not implemented -- DTypeError naming the dtypes."""
+    given = [(name, t) for name, t in (("input", x), ("weight", weight), ("bias", bias))
+             if isinstance(t, Tensor)]
+    dtypes = ", ".join(f"{name} {t.dtype}" for name, t in given)
+    if any(t.array.dtype.kind == "b" for _, t in given):
+        raise DTypeError(f"{op}: not implemented for bool tensors (got {dtypes}); convert with .float()")
+    if len({t.dtype for _, t in given}) > 1:
+        raise DTypeError(f"{op}: input, weight and bias must have one dtype, got {dtypes} (torch "
+                         f"refuses mixing them); convert with .float() / .to(dtype)")
+    out = conv(x.double(), weight.double(), None if bias is None else bias.double(), *args)
+    return out.round().long().to(x.dtype)
+
+
 def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int,
                 rank: int = 4) -> None:
     _check_rank(op, "input", x, (rank,), _CONV_LAYOUTS[rank])
@@ -229,6 +253,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     x = input   # (torch's name for the argument)
     if _unbatched(x, 4):
         return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if _not_float_conv(x, weight):
+        return _integer_conv("conv2d", conv2d, x, weight, bias, stride, padding, dilation, groups)
     stride, dilation = _pair(stride, "stride", 1, "conv2d"), _pair(dilation, "dilation", 1, "conv2d")
     groups = _groups("conv2d", groups)
     _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in / groups, kH, kW)")
@@ -286,6 +312,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if _unbatched(x, 4):
         return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
+    if _not_float_conv(x, weight):
+        return _integer_conv("conv_transpose2d", conv_transpose2d, x, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
     op = "conv_transpose2d"
     stride, padding = _pair(stride, "stride", 1, op), _pair(padding, "padding", 0, op)
     output_padding = _pair(output_padding, "output_padding", 0, op)
@@ -423,6 +452,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     x = input   # (torch's name for the argument)
     if _unbatched(x, 5):
         return conv3d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if _not_float_conv(x, weight):
+        return _integer_conv("conv3d", conv3d, x, weight, bias, stride, padding, dilation, groups)
     op = "conv3d"
     stride, dilation = _triple(stride, "stride", 1, op), _triple(dilation, "dilation", 1, op)
     groups = _groups(op, groups)

@@ -158,3 +158,42 @@ def test_float_division_by_zero_and_number_mod_tensor():
     r = 7 % tg.tensor([3, -2])                           # Python's sign rule, integers kept
     assert r.tolist() == [1, -1] and r.dtype == tg.int64
     assert (7.5 % tg.tensor([2.0, -2.0])).tolist() == [1.5, -0.5]
+
+
+# --- 5. integer convolutions ------------------------------------------------------------------
+def _correlate2d(x: np.ndarray, w: np.ndarray, stride: int, pad: int) -> np.ndarray:
+    x = np.pad(x, pad)
+    k = w.shape[0]
+    rows = range(0, x.shape[0] - k + 1, stride)
+    cols = range(0, x.shape[1] - k + 1, stride)
+    return np.array([[(x[i:i + k, j:j + k] * w).sum() for j in cols] for i in rows])
+
+
+@pytest.mark.parametrize("dtype", [tg.int64, tg.int32, tg.int16])
+def test_integer_convolutions_compute_exactly_in_their_dtype(dtype):
+    x = np.arange(25).reshape(5, 5) - 12
+    w = np.array([[3, -1, 0], [2, 5, -4], [1, 0, 7]])
+    out = F.conv2d(tg.tensor(x.reshape(1, 1, 5, 5), dtype=dtype), tg.tensor(w.reshape(1, 1, 3, 3), dtype=dtype),
+                   tg.tensor([100], dtype=dtype), stride=2, padding=1)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out.numpy()[0, 0], _correlate2d(x, w, 2, 1) + 100)
+    big = 2 ** 40 + 1                                   # beyond float32's exact integers
+    out = F.conv1d(tg.tensor([[[big, 1]]]), tg.tensor([[[1, 1]]]))
+    assert out.dtype == tg.int64 and out.item() == big + 1
+    t = F.conv_transpose2d(tg.ones(1, 1, 2, 2, dtype=dtype), tg.ones(1, 1, 2, 2, dtype=dtype))
+    assert t.dtype == dtype and t.numpy()[0, 0].tolist() == [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+    c = F.conv3d(tg.ones(1, 1, 2, 2, 2, dtype=dtype), tg.ones(1, 1, 2, 2, 2, dtype=dtype))
+    assert c.dtype == dtype and c.item() == 8
+
+
+@pytest.mark.parametrize("fn,names", [
+    (lambda: F.conv2d(tg.ones(1, 1, 3, 3, dtype=tg.int64), tg.ones(1, 1, 2, 2)), "input int64, weight float32"),
+    (lambda: F.conv2d(tg.ones(1, 1, 3, 3), tg.ones(1, 1, 2, 2, dtype=tg.int64)), "input float32, weight int64"),
+    (lambda: F.conv2d(tg.ones(1, 1, 3, 3, dtype=tg.int64), tg.ones(1, 1, 2, 2, dtype=tg.int64), tg.zeros(1)),
+     "bias float32"),
+    (lambda: F.conv1d(tg.ones(1, 1, 3, dtype=tg.int32), tg.ones(1, 1, 2, dtype=tg.int64)), "input int32, weight int64"),
+    (lambda: F.conv2d(tg.ones(1, 1, 3, 3) > 0, tg.ones(1, 1, 2, 2) > 0), "bool"),
+])
+def test_integer_convolutions_refuse_mixed_dtypes(fn, names):
+    with pytest.raises(DTypeError, match=names):
+        fn()
