@@ -23,7 +23,7 @@ from .errors import (ConfigError, DataError, DeviceError, DTypeError, IndexOutOf
 from .random import Generator, resolve
 from .dtypes import result_type
 from .select_kernels import select
-from .tensor import (Function, Tensor, _broadcasts_to, _flag, _float_only, _is_int, _one_dtype, _run_backward,
+from .tensor import (Function, Tensor, _broadcasts_to, _flag, _float_only, _int_of, _is_int, _one_dtype, _run_backward,
                      _shares_live_memory, _view_chain, is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
 
@@ -49,11 +49,26 @@ def _ntuple(value, name: str, minimum: int, owner: str | None, count: int) -> tu
         values = ()
     prefix = f"{owner}: " if owner else ""
     if len(values) != count or not all(_is_int(v) for v in values):
-        what = "a pair of ints" if count == 2 else f"{count} ints"
-        raise ConfigError(f"{prefix}{name} must be an int or {what}, got {value!r}")
+        values = _tensor_ints(value, count)    # one-element integer tensors, as torch takes them
+        if values is None:
+            what = "a pair of ints" if count == 2 else f"{count} ints"
+            raise ConfigError(f"{prefix}{name} must be an int or {what}, got {value!r}")
     if min(values) < minimum:
         raise ConfigError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
     return tuple(int(v) for v in values)
+
+
+def _tensor_ints(value: Any, count: int) -> tuple | None:
+    """Off the fast path of :func:`_ntuple`: a one-element integer tensor (``kernel_size=
+    torch.tensor(3)``), or ``count`` of them / an integer tensor of ``count`` elements, as Python
+    ints -- torch's layers take them; None for anything else."""
+    if isinstance(value, Tensor) and value.array.dtype.kind in "iu" and value.array.size in (1, count):
+        values = tuple(int(v) for v in value.array.reshape(-1).tolist())
+        return values * count if len(values) == 1 else values
+    if isinstance(value, (tuple, list)) and len(value) == count:
+        values = tuple(_int_of(v) for v in value)
+        return values if all(_is_int(v) for v in values) else None
+    return None
 
 
 def _contiguous(fn: Function, a):

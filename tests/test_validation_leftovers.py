@@ -197,3 +197,23 @@ def test_integer_convolutions_compute_exactly_in_their_dtype(dtype):
 def test_integer_convolutions_refuse_mixed_dtypes(fn, names):
     with pytest.raises(DTypeError, match=names):
         fn()
+
+
+# --- 6. one-element integer tensors / NumPy ints as layer sizes ---------------------------------
+def test_integer_tensors_and_numpy_ints_as_hyperparameters():
+    three = tg.tensor(3)
+    assert nn.Conv2d(three, 8, 3).weight.shape == (8, 3, 3, 3)
+    assert nn.Conv2d(1, 1, tg.tensor([3, 3])).weight.shape == (1, 1, 3, 3)
+    assert nn.Conv2d(1, 1, (np.int64(3), tg.tensor(3)))(tg.ones(1, 1, 5, 5)).shape == (1, 1, 3, 3)
+    assert nn.Linear(three, 2).weight.shape == (2, 3) and nn.Linear(np.int64(3), 2).weight.shape == (2, 3)
+    assert nn.BatchNorm2d(three).weight.shape == (3,)
+    assert nn.MaxPool2d(tg.tensor(2))(tg.ones(1, 1, 4, 4)).shape == (1, 1, 2, 2)
+    assert F.max_pool2d(tg.ones(1, 1, 4, 4), tg.tensor(2)).shape == (1, 1, 2, 2)
+    x, w = tg.ones(1, 1, 5, 5), tg.ones(1, 1, 3, 3)
+    assert F.conv2d(x, w, stride=tg.tensor(2)).shape == (1, 1, 2, 2)
+    assert F.conv2d(x, w, padding=tg.tensor(1)).shape == (1, 1, 5, 5)
+    for bad in (tg.tensor(3.0), tg.tensor([3, 3, 3]), 3.0):
+        with pytest.raises(tg.ConfigError, match="kernel_size"):
+            nn.MaxPool2d(bad)
+    with pytest.raises(tg.ConfigError, match="in_features"):
+        nn.Linear(tg.tensor(3.0), 2)
