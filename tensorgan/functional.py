@@ -2891,10 +2891,10 @@ def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple:
     """``output_size`` as one int per spatial dim; None keeps the input's size of that dim."""
     dims = len(spatial)
     sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * dims
-    if len(sizes) != dims or not all(v is None or (_is_int(v) and v >= 1) for v in sizes):
+    if len(sizes) != dims or not all(v is None or (_is_int(v) and v >= 0) for v in sizes):
         what = "two" if dims == 2 else str(dims)
-        raise ConfigError(f"{op}: output_size must be a positive int or {what} of them (None keeps "
-                          f"that dim), got {output_size!r}")
+        raise ConfigError(f"{op}: output_size must be an int >= 0 or {what} of them (None keeps "
+                          f"that dim; 0 gives an empty output, as torch's), got {output_size!r}")
     return tuple(n if v is None else int(v) for v, n in zip(sizes, spatial))
 
 
@@ -2910,6 +2910,8 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
     out = _adaptive_size(op, output_size, x.shape[2:])
     if out == (1,) * dims:
         return x.mean(axis=tuple(range(2, dims + 2)), keepdims=True)
+    if 0 in out:
+        return _empty_pool(x, out)
     key, valid = _adaptive_index(x, out)
     return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True))
 
@@ -2924,7 +2926,17 @@ def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair, return_indices: b
 def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
+    if 0 in out:
+        empty = _empty_pool(x, out)
+        return (empty, Tensor._make(x.device.xp.zeros(empty.shape, np.int64), x.device)) \
+            if return_indices else empty
     return _max_over_windows(x, *_adaptive_index(x, out), return_indices=bool(return_indices))
+
+
+def _empty_pool(x: Tensor, out: tuple) -> Tensor:
+    """An adaptive pooling's output with a 0 in ``out``: empty, of x's dtype, in x's graph."""
+    none_of_x = x.reshape(-1)[:0].sum()                     # 0, depending on x
+    return Tensor._make(x.device.xp.zeros(x.shape[:2] + tuple(out), x.dtype), x.device) + none_of_x
 
 
 # ---------------------------------------------------------------------------------------------
@@ -3037,7 +3049,7 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def _adaptive_pool1d(op: str, pool2d: Callable[..., Tensor], x: Tensor, output_size: Any,
                      *extra: Any) -> Tensor:
     _check_rank(op, "input", x, (2, 3), "(N, C, L) or unbatched (C, L)")
-    size = _single(output_size, "output_size", 1, op)
+    size = _single(output_size, "output_size", 0, op)
     return _on_height_one(x, lambda x4: pool2d(x4, (1, size), *extra))
 
 
@@ -3203,7 +3215,15 @@ def _pad_amounts(x: Tensor, pad) -> list[tuple[int, int]]:
 
 
 def _source_index(n: int, before: int, after: int, mode: str, dim: int, shape) -> np.ndarray:
-    """For each output position along one dim, the input position it copies."""
+    """For each output position along one dim, the input position it copies. A negative amount
+    crops that side, as torch's pads do: reflect / replicate after padding the other side,
+    circular before wrapping (torch's order for each)."""
+    if n + before + after <= 0:
+        raise ShapeError(f"pad: {mode} padding of ({before}, {after}) crops all of dim {dim}, "
+                         f"input shape {shape}")
+    if mode == "circular" and min(before, after) < 0:
+        kept = n + min(before, 0) + min(after, 0)
+        return max(-before, 0) + _source_index(kept, max(before, 0), max(after, 0), mode, dim, shape)
     j = np.arange(-before, n + after)
     limit = {"reflect": n - 1, "circular": n}.get(mode, np.inf)    # replicate: any amount
     if max(before, after) > limit or n == 0:
@@ -3232,8 +3252,6 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     pairs = _pad_amounts(x, pad)
     first = x.ndim - len(pairs)
     if mode != "constant":
-        if min(min(p) for p in pairs) < 0:
-            raise ShapeError(f"pad: {mode} padding takes amounts >= 0, got {tuple(pad)}")
         index = [_source_index(x.shape[first + i], b, a, mode, first + i, x.shape)
                  for i, (b, a) in enumerate(pairs)]
         key = (Ellipsis, *np.ix_(*index))

@@ -1878,13 +1878,22 @@ class Tensor:
         split = _ints_first(key) if isinstance(key, tuple) else None
         if split is not None:
             return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
-        return ops.GetItem.apply(self, key)
+        try:
+            return ops.GetItem.apply(self, key)
+        except IndexError:                   # (no cost until raised) x[..., 0, ...], as torch
+            one = _one_ellipsis(key, self.ndim)
+            if one is None:
+                raise
+            return self[one]
 
     def __setitem__(self, key, value) -> None:
         """``x[key] = value``: an in-place write of ``value`` (a number or a tensor, broadcast,
         cast to x's dtype) under the in-place rules (:meth:`_in_place`): on a tensor autograd
         tracks it is a graph op, as torch's -- the overwritten elements pass ``value``'s gradient."""
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
+        if isinstance(key, tuple) and len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
+            one = _one_ellipsis(key, self.ndim)
+            key = key if one is None else one
         split = _ints_first(key) if isinstance(key, tuple) else None
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
@@ -2994,6 +3003,33 @@ class Tensor:
     def zero_(self) -> "Tensor":
         return self.fill_(0.0)
 
+    def resize_(self, *sizes: Any, memory_format: Any = None) -> "Tensor":
+        """torch's ``resize_``: this tensor takes the shape ``sizes``, in place, its elements
+        read in order from its flattened memory -- the same count is a reshape, fewer keeps the
+        first ones, more keeps them all and adds zeros after (torch's are uninitialised). A
+        tensor that requires grad cannot be resized (torch's RuntimeError: AutogradError here);
+        a view that grows stops sharing memory with its base."""
+        if self._requires_grad:
+            raise AutogradError("resize_: cannot resize variables that require grad (as torch); "
+                                "resize a detached copy or use reshape")
+        shape = _size_args(sizes)
+        n, have = math.prod(shape), self.array.size
+        flat = self.array.reshape(-1) if self.array.flags.c_contiguous else self.device.xp.ascontiguousarray(
+            self.array).reshape(-1)
+        if n > have:
+            grown = self.device.xp.zeros(n, dtype=self.array.dtype)
+            grown[:have] = flat
+            flat = grown
+        self.array = flat[:n].reshape(shape)
+        self._bump_version()
+        return self
+
+    def resize_as_(self, other: "Tensor", memory_format: Any = None) -> "Tensor":
+        """``resize_`` to ``other``'s shape (torch.Tensor.resize_as_)."""
+        if not isinstance(other, Tensor):
+            raise InputTypeError(f"resize_as_: other must be a Tensor, got {type(other).__name__}")
+        return self.resize_(other.shape)
+
     def fill_(self, value: float) -> "Tensor":
         return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value))
 
@@ -3253,6 +3289,23 @@ def _index(k: Any) -> Any:
     if a.ndim == 0:
         return int(a)                     # a 0-d index (x[i.argmax()]) is an int, as in torch
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
+
+
+def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
+    """A key with several ``...`` as torch reads it, with one: each ``...`` stands for the dims
+    the other indices leave, so the later ones are dropped when nothing but ``...`` follows the
+    second one (``x[..., 0, ...]``) or when they stand for no dims; None for a key with at most
+    one ``...``, or one on which torch fails too (indices after a later ``...`` that covers dims)."""
+    if not isinstance(key, tuple):
+        return None
+    where = [i for i, k in enumerate(key) if k is Ellipsis]
+    if len(where) < 2:
+        return None
+    covered = sum(k.ndim if hasattr(k, "dtype") and k.dtype == BOOL else 1
+                  for k in key if k is not None and k is not Ellipsis)
+    if ndim > covered and any(k is not Ellipsis for k in key[where[1]:]):
+        return None
+    return tuple(k for i, k in enumerate(key) if k is not Ellipsis or i == where[0])
 
 
 def _as_mask(op: str, other: Any) -> "Tensor":

@@ -217,3 +217,73 @@ def test_integer_tensors_and_numpy_ints_as_hyperparameters():
             nn.MaxPool2d(bad)
     with pytest.raises(tg.ConfigError, match="in_features"):
         nn.Linear(tg.tensor(3.0), 2)
+
+
+# --- 7. zero-size adaptive pooling, negative padding, repeated ellipses, resize_ ----------------
+def test_adaptive_pooling_to_zero_size_is_empty():
+    x = tg.ones(2, 3, 4, 4, requires_grad=True)
+    assert F.adaptive_avg_pool2d(x, 0).shape == (2, 3, 0, 0)
+    assert F.adaptive_avg_pool2d(x, (0, 6)).shape == (2, 3, 0, 6)
+    values, indices = F.adaptive_max_pool2d(x, (2, 0), return_indices=True)
+    assert values.shape == indices.shape == (2, 3, 2, 0) and indices.dtype == tg.int64
+    assert F.adaptive_avg_pool1d(tg.ones(1, 2, 4), 0).shape == (1, 2, 0)
+    assert nn.AdaptiveAvgPool2d(0)(x[0]).shape == (3, 0, 0)
+    F.adaptive_avg_pool2d(x, 0).sum().backward()
+    assert x.grad.shape == x.shape and not x.grad.numpy().any()
+    with pytest.raises(tg.ConfigError, match="output_size"):
+        F.adaptive_avg_pool2d(x, -1)
+
+
+def _pad_reference(a: np.ndarray, before: int, after: int, mode: str) -> np.ndarray:
+    """One dim of torch's pads: reflect / replicate pad the positive side and crop the negative
+    one; circular crops first, then wraps."""
+    if mode == "circular":
+        a = a[max(-before, 0):len(a) - max(-after, 0)]
+        return np.pad(a, (max(before, 0), max(after, 0)), mode="wrap")
+    grown = np.pad(a, (max(before, 0), max(after, 0)), mode="reflect" if mode == "reflect" else "edge")
+    return grown[max(-before, 0):len(grown) - max(-after, 0)]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("amounts", [(-1, -1), (1, -1), (-2, 3), (4, -1), (-3, 0)])
+def test_negative_padding_crops_in_every_mode(mode, amounts):
+    row = np.arange(6.0)
+    out = F.pad(tg.tensor(row.reshape(1, 1, 6)), amounts, mode=mode)
+    np.testing.assert_array_equal(out.numpy()[0, 0], _pad_reference(row, *amounts, mode))
+
+
+def test_negative_padding_layers_and_all_cropped():
+    x = tg.arange(16.0).reshape(1, 1, 4, 4)
+    for layer in (nn.ReflectionPad2d(-1), nn.ReplicationPad2d(-1), nn.CircularPad2d(-1), nn.ZeroPad2d(-1)):
+        assert layer(x).numpy()[0, 0].tolist() == [[5.0, 6.0], [9.0, 10.0]]
+    with pytest.raises(tg.ShapeError, match="crops all"):
+        F.pad(x, (-2, -2, 0, 0), mode="reflect")
+
+
+def test_several_ellipses_read_as_torch_does():
+    x = tg.arange(24).reshape(2, 3, 4)
+    assert x[..., 0, ...].tolist() == x[:, :, 0].tolist()
+    assert x[..., ...].shape == (2, 3, 4) and x[..., None, ...].shape == (2, 3, 4, 1)
+    assert x[0, ..., ...].shape == (3, 4) and x[..., 0, 1, ...].tolist() == [1, 13]
+    assert x[0, ..., 1, ..., 2].item() == 6                      # the later ... cover no dims
+    with pytest.raises(IndexError):
+        x[..., ..., 0]                                         # torch fails here too
+    y = x.clone()
+    y[..., 0, ...] = -1
+    assert (y == -1).sum().item() == 6 and y[:, :, 0].tolist() == [[-1] * 3] * 2
+
+
+def test_resize_in_place():
+    t = tg.arange(6.0)
+    assert t.resize_(2, 3) is t and t.shape == (2, 3) and t.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert t.resize_([3, 2]).tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert t.resize_(4).tolist() == [0, 1, 2, 3]                # fewer: the first ones kept
+    assert t.resize_(2, 3).tolist() == [[0, 1, 2], [3, 0, 0]]   # more: the rest after them
+    assert t.resize_as_(tg.ones(3, 2)).shape == (3, 2)
+    v0 = t._version
+    t.resize_(6)
+    assert t._version > v0
+    with pytest.raises(tg.AutogradError, match="require grad"):
+        tg.zeros(3, requires_grad=True).resize_(2)
+    with pytest.raises(InputTypeError, match="size"):
+        tg.zeros(3).resize_(-1)
