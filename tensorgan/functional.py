@@ -1733,15 +1733,49 @@ def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, 
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
+_UNIT_RANGE = None
+
+
+def _outside_unit_range(xp, p, t) -> int:
+    """0 when every element of ``p`` and ``t`` lies in [0, 1]; 1 when one of p does not (NaN
+    included), 2 when one of t does. On the CPU one compiled pass over both (cheaper than the
+    two NumPy reductions the input check alone took); on the GPU one synchronisation."""
+    global _UNIT_RANGE
+    if xp is not np:
+        return int(xp.where(((p >= 0) & (p <= 1)).all(), xp.where(((t >= 0) & (t <= 1)).all(), 0, 2), 1))
+    if _UNIT_RANGE is None:
+        import numba
+
+        @numba.njit(cache=True, nogil=True)
+        def outside(a, b):
+            for v in a:
+                if not (v >= 0 and v <= 1):
+                    return 1
+            for v in b:
+                if not (v >= 0 and v <= 1):
+                    return 2
+            return 0
+        _UNIT_RANGE = outside
+    return _UNIT_RANGE(p.reshape(-1), t.reshape(-1))
+
+
 class BCE(Function):
     """Binary cross-entropy on probabilities p: -(t log p + (1 - t) log(1 - p)), each log clamped
-    at -100 as in PyTorch (p = 0 or 1 gives a large finite loss, not inf)."""
+    at -100 as in PyTorch (p = 0 or 1 gives a large finite loss, not inf). Both must lie in
+    [0, 1], as torch checks (NaN fails too)."""
 
     def forward(self, p, t, reduction):
         xp = self.xp
-        if p.size and not (p.min() >= 0 and p.max() <= 1):   # NaN fails this too, as in torch
+        if hasattr(t, "shape") and t.shape == p.shape and t.dtype == p.dtype:
+            outside = _outside_unit_range(xp, p, t)
+        else:                                   # (a Python number as the target)
+            outside = _outside_unit_range(xp, p, xp.asarray(t, dtype=p.dtype).reshape(-1))
+        if outside == 1:
             raise DataError("binary_cross_entropy: input values must lie in [0, 1] (probabilities; "
                             "for logits use binary_cross_entropy_with_logits); got NaN or values outside")
+        if outside == 2:
+            raise DataError("binary_cross_entropy: all elements of target should be between 0 and 1 "
+                            "(as torch checks); got NaN or values outside")
         with np.errstate(divide="ignore"):
             self.log_p = xp.maximum(xp.log(p), -100)
             self.log_1mp = xp.maximum(xp.log1p(-p), -100)

@@ -287,3 +287,19 @@ def test_resize_in_place():
         tg.zeros(3, requires_grad=True).resize_(2)
     with pytest.raises(InputTypeError, match="size"):
         tg.zeros(3).resize_(-1)
+
+
+# --- 1. binary_cross_entropy's target range ----------------------------------------------------
+def test_binary_cross_entropy_checks_the_target_range_as_torch():
+    p = tg.tensor([0.2, 0.7])
+    for target in (p + 1, -p, tg.tensor([0.5, float("nan")])):
+        with pytest.raises(tg.DataError, match="target should be between 0 and 1"):
+            F.binary_cross_entropy(p, target)
+        with pytest.raises(ValueError, match="target"):
+            nn.BCELoss()(p, target)
+    with pytest.raises(tg.DataError, match="input values must lie in"):
+        F.binary_cross_entropy(p + 1, p)
+    expected = -np.mean([0.3 * np.log(0.2) + 0.7 * np.log(0.8), np.log(0.7)])
+    assert F.binary_cross_entropy(p, tg.tensor([0.3, 1.0])).item() == pytest.approx(expected, rel=1e-6)
+    assert F.binary_cross_entropy(p, tg.tensor([0.0, 1.0]), reduction="none").shape == (2,)
+    assert F.binary_cross_entropy_with_logits(p, p + 1).item() > 0       # logits: no range, as torch
