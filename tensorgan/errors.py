@@ -33,6 +33,26 @@ class IndexValueError(InputTypeError, IndexOutOfRangeError):
     IndexOutOfRangeError), as torch's "index out of range in self" is."""
 
 
+class IndexDTypeError(DTypeError, InputTypeError, IndexError):
+    """A floating-point tensor given as indices (gather / scatter / index_select / embedding /
+    class targets / ``x[t]``): torch refuses float index dtypes outright, even when every value
+    is whole -- a RuntimeError there, an IndexError for ``x[t]``; this is both (and a TypeError)."""
+
+
+def float_index_error(op: str, dtype: object, name: str = "index") -> IndexDTypeError:
+    """The error for a float ``name`` tensor given to ``op`` (raised by the caller): refused by
+    dtype, not by value, as torch's; the message names the dtype and the way out."""
+    return IndexDTypeError(f"{op}: {name} must be an integer tensor (int64 or int32 whole numbers), "
+                           f"got dtype {dtype}; torch refuses float indices even when whole: "
+                           f"convert with .long()")
+
+
+class IntegerDivisionError(TensorganError, ZeroDivisionError, RuntimeError):
+    """Integer ``//``, ``%``, fmod / remainder / div(rounding_mode=...) by zero: torch raises
+    RuntimeError("ZeroDivisionError") there, Python's integers ZeroDivisionError; this is both
+    (float tensors give inf / NaN instead, as torch's)."""
+
+
 class DeviceError(TensorganError, RuntimeError):
     """Mixed devices, or a device asked for that this machine cannot provide (and why)."""
 

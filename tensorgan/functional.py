@@ -18,12 +18,12 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import conv3d as conv3d_ops, ops
-from .errors import (ConfigError, ConfigTypeError, DataError, DeviceError, DTypeError, IndexOutOfRangeError, IndexValueError,
-                     InputTypeError, ShapeError)
+from .errors import (ConfigError, ConfigTypeError, DataError, DeviceError, DTypeError, IndexOutOfRangeError,
+                     IndexValueError, InputTypeError, ShapeError, float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
 from .select_kernels import select
-from .tensor import (Function, Tensor, _broadcasts_to, _is_int, _one_dtype, _run_backward,
+from .tensor import (Function, Tensor, _broadcasts_to, _flag, _float_only, _int_of, _is_int, _one_dtype, _run_backward,
                      _shares_live_memory, _view_chain, is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
 
@@ -49,13 +49,30 @@ def _ntuple(value, name: str, minimum: int, owner: str | None, count: int) -> tu
         values = ()
     prefix = f"{owner}: " if owner else ""
     if len(values) != count or not all(_is_int(v) for v in values):
-        what = "a pair of ints" if count == 2 else f"{count} ints"
-        # a value of the wrong kind (2.5, (2, 'a')) is torch's TypeError; a wrong count its ValueError
-        error = ConfigTypeError if not all(_is_int(v) for v in values) or not values else ConfigError
-        raise error(f"{prefix}{name} must be an int or {what}, got {value!r}")
+        parsed = _tensor_ints(value, count)    # one-element integer tensors, as torch takes them
+        if parsed is None:
+            what = "a pair of ints" if count == 2 else f"{count} ints"
+            # a value of the wrong kind (2.5, (2, 'a')) is torch's TypeError; a wrong count its ValueError
+            wrong_kind = not values or not all(_is_int(v) for v in values)
+            raise (ConfigTypeError if wrong_kind else ConfigError)(
+                f"{prefix}{name} must be an int or {what}, got {value!r}")
+        values = parsed
     if min(values) < minimum:
         raise ConfigError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
     return tuple(int(v) for v in values)
+
+
+def _tensor_ints(value: Any, count: int) -> tuple | None:
+    """Off the fast path of :func:`_ntuple`: a one-element integer tensor (``kernel_size=
+    torch.tensor(3)``), or ``count`` of them / an integer tensor of ``count`` elements, as Python
+    ints -- torch's layers take them; None for anything else."""
+    if isinstance(value, Tensor) and value.array.dtype.kind in "iu" and value.array.size in (1, count):
+        values = tuple(int(v) for v in value.array.reshape(-1).tolist())
+        return values * count if len(values) == 1 else values
+    if isinstance(value, (tuple, list)) and len(value) == count:
+        values = tuple(_int_of(v) for v in value)
+        return values if all(_is_int(v) for v in values) else None
+    return None
 
 
 def _contiguous(fn: Function, a):
@@ -209,6 +226,30 @@ def _unbatched(x: Any, rank: int) -> bool:
 _CONV_LAYOUTS = {4: "(N, C, H, W) or unbatched (C, H, W)", 5: "(N, C, D, H, W) or unbatched (C, D, H, W)"}
 
 
+def _not_float_conv(x: Any, weight: Any) -> bool:
+    """Whether a convolution's input or weight is an integer / bool tensor (two dtype reads)."""
+    return (isinstance(x, Tensor) and x.array.dtype.kind not in "fc") or (
+        isinstance(weight, Tensor) and weight.array.dtype.kind not in "fc")
+
+
+def _integer_conv(op: str, conv: Callable[..., Tensor], x: Tensor, weight: Tensor, bias: Any,
+                  *args: Any) -> Tensor:
+    """torch's CPU convolutions of integer tensors: input, weight and bias of one integer dtype
+    give that dtype, computed exactly here in float64 (|partial sums| < 2**53) and cast back
+    (wrapping as torch's integers do), no gradient; an integer tensor beside a float one is
+    torch's dtype mismatch and bool is not implemented -- DTypeError naming the dtypes."""
+    given = [(name, t) for name, t in (("input", x), ("weight", weight), ("bias", bias))
+             if isinstance(t, Tensor)]
+    dtypes = ", ".join(f"{name} {t.dtype}" for name, t in given)
+    if any(t.array.dtype.kind == "b" for _, t in given):
+        raise DTypeError(f"{op}: not implemented for bool tensors (got {dtypes}); convert with .float()")
+    if len({t.dtype for _, t in given}) > 1:
+        raise DTypeError(f"{op}: input, weight and bias must have one dtype, got {dtypes} (torch "
+                         f"refuses mixing them); convert with .float() / .to(dtype)")
+    out = conv(x.double(), weight.double(), None if bias is None else bias.double(), *args)
+    return out.round().long().to(x.dtype)
+
+
 def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_channels: int,
                 rank: int = 4) -> None:
     _check_rank(op, "input", x, (rank,), _CONV_LAYOUTS[rank])
@@ -231,6 +272,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     x = input   # (torch's name for the argument)
     if _unbatched(x, 4):
         return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if _not_float_conv(x, weight):
+        return _integer_conv("conv2d", conv2d, x, weight, bias, stride, padding, dilation, groups)
     stride, dilation = _pair(stride, "stride", 1, "conv2d"), _pair(dilation, "dilation", 1, "conv2d")
     groups = _groups("conv2d", groups)
     _check_rank("conv2d", "weight", weight, (4,), "(C_out, C_in / groups, kH, kW)")
@@ -288,6 +331,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if _unbatched(x, 4):
         return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
+    if _not_float_conv(x, weight):
+        return _integer_conv("conv_transpose2d", conv_transpose2d, x, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
     op = "conv_transpose2d"
     stride, padding = _pair(stride, "stride", 1, op), _pair(padding, "padding", 0, op)
     output_padding = _pair(output_padding, "output_padding", 0, op)
@@ -425,6 +471,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     x = input   # (torch's name for the argument)
     if _unbatched(x, 5):
         return conv3d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if _not_float_conv(x, weight):
+        return _integer_conv("conv3d", conv3d, x, weight, bias, stride, padding, dilation, groups)
     op = "conv3d"
     stride, dilation = _triple(stride, "stride", 1, op), _triple(dilation, "dilation", 1, op)
     groups = _groups(op, groups)
@@ -548,6 +596,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     which must then be given (as torch).  A weight or bias of another shape with ``C`` elements
     (torch checks the count) is taken as its ``(C,)`` view."""
     x = input   # (torch's name for the argument)
+    _float_only("batch_norm", x)
     if x.ndim >= 2:
         weight, bias = _per_channel(x, weight), _per_channel(x, bias)
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm", x, running_mean, running_var,
@@ -659,6 +708,7 @@ def batch_norm_leaky_relu(input: Tensor, running_mean: Tensor | None, running_va
 # Activations
 # ---------------------------------------------------------------------------------------------
 class LeakyReLU(Function):
+    refuses_int = True      # torch: "leaky_relu_cpu" not implemented for 'Long'
     # reshape(shape): ascontiguousarray makes a 0-d array 1-d, the kernels keep what they get
     def forward(self, x, negative_slope):
         self.x, self.slope, self.shape = _contiguous(self, x), negative_slope, x.shape
@@ -764,6 +814,7 @@ def tanh(input: Tensor) -> Tensor:
 class Softplus(Function):
     """log(1 + exp(beta x)) / beta, computed as relu(z) + log1p(exp(-|z|)) (no overflow); x
     itself where beta x > threshold (torch's linear region).  Derivative: sigmoid(beta x)."""
+    refuses_int = True
 
     def forward(self, x, beta, threshold):
         xp = self.xp
@@ -830,6 +881,7 @@ class NormalCdf(Function):
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``torch.nn.functional.gelu``: x * Phi(x) (``approximate="tanh"``: torch's tanh form)."""
     x = input   # (torch's name for the argument)
+    _float_only("gelu", x)
     if approximate == "tanh":
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
         return _GELU.apply(0.5 * x, 1.0 + inner.tanh())
@@ -841,6 +893,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (swish)."""
     x = input   # (torch's name for the argument)
+    _float_only("silu", x)
     return _maybe_in_place("silu", x, inplace, lambda t: _SILU.apply(t, ops.Sigmoid.apply(t)))
 
 
@@ -848,6 +901,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1).  (exp of min(x, 0): the branch not taken
     must not overflow, or its zero gradient times inf would be NaN.)"""
     x = input   # (torch's name for the argument)
+    _float_only("elu", x)
     alpha = _scalar("elu", "alpha", alpha)
     return _maybe_in_place("elu", x, inplace,
                            lambda t: _ELU.apply(t, (t.clip(max=0.0).exp() - 1.0) * alpha, (t > 0).array))
@@ -874,6 +928,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for any x."""
     x = input   # (torch's name for the argument)
+    _float_only("logsigmoid", x)
     return _LOGSIGMOID.apply(softplus(-x))
 
 
@@ -907,6 +962,7 @@ def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x where x > 0, else alpha (exp(x) - 1)), torch's SELU constants."""
     x = input   # (torch's name for the argument)
+    _float_only("selu", x)
     from .factory import where
     return _maybe_in_place("selu", x, inplace,
                            lambda t: _SELU.apply(where(t > 0, t, _negative_exp(t, SELU_ALPHA)), SELU_SCALE))
@@ -915,6 +971,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha (exp(x / alpha) - 1) (alpha != 0)."""
     x = input   # (torch's name for the argument)
+    _float_only("celu", x)
     alpha = _scalar("celu", "alpha", alpha)
     if alpha == 0:
         raise ConfigError("celu: alpha must be nonzero (it divides x)")
@@ -925,12 +982,14 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
     x = input   # (torch's name for the argument)
+    _float_only("mish", x)
     return _maybe_in_place("mish", x, inplace, lambda t: _MISH.apply(t, softplus(t).tanh()))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
     x = input   # (torch's name for the argument)
+    _float_only("hardswish", x)
     from .factory import where
     return _maybe_in_place("hardswish", x, inplace,
                            lambda t: _HARDSWISH.apply(0.0, where(t < 3.0, t * (t + 3.0) * (1 / 6), t), (t <= -3.0).array))
@@ -939,6 +998,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
     x = input   # (torch's name for the argument)
+    _float_only("hardsigmoid", x)
     return _maybe_in_place("hardsigmoid", x, inplace, lambda t: _HARDSIGMOID.apply(hardtanh(t + 3.0, 0.0, 6.0), 1 / 6))
 
 
@@ -968,12 +1028,14 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     x = input   # (torch's name for the argument)
+    _float_only("softshrink", x)
     return _shrink("softshrink", x, lambd, shift=True)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, 0 elsewhere."""
     x = input   # (torch's name for the argument)
+    _float_only("hardshrink", x)
     return _shrink("hardshrink", x, lambd, shift=False)
 
 
@@ -992,6 +1054,7 @@ _threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half."""
     x = input   # (torch's name for the argument)
+    _float_only("glu", x)
     _check_rank("glu", "input", x, range(1, 33), "at least 1-D (glu does not take 0-D tensors)")
     axis = x._dim(dim, "glu")
     if x.shape[axis] % 2:
@@ -1018,6 +1081,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     x = input   # (torch's name for the argument)
     _check_rank("softmin", "input", x, range(0, 33), "a tensor")
     x = x if dtype is None else x.to(dtype)
+    _float_only("softmin", x)
     if x.ndim == 0:
         return softmin(x.reshape(1), 0).reshape(())
     return softmax(-x, _legacy_softmax_dim("softmin", x, dim))
@@ -1029,6 +1093,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     U(lower, upper) (``generator``, a tensorgan extra, or the default one) and that slope is its
     derivative; in evaluation the slope is the mean (lower + upper) / 2 (a leaky ReLU)."""
     x = input   # (torch's name for the argument)
+    _float_only("rrelu", x)
     lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
     if lower > upper:
         raise ConfigError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
@@ -1113,6 +1178,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize)."""
     x = input   # (torch's name for the argument)
+    _float_only("normalize", x)
     return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
 
 
@@ -1185,6 +1251,8 @@ def one_hot(input: Any, num_classes: int = -1) -> Tensor:
     """``torch.nn.functional.one_hot``: an int64 tensor of shape ``input.shape + (num_classes,)``
     (``num_classes=-1`` takes max(input) + 1); ``.float()`` it to feed a layer."""
     target = input                                   # (torch's keyword name is input)
+    if isinstance(target, Tensor) and target.array.dtype.kind in "fc":
+        raise float_index_error("one_hot", target.dtype, "input")
     labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
     if labels.size and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()
                             and labels.min() >= 0):
@@ -1264,6 +1332,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
     """Normalize over the last ``len(normalized_shape)`` dims (biased variance), then
     ``* weight + bias`` of that shape."""
     x = input   # (torch's name for the argument)
+    _float_only("layer_norm", x)
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ShapeError(f"layer_norm: normalized_shape {shape} is not the trailing shape of the "
@@ -1293,6 +1362,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     """Normalize each sample over groups of ``C / num_groups`` channels (and all positions),
     then a per-channel ``* weight + bias``."""
     x = input   # (torch's name for the argument)
+    _float_only("group_norm", x)
     if not _is_int(num_groups) or num_groups < 1:
         raise ConfigError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
     if x.ndim < 2 or x.shape[1] % num_groups:
@@ -1311,6 +1381,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     ``use_input_stats`` the batch's per-channel averages of them (unbiased variance) are blended
     in with ``momentum``, as torch; without ``use_input_stats`` the running ones are used."""
     x = input   # (torch's name for the argument)
+    _float_only("instance_norm", x)
     if x.ndim < 3:
         raise ShapeError(f"instance_norm: input must be (N, C, ...) with positions, got {x.shape}")
     c, dims = x.shape[1], tuple(range(2, x.ndim))
@@ -1484,6 +1555,7 @@ def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
         if generator is not None and inplace is not None:
             raise InputTypeError(f"{op}: generator given both positionally and as a keyword")
         inplace, generator = False, generator if inplace is None else inplace
+    training = _flag(op, "training", training)
     p = _scalar(op, "p", p)
     if not 0.0 <= p <= 1.0:
         raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
@@ -1665,15 +1737,49 @@ def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, 
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
+_UNIT_RANGE = None
+
+
+def _outside_unit_range(xp, p, t) -> int:
+    """0 when every element of ``p`` and ``t`` lies in [0, 1]; 1 when one of p does not (NaN
+    included), 2 when one of t does. On the CPU one compiled pass over both (cheaper than the
+    two NumPy reductions the input check alone took); on the GPU one synchronisation."""
+    global _UNIT_RANGE
+    if xp is not np:
+        return int(xp.where(((p >= 0) & (p <= 1)).all(), xp.where(((t >= 0) & (t <= 1)).all(), 0, 2), 1))
+    if _UNIT_RANGE is None:
+        import numba
+
+        @numba.njit(cache=True, nogil=True)
+        def outside(a, b):
+            for v in a:
+                if not (v >= 0 and v <= 1):
+                    return 1
+            for v in b:
+                if not (v >= 0 and v <= 1):
+                    return 2
+            return 0
+        _UNIT_RANGE = outside
+    return _UNIT_RANGE(p.reshape(-1), t.reshape(-1))
+
+
 class BCE(Function):
     """Binary cross-entropy on probabilities p: -(t log p + (1 - t) log(1 - p)), each log clamped
-    at -100 as in PyTorch (p = 0 or 1 gives a large finite loss, not inf)."""
+    at -100 as in PyTorch (p = 0 or 1 gives a large finite loss, not inf). Both must lie in
+    [0, 1], as torch checks (NaN fails too)."""
 
     def forward(self, p, t, reduction):
         xp = self.xp
-        if p.size and not (p.min() >= 0 and p.max() <= 1):   # NaN fails this too, as in torch
+        if hasattr(t, "shape") and t.shape == p.shape and t.dtype == p.dtype:
+            outside = _outside_unit_range(xp, p, t)
+        else:                                   # (a Python number as the target)
+            outside = _outside_unit_range(xp, p, xp.asarray(t, dtype=p.dtype).reshape(-1))
+        if outside == 1:
             raise DataError("binary_cross_entropy: input values must lie in [0, 1] (probabilities; "
                             "for logits use binary_cross_entropy_with_logits); got NaN or values outside")
+        if outside == 2:
+            raise DataError("binary_cross_entropy: all elements of target should be between 0 and 1 "
+                            "(as torch checks); got NaN or values outside")
         with np.errstate(divide="ignore"):
             self.log_p = xp.maximum(xp.log(p), -100)
             self.log_1mp = xp.maximum(xp.log1p(-p), -100)
@@ -1731,6 +1837,8 @@ def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: An
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('mse_loss', size_average, reduce, reduction)
     _check_loss("mse_loss", input, reduction)
+    if isinstance(target, Tensor) and target.array.dtype.kind not in "fc":
+        _float_only("mse_loss", input)
     target = _target("mse_loss", target, input, broadcast="warn")
     return _weighted_mean("mse_loss", (input - target) ** 2, weight, reduction)
 
@@ -1742,6 +1850,8 @@ def l1_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('l1_loss', size_average, reduce, reduction)
     _check_loss("l1_loss", input, reduction)
+    if isinstance(target, Tensor) and target.array.dtype.kind not in "fc":
+        _float_only("l1_loss", input)
     diff = (input - _target("l1_loss", target, input, broadcast="warn")).abs()
     return _weighted_mean("l1_loss", diff, weight, reduction)
 
@@ -2075,6 +2185,7 @@ def _check_dim(op: str, x: Tensor, dim: int) -> int:
 
 class LogSoftmax(Function):
     """x - logsumexp(x) along ``dim``, shifted by the max so exp never overflows."""
+    refuses_int = True
 
     def forward(self, x, dim):
         xp = self.xp
@@ -2095,6 +2206,7 @@ class LogSoftmax(Function):
 
 
 class Softmax(Function):
+    refuses_int = True
     def forward(self, x, dim):
         xp = self.xp
         out = x - x.max(axis=dim, keepdims=True)        # in place from here: one big array
@@ -2191,6 +2303,8 @@ def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: in
     """Class indices as an int64 array on the logits' device, checked for shape and range
     (``ignore_index`` may stand outside it)."""
     if isinstance(target, Tensor):
+        if target.array.dtype.kind in "fc":      # torch: "expected target dtype to be Long or Byte"
+            raise float_index_error(op, target.dtype, "target (class indices)")
         target = target.array
     target = _on_device(op, target, xp)
     if target.shape != (n,):
@@ -2286,6 +2400,8 @@ def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor
             target = target if input.ndim == 1 else target.permute(classes_last)
         target = target.reshape(as_rows.shape)
     elif target_shape == positions:                                # class indices
+        if isinstance(target, Tensor) and array.dtype.kind in "fc":
+            raise float_index_error(op, target.dtype, "target (class indices)")
         if not hasattr(array, "reshape"):
             array = np.asarray(array)
         target = array.reshape(as_rows.shape[0])
@@ -2418,6 +2534,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         raise ShapeError(f"embedding: weight must be a 2-D (num_embeddings, embedding_dim) "
                          f"Tensor, got {getattr(weight, 'shape', type(weight).__name__)}")
     vocab = weight.shape[0]
+    if isinstance(input, Tensor) and input.array.dtype.kind in "fc":
+        raise float_index_error("embedding", input.dtype, "input")
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (
             (index == np.round(index)).all() and 0 <= index.min() and index.max() < vocab)):
@@ -2445,6 +2563,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
 def _embedding_options(op: str, input: Any, weight: Tensor, padding_idx: Any, max_norm: Any,
                        norm_type: Any, scale_grad_by_freq: bool) -> Tensor:
     """F.embedding with max_norm / scale_grad_by_freq (kept off the plain path)."""
+    if isinstance(input, Tensor) and input.array.dtype.kind in "fc":
+        raise float_index_error(op, input.dtype, "input")
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if max_norm is not None:
         renorm_rows(op, weight, index, max_norm, norm_type)
@@ -2809,10 +2929,10 @@ def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple:
     """``output_size`` as one int per spatial dim; None keeps the input's size of that dim."""
     dims = len(spatial)
     sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * dims
-    if len(sizes) != dims or not all(v is None or (_is_int(v) and v >= 1) for v in sizes):
+    if len(sizes) != dims or not all(v is None or (_is_int(v) and v >= 0) for v in sizes):
         what = "two" if dims == 2 else str(dims)
-        raise ConfigError(f"{op}: output_size must be a positive int or {what} of them (None keeps "
-                          f"that dim), got {output_size!r}")
+        raise ConfigError(f"{op}: output_size must be an int >= 0 or {what} of them (None keeps "
+                          f"that dim; 0 gives an empty output, as torch's), got {output_size!r}")
     return tuple(n if v is None else int(v) for v, n in zip(sizes, spatial))
 
 
@@ -2828,6 +2948,8 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
     out = _adaptive_size(op, output_size, x.shape[2:])
     if out == (1,) * dims:
         return x.mean(axis=tuple(range(2, dims + 2)), keepdims=True)
+    if 0 in out:
+        return _empty_pool(x, out)
     key, valid = _adaptive_index(x, out)
     return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True))
 
@@ -2842,7 +2964,17 @@ def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair, return_indices: b
 def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
+    if 0 in out:
+        empty = _empty_pool(x, out)
+        return (empty, Tensor._make(x.device.xp.zeros(empty.shape, np.int64), x.device)) \
+            if return_indices else empty
     return _max_over_windows(x, *_adaptive_index(x, out), return_indices=bool(return_indices))
+
+
+def _empty_pool(x: Tensor, out: tuple) -> Tensor:
+    """An adaptive pooling's output with a 0 in ``out``: empty, of x's dtype, in x's graph."""
+    none_of_x = x.reshape(-1)[:0].sum()                     # 0, depending on x
+    return Tensor._make(x.device.xp.zeros(x.shape[:2] + tuple(out), x.dtype), x.device) + none_of_x
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2955,7 +3087,7 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def _adaptive_pool1d(op: str, pool2d: Callable[..., Tensor], x: Tensor, output_size: Any,
                      *extra: Any) -> Tensor:
     _check_rank(op, "input", x, (2, 3), "(N, C, L) or unbatched (C, L)")
-    size = _single(output_size, "output_size", 1, op)
+    size = _single(output_size, "output_size", 0, op)
     return _on_height_one(x, lambda x4: pool2d(x4, (1, size), *extra))
 
 
@@ -3121,7 +3253,15 @@ def _pad_amounts(x: Tensor, pad) -> list[tuple[int, int]]:
 
 
 def _source_index(n: int, before: int, after: int, mode: str, dim: int, shape) -> np.ndarray:
-    """For each output position along one dim, the input position it copies."""
+    """For each output position along one dim, the input position it copies. A negative amount
+    crops that side, as torch's pads do: reflect / replicate after padding the other side,
+    circular before wrapping (torch's order for each)."""
+    if n + before + after <= 0:
+        raise ShapeError(f"pad: {mode} padding of ({before}, {after}) crops all of dim {dim}, "
+                         f"input shape {shape}")
+    if mode == "circular" and min(before, after) < 0:
+        kept = n + min(before, 0) + min(after, 0)
+        return max(-before, 0) + _source_index(kept, max(before, 0), max(after, 0), mode, dim, shape)
     j = np.arange(-before, n + after)
     limit = {"reflect": n - 1, "circular": n}.get(mode, np.inf)    # replicate: any amount
     if max(before, after) > limit or n == 0:
@@ -3150,8 +3290,6 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     pairs = _pad_amounts(x, pad)
     first = x.ndim - len(pairs)
     if mode != "constant":
-        if min(min(p) for p in pairs) < 0:
-            raise ShapeError(f"pad: {mode} padding takes amounts >= 0, got {tuple(pad)}")
         index = [_source_index(x.shape[first + i], b, a, mode, first + i, x.shape)
                  for i, (b, a) in enumerate(pairs)]
         key = (Ellipsis, *np.ix_(*index))

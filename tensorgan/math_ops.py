@@ -23,8 +23,8 @@ import numpy as np
 
 from . import ops
 from .errors import DTypeError, InputTypeError, ShapeError
-from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _int_of, _size_args,
-                     _to_array, _torch_dims, get_device, no_grad)
+from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _flag, _float_only, _int_of,
+                     _size_args, _to_array, _torch_dims, get_device, no_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,6 +155,7 @@ Hypot = _pointwise("Hypot", lambda xp, x, y: xp.hypot(x, y),
                    lambda x, y: (x / Hypot.apply(x, y), y / Hypot.apply(x, y)))
 LogAddExp = _pointwise("LogAddExp", lambda xp, x, y: xp.logaddexp(x, y),
                        lambda x, y: ((x - y).sigmoid(), (y - x).sigmoid()))
+Hypot.refuses_int = LogAddExp.refuses_int = True     # torch: "hypot_cpu" not implemented for 'Long'
 XLogY = _pointwise("XLogY", _xlogy_values, lambda x, y: (_log_unless_both_zero(x, y), x / y))
 XLog1Py = _pointwise("XLog1Py", lambda xp, x, y: _xlogy_values(xp, x, y, True),
                      lambda x, y: (_log_unless_both_zero(x, y, True), x / (y + 1.0)))
@@ -393,6 +394,7 @@ class _TensorMath:
 
     def frac(self) -> Tensor:
         """x - trunc(x) (the sign of x), gradient 1."""
+        _float_only("frac", self)
         return self - self.trunc()
 
     def nan_to_num(self, nan: float | None = None, posinf: float | None = None,
@@ -418,7 +420,7 @@ class _TensorMath:
         axes = _axes(dim, x.ndim)
         if axes is None:                                            # a 0-d tensor
             return x * 1
-        return Prod.apply(x, axes[0], bool(keepdim))
+        return Prod.apply(x, axes[0], _flag("prod", "keepdim", keepdim))
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
         """Cumulative sum along ``dim``."""
@@ -451,6 +453,8 @@ class _TensorMath:
 
     def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The mean of the non-NaN elements (NaN where there are none)."""
+        if dtype is None:
+            _float_only("nanmean", self)
         x = _with_dtype(self._arith(), dtype)
         count = (~x.isnan()).to(x.dtype).sum(dim=dim, keepdim=keepdim)
         with np.errstate(invalid="ignore", divide="ignore"):

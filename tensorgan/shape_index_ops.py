@@ -22,12 +22,13 @@ import math
 import numpy as np
 
 from . import ops
-from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError,
+from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError, float_index_error,
                      TensorganError)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
-from .tensor import BOOL, Function, MinMax, Tensor, _int_of, _is_int, _non_int, _one_dtype, _share, is_grad_enabled, no_grad
+from .tensor import (BOOL, Function, MinMax, Tensor, _flag, _int_of, _is_int, _non_int, _one_dtype, _share,
+                     is_grad_enabled, no_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,8 +65,13 @@ def _dim(op: str, x: Tensor, dim: Any) -> int:
 
 
 def _whole(op: str, index: Any, name: str = "index") -> np.ndarray:
-    """Whole-number indices (an integer array or list, or a Tensor of whole numbers) as host int64."""
-    a = index.numpy() if isinstance(index, Tensor) else np.asarray(index)
+    """Whole-number indices (an integer tensor, or an integer array or list -- a float array or
+    list of whole numbers too; a float *tensor* is refused by dtype, as torch's) as host int64."""
+    if isinstance(index, Tensor):
+        if index.dtype.kind in "fc":
+            raise float_index_error(op, index.dtype, name)
+        return index.numpy().astype(np.int64) if index.dtype != BOOL else _whole(op, index.numpy(), name)
+    a = np.asarray(index)
     if a.dtype == BOOL or a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and a.size and not (
             np.isfinite(a).all() and (a == np.trunc(a)).all())):
         raise InputTypeError(f"{op}: {name} must hold whole numbers (an integer array or a tensor "
@@ -644,6 +650,7 @@ def _order(x: Tensor, dim: int, descending: bool) -> np.ndarray:
 def _sorted(op: str, input: Tensor, dim: int, descending: bool, take: Any = None) -> tuple:
     """(values, indices, dim): sorted along ``dim`` (a 0-d input as one element); ``take`` a slice
     of the sorted positions to keep (topk, kthvalue)."""
+    descending = _flag(op, "largest" if op == "topk" else "descending", descending)
     x = input.reshape(1) if input.ndim == 0 else input
     d = x._dim(dim, op) if input.ndim else _dim(op, input, dim)
     order = _order(x, d, descending)

@@ -37,7 +37,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, IntegerDivisionError,
+                     ShapeError, TensorganError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -118,6 +119,7 @@ class Function:
 
     takes_bool = False   # shape ops and indexing also take bool tensors (comparison results)
     takes_int = False    # exact on integers (+, -, *, sum, shape ops): ints stay ints; else float32
+    refuses_int = False  # torch has no integer kernel (hypot, leaky_relu, ...): all-integer inputs raise
     promotes_floats = False  # elementwise: float32 with float64 -> float64 (torch); else refused
     takes_half = False   # exact on float16 arrays (shape ops, casts); others compute it in float32
     same_dtype = False   # matrix products: an integer tensor beside a float one is refused (torch)
@@ -657,6 +659,8 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
                          f"(torch refuses this op on mixed float dtypes too); convert one with "
                          f".to({dtype.name!r}) or .to({mixed.name!r})")
     if ints:
+        if cls.refuses_int and dtype is None:
+            _float_only(cls.__name__, next(a for a in args if isinstance(a, Tensor)))
         if cls.same_dtype and dtype is not None:
             raise DTypeError(f"{cls.__name__}: expected tensors of one dtype, got {ints[0]} and "
                              f"{dtype} (torch refuses to promote in matrix products); convert "
@@ -1770,6 +1774,7 @@ class Tensor:
         return self._truth("all", dim, keepdim)
 
     def _truth(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
+        keepdim = _flag(name, "keepdim", keepdim)
         axes = _axes(_torch_dims(dim), self.ndim)
         out = getattr(self.array.astype(BOOL, copy=False), name)(axis=axes, keepdims=bool(keepdim) and axes is not None)
         if keepdim and axes is None:
@@ -1809,7 +1814,8 @@ class Tensor:
         a, b = self._arith(other), self._lift(other)
         b = b.array if isinstance(b, Tensor) else b
         if ufunc in ("floor_divide", "remainder", "fmod") and (b == 0 if isinstance(b, int) else (b == 0).any()):
-            raise ZeroDivisionError(f"integer {ufunc} by zero")
+            raise IntegerDivisionError(f"ZeroDivisionError: integer {ufunc} by zero (torch raises "
+                                       f"here too; a float tensor gives inf / NaN)")
         if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
             raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
         return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
@@ -1829,6 +1835,16 @@ class Tensor:
         """``%``: Python's remainder (the sign of the divisor), integers staying integers."""
         exact = self._integer_op(other, "remainder")
         return exact if exact is not None else self.remainder(other)
+
+    def __rmod__(self, other):
+        """``number % tensor`` (torch's Tensor.__rmod__): an int with an integer tensor stays
+        integer; otherwise computed in the float dtype."""
+        if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
+            return self.new_full(self.shape, other) % self
+        if isinstance(other, bool) or not isinstance(other, (int, float, np.integer, np.floating)):
+            return NotImplemented
+        me = self._arith(other)
+        return Tensor._make(me.device.xp.full(me.shape, other, dtype=me.dtype), me.device).remainder(me)
 
     def __pow__(self, exponent):
         exact = self._integer_op(exponent, "power") if not isinstance(exponent, float) else None
@@ -1862,13 +1878,22 @@ class Tensor:
         split = _ints_first(key) if isinstance(key, tuple) else None
         if split is not None:
             return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
-        return ops.GetItem.apply(self, key)
+        try:
+            return ops.GetItem.apply(self, key)
+        except IndexError:                   # (no cost until raised) x[..., 0, ...], as torch
+            one = _one_ellipsis(key, self.ndim)
+            if one is None:
+                raise
+            return self[one]
 
     def __setitem__(self, key, value) -> None:
         """``x[key] = value``: an in-place write of ``value`` (a number or a tensor, broadcast,
         cast to x's dtype) under the in-place rules (:meth:`_in_place`): on a tensor autograd
         tracks it is a graph op, as torch's -- the overwritten elements pass ``value``'s gradient."""
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
+        if isinstance(key, tuple) and len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
+            one = _one_ellipsis(key, self.ndim)
+            key = key if one is None else one
         split = _ints_first(key) if isinstance(key, tuple) else None
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
@@ -1906,10 +1931,12 @@ class Tensor:
 
     def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None,
              dtype: Any = None) -> "Tensor":
-        """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's); of a bool
-        tensor, the fraction of True (float32); ``dtype``: the input cast to it first (torch's:
-        a floating dtype)."""
+        """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's), of a float
+        tensor: integer and bool ones are refused, as torch's (``x.float().mean()`` or
+        ``dtype=tg.float32``: the input cast to that floating dtype first)."""
         axis, keepdims = _reduction_args("mean", axis, keepdims, dim, keepdim)
+        if dtype is None and self.array.dtype.kind not in "fc":
+            _float_only("mean", self)
         if dtype is not None:
             dt = _check_dtype(dtype, any_kind=True)
             if dt.kind != "f":
@@ -1923,6 +1950,10 @@ class Tensor:
         by default; ``unbiased=False`` is 0), as torch. Composed of differentiable ops."""
         if unbiased is not None and correction is not None:
             raise InputTypeError("var/std: give unbiased= or correction=, not both")
+        _float_only("var/std", self)
+        keepdim = _flag("var/std", "keepdim", keepdim)
+        if unbiased is not None:
+            _flag("var/std", "unbiased", unbiased)
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
         axes = _axes(_torch_dims(dim), self.ndim)
         n = self.array.size if axes is None else math.prod(self.shape[a] for a in axes)
@@ -1938,6 +1969,7 @@ class Tensor:
 
     def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""
+        keepdim = _flag("logsumexp", "keepdim", keepdim)
         self = self._arith(0.0)                      # integers: float32 (uint8 - max would wrap)
         axes = _axes(_torch_dims(dim), self.ndim)
         with np.errstate(invalid="ignore"):
@@ -1960,10 +1992,10 @@ class Tensor:
 
     def amax(self, dim=None, keepdim: bool = False) -> "Tensor":
         """Largest element over ``dim`` (all by default); ties share the gradient evenly."""
-        return ops.Amax.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
+        return ops.Amax.apply(self, _axes(_torch_dims(dim), self.ndim), _flag("amax", "keepdim", keepdim))
 
     def amin(self, dim=None, keepdim: bool = False) -> "Tensor":
-        return ops.Amin.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
+        return ops.Amin.apply(self, _axes(_torch_dims(dim), self.ndim), _flag("amin", "keepdim", keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest element along ``dim`` (of the flattened tensor by default; the
@@ -1974,6 +2006,7 @@ class Tensor:
         return self._arg_extreme("argmin", dim, keepdim)
 
     def _arg_extreme(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
+        keepdim = _flag(name, "keepdim", keepdim)
         if dim is not None and not self.ndim and dim not in (0, -1):   # torch's 0-d dims
             raise ShapeError(f"{name}: dim {dim!r} is out of range for a 0-d tensor")
         axis = None if dim is None or not self.ndim else self._dim(dim, name)
@@ -2029,6 +2062,7 @@ class Tensor:
 
     def _extreme(self, name: str, dim: Any, keepdim: bool) -> Any:
         op = ops.Max if name == "max" else ops.Min     # Amax / Amin under torch's node names
+        keepdim = _flag(name, "keepdim", keepdim)
         if dim is None:
             return op.apply(self, None, False)
         if isinstance(dim, Tensor):
@@ -2319,6 +2353,7 @@ class Tensor:
         NaN), and so is each zero element's. ``dtype``: the input cast to it first (torch's)."""
         if dtype is not None:
             self = self.to(_check_dtype(dtype))
+        _float_only("norm", self)
         if p == "fro":
             p = 2
         if p == "nuc":                      # torch's: the matrix nuclear norm over 2 dims
@@ -2505,6 +2540,8 @@ class Tensor:
     def index_select(self, dim: int, index: Any) -> "Tensor":
         """The entries of ``dim`` at the 1-D ``index`` (whole numbers; torch.index_select)."""
         axis = self._dim(dim, "index_select")
+        if isinstance(index, Tensor) and index.array.dtype.kind in "fc":
+            raise float_index_error("index_select", index.dtype)
         flat = index.numpy() if isinstance(index, Tensor) else np.asarray(index)
         if flat.ndim > 1:
             raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape {flat.shape}")
@@ -2966,6 +3003,33 @@ class Tensor:
     def zero_(self) -> "Tensor":
         return self.fill_(0.0)
 
+    def resize_(self, *sizes: Any, memory_format: Any = None) -> "Tensor":
+        """torch's ``resize_``: this tensor takes the shape ``sizes``, in place, its elements
+        read in order from its flattened memory -- the same count is a reshape, fewer keeps the
+        first ones, more keeps them all and adds zeros after (torch's are uninitialised). A
+        tensor that requires grad cannot be resized (torch's RuntimeError: AutogradError here);
+        a view that grows stops sharing memory with its base."""
+        if self._requires_grad:
+            raise AutogradError("resize_: cannot resize variables that require grad (as torch); "
+                                "resize a detached copy or use reshape")
+        shape = _size_args(sizes)
+        n, have = math.prod(shape), self.array.size
+        flat = self.array.reshape(-1) if self.array.flags.c_contiguous else self.device.xp.ascontiguousarray(
+            self.array).reshape(-1)
+        if n > have:
+            grown = self.device.xp.zeros(n, dtype=self.array.dtype)
+            grown[:have] = flat
+            flat = grown
+        self.array = flat[:n].reshape(shape)
+        self._bump_version()
+        return self
+
+    def resize_as_(self, other: "Tensor", memory_format: Any = None) -> "Tensor":
+        """``resize_`` to ``other``'s shape (torch.Tensor.resize_as_)."""
+        if not isinstance(other, Tensor):
+            raise InputTypeError(f"resize_as_: other must be a Tensor, got {type(other).__name__}")
+        return self.resize_(other.shape)
+
     def fill_(self, value: float) -> "Tensor":
         return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value))
 
@@ -3207,8 +3271,8 @@ def _to_array(data: Any, dtype: Any, device: Device):
 
 def _index(k: Any) -> Any:
     """A Tensor used as an index: a bool mask (or a uint8 one: torch's deprecated byte mask), or
-    whole numbers (another integer tensor, or a float one holding whole numbers) as int64 on the
-    index tensor's device."""
+    another integer tensor's positions as int64 on the index tensor's device; a float tensor is
+    refused by its dtype, as torch's (IndexDTypeError, an IndexError too)."""
     if not isinstance(k, Tensor):
         return k
     if k.array.dtype == BOOL:
@@ -3219,12 +3283,29 @@ def _index(k: Any) -> Any:
                       "instead (as torch warns): a uint8 index is a mask, not positions",
                       UserWarning, stacklevel=3)
         return k.array.astype(BOOL)
+    if k.array.dtype.kind in "fc":        # torch: "tensors used as indices must be long, int, ..."
+        raise float_index_error("x[index]", k.dtype, "an index tensor")
     a = k.numpy()
-    if a.dtype.kind == "f" and a.size and not (np.isfinite(a).all() and (a == np.round(a)).all()):
-        raise InputTypeError(f"an index tensor must hold whole numbers, got {a.ravel()[:4]}...")
     if a.ndim == 0:
         return int(a)                     # a 0-d index (x[i.argmax()]) is an int, as in torch
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
+
+
+def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
+    """A key with several ``...`` as torch reads it, with one: each ``...`` stands for the dims
+    the other indices leave, so the later ones are dropped when nothing but ``...`` follows the
+    second one (``x[..., 0, ...]``) or when they stand for no dims; None for a key with at most
+    one ``...``, or one on which torch fails too (indices after a later ``...`` that covers dims)."""
+    if not isinstance(key, tuple):
+        return None
+    where = [i for i, k in enumerate(key) if k is Ellipsis]
+    if len(where) < 2:
+        return None
+    covered = sum(k.ndim if hasattr(k, "dtype") and k.dtype == BOOL else 1
+                  for k in key if k is not None and k is not Ellipsis)
+    if ndim > covered and any(k is not Ellipsis for k in key[where[1]:]):
+        return None
+    return tuple(k for i, k in enumerate(key) if k is not Ellipsis or i == where[0])
 
 
 def _as_mask(op: str, other: Any) -> "Tensor":
@@ -3289,7 +3370,27 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
         axis = _torch_dims(dim)
     if keepdim is not None:
         keepdims = keepdim
-    return axis, bool(keepdims)
+    return axis, _flag(name, "keepdim", keepdims)
+
+
+def _flag(op: str, name: str, value: Any) -> bool:
+    """A bool argument (keepdim, descending, largest, unbiased, training, ...) checked to be one,
+    as torch's argument parser does: ``keepdim=2`` / ``"yes"`` / a tensor is a TypeError there
+    (InputTypeError here), not silently truthy."""
+    if value is True or value is False:
+        return value
+    raise InputTypeError(f"{op}(): argument '{name}' must be bool, not {type(value).__name__} "
+                         f"({value!r:.40})")
+
+
+def _float_only(op: str, x: Any) -> None:
+    """torch's float-only ops (mean, var / std, norms, softmax, most activations and
+    normalizations, hypot, ...) refuse integer and bool tensors ("not implemented for 'Long'"),
+    where computing in float32 would hide a wrong input; a DTypeError (a RuntimeError, as
+    torch's) naming the op and the dtype. A dtype check only: no cost per element."""
+    if isinstance(x, Tensor) and x.array.dtype.kind not in "fc":
+        raise DTypeError(f"{op}: expected a floating-point tensor, got {x.dtype} (torch does not "
+                         f"implement {op} for integer or bool tensors); convert with .float()")
 
 
 def _index_sizes(sizes: tuple) -> tuple:

@@ -12,7 +12,7 @@ from .. import functional as F
 from ..backend import get_device
 from ..errors import ConfigError, ConfigTypeError, InputTypeError, ShapeError
 from ..random import Generator
-from ..tensor import Tensor, _check_dtype, _is_int, get_default_dtype
+from ..tensor import Tensor, _check_dtype, _int_of, _is_int, get_default_dtype
 from . import init
 from .module import IntBuffer, Module, Parameter, check_input
 
@@ -23,6 +23,8 @@ __all__ = ["Linear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "
 
 
 def _positive_int(name: str, value: Any, owner: str) -> int:
+    if isinstance(value, Tensor):                 # a one-element integer tensor, as torch takes it
+        value = _int_of(value)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ConfigTypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
     if value < 1:
