@@ -206,3 +206,26 @@ def test_gamma_rsample_stays_positive_and_rate_gradient_exact():
     y = D.Gamma(tg.tensor([2.0, 3.0], dtype=tg.float64), rate).rsample((7,))
     y.sum().backward()
     np.testing.assert_allclose(rate.grad.numpy(), -(y.detach().numpy() / rate.detach().numpy()).sum(0), rtol=1e-14)
+
+
+def test_beta_is_the_first_coordinate_of_dirichlet_and_student_t_draws_normal_first():
+    """torch's constructions, so the same seed gives the same values: Beta(a, b) is
+    Dirichlet((a, b))[..., 0]; StudentT draws its normal, then its Chi2."""
+    a = tg.tensor([0.5, 3.0], dtype=tg.float64, requires_grad=True)
+    b = tg.tensor([2.0, 0.7], dtype=tg.float64, requires_grad=True)
+    tg.manual_seed(11)
+    x = D.Beta(a, b).rsample((4,))
+    tg.manual_seed(11)
+    y = D.Dirichlet(tg.stack([a, b], -1)).rsample((4,))[..., 0]
+    np.testing.assert_array_equal(x.detach().numpy(), y.detach().numpy())
+    ga = tg.autograd.grad(x.sum(), [a, b])
+    gb = tg.autograd.grad(y.sum(), [a, b])
+    for u, v in zip(ga, gb):
+        np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-14)
+    df = tg.tensor([3.0, 8.0], dtype=tg.float64)
+    tg.manual_seed(12)
+    t = D.StudentT(df, 1.0, 2.0).sample((6,)).numpy()
+    tg.manual_seed(12)
+    z = tg.randn(6, 2, dtype=tg.float64).numpy()
+    chi2 = D.Chi2(df).sample((6,)).numpy()
+    np.testing.assert_allclose(t, 1.0 + 2.0 * z / np.sqrt(chi2 / df.numpy()), rtol=1e-14)

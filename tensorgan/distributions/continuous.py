@@ -59,8 +59,8 @@ class StudentT(Elementwise):
     def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         df = self.df
+        z = standard_normal(shape, df)                       # torch's order: the normal first
         chi2 = standard_gamma(0.5 * df, shape) / 0.5
-        z = standard_normal(shape, df)
         return self.loc + self.scale * (z * (chi2 / df).rsqrt())
 
     def log_prob(self, value: Tensor) -> Tensor:

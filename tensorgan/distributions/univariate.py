@@ -316,9 +316,8 @@ class Gamma(Elementwise):
 
 
 class Beta(Elementwise):
-    """Beta(concentration1, concentration0) on [0, 1]; drawn as X / (X + Y) with Gamma draws and
-    reparameterised as torch's: the first coordinate of Dirichlet((concentration1,
-    concentration0)), with the Dirichlet's implicit gradient."""
+    """Beta(concentration1, concentration0) on [0, 1]; drawn and reparameterised as torch's: the
+    first coordinate of Dirichlet((concentration1, concentration0)), with its implicit gradient."""
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True
@@ -342,14 +341,15 @@ class Beta(Elementwise):
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
     def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        """torch's: Dirichlet((concentration1, concentration0)).rsample()[..., 0] (the same draws
+        under the same seed)."""
         shape = self._extended_shape(sample_shape)
-        c1, c0 = self.concentration1, self.concentration0
-        x, y = _gamma_draw(c1, shape), _gamma_draw(c0, shape)
-        value = x / (x + y)
-        if not (c1.requires_grad or c0.requires_grad):
-            return value
-        conc = stack([c1.expand(shape), c0.expand(shape)], -1)
-        return _ImplicitDirichlet.apply(conc, stack([value, 1 - value], -1))[..., 0]
+        conc = stack([self.concentration1.expand(shape), self.concentration0.expand(shape)], -1)
+        g = _gamma_draw(conc, conc.shape)
+        x = g / g.sum(-1, keepdim=True)
+        if conc.requires_grad:
+            x = _ImplicitDirichlet.apply(conc, x)
+        return x[..., 0]
 
     def _log_beta(self) -> Tensor:
         a, b = self.concentration1, self.concentration0
