@@ -229,3 +229,14 @@ def test_beta_is_the_first_coordinate_of_dirichlet_and_student_t_draws_normal_fi
     z = tg.randn(6, 2, dtype=tg.float64).numpy()
     chi2 = D.Chi2(df).sample((6,)).numpy()
     np.testing.assert_allclose(t, 1.0 + 2.0 * z / np.sqrt(chi2 / df.numpy()), rtol=1e-14)
+
+
+def test_standard_gamma_grad_huge_alpha_is_continuous_across_the_saddle_point_branch():
+    # from alpha = 1e7 the central saddle-point polynomial replaces the series / fraction
+    a_hi = 1e7
+    a_lo = a_hi * (1 - 1e-12)
+    for z in (-5.0, -1.0, 0.0, 0.3, 4.0):
+        x = a_hi + z * math.sqrt(a_hi)
+        hi, lo = float(standard_gamma_grad(a_hi, x)), float(standard_gamma_grad(a_lo, x))
+        assert math.isclose(hi, lo, rel_tol=1e-9), (z, hi, lo)
+        assert abs(hi - (1 + z / (2 * math.sqrt(a_hi)))) < 1e-6      # x ~ a + z sqrt(a)
