@@ -392,7 +392,7 @@ def test_dirichlet_values():
     c = pos()
     x = RNG.dirichlet(np.ones(4), 3)
     d = D.Dirichlet(t64(c))
-    assert d.batch_shape == (3,) and d.event_shape == (4,) and not d.has_rsample
+    assert d.batch_shape == (3,) and d.event_shape == (4,) and d.has_rsample
     a0 = c.sum(-1)
     close(d.log_prob(t64(x)), ((c - 1) * np.log(x)).sum(-1) + lgamma(a0) - lgamma(c).sum(-1))
     ent = lgamma(c).sum(-1) - lgamma(a0) + (a0 - 4) * digamma(a0) - ((c - 1) * digamma(c)).sum(-1)
@@ -614,7 +614,7 @@ def test_log_prob_gradcheck_non_reparameterised_families():
                         + D.Binomial(5, p).log_prob(k) + D.Geometric(p).log_prob(k), [a, p])
     w, m = t64(RNG.standard_normal(3), True), t64(RNG.standard_normal(3), True)
     assert tg.gradcheck(lambda w, m: D.MixtureSameFamily(D.Categorical(logits=w), D.Normal(m, 1.0)).log_prob(x), [w, m])
-    assert not D.StudentT(1.0).has_rsample and not D.Dirichlet(tg.ones(2)).has_rsample
+    assert D.StudentT(1.0).has_rsample and D.Dirichlet(tg.ones(2)).has_rsample    # tests/test_gamma_rsample.py
 
 
 # --- KL divergence -------------------------------------------------------------------------

@@ -3,8 +3,8 @@ Chi2, Weibull, Pareto, Kumaraswamy, ContinuousBernoulli, VonMises and Dirichlet.
 
 Families torch builds as TransformedDistributions (HalfNormal, HalfCauchy, Weibull, Pareto,
 Kumaraswamy) are built the same way here, so their samples are reparameterised. StudentT,
-Chi2 and Dirichlet need Gamma draws, which have no implicit reparameterisation here:
-``has_rsample`` is False for them (torch's is True) and ``sample`` has no gradient."""
+Chi2 and Dirichlet are reparameterised through their Gamma draws' implicit gradients, as torch's
+(``univariate.standard_gamma``, ``univariate._ImplicitDirichlet``)."""
 from __future__ import annotations
 
 import math
@@ -23,7 +23,8 @@ from .discrete import _BinaryProbs, clamp_probs
 from .distribution import Distribution, Elementwise, _size, broadcast_all, standard_normal, standard_uniform
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform
-from .univariate import _EULER, Exponential, Gamma, LocationScale, Normal, Uniform, _gamma_draw
+from .univariate import (_EULER, Exponential, Gamma, LocationScale, Normal, Uniform, _gamma_draw, _ImplicitDirichlet,
+                         standard_gamma)
 
 __all__ = ["Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "HalfCauchy", "HalfNormal",
            "Kumaraswamy", "Pareto", "StudentT", "VonMises", "Weibull"]
@@ -33,9 +34,10 @@ _LOG_2 = math.log(2.0)
 
 class StudentT(Elementwise):
     """Student's t with ``df`` degrees of freedom, shifted by ``loc`` and scaled by ``scale``;
-    drawn as loc + scale * Z / sqrt(V / df), Z ~ N(0, 1), V ~ Chi2(df) (no rsample here)."""
+    ``rsample`` is loc + scale * Z / sqrt(V / df), Z ~ N(0, 1), V ~ Chi2(df) reparameterised."""
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
+    has_rsample = True
     _param_names = ("df", "loc", "scale")
 
     def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, validate_args: bool | None = None) -> None:
@@ -54,12 +56,12 @@ class StudentT(Elementwise):
         finite = self.scale.pow(2) * df / (df - 2).clamp(min=1e-300)
         return where(df > 2, finite, where(df > 1, full_like(df, math.inf), math.nan))
 
-    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        df = self.df.detach()
-        chi2 = _gamma_draw(0.5 * df, shape) * 2
-        z = standard_normal(shape, df)
-        return self.loc.detach() + self.scale.detach() * z * (chi2 / df).rsqrt()
+        df = self.df
+        z = standard_normal(shape, df)                       # torch's order: the normal first
+        chi2 = standard_gamma(0.5 * df, shape) / 0.5
+        return self.loc + self.scale * (z * (chi2 / df).rsqrt())
 
     def log_prob(self, value: Tensor) -> Tensor:
         y = (self._validated(value) - self.loc) / self.scale
@@ -407,10 +409,10 @@ class VonMises(Elementwise):
 
 class Dirichlet(Distribution):
     """Dirichlet(concentration) on the simplex (``event_shape`` (K,)); sampled by normalising
-    Gamma draws. ``has_rsample`` is False here (torch reparameterises the Gamma draws
-    implicitly; not implemented)."""
+    Gamma draws; ``rsample``'s gradient is torch's implicit one (``_Dirichlet``'s backward)."""
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
+    has_rsample = True
 
     def __init__(self, concentration: Tensor, validate_args: bool | None = None) -> None:
         if not isinstance(concentration, Tensor) or concentration.ndim < 1:
@@ -441,9 +443,13 @@ class Dirichlet(Distribution):
         c0 = c.sum(-1, keepdim=True)
         return c * (c0 - c) / (c0.pow(2) * (c0 + 1))
 
-    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
-        g = _gamma_draw(self.concentration, self._extended_shape(sample_shape))
-        return g / g.sum(-1, keepdim=True)
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        g = _gamma_draw(self.concentration, shape)
+        x = g / g.sum(-1, keepdim=True)
+        if not self.concentration.requires_grad:
+            return x
+        return _ImplicitDirichlet.apply(self.concentration.expand(shape), x)
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:

@@ -1,5 +1,7 @@
 """Scalar continuous families of torch.distributions: Normal, Uniform, Exponential, Laplace,
-LogNormal, Gumbel (reparameterised), Gamma and Beta (sample only: no rsample here)."""
+LogNormal, Gumbel, Gamma and Beta, all reparameterised (Gamma and Beta implicitly, as torch's:
+the gradient of a Gamma draw x with respect to its concentration is dx/dalpha at a fixed cdf
+value, see ``implicit_kernels``)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +9,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..factory import where, zeros_like
+from ..autograd.function import Function, once_differentiable
+from ..factory import stack, where, zeros_like
 from ..function_forms import finfo
 from ..random import default_generator
 from ..tensor import Tensor
@@ -227,11 +230,66 @@ def _gamma_draw(concentration: Tensor, shape: tuple) -> Tensor:
     return Tensor._from(np.maximum(draw, tiny), device=concentration.device)
 
 
+def _host64(t: Tensor) -> np.ndarray:
+    """float64 host copy (the implicit-gradient kernels are Numba CPU ones; on the GPU the
+    backward copies alpha and x to the host and the gradient back)."""
+    return np.asarray(t.detach().numpy(), dtype=np.float64)
+
+
+class _ImplicitGamma(Function):
+    """Identity on a Gamma(alpha, 1) draw ``x`` (made by ``_gamma_draw`` from ``alpha``, which has
+    ``x``'s shape) whose backward is torch's ``_standard_gamma`` one: g * dx/dalpha."""
+
+    @staticmethod
+    def forward(ctx, alpha: Tensor, x: Tensor) -> Tensor:
+        ctx.save_for_backward(alpha, x)
+        return x.clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor) -> tuple:
+        from .implicit_kernels import standard_gamma_grad
+        alpha, x = ctx.saved_tensors
+        dx = standard_gamma_grad(_host64(alpha), _host64(x)).astype(alpha.array.dtype)
+        return grad * Tensor._from(dx, device=alpha.device), None
+
+
+class _ImplicitDirichlet(Function):
+    """Identity on a Dirichlet draw ``x`` (normalised Gamma draws; ``concentration`` has its
+    shape) whose backward is torch's ``_Dirichlet`` one: with d_i = _dirichlet_grad(x_i, c_i,
+    sum c), dL/dc_i = d_i (g_i - sum_j x_j g_j)."""
+
+    @staticmethod
+    def forward(ctx, concentration: Tensor, x: Tensor) -> Tensor:
+        ctx.save_for_backward(concentration, x)
+        return x.clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor) -> tuple:
+        from .implicit_kernels import dirichlet_grad
+        conc, x = ctx.saved_tensors
+        c64 = _host64(conc)
+        d = dirichlet_grad(_host64(x), c64, np.broadcast_to(c64.sum(-1, keepdims=True), c64.shape))
+        d = Tensor._from(d.astype(conc.array.dtype), device=conc.device)
+        return d * (grad - (x * grad).sum(-1, keepdim=True)), None
+
+
+def standard_gamma(concentration: Tensor, shape: tuple) -> Tensor:
+    """Gamma(concentration, 1) draws of ``shape``, reparameterised (torch's ``_standard_gamma``
+    of ``concentration.expand(shape)``)."""
+    x = _gamma_draw(concentration, shape)
+    if not concentration.requires_grad:
+        return x
+    return _ImplicitGamma.apply(concentration.expand(shape), x)
+
+
 class Gamma(Elementwise):
-    """Gamma(concentration, rate) on (0, inf). Sampling only (``has_rsample`` False here: torch's
-    implicit reparameterisation is not implemented)."""
+    """Gamma(concentration, rate) on (0, inf); ``rsample`` is X / rate with X ~ Gamma(concentration,
+    1) implicitly reparameterised (dX/dconcentration at a fixed cdf value), as torch's."""
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
+    has_rsample = True
     _param_names = ("concentration", "rate")
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
@@ -241,9 +299,11 @@ class Gamma(Elementwise):
     mode = property(lambda self: ((self.concentration - 1) / self.rate).clamp(min=0))
     variance = property(lambda self: self.concentration / self.rate.pow(2))
 
-    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        return _gamma_draw(self.concentration, shape) / self.rate.detach().expand(shape)
+        value = standard_gamma(self.concentration, shape) / self.rate.expand(shape)
+        value.detach().clamp_(min=float(finfo(value.dtype).tiny))     # as torch: values only
+        return value
 
     def log_prob(self, value: Tensor) -> Tensor:
         value = self._validated(value)
@@ -256,10 +316,11 @@ class Gamma(Elementwise):
 
 
 class Beta(Elementwise):
-    """Beta(concentration1, concentration0) on [0, 1]; sampled as X / (X + Y) with Gamma draws
-    (``has_rsample`` False here)."""
+    """Beta(concentration1, concentration0) on [0, 1]; drawn and reparameterised as torch's: the
+    first coordinate of Dirichlet((concentration1, concentration0)), with its implicit gradient."""
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
+    has_rsample = True
     _param_names = ("concentration1", "concentration0")
 
     def __init__(self, concentration1: Any, concentration0: Any, validate_args: bool | None = None) -> None:
@@ -279,10 +340,16 @@ class Beta(Elementwise):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        """torch's: Dirichlet((concentration1, concentration0)).rsample()[..., 0] (the same draws
+        under the same seed)."""
         shape = self._extended_shape(sample_shape)
-        x, y = _gamma_draw(self.concentration1, shape), _gamma_draw(self.concentration0, shape)
-        return x / (x + y)
+        conc = stack([self.concentration1.expand(shape), self.concentration0.expand(shape)], -1)
+        g = _gamma_draw(conc, conc.shape)
+        x = g / g.sum(-1, keepdim=True)
+        if conc.requires_grad:
+            x = _ImplicitDirichlet.apply(conc, x)
+        return x[..., 0]
 
     def _log_beta(self) -> Tensor:
         a, b = self.concentration1, self.concentration0
