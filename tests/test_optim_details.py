@@ -4,6 +4,7 @@ through ``load_state_dict``, hyperparameters kept as given (``repr`` as torch's)
 float32 ``mu_product``, LBFGS's state keys and ``capturable`` on the CPU."""
 from __future__ import annotations
 
+import copy
 import io
 
 import numpy as np
@@ -86,6 +87,9 @@ def test_state_dict_holds_the_live_state_and_loading_copies_it():
     assert opt2.state[w2]["exp_avg"].array is not opt.state[w]["exp_avg"].array
     _steps(opt, [w], 1, seed=4)
     assert opt2.state[w2]["step"].item() == 2    # loading did not alias opt's counters
+    snapshot = copy.deepcopy(opt.state_dict())   # torch's way to keep a moment's values
+    _steps(opt, [w], 1, seed=5)
+    assert snapshot["state"][0]["step"].item() == 3 and opt.state[w]["step"].item() == 4
 
 
 # -- 3. Adagrad's state from the constructor ------------------------------------------------

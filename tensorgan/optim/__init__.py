@@ -123,8 +123,9 @@ def _check_switches(owner: str, **switches: Any) -> dict[str, Any]:
     with no effect, as tensorgan has one update per device (its fused kernel where that
     applies), so the arithmetic is the same either way; ``capturable`` (CUDA-graph capture)
     likewise on a GPU, while a step of CPU parameters refuses it as torch's does
-    (:class:`~tensorgan.errors.CapturableDeviceError`, an AssertionError as torch's).  torch's refusals are kept: ``fused`` with ``foreach`` (or ``differentiable``);
-    and ``differentiable=True`` (a step autograd can differentiate through) is refused, as
+    (:class:`~tensorgan.errors.CapturableDeviceError`, an AssertionError as torch's).  torch's
+    refusals are kept: ``fused`` with ``foreach`` (or ``differentiable``); and
+    ``differentiable=True`` (a step autograd can differentiate through) is refused, as
     tensorgan's step updates the raw arrays outside the graph.  ``switches``: those the
     optimizer has in torch (its keyword arguments); returned, as they go into its defaults and
     param groups as torch's (so ``repr`` and ``state_dict`` have torch's keys)."""
