@@ -242,3 +242,16 @@ def test_capturable_is_taken_but_a_cpu_step_refuses_it_as_torch():
     np.testing.assert_array_equal(w.numpy(), 1.0)     # refused before any update
     with pytest.raises(TypeError):
         optim.SGD([w], capturable=True)          # torch's SGD has no such switch
+
+
+def test_param_group_keys_come_in_torchs_order():
+    w = _param()
+    assert list(optim.Adam([w]).state_dict()["param_groups"][0]) == [
+        "lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "foreach", "capturable",
+        "differentiable", "fused", "decoupled_weight_decay", "params"]
+    assert list(optim.RMSprop([w]).param_groups[0]) == [
+        "lr", "momentum", "alpha", "eps", "centered", "weight_decay", "capturable", "foreach",
+        "maximize", "differentiable", "params"]
+    assert list(optim.SGD([w], lr=0.1).defaults) == [
+        "lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "foreach",
+        "differentiable", "fused"]

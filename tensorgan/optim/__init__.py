@@ -404,6 +404,7 @@ class Optimizer:
     _decoupled = False                         # weight decay as AdamW's (torch's group flag)
     _hidden_state_keys: tuple[str, ...] = ()   # kept here, absent from torch's state (SGD's step)
     _tensor_number_keys: tuple[str, ...] = ()  # floats torch's state shows as 0-d Tensors (a copy)
+    _torch_key_order: tuple[str, ...] = ()     # torch's order of the defaults' keys
     _opt_called = False                        # step() ran since a scheduler was made on it
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -414,7 +415,9 @@ class Optimizer:
             cls.step = _recording_call(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
-        self.defaults = defaults
+        # torch's key order for the groups (state_dict()["param_groups"], iterating a group)
+        order = self._torch_key_order
+        self.defaults = {**{k: defaults[k] for k in order if k in defaults}, **defaults}
         name = type(self).__name__
         if isinstance(params, Tensor) or callable(getattr(params, "parameters", None)):
             raise ConfigError(f"{name} takes an iterable of Parameters: pass model.parameters(), "
@@ -736,6 +739,9 @@ class SGD(Optimizer):
     """``g = grad + wd * p``; with momentum ``buf = momentum * buf + (1 - dampening) * g`` (``buf = g``
     on the first step) and ``g = buf`` (or ``g + momentum * buf`` with nesterov); ``p -= lr * g``."""
 
+    _torch_key_order = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize",
+                        "foreach", "differentiable", "fused")
+
     optional_state_keys = ("momentum_buffer",)  # absent until a step with momentum > 0
     _hidden_state_keys = ("step",)             # counted here; torch's SGD keeps no step
 
@@ -791,6 +797,9 @@ class Adam(Optimizer):
         p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
     ``amsgrad=True``: ``v_max = max(v_max, v)`` takes v's place in the last line (Reddi et al.)."""
+
+    _torch_key_order = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "foreach",
+                        "capturable", "differentiable", "fused", "decoupled_weight_decay")
 
     state_keys = ("exp_avg", "exp_avg_sq")
     optional_state_keys = ("max_exp_avg_sq",)   # with amsgrad: the running maximum of exp_avg_sq
@@ -885,6 +894,9 @@ class RMSprop(Optimizer):
 
     ``v``, ``g_avg`` and ``buf`` start at zero (state ``square_avg``, ``grad_avg``,
     ``momentum_buffer``)."""
+
+    _torch_key_order = ("lr", "momentum", "alpha", "eps", "centered", "weight_decay", "capturable",
+                        "foreach", "maximize", "differentiable")
 
     state_keys = ("square_avg",)
     optional_state_keys = ("momentum_buffer", "grad_avg")   # with momentum > 0 / centered

@@ -39,6 +39,9 @@ class Adagrad(Optimizer):
 
     ``sum`` starts at ``initial_accumulator_value``."""
 
+    _torch_key_order = ("lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value",
+                        "foreach", "maximize", "differentiable", "fused")
+
     state_keys = ("sum",)
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
@@ -85,6 +88,9 @@ class Adadelta(Optimizer):
         u = rho * u + (1 - rho) * delta^2;     p -= lr * delta
 
     (state ``square_avg`` = v, ``acc_delta`` = u)."""
+
+    _torch_key_order = ("lr", "rho", "eps", "weight_decay", "maximize", "capturable", "foreach",
+                        "differentiable")
 
     state_keys = ("square_avg", "acc_delta")
 
@@ -159,6 +165,9 @@ class Adamax(_AdamFamily):
 
     (state ``exp_avg`` = m, ``exp_inf`` = u)."""
 
+    _torch_key_order = ("lr", "betas", "eps", "weight_decay", "foreach", "maximize",
+                        "differentiable", "capturable")
+
     second = "exp_inf"
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -187,6 +196,10 @@ class NAdam(_AdamFamily):
         with d = sqrt(v / (1 - b2^t)) + eps
 
     ``weight_decay``: L2, or with ``decoupled_weight_decay=True`` AdamW's ``p *= 1 - lr * wd``."""
+
+    _torch_key_order = ("lr", "betas", "eps", "weight_decay", "momentum_decay",
+                        "decoupled_weight_decay", "maximize", "foreach", "capturable",
+                        "differentiable")
 
     scalar_state_keys = ("mu_product",)
 
@@ -239,6 +252,9 @@ class RAdam(_AdamFamily):
 
     ``weight_decay``: L2, or with ``decoupled_weight_decay=True`` AdamW's ``p *= 1 - lr * wd``."""
 
+    _torch_key_order = ("lr", "betas", "eps", "weight_decay", "maximize", "foreach", "capturable",
+                        "decoupled_weight_decay", "differentiable")
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False,
                  *, foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
@@ -273,6 +289,9 @@ class ASGD(Optimizer):
         eta = lr / (1 + lambd * lr * t)^alpha;   mu = 1 / max(1, t - t0)
 
     ``eta`` starts at ``lr``, ``mu`` at 1; ``ax`` (the average) is the state a user evaluates."""
+
+    _torch_key_order = ("lr", "lambd", "alpha", "t0", "weight_decay", "foreach", "maximize",
+                        "differentiable", "capturable")
 
     state_keys = ("ax",)
     scalar_state_keys = ("eta", "mu")
@@ -315,6 +334,9 @@ class Rprop(Optimizer):
     by ``etas[1]`` while the gradient keeps its sign and shrinks by ``etas[0]`` when it flips
     (clamped to ``step_sizes``); ``p -= sign(g) * step``, except that after a flip the gradient
     counts as 0 (no move, and no flip detected next time).  Step sizes start at ``lr``."""
+
+    _torch_key_order = ("lr", "etas", "step_sizes", "foreach", "maximize", "differentiable",
+                        "capturable")
 
     state_keys = ("prev", "step_size")
 
