@@ -57,6 +57,11 @@ class DeviceError(TensorganError, RuntimeError):
     """Mixed devices, or a device asked for that this machine cannot provide (and why)."""
 
 
+class CapturableDeviceError(DeviceError, AssertionError):
+    """An optimizer made with ``capturable=True`` stepped parameters on the CPU (torch raises
+    AssertionError there: capture needs an accelerator)."""
+
+
 class DataError(TensorganError, ValueError):
     """A dataset file or folder that is missing, truncated, corrupt or inconsistent."""
 

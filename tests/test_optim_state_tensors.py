@@ -83,7 +83,7 @@ def test_state_dict_holds_cpu_tensors_torch_code_can_use(cls, kwargs, keys):
     assert set(sd["state"]) == ({0} if keys else set())
     for key, value in sd["state"].get(0, {}).items():
         assert key in keys and isinstance(value, tg.Tensor) and value.device.type == "cpu"
-        assert value.array is not opt._states[0][key]            # a copy, as before
+        assert value is opt.state[w][key]        # torch's: a reference to the live state
         # what torch code does with them
         np.testing.assert_array_equal(value.clone().numpy(), value.numpy())
         assert np.isclose(value.norm().item(), np.sqrt((value.numpy().astype(np.float64) ** 2).sum()),
@@ -134,7 +134,7 @@ def test_nadam_and_asgd_scalars_are_rounded_to_the_scalar_dtype_as_torchs_tensor
     w, opt = _stepped(NAdam, {}, dtype=np.float64)
     b1, psi, prod = 0.9, 4e-3, 1.0
     for t in (1, 2, 3):
-        prod = float(np.float32(prod * b1 * (1 - 0.5 * 0.96 ** (t * psi))))
+        prod = float(np.float32(prod) * np.float32(b1 * (1 - 0.5 * 0.96 ** (t * psi))))
     assert opt._states[0]["mu_product"] == prod
     w, opt = _stepped(ASGD, dict(lr=0.01))
     assert opt._states[0]["eta"] == float(np.float32(0.01 / (1 + 1e-4 * 0.01 * 3) ** 0.75))
@@ -148,8 +148,8 @@ def test_writes_through_the_view_reach_the_update():
     state = opt.state[w]
     state["exp_avg"].zero_()                  # in place on the update's own array
     state["exp_avg_sq"].zero_()
-    state["step"] -= 1                        # stored back as the update's int count
-    assert opt._states[0]["step"] == 0 and isinstance(opt._states[0]["step"], int)
+    state["step"] -= 1                        # in place on the live 0-d Tensor, as torch's
+    assert opt._states[0]["step"] == 0 and state["step"].item() == 0
     before = w.numpy().copy()
     opt.step()                                # a first step again: each weight moves by lr
     np.testing.assert_allclose(before - w.numpy(), 0.1, rtol=1e-6)

@@ -80,7 +80,7 @@ def ref_nadam(steps, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, mo
             g = g + weight_decay * p
         mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
-        prod = float(np.float32(prod * mu))   # torch: a 0-d float32 tensor
+        prod = float(np.float32(prod) * np.float32(mu))   # torch: a 0-d float32 tensor *= mu
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         denom = np.sqrt(v / (1 - b2 ** t)) + eps

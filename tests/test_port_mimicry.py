@@ -136,7 +136,7 @@ def test_optimizer_repr_is_torchs_layout():
     group = ("    amsgrad: False\n    betas: (0.0, 0.9)\n    capturable: False\n"
              "    decoupled_weight_decay: False\n    differentiable: False\n    eps: 1e-08\n"
              "    foreach: None\n    fused: None\n    lr: {}\n"
-             "    maximize: False\n    weight_decay: 0.0\n")
+             "    maximize: False\n    weight_decay: 0\n")
     assert repr(opt) == ("Adam (\nParameter Group 0\n" + group.format(0.0002) +
                          "\nParameter Group 1\n" + group.format(0.1) + ")")
     assert opt.__repr__() == repr(opt)

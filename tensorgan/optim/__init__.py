@@ -11,15 +11,18 @@ formulas are PyTorch's, so a tensorgan run can be checked against a PyTorch one 
 "state": {parameter index: dict of Tensors} (only parameters that have state),
 "param_groups": [hyperparameters and "params", the list of the group's parameter indices]}``; it
 survives a round trip through JSON + npz without pickle (``tensorgan.save`` keeps the int keys).
-Its arrays are CPU Tensors over host copies, ``step`` (and NAdam's ``mu_product``, ASGD's
-``eta`` / ``mu``) 0-d Tensors of torch's scalar dtype (float32; float64 under
-``set_default_dtype(float64)``), as torch's.
+As torch's, its entries are references to the live state, not copies (``sd =
+opt.state_dict(); opt.step()`` changes ``sd``: copy it to keep a moment's values): the Tensors
+``opt.state[p]`` shows (host copies only for GPU arrays), ``step`` (and NAdam's
+``mu_product``, ASGD's ``eta`` / ``mu``) live 0-d Tensors of torch's scalar dtype (float32;
+float64 under ``set_default_dtype(float64)``).
 ``load_state_dict`` also takes a torch optimizer's state dict converted to arrays or Tensors
 (``step`` a 0-d float there), and the older tensorgan layout (``"state"`` a list by position,
 groups with ``"num_params"``) so earlier checkpoints resume.  ``optimizer.state`` is PyTorch's
 view of the same state: ``opt.state[p]["exp_avg"]`` for a parameter ``p`` is a Tensor over the
-very array the update writes in place, ``opt.state[p]["step"]`` a 0-d float Tensor (empty before
-its first step); underneath, the update keeps raw arrays and Python numbers (see ``_StateView``).
+very array the update writes in place, ``opt.state[p]["step"]`` the live 0-d float Tensor the next
+step increments (empty before its first step); underneath, the update keeps raw arrays and
+Python numbers until a number is handed out (see ``_StateView``).
 """
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..backend import as_host_array
-from ..errors import CheckpointError, ConfigError, InputTypeError, ShapeError
+from ..errors import (CapturableDeviceError, CheckpointError, ConfigError, InputTypeError,
+                      ShapeError)
 from ..kernels.reference.optim import adam_update as reference_adam_update
 from ..tensor import Tensor, enable_grad, get_default_dtype
 
@@ -47,7 +51,12 @@ def _check_number(owner: str, name: str, value: Any, low: float | None = None,
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
             or not math.isfinite(value):
         raise ConfigError(f"{owner}: {name} must be a finite number, got {value!r}")
-    value = float(value)
+    # kept as given where it is a Python number (torch's groups keep lr=1 an int: its repr and
+    # state_dict show ``1``, ``weight_decay: 0``); NumPy scalars become Python numbers
+    if isinstance(value, np.integer):
+        value = int(value)
+    elif not isinstance(value, (int, float)):
+        value = float(value)
     if low is not None and (value < low or (low_open and value == low)):
         bound = ">" if low_open else ">="
         raise ConfigError(f"{owner}: {name} must be {bound} {low}, got {value}")
@@ -65,14 +74,24 @@ def _check_bool(owner: str, group: dict[str, Any], key: str) -> None:
     group[key] = bool(value)
 
 
-def _check_betas(owner: str, group: dict[str, Any]) -> None:
+def _check_betas(owner: str, group: dict[str, Any], floats: bool = False) -> None:
     """Adam-style ``betas``: a pair in [0, 1) (torch: "Invalid beta parameter at index i"), and
-    ``eps`` >= 0."""
+    ``eps`` >= 0.  ``floats`` (Adam's and AdamW's rule in torch): both must be floats (or
+    one-element Tensors), an int such as ``betas=(0, 0.99)`` is refused, and the pair is stored
+    as a tuple; elsewhere (NAdam, RAdam, Adamax, ...) torch keeps the pair as given, a list
+    stays a list and ``0`` an int."""
     betas = group["betas"]
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ConfigError(f"{owner}: betas must be a pair, got {betas!r}")
-    group["betas"] = tuple(_check_number(owner, f"betas[{i}]", b, low=0.0, high=1.0)
-                           for i, b in enumerate(betas))
+    checked = [_check_number(owner, f"betas[{i}]", b, low=0.0, high=1.0)
+               for i, b in enumerate(betas)]
+    if floats:
+        if not all(isinstance(b, (float, np.floating, Tensor)) for b in betas):
+            raise ConfigError(f"{owner}: betas must be either both floats or both Tensors, got "
+                              f"{betas!r}")
+        group["betas"] = tuple(float(b) for b in checked)
+    else:
+        group["betas"] = type(betas)(checked) if type(betas) in (tuple, list) else tuple(checked)
     group["eps"] = _check_number(owner, "eps", group["eps"], low=0.0)   # 0 allowed, as torch
 
 
@@ -103,8 +122,10 @@ def _check_switches(owner: str, **switches: Any) -> dict[str, Any]:
     ``AdamW(groups, lr=lr, betas=betas, fused=True)``, ``SGD(..., foreach=False)``): accepted
     with no effect, as tensorgan has one update per device (its fused kernel where that
     applies), so the arithmetic is the same either way; ``capturable`` (CUDA-graph capture)
-    likewise.  torch's refusals are kept: ``fused`` with ``foreach`` (or ``differentiable``);
-    and ``differentiable=True`` (a step autograd can differentiate through) is refused, as
+    likewise on a GPU, while a step of CPU parameters refuses it as torch's does
+    (:class:`~tensorgan.errors.CapturableDeviceError`, an AssertionError as torch's).  torch's
+    refusals are kept: ``fused`` with ``foreach`` (or ``differentiable``); and
+    ``differentiable=True`` (a step autograd can differentiate through) is refused, as
     tensorgan's step updates the raw arrays outside the graph.  ``switches``: those the
     optimizer has in torch (its keyword arguments); returned, as they go into its defaults and
     param groups as torch's (so ``repr`` and ``state_dict`` have torch's keys)."""
@@ -125,6 +146,15 @@ def _check_switches(owner: str, **switches: Any) -> dict[str, Any]:
                           f"differentiate through) is not supported: tensorgan's step updates "
                           f"the parameters outside the autograd graph")
     return switches
+
+
+def _refuse_capturable(owner: str) -> None:
+    """torch's check at the step: ``capturable=True`` (CUDA-graph capture) needs the parameters
+    on an accelerator; torch raises AssertionError, hence the error's second base."""
+    raise CapturableDeviceError(
+        f"{owner}: If capturable=True, params and state_steps must be on supported devices: "
+        f"['cuda'] (capturable=True is for CUDA-graph capture; this parameter is on the CPU: "
+        f"leave capturable False there)")
 
 
 def _saved_number(owner: str, key: str, index: int, value: Any) -> Any:
@@ -161,6 +191,30 @@ def _scalar_dtype() -> np.dtype:
     return np.dtype(np.float64) if get_default_dtype() == np.float64 else np.dtype(np.float32)
 
 
+def _bump_step(state: dict[str, Any]) -> int:
+    """``step += 1`` and the new count, as an int.  ``state["step"]`` is a Python int until
+    ``opt.state[p]["step"]`` or ``state_dict()`` hands it out as torch's 0-d float Tensor; from
+    then on it is that Tensor's array, counted in place so the Tensor stays live."""
+    t = state["step"]
+    if t.__class__ is int:
+        state["step"] = t = t + 1
+        return t
+    n = t.item() + 1       # then stored in place: ~0.1 us, where NumPy's 0-d ``t += 1`` takes ~1
+    t[()] = n
+    return int(n)
+
+
+def _put_scalar(state: dict[str, Any], key: str, value: float) -> float:
+    """Store scalar state ``key`` (NAdam's ``mu_product``, ASGD's ``eta`` / ``mu``) rounded to
+    torch's scalar dtype -- into its live 0-d array where one was handed out -- and return it."""
+    held = state.get(key)
+    if isinstance(held, np.ndarray):
+        held[()] = value
+        return float(held)
+    state[key] = value = float(_scalar_dtype().type(value))
+    return value
+
+
 def _is_array(value: Any) -> bool:
     return isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__")
 
@@ -171,12 +225,13 @@ class _StateView(MutableMapping):
     first access and kept while the array is the same), ``step`` (and NAdam's ``mu_product``,
     ASGD's ``eta`` / ``mu``) as a 0-d float Tensor of torch's scalar dtype (on the CPU, as
     torch's).  Underneath, the optimizer keeps plain arrays and Python numbers, so ``step()``
-    pays nothing for this view.  The numbers are snapshots: a 0-d Tensor read here does not
-    follow later steps, and an in-place change to it is kept only when written back
-    (``state["step"] += 1`` writes back, as Python's augmented assignment stores the result).
-    Writes store arrays under the Tensor (the same memory where dtype and device match) and
-    numbers as numbers, so the update still finds what it expects; a subclass that brings its
-    own ``step()`` (a torch-style custom optimizer) stores what it writes as it is."""
+    pays nothing for this view -- until a number is read here (or by ``state_dict()``): it
+    then becomes a 0-d array under the Tensor handed out, which the update counts in place
+    (``_bump_step``), so the Tensor is live as torch's (``s = opt.state[p]["step"]; opt.step()``
+    moves ``s``).  Writes store arrays under the Tensor (the same memory where dtype and device
+    match), a 0-d float Tensor for ``step`` as it is (live), other numbers as numbers, so the
+    update still finds what it expects; a subclass that brings its own ``step()`` (a
+    torch-style custom optimizer) stores what it writes as it is."""
 
     __slots__ = ("_optimizer", "_index", "_tensors")
 
@@ -197,6 +252,14 @@ class _StateView(MutableMapping):
             raise KeyError(key)
         value = raw[key]
         cached = self._tensors.get(key)
+        if self._optimizer._scalar_state(key):
+            # torch's live 0-d float tensor: from here on the update counts in this very array
+            # (``_bump_step``), so the Tensor follows later steps as torch's does
+            if not isinstance(value, np.ndarray):
+                value = raw[key] = np.array(value, dtype=_scalar_dtype())
+            if cached is None or cached.array is not value:
+                cached = self._tensors[key] = Tensor._from(value, device="cpu")
+            return cached
         if _is_array(value):
             if cached is None or cached.array is not value:
                 p = self._optimizer._params()[self._index]
@@ -205,13 +268,9 @@ class _StateView(MutableMapping):
         if isinstance(value, list) and value and all(_is_array(v) for v in value):
             p = self._optimizer._params()[self._index]     # LBFGS's history: a list of Tensors
             return [Tensor._from(v, device=p.device) for v in value]
-        if self._optimizer._scalar_state(key) and isinstance(value, (int, float, np.number)) \
-                and not isinstance(value, bool):
-            dtype = _scalar_dtype()
-            if cached is None or cached.array.dtype != dtype or cached.array.item() != value:
-                cached = self._tensors[key] = Tensor._from(np.array(value, dtype=dtype),
-                                                                device="cpu")
-            return cached
+        if key in self._optimizer._tensor_number_keys and isinstance(value, float):
+            p = self._optimizer._params()[self._index]     # LBFGS's H_diag: a 0-d Tensor
+            return Tensor._from(p.device.xp.asarray(value, dtype=p.dtype), device=p.device)
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -235,10 +294,14 @@ class _StateView(MutableMapping):
             raw[key] = arr
             if isinstance(value, Tensor) and value.array is arr:
                 self._tensors[key] = value
-        elif key == "step":
-            raw[key] = int(_saved_number(name, key, self._index, value))
-        elif key in opt.scalar_state_keys:
-            raw[key] = float(_saved_number(name, key, self._index, value))
+        elif key == "step" or key in opt.scalar_state_keys:
+            number = _saved_number(name, key, self._index, value)
+            if isinstance(value, Tensor) and isinstance(value.array, np.ndarray) \
+                    and value.array.shape == () and value.array.dtype.kind == "f":
+                raw[key] = value.array          # torch's own 0-d tensor: kept, and live
+                self._tensors[key] = value
+            else:
+                raw[key] = int(number) if key == "step" else float(number)
         else:
             raw[key] = value
 
@@ -340,6 +403,8 @@ class Optimizer:
     scalar_state_keys: tuple[str, ...] = ()    # numbers it must have (NAdam's mu_product, ...)
     _decoupled = False                         # weight decay as AdamW's (torch's group flag)
     _hidden_state_keys: tuple[str, ...] = ()   # kept here, absent from torch's state (SGD's step)
+    _tensor_number_keys: tuple[str, ...] = ()  # floats torch's state shows as 0-d Tensors (a copy)
+    _torch_key_order: tuple[str, ...] = ()     # torch's order of the defaults' keys
     _opt_called = False                        # step() ran since a scheduler was made on it
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -350,7 +415,9 @@ class Optimizer:
             cls.step = _recording_call(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
-        self.defaults = defaults
+        # torch's key order for the groups (state_dict()["param_groups"], iterating a group)
+        order = self._torch_key_order
+        self.defaults = {**{k: defaults[k] for k in order if k in defaults}, **defaults}
         name = type(self).__name__
         if isinstance(params, Tensor) or callable(getattr(params, "parameters", None)):
             raise ConfigError(f"{name} takes an iterable of Parameters: pass model.parameters(), "
@@ -422,15 +489,15 @@ class Optimizer:
         return self._builtin_update() and (key == "step" or key in self.scalar_state_keys)
 
     def _public_saved(self, key: str, value: Any) -> Any:
-        """A state entry as ``state_dict()`` gives it: arrays (and Tensors) as CPU Tensors over
-        host copies, ``step`` and the scalar entries as 0-d Tensors of torch's scalar dtype."""
+        """A state entry as ``state_dict()`` gives it, from the state view (``opt.state[p]``):
+        as torch's, the very Tensors the state holds -- so a later ``step()`` shows in an
+        earlier ``state_dict()``, and ``step`` is the live 0-d Tensor -- except that an array on
+        a GPU is given as a CPU Tensor over a host copy."""
         if isinstance(value, Tensor):
-            return Tensor._from(_host_array(value).copy(), device="cpu")
+            return value if isinstance(value.array, np.ndarray) \
+                else Tensor._from(_host_array(value).copy(), device="cpu")
         if _is_array(value):
             return Tensor._from(_host_copy(value), device="cpu")
-        if self._scalar_state(key) and isinstance(value, (int, float, np.number)) \
-                and not isinstance(value, bool):
-            return Tensor._from(np.array(value, dtype=_scalar_dtype()), device="cpu")
         return value
 
     def _validate(self, group: dict[str, Any]) -> None:
@@ -464,8 +531,11 @@ class Optimizer:
     def _step(self) -> None:
         i = 0
         for group in self.param_groups:
+            capturable = group.get("capturable")
             for p in group["params"]:
                 if p.grad is not None:
+                    if capturable and p.device.type == "cpu":
+                        _refuse_capturable(type(self).__name__)
                     if self._states[i] is None:
                         self._states[i] = self._new_state(i, p)
                     grad = -p.grad.array if group.get("maximize") else p.grad.array   # ascend, as torch
@@ -493,17 +563,21 @@ class Optimizer:
 
     # -- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Host copies of the per-parameter state plus the hyperparameters, as plain data, in
-        PyTorch's layout: ``"state"`` maps a parameter's index to its state (only parameters
-        that have state), each group's ``"params"`` lists its parameters' indices."""
-        hidden = self._hidden_state_keys
-        state = {i: {k: self._public_saved(k, v) for k, v in s.items()
-                     if v is not None and k not in hidden}
-                 for i, s in enumerate(self._states) if s is not None}
-        state = {i: s for i, s in state.items() if s}    # torch: no entry for an empty state
+        """The per-parameter state plus the hyperparameters, as plain data, in PyTorch's layout:
+        ``"state"`` maps a parameter's index to its state (only parameters that have state),
+        each group's ``"params"`` lists its parameters' indices.  As torch's, the state entries
+        are references, not copies: the Tensors ``opt.state[p]`` shows (over the arrays the
+        update writes in place; host copies for GPU arrays), ``step`` the live 0-d Tensor."""
+        state = {}
+        for i, s in enumerate(self._states):
+            if s is not None:
+                view = self._state_view(i)
+                entry = {k: self._public_saved(k, view[k]) for k in view}
+                if entry:                        # torch: no entry for an empty state
+                    state[i] = entry
         groups, start = [], 0
         for pg in self.param_groups:
-            g = {k: (list(v) if isinstance(v, tuple) else v) for k, v in pg.items() if k != "params"}
+            g = {k: v for k, v in pg.items() if k != "params"}     # betas a tuple, as torch's
             g["params"] = list(range(start, start + len(pg["params"])))
             start += len(pg["params"])
             groups.append(g)
@@ -594,6 +668,12 @@ class Optimizer:
             if not isinstance(s, dict):
                 raise CheckpointError(f"{name} state of parameter {i} must be a dict or None, got "
                                       f"{type(s).__name__}")
+            if not self._builtin_update():
+                # a user's optimizer with its own step(): every key comes back, as torch's
+                # load_state_dict restores them (Tensors on the parameter's device, floating
+                # ones in its dtype; ``step`` and non-Tensors as saved)
+                new_states.append({k: self._restored_entry(p, k, v) for k, v in s.items()})
+                continue
             entry = {"step": int(_saved_number(name, "step", i, s.get("step", 0)))}
             for key in self.scalar_state_keys:
                 if key not in s:
@@ -616,8 +696,6 @@ class Optimizer:
             merged = {**pg, **{k: v for k, v in g.items() if k not in ("params", "num_params")
                                and (k not in _TORCH_SWITCHES or k in self.defaults)}}
             self._check_torch_group(merged)
-            if "betas" in merged:
-                merged["betas"] = tuple(merged["betas"])
             self._validate(merged)
             new_groups.append(merged)
         if getattr(self, "_has_duplicates", False):     # a twice-listed parameter: one state
@@ -626,6 +704,17 @@ class Optimizer:
                 j = first.setdefault(id(p), i)
                 new_states[i] = new_states[j]
         self._states, self.param_groups = new_states, new_groups
+
+    @staticmethod
+    def _restored_entry(p: Tensor, key: str, value: Any) -> Any:
+        """A custom optimizer's saved state entry, cast as torch's ``load_state_dict`` casts it:
+        a Tensor (or array) goes to ``p``'s device -- in ``p``'s dtype where both are floating
+        -- as a copy; ``step`` and everything else is kept as saved."""
+        if key == "step" or not (isinstance(value, Tensor) or _is_array(value)):
+            return value
+        arr = _host_array(value)
+        dtype = p.dtype if arr.dtype.kind == "f" and np.dtype(p.dtype).kind == "f" else arr.dtype
+        return Tensor._from(p.device.xp.array(arr, dtype=dtype), device=p.device)
 
     def _check_torch_group(self, group: dict[str, Any]) -> None:
         """A PyTorch group's ``decoupled_weight_decay`` (Adam's and RAdam's / NAdam's flag) where
@@ -650,11 +739,14 @@ class SGD(Optimizer):
     """``g = grad + wd * p``; with momentum ``buf = momentum * buf + (1 - dampening) * g`` (``buf = g``
     on the first step) and ``g = buf`` (or ``g + momentum * buf`` with nesterov); ``p -= lr * g``."""
 
+    _torch_key_order = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize",
+                        "foreach", "differentiable", "fused")
+
     optional_state_keys = ("momentum_buffer",)  # absent until a step with momentum > 0
     _hidden_state_keys = ("step",)             # counted here; torch's SGD keeps no step
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
                  maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None):
         switches = _check_switches("SGD", foreach=foreach, fused=fused,
@@ -687,7 +779,7 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1.0 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        state["step"] += 1
+        _bump_step(state)
         p.array -= lr * grad
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -706,11 +798,14 @@ class Adam(Optimizer):
 
     ``amsgrad=True``: ``v_max = max(v_max, v)`` takes v's place in the last line (Reddi et al.)."""
 
+    _torch_key_order = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "foreach",
+                        "capturable", "differentiable", "fused", "decoupled_weight_decay")
+
     state_keys = ("exp_avg", "exp_avg_sq")
     optional_state_keys = ("max_exp_avg_sq",)   # with amsgrad: the running maximum of exp_avg_sq
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False):
@@ -728,7 +823,7 @@ class Adam(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        _check_betas(type(self).__name__, group)
+        _check_betas(type(self).__name__, group, floats=True)
         _check_bool(type(self).__name__, group, "amsgrad")
         _check_bool(type(self).__name__, group, "decoupled_weight_decay")
 
@@ -744,7 +839,13 @@ class Adam(Optimizer):
                 p.array *= p.array.dtype.type(1.0 - lr * wd)
             else:
                 grad = grad + wd * p.array
-        state["step"] = t = state["step"] + 1
+        t = state["step"]
+        if t.__class__ is int:
+            state["step"] = t = t + 1
+        else:                 # the live 0-d array torch's state["step"] Tensor shows
+            n = t.item() + 1  # (``_bump_step``, inline: the benchmarked GAN step)
+            t[()] = n
+            t = int(n)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         if group["amsgrad"]:       # no fused variant: the reference's ufuncs with the maximum
             max_v = state.get("max_exp_avg_sq")
@@ -794,11 +895,14 @@ class RMSprop(Optimizer):
     ``v``, ``g_avg`` and ``buf`` start at zero (state ``square_avg``, ``grad_avg``,
     ``momentum_buffer``)."""
 
+    _torch_key_order = ("lr", "momentum", "alpha", "eps", "centered", "weight_decay", "capturable",
+                        "foreach", "maximize", "differentiable")
+
     state_keys = ("square_avg",)
     optional_state_keys = ("momentum_buffer", "grad_avg")   # with momentum > 0 / centered
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False):
         switches = _check_switches("RMSprop", foreach=foreach, capturable=capturable,
@@ -823,7 +927,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
         if wd:
             grad = grad + wd * p.array
-        state["step"] += 1
+        _bump_step(state)
         v = state["square_avg"]
         v *= alpha
         v += (one - alpha) * (grad * grad)

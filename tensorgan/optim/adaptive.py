@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+import numpy as np
+
 from ..errors import ConfigError
 from ..tensor import Tensor
-from . import (Optimizer, _check_betas, _check_bool, _check_number, _check_switches, _decayed_grad,
-               _scalar_dtype)
+from . import (Optimizer, _bump_step, _check_betas, _check_bool, _check_number, _check_switches,
+               _decayed_grad, _put_scalar, _scalar_dtype)
 
 __all__ = ["Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
 
@@ -37,10 +39,13 @@ class Adagrad(Optimizer):
 
     ``sum`` starts at ``initial_accumulator_value``."""
 
+    _torch_key_order = ("lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value",
+                        "foreach", "maximize", "differentiable", "fused")
+
     state_keys = ("sum",)
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None):
         switches = _check_switches("Adagrad", foreach=foreach, fused=fused,
@@ -48,6 +53,16 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(
             **switches, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize))
+        # torch creates Adagrad's state here, not at the first step: ``step`` 0 and ``sum``
+        # filled with initial_accumulator_value (a group added later gets it at its first step)
+        i = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if self._states[i] is None:
+                    self._states[i] = self._new_state(i, p)
+                    self._states[i]["sum"] = p.device.xp.full_like(
+                        p.array, group["initial_accumulator_value"])
+                i += 1
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -58,7 +73,7 @@ class Adagrad(Optimizer):
         if "sum" not in state:
             state["sum"] = p.device.xp.full_like(p.array, group["initial_accumulator_value"])
         grad = _decayed_grad(p, grad, group)
-        state["step"] = t = state["step"] + 1
+        t = _bump_step(state)
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         state["sum"] += grad * grad
         p.array -= clr * (grad / (p.device.xp.sqrt(state["sum"]) + group["eps"]))
@@ -74,10 +89,13 @@ class Adadelta(Optimizer):
 
     (state ``square_avg`` = v, ``acc_delta`` = u)."""
 
+    _torch_key_order = ("lr", "rho", "eps", "weight_decay", "maximize", "capturable", "foreach",
+                        "differentiable")
+
     state_keys = ("square_avg", "acc_delta")
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False, differentiable: bool = False):
         switches = _check_switches("Adadelta", foreach=foreach, capturable=capturable,
                                    differentiable=differentiable)
@@ -96,7 +114,7 @@ class Adadelta(Optimizer):
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp, rho, eps = p.device.xp, group["rho"], group["eps"]
         grad = _decayed_grad(p, grad, group)
-        state["step"] += 1
+        _bump_step(state)
         v, u = state["square_avg"], state["acc_delta"]
         v *= rho
         v += (1 - rho) * (grad * grad)
@@ -130,7 +148,7 @@ class _AdamFamily(Optimizer):
         ``v = b2 v + (1 - b2) g^2``; returns ``(grad, t)``."""
         b1, b2 = group["betas"]
         grad = _decayed_grad(p, grad, group)
-        state["step"] = t = state["step"] + 1
+        t = _bump_step(state)
         _ema_(state["exp_avg"], grad, 1 - b1)
         if self.second == "exp_avg_sq":
             v = state["exp_avg_sq"]
@@ -147,10 +165,13 @@ class Adamax(_AdamFamily):
 
     (state ``exp_avg`` = m, ``exp_inf`` = u)."""
 
+    _torch_key_order = ("lr", "betas", "eps", "weight_decay", "foreach", "maximize",
+                        "differentiable", "capturable")
+
     second = "exp_inf"
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 eps: float = 1e-8, weight_decay: float = 0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False):
         switches = _check_switches("Adamax", foreach=foreach, capturable=capturable,
                                    differentiable=differentiable)
@@ -176,10 +197,14 @@ class NAdam(_AdamFamily):
 
     ``weight_decay``: L2, or with ``decoupled_weight_decay=True`` AdamW's ``p *= 1 - lr * wd``."""
 
+    _torch_key_order = ("lr", "betas", "eps", "weight_decay", "momentum_decay",
+                        "decoupled_weight_decay", "maximize", "foreach", "capturable",
+                        "differentiable")
+
     scalar_state_keys = ("mu_product",)
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False):
         switches = _check_switches("NAdam", foreach=foreach, capturable=capturable,
@@ -202,8 +227,15 @@ class NAdam(_AdamFamily):
         grad, t = self._moments(p, grad, state, group)
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        # torch keeps mu_product a 0-d tensor of its scalar dtype: rounded to it, as there
-        state["mu_product"] = prod = float(_scalar_dtype().type(state["mu_product"] * mu))
+        # torch keeps mu_product a 0-d tensor of its scalar dtype and multiplies it in place by
+        # the Python float mu, which the CPU kernel first rounds to that dtype: float32 * float32
+        prod = state["mu_product"]
+        if isinstance(prod, np.ndarray):     # the live 0-d array opt.state[p] handed out
+            prod *= mu                       # NumPy rounds the float to the array's dtype too
+            prod = float(prod)
+        else:
+            dt = _scalar_dtype().type
+            state["mu_product"] = prod = float(dt(dt(prod) * dt(mu)))
         denom = xp.sqrt(state["exp_avg_sq"] / (1 - b2 ** t)) + group["eps"]
         p.array -= lr * (1.0 - mu) / (1.0 - prod) * (grad / denom)
         p.array -= lr * mu_next / (1.0 - prod * mu_next) * (state["exp_avg"] / denom)
@@ -220,8 +252,11 @@ class RAdam(_AdamFamily):
 
     ``weight_decay``: L2, or with ``decoupled_weight_decay=True`` AdamW's ``p *= 1 - lr * wd``."""
 
+    _torch_key_order = ("lr", "betas", "eps", "weight_decay", "maximize", "foreach", "capturable",
+                        "decoupled_weight_decay", "differentiable")
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, decoupled_weight_decay: bool = False,
+                 eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False,
                  *, foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
         switches = _check_switches("RAdam", foreach=foreach, capturable=capturable,
@@ -255,11 +290,14 @@ class ASGD(Optimizer):
 
     ``eta`` starts at ``lr``, ``mu`` at 1; ``ax`` (the average) is the state a user evaluates."""
 
+    _torch_key_order = ("lr", "lambd", "alpha", "t0", "weight_decay", "foreach", "maximize",
+                        "differentiable", "capturable")
+
     state_keys = ("ax",)
     scalar_state_keys = ("eta", "mu")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0.0, foreach: bool | None = None,
+                 t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False):
         switches = _check_switches("ASGD", foreach=foreach, capturable=capturable,
                                    differentiable=differentiable)
@@ -273,21 +311,22 @@ class ASGD(Optimizer):
             group[key] = _check_number("ASGD", key, group[key])
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
-        rounded = _scalar_dtype().type    # torch keeps eta and mu 0-d tensors of its scalar dtype
-        if "ax" not in state:
-            state.update(eta=float(rounded(group["lr"])), mu=1.0, ax=p.device.xp.zeros_like(p.array))
+        if "ax" not in state:    # torch keeps eta and mu 0-d tensors of its scalar dtype
+            state.update(eta=float(_scalar_dtype().type(group["lr"])), mu=1.0,
+                         ax=p.device.xp.zeros_like(p.array))
         lr, lambd = group["lr"], group["lambd"]
         grad = _decayed_grad(p, grad, group)
-        state["step"] = t = state["step"] + 1
-        eta = state["eta"]
+        t = _bump_step(state)
+        eta = float(state["eta"])
         p.array *= p.array.dtype.type(1 - lambd * eta)
         p.array -= eta * grad
-        if state["mu"] != 1:
-            state["ax"] += state["mu"] * (p.array - state["ax"])
+        mu = float(state["mu"])
+        if mu != 1:
+            state["ax"] += mu * (p.array - state["ax"])
         else:
             state["ax"][...] = p.array
-        state["eta"] = float(rounded(lr / (1 + lambd * lr * t) ** group["alpha"]))
-        state["mu"] = float(rounded(1 / max(1, t - group["t0"])))
+        _put_scalar(state, "eta", lr / (1 + lambd * lr * t) ** group["alpha"])
+        _put_scalar(state, "mu", 1 / max(1, t - group["t0"]))
 
 
 class Rprop(Optimizer):
@@ -295,6 +334,9 @@ class Rprop(Optimizer):
     by ``etas[1]`` while the gradient keeps its sign and shrinks by ``etas[0]`` when it flips
     (clamped to ``step_sizes``); ``p -= sign(g) * step``, except that after a flip the gradient
     counts as 0 (no move, and no flip detected next time).  Step sizes start at ``lr``."""
+
+    _torch_key_order = ("lr", "etas", "step_sizes", "foreach", "maximize", "differentiable",
+                        "capturable")
 
     state_keys = ("prev", "step_size")
 
@@ -312,7 +354,8 @@ class Rprop(Optimizer):
             pair = group[key]
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ConfigError(f"Rprop: {key} must be a pair, got {pair!r}")
-            group[key] = tuple(_check_number("Rprop", f"{key}[{i}]", v) for i, v in enumerate(pair))
+            checked = [_check_number("Rprop", f"{key}[{i}]", v) for i, v in enumerate(pair)]
+            group[key] = type(pair)(checked) if type(pair) in (tuple, list) else tuple(checked)
         minus, plus = group["etas"]
         if not 0.0 < minus < 1.0 < plus:
             raise ConfigError(f"Rprop: etas must satisfy 0 < etas[0] < 1 < etas[1], got {minus}, {plus}")
@@ -321,7 +364,7 @@ class Rprop(Optimizer):
         xp, (minus, plus) = p.device.xp, group["etas"]
         if "prev" not in state:
             state.update(prev=xp.zeros_like(p.array), step_size=xp.full_like(p.array, group["lr"]))
-        state["step"] += 1
+        _bump_step(state)
         sign = xp.sign(grad * state["prev"])
         factor = xp.where(sign > 0, plus, xp.where(sign < 0, minus, 1.0)).astype(p.array.dtype)
         step_size = state["step_size"]

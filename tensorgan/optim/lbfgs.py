@@ -94,6 +94,8 @@ class LBFGS(Optimizer):
     _ARRAYS = ("d", "prev_flat_grad")             # flat vectors
     _HISTORY = ("old_dirs", "old_stps")           # lists of flat vectors, stacked when saved
     _NUMBERS = ("t", "H_diag", "prev_loss")
+    _hidden_state_keys = ("step",)     # counted here (n_iter); torch's LBFGS state has no step
+    _tensor_number_keys = ("H_diag",)  # a 0-d Tensor in torch's state once it is computed
 
     def __init__(self, params: Iterable[Any], lr: float = 1, max_iter: int = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
@@ -162,10 +164,12 @@ class LBFGS(Optimizer):
             n_iter += 1
             state["n_iter"] += 1
             if state["n_iter"] == 1:
-                d, old_dirs, old_stps, ro, H_diag = -flat_grad, [], [], [], 1.0
+                d, old_dirs, old_stps, ro, H_diag = -flat_grad, [], [], [], 1   # torch's int 1
             else:
-                d, H_diag = self._direction(flat_grad, prev_flat_grad, d, t, old_dirs, old_stps, ro,
-                                            H_diag, group["history_size"])
+                d, H_diag, al = self._direction(flat_grad, prev_flat_grad, d, t, old_dirs, old_stps,
+                                                ro, H_diag, group["history_size"])
+                # torch keeps the two-loop recursion's coefficients in the state too
+                state["al"] = al + [None] * (group["history_size"] - len(al))
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
             t = (min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr if state["n_iter"] == 1
@@ -200,7 +204,7 @@ class LBFGS(Optimizer):
     @staticmethod
     def _direction(flat_grad, prev_flat_grad, d, t, old_dirs, old_stps, ro, H_diag, history_size):
         """Store the newest curvature pair (if ``y.s > 1e-10``) and run the two-loop recursion:
-        the new direction ``-H g`` and the updated ``H_diag``."""
+        the new direction ``-H g``, the updated ``H_diag`` and the recursion's ``al``."""
         y = flat_grad - prev_flat_grad
         s = d * t
         ys = float(y @ s)
@@ -222,7 +226,7 @@ class LBFGS(Optimizer):
         for i in range(len(old_dirs)):
             be_i = float(old_dirs[i] @ r) * ro[i]
             r = r + (al[i] - be_i) * old_stps[i]
-        return r, H_diag
+        return r, H_diag, al
 
     def _line_search(self, closure, t, d, loss, flat_grad, gtd, max_ls):
         """Strong Wolfe from the current parameters, which it leaves as it found them."""
@@ -252,7 +256,8 @@ class LBFGS(Optimizer):
         if s is not None:
             n = sum(p.size for p in self.param_groups[0]["params"])
             params_dtype = self.param_groups[0]["params"][0].dtype
-            saved = {k: v for k, v in s.items() if k not in self._ARRAYS + self._HISTORY + ("ro",)}
+            saved = {k: v for k, v in s.items()
+                     if k not in self._ARRAYS + self._HISTORY + ("ro",) + self._hidden_state_keys}
             for key in self._ARRAYS:      # CPU Tensors over host copies, as the base class's
                 if key in s:
                     saved[key] = Tensor._from(_host_array(s[key]).copy(), device="cpu")

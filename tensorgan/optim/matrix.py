@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..tensor import Tensor
-from . import Optimizer, _check_betas, _check_number
+from . import Optimizer, _bump_step, _check_betas, _check_number
 
 __all__ = ["Adafactor", "Muon", "SparseAdam"]
 
@@ -70,7 +70,7 @@ class Adafactor(Optimizer):
         xp, dt = p.device.xp, p.array.dtype.type
         eps1, eps2 = group["eps"]
         eps1 = float(np.finfo(p.dtype).eps) if eps1 is None else eps1
-        state["step"] = t = state["step"] + 1
+        t = _bump_step(state)
         weight = t ** group["beta2_decay"]                       # 1 - beta2_t
         rho = min(group["lr"], 1.0 / math.sqrt(t))
         alpha = max(eps2, _rms(xp, p.array)) * rho
@@ -147,7 +147,7 @@ class Muon(Optimizer):
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         dt, mu = p.array.dtype.type, group["momentum"]
-        state["step"] += 1
+        _bump_step(state)
         buf = state["momentum_buffer"]
         buf += dt(1.0 - mu) * (grad - buf)
         update = grad + dt(mu) * (buf - grad) if group["nesterov"] else buf
