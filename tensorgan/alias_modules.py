@@ -20,4 +20,5 @@ def install_alias_modules(package_name: str, torch_name: str, names: dict[str, l
             setattr(module, member, getattr(package, member))
         module.__all__ = list(members)
         sys.modules[full] = module
-        setattr(package, short, module)
+        parent, _, leaf = full.rpartition(".")   # "_utils.collate": an attribute of ``_utils``
+        setattr(sys.modules[parent], leaf, module)

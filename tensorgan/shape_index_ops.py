@@ -22,8 +22,8 @@ import math
 import numpy as np
 
 from . import ops
-from .errors import (ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError, float_index_error,
-                     TensorganError)
+from .errors import (AutogradError, ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError,
+                     ShapeError, TensorganError, float_index_error)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
@@ -522,7 +522,7 @@ class ScatterReduce(Function):
         zeros_there = xp.zeros(x.shape, dtype=np.int64)
         xp.add.at(zeros_there, key, src_zero)
         if is_grad_enabled() and src._requires_grad and bool((zeros_there > 1).any()):
-            raise TensorganError("scatter_reduce: create_graph through 'prod' with two or more zeros "
+            raise AutogradError("scatter_reduce: create_graph through 'prod' with two or more zeros "
                                  "of src at one place is not supported (as in torch: that gradient "
                                  "of the gradient would come out wrong); backward without "
                                  "create_graph works")

@@ -33,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
-from .errors import InputTypeError, ShapeError, TensorganError
+from .errors import AutogradError, InputTypeError, ShapeError
 from .function_forms import _function_form
 from .functional import _scalar, log_softmax as _log_softmax, softmax as _softmax
 from .math_ops import XLog1Py, XLogY, Pointwise, _pointwise
@@ -97,7 +97,7 @@ class Zeta(Pointwise):
 
     def gradients(self, g, x, q):
         if self.needs_input_grad[0]:
-            raise TensorganError("zeta: the derivative with respect to input (the exponent x) is "
+            raise AutogradError("zeta: the derivative with respect to input (the exponent x) is "
                                  "not implemented (as in torch); detach it or differentiate in other")
         return None, ops.unbroadcast(g * -x * Zeta.apply(x + 1.0, q), q.shape)
 
@@ -217,7 +217,7 @@ class Gammainc(Pointwise):
 
     def gradients(self, g, a, x):
         if self.needs_input_grad[0]:
-            raise TensorganError(f"{self.op_name}: the derivative with respect to input (a) is not "
+            raise AutogradError(f"{self.op_name}: the derivative with respect to input (a) is not "
                                  f"implemented (as in torch); detach it or differentiate in other")
         slope = ((a - 1.0) * x.log() - x - a.lgamma()).exp()
         return None, ops.unbroadcast(g * (-slope if self.upper else slope), x.shape)

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import AutogradError, ConfigError, DTypeError, InputTypeError, ShapeError
 from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
@@ -561,10 +561,10 @@ def _view_in_place(input: Tensor, name: str, view: Any) -> Tensor:
     graph (ops that saved the old tensor then refuse backward, by the version check)."""
     if input._requires_grad and is_grad_enabled():
         if input._ctx is None:
-            raise TensorganError(f"{name} on a leaf tensor that requires grad: do it on .detach() "
+            raise AutogradError(f"{name} on a leaf tensor that requires grad: do it on .detach() "
                                  f"or under tensorgan.no_grad()")
         if input._hooks is not None:
-            raise TensorganError(f"{name} on a tensor with gradient hooks or retain_grad(): write "
+            raise AutogradError(f"{name} on a tensor with gradient hooks or retain_grad(): write "
                                  f"it out of place (x = x.{name[:-1]}(...))")
         old = Tensor._make(input.array, input.device, True)
         old._ctx = input._ctx

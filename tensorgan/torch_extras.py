@@ -24,7 +24,7 @@ import numpy as np
 
 from . import functional as F
 from .backend import get_device
-from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import AutogradError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .factory import cat, full, tensor as _new_tensor
 from .math_ops import _in_place_form
 from .random import Generator, resolve
@@ -153,7 +153,7 @@ class _TensorExtras:
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph in place (torch's detach_): a leaf that needs no grad."""
         if len(self._version_box) > 1 and self._ctx is not None:
-            raise TensorganError("detach_ on a view that autograd tracks: use .detach() (a new tensor)")
+            raise AutogradError("detach_ on a view that autograd tracks: use .detach() (a new tensor)")
         self._ctx, self._requires_grad = None, False
         return self
 
@@ -161,10 +161,10 @@ class _TensorExtras:
         """Call ``hook(tensor)`` after backward has added into this leaf's ``.grad`` (an optimizer
         step per parameter, as torch's); its return value must be None."""
         if self._ctx is not None:
-            raise TensorganError("register_post_accumulate_grad_hook: only leaf tensors have a "
+            raise AutogradError("register_post_accumulate_grad_hook: only leaf tensors have a "
                                  "post-accumulate-grad hook (this one is an op's result)")
         if not self._requires_grad:
-            raise TensorganError("register_post_accumulate_grad_hook on a tensor that does not require grad")
+            raise AutogradError("register_post_accumulate_grad_hook on a tensor that does not require grad")
         if not callable(hook):
             raise InputTypeError(f"register_post_accumulate_grad_hook takes a function, got {type(hook).__name__}")
         return self._post_hooks().add(hook)

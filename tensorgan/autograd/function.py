@@ -37,7 +37,7 @@ import functools
 import inspect
 from typing import Any, Callable
 
-from ..errors import DTypeError, InputTypeError, ShapeError, TensorganError
+from ..errors import AutogradError, DTypeError, InputTypeError, ShapeError
 from ..grad_mode import is_grad_enabled, no_grad
 from ..tensor import Function as _EngineFunction
 from ..tensor import Tensor, _share, next_node_seq
@@ -73,13 +73,13 @@ class FunctionCtx:
     @property
     def saved_tensors(self) -> tuple:
         if self._released:
-            raise TensorganError("saved_tensors: the graph was already freed (backward ran); call "
+            raise AutogradError("saved_tensors: the graph was already freed (backward ran); call "
                                  "backward(retain_graph=True) the first time to backward twice")
         if self._packed is not None:      # saved through saved_tensors_hooks: no version check
             return _graph._unpack(self._packed)
         for t, version in zip(self.to_save, self._saved_versions):
             if t is not None and t._version_box[0] != version:
-                raise TensorganError(f"saved_tensors: a tensor of shape {t.shape} saved for "
+                raise AutogradError(f"saved_tensors: a tensor of shape {t.shape} saved for "
                                      f"backward was modified in place after it was saved")
         return self.to_save
 
@@ -295,7 +295,7 @@ def _per_input(cls: type, result: Any, inputs: tuple, graph: bool) -> tuple:
         if len(result) > len(inputs) and all(r is None for r in result[len(inputs):]):
             result = result[:len(inputs)]          # torch allows extra Nones
         else:
-            raise TensorganError(f"{cls.__name__}.backward returned {len(result)} gradient(s) for "
+            raise AutogradError(f"{cls.__name__}.backward returned {len(result)} gradient(s) for "
                                  f"{len(inputs)} forward argument(s): one per argument (None for "
                                  f"the ones without a gradient)")
     out = []
@@ -339,7 +339,7 @@ def once_differentiable(backward: Callable) -> Callable:
 
 class _OnceDifferentiable(_EngineFunction):
     def backward(self, grad):
-        raise TensorganError("trying to differentiate twice a function that was marked with "
+        raise AutogradError("trying to differentiate twice a function that was marked with "
                              "@once_differentiable")
 
     grad_graph = backward

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import ConfigError, InputTypeError, ShapeError, TensorganError
+from ..errors import AutogradError, ConfigError, InputTypeError, ShapeError
 from ..factory import stack, zeros_like
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
@@ -78,7 +78,7 @@ def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, fn: str, what: str) 
     if strict:
         for i, g in enumerate(grads):
             if g is None:
-                raise TensorganError(f"{fn}: {what} is independent of input {i}. This is not "
+                raise AutogradError(f"{fn}: {what} is independent of input {i}. This is not "
                                      f"allowed in strict mode.")
     return tuple(zeros_like(r) if g is None else g for g, r in zip(grads, refs))
 
@@ -172,10 +172,10 @@ def _jacobian_of(i: int, out: Tensor, inputs: tuple, create_graph: bool, strict:
         grads = _grads((out,), inputs, (one_hot.reshape(*out.shape),), create_graph)
         for j, (g, inp) in enumerate(zip(grads, inputs)):
             if g is None and strict:
-                raise TensorganError(f"jacobian: Output {i} of the user-provided function is "
+                raise AutogradError(f"jacobian: Output {i} of the user-provided function is "
                                      f"independent of input {j}. This is not allowed in strict mode.")
             if g is not None and strict and create_graph and not g._requires_grad:
-                raise TensorganError(f"jacobian: The jacobian of the user-provided function is "
+                raise AutogradError(f"jacobian: The jacobian of the user-provided function is "
                                      f"independent of input {j}. This is not allowed in strict "
                                      f"mode when create_graph=True.")
             rows[j].append(zeros_like(inp) if g is None else g)

@@ -20,8 +20,8 @@ from ..errors import CheckpointError, ConfigError, DataError, IndexOutOfRangeErr
 from ..random import numpy_rng
 from .combine import IterableDataset, Subset
 from .dataset import ArrayDataset, check_arrays
-from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, batch_ends,
-                      batch_plan, sampler_order)
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, _int_indices,
+                      batch_ends, batch_plan, drawn_whole, sampler_order)
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info", "to_unit_range"]
 
@@ -158,14 +158,19 @@ class DataLoader:
             order, ends = self._draw_order()
             position = 0
         else:
-            if self._order is not None and self._position >= self._epoch_end():
+            if (self._order is not None and not isinstance(self._order, _LazyOrder)
+                    and self._position >= self._epoch_end()):
                 self._next_epoch()  # a state saved right after an epoch's last batch
             if self._order is None:
                 self._order, self._ends = self._draw_order()
             order, ends, position = self._order, self._ends, self._position
-        for stop in ends[np.searchsorted(ends, position, side="right"):]:
-            indices = order[position:stop]
-            position = int(stop)
+        if isinstance(order, _LazyOrder):
+            batches = order.batches_from(position)
+        else:
+            batches = (order[start:stop] for start, stop in
+                       _spans(ends[np.searchsorted(ends, position, side="right"):], position))
+        for indices in batches:
+            position += len(indices)
             if token == self._iteration:
                 # Advance before yielding: a state_dict() taken while the consumer holds this
                 # batch must count it as consumed.
@@ -185,6 +190,8 @@ class DataLoader:
             raise ConfigError(f"a DataLoader over an IterableDataset ({type(self.dataset).__name__}) "
                               f"has no resumable state: its position is inside the dataset's own "
                               f"iterator")
+        if isinstance(self._order, _LazyOrder):     # the rest of a caller's sampler's epoch
+            self._order, self._ends = self._order.drain(type(self.sampler).__name__)
         order = self._order if self._order is not None else np.empty(0, dtype=np.int64)
         state = {
             "version": _STATE_VERSION,
@@ -277,6 +284,11 @@ class DataLoader:
     def _draw_order(self) -> tuple[np.ndarray, np.ndarray]:
         """The epoch's indices and where its batches end, from the batch sampler (one index per
         "batch" without auto-batching)."""
+        if not drawn_whole(self.sampler, self.batch_sampler):
+            # A caller's sampler is drawn as it is consumed, as torch's loader does (so an endless
+            # one, FastGAN's InfiniteSamplerWrapper, works); state_dict() draws the epoch's rest.
+            source = self.batch_sampler if self.batch_sampler is not None else self.sampler
+            return _LazyOrder(source, self.batch_sampler is None), None
         if self.batch_sampler is not None:
             return batch_plan(self.batch_sampler)
         order = sampler_order(self.sampler)
@@ -298,6 +310,67 @@ class DataLoader:
         images = to_unit_range(self._source.images[rows])
         labels = self._source.labels
         return images, (None if labels is None else labels[rows])
+
+
+def _spans(ends: np.ndarray, position: int) -> Iterator[tuple[int, int]]:
+    for stop in ends:
+        yield position, int(stop)
+        position = int(stop)
+
+
+class _LazyOrder:
+    """One epoch of a caller's (batch) sampler, drawn batch by batch as the loader consumes it;
+    the batches drawn are kept (the epoch's order, for state_dict())."""
+
+    __slots__ = ("_source", "_items", "_name", "_batches", "_drawn", "_done")
+
+    _DRAIN_LIMIT = 1 << 26       # indices: past this, a sampler is taken to be endless
+
+    def __init__(self, source: Iterable[Any], items: bool) -> None:
+        self._source, self._items = source, items   # items: a sampler (each index one "batch")
+        self._name = type(source).__name__
+        self._batches: list[np.ndarray] = []
+        self._drawn = 0
+        self._done = False
+
+    def _draw(self) -> bool:
+        """Draw the next batch; False at the epoch's end."""
+        if self._done:
+            return False
+        if not isinstance(self._source, Iterator):
+            self._source = iter(self._source)      # at the first draw, as torch's loader does
+        try:
+            batch = next(self._source)
+        except StopIteration:
+            self._done = True
+            return False
+        indices = _int_indices([batch] if self._items else list(batch), self._name)
+        self._batches.append(indices)
+        self._drawn += len(indices)
+        return True
+
+    def batches_from(self, position: int) -> Iterator[np.ndarray]:
+        """The batches after the first ``position`` indices (a batch boundary)."""
+        k, seen = 0, 0
+        while seen < position:
+            if k == len(self._batches) and not self._draw():
+                return
+            seen += len(self._batches[k])
+            k += 1
+        while k < len(self._batches) or self._draw():
+            yield self._batches[k]
+            k += 1
+
+    def drain(self, sampler_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The whole epoch as (order, ends), drawing what is left of it."""
+        while self._draw():
+            if self._drawn > self._DRAIN_LIMIT:
+                raise ConfigError(f"DataLoader.state_dict() needs the rest of this epoch's order, "
+                                  f"and the {sampler_name} sampler has given over "
+                                  f"{self._DRAIN_LIMIT} indices without ending: an endless sampler "
+                                  f"can be iterated but not checkpointed mid-epoch")
+        order = np.concatenate(self._batches) if self._batches else np.empty(0, np.int64)
+        return order, np.cumsum([len(b) for b in self._batches], dtype=np.int64)
 
 
 class _LoaderIterator:

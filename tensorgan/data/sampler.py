@@ -205,6 +205,17 @@ def sampler_order(sampler: Iterable[Any]) -> np.ndarray:
     return _int_indices(list(sampler), type(sampler).__name__)
 
 
+def drawn_whole(sampler: Any, batch_sampler: Any) -> bool:
+    """Whether an epoch of these samplers is one array drawn at once (tensorgan's own samplers,
+    un-overridden): anything else, a caller's sampler, is drawn as it is consumed."""
+    if batch_sampler is not None:
+        if not (isinstance(batch_sampler, BatchSampler)
+                and type(batch_sampler).__iter__ is BatchSampler.__iter__):
+            return False
+        sampler = batch_sampler.sampler
+    return isinstance(sampler, _ArraySampler) and type(sampler).__iter__ is _ArraySampler.__iter__
+
+
 def batch_plan(batch_sampler: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
     """One epoch of a batch sampler as (order, ends): batch k is ``order[ends[k-1]:ends[k]]``."""
     if isinstance(batch_sampler, BatchSampler) and type(batch_sampler).__iter__ is BatchSampler.__iter__:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 
-from ..errors import DTypeError, InputTypeError, ShapeError, TensorganError
+from ..errors import AutogradError, DTypeError, InputTypeError, ShapeError
 from ..grad_mode import is_grad_enabled
 from ..tensor import Function, Tensor, _share, next_node_seq
 
@@ -158,7 +158,7 @@ class BackwardHook:
             for hook in self.hooks:
                 res = hook(self.module, grad_inputs, grad_outputs)
                 if res is not None and not (isinstance(res, tuple) and all(r is None for r in res)):
-                    raise TensorganError("Backward hook for Modules where no input requires "
+                    raise AutogradError("Backward hook for Modules where no input requires "
                                          "gradient should always return None or None for all "
                                          "gradients.")
             self.grad_outputs = None
@@ -184,5 +184,5 @@ class BackwardHook:
 def _check_count(kind: str, what: str, new: Any, expected: int) -> None:
     if not isinstance(new, (tuple, list)) or len(new) != expected:
         got = len(new) if isinstance(new, (tuple, list)) else type(new).__name__
-        raise TensorganError(f"Backward {kind} returned an invalid number of {what}, got {got}, "
+        raise AutogradError(f"Backward {kind} returned an invalid number of {what}, got {got}, "
                              f"but expected {expected}")

@@ -59,3 +59,20 @@ class DataLoader(_GANDataLoader):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self._resume_next = True        # the next iter() continues the saved pass
+
+
+# torch's one-module-per-topic import paths (``from torch.utils.data.dataloader import
+# DataLoader``, ``torch.utils.data.sampler.Sampler``, ``from torch.utils.data.dataset import
+# Dataset``, ``from torch.utils.data._utils.collate import default_collate``): alias modules
+# holding this module's names (this module is not a package).
+from ..alias_modules import install_alias_modules  # noqa: E402
+
+install_alias_modules(__name__, "torch.utils.data", {
+    "dataloader": ["DataLoader", "default_collate", "default_convert", "get_worker_info"],
+    "dataset": ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset",
+                "StackDataset", "Subset", "random_split"],
+    "sampler": ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+                "WeightedRandomSampler", "BatchSampler"],
+    "_utils": []})
+install_alias_modules(__name__, "torch.utils.data._utils", {
+    "_utils.collate": ["default_collate", "default_convert"]})
