@@ -23,7 +23,7 @@ import numpy as np
 
 from . import ops
 from .errors import (AutogradError, ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError,
-                     ShapeError, TensorganError, float_index_error)
+                     ShapeError, float_index_error)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
