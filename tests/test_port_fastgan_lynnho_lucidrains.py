@@ -128,3 +128,19 @@ def test_post_accumulate_grad_hook_on_a_non_leaf_is_a_runtime_error():
     w = tg.randn(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         (w * 2).register_post_accumulate_grad_hook(lambda t: None)
+
+
+def test_an_endless_sampler_iterates_in_bounded_memory(monkeypatch):
+    # past _KEEP_LIMIT indices the consumed batches are let go (no growth over a long run) and a
+    # mid-epoch state_dict() says why it cannot be taken
+    monkeypatch.setattr(loader_module._LazyOrder, "_KEEP_LIMIT", 20)
+    loader = DataLoader(_Items(5), batch_size=2, sampler=_Endless(5))
+    it = iter(loader)
+    rng = np.random.default_rng(0)
+    stream = np.concatenate([rng.permutation(5) for _ in range(90)]).astype(float)
+    seen = [_values(next(it)) for _ in range(200)]
+    assert seen == stream[:400].reshape(200, 2).tolist()
+    assert len(loader._order._batches) <= 12, len(loader._order._batches)
+    with pytest.raises(ConfigError, match="not checkpointed mid-epoch"):
+        loader.state_dict()
+    assert _values(next(it)) == stream[400:402].tolist()   # iteration goes on after the refusal

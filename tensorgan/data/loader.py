@@ -319,17 +319,22 @@ def _spans(ends: np.ndarray, position: int) -> Iterator[tuple[int, int]]:
 
 
 class _LazyOrder:
-    """One epoch of a caller's (batch) sampler, drawn batch by batch as the loader consumes it;
-    the batches drawn are kept (the epoch's order, for state_dict())."""
+    """One epoch of a caller's (batch) sampler, drawn batch by batch as the loader consumes it.
+    The batches drawn are kept (the epoch's order, for state_dict()) up to ``_KEEP_LIMIT``
+    indices; past that the consumed ones are let go, so an endless sampler (FastGAN's
+    InfiniteSamplerWrapper) iterates in bounded memory -- and that epoch can no longer be
+    checkpointed mid-way, which state_dict() then says."""
 
-    __slots__ = ("_source", "_items", "_name", "_batches", "_drawn", "_done")
+    __slots__ = ("_source", "_items", "_name", "_batches", "_first", "_first_seen", "_drawn", "_done")
 
     _DRAIN_LIMIT = 1 << 26       # indices: past this, a sampler is taken to be endless
+    _KEEP_LIMIT = 1 << 22        # indices kept for state_dict(); past this, consumed ones go
 
     def __init__(self, source: Iterable[Any], items: bool) -> None:
         self._source, self._items = source, items   # items: a sampler (each index one "batch")
         self._name = type(source).__name__
-        self._batches: list[np.ndarray] = []
+        self._batches: list[np.ndarray] = []        # batches self._first, self._first + 1, ...
+        self._first = self._first_seen = 0          # batches let go, and their index count
         self._drawn = 0
         self._done = False
 
@@ -351,18 +356,32 @@ class _LazyOrder:
 
     def batches_from(self, position: int) -> Iterator[np.ndarray]:
         """The batches after the first ``position`` indices (a batch boundary)."""
-        k, seen = 0, 0
+        if position < self._first_seen:
+            raise ConfigError(f"DataLoader: this epoch of the {self._name} sampler is past "
+                              f"{self._KEEP_LIMIT} indices, and its first batches were let go; "
+                              f"it cannot restart from index {position}")
+        k, seen = self._first, self._first_seen
         while seen < position:
-            if k == len(self._batches) and not self._draw():
+            if k - self._first == len(self._batches) and not self._draw():
                 return
-            seen += len(self._batches[k])
+            seen += len(self._batches[k - self._first])
             k += 1
-        while k < len(self._batches) or self._draw():
-            yield self._batches[k]
+        while k - self._first < len(self._batches) or self._draw():
+            yield self._batches[k - self._first]
             k += 1
+            if self._drawn > self._KEEP_LIMIT:       # let the consumed batches go
+                gone = k - self._first
+                self._first_seen += sum(len(b) for b in self._batches[:gone])
+                del self._batches[:gone]
+                self._first = k
 
     def drain(self, sampler_name: str) -> tuple[np.ndarray, np.ndarray]:
         """The whole epoch as (order, ends), drawing what is left of it."""
+        if self._first:
+            raise ConfigError(f"DataLoader.state_dict() needs this epoch's order, and the "
+                              f"{sampler_name} sampler has given over {self._KEEP_LIMIT} indices in "
+                              f"it, of which the consumed ones were not kept: an endless or very "
+                              f"long sampler can be iterated but not checkpointed mid-epoch")
         while self._draw():
             if self._drawn > self._DRAIN_LIMIT:
                 raise ConfigError(f"DataLoader.state_dict() needs the rest of this epoch's order, "
