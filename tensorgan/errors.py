@@ -113,6 +113,11 @@ class AutogradError(TensorganError, RuntimeError):
     a tensor that requires grad, ...; the message names the op and the way out."""
 
 
+class NotOverriddenError(TensorganError, NotImplementedError):
+    """A hook method called on a class that does not override it (``Module.get_extra_state``):
+    a NotImplementedError, so a RuntimeError as torch's is."""
+
+
 class AmpError(TensorganError, RuntimeError):
     """A mixed-precision call out of order (torch's RuntimeError there): ``GradScaler.unscale_``
     twice or after ``step`` before ``update``, ``step`` twice, ``unscale_`` / ``step`` /

@@ -32,3 +32,11 @@ def test_right_kind_wrong_value_is_a_value_error_only(make, words):
     with pytest.raises(ValueError, match=words) as info:
         make()
     assert not isinstance(info.value, TypeError)
+
+
+def test_extra_state_hooks_not_overridden_raise_a_runtime_error():
+    from tensorgan.errors import NotOverriddenError
+    for call in (lambda: nn.Linear(1, 1).get_extra_state(), lambda: nn.Linear(1, 1).set_extra_state({})):
+        with pytest.raises(RuntimeError, match="only called for modules that override it") as info:
+            call()
+        assert isinstance(info.value, NotOverriddenError) and isinstance(info.value, NotImplementedError)

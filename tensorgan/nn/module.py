@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array
-from ..errors import (CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError,
-                      TensorganError, UninitializedParameterError)
+from ..errors import (CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError,
+                      NotOverriddenError, ShapeError, UninitializedParameterError)
 from ..tensor import RemovableHandle, Tensor, _check_dtype, get_default_dtype
 from ._backward_hooks import BackwardHook
 
@@ -892,13 +892,13 @@ class Module:
         :meth:`set_extra_state`, to save state that is not a parameter or buffer.  tensorgan's
         checkpoints never pickle: the value must be arrays, Tensors, numbers, strings, None, or
         dicts / lists / tuples of them (``tg.save`` refuses anything else, naming it)."""
-        raise TensorganError(f"{type(self).__name__}.get_extra_state() is only called for modules "
+        raise NotOverriddenError(f"{type(self).__name__}.get_extra_state() is only called for modules "
                              f"that override it (with set_extra_state)")
 
     def set_extra_state(self, state: Any) -> None:
         """Take back what :meth:`get_extra_state` returned (``load_state_dict`` calls it with
         the ``<prefix>_extra_state`` entry)."""
-        raise TensorganError(f"{type(self).__name__}.set_extra_state() is only called for modules "
+        raise NotOverriddenError(f"{type(self).__name__}.set_extra_state() is only called for modules "
                              f"that override it (with get_extra_state)")
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
