@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import scatter_kernels
 from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
@@ -706,7 +707,7 @@ class SparseGrad:
         """``total`` (an array of ``shape`` nobody else holds) plus this gradient, in place."""
         if _is_basic_index(self.key):
             total[self.key] += self.g  # basic indices select each element at most once
-        else:
+        elif not scatter_kernels.add_at(total, self.key, self.g):
             xp.add.at(total, self.key, self.g)  # an index that repeats gets every contribution
         return total
 
@@ -820,7 +821,9 @@ class AsStridedView(Function):
 
     def backward(self, g):
         out = self.xp.zeros(int(np.prod(self.shape)), dtype=g.dtype)
-        self.xp.add.at(out, self.where.reshape(-1), g.reshape(-1))
+        where, g = self.where.reshape(-1), g.reshape(-1)
+        if not scatter_kernels.add_at(out, (where,), g):
+            self.xp.add.at(out, where, g)
         return out.reshape(self.shape), None
 
     def grad_graph(self, g):
