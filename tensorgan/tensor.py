@@ -420,8 +420,9 @@ def _strided_alias(source: "Tensor", out: "Tensor", base: Any, shape: tuple, str
                    overlapping: bool) -> None:
     """Make ``out`` -- ``source``'s elements gathered, with that gather's graph -- a view of
     ``source``'s memory, as torch's unfold / as_strided are: ``base`` (an array in that memory)
-    seen with ``shape`` and byte ``strides``.  A view whose elements overlap is read-only (a
-    write would change one element several times), or on CuPy stays a copy."""
+    seen with ``shape`` and byte ``strides``.  A view whose elements overlap is read-only to
+    NumPy (its buffered ufuncs would not write as torch does: ``_in_place`` writes it through
+    :func:`_write_overlapping`), or on CuPy stays a copy."""
     xp = source.device.xp
     if xp is np:
         out.array = np.lib.stride_tricks.as_strided(
@@ -580,6 +581,39 @@ def _view_positions(xp: Any, base: Any, view: Any) -> Any:
     inside[...] = xp.arange(base.size, dtype=np.int64).reshape(base.shape)
     where = as_strided(storage[offset - lo:], view.shape, [s * 8 for s in vs]).copy()
     return None if bool((where < 0).any()) else where
+
+
+def _write_overlapping(view: Any, update: Callable[[Any], None]) -> bool:
+    """``update`` (an in-place op's write of a whole array) applied to ``view``, a read-only
+    NumPy view whose elements overlap (unfold's or as_strided's windows) in writable memory,
+    as torch applies it: element after element in row-major order, each reading what the
+    earlier ones wrote (``unfold(0, 3, 1).mul_(2)`` doubles an element once per window it is
+    in).  Done in layers -- the first occurrence of each memory location, then the second,
+    ... -- each the update of the view's current values, kept at that layer's elements: for
+    an elementwise update the same result.  False (nothing written) for a view torch refuses
+    too (a stride 0: expand) or one of read-only or non-contiguous memory."""
+    if not isinstance(view, np.ndarray) or any(s == 0 and n > 1 for n, s in zip(view.shape, view.strides)):
+        return False
+    owner = view
+    while getattr(owner, "base", None) is not None:     # (as_strided's base is NumPy's DummyArray)
+        owner = owner.base
+    if not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable:
+        return False
+    where = _view_positions(np, owner, view)
+    if where is None:
+        return False
+    flat, where = owner.reshape(-1), where.reshape(-1)
+    order = np.argsort(where, kind="stable")             # each location's occurrences, in order
+    ranked = where[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    layer = np.empty_like(where)
+    layer[order] = np.arange(where.size) - np.repeat(starts, np.diff(np.r_[starts, where.size]))
+    for k in range(int(layer.max()) + 1 if where.size else 0):
+        values = flat[where].reshape(view.shape)        # a writable copy of the current values
+        update(values)
+        mine = layer == k
+        flat[where[mine]] = values.reshape(-1)[mine]
+    return True
 
 
 def _repeats(xp: Any, where: Any) -> bool:
@@ -2088,6 +2122,28 @@ class Tensor:
         outside the graph; a different element size rescales the last dim)."""
         if len(sizes) == 1 and size is None and isinstance(sizes[0], (np.dtype, type)):
             return self._view_as_dtype(sizes[0])
+        out = self._reshaped("view", sizes, size, "size")
+        a = self.array
+        if a.flags.c_contiguous or not a.size or _shares_memory(out.array, a):
+            return out
+        # NumPy copied: no strides give that shape over this memory.  A view (transpose, slice,
+        # ...) of a contiguous tensor is laid out as torch's, which refuses it then (a copy would
+        # silently lose writes through it).  An op's result may be laid out otherwise here
+        # (conv's output, ...) where torch's is contiguous: nothing else seeing its memory, it
+        # is laid out contiguously and viewed, as in torch; else it stays a copy.
+        if len(self._version_box) > 1:
+            xp = self.device.xp
+            if any(t is not None and t is not self and t.array.flags.c_contiguous and
+                   _view_positions(xp, t.array, a) is not None
+                   for t in [r() for r in self._version_box[1]] + [_memory_root(self)]):
+                raise ShapeError(
+                    f"view size is not compatible with input tensor's size and stride (at least "
+                    f"one dimension spans across two contiguous subspaces): view{tuple(out.shape)} "
+                    f"of a tensor of size {tuple(self.shape)} and stride {self.stride()}. Use "
+                    f".reshape(...) instead (as torch, refused)")
+            if _shares_live_memory(self):
+                return out
+        self.array = self.device.xp.ascontiguousarray(a)
         return self._reshaped("view", sizes, size, "size")
 
     def _view_as_dtype(self, dtype: Any) -> "Tensor":
@@ -2565,7 +2621,7 @@ class Tensor:
         return self.to(other.dtype)
 
     def expand_as(self, other: "Tensor") -> "Tensor": return self.expand(*other.shape)
-    def view_as(self, other: "Tensor") -> "Tensor": return self.reshape(*other.shape)
+    def view_as(self, other: "Tensor") -> "Tensor": return self.view(tuple(other.shape))
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """In-place clamp (WGAN's weight clipping: ``p.clamp_(-0.01, 0.01)`` under no_grad)."""
@@ -2732,14 +2788,17 @@ class Tensor:
             raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "
                              f"value ({exc})") from None
         except ValueError as exc:
-            if "read-only" in str(exc):
-                raise InputTypeError(f"{name}: this tensor is a read-only view (expand()'s result, "
-                                     f"overlapping unfold() windows: elements share memory): "
-                                     f".clone() it first") from None
-            if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
-                raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
-            raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} in "
-                             f"place ({exc})") from None
+            if "read-only" not in str(exc):
+                if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
+                    raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
+                raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} "
+                                 f"in place ({exc})") from None
+            if not _write_overlapping(self.array, update):     # overlapping windows: as torch
+                raise InputTypeError(
+                    f"{name}: unsupported operation: more than one element of the written-to "
+                    f"tensor refers to a single memory location (a read-only view: expand()'s "
+                    f"result, or read-only memory). Please clone() the tensor before "
+                    f"performing the operation (as torch, refused)") from None
         self._version_box[0] += 1
         if len(self._version_box) > 1:     # a .detach() / view of an op's saved output written
             _mark_saved_outputs_written(self)

@@ -1,0 +1,112 @@
+"""Autograd / in-place / view edge cases, torch 2.13's behaviour as the spec (h23b).
+
+Expected values are worked out by hand (or with NumPy) from torch's storage semantics; no torch
+import."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import InputTypeError, ShapeError
+
+
+# --- view of a non-contiguous tensor --------------------------------------------------------
+
+def test_view_of_a_transpose_that_needs_a_copy_is_refused_as_torch():
+    x = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(ShapeError, match=r"view size is not compatible.*size \(3, 2\) and stride "
+                                         r"\(1, 3\).*reshape"):
+        x.t().view(-1)
+    with pytest.raises(ShapeError, match="view_as|view size"):
+        x.t().view_as(tg.zeros(6))
+    assert x.t().reshape(-1).tolist() == [0, 3, 1, 4, 2, 5]      # reshape copies, as torch's
+
+
+def test_view_of_a_non_contiguous_tensor_where_strides_allow_stays_a_view():
+    x = tg.arange(24.0).reshape(4, 6)
+    v = x[:, ::2].view(12)                                        # rows of stride 2: viewable
+    w = x.t().view(3, 2, 4)                                       # splitting a dim: viewable
+    v[0] = -1.0
+    w[0, 0, 1] = -2.0
+    assert x[0, 0].item() == -1.0 and x[1, 0].item() == -2.0
+
+
+def test_view_of_an_op_result_laid_out_otherwise_is_a_view_written_through():
+    y = tg.from_numpy(np.asfortranarray(np.arange(6.0).reshape(2, 3))) * 1.0
+    assert not y.is_contiguous()          # NumPy kept the F layout; torch's result is contiguous
+    v = y.view(-1)
+    v[1] = 100.0                                                  # torch: y[0, 1] changes too
+    assert y.tolist() == [[0, 100, 2], [3, 4, 5]]
+
+
+# --- as_strided counts in the storage -------------------------------------------------------
+
+def test_as_strided_of_a_transpose_is_a_view_of_the_storage():
+    x = tg.arange(12.0).reshape(3, 4)
+    v = x.t().as_strided((2, 2), (1, 4))                          # storage positions 0, 4 / 1, 5
+    assert v.tolist() == [[0, 4], [1, 5]]
+    v.mul_(10)
+    assert x.reshape(-1).tolist() == [0, 10, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11]
+
+
+def test_as_strided_offset_of_a_view_counts_in_the_storage():
+    x = tg.arange(12.0).reshape(3, 4)
+    v = x.t().as_strided((2, 2), (1, 4), 1)                       # positions 1, 5 / 2, 6
+    assert v.tolist() == [[1, 5], [2, 6]]
+    s = x[1:]                                                     # storage offset 4
+    assert s.as_strided((2,), (1,)).tolist() == [4, 5]            # None: its own offset
+    assert s.as_strided((2,), (1,), 5).tolist() == [5, 6]         # absolute, not from s's start
+
+
+def test_as_strided_gradient_goes_to_the_storage_positions():
+    x0 = tg.arange(12.0, requires_grad=True)
+    x = (x0 * 1).reshape(3, 4).t()
+    v = x.as_strided((2, 2), (1, 4))
+    (v * tg.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    expected = np.zeros(12)
+    expected[[0, 4, 1, 5]] = [1, 2, 3, 4]
+    np.testing.assert_array_equal(x0.grad.numpy(), expected)
+
+
+def test_as_strided_outside_the_tensor_is_refused_not_wrong():
+    x = tg.arange(12.0)
+    s = x[4:8]
+    with pytest.raises(ShapeError, match="outside this tensor"):
+        s.as_strided((2,), (1,), 0)
+
+
+# --- writes through overlapping views -------------------------------------------------------
+
+def _sequential(x, windows, f):
+    """torch's result: ``f`` applied element after element, row-major, in place."""
+    x = list(x)
+    for i, pos in enumerate(np.asarray(windows).reshape(-1)):
+        x[pos] = f(x[pos], i)
+    return x
+
+
+def test_writes_through_overlapping_unfold_windows_as_torch():
+    win = [[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]]
+    x = tg.arange(6.0)
+    x.unfold(0, 3, 1).mul_(2)
+    assert x.tolist() == _sequential(range(6), win, lambda v, i: v * 2)   # [0, 4, 16, 24, 16, 10]
+    x = tg.arange(6.0)
+    x.unfold(0, 3, 2).add_(1)
+    assert x.tolist() == [1, 2, 4, 4, 5, 5]
+    x = tg.arange(6.0)
+    src = tg.arange(12.0).reshape(4, 3) + 100
+    x.unfold(0, 3, 1).copy_(src)                                   # the last window's write wins
+    assert x.tolist() == _sequential(range(6), win, lambda v, i: 100.0 + i)
+    x = tg.arange(6.0)
+    x.unfold(0, 3, 1).zero_()
+    assert x.tolist() == [0] * 6
+    x = tg.arange(6.0)
+    x.unfold(0, 3, 1)[:, 0].add_(1)                                # a view of the windows
+    assert x.tolist() == [1, 2, 3, 4, 4, 5]
+
+
+def test_write_through_an_expanded_view_is_refused_with_torchs_words():
+    x = tg.zeros(3)
+    with pytest.raises(InputTypeError, match="more than one element of the written-to tensor "
+                                             "refers to a single memory location"):
+        x.unsqueeze(0).expand(2, 3).add_(1.0)
+    assert x.tolist() == [0, 0, 0]
