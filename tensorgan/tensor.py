@@ -162,10 +162,19 @@ class Function:
             result._ctx = fn
         return result
 
+    saves_nothing = False  # True: backward reads no tensor, only shapes / axes (torch's node saves
+    # none): once backward ran, the node keeps its edges, so a second backward through it works
+    hollow = False         # (an instance's: its inputs were hollowed by release, see _hollow)
+
     def release(self) -> None:
-        """Drop saved arrays and inputs once backward has used them (frees the graph)."""
+        """Drop saved arrays and inputs once backward has used them (frees the graph) -- but a
+        node that saved nothing keeps its edges (:func:`_hollow`), as torch's: ``y = x.sum();
+        y.backward(); y.backward()`` works; a second backward through a freed node is refused."""
+        if self.saves_nothing and not self.reads_inputs and not self.released and (
+                self.hollow or _hollow(self)):
+            return
         self.__dict__.clear()
-        self.released = True
+        self.released = _walks[0]     # (truthy: which backward walk freed it)
 
     @property
     def next_functions(self) -> tuple:
@@ -241,6 +250,42 @@ TORCH_NODE_NAMES: dict = {
     "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
     "Bmm": "BmmBackward0", "Rsub": "RsubBackward1",
 }
+
+
+_walks = [1]   # backward walks so far (from 1): a released node records the walk that freed it
+_HOLLOW_ARRAYS: dict = {}   # (shape, dtype, device) -> a read-only broadcast zero: a hollowed input's array
+
+
+def _hollow(ctx: Function) -> bool:
+    """After backward: ``ctx`` (a node whose backward reads only shapes, ``saves_nothing``)
+    drops its inputs' values but keeps its edges -- each input becomes a stand-in with no
+    memory (a broadcast zero of its shape and dtype) and the input's node, version box and
+    requires_grad; a leaf that requires grad or a tensor with hooks stays itself (torch's
+    AccumulateGrad keeps its leaf).  False (nothing done: the node is freed) when an argument
+    holds arrays (an advanced index's positions: torch's IndexBackward saves them)."""
+    hollowed = []
+    for a in ctx.inputs:
+        if isinstance(a, Tensor):
+            if a._hooks is None and (a._ctx is not None or not a._requires_grad):
+                array = a.array
+                where = (array.shape, array.dtype, id(a.device))
+                zero = _HOLLOW_ARRAYS.get(where)
+                if zero is None:
+                    if len(_HOLLOW_ARRAYS) > 1024:
+                        _HOLLOW_ARRAYS.clear()
+                    xp = a.device.xp
+                    zero = _HOLLOW_ARRAYS[where] = xp.broadcast_to(xp.zeros((), dtype=array.dtype),
+                                                                   array.shape)
+                h = object.__new__(Tensor)
+                h.array, h._grad, h._requires_grad, h.device, h._ctx = zero, None, a._requires_grad, a.device, a._ctx
+                h._version_box, h._hooks = a._version_box, None
+                a = h
+        elif isinstance(a, tuple) and any(hasattr(k, "shape") for k in a) or hasattr(a, "shape"):
+            return False
+        hollowed.append(a)
+    ctx.inputs = tuple(hollowed)
+    ctx.hollow = True
+    return True
 
 
 def _edge_positions(ctx: Function) -> list:
@@ -508,7 +553,7 @@ def _view_write_refusal(t: "Tensor") -> "str | None":
     """Why an in-place write into view ``t`` is refused (``Function.view_write_refused`` on its
     node or on a node of the views it was made from, in its memory), or None."""
     box = t._version_box
-    while t._ctx is not None:
+    while t._ctx is not None and not t._ctx.hollow:
         ctx = t._ctx
         refused = getattr(ctx, "view_write_refused", None)
         if refused:
@@ -531,7 +576,7 @@ def _view_chain(t: "Tensor") -> "tuple[Tensor, tuple] | None":
         ctx = t._ctx
         if ctx is None:
             break
-        if ctx.released:
+        if ctx.released or ctx.hollow:     # (a hollow node's inputs hold no memory)
             return None
         parent = ctx.inputs[0]
         if not isinstance(parent, Tensor) or parent._version_box is not box:
@@ -640,7 +685,7 @@ def _memory_root(t: "Tensor") -> "Tensor":
     first = box[1][0]() if len(box) > 1 else None
     if first is not None:
         return first
-    while t._ctx is not None and not t._ctx.released:
+    while t._ctx is not None and not (t._ctx.released or t._ctx.hollow):
         parent = t._ctx.inputs[0]
         if not isinstance(parent, Tensor) or parent._version_box is not box:
             break
@@ -804,7 +849,7 @@ def _forget_freed(history: dict) -> None:
         entry = history[v]
         if entry is not _FREED:
             stand_in = entry[0] if isinstance(entry, tuple) else entry
-            if stand_in._ctx is None or not stand_in._ctx.released:
+            if stand_in._ctx is None or not (stand_in._ctx.released or stand_in._ctx.hollow):
                 previous = None
                 continue
             history[v] = _FREED
@@ -947,6 +992,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     kept whatever ``retain_graph`` says (None: keep it only in graph mode, as torch).  ``inputs`` (autograd.grad): return
     ``{id(input): its gradient}`` and leave every ``.grad`` alone.  ``run_hooks=False``: an op's
     grad_graph differentiating its own recomputation (the outer walk runs the hooks once)."""
+    _walks[0] += 1
     order = _topological_order(roots)
     wanted = _leading_to(order, inputs) if inputs is not None else None
     target_ids = {id(t) for t in inputs} if inputs is not None else None
@@ -1061,8 +1107,13 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
 def _check_still_valid(ctx: Function) -> None:
     """The graph is not freed and no input of this op was written in place since it ran."""
     if ctx.released:
-        raise AutogradError("backward through a graph that was already freed: call backward("
-                             "retain_graph=True) the first time to backward twice")
+        raise AutogradError(
+            f"{Function.name(ctx)}: Trying to backward through the graph a second time (or directly "
+            f"access saved tensors after they have already been freed). Saved intermediate values "
+            f"of the graph are freed when you call .backward() or autograd.grad(). Specify "
+            f"retain_graph=True if you need to backward through the graph a second time or if "
+            f"you need to access saved tensors after calling backward (the graph was already "
+            f"freed, as torch's)")
     for parent, version, needed in zip(ctx.inputs, ctx.versions, ctx.needs_input_grad):
         if version is not None and parent._version_box[0] != version:
             if ctx.__dict__.get("output_written"):
@@ -2976,7 +3027,7 @@ class Tensor:
             if old is not None and view._requires_grad:
                 _remember(view, old_version, (old, self))
             ctx = view._ctx
-            if ctx is not None and not ctx.released and type(ctx) in ops.VIEW_STEP_OPS \
+            if ctx is not None and not ctx.released and not ctx.hollow and type(ctx) in ops.VIEW_STEP_OPS \
                     and ctx.inputs[0]._version_box is box and (
                     type(ctx) is not ops.GetItem or ops._is_basic_index(ctx.inputs[1])):
                 ctx.versions = (version, None)
@@ -3549,6 +3600,7 @@ bfloat16 = _BFloat16()
 
 class Cast(Function):
     takes_half = True
+    saves_nothing, reads_inputs = True, False   # the dtype only: a second backward works (torch)
     def forward(self, x, dtype):
         self.src_dtype = x.dtype
         return x.astype(dtype)

@@ -110,3 +110,53 @@ def test_write_through_an_expanded_view_is_refused_with_torchs_words():
                                              "refers to a single memory location"):
         x.unsqueeze(0).expand(2, 3).add_(1.0)
     assert x.tolist() == [0, 0, 0]
+
+
+# --- a second backward through nodes that saved nothing -------------------------------------
+
+def test_second_backward_through_nodes_that_saved_nothing_works_as_torch():
+    x = tg.ones(3, requires_grad=True)
+    y = x.sum()
+    y.backward()
+    y.backward()                                       # torch: SumBackward0 saved no tensor
+    assert x.grad.tolist() == [2, 2, 2]
+    z = ((x + 1)[1:].reshape(2, 1).t() - 2).mean()     # add, index, view, transpose, sub, mean
+    z.backward()
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2, 3, 3])
+
+
+def test_second_backward_through_a_node_that_saved_a_tensor_is_refused_in_torchs_words():
+    for make in (lambda x: (x * x).sum(), lambda x: x.exp().sum(), lambda x: (x * 2).sum()):
+        x = tg.ones(3, requires_grad=True)
+        y = make(x)
+        y.backward()
+        with pytest.raises(tg.errors.AutogradError,
+                           match="Trying to backward through the graph a second time"):
+            y.backward()
+    x = tg.ones(3, requires_grad=True)
+    y = (x * x).sum()
+    tg.autograd.grad(y, x)
+    with pytest.raises(tg.errors.AutogradError, match="second time"):
+        tg.autograd.grad(y, x)
+
+
+def test_a_kept_node_holds_no_values_and_follows_later_writes_as_torch():
+    import gc
+    import weakref
+    x = tg.ones(3, requires_grad=True)
+    a = x + 0.0
+    s = a.sum()
+    s.backward()
+    a.mul_(3)                                # a takes a new node; s's edge keeps the old one
+    s.backward()
+    assert x.grad.tolist() == [2, 2, 2]
+    b = x * 2
+    c = b + 1
+    gone = weakref.ref(c)
+    loss = c.sum()
+    loss.backward()
+    del c
+    gc.collect()
+    assert gone() is None                    # the kept Sum node does not hold c's values
+    assert [f.name() for f, _ in loss.grad_fn.next_functions] == ["AddBackward0"]
