@@ -693,6 +693,23 @@ def _memory_root(t: "Tensor") -> "Tensor":
     return t
 
 
+def _owner_root(t: "Tensor") -> "Tensor":
+    """For a tracked write into ``t``, a view (made outside autograd) of a tensor that is gone:
+    a Tensor of the whole memory it viewed (the array owning it), sharing ``t``'s version box,
+    as the write's root -- so the gone tensor's other live views, partly overlapping ``t``,
+    take the write's graph too (torch's views of one base all follow it).  ``t`` itself when
+    that memory cannot serve (``t`` owns it, another dtype, read-only)."""
+    a, owner = t.array, t.array
+    while isinstance(getattr(owner, "base", None), type(a)):
+        owner = owner.base
+    if owner is a or owner.dtype != a.dtype or not owner.flags.writeable or not owner.size:
+        return t
+    root = Tensor._make(owner, t.device)
+    root._version_box = t._version_box
+    t._version_box[1].append(weakref.ref(root))
+    return root
+
+
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
     """(device, the arguments with each Tensor replaced by its array, whether any Tensor requires
     grad) -- after checking that the Tensors share one device and one float dtype.  Integer
@@ -2891,6 +2908,10 @@ class Tensor:
         is_result = self._ctx is not None
         if shared:
             root = _memory_root(self)
+            if root is self and self.array.base is not None and any(   # the viewed tensor is
+                    r() is not None and _view_positions(self.device.xp, self.array, r().array) is None
+                    for r in box[1]):           # gone, its views reach outside this one: its
+                root = _owner_root(self)        # memory stands in (the other views follow)
             if any(type(r) is _DetachRef and r() is self for r in box[1]):
                 root = None                 # a .detach() alias: no autograd view of anything
             if root is not self:

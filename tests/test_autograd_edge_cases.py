@@ -160,3 +160,34 @@ def test_a_kept_node_holds_no_values_and_follows_later_writes_as_torch():
     gc.collect()
     assert gone() is None                    # the kept Sum node does not hold c's values
     assert [f.name() for f, _ in loss.grad_fn.next_functions] == ["AddBackward0"]
+
+
+# --- views of a tensor that is gone ---------------------------------------------------------
+
+def test_a_tracked_write_through_a_view_of_a_gone_buffer_reaches_its_sibling_views():
+    import gc
+    buf = tg.zeros(10)
+    a, b = buf[2:8], buf[0:5]                          # views made outside autograd
+    del buf
+    gc.collect()
+    y = tg.ones(6, requires_grad=True)
+    a.add_(y * 3)
+    assert b.tolist() == [0, 0, 3, 3, 3]               # one memory: b sees the write
+    assert b.requires_grad                             # and its graph, as torch's view of the base
+    (b * tg.arange(5.0)).sum().backward()
+    assert y.grad.tolist() == [6, 9, 12, 0, 0, 0]      # 3 * (2, 3, 4): b[2:5] are y[0:3]
+
+
+def test_a_tracked_product_through_a_view_of_a_gone_buffer():
+    import gc
+    x0 = tg.arange(10.0, requires_grad=True)
+    with tg.no_grad():
+        x = x0 * 1
+    a, b = x[2:8], x[0:5]
+    del x
+    gc.collect()
+    a.mul_(x0[:6])                                     # a[i] = (i + 2) * i
+    assert b.tolist() == [0, 1, 0, 3, 8]
+    (b * tg.arange(5.0)).sum().backward()
+    # b[2:5] = a[0:3] = x0[0:3] * (2, 3, 4): d/dx0[i] = (i + 2) * (i + 2)
+    assert x0.grad.tolist() == [4, 9, 16, 0, 0, 0, 0, 0, 0, 0]
