@@ -510,6 +510,21 @@ def _mark_saved_outputs_written(t: "Tensor") -> None:
             ctx.versions = tuple(None if v is None else -1 for v in ctx.versions)
 
 
+def _mark_relaid_output_written(t: "Tensor") -> None:
+    """Before a tracked write into ``t``, whose node is an in-place view op's (``t_()``,
+    ``squeeze_()``: its input the old ``t``, in the same memory): the op that made the old
+    ``t``, down any chain of such ops, has its backward refused if it saved that memory (exp's
+    output) -- torch's version check; one that saved nothing of it stays valid."""
+    ctx = t._ctx
+    while ctx is not None and not ctx.released and ctx.__dict__.get("in_place_view"):
+        t = ctx.inputs[0]
+        ctx = t._ctx
+    if ctx is not None and not ctx.released and "output_written" not in ctx.__dict__ \
+            and _saves_alias(ctx, t.array):
+        ctx.output_written = True
+        ctx.versions = tuple(None if v is None else -1 for v in ctx.versions)
+
+
 def _saves_alias(ctx: Function, array: Any, skip_inputs: bool = False) -> bool:
     """Whether op context ``ctx`` holds ``array`` (its output) or a view of its memory for
     backward -- exp's or tanh's saved result, or an input the output is a view of: then the
@@ -584,6 +599,8 @@ def _view_chain(t: "Tensor") -> "tuple[Tensor, tuple] | None":
         if type(ctx) not in ops.VIEW_STEP_OPS or len(ctx.inputs) != 2 or (
                 type(ctx) is ops.GetItem and not ops._is_basic_index(ctx.inputs[1])):
             return None
+        if ctx.versions[0] != parent._version_box[0]:
+            return None     # made before the parent changed (t_(), a write): where, not how
         steps.append((type(ctx), ctx.inputs[1]))
         t = parent
     return (t, tuple(reversed(steps))) if steps else None
@@ -2991,7 +3008,9 @@ class Tensor:
                                  f"written in place (as torch, refused): do it under "
                                  f"tensorgan.no_grad(), or on a .clone() of the leaf")
         xp = root.device.xp
-        if root._ctx is not None and any(
+        if root._ctx is not None and root._ctx.__dict__.get("in_place_view"):
+            _mark_relaid_output_written(root)      # (t_(), squeeze_(): its old self, same memory)
+        elif root._ctx is not None and any(
                 isinstance(a, Tensor) and xp.may_share_memory(a.array, root.array)
                 for a in root._ctx.__dict__.get("inputs", ())):
             raise AutogradError(f"{name} on a view of a tensor whose memory is its op's input's "
@@ -3013,7 +3032,7 @@ class Tensor:
         old_base.array = xp.broadcast_to(xp.zeros((), dtype=root.array.dtype), root.array.shape)
         root_ctx = root._ctx
         if root_ctx is not None and not root_ctx.released and "output_written" not in root_ctx.__dict__ \
-                and _saves_alias(root_ctx, root.array):      # exp's output: its backward is refused
+                and not root_ctx.__dict__.get("in_place_view") and _saves_alias(root_ctx, root.array):      # exp's output: its backward is refused
             root_ctx.output_written = True
             root_ctx.versions = tuple(None if v is None else -1 for v in root_ctx.versions)
         root.array[...] = written.array

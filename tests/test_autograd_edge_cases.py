@@ -191,3 +191,42 @@ def test_a_tracked_product_through_a_view_of_a_gone_buffer():
     (b * tg.arange(5.0)).sum().backward()
     # b[2:5] = a[0:3] = x0[0:3] * (2, 3, 4): d/dx0[i] = (i + 2) * (i + 2)
     assert x0.grad.tolist() == [4, 9, 16, 0, 0, 0, 0, 0, 0, 0]
+
+
+# --- in-place view ops (t_) and saved outputs -----------------------------------------------
+
+def test_a_view_taken_before_t_then_written_as_torch():
+    x = tg.tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], requires_grad=True)
+    e = x * 1.0                    # saves nothing of its output
+    v = e[0]
+    e.t_()
+    v.mul_(2)                      # was refused ("its op's input's memory"); torch writes it
+    np.testing.assert_allclose(e.detach().numpy(), [[0.2, 0.4], [0.4, 0.5], [0.6, 0.6]], rtol=1e-6)
+    e.sum().backward()
+    assert x.grad.tolist() == [[2, 2, 2], [1, 1, 1]]
+
+
+def test_a_view_write_after_t_of_a_saved_output_refuses_backward_as_torch():
+    x = tg.tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], requires_grad=True)
+    e = x.exp()                    # saves its output: torch's version check refuses backward
+    v = e[0]
+    e.t_()
+    v.mul_(2)
+    with pytest.raises(tg.errors.AutogradError, match="ExpBackward0.*modified in place"):
+        e.sum().backward()
+
+
+def test_tanh_output_written_in_place_gives_the_right_gradient_where_torch_refuses():
+    # A documented choice: torch raises "one of the variables needed for gradient computation
+    # has been modified by an inplace operation" (tanh saved its output); tensorgan's in-place
+    # op on a tracked result keeps the old output for tanh's backward, so its gradient is the
+    # true one -- a correct program is not broken to match torch's refusal.
+    x = tg.tensor([0.5, 1.0], requires_grad=True)
+    y = tg.tanh(x).mul_(2)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (1 - np.tanh([0.5, 1.0]) ** 2), rtol=1e-6)
+    x.grad = None
+    e = x.exp()
+    e.t_()                          # the same for a metadata-only in-place op
+    e.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, 1.0]), rtol=1e-6)
