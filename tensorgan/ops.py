@@ -76,6 +76,7 @@ _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes
 
 
 class Add(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     number_edges = True     # x + 2: the 2 is an edge too, as torch's wrapped number
     reads_inputs = False   # the gradient is g (unbroadcast): no input value
     promotes_floats = True
@@ -131,6 +132,7 @@ class Rsub(Function):
     """``2 - x``: ``other - x`` as one node, torch's RsubBackward1 -- its one edge is x's (the
     number is none), so a node hook sees x's gradient, ``-g`` (IEEE's ``c - x`` is ``-x + c``
     exactly, signed zeros included)."""
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the gradient is -g (unbroadcast): no input value
     promotes_floats = True
     takes_int = True
@@ -147,6 +149,7 @@ class Rsub(Function):
 
 
 class Sub(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     number_edges = True     # x - 2: the 2 is an edge too, as torch's wrapped number
     reads_inputs = False   # the gradient is g (unbroadcast): no input value
     promotes_floats = True
@@ -240,6 +243,7 @@ class Overwrite(Function):
 
 
 class Neg(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the gradient is -g
     takes_half = True     # exact on float16
     takes_int = True
@@ -367,6 +371,7 @@ class Bmm(MatMul):
 
 
 class Sum(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the gradient is g broadcast back: shapes only
     takes_int = True
 
@@ -540,6 +545,7 @@ class MaxDim(Function):
         return constant_times(g, self._mask()), None, None, None, None
 
 class Reshape(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # shapes only
     takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
@@ -580,6 +586,7 @@ class SqueezeDims(Reshape):
 
 
 class Permute(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the axes only
     takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
@@ -621,6 +628,7 @@ class MatrixT(Permute):
 
 
 class GetItem(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the index and shape only
     takes_half = True     # exact on float16
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
@@ -877,6 +885,7 @@ class CopySlices(Function):
 
 
 class Contiguous(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the gradient is g
     takes_half = True     # exact on float16
     takes_bool = True
@@ -894,6 +903,7 @@ class Contiguous(Function):
 class Flip(Function):
     """x.flip(dims): the elements reversed along ``axes``, in new memory (torch's flip copies, so
     writing the result never writes ``x``); the gradient is ``g`` flipped back."""
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the axes only
     takes_half = True
     takes_bool = True
@@ -915,6 +925,7 @@ class Flip(Function):
 class Relayout(Function):
     """x.contiguous(memory_format=...): the same values with the axes laid out in memory in
     ``axes``' order (channels_last: (0, 2, 3, 1))."""
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the gradient is g
     takes_half = True
     takes_bool = True
@@ -940,6 +951,7 @@ class Clone(Contiguous):
 class Expand(Function):
     """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
     sums over them."""
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # shapes only
     takes_half = True     # exact on float16
     takes_bool = True
@@ -966,6 +978,7 @@ class Expand(Function):
 class Repeat(Function):
     """PyTorch's ``repeat`` (NumPy's ``tile``): copies laid end to end along each dim; the gradient
     of an element is the sum over its copies."""
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # shapes only
     takes_half = True     # exact on float16
     takes_bool = True
@@ -985,6 +998,7 @@ class Repeat(Function):
 
 
 class Concat(Function):
+    saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the sizes only
     takes_half = True     # exact on float16
     promotes_floats = True

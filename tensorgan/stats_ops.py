@@ -569,6 +569,8 @@ def _view_in_place(input: Tensor, name: str, view: Any) -> Tensor:
         old = Tensor._make(input.array, input.device, True)
         old._ctx = input._ctx
         new = view(old)
+        if new._ctx is not None:
+            new._ctx.in_place_view = True   # its input is this tensor's old self (same memory)
         input.array, input._ctx = new.array, new._ctx
         _remember(input, input._version_box[0], old)   # ops that used it before: their gradient
     else:

@@ -164,10 +164,19 @@ class Function:
             result._ctx = fn
         return result
 
+    saves_nothing = False  # True: backward reads no tensor, only shapes / axes (torch's node saves
+    # none): once backward ran, the node keeps its edges, so a second backward through it works
+    hollow = False         # (an instance's: its inputs were hollowed by release, see _hollow)
+
     def release(self) -> None:
-        """Drop saved arrays and inputs once backward has used them (frees the graph)."""
+        """Drop saved arrays and inputs once backward has used them (frees the graph) -- but a
+        node that saved nothing keeps its edges (:func:`_hollow`), as torch's: ``y = x.sum();
+        y.backward(); y.backward()`` works; a second backward through a freed node is refused."""
+        if self.saves_nothing and not self.reads_inputs and not self.released and (
+                self.hollow or _hollow(self)):
+            return
         self.__dict__.clear()
-        self.released = True
+        self.released = _walks[0]     # (truthy: which backward walk freed it)
 
     @property
     def next_functions(self) -> tuple:
@@ -243,6 +252,42 @@ TORCH_NODE_NAMES: dict = {
     "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
     "Bmm": "BmmBackward0", "Rsub": "RsubBackward1",
 }
+
+
+_walks = [1]   # backward walks so far (from 1): a released node records the walk that freed it
+_HOLLOW_ARRAYS: dict = {}   # (shape, dtype, device) -> a read-only broadcast zero: a hollowed input's array
+
+
+def _hollow(ctx: Function) -> bool:
+    """After backward: ``ctx`` (a node whose backward reads only shapes, ``saves_nothing``)
+    drops its inputs' values but keeps its edges -- each input becomes a stand-in with no
+    memory (a broadcast zero of its shape and dtype) and the input's node, version box and
+    requires_grad; a leaf that requires grad or a tensor with hooks stays itself (torch's
+    AccumulateGrad keeps its leaf).  False (nothing done: the node is freed) when an argument
+    holds arrays (an advanced index's positions: torch's IndexBackward saves them)."""
+    hollowed = []
+    for a in ctx.inputs:
+        if isinstance(a, Tensor):
+            if a._hooks is None and (a._ctx is not None or not a._requires_grad):
+                array = a.array
+                where = (array.shape, array.dtype, id(a.device))
+                zero = _HOLLOW_ARRAYS.get(where)
+                if zero is None:
+                    if len(_HOLLOW_ARRAYS) > 1024:
+                        _HOLLOW_ARRAYS.clear()
+                    xp = a.device.xp
+                    zero = _HOLLOW_ARRAYS[where] = xp.broadcast_to(xp.zeros((), dtype=array.dtype),
+                                                                   array.shape)
+                h = object.__new__(Tensor)
+                h.array, h._grad, h._requires_grad, h.device, h._ctx = zero, None, a._requires_grad, a.device, a._ctx
+                h._version_box, h._hooks = a._version_box, None
+                a = h
+        elif isinstance(a, tuple) and any(hasattr(k, "shape") for k in a) or hasattr(a, "shape"):
+            return False
+        hollowed.append(a)
+    ctx.inputs = tuple(hollowed)
+    ctx.hollow = True
+    return True
 
 
 def _edge_positions(ctx: Function) -> list:
@@ -422,8 +467,9 @@ def _strided_alias(source: "Tensor", out: "Tensor", base: Any, shape: tuple, str
                    overlapping: bool) -> None:
     """Make ``out`` -- ``source``'s elements gathered, with that gather's graph -- a view of
     ``source``'s memory, as torch's unfold / as_strided are: ``base`` (an array in that memory)
-    seen with ``shape`` and byte ``strides``.  A view whose elements overlap is read-only (a
-    write would change one element several times), or on CuPy stays a copy."""
+    seen with ``shape`` and byte ``strides``.  A view whose elements overlap is read-only to
+    NumPy (its buffered ufuncs would not write as torch does: ``_in_place`` writes it through
+    :func:`_write_overlapping`), or on CuPy stays a copy."""
     xp = source.device.xp
     if xp is np:
         out.array = np.lib.stride_tricks.as_strided(
@@ -464,6 +510,21 @@ def _mark_saved_outputs_written(t: "Tensor") -> None:
         if _saves_alias(ctx, other.array):
             ctx.output_written = True
             ctx.versions = tuple(None if v is None else -1 for v in ctx.versions)
+
+
+def _mark_relaid_output_written(t: "Tensor") -> None:
+    """Before a tracked write into ``t``, whose node is an in-place view op's (``t_()``,
+    ``squeeze_()``: its input the old ``t``, in the same memory): the op that made the old
+    ``t``, down any chain of such ops, has its backward refused if it saved that memory (exp's
+    output) -- torch's version check; one that saved nothing of it stays valid."""
+    ctx = t._ctx
+    while ctx is not None and not ctx.released and ctx.__dict__.get("in_place_view"):
+        t = ctx.inputs[0]
+        ctx = t._ctx
+    if ctx is not None and not ctx.released and "output_written" not in ctx.__dict__ \
+            and _saves_alias(ctx, t.array):
+        ctx.output_written = True
+        ctx.versions = tuple(None if v is None else -1 for v in ctx.versions)
 
 
 def _saves_alias(ctx: Function, array: Any, skip_inputs: bool = False) -> bool:
@@ -509,7 +570,7 @@ def _view_write_refusal(t: "Tensor") -> "str | None":
     """Why an in-place write into view ``t`` is refused (``Function.view_write_refused`` on its
     node or on a node of the views it was made from, in its memory), or None."""
     box = t._version_box
-    while t._ctx is not None:
+    while t._ctx is not None and not t._ctx.hollow:
         ctx = t._ctx
         refused = getattr(ctx, "view_write_refused", None)
         if refused:
@@ -532,7 +593,7 @@ def _view_chain(t: "Tensor") -> "tuple[Tensor, tuple] | None":
         ctx = t._ctx
         if ctx is None:
             break
-        if ctx.released:
+        if ctx.released or ctx.hollow:     # (a hollow node's inputs hold no memory)
             return None
         parent = ctx.inputs[0]
         if not isinstance(parent, Tensor) or parent._version_box is not box:
@@ -540,6 +601,8 @@ def _view_chain(t: "Tensor") -> "tuple[Tensor, tuple] | None":
         if type(ctx) not in ops.VIEW_STEP_OPS or len(ctx.inputs) != 2 or (
                 type(ctx) is ops.GetItem and not ops._is_basic_index(ctx.inputs[1])):
             return None
+        if ctx.versions[0] != parent._version_box[0]:
+            return None     # made before the parent changed (t_(), a write): where, not how
         steps.append((type(ctx), ctx.inputs[1]))
         t = parent
     return (t, tuple(reversed(steps))) if steps else None
@@ -584,6 +647,39 @@ def _view_positions(xp: Any, base: Any, view: Any) -> Any:
     return None if bool((where < 0).any()) else where
 
 
+def _write_overlapping(view: Any, update: Callable[[Any], None]) -> bool:
+    """``update`` (an in-place op's write of a whole array) applied to ``view``, a read-only
+    NumPy view whose elements overlap (unfold's or as_strided's windows) in writable memory,
+    as torch applies it: element after element in row-major order, each reading what the
+    earlier ones wrote (``unfold(0, 3, 1).mul_(2)`` doubles an element once per window it is
+    in).  Done in layers -- the first occurrence of each memory location, then the second,
+    ... -- each the update of the view's current values, kept at that layer's elements: for
+    an elementwise update the same result.  False (nothing written) for a view torch refuses
+    too (a stride 0: expand) or one of read-only or non-contiguous memory."""
+    if not isinstance(view, np.ndarray) or any(s == 0 and n > 1 for n, s in zip(view.shape, view.strides)):
+        return False
+    owner = view
+    while getattr(owner, "base", None) is not None:     # (as_strided's base is NumPy's DummyArray)
+        owner = owner.base
+    if not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable:
+        return False
+    where = _view_positions(np, owner, view)
+    if where is None:
+        return False
+    flat, where = owner.reshape(-1), where.reshape(-1)
+    order = np.argsort(where, kind="stable")             # each location's occurrences, in order
+    ranked = where[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    layer = np.empty_like(where)
+    layer[order] = np.arange(where.size) - np.repeat(starts, np.diff(np.r_[starts, where.size]))
+    for k in range(int(layer.max()) + 1 if where.size else 0):
+        values = flat[where].reshape(view.shape)        # a writable copy of the current values
+        update(values)
+        mine = layer == k
+        flat[where[mine]] = values.reshape(-1)[mine]
+    return True
+
+
 def _repeats(xp: Any, where: Any) -> bool:
     """Whether some position occurs twice in ``where`` (a view whose elements overlap)."""
     flat = where.reshape(-1)
@@ -608,12 +704,29 @@ def _memory_root(t: "Tensor") -> "Tensor":
     first = box[1][0]() if len(box) > 1 else None
     if first is not None:
         return first
-    while t._ctx is not None and not t._ctx.released:
+    while t._ctx is not None and not (t._ctx.released or t._ctx.hollow):
         parent = t._ctx.inputs[0]
         if not isinstance(parent, Tensor) or parent._version_box is not box:
             break
         t = parent
     return t
+
+
+def _owner_root(t: "Tensor") -> "Tensor":
+    """For a tracked write into ``t``, a view (made outside autograd) of a tensor that is gone:
+    a Tensor of the whole memory it viewed (the array owning it), sharing ``t``'s version box,
+    as the write's root -- so the gone tensor's other live views, partly overlapping ``t``,
+    take the write's graph too (torch's views of one base all follow it).  ``t`` itself when
+    that memory cannot serve (``t`` owns it, another dtype, read-only)."""
+    a, owner = t.array, t.array
+    while isinstance(getattr(owner, "base", None), type(a)):
+        owner = owner.base
+    if owner is a or owner.dtype != a.dtype or not owner.flags.writeable or not owner.size:
+        return t
+    root = Tensor._make(owner, t.device)
+    root._version_box = t._version_box
+    t._version_box[1].append(weakref.ref(root))
+    return root
 
 
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
@@ -774,7 +887,7 @@ def _forget_freed(history: dict) -> None:
         entry = history[v]
         if entry is not _FREED:
             stand_in = entry[0] if isinstance(entry, tuple) else entry
-            if stand_in._ctx is None or not stand_in._ctx.released:
+            if stand_in._ctx is None or not (stand_in._ctx.released or stand_in._ctx.hollow):
                 previous = None
                 continue
             history[v] = _FREED
@@ -917,6 +1030,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     kept whatever ``retain_graph`` says (None: keep it only in graph mode, as torch).  ``inputs`` (autograd.grad): return
     ``{id(input): its gradient}`` and leave every ``.grad`` alone.  ``run_hooks=False``: an op's
     grad_graph differentiating its own recomputation (the outer walk runs the hooks once)."""
+    _walks[0] += 1
     order = _topological_order(roots)
     wanted = _leading_to(order, inputs) if inputs is not None else None
     target_ids = {id(t) for t in inputs} if inputs is not None else None
@@ -1031,8 +1145,13 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
 def _check_still_valid(ctx: Function) -> None:
     """The graph is not freed and no input of this op was written in place since it ran."""
     if ctx.released:
-        raise AutogradError("backward through a graph that was already freed: call backward("
-                             "retain_graph=True) the first time to backward twice")
+        raise AutogradError(
+            f"{Function.name(ctx)}: Trying to backward through the graph a second time (or directly "
+            f"access saved tensors after they have already been freed). Saved intermediate values "
+            f"of the graph are freed when you call .backward() or autograd.grad(). Specify "
+            f"retain_graph=True if you need to backward through the graph a second time or if "
+            f"you need to access saved tensors after calling backward (the graph was already "
+            f"freed, as torch's)")
     for parent, version, needed in zip(ctx.inputs, ctx.versions, ctx.needs_input_grad):
         if version is not None and parent._version_box[0] != version:
             if ctx.__dict__.get("output_written"):
@@ -2122,6 +2241,28 @@ class Tensor:
         outside the graph; a different element size rescales the last dim)."""
         if len(sizes) == 1 and size is None and isinstance(sizes[0], (np.dtype, type)):
             return self._view_as_dtype(sizes[0])
+        out = self._reshaped("view", sizes, size, "size")
+        a = self.array
+        if a.flags.c_contiguous or not a.size or _shares_memory(out.array, a):
+            return out
+        # NumPy copied: no strides give that shape over this memory.  A view (transpose, slice,
+        # ...) of a contiguous tensor is laid out as torch's, which refuses it then (a copy would
+        # silently lose writes through it).  An op's result may be laid out otherwise here
+        # (conv's output, ...) where torch's is contiguous: nothing else seeing its memory, it
+        # is laid out contiguously and viewed, as in torch; else it stays a copy.
+        if len(self._version_box) > 1:
+            xp = self.device.xp
+            if any(t is not None and t is not self and t.array.flags.c_contiguous and
+                   _view_positions(xp, t.array, a) is not None
+                   for t in [r() for r in self._version_box[1]] + [_memory_root(self)]):
+                raise ShapeError(
+                    f"view size is not compatible with input tensor's size and stride (at least "
+                    f"one dimension spans across two contiguous subspaces): view{tuple(out.shape)} "
+                    f"of a tensor of size {tuple(self.shape)} and stride {self.stride()}. Use "
+                    f".reshape(...) instead (as torch, refused)")
+            if _shares_live_memory(self):
+                return out
+        self.array = self.device.xp.ascontiguousarray(a)
         return self._reshaped("view", sizes, size, "size")
 
     def _view_as_dtype(self, dtype: Any) -> "Tensor":
@@ -2602,7 +2743,7 @@ class Tensor:
         return self.to(other.dtype)
 
     def expand_as(self, other: "Tensor") -> "Tensor": return self.expand(*other.shape)
-    def view_as(self, other: "Tensor") -> "Tensor": return self.reshape(*other.shape)
+    def view_as(self, other: "Tensor") -> "Tensor": return self.view(tuple(other.shape))
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """In-place clamp (WGAN's weight clipping: ``p.clamp_(-0.01, 0.01)`` under no_grad)."""
@@ -2769,14 +2910,17 @@ class Tensor:
             raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "
                              f"value ({exc})") from None
         except ValueError as exc:
-            if "read-only" in str(exc):
-                raise InputTypeError(f"{name}: this tensor is a read-only view (expand()'s result, "
-                                     f"overlapping unfold() windows: elements share memory): "
-                                     f".clone() it first") from None
-            if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
-                raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
-            raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} in "
-                             f"place ({exc})") from None
+            if "read-only" not in str(exc):
+                if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
+                    raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
+                raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} "
+                                 f"in place ({exc})") from None
+            if not _write_overlapping(self.array, update):     # overlapping windows: as torch
+                raise InputTypeError(
+                    f"{name}: unsupported operation: more than one element of the written-to "
+                    f"tensor refers to a single memory location (a read-only view: expand()'s "
+                    f"result, or read-only memory). Please clone() the tensor before "
+                    f"performing the operation (as torch, refused)") from None
         self._version_box[0] += 1
         if len(self._version_box) > 1:     # a .detach() / view of an op's saved output written
             _mark_saved_outputs_written(self)
@@ -2818,6 +2962,10 @@ class Tensor:
         is_result = self._ctx is not None
         if shared:
             root = _memory_root(self)
+            if root is self and self.array.base is not None and any(   # the viewed tensor is
+                    r() is not None and _view_positions(self.device.xp, self.array, r().array) is None
+                    for r in box[1]):           # gone, its views reach outside this one: its
+                root = _owner_root(self)        # memory stands in (the other views follow)
             if any(type(r) is _DetachRef and r() is self for r in box[1]):
                 root = None                 # a .detach() alias: no autograd view of anything
             if root is not self:
@@ -2897,7 +3045,9 @@ class Tensor:
                                  f"written in place (as torch, refused): do it under "
                                  f"tensorgan.no_grad(), or on a .clone() of the leaf")
         xp = root.device.xp
-        if root._ctx is not None and any(
+        if root._ctx is not None and root._ctx.__dict__.get("in_place_view"):
+            _mark_relaid_output_written(root)      # (t_(), squeeze_(): its old self, same memory)
+        elif root._ctx is not None and any(
                 isinstance(a, Tensor) and xp.may_share_memory(a.array, root.array)
                 for a in root._ctx.__dict__.get("inputs", ())):
             raise AutogradError(f"{name} on a view of a tensor whose memory is its op's input's "
@@ -2919,7 +3069,7 @@ class Tensor:
         old_base.array = xp.broadcast_to(xp.zeros((), dtype=root.array.dtype), root.array.shape)
         root_ctx = root._ctx
         if root_ctx is not None and not root_ctx.released and "output_written" not in root_ctx.__dict__ \
-                and _saves_alias(root_ctx, root.array):      # exp's output: its backward is refused
+                and not root_ctx.__dict__.get("in_place_view") and _saves_alias(root_ctx, root.array):      # exp's output: its backward is refused
             root_ctx.output_written = True
             root_ctx.versions = tuple(None if v is None else -1 for v in root_ctx.versions)
         root.array[...] = written.array
@@ -2954,7 +3104,7 @@ class Tensor:
             if old is not None and view._requires_grad:
                 _remember(view, old_version, (old, self))
             ctx = view._ctx
-            if ctx is not None and not ctx.released and type(ctx) in ops.VIEW_STEP_OPS \
+            if ctx is not None and not ctx.released and not ctx.hollow and type(ctx) in ops.VIEW_STEP_OPS \
                     and ctx.inputs[0]._version_box is box and (
                     type(ctx) is not ops.GetItem or ops._is_basic_index(ctx.inputs[1])):
                 ctx.versions = (version, None)
@@ -3591,6 +3741,7 @@ bfloat16 = _BFloat16()
 
 class Cast(Function):
     takes_half = True
+    saves_nothing, reads_inputs = True, False   # the dtype only: a second backward works (torch)
     def forward(self, x, dtype):
         self.src_dtype = x.dtype
         return x.astype(dtype)

@@ -29,6 +29,7 @@ from .factory import cat, full, tensor as _new_tensor
 from .math_ops import _in_place_form
 from .random import Generator, resolve
 from .tensor import (Tensor, _GradHooks, _check_dtype, _is_int, _legacy_args, _size_args, _strided_alias,
+                     _memory_root, _repeats, _view_positions,
                      _to_array, get_default_dtype)
 
 
@@ -219,30 +220,59 @@ class _TensorExtras:
 
     def as_strided(self, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
         """The elements at ``storage_offset + sum(i_k * stride[k])`` for each index ``i`` of
-        ``size``, counting in this tensor's row-major elements (its "storage" here; None, torch's
-        default, is this tensor's own offset: 0): a view of a contiguous tensor's memory, as
-        torch's (read-only where positions repeat), else a copy; differentiable (overlapping
-        positions get their gradients summed)."""
-        storage_offset = 0 if storage_offset is None else storage_offset
+        ``size``, counting in the storage's row-major elements, as torch's: the storage of a view
+        (slice, transpose, ...) is the tensor it views (the memory's root), else the tensor
+        itself; None (torch's default) is this tensor's own offset in it.  A view of that memory
+        when the root is laid out contiguously, as torch's (writable; torch and this refuse only
+        writes through a view whose strides repeat elements, see ``_in_place``), else a copy;
+        differentiable (overlapping positions get their gradients summed).  Positions in the
+        storage but outside this tensor are refused (their gradient would have nowhere to go)."""
         size, stride = _size_args((size,)), tuple(int(s) for s in stride)
         if len(size) != len(stride):
             raise ShapeError(f"as_strided: size {size} and stride {stride} have different lengths")
-        if builtins.any(s < 0 for s in stride) or storage_offset < 0:
+        if builtins.any(s < 0 for s in stride) or (storage_offset is not None and storage_offset < 0):
             raise ShapeError(f"as_strided: negative strides {stride} or storage_offset {storage_offset}")
-        index = np.full(size, int(storage_offset), dtype=np.int64)
+        a, xp = self.array, self.device.xp
+        root, where = a, None
+        if len(self._version_box) > 1 and a.size:       # a view: positions count in its root's memory
+            # (the storage: the largest live tensor sharing this memory that holds all of it)
+            # (or, its tensors all gone, the memory's owner array)
+            live = [r() for r in self._version_box[1]] + [_memory_root(self)]
+            owner = a
+            while isinstance(getattr(owner, "base", None), type(a)):
+                owner = owner.base
+            arrays = [t.array for t in sorted({id(t): t for t in live if t is not None and t is not self}
+                                              .values(), key=lambda t: -t.numel())] + [owner]
+            for candidate in arrays:
+                found = None if candidate is a else _view_positions(xp, candidate, a)
+                if found is not None and not _repeats(xp, found):
+                    root, where = candidate, found
+                    break
+        own = 0 if where is None else int(where.reshape(-1)[0])    # torch's storage_offset()
+        storage_offset = own if storage_offset is None else int(storage_offset)
+        index = np.full(size, storage_offset, dtype=np.int64)
         for k, (n, s) in enumerate(zip(size, stride)):
             index += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(size) - k - 1))
-        if index.size and index.max() >= self.numel():
+        if index.size and index.max() >= root.size:
             raise ShapeError(f"as_strided: size {size}, stride {stride} and storage_offset "
                              f"{storage_offset} reach element {int(index.max())}, out of bounds for "
-                             f"a tensor of {self.numel()} elements")
+                             f"a storage of {root.size} elements")
         if not index.size:
             return self.reshape(-1)[:0].reshape(size)
-        out = self.reshape(-1)[self.device.xp.asarray(index)]
-        a = self.array
-        if a.flags.c_contiguous:    # a view of this tensor's memory, as torch's
-            overlapping = np.unique(index).size != index.size
-            _strided_alias(self, out, a.reshape(-1)[storage_offset:], size,
+        index = xp.asarray(index)
+        if where is not None:        # storage positions -> this tensor's row-major elements
+            inverse = xp.full(root.size, -1, dtype=np.int64)
+            inverse[where.reshape(-1)] = xp.arange(a.size, dtype=np.int64)
+            index = inverse[index]
+            if bool((index < 0).any()):
+                raise ShapeError(f"as_strided: size {size}, stride {stride} and storage_offset "
+                                 f"{storage_offset} reach storage elements outside this tensor of "
+                                 f"shape {tuple(self.shape)} (at storage offset {own}); not "
+                                 f"supported here: call as_strided on the tensor it views")
+        out = self.reshape(-1)[index]
+        if root.flags.c_contiguous:    # a view of the storage's memory, as torch's
+            overlapping = int(xp.unique(index).size) != index.size
+            _strided_alias(self, out, root.reshape(-1)[storage_offset:], size,
                            tuple(s * a.itemsize for s in stride), overlapping)
         return out
 

@@ -22,7 +22,7 @@ from .gradcheck import gradcheck, gradgradcheck  # the module first: the names s
 from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                          is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
                          set_grad_enabled)
-from ..tensor import Tensor, _backward_into, _run_backward
+from ..tensor import Tensor, _backward_into, _check_still_valid, _run_backward, _walks
 from .function import Function, FunctionCtx, once_differentiable
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable", "Variable",
@@ -64,6 +64,21 @@ def _seeds(outputs: list[Tensor], grad_outputs: Any, create_graph: bool,
             for i, (out, g) in enumerate(zip(outputs, grad_outputs))]
 
 
+def _refuse_freed(outputs: list) -> None:
+    """Raise torch's second-backward error when the outputs' graph reaches a node an earlier
+    backward freed (its edges are gone too, so what lay behind it cannot be told)."""
+    stack, seen = list(outputs), set()
+    while stack:
+        t = stack.pop()
+        ctx = t._ctx
+        if ctx is None or id(ctx) in seen:
+            continue
+        seen.add(id(ctx))
+        if ctx.released and ctx.released != _walks[0]:     # freed before this walk
+            _check_still_valid(ctx)
+        stack.extend(p for p in ctx.__dict__.get("inputs", ()) if isinstance(p, Tensor) and p._requires_grad)
+
+
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] | dict,
          grad_outputs: Tensor | Sequence[Any] | None = None, retain_graph: bool | None = None,
          create_graph: bool = False, only_inputs: bool = True,
@@ -100,6 +115,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] |
         for i, t in enumerate(inputs):
             g = got.get(id(t))
             if g is None and not allow_unused:
+                _refuse_freed(outputs)       # the likelier cause, in torch's words
                 raise AutogradError(f"autograd.grad: inputs[{i}] (shape {t.shape}) was not used "
                                     f"to compute the outputs, or the part of the graph joining "
                                     f"them was freed by an earlier backward / grad without "
