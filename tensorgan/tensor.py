@@ -1946,6 +1946,8 @@ class Tensor:
         return exact if exact is not None else (self / other).floor()
 
     def __rfloordiv__(self, other):
+        if isinstance(other, bool):           # True // t: torch reads the bool as the int 1
+            other = int(other)
         if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
             return self.new_full(self.shape, other) // self
         return (other / self).floor()
@@ -1957,10 +1959,12 @@ class Tensor:
 
     def __rmod__(self, other):
         """``number % tensor`` (torch's Tensor.__rmod__): an int with an integer tensor stays
-        integer; otherwise computed in the float dtype."""
-        if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
+        integer (a bool counts as the int 0 / 1, as in torch); otherwise computed in the float dtype."""
+        if isinstance(other, bool):
+            other = int(other)
+        if isinstance(other, (int, np.integer)) and self.dtype.kind in "iu":
             return self.new_full(self.shape, other) % self
-        if isinstance(other, bool) or not isinstance(other, (int, float, np.integer, np.floating)):
+        if not isinstance(other, (int, float, np.integer, np.floating)):
             return NotImplemented
         me = self._arith(other)
         return Tensor._make(me.device.xp.full(me.shape, other, dtype=me.dtype), me.device).remainder(me)
@@ -3155,8 +3159,9 @@ class Tensor:
 
     def resize_(self, *sizes: Any, memory_format: Any = None) -> "Tensor":
         """torch's ``resize_``: this tensor takes the shape ``sizes``, in place, its elements
-        read in order from its flattened memory -- the same count is a reshape, fewer keeps the
-        first ones, more keeps them all and adds zeros after (torch's are uninitialised). A
+        read in row-major order -- the same count is a reshape, fewer keeps the first ones, more
+        keeps them all and adds zeros after (torch's are uninitialised). (A non-contiguous view,
+        ``x.t()``, is read in its own row-major order here; torch reads its storage's order.) A
         tensor that requires grad cannot be resized (torch's RuntimeError: AutogradError here);
         a view that grows stops sharing memory with its base."""
         if self._requires_grad:
@@ -3529,8 +3534,9 @@ def _flag(op: str, name: str, value: Any) -> bool:
     (InputTypeError here), not silently truthy."""
     if value is True or value is False:
         return value
-    raise InputTypeError(f"{op}(): argument '{name}' must be bool, not {type(value).__name__} "
-                         f"({value!r:.40})")
+    kind = type(value)     # (NumPy's bool is 'numpy.bool' in torch's words, not a bare 'bool')
+    kind = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
+    raise InputTypeError(f"{op}(): argument '{name}' must be bool, not {kind} ({value!r:.40})")
 
 
 def _float_only(op: str, x: Any) -> None:
