@@ -33,3 +33,32 @@ def test_a_bool_on_the_left_of_mod_by_a_float_tensor_is_a_float_result():
     out = True % tg.tensor([0.75, 2.0])
     assert out.dtype == tg.float32
     np.testing.assert_allclose(out.numpy(), [0.25, 1.0])
+
+
+def test_hub_list_names_the_entry_points_a_hubconf_imports_as_torch_lists_them(tmp_path):
+    # torchvision's hubconf.py is 'from torchvision.models.resnet import resnet18, ...': torch's
+    # hub.list gives every public callable of the module, imported or defined there
+    import textwrap
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "review23_models.py").write_text(textwrap.dedent('''
+        import tensorgan.nn as nn
+
+        def resnet_tiny(width=3):
+            """An imported entry point."""
+            return nn.Linear(2, width)
+    '''))
+    (repo / "hubconf.py").write_text(textwrap.dedent('''
+        import tensorgan.nn as nn
+        from review23_models import resnet_tiny
+        dependencies = ["tensorgan"]
+
+        def generator(width=4):
+            return nn.Linear(2, width)
+
+        def _private():
+            return None
+    '''))
+    assert tg.hub.list(str(repo)) == ["generator", "resnet_tiny"]
+    assert tg.hub.help(str(repo), "resnet_tiny") == "An imported entry point."
+    assert tg.hub.load(str(repo), "resnet_tiny", width=5, source="local").out_features == 5
