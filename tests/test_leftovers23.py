@@ -1,0 +1,151 @@
+"""Session 23's leftovers, each as torch 2.13 behaves (the spec): keepdim=None refused, pooling /
+resizing / cov / igamma dtypes, float sequences as indices, BCE's range error a RuntimeError,
+optimizer Tensor lr and state_dict sharing, LBFGS state lists, reflect padding limits, and the
+FisherSnedecor distribution."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn.functional as F
+from tensorgan.errors import (DataError, DTypeError, DTypeNotImplementedError, InputTypeError,
+                              ShapeError)
+
+
+# -- 1. keepdim=None ----------------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["sum", "mean"])
+def test_keepdim_none_is_refused_as_torch(op):
+    x = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(InputTypeError, match="keepdim"):
+        getattr(x, op)(0, keepdim=None)
+    with pytest.raises(TypeError):
+        getattr(tg, op)(x, 0, keepdim=None)
+    assert getattr(x, op)(0).shape == (3,)                      # not given: False
+    assert getattr(x, op)(dim=0, keepdim=True).shape == (1, 3)
+
+
+# -- 2. pooling / interpolate / cov / igamma dtypes ----------------------------------------------
+def test_avg_pool_int64_truncates_toward_zero_and_keeps_int64():
+    x = tg.tensor([[[[1, 2], [2, 2]]]])                         # 7 / 4
+    out = F.avg_pool2d(x, 2)
+    assert out.dtype == tg.int64 and out.tolist() == [[[[1]]]]
+    assert F.avg_pool2d(-x, 2).tolist() == [[[[-1]]]]          # toward zero, not floor
+    assert F.avg_pool2d(x, 2, divisor_override=3).tolist() == [[[[2]]]]
+    assert F.avg_pool1d(tg.tensor([[[1, 2]]]), 2).tolist() == [[[1]]]
+    y = F.avg_pool3d(tg.arange(8).reshape(1, 1, 2, 2, 2), 2)   # 28 / 8
+    assert y.dtype == tg.int64 and y.tolist() == [[[[[3]]]]]
+    padded = F.avg_pool2d(tg.tensor([[[[1, 2, 3], [2, 2, 3], [1, 1, 1]]]]), 2, padding=1)
+    assert padded.tolist() == [[[[0, 1], [0, 1]]]]             # 1/4, 5/4, 3/4, 7/4
+
+
+@pytest.mark.parametrize("dtype", [tg.int32, tg.uint8, tg.bool])
+def test_avg_pool_other_integer_dtypes_are_refused(dtype):
+    x = tg.ones(1, 1, 4, 4).to(dtype)
+    with pytest.raises(DTypeNotImplementedError, match="avg_pool2d"):
+        F.avg_pool2d(x, 2)
+    with pytest.raises(NotImplementedError):
+        F.avg_pool3d(tg.ones(1, 1, 2, 2, 2).to(dtype), 2)
+
+
+def test_lp_pool_on_int64_averages_as_torch():
+    x = tg.arange(16).reshape(1, 1, 4, 4)
+    out = F.lp_pool2d(x, 2, 2)                                  # sqrt(trunc(42 / 4) * 4)
+    assert out.dtype.kind == "f"
+    np.testing.assert_allclose(out.numpy()[0, 0, 0, 0], np.sqrt(40.0), rtol=1e-6)
+
+
+def test_integer_pools_torch_refuses():
+    xi = tg.arange(16).reshape(1, 1, 4, 4)
+    with pytest.raises(DTypeNotImplementedError, match="max_pool1d"):
+        F.max_pool1d(tg.arange(4).reshape(1, 1, 4), 2)
+    values, index = F.max_pool1d(tg.arange(4).reshape(1, 1, 4), 2, return_indices=True)
+    assert values.tolist() == [[[1, 3]]] and index.tolist() == [[[1, 3]]]
+    assert F.max_pool2d(xi, 2).tolist() == [[[[5, 7], [13, 15]]]]     # integers pool in 2-D
+    with pytest.raises(DTypeNotImplementedError):
+        F.max_pool2d(xi > 3, 2)
+    with pytest.raises(DTypeNotImplementedError):
+        F.max_pool3d(tg.ones(1, 1, 2, 2, 2).bool(), 2)
+    for op in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
+        with pytest.raises(DTypeNotImplementedError):
+            op(xi, 2)
+    with pytest.raises(RuntimeError):
+        F.adaptive_avg_pool2d(xi, 1)
+    with pytest.raises(DTypeNotImplementedError):
+        F.adaptive_max_pool1d(tg.arange(4).reshape(1, 1, 4), 2)
+
+
+@pytest.mark.parametrize("mode,rank", [("nearest", 3), ("nearest", 4), ("nearest-exact", 5), ("linear", 3),
+                                       ("bilinear", 4), ("bicubic", 4), ("trilinear", 5), ("area", 4)])
+def test_interpolate_refuses_int64_and_bool(mode, rank):
+    x = tg.arange(2 ** (rank - 2)).reshape(1, 1, *([2] * (rank - 2)))
+    with pytest.raises(DTypeNotImplementedError, match="interpolate"):
+        F.interpolate(x, scale_factor=2, mode=mode)
+    with pytest.raises(NotImplementedError):
+        F.interpolate(x > 0, scale_factor=2, mode=mode)
+
+
+def test_interpolate_uint8_modes_as_torch():
+    x = tg.tensor(np.array([[[[0, 1], [2, 3]]]], dtype=np.uint8))
+    near = F.interpolate(x, scale_factor=2, mode="nearest")
+    assert near.dtype == tg.uint8 and near.tolist()[0][0][0] == [0, 0, 1, 1]
+    # torch's uint8 path: one pass per dim (width first), each rounded half up to uint8
+    bil = F.interpolate(x, scale_factor=2, mode="bilinear")
+    assert bil.dtype == tg.uint8
+    assert bil.tolist() == [[[[0, 0, 1, 1], [1, 1, 2, 2], [2, 2, 3, 3], [2, 2, 3, 3]]]]
+    assert F.interpolate(x, scale_factor=2, mode="bicubic").dtype == tg.uint8
+    for mode, y in (("linear", x[0]), ("area", x), ("trilinear", x[None])):
+        with pytest.raises(DTypeNotImplementedError):
+            F.interpolate(y, scale_factor=2, mode=mode)
+
+
+def test_cov_and_corrcoef_of_integers_in_the_default_float_dtype():
+    a = tg.tensor([[1, 2, 3], [2, 4, 7]])
+    c = tg.cov(a)
+    assert c.dtype == tg.float32
+    np.testing.assert_allclose(c.numpy(), np.cov(a.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(tg.corrcoef(a).numpy(), np.corrcoef(a.numpy()), rtol=1e-6)
+    w = tg.tensor([1.0, 2.0, 1.0], dtype=tg.float64)
+    c64 = tg.cov(a, aweights=w)
+    assert c64.dtype == tg.float64
+    np.testing.assert_allclose(c64.numpy(), np.cov(a.numpy(), aweights=w.numpy()), rtol=1e-12)
+    with pytest.raises(DTypeError, match="bool"):
+        tg.cov(a > 2)
+    with pytest.raises(RuntimeError):
+        tg.corrcoef(a > 2)
+
+
+def test_igamma_of_two_integer_tensors_is_refused():
+    a = tg.tensor([1, 2])
+    for op in (tg.igamma, tg.igammac, tg.special.gammainc):
+        with pytest.raises(DTypeNotImplementedError, match="not implemented"):
+            op(a, a)
+    p = tg.igamma(a, tg.tensor([1.0, 2.0]))                   # one float: promoted, computed
+    np.testing.assert_allclose(p.numpy(), [1 - np.exp(-1), 1 - 3 * np.exp(-2)], rtol=1e-5)
+
+
+# -- 3. float sequences as indices ------------------------------------------------------------
+def test_list_or_array_of_floats_indexes_as_truncated_int64():
+    x = tg.arange(10.0).reshape(5, 2)
+    assert x[[1.0]].tolist() == [[2.0, 3.0]]
+    assert x[[1.5, -1.5]].tolist() == [[2.0, 3.0], [8.0, 9.0]]      # toward zero, as int64()
+    assert x[[1, 2.0]].tolist() == [[2.0, 3.0], [4.0, 5.0]]
+    assert x[np.array([1.0])].tolist() == [[2.0, 3.0]]
+    assert x[np.array([1.0], dtype=np.float32)].tolist() == [[2.0, 3.0]]
+    assert x[[1.0], 0].tolist() == [2.0] and x[0, [1.0]].tolist() == [1.0]
+    y = x.clone()
+    y[[1.0]] = 0.0
+    assert y[1].tolist() == [0.0, 0.0] and y[2].tolist() == [4.0, 5.0]
+    for bad in (1.0, np.float64(1.0), (1.0,)):                       # a float scalar: refused
+        with pytest.raises(InputTypeError):
+            x[bad]
+    with pytest.raises(IndexError):
+        x[tg.tensor([1.0])]                                          # a float tensor: refused
+    with pytest.raises(RuntimeError, match="int64"):
+        x[[float("nan")]]
+
+
+# -- 4. BCE's range error ---------------------------------------------------------------------
+def test_bce_range_error_is_data_error_and_runtime_error():
+    for p, t, what in ((1.5, 1.0, "input values"), (0.5, 1.5, "target")):
+        with pytest.raises(DataError, match=what) as info:
+            F.binary_cross_entropy(tg.tensor([p]), tg.tensor([t]))
+        assert isinstance(info.value, RuntimeError)
