@@ -149,3 +149,87 @@ def test_bce_range_error_is_data_error_and_runtime_error():
         with pytest.raises(DataError, match=what) as info:
             F.binary_cross_entropy(tg.tensor([p]), tg.tensor([t]))
         assert isinstance(info.value, RuntimeError)
+
+
+# -- 5. optimizers: a Tensor lr, load_state_dict sharing, LBFGS lists -------------------------
+def test_tensor_lr_is_kept_and_read_at_each_step():
+    lr = tg.tensor(0.1)
+    p = tg.nn.Parameter(tg.ones(3))
+    opt = tg.optim.Adam([p], lr=lr)
+    assert opt.param_groups[0]["lr"] is lr and opt.state_dict()["param_groups"][0]["lr"] is lr
+    p.grad = tg.ones(3)
+    opt.step()                                                  # Adam's first step moves by lr
+    np.testing.assert_allclose(p.detach().numpy(), [0.9] * 3, rtol=1e-5)
+    lr.fill_(0.5)
+    p.grad = tg.ones(3)
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), [0.4] * 3, rtol=1e-5)
+    q = tg.nn.Parameter(tg.ones(2))
+    sgd = tg.optim.SGD([q], lr=tg.tensor(1.0))
+    sched = tg.optim.lr_scheduler.StepLR(sgd, 1, gamma=0.5)
+    q.grad = tg.ones(2)
+    sgd.step()
+    sched.step()                                                # the Tensor filled in place
+    assert isinstance(sgd.param_groups[0]["lr"], tg.Tensor)
+    assert sgd.param_groups[0]["lr"].item() == 0.5 and sgd.param_groups[0]["initial_lr"].item() == 1.0
+    with pytest.raises(ValueError, match="1-element"):
+        tg.optim.SGD([q], lr=tg.tensor([0.1, 0.2]))
+    with pytest.raises(ValueError, match="foreach=True"):
+        tg.optim.Adam([q], lr=tg.tensor(0.1), foreach=True)
+    tg.optim.SGD([q], lr=tg.tensor(0.1), foreach=True)        # only Adam(W) refuse it, as torch
+    with pytest.raises(ValueError, match=">= 0.0"):
+        tg.optim.Adam([q], lr=tg.tensor(-0.1))
+
+
+def test_load_state_dict_shares_same_dtype_tensors_as_torch():
+    p = tg.nn.Parameter(tg.ones(3))
+    opt = tg.optim.Adam([p], lr=0.1)
+    p.grad = tg.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    opt2 = tg.optim.Adam([p], lr=0.1)
+    opt2.load_state_dict(sd)
+    for key in ("step", "exp_avg", "exp_avg_sq"):
+        assert opt2.state[p][key] is sd["state"][0][key] is opt.state[p][key]
+    p.grad = tg.ones(3) * 2
+    opt2.step()                                                 # one state, moved for both
+    assert opt.state[p]["step"].item() == 2
+    np.testing.assert_allclose(opt.state[p]["exp_avg"].numpy(), [0.1 * 0.9 + 0.2] * 3, rtol=1e-6)
+    p64 = tg.nn.Parameter(tg.ones(3, dtype=tg.float64))          # another dtype: cast, a copy
+    opt3 = tg.optim.Adam([p64], lr=0.1)
+    opt3.load_state_dict(sd)
+    assert opt3.state[p64]["exp_avg"].dtype == tg.float64
+    assert opt3.state[p64]["exp_avg"] is not sd["state"][0]["exp_avg"]
+
+
+def test_lbfgs_state_dict_in_torch_layout_and_round_trip(tmp_path):
+    def problem():
+        w = tg.nn.Parameter(tg.tensor([1.0, 2.0]))
+        opt = tg.optim.LBFGS([w], lr=0.5, history_size=3, max_iter=4)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((w - 3) ** 2).sum() + (w[0] * w[1]) ** 2
+            loss.backward()
+            return loss
+        return w, opt, closure
+    w, opt, closure = problem()
+    opt.step(closure)
+    opt.step(closure)
+    sd = opt.state_dict()
+    state = sd["state"][0]
+    assert list(state) == ["func_evals", "n_iter", "al", "d", "t", "old_dirs", "old_stps", "ro",
+                           "H_diag", "prev_flat_grad", "prev_loss"]           # torch's order
+    for key in ("old_dirs", "old_stps", "ro"):
+        assert isinstance(state[key], list) and len(state[key]) == 3
+        assert all(isinstance(v, tg.Tensor) for v in state[key])
+    assert state["old_dirs"][0].shape == (2,) and state["ro"][0].shape == ()
+    assert len(state["al"]) == 3 and isinstance(state["H_diag"], tg.Tensor)
+    tg.save(sd, tmp_path / "lbfgs.pt")
+    w2, opt2, closure2 = problem()
+    with tg.no_grad():
+        w2.copy_(w)
+    opt2.load_state_dict(tg.load(tmp_path / "lbfgs.pt"))
+    opt.step(closure)
+    opt2.step(closure2)
+    np.testing.assert_array_equal(w.detach().numpy(), w2.detach().numpy())
