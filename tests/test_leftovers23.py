@@ -233,3 +233,26 @@ def test_lbfgs_state_dict_in_torch_layout_and_round_trip(tmp_path):
     opt.step(closure)
     opt2.step(closure2)
     np.testing.assert_array_equal(w.detach().numpy(), w2.detach().numpy())
+
+
+# -- 6. reflect padding larger than the input -------------------------------------------------
+def test_reflect_pad_must_be_smaller_than_the_dim():
+    x = tg.arange(3.0).reshape(1, 1, 3)
+    assert F.pad(x, (2, 2), mode="reflect").tolist() == [[[2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0]]]
+    for pad in ((3, 3), (3, 0), (0, 3)):
+        with pytest.raises(ShapeError, match="reflect"):
+            F.pad(x, pad, mode="reflect")
+
+
+def test_vision_tensor_pad_refuses_what_torchvision_refuses():
+    from tensorgan.vision.transforms import functional as TF
+    img = tg.arange(6.0).reshape(1, 2, 3)                     # height 2, width 3
+    assert TF.pad(img, [2, 1], padding_mode="reflect").shape == (1, 4, 7)
+    with pytest.raises(ShapeError, match="reflect"):
+        TF.pad(img, [3, 0], padding_mode="reflect")            # width 3: 3 is too many
+    with pytest.raises(ShapeError, match="reflect"):
+        TF.pad(img, [0, 2], padding_mode="reflect")            # height 2
+    assert TF.pad(img, [3, 2], padding_mode="symmetric").shape == (1, 6, 9)   # <= the size
+    with pytest.raises(ShapeError, match="symmetric"):
+        TF.pad(img, [4, 0], padding_mode="symmetric")
+    assert TF.pad(img, [5, 5], padding_mode="edge").shape == (1, 12, 13)
