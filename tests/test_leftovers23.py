@@ -256,3 +256,61 @@ def test_vision_tensor_pad_refuses_what_torchvision_refuses():
     with pytest.raises(ShapeError, match="symmetric"):
         TF.pad(img, [4, 0], padding_mode="symmetric")
     assert TF.pad(img, [5, 5], padding_mode="edge").shape == (1, 12, 13)
+
+
+# -- 7. FisherSnedecor ------------------------------------------------------------------------
+def _f_log_pdf(x, d1, d2):
+    from math import lgamma, log
+    log_beta = lgamma(d1 / 2) + lgamma(d2 / 2) - lgamma((d1 + d2) / 2)
+    return (0.5 * (d1 * log(d1 * x) + d2 * log(d2) - (d1 + d2) * log(d1 * x + d2))
+            - log(x) - log_beta)
+
+
+def test_fisher_snedecor_moments_and_log_prob_in_float64():
+    from tensorgan.distributions import FisherSnedecor, constraints
+    df1 = np.array([0.5, 1.0, 2.5, 3.0, 7.0, 12.0])
+    df2 = np.array([1.0, 2.5, 4.0, 5.0, 9.0, 30.0])
+    d = FisherSnedecor(tg.tensor(df1), tg.tensor(df2))
+    assert d.batch_shape == (6,) and d.event_shape == () and d.has_rsample
+    assert isinstance(d.support, constraints.greater_than) and d.support.lower_bound == 0.0
+    assert set(d.arg_constraints) == {"df1", "df2"}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(df2 > 2, df2 / (df2 - 2), np.nan)
+        var = np.where(df2 > 4, 2 * df2 ** 2 * (df1 + df2 - 2) / (df1 * (df2 - 2) ** 2 * (df2 - 4)), np.nan)
+        mode = np.where(df1 > 2, (df1 - 2) / df1 * df2 / (df2 + 2), np.nan)
+    np.testing.assert_allclose(d.mean.numpy(), mean, rtol=1e-14)
+    np.testing.assert_allclose(d.variance.numpy(), var, rtol=1e-14)
+    np.testing.assert_allclose(d.mode.numpy(), mode, rtol=1e-14)
+    assert d.mean.dtype == tg.float64
+    x = np.array([0.1, 0.5, 1.0, 2.0, 3.5, 10.0])
+    expected = [_f_log_pdf(v, a, b) for v, a, b in zip(x, df1, df2)]
+    np.testing.assert_allclose(d.log_prob(tg.tensor(x)).numpy(), expected, rtol=1e-12)
+    with pytest.raises(ValueError):
+        d.log_prob(tg.tensor(-x))                                 # outside the support
+    with pytest.raises(ValueError):
+        FisherSnedecor(-1.0, 2.0)                                 # df1 must be positive
+
+
+def test_fisher_snedecor_samples_and_reparameterised_gradients():
+    from tensorgan.distributions import FisherSnedecor
+    tg.manual_seed(0)
+    one = FisherSnedecor(3.0, 9.0)                               # numbers: batch shape ()
+    assert one.sample().shape == () and one.sample().dtype == tg.float32
+    assert one.expand((4,)).sample((2,)).shape == (2, 4)
+    s = one.sample((40000,))
+    assert bool((s > 0).all()) and abs(float(s.mean()) - 9 / 7) < 0.05
+    df1 = tg.tensor([3.0], dtype=tg.float64, requires_grad=True)
+    df2 = tg.tensor([9.0], dtype=tg.float64, requires_grad=True)
+    y = FisherSnedecor(df1, df2).rsample((100000,))
+    assert y.shape == (100000, 1)
+    y.mean().backward()                          # d E[Y] / d df2 = -2 / (df2 - 2)^2; df1: 0
+    assert float(df2.grad[0]) == pytest.approx(-2 / 49, rel=0.2)
+    assert abs(float(df1.grad[0])) < 0.01
+
+
+def test_scalar_gamma_samples():
+    from tensorgan.distributions import Gamma
+    tg.manual_seed(1)
+    x = Gamma(2.0, 1.0).sample()                 # a 0-d draw (NumPy gives a float there)
+    assert x.shape == () and float(x) > 0
+    assert Gamma(tg.tensor(2.0), tg.tensor(3.0)).rsample().shape == ()
