@@ -1277,6 +1277,19 @@ class RemovableHandle:
         self.remove()
 
 
+class _Ungiven:
+    """The default of an argument whose None is itself a value to check (``sum``/``mean``'s
+    ``keepdim``: torch refuses ``keepdim=None`` with a TypeError), so "not given" is told apart
+    from None by identity, at no cost."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_UNGIVEN = _Ungiven()
+
+
 # ---------------------------------------------------------------------------------------------
 # Tensor
 # ---------------------------------------------------------------------------------------------
@@ -1999,10 +2012,15 @@ class Tensor:
     def __getitem__(self, key):
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
         split = _ints_first(key) if isinstance(key, tuple) else None
-        if split is not None:
-            return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
         try:
+            if split is not None:
+                return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
             return ops.GetItem.apply(self, key)
+        except InputTypeError:               # (no cost until raised) x[[1.0]]: torch reads a
+            fixed = _float_sequence_key(key)  # list / array of floats as int64 positions
+            if fixed is None:
+                raise
+            return self[fixed]
         except IndexError:                   # (no cost until raised) x[..., 0, ...], as torch
             one = _one_ellipsis(key, self.ndim)
             if one is None:
@@ -2033,10 +2051,16 @@ class Tensor:
                                      "tensor autograd tracks: index in two steps or write it out "
                                      "of place")
             return ops.SetItem.apply(old, value, key)
-        self._in_place("x[key] = value", update, out_of_place, (value,))
+        try:
+            self._in_place("x[key] = value", update, out_of_place, (value,))
+        except (IndexError, InputTypeError):    # (no cost until raised) x[[1.0]] = v, as torch
+            fixed = _float_sequence_key(key)
+            if fixed is None:
+                raise
+            self[fixed] = value
 
     # -- reductions and shape ops ---------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None,
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = _UNGIVEN,
             dtype: Any = None) -> "Tensor":
         """Sum over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's).  Of a bool
         tensor: the count of True (int64, as torch); of an integer tensor: int64; ``dtype``:
@@ -2052,7 +2076,7 @@ class Tensor:
             return out if out.dtype == me.dtype else out.to(me.dtype)
         return ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None,
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = _UNGIVEN,
              dtype: Any = None) -> "Tensor":
         """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's), of a float
         tensor: integer and bool ones are refused, as torch's (``x.float().mean()`` or
@@ -3446,6 +3470,31 @@ def _index(k: Any) -> Any:
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
 
 
+def _float_sequence_key(key: Any) -> Any:
+    """Error path only: ``key`` with each list or NumPy array of floats read as int64 positions
+    (truncated toward zero), as torch reads them (``x[[1.0]]``, ``x[np.array([1.5])]``: a
+    sequence becomes an index tensor of int64; a float scalar or a float *tensor* stays refused);
+    None when no part of ``key`` is one, so the caller's error stands."""
+    parts = key if isinstance(key, tuple) else (key,)
+    changed = False
+    out = []
+    for k in parts:
+        if isinstance(k, (list, np.ndarray)):
+            try:
+                a = np.asarray(k)
+            except ValueError:                  # ragged lists: not this case
+                a = None
+            if a is not None and a.dtype.kind == "f":
+                if not np.isfinite(a).all():
+                    raise DTypeError(f"index {k!r:.60}: value cannot be converted to type int64 "
+                                     f"without overflow (a NaN or infinite position)")
+                k, changed = a.astype(np.int64), True
+        out.append(k)
+    if not changed:
+        return None
+    return tuple(out) if isinstance(key, tuple) else out[0]
+
+
 def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
     """A key with several ``...`` as torch reads it, with one: each ``...`` stands for the dims
     the other indices leave, so the later ones are dropped when nothing but ``...`` follows the
@@ -3523,7 +3572,7 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
         if axis is not None:
             raise InputTypeError(f"{name}: give axis= or dim=, not both")
         axis = _torch_dims(dim)
-    if keepdim is not None:
+    if keepdim is not _UNGIVEN:         # keepdim=None given is torch's TypeError (in _flag)
         keepdims = keepdim
     return axis, _flag(name, "keepdim", keepdims)
 

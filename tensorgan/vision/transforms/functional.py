@@ -451,6 +451,14 @@ def _pad_tensor(img: Tensor, left: int, top: int, right: int, bottom: int, fill:
     if not (left or top or right or bottom):
         return img
     h, w = img.shape[-2:]
+    if padding_mode in ("reflect", "symmetric"):    # torchvision's tensor pad: torch's reflect
+        limit = 1 if padding_mode == "reflect" else 0   # pad (each side < the size), its own
+        for name, (a, b), n in (("width", (left, right), w), ("height", (top, bottom), h)):
+            if max(a, b) > n - limit:                # symmetric one (each side <= the size)
+                raise ShapeError(f"pad: {padding_mode} padding of ({a}, {b}) along the {name} "
+                                 f"needs each side {'below' if limit else 'at most'} the image's "
+                                 f"{name} {n}, as torchvision's tensor pad (image shape "
+                                 f"{tuple(img.shape)}); pad a PIL image, or use 'edge'")
     if padding_mode != "constant":
         rows = np.pad(np.arange(h), (top, bottom), mode=padding_mode)
         cols = np.pad(np.arange(w), (left, right), mode=padding_mode)
