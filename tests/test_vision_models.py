@@ -334,3 +334,20 @@ def test_registry_and_package_exports():
         M.get_model("densenet121")
     import tensorgan.vision as tv
     assert tv.models is M
+
+
+def test_children_order_supports_the_backbone_idioms(resnets, inception):
+    r18 = resnets["resnet18"]
+    assert [n for n, _ in r18.named_children()] == [
+        "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
+    backbone = nn.Sequential(*list(r18.children())[:-1]).eval()       # feature-extractor idiom
+    assert tuple(backbone(tg.randn(2, 3, 32, 32)).shape) == (2, 512, 1, 1)
+    assert [n for n, _ in inception.named_children()] == [
+        "Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1",
+        "Conv2d_4a_3x3", "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b",
+        "Mixed_6c", "Mixed_6d", "Mixed_6e", "AuxLogits", "Mixed_7a", "Mixed_7b", "Mixed_7c",
+        "avgpool", "dropout", "fc"]
+    assert [n for n, _ in M.alexnet().named_children()] == ["features", "avgpool", "classifier"]
+    fid = M.inception_v3(num_classes=3, aux_logits=False, init_weights=False)
+    fid.fc = nn.Identity()                                             # FID's pool3 features
+    assert tuple(fid.eval()(tg.randn(1, 3, 75, 75)).shape) == (1, 2048)
