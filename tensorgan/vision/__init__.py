@@ -8,8 +8,10 @@
   on PIL images and tensors (``.functional`` too; differentiable on float tensors);
 - :mod:`~tensorgan.vision.datasets`: MNIST, FashionMNIST, CIFAR10 / CIFAR100 (the binary versions),
   ImageFolder, DatasetFolder, FakeData;
-- :mod:`~tensorgan.vision.utils`: make_grid, save_image.
+- :mod:`~tensorgan.vision.utils`: make_grid, save_image;
+- :mod:`~tensorgan.vision.models`: vgg11..19(_bn), alexnet, resnet18..152, inception_v3 with
+  torchvision's module names (converted torchvision weights load with strict=True).
 """
-from . import datasets, transforms, utils
+from . import datasets, models, transforms, utils
 
-__all__ = ["datasets", "transforms", "utils"]
+__all__ = ["datasets", "models", "transforms", "utils"]
