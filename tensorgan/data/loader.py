@@ -21,7 +21,7 @@ from ..random import numpy_rng
 from .combine import IterableDataset, Subset
 from .dataset import ArrayDataset, check_arrays
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, batch_ends,
-                      batch_plan, sampler_order)
+                      batch_plan, drawn_whole, sampler_order, stream_batches)
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info", "to_unit_range"]
 
@@ -95,8 +95,7 @@ class DataLoader:
         self.collate_fn = _collate_fn(self._kind, collate_fn, auto_collation)
         self.epoch = 0
         self._position = 0                       # samples already yielded in the current epoch
-        self._order: np.ndarray | None = None    # the current epoch's order, None until drawn
-        self._ends: np.ndarray | None = None     # where its batches end (positions in _order)
+        self._plan: _Plan | None = None          # the current epoch's order, None until drawn
         self._iteration = 0                      # bumped by __iter__: an older iterator stops
 
     def _default_sampler(self) -> Sampler:
@@ -155,17 +154,17 @@ class DataLoader:
         the loader alone -- two live iterators (``zip(loader, loader)``) are two passes, as in
         torch.  One overtaken before its first batch makes a pass of its own."""
         if token != self._iteration:                 # (a generator runs from its first next())
-            order, ends = self._draw_order()
-            position = 0
+            plan, position = self._draw_order(), 0
         else:
-            if self._order is not None and self._position >= self._epoch_end():
+            if self._plan is not None and self._plan.ended(self._position):
                 self._next_epoch()  # a state saved right after an epoch's last batch
-            if self._order is None:
-                self._order, self._ends = self._draw_order()
-            order, ends, position = self._order, self._ends, self._position
-        for stop in ends[np.searchsorted(ends, position, side="right"):]:
-            indices = order[position:stop]
-            position = int(stop)
+            if self._plan is None:
+                self._plan = self._draw_order()
+            plan, position = self._plan, self._position
+        k = plan.first_batch(position)
+        while (indices := plan.batch(k)) is not None:
+            k += 1
+            position += len(indices)
             if token == self._iteration:
                 # Advance before yielding: a state_dict() taken while the consumer holds this
                 # batch must count it as consumed.
@@ -185,13 +184,14 @@ class DataLoader:
             raise ConfigError(f"a DataLoader over an IterableDataset ({type(self.dataset).__name__}) "
                               f"has no resumable state: its position is inside the dataset's own "
                               f"iterator")
-        order = self._order if self._order is not None else np.empty(0, dtype=np.int64)
+        order, ends = (self._plan.whole(len(self.dataset)) if self._plan is not None
+                       else (np.empty(0, dtype=np.int64), None))
         state = {
             "version": _STATE_VERSION,
             "epoch": self.epoch,
             "position": self._position,
             "order": order.astype(np.int64, copy=True),
-            "order_drawn": self._order is not None,
+            "order_drawn": self._plan is not None,
             "dataset_len": len(self.dataset),
             "batch_size": self.batch_size,
             "shuffle": self.shuffle,
@@ -201,8 +201,8 @@ class DataLoader:
             "rng_state": (json.dumps(self.generator.bit_generator.state, default=_json_default)
                           if self._own_sampler else "null"),
         }
-        if self._user_batches and self._ends is not None:
-            state["batch_ends"] = self._ends.copy()
+        if self._user_batches and ends is not None:
+            state["batch_ends"] = ends.copy()
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -232,8 +232,7 @@ class DataLoader:
                                       f"({exc})") from exc
         self.epoch = epoch
         self._position = position if drawn else 0
-        self._order = order.copy() if drawn else None
-        self._ends = ends if drawn else None
+        self._plan = _Plan(order.copy(), ends) if drawn else None
 
     def _check_order(self, order: np.ndarray, position: int, dataset_len: int) -> None:
         """A saved order that this loader could have drawn: its own sampler's is the identity or
@@ -271,21 +270,23 @@ class DataLoader:
 
     # ------------------------------------------------------------------ internals
 
-    def _epoch_end(self) -> int:
-        return int(self._ends[-1]) if self._ends is not None and len(self._ends) else 0
-
-    def _draw_order(self) -> tuple[np.ndarray, np.ndarray]:
+    def _draw_order(self) -> "_Plan":
         """The epoch's indices and where its batches end, from the batch sampler (one index per
-        "batch" without auto-batching)."""
-        if self.batch_sampler is not None:
-            return batch_plan(self.batch_sampler)
+        "batch" without auto-batching): tensorgan's own samplers' drawn whole, a caller's pulled
+        batch by batch as they are needed (as torch's loader does; an endless sampler works)."""
+        batched = self.batch_sampler is not None
+        source = self.batch_sampler if batched else self.sampler
+        if not drawn_whole(source, batched):
+            return _Plan.streamed(stream_batches(source, batched), type(source).__name__)
+        if batched:
+            return _Plan(*batch_plan(self.batch_sampler))
         order = sampler_order(self.sampler)
-        return order, batch_ends(len(order), 1, False)
+        return _Plan(order, batch_ends(len(order), 1, False))
 
     def _next_epoch(self) -> None:
         self.epoch += 1
         self._position = 0
-        self._order = self._ends = None
+        self._plan = None
 
     def _batch(self, indices: np.ndarray) -> Any:
         if self._kind == "map":
@@ -298,6 +299,81 @@ class DataLoader:
         images = to_unit_range(self._source.images[rows])
         labels = self._source.labels
         return images, (None if labels is None else labels[rows])
+
+
+class _Plan:
+    """One epoch's order and where its batches end: drawn whole, or pulled from a caller's
+    sampler batch by batch (``stream``), the drawn part kept for ``state_dict()``."""
+
+    __slots__ = ("order", "ends", "_parts", "_stream", "_source")
+
+    # state_dict() draws the rest of a pulled epoch; past this many indices (and 16 per dataset
+    # item) the sampler is taken for an endless one and the loader has no resumable state.
+    _STATE_LIMIT = 1 << 22
+
+    def __init__(self, order: np.ndarray, ends: np.ndarray) -> None:
+        self.order, self.ends = order, ends
+        self._parts: list[np.ndarray] | None = None
+        self._stream: Iterator[np.ndarray] | None = None
+        self._source = ""
+
+    @classmethod
+    def streamed(cls, stream: Iterator[np.ndarray], source: str) -> "_Plan":
+        plan = cls(np.empty(0, np.int64), np.empty(0, np.int64))
+        plan._parts, plan._stream, plan._source = [], stream, source
+        return plan
+
+    def first_batch(self, position: int) -> int:
+        """The batch that starts at ``position`` (batches already yielded come first)."""
+        if self._parts is not None:
+            ends = np.cumsum([len(p) for p in self._parts], dtype=np.int64)
+            return int(np.searchsorted(ends, position, side="right"))
+        return int(np.searchsorted(self.ends, position, side="right"))
+
+    def batch(self, k: int) -> np.ndarray | None:
+        """Batch ``k``'s indices, None past the epoch's end."""
+        if self._parts is None:
+            if k >= len(self.ends):
+                return None
+            return self.order[(int(self.ends[k - 1]) if k else 0):int(self.ends[k])]
+        while k >= len(self._parts) and self._pull():
+            pass
+        return self._parts[k] if k < len(self._parts) else None
+
+    def _pull(self) -> bool:
+        if self._stream is None:
+            return False
+        part = next(self._stream, None)
+        if part is None:
+            self._stream = None
+            return False
+        self._parts.append(part)
+        return True
+
+    def ended(self, position: int) -> bool:
+        """Whether the whole epoch is drawn and ``position`` is at its end."""
+        if self._parts is None:
+            return position >= (int(self.ends[-1]) if len(self.ends) else 0)
+        return self._stream is None and position >= sum(len(p) for p in self._parts)
+
+    def whole(self, dataset_len: int) -> tuple[np.ndarray, np.ndarray]:
+        """The epoch's order and ends, drawing the rest of a pulled epoch (which then goes on
+        from the drawn part)."""
+        if self._parts is None:
+            return self.order, self.ends
+        limit = max(self._STATE_LIMIT, 16 * dataset_len)
+        drawn = sum(len(p) for p in self._parts)
+        while self._stream is not None:
+            if drawn > limit:
+                raise ConfigError(f"DataLoader.state_dict(): the sampler {self._source} gave "
+                                  f"{drawn} indices without ending its epoch (an endless "
+                                  f"sampler?); such a loader has no resumable state")
+            if self._pull():
+                drawn += len(self._parts[-1])
+        if not self._parts:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return (np.concatenate(self._parts),
+                np.cumsum([len(p) for p in self._parts], dtype=np.int64))
 
 
 class _LoaderIterator:

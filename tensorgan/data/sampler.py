@@ -205,6 +205,26 @@ def sampler_order(sampler: Iterable[Any]) -> np.ndarray:
     return _int_indices(list(sampler), type(sampler).__name__)
 
 
+def drawn_whole(sampler: Iterable[Any], batched: bool) -> bool:
+    """Whether one epoch of ``sampler`` (a batch sampler when ``batched``) is tensorgan's own
+    array draw, taken whole at the epoch's start; any other sampler's indices are pulled as
+    the batches are needed, as torch's loader does (an endless sampler never ends its epoch)."""
+    if batched:
+        if not (isinstance(sampler, BatchSampler) and type(sampler).__iter__ is BatchSampler.__iter__):
+            return False
+        sampler = sampler.sampler
+    return isinstance(sampler, _ArraySampler) and type(sampler).__iter__ is _ArraySampler.__iter__
+
+
+def stream_batches(sampler: Iterable[Any], batched: bool) -> Iterator[np.ndarray]:
+    """A sampler's batches (one-index "batches" unless ``batched``) as int64 arrays, pulled
+    one at a time."""
+    name = type(sampler).__name__
+    if batched:
+        return (_int_indices(list(batch), name) for batch in sampler)
+    return (_int_indices([index], name) for index in sampler)
+
+
 def batch_plan(batch_sampler: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
     """One epoch of a batch sampler as (order, ends): batch k is ``order[ends[k-1]:ends[k]]``."""
     if isinstance(batch_sampler, BatchSampler) and type(batch_sampler).__iter__ is BatchSampler.__iter__:

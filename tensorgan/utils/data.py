@@ -59,3 +59,24 @@ class DataLoader(_GANDataLoader):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self._resume_next = True        # the next iter() continues the saved pass
+
+
+def _submodule(name: str, names: list[str]) -> Any:
+    """``torch.utils.data.<name>``: a module holding torch's names from that file (so
+    ``data.sampler.Sampler`` and ``import torch.utils.data.dataloader`` work)."""
+    import types
+    module = types.ModuleType(__name__ + "." + name)
+    for n in names:
+        setattr(module, n, globals()[n])
+    module.__all__ = list(names)
+    setattr(sys.modules[__name__], name, module)
+    sys.modules[module.__name__] = module
+    return module
+
+
+sampler = _submodule("sampler", ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
+                                 "SubsetRandomSampler", "WeightedRandomSampler"])
+dataset = _submodule("dataset", ["Dataset", "IterableDataset", "TensorDataset", "StackDataset",
+                                 "ConcatDataset", "ChainDataset", "Subset", "random_split"])
+dataloader = _submodule("dataloader", ["DataLoader", "get_worker_info", "default_collate",
+                                       "default_convert"])

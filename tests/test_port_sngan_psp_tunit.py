@@ -1,0 +1,96 @@
+"""Port sweep (session 23, helper i): SNGAN projection, pSp, TUNIT, gans-with-pytorch.
+
+Each test pins one gap the ports hit; expected values come from first principles / NumPy."""
+import itertools
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.utils.data as data
+from tensorgan.errors import ConfigError
+
+
+class _Items:
+    def __init__(self, n):
+        self.x = np.arange(n, dtype=np.float32)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], i
+
+
+class _Endless(data.sampler.Sampler):
+    """pytorch-AdaIN's InfiniteSamplerWrapper (used by SNGAN-projection's train_64.py)."""
+
+    def __init__(self, n):
+        self.n = n
+        self.pulled = 0
+
+    def __iter__(self):
+        def gen():
+            i = 0
+            while True:
+                self.pulled += 1
+                yield i % self.n
+                i += 1
+        return gen()
+
+    def __len__(self):
+        return 2 ** 31
+
+
+def test_torch_utils_data_submodules():
+    import tensorgan.utils.data.dataloader as dl
+    from tensorgan.utils.data.dataset import Dataset, Subset
+    from tensorgan.utils.data.sampler import BatchSampler, Sampler
+    assert dl.DataLoader is data.DataLoader and dl.default_collate is data.default_collate
+    assert data.sampler.Sampler is Sampler is data.Sampler
+    assert BatchSampler is data.BatchSampler and Dataset is data.Dataset and Subset is data.Subset
+
+
+def test_endless_sampler_is_pulled_lazily():
+    ds = _Items(5)
+    sampler = _Endless(5)
+    it = iter(data.DataLoader(ds, 3, sampler=sampler, num_workers=0))
+    batches = [next(it) for _ in range(4)]
+    got = np.concatenate([b[1].numpy() for b in batches])
+    np.testing.assert_array_equal(got, np.arange(12) % 5)
+    assert sampler.pulled <= 13          # only what the 4 batches needed (torch pulls lazily)
+    with pytest.raises(ConfigError, match="endless"):
+        loader = data.DataLoader(ds, 3, sampler=_Endless(5))
+        from tensorgan.data import loader as loader_mod
+        old = loader_mod._Plan._STATE_LIMIT
+        loader_mod._Plan._STATE_LIMIT = 50
+        try:
+            next(iter(loader))
+            loader.state_dict()
+        finally:
+            loader_mod._Plan._STATE_LIMIT = old
+
+
+def test_finite_caller_sampler_still_resumes_mid_epoch():
+    class Rev(data.Sampler):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n - 1, -1, -1))
+
+        def __len__(self):
+            return self.n
+
+    ds = _Items(7)
+    loader = data.DataLoader(ds, 2, sampler=Rev(7))
+    it = iter(loader)
+    first = next(it)[1].numpy().tolist()
+    state = loader.state_dict()
+    rest = [b[1].numpy().tolist() for b in it]
+    assert first == [6, 5] and rest == [[4, 3], [2, 1], [0]]
+    again = data.DataLoader(ds, 2, sampler=Rev(7))
+    again.load_state_dict(state)
+    assert [b[1].numpy().tolist() for b in again] == rest
+    # the next pass starts over from the sampler
+    assert [b[1].numpy().tolist() for b in itertools.islice(iter(loader), 2)] == [[6, 5], [4, 3]]
