@@ -94,3 +94,15 @@ def test_finite_caller_sampler_still_resumes_mid_epoch():
     assert [b[1].numpy().tolist() for b in again] == rest
     # the next pass starts over from the sampler
     assert [b[1].numpy().tolist() for b in itertools.islice(iter(loader), 2)] == [[6, 5], [4, 3]]
+
+
+def test_autograd_variable_module_path():
+    # gans-with-pytorch (CT-GAN, RaLSGAN): ``from torch.autograd.variable import Variable``
+    from tensorgan.autograd.variable import Variable
+    w = tg.ones(3, requires_grad=True)
+    y = w * 2
+    v = Variable(y, requires_grad=True)        # a new leaf on y's values (torch detaches)
+    assert v.is_leaf and v.requires_grad and v.grad_fn is None
+    (v * v).sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), [4.0, 4.0, 4.0])
+    assert w.grad is None
