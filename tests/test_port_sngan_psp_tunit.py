@@ -106,3 +106,18 @@ def test_autograd_variable_module_path():
     (v * v).sum().backward()
     np.testing.assert_allclose(v.grad.numpy(), [4.0, 4.0, 4.0])
     assert w.grad is None
+
+
+def test_normalize_refuses_stats_wider_than_the_image():
+    # gans-with-pytorch cgan: Normalize((0.5,)*3, (0.5,)*3) on 1-channel MNIST; torchvision
+    # normalizes a clone in place, so this is its "output with shape [1, 28, 28] doesn't match
+    # the broadcast shape [3, 28, 28]" error, not a silently 3-channel image.
+    from tensorgan.errors import ShapeError
+    import tensorgan.vision.transforms as T
+    img = tg.tensor(np.full((1, 2, 2), 0.75, np.float32))
+    with pytest.raises(ShapeError, match=r"\[1, 2, 2\].*\[3, 2, 2\]"):
+        T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(img)
+    np.testing.assert_allclose(T.Normalize((0.5,), (0.5,))(img).numpy(), np.full((1, 2, 2), 0.5))
+    batch = tg.tensor(np.ones((2, 3, 2, 2), np.float32))
+    out = T.Normalize((0.5, 0.25, 0.0), (0.5, 0.5, 1.0))(batch).numpy()
+    np.testing.assert_allclose(out[:, :, 0, 0], [[1.0, 1.5, 1.0]] * 2)
