@@ -121,3 +121,28 @@ def test_normalize_refuses_stats_wider_than_the_image():
     batch = tg.tensor(np.ones((2, 3, 2, 2), np.float32))
     out = T.Normalize((0.5, 0.25, 0.0), (0.5, 0.5, 1.0))(batch).numpy()
     np.testing.assert_allclose(out[:, :, 0, 0], [[1.0, 1.5, 1.0]] * 2)
+
+
+def test_vision_image_backend():
+    # TUNIT's datasets/custom_dataset.py: ``from torchvision import get_image_backend``
+    import tensorgan.vision as tv
+    assert tv.get_image_backend() == "PIL"
+    tv.set_image_backend("PIL")
+    with pytest.raises(ConfigError, match="accimage"):
+        tv.set_image_backend("accimage")
+    with pytest.raises(ConfigError, match="invalid backend 'cv2'"):
+        tv.set_image_backend("cv2")
+    assert tv.get_image_backend() == "PIL"
+
+
+def test_subset_with_nonzero_column_indices():
+    # TUNIT: Subset(dataset, (targets == k).nonzero()) -- (N, 1) int64 indices, each a
+    # one-element tensor used as the dataset index.
+    ds = _Items(6)
+    targets = tg.tensor([0, 1, 0, 1, 1, 0])
+    idx = tg.cat(((targets == 1).nonzero()[:-1], (targets == 0).nonzero()[:1]))
+    assert tuple(idx.shape) == (3, 1)
+    sub = data.Subset(ds, idx)
+    assert [int(sub[i][1]) for i in range(len(sub))] == [1, 3, 0]
+    xs, ys = next(iter(data.DataLoader(sub, batch_size=3)))
+    assert ys.numpy().ravel().tolist() == [1, 3, 0]
