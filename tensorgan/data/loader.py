@@ -178,8 +178,9 @@ class DataLoader:
     def state_dict(self) -> dict[str, Any]:
         """JSON-able scalars plus one int64 array (two with ``batch_sampler=``: the batches' ends);
         no pickle needed to store it. With ``sampler=`` / ``batch_sampler=`` it holds the current
-        epoch's order, and later epochs come from the sampler's own stream (save its generator's
-        state beside it to repeat those too)."""
+        epoch's order (a caller's sampler is pulled batch by batch, so the rest of its epoch is drawn
+        here; an endless one has no resumable state), and later epochs come from the sampler's
+        own stream (save its generator's state beside it to repeat those too)."""
         if self._kind == "iterable":
             raise ConfigError(f"a DataLoader over an IterableDataset ({type(self.dataset).__name__}) "
                               f"has no resumable state: its position is inside the dataset's own "
