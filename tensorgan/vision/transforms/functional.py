@@ -262,6 +262,18 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
         mean_a = mean_a.reshape(-1, 1, 1)
     if std_a.ndim == 1:
         std_a = std_a.reshape(-1, 1, 1)
+    shape = tuple(tensor.shape)
+    try:
+        wide = np.broadcast_shapes(shape, mean_a.shape, std_a.shape)
+    except ValueError:
+        wide = None
+    if wide != shape:
+        # torchvision normalizes a clone in place (``sub_(mean).div_(std)``), so the statistics
+        # must broadcast to the image's own shape: 3-channel stats on a 1-channel image fail.
+        raise ShapeError(f"normalize: output with shape {list(shape)} doesn't match the broadcast "
+                         f"shape {list(wide) if wide is not None else '(none)'} (mean of shape "
+                         f"{list(mean_a.shape)}, std of shape {list(std_a.shape)}: one value per "
+                         f"channel of the image's {shape[-3]})")
     xp = tensor.device.xp
     m = Tensor._make(xp.asarray(mean_a), tensor.device)
     s = Tensor._make(xp.asarray(std_a), tensor.device)
