@@ -324,7 +324,8 @@ def test_weight_enums_metadata_and_transforms():
 
 def test_registry_and_package_exports():
     assert M.list_models() == sorted(["alexnet", "inception_v3", "resnet18", "resnet34", "resnet50",
-                                      "resnet101", "resnet152", "vgg11", "vgg11_bn", "vgg13",
+                                      "resnet101", "resnet152", "squeezenet1_0", "squeezenet1_1",
+                                      "vgg11", "vgg11_bn", "vgg13",
                                       "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"])
     assert M.list_models(include="resnet*", exclude="*15*") == ["resnet101", "resnet18", "resnet34", "resnet50"]
     assert M.get_model_weights("vgg16_bn") is M.VGG16_BN_Weights
