@@ -580,7 +580,7 @@ def _view_write_refusal(t: "Tensor") -> "str | None":
     """Why an in-place write into view ``t`` is refused (``Function.view_write_refused`` on its
     node or on a node of the views it was made from, in its memory), or None."""
     box = t._version_box
-    while t._ctx is not None and not t._ctx.hollow:
+    while t._ctx is not None and not (t._ctx.hollow or t._ctx.released):   # (freed: no inputs)
         ctx = t._ctx
         refused = getattr(ctx, "view_write_refused", None)
         if refused:
@@ -724,16 +724,27 @@ def _write_expanded(a: Any, update: Callable[[Any], None], op: str | None) -> bo
         return False
     values = a.copy()
     update(values)
-    bits = f"u{a.itemsize}" if a.itemsize in (1, 2, 4, 8) else None     # -0.0 vs 0.0, NaN: by bits
-    changed = values.view(bits) != a.view(bits) if bits else values != a
+    changed = _changed(values, a)
     if op is not None:
-        warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
-                      f"before performing this operation. This also applies to advanced indexing "
-                      f"e.g. tensor[{'indices] = tensor' if op == 'index_put_' else 'mask] = scalar'}"
-                      f" (as torch warns)", UserWarning, stacklevel=_caller_level())
+        _warn_expanded(op)
     alias = np.asarray(_WritableInterface(dict(interface, data=(interface["data"][0], False)), owner))
     alias[changed] = values[changed]
     return True
+
+
+def _changed(new: Any, old: Any) -> Any:
+    """Where arrays ``new`` and ``old`` (one shape and dtype) differ, by bits (-0.0 vs 0.0, NaN)."""
+    bits = f"u{old.itemsize}" if old.itemsize in (1, 2, 4, 8) else None
+    return new.view(bits) != old.view(bits) if bits else new != old
+
+
+def _warn_expanded(op: str) -> None:
+    """torch's deprecation warning for ``op`` (masked_fill_ / index_fill_ / index_put_) on
+    expand()'s result."""
+    warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
+                  f"before performing this operation. This also applies to advanced indexing "
+                  f"e.g. tensor[{'indices] = tensor' if op == 'index_put_' else 'mask] = scalar'}"
+                  f" (as torch warns)", UserWarning, stacklevel=_caller_level())
 
 
 def _caller_level() -> int:
@@ -2152,6 +2163,16 @@ class Tensor:
             if policy is None:
                 raise
             self._in_place("x[key] = value", update, out_of_place, (value,), policy)
+        except AutogradError:                   # (no cost until raised) a tracked expanded tensor:
+            if split is not None or not _repeats_memory(self.array):
+                raise
+            policy = _setitem_expanded(self.array, key, None)
+            if policy == "":
+                self[key].copy_(value)          # a part that does not repeat: written, as torch's
+            elif policy and not self._requires_grad and isinstance(value, Tensor) and value._requires_grad:
+                self._in_place("x[key] = value", update, out_of_place, (value,), policy)
+            else:
+                raise
         except (IndexError, InputTypeError):    # (no cost until raised) x[[1.0]] = v, as torch
             fixed = _float_sequence_key(key)
             if fixed is None:
@@ -3026,7 +3047,7 @@ class Tensor:
             if out_of_place is None:
                 raise AutogradError(f"{name} on a tensor autograd tracks is not supported: write "
                                      f"it out of place (x = f(x)), or under tensorgan.no_grad()")
-            return self._rebase(name, out_of_place, operands)
+            return self._rebase(name, out_of_place, operands, expanded)
         if self._requires_grad and self._ctx is not None and _saves_alias(self._ctx, self.array,
                                                                            skip_inputs=True):
             # (torch allows it and the version check refuses the backward of ops that used this
@@ -3075,7 +3096,8 @@ class Tensor:
         return self._in_place(name, update, compute, tuple(o for o in operands if isinstance(o, Tensor)),
                               expanded)
 
-    def _rebase(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], operands: tuple) -> "Tensor":
+    def _rebase(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], operands: tuple,
+                expanded: str | None = None) -> "Tensor":
         """PyTorch's in-place op on a tracked tensor: ``out_of_place`` runs on ``old``, a stand-in
         holding this tensor's values and history, and this tensor takes the result's values (in
         its own memory) and place in the graph -- so later ops differentiate through the update.
@@ -3112,6 +3134,9 @@ class Tensor:
                         return self._rebase_view(name, out_of_place, root, ops.ViewSteps(chain[1]))
                     where = _view_positions(root.device.xp, root.array, self.array)
                     if where is not None and _repeats(root.device.xp, where):
+                        if expanded and not self._requires_grad:    # torch: masked_fill_(m, v)
+                            return self._rebase_view(name, out_of_place, root,   # with v tracked
+                                                     ops.ViewPositions(where), expanded)
                         raise AutogradError(
                             f"{name}: more than one element of the written-to view refers to a "
                             f"single memory location (an expanded or overlapping view; as torch, "
@@ -3161,7 +3186,7 @@ class Tensor:
         return new
 
     def _rebase_view(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], root: "Tensor",
-                     view: "ops.ViewSteps | ops.ViewPositions") -> "Tensor":
+                     view: "ops.ViewSteps | ops.ViewPositions", expanded: str | None = None) -> "Tensor":
         """:meth:`_rebase` of a view of ``root`` (``view``: the view ops from it, or where the
         view's elements lie in it), as torch's in-place op on a view: the update runs on
         ``old``, the view of a stand-in for the root's old value and history; the root takes a
@@ -3173,7 +3198,12 @@ class Tensor:
         requires grad; when the root's op saved its output for backward (exp, tanh, ...), that
         op's backward is refused afterwards (torch's version check).  Hooks registered on the
         root before the write see its old value's gradient; those on the view never run (torch's
-        CopySlices goes round the view's old node); retain_grad() keeps the new value's."""
+        CopySlices goes round the view's old node); retain_grad() keeps the new value's.
+
+        ``expanded`` (an op's name: a view whose elements repeat -- expand()'s result, needing no
+        grad -- written with a value that requires grad, as torch's masked_fill_ / index_fill_ /
+        index_put_ there): only the elements the update changed are written, each taking its
+        gradient from its memory location (torch's, with its deprecation warning)."""
         if root._ctx is None and root._requires_grad:
             raise AutogradError(f"{name}: a view of a leaf tensor that requires grad is being "
                                  f"written in place (as torch, refused): do it under "
@@ -3197,6 +3227,11 @@ class Tensor:
             for cls, arg in view.steps:
                 old = cls.apply(old, arg)
         new = self._writable(name, out_of_place(old))
+        if expanded:
+            changed = _changed(new.array, old.array)
+            _warn_expanded(expanded)
+            view = ops.ViewPositions(view.where[changed])
+            new = new[Tensor._make(changed, root.device)]
         written = ops.CopySlices.apply(old_base, new, view)
         # The graph keeps ``old_base`` for its shape and dtype only (CopySlices and the root's
         # old op do not read their output): drop its copy (what the update saved stays with it).

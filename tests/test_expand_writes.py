@@ -129,3 +129,54 @@ def test_a_view_of_a_view_made_under_no_grad_is_refused_with_grad_mode_on(make):
     with pytest.raises(AutogradError, match="view made under no_grad"):
         v.fill_(1.0)
     assert x.tolist() == [0.25, 0.75]
+
+
+def test_a_non_repeating_part_of_a_tracked_expanded_view_is_written_in_the_graph():
+    x = tg.tensor([0.25, 0.75], requires_grad=True)
+    y = x * 1
+    e = y.view(1, 2).expand(3, 2)
+    e[1, 1] = 5.0                              # y[1] overwritten: its gradient stops there
+    assert y.tolist() == [0.25, 5.0] and e.tolist() == [[0.25, 5.0]] * 3
+    ((y * tg.tensor([1.0, 2.0])).sum() + (e * tg.arange(6.0).view(3, 2)).sum()).backward()
+    assert x.grad.tolist() == [1.0 + 0 + 2 + 4, 0.0]       # y[0] reaches out and e's column 0
+    with pytest.raises(AutogradError):         # the whole view repeats: refused, as torch
+        y.view(1, 2).expand(3, 2).masked_fill_(mask(), 9.0)
+
+
+@pytest.mark.parametrize("write, expected, grad_b, grad_e", [
+    # d/dv of (b * [1, 2]).sum() and of (e * arange(6).view(3, 2)).sum(): each written element
+    # takes the gradient of its memory location, read through the view (torch's CopySlices)
+    (lambda e, v: e.masked_fill_(mask(), v), [3.0, 0.75], 1.0, 0 + 2 + 4),
+    (lambda e, v: e.__setitem__(mask(), v), [3.0, 0.75], 1.0, 0 + 2 + 4),
+    (lambda e, v: e.index_fill_(1, tg.tensor([1]), v), [0.25, 3.0], 3 * 2.0, 3 * (1 + 3 + 5)),
+    (lambda e, v: e.__setitem__(0, v), [3.0, 3.0], 1.0 + 2.0, sum(range(6))),
+    (lambda e, v: e.index_put_((tg.tensor([0]), tg.tensor([1])), v, accumulate=True),
+     [0.25, 3.75], 2.0, 1 + 3 + 5),
+])
+def test_an_expanded_buffer_written_with_a_tracked_value_passes_torchs_gradients(
+        write, expected, grad_b, grad_e):
+    for use, want in (("b", grad_b), ("e", grad_e)):
+        v = tg.tensor(3.0, requires_grad=True)
+        b = tg.tensor([0.25, 0.75])
+        e = b.view(1, 2).expand(3, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            write(e, v)
+        assert b.tolist() == expected and e.tolist() == [expected] * 3
+        out = (b * tg.tensor([1.0, 2.0])).sum() if use == "b" else (e * tg.arange(6.0).view(3, 2)).sum()
+        out.backward()
+        assert v.grad.item() == want, use
+    with pytest.raises(MemoryOverlapError):     # fill_ takes a number only
+        tg.zeros(1, 2).expand(3, 2).fill_(tg.tensor(1.0, requires_grad=True))
+
+
+def test_a_view_of_a_result_whose_graph_backward_freed_is_written_as_torch():
+    x = tg.tensor([0.25, 0.75], requires_grad=True)
+    y = x.exp()
+    y.sum().backward()                          # y's node freed
+    y[0].mul_(2)                                # was an AttributeError (the freed node's inputs)
+    assert y.tolist() == pytest.approx([2 * np.exp(0.25), np.exp(0.75)])
+    with pytest.raises(AutogradError, match="backward through the graph a second time"):
+        y.sum().backward()
+    with pytest.raises(AutogradError, match="single memory location"):
+        (z := x * 1).sum().backward() or z.view(1, 2).expand(3, 2).mul_(2)
