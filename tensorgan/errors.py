@@ -32,6 +32,13 @@ class InputTypeError(TensorganError, TypeError):
     where a number is; the message names the op and what it got."""
 
 
+class MemoryOverlapError(InputTypeError, RuntimeError):
+    """An in-place write torch refuses because elements of the written-to tensor share one memory
+    location (``x.expand(3, 2).mul_(2)``): a RuntimeError, as torch's ("unsupported operation:
+    more than one element of the written-to tensor refers to a single memory location"), and an
+    InputTypeError, as tensorgan raised there before."""
+
+
 class IndexValueError(InputTypeError, IndexOutOfRangeError):
     """An index value outside the table it looks up (an embedding row past the vocabulary): an
     InputTypeError, as tensorgan has always raised there, and an IndexError (via
