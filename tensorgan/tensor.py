@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, IntegerDivisionError,
+from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, IntegerDivisionError,
                      ShapeError, TensorganError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -1302,6 +1302,17 @@ _NON_LEAF_GRAD_WARNING = (
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.")
 
 
+
+def _int_power(xp: Any, base: Any, exponent: Any) -> Any:
+    """Integer ``base ** exponent`` where some exponents (a tensor's) are negative: torch's
+    integer pow, which gives 1 / base truncated -- 1 for a base of 1, +-1 for -1, else 0."""
+    base, exponent = xp.broadcast_arrays(base, exponent)
+    negative = exponent < 0
+    out = xp.power(base, xp.where(negative, 0, exponent)).astype(xp.result_type(base, exponent))
+    odd = (exponent % 2) != 0
+    inverse = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0)).astype(out.dtype)
+    return xp.where(negative, inverse, out)
+
 class Tensor:
     """An n-dimensional float array on a device, with an optional gradient (or a bool mask, the
     result of a comparison: no gradient, see ``_compare``).
@@ -1949,7 +1960,9 @@ class Tensor:
             raise IntegerDivisionError(f"ZeroDivisionError: integer {ufunc} by zero (torch raises "
                                        f"here too; a float tensor gives inf / NaN)")
         if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
-            raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
+            if isinstance(b, int):           # a Python int exponent: refused, as torch's
+                raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
+            return Tensor._make(_int_power(self.device.xp, a.array, b), self.device)
         return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
 
     def __floordiv__(self, other):
@@ -1999,7 +2012,12 @@ class Tensor:
         """number ** tensor, elementwise (a negative number to a fractional power is NaN, as in torch)."""
         if isinstance(base, np.generic):
             base = base.item()
-        if isinstance(base, bool) or not isinstance(base, (int, float)):
+        if isinstance(base, bool):           # True ** ints: 1s, as torch (a bool is an integer)
+            if self.dtype == np.bool_:
+                raise DTypeNotImplementedError("pow: not implemented for bool ** a bool tensor "
+                                               "(as torch's \"pow\" not implemented for 'Bool')")
+            base = int(base)
+        elif not isinstance(base, (int, float)):
             raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
         me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
         if me.dtype.kind in "iu" and isinstance(base, int):

@@ -1,0 +1,82 @@
+"""Small torch-conformance fixes (session 23): each test states torch 2.13's behaviour."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import CheckpointError, ConfigError, DTypeNotImplementedError
+
+
+# -- bool ** tensor; integer tensor ** negative integer tensor ---------------------------------
+
+def test_bool_base_to_an_integer_tensor_gives_integers():
+    t = tg.tensor([2, 3])
+    for base, want in ((True, [1, 1]), (False, [0, 0])):
+        out = base ** t
+        assert out.dtype == np.int64 and out.tolist() == want
+    f = True ** tg.tensor([2.0, 3.0])
+    assert f.dtype == np.float32 and f.tolist() == [1.0, 1.0]
+    with pytest.raises(DTypeNotImplementedError, match="bool"):
+        True ** tg.tensor([True, False])
+
+
+def test_integer_power_with_negative_tensor_exponents_truncates_as_torch():
+    base = tg.tensor([2, 3, -1, -1, 1, 0])
+    out = base ** tg.tensor([-1, -2, -1, -2, -5, -1])
+    assert out.dtype == np.int64 and out.tolist() == [0, 0, -1, 1, 1, 0]
+    assert (2 ** tg.tensor([-1, 3])).tolist() == [0, 8]
+    assert (tg.tensor([2, 4]) ** tg.tensor(-1)).tolist() == [0, 0]
+    with pytest.raises(tg.InputTypeError, match="negative integer powers"):   # a Python int: refused
+        tg.tensor([2]) ** -1
+
+
+# -- load_state_dict mismatches are RuntimeErrors ----------------------------------------------
+
+@pytest.mark.parametrize("state", [
+    lambda m: {"weight": m.weight.detach()},                                     # missing
+    lambda m: {"weight": m.weight.detach(), "bias": m.bias.detach(), "x": m.bias.detach()},
+    lambda m: {"weight": m.weight.detach(), "bias": tg.zeros(5)},                # wrong shape
+])
+def test_state_dict_mismatch_is_a_runtime_error_and_a_checkpoint_error(state):
+    m = tg.nn.Linear(2, 3)
+    with pytest.raises(RuntimeError) as info:
+        m.load_state_dict(state(m))
+    assert isinstance(info.value, CheckpointError) and isinstance(info.value, ValueError)
+    assert "bias" in str(info.value) or "'x'" in str(info.value)
+
+
+def test_functional_call_strict_mismatch_is_a_runtime_error():
+    m = tg.nn.Linear(2, 3)
+    with pytest.raises(RuntimeError, match="missing keys") as info:
+        tg.func.functional_call(m, {"weight": m.weight}, (tg.ones(2),), strict=True)
+    assert isinstance(info.value, ConfigError)
+
+
+# -- Adam / AdamW keep Tensor betas --------------------------------------------------------------
+
+def test_adam_keeps_tensor_betas_and_reads_them_each_step():
+    b1, b2 = tg.tensor(0.5), tg.tensor([0.9])
+    q1 = tg.nn.Parameter(tg.tensor([1.0, 2.0, 3.0]))
+    q2 = tg.nn.Parameter(tg.tensor([1.0, 2.0, 3.0]))
+    o1 = tg.optim.Adam([q1], betas=(b1, b2))
+    o2 = tg.optim.Adam([q2], betas=(0.5, 0.9))
+    kept = o1.param_groups[0]["betas"]
+    assert isinstance(kept, tuple) and kept[0] is b1 and isinstance(kept[1], tg.Tensor)
+    assert kept[1].shape == () and o1.state_dict()["param_groups"][0]["betas"][0] is b1
+    for _ in range(3):
+        for q, o in ((q1, o1), (q2, o2)):
+            o.zero_grad()
+            (q ** 2).sum().backward()
+            o.step()
+    np.testing.assert_array_equal(q1.detach().numpy(), q2.detach().numpy())
+    b1.fill_(0.0)                                  # the group holds the Tensor itself
+    assert o1.param_groups[0]["betas"][0].item() == 0.0
+
+
+def test_adam_tensor_betas_rules():
+    p = tg.nn.Parameter(tg.ones(2))
+    with pytest.raises(ConfigError, match="both floats or both Tensors"):
+        tg.optim.AdamW([p], betas=(tg.tensor(0.9), 0.99))
+    with pytest.raises(ConfigError, match="capturable=False and foreach=True"):
+        tg.optim.Adam([p], betas=(tg.tensor(0.9), tg.tensor(0.99)), foreach=True)
+    with pytest.raises(ConfigError, match=r"betas\[1\]"):
+        tg.optim.Adam([p], betas=(tg.tensor(0.9), tg.tensor(1.0)))
