@@ -944,8 +944,8 @@ class Relayout(Function):
 class Clone(Contiguous):
     """x.clone(): a copy in the graph (torch's CloneBackward0)."""
 
-    def forward(self, x):
-        return x.copy()
+    def forward(self, x, order="C"):
+        return x.copy(order=order)     # "K": the clone keeps x's memory order (preserve_format)
 
 
 class Expand(Function):

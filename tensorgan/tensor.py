@@ -1303,6 +1303,36 @@ _NON_LEAF_GRAD_WARNING = (
 
 
 
+
+def _storage_from_start(array: Any) -> Any:
+    """The memory ``array`` views, from its first element to the end of the array that owns
+    it, as a flat array (torch's storage seen from storage_offset); None where that is not one
+    dtype-consistent row-major buffer or the view has negative steps (a layout torch lacks)."""
+    if array.flags.c_contiguous and array.base is None:
+        return array.reshape(-1)
+    if any(st < 0 for st in array.strides):
+        return None
+    root = array
+    while isinstance(getattr(root, "base", None), type(array)):
+        root = root.base
+    if root.dtype != array.dtype or any(st < 0 for st in root.strides):
+        return None
+    memory = root.transpose(sorted(range(root.ndim), key=lambda d: -root.strides[d]))
+    if not memory.flags.c_contiguous:    # (an owner's dims in memory order: row-major)
+        return None
+    from .torch_extras import _array_address
+    offset, rest = divmod(_array_address(array) - _array_address(root), array.itemsize)
+    if rest or not 0 <= offset <= root.size:
+        return None
+    return memory.reshape(-1)[offset:]
+
+
+def _keeps_layout(array: Any) -> bool:
+    """Whether torch's preserve_format copy of a tensor laid out as ``array`` keeps its dims'
+    memory order (NumPy's order='K' copy): every dim longer than 1 has a positive step (a
+    dense permutation, or a sliced one, which torch compacts in the same order)."""
+    return array.ndim > 1 and all(st > 0 for st, n in zip(array.strides, array.shape) if n > 1)
+
 def _int_power(xp: Any, base: Any, exponent: Any) -> Any:
     """Integer ``base ** exponent`` where some exponents (a tensor's) are negative: torch's
     integer pow, which gives 1 / base truncated -- 1 for a base of 1, +-1 for -1, else 0."""
@@ -3200,19 +3230,24 @@ class Tensor:
         return self.fill_(0.0)
 
     def resize_(self, *sizes: Any, memory_format: Any = None) -> "Tensor":
-        """torch's ``resize_``: this tensor takes the shape ``sizes``, in place, its elements
-        read in row-major order -- the same count is a reshape, fewer keeps the first ones, more
-        keeps them all and adds zeros after (torch's are uninitialised). (A non-contiguous view,
-        ``x.t()``, is read in its own row-major order here; torch reads its storage's order.) A
-        tensor that requires grad cannot be resized (torch's RuntimeError: AutogradError here);
-        a view that grows stops sharing memory with its base."""
+        """torch's ``resize_``: this tensor takes the shape ``sizes``, in place, row-major over
+        its storage from its first element -- torch's storage order, so a transposed view (or
+        its ``clone()``, which keeps the transposed strides) is read in memory order, and a view
+        reads on into its base's memory. Its own shape: nothing changes (strides kept). Fewer
+        elements keep the first ones; more than the storage holds are added as zeros after
+        (torch's are uninitialised), and then a view stops sharing memory with its base. A
+        tensor that requires grad cannot be resized (torch's RuntimeError: AutogradError here)."""
         if self._requires_grad:
             raise AutogradError("resize_: cannot resize variables that require grad (as torch); "
                                 "resize a detached copy or use reshape")
         shape = _size_args(sizes)
-        n, have = math.prod(shape), self.array.size
-        flat = self.array.reshape(-1) if self.array.flags.c_contiguous else self.device.xp.ascontiguousarray(
-            self.array).reshape(-1)
+        if shape == self.shape:
+            return self                      # torch: same sizes, nothing to do
+        n = math.prod(shape)
+        flat = _storage_from_start(self.array)
+        if flat is None:                     # a layout torch would not have: row-major order
+            flat = self.device.xp.ascontiguousarray(self.array).reshape(-1)
+        have = flat.size
         if n > have:
             grown = self.device.xp.zeros(n, dtype=self.array.dtype)
             grown[:have] = flat
@@ -3249,11 +3284,15 @@ class Tensor:
         """A copy that stays in the graph (its gradient flows back to this tensor); a
         channels_last tensor's copy is channels_last too (torch's preserve_format), unless
         ``memory_format`` says otherwise."""
+        array = self.array
+        order = "C"
+        if memory_format is None and not array.flags.c_contiguous and _keeps_layout(array):
+            order = "K"       # torch's preserve_format: a permuted layout (x.t()) keeps its order
         if self.dtype.kind != "f":                   # integers and masks: a plain copy
-            out = Tensor._make(self.array.copy(), self.device)
+            out = Tensor._make(array.copy(order=order), self.device)
         else:
-            out = ops.Clone.apply(self)
-        if memory_format is None and self.array.flags.c_contiguous:
+            out = ops.Clone.apply(self, order)
+        if memory_format is None and (order == "K" or array.flags.c_contiguous):
             return out
         from . import memory_formats as mf
         fmt = mf.check(memory_format if memory_format is not None else mf.preserve_format, "clone")

@@ -80,3 +80,33 @@ def test_adam_tensor_betas_rules():
         tg.optim.Adam([p], betas=(tg.tensor(0.9), tg.tensor(0.99)), foreach=True)
     with pytest.raises(ConfigError, match=r"betas\[1\]"):
         tg.optim.Adam([p], betas=(tg.tensor(0.9), tg.tensor(1.0)))
+
+
+# -- clone keeps a permuted layout; resize_ reads storage order ----------------------------------
+
+def test_clone_of_a_transposed_view_keeps_its_strides_as_torch():
+    x = tg.arange(6.0).view(2, 3).t()
+    c = x.clone()
+    assert c.stride() == (1, 3) and not c.is_contiguous() and c.tolist() == x.tolist()
+    assert x.clone(memory_format=tg.contiguous_format).stride() == (2, 1)
+    a = tg.arange(24.0).view(2, 3, 4)
+    assert a.transpose(0, 1)[:, :, ::2].clone().stride() == (2, 6, 1)   # compacted, order kept
+    assert tg.arange(3.0).expand(2, 3).clone().stride() == (3, 1)
+    assert tg.tensor([[1, 2, 3], [4, 5, 6]]).t().clone().stride() == (1, 3)
+
+
+def test_resize_reads_storage_order():
+    x = tg.arange(6.0).view(2, 3).t()
+    assert x.clone().resize_(6).tolist() == [0, 1, 2, 3, 4, 5]
+    assert x.clone().resize_(2, 2).tolist() == [[0, 1], [2, 3]]
+    same = x.clone()
+    assert same.resize_(3, 2).stride() == (1, 3)           # its own shape: nothing changes
+    assert tg.arange(6.0).view(2, 3).t().resize_(6).tolist() == [0, 1, 2, 3, 4, 5]
+    base = tg.arange(12.0).view(3, 4)
+    assert base[:, 1:3].resize_(5).tolist() == [1, 2, 3, 4, 5]   # on into the base's memory
+    base = tg.arange(6.0)
+    v = base[:2]
+    v.resize_(4)
+    v[3] = 100.0                                             # still the base's memory
+    assert v.tolist() == [0, 1, 2, 100] and base.tolist() == [0, 1, 2, 100, 4, 5]
+    assert tg.arange(3.0).flip(0).resize_(4).tolist() == [2, 1, 0, 0]     # flip: torch's copy
