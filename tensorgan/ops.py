@@ -944,8 +944,19 @@ class Relayout(Function):
 class Clone(Contiguous):
     """x.clone(): a copy in the graph (torch's CloneBackward0)."""
 
-    def forward(self, x, order="C"):
-        return x.copy(order=order)     # "K": the clone keeps x's memory order (preserve_format)
+    def forward(self, x):
+        return x.copy()
+
+
+class ClonePreserving(Clone):
+    """x.clone() of a permuted layout (``x.t()``): the copy keeps x's memory order, as torch's
+    preserve_format keeps its strides (NumPy's order='K')."""
+
+    def forward(self, x):
+        return x.copy(order="K")
+
+    def name(self) -> str:
+        return "CloneBackward0"
 
 
 class Expand(Function):

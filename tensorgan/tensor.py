@@ -278,9 +278,10 @@ def _hollow(ctx: Function) -> bool:
                     xp = a.device.xp
                     zero = _HOLLOW_ARRAYS[where] = xp.broadcast_to(xp.zeros((), dtype=array.dtype),
                                                                    array.shape)
-                h = object.__new__(Tensor)
+                h = object.__new__(_StandIn)
                 h.array, h._grad, h._requires_grad, h.device, h._ctx = zero, None, a._requires_grad, a.device, a._ctx
                 h._version_box, h._hooks = a._version_box, None
+                h.original = weakref.ref(a) if a._requires_grad else None
                 a = h
         elif isinstance(a, tuple) and any(hasattr(k, "shape") for k in a) or hasattr(a, "shape"):
             return False
@@ -288,6 +289,24 @@ def _hollow(ctx: Function) -> bool:
     ctx.inputs = tuple(hollowed)
     ctx.hollow = True
     return True
+
+
+def _restore(ctx: Function) -> None:
+    """A later walk through hollowed ``ctx``: each stand-in whose tensor is still alive, and
+    still the output of the same node, gives way to that tensor again -- so hooks and
+    ``retain_grad()`` put on it since (torch runs them) and ``autograd.grad(..., inputs=it)``
+    find it in the graph, and two nodes that used it reach it as one. Re-hollowed on release."""
+    inputs = list(ctx.inputs)
+    restored = False
+    for i, a in enumerate(inputs):
+        if a.__class__ is _StandIn and a.original is not None:
+            original = a.original()
+            if original is not None and original._ctx is a._ctx and original._version_box is a._version_box:
+                inputs[i] = original
+                restored = True
+    if restored:
+        ctx.inputs = tuple(inputs)
+        ctx.hollow = False
 
 
 def _edge_positions(ctx: Function) -> list:
@@ -850,6 +869,8 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
         stack.append((node, True))
         ctx = node._ctx
         if ctx is not None and not ctx.released:
+            if ctx.hollow:      # walked before: its stand-ins give way to the live tensors
+                _restore(ctx)
             for parent, version in zip(ctx.inputs, ctx.versions):
                 if isinstance(parent, Tensor) and parent._requires_grad:
                     if version is not None and parent._version_box[0] != version:
@@ -3291,7 +3312,7 @@ class Tensor:
         if self.dtype.kind != "f":                   # integers and masks: a plain copy
             out = Tensor._make(array.copy(order=order), self.device)
         else:
-            out = ops.Clone.apply(self, order)
+            out = ops.Clone.apply(self) if order == "C" else ops.ClonePreserving.apply(self)
         if memory_format is None and (order == "K" or array.flags.c_contiguous):
             return out
         from . import memory_formats as mf
@@ -3863,6 +3884,13 @@ class Cast(Function):
 
     def grad_graph(self, grad):
         return Cast.apply(grad, self.src_dtype), None
+
+
+class _StandIn(Tensor):
+    """What a hollowed node holds in place of an input (:func:`_hollow`): no memory, the
+    input's node and version box, and ``original``, a weak reference to the input itself (None
+    where it needs no gradient), which a later walk puts back (:func:`_restore`)."""
+    __slots__ = ("original",)
 
 
 def _to_format(t: "Tensor", memory_format: Any, op: str, strict: bool = False) -> "Tensor":

@@ -110,3 +110,71 @@ def test_resize_reads_storage_order():
     v[3] = 100.0                                             # still the base's memory
     assert v.tolist() == [0, 1, 2, 100] and base.tolist() == [0, 1, 2, 100, 4, 5]
     assert tg.arange(3.0).flip(0).resize_(4).tolist() == [2, 1, 0, 0]     # flip: torch's copy
+
+
+# -- a second walk through a graph whose first backward freed it (nodes that saved nothing) -------
+
+def test_hook_registered_between_two_backwards_runs_on_the_second():
+    x = tg.ones(3, requires_grad=True)
+    y = x + 1
+    z = y.sum()
+    z.backward()
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    z.backward()
+    assert seen == [[1.0, 1.0, 1.0]] and x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_retain_grad_between_two_backwards_and_one_hook_call_for_two_consumers():
+    x = tg.ones(3, requires_grad=True)
+    y = x + 1
+    z = y.sum() + y.mean()                  # two nodes used y: y's hook runs once, on the sum
+    z.backward()
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    y.retain_grad()
+    z.backward()
+    assert len(seen) == 1 and np.allclose(seen[0], [4 / 3] * 3)
+    np.testing.assert_allclose(y.grad.numpy(), [4 / 3] * 3, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), [8 / 3] * 3, rtol=1e-6)
+
+
+def test_hook_that_changes_the_gradient_on_the_second_walk():
+    x = tg.ones(3, requires_grad=True)
+    y = x + 1
+    z = y.sum()
+    z.backward()
+    y.register_hook(lambda g: g * 10)
+    z.backward()
+    assert x.grad.tolist() == [11.0, 11.0, 11.0]
+
+
+def test_autograd_grad_twice_without_retain_graph_through_nodes_that_saved_nothing():
+    x = tg.ones(3, requires_grad=True)
+    s = (a := x + 1).sum()
+    assert tg.autograd.grad(s, a, retain_graph=True)[0].tolist() == [1.0, 1.0, 1.0]
+    assert tg.autograd.grad(s, a)[0].tolist() == [1.0, 1.0, 1.0]
+    assert tg.autograd.grad(s, a)[0].tolist() == [1.0, 1.0, 1.0]     # torch: still there
+    ga, gx = tg.autograd.grad(s, [a, x])
+    assert ga.tolist() == gx.tolist() == [1.0, 1.0, 1.0]
+    s.backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_second_walk_with_the_tensor_gone_or_rewritten():
+    import gc
+    x = tg.ones(3, requires_grad=True)
+    y = x + 1
+    z = (y + 2).sum()
+    z.backward()
+    del y
+    gc.collect()
+    z.backward()                            # the stand-in carries on alone
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    x = tg.ones(3, requires_grad=True)
+    y = x + 1
+    z = y.view(3, 1).sum()
+    z.backward()
+    y.mul_(2)                               # a new node for y: the old one still gets the gradient
+    z.backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
