@@ -178,3 +178,74 @@ def test_second_walk_with_the_tensor_gone_or_rewritten():
     y.mul_(2)                               # a new node for y: the old one still gets the gradient
     z.backward()
     assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+# -- F.interpolate(..., antialias=True) ---------------------------------------------------------
+
+def _aa_halve_reference(row):
+    """Antialiased bilinear halving of a 1-D row from first principles: output i is centred at
+    input 2i + 1 (pixel-centre coordinates), the triangle filter is stretched to half-width 2,
+    taps at distances 1.5, 0.5, 0.5, 1.5 weigh 1/4, 3/4, 3/4, 1/4 (normalized over the taps
+    inside the image)."""
+    n = len(row)
+    out = []
+    for i in range(n // 2):
+        centre = 2 * i + 1
+        taps = [j for j in range(centre - 2, centre + 2) if 0 <= j < n]
+        w = np.array([max(0.0, 1 - abs(j + 0.5 - centre) / 2) for j in taps])
+        out.append(float(np.dot(w / w.sum(), row[taps])))
+    return np.array(out)
+
+
+def test_antialiased_bilinear_halving_from_first_principles():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 3, 8, 10))
+    y = tg.nn.functional.interpolate(tg.tensor(a), scale_factor=0.5, mode="bilinear", antialias=True)
+    assert y.shape == (2, 3, 4, 5) and y.dtype == np.float64
+    rows = np.apply_along_axis(_aa_halve_reference, 3, a)           # the width first,
+    want = np.apply_along_axis(_aa_halve_reference, 2, rows)        # then the height
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    f32 = tg.nn.functional.interpolate(tg.tensor(a.astype(np.float32)), size=(4, 5), mode="bilinear",
+                                       antialias=True)
+    assert f32.dtype == np.float32
+    np.testing.assert_allclose(f32.numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_antialiased_upsampling_is_plain_bilinear_and_same_size_is_a_copy():
+    x = tg.tensor(np.random.default_rng(2).standard_normal((1, 2, 5, 6)))
+    F = tg.nn.functional
+    np.testing.assert_allclose(F.interpolate(x, scale_factor=2, mode="bilinear", antialias=True).numpy(),
+                               F.interpolate(x, scale_factor=2, mode="bilinear").numpy(), rtol=1e-12)
+    same = F.interpolate(x, size=(5, 6), mode="bicubic", antialias=True)
+    assert same is not x and np.array_equal(same.numpy(), x.numpy())
+
+
+def test_antialiased_resize_has_gradients():
+    F = tg.nn.functional
+    for mode in ("bilinear", "bicubic"):
+        x = tg.tensor(np.random.default_rng(3).standard_normal((1, 2, 9, 7)), requires_grad=True)
+        assert tg.autograd.gradcheck(lambda t: F.interpolate(t, size=(4, 3), mode=mode, antialias=True),
+                                     (x,), eps=1e-6, atol=1e-8)
+        assert tg.autograd.gradcheck(lambda t: F.interpolate(t, size=(4, 11), mode=mode, antialias=True,
+                                                             align_corners=True), (x,), eps=1e-6, atol=1e-8)
+
+
+def test_antialiased_uint8_is_fixed_point():
+    F = tg.nn.functional
+    row = tg.tensor(np.array([[[[10, 200, 30, 90]]]], dtype=np.uint8))
+    out = F.interpolate(row, size=(1, 2), mode="bilinear", antialias=True)
+    # weights 3/7, 3/7, 1/7 (1/7, 3/7, 3/7) at 16 bits: 28087, 9362; (sum + 2**15) >> 16
+    assert out.dtype == np.uint8 and out.tolist() == [[[[94, 80]]]]
+    a = np.random.default_rng(4).integers(0, 256, (1, 3, 23, 17)).astype(np.uint8)
+    for mode in ("bilinear", "bicubic"):
+        u = F.interpolate(tg.tensor(a), size=(7, 5), mode=mode, antialias=True).numpy().astype(int)
+        f = F.interpolate(tg.tensor(a.astype(np.float64)), size=(7, 5), mode=mode, antialias=True).numpy()
+        assert np.abs(u - np.clip(np.round(f), 0, 255)).max() <= 1
+
+
+def test_antialias_refusals():
+    F = tg.nn.functional
+    with pytest.raises(ConfigError, match="antialias"):
+        F.interpolate(tg.ones(1, 1, 4, 4), size=(2, 2), mode="nearest", antialias=True)
+    with pytest.raises(DTypeNotImplementedError):
+        F.interpolate(tg.ones(1, 1, 4, 4).half(), size=(2, 2), mode="bilinear", antialias=True)
