@@ -2004,6 +2004,8 @@ class Tensor:
         other_kind = other.dtype.kind if isinstance(other, Tensor) else (
             "b" if isinstance(other, bool) else "i" if isinstance(other, int) else "f")
         if self.dtype.kind not in "iub" or other_kind not in "iub" or (self.dtype.kind == other_kind == "b"):
+            if ufunc == "power" and self.dtype.kind == other_kind == "b":
+                return self._bool_power(other)
             return None
         a, b = self._arith(other), self._lift(other)
         b = b.array if isinstance(b, Tensor) else b
@@ -2015,6 +2017,15 @@ class Tensor:
                 raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
             return Tensor._make(_int_power(self.device.xp, a.array, b), self.device)
         return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
+
+    def _bool_power(self, exponent: Any) -> "Tensor":
+        """bool tensor ** bool, as torch: ``** True`` is the mask itself, ``** False`` all True
+        (bools both ways); a bool tensor exponent is refused (torch has no bool pow kernel)."""
+        if isinstance(exponent, Tensor):
+            raise DTypeNotImplementedError("pow: not implemented for a bool tensor to a bool "
+                                           "tensor's power (as torch's \"pow\" not implemented "
+                                           "for 'Bool'); convert one to an integer type")
+        return self.clone() if exponent else self.new_ones(self.shape, dtype=self.dtype)
 
     def __floordiv__(self, other):
         """``//``: floor division -- integers stay integers; floats give floor(self / other),

@@ -19,6 +19,15 @@ def test_bool_base_to_an_integer_tensor_gives_integers():
         True ** tg.tensor([True, False])
 
 
+def test_bool_tensor_to_a_bool_power_stays_bool():
+    b = tg.tensor([True, False])
+    assert (b ** True).dtype == np.bool_ and (b ** True).tolist() == [True, False]
+    assert (b ** False).tolist() == [True, True] and (b ** False).dtype == np.bool_
+    assert (b ** 1).dtype == np.int64
+    with pytest.raises(DTypeNotImplementedError):
+        b ** b
+
+
 def test_integer_power_with_negative_tensor_exponents_truncates_as_torch():
     base = tg.tensor([2, 3, -1, -1, 1, 0])
     out = base ** tg.tensor([-1, -2, -1, -2, -5, -1])
