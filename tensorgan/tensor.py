@@ -37,8 +37,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, IntegerDivisionError,
-                     ShapeError, TensorganError, float_index_error)
+from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError,
+                     InputTypeError, IntegerDivisionError, ShapeError, TensorganError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -1323,8 +1323,6 @@ _NON_LEAF_GRAD_WARNING = (
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.")
 
 
-
-
 def _storage_from_start(array: Any) -> Any:
     """The memory ``array`` views, from its first element to the end of the array that owns
     it, as a flat array (torch's storage seen from storage_offset); None where that is not one
@@ -1354,6 +1352,7 @@ def _keeps_layout(array: Any) -> bool:
     dense permutation, or a sliced one, which torch compacts in the same order)."""
     return array.ndim > 1 and all(st > 0 for st, n in zip(array.strides, array.shape) if n > 1)
 
+
 def _int_power(xp: Any, base: Any, exponent: Any) -> Any:
     """Integer ``base ** exponent`` where some exponents (a tensor's) are negative: torch's
     integer pow, which gives 1 / base truncated -- 1 for a base of 1, +-1 for -1, else 0."""
@@ -1363,6 +1362,7 @@ def _int_power(xp: Any, base: Any, exponent: Any) -> Any:
     odd = (exponent % 2) != 0
     inverse = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0)).astype(out.dtype)
     return xp.where(negative, inverse, out)
+
 
 class Tensor:
     """An n-dimensional float array on a device, with an optional gradient (or a bool mask, the

@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array
-from ..errors import (CheckpointError, StateDictMismatchError, ConfigError, DeviceError, DTypeError, InputTypeError,
-                      NotOverriddenError, ShapeError, UninitializedParameterError)
+from ..errors import (CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError,
+                      NotOverriddenError, ShapeError, StateDictMismatchError, UninitializedParameterError)
 from ..tensor import RemovableHandle, Tensor, _check_dtype, get_default_dtype
 from ._backward_hooks import BackwardHook
 
