@@ -88,8 +88,21 @@ class CheckpointError(TensorganError, ValueError):
     """A checkpoint that is not one, needs pickle, or does not match the model it is loaded into."""
 
 
+class StateDictMismatchError(CheckpointError, RuntimeError):
+    """``Module.load_state_dict`` given a state dict that does not fit the module: missing or
+    unexpected keys (with ``strict=True``), or a value of the wrong shape. A CheckpointError, as
+    tensorgan has always raised there, and a RuntimeError, as torch's "Error(s) in loading
+    state_dict for ..." is."""
+
+
 class ConfigError(TensorganError, ValueError):
     """An invalid hyperparameter or option (negative learning rate, batch size 0, ...)."""
+
+
+class ReparametrizeKeysError(ConfigError, RuntimeError):
+    """``functional_call(..., strict=True)`` given parameter / buffer names that do not match
+    the module's: a ConfigError, as tensorgan has always raised there, and a RuntimeError, as
+    torch's "Error(s) in reparametrizing for ..." is."""
 
 
 class ConfigTypeError(ConfigError, InputTypeError):

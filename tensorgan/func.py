@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 from .autograd.functional import _jacobian_of
 from .backend import get_device
-from .errors import ConfigError, InputTypeError, ShapeError
+from .errors import ConfigError, InputTypeError, ReparametrizeKeysError, ShapeError
 from .factory import stack, zeros_like
 from .grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor
@@ -86,7 +86,7 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
         missing = sorted(set(named) - set(values))
         unexpected = sorted(set(values) - set(named))
         if missing or unexpected:
-            raise ConfigError(f"functional_call (strict=True): missing keys {missing}, unexpected "
+            raise ReparametrizeKeysError(f"functional_call (strict=True): missing keys {missing}, unexpected "
                               f"keys {unexpected}")
     args = () if args is None else args if isinstance(args, tuple) else (args,)
     saved = [_swap_in(module, name, value) for name, value in values.items()]

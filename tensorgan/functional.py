@@ -3351,8 +3351,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
-    """``torch.nn.functional.interpolate`` on (N, C, L), (N, C, H, W) or (N, C, D, H, W)
-    (``antialias=True``, torch's low-pass filter when downsampling, is not implemented).
+    """``torch.nn.functional.interpolate`` on (N, C, L), (N, C, H, W) or (N, C, D, H, W).
 
     Each output position i reads input position ``src(i)`` along each dim, with scale = in/out
     for ``size`` (or with ``recompute_scale_factor``) and 1/scale_factor otherwise, computed as
@@ -3369,11 +3368,18 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
       0; indices clamped to the edge), weighted by the cubic convolution kernel with A = -0.75,
       as torch's -- so values can overshoot the input's range, as torch's do.
     - ``area``: adaptive average pooling to the output size.
+    - ``antialias=True`` (bilinear / bicubic, 4-D input): torch's antialiased kernel (PIL's):
+      each output averages the inputs under the triangle / Keys cubic (A = -0.5) filter
+      stretched by the downscale factor, one dim at a time, the width first; as two constant
+      weight matrices here, so the gradient flows (float); uint8 in torch's fixed point.
     """
     x = input   # (torch's name for the argument)
     if antialias:
-        raise ConfigError("interpolate: antialias=True is not implemented in tensorgan "
-                          "(antialias=False, the default, is)")
+        if mode not in ("bilinear", "bicubic") or x.ndim != 4:
+            raise ConfigError(f"interpolate: the antialias option is restricted to the bilinear and "
+                              f"bicubic modes and a 4-D input, got mode {mode!r} and shape {x.shape}")
+        if x.array.dtype.kind == "f" and x.array.dtype.itemsize < 4:
+            raise _not_implemented_for("interpolate (antialias=True)", x)   # torch's CPU kernel too
     _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
     if mode not in INTERPOLATE_MODES:
         raise ConfigError(f"interpolate: mode must be one of {INTERPOLATE_MODES}, got {mode!r}")
@@ -3387,6 +3393,11 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         raise _not_implemented_for(f"interpolate (mode {mode!r})", x)   # torch resizes uint8
     out, scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode)
     spatial = x.shape[2:]
+    if antialias:
+        if x.array.dtype == np.uint8:        # torch works out the uint8 weights in double
+            scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode,
+                                             real=np.float64)[1]
+        return _antialiased_resize(x, out, scales, mode == "bicubic", bool(align_corners))
     if mode == "area":
         return _area_resize(x, out)
     if mode in _LINEAR_RANK and x.array.dtype == np.uint8:     # torch's uint8 image path: one
@@ -3418,11 +3429,13 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
 _UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")   # torch's, for uint8 input
 
 
-def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | None, mode: str):
+def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | None, mode: str,
+                            real: Any = None):
     """Output sizes and the in-per-out scale of each spatial dim, as torch computes them (in
-    the input's float precision: float32 for float32)."""
+    the input's float precision: float32 for float32; or in ``real``)."""
     spatial = x.shape[2:]
-    real = np.float64 if x.dtype == np.float64 else np.float32
+    if real is None:
+        real = np.float64 if x.dtype == np.float64 else np.float32
     if (size is None) == (scale_factor is None):
         raise ConfigError("interpolate: give exactly one of size and scale_factor")
     if size is not None:
@@ -3444,6 +3457,88 @@ def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | Non
     if recompute or mode == "area":      # torch's area mode always recomputes from the sizes
         return out, [real(n) / real(o) for n, o in zip(spatial, out)]
     return out, [real(1.0 / f) for f in factors]
+
+
+def aa_weights(n_in: int, n_out: int, scale: Any, cubic: bool) -> np.ndarray:
+    """torch's antialiased interpolation weights for one dim (aten's
+    ``_compute_indices_min_size_weights_aa``, PIL's ``precompute_coeffs``) as an (n_out, n_in)
+    matrix, computed in ``scale``'s float type (float32 for float32 input, as torch): output i
+    averages the inputs around ``center = scale * (i + 0.5)`` under the triangle (bilinear) or
+    Keys cubic filter with A = -0.5 (bicubic), stretched by the downscale factor."""
+    real = type(scale) if isinstance(scale, (np.float32, np.float64)) else np.float64
+    scale = real(scale)
+    half = real(2.0 if cubic else 1.0)
+    support = real(np.float64(half) * np.float64(scale)) if scale >= 1.0 else half
+    invscale = real(1.0 / np.float64(scale)) if scale >= 1.0 else real(1.0)
+    taps = int(math.ceil(support)) * 2 + 1
+    weights = np.zeros((n_out, n_in), dtype=real)
+    for i in range(n_out):
+        center = real(np.float64(scale) * (i + 0.5))
+        lo = max(int(np.float64(center - support) + 0.5), 0)
+        size = min(max(min(int(np.float64(center + support) + 0.5), n_in) - lo, 0), taps)
+        # (j + xmin - center) in the float type, + 0.5 and * invscale in double, as aten's
+        x = np.abs(((np.arange(lo, lo + size).astype(real) - center).astype(np.float64) + 0.5)
+                   * np.float64(invscale)).astype(real)
+        if cubic:
+            a = real(-0.5)
+            w = np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                         np.where(x < 2, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0)).astype(real)
+        else:
+            w = np.where(x < 1, 1 - x, 0).astype(real)
+        total = real(0)
+        for v in w:                      # summed in order, in the float type (aten's loop)
+            total = real(total + v)
+        weights[i, lo:lo + size] = w / total if total != 0 else w
+    return weights
+
+
+def _aa_scale(n: int, o: int, scale: Any, align_corners: bool) -> Any:
+    """aten's ``area_pixel_compute_scale`` for the antialiased kernel: (n - 1) / (o - 1) with
+    align_corners (0 for one output), else the in-per-out scale already worked out."""
+    if not align_corners:
+        return scale
+    real = type(scale)
+    return real(real(n - 1) / real(o - 1)) if o > 1 else real(0)
+
+
+def _antialiased_resize(x: Tensor, out: Sequence[int], scales: Sequence[Any], cubic: bool,
+                        align_corners: bool) -> Tensor:
+    """interpolate(..., antialias=True) of a 4-D tensor: torch's separable passes, the width
+    first, a dim left alone where its size does not change. Float: each pass a product with a
+    constant weight matrix (differentiable). uint8: torch's fixed point -- the weights rounded
+    to int16 at the largest precision that fits, each output an integer dot product plus half,
+    shifted down and clamped to [0, 255] after each pass."""
+    (h, w), (oh, ow) = x.shape[2:], out
+    xp = x.device.xp
+    if x.array.dtype == np.uint8:
+        y = x.array
+        for axis, n, o, s in ((3, w, ow, scales[1]), (2, h, oh, scales[0])):
+            if n != o:
+                y = _aa_uint8_pass(xp, y, axis, aa_weights(n, o, _aa_scale(n, o, s, align_corners), cubic))
+        return Tensor._make(y if y is not x.array else y.copy(), x.device)
+    real = np.float64 if x.array.dtype == np.float64 else np.float32
+    y = x
+    if ow != w:
+        ww = aa_weights(w, ow, _aa_scale(w, ow, real(scales[1]), align_corners), cubic)
+        y = y @ Tensor._make(xp.asarray(ww.T.astype(x.array.dtype)), x.device)
+    if oh != h:
+        wh = aa_weights(h, oh, _aa_scale(h, oh, real(scales[0]), align_corners), cubic)
+        y = Tensor._make(xp.asarray(wh.astype(x.array.dtype)), x.device) @ y
+    return y if y is not x else x * 1.0        # torch copies a same-size resize
+
+
+def _aa_uint8_pass(xp: Any, y: Any, axis: int, weights: np.ndarray) -> Any:
+    """One uint8 antialiased pass along ``axis`` (aten's basic_loop_aa_horizontal / vertical
+    on uint8 with _compute_index_ranges_int16_weights)."""
+    top = float(weights.max())
+    precision = 0
+    while precision < 22 and int(0.5 + top * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    scaled = weights * float(1 << precision)
+    fixed = np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5)).astype(np.int64)
+    moved = xp.moveaxis(y, axis, -1).astype(np.int64)
+    acc = moved @ xp.asarray(fixed.T) + (1 << (precision - 1))
+    return xp.moveaxis(xp.clip(acc >> precision, 0, 255).astype(np.uint8), -1, axis)
 
 
 def _linear_along(x: Tensor, dim: int, n: int, o: int, scale, align_corners: bool) -> Tensor:

@@ -948,6 +948,17 @@ class Clone(Contiguous):
         return x.copy()
 
 
+class ClonePreserving(Clone):
+    """x.clone() of a permuted layout (``x.t()``): the copy keeps x's memory order, as torch's
+    preserve_format keeps its strides (NumPy's order='K')."""
+
+    def forward(self, x):
+        return x.copy(order="K")
+
+    def name(self) -> str:
+        return "CloneBackward0"
+
+
 class Expand(Function):
     """``broadcast_to``: size-1 dims (and new leading ones) repeated without copying; the gradient
     sums over them."""

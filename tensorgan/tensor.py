@@ -38,8 +38,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
-from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, IntegerDivisionError,
-                     MemoryOverlapError, ShapeError, TensorganError, float_index_error)
+from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError,
+                     InputTypeError, IntegerDivisionError, MemoryOverlapError, ShapeError, TensorganError,
+                     float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -280,9 +281,10 @@ def _hollow(ctx: Function) -> bool:
                     xp = a.device.xp
                     zero = _HOLLOW_ARRAYS[where] = xp.broadcast_to(xp.zeros((), dtype=array.dtype),
                                                                    array.shape)
-                h = object.__new__(Tensor)
+                h = object.__new__(_StandIn)
                 h.array, h._grad, h._requires_grad, h.device, h._ctx = zero, None, a._requires_grad, a.device, a._ctx
                 h._version_box, h._hooks = a._version_box, None
+                h.original = weakref.ref(a) if a._requires_grad else None
                 a = h
         elif isinstance(a, tuple) and any(hasattr(k, "shape") for k in a) or hasattr(a, "shape"):
             return False
@@ -290,6 +292,24 @@ def _hollow(ctx: Function) -> bool:
     ctx.inputs = tuple(hollowed)
     ctx.hollow = True
     return True
+
+
+def _restore(ctx: Function) -> None:
+    """A later walk through hollowed ``ctx``: each stand-in whose tensor is still alive, and
+    still the output of the same node, gives way to that tensor again -- so hooks and
+    ``retain_grad()`` put on it since (torch runs them) and ``autograd.grad(..., inputs=it)``
+    find it in the graph, and two nodes that used it reach it as one. Re-hollowed on release."""
+    inputs = list(ctx.inputs)
+    restored = False
+    for i, a in enumerate(inputs):
+        if a.__class__ is _StandIn and a.original is not None:
+            original = a.original()
+            if original is not None and original._ctx is a._ctx and original._version_box is a._version_box:
+                inputs[i] = original
+                restored = True
+    if restored:
+        ctx.inputs = tuple(inputs)
+        ctx.hollow = False
 
 
 def _edge_positions(ctx: Function) -> list:
@@ -955,6 +975,8 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
         stack.append((node, True))
         ctx = node._ctx
         if ctx is not None and not ctx.released:
+            if ctx.hollow:      # walked before: its stand-ins give way to the live tensors
+                _restore(ctx)
             for parent, version in zip(ctx.inputs, ctx.versions):
                 if isinstance(parent, Tensor) and parent._requires_grad:
                     if version is not None and parent._version_box[0] != version:
@@ -1405,6 +1427,47 @@ _NON_LEAF_GRAD_WARNING = (
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.")
+
+
+def _storage_from_start(array: Any) -> Any:
+    """The memory ``array`` views, from its first element to the end of the array that owns
+    it, as a flat array (torch's storage seen from storage_offset); None where that is not one
+    dtype-consistent row-major buffer or the view has negative steps (a layout torch lacks)."""
+    if array.flags.c_contiguous and array.base is None:
+        return array.reshape(-1)
+    if any(st < 0 for st in array.strides):
+        return None
+    root = array
+    while isinstance(getattr(root, "base", None), type(array)):
+        root = root.base
+    if root.dtype != array.dtype or any(st < 0 for st in root.strides):
+        return None
+    memory = root.transpose(sorted(range(root.ndim), key=lambda d: -root.strides[d]))
+    if not memory.flags.c_contiguous:    # (an owner's dims in memory order: row-major)
+        return None
+    from .torch_extras import _array_address
+    offset, rest = divmod(_array_address(array) - _array_address(root), array.itemsize)
+    if rest or not 0 <= offset <= root.size:
+        return None
+    return memory.reshape(-1)[offset:]
+
+
+def _keeps_layout(array: Any) -> bool:
+    """Whether torch's preserve_format copy of a tensor laid out as ``array`` keeps its dims'
+    memory order (NumPy's order='K' copy): every dim longer than 1 has a positive step (a
+    dense permutation, or a sliced one, which torch compacts in the same order)."""
+    return array.ndim > 1 and all(st > 0 for st, n in zip(array.strides, array.shape) if n > 1)
+
+
+def _int_power(xp: Any, base: Any, exponent: Any) -> Any:
+    """Integer ``base ** exponent`` where some exponents (a tensor's) are negative: torch's
+    integer pow, which gives 1 / base truncated -- 1 for a base of 1, +-1 for -1, else 0."""
+    base, exponent = xp.broadcast_arrays(base, exponent)
+    negative = exponent < 0
+    out = xp.power(base, xp.where(negative, 0, exponent)).astype(xp.result_type(base, exponent))
+    odd = (exponent % 2) != 0
+    inverse = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0)).astype(out.dtype)
+    return xp.where(negative, inverse, out)
 
 
 class Tensor:
@@ -2047,6 +2110,8 @@ class Tensor:
         other_kind = other.dtype.kind if isinstance(other, Tensor) else (
             "b" if isinstance(other, bool) else "i" if isinstance(other, int) else "f")
         if self.dtype.kind not in "iub" or other_kind not in "iub" or (self.dtype.kind == other_kind == "b"):
+            if ufunc == "power" and self.dtype.kind == other_kind == "b":
+                return self._bool_power(other)
             return None
         a, b = self._arith(other), self._lift(other)
         b = b.array if isinstance(b, Tensor) else b
@@ -2054,8 +2119,19 @@ class Tensor:
             raise IntegerDivisionError(f"ZeroDivisionError: integer {ufunc} by zero (torch raises "
                                        f"here too; a float tensor gives inf / NaN)")
         if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
-            raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
+            if isinstance(b, int):           # a Python int exponent: refused, as torch's
+                raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
+            return Tensor._make(_int_power(self.device.xp, a.array, b), self.device)
         return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
+
+    def _bool_power(self, exponent: Any) -> "Tensor":
+        """bool tensor ** bool, as torch: ``** True`` is the mask itself, ``** False`` all True
+        (bools both ways); a bool tensor exponent is refused (torch has no bool pow kernel)."""
+        if isinstance(exponent, Tensor):
+            raise DTypeNotImplementedError("pow: not implemented for a bool tensor to a bool "
+                                           "tensor's power (as torch's \"pow\" not implemented "
+                                           "for 'Bool'); convert one to an integer type")
+        return self.clone() if exponent else self.new_ones(self.shape, dtype=self.dtype)
 
     def __floordiv__(self, other):
         """``//``: floor division -- integers stay integers; floats give floor(self / other),
@@ -2104,7 +2180,12 @@ class Tensor:
         """number ** tensor, elementwise (a negative number to a fractional power is NaN, as in torch)."""
         if isinstance(base, np.generic):
             base = base.item()
-        if isinstance(base, bool) or not isinstance(base, (int, float)):
+        if isinstance(base, bool):           # True ** ints: 1s, as torch (a bool is an integer)
+            if self.dtype == np.bool_:
+                raise DTypeNotImplementedError("pow: not implemented for bool ** a bool tensor "
+                                               "(as torch's \"pow\" not implemented for 'Bool')")
+            base = int(base)
+        elif not isinstance(base, (int, float)):
             raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
         me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
         if me.dtype.kind in "iu" and isinstance(base, int):
@@ -3323,19 +3404,24 @@ class Tensor:
         return self.fill_(0.0)
 
     def resize_(self, *sizes: Any, memory_format: Any = None) -> "Tensor":
-        """torch's ``resize_``: this tensor takes the shape ``sizes``, in place, its elements
-        read in row-major order -- the same count is a reshape, fewer keeps the first ones, more
-        keeps them all and adds zeros after (torch's are uninitialised). (A non-contiguous view,
-        ``x.t()``, is read in its own row-major order here; torch reads its storage's order.) A
-        tensor that requires grad cannot be resized (torch's RuntimeError: AutogradError here);
-        a view that grows stops sharing memory with its base."""
+        """torch's ``resize_``: this tensor takes the shape ``sizes``, in place, row-major over
+        its storage from its first element -- torch's storage order, so a transposed view (or
+        its ``clone()``, which keeps the transposed strides) is read in memory order, and a view
+        reads on into its base's memory. Its own shape: nothing changes (strides kept). Fewer
+        elements keep the first ones; more than the storage holds are added as zeros after
+        (torch's are uninitialised), and then a view stops sharing memory with its base. A
+        tensor that requires grad cannot be resized (torch's RuntimeError: AutogradError here)."""
         if self._requires_grad:
             raise AutogradError("resize_: cannot resize variables that require grad (as torch); "
                                 "resize a detached copy or use reshape")
         shape = _size_args(sizes)
-        n, have = math.prod(shape), self.array.size
-        flat = self.array.reshape(-1) if self.array.flags.c_contiguous else self.device.xp.ascontiguousarray(
-            self.array).reshape(-1)
+        if shape == self.shape:
+            return self                      # torch: same sizes, nothing to do
+        n = math.prod(shape)
+        flat = _storage_from_start(self.array)
+        if flat is None:                     # a layout torch would not have: row-major order
+            flat = self.device.xp.ascontiguousarray(self.array).reshape(-1)
+        have = flat.size
         if n > have:
             grown = self.device.xp.zeros(n, dtype=self.array.dtype)
             grown[:have] = flat
@@ -3373,11 +3459,15 @@ class Tensor:
         """A copy that stays in the graph (its gradient flows back to this tensor); a
         channels_last tensor's copy is channels_last too (torch's preserve_format), unless
         ``memory_format`` says otherwise."""
+        array = self.array
+        order = "C"
+        if memory_format is None and not array.flags.c_contiguous and _keeps_layout(array):
+            order = "K"       # torch's preserve_format: a permuted layout (x.t()) keeps its order
         if self.dtype.kind != "f":                   # integers and masks: a plain copy
-            out = Tensor._make(self.array.copy(), self.device)
+            out = Tensor._make(array.copy(order=order), self.device)
         else:
-            out = ops.Clone.apply(self)
-        if memory_format is None and self.array.flags.c_contiguous:
+            out = ops.Clone.apply(self) if order == "C" else ops.ClonePreserving.apply(self)
+        if memory_format is None and (order == "K" or array.flags.c_contiguous):
             return out
         from . import memory_formats as mf
         fmt = mf.check(memory_format if memory_format is not None else mf.preserve_format, "clone")
@@ -3948,6 +4038,13 @@ class Cast(Function):
 
     def grad_graph(self, grad):
         return Cast.apply(grad, self.src_dtype), None
+
+
+class _StandIn(Tensor):
+    """What a hollowed node holds in place of an input (:func:`_hollow`): no memory, the
+    input's node and version box, and ``original``, a weak reference to the input itself (None
+    where it needs no gradient), which a later walk puts back (:func:`_restore`)."""
+    __slots__ = ("original",)
 
 
 def _to_format(t: "Tensor", memory_format: Any, op: str, strict: bool = False) -> "Tensor":

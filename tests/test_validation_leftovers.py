@@ -278,7 +278,8 @@ def test_resize_in_place():
     assert t.resize_(2, 3) is t and t.shape == (2, 3) and t.tolist() == [[0, 1, 2], [3, 4, 5]]
     assert t.resize_([3, 2]).tolist() == [[0, 1], [2, 3], [4, 5]]
     assert t.resize_(4).tolist() == [0, 1, 2, 3]                # fewer: the first ones kept
-    assert t.resize_(2, 3).tolist() == [[0, 1, 2], [3, 0, 0]]   # more: the rest after them
+    assert t.resize_(2, 3).tolist() == [[0, 1, 2], [3, 4, 5]]   # the storage kept them (torch)
+    assert t.resize_(8).tolist() == [0, 1, 2, 3, 4, 5, 0, 0]    # past the storage: zeros here
     assert t.resize_as_(tg.ones(3, 2)).shape == (3, 2)
     v0 = t._version
     t.resize_(6)

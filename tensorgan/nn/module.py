@@ -23,7 +23,7 @@ import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array
 from ..errors import (CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError,
-                      NotOverriddenError, ShapeError, UninitializedParameterError)
+                      NotOverriddenError, ShapeError, StateDictMismatchError, UninitializedParameterError)
 from ..tensor import RemovableHandle, Tensor, _check_dtype, get_default_dtype
 from ._backward_hooks import BackwardHook
 
@@ -937,7 +937,7 @@ class Module:
         if strict and not post_hooks:
             _check_keys(self, missing, unexpected)
         if errors:
-            raise CheckpointError(f"{type(self).__name__}: " + "; ".join(errors))
+            raise StateDictMismatchError(f"{type(self).__name__}: " + "; ".join(errors))
         for target, value in arrays:
             if isinstance(target, Tensor):
                 target.array[...] = target.device.xp.asarray(value, dtype=target.dtype)
@@ -1273,5 +1273,5 @@ def _check_keys(module: Module, missing: list, unexpected: list) -> None:
     if missing or unexpected:
         problems = [f"{len(keys)} {what} key(s): " + ", ".join(map(repr, keys))
                     for what, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
-        raise CheckpointError(f"state_dict for {type(module).__name__} does not match the model: "
+        raise StateDictMismatchError(f"state_dict for {type(module).__name__} does not match the model: "
                               + "; ".join(problems))

@@ -86,10 +86,18 @@ def _check_betas(owner: str, group: dict[str, Any], floats: bool = False) -> Non
     checked = [_check_number(owner, f"betas[{i}]", b, low=0.0, high=1.0)
                for i, b in enumerate(betas)]
     if floats:
-        if not all(isinstance(b, (float, np.floating, Tensor)) for b in betas):
+        tensors = [isinstance(b, Tensor) for b in betas]
+        if not (all(tensors) or all(isinstance(b, (float, np.floating)) for b in betas)):
             raise ConfigError(f"{owner}: betas must be either both floats or both Tensors, got "
                               f"{betas!r}")
-        group["betas"] = tuple(float(b) for b in checked)
+        if all(tensors):      # kept as Tensors, as torch's (0-d; read at each step)
+            for i, b in enumerate(betas):
+                if group.get("foreach") and not group.get("capturable"):
+                    raise ConfigError(f"{owner}: betas[{i}] as a Tensor is not supported for "
+                                      f"capturable=False and foreach=True")
+            group["betas"] = tuple(b if b.ndim == 0 else b.reshape(()) for b in betas)
+        else:
+            group["betas"] = tuple(float(b) for b in checked)
     else:
         group["betas"] = type(betas)(checked) if type(betas) in (tuple, list) else tuple(checked)
     group["eps"] = _check_number(owner, "eps", group["eps"], low=0.0)   # 0 allowed, as torch
@@ -542,6 +550,10 @@ class Optimizer:
         for group in self.param_groups:
             if isinstance(group["lr"], Tensor):        # a Tensor lr: its value now (a scheduler
                 group = {**group, "lr": group["lr"].item()}     # may have filled it in place)
+            betas = group.get("betas")
+            if betas is not None and (isinstance(betas[0], Tensor) or isinstance(betas[1], Tensor)):
+                group = {**group, "betas": tuple(b.item() if isinstance(b, Tensor) else b  # Tensor
+                                                 for b in betas)}                  # betas: now's
             capturable = group.get("capturable")
             for p in group["params"]:
                 if p.grad is not None:

@@ -7,10 +7,9 @@ torchvision's (GAN code resizes / crops / flips / normalizes / pads / blurs / ro
 images before a perceptual network and backpropagates through them); integer tensors take the
 same ops without gradients. Tensor resizing: ``antialias=True`` (torchvision's default) for bilinear
 and bicubic uses torch's antialiased kernel (the separable triangle / Keys cubic filter widened by
-the downscale factor, PIL's), computed here as two weight matrices; ``antialias=False`` and the
-nearest modes use :func:`tensorgan.nn.functional.interpolate`. Integer tensors are resized in
-float32 and rounded; torch's uint8 antialiased kernel works in fixed point, so a pixel may differ
-by 1 there.
+the downscale factor, PIL's), :func:`tensorgan.nn.functional.interpolate`'s ``antialias=True``
+(uint8 images in torch's fixed point, as torchvision's); ``antialias=False`` and the nearest modes
+use interpolate too. Other integer tensors are resized in float32 and rounded.
 """
 from __future__ import annotations
 
@@ -316,45 +315,23 @@ def _resized_size(h: int, w: int, size: Any, max_size: int | None) -> list[int]:
     raise ConfigError(f"resize: size must be an int or a sequence of 1 or 2 ints, got {size!r}")
 
 
-def _aa_weights(n_in: int, n_out: int, cubic: bool) -> np.ndarray:
-    """torch's antialiased interpolation weights (aten's _upsample_*_aa, PIL's): (n_out, n_in)."""
-    scale = n_in / n_out
-    support = (2.0 if cubic else 1.0) * (scale if scale >= 1.0 else 1.0)
-    invscale = 1.0 / scale if scale >= 1.0 else 1.0
-    weights = np.zeros((n_out, n_in))
-    for i in range(n_out):
-        center = scale * (i + 0.5)
-        lo = max(int(center - support + 0.5), 0)
-        hi = min(int(center + support + 0.5), n_in)
-        x = np.abs((np.arange(lo, hi) - center + 0.5) * invscale)
-        if cubic:
-            a = -0.5
-            w = np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
-                         np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
-        else:
-            w = np.maximum(1.0 - x, 0.0)
-        total = w.sum()
-        weights[i, lo:hi] = w / total if total != 0 else w
-    return weights
-
-
 def _resize_tensor(img: Tensor, out: list[int], mode: InterpolationMode, antialias: bool) -> Tensor:
-    """Resize with Tensor ops (differentiable for float images): the antialiased kernel as two
-    constant weight matrices (``Wh @ x @ Ww.T``), the others through F.interpolate."""
+    """Resize with :func:`tensorgan.nn.functional.interpolate` (differentiable for float
+    images), as torchvision's: a uint8 image resized with antialias in torch's fixed point,
+    other integer images in float32 and rounded."""
     from ...functional import interpolate
-    xp = img.device.xp
     lead = tuple(img.shape[:-2])
     h, w = img.shape[-2:]
     x = img.reshape((-1,) + tuple(img.shape[-3:])) if img.ndim >= 3 else img.reshape(1, 1, h, w)
     out_dtype = img.array.dtype
+    aa = mode in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC) and antialias
+    if aa and out_dtype == np.uint8:
+        y = interpolate(x, size=tuple(out), mode=mode.value, align_corners=False, antialias=True)
+        return y.reshape(lead + tuple(out))
     if out_dtype.kind != "f":
         x = x.to(np.float32)
-    if mode in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC) and antialias:
-        cubic = mode == InterpolationMode.BICUBIC
-        ft = x.array.dtype
-        wh = Tensor._make(xp.asarray(_aa_weights(h, out[0], cubic).astype(ft)), img.device)
-        ww = Tensor._make(xp.asarray(_aa_weights(w, out[1], cubic).T.astype(ft)), img.device)
-        y = (wh @ x) @ ww
+    if aa:
+        y = interpolate(x, size=tuple(out), mode=mode.value, align_corners=False, antialias=True)
     elif mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT,
                   InterpolationMode.BILINEAR, InterpolationMode.BICUBIC):
         kw = {} if mode.value.startswith("nearest") else {"align_corners": False}
