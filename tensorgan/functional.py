@@ -1307,6 +1307,22 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 # kernel; these are for the other architectures -- WGAN-GP critics, pix2pix, CycleGAN)
 # ---------------------------------------------------------------------------------------------
 def _normalized(x: Tensor, dims: tuple, eps: float) -> Tensor:
+    """``(x - mean) / sqrt(var + eps)`` over ``dims`` (biased variance).  Trailing dims -- layer,
+    group and instance norm's case -- run as batch norm's fused kernel over ``(1, rows, positions,
+    1)``, each row a "channel" (torch's instance_norm is batch_norm this way too): one op with one
+    backward instead of mean, var, sub, add, sqrt and div with theirs; its ``grad_graph`` keeps
+    double backward (WGAN-GP critics with layer / instance norm).  Sums in float64."""
+    k = x.ndim - len(dims)
+    if dims == tuple(range(k, x.ndim)) and k >= 1 and x.dtype.kind == "f":
+        rows, positions = int(np.prod(x.shape[:k])), int(np.prod(x.shape[k:]))
+        if rows > 0 and positions > 1:
+            y = BatchNorm.apply(x.reshape(1, rows, positions, 1), None, None, None, None, True,
+                                0.0, float(eps))
+            return y.reshape(x.shape)
+    return _normalized_composite(x, dims, eps)
+
+
+def _normalized_composite(x: Tensor, dims: tuple, eps: float) -> Tensor:
     mean = x.mean(dim=dims, keepdim=True)
     var = x.var(dim=dims, keepdim=True, correction=0)
     return (x - mean) / (var + eps).sqrt()

@@ -1,0 +1,74 @@
+"""Session 23's speed paths (helper l): each new fast path against the composite / NumPy
+reference it replaced -- values, gradients and (where the old path had one) double backward."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn.functional as F
+from tensorgan import functional as TF
+from tensorgan.gradcheck import gradcheck, gradgradcheck
+
+
+def _np_normalized(x, axes, eps):
+    m = x.mean(axis=axes, keepdims=True)
+    v = ((x - m) ** 2).mean(axis=axes, keepdims=True)
+    return (x - m) / np.sqrt(v + eps)
+
+
+# --- layer / group / instance norm: batch norm's fused kernel over (1, rows, positions, 1) -------
+def test_normalized_trailing_dims_is_one_fused_node():
+    x = tg.randn(2, 3, 4, 4, requires_grad=True)
+    y = TF._normalized(x, (2, 3), 1e-5)
+    # one BatchNorm node under the reshape, not the mean / var / sub / div chain
+    assert type(y.grad_fn.next_functions[0][0]).__name__ == "BatchNorm"
+
+
+@pytest.mark.parametrize("shape,dims", [((2, 3, 5, 4), (2, 3)), ((3, 4, 7), (2,)), ((5, 6), (1,)),
+                                        ((2, 2, 3, 4, 5), (2, 3, 4)), ((2, 3, 4, 5), (1, 2, 3))])
+def test_normalized_matches_composite_and_numpy(shape, dims):
+    rs = np.random.RandomState(0)
+    a = (rs.randn(*shape) * 3 + 5).astype(np.float64)
+    g = rs.randn(*shape)
+    x1 = tg.tensor(a, requires_grad=True)
+    x2 = tg.tensor(a, requires_grad=True)
+    y1 = TF._normalized(x1, dims, 1e-5)
+    y2 = TF._normalized_composite(x2, dims, 1e-5)
+    np.testing.assert_allclose(y1.numpy(), _np_normalized(a, dims, 1e-5), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y1.numpy(), y2.numpy(), rtol=1e-10, atol=1e-12)
+    (y1 * tg.tensor(g)).sum().backward()
+    (y2 * tg.tensor(g)).sum().backward()
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-9, atol=1e-11)
+    # the gradient of a normalization is orthogonal to 1 and to xhat on every row
+    xhat = _np_normalized(a, dims, 1e-5)
+    assert np.abs(x1.grad.numpy().sum(axis=dims)).max() < 1e-9
+    assert np.abs((x1.grad.numpy() * xhat).sum(axis=dims)).max() < 1e-4   # (0 but for eps)
+
+
+def test_instance_group_layer_norm_gradcheck_and_double_backward():
+    rs = np.random.RandomState(1)
+    x = tg.tensor(rs.randn(2, 4, 3, 3), requires_grad=True)
+    w = tg.tensor(rs.rand(4) + 0.5, requires_grad=True)
+    b = tg.tensor(rs.randn(4), requires_grad=True)
+    for fn in (lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+               lambda x, w, b: F.group_norm(x, 2, w, b),
+               lambda x, w, b: F.layer_norm(x, (3, 3)) * w.reshape(1, 4, 1, 1) + b.reshape(1, 4, 1, 1)):
+        assert gradcheck(fn, (x, w, b), eps=1e-6, atol=1e-5)
+        assert gradgradcheck(fn, (x, w, b), eps=1e-6, atol=1e-4)
+
+
+def test_instance_norm_float32_close_to_float64_reference():
+    rs = np.random.RandomState(2)
+    a = (rs.randn(4, 8, 16, 16) * 2 + 10).astype(np.float32)
+    y = F.instance_norm(tg.tensor(a))
+    ref = _np_normalized(a.astype(np.float64), (2, 3), 1e-5)
+    assert y.dtype == tg.float32
+    np.testing.assert_allclose(y.numpy(), ref, rtol=0, atol=2e-5)
+
+
+def test_instance_norm_running_stats_still_updated():
+    x = tg.tensor(np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4))
+    rm, rv = tg.zeros(3), tg.ones(3)
+    F.instance_norm(x, rm, rv, use_input_stats=True, momentum=0.5)
+    a = x.numpy()
+    np.testing.assert_allclose(rm.numpy(), 0.5 * a.mean(axis=2).mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(rv.numpy(), 0.5 + 0.5 * a.var(axis=2, ddof=1).mean(axis=0), rtol=1e-6)
