@@ -387,20 +387,63 @@ def _conv_options(kind: type, x: Tensor, weight: Tensor, bias: Tensor | None, ge
     """Dilation and groups, composed from the plain kernel: the dilated kernel (zeros between the
     taps), then one call per group on its slice of the channels, concatenated. A plain-kernel
     speed path is not worth its code for options a DCGAN does not use: the zeros cost
-    ``d^2`` times the FLOPs, the groups ``groups`` calls. Both weight layouts split along their
+    ``d^2`` times the FLOPs, the groups ``groups`` kernel calls in one node (GroupedConv). Both weight layouts split along their
     first axis (conv2d: output channels; conv_transpose2d: input channels)."""
-    from .factory import concat
     if kind is ConvTranspose2d and any(o >= st for o, st in zip(geometry[2], geometry[0])):
         return _wide_output_padding(x, weight, bias, geometry, dilation, groups)
     weight = _dilate_kernel(weight, dilation)
     if groups == 1:
         return kind.apply(x, weight, bias, *geometry)
+    return GroupedConv.apply(x, weight, bias, kind, groups, geometry)
+
+
+def _grouped_composite(kind: type, x: Tensor, weight: Tensor, bias: Tensor | None, groups: int,
+                       geometry: tuple) -> Tensor:
+    """GroupedConv as Tensor ops: one ``kind`` node per group on slices, concatenated (its
+    differentiable form, for ``create_graph=True``)."""
+    from .factory import concat
     c_in, rows = x.shape[1] // groups, weight.shape[0] // groups
     c_out = weight.shape[1] if kind is ConvTranspose2d else rows
     parts = [kind.apply(x[:, g * c_in:(g + 1) * c_in], weight[g * rows:(g + 1) * rows],
                         None if bias is None else bias[g * c_out:(g + 1) * c_out], *geometry)
              for g in range(groups)]
     return concat(parts, 1)
+
+
+class GroupedConv(Function):
+    """A grouped conv2d / conv_transpose2d (``kind``) as one node: the plain kernel once per group
+    on array slices, in both directions (bit-identical to one ``kind`` node per sliced group, then
+    cat -- without the per-group slice nodes, their zero-filled scatter gradients and the cat
+    node: StyleGAN2's modulated convolution runs groups = batch size)."""
+
+    def forward(self, x, w, b, kind, groups, geometry):
+        xp = self.xp
+        c_in, rows = x.shape[1] // groups, w.shape[0] // groups
+        c_out = w.shape[1] if kind is ConvTranspose2d else rows
+        self.parts, outs = [], []
+        for g in range(groups):
+            part = kind()
+            part.device, part.needs_input_grad = self.device, self.needs_input_grad[:3]
+            outs.append(part.forward(x[:, g * c_in:(g + 1) * c_in], w[g * rows:(g + 1) * rows],
+                                     None if b is None else b[g * c_out:(g + 1) * c_out], *geometry))
+            self.parts.append(part)
+        self.b_none = b is None
+        return xp.concatenate(outs, axis=1)
+
+    def backward(self, gy):
+        xp, groups = self.xp, len(self.parts)
+        c_out = gy.shape[1] // groups
+        got = [part.backward(gy[:, g * c_out:(g + 1) * c_out]) for g, part in enumerate(self.parts)]
+        need = self.needs_input_grad
+        gx = xp.concatenate([r[0] for r in got], axis=1) if need[0] else None
+        gw = xp.concatenate([r[1] for r in got], axis=0) if need[1] else None
+        gb = xp.concatenate([r[2] for r in got], axis=0) if need[2] and not self.b_none else None
+        return gx, gw, gb, None, None, None
+
+    def grad_graph(self, gy):
+        x, w, b, kind, groups, geometry = self.inputs
+        y = _grouped_composite(kind, x, w, b, groups, geometry)
+        return _composite_grads(y, gy, (x, w, b)) + (None, None, None)
 
 
 def _wide_output_padding(x: Tensor, weight: Tensor, bias: Tensor | None, geometry: tuple,

@@ -72,3 +72,58 @@ def test_instance_norm_running_stats_still_updated():
     a = x.numpy()
     np.testing.assert_allclose(rm.numpy(), 0.5 * a.mean(axis=2).mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(rv.numpy(), 0.5 + 0.5 * a.var(axis=2, ddof=1).mean(axis=0), rtol=1e-6)
+
+
+# --- grouped convolution: one GroupedConv node, the kernel once per group on array slices -------
+def _grouped_case(kind, seed, n=2, groups=3, bias=True):
+    rs = np.random.RandomState(seed)
+    cin, cout = 2 * groups, 4 * groups
+    x = rs.randn(n, cin, 7, 6).astype(np.float32)
+    if kind == "conv":
+        w = rs.randn(cout, cin // groups, 3, 3).astype(np.float32)
+    else:
+        w = rs.randn(cin, cout // groups, 3, 3).astype(np.float32)
+    b = rs.randn(cout).astype(np.float32) if bias else None
+    return x, w, b
+
+
+@pytest.mark.parametrize("kind", ["conv", "transpose"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_grouped_conv_bit_identical_to_per_group_composite(kind, bias):
+    x, w, b = _grouped_case(kind, 3, bias=bias)
+    cls = TF.Conv2d if kind == "conv" else TF.ConvTranspose2d
+    geometry = ((2, 1), (1, 0)) if kind == "conv" else ((2, 1), (1, 0), (1, 0))
+    outs, grads = [], []
+    for fast in (True, False):
+        xt, wt = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+        bt = None if b is None else tg.tensor(b, requires_grad=True)
+        if fast:
+            y = TF.GroupedConv.apply(xt, wt, bt, cls, 3, geometry)
+            assert type(y.grad_fn).__name__ == "GroupedConv"
+            assert y.grad_fn.name() == "ConvolutionBackward0"
+        else:
+            y = TF._grouped_composite(cls, xt, wt, bt, 3, geometry)
+        gy = np.random.RandomState(9).randn(*y.shape).astype(np.float32)
+        y.backward(tg.tensor(gy))
+        outs.append(y.numpy())
+        grads.append([t.grad.numpy() for t in (xt, wt, bt) if t is not None])
+    np.testing.assert_array_equal(outs[0], outs[1])
+    for a, c in zip(*grads):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_grouped_conv_public_api_values_and_double_backward():
+    rs = np.random.RandomState(4)
+    x = tg.tensor(rs.randn(1, 4, 5, 5), requires_grad=True)      # StyleGAN2's (1, B*C, H, W)
+    w = tg.tensor(rs.randn(6, 2, 3, 3), requires_grad=True)
+    b = tg.tensor(rs.randn(6), requires_grad=True)
+    y = F.conv2d(x, w, b, padding=1, groups=2)
+    # each group against an ungrouped conv of its own slice
+    for g in range(2):
+        ref = F.conv2d(x[:, 2 * g:2 * g + 2].detach(), w[3 * g:3 * g + 3].detach(),
+                       b[3 * g:3 * g + 3].detach(), padding=1)
+        np.testing.assert_allclose(y[:, 3 * g:3 * g + 3].detach().numpy(), ref.numpy(), rtol=1e-12)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=2), (x, w, b))
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1, dilation=2, groups=2), (x, w, b))
+    wt = tg.tensor(rs.randn(4, 1, 3, 3), requires_grad=True)       # depthwise transposed
+    assert gradgradcheck(lambda x, w: F.conv_transpose2d(x, w, stride=2, groups=4), (x, wt))
