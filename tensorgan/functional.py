@@ -1356,13 +1356,35 @@ def _normalized(x: Tensor, dims: tuple, eps: float) -> Tensor:
     backward instead of mean, var, sub, add, sqrt and div with theirs; its ``grad_graph`` keeps
     double backward (WGAN-GP critics with layer / instance norm).  Sums in float64."""
     k = x.ndim - len(dims)
-    if dims == tuple(range(k, x.ndim)) and k >= 1 and x.dtype.kind == "f":
-        rows, positions = int(np.prod(x.shape[:k])), int(np.prod(x.shape[k:]))
-        if rows > 0 and positions > 1:
-            y = BatchNorm.apply(x.reshape(1, rows, positions, 1), None, None, None, None, True,
-                                0.0, float(eps))
-            return y.reshape(x.shape)
+    if dims == tuple(range(k, x.ndim)) and k >= 1 and x.dtype.kind == "f" and x.size and \
+            int(np.prod(x.shape[k:])) > 1:
+        return RowNorm.apply(x, k, float(eps))
     return _normalized_composite(x, dims, eps)
+
+
+class RowNorm(Function):
+    """``_normalized`` over the dims from ``k`` on: batch norm's kernels on the array viewed as
+    ``(1, rows, positions, 1)``, reshaped back inside the op -- so the result is not a view of
+    another tensor (an in-place ReLU after an InstanceNorm stays the cheap in-place path)."""
+
+    def forward(self, x, k, eps):
+        shape = x.shape
+        x4 = self.xp.ascontiguousarray(x).reshape(1, -1, int(np.prod(shape[k:])), 1)
+        y, self.mean, self.invstd = self.device.kernels.batch_norm(x4, None, None, None, None,
+                                                                   True, 0.0, eps)
+        self.x4 = x4
+        return y.reshape(shape)
+
+    def backward(self, gy):
+        x4 = self.x4
+        gy4 = self.xp.ascontiguousarray(gy).reshape(x4.shape)
+        gx = self.device.kernels.batch_norm_backward(gy4, x4, None, self.mean, self.invstd, True)[0]
+        return gx.reshape(gy.shape), None, None
+
+    def grad_graph(self, gy):
+        x, k, eps = self.inputs
+        y = _normalized_composite(x, tuple(range(k, x.ndim)), eps)
+        return _composite_grads(y, gy, (x,)) + (None, None)
 
 
 def _normalized_composite(x: Tensor, dims: tuple, eps: float) -> Tensor:
