@@ -3375,8 +3375,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                  for i, (b, a) in enumerate(pairs)]
         key = (Ellipsis, *np.ix_(*index))
         if mode == "circular":
-            return x[key]
-        return ops.WindowPick.apply(x, _device_key(x, key))   # torch's reflection / replication
+            return ops.CircularPick.apply(x, _device_key(x, key))
+        return ops.PadPick.apply(x, _device_key(x, key))   # torch's reflection / replication
                                                                # pad double backward edge
     value = _scalar("pad", "value", value)
     crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pairs, x.shape[first:]))

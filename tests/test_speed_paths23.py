@@ -142,3 +142,36 @@ def test_grouped_conv_public_api_values_and_double_backward():
     assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1, dilation=2, groups=2), (x, w, b))
     wt = tg.tensor(rs.randn(4, 1, 3, 3), requires_grad=True)       # depthwise transposed
     assert gradgradcheck(lambda x, w: F.conv_transpose2d(x, w, stride=2, groups=4), (x, wt))
+
+
+# --- reflect / replicate / circular pad: C-contiguous gathers (one take per dim) ---------------
+@pytest.mark.parametrize("mode,np_mode", [("reflect", "reflect"), ("replicate", "edge"),
+                                          ("circular", "wrap")])
+@pytest.mark.parametrize("shape,amounts", [((2, 3, 5, 6), (1, 2, 2, 1)), ((2, 3, 7), (3, 2)),
+                                           ((1, 2, 3, 4, 5), (1, 1, 2, 0, 1, 2))])
+def test_pad_gather_contiguous_values_and_gradient(mode, np_mode, shape, amounts):
+    rs = np.random.RandomState(6)
+    a = rs.randn(*shape)
+    x = tg.tensor(a, requires_grad=True)
+    y = F.pad(x, amounts, mode=mode)
+    widths = [(0, 0)] * (len(shape) - len(amounts) // 2) + \
+        [(amounts[2 * i], amounts[2 * i + 1]) for i in range(len(amounts) // 2)][::-1]
+    ref = np.pad(a, widths, mode=np_mode)
+    np.testing.assert_array_equal(y.detach().numpy(), ref)
+    assert y.is_contiguous() and y.array.flags.c_contiguous       # torch's layout
+    # gradient: each output element's gradient goes back to the element it copies
+    g = rs.randn(*ref.shape)
+    y.backward(tg.tensor(g))
+    idx = np.pad(np.arange(a.size).reshape(shape), widths, mode=np_mode)
+    expect = np.bincount(idx.ravel(), weights=g.ravel(), minlength=a.size).reshape(shape)
+    np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-12, atol=1e-12)
+
+
+def test_reflect_pad_then_conv_stays_nchw_and_double_backward():
+    rs = np.random.RandomState(7)
+    x = tg.tensor(rs.randn(1, 2, 5, 5), requires_grad=True)
+    w = tg.tensor(rs.randn(3, 2, 3, 3), requires_grad=True)
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), w)
+    assert y.is_contiguous()                                       # not channels_last
+    assert gradgradcheck(lambda x, w: F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), w), (x, w))
+    assert gradgradcheck(lambda x: F.pad(x, (2, 1, 0, 1), mode="circular") ** 2, (x,))
