@@ -175,3 +175,43 @@ def test_reflect_pad_then_conv_stays_nchw_and_double_backward():
     assert y.is_contiguous()                                       # not channels_last
     assert gradgradcheck(lambda x, w: F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), w), (x, w))
     assert gradgradcheck(lambda x: F.pad(x, (2, 1, 0, 1), mode="circular") ** 2, (x,))
+
+
+# --- spectral norm: W / sigma as one SpectralDivide node ----------------------------------------
+@pytest.mark.parametrize("shape,dim", [((6, 3, 3, 3), 0), ((3, 5, 4, 4), 1), ((7, 9), 0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_spectral_divide_bit_identical_to_composite(shape, dim, dtype):
+    from tensorgan.nn.utils import _sigma, _spectral_divide
+    rs = np.random.RandomState(8)
+    a = rs.randn(*shape).astype(dtype)
+    rows = shape[dim]
+    u = tg.tensor(rs.randn(rows).astype(dtype))
+    v = tg.tensor(rs.randn(a.size // rows).astype(dtype))
+    g = tg.tensor(rs.randn(*shape).astype(dtype))
+    w1, w2 = tg.tensor(a, requires_grad=True), tg.tensor(a, requires_grad=True)
+    y1 = _spectral_divide(w1, dim, u, v)
+    y2 = w2 / _sigma(w2, dim, u, v)
+    assert type(y1.grad_fn).__name__ == "SpectralDivide" and y1.grad_fn.name() == "DivBackward0"
+    np.testing.assert_array_equal(y1.detach().numpy(), y2.detach().numpy())
+    (y1 * g).sum().backward()
+    (y2 * g).sum().backward()
+    np.testing.assert_array_equal(w1.grad.numpy(), w2.grad.numpy())
+
+
+def test_spectral_divide_double_backward_and_layers():
+    from tensorgan.nn.utils import _spectral_divide, spectral_norm
+    from tensorgan.nn.utils.parametrizations import spectral_norm as p_spectral_norm
+    rs = np.random.RandomState(10)
+    x = tg.tensor(rs.randn(1, 2, 5, 5), requires_grad=True)
+    w = tg.tensor(rs.randn(3, 2, 3, 3), requires_grad=True)
+    u, v = tg.tensor(rs.randn(3)), tg.tensor(rs.randn(18))
+    assert gradcheck(lambda x, w: F.conv2d(x, _spectral_divide(w, 0, u, v)), (x, w))
+    assert gradgradcheck(lambda x, w: F.conv2d(x, _spectral_divide(w, 0, u, v)), (x, w))
+    # both spectral norms use it, and train: the weight is W / sigma with sigma = u . W v
+    tg.manual_seed(0)
+    for layer in (spectral_norm(tg.nn.Conv2d(2, 3, 3).double()),
+                  p_spectral_norm(tg.nn.ConvTranspose2d(2, 3, 3).double())):
+        layer(x).square().sum().backward()
+        assert all(p.grad is not None for p in layer.parameters())
+        w_now = layer.weight
+        assert type(w_now.grad_fn).__name__ == "SpectralDivide"
