@@ -762,7 +762,8 @@ class LeakyReLU(Function):
         return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope).reshape(self.shape), None
 
     def grad_graph(self, gy):
-        slope = self.xp.where(self.x > 0, 1.0, self.slope).reshape(self.shape)  # self.x of a 0-d x is 1-d
+        t = self.x.dtype.type    # (in x's dtype: Python floats would make a float64 temporary)
+        slope = self.xp.where(self.x > 0, t(1.0), t(self.slope)).reshape(self.shape)  # self.x of a 0-d x is 1-d
         return ops.with_zero_edge(ops.constant_times(gy, slope), self.inputs[0]), None
 
 

@@ -215,3 +215,25 @@ def test_spectral_divide_double_backward_and_layers():
         assert all(p.grad is not None for p in layer.parameters())
         w_now = layer.weight
         assert type(w_now.grad_fn).__name__ == "SpectralDivide"
+
+
+# --- leaky_relu's graph-mode backward: its slope array in x's dtype (no float64 temporary) ------
+def test_leaky_relu_grad_graph_slope_in_input_dtype(monkeypatch):
+    from tensorgan import ops
+    seen = []
+    real = ops.constant_times
+
+    def spy(g, array):
+        seen.append(array.dtype)
+        return real(g, array)
+    monkeypatch.setattr(ops, "constant_times", spy)
+    a = np.array([[-2.0, -0.5, 0.0], [0.25, 3.0, -1e-3]], dtype=np.float32)
+    x = tg.tensor(a, requires_grad=True)
+    y = F.leaky_relu(x * 1.0, 0.2)
+    g, = tg.autograd.grad((y * y).sum(), x, create_graph=True)
+    assert seen and all(d == np.float32 for d in seen)
+    assert g.dtype == tg.float32
+    s = np.where(a > 0, np.float32(1), np.float32(0.2))
+    np.testing.assert_array_equal(g.detach().numpy(), 2 * (a * s) * s)
+    g.sum().backward()                  # d/dx sum(2 s^2 x) = 2 s^2
+    np.testing.assert_allclose(x.grad.numpy(), 2 * s * s, rtol=1e-6)
