@@ -3452,12 +3452,49 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     index = [_nearest_index(n, o, s, exact=mode == "nearest-exact") for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):
-        reps = [o // n for n, o in zip(spatial, out)]          # whole blocks: broadcast
-        n, c = x.shape[:2]
-        spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
-        spread = spread.expand(n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)])
-        return spread.reshape(n, c, *out)
+        return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))   # whole blocks
     return x[(Ellipsis, *np.ix_(*index))]
+
+
+def _nearest_blocks_composite(x: Tensor, reps: tuple) -> Tensor:
+    n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+    spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
+    spread = spread.expand(n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)])
+    return spread.reshape(n, c, *[m * r for m, r in zip(spatial, reps)])
+
+
+class NearestBlocks(Function):
+    """Nearest upsampling by whole factors ``reps`` (each input position copied into an
+    ``r1 x r2 ...`` block): a broadcast copy forward; backward sums each block with one add
+    of slices per copy, the innermost block axis first -- NumPy's ``sum`` over the small
+    block axes of the broadcast's gradient walks them element by element (9 ms for a
+    16x64x32x32 gradient against 4 here), in the same order for 2-D blocks of two (others:
+    another order of the same additions)."""
+    takes_half = takes_int = takes_bool = True     # a copy: exact on any dtype (as the composite)
+
+    def forward(self, x, reps):
+        n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+        spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
+        spread = self.xp.broadcast_to(spread, (n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)]))
+        self.shape, self.reps = x.shape, reps
+        return spread.reshape(n, c, *[m * r for m, r in zip(spatial, reps)])
+
+    def backward(self, g):
+        n, c, spatial = self.shape[0], self.shape[1], self.shape[2:]
+        g = g.reshape(n, c, *[v for m, r in zip(spatial, self.reps) for v in (m, r)])
+        for axis in range(g.ndim - 1, 2, -2):            # the block axes, innermost first
+            if g.shape[axis] == 1:
+                continue
+            lead = (slice(None),) * axis
+            total = g[lead + (0,)] + g[lead + (1,)]
+            for k in range(2, g.shape[axis]):
+                total += g[lead + (k,)]
+            g = total
+        return g.reshape(self.shape), None
+
+    def grad_graph(self, g):
+        x, reps = self.inputs
+        return _composite_grads(_nearest_blocks_composite(x, reps), g, (x,)) + (None,)
 
 
 def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | None, mode: str):

@@ -237,3 +237,42 @@ def test_leaky_relu_grad_graph_slope_in_input_dtype(monkeypatch):
     np.testing.assert_array_equal(g.detach().numpy(), 2 * (a * s) * s)
     g.sum().backward()                  # d/dx sum(2 s^2 x) = 2 s^2
     np.testing.assert_allclose(x.grad.numpy(), 2 * s * s, rtol=1e-6)
+
+
+# --- nearest upsampling by whole factors: NearestBlocks (block sums by slice adds) --------------
+@pytest.mark.parametrize("shape,factor,exact", [((2, 3, 4, 5), 2, True), ((2, 3, 4, 5), (2, 3), False),
+                                                ((2, 3, 7), 4, False), ((1, 2, 2, 3, 2), 2, False),
+                                                ((1, 2, 3, 3), (1, 2), True)])
+def test_nearest_blocks_matches_composite(shape, factor, exact):
+    rs = np.random.RandomState(11)
+    a = rs.randn(*shape).astype(np.float32)
+    x1, x2 = tg.tensor(a, requires_grad=True), tg.tensor(a, requires_grad=True)
+    y1 = F.interpolate(x1, scale_factor=factor, mode="nearest")
+    assert type(y1.grad_fn).__name__ == "NearestBlocks"
+    reps = tuple(o // n for n, o in zip(shape[2:], y1.shape[2:]))
+    y2 = TF._nearest_blocks_composite(x2, reps)
+    ref = a
+    for d, r in enumerate(reps, start=2):
+        ref = np.repeat(ref, r, axis=d)
+    np.testing.assert_array_equal(y1.detach().numpy(), ref)
+    assert y1.is_contiguous()
+    g = tg.tensor(rs.randn(*ref.shape).astype(np.float32))
+    y1.backward(g)
+    y2.backward(g)
+    if exact:                                  # 2-D blocks of two (or one): the same additions
+        np.testing.assert_array_equal(x1.grad.numpy(), x2.grad.numpy())
+    else:
+        np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-6, atol=1e-6)
+    # each input's gradient is its block's sum
+    blocks = g.numpy().reshape(*shape[:2], *[v for m, r in zip(shape[2:], reps) for v in (m, r)])
+    expect = blocks.astype(np.float64).sum(axis=tuple(range(3, blocks.ndim, 2)))
+    np.testing.assert_allclose(x1.grad.numpy(), expect, rtol=1e-5, atol=1e-5)
+
+
+def test_nearest_blocks_double_backward_and_integers():
+    x = tg.tensor(np.random.RandomState(12).randn(1, 2, 3, 3), requires_grad=True)
+    assert gradgradcheck(lambda x: F.interpolate(x, scale_factor=2) ** 2, (x,))
+    i = tg.tensor(np.arange(6, dtype=np.uint8).reshape(1, 1, 2, 3))      # (torch resizes uint8)
+    up = F.interpolate(i, scale_factor=2)
+    assert up.dtype == i.dtype
+    np.testing.assert_array_equal(up.numpy(), np.arange(6).reshape(2, 3).repeat(2, 0).repeat(2, 1)[None, None])
