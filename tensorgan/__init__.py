@@ -20,7 +20,7 @@ import math as _math
 from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (AutogradError, CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,
-                     IndexDTypeError, LinAlgError, NonFiniteError, ShapeError, TensorganError)
+                     IndexDTypeError, LinAlgError, MemoryOverlapError, NonFiniteError, ShapeError, TensorganError)
 from .tensor import Size  # noqa: F401
 from .factory import (arange, as_tensor, bernoulli, normal, cat, concat, empty, empty_like, from_numpy, full, full_like, linspace,
                       ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, where,

@@ -22,9 +22,21 @@ class DTypeError(TensorganError, TypeError, RuntimeError):
     mismatches are ("expected scalar type Float but found Double")."""
 
 
+class DTypeNotImplementedError(DTypeError, NotImplementedError):
+    """An op torch does not implement for the input's dtype (``"avg_pool2d" not implemented for
+    'Int'``, a NotImplementedError there -- itself a RuntimeError); a DTypeError here too."""
+
+
 class InputTypeError(TensorganError, TypeError):
     """An argument of the wrong kind: a NumPy array or list where a Tensor is needed, a string
     where a number is; the message names the op and what it got."""
+
+
+class MemoryOverlapError(InputTypeError, RuntimeError):
+    """An in-place write torch refuses because elements of the written-to tensor share one memory
+    location (``x.expand(3, 2).mul_(2)``): a RuntimeError, as torch's ("unsupported operation:
+    more than one element of the written-to tensor refers to a single memory location"), and an
+    InputTypeError, as tensorgan raised there before."""
 
 
 class IndexValueError(InputTypeError, IndexOutOfRangeError):
@@ -64,6 +76,12 @@ class CapturableDeviceError(DeviceError, AssertionError):
 
 class DataError(TensorganError, ValueError):
     """A dataset file or folder that is missing, truncated, corrupt or inconsistent."""
+
+
+class OutOfRangeDataError(DataError, RuntimeError):
+    """Values outside the range an op is defined on (binary_cross_entropy's input or target
+    outside [0, 1], NaN included): a DataError, as tensorgan has always raised there, and a
+    RuntimeError, as torch's ("all elements of input should be between 0 and 1") is."""
 
 
 class CheckpointError(TensorganError, ValueError):

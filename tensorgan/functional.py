@@ -18,7 +18,8 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import conv3d as conv3d_ops, ops
-from .errors import (ConfigError, ConfigTypeError, DataError, DeviceError, DTypeError, IndexOutOfRangeError,
+from .errors import (ConfigError, ConfigTypeError, DataError, DeviceError, DTypeError, DTypeNotImplementedError,
+                     IndexOutOfRangeError, OutOfRangeDataError,
                      IndexValueError, InputTypeError, ShapeError, float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
@@ -1857,11 +1858,11 @@ class BCE(Function):
         else:                                   # (a Python number as the target)
             outside = _outside_unit_range(xp, p, xp.asarray(t, dtype=p.dtype).reshape(-1))
         if outside == 1:
-            raise DataError("binary_cross_entropy: input values must lie in [0, 1] (probabilities; "
-                            "for logits use binary_cross_entropy_with_logits); got NaN or values outside")
+            raise OutOfRangeDataError("binary_cross_entropy: input values must lie in [0, 1] (probabilities; "
+                                      "for logits use binary_cross_entropy_with_logits); got NaN or values outside")
         if outside == 2:
-            raise DataError("binary_cross_entropy: all elements of target should be between 0 and 1 "
-                            "(as torch checks); got NaN or values outside")
+            raise OutOfRangeDataError("binary_cross_entropy: all elements of target should be between 0 and 1 "
+                                      "(as torch checks); got NaN or values outside")
         with np.errstate(divide="ignore"):
             self.log_p = xp.maximum(xp.log(p), -100)
             self.log_1mp = xp.maximum(xp.log1p(-p), -100)
@@ -2934,6 +2935,13 @@ def _pool_windows_index(x: Tensor, k, s, p, d, out) -> tuple:
     return _window_index(x, [_windows_along(*a) for a in zip(x.shape[2:], k, s, p, d, out)])
 
 
+def _not_implemented_for(op: str, x: Tensor) -> DTypeNotImplementedError:
+    """The error (raised by the caller) for a pooling / resizing op given a dtype torch does not
+    implement it for (``"max_pool1d_impl" not implemented for 'Long'``): named, as torch's."""
+    return DTypeNotImplementedError(f"{op}: not implemented for dtype {x.dtype}, as torch's is not "
+                                    f"(convert with .float())")
+
+
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
@@ -2942,6 +2950,8 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
     any other geometry gathers the windows with indexing."""
     x = input   # (torch's name for the argument)
+    if x.array.dtype.kind == "b":           # integers pool as torch's, bools are refused
+        raise _not_implemented_for("max_pool2d", x)
     if _unbatched(x, 4):        # torch's unbatched (C, H, W): a batch of one
         return _batch_of_one(x, 4, lambda x4: max_pool2d(x4, kernel_size, stride, padding, dilation,
                                                          ceil_mode, return_indices))
@@ -2969,7 +2979,13 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
 
 def _avg_pool(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
               count_include_pad: bool, divisor_override: int | None, dims: int) -> Tensor:
-    """avg_pool2d / avg_pool3d: a weighted sum over each window's real elements."""
+    """avg_pool2d / avg_pool3d: a weighted sum over each window's real elements (int64, as
+    torch's: the float64 average truncated toward zero; other integers and bools refused)."""
+    if x.array.dtype.kind != "f":
+        if x.array.dtype != np.int64:
+            raise _not_implemented_for(op, x)
+        return _avg_pool(op, x.to(np.float64), kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, divisor_override, dims).to(np.int64)
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override < 1):
         raise ConfigError(f"{op}: divisor_override must be a positive int, got "
                           f"{divisor_override!r}")
@@ -3026,6 +3042,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntOrPair) -> Tensor:
 
 
 def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tensor:
+    if x.array.dtype.kind != "f":
+        raise _not_implemented_for(op, x)
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
     if out == (1,) * dims:
@@ -3044,6 +3062,8 @@ def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair, return_indices: b
 
 
 def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:
+    if x.array.dtype.kind != "f":
+        raise _not_implemented_for(op, x)
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
     if 0 in out:
@@ -3077,6 +3097,9 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """``torch.nn.functional.max_pool3d`` on ``(N, C, D, H, W)`` or ``(C, D, H, W)``: the
     maximum of each window (see :func:`max_pool2d`); indices flattened over D, H, W."""
     x = input   # (torch's name for the argument)
+    if x.array.dtype.kind == "b":
+        raise _not_implemented_for("max_pool3d", x)
+
     def run(x5: Tensor) -> Any:
         k, s, p, d, out = _check_pool("max_pool3d", x5, kernel_size, stride, padding, dilation,
                                       ceil_mode, 3)
@@ -3152,8 +3175,12 @@ def _pool1d(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """``torch.nn.functional.max_pool1d`` on (N, C, L) or (C, L) (see :func:`max_pool2d`)."""
+    """``torch.nn.functional.max_pool1d`` on (N, C, L) or (C, L) (see :func:`max_pool2d`; of
+    a floating-point tensor only, as torch's, unless ``return_indices``: torch's pair comes from
+    its 2-D kernel, which pools integers)."""
     x = input   # (torch's name for the argument)
+    if x.array.dtype.kind != "f" and not (return_indices and x.array.dtype.kind in "iu"):
+        raise _not_implemented_for("max_pool1d", x)
     return _pool1d("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode,
                    lambda x4, k, s, p, d: max_pool2d(x4, k, s, p, d, ceil_mode, return_indices))
 
@@ -3438,10 +3465,20 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if align_corners is not None and mode not in _LINEAR_RANK:
         raise ConfigError(f"interpolate: align_corners only applies to the linear modes and "
                           f"bicubic, not {mode!r}")
+    if x.array.dtype.kind != "f" and (x.array.dtype != np.uint8 or mode not in _UINT8_MODES):
+        raise _not_implemented_for(f"interpolate (mode {mode!r})", x)   # torch resizes uint8
     out, scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode)
     spatial = x.shape[2:]
     if mode == "area":
         return _area_resize(x, out)
+    if mode in _LINEAR_RANK and x.array.dtype == np.uint8:     # torch's uint8 image path: one
+        y = x.to(np.float32)                                    # pass a dim, the last first,
+        for dim in reversed(range(2, x.ndim)):                  # each rounded to uint8
+            if out[dim - 2] != spatial[dim - 2]:
+                along = _cubic_along if mode == "bicubic" else _linear_along
+                y = along(y, dim, spatial[dim - 2], out[dim - 2], scales[dim - 2],
+                          bool(align_corners)).add(0.5).floor().clamp(0, 255)
+        return y.to(np.uint8)
     if mode in _LINEAR_RANK:
         if tuple(out) == tuple(spatial) and mode != "bicubic":   # torch copies a same-size linear
             return x * 1.0                                       # resize, whatever the scale
@@ -3495,6 +3532,9 @@ class NearestBlocks(Function):
     def grad_graph(self, g):
         x, reps = self.inputs
         return _composite_grads(_nearest_blocks_composite(x, reps), g, (x,)) + (None,)
+
+
+_UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")   # torch's, for uint8 input
 
 
 def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | None, mode: str):

@@ -143,10 +143,10 @@ def _entrypoint(module: Any, model: str, fn: str) -> Callable:
 
 def list(github: str, force_reload: bool = False, skip_validation: bool = False,
          trust_repo: Any = None, verbose: bool = True) -> "list[str]":
-    """The public functions of a local folder's hubconf.py."""
+    """The entry points of a local folder's hubconf.py: as torch's, every public callable in it,
+    those it imports included (torchvision's hubconf imports its ``resnet18`` ...)."""
     module = _hubconf(github, "local" if os.path.isdir(github) else "github", "hub.list")
-    return [name for name in dir(module) if not name.startswith("_")
-            and callable(getattr(module, name)) and getattr(getattr(module, name), "__module__", None) == module.__name__]
+    return [name for name in dir(module) if not name.startswith("_") and callable(getattr(module, name))]
 
 
 def help(github: str, model: str, force_reload: bool = False, skip_validation: bool = False,

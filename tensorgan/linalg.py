@@ -912,7 +912,15 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         aweights: Tensor | None = None) -> Tensor:
     """The covariance of the variables in the rows of ``input`` (columns are observations; a 1-D
-    input is one variable), with frequency / importance weights as torch.cov (NumPy's formula)."""
+    input is one variable), with frequency / importance weights as torch.cov (NumPy's formula).
+    An integer input is computed in the default float dtype (float64 beside float64 aweights),
+    as torch's; a bool one is refused, as there."""
+    if isinstance(input, Tensor) and input.array.dtype.kind in "iub":
+        if input.array.dtype.kind == "b":
+            raise DTypeError("cov: bool dtype is not supported for input (torch's cov refuses "
+                             "it too); convert with .float()")
+        from .tensor import get_default_dtype
+        input = input.to(get_default_dtype())
     x = _float("cov", input)
     if isinstance(aweights, Tensor) and aweights.dtype.kind == "f" and aweights.dtype.itemsize > x.dtype.itemsize:
         x = x.to(aweights.dtype)        # torch promotes to float64 aweights' dtype

@@ -599,9 +599,10 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     return x[_key_along(x, d, idx)]
 
 
-def _in_place_result(x: Tensor, name: str, result: Any, *operands: Any) -> Tensor:
-    """The in-place form of an op: ``result(x)`` written into ``x`` (Tensor._in_place_from)."""
-    return x._in_place_from(name, result, operands)
+def _in_place_result(x: Tensor, name: str, result: Any, *operands: Any, expanded: str | None = None) -> Tensor:
+    """The in-place form of an op: ``result(x)`` written into ``x`` (Tensor._in_place_from;
+    ``expanded``: an op torch writes into expand()'s result, see Tensor._in_place)."""
+    return x._in_place_from(name, result, operands, expanded)
 
 
 def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
@@ -630,7 +631,8 @@ def index_copy_(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
 
 
 def index_fill_(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
-    return _in_place_result(input, "index_fill_", lambda x: index_fill(x, dim, index, value), value)
+    return _in_place_result(input, "index_fill_", lambda x: index_fill(x, dim, index, value), value,
+                            expanded="index_fill_")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -734,11 +736,11 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def tril_(input: Tensor, diagonal: int = 0) -> Tensor:
-    return _in_place_result(input, "tril_", lambda x: tril(x, diagonal))
+    return _in_place_result(input, "tril_", lambda x: tril(x, diagonal), expanded="")
 
 
 def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
-    return _in_place_result(input, "triu_", lambda x: triu(x, diagonal))
+    return _in_place_result(input, "triu_", lambda x: triu(x, diagonal), expanded="")
 
 
 def _diagonal_positions(m: int, n: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1212,7 +1214,8 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
 
 
 def index_put_(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
-    return _in_place_result(input, "index_put_", lambda x: index_put(x, indices, values, accumulate), values)
+    return _in_place_result(input, "index_put_", lambda x: index_put(x, indices, values, accumulate), values,
+                            expanded="index_put_")
 
 
 def _flat_positions(op: str, input: Tensor, index: Any) -> np.ndarray:

@@ -33,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
-from .errors import AutogradError, InputTypeError, ShapeError
+from .errors import AutogradError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .function_forms import _function_form
 from .functional import _scalar, log_softmax as _log_softmax, softmax as _softmax
 from .math_ops import XLog1Py, XLogY, Pointwise, _pointwise
@@ -230,16 +230,24 @@ class Gammaincc(Gammainc):
     upper = True
 
 
+def _gamma_args(op: str, input: Any, other: Any) -> tuple:
+    """gammainc / gammaincc's two tensors: one of them floating, as torch's (it promotes an
+    integer beside a float, and implements neither op for two integer or bool tensors)."""
+    a, x = _tensor_arg(op, input, "input"), _tensor_arg(op, other, "other")
+    if a.array.dtype.kind != "f" and x.array.dtype.kind != "f":
+        raise DTypeNotImplementedError(f"{op}: not implemented for dtypes {a.dtype} and {x.dtype}, "
+                                       f"as torch's is not; convert one with .float()")
+    return a, x
+
+
 def gammainc(input: Tensor, other: Tensor) -> Tensor:
     """The regularized lower incomplete gamma P(input, other), broadcast (torch.special.gammainc)."""
-    return Gammainc.apply(_tensor_arg("special.gammainc", input, "input"),
-                          _tensor_arg("special.gammainc", other, "other"))
+    return Gammainc.apply(*_gamma_args("special.gammainc", input, other))
 
 
 def gammaincc(input: Tensor, other: Tensor) -> Tensor:
     """The regularized upper incomplete gamma Q(input, other) = 1 - P (torch.special.gammaincc)."""
-    return Gammaincc.apply(_tensor_arg("special.gammaincc", input, "input"),
-                           _tensor_arg("special.gammaincc", other, "other"))
+    return Gammaincc.apply(*_gamma_args("special.gammaincc", input, other))
 
 
 Tensor.igamma, Tensor.igammac = gammainc, gammaincc

@@ -30,6 +30,7 @@ import copy
 import copyreg
 import itertools
 import math
+import sys
 import warnings
 import weakref
 from typing import Any, Callable
@@ -38,7 +39,7 @@ import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
 from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, InputTypeError, IntegerDivisionError,
-                     ShapeError, TensorganError, float_index_error)
+                     MemoryOverlapError, ShapeError, TensorganError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -154,8 +155,9 @@ class Function:
             requires_grad = False
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
-            _share(args[0], result,     # writing one is writing the other
-                   no_grad_view=not _grad_mode.enabled and args[0]._requires_grad)
+            _share(args[0], result,     # writing one is writing the other; a view made under
+                   no_grad_view=not _grad_mode.enabled and (args[0]._requires_grad or (  # no_grad of
+                       len(args[0]._version_box) > 1 and _of_no_grad_view(args[0]))))   # one too (torch)
         if requires_grad:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
@@ -443,6 +445,14 @@ def _is_no_grad_view(t: "Tensor") -> bool:
     return any(type(r) is _NoGradViewRef and r() is t for r in t._version_box[1])
 
 
+def _of_no_grad_view(t: "Tensor") -> bool:
+    """Whether ``t`` (sharing memory) is a view made under no_grad() of a tensor that requires
+    grad -- looked for only while the memory's first tensor requires grad (a view of ``t`` made
+    under no_grad() is one too, as torch's "view of a view created in no_grad mode")."""
+    first = t._version_box[1][0]()
+    return first is not None and first._requires_grad and _is_no_grad_view(t)
+
+
 def _share(source: "Tensor", target: "Tensor", detached: bool = False,
            no_grad_view: bool = False) -> None:
     """``target`` (a view or .detach() of ``source``) now shares ``source``'s memory and in-place
@@ -570,7 +580,7 @@ def _view_write_refusal(t: "Tensor") -> "str | None":
     """Why an in-place write into view ``t`` is refused (``Function.view_write_refused`` on its
     node or on a node of the views it was made from, in its memory), or None."""
     box = t._version_box
-    while t._ctx is not None and not t._ctx.hollow:
+    while t._ctx is not None and not (t._ctx.hollow or t._ctx.released):   # (freed: no inputs)
         ctx = t._ctx
         refused = getattr(ctx, "view_write_refused", None)
         if refused:
@@ -678,6 +688,101 @@ def _write_overlapping(view: Any, update: Callable[[Any], None]) -> bool:
         mine = layer == k
         flat[where[mine]] = values.reshape(-1)[mine]
     return True
+
+
+class _WritableInterface:
+    """An array interface NumPy reads as a writable array over ``base``'s memory."""
+    def __init__(self, interface: dict, base: Any) -> None:
+        self.__array_interface__, self.base = interface, base
+
+
+def _repeats_memory(a: Any) -> bool:
+    """Whether ``a`` has a dim of stride 0 and size > 1 (torch's ``MemOverlap::Yes``: expand)."""
+    return any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides))
+
+
+def _write_expanded(a: Any, update: Callable[[Any], None], op: str | None) -> bool:
+    """``update`` (an in-place op's write of a whole array) applied to ``a``, a read-only NumPy
+    view whose elements share memory (expand()'s result), as torch applies the ops it allows
+    there (fill_, masked_fill_, index_fill_, index_put_ / ``x[mask] = v``, a write into a
+    non-repeating part): the update runs on a copy of ``a``'s values, and each element it
+    changed is written into the shared memory (so the expanded tensor and every view of that
+    memory see it; where two changed elements share a location, the later one in row-major
+    order stays).  ``op`` names the op for torch's deprecation warning (None: none).  False
+    (nothing written) when ``a``'s memory is not a writable NumPy array's."""
+    if not isinstance(a, np.ndarray):
+        return False
+    owner = a
+    while isinstance(getattr(owner, "base", None), np.ndarray):
+        owner = owner.base
+    if owner is a or not owner.flags.writeable:
+        return False
+    interface = a.__array_interface__
+    start, end = _byte_bounds(a)
+    first, last = _byte_bounds(owner)
+    if start < first or end > last:
+        return False
+    values = a.copy()
+    update(values)
+    changed = _changed(values, a)
+    if op is not None:
+        _warn_expanded(op)
+    alias = np.asarray(_WritableInterface(dict(interface, data=(interface["data"][0], False)), owner))
+    alias[changed] = values[changed]
+    return True
+
+
+def _changed(new: Any, old: Any) -> Any:
+    """Where arrays ``new`` and ``old`` (one shape and dtype) differ, by bits (-0.0 vs 0.0, NaN)."""
+    bits = f"u{old.itemsize}" if old.itemsize in (1, 2, 4, 8) else None
+    return new.view(bits) != old.view(bits) if bits else new != old
+
+
+def _warn_expanded(op: str) -> None:
+    """torch's deprecation warning for ``op`` (masked_fill_ / index_fill_ / index_put_) on
+    expand()'s result."""
+    warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
+                  f"before performing this operation. This also applies to advanced indexing "
+                  f"e.g. tensor[{'indices] = tensor' if op == 'index_put_' else 'mask] = scalar'}"
+                  f" (as torch warns)", UserWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """The warnings.warn stacklevel of the first frame outside tensorgan (the user's call)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("tensorgan."):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _byte_bounds(a: Any) -> tuple[int, int]:
+    """The first and one-past-the-last byte of ``a``'s memory (NumPy's byte_bounds)."""
+    start = end = a.__array_interface__["data"][0]
+    for n, s in zip(a.shape, a.strides):
+        if n == 0:
+            return start, start
+        if s < 0:
+            start += (n - 1) * s
+        else:
+            end += (n - 1) * s
+    return start, end + a.itemsize
+
+
+def _setitem_expanded(a: Any, key: Any, split: Any) -> str | None:
+    """For ``x[key] = v`` into ``a``, an expanded (read-only) array: as torch, None (refused)
+    when the indexed part repeats memory (``x[:, 0] = v``: a copy_ into it); else the policy of
+    :func:`_write_expanded` -- "index_put_" (allowed, warned) for an advanced index into a
+    repeating part (``x[mask] = v``), "" (allowed) for a part that does not repeat (``x[0] = v``)."""
+    target = a if split is None else a[split[0]]
+    k = key if split is None else split[1]
+    parts = k if isinstance(k, tuple) else (k,)
+    if any(not (p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))) or isinstance(p, bool)
+           for p in parts):
+        return "index_put_" if _repeats_memory(target) else ""
+    try:
+        return None if _repeats_memory(target[k]) else ""
+    except (IndexError, TypeError, ValueError):
+        return None
 
 
 def _repeats(xp: Any, where: Any) -> bool:
@@ -1275,6 +1380,19 @@ class RemovableHandle:
 
     def __exit__(self, *exc: Any) -> None:
         self.remove()
+
+
+class _Ungiven:
+    """The default of an argument whose None is itself a value to check (``sum``/``mean``'s
+    ``keepdim``: torch refuses ``keepdim=None`` with a TypeError), so "not given" is told apart
+    from None by identity, at no cost."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_UNGIVEN = _Ungiven()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1946,6 +2064,8 @@ class Tensor:
         return exact if exact is not None else (self / other).floor()
 
     def __rfloordiv__(self, other):
+        if isinstance(other, bool):           # True // t: torch reads the bool as the int 1
+            other = int(other)
         if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
             return self.new_full(self.shape, other) // self
         return (other / self).floor()
@@ -1957,10 +2077,12 @@ class Tensor:
 
     def __rmod__(self, other):
         """``number % tensor`` (torch's Tensor.__rmod__): an int with an integer tensor stays
-        integer; otherwise computed in the float dtype."""
-        if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
+        integer (a bool counts as the int 0 / 1, as in torch); otherwise computed in the float dtype."""
+        if isinstance(other, bool):
+            other = int(other)
+        if isinstance(other, (int, np.integer)) and self.dtype.kind in "iu":
             return self.new_full(self.shape, other) % self
-        if isinstance(other, bool) or not isinstance(other, (int, float, np.integer, np.floating)):
+        if not isinstance(other, (int, float, np.integer, np.floating)):
             return NotImplemented
         me = self._arith(other)
         return Tensor._make(me.device.xp.full(me.shape, other, dtype=me.dtype), me.device).remainder(me)
@@ -1995,10 +2117,15 @@ class Tensor:
     def __getitem__(self, key):
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
         split = _ints_first(key) if isinstance(key, tuple) else None
-        if split is not None:
-            return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
         try:
+            if split is not None:
+                return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
             return ops.GetItem.apply(self, key)
+        except InputTypeError:               # (no cost until raised) x[[1.0]]: torch reads a
+            fixed = _float_sequence_key(key)  # list / array of floats as int64 positions
+            if fixed is None:
+                raise
+            return self[fixed]
         except IndexError:                   # (no cost until raised) x[..., 0, ...], as torch
             one = _one_ellipsis(key, self.ndim)
             if one is None:
@@ -2029,10 +2156,31 @@ class Tensor:
                                      "tensor autograd tracks: index in two steps or write it out "
                                      "of place")
             return ops.SetItem.apply(old, value, key)
-        self._in_place("x[key] = value", update, out_of_place, (value,))
+        try:
+            self._in_place("x[key] = value", update, out_of_place, (value,))
+        except MemoryOverlapError:              # (no cost until raised) into expand()'s result
+            policy = _setitem_expanded(self.array, key, split)
+            if policy is None:
+                raise
+            self._in_place("x[key] = value", update, out_of_place, (value,), policy)
+        except AutogradError:                   # (no cost until raised) a tracked expanded tensor:
+            if split is not None or not _repeats_memory(self.array):
+                raise
+            policy = _setitem_expanded(self.array, key, None)
+            if policy == "":
+                self[key].copy_(value)          # a part that does not repeat: written, as torch's
+            elif policy and not self._requires_grad and isinstance(value, Tensor) and value._requires_grad:
+                self._in_place("x[key] = value", update, out_of_place, (value,), policy)
+            else:
+                raise
+        except (IndexError, InputTypeError):    # (no cost until raised) x[[1.0]] = v, as torch
+            fixed = _float_sequence_key(key)
+            if fixed is None:
+                raise
+            self[fixed] = value
 
     # -- reductions and shape ops ---------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None,
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = _UNGIVEN,
             dtype: Any = None) -> "Tensor":
         """Sum over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's).  Of a bool
         tensor: the count of True (int64, as torch); of an integer tensor: int64; ``dtype``:
@@ -2048,7 +2196,7 @@ class Tensor:
             return out if out.dtype == me.dtype else out.to(me.dtype)
         return ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None,
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = _UNGIVEN,
              dtype: Any = None) -> "Tensor":
         """Mean over ``axis`` (NumPy's names) or ``dim`` / ``keepdim`` (PyTorch's), of a float
         tensor: integer and bool ones are refused, as torch's (``x.float().mean()`` or
@@ -2635,7 +2783,7 @@ class Tensor:
         fill = value.array if isinstance(value, Tensor) else value
         return self._in_place("masked_fill_", lambda a: a.__setitem__(
             self.device.xp.broadcast_to(mask.array, a.shape), fill),
-            lambda old: old.masked_fill(mask, value), (value,))
+            lambda old: old.masked_fill(mask, value), (value,), "masked_fill_")
 
     def ge(self, other: Any) -> "Tensor": return self >= other
     def gt(self, other: Any) -> "Tensor": return self > other
@@ -2874,14 +3022,18 @@ class Tensor:
         return format(repr(self), spec)
 
     def _in_place(self, name: str, update: Callable[[Any], None],
-                  out_of_place: Callable[["Tensor"], "Tensor"] | None = None, operands: tuple = ()) -> "Tensor":
+                  out_of_place: Callable[["Tensor"], "Tensor"] | None = None, operands: tuple = (),
+                  expanded: str | None = None) -> "Tensor":
         """Apply ``update(self.array)`` in place.  Not to a leaf that requires grad outside
         no_grad() (as in PyTorch: update parameters under ``with no_grad():``).  On an op's
         result that requires grad -- or with an operand that does -- while grad mode is on, the
         update becomes a graph op as PyTorch's does (``out += identity`` in a residual block):
         see :meth:`_rebase`, which ``out_of_place(old)`` (the same update as a new Tensor) makes
         possible; an update without one is refused there.  A view made under no_grad() of a
-        tensor that requires grad is refused with grad mode on, as in torch."""
+        tensor that requires grad is refused with grad mode on, as in torch.  On expand()'s
+        result (elements sharing memory) the write is refused with torch's MemoryOverlapError,
+        unless ``expanded`` is given (an op torch allows there: :func:`_write_expanded`; a
+        non-empty ``expanded`` names it in torch's deprecation warning)."""
         if len(self._version_box) > 1 and _grad_mode.enabled and _is_no_grad_view(self):
             raise AutogradError(f"{name} with grad mode on, on a view made under no_grad() of a "
                                  f"tensor that requires grad (as torch, refused: its graph would "
@@ -2895,7 +3047,7 @@ class Tensor:
             if out_of_place is None:
                 raise AutogradError(f"{name} on a tensor autograd tracks is not supported: write "
                                      f"it out of place (x = f(x)), or under tensorgan.no_grad()")
-            return self._rebase(name, out_of_place, operands)
+            return self._rebase(name, out_of_place, operands, expanded)
         if self._requires_grad and self._ctx is not None and _saves_alias(self._ctx, self.array,
                                                                            skip_inputs=True):
             # (torch allows it and the version check refuses the backward of ops that used this
@@ -2915,23 +3067,25 @@ class Tensor:
                     raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
                 raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} "
                                  f"in place ({exc})") from None
-            if not _write_overlapping(self.array, update):     # overlapping windows: as torch
-                raise InputTypeError(
+            if not _write_overlapping(self.array, update) and (      # overlapping windows: as torch
+                    expanded is None or not _write_expanded(self.array, update, expanded or None)):
+                raise MemoryOverlapError(
                     f"{name}: unsupported operation: more than one element of the written-to "
-                    f"tensor refers to a single memory location (a read-only view: expand()'s "
-                    f"result, or read-only memory). Please clone() the tensor before "
-                    f"performing the operation (as torch, refused)") from None
+                    f"tensor refers to a single memory location. Please clone() the tensor before "
+                    f"performing the operation. (As torch, refused: a read-only view -- expand()'s "
+                    f"result, or read-only memory; torch writes only fill_ / zero_ / masked_fill_ / "
+                    f"index_fill_ / index_put_ / x[mask] = v / a non-repeating part into it)") from None
         self._version_box[0] += 1
         if len(self._version_box) > 1:     # a .detach() / view of an op's saved output written
             _mark_saved_outputs_written(self)
         return self
 
     def _in_place_from(self, name: str, compute: Callable[["Tensor"], "Tensor"],
-                       operands: tuple = ()) -> "Tensor":
+                       operands: tuple = (), expanded: str | None = None) -> "Tensor":
         """The in-place form of an out-of-place op: ``compute(self)`` written into this tensor,
         under :meth:`_in_place`'s rules (``compute`` is also the graph op on a tracked tensor).
         ``operands``: the op's other arguments (a Tensor among them that requires grad makes
-        the update a graph op)."""
+        the update a graph op); ``expanded``: as :meth:`_in_place`'s."""
         def update(a):
             with no_grad():        # a plain wrapper of the array (.detach() would mark it shared)
                 value = compute(Tensor._make(a, self.device))
@@ -2939,9 +3093,11 @@ class Tensor:
                 raise DTypeError(f"{name}: the result is {value.dtype}, which cannot be written "
                                  f"into a {a.dtype} tensor in place (use the out-of-place form)")
             a[...] = value.array
-        return self._in_place(name, update, compute, tuple(o for o in operands if isinstance(o, Tensor)))
+        return self._in_place(name, update, compute, tuple(o for o in operands if isinstance(o, Tensor)),
+                              expanded)
 
-    def _rebase(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], operands: tuple) -> "Tensor":
+    def _rebase(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], operands: tuple,
+                expanded: str | None = None) -> "Tensor":
         """PyTorch's in-place op on a tracked tensor: ``out_of_place`` runs on ``old``, a stand-in
         holding this tensor's values and history, and this tensor takes the result's values (in
         its own memory) and place in the graph -- so later ops differentiate through the update.
@@ -2978,6 +3134,9 @@ class Tensor:
                         return self._rebase_view(name, out_of_place, root, ops.ViewSteps(chain[1]))
                     where = _view_positions(root.device.xp, root.array, self.array)
                     if where is not None and _repeats(root.device.xp, where):
+                        if expanded and not self._requires_grad:    # torch: masked_fill_(m, v)
+                            return self._rebase_view(name, out_of_place, root,   # with v tracked
+                                                     ops.ViewPositions(where), expanded)
                         raise AutogradError(
                             f"{name}: more than one element of the written-to view refers to a "
                             f"single memory location (an expanded or overlapping view; as torch, "
@@ -3027,7 +3186,7 @@ class Tensor:
         return new
 
     def _rebase_view(self, name: str, out_of_place: Callable[["Tensor"], "Tensor"], root: "Tensor",
-                     view: "ops.ViewSteps | ops.ViewPositions") -> "Tensor":
+                     view: "ops.ViewSteps | ops.ViewPositions", expanded: str | None = None) -> "Tensor":
         """:meth:`_rebase` of a view of ``root`` (``view``: the view ops from it, or where the
         view's elements lie in it), as torch's in-place op on a view: the update runs on
         ``old``, the view of a stand-in for the root's old value and history; the root takes a
@@ -3039,7 +3198,12 @@ class Tensor:
         requires grad; when the root's op saved its output for backward (exp, tanh, ...), that
         op's backward is refused afterwards (torch's version check).  Hooks registered on the
         root before the write see its old value's gradient; those on the view never run (torch's
-        CopySlices goes round the view's old node); retain_grad() keeps the new value's."""
+        CopySlices goes round the view's old node); retain_grad() keeps the new value's.
+
+        ``expanded`` (an op's name: a view whose elements repeat -- expand()'s result, needing no
+        grad -- written with a value that requires grad, as torch's masked_fill_ / index_fill_ /
+        index_put_ there): only the elements the update changed are written, each taking its
+        gradient from its memory location (torch's, with its deprecation warning)."""
         if root._ctx is None and root._requires_grad:
             raise AutogradError(f"{name}: a view of a leaf tensor that requires grad is being "
                                  f"written in place (as torch, refused): do it under "
@@ -3063,6 +3227,11 @@ class Tensor:
             for cls, arg in view.steps:
                 old = cls.apply(old, arg)
         new = self._writable(name, out_of_place(old))
+        if expanded:
+            changed = _changed(new.array, old.array)
+            _warn_expanded(expanded)
+            view = ops.ViewPositions(view.where[changed])
+            new = new[Tensor._make(changed, root.device)]
         written = ops.CopySlices.apply(old_base, new, view)
         # The graph keeps ``old_base`` for its shape and dtype only (CopySlices and the root's
         # old op do not read their output): drop its copy (what the update saved stays with it).
@@ -3155,8 +3324,9 @@ class Tensor:
 
     def resize_(self, *sizes: Any, memory_format: Any = None) -> "Tensor":
         """torch's ``resize_``: this tensor takes the shape ``sizes``, in place, its elements
-        read in order from its flattened memory -- the same count is a reshape, fewer keeps the
-        first ones, more keeps them all and adds zeros after (torch's are uninitialised). A
+        read in row-major order -- the same count is a reshape, fewer keeps the first ones, more
+        keeps them all and adds zeros after (torch's are uninitialised). (A non-contiguous view,
+        ``x.t()``, is read in its own row-major order here; torch reads its storage's order.) A
         tensor that requires grad cannot be resized (torch's RuntimeError: AutogradError here);
         a view that grows stops sharing memory with its base."""
         if self._requires_grad:
@@ -3181,7 +3351,8 @@ class Tensor:
         return self.resize_(other.shape)
 
     def fill_(self, value: float) -> "Tensor":
-        return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value))
+        return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value),
+                              expanded=None if isinstance(value, Tensor) else "")   # torch: a number only
 
     def copy_(self, src: Any, non_blocking: bool = False) -> "Tensor":
         """Copy ``src``'s values into this tensor (broadcast to its shape, cast to its dtype);
@@ -3441,6 +3612,31 @@ def _index(k: Any) -> Any:
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
 
 
+def _float_sequence_key(key: Any) -> Any:
+    """Error path only: ``key`` with each list or NumPy array of floats read as int64 positions
+    (truncated toward zero), as torch reads them (``x[[1.0]]``, ``x[np.array([1.5])]``: a
+    sequence becomes an index tensor of int64; a float scalar or a float *tensor* stays refused);
+    None when no part of ``key`` is one, so the caller's error stands."""
+    parts = key if isinstance(key, tuple) else (key,)
+    changed = False
+    out = []
+    for k in parts:
+        if isinstance(k, (list, np.ndarray)):
+            try:
+                a = np.asarray(k)
+            except ValueError:                  # ragged lists: not this case
+                a = None
+            if a is not None and a.dtype.kind == "f":
+                if not np.isfinite(a).all():
+                    raise DTypeError(f"index {k!r:.60}: value cannot be converted to type int64 "
+                                     f"without overflow (a NaN or infinite position)")
+                k, changed = a.astype(np.int64), True
+        out.append(k)
+    if not changed:
+        return None
+    return tuple(out) if isinstance(key, tuple) else out[0]
+
+
 def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
     """A key with several ``...`` as torch reads it, with one: each ``...`` stands for the dims
     the other indices leave, so the later ones are dropped when nothing but ``...`` follows the
@@ -3518,7 +3714,7 @@ def _reduction_args(name: str, axis, keepdims, dim, keepdim):
         if axis is not None:
             raise InputTypeError(f"{name}: give axis= or dim=, not both")
         axis = _torch_dims(dim)
-    if keepdim is not None:
+    if keepdim is not _UNGIVEN:         # keepdim=None given is torch's TypeError (in _flag)
         keepdims = keepdim
     return axis, _flag(name, "keepdim", keepdims)
 
@@ -3529,8 +3725,9 @@ def _flag(op: str, name: str, value: Any) -> bool:
     (InputTypeError here), not silently truthy."""
     if value is True or value is False:
         return value
-    raise InputTypeError(f"{op}(): argument '{name}' must be bool, not {type(value).__name__} "
-                         f"({value!r:.40})")
+    kind = type(value)     # (NumPy's bool is 'numpy.bool' in torch's words, not a bare 'bool')
+    kind = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
+    raise InputTypeError(f"{op}(): argument '{name}' must be bool, not {kind} ({value!r:.40})")
 
 
 def _float_only(op: str, x: Any) -> None:

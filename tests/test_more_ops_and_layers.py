@@ -363,7 +363,7 @@ def test_review_fixes_maximum_nan_flip_to_embedding_group_norm():
         F.group_norm(tg.zeros(2, 4, 3), 2, tg.ones(3))
     with pytest.raises(ShapeError, match="more than one position"):
         F.instance_norm(tg.zeros(2, 3, 1))
-    same = F.interpolate(tg.arange(2).reshape(1, 1, 2), scale_factor=1.1, mode="linear")
+    same = F.interpolate(tg.arange(2.0).reshape(1, 1, 2), scale_factor=1.1, mode="linear")
     np.testing.assert_array_equal(same.numpy().ravel(), [0.0, 1.0])   # torch copies same-size
 
 

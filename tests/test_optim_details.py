@@ -71,7 +71,7 @@ def test_a_step_tensor_written_into_the_state_is_counted_in_place():
 
 
 # -- 2. state_dict() holds references -----------------------------------------------------
-def test_state_dict_holds_the_live_state_and_loading_copies_it():
+def test_state_dict_holds_the_live_state_and_loading_shares_it():
     w = _param()
     opt = optim.Adam([w], lr=0.1)
     _steps(opt, [w], 1)
@@ -83,10 +83,10 @@ def test_state_dict_holds_the_live_state_and_loading_copies_it():
     assert sd["state"][0]["step"].item() == 2
     w2 = _param()
     opt2 = optim.Adam([w2], lr=0.1)
-    opt2.load_state_dict(sd)
-    assert opt2.state[w2]["exp_avg"].array is not opt.state[w]["exp_avg"].array
+    opt2.load_state_dict(sd)     # torch's: same dtype and device, so the saved Tensors themselves
+    assert opt2.state[w2]["exp_avg"] is opt.state[w]["exp_avg"]
     _steps(opt, [w], 1, seed=4)
-    assert opt2.state[w2]["step"].item() == 2    # loading did not alias opt's counters
+    assert opt2.state[w2]["step"].item() == 3    # one counter, shared, as torch's
     snapshot = copy.deepcopy(opt.state_dict())   # torch's way to keep a moment's values
     _steps(opt, [w], 1, seed=5)
     assert snapshot["state"][0]["step"].item() == 3 and opt.state[w]["step"].item() == 4

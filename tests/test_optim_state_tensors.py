@@ -3,6 +3,8 @@ Tensors (the live view wrapping the very arrays the update writes in place), ``s
 float Tensor of torch's scalar dtype; loading still takes arrays, Tensors and ints."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -94,7 +96,7 @@ def test_state_dict_holds_cpu_tensors_torch_code_can_use(cls, kwargs, keys):
     # and it loads back into a fresh optimizer, which then steps as the original
     w2 = nn.Parameter(tg.tensor(w.numpy().copy()))
     opt2 = cls([w2], **kwargs)
-    opt2.load_state_dict(sd)
+    opt2.load_state_dict(copy.deepcopy(sd))   # (torch's loading shares same-dtype Tensors)
     for p in (w, w2):
         p.grad = tg.full((3, 4), 0.5)
     opt.step()

@@ -97,5 +97,5 @@ def test_optimizer_hyperparameters_may_be_one_element_float_tensors():
     opt.step()
     np.testing.assert_allclose(p.detach().numpy(), [0.99, 0.99], rtol=1e-6)
     from tensorgan.errors import ConfigError
-    with pytest.raises(ConfigError, match="lr must be a finite number"):
+    with pytest.raises(ConfigError, match="lr must be 1-element"):     # torch's words
         tg.optim.SGD([p], lr=tg.tensor([0.1, 0.2]))

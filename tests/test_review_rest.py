@@ -140,6 +140,7 @@ def test_lbfgs_load_state_dict_copies_the_arrays():
     w2, opt2, closure2 = _lbfgs_clone(w)
     opt2.load_state_dict(sd)
     for key in ("d", "prev_flat_grad", "old_dirs", "old_stps"):     # the caller's arrays change
-        sd["state"][0][key][...] = 1e3
+        for t in (sd["state"][0][key] if isinstance(sd["state"][0][key], list) else [sd["state"][0][key]]):
+            t[...] = 1e3                                    # (the pairs: torch's lists of Tensors)
     for _ in range(2):
         assert float(opt.step(closure)) == float(opt2.step(closure2))

@@ -309,8 +309,9 @@ def test_indexing_with_a_tensor_of_whole_numbers():
         y[tg.tensor([0.5])]
     with pytest.raises(IndexError, match="float32"):        # whole values, float dtype: torch's IndexError
         y[tg.tensor([0.0, 2.0])]
-    with pytest.raises(InputTypeError, match="integer"):
-        y[np.array([0.0, 1.0])]
+    assert y[np.array([0.0, 1.0])].tolist() == [[0, 1, 2], [3, 4, 5]]   # an array: a sequence,
+    with pytest.raises(InputTypeError, match="integer"):              # read as int64, as torch
+        y[0.0]
 
 
 def test_amax_amin_max_min_squeeze_unsqueeze():

@@ -188,9 +188,11 @@ def test_grayscale_tensor_formula_and_pil():
 
 
 def test_pad_modes_and_fill():
-    x = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
+    x = np.arange(12, dtype=np.float32).reshape(1, 3, 4)
     got = transforms.Pad((1, 2), padding_mode="reflect")(tg.from_numpy(x)).numpy()
     np.testing.assert_array_equal(got[0], np.pad(x[0], ((2, 2), (1, 1)), mode="reflect"))
+    with pytest.raises(ShapeError, match="reflect"):    # 2 rows padded by 2: torch's pad refuses
+        transforms.Pad((1, 2), padding_mode="reflect")(tg.from_numpy(x[:, :2]))
     img = transforms.Pad(1, fill=(255, 0, 0))(Image.new("RGB", (2, 2)))
     assert img.size == (4, 4) and img.getpixel((0, 0)) == (255, 0, 0) and img.getpixel((1, 1)) == (0, 0, 0)
     assert repr(transforms.Pad(2)) == "Pad(padding=2, fill=0, padding_mode=constant)"

@@ -4,8 +4,8 @@ tensorgan's default generator, so ``tg.manual_seed`` makes them reproducible; ``
 is on by default, as in torch."""
 from . import constraints, transforms
 from .constraint_registry import biject_to, transform_to
-from .continuous import (Cauchy, Chi2, ContinuousBernoulli, Dirichlet, HalfCauchy, HalfNormal, Kumaraswamy,
-                         Pareto, StudentT, VonMises, Weibull)
+from .continuous import (Cauchy, Chi2, ContinuousBernoulli, Dirichlet, FisherSnedecor, HalfCauchy, HalfNormal,
+                         Kumaraswamy, Pareto, StudentT, VonMises, Weibull)
 from .counts import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson
 from .discrete import Bernoulli, Categorical, OneHotCategorical, OneHotCategoricalStraightThrough
 from .distribution import Distribution
@@ -24,7 +24,7 @@ from .univariate import Beta, Exponential, Gamma, Gumbel, Laplace, LogNormal, No
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
            "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
-           "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel",
+           "ExpTransform", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "Kumaraswamy", "Laplace",
            "LogNormal", "LowRankMultivariateNormal", "LowerCholeskyTransform",
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
@@ -45,7 +45,8 @@ install_alias_modules(__name__, "torch.distributions", {
     "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"],
     "categorical": ["Categorical"], "cauchy": ["Cauchy"], "chi2": ["Chi2"],
     "continuous_bernoulli": ["ContinuousBernoulli"], "dirichlet": ["Dirichlet"],
-    "exponential": ["Exponential"], "gamma": ["Gamma"], "geometric": ["Geometric"],
+    "exponential": ["Exponential"], "fishersnedecor": ["FisherSnedecor"], "gamma": ["Gamma"],
+    "geometric": ["Geometric"],
     "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"],
     "kumaraswamy": ["Kumaraswamy"], "laplace": ["Laplace"], "log_normal": ["LogNormal"],
     "mixture_same_family": ["MixtureSameFamily"], "multinomial": ["Multinomial"],

@@ -1,9 +1,9 @@
-"""More continuous families of torch.distributions: StudentT, Cauchy, HalfNormal, HalfCauchy,
-Chi2, Weibull, Pareto, Kumaraswamy, ContinuousBernoulli, VonMises and Dirichlet.
+"""More continuous families of torch.distributions: StudentT, FisherSnedecor, Cauchy, HalfNormal,
+HalfCauchy, Chi2, Weibull, Pareto, Kumaraswamy, ContinuousBernoulli, VonMises and Dirichlet.
 
 Families torch builds as TransformedDistributions (HalfNormal, HalfCauchy, Weibull, Pareto,
 Kumaraswamy) are built the same way here, so their samples are reparameterised. StudentT,
-Chi2 and Dirichlet are reparameterised through their Gamma draws' implicit gradients, as torch's
+FisherSnedecor, Chi2 and Dirichlet are reparameterised through their Gamma draws' implicit gradients, as torch's
 (``univariate.standard_gamma``, ``univariate._ImplicitDirichlet``)."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransf
 from .univariate import (_EULER, Exponential, Gamma, LocationScale, Normal, Uniform, _gamma_draw, _ImplicitDirichlet,
                          standard_gamma)
 
-__all__ = ["Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "HalfCauchy", "HalfNormal",
+__all__ = ["Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "FisherSnedecor", "HalfCauchy", "HalfNormal",
            "Kumaraswamy", "Pareto", "StudentT", "VonMises", "Weibull"]
 
 _LOG_2 = math.log(2.0)
@@ -75,6 +75,53 @@ class StudentT(Elementwise):
         lbeta = (0.5 * df).lgamma() + math.lgamma(0.5) - (0.5 * (df + 1)).lgamma()
         return (self.scale.log() + 0.5 * (df + 1) * ((0.5 * (df + 1)).digamma() - (0.5 * df).digamma())
                 + 0.5 * df.log() + lbeta)
+
+
+class FisherSnedecor(Elementwise):
+    """The F distribution with ``df1`` and ``df2`` degrees of freedom, on (0, inf), as torch's:
+    ``rsample`` is X1 / X2 with X1 ~ Gamma(df1 / 2, df1), X2 ~ Gamma(df2 / 2, df2), both
+    reparameterised (Gamma's implicit gradients) and clamped below at the dtype's tiny."""
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+    _param_names = ("df1", "df2")
+
+    def __init__(self, df1: Any, df2: Any, validate_args: bool | None = None) -> None:
+        super().__init__({"df1": df1, "df2": df2}, validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        """df2 / (df2 - 2) for df2 > 2, NaN otherwise."""
+        df2 = self.df2
+        return where(df2 > 2, df2 / (df2 - 2), math.nan)
+
+    @property
+    def mode(self) -> Tensor:
+        """(df1 - 2) / df1 * df2 / (df2 + 2) for df1 > 2, NaN otherwise."""
+        df1, df2 = self.df1, self.df2
+        return where(df1 > 2, (df1 - 2) / df1 * df2 / (df2 + 2), math.nan)
+
+    @property
+    def variance(self) -> Tensor:
+        """2 df2^2 (df1 + df2 - 2) / (df1 (df2 - 2)^2 (df2 - 4)) for df2 > 4, NaN otherwise."""
+        df1, df2 = self.df1, self.df2
+        finite = 2 * df2.pow(2) * (df1 + df2 - 2) / (df1 * (df2 - 2).pow(2) * (df2 - 4))
+        return where(df2 > 4, finite, math.nan)
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        tiny = float(np.finfo(np.dtype(self.df1.dtype)).tiny)
+        x1 = Gamma(self.df1 * 0.5, self.df1, validate_args=False).rsample(sample_shape).reshape(shape)
+        x2 = Gamma(self.df2 * 0.5, self.df2, validate_args=False).rsample(sample_shape).reshape(shape)
+        return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        value = self._validated(value)
+        ct1, ct2, ct3 = self.df1 * 0.5, self.df2 * 0.5, self.df1 / self.df2
+        t1 = (ct1 + ct2).lgamma() - ct1.lgamma() - ct2.lgamma()
+        t2 = ct1 * ct3.log() + (ct1 - 1) * value.log()
+        t3 = (ct1 + ct2) * (ct3 * value).log1p()
+        return t1 + t2 - t3
 
 
 class Cauchy(LocationScale):

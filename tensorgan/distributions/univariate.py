@@ -225,9 +225,9 @@ class Gumbel(LocationScale):
 def _gamma_draw(concentration: Tensor, shape: tuple) -> Tensor:
     """Gamma(concentration, 1) draws of ``shape`` from the default generator (no gradient)."""
     conc = np.broadcast_to(concentration.detach().numpy(), shape)
-    draw = default_generator.rng.standard_gamma(conc).astype(conc.dtype)
-    tiny = np.finfo(conc.dtype).tiny
-    return Tensor._from(np.maximum(draw, tiny), device=concentration.device)
+    draw = np.asarray(default_generator.rng.standard_gamma(conc), dtype=conc.dtype)   # (0-d: a
+    tiny = np.finfo(conc.dtype).tiny                                 # float from NumPy, made an array)
+    return Tensor._from(np.asarray(np.maximum(draw, tiny)), device=concentration.device)
 
 
 def _host64(t: Tensor) -> np.ndarray:

@@ -220,39 +220,56 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
     return _fill(tensor, values)
 
 
-_ERFC = None
+_ERFINV = None
+_GILES = ((3.43273939e-07, 0.000100950558), (-3.5233877e-06, 0.00134934322),
+          (-4.39150654e-06, -0.00367342844), (0.00021858087, 0.00573950773),
+          (-0.00125372503, -0.0076224613), (-0.00417768164, 0.00943887047),
+          (0.246640727, 1.00167406), (1.50140941, 2.83297682))
+
+
+def _erfinv_scalar(y: float) -> float:
+    """erf's inverse of one float64: Giles' single-precision approximation, then Newton
+    steps (at most 4, until they are below rounding) -- on erf near 0, on log(erfc) in the tails, where 1 - |y| is exact; +-inf at +-1,
+    NaN beyond (compiled elementwise by :func:`_erfinv`; no whole-array temporaries)."""
+    a = abs(y)
+    if not a < 1.0:                         # NaN, or |y| >= 1
+        return math.copysign(math.inf, y) if a == 1.0 else math.nan
+    w = -math.log((1.0 - y) * (1.0 + y))
+    if w < 5.0:
+        t = w - 2.5
+        p = 2.81022636e-08
+        for i in range(8):
+            p = _GILES[i][0] + p * t
+    else:
+        t = math.sqrt(w) - 3.0
+        p = -0.000200214257
+        for i in range(8):
+            p = _GILES[i][1] + p * t
+    x = p * a                               # |erfinv(y)|, refined below
+    log_q = math.log(1.0 - a) if a >= 0.5 else 0.0
+    for _ in range(4):
+        density = 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+        if a < 0.5:
+            step = (math.erf(x) - a) / density
+        else:
+            c = math.erfc(x)
+            step = (math.log(c) - log_q) * c / -density
+        if not math.isfinite(step):
+            break
+        x = x - step
+        if abs(step) <= 1e-10 * abs(x):     # quadratic convergence: the next step is below rounding
+            break
+    return math.copysign(x, y)
 
 
 def _erfinv(y: np.ndarray) -> np.ndarray:
-    """erf's inverse in float64 (NumPy has none): Giles' single-precision approximation, then
-    Newton steps -- on erf near 0, on log(erfc) in the tails, where 1 - |y| is exact; +-inf at
-    +-1, NaN beyond."""
-    global _ERFC
-    from ..functional import _erf
-    if _ERFC is None:
+    """erf's inverse in float64 (NumPy has none), elementwise through a Numba ufunc of
+    :func:`_erfinv_scalar` (compiled on first use, cached on disk)."""
+    global _ERFINV
+    if _ERFINV is None:
         import numba
-        _ERFC = numba.vectorize(["float64(float64)"], cache=True)(lambda v: math.erfc(v))
-    y = np.asarray(y, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        w = -np.log((1.0 - y) * (1.0 + y))
-        central, tail = w - 2.5, np.sqrt(w) - 3.0
-        p = np.where(w < 5.0, 2.81022636e-08, -0.000200214257)
-        for c_central, c_tail in ((3.43273939e-07, 0.000100950558), (-3.5233877e-06, 0.00134934322),
-                                  (-4.39150654e-06, -0.00367342844), (0.00021858087, 0.00573950773),
-                                  (-0.00125372503, -0.0076224613), (-0.00417768164, 0.00943887047),
-                                  (0.246640727, 1.00167406), (1.50140941, 2.83297682)):
-            p = np.where(w < 5.0, c_central + p * central, c_tail + p * tail)
-        a = np.abs(y)
-        x = p * a                                   # |erfinv(y)|, refined below
-        near, q = a < 0.5, 1.0 - a
-        finite = a < 1.0
-        for _ in range(4):
-            density = 2.0 / math.sqrt(math.pi) * np.exp(-x * x)
-            c = _ERFC(x)
-            step = np.where(near, (_erf(np, x) - a) / density, (np.log(c) - np.log(q)) * c / -density)
-            x = np.where(finite & np.isfinite(step), x - step, x)
-        x = np.where(finite, x, np.where(a == 1.0, np.inf, np.nan))
-        return np.copysign(x, y)
+        _ERFINV = numba.vectorize(["float64(float64)"], cache=True)(_erfinv_scalar)
+    return _ERFINV(np.asarray(y, dtype=np.float64))
 
 
 @_in_place_on_arrays

@@ -502,7 +502,16 @@ class Optimizer:
 
     def _validate(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
-        group["lr"] = _check_number(name, "lr", group["lr"], low=0.0)
+        lr = group["lr"]
+        if isinstance(lr, Tensor):      # torch keeps a Tensor lr as given (a scheduler fills it)
+            if lr.numel() != 1:
+                raise ConfigError(f"{name}: Tensor lr must be 1-element, got shape {tuple(lr.shape)}")
+            if name in ("Adam", "AdamW") and group.get("foreach") and not group.get("capturable"):
+                raise ConfigError(f"{name}: lr as a Tensor is not supported for capturable=False "
+                                  f"and foreach=True")
+            _check_number(name, "lr", lr.item(), low=0.0)
+        else:
+            group["lr"] = _check_number(name, "lr", lr, low=0.0)
         if "weight_decay" in group:     # Rprop and LBFGS have none
             group["weight_decay"] = _check_number(name, "weight_decay", group["weight_decay"], low=0.0)
         if "maximize" in self.defaults:  # LBFGS has none
@@ -531,6 +540,8 @@ class Optimizer:
     def _step(self) -> None:
         i = 0
         for group in self.param_groups:
+            if isinstance(group["lr"], Tensor):        # a Tensor lr: its value now (a scheduler
+                group = {**group, "lr": group["lr"].item()}     # may have filled it in place)
             capturable = group.get("capturable")
             for p in group["params"]:
                 if p.grad is not None:
@@ -661,7 +672,9 @@ class Optimizer:
         states, groups = self._saved_layout(state_dict)
         params = self._params()
         new_states: list[dict[str, Any] | None] = []
+        shared: list[dict[str, Tensor]] = []     # per position: the saved Tensors now the state
         for i, (p, s) in enumerate(zip(params, states)):
+            shared.append({})
             if s is None:
                 new_states.append(None)
                 continue
@@ -675,6 +688,10 @@ class Optimizer:
                 new_states.append({k: self._restored_entry(p, k, v) for k, v in s.items()})
                 continue
             entry = {"step": int(_saved_number(name, "step", i, s.get("step", 0)))}
+            step = s.get("step")
+            if isinstance(step, Tensor) and isinstance(step.array, np.ndarray) \
+                    and step.array.shape == () and step.array.dtype.kind == "f":
+                entry["step"], shared[i]["step"] = step.array, step   # torch's: kept, not copied
             for key in self.scalar_state_keys:
                 if key not in s:
                     raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
@@ -689,7 +706,13 @@ class Optimizer:
                 if arr.shape != wanted:
                     raise CheckpointError(f"{name} state {key!r} of parameter {i} has shape "
                                           f"{arr.shape}, expected {wanted} (the parameter has {p.shape})")
-                entry[key] = p.device.xp.asarray(arr, dtype=p.dtype).copy()
+                value = s[key]
+                if isinstance(value, Tensor) and value.device == p.device and value.dtype == p.dtype:
+                    # torch's load_state_dict casts with .to(p's dtype and device), which is the
+                    # saved Tensor itself where they match: the two optimizers share it
+                    entry[key], shared[i][key] = value.array, value
+                else:
+                    entry[key] = p.device.xp.asarray(arr, dtype=p.dtype).copy()
             new_states.append(entry)
         new_groups = []
         for g, pg in zip(groups, self.param_groups):
@@ -704,14 +727,22 @@ class Optimizer:
                 j = first.setdefault(id(p), i)
                 new_states[i] = new_states[j]
         self._states, self.param_groups = new_states, new_groups
+        self.__dict__.pop("_state_views", None)          # state views over the new arrays,
+        for i, tensors in enumerate(shared):             # handing out the shared Tensors
+            if tensors:
+                self._state_view(i)._tensors.update(tensors)
 
     @staticmethod
     def _restored_entry(p: Tensor, key: str, value: Any) -> Any:
         """A custom optimizer's saved state entry, cast as torch's ``load_state_dict`` casts it:
         a Tensor (or array) goes to ``p``'s device -- in ``p``'s dtype where both are floating
-        -- as a copy; ``step`` and everything else is kept as saved."""
+        -- as a copy, unless it is already there (then the Tensor itself, shared, as torch's
+        ``.to`` returns it); ``step`` and everything else is kept as saved."""
         if key == "step" or not (isinstance(value, Tensor) or _is_array(value)):
             return value
+        if isinstance(value, Tensor) and value.device == p.device and (
+                value.dtype == p.dtype or value.dtype.kind != "f" or np.dtype(p.dtype).kind != "f"):
+            return value                # .to(p's dtype / device) is the Tensor itself: shared
         arr = _host_array(value)
         dtype = p.dtype if arr.dtype.kind == "f" and np.dtype(p.dtype).kind == "f" else arr.dtype
         return Tensor._from(p.device.xp.array(arr, dtype=dtype), device=p.device)

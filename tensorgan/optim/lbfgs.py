@@ -3,7 +3,7 @@ parameter group, the parameters handled as one flat vector; ``line_search_fn`` N
 ``lr``, the first one scaled by ``min(1, 1 / |g|_1)``) or ``"strong_wolfe"``.
 
 Its state lives on the first parameter (``opt.state[params[0]]``, as torch's) and ``state_dict()``
-keeps it as plain data: the curvature pairs stacked into ``(k, n)`` arrays.
+gives it in torch's layout: the curvature pairs as lists of flat Tensors.
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ class LBFGS(Optimizer):
     first loss it computed."""
 
     _ARRAYS = ("d", "prev_flat_grad")             # flat vectors
-    _HISTORY = ("old_dirs", "old_stps")           # lists of flat vectors, stacked when saved
+    _HISTORY = ("old_dirs", "old_stps")           # lists of flat vectors
     _NUMBERS = ("t", "H_diag", "prev_loss")
     _hidden_state_keys = ("step",)     # counted here (n_iter); torch's LBFGS state has no step
     _tensor_number_keys = ("H_diag",)  # a 0-d Tensor in torch's state once it is computed
@@ -144,6 +144,7 @@ class LBFGS(Optimizer):
             raise ConfigError("LBFGS.step needs a closure that recomputes the loss (with backward)")
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        lr = lr.item() if isinstance(lr, Tensor) else lr          # a Tensor lr: its value now
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         if self._states[0] is None:
             self._states[0] = {"step": 0, "func_evals": 0, "n_iter": 0}
@@ -245,8 +246,11 @@ class LBFGS(Optimizer):
 
     # -- state ----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """The base class's plain data; the curvature pairs stacked into ``(k, n)`` host arrays,
-        ``ro`` a float64 array."""
+        """torch's LBFGS state: its keys in torch's order, ``d`` / ``prev_flat_grad`` CPU Tensors
+        (host copies), the curvature pairs ``old_dirs`` / ``old_stps`` lists of flat Tensors,
+        ``ro`` and ``al`` lists of 0-d Tensors (``al`` padded with None to ``history_size``, as
+        torch's), ``H_diag`` a 0-d Tensor once computed (torch's int 1 before), ``t`` and
+        ``prev_loss`` floats; no ``step`` (n_iter counts)."""
         s = self._states[0]
         self._states[0] = None
         try:
@@ -254,19 +258,25 @@ class LBFGS(Optimizer):
         finally:
             self._states[0] = s
         if s is not None:
-            n = sum(p.size for p in self.param_groups[0]["params"])
-            params_dtype = self.param_groups[0]["params"][0].dtype
-            saved = {k: v for k, v in s.items()
-                     if k not in self._ARRAYS + self._HISTORY + ("ro",) + self._hidden_state_keys}
-            for key in self._ARRAYS:      # CPU Tensors over host copies, as the base class's
-                if key in s:
-                    saved[key] = Tensor._from(_host_array(s[key]).copy(), device="cpu")
-            for key in self._HISTORY:
-                if key in s:
-                    saved[key] = Tensor._from(np.stack([_host_array(v) for v in s[key]]) if s[key]
-                                              else np.zeros((0, n), dtype=params_dtype), device="cpu")
-            if "ro" in s:
-                saved["ro"] = Tensor._from(np.asarray(s["ro"], dtype=np.float64), device="cpu")
+            dtype = self.param_groups[0]["params"][0].dtype
+
+            def tensor(value: Any, dt: Any = None) -> Tensor:
+                return Tensor._from(np.array(_host_array(value), dtype=dt), device="cpu")
+
+            saved: dict[str, Any] = {}
+            for key, value in s.items():        # the order torch's state gets its keys in
+                if key in self._hidden_state_keys:
+                    continue
+                if key in self._ARRAYS:
+                    saved[key] = tensor(value)
+                elif key in self._HISTORY:
+                    saved[key] = [tensor(v) for v in value]
+                elif key in ("ro", "al"):       # numbers here (float64: an exact resume)
+                    saved[key] = [None if v is None else tensor(v, np.float64) for v in value]
+                elif key == "H_diag" and isinstance(value, float):
+                    saved[key] = tensor(value, dtype)
+                else:
+                    saved[key] = value
             sd["state"][0] = saved
         return sd
 

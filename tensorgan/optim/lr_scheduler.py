@@ -30,7 +30,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError, MissingKeyError
+from ..tensor import Tensor
 from . import Optimizer, _check_number
+
+
+def _write_lr(group: dict[str, Any], lr: Any) -> None:
+    """``group["lr"] = lr`` as torch's schedulers write it: a Tensor lr is filled in place (the
+    optimizer and whoever holds it see the new value), a number replaced."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(float(lr))
+    else:
+        group["lr"] = float(lr) if isinstance(lr, Tensor) else lr
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR",
            "ReduceLROnPlateau", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
@@ -56,7 +66,8 @@ class LRScheduler:
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
-                group.setdefault("initial_lr", group["lr"])
+                lr = group["lr"]      # a Tensor lr: a copy, as torch's (the lr itself moves)
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
             elif "initial_lr" not in group:
                 raise MissingKeyError(f"{name}: resuming at last_epoch={last_epoch} needs 'initial_lr' in "
                                   f"parameter group {i} (load the optimizer's state first)")
@@ -119,7 +130,7 @@ class LRScheduler:
 
     def _set_lrs(self, lrs: Sequence[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = float(lr)
+            _write_lr(group, float(lr))
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
@@ -439,7 +450,7 @@ class ReduceLROnPlateau:
             for group, low in zip(self.optimizer.param_groups, self.min_lrs):
                 new = max(float(group["lr"]) * self.factor, low)
                 if float(group["lr"]) - new > self.eps:
-                    group["lr"] = new
+                    _write_lr(group, new)
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
@@ -653,7 +664,7 @@ class CyclicLR(LRScheduler):
         _check_int(name, "last_epoch", last_epoch, -1)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _write_lr(group, lr)
         self.max_lrs = _per_group(name, "max_lr", optimizer, max_lr)
         up = _check_number(name, "step_size_up", step_size_up, low=0.0, low_open=True)
         down = up if step_size_down is None else _check_number(name, "step_size_down", step_size_down,
@@ -849,7 +860,7 @@ class SequentialLR(_SchedulerList):
                             for i, m in enumerate(milestones)]
         self.last_epoch = _check_int("SequentialLR", "last_epoch", last_epoch, -1) + 1
         for group in optimizer.param_groups:    # every scheduler starts from initial_lr
-            group["lr"] = group["initial_lr"]
+            _write_lr(group, group["initial_lr"])
         for s in self._schedulers:             # undo their constructors' steps ...
             s.last_epoch -= 1
         first = self._schedulers[bisect.bisect_right(self._milestones, 0)]

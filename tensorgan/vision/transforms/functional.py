@@ -262,6 +262,18 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
         mean_a = mean_a.reshape(-1, 1, 1)
     if std_a.ndim == 1:
         std_a = std_a.reshape(-1, 1, 1)
+    shape = tuple(tensor.shape)
+    try:
+        wide = np.broadcast_shapes(shape, mean_a.shape, std_a.shape)
+    except ValueError:
+        wide = None
+    if wide != shape:
+        # torchvision normalizes a clone in place (``sub_(mean).div_(std)``), so the statistics
+        # must broadcast to the image's own shape: 3-channel stats on a 1-channel image fail.
+        raise ShapeError(f"normalize: output with shape {list(shape)} doesn't match the broadcast "
+                         f"shape {list(wide) if wide is not None else '(none)'} (mean of shape "
+                         f"{list(mean_a.shape)}, std of shape {list(std_a.shape)}: one value per "
+                         f"channel of the image's {shape[-3]})")
     xp = tensor.device.xp
     m = Tensor._make(xp.asarray(mean_a), tensor.device)
     s = Tensor._make(xp.asarray(std_a), tensor.device)
@@ -451,6 +463,14 @@ def _pad_tensor(img: Tensor, left: int, top: int, right: int, bottom: int, fill:
     if not (left or top or right or bottom):
         return img
     h, w = img.shape[-2:]
+    if padding_mode in ("reflect", "symmetric"):    # torchvision's tensor pad: torch's reflect
+        limit = 1 if padding_mode == "reflect" else 0   # pad (each side < the size), its own
+        for name, (a, b), n in (("width", (left, right), w), ("height", (top, bottom), h)):
+            if max(a, b) > n - limit:                # symmetric one (each side <= the size)
+                raise ShapeError(f"pad: {padding_mode} padding of ({a}, {b}) along the {name} "
+                                 f"needs each side {'below' if limit else 'at most'} the image's "
+                                 f"{name} {n}, as torchvision's tensor pad (image shape "
+                                 f"{tuple(img.shape)}); pad a PIL image, or use 'edge'")
     if padding_mode != "constant":
         rows = np.pad(np.arange(h), (top, bottom), mode=padding_mode)
         cols = np.pad(np.arange(w), (left, right), mode=padding_mode)

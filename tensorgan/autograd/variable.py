@@ -1,0 +1,5 @@
+"""``torch.autograd.variable``: where old torch programs import ``Variable`` from
+(``from torch.autograd.variable import Variable``)."""
+from . import Variable
+
+__all__ = ["Variable"]
