@@ -362,7 +362,8 @@ class SpectralDivide(Function):
         with self.device.blas_scope():                                  # MatMul's, for W_mat
             g_m = g_mv[..., None] @ self.v[:, None].swapaxes(-1, -2)
         order = _dim_first(w.ndim, dim)
-        g_w = g_m.reshape(tuple(w.shape[d] for d in order)).transpose(np.argsort(order))
+        back = tuple(int(d) for d in np.argsort(order))
+        g_w = g_m.reshape(tuple(w.shape[d] for d in order)).transpose(back)
         return g_over + g_w, None, None, None
 
     def grad_graph(self, g):
