@@ -388,20 +388,63 @@ def _conv_options(kind: type, x: Tensor, weight: Tensor, bias: Tensor | None, ge
     """Dilation and groups, composed from the plain kernel: the dilated kernel (zeros between the
     taps), then one call per group on its slice of the channels, concatenated. A plain-kernel
     speed path is not worth its code for options a DCGAN does not use: the zeros cost
-    ``d^2`` times the FLOPs, the groups ``groups`` calls. Both weight layouts split along their
+    ``d^2`` times the FLOPs, the groups ``groups`` kernel calls in one node (GroupedConv). Both weight layouts split along their
     first axis (conv2d: output channels; conv_transpose2d: input channels)."""
-    from .factory import concat
     if kind is ConvTranspose2d and any(o >= st for o, st in zip(geometry[2], geometry[0])):
         return _wide_output_padding(x, weight, bias, geometry, dilation, groups)
     weight = _dilate_kernel(weight, dilation)
     if groups == 1:
         return kind.apply(x, weight, bias, *geometry)
+    return GroupedConv.apply(x, weight, bias, kind, groups, geometry)
+
+
+def _grouped_composite(kind: type, x: Tensor, weight: Tensor, bias: Tensor | None, groups: int,
+                       geometry: tuple) -> Tensor:
+    """GroupedConv as Tensor ops: one ``kind`` node per group on slices, concatenated (its
+    differentiable form, for ``create_graph=True``)."""
+    from .factory import concat
     c_in, rows = x.shape[1] // groups, weight.shape[0] // groups
     c_out = weight.shape[1] if kind is ConvTranspose2d else rows
     parts = [kind.apply(x[:, g * c_in:(g + 1) * c_in], weight[g * rows:(g + 1) * rows],
                         None if bias is None else bias[g * c_out:(g + 1) * c_out], *geometry)
              for g in range(groups)]
     return concat(parts, 1)
+
+
+class GroupedConv(Function):
+    """A grouped conv2d / conv_transpose2d (``kind``) as one node: the plain kernel once per group
+    on array slices, in both directions (bit-identical to one ``kind`` node per sliced group, then
+    cat -- without the per-group slice nodes, their zero-filled scatter gradients and the cat
+    node: StyleGAN2's modulated convolution runs groups = batch size)."""
+
+    def forward(self, x, w, b, kind, groups, geometry):
+        xp = self.xp
+        c_in, rows = x.shape[1] // groups, w.shape[0] // groups
+        c_out = w.shape[1] if kind is ConvTranspose2d else rows
+        self.parts, outs = [], []
+        for g in range(groups):
+            part = kind()
+            part.device, part.needs_input_grad = self.device, self.needs_input_grad[:3]
+            outs.append(part.forward(x[:, g * c_in:(g + 1) * c_in], w[g * rows:(g + 1) * rows],
+                                     None if b is None else b[g * c_out:(g + 1) * c_out], *geometry))
+            self.parts.append(part)
+        self.b_none = b is None
+        return xp.concatenate(outs, axis=1)
+
+    def backward(self, gy):
+        xp, groups = self.xp, len(self.parts)
+        c_out = gy.shape[1] // groups
+        got = [part.backward(gy[:, g * c_out:(g + 1) * c_out]) for g, part in enumerate(self.parts)]
+        need = self.needs_input_grad
+        gx = xp.concatenate([r[0] for r in got], axis=1) if need[0] else None
+        gw = xp.concatenate([r[1] for r in got], axis=0) if need[1] else None
+        gb = xp.concatenate([r[2] for r in got], axis=0) if need[2] and not self.b_none else None
+        return gx, gw, gb, None, None, None
+
+    def grad_graph(self, gy):
+        x, w, b, kind, groups, geometry = self.inputs
+        y = _grouped_composite(kind, x, w, b, groups, geometry)
+        return _composite_grads(y, gy, (x, w, b)) + (None, None, None)
 
 
 def _wide_output_padding(x: Tensor, weight: Tensor, bias: Tensor | None, geometry: tuple,
@@ -720,7 +763,8 @@ class LeakyReLU(Function):
         return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope).reshape(self.shape), None
 
     def grad_graph(self, gy):
-        slope = self.xp.where(self.x > 0, 1.0, self.slope).reshape(self.shape)  # self.x of a 0-d x is 1-d
+        t = self.x.dtype.type    # (in x's dtype: Python floats would make a float64 temporary)
+        slope = self.xp.where(self.x > 0, t(1.0), t(self.slope)).reshape(self.shape)  # self.x of a 0-d x is 1-d
         return ops.with_zero_edge(ops.constant_times(gy, slope), self.inputs[0]), None
 
 
@@ -1308,6 +1352,44 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 # kernel; these are for the other architectures -- WGAN-GP critics, pix2pix, CycleGAN)
 # ---------------------------------------------------------------------------------------------
 def _normalized(x: Tensor, dims: tuple, eps: float) -> Tensor:
+    """``(x - mean) / sqrt(var + eps)`` over ``dims`` (biased variance).  Trailing dims -- layer,
+    group and instance norm's case -- run as batch norm's fused kernel over ``(1, rows, positions,
+    1)``, each row a "channel" (torch's instance_norm is batch_norm this way too): one op with one
+    backward instead of mean, var, sub, add, sqrt and div with theirs; its ``grad_graph`` keeps
+    double backward (WGAN-GP critics with layer / instance norm).  Sums in float64."""
+    k = x.ndim - len(dims)
+    if dims == tuple(range(k, x.ndim)) and k >= 1 and x.dtype.kind == "f" and x.size and \
+            int(np.prod(x.shape[k:])) > 1:
+        return RowNorm.apply(x, k, float(eps))
+    return _normalized_composite(x, dims, eps)
+
+
+class RowNorm(Function):
+    """``_normalized`` over the dims from ``k`` on: batch norm's kernels on the array viewed as
+    ``(1, rows, positions, 1)``, reshaped back inside the op -- so the result is not a view of
+    another tensor (an in-place ReLU after an InstanceNorm stays the cheap in-place path)."""
+
+    def forward(self, x, k, eps):
+        shape = x.shape
+        x4 = self.xp.ascontiguousarray(x).reshape(1, -1, int(np.prod(shape[k:])), 1)
+        y, self.mean, self.invstd = self.device.kernels.batch_norm(x4, None, None, None, None,
+                                                                   True, 0.0, eps)
+        self.x4 = x4
+        return y.reshape(shape)
+
+    def backward(self, gy):
+        x4 = self.x4
+        gy4 = self.xp.ascontiguousarray(gy).reshape(x4.shape)
+        gx = self.device.kernels.batch_norm_backward(gy4, x4, None, self.mean, self.invstd, True)[0]
+        return gx.reshape(gy.shape), None, None
+
+    def grad_graph(self, gy):
+        x, k, eps = self.inputs
+        y = _normalized_composite(x, tuple(range(k, x.ndim)), eps)
+        return _composite_grads(y, gy, (x,)) + (None, None)
+
+
+def _normalized_composite(x: Tensor, dims: tuple, eps: float) -> Tensor:
     mean = x.mean(dim=dims, keepdim=True)
     var = x.var(dim=dims, keepdim=True, correction=0)
     return (x - mean) / (var + eps).sqrt()
@@ -3321,8 +3403,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                  for i, (b, a) in enumerate(pairs)]
         key = (Ellipsis, *np.ix_(*index))
         if mode == "circular":
-            return x[key]
-        return ops.WindowPick.apply(x, _device_key(x, key))   # torch's reflection / replication
+            return ops.CircularPick.apply(x, _device_key(x, key))
+        return ops.PadPick.apply(x, _device_key(x, key))   # torch's reflection / replication
                                                                # pad double backward edge
     value = _scalar("pad", "value", value)
     crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pairs, x.shape[first:]))
@@ -3418,12 +3500,49 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     index = [_nearest_index(n, o, s, exact=mode == "nearest-exact") for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):
-        reps = [o // n for n, o in zip(spatial, out)]          # whole blocks: broadcast
-        n, c = x.shape[:2]
-        spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
-        spread = spread.expand(n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)])
-        return spread.reshape(n, c, *out)
+        return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))   # whole blocks
     return x[(Ellipsis, *np.ix_(*index))]
+
+
+def _nearest_blocks_composite(x: Tensor, reps: tuple) -> Tensor:
+    n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+    spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
+    spread = spread.expand(n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)])
+    return spread.reshape(n, c, *[m * r for m, r in zip(spatial, reps)])
+
+
+class NearestBlocks(Function):
+    """Nearest upsampling by whole factors ``reps`` (each input position copied into an
+    ``r1 x r2 ...`` block): a broadcast copy forward; backward sums each block with one add
+    of slices per copy, the innermost block axis first -- NumPy's ``sum`` over the small
+    block axes of the broadcast's gradient walks them element by element (9 ms for a
+    16x64x32x32 gradient against 4 here), in the same order for 2-D blocks of two (others:
+    another order of the same additions)."""
+    takes_half = takes_int = takes_bool = True     # a copy: exact on any dtype (as the composite)
+
+    def forward(self, x, reps):
+        n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+        spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
+        spread = self.xp.broadcast_to(spread, (n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)]))
+        self.shape, self.reps = x.shape, reps
+        return spread.reshape(n, c, *[m * r for m, r in zip(spatial, reps)])
+
+    def backward(self, g):
+        n, c, spatial = self.shape[0], self.shape[1], self.shape[2:]
+        g = g.reshape(n, c, *[v for m, r in zip(spatial, self.reps) for v in (m, r)])
+        for axis in range(g.ndim - 1, 2, -2):            # the block axes, innermost first
+            if g.shape[axis] == 1:
+                continue
+            lead = (slice(None),) * axis
+            total = g[lead + (0,)] + g[lead + (1,)]
+            for k in range(2, g.shape[axis]):
+                total += g[lead + (k,)]
+            g = total
+        return g.reshape(self.shape), None
+
+    def grad_graph(self, g):
+        x, reps = self.inputs
+        return _composite_grads(_nearest_blocks_composite(x, reps), g, (x,)) + (None,)
 
 
 _UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")   # torch's, for uint8 input

@@ -701,6 +701,38 @@ class WindowPick(MaxPick):
     behind that input a zero gradient, not None (as :class:`MaxPick`)."""
 
 
+def _gather_trailing(x, key):
+    """``x[key]`` for an ``(Ellipsis, *np.ix_(...))`` key (one index array per trailing dim), as
+    a C-contiguous array: one ``take`` per dim -- NumPy's ``x[key]`` puts the indexed dims
+    outermost in memory (a channels-last-like layout the next convolution copies back), and
+    is slower."""
+    first = x.ndim - (len(key) - 1)
+    for i, k in enumerate(key[1:]):
+        x = x.take(k.reshape(-1), axis=first + i)
+    return x
+
+
+class PadPick(WindowPick):
+    """reflect / replicate padding's gather (``x[key]``, :class:`WindowPick`'s gradients): a
+    C-contiguous input gives a C-contiguous output, as torch's (a channels_last one keeps
+    NumPy's indexing layout)."""
+
+    def forward(self, x, key):
+        if not x.flags.c_contiguous:
+            return super().forward(x, key)
+        self.shape, self.key = x.shape, key
+        return _gather_trailing(x, key)
+
+
+class CircularPick(GetItem):
+    """circular padding's gather (``x[key]``, :class:`GetItem`'s gradients), C-contiguous
+    whatever the input's layout, as torch's."""
+
+    def forward(self, x, key):
+        self.shape, self.key = x.shape, key
+        return _gather_trailing(x, key)
+
+
 class SparseGrad:
     """Indexing's gradient, not yet written out: ``g`` at ``key`` of zeros of ``shape``.  The
     backward walk adds it into the gradient it is summing (``add_into``) instead of making a

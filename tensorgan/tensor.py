@@ -241,7 +241,7 @@ TORCH_NODE_NAMES: dict = {
     "Clone": "CloneBackward0", "Concat": "CatBackward0", "Clip": "ClampBackward1", "Cast": "ToCopyBackward0",
     "ToDevice": "ToCopyBackward0", "Conv1d": "ConvolutionBackward0", "Conv2d": "ConvolutionBackward0",
     "Conv3d": "ConvolutionBackward0", "ConvTranspose2d": "ConvolutionBackward0",
-    "ConvTranspose3d": "ConvolutionBackward0", "BatchNorm": "NativeBatchNormBackward0",
+    "ConvTranspose3d": "ConvolutionBackward0", "GroupedConv": "ConvolutionBackward0", "SpectralDivide": "DivBackward0", "BatchNorm": "NativeBatchNormBackward0",
     "BatchNormLeakyReLU": "LeakyReluBackward0", "LeakyReLU": "LeakyReluBackward0",
     "CrossEntropy": "NllLossBackward0", "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0",
     "BCE": "BinaryCrossEntropyBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",

@@ -20,7 +20,7 @@ import numpy as np
 from ...errors import ConfigError, InputTypeError, NonFiniteError
 from ...factory import tensor
 from ...random import default_generator
-from ...tensor import Tensor, no_grad
+from ...tensor import Function, Tensor, no_grad
 
 if TYPE_CHECKING:
     from ..module import Module
@@ -211,7 +211,7 @@ class _SpectralNorm:
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         if module.training:                     # v first, then u (the hook's order, torch's)
             _power_iterate(_as_matrix(weight.array, self.dim).T, v.array, u.array, self.n, self.eps)
-        setattr(module, self.name, weight / _sigma(weight, self.dim, u, v))
+        setattr(module, self.name, _spectral_divide(weight, self.dim, u, v))
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -329,6 +329,49 @@ def _power_iterate(matrix, a, b, n: int, eps: float) -> None:
     for _ in range(n):
         a[...] = _normalize(matrix @ b, eps)
         b[...] = _normalize(matrix.T @ a, eps)
+
+
+def _spectral_divide(weight: Tensor, dim: int, u: Tensor, v: Tensor) -> Tensor:
+    """``weight / _sigma(weight, dim, u, v)`` as one op (:class:`SpectralDivide`), with the same
+    arrays computed by the same NumPy expressions -- bit-identical values and gradients (of
+    one use; a weight used by several forwards sums its gradients in another grouping), five
+    graph nodes (permute, reshape, matmul, mul, sum) and their backward fewer per layer."""
+    u_now, v_now = Tensor._make(u.array.copy(), u.device), Tensor._make(v.array.copy(), v.device)
+    return SpectralDivide.apply(weight, u_now, v_now, dim)
+
+
+class SpectralDivide(Function):
+    """``W / sigma``, ``sigma = u . (W_mat v)`` (W_mat: ``dim`` first, the rest flattened; u, v
+    constants): spectral norm's weight.  The gradient is Div's for W plus Div's for sigma
+    carried back through the sum, product, matrix-vector product, reshape and permute, in the
+    composite's order of operations."""
+
+    def forward(self, w, u, v, dim):
+        matrix = _as_matrix(w, dim)
+        with self.device.blas_scope():
+            sigma = (u * (matrix @ v)).sum()
+        self.w, self.u, self.v, self.sigma, self.dim = w, u, v, sigma, dim
+        return w / sigma
+
+    def backward(self, g):
+        from ...ops import unbroadcast
+        w, sigma, dim = self.w, self.sigma, self.dim
+        g_over = g / sigma
+        gs = unbroadcast(-g_over * (w / sigma), ())                    # Div's, for sigma
+        g_mv = self.xp.broadcast_to(gs, self.u.shape) * self.u          # Sum's, then Mul's
+        with self.device.blas_scope():                                  # MatMul's, for W_mat
+            g_m = g_mv[..., None] @ self.v[:, None].swapaxes(-1, -2)
+        order = _dim_first(w.ndim, dim)
+        back = tuple(int(d) for d in np.argsort(order))
+        g_w = g_m.reshape(tuple(w.shape[d] for d in order)).transpose(back)
+        return g_over + g_w, None, None, None
+
+    def grad_graph(self, g):
+        w, u, v, dim = self.inputs
+        matrix = w.permute(_dim_first(w.ndim, dim)).reshape(w.shape[dim], -1)
+        y = w / (u * (matrix @ v)).sum()
+        from ...functional import _composite_grads
+        return _composite_grads(y, g, (w,)) + (None, None, None)
 
 
 def _sigma(weight: Tensor, dim: int, u: Tensor, v: Tensor) -> Tensor:

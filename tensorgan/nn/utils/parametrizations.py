@@ -17,7 +17,7 @@ from ...errors import ConfigError
 from ...functional import normalize
 from ...tensor import Tensor
 from ..module import Module
-from . import _as_matrix, _norm_except_dim, _power_iterate, _random_unit_vectors, _sigma
+from . import _as_matrix, _norm_except_dim, _power_iterate, _random_unit_vectors, _spectral_divide
 from .parametrize import register_parametrization
 
 __all__ = ["spectral_norm", "weight_norm"]
@@ -52,7 +52,7 @@ class _SpectralNorm(Module):
             return normalize(weight, dim=0, eps=self.eps)
         if self.training:
             self._power_method(weight, self.n_power_iterations)
-        return weight / _sigma(weight, self.dim, self._u, self._v)
+        return _spectral_divide(weight, self.dim, self._u, self._v)
 
     def right_inverse(self, value: Tensor) -> Tensor:
         """Assigning a weight stores it as is (torch's: no inverse of the scaling)."""
