@@ -18,9 +18,9 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import conv3d as conv3d_ops, ops
-from .errors import (ConfigError, ConfigTypeError, DataError, DeviceError, DTypeError, DTypeNotImplementedError,
-                     IndexOutOfRangeError, OutOfRangeDataError,
-                     IndexValueError, InputTypeError, ShapeError, float_index_error)
+from .errors import (ConfigError, ConfigTypeError, DeviceError, DTypeError, DTypeNotImplementedError,
+                     IndexOutOfRangeError, IndexValueError, InputTypeError, OutOfRangeDataError, ShapeError,
+                     float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
 from .select_kernels import select
