@@ -81,6 +81,11 @@ class CheckpointError(TensorganError, ValueError):
     """A checkpoint that is not one, needs pickle, or does not match the model it is loaded into."""
 
 
+class HubError(TensorganError, RuntimeError):
+    """A ``hubconf.py`` that cannot be used: running it raised, or a package its ``dependencies``
+    list names is missing (torch.hub's RuntimeError there); the message names the file."""
+
+
 class ConfigError(TensorganError, ValueError):
     """An invalid hyperparameter or option (negative learning rate, batch size 0, ...)."""
 

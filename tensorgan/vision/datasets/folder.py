@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 from PIL import Image
 
-from ...errors import ConfigError, DataError, IndexOutOfRangeError
-from .vision import VisionDataset
+from ...errors import ConfigError, DataError
+from .vision import VisionDataset, _item_index
 
 __all__ = ["DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "default_loader", "pil_loader",
            "find_classes", "make_dataset", "has_file_allowed_extension", "is_image_file"]
@@ -116,10 +116,7 @@ class DatasetFolder(VisionDataset):
         return find_classes(directory)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        n = len(self.samples)
-        if not -n <= int(index) < n:
-            raise IndexOutOfRangeError(f"{self.__class__.__name__}: index {index} is out of range "
-                                       f"for {n} samples")
+        index = _item_index(self, index, len(self.samples), "samples")
         path, target = self.samples[index]
         sample = self.loader(path)
         if self.transform is not None:

@@ -1,0 +1,202 @@
+"""Hostile input to tensorgan.vision (datasets, transforms, models' weights=), tensorgan.hub,
+SummaryWriter's add_video / add_audio / add_mesh / add_custom_scalars and tg.cuda: each bad input
+gets a typed error that names what was wrong -- never silent garbage, a memory blow-up or a partial
+file under the real name."""
+import io
+import tarfile
+import textwrap
+import urllib.request
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import (ConfigError, ConfigTypeError, DataError, HubError,
+                              IndexOutOfRangeError, InputTypeError)
+from tensorgan.vision import datasets
+
+
+# ------------------------------------------------------------------------------------ tg.hub
+class _CutResponse:
+    """An HTTP response whose body stops short of its Content-Length (a dropped connection:
+    http.client's read(n) then just returns b'')."""
+
+    def __init__(self, body: bytes, declared: int):
+        self._body, self.headers = io.BytesIO(body), {"Content-Length": str(declared)}
+
+    def read(self, n=-1):
+        return self._body.read(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_an_interrupted_download_leaves_no_file_under_the_real_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _CutResponse(b"x" * 1000, 100_000))
+    dst = tmp_path / "netG.pt"
+    with pytest.raises(DataError, match=r"broke off after 1000 of 100000 bytes"):
+        tg.hub.download_url_to_file("http://example.invalid/netG.pt", dst, progress=False)
+    assert list(tmp_path.iterdir()) == []          # neither dst nor a temp file is left
+
+
+def test_a_download_of_its_declared_length_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _CutResponse(b"abc", 3))
+    tg.hub.download_url_to_file("http://example.invalid/f.bin", tmp_path / "f.bin", progress=False)
+    assert (tmp_path / "f.bin").read_bytes() == b"abc"
+
+
+def test_load_state_dict_from_url_keeps_no_partial_file_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _CutResponse(b"x" * 10, 50))
+    with pytest.raises(DataError, match="broke off"):
+        tg.hub.load_state_dict_from_url("http://example.invalid/w.pt", model_dir=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _repo(tmp_path, source):
+    repo = tmp_path / "repo"
+    repo.mkdir(exist_ok=True)
+    (repo / "hubconf.py").write_text(textwrap.dedent(source))
+    return str(repo)
+
+
+def test_a_hubconf_that_raises_is_a_hub_error_naming_the_file(tmp_path):
+    repo = _repo(tmp_path, "raise KeyError('boom at import')\n")
+    with pytest.raises(HubError, match=r"hubconf\.py raised KeyError: 'boom at import'") as info:
+        tg.hub.load(repo, "anything", source="local")
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value.__cause__, KeyError)
+    repo = _repo(tmp_path, "def f(:\n")
+    with pytest.raises(HubError, match="raised SyntaxError"):
+        tg.hub.list(repo)
+
+
+def test_hubconf_dependencies_are_checked_by_load_and_help_not_list(tmp_path):
+    repo = _repo(tmp_path, """
+        dependencies = ['numpy', 'no_such_package_tg_h23p']
+        def netG():
+            "a generator"
+            return 1
+    """)
+    with pytest.raises(HubError, match="Missing dependencies: no_such_package_tg_h23p"):
+        tg.hub.load(repo, "netG", source="local")
+    with pytest.raises(HubError, match="Missing dependencies"):
+        tg.hub.help(repo, "netG")
+    assert tg.hub.list(repo) == ["netG"]          # torch's list() does not check them either
+    repo = _repo(tmp_path, "dependencies = ['numpy']\ndef netG():\n    return 7\n")
+    assert tg.hub.load(repo, "netG", source="local") == 7
+
+
+def test_hub_load_model_must_be_a_name(tmp_path):
+    repo = _repo(tmp_path, "def netG():\n    return 1\n")
+    with pytest.raises(ConfigTypeError, match="model must be the name"):
+        tg.hub.load(repo, 5, source="local")
+
+
+def test_an_entry_points_own_error_is_left_as_it_is(tmp_path):
+    repo = _repo(tmp_path, "def netG():\n    raise ZeroDivisionError('inside the entry point')\n")
+    with pytest.raises(ZeroDivisionError, match="inside the entry point"):
+        tg.hub.load(repo, "netG", source="local")
+
+
+def test_weights_url_that_served_garbage_says_how_to_fetch_it_again(tmp_path, monkeypatch):
+    from tensorgan.vision import models
+    from tensorgan.errors import CheckpointError
+    monkeypatch.setattr(tg.hub, "_hub_dir", [str(tmp_path / "hub")])
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _CutResponse(b"<html>no</html>", 15))
+    with pytest.raises(CheckpointError, match=r"downloaded from http://example\.invalid/a\.pt; delete .*a\.pt"):
+        models.alexnet(weights="http://example.invalid/a.pt")
+
+
+def test_weights_url_with_an_unusable_hub_dir_is_a_data_error(tmp_path, monkeypatch):
+    from tensorgan.vision import models
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(tg.hub, "_hub_dir", [str(blocker / "hub")])
+    with pytest.raises(DataError, match="cannot create .*checkpoints.* set another folder"):
+        models.alexnet(weights="http://example.invalid/a.pt")
+
+
+# ------------------------------------------------------------------------------- datasets
+_REC10 = bytes([3]) + bytes(3072)
+
+
+def _cifar(tmp_path, files, cls=datasets.CIFAR10):
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return cls(tmp_path, train=False)
+
+
+def test_an_empty_cifar_file_is_an_error_not_an_empty_dataset(tmp_path):
+    with pytest.raises(DataError, match=r"test_batch\.bin: the file is empty"):
+        _cifar(tmp_path, {"test_batch.bin": b""})
+
+
+def test_cifar100_coarse_labels_are_range_checked(tmp_path):
+    with pytest.raises(DataError, match="coarse label 250 .* out of range for 20 superclasses"):
+        _cifar(tmp_path, {"test.bin": bytes([2, 7]) + bytes(3072) + bytes([250, 3]) + bytes(3072)},
+               datasets.CIFAR100)
+    ds = _cifar(tmp_path, {"test.bin": bytes([19, 99]) + bytes(3072)}, datasets.CIFAR100)
+    assert ds.coarse_targets == [19] and ds.targets == [99]
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, n):
+        self.n = n
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        k = min(len(b), self.n)
+        b[:k] = bytes(k)
+        self.n -= k
+        return k
+
+
+def test_a_tar_member_declaring_too_many_bytes_is_refused_before_it_is_read(tmp_path):
+    # 200001 records of zeros gzip to a small archive but would need 615 MB in memory
+    with tarfile.open(tmp_path / "cifar-10-binary.tar.gz", "w:gz", compresslevel=1) as tar:
+        info = tarfile.TarInfo("cifar-10-batches-bin/test_batch.bin")
+        info.size = 3073 * 200_001
+        tar.addfile(info, io.BufferedReader(_Zeros(info.size)))
+    with pytest.raises(DataError, match=r"test_batch\.bin: 614603073 bytes is more than the 50000 records"):
+        datasets.CIFAR10(tmp_path, train=False)
+
+
+def test_a_tar_with_traversal_and_symlink_members_reads_only_regular_files(tmp_path):
+    with tarfile.open(tmp_path / "cifar-10-binary.tar.gz", "w:gz") as tar:
+        link = tarfile.TarInfo("cifar-10-batches-bin/test_batch.bin")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+        evil = tarfile.TarInfo("../../evil/test_batch.bin")
+        evil.size = len(_REC10) * 2
+        tar.addfile(evil, io.BytesIO(_REC10 * 2))
+    ds = datasets.CIFAR10(tmp_path, train=False)     # the data come from the regular member
+    assert len(ds) == 2 and ds.targets == [3, 3]
+    assert sorted(p.name for p in tmp_path.parent.rglob("evil")) == []
+
+
+def test_fashion_mnist_labels_beyond_its_classes_are_an_error(tmp_path):
+    from tensorgan.data.idx import write_idx
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    write_idx(raw / "t10k-images-idx3-ubyte", np.zeros((3, 28, 28), np.uint8))
+    write_idx(raw / "t10k-labels-idx1-ubyte", np.array([1, 200, 2], np.uint8))
+    with pytest.raises(DataError, match=r"labels-idx1-ubyte: label 200 \(item 1\) is out of range for 10 classes"):
+        datasets.FashionMNIST(tmp_path, train=False)
+
+
+def test_dataset_indices_must_be_integers(tmp_path):
+    ds = _cifar(tmp_path, {"test_batch.bin": _REC10 * 2})
+    with pytest.raises(InputTypeError, match="CIFAR10: index must be an integer, got float 1.5"):
+        ds[1.5]
+    with pytest.raises(InputTypeError, match="got str"):
+        ds["0"]
+    with pytest.raises(IndexOutOfRangeError, match="index -3 is out of range for 2 images"):
+        ds[-3]
+    assert ds[np.int64(1)][1] == 3 and ds[tg.tensor(-1)][1] == 3
+    fake = datasets.FakeData(size=3, image_size=(3, 4, 4))
+    with pytest.raises(InputTypeError, match="FakeData: index must be an integer"):
+        fake[0.5]
