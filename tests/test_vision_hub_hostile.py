@@ -200,3 +200,92 @@ def test_dataset_indices_must_be_integers(tmp_path):
     fake = datasets.FakeData(size=3, image_size=(3, 4, 4))
     with pytest.raises(InputTypeError, match="FakeData: index must be an integer"):
         fake[0.5]
+
+
+# ------------------------------------------------------------------------------ transforms
+from PIL import Image  # noqa: E402
+
+from tensorgan.vision import transforms as T  # noqa: E402
+from tensorgan.vision.transforms import functional as F  # noqa: E402
+
+_NAN, _INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda x: F.adjust_brightness(x, _NAN), "brightness_factor must be finite, got nan"),
+    (lambda x: F.adjust_contrast(x, _INF), "contrast_factor must be finite"),
+    (lambda x: F.adjust_saturation(x, _NAN), "saturation_factor must be finite"),
+    (lambda x: F.adjust_hue(x, _NAN), "hue_factor must be finite"),
+    (lambda x: F.gaussian_blur(x, 3, _NAN), "sigma must be finite"),
+    (lambda x: F.gaussian_blur(x, 3, [1.0, _INF]), "sigma must be finite"),
+    (lambda x: F.rotate(x, _NAN), "angle must be finite"),
+    (lambda x: F.rotate(x, _INF), "angle must be finite"),
+    (lambda x: F.affine(x, 0, [0, 0], _NAN, 0), "scale must be finite"),
+    (lambda x: F.affine(x, 0, [_NAN, 0], 1.0, 0), "translate must be finite"),
+    (lambda x: F.affine(x, 0, [0, 0], 1.0, [0, _INF]), "shear must be finite"),
+    (lambda x: F.normalize(x, [0.5] * 3, [_NAN] * 3), "mean and std must be finite"),
+    (lambda x: F.normalize(x, [_INF] * 3, [1.0] * 3), "mean and std must be finite"),
+])
+def test_non_finite_parameters_are_refused_not_turned_into_nan_or_black_images(call, match):
+    x = tg.rand(3, 8, 8)
+    for img in (x, F.to_pil_image(x)) if "mean and std" not in match else (x,):
+        with pytest.raises(ConfigError, match=match):
+            call(img)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda x: F.adjust_brightness(x, "2"), "brightness_factor must be a number, got str"),
+    (lambda x: F.adjust_hue(x, None), "hue_factor must be a number, got NoneType"),
+    (lambda x: F.resize(x, 2.5), "size must be an int or a sequence"),
+    (lambda x: F.resize(x, "8"), "size must be an int or a sequence"),
+    (lambda x: F.resize(x, [4.0, 4]), "size must be an int or a sequence"),
+    (lambda x: F.crop(x, 0.5, 0, 2, 2), "crop: top must be an int, got float"),
+    (lambda x: T.RandomHorizontalFlip(p="a"), "p must be a probability"),
+])
+def test_parameters_of_the_wrong_kind_are_config_type_errors(call, match):
+    with pytest.raises(ConfigTypeError, match=match):
+        call(tg.rand(3, 8, 8))
+
+
+def test_resize_still_takes_ints_and_numpy_ints():
+    x = tg.rand(3, 8, 6)
+    assert tuple(F.resize(x, np.int64(3)).shape) == (3, 4, 3)
+    assert tuple(F.resize(x, [4, 2]).shape) == (3, 4, 2)
+
+
+def test_crop_sizes_below_one_are_refused_not_sliced_from_the_far_edge():
+    x = tg.arange(3 * 8 * 8, dtype=tg.float32).reshape(3, 8, 8)
+    with pytest.raises(ConfigError, match="height and width must be at least 1, got height=-2"):
+        F.crop(x, 0, 0, -2, 4)                # x[..., 0:-2] would be 6 rows
+    with pytest.raises(ConfigError, match="got height=0"):
+        T.RandomCrop(0)(x)
+    with pytest.raises(ConfigError, match=r"center_crop: the output size \(-2, -2\) must be at least 1x1"):
+        F.center_crop(x, -2)
+    with pytest.raises(ConfigError, match="must be at least 1x1"):
+        F.center_crop(F.to_pil_image(x / 200), 0)
+    np.testing.assert_array_equal(F.crop(x, 1, 2, 3, 4).numpy(), x.numpy()[:, 1:4, 2:6])
+
+
+def test_resizing_an_empty_image_is_a_shape_error_not_a_zero_division():
+    with pytest.raises(tg.errors.ShapeError, match=r"resize: the image is empty \(0x0 pixels\)"):
+        F.resize(Image.new("RGB", (0, 0)), 8)
+    with pytest.raises(tg.errors.ShapeError, match=r"the image is empty \(0x4 pixels\)"):
+        F.resize(tg.zeros(3, 0, 4), [2, 2])
+
+
+@pytest.mark.parametrize("mode", ["I", "F", "P", "1"])
+def test_pil_colour_adjustments_on_an_unsupported_mode_name_it(mode):
+    img = Image.new(mode, (4, 4))
+    for fn in (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation):
+        with pytest.raises(ConfigError, match=f"mode '{mode}' is not supported"):
+            fn(img, 1.5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: T.RandomHorizontalFlip(p), lambda p: T.RandomVerticalFlip(p),
+    lambda p: T.RandomGrayscale(p), lambda p: T.RandomApply([F.hflip], p=p)])
+def test_random_transform_probabilities_must_lie_in_0_1(make):
+    for p in (2, -0.1, _NAN):
+        with pytest.raises(ConfigError, match=r"p should be a floating point value in the interval \[0.0, 1.0\]"):
+            make(p)
+    assert make(1.0).p == 1.0 and make(0).p == 0

@@ -217,10 +217,23 @@ class RandomCrop(Module):
         return f"{self.__class__.__name__}(size={self.size}, padding={self.padding})"
 
 
+def _probability(p: Any, owner: str) -> Any:
+    """``p`` in [0, 1], as torchvision.transforms.v2 checks (v1 takes anything and fails, or
+    silently always / never applies, at the first image): ConfigTypeError for a non-number,
+    ConfigError outside [0, 1] or NaN."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise ConfigTypeError(f"{owner}: p must be a probability (a number in [0, 1]), got "
+                              f"{type(p).__name__} {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ConfigError(f"{owner}: p should be a floating point value in the interval "
+                          f"[0.0, 1.0], got {p}")
+    return p
+
+
 class RandomHorizontalFlip(Module):
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        self.p = p
+        self.p = _probability(p, self.__class__.__name__)
 
     def forward(self, img: Any) -> Any:
         return F.hflip(img) if _rand() < self.p else img
@@ -302,7 +315,7 @@ class RandomApply(Module):
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]], p: float = 0.5) -> None:
         super().__init__()
-        self.transforms, self.p = transforms, p
+        self.transforms, self.p = transforms, _probability(p, "RandomApply")
 
     def forward(self, img: Any) -> Any:
         if self.p < _rand():
@@ -563,7 +576,7 @@ class RandomGrayscale(Module):
 
     def __init__(self, p: float = 0.1) -> None:
         super().__init__()
-        self.p = p
+        self.p = _probability(p, "RandomGrayscale")
 
     def forward(self, img: Any) -> Any:
         channels, _, _ = F.get_dimensions(img)
