@@ -289,3 +289,72 @@ def test_random_transform_probabilities_must_lie_in_0_1(make):
         with pytest.raises(ConfigError, match=r"p should be a floating point value in the interval \[0.0, 1.0\]"):
             make(p)
     assert make(1.0).p == 1.0 and make(0).p == 0
+
+
+# ------------------------------------------------------------------- SummaryWriter media
+from tensorgan.errors import DTypeError, NonFiniteError, ShapeError  # noqa: E402
+
+
+@pytest.fixture
+def writer(tmp_path):
+    from tensorgan.utils.tensorboard import SummaryWriter
+    w = SummaryWriter(str(tmp_path / "runs"))
+    yield w
+    w.close()
+
+
+def test_add_video_and_add_audio_refuse_nan_instead_of_writing_arbitrary_bytes(writer):
+    clip = tg.rand(1, 2, 3, 4, 4)
+    clip[0, 1, 2, 3, 0] = float("nan")
+    with pytest.raises(NonFiniteError, match=r"add_video: 1 NaN / inf value\(s\) \(the first at flat index 92"):
+        writer.add_video("v", clip)
+    with pytest.raises(NonFiniteError, match="add_audio: 1 NaN / inf value.*index 1: inf"):
+        writer.add_audio("a", tg.tensor([0.1, float("inf"), -0.2]))
+    with pytest.raises(DTypeError, match="complex"):
+        writer.add_audio("a", np.array([0.5j, 0.1]))
+    writer.add_video("ok", tg.rand(1, 2, 3, 4, 4))
+    writer.add_audio("ok", tg.tensor([0.1, -0.2]))
+
+
+@pytest.mark.parametrize("shape", [(1, 0, 3, 4, 4), (0, 2, 3, 4, 4), (1, 2, 3, 0, 4)])
+def test_add_video_of_an_empty_clip_is_a_shape_error(writer, shape):
+    with pytest.raises(ShapeError, match=r"add_video: vid_tensor is empty"):
+        writer.add_video("v", tg.rand(*shape))
+
+
+def test_add_audio_sample_rate_must_fit_a_wav_header(writer):
+    with pytest.raises(ConfigError, match="sample_rate must be a positive int, got 1099511627776"):
+        writer.add_audio("a", tg.zeros(4), sample_rate=2**40)
+
+
+@pytest.mark.parametrize("layout, error, match", [
+    ({"GAN": ["loss/D"]}, ConfigTypeError, "category names .* to dicts of charts"),
+    ({5: {"c": ["Multiline", ["a"]]}}, ConfigTypeError, "category names"),
+    ({"GAN": {"c": ["Multilne", ["a"]]}}, ConfigError, "type 'Multilne'; the types are 'Multiline' and 'Margin'"),
+    ({"GAN": {"c": ["Multiline", "loss/D"]}}, ConfigTypeError, "tags of chart 'c' must be a list of str, got 'loss/D'"),
+    ({"GAN": {"c": ["Multiline", [1, 2]]}}, ConfigTypeError, "must be a list of str"),
+    ({"GAN": {"c": ["Multiline", ["a"], 3]}}, ConfigError, r"must be named by a str and be \['Multiline' or 'Margin'"),
+])
+def test_add_custom_scalars_checks_the_layout(writer, layout, error, match):
+    with pytest.raises(error, match=match):
+        writer.add_custom_scalars(layout)
+
+
+def test_add_mesh_checks_faces_colours_and_batch(writer):
+    verts = tg.rand(1, 4, 3)
+    for faces in ([[[0.5, 1, 2]]], [[[0, 1, 4]]], [[[0, 1, -1]]]):
+        with pytest.raises(ConfigError, match=r"faces must hold whole vertex indices in \[0, 4\)"):
+            writer.add_mesh("m", verts, faces=tg.tensor(faces))
+    with pytest.raises(ConfigError, match=r"colors must lie in \[0, 255\]"):
+        writer.add_mesh("m", verts, colors=tg.full((1, 4, 3), 300.0))
+    with pytest.raises(ShapeError, match="colors has 5 entries per mesh but there are 4 vertices"):
+        writer.add_mesh("m", verts, colors=tg.zeros(1, 5, 3))
+    with pytest.raises(ShapeError, match="batch size 2 but the vertices 1"):
+        writer.add_mesh("m", verts, faces=tg.zeros(2, 1, 3, dtype=tg.int64))
+    with pytest.raises(NonFiniteError, match=r"add_mesh \(vertex\)"):
+        writer.add_mesh("m", tg.tensor([[[float("nan"), 0.0, 0.0]]]))
+    with pytest.raises(ConfigTypeError, match="config_dict must be JSON-serialisable"):
+        writer.add_mesh("m", verts, config_dict={"camera": object()})
+    with pytest.raises(ConfigError, match="give vertices"):
+        writer.add_mesh("m", None, faces=tg.tensor([[[0, 1, 2]]]))
+    writer.add_mesh("m", verts, faces=tg.tensor([[[0, 1, 3]]]), colors=tg.full((1, 4, 3), 255))
