@@ -358,3 +358,12 @@ def test_add_mesh_checks_faces_colours_and_batch(writer):
     with pytest.raises(ConfigError, match="give vertices"):
         writer.add_mesh("m", None, faces=tg.tensor([[[0, 1, 2]]]))
     writer.add_mesh("m", verts, faces=tg.tensor([[[0, 1, 3]]]), colors=tg.full((1, 4, 3), 255))
+
+
+# --------------------------------------------------------------------------------- tg.cuda
+def test_cuda_stream_context_refuses_a_non_stream():
+    with pytest.raises(InputTypeError, match="tg.cuda.stream: expected a tg.cuda.Stream or None, got int"):
+        with tg.cuda.stream(5):
+            pass
+    with tg.cuda.stream(None):          # no change, with or without CUDA (as torch's)
+        pass
