@@ -367,3 +367,21 @@ def test_cuda_stream_context_refuses_a_non_stream():
             pass
     with tg.cuda.stream(None):          # no change, with or without CUDA (as torch's)
         pass
+
+
+def test_image_folder_enters_each_real_folder_once_despite_symlink_loops(tmp_path):
+    import os
+    root = tmp_path / "root"
+    (root / "cat" / "sub").mkdir(parents=True)
+    Image.new("RGB", (2, 2)).save(root / "cat" / "a.png")
+    Image.new("RGB", (2, 2)).save(root / "cat" / "sub" / "b.png")
+    # a link to an ancestor repeated every file down to the kernel's link limit (and two such
+    # links made 2**40 paths: a hang)
+    os.symlink("..", root / "cat" / "sub" / "loop")
+    outside = tmp_path / "more"
+    outside.mkdir()
+    Image.new("RGB", (2, 2)).save(outside / "c.png")
+    os.symlink(outside, root / "cat" / "linked")       # a link elsewhere is still followed
+    ds = datasets.ImageFolder(str(root))
+    assert sorted(os.path.relpath(p, root) for p, _ in ds.samples) == [
+        "cat/a.png", "cat/linked/c.png", "cat/sub/b.png"]

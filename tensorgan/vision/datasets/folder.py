@@ -71,7 +71,7 @@ def make_dataset(directory: str | os.PathLike[str], class_to_idx: dict[str, int]
         target_dir = os.path.join(directory, target_class)
         if not os.path.isdir(target_dir):
             continue
-        for root, _, fnames in sorted(os.walk(target_dir, followlinks=True)):
+        for root, _, fnames in _walk_once(target_dir):
             for fname in sorted(fnames):
                 path = os.path.join(root, fname)
                 if is_valid_file(path):
@@ -85,6 +85,28 @@ def make_dataset(directory: str | os.PathLike[str], class_to_idx: dict[str, int]
                         f"{extensions if isinstance(extensions, str) else ', '.join(extensions)}")
         raise DataError(message)
     return instances
+
+
+def _walk_once(top: str) -> list[tuple[str, list[str], list[str]]]:
+    """os.walk(top, followlinks=True) (torchvision's: links are followed), sorted, entering each
+    real folder once: a link back to an ancestor (``cls/loop -> ..``) would otherwise repeat every
+    file up to the kernel's link limit, and two such links grow it exponentially (a hang)."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for root, dirs, fnames in os.walk(top, followlinks=True):
+        try:
+            st = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            dirs[:] = []          # do not descend again into a folder already walked
+            continue
+        seen.add(key)
+        dirs.sort()
+        out.append((root, dirs, fnames))
+    return sorted(out)
 
 
 class DatasetFolder(VisionDataset):
