@@ -385,3 +385,26 @@ def test_image_folder_enters_each_real_folder_once_despite_symlink_loops(tmp_pat
     ds = datasets.ImageFolder(str(root))
     assert sorted(os.path.relpath(p, root) for p, _ in ds.samples) == [
         "cat/a.png", "cat/linked/c.png", "cat/sub/b.png"]
+
+
+def _png_header_only(width, height):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b""))
+
+
+def test_image_folder_loader_names_a_decompression_bomb_and_broken_files(tmp_path):
+    from tensorgan.vision.datasets.folder import pil_loader
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_header_only(100_000, 100_000))      # 10**10 pixels declared in 70 bytes
+    with pytest.raises(DataError, match=r"bomb\.png: refused to decode .*MAX_IMAGE_PIXELS"):
+        pil_loader(str(bomb))
+    short = tmp_path / "short.png"
+    short.write_bytes(_png_header_only(50, 50))
+    with pytest.raises(DataError, match=r"short\.png: cannot read image \(OSError: image file is truncated"):
+        pil_loader(str(short))

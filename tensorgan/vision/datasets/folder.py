@@ -31,7 +31,10 @@ def pil_loader(path: str) -> Image.Image:
         with open(path, "rb") as f:
             img = Image.open(f)
             return img.convert("RGB")
-    except OSError as exc:
+    except Image.DecompressionBombError as exc:    # a header declaring billions of pixels
+        raise DataError(f"{path}: refused to decode ({exc}); raise PIL.Image.MAX_IMAGE_PIXELS "
+                        f"if the image is genuine") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # PIL's parsers' errors
         raise DataError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from exc
 
 
