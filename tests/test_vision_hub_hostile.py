@@ -408,3 +408,18 @@ def test_image_folder_loader_names_a_decompression_bomb_and_broken_files(tmp_pat
     short.write_bytes(_png_header_only(50, 50))
     with pytest.raises(DataError, match=r"short\.png: cannot read image \(OSError: image file is truncated"):
         pil_loader(str(short))
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: T.RandomResizedCrop(8, ratio=(0, 1)), r"scale must be >= 0 and ratio > 0"),
+    (lambda: T.RandomResizedCrop(8, ratio=(-1, 2)), r"ratio > 0, got scale=\(0.08, 1.0\), ratio=\(-1, 2\)"),
+    (lambda: T.RandomResizedCrop(8, scale=(_NAN, 1)), "RandomResizedCrop: scale must be finite"),
+    (lambda: T.RandomRotation(_INF), "RandomRotation: degrees must be finite"),
+    (lambda: T.RandomRotation((0, _NAN)), "RandomRotation: degrees must be finite"),
+    (lambda: T.RandomAffine(0, shear=_NAN), "RandomAffine: shear must be finite"),
+    (lambda: T.RandomChoice([F.hflip, F.vflip], p=[-1, 2]), r"weights p must be >= 0, got \[-1, 2\]"),
+    (lambda: T.RandomChoice([F.hflip, F.vflip], p=[_NAN, 1]), "RandomChoice: p must be finite"),
+])
+def test_random_transform_ranges_are_checked_when_made_not_at_the_first_image(make, match):
+    with pytest.raises(ConfigError, match=match):
+        make()
