@@ -62,6 +62,9 @@ def download_url_to_file(url: str, dst: str | os.PathLike[str], hash_prefix: str
             raise DataError(f"download_url_to_file: cannot fetch {url} ({exc})") from exc
         with response:
             total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            total = str(total).strip() if total is not None else None
+            if total is not None and not total.isdigit():      # a garbled header: no size known
+                total = None
             bar = None
             if progress:
                 from tqdm import tqdm
@@ -83,7 +86,7 @@ def download_url_to_file(url: str, dst: str | os.PathLike[str], hash_prefix: str
                     bar.close()
             # http.client's read(n) ends quietly at a connection closed early: a body shorter
             # than its Content-Length is an interrupted download, not the file
-            if total is not None and str(total).isdigit() and received[0] != int(total):
+            if total is not None and received[0] != int(total):
                 raise DataError(f"download_url_to_file: the download of {url} broke off after "
                                 f"{received[0]} of {int(total)} bytes (Content-Length); {dst} "
                                 f"was not written")

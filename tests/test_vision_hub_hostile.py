@@ -423,3 +423,11 @@ def test_image_folder_loader_names_a_decompression_bomb_and_broken_files(tmp_pat
 def test_random_transform_ranges_are_checked_when_made_not_at_the_first_image(make, match):
     with pytest.raises(ConfigError, match=match):
         make()
+
+
+def test_a_garbled_content_length_is_ignored_not_a_crash(tmp_path, monkeypatch):
+    response = _CutResponse(b"abcd", 4)
+    response.headers = {"Content-Length": "lots"}
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: response)
+    tg.hub.download_url_to_file("http://example.invalid/f.bin", tmp_path / "f.bin", progress=True)
+    assert (tmp_path / "f.bin").read_bytes() == b"abcd"
