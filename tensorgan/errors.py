@@ -95,6 +95,11 @@ class StateDictMismatchError(CheckpointError, RuntimeError):
     state_dict for ..." is."""
 
 
+class HubError(TensorganError, RuntimeError):
+    """A ``hubconf.py`` that cannot be used: running it raised, or a package its ``dependencies``
+    list names is missing (torch.hub's RuntimeError there); the message names the file."""
+
+
 class ConfigError(TensorganError, ValueError):
     """An invalid hyperparameter or option (negative learning rate, batch size 0, ...)."""
 

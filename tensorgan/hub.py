@@ -16,10 +16,12 @@ import re
 import sys
 import urllib.parse
 import urllib.request
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import CheckpointError, ConfigError, DataError, InputTypeError
+from .errors import (CheckpointError, ConfigError, ConfigTypeError, DataError, HubError,
+                     InputTypeError)
 from .fileio import atomic_write
 
 __all__ = ["get_dir", "set_dir", "download_url_to_file", "load_state_dict_from_url", "load",
@@ -51,6 +53,7 @@ def download_url_to_file(url: str, dst: str | os.PathLike[str], hash_prefix: str
     if not isinstance(url, str):
         raise InputTypeError(f"download_url_to_file: url must be a str, got {type(url).__name__}")
     digest = hashlib.sha256()
+    received = [0]
 
     def fetch(out) -> None:
         try:
@@ -59,6 +62,9 @@ def download_url_to_file(url: str, dst: str | os.PathLike[str], hash_prefix: str
             raise DataError(f"download_url_to_file: cannot fetch {url} ({exc})") from exc
         with response:
             total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            total = str(total).strip() if total is not None else None
+            if total is not None and not total.isdigit():      # a garbled header: no size known
+                total = None
             bar = None
             if progress:
                 from tqdm import tqdm
@@ -68,11 +74,22 @@ def download_url_to_file(url: str, dst: str | os.PathLike[str], hash_prefix: str
                 for block in iter(lambda: response.read(1 << 16), b""):
                     out.write(block)
                     digest.update(block)
+                    received[0] += len(block)
                     if bar is not None:
                         bar.update(len(block))
+            except (OSError, HTTPException) as exc:     # a dropped connection mid-body
+                raise DataError(f"download_url_to_file: the download of {url} broke off after "
+                                f"{received[0]} bytes ({type(exc).__name__}: {exc}); {dst} was "
+                                f"not written") from exc
             finally:
                 if bar is not None:
                     bar.close()
+            # http.client's read(n) ends quietly at a connection closed early: a body shorter
+            # than its Content-Length is an interrupted download, not the file
+            if total is not None and received[0] != int(total):
+                raise DataError(f"download_url_to_file: the download of {url} broke off after "
+                                f"{received[0]} of {int(total)} bytes (Content-Length); {dst} "
+                                f"was not written")
 
     def check(_temp: Path) -> None:
         if hash_prefix is not None and not digest.hexdigest().startswith(hash_prefix):
@@ -129,12 +146,38 @@ def _hubconf(repo_or_dir: str, source: str, fn: str):
     sys.path.insert(0, str(path.parent))
     try:
         spec.loader.exec_module(module)
+    except Exception as exc:        # the repo's code, not the caller's: say whose error it is
+        raise HubError(f"{fn}: running {path} raised {type(exc).__name__}: {exc}") from exc
     finally:
         sys.path.remove(str(path.parent))
+    module._tensorgan_hubconf_path = path
     return module
 
 
+def _check_dependencies(module: Any, path: Path, fn: str) -> None:
+    """torch.hub's check (load / help): the packages a hubconf lists in ``dependencies`` must be importable."""
+    wanted = getattr(module, "dependencies", None)
+    if wanted is None:
+        return
+    if isinstance(wanted, str) or not all(isinstance(name, str) for name in wanted):
+        raise HubError(f"{fn}: {path}'s `dependencies` must be a list of package names, got {wanted!r}")
+    missing = []
+    for name in wanted:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    if missing:
+        raise HubError(f"{fn}: Missing dependencies: {', '.join(missing)} (listed in {path})")
+
+
 def _entrypoint(module: Any, model: str, fn: str) -> Callable:
+    if not isinstance(model, str):      # torch: ValueError("model should be a string ...")
+        raise ConfigTypeError(f"{fn}: model must be the name (a str) of a hubconf entry point, "
+                              f"got {type(model).__name__}")
+    _check_dependencies(module, module._tensorgan_hubconf_path, fn)   # as torch's, not in list()
     entry = getattr(module, model, None)
     if model.startswith("_") or not callable(entry):
         raise ConfigError(f"{fn}: cannot find callable {model} in hubconf")

@@ -368,6 +368,10 @@ def default_stream(device: Any = None) -> Stream:
 def stream(stream: Stream | None):
     """``with tg.cuda.stream(s):`` queues the kernels launched inside on ``s`` (None: no change,
     which works without CUDA, as torch's)."""
+    if stream is not None and not isinstance(stream, Stream):
+        from ..errors import InputTypeError
+        raise InputTypeError(f"tg.cuda.stream: expected a tg.cuda.Stream or None, got "
+                             f"{type(stream).__name__}")
     if stream is None or stream._stream is None:
         yield
         return

@@ -42,7 +42,8 @@ except ImportError as exc:                          # pragma: no cover - depends
         "pip install 'tensorgan[tensorboard]' (or pip install tensorboard)") from exc
 from google.protobuf import struct_pb2, text_format
 
-from ..errors import ConfigError, InputTypeError, ShapeError
+from ..errors import (ConfigError, ConfigTypeError, DTypeError, InputTypeError, NonFiniteError,
+                      ShapeError)
 from ..tensor import Tensor
 
 __all__ = ["FileWriter", "SummaryWriter"]
@@ -71,6 +72,17 @@ def _to_numpy(x: Any, what: str) -> np.ndarray:
         return np.array([x])
     raise InputTypeError(f"{what}: expected a Tensor, a NumPy array or a number, got "
                          f"{type(x).__name__}")
+
+
+def _check_finite(a: np.ndarray, what: str) -> None:
+    """Media cannot hold NaN / inf: casting them to pixels or samples gives arbitrary bytes."""
+    if a.dtype.kind == "c":
+        raise DTypeError(f"{what}: complex values cannot be logged (got {a.dtype}); pass .real or .abs()")
+    if a.dtype.kind == "f" and a.size and not np.isfinite(a).all():
+        bad = np.flatnonzero(~np.isfinite(a))
+        raise NonFiniteError(f"{what}: {bad.size} NaN / inf value(s) (the first at flat index "
+                             f"{bad[0]}: {a.reshape(-1)[bad[0]]}); media cannot store them (a pixel, a sample or a "
+                             f"vertex has no NaN)")
 
 
 # -- summaries -------------------------------------------------------------------------------------
@@ -173,6 +185,9 @@ def _video(tag: str, vid: Any, fps: float) -> Summary:
         raise ShapeError(f"add_video: vid_tensor must be (N, T, C, H, W), got shape {tuple(v.shape)}")
     if not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
         raise ConfigError(f"add_video: fps must be a positive number, got {fps!r}")
+    if 0 in v.shape:
+        raise ShapeError(f"add_video: vid_tensor is empty (shape {tuple(v.shape)} as (N, T, C, H, W))")
+    _check_finite(v, "add_video")
     v = v.astype(np.float32) / 255.0 if v.dtype == np.uint8 else v.astype(np.float32)
     n, t, c, h, w = v.shape
     if c not in (1, 3):
@@ -200,7 +215,8 @@ def _audio(tag: str, snd: Any, sample_rate: int) -> Summary:
     if a.ndim != 1:
         raise ShapeError(f"add_audio: snd_tensor must be one mono clip (1-D after squeeze), "
                          f"got shape {tuple(a.shape)}")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate < 1:
+    _check_finite(a, "add_audio")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or not 1 <= sample_rate < 2**32:
         raise ConfigError(f"add_audio: sample_rate must be a positive int, got {sample_rate!r}")
     if a.size and np.abs(a).max() > 1:
         warnings.warn("add_audio: amplitude outside [-1, 1], clipped", stacklevel=3)
@@ -224,8 +240,22 @@ def _custom_scalars(layout: dict) -> Summary:
         raise InputTypeError(f"add_custom_scalars: layout must be a dict, got {type(layout).__name__}")
     categories = []
     for title, charts in layout.items():
+        if not isinstance(title, str) or not isinstance(charts, dict):
+            raise ConfigTypeError(f"add_custom_scalars: layout must map category names (str) to "
+                                  f"dicts of charts, got {title!r}: {type(charts).__name__}")
         made = []
-        for name, (kind, tags) in charts.items():
+        for name, chart in charts.items():
+            if not (isinstance(name, str) and isinstance(chart, (list, tuple)) and len(chart) == 2):
+                raise ConfigError(f"add_custom_scalars: chart {name!r} of {title!r} must be named by "
+                                  f"a str and be ['Multiline' or 'Margin', [tags]], got {chart!r}")
+            kind, tags = chart
+            if kind not in ("Multiline", "Margin"):
+                raise ConfigError(f"add_custom_scalars: chart {name!r} has type {kind!r}; the types "
+                                  f"are 'Multiline' and 'Margin'")
+            if isinstance(tags, str) or not isinstance(tags, (list, tuple)) or not all(
+                    isinstance(tag, str) for tag in tags):
+                raise ConfigTypeError(f"add_custom_scalars: the tags of chart {name!r} must be a "
+                                      f"list of str, got {tags!r}")
             if kind == "Margin":
                 if len(tags) != 3:
                     raise ConfigError(f"add_custom_scalars: Margin chart {name!r} needs three tags "
@@ -247,15 +277,19 @@ def _mesh(tag: str, parts: list, config_dict: dict | None) -> Summary:
     import json
     given = [(np.asarray(_to_numpy(t, "add_mesh"), dtype=np.float64), kind) for t, kind in parts
              if t is not None]
-    if not given:
+    if not given or parts[0][0] is None:
         raise ConfigError("add_mesh: give vertices (and optionally faces / colors)")
     components = _mesh_meta.get_components_bitmask([kind for _, kind in given])
-    config = "{}" if config_dict is None else json.dumps(config_dict, sort_keys=True)
+    try:
+        config = "{}" if config_dict is None else json.dumps(config_dict, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise ConfigTypeError(f"add_mesh: config_dict must be JSON-serialisable ({exc})") from exc
     values = []
     for arr, kind in given:
         if arr.ndim != 3 or arr.shape[2] != 3:
             raise ShapeError(f"add_mesh: {MeshPluginData.ContentType.Name(kind).lower()} must be "
                              f"(B, N, 3), got shape {tuple(arr.shape)}")
+        _check_mesh_part(arr, kind, given[0][0])
         meta = _mesh_meta.create_summary_metadata(tag, None, kind, components, arr.shape, None,
                                                   json_config=config)
         tensor = TensorProto(dtype="DT_FLOAT", float_val=arr.reshape(-1).tolist(),
@@ -264,6 +298,30 @@ def _mesh(tag: str, parts: list, config_dict: dict | None) -> Summary:
         values.append(Summary.Value(tag=_mesh_meta.get_instance_name(tag, kind), tensor=tensor,
                                     metadata=meta))
     return Summary(value=values)
+
+
+def _check_mesh_part(arr: np.ndarray, kind: int, vertices: np.ndarray) -> None:
+    """Faces index existing vertices with whole numbers; colours (one per vertex) lie in
+    [0, 255]; every part has the vertices' batch size; nothing is NaN / inf."""
+    name = MeshPluginData.ContentType.Name(kind).lower()
+    _check_finite(arr, f"add_mesh ({name})")
+    if kind == MeshPluginData.VERTEX:
+        return
+    if vertices.ndim == 3 and arr.shape[0] != vertices.shape[0]:
+        raise ShapeError(f"add_mesh: {name} has batch size {arr.shape[0]} but the vertices "
+                         f"{vertices.shape[0]}")
+    n = vertices.shape[1] if vertices.ndim == 3 else 0
+    if kind == MeshPluginData.FACE and arr.size:
+        if (arr != np.round(arr)).any() or arr.min() < 0 or arr.max() >= n:
+            raise ConfigError(f"add_mesh: faces must hold whole vertex indices in [0, {n}), got "
+                              f"values in [{arr.min()}, {arr.max()}]")
+    if kind == MeshPluginData.COLOR:
+        if arr.shape[1] != n:
+            raise ShapeError(f"add_mesh: colors has {arr.shape[1]} entries per mesh but there are "
+                             f"{n} vertices (one colour each)")
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ConfigError(f"add_mesh: colors must lie in [0, 255], got values in "
+                              f"[{arr.min()}, {arr.max()}]")
 
 
 def _figure_to_chw(figure: Any, close: bool) -> np.ndarray:

@@ -25,14 +25,16 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
-from ...errors import DataError, IndexOutOfRangeError
+from ...errors import DataError
 from ...fileio import atomic_write
-from .vision import VisionDataset
+from .vision import VisionDataset, _item_index
 
 __all__ = ["CIFAR10", "CIFAR100"]
 
 _IMAGE_BYTES = 32 * 32 * 3
 _MAX_DOWNLOAD_BYTES = 200 << 20        # the archives are about 162 / 161 MiB
+_MAX_RECORDS = 50_000                  # the largest file (CIFAR-100's train.bin) holds 50000 images
+_MAX_META_BYTES = 1 << 20
 
 
 class CIFAR10(VisionDataset):
@@ -116,6 +118,7 @@ class CIFAR10(VisionDataset):
                 path = source / name
                 if path.is_file():
                     try:
+                        self._check_size(str(path), path.stat().st_size, name)
                         found[name] = path.read_bytes()
                     except OSError as exc:
                         raise DataError(f"{path}: cannot read ({exc})") from exc
@@ -125,6 +128,9 @@ class CIFAR10(VisionDataset):
                 for member in tar:
                     base = member.name.rsplit("/", 1)[-1]
                     if member.isreg() and base in names and base not in found:
+                        # checked BEFORE reading: a member's header may declare gigabytes of
+                        # highly compressible bytes (a decompression bomb)
+                        self._check_size(f"{source}:{member.name}", member.size, base)
                         handle = tar.extractfile(member)
                         assert handle is not None
                         found[base] = handle.read()
@@ -137,8 +143,26 @@ class CIFAR10(VisionDataset):
                             f"{self.filename}?")
         return found
 
+    def _check_size(self, where: str, nbytes: int, name: str) -> None:
+        """A data file holds 1 to 50000 whole records; the meta file is a short text."""
+        if name == self.meta_file:
+            if nbytes > _MAX_META_BYTES:
+                raise DataError(f"{where}: {nbytes} bytes is far too large for {name} (a list of "
+                                f"class names); the archive is corrupt or not {self.filename}")
+            return
+        size = self._record_bytes()
+        if nbytes == 0:
+            raise DataError(f"{where}: the file is empty (0 bytes, no {size}-byte records); it is "
+                            f"truncated or not {self.__class__.__name__}'s binary version")
+        if nbytes > _MAX_RECORDS * size:
+            raise DataError(f"{where}: {nbytes} bytes is more than the {_MAX_RECORDS} records of "
+                            f"{size} bytes any {self.__class__.__name__} file holds; the archive "
+                            f"is corrupt or not {self.filename}")
+
     def _records(self, source: Path, name: str, blob: bytes) -> np.ndarray:
         size = self._record_bytes()
+        where = str(source / name) if source.is_dir() else f"{source}:{name}"
+        self._check_size(where, len(blob), name)
         if len(blob) % size:
             raise DataError(f"{source / name if source.is_dir() else f'{source}:{name}'}: "
                             f"{len(blob)} bytes is not a whole number of {size}-byte records "
@@ -188,10 +212,7 @@ class CIFAR10(VisionDataset):
 
     # -- items
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        n = len(self.data)
-        if not -n <= int(index) < n:
-            raise IndexOutOfRangeError(f"{self.__class__.__name__}: index {index} is out of range "
-                                       f"for {n} images")
+        index = _item_index(self, index, len(self.data))
         img, target = Image.fromarray(self.data[index]), self.targets[index]
         if self.transform is not None:
             img = self.transform(img)
@@ -221,8 +242,16 @@ class CIFAR100(CIFAR10):
     label_bytes, label_index = 2, 1
     default_classes = [str(i) for i in range(100)]
 
+    coarse_classes = 20
+
     def _records(self, source: Path, name: str, blob: bytes) -> np.ndarray:
         table = super()._records(source, name, blob)
+        bad = table[:, 0] >= self.coarse_classes
+        if bad.any():
+            where = source / name if source.is_dir() else f"{source}:{name}"
+            raise DataError(f"{where}: coarse label {int(table[bad.argmax(), 0])} (record "
+                            f"{int(bad.argmax())}) is out of range for {self.coarse_classes} "
+                            f"superclasses")
         coarse = [int(v) for v in table[:, 0]]
         self.coarse_targets = getattr(self, "coarse_targets", []) + coarse
         return table

@@ -4,10 +4,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ... import factory
-from ...errors import IndexOutOfRangeError
 from ...random import Generator
 from ..transforms import functional as F
-from .vision import VisionDataset
+from .vision import VisionDataset, _item_index
 
 __all__ = ["FakeData"]
 
@@ -25,9 +24,7 @@ class FakeData(VisionDataset):
         self.image_size, self.random_offset = image_size, random_offset
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        if index >= len(self) or index < -len(self):
-            raise IndexOutOfRangeError(f"{self.__class__.__name__} index out of range")
-        index = int(index) % len(self)
+        index = _item_index(self, index, len(self))
         generator = Generator().manual_seed(index + self.random_offset)
         img = factory.randn(*self.image_size, generator=generator)
         target = int(factory.randint(0, self.num_classes, size=(1,), generator=generator).item())

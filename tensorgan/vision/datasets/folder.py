@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 from PIL import Image
 
-from ...errors import ConfigError, DataError, IndexOutOfRangeError
-from .vision import VisionDataset
+from ...errors import ConfigError, DataError
+from .vision import VisionDataset, _item_index
 
 __all__ = ["DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "default_loader", "pil_loader",
            "find_classes", "make_dataset", "has_file_allowed_extension", "is_image_file"]
@@ -31,7 +31,10 @@ def pil_loader(path: str) -> Image.Image:
         with open(path, "rb") as f:
             img = Image.open(f)
             return img.convert("RGB")
-    except OSError as exc:
+    except Image.DecompressionBombError as exc:    # a header declaring billions of pixels
+        raise DataError(f"{path}: refused to decode ({exc}); raise PIL.Image.MAX_IMAGE_PIXELS "
+                        f"if the image is genuine") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # PIL's parsers' errors
         raise DataError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from exc
 
 
@@ -71,7 +74,7 @@ def make_dataset(directory: str | os.PathLike[str], class_to_idx: dict[str, int]
         target_dir = os.path.join(directory, target_class)
         if not os.path.isdir(target_dir):
             continue
-        for root, _, fnames in sorted(os.walk(target_dir, followlinks=True)):
+        for root, _, fnames in _walk_once(target_dir):
             for fname in sorted(fnames):
                 path = os.path.join(root, fname)
                 if is_valid_file(path):
@@ -85,6 +88,28 @@ def make_dataset(directory: str | os.PathLike[str], class_to_idx: dict[str, int]
                         f"{extensions if isinstance(extensions, str) else ', '.join(extensions)}")
         raise DataError(message)
     return instances
+
+
+def _walk_once(top: str) -> list[tuple[str, list[str], list[str]]]:
+    """os.walk(top, followlinks=True) (torchvision's: links are followed), sorted, entering each
+    real folder once: a link back to an ancestor (``cls/loop -> ..``) would otherwise repeat every
+    file up to the kernel's link limit, and two such links grow it exponentially (a hang)."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for root, dirs, fnames in os.walk(top, followlinks=True):
+        try:
+            st = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            dirs[:] = []          # do not descend again into a folder already walked
+            continue
+        seen.add(key)
+        dirs.sort()
+        out.append((root, dirs, fnames))
+    return sorted(out)
 
 
 class DatasetFolder(VisionDataset):
@@ -116,10 +141,7 @@ class DatasetFolder(VisionDataset):
         return find_classes(directory)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        n = len(self.samples)
-        if not -n <= int(index) < n:
-            raise IndexOutOfRangeError(f"{self.__class__.__name__}: index {index} is out of range "
-                                       f"for {n} samples")
+        index = _item_index(self, index, len(self.samples), "samples")
         path, target = self.samples[index]
         sample = self.loader(path)
         if self.transform is not None:

@@ -10,9 +10,9 @@ from PIL import Image
 
 from ...data import mnist as _mnist
 from ...data.idx import read_idx
-from ...errors import DataError, IndexOutOfRangeError
+from ...errors import DataError
 from ...tensor import Tensor
-from .vision import VisionDataset
+from .vision import VisionDataset, _item_index
 
 __all__ = ["MNIST", "FashionMNIST"]
 
@@ -103,10 +103,7 @@ class MNIST(VisionDataset):
         data, targets = self.data, self.targets
         images = data.array if isinstance(data, Tensor) else np.asarray(data)
         labels = targets.array if isinstance(targets, Tensor) else np.asarray(targets)
-        n = len(images)
-        if not -n <= int(index) < n:
-            raise IndexOutOfRangeError(f"{self.__class__.__name__}: index {index} is out of range "
-                                       f"for {n} images")
+        index = _item_index(self, index, len(images))
         pixels = images[index]
         img = Image.fromarray(np.ascontiguousarray(pixels.get() if hasattr(pixels, "get") else pixels))
         target = int(labels[index])
@@ -143,6 +140,10 @@ class FashionMNIST(MNIST):
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{folder}: expected images (N, 28, 28) and N labels, got shapes "
                             f"{images.shape} and {labels.shape}")
+        bad = labels >= len(self.classes)
+        if bad.any():
+            raise DataError(f"{paths[1]}: label {int(labels[bad.argmax()])} (item "
+                            f"{int(bad.argmax())}) is out of range for {len(self.classes)} classes")
         return images, labels
 
     def _fallback(self, split: str) -> tuple[np.ndarray, np.ndarray]:

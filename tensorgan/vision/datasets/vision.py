@@ -34,6 +34,25 @@ class StandardTransform:
         return "\n".join(body)
 
 
+def _item_index(dataset: Any, index: Any, n: int, what: str = "images") -> int:
+    """``index`` as an int in [0, n) (negative counts from the end), or a typed error naming it:
+    InputTypeError for a non-integer (a str, 1.5), IndexOutOfRangeError outside the dataset."""
+    import operator
+
+    from ...errors import IndexOutOfRangeError, InputTypeError
+    name = dataset.__class__.__name__
+    try:
+        i = operator.index(index)
+    except TypeError:
+        if hasattr(index, "item") and getattr(index, "ndim", 1) == 0:  # a 0-d integer tensor / array
+            return _item_index(dataset, index.item(), n, what)
+        raise InputTypeError(f"{name}: index must be an integer, got {type(index).__name__} "
+                             f"{index!r}") from None
+    if not -n <= i < n:
+        raise IndexOutOfRangeError(f"{name}: index {index} is out of range for {n} {what}")
+    return i % n
+
+
 class VisionDataset:
     """Base of the vision datasets: ``root``, ``transform``, ``target_transform`` and
     ``transforms`` (a StandardTransform of the two, or None), and torchvision's repr."""

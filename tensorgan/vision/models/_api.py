@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...checkpoint import _META_KEY, load as tg_load
-from ...errors import CheckpointError, ConfigError, InputTypeError
+from ...errors import CheckpointError, ConfigError, DataError, InputTypeError
 
 __all__ = ["Weights", "WeightsEnum", "get_weight", "get_model_weights", "get_model", "list_models"]
 
@@ -184,7 +184,11 @@ def _fetch(url: str, origin: str) -> str:
         raise ConfigError(f"{origin}: the URL {url!r} names no file")
     cached = os.path.join(hub.get_dir(), "checkpoints", name)
     if not os.path.exists(cached):
-        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        try:
+            os.makedirs(os.path.dirname(cached), exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"{origin}: cannot create {os.path.dirname(cached)} for the download "
+                            f"of {url} ({exc}); set another folder with tg.hub.set_dir") from exc
         sys.stderr.write(f'Downloading: "{url}" to {cached}\n')
         hub.download_url_to_file(url, cached, progress=False)
     return cached
@@ -222,7 +226,13 @@ def _resolve_weights(builder: str, weights: Any, enum_cls: type, kwargs: dict[st
             raise CheckpointError(f"{builder}: weights={text!r} is neither an existing file, an "
                                   f"http(s)/file URL nor one of {enum_cls.__name__}'s names "
                                   f"{sorted(enum_cls.__members__)}")
-        return _read_weights_file(path, builder)
+        if path == text or urllib.parse.urlparse(text).scheme == "file":
+            return _read_weights_file(path, builder)
+        try:
+            return _read_weights_file(path, builder)
+        except CheckpointError as exc:       # a bad download stays cached: say how to refetch
+            raise CheckpointError(f"{exc} (downloaded from {text}; delete {path} to fetch it "
+                                  f"again)") from exc
     raise InputTypeError(f"{builder}: weights must be None, a path or URL of converted weights, or a "
                          f"state_dict, got {type(weights).__name__}")
 

@@ -254,6 +254,9 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
     dt = tensor.array.dtype
     mean_a = np.asarray(_np(mean.array) if isinstance(mean, Tensor) else mean, dtype=dt)
     std_a = np.asarray(_np(std.array) if isinstance(std, Tensor) else std, dtype=dt)
+    if not (np.isfinite(mean_a).all() and np.isfinite(std_a).all()):
+        raise ConfigError(f"normalize: mean and std must be finite, got mean={mean!r}, std={std!r} "
+                          f"(in {tensor.dtype})")
     if (std_a == 0).any():
         raise ConfigError(f"normalize: std evaluated to zero after conversion to {tensor.dtype}, "
                           f"leading to division by zero (std={std!r}).")
@@ -293,7 +296,18 @@ def _size_pair(size: Any, name: str) -> tuple[int, int]:
     raise ConfigError(f"{name}: size must be an int or a sequence of 1 or 2 ints (h, w), got {size!r}")
 
 
+def _int_sizes(size: Any, op: str) -> None:
+    """torchvision's Resize takes an int or a sequence of ints: 2.5, "8" or [8.0] are refused,
+    not truncated (a str is a sequence of one-char strings)."""
+    items = size if isinstance(size, Sequence) and not isinstance(size, str) else [size]
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (numbers.Integral, np.integer)):
+            raise ConfigTypeError(f"{op}: size must be an int or a sequence of 1 or 2 ints, got "
+                                  f"{size!r}")
+
+
 def _resized_size(h: int, w: int, size: Any, max_size: int | None) -> list[int]:
+    _int_sizes(size, "resize")
     if isinstance(size, numbers.Number) or (isinstance(size, Sequence) and len(size) == 1):
         requested = int(size if isinstance(size, numbers.Number) else size[0])
         short, long = (w, h) if w <= h else (h, w)
@@ -353,7 +367,9 @@ def resize(img: Any, size: Any, interpolation: Any = InterpolationMode.BILINEAR,
     _check_image(img, "resize")
     mode = _interpolation(interpolation)
     _, h, w = get_dimensions(img)
-    out = _resized_size(h, w, size, max_size)
+    out = _resized_size(h, w, size, max_size) if h and w else None
+    if out is None:
+        raise ShapeError(f"resize: the image is empty ({h}x{w} pixels); there is nothing to resize")
     if out[0] < 1 or out[1] < 1:
         raise ConfigError(f"resize: the output size {tuple(out)} must be at least 1x1 (input "
                           f"{h}x{w}, size={size!r})")
@@ -466,6 +482,13 @@ def _pad_tensor(img: Tensor, left: int, top: int, right: int, bottom: int, fill:
 def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
     """The box at (top, left) of height x width; parts outside the image are zeros."""
     _check_image(img, "crop")
+    for name, value in (("top", top), ("left", left), ("height", height), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+            raise ConfigTypeError(f"crop: {name} must be an int, got {type(value).__name__} {value!r}")
+    if height < 1 or width < 1:     # slicing would count a negative size from the far edge
+        raise ConfigError(f"crop: height and width must be at least 1, got height={height}, "
+                          f"width={width}")
+    top, left, height, width = int(top), int(left), int(height), int(width)
     if _is_pil(img):
         return img.crop((left, top, left + width, top + height))
     _, h, w = get_dimensions(img)
@@ -481,6 +504,9 @@ def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
 def center_crop(img: Any, output_size: Any) -> Any:
     """The centred box of ``output_size`` (zero-padded first when the image is smaller)."""
     crop_h, crop_w = _size_pair(output_size, "center_crop")
+    if crop_h < 1 or crop_w < 1:
+        raise ConfigError(f"center_crop: the output size {(crop_h, crop_w)} must be at least 1x1, "
+                          f"got output_size={output_size!r}")
     _, h, w = get_dimensions(img)
     if crop_w > w or crop_h > h:
         ltrb = ((crop_w - w) // 2 if crop_w > w else 0, (crop_h - h) // 2 if crop_h > h else 0,
@@ -568,9 +594,28 @@ def _blend(img1: Tensor, img2: Tensor, ratio: float) -> Tensor:
     return out if floating else out.to(img1.array.dtype.type)
 
 
+def _finite(value: Any, name: str, op: str) -> float:
+    """``value`` as a float: ConfigTypeError for a non-number (a str, None, a bool), ConfigError
+    for NaN / inf (which would turn every pixel to NaN or zero without a word)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigTypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{op}: {name} must be finite, got {value}")
+    return float(value)
+
+
 def _check_factor(value: float, name: str, op: str) -> None:
-    if value < 0:
+    if _finite(value, name, op) < 0:
         raise ConfigError(f"{op}: {name} ({value}) is not non-negative.")
+
+
+def _enhance(enhancer: Any, img: Image.Image, factor: float, op: str) -> Image.Image:
+    """PIL's ImageEnhance, its bare "image has wrong mode" ValueError named."""
+    try:
+        return enhancer(img).enhance(factor)
+    except ValueError as exc:
+        raise ConfigError(f"{op}: a PIL image of mode {img.mode!r} is not supported ({exc}); "
+                          f"convert it first, e.g. img.convert('RGB') or img.convert('L')") from exc
 
 
 def adjust_brightness(img: Any, brightness_factor: float) -> Any:
@@ -578,7 +623,7 @@ def adjust_brightness(img: Any, brightness_factor: float) -> Any:
     _check_image(img, "adjust_brightness")
     _check_factor(brightness_factor, "brightness_factor", "adjust_brightness")
     if _is_pil(img):
-        return ImageEnhance.Brightness(img).enhance(brightness_factor)
+        return _enhance(ImageEnhance.Brightness, img, brightness_factor, "adjust_brightness")
     _check_channels(img, (1, 3), "adjust_brightness")
     return _blend(img, img.new_zeros(tuple(img.shape)), brightness_factor)
 
@@ -588,7 +633,7 @@ def adjust_contrast(img: Any, contrast_factor: float) -> Any:
     _check_image(img, "adjust_contrast")
     _check_factor(contrast_factor, "contrast_factor", "adjust_contrast")
     if _is_pil(img):
-        return ImageEnhance.Contrast(img).enhance(contrast_factor)
+        return _enhance(ImageEnhance.Contrast, img, contrast_factor, "adjust_contrast")
     c = _check_channels(img, (1, 3), "adjust_contrast")
     source = rgb_to_grayscale(img) if c == 3 else img
     mean = source.to(_float_dtype(img)).mean(dim=(-3, -2, -1), keepdim=True)
@@ -600,7 +645,7 @@ def adjust_saturation(img: Any, saturation_factor: float) -> Any:
     _check_image(img, "adjust_saturation")
     _check_factor(saturation_factor, "saturation_factor", "adjust_saturation")
     if _is_pil(img):
-        return ImageEnhance.Color(img).enhance(saturation_factor)
+        return _enhance(ImageEnhance.Color, img, saturation_factor, "adjust_saturation")
     if _check_channels(img, (1, 3), "adjust_saturation") == 1:
         return img
     return _blend(img, rgb_to_grayscale(img), saturation_factor)
@@ -647,7 +692,7 @@ def _hsv2rgb(img: Tensor) -> Tensor:
 def adjust_hue(img: Any, hue_factor: float) -> Any:
     """Shift the hue by ``hue_factor`` turns (in [-0.5, 0.5]) in HSV space."""
     _check_image(img, "adjust_hue")
-    if not -0.5 <= hue_factor <= 0.5:
+    if not -0.5 <= _finite(hue_factor, "hue_factor", "adjust_hue") <= 0.5:
         raise ConfigError(f"adjust_hue: hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
     if _is_pil(img):
         mode = img.mode
@@ -710,7 +755,7 @@ def gaussian_blur(img: Any, kernel_size: Any, sigma: Any = None) -> Any:
     if len(sigma) != 2:
         raise ConfigError(f"gaussian_blur: if sigma is a sequence, its length should be 2. "
                           f"Got {len(sigma)}")
-    if any(s <= 0.0 for s in sigma):
+    if any(_finite(s, "sigma", "gaussian_blur") <= 0.0 for s in sigma):
         raise ConfigError(f"gaussian_blur: sigma should have positive values. Got {sigma}")
     _check_image(img, "gaussian_blur")
     if _is_pil(img):
@@ -857,6 +902,7 @@ def rotate(img: Any, angle: float, interpolation: Any = InterpolationMode.NEARES
     _check_image(img, "rotate")
     if not isinstance(angle, (int, float)) or isinstance(angle, bool):
         raise ConfigTypeError("rotate: argument angle should be int or float")
+    _finite(angle, "angle", "rotate")
     if center is not None and not isinstance(center, (list, tuple)):
         raise ConfigTypeError("rotate: argument center should be a sequence")
     mode = _interpolation(interpolation)
@@ -886,7 +932,10 @@ def affine(img: Any, angle: float, translate: Sequence[int], scale: float, shear
         raise ConfigTypeError("affine: argument translate should be a sequence")
     if len(translate) != 2:
         raise ConfigError("affine: argument translate should be a sequence of length 2")
-    if scale <= 0.0:
+    _finite(angle, "angle", "affine")
+    for t in translate:
+        _finite(t, "translate", "affine")
+    if _finite(scale, "scale", "affine") <= 0.0:
         raise ConfigError("affine: argument scale should be positive")
     if not isinstance(shear, (numbers.Number, list, tuple)):
         raise ConfigTypeError("affine: shear should be either a single value or a sequence of "
@@ -899,6 +948,8 @@ def affine(img: Any, angle: float, translate: Sequence[int], scale: float, shear
         shear = [shear[0], shear[0]]
     if len(shear) != 2:
         raise ConfigError(f"affine: shear should be a sequence containing two values. Got {shear}")
+    for value in shear:
+        _finite(value, "shear", "affine")
     if center is not None and not isinstance(center, (list, tuple)):
         raise ConfigTypeError("affine: argument center should be a sequence")
     _, height, width = get_dimensions(img)

@@ -217,10 +217,23 @@ class RandomCrop(Module):
         return f"{self.__class__.__name__}(size={self.size}, padding={self.padding})"
 
 
+def _probability(p: Any, owner: str) -> Any:
+    """``p`` in [0, 1], as torchvision.transforms.v2 checks (v1 takes anything and fails, or
+    silently always / never applies, at the first image): ConfigTypeError for a non-number,
+    ConfigError outside [0, 1] or NaN."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise ConfigTypeError(f"{owner}: p must be a probability (a number in [0, 1]), got "
+                              f"{type(p).__name__} {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ConfigError(f"{owner}: p should be a floating point value in the interval "
+                          f"[0.0, 1.0], got {p}")
+    return p
+
+
 class RandomHorizontalFlip(Module):
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        self.p = p
+        self.p = _probability(p, self.__class__.__name__)
 
     def forward(self, img: Any) -> Any:
         return F.hflip(img) if _rand() < self.p else img
@@ -261,6 +274,11 @@ class RandomResizedCrop(Module):
             if not isinstance(pair, Sequence) or len(pair) != 2:
                 raise ConfigError(f"RandomResizedCrop: {name} should be a sequence of two numbers, "
                                   f"got {pair!r}")
+            for v in pair:
+                F._finite(v, name, "RandomResizedCrop")
+        if min(scale) < 0 or min(ratio) <= 0:      # log(ratio) of 0 / negative: a math domain error
+            raise ConfigError(f"RandomResizedCrop: scale must be >= 0 and ratio > 0, got "
+                              f"scale={tuple(scale)}, ratio={tuple(ratio)}")
         self.interpolation = F._interpolation(interpolation)
         self.antialias, self.scale, self.ratio = antialias, scale, ratio
 
@@ -302,7 +320,7 @@ class RandomApply(Module):
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]], p: float = 0.5) -> None:
         super().__init__()
-        self.transforms, self.p = transforms, p
+        self.transforms, self.p = transforms, _probability(p, "RandomApply")
 
     def forward(self, img: Any) -> Any:
         if self.p < _rand():
@@ -329,14 +347,15 @@ def _check_sequence_input(x: Any, name: str, req_sizes: tuple[int, ...]) -> None
         raise ConfigError(f"{name} should be a sequence of length {msg}.")
 
 
-def _setup_angle(x: Any, name: str, req_sizes: tuple[int, ...] = (2,)) -> list[float]:
+def _setup_angle(x: Any, name: str, req_sizes: tuple[int, ...] = (2,),
+                 owner: str = "transforms") -> list[float]:
     if isinstance(x, numbers.Number) and not isinstance(x, bool):
         if x < 0:
             raise ConfigError(f"If {name} is a single number, it must be positive.")
         x = [-x, x]
     else:
         _check_sequence_input(x, name, req_sizes)
-    return [float(d) for d in x]
+    return [F._finite(d, name, owner) for d in x]     # NaN / inf: every draw NaN
 
 
 def _check_fill(fill: Any) -> Any:
@@ -429,7 +448,7 @@ class RandomRotation(Module):
                  expand: bool = False, center: Sequence[int] | None = None, fill: Any = 0) -> None:
         super().__init__()
         self.interpolation = F._interpolation(interpolation)
-        self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
+        self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,), owner=type(self).__name__)
         if center is not None:
             _check_sequence_input(center, "center", req_sizes=(2,))
         self.center, self.expand = center, expand
@@ -466,7 +485,7 @@ class RandomAffine(Module):
                  center: Sequence[int] | None = None) -> None:
         super().__init__()
         self.interpolation = F._interpolation(interpolation)
-        self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
+        self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,), owner=type(self).__name__)
         if translate is not None:
             _check_sequence_input(translate, "translate", req_sizes=(2,))
             for t in translate:
@@ -479,7 +498,7 @@ class RandomAffine(Module):
                 if s <= 0:
                     raise ConfigError("scale values should be positive")
         self.scale = scale
-        self.shear = _setup_angle(shear, name="shear", req_sizes=(2, 4)) if shear is not None else None
+        self.shear = _setup_angle(shear, name="shear", req_sizes=(2, 4), owner=type(self).__name__) if shear is not None else None
         self.fill = _check_fill(fill)
         if center is not None:
             _check_sequence_input(center, "center", req_sizes=(2,))
@@ -563,7 +582,7 @@ class RandomGrayscale(Module):
 
     def __init__(self, p: float = 0.1) -> None:
         super().__init__()
-        self.p = p
+        self.p = _probability(p, "RandomGrayscale")
 
     def forward(self, img: Any) -> Any:
         channels, _, _ = F.get_dimensions(img)
@@ -603,6 +622,8 @@ class RandomChoice(RandomTransforms):
         if p is not None and len(p) != len(transforms):
             raise ConfigError(f"The number of weights ({len(p)}) does not match the number of "
                               f"transforms ({len(transforms)})")
+        if p is not None and any(F._finite(w, "p", "RandomChoice") < 0 for w in p):
+            raise ConfigError(f"RandomChoice: the weights p must be >= 0, got {list(p)}")
         self.p = p
 
     def __call__(self, *args: Any) -> Any:
