@@ -48,8 +48,8 @@ from threadpoolctl import ThreadpoolController
 
 _pools: dict[int, ThreadPoolExecutor] = {}    # this process's worker pools, by worker count
 _pools_pid = os.getpid()                      # the process they belong to (a fork starts anew)
-_blas = None                                  # threadpoolctl controller of the loaded BLAS libraries
-_blas_limit = None                            # its "one thread" limit while any caller holds it
+_blas = None                                  # threadpoolctl's controllers of the loaded BLAS libraries
+_blas_saved = None                            # their thread counts before the first caller came in
 _blas_holders = 0                             # callers inside single_threaded_blas, all threads
 _lock = threading.Lock()
 _scratch = threading.local()
@@ -75,13 +75,18 @@ def single_threaded_blas():
     """BLAS on one thread while our own threads run GEMMs side by side (a multi-threaded OpenBLAS
     called from two threads at once serialises them and spins up its own pool on the same cores).
     The limit is process-wide, so it is counted: the first caller in sets it, the last one out
-    restores the user's setting (two threads each saving and restoring it would leave it at 1)."""
-    global _blas, _blas_limit, _blas_holders
+    restores the user's setting (two threads each saving and restoring it would leave it at 1).
+    The BLAS libraries' own get / set calls are made directly (threadpoolctl's ``limit()``
+    object costs twice as much per kernel call), and only where a library is not at 1 already."""
+    global _blas, _blas_saved, _blas_holders
     with _lock:
         if _blas is None:
-            _blas = ThreadpoolController().select(user_api="blas")
+            _blas = ThreadpoolController().select(user_api="blas").lib_controllers
         if _blas_holders == 0:
-            _blas_limit = _blas.limit(limits=1)
+            _blas_saved = [lib.num_threads for lib in _blas]
+            for lib, n in zip(_blas, _blas_saved):
+                if n != 1:
+                    lib.set_num_threads(1)
         _blas_holders += 1
     try:
         yield
@@ -89,8 +94,10 @@ def single_threaded_blas():
         with _lock:
             _blas_holders -= 1
             if _blas_holders == 0:
-                _blas_limit.restore_original_limits()
-                _blas_limit = None
+                for lib, n in zip(_blas, _blas_saved):
+                    if n != 1:
+                        lib.set_num_threads(n)
+                _blas_saved = None
 
 
 def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:

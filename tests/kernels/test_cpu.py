@@ -589,15 +589,19 @@ def test_blas_limit_is_set_by_the_first_caller_and_restored_by_the_last(monkeypa
     import threading
     events = []
 
-    class Limit:
-        def restore_original_limits(self):
-            events.append("restore")
+    class Library:             # a threadpoolctl LibController's get / set
+        def __init__(self, threads):
+            self.threads = threads
 
-    class Controller:
-        def limit(self, limits):
-            events.append(f"limit {limits}")
-            return Limit()
-    monkeypatch.setattr(cpu_workers, "_blas", Controller())
+        @property
+        def num_threads(self):
+            return self.threads
+
+        def set_num_threads(self, n):
+            events.append(f"set {self.threads} -> {n}")
+            self.threads = n
+    # one library at 2 threads is set to 1 and back; one already at 1 is left alone
+    monkeypatch.setattr(cpu_workers, "_blas", [Library(2), Library(1)])
     a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
 
     def a():
@@ -618,7 +622,8 @@ def test_blas_limit_is_set_by_the_first_caller_and_restored_by_the_last(monkeypa
         t.start()
     for t in threads:
         t.join(10)
-    assert events == ["limit 1", "a left", "restore", "b left"] and cpu_workers._blas_holders == 0
+    assert events == ["set 2 -> 1", "a left", "set 1 -> 2", "b left"] and cpu_workers._blas_holders == 0
+    assert [lib.threads for lib in cpu_workers._blas] == [2, 1]
 
 
 def test_ctrl_c_while_waiting_lets_the_worker_finish_first(monkeypatch):
