@@ -36,6 +36,7 @@ spin-waiting for the worker instead of blocking did not change the step (per-ste
 from __future__ import annotations
 
 import contextvars
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -105,7 +106,7 @@ def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     chunk to chunk and call to call instead of being freshly allocated -- and page-faulted in --
     each time.  Never returned to the caller of a kernel."""
     dtype = np.dtype(dtype)
-    size = int(np.prod(shape))
+    size = math.prod(shape)          # (np.prod of a tuple costs microseconds per call)
     key = (name, dtype.str)
     buffers = getattr(_scratch, "buffers", None)
     if buffers is None:
