@@ -29,11 +29,7 @@ class FakeData(VisionDataset):
         img = factory.randn(*self.image_size, generator=generator)
         target = int(factory.randint(0, self.num_classes, size=(1,), generator=generator).item())
         img = F.to_pil_image(img)
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._apply_transforms(img, target)
 
     def __len__(self) -> int:
         return self.size

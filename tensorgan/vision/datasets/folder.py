@@ -144,11 +144,7 @@ class DatasetFolder(VisionDataset):
         index = _item_index(self, index, len(self.samples), "samples")
         path, target = self.samples[index]
         sample = self.loader(path)
-        if self.transform is not None:
-            sample = self.transform(sample)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return sample, target
+        return self._apply_transforms(sample, target)
 
     def __len__(self) -> int:
         return len(self.samples)

@@ -107,11 +107,7 @@ class MNIST(VisionDataset):
         pixels = images[index]
         img = Image.fromarray(np.ascontiguousarray(pixels.get() if hasattr(pixels, "get") else pixels))
         target = int(labels[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._apply_transforms(img, target)
 
     def __len__(self) -> int:
         return len(self.data)

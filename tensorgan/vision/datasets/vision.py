@@ -72,6 +72,15 @@ class VisionDataset:
             transforms = StandardTransform(transform, target_transform)
         self.transforms = transforms
 
+    def _apply_transforms(self, sample: Any, target: Any) -> tuple[Any, Any]:
+        """(sample, target) through ``transform`` / ``target_transform`` as set now (a caller may
+        replace them after construction, as torchvision's datasets allow)."""
+        if self.transform is not None:
+            sample = self.transform(sample)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return sample, target
+
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError
 
