@@ -88,3 +88,17 @@ def test_lowrank_refusals_are_typed():
         tg.svd_lowrank(tg.tensor(np.ones((6, 4), dtype=np.int64)), q=2)
     with pytest.raises(tg.errors.ShapeError, match="matri"):
         tg.pca_lowrank(tg.tensor(np.ones(4)))
+
+
+def test_from_numpy_written_while_viewed_then_after_the_view_died():
+    arr = np.zeros(3)
+    m = tg.tensor(2.0, dtype=tg.float64, requires_grad=True)
+    x = tg.from_numpy(arr)
+    v = x[:2]
+    x.add_(m)                       # written while a view shares the memory
+    del v
+    x.mul_(m)                       # and again after the view is gone: still arr's memory
+    x.add_(1.0)
+    np.testing.assert_array_equal(arr, [5.0, 5.0, 5.0])
+    x.sum().backward()
+    assert float(m.grad) == pytest.approx(3 * (2 * 2.0))     # d/dm sum((0 + m) * m + 1) = 3 * 2m
