@@ -58,6 +58,7 @@ globals().update(_shape_index_functions)  # tg.gather(x, ...), tg.sort(x), ...: 
 del _shape_index_functions
 from . import linalg  # noqa: E402  (tg.linalg.solve, ...; tg.det, tg.addmm, ...: torch's top-level names)
 globals().update(linalg.TOP_LEVEL)
+from .lowrank import pca_lowrank, svd_lowrank  # noqa: E402,F401  (torch's randomized PCA / SVD)
 from .stats_ops import functions as _stats_functions  # noqa: E402  (tg.quantile, tg.mode, tg.trapezoid, ...)
 globals().update(_stats_functions)
 del _stats_functions

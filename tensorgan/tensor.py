@@ -3234,8 +3234,11 @@ class Tensor:
         # exp's output) and takes the new one -- unless views share it (then ``old`` gets a copy,
         # and an op that saved this memory refuses backward, as torch's version check); a leaf
         # (a constant being accumulated into) is written in place, as its memory may be the
-        # user's (from_numpy).
-        swap = is_result and not shared
+        # user's (from_numpy) -- and stays so after that write made it a result (its node is
+        # marked ``foreign_memory``): ``p.data.add_(-m).div_(s)`` with ``m`` tracked, or
+        # ``from_numpy(a).add_(y).mul_(2)``, must keep writing ``p`` / ``a``, as torch's.
+        foreign = not is_result or "foreign_memory" in self._ctx.__dict__
+        swap = not foreign and not shared
         old = Tensor._make(self.array if swap else self.array.copy(), self.device, self._requires_grad)
         old._ctx = self._ctx
         _move_hooks(self, old)
@@ -3249,6 +3252,8 @@ class Tensor:
         else:
             self.array[...] = new.array
         self._ctx, self._requires_grad = new._ctx, new._requires_grad
+        if foreign and new._ctx is not None:
+            new._ctx.foreign_memory = True
         version = self._version_box[0]
         _remember(self, version, old)       # ops that used the old value: see _redirect
         self._version_box[0] += 1
