@@ -11,6 +11,7 @@ built from each other.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import Any, Callable, Sequence, Union
@@ -3479,7 +3480,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         if x.array.dtype == np.uint8:        # torch works out the uint8 weights in double
             scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode,
                                              real=np.float64)[1]
-        return _antialiased_resize(x, out, scales, mode == "bicubic", bool(align_corners))
+        if x.array.dtype == np.uint8:
+            return _antialiased_resize(x, out, scales, mode == "bicubic", bool(align_corners))
+        return _separable_resize(x, mode, out, scales, bool(align_corners), antialias=True)
     if mode == "area":
         return _area_resize(x, out)
     if mode in _LINEAR_RANK and x.array.dtype == np.uint8:     # torch's uint8 image path: one
@@ -3491,12 +3494,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                           bool(align_corners)).add(0.5).floor().clamp(0, 255)
         return y.to(np.uint8)
     if mode in _LINEAR_RANK:
-        if tuple(out) == tuple(spatial) and mode != "bicubic":   # torch copies a same-size linear
-            return x * 1.0                                       # resize, whatever the scale
-        along = _cubic_along if mode == "bicubic" else _linear_along
-        for dim, (n, o, s) in enumerate(zip(spatial, out, scales), start=2):
-            x = along(x, dim, n, o, s, bool(align_corners))
-        return x
+        return _separable_resize(x, mode, out, scales, bool(align_corners))
     index = [_nearest_index(n, o, s, exact=mode == "nearest-exact") for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):
@@ -3622,28 +3620,18 @@ def _aa_scale(n: int, o: int, scale: Any, align_corners: bool) -> Any:
 
 def _antialiased_resize(x: Tensor, out: Sequence[int], scales: Sequence[Any], cubic: bool,
                         align_corners: bool) -> Tensor:
-    """interpolate(..., antialias=True) of a 4-D tensor: torch's separable passes, the width
-    first, a dim left alone where its size does not change. Float: each pass a product with a
-    constant weight matrix (differentiable). uint8: torch's fixed point -- the weights rounded
-    to int16 at the largest precision that fits, each output an integer dot product plus half,
-    shifted down and clamped to [0, 255] after each pass."""
+    """interpolate(..., antialias=True) of a uint8 4-D tensor: torch's separable passes in its
+    fixed point, the width first, a dim left alone where its size does not change -- the
+    weights rounded to int16 at the largest precision that fits, each output an integer dot
+    product plus half, shifted down and clamped to [0, 255] after each pass.  (Float input:
+    :func:`_separable_resize`.)"""
     (h, w), (oh, ow) = x.shape[2:], out
     xp = x.device.xp
-    if x.array.dtype == np.uint8:
-        y = x.array
-        for axis, n, o, s in ((3, w, ow, scales[1]), (2, h, oh, scales[0])):
-            if n != o:
-                y = _aa_uint8_pass(xp, y, axis, aa_weights(n, o, _aa_scale(n, o, s, align_corners), cubic))
-        return Tensor._make(y if y is not x.array else y.copy(), x.device)
-    real = np.float64 if x.array.dtype == np.float64 else np.float32
-    y = x
-    if ow != w:
-        ww = aa_weights(w, ow, _aa_scale(w, ow, real(scales[1]), align_corners), cubic)
-        y = y @ Tensor._make(xp.asarray(ww.T.astype(x.array.dtype)), x.device)
-    if oh != h:
-        wh = aa_weights(h, oh, _aa_scale(h, oh, real(scales[0]), align_corners), cubic)
-        y = Tensor._make(xp.asarray(wh.astype(x.array.dtype)), x.device) @ y
-    return y if y is not x else x * 1.0        # torch copies a same-size resize
+    y = x.array
+    for axis, n, o, s in ((3, w, ow, scales[1]), (2, h, oh, scales[0])):
+        if n != o:
+            y = _aa_uint8_pass(xp, y, axis, aa_weights(n, o, _aa_scale(n, o, s, align_corners), cubic))
+    return Tensor._make(y if y is not x.array else y.copy(), x.device)
 
 
 def _aa_uint8_pass(xp: Any, y: Any, axis: int, weights: np.ndarray) -> Any:
@@ -3715,6 +3703,222 @@ def _cubic_along(x: Tensor, dim: int, n: int, o: int, scale, align_corners: bool
 
 def _take(x: Tensor, dim: int, index: np.ndarray) -> Tensor:
     return x[(slice(None),) * dim + (x.device.xp.asarray(index),)]
+
+
+# ---- linear / bilinear / bicubic / trilinear (and the antialiased float resize) as one node ----
+
+def _linear_taps(n: int, o: int, scale: Any, align_corners: bool) -> tuple:
+    """torch's ``compute_indices_weights_linear`` for one dim, in ``scale``'s float type: output
+    i reads inputs i0 and i1 = min(i0 + 1, n - 1) with weights 1 - t and t; as (o, 2) arrays."""
+    real = type(scale)
+    i = np.arange(o, dtype=real)
+    if align_corners:
+        src = i * (real(n - 1) / real(o - 1)) if o > 1 else np.zeros(o, real)
+    else:
+        src = np.maximum(scale * (i + real(0.5)) - real(0.5), real(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+    t = np.clip(src - i0, 0, 1).astype(real)
+    return np.stack([i0, np.minimum(i0 + 1, n - 1)], 1), np.stack([1 - t, t], 1).astype(real)
+
+
+def _cubic_taps(n: int, o: int, scale: Any, align_corners: bool) -> tuple:
+    """torch's ``compute_indices_weights_cubic`` for one dim: output i reads i0 - 1 .. i0 + 2
+    clamped to [0, n - 1] (the source position not clamped at 0) with the cubic convolution
+    weights of t, A = -0.75, in ``scale``'s float type; as (o, 4) arrays."""
+    real = type(scale)
+    i = np.arange(o, dtype=real)
+    if align_corners:
+        src = i * (real(n - 1) / real(o - 1)) if o > 1 else np.zeros(o, real)
+    else:
+        src = scale * (i + real(0.5)) - real(0.5)
+    i0 = np.floor(src)
+    t = (src - i0).astype(real)
+    a = real(-0.75)
+
+    def near(d):                               # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):                                # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    weights = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1).astype(real)
+    index = np.clip(i0.astype(np.int64)[:, None] + np.arange(-1, 3), 0, n - 1)
+    return index, weights
+
+
+_RESIZE_PLANS: dict = {}
+
+
+def _resize_dim(kind: str, n: int, o: int, scale: Any, align_corners: bool) -> tuple | None:
+    """One dim's resize: ``(matrix, index, weights, blocks, blocks_t)`` -- the (o, n) weight
+    matrix (the taps summed where clamped indices repeat), the taps themselves (None for the
+    antialiased filter), the band blocks of the matrix and of its transpose -- or None where the dim is left as it is (each output on its own input).
+    Cached: a training loop resizes the same shapes every step."""
+    key = (kind, n, o, type(scale).__name__, float(scale), align_corners)
+    plan = _RESIZE_PLANS.get(key, False)
+    if plan is not False:
+        return plan
+    if kind == "antialias-linear" or kind == "antialias-cubic":
+        matrix = aa_weights(n, o, _aa_scale(n, o, scale, align_corners), kind == "antialias-cubic")
+        plan = (matrix, None, None) if n != o else None    # torch leaves a same-size dim alone
+    else:
+        index, weights = (_cubic_taps if kind == "cubic" else _linear_taps)(n, o, scale, align_corners)
+        if n == o and kind == "linear":
+            plan = None                  # torch's linear kernels copy a same-size dim (any scale)
+        elif n == o and np.array_equal(index[:, 1], np.arange(n)) and np.all(weights == (0, 1, 0, 0)):
+            plan = None                  # bicubic: each output on its own input, an exact copy
+        else:
+            matrix = np.zeros((o, n), type(scale))
+            np.add.at(matrix, (np.arange(o)[:, None], index), weights)
+            plan = (matrix, index, weights)
+    if plan is not None:
+        for a in plan:
+            if a is not None:
+                a.flags.writeable = False
+        plan = plan + (_band_blocks(plan[0]), _band_blocks(plan[0].T))
+    if len(_RESIZE_PLANS) > 256:
+        _RESIZE_PLANS.clear()
+    _RESIZE_PLANS[key] = plan
+    return plan
+
+
+def _band_blocks(matrix: np.ndarray) -> tuple | None:
+    """A long dim's weight matrix is a band (each output reads a few neighbouring inputs): as
+    row blocks of about 64, each with the columns it touches -- ``((r0, r1, c0, c1), ...)`` --
+    where that skips most of the multiply-adds by zero; None (one whole product) otherwise."""
+    rows, cols = matrix.shape
+    if cols <= 64:
+        return None
+    nz = matrix != 0
+    first = np.where(nz.any(1), nz.argmax(1), 0)
+    last = np.where(nz.any(1), cols - nz[:, ::-1].argmax(1), 1)
+    blocks = []
+    for r0 in range(0, rows, 64):
+        r1 = min(r0 + 64, rows)
+        blocks.append((r0, r1, int(first[r0:r1].min()), int(last[r0:r1].max())))
+    if sum((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in blocks) > 0.5 * rows * cols:
+        return None
+    return tuple(blocks)
+
+
+def _dense_pass(xp: Any, y: Any, axis: int, matrix: Any, blocks: tuple | None = None) -> Any:
+    """Contract ``y``'s ``axis`` (n long) with the (o, n) ``matrix``: one matrix product (the
+    last axis: rows @ matrix.T; another: matrix @ each (n, trailing) block, broadcast)."""
+    shape = y.shape
+    o, n = matrix.shape
+    trail = math.prod(shape[axis + 1:])
+    if blocks is None:
+        if trail == 1:
+            out = y.reshape(-1, n) @ matrix.T
+        else:
+            out = matrix @ y.reshape(-1, n, trail)
+    elif trail == 1:
+        rows = y.reshape(-1, n)
+        out = xp.empty((rows.shape[0], o), dtype=y.dtype)
+        for r0, r1, c0, c1 in blocks:
+            xp.matmul(rows[:, c0:c1], matrix[r0:r1, c0:c1].T, out=out[:, r0:r1])
+    else:
+        y3 = y.reshape(-1, n, trail)
+        out = xp.empty((y3.shape[0], o, trail), dtype=y.dtype)
+        for r0, r1, c0, c1 in blocks:
+            xp.matmul(matrix[r0:r1, c0:c1], y3[:, c0:c1], out=out[:, r0:r1])
+    return out.reshape(shape[:axis] + (o,) + shape[axis + 1:])
+
+
+def _taps_pass(xp: Any, y: Any, axis: int, index: Any, weights: Any, n: int, transpose: bool) -> Any:
+    """The same contraction as torch computes it, tap by tap (``sum_k w_k * y[index_k]``; the
+    transpose scatter-adds): where ``y`` holds inf or NaN, only the outputs whose taps read it
+    are hit, as torch's (a matrix product would spread 0 * inf = NaN along the whole dim)."""
+    moved = xp.moveaxis(y, axis, -1)
+    if not transpose:
+        out = moved[..., index[:, 0]] * weights[:, 0]
+        for k in range(1, index.shape[1]):
+            out = out + moved[..., index[:, k]] * weights[:, k]
+    else:
+        out = xp.zeros(moved.shape[:-1] + (n,), dtype=y.dtype)
+        for k in range(index.shape[1]):
+            xp.add.at(out, (Ellipsis, index[:, k]), moved * weights[:, k])
+    return xp.ascontiguousarray(xp.moveaxis(out, -1, axis))
+
+
+_UPSAMPLE_NODE = {"linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
+                  "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D",
+                  "antialias-bilinear": "UpsampleBilinear2DAa",
+                  "antialias-bicubic": "UpsampleBicubic2DAa"}
+
+
+class SeparableResize(Function):
+    """interpolate's linear / bilinear / bicubic / trilinear modes (and the antialiased float
+    resize) as one node: each resized dim a constant (out x in) weight matrix applied with one
+    matrix product, in the cheapest order of the dims; backward applies the transposed matrices
+    (``transpose=True``: this op again, so its own gradient -- the double backward -- is the
+    forward's matrices).  Where the operand holds inf or NaN, the taps one by one instead, as
+    torch's kernel (a matrix product would give 0 * inf = NaN wherever a zero weight meets it).
+
+    ``plan``: ``(mode, ((axis, (matrix, index, weights)), ...))``."""
+
+    def forward(self, x, plan, transpose):
+        self.plan, self.transpose = plan, transpose
+        return _separable_apply(self.xp, x, plan[1], transpose)
+
+    def backward(self, g):
+        return _separable_apply(self.xp, g, self.plan[1], not self.transpose), None, None
+
+    def grad_graph(self, g):
+        return SeparableResize.apply(g, self.plan, not self.transpose), None, None
+
+    reads_inputs = False      # backward reads only the plan: torch's node saves no tensor
+    saves_nothing = True
+
+    def name(self) -> str:
+        base = _UPSAMPLE_NODE.get(self.__dict__.get("plan", ("",))[0], "UpsampleBilinear2D")
+        return f"{base}Backward{'Backward' if self.__dict__.get('transpose') else ''}0"
+
+
+def _separable_apply(xp: Any, y: Any, dims: tuple, transpose: bool) -> Any:
+    sizes = list(y.shape)
+    steps = []
+    for axis, (matrix, index, weights, blocks, blocks_t) in dims:
+        m = matrix.T if transpose else matrix
+        steps.append((axis, m, index, weights, blocks_t if transpose else blocks))
+    # the order with the fewest multiply-adds: a pass along a dim costs (elements) x (its out size)
+    best = None
+    for order in itertools.permutations(range(len(steps))):
+        total, cost, shape = math.prod(sizes), 0, list(sizes)
+        for s in order:
+            axis, m = steps[s][0], steps[s][1]
+            cost += total * m.shape[0]
+            total = total // shape[axis] * m.shape[0]
+            shape[axis] = m.shape[0]
+        if best is None or cost < best[0]:
+            best = (cost, order)
+    finite = all(s[2] is None for s in steps) or bool(xp.isfinite(y.sum()))
+    for s in best[1]:
+        axis, m, index, weights, blocks = steps[s]
+        if finite:
+            y = _dense_pass(xp, y, axis, xp.asarray(m.astype(y.dtype, copy=False)), blocks)
+        else:
+            y = _taps_pass(xp, y, axis, xp.asarray(index), xp.asarray(weights.astype(y.dtype, copy=False)),
+                           m.shape[0], transpose)
+    return y
+
+
+def _separable_resize(x: Tensor, mode: str, out: Sequence[int], scales: Sequence[Any],
+                      align_corners: bool, antialias: bool = False) -> Tensor:
+    """interpolate(x, ...) of a float tensor in the linear modes / bicubic (or antialiased) via
+    :class:`SeparableResize`; a copy of ``x`` where no dim changes."""
+    real = np.float64 if x.array.dtype == np.float64 else np.float32
+    if antialias:
+        kind = "antialias-cubic" if mode == "bicubic" else "antialias-linear"
+    else:
+        kind = "cubic" if mode == "bicubic" else "linear"
+    dims = []
+    for axis, (n, o, s) in enumerate(zip(x.shape[2:], out, scales), start=2):
+        plan = _resize_dim(kind, n, o, real(s), align_corners)
+        if plan is not None:
+            dims.append((axis, plan))
+    if not dims:
+        return x * 1.0                                # torch copies
+    return SeparableResize.apply(x, ("antialias-" + mode if antialias else mode, tuple(dims)), False)
 
 
 def _area_resize(x: Tensor, out: list) -> Tensor:
