@@ -37,13 +37,15 @@ class Generator:
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None) -> "Generator":
-        """Reseed. A negative seed is allowed, as in PyTorch (it is taken modulo 2**64)."""
+        """Reseed. A negative seed is allowed, as in PyTorch (it is taken modulo 2**64, which
+        ``initial_seed()`` returns); one outside -2**63 .. 2**64 - 1 is a ConfigError."""
         if isinstance(seed, np.random.SeedSequence) or seed is None:    # SeedSequence: derived streams
             self.seed, entropy = seed, seed
         elif isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
             raise ConfigError(f"seed must be an integer or None, got {seed!r}")
         else:
-            self.seed, entropy = int(seed), int(seed) % 2**64
+            entropy = check_seed_range(int(seed), "manual_seed") % 2**64
+            self.seed = entropy             # torch's initial_seed(): a negative seed modulo 2**64
         fresh = np.random.PCG64(entropy)
         if getattr(self, "rng", None) is None:
             self.rng = np.random.Generator(fresh)
@@ -96,6 +98,15 @@ class Generator:
 
 
 default_generator = Generator()
+
+
+def check_seed_range(seed: int, where: str) -> int:
+    """``seed`` if torch takes it (a signed or unsigned 64-bit integer, -2**63 <= seed < 2**64),
+    else ConfigError (torch: 'Overflow when unpacking long long')."""
+    if not -2**63 <= seed < 2**64:
+        raise ConfigError(f"{where}: seed {seed} is out of range: a seed must fit in 64 bits "
+                          f"(-2**63 <= seed < 2**64, as torch's); reduce it, e.g. seed % 2**64")
+    return seed
 
 
 def manual_seed(seed: int) -> Generator:

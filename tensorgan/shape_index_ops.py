@@ -908,9 +908,22 @@ def block_diag(*tensors: Tensor) -> Tensor:
     return concat(rows, 0)
 
 
-def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple[Tensor, ...]:
+_meshgrid_warned = False
+
+
+def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors (torch.meshgrid): each expanded to shape (n1, n2, ...);
-    ``indexing='xy'`` swaps the first two dims (NumPy's, the Cartesian convention)."""
+    ``indexing='xy'`` swaps the first two dims (NumPy's, the Cartesian convention). Without
+    ``indexing``: 'ij', with torch's UserWarning (once per process, as torch's) that it will be
+    required."""
+    global _meshgrid_warned
+    if indexing is None:
+        indexing = "ij"
+        if not _meshgrid_warned:
+            _meshgrid_warned = True
+            import warnings
+            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                          "indexing argument.", UserWarning, stacklevel=2)
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     ts = _tensor_list("meshgrid", tensors)

@@ -62,6 +62,8 @@ def manual_seed(seed: int) -> None:
     from ..errors import InputTypeError
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise InputTypeError(f"tg.cuda.manual_seed: seed must be an int, got {type(seed).__name__}")
+    from ..random import check_seed_range
+    check_seed_range(int(seed), "tg.cuda.manual_seed")
 
 
 def manual_seed_all(seed: int) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, DTypeError
 from ..fileio import atomic_write
 from .dataset import ArrayDataset
 from .idx import read_idx
@@ -231,11 +231,22 @@ def _print_stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def check_mnist_images(images: np.ndarray, path: "Path | str", what: str = "MNIST") -> None:
+    """MNIST-format images are uint8 (N, 28, 28): anything else is the wrong file (DataError for
+    the shape, DTypeError for the element type; torchvision refuses non-uint8 images too)."""
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise DataError(f"{path}: {what} images must be (N, 28, 28), this file holds shape "
+                        f"{images.shape}")
+    if images.dtype != np.uint8:
+        raise DTypeError(f"{path}: {what} images must be uint8, this file holds {images.dtype}")
+
+
 def _assemble(images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path,
               split: str, source: str) -> MnistDataset:
     if images.ndim != 3:
         raise DataError(f"{images_path}: MNIST images must have 3 dimensions (count, rows, "
                         f"columns), this file has shape {images.shape}")
+    check_mnist_images(images, images_path)
     if labels.ndim != 1:
         raise DataError(f"{labels_path}: MNIST labels must have 1 dimension (count), this file "
                         f"has shape {labels.shape}")

@@ -1273,5 +1273,31 @@ def _check_keys(module: Module, missing: list, unexpected: list) -> None:
     if missing or unexpected:
         problems = [f"{len(keys)} {what} key(s): " + ", ".join(map(repr, keys))
                     for what, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+        hint = _prefix_hint(missing, unexpected)
         raise StateDictMismatchError(f"state_dict for {type(module).__name__} does not match the model: "
-                              + "; ".join(problems))
+                              + "; ".join(problems) + hint)
+
+
+_WRAPPER_PREFIXES = (("module.", "DataParallel / DistributedDataParallel"),
+                     ("_orig_mod.", "torch.compile"))
+
+
+def _prefix_hint(missing: list, unexpected: list) -> str:
+    """One more line for a strict key mismatch caused by a wrapper's prefix (``module.`` from
+    DataParallel / DDP, ``_orig_mod.`` from compile) on every checkpoint key or every model key."""
+    if not (missing and unexpected):
+        return ""
+    for prefix, wrapper in _WRAPPER_PREFIXES:
+        if all(k.startswith(prefix) for k in unexpected) and \
+                {k[len(prefix):] for k in unexpected} & set(missing):
+            return (f"\nthe checkpoint's keys all carry the prefix {prefix!r} (saved from a {wrapper} "
+                    f"wrapper) and the model's do not: strip it with "
+                    f"{{k.removeprefix({prefix!r}): v for k, v in sd.items()}} or "
+                    f"nn.modules.utils.consume_prefix_in_state_dict_if_present(sd, {prefix!r})")
+        if all(k.startswith(prefix) for k in missing) and \
+                {k[len(prefix):] for k in missing} & set(unexpected):
+            return (f"\nthe model's keys all carry the prefix {prefix!r} (it is wrapped in "
+                    f"{wrapper}) and the checkpoint's do not: load into the wrapped module "
+                    f"(model.{prefix[:-1]}.load_state_dict(sd)) or add the prefix with "
+                    f"{{{prefix!r} + k: v for k, v in sd.items()}}")
+    return ""

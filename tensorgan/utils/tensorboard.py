@@ -422,6 +422,14 @@ def _hparams(hparam_dict: dict, metric_dict: dict, domains: dict | None) -> tupl
     return exp, ssi, sei
 
 
+def _check_tag(tag: Any, op: str, name: str = "tag") -> None:
+    """A summary tag must be a str (torch's writer hands it to protobuf, which fails with a bare
+    'bad argument type for built-in operation')."""
+    if not isinstance(tag, str):
+        raise InputTypeError(f"SummaryWriter.{op}: {name} must be a str, got "
+                             f"{type(tag).__name__} {tag!r}")
+
+
 def _embedding_tag(tag: str) -> str:
     """torch's SummaryWriter._encode: ``%``, ``/`` and ``\\`` percent-escaped (a tag is a folder)."""
     return tag.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
@@ -543,12 +551,16 @@ class SummaryWriter:
     def add_scalar(self, tag: str, scalar_value: Any, global_step: Any = None,
                    walltime: float | None = None, new_style: bool = False,
                    double_precision: bool = False) -> None:
+        _check_tag(tag, "add_scalar")
         self._add(_scalar(tag, scalar_value, new_style, double_precision), global_step, walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: dict, global_step: Any = None,
                     walltime: float | None = None) -> None:
         """Each ``tag`` goes to its own run, ``<log_dir>/<main_tag>_<tag>`` (``/`` in main_tag
         becomes ``_``), all under the tag ``main_tag``: one chart with a line per tag."""
+        _check_tag(main_tag, "add_scalars", "main_tag")
+        for tag in tag_scalar_dict:
+            _check_tag(tag, "add_scalars", "each key of tag_scalar_dict")
         walltime = time.time() if walltime is None else walltime
         root = self._get_file_writer().get_logdir()
         for tag, value in tag_scalar_dict.items():
@@ -563,6 +575,7 @@ class SummaryWriter:
                       max_bins: int | None = None) -> None:
         """``bins``: ``'tensorflow'`` (TensorBoard's log-spaced edges), or anything
         ``numpy.histogram`` takes (``'auto'``, ``'fd'``, a count, edges)."""
+        _check_tag(tag, "add_histogram")
         if isinstance(bins, str) and bins == "tensorflow":
             bins = self.default_bins
         self._add(Summary(value=[Summary.Value(tag=tag, histo=_histogram(
@@ -571,6 +584,7 @@ class SummaryWriter:
     def add_histogram_raw(self, tag: str, min: float, max: float, num: int, sum: float,
                           sum_squares: float, bucket_limits: Any, bucket_counts: Any,
                           global_step: Any = None, walltime: float | None = None) -> None:
+        _check_tag(tag, "add_histogram_raw")
         if len(bucket_limits) != len(bucket_counts):
             raise ShapeError(f"add_histogram_raw: {len(bucket_limits)} bucket_limits but "
                              f"{len(bucket_counts)} bucket_counts")
@@ -582,16 +596,19 @@ class SummaryWriter:
                   walltime: float | None = None, dataformats: str = "CHW") -> None:
         """One image: ``CHW`` (default), ``HWC`` or ``HW``; uint8 in [0, 255], anything else in
         [0, 1]. One channel becomes three."""
+        _check_tag(tag, "add_image")
         self._add(_image(tag, img_tensor, dataformats, "add_image"), global_step, walltime)
 
     def add_images(self, tag: str, img_tensor: Any, global_step: Any = None,
                    walltime: float | None = None, dataformats: str = "NCHW") -> None:
         """A batch (``NCHW`` or ``NHWC``) as one grid image, 8 per row, no padding."""
+        _check_tag(tag, "add_images")
         self._add(_image(tag, img_tensor, dataformats, "add_images"), global_step, walltime)
 
     def add_figure(self, tag: str, figure: Any, global_step: Any = None, close: bool = True,
                    walltime: float | None = None) -> None:
         """A matplotlib figure (or a list of them: one grid) rendered by Agg."""
+        _check_tag(tag, "add_figure")
         if isinstance(figure, list):
             img = np.stack([_figure_to_chw(f, close) for f in figure])
             self.add_image(tag, img, global_step, walltime, dataformats="NCHW")
@@ -601,11 +618,13 @@ class SummaryWriter:
     def add_video(self, tag: str, vid_tensor: Any, global_step: Any = None, fps: float = 4,
                   walltime: float | None = None) -> None:
         """Clips (N, T, C, H, W) as one animated GIF (Pillow; torch needs moviepy)."""
+        _check_tag(tag, "add_video")
         self._add(_video(tag, vid_tensor, fps), global_step, walltime)
 
     def add_audio(self, tag: str, snd_tensor: Any, global_step: Any = None,
                   sample_rate: int = 44100, walltime: float | None = None) -> None:
         """A mono clip with values in [-1, 1], stored as 16-bit WAV."""
+        _check_tag(tag, "add_audio")
         self._add(_audio(tag, snd_tensor, sample_rate), global_step, walltime)
 
     def add_custom_scalars(self, layout: dict) -> None:
@@ -626,12 +645,14 @@ class SummaryWriter:
                  walltime: float | None = None) -> None:
         """A 3-D mesh or point cloud for the mesh plugin: ``vertices`` (B, N, 3), optional
         ``faces`` (B, F, 3) vertex indices and ``colors`` (B, N, 3) in [0, 255]."""
+        _check_tag(tag, "add_mesh")
         parts = [(vertices, MeshPluginData.VERTEX), (faces, MeshPluginData.FACE),
                  (colors, MeshPluginData.COLOR)]
         self._add(_mesh(tag, parts, config_dict), global_step, walltime)
 
     def add_text(self, tag: str, text_string: str, global_step: Any = None,
                  walltime: float | None = None) -> None:
+        _check_tag(tag, "add_text")
         self._add(_text(tag, text_string), global_step, walltime)
 
     def add_embedding(self, mat: Any, metadata: Any = None, label_img: Any = None,
@@ -641,6 +662,7 @@ class SummaryWriter:
         ``<log_dir>/<step:05d>/<tag>/tensors.tsv``, ``metadata`` (one label, or with
         ``metadata_header`` one row, per point) in ``metadata.tsv``, ``label_img`` (N, C, H, W)
         as a square ``sprite.png``, all listed in ``<log_dir>/projector_config.pbtxt``."""
+        _check_tag(tag, "add_embedding")
         mat = _to_numpy(mat, "add_embedding")
         if global_step is None:
             global_step = 0
@@ -672,6 +694,7 @@ class SummaryWriter:
                      num_thresholds: int = 127, weights: Any = None,
                      walltime: float | None = None) -> None:
         """A precision-recall curve of binary ``labels`` against ``predictions`` in [0, 1]."""
+        _check_tag(tag, "add_pr_curve")
         labels = _to_numpy(labels, "add_pr_curve")
         predictions = _to_numpy(predictions, "add_pr_curve")
         if labels.shape != predictions.shape:
@@ -694,6 +717,8 @@ class SummaryWriter:
         if type(hparam_dict) is not dict or type(metric_dict) is not dict:
             raise InputTypeError("add_hparams: hparam_dict and metric_dict must be dicts, got "
                                  f"{type(hparam_dict).__name__} and {type(metric_dict).__name__}")
+        for k in metric_dict:
+            _check_tag(k, "add_hparams", "each key of metric_dict")
         summaries = _hparams(hparam_dict, metric_dict, hparam_domain_discrete)
         run = os.path.join(self._get_file_writer().get_logdir(), run_name or str(time.time()))
         with SummaryWriter(log_dir=run) as sub:

@@ -133,7 +133,8 @@ class FashionMNIST(MNIST):
     def _read(self, folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         paths = [_mnist._find_file(folder, stem) for stem in _mnist.MNIST_FILES[split]]
         images, labels = (read_idx(p) for p in paths)
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        _mnist.check_mnist_images(images, paths[0], self.__class__.__name__)
+        if labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{folder}: expected images (N, 28, 28) and N labels, got shapes "
                             f"{images.shape} and {labels.shape}")
         bad = labels >= len(self.classes)

@@ -29,7 +29,7 @@ __all__ = ["InterpolationMode", "to_tensor", "pil_to_tensor", "convert_image_dty
            "to_pil_image", "normalize", "resize", "center_crop", "crop", "pad", "hflip", "vflip",
            "rgb_to_grayscale", "to_grayscale", "resized_crop", "get_dimensions", "get_image_size",
            "get_image_num_channels", "adjust_brightness", "adjust_contrast", "adjust_saturation",
-           "adjust_hue", "gaussian_blur", "rotate", "affine"]
+           "adjust_hue", "gaussian_blur", "rotate", "affine", "erase", "five_crop", "ten_crop"]
 
 
 class InterpolationMode(Enum):
@@ -518,6 +518,53 @@ def center_crop(img: Any, output_size: Any) -> Any:
     top = int(round((h - crop_h) / 2.0))
     left = int(round((w - crop_w) / 2.0))
     return crop(img, top, left, crop_h, crop_w)
+
+
+def _crop_size(size: Any, op: str) -> tuple[int, int]:
+    """torchvision's five_crop / ten_crop size: an int -> (n, n), [n] -> (n, n), or (h, w)."""
+    if isinstance(size, numbers.Number) and not isinstance(size, bool):
+        return int(size), int(size)
+    if isinstance(size, (tuple, list)) and len(size) == 1:
+        return size[0], size[0]
+    if not isinstance(size, (tuple, list)) or len(size) != 2:
+        raise ConfigError(f"{op}: please provide only two dimensions (h, w) for size, got {size!r}")
+    return size[0], size[1]
+
+
+def five_crop(img: Any, size: Any) -> tuple:
+    """The four corner crops and the centre crop of ``size``: ``(tl, tr, bl, br, center)``."""
+    crop_height, crop_width = _crop_size(size, "five_crop")
+    _, image_height, image_width = get_dimensions(img)
+    if crop_width > image_width or crop_height > image_height:
+        raise ShapeError(f"five_crop: requested crop size {(crop_height, crop_width)} is bigger than "
+                         f"input size {(image_height, image_width)}")
+    tl = crop(img, 0, 0, crop_height, crop_width)
+    tr = crop(img, 0, image_width - crop_width, crop_height, crop_width)
+    bl = crop(img, image_height - crop_height, 0, crop_height, crop_width)
+    br = crop(img, image_height - crop_height, image_width - crop_width, crop_height, crop_width)
+    center = center_crop(img, [crop_height, crop_width])
+    return tl, tr, bl, br, center
+
+
+def ten_crop(img: Any, size: Any, vertical_flip: bool = False) -> tuple:
+    """:func:`five_crop` of the image, then of its horizontal (``vertical_flip=True``: vertical)
+    flip: ten crops."""
+    size = _crop_size(size, "ten_crop")
+    first_five = five_crop(img, size)
+    flipped = vflip(img) if vertical_flip else hflip(img)
+    return first_five + five_crop(flipped, size)
+
+
+def erase(img: Any, i: int, j: int, h: int, w: int, v: Any, inplace: bool = False) -> Tensor:
+    """``img[..., i:i+h, j:j+w] = v`` on a tensor image (a copy unless ``inplace``); ``v`` is a
+    Tensor or a number that broadcasts to the box."""
+    if not isinstance(img, Tensor):
+        raise InputTypeError(f"erase: img should be a Tensor image, got {type(img).__name__}")
+    _check_image(img, "erase")
+    if not inplace:
+        img = img.clone()
+    img[..., i:i + h, j:j + w] = v
+    return img
 
 
 def resized_crop(img: Any, top: int, left: int, height: int, width: int, size: Any,

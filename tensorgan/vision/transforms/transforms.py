@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from ... import factory
-from ...errors import ConfigError, ConfigTypeError, ShapeError
+from ...errors import (ConfigError, ConfigTypeError, DeviceError, DTypeError, InputTypeError,
+                       ShapeError)
 from ...nn.module import Module
 from ...tensor import Tensor
 from . import functional as F
@@ -20,7 +21,8 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "ToPILImag
            "Resize", "CenterCrop", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
            "Grayscale", "Pad", "Lambda", "RandomResizedCrop", "RandomApply", "InterpolationMode",
            "ColorJitter", "RandomRotation", "RandomAffine", "GaussianBlur", "RandomGrayscale",
-           "RandomTransforms", "RandomChoice", "RandomOrder", "Scale"]
+           "RandomTransforms", "RandomChoice", "RandomOrder", "Scale", "RandomErasing", "FiveCrop",
+           "TenCrop", "LinearTransformation"]
 
 
 def _setup_size(size: Any, name: str) -> Any:
@@ -659,3 +661,165 @@ class Scale(Resize):
         warnings.warn("The use of the transforms.Scale transform is deprecated, "
                       "please use transforms.Resize instead.", stacklevel=2)
         super().__init__(*args, **kwargs)
+
+
+class FiveCrop(Module):
+    """The four corners and the centre crop of ``size`` (a tuple of five images)."""
+
+    def __init__(self, size: Any) -> None:
+        super().__init__()
+        self.size = _setup_size(size, "FiveCrop")
+
+    def forward(self, img: Any) -> tuple:
+        return F.five_crop(img, self.size)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(size={self.size})"
+
+
+class TenCrop(Module):
+    """:class:`FiveCrop` of the image and of its flip (horizontal, or vertical with
+    ``vertical_flip=True``): a tuple of ten images."""
+
+    def __init__(self, size: Any, vertical_flip: bool = False) -> None:
+        super().__init__()
+        self.size = _setup_size(size, "TenCrop")
+        self.vertical_flip = vertical_flip
+
+    def forward(self, img: Any) -> tuple:
+        return F.ten_crop(img, self.size, self.vertical_flip)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(size={self.size}, vertical_flip={self.vertical_flip})"
+
+
+class LinearTransformation(Module):
+    """``(x.flatten() - mean_vector) @ transformation_matrix`` per image (ZCA whitening), with
+    torchvision's checks: a square D x D matrix, a length-D mean on the same device with the same
+    dtype, and images of C * H * W == D elements."""
+
+    def __init__(self, transformation_matrix: Tensor, mean_vector: Tensor) -> None:
+        super().__init__()
+        for name, t in (("transformation_matrix", transformation_matrix), ("mean_vector", mean_vector)):
+            if not isinstance(t, Tensor):
+                raise InputTypeError(f"LinearTransformation: {name} must be a Tensor, got "
+                                     f"{type(t).__name__}")
+        shape = tuple(transformation_matrix.shape)
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise ShapeError(f"LinearTransformation: transformation_matrix should be square. Got "
+                             f"{shape} rectangular matrix.")
+        if mean_vector.ndim != 1 or mean_vector.shape[0] != shape[0]:
+            raise ShapeError(f"LinearTransformation: mean_vector should have the same length "
+                             f"{tuple(mean_vector.shape)} as any one of the dimensions of the "
+                             f"transformation_matrix [{shape}]")
+        if transformation_matrix.device != mean_vector.device:
+            raise DeviceError(f"LinearTransformation: input tensors should be on the same device. Got "
+                              f"{transformation_matrix.device} and {mean_vector.device}")
+        if transformation_matrix.dtype != mean_vector.dtype:
+            raise DTypeError(f"LinearTransformation: input tensors should have the same dtype. Got "
+                             f"{transformation_matrix.dtype} and {mean_vector.dtype}")
+        self.transformation_matrix = transformation_matrix
+        self.mean_vector = mean_vector
+
+    def forward(self, tensor: Tensor) -> Tensor:
+        if not isinstance(tensor, Tensor):
+            raise InputTypeError(f"LinearTransformation: the image must be a Tensor (C, H, W), got "
+                                 f"{type(tensor).__name__}")
+        shape = tuple(tensor.shape)
+        if len(shape) < 3:
+            raise ShapeError(f"LinearTransformation: the image must have shape (..., C, H, W), got "
+                             f"{shape}")
+        n = shape[-3] * shape[-2] * shape[-1]
+        if n != self.transformation_matrix.shape[0]:
+            raise ShapeError(f"LinearTransformation: input tensor and transformation matrix have "
+                             f"incompatible shape. [{shape[-3]} x {shape[-2]} x {shape[-1]}] != "
+                             f"{self.transformation_matrix.shape[0]}")
+        if tensor.device.type != self.mean_vector.device.type:
+            raise DeviceError(f"LinearTransformation: input tensor should be on the same device as "
+                              f"transformation matrix and mean vector. Got {tensor.device} vs "
+                              f"{self.mean_vector.device}")
+        flat = tensor.reshape(-1, n) - self.mean_vector
+        return flat.mm(self.transformation_matrix.to(flat.dtype)).reshape(shape)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(transformation_matrix="
+                f"{self.transformation_matrix.tolist()}, mean_vector={self.mean_vector.tolist()})")
+
+
+class RandomErasing(Module):
+    """Random Erasing (Zhong et al.): with probability ``p``, a box of ``scale`` of the area and
+    aspect ``ratio`` of a tensor image is set to ``value`` (a number, one per channel, or
+    ``'random'``: standard normal noise), as torchvision's; draws from tensorgan's generator."""
+
+    def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33),
+                 ratio: Sequence[float] = (0.3, 3.3), value: Any = 0, inplace: bool = False) -> None:
+        super().__init__()
+        if isinstance(value, bool) or not isinstance(value, (numbers.Number, str, tuple, list)):
+            raise ConfigTypeError(f"RandomErasing: value should be either a number or str or a "
+                                  f"sequence, got {type(value).__name__} {value!r}")
+        if isinstance(value, str) and value != "random":
+            raise ConfigError(f"RandomErasing: if value is str, it should be 'random', got {value!r}")
+        for name, pair in (("scale", scale), ("ratio", ratio)):
+            if not isinstance(pair, Sequence) or isinstance(pair, str):
+                raise ConfigTypeError(f"RandomErasing: {name} should be a sequence, got "
+                                      f"{type(pair).__name__} {pair!r}")
+            if len(pair) != 2:
+                raise ConfigError(f"RandomErasing: {name} should be a (min, max) pair, got {pair!r}")
+        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
+            warnings.warn("Scale and ratio should be of kind (min, max)")
+        if scale[0] < 0 or scale[1] > 1:
+            raise ConfigError(f"RandomErasing: scale should be between 0 and 1, got {scale!r}")
+        if ratio[0] <= 0:       # log(ratio) of 0 / negative
+            raise ConfigError(f"RandomErasing: ratio must be > 0, got {ratio!r}")
+        self.p = _probability(p, "RandomErasing")
+        self.scale, self.ratio, self.value, self.inplace = scale, ratio, value, inplace
+
+    @staticmethod
+    def get_params(img: Tensor, scale: Sequence[float], ratio: Sequence[float],
+                   value: list | None = None) -> tuple[int, int, int, int, Tensor]:
+        """``(i, j, h, w, v)`` for :func:`~tensorgan.vision.transforms.functional.erase`; ``value``
+        None is random noise, else a list of 1 or C numbers. After 10 tries without a box that
+        fits, ``(0, 0, H, W, img)`` (the image unchanged)."""
+        img_c, img_h, img_w = img.shape[-3], img.shape[-2], img.shape[-1]
+        area = img_h * img_w
+        log_ratio = factory.tensor(ratio, dtype="float32").log()
+        lo, hi = float(log_ratio[0].item()), float(log_ratio[1].item())
+        for _ in range(10):
+            erase_area = area * _uniform(scale[0], scale[1])
+            aspect_ratio = math.exp(_uniform(lo, hi))
+            h = int(round(math.sqrt(erase_area * aspect_ratio)))
+            w = int(round(math.sqrt(erase_area / aspect_ratio)))
+            if not (h < img_h and w < img_w):
+                continue
+            if value is None:
+                v = factory.empty([img_c, h, w], dtype="float32").normal_()
+            else:
+                v = factory.tensor(value, dtype="float32")[:, None, None]
+            return _randint(img_h - h + 1), _randint(img_w - w + 1), h, w, v.to(img.device)
+        return 0, 0, img_h, img_w, img
+
+    def forward(self, img: Tensor) -> Tensor:
+        if not isinstance(img, Tensor):
+            raise InputTypeError(f"RandomErasing: img should be a Tensor image (C, H, W), got "
+                                 f"{type(img).__name__} (apply ToTensor first)")
+        if img.ndim < 3:
+            raise ShapeError(f"RandomErasing: the image must have shape (..., C, H, W), got "
+                             f"{tuple(img.shape)}")
+        if _rand() < self.p:
+            if isinstance(self.value, numbers.Number):
+                value = [float(self.value)]
+            elif isinstance(self.value, str):
+                value = None
+            else:
+                value = [float(v) for v in self.value]
+            if value is not None and len(value) not in (1, img.shape[-3]):
+                raise ShapeError(f"RandomErasing: if value is a sequence, it should have either a "
+                                 f"single value or {img.shape[-3]} (number of input channels), got "
+                                 f"{len(value)}")
+            x, y, h, w, v = self.get_params(img, scale=self.scale, ratio=self.ratio, value=value)
+            return F.erase(img, x, y, h, w, v, self.inplace)
+        return img
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(p={self.p}, scale={self.scale}, ratio={self.ratio}, "
+                f"value={self.value}, inplace={self.inplace})")
