@@ -3489,9 +3489,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         y = x.to(np.float32)                                    # pass a dim, the last first,
         for dim in reversed(range(2, x.ndim)):                  # each rounded to uint8
             if out[dim - 2] != spatial[dim - 2]:
-                along = _cubic_along if mode == "bicubic" else _linear_along
-                y = along(y, dim, spatial[dim - 2], out[dim - 2], scales[dim - 2],
-                          bool(align_corners)).add(0.5).floor().clamp(0, 255)
+                y = _taps_along(y, dim, spatial[dim - 2], out[dim - 2], scales[dim - 2],
+                                bool(align_corners), mode == "bicubic").add(0.5).floor().clamp(0, 255)
         return y.to(np.uint8)
     if mode in _LINEAR_RANK:
         return _separable_resize(x, mode, out, scales, bool(align_corners))
@@ -3648,55 +3647,20 @@ def _aa_uint8_pass(xp: Any, y: Any, axis: int, weights: np.ndarray) -> Any:
     return xp.moveaxis(xp.clip(acc >> precision, 0, 255).astype(np.uint8), -1, axis)
 
 
-def _linear_along(x: Tensor, dim: int, n: int, o: int, scale, align_corners: bool) -> Tensor:
-    """1-D linear interpolation of ``x`` along ``dim`` from n to o positions: torch's
-    ``compute_indices_weights_linear`` (neighbours i0 and i0 + 1, weights 1 - t and t)."""
-    real = type(scale)
-    i = np.arange(o, dtype=real)
-    if align_corners:
-        src = i * (real(n - 1) / real(o - 1)) if o > 1 else np.zeros(o, real)
-    else:
-        src = np.maximum(scale * (i + real(0.5)) - real(0.5), real(0))
-    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
-    i1 = np.minimum(i0 + 1, n - 1)
-    t = np.clip(src - i0, 0, 1).astype(x.dtype)
-    if np.all(t == 0):                     # every output on an input position: a copy
-        return x if n == o and np.array_equal(i0, np.arange(n)) else _take(x, dim, i0)
-    shape = [1] * x.ndim
-    shape[dim] = o
-    w0 = Tensor._make(x.device.xp.asarray((1 - t).reshape(shape)), x.device)
-    w1 = Tensor._make(x.device.xp.asarray(t.reshape(shape)), x.device)
-    return _take(x, dim, i0) * w0 + _take(x, dim, i1) * w1
-
-
-def _cubic_along(x: Tensor, dim: int, n: int, o: int, scale, align_corners: bool) -> Tensor:
-    """1-D bicubic interpolation of ``x`` along ``dim`` from n to o positions: torch's
-    ``compute_indices_weights_cubic`` (neighbours i0 - 1 .. i0 + 2 clamped to [0, n - 1], the
-    cubic convolution weights of t with A = -0.75, the source position not clamped at 0)."""
-    real = type(scale)
-    i = np.arange(o, dtype=real)
-    if align_corners:
-        src = i * (real(n - 1) / real(o - 1)) if o > 1 else np.zeros(o, real)
-    else:
-        src = scale * (i + real(0.5)) - real(0.5)
-    i0 = np.floor(src)
-    t = (src - i0).astype(real)
-    if n == o and np.all(t == 0) and np.array_equal(i0, np.arange(n)):
-        return x                               # every output on its input position
-    a = real(-0.75)
-
-    def near(d):                               # |d| <= 1
-        return ((a + 2) * d - (a + 3)) * d * d + 1
-
-    def far(d):                                # 1 < |d| < 2
-        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
-    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+def _taps_along(x: Tensor, dim: int, n: int, o: int, scale, align_corners: bool, cubic: bool) -> Tensor:
+    """1-D linear or bicubic interpolation of ``x`` along ``dim`` from n to o positions as Tensor
+    ops, the taps summed in order (the uint8 image path, which rounds after each dim): the
+    indices and weights of :func:`_linear_taps` / :func:`_cubic_taps`."""
+    index, weights = (_cubic_taps if cubic else _linear_taps)(n, o, scale, align_corners)
+    at = 1 if cubic else 0                       # the tap at floor(src)
+    if n == o and np.array_equal(index[:, at], np.arange(n)) and (weights[:, at] == 1).all():
+        return x                                 # every output on its input position
     shape = [1] * x.ndim
     shape[dim] = o
     out = None
-    for k, w in enumerate(weights):
-        index = np.clip(i0.astype(np.int64) - 1 + k, 0, n - 1)
-        term = _take(x, dim, index) * Tensor._make(x.device.xp.asarray(w.astype(x.dtype).reshape(shape)), x.device)
+    for k in range(index.shape[1]):
+        w = Tensor._make(x.device.xp.asarray(weights[:, k].astype(x.dtype).reshape(shape)), x.device)
+        term = _take(x, dim, index[:, k]) * w
         out = term if out is None else out + term
     return out
 
