@@ -201,8 +201,8 @@ def _resolve_weights(builder: str, weights: Any, enum_cls: type, kwargs: dict[st
         pretrained = kwargs.pop("pretrained")
         if weights is not None and pretrained:
             raise ConfigError(f"{builder}: pass weights= or the deprecated pretrained=, not both")
-        warnings.warn(f"The parameter 'pretrained' is deprecated since 0.13 and may be removed in "
-                      f"the future, please use 'weights' instead.", UserWarning, stacklevel=3)
+        warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be removed in "
+                      "the future, please use 'weights' instead.", UserWarning, stacklevel=3)
         if pretrained:
             weights = enum_cls.DEFAULT
     if weights is None:
