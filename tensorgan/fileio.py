@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import urllib.request
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -48,6 +49,19 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any],
         raise
     _fsync_dir(folder)
     return path
+
+
+def download_bounded(url: str, out: BinaryIO, limit: int, what: str, timeout: float) -> None:
+    """Copy ``url``'s body into ``out`` (the file :func:`atomic_write` hands over), refusing a
+    body of more than ``limit`` bytes: a mirror that serves something else stops early."""
+    from .errors import DataError
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        received = 0
+        for block in iter(lambda: response.read(1 << 16), b""):
+            received += len(block)
+            if received > limit:
+                raise DataError(f"{url}: more than {limit} bytes, not {what}")
+            out.write(block)
 
 
 def _default_file_mode() -> int:

@@ -164,7 +164,7 @@ def test_cifar_download_true_fetches_checks_md5_and_extracts(tmp_path, monkeypat
         fetched.append(url)
         return Response(archive)
 
-    monkeypatch.setattr("tensorgan.vision.datasets.cifar.urllib.request.urlopen", fake_urlopen)
+    monkeypatch.setattr("urllib.request.urlopen", fake_urlopen)
     root = tmp_path / "data"
     with pytest.raises(DataError, match="MD5 mismatch: expected c32a1d4ab5d03f1284b67883e8d87530"):
         datasets.CIFAR10(root, download=True)        # the published digest: this is not CIFAR-10

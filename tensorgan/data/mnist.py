@@ -22,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from http.client import HTTPException
 from importlib import resources
@@ -32,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError, DTypeError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, download_bounded
 from .dataset import ArrayDataset
 from .idx import read_idx
 
@@ -389,15 +387,5 @@ def _is_valid(path: Path) -> bool:
 
 def _fetch_verified(url: str, target: Path, timeout: float) -> None:
     """Download url to a temporary file beside target, check it, then rename it into place."""
-
-    def download(out) -> None:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            received = 0
-            for block in iter(lambda: response.read(1 << 16), b""):
-                received += len(block)
-                if received > _MAX_DOWNLOAD_BYTES:
-                    raise DataError(f"{url}: more than {_MAX_DOWNLOAD_BYTES} bytes, not MNIST")
-                out.write(block)
-
-    atomic_write(target, download, check=lambda temp: _check_known_content(temp, read_idx(temp),
-                                                                          name=target.name))
+    atomic_write(target, lambda out: download_bounded(url, out, _MAX_DOWNLOAD_BYTES, "MNIST", timeout),
+                 check=lambda temp: _check_known_content(temp, read_idx(temp), name=target.name))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tarfile
-import urllib.request
 from http.client import HTTPException
 from pathlib import Path
 from typing import Any, Callable
@@ -26,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from ...errors import DataError
-from ...fileio import atomic_write
+from ...fileio import atomic_write, download_bounded
 from .vision import VisionDataset, _item_index
 
 __all__ = ["CIFAR10", "CIFAR100"]
@@ -187,7 +186,8 @@ class CIFAR10(VisionDataset):
             raise DataError(f"{root}: cannot create the download folder ({exc})") from exc
         if not self._check_integrity():
             try:
-                atomic_write(archive, lambda out: _fetch(self.url, out),
+                atomic_write(archive, lambda out: download_bounded(self.url, out, _MAX_DOWNLOAD_BYTES,
+                                                                   "a CIFAR archive", 60.0),
                              check=lambda temp: self._check_md5(temp))
             except (OSError, HTTPException, ValueError) as exc:
                 if isinstance(exc, DataError):
@@ -259,13 +259,3 @@ def _md5(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fetch(url: str, out: Any, timeout: float = 60.0) -> None:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        received = 0
-        for block in iter(lambda: response.read(1 << 16), b""):
-            received += len(block)
-            if received > _MAX_DOWNLOAD_BYTES:
-                raise DataError(f"{url}: more than {_MAX_DOWNLOAD_BYTES} bytes, not a CIFAR archive")
-            out.write(block)
