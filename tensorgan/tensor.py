@@ -542,6 +542,22 @@ def _mark_saved_outputs_written(t: "Tensor") -> None:
             ctx.versions = tuple(None if v is None else -1 for v in ctx.versions)
 
 
+def _whole_aliases(t: "Tensor") -> bool:
+    """Whether every other live tensor sharing ``t``'s memory is all of it, laid out as ``t``
+    (``p`` and its ``.detach()`` aliases): then a tracked write into alias ``t`` gives ``t`` alone
+    the new node, as torch's.  A live partial view could be a view of ``t`` (torch: its node
+    follows the write) or of ``p`` (its node does not), which the memory cannot tell apart."""
+    a = t.array
+    for ref in t._version_box[1]:
+        other = ref()
+        if other is None or other is t or type(ref) is _DetachRef:
+            continue
+        b = other.array
+        if b.shape != a.shape or b.strides != a.strides or _address(b) != _address(a):
+            return False
+    return True
+
+
 def _mark_relaid_output_written(t: "Tensor") -> None:
     """Before a tracked write into ``t``, whose node is an in-place view op's (``t_()``,
     ``squeeze_()``: its input the old ``t``, in the same memory): the op that made the old
@@ -3196,16 +3212,18 @@ class Tensor:
         whose elements repeat (expand) or lie outside its base."""
         box = self._version_box
         shared = len(box) > 1 and _shares_live_memory(self)
-        is_result = self._ctx is not None
+        is_result, alias = self._ctx is not None, False
         if shared:
             root = _memory_root(self)
             if root is self and self.array.base is not None and any(   # the viewed tensor is
                     r() is not None and _view_positions(self.device.xp, self.array, r().array) is None
                     for r in box[1]):           # gone, its views reach outside this one: its
                 root = _owner_root(self)        # memory stands in (the other views follow)
-            if any(type(r) is _DetachRef and r() is self for r in box[1]):
-                root = None                 # a .detach() alias: no autograd view of anything
-            if root is not self:
+            alias = any(type(r) is _DetachRef and r() is self for r in box[1])
+            if alias:                       # a .detach() alias: no autograd view of anything;
+                root = self if _whole_aliases(self) else None   # written in the shared memory
+            if root is not self:            # as a leaf (torch's p.detach().add_(m): the alias
+                #                             alone takes the node)
                 refused = _view_write_refusal(self) if is_result else None
                 if refused:
                     raise AutogradError(f"{name}: {refused}")
@@ -3224,6 +3242,13 @@ class Tensor:
                             f"refused): .clone() it first")
                     if where is not None:
                         return self._rebase_view(name, out_of_place, root, ops.ViewPositions(where))
+                if alias:
+                    raise AutogradError(f"{name}: a .detach() alias written in place with a value "
+                                         f"that requires grad while a view of part of its memory "
+                                         f"is alive (a view of the alias would follow the write "
+                                         f"in torch, a view of the original not; tensorgan cannot "
+                                         f"tell which it is): drop the view first (del v), or "
+                                         f"write it out of place")
                 raise AutogradError(f"{name} on a tensor that requires grad and shares its memory "
                                      f"with a view or .detach() of it that is still alive (held by "
                                      f"a name or by a graph), where the write cannot be tracked "
@@ -3257,7 +3282,9 @@ class Tensor:
         version = self._version_box[0]
         _remember(self, version, old)       # ops that used the old value: see _redirect
         self._version_box[0] += 1
-        if shared:
+        if shared and alias:            # the sharers of an alias keep their nodes (torch's);
+            _mark_saved_outputs_written(self)     # those that saved this memory refuse backward
+        elif shared:
             self._refresh_views(old, version)
         return self
 
