@@ -870,6 +870,20 @@ def _owner_root(t: "Tensor") -> "Tensor":
     return root
 
 
+def _refuse_bool_subtraction(a: "Tensor", b: Any) -> None:
+    """torch refuses ``-`` with a bool operand (a tensor or a Python bool): ``mask - 1`` or
+    ``1 - mask`` is almost always a mask inversion gone wrong, and 0/1 arithmetic would hide it."""
+    a_bool = a.array.dtype == BOOL
+    b_bool = isinstance(b, bool) or (isinstance(b, Tensor) and b.array.dtype == BOOL)
+    if a_bool and b_bool:
+        raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not supported "
+                         "(as torch): use the `^` or logical_xor() operator instead")
+    if a_bool or b_bool:
+        raise DTypeError("Subtraction, the `-` operator, with a bool tensor is not supported (as "
+                         "torch): to invert a mask use the `~` or logical_not() operator; for 0/1 "
+                         "arithmetic convert it first (.long(), .float())")
+
+
 def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
     """(device, the arguments with each Tensor replaced by its array, whether any Tensor requires
     grad) -- after checking that the Tensors share one device and one float dtype.  Integer
@@ -1999,8 +2013,14 @@ class Tensor:
 
     def __add__(self, other): return self._binary(ops.Add, other)
     def __radd__(self, other): return self._binary(ops.Add, other)
-    def __sub__(self, other): return self._binary(ops.Sub, other)
+    def __sub__(self, other):
+        if self.array.dtype == BOOL or isinstance(other, bool) or (
+                isinstance(other, Tensor) and other.array.dtype == BOOL):
+            _refuse_bool_subtraction(self, other)
+        return self._binary(ops.Sub, other)
     def __rsub__(self, other):  # 1 - x: one RsubBackward1 node, as torch's
+        if self.array.dtype == BOOL or isinstance(other, bool):
+            _refuse_bool_subtraction(self, other)
         me = self._arith(other)
         return ops.Rsub.apply(me, me._lift(other))
     def __mul__(self, other): return self._binary(ops.Mul, other)
@@ -2680,6 +2700,7 @@ class Tensor:
     def sub(self, other: Any, alpha: float = 1.0) -> "Tensor":
         if isinstance(alpha, Tensor):
             other, alpha = _legacy_alpha("sub", other, alpha)
+        _refuse_bool_subtraction(self, other)
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> "Tensor": return self * other
@@ -3044,6 +3065,7 @@ class Tensor:
     def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         if isinstance(alpha, Tensor):
             other, alpha = _legacy_alpha("sub_", other, alpha)
+        _refuse_bool_subtraction(self, other)
         return self.add_(other, -alpha)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
@@ -3414,7 +3436,9 @@ class Tensor:
                               lambda old: getattr(old, twin)(old if other is self else other), (other,))
 
     def __iadd__(self, other): return self._in_place_binary("+=", "__iadd__", other)
-    def __isub__(self, other): return self._in_place_binary("-=", "__isub__", other)
+    def __isub__(self, other):
+        _refuse_bool_subtraction(self, other)
+        return self._in_place_binary("-=", "__isub__", other)
     def __imul__(self, other): return self._in_place_binary("*=", "__imul__", other)
     def __itruediv__(self, other): return self._in_place_binary("/=", "__itruediv__", other)
 
