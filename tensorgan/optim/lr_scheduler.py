@@ -244,6 +244,16 @@ class StepLR(LRScheduler):
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
+def _check_milestone(i: int, m: Any) -> int | float:
+    """A MultiStepLR milestone: an int >= 1, or a float holding one (``0.8 * niter``, as SinGAN-style
+    code passes it, is 1600.0); a fractional positive float is kept as given, as torch keeps it:
+    step() never lands on it, the closed form (``step(epoch)``) counts it once passed."""
+    if isinstance(m, (float, np.floating)) and math.isfinite(m) and m > 0 \
+            and not float(m).is_integer():
+        return float(m)
+    return _check_whole("MultiStepLR", f"milestones[{i}]", m, 1)
+
+
 class MultiStepLR(LRScheduler):
     """lr = initial_lr * gamma ** (number of milestones <= epoch); a repeated milestone counts twice."""
 
@@ -264,8 +274,7 @@ class MultiStepLR(LRScheduler):
                 raise ConfigError(f"MultiStepLR: milestones must be a list of ints (or torch's "
                                   f"Counter of them), got {self.milestones!r}") from None
         try:
-            self.milestones = sorted(_check_int("MultiStepLR", f"milestones[{i}]", m, 1)
-                                     for i, m in enumerate(self.milestones))
+            self.milestones = sorted(_check_milestone(i, m) for i, m in enumerate(self.milestones))
         except TypeError:
             raise ConfigError(f"MultiStepLR: milestones must be a list of ints, got "
                               f"{self.milestones!r}") from None
