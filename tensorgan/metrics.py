@@ -15,8 +15,9 @@ way FID uses Inception:
 * **Kernel distance** (KID-style, :func:`kernel_distance`): the unbiased MMD^2 between two feature
   sets under the cubic polynomial kernel, averaged over random subsets (torch-fidelity's and
   clean-fid's estimator); **precision / recall / density / coverage** (:func:`prdc`) from k-NN
-  radii (Kynkäänniemi et al. 2019, Naeem et al. 2020). Both need features of both sets, so they
-  are separate functions on ``compute_features``' output, not part of ``evaluate_samples``.
+  radii (Kynkäänniemi et al. 2019, Naeem et al. 2020). Both need features of both sets: functions
+  on ``compute_features``' output, and in ``evaluate_samples`` only when asked for
+  (``reference_features="mnist"``; ``tensorgan eval --set-metrics``).
 * **Class shares**: the fraction of samples predicted as each digit, and how many digits hold at
   least 5% (mode collapse shows as fewer than 10), and the mean top-class confidence.
 
@@ -593,6 +594,29 @@ def compute_features(images: Any, batch_size: int = 500, model: Any = None,
 # ---------------------------------------------------------------------------------------------
 # Everything at once
 # ---------------------------------------------------------------------------------------------
+_SET_FIELDS = ("kid", "kid_std", "precision", "recall", "density", "coverage")
+PRDC_NEAREST_K = 5
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist_test_features(device_key: str, batch_size: int) -> np.ndarray:
+    from .data import load_bundled_mnist
+    model = get_classifier(None if device_key == "default" else device_key)
+    return compute_features(load_bundled_mnist().images, batch_size, model)[1]
+
+
+def _reference_features(reference_features: Any, model: Any, batch_size: int) -> np.ndarray:
+    if isinstance(reference_features, str):
+        if reference_features != "mnist":
+            raise ConfigError(f"evaluate_samples: reference_features must be 'mnist' or an (N, d) "
+                              f"array of features, got {reference_features!r}")
+        if model is None or model is get_classifier():
+            return _mnist_test_features("default", batch_size)
+        from .data import load_bundled_mnist
+        return compute_features(load_bundled_mnist().images, batch_size, model)[1]
+    return _as_feature_set("evaluate_samples", "reference features", reference_features, 2)
+
+
 @dataclass(frozen=True)
 class EvalResult:
     """Sample-quality numbers; ``fid`` against the MNIST test set's feature statistics."""
@@ -603,9 +627,17 @@ class EvalResult:
     classes_covered: int
     mean_confidence: float
     n: int
+    # set against reference features (``evaluate_samples(..., reference_features=...)``); None
+    # when not asked for, and then left out of to_dict / table
+    kid: float | None = None
+    kid_std: float | None = None
+    precision: float | None = None
+    recall: float | None = None
+    density: float | None = None
+    coverage: float | None = None
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {k: v for k, v in asdict(self).items() if v is not None or k not in _SET_FIELDS}
         d["class_shares"] = list(self.class_shares)
         return d
 
@@ -620,19 +652,31 @@ class EvalResult:
                 (f"classes with >= {COVERAGE_THRESHOLD:.0%} of samples", f"{self.classes_covered}/10"),
                 ("mean top confidence", f"{self.mean_confidence:.4f}"),
                 ("class shares", shares)]
+        if self.kid is not None:
+            rows.append(("kernel distance (KID, vs reference)", f"{self.kid:.5f} +- {self.kid_std:.5f}"))
+        if self.precision is not None:
+            rows.append(("precision / recall (k=5)", f"{self.precision:.4f} / {self.recall:.4f}"))
+            rows.append(("density / coverage (k=5)", f"{self.density:.4f} / {self.coverage:.4f}"))
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
 def evaluate_samples(images: Any, *, batch_size: int = 500, reference: Any = None,
-                     value_range: str = "auto", model: Any = None) -> EvalResult:
+                     value_range: str = "auto", model: Any = None,
+                     reference_features: Any = None) -> EvalResult:
     """Score sample images against the MNIST test set.
 
     ``images``: uint8 or float in [0, 1] / [-1, 1], ``(N, 1, 28, 28)`` or ``(N, 28, 28)``, N >= 2.
     ``reference``: ``(mu, sigma)`` to compare against instead of the shipped test statistics.
     The distance shrinks as N grows (the first 129 / 1,000 MNIST test images: 36.5 / 7.52), so
     compare equal N only; below the feature dimension (128) the covariance is singular and a
-    ``UserWarning`` says so."""
+    ``UserWarning`` says so.
+    ``reference_features``: ``"mnist"`` (the bundled MNIST test set through the classifier,
+    ~5 s once per process) or an ``(M, d)`` array of the classifier's features of real images:
+    also fills ``kid`` / ``kid_std`` (:func:`kernel_distance`, 100 subsets of ``min(N, M, 1000)``)
+    and ``precision`` / ``recall`` / ``density`` / ``coverage`` (:func:`prdc`, k 5, against a
+    seeded draw of ``min(N, M)`` reference rows, as the k-NN radii need sets of equal size).
+    Left out (None, and absent from ``to_dict`` / ``table``) by default."""
     logits, feats = compute_features(images, batch_size, model, value_range)
     if len(feats) <= feats.shape[1]:
         warnings.warn(f"evaluate_samples: {len(feats)} images for {feats.shape[1]}-d features: the "
@@ -646,6 +690,14 @@ def evaluate_samples(images: Any, *, batch_size: int = 500, reference: Any = Non
     mu, sigma = feature_statistics(feats)
     probs = _softmax(logits)
     shares = class_shares(probs)
+    extra: dict = {}
+    if reference_features is not None:
+        ref = _reference_features(reference_features, model, batch_size)
+        kid = kernel_distance(feats, ref)
+        n = min(len(feats), len(ref))
+        real = ref if len(ref) == n else ref[np.random.RandomState(0).choice(len(ref), n, replace=False)]
+        fake = feats if len(feats) == n else feats[np.random.RandomState(1).choice(len(feats), n, replace=False)]
+        extra = dict(kid=kid.mean, kid_std=kid.std, **prdc(real, fake, PRDC_NEAREST_K)._asdict())
     return EvalResult(
         fid=frechet_distance(mu, sigma, ref_mu, ref_sigma),
         classifier_score=classifier_score(probs),
@@ -653,6 +705,7 @@ def evaluate_samples(images: Any, *, batch_size: int = 500, reference: Any = Non
         classes_covered=int((shares >= COVERAGE_THRESHOLD).sum()),
         mean_confidence=float(probs.max(axis=1).mean()),
         n=int(len(feats)),
+        **extra,
     )
 
 

@@ -214,3 +214,53 @@ def test_prdc_errors():
     bad[0, 0] = np.inf
     with pytest.raises(DataError, match="infinite"):
         metrics.prdc(bad, np.zeros((8, 2)), 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluate_samples / tensorgan eval: optional, the default output unchanged
+# ---------------------------------------------------------------------------------------------
+OLD_KEYS = {"fid", "classifier_score", "class_shares", "classes_covered", "mean_confidence", "n"}
+
+
+def test_evaluate_samples_set_metrics_are_optional():
+    from tensorgan.data import load_bundled_mnist
+    images = load_bundled_mnist().images
+    ref = metrics.compute_features(images[300:700])[1]
+    plain = metrics.evaluate_samples(images[:150])
+    assert set(plain.to_dict()) == OLD_KEYS and "kernel distance" not in plain.table()
+    got = metrics.evaluate_samples(images[:150], reference_features=ref)
+    assert (got.fid, got.classifier_score, got.n) == (plain.fid, plain.classifier_score, plain.n)
+    feats = metrics.compute_features(images[:150])[1]
+    kid = metrics.kernel_distance(feats, ref)                     # 100 subsets of 150, seed 2020
+    assert (got.kid, got.kid_std) == pytest.approx(tuple(kid), rel=1e-12)
+    # prdc on equal-size sets: a seeded draw of 150 of the 400 reference rows
+    real = ref[np.random.RandomState(0).choice(400, 150, replace=False)]
+    want = metrics.prdc(real, feats, 5)
+    assert (got.precision, got.recall, got.density, got.coverage) == pytest.approx(tuple(want), abs=1e-12)
+    assert set(got.to_dict()) == OLD_KEYS | {"kid", "kid_std", "precision", "recall", "density",
+                                             "coverage"}
+    assert "kernel distance" in got.table() and "density / coverage" in got.table()
+    with pytest.raises(ConfigError, match="'mnist'"):
+        metrics.evaluate_samples(images[:150], reference_features="cifar")
+    with pytest.raises(ShapeError, match="feature dimensions"):
+        metrics.evaluate_samples(images[:150], reference_features=ref[:, :10])
+
+
+def test_cli_eval_set_metrics(tmp_path, capsys, monkeypatch):
+    import json
+
+    from tensorgan.cli import main
+    from tensorgan.data import load_bundled_mnist
+    images = load_bundled_mnist().images
+    ref = metrics.compute_features(images[300:500])[1]
+    # the bundled test set's features, stood in for by 200 of them (the same cache the CLI uses)
+    monkeypatch.setattr(metrics, "_mnist_test_features", lambda device_key, batch_size: ref)
+    path = tmp_path / "s.npy"
+    np.save(path, images[:100])
+    assert main(["eval", str(path), "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == OLD_KEYS | {"samples", "seconds"}
+    assert main(["eval", str(path), "--json", "--set-metrics"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    feats = metrics.compute_features(images[:100])[1]
+    assert out["kid"] == pytest.approx(metrics.kernel_distance(feats, ref).mean, rel=1e-12)
+    assert 0.0 <= out["coverage"] <= 1.0 and out["density"] > 0
