@@ -12,7 +12,8 @@ The pieces, each readable on its own:
   learning-rate schedulers and ``swa_utils`` (AveragedModel: a generator's EMA).
 * ``tensorgan.models`` (DCGAN generator and discriminator), ``tensorgan.data`` (MNIST, image
   folders, DataLoader), ``tensorgan.train`` (Trainer, checkpoints, sample grids),
-  ``tensorgan.metrics`` (Fréchet distance, classifier score).
+  ``tensorgan.metrics`` (Fréchet distance, classifier score, kernel distance, precision / recall /
+  density / coverage).
 * The command line: ``python -m tensorgan train | sample | eval`` (``--help`` on each).
 """
 import math as _math

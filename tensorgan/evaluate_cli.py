@@ -44,6 +44,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
                         "[-1, 1] if the minimum is below -0.5, else [0, 1])")
     p.add_argument("--batch-size", type=positive_int, default=500, help="images per forward pass")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--set-metrics", action="store_true",
+                   help="also the kernel distance (KID) and precision / recall / density / coverage "
+                        "against the bundled MNIST test set's features (slower)")
     if not any(a.dest == "device" for a in p._actions):
         p.add_argument("--device", help="cpu or cuda")
 
@@ -130,7 +133,9 @@ def run_eval(args: Any) -> int:
         source = {"samples": str(args.samples)}
     model = metrics.get_classifier(device)
     result = metrics.evaluate_samples(images, batch_size=args.batch_size,
-                                      value_range=_RANGES[args.value_range], model=model)
+                                      value_range=_RANGES[args.value_range], model=model,
+                                      reference_features=("mnist" if getattr(args, "set_metrics", False)
+                                                          else None))
     seconds = time.perf_counter() - t0
     if args.json:
         print(json.dumps({**result.to_dict(), **source, "seconds": round(seconds, 2)}))

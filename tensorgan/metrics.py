@@ -12,6 +12,12 @@ way FID uses Inception:
   computed on the same number of samples.
 * **Classifier score** (Inception-score-style): ``exp(mean KL(p(y|x) || p(y)))``, between 1 and
   10; high when each sample is classified confidently *and* the classes are balanced.
+* **Kernel distance** (KID-style, :func:`kernel_distance`): the unbiased MMD^2 between two feature
+  sets under the cubic polynomial kernel, averaged over random subsets (torch-fidelity's and
+  clean-fid's estimator); **precision / recall / density / coverage** (:func:`prdc`) from k-NN
+  radii (Kynkäänniemi et al. 2019, Naeem et al. 2020). Both need features of both sets: functions
+  on ``compute_features``' output, and in ``evaluate_samples`` only when asked for
+  (``reference_features="mnist"``; ``tensorgan eval --set-metrics``).
 * **Class shares**: the fraction of samples predicted as each digit, and how many digits hold at
   least 5% (mode collapse shows as fewer than 10), and the mean top-class confidence.
 
@@ -26,16 +32,18 @@ import warnings
 import zipfile
 from dataclasses import asdict, dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import DataError, DTypeError, ShapeError, TensorganError
+from .errors import ConfigError, DataError, DTypeError, ShapeError, TensorganError
 from .tensor import Tensor, no_grad
 
 __all__ = ["EvalResult", "AssetError", "evaluate_samples", "frechet_distance", "classifier_score",
            "class_shares", "sqrtm_psd", "feature_statistics", "compute_features", "get_classifier",
-           "reference_statistics", "prepare_images", "STATS_FORMAT_VERSION", "COVERAGE_THRESHOLD"]
+           "reference_statistics", "prepare_images", "STATS_FORMAT_VERSION", "COVERAGE_THRESHOLD",
+           "classifier_score_splits", "polynomial_kernel", "mmd2", "kernel_distance", "KernelDistance",
+           "prdc", "PRDC"]
 
 STATS_FORMAT_VERSION = 1
 COVERAGE_THRESHOLD = 0.05
@@ -177,6 +185,26 @@ def classifier_score(probs: Any) -> float:
     return float(np.exp(terms.sum(axis=1).mean()))
 
 
+def classifier_score_splits(probs: Any, splits: int = 10, *, shuffle: bool = True,
+                            seed: int | None = 2020) -> tuple[float, float]:
+    """``(mean, std)`` of the classifier score over ``splits`` chunks of the samples -- the
+    Inception Score's usual report (torch-fidelity's ``isc``: rows permuted with
+    ``np.random.RandomState(seed).permutation(N)`` when ``shuffle``, chunk ``i`` is rows
+    ``i*N//splits : (i+1)*N//splits``, ``np.std`` with ``ddof=0``). ``splits=1`` is
+    :func:`classifier_score` with a std of 0."""
+    p = _as_probs(probs)
+    if isinstance(splits, bool) or not isinstance(splits, (int, np.integer)) or splits < 1:
+        raise ConfigError(f"classifier_score_splits: splits must be a positive integer, got {splits!r}")
+    n = p.shape[0]
+    if splits > n:
+        raise ShapeError(f"classifier_score_splits: {splits} splits of {n} samples would leave empty "
+                         f"splits; use at most {n} splits")
+    if shuffle:
+        p = p[np.random.RandomState(seed).permutation(n)]
+    scores = [classifier_score(p[i * n // splits:(i + 1) * n // splits]) for i in range(splits)]
+    return float(np.mean(scores)), float(np.std(scores))
+
+
 def class_shares(probs: Any) -> np.ndarray:
     """Fraction of samples whose top class is each class."""
     p = _as_probs(probs)
@@ -187,6 +215,227 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Feature-set distances: kernel distance (KID), precision / recall / density / coverage
+# ---------------------------------------------------------------------------------------------
+def _as_feature_set(op: str, name: str, features: Any, min_n: int) -> np.ndarray:
+    if isinstance(features, Tensor):
+        features = features.numpy()
+    if np.iscomplexobj(features):
+        raise DataError(f"{op}: {name} are complex; expected real features")
+    f = np.asarray(features, dtype=np.float64)
+    if f.ndim != 2 or f.shape[1] < 1:
+        raise ShapeError(f"{op}: {name} must be an (N, d) array of features, got shape {f.shape}")
+    if f.shape[0] < min_n:
+        raise ShapeError(f"{op}: needs at least {min_n} {name} rows, got {f.shape[0]}")
+    if not np.isfinite(f).all():
+        raise DataError(f"{op}: {name} have NaN or infinite entries")
+    return f
+
+
+def _feature_pair(op: str, f1: Any, f2: Any, names: tuple, min_n: int):
+    a = _as_feature_set(op, names[0], f1, min_n)
+    b = _as_feature_set(op, names[1], f2, min_n)
+    if a.shape[1] != b.shape[1]:
+        raise ShapeError(f"{op}: {names[0]} and {names[1]} have different feature dimensions "
+                         f"({a.shape[1]} and {b.shape[1]})")
+    return a, b
+
+
+def _count(op: str, name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{op}: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def polynomial_kernel(x: Any, y: Any, degree: float = 3, gamma: float | None = None,
+                      coef0: float = 1.0) -> np.ndarray:
+    """``(gamma * x @ y.T + coef0) ** degree`` for ``(n, d)`` / ``(m, d)`` features, float64;
+    ``gamma`` defaults to ``1 / d`` (KID's kernel: degree 3, gamma 1/d, coef0 1)."""
+    x, y = _feature_pair("polynomial_kernel", x, y, ("x", "y"), 1)
+    gamma = 1.0 / x.shape[1] if gamma is None else float(gamma)
+    return (x @ y.T * gamma + coef0) ** degree
+
+
+_MMD_ESTIMATORS = ("unbiased", "biased", "u-statistic")
+
+
+def mmd2(k_xx: Any, k_xy: Any, k_yy: Any, estimator: str = "unbiased") -> float:
+    """Squared MMD from the kernel matrices of two ``m``-sample sets (torch-fidelity's ``mmd2``).
+
+    ``"unbiased"`` (KID's): ``sum_{i!=j} (Kxx + Kyy) / (m (m-1)) - 2 sum Kxy / m^2``;
+    ``"u-statistic"``: the cross term without its diagonal, over ``m (m-1)``; ``"biased"``: every
+    sum over ``m^2``."""
+    if estimator not in _MMD_ESTIMATORS:
+        raise ConfigError(f"mmd2: estimator must be one of {_MMD_ESTIMATORS}, got {estimator!r}")
+    k_xx, k_xy, k_yy = (np.asarray(k, dtype=np.float64) for k in (k_xx, k_xy, k_yy))
+    m = k_xx.shape[0] if k_xx.ndim == 2 else -1
+    if m < 1 or any(k.shape != (m, m) for k in (k_xx, k_xy, k_yy)):
+        raise ShapeError(f"mmd2: the kernel matrices must all be (m, m), got {k_xx.shape}, "
+                         f"{k_xy.shape} and {k_yy.shape}")
+    if estimator != "biased" and m < 2:
+        raise ShapeError(f"mmd2: the {estimator} estimator needs m >= 2 samples per set, got {m}")
+    diag_x, diag_y = np.trace(k_xx), np.trace(k_yy)
+    kt_xx, kt_yy, s_xy = k_xx.sum() - diag_x, k_yy.sum() - diag_y, k_xy.sum()
+    if estimator == "biased":
+        return float((kt_xx + diag_x + kt_yy + diag_y - 2 * s_xy) / (m * m))
+    value = (kt_xx + kt_yy) / (m * (m - 1))
+    if estimator == "unbiased":
+        return float(value - 2 * s_xy / (m * m))
+    return float(value - 2 * (s_xy - np.trace(k_xy)) / (m * (m - 1)))
+
+
+class KernelDistance(NamedTuple):
+    """:func:`kernel_distance`'s result: the mean and (``ddof=0``) std over the subsets."""
+
+    mean: float
+    std: float
+
+
+def _subset_indices(op: str, name: str, idx: Any, n: int) -> np.ndarray:
+    idx = np.asarray(idx)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise ShapeError(f"{op}: subset indices into {name} must be 1-D integer arrays, got "
+                         f"{idx.dtype} of shape {idx.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ShapeError(f"{op}: a subset index into {name} is outside [0, {n})")
+    return idx
+
+
+def kernel_distance(features1: Any, features2: Any, num_subsets: int = 100,
+                    subset_size: int | None = None, *, degree: float = 3,
+                    gamma: float | None = None, coef0: float = 1.0, seed: int | None = 2020,
+                    subsets: Any = None, estimator: str = "unbiased") -> KernelDistance:
+    """Kernel (Inception) Distance between two ``(N, d)`` feature sets: the squared MMD under the
+    polynomial kernel ``(x.y / d + 1) ** 3``, averaged over ``num_subsets`` random subsets of
+    ``subset_size`` rows of each set (Bińkowski et al. 2018). Unbiased: about 0 (either sign) for
+    two samples of one distribution, whatever their size. Returns ``(mean, std)``.
+
+    The draws are torch-fidelity's: ``rng = np.random.RandomState(seed)``, then per subset
+    ``rng.choice(N1, subset_size, replace=False)`` for ``features1`` and the same for
+    ``features2`` -- with the same seed (default 2020, torch-fidelity's) and subset size the
+    numbers are torch-fidelity's ``kernel_inception_distance_mean`` / ``_std``. ``subset_size``
+    defaults to ``min(N1, N2, 1000)`` (clean-fid's); a larger one is refused (torch-fidelity's).
+    ``subsets``: explicit ``[(indices1, indices2), ...]`` instead of random draws (each pair of
+    one length ``m >= 2``), e.g. to reproduce another library's draws."""
+    op = "kernel_distance"
+    f1, f2 = _feature_pair(op, features1, features2, ("features1", "features2"), 2)
+    if estimator not in _MMD_ESTIMATORS:
+        raise ConfigError(f"{op}: estimator must be one of {_MMD_ESTIMATORS}, got {estimator!r}")
+    gamma = 1.0 / f1.shape[1] if gamma is None else float(gamma)
+    if subsets is None:
+        num_subsets = _count(op, "num_subsets", num_subsets, 1)
+        n_min = min(len(f1), len(f2))
+        if subset_size is None:
+            subset_size = min(n_min, 1000)
+        subset_size = _count(op, "subset_size", subset_size, 2)
+        if subset_size > n_min:
+            raise ShapeError(f"{op}: subset_size {subset_size} is larger than the smaller feature "
+                             f"set ({len(f1)} and {len(f2)} rows); pass subset_size <= {n_min}")
+        rng = np.random.RandomState(seed)
+        pairs = ((rng.choice(len(f1), subset_size, replace=False),
+                  rng.choice(len(f2), subset_size, replace=False)) for _ in range(num_subsets))
+    else:
+        pairs = list(subsets)
+        if not pairs:
+            raise ConfigError(f"{op}: subsets is empty")
+    def kern(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a @ b.T * gamma + coef0) ** degree
+
+    values = []
+    for pair in pairs:
+        try:
+            i1, i2 = pair
+        except (TypeError, ValueError):
+            raise ShapeError(f"{op}: each subset must be a pair (indices1, indices2)") from None
+        i1 = _subset_indices(op, "features1", i1, len(f1))
+        i2 = _subset_indices(op, "features2", i2, len(f2))
+        if len(i1) != len(i2) or len(i1) < 2:
+            raise ShapeError(f"{op}: a subset pair must have one length m >= 2 on both sides, got "
+                             f"{len(i1)} and {len(i2)}")
+        x, y = f1[i1], f2[i2]
+        values.append(mmd2(kern(x, x), kern(x, y), kern(y, y), estimator))
+    return KernelDistance(float(np.mean(values)), float(np.std(values)))
+
+
+class PRDC(NamedTuple):
+    """:func:`prdc`'s result. ``f_score`` is torch-fidelity's ``2 p r / max(1e-5, p + r)``."""
+
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+
+    @property
+    def f_score(self) -> float:
+        return 2 * self.precision * self.recall / max(1e-5, self.precision + self.recall)
+
+
+_PRDC_BLOCK = 1 << 22     # distance-matrix entries per block (32 MiB of float64)
+
+
+def _distance_blocks(a: np.ndarray, b: np.ndarray, same: bool):
+    """Row blocks ``(start, D)`` of the Euclidean distances between ``a`` and ``b``, formed as
+    sklearn's ``pairwise_distances`` forms them: ``sqrt(max(|a|^2 - 2 a.b + |b|^2, 0))``, with
+    the self-distances exactly 0 when ``same``."""
+    aa = np.einsum("ij,ij->i", a, a)
+    bb = aa if same else np.einsum("ij,ij->i", b, b)
+    rows = max(1, _PRDC_BLOCK // max(1, len(b)))
+    for s in range(0, len(a), rows):
+        d = -2 * (a[s:s + rows] @ b.T)
+        d += aa[s:s + rows, None]
+        d += bb[None, :]
+        np.maximum(d, 0, out=d)
+        if same:
+            r = np.arange(d.shape[0])
+            d[r, s + r] = 0.0
+        yield s, np.sqrt(d, out=d)
+
+
+def _knn_radii(f: np.ndarray, k: int) -> np.ndarray:
+    """Distance from each row to its k-th nearest other row (the (k+1)-th smallest distance,
+    counting itself at 0)."""
+    out = np.empty(len(f))
+    for s, d in _distance_blocks(f, f, True):
+        out[s:s + len(d)] = np.partition(d, k, axis=1)[:, k]
+    return out
+
+
+def prdc(real_features: Any, fake_features: Any, nearest_k: int = 5, *,
+         inclusive: bool = False) -> PRDC:
+    """Precision, recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020) of
+    ``(M, d)`` generated features against ``(N, d)`` real ones, from the balls around each point
+    reaching its ``nearest_k``-th nearest neighbour in its own set:
+
+    * precision: the fraction of fake points inside some real ball;
+    * recall: the fraction of real points inside some fake ball;
+    * density: the number of real balls holding each fake point, averaged, over ``nearest_k``
+      (about 1 for matching distributions; can exceed 1);
+    * coverage: the fraction of real balls that hold at least one fake point.
+
+    ``inclusive=False`` counts a point strictly inside (``d < r``: clovaai's ``prdc``, default
+    k 5); ``inclusive=True`` on the sphere too (``d <= r``: torch-fidelity's ``prc`` with its
+    k 3 gives the same precision / recall, and its F-score as ``.f_score``). Distances are
+    Euclidean, computed in float64 in row blocks (memory ~32 MiB whatever N, M)."""
+    op = "prdc"
+    k = _count(op, "nearest_k", nearest_k, 1)
+    real, fake = _feature_pair(op, real_features, fake_features, ("real features", "fake features"),
+                               k + 1)
+    less = np.less_equal if inclusive else np.less
+    r_real, r_fake = _knn_radii(real, k), _knn_radii(fake, k)
+    in_real_balls = np.zeros(len(fake), dtype=np.int64)    # per fake: real balls holding it
+    recalled = np.zeros(len(real), dtype=bool)             # per real: inside some fake ball
+    covered = np.zeros(len(real), dtype=bool)              # per real ball: holds some fake
+    for s, d in _distance_blocks(real, fake, False):
+        inside = less(d, r_real[s:s + len(d), None])
+        in_real_balls += inside.sum(axis=0)
+        covered[s:s + len(d)] = less(d.min(axis=1), r_real[s:s + len(d)])
+        recalled[s:s + len(d)] = less(d, r_fake[None, :]).any(axis=1)
+    return PRDC(precision=float((in_real_balls > 0).mean()), recall=float(recalled.mean()),
+                density=float(in_real_balls.mean() / k), coverage=float(covered.mean()))
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,6 +594,29 @@ def compute_features(images: Any, batch_size: int = 500, model: Any = None,
 # ---------------------------------------------------------------------------------------------
 # Everything at once
 # ---------------------------------------------------------------------------------------------
+_SET_FIELDS = ("kid", "kid_std", "precision", "recall", "density", "coverage")
+PRDC_NEAREST_K = 5
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist_test_features(device_key: str, batch_size: int) -> np.ndarray:
+    from .data import load_bundled_mnist
+    model = get_classifier(None if device_key == "default" else device_key)
+    return compute_features(load_bundled_mnist().images, batch_size, model)[1]
+
+
+def _reference_features(reference_features: Any, model: Any, batch_size: int) -> np.ndarray:
+    if isinstance(reference_features, str):
+        if reference_features != "mnist":
+            raise ConfigError(f"evaluate_samples: reference_features must be 'mnist' or an (N, d) "
+                              f"array of features, got {reference_features!r}")
+        if model is None or model is get_classifier():
+            return _mnist_test_features("default", batch_size)
+        from .data import load_bundled_mnist
+        return compute_features(load_bundled_mnist().images, batch_size, model)[1]
+    return _as_feature_set("evaluate_samples", "reference features", reference_features, 2)
+
+
 @dataclass(frozen=True)
 class EvalResult:
     """Sample-quality numbers; ``fid`` against the MNIST test set's feature statistics."""
@@ -355,9 +627,17 @@ class EvalResult:
     classes_covered: int
     mean_confidence: float
     n: int
+    # set against reference features (``evaluate_samples(..., reference_features=...)``); None
+    # when not asked for, and then left out of to_dict / table
+    kid: float | None = None
+    kid_std: float | None = None
+    precision: float | None = None
+    recall: float | None = None
+    density: float | None = None
+    coverage: float | None = None
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {k: v for k, v in asdict(self).items() if v is not None or k not in _SET_FIELDS}
         d["class_shares"] = list(self.class_shares)
         return d
 
@@ -372,19 +652,31 @@ class EvalResult:
                 (f"classes with >= {COVERAGE_THRESHOLD:.0%} of samples", f"{self.classes_covered}/10"),
                 ("mean top confidence", f"{self.mean_confidence:.4f}"),
                 ("class shares", shares)]
+        if self.kid is not None:
+            rows.append(("kernel distance (KID, vs reference)", f"{self.kid:.5f} +- {self.kid_std:.5f}"))
+        if self.precision is not None:
+            rows.append(("precision / recall (k=5)", f"{self.precision:.4f} / {self.recall:.4f}"))
+            rows.append(("density / coverage (k=5)", f"{self.density:.4f} / {self.coverage:.4f}"))
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
 def evaluate_samples(images: Any, *, batch_size: int = 500, reference: Any = None,
-                     value_range: str = "auto", model: Any = None) -> EvalResult:
+                     value_range: str = "auto", model: Any = None,
+                     reference_features: Any = None) -> EvalResult:
     """Score sample images against the MNIST test set.
 
     ``images``: uint8 or float in [0, 1] / [-1, 1], ``(N, 1, 28, 28)`` or ``(N, 28, 28)``, N >= 2.
     ``reference``: ``(mu, sigma)`` to compare against instead of the shipped test statistics.
     The distance shrinks as N grows (the first 129 / 1,000 MNIST test images: 36.5 / 7.52), so
     compare equal N only; below the feature dimension (128) the covariance is singular and a
-    ``UserWarning`` says so."""
+    ``UserWarning`` says so.
+    ``reference_features``: ``"mnist"`` (the bundled MNIST test set through the classifier,
+    ~5 s once per process) or an ``(M, d)`` array of the classifier's features of real images:
+    also fills ``kid`` / ``kid_std`` (:func:`kernel_distance`, 100 subsets of ``min(N, M, 1000)``)
+    and ``precision`` / ``recall`` / ``density`` / ``coverage`` (:func:`prdc`, k 5, against a
+    seeded draw of ``min(N, M)`` reference rows, as the k-NN radii need sets of equal size).
+    Left out (None, and absent from ``to_dict`` / ``table``) by default."""
     logits, feats = compute_features(images, batch_size, model, value_range)
     if len(feats) <= feats.shape[1]:
         warnings.warn(f"evaluate_samples: {len(feats)} images for {feats.shape[1]}-d features: the "
@@ -398,6 +690,14 @@ def evaluate_samples(images: Any, *, batch_size: int = 500, reference: Any = Non
     mu, sigma = feature_statistics(feats)
     probs = _softmax(logits)
     shares = class_shares(probs)
+    extra: dict = {}
+    if reference_features is not None:
+        ref = _reference_features(reference_features, model, batch_size)
+        kid = kernel_distance(feats, ref)
+        n = min(len(feats), len(ref))
+        real = ref if len(ref) == n else ref[np.random.RandomState(0).choice(len(ref), n, replace=False)]
+        fake = feats if len(feats) == n else feats[np.random.RandomState(1).choice(len(feats), n, replace=False)]
+        extra = dict(kid=kid.mean, kid_std=kid.std, **prdc(real, fake, PRDC_NEAREST_K)._asdict())
     return EvalResult(
         fid=frechet_distance(mu, sigma, ref_mu, ref_sigma),
         classifier_score=classifier_score(probs),
@@ -405,6 +705,7 @@ def evaluate_samples(images: Any, *, batch_size: int = 500, reference: Any = Non
         classes_covered=int((shares >= COVERAGE_THRESHOLD).sum()),
         mean_confidence=float(probs.max(axis=1).mean()),
         n=int(len(feats)),
+        **extra,
     )
 
 
