@@ -609,9 +609,10 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_b
                   include_last_offset: bool = False, padding_idx: int | None = None) -> tuple:
     """torch.embedding_bag (the aten form; F.embedding_bag is the usual one): ``mode`` 0 sum,
     1 mean, 2 max; returns ``(output, offset2bag, bag_size, max_indices)``.  Only ``output``
-    is meant for use (torch's other three are its kernels' bookkeeping): here offset2bag is
-    each index's bag, bag_size each bag's count, max_indices max mode's argmax rows (else the
-    bag sizes)."""
+    is meant for use; the other three are torch's kernels' bookkeeping, given as torch's CPU
+    kernels give them: offset2bag each index's bag (empty for sum without padding_idx),
+    bag_size each bag's count without padding_idx entries (zeros for sum), max_indices max
+    mode's argmax rows (the bag sizes for mean, zeros for sum)."""
     if mode not in (0, 1, 2):
         raise ConfigError(f"embedding_bag: mode must be 0 (sum), 1 (mean) or 2 (max), got {mode!r}")
     w = _tensor_arg("embedding_bag", weight, "weight")
@@ -629,14 +630,18 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_b
     bag_of = np.zeros(flat.size, dtype=np.int64)
     for b, (s, e) in enumerate(zip(starts, ends)):
         bag_of[s:e] = b
-    sizes = (ends - starts).astype(np.int64)
-    if mode == 2:
+    counted = flat if padding_idx is None else np.where(flat == padding_idx % w.shape[0], -1, flat)
+    sizes = np.array([int((counted[s:e] >= 0).sum()) for s, e in zip(starts, ends)], dtype=np.int64)
+    if mode == 0:                   # torch's sum kernel keeps no bookkeeping
+        bag_of = bag_of if padding_idx is not None else bag_of[:0]
+        sizes = maxes = np.zeros(len(starts), dtype=np.int64)
+    elif mode == 2:
         rows = w.numpy()
         maxes = np.zeros((len(starts), w.shape[1]), dtype=np.int64)
         for b, (s, e) in enumerate(zip(starts, ends)):
             if e > s:
                 maxes[b] = flat[s:e][np.argmax(rows[flat[s:e]], axis=0)]
-    else:
+    elif mode == 1:
         maxes = sizes.copy()
 
     def make(a):

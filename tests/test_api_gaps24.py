@@ -334,12 +334,16 @@ def test_embedding_bag_aten_form():
     idx, off = tg.tensor([0, 2, 1, 3]), tg.tensor([0, 2])
     out, bag_of, sizes, _ = tg.embedding_bag(w, idx, off, False, 0)
     assert out.tolist() == [[6., 8., 10.], [12., 14., 16.]]
+    assert bag_of.shape == (0,) and sizes.tolist() == [0, 0]      # torch's sum keeps no bookkeeping
+    out, bag_of, sizes, _ = tg.embedding_bag(w, idx, off, False, 1)
+    assert out.tolist() == [[3., 4., 5.], [6., 7., 8.]]
     assert bag_of.tolist() == [0, 0, 1, 1] and sizes.tolist() == [2, 2]
-    assert tg.embedding_bag(w, idx, off, False, 1)[0].tolist() == [[3., 4., 5.], [6., 7., 8.]]
+    padded = tg.embedding_bag(w, idx, off, False, 1, False, None, False, 2)
+    assert padded[0].tolist() == [[0., 1., 2.], [6., 7., 8.]] and padded[2].tolist() == [1, 2]
     out, _, _, arg = tg.embedding_bag(w, idx, off, False, 2)
     assert out.tolist() == [[6., 7., 8.], [9., 10., 11.]] and arg.tolist() == [[2, 2, 2], [3, 3, 3]]
-    last = tg.embedding_bag(w, idx, tg.tensor([0, 1, 4]), False, 0, False, None, True)
-    assert last[0].tolist() == [[0., 1., 2.], [18., 21., 24.]] and last[2].tolist() == [1, 3]
+    last = tg.embedding_bag(w, idx, tg.tensor([0, 1, 4]), False, 2, False, None, True)
+    assert last[0].tolist() == [[0., 1., 2.], [9., 10., 11.]] and last[2].tolist() == [1, 3]
     with pytest.raises(ConfigError):
         tg.embedding_bag(w, idx, off, False, 3)
 
