@@ -74,11 +74,14 @@ globals().update({name: getattr(_torch_extras, name) for name in _torch_extras._
 del _torch_extras
 from . import sparse  # noqa: E402  (x.to_sparse(), tg.sparse.mm: torch's COO layout, stored dense)
 from .sparse import sparse_coo, sparse_coo_tensor, spmm  # noqa: E402,F401
+from . import torch_compat as _torch_compat  # noqa: E402  (tg.dtype, x.untyped_storage(), tg.view_copy, ...)
+globals().update({name: getattr(_torch_compat, name) for name in _torch_compat.__all__})
+del _torch_compat
 from .function_forms import _function_form  # noqa: E402
 globals().update({name: _function_form(name) for name in (  # torch's top-level in-place forms
     "acos_", "asin_", "atan_", "arccos_", "arcsin_", "arctan_", "sinh_", "cosh_", "tan_", "log2_",
     "log10_", "addmv_", "adjoint", "angle", "as_strided", "detach_", "is_conj", "is_inference",
-    "is_neg", "resolve_conj", "resolve_neg", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes")})
+    "is_neg", "resolve_conj", "resolve_neg", "index_put_", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes")})
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 concatenate = cat
 from .backend import get_default_device, set_default_device  # noqa: E402,F401
