@@ -22,6 +22,13 @@ def _drawn(dtype) -> np.dtype:
     return np.dtype(np.float32) if dt == np.float16 else dt
 
 
+def fillable(a: Any) -> bool:
+    """Whether draws can be made straight into array ``a`` (a host float32 / float64 array,
+    C-contiguous and writable): a 400 MB ``normal_`` then needs no second buffer and no copy."""
+    return isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.dtype.itemsize >= 4 \
+        and a.flags.c_contiguous and a.flags.writeable
+
+
 class Generator:
     """A seeded source of random numbers (PCG64). ``Generator(seed)``, or torch's
     ``Generator(device='cpu')`` / ``Generator('cuda')`` (a device as the first argument): the
@@ -56,18 +63,30 @@ class Generator:
     def initial_seed(self) -> int | None:
         return self.seed
 
-    def normal(self, shape: tuple, dtype=np.float32, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
-        out = self.rng.standard_normal(shape, dtype=_drawn(dtype))
+    def normal(self, shape: tuple, dtype=np.float32, mean: float = 0.0, std: float = 1.0,
+               out: np.ndarray | None = None) -> np.ndarray:
+        """Draws of N(mean, std^2); ``out`` (a C-contiguous float32 / float64 array of ``shape``,
+        see :func:`fillable`): drawn straight into it, the same values, no temporary."""
+        if out is None:
+            out = self.rng.standard_normal(shape, dtype=_drawn(dtype))
+        else:
+            self.rng.standard_normal(dtype=out.dtype, out=out)
         if std != 1.0:
             out *= std
         if mean != 0.0:
             out += mean
         return out.astype(dtype, copy=False)
 
-    def uniform(self, shape: tuple, dtype=np.float32, low: float = 0.0, high: float = 1.0) -> np.ndarray:
-        out = self.rng.random(shape, dtype=_drawn(dtype))
-        if (low, high) != (0.0, 1.0):
-            out = out * (high - low) + low
+    def uniform(self, shape: tuple, dtype=np.float32, low: float = 0.0, high: float = 1.0,
+                out: np.ndarray | None = None) -> np.ndarray:
+        """Draws of U(low, high); ``out`` as in :meth:`normal`."""
+        if out is None:
+            out = self.rng.random(shape, dtype=_drawn(dtype))
+        else:
+            self.rng.random(dtype=out.dtype, out=out)
+        if (low, high) != (0.0, 1.0):       # in place: the same roundings as out * (b - a) + a
+            out *= high - low
+            out += low
         return out.astype(dtype, copy=False)
 
     def permutation(self, n: int) -> np.ndarray:

@@ -3041,9 +3041,8 @@ class Tensor:
         from .random import resolve
         if std < 0:
             raise InputTypeError(f"normal_: std must be >= 0, got {std}")
-        draws = resolve(generator).normal(self.shape, self.dtype, mean, std)
-        return self._in_place("normal_", lambda a: a.__setitem__(Ellipsis, self.device.xp.asarray(draws)),
-                              lambda old: ops.Overwrite.apply(old, self.device.xp.asarray(draws)))
+        gen = resolve(generator)
+        return self._refill("normal_", lambda out=None: gen.normal(self.shape, self.dtype, mean, std, out))
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None,
                  **from_keyword: Any) -> "Tensor":
@@ -3058,9 +3057,27 @@ class Tensor:
         a, b = from_, to
         if b < a:
             raise InputTypeError(f"uniform_: need a <= b, got a={a}, b={b}")
-        draws = resolve(generator).uniform(self.shape, self.dtype, a, b)
-        return self._in_place("uniform_", lambda x: x.__setitem__(Ellipsis, self.device.xp.asarray(draws)),
-                              lambda old: ops.Overwrite.apply(old, self.device.xp.asarray(draws)))
+        gen = resolve(generator)
+        return self._refill("uniform_", lambda out=None: gen.uniform(self.shape, self.dtype, a, b, out))
+
+    def _refill(self, name: str, draw: Callable[..., Any]) -> "Tensor":
+        """``normal_`` / ``uniform_``: ``draw()`` returns fresh draws, ``draw(out)`` makes the same
+        draws straight into host array ``out`` -- used when this tensor's own buffer can take
+        them (a fresh parameter being initialised: no second buffer, no copy)."""
+        from .random import fillable
+        drawn = []
+
+        def values():
+            if not drawn:
+                drawn.append(self.device.xp.asarray(draw()))
+            return drawn[0]
+
+        def update(a):
+            if not drawn and a is self.array and a.dtype == self.array.dtype and fillable(a):
+                drawn.append(draw(a))
+            else:
+                a[...] = values()
+        return self._in_place(name, update, lambda old: ops.Overwrite.apply(old, values()))
 
     def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         if isinstance(alpha, Tensor):

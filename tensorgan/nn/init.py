@@ -15,7 +15,7 @@ import numpy as np
 
 from ..backend import device_of
 from ..errors import ConfigError, InputTypeError, ShapeError
-from ..random import Generator, resolve
+from ..random import Generator, fillable, resolve
 from ..tensor import Tensor, no_grad
 
 __all__ = ["calculate_gain", "calculate_fan_in_and_fan_out", "normal_", "uniform_", "zeros_",
@@ -45,19 +45,33 @@ def _fill(tensor: Tensor, host_array) -> Tensor:
     return tensor
 
 
+def _fill_drawn(tensor: Tensor, draw) -> Tensor:
+    """``draw(out)`` into the tensor's own buffer when it can take the draws directly (a host
+    float32 / float64 C-contiguous array: no second buffer, no copy; the same values), else
+    ``draw(None)``'s fresh array copied in by :func:`_fill`."""
+    if fillable(tensor.array):
+        with no_grad():
+            draw(tensor.array)
+        tensor._bump_version()
+        return tensor
+    return _fill(tensor, draw(None))
+
+
 @_in_place_on_arrays
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     if std < 0:
         raise ConfigError(f"normal_: std must be >= 0, got {std}")
-    return _fill(tensor, resolve(generator).normal(tensor.shape, tensor.dtype, mean, std))
+    gen = resolve(generator)
+    return _fill_drawn(tensor, lambda out: gen.normal(tensor.shape, tensor.dtype, mean, std, out))
 
 
 @_in_place_on_arrays
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     if b < a:
         raise ConfigError(f"uniform_: need a <= b, got a={a}, b={b}")
-    return _fill(tensor, resolve(generator).uniform(tensor.shape, tensor.dtype, a, b))
+    gen = resolve(generator)
+    return _fill_drawn(tensor, lambda out: gen.uniform(tensor.shape, tensor.dtype, a, b, out))
 
 
 @_in_place_on_arrays
