@@ -200,7 +200,7 @@ def classifier_score_splits(probs: Any, splits: int = 10, *, shuffle: bool = Tru
         raise ShapeError(f"classifier_score_splits: {splits} splits of {n} samples would leave empty "
                          f"splits; use at most {n} splits")
     if shuffle:
-        p = p[np.random.RandomState(seed).permutation(n)]
+        p = p[_rng("classifier_score_splits", seed).permutation(n)]
     scores = [classifier_score(p[i * n // splits:(i + 1) * n // splits]) for i in range(splits)]
     return float(np.mean(scores)), float(np.std(scores))
 
@@ -223,9 +223,14 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 def _as_feature_set(op: str, name: str, features: Any, min_n: int) -> np.ndarray:
     if isinstance(features, Tensor):
         features = features.numpy()
-    if np.iscomplexobj(features):
-        raise DataError(f"{op}: {name} are complex; expected real features")
-    f = np.asarray(features, dtype=np.float64)
+    try:
+        if np.iscomplexobj(features):
+            raise DataError(f"{op}: {name} are complex; expected real features")
+        f = np.asarray(features, dtype=np.float64)
+    except (TypeError, ValueError) as exc:     # strings, ragged rows, objects
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{op}: {name} are not an (N, d) array of real numbers ({exc})") from None
     if f.ndim != 2 or f.shape[1] < 1:
         raise ShapeError(f"{op}: {name} must be an (N, d) array of features, got shape {f.shape}")
     if f.shape[0] < min_n:
@@ -244,6 +249,34 @@ def _feature_pair(op: str, f1: Any, f2: Any, names: tuple, min_n: int):
     return a, b
 
 
+def _real(op: str, name: str, value: Any) -> float:
+    """A finite real kernel parameter (degree, gamma, coef0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value):
+        raise ConfigError(f"{op}: {name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def _rng(op: str, seed: Any) -> np.random.RandomState:
+    try:
+        return np.random.RandomState(seed)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{op}: seed must be None or an integer in [0, 2**32 - 1], got "
+                          f"{seed!r} ({exc})") from None
+
+
+def _kernel(op: str, x: np.ndarray, y: np.ndarray, degree: float, gamma: float,
+            coef0: float) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = (x @ y.T * gamma + coef0) ** degree
+    if not np.isfinite(k).all():
+        raise DataError(f"{op}: the polynomial kernel (gamma * x.y + coef0) ** {degree:g} is not "
+                        f"finite for these features (it overflows float64 -- features as large as "
+                        f"{max(np.abs(x).max(), np.abs(y).max()):.3g} --, or a fractional degree "
+                        f"meets a negative base); rescale the features")
+    return k
+
+
 def _count(op: str, name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ConfigError(f"{op}: {name} must be an integer >= {low}, got {value!r}")
@@ -254,9 +287,10 @@ def polynomial_kernel(x: Any, y: Any, degree: float = 3, gamma: float | None = N
                       coef0: float = 1.0) -> np.ndarray:
     """``(gamma * x @ y.T + coef0) ** degree`` for ``(n, d)`` / ``(m, d)`` features, float64;
     ``gamma`` defaults to ``1 / d`` (KID's kernel: degree 3, gamma 1/d, coef0 1)."""
-    x, y = _feature_pair("polynomial_kernel", x, y, ("x", "y"), 1)
-    gamma = 1.0 / x.shape[1] if gamma is None else float(gamma)
-    return (x @ y.T * gamma + coef0) ** degree
+    op = "polynomial_kernel"
+    x, y = _feature_pair(op, x, y, ("x", "y"), 1)
+    gamma = 1.0 / x.shape[1] if gamma is None else _real(op, "gamma", gamma)
+    return _kernel(op, x, y, _real(op, "degree", degree), gamma, _real(op, "coef0", coef0))
 
 
 _MMD_ESTIMATORS = ("unbiased", "biased", "u-statistic")
@@ -270,13 +304,20 @@ def mmd2(k_xx: Any, k_xy: Any, k_yy: Any, estimator: str = "unbiased") -> float:
     sum over ``m^2``."""
     if estimator not in _MMD_ESTIMATORS:
         raise ConfigError(f"mmd2: estimator must be one of {_MMD_ESTIMATORS}, got {estimator!r}")
-    k_xx, k_xy, k_yy = (np.asarray(k, dtype=np.float64) for k in (k_xx, k_xy, k_yy))
+    if any(np.iscomplexobj(k) for k in (k_xx, k_xy, k_yy)):
+        raise DataError("mmd2: a kernel matrix is complex; expected real kernel values")
+    try:
+        k_xx, k_xy, k_yy = (np.asarray(k, dtype=np.float64) for k in (k_xx, k_xy, k_yy))
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"mmd2: the kernel matrices must be arrays of real numbers ({exc})") from None
     m = k_xx.shape[0] if k_xx.ndim == 2 else -1
     if m < 1 or any(k.shape != (m, m) for k in (k_xx, k_xy, k_yy)):
         raise ShapeError(f"mmd2: the kernel matrices must all be (m, m), got {k_xx.shape}, "
                          f"{k_xy.shape} and {k_yy.shape}")
     if estimator != "biased" and m < 2:
         raise ShapeError(f"mmd2: the {estimator} estimator needs m >= 2 samples per set, got {m}")
+    if not all(np.isfinite(k).all() for k in (k_xx, k_xy, k_yy)):
+        raise DataError("mmd2: a kernel matrix has NaN or infinite entries")
     diag_x, diag_y = np.trace(k_xx), np.trace(k_yy)
     kt_xx, kt_yy, s_xy = k_xx.sum() - diag_x, k_yy.sum() - diag_y, k_xy.sum()
     if estimator == "biased":
@@ -324,7 +365,8 @@ def kernel_distance(features1: Any, features2: Any, num_subsets: int = 100,
     f1, f2 = _feature_pair(op, features1, features2, ("features1", "features2"), 2)
     if estimator not in _MMD_ESTIMATORS:
         raise ConfigError(f"{op}: estimator must be one of {_MMD_ESTIMATORS}, got {estimator!r}")
-    gamma = 1.0 / f1.shape[1] if gamma is None else float(gamma)
+    gamma = 1.0 / f1.shape[1] if gamma is None else _real(op, "gamma", gamma)
+    degree, coef0 = _real(op, "degree", degree), _real(op, "coef0", coef0)
     if subsets is None:
         num_subsets = _count(op, "num_subsets", num_subsets, 1)
         n_min = min(len(f1), len(f2))
@@ -334,15 +376,19 @@ def kernel_distance(features1: Any, features2: Any, num_subsets: int = 100,
         if subset_size > n_min:
             raise ShapeError(f"{op}: subset_size {subset_size} is larger than the smaller feature "
                              f"set ({len(f1)} and {len(f2)} rows); pass subset_size <= {n_min}")
-        rng = np.random.RandomState(seed)
+        rng = _rng(op, seed)
         pairs = ((rng.choice(len(f1), subset_size, replace=False),
                   rng.choice(len(f2), subset_size, replace=False)) for _ in range(num_subsets))
     else:
-        pairs = list(subsets)
+        try:
+            pairs = list(subsets)
+        except TypeError:
+            raise ConfigError(f"{op}: subsets must be a sequence of (indices1, indices2) pairs, got "
+                              f"{type(subsets).__name__}") from None
         if not pairs:
             raise ConfigError(f"{op}: subsets is empty")
     def kern(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return (a @ b.T * gamma + coef0) ** degree
+        return _kernel(op, a, b, degree, gamma, coef0)
 
     values = []
     for pair in pairs:
@@ -380,8 +426,13 @@ def _distance_blocks(a: np.ndarray, b: np.ndarray, same: bool):
     """Row blocks ``(start, D)`` of the Euclidean distances between ``a`` and ``b``, formed as
     sklearn's ``pairwise_distances`` forms them: ``sqrt(max(|a|^2 - 2 a.b + |b|^2, 0))``, with
     the self-distances exactly 0 when ``same``."""
-    aa = np.einsum("ij,ij->i", a, a)
-    bb = aa if same else np.einsum("ij,ij->i", b, b)
+    with np.errstate(over="ignore"):
+        aa = np.einsum("ij,ij->i", a, a)
+        bb = aa if same else np.einsum("ij,ij->i", b, b)
+    big = max(aa.max(initial=0.0), bb.max(initial=0.0))
+    if not big < np.finfo(np.float64).max / 4:   # |a|^2 - 2 a.b + |b|^2 would overflow
+        raise DataError(f"prdc: features too large for float64 distances (a squared norm of "
+                        f"{big:.3g}); rescale the features")
     rows = max(1, _PRDC_BLOCK // max(1, len(b)))
     for s in range(0, len(a), rows):
         d = -2 * (a[s:s + rows] @ b.T)
@@ -692,6 +743,11 @@ def evaluate_samples(images: Any, *, batch_size: int = 500, reference: Any = Non
     shares = class_shares(probs)
     extra: dict = {}
     if reference_features is not None:
+        if len(feats) <= PRDC_NEAREST_K:
+            raise ShapeError(f"evaluate_samples: the set metrics (reference_features, "
+                             f"--set-metrics) need at least {PRDC_NEAREST_K + 1} images for "
+                             f"precision / recall's {PRDC_NEAREST_K}-nearest-neighbour balls, got "
+                             f"{len(feats)}")
         ref = _reference_features(reference_features, model, batch_size)
         kid = kernel_distance(feats, ref)
         n = min(len(feats), len(ref))

@@ -870,6 +870,9 @@ def _owner_root(t: "Tensor") -> "Tensor":
     return root
 
 
+_np_bool = np.bool_
+
+
 def _refuse_bool_subtraction(a: "Tensor", b: Any) -> None:
     """torch refuses ``-`` with a bool operand (a tensor or a Python bool): ``mask - 1`` or
     ``1 - mask`` is almost always a mask inversion gone wrong, and 0/1 arithmetic would hide it."""
@@ -2013,13 +2016,13 @@ class Tensor:
 
     def __add__(self, other): return self._binary(ops.Add, other)
     def __radd__(self, other): return self._binary(ops.Add, other)
-    def __sub__(self, other):
-        if self.array.dtype == BOOL or isinstance(other, bool) or (
-                isinstance(other, Tensor) and other.array.dtype == BOOL):
+    def __sub__(self, other):   # (dtype.type, not dtype ==: a float `a - b` pays ~0.1 us, not ~0.3)
+        if self.array.dtype.type is _np_bool or other.__class__ is bool or (
+                isinstance(other, Tensor) and other.array.dtype.type is _np_bool):
             _refuse_bool_subtraction(self, other)
         return self._binary(ops.Sub, other)
     def __rsub__(self, other):  # 1 - x: one RsubBackward1 node, as torch's
-        if self.array.dtype == BOOL or isinstance(other, bool):
+        if self.array.dtype.type is _np_bool or other.__class__ is bool:
             _refuse_bool_subtraction(self, other)
         me = self._arith(other)
         return ops.Rsub.apply(me, me._lift(other))

@@ -20,7 +20,8 @@ import numpy as np
 
 from . import functional as F
 from .backend import get_device
-from .errors import AutogradError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import (AutogradError, ConfigError, DeviceError, DTypeError, InputTypeError,
+                     MemoryOverlapError, ShapeError)
 from .tensor import Tensor, _check_dtype, _is_int, _share, _size_args, bfloat16, get_default_dtype
 from .torch_extras import Layout, _array_address, _tensor_arg
 
@@ -137,6 +138,28 @@ def _resize_shape(op: str, t: Tensor, shape: tuple) -> Tensor:
     return t.reshape(shape)
 
 
+def _row_major(size: Sequence[int]) -> tuple:
+    size = tuple(int(n) for n in size)
+    return tuple(int(np.prod(size[d + 1:], dtype=np.int64)) for d in range(len(size)))
+
+
+def _clone_strides(a: Any) -> tuple:
+    """The element strides of the copy torch's as_strided_scatter writes: this tensor's own
+    strides (and storage offset) when its elements do not overlap, dense or not (a slice keeps
+    its gaps), row-major from 0 otherwise (an expanded tensor)."""
+    size = tuple(int(n) for n in a.shape)
+    own = tuple(int(st) // a.itemsize for st in a.strides)
+    row_major = _row_major(size)
+    if builtins.any(st < 0 for st in own):
+        return row_major
+    extent = 1
+    for d in sorted((d for d in range(len(size)) if size[d] > 1), key=lambda d: own[d]):
+        if own[d] < extent:
+            return row_major                # overlapping (a 0 stride, or windows)
+        extent = own[d] * (size[d] - 1) + extent
+    return own
+
+
 def _index_positions(size: tuple, stride: tuple, offset: int) -> np.ndarray:
     index = np.full(size, offset, dtype=np.int64)
     for k, (n, s) in enumerate(zip(size, stride)):
@@ -227,10 +250,12 @@ class _TensorCompat:
 
     def as_strided_scatter(self, src: Tensor, size: Sequence[int], stride: Sequence[int],
                            storage_offset: int | None = None) -> Tensor:
-        """A copy of this tensor with ``src`` written at the positions ``as_strided(size,
-        stride, storage_offset)`` reads, counted in the copy's row-major elements (torch's, for a
-        contiguous tensor; for a non-contiguous one torch counts in its clone's memory layout);
-        differentiable in both."""
+        """A copy of this tensor with ``src`` (cast to this tensor's dtype) written at the
+        positions ``as_strided(size, stride, storage_offset)`` reads, counted as torch counts them:
+        in this tensor's storage (its own strides and storage offset, as ``as_strided`` on it: a
+        transposed tensor is counted column by column, a slice's gaps and the memory before it
+        write nothing) when its elements do not overlap, row-major from 0 otherwise (expand's
+        result); a 0 stride is refused as torch's; differentiable in both."""
         src = _tensor_arg("as_strided_scatter", src, "src")
         size, stride = _size_args((size,)), tuple(int(s) for s in stride)
         if len(size) != len(stride):
@@ -242,17 +267,38 @@ class _TensorCompat:
             raise ShapeError(f"as_strided_scatter: expected src to have a size equal to the slice "
                              f"of self: src size {list(src.shape)}, slice size {list(size)}")
         if src.dtype != self.dtype:
-            raise DTypeError(f"as_strided_scatter: src is {src.dtype}, self {self.dtype}")
-        index = _index_positions(size, stride, offset)
-        if index.size and int(index.max()) >= self.numel():
+            src = src.to(self.dtype)            # torch's copy_ into the clone casts
+        if builtins.any(s == 0 and n > 1 for n, s in zip(size, stride)):
+            raise MemoryOverlapError(
+                f"as_strided_scatter: unsupported operation: more than one element of the "
+                f"written-to tensor refers to a single memory location (size {size}, stride "
+                f"{stride}: a 0 stride repeats positions; as torch, refused)")
+        layout = _clone_strides(self.array)
+        if layout == _row_major(self.shape) and self.array.flags.c_contiguous is False:
+            start, held = 0, self.numel()       # overlapping: a row-major copy from 0
+        else:                                   # a copy of the whole storage, read as this tensor
+            start, held = self.storage_offset(), int(_root_array(self.array).nbytes) // self.array.itemsize
+        index = _index_positions(size, stride, offset).reshape(-1)
+        if index.size and int(index.max()) >= held:
             raise ShapeError(f"as_strided_scatter: size {size}, stride {stride} and storage_offset "
-                             f"{offset} reach element {int(index.max())}, out of bounds for a tensor "
-                             f"of {self.numel()} elements")
+                             f"{offset} reach element {int(index.max())}, out of bounds for the "
+                             f"clone's storage of {held} elements")
         flat = self.reshape(-1)
         if not index.size:
             return flat.clone().reshape(self.shape)
-        where = Tensor._make(self.device.xp.asarray(index.reshape(-1)), self.device)
-        return flat.index_put((where,), src.reshape(-1)).reshape(self.shape)
+        # each storage position of the clone -> the element of this tensor held there (-1: a gap)
+        owner = np.full(held, -1, dtype=np.int64)
+        owner[_index_positions(tuple(self.shape), layout, start).reshape(-1)] = np.arange(self.numel())
+        target = owner[index]
+        kept = np.nonzero(target >= 0)[0]
+        if not kept.size:                       # every position in a gap of the clone
+            return flat.clone().reshape(self.shape)
+        xp = self.device.xp
+        where = Tensor._make(xp.asarray(target[kept]), self.device)
+        values = src.reshape(-1)
+        if kept.size != index.size:
+            values = values[Tensor._make(xp.asarray(kept), self.device)]
+        return flat.index_put((where,), values).reshape(self.shape)
 
     def resize(self, *sizes: Any) -> Tensor:
         """torch's deprecated non-inplace resize (it warns): this tensor reshaped to ``sizes``,
@@ -452,9 +498,13 @@ def set_default_tensor_type(t: Any) -> None:
     else:
         raise InputTypeError(f"set_default_tensor_type: expected a tensor type (tg.FloatTensor) or "
                              f"its name, got {t!r}")
-    if cls.dtype.kind != "f" or cls.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if cls.dtype.kind != "f":
         raise DTypeError(f"set_default_tensor_type: only floating-point types are supported as the "
                          f"default type, got {cls.__name__} ({cls.dtype})")
+    if cls.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):     # torch takes HalfTensor
+        raise DTypeError(f"set_default_tensor_type: tensorgan's default dtype is float32 or float64 "
+                         f"(FloatTensor / DoubleTensor), got {cls.__name__} ({cls.dtype}); create "
+                         f"half tensors explicitly (dtype=tg.float16, .half())")
     if cuda:
         set_default_device("cuda")      # first: a DeviceError here leaves the dtype as it was
     set_default_dtype(cls.dtype)
@@ -532,6 +582,17 @@ class _Capsule:
         return self.device
 
 
+def _import_dlpack(xp: Any, source: Any) -> Any:
+    try:
+        return xp.from_dlpack(source)
+    except (RuntimeError, TypeError, ValueError) as exc:    # NumPy: "Unsupported dtype in
+        if "dtype" not in str(exc):                          # DLTensor." (bfloat16, complex32)
+            raise
+        raise DTypeError(f"from_dlpack: the tensor's dtype is not supported ({exc}); tensorgan "
+                         f"tensors are float32, float64, float16, int64/int32/int16/int8/uint8 "
+                         f"or bool: convert it first (.float())") from None
+
+
 def from_dlpack(ext_tensor: Any) -> Tensor:
     """A tensor sharing the memory of a DLPack producer (a NumPy / CuPy array, a torch tensor,
     a tensorgan tensor) or of a capsule from ``to_dlpack`` -- on the CPU or, for device memory,
@@ -546,10 +607,10 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
                              f"or a DLPack capsule, got {type(ext_tensor).__name__}")
     kind = int(source.__dlpack_device__()[0])
     if kind in (1, 3):                          # kDLCPU, kDLCUDAHost
-        array, device = np.from_dlpack(source), get_device("cpu")
+        array, device = _import_dlpack(np, source), get_device("cpu")
     elif kind in (2, 13):                       # kDLCUDA, kDLCUDAManaged
         device = get_device("cuda")
-        array = device.xp.from_dlpack(source)
+        array = _import_dlpack(device.xp, source)
     else:
         raise DeviceError(f"from_dlpack: unsupported DLPack device type {kind} (tensorgan has CPU "
                           f"and CUDA tensors)")
