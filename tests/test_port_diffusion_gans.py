@@ -1,0 +1,57 @@
+"""Gaps found porting diffusion GANs (NVlabs/denoising-diffusion-gan: train_ddgan.py's
+Diffusion_Coefficients / R1 + lazy regularisation, score_sde's NCSN++ generator with
+AdaptiveGroupNorm, the small time-dependent discriminator, upfirdn2d / fused_leaky_relu native
+fallbacks and their autograd.Functions, EMA.py; Zhendong-Wang/Diffusion-GAN's adaptive diffusion
+augment).  Expected values come from NumPy / first principles."""
+import math
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn as nn
+from tensorgan.errors import InputTypeError
+
+
+# --- torch.nn.init's private helpers, imported by name by model code (dense_layer.py) -----------
+
+def test_private_fan_helpers_are_importable_and_match_torch_formulas():
+    from tensorgan.nn.init import _calculate_correct_fan, _calculate_fan_in_and_fan_out
+    w = nn.Conv2d(3, 5, kernel_size=(2, 3)).weight           # (5, 3, 2, 3)
+    assert _calculate_fan_in_and_fan_out(w) == (3 * 6, 5 * 6)
+    assert _calculate_correct_fan(w, "fan_in") == 18
+    assert _calculate_correct_fan(w, "FAN_OUT") == 30       # torch lower-cases the mode
+    with pytest.raises(ValueError, match="fan_avg"):
+        _calculate_correct_fan(w, "fan_avg")
+
+
+def test_ddgan_variance_scaling_init_through_private_fan_helper():
+    """dense_layer.py's kaiming_uniform_: bound sqrt(3 * gain / fan) with the fan from
+    _calculate_fan_in_and_fan_out (its 'fan_avg' falls through to fan_out)."""
+    from tensorgan.nn.init import _calculate_fan_in_and_fan_out
+    lin = nn.Linear(6, 40)
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(lin.weight)
+    bound = math.sqrt(3.0 * 0.5 / max(1.0, fan_out))
+    with tg.no_grad():
+        lin.weight.uniform_(-bound, bound)
+    w = lin.weight.detach().numpy()
+    assert (fan_in, fan_out) == (6, 40)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
+
+
+def test_private_no_grad_initializers():
+    from tensorgan.nn.init import (_no_grad_fill_, _no_grad_normal_, _no_grad_trunc_normal_,
+                                   _no_grad_uniform_, _no_grad_zero_)
+    p = nn.Parameter(tg.zeros(2000))
+    _no_grad_uniform_(p, -0.5, 0.25)
+    a = p.detach().numpy()
+    assert a.min() >= -0.5 and a.max() <= 0.25 and p.requires_grad and p.grad_fn is None
+    _no_grad_trunc_normal_(p, 0.0, 1.0, -0.1, 0.2)
+    a = p.detach().numpy()
+    assert a.min() >= -0.1 and a.max() <= 0.2
+    _no_grad_normal_(p, 3.0, 0.01)
+    assert abs(p.detach().numpy().mean() - 3.0) < 0.01
+    _no_grad_fill_(p, 7.0)
+    assert (p.detach().numpy() == 7.0).all()
+    _no_grad_zero_(p)
+    assert (p.detach().numpy() == 0.0).all()
