@@ -55,3 +55,33 @@ def test_private_no_grad_initializers():
     assert (p.detach().numpy() == 7.0).all()
     _no_grad_zero_(p)
     assert (p.detach().numpy() == 0.0).all()
+
+
+# --- NumPy functions on a tensor give a tensor back (torch's __array_wrap__) ---------------------
+
+def test_numpy_cumprod_of_a_tensor_is_a_tensor_as_ddgan_diffusion_coefficients_uses_it():
+    a_s = tg.tensor([0.9, 0.8, 0.5])
+    a_s_cum = np.cumprod(a_s.cpu())                 # Diffusion_Coefficients.__init__
+    sigmas_cum = np.sqrt(1 - a_s_cum ** 2)
+    assert isinstance(a_s_cum, tg.Tensor) and isinstance(sigmas_cum, tg.Tensor)
+    a_s_cum = a_s_cum.to("cpu")                     # ... then .to(device) on it
+    np.testing.assert_allclose(a_s_cum.numpy(), [0.9, 0.72, 0.36], rtol=1e-6)
+    np.testing.assert_allclose(sigmas_cum.numpy(), np.sqrt(1 - np.array([0.9, 0.72, 0.36]) ** 2), rtol=1e-6)
+    assert a_s_cum.dtype == tg.float32
+
+
+def test_numpy_ufunc_results_keep_numpy_dtype_and_bool_becomes_uint8():
+    t = tg.tensor([-1.0, 2.0, float("nan")])
+    got = np.greater(t, 0.0)
+    assert isinstance(got, tg.Tensor) and got.dtype == tg.uint8
+    assert got.tolist() == [0, 1, 0]
+    assert np.isnan(t).tolist() == [0, 0, 1]
+    c = np.cumprod(tg.tensor([1, 2, 3], dtype=tg.int32))   # NumPy widens int32 to int64
+    assert isinstance(c, tg.Tensor) and c.dtype == tg.int64 and c.tolist() == [1, 2, 6]
+    e = np.exp(tg.tensor(0.0))
+    assert isinstance(e, tg.Tensor) and e.shape == () and e.item() == 1.0
+
+
+def test_numpy_ufunc_on_a_tensor_that_requires_grad_is_still_refused():
+    with pytest.raises(RuntimeError):
+        np.sqrt(tg.ones(2, requires_grad=True))
