@@ -85,3 +85,54 @@ def test_numpy_ufunc_results_keep_numpy_dtype_and_bool_becomes_uint8():
 def test_numpy_ufunc_on_a_tensor_that_requires_grad_is_still_refused():
     with pytest.raises(RuntimeError):
         np.sqrt(tg.ones(2, requires_grad=True))
+
+
+# --- axis= / keepdims= (NumPy's names), which torch's argument parser takes -----------------------
+
+def test_var_std_with_numpy_keyword_names_minibatch_stddev():
+    x = np.random.RandomState(0).randn(4, 2, 3, 5).astype(np.float32)
+    t = tg.tensor(x)
+    np.testing.assert_allclose(t.var(axis=0, unbiased=False).numpy(), x.var(axis=0), rtol=1e-5)
+    got = t.std(0, unbiased=False, keepdims=True)
+    assert got.shape == (1, 2, 3, 5)
+    np.testing.assert_allclose(got.numpy(), x.std(axis=0, keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(tg.var(t, axis=(1, 2)).numpy(), x.var(axis=(1, 2), ddof=1), rtol=1e-5)
+    s, m = tg.std_mean(t, axis=1, keepdims=True)
+    np.testing.assert_allclose(s.numpy(), x.std(axis=1, ddof=1, keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(m.numpy(), x.mean(axis=1, keepdims=True), rtol=1e-5)
+
+
+def test_reductions_and_scans_take_axis_and_keepdims():
+    x = np.arange(1.0, 13.0, dtype=np.float32).reshape(3, 4)
+    t = tg.tensor(x)
+    assert t.amax(axis=1, keepdims=True).numpy().tolist() == [[4.0], [8.0], [12.0]]
+    assert tg.amin(t, axis=0).numpy().tolist() == [1.0, 2.0, 3.0, 4.0]
+    values, indices = t.max(axis=1)
+    assert values.tolist() == [4.0, 8.0, 12.0] and indices.tolist() == [3, 3, 3]
+    assert t.argmin(axis=1, keepdims=True).shape == (3, 1)
+    np.testing.assert_allclose(t.prod(axis=1).numpy(), x.prod(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(t.cumsum(axis=1).numpy(), x.cumsum(axis=1))
+    np.testing.assert_allclose(tg.logsumexp(t, axis=1, keepdims=True).numpy(),
+                               np.log(np.exp(x).sum(axis=1, keepdims=True)), rtol=1e-6)
+    np.testing.assert_allclose(t.softmax(axis=1).numpy().sum(axis=1), np.ones(3), rtol=1e-6)
+    assert (t > 3).all(axis=1).tolist() == [False, True, True]
+    assert tg.ones(3, 1).squeeze(axis=1).shape == (3,)
+    assert t.unsqueeze(axis=0).shape == (1, 3, 4)
+    assert [p.shape for p in t.chunk(2, axis=1)] == [(3, 2), (3, 2)]
+    assert tg.gather(t, axis=1, index=tg.tensor([[0], [1], [2]])).flatten().tolist() == [1.0, 6.0, 11.0]
+
+
+def test_axis_and_dim_together_is_a_typed_error_naming_both():
+    t = tg.ones(2, 3)
+    with pytest.raises(InputTypeError, match="axis= and dim="):
+        t.var(axis=0, dim=1)
+    with pytest.raises(InputTypeError, match="keepdims= and keepdim="):
+        tg.amax(t, 0, keepdims=True, keepdim=False)
+
+
+def test_axis_alias_keeps_the_graph():
+    x = tg.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], dtype=tg.float64, requires_grad=True)
+    x.var(axis=1, unbiased=False).sum().backward()
+    # d/dx_i of the population variance is 2 (x_i - mean) / n
+    a = x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (a - a.mean(axis=1, keepdims=True)) / 3, rtol=1e-12)
