@@ -136,3 +136,32 @@ def test_axis_alias_keeps_the_graph():
     # d/dx_i of the population variance is 2 (x_i - mean) / n
     a = x.detach().numpy()
     np.testing.assert_allclose(x.grad.numpy(), 2 * (a - a.mean(axis=1, keepdims=True)) / 3, rtol=1e-12)
+
+
+# --- optimizer state a wrapper adds (DDGAN's EMA: state[p]["ema"]) survives a checkpoint ----------
+
+@pytest.mark.parametrize("make", [lambda ps: tg.optim.Adam(ps, lr=0.1),
+                                  lambda ps: tg.optim.SGD(ps, lr=0.1, momentum=0.9)])
+def test_load_state_dict_restores_entries_a_wrapper_put_in_the_state(make):
+    p = nn.Parameter(tg.ones(3, dtype=tg.float64))
+    opt = make([p])
+    p.grad = tg.ones(3, dtype=tg.float64)
+    opt.step()
+    opt.state[p]["ema"] = p.detach().clone() * 5         # EMA.step's state initialisation
+    opt.state[p]["count"] = 7
+    saved = opt.state_dict()
+    assert "ema" in saved["state"][0]
+
+    q = nn.Parameter(tg.zeros(3, dtype=tg.float64))
+    fresh = make([q])
+    fresh.load_state_dict(saved)
+    assert "ema" in fresh.state[q]                   # EMA.step would otherwise re-seed it from p
+    np.testing.assert_allclose(fresh.state[q]["ema"].numpy(), p.detach().numpy() * 5)
+    assert fresh.state[q]["count"] == 7
+    # a saved float32 entry is cast to the parameter's dtype, as torch's .to(p.dtype)
+    saved["state"][0]["ema"] = tg.ones(3, dtype=tg.float32)
+    fresh.load_state_dict(saved)
+    assert fresh.state[q]["ema"].dtype == tg.float64
+    q.grad = tg.ones(3, dtype=tg.float64)
+    fresh.step()                                     # the built-in update ignores the extra keys
+    assert fresh.state[q]["ema"].tolist() == [1.0, 1.0, 1.0]
