@@ -17,7 +17,14 @@ NAMES = ("var", "std", "var_mean", "std_mean", "logsumexp", "amax", "amin", "ami
          "argmax", "argmin", "prod", "all", "any", "median", "nanmedian", "mode", "nansum", "nanmean",
          "count_nonzero", "quantile", "nanquantile", "kthvalue", "topk", "cumsum", "cumprod",
          "cummax", "cummin", "logcumsumexp", "softmax", "log_softmax", "squeeze", "unsqueeze", "sort",
-         "argsort", "unbind", "diff", "index_select", "gather", "chunk", "tensor_split")
+         "argsort", "unbind", "diff", "index_select", "gather", "chunk", "tensor_split", "scatter",
+         "scatter_", "scatter_add", "scatter_add_", "scatter_reduce", "scatter_reduce_", "index_add",
+         "index_add_", "index_fill", "index_fill_", "index_copy", "index_copy_", "index_reduce",
+         "index_reduce_", "repeat_interleave", "take_along_dim", "trapezoid", "cumulative_trapezoid",
+         "select_scatter", "narrow_copy")
+# the same in torch.linalg and torch.nn.functional (ops torch's argument parser reads there too)
+LINALG_NAMES = ("norm", "vector_norm")
+FUNCTIONAL_NAMES = ("cosine_similarity",)
 
 
 def _renamed(op: str, kwargs: dict) -> dict:
@@ -42,9 +49,15 @@ def _aliased(fn: Callable, op: str) -> Callable:
 
 
 def install(namespace: Any, tensor_cls: type) -> None:
-    """Wrap the method and the function form of each op in :data:`NAMES` (once)."""
-    for name in NAMES:
-        for owner in (tensor_cls, namespace):
-            fn = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
-            if callable(fn) and not getattr(fn, "_numpy_aliases", False):
-                setattr(owner, name, _aliased(fn, name))
+    """Wrap the method and the function form of each op in :data:`NAMES` (once), and those of
+    :data:`LINALG_NAMES` / :data:`FUNCTIONAL_NAMES` in ``linalg`` / ``nn.functional``."""
+    import importlib
+    owners = [((tensor_cls, namespace), NAMES)]
+    for module, names in (("linalg", LINALG_NAMES), ("nn.functional", FUNCTIONAL_NAMES)):
+        owners.append(((importlib.import_module(f"{namespace.__name__}.{module}"),), names))
+    for targets, names in owners:
+        for name in names:
+            for owner in targets:
+                fn = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
+                if callable(fn) and not getattr(fn, "_numpy_aliases", False):
+                    setattr(owner, name, _aliased(fn, name))

@@ -122,6 +122,24 @@ def test_reductions_and_scans_take_axis_and_keepdims():
     assert tg.gather(t, axis=1, index=tg.tensor([[0], [1], [2]])).flatten().tolist() == [1.0, 6.0, 11.0]
 
 
+
+def test_index_scatter_linalg_and_functional_ops_take_axis():
+    x = tg.arange(1.0, 13.0).reshape(3, 4)
+    index = tg.tensor([[0], [1], [2]])
+    got = x.clone().scatter_(axis=1, index=index, value=0.0).numpy()
+    want = np.arange(1.0, 13.0).reshape(3, 4)
+    want[[0, 1, 2], [0, 1, 2]] = 0
+    np.testing.assert_array_equal(got, want)
+    assert x.index_fill(axis=1, index=tg.tensor([3]), value=-1.0)[:, 3].tolist() == [-1.0] * 3
+    assert x.repeat_interleave(2, axis=0).shape == (6, 4)
+    assert tg.take_along_dim(x, index, axis=1).flatten().tolist() == [1.0, 6.0, 11.0]
+    np.testing.assert_allclose(tg.linalg.vector_norm(x, axis=1, keepdims=True).numpy(),
+                               np.linalg.norm(want * 0 + np.arange(1.0, 13.0).reshape(3, 4), axis=1, keepdims=True),
+                               rtol=1e-6)
+    a, b = np.arange(1.0, 13.0).reshape(3, 4), np.arange(2.0, 14.0).reshape(3, 4)
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    np.testing.assert_allclose(tg.nn.functional.cosine_similarity(x, x + 1, axis=1).numpy(), cos, rtol=1e-6)
+
 def test_axis_and_dim_together_is_a_typed_error_naming_both():
     t = tg.ones(2, 3)
     with pytest.raises(InputTypeError, match="axis= and dim="):
