@@ -183,3 +183,26 @@ def test_load_state_dict_restores_entries_a_wrapper_put_in_the_state(make):
     q.grad = tg.ones(3, dtype=tg.float64)
     fresh.step()                                     # the built-in update ignores the extra keys
     assert fresh.state[q]["ema"].tolist() == [1.0, 1.0, 1.0]
+
+
+# --- torch.finfo / iinfo hold Python numbers (Diffusion-GAN's misc.nan_to_num clamps to them) -----
+
+def test_finfo_values_are_python_floats_and_dtype_a_name():
+    f16 = tg.finfo(tg.float16)
+    assert type(f16.max) is float and f16.max * 2 == 131008.0      # no float16 overflow to inf
+    assert f16.resolution == 0.001 and f16.eps == 2.0 ** -10 and f16.bits == 16
+    assert f16.tiny == f16.smallest_normal == 2.0 ** -14
+    assert tg.finfo().dtype == "float32" and tg.finfo(tg.float64).max == np.finfo(np.float64).max
+    assert tg.finfo(tg.float32) == tg.finfo(tg.float32) and tg.finfo(tg.float32) != tg.finfo(tg.float64)
+    assert repr(f16) == ("finfo(resolution=0.001, min=-65504, max=65504, eps=0.000976562, "
+                         "smallest_normal=6.10352e-05, tiny=6.10352e-05, dtype=float16)")
+    g = tg.tensor([float("nan"), float("inf"), -float("inf"), 1.0])
+    out = tg.clamp(g.unsqueeze(0).nansum(0), min=tg.finfo(g.dtype).min, max=tg.finfo(g.dtype).max)
+    assert out.tolist() == [0.0, float(np.finfo(np.float32).max), float(np.finfo(np.float32).min), 1.0]
+
+
+def test_iinfo_values_are_python_ints_and_dtype_a_name():
+    i = tg.iinfo(tg.int32)
+    assert type(i.max) is int and (i.min, i.max, i.bits, i.dtype) == (-2 ** 31, 2 ** 31 - 1, 32, "int32")
+    assert repr(i) == "iinfo(min=-2.14748e+09, max=2.14748e+09, dtype=int32)"
+    assert tg.iinfo(tg.uint8) == tg.iinfo(tg.uint8)
