@@ -133,3 +133,8 @@ def __getattr__(name: str):
 
 def __dir__() -> list:
     return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
+
+from .numpy_aliases import install as _install_numpy_aliases  # noqa: E402
+_install_numpy_aliases(__import__("sys").modules[__name__], Tensor)   # x.var(axis=0, keepdims=True)
+del _install_numpy_aliases

@@ -315,20 +315,54 @@ any = _function_form("any")        # noqa: A001  (torch's names)
 all = _function_form("all")        # noqa: A001
 
 
-def finfo(dtype: Any = None) -> np.finfo:
-    """Machine limits of a float dtype (``eps``, ``max``, ``min``, ``tiny``), float32 by default
-    (torch.finfo; NumPy's finfo object)."""
-    from .tensor import _check_dtype
-    return np.finfo(_check_dtype(get_default_dtype() if dtype is None else dtype))
+class finfo:
+    """Machine limits of a float dtype, float32 (the default dtype) by default -- torch.finfo:
+    ``bits``, ``eps``, ``max``, ``min``, ``tiny`` / ``smallest_normal``, ``resolution`` as Python
+    numbers (``finfo(float16).max * 2`` is 131008.0, not a float16 overflow) and ``dtype`` the
+    dtype's name (``'float32'``); equal when the dtype is, unhashable, as torch's."""
+
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, dtype: Any = None):
+        from .tensor import _check_dtype
+        dt = np.dtype(_check_dtype(get_default_dtype() if dtype is None else dtype))
+        info = np.finfo(dt)
+        self.bits = int(info.bits)
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)       # exactly, as torch (not float16-rounded)
+        self.dtype = dt.name
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
 
 
-def iinfo(dtype: Any) -> np.iinfo:
-    """Limits of an integer dtype (``max``, ``min``, ``bits``), torch.iinfo (NumPy's object)."""
-    from .tensor import INT_DTYPES, _check_dtype
-    dt = _check_dtype(dtype, any_kind=True)
-    if dt not in INT_DTYPES:
-        raise InputTypeError(f"iinfo takes an integer dtype, got {dt}")
-    return np.iinfo(dt)
+class iinfo:
+    """Limits of an integer dtype -- torch.iinfo: ``bits``, ``max``, ``min`` as Python ints,
+    ``dtype`` the dtype's name (``'int64'``); equal when the dtype is, unhashable, as torch's."""
+
+    __slots__ = ("bits", "max", "min", "dtype")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, dtype: Any):
+        from .tensor import INT_DTYPES, _check_dtype
+        dt = _check_dtype(dtype, any_kind=True)
+        if dt not in INT_DTYPES:
+            raise InputTypeError(f"iinfo takes an integer dtype, got {dt}")
+        info = np.iinfo(dt)
+        self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), int(info.min), np.dtype(dt).name
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:

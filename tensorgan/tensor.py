@@ -1740,6 +1740,15 @@ class Tensor:
         array = np.asarray(self.array) if copy is False else np.array(self.array, copy=True)
         return array if dtype is None else array.astype(dtype, copy=False)
 
+    def __array_wrap__(self, array: np.ndarray, context: Any = None, return_scalar: bool = False) -> "Tensor":
+        """NumPy's hook for what a ufunc (``np.sqrt(t)``) or a wrapped function (``np.cumprod(t)``)
+        returns on a tensor: a CPU tensor holding the result, as torch's (DDGAN's
+        ``np.cumprod(a_s.cpu()).to(device)``); a bool result comes back as uint8, as torch's."""
+        array = np.asarray(array)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return Tensor._from(array, device="cpu")
+
     @property
     def is_leaf(self) -> bool:
         return self._ctx is None or bool(_forward_duals) and _dual_only(self)

@@ -328,3 +328,37 @@ def _deprecated(new: Callable) -> Callable:
                                                          xavier_uniform_, xavier_normal_,
                                                          kaiming_uniform_, kaiming_normal_,
                                                          orthogonal_, sparse_))
+
+
+# torch.nn.init's private helpers, which model code imports by name (``from torch.nn.init import
+# _calculate_fan_in_and_fan_out``: score_sde / DDGAN's dense_layer.py, timm, many repos).
+_calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
+
+
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    """torch's: fan_in or fan_out of ``tensor`` as ``mode`` (case-insensitive) says."""
+    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
+        raise ConfigError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode.lower() == "fan_in" else fan_out
+
+
+def _no_grad_uniform_(tensor: Tensor, a: float, b: float, generator: Generator | None = None) -> Tensor:
+    return uniform_(tensor, a, b, generator)
+
+
+def _no_grad_normal_(tensor: Tensor, mean: float, std: float, generator: Generator | None = None) -> Tensor:
+    return normal_(tensor, mean, std, generator)
+
+
+def _no_grad_trunc_normal_(tensor: Tensor, mean: float, std: float, a: float, b: float,
+                           generator: Generator | None = None) -> Tensor:
+    return trunc_normal_(tensor, mean, std, a, b, generator)
+
+
+def _no_grad_fill_(tensor: Tensor, val: float) -> Tensor:
+    return constant_(tensor, val)
+
+
+def _no_grad_zero_(tensor: Tensor) -> Tensor:
+    return zeros_(tensor)

@@ -725,6 +725,12 @@ class Optimizer:
                     entry[key], shared[i][key] = value.array, value
                 else:
                     entry[key] = p.device.xp.asarray(arr, dtype=p.dtype).copy()
+            # entries a user put in the state (an EMA wrapper's ``state[p]["ema"]``, Lookahead's
+            # slow weights, ...): restored too, as torch's load_state_dict restores every key
+            for key, value in s.items():
+                if key not in entry and key not in self._hidden_state_keys and not (
+                        key in self.state_keys or key in self.optional_state_keys):
+                    entry[key] = self._restored_entry(p, key, value)
             new_states.append(entry)
         new_groups = []
         for g, pg in zip(groups, self.param_groups):
