@@ -157,3 +157,22 @@ def test_grad_through_unrolled_sgd_steps_matches_finite_differences():
     G.zero_grad()
     F.softplus(-D(G(z))).mean().backward()
     assert np.abs(G.weight.grad.numpy() - analytic).max() > 1e-4
+
+
+def test_save_load_keeps_parameters_parameters(tmp_path):
+    """``torch.save({'rho': module.rho, ...})``: torch.load gives Parameters back (requires_grad
+    kept), so ``module.rho = loaded['rho']`` assigns a parameter; plain tensors stay Tensors."""
+    rho = nn.Parameter(tg.full((1, 3, 1, 1), 0.9))
+    frozen = nn.Parameter(tg.ones(2), requires_grad=False)
+    t = tg.ones(2, requires_grad=True)
+    path = tmp_path / "p.pt"
+    tg.save({"rho": rho, "frozen": frozen, "t": t, "sd": nn.Linear(2, 1).state_dict()}, path)
+    d = tg.load(path)
+    assert type(d["rho"]) is nn.Parameter and d["rho"].requires_grad
+    assert type(d["frozen"]) is nn.Parameter and not d["frozen"].requires_grad
+    assert type(d["t"]) is tg.Tensor and d["t"].requires_grad
+    assert all(type(v) is tg.Tensor for v in d["sd"].values())
+    np.testing.assert_array_equal(d["rho"].numpy(), np.full((1, 3, 1, 1), 0.9, dtype=np.float32))
+    m = nn.Module()
+    m.rho = d["rho"]
+    assert [n for n, _ in m.named_parameters()] == ["rho"]
