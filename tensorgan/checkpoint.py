@@ -5,7 +5,8 @@ Layout: every array of the (nested) checkpoint dict is an npz entry named by its
 else -- step, epoch, RNG states (JSON strings), hyperparameters, the config -- sits in one JSON
 document stored as a 0-d unicode array under ``__meta__``, where each array is replaced by a
 ``{"__array__": path}`` reference (``{"__tensor__": path}`` for a Tensor, which :func:`load` gives
-back as a CPU Tensor, with ``"requires_grad": true`` where it required grad; :func:`save` also marks
+back as a CPU Tensor, with ``"requires_grad": true`` where it required grad and ``"parameter": true``
+for an ``nn.Parameter``, which comes back a Parameter, as torch.load's; :func:`save` also marks
 tuples, ``{"__tuple__": [...]}``, so they come back as tuples (a ``tg.Size``, a shape, as
 ``{"__size__": [...]}``, so it comes back a Size; an OrderedDict -- a ``state_dict()`` -- as
 ``{"__odict__": {...}}``, with its ``_metadata`` (the modules' versions) under ``"__metadata__"``,
@@ -76,7 +77,11 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
                 open_containers.discard(id(value))
         if isinstance(value, Tensor):     # kept as an array, marked to come back as a Tensor
             ref = {"__tensor__": walk(value.array, path)["__array__"]}
-            return {**ref, "requires_grad": True} if value.requires_grad else ref
+            if value.requires_grad:
+                ref["requires_grad"] = True
+            if isinstance(value, _parameter_class()):   # ... or as a Parameter (torch.load's)
+                ref["parameter"] = True
+            return ref
         if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
             array = value if isinstance(value, np.ndarray) else value.get()
             if array.dtype.hasobject:
@@ -134,17 +139,26 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
     return meta, arrays
 
 
+def _parameter_class() -> type:
+    from .nn.module import Parameter     # here: tensorgan.nn imports this module
+    return Parameter
+
+
 def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
     """Inverse of :func:`encode`."""
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            if set(value) in ({"__array__"}, {"__tensor__"}, {"__tensor__", "requires_grad"}):
+            if set(value) == {"__array__"} or ("__tensor__" in value and
+                                               set(value) <= {"__tensor__", "requires_grad", "parameter"}):
                 key = value.get("__array__", value.get("__tensor__"))
                 if not isinstance(key, str) or key not in arrays:
                     raise CheckpointError(f"checkpoint is missing array {key!r}")
                 if "__array__" in value:
                     return arrays[key]
-                return Tensor._from(arrays[key], device="cpu", requires_grad=value.get("requires_grad") is True)
+                requires_grad = value.get("requires_grad") is True
+                if value.get("parameter") is True:
+                    return _parameter_class()(arrays[key], requires_grad=requires_grad, device="cpu")
+                return Tensor._from(arrays[key], device="cpu", requires_grad=requires_grad)
             if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
                 return tuple(walk(v) for v in value["__tuple__"])
             if set(value) == {"__size__"} and isinstance(value["__size__"], list) and all(

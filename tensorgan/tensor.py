@@ -1531,21 +1531,22 @@ class Tensor:
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         """pickle / ``copy.copy`` (``tg.save`` never pickles): an op's result is stored as torch
-        stores it, a leaf with its ``requires_grad`` kept and no graph -- not its ``grad_fn`` and,
+        stores it, without its ``.grad`` (torch pickles none), a leaf with its ``requires_grad`` kept and no graph -- not its ``grad_fn`` and,
         through the saved inputs, every weight behind it (``pickle.dump(samples)`` of ``G(fixed_z)``, the Udacity GAN
         notebooks' habit, wrote the generator's weights once per sample, and the loaded
         tensors' ``backward()`` ran into the copied graph). ``copy.deepcopy`` keeps the graph
         (see ``__deepcopy__``)."""
         rv = object.__reduce_ex__(self, protocol)
-        if self._ctx is None or len(rv) < 3 or not isinstance(rv[2], tuple):
+        if (self._ctx is None and self._grad is None) or len(rv) < 3 or not isinstance(rv[2], tuple):
             return rv
         d, slots = rv[2]
-        slots = dict(slots, _ctx=None)
+        slots = dict(slots, _ctx=None, _grad=None)    # nor the .grad: torch pickles no gradient
         return (rv[0], rv[1], (d, slots)) + tuple(rv[3:])
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
         """``copy.deepcopy``: the default protocol (graph included for an op's result; torch
-        refuses to deepcopy a non-leaf, this library copies it as it always did)."""
+        refuses to deepcopy a non-leaf, this library copies it as it always did), ``.grad``
+        copied too, as torch's Tensor deepcopy (a Parameter's is not: see Parameter)."""
         return copy._reconstruct(self, memo, *object.__reduce_ex__(self, 4))
 
     def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None,
@@ -1868,11 +1869,20 @@ class Tensor:
         return self._ctx is not None and self._hooks is not None and self._hooks.retain
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Drop the gradient (``set_to_none=False``: fill it with zeros, keeping the array)."""
+        """Drop the gradient (``set_to_none=False``: fill it with zeros, keeping the tensor). As
+        torch's ``Module`` / ``Optimizer.zero_grad``, a gradient kept as part of a graph
+        (``backward(create_graph=True)``) is detached in place first, and one that requires grad
+        stops requiring it: the zeroed gradient is a plain leaf again, so later backward calls
+        accumulate into it without linking the old graph."""
         if set_to_none or self._grad is None:
             self.grad = None
+            return
+        g = self._grad
+        if g._ctx is not None:
+            g.detach_()
         else:
-            self.grad.array.fill(0)
+            g._requires_grad = False
+        g.zero_()
 
     def detach(self) -> "Tensor":
         """The same array, cut from the graph (shares memory and the in-place version, like torch:

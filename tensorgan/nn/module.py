@@ -15,6 +15,7 @@ Members also live in the instance ``__dict__``, so ``self.weight`` is an ordinar
 from __future__ import annotations
 
 from collections import OrderedDict
+import copy
 import warnings
 import weakref
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
@@ -113,6 +114,16 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict) -> "Parameter":
+        """``copy.deepcopy``: a new Parameter with a copy of the values and the same
+        ``requires_grad`` -- and no ``.grad``, as torch's (``backup = copy.deepcopy(D)`` in an
+        unrolled GAN, ``ema = copy.deepcopy(G)``: the copy starts without gradients, and one kept
+        with a graph by ``backward(create_graph=True)`` does not drag that graph along)."""
+        if id(self) in memo:
+            return memo[id(self)]
+        cls, args, (d, slots) = object.__reduce_ex__(self, 4)[:3]
+        return copy._reconstruct(self, memo, cls, args, (d, dict(slots, _grad=None)))
 
 
 _ARRAY = Tensor.__dict__["array"]          # the slot itself, under the mixin's refusing property
