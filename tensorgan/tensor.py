@@ -1895,6 +1895,11 @@ class Tensor:
             target, dtype = device, dtype if dtype is not None else target
         if isinstance(target, Tensor):
             target, dtype = target.device, target.dtype
+        elif isinstance(target, (int, np.integer)) and not isinstance(target, (bool, np.bool_)):
+            if target < 0:      # x.to(x.get_device()) on a CPU tensor: torch's error, not a dtype's
+                raise DeviceError(f"to(): device index must not be negative, got {target} (a CPU "
+                                  f"tensor's get_device() is -1: give x.device instead)")
+            target = f"cuda:{int(target)}"     # an ordinal is a CUDA device, as torch's x.to(0)
         if dtype is not None:
             moved = self if target is None else self.to(target)
             out = moved.to(dtype)
