@@ -105,3 +105,36 @@ def test_to_device_ordinal_means_cuda():
             with pytest.raises(DeviceError, match="cuda"):
                 call()
     assert x.to(tg.float64).dtype == tg.float64 and x.to("cpu") is x
+
+
+# -- register_buffer / register_parameter over an existing attribute: torch's KeyError ---------
+def test_register_buffer_refuses_to_shadow_an_attribute_parameter_or_submodule():
+    import tensorgan.nn as nn
+    m = nn.Module()
+    m.scale = 2.0                      # a plain attribute
+    m.p = nn.Parameter(tg.zeros(1))
+    m.sub = nn.Linear(1, 1)
+    for name in ("scale", "p", "sub", "training"):
+        with pytest.raises(KeyError, match=f"attribute '{name}' already exists"):
+            m.register_buffer(name, tg.zeros(1))
+    assert m.scale == 2.0 and isinstance(m.p, nn.Parameter) and isinstance(m.sub, nn.Linear)
+    assert "scale" not in m.state_dict() and "p" in m.state_dict()
+    # re-registering a buffer, or filling a None one, is fine
+    m.register_buffer("idx", tg.arange(3))
+    m.register_buffer("idx", tg.arange(4))
+    m.register_buffer("mask", None)
+    m.register_buffer("mask", tg.ones(2))
+    assert m.idx.tolist() == [0, 1, 2, 3] and m.mask.tolist() == [1.0, 1.0]
+
+
+def test_register_parameter_refuses_to_shadow_a_buffer_or_attribute():
+    import tensorgan.nn as nn
+    m = nn.Module()
+    m.register_buffer("b", tg.zeros(1))
+    m.c = "x"
+    for name in ("b", "c"):
+        with pytest.raises(KeyError, match="already exists"):
+            m.register_parameter(name, nn.Parameter(tg.ones(1)))
+    m.register_parameter("w", None)
+    m.register_parameter("w", nn.Parameter(tg.ones(2)))
+    assert set(m.state_dict()) == {"w", "b"} and m.w.tolist() == [1.0, 1.0]
