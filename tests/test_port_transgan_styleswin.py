@@ -138,3 +138,96 @@ def test_register_parameter_refuses_to_shadow_a_buffer_or_attribute():
     m.register_parameter("w", None)
     m.register_parameter("w", nn.Parameter(tg.ones(2)))
     assert set(m.state_dict()) == {"w", "b"} and m.w.tolist() == [1.0, 1.0]
+
+
+# -- a custom Function's backward runs though no gradient came (StyleSwin's fused ops) ----------
+def _functions():
+    calls = []
+
+    class Double(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(None if g is None else g.tolist())
+            return None if g is None else g * 2
+
+    class NoGradForSecond(tg.autograd.Function):       # StyleSwin's FusedLeakyReLUFunctionBackward
+        @staticmethod                                     # returns None for the saved output
+        def forward(ctx, c, o):
+            return c * o
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None
+
+    return calls, Double, NoGradForSecond
+
+
+def test_custom_function_reached_only_by_none_runs_with_zero_gradient():
+    calls, Double, NoGradForSecond = _functions()
+    a, c = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    NoGradForSecond.apply(c, Double.apply(a)).sum().backward()
+    # torch's engine calls Double's backward with zeros: a's grad is zeros, not None (Adam then
+    # still steps a from its moments, as torch's does)
+    assert calls == [[0.0, 0.0]]
+    assert a.grad is not None and a.grad.tolist() == [0.0, 0.0]
+    assert c.grad.tolist() == [2.0, 2.0]
+    # through a built-in op in between too, and for autograd.grad
+    calls.clear()
+    a = tg.ones(2, requires_grad=True)
+    ga, gc = tg.autograd.grad(NoGradForSecond.apply(c, Double.apply(a) * 3).sum(), [a, c])
+    assert calls == [[0.0, 0.0]] and ga.tolist() == [0.0, 0.0] and gc.tolist() == [2.0, 2.0]
+
+
+def test_custom_function_without_materialize_gets_none_and_builtins_pass_none_on():
+    _, _, NoGradForSecond = _functions()
+    seen = []
+
+    class Raw(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.set_materialize_grads(False)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(g)
+            return None if g is None else g * 2
+
+    a, c = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    NoGradForSecond.apply(c, Raw.apply(a)).sum().backward()
+    assert seen == [None] and a.grad is None
+    # a built-in op alone passes "no gradient" on: the leaf keeps None, as torch's
+    b = tg.ones(2, requires_grad=True)
+    NoGradForSecond.apply(c, b * 2).sum().backward()
+    assert b.grad is None
+
+
+def test_multi_output_custom_function_reached_only_by_none_sees_zeros():
+    seen = []
+
+    class Two(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2, a * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            seen.append((g1.tolist(), g2.tolist()))
+            return g1 * 2 + g2 * 3
+
+    class NoneForRest(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, c, x, y):
+            return c * (x + y)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None, None
+
+    a, c = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    NoneForRest.apply(c, *Two.apply(a)).sum().backward()
+    assert seen == [([0.0, 0.0], [0.0, 0.0])] and a.grad.tolist() == [0.0, 0.0]
