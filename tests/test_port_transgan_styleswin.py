@@ -231,3 +231,21 @@ def test_multi_output_custom_function_reached_only_by_none_sees_zeros():
     a, c = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
     NoneForRest.apply(c, *Two.apply(a)).sum().backward()
     assert seen == [([0.0, 0.0], [0.0, 0.0])] and a.grad.tolist() == [0.0, 0.0]
+
+
+# -- tg.save({"args": args}): StyleSwin's / TransGAN's checkpoints hold the argparse Namespace ---
+def test_save_and_load_keep_an_argparse_namespace(tmp_path):
+    import argparse
+    from tensorgan.errors import CheckpointError
+    args = argparse.Namespace(G_lr=2e-4, size=16, path_helper={"ckpt_path": "/tmp/x"},
+                              grow_steps=[0, 0], ttur=False, ckpt=None, shape=(4, 4))
+    model = tg.nn.Linear(2, 2)
+    path = tmp_path / "000100.pt"
+    tg.save({"g": model.state_dict(), "args": args, "runs": [args]}, path)
+    out = tg.load(path)
+    assert isinstance(out["args"], argparse.Namespace) and isinstance(out["runs"][0], argparse.Namespace)
+    assert vars(out["args"]) == vars(args)          # the tuple stays a tuple, the dict a dict
+    np.testing.assert_array_equal(out["g"]["weight"].numpy(), model.weight.detach().numpy())
+    # what a Namespace holds is checked as any entry: no pickle for an object inside it
+    with pytest.raises(CheckpointError, match="args/fn"):
+        tg.save({"args": argparse.Namespace(fn=object())}, tmp_path / "bad.pt")
