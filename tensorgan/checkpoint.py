@@ -12,7 +12,8 @@ tuples, ``{"__tuple__": [...]}``, so they come back as tuples (a ``tg.Size``, a 
 ``{"__odict__": {...}}``, with its ``_metadata`` (the modules' versions) under ``"__metadata__"``,
 so it comes back an OrderedDict, as torch.load gives it), and a dict keyed by ints -- an
 optimizer's ``"state"``, torch's layout -- as ``{"__int_keys__": {"0": ...}}``, so its keys come
-back as ints). Plain NumPy can inspect a
+back as ints; an ``argparse.Namespace`` -- ``{"args": args}`` -- as ``{"__namespace__": {...}}``,
+its attributes, so it comes back a Namespace). Plain NumPy can inspect a
 checkpoint; nothing needs pickle.
 
 Atomicity: the file is written to a temporary file in the target's directory, flushed and fsynced,
@@ -22,6 +23,7 @@ A crash or a failed write at any point leaves the previous checkpoint whole and 
 """
 from __future__ import annotations
 
+import argparse
 import io
 import json
 from collections import OrderedDict
@@ -51,7 +53,7 @@ _META_KEY = "__meta__"
 # Nested dict <-> (JSON tree, flat arrays)
 # ---------------------------------------------------------------------------------------------
 _MARKERS = ("__array__", "__tensor__", "__tuple__", "__size__", "__int_keys__", "__odict__",
-            "__metadata__")
+            "__metadata__", "__namespace__")
 
 
 def _int_keyed(value: Any) -> bool:
@@ -92,6 +94,8 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
             return value.item()
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
+        if isinstance(value, argparse.Namespace):   # {"args": args} (StyleSwin, TransGAN): its
+            return {"__namespace__": walk(vars(value), path)}      # attributes, as a dict
         if callable(getattr(value, "state_dict", None)):     # a Module / Optimizer / scheduler
             name = path.removeprefix("saved_object").lstrip("/")     # tg.save's wrapper key
             where = f" (entry {name!r})" if name else ""
@@ -178,6 +182,11 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                                               "entry")
                     ordered._metadata = OrderedDict((k, v) for k, v in pairs)  # type: ignore[attr-defined]
                 return ordered
+            if set(value) == {"__namespace__"} and isinstance(value["__namespace__"], dict):
+                inner = walk(value["__namespace__"])
+                if not isinstance(inner, dict):
+                    raise CheckpointError("checkpoint metadata has a malformed __namespace__ entry")
+                return argparse.Namespace(**inner)
             if set(value) == {"__int_keys__"} and isinstance(value["__int_keys__"], dict):
                 try:
                     return {int(k): walk(v) for k, v in value["__int_keys__"].items()}

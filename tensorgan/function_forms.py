@@ -247,18 +247,27 @@ trunc_ = _function_form("trunc_")
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
+def einsum(equation: Any, *operands: Any) -> Tensor:
     """torch.einsum: ``einsum("bij,bjk->bik", a, b)``; ``...`` and the implicit output (the
-    letters seen once, in alphabetical order) as NumPy's. Each letter must have one size in all
-    operands (no size-1 broadcasting); a letter repeated within one operand takes its diagonal
-    (``einsum("ii->i", a)``, ``"NMKK->NM"``: a trace), as torch's."""
+    letters seen once, in alphabetical order) as NumPy's. A letter of size 1 in one operand
+    broadcasts against its size in another (``einsum("ij,ij->ij", ones(1, 3), ones(2, 3))``), as
+    torch's; a letter repeated within one operand takes its diagonal (``einsum("ii->i", a)``,
+    ``"NMKK->NM"``: a trace). The sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (ints in
+    [0, 52) and ``...``) is torch's too."""
     from .ops import Einsum
+    if isinstance(equation, Tensor):
+        equation, operands = _einsum_sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not isinstance(equation, str) or not operands or not builtins.all(isinstance(o, Tensor) for o in operands):
-        raise InputTypeError("einsum: takes an equation string and one or more Tensors")
-    inputs, output = _einsum_subscripts(equation, [o.shape for o in operands])
+        raise InputTypeError("einsum: takes an equation string and one or more Tensors, or the "
+                             "sublist form einsum(a, [0, 1], b, [1, 2], [0, 2])")
+    inputs, output, sizes = _einsum_subscripts(equation, [o.shape for o in operands])
     operands, inputs = list(operands), list(inputs)
+    for k, sub in enumerate(inputs):            # size-1 letters broadcast (an expand view)
+        full = tuple(sizes[c] for c in sub)
+        if tuple(operands[k].shape) != full:
+            operands[k] = operands[k].expand(*full)
     for k, sub in enumerate(inputs):
         while len(set(sub)) != len(sub):        # a diagonal: the repeated letter moves last
             c = next(c for c in sub if sub.count(c) > 1)
@@ -290,10 +299,16 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
                                if "..." in sub else "")
         if len(explicit) != len(shape) or "." in explicit:
             raise ShapeError(f"einsum: subscripts {sub!r} do not fit an operand of shape {tuple(shape)}")
+        seen = {}
         for c, n in zip(explicit, shape):
+            if seen.setdefault(c, n) != n:
+                raise ShapeError(f"einsum: {c!r} is {seen[c]} and {n} in {sub!r}: a repeated letter "
+                                 f"(a diagonal) needs equal sizes")
             if sizes.setdefault(c, n) != n:
-                raise ShapeError(f"einsum: {c!r} is {sizes[c]} in one operand and {n} in another "
-                                 f"(size-1 broadcasting is not supported: expand() first)")
+                if sizes[c] != 1 and n != 1:
+                    raise ShapeError(f"einsum: {c!r} is {sizes[c]} in one operand and {n} in another, "
+                                     f"which do not broadcast")
+                sizes[c] = builtins.max(sizes[c], n)
         resolved.append(explicit)
     if arrow:
         output = rhs.replace("...", fill)
@@ -302,7 +317,39 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
         output = fill + "".join(once)
     if len(set(output)) != len(output) or builtins.any(c not in sizes for c in output):
         raise ShapeError(f"einsum: output {rhs!r} names a letter twice or one no operand has")
-    return tuple(resolved), output
+    return tuple(resolved), output, sizes
+
+
+def _einsum_sublist_equation(args: tuple) -> tuple[str, tuple]:
+    """torch's sublist form, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, as an equation string:
+    ints 0-25 are 'A'-'Z' and 26-51 'a'-'z' (torch's mapping, so the implicit output's order is
+    torch's), ``...`` (Ellipsis) stays; the optional last list is the output."""
+    def letters(sub: Any) -> str:
+        if not isinstance(sub, (list, tuple)):
+            raise InputTypeError(f"einsum: the sublist form takes Tensor, list pairs; got "
+                                 f"{type(sub).__name__} where a subscript list belongs")
+        out = []
+        for n in sub:
+            if n is Ellipsis:
+                out.append("...")
+            elif isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 0 <= n < 52:
+                out.append(chr(ord("A") + n) if n < 26 else chr(ord("a") + n - 26))
+            else:
+                raise ShapeError(f"einsum: subscript {n!r} in a subscript list is not within the "
+                                 f"valid range [0, 52) (nor ...)")
+        return "".join(out)
+    operands, subs = [], []
+    i = 0
+    while i + 1 < len(args) and isinstance(args[i], Tensor):
+        operands.append(args[i])
+        subs.append(letters(args[i + 1]))
+        i += 2
+    rest = args[i:]
+    if len(rest) > 1 or (rest and isinstance(rest[0], Tensor)):
+        raise InputTypeError("einsum: the sublist form is einsum(a, [0, 1], b, [1, 2], ...,"
+                             " [output]): each Tensor followed by its subscript list")
+    equation = ",".join(subs) + ("->" + letters(rest[0]) if rest else "")
+    return equation, tuple(operands)
 
 
 isclose = _function_form("isclose")

@@ -1179,6 +1179,17 @@ def _zero_reached(node: "Tensor", zeros_only: set, create_graph: bool, retain_gr
     return None
 
 
+def _runs_ungraded(node: "Tensor", wanted: set | None) -> bool:
+    """Whether the walk runs ``node``'s context though its output got no gradient (every edge
+    into it returned None): a custom ``autograd.Function``'s node, as torch's engine calls it
+    with zeros for the gradients (``ctx.set_materialize_grads(False)``: None) -- so its backward's
+    gradients reach the leaves (as zeros: a leaf's ``.grad`` is zeros, not None, and Adam steps
+    it). Built-in ops pass the None on, as torch's. Nodes with hooks keep the old skip."""
+    ctx = node._ctx
+    return (ctx is not None and getattr(ctx, "runs_ungraded", False) and node._hooks is None
+            and (wanted is None or id(node) in wanted) and ctx.__dict__.get("node_hooks") is None)
+
+
 def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                   create_graph: bool = False, inputs: list["Tensor"] | None = None,
                   run_hooks: bool = True) -> dict:
@@ -1210,18 +1221,22 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
             summing.discard(id(node))
             if g is None:
                 if not zeros_only or id(node) not in zeros_only:
-                    continue
-                g = _zero_reached(node, zeros_only, create_graph, retain_graph, run_hooks,
-                                  target_ids, wanted)
-                if g is None:
-                    continue
+                    if not _runs_ungraded(node, wanted):
+                        continue
+                    # a custom Function's node runs though no gradient came (torch's engine
+                    # calls it, zeros for its outputs' gradients): g None, below, says so
+                else:
+                    g = _zero_reached(node, zeros_only, create_graph, retain_graph, run_hooks,
+                                      target_ids, wanted)
+                    if g is None:
+                        continue
             if node._hooks is not None and run_hooks:
                 g = node._hooks.run(node, g)
                 if not isinstance(g, Tensor):   # a hook may keep the gradient it saw: a leaf
                     owned_by_a_leaf.add(id(g if g.base is None else g.base))  # .grad copies it
             ctx = node._ctx
             if inputs is not None:
-                if id(node) in target_ids:
+                if id(node) in target_ids and g is not None:
                     captured[id(node)] = g
                 if ctx is None or not (ctx.released or any(id(p) in wanted for p in ctx.inputs)):
                     continue    # nothing before it was asked for
@@ -1947,6 +1962,11 @@ class Tensor:
             target, dtype = device, dtype if dtype is not None else target
         if isinstance(target, Tensor):
             target, dtype = target.device, target.dtype
+        elif isinstance(target, (int, np.integer)) and not isinstance(target, (bool, np.bool_)):
+            if target < 0:      # x.to(x.get_device()) on a CPU tensor: torch's error, not a dtype's
+                raise DeviceError(f"to(): device index must not be negative, got {target} (a CPU "
+                                  f"tensor's get_device() is -1: give x.device instead)")
+            target = f"cuda:{int(target)}"     # an ordinal is a CUDA device, as torch's x.to(0)
         if dtype is not None:
             moved = self if target is None else self.to(target)
             out = moved.to(dtype)

@@ -220,6 +220,8 @@ def _replace(t: Any, outs: tuple, wrapped: list) -> Any:
 class _OutputSplit(_EngineFunction):
     """Output ``index`` of a custom Function: records its gradient for the node; ``joint`` gets 0."""
 
+    runs_ungraded = True     # the engine runs it with no gradient too (the node then sees zeros)
+
     def name(self) -> str:           # torch: each output's grad_fn is the Function's own node
         return self.node.name()
 
@@ -242,6 +244,8 @@ class _OutputSplit(_EngineFunction):
 
 class _CustomNode(_EngineFunction):
     """A custom Function's call in the graph: its backward calls the user's ``backward``."""
+
+    runs_ungraded = True     # called, as torch's, when no gradient came: zeros (or None) for it
 
     def __repr__(self) -> str:
         return f"<tensorgan.autograd.function.{self.anomaly_name} object at {id(self):#x}>"

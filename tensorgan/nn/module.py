@@ -510,6 +510,10 @@ class Module:
         if not isinstance(name, str) or not name or "." in name:    # state_dict keys split on '.'
             raise ConfigError(f"register_buffer: buffer name must be a non-empty string without "
                               f"'.', got {name!r}")
+        if name not in self._buffers and getattr(self, name, None) is not None:
+            # torch's: not over a parameter, a submodule or a plain attribute (a None placeholder,
+            # as track_running_stats=False leaves for a lazy subclass to fill, is let through)
+            raise KeyError(f"attribute '{name}' already exists")
         names = self.__dict__.setdefault("_buffer_names", set())
         names.add(name)
         transient = self.__dict__.setdefault("_non_persistent", set())
@@ -522,6 +526,8 @@ class Module:
     def register_parameter(self, name: str, value: Parameter | None) -> None:
         if value is not None and not isinstance(value, Parameter):
             raise InputTypeError(f"parameter {name!r} must be a Parameter, got {type(value).__name__}")
+        if name not in self._parameters and getattr(self, name, None) is not None:
+            raise KeyError(f"attribute '{name}' already exists")   # torch's, as register_buffer's
         if value is None:  # a None slot: the layer has no such parameter, and keeps its place
             OrderedDict.__setitem__(self._parameters, name, None)
         setattr(self, name, value)
