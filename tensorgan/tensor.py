@@ -2263,8 +2263,15 @@ class Tensor:
         split = _ints_first(key) if isinstance(key, tuple) else None
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
-        if isinstance(value, Tensor) and value.dtype != self.dtype and self.dtype.kind == "f":
-            value = value.to(self.dtype)           # torch casts the value to x's dtype
+        if isinstance(value, Tensor) and value.dtype != self.dtype:
+            if value.ndim and not ops._is_basic_index(key):     # x[mask] = v: torch's index_put_
+                raise DTypeError(f"x[index] = value: index put requires the source and "
+                                 f"destination dtypes match, got {self.dtype} for the "
+                                 f"destination and {value.dtype} for the source (as torch, "
+                                 f"refused with a tensor index; a 0-dim value or a slice casts): "
+                                 f"convert with value.to(x.dtype)")
+            if self.dtype.kind == "f":
+                value = value.to(self.dtype)       # torch casts the value to x's dtype
 
         def update(a):
             target = a if split is None else a[split[0]]      # torch's ints-first order: a view

@@ -70,3 +70,24 @@ def test_augmented_index_write_still_refused_where_an_op_saved_the_written_value
     e[:, -1] += 1
     with pytest.raises(AutogradError, match="saved for backward"):
         e.sum().backward()
+
+
+def test_index_put_assignment_refuses_another_dtype_as_torch():
+    # fancy_integration(fill_mode='debug') under float64: rgb[mask] = tensor([1., 0, 0]) (float32)
+    from tensorgan.errors import DTypeError
+    x = tg.zeros(3, 3, dtype=tg.float64)
+    m = tg.tensor([True, False, True])
+    for key, value in [(m, tg.tensor([1.0, 0, 0])), ([0, 2], tg.ones(3)), ((slice(None), [0, 2]), tg.ones(3, 2)),
+                       (m, tg.ones(3, dtype=tg.int64))]:
+        with pytest.raises(DTypeError, match="dtypes match"):
+            x[key] = value
+    assert x.abs().sum().item() == 0
+    z = tg.zeros(3, 3, dtype=tg.int64)
+    with pytest.raises(DTypeError, match="dtypes match"):
+        z[m] = tg.ones(3)
+    x[m] = tg.tensor(2.0)                       # a 0-dim value casts
+    x[1:2] = tg.tensor([[3.0, 3, 3]])           # a slice is a copy_: casts
+    x[1] += tg.ones(3)                          # (basic key)
+    assert x.tolist() == [[2.0] * 3, [4.0] * 3, [2.0] * 3]
+    x[m] = tg.ones(3, dtype=tg.float64) * 5     # the same dtype: written
+    assert x[0].tolist() == [5.0] * 3
