@@ -780,6 +780,8 @@ class SetItem(Function):
     it was overwritten; ``value``'s is the gradient there, summed over the broadcast dims."""
     takes_half = True     # exact on float16
     takes_int = True
+    reads_inputs = False   # the key and shapes only: ``w[i] += v`` writes w (and so its view
+    #                        w[i], the value) after this op used it, as torch's CopySlices allows
 
     def forward(self, x, value, key):
         self.key, self.value_shape = key, _shape(value)

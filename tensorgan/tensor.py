@@ -580,7 +580,9 @@ def _saves_alias(ctx: Function, array: Any, skip_inputs: bool = False) -> bool:
     through the context's attributes and tuples / lists / dicts of them, three levels deep
     (deeper nesting counts as an alias: refusing is safe, a missed alias is a wrong gradient).
     ``skip_inputs``: only what the op saved, not the input Tensors it holds (a view's input is
-    its base: writing the view writes the base, which the version check covers)."""
+    its base: writing the view writes the base, which the version check covers); an op whose
+    backward reads no input's value (``reads_inputs`` False: SetItem, CopySlices, a view) is
+    looked at for what it saved alone, as torch's node saved none of its inputs."""
     base = array if array.base is None else array.base
 
     def holds(v: Any, depth: int) -> bool:
@@ -594,6 +596,7 @@ def _saves_alias(ctx: Function, array: Any, skip_inputs: bool = False) -> bool:
             return depth >= 3 or any(holds(item, depth + 1) for item in v)
         return False
 
+    skip_inputs = skip_inputs or not ctx.reads_inputs
     return any(holds(value, 0) for key, value in vars(ctx).items()
                if not (skip_inputs and key == "inputs"))
 
@@ -2302,8 +2305,15 @@ class Tensor:
         split = _ints_first(key) if isinstance(key, tuple) else None
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
-        if isinstance(value, Tensor) and value.dtype != self.dtype and self.dtype.kind == "f":
-            value = value.to(self.dtype)           # torch casts the value to x's dtype
+        if isinstance(value, Tensor) and value.dtype != self.dtype:
+            if value.ndim and not ops._is_basic_index(key):     # x[mask] = v: torch's index_put_
+                raise DTypeError(f"x[index] = value: index put requires the source and "
+                                 f"destination dtypes match, got {self.dtype} for the "
+                                 f"destination and {value.dtype} for the source (as torch, "
+                                 f"refused with a tensor index; a 0-dim value or a slice casts): "
+                                 f"convert with value.to(x.dtype)")
+            if self.dtype.kind == "f":
+                value = value.to(self.dtype)       # torch casts the value to x's dtype
 
         def update(a):
             target = a if split is None else a[split[0]]      # torch's ints-first order: a view
@@ -3405,9 +3415,9 @@ class Tensor:
         xp = root.device.xp
         if root._ctx is not None and root._ctx.__dict__.get("in_place_view"):
             _mark_relaid_output_written(root)      # (t_(), squeeze_(): its old self, same memory)
-        elif root._ctx is not None and any(
-                isinstance(a, Tensor) and xp.may_share_memory(a.array, root.array)
-                for a in root._ctx.__dict__.get("inputs", ())):
+        elif root._ctx is not None and root._ctx.reads_inputs and any(   # (an op that reads
+                isinstance(a, Tensor) and xp.may_share_memory(a.array, root.array)   # no input:
+                for a in root._ctx.__dict__.get("inputs", ())):   # w[i] += v twice, as torch's)
             raise AutogradError(f"{name} on a view of a tensor whose memory is its op's input's "
                                  f"(written in place, the input would change): write it out of "
                                  f"place (x = x + y), or on a .clone()")

@@ -172,8 +172,15 @@ def test_leaf_that_requires_grad_is_refused_and_its_views_see_no_grad_writes():
     with tg.no_grad():
         w.mul_(2)
     assert v.tolist() == [2.0, 2.0]
+    v.sum().backward()               # the view's op reads no value: torch's gradient, no refusal
+    assert w.grad.tolist() == [1.0, 1.0, 0.0, 0.0]
+    w.grad = None
+    v = w[:2]
+    u = v * v                        # saves v
+    with tg.no_grad():
+        w.mul_(2)
     with pytest.raises(AutogradError, match="modified in place"):
-        v.sum().backward()
+        u.sum().backward()
 
 
 def test_a_saved_input_modified_in_place_is_still_caught():
