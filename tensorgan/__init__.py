@@ -116,6 +116,8 @@ float, double, half = float32, float64, float16   # torch.float / torch.double /
 long, int, short = int64, int32, int16   # torch.long / torch.int / torch.short
 from .tensor import BOOL as bool  # noqa: E402  (torch.bool; last: the names above shadow builtins)
 __version__ = "0.1.0"
+from . import _einops_hook  # noqa: E402  (einops.rearrange(x, ...) on tensorgan tensors, once einops is imported)
+_einops_hook.install()
 
 
 # Imported on first use (PEP 562), not by ``import tensorgan``: the distributions package alone

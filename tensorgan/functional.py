@@ -3407,7 +3407,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             return ops.CircularPick.apply(x, _device_key(x, key))
         return ops.PadPick.apply(x, _device_key(x, key))   # torch's reflection / replication
                                                                # pad double backward edge
-    value = _scalar("pad", "value", value)
+    # torch's value is a Scalar: True / False too (F.pad(mask, (1, 0), value=True) pads a bool mask)
+    value = float(value) if isinstance(value, (bool, np.bool_)) else _scalar("pad", "value", value)
     crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pairs, x.shape[first:]))
     if any(s.stop <= s.start for s in crop):
         raise ShapeError(f"pad: {tuple(pad)} crops all of dim(s) of input shape {x.shape}")

@@ -73,3 +73,14 @@ __all__ += ["CrossMapLRN2d", "FractionalMaxPool3d", "LPPool3d", "SyncBatchNorm",
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional
 from . import modules  # noqa: E402,F401  (torch.nn.modules.module.register_module_forward_hook ...)
+
+_EINOPS_LAYERS = ("Rearrange", "Reduce", "EinMix")
+
+
+def __getattr__(name: str):
+    """``nn.Rearrange`` / ``nn.Reduce`` / ``nn.EinMix``: einops' layers (tensorgan.einops_layers),
+    imported on first use, so ``tensorgan.nn`` does not need einops."""
+    if name in _EINOPS_LAYERS:
+        from .. import einops_layers
+        return getattr(einops_layers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
