@@ -112,3 +112,37 @@ def test_stft_istft_gradcheck():
     spec = tg.tensor(rng.standard_normal((5, 7, 2)), requires_grad=True)
     w8 = tg.tensor(rng.uniform(0.5, 1.0, 8), requires_grad=True)
     assert tg.gradcheck(lambda s, w: tg.istft(s, 8, hop_length=2, window=w, length=15), (spec, w8))
+
+
+def test_module_get_name_and_version():
+    """HiFi-GAN's apply_mask branches on op._get_name() (torch's Module._get_name)."""
+    class MyConv(tg.nn.Conv1d):
+        pass
+    assert tg.nn.Conv1d(2, 3, 3)._get_name() == "Conv1d"
+    assert tg.nn.ConvTranspose1d(2, 3, 3)._get_name() == "ConvTranspose1d"
+    assert MyConv(2, 3, 3)._get_name() == "MyConv"
+    assert tg.nn.Linear(2, 3)._version == 1
+    with pytest.raises(DTypeError, match="bfloat16"):
+        tg.nn.Linear(2, 3).bfloat16()
+
+
+@pytest.mark.parametrize("form", ["hook", "parametrization"])
+@pytest.mark.parametrize("cls,shape", [(tg.nn.ConvTranspose1d, (4, 6, 3)),
+                                       (tg.nn.ConvTranspose3d, (2, 5, 2))])
+def test_spectral_norm_of_transposed_convs_uses_output_channels(form, cls, shape):
+    """torch's spectral_norm takes a transposed conv's weight (in, out, *k) by its dim 1 (u has
+    out_channels entries); the hook form did so only for ConvTranspose2d."""
+    tg.manual_seed(0)
+    m = cls(*shape[:2], shape[2])
+    if form == "hook":
+        m = tg.nn.utils.spectral_norm(m, n_power_iterations=1)
+        u = m.weight_u
+    else:
+        m = tg.nn.utils.parametrizations.spectral_norm(m)
+        u = m.parametrizations.weight[0]._u
+    assert u.shape == (shape[1],)
+    for _ in range(50):            # power iteration converges: the top singular value becomes 1
+        m(tg.randn(1, shape[0], *([4] * (m.weight.ndim - 2))))
+    w = m.weight.detach().numpy()
+    matrix = np.moveaxis(w, 1, 0).reshape(w.shape[1], -1)
+    assert abs(np.linalg.svd(matrix, compute_uv=False)[0] - 1.0) < 1e-3
