@@ -59,8 +59,8 @@ def _geometry(op: str, n_fft: Any, hop_length: Any, win_length: Any, window: Any
         if window.ndim != 1 or window.shape[0] != win:
             raise ShapeError(f"{op}: expected a 1D window tensor of size equal to "
                              f"win_length={win}, but got window with shape {window.shape}")
-        if window.dtype.kind != "f":
-            window = window.to(like.dtype)
+        if window.dtype.kind != "f" or window.dtype == float16:
+            window = window.to(like.dtype)   # (a float window promotes with the signal, as torch)
     return n_fft, hop, win, window
 
 
@@ -103,13 +103,15 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
         raise DTypeError(f"{op}: {_COMPLEX_REFUSED}")
     if input.ndim not in (1, 2):
         raise ShapeError(f"{op}: expected a 1D or 2D tensor (L,) or (B, L), got shape {input.shape}")
+    if input.dtype.kind != "f":
+        raise DTypeError(f"{op}: expected a floating point signal, got {input.dtype} (as torch; "
+                         f"convert with .float())")
     if input.dtype == float16:
         raise DTypeError(f"{op}: float16 is not supported (torch's CPU FFT refuses it too); "
                          f"convert with .float()")
     if center and align_to_window is not None:
         raise ConfigError(f"{op}: align_to_window should only be set when center = False")
-    from .tensor import get_default_dtype
-    x = input if input.dtype.kind == "f" else input.to(get_default_dtype())
+    x = input
     n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, x)
     if center:
         from .functional import pad
@@ -124,12 +126,12 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     if align_to_window:
         # frames of win_length samples from t * hop, zero-padded on both sides to n_fft
         from .functional import pad
-        frames = x.unfold(-1, win, hop) * window.to(x.dtype)
+        frames = x.unfold(-1, win, hop) * window
         left = (n_fft - win) // 2
         if win < n_fft:
             frames = pad(frames, (left, n_fft - win - left))
     else:
-        frames = x.unfold(-1, n_fft, hop) * _padded_window(window.to(x.dtype), n_fft)
+        frames = x.unfold(-1, n_fft, hop) * _padded_window(window, n_fft)
     X = fft.rfft(frames, dim=-1, norm="ortho" if normalized else "backward")  # (B?, T, F, 2)
     if onesided is not None and not onesided:
         X = _full_spectrum(X, n_fft, -2)
@@ -175,7 +177,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     from .functional import fold, pad
     frames = fft.irfft(X.transpose(1, 2), n=n_fft, dim=-1,
                        norm="ortho" if normalized else "backward")              # (B, T, n_fft)
-    w = _padded_window(window.to(frames.dtype), n_fft)
+    w = _padded_window(window, n_fft)
     total = n_fft + hop * (n_frames - 1)
 
     def overlap_add(cols: Tensor) -> Tensor:      # (B, T, n_fft) -> (B, total)

@@ -146,3 +146,17 @@ def test_spectral_norm_of_transposed_convs_uses_output_channels(form, cls, shape
     w = m.weight.detach().numpy()
     matrix = np.moveaxis(w, 1, 0).reshape(w.shape[1], -1)
     assert abs(np.linalg.svd(matrix, compute_uv=False)[0] - 1.0) < 1e-3
+
+
+def test_stft_dtypes_follow_torch():
+    """An integer signal is refused (torch: 'expected a tensor of floating point'); a float window
+    promotes with the signal; an integer window takes the signal's dtype."""
+    with pytest.raises(DTypeError, match="floating point"):
+        tg.stft(tg.arange(100), 16, return_complex=False)
+    x32 = tg.randn(100)
+    w64 = tg.hann_window(16, dtype=tg.float64)
+    assert tg.stft(x32, 16, window=w64, return_complex=False).dtype == tg.float64
+    assert tg.stft(x32, 16, window=tg.ones(16, dtype=tg.int64), return_complex=False).dtype == tg.float32
+    spec = tg.stft(x32, 16, return_complex=False)
+    assert tg.istft(spec, 16, window=w64).dtype == tg.float64
+    assert tg.istft(spec, 16, window=tg.hann_window(16)).dtype == tg.float32
