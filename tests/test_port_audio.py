@@ -160,3 +160,23 @@ def test_stft_dtypes_follow_torch():
     spec = tg.stft(x32, 16, return_complex=False)
     assert tg.istft(spec, 16, window=w64).dtype == tg.float64
     assert tg.istft(spec, 16, window=tg.hann_window(16)).dtype == tg.float32
+
+
+def test_mel_spectrogram_pipeline_gradcheck():
+    """MelGAN's Audio2Mel / HiFi-GAN's mel_spectrogram shape: reflect pad, stft(center=False),
+    magnitude from the (..., 2) pairs, mel matmul, log -- batched, gradchecked in float64."""
+    rng = np.random.default_rng(5)
+    audio = tg.tensor(rng.standard_normal((2, 1, 40)), requires_grad=True)
+    mel_basis = tg.tensor(rng.uniform(0, 1, (3, 9)))
+    window = tg.hann_window(16, dtype=tg.float64)
+
+    def mel(a):
+        a = tg.nn.functional.pad(a, (6, 6), "reflect").squeeze(1)
+        spec = tg.stft(a, 16, hop_length=4, win_length=16, window=window, center=False,
+                       return_complex=False)
+        magnitude = tg.sqrt(spec.pow(2).sum(-1) + 1e-9)
+        return tg.log(tg.clamp(tg.matmul(mel_basis, magnitude), min=1e-5))
+
+    out = mel(audio)
+    assert out.shape == (2, 3, 1 + (52 - 16) // 4)
+    assert tg.gradcheck(mel, (audio,))
