@@ -31,7 +31,7 @@ _COMPLEX_REFUSED = ("tensorgan has no complex dtype, so it cannot return a compl
                     "pairs (torch.view_as_real(torch.stft(..., return_complex=True)))")
 
 
-def _positive_int(op: str, name: str, value: Any) -> int:
+def _int_arg(op: str, name: str, value: Any) -> int:
     if not _is_int(value) or isinstance(value, bool):
         raise InputTypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
     return int(value)
@@ -40,13 +40,13 @@ def _positive_int(op: str, name: str, value: Any) -> int:
 def _geometry(op: str, n_fft: Any, hop_length: Any, win_length: Any, window: Any,
               like: Tensor) -> tuple:
     """(n_fft, hop, win_length, window of win_length samples) with torch's defaults and checks."""
-    n_fft = _positive_int(op, "n_fft", n_fft)
+    n_fft = _int_arg(op, "n_fft", n_fft)
     if n_fft <= 0:
         raise ConfigError(f"{op}: expected n_fft > 0, got n_fft={n_fft}")
-    hop = n_fft // 4 if hop_length is None else _positive_int(op, "hop_length", hop_length)
+    hop = n_fft // 4 if hop_length is None else _int_arg(op, "hop_length", hop_length)
     if hop <= 0:
         raise ConfigError(f"{op}: expected hop_length > 0, got hop_length={hop}")
-    win = n_fft if win_length is None else _positive_int(op, "win_length", win_length)
+    win = n_fft if win_length is None else _int_arg(op, "win_length", win_length)
     if not 0 < win <= n_fft:
         raise ConfigError(f"{op}: expected 0 < win_length <= n_fft, got win_length={win} "
                           f"(n_fft={n_fft})")
@@ -170,7 +170,9 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     if n_frames < 1:
         raise ShapeError(f"{op}: expected at least one frame, got input shape {input.shape}")
     if length is not None:
-        length = _positive_int(op, "length", length)
+        length = _int_arg(op, "length", length)
+        if length < 0:
+            raise ConfigError(f"{op}: length must be >= 0, got {length}")
     if not onesided:
         X = X.narrow(1, 0, n_fft // 2 + 1)
     from . import fft
