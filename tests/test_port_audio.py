@@ -112,6 +112,10 @@ def test_stft_istft_gradcheck():
     spec = tg.tensor(rng.standard_normal((5, 7, 2)), requires_grad=True)
     w8 = tg.tensor(rng.uniform(0.5, 1.0, 8), requires_grad=True)
     assert tg.gradcheck(lambda s, w: tg.istft(s, 8, hop_length=2, window=w, length=15), (spec, w8))
+    # gradients of gradients too (a gradient penalty through a spectral loss)
+    assert tg.gradgradcheck(lambda x, w: tg.stft(x, 8, hop_length=3, win_length=6, window=w,
+                                                 return_complex=False), (x, w))
+    assert tg.gradgradcheck(lambda s, w: tg.istft(s, 8, hop_length=2, window=w), (spec, w8))
 
 
 def test_module_get_name_and_version():
