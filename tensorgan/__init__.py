@@ -66,6 +66,7 @@ del _stats_functions
 from .creation_ops import (bartlett_window, blackman_window, hamming_window, hann_window,  # noqa: F401
                            kaiser_window, logspace, randint_like, scalar_tensor, tril_indices,
                            triu_indices, unravel_index)
+from .spectral import istft, stft  # noqa: E402  (torch.stft / istft; also x.stft(...))
 from . import torch_functional as _torch_functional  # noqa: E402  (torch.conv2d, torch.dropout, ...:
 globals().update({name: getattr(_torch_functional, name) for name in _torch_functional.__all__})  # top-level signatures)
 del _torch_functional

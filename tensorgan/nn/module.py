@@ -815,6 +815,20 @@ class Module:
         """Float parameters and buffers as float16 (torch's ``Module.half()``)."""
         return self.to("float16")
 
+    def bfloat16(self) -> "Module":
+        """torch's ``Module.bfloat16()``: refused with tensorgan's bfloat16 DTypeError (NumPy has
+        no bfloat16); use ``.half()`` or ``.float()``."""
+        return self.to("bfloat16")
+
+    # torch's class-level state-dict version (``_load_from_state_dict`` code reads
+    # ``self._version``; tensorgan's modules are all at torch's version 1 layouts)
+    _version: int = 1
+
+    def _get_name(self) -> str:
+        """The class name, as torch's ``Module._get_name()`` (HiFi-GAN's ``apply_mask`` and
+        model-summary code branch on it)."""
+        return type(self).__name__
+
     def _tensors(self) -> Iterator[Tensor]:
         yield from self.parameters()
         for b in self.buffers():

@@ -152,11 +152,11 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
 def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: int = 1,
                   eps: float = 1e-12, dim: int | None = None) -> "Module":
     """Make ``module.<name>`` = ``<name>_orig / sigma``, sigma the largest singular value of
-    ``<name>_orig`` seen as a matrix (``dim`` first: 1 for ConvTranspose2d, else 0), before every
+    ``<name>_orig`` seen as a matrix (``dim`` first: 1 for a ConvTranspose1d/2d/3d, else 0), before every
     forward. sigma is estimated as ``u . (W v)`` by power iteration on vectors kept as buffers
     (``<name>_u``, ``<name>_v``): ``n_power_iterations`` steps per forward in training, none in
     eval. The gradient flows through ``W`` in sigma, as in torch (u and v are constants)."""
-    from ..layers import ConvTranspose2d
+    from ..layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
     if any(isinstance(h, _SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
         raise ConfigError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally "
                           f"normalized (its parameter is {name}_orig)")
@@ -165,7 +165,8 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
         raise ConfigError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
         raise ConfigError(f"spectral_norm: n_power_iterations must be an int >= 1, got {n_power_iterations!r}")
-    dim = (1 if isinstance(module, ConvTranspose2d) else 0) if dim is None else dim
+    if dim is None:     # a transposed convolution's output channels are its weight's dim 1
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     if isinstance(dim, bool) or not isinstance(dim, int) or not -weight.ndim <= dim < weight.ndim:
         raise ConfigError(f"spectral_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
     u, v = _random_unit_vectors(weight, dim % weight.ndim, eps)

@@ -63,12 +63,12 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
                   eps: float = 1e-12, dim: int | None = None) -> Module:
     """Spectrally normalize ``module.<name>`` as a parametrization (torch 2.x's form): ``dim``
     defaults to 1 for transposed convolutions (their output channels), else 0."""
-    from ..layers import ConvTranspose1d, ConvTranspose2d
+    from ..layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
         raise ConfigError(f"spectral_norm: {type(module).__name__} has no parameter or buffer {name!r}")
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     return register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
 
 

@@ -1,0 +1,205 @@
+"""``tg.stft`` / ``tg.istft``: torch's short-time Fourier transform and its inverse, with torch
+2.13's signatures, built on :mod:`tensorgan.fft`'s differentiable rfft / irfft.
+
+tensorgan has no complex dtype, so a spectrogram is a real tensor in ``torch.view_as_real``'s
+layout: ``stft(x, ..., return_complex=False)`` returns ``(B?, n_freq, n_frames, 2)`` (real,
+imaginary) pairs -- torch's deprecated form that older audio code (MelGAN, HiFi-GAN, ...) reads
+with ``spec.pow(2).sum(-1)`` -- and ``istft`` takes that layout back.  ``return_complex=True`` is
+refused with a :class:`DTypeError` that names ``return_complex=False``; ``return_complex`` left
+``None`` is refused as torch refuses it for real inputs.
+
+Frames: with ``center`` the signal is first padded by ``n_fft // 2`` on both sides with
+``pad_mode`` (F.pad's modes); frame t starts at ``t * hop_length`` and is multiplied by the
+window (``win_length`` samples, zero-padded on both sides to ``n_fft``).  ``normalized`` scales
+by ``n_fft ** -0.5`` (istft: undoes it).  ``istft`` overlap-adds the windowed inverse frames and
+divides by the overlap-added squared window (the NOLA envelope, which must not vanish).
+Gradients flow to the signal, and to the window when it requires one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
+from .tensor import Tensor, _is_int, float16
+
+__all__ = ["stft", "istft"]
+
+_COMPLEX_REFUSED = ("tensorgan has no complex dtype, so it cannot return a complex spectrogram; "
+                    "pass return_complex=False for the real (..., 2) layout of (real, imaginary) "
+                    "pairs (torch.view_as_real(torch.stft(..., return_complex=True)))")
+
+
+def _int_arg(op: str, name: str, value: Any) -> int:
+    if not _is_int(value) or isinstance(value, bool):
+        raise InputTypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def _geometry(op: str, n_fft: Any, hop_length: Any, win_length: Any, window: Any,
+              like: Tensor) -> tuple:
+    """(n_fft, hop, win_length, window of win_length samples) with torch's defaults and checks."""
+    n_fft = _int_arg(op, "n_fft", n_fft)
+    if n_fft <= 0:
+        raise ConfigError(f"{op}: expected n_fft > 0, got n_fft={n_fft}")
+    hop = n_fft // 4 if hop_length is None else _int_arg(op, "hop_length", hop_length)
+    if hop <= 0:
+        raise ConfigError(f"{op}: expected hop_length > 0, got hop_length={hop}")
+    win = n_fft if win_length is None else _int_arg(op, "win_length", win_length)
+    if not 0 < win <= n_fft:
+        raise ConfigError(f"{op}: expected 0 < win_length <= n_fft, got win_length={win} "
+                          f"(n_fft={n_fft})")
+    if window is None:
+        window = like.new_ones((win,))
+    else:
+        if not isinstance(window, Tensor):
+            raise InputTypeError(f"{op}: window must be a Tensor or None, got "
+                                 f"{type(window).__name__}")
+        if window.ndim != 1 or window.shape[0] != win:
+            raise ShapeError(f"{op}: expected a 1D window tensor of size equal to "
+                             f"win_length={win}, but got window with shape {window.shape}")
+        if window.dtype.kind != "f" or window.dtype == float16:
+            window = window.to(like.dtype)   # (a float window promotes with the signal, as torch)
+    return n_fft, hop, win, window
+
+
+def _padded_window(window: Tensor, n_fft: int) -> Tensor:
+    """The window zero-padded on both sides to n_fft samples (the extra one on the right)."""
+    from .functional import pad
+    win = window.shape[0]
+    if win == n_fft:
+        return window
+    left = (n_fft - win) // 2
+    return pad(window, (left, n_fft - win - left))
+
+
+def _full_spectrum(X: Tensor, n_fft: int, freq_dim: int) -> Tensor:
+    """A real signal's full spectrum (n_fft bins along ``freq_dim``) from its half (n_fft // 2 + 1
+    bins): bin k > n_fft // 2 is the conjugate of bin n_fft - k."""
+    from .factory import cat
+    mirror = np.arange(n_fft - n_fft // 2 - 1, 0, -1)
+    if mirror.size == 0:
+        return X
+    upper = X.index_select(freq_dim, X.new_tensor(mirror).long()) * X.new_tensor([1.0, -1.0])
+    return cat([X, upper], dim=freq_dim)
+
+
+def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+         window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
+         normalized: bool = False, onesided: bool | None = None,
+         return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
+    """The short-time Fourier transform of a (L,) or (B, L) real signal (``torch.stft``):
+    ``(B?, n_fft // 2 + 1, n_frames, 2)`` (real, imaginary) pairs (``n_fft`` bins with
+    ``onesided=False``) -- give ``return_complex=False``, as tensorgan has no complex tensors."""
+    op = "stft"
+    if not isinstance(input, Tensor):
+        raise InputTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if return_complex is None:
+        raise ConfigError(f"{op} requires the return_complex parameter be given for real inputs "
+                          f"(as torch); tensorgan supports return_complex=False, which returns "
+                          f"the spectrogram as (..., 2) (real, imaginary) pairs")
+    if return_complex:
+        raise DTypeError(f"{op}: {_COMPLEX_REFUSED}")
+    if input.ndim not in (1, 2):
+        raise ShapeError(f"{op}: expected a 1D or 2D tensor (L,) or (B, L), got shape {input.shape}")
+    if input.dtype.kind != "f":
+        raise DTypeError(f"{op}: expected a floating point signal, got {input.dtype} (as torch; "
+                         f"convert with .float())")
+    if input.dtype == float16:
+        raise DTypeError(f"{op}: float16 is not supported (torch's CPU FFT refuses it too); "
+                         f"convert with .float()")
+    if center and align_to_window is not None:
+        raise ConfigError(f"{op}: align_to_window should only be set when center = False")
+    x = input
+    n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, x)
+    if center:
+        from .functional import pad
+        half = n_fft // 2
+        x = pad(x.reshape((1,) * (3 - x.ndim) + x.shape), (half, half), pad_mode).reshape(
+            x.shape[:-1] + (x.shape[-1] + 2 * half,))
+    length = x.shape[-1]
+    if not 0 < n_fft <= length:
+        raise ShapeError(f"{op}: expected 0 < n_fft <= {length} (the signal's length"
+                         f"{' after centre padding' if center else ''}), got n_fft={n_fft}")
+    from . import fft
+    if align_to_window:
+        # frames of win_length samples from t * hop, zero-padded on both sides to n_fft
+        from .functional import pad
+        frames = x.unfold(-1, win, hop) * window
+        left = (n_fft - win) // 2
+        if win < n_fft:
+            frames = pad(frames, (left, n_fft - win - left))
+    else:
+        frames = x.unfold(-1, n_fft, hop) * _padded_window(window, n_fft)
+    X = fft.rfft(frames, dim=-1, norm="ortho" if normalized else "backward")  # (B?, T, F, 2)
+    if onesided is not None and not onesided:
+        X = _full_spectrum(X, n_fft, -2)
+    return X.transpose(-3, -2)
+
+
+def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+          window: Tensor | None = None, center: bool = True, normalized: bool = False,
+          onesided: bool | None = None, length: int | None = None,
+          return_complex: bool = False) -> Tensor:
+    """The inverse of :func:`stft` (``torch.istft``): a (B?, n_freq, n_frames, 2) spectrogram of
+    (real, imaginary) pairs -> the least-squares (B?, length) real signal (windowed inverse
+    frames overlap-added, divided by the overlap-added squared window)."""
+    op = "istft"
+    if not isinstance(input, Tensor):
+        raise InputTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if return_complex:
+        raise DTypeError(f"{op}: tensorgan has no complex dtype, so it cannot return a complex "
+                         f"signal; use return_complex=False (the default) for a real one")
+    if input.ndim not in (3, 4) or input.shape[-1] != 2:
+        raise ShapeError(f"{op}: expected a spectrogram of (real, imaginary) pairs, shape "
+                         f"(B?, n_freq, n_frames, 2) -- stft(..., return_complex=False)'s layout "
+                         f"(tensorgan has no complex tensors) -- got shape {input.shape}")
+    if input.dtype.kind != "f" or input.dtype == float16:
+        raise DTypeError(f"{op}: expected a float32 or float64 spectrogram, got {input.dtype}")
+    X = input if input.ndim == 4 else input.unsqueeze(0)
+    n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, X)
+    n_freq, n_frames = X.shape[1], X.shape[2]
+    if onesided is None:
+        onesided = n_freq != n_fft
+    want = n_fft // 2 + 1 if onesided else n_fft
+    if n_freq != want:
+        raise ShapeError(f"{op}: expected the frequency dim (-3) to have {want} bins for "
+                         f"n_fft={n_fft} ({'onesided' if onesided else 'two-sided'}), got "
+                         f"{n_freq} (input shape {input.shape})")
+    if n_frames < 1:
+        raise ShapeError(f"{op}: expected at least one frame, got input shape {input.shape}")
+    if length is not None:
+        length = _int_arg(op, "length", length)
+        if length < 0:
+            raise ConfigError(f"{op}: length must be >= 0, got {length}")
+    if not onesided:
+        X = X.narrow(1, 0, n_fft // 2 + 1)
+    from . import fft
+    from .functional import fold, pad
+    frames = fft.irfft(X.transpose(1, 2), n=n_fft, dim=-1,
+                       norm="ortho" if normalized else "backward")              # (B, T, n_fft)
+    w = _padded_window(window, n_fft)
+    total = n_fft + hop * (n_frames - 1)
+
+    def overlap_add(cols: Tensor) -> Tensor:      # (B, T, n_fft) -> (B, total)
+        out = fold(cols.transpose(1, 2), (1, total), (1, n_fft), stride=(1, hop))
+        return out.reshape(cols.shape[0], total)
+
+    y = overlap_add(frames * w)
+    envelope = overlap_add((w * w).reshape(1, 1, n_fft).expand(1, n_frames, n_fft))
+    start = n_fft // 2 if center else 0
+    end = start + length if length is not None else (total - n_fft // 2 if center else total)
+    stop = min(end, total)
+    y, envelope = y[:, start:stop], envelope[:, start:stop]
+    if envelope.numel() and float(envelope.detach().abs().min().item()) < 1e-11:
+        raise ConfigError(f"{op}: window overlap add min is below 1e-11: the squared windows "
+                          f"{hop} samples apart must overlap everywhere (the NOLA condition); "
+                          f"check window, hop_length and center")
+    y = y / envelope
+    if end > total:
+        y = pad(y, (0, end - total))
+    return y if input.ndim == 4 else y.squeeze(0)
+
+
+Tensor.stft, Tensor.istft = stft, istft     # x.stft(...), x.istft(...), as torch's methods
