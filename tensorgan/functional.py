@@ -384,6 +384,31 @@ def _dilate_kernel(weight: Tensor, dilation: tuple[int, int]) -> Tensor:
     return weight
 
 
+def _dilated_by_phases(x: Tensor, weight: Tensor, bias: Tensor | None, padding: tuple[int, int],
+                       dilation: tuple[int, int], groups: int) -> Tensor:
+    """A stride-1 dilated conv2d as the plain kernel on the input's ``dh * dw`` phases (TF's
+    space-to-batch): output row ``m dh + r`` reads padded-input rows ``(m + i) dh + r`` -- every
+    ``dh``-th row from ``r``, which is phase ``r`` convolved with the undilated kernel.  So the
+    padded input is cut into its phases, stacked along the batch (one kernel call, no zero taps:
+    ``d`` times fewer FLOPs per dilated axis than :func:`_dilate_kernel`'s kernel), and the
+    phases' outputs are interleaved back.  Built from pad / reshape / permute / slicing, so the
+    gradients (and double backward) come from those ops'."""
+    n, c, h, w = x.shape
+    (ph, pw), (dh, dw) = padding, dilation
+    kh, kw = weight.shape[2:]
+    out_h, out_w = h + 2 * ph - dh * (kh - 1), w + 2 * pw - dw * (kw - 1)
+    mh, mw = -(-(h + 2 * ph) // dh), -(-(w + 2 * pw) // dw)      # phase lengths (rounded up)
+    padded = pad(x, (pw, mw * dw - w - pw, ph, mh * dh - h - ph))
+    phases = padded.reshape(n, c, mh, dh, mw, dw).permute(0, 3, 5, 1, 2, 4).reshape(n * dh * dw, c, mh, mw)
+    geometry = ((1, 1), (0, 0))
+    z = Conv2d.apply(phases, weight, None, *geometry) if groups == 1 else \
+        GroupedConv.apply(phases, weight, None, Conv2d, groups, geometry)
+    co, zh, zw = z.shape[1:]
+    y = z.reshape(n, dh, dw, co, zh, zw).permute(0, 3, 4, 1, 5, 2).reshape(n, co, zh * dh, zw * dw)
+    y = y[:, :, :out_h, :out_w]
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+
+
 def _conv_options(kind: type, x: Tensor, weight: Tensor, bias: Tensor | None, geometry: tuple,
                   dilation: tuple[int, int], groups: int) -> Tensor:
     """Dilation and groups, composed from the plain kernel: the dilated kernel (zeros between the
@@ -393,6 +418,8 @@ def _conv_options(kind: type, x: Tensor, weight: Tensor, bias: Tensor | None, ge
     first axis (conv2d: output channels; conv_transpose2d: input channels)."""
     if kind is ConvTranspose2d and any(o >= st for o, st in zip(geometry[2], geometry[0])):
         return _wide_output_padding(x, weight, bias, geometry, dilation, groups)
+    if kind is Conv2d and geometry[0] == (1, 1) and dilation != (1, 1):
+        return _dilated_by_phases(x, weight, bias, geometry[1], dilation, groups)
     weight = _dilate_kernel(weight, dilation)
     if groups == 1:
         return kind.apply(x, weight, bias, *geometry)
