@@ -1877,7 +1877,10 @@ class BCE(Function):
             g = g / p.dtype.type(p.size)
         # PyTorch's form: (p - t) / max(p (1 - p), 1e-12)
         grad_p = (p - t) / self.xp.maximum(p * (1 - p), p.dtype.type(1e-12)) * g
-        grad_t = (self.log_1mp - self.log_p) * g if self.needs_input_grad[1] else None
+        grad_t = None
+        if self.needs_input_grad[1]:    # torch's -logit(p), unclamped: +-inf at p = 0 / 1
+            with np.errstate(divide="ignore"):
+                grad_t = (self.xp.log1p(-p) - self.xp.log(p)) * g
         return grad_p, grad_t, None
 
     def grad_graph(self, g):
@@ -1887,7 +1890,8 @@ class BCE(Function):
         grad_p = (p - t) / (p * (1.0 - p)).clip(min=1e-12) * g
         grad_t = None
         if self.needs_input_grad[1]:
-            grad_t = ((1.0 - p).log().clip(min=-100.0) - p.log().clip(min=-100.0)) * g
+            with np.errstate(divide="ignore"):
+                grad_t = ((-p).log1p() - p.log()) * g
         return grad_p, grad_t, None
 
 
