@@ -110,6 +110,14 @@ class ReparametrizeKeysError(ConfigError, RuntimeError):
     torch's "Error(s) in reparametrizing for ..." is."""
 
 
+class SamplingWeightsError(ConfigError, RuntimeError):
+    """``multinomial`` refusing its weights or its sample count (a NaN / inf / negative weight, a
+    row summing to 0, more draws without replacement than nonzero weights, ``num_samples <= 0``):
+    a ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's "invalid
+    multinomial distribution" / "cannot sample n_sample > prob_dist.size(-1) samples" are, so
+    ``except RuntimeError`` around a sampling loop catches it as in torch."""
+
+
 class ConfigTypeError(ConfigError, InputTypeError):
     """A hyperparameter of the wrong kind (``nn.Linear(2.0, 3)``, ``kernel_size=2.5``): a
     ConfigError, as tensorgan has always raised there, and a TypeError, as torch's is."""

@@ -33,3 +33,43 @@ def test_bce_target_gradient_with_weight():
     F.binary_cross_entropy(p, t, weight=w, reduction="sum").backward()
     np.testing.assert_allclose(t.grad.numpy(), [2 * np.log(0.75 / 0.25), 3 * np.log(0.4 / 0.6)],
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tg.multinomial(tg.tensor([[0.5, float("nan")]]), 1),   # NaN logits in a sampling loop
+    lambda: tg.multinomial(tg.tensor([1.0, -1.0]), 1),
+    lambda: tg.multinomial(tg.tensor([[0.0, 0.0]]), 1, True),
+    lambda: tg.multinomial(tg.tensor([[0.5, 0.5]]), 3),
+    lambda: tg.multinomial(tg.ones(3), 0),
+    lambda: tg.multinomial(tg.ones(2, 0), 1),
+    lambda: tg.multinomial(tg.ones(0), 1, True),
+])
+def test_multinomial_refusals_are_runtime_errors_as_torch(call):
+    # SeqGAN-style samplers guard torch.multinomial with `except RuntimeError`; torch raises
+    # RuntimeError for each of these. ConfigError stays a base (tensorgan raised that before).
+    # An empty category dim gave NumPy's untyped "cannot reshape array of size 0" before.
+    from tensorgan.errors import ConfigError
+    with pytest.raises(RuntimeError, match="multinomial") as info:
+        call()
+    assert isinstance(info.value, ConfigError)
+
+
+@pytest.mark.parametrize("count", [2.0, True])
+def test_multinomial_non_int_count_is_a_type_error(count):
+    from tensorgan.errors import ConfigError
+    with pytest.raises(TypeError, match="num_samples must be an int") as info:
+        tg.multinomial(tg.tensor([0.5, 0.5]), count)
+    assert isinstance(info.value, ConfigError)
+
+
+def test_multinomial_empty_batch_still_draws_nothing():
+    out = tg.multinomial(tg.ones(0, 2), 1)
+    assert out.shape == (0, 1) and out.dtype == tg.int64
+
+
+def test_weighted_random_sampler_refusals_are_runtime_errors_too():
+    from tensorgan.utils.data import WeightedRandomSampler
+    for weights, n, replacement in (([1.0, float("nan")], 1, True), ([0.0, 0.0], 1, True),
+                                    ([1.0, 1.0], 3, False)):
+        with pytest.raises(RuntimeError, match="WeightedRandomSampler"):
+            WeightedRandomSampler(weights, n, replacement=replacement)
