@@ -118,6 +118,13 @@ class SamplingWeightsError(ConfigError, RuntimeError):
     ``except RuntimeError`` around a sampling loop catches it as in torch."""
 
 
+class SequencePackingError(ConfigError, RuntimeError):
+    """An option of the packed-sequence utilities torch refuses with a RuntimeError: lengths not
+    in decreasing order under ``enforce_sorted=True`` (``pack_padded_sequence`` /
+    ``pack_sequence``), a ``padding_side`` other than 'left' / 'right' (``pad_sequence``): a
+    ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's are."""
+
+
 class ConfigTypeError(ConfigError, InputTypeError):
     """A hyperparameter of the wrong kind (``nn.Linear(2.0, 3)``, ``kernel_size=2.5``): a
     ConfigError, as tensorgan has always raised there, and a TypeError, as torch's is."""

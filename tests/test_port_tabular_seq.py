@@ -73,3 +73,25 @@ def test_weighted_random_sampler_refusals_are_runtime_errors_too():
                                     ([1.0, 1.0], 3, False)):
         with pytest.raises(RuntimeError, match="WeightedRandomSampler"):
             WeightedRandomSampler(weights, n, replacement=replacement)
+
+
+@pytest.mark.parametrize("call", [
+    lambda R: R.pack_padded_sequence(tg.zeros(3, 4, 2), [4, 2, 3], batch_first=True),
+    lambda R: R.pack_sequence([tg.zeros(3, 2), tg.zeros(4, 2)]),
+])
+def test_unsorted_lengths_with_enforce_sorted_are_runtime_errors_as_torch(call):
+    # torch: RuntimeError "`lengths` array must be sorted in decreasing order when
+    # `enforce_sorted` is True"; ConfigError stays a base class
+    import tensorgan.nn.utils.rnn as R
+    from tensorgan.errors import ConfigError
+    with pytest.raises(RuntimeError, match=r"decreasing order.*enforce_sorted=False") as info:
+        call(R)
+    assert isinstance(info.value, ConfigError)
+
+
+def test_pad_sequence_unknown_padding_side_is_a_runtime_error_as_torch():
+    import tensorgan.nn.utils.rnn as R
+    from tensorgan.errors import ConfigError
+    with pytest.raises(RuntimeError, match="padding_side.*'up'") as info:
+        R.pad_sequence([tg.zeros(2), tg.zeros(3)], padding_side="up")
+    assert isinstance(info.value, ConfigError)
