@@ -22,6 +22,12 @@ class DTypeError(TensorganError, TypeError, RuntimeError):
     mismatches are ("expected scalar type Float but found Double")."""
 
 
+class RNNInputDTypeError(DTypeError, ValueError):
+    """A recurrent layer (``nn.RNN`` / ``LSTM`` / ``GRU``) given an input whose dtype is not its
+    weights': a DTypeError, as tensorgan has always raised there, and a ValueError, as torch's
+    "RNN input dtype (...) does not match weight dtype (...)" is."""
+
+
 class DTypeNotImplementedError(DTypeError, NotImplementedError):
     """An op torch does not implement for the input's dtype (``"avg_pool2d" not implemented for
     'Int'``, a NotImplementedError there -- itself a RuntimeError); a DTypeError here too."""

@@ -95,3 +95,75 @@ def test_pad_sequence_unknown_padding_side_is_a_runtime_error_as_torch():
     with pytest.raises(RuntimeError, match="padding_side.*'up'") as info:
         R.pad_sequence([tg.zeros(2), tg.zeros(3)], padding_side="up")
     assert isinstance(info.value, ConfigError)
+
+
+# --- torch's RNNBase helper API (custom recurrent subclasses / weight-drop wrappers call it) ---
+def test_rnn_flat_weights_are_the_parameters_in_torch_order():
+    lstm = tg.nn.LSTM(2, 3, proj_size=2, bidirectional=True)
+    flat = lstm._flat_weights
+    assert [w is getattr(lstm, n) for w, n in zip(flat, lstm._flat_weights_names)] == [True] * 10
+    assert lstm._flat_weights_names[:5] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
+                                            "bias_hh_l0", "weight_hr_l0"]
+    assert [tuple(w.shape) for w in flat[:5]] == [(12, 2), (12, 2), (12,), (12,), (2, 3)]
+
+
+def test_rnn_expected_state_sizes():
+    gru = tg.nn.GRU(2, 3, 2, bidirectional=True, batch_first=True)
+    assert gru.get_expected_hidden_size(tg.zeros(4, 5, 2), None) == (4, 4, 3)
+    lstm = tg.nn.LSTM(2, 3, 2, proj_size=1)
+    assert lstm.get_expected_hidden_size(tg.zeros(4, 5, 2), None) == (2, 5, 1)
+    assert lstm.get_expected_cell_size(tg.zeros(6, 2), tg.tensor([3, 2, 1])) == (2, 3, 3)
+
+
+@pytest.mark.parametrize("make, args, message", [
+    (lambda: tg.nn.GRU(2, 3), (tg.zeros(4, 5, 2), tg.zeros(1, 4, 3), None),
+     r"Expected hidden size \(1, 5, 3\), got \[1, 4, 3\]"),
+    (lambda: tg.nn.GRU(2, 3), (tg.zeros(4, 5), tg.zeros(1, 5, 3), None),
+     "input must have 3 dimensions, got 2"),
+    (lambda: tg.nn.GRU(2, 3), (tg.zeros(4, 3), tg.zeros(1, 3, 3), tg.tensor([3, 1])),
+     "input.size\\(-1\\) must be equal to input_size. Expected 2, got 3"),
+    (lambda: tg.nn.LSTM(2, 3, proj_size=2), (tg.zeros(4, 5, 2), (tg.zeros(1, 5, 2), tg.zeros(1, 5, 2)), None),
+     r"Expected hidden\[1\] size \(1, 5, 3\), got \[1, 5, 2\]"),
+])
+def test_rnn_check_forward_args_refuses_as_torch(make, args, message):
+    with pytest.raises(RuntimeError, match=message):
+        make().check_forward_args(*args)
+
+
+def test_rnn_check_forward_args_accepts_matching_states():
+    assert tg.nn.GRU(2, 3).check_forward_args(tg.zeros(4, 5, 2), tg.zeros(1, 5, 3), None) is None
+    lstm = tg.nn.LSTM(2, 3, proj_size=2)
+    assert lstm.check_forward_args(tg.zeros(4, 5, 2), (tg.zeros(1, 5, 2), tg.zeros(1, 5, 3)), None) is None
+
+
+def test_rnn_input_dtype_mismatch_is_a_value_error_as_torch():
+    from tensorgan.errors import DTypeError
+    gru = tg.nn.GRU(2, 3)
+    for call in (lambda: gru.check_input(tg.zeros(4, 5, 2, dtype=tg.float64), None),
+                 lambda: gru(tg.zeros(4, 5, 2, dtype=tg.float64)),
+                 lambda: gru(tg.nn.utils.rnn.pack_sequence([tg.zeros(3, 2, dtype=tg.float64)]))):
+        with pytest.raises(ValueError, match="float64") as info:
+            call()
+        assert isinstance(info.value, DTypeError)
+
+
+def test_rnn_permute_hidden():
+    h = tg.arange(6.0).reshape(1, 2, 3)
+    perm = tg.tensor([1, 0])
+    gru, lstm = tg.nn.GRU(2, 3), tg.nn.LSTM(2, 3)
+    assert gru.permute_hidden(h, None) is h
+    np.testing.assert_array_equal(gru.permute_hidden(h, perm).numpy(), h.numpy()[:, ::-1])
+    h2, c2 = lstm.permute_hidden((h, -h), perm)
+    np.testing.assert_array_equal(c2.numpy(), -h.numpy()[:, ::-1])
+
+
+def test_custom_rnn_subclass_using_torch_helpers_runs():
+    class CheckedGRU(tg.nn.GRU):     # the shape of torch's own GRU.forward
+        def forward(self, input, hx=None):
+            if hx is None:
+                hx = tg.zeros(*self.get_expected_hidden_size(input, None))
+            self.check_forward_args(input, hx, None)
+            return super().forward(input, self.permute_hidden(hx, None))
+
+    out, h = CheckedGRU(2, 3)(tg.ones(4, 5, 2))
+    assert out.shape == (4, 5, 3) and h.shape == (1, 5, 3)
