@@ -167,3 +167,21 @@ def test_custom_rnn_subclass_using_torch_helpers_runs():
 
     out, h = CheckedGRU(2, 3)(tg.ones(4, 5, 2))
     assert out.shape == (4, 5, 3) and h.shape == (1, 5, 3)
+
+
+@pytest.mark.parametrize("fn", [F.dropout, F.dropout2d, F.dropout3d])
+@pytest.mark.parametrize("dtype", [tg.int64, tg.bool, tg.uint8])
+def test_dropout_of_a_non_float_input(fn, dtype):
+    # torch: p in (0, 1) is refused ("result type Float can't be cast to the desired output type
+    # Long", a RuntimeError); p = 1 gives zeros of the input's dtype; p = 0 / eval: the input.
+    # tensorgan raised NumPy's untyped "Unsupported dtype ... for random" and gave float32 zeros.
+    from tensorgan.errors import DTypeError
+    x = tg.ones(2, 3, 2, 2, dtype=dtype)
+    with pytest.raises(DTypeError, match=fn.__name__ + ".*can't be cast") as info:
+        fn(x, 0.5)
+    assert isinstance(info.value, RuntimeError)
+    zeros = fn(x, 1.0)
+    assert zeros.dtype == dtype and not zeros.numpy().any()
+    assert fn(x, 0.0) is x and fn(x, 0.5, training=False) is x
+    y = tg.ones(2, 3, 2, 2, dtype=dtype)
+    assert fn(y, 1.0, inplace=True) is y and y.dtype == dtype and not y.numpy().any()
