@@ -1158,8 +1158,15 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     from ``generator`` -- a tensorgan extra -- or the default one).  ``hard``: the one-hot of each
     argmax in the forward pass, the soft sample's gradient (straight-through estimator)."""
     tau = _threshold("gumbel_softmax", "tau", tau, positive=True)
+    if eps != 1e-10:
+        import warnings
+        warnings.warn("gumbel_softmax: the `eps` parameter is deprecated and has no effect (as "
+                      "torch warns)", UserWarning, stacklevel=2)
+    if isinstance(logits, Tensor) and logits.dtype.kind not in "fc":
+        raise DTypeError(f"gumbel_softmax: logits must be a floating-point tensor, got "
+                         f"{logits.dtype} (torch's Gumbel draws are continuous); convert with .float()")
     if isinstance(logits, Tensor) and logits.ndim == 0:     # one class: torch's 1
-        return gumbel_softmax(logits.reshape(1), tau, hard, eps, 0, generator=generator).reshape(())
+        return gumbel_softmax(logits.reshape(1), tau, hard, 1e-10, 0, generator=generator).reshape(())
     axis = _check_dim("gumbel_softmax", logits, dim)
     xp = logits.device.xp
     exponential = resolve(generator).rng.standard_exponential(logits.shape)
@@ -1305,6 +1312,9 @@ def one_hot(input: Any, num_classes: int = -1) -> Tensor:
         raise DTypeError(f"one_hot: target must hold class indices >= 0, got {labels.ravel()[:4]}...")
     labels = labels.astype(np.int64)
     classes = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
+    if not labels.size and isinstance(classes, (int, np.integer)) and classes < 1:
+        raise ShapeError(f"one_hot: can not infer the total number of classes from an empty "
+                         f"tensor (num_classes={num_classes}); pass num_classes >= 1")
     if not isinstance(classes, (int, np.integer)) or classes < 1 or (labels.size and labels.max() >= classes):
         raise ShapeError(f"one_hot: num_classes {num_classes!r} is too small for class "
                          f"{int(labels.max()) if labels.size else None}")

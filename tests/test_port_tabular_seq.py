@@ -185,3 +185,24 @@ def test_dropout_of_a_non_float_input(fn, dtype):
     assert fn(x, 0.0) is x and fn(x, 0.5, training=False) is x
     y = tg.ones(2, 3, 2, 2, dtype=dtype)
     assert fn(y, 1.0, inplace=True) is y and y.dtype == dtype and not y.numpy().any()
+
+
+def test_gumbel_softmax_warns_on_eps_as_torch_and_refuses_integer_logits():
+    import warnings
+    from tensorgan.errors import DTypeError
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.gumbel_softmax(tg.zeros(4, 3), tau=0.2)       # CTGAN's call: the default eps
+    np.testing.assert_allclose(out.sum(-1).numpy(), 1.0, rtol=1e-6)
+    with pytest.warns(UserWarning, match="eps") as record:
+        F.gumbel_softmax(tg.zeros(()), eps=1e-5)                 # (once, through the 0-d path too)
+    assert len(record) == 1
+    with pytest.raises(DTypeError, match="floating-point") as info:
+        F.gumbel_softmax(tg.zeros(2, 3, dtype=tg.int64))
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_one_hot_of_an_empty_tensor_names_the_problem():
+    with pytest.raises(RuntimeError, match="can not infer the total number of classes from an empty"):
+        F.one_hot(tg.tensor([], dtype=tg.int64))
+    assert F.one_hot(tg.tensor([], dtype=tg.int64), 3).shape == (0, 3)
