@@ -206,3 +206,42 @@ def test_one_hot_of_an_empty_tensor_names_the_problem():
     with pytest.raises(RuntimeError, match="can not infer the total number of classes from an empty"):
         F.one_hot(tg.tensor([], dtype=tg.int64))
     assert F.one_hot(tg.tensor([], dtype=tg.int64), 3).shape == (0, 3)
+
+
+class _ForeignArray:
+    """Another library's tensor as tg.tensor sees a torch one: a ``dtype`` NumPy cannot read
+    (torch.float32) and an ``__array__``."""
+
+    class _DType:
+        def __repr__(self):
+            return "otherlib.float64"
+
+    dtype = _DType()
+
+    def __init__(self, values, fail=None):
+        self.values, self.fail = np.asarray(values), fail
+
+    def __array__(self, dtype=None, copy=None):
+        if self.fail:
+            raise RuntimeError(self.fail)
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+def test_tensor_from_a_foreign_array_with_an_unreadable_dtype():
+    # tg.tensor(torch_tensor) raised NumPy's "Cannot interpret 'torch.float32' as a data type"
+    t = tg.tensor(_ForeignArray([1.5, 2.0]))
+    assert t.dtype == tg.float64 and t.tolist() == [1.5, 2.0]
+    assert tg.tensor(_ForeignArray([1, 2])).dtype == tg.int64
+    assert tg.tensor(_ForeignArray([1, 2]), dtype=tg.float32).dtype == tg.float32
+    assert tg.as_tensor(_ForeignArray([[True]])).dtype == tg.bool
+
+
+def test_tensor_from_a_foreign_array_that_cannot_convert_is_typed():
+    from tensorgan.errors import InputTypeError
+    with pytest.raises(InputTypeError, match="requires grad"):
+        tg.tensor(_ForeignArray([1.0], fail="Can't call numpy() on Tensor that requires grad"))
+
+    class NoArray:
+        dtype = _ForeignArray._DType()
+    with pytest.raises(InputTypeError, match="otherlib.float64"):
+        tg.tensor(NoArray())
