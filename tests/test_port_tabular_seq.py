@@ -245,3 +245,19 @@ def test_tensor_from_a_foreign_array_that_cannot_convert_is_typed():
         dtype = _ForeignArray._DType()
     with pytest.raises(InputTypeError, match="otherlib.float64"):
         tg.tensor(NoArray())
+
+
+def test_module_dict_and_parameter_dict_keys_are_dict_views_as_torch():
+    # torch returns dict_keys / dict_values / dict_items: `md.keys() - {...}` (set algebra on
+    # the names) failed on the lists tensorgan returned
+    md = tg.nn.ModuleDict({"a": tg.nn.ReLU(), "b": tg.nn.Tanh()})
+    assert md.keys() - {"a"} == {"b"} and md.keys() & {"a", "z"} == {"a"}
+    assert [type(m).__name__ for m in md.values()] == ["ReLU", "Tanh"]
+    assert dict(md.items())["b"] is md["b"]
+    keys = md.keys()
+    md["c"] = tg.nn.Sigmoid()
+    assert list(keys) == ["a", "b", "c"]              # a live view, as torch's
+    md.clear()
+    assert len(md) == 0 and list(keys) == []
+    pd = tg.nn.ParameterDict({"w": tg.nn.Parameter(tg.ones(1)), "v": tg.nn.Parameter(tg.ones(2))})
+    assert pd.keys() - {"w"} == {"v"}
