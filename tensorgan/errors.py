@@ -22,6 +22,12 @@ class DTypeError(TensorganError, TypeError, RuntimeError):
     mismatches are ("expected scalar type Float but found Double")."""
 
 
+class RNNInputDTypeError(DTypeError, ValueError):
+    """A recurrent layer (``nn.RNN`` / ``LSTM`` / ``GRU``) given an input whose dtype is not its
+    weights': a DTypeError, as tensorgan has always raised there, and a ValueError, as torch's
+    "RNN input dtype (...) does not match weight dtype (...)" is."""
+
+
 class DTypeNotImplementedError(DTypeError, NotImplementedError):
     """An op torch does not implement for the input's dtype (``"avg_pool2d" not implemented for
     'Int'``, a NotImplementedError there -- itself a RuntimeError); a DTypeError here too."""
@@ -108,6 +114,21 @@ class ReparametrizeKeysError(ConfigError, RuntimeError):
     """``functional_call(..., strict=True)`` given parameter / buffer names that do not match
     the module's: a ConfigError, as tensorgan has always raised there, and a RuntimeError, as
     torch's "Error(s) in reparametrizing for ..." is."""
+
+
+class SamplingWeightsError(ConfigError, RuntimeError):
+    """``multinomial`` refusing its weights or its sample count (a NaN / inf / negative weight, a
+    row summing to 0, more draws without replacement than nonzero weights, ``num_samples <= 0``):
+    a ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's "invalid
+    multinomial distribution" / "cannot sample n_sample > prob_dist.size(-1) samples" are, so
+    ``except RuntimeError`` around a sampling loop catches it as in torch."""
+
+
+class SequencePackingError(ConfigError, RuntimeError):
+    """An option of the packed-sequence utilities torch refuses with a RuntimeError: lengths not
+    in decreasing order under ``enforce_sorted=True`` (``pack_padded_sequence`` /
+    ``pack_sequence``), a ``padding_side`` other than 'left' / 'right' (``pad_sequence``): a
+    ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's are."""
 
 
 class ConfigTypeError(ConfigError, InputTypeError):

@@ -1185,8 +1185,15 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     from ``generator`` -- a tensorgan extra -- or the default one).  ``hard``: the one-hot of each
     argmax in the forward pass, the soft sample's gradient (straight-through estimator)."""
     tau = _threshold("gumbel_softmax", "tau", tau, positive=True)
+    if eps != 1e-10:
+        import warnings
+        warnings.warn("gumbel_softmax: the `eps` parameter is deprecated and has no effect (as "
+                      "torch warns)", UserWarning, stacklevel=2)
+    if isinstance(logits, Tensor) and logits.dtype.kind not in "fc":
+        raise DTypeError(f"gumbel_softmax: logits must be a floating-point tensor, got "
+                         f"{logits.dtype} (torch's Gumbel draws are continuous); convert with .float()")
     if isinstance(logits, Tensor) and logits.ndim == 0:     # one class: torch's 1
-        return gumbel_softmax(logits.reshape(1), tau, hard, eps, 0, generator=generator).reshape(())
+        return gumbel_softmax(logits.reshape(1), tau, hard, 1e-10, 0, generator=generator).reshape(())
     axis = _check_dim("gumbel_softmax", logits, dim)
     xp = logits.device.xp
     exponential = resolve(generator).rng.standard_exponential(logits.shape)
@@ -1332,6 +1339,9 @@ def one_hot(input: Any, num_classes: int = -1) -> Tensor:
         raise DTypeError(f"one_hot: target must hold class indices >= 0, got {labels.ravel()[:4]}...")
     labels = labels.astype(np.int64)
     classes = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
+    if not labels.size and isinstance(classes, (int, np.integer)) and classes < 1:
+        raise ShapeError(f"one_hot: can not infer the total number of classes from an empty "
+                         f"tensor (num_classes={num_classes}); pass num_classes >= 1")
     if not isinstance(classes, (int, np.integer)) or classes < 1 or (labels.size and labels.max() >= classes):
         raise ShapeError(f"one_hot: num_classes {num_classes!r} is too small for class "
                          f"{int(labels.max()) if labels.size else None}")
@@ -1672,6 +1682,12 @@ def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
         raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
+    if x.dtype.kind not in "fc":    # torch: zeros of the input's dtype for p = 1, else refused
+        if p == 1.0:
+            return _maybe_in_place(op, x, inplace, lambda t: (t * 0).to(t.dtype))
+        raise DTypeError(f"{op}: result type Float can't be cast to the desired output type "
+                         f"{x.dtype} (the kept elements are scaled by 1 / (1 - p)); convert the "
+                         f"input with .float()")
     if p == 1.0:
         return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
     keep = resolve(generator).uniform(mask_shape, dtype=x.dtype) >= p
@@ -1904,7 +1920,10 @@ class BCE(Function):
             g = g / p.dtype.type(p.size)
         # PyTorch's form: (p - t) / max(p (1 - p), 1e-12)
         grad_p = (p - t) / self.xp.maximum(p * (1 - p), p.dtype.type(1e-12)) * g
-        grad_t = (self.log_1mp - self.log_p) * g if self.needs_input_grad[1] else None
+        grad_t = None
+        if self.needs_input_grad[1]:    # torch's -logit(p), unclamped: +-inf at p = 0 / 1
+            with np.errstate(divide="ignore"):
+                grad_t = (self.xp.log1p(-p) - self.xp.log(p)) * g
         return grad_p, grad_t, None
 
     def grad_graph(self, g):
@@ -1914,7 +1933,8 @@ class BCE(Function):
         grad_p = (p - t) / (p * (1.0 - p)).clip(min=1e-12) * g
         grad_t = None
         if self.needs_input_grad[1]:
-            grad_t = ((1.0 - p).log().clip(min=-100.0) - p.log().clip(min=-100.0)) * g
+            with np.errstate(divide="ignore"):
+                grad_t = ((-p).log1p() - p.log()) * g
         return grad_p, grad_t, None
 
 

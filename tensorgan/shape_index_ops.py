@@ -22,8 +22,8 @@ import math
 import numpy as np
 
 from . import ops
-from .errors import (AutogradError, ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError,
-                     ShapeError, float_index_error)
+from .errors import (AutogradError, ConfigError, ConfigTypeError, DTypeError, IndexOutOfRangeError,
+                     InputTypeError, SamplingWeightsError, ShapeError, float_index_error)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
@@ -1287,18 +1287,22 @@ def _sampling_weights(input: Tensor, num_samples: int, replacement: bool) -> np.
     if input.ndim not in (1, 2):
         raise ShapeError(f"multinomial: input must be 1-D or 2-D, got shape {input.shape}")
     num_samples = _int_of(num_samples)
-    if not _is_int(num_samples) or num_samples <= 0:
-        raise ConfigError(f"multinomial: num_samples must be an int > 0, got {num_samples!r}")
-    weights = input.detach().numpy().astype(np.float64).reshape(-1, input.shape[-1])
+    if not _is_int(num_samples):      # torch: a TypeError (a float or a bool count)
+        raise ConfigTypeError(f"multinomial: num_samples must be an int > 0, got {num_samples!r}")
+    if num_samples <= 0:              # the rest: RuntimeErrors in torch (SamplingWeightsError is both)
+        raise SamplingWeightsError(f"multinomial: num_samples must be an int > 0, got {num_samples!r}")
+    rows = input.shape[0] if input.ndim == 2 else 1     # (reshape(-1, 0) is ambiguous)
+    weights = input.detach().numpy().astype(np.float64).reshape(rows, input.shape[-1])
     if not (np.isfinite(weights) & (weights >= 0)).all():
-        raise ConfigError("multinomial: the weights must be finite and >= 0 (got inf, NaN or a "
-                          "negative weight)")
+        raise SamplingWeightsError("multinomial: the weights must be finite and >= 0 (got inf, NaN "
+                                   "or a negative weight)")
     if weights.shape[0] and (weights.sum(axis=1) <= 0).any():     # (a row of no categories too)
-        raise ConfigError("multinomial: a row of weights sums to 0 (no category can be drawn)")
+        raise SamplingWeightsError("multinomial: a row of weights sums to 0 (no category can be "
+                                   "drawn)")
     fewest = int((weights > 0).sum(axis=1).min()) if weights.shape[0] else num_samples
     if not replacement and num_samples > fewest:
-        raise ConfigError(f"multinomial: cannot draw {num_samples} samples without replacement from "
-                          f"a row with {fewest} nonzero weights")
+        raise SamplingWeightsError(f"multinomial: cannot draw {num_samples} samples without "
+                                   f"replacement from a row with {fewest} nonzero weights")
     return weights
 
 

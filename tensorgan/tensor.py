@@ -3709,10 +3709,27 @@ def _inferred_dtype(data: Any) -> np.dtype:
         if isinstance(data, (list, tuple)) and _has_float64(data):
             return float64        # torch.tensor([np.float64(r), ...]): the elements' dtype wins
         return _default_float[0]
-    src = np.dtype(src)
+    try:
+        src = np.dtype(src)
+    except TypeError:       # another library's array (a torch tensor: torch.float32): its NumPy view's
+        src = _foreign_dtype(data)
     if src in FLOAT_DTYPES or src in INT_DTYPES or src == BOOL:
         return src
     return int64 if src.kind in "iu" else _default_float[0]
+
+
+def _foreign_dtype(data: Any) -> np.dtype:
+    """The NumPy dtype of an array-like whose ``dtype`` NumPy cannot read (``tg.tensor(t)`` of a
+    torch tensor, as ``torch.tensor(ndarray)`` goes the other way), through its ``__array__``."""
+    if not hasattr(data, "__array__"):
+        raise InputTypeError(f"cannot make a tensor from {type(data).__name__}: its dtype "
+                             f"{getattr(data, 'dtype', None)!r} is not one NumPy reads and it has "
+                             f"no __array__")
+    try:
+        return np.asarray(data).dtype
+    except (TypeError, ValueError, RuntimeError) as exc:    # bfloat16, requires_grad, ...
+        raise InputTypeError(f"cannot make a tensor from {type(data).__name__} ({exc}); convert it "
+                             f"to a NumPy array first") from None
 
 
 def _wrapped(value: int, dtype: np.dtype) -> int:

@@ -415,10 +415,10 @@ def test_module_dict():
     d["dec"] = nn.Linear(3, 1)
     assert list(d) == ["enc", "act", "dec"] and len(d) == 3 and "act" in d
     assert list(d.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
-    assert d["enc"] is d.enc and [n for n, _ in d.items()] == d.keys()
+    assert d["enc"] is d.enc and [n for n, _ in d.items()] == list(d.keys())
     d.eval()
     assert not d["act"].training
-    assert isinstance(d.pop("act"), nn.ReLU) and d.keys() == ["enc", "dec"]
+    assert isinstance(d.pop("act"), nn.ReLU) and list(d.keys()) == ["enc", "dec"]
     with pytest.raises(KeyError, match="'act'"):
         d["act"]
     with pytest.raises(ConfigError, match="'keys'"):

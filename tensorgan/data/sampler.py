@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, InputTypeError
+from ..errors import ConfigError, InputTypeError, SamplingWeightsError
 from ..random import numpy_rng
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
@@ -162,16 +162,17 @@ class WeightedRandomSampler(_ArraySampler):
 
 
 def _check_weights(weights: np.ndarray, num_samples: int, replacement: bool) -> None:
-    """torch.multinomial's refusals, here at construction rather than at the first epoch."""
+    """torch.multinomial's refusals, here at construction rather than at the first epoch
+    (SamplingWeightsError: a ConfigError and a RuntimeError, as torch's multinomial raises)."""
     if not np.isfinite(weights).all() or (weights < 0).any():
-        raise ConfigError(f"WeightedRandomSampler: weights must be finite and >= 0, got "
-                          f"{weights[~(np.isfinite(weights) & (weights >= 0))][:4].tolist()}")
+        raise SamplingWeightsError(f"WeightedRandomSampler: weights must be finite and >= 0, "
+                                   f"got {weights[~(np.isfinite(weights) & (weights >= 0))][:4].tolist()}")
     if not weights.sum() > 0:
-        raise ConfigError(f"WeightedRandomSampler: the weights sum to {weights.sum()}: there is "
-                          f"nothing to draw from")
+        raise SamplingWeightsError(f"WeightedRandomSampler: the weights sum to {weights.sum()}: "
+                                   f"there is nothing to draw from")
     if not replacement and num_samples > len(weights):
-        raise ConfigError(f"WeightedRandomSampler: cannot draw num_samples={num_samples} without "
-                          f"replacement from {len(weights)} weights")
+        raise SamplingWeightsError(f"WeightedRandomSampler: cannot draw num_samples={num_samples} "
+                                   f"without replacement from {len(weights)} weights")
 
 
 class BatchSampler(Sampler):

@@ -1922,8 +1922,9 @@ class ParameterDict(Module):
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._parameters))
 
-    def keys(self) -> list[str]:
-        return list(self._parameters)
+    def keys(self) -> Any:
+        """A live view of the names (torch's ``dict_keys``: set operations work on it)."""
+        return self._parameters.keys()
 
     def values(self) -> list[Parameter]:
         return list(self._parameters.values())
@@ -2024,14 +2025,16 @@ class ModuleDict(Module):
     def __contains__(self, key: object) -> bool:
         return key in self._modules
 
-    def keys(self) -> list[str]:
-        return list(self._modules)
+    def keys(self) -> Any:
+        """Live views of the entries, as torch's ``ModuleDict`` returns (``dict_keys`` and co:
+        set operations on the keys work)."""
+        return self._modules.keys()
 
-    def values(self) -> list[Module]:
-        return list(self._modules.values())
+    def values(self) -> Any:
+        return self._modules.values()
 
-    def items(self) -> list[tuple[str, Module]]:
-        return list(self._modules.items())
+    def items(self) -> Any:
+        return self._modules.items()
 
     def pop(self, key: str) -> Module:
         module = self[key]
@@ -2039,7 +2042,7 @@ class ModuleDict(Module):
         return module
 
     def clear(self) -> None:
-        for key in self.keys():
+        for key in list(self.keys()):
             del self[key]
 
     def update(self, modules: "Mapping[str, Module] | Iterable[tuple[str, Module]]") -> None:

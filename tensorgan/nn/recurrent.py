@@ -16,7 +16,7 @@ import warnings
 from typing import Any
 
 from .. import functional as F
-from ..errors import ConfigError, InputTypeError, ShapeError
+from ..errors import ConfigError, InputTypeError, RNNInputDTypeError, ShapeError
 from ..factory import concat, stack
 from ..random import Generator
 from ..ops import stable_sigmoid as _sigmoid
@@ -175,6 +175,16 @@ def _check_tensor(owner: str, name: str, t: Any, ref: Tensor) -> None:
     if t is None:
         raise InputTypeError(f"{owner}: {name} must be a Tensor, got None")
     F._check_operand(owner, name, t, ref, "weights")
+
+
+def _check_layer_input(owner: str, name: str, t: Any, ref: Tensor) -> None:
+    """A sequence layer's input: as :func:`_check_tensor`, a dtype other than the weights' being
+    torch's ValueError there (RNNInputDTypeError, a DTypeError too)."""
+    if isinstance(t, Tensor) and t.dtype != ref.dtype and t.device is ref.device:
+        raise RNNInputDTypeError(f"{owner}: {ref.dtype} and {t.dtype} tensors mixed (weights "
+                                 f"{ref.dtype}, {name} {t.dtype}); convert one with "
+                                 f".to({ref.dtype.name!r})")
+    _check_tensor(owner, name, t, ref)
 
 
 def _check_shape(owner: str, name: str, t: Tensor, wanted: tuple) -> None:
@@ -423,6 +433,66 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """torch's cuDNN weight-packing hook: nothing to do here (kept so torch code runs)."""
 
+    @property
+    def _flat_weights(self) -> list[Parameter]:
+        """The parameters in ``_flat_weights_names`` order (torch's list, read by weight-drop
+        wrappers and custom RNN subclasses)."""
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    # torch's RNNBase helpers, for subclasses that override forward and call them
+    def check_input(self, input: Tensor, batch_sizes: Tensor | None) -> None:
+        """torch's: the input's dtype is the weights' (else a ValueError), it has 3 dims (2 for a
+        PackedSequence's data, ``batch_sizes`` given) and ``input_size`` features."""
+        owner, ref = type(self).__name__, getattr(self, "weight_ih_l0")
+        if not isinstance(input, Tensor):
+            raise InputTypeError(f"{owner}.check_input: input must be a Tensor, got {type(input).__name__}")
+        if input.dtype != ref.dtype:
+            raise RNNInputDTypeError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                                     f"({ref.dtype}). Convert input: input.to({ref.dtype}), or "
+                                     f"convert model: model.to({input.dtype})")
+        expected = 2 if batch_sizes is not None else 3
+        if input.ndim != expected:
+            raise ShapeError(f"input must have {expected} dimensions, got {input.ndim}")
+        if input.shape[-1] != self.input_size:
+            raise ShapeError(f"input.size(-1) must be equal to input_size. Expected "
+                             f"{self.input_size}, got {input.shape[-1]}")
+
+    def get_expected_hidden_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """(D * num_layers, batch, H_out): hx's shape for this input (batch_sizes[0] rows for a
+        PackedSequence's data)."""
+        batch = int(batch_sizes[0]) if batch_sizes is not None else \
+            input.shape[0 if self.batch_first else 1]
+        return (self.num_layers * self.num_directions, batch, self._out_size)
+
+    def check_hidden_size(self, hx: Tensor, expected_hidden_size: tuple,
+                          msg: str = "Expected hidden size {}, got {}") -> None:
+        if tuple(hx.shape) != tuple(expected_hidden_size):
+            raise ShapeError(msg.format(tuple(expected_hidden_size), list(hx.shape)))
+
+    def check_forward_args(self, input: Tensor, hidden: Any, batch_sizes: Tensor | None) -> None:
+        """torch's: :meth:`check_input`, then hx's shape (LSTM: h's and c's)."""
+        self.check_input(input, batch_sizes)
+        if self.mode != "LSTM":
+            self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+            return
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
+
+    def get_expected_cell_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """LSTM's c shape: (D * num_layers, batch, hidden_size)."""
+        lead, batch, _ = self.get_expected_hidden_size(input, batch_sizes)
+        return (lead, batch, self.hidden_size)
+
+    def permute_hidden(self, hx: Any, permutation: Tensor | None) -> Any:
+        """hx (LSTM: each of (h, c)) with its batch dim (1) reordered by ``permutation``."""
+        if permutation is None:
+            return hx
+        if self.mode == "LSTM":
+            return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
+        return hx.index_select(1, permutation)
+
     def _state_shapes(self, batch: int | None) -> list[tuple]:
         """The expected shapes of hx's tensors, (h,) or (h, c): (D * layers, batch, width), without
         the batch dim for an unbatched input (``batch`` None)."""
@@ -446,7 +516,7 @@ class RNNBase(Module):
         """(input as (L, N, H_in), the states as (D * layers, N, width) -- zeros when hx is
         None --, whether the input was batched), after checking them."""
         owner, ref = type(self).__name__, getattr(self, "weight_ih_l0")
-        _check_tensor(owner, "input", input, ref)
+        _check_layer_input(owner, "input", input, ref)
         layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ShapeError(f"{owner}: expected input of shape {layout} or unbatched (L, H_in) with "
@@ -467,7 +537,7 @@ class RNNBase(Module):
         """(the batch size of each step, the states in the packed (sorted) batch order)."""
         owner, ref = type(self).__name__, getattr(self, "weight_ih_l0")
         data = input.data
-        _check_tensor(owner, "input.data", data, ref)
+        _check_layer_input(owner, "input.data", data, ref)
         if data.ndim != 2 or data.shape[-1] != self.input_size:
             raise ShapeError(f"{owner}: expected a PackedSequence of data (sum of lengths, H_in) with "
                              f"H_in = input_size = {self.input_size}, got data of shape {data.shape}")

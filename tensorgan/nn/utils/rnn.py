@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ... import functional as F
-from ...errors import ConfigError, InputTypeError, ShapeError
+from ...errors import InputTypeError, SequencePackingError, ShapeError
 from ...factory import concat, tensor
 from ...tensor import Tensor
 
@@ -155,8 +155,9 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
                          f"{steps} (input of shape {input.shape}, batch_first={batch_first})")
     if enforce_sorted:
         if (np.diff(lengths) > 0).any():
-            raise ConfigError(f"{owner}: lengths {lengths.tolist()} must be sorted in decreasing order "
-                              "when enforce_sorted is True; pass enforce_sorted=False to sort them here")
+            raise SequencePackingError(f"{owner}: lengths {lengths.tolist()} must be sorted in "
+                                       "decreasing order when enforce_sorted is True; pass "
+                                       "enforce_sorted=False to sort them here")
         order = None
     else:
         order = np.argsort(-lengths, kind="stable")
@@ -210,7 +211,8 @@ def pad_sequence(sequences: Tensor | Iterable[Tensor], batch_first: bool = False
     ``padding_side='left'``)."""
     owner = "pad_sequence"
     if padding_side not in ("left", "right"):
-        raise ConfigError(f"{owner}: expected padding_side to be one of 'left' or 'right', got {padding_side!r}")
+        raise SequencePackingError(f"{owner}: expected padding_side to be one of 'left' or 'right', "
+                                   f"got {padding_side!r}")
     padding_value = F._scalar(owner, "padding_value", padding_value)
     seqs = _sequence_list(owner, sequences)
     lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
