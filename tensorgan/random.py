@@ -3,8 +3,10 @@
 Every random draw in tensorgan (initial weights, noise vectors, dropout masks) comes from a
 :class:`Generator` wrapping NumPy's PCG64 on the host (data shuffling from a NumPy PCG64 Generator
 too: ``DataLoader(generator=)`` takes either kind); GPU tensors get the host draw
-copied over, so a seed gives the same numbers on every device. ``get_state()`` returns plain
-JSON-able data, so checkpoints store it without pickle.
+copied over, so a seed gives the same numbers on every device. ``get_state()`` (and
+``tg.get_rng_state()``) return the state as torch's do, a uint8 tensor -- here the bytes of the
+PCG64 state's JSON, so checkpoints store it as a plain array, without pickle; ``set_state`` takes
+that tensor back (or the plain dict, :meth:`Generator.state_dict_form`).
 """
 from __future__ import annotations
 
@@ -92,11 +94,22 @@ class Generator:
     def permutation(self, n: int) -> np.ndarray:
         return self.rng.permutation(n)
 
-    def get_state(self) -> dict[str, Any]:
+    def state_dict_form(self) -> dict[str, Any]:
         """The full generator state as plain Python data (ints and strings)."""
         return self.rng.bit_generator.state
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def get_state(self) -> Any:
+        """The state as torch's ``Generator.get_state()``: a uint8 tensor (``.clone()``,
+        ``tg.save`` and ``set_state`` take it) -- the bytes of the PCG64 state's JSON."""
+        from .tensor import Tensor
+        data = json.dumps(self.state_dict_form(), separators=(",", ":")).encode()
+        return Tensor._from(np.frombuffer(data, dtype=np.uint8).copy(), device="cpu")
+
+    def set_state(self, state: Any) -> None:
+        """Restore from :meth:`get_state`'s uint8 tensor (or a uint8 array of the same bytes)
+        or from :meth:`state_dict_form`'s dict."""
+        if not isinstance(state, (dict, str)):
+            state = _decoded_state(state)
         if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
             got = state.get("bit_generator") if isinstance(state, dict) else type(state).__name__
             raise CheckpointError(f"not a PCG64 generator state: {got!r}")
@@ -106,7 +119,7 @@ class Generator:
             raise CheckpointError(f"malformed PCG64 generator state ({type(exc).__name__}: {exc})") from None
 
     def state_json(self) -> str:
-        return json.dumps(self.get_state())
+        return json.dumps(self.state_dict_form())
 
     def load_state_json(self, text: str) -> None:
         try:
@@ -114,6 +127,22 @@ class Generator:
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"generator state is not JSON ({exc})") from None
         self.set_state(state)
+
+
+def _decoded_state(state: Any) -> Any:
+    """The dict a :meth:`Generator.get_state` tensor (or array) holds; CheckpointError if it is
+    not one (torch's ByteTensor of another generator, arbitrary bytes)."""
+    array = np.asarray(state.detach().cpu().numpy() if hasattr(state, "detach") else state)
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise CheckpointError(f"a generator state is a 1-D uint8 tensor (from get_state() / "
+                              f"get_rng_state()) or its dict, got {type(state).__name__} "
+                              f"{array.dtype} of shape {array.shape}")
+    try:
+        return json.loads(array.tobytes().decode())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CheckpointError(f"not a tensorgan PCG64 generator state ({len(array)} bytes that are not "
+                              f"its JSON: {type(exc).__name__}); torch's mt19937 ByteTensor states "
+                              f"cannot be loaded") from None
 
 
 default_generator = Generator()
@@ -145,13 +174,14 @@ def initial_seed() -> int | None:
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> dict[str, Any]:
-    """The default generator's state (torch.get_rng_state; plain data here, not a ByteTensor)."""
+def get_rng_state() -> Any:
+    """The default generator's state as torch.get_rng_state's: a uint8 tensor (see
+    :meth:`Generator.get_state`)."""
     return default_generator.get_state()
 
 
-def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore the default generator from :func:`get_rng_state`'s value."""
+def set_rng_state(state: Any) -> None:
+    """Restore the default generator from :func:`get_rng_state`'s tensor (or the dict form)."""
     default_generator.set_state(state)
 
 

@@ -252,7 +252,7 @@ def initial_seed() -> int | None:
     return _random.initial_seed()
 
 
-def get_rng_state(device: Any = "cuda") -> dict:
+def get_rng_state(device: Any = "cuda") -> Any:
     """The default generator's state (DeviceError without CUDA, as torch's CPU build)."""
     _require("get_rng_state")
     _check_index("get_rng_state", device)
@@ -260,7 +260,7 @@ def get_rng_state(device: Any = "cuda") -> dict:
     return _random.get_rng_state()
 
 
-def set_rng_state(new_state: dict, device: Any = "cuda") -> None:
+def set_rng_state(new_state: Any, device: Any = "cuda") -> None:
     _require("set_rng_state")
     _check_index("set_rng_state", device)
     from .. import random as _random

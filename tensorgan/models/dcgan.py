@@ -251,7 +251,7 @@ def _spectral_normalize(module: nn.Module, generator: RandomGenerator | None) ->
     seed fixes them, and the global generator is left as it was."""
     from ..nn.utils.parametrizations import spectral_norm
     from ..random import default_generator
-    rng, saved = resolve(generator), default_generator.get_state()
+    rng, saved = resolve(generator), default_generator.state_dict_form()
     try:
         for m in list(module.modules()):
             if isinstance(m, (nn.Conv2d, nn.Linear)):
