@@ -39,7 +39,7 @@ import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
 from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError,
-                     InputTypeError, IntegerDivisionError, MemoryOverlapError, ShapeError, TensorganError,
+                     InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, ShapeError, TensorganError,
                      float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -735,6 +735,62 @@ class _WritableInterface:
 def _repeats_memory(a: Any) -> bool:
     """Whether ``a`` has a dim of stride 0 and size > 1 (torch's ``MemOverlap::Yes``: expand)."""
     return any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides))
+
+
+def _may_overlap(a: Any) -> bool:
+    """Whether elements of ``a`` (a NumPy array) may share memory: False when its dims, by
+    stride, each step past everything the smaller-stride dims span (then no two overlap)."""
+    extent = a.itemsize
+    for s, n in sorted((abs(s), n) for n, s in zip(a.shape, a.strides) if n > 1):
+        if s < extent:
+            return True
+        extent += s * (n - 1)
+    return False
+
+
+_READ_ONLY_WARNED = [False]
+
+
+def writable_numpy(a: np.ndarray, warn: bool = True) -> np.ndarray:
+    """torch.from_numpy's treatment of a NumPy array flagged ``writeable=False``: torch warns
+    (once a program) and writes into its memory anyway. The same here: a writable view of that
+    memory (the array itself keeps its flag), where the memory is an array's own -- a read-only
+    buffer (bytes, a read-only memory map) or an array whose elements overlap (broadcast_to)
+    stays read-only, and in-place writes are refused (ReadOnlyMemoryError / MemoryOverlapError).
+    ``warn=False``: no warning (torch.from_dlpack gives none)."""
+    if a.flags.writeable:
+        return a
+    if warn and not _READ_ONLY_WARNED[0]:
+        _READ_ONLY_WARNED[0] = True
+        warnings.warn("The given NumPy array is not writable, and PyTorch does not support "
+                      "non-writable tensors. This means writing to this tensor will result in "
+                      "undefined behavior. You may want to copy the array to protect its data or "
+                      "make it writable before converting it to a tensor. This type of warning "
+                      "will be suppressed for the rest of this program. (as torch warns; "
+                      "tensorgan writes into the array's memory where it is writable memory, "
+                      "and refuses where it is not)", UserWarning, stacklevel=_caller_level())
+    if _may_overlap(a):
+        return a
+    view = a.view()
+    try:
+        view.flags.writeable = True       # a read-only view of a writable array
+        return view
+    except ValueError:
+        pass
+    owner = a                             # the array owning the memory, flagged read-only
+    while isinstance(owner.base, np.ndarray) and not owner.flags.owndata:
+        owner = owner.base
+    try:
+        owner.flags.writeable = True      # refused for memory that is not writable (bytes, mmap)
+    except ValueError:
+        return a
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        return a
+    finally:
+        owner.flags.writeable = False     # the user's array keeps its flag
+    return view
 
 
 def _write_expanded(a: Any, update: Callable[[Any], None], op: str | None) -> bool:
@@ -3227,6 +3283,13 @@ class Tensor:
                                  f"in place ({exc})") from None
             if not _write_overlapping(self.array, update) and (      # overlapping windows: as torch
                     expanded is None or not _write_expanded(self.array, update, expanded or None)):
+                if isinstance(self.array, np.ndarray) and not _may_overlap(self.array):
+                    raise ReadOnlyMemoryError(
+                        f"{name}: the tensor's memory is read-only (a tensor over a read-only "
+                        f"buffer: frombuffer of bytes, a read-only memory map, a NumPy array "
+                        f"that cannot be made writable); torch would write it regardless "
+                        f"(undefined behaviour): .clone() the tensor, or make the memory "
+                        f"writable") from None
                 raise MemoryOverlapError(
                     f"{name}: unsupported operation: more than one element of the written-to "
                     f"tensor refers to a single memory location. Please clone() the tensor before "

@@ -615,6 +615,11 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
         raise DeviceError(f"from_dlpack: unsupported DLPack device type {kind} (tensorgan has CPU "
                           f"and CUDA tensors)")
     _check_dtype(array.dtype, any_kind=True)
+    if isinstance(ext_tensor, np.ndarray) and not array.flags.writeable:   # as torch.from_numpy:
+        from .tensor import writable_numpy                                 # its memory is written
+        whole = writable_numpy(ext_tensor, warn=False)
+        if whole.flags.writeable and whole.shape == array.shape and whole.strides == array.strides:
+            array = whole
     return Tensor._make(array, device)
 
 
