@@ -525,15 +525,19 @@ def _shares_live_memory(t: "Tensor") -> bool:
     return False
 
 
-def _mark_saved_outputs_written(t: "Tensor") -> None:
+def _mark_saved_outputs_written(t: "Tensor", skip: "Tensor | None" = None) -> None:
     """After an in-place write into ``t``'s memory: each live tensor sharing it whose op saved
     that memory for backward (``y = x.exp(); y.detach().mul_(2)``, relu's or sigmoid's output)
     has its node marked, so that a backward through it is refused -- torch's saved-variable
     version check, which ``Function.versions`` (inputs only) does not cover.  The node's input
     versions are set to -1 (no version), so ``_check_still_valid`` refuses it with no work
-    added to the backward walk; the write itself stays allowed, as torch's."""
+    added to the backward walk; the write itself stays allowed, as torch's.  ``skip``: a tensor
+    whose node the write itself just made (``p.detach().mul_(p)``: it holds the alias's old
+    value, a copy, and ``p`` as an input, which the version check covers where it is read)."""
     for ref in t._version_box[1]:
         other = ref()
+        if other is skip:
+            continue
         ctx = None if other is None else other._ctx
         if ctx is None or ctx.released or "output_written" in ctx.__dict__:
             continue
@@ -907,6 +911,52 @@ def _memory_root(t: "Tensor") -> "Tensor":
             break
         t = parent
     return t
+
+
+def _re_appliable_view(ctx: Any, box: list) -> bool:
+    """Whether ``ctx`` is a view op (reshape, basic indexing, ...) of a tensor sharing version
+    box ``box``, whose backward reads no values: after a write into that memory, its node
+    stays right once its recorded version is brought up to date (:meth:`Tensor._refresh_views`)."""
+    return ctx is not None and not ctx.released and not ctx.hollow and type(ctx) in ops.VIEW_STEP_OPS \
+        and ctx.inputs[0]._version_box is box and (
+            type(ctx) is not ops.GetItem or ops._is_basic_index(ctx.inputs[1]))
+
+
+def _detach_alias_root(t: "Tensor", leaf: "Tensor", name: str) -> "Tensor":
+    """For a tracked write into ``t``, a view that needs no grad of ``leaf``'s memory (a leaf
+    that requires grad): ``t`` was made from a ``.detach()`` alias of it (``a = p.detach();
+    a[:2].add_(m)``), which torch's write gives a CopySlices node (``p`` keeps its own). That
+    alias, while it is the only one alive, else a stand-in for it over the whole memory. Refused
+    where the memory cannot tell which tensor ``t`` is a view of: several aliases alive, a
+    partial one, or a sharer that requires grad (a view of ``leaf``, whose node must not follow)."""
+    box, a = t._version_box, leaf.array
+    aliases, why = [], None
+    for ref in box[1]:
+        other = ref()
+        if other is None or other is leaf or other is t or type(ref) is _NoGradViewRef:
+            continue
+        if other._requires_grad:
+            if not _re_appliable_view(other._ctx, box):     # (p[1:] follows p by its version)
+                why = "a tensor sharing that memory requires grad (a view of the leaf)"
+        elif type(ref) is _DetachRef:
+            b = other.array
+            if b.shape != a.shape or b.strides != a.strides or _address(b) != _address(a):
+                why = "a .detach() of part of that memory is alive"
+            aliases.append(other)
+    if why is None and len(aliases) > 1:
+        why = "several .detach() aliases of it are alive"
+    if why is not None:
+        raise AutogradError(f"{name}: a view of a .detach() alias of a leaf that requires grad, "
+                            f"written in place with a value that requires grad, while {why}: "
+                            f"tensorgan cannot tell which tensor the view is of (torch gives the "
+                            f"alias the write's graph, the leaf not): write it out of place, or "
+                            f"into a .clone()")
+    if aliases:
+        return aliases[0]
+    root = Tensor._make(a, t.device)                  # the alias is gone: a stand-in for it
+    root._version_box = box
+    box[1].append(weakref.ref(root))
+    return root
 
 
 def _owner_root(t: "Tensor") -> "Tensor":
@@ -3346,6 +3396,9 @@ class Tensor:
             alias = any(type(r) is _DetachRef and r() is self for r in box[1])
             if alias:                       # a .detach() alias: no autograd view of anything;
                 root = self if _whole_aliases(self) else None   # written in the shared memory
+            if (not is_result and not alias and root is not self and root._ctx is None
+                    and root._requires_grad):  # a view of p.detach(): its base is that alias
+                root = _detach_alias_root(self, root, name)
             if root is not self:            # as a leaf (torch's p.detach().add_(m): the alias
                 #                             alone takes the node)
                 refused = _view_write_refusal(self) if is_result else None
@@ -3407,7 +3460,7 @@ class Tensor:
         _remember(self, version, old)       # ops that used the old value: see _redirect
         self._version_box[0] += 1
         if shared and alias:            # the sharers of an alias keep their nodes (torch's);
-            _mark_saved_outputs_written(self)     # those that saved this memory refuse backward
+            _mark_saved_outputs_written(self, self)   # those that saved this memory refuse backward
         elif shared:
             self._refresh_views(old, version)
         return self
@@ -3507,12 +3560,12 @@ class Tensor:
             view = ref()
             if view is None or view is self or type(ref) is not weakref.ref:
                 continue
-            if old is not None and view._requires_grad:
-                _remember(view, old_version, (old, self))
+            if view._ctx is None and view._requires_grad:
+                continue    # a leaf stays one (p, when its .detach() alias's view was written)
+            if old is not None and view._requires_grad and old._requires_grad:
+                _remember(view, old_version, (old, self))    # (else a view of another: p's)
             ctx = view._ctx
-            if ctx is not None and not ctx.released and not ctx.hollow and type(ctx) in ops.VIEW_STEP_OPS \
-                    and ctx.inputs[0]._version_box is box and (
-                    type(ctx) is not ops.GetItem or ops._is_basic_index(ctx.inputs[1])):
+            if _re_appliable_view(ctx, box):
                 ctx.versions = (version, None)
                 continue
             if not self._requires_grad or view.dtype.kind != "f":

@@ -67,3 +67,68 @@ def test_broadcast_array_still_refused_as_overlap():
         t = tg.from_numpy(np.broadcast_to(np.ones(3), (2, 3)))
     with pytest.raises(MemoryOverlapError, match="single memory location"):
         t.add_(1)
+
+
+# -- 2. writes into a .detach() alias of a leaf that requires grad ---------------------------------
+W = [1.0, 2.0, 3.0]
+
+
+def _leaf_and_m():
+    return tg.tensor([1.0, 2.0, 3.0], requires_grad=True), tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+
+def _backward(out):
+    (out * tg.tensor(W)).sum().backward()
+
+
+def test_detach_alias_add_and_mul_with_the_leaf_itself():
+    p, _ = _leaf_and_m()
+    out = p.detach().add_(p)                       # out = a_old + p: d/dp = 1
+    _backward(out)
+    assert out.tolist() == [2.0, 4.0, 6.0] and p.tolist() == [2.0, 4.0, 6.0]   # shared memory
+    assert p.grad.tolist() == W
+    p, _ = _leaf_and_m()
+    out = p.detach().mul_(p)                       # out = a_old * p: d/dp = a_old
+    _backward(out)
+    assert out.tolist() == [1.0, 4.0, 9.0] and p.grad.tolist() == [1.0, 4.0, 9.0]
+    p, _ = _leaf_and_m()
+    a = p.detach()
+    out = a.mul_(p) * p                            # p now holds a_new: w*a_new + w*p*a_old
+    _backward(out)
+    assert out.tolist() == [1.0, 16.0, 81.0] and p.grad.tolist() == [2.0, 24.0, 108.0]
+
+
+def test_detach_alias_write_reading_the_leaf_is_refused_at_backward():
+    p, _ = _leaf_and_m()
+    out = p.detach().div_(p)                       # div's gradient reads p, which the write changed
+    with pytest.raises(tg.errors.AutogradError, match="modified in place"):
+        _backward(out)
+
+
+def test_view_of_detach_alias_written_with_tracked_value():
+    p, m = _leaf_and_m()
+    a = p.detach()
+    a[:2].add_(m[:2])                              # the alias takes the graph, p stays a leaf
+    assert a.requires_grad and p.is_leaf and p.grad_fn is None
+    _backward(a)
+    assert a.tolist() == [1.5, 1.0, 3.0] and p.tolist() == [1.5, 1.0, 3.0]
+    assert m.grad.tolist() == [1.0, 2.0, 0.0] and p.grad is None
+    p, _ = _leaf_and_m()
+    a = p.detach()
+    a[1:].mul_(p[1:])                              # a view of p as the value: follows p
+    _backward(a)
+    assert a.tolist() == [1.0, 4.0, 9.0] and p.grad.tolist() == [0.0, 4.0, 9.0]
+    p, m = _leaf_and_m()
+    v = p.detach()[1:]                             # the alias itself is gone
+    v.mul_(m[1:])
+    _backward(tg.cat([v, v[:1]]))
+    assert m.grad.tolist() == [0.0, 8.0, 6.0] and p.grad is None
+
+
+def test_view_of_one_of_several_detach_aliases_refused_with_what_is_wrong():
+    p, m = _leaf_and_m()
+    a, b = p.detach(), p.detach()
+    with pytest.raises(tg.errors.AutogradError, match="several .detach.. aliases") as info:
+        a[:2].add_(m[:2])
+    assert "a view of a leaf tensor" not in str(info.value)
+    del b
