@@ -2820,15 +2820,19 @@ class Tensor:
     def cos(self) -> "Tensor": return ops.Cos.apply(self)
 
     # -- torch's method forms of the operators, and a few composites ----------------------------
-    def add(self, other: Any, alpha: float = 1.0) -> "Tensor":
-        if isinstance(alpha, Tensor):      # torch's deprecated add(Number alpha, Tensor other)
-            other, alpha = _legacy_alpha("add", other, alpha)
+    def add(self, other: Any, alpha: float = 1) -> "Tensor":
+        if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
+            if isinstance(alpha, Tensor):      # torch's deprecated add(Number alpha, Tensor other)
+                other, alpha = _legacy_alpha("add", other, alpha)
+            alpha = _checked_alpha("add", self, other, alpha)
         return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other: Any, alpha: float = 1.0) -> "Tensor":
+    def sub(self, other: Any, alpha: float = 1) -> "Tensor":
         if isinstance(alpha, Tensor):
             other, alpha = _legacy_alpha("sub", other, alpha)
         _refuse_bool_subtraction(self, other)
+        if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
+            alpha = _checked_alpha("sub", self, other, alpha)
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> "Tensor": return self * other
@@ -3142,8 +3146,12 @@ class Tensor:
     def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """In-place clamp (WGAN's weight clipping: ``p.clamp_(-0.01, 0.01)`` under no_grad)."""
         if isinstance(min, Tensor) or isinstance(max, Tensor):
+            if self.array.dtype.kind != "f":
+                with no_grad():
+                    _clamp_into(self, self.clip(min, max))
             return self._in_place_from("clamp_", lambda t: t.clip(min, max), (min, max))
-        self.clip(min, max)                              # the same argument checks
+        _clamp_into(self, self.clip(min, max))           # the same argument checks
+        min, max = (int(b) if isinstance(b, (bool, np.bool_)) else b for b in (min, max))
         return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a),
                               lambda old: old.clip(min, max))
 
@@ -3207,10 +3215,12 @@ class Tensor:
                 a[...] = values()
         return self._in_place(name, update, lambda old: ops.Overwrite.apply(old, values()))
 
-    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+    def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
         if isinstance(alpha, Tensor):
             other, alpha = _legacy_alpha("sub_", other, alpha)
         _refuse_bool_subtraction(self, other)
+        if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
+            alpha = _checked_alpha("sub_", self, other, alpha)
         return self.add_(other, -alpha)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
@@ -3224,13 +3234,21 @@ class Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return self._clip_to_tensors(min, max)
         for bound in (min, max):
-            if bound is not None and (isinstance(bound, (bool, str, bytes)) or not np.isscalar(bound)):
+            if bound is not None and (isinstance(bound, (str, bytes)) or not np.isscalar(bound)):
                 raise InputTypeError(f"clip: min and max must be numbers or None, got "
                                      f"{type(bound).__name__}")
         if min is None and max is None:
             raise InputTypeError("clip: give min, max or both (torch refuses neither)")
+        kind = self.array.dtype.kind
+        if isinstance(min, (bool, np.bool_)) or isinstance(max, (bool, np.bool_)):
+            if kind == "b":
+                raise DTypeNotImplementedError(f"clamp: \"clamp_scalar_cpu\" not implemented for "
+                                               f"'Bool' (a bool tensor with bool bounds, as torch)")
+            min, max = (None if b is None else int(b) for b in (min, max))   # torch: True is 1
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
-        me = self.to(_default_float[0]) if floats and self.dtype.kind in "iu" else self   # torch's promotion
+        me = self
+        if kind in "iub" and (floats or kind == "b"):    # torch's promotion: a bool tensor's
+            me = self.to(_default_float[0] if floats else int64)   # int bounds make int64
         return ops.Clip.apply(me, min, max)
 
     clamp = clip
@@ -3243,6 +3261,9 @@ class Tensor:
             if bound is not None and not isinstance(bound, Tensor):
                 raise InputTypeError(f"clamp: min and max must both be Tensors (or None) or both "
                                      f"numbers, got {name} of type {type(bound).__name__} (as torch)")
+        if self.array.dtype.kind == "b" and all(b is None or b.array.dtype.kind == "b" for b in (min, max)):
+            raise DTypeNotImplementedError("clamp: \"clamp_cpu\" not implemented for 'Bool' (a bool "
+                                           "tensor with bool bounds, as torch)")
         out = self
         if min is not None and max is not None and min.requires_grad:
             min = where(min < max, min, min.detach())   # torch: min == max gives min no gradient
@@ -3597,9 +3618,11 @@ class Tensor:
     def __imul__(self, other): return self._in_place_binary("*=", "__imul__", other)
     def __itruediv__(self, other): return self._in_place_binary("/=", "__itruediv__", other)
 
-    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
-        if isinstance(alpha, Tensor):      # main.py's old `p.data.add_(-lr, p.grad.data)`
-            other, alpha = _legacy_alpha("add_", other, alpha)
+    def add_(self, other: Any, alpha: float = 1) -> "Tensor":
+        if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
+            if isinstance(alpha, Tensor):      # main.py's old `p.data.add_(-lr, p.grad.data)`
+                other, alpha = _legacy_alpha("add_", other, alpha)
+            alpha = _checked_alpha("add_", self, other, alpha)
         if alpha == 1:
             return self._in_place_binary("add_", "__iadd__", other)
 
@@ -4280,6 +4303,42 @@ def _to_format(t: "Tensor", memory_format: Any, op: str, strict: bool = False) -
 from . import ops  # noqa: E402  (ops subclasses Function, defined above)
 from .math_ops import install_methods  # noqa: E402  (erf, prod, cumsum, exp_, ...: math_ops.py)
 install_methods(Tensor)
+
+
+def _alpha_needs_check(t: "Tensor", alpha: Any) -> bool:
+    """Whether add / sub's ``alpha`` must go through :func:`_checked_alpha`: not for a float one
+    on a float tensor, nor an int one on a non-bool tensor (``p.add_(g, alpha=-lr)``: no work)."""
+    cls, kind = alpha.__class__, t.array.dtype.kind
+    return not (cls is float and kind == "f" or cls is int and kind != "b")
+
+
+def _clamp_into(t: "Tensor", result: "Tensor") -> None:
+    """clamp_'s check: the out-of-place result's dtype must cast to ``t``'s (a bool tensor with
+    number bounds gives int64, an int one with float bounds float: refused in place, as torch)."""
+    if result.array.dtype != t.array.dtype and not (
+            result.array.dtype.kind == t.array.dtype.kind == "f"):
+        raise DTypeError(f"clamp_: result type {result.dtype} can't be cast to the desired output "
+                         f"type {t.dtype} (as torch): clamp out of place, or give bounds of the "
+                         f"tensor's kind")
+
+
+def _checked_alpha(op: str, t: "Tensor", other: Any, alpha: Any) -> Any:
+    """add / sub's ``alpha`` (anything but the int 1), checked as torch's ``alpha_check`` on the
+    result dtype: a bool alpha for bool results only, a float one not for integer or bool
+    results; for a bool result, a nonzero alpha is True (``b.add(b, alpha=2)`` stays bool)."""
+    from .dtypes import result_type
+    if not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+    dt = result_type(t, other)
+    if isinstance(alpha, (bool, np.bool_)):
+        if dt != np.bool_:
+            raise DTypeError(f"{op}: Boolean alpha only supported for Boolean results (alpha="
+                             f"{alpha} for a {dt} result, as torch refuses): give a number")
+        return alpha
+    if dt.kind in "biu" and isinstance(alpha, (float, np.floating)):
+        raise DTypeError(f"{op}: For integral input tensors, argument alpha must not be a floating "
+                         f"point number (alpha={alpha} for a {dt} result, as torch refuses)")
+    return bool(alpha) if dt == np.bool_ else alpha
 
 
 def _legacy_alpha(op: str, alpha: Any, other: "Tensor") -> tuple:

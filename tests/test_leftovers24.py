@@ -132,3 +132,54 @@ def test_view_of_one_of_several_detach_aliases_refused_with_what_is_wrong():
         a[:2].add_(m[:2])
     assert "a view of a leaf tensor" not in str(info.value)
     del b
+
+
+# -- 3. add / sub alpha checks, clamp of bool tensors ----------------------------------------------
+def test_bool_alpha_only_for_bool_results():
+    x, xi, b = tg.tensor([1.0, 2.0]), tg.tensor([1, 2]), tg.tensor([True, False])
+    for call in (lambda: x.sub(1, alpha=True), lambda: x.add(1, alpha=True),
+                 lambda: xi.add(1, alpha=True), lambda: x.add(x, alpha=False),
+                 lambda: tg.add(x, x, alpha=True), lambda: x.clone().add_(x, alpha=True),
+                 lambda: x.clone().sub_(x, alpha=True), lambda: b.add(x, alpha=True)):
+        with pytest.raises(tg.errors.DTypeError, match="Boolean alpha only supported for Boolean results"):
+            call()
+    out = b.add(b, alpha=True)
+    assert out.dtype == tg.bool and out.tolist() == [True, False]
+    out = b.add(b, alpha=2)                        # a bool result stays bool (alpha nonzero: True)
+    assert out.dtype == tg.bool and out.tolist() == [True, False]
+
+
+def test_float_alpha_refused_for_integer_results():
+    xi = tg.tensor([1, 2])
+    with pytest.raises(tg.errors.DTypeError, match="must not be a floating point number"):
+        xi.add(xi, alpha=1.5)
+    with pytest.raises(tg.errors.DTypeError, match="must not be a floating point number"):
+        xi.clone().add_(xi, alpha=2.0)
+    assert xi.add(xi, alpha=2).tolist() == [3, 6]
+    assert xi.add(tg.tensor([1.0, 1.0]), alpha=0.5).tolist() == [1.5, 2.5]    # a float result
+    p = tg.tensor([1.0, 2.0])
+    assert p.add_(tg.tensor([1.0, 1.0]), alpha=-0.5).tolist() == [0.5, 1.5]
+
+
+def test_clamp_of_bool_tensor_promotes_as_torch():
+    b = tg.tensor([True, False])
+    for out in (tg.clamp(b, 0, 1), b.clamp(min=0), b.clip(0, 1), b.clamp_min(0)):
+        assert out.dtype == tg.int64 and out.tolist() == [1, 0]
+    assert b.clamp_max(0).tolist() == [0, 0] and b.clamp_max(0).dtype == tg.int64
+    out = b.clamp(max=1.5)
+    assert out.dtype == tg.float32 and out.tolist() == [1.0, 0.0]
+    with pytest.raises(tg.errors.DTypeNotImplementedError, match="Bool"):
+        tg.clamp(b, False, True)
+    with pytest.raises(tg.errors.DTypeNotImplementedError, match="Bool"):
+        b.clamp(tg.tensor(False), tg.tensor(True))
+    with pytest.raises(tg.errors.DTypeError, match="can't be cast to the desired output type bool"):
+        b.clone().clamp_(0, 1)
+    with pytest.raises(tg.errors.DTypeError, match="can't be cast to the desired output type int64"):
+        tg.tensor([1, 2]).clamp_(0.5, 1.5)
+
+
+def test_clamp_takes_bool_bounds_as_numbers_on_non_bool_tensors():
+    assert tg.clamp(tg.tensor([0.0, 2.0]), True).tolist() == [1.0, 2.0]
+    out = tg.tensor([0, 2]).clamp(max=True)
+    assert out.dtype == tg.int64 and out.tolist() == [0, 1]
+    assert tg.tensor([0.0, 2.0]).clamp_(True, 1.5).tolist() == [1.0, 1.5]
