@@ -1390,6 +1390,20 @@ def _add_sparse(grads: dict, summing: set, key: int, pg: "ops.SparseGrad", xp) -
     summing.add(key)
 
 
+_ONCE_WARNED: dict = {}     # torch's TORCH_WARN_ONCE warnings given so far (by a short name)
+
+
+def _warn_create_graph_backward() -> None:
+    """torch's warning (once a program) for backward(create_graph=True) -- not autograd.grad."""
+    _ONCE_WARNED["create_graph"] = True
+    warnings.warn("Using backward() with create_graph=True will create a reference cycle between "
+                  "the parameter and its gradient which can cause a memory leak. We recommend "
+                  "using autograd.grad when creating the graph to avoid this. If you have to use "
+                  "this function, make sure to reset the .grad fields of your parameters to None "
+                  "after use to break the cycle and avoid the leak. (as torch warns, once)",
+                  UserWarning, stacklevel=_caller_level())
+
+
 def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_graph: bool) -> None:
     """backward(inputs=...): the walk autograd.grad takes, each input's gradient then added to
     its ``.grad`` (an input the roots do not depend on keeps its ``.grad``, as in torch)."""
@@ -1892,6 +1906,8 @@ class Tensor:
             raise AutogradError("backward() on a tensor that does not require grad (no input "
                                  "had requires_grad=True, or it was computed under no_grad())")
         seed = self._seed_gradient(gradient, create_graph, "backward()")
+        if create_graph and not _ONCE_WARNED.get("create_graph"):
+            _warn_create_graph_backward()
         if inputs is None:
             _run_backward([self], [seed], retain_graph, create_graph)
         else:
@@ -3281,6 +3297,11 @@ class Tensor:
         return bool(self.array.reshape(()))
 
     def __float__(self) -> float:
+        if self._requires_grad and not _ONCE_WARNED.get("float"):
+            _ONCE_WARNED["float"] = True      # torch warns once a program (not for int() / item())
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first. (as torch "
+                          "warns, once)", UserWarning, stacklevel=2)
         return float(self.item())
 
     def __int__(self) -> int:

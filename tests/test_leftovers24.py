@@ -183,3 +183,34 @@ def test_clamp_takes_bool_bounds_as_numbers_on_non_bool_tensors():
     out = tg.tensor([0, 2]).clamp(max=True)
     assert out.dtype == tg.int64 and out.tolist() == [0, 1]
     assert tg.tensor([0.0, 2.0]).clamp_(True, 1.5).tolist() == [1.0, 1.5]
+
+
+# -- 4. torch's once-a-program warnings ------------------------------------------------------------
+def test_backward_create_graph_warns_once_autograd_grad_not():
+    tensor_mod._ONCE_WARNED.pop("create_graph", None)
+    p = tg.ones(2, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tg.autograd.grad((p * p).sum(), p, create_graph=True)     # no reference cycle: no warning
+    with pytest.warns(UserWarning, match="create_graph=True will create a reference cycle"):
+        (p * p).sum().backward(create_graph=True)
+    assert p.grad.tolist() == [2.0, 2.0] and p.grad.requires_grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (p * p).sum().backward(create_graph=True)               # once a program
+    tensor_mod._ONCE_WARNED.pop("create_graph", None)
+    with pytest.warns(UserWarning, match="reference cycle"):
+        tg.autograd.backward([(p * 2).sum()], create_graph=True)
+
+
+def test_float_of_tensor_requiring_grad_warns_once_int_and_item_do_not():
+    tensor_mod._ONCE_WARNED.pop("float", None)
+    x = tg.ones((), requires_grad=True) * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert int(x) == 2 and x.item() == 2.0 and bool(x) and float(x.detach()) == 2.0
+    with pytest.warns(UserWarning, match="requires_grad=True to a scalar"):
+        assert float(x) == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(x) == 2.0
