@@ -608,6 +608,7 @@ def _multi_views(pieces: list, op: str) -> tuple:
     views do -- marked on their nodes here, so the ops themselves pay nothing."""
     for i, piece in enumerate(pieces):
         if piece._ctx is not None:
+            piece._ctx.output_nr = i          # torch's output_nr: the piece's index
             piece._ctx.view_write_refused = (
                 f"output {i} of {op} is a view and is being modified inplace. This view is the "
                 f"output of a function that returns multiple views. Such functions do not allow "

@@ -214,3 +214,46 @@ def test_float_of_tensor_requiring_grad_warns_once_int_and_item_do_not():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert float(x) == 2.0
+
+
+# -- 5. output_nr of split pieces, empty_strided's strides, embedding_bag's max bookkeeping ------
+def test_output_nr_of_split_unbind_chunk_pieces_is_their_index():
+    y = tg.arange(6.0).reshape(2, 3).requires_grad_() * 1
+    assert [t.output_nr for t in y.split(1, dim=1)] == [0, 1, 2]
+    assert [t.output_nr for t in y.unbind(1)] == [0, 1, 2]
+    assert [t.output_nr for t in y.chunk(3, 1)] == [0, 1, 2]
+    assert [t.output_nr for t in tg.split(y, [1, 2], 1)] == [0, 1]
+    assert y.output_nr == 0 and (y + 1).output_nr == 0
+
+
+def test_empty_strided_lays_out_the_strides_given():
+    e = tg.empty_strided((2, 3), (1, 2))
+    assert e.stride() == (1, 2) and not e.is_contiguous() and tuple(e.shape) == (2, 3)
+    e.copy_(tg.arange(6.0).reshape(2, 3))
+    assert e.tolist() == [[0, 1, 2], [3, 4, 5]] and e.contiguous().stride() == (3, 1)
+    n = tg.ones(1, dtype=tg.float64).new_empty_strided((3, 2), (1, 3))
+    assert n.stride() == (1, 3) and n.dtype == tg.float64
+    assert tg.empty_strided((0, 3), (5, 1)).stride() == (5, 1)
+    shared = tg.empty_strided((2, 2), (0, 1))                 # rows share memory, as torch's
+    assert shared.stride() == (0, 1)
+    with pytest.raises(MemoryOverlapError):
+        shared.add_(1)
+    with pytest.raises(tg.errors.ShapeError, match="dimensionality"):
+        tg.empty_strided((2, 3), (1,))
+    with pytest.raises(tg.errors.ShapeError, match="negative"):
+        tg.empty_strided((2,), (-1,))
+
+
+def test_embedding_bag_max_indices_skip_padding_idx_and_empty_bags_are_plus_zero():
+    w = tg.tensor([[0.0, 5, -1], [3, -2, 4], [9, 9, 9], [-3, -4, -5], [1, 1, 1]])
+    out, _, size, maxes = tg.embedding_bag(w, tg.tensor([0, 2, 1, 2, 3, 2]), tg.tensor([0, 2, 4]),
+                                           False, 2, False, None, False, 2)
+    assert maxes.tolist() == [[0, 0, 0], [1, 1, 1], [3, 3, 3]]   # row 2 (padding) is never the max
+    assert out.tolist() == [[0, 5, -1], [3, -2, 4], [-3, -4, -5]] and size.tolist() == [1, 1, 1]
+    out, _, _, maxes = tg.embedding_bag(w, tg.tensor([2, 2, 3, 2]), tg.tensor([0, 2]),
+                                        False, 2, False, None, False, 2)
+    assert maxes.tolist() == [[0, 0, 0], [3, 3, 3]]             # an all-padding bag: 0
+    assert np.signbit(out.numpy()).tolist()[0] == [False] * 3    # +0.0, not -0.0 (row * 0)
+    import tensorgan.nn.functional as F
+    empty = F.embedding_bag(tg.tensor([3]), w, tg.tensor([0, 1]), mode="max")
+    assert empty.tolist() == [[-3, -4, -5], [0, 0, 0]] and not np.signbit(empty.numpy()[1]).any()
