@@ -257,3 +257,17 @@ def test_embedding_bag_max_indices_skip_padding_idx_and_empty_bags_are_plus_zero
     import tensorgan.nn.functional as F
     empty = F.embedding_bag(tg.tensor([3]), w, tg.tensor([0, 1]), mode="max")
     assert empty.tolist() == [[-3, -4, -5], [0, 0, 0]] and not np.signbit(empty.numpy()[1]).any()
+
+
+# -- 6. autograd.graph.increment_version --------------------------------------------------------
+def test_increment_version_makes_a_saving_op_refuse_backward():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0])
+    y = (x * b).sum()                                  # mul saved b for x's gradient
+    v = b._version
+    tg.autograd.graph.increment_version([b, b[:1]])    # each one counts (shared memory: +2)
+    assert b._version == v + 2
+    with pytest.raises(tg.errors.AutogradError, match="modified in place"):
+        y.backward()
+    with pytest.raises(tg.errors.InputTypeError):
+        tg.autograd.graph.increment_version(3)
