@@ -45,6 +45,13 @@ class MemoryOverlapError(InputTypeError, RuntimeError):
     InputTypeError, as tensorgan raised there before."""
 
 
+class ReadOnlyMemoryError(InputTypeError, RuntimeError):
+    """An in-place write into memory that cannot be written: a tensor over a read-only buffer
+    (``frombuffer(bytes)``, a read-only memory map). torch writes there regardless (undefined
+    behaviour, after its "not writable" warning); tensorgan refuses, naming the memory. (A NumPy
+    array merely flagged ``writeable=False`` over writable memory is written, as torch's.)"""
+
+
 class IndexValueError(InputTypeError, IndexOutOfRangeError):
     """An index value outside the table it looks up (an embedding row past the vocabulary): an
     InputTypeError, as tensorgan has always raised there, and an IndexError (via

@@ -10,6 +10,7 @@ from .backend import get_device
 from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
 from .tensor import BOOL, Tensor, _axes, _check_dtype, _int_of, _is_int, float32, get_default_dtype, int64
+from .tensor import writable_numpy
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
@@ -46,6 +47,8 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor):
         out = data if device is None else data.to(device)
         return out if dtype is None else out.to(dtype)
+    if isinstance(data, np.ndarray) and not data.flags.writeable:
+        data = writable_numpy(data)        # torch's as_tensor shares it (and warns), as from_numpy
     return Tensor._from(data, dtype=dtype, device=device)
 
 
@@ -54,7 +57,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     one tensorgan has (float32/64, int64/32/16/8, uint8, bool); others become a converted copy."""
     if not isinstance(array, np.ndarray):
         raise InputTypeError(f"from_numpy takes a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._from(array, device="cpu")          # on the CPU, where the array is, as torch
+    return Tensor._from(writable_numpy(array), device="cpu")   # on the CPU, where the array is, as torch
 
 
 def _shape(shape: tuple, op: str) -> tuple:

@@ -400,8 +400,8 @@ def _bag_max(rows: Tensor, bag: np.ndarray, count: int, dim: int) -> Tensor:
     values = xp.where(xp.asarray(where >= 0)[:, :, None], rows.array[xp.asarray(where)], -np.inf)
     first = xp.asarray(where)[xp.arange(count)[:, None], values.argmax(axis=1)]   # (B, D)
     out = rows[xp.maximum(first, 0), xp.arange(dim)]
-    empty = Tensor._make(xp.asarray((sizes > 0).astype(rows.dtype)).reshape(-1, 1), dev)
-    return out * empty
+    empty = Tensor._make(xp.asarray(sizes == 0).reshape(-1, 1), dev)
+    return out.masked_fill(empty, 0.0)          # +0.0 for an empty bag, as torch's (not row * 0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
 from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError,
-                     InputTypeError, IntegerDivisionError, MemoryOverlapError, ShapeError, TensorganError,
+                     InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, ShapeError, TensorganError,
                      float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -525,15 +525,19 @@ def _shares_live_memory(t: "Tensor") -> bool:
     return False
 
 
-def _mark_saved_outputs_written(t: "Tensor") -> None:
+def _mark_saved_outputs_written(t: "Tensor", skip: "Tensor | None" = None) -> None:
     """After an in-place write into ``t``'s memory: each live tensor sharing it whose op saved
     that memory for backward (``y = x.exp(); y.detach().mul_(2)``, relu's or sigmoid's output)
     has its node marked, so that a backward through it is refused -- torch's saved-variable
     version check, which ``Function.versions`` (inputs only) does not cover.  The node's input
     versions are set to -1 (no version), so ``_check_still_valid`` refuses it with no work
-    added to the backward walk; the write itself stays allowed, as torch's."""
+    added to the backward walk; the write itself stays allowed, as torch's.  ``skip``: a tensor
+    whose node the write itself just made (``p.detach().mul_(p)``: it holds the alias's old
+    value, a copy, and ``p`` as an input, which the version check covers where it is read)."""
     for ref in t._version_box[1]:
         other = ref()
+        if other is skip:
+            continue
         ctx = None if other is None else other._ctx
         if ctx is None or ctx.released or "output_written" in ctx.__dict__:
             continue
@@ -607,6 +611,7 @@ def _multi_views(pieces: list, op: str) -> tuple:
     views do -- marked on their nodes here, so the ops themselves pay nothing."""
     for i, piece in enumerate(pieces):
         if piece._ctx is not None:
+            piece._ctx.output_nr = i          # torch's output_nr: the piece's index
             piece._ctx.view_write_refused = (
                 f"output {i} of {op} is a view and is being modified inplace. This view is the "
                 f"output of a function that returns multiple views. Such functions do not allow "
@@ -740,6 +745,62 @@ def _repeats_memory(a: Any) -> bool:
     return any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides))
 
 
+def _may_overlap(a: Any) -> bool:
+    """Whether elements of ``a`` (a NumPy array) may share memory: False when its dims, by
+    stride, each step past everything the smaller-stride dims span (then no two overlap)."""
+    extent = a.itemsize
+    for s, n in sorted((abs(s), n) for n, s in zip(a.shape, a.strides) if n > 1):
+        if s < extent:
+            return True
+        extent += s * (n - 1)
+    return False
+
+
+_READ_ONLY_WARNED = [False]
+
+
+def writable_numpy(a: np.ndarray, warn: bool = True) -> np.ndarray:
+    """torch.from_numpy's treatment of a NumPy array flagged ``writeable=False``: torch warns
+    (once a program) and writes into its memory anyway. The same here: a writable view of that
+    memory (the array itself keeps its flag), where the memory is an array's own -- a read-only
+    buffer (bytes, a read-only memory map) or an array whose elements overlap (broadcast_to)
+    stays read-only, and in-place writes are refused (ReadOnlyMemoryError / MemoryOverlapError).
+    ``warn=False``: no warning (torch.from_dlpack gives none)."""
+    if a.flags.writeable:
+        return a
+    if warn and not _READ_ONLY_WARNED[0]:
+        _READ_ONLY_WARNED[0] = True
+        warnings.warn("The given NumPy array is not writable, and PyTorch does not support "
+                      "non-writable tensors. This means writing to this tensor will result in "
+                      "undefined behavior. You may want to copy the array to protect its data or "
+                      "make it writable before converting it to a tensor. This type of warning "
+                      "will be suppressed for the rest of this program. (as torch warns; "
+                      "tensorgan writes into the array's memory where it is writable memory, "
+                      "and refuses where it is not)", UserWarning, stacklevel=_caller_level())
+    if _may_overlap(a):
+        return a
+    view = a.view()
+    try:
+        view.flags.writeable = True       # a read-only view of a writable array
+        return view
+    except ValueError:
+        pass
+    owner = a                             # the array owning the memory, flagged read-only
+    while isinstance(owner.base, np.ndarray) and not owner.flags.owndata:
+        owner = owner.base
+    try:
+        owner.flags.writeable = True      # refused for memory that is not writable (bytes, mmap)
+    except ValueError:
+        return a
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        return a
+    finally:
+        owner.flags.writeable = False     # the user's array keeps its flag
+    return view
+
+
 def _write_expanded(a: Any, update: Callable[[Any], None], op: str | None) -> bool:
     """``update`` (an in-place op's write of a whole array) applied to ``a``, a read-only NumPy
     view whose elements share memory (expand()'s result), as torch applies the ops it allows
@@ -854,6 +915,52 @@ def _memory_root(t: "Tensor") -> "Tensor":
             break
         t = parent
     return t
+
+
+def _re_appliable_view(ctx: Any, box: list) -> bool:
+    """Whether ``ctx`` is a view op (reshape, basic indexing, ...) of a tensor sharing version
+    box ``box``, whose backward reads no values: after a write into that memory, its node
+    stays right once its recorded version is brought up to date (:meth:`Tensor._refresh_views`)."""
+    return ctx is not None and not ctx.released and not ctx.hollow and type(ctx) in ops.VIEW_STEP_OPS \
+        and ctx.inputs[0]._version_box is box and (
+            type(ctx) is not ops.GetItem or ops._is_basic_index(ctx.inputs[1]))
+
+
+def _detach_alias_root(t: "Tensor", leaf: "Tensor", name: str) -> "Tensor":
+    """For a tracked write into ``t``, a view that needs no grad of ``leaf``'s memory (a leaf
+    that requires grad): ``t`` was made from a ``.detach()`` alias of it (``a = p.detach();
+    a[:2].add_(m)``), which torch's write gives a CopySlices node (``p`` keeps its own). That
+    alias, while it is the only one alive, else a stand-in for it over the whole memory. Refused
+    where the memory cannot tell which tensor ``t`` is a view of: several aliases alive, a
+    partial one, or a sharer that requires grad (a view of ``leaf``, whose node must not follow)."""
+    box, a = t._version_box, leaf.array
+    aliases, why = [], None
+    for ref in box[1]:
+        other = ref()
+        if other is None or other is leaf or other is t or type(ref) is _NoGradViewRef:
+            continue
+        if other._requires_grad:
+            if not _re_appliable_view(other._ctx, box):     # (p[1:] follows p by its version)
+                why = "a tensor sharing that memory requires grad (a view of the leaf)"
+        elif type(ref) is _DetachRef:
+            b = other.array
+            if b.shape != a.shape or b.strides != a.strides or _address(b) != _address(a):
+                why = "a .detach() of part of that memory is alive"
+            aliases.append(other)
+    if why is None and len(aliases) > 1:
+        why = "several .detach() aliases of it are alive"
+    if why is not None:
+        raise AutogradError(f"{name}: a view of a .detach() alias of a leaf that requires grad, "
+                            f"written in place with a value that requires grad, while {why}: "
+                            f"tensorgan cannot tell which tensor the view is of (torch gives the "
+                            f"alias the write's graph, the leaf not): write it out of place, or "
+                            f"into a .clone()")
+    if aliases:
+        return aliases[0]
+    root = Tensor._make(a, t.device)                  # the alias is gone: a stand-in for it
+    root._version_box = box
+    box[1].append(weakref.ref(root))
+    return root
 
 
 def _owner_root(t: "Tensor") -> "Tensor":
@@ -1300,6 +1407,20 @@ def _add_sparse(grads: dict, summing: set, key: int, pg: "ops.SparseGrad", xp) -
         total = total.copy()
     grads[key] = pg.add_into(xp, total)
     summing.add(key)
+
+
+_ONCE_WARNED: dict = {}     # torch's TORCH_WARN_ONCE warnings given so far (by a short name)
+
+
+def _warn_create_graph_backward() -> None:
+    """torch's warning (once a program) for backward(create_graph=True) -- not autograd.grad."""
+    _ONCE_WARNED["create_graph"] = True
+    warnings.warn("Using backward() with create_graph=True will create a reference cycle between "
+                  "the parameter and its gradient which can cause a memory leak. We recommend "
+                  "using autograd.grad when creating the graph to avoid this. If you have to use "
+                  "this function, make sure to reset the .grad fields of your parameters to None "
+                  "after use to break the cycle and avoid the leak. (as torch warns, once)",
+                  UserWarning, stacklevel=_caller_level())
 
 
 def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_graph: bool) -> None:
@@ -1804,6 +1925,8 @@ class Tensor:
             raise AutogradError("backward() on a tensor that does not require grad (no input "
                                  "had requires_grad=True, or it was computed under no_grad())")
         seed = self._seed_gradient(gradient, create_graph, "backward()")
+        if create_graph and not _ONCE_WARNED.get("create_graph"):
+            _warn_create_graph_backward()
         if inputs is None:
             _run_backward([self], [seed], retain_graph, create_graph)
         else:
@@ -2744,15 +2867,19 @@ class Tensor:
     def cos(self) -> "Tensor": return ops.Cos.apply(self)
 
     # -- torch's method forms of the operators, and a few composites ----------------------------
-    def add(self, other: Any, alpha: float = 1.0) -> "Tensor":
-        if isinstance(alpha, Tensor):      # torch's deprecated add(Number alpha, Tensor other)
-            other, alpha = _legacy_alpha("add", other, alpha)
+    def add(self, other: Any, alpha: float = 1) -> "Tensor":
+        if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
+            if isinstance(alpha, Tensor):      # torch's deprecated add(Number alpha, Tensor other)
+                other, alpha = _legacy_alpha("add", other, alpha)
+            alpha = _checked_alpha("add", self, other, alpha)
         return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other: Any, alpha: float = 1.0) -> "Tensor":
+    def sub(self, other: Any, alpha: float = 1) -> "Tensor":
         if isinstance(alpha, Tensor):
             other, alpha = _legacy_alpha("sub", other, alpha)
         _refuse_bool_subtraction(self, other)
+        if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
+            alpha = _checked_alpha("sub", self, other, alpha)
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> "Tensor": return self * other
@@ -3066,8 +3193,12 @@ class Tensor:
     def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """In-place clamp (WGAN's weight clipping: ``p.clamp_(-0.01, 0.01)`` under no_grad)."""
         if isinstance(min, Tensor) or isinstance(max, Tensor):
+            if self.array.dtype.kind != "f":
+                with no_grad():
+                    _clamp_into(self, self.clip(min, max))
             return self._in_place_from("clamp_", lambda t: t.clip(min, max), (min, max))
-        self.clip(min, max)                              # the same argument checks
+        _clamp_into(self, self.clip(min, max))           # the same argument checks
+        min, max = (int(b) if isinstance(b, (bool, np.bool_)) else b for b in (min, max))
         return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a),
                               lambda old: old.clip(min, max))
 
@@ -3131,10 +3262,12 @@ class Tensor:
                 a[...] = values()
         return self._in_place(name, update, lambda old: ops.Overwrite.apply(old, values()))
 
-    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+    def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
         if isinstance(alpha, Tensor):
             other, alpha = _legacy_alpha("sub_", other, alpha)
         _refuse_bool_subtraction(self, other)
+        if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
+            alpha = _checked_alpha("sub_", self, other, alpha)
         return self.add_(other, -alpha)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
@@ -3148,13 +3281,21 @@ class Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return self._clip_to_tensors(min, max)
         for bound in (min, max):
-            if bound is not None and (isinstance(bound, (bool, str, bytes)) or not np.isscalar(bound)):
+            if bound is not None and (isinstance(bound, (str, bytes)) or not np.isscalar(bound)):
                 raise InputTypeError(f"clip: min and max must be numbers or None, got "
                                      f"{type(bound).__name__}")
         if min is None and max is None:
             raise InputTypeError("clip: give min, max or both (torch refuses neither)")
+        kind = self.array.dtype.kind
+        if isinstance(min, (bool, np.bool_)) or isinstance(max, (bool, np.bool_)):
+            if kind == "b":
+                raise DTypeNotImplementedError(f"clamp: \"clamp_scalar_cpu\" not implemented for "
+                                               f"'Bool' (a bool tensor with bool bounds, as torch)")
+            min, max = (None if b is None else int(b) for b in (min, max))   # torch: True is 1
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
-        me = self.to(_default_float[0]) if floats and self.dtype.kind in "iu" else self   # torch's promotion
+        me = self
+        if kind in "iub" and (floats or kind == "b"):    # torch's promotion: a bool tensor's
+            me = self.to(_default_float[0] if floats else int64)   # int bounds make int64
         return ops.Clip.apply(me, min, max)
 
     clamp = clip
@@ -3167,6 +3308,9 @@ class Tensor:
             if bound is not None and not isinstance(bound, Tensor):
                 raise InputTypeError(f"clamp: min and max must both be Tensors (or None) or both "
                                      f"numbers, got {name} of type {type(bound).__name__} (as torch)")
+        if self.array.dtype.kind == "b" and all(b is None or b.array.dtype.kind == "b" for b in (min, max)):
+            raise DTypeNotImplementedError("clamp: \"clamp_cpu\" not implemented for 'Bool' (a bool "
+                                           "tensor with bool bounds, as torch)")
         out = self
         if min is not None and max is not None and min.requires_grad:
             min = where(min < max, min, min.detach())   # torch: min == max gives min no gradient
@@ -3184,6 +3328,11 @@ class Tensor:
         return bool(self.array.reshape(()))
 
     def __float__(self) -> float:
+        if self._requires_grad and not _ONCE_WARNED.get("float"):
+            _ONCE_WARNED["float"] = True      # torch warns once a program (not for int() / item())
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first. (as torch "
+                          "warns, once)", UserWarning, stacklevel=2)
         return float(self.item())
 
     def __int__(self) -> int:
@@ -3257,6 +3406,13 @@ class Tensor:
                                  f"in place ({exc})") from None
             if not _write_overlapping(self.array, update) and (      # overlapping windows: as torch
                     expanded is None or not _write_expanded(self.array, update, expanded or None)):
+                if isinstance(self.array, np.ndarray) and not _may_overlap(self.array):
+                    raise ReadOnlyMemoryError(
+                        f"{name}: the tensor's memory is read-only (a tensor over a read-only "
+                        f"buffer: frombuffer of bytes, a read-only memory map, a NumPy array "
+                        f"that cannot be made writable); torch would write it regardless "
+                        f"(undefined behaviour): .clone() the tensor, or make the memory "
+                        f"writable") from None
                 raise MemoryOverlapError(
                     f"{name}: unsupported operation: more than one element of the written-to "
                     f"tensor refers to a single memory location. Please clone() the tensor before "
@@ -3313,6 +3469,9 @@ class Tensor:
             alias = any(type(r) is _DetachRef and r() is self for r in box[1])
             if alias:                       # a .detach() alias: no autograd view of anything;
                 root = self if _whole_aliases(self) else None   # written in the shared memory
+            if (not is_result and not alias and root is not self and root._ctx is None
+                    and root._requires_grad):  # a view of p.detach(): its base is that alias
+                root = _detach_alias_root(self, root, name)
             if root is not self:            # as a leaf (torch's p.detach().add_(m): the alias
                 #                             alone takes the node)
                 refused = _view_write_refusal(self) if is_result else None
@@ -3374,7 +3533,7 @@ class Tensor:
         _remember(self, version, old)       # ops that used the old value: see _redirect
         self._version_box[0] += 1
         if shared and alias:            # the sharers of an alias keep their nodes (torch's);
-            _mark_saved_outputs_written(self)     # those that saved this memory refuse backward
+            _mark_saved_outputs_written(self, self)   # those that saved this memory refuse backward
         elif shared:
             self._refresh_views(old, version)
         return self
@@ -3474,12 +3633,12 @@ class Tensor:
             view = ref()
             if view is None or view is self or type(ref) is not weakref.ref:
                 continue
-            if old is not None and view._requires_grad:
-                _remember(view, old_version, (old, self))
+            if view._ctx is None and view._requires_grad:
+                continue    # a leaf stays one (p, when its .detach() alias's view was written)
+            if old is not None and view._requires_grad and old._requires_grad:
+                _remember(view, old_version, (old, self))    # (else a view of another: p's)
             ctx = view._ctx
-            if ctx is not None and not ctx.released and not ctx.hollow and type(ctx) in ops.VIEW_STEP_OPS \
-                    and ctx.inputs[0]._version_box is box and (
-                    type(ctx) is not ops.GetItem or ops._is_basic_index(ctx.inputs[1])):
+            if _re_appliable_view(ctx, box):
                 ctx.versions = (version, None)
                 continue
             if not self._requires_grad or view.dtype.kind != "f":
@@ -3511,9 +3670,11 @@ class Tensor:
     def __imul__(self, other): return self._in_place_binary("*=", "__imul__", other)
     def __itruediv__(self, other): return self._in_place_binary("/=", "__itruediv__", other)
 
-    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
-        if isinstance(alpha, Tensor):      # main.py's old `p.data.add_(-lr, p.grad.data)`
-            other, alpha = _legacy_alpha("add_", other, alpha)
+    def add_(self, other: Any, alpha: float = 1) -> "Tensor":
+        if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
+            if isinstance(alpha, Tensor):      # main.py's old `p.data.add_(-lr, p.grad.data)`
+                other, alpha = _legacy_alpha("add_", other, alpha)
+            alpha = _checked_alpha("add_", self, other, alpha)
         if alpha == 1:
             return self._in_place_binary("add_", "__iadd__", other)
 
@@ -4211,6 +4372,42 @@ def _to_format(t: "Tensor", memory_format: Any, op: str, strict: bool = False) -
 from . import ops  # noqa: E402  (ops subclasses Function, defined above)
 from .math_ops import install_methods  # noqa: E402  (erf, prod, cumsum, exp_, ...: math_ops.py)
 install_methods(Tensor)
+
+
+def _alpha_needs_check(t: "Tensor", alpha: Any) -> bool:
+    """Whether add / sub's ``alpha`` must go through :func:`_checked_alpha`: not for a float one
+    on a float tensor, nor an int one on a non-bool tensor (``p.add_(g, alpha=-lr)``: no work)."""
+    cls, kind = alpha.__class__, t.array.dtype.kind
+    return not (cls is float and kind == "f" or cls is int and kind != "b")
+
+
+def _clamp_into(t: "Tensor", result: "Tensor") -> None:
+    """clamp_'s check: the out-of-place result's dtype must cast to ``t``'s (a bool tensor with
+    number bounds gives int64, an int one with float bounds float: refused in place, as torch)."""
+    if result.array.dtype != t.array.dtype and not (
+            result.array.dtype.kind == t.array.dtype.kind == "f"):
+        raise DTypeError(f"clamp_: result type {result.dtype} can't be cast to the desired output "
+                         f"type {t.dtype} (as torch): clamp out of place, or give bounds of the "
+                         f"tensor's kind")
+
+
+def _checked_alpha(op: str, t: "Tensor", other: Any, alpha: Any) -> Any:
+    """add / sub's ``alpha`` (anything but the int 1), checked as torch's ``alpha_check`` on the
+    result dtype: a bool alpha for bool results only, a float one not for integer or bool
+    results; for a bool result, a nonzero alpha is True (``b.add(b, alpha=2)`` stays bool)."""
+    from .dtypes import result_type
+    if not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+    dt = result_type(t, other)
+    if isinstance(alpha, (bool, np.bool_)):
+        if dt != np.bool_:
+            raise DTypeError(f"{op}: Boolean alpha only supported for Boolean results (alpha="
+                             f"{alpha} for a {dt} result, as torch refuses): give a number")
+        return alpha
+    if dt.kind in "biu" and isinstance(alpha, (float, np.floating)):
+        raise DTypeError(f"{op}: For integral input tensors, argument alpha must not be a floating "
+                         f"point number (alpha={alpha} for a {dt} result, as torch refuses)")
+    return bool(alpha) if dt == np.bool_ else alpha
 
 
 def _legacy_alpha(op: str, alpha: Any, other: "Tensor") -> tuple:

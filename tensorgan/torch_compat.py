@@ -176,10 +176,10 @@ class _TensorCompat:
     is_nested = property(lambda self: False, doc="False: tensorgan has no nested tensors.")
     is_quantized = property(lambda self: False, doc="False: tensorgan has no quantized tensors.")
     is_mkldnn = property(lambda self: False, doc="False: tensorgan has no MKL-DNN tensors.")
-    output_nr = property(lambda self: 0, doc="0: which output of its op this tensor is -- every "
-                                           "tensorgan op has one output (split / unbind / chunk "
-                                           "make one op per piece), so always 0 (torch counts "
-                                           "the pieces of a multi-output op)")
+    output_nr = property(lambda self: 0 if self._ctx is None else self._ctx.__dict__.get("output_nr", 0),
+                         doc="Which output of its op this tensor is: a split / unbind / chunk "
+                             "piece's index (torch's multi-output op; here one op per piece, "
+                             "marked), else 0")
 
     def is_pinned(self, device: Any = None) -> bool:
         """False: tensorgan has no page-locked (pinned) host memory."""
@@ -225,8 +225,8 @@ class _TensorCompat:
     def new_empty_strided(self, size: Sequence[int], stride: Sequence[int], *, dtype: Any = None,
                           device: Any = None, requires_grad: bool = False, layout: Any = None,
                           pin_memory: bool = False) -> Tensor:
-        """Zeros of ``size`` in this tensor's dtype and device (or the ones given); ``stride`` is
-        checked, not reproduced (as tg.empty_strided: the result is contiguous)."""
+        """tg.empty_strided (zeros of ``size`` laid out with ``stride``) in this tensor's dtype
+        and device, or the ones given."""
         from .torch_extras import empty_strided
         return empty_strided(size, stride, dtype=self.dtype if dtype is None else dtype,
                              device=self.device if device is None else device,
@@ -615,6 +615,11 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
         raise DeviceError(f"from_dlpack: unsupported DLPack device type {kind} (tensorgan has CPU "
                           f"and CUDA tensors)")
     _check_dtype(array.dtype, any_kind=True)
+    if isinstance(ext_tensor, np.ndarray) and not array.flags.writeable:   # as torch.from_numpy:
+        from .tensor import writable_numpy                                 # its memory is written
+        whole = writable_numpy(ext_tensor, warn=False)
+        if whole.flags.writeable and whole.shape == array.shape and whole.strides == array.strides:
+            array = whole
     return Tensor._make(array, device)
 
 
@@ -700,8 +705,9 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_b
         rows = w.numpy()
         maxes = np.zeros((len(starts), w.shape[1]), dtype=np.int64)
         for b, (s, e) in enumerate(zip(starts, ends)):
-            if e > s:
-                maxes[b] = flat[s:e][np.argmax(rows[flat[s:e]], axis=0)]
+            kept = flat[s:e][counted[s:e] >= 0]            # padding_idx entries never the max
+            if kept.size:
+                maxes[b] = kept[np.argmax(rows[kept], axis=0)]
     elif mode == 1:
         maxes = sizes.copy()
 

@@ -405,12 +405,29 @@ def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
 
 def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
-    """torch.empty_strided: zeros of ``size`` (``stride`` is checked and not reproduced: the tensor
-    is contiguous)."""
+    """torch.empty_strided: a tensor of ``size`` laid out with ``stride`` (in elements) over a
+    fresh buffer of zeros just large enough -- as torch's, a stride 0 makes elements share memory
+    (in-place writes then refused)."""
     from .factory import zeros
-    if len(tuple(size)) != len(tuple(stride)):
-        raise ShapeError(f"empty_strided: size {tuple(size)} and stride {tuple(stride)} have different lengths")
-    return zeros(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    from .tensor import Tensor, _may_overlap
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if len(size) != len(stride):
+        raise ShapeError(f"empty_strided: dimensionality of sizes ({len(size)}) must match "
+                         f"dimensionality of strides ({len(stride)}): size {size}, stride {stride}")
+    if any(n < 0 for n in size) or any(s < 0 for s in stride):
+        raise ShapeError(f"empty_strided: sizes and strides must not be negative, got size {size} "
+                         f"and stride {stride} (as torch refuses)")
+    count = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    buf = zeros((count,), dtype=dtype, device=device, requires_grad=requires_grad)
+    xp, item = buf.device.xp, buf.array.itemsize
+    strides = tuple(s * item for s in stride)
+    if xp is np:
+        a = np.lib.stride_tricks.as_strided(buf.array, size, strides, writeable=False)
+        if not _may_overlap(a):
+            a = np.lib.stride_tricks.as_strided(buf.array, size, strides)
+    else:
+        a = xp.lib.stride_tricks.as_strided(buf.array, size, strides)
+    return Tensor._make(a, buf.device, buf.requires_grad)
 
 
 def constant_pad_nd(input: Tensor, pad: Sequence[int], value: float = 0) -> Tensor:

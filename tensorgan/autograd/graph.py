@@ -20,7 +20,7 @@ from typing import Any, Callable
 from ..errors import AutogradError, InputTypeError
 from ..tensor import AccumulateGrad, Function, Tensor
 
-__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
+__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "increment_version"]
 
 
 class Node(abc.ABC):
@@ -111,3 +111,16 @@ def _unpack(packed: tuple) -> tuple:
                                  f"Tensor")
         out.append(t)
     return tuple(out)
+
+
+def increment_version(tensor: Any) -> None:
+    """torch.autograd.graph.increment_version: record an in-place write autograd did not see
+    (a kernel writing the memory directly) on a Tensor or each of an iterable of Tensors -- its
+    in-place version goes up by one, so an op that saved it refuses backward, as torch's."""
+    tensors = [tensor] if isinstance(tensor, Tensor) else list(tensor) \
+        if hasattr(tensor, "__iter__") and not isinstance(tensor, (str, bytes)) else None
+    if tensors is None or not all(isinstance(t, Tensor) for t in tensors):
+        raise InputTypeError(f"increment_version takes a Tensor or an iterable of Tensors, got "
+                             f"{type(tensor).__name__}")
+    for t in tensors:
+        t._version_box[0] += 1
