@@ -3289,8 +3289,8 @@ class Tensor:
         kind = self.array.dtype.kind
         if isinstance(min, (bool, np.bool_)) or isinstance(max, (bool, np.bool_)):
             if kind == "b":
-                raise DTypeNotImplementedError(f"clamp: \"clamp_scalar_cpu\" not implemented for "
-                                               f"'Bool' (a bool tensor with bool bounds, as torch)")
+                raise DTypeNotImplementedError("clamp: \"clamp_scalar_cpu\" not implemented for "
+                                               "'Bool' (a bool tensor with bool bounds, as torch)")
             min, max = (None if b is None else int(b) for b in (min, max))   # torch: True is 1
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
         me = self
