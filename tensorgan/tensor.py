@@ -3197,7 +3197,11 @@ class Tensor:
                 with no_grad():
                     _clamp_into(self, self.clip(min, max))
             return self._in_place_from("clamp_", lambda t: t.clip(min, max), (min, max))
-        _clamp_into(self, self.clip(min, max))           # the same argument checks
+        if self.array.dtype.kind == "f" and min.__class__ in _PLAIN_BOUNDS and max.__class__ in _PLAIN_BOUNDS \
+                and (min is not None or max is not None):
+            pass        # WGAN's p.clamp_(-c, c) every step: a float result of self's dtype, nothing to check
+        else:
+            _clamp_into(self, self.clip(min, max))       # clip's argument checks, the result's dtype
         min, max = (int(b) if isinstance(b, (bool, np.bool_)) else b for b in (min, max))
         return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a),
                               lambda old: old.clip(min, max))
@@ -4379,6 +4383,9 @@ def _alpha_needs_check(t: "Tensor", alpha: Any) -> bool:
     on a float tensor, nor an int one on a non-bool tensor (``p.add_(g, alpha=-lr)``: no work)."""
     cls, kind = alpha.__class__, t.array.dtype.kind
     return not (cls is float and kind == "f" or cls is int and kind != "b")
+
+
+_PLAIN_BOUNDS = (float, int, type(None))      # clamp_'s bounds that need no check on a float tensor
 
 
 def _clamp_into(t: "Tensor", result: "Tensor") -> None:
