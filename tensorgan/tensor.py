@@ -1141,9 +1141,24 @@ def _leading_to(order: list["Tensor"], targets: list["Tensor"]) -> set:
     wanted = {id(t) for t in targets}
     for node in order:  # inputs come before their outputs
         ctx = node._ctx
-        if ctx is not None and not ctx.released and any(id(p) in wanted for p in ctx.inputs):
+        if ctx is not None and not ctx.released and (any(id(p) in wanted for p in ctx.inputs)
+                                                     or _rewired(ctx)):
             wanted.add(id(node))
     return wanted
+
+
+def _rewired(ctx: Function) -> bool:
+    """Whether an input ``ctx`` read was written in place since, with a tracked write that gave
+    it a new node (so its edge now points at the new value's graph, maybe downstream of ``ctx``:
+    ``x[3] = x[3] * x[2]`` after ``x[2] = ...``): which inputs ``ctx`` leads to is then unknown,
+    so autograd.grad runs it -- and the version check refuses it -- rather than skip it and
+    silently drop its gradient (a write under no_grad, an optimizer step, keeps the node)."""
+    for p, v in zip(ctx.inputs, ctx.versions):
+        if v is not None and isinstance(p, Tensor) and p._version_box[0] != v:
+            history = getattr(p, "_history", None)
+            if history and any(k >= v for k in history):
+                return True
+    return False
 
 
 class _ZeroGradient:
@@ -1246,8 +1261,9 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
             if inputs is not None:
                 if id(node) in target_ids and g is not None:
                     captured[id(node)] = g
-                if ctx is None or not (ctx.released or any(id(p) in wanted for p in ctx.inputs)):
-                    continue    # nothing before it was asked for
+                if ctx is None or not (ctx.released or any(id(p) in wanted for p in ctx.inputs)
+                                       or (id(node) in wanted and id(node) not in target_ids)):
+                    continue    # nothing before it was asked for (or: _rewired, checked below)
             elif ctx is None:  # a leaf
                 node._accumulate_grad(g, owned_by_a_leaf)
                 if node._hooks is not None and node._hooks.post:

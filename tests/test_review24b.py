@@ -93,3 +93,60 @@ def test_ungraded_multi_output_function_with_hooked_outputs():
     _Kill.apply(a).sum().backward()
     assert seen == [None] and b.grad is None
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+
+
+# -- autograd.grad through a stale read after x[i] = ... rewired the graph ------------------------
+
+def test_autograd_grad_refuses_a_stale_read_after_setitem_as_backward_does():
+    # x[3] = x[3] * x[2] after x[2] = x[2]: the Mul read x[3] / x[2], which the write changed.
+    # backward() refuses (torch's version check); autograd.grad silently returned zeros for
+    # row 3 (the Mul's edges pointed downstream, at the new x, so it looked unneeded).
+    for grad_call in (lambda L, a: tg.autograd.grad(L, a), lambda L, a: L.backward()):
+        a = tg.tensor(np.arange(1.0, 9.0).reshape(4, 2), requires_grad=True)
+        x = a * 1
+        x[2] = x[2]
+        x[3] = x[3] * x[2]
+        with pytest.raises(AutogradError, match="modified in place"):
+            grad_call((x * tg.tensor(np.arange(8.0).reshape(4, 2))).sum(), a)
+
+
+def test_autograd_grad_skips_an_unneeded_branch_written_under_no_grad():
+    # a parameter stepped in place under no_grad keeps its node: the branch that only leads to
+    # it is not run by autograd.grad (torch's), so no refusal; the input's gradient is right.
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, 4.0], requires_grad=True)
+    h = w * w
+    out = (x * h).sum()
+    with tg.no_grad():
+        w.add_(1.0)
+    (gx,) = tg.autograd.grad(out, x)
+    np.testing.assert_array_equal(gx.numpy(), [9.0, 16.0])
+
+
+def test_setitem_chain_gradients_match_finite_differences():
+    rng = np.random.default_rng(3)
+    A, V = rng.standard_normal((5, 4)), rng.standard_normal(4)
+    W = np.linspace(-1.0, 1.0, 20).reshape(5, 4)
+
+    def f(a, v):
+        x = a * 1
+        x[1] += v
+        x[1] *= v
+        x[2] -= x[1]
+        x[1] /= (v + 3)
+        x[:, 1] += x[:, 0]
+        return (x * tg.tensor(W)).sum()
+
+    a = tg.tensor(A, requires_grad=True)
+    v = tg.tensor(V, requires_grad=True)
+    ga, gv = tg.autograd.grad(f(a, v), (a, v))
+    for arr, g in ((A, ga), (V, gv)):
+        num = np.zeros_like(arr)
+        for i in np.ndindex(arr.shape):
+            p, m = arr.copy(), arr.copy()
+            p[i] += 1e-6
+            m[i] -= 1e-6
+            fp = f(tg.tensor(p), tg.tensor(V)) if arr is A else f(tg.tensor(A), tg.tensor(p))
+            fm = f(tg.tensor(m), tg.tensor(V)) if arr is A else f(tg.tensor(A), tg.tensor(m))
+            num[i] = (fp.item() - fm.item()) / 2e-6
+        np.testing.assert_allclose(g.numpy(), num, atol=1e-6)
