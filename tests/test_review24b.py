@@ -150,3 +150,28 @@ def test_setitem_chain_gradients_match_finite_differences():
             fm = f(tg.tensor(m), tg.tensor(V)) if arr is A else f(tg.tensor(A), tg.tensor(m))
             num[i] = (fp.item() - fm.item()) / 2e-6
         np.testing.assert_allclose(g.numpy(), num, atol=1e-6)
+
+
+# -- tg.load of a hostile __namespace__ entry: typed, exact attributes ------------------------------
+
+def _write_checkpoint(path, saved_object):
+    import json
+    np.savez(path, __meta__=np.array(json.dumps(
+        {"format": "tensorgan-checkpoint", "format_version": 1, "saved_object": saved_object})))
+
+
+def test_load_refuses_a_namespace_with_non_string_attributes(tmp_path):
+    from tensorgan.errors import CheckpointError
+    path = tmp_path / "h.npz"
+    _write_checkpoint(path, {"args": {"__namespace__": {"__int_keys__": {"1": 2}}}})
+    with pytest.raises(CheckpointError, match="__namespace__"):
+        tg.load(str(path))
+
+
+def test_load_namespace_keeps_odd_attribute_names_as_plain_entries(tmp_path):
+    import argparse
+    path = tmp_path / "h.npz"
+    _write_checkpoint(path, {"args": {"__namespace__": {"__class__": 1, "lr": 0.5}}})
+    args = tg.load(str(path))["args"]
+    assert type(args) is argparse.Namespace and args.lr == 0.5
+    assert vars(args) == {"__class__": 1, "lr": 0.5}
