@@ -184,9 +184,12 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                 return ordered
             if set(value) == {"__namespace__"} and isinstance(value["__namespace__"], dict):
                 inner = walk(value["__namespace__"])
-                if not isinstance(inner, dict):
-                    raise CheckpointError("checkpoint metadata has a malformed __namespace__ entry")
-                return argparse.Namespace(**inner)
+                if not isinstance(inner, dict) or not all(isinstance(k, str) for k in inner):
+                    raise CheckpointError("checkpoint metadata has a malformed __namespace__ entry "
+                                          "(its attributes must be a dict keyed by strings)")
+                namespace = argparse.Namespace()
+                namespace.__dict__.update(inner)    # exactly the saved attributes (a hostile
+                return namespace                    # '__class__' key stays a plain entry)
             if set(value) == {"__int_keys__"} and isinstance(value["__int_keys__"], dict):
                 try:
                     return {int(k): walk(v) for k, v in value["__int_keys__"].items()}

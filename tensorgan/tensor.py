@@ -385,8 +385,12 @@ class _NodeHooks:
     def run_pre(self, ctx: Function, g):
         """The pre-hooks on the gradient ``g`` of the node's output; the gradient to go on with."""
         for hook in list(self.pre.values()):
-            new = hook((_as_tensor(g, ctx.device),))
-            if new is not None:
+            new = hook((None if g is None else _as_tensor(g, ctx.device),))
+            if new is not None and g is None:
+                if (new[0] if isinstance(new, (tuple, list)) and new else new) is not None:
+                    raise AutogradError(f"a pre-hook on {ctx.name()}: can't replace a None "
+                                        f"gradient with a non-None value")
+            elif new is not None:
                 g = _replacement(ctx, "pre-hook", new[0] if isinstance(new, (tuple, list)) else new, g)
         return g
 
@@ -401,7 +405,7 @@ class _NodeHooks:
                                 or not ctx.inputs[i]._requires_grad else
                                 _as_tensor(_dense(input_grads[i], ctx.xp), ctx.device)
                                 for i in tensor_inputs)
-            new = hook(grad_inputs, (_as_tensor(g, ctx.device),))
+            new = hook(grad_inputs, (None if g is None else _as_tensor(g, ctx.device),))
             if new is None:
                 continue
             if not isinstance(new, (tuple, list)) or len(new) != len(tensor_inputs):
@@ -1244,9 +1248,24 @@ def _leading_to(order: list["Tensor"], targets: list["Tensor"]) -> set:
     wanted = {id(t) for t in targets}
     for node in order:  # inputs come before their outputs
         ctx = node._ctx
-        if ctx is not None and not ctx.released and any(id(p) in wanted for p in ctx.inputs):
+        if ctx is not None and not ctx.released and (any(id(p) in wanted for p in ctx.inputs)
+                                                     or _rewired(ctx)):
             wanted.add(id(node))
     return wanted
+
+
+def _rewired(ctx: Function) -> bool:
+    """Whether an input ``ctx`` read was written in place since, with a tracked write that gave
+    it a new node (so its edge now points at the new value's graph, maybe downstream of ``ctx``:
+    ``x[3] = x[3] * x[2]`` after ``x[2] = ...``): which inputs ``ctx`` leads to is then unknown,
+    so autograd.grad runs it -- and the version check refuses it -- rather than skip it and
+    silently drop its gradient (a write under no_grad, an optimizer step, keeps the node)."""
+    for p, v in zip(ctx.inputs, ctx.versions):
+        if v is not None and isinstance(p, Tensor) and p._version_box[0] != v:
+            history = getattr(p, "_history", None)
+            if history and any(k >= v for k in history):
+                return True
+    return False
 
 
 class _ZeroGradient:
@@ -1294,10 +1313,11 @@ def _runs_ungraded(node: "Tensor", wanted: set | None) -> bool:
     into it returned None): a custom ``autograd.Function``'s node, as torch's engine calls it
     with zeros for the gradients (``ctx.set_materialize_grads(False)``: None) -- so its backward's
     gradients reach the leaves (as zeros: a leaf's ``.grad`` is zeros, not None, and Adam steps
-    it). Built-in ops pass the None on, as torch's. Nodes with hooks keep the old skip."""
+    it). Built-in ops pass the None on, as torch's. Hooks on the output (``register_hook``,
+    ``retain_grad``) and on the node see None there, as torch's, and do not stop it."""
     ctx = node._ctx
-    return (ctx is not None and getattr(ctx, "runs_ungraded", False) and node._hooks is None
-            and (wanted is None or id(node) in wanted) and ctx.__dict__.get("node_hooks") is None)
+    return (ctx is not None and getattr(ctx, "runs_ungraded", False)
+            and (wanted is None or id(node) in wanted))
 
 
 def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
@@ -1342,14 +1362,15 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                         continue
             if node._hooks is not None and run_hooks:
                 g = node._hooks.run(node, g)
-                if not isinstance(g, Tensor):   # a hook may keep the gradient it saw: a leaf
+                if g is not None and not isinstance(g, Tensor):   # a hook may keep the gradient it saw: a leaf
                     owned_by_a_leaf.add(id(g if g.base is None else g.base))  # .grad copies it
             ctx = node._ctx
             if inputs is not None:
                 if id(node) in target_ids and g is not None:
                     captured[id(node)] = g
-                if ctx is None or not (ctx.released or any(id(p) in wanted for p in ctx.inputs)):
-                    continue    # nothing before it was asked for
+                if ctx is None or not (ctx.released or any(id(p) in wanted for p in ctx.inputs)
+                                       or (id(node) in wanted and id(node) not in target_ids)):
+                    continue    # nothing before it was asked for (or: _rewired, checked below)
             elif ctx is None:  # a leaf
                 node._accumulate_grad(g, owned_by_a_leaf)
                 if node._hooks is not None and node._hooks.post:
@@ -1528,6 +1549,13 @@ class _GradHooks:
 
     def run(self, node: "Tensor", g):
         """The hooks on ``g`` (an array, or in graph mode a Tensor); the gradient to go on with."""
+        if g is None:     # a custom Function's output that got no gradient: torch's hooks see None
+            for hook in list(self.hooks.values()):
+                if hook(None) is not None:
+                    raise AutogradError("can't replace a None gradient with a non-None value (a "
+                                        "gradient hook returned a Tensor for an output that got "
+                                        "no gradient)")
+            return None
         as_tensor = isinstance(g, Tensor)
         for hook in list(self.hooks.values()):
             new = hook(g if as_tensor else Tensor._make(g, node.device))
