@@ -82,3 +82,34 @@ def test_k_frame_sampling_as_dvd_gan_writes_it():
     np.testing.assert_array_equal(frames.detach().numpy(), video.detach().numpy()[:, [0, 4, 5]])
     frames.sum().backward()
     np.testing.assert_array_equal(video.grad.numpy()[0, :, 0, 0, 0], [1, 0, 0, 0, 1, 1])
+
+
+# ---- DVD-GAN's progress print: self.g_lr_scher.get_lr()[0] -- torch warns (get_last_lr is meant) ----
+
+def _sgd():
+    return tg.optim.SGD([tg.nn.Parameter(tg.zeros(1))], lr=0.1)
+
+
+def test_get_lr_outside_step_warns_as_torch_and_step_does_not():
+    opt = _sgd()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sched = tg.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        opt.step()
+        sched.step()                                                   # lr 0.05, no warning inside step
+    with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`"):
+        lrs = sched.get_lr()
+    assert lrs == pytest.approx([0.025]) and sched.get_last_lr() == pytest.approx([0.05])
+    with pytest.warns(UserWarning, match="get_last_lr"):
+        tg.optim.swa_utils.SWALR(_sgd(), swa_lr=0.05).get_lr()
+
+
+def test_a_users_scheduler_subclass_is_not_warned():
+    class Halving(tg.optim.lr_scheduler.LRScheduler):
+        def get_lr(self):
+            return [g["lr"] * 0.5 for g in self.optimizer.param_groups]
+
+    sched = Halving(_sgd())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sched.get_lr() == pytest.approx([0.025])          # the constructor stepped once: 0.05
