@@ -2428,6 +2428,8 @@ class Tensor:
     def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)
 
     def __getitem__(self, key):
+        if type(key) is list:                 # x[[i, j]]: torch's legacy reading of some lists
+            key = _list_key(key)
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
         split = _ints_first(key) if isinstance(key, tuple) else None
         try:
@@ -2449,6 +2451,8 @@ class Tensor:
         """``x[key] = value``: an in-place write of ``value`` (a number or a tensor, broadcast,
         cast to x's dtype) under the in-place rules (:meth:`_in_place`): on a tensor autograd
         tracks it is a graph op, as torch's -- the overwritten elements pass ``value``'s gradient."""
+        if type(key) is list:
+            key = _list_key(key)
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
         if isinstance(key, tuple) and len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
             one = _one_ellipsis(key, self.ndim)
@@ -4020,6 +4024,8 @@ def _index(k: Any) -> Any:
     another integer tensor's positions as int64 on the index tensor's device; a float tensor is
     refused by its dtype, as torch's (IndexDTypeError, an IndexError too)."""
     if not isinstance(k, Tensor):
+        if isinstance(k, (list, tuple)):    # a sequence inside a tuple key (x[:, [i, j]])
+            _check_list_index(k, k)
         return k
     if k.array.dtype == BOOL:
         return k.array                                     # a mask, on its own device
@@ -4035,6 +4041,37 @@ def _index(k: Any) -> Any:
     if a.ndim == 0:
         return int(a)                     # a 0-d index (x[i.argmax()]) is an int, as in torch
     return k.device.xp.asarray(a.astype(np.int64))      # on the index tensor's device
+
+
+_LIST_KEY_WARNING = ("Using a non-tuple sequence for multidimensional indexing is deprecated (as torch "
+                     "warns): x[[a, b]] whose items are tensors, sequences, slices, None or ... is read "
+                     "as x[a, b], as torch still reads it; write x[tuple(seq)] for that, or "
+                     "x[torch.tensor(seq)] for one index tensor")
+
+
+def _list_key(key: list) -> Any:
+    """``x[[...]]``: a list of under 32 items of which one is a Tensor, an array, a list or tuple,
+    a slice, None or ``...`` is the tuple of its items, as torch (warned, deprecated there), where
+    NumPy reads one index array; other lists stay one index (``x[[0, 2]]``)."""
+    if len(key) < 32 and any(isinstance(k, (Tensor, np.ndarray, list, tuple, slice)) or k is None
+                             or k is Ellipsis for k in key):
+        warnings.warn(_LIST_KEY_WARNING, UserWarning, stacklevel=3)
+        return tuple(key)
+    return key
+
+
+def _check_list_index(items: list, whole: list) -> None:
+    """A list inside an index (``x[:, [i, j]]``) holds numbers, or one-element integer tensors
+    (torch reads each as its number); a tensor of more elements there is refused, as torch's
+    TypeError -- NumPy would stack the tensors into a 2-D index, a silently different result."""
+    for k in items:
+        if isinstance(k, (list, tuple)):
+            _check_list_index(k, whole)
+        elif isinstance(k, Tensor) and (k.numel() != 1 or k.dtype.kind not in "iub"):
+            raise InputTypeError(
+                f"index sequence {whole!r:.80}: only integer tensors of a single element can be "
+                f"converted to an index (as torch), got one of shape {tuple(k.shape)} and dtype "
+                f"{k.dtype}; index with one tensor (torch.stack / torch.cat them) or a tuple")
 
 
 def _float_sequence_key(key: Any) -> Any:

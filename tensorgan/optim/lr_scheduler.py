@@ -55,8 +55,38 @@ _ORDER_WARNING = (
     "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
 
 
+_GET_LR_WARNING = ("To get the last learning rate computed by the scheduler, please use "
+                   "`get_last_lr()` (as torch warns: get_lr() called outside step() is the next "
+                   "step's formula applied to the current lr, not the lr in use)")
+_in_step = [0]          # > 0 while a scheduler's step() computes its lrs through get_lr()
+
+
+def _warn_outside_step(get_lr: Callable) -> Callable:
+    """A built-in scheduler's get_lr(), warning as torch's when called other than by step()."""
+    def wrapped(self):
+        if not _in_step[0]:
+            warnings.warn(_GET_LR_WARNING, UserWarning, stacklevel=2)
+        return get_lr(self)
+    wrapped.__name__, wrapped.__qualname__, wrapped.__doc__ = \
+        get_lr.__name__, get_lr.__qualname__, get_lr.__doc__
+    return wrapped
+
+
 class LRScheduler:
     """Base: ``last_epoch`` counts the ``step()`` calls; subclasses say what ``get_lr()`` is."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # torch's own schedulers warn on get_lr() outside step(); a user's subclass does not
+        if "get_lr" in cls.__dict__ and cls.__module__.startswith("tensorgan.optim"):
+            cls.get_lr = _warn_outside_step(cls.__dict__["get_lr"])
+
+    def _get_lr_in_step(self) -> list[float]:
+        _in_step[0] += 1
+        try:
+            return self.get_lr()
+        finally:
+            _in_step[0] -= 1
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         name = type(self).__name__
@@ -126,7 +156,7 @@ class LRScheduler:
         else:
             self.last_epoch = epoch
             lrs = self._closed_form_lr()
-        self._set_lrs(self.get_lr() if lrs is None else lrs)
+        self._set_lrs(self._get_lr_in_step() if lrs is None else lrs)
 
     def _set_lrs(self, lrs: Sequence[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs):
@@ -617,7 +647,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             epoch = _check_number("CosineAnnealingWarmRestarts", "step(epoch)", epoch, low=0.0)
             self.T_i, self.T_cur = self._position(epoch)
         self.last_epoch = math.floor(epoch)
-        self._set_lrs(self.get_lr())
+        self._set_lrs(self._get_lr_in_step())
 
     def _position(self, epoch: float) -> tuple[int, float]:
         """(T_i, T_cur) at ``epoch``: the period it falls in and how far into it."""
