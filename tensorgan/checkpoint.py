@@ -160,6 +160,12 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                 if "__array__" in value:
                     return arrays[key]
                 requires_grad = value.get("requires_grad") is True
+                kind = arrays[key].dtype.kind
+                if kind not in "biuf" or (requires_grad and kind != "f"):
+                    what = "requires grad" if kind in "biu" else "is a tensor"
+                    raise CheckpointError(f"checkpoint entry {key!r} {what} but holds a "
+                                          f"{arrays[key].dtype} array (tensors hold bool, integer or "
+                                          f"float values; only float ones require grad)")
                 if value.get("parameter") is True:
                     return _parameter_class()(arrays[key], requires_grad=requires_grad, device="cpu")
                 return Tensor._from(arrays[key], device="cpu", requires_grad=requires_grad)
@@ -196,6 +202,9 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                 except ValueError:
                     raise CheckpointError("checkpoint metadata has a non-integer key under "
                                           "__int_keys__") from None
+            marker = next((k for k in value if k in _MARKERS), None)
+            if marker is not None:          # save() refuses these keys in plain dicts
+                raise CheckpointError(f"checkpoint metadata has a malformed {marker} entry")
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]
