@@ -10,8 +10,9 @@ that tensor back (or the plain dict, :meth:`Generator.state_dict_form`).
 """
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -183,6 +184,25 @@ def get_rng_state() -> Any:
 def set_rng_state(state: Any) -> None:
     """Restore the default generator from :func:`get_rng_state`'s tensor (or the dict form)."""
     default_generator.set_state(state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str | None = None) -> Iterator[None]:
+    """torch.random.fork_rng: the default generator's state is restored when the block exits
+    (normally or by an exception), so draws inside it do not move the stream outside.  One
+    generator serves every device here (GPU tensors get host draws), so ``devices`` /
+    ``device_type`` select nothing more; ``enabled=False`` forks nothing."""
+    if not isinstance(enabled, (bool, np.bool_)):
+        raise ConfigError(f"{_caller}: enabled must be a bool, got {enabled!r}")
+    if not enabled or device_type == "meta":
+        yield
+        return
+    saved = default_generator.state_dict_form()
+    try:
+        yield
+    finally:
+        default_generator.set_state(saved)
 
 
 def resolve(generator: Generator | None = None, seed: int | None = None) -> Generator:

@@ -40,3 +40,28 @@ def test_other_states_are_refused_by_name(bad, match):
     with pytest.raises(CheckpointError, match=match):
         tg.set_rng_state(bad)
     assert default_generator.state_dict_form() == before
+
+
+def test_fork_rng_restores_the_stream_on_exit_and_on_error():
+    tg.manual_seed(5)
+    expected = tg.randn(4).numpy()
+    tg.manual_seed(5)
+    with tg.random.fork_rng():
+        tg.randn(50)
+    np.testing.assert_array_equal(tg.randn(4).numpy(), expected)
+    tg.manual_seed(5)
+    with pytest.raises(KeyError):
+        with tg.random.fork_rng(devices=[]):
+            tg.rand(7)
+            raise KeyError("inside")
+    np.testing.assert_array_equal(tg.randn(4).numpy(), expected)
+
+
+def test_fork_rng_disabled_forks_nothing():
+    tg.manual_seed(6)
+    tg.randn(3)
+    after_three = tg.get_rng_state()
+    tg.manual_seed(6)
+    with tg.random.fork_rng(enabled=False):
+        tg.randn(3)
+    assert tg.equal(tg.get_rng_state(), after_three)
