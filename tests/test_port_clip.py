@@ -107,3 +107,24 @@ def test_rms_norm_float16_default_eps_is_float32s():
     for y in (F.rms_norm(x, (4,)), F.rms_norm(x, (4,), tg.ones(4)), nn.RMSNorm(4)(x)):
         assert y.dtype == tg.float16
         np.testing.assert_allclose(y.float().numpy(), 1.0, atol=1e-3)
+
+
+def test_float16_var_std_norm_round_once_from_float32():
+    # CLIP's fp16 features go through .norm(dim=-1, keepdim=True): torch computes half var / std /
+    # norm in float32 and rounds the result once; composing them of half ops rounded each step
+    # and came out an ulp off (0.97802734375 for this var, 121.1875 for this norm)
+    a = np.random.RandomState(0).randn(3, 5000).astype(np.float16)
+    a32 = a.astype(np.float32)
+    t = tg.tensor(a, requires_grad=True)
+    assert t.var().item() == np.float16(a32.var(ddof=1)) == np.float16(0.978515625)
+    assert t.norm().item() == np.float16(np.sqrt((a32.astype(np.float64) ** 2).sum())) == 121.125
+    np.testing.assert_array_equal(t.std(dim=1).detach().numpy(), a32.std(axis=1, ddof=1).astype(np.float16))
+    np.testing.assert_array_equal(t.var(1, unbiased=False).detach().numpy(), a32.var(axis=1).astype(np.float16))
+    np.testing.assert_array_equal(t.norm(dim=1, keepdim=True).detach().numpy(),
+                                  np.linalg.norm(a32, axis=1, keepdims=True).astype(np.float16))
+    for y in (t.var(), t.std(), t.norm(), t.norm(3.0)):
+        assert y.dtype == tg.float16
+    t.norm(dim=1).sum().backward()
+    assert t.grad.dtype == tg.float16
+    want = a32 / np.linalg.norm(a32, axis=1, keepdims=True)
+    np.testing.assert_allclose(t.grad.numpy().astype(np.float32), want, atol=2e-3)
