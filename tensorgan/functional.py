@@ -658,6 +658,16 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
     return rm, rv, use_batch_stats
 
 
+def _half_with_float32(x: Any, *params: Any) -> bool:
+    """Whether a normalization gets a float16 input with float32 parameters / statistics (all of
+    them that are given): torch's CPU "mixed dtype" norms (a CLIP ``convert_weights`` model's
+    BatchNorm, a LayerNorm kept in float32) compute it in float32 and return float16."""
+    if not isinstance(x, Tensor) or x.dtype != np.float16:
+        return False
+    given = [t for t in params if t is not None]
+    return bool(given) and all(isinstance(t, Tensor) and t.dtype == np.float32 for t in given)
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -668,6 +678,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     which must then be given (as torch).  A weight or bias of another shape with ``C`` elements
     (torch checks the count) is taken as its ``(C,)`` view."""
     x = input   # (torch's name for the argument)
+    if _half_with_float32(x, running_mean, running_var, weight, bias):
+        return batch_norm(x.float(), running_mean, running_var, weight, bias, training, momentum,
+                          eps).half()
     _float_only("batch_norm", x)
     if x.ndim >= 2:
         weight, bias = _per_channel(x, weight), _per_channel(x, bias)
@@ -767,6 +780,9 @@ def batch_norm_leaky_relu(input: Tensor, running_mean: Tensor | None, running_va
     DCGAN's BatchNorm + LeakyReLU pairs; ``nn.Sequential`` uses it for them).  Same arguments,
     checks and running-statistics update as :func:`batch_norm`."""
     x = input   # (torch's name for the argument)
+    if _half_with_float32(x, running_mean, running_var, weight, bias):
+        return batch_norm_leaky_relu(x.float(), running_mean, running_var, weight, bias, training,
+                                     momentum, eps, negative_slope).half()
     rm, rv, use_batch_stats = _batch_norm_operands("batch_norm_leaky_relu", x, running_mean,
                                                    running_var, weight, bias, training, momentum,
                                                    eps)
@@ -1453,6 +1469,8 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
     """Normalize over the last ``len(normalized_shape)`` dims (biased variance), then
     ``* weight + bias`` of that shape."""
     x = input   # (torch's name for the argument)
+    if _half_with_float32(x, weight, bias):
+        return layer_norm(x.float(), normalized_shape, weight, bias, eps).half()
     _float_only("layer_norm", x)
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape:
@@ -1465,14 +1483,19 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
 def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, then
-    ``* weight`` of that shape (torch's RMSNorm; ``eps=None``: the dtype's machine epsilon)."""
+    ``* weight`` of that shape (torch's RMSNorm; ``eps=None``: the machine epsilon of the dtype
+    it computes in, float32 for a float16 input)."""
     x = input   # (torch's name for the argument)
+    if _half_with_float32(x, weight):
+        return rms_norm(x.float(), normalized_shape, weight, eps).half()
     _check_rank("rms_norm", "input", x, range(0, 33), "a tensor")
     shape = (normalized_shape,) if _is_int(normalized_shape) else tuple(normalized_shape)
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape or len(shape) > x.ndim:
         raise ShapeError(f"rms_norm: normalized_shape {shape} is not the trailing shape of the "
                          f"input {x.shape}")
-    eps = float(np.finfo(x.dtype).eps) if eps is None else _scalar("rms_norm", "eps", eps)
+    # torch's default: the machine epsilon of the type it computes in (float32 for float16)
+    eps = float(np.finfo(np.float32 if x.dtype == np.float16 else x.dtype).eps) if eps is None \
+        else _scalar("rms_norm", "eps", eps)
     dims = tuple(range(x.ndim - len(shape), x.ndim))
     y = x * ((x * x).mean(dim=dims, keepdim=True) + eps).rsqrt()
     return _affine(y, weight, None, shape)
@@ -1483,6 +1506,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     """Normalize each sample over groups of ``C / num_groups`` channels (and all positions),
     then a per-channel ``* weight + bias``."""
     x = input   # (torch's name for the argument)
+    if _half_with_float32(x, weight, bias):
+        return group_norm(x.float(), num_groups, weight, bias, eps).half()
     _float_only("group_norm", x)
     if not _is_int(num_groups) or num_groups < 1:
         raise ConfigError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
@@ -1502,6 +1527,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     ``use_input_stats`` the batch's per-channel averages of them (unbiased variance) are blended
     in with ``momentum``, as torch; without ``use_input_stats`` the running ones are used."""
     x = input   # (torch's name for the argument)
+    if _half_with_float32(x, running_mean, running_var, weight, bias):
+        return instance_norm(x.float(), running_mean, running_var, weight, bias, use_input_stats,
+                             momentum, eps).half()
     _float_only("instance_norm", x)
     if x.ndim < 3:
         raise ShapeError(f"instance_norm: input must be (N, C, ...) with positions, got {x.shape}")

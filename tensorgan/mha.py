@@ -170,7 +170,7 @@ def _attend(op: str, query: Tensor, key: Tensor, value: Tensor, heads: int, in_p
         weights = F.softmax(scores if attn_mask is None else attn_mask + scores, dim=-1)
         weights = F.dropout(weights, p) if p > 0.0 else weights
         out = (weights @ v).transpose(0, 1).reshape(length * batch, e)
-        out = F.linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, e)
+        out = F.linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, -1)
         return out, weights.reshape(batch, heads, length, source)
     if attn_mask is not None:
         attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
@@ -178,7 +178,7 @@ def _attend(op: str, query: Tensor, key: Tensor, value: Tensor, heads: int, in_p
     q, k, v = (t.reshape(batch, heads, t.shape[1], d) for t in (q, k, v))
     out = F.scaled_dot_product_attention(q, k, v, attn_mask, p)
     out = out.permute(2, 0, 1, 3).reshape(batch * length, e)
-    return F.linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, e), None
+    return F.linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, -1), None
 
 
 def _static(op: str, name: str, t: Any, rows: int, d: int, query: Tensor) -> Tensor:

@@ -2546,6 +2546,8 @@ class Tensor:
         if unbiased is not None:
             _flag("var/std", "unbiased", unbiased)
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        if self.dtype is float16:   # torch's CPU half var: float32 throughout, rounded once
+            return self.float().var(dim, keepdim=keepdim, correction=correction).half()
         axes = _axes(_torch_dims(dim), self.ndim)
         n = self.array.size if axes is None else math.prod(self.shape[a] for a in axes)
         centered = self - self.mean(dim=axes, keepdim=True)
@@ -2556,6 +2558,8 @@ class Tensor:
             correction: float | None = None) -> "Tensor":
         """Square root of :meth:`var` (same arguments); where it is 0 (constant values) the
         gradient is 0, not NaN, as torch's."""
+        if self.dtype is float16:   # float32 throughout, as torch
+            return self.float().std(dim, unbiased, keepdim, correction=correction).half()
         return ops.SafeSqrt.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
     def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
@@ -2983,6 +2987,8 @@ class Tensor:
         if isinstance(p, str) or isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
             raise InputTypeError(f"norm: p must be 'fro', 'nuc' or a number (inf, -inf and 0 too), got {p!r}")
         p = float(p)
+        if self.dtype is float16:   # torch's CPU half norm: float32 throughout, rounded once
+            return self.float().norm(p, dim, keepdim).half()
         if p == 2:
             return ops.SafeSqrt.apply((self * self).sum(dim=dim, keepdim=keepdim))
         if p == math.inf:

@@ -379,15 +379,16 @@ class _BatchNorm(_NormBase):
         if not self.ranks:
             raise NotImplementedError(f"{type(self).__name__}: a _BatchNorm subclass must define "
                                       "_check_input_dim(input) (torch's BatchNorm1d/2d/3d do)")
-        check_input(self, input, self.ranks, self.layout)
+        check_input(self, input, self.ranks, self.layout, half_ok=True)
 
     def _functional_args(self, x: Tensor) -> tuple:
         """Check x, count the batch, and return batch_norm's arguments for it."""
         if self._own_dim_check:
             self._check_input_dim(x)
-            check_input(self, x, (getattr(x, "ndim", None),), self.layout, self.num_features)
+            check_input(self, x, (getattr(x, "ndim", None),), self.layout, self.num_features,
+                        half_ok=True)
         else:
-            check_input(self, x, self.ranks, self.layout, self.num_features)
+            check_input(self, x, self.ranks, self.layout, self.num_features, half_ok=True)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1
@@ -926,7 +927,8 @@ class _InstanceNorm(_NormBase):
 
     def forward(self, input: Tensor) -> Tensor:
         batched_rank = self.dims + 2
-        check_input(self, input, (batched_rank - 1, batched_rank), self.layouts[self.dims])
+        check_input(self, input, (batched_rank - 1, batched_rank), self.layouts[self.dims],
+                    half_ok=True)
         batched = input if input.ndim == batched_rank else input.unsqueeze(0)
         if batched.shape[1] != self.num_features:
             if self.affine or self.track_running_stats:

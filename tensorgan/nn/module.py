@@ -1207,9 +1207,10 @@ class Module:
 
 
 def check_input(module: Module, x: Any, ranks: tuple[int, ...], layout: str,
-                channels: int | None = None, channel_axis: int = 1) -> None:
+                channels: int | None = None, channel_axis: int = 1, half_ok: bool = False) -> None:
     """Validate a module's input: a Tensor of the right rank (and channel count), on the module's
-    device, of its dtype. Errors name the module, as users see modules, not functional ops."""
+    device, of its dtype -- or, with ``half_ok`` (the norms), float16 beside float32 weights, as
+    torch's mixed-dtype norms take it. Errors name the module, as users see modules."""
     if not isinstance(x, Tensor):
         raise InputTypeError(f"{_short(module)}: input must be a Tensor, got {type(x).__name__}")
     if x.ndim not in ranks:
@@ -1222,7 +1223,8 @@ def check_input(module: Module, x: Any, ranks: tuple[int, ...], layout: str,
         if x.device is not weight.device:
             raise DeviceError(f"{_short(module)}: input is on {x.device} but the module's weights "
                               f"are on {weight.device}; move one with .to(device)")
-        if x.dtype != weight.dtype:
+        if x.dtype != weight.dtype and not (half_ok and x.dtype == np.float16
+                                            and weight.dtype == np.float32):
             raise DTypeError(f"{_short(module)}: input is {x.dtype} but the module's weights are "
                              f"{weight.dtype}; convert with .to({weight.dtype.name!r})")
 
