@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError
+import contextlib
+
+from .errors import CheckpointError, ConfigError, RNGStateError, RNGStateTypeError
 
 
 def _drawn(dtype) -> np.dtype:
@@ -134,13 +136,13 @@ def _decoded_state(state: Any) -> Any:
     not one (torch's ByteTensor of another generator, arbitrary bytes)."""
     array = np.asarray(state.detach().cpu().numpy() if hasattr(state, "detach") else state)
     if array.dtype != np.uint8 or array.ndim != 1:
-        raise CheckpointError(f"a generator state is a 1-D uint8 tensor (from get_state() / "
+        raise RNGStateTypeError(f"a generator state is a 1-D uint8 tensor (from get_state() / "
                               f"get_rng_state()) or its dict, got {type(state).__name__} "
                               f"{array.dtype} of shape {array.shape}")
     try:
         return json.loads(array.tobytes().decode())
     except (UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"not a tensorgan PCG64 generator state ({len(array)} bytes that are not "
+        raise RNGStateError(f"not a tensorgan PCG64 generator state ({len(array)} bytes that are not "
                               f"its JSON: {type(exc).__name__}); torch's mt19937 ByteTensor states "
                               f"cannot be loaded") from None
 
@@ -183,6 +185,23 @@ def get_rng_state() -> Any:
 def set_rng_state(state: Any) -> None:
     """Restore the default generator from :func:`get_rng_state`'s tensor (or the dict form)."""
     default_generator.set_state(state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str = "cuda"):
+    """torch.random.fork_rng: the default generator's state is saved on entry and restored on
+    exit, so draws inside the block leave the program's random stream as it was.  tensorgan has
+    one generator for every device (GPU tensors get the host draw), so ``devices`` /
+    ``device_type`` need no states of their own; ``enabled=False`` makes it a no-op."""
+    if not enabled:
+        yield
+        return
+    saved = default_generator.state_dict_form()
+    try:
+        yield
+    finally:
+        default_generator.set_state(saved)
 
 
 def resolve(generator: Generator | None = None, seed: int | None = None) -> Generator:
