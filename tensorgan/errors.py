@@ -108,6 +108,18 @@ class StateDictMismatchError(CheckpointError, RuntimeError):
     state_dict for ..." is."""
 
 
+class RNGStateTypeError(CheckpointError, TypeError):
+    """``set_rng_state`` / ``Generator.set_state`` given something that is not a generator state
+    tensor (a float tensor, a list): a CheckpointError, as tensorgan raised there, and a
+    TypeError, as torch's "RNG state must be a torch.ByteTensor" is."""
+
+
+class RNGStateError(CheckpointError, RuntimeError):
+    """``set_rng_state`` / ``Generator.set_state`` given a uint8 tensor whose bytes are not a
+    tensorgan generator state (torch's mt19937 state, truncated bytes): a CheckpointError and a
+    RuntimeError, as torch's "Expected a CPUGeneratorImplState of size ..." is."""
+
+
 class HubError(TensorganError, RuntimeError):
     """A ``hubconf.py`` that cannot be used: running it raised, or a package its ``dependencies``
     list names is missing (torch.hub's RuntimeError there); the message names the file."""
@@ -136,6 +148,14 @@ class SequencePackingError(ConfigError, RuntimeError):
     in decreasing order under ``enforce_sorted=True`` (``pack_padded_sequence`` /
     ``pack_sequence``), a ``padding_side`` other than 'left' / 'right' (``pad_sequence``): a
     ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's are."""
+
+
+class SpectralConfigError(ConfigError, RuntimeError):
+    """``stft`` / ``istft`` refusing an option torch refuses with a RuntimeError (``n_fft`` or
+    ``hop_length`` <= 0, ``win_length`` outside ``(0, n_fft]``, a window whose overlap-added
+    square vanishes -- the NOLA condition, a negative ``length``, ``return_complex`` not given):
+    a ConfigError, as tensorgan raised there, and a RuntimeError, as torch's are, so ``except
+    RuntimeError`` around an audio pipeline catches it as in torch."""
 
 
 class ConfigTypeError(ConfigError, InputTypeError):

@@ -4380,6 +4380,12 @@ def _alpha_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
         raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
+    if x.dtype.kind not in "fc":    # torch: zeros of the input's dtype for p = 1, else refused
+        if p == 1.0:
+            return _maybe_in_place(op, x, inplace, lambda t: (t * 0).to(t.dtype))
+        raise DTypeError(f"{op}: result type Float can't be cast to the desired output type "
+                         f"{x.dtype} (dropped elements are set to SELU's saturation value and "
+                         f"the result rescaled); convert the input with .float()")
     if p == 1.0:
         return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
     keep = (resolve(generator).uniform(mask_shape, dtype=x.dtype) >= p).astype(x.dtype)

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, RNGStateError, RNGStateTypeError
 
 
 def _drawn(dtype) -> np.dtype:
@@ -135,13 +135,13 @@ def _decoded_state(state: Any) -> Any:
     not one (torch's ByteTensor of another generator, arbitrary bytes)."""
     array = np.asarray(state.detach().cpu().numpy() if hasattr(state, "detach") else state)
     if array.dtype != np.uint8 or array.ndim != 1:
-        raise CheckpointError(f"a generator state is a 1-D uint8 tensor (from get_state() / "
+        raise RNGStateTypeError(f"a generator state is a 1-D uint8 tensor (from get_state() / "
                               f"get_rng_state()) or its dict, got {type(state).__name__} "
                               f"{array.dtype} of shape {array.shape}")
     try:
         return json.loads(array.tobytes().decode())
     except (UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"not a tensorgan PCG64 generator state ({len(array)} bytes that are not "
+        raise RNGStateError(f"not a tensorgan PCG64 generator state ({len(array)} bytes that are not "
                               f"its JSON: {type(exc).__name__}); torch's mt19937 ByteTensor states "
                               f"cannot be loaded") from None
 

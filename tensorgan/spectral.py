@@ -21,7 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
+import warnings
+
+from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import SpectralConfigError as ConfigError   # a RuntimeError too, as torch's
 from .tensor import Tensor, _is_int, float16
 
 __all__ = ["stft", "istft"]
@@ -31,7 +34,12 @@ _COMPLEX_REFUSED = ("tensorgan has no complex dtype, so it cannot return a compl
                     "pairs (torch.view_as_real(torch.stft(..., return_complex=True)))")
 
 
+_LENGTH_WARNED = [False]      # istft's once-a-program warning for a length past the signal
+
+
 def _int_arg(op: str, name: str, value: Any) -> int:
+    if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu":
+        value = value.item()            # a 0-dim integer tensor, as torch's int arguments take
     if not _is_int(value) or isinstance(value, bool):
         raise InputTypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
     return int(value)
@@ -56,6 +64,10 @@ def _geometry(op: str, n_fft: Any, hop_length: Any, win_length: Any, window: Any
         if not isinstance(window, Tensor):
             raise InputTypeError(f"{op}: window must be a Tensor or None, got "
                                  f"{type(window).__name__}")
+        if window.device is not like.device:
+            raise DeviceError(f"{op}: the window is on {window.device} but the input on "
+                              f"{like.device} (torch: they must be on the same device); move one "
+                              f"with .to(device)")
         if window.ndim != 1 or window.shape[0] != win:
             raise ShapeError(f"{op}: expected a 1D window tensor of size equal to "
                              f"win_length={win}, but got window with shape {window.shape}")
@@ -198,6 +210,12 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
                           f"check window, hop_length and center")
     y = y / envelope
     if end > total:
+        if not _LENGTH_WARNED[0]:
+            _LENGTH_WARNED[0] = True          # torch's TORCH_WARN_ONCE
+            warnings.warn(f"{op}: the length of signal is shorter than the length parameter "
+                          f"({total - start} < {length}). Result is being padded with zeros in "
+                          f"the tail. Please check your center and hop_length settings (as torch "
+                          f"warns, once)", UserWarning, stacklevel=2)
         y = pad(y, (0, end - total))
     return y if input.ndim == 4 else y.squeeze(0)
 

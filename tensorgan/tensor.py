@@ -4473,8 +4473,12 @@ def _checked_alpha(op: str, t: "Tensor", other: Any, alpha: Any) -> Any:
     """add / sub's ``alpha`` (anything but the int 1), checked as torch's ``alpha_check`` on the
     result dtype: a bool alpha for bool results only, a float one not for integer or bool
     results; for a bool result, a nonzero alpha is True (``b.add(b, alpha=2)`` stays bool)."""
+    if t.array.dtype.kind == "f" and isinstance(alpha, (np.floating, np.integer, np.bool_)):
+        # a NumPy number on a float tensor (a NumPy lr schedule): a float result, nothing to
+        # check (torch's parser reads a NumPy bool as the float it converts to)
+        return float(alpha) if isinstance(alpha, np.bool_) else alpha
     from .dtypes import result_type
-    if not isinstance(alpha, (int, float, np.integer, np.floating)):
+    if not isinstance(alpha, (int, float, np.integer, np.floating, np.bool_)):
         raise InputTypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
     dt = result_type(t, other)
     if isinstance(alpha, (bool, np.bool_)):
