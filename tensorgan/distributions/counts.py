@@ -174,18 +174,7 @@ class NegativeBinomial(_BinaryProbs):
         return unnormalized - normalization
 
 
-class _MultinomialSupport(constraints.Constraint):
-    """Non-negative integer vectors summing to at most ``upper_bound`` (torch's multinomial)."""
-    is_discrete, event_dim = True, 1
-
-    def __init__(self, upper_bound: int) -> None:
-        self.upper_bound = upper_bound
-
-    def check(self, x: Tensor) -> Tensor:
-        return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
-
-    def __repr__(self) -> str:
-        return f"Multinomial(upper_bound={self.upper_bound})"
+_MultinomialSupport = constraints.multinomial
 
 
 class Multinomial(Distribution):
