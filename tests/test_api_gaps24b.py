@@ -172,3 +172,154 @@ def test_tril_vec_round_trip():
     assert np.array_equal(_np(vec_to_tril_matrix(tril_matrix_to_vec(tg.tensor(m)))), np.tril(m))
     with pytest.raises(ShapeError):
         vec_to_tril_matrix(tg.zeros(4))
+
+
+# ---------------------------------------------------------------- families
+
+def _quad(f, lo, hi, n=200001):
+    x = np.linspace(lo, hi, n)
+    y = f(x)
+    return float(((y[1:] + y[:-1]) / 2 * np.diff(x)).sum())
+
+
+def test_exponential_family_entropy_and_kl_by_bregman_divergence():
+    from tensorgan.distributions.exp_family import ExponentialFamily
+    for d in (D.Normal(tg.tensor([0.3, -1.0], dtype=tg.float64), tg.tensor([0.5, 2.0], dtype=tg.float64)),
+              D.Gamma(tg.tensor([0.7, 3.0], dtype=tg.float64), tg.tensor([1.5, 0.2], dtype=tg.float64)),
+              D.Exponential(tg.tensor([0.7, 3.0], dtype=tg.float64)),
+              D.Bernoulli(tg.tensor([0.2, 0.9], dtype=tg.float64))):
+        assert isinstance(d, ExponentialFamily)
+        assert np.allclose(_np(ExponentialFamily.entropy(d)), _np(d.entropy()))
+    for cls in (D.Beta, D.Dirichlet, D.Poisson, D.ContinuousBernoulli):
+        assert issubclass(cls, ExponentialFamily)
+    # Poisson: KL(p || q) = lp log(lp / lq) - lp + lq, by the generic Bregman form
+    from tensorgan.distributions.kl import _kl_expfamily_expfamily
+    lp, lq = np.array([0.5, 2.0]), np.array([1.5, 0.3])
+    kl = _kl_expfamily_expfamily(D.Poisson(tg.tensor(lp)), D.Poisson(tg.tensor(lq)))
+    assert np.allclose(_np(kl), lp * np.log(lp / lq) - lp + lq)
+    with pytest.raises(NotImplementedError, match="different exponential families"):
+        _kl_expfamily_expfamily(D.Poisson(tg.tensor(lp)), D.Exponential(tg.tensor(lq)))
+
+
+def test_inverse_gamma():
+    a, b = tg.tensor([3.0, 0.8], dtype=tg.float64), tg.tensor([2.0, 1.5], dtype=tg.float64)
+    d = D.InverseGamma(a, b)
+    x = np.array([0.7, 2.5])
+    an, bn = _np(a), _np(b)
+    expected = an * np.log(bn) - np.array([math.lgamma(v) for v in an]) - (an + 1) * np.log(x) - bn / x
+    assert np.allclose(_np(d.log_prob(tg.tensor(x, dtype=tg.float64))), expected)
+    assert np.allclose(_np(d.mean), [1.0, np.inf]) and np.allclose(_np(d.mode), bn / (an + 1))
+    assert np.allclose(_np(d.variance)[0], 4 / (4 * 1)) and np.isinf(_np(d.variance)[1])
+    # entropy against numerical integration of -p log p
+    ent = _quad(lambda t: -np.exp(3 * np.log(2) - math.lgamma(3) - 4 * np.log(t) - 2 / t)
+                * (3 * np.log(2) - math.lgamma(3) - 4 * np.log(t) - 2 / t), 1e-4, 400.0)
+    assert np.isclose(float(d.entropy()[0]), ent, atol=1e-3)
+    assert d.has_rsample and d.rsample((5,)).shape == (5, 2)
+    assert D.InverseGamma(2.0, 3.0).expand((4,)).concentration.shape == (4,)
+    assert type(D.InverseGamma(2.0, 3.0).expand((4,))) is D.InverseGamma
+
+
+def test_generalized_pareto():
+    loc, scale = 0.5, 2.0
+    for xi in (0.3, 0.0, -0.4):
+        d = D.GeneralizedPareto(tg.tensor(loc, dtype=tg.float64), tg.tensor(scale, dtype=tg.float64),
+                                tg.tensor(xi, dtype=tg.float64))
+        x = np.array([0.6, 1.5, 3.0])
+        z = (x - loc) / scale
+        if xi == 0:
+            logp, surv = -np.log(scale) - z, np.exp(-z)
+        else:
+            logp, surv = -np.log(scale) - (1 / xi + 1) * np.log1p(xi * z), (1 + xi * z) ** (-1 / xi)
+        xt = tg.tensor(x, dtype=tg.float64)
+        assert np.allclose(_np(d.log_prob(xt)), logp)
+        assert np.allclose(_np(d.cdf(xt)), 1 - surv)
+        assert np.allclose(_np(d.icdf(d.cdf(xt))), x)
+        upper = loc - scale / xi if xi < 0 else np.inf
+        assert float(d.support.upper_bound) == upper and float(d.support.lower_bound) == loc
+        assert np.isclose(float(d.entropy()), np.log(scale) + xi + 1)
+    d = D.GeneralizedPareto(0.0, 1.0, tg.tensor([0.2, 0.7]))
+    assert np.allclose(_np(d.mean), [1.25, 1 / 0.3]) and np.isclose(float(d.variance[0]), 1 / (0.64 * 0.6))
+    assert np.isnan(_np(d.variance)[1])
+    assert d.rsample((3,)).shape == (3, 2)
+
+
+def test_logistic_normal():
+    loc = tg.tensor([0.2, -0.4, 1.0], dtype=tg.float64)
+    scale = tg.tensor([0.5, 1.0, 2.0], dtype=tg.float64)
+    d = D.LogisticNormal(loc, scale)
+    assert d.event_shape == (4,) and d.batch_shape == ()
+    y = tg.tensor([0.1, 0.2, 0.3, 0.4], dtype=tg.float64)
+    # x = log(y_i / y_last) - log(K - i) offsets undone by StickBreakingTransform's inverse
+    t = transforms.StickBreakingTransform()
+    x = t.inv(y)
+    expected = D.Normal(loc, scale).log_prob(x).sum() - t.log_abs_det_jacobian(x, y)
+    assert np.isclose(float(d.log_prob(y)), float(expected))
+    s = d.rsample((6,))
+    assert s.shape == (6, 4) and bool(constraints.simplex.check(s).all())
+    assert D.LogisticNormal(0.0, 1.0).event_shape == (2,)
+    assert d.expand((3,)).batch_shape == (3,) and type(d.expand((3,))) is D.LogisticNormal
+
+
+def test_wishart_log_prob_moments_and_entropy():
+    rs = np.random.RandomState(5)
+    a = rs.randn(3, 3)
+    cov = a @ a.T + np.eye(3)
+    nu, p = 5.5, 3
+    w = D.Wishart(tg.tensor(nu, dtype=tg.float64), covariance_matrix=tg.tensor(cov))
+    b = rs.randn(3, 3)
+    x = b @ b.T + np.eye(3)
+    mvlg = p * (p - 1) / 4 * math.log(math.pi) + sum(math.lgamma(nu / 2 - i / 2) for i in range(p))
+    expected = ((nu - p - 1) / 2 * np.linalg.slogdet(x)[1] - np.trace(np.linalg.solve(cov, x)) / 2
+                - nu * p / 2 * math.log(2) - nu / 2 * np.linalg.slogdet(cov)[1] - mvlg)
+    assert np.isclose(float(w.log_prob(tg.tensor(x))), expected)
+    assert np.allclose(_np(w.mean), nu * cov)
+    assert np.allclose(_np(w.variance), nu * (cov ** 2 + np.outer(np.diag(cov), np.diag(cov))))
+    assert np.allclose(_np(w.mode), (nu - p - 1) * cov)
+    from tensorgan.distributions.exp_family import ExponentialFamily
+    assert np.isclose(float(ExponentialFamily.entropy(w).detach()), float(w.entropy()))
+    for kw in ({"precision_matrix": tg.tensor(np.linalg.inv(cov))}, {"scale_tril": tg.tensor(np.linalg.cholesky(cov))}):
+        assert np.isclose(float(D.Wishart(nu, **kw).log_prob(tg.tensor(x))), expected)
+    tg.manual_seed(0)
+    s = w.rsample((3000,))
+    assert s.shape == (3000, 3, 3) and bool(constraints.positive_definite.check(s).all())
+    assert np.abs(_np(s.mean(0)) - nu * cov).max() < 0.1 * np.abs(nu * cov).max()
+    with pytest.raises(tg.errors.ConfigError, match="greater than ndim - 1"):
+        D.Wishart(1.5, covariance_matrix=tg.tensor(cov))
+    with pytest.raises(tg.errors.ConfigError, match="Exactly one"):
+        D.Wishart(4.0)
+    e = D.Wishart(tg.tensor([4.0, 6.0]), covariance_matrix=tg.eye(2)).expand((3, 2))
+    assert e.batch_shape == (3, 2) and e.sample().shape == (3, 2, 2, 2)
+
+
+def test_wishart_rsample_is_differentiable():
+    df = tg.tensor(6.0, dtype=tg.float64, requires_grad=True)
+    L = tg.tensor(np.array([[1.0, 0.0], [0.3, 0.8]]), requires_grad=True)
+    D.Wishart(df, scale_tril=L).rsample((4,)).sum().backward()
+    assert df.grad is not None and L.grad is not None and np.isfinite(_np(L.grad)).all()
+
+
+def test_lkj_cholesky():
+    # dim 2: L = [[1, 0], [r, sqrt(1 - r^2)]], r has density prop. to (1 - r^2)^(eta - 1) on (-1, 1);
+    # in L's coordinates log_prob = log p(r) (the Jacobian of L_21 = r is 1)
+    eta = 2.5
+    d = D.LKJCholesky(2, tg.tensor(eta, dtype=tg.float64))
+    r = 0.3
+    L = tg.tensor(np.array([[1.0, 0.0], [r, math.sqrt(1 - r * r)]]))
+    # normaliser of (1 - r^2)^(eta - 1) on (-1, 1) is 2^(2 eta - 1) B(eta, eta)
+    log_norm = (2 * eta - 1) * math.log(2) + 2 * math.lgamma(eta) - math.lgamma(2 * eta)
+    lp = float(d.log_prob(L))
+    grid = np.linspace(-0.999999, 0.999999, 200001)
+    vals = [float(d.log_prob(tg.tensor(np.array([[1.0, 0.0], [g, math.sqrt(1 - g * g)]])))) for g in grid[::2000]]
+    assert np.isclose(_quad(lambda t: np.interp(t, grid[::2000], np.exp(vals)), -0.999999, 0.999999), 1.0, atol=2e-2)
+    assert np.isclose(lp, (eta - 1) * math.log(1 - r * r) - log_norm)
+    tg.manual_seed(1)
+    s = D.LKJCholesky(4, tg.tensor([1.0, 3.0])).sample((2000,))
+    assert s.shape == (2000, 2, 4, 4) and bool(constraints.corr_cholesky.check(s).all())
+    c = _np(s @ s.transpose(-1, -2))
+    # the marginal of an off-diagonal correlation is Beta(a, a) on (-1, 1), a = eta - 1 + D / 2
+    for i, eta_i in enumerate((1.0, 3.0)):
+        a = eta_i - 1 + 2
+        assert abs(c[:, i, 0, 1].var() - 1 / (2 * a + 1)) < 0.02
+    with pytest.raises(tg.errors.ConfigError, match="greater than or equal to 2"):
+        D.LKJCholesky(1)
+    assert D.LKJCholesky(3, 2.0).expand((5,)).sample().shape == (5, 3, 3)

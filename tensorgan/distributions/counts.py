@@ -18,6 +18,7 @@ from ..tensor import Tensor
 from . import constraints
 from .discrete import Categorical, _BinaryProbs
 from .distribution import Distribution, Elementwise, _size, broadcast_all, standard_uniform
+from .exp_family import ExponentialFamily
 
 __all__ = ["Binomial", "Geometric", "Multinomial", "NegativeBinomial", "Poisson"]
 
@@ -36,8 +37,13 @@ def _clamp_by_zero(x: Tensor) -> Tensor:
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Poisson(Elementwise):
+class Poisson(Elementwise, ExponentialFamily):
     """Poisson(rate): counts k with probability rate^k exp(-rate) / k!."""
+    _natural_params = property(lambda self: (self.rate.log(),))
+
+    def _log_normalizer(self, x):
+        return x.exp()
+
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
     _param_names = ("rate",)
