@@ -323,3 +323,76 @@ def test_lkj_cholesky():
     with pytest.raises(tg.errors.ConfigError, match="greater than or equal to 2"):
         D.LKJCholesky(1)
     assert D.LKJCholesky(3, 2.0).expand((5,)).sample().shape == (5, 3, 3)
+
+
+# ---------------------------------------------------------------- linalg.ldl_*
+
+def test_ldl_factor_two_by_two_pivot_by_hand():
+    LD, piv = tg.linalg.ldl_factor(tg.tensor(np.array([[0.0, 1.0], [1.0, 0.0]])))
+    assert _np(piv).tolist() == [-2, -2] and piv.dtype == tg.int32
+    assert _np(LD).tolist() == [[0.0, 0.0], [1.0, 0.0]]
+    # 1 x 1 pivots, no interchange: A = L D L^T
+    a = np.array([[4.0, 2.0], [2.0, 3.0]])
+    LD, piv = tg.linalg.ldl_factor(tg.tensor(a))
+    assert _np(piv).tolist() == [1, 2] and np.allclose(_np(LD), [[4.0, 0.0], [0.5, 2.0]])
+
+
+def _unpack_ldl(ld, piv):
+    """A rebuilt from LAPACK's lower Bunch-Kaufman factors (P_k L_k applied in order)."""
+    n = ld.shape[0]
+    d = np.zeros((n, n))
+    m = np.eye(n)                    # M = P1 L1 P2 L2 ... as a dense matrix
+    k = 0
+    while k < n:
+        step = 1 if piv[k] > 0 else 2
+        kp = abs(piv[k]) - 1
+        p = np.eye(n)
+        p[[k + step - 1, kp]] = p[[kp, k + step - 1]]
+        l = np.eye(n)
+        l[k + step:, k:k + step] = ld[k + step:, k:k + step]
+        d[k:k + step, k:k + step] = ld[k:k + step, k:k + step]
+        if step == 2:
+            d[k, k + 1] = d[k + 1, k]
+        m = m @ p @ l
+        k += step
+    return m @ d @ m.T
+
+
+def test_ldl_factor_rebuilds_a_and_solves():
+    rs = np.random.RandomState(7)
+    saw_block = False
+    for trial in range(40):
+        n = rs.randint(2, 7)
+        a = rs.randn(n, n) * (rs.rand(n, n) < 0.6)
+        np.fill_diagonal(a, 0.0 if trial % 2 else rs.randn(n))
+        a = a + a.T
+        LD, piv, info = tg.linalg.ldl_factor_ex(tg.tensor(a))
+        if int(info) != 0:
+            continue
+        saw_block |= bool((_np(piv) < 0).any())
+        assert np.allclose(_unpack_ldl(_np(LD), _np(piv)), a)
+        b = rs.randn(n, 2)
+        assert np.allclose(_np(tg.linalg.ldl_solve(LD, piv, tg.tensor(b))), np.linalg.solve(a, b))
+    assert saw_block
+
+
+def test_ldl_batched_singular_and_errors():
+    a = np.random.RandomState(3).randn(3, 4, 4)
+    a = a + np.swapaxes(a, -1, -2)
+    LD, piv = tg.linalg.ldl_factor(tg.tensor(a, dtype=tg.float32), hermitian=True)
+    assert LD.shape == (3, 4, 4) and piv.shape == (3, 4) and LD.dtype == tg.float32
+    b = np.random.RandomState(4).randn(4, 1).astype(np.float32)
+    x = tg.linalg.ldl_solve(LD, piv, tg.tensor(b))
+    assert x.shape == (3, 4, 1) and np.allclose(_np(x), np.linalg.solve(a, b), atol=1e-4)
+    LD, piv, info = tg.linalg.ldl_factor_ex(tg.zeros(2, 3, 3, dtype=tg.float64))
+    assert _np(info).tolist() == [1, 1]
+    with pytest.raises(tg.errors.LinAlgError, match="singular"):
+        tg.linalg.ldl_factor(tg.zeros(3, 3))
+    with pytest.raises(ShapeError, match="square"):
+        tg.linalg.ldl_factor(tg.zeros(2, 3))
+    with pytest.raises(tg.errors.DTypeError):
+        tg.linalg.ldl_factor(tg.ones(3, 3, dtype=tg.int64))
+    with pytest.raises(ShapeError):
+        tg.linalg.ldl_solve(LD[0], piv[0], tg.zeros(2, 1, dtype=tg.float64))
+    with pytest.raises(tg.errors.AutogradError, match="not implemented"):
+        tg.linalg.ldl_factor(tg.eye(2, requires_grad=True))
