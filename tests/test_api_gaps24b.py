@@ -396,3 +396,62 @@ def test_ldl_batched_singular_and_errors():
         tg.linalg.ldl_solve(LD[0], piv[0], tg.zeros(2, 1, dtype=tg.float64))
     with pytest.raises(tg.errors.AutogradError, match="not implemented"):
         tg.linalg.ldl_factor(tg.eye(2, requires_grad=True))
+
+
+# ---------------------------------------------------------------- autograd
+
+def test_register_multi_grad_hook_all_and_any():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    c = tg.tensor([5.0], requires_grad=True)
+    calls = []
+    h = tg.autograd.graph.register_multi_grad_hook(
+        (a, b, c), lambda gs: calls.append(("all", [None if g is None else _np(g).tolist() for g in gs])))
+    h2 = tg.autograd.graph.register_multi_grad_hook((a, b), lambda g: calls.append(("any", _np(g).tolist())),
+                                                    mode="any")
+    ((a * 2).sum() + (b ** 2).sum()).backward()
+    assert ("all", [[2.0, 2.0], [6.0, 8.0], None]) in calls and sum(k == "any" for k, _ in calls) == 1
+    calls.clear()
+    (a * 3).sum().backward()
+    assert sorted(calls) == [("all", [[3.0, 3.0], None, None]), ("any", [3.0, 3.0])]
+    calls.clear()
+    h.remove()
+    h2.remove()
+    (a * 3).sum().backward()
+    assert calls == []
+    with pytest.raises(tg.errors.ConfigError, match="mode"):
+        tg.autograd.graph.register_multi_grad_hook((a,), print, mode="some")
+    h = tg.autograd.graph.register_multi_grad_hook((a,), lambda gs: gs[0] * 2)
+    with pytest.raises(tg.errors.AutogradError, match="must return None"):
+        (a * 3).sum().backward()
+    h.remove()
+
+
+def test_gradient_edges_as_grad_inputs_and_outputs():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    loss = y.exp().sum()
+    e = tg.autograd.graph.get_gradient_edge(y)
+    assert isinstance(e, tg.autograd.graph.GradientEdge) and e.node is y.grad_fn and e.output_nr == 0
+    assert type(e).__name__ == "GradientEdge"
+    (g,) = tg.autograd.grad(loss, e, retain_graph=True)
+    assert np.allclose(_np(g), np.exp([2.0, 4.0, 6.0]))
+    gx, gy = tg.autograd.grad(loss, (tg.autograd.graph.get_gradient_edge(x), y))
+    assert np.allclose(_np(gx), 2 * np.exp([2.0, 4.0, 6.0])) and np.allclose(_np(gy), _np(g))
+    assert type(tg.autograd.graph.get_gradient_edge(x).node).__name__ == "AccumulateGrad"
+    yy = x * 3
+    (gx,) = tg.autograd.grad(tg.autograd.graph.get_gradient_edge(yy), x, grad_outputs=tg.ones(3))
+    assert _np(gx).tolist() == [3.0, 3.0, 3.0]
+    with pytest.raises(tg.errors.AutogradError, match="does not require gradients"):
+        tg.autograd.graph.get_gradient_edge(tg.ones(2))
+
+
+def test_allow_mutation_on_saved_tensors_says_why_and_multithreading_flag():
+    with pytest.raises(tg.errors.AutogradNotSupportedError, match="clone the tensor"):
+        with tg.autograd.graph.allow_mutation_on_saved_tensors():
+            pass
+    assert tg.autograd.is_multithreading_enabled()
+    with tg.autograd.set_multithreading_enabled(False):
+        assert not tg.autograd.is_multithreading_enabled()
+    assert tg.autograd.is_multithreading_enabled()
+    assert tg.autograd.variable.Variable is tg.autograd.Variable
