@@ -455,3 +455,44 @@ def test_allow_mutation_on_saved_tensors_says_why_and_multithreading_flag():
         assert not tg.autograd.is_multithreading_enabled()
     assert tg.autograd.is_multithreading_enabled()
     assert tg.autograd.variable.Variable is tg.autograd.Variable
+
+
+# ---------------------------------------------------------------- func
+
+def test_linearize_is_a_reusable_jvp():
+    x = tg.tensor(np.array([0.5, 1.0, 2.0]))
+    W = tg.tensor(np.arange(6.0).reshape(2, 3) / 3)
+    calls = []
+
+    def f(x, W):
+        calls.append(1)
+        return (W @ x).sin(), x * x
+    out, jvp_fn = tg.func.linearize(f, x, W)
+    wn, xn = _np(W), _np(x)
+    assert np.allclose(_np(out[0]), np.sin(wn @ xn)) and not out[0].requires_grad
+    for tx, tw in ((np.ones(3), np.ones((2, 3))), (np.array([1.0, 0, 0]), np.zeros((2, 3)))):
+        a, b = jvp_fn(tg.tensor(tx), tg.tensor(tw))
+        assert np.allclose(_np(a), np.cos(wn @ xn) * (wn @ tx + tw @ xn))
+        assert np.allclose(_np(b), 2 * xn * tx)
+    assert len(calls) == 1
+    with pytest.raises(ShapeError):
+        jvp_fn(tg.ones(2, dtype=tg.float64), tg.ones(2, 3, dtype=tg.float64))
+
+
+def test_functionalize_and_replace_all_batch_norm_modules():
+    g = tg.func.functionalize(lambda a: a.add_(1))
+    a = tg.zeros(2)
+    assert _np(g(a)).tolist() == [1.0, 1.0] and _np(a).tolist() == [1.0, 1.0]
+    with pytest.raises(tg.errors.ConfigError):
+        tg.func.functionalize(lambda a: a, remove="views")
+    m = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.BatchNorm1d(4), tg.nn.Sequential(tg.nn.BatchNorm1d(4)))
+    assert tg.func.replace_all_batch_norm_modules_(m) is m
+    for bn in (m[1], m[2][0]):
+        assert bn.running_mean is None and bn.running_var is None and bn.num_batches_tracked is None
+        assert not bn.track_running_stats
+    m.eval()
+    x = tg.randn(5, 3)
+    h = _np(m[0](x))
+    y = (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-5)          # batch statistics even in eval
+    assert np.allclose(_np(m[1](m[0](x))), y, atol=1e-5)
+    assert "running_mean" not in m.state_dict() and "1.running_mean" not in m.state_dict()
