@@ -182,7 +182,7 @@ class AutogradNotSupportedError(AutogradError, NotImplementedError):
     why and what to do instead)."""
 
 
-class ActivationCheckpointError(AutogradError):
+class ActivationCheckpointError(AutogradError, ShapeError):
     """torch.utils.checkpoint.CheckpointError: a checkpointed region recomputed in backward did
     not match its forward (other tensors saved, other shapes)."""
 

@@ -496,3 +496,116 @@ def test_functionalize_and_replace_all_batch_norm_modules():
     y = (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-5)          # batch statistics even in eval
     assert np.allclose(_np(m[1](m[0](x))), y, atol=1e-5)
     assert "running_mean" not in m.state_dict() and "1.running_mean" not in m.state_dict()
+
+
+# ---------------------------------------------------------------- utils.checkpoint
+
+def test_checkpoint_helpers():
+    import functools
+    import warnings
+    C = tg.utils.checkpoint
+    assert issubclass(C.CheckpointError, RuntimeError)
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    d = C.detach_variable((x, tg.ones(1), 3))
+    assert d[0] is not x and d[0].requires_grad and d[0].grad_fn is None and d[2] == 3
+    with pytest.raises(tg.errors.InputTypeError, match="tuple"):
+        C.detach_variable([x])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        C.check_backward_validity([tg.ones(1), 1])
+        C.check_backward_validity([x])
+    assert [str(m.message) for m in w] == ["None of the inputs have requires_grad=True. Gradients will be None"]
+    assert C.get_device_states(x, [tg.ones(2)]) == ([], [])
+    C.set_device_states([], [])
+    with C.set_checkpoint_early_stop(False), C.set_checkpoint_debug_enabled(True):
+        pass
+    assert [p.name for p in C.CheckpointPolicy][:4] == ["MUST_SAVE", "PREFER_SAVE", "MUST_RECOMPUTE", "PREFER_RECOMPUTE"]
+    policy = functools.partial(C.create_selective_checkpoint_contexts,
+                               lambda ctx, op, *a, **k: C.CheckpointPolicy.PREFER_RECOMPUTE)
+    W = tg.tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    a = tg.tensor(np.array([1.0, 2.0]))
+    C.checkpoint(lambda v: (v @ W).sin().sum(), a, use_reentrant=False, context_fn=policy).backward()
+    assert np.allclose(_np(W.grad), np.outer([1.0, 2.0], np.cos(np.array([1.0, 2.0]) @ np.arange(4.0).reshape(2, 2))))
+    with pytest.raises(tg.errors.InputTypeError):
+        C.create_selective_checkpoint_contexts(3)
+
+
+def test_checkpoint_recompute_mismatch_is_a_checkpoint_error():
+    calls = []
+
+    def block(v):
+        calls.append(1)
+        return v * 2 if len(calls) == 1 else v[:1] * 2
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    out = tg.utils.checkpoint.checkpoint(block, x, use_reentrant=False)
+    with pytest.raises(tg.utils.checkpoint.CheckpointError, match="recomputation"):
+        out.sum().backward()
+
+
+# ---------------------------------------------------------------- testing / optim / parametrize
+
+def test_assert_allclose_deprecated_alias():
+    with pytest.warns(FutureWarning, match="assert_allclose"):
+        tg.testing.assert_allclose(tg.tensor([1.0, float("nan")]), [1.00005, float("nan")])
+    with pytest.warns(FutureWarning):
+        tg.testing.assert_allclose(tg.tensor([1.0]), tg.tensor([1.00002], dtype=tg.float64))   # dtype not checked
+    with pytest.warns(FutureWarning), pytest.raises(AssertionError):
+        tg.testing.assert_allclose(tg.tensor([1.0]), [1.0002])                                  # float32: rtol 1e-4
+    with pytest.warns(FutureWarning), pytest.raises(AssertionError):
+        tg.testing.assert_allclose(tg.tensor([1, 2]), [1, 3])
+
+
+def test_swap_in_optimizer_params_and_state():
+    tg.manual_seed(0)
+    m, m2 = tg.nn.Linear(3, 2), tg.nn.Linear(3, 2)
+    opt = tg.optim.SGD(m.parameters(), lr=0.5, momentum=0.9)
+    x = tg.randn(4, 3)
+    with pytest.raises(tg.errors.ConfigError, match="initialized"):
+        with tg.optim.swap_in_optimizer_params_and_state(opt, dict(m2.named_parameters()), opt.state_dict()):
+            pass
+    m(x).pow(2).sum().backward()
+    opt.step()
+    opt.zero_grad()
+    w_before, buf_before = _np(m.weight).copy(), _np(opt.state[m.weight]["momentum_buffer"]).copy()
+    swap = opt.state_dict()
+    swap = {"state": {k: {kk: vv.clone() for kk, vv in v.items()} for k, v in swap["state"].items()},
+            "param_groups": [dict(g, lr=0.1) for g in swap["param_groups"]]}
+    params = dict(m2.named_parameters())
+    m2(x).pow(2).sum().backward()
+    w2, g2, buf = _np(m2.weight).copy(), _np(m2.weight.grad).copy(), _np(swap["state"][0]["momentum_buffer"]).copy()
+    with tg.optim.swap_in_optimizer_params_and_state(opt, params, swap):
+        assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["params"][0] is m2.weight
+        opt.step()
+    new_buf = 0.9 * buf + g2
+    assert np.allclose(_np(m2.weight), w2 - 0.1 * new_buf)
+    assert np.allclose(_np(swap["state"][0]["momentum_buffer"]), new_buf)      # in place, as torch
+    assert np.allclose(_np(m.weight), w_before) and opt.param_groups[0]["lr"] == 0.5
+    assert np.allclose(_np(opt.state[m.weight]["momentum_buffer"]), buf_before)
+    assert opt.param_groups[0]["params"][0] is m.weight
+
+
+def test_transfer_parametrizations_and_params():
+    P = tg.nn.utils.parametrize
+
+    class Sym(tg.nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+    class Split(tg.nn.Module):
+        def forward(self, a, b):
+            return a + b
+
+        def right_inverse(self, X):
+            return X * 0.5, X * 0.5
+    a, b = tg.nn.Linear(3, 3), tg.nn.Linear(3, 3)
+    a.load_state_dict({"weight": tg.tensor(np.arange(9.0).reshape(3, 3), dtype=tg.float32), "bias": tg.zeros(3)})
+    P.register_parametrization(a, "weight", Sym())
+    P.register_parametrization(a, "bias", Split())
+    assert P.transfer_parametrizations_and_params(a, b) is b
+    assert np.allclose(_np(b.weight), [[0, 1, 2], [1, 4, 5], [2, 5, 8]])
+    assert b.parametrizations.weight.original is a.parametrizations.weight.original
+    assert b.parametrizations.bias.original1 is a.parametrizations.bias.original1
+    c = tg.nn.Module()
+    P.transfer_parametrizations_and_params(a, c, "weight")
+    assert np.allclose(_np(c.weight), _np(a.weight)) and not hasattr(c, "bias")
+    assert P.transfer_parametrizations_and_params(tg.nn.Linear(2, 2), c) is c
