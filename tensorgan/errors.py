@@ -197,6 +197,16 @@ class AutogradError(TensorganError, RuntimeError):
     a tensor that requires grad, ...; the message names the op and the way out."""
 
 
+class AutogradNotSupportedError(AutogradError, NotImplementedError):
+    """An autograd feature of torch's that tensorgan's engine cannot provide (the message says
+    why and what to do instead)."""
+
+
+class ActivationCheckpointError(AutogradError, ShapeError):
+    """torch.utils.checkpoint.CheckpointError: a checkpointed region recomputed in backward did
+    not match its forward (other tensors saved, other shapes)."""
+
+
 class NotOverriddenError(TensorganError, NotImplementedError):
     """A hook method called on a class that does not override it (``Module.get_extra_state``):
     a NotImplementedError, so a RuntimeError as torch's is."""

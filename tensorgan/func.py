@@ -483,3 +483,78 @@ def _stack_outputs(results: list, out_dims: Any) -> Any:
             raise InputTypeError(f"vmap: the function must return Tensors (or pytrees of them), "
                                  f"got {type(next(t for t in c if not isinstance(t, Tensor))).__name__}")
     return _unflatten(spec, [stack(list(c), dim=d) for c, d in zip(columns, dims)])
+
+
+def linearize(func: Callable, *primals: Any) -> tuple:
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is J @ tangents at ``primals``
+    (torch.func.linearize), reusable for many tangents without running ``func`` again -- the
+    graph of g = J^T u (u a dummy cotangent) is built once, and each call takes d<g, t>/du."""
+    from .autograd import grad as autograd_grad
+    if not primals:
+        raise ConfigError("linearize(func, *primals): Expected at least one primal")
+    with enable_grad():
+        tracked = _Tracked("linearize", primals, tuple(range(len(primals))))
+        out = func(*tracked.args)
+        outs, out_spec = _flatten(out)
+        if not all(isinstance(o, Tensor) for o in outs):
+            raise InputTypeError("linearize(func, *primals): func must return a Tensor or a pytree of Tensors")
+        live = [k for k, o in enumerate(outs) if o._requires_grad and o.dtype.kind == "f"]
+        us = [zeros_like(outs[k]).detach().requires_grad_(True) for k in live]
+        firsts = autograd_grad([outs[k] for k in live], tracked.leaves, us, retain_graph=True,
+                               create_graph=True, allow_unused=True) if live else []
+    used = [j for j, g in enumerate(firsts) if g is not None and g._requires_grad]
+    primal_spec = _flatten(primals)[1]
+    shapes = [tuple(leaf.shape) for leaf in tracked.leaves]
+
+    def jvp_fn(*tangents: Any) -> Any:
+        seeds, spec = _flatten(tangents)
+        if spec != primal_spec:
+            raise ShapeError("linearize's jvp_fn: expected the tangents to have the structure of the primals")
+        for k, (s, shape) in enumerate(zip(seeds, shapes)):
+            if not isinstance(s, Tensor) or tuple(s.shape) != shape:
+                raise ShapeError(f"linearize's jvp_fn: tangent {k} must be a Tensor of shape {shape}, got "
+                                 f"{getattr(s, 'shape', type(s).__name__)}")
+        products = [zeros_like(o).detach() if o.dtype.kind == "f" else None for o in outs]
+        if used:
+            with enable_grad():
+                seconds = autograd_grad([firsts[j] for j in used], us,
+                                        [seeds[j].to(firsts[j].dtype) for j in used],
+                                        retain_graph=True, allow_unused=True)
+            for k, g in zip(live, seconds):
+                if g is not None:
+                    products[k] = g.detach()
+        return _unflatten(out_spec, products)
+    return tracked.finish(out), jvp_fn
+
+
+def functionalize(func: Callable, *, remove: str = "mutations") -> Callable:
+    """torch.func.functionalize: a version of ``func`` without mutations, for tracing. On
+    eager tensorgan (as on eager torch) running it gives the same values and the same writes
+    to the inputs, so it is ``func`` itself, after checking ``remove``."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise ConfigError(f"functionalize: remove must be 'mutations' or 'mutations_and_views', got {remove!r}")
+    if not callable(func):
+        raise InputTypeError(f"functionalize: func must be callable, got {type(func).__name__}")
+    import functools
+
+    @functools.wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+    return wrapped
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """In place: every BatchNorm module in ``root`` (root included) stops tracking running
+    statistics -- ``running_mean`` / ``running_var`` / ``num_batches_tracked`` set to None and
+    ``track_running_stats`` to False (what vmap over a batch-norm model needs); returns root."""
+    from .nn.layers import _BatchNorm
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
+
+
+__all__ += ["functionalize", "linearize", "replace_all_batch_norm_modules_"]

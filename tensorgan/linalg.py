@@ -997,6 +997,9 @@ from .linalg_lu import (cholesky_ex, cond, eig, eigvals, householder_product, in
 __all__ += ["cholesky_ex", "cond", "eig", "eigvals", "householder_product", "inv_ex", "lu",
             "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "solve_ex", "solve_triangular",
             "tensorinv", "tensorsolve", "vander"]
+from .linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
+
+__all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
 TOP_LEVEL.update(_more.TOP_LEVEL)
 for _name in _more.METHODS:
     setattr(Tensor, _name, _more.TOP_LEVEL[_name])

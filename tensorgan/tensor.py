@@ -1332,6 +1332,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     ``{id(input): its gradient}`` and leave every ``.grad`` alone.  ``run_hooks=False``: an op's
     grad_graph differentiating its own recomputation (the outer walk runs the hooks once)."""
     _walks[0] += 1
+    walk = _walks[0]
     order = _topological_order(roots)
     wanted = _leading_to(order, inputs) if inputs is not None else None
     target_ids = {id(t) for t in inputs} if inputs is not None else None
@@ -1415,7 +1416,13 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                     grads[key] = pg                # maybe shared (Add passes g to both sides)
             if not (retain_graph or create_graph):
                 ctx.release()
+    if _walk_end:                       # autograd.graph.register_multi_grad_hook(mode="all")
+        for callback in _walk_end.pop(walk, ()):
+            callback()
     return captured
+
+
+_walk_end: dict = {}    # backward walk number -> callbacks to run as that walk ends
 
 
 def _add_sparse(grads: dict, summing: set, key: int, pg: "ops.SparseGrad", xp) -> None:

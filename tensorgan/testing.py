@@ -273,3 +273,33 @@ def make_tensor(*shape: Any, dtype: Any, device: Any = None, low: float | None =
             raise InputTypeError("make_tensor: requires_grad=True needs a floating-point dtype")
         t.requires_grad_(True)
     return t
+
+
+_ALLCLOSE_PRECISIONS = {np.dtype(np.float16): (1e-3, 1e-3), np.dtype(np.float32): (1e-4, 1e-5),
+                        np.dtype(np.float64): (1e-5, 1e-8)}
+
+
+def assert_allclose(actual: Any, expected: Any, rtol: float | None = None, atol: float | None = None,
+                    equal_nan: bool = True, msg: str = "") -> None:
+    """torch.testing.assert_allclose (deprecated since torch 1.12, with torch's FutureWarning):
+    assert_close with its own defaults -- NaNs equal, dtypes not compared (``expected`` made a
+    Tensor of ``actual``'s dtype when it is not one), tolerances by dtype float16 1e-3 / 1e-3,
+    float32 1e-4 / 1e-5, float64 1e-5 / 1e-8 (the larger of the two inputs'), others exact."""
+    import warnings
+    from .factory import tensor as _tensor
+    from .tensor import Tensor
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
+                  "release. Please use `torch.testing.assert_close()` instead. You can find detailed upgrade "
+                  "instructions in https://github.com/pytorch/pytorch/issues/61844.", FutureWarning, stacklevel=2)
+    if not isinstance(actual, Tensor):
+        actual = _tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = _tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pairs = [_ALLCLOSE_PRECISIONS.get(np.dtype(t.dtype), (0.0, 0.0)) for t in (actual, expected)]
+        rtol, atol = max(p[0] for p in pairs), max(p[1] for p in pairs)
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True,
+                 check_dtype=False, check_stride=False, msg=msg or None)
+
+
+__all__ += ["assert_allclose"]

@@ -43,7 +43,12 @@ def _as_list(value: Any) -> Any:
 
 
 def _tensors(name: str, value: Any) -> list[Tensor]:
+    from .graph import GradientEdge, _edge_tensor
+    if isinstance(value, GradientEdge):
+        value = [value]
     items = [value] if isinstance(value, Tensor) else _as_list(value)
+    if isinstance(items, (list, tuple)) and any(isinstance(t, GradientEdge) for t in items):
+        items = [_edge_tensor(t) if isinstance(t, GradientEdge) else t for t in items]
     if not isinstance(items, (list, tuple)) or not items or \
             not all(isinstance(t, Tensor) for t in items):
         raise InputTypeError(f"autograd: {name} must be a Tensor or a non-empty list of Tensors, "
@@ -220,3 +225,40 @@ def __getattr__(name: str) -> Any:
         import importlib
         return importlib.import_module(f"{__name__}.profiler")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_multithreading = [True]
+
+
+def set_multithreading_enabled(mode: bool) -> "_SetMultithreading":
+    """torch.autograd.set_multithreading_enabled: a switch (and context manager) for running
+    backward on several device threads. tensorgan's backward is a single walk on the calling
+    thread either way, so the flag is only recorded (``is_multithreading_enabled``)."""
+    return _SetMultithreading(mode)
+
+
+class _SetMultithreading:
+    def __init__(self, mode: bool) -> None:
+        if mode not in (True, False):
+            raise ConfigError(f"set_multithreading_enabled: mode must be a bool, got {mode!r}")
+        self.prev = _multithreading[0]
+        _multithreading[0] = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        _multithreading[0] = self.prev
+
+    def clone(self) -> "_SetMultithreading":
+        return _SetMultithreading(_multithreading[0])
+
+
+def is_multithreading_enabled() -> bool:
+    """Whether set_multithreading_enabled last said True (the default)."""
+    return _multithreading[0]
+
+
+from . import variable  # noqa: E402  (torch.autograd.variable: it imports Variable from here)
+
+__all__ += ["set_multithreading_enabled", "is_multithreading_enabled", "variable"]

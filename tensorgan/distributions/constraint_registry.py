@@ -79,3 +79,12 @@ transform_to.register(constraints._IndependentConstraint,
 biject_to.register(constraints._Simplex, lambda c: transforms.StickBreakingTransform())
 transform_to.register(constraints._Simplex, lambda c: transforms.SoftmaxTransform())
 transform_to.register(constraints._LowerCholesky, lambda c: transforms.LowerCholeskyTransform())
+transform_to.register(constraints._PositiveDefinite, lambda c: transforms.PositiveDefiniteTransform())
+transform_to.register(constraints._PositiveSemidefinite, lambda c: transforms.PositiveDefiniteTransform())
+_both(constraints._CorrCholesky, lambda c: transforms.CorrCholeskyTransform())
+biject_to.register(constraints._Cat, lambda c: transforms.CatTransform([biject_to(p) for p in c.cseq], c.dim, c.lengths))
+transform_to.register(constraints._Cat,
+                      lambda c: transforms.CatTransform([transform_to(p) for p in c.cseq], c.dim, c.lengths))
+biject_to.register(constraints._Stack, lambda c: transforms.StackTransform([biject_to(p) for p in c.cseq], c.dim))
+transform_to.register(constraints._Stack,
+                      lambda c: transforms.StackTransform([transform_to(p) for p in c.cseq], c.dim))

@@ -21,6 +21,7 @@ from ..tensor import Tensor
 from . import constraints
 from .discrete import _BinaryProbs, clamp_probs
 from .distribution import Distribution, Elementwise, _size, broadcast_all, standard_normal, standard_uniform
+from .exp_family import ExponentialFamily
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform
 from .univariate import (_EULER, Exponential, Gamma, LocationScale, Normal, Uniform, _gamma_draw, _ImplicitDirichlet,
@@ -331,9 +332,20 @@ class Kumaraswamy(_TransformedParams):
         return (1 - b.reciprocal()) + (1 - a.reciprocal()) * h0 - a.log() - b.log()
 
 
-class ContinuousBernoulli(_BinaryProbs):
+class ContinuousBernoulli(_BinaryProbs, ExponentialFamily):
     """Continuous Bernoulli on [0, 1] (Loaiza-Ganem & Cunningham 2019): density proportional to
     p^x (1 - p)^(1 - x); near p = 1/2 (inside ``lims``) Taylor expansions keep it stable."""
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.logits,))
+
+    def _log_normalizer(self, x):
+        """log((e^x - 1) / x), by its Taylor series near x = 0 (torch's)."""
+        outside = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut = where(outside, x, (self._lims[0] - 0.5) * ones_like(x))
+        log_norm = cut.expm1().abs().log() - cut.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return where(outside, log_norm, taylor)
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True
@@ -454,9 +466,14 @@ class VonMises(Elementwise):
         return Tensor._from(x.astype(self.loc.numpy().dtype), device=self.loc.device)
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet(concentration) on the simplex (``event_shape`` (K,)); sampled by normalising
     Gamma draws; ``rsample``'s gradient is torch's implicit one (``_Dirichlet``'s backward)."""
+    _natural_params = property(lambda self: (self.concentration,))
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
+
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True

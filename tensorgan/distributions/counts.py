@@ -18,6 +18,7 @@ from ..tensor import Tensor
 from . import constraints
 from .discrete import Categorical, _BinaryProbs
 from .distribution import Distribution, Elementwise, _size, broadcast_all, standard_uniform
+from .exp_family import ExponentialFamily
 
 __all__ = ["Binomial", "Geometric", "Multinomial", "NegativeBinomial", "Poisson"]
 
@@ -36,8 +37,13 @@ def _clamp_by_zero(x: Tensor) -> Tensor:
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Poisson(Elementwise):
+class Poisson(Elementwise, ExponentialFamily):
     """Poisson(rate): counts k with probability rate^k exp(-rate) / k!."""
+    _natural_params = property(lambda self: (self.rate.log(),))
+
+    def _log_normalizer(self, x):
+        return x.exp()
+
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
     _param_names = ("rate",)
@@ -174,18 +180,7 @@ class NegativeBinomial(_BinaryProbs):
         return unnormalized - normalization
 
 
-class _MultinomialSupport(constraints.Constraint):
-    """Non-negative integer vectors summing to at most ``upper_bound`` (torch's multinomial)."""
-    is_discrete, event_dim = True, 1
-
-    def __init__(self, upper_bound: int) -> None:
-        self.upper_bound = upper_bound
-
-    def check(self, x: Tensor) -> Tensor:
-        return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
-
-    def __repr__(self) -> str:
-        return f"Multinomial(upper_bound={self.upper_bound})"
+_MultinomialSupport = constraints.multinomial
 
 
 class Multinomial(Distribution):

@@ -14,6 +14,7 @@ from ..function_forms import finfo
 from ..tensor import Tensor, int64
 from . import constraints
 from .distribution import Distribution, _size, broadcast_all, lazy_property, standard_uniform
+from .exp_family import ExponentialFamily
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough",
            "clamp_probs", "logits_to_probs", "probs_to_logits"]
@@ -91,8 +92,14 @@ class _BinaryProbs(_ProbsOrLogits):
         return logits_to_probs(self.logits, is_binary=True)
 
 
-class Bernoulli(_BinaryProbs):
+class Bernoulli(_BinaryProbs, ExponentialFamily):
     """1 with probability ``probs`` (= sigmoid(``logits``)), else 0."""
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.probs.logit(),))
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True

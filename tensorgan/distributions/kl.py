@@ -17,6 +17,7 @@ from .continuous import Dirichlet, HalfNormal
 from .counts import Binomial, Geometric, Poisson
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution, sum_rightmost
+from .exp_family import ExponentialFamily
 from .independent import Independent
 from .multivariate_normal import MultivariateNormal, _half_log_det, _mahalanobis, solve_tril
 from .transformed_distribution import TransformedDistribution
@@ -216,3 +217,23 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
     if p.event_shape != q.event_shape:
         raise NotImplementedError("KL between TransformedDistributions with different event shapes is not implemented")
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p: Any, q: Any) -> Tensor:
+    """Two members of one exponential family: the Bregman divergence of the log normaliser,
+    F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)> (as torch)."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot "
+                                  "be computed using Bregman divergences")
+    from ..autograd import grad
+    from ..grad_mode import enable_grad
+    with enable_grad():
+        p_nparams = [n.detach().requires_grad_() for n in p._natural_params]
+        lg_normal = p._log_normalizer(*p_nparams)
+        gradients = grad(lg_normal.sum(), p_nparams, create_graph=True)
+    q_nparams = q._natural_params
+    result = q._log_normalizer(*q_nparams) - lg_normal
+    for pnp, qnp, g in zip(p_nparams, q_nparams, gradients):
+        result = result - sum_rightmost((qnp - pnp) * g, len(q.event_shape))
+    return result

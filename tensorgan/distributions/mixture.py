@@ -59,7 +59,7 @@ class MixtureSameFamily(Distribution):
 
     @constraints.dependent_property
     def support(self) -> constraints.Constraint:
-        return self._component_distribution.support
+        return constraints.MixtureSameFamilyConstraint(self._component_distribution.support)
 
     def _pad(self, x: Tensor) -> Tensor:
         """``x`` with a singleton mixture dim before its event dims."""

@@ -17,10 +17,11 @@ from ..tensor import Tensor
 from . import constraints
 from .distribution import sum_rightmost
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
-           "IndependentTransform", "LowerCholeskyTransform", "PowerTransform", "ReshapeTransform",
-           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform",
-           "TanhTransform", "Transform", "identity_transform"]
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
+           "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform",
+           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+           "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform"]
 
 
 class Transform:
@@ -556,3 +557,201 @@ class LowerCholeskyTransform(_Parameterless):
 
     def _inverse(self, y):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """Unconstrained square matrices -> positive-definite ones: L = LowerCholeskyTransform(x),
+    y = L L^T; the inverse goes through the Cholesky factor (no log|det|, as torch)."""
+    domain, codomain = constraints.independent(constraints.real, 2), constraints.positive_definite
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        x = LowerCholeskyTransform()(x)
+        return x @ x.transpose(-2, -1)
+
+    def _inverse(self, y):
+        from ..linalg import cholesky
+        return LowerCholeskyTransform().inv(cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    """R^(D(D-1)/2) -> the Cholesky factors of D x D correlation matrices (torch's, after Stan):
+    the vector fills the strict lower triangle row by row through tanh, then each row is made
+    unit length by a signed stick-breaking; log|det| is taken against the flattened strict lower
+    triangle of y."""
+    domain, codomain, bijective = constraints.real_vector, constraints.corr_cholesky, True
+
+    def _call(self, x):
+        from ..factory import eye
+        from .utils import vec_to_tril_matrix
+        eps = float(finfo(x.dtype).eps)
+        r = vec_to_tril_matrix(x.tanh().clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        z1m_cumprod_sqrt = (1 - r ** 2).sqrt().cumprod(-1)
+        r = r + eye(r.shape[-1], dtype=r.dtype, device=r.device)
+        return r * F.pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1.0)
+
+    def _inverse(self, y):
+        from .utils import tril_matrix_to_vec
+        y_cumsum = 1 - (y * y).cumsum(-1)
+        shifted = F.pad(y_cumsum[..., :-1], [1, 0], value=1.0)
+        t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(shifted, diag=-1).sqrt()
+        return (t.log1p() - (-t).log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        from .utils import tril_matrix_to_vec
+        y1m_cumsum = tril_matrix_to_vec(1 - (y * y).cumsum(-1), diag=-2)
+        stick_breaking_logdet = 0.5 * y1m_cumsum.log().sum(-1)
+        tanh_logdet = -2 * (x + F.softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ShapeError("CorrCholeskyTransform: too few dimensions on input (needs (..., N))")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ShapeError(f"CorrCholeskyTransform: input size {n} is not a flattened strict lower "
+                             "triangle (D * (D - 1) / 2 for some D)")
+        return tuple(shape[:-1]) + (d, d)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ShapeError("CorrCholeskyTransform: too few dimensions on input (needs (..., D, D))")
+        if shape[-2] != shape[-1]:
+            raise ShapeError(f"CorrCholeskyTransform: input is not square: {tuple(shape)}")
+        d = shape[-1]
+        return tuple(shape[:-2]) + (d * (d - 1) // 2,)
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = distribution.cdf(x) onto [0, 1]; the inverse is ``icdf`` and log|dy/dx| the density's
+    ``log_prob`` (a copula's building block)."""
+    bijective, codomain, sign = True, constraints.unit_interval, 1
+
+    def __init__(self, distribution: Any, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    domain = property(lambda self: self.distribution.support)
+
+    def with_cache(self, cache_size: int = 1) -> "CumulativeDistributionTransform":
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+
+def _check_tseq(tseq: Any, owner: str, cache_size: int) -> list:
+    tseq = list(tseq)
+    bad = [type(t).__name__ for t in tseq if not isinstance(t, Transform)]
+    if bad or not tseq:
+        raise ConfigError(f"{owner}: tseq must be a non-empty sequence of Transforms, got {bad or 'an empty one'}")
+    return [t.with_cache(cache_size) for t in tseq] if cache_size else tseq
+
+
+def _check_along(owner: str, what: str, z: Tensor, dim: int, size: int) -> None:
+    if not -z.ndim <= dim < z.ndim:
+        raise ShapeError(f"{owner}: dim {dim} out of range for {what} with {z.ndim} dimensions")
+    if z.shape[dim] != size:
+        raise ShapeError(f"{owner}: {what}.size({dim}) = {z.shape[dim]} must equal {size}")
+
+
+class CatTransform(Transform):
+    """``tseq[i]`` applied to the i-th block of ``lengths[i]`` entries along ``dim`` (the blocks
+    joined back with ``cat``)."""
+
+    def __init__(self, tseq: Sequence[Transform], dim: int = 0, lengths: Sequence[int] | None = None,
+                 cache_size: int = 0) -> None:
+        tseq = _check_tseq(tseq, "CatTransform", cache_size)
+        super().__init__(cache_size=cache_size)
+        self.transforms = tseq
+        self.lengths = [1] * len(tseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise ConfigError(f"CatTransform: {len(self.lengths)} lengths for {len(self.transforms)} transforms")
+        self.dim = dim
+
+    event_dim = property(lambda self: max(t.event_dim for t in self.transforms))
+    length = property(lambda self: sum(self.lengths))
+    bijective = property(lambda self: all(t.bijective for t in self.transforms))
+    domain = property(lambda self: constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths))
+    codomain = property(lambda self: constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths))
+
+    def with_cache(self, cache_size: int = 1) -> "CatTransform":
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _blocks(self, z: Tensor, what: str) -> list:
+        _check_along("CatTransform", what, z, self.dim, self.length)
+        out, start = [], 0
+        for length in self.lengths:
+            out.append(z.narrow(self.dim, start, length))
+            start += length
+        return out
+
+    def _call(self, x):
+        return cat([t(b) for t, b in zip(self.transforms, self._blocks(x, "x"))], self.dim)
+
+    def _inverse(self, y):
+        return cat([t.inv(b) for t, b in zip(self.transforms, self._blocks(y, "y"))], self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        event_dim = self.event_dim
+        parts = []
+        for t, xb, yb in zip(self.transforms, self._blocks(x, "x"), self._blocks(y, "y")):
+            part = t.log_abs_det_jacobian(xb, yb)
+            if t.event_dim < event_dim:
+                part = sum_rightmost(part, event_dim - t.event_dim)
+            parts.append(part)
+        dim = self.dim - x.ndim if self.dim >= 0 else self.dim
+        dim += event_dim
+        if dim < 0:
+            return cat(parts, dim)
+        return sum(parts[1:], parts[0])
+
+
+class StackTransform(Transform):
+    """``tseq[i]`` applied to ``x.select(dim, i)`` (the results joined back with ``stack``)."""
+
+    def __init__(self, tseq: Sequence[Transform], dim: int = 0, cache_size: int = 0) -> None:
+        tseq = _check_tseq(tseq, "StackTransform", cache_size)
+        super().__init__(cache_size=cache_size)
+        self.transforms, self.dim = tseq, dim
+
+    bijective = property(lambda self: all(t.bijective for t in self.transforms))
+    domain = property(lambda self: constraints.stack([t.domain for t in self.transforms], self.dim))
+    codomain = property(lambda self: constraints.stack([t.codomain for t in self.transforms], self.dim))
+
+    def with_cache(self, cache_size: int = 1) -> "StackTransform":
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, z: Tensor, what: str) -> list:
+        _check_along("StackTransform", what, z, self.dim, len(self.transforms))
+        return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
+
+    def _call(self, x):
+        from ..factory import stack
+        return stack([t(s) for t, s in zip(self.transforms, self._slices(x, "x"))], self.dim)
+
+    def _inverse(self, y):
+        from ..factory import stack
+        return stack([t.inv(s) for t, s in zip(self.transforms, self._slices(y, "y"))], self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..factory import stack
+        return stack([t.log_abs_det_jacobian(a, b) for t, a, b in
+                      zip(self.transforms, self._slices(x, "x"), self._slices(y, "y"))], self.dim)

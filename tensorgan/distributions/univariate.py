@@ -16,6 +16,7 @@ from ..random import default_generator
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Elementwise, standard_normal, standard_uniform
+from .exp_family import ExponentialFamily
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
 
@@ -36,8 +37,14 @@ class LocationScale(Elementwise):
         super().__init__({"loc": loc, "scale": scale}, validate_args)
 
 
-class Normal(LocationScale):
+class Normal(LocationScale, ExponentialFamily):
     """N(loc, scale^2); ``rsample`` is loc + scale * eps, eps ~ N(0, 1)."""
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()))
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
+
     mean = mode = property(lambda self: self.loc)
     stddev = property(lambda self: self.scale)
     variance = property(lambda self: self.scale.pow(2))
@@ -103,8 +110,14 @@ class Uniform(Elementwise):
         return (self.high - self.low).log()
 
 
-class Exponential(Elementwise):
+class Exponential(Elementwise, ExponentialFamily):
     """Exp(rate) on [0, inf); ``rsample`` is -log1p(-u) / rate, u ~ U[0, 1)."""
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (-self.rate,))
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
+
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -284,9 +297,15 @@ def standard_gamma(concentration: Tensor, shape: tuple) -> Tensor:
     return _ImplicitGamma.apply(concentration.expand(shape), x)
 
 
-class Gamma(Elementwise):
+class Gamma(Elementwise, ExponentialFamily):
     """Gamma(concentration, rate) on (0, inf); ``rsample`` is X / rate with X ~ Gamma(concentration,
     1) implicitly reparameterised (dX/dconcentration at a fixed cdf value), as torch's."""
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.concentration - 1, -self.rate))
+
+    def _log_normalizer(self, x, y):
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()
+
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -315,9 +334,14 @@ class Gamma(Elementwise):
         return a - self.rate.log() + a.lgamma() + (1.0 - a) * a.digamma()
 
 
-class Beta(Elementwise):
+class Beta(Elementwise, ExponentialFamily):
     """Beta(concentration1, concentration0) on [0, 1]; drawn and reparameterised as torch's: the
     first coordinate of Dirichlet((concentration1, concentration0)), with its implicit gradient."""
+    _natural_params = property(lambda self: (self.concentration1, self.concentration0))
+
+    def _log_normalizer(self, x, y):
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()
+
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True

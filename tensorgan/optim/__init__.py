@@ -26,11 +26,12 @@ Python numbers until a number is handed out (see ``_StateView``).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import warnings
 from collections.abc import MutableMapping
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -38,7 +39,7 @@ from ..backend import as_host_array
 from ..errors import (CapturableDeviceError, CheckpointError, ConfigError, InputTypeError,
                       ShapeError)
 from ..kernels.reference.optim import adam_update as reference_adam_update
-from ..tensor import Tensor, enable_grad, get_default_dtype
+from ..tensor import Tensor, enable_grad, get_default_dtype, no_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
            "RAdam", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils", "Adafactor", "Muon", "SparseAdam"]
@@ -1035,3 +1036,79 @@ install_alias_modules(__name__, "torch.optim", {
     "rmsprop": ["RMSprop"], "adagrad": ["Adagrad"], "adadelta": ["Adadelta"], "adamax": ["Adamax"],
     "nadam": ["NAdam"], "radam": ["RAdam"], "asgd": ["ASGD"], "rprop": ["Rprop"], "lbfgs": ["LBFGS"],
     "sparse_adam": ["SparseAdam"], "adafactor": ["Adafactor"]})
+
+
+@contextlib.contextmanager
+def swap_in_optimizer_params_and_state(optimizer: Optimizer, swapin_parameters: dict,
+                                       swapin_optim_state: dict) -> Iterator[None]:
+    """Context manager (torch.optim.swap_in_optimizer_params_and_state): inside it the
+    optimizer works on ``swapin_parameters`` (a dict of Tensors in the order of its groups'
+    parameters, e.g. ``dict(model.named_parameters())`` of another model) with the state of
+    ``swapin_optim_state`` (an ``optimizer.state_dict()``-shaped dict); on exit its own
+    parameters and state come back. As torch, only in-place changes to the swap-in state's
+    tensors propagate back into ``swapin_optim_state`` (here: its tensors get the values the
+    steps inside left)."""
+    import copy
+    name = "swap_in_optimizer_params_and_state"
+    if not isinstance(optimizer, Optimizer):
+        raise InputTypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+    if not any(s is not None for s in optimizer._states):
+        raise ConfigError(f"{name} requires initialized optimizer state (run a step first).")
+    if not isinstance(swapin_optim_state, dict) or not isinstance(swapin_optim_state.get("state"), dict) \
+            or not isinstance(swapin_optim_state.get("param_groups"), list):
+        raise ConfigError(f"{name} requires an optimizer.state_dict()-style dict with 'state' and 'param_groups'.")
+    groups = swapin_optim_state["param_groups"]
+    if len(groups) != len(optimizer.param_groups):
+        raise ConfigError(f"{name}: swapin_optim_state has {len(groups)} param groups, the optimizer "
+                          f"{len(optimizer.param_groups)}")
+    flat = list(swapin_parameters.values())
+    offset, seen = 0, set()
+    new_params = []
+    for idx, (group, swap) in enumerate(zip(optimizer.param_groups, groups)):
+        ids = swap.get("params") if isinstance(swap, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            raise ConfigError(f"{name}: param_groups[{idx}]['params'] must be a list of packed int ids")
+        if len(ids) != len(group["params"]):
+            raise ConfigError(f"{name}: swapin_optim_state param group {idx} has a different number of "
+                              "params than the live optimizer param group.")
+        only_swap = [k for k in swap if k not in group]
+        only_live = [k for k in group if k not in swap]
+        if only_swap or only_live:
+            raise ConfigError(f"{name}: param group keys must match the live group's for group {idx}. "
+                              f"Keys only in swap-in: {only_swap}. Keys only in live: {only_live}.")
+        if offset + len(ids) > len(flat):
+            raise ConfigError(f"{name}: {len(flat)} swap-in parameters for more optimizer parameters; "
+                              "they must follow optimizer.param_groups' order")
+        for p, live in zip(flat[offset:offset + len(ids)], group["params"]):
+            if not isinstance(p, Tensor) or tuple(p.shape) != tuple(live.shape):
+                raise ShapeError(f"{name}: a swap-in parameter of shape {getattr(p, 'shape', None)} "
+                                 f"for a live one of shape {tuple(live.shape)}")
+        new_params.append(flat[offset:offset + len(ids)])
+        offset += len(ids)
+        seen.update(ids)
+    extra = [k for k in swapin_optim_state["state"] if k not in seen]
+    if extra:
+        raise ConfigError(f"{name}: swapin_optim_state['state'] must be keyed only by the packed ids of "
+                          f"param_groups[*]['params']; got extra keys {extra!r}.")
+    saved_state = copy.deepcopy(optimizer.state_dict())
+    snapshots = [dict(g) for g in optimizer.param_groups]
+    try:
+        for group, params in zip(optimizer.param_groups, new_params):
+            group["params"] = params
+        optimizer.load_state_dict(swapin_optim_state)
+        yield
+        after = optimizer.state_dict()
+        for pid, entries in swapin_optim_state["state"].items():
+            for key, value in entries.items():
+                new = after["state"].get(pid, {}).get(key)
+                if isinstance(value, Tensor) and isinstance(new, Tensor) and value.shape == new.shape:
+                    with no_grad():
+                        value.copy_(new)
+    finally:
+        for group, snap in zip(optimizer.param_groups, snapshots):
+            group.clear()
+            group.update(snap)
+        optimizer.load_state_dict(saved_state)
+
+
+__all__ += ["swap_in_optimizer_params_and_state"]

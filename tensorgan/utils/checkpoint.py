@@ -28,12 +28,16 @@ import warnings
 from typing import Any, Callable, Iterable
 
 from ..autograd.function import Function
+from ..errors import ActivationCheckpointError as CheckpointError
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor, next_node_seq
 
-__all__ = ["checkpoint", "checkpoint_sequential", "noop_context_fn"]
+__all__ = ["CheckpointError", "CheckpointPolicy", "SelectiveCheckpointContext", "check_backward_validity",
+           "checkpoint", "checkpoint_sequential", "create_selective_checkpoint_contexts", "detach_variable",
+           "get_device_states", "noop_context_fn", "set_checkpoint_debug_enabled", "set_checkpoint_early_stop",
+           "set_device_states"]
 
 _OWN_KWARGS = ("preserve_rng_state",)
 
@@ -131,7 +135,7 @@ class _Run:
             outs = _flatten(result)
             shapes = [tuple(o.shape) if isinstance(o, Tensor) else None for o in outs]
             if shapes != self.shapes:
-                raise ShapeError(f"checkpoint: the recomputation in backward gave outputs of shapes "
+                raise CheckpointError(f"checkpoint: the recomputation in backward gave outputs of shapes "
                                  f"{shapes}, the first run {self.shapes} (the block must compute "
                                  f"the same thing twice)")
             roots, seeds = [], []
@@ -256,3 +260,114 @@ def checkpoint_sequential(functions: Any, segments: int, input: Tensor,
         input = checkpoint(run_function(start, end), input, use_reentrant=use_reentrant,
                            preserve_rng_state=preserve)
     return run_function(end + 1, len(functions) - 1)(input)
+
+
+def check_backward_validity(inputs: Iterable[Any]) -> None:
+    """Warn (as torch) when no Tensor among ``inputs`` requires grad."""
+    if not any(isinstance(a, Tensor) and a.requires_grad for a in inputs):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2)
+
+
+def detach_variable(inputs: tuple) -> tuple:
+    """The tuple ``inputs`` with each Tensor detached, keeping its requires_grad (others as they are)."""
+    if not isinstance(inputs, tuple):
+        raise InputTypeError("Only tuple of tensors is supported. Got Unsupported input type: "
+                             f"{type(inputs).__name__}")
+    return tuple(_detached(inputs))
+
+
+def _device_tensors(tree: Any) -> list:
+    if isinstance(tree, Tensor):
+        return [tree]
+    if isinstance(tree, (list, tuple)):
+        return [t for item in tree for t in _device_tensors(item)]
+    if isinstance(tree, dict):
+        return [t for item in tree.values() for t in _device_tensors(item)]
+    return []
+
+
+def get_device_states(*args: Any) -> tuple:
+    """(device ids, RNG states) for the accelerator Tensors in ``args`` (CPU ones count for
+    nothing), as torch's checkpoint saves before running a block."""
+    ids = [t.get_device() for t in _device_tensors(args) if t.device.type not in ("cpu", "meta")]
+    if not ids:
+        return [], []
+    from .. import cuda
+    return ids, [cuda.get_rng_state(i) for i in ids]
+
+
+def set_device_states(devices: Any, states: Any, *, device_type: str | None = None) -> None:
+    """Put back the RNG states ``get_device_states`` returned."""
+    if device_type == "meta":
+        return
+    from .. import cuda
+    for device, state in zip(devices, states):
+        cuda.set_rng_state(state, device)
+
+
+_flags = {"early_stop": True, "debug": None}
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool) -> Any:
+    """Context manager: whether recomputation may stop once it has recomputed what backward
+    needs (torch's optimisation). tensorgan always recomputes the whole block, so the flag is
+    only recorded; gradients are the same either way."""
+    prev, _flags["early_stop"] = _flags["early_stop"], bool(enable)
+    try:
+        yield
+    finally:
+        _flags["early_stop"] = prev
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled: bool | None) -> Any:
+    """Context manager overriding checkpoint's ``debug`` flag (recorded: tensorgan's
+    recomputation-mismatch errors already name the shapes)."""
+    prev, _flags["debug"] = _flags["debug"], enabled
+    try:
+        yield
+    finally:
+        _flags["debug"] = prev
+
+
+import enum  # noqa: E402
+
+
+class CheckpointPolicy(enum.Enum):
+    """What selective checkpointing does with an op's output (torch's names)."""
+    MUST_SAVE = 0
+    PREFER_SAVE = 1
+    MUST_RECOMPUTE = 2
+    PREFER_RECOMPUTE = 3
+    MUST_CPU_OFFLOAD = 4
+    PREFER_CPU_OFFLOAD = 5
+
+
+class SelectiveCheckpointContext:
+    """What a policy function gets as its first argument: ``is_recompute``."""
+
+    def __init__(self, *, is_recompute: bool) -> None:
+        self.is_recompute = is_recompute
+
+
+class _NullContext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def create_selective_checkpoint_contexts(policy_fn_or_list: Any, allow_cache_entry_mutation: bool = False) -> tuple:
+    """The (forward, recompute) context pair for ``checkpoint(..., context_fn=...)`` with a
+    policy saying which ops' outputs to keep (torch's selective activation checkpointing).
+    tensorgan's checkpoint keeps no activation of the block and recomputes it all in backward,
+    which every policy allows (saving is an optimisation), so the policy is checked and the
+    contexts do nothing: gradients equal the policy's."""
+    if isinstance(policy_fn_or_list, (list, tuple)):
+        pass
+    elif not callable(policy_fn_or_list):
+        raise InputTypeError("policy_fn_or_list must be either a function or a list of ops, got "
+                             f"{type(policy_fn_or_list).__name__}")
+    return _NullContext(), _NullContext()

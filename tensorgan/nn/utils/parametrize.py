@@ -24,6 +24,7 @@ from ..layers import ModuleDict, ModuleList
 from ..module import Module, Parameter
 
 __all__ = ["register_parametrization", "remove_parametrizations", "is_parametrized", "cached",
+           "transfer_parametrizations_and_params",
            "type_before_parametrizations", "ParametrizationList"]
 
 _cache_enabled = 0
@@ -309,3 +310,32 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
 def type_before_parametrizations(module: Module) -> type:
     """The module's class as written (``Linear``), not the generated ``ParametrizedLinear``."""
     return type(module).__bases__[0] if is_parametrized(module) else type(module)
+
+
+def transfer_parametrizations_and_params(from_module: Module, to_module: Module,
+                                         tensor_name: str | None = None) -> Module:
+    """Register ``from_module``'s parametrizations (of ``tensor_name``, or of every parametrized
+    tensor) on ``to_module`` too, creating the tensor there as a Parameter if it is missing, and
+    make ``to_module``'s original(s) the same Parameter objects as ``from_module``'s (torch's);
+    nothing happens when ``from_module`` is not parametrized. Returns ``to_module``."""
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations.keys()) if tensor_name is None else [tensor_name]
+    for name in names:
+        if name not in from_module.parametrizations:
+            raise ConfigError(f"transfer_parametrizations_and_params: {type(from_module).__name__} has no "
+                              f"parametrization on {name!r}")
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(getattr(from_module, name).detach()))
+        source = from_module.parametrizations[name]
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        if hasattr(source, "original"):
+            target.original = source.original
+        else:
+            i = 0
+            while hasattr(source, f"original{i}"):
+                setattr(target, f"original{i}", getattr(source, f"original{i}"))
+                i += 1
+    return to_module
