@@ -39,3 +39,44 @@ def test_float_functional_forward_and_quantized_layers_refused():
     m = nn.Module()
     m.skip_add = nn.quantized.FloatFunctional()
     assert list(m.parameters()) == [] and dict(m.state_dict()) == {}
+
+
+def _fma_linspace32(start, end, steps):
+    # torch's float32 recipe written out with exact rationals: step rounded to float32, then
+    # start + step*i (first half) / end - step*(steps-1-i) (second half), rounded once
+    from fractions import Fraction
+    s, e = np.float32(start), np.float32(end)
+    step = np.float32(e - s) / np.float32(steps - 1)
+    out = []
+    for i in range(steps):
+        v = Fraction(float(s)) + Fraction(float(step)) * i if i < steps // 2 else \
+            Fraction(float(e)) - Fraction(float(step)) * (steps - 1 - i)
+        out.append(np.float32(float(v)))   # float(Fraction) rounds once to double, exact here
+    return np.array(out, np.float32)
+
+
+@pytest.mark.parametrize("start,end,steps", [(-1.0, 1.0, 7), (-1.0, 1.0, 4), (0.0, 1.0, 10), (-3.3, 7.1, 33),
+                                             (2.0, -5.0, 256), (0.25, 0.75, 3)])
+def test_linspace_float32_is_torchs_fused_two_sided_recipe(start, end, steps):
+    # GANsformer's get_sinusoidal_encoding / get_linear_encoding grids: torch.linspace(-1, 1, size);
+    # torch's middle value of linspace(-1, 1, 7) is -2.98e-08 (end - 3*step, fused), NumPy's is 0
+    got = tg.linspace(start, end, steps).numpy()
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, _fma_linspace32(start, end, steps))
+
+
+def test_linspace_middle_values_and_float64():
+    assert tg.linspace(-1.0, 1.0, 7)[3].item() == np.float32(1.0) - np.float64(np.float32(1 / 3)) * 3
+    assert tg.linspace(-1.0, 1.0, 7)[3].item() != 0.0
+    from fractions import Fraction
+    # float64: the same recipe with a float64 step, each value the correctly rounded s + step*i
+    s, e, n = -0.7, 2.3, 11
+    step = (e - s) / (n - 1)
+    want = [float(Fraction(s) + Fraction(step) * i) if i < n // 2 else float(Fraction(e) - Fraction(step) * (n - 1 - i))
+            for i in range(n)]
+    np.testing.assert_array_equal(tg.linspace(s, e, n, dtype=tg.float64).numpy(), np.array(want))
+    # ends exact, 0-dim tensor ends taken as numbers, integer dtypes as before
+    v = tg.linspace(tg.tensor(-2.5), tg.tensor(4.0), 5).numpy()
+    assert v[0] == -2.5 and v[-1] == 4.0
+    np.testing.assert_array_equal(tg.linspace(0, 10, 5, dtype=tg.int64).numpy(), [0, 2, 5, 7, 10])
+    assert tg.linspace(3.0, 9.0, 1).tolist() == [3.0] and tg.linspace(0.0, 1.0, 0).shape == (0,)
