@@ -216,3 +216,8 @@ class AmpError(TensorganError, RuntimeError):
     """A mixed-precision call out of order (torch's RuntimeError there): ``GradScaler.unscale_``
     twice or after ``step`` before ``update``, ``step`` twice, ``unscale_`` / ``step`` /
     ``update`` before any ``scale``; the message names the call and the way out."""
+
+
+class FloatFunctionalForwardError(TensorganError, RuntimeError):
+    """``nn.quantized.FloatFunctional()(x)``: the module has no forward, only its ops (``add`` /
+    ``mul`` / ``cat`` ...); a RuntimeError, as torch's."""

@@ -9,7 +9,7 @@ import numpy as np
 from .backend import get_device
 from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .random import Generator, resolve
-from .tensor import BOOL, Tensor, _axes, _check_dtype, _int_of, _is_int, float32, get_default_dtype, int64
+from .tensor import BOOL, Tensor, _axes, _check_dtype, _int_of, _is_int, float32, float64, get_default_dtype, int64
 from .tensor import writable_numpy
 
 
@@ -155,8 +155,52 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
         if isinstance(steps, Tensor) and _is_int(_int_of(steps)):
             return linspace(start, end, _int_of(steps), dtype=dtype, device=device, requires_grad=requires_grad)
         raise InputTypeError(f"linspace: steps must be an int >= 0, got {steps!r}")
-    return tensor(np.linspace(start, end, int(steps)), requires_grad=requires_grad,
-                  dtype=dtype or get_default_dtype(), device=device)
+    dt = dtype or get_default_dtype()
+    # 0-dim tensor ends (torch takes them) as their numbers: no copy-construct warning
+    start = start.item() if isinstance(start, Tensor) and start.ndim == 0 else start
+    end = end.item() if isinstance(end, Tensor) and end.ndim == 0 else end
+    values = _torch_linspace(start, end, int(steps), dt)
+    if values is None:
+        values = np.linspace(start, end, int(steps))
+    return tensor(values, requires_grad=requires_grad, dtype=dt, device=device)
+
+
+def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple:
+    """a * b rounded, and its exact rounding error (Dekker's split product)."""
+    p = a * b
+    split = 134217729.0  # 2**27 + 1
+    ca, cb = split * a, split * b
+    ah, bh = ca - (ca - a), cb - (cb - b)
+    al, bl = a - ah, b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _torch_linspace(start: Any, end: Any, steps: int, dtype: Any) -> Any:
+    """torch's CPU linspace values, bit for bit, for float32 / float64 (None for other dtypes or
+    non-number ends): ``step = (end - start) / (steps - 1)`` in the dtype, then ``start + step * i``
+    over the first half and ``end - step * (steps - 1 - i)`` over the second, each a fused
+    multiply-add (one rounding). NumPy's linspace differs by an ulp in most float32 results, e.g.
+    torch's ``linspace(-1, 1, 7)[3]`` is -2.98e-08, not 0 -- positional-encoding grids then differ."""
+    if dtype not in (float32, float64) or isinstance(start, (bool, complex)) or isinstance(end, (bool, complex)) \
+            or not isinstance(start, (int, float, np.floating, np.integer)) \
+            or not isinstance(end, (int, float, np.floating, np.integer)) or steps < 2:
+        return None
+    idx = np.arange(steps, dtype=np.float64)
+    first = idx < steps // 2
+    mult = np.where(first, idx, idx - (steps - 1))          # i, or -(steps - 1 - i)
+    if dtype == float32:
+        s, e = np.float32(start), np.float32(end)
+        step = np.float64(np.float32(e - s) / np.float32(steps - 1))
+        # a float32 step times an int below 2**29 is exact in float64; one rounding to float32 after
+        return (np.where(first, np.float64(s), np.float64(e)) + step * mult).astype(np.float32)
+    s, e = np.float64(start), np.float64(end)
+    step = (e - s) / np.float64(steps - 1)
+    base = np.where(first, s, e)
+    p, perr = _two_prod(np.full(steps, step), mult)
+    total = base + p
+    bv = total - p
+    serr = (base - bv) + (p - (total - bv))                # exact error of base + p (two-sum)
+    return total + (serr + perr)
 
 
 def _like(t: Tensor, op: str, dtype: Any, device: Any) -> tuple:
