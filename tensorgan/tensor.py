@@ -3305,7 +3305,7 @@ class Tensor:
             return drawn[0]
 
         def update(a):
-            if not drawn and a is self.array and a.dtype == self.array.dtype and fillable(a):
+            if not drawn and a is self.array and fillable(a):
                 drawn.append(draw(a))
             else:
                 a[...] = values()
