@@ -17,7 +17,7 @@ from ...errors import ConfigError
 from ...functional import normalize
 from ...tensor import Tensor
 from ..module import Module
-from . import _as_matrix, _norm_except_dim, _power_iterate, _random_unit_vectors, _spectral_divide
+from . import _as_matrix, _norm_except_dim, _power_iterate, _weight_norm, _random_unit_vectors, _spectral_divide
 from .parametrize import register_parametrization
 
 __all__ = ["spectral_norm", "weight_norm"]
@@ -81,7 +81,7 @@ class _WeightNorm(Module):
         self.dim = -1 if dim is None else dim
 
     def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
-        return weight_v * (weight_g / _norm_except_dim(weight_v, self.dim))
+        return _weight_norm(weight_g, weight_v, self.dim)
 
     def right_inverse(self, weight: Tensor) -> tuple[Tensor, Tensor]:
         return _norm_except_dim(weight, self.dim), weight
