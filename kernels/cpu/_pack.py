@@ -219,6 +219,24 @@ def nchw_to_cnp(x, out):
             dst[p] = src[p]
 
 
+@njit(nogil=True, cache=True)
+def gather_phase_weight(w, khs, kws, out):
+    """out[co, (ci, th, tw)] = w[ci, co, khs[th], kws[tw]]: a stride phase's sub-kernel of a
+    transposed-conv weight (C_in, C_out, kH, kW), laid out as the left GEMM operand, written
+    straight into ``out`` (a scratch buffer) -- one pass, no temporary: NumPy's fancy index then
+    transposed copy allocated two weight-sized arrays per call, ~4 ms per MB in page faults."""
+    Ci, Co = w.shape[0], w.shape[1]
+    Th, Tw = khs.shape[0], kws.shape[0]
+    for co in range(Co):
+        row = out[co]
+        j = 0
+        for ci in range(Ci):
+            for th in range(Th):
+                for tw in range(Tw):
+                    row[j] = w[ci, co, khs[th], kws[tw]]
+                    j += 1
+
+
 @njit(inline="always", cache=True)
 def _input_range(a, s, out_len, in_len):
     """Input indices i with 0 <= i*s + a < out_len, as a half-open range [lo, hi) within [0, in_len)."""
@@ -330,6 +348,13 @@ COLS_BUDGET = 1 << 20
 # modelled nanoseconds in conv2d.py).  "input" / "output" force one (where it applies) -- for
 # tests and benchmarks.
 FORMULATION = None
+
+# Below this reduction length (N*P summed over the batch) a weight gradient is taken as A @ B.T
+# even where B has more rows (``conv2d._sum_of_a_bt``): the (B @ A.T) orientation saves a fraction
+# of the GEMM, but its result must then be transposed into a fresh weight-sized array -- a
+# HiFi-GAN 1024->1024 k5 conv1d on 2 x 8 positions spent 68 ms on that copy after a 3 ms GEMM.
+# (Tests set it to 0 to take the flipped orientation on small shapes too.)
+FLIP_MIN_REDUCTION = 2048
 
 
 def prefer_output_side(input_side_cost, output_side_cost):

@@ -74,7 +74,7 @@ def _use_output_side(Cin, Co, k_area, in_area, out_area, stride):
     return _pack.prefer_output_side(input_side, out_side)
 
 
-def _sum_of_a_bt(N, per_image, a_rows, b_rows, body, budget_factor=4):
+def _sum_of_a_bt(N, per_image, a_rows, b_rows, body, budget_factor=4, reduction=None):
     """(sum over batch chunks of A @ B.T, sum of the chunks' extra sums or None), where
     ``body(n0, n1)`` returns the chunk's (A, B) with ``a_rows`` and ``b_rows`` rows -- or (A, B,
     sums), a bias gradient's float64 partial sums -- the weight gradients, a reduction of length
@@ -86,8 +86,9 @@ def _sum_of_a_bt(N, per_image, a_rows, b_rows, body, budget_factor=4):
     15.9 vs 18.6 ms); with two BLAS threads the other orientation was pathological (A = (9, 50176),
     B = (64, 50176): 1350 ms vs 12 ms).  Chunks get ``budget_factor`` times the usual scratch
     budget: a longer reduction per GEMM and fewer partial sums (4x measured 8-11% faster than the
-    1x budget for the weight gradient alone)."""
-    flip = b_rows > a_rows
+    1x budget for the weight gradient alone).  ``reduction`` (the summed length, N*P): below
+    ``_pack.FLIP_MIN_REDUCTION`` no flip, see there."""
+    flip = b_rows > a_rows and (reduction is None or reduction >= _pack.FLIP_MIN_REDUCTION)
 
     def product(n0, n1):
         A, B, *extra = body(n0, n1)          # extra: the chunk's bias-gradient sums, if any
@@ -150,7 +151,8 @@ def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
         def body(n0, n1):
             return pack_cols(gy[n0:n1], offh, offw, 1, 1, H, W), transposed_input(x[n0:n1], "Xt")
 
-        gw = _sum_of_a_bt(N, (Co * kH * kW + C) * H * W, Co * kH * kW, C, body)[0]
+        gw = _sum_of_a_bt(N, (Co * kH * kW + C) * H * W, Co * kH * kW, C, body,
+                          reduction=N * H * W)[0]
         return np.ascontiguousarray(gw.reshape(Co, kH, kW, C).transpose(0, 3, 1, 2))
     return _grad_weight_input_side(x, gy, kernel_hw, stride, padding, False)[1]
 
@@ -192,7 +194,8 @@ def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias, w=None
         return G, cols, sums
 
     per_image = (K + Co) * P + (0 if gx is None else K * P)
-    gw, sums = _sum_of_a_bt(N, per_image, Co, K, body, 4 if gx is None else _SHARED_BUDGET_FACTOR)
+    gw, sums = _sum_of_a_bt(N, per_image, Co, K, body, 4 if gx is None else _SHARED_BUDGET_FACTOR,
+                            reduction=N * P)
     gb = None if sums is None else sums.astype(gy.dtype)
     return gx, np.ascontiguousarray(gw).reshape(Co, C, kH, kW), gb
 

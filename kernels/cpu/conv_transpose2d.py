@@ -47,9 +47,9 @@ import numpy as np
 from ..shapes import conv_transpose2d_output_size
 from . import _pack
 from ._threads import serial_below_threshold
-from ._pack import (bias_arg, fill_bias, matmul, output_side, pack_cols, transposed_input,
-                    unpack_rows)
-from ._workers import run_over_batch
+from ._pack import (bias_arg, fill_bias, gather_phase_weight, matmul, output_side, pack_cols,
+                    transposed_input, unpack_rows)
+from ._workers import run_over_batch, scratch
 
 
 def _phase_taps(r, pad, stride, k):
@@ -88,9 +88,9 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
             if khs.size == 0 or kws.size == 0:
                 phases.append((rh, rw, Qh, Qw, dh, dw, None))    # no tap reaches it: bias only
                 continue
-            # W_r[co, (ci, th, tw)] = w[ci, co, khs[th], kws[tw]]
-            Wr = w[:, :, khs[:, None], kws[None, :]]            # (Ci, Co, Th, Tw)
-            Wr = np.ascontiguousarray(Wr.transpose(1, 0, 2, 3)).reshape(Co, -1)
+            # W_r[co, (ci, th, tw)] = w[ci, co, khs[th], kws[tw]], in this thread's scratch
+            Wr = scratch(f"Wr{len(phases)}", (Co, Ci * khs.size * kws.size), w.dtype)
+            gather_phase_weight(w, khs, kws, Wr)
             phases.append((rh, rw, Qh, Qw, dh, dw, Wr))
     y = np.empty((N, Co, OH, OW), dtype=dtype)
 
@@ -176,7 +176,7 @@ def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
         channel_sums_into(gy[n0:n1].reshape(n1 - n0, Co, -1), sums)
         return Xt, cols, sums
 
-    gw, sums = _sum_of_a_bt(N, (K + Ci) * P, Ci, K, body, _SHARED_BUDGET_FACTOR)
+    gw, sums = _sum_of_a_bt(N, (K + Ci) * P, Ci, K, body, _SHARED_BUDGET_FACTOR, reduction=N * P)
     gw = np.ascontiguousarray(gw).reshape(Ci, Co, kH, kW)
     return gx, gw, (None if sums is None else sums.astype(gy.dtype))
 

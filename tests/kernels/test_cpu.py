@@ -77,22 +77,27 @@ class Threads:
 
 
 class Forced:
-    """Within a `with` block: force the convolutions' batch chunking (one image per chunk) and/or
-    one formulation ("input" / "output" side, where it applies; None = the automatic choice)."""
+    """Within a `with` block: force the convolutions' batch chunking (one image per chunk, the
+    parallel path, the flipped weight-gradient GEMM) or none of it (the serial path, no flip),
+    and/or one formulation ("input" / "output" side, where it applies; None = automatic)."""
 
     def __init__(self, small_chunks, formulation):
         self.small_chunks, self.formulation = small_chunks, formulation
 
     def __enter__(self):
-        self.saved = cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION, cpu_threads.PARALLEL_MIN_ELEMENTS
+        self.saved = (cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION, cpu_threads.PARALLEL_MIN_ELEMENTS,
+                      cpu_pack.FLIP_MIN_REDUCTION)
         if self.small_chunks:
             cpu_pack.COLS_BUDGET = 1
         cpu_pack.FORMULATION = self.formulation
-        # The convolution tests alternate the serial and parallel paths with the chunking flag.
+        # The convolution tests alternate the serial and parallel paths with the chunking flag,
+        # and the weight gradients' two GEMM orientations (small shapes flip only when forced).
         cpu_threads.PARALLEL_MIN_ELEMENTS = 0 if self.small_chunks else 1 << 62
+        cpu_pack.FLIP_MIN_REDUCTION = 0 if self.small_chunks else 1 << 62
 
     def __exit__(self, *exc):
-        cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION, cpu_threads.PARALLEL_MIN_ELEMENTS = self.saved
+        (cpu_pack.COLS_BUDGET, cpu_pack.FORMULATION, cpu_threads.PARALLEL_MIN_ELEMENTS,
+         cpu_pack.FLIP_MIN_REDUCTION) = self.saved
 
 
 def test_api_complete():
