@@ -1789,6 +1789,25 @@ def _channel_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool
     return _dropout(op, x, p, training, inplace, generator, x.shape[:-spatial] + (1,) * spatial)
 
 
+def _dropout_without_draws(op: str, x: Tensor, p: float, training: bool, inplace: bool,
+                           how: str) -> Tensor | None:
+    """What a dropout returns without drawing a mask, or None when it must draw: ``p`` checked,
+    ``x`` itself in eval mode or for p = 0, zeros for p = 1 (of the input's dtype for integers,
+    as torch's), an integer input with 0 < p < 1 refused as torch's (``how`` says why)."""
+    if not 0.0 <= p <= 1.0:
+        raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if x.dtype.kind not in "fc":
+        if p == 1.0:
+            return _maybe_in_place(op, x, inplace, lambda t: (t * 0).to(t.dtype))
+        raise DTypeError(f"{op}: result type Float can't be cast to the desired output type "
+                         f"{x.dtype} ({how}); convert the input with .float()")
+    if p == 1.0:
+        return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
+    return None
+
+
 def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
              generator: Generator | None, mask_shape: tuple) -> Tensor:
     """x times a keep-mask of ``mask_shape`` (broadcast: whole channels for dropout2d) / (1 - p).
@@ -1799,18 +1818,10 @@ def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
         inplace, generator = False, generator if inplace is None else inplace
     training = _flag(op, "training", training)
     p = _scalar(op, "p", p)
-    if not 0.0 <= p <= 1.0:
-        raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
-    if not training or p == 0.0:
-        return x
-    if x.dtype.kind not in "fc":    # torch: zeros of the input's dtype for p = 1, else refused
-        if p == 1.0:
-            return _maybe_in_place(op, x, inplace, lambda t: (t * 0).to(t.dtype))
-        raise DTypeError(f"{op}: result type Float can't be cast to the desired output type "
-                         f"{x.dtype} (the kept elements are scaled by 1 / (1 - p)); convert the "
-                         f"input with .float()")
-    if p == 1.0:
-        return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
+    settled = _dropout_without_draws(op, x, p, training, inplace,
+                                     "the kept elements are scaled by 1 / (1 - p)")
+    if settled is not None:
+        return settled
     keep = resolve(generator).uniform(mask_shape, dtype=x.dtype) >= p
     scale = keep.astype(x.dtype)
     scale /= x.dtype.type(1.0 - p)                      # in place: one mask-sized array, not two
@@ -4469,18 +4480,10 @@ def _alpha_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
     """``x * keep * a + ((keep - 1) alpha' a + alpha' a p)`` with a keep-mask of ``mask_shape``
     (broadcast over x)."""
     p = _scalar(op, "p", p)
-    if not 0.0 <= p <= 1.0:
-        raise ConfigError(f"{op} probability must be in [0, 1], got {p}")
-    if not training or p == 0.0:
-        return x
-    if x.dtype.kind not in "fc":    # torch: zeros of the input's dtype for p = 1, else refused
-        if p == 1.0:
-            return _maybe_in_place(op, x, inplace, lambda t: (t * 0).to(t.dtype))
-        raise DTypeError(f"{op}: result type Float can't be cast to the desired output type "
-                         f"{x.dtype} (dropped elements are set to SELU's saturation value and "
-                         f"the result rescaled); convert the input with .float()")
-    if p == 1.0:
-        return _maybe_in_place(op, x, inplace, lambda t: t * 0.0)
+    settled = _dropout_without_draws(op, x, p, training, inplace, "dropped elements are set to "
+                                     "SELU's saturation value and the result rescaled")
+    if settled is not None:
+        return settled
     keep = (resolve(generator).uniform(mask_shape, dtype=x.dtype) >= p).astype(x.dtype)
     a = 1.0 / math.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
     xp = x.device.xp
