@@ -11,17 +11,18 @@ import numpy as np
 
 from .. import functional as F
 from ..errors import ConfigError, ShapeError
-from ..factory import where
+from ..factory import full_like, where
 from ..tensor import Tensor
-from .continuous import Dirichlet, HalfNormal
+from .continuous import Cauchy, ContinuousBernoulli, Dirichlet, HalfNormal, Pareto
 from .counts import Binomial, Geometric, Poisson
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution, sum_rightmost
 from .exp_family import ExponentialFamily
 from .independent import Independent
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal, _half_log_det, _mahalanobis, solve_tril
 from .transformed_distribution import TransformedDistribution
-from .univariate import Beta, Exponential, Gamma, Laplace, Normal, Uniform
+from .univariate import Beta, Exponential, Gamma, Gumbel, Laplace, Normal, Uniform
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -237,3 +238,221 @@ def _kl_expfamily_expfamily(p: Any, q: Any) -> Tensor:
     for pnp, qnp, g in zip(p_nparams, q_nparams, gradients):
         result = result - sum_rightmost((qnp - pnp) * g, len(q.event_shape))
     return result
+
+
+# ---- cross-family pairs (the ones torch registers). Each is -H(p) - E_p[log q(x)], written with
+# the statistics of p that q's log-density needs; +inf where p puts mass outside q's support.
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _infinite(p: Distribution, q: Distribution) -> Tensor:
+    """+inf of p's batch shape and dtype: p's support reaches outside q's."""
+    return full_like(p.mean.detach(), math.inf)
+
+
+def _xlogx(x: Tensor) -> Tensor:
+    """x log x with 0 log 0 = 0."""
+    pos = x > 0
+    return where(pos, x * where(pos, x, 1.0).log(), 0.0)
+
+
+def _mean_log(p: Distribution) -> Tensor:
+    """E_p[log x] for p on the positive half-line (a Uniform's low >= 0 is the caller's check)."""
+    if isinstance(p, Beta):
+        return p.concentration1.digamma() - (p.concentration1 + p.concentration0).digamma()
+    if isinstance(p, Exponential):
+        return -p.rate.log() - _EULER
+    if isinstance(p, Gamma):
+        return p.concentration.digamma() - p.rate.log()
+    if isinstance(p, Pareto):
+        return p.scale.log() + p.alpha.reciprocal()
+    if isinstance(p, Uniform):
+        return (_xlogx(p.high) - _xlogx(p.low)) / (p.high - p.low) - 1
+    raise NotImplementedError(f"E[log x] under {type(p).__name__}")
+
+
+_EULER = 0.5772156649015329
+
+
+def _support_bounds(p: Distribution) -> tuple:
+    """(low, high) of p's support (Uniform's are its parameters; others' are numbers)."""
+    if isinstance(p, Uniform):
+        return p.low, p.high
+    if isinstance(p, (Beta, ContinuousBernoulli)):
+        return 0.0, 1.0
+    if isinstance(p, Pareto):
+        return p.scale, math.inf
+    return 0.0, math.inf      # Exponential, Gamma
+
+
+def _kl_to_normal(p: Distribution, q: Normal) -> Tensor:
+    loc_diff = p.mean - q.loc
+    return (-p.entropy() + q.scale.log() + _HALF_LOG_2PI
+            + (loc_diff.pow(2) + p.variance) / (2 * q.scale.pow(2)))
+
+
+for _p in (Beta, ContinuousBernoulli, Exponential, Gamma, Gumbel, Laplace, Uniform):
+    register_kl(_p, Normal)(_kl_to_normal)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p: Pareto, q: Normal) -> Tensor:
+    return where(p.alpha <= 2, math.inf, _kl_to_normal(p, q))
+
+
+def _kl_to_exponential(p: Distribution, q: Exponential) -> Tensor:
+    kl = -p.entropy() - q.rate.log() + q.rate * p.mean
+    if isinstance(p, Uniform):
+        kl = where(p.low < 0, math.inf, kl)
+    return kl
+
+
+for _p in (Beta, ContinuousBernoulli, Gamma, Uniform):
+    register_kl(_p, Exponential)(_kl_to_exponential)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p: Pareto, q: Exponential) -> Tensor:
+    return where(p.alpha <= 1, math.inf, _kl_to_exponential(p, q))
+
+
+def _kl_to_gamma(p: Distribution, q: Gamma) -> Tensor:
+    kl = (-p.entropy() - q.concentration * q.rate.log() + q.concentration.lgamma()
+          + q.rate * p.mean)
+    if isinstance(p, Uniform):
+        ok = p.low >= 0
+        safe = Uniform(where(ok, p.low, 0.0), where(ok, p.high, 1.0), validate_args=False)
+        return where(ok, kl - (q.concentration - 1) * _mean_log(safe), math.inf)
+    return kl - (q.concentration - 1) * _mean_log(p)
+
+
+for _p in (Beta, Exponential, Uniform):
+    register_kl(_p, Gamma)(_kl_to_gamma)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p: Pareto, q: Gamma) -> Tensor:
+    return where(p.alpha <= 1, math.inf, _kl_to_gamma(p, q))
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p: Uniform, q: Beta) -> Tensor:
+    ok = (p.low >= 0) & (p.high <= 1)
+    low, high = where(ok, p.low, 0.0), where(ok, p.high, 1.0)
+    width = high - low
+    mean_log = (_xlogx(high) - _xlogx(low)) / width - 1
+    mean_log1m = (_xlogx(1 - low) - _xlogx(1 - high)) / width - 1
+    a, b = q.concentration1, q.concentration0
+    lbeta = a.lgamma() + b.lgamma() - (a + b).lgamma()
+    kl = -width.log() + lbeta - (a - 1) * mean_log - (b - 1) * mean_log1m
+    return where(ok, kl, math.inf)
+
+
+def _kl_to_uniform(p: Distribution, q: Uniform) -> Tensor:
+    low, high = _support_bounds(p)
+    kl = -p.entropy() + (q.high - q.low).log()
+    return where((q.low > low) | (q.high < high), math.inf, kl)
+
+
+for _p in (Beta, ContinuousBernoulli):
+    register_kl(_p, Uniform)(_kl_to_uniform)
+
+
+def _kl_to_cont_bernoulli(p: Distribution, q: ContinuousBernoulli) -> Tensor:
+    m = p.mean
+    kl = -p.entropy() - q._log_norm() - m * q.probs.log() - (1 - m) * (-q.probs).log1p()
+    if isinstance(p, Uniform):
+        kl = where((p.low < 0) | (p.high > 1), math.inf, kl)
+    return kl
+
+
+for _p in (Beta, ContinuousBernoulli, Uniform):
+    register_kl(_p, ContinuousBernoulli)(_kl_to_cont_bernoulli)
+
+
+def _kl_to_pareto(p: Distribution, q: Pareto) -> Tensor:
+    low, _ = _support_bounds(p)
+    ok = q.scale <= low
+    if isinstance(p, Uniform):
+        safe = Uniform(where(ok, p.low, 1.0), where(ok, p.high, 2.0), validate_args=False)
+        mean_log = _mean_log(safe)
+    else:
+        mean_log = _mean_log(p)
+    kl = -p.entropy() - q.alpha.log() - q.alpha * q.scale.log() + (q.alpha + 1) * mean_log
+    return where(ok, kl, math.inf)
+
+
+for _p in (Pareto, Uniform):
+    register_kl(_p, Pareto)(_kl_to_pareto)
+
+
+def _log_gumbel_mgf_term(p: Distribution, q: Gumbel) -> Tensor:
+    """log(e^{loc_q / scale_q} E_p[e^{-x / scale_q}])."""
+    loc, scale = q.loc, q.scale
+    if isinstance(p, Exponential):
+        lam = p.rate * scale
+        return (lam / (lam + 1)).log() + loc / scale
+    if isinstance(p, Gamma):
+        return -p.concentration * (1 / (scale * p.rate)).log1p() + loc / scale
+    if isinstance(p, Normal):
+        return (loc - p.loc) / scale + 0.5 * (p.scale / scale).pow(2)
+    if isinstance(p, Gumbel):
+        return (1 + p.scale / scale).lgamma() + (loc - p.loc) / scale
+    if isinstance(p, Uniform):
+        diff = (-(p.low - loc) / scale).exp() - (-(p.high - loc) / scale).exp()
+        return (scale * diff / (p.high - p.low)).log()
+    raise NotImplementedError(f"E[exp(-x / s)] under {type(p).__name__}")
+
+
+def _kl_to_gumbel(p: Distribution, q: Gumbel) -> Tensor:
+    return (-p.entropy() + q.scale.log() + (p.mean - q.loc) / q.scale
+            + _log_gumbel_mgf_term(p, q).exp())
+
+
+for _p in (Exponential, Gamma, Gumbel, Normal, Uniform):
+    register_kl(_p, Gumbel)(_kl_to_gumbel)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p: Normal, q: Laplace) -> Tensor:
+    d = p.loc - q.loc
+    mean_abs = (p.scale * math.sqrt(2 / math.pi) * (-(d / p.scale).pow(2) / 2).exp()
+                + d * (d / (p.scale * math.sqrt(2))).erf())
+    return -p.entropy() + (2 * q.scale).log() + mean_abs / q.scale
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    num = (p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)
+    return (num / (4 * p.scale * q.scale)).log()
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Tensor:
+    return -p.entropy() - p.probs * q.rate.log() + q.rate
+
+
+def _as_mvn(d: Any) -> MultivariateNormal:
+    return MultivariateNormal(d.loc, covariance_matrix=d.covariance_matrix, validate_args=False)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_mvn(p: Any, q: Any) -> Tensor:
+    """Through the dense covariance (n x n): exact, not torch's capacitance-matrix form."""
+    return _kl_mvn_mvn(_as_mvn(p), _as_mvn(q))
+
+
+# p's support reaches past q's everywhere.
+for _p, _qs in ((Beta, (Pareto,)), (ContinuousBernoulli, (Pareto,)),
+                (Exponential, (Beta, ContinuousBernoulli, Pareto, Uniform)),
+                (Gamma, (Beta, ContinuousBernoulli, Pareto, Uniform)),
+                (Gumbel, (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+                (Laplace, (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+                (Normal, (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+                (Pareto, (Beta, ContinuousBernoulli, Uniform)),
+                (Poisson, (Bernoulli, Binomial))):
+    for _q in _qs:
+        register_kl(_p, _q)(_infinite)
