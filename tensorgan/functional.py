@@ -96,6 +96,12 @@ def _scalar(op: str, name: str, value) -> float:
     return float(value)
 
 
+def _probability(op: str, p) -> float:
+    """A dropout probability as a float: a real number, or a bool (torch takes ``p=True`` as
+    1.0)."""
+    return float(p) if isinstance(p, (bool, np.bool_)) else _scalar(op, "p", p)
+
+
 def _in_dtype_of(x: Tensor, *numbers: float) -> tuple:
     """Bounds and fill values as torch casts them to the input's dtype: truncated toward zero
     for an integer tensor (so hardtanh / threshold of integers stay integers), else unchanged."""
@@ -1293,7 +1299,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     """softmax((logits + g) / tau) along ``dim``, g standard Gumbel draws (-log of Exp(1) draws,
     from ``generator`` -- a tensorgan extra -- or the default one).  ``hard``: the one-hot of each
     argmax in the forward pass, the soft sample's gradient (straight-through estimator)."""
-    tau = _threshold("gumbel_softmax", "tau", tau, positive=True)
+    tau = _scalar("gumbel_softmax", "tau", tau)     # as torch: no check (tau = 0 gives NaN)
     if eps != 1e-10:
         import warnings
         warnings.warn("gumbel_softmax: the `eps` parameter is deprecated and has no effect (as "
@@ -1817,7 +1823,7 @@ def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
             raise InputTypeError(f"{op}: generator given both positionally and as a keyword")
         inplace, generator = False, generator if inplace is None else inplace
     training = _flag(op, "training", training)
-    p = _scalar(op, "p", p)
+    p = _probability(op, p)
     settled = _dropout_without_draws(op, x, p, training, inplace,
                                      "the kept elements are scaled by 1 / (1 - p)")
     if settled is not None:
@@ -2562,12 +2568,22 @@ class CrossEntropy(Function):
         return (Softmax.apply(x, 1) - onehot) * g, None, None
 
 
+def _check_long_or_byte(op: str, target: Tensor) -> None:
+    """torch takes a class-index target tensor only as int64 or uint8 ("expected target dtype
+    to be Long or Byte, but got Int"); a NumPy array / list target stays any integer type."""
+    if target.array.dtype not in (np.int64, np.uint8):
+        raise DTypeError(f"{op}: a target tensor of class indices must be int64 (or uint8), as "
+                         f"torch's (\"expected target dtype to be Long or Byte\"), got "
+                         f"{target.dtype}; convert with .long()")
+
+
 def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: int | None = None):
     """Class indices as an int64 array on the logits' device, checked for shape and range
     (``ignore_index`` may stand outside it)."""
     if isinstance(target, Tensor):
         if target.array.dtype.kind in "fc":      # torch: "expected target dtype to be Long or Byte"
             raise float_index_error(op, target.dtype, "target (class indices)")
+        _check_long_or_byte(op, target)
         target = target.array
     target = _on_device(op, target, xp)
     if target.shape != (n,):
@@ -2665,6 +2681,8 @@ def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor
     elif target_shape == positions:                                # class indices
         if isinstance(target, Tensor) and array.dtype.kind in "fc":
             raise float_index_error(op, target.dtype, "target (class indices)")
+        if isinstance(target, Tensor):
+            _check_long_or_byte(op, target)
         if not hasattr(array, "reshape"):
             array = np.asarray(array)
         target = array.reshape(as_rows.shape[0])
@@ -3664,6 +3682,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
             return _antialiased_resize(x, out, scales, mode == "bicubic", bool(align_corners))
         return _separable_resize(x, mode, out, scales, bool(align_corners), antialias=True)
     if mode == "area":
+        if min(out) == 0:       # a scale_factor shrinking a dim to nothing: torch's empty result
+            empty = x[(slice(None), slice(None)) + (slice(0, 0),) * len(spatial)]
+            return empty.reshape(x.shape[:2] + tuple(out))
         return _area_resize(x, out)
     if mode in _LINEAR_RANK and x.array.dtype == np.uint8:     # torch's uint8 image path: one
         y = x.to(np.float32)                                    # pass a dim, the last first,
@@ -3747,6 +3768,8 @@ def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | Non
         raise ConfigError(f"interpolate: scale_factor must be positive and finite, got "
                           f"{scale_factor!r} (for input shape {x.shape})")
     out = [int(math.floor(v)) for v in sizes]
+    if mode == "area" and min(out) == 0:     # torch: an empty adaptive average pool
+        return out, None
     if min(out) < 1:
         raise ShapeError(f"interpolate: scale_factor {scale_factor!r} gives an empty output "
                          f"from input shape {x.shape}")
@@ -4479,7 +4502,7 @@ def _alpha_dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
                    generator: Generator | None, mask_shape: tuple) -> Tensor:
     """``x * keep * a + ((keep - 1) alpha' a + alpha' a p)`` with a keep-mask of ``mask_shape``
     (broadcast over x)."""
-    p = _scalar(op, "p", p)
+    p = _probability(op, p)
     settled = _dropout_without_draws(op, x, p, training, inplace, "dropped elements are set to "
                                      "SELU's saturation value and the result rescaled")
     if settled is not None:

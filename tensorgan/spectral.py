@@ -35,6 +35,24 @@ _COMPLEX_REFUSED = ("tensorgan has no complex dtype, so it cannot return a compl
 
 
 _LENGTH_WARNED = [False]      # istft's once-a-program warning for a length past the signal
+_ONCE_WARNED: set = set()     # torch's other once-a-program stft / istft warnings, by key
+
+
+def _warn_once(key: str, message: str, stacklevel: int = 3) -> None:
+    if key not in _ONCE_WARNED:
+        _ONCE_WARNED.add(key)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel)
+
+
+def _warn_no_window(op: str, window: Any) -> None:
+    """torch's once-a-program warning for an stft / istft without a window."""
+    if window is None:
+        extra = (" Please provide the same window used by stft to make the inversion lossless."
+                 if op == "istft" else " Other windows such as hann_window or hamming_window are "
+                 "recommended to reduce spectral leakage.")
+        _warn_once(op + "-window", f"{op}: a window was not provided. A rectangular window will be "
+                   f"applied, which is known to cause spectral leakage.{extra} To suppress this "
+                   f"warning and use a rectangular window, explicitly set window=torch.ones(n_fft).", 4)
 
 
 def _int_arg(op: str, name: str, value: Any) -> int:
@@ -123,6 +141,10 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
                          f"convert with .float()")
     if center and align_to_window is not None:
         raise ConfigError(f"{op}: align_to_window should only be set when center = False")
+    _warn_once("stft-real", "stft with return_complex=False is deprecated in torch (a future torch "
+               "release returns complex tensors for all inputs, torch.view_as_real recovering this "
+               "layout); tensorgan has no complex dtype and keeps this (..., 2) layout")
+    _warn_no_window(op, window)
     x = input
     n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, x)
     if center:
@@ -170,6 +192,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     if input.dtype.kind != "f" or input.dtype == float16:
         raise DTypeError(f"{op}: expected a float32 or float64 spectrogram, got {input.dtype}")
     X = input if input.ndim == 4 else input.unsqueeze(0)
+    _warn_no_window(op, window)
     n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, X)
     n_freq, n_frames = X.shape[1], X.shape[2]
     if onesided is None:

@@ -2318,6 +2318,8 @@ class Tensor:
         out = getattr(self.array.astype(BOOL, copy=False), name)(axis=axes, keepdims=bool(keepdim) and axes is not None)
         if keepdim and axes is None:
             out = out.reshape((1,) * self.ndim)
+        if self.array.dtype == np.uint8:        # torch keeps uint8 (its old mask dtype) for uint8
+            out = out.astype(np.uint8)
         return Tensor._make(self.device.xp.asarray(out), self.device)
 
     def unflatten(self, dim: int, sizes: Any) -> "Tensor":
@@ -2601,10 +2603,15 @@ class Tensor:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest element along ``dim`` (of the flattened tensor by default; the
-        first on ties), an int64 tensor, outside the graph (as torch)."""
+        first on ties), an int64 tensor, outside the graph (as torch; a bool tensor refused, as
+        torch's "argmax(): does not support bool input")."""
+        if self.array.dtype == BOOL:
+            raise DTypeError("argmax(): does not support bool input (as torch); convert with .int() / .float()")
         return self._arg_extreme("argmax", dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        if self.array.dtype == BOOL:
+            raise DTypeError("argmin(): does not support bool input (as torch); convert with .int() / .float()")
         return self._arg_extreme("argmin", dim, keepdim)
 
     def _arg_extreme(self, name: str, dim: Any, keepdim: bool) -> "Tensor":

@@ -118,3 +118,107 @@ def test_cross_family_kl_has_gradients():
     # d/dlam [-(1 - log lam) - a log b + lgamma(a) - (a - 1)(-gamma - log lam) + b / lam]
     a, b, lam = 2.5, 0.7, 1.3
     np.testing.assert_allclose(rate.grad.item(), 1 / lam + (a - 1) / lam - b / lam ** 2, rtol=1e-10)
+
+
+# ---- dtype and argument checks as torch's
+
+def test_argmax_argmin_refuse_bool_but_max_keeps_working():
+    b = tg.tensor([True, False, True])
+    for fn in (lambda: b.argmax(), lambda: b.argmin(), lambda: tg.argmax(b, dim=0), lambda: tg.argmin(b)):
+        with pytest.raises(tg.DTypeError, match="does not support bool input"):
+            fn()
+    assert b.max().item() is True
+    assert b.int().argmax().item() == 0
+
+
+def test_all_any_of_uint8_stay_uint8():
+    u = tg.tensor([[3, 0], [1, 2]], dtype=tg.uint8)
+    for out, want in ((u.all(), 0), (u.any(), 1), (tg.all(u), 0), (tg.any(u), 1)):
+        assert out.dtype == tg.uint8 and out.item() == want
+    assert u.all(1).dtype == tg.uint8 and u.all(1).tolist() == [0, 1]
+    assert u.any(0, keepdim=True).shape == (1, 2) and u.any(0, keepdim=True).dtype == tg.uint8
+    assert tg.tensor([1, 2], dtype=tg.int32).all().dtype == tg.bool
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int8"])
+def test_class_index_losses_take_only_long_or_byte_target_tensors(dtype):
+    x = tg.tensor(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32))
+    bad = tg.tensor([0, 1, 2, 1], dtype=getattr(tg, dtype))
+    for fn in (lambda t: F.cross_entropy(x, t), lambda t: F.nll_loss(x, t),
+               lambda t: nn.CrossEntropyLoss()(x, t), lambda t: F.cross_entropy(x.reshape(2, 3, 2), t.reshape(2, 2))):
+        with pytest.raises(tg.DTypeError, match="int64 \\(or uint8\\).*got"):
+            fn(bad)
+    want = F.cross_entropy(x, bad.long()).item()
+    assert F.cross_entropy(x, bad.to(tg.uint8)).item() == pytest.approx(want)
+    assert F.cross_entropy(x, np.array([0, 1, 2, 1], dtype=np.int32)).item() == pytest.approx(want)
+
+
+def test_dropout_takes_a_bool_probability():
+    x = tg.ones(5)
+    assert nn.Dropout(p=True)(x).tolist() == [0.0] * 5
+    assert nn.Dropout(p=True).eval()(x).tolist() == [1.0] * 5
+    assert nn.Dropout(p=False)(x).tolist() == [1.0] * 5
+    assert F.dropout(x, p=True).tolist() == [0.0] * 5
+    assert nn.AlphaDropout(p=False)(x).tolist() == [1.0] * 5
+    with pytest.raises(tg.InputTypeError):
+        nn.Dropout(p="0.5")
+
+
+@pytest.mark.parametrize("cls", [nn.GRU, nn.RNN])
+def test_gru_and_rnn_refuse_proj_size_with_a_value_error(cls):
+    for size in (1, 0):
+        with pytest.raises(ValueError, match="only supported for LSTM"):
+            cls(4, 3, proj_size=size)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'projsize'"):
+        cls(4, 3, projsize=1)
+    assert nn.LSTM(4, 3, proj_size=1).proj_size == 1
+
+
+def test_gumbel_softmax_tau_zero_is_nan_and_negative_tau_is_taken():
+    logits = tg.tensor([[1.0, 2.0, 3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(F.gumbel_softmax(logits, tau=0).numpy()).all()
+        assert np.isnan(F.gumbel_softmax(logits, tau=0.0, hard=True).numpy()).all()
+    y = F.gumbel_softmax(logits, tau=-1.0)
+    np.testing.assert_allclose(y.sum().item(), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape, factor, out", [((1, 2, 4, 4), 0.125, (1, 2, 0, 0)), ((1, 2, 4), 0.125, (1, 2, 0)),
+                                                ((1, 2, 4, 4), (0.125, 2.0), (1, 2, 0, 8))])
+def test_area_interpolation_to_an_empty_size_is_an_empty_tensor(shape, factor, out):
+    x = tg.randn(*shape, requires_grad=True)
+    y = F.interpolate(x, scale_factor=factor, mode="area")
+    assert y.shape == out and y.dtype == x.dtype
+    with pytest.raises(tg.ShapeError, match="empty output"):
+        F.interpolate(x, scale_factor=factor, mode="nearest")
+
+
+# ---- torch's warnings
+
+def test_stft_warns_once_for_the_real_layout_and_a_missing_window(monkeypatch):
+    from tensorgan import spectral
+    monkeypatch.setattr(spectral, "_ONCE_WARNED", set())
+    x = tg.tensor(np.sin(np.arange(64) * 0.3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        spec = tg.stft(x, 16, return_complex=False)
+        tg.stft(x, 16, return_complex=False)
+        tg.stft(x, 16, window=tg.hann_window(16, dtype=tg.float64), return_complex=False)
+        tg.istft(spec, 16)
+        tg.istft(spec, 16)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 3, messages
+    assert "return_complex=False is deprecated" in messages[0]
+    assert messages[1].startswith("stft: a window was not provided")
+    assert messages[2].startswith("istft: a window was not provided")
+    assert all(w.filename == __file__ for w in caught)
+
+
+def test_percent_format_of_a_grad_tensor_warns_but_format_does_not():
+    t = tg.tensor(1.5, requires_grad=True)
+    with pytest.warns(UserWarning, match="requires_grad=True to a scalar"):
+        assert "%.4f" % t == "1.5000"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert format(t, ".4f") == "1.5000" and f"{t:.2f}" == "1.50"

@@ -128,8 +128,7 @@ def test_gumbel_softmax(hard):
     np.testing.assert_allclose(t.grad.numpy(), jac_t_w, rtol=1e-10, atol=1e-12)
     y0 = F.gumbel_softmax(t64(logits), dim=0, generator=tg.Generator(2))
     np.testing.assert_allclose(y0.numpy().sum(0), 1.0)
-    with pytest.raises(ConfigError, match="tau"):
-        F.gumbel_softmax(t, tau=0.0)
+    assert np.isnan(F.gumbel_softmax(t, tau=0.0).numpy()).all()      # as torch's: no check
 
 
 def test_in_place_forms_overwrite_and_refuse_tracked_tensors():

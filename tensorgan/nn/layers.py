@@ -1115,7 +1115,7 @@ class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: "bool | Generator | None" = False, *,
                  generator: Generator | None = None):
         super().__init__()
-        if not 0.0 <= F._scalar("Dropout", "p", p) <= 1.0:
+        if not 0.0 <= F._probability("Dropout", p) <= 1.0:
             raise ConfigError(f"Dropout: p must be in [0, 1], got {p}")
         if inplace is None or isinstance(inplace, Generator):     # Dropout(p, generator)
             if generator is not None and inplace is not None:

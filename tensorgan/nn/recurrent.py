@@ -630,6 +630,16 @@ class RNNBase(Module):
         return s
 
 
+def _refuse_proj_size(owner: str, kwargs: dict) -> None:
+    """torch's RNN / GRU refuse a ``proj_size`` keyword (even 0) with a ValueError; any other
+    unexpected keyword is Python's TypeError, as before."""
+    if "proj_size" in kwargs:
+        raise ConfigError(f"{owner}: the proj_size argument is only supported for LSTM, not RNN or GRU "
+                          f"(got proj_size={kwargs['proj_size']!r})")
+    if kwargs:
+        raise TypeError(f"{owner}.__init__() got an unexpected keyword argument {next(iter(kwargs))!r}")
+
+
 class RNN(RNNBase):
     """A multi-layer Elman RNN: ``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` with act
     tanh or relu (``nonlinearity``, torch's fourth positional argument).  ``forward(input,
@@ -638,7 +648,8 @@ class RNN(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, device: Any = None, dtype: Any = None, *,
-                 generator: Generator | None = None):
+                 generator: Generator | None = None, **kwargs: Any):
+        _refuse_proj_size("RNN", kwargs)
         super().__init__(_mode_of("RNN", nonlinearity), input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, 0, device, dtype, generator=generator)
         self.nonlinearity = nonlinearity
@@ -669,7 +680,9 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: Any = None, dtype: Any = None, *, generator: Generator | None = None):
+                 device: Any = None, dtype: Any = None, *, generator: Generator | None = None,
+                 **kwargs: Any):
+        _refuse_proj_size("GRU", kwargs)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype, generator=generator)
 
