@@ -141,10 +141,8 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
                          f"convert with .float()")
     if center and align_to_window is not None:
         raise ConfigError(f"{op}: align_to_window should only be set when center = False")
-    _warn_once("stft-real", "stft with return_complex=False is deprecated in torch (a future torch "
-               "release returns complex tensors for all inputs, torch.view_as_real recovering this "
-               "layout); tensorgan has no complex dtype and keeps this (..., 2) layout")
-    _warn_no_window(op, window)
+    _warn_no_window(op, window)     # (torch's return_complex=False deprecation warning is not
+    #                                 given: that layout is the only one tensorgan has, no complex dtype)
     x = input
     n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, x)
     if center:
