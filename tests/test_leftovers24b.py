@@ -214,7 +214,9 @@ def test_stft_warns_once_for_a_missing_window(monkeypatch):
     assert all(w.filename == __file__ for w in caught)
 
 
-def test_percent_format_of_a_grad_tensor_warns_but_format_does_not():
+def test_percent_format_of_a_grad_tensor_warns_but_format_does_not(monkeypatch):
+    import sys      # torch warns once a program: an earlier test may have had the warning
+    monkeypatch.setattr(sys.modules["tensorgan.tensor"], "_ONCE_WARNED", {})
     t = tg.tensor(1.5, requires_grad=True)
     with pytest.warns(UserWarning, match="requires_grad=True to a scalar"):
         assert "%.4f" % t == "1.5000"
