@@ -154,3 +154,46 @@ def int_at_least(low: int, why: str = ""):
             raise argparse.ArgumentTypeError(f"must be >= {low}{why}, got {value}")
         return value
     return parse
+
+
+def layer_table(argv, description: str, title: str, layers: list, contenders, label,
+                default_batch: int) -> dict:
+    """The layer benchmarks' shared command line and table: for each spec in ``layers`` (its
+    name first), ``contenders(spec, batch, torch)`` gives the "tensorgan fwd" / "tensorgan
+    fwd+bwd" callables (and torch's, when torch is given); they are timed round-robin, medians
+    printed with the ratio to torch, one row per layer (``label(spec)`` names it)."""
+    import argparse
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--repeats", type=int_at_least(1), default=7)
+    p.add_argument("--warmup", type=int_at_least(0), default=2)
+    p.add_argument("--batch", type=int_at_least(1), default=default_batch)
+    p.add_argument("--no-torch", action="store_true", help="time tensorgan alone")
+    p.add_argument("--json", nargs="?", const="-", metavar="PATH")
+    args = p.parse_args(argv)
+    import tensorgan as tg
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+            torch.set_num_threads(tg.get_num_threads())
+        except ImportError:
+            pass
+    result = {"batch": args.batch, "threads": tg.get_num_threads(), "rows": {}}
+    print(f"{title}, float32, batch {args.batch}, {tg.get_num_threads()} threads; "
+          f"median ms of {args.repeats} (ratio = tensorgan / torch)")
+    print(f"{'layer':44s} {'fwd':>8s} {'torch':>8s} {'ratio':>6s} {'fwd+bwd':>8s} "
+          f"{'torch':>8s} {'ratio':>6s}")
+    for spec in layers:
+        samples = time_interleaved(contenders(spec, args.batch, torch), args.repeats, args.warmup)
+        row = {name: stats_ms(s) for name, s in samples.items()}
+        med = {name: r["median_ms"] for name, r in row.items()}
+        cells = []
+        for part in ("fwd", "fwd+bwd"):
+            ours, theirs = med[f"tensorgan {part}"], med.get(f"torch {part}")
+            cells.append(f"{ours:8.1f} " + (f"{theirs:8.1f} {ours / theirs:6.2f}" if theirs
+                                            else f"{'-':>8s} {'-':>6s}"))
+        result["rows"][spec[0]] = row
+        print(f"{label(spec):44s} {' '.join(cells)}")
+    if args.json:
+        write_json(result, args.json)
+    return result

@@ -9,9 +9,7 @@ threads, float32).  Without torch installed, tensorgan's times alone.
 """
 from __future__ import annotations
 
-import argparse
-
-from ._common import int_at_least, stats_ms, time_interleaved, write_json
+from ._common import layer_table
 
 # (name, transposed, in channels, out channels, kernel, stride, padding, input edge)
 LAYERS = [("ConvTranspose3d 32->16 k4 s2", True, 32, 16, 4, 2, 1, 16),
@@ -34,39 +32,8 @@ def _contenders(spec: tuple, batch: int, torch) -> dict:
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeats", type=int_at_least(1), default=7)
-    p.add_argument("--warmup", type=int_at_least(0), default=2)
-    p.add_argument("--batch", type=int_at_least(1), default=8)
-    p.add_argument("--no-torch", action="store_true", help="time tensorgan alone")
-    p.add_argument("--json", nargs="?", const="-", metavar="PATH")
-    args = p.parse_args(argv)
-    import tensorgan as tg
-    torch = None
-    if not args.no_torch:
-        try:
-            import torch
-            torch.set_num_threads(tg.get_num_threads())
-        except ImportError:
-            pass
-    result = {"batch": args.batch, "threads": tg.get_num_threads(), "rows": {}}
-    print(f"3-D convolutions, float32, batch {args.batch}, {tg.get_num_threads()} threads; "
-          f"median ms of {args.repeats} (ratio = tensorgan / torch)")
-    print(f"{'layer (input edge)':36s} {'fwd':>8s} {'torch':>8s} {'ratio':>6s} {'fwd+bwd':>8s} "
-          f"{'torch':>8s} {'ratio':>6s}")
-    for spec in LAYERS:
-        samples = time_interleaved(_contenders(spec, args.batch, torch), args.repeats, args.warmup)
-        row = {name: stats_ms(s) for name, s in samples.items()}
-        med = {name: r["median_ms"] for name, r in row.items()}
-        cells = []
-        for part in ("fwd", "fwd+bwd"):
-            ours, theirs = med[f"tensorgan {part}"], med.get(f"torch {part}")
-            cells.append(f"{ours:8.1f} " + (f"{theirs:8.1f} {ours / theirs:6.2f}" if theirs else f"{'-':>8s} {'-':>6s}"))
-        result["rows"][spec[0]] = row
-        print(f"{spec[0] + f' ({spec[7]}^3)':36s} {' '.join(cells)}")
-    if args.json:
-        write_json(result, args.json)
-    return result
+    return layer_table(argv, __doc__.split("\n\n")[0], "3-D convolutions", LAYERS, _contenders,
+                       lambda spec: f"{spec[0]} ({spec[7]}^3)", default_batch=8)
 
 
 if __name__ == "__main__":
