@@ -66,9 +66,9 @@ class Pointwise(Composed):
         raise NotImplementedError
 
     def forward(self, *arrays: Any):
-        if len(arrays) == 2:
-            ops._broadcast_check(self.op_name, *arrays)
-        return self.compute(self.xp, *arrays)
+        if len(arrays) != 2:
+            return self.compute(self.xp, *arrays)
+        return ops._broadcasting(self.op_name, lambda a, b: self.compute(self.xp, a, b), *arrays)
 
     def gradients(self, g: Tensor, *inputs: Tensor) -> tuple:
         need = self.needs_input_grad

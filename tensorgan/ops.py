@@ -7,6 +7,9 @@ gradient back to each input's shape (:func:`unbroadcast`).
 """
 from __future__ import annotations
 
+import operator
+from typing import Callable
+
 import numpy as np
 
 from . import scatter_kernels
@@ -72,6 +75,17 @@ def _broadcast_check(name: str, a, b) -> None:
         raise ShapeError(f"{name}: shapes {_shape(a)} and {_shape(b)} do not broadcast") from None
 
 
+def _broadcasting(name: str, op: Callable, a, b):
+    """``op(a, b)``, with NumPy's ValueError for shapes that do not broadcast turned into a
+    ShapeError naming them. The shapes are checked only once the op failed: checking first
+    (np.broadcast_shapes, ~1.5 us) cost a quarter of a small ``x + y``."""
+    try:
+        return op(a, b)
+    except ValueError:
+        _broadcast_check(name, a, b)
+        raise
+
+
 _broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes do not broadcast)
 
 
@@ -84,9 +98,8 @@ class Add(Function):
     takes_bool = True   # bool + bool: logical or, as torch
 
     def forward(self, a, b):
-        _broadcast_check("add", a, b)
         self.shapes = _shape(a), _shape(b)
-        return a + b
+        return _broadcasting("add", operator.add, a, b)
 
     def backward(self, g):
         return unbroadcast(g, self.shapes[0]), unbroadcast(g, self.shapes[1])
@@ -138,9 +151,8 @@ class Rsub(Function):
     takes_int = True
 
     def forward(self, a, c):
-        _broadcast_check("sub", c, a)
         self.shapes = _shape(a), _shape(c)
-        return c - a
+        return _broadcasting("sub", operator.sub, c, a)
 
     def backward(self, g):
         return unbroadcast(-g, self.shapes[0]), unbroadcast(g, self.shapes[1])
@@ -156,9 +168,8 @@ class Sub(Function):
     takes_int = True
 
     def forward(self, a, b):
-        _broadcast_check("sub", a, b)
         self.shapes = _shape(a), _shape(b)
-        return a - b
+        return _broadcasting("sub", operator.sub, a, b)
 
     def backward(self, g):
         return unbroadcast(g, self.shapes[0]), unbroadcast(-g, self.shapes[1])
@@ -173,9 +184,8 @@ class Mul(Function):
     takes_bool = True   # bool * bool: logical and, as torch
 
     def forward(self, a, b):
-        _broadcast_check("mul", a, b)
         self.a, self.b = a, b
-        return a * b
+        return _broadcasting("mul", operator.mul, a, b)
 
     def reads_input(self, i: int) -> bool:
         return self.needs_input_grad[1 - i]    # a's value makes b's gradient, b's a's (torch)
@@ -197,9 +207,8 @@ class Div(Function):
     number_edges = True     # x / 2: the 2 is an edge too, as torch's wrapped number
     promotes_floats = True
     def forward(self, a, b):
-        _broadcast_check("div", a, b)
         self.a, self.b = a, b
-        return a / b
+        return _broadcasting("div", operator.truediv, a, b)
 
     def reads_input(self, i: int) -> bool:
         return i == 1 or self.needs_input_grad[1]   # b's gradient reads a; a's reads b
@@ -284,9 +293,8 @@ class PowTensor(Function):
     promotes_floats = True
 
     def forward(self, x, y):
-        _broadcast_check("pow", x, y)
         self.x, self.y = x, y
-        self.out = x ** y
+        self.out = _broadcasting("pow", operator.pow, x, y)
         return self.out
 
     def backward(self, g):

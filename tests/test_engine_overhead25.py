@@ -1,0 +1,73 @@
+"""The per-op fast path of Function.apply: NumPy's floating-point warnings are off inside ops
+(through NumPy's error-state context variable, set to a state made once) and untouched outside;
+binary ops check broadcasting only once NumPy refused the shapes, and still name them."""
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import ShapeError
+
+_tensor_module = sys.modules["tensorgan.tensor"]
+
+
+def _ops_giving_inf_and_nan():
+    x = tg.tensor([0.0, 1.0, -1.0])
+    return [(x / 0).tolist(), tg.log(x).tolist(), tg.sqrt(x).tolist(), (x * 1e38 * 1e38).tolist()]
+
+
+def _assert_quiet_inside_and_numpy_unchanged_outside():
+    before = np.geterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # any RuntimeWarning from an op would raise
+        div, log, sqrt, big = _ops_giving_inf_and_nan()
+    assert np.isnan(div[0]) and div[1] == np.inf and div[2] == -np.inf
+    assert log[0] == -np.inf and np.isnan(log[2])
+    assert np.isnan(sqrt[2]) and big[1] == np.inf
+    assert np.geterr() == before
+    with pytest.warns(RuntimeWarning):          # the user's own NumPy code still warns
+        with np.errstate(divide="warn"):
+            np.log(np.zeros(1))
+
+
+def test_ops_are_quiet_and_numpy_state_is_restored():
+    _assert_quiet_inside_and_numpy_unchanged_outside()
+
+
+def test_fallback_through_np_errstate(monkeypatch):
+    monkeypatch.setattr(_tensor_module, "_FP_STATE", _tensor_module._ErrstateVar())
+    _assert_quiet_inside_and_numpy_unchanged_outside()
+
+
+def test_error_inside_an_op_restores_numpy_state():
+    before = np.geterr()
+    with pytest.raises(ShapeError):
+        tg.ones(2, 3) + tg.ones(4)
+    assert np.geterr() == before
+
+
+@pytest.mark.parametrize("op, name", [
+    (lambda a, b: a + b, "add"), (lambda a, b: a - b, "sub"), (lambda a, b: a * b, "mul"),
+    (lambda a, b: a / b, "div"), (lambda a, b: a ** b, "pow"), (lambda a, b: tg.hypot(a, b), "hypot"),
+    (lambda a, b: tg.atan2(a, b), "atan2"),
+])
+def test_shapes_that_do_not_broadcast_are_named(op, name):
+    with pytest.raises(ShapeError, match=rf"{name}: shapes \(2, 3\) and \(4,\) do not broadcast"):
+        op(tg.ones(2, 3, requires_grad=True), tg.ones(4))
+
+
+def test_number_minus_tensor_that_does_not_broadcast():
+    with pytest.raises(ShapeError, match="sub: shapes"):
+        sys.modules["tensorgan.ops"].Rsub.apply(tg.ones(2, 3), tg.ones(4))
+
+
+def test_broadcasting_results_and_gradients_unchanged():
+    a = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = tg.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    ((a * b + a / b - b) ** 2).sum().backward()
+    an, bn = np.arange(6.0).reshape(2, 3), np.array([1.0, 2.0, 4.0])
+    inner = an * bn + an / bn - bn
+    np.testing.assert_allclose(a.grad.numpy(), 2 * inner * (bn + 1 / bn), rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), (2 * inner * (an - an / bn ** 2 - 1)).sum(0), rtol=1e-6)
