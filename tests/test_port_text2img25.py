@@ -69,6 +69,21 @@ def test_clip_grad_refusals_are_typed_and_number_types_accepted():
     np.testing.assert_array_equal(params[0].grad.numpy(), [3.0, -4.0])
 
 
+def test_autograd_grad_only_inputs_false_warns_as_torch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (g,) = tg.autograd.grad((x ** 2).sum(), x, only_inputs=True)
+        assert not caught
+        (g,) = tg.autograd.grad((x ** 2).sum(), x, only_inputs=False)
+        got = tg.autograd.grad((x ** 2).sum(), {"x": x}, only_inputs=False)
+    np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(got["x"].numpy(), [2.0, 4.0])
+    assert [w.category for w in caught] == [FutureWarning, FutureWarning]     # one per call
+    assert all("only_inputs argument is deprecated" in str(w.message) for w in caught)
+    assert all(w.filename == __file__ for w in caught)
+
+
 def test_packed_bidirectional_lstm_matches_each_caption_alone():
     """AttnGAN's RNN_ENCODER: pack_padded_sequence -> bidirectional LSTM -> pad_packed_sequence;
     the sentence code h_n (both directions) and the word codes equal running each caption
