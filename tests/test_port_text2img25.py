@@ -84,6 +84,21 @@ def test_autograd_grad_only_inputs_false_warns_as_torch():
     assert all(w.filename == __file__ for w in caught)
 
 
+def test_deprecated_overload_warnings_point_at_the_callers_line():
+    a, b = tg.ones(3), tg.tensor([1.0, 2.0, 3.0])
+    calls = [lambda: a.add(0.001, b), lambda: tg.add(a, 2, b), lambda: a.clone().sub_(2, b),
+             lambda: a.clone().add_(0.001, b), lambda: a.clone().addcmul_(0.5, b, b),
+             lambda: tg.addcdiv(a, 0.5, b, b), lambda: a.addcmul(0.5, b, b)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert len(caught) == 1 and "deprecated" in str(caught[0].message)
+        assert caught[0].filename == __file__, caught[0].filename
+    with pytest.warns(UserWarning, match="deprecated"):
+        np.testing.assert_allclose(tg.add(a, 2, b).numpy(), [3.0, 5.0, 7.0])
+
+
 def test_packed_bidirectional_lstm_matches_each_caption_alone():
     """AttnGAN's RNN_ENCODER: pack_padded_sequence -> bidirectional LSTM -> pad_packed_sequence;
     the sentence code h_n (both directions) and the word codes equal running each caption
