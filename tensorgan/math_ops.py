@@ -514,10 +514,10 @@ def _legacy_value(name: str, value: Any, tensor1: Any, rest: tuple) -> tuple:
         raise InputTypeError(f"{name}: takes (tensor1, tensor2, *, value=1) or the deprecated "
                              f"(value, tensor1, tensor2); got {2 + len(rest)} positional arguments "
                              f"starting with {type(value).__name__}")
-    from .tensor import _user_stacklevel     # (defined after tensor.py imports this module)
+    from .tensor import _caller_level     # (defined after tensor.py imports this module)
     warnings.warn(f"This overload of {name} is deprecated: {name}(Number value, Tensor tensor1, "
                   f"Tensor tensor2); use {name}(Tensor tensor1, Tensor tensor2, *, Number value = 1)",
-                  UserWarning, stacklevel=_user_stacklevel())
+                  UserWarning, stacklevel=_caller_level())
     return tensor1, rest[0], value
 
 

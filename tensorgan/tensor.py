@@ -30,7 +30,6 @@ import copy
 import copyreg
 import itertools
 import math
-import os
 import sys
 import warnings
 import weakref
@@ -4532,19 +4531,6 @@ def _checked_alpha(op: str, t: "Tensor", other: Any, alpha: Any) -> Any:
     return bool(alpha) if dt == np.bool_ else alpha
 
 
-_PACKAGE_DIR = os.path.dirname(__file__) + os.sep     # tensorgan/ (its subpackages start with it)
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that makes a ``warnings.warn`` in the caller point at the first frame
-    outside tensorgan (the user's line, as torch's C++ warnings do), however many tensorgan
-    frames (a function form, an in-place wrapper) lie between. For cold paths only."""
-    frame, level = sys._getframe(1), 1
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
 def _legacy_alpha(op: str, alpha: Any, other: "Tensor") -> tuple:
     """torch's deprecated ``x.add_(Number alpha, Tensor other)`` overload (and add / sub / sub_):
     still accepted by torch 2.x, with a UserWarning; gives (other, alpha)."""
@@ -4554,5 +4540,5 @@ def _legacy_alpha(op: str, alpha: Any, other: "Tensor") -> tuple:
                              f"number alpha (the deprecated {op}(alpha, other) form), got "
                              f"{type(alpha).__name__}; use {op}(other, alpha=alpha)")
     warnings.warn(f"This overload of {op} is deprecated: {op}(Number alpha, Tensor other); use "
-                  f"{op}(Tensor other, *, Number alpha = 1)", UserWarning, stacklevel=_user_stacklevel())
+                  f"{op}(Tensor other, *, Number alpha = 1)", UserWarning, stacklevel=_caller_level())
     return other, alpha
