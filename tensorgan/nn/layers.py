@@ -47,6 +47,16 @@ def _default_init(weight: Parameter, bias: Parameter | None, generator: Generato
         init.uniform_(bias, -bound, bound, generator)
 
 
+def _reset(module: Module, generator: Generator | None) -> None:
+    """Construction's initialization: ``reset_parameters()`` with no argument unless a generator was
+    given (torch calls it so; a subclass that overrides ``reset_parameters(self)`` -- Parallel
+    WaveGAN's Conv1d, many others -- then takes over the initialization, as in torch)."""
+    if generator is None:
+        module.reset_parameters()
+    else:
+        module.reset_parameters(generator)
+
+
 class Linear(Module):
     """``y = x @ weight.T + bias``; weight ``(out_features, in_features)``."""
 
@@ -57,7 +67,7 @@ class Linear(Module):
         self.out_features = _positive_int("out_features", out_features, "Linear")
         self.weight = _empty((self.out_features, self.in_features), dtype, device)
         self.register_parameter("bias", _empty((self.out_features,), dtype, device) if bias else None)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Re-draw weight and bias with the default initialization (as at construction)."""
@@ -120,7 +130,7 @@ class _ConvNd(Module):
                          else (self.out_channels, self.in_channels // self.groups))
         self.weight = _empty((first, second) + self.kernel_size, dtype, device)
         self.register_parameter("bias", _empty((self.out_channels,), dtype, device) if bias else None)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def _tuple(self, value: Any, name: str, minimum: int) -> tuple:
         owner = type(self).__name__
@@ -994,7 +1004,7 @@ class Embedding(Module):
             self.weight.array[...] = _weight.detach().array
             self.weight.requires_grad_(not _freeze)
         else:
-            self.reset_parameters(generator)
+            _reset(self, generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         init.normal_(self.weight, 0.0, 1.0, generator)
@@ -1068,7 +1078,7 @@ class EmbeddingBag(Module):
                                  f"{self.embedding_dim}), got {tuple(_weight.shape)}")
             self.weight.array[...] = _weight.detach().array
         else:
-            self.reset_parameters(generator)
+            _reset(self, generator)
 
     reset_parameters = Embedding.reset_parameters
 
@@ -2123,7 +2133,7 @@ class Bilinear(Module):
         self.out_features = _positive_int("out_features", out_features, "Bilinear")
         self.weight = _empty((self.out_features, self.in1_features, self.in2_features), dtype, device)
         self.register_parameter("bias", _empty((self.out_features,), dtype, device) if bias else None)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Re-draw weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""

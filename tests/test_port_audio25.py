@@ -1,0 +1,35 @@
+"""Session 25's audio-GAN ports (Parallel WaveGAN, UnivNet, WaveGAN) beside torch 2.13: what they
+needed fixed in tensorgan. (The ports themselves ran beside torch in float64, not kept.)"""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan import nn
+
+
+@pytest.mark.parametrize("base,args", [
+    (nn.Linear, (3, 4)), (nn.Conv1d, (2, 3, 3)), (nn.Conv2d, (1, 1, (1, 5))), (nn.ConvTranspose1d, (2, 2, 4)),
+    (nn.Embedding, (5, 3)), (nn.Bilinear, (2, 3, 4)), (nn.LSTM, (3, 4)), (nn.GRUCell, (3, 4)),
+])
+def test_subclass_reset_parameters_without_generator_is_called_at_construction(base, args):
+    # torch's constructors call self.reset_parameters() with no argument; Parallel WaveGAN's
+    # Conv1d (kaiming_normal_) and Conv2d (weights 1 / prod(kernel_size)) override it so
+    class Custom(base):
+        def reset_parameters(self):
+            for p in self.parameters():
+                nn.init.constant_(p, 0.25)
+    m = Custom(*args)
+    assert all(np.all(p.numpy() == 0.25) for p in m.parameters())
+    # a generator= still reaches the base classes' own reset_parameters(generator)
+    a, b = base(*args, generator=tg.Generator().manual_seed(3)), base(*args, generator=tg.Generator().manual_seed(3))
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+def test_multihead_attention_subclass_reset_parameters_override():
+    class Custom(nn.MultiheadAttention):
+        def _reset_parameters(self):
+            nn.init.constant_(self.in_proj_weight, 0.5)
+            nn.init.constant_(self.in_proj_bias, 0.0)
+    m = Custom(4, 2)
+    assert np.all(m.in_proj_weight.numpy() == 0.5)
