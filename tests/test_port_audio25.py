@@ -33,3 +33,17 @@ def test_multihead_attention_subclass_reset_parameters_override():
             nn.init.constant_(self.in_proj_bias, 0.0)
     m = Custom(4, 2)
     assert np.all(m.in_proj_weight.numpy() == 0.5)
+
+
+@pytest.mark.parametrize("factor", [False, 0, 0.0, None])
+def test_upsample_falsy_scale_factor_is_none_and_refused_only_when_called(factor):
+    # torch's Upsample stores float(scale_factor) if scale_factor else None; WaveGAN-pytorch's
+    # Transpose1dLayer builds an Upsample(scale_factor=False) it never calls (upsample=False)
+    m = nn.Upsample(scale_factor=factor)
+    assert m.scale_factor is None and "size=None" in repr(m)
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        m(tg.zeros(1, 1, 4))
+    with pytest.raises(ValueError, match="exactly one"):
+        nn.Upsample(size=3, scale_factor=2)
+    with pytest.raises(ValueError, match="scale_factor must be positive"):
+        nn.Upsample(scale_factor=-2)

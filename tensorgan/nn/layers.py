@@ -1407,8 +1407,12 @@ class Upsample(Module):
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None, recompute_scale_factor: bool | None = None):
         super().__init__()
-        if (size is None) == (scale_factor is None):
+        if not isinstance(scale_factor, (tuple, list)) and scale_factor is not None and not scale_factor:
+            scale_factor = None     # torch's: a falsy factor (0, False) is None -- WaveGAN builds an
+            #                         unused Upsample(scale_factor=False) on its transposed-conv path
+        if size is not None and scale_factor is not None:
             raise ConfigError("Upsample: give exactly one of size and scale_factor")
+        # neither: built (as torch), refused when called (F.interpolate's "exactly one" error)
         if mode not in F.INTERPOLATE_MODES:
             raise ConfigError(f"Upsample: mode must be one of {F.INTERPOLATE_MODES}, got {mode!r}")
         if align_corners is not None and mode not in ("linear", "bilinear", "bicubic", "trilinear"):
@@ -1417,8 +1421,8 @@ class Upsample(Module):
         given = size if size is not None else scale_factor
         values = list(given) if isinstance(given, (tuple, list)) else [given]
         kinds = (int, np.integer) if size is not None else (int, float, np.integer, np.floating)
-        if not values or not all(isinstance(v, kinds) and not isinstance(v, bool)
-                                 and math.isfinite(v) and v > 0 for v in values):
+        if given is not None and (not values or not all(isinstance(v, kinds) and not isinstance(v, bool)
+                                                        and math.isfinite(v) and v > 0 for v in values)):
             what = "size must be positive ints" if size is not None else \
                 "scale_factor must be positive numbers"
             raise ConfigError(f"Upsample: {what}, got {given!r}")
