@@ -47,3 +47,19 @@ def test_upsample_falsy_scale_factor_is_none_and_refused_only_when_called(factor
         nn.Upsample(size=3, scale_factor=2)
     with pytest.raises(ValueError, match="scale_factor must be positive"):
         nn.Upsample(scale_factor=-2)
+
+
+def test_legacy_weight_norm_warns_as_torch_and_refuses_a_second_hook_with_a_runtime_error():
+    # Parallel WaveGAN / UnivNet / HiFi-GAN call torch.nn.utils.weight_norm, which torch 2.13
+    # deprecates with this FutureWarning; parametrizations.weight_norm is the replacement
+    with pytest.warns(FutureWarning, match="parametrizations.weight_norm"):
+        conv = nn.utils.weight_norm(nn.Conv1d(2, 2, 3))
+    with pytest.warns(FutureWarning), pytest.raises(RuntimeError, match="already weight-normalized"):
+        nn.utils.weight_norm(conv)                                           # torch: RuntimeError
+    with pytest.warns(FutureWarning), pytest.raises(tg.ConfigError, match="already weight-normalized"):
+        nn.utils.weight_norm(conv)                                           # as tensorgan raised
+    sn = nn.utils.spectral_norm(nn.Conv1d(2, 2, 3))
+    with pytest.raises(RuntimeError, match="already spectrally normalized"):
+        nn.utils.spectral_norm(sn)
+    with pytest.raises(ValueError, match="not weight-normalized"):   # PWG's remove loop catches ValueError
+        nn.utils.remove_weight_norm(nn.Conv1d(2, 2, 3))
