@@ -150,6 +150,12 @@ class SequencePackingError(ConfigError, RuntimeError):
     ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's are."""
 
 
+class NormHookError(ConfigError, RuntimeError):
+    """``weight_norm`` / ``spectral_norm`` applied a second time to the same parameter: a
+    ConfigError, as tensorgan raised there, and a RuntimeError, as torch's "Cannot register two
+    weight_norm hooks on the same parameter weight" is."""
+
+
 class SpectralConfigError(ConfigError, RuntimeError):
     """``stft`` / ``istft`` refusing an option torch refuses with a RuntimeError (``n_fft`` or
     ``hop_length`` <= 0, ``win_length`` outside ``(0, n_fft]``, a window whose overlap-added

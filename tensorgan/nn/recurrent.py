@@ -22,7 +22,7 @@ from ..random import Generator
 from ..ops import stable_sigmoid as _sigmoid
 from ..tensor import Function, Tensor
 from . import init
-from .layers import _empty, _positive_int
+from .layers import _empty, _positive_int, _reset
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence
 
@@ -228,7 +228,7 @@ class RNNCellBase(Module):
         self.weight_hh = _empty((rows, self.hidden_size), dtype, device)
         for name in ("bias_ih", "bias_hh"):
             self.register_parameter(name, _empty((rows,), dtype, device) if bias else None)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Re-draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
@@ -375,7 +375,7 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             for direction in range(self.num_directions):
                 self._add_layer(layer, direction, device, dtype)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def _check_dropout(self, owner: str, dropout: Any) -> float:
         if not 0.0 <= F._scalar(owner, "dropout", dropout) <= 1.0:

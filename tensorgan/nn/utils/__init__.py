@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
-from ...errors import ConfigError, ConfigTypeError, InputTypeError, NonFiniteError, ShapeError
+from ...errors import ConfigError, ConfigTypeError, InputTypeError, NonFiniteError, NormHookError, ShapeError
 from ...factory import tensor
 from ...random import default_generator
 from ...tensor import Function, Tensor, no_grad
@@ -184,7 +184,7 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     eval. The gradient flows through ``W`` in sigma, as in torch (u and v are constants)."""
     from ..layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
     if any(isinstance(h, _SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
-        raise ConfigError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally "
+        raise NormHookError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally "
                           f"normalized (its parameter is {name}_orig)")
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor) or name not in module._parameters:
@@ -274,8 +274,11 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
     tensor (``_g`` a scalar).  At the start ``_v`` is the weight and ``_g`` its norm, so the
     layer computes what it did."""
     from ..module import Parameter
+    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     if any(isinstance(h, _WeightNorm) and h.name == name for h in module._forward_pre_hooks.values()):
-        raise ConfigError(f"weight_norm: {type(module).__name__}.{name} is already weight-normalized")
+        raise NormHookError(f"weight_norm: {type(module).__name__}.{name} is already weight-normalized "
+                            f"(torch: cannot register two weight_norm hooks on the same parameter)")
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor) or name not in module._parameters:
         raise ConfigError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
