@@ -1,6 +1,7 @@
 """The per-op fast path of Function.apply: NumPy's floating-point warnings are off inside ops
 (through NumPy's error-state context variable, set to a state made once) and untouched outside;
 binary ops check broadcasting only once NumPy refused the shapes, and still name them."""
+import importlib.util
 import sys
 import warnings
 
@@ -71,3 +72,44 @@ def test_broadcasting_results_and_gradients_unchanged():
     inner = an * bn + an / bn - bn
     np.testing.assert_allclose(a.grad.numpy(), 2 * inner * (bn + 1 / bn), rtol=1e-6)
     np.testing.assert_allclose(b.grad.numpy(), (2 * inner * (an - an / bn ** 2 - 1)).sum(0), rtol=1e-6)
+
+
+class _CountingFinder:
+    """A sys.meta_path finder that counts the searches for ``cupy`` (and finds nothing)."""
+    def __init__(self):
+        self.searches = 0
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "cupy":
+            self.searches += 1
+        return None
+
+
+def test_a_missing_cupy_is_searched_for_once(monkeypatch):
+    backend = sys.modules["tensorgan.backend"]
+    if "cupy" in sys.modules or importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed here")
+    monkeypatch.delenv("NUMBA_ENABLE_CUDASIM", raising=False)    # (the suite may run the simulator)
+    finder = _CountingFinder()
+    monkeypatch.setattr(sys, "meta_path", [finder] + sys.meta_path)
+    monkeypatch.setattr(backend, "_CUPY_MISSING", [])
+    for _ in range(3):
+        assert backend.cuda_status()[0] is False
+        tg.tensor([1.0]), tg.ones(2)          # factories without device= ask cuda_status
+    assert finder.searches == 1
+
+
+def test_a_cupy_put_into_sys_modules_is_found_after_a_failed_import(monkeypatch):
+    backend = sys.modules["tensorgan.backend"]
+
+    class FakeCupy:
+        __version__ = "0.0-test"
+
+        @staticmethod
+        def is_available():
+            return True
+
+    monkeypatch.setattr(backend, "_CUPY_MISSING", [True])
+    monkeypatch.setitem(sys.modules, "cupy", FakeCupy)
+    monkeypatch.delenv("NUMBA_ENABLE_CUDASIM", raising=False)
+    assert backend.cuda_status() == (True, "CuPy 0.0-test on CUDA device 0")
