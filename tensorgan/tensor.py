@@ -1687,7 +1687,9 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "_hooks",
-                 "_history", "__weakref__")     # (_history: set by in-place writes only, see _remember)
+                 "_history", "__weakref__",     # (_history: set by in-place writes only, see _remember)
+                 "__dict__")    # a user's own attributes, as torch's (``p.lr_equalization_coef = c``
+                                # in ALAE's LREQAdam, ``p._no_weight_decay = True``): made on first use
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
     def __getstate__(self) -> tuple:
