@@ -1712,7 +1712,9 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "_hooks",
-                 "_history", "__weakref__")     # (_history: set by in-place writes only, see _remember)
+                 "_history", "__weakref__",     # (_history: set by in-place writes only, see _remember)
+                 "__dict__")    # a user's own attributes, as torch's (``p.lr_equalization_coef = c``
+                                # in ALAE's LREQAdam, ``p._no_weight_decay = True``): made on first use
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
     def __getstate__(self) -> tuple:
@@ -4539,6 +4541,27 @@ def _legacy_alpha(op: str, alpha: Any, other: "Tensor") -> tuple:
         raise InputTypeError(f"Tensor.{op}: with a Tensor second argument the first must be the "
                              f"number alpha (the deprecated {op}(alpha, other) form), got "
                              f"{type(alpha).__name__}; use {op}(other, alpha=alpha)")
-    warnings.warn(f"This overload of {op} is deprecated: {op}(Number alpha, Tensor other); use "
-                  f"{op}(Tensor other, *, Number alpha = 1)", UserWarning, stacklevel=_caller_level())
+    _warn_deprecated_overload(op, "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
     return other, alpha
+
+
+_PACKAGE_DIR = __file__[:-len("tensor.py")]
+
+
+def _warn_deprecated_overload(op: str, old: str, new: str) -> None:
+    """torch's UserWarning for a deprecated positional overload (``add_(alpha, other)``,
+    ``addcmul_(value, t1, t2)``, ...): a TORCH_WARN_ONCE whose one flag all of them share, so a
+    program (an old optimizer's ``step`` run every iteration) hears it once; pointed at the
+    caller's line outside this package, and named as called (``addcmul_`` for the in-place form,
+    which reaches here through ``addcmul``)."""
+    if _ONCE_WARNED.get("deprecated_overload"):
+        return
+    _ONCE_WARNED["deprecated_overload"] = True
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        if frame.f_code.co_name == "in_place" and frame.f_locals.get("method") == op:
+            op += "_"
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"This overload of {op} is deprecated:\n\t{op}({old})\nConsider using one of the "
+                  f"following signatures instead:\n\t{op}({new}) (as torch warns, once)",
+                  UserWarning, stacklevel=level)

@@ -119,11 +119,13 @@ class Parameter(Tensor):
         """``copy.deepcopy``: a new Parameter with a copy of the values and the same
         ``requires_grad`` -- and no ``.grad``, as torch's (``backup = copy.deepcopy(D)`` in an
         unrolled GAN, ``ema = copy.deepcopy(G)``: the copy starts without gradients, and one kept
-        with a graph by ``backward(create_graph=True)`` does not drag that graph along)."""
+        with a graph by ``backward(create_graph=True)`` does not drag that graph along).  Nor
+        does it take the user's own attributes (``p.lr_mul = 0.01``): torch's Parameter deepcopy
+        makes a fresh Parameter from the values (pickle keeps them, a plain Tensor's deepcopy too)."""
         if id(self) in memo:
             return memo[id(self)]
-        cls, args, (d, slots) = object.__reduce_ex__(self, 4)[:3]
-        return copy._reconstruct(self, memo, cls, args, (d, dict(slots, _grad=None)))
+        cls, args, (_, slots) = object.__reduce_ex__(self, 4)[:3]
+        return copy._reconstruct(self, memo, cls, args, (None, dict(slots, _grad=None)))
 
 
 _ARRAY = Tensor.__dict__["array"]          # the slot itself, under the mixin's refusing property
