@@ -6,6 +6,7 @@ agreed to 1e-13).  What differed, and is fixed: clip_grad_norm_'s argument conve
 ``add(Number, Tensor)`` / ``addcmul(Number, ...)`` warnings pointing inside tensorgan instead of
 at the caller's line.  Also two invariants the ports lean on (packed bidirectional LSTM, MA-GP)."""
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -84,17 +85,21 @@ def test_autograd_grad_only_inputs_false_warns_as_torch():
     assert all(w.filename == __file__ for w in caught)
 
 
-def test_deprecated_overload_warnings_point_at_the_callers_line():
+def test_deprecated_overload_warnings_point_at_the_callers_line(monkeypatch):
+    once = sys.modules["tensorgan.tensor"]._ONCE_WARNED      # (torch warns once a program:
+    monkeypatch.setattr(sys.modules["tensorgan.tensor"], "_ONCE_WARNED", dict(once))  # reset per call)
     a, b = tg.ones(3), tg.tensor([1.0, 2.0, 3.0])
     calls = [lambda: a.add(0.001, b), lambda: tg.add(a, 2, b), lambda: a.clone().sub_(2, b),
              lambda: a.clone().add_(0.001, b), lambda: a.clone().addcmul_(0.5, b, b),
              lambda: tg.addcdiv(a, 0.5, b, b), lambda: a.addcmul(0.5, b, b)]
     for call in calls:
+        sys.modules["tensorgan.tensor"]._ONCE_WARNED.pop("deprecated_overload", None)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             call()
         assert len(caught) == 1 and "deprecated" in str(caught[0].message)
         assert caught[0].filename == __file__, caught[0].filename
+    sys.modules["tensorgan.tensor"]._ONCE_WARNED.pop("deprecated_overload", None)
     with pytest.warns(UserWarning, match="deprecated"):
         np.testing.assert_allclose(tg.add(a, 2, b).numpy(), [3.0, 5.0, 7.0])
 
