@@ -19,8 +19,8 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import conv3d as conv3d_ops, ops
-from .errors import (ConfigError, ConfigTypeError, DeviceError, DTypeError, DTypeNotImplementedError,
-                     IndexOutOfRangeError, IndexValueError, InputTypeError, OutOfRangeDataError, ShapeError,
+from .errors import (AutogradError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
+                     DTypeNotImplementedError, IndexOutOfRangeError, IndexValueError, InputTypeError, OutOfRangeDataError, ShapeError,
                      float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
@@ -911,6 +911,31 @@ class LeakyReLU(Function):
         return ops.with_zero_edge(ops.constant_times(gy, slope), self.inputs[0]), None
 
 
+class _LeakyReLUInPlace(LeakyReLU):
+    """``leaky_relu(x, slope, inplace=True)`` / ``leaky_relu_``: torch's node LeakyReluBackward1.
+    Its backward reads the result, which for a negative slope no longer tells x's sign, so torch
+    refuses that backward (the forward runs): refused here too, with torch's message."""
+
+    def name(self) -> str:
+        return "LeakyReluBackward1"
+
+    def _check_slope(self) -> None:
+        if self.slope < 0:
+            raise AutogradError(
+                "In-place leakyReLu backward calculation is triggered with a negative slope which "
+                "is not supported. This is caused by calling in-place forward function with a "
+                f"negative slope ({self.slope}), please call out-of-place version instead (as "
+                "torch, refused)")
+
+    def backward(self, gy):
+        self._check_slope()
+        return super().backward(gy)
+
+    def grad_graph(self, gy):
+        self._check_slope()
+        return super().grad_graph(gy)
+
+
 def _node(base: type, torch_name: str) -> type:
     """Op ``base`` under torch's node name for a composite activation: its last step built with
     this subclass (``.apply`` in place of the operator: no extra work), so ``grad_fn.name()``
@@ -975,7 +1000,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     x = input   # (torch's name for the argument)
     _check_rank("leaky_relu", "input", x, range(0, 33), "a tensor")
     slope = _scalar("leaky_relu", "negative_slope", negative_slope)
-    return _maybe_in_place("leaky_relu", x, inplace, lambda t: LeakyReLU.apply(t, slope))
+    op = _LeakyReLUInPlace if inplace else LeakyReLU
+    return _maybe_in_place("leaky_relu", x, inplace, lambda t: op.apply(t, slope))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1336,7 +1362,9 @@ def relu_(input: Tensor) -> Tensor:
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     x = input   # (torch's name for the argument)
-    return _in_place_form("leaky_relu_", leaky_relu, x, negative_slope)
+    _check_rank("leaky_relu_", "input", x, range(0, 33), "a tensor")
+    slope = _scalar("leaky_relu_", "negative_slope", negative_slope)
+    return x._in_place_from("leaky_relu_", lambda t: _LeakyReLUInPlace.apply(t, slope))
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
