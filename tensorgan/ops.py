@@ -1288,11 +1288,10 @@ class Clip(Function):
     takes_int = True
 
     def forward(self, x, low, high):
-        self.mask = self.xp.ones(x.shape, dtype=bool)
-        if low is not None:
-            self.mask &= x >= low
-        if high is not None:
-            self.mask &= x <= high
+        if self.needs_input_grad[0]:     # the gradient passes where low <= x <= high
+            above = None if low is None else x >= low
+            below = None if high is None else x <= high
+            self.mask = below if above is None else above if below is None else above & below
         # x stays where it ties a bound (torch's std::max / std::min), so clamp(-0.0, min=0) is
         # -0.0 as in torch (clip gives +0)
         return clamp(self.xp, x, low, high)

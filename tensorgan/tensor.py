@@ -38,6 +38,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
+from .select_kernels import clamp_in_place
 from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError,
                      InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, ShapeError, TensorganError,
                      float_index_error)
@@ -3282,7 +3283,7 @@ class Tensor:
         else:
             _clamp_into(self, self.clip(min, max))       # clip's argument checks, the result's dtype
         min, max = (int(b) if isinstance(b, (bool, np.bool_)) else b for b in (min, max))
-        return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a),
+        return self._in_place("clamp_", lambda a: clamp_in_place(self.device.xp, a, min, max),
                               lambda old: old.clip(min, max))
 
     def lerp_(self, end: Any, weight: Any) -> "Tensor":

@@ -113,3 +113,38 @@ def test_a_cupy_put_into_sys_modules_is_found_after_a_failed_import(monkeypatch)
     monkeypatch.setitem(sys.modules, "cupy", FakeCupy)
     monkeypatch.delenv("NUMBA_ENABLE_CUDASIM", raising=False)
     assert backend.cuda_status() == (True, "CuPy 0.0-test on CUDA device 0")
+
+
+@pytest.mark.parametrize("dtype", [tg.float16, tg.float32, tg.float64])
+@pytest.mark.parametrize("bounds", [(0, 1), (-1, 0), (0, None), (None, 0)])
+def test_clamp_keeps_signed_zeros_and_nan_as_torch(dtype, bounds):
+    """torch's clamp is std::min(std::max(x, min), max): x itself on a tie (-0.0 stays -0.0)."""
+    values = [-0.0, 0.0, float("nan"), -2.0, 2.0, 0.5] * 6        # (long enough for SIMD loops)
+    low, high = bounds
+    expected = np.array(values, dtype=np.float64)
+    if low is not None:
+        expected = np.where(expected < low, low, expected)
+    if high is not None:
+        expected = np.where(expected > high, high, expected)
+    for result in (tg.tensor(values, dtype=dtype).clamp(low, high),
+                   tg.tensor(values, dtype=dtype).clamp_(low, high)):
+        got = result.numpy().astype(np.float64)
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+@pytest.mark.parametrize("bounds", [(-1.0, 1.0), (-1.0, None), (None, 1.0)])
+def test_clamp_gradient_passes_inside_the_bounds_only(bounds):
+    x = tg.tensor([-2.0, -1.0, 0.0, 1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    x.clamp(*bounds).sum().backward()
+    low = -np.inf if bounds[0] is None else bounds[0]
+    high = np.inf if bounds[1] is None else bounds[1]
+    xs = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), ((xs >= low) & (xs <= high)).astype(float))
+
+
+def test_integer_clamp_takes_bounds_beyond_the_dtype():
+    x = tg.tensor([-3, 0, 5], dtype=tg.int8)
+    assert x.clamp(-1000, 1000).tolist() == [-3, 0, 5]
+    assert x.clamp(-1, 1).tolist() == [-1, 0, 1]
+    assert x.clone().clamp_(min=1).tolist() == [1, 1, 5]
