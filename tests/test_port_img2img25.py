@@ -59,3 +59,52 @@ def test_deblurganv2_linear_decay_and_warm_restart():
     c = lambda e, T: 0.5 * (1 + math.cos(math.pi * e / T)) / 2
     assert cos == pytest.approx([c(0, 2), c(1, 2), c(0, 4), c(1, 4), c(2, 4), c(3, 4), c(0, 8)], abs=1e-15)
     assert s2.T_max == 8 and s2.last_epoch == 0
+
+
+# -- gradient-penalty gradients: contiguous where torch's are -------------------------------------
+def _gp_grad(f, x):
+    x = x.clone().requires_grad_(True)
+    y = f(x)
+    v = tg.tensor(np.linspace(-1.0, 1.0, y.numel()).reshape(tuple(y.shape)))
+    g = tg.autograd.grad((y * v).sum(), x, create_graph=True)[0]
+    plain = tg.autograd.grad((f(x) * v).sum(), x)[0]
+    return g, plain
+
+
+W = np.random.RandomState(0).randn(4, 3, 3, 3)
+
+
+@pytest.mark.parametrize("name, f", [
+    ("F.pad", lambda x: F.pad(x, (1, 2, 0, 1))),
+    ("F.pad value", lambda x: F.pad(x, (1, 1, 1, 1), value=0.5)),
+    ("ZeroPad2d", lambda x: nn.ZeroPad2d((1, 0, 1, 0))(x)),
+    ("dilated conv", lambda x: F.conv2d(x, tg.tensor(W), padding=2, dilation=2)),
+    ("same conv", lambda x: F.conv2d(x, tg.tensor(W), padding="same", dilation=2)),
+    ("unfold", lambda x: F.unfold(x, 3, padding=1)),
+    ("mean", lambda x: x.mean((2, 3), keepdim=True)),
+])
+def test_create_graph_grad_is_contiguous(name, f):
+    x = tg.tensor(np.random.RandomState(1).randn(2, 3, 5, 5))
+    g, plain = _gp_grad(f, x)
+    assert g.is_contiguous(), name
+    assert tuple(g.stride()) == (75, 25, 5, 1)
+    flat = g.view(g.size(0), -1)                      # GANimation / WGAN-GP: grad.view(B, -1)
+    assert np.array_equal(flat.numpy(), plain.numpy().reshape(2, -1))
+
+
+def test_create_graph_pad_grad_values_and_second_order():
+    x = tg.tensor(np.arange(6.0).reshape(1, 1, 2, 3)).requires_grad_(True)
+    y = F.pad(x, (1, 0, 0, 1))                        # (1, 1, 3, 4)
+    v = tg.tensor(np.arange(12.0).reshape(1, 1, 3, 4), requires_grad=True)
+    g = tg.autograd.grad((y * v).sum(), x, create_graph=True)[0]
+    assert g.numpy().tolist() == [[[[1.0, 2.0, 3.0], [5.0, 6.0, 7.0]]]]   # v[..., :2, 1:]
+    (g.view(-1) ** 2).sum().backward()                # through the contiguous copy to v
+    expect = np.zeros((3, 4))
+    expect[:2, 1:] = 2 * np.array([[1.0, 2.0, 3.0], [5.0, 6.0, 7.0]])
+    assert np.array_equal(v.grad.numpy()[0, 0], expect)
+
+
+def test_mean_create_graph_grad_value():
+    x = tg.zeros(2, 3, dtype=tg.float64, requires_grad=True)
+    g = tg.autograd.grad(x.mean(), x, create_graph=True)[0]
+    assert g.is_contiguous() and g.view(-1).tolist() == [1 / 6] * 6
