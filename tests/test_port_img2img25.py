@@ -3,7 +3,8 @@ DiscoGAN, DualGAN; tiny sizes, float64): torch's old ``lr_scheduler._LRScheduler
 LinearDecay subclasses it), and gradient-penalty gradients that torch returns contiguous but
 tensorgan returned as views with create_graph=True (F.pad / ZeroPad2d, dilated and
 ``padding='same'`` convs, F.unfold, mean), so the WGAN-GP idiom ``grad.view(grad.size(0), -1)``
-failed. Expected values are worked out here."""
+failed; and gradcheck, which ran fn under no_grad, could not check a gradient penalty.
+Expected values are worked out here."""
 import math
 
 import numpy as np
@@ -108,3 +109,31 @@ def test_mean_create_graph_grad_value():
     x = tg.zeros(2, 3, dtype=tg.float64, requires_grad=True)
     g = tg.autograd.grad(x.mean(), x, create_graph=True)[0]
     assert g.is_contiguous() and g.view(-1).tolist() == [1 / 6] * 6
+
+
+def test_gradient_penalty_through_dilated_conv_gradcheck():
+    conv = nn.Conv2d(2, 3, 3, padding=2, dilation=2).double()
+
+    def gp(x):
+        g = tg.autograd.grad(conv(x).sum(), x, create_graph=True)[0]
+        return (g.view(g.size(0), -1).norm(2, dim=1) - 1) ** 2
+
+    x = tg.tensor(np.random.RandomState(2).randn(2, 2, 4, 4), requires_grad=True)
+    assert tg.autograd.gradcheck(gp, (x,))
+    loss = gp(x).mean()
+    loss.backward()
+    assert conv.weight.grad is not None and np.isfinite(conv.weight.grad.numpy()).all()
+
+
+def test_gradcheck_runs_fn_with_grad_enabled():
+    # torch's numeric pass keeps grad mode: a function that takes a gradient itself (a gradient
+    # penalty) is checked; d/dx of |d(sum x^3)/dx|^2 = sum 9 x^4 is 36 x^3
+    def gp(x):
+        g = tg.autograd.grad((x ** 3).sum(), x, create_graph=True)[0]
+        return (g.view(-1) ** 2).sum()
+
+    x = tg.tensor([0.5, -1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(gp, (x,))
+    assert tg.autograd.gradgradcheck(gp, (x,))
+    (g,) = tg.autograd.grad(gp(x), x)
+    assert np.allclose(g.numpy(), 36 * x.detach().numpy() ** 3)
