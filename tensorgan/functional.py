@@ -3644,7 +3644,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         return x
     shape = x.shape[:first] + tuple(n + b + a for (b, a), n in zip(grown, x.shape[first:]))
     inside = (Ellipsis, *(slice(b, b + n) for (b, _), n in zip(grown, x.shape[first:])))
-    out = ops.ScatterIntoZeros.apply(x, shape, inside)
+    out = ops.PadIntoZeros.apply(x, shape, inside)
     if value == 0.0:
         return out
     fill = x.device.xp.full(shape, value, dtype=x.dtype)
