@@ -279,7 +279,7 @@ TORCH_NODE_NAMES: dict = {
     "SolveTriangular": "LinalgSolveTriangularBackward0", "Transpose": "TransposeBackward0",
     "MatrixT": "TBackward0", "Stack": "StackBackward0", "Unsqueeze": "UnsqueezeBackward0",
     "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
-    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1",
+    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1", "PadIntoZeros": "ConstantPadNdBackward0",
 }
 
 

@@ -148,3 +148,8 @@ def test_integer_clamp_takes_bounds_beyond_the_dtype():
     assert x.clamp(-1000, 1000).tolist() == [-3, 0, 5]
     assert x.clamp(-1, 1).tolist() == [-1, 0, 1]
     assert x.clone().clamp_(min=1).tolist() == [1, 1, 5]
+
+
+def test_zero_pad_node_has_torchs_name():
+    x = tg.ones(2, 2, requires_grad=True)
+    assert tg.nn.functional.pad(x, (1, 1)).grad_fn.name() == "ConstantPadNdBackward0"
