@@ -89,6 +89,29 @@ def test_error_if_nonfinite_is_a_runtime_error_as_torch():
 
 
 # --- in-place LeakyReLU (LeakyReluBackward1) and Sequential's fusion ---------------------------
+def test_sequential_does_not_fuse_an_in_place_leaky_relu_with_a_negative_slope():
+    x = tg.tensor(np.linspace(-1, 1, 12).reshape(4, 3), dtype=tg.float32, requires_grad=True)
+    seq = nn.Sequential(nn.BatchNorm1d(3), nn.LeakyReLU(-0.2, inplace=True))
+    y = seq(x)
+    assert y.grad_fn.name() == "LeakyReluBackward1"
+    with pytest.raises(AutogradError, match="negative slope"):  # torch's backward refuses it
+        y.sum().backward()
+
+
+def test_a_positive_slope_in_place_leaky_relu_is_still_fused_with_the_same_gradient():
+    data = np.linspace(-1, 1, 12).reshape(4, 3) ** 3
+    grads = []
+    for fuse in (True, False):
+        seq = nn.Sequential(nn.BatchNorm1d(3), nn.LeakyReLU(0.2, inplace=True)).double()
+        seq.fuse_batch_norm_activation = fuse
+        x = tg.tensor(data, requires_grad=True)
+        y = seq(x)
+        assert type(y.grad_fn).__name__ == ("BatchNormLeakyReLU" if fuse else "_LeakyReLUInPlace")
+        (y * y).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+
+
 # --- Module.__getattr__ / user attributes on tensors --------------------------------------------
 def test_module_getattr_on_a_bare_instance_and_through_copies():
     class M(nn.Module):
