@@ -177,8 +177,9 @@ class MissingKeyError(ConfigError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class NonFiniteError(TensorganError, FloatingPointError):
-    """A loss or gradient became NaN or infinite during training."""
+class NonFiniteError(TensorganError, FloatingPointError, RuntimeError):
+    """A loss or gradient became NaN or infinite during training (a RuntimeError too, as torch's
+    ``clip_grad_norm_(..., error_if_nonfinite=True)`` error: ``except RuntimeError`` catches it)."""
 
 
 class LinAlgError(TensorganError, RuntimeError):

@@ -497,7 +497,8 @@ _FUSABLE_BATCH_NORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d)  # Sequential run
 
 class LeakyReLU(Module):
     """``x`` where x >= 0, ``negative_slope * x`` elsewhere; ``inplace=True`` writes into x, as
-    torch's (after a batch norm in a Sequential the two run fused either way)."""
+    torch's (after a batch norm in a Sequential the two run fused either way, unless the slope is
+    negative: see Sequential)."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
@@ -1678,7 +1679,8 @@ class Sequential(Module):
     after the other.  Only the forward pass changes: the two modules stay in the list, so
     ``state_dict`` keys, indexing and checkpoints are as without fusion.  Exact classes only (a
     subclass may override forward).  Switch it off with
-    ``Sequential.fuse_batch_norm_activation = False`` (or on one instance).
+    ``Sequential.fuse_batch_norm_activation = False`` (or on one instance).  A LeakyReLU in place
+    with a negative slope is not fused (torch's backward refuses it, see ``F.leaky_relu``).
     """
 
     fuse_batch_norm_activation = True
@@ -1763,7 +1765,9 @@ class Sequential(Module):
             layer = layers[i]
             if (fuse and type(layer) in _FUSABLE_BATCH_NORMS and i + 1 < len(layers)
                     and type(layers[i + 1]) is LeakyReLU
-                    and not (layer._has_hooks() or layers[i + 1]._has_hooks())):  # hooks: each called
+                    and not (layer._has_hooks() or layers[i + 1]._has_hooks())  # hooks: each called
+                    and not (layers[i + 1].inplace and layers[i + 1].negative_slope < 0)):
+                # (in place with a negative slope: torch's backward refuses it; unfused, so here too)
                 input = layer.forward_leaky_relu(input, layers[i + 1].negative_slope)
                 i += 2
             else:

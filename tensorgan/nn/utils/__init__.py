@@ -106,7 +106,8 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
     tensor of the first one's dtype (0.0 for none), not differentiable -- torch's, applied to
     gradients before ``clip_grads_with_norm_``.  ``norm_type`` goes through ``float()`` as in
     torch (``'inf'``, NumPy scalars, a 0-d tensor); 0 counts nonzeros and a negative order is
-    ``vector_norm``'s (a zero element gives 0; an empty gradient is refused)."""
+    ``vector_norm``'s (a zero element gives 0); with a negative order or inf an empty gradient
+    is refused, as torch's (those reductions have no identity)."""
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     for t in tensors:
         if not isinstance(t, Tensor):
@@ -116,12 +117,11 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
         return tensor(0.0)
     g0 = tensors[0]
     xp = g0.device.xp
-    if norm_type == math.inf:
-        per_tensor = [xp.abs(g.array).max() for g in tensors if g.array.size]
-        total = xp.stack(per_tensor).max() if per_tensor else xp.zeros((), g0.dtype)
-    elif norm_type < 0 and any(g.array.size == 0 for g in tensors):
+    if (norm_type < 0 or norm_type == math.inf) and any(g.array.size == 0 for g in tensors):
         raise ShapeError(f"{_owner}: the {norm_type:g} norm of an empty gradient is undefined "
-                         f"(as torch's vector_norm: a negative order has no identity)")
+                         f"(as torch's vector_norm: the max / a negative order has no identity)")
+    if norm_type == math.inf:
+        total = xp.stack([xp.abs(g.array).max() for g in tensors]).max()
     elif norm_type == -math.inf:        # the smallest |element|
         total = xp.stack([xp.abs(g.array).min() for g in tensors]).min()
     elif norm_type == 0:                # the number of nonzero elements, then of nonzero counts
