@@ -2188,6 +2188,11 @@ class Tensor:
             if type(other) is int and self.array.dtype.kind in "iu":
                 return _wrapped(other, self.array.dtype)
             return other
+        if isinstance(other, complex) or getattr(getattr(other, "dtype", None), "kind", None) == "c":
+            # (NumPy would drop the imaginary part into a real tensor: torch's result is complex)
+            raise DTypeNotImplementedError(f"an operand of complex dtype ({type(other).__name__}) "
+                                           f"with a {self.dtype} tensor: tensorgan has no complex "
+                                           f"tensors (torch's result would be complex)")
         dtype = self.dtype if self.dtype.kind == "f" else None
         return Tensor._make(_to_array(other, dtype, self.device), self.device)
 
@@ -2205,6 +2210,9 @@ class Tensor:
             return self     # bool with bool: torch's logical + and *, float32 /, refused -
         if isinstance(other, (float, np.floating)):
             return self.to(_default_float[0])
+        if kind == "b" and isinstance(other, np.ndarray) and other.dtype.kind in "fiub":
+            # a NumPy array beside a mask: torch's (NumPy's) promotion gives the array's dtype
+            return self if other.dtype.kind == "b" else self.to(other.dtype)
         if kind == "b":
             is_int = isinstance(other, (int, np.integer)) and not isinstance(other, (bool, np.bool_))
             return self.to(int64 if is_int or other is None else _default_float[0])
@@ -3348,6 +3356,8 @@ class Tensor:
                 raise DTypeNotImplementedError("clamp: \"clamp_scalar_cpu\" not implemented for "
                                                "'Bool' (a bool tensor with bool bounds, as torch)")
             min, max = (None if b is None else int(b) for b in (min, max))   # torch: True is 1
+        if isinstance(min, np.generic) or isinstance(max, np.generic):   # np.float64(0): as a
+            min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))  # Python number (torch)
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
         me = self
         if kind in "iub" and (floats or kind == "b"):    # torch's promotion: a bool tensor's

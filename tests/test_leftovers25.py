@@ -1,0 +1,47 @@
+"""Session-25 leftovers, each checked against torch 2.13 first: NumPy scalar / array operands,
+RNN / GRU positional arguments in torch's order, the partial-overlap check of in-place and
+``out=`` writes, and resuming from a torch-layout optimizer state saved with tg.save."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import DTypeNotImplementedError
+
+
+# -- NumPy scalars and arrays as operands ------------------------------------------------------
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float16])
+def test_numpy_scalars_act_as_python_numbers(dtype):
+    t = tg.ones(3, dtype=dtype)
+    for r in (t * np.float64(2), np.float32(2) * t, t + np.int64(3), t / np.int64(2),
+              t.clamp(np.float64(0)), t.clamp(np.float32(0.5), np.float64(2)),
+              t.clone().clamp_(np.float64(0), np.float64(0.5))):
+        assert r.dtype == dtype      # torch: a NumPy scalar is a Python scalar (weak) operand
+    assert (t.clamp(np.float64(2)).numpy() == 2).all()
+
+
+def test_numpy_scalar_bounds_of_an_integer_clamp():
+    i = tg.tensor([0, 1, 5], dtype=tg.int32)
+    assert i.clamp(np.int64(1), np.int64(3)).dtype == tg.int32
+    out = i.clamp(np.float64(0.5))
+    assert out.dtype == tg.float32 and out.tolist() == [0.5, 1.0, 5.0]
+
+
+def test_complex_numpy_operand_is_refused_not_truncated():
+    t = tg.ones(3)
+    for op in (lambda: t * np.complex128(1j), lambda: t + np.array([1j, 2, 3]),
+               lambda: tg.ones(2, dtype=tg.int64) * np.complex64(1 + 1j), lambda: t * 1j):
+        with pytest.raises(DTypeNotImplementedError, match="complex"):
+            op()
+    with pytest.raises(TypeError):          # (as a TypeError subclass)
+        t * np.complex128(1j)
+
+
+def test_bool_tensor_with_numpy_array_takes_the_arrays_dtype():
+    mask = tg.tensor([True, False])
+    r = mask * np.array(3)                  # torch (NumPy's promotion): int64
+    assert r.dtype == tg.int64 and r.tolist() == [3, 0]
+    r = mask + np.array([2.0])
+    assert r.dtype == tg.float64 and r.tolist() == [3.0, 2.0]
+    r = mask * np.array([True, True])
+    assert r.dtype == tg.bool and r.tolist() == [True, False]
+
