@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tensorgan as tg
-from tensorgan.errors import DTypeNotImplementedError
+from tensorgan.errors import ConfigError, DTypeNotImplementedError
 
 
 # -- NumPy scalars and arrays as operands ------------------------------------------------------
@@ -44,4 +44,31 @@ def test_bool_tensor_with_numpy_array_takes_the_arrays_dtype():
     assert r.dtype == tg.float64 and r.tolist() == [3.0, 2.0]
     r = mask * np.array([True, True])
     assert r.dtype == tg.bool and r.tolist() == [True, False]
+
+
+# -- RNN / GRU: torch's positional order -------------------------------------------------------
+def test_gru_rnn_take_torchs_positional_order_with_proj_size_slot():
+    # torch's RNN / GRU hand their positional arguments to RNNBase: ..., bidirectional,
+    # proj_size, device, dtype
+    g = tg.nn.GRU(3, 4, 2, True, True, 0.0, False, 0, None, tg.float64)
+    assert g.weight_ih_l0.dtype == tg.float64 and g.batch_first and g.num_layers == 2
+    r = tg.nn.RNN(3, 4, 2, "relu", True, True, 0.0, False, 0, None, tg.float64)
+    assert r.weight_hh_l1.dtype == tg.float64 and r.nonlinearity == "relu"
+    # the documented order (device, dtype after bidirectional) still works
+    g = tg.nn.GRU(3, 4, 1, True, False, 0.0, False, "cpu", tg.float64)
+    assert g.weight_ih_l0.dtype == tg.float64
+    assert tg.nn.GRU(3, 4, dtype=tg.float64).weight_hh_l0.dtype == tg.float64
+    y, h = g(tg.ones(2, 5, 3, dtype=tg.float64))
+    assert y.shape == (2, 5, 4) and h.shape == (1, 5, 4)
+
+
+def test_gru_rnn_positional_errors():
+    with pytest.raises(ConfigError, match="only supported for LSTM"):
+        tg.nn.GRU(3, 4, 1, True, False, 0.0, False, 2)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        tg.nn.RNN(3, 4, 1, "tanh", True, False, 0.0, False, 1)
+    with pytest.raises(TypeError, match="too many positional"):
+        tg.nn.GRU(3, 4, 1, True, False, 0.0, False, 0, None, tg.float64, 5)
+    with pytest.raises(TypeError, match="multiple values for argument 'device'"):
+        tg.nn.GRU(3, 4, 1, True, False, 0.0, False, "cpu", device="cpu")
 
