@@ -786,6 +786,72 @@ def _may_overlap(a: Any) -> bool:
     return False
 
 
+def _filled_block(a: Any) -> bool:
+    """torch's is_non_overlapping_and_dense for an array: its elements fill one block of memory
+    with none repeated (any order of dims; a negative stride -- a NumPy flip -- is not)."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    extent = a.itemsize
+    for s, n in sorted((s, n) for n, s in zip(a.shape, a.strides) if n > 1):
+        if s != extent:
+            return False
+        extent *= n
+    return True
+
+
+def _refuse_partial_overlap(name: str, out: Any, operands: Any) -> None:
+    """torch's check before an in-place or ``out=`` write (``assert_no_partial_overlap``): an
+    operand over part of the written memory -- ``x[1:].add_(x[:-1])`` -- is refused, as its
+    result would depend on the order elements are written in.  The very memory (``x.add_(x)``,
+    same start, end and strides) is allowed; so, as torch's "too hard to tell", is an operand or
+    output whose elements do not fill one block (``x[::2]``, a NumPy flip).  Cheap: one bounds
+    test (``may_share_memory``) per Tensor operand when one of the two is a view."""
+    for o in operands:
+        if not isinstance(o, Tensor):
+            continue
+        a = o.array
+        if a is out or (a.base is None and out.base is None) or not a.size or not out.size:
+            continue                        # (two arrays that own their memory: never shared)
+        may_share = getattr(o.device.xp, "may_share_memory", None)
+        if may_share is None or type(a) is not type(out) or not may_share(a, out) \
+                or not (_filled_block(a) and _filled_block(out)):
+            continue
+        a_start, out_start = _data_pointer(a), _data_pointer(out)
+        a_end, out_end = a_start + a.nbytes, out_start + out.nbytes
+        if (a_start, a_end) == (out_start, out_end):
+            if a.strides == out.strides:
+                continue                                   # the same memory, element for element
+        elif not (a_start < out_end and out_start < a_end):
+            continue
+        raise MemoryOverlapError(
+            f"{name}: unsupported operation: some elements of the input tensor and the written-to "
+            f"tensor refer to a single memory location. Please clone() the tensor before "
+            f"performing the operation. (As torch: the operand lies over part of the tensor "
+            f"written, so the result would depend on the order of the writes)")
+
+
+# in-place ops torch writes without that check (BLAS's, masked_scatter_): left to NumPy, which
+# reads an overlapping operand before it writes
+_OVERLAP_UNCHECKED = frozenset({"addmm_", "addmv_", "addbmm_", "baddbmm_", "masked_scatter_",
+                                "x[key] = value"})    # (checked by __setitem__ against x[key])
+
+
+def _refuse_setitem_overlap(a: Any, key: Any, split: Any, value: "Tensor") -> None:
+    """``x[key] = value``'s partial-overlap check, as torch's: a basic key writes the view
+    ``x[key]`` (torch's ``copy_`` into it: ``w[1] += w[0]`` writes w[1] over itself, allowed),
+    an advanced one the whole tensor (torch's ``index_put_``)."""
+    target = a
+    if split is None and ops._is_basic_index(key):
+        target = a[key]
+        if type(target) is not type(a):      # one element by ints: a copy, nothing to check
+            return
+    _refuse_partial_overlap("x[key] = value", target, (value,))
+
+
+def _data_pointer(a: Any) -> int:
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
+
+
 _READ_ONLY_WARNED = [False]
 
 
@@ -2216,6 +2282,11 @@ class Tensor:
             if type(other) is int and self.array.dtype.kind in "iu":
                 return _wrapped(other, self.array.dtype)
             return other
+        if isinstance(other, complex) or getattr(getattr(other, "dtype", None), "kind", None) == "c":
+            # (NumPy would drop the imaginary part into a real tensor: torch's result is complex)
+            raise DTypeNotImplementedError(f"an operand of complex dtype ({type(other).__name__}) "
+                                           f"with a {self.dtype} tensor: tensorgan has no complex "
+                                           f"tensors (torch's result would be complex)")
         dtype = self.dtype if self.dtype.kind == "f" else None
         return Tensor._make(_to_array(other, dtype, self.device), self.device)
 
@@ -2233,6 +2304,9 @@ class Tensor:
             return self     # bool with bool: torch's logical + and *, float32 /, refused -
         if isinstance(other, (float, np.floating)):
             return self.to(_default_float[0])
+        if kind == "b" and isinstance(other, np.ndarray) and other.dtype.kind in "fiub":
+            # a NumPy array beside a mask: torch's (NumPy's) promotion gives the array's dtype
+            return self if other.dtype.kind == "b" else self.to(other.dtype)
         if kind == "b":
             is_int = isinstance(other, (int, np.integer)) and not isinstance(other, (bool, np.bool_))
             return self.to(int64 if is_int or other is None else _default_float[0])
@@ -2506,6 +2580,10 @@ class Tensor:
                                  f"convert with value.to(x.dtype)")
             if self.dtype.kind == "f":
                 value = value.to(self.dtype)       # torch casts the value to x's dtype
+
+        if isinstance(value, Tensor) and value.array is not self.array and (
+                value.array.base is not None or self.array.base is not None):
+            _refuse_setitem_overlap(self.array, key, split, value)
 
         def update(a):
             target = a if split is None else a[split[0]]      # torch's ints-first order: a view
@@ -3376,6 +3454,8 @@ class Tensor:
                 raise DTypeNotImplementedError("clamp: \"clamp_scalar_cpu\" not implemented for "
                                                "'Bool' (a bool tensor with bool bounds, as torch)")
             min, max = (None if b is None else int(b) for b in (min, max))   # torch: True is 1
+        if isinstance(min, np.generic) or isinstance(max, np.generic):   # np.float64(0): as a
+            min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))  # Python number (torch)
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
         me = self
         if kind in "iub" and (floats or kind == "b"):    # torch's promotion: a bool tensor's
@@ -3460,6 +3540,13 @@ class Tensor:
                                  f"tensor that requires grad (as torch, refused: its graph would "
                                  f"not see the write): write it under no_grad() too, or make the "
                                  f"view with grad mode on, or write a .clone()")
+        if operands and name not in _OVERLAP_UNCHECKED:   # torch's partial-overlap check: only
+            out = self.array                                # where a view is involved
+            for o in operands:
+                if isinstance(o, Tensor) and o.array is not out and (
+                        out.base is not None or o.array.base is not None):
+                    _refuse_partial_overlap(name, out, operands)
+                    break
         if _grad_mode.enabled and (self._requires_grad or any(
                 isinstance(o, Tensor) and o._requires_grad for o in operands)):
             if self._ctx is None and self._requires_grad:
