@@ -3430,7 +3430,9 @@ class Tensor:
         _refuse_bool_subtraction(self, other)
         if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
             alpha = _checked_alpha("sub_", self, other, alpha)
-        return self.add_(other, -alpha)
+        if alpha == 1:                       # (a SubBackward0 node on a tracked tensor, as torch)
+            return self._in_place_binary("sub_", "__isub__", other)
+        return self._add_scaled("sub_", other, -alpha)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
         if rounding_mode is not None:
@@ -3846,12 +3848,16 @@ class Tensor:
             if isinstance(alpha, Tensor):      # main.py's old `p.data.add_(-lr, p.grad.data)`
                 other, alpha = _legacy_alpha("add_", other, alpha)
             alpha = _checked_alpha("add_", self, other, alpha)
+        return self._add_scaled("add_", other, alpha)
+
+    def _add_scaled(self, name: str, other: Any, alpha: Any) -> "Tensor":
+        """``self += alpha * other`` in place, errors named ``name`` (add_, or sub_ with -alpha)."""
         if alpha == 1:
-            return self._in_place_binary("add_", "__iadd__", other)
+            return self._in_place_binary(name, "__iadd__", other)
 
         def update(a):
             a += self._operand(other) * alpha
-        return self._in_place("add_", update,
+        return self._in_place(name, update,
                               lambda old: old + (old if other is self else other) * alpha, (other,))
 
     def mul_(self, other: Any) -> "Tensor":

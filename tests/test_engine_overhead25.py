@@ -153,3 +153,16 @@ def test_integer_clamp_takes_bounds_beyond_the_dtype():
 def test_zero_pad_node_has_torchs_name():
     x = tg.ones(2, 2, requires_grad=True)
     assert tg.nn.functional.pad(x, (1, 1)).grad_fn.name() == "ConstantPadNdBackward0"
+
+
+def test_sub_in_place_errors_and_node_say_sub():
+    with pytest.raises(ShapeError, match="^sub_: "):
+        tg.ones(3).sub_(tg.ones(4))
+    with pytest.raises(ShapeError, match="^sub_: "):
+        tg.ones(3).sub_(tg.ones(4), alpha=2)
+    y = tg.ones(3, requires_grad=True) * 1
+    y.sub_(tg.ones(3))
+    assert y.grad_fn.name() == "SubBackward0"
+    x = tg.ones(3)
+    x.sub_(tg.ones(3), alpha=2)
+    assert x.tolist() == [-1.0, -1.0, -1.0]
