@@ -28,6 +28,11 @@ class RNNInputDTypeError(DTypeError, ValueError):
     "RNN input dtype (...) does not match weight dtype (...)" is."""
 
 
+class DTypeValueError(DTypeError, ValueError):
+    """A dtype torch refuses with a ValueError (``affine_grid``'s integer or bool theta:
+    "Expected theta to have floating point type"); a DTypeError here too."""
+
+
 class DTypeNotImplementedError(DTypeError, NotImplementedError):
     """An op torch does not implement for the input's dtype (``"avg_pool2d" not implemented for
     'Int'``, a NotImplementedError there -- itself a RuntimeError); a DTypeError here too."""

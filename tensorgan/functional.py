@@ -20,7 +20,7 @@ import numpy as np
 
 from . import conv3d as conv3d_ops, ops
 from .errors import (AutogradError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
-                     DTypeNotImplementedError, IndexOutOfRangeError, IndexValueError, InputTypeError, OutOfRangeDataError, ShapeError,
+                     DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError, InputTypeError, OutOfRangeDataError, ShapeError,
                      float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
@@ -4185,6 +4185,9 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     the input of :func:`grid_sample`.  Leaving ``align_corners`` out warns, as torch."""
     _warn_align_corners(align_corners)
     _check_rank("affine_grid", "theta", theta, (3,), "a batch of affine matrices (N, 2, 3) or (N, 3, 4)")
+    if theta.dtype.kind != "f":
+        raise DTypeValueError(f"affine_grid: expected theta to have a floating point dtype, got "
+                              f"{theta.dtype} (as torch, refused)")
     size = tuple(size) if isinstance(size, (tuple, list)) else size
     if not isinstance(size, tuple) or not all(_is_int(s) for s in size):
         raise InputTypeError(f"affine_grid: size must be a sequence of ints (N, C, H, W) or "
@@ -4197,7 +4200,11 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     if theta.shape != (n, k, k + 1):
         raise ShapeError(f"affine_grid: expected a batch of {k}D affine matrices of shape "
                          f"({n}, {k}, {k + 1}) for size {list(size)}, got {theta.shape}")
-    if min(size) <= 0 and not (align_corners and min(spatial) == 1):
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the "
+                      "documentation of affine_grid for details.", UserWarning, stacklevel=2)
+    elif min(size) <= 0:
         raise ShapeError(f"affine_grid: expected a non-zero, positive output size, got {list(size)}")
     base = np.empty(spatial + (k + 1,), theta.dtype)
     for axis in range(k):                                   # x runs along the last dim, then y, z
@@ -4274,18 +4281,22 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     weighs the 4x4 neighbours by cubic convolution; ``border`` clips coordinates into the image
     and ``reflection`` mirrors them at its edges.  A gather and arithmetic, so the input's
     gradient is a scatter-add and the grid's comes through the weights (0 for nearest, as
-    torch); gradients of gradients come for free (torch has none for grid_sample).  Leaving
+    torch); gradients of gradients come for free (bilinear's agree with torch 2.13's).  Leaving
     ``align_corners`` out warns, as torch."""
     _warn_align_corners(align_corners)
     _check_rank("grid_sample", "input", input, (4, 5), "(N, C, H, W) or (N, C, D, H, W)")
     k = input.ndim - 2
     _check_rank("grid_sample", "grid", grid, (k + 2,),
                 "(N, H_out, W_out, 2)" if k == 2 else "(N, D_out, H_out, W_out, 3) for 5-D input")
+    if input.dtype.kind != "f":
+        raise DTypeNotImplementedError(f"grid_sample: not implemented for an input of dtype "
+                                       f"{input.dtype}, as torch's is not (convert with .float())")
     _check_operand("grid_sample", "grid", grid, input)
     if mode not in GRID_SAMPLE_MODES:
         raise ConfigError(f"grid_sample: mode must be one of {GRID_SAMPLE_MODES}, got {mode!r}")
     if mode == "bicubic" and k == 3:
-        raise ConfigError("grid_sample: bicubic interpolation only supports 4-D input (as torch)")
+        raise ShapeError("grid_sample: bicubic interpolation only supports 4-D input (as torch), got "
+                         f"input of shape {input.shape}")
     if padding_mode not in GRID_PADDING_MODES:
         raise ConfigError(f"grid_sample: padding_mode must be one of {GRID_PADDING_MODES}, got {padding_mode!r}")
     n, c, *sizes = input.shape
