@@ -40,6 +40,7 @@ x that zero-fills the padding; long stride-1 rows: x padded first, then branch-f
     Loop shape: over the N*C_out output planes.
 """
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 
 import numpy as np
@@ -142,6 +143,36 @@ def _pack_gather(x, Th, Tw, Q, count, x_pos, q_pos, cols):
             out += uint64(Q)
 
 
+# tap_tables' results by geometry, least recently used first: a training loop asks for the same
+# few geometries at every step (a DCGAN step: 49 calls, 3 geometries, ~2 ms of Numba loops), and
+# pack_cols once per chunk of every call.  Bounded by bytes (the tables of one 64x64 k4 layer are
+# ~1 MB); the entries are read-only by convention (the kernels only read them).
+TABLES_BUDGET = 32 << 20
+_tables: "OrderedDict[tuple, tuple]" = OrderedDict()
+_tables_bytes = [0]
+_tables_lock = threading.Lock()
+
+
+def cached_tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW):
+    """``tap_tables(...)``, computed once per geometry (see ``_tables``)."""
+    key = (kH, kW, s_h, s_w, aoffh.tobytes(), aoffw.tobytes(), H, W, OH, OW)
+    with _tables_lock:
+        tables = _tables.get(key)
+        if tables is not None:
+            _tables.move_to_end(key)
+            return tables
+    tables = tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW)
+    size = sum(t.nbytes for t in tables)
+    with _tables_lock:
+        if key not in _tables and size <= TABLES_BUDGET:
+            _tables[key] = tables
+            _tables_bytes[0] += size
+            while _tables_bytes[0] > TABLES_BUDGET:
+                _, old = _tables.popitem(last=False)
+                _tables_bytes[0] -= sum(t.nbytes for t in old)
+    return tables
+
+
 def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, name="cols"):
     """im2col into the calling thread's scratch buffer `name` (see the module docstring); returns
     cols (C*Th*Tw, N*Qh*Qw).  Strided or short window rows: a table gather straight from x
@@ -153,7 +184,7 @@ def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, name="cols"):
         # col2im's tap tables with the roles exchanged: the window (Qh x Qw) is the dense side and
         # window position q reads x at q*step + offset -- pairs (q, x offset) per tap.
         Th, Tw = offh.shape[0], offw.shape[0]
-        count, q_pos, x_pos = tap_tables(Th, Tw, step_h, step_w, offh, offw, Qh, Qw, H, W)
+        count, q_pos, x_pos = cached_tap_tables(Th, Tw, step_h, step_w, offh, offw, Qh, Qw, H, W)
         _pack_gather(x, Th, Tw, Qh * Qw, count, x_pos, q_pos, cols)
         return cols
     pt = max(0, -int(offh.min()))
@@ -420,7 +451,7 @@ def col2im_tables(kH, kW, stride, aoffh, aoffw, in_hw, out_hw):
     tabled = stride[1] != 1 or W < SHORT_ROW
     if not tabled:                   # the slice loop needs none: empty tables of the same types
         H = W = 0
-    return (tabled,) + tap_tables(kH, kW, stride[0], stride[1], aoffh, aoffw, H, W, *out_hw)
+    return (tabled,) + cached_tap_tables(kH, kW, stride[0], stride[1], aoffh, aoffw, H, W, *out_hw)
 
 
 def output_side(x, Wt, kernel_hw, stride, aoffh, aoffw, b, out_hw):
