@@ -148,6 +148,23 @@ class SamplingWeightsError(ConfigError, RuntimeError):
     ``except RuntimeError`` around a sampling loop catches it as in torch."""
 
 
+class SamplingParameterError(ConfigError, InputTypeError, RuntimeError):
+    """A random draw's parameter outside its domain: a probability outside [0, 1] (``bernoulli``,
+    ``bernoulli_``), a negative or NaN Poisson rate, a negative std (``normal`` / ``normal_``),
+    ``uniform_``'s from > to, ``randint``'s low >= high, a rate / scale / std <= 0
+    (``exponential_``, ``cauchy_``, ``log_normal_``), ``geometric_``'s p outside (0, 1).  torch
+    refuses each with a RuntimeError ("Expected p_in >= 0 && p_in <= 1", "invalid Poisson rate",
+    "normal expects std >= 0.0", ...), so ``except RuntimeError`` catches it as there; also the
+    ConfigError / InputTypeError tensorgan raised before."""
+
+
+class PadShapeNotImplementedError(ShapeError, NotImplementedError):
+    """``F.pad`` in a reflect / replicate / circular mode with a padding length its input's rank
+    does not take: torch pads the last 1, 2 or 3 dims of a tensor with one or two dims more (a
+    batch and / or a channel dim) and raises NotImplementedError ("Padding size 4 is not
+    supported for 2D input tensor") for anything else, e.g. padding every dim of a 2-D image."""
+
+
 class SequencePackingError(ConfigError, RuntimeError):
     """An option of the packed-sequence utilities torch refuses with a RuntimeError: lengths not
     in decreasing order under ``enforce_sorted=True`` (``pack_padded_sequence`` /

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_device
-from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, SamplingParameterError, ShapeError
 from .random import Generator, resolve
 from .tensor import BOOL, Tensor, _axes, _check_dtype, _int_of, _is_int, float32, float64, get_default_dtype, int64
 from .tensor import writable_numpy
@@ -262,7 +262,7 @@ def _normal_of_tensors(mean: Any, std: Any, size: Any, generator, dtype, device)
     s = (std.detach().numpy() if isinstance(std, Tensor) else np.asarray(std)).ravel()
     bad = s[(s < 0) | np.isnan(s)]
     if bad.size:
-        raise InputTypeError(f"normal: std must be >= 0 everywhere, got {bad[0]}")
+        raise SamplingParameterError(f"normal: std must be >= 0 everywhere, got {bad[0]}")
     try:
         shape = np.broadcast_shapes(*(t.shape for t in ts))
     except ValueError:
@@ -292,7 +292,7 @@ def normal(mean: float, std: float = 1.0, size: Any = None, *, generator: Genera
         if isinstance(v, (bool, str, bytes)) or not np.isscalar(v):
             raise InputTypeError(f"normal: {name} must be a number here, got {type(v).__name__}")
     if std < 0:
-        raise InputTypeError(f"normal: std must be >= 0, got {std}")
+        raise SamplingParameterError(f"normal: std must be >= 0, got {std}")
     t = randn(size, generator=generator, dtype=dtype, device=device)
     t.array *= t.array.dtype.type(std)
     t.array += t.array.dtype.type(mean)
@@ -300,12 +300,14 @@ def normal(mean: float, std: float = 1.0, size: Any = None, *, generator: Genera
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
-    """1.0 with probability ``input`` (elementwise), else 0.0 -- a constant (no gradient); with
-    ``p`` (a number, torch's second form), 1.0 with probability ``p`` in ``input``'s shape."""
+    """1.0 with probability ``input`` (elementwise), else 0.0; with ``p`` (a number, torch's
+    second form), 1.0 with probability ``p`` in ``input``'s shape.  Probabilities that require
+    grad give draws that do too, with a zero gradient (torch's BernoulliBackward0): the
+    probabilities get zeros, not None."""
     if not isinstance(input, Tensor):
         raise InputTypeError(f"bernoulli: input must be a Tensor, got {type(input).__name__}")
-    probs = input
-    if p is None:
+    probs, own = input, p is None
+    if own:
         p = probs.detach().numpy()
     elif isinstance(p, Tensor):
         raise InputTypeError("bernoulli: p must be a number (for per-element probabilities pass "
@@ -313,9 +315,13 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = Non
     else:
         p = np.full(probs.shape, float(p))
     if p.size and not ((p >= 0) & (p <= 1)).all():
-        raise InputTypeError("bernoulli: probabilities must be in [0, 1]")
+        raise SamplingParameterError("bernoulli: probabilities must be in [0, 1]")
     u = rand(probs.shape, generator=generator, dtype=probs.dtype).numpy()
-    return Tensor._from((u < p).astype(probs.dtype), device=probs.device)
+    out = Tensor._from((u < p).astype(probs.dtype), device=probs.device)
+    if not (own and input._requires_grad):
+        return out
+    from .ops import with_zero_edge
+    return with_zero_edge(out, input)
 
 
 def randn_like(input: Tensor, generator: Generator | None = None, requires_grad: bool = False, *,
@@ -481,8 +487,10 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
         low, high = 0, low
     if size is None:
         raise InputTypeError("randint: size is required, e.g. randint(0, 10, (64,))")
-    if not (_is_int(low) and _is_int(high)) or high <= low:
+    if not (_is_int(low) and _is_int(high)):
         raise InputTypeError(f"randint: low and high must be ints with low < high, got {low!r}, {high!r}")
+    if high <= low:
+        raise SamplingParameterError(f"randint: low and high must be ints with low < high, got {low!r}, {high!r}")
     values = resolve(generator, None).rng.integers(low, high, _shape((size,), "randint"))
     return _whole_numbers(values, dtype, device, "randint")
 

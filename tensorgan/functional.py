@@ -20,7 +20,8 @@ import numpy as np
 
 from . import conv3d as conv3d_ops, ops
 from .errors import (AutogradError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
-                     DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError, InputTypeError, OutOfRangeDataError, ShapeError,
+                     DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
+                     InputTypeError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
                      float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
@@ -3625,6 +3626,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     pairs = _pad_amounts(x, pad)
     first = x.ndim - len(pairs)
     if mode != "constant":
+        if not (1 <= len(pairs) <= 3 and first in (1, 2)):     # torch's non-constant kernels
+            raise PadShapeNotImplementedError(
+                f"pad: padding size {2 * len(pairs)} is not supported for a {x.ndim}-D input in "
+                f"{mode!r} mode (torch's combinations: 2-D or 3-D input, padding size 2; 3-D or "
+                f"4-D, 4; 4-D or 5-D, 6)")
         index = [_source_index(x.shape[first + i], b, a, mode, first + i, x.shape)
                  for i, (b, a) in enumerate(pairs)]
         key = (Ellipsis, *np.ix_(*index))

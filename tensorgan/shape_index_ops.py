@@ -990,9 +990,11 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct elements (slices along ``dim``), sorted (torch.unique; always sorted here),
     with optionally each element's position among them and their counts (whole numbers in the
-    input's float dtype). Not differentiable."""
+    input's float dtype). Not differentiable.  NaNs are each distinct, as torch's (NaN != NaN):
+    NumPy's default folds them into one."""
     d = None if dim is None else input._dim(dim, "unique")
-    values, inverse, counts = np.unique(input.numpy(), return_inverse=True, return_counts=True, axis=d)
+    nan_kw = {"equal_nan": False} if d is None else {}
+    values, inverse, counts = np.unique(input.numpy(), return_inverse=True, return_counts=True, axis=d, **nan_kw)
     out = Tensor._make(input.device.xp.asarray(values), input.device)
     extra = []
     if return_inverse:

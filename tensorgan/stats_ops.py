@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from . import ops
-from .errors import AutogradError, ConfigError, DTypeError, InputTypeError, ShapeError
+from .errors import AutogradError, ConfigError, DTypeError, InputTypeError, SamplingParameterError, ShapeError
 from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
@@ -621,7 +621,7 @@ def _positive(op: str, name: str, value: Any) -> float:
     from .functional import _scalar
     value = _scalar(op, name, value)
     if not value > 0:
-        raise ConfigError(f"{op}: {name} must be > 0, got {value}")
+        raise SamplingParameterError(f"{op}: {name} must be > 0, got {value}")
     return value
 
 
@@ -656,7 +656,7 @@ def geometric_(input: Tensor, p: float, *, generator: Any = None) -> Tensor:
     from .functional import _scalar
     p = _scalar("geometric_", "p", p)
     if not 0 < p < 1:
-        raise ConfigError(f"geometric_: p must be in (0, 1), got {p}")
+        raise SamplingParameterError(f"geometric_: p must be in (0, 1), got {p}")
     _tensor("geometric_", input)
     return _fill_with(input, "geometric_", resolve(generator).rng.geometric(p, input.shape))
 
@@ -669,7 +669,7 @@ def _probabilities(op: str, input: Tensor, p: Any) -> np.ndarray:
         from .functional import _scalar
         probs = np.array(_scalar(op, "p", p))
     if probs.size and not ((probs >= 0) & (probs <= 1)).all():
-        raise ConfigError(f"{op}: p must be in [0, 1]")
+        raise SamplingParameterError(f"{op}: p must be in [0, 1]")
     try:
         return np.broadcast_to(probs, input.shape)
     except ValueError:
@@ -681,7 +681,8 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     a number or a tensor) -- a constant (Tensor.bernoulli)."""
     probs = _probabilities("bernoulli", _tensor("bernoulli", input), input if p is None else p)
     draws = resolve(generator).rng.random(input.shape) < probs
-    return _constant(input, draws)
+    out = _constant(input, draws)
+    return ops.with_zero_edge(out, input) if p is None else out     # torch's zero gradient
 
 
 def bernoulli_(input: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:

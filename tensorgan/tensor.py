@@ -40,8 +40,8 @@ import numpy as np
 from .backend import Device, device_of, get_device, move_array
 from .select_kernels import clamp_in_place
 from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError,
-                     InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, ShapeError, TensorganError,
-                     float_index_error)
+                     InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
+                     ShapeError, TensorganError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -3385,7 +3385,7 @@ class Tensor:
         ``nn.init.normal_(m.weight, 0, 0.02)`` anywhere)."""
         from .random import resolve
         if std < 0:
-            raise InputTypeError(f"normal_: std must be >= 0, got {std}")
+            raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
         gen = resolve(generator)
         return self._refill("normal_", lambda out=None: gen.normal(self.shape, self.dtype, mean, std, out))
 
@@ -3401,7 +3401,7 @@ class Tensor:
             from_ = from_keyword["from"]
         a, b = from_, to
         if b < a:
-            raise InputTypeError(f"uniform_: need a <= b, got a={a}, b={b}")
+            raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
         gen = resolve(generator)
         return self._refill("uniform_", lambda out=None: gen.uniform(self.shape, self.dtype, a, b, out))
 

@@ -24,9 +24,11 @@ import numpy as np
 
 from . import functional as F
 from .backend import get_device
-from .errors import AutogradError, ConfigError, DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import (AutogradError, ConfigError, DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError,
+                     SamplingParameterError, ShapeError)
 from .factory import cat, full, tensor as _new_tensor
 from .math_ops import _in_place_form
+from .ops import with_zero_edge
 from .random import Generator, resolve
 from .tensor import (Tensor, _GradHooks, _check_dtype, _is_int, _legacy_args, _size_args, _strided_alias,
                      _memory_root, _repeats, _view_positions,
@@ -436,14 +438,22 @@ def constant_pad_nd(input: Tensor, pad: Sequence[int], value: float = 0) -> Tens
 
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
-    """Poisson samples with the rates ``input`` (>= 0), in its dtype (no gradient, as torch's)."""
-    rates = _tensor_arg("poisson", input).numpy().astype(np.float64)
+    """Poisson samples with the rates ``input`` (>= 0), in its dtype.  As torch's: rates that
+    require grad give a sample that does too, with a zero gradient (PoissonBackward0), so the
+    rates get zeros, not None; an integer tensor is refused (DTypeNotImplementedError), a
+    negative or NaN rate too (SamplingParameterError, a RuntimeError), and a rate NumPy cannot
+    draw from (inf, > 9.2e18; torch returns garbage there)."""
+    _tensor_arg("poisson", input)
     if input.dtype.kind != "f":
-        raise DTypeError(f"poisson: rates must be a float tensor, got {input.dtype}")
+        raise DTypeNotImplementedError(f"poisson: rates must be a float tensor, got {input.dtype}")
+    rates = input.numpy().astype(np.float64)
     if not (rates >= 0).all():
-        raise ConfigError("poisson: the rates must be >= 0 (and not NaN)")
+        raise SamplingParameterError("poisson: invalid Poisson rate, the rates must be >= 0 (and not NaN)")
+    if rates.size and not rates.max() < 9.2e18:
+        raise SamplingParameterError(f"poisson: a rate of {rates.max()} is too large to draw from")
     draws = _host_rng(generator).poisson(rates)
-    return Tensor._make(input.device.xp.asarray(draws.astype(input.dtype)), input.device)
+    out = Tensor._make(input.device.xp.asarray(draws.astype(input.dtype)), input.device)
+    return with_zero_edge(out, input)
 
 
 def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:

@@ -214,9 +214,10 @@ def test_layers_build_an_upsampling_generator_block():
     (lambda x: F.pad(x, (1, 1) * 5), ShapeError, "at most 8"),
     (lambda x: F.pad(x, (1.5, 1)), InputTypeError, "sequence of ints"),
     (lambda x: F.pad(x, (1, 1), "wrap"), ConfigError, "mode must be one of"),
-    (lambda x: F.pad(x, (3, 0), "reflect"), ShapeError, "more than 3 elements in dim 3"),
-    (lambda x: F.pad(x, (4, 0), "circular"), ShapeError, "at least 4 elements in dim 3"),
-    (lambda x: F.pad(x, (-2, -1), "reflect"), ShapeError, "crops all"),   # (-1 crops, as torch's)
+    (lambda x: F.pad(x, (3, 0, 0, 0), "reflect"), ShapeError, "more than 3 elements in dim 3"),
+    (lambda x: F.pad(x, (4, 0, 0, 0), "circular"), ShapeError, "at least 4 elements in dim 3"),
+    (lambda x: F.pad(x, (-2, -1, 0, 0), "reflect"), ShapeError, "crops all"),   # (-1 crops, as torch's)
+    (lambda x: F.pad(x, (1, 1), "reflect"), NotImplementedError, "padding size 2 is not supported"),
     (lambda x: F.pad(x, (-2, -1)), ShapeError, "crops all"),
     (lambda x: F.interpolate(x[:, :, 0], scale_factor=2, mode="bicubic"), ShapeError, "4-D input"),
     (lambda x: F.interpolate(x, scale_factor=2, mode="trilinear"), ShapeError, "5-D input"),

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..backend import device_of
-from ..errors import ConfigError, InputTypeError, ShapeError
+from ..errors import ConfigError, InputTypeError, SamplingParameterError, ShapeError
 from ..random import Generator, fillable, resolve
 from ..tensor import Tensor, no_grad
 
@@ -61,7 +61,7 @@ def _fill_drawn(tensor: Tensor, draw) -> Tensor:
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     if std < 0:
-        raise ConfigError(f"normal_: std must be >= 0, got {std}")
+        raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
     gen = resolve(generator)
     return _fill_drawn(tensor, lambda out: gen.normal(tensor.shape, tensor.dtype, mean, std, out))
 
@@ -69,7 +69,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 @_in_place_on_arrays
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     if b < a:
-        raise ConfigError(f"uniform_: need a <= b, got a={a}, b={b}")
+        raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
     gen = resolve(generator)
     return _fill_drawn(tensor, lambda out: gen.uniform(tensor.shape, tensor.dtype, a, b, out))
 
