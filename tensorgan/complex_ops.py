@@ -40,7 +40,7 @@ import numpy as np
 from . import ops
 from .errors import DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .ops import _broadcasting, _shape, unbroadcast
-from .tensor import (BOOL, Cast, Function, Tensor, _complex_of, float16, float32, float64,
+from .tensor import (BOOL, Cast, Function, Tensor, _complex_of, float32, float64,
                      complex64, complex128, get_default_dtype)
 
 __all__ = ["complex", "polar", "view_as_real", "view_as_complex", "is_complex", "real", "imag",
@@ -704,7 +704,7 @@ def _install() -> None:
 
 
 _install()
-_ = float16
+
 
 
 # ---------------------------------------------------------------------------------------------
