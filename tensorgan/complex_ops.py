@@ -88,10 +88,13 @@ def result_dtype(args: tuple) -> np.dtype:
     for a in args:
         if isinstance(a, Tensor):
             dt = a.array.dtype
+            both = dim if a.array.ndim else zero
+            if both is not None:
+                dt = promote(both, dt) if "c" in (both.kind, dt.kind) else promote_types(both, dt)
             if a.array.ndim:
-                dim = dt if dim is None else promote(dim, dt) if "c" in (dim.kind, dt.kind) else promote_types(dim, dt)
+                dim = dt
             else:
-                zero = dt if zero is None else promote(zero, dt) if "c" in (zero.kind, dt.kind) else promote_types(zero, dt)
+                zero = dt
     return _combine(dim, zero)
 
 
@@ -236,8 +239,10 @@ class ComplexMul(Function):
     def grad_graph(self, g):
         a, b = self.inputs
         need = self.needs_input_grad
-        return (unbroadcast(g * conj(b) if isinstance(b, Tensor) else g * _conj(b), _shape(self.a)) if need[0] else None,
-                unbroadcast(g * conj(a) if isinstance(a, Tensor) else g * _conj(a), _shape(self.b)) if need[1] else None)
+        cb = conj(b) if isinstance(b, Tensor) else _conj(b)
+        ca = conj(a) if isinstance(a, Tensor) else _conj(a)
+        return (unbroadcast(g * cb, _shape(self.a)) if need[0] else None,
+                unbroadcast(g * ca, _shape(self.b)) if need[1] else None)
 
     def name(self) -> str:
         return "MulBackward0"
@@ -722,13 +727,13 @@ _REFUSED = {"sort": "sort", "argsort": "sort", "msort": "sort", "topk": "topk", 
             "heaviside": "heaviside", "isin": "isin", "isneginf": "isneginf", "isposinf": "isposinf",
             "nanmean": "nanmean", "nansum": "nansum", "searchsorted": "searchsorted",
             "unique": "unique", "unique_consecutive": "unique_consecutive", "abs_": "abs_",
-            "mse_loss": "mse_cpu", "clamp": "clamp", "clip": "clamp", "maximum": "maximum",
-            "minimum": "minimum", "max": "max_all", "min": "min_all", "amax": "max_values_cpu",
-            "amin": "min_values_cpu", "aminmax": "aminmax", "lt": "lt_cpu", "gt": "gt_cpu",
-            "le": "le_cpu", "ge": "ge_cpu", "histc": "histc", "bucketize": "bucketize",
+            "absolute_": "abs_",
+            "mse_loss": "mse_cpu", "aminmax": "aminmax", "histc": "histc", "bucketize": "bucketize",
             "instance_norm": "instance_norm"}
-_WHY = {"sign": " (use torch.sgn, as torch says)", "abs_": " in place (as torch: In-place abs is "
-        "not supported for complex tensors)"}
+# (clamp, max / min, amax, maximum, relu, comparisons, ... refuse already: their engine ops have no
+# complex form, and Function.apply sends a complex operand to complex_dispatch, which refuses)
+_WHY = {"sign": " (use torch.sgn, as torch says)", "absolute_": " in place",
+        "abs_": " in place (as torch: In-place abs is not supported for complex tensors)"}
 
 
 def _has_complex_tensor(args: tuple, kwargs: dict) -> Any:
@@ -745,15 +750,25 @@ def _has_complex_tensor(args: tuple, kwargs: dict) -> Any:
     return None
 
 
-def _refusing(fn: Any, op: str, why: str) -> Any:
+def _refusing(fn: Any, op: str, why: str, method: bool) -> Any:
+    """``fn`` refusing complex operands: for a Tensor method a check of ``self``'s dtype kind only
+    (one attribute read per call); for a function a scan of its arguments."""
     import functools
 
-    @functools.wraps(fn)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        z = _has_complex_tensor(args, kwargs)
-        if z is not None:
-            refuse(op, z.array.dtype, why)
-        return fn(*args, **kwargs)
+    if method:
+        @functools.wraps(fn)
+        def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if self.array.dtype.kind == "c" or (args and isinstance(args[0], Tensor)
+                                                and args[0].array.dtype.kind == "c"):
+                refuse(op, complex64 if self.array.dtype.kind != "c" else self.array.dtype, why)
+            return fn(self, *args, **kwargs)
+    else:
+        @functools.wraps(fn)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            z = _has_complex_tensor(args, kwargs)
+            if z is not None:
+                refuse(op, z.array.dtype, why)
+            return fn(*args, **kwargs)
     guarded._complex_guarded = True
     return guarded
 
@@ -766,7 +781,7 @@ def guard(namespace: Any) -> None:
         fn = get(name)
         if fn is None or not callable(fn) or getattr(fn, "_complex_guarded", False):
             continue
-        wrapped = _refusing(fn, op, _WHY.get(name, ""))
+        wrapped = _refusing(fn, op, _WHY.get(name, ""), namespace is Tensor)
         if isinstance(namespace, dict):
             namespace[name] = wrapped
         else:

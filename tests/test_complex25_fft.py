@@ -97,3 +97,38 @@ def test_stft_istft_gradients_against_finite_differences():
     w = tg.hann_window(8, dtype=tg.float64) + 0.2
     check_gradients(lambda x: tg.stft(x, 8, hop_length=3, window=w, return_complex=True), [RNG.standard_normal(20)])
     check_gradients(lambda s: tg.istft(s, 8, hop_length=2, window=w, length=15), [crand(5, 7)])
+
+
+def test_fourier_unit_spectral_path_gradients():
+    """LaMa's FourierUnit path (rfftn -> stack(real, imag) -> a real op -> tg.complex -> irfftn):
+    the identity in the middle gives the signal back; a pointwise map in between is checked
+    against finite differences."""
+    def fourier_unit(x, scale):
+        ff = tg.fft.rfftn(x, dim=(-2, -1), norm="ortho")
+        ff = tg.stack((ff.real, ff.imag), dim=-1).permute(0, 1, 4, 2, 3).contiguous()
+        ff = (ff * scale).view(1, 2, 2, 3).permute(0, 2, 3, 1).contiguous()
+        return tg.fft.irfftn(tg.complex(ff[..., 0], ff[..., 1])[None], s=x.shape[-2:], dim=(-2, -1), norm="ortho")
+    x = RNG.standard_normal((1, 1, 2, 4))
+    np.testing.assert_allclose(fourier_unit(tg.tensor(x), tg.ones(1)).numpy(), x, atol=1e-12)
+    check_gradients(fourier_unit, [x, RNG.standard_normal((1, 1, 2, 2, 3))])
+
+
+def test_rotary_embedding_in_complex_form_keeps_norms_and_relative_positions():
+    """LLaMA's apply_rotary_emb: view_as_complex(x.reshape(..., -1, 2)) * polar(1, t * freqs), back
+    through view_as_real(...).flatten(): each pair keeps its norm, and a query-key product depends
+    only on the positions' difference."""
+    d, seq = 8, 6
+    freqs = 1.0 / 10000.0 ** (tg.arange(0, d, 2).double() / d)
+    angles = tg.outer(tg.arange(seq).double(), freqs)
+    cis = tg.polar(tg.ones_like(angles), angles)
+
+    def rope(x):                         # x: (seq, d)
+        return tg.view_as_real(tg.view_as_complex(x.reshape(seq, -1, 2)) * cis).flatten(1)
+    q, k = RNG.standard_normal(d), RNG.standard_normal(d)
+    rq, rk = rope(tg.tensor(np.tile(q, (seq, 1)))), rope(tg.tensor(np.tile(k, (seq, 1))))
+    np.testing.assert_allclose(rq.reshape(seq, -1, 2).square().sum(-1).numpy(),
+                               np.tile((q.reshape(-1, 2) ** 2).sum(-1), (seq, 1)), atol=1e-12)
+    scores = (rq @ rk.t()).numpy()
+    for shift in range(1, seq):
+        np.testing.assert_allclose(np.diag(scores, shift), np.full(seq - shift, scores[0, shift]), atol=1e-12)
+    check_gradients(lambda x: rope(x), [RNG.standard_normal((seq, d))])
