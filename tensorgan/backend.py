@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -231,13 +232,32 @@ def device(type: "str | Device", index: int | None = None) -> Device:
     return _Unindexed(found) if unindexed else found
 
 
+_CUPY_MISSING: list = []    # [True] once ``import cupy`` failed in this process
+
+
+def _cupy_module():
+    """The cupy module, or None where it is not installed. A failed import is remembered: every
+    factory call without ``device=`` asks :func:`cuda_status` (CUDA if available, as tensorgan's
+    default), and a failing ``import cupy`` searches sys.path again each time (~0.1 ms, so
+    ``tg.tensor(x)`` cost 100 us).  An imported one (or a stand-in a test put into sys.modules)
+    is found first."""
+    module = sys.modules.get("cupy")
+    if module is not None or _CUPY_MISSING:
+        return module
+    try:
+        import cupy
+    except ImportError:
+        _CUPY_MISSING.append(True)
+        return None
+    return cupy
+
+
 def cuda_status() -> tuple[bool, str]:
     """Whether ``device='cuda'`` can be used here, and why (or why not)."""
     if simulator_enabled():
         return True, "Numba CUDA simulator (NUMBA_ENABLE_CUDASIM=1): NumPy arrays, simulated CUDA kernels"
-    try:
-        import cupy
-    except ImportError:
+    cupy = _cupy_module()
+    if cupy is None:
         return False, f"CuPy is not installed; {CUDA_INSTALL_HINT}"
     try:
         if cupy.is_available():

@@ -28,6 +28,11 @@ class RNNInputDTypeError(DTypeError, ValueError):
     "RNN input dtype (...) does not match weight dtype (...)" is."""
 
 
+class DTypeValueError(DTypeError, ValueError):
+    """A dtype torch refuses with a ValueError (``affine_grid``'s integer or bool theta:
+    "Expected theta to have floating point type"); a DTypeError here too."""
+
+
 class DTypeNotImplementedError(DTypeError, NotImplementedError):
     """An op torch does not implement for the input's dtype (``"avg_pool2d" not implemented for
     'Int'``, a NotImplementedError there -- itself a RuntimeError); a DTypeError here too."""
@@ -150,6 +155,12 @@ class SequencePackingError(ConfigError, RuntimeError):
     ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's are."""
 
 
+class NormHookError(ConfigError, RuntimeError):
+    """``weight_norm`` / ``spectral_norm`` applied a second time to the same parameter: a
+    ConfigError, as tensorgan raised there, and a RuntimeError, as torch's "Cannot register two
+    weight_norm hooks on the same parameter weight" is."""
+
+
 class SpectralConfigError(ConfigError, RuntimeError):
     """``stft`` / ``istft`` refusing an option torch refuses with a RuntimeError (``n_fft`` or
     ``hop_length`` <= 0, ``win_length`` outside ``(0, n_fft]``, a window whose overlap-added
@@ -171,8 +182,9 @@ class MissingKeyError(ConfigError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class NonFiniteError(TensorganError, FloatingPointError):
-    """A loss or gradient became NaN or infinite during training."""
+class NonFiniteError(TensorganError, FloatingPointError, RuntimeError):
+    """A loss or gradient became NaN or infinite during training (a RuntimeError too, as torch's
+    ``clip_grad_norm_(..., error_if_nonfinite=True)`` error: ``except RuntimeError`` catches it)."""
 
 
 class LinAlgError(TensorganError, RuntimeError):

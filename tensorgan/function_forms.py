@@ -11,13 +11,15 @@ import numpy as np
 
 from .errors import AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
-from .tensor import Tensor, get_default_dtype
+from .tensor import Tensor, _refuse_partial_overlap, get_default_dtype
 
 
-def _write_out(op: str, result: Any, out: Any) -> Tensor:
+def _write_out(op: str, result: Any, out: Any, inputs: tuple = ()) -> Tensor:
     """torch's ``out=``: ``result`` written into ``out`` (resized to its shape where they differ,
     cast to ``out``'s dtype where that is a same-kind cast), ``out`` returned. As in torch, not
-    differentiable: refused while grad mode is on and an input or ``out`` requires grad."""
+    differentiable: refused while grad mode is on and an input or ``out`` requires grad; and
+    refused (MemoryOverlapError) where an input Tensor of ``inputs`` lies over part of ``out``
+    (``tg.add(x[1:], x[:-1], out=x[:-1])``; ``out`` the very input is fine)."""
     from .grad_mode import is_grad_enabled
     if not isinstance(out, Tensor):
         raise InputTypeError(f"tg.{op}: out= must be a Tensor, got {type(out).__name__}")
@@ -33,11 +35,18 @@ def _write_out(op: str, result: Any, out: Any) -> Tensor:
         raise DTypeError(f"tg.{op}: the result is {result.dtype}, which cannot be written into "
                          f"an out= tensor of dtype {out.dtype}")
     if out.shape == result.shape:
+        _refuse_partial_overlap(f"tg.{op}", out.array, inputs)
         out.array[...] = result.array             # in its own memory: views and numpy() see it
     else:                                         # torch resizes out (with a warning if not empty)
         out.array = result.array.astype(out.dtype, copy=True)
     out._bump_version()
     return out
+
+
+# ops whose out= torch writes without its partial-overlap check (reductions, triangles; as the
+# matmul family, whose forms here pass no inputs to check): tensorgan's result is well defined
+_OUT_UNCHECKED = frozenset({"sum", "mean", "prod", "nansum", "nanmean", "amax", "amin", "logsumexp",
+                            "std", "var", "norm", "triu", "tril"})
 
 
 def _function_form(name: str, public: str | None = None) -> Callable[..., Any]:
@@ -49,7 +58,9 @@ def _function_form(name: str, public: str | None = None) -> Callable[..., Any]:
         if not isinstance(input, Tensor):
             raise InputTypeError(f"tg.{public}: input must be a Tensor, got {type(input).__name__}")
         if out is not None:
-            return _write_out(public, getattr(input, name)(*args, **kwargs), out)
+            result = getattr(input, name)(*args, **kwargs)
+            checked = () if name in _OUT_UNCHECKED else (input, *args, *kwargs.values())
+            return _write_out(public, result, out, checked)
         return getattr(input, name)(*args, **kwargs)
     function.__name__ = function.__qualname__ = public.rpartition(".")[2]
     function.__doc__ = f"``tg.{public}(x, ...)`` is ``x.{name}(...)``: see :meth:`Tensor.{name}`."
@@ -153,7 +164,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:
                              f"got {type(input).__name__}")
     else:
         result = input ** exponent
-    return result if out is None else _write_out("pow", result, out)
+    return result if out is None else _write_out("pow", result, out, (input, exponent))
 
 
 neg = _function_form("neg")

@@ -19,8 +19,8 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import conv3d as conv3d_ops, ops
-from .errors import (ConfigError, ConfigTypeError, DeviceError, DTypeError, DTypeNotImplementedError,
-                     IndexOutOfRangeError, IndexValueError, InputTypeError, OutOfRangeDataError, ShapeError,
+from .errors import (AutogradError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
+                     DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError, InputTypeError, OutOfRangeDataError, ShapeError,
                      float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
@@ -911,6 +911,31 @@ class LeakyReLU(Function):
         return ops.with_zero_edge(ops.constant_times(gy, slope), self.inputs[0]), None
 
 
+class _LeakyReLUInPlace(LeakyReLU):
+    """``leaky_relu(x, slope, inplace=True)`` / ``leaky_relu_``: torch's node LeakyReluBackward1.
+    Its backward reads the result, which for a negative slope no longer tells x's sign, so torch
+    refuses that backward (the forward runs): refused here too, with torch's message."""
+
+    def name(self) -> str:
+        return "LeakyReluBackward1"
+
+    def _check_slope(self) -> None:
+        if self.slope < 0:
+            raise AutogradError(
+                "In-place leakyReLu backward calculation is triggered with a negative slope which "
+                "is not supported. This is caused by calling in-place forward function with a "
+                f"negative slope ({self.slope}), please call out-of-place version instead (as "
+                "torch, refused)")
+
+    def backward(self, gy):
+        self._check_slope()
+        return super().backward(gy)
+
+    def grad_graph(self, gy):
+        self._check_slope()
+        return super().grad_graph(gy)
+
+
 def _node(base: type, torch_name: str) -> type:
     """Op ``base`` under torch's node name for a composite activation: its last step built with
     this subclass (``.apply`` in place of the operator: no extra work), so ``grad_fn.name()``
@@ -975,7 +1000,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     x = input   # (torch's name for the argument)
     _check_rank("leaky_relu", "input", x, range(0, 33), "a tensor")
     slope = _scalar("leaky_relu", "negative_slope", negative_slope)
-    return _maybe_in_place("leaky_relu", x, inplace, lambda t: LeakyReLU.apply(t, slope))
+    op = _LeakyReLUInPlace if inplace else LeakyReLU
+    return _maybe_in_place("leaky_relu", x, inplace, lambda t: op.apply(t, slope))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1336,7 +1362,9 @@ def relu_(input: Tensor) -> Tensor:
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     x = input   # (torch's name for the argument)
-    return _in_place_form("leaky_relu_", leaky_relu, x, negative_slope)
+    _check_rank("leaky_relu_", "input", x, range(0, 33), "a tensor")
+    slope = _scalar("leaky_relu_", "negative_slope", negative_slope)
+    return x._in_place_from("leaky_relu_", lambda t: _LeakyReLUInPlace.apply(t, slope))
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -3616,7 +3644,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         return x
     shape = x.shape[:first] + tuple(n + b + a for (b, a), n in zip(grown, x.shape[first:]))
     inside = (Ellipsis, *(slice(b, b + n) for (b, _), n in zip(grown, x.shape[first:])))
-    out = ops.ScatterIntoZeros.apply(x, shape, inside)
+    out = ops.PadIntoZeros.apply(x, shape, inside)
     if value == 0.0:
         return out
     fill = x.device.xp.full(shape, value, dtype=x.dtype)
@@ -4157,6 +4185,9 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     the input of :func:`grid_sample`.  Leaving ``align_corners`` out warns, as torch."""
     _warn_align_corners(align_corners)
     _check_rank("affine_grid", "theta", theta, (3,), "a batch of affine matrices (N, 2, 3) or (N, 3, 4)")
+    if theta.dtype.kind != "f":
+        raise DTypeValueError(f"affine_grid: expected theta to have a floating point dtype, got "
+                              f"{theta.dtype} (as torch, refused)")
     size = tuple(size) if isinstance(size, (tuple, list)) else size
     if not isinstance(size, tuple) or not all(_is_int(s) for s in size):
         raise InputTypeError(f"affine_grid: size must be a sequence of ints (N, C, H, W) or "
@@ -4169,7 +4200,11 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     if theta.shape != (n, k, k + 1):
         raise ShapeError(f"affine_grid: expected a batch of {k}D affine matrices of shape "
                          f"({n}, {k}, {k + 1}) for size {list(size)}, got {theta.shape}")
-    if min(size) <= 0 and not (align_corners and min(spatial) == 1):
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the "
+                      "documentation of affine_grid for details.", UserWarning, stacklevel=2)
+    elif min(size) <= 0:
         raise ShapeError(f"affine_grid: expected a non-zero, positive output size, got {list(size)}")
     base = np.empty(spatial + (k + 1,), theta.dtype)
     for axis in range(k):                                   # x runs along the last dim, then y, z
@@ -4246,18 +4281,22 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     weighs the 4x4 neighbours by cubic convolution; ``border`` clips coordinates into the image
     and ``reflection`` mirrors them at its edges.  A gather and arithmetic, so the input's
     gradient is a scatter-add and the grid's comes through the weights (0 for nearest, as
-    torch); gradients of gradients come for free (torch has none for grid_sample).  Leaving
+    torch); gradients of gradients come for free (bilinear's agree with torch 2.13's).  Leaving
     ``align_corners`` out warns, as torch."""
     _warn_align_corners(align_corners)
     _check_rank("grid_sample", "input", input, (4, 5), "(N, C, H, W) or (N, C, D, H, W)")
     k = input.ndim - 2
     _check_rank("grid_sample", "grid", grid, (k + 2,),
                 "(N, H_out, W_out, 2)" if k == 2 else "(N, D_out, H_out, W_out, 3) for 5-D input")
+    if input.dtype.kind != "f":
+        raise DTypeNotImplementedError(f"grid_sample: not implemented for an input of dtype "
+                                       f"{input.dtype}, as torch's is not (convert with .float())")
     _check_operand("grid_sample", "grid", grid, input)
     if mode not in GRID_SAMPLE_MODES:
         raise ConfigError(f"grid_sample: mode must be one of {GRID_SAMPLE_MODES}, got {mode!r}")
     if mode == "bicubic" and k == 3:
-        raise ConfigError("grid_sample: bicubic interpolation only supports 4-D input (as torch)")
+        raise ShapeError("grid_sample: bicubic interpolation only supports 4-D input (as torch), got "
+                         f"input of shape {input.shape}")
     if padding_mode not in GRID_PADDING_MODES:
         raise ConfigError(f"grid_sample: padding_mode must be one of {GRID_PADDING_MODES}, got {padding_mode!r}")
     n, c, *sizes = input.shape

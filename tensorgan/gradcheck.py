@@ -43,8 +43,7 @@ def _torch_form(name: str, fn: Callable, inputs: Any, flags: dict) -> tuple:
         raise InputTypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)} "
                              f"(torch's flags it accepts: {', '.join(_TORCH_FLAGS)})")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    with no_grad():
-        probe = fn(*inputs)
+    probe = fn(*inputs)     # in the caller's grad mode, as torch's (fn may take gradients itself)
     if isinstance(probe, (tuple, list)):
         picks = [k for k, o in enumerate(probe) if isinstance(o, Tensor) and o.dtype.kind == "f"]
         return inputs, [(lambda *xs, k=k: fn(*xs)[k]) for k in picks]
@@ -125,15 +124,16 @@ def _numeric_vjp(fn, inputs, i: int, v, eps: float) -> np.ndarray:
     data = inputs[i].array
     flat = data.reshape(-1)  # a view: writing it perturbs the input in place
     numeric = np.zeros(data.size)
-    with no_grad():
-        for k in range(data.size):
-            orig = float(flat[k])
-            flat[k] = orig + eps
-            plus = float((_output(fn, inputs).array * v).sum())
-            flat[k] = orig - eps
-            minus = float((_output(fn, inputs).array * v).sum())
-            flat[k] = orig
-            numeric[k] = (plus - minus) / (2 * eps)
+    # fn runs in the caller's grad mode, as in torch's numeric pass: a gradient penalty (fn calls
+    # autograd.grad(..., create_graph=True) on its input) is checked as there
+    for k in range(data.size):
+        orig = float(flat[k])
+        flat[k] = orig + eps
+        plus = float((_output(fn, inputs).array * v).sum())
+        flat[k] = orig - eps
+        minus = float((_output(fn, inputs).array * v).sum())
+        flat[k] = orig
+        numeric[k] = (plus - minus) / (2 * eps)
     return numeric.reshape(data.shape)
 
 
@@ -187,8 +187,7 @@ def _gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: flo
     from . import autograd
     from .factory import cat
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    with no_grad():
-        out = _output(fn, inputs)
+    out = _output(fn, inputs)     # the caller's grad mode, as gradcheck's passes
     if grad_output is None:   # random, and checked as an input too (torch's make_tensor(..., requires_grad=True))
         grad_output = Tensor._from(np.random.default_rng(seed + 1).standard_normal(out.shape),
                                    dtype=out.dtype, device=out.device, requires_grad=True)
@@ -202,7 +201,7 @@ def _gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: flo
 
     def first_gradients(*xs: Tensor) -> Tensor:
         xs, v = (xs[:n], xs[n]) if len(xs) > n else (xs, u)
-        with enable_grad():   # gradcheck's numeric pass runs fn under no_grad
+        with enable_grad():   # under gradgradcheck's own no_grad passes below
             grads = autograd.grad(fn(*xs), [xs[i] for i in checked], grad_outputs=v,
                                   create_graph=True, allow_unused=True)
             return cat([(g if g is not None else xs[i] * 0.0).reshape(-1)

@@ -16,7 +16,6 @@ The methods live on :class:`_TensorMath`; the end of ``tensor.py`` installs them
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -514,9 +513,9 @@ def _legacy_value(name: str, value: Any, tensor1: Any, rest: tuple) -> tuple:
         raise InputTypeError(f"{name}: takes (tensor1, tensor2, *, value=1) or the deprecated "
                              f"(value, tensor1, tensor2); got {2 + len(rest)} positional arguments "
                              f"starting with {type(value).__name__}")
-    warnings.warn(f"This overload of {name} is deprecated: {name}(Number value, Tensor tensor1, "
-                  f"Tensor tensor2); use {name}(Tensor tensor1, Tensor tensor2, *, Number value = 1)",
-                  UserWarning, stacklevel=3)
+    from .tensor import _warn_deprecated_overload     # (defined below tensor.py's import of this module)
+    _warn_deprecated_overload(name, "Number value, Tensor tensor1, Tensor tensor2",
+                              "Tensor tensor1, Tensor tensor2, *, Number value = 1")
     return tensor1, rest[0], value
 
 

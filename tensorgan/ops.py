@@ -421,7 +421,9 @@ class Mean(Sum):
         return super().backward(g / g.dtype.type(max(self.count, 1)))[0], None, None
 
     def grad_graph(self, g):
-        return super().grad_graph(g / float(max(self.count, 1)))[0], None, None
+        # torch's order, expand then divide: the gradient is a new (contiguous) tensor, not an
+        # expanded view (autograd.grad(x.mean(), x, create_graph=True)[0].view(-1) works there)
+        return super().grad_graph(g)[0] / float(max(self.count, 1)), None, None
 
 
 class Amax(Function):
@@ -780,6 +782,16 @@ class ScatterIntoZeros(Function):
 
     def grad_graph(self, gg):
         return GetItem.apply(gg, self.key), None, None
+
+
+class PadIntoZeros(ScatterIntoZeros):
+    """F.pad's zero fill: ScatterIntoZeros whose graph-mode gradient is a contiguous copy of the
+    slice, as torch's (constant_pad_nd's backward pads by the negated amounts into a new tensor),
+    so ``autograd.grad(D(x).sum(), x, create_graph=True)[0].view(n, -1)`` works as in torch when
+    the first op on ``x`` pads (ZeroPad2d, a dilated or ``padding='same'`` conv, F.unfold)."""
+
+    def grad_graph(self, gg):
+        return GetItem.apply(gg, self.key).contiguous(), None, None
 
 
 class SetItem(Function):
@@ -1288,11 +1300,10 @@ class Clip(Function):
     takes_int = True
 
     def forward(self, x, low, high):
-        self.mask = self.xp.ones(x.shape, dtype=bool)
-        if low is not None:
-            self.mask &= x >= low
-        if high is not None:
-            self.mask &= x <= high
+        if self.needs_input_grad[0]:     # the gradient passes where low <= x <= high
+            above = None if low is None else x >= low
+            below = None if high is None else x <= high
+            self.mask = below if above is None else above if below is None else above & below
         # x stays where it ties a bound (torch's std::max / std::min), so clamp(-0.0, min=0) is
         # -0.0 as in torch (clip gives +0)
         return clamp(self.xp, x, low, high)

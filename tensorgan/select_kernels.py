@@ -36,18 +36,33 @@ def _compile() -> dict:
 def clamp(xp, x, low, high):
     """torch's clamp of an array by scalar bounds (None: unbounded on that side), where x stays
     on a tie with a bound (torch's std::max / std::min: clamp(-0.0, min=0) is -0.0; ``clip``
-    gives the bound, +0.0) and NaN stays NaN.  One bound: ``maximum`` / ``minimum`` with the
-    bound first (they keep the second operand on a tie; faster than a one-sided clip).  Both:
-    ``clip``, and where a bound is zero the zeros of x copied back (only then)."""
-    if high is None:
-        return x if low is None else xp.maximum(low, x)
-    if low is None:
-        return xp.minimum(high, x)
-    out = xp.clip(x, low, high)
-    if x.dtype.kind == "f" and np.ndim(low) == 0 and np.ndim(high) == 0 and (low == 0 or high == 0):
-        out = xp.asarray(out)
+    gives the bound, +0.0) and NaN stays NaN.  float32 / float64: ``maximum`` / ``minimum`` with
+    the bound first (they keep the second operand on a tie; two ufunc calls are faster than
+    ``clip``'s wrapper).  float16 (whose maximum keeps the first) and integers (bounds may lie
+    beyond the dtype's range): ``clip``, and where a bound is zero the zeros of x copied back."""
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
+        if high is None:
+            return x if low is None else xp.maximum(low, x)
+        return xp.minimum(high, x if low is None else xp.maximum(low, x))
+    if low is None and high is None:
+        return x
+    out = xp.asarray(xp.clip(x, low, high))
+    if x.dtype.kind == "f" and (low == 0 or high == 0):
         xp.copyto(out, x, where=(x == 0))
     return out
+
+
+def clamp_in_place(xp, a, low, high):
+    """:func:`clamp` written into ``a`` (``clamp_``): the same ties and NaNs, no new array for
+    float32 / float64."""
+    if a.dtype.kind == "f" and a.dtype.itemsize >= 4:
+        if low is not None:
+            xp.maximum(low, a, out=a)
+        if high is not None:
+            xp.minimum(high, a, out=a)
+    else:
+        a[...] = clamp(xp, a, low, high)
+    return a
 
 
 def select(xp, g, mask, out=None):

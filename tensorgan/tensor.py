@@ -38,6 +38,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
+from .select_kernels import clamp_in_place
 from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError,
                      InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, ShapeError, TensorganError,
                      float_index_error)
@@ -283,7 +284,7 @@ TORCH_NODE_NAMES: dict = {
     "SolveTriangular": "LinalgSolveTriangularBackward0", "Transpose": "TransposeBackward0",
     "MatrixT": "TBackward0", "Stack": "StackBackward0", "Unsqueeze": "UnsqueezeBackward0",
     "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
-    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1",
+    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1", "PadIntoZeros": "ConstantPadNdBackward0",
 }
 
 
@@ -788,6 +789,72 @@ def _may_overlap(a: Any) -> bool:
             return True
         extent += s * (n - 1)
     return False
+
+
+def _filled_block(a: Any) -> bool:
+    """torch's is_non_overlapping_and_dense for an array: its elements fill one block of memory
+    with none repeated (any order of dims; a negative stride -- a NumPy flip -- is not)."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    extent = a.itemsize
+    for s, n in sorted((s, n) for n, s in zip(a.shape, a.strides) if n > 1):
+        if s != extent:
+            return False
+        extent *= n
+    return True
+
+
+def _refuse_partial_overlap(name: str, out: Any, operands: Any) -> None:
+    """torch's check before an in-place or ``out=`` write (``assert_no_partial_overlap``): an
+    operand over part of the written memory -- ``x[1:].add_(x[:-1])`` -- is refused, as its
+    result would depend on the order elements are written in.  The very memory (``x.add_(x)``,
+    same start, end and strides) is allowed; so, as torch's "too hard to tell", is an operand or
+    output whose elements do not fill one block (``x[::2]``, a NumPy flip).  Cheap: one bounds
+    test (``may_share_memory``) per Tensor operand when one of the two is a view."""
+    for o in operands:
+        if not isinstance(o, Tensor):
+            continue
+        a = o.array
+        if a is out or (a.base is None and out.base is None) or not a.size or not out.size:
+            continue                        # (two arrays that own their memory: never shared)
+        may_share = getattr(o.device.xp, "may_share_memory", None)
+        if may_share is None or type(a) is not type(out) or not may_share(a, out) \
+                or not (_filled_block(a) and _filled_block(out)):
+            continue
+        a_start, out_start = _data_pointer(a), _data_pointer(out)
+        a_end, out_end = a_start + a.nbytes, out_start + out.nbytes
+        if (a_start, a_end) == (out_start, out_end):
+            if a.strides == out.strides:
+                continue                                   # the same memory, element for element
+        elif not (a_start < out_end and out_start < a_end):
+            continue
+        raise MemoryOverlapError(
+            f"{name}: unsupported operation: some elements of the input tensor and the written-to "
+            f"tensor refer to a single memory location. Please clone() the tensor before "
+            f"performing the operation. (As torch: the operand lies over part of the tensor "
+            f"written, so the result would depend on the order of the writes)")
+
+
+# in-place ops torch writes without that check (BLAS's, masked_scatter_): left to NumPy, which
+# reads an overlapping operand before it writes
+_OVERLAP_UNCHECKED = frozenset({"addmm_", "addmv_", "addbmm_", "baddbmm_", "masked_scatter_",
+                                "x[key] = value"})    # (checked by __setitem__ against x[key])
+
+
+def _refuse_setitem_overlap(a: Any, key: Any, split: Any, value: "Tensor") -> None:
+    """``x[key] = value``'s partial-overlap check, as torch's: a basic key writes the view
+    ``x[key]`` (torch's ``copy_`` into it: ``w[1] += w[0]`` writes w[1] over itself, allowed),
+    an advanced one the whole tensor (torch's ``index_put_``)."""
+    target = a
+    if split is None and ops._is_basic_index(key):
+        target = a[key]
+        if type(target) is not type(a):      # one element by ints: a copy, nothing to check
+            return
+    _refuse_partial_overlap("x[key] = value", target, (value,))
+
+
+def _data_pointer(a: Any) -> int:
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
 
 
 _READ_ONLY_WARNED = [False]
@@ -1730,7 +1797,9 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "device", "_ctx", "_version_box", "_hooks",
-                 "_history", "__weakref__")     # (_history: set by in-place writes only, see _remember)
+                 "_history", "__weakref__",     # (_history: set by in-place writes only, see _remember)
+                 "__dict__")    # a user's own attributes, as torch's (``p.lr_equalization_coef = c``
+                                # in ALAE's LREQAdam, ``p._no_weight_decay = True``): made on first use
     __array_priority__ = 1000  # numpy_array + tensor -> Tensor.__radd__
 
     def __getstate__(self) -> tuple:
@@ -2243,6 +2312,8 @@ class Tensor:
         if isinstance(other, (complex, np.complexfloating)):     # x * 1j: a 0-d complex operand
             from .complex_ops import complex_number     # (torch's wrapped number: its dtype yields)
             return complex_number(self, other)
+        if getattr(getattr(other, "dtype", None), "kind", None) == "c":   # a complex array: a complex
+            return Tensor._make(_to_array(other, None, self.device), self.device)   # tensor (torch's)
         dtype = self.dtype if self.dtype.kind == "f" else None
         return Tensor._make(_to_array(other, dtype, self.device), self.device)
 
@@ -2260,6 +2331,9 @@ class Tensor:
             return self     # bool with bool: torch's logical + and *, float32 /, refused -
         if isinstance(other, (float, np.floating)):
             return self.to(_default_float[0])
+        if kind == "b" and isinstance(other, np.ndarray) and other.dtype.kind in "fiub":
+            # a NumPy array beside a mask: torch's (NumPy's) promotion gives the array's dtype
+            return self if other.dtype.kind == "b" else self.to(other.dtype)
         if kind == "b":
             is_int = isinstance(other, (int, np.integer)) and not isinstance(other, (bool, np.bool_))
             return self.to(int64 if is_int or other is None else _default_float[0])
@@ -2537,6 +2611,10 @@ class Tensor:
                                  f"convert with value.to(x.dtype)")
             if self.dtype.kind == "f":
                 value = value.to(self.dtype)       # torch casts the value to x's dtype
+
+        if isinstance(value, Tensor) and value.array is not self.array and (
+                value.array.base is not None or self.array.base is not None):
+            _refuse_setitem_overlap(self.array, key, split, value)
 
         def update(a):
             target = a if split is None else a[split[0]]      # torch's ints-first order: a view
@@ -3314,7 +3392,7 @@ class Tensor:
         else:
             _clamp_into(self, self.clip(min, max))       # clip's argument checks, the result's dtype
         min, max = (int(b) if isinstance(b, (bool, np.bool_)) else b for b in (min, max))
-        return self._in_place("clamp_", lambda a: self.device.xp.clip(a, min, max, out=a),
+        return self._in_place("clamp_", lambda a: clamp_in_place(self.device.xp, a, min, max),
                               lambda old: old.clip(min, max))
 
     def lerp_(self, end: Any, weight: Any) -> "Tensor":
@@ -3383,7 +3461,9 @@ class Tensor:
         _refuse_bool_subtraction(self, other)
         if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
             alpha = _checked_alpha("sub_", self, other, alpha)
-        return self.add_(other, -alpha)
+        if alpha == 1:                       # (a SubBackward0 node on a tracked tensor, as torch)
+            return self._in_place_binary("sub_", "__isub__", other)
+        return self._add_scaled("sub_", other, -alpha)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
         if rounding_mode is not None:
@@ -3407,6 +3487,8 @@ class Tensor:
                 raise DTypeNotImplementedError("clamp: \"clamp_scalar_cpu\" not implemented for "
                                                "'Bool' (a bool tensor with bool bounds, as torch)")
             min, max = (None if b is None else int(b) for b in (min, max))   # torch: True is 1
+        if isinstance(min, np.generic) or isinstance(max, np.generic):   # np.float64(0): as a
+            min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))  # Python number (torch)
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
         me = self
         if kind in "iub" and (floats or kind == "b"):    # torch's promotion: a bool tensor's
@@ -3491,6 +3573,13 @@ class Tensor:
                                  f"tensor that requires grad (as torch, refused: its graph would "
                                  f"not see the write): write it under no_grad() too, or make the "
                                  f"view with grad mode on, or write a .clone()")
+        if operands and name not in _OVERLAP_UNCHECKED:   # torch's partial-overlap check: only
+            out = self.array                                # where a view is involved
+            for o in operands:
+                if isinstance(o, Tensor) and o.array is not out and (
+                        out.base is not None or o.array.base is not None):
+                    _refuse_partial_overlap(name, out, operands)
+                    break
         if _grad_mode.enabled and (self._requires_grad or any(
                 isinstance(o, Tensor) and o._requires_grad for o in operands)):
             if self._ctx is None and self._requires_grad:
@@ -3790,12 +3879,16 @@ class Tensor:
             if isinstance(alpha, Tensor):      # main.py's old `p.data.add_(-lr, p.grad.data)`
                 other, alpha = _legacy_alpha("add_", other, alpha)
             alpha = _checked_alpha("add_", self, other, alpha)
+        return self._add_scaled("add_", other, alpha)
+
+    def _add_scaled(self, name: str, other: Any, alpha: Any) -> "Tensor":
+        """``self += alpha * other`` in place, errors named ``name`` (add_, or sub_ with -alpha)."""
         if alpha == 1:
-            return self._in_place_binary("add_", "__iadd__", other)
+            return self._in_place_binary(name, "__iadd__", other)
 
         def update(a):
             a += self._operand(other) * alpha
-        return self._in_place("add_", update,
+        return self._in_place(name, update,
                               lambda old: old + (old if other is self else other) * alpha, (other,))
 
     def mul_(self, other: Any) -> "Tensor":
@@ -4609,6 +4702,27 @@ def _legacy_alpha(op: str, alpha: Any, other: "Tensor") -> tuple:
         raise InputTypeError(f"Tensor.{op}: with a Tensor second argument the first must be the "
                              f"number alpha (the deprecated {op}(alpha, other) form), got "
                              f"{type(alpha).__name__}; use {op}(other, alpha=alpha)")
-    warnings.warn(f"This overload of {op} is deprecated: {op}(Number alpha, Tensor other); use "
-                  f"{op}(Tensor other, *, Number alpha = 1)", UserWarning, stacklevel=3)
+    _warn_deprecated_overload(op, "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
     return other, alpha
+
+
+_PACKAGE_DIR = __file__[:-len("tensor.py")]
+
+
+def _warn_deprecated_overload(op: str, old: str, new: str) -> None:
+    """torch's UserWarning for a deprecated positional overload (``add_(alpha, other)``,
+    ``addcmul_(value, t1, t2)``, ...): a TORCH_WARN_ONCE whose one flag all of them share, so a
+    program (an old optimizer's ``step`` run every iteration) hears it once; pointed at the
+    caller's line outside this package, and named as called (``addcmul_`` for the in-place form,
+    which reaches here through ``addcmul``)."""
+    if _ONCE_WARNED.get("deprecated_overload"):
+        return
+    _ONCE_WARNED["deprecated_overload"] = True
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        if frame.f_code.co_name == "in_place" and frame.f_locals.get("method") == op:
+            op += "_"
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"This overload of {op} is deprecated:\n\t{op}({old})\nConsider using one of the "
+                  f"following signatures instead:\n\t{op}({new}) (as torch warns, once)",
+                  UserWarning, stacklevel=level)

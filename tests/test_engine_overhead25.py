@@ -1,6 +1,7 @@
 """The per-op fast path of Function.apply: NumPy's floating-point warnings are off inside ops
 (through NumPy's error-state context variable, set to a state made once) and untouched outside;
 binary ops check broadcasting only once NumPy refused the shapes, and still name them."""
+import importlib.util
 import sys
 import warnings
 
@@ -71,3 +72,97 @@ def test_broadcasting_results_and_gradients_unchanged():
     inner = an * bn + an / bn - bn
     np.testing.assert_allclose(a.grad.numpy(), 2 * inner * (bn + 1 / bn), rtol=1e-6)
     np.testing.assert_allclose(b.grad.numpy(), (2 * inner * (an - an / bn ** 2 - 1)).sum(0), rtol=1e-6)
+
+
+class _CountingFinder:
+    """A sys.meta_path finder that counts the searches for ``cupy`` (and finds nothing)."""
+    def __init__(self):
+        self.searches = 0
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "cupy":
+            self.searches += 1
+        return None
+
+
+def test_a_missing_cupy_is_searched_for_once(monkeypatch):
+    backend = sys.modules["tensorgan.backend"]
+    if "cupy" in sys.modules or importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed here")
+    monkeypatch.delenv("NUMBA_ENABLE_CUDASIM", raising=False)    # (the suite may run the simulator)
+    finder = _CountingFinder()
+    monkeypatch.setattr(sys, "meta_path", [finder] + sys.meta_path)
+    monkeypatch.setattr(backend, "_CUPY_MISSING", [])
+    for _ in range(3):
+        assert backend.cuda_status()[0] is False
+        tg.tensor([1.0]), tg.ones(2)          # factories without device= ask cuda_status
+    assert finder.searches == 1
+
+
+def test_a_cupy_put_into_sys_modules_is_found_after_a_failed_import(monkeypatch):
+    backend = sys.modules["tensorgan.backend"]
+
+    class FakeCupy:
+        __version__ = "0.0-test"
+
+        @staticmethod
+        def is_available():
+            return True
+
+    monkeypatch.setattr(backend, "_CUPY_MISSING", [True])
+    monkeypatch.setitem(sys.modules, "cupy", FakeCupy)
+    monkeypatch.delenv("NUMBA_ENABLE_CUDASIM", raising=False)
+    assert backend.cuda_status() == (True, "CuPy 0.0-test on CUDA device 0")
+
+
+@pytest.mark.parametrize("dtype", [tg.float16, tg.float32, tg.float64])
+@pytest.mark.parametrize("bounds", [(0, 1), (-1, 0), (0, None), (None, 0)])
+def test_clamp_keeps_signed_zeros_and_nan_as_torch(dtype, bounds):
+    """torch's clamp is std::min(std::max(x, min), max): x itself on a tie (-0.0 stays -0.0)."""
+    values = [-0.0, 0.0, float("nan"), -2.0, 2.0, 0.5] * 6        # (long enough for SIMD loops)
+    low, high = bounds
+    expected = np.array(values, dtype=np.float64)
+    if low is not None:
+        expected = np.where(expected < low, low, expected)
+    if high is not None:
+        expected = np.where(expected > high, high, expected)
+    for result in (tg.tensor(values, dtype=dtype).clamp(low, high),
+                   tg.tensor(values, dtype=dtype).clamp_(low, high)):
+        got = result.numpy().astype(np.float64)
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+@pytest.mark.parametrize("bounds", [(-1.0, 1.0), (-1.0, None), (None, 1.0)])
+def test_clamp_gradient_passes_inside_the_bounds_only(bounds):
+    x = tg.tensor([-2.0, -1.0, 0.0, 1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    x.clamp(*bounds).sum().backward()
+    low = -np.inf if bounds[0] is None else bounds[0]
+    high = np.inf if bounds[1] is None else bounds[1]
+    xs = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), ((xs >= low) & (xs <= high)).astype(float))
+
+
+def test_integer_clamp_takes_bounds_beyond_the_dtype():
+    x = tg.tensor([-3, 0, 5], dtype=tg.int8)
+    assert x.clamp(-1000, 1000).tolist() == [-3, 0, 5]
+    assert x.clamp(-1, 1).tolist() == [-1, 0, 1]
+    assert x.clone().clamp_(min=1).tolist() == [1, 1, 5]
+
+
+def test_zero_pad_node_has_torchs_name():
+    x = tg.ones(2, 2, requires_grad=True)
+    assert tg.nn.functional.pad(x, (1, 1)).grad_fn.name() == "ConstantPadNdBackward0"
+
+
+def test_sub_in_place_errors_and_node_say_sub():
+    with pytest.raises(ShapeError, match="^sub_: "):
+        tg.ones(3).sub_(tg.ones(4))
+    with pytest.raises(ShapeError, match="^sub_: "):
+        tg.ones(3).sub_(tg.ones(4), alpha=2)
+    y = tg.ones(3, requires_grad=True) * 1
+    y.sub_(tg.ones(3))
+    assert y.grad_fn.name() == "SubBackward0"
+    x = tg.ones(3)
+    x.sub_(tg.ones(3), alpha=2)
+    assert x.tolist() == [-1.0, -1.0, -1.0]

@@ -231,7 +231,7 @@ def test_layers_build_an_upsampling_generator_block():
     (lambda x: nn.ZeroPad2d((1, 2)), ConfigError, "left, right, top, bottom"),
     (lambda x: nn.ZeroPad2d(1.5), ConfigError, "left, right, top, bottom"),
     (lambda x: nn.ConstantPad2d(1, "a"), InputTypeError, "value must be a real number"),
-    (lambda x: nn.Upsample(scale_factor=0), ConfigError, "scale_factor must be positive"),
+    (lambda x: nn.Upsample(scale_factor=-1), ConfigError, "scale_factor must be positive"),
     (lambda x: nn.Upsample(size=(2, 0)), ConfigError, "size must be positive ints"),
     (lambda x: F.pad(x, None), InputTypeError, "sequence of ints"),
     (lambda x: F.pad(x, 1.5), InputTypeError, "sequence of ints"),

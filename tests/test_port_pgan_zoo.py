@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tensorgan as tg
+from tensorgan.tensor import _ONCE_WARNED
 from tensorgan.errors import InputTypeError
 
 
@@ -19,14 +20,17 @@ def test_addcmul_and_addcdiv_accept_the_deprecated_value_first_form():
     t1 = np.array([2.0, -1.0, 0.5], dtype=np.float32)
     t2 = np.array([3.0, 4.0, -2.0], dtype=np.float32)
     x = tg.tensor(a)
+    _ONCE_WARNED.pop("deprecated_overload", None)   # torch warns once a program
     with pytest.warns(UserWarning, match="addcmul.*deprecated"):
         out = x.addcmul_(0.5, tg.tensor(t1), tg.tensor(t2))
     assert out is x
     np.testing.assert_allclose(x.numpy(), a + 0.5 * t1 * t2, rtol=1e-6)
     y = tg.tensor(a)
+    _ONCE_WARNED.pop("deprecated_overload", None)   # torch warns once a program
     with pytest.warns(UserWarning, match="addcdiv.*deprecated"):
         y.addcdiv_(-2, tg.tensor(t1), tg.tensor(t2))
     np.testing.assert_allclose(y.numpy(), a - 2 * t1 / t2, rtol=1e-6)
+    _ONCE_WARNED.pop("deprecated_overload", None)   # torch warns once a program
     with pytest.warns(UserWarning):
         z = tg.addcmul(tg.tensor(a), 0.25, tg.tensor(t1), tg.tensor(t2))   # function form
     np.testing.assert_allclose(z.numpy(), a + 0.25 * t1 * t2, rtol=1e-6)
@@ -39,6 +43,7 @@ def test_addcmul_and_addcdiv_accept_the_deprecated_value_first_form():
 def test_deprecated_addcmul_form_differentiates_like_the_modern_one():
     t1 = tg.tensor([2.0, -1.0], requires_grad=True)
     t2 = tg.tensor([3.0, 4.0], requires_grad=True)
+    _ONCE_WARNED.pop("deprecated_overload", None)   # torch warns once a program
     with pytest.warns(UserWarning):
         tg.zeros(2).addcmul(3.0, t1, t2).sum().backward()
     np.testing.assert_allclose(t1.grad.numpy(), [9.0, 12.0])
@@ -128,6 +133,7 @@ def test_ema_generator_update_with_the_deprecated_add_form():
         for p in g.parameters():
             p.add_(1.0)
     before = [p.detach().numpy().copy() for p in avg.parameters()]
+    _ONCE_WARNED.pop("deprecated_overload", None)   # torch warns once a program
     with pytest.warns(UserWarning):
         for p, avg_p in zip(g.parameters(), avg.parameters()):
             avg_p.mul_(0.999).add_(0.001, p.data)

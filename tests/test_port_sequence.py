@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tensorgan as tg
+from tensorgan.tensor import _ONCE_WARNED
 import tensorgan.nn as nn
 import tensorgan.nn.functional as F
 from tensorgan.errors import CheckpointError, DTypeError, InputTypeError
@@ -148,12 +149,15 @@ def test_deprecated_add_alpha_first_overload_as_torch_still_accepts():
     # word_language_model's earlier `p.data.add_(-lr, p.grad.data)`: x += alpha * other
     p = nn.Parameter(tg.ones(3))
     p.grad = tg.tensor([2.0, 4.0, -2.0])
+    _ONCE_WARNED.pop("deprecated_overload", None)   # torch warns once a program
     with pytest.warns(UserWarning, match="deprecated"):
         p.data.add_(-0.5, p.grad.data)
     assert p.tolist() == [0.0, -1.0, 2.0]
     x, g = tg.tensor([1.0]), tg.tensor([2.0])        # a one-element other: not silently `if g`
+    _ONCE_WARNED.pop("deprecated_overload", None)   # torch warns once a program
     with pytest.warns(UserWarning):
         assert x.add(3, g).tolist() == [7.0] and x.sub(3, g).tolist() == [-5.0]
+    _ONCE_WARNED.pop("deprecated_overload", None)   # torch warns once a program
     with pytest.warns(UserWarning):
         assert x.sub_(0.25, g).tolist() == [0.5]
     with pytest.raises(InputTypeError, match="number alpha"):

@@ -136,8 +136,8 @@ def test_clip_grad_norm_leaves_small_gradients_alone_and_reports_non_finite():
     assert nn.utils.clip_grad_norm_([nn.Parameter(tg.zeros(2))], 1.0).item() == 0.0   # no gradients
     with pytest.raises(InputTypeError):
         nn.utils.clip_grad_norm_([np.zeros(2)], 1.0)
-    with pytest.raises(ConfigError, match="norm_type"):
-        nn.utils.clip_grad_norm_(params, 1.0, norm_type=0)
+    with pytest.raises(ConfigError, match="norm_type"):    # (0 is torch's count of nonzeros)
+        nn.utils.clip_grad_norm_(params, 1.0, norm_type=float("nan"))
 
 
 def test_clip_grad_value():

@@ -100,15 +100,19 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] |
     vectors, one vector-Jacobian product each (a Jacobian from ``grad_outputs=eye(n)``); each
     gradient gets that leading dimension.  ``inputs`` may be a dict of Tensors: the gradients
     come back as a dict with its keys.  ``only_inputs`` is accepted for old torch code (torch
-    ignores it too; WGAN-GP code still passes it)."""
+    ignores it too; WGAN-GP code still passes it); False gives torch's FutureWarning."""
     if materialize_grads and allow_unused is False:
         raise ConfigError("autograd.grad: materialize_grads=True gives zeros for unused "
                              "inputs; allow_unused=False contradicts it (leave it out)")
     if allow_unused is None:
         allow_unused = materialize_grads
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
+                      "To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
     if type(inputs) is dict:
         got = grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph,
-                   only_inputs, allow_unused, is_grads_batched, materialize_grads)
+                   True, allow_unused, is_grads_batched, materialize_grads)
         return dict(zip(inputs.keys(), got))
     outputs, inputs = _tensors("outputs", outputs), _tensors("inputs", inputs)
     if is_grads_batched:

@@ -47,6 +47,16 @@ def _default_init(weight: Parameter, bias: Parameter | None, generator: Generato
         init.uniform_(bias, -bound, bound, generator)
 
 
+def _reset(module: Module, generator: Generator | None) -> None:
+    """Construction's initialization: ``reset_parameters()`` with no argument unless a generator was
+    given (torch calls it so; a subclass that overrides ``reset_parameters(self)`` -- Parallel
+    WaveGAN's Conv1d, many others -- then takes over the initialization, as in torch)."""
+    if generator is None:
+        module.reset_parameters()
+    else:
+        module.reset_parameters(generator)
+
+
 class Linear(Module):
     """``y = x @ weight.T + bias``; weight ``(out_features, in_features)``."""
 
@@ -57,7 +67,7 @@ class Linear(Module):
         self.out_features = _positive_int("out_features", out_features, "Linear")
         self.weight = _empty((self.out_features, self.in_features), dtype, device)
         self.register_parameter("bias", _empty((self.out_features,), dtype, device) if bias else None)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Re-draw weight and bias with the default initialization (as at construction)."""
@@ -120,7 +130,7 @@ class _ConvNd(Module):
                          else (self.out_channels, self.in_channels // self.groups))
         self.weight = _empty((first, second) + self.kernel_size, dtype, device)
         self.register_parameter("bias", _empty((self.out_channels,), dtype, device) if bias else None)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def _tuple(self, value: Any, name: str, minimum: int) -> tuple:
         owner = type(self).__name__
@@ -487,7 +497,8 @@ _FUSABLE_BATCH_NORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d)  # Sequential run
 
 class LeakyReLU(Module):
     """``x`` where x >= 0, ``negative_slope * x`` elsewhere; ``inplace=True`` writes into x, as
-    torch's (after a batch norm in a Sequential the two run fused either way)."""
+    torch's (after a batch norm in a Sequential the two run fused either way, unless the slope is
+    negative: see Sequential)."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
@@ -994,7 +1005,7 @@ class Embedding(Module):
             self.weight.array[...] = _weight.detach().array
             self.weight.requires_grad_(not _freeze)
         else:
-            self.reset_parameters(generator)
+            _reset(self, generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         init.normal_(self.weight, 0.0, 1.0, generator)
@@ -1068,7 +1079,7 @@ class EmbeddingBag(Module):
                                  f"{self.embedding_dim}), got {tuple(_weight.shape)}")
             self.weight.array[...] = _weight.detach().array
         else:
-            self.reset_parameters(generator)
+            _reset(self, generator)
 
     reset_parameters = Embedding.reset_parameters
 
@@ -1397,8 +1408,12 @@ class Upsample(Module):
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None, recompute_scale_factor: bool | None = None):
         super().__init__()
-        if (size is None) == (scale_factor is None):
+        if not isinstance(scale_factor, (tuple, list)) and scale_factor is not None and not scale_factor:
+            scale_factor = None     # torch's: a falsy factor (0, False) is None -- WaveGAN builds an
+            #                         unused Upsample(scale_factor=False) on its transposed-conv path
+        if size is not None and scale_factor is not None:
             raise ConfigError("Upsample: give exactly one of size and scale_factor")
+        # neither: built (as torch), refused when called (F.interpolate's "exactly one" error)
         if mode not in F.INTERPOLATE_MODES:
             raise ConfigError(f"Upsample: mode must be one of {F.INTERPOLATE_MODES}, got {mode!r}")
         if align_corners is not None and mode not in ("linear", "bilinear", "bicubic", "trilinear"):
@@ -1407,8 +1422,8 @@ class Upsample(Module):
         given = size if size is not None else scale_factor
         values = list(given) if isinstance(given, (tuple, list)) else [given]
         kinds = (int, np.integer) if size is not None else (int, float, np.integer, np.floating)
-        if not values or not all(isinstance(v, kinds) and not isinstance(v, bool)
-                                 and math.isfinite(v) and v > 0 for v in values):
+        if given is not None and (not values or not all(isinstance(v, kinds) and not isinstance(v, bool)
+                                                        and math.isfinite(v) and v > 0 for v in values)):
             what = "size must be positive ints" if size is not None else \
                 "scale_factor must be positive numbers"
             raise ConfigError(f"Upsample: {what}, got {given!r}")
@@ -1664,7 +1679,8 @@ class Sequential(Module):
     after the other.  Only the forward pass changes: the two modules stay in the list, so
     ``state_dict`` keys, indexing and checkpoints are as without fusion.  Exact classes only (a
     subclass may override forward).  Switch it off with
-    ``Sequential.fuse_batch_norm_activation = False`` (or on one instance).
+    ``Sequential.fuse_batch_norm_activation = False`` (or on one instance).  A LeakyReLU in place
+    with a negative slope is not fused (torch's backward refuses it, see ``F.leaky_relu``).
     """
 
     fuse_batch_norm_activation = True
@@ -1749,7 +1765,9 @@ class Sequential(Module):
             layer = layers[i]
             if (fuse and type(layer) in _FUSABLE_BATCH_NORMS and i + 1 < len(layers)
                     and type(layers[i + 1]) is LeakyReLU
-                    and not (layer._has_hooks() or layers[i + 1]._has_hooks())):  # hooks: each called
+                    and not (layer._has_hooks() or layers[i + 1]._has_hooks())  # hooks: each called
+                    and not (layers[i + 1].inplace and layers[i + 1].negative_slope < 0)):
+                # (in place with a negative slope: torch's backward refuses it; unfused, so here too)
                 input = layer.forward_leaky_relu(input, layers[i + 1].negative_slope)
                 i += 2
             else:
@@ -2123,7 +2141,7 @@ class Bilinear(Module):
         self.out_features = _positive_int("out_features", out_features, "Bilinear")
         self.weight = _empty((self.out_features, self.in1_features, self.in2_features), dtype, device)
         self.register_parameter("bias", _empty((self.out_features,), dtype, device) if bias else None)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Re-draw weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""

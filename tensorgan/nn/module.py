@@ -10,7 +10,8 @@ A Module registers, by plain attribute assignment, three kinds of members:
 * sub-modules.
 
 Members also live in the instance ``__dict__``, so ``self.weight`` is an ordinary attribute lookup
-(no ``__getattr__`` on the hot path, unlike PyTorch).
+(no ``__getattr__`` on the hot path, unlike PyTorch; ``Module.__getattr__`` exists, as torch's, for
+code that calls it by hand, and for misses).
 """
 from __future__ import annotations
 
@@ -119,11 +120,13 @@ class Parameter(Tensor):
         """``copy.deepcopy``: a new Parameter with a copy of the values and the same
         ``requires_grad`` -- and no ``.grad``, as torch's (``backup = copy.deepcopy(D)`` in an
         unrolled GAN, ``ema = copy.deepcopy(G)``: the copy starts without gradients, and one kept
-        with a graph by ``backward(create_graph=True)`` does not drag that graph along)."""
+        with a graph by ``backward(create_graph=True)`` does not drag that graph along).  Nor
+        does it take the user's own attributes (``p.lr_mul = 0.01``): torch's Parameter deepcopy
+        makes a fresh Parameter from the values (pickle keeps them, a plain Tensor's deepcopy too)."""
         if id(self) in memo:
             return memo[id(self)]
-        cls, args, (d, slots) = object.__reduce_ex__(self, 4)[:3]
-        return copy._reconstruct(self, memo, cls, args, (d, dict(slots, _grad=None)))
+        cls, args, (_, slots) = object.__reduce_ex__(self, 4)[:3]
+        return copy._reconstruct(self, memo, cls, args, (None, dict(slots, _grad=None)))
 
 
 _ARRAY = Tensor.__dict__["array"]          # the slot itself, under the mixin's refusing property
@@ -490,6 +493,20 @@ class Module:
                         object.__setattr__(owner, name, value)
                         _resync(owner)
         object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        """torch's lookup of a registered member by name, for code that calls it by hand:
+        ``self.__getattr__('fc_mu' + str(j))`` (SEAN's ACE), ``super().__getattr__(name)`` in a
+        wrapper's own ``__getattr__``. An ordinary read never gets here (members are plain
+        instance attributes too); only a miss does, which then raises torch's AttributeError.
+        As torch's, it sees only parameters, buffers and sub-modules (not ``training``)."""
+        d = object.__getattribute__(self, "__dict__")     # safe before __init__ / in unpickling
+        for kind in ("_parameters", "_buffers", "_modules"):
+            registry = d.get(kind)
+            if registry is not None and name in registry:
+                return registry[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'",
+                             name=name, obj=self)
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):

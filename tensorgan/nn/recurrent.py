@@ -22,7 +22,7 @@ from ..random import Generator
 from ..ops import stable_sigmoid as _sigmoid
 from ..tensor import Function, Tensor
 from . import init
-from .layers import _empty, _positive_int
+from .layers import _empty, _positive_int, _reset
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence
 
@@ -228,7 +228,7 @@ class RNNCellBase(Module):
         self.weight_hh = _empty((rows, self.hidden_size), dtype, device)
         for name in ("bias_ih", "bias_hh"):
             self.register_parameter(name, _empty((rows,), dtype, device) if bias else None)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Re-draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
@@ -375,7 +375,7 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             for direction in range(self.num_directions):
                 self._add_layer(layer, direction, device, dtype)
-        self.reset_parameters(generator)
+        _reset(self, generator)
 
     def _check_dropout(self, owner: str, dropout: Any) -> float:
         if not 0.0 <= F._scalar(owner, "dropout", dropout) <= 1.0:
@@ -630,6 +630,31 @@ class RNNBase(Module):
         return s
 
 
+def _device_dtype(owner: str, rest: tuple, device: Any, dtype: Any) -> tuple[Any, Any]:
+    """RNN / GRU's ``device`` and ``dtype`` from the positional arguments after
+    ``bidirectional`` (``rest``) and the keywords.  torch's RNN / GRU pass their positional
+    arguments on to RNNBase, whose next one is ``proj_size`` (then device, dtype): an int there
+    is that slot (it must be 0, as these layers have no projection); anything else (a device
+    string, None) starts the documented order ``device, dtype``."""
+    if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
+        if rest[0] != 0:
+            raise ConfigError(f"{owner}: the proj_size argument is only supported for LSTM, not "
+                              f"RNN or GRU (got proj_size={rest[0]!r} as the argument after "
+                              f"bidirectional)")
+        rest = rest[1:]
+    if len(rest) > 2:
+        raise TypeError(f"{owner}.__init__(): too many positional arguments (torch's order: "
+                        f"input_size, hidden_size, num_layers, {'nonlinearity, ' if owner == 'RNN' else ''}"
+                        f"bias, batch_first, dropout, bidirectional, proj_size (0), device, dtype)")
+    if rest:
+        if device is not None or (len(rest) > 1 and dtype is not None):
+            name = "device" if device is not None else "dtype"
+            raise TypeError(f"{owner}.__init__() got multiple values for argument {name!r}")
+        device = rest[0]
+        dtype = rest[1] if len(rest) > 1 else dtype
+    return device, dtype
+
+
 def _refuse_proj_size(owner: str, kwargs: dict) -> None:
     """torch's RNN / GRU refuse a ``proj_size`` keyword (even 0) with a ValueError; any other
     unexpected keyword is Python's TypeError, as before."""
@@ -647,9 +672,10 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device: Any = None, dtype: Any = None, *,
+                 bidirectional: bool = False, *args: Any, device: Any = None, dtype: Any = None,
                  generator: Generator | None = None, **kwargs: Any):
         _refuse_proj_size("RNN", kwargs)
+        device, dtype = _device_dtype("RNN", args, device, dtype)
         super().__init__(_mode_of("RNN", nonlinearity), input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, 0, device, dtype, generator=generator)
         self.nonlinearity = nonlinearity
@@ -680,9 +706,10 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: Any = None, dtype: Any = None, *, generator: Generator | None = None,
-                 **kwargs: Any):
+                 *args: Any, device: Any = None, dtype: Any = None,
+                 generator: Generator | None = None, **kwargs: Any):
         _refuse_proj_size("GRU", kwargs)
+        device, dtype = _device_dtype("GRU", args, device, dtype)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype, generator=generator)
 

@@ -212,6 +212,12 @@ class LRScheduler:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()})"
 
 
+# torch's pre-2.0 name, kept there for old code (DeblurGANv2's LinearDecay subclasses it); a subclass,
+# not an alias, so its __name__ stays _LRScheduler, as torch's
+class _LRScheduler(LRScheduler):
+    pass
+
+
 def _per_group(owner: str, name: str, optimizer: Any, value: Any,
                accept: Callable[[Any], bool] | None = None, what: str = "a number") -> list[Any]:
     """``value`` for each parameter group: one value for all, or a list / tuple of one per group

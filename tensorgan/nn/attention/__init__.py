@@ -62,7 +62,10 @@ class MultiheadAttention(Module):
         self.bias_k = _empty((1, 1, e), dtype, device) if add_bias_kv else None
         self.bias_v = _empty((1, 1, e), dtype, device) if add_bias_kv else None
         self.add_zero_attn = bool(add_zero_attn)
-        self._reset_parameters(generator)
+        if generator is None:
+            self._reset_parameters()
+        else:
+            self._reset_parameters(generator)
 
     def _reset_parameters(self, generator: Generator | None = None) -> None:
         """torch's: xavier_uniform_ input projections, zero biases, xavier_normal_ bias_k / bias_v."""

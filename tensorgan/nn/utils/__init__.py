@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
-from ...errors import ConfigError, InputTypeError, NonFiniteError
+from ...errors import ConfigError, ConfigTypeError, InputTypeError, NonFiniteError, NormHookError, ShapeError
 from ...factory import tensor
 from ...random import default_generator
 from ...tensor import Function, Tensor, no_grad
@@ -62,7 +62,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     NaN norm is the signal (check it, or pass ``error_if_nonfinite=True`` to raise NonFiniteError).
     ``foreach`` is accepted (torch's fused-kernel switch; no effect here)."""
     grads = _grads("clip_grad_norm_", parameters)
-    _check_max_norm("clip_grad_norm_", max_norm)
+    max_norm = _check_max_norm("clip_grad_norm_", max_norm)
     total = get_total_norm(grads, norm_type, error_if_nonfinite, _owner="clip_grad_norm_")
     _scale_grads(grads, max_norm, float(total))
     return total
@@ -76,12 +76,27 @@ def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
-def _check_max_norm(owner: str, max_norm: Any) -> None:
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or math.isnan(max_norm):
-        raise ConfigError(f"{owner}: max_norm must be a number, got {max_norm!r}")
+def _as_float(owner: str, name: str, value: Any) -> float:
+    """``float(value)``, as torch converts ``max_norm`` / ``norm_type`` (so NumPy scalars, 0-d
+    tensors and strings such as ``'inf'`` are taken); bools and NaN are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ConfigTypeError(f"{owner}: {name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigTypeError(f"{owner}: {name} must be a number (or a string float() takes, "
+                              f"such as 'inf'), got {value!r}") from None
+    if math.isnan(number):
+        raise ConfigError(f"{owner}: {name} must be a number, got {value!r}")
+    return number
+
+
+def _check_max_norm(owner: str, max_norm: Any) -> float:
+    max_norm = _as_float(owner, "max_norm", max_norm)
     if max_norm < 0:
         raise ConfigError(f"{owner}: max_norm must be >= 0, got {max_norm} (a negative "
                           f"one would flip the gradients' sign)")
+    return max_norm
 
 
 def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
@@ -89,23 +104,33 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
                    *, _owner: str = "get_total_norm") -> Tensor:
     """The ``norm_type``-norm of the tensors taken together (the norm of their norms), a 0-d
     tensor of the first one's dtype (0.0 for none), not differentiable -- torch's, applied to
-    gradients before ``clip_grads_with_norm_``."""
+    gradients before ``clip_grads_with_norm_``.  ``norm_type`` goes through ``float()`` as in
+    torch (``'inf'``, NumPy scalars, a 0-d tensor); 0 counts nonzeros and a negative order is
+    ``vector_norm``'s (a zero element gives 0); with a negative order or inf an empty gradient
+    is refused, as torch's (those reductions have no identity)."""
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     for t in tensors:
         if not isinstance(t, Tensor):
             raise InputTypeError(f"{_owner} takes Tensors, got {type(t).__name__}")
-    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or math.isnan(norm_type):
-        raise ConfigError(f"{_owner}: norm_type must be a number, got {norm_type!r}")
-    norm_type = float(norm_type)
-    if norm_type <= 0:
-        raise ConfigError(f"{_owner}: norm_type must be > 0 (or inf), got {norm_type}")
+    norm_type = _as_float(_owner, "norm_type", norm_type)
     if not tensors:
         return tensor(0.0)
     g0 = tensors[0]
     xp = g0.device.xp
-    if math.isinf(norm_type):
-        per_tensor = [xp.abs(g.array).max() for g in tensors if g.array.size]
-        total = xp.stack(per_tensor).max() if per_tensor else xp.zeros((), g0.dtype)
+    if (norm_type < 0 or norm_type == math.inf) and any(g.array.size == 0 for g in tensors):
+        raise ShapeError(f"{_owner}: the {norm_type:g} norm of an empty gradient is undefined "
+                         f"(as torch's vector_norm: the max / a negative order has no identity)")
+    if norm_type == math.inf:
+        total = xp.stack([xp.abs(g.array).max() for g in tensors]).max()
+    elif norm_type == -math.inf:        # the smallest |element|
+        total = xp.stack([xp.abs(g.array).min() for g in tensors]).min()
+    elif norm_type == 0:                # the number of nonzero elements, then of nonzero counts
+        per_tensor = xp.stack([xp.count_nonzero(g.array) for g in tensors])
+        total = xp.count_nonzero(per_tensor)
+    elif norm_type < 0:                 # (sum |g| ** p) ** (1 / p): a zero element gives 0
+        with np.errstate(divide="ignore"):
+            per_tensor = xp.stack([(xp.abs(g.array) ** norm_type).sum() for g in tensors])
+            total = per_tensor.sum() ** (1.0 / norm_type)
     else:   # the norm of the per-tensor norms, in the tensors' dtype (as PyTorch)
         # |g| ** p summed; p = 2 as g * g and p = 1 as |g| (the same numbers, one temporary
         # instead of two: the language models' embedding and decoder gradients are 6.7M each)
@@ -125,7 +150,7 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
     """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` where that is below 1, in place
     (``total_norm`` from ``get_total_norm``; a NaN one leaves them, see ``clip_grad_norm_``)."""
     grads = _grads("clip_grads_with_norm_", parameters)
-    _check_max_norm("clip_grads_with_norm_", max_norm)
+    max_norm = _check_max_norm("clip_grads_with_norm_", max_norm)
     _scale_grads(grads, max_norm, float(total_norm))
 
 
@@ -140,7 +165,8 @@ def _scale_grads(grads: list[Tensor], max_norm: float, total_value: float) -> No
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clip every gradient element into ``[-clip_value, clip_value]``, in place."""
     grads = _grads("clip_grad_value_", parameters)
-    if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float)) or not clip_value >= 0:
+    clip_value = _as_float("clip_grad_value_", "clip_value", clip_value)
+    if not clip_value >= 0:
         raise ConfigError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
     for g in grads:
         g.device.xp.clip(g.array, -clip_value, clip_value, out=g.array)
@@ -158,7 +184,7 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     eval. The gradient flows through ``W`` in sigma, as in torch (u and v are constants)."""
     from ..layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
     if any(isinstance(h, _SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
-        raise ConfigError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally "
+        raise NormHookError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally "
                           f"normalized (its parameter is {name}_orig)")
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor) or name not in module._parameters:
@@ -248,8 +274,11 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
     tensor (``_g`` a scalar).  At the start ``_v`` is the weight and ``_g`` its norm, so the
     layer computes what it did."""
     from ..module import Parameter
+    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     if any(isinstance(h, _WeightNorm) and h.name == name for h in module._forward_pre_hooks.values()):
-        raise ConfigError(f"weight_norm: {type(module).__name__}.{name} is already weight-normalized")
+        raise NormHookError(f"weight_norm: {type(module).__name__}.{name} is already weight-normalized "
+                            f"(torch: cannot register two weight_norm hooks on the same parameter)")
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor) or name not in module._parameters:
         raise ConfigError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
