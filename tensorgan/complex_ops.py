@@ -99,17 +99,19 @@ def result_dtype(args: tuple) -> np.dtype:
 
 
 def refuse(op: str, dtype: Any = complex64, why: str = "") -> None:
-    """A DTypeNotImplementedError as torch's for an op without a complex kernel."""
+    """A DTypeNotImplementedError in torch's words for an op without a complex kernel here (torch
+    refuses many of them too: comparisons, max / min, clamp, sort, floor, conv, ...)."""
     name = _TORCH_NAMES.get(np.dtype(dtype), "ComplexFloat")
     raise DTypeNotImplementedError(
-        f'"{op}" not implemented for \'{name}\' (as torch: {op} does not take complex tensors'
-        f'{why}; tensorgan\'s complex tensors support + - * /, sum, mean, pow, exp, abs, angle, '
-        f'conj, real / imag, the shape ops and tg.fft; take .real, .imag or .abs() first)')
+        f'"{op}" not implemented for \'{name}\'{why} (tensorgan\'s complex tensors support + - * /, '
+        f'sum, mean, var, pow by a number, exp, abs, angle, sgn, conj, real / imag, the shape ops '
+        f'and tg.fft / stft; take .real, .imag or .abs() first)')
 
 
 _REFUSAL_NAMES = {"Relu": ("clamp", ""), "Clip": ("clamp", ""), "Amax": ("max_values_cpu", ""),
                   "Amin": ("min_values_cpu", ""), "Max": ("max_all", ""), "Min": ("min_all", ""),
-                  "MaxDim": ("max", ""), "MatMul": ("matmul", ""), "Bmm": ("bmm", "")}
+                  "MaxDim": ("max", ""), "MatMul": ("matmul", ""), "Bmm": ("bmm", ""),
+                  "SafeSqrt": ("sqrt", ""), "PowTensor": ("pow", ""), "LeakyRelu": ("leaky_relu_cpu", "")}
 
 
 def _op_name(cls: type) -> tuple:
