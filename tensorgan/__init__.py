@@ -113,6 +113,13 @@ from .amp import (autocast, clear_autocast_cache, get_autocast_cpu_dtype,  # noq
 from .memory_formats import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
                              memory_format, preserve_format)
 from .backend import device  # noqa: E402  (torch.device: a device object even where CUDA is absent)
+from . import complex_ops as _complex_ops  # noqa: E402  (complex64 / complex128: after the method installers)
+globals().update({name: getattr(_complex_ops, name) for name in _complex_ops.__all__})
+sgn = _complex_ops.sgn
+_complex_ops.guard(globals())   # tg.sort, tg.round, ... refuse complex tensors by name, as torch
+from .nn import functional as _F  # noqa: E402
+_complex_ops.guard(_F)
+del _complex_ops, _F
 float, double, half = float32, float64, float16   # torch.float / torch.double / torch.half
 long, int, short = int64, int32, int16   # torch.long / torch.int / torch.short
 from .tensor import BOOL as bool  # noqa: E402  (torch.bool; last: the names above shadow builtins)

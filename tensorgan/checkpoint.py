@@ -161,11 +161,11 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                     return arrays[key]
                 requires_grad = value.get("requires_grad") is True
                 kind = arrays[key].dtype.kind
-                if kind not in "biuf" or (requires_grad and kind != "f"):
+                if kind not in "biufc" or (requires_grad and kind not in "fc"):
                     what = "requires grad" if kind in "biu" else "is a tensor"
                     raise CheckpointError(f"checkpoint entry {key!r} {what} but holds a "
-                                          f"{arrays[key].dtype} array (tensors hold bool, integer or "
-                                          f"float values; only float ones require grad)")
+                                          f"{arrays[key].dtype} array (tensors hold bool, integer, float or "
+                                          f"complex values; only float and complex ones require grad)")
                 if value.get("parameter") is True:
                     return _parameter_class()(arrays[key], requires_grad=requires_grad, device="cpu")
                 return Tensor._from(arrays[key], device="cpu", requires_grad=requires_grad)

@@ -18,13 +18,16 @@ from .tensor import BOOL, Tensor, _check_dtype, get_default_dtype, int64
 
 
 def _category(dt: np.dtype) -> int:
-    return 0 if dt == BOOL else 2 if dt.kind == "f" else 1
+    return 0 if dt == BOOL else 2 if dt.kind == "f" else 3 if dt.kind == "c" else 1
 
 
 def promote_types(type1: Any, type2: Any) -> np.dtype:
     """torch.promote_types: the smallest dtype both cast to without leaving their category."""
     a, b = _check_dtype(type1, any_kind=True), _check_dtype(type2, any_kind=True)
     ca, cb = _category(a), _category(b)
+    if ca == 3 or cb == 3:       # complex of the wider real value type (complex64 + float64: complex128)
+        from .complex_ops import promote
+        return promote(a, b)
     if ca != cb:
         return a if ca > cb else b
     return np.promote_types(a, b)
@@ -35,6 +38,9 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
     higher category (then the two promoted)."""
     if higher is None or lower is None:
         return lower if higher is None else higher
+    if higher.kind == "c" or lower.kind == "c":
+        from .complex_ops import _combine as combine_complex
+        return combine_complex(higher, lower)
     if higher.kind == "f":
         return higher
     if higher == BOOL or _category(lower) > _category(higher):
@@ -49,6 +55,9 @@ def _number_dtype(value: Any, op: str) -> np.dtype:
         return int64
     if isinstance(value, (float, np.floating)):
         return get_default_dtype()
+    if isinstance(value, (complex, np.complexfloating)):
+        from .tensor import _complex_of
+        return _complex_of(get_default_dtype())
     raise InputTypeError(f"{op}: expected Tensors or numbers, got {type(value).__name__}")
 
 

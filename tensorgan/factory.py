@@ -93,7 +93,7 @@ def _sized(shape: tuple, size: Any, op: str) -> tuple:
 def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool, op: str = "") -> Tensor:
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
-    if requires_grad and dt.kind != "f":
+    if requires_grad and dt.kind not in "fc":
         raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
     return Tensor._make(getattr(dev.xp, fill)(_shape(shape, op or fill), dtype=dt), dev, requires_grad)
 
@@ -513,7 +513,7 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         raise InputTypeError(f"eye: sizes must be ints >= 0, got {n!r}, {m!r}")
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
-    if requires_grad and dt.kind != "f":
+    if requires_grad and dt.kind not in "fc":
         raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
     return Tensor._make(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)
 

@@ -1,31 +1,29 @@
-"""``tg.fft``: torch.fft's transforms of real signals, with torch 2.13's signatures and norms.
+"""``tg.fft``: torch.fft's transforms with torch 2.13's signatures, norms, dtypes and gradients.
 
-tensorgan has no complex dtype, so a spectrum is a real tensor in torch's
-``torch.view_as_real`` layout: one trailing dim of size 2 holding (real, imaginary).
+Spectra are complex tensors (``tg.complex64`` / ``tg.complex128``, see ``complex_ops.py``):
 
-* :func:`rfft`, :func:`rfft2`, :func:`rfftn` (and :func:`ihfft`, :func:`ihfft2`, :func:`ihfftn`)
-  take a real signal and return its half spectrum as ``(..., n // 2 + 1, 2)`` pairs:
-  ``torch.view_as_real(torch.fft.rfft(x))``.
-* :func:`irfft`, :func:`irfft2`, :func:`irfftn` (and :func:`hfft`, :func:`hfft2`, :func:`hfftn`)
-  take such pairs -- the last dim must have size 2 -- and return the real signal:
-  ``irfft(X)`` is ``torch.fft.irfft(torch.view_as_complex(X))``.  Their ``dim`` counts the dims of
-  the complex tensor (the pair dim left out): ``dim=-1`` is the dim just before the pairs.
-* :func:`fft`, :func:`ifft`, :func:`fft2`, :func:`ifft2`, :func:`fftn`, :func:`ifftn` need
-  complex inputs or outputs and raise :class:`DTypeError`, naming the real-valued forms above.
+* :func:`fft`, :func:`ifft`, :func:`fft2`, :func:`ifft2`, :func:`fftn`, :func:`ifftn` take a real
+  or complex signal and return a complex one;
+* :func:`rfft`, :func:`rfft2`, :func:`rfftn` (and :func:`ihfft`, ...) take a real signal and
+  return its half spectrum (n // 2 + 1 bins along the last transformed dim);
+* :func:`irfft`, :func:`irfft2`, :func:`irfftn` (and :func:`hfft`, ...) take a half spectrum
+  (complex; a real tensor is read as complex with zero imaginary parts, as torch reads it) and
+  return the real signal;
 * :func:`fftfreq`, :func:`rfftfreq`, :func:`fftshift`, :func:`ifftshift` as torch's.
 
-A frequency-domain loss is then plain tensor code: ``X = tg.fft.rfft2(img)``,
-``power = X.square().sum(-1)`` (|X|^2), ``amplitude = power.sqrt()``, ``phase = tg.atan2(X[..., 1],
-X[..., 0])``.
+Before session 25 tensorgan had no complex dtype and its rfft returned ``torch.view_as_real``'s
+``(..., 2)`` layout; ``tg.view_as_real(tg.fft.rfft(x))`` gives that layout now, and
+``tg.fft.irfft(tg.view_as_complex(pairs))`` takes it.
 
 Norms (``norm=``): "backward" (the default: the forward transform unscaled, the inverse by 1/n),
 "ortho" (both by 1/sqrt(n)), "forward" (the forward by 1/n, the inverse unscaled); n is the
 product of the transformed sizes.  Values come from ``xp.fft`` (NumPy's pocketfft, CuPy's cuFFT).
-Gradients: both transforms are linear, and each one's adjoint is the other with the dual norm
-and Hermitian weights (the interior bins of the half spectrum count twice in the full one):
-``rfft``'s gradient is ``irfft(g / w)`` and ``irfft``'s is ``w * rfft(g)``, ``w`` = 1 at the DC and
-Nyquist bins, 2 between -- so gradients of gradients work too.  Like torch's CPU FFT, float16 is
-refused; integer and bool signals are transformed in the default float dtype.
+Gradients (torch's conjugate Wirtinger convention): each transform is linear, and its adjoint is
+the inverse transform with the dual norm -- for the half spectra with Hermitian weights (the
+interior bins count twice in the full one): ``rfft``'s gradient is ``irfft(g / w)`` and
+``irfft``'s is ``w * rfft(g)``, ``w`` = 1 at the DC and Nyquist bins, 2 between; so gradients of
+gradients work too.  Like torch's CPU FFT, float16 is refused; integer and bool signals are
+transformed in the default float dtype.
 """
 from __future__ import annotations
 
@@ -36,7 +34,7 @@ import numpy as np
 from .backend import get_device
 from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
 from .math_ops import Composed
-from .tensor import Tensor, _check_dtype, _is_int, float16, get_default_dtype
+from .tensor import Tensor, _check_dtype, _complex_of, _is_int, float16, get_default_dtype
 
 __all__ = ["rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn", "hfft", "ihfft", "hfft2",
            "ihfft2", "hfftn", "ihfftn", "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn",
@@ -50,44 +48,66 @@ _DUAL = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
 # The two linear ops (sizes already fitted), each the other's adjoint
 # ---------------------------------------------------------------------------------------------
 def _hermitian_weights(g: Tensor, axis: int, n: int) -> Tensor:
-    """w over the n // 2 + 1 bins of ``axis`` (then the pair dim): 1 at DC (and at Nyquist for an
-    even n), 2 between -- how often each bin occurs in the full spectrum."""
+    """w over the n // 2 + 1 bins of ``axis``: 1 at DC (and at Nyquist for an even n), 2 between
+    -- how often each bin occurs in the full spectrum (real, beside the complex spectrum)."""
     w = np.full(n // 2 + 1, 2.0)
     w[0] = 1.0
     if n % 2 == 0:
         w[-1] = 1.0
     shape = [1] * g.ndim
     shape[axis] = w.size
-    return Tensor._make(g.device.xp.asarray(w.reshape(shape), dtype=g.dtype), g.device)
+    return Tensor._make(g.device.xp.asarray(w.reshape(shape), dtype=g.array.real.dtype), g.device)
 
 
 class RealToHalf(Composed):
-    """rfftn of a real x over ``axes`` (sizes as they are) -> (..., n // 2 + 1, 2) pairs."""
+    """rfftn of a real x over ``axes`` (sizes as they are) -> its complex half spectrum."""
 
     @staticmethod
     def compute(xp, x, axes, norm):
-        y = xp.fft.rfftn(x, axes=axes, norm=norm)
-        return xp.stack([y.real, y.imag], axis=-1).astype(x.dtype, copy=False)
+        return xp.fft.rfftn(x, axes=axes, norm=norm).astype(_complex_of(x.dtype), copy=False)
 
     def gradients(self, g, x, axes, norm):
         n = x.shape[axes[-1]]
         return HalfToReal.apply(g / _hermitian_weights(g, axes[-1], n), axes, n, _DUAL[norm]), None, None
 
+    def name(self) -> str:
+        return "FftR2CBackward0"
+
 
 class HalfToReal(Composed):
-    """irfftn of (..., m, 2) pairs over ``axes`` (of the complex tensor; m = n // 2 + 1 bins in
-    the last one) -> a real signal of length ``n`` there (the DC and Nyquist imaginary parts
-    dropped, as a Hermitian spectrum has none)."""
+    """irfftn of a complex half spectrum (m = n // 2 + 1 bins in the last of ``axes``) -> a real
+    signal of length ``n`` there (the DC and Nyquist imaginary parts dropped, as a Hermitian
+    spectrum has none)."""
+    takes_complex = True
 
     @staticmethod
     def compute(xp, X, axes, n, norm):
-        z = X[..., 0] + 1j * X[..., 1]
         sizes = [X.shape[a] for a in axes[:-1]] + [n]
-        return xp.fft.irfftn(z, s=sizes, axes=axes, norm=norm).astype(X.dtype, copy=False)
+        return xp.fft.irfftn(X, s=sizes, axes=axes, norm=norm).astype(X.real.dtype, copy=False)
 
     def gradients(self, g, X, axes, n, norm):
         spectrum = RealToHalf.apply(g, axes, _DUAL[norm])
         return spectrum * _hermitian_weights(spectrum, axes[-1], n), None, None, None
+
+    def name(self) -> str:
+        return "FftC2RBackward0"
+
+
+class ComplexToComplex(Composed):
+    """fftn (``inverse`` False) or ifftn of a complex x over ``axes``; the gradient is the other
+    transform with the dual norm (the adjoint)."""
+    takes_complex = True
+
+    @staticmethod
+    def compute(xp, x, axes, norm, inverse):
+        fn = xp.fft.ifftn if inverse else xp.fft.fftn
+        return fn(x, axes=axes, norm=norm).astype(x.dtype, copy=False)
+
+    def gradients(self, g, x, axes, norm, inverse):
+        return ComplexToComplex.apply(g, axes, _DUAL[norm], not inverse), None, None, None
+
+    def name(self) -> str:
+        return "FftC2CBackward0"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,21 +121,24 @@ def _norm(op: str, norm: Any) -> str:
     return norm
 
 
-def _signal(op: str, x: Any, pairs: bool) -> Tensor:
-    """``x`` as a float tensor (integers and bools in the default float dtype; float16 refused);
-    with ``pairs``, a spectrum whose last dim holds the (real, imaginary) pairs."""
+def _signal(op: str, x: Any, kind: str) -> Tensor:
+    """``x`` as the transform's input: ``kind`` "real" a float tensor (integers and bools in the
+    default float dtype; complex refused, as torch's rfft), "complex" a complex one (a real one
+    cast, differentiably); float16 refused."""
     if not isinstance(x, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
     if x.dtype == float16:
         raise DTypeError(f"{op}: float16 is not supported (torch's CPU FFT refuses it too); "
                          f"convert with .float()")
-    if pairs and (x.ndim < 2 or x.shape[-1] != 2):
-        raise ShapeError(f"{op}: input must be a spectrum of (real, imaginary) pairs, shape "
-                         f"(..., 2) with at least one dim before the pairs (torch.view_as_real's "
-                         f"layout; tensorgan has no complex tensors), got shape {x.shape}")
-    if not pairs and x.ndim == 0:
+    if x.ndim == 0:
         raise ShapeError(f"{op}: input must have at least one dim, got a 0-d tensor")
-    return x if x.dtype.kind == "f" else x.to(get_default_dtype())
+    if kind == "real":
+        if x.dtype.kind == "c":
+            raise DTypeError(f"{op} expects a real input tensor, but got {x.dtype} (as torch)")
+        return x if x.dtype.kind == "f" else x.to(get_default_dtype())
+    if x.dtype.kind == "c":
+        return x
+    return x.to(_complex_of(x.dtype if x.dtype.kind == "f" else get_default_dtype()))
 
 
 def _dims_and_sizes(op: str, shape: tuple, s: Any, dim: Any, last_default: Any = None) -> tuple:
@@ -171,7 +194,7 @@ def _fit(x: Tensor, axis: int, size: int) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 def _rfftn(op: str, input: Tensor, s: Any, dim: Any, norm: Any) -> Tensor:
     norm = _norm(op, norm)
-    x = _signal(op, input, pairs=False)
+    x = _signal(op, input, "real")
     dims, sizes = _dims_and_sizes(op, x.shape, s, dim)
     for d, n in zip(dims, sizes):
         x = _fit(x, d, n)
@@ -180,12 +203,21 @@ def _rfftn(op: str, input: Tensor, s: Any, dim: Any, norm: Any) -> Tensor:
 
 def _irfftn(op: str, input: Tensor, s: Any, dim: Any, norm: Any) -> Tensor:
     norm = _norm(op, norm)
-    X = _signal(op, input, pairs=True)
-    dims, sizes = _dims_and_sizes(op, X.shape[:-1], s, dim, lambda m: 2 * (m - 1))
+    X = _signal(op, input, "complex")
+    dims, sizes = _dims_and_sizes(op, X.shape, s, dim, lambda m: 2 * (m - 1))
     for d, n in zip(dims[:-1], sizes[:-1]):
         X = _fit(X, d, n)
     X = _fit(X, dims[-1], sizes[-1] // 2 + 1)
     return HalfToReal.apply(X, dims, sizes[-1], norm)
+
+
+def _fftn(op: str, input: Tensor, s: Any, dim: Any, norm: Any, inverse: bool) -> Tensor:
+    norm = _norm(op, norm)
+    x = _signal(op, input, "complex")
+    dims, sizes = _dims_and_sizes(op, x.shape, s, dim)
+    for d, n in zip(dims, sizes):
+        x = _fit(x, d, n)
+    return ComplexToComplex.apply(x, dims, norm, inverse)
 
 
 def _one_dim(op: str, n: Any, dim: Any) -> tuple:
@@ -198,14 +230,14 @@ def _one_dim(op: str, n: Any, dim: Any) -> tuple:
 
 
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The half spectrum of a real signal along ``dim`` (cropped or zero-padded to ``n``):
-    shape (..., n // 2 + 1, 2) of (real, imaginary) pairs, the rest of the dims in place."""
+    """The complex half spectrum of a real signal along ``dim`` (cropped or zero-padded to ``n``):
+    n // 2 + 1 bins there, the rest of the dims in place."""
     return _rfftn("rfft", input, *_one_dim("rfft", n, dim), norm)
 
 
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The real signal of length ``n`` (default 2 (m - 1)) whose half spectrum is ``input``
-    ((..., m, 2) pairs; ``dim`` counts the dims before the pairs)."""
+    """The real signal of length ``n`` (default 2 (m - 1)) whose half spectrum (m bins along
+    ``dim``) is ``input``."""
     return _irfftn("irfft", input, *_one_dim("irfft", n, dim), norm)
 
 
@@ -217,38 +249,38 @@ def rfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-
 
 def irfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1),
            norm: str | None = None) -> Tensor:
-    """irfftn over two dims (the last two before the pairs by default)."""
+    """irfftn over two dims (the last two by default)."""
     return _irfftn("irfft2", input, s, dim, norm)
 
 
 def rfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None,
           norm: str | None = None) -> Tensor:
-    """The n-D FFT of a real signal, halved along the last transformed dim: (..., 2) pairs."""
+    """The n-D FFT of a real signal, halved along the last transformed dim (complex)."""
     return _rfftn("rfftn", input, s, dim, norm)
 
 
 def irfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None,
            norm: str | None = None) -> Tensor:
-    """The inverse of rfftn: a real signal from (..., 2) pairs (the last transformed dim holds
+    """The inverse of rfftn: a real signal from a half spectrum (the last transformed dim holds
     the half spectrum; its output length ``s[-1]`` defaults to 2 (m - 1))."""
     return _irfftn("irfftn", input, s, dim, norm)
 
 
 def _conj(X: Tensor) -> Tensor:
-    """The complex conjugate of (real, imaginary) pairs."""
-    return X * X.new_tensor([1.0, -1.0])
+    from .complex_ops import conj
+    return conj(X)
 
 
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The real FFT of a Hermitian-symmetric signal given by its first half ((..., m, 2) pairs):
-    ``irfft(conj(input))`` with the forward transform's norm."""
+    """The real FFT of a Hermitian-symmetric signal given by its first half (m values along
+    ``dim``): ``irfft(conj(input))`` with the forward transform's norm."""
     s, dims = _one_dim("hfft", n, dim)
-    return _irfftn("hfft", _conj(_signal("hfft", input, pairs=True)), s, dims, _DUAL[_norm("hfft", norm)])
+    return _irfftn("hfft", _conj(_signal("hfft", input, "complex")), s, dims, _DUAL[_norm("hfft", norm)])
 
 
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The inverse of hfft: the first half of a real signal's inverse FFT, as pairs
-    (``conj(rfft(input))`` with the inverse transform's norm)."""
+    """The inverse of hfft: the first half of a real signal's inverse FFT (complex:
+    ``conj(rfft(input))`` with the inverse transform's norm)."""
     s, dims = _one_dim("ihfft", n, dim)
     return _conj(_rfftn("ihfft", input, s, dims, _DUAL[_norm("ihfft", norm)]))
 
@@ -256,7 +288,7 @@ def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
 def hfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None,
           norm: str | None = None) -> Tensor:
     """The n-D hfft (the last transformed dim holds the half spectrum)."""
-    return _irfftn("hfftn", _conj(_signal("hfftn", input, pairs=True)), s, dim, _DUAL[_norm("hfftn", norm)])
+    return _irfftn("hfftn", _conj(_signal("hfftn", input, "complex")), s, dim, _DUAL[_norm("hfftn", norm)])
 
 
 def ihfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None,
@@ -277,21 +309,38 @@ def ihfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (
     return ihfftn(input, s, dim, norm)
 
 
-def _complex_only(name: str, alternative: str):
-    def refused(input: Any, *args: Any, **kwargs: Any) -> Tensor:
-        raise DTypeError(
-            f"tg.fft.{name}: tensorgan has no complex tensors, so it cannot take or return a full "
-            f"complex spectrum; for real signals use tg.fft.{alternative} (the half spectrum as "
-            f"(..., 2) real/imaginary pairs, torch.view_as_real's layout) and its inverse "
-            f"tg.fft.i{alternative}")
-    refused.__name__ = refused.__qualname__ = name
-    refused.__doc__ = f"Refused (no complex tensors): use :func:`{alternative}` / :func:`i{alternative}`."
-    return refused
+def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+    """The discrete Fourier transform along ``dim`` (cropped or zero-padded to ``n``): complex."""
+    return _fftn("fft", input, *_one_dim("fft", n, dim), norm, False)
 
 
-fft, ifft = _complex_only("fft", "rfft"), _complex_only("ifft", "rfft")
-fft2, ifft2 = _complex_only("fft2", "rfft2"), _complex_only("ifft2", "rfft2")
-fftn, ifftn = _complex_only("fftn", "rfftn"), _complex_only("ifftn", "rfftn")
+def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+    """The inverse of :func:`fft`: complex."""
+    return _fftn("ifft", input, *_one_dim("ifft", n, dim), norm, True)
+
+
+def fft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1),
+         norm: str | None = None) -> Tensor:
+    """fftn over two dims (the last two by default)."""
+    return _fftn("fft2", input, s, dim, norm, False)
+
+
+def ifft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1),
+          norm: str | None = None) -> Tensor:
+    """ifftn over two dims (the last two by default)."""
+    return _fftn("ifft2", input, s, dim, norm, True)
+
+
+def fftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None,
+         norm: str | None = None) -> Tensor:
+    """The n-D discrete Fourier transform (all dims by default): complex."""
+    return _fftn("fftn", input, s, dim, norm, False)
+
+
+def ifftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None,
+          norm: str | None = None) -> Tensor:
+    """The inverse of :func:`fftn`: complex."""
+    return _fftn("ifftn", input, s, dim, norm, True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,6 +62,20 @@ class _Formatter:
         return " " * (self.width - len(text)) + text
 
 
+class _ComplexFormatter:
+    """torch's two formatters for complex elements, one for the real parts and one for the
+    imaginary ones: ``1.+2.j``, ``0.9565-1.8001j``; the imaginary part is not padded."""
+
+    def __init__(self, values: np.ndarray, precision: int, sci_mode: bool | None):
+        self.real = _Formatter(values.real, precision, sci_mode)
+        self.imag = _Formatter(values.imag, precision, sci_mode)
+        self.width = self.real.width + self.imag.width + 1    # (+ 2 per element for ", ")
+
+    def format(self, value) -> str:
+        re, im = self.real.format(value.real), (self.imag.format(value.imag) + "j").lstrip()
+        return re + im if im[0] in "+-" else re + "+" + im
+
+
 def _summarized(values: np.ndarray, edge: int) -> np.ndarray:
     """The elements a summary shows (``edge`` at each end of every long dim)."""
     if values.ndim == 0:
@@ -107,7 +121,7 @@ def format_values(values: np.ndarray, indent: int = 7) -> str:
     if values.size == 0:
         return "[]"
     summarize = values.size > opts["threshold"]
-    fmt = _Formatter(_summarized(values, opts["edgeitems"]) if summarize else values,
+    fmt = (_ComplexFormatter if values.dtype.kind == "c" else _Formatter)(_summarized(values, opts["edgeitems"]) if summarize else values,
                      opts["precision"], opts["sci_mode"])
     return _nested(values, indent, summarize, fmt, opts)
 
@@ -140,6 +154,7 @@ def tensor_repr(t) -> str:
         suffixes.append(f"device='{t.device}'")
     values = np.asarray(t.array if t.device.xp is np else t.array.get())   # a 0-d result may be a NumPy scalar
     default = get_default_dtype()
+    default_complex = np.dtype(np.complex128 if default == np.float64 else np.complex64)
     if values.size == 0:
         if values.ndim != 1:
             suffixes.append(f"size={tuple(values.shape)}")
@@ -149,7 +164,7 @@ def tensor_repr(t) -> str:
     else:
         if not PRINT_OPTIONS["edgeitems"]:
             suffixes.append(f"size={tuple(values.shape)}")
-        if values.dtype not in (default, int64, BOOL):
+        if values.dtype not in (default, int64, BOOL, default_complex):
             suffixes.append(f"dtype={dtype_name(values.dtype)}")
         body = format_values(values, indent)
     if t.grad_fn is not None:

@@ -1,12 +1,13 @@
 """``tg.stft`` / ``tg.istft``: torch's short-time Fourier transform and its inverse, with torch
 2.13's signatures, built on :mod:`tensorgan.fft`'s differentiable rfft / irfft.
 
-tensorgan has no complex dtype, so a spectrogram is a real tensor in ``torch.view_as_real``'s
-layout: ``stft(x, ..., return_complex=False)`` returns ``(B?, n_freq, n_frames, 2)`` (real,
-imaginary) pairs -- torch's deprecated form that older audio code (MelGAN, HiFi-GAN, ...) reads
-with ``spec.pow(2).sum(-1)`` -- and ``istft`` takes that layout back.  ``return_complex=True`` is
-refused with a :class:`DTypeError` that names ``return_complex=False``; ``return_complex`` left
-``None`` is refused as torch refuses it for real inputs.
+``stft(x, ..., return_complex=True)`` returns the complex ``(B?, n_freq, n_frames)`` spectrogram
+(``tg.complex64`` / ``complex128``), ``return_complex=False`` torch's deprecated real layout
+``(B?, n_freq, n_frames, 2)`` of (real, imaginary) pairs that older audio code (MelGAN, HiFi-GAN,
+...) reads with ``spec.pow(2).sum(-1)``; ``return_complex`` left ``None`` is refused as torch
+refuses it for real inputs.  ``istft`` takes the complex spectrogram (torch's) or, beyond torch
+2.13 (which refuses real input), the (..., 2) pairs; ``return_complex=True`` (a two-sided
+spectrogram) gives a complex signal.
 
 Frames: with ``center`` the signal is first padded by ``n_fft // 2`` on both sides with
 ``pad_mode`` (F.pad's modes); frame t starts at ``t * hop_length`` and is multiplied by the
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 import warnings
 
@@ -28,11 +28,6 @@ from .errors import SpectralConfigError as ConfigError   # a RuntimeError too, a
 from .tensor import Tensor, _is_int, float16
 
 __all__ = ["stft", "istft"]
-
-_COMPLEX_REFUSED = ("tensorgan has no complex dtype, so it cannot return a complex spectrogram; "
-                    "pass return_complex=False for the real (..., 2) layout of (real, imaginary) "
-                    "pairs (torch.view_as_real(torch.stft(..., return_complex=True)))")
-
 
 _LENGTH_WARNED = [False]      # istft's once-a-program warning for a length past the signal
 _ONCE_WARNED: set = set()     # torch's other once-a-program stft / istft warnings, by key
@@ -104,35 +99,25 @@ def _padded_window(window: Tensor, n_fft: int) -> Tensor:
     return pad(window, (left, n_fft - win - left))
 
 
-def _full_spectrum(X: Tensor, n_fft: int, freq_dim: int) -> Tensor:
-    """A real signal's full spectrum (n_fft bins along ``freq_dim``) from its half (n_fft // 2 + 1
-    bins): bin k > n_fft // 2 is the conjugate of bin n_fft - k."""
-    from .factory import cat
-    mirror = np.arange(n_fft - n_fft // 2 - 1, 0, -1)
-    if mirror.size == 0:
-        return X
-    upper = X.index_select(freq_dim, X.new_tensor(mirror).long()) * X.new_tensor([1.0, -1.0])
-    return cat([X, upper], dim=freq_dim)
-
-
 def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
          window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
          normalized: bool = False, onesided: bool | None = None,
          return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
-    """The short-time Fourier transform of a (L,) or (B, L) real signal (``torch.stft``):
-    ``(B?, n_fft // 2 + 1, n_frames, 2)`` (real, imaginary) pairs (``n_fft`` bins with
-    ``onesided=False``) -- give ``return_complex=False``, as tensorgan has no complex tensors."""
+    """The short-time Fourier transform of a (L,) or (B, L) real signal (``torch.stft``): the
+    complex ``(B?, n_fft // 2 + 1, n_frames)`` spectrogram (``n_fft`` bins with
+    ``onesided=False``), or with ``return_complex=False`` its (..., 2) (real, imaginary) pairs."""
     op = "stft"
     if not isinstance(input, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if return_complex is None:
         raise ConfigError(f"{op} requires the return_complex parameter be given for real inputs "
-                          f"(as torch); tensorgan supports return_complex=False, which returns "
-                          f"the spectrogram as (..., 2) (real, imaginary) pairs")
-    if return_complex:
-        raise DTypeError(f"{op}: {_COMPLEX_REFUSED}")
+                          f"(as torch): return_complex=True for the complex spectrogram, False "
+                          f"for its (..., 2) (real, imaginary) pairs")
     if input.ndim not in (1, 2):
         raise ShapeError(f"{op}: expected a 1D or 2D tensor (L,) or (B, L), got shape {input.shape}")
+    if input.dtype.kind == "c":
+        raise DTypeError(f"{op}: complex signals are not supported here (torch takes them with "
+                         f"onesided=False); transform the real and imaginary parts separately")
     if input.dtype.kind != "f":
         raise DTypeError(f"{op}: expected a floating point signal, got {input.dtype} (as torch; "
                          f"convert with .float())")
@@ -142,7 +127,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     if center and align_to_window is not None:
         raise ConfigError(f"{op}: align_to_window should only be set when center = False")
     _warn_no_window(op, window)     # (torch's return_complex=False deprecation warning is not
-    #                                 given: that layout is the only one tensorgan has, no complex dtype)
+    #                                 given: that layout was tensorgan's only one before session 25)
     x = input
     n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, x)
     if center:
@@ -164,34 +149,46 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
             frames = pad(frames, (left, n_fft - win - left))
     else:
         frames = x.unfold(-1, n_fft, hop) * _padded_window(window, n_fft)
-    X = fft.rfft(frames, dim=-1, norm="ortho" if normalized else "backward")  # (B?, T, F, 2)
+    norm = "ortho" if normalized else "backward"
     if onesided is not None and not onesided:
-        X = _full_spectrum(X, n_fft, -2)
-    return X.transpose(-3, -2)
+        X = fft.fft(frames, dim=-1, norm=norm)                            # (B?, T, F) complex
+    else:
+        X = fft.rfft(frames, dim=-1, norm=norm)
+    X = X.transpose(-2, -1)
+    if not return_complex:
+        from .complex_ops import view_as_real
+        return view_as_real(X)
+    return X
 
 
 def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
           window: Tensor | None = None, center: bool = True, normalized: bool = False,
           onesided: bool | None = None, length: int | None = None,
           return_complex: bool = False) -> Tensor:
-    """The inverse of :func:`stft` (``torch.istft``): a (B?, n_freq, n_frames, 2) spectrogram of
-    (real, imaginary) pairs -> the least-squares (B?, length) real signal (windowed inverse
-    frames overlap-added, divided by the overlap-added squared window)."""
+    """The inverse of :func:`stft` (``torch.istft``): a complex (B?, n_freq, n_frames)
+    spectrogram (or its (B?, n_freq, n_frames, 2) real pairs) -> the least-squares (B?, length)
+    signal (windowed inverse frames overlap-added, divided by the overlap-added squared window):
+    real, or complex with ``return_complex=True`` (a two-sided spectrogram, as torch)."""
     op = "istft"
     if not isinstance(input, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    if return_complex:
-        raise DTypeError(f"{op}: tensorgan has no complex dtype, so it cannot return a complex "
-                         f"signal; use return_complex=False (the default) for a real one")
-    if input.ndim not in (3, 4) or input.shape[-1] != 2:
-        raise ShapeError(f"{op}: expected a spectrogram of (real, imaginary) pairs, shape "
-                         f"(B?, n_freq, n_frames, 2) -- stft(..., return_complex=False)'s layout "
-                         f"(tensorgan has no complex tensors) -- got shape {input.shape}")
-    if input.dtype.kind != "f" or input.dtype == float16:
-        raise DTypeError(f"{op}: expected a float32 or float64 spectrogram, got {input.dtype}")
-    X = input if input.ndim == 4 else input.unsqueeze(0)
+    if input.dtype.kind == "c":
+        if input.ndim not in (2, 3):
+            raise ShapeError(f"{op}: expected a complex spectrogram of shape (B?, n_freq, "
+                             f"n_frames), got shape {input.shape}")
+        spectrum = input
+    else:
+        if input.ndim not in (3, 4) or input.shape[-1] != 2:
+            raise ShapeError(f"{op}: expected a complex spectrogram (B?, n_freq, n_frames) or its "
+                             f"(real, imaginary) pairs, shape (B?, n_freq, n_frames, 2) -- "
+                             f"stft(..., return_complex=False)'s layout -- got shape {input.shape}")
+        if input.dtype.kind != "f" or input.dtype == float16:
+            raise DTypeError(f"{op}: expected a float32 or float64 spectrogram, got {input.dtype}")
+        from .complex_ops import view_as_complex
+        spectrum = view_as_complex(input.contiguous())
+    X = spectrum if spectrum.ndim == 3 else spectrum.unsqueeze(0)
     _warn_no_window(op, window)
-    n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, X)
+    n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, X.real)
     n_freq, n_frames = X.shape[1], X.shape[2]
     if onesided is None:
         onesided = n_freq != n_fft
@@ -206,16 +203,26 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         length = _int_arg(op, "length", length)
         if length < 0:
             raise ConfigError(f"{op}: length must be >= 0, got {length}")
-    if not onesided:
-        X = X.narrow(1, 0, n_fft // 2 + 1)
+    if return_complex and onesided:
+        raise ConfigError(f"{op}: cannot have onesided output if window or input is complex (as "
+                          f"torch): return_complex=True needs a two-sided spectrogram "
+                          f"(onesided=False)")
     from . import fft
     from .functional import fold, pad
-    frames = fft.irfft(X.transpose(1, 2), n=n_fft, dim=-1,
-                       norm="ortho" if normalized else "backward")              # (B, T, n_fft)
+    norm = "ortho" if normalized else "backward"
+    if return_complex:
+        frames = fft.ifft(X.transpose(1, 2), n=n_fft, dim=-1, norm=norm)     # (B, T, n_fft)
+    else:
+        if not onesided:
+            X = X.narrow(1, 0, n_fft // 2 + 1)
+        frames = fft.irfft(X.transpose(1, 2), n=n_fft, dim=-1, norm=norm)    # (B, T, n_fft)
     w = _padded_window(window, n_fft)
     total = n_fft + hop * (n_frames - 1)
 
     def overlap_add(cols: Tensor) -> Tensor:      # (B, T, n_fft) -> (B, total)
+        if cols.is_complex():
+            from .complex_ops import complex
+            return complex(overlap_add(cols.real), overlap_add(cols.imag))
         out = fold(cols.transpose(1, 2), (1, total), (1, n_fft), stride=(1, hop))
         return out.reshape(cols.shape[0], total)
 
@@ -238,7 +245,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
                           f"the tail. Please check your center and hop_length settings (as torch "
                           f"warns, once)", UserWarning, stacklevel=2)
         y = pad(y, (0, end - total))
-    return y if input.ndim == 4 else y.squeeze(0)
+    return y if spectrum.ndim == 3 else y.squeeze(0)
 
 
 Tensor.stft, Tensor.istft = stft, istft     # x.stft(...), x.istft(...), as torch's methods

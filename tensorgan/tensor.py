@@ -52,6 +52,9 @@ FLOAT_DTYPES = (float32, float64, float16)
 BOOL = np.dtype(np.bool_)   # comparison results and masks only: no gradients, no arithmetic kernels
 int64, int32, int16, int8, uint8 = (np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8))
 INT_DTYPES = (int64, int32, int16, int8, uint8)   # indices, labels, counts: no gradients
+complex64 = np.dtype(np.complex64)      # complex tensors: the ops of complex_ops.py (their own
+complex128 = np.dtype(np.complex128)    # kernels and conjugate-Wirtinger gradients, as torch)
+COMPLEX_DTYPES = (complex64, complex128)
 _default_float = [float32]   # torch.set_default_dtype's setting: what floats and factories make
 # tg.set_printoptions' settings (torch's defaults), which tensorgan.printing follows; sci_mode:
 # True forces scientific notation, False forbids it, None leaves it to torch's rule
@@ -151,6 +154,8 @@ class Function:
     returns_view = False  # reshape, permute, basic indexing: the output may share the input's memory
     number_edges = False  # True: a Python number operand is an edge too, (None, 0) in next_functions
     # (torch wraps the number of x + 2, x * 2, x - 2, x / 2 into a tensor input)
+    takes_complex = False  # linear on complex arrays as they are (add, sum, shape ops): see
+    complex_op = None      # complex_ops.py; or the op's complex form (a Function class), run instead
     reads_inputs = True   # False: backward never reads the inputs' values (add, sub), so an input
     # that needed no gradient may be written in place before backward (torch checks saved tensors)
 
@@ -178,8 +183,8 @@ class Function:
             _FP_STATE.reset(quiet)
         if not hasattr(out, "dtype"):
             _not_an_array(cls, out)
-        if requires_grad and out.dtype.kind != "f":     # an index or mask result: a constant
-            requires_grad = False
+        if requires_grad and out.dtype.kind != "f" and out.dtype.kind != "c":   # an index or a
+            requires_grad = False                                             # mask: a constant
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
             _share(args[0], result,     # writing one is writing the other; a view made under
@@ -1112,6 +1117,8 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
             raise DeviceError(f"{cls.__name__}: expected all tensors on one device, got {device} "
                               f"and {arg.device} (move one with .to(device))")
         if array.dtype.kind != "f":               # integers and masks: promoted below, once the
+            if array.dtype.kind == "c":           # (complex: its own checks, off the float path)
+                return _complex_operands(cls, args)
             if array.dtype == BOOL and cls.takes_int and not cls.takes_bool:   # float dtype is known
                 raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part "
                                  f"in indexing, logic, shape ops and sums only; convert it with "
@@ -1154,12 +1161,23 @@ def _redispatch(cls: type, args: tuple) -> "Tensor":
     float16 ones for an op without a half kernel: computed in float32 and the result cast back
     to float16, as torch's CPU half ops do (float32 accumulators for sums, matmul and conv).
     The casts are graph ops, so each input's gradient comes back in its own dtype."""
+    if any(isinstance(a, Tensor) and a.array.dtype.kind == "c" for a in args):
+        from .complex_ops import complex_dispatch
+        return complex_dispatch(cls, args)
     floats = {a.array.dtype for a in args if isinstance(a, Tensor) and a.array.dtype.kind == "f"}
     if len(floats) > 1:
         return cls.apply(*_promote_floats(args))
     wide = tuple(a.to(float32) if isinstance(a, Tensor) and a.array.dtype is float16 else a for a in args)
     out = cls.apply(*wide)
     return out.to(float16) if out.array.dtype is float32 else out
+
+
+def _complex_operands(cls: type, args: tuple) -> tuple:
+    """``_operands`` for an op with a complex tensor among its arguments: the arrays as they are
+    when the op takes complex ones of one dtype; else arrays None, so that ``apply`` goes through
+    ``_redispatch`` to ``complex_ops.complex_dispatch`` (the op's complex form, casts, refusals)."""
+    from .complex_ops import complex_ready
+    return complex_ready(cls, args)
 
 
 def _promote_floats(args: tuple) -> tuple:
@@ -1864,8 +1882,9 @@ class Tensor:
         array = _to_array(data, dtype, device)
         if requires_grad and array.dtype.kind in "iu" and dtype is None:
             array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
-        if requires_grad and array.dtype.kind != "f":
-            raise DTypeError(f"only float tensors can require gradients, got a {array.dtype} tensor")
+        if requires_grad and array.dtype.kind not in "fc":
+            raise DTypeError(f"only float tensors can require gradients, got a {array.dtype} "
+                             f"tensor (complex ones can too)")
         self.array = array
         self._grad = None
         self._requires_grad = bool(requires_grad)
@@ -2065,6 +2084,10 @@ class Tensor:
         """d(self)/d(self) for a backward from here: ones for a scalar, else ``gradient`` checked
         against this tensor (an array; a Tensor in graph mode)."""
         if gradient is None:
+            if self.array.dtype.kind == "c":
+                raise AutogradError(f"{who}: grad can be implicitly created only for real scalar "
+                                    f"outputs (as torch); this tensor is {self.dtype} -- backward "
+                                    f"from a real loss, e.g. z.abs().square().sum()")
             if self.array.size != 1:
                 raise ShapeError(f"{who} on a non-scalar tensor of shape {self.shape} needs {arg} "
                                  f"of that shape (the vector in the vector-Jacobian product)")
@@ -2165,7 +2188,7 @@ class Tensor:
         flag = requires_grad                         # torch's keyword name
         if not isinstance(flag, (bool, np.bool_)):
             raise InputTypeError(f"requires_grad must be True or False, got {flag!r}")
-        if flag and self.array.dtype.kind != "f":
+        if flag and self.array.dtype.kind not in "fc":
             raise DTypeError(f"only float tensors can require gradients, got a {self.dtype} tensor")
         if self._ctx is not None and not flag:
             raise AutogradError("requires_grad = False on a non-leaf (an op's result): use "
@@ -2189,7 +2212,8 @@ class Tensor:
             raise ShapeError(f"item() needs a one-element tensor, got shape {self.shape}")
         value = self.array.reshape(())
         kind = self.array.dtype.kind
-        return bool(value) if kind == "b" else int(value) if kind in "iu" else float(value)
+        return bool(value) if kind == "b" else int(value) if kind in "iu" else \
+            complex(value) if kind == "c" else float(value)
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
@@ -2243,6 +2267,9 @@ class Tensor:
             if self._requires_grad and _grad_mode.enabled:
                 raise DTypeError("a tensor that requires grad cannot become bool: .detach() it first")
             return Tensor._make(self.array.astype(dtype), self.device)
+        if dtype.kind == "c" or self.dtype.kind == "c":   # real <-> complex: complex_ops.to_complex
+            from .complex_ops import cast_complex
+            return cast_complex(self, dtype)
         if dtype.kind != "f" or self.dtype.kind != "f":   # to or from integers: a constant, as
             return Tensor._make(self.array.astype(dtype), self.device)   # torch's x.long()
         return Cast.apply(self, dtype)
@@ -2282,11 +2309,11 @@ class Tensor:
             if type(other) is int and self.array.dtype.kind in "iu":
                 return _wrapped(other, self.array.dtype)
             return other
-        if isinstance(other, complex) or getattr(getattr(other, "dtype", None), "kind", None) == "c":
-            # (NumPy would drop the imaginary part into a real tensor: torch's result is complex)
-            raise DTypeNotImplementedError(f"an operand of complex dtype ({type(other).__name__}) "
-                                           f"with a {self.dtype} tensor: tensorgan has no complex "
-                                           f"tensors (torch's result would be complex)")
+        if isinstance(other, (complex, np.complexfloating)):     # x * 1j: a 0-d complex operand
+            from .complex_ops import complex_number     # (torch's wrapped number: its dtype yields)
+            return complex_number(self, other)
+        if getattr(getattr(other, "dtype", None), "kind", None) == "c":   # a complex array: a complex
+            return Tensor._make(_to_array(other, None, self.device), self.device)   # tensor (torch's)
         dtype = self.dtype if self.dtype.kind == "f" else None
         return Tensor._make(_to_array(other, dtype, self.device), self.device)
 
@@ -2296,7 +2323,7 @@ class Tensor:
         an integer tensor beside a Python float as float32 (beside a float tensor ``_operands``
         promotes it)."""
         kind = self.array.dtype.kind
-        if kind == "f":
+        if kind == "f" or kind == "c":      # (complex: its ops promote, see complex_ops)
             return self
         if isinstance(other, Tensor) and other.dtype.kind in "fiu":
             return self.to(other.dtype) if kind == "b" else self
@@ -2344,6 +2371,10 @@ class Tensor:
     #    elementwise as in torch; a tensor still hashes by identity (a graph node in dicts and
     #    sets), so ``t in some_list`` compares values too: use ``any(t is u for u in ...)``. -----
     def _compare(self, other: Any, ufunc: str) -> "Tensor":
+        if self.array.dtype.kind == "c" or (isinstance(other, Tensor) and other.array.dtype.kind == "c"):
+            if ufunc not in ("equal", "not_equal"):        # < <= > >=: no order (as torch)
+                from .complex_ops import refuse
+                refuse(ufunc, self.dtype if self.array.dtype.kind == "c" else other.dtype)
         if isinstance(other, Tensor):
             if other.device is not self.device:
                 raise DeviceError(f"{ufunc}: tensors on {self.device} and {other.device}")
@@ -2645,8 +2676,8 @@ class Tensor:
             _float_only("mean", self)
         if dtype is not None:
             dt = _check_dtype(dtype, any_kind=True)
-            if dt.kind != "f":
-                raise DTypeError(f"mean: dtype must be a floating dtype, got {dt}")
+            if dt.kind not in "fc":
+                raise DTypeError(f"mean: dtype must be a floating or complex dtype, got {dt}")
             return ops.Mean.apply(self.to(dt), _axes(axis, self.ndim), keepdims)
         return ops.Mean.apply(self._arith(0.0), _axes(axis, self.ndim), keepdims)
 
@@ -3319,7 +3350,7 @@ class Tensor:
         """torch's ``new_*``: this tensor's dtype and device unless ``dtype=`` / ``device=`` say."""
         dev = self.device if device is None else get_device(device)
         dt = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
-        if requires_grad and dt.kind != "f":
+        if requires_grad and dt.kind not in "fc":
             raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
         if isinstance(fill, (str, bytes)) or not np.isscalar(fill):
             if not (isinstance(fill, Tensor) and fill.numel() == 1):
@@ -4006,11 +4037,13 @@ def _check_dtype(dtype: Any, any_kind: bool = False) -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError:
         raise DTypeError(f"unknown dtype {dtype!r}: tensorgan supports float32, float64, "
-                         f"float16, int64/int32/int16/int8/uint8 and bool") from None
-    if any_kind and (dt == BOOL or dt in INT_DTYPES):
+                         f"float16, complex64/complex128, int64/int32/int16/int8/uint8 and "
+                         f"bool") from None
+    if any_kind and (dt == BOOL or dt in INT_DTYPES or dt in COMPLEX_DTYPES):
         return dt
     if dt not in FLOAT_DTYPES:
-        kinds = "float32, float64, float16, int64/int32/int16/int8/uint8 or bool" if any_kind else "float32, float64 or float16 here"
+        kinds = ("float32, float64, float16, complex64, complex128, int64/int32/int16/int8/uint8 or "
+                 "bool" if any_kind else "float32, float64 or float16 here")
         raise DTypeError(f"dtype {dt} is not supported: tensorgan tensors are {kinds}")
     return dt
 
@@ -4044,6 +4077,9 @@ def _inferred_dtype(data: Any) -> np.dtype:
             return BOOL
         if isinstance(data, (int, np.integer)) or (isinstance(data, (list, tuple)) and _all_ints(data)):
             return int64
+        if isinstance(data, (complex, np.complexfloating)) or (
+                isinstance(data, (list, tuple)) and _has_complex(data)):
+            return _complex_of(_default_float[0], data)   # torch: the default complex dtype
         if isinstance(data, (list, tuple)) and _has_float64(data):
             return float64        # torch.tensor([np.float64(r), ...]): the elements' dtype wins
         return _default_float[0]
@@ -4051,9 +4087,35 @@ def _inferred_dtype(data: Any) -> np.dtype:
         src = np.dtype(src)
     except TypeError:       # another library's array (a torch tensor: torch.float32): its NumPy view's
         src = _foreign_dtype(data)
-    if src in FLOAT_DTYPES or src in INT_DTYPES or src == BOOL:
+    if src in FLOAT_DTYPES or src in INT_DTYPES or src == BOOL or src in COMPLEX_DTYPES:
         return src
+    if src.kind == "c":                 # complex256 (np.clongdouble): complex128
+        return complex128
     return int64 if src.kind in "iu" else _default_float[0]
+
+
+def _complex_of(real: np.dtype, data: Any = None) -> np.dtype:
+    """torch's complex dtype for a real one (float64 -> complex128, else complex64); for data
+    (a list) holding complex128 NumPy values, complex128."""
+    if real == float64 or (data is not None and _has_dtype(data, complex128)):
+        return complex128
+    return complex64
+
+
+def _has_complex(data: Any) -> bool:
+    """Whether a (nested) list holds a Python / NumPy complex number or a complex tensor."""
+    if isinstance(data, (list, tuple)):
+        return any(_has_complex(d) for d in data)
+    if isinstance(data, Tensor):
+        return data.array.dtype.kind == "c"
+    return isinstance(data, (complex, np.complexfloating)) or getattr(data, "dtype", np.dtype("f")).kind == "c"
+
+
+def _has_dtype(data: Any, dtype: np.dtype) -> bool:
+    if isinstance(data, (list, tuple)):
+        return any(_has_dtype(d, dtype) for d in data)
+    dt = getattr(data, "dtype", None)
+    return dt is not None and dt == dtype
 
 
 def _foreign_dtype(data: Any) -> np.dtype:
@@ -4547,9 +4609,14 @@ class Cast(Function):
         return x.astype(dtype)
 
     def backward(self, grad):
+        if grad.dtype.kind == "c" and self.src_dtype.kind != "c":   # real -> complex: the real
+            grad = grad.real                                        # part (torch's engine too)
         return grad.astype(self.src_dtype), None
 
     def grad_graph(self, grad):
+        if grad.dtype.kind == "c" and self.src_dtype.kind != "c":
+            from .complex_ops import real_part
+            grad = real_part(grad)
         return Cast.apply(grad, self.src_dtype), None
 
 

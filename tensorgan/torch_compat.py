@@ -452,7 +452,7 @@ def empty_permuted(size: Sequence[int], physical_layout: Sequence[int], *, dtype
                          f"(duplicate or out-of-range dim)")
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
-    if requires_grad and dt.kind != "f":
+    if requires_grad and dt.kind not in "fc":
         raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
     inverse = tuple(int(i) for i in np.argsort(order))
     array = dev.xp.zeros(tuple(size[p] for p in order), dtype=dt).transpose(inverse)

@@ -1,7 +1,7 @@
 """The rest of torch's everyday Tensor methods and top-level names: layout queries (``stride()``,
 ``storage_offset()``, ``data_ptr()``, ``layout``), the matrix transposes ``mT`` / ``mH`` / ``H`` /
 ``adjoint``, the no-op complex queries of a real tensor (``is_conj``, ``resolve_conj``, ``real``,
-``angle``; ``imag`` and ``view_as_complex`` refused: tensorgan has no complex dtype), ``as_strided``,
+``angle``; complex tensors' own forms are in ``complex_ops.py``, installed over these), ``as_strided``,
 ``apply_`` / ``map_``, the legacy ``new``, more in-place forms, and top-level factories and
 samplers (``asarray``, ``range``, ``frombuffer``, ``poisson``, ``binomial``, ``gradient``,
 ``histogramdd``, ...).
@@ -39,12 +39,6 @@ def _tensor_arg(op: str, value: Any, name: str = "input") -> Tensor:
     if not isinstance(value, Tensor):
         raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
     return value
-
-
-def _refuse_complex(op: str) -> None:
-    raise DTypeError(f"{op}: tensorgan has no complex dtype (tensors are real); tg.fft returns "
-                     f"spectra as real (..., 2) tensors of (real, imaginary) pairs -- torch."
-                     f"view_as_real's layout -- so use those pairs directly")
 
 
 class Layout:
@@ -323,14 +317,6 @@ def real(input: Tensor) -> Tensor:
 def imag(input: Tensor) -> Tensor:
     """Refused: a real tensor has no imaginary part (as torch)."""
     return _tensor_arg("imag", input).imag
-
-
-def view_as_real(input: Tensor) -> Tensor:
-    _refuse_complex("view_as_real")
-
-
-def view_as_complex(input: Tensor) -> Tensor:
-    _refuse_complex("view_as_complex")
 
 
 def typename(obj: Any) -> str:
@@ -630,7 +616,7 @@ def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
     return _feature_dropout(input, p, train, True)
 
 
-__all__ = ["strided", "detach", "is_complex", "real", "imag", "view_as_real", "view_as_complex", "typename", "asarray",
+__all__ = ["strided", "detach", "is_complex", "real", "imag", "typename", "asarray",
            "range", "fill", "frombuffer", "empty_strided", "constant_pad_nd", "poisson", "binomial",
            "gradient", "histogramdd", "selu_", "celu_", "rrelu_", "threshold_", "dropout_",
            "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",

@@ -1286,7 +1286,7 @@ def _state_value(t: "Tensor | np.ndarray") -> Any:
     if isinstance(t, Tensor):
         return t.detach()
     array = np.asarray(t)                   # an IntBuffer (or any ndarray) as a plain ndarray view
-    if array.dtype.kind in "biuf":
+    if array.dtype.kind in "biufc":
         value = Tensor._from(array, device="cpu")
         if value.dtype == array.dtype and np.shares_memory(value.array, array):
             return value
