@@ -166,3 +166,27 @@ def test_sub_in_place_errors_and_node_say_sub():
     x = tg.ones(3)
     x.sub_(tg.ones(3), alpha=2)
     assert x.tolist() == [-1.0, -1.0, -1.0]
+
+
+def test_dtype_inferred_from_lists_in_one_pass():
+    f64 = np.float64(2.0)
+    assert tg.tensor([1.0, 2.0]).dtype == tg.float32
+    assert tg.tensor([1.0, f64]).dtype == tg.float64 and tg.tensor([[1.0], [f64]]).dtype == tg.float64
+    assert tg.tensor([tg.tensor(1.0, dtype=tg.float64), 2.0]).dtype == tg.float64
+    assert tg.tensor([1, 2.5]).dtype == tg.float32 and tg.tensor([1, 2]).dtype == tg.int64
+    assert tg.tensor([1.0, 2j]).dtype == tg.complex64 and tg.tensor([[1.0], [2j]]).dtype == tg.complex64
+    assert tg.tensor([1.0, np.complex128(2j)]).dtype == tg.complex128
+    assert tg.tensor([1.0, np.complex64(2j), f64]).dtype == tg.complex128    # (torch 2.13: promoted)
+    assert tg.tensor([2j, tg.tensor(1.0, dtype=tg.float64)]).dtype == tg.complex128
+    assert tg.tensor([1.0, np.complex64(2j)]).dtype == tg.complex64
+    assert tg.tensor(np.complex128(1j)).dtype == tg.complex128 and tg.tensor(1j).dtype == tg.complex64
+    big = [float(i) for i in range(1000)] + [f64]
+    assert tg.tensor(big).dtype == tg.float64
+
+
+def test_dtype_inferred_from_lists_follows_the_default(monkeypatch):
+    tg.set_default_dtype(tg.float64)
+    try:
+        assert tg.tensor([1j]).dtype == tg.complex128 and tg.tensor([1.0]).dtype == tg.float64
+    finally:
+        tg.set_default_dtype(tg.float32)
