@@ -52,6 +52,12 @@ def simulator_enabled() -> bool:
 # was not measurable there, so the line sits where the README's hand-over cost puts it.  The
 # GAN's Linear layers (80M MACs at batch 64) are above it and split as before.
 SPLIT_MIN_MACS = 1 << 23
+# A product this small runs on one thread in OpenBLAS whatever its thread setting (its gemv's
+# threshold is 2304 * GEMM_MULTITHREAD_THRESHOLD (>= 1) multiply-adds, gemm's and dot's larger),
+# so ``blas_scope`` has nothing to do for it: skipped (its lock and BLAS queries cost ~3 us, a
+# third of a small F.linear).
+ONE_THREAD_MACS = 2304
+_NO_SCOPE = contextlib.nullcontext()
 
 
 class Device:
@@ -84,14 +90,23 @@ class Device:
         scope = getattr(self.kernels, "blas_scope", None)
         return scope() if scope is not None else contextlib.nullcontext()
 
+    def blas_scope_for(self, macs: int):
+        """``blas_scope()`` for BLAS calls of at most ``macs`` multiply-adds each: none below
+        ``ONE_THREAD_MACS`` (one thread there anyway)."""
+        return _NO_SCOPE if macs < ONE_THREAD_MACS else self.blas_scope()
+
     def matmul(self, a, b):
         """a @ b for the engine's Linear layers: the kernel set's threaded ``gemm`` for 2-D
         operands where it has one (the CPU) and the product is at least ``SPLIT_MIN_MACS``
         multiply-adds, else the array module's matmul in ``blas_scope`` (one thread)."""
-        gemm = getattr(self.kernels, "gemm", None)
-        if gemm is not None and a.ndim == 2 and b.ndim == 2 \
-                and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_MIN_MACS:
-            return gemm(a, b)
+        if a.ndim == 2 and b.ndim == 2:
+            macs = a.shape[0] * a.shape[1] * b.shape[1]
+            if macs < ONE_THREAD_MACS:
+                return a @ b
+            if macs >= SPLIT_MIN_MACS:
+                gemm = getattr(self.kernels, "gemm", None)
+                if gemm is not None:
+                    return gemm(a, b)
         with self.blas_scope():
             return a @ b
 
@@ -342,6 +357,8 @@ def default_device_type() -> str:
             raise DeviceError(f"$TENSORGAN_DEVICE: {exc}") from None
     if simulator_enabled():
         return "cpu"  # the simulator is for tests: never pick it implicitly
+    if _cupy_module() is None:
+        return "cpu"  # (cuda_status's answer then, without its message and second environ read)
     return "cuda" if cuda_status()[0] else "cpu"
 
 

@@ -1,6 +1,7 @@
 """Tensor constructors: tensor(), zeros(), ones(), randn(), rand() and their *_like twins."""
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -63,6 +64,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _shape(shape: tuple, op: str) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for n in shape:
+        if type(n) is not int or n < 0:
+            break
+    else:
+        return tuple(shape)     # the common case, sizes that are ints >= 0: nothing to convert
     if any(isinstance(n, (bool, np.bool_)) for n in shape):
         raise InputTypeError(f"{op}: a size must be ints, got a bool in {shape}")
     try:
@@ -126,6 +132,9 @@ def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
     return t.requires_grad_(requires_grad)
 
 
+_INT64_END = 1 << 63
+
+
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """``torch.arange``: int64 when start, end and step are all ints (``arange(4)`` is 0, 1, 2,
@@ -136,7 +145,9 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
         start, end = 0, start
     if step == 0:
         raise InputTypeError("arange: step must be nonzero")
-    if not all(np.isfinite(v) for v in (start, end, step)):
+    if not all(type(v) is int and -_INT64_END <= v < _INT64_END    # (np.isfinite of a Python
+               or type(v) is float and math.isfinite(v)              # number costs ~1 us)
+               or np.isfinite(v) for v in (start, end, step)):
         raise ConfigError(f"arange: unsupported range {start} -> {end} (step {step}): the bounds "
                           f"and step must be finite")
     if (end - start) * step < 0:
@@ -458,8 +469,11 @@ def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     if not tensors:
         raise ShapeError("stack needs at least one tensor")
     axis = _join_axis(axis, dim, tensors[0].ndim + 1)
-    from .ops import Stack
-    return Stack.apply(axis, *[t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors])
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            t.shape          # noqa: B018 -- a list among them: AttributeError, as before
+    from .ops import Stack   # (Stack adds the new axis to each array itself)
+    return Stack.apply(axis, *tensors)
 
 
 

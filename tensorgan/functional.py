@@ -1033,9 +1033,11 @@ class Softplus(Function):
 
     def forward(self, x, beta, threshold):
         xp = self.xp
-        z = x * x.dtype.type(beta)
+        z = x if beta == 1 else x * x.dtype.type(beta)      # (x * 1 and s / 1 are x and s exactly)
         self.z, self.beta, self.threshold = z, beta, threshold
-        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / x.dtype.type(beta)
+        soft = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+        if beta != 1:
+            soft /= x.dtype.type(beta)
         return xp.where(z > threshold, x, soft)
 
     def backward(self, g):
@@ -1541,7 +1543,7 @@ def _normalized(x: Tensor, dims: tuple, eps: float) -> Tensor:
     double backward (WGAN-GP critics with layer / instance norm).  Sums in float64."""
     k = x.ndim - len(dims)
     if dims == tuple(range(k, x.ndim)) and k >= 1 and x.dtype.kind == "f" and x.size and \
-            int(np.prod(x.shape[k:])) > 1:
+            math.prod(x.shape[k:]) > 1:
         return RowNorm.apply(x, k, float(eps))
     return _normalized_composite(x, dims, eps)
 
@@ -1553,7 +1555,7 @@ class RowNorm(Function):
 
     def forward(self, x, k, eps):
         shape = x.shape
-        x4 = self.xp.ascontiguousarray(x).reshape(1, -1, int(np.prod(shape[k:])), 1)
+        x4 = self.xp.ascontiguousarray(x).reshape(1, -1, math.prod(shape[k:]), 1)
         y, self.mean, self.invstd = self.device.kernels.batch_norm(x4, None, None, None, None,
                                                                    True, 0.0, eps)
         self.x4 = x4
@@ -1578,8 +1580,10 @@ def _normalized_composite(x: Tensor, dims: tuple, eps: float) -> Tensor:
 
 
 def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    if weight is None and bias is None:     # (F.layer_norm(x, shape) without elementwise affine)
+        return y
     _one_dtype("normalization", input=y, weight=weight, bias=bias)
-    size = int(np.prod(shape))
+    size = int(math.prod(shape))   # (np.prod costs microseconds)
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and (not isinstance(p, Tensor) or p.numel() != size):
             raise ShapeError(f"normalization: {name} must be a tensor of {size} elements (shape "
@@ -1899,7 +1903,15 @@ def _reduce(loss, reduction: str):
     """A loss array reduced as ``reduction`` says; the mean of no elements is NaN, as in torch
     (and as Tensor.mean), without NumPy's "mean of empty slice" warning."""
     if reduction == "mean":
-        return loss.mean() if loss.size else loss.sum() * loss.dtype.type(float("nan"))
+        if not loss.size:
+            return loss.sum() * loss.dtype.type(float("nan"))
+        if type(loss) is np.ndarray and loss.dtype.char in "fd":
+            # NumPy's mean, bit for bit, without its Python wrapper (~2.5 us): the sum, divided
+            # in double precision (its float32 sum / intp count is a float64 division too) and
+            # rounded back to the sum's dtype
+            total = np.add.reduce(loss, axis=None)
+            return total.dtype.type(float(total) / loss.size)
+        return loss.mean()
     return loss.sum() if reduction == "sum" else loss
 
 
@@ -3575,12 +3587,13 @@ def _pad_amounts(x: Tensor, pad) -> list[tuple[int, int]]:
     """torch's ``pad`` tuple (last dim first: left, right, top, bottom, ...) as (before, after)
     per padded dim, first padded dim first. A one-element integer tensor counts as its int, as
     in torch (StyleGAN2-ADA pads by the values of ``margin.ceil().to(torch.int32)``)."""
-    if isinstance(pad, (tuple, list)) and any(isinstance(p, Tensor) for p in pad):
-        pad = [p.__index__() if isinstance(p, Tensor) and p.array.dtype.kind in "iu"
-               and p.array.size == 1 else p for p in pad]
-    if not isinstance(pad, (tuple, list)) or not all(
-            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
-        raise InputTypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
+    if not (isinstance(pad, (tuple, list)) and all(type(p) is int for p in pad)):  # (common: ints)
+        if isinstance(pad, (tuple, list)) and any(isinstance(p, Tensor) for p in pad):
+            pad = [p.__index__() if isinstance(p, Tensor) and p.array.dtype.kind in "iu"
+                   and p.array.size == 1 else p for p in pad]
+        if not isinstance(pad, (tuple, list)) or not all(
+                isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+            raise InputTypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
     if len(pad) == 0 or len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ShapeError(f"pad: pad needs an even number of ints, two per padded dim and at most "
                          f"{2 * x.ndim} for an input of shape {x.shape}, got {tuple(pad)}")
@@ -3640,16 +3653,24 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                                                                # pad double backward edge
     # torch's value is a Scalar: True / False too (F.pad(mask, (1, 0), value=True) pads a bool mask)
     value = float(value) if isinstance(value, (bool, np.bool_)) else _scalar("pad", "value", value)
-    crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pairs, x.shape[first:]))
-    if any(s.stop <= s.start for s in crop):
-        raise ShapeError(f"pad: {tuple(pad)} crops all of dim(s) of input shape {x.shape}")
-    if any(min(p) < 0 for p in pairs):
-        x = x[(Ellipsis, *crop)]
-    grown = [(max(b, 0), max(a, 0)) for b, a in pairs]
-    if not any(b or a for b, a in grown):
+    crop, cropped = [Ellipsis], False      # (plain loops: this is a GAN generator's hot path)
+    for (b, a), n in zip(pairs, x.shape[first:]):
+        start, stop = max(-b, 0), n - max(-a, 0)
+        if stop <= start:
+            raise ShapeError(f"pad: {tuple(pad)} crops all of dim(s) of input shape {x.shape}")
+        crop.append(slice(start, stop))
+        cropped = cropped or b < 0 or a < 0
+    if cropped:
+        x = x[tuple(crop)]
+    shape, inside, grows = list(x.shape[:first]), [Ellipsis], False
+    for (b, a), n in zip(pairs, x.shape[first:]):
+        b, a = max(b, 0), max(a, 0)
+        grows = grows or b > 0 or a > 0
+        shape.append(n + b + a)
+        inside.append(slice(b, b + n))
+    if not grows:
         return x
-    shape = x.shape[:first] + tuple(n + b + a for (b, a), n in zip(grown, x.shape[first:]))
-    inside = (Ellipsis, *(slice(b, b + n) for (b, _), n in zip(grown, x.shape[first:])))
+    shape, inside = tuple(shape), tuple(inside)
     out = ops.PadIntoZeros.apply(x, shape, inside)
     if value == 0.0:
         return out
@@ -3729,6 +3750,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         return y.to(np.uint8)
     if mode in _LINEAR_RANK:
         return _separable_resize(x, mode, out, scales, bool(align_corners))
+    if mode == "nearest" and all(o == n or o == 2 * n for n, o in zip(spatial, out)):
+        # (_nearest_index's shortcuts: arange(o) or arange(o) >> 1, whole blocks -- no index built)
+        return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))
     index = [_nearest_index(n, o, s, exact=mode == "nearest-exact") for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):
@@ -3755,9 +3779,10 @@ class NearestBlocks(Function):
     def forward(self, x, reps):
         n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
         spread = x.reshape(n, c, *[v for m in spatial for v in (m, 1)])
-        spread = self.xp.broadcast_to(spread, (n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)]))
+        out = self.xp.empty((n, c, *[v for m, r in zip(spatial, reps) for v in (m, r)]), dtype=x.dtype)
+        out[...] = spread       # the broadcast copy (np.broadcast_to's wrapper costs microseconds)
         self.shape, self.reps = x.shape, reps
-        return spread.reshape(n, c, *[m * r for m, r in zip(spatial, reps)])
+        return out.reshape(n, c, *[m * r for m, r in zip(spatial, reps)])
 
     def backward(self, g):
         n, c, spatial = self.shape[0], self.shape[1], self.shape[2:]

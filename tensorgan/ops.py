@@ -116,17 +116,20 @@ class Where(Function):
     takes_bool = True   # masked_fill / tril of a mask stays a mask, as torch
 
     def forward(self, a, b, cond):     # cond last: Function.apply takes device and dtype from
-        try:                               # the first Tensor argument, and cond is a bool mask
-            _broadcast_shapes(_broadcast_shapes(_shape(a), _shape(b)), cond.shape)
-        except ValueError:
-            raise ShapeError(f"where: shapes {cond.shape} (condition), {_shape(a)} and {_shape(b)} "
-                             f"do not broadcast") from None
-        self.shapes, self.cond = (_shape(a), _shape(b)), cond
-        if not hasattr(a, "dtype"):       # a number takes the array's dtype (where(c, x, 0.0)
-            a = b.dtype.type(a)           # on an integer x stays integer)
+        self.shapes, self.cond = (_shape(a), _shape(b)), cond   # the first Tensor argument, and
+        if not hasattr(a, "dtype"):       # cond is a bool mask. A number takes the array's dtype
+            a = b.dtype.type(a)           # (where(c, x, 0.0) on an integer x stays integer)
         elif not hasattr(b, "dtype"):
             b = a.dtype.type(b)
-        return self.xp.where(cond, a, b)
+        try:      # (shapes checked only once where failed: np.broadcast_shapes costs ~3 us)
+            return self.xp.where(cond, a, b)
+        except ValueError:
+            try:
+                _broadcast_shapes(_broadcast_shapes(self.shapes[0], self.shapes[1]), cond.shape)
+            except ValueError:
+                raise ShapeError(f"where: shapes {cond.shape} (condition), {self.shapes[0]} and "
+                                 f"{self.shapes[1]} do not broadcast") from None
+            raise
 
     def backward(self, g):     # selects (Numba's on the CPU: NumPy's where branches per element)
         xp = self.xp
@@ -332,7 +335,8 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align")
         self.a, self.b = a, b
-        with self.device.blas_scope():
+        # (each BLAS call's multiply-adds are at most a.size * b's columns)
+        with self.device.blas_scope_for(a.size * (b.shape[-1] if b.ndim > 1 else 1)):
             try:
                 return a @ b
             except ValueError:      # the leading (batch) dims do not broadcast
@@ -349,7 +353,7 @@ class MatMul(Function):
         if a.ndim == 1:
             g2 = g2[..., None, :]
         ga = gb = None
-        with self.device.blas_scope():
+        with self.device.blas_scope_for(g2.size * a2.shape[-1]):   # (per BLAS call, at most)
             if self.needs_input_grad[0]:
                 ga = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
             if self.needs_input_grad[1]:
@@ -790,6 +794,12 @@ class PadIntoZeros(ScatterIntoZeros):
     so ``autograd.grad(D(x).sum(), x, create_graph=True)[0].view(n, -1)`` works as in torch when
     the first op on ``x`` pads (ZeroPad2d, a dilated or ``padding='same'`` conv, F.unfold)."""
 
+    def forward(self, g, shape, key):      # key: F.pad's slices (basic), each element once --
+        self.key = key                     # written, not added: -0.0 stays -0.0, as torch's
+        out = self.xp.zeros(shape, dtype=g.dtype)
+        out[key] = g
+        return out
+
     def grad_graph(self, gg):
         return GetItem.apply(gg, self.key).contiguous(), None, None
 
@@ -1098,7 +1108,21 @@ class Concat(Function):
 
 
 class Stack(Concat):
-    """stack: the concatenation of the inputs each with a new axis (torch's StackBackward0)."""
+    """stack: the concatenation of the inputs each with a new axis (torch's StackBackward0).
+    The new axis is added here, on the arrays (no reshape node per input, as torch's graph:
+    next_functions are the inputs' own nodes); backward selects each input's slice."""
+
+    def forward(self, axis, *arrays):
+        index = (slice(None),) * axis + (None,)
+        return Concat.forward(self, axis, *[a[index] for a in arrays])
+
+    def backward(self, g):
+        head = (slice(None),) * self.axis
+        return (None, *[g[head + (i,)] for i in range(len(self.sizes))])
+
+    def grad_graph(self, g):
+        head = (slice(None),) * self.axis
+        return (None, *[GetItem.apply(g, head + (i,)) for i in range(len(self.sizes))])
 
 
 class Exp(Function):

@@ -2572,8 +2572,13 @@ class Tensor:
     def __getitem__(self, key):
         if type(key) is list:                 # x[[i, j]]: torch's legacy reading of some lists
             key = _list_key(key)
-        key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
-        split = _ints_first(key) if isinstance(key, tuple) else None
+        split = None
+        if isinstance(key, tuple):
+            if type(key) is not tuple or not _plain_key(key):
+                key = tuple(map(_index, key))
+                split = _ints_first(key)
+        else:
+            key = _index(key)
         try:
             if split is not None:
                 return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
@@ -2831,7 +2836,8 @@ class Tensor:
             _non_int("unsqueeze", "dim", (dim,))
             raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
         dim = int(dim) % (self.ndim + 1)
-        return ops.Unsqueeze.apply(self, self.shape[:dim] + (1,) + self.shape[dim:])
+        shape = self.array.shape      # (a plain tuple: Size slices and adds in Python code)
+        return ops.Unsqueeze.apply(self, shape[:dim] + (1,) + shape[dim:])
 
     def squeeze(self, dim=None) -> "Tensor":
         """Drop axes of size 1: all of them, or those of ``dim`` (an int or a tuple) that have
@@ -2921,10 +2927,11 @@ class Tensor:
                 _both("expand", "size")
             sizes = (size,)
         sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
-        lead = len(sizes) - self.ndim
-        shape = tuple(self.shape[i - lead] if i >= lead and s == -1 else s for i, s in enumerate(sizes))
+        have = self.array.shape         # (a plain tuple: Size's __getitem__ is Python code)
+        lead = len(sizes) - len(have)
+        shape = tuple(have[i - lead] if i >= lead and s == -1 else s for i, s in enumerate(sizes))
         ok = lead >= 0 and all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape) and all(
-            n in (1, shape[i + lead]) for i, n in enumerate(self.shape))
+            n in (1, shape[i + lead]) for i, n in enumerate(have))
         if not ok:
             if any(isinstance(s, Tensor) for s in sizes):
                 return self.expand(_index_sizes(sizes))
@@ -4356,6 +4363,18 @@ def _int_of(v: Any) -> Any:
     return v
 
 
+_PLAIN_KEYS = frozenset((slice, int, type(None), type(Ellipsis)))   # index items used as they are
+
+
+def _plain_key(key: tuple) -> bool:
+    """Whether a tuple key holds only slices, ints, None and Ellipsis: ``_index`` leaves each as
+    it is and ``_ints_first`` splits nothing (x[:, 1], x[0, :, None] -- the common keys)."""
+    for k in key:
+        if k.__class__ not in _PLAIN_KEYS:
+            return False
+    return True
+
+
 def _ints_first(key: tuple) -> tuple | None:
     """torch applies integer indices before array and mask indices (``x[0, :, [0, 1]]`` is
     ``x[0][:, [0, 1]]``, shape (3, 2) for a (2, 3, 4) x); NumPy counts the int as one more array
@@ -4463,6 +4482,8 @@ def _torch_dims(dim):
 
 
 def _axes(axis, ndim: int):
+    if type(axis) is int and -ndim <= axis < ndim:   # the common case, one dim in range (ndim > 0)
+        return (axis % ndim,)
     if axis is None:
         return None
     try:
