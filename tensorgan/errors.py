@@ -177,6 +177,14 @@ class MissingKeyError(ConfigError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NameKeyError(ConfigError, KeyError):
+    """A name a module cannot hold a parameter, buffer or submodule under ('' or one with a '.',
+    which state_dict keys split on): a ConfigError, and a KeyError as torch's is."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class NonFiniteError(TensorganError, FloatingPointError):
     """A loss or gradient became NaN or infinite during training."""
 
