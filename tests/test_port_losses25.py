@@ -52,6 +52,35 @@ def test_parameter_dict_keys_follow_register_parameter():
 
 
 # -- cdist compute_mode, normalize out= ----------------------------------------------------------
+def test_cdist_compute_mode_is_checked_and_every_mode_agrees():
+    rng = np.random.default_rng(0)
+    a, b = tg.tensor(rng.standard_normal((30, 3))), tg.tensor(rng.standard_normal((27, 3)))
+    b.array[:4] = a.array[:4]                         # coincident points: distance exactly 0
+    ref = np.sqrt(((a.numpy()[:, None] - b.numpy()[None]) ** 2).sum(-1))
+    for mode in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                 "donot_use_mm_for_euclid_dist"):
+        d = tg.cdist(a, b, compute_mode=mode)
+        np.testing.assert_allclose(d.numpy(), ref, rtol=1e-13, atol=1e-15)
+        assert (np.diag(d.numpy()[:4, :4]) == 0).all()
+    for bad in ("use_mm", None, 2):                   # torch: ValueError
+        with pytest.raises(ValueError, match="compute_mode"):
+            tg.cdist(a, b, compute_mode=bad)
+
+
+def test_normalize_writes_into_out():
+    x = tg.tensor([[3.0, 4.0], [0.0, 0.0]], dtype=tg.float64)
+    out = tg.zeros(2, 2, dtype=tg.float64)
+    r = F.normalize(x, dim=1, out=out)
+    assert r is out
+    np.testing.assert_allclose(out.numpy(), [[0.6, 0.8], [0.0, 0.0]])
+    w = x.clone().requires_grad_(True)
+    with pytest.raises(AutogradError, match="out="):    # torch: div(..., out=) is not differentiable
+        F.normalize(w, dim=1, out=tg.zeros(2, 2, dtype=tg.float64))
+    with tg.no_grad():
+        assert F.normalize(w, p=1, dim=0, out=out) is out
+    np.testing.assert_allclose(out.numpy(), [[1.0, 1.0], [0.0, 0.0]])
+
+
 # -- invariants the ports lean on ----------------------------------------------------------------
 def _mix_rbf_mmd2(X, Y, sigmas):
     """MMD-GAN's biased estimate, in its own form (Gram matrix of the stacked batch)."""
