@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import AutogradError, DTypeError, InputTypeError, ShapeError, TensorganError
 from .tensor import Tensor, enable_grad, float64, no_grad
 
 
@@ -34,6 +34,27 @@ _TORCH_FLAGS = ("nondet_tol", "check_undefined_grad", "check_grad_dtypes", "chec
                 "check_batched_forward_grad", "fast_mode", "masked")
 
 
+def _grad_when_needed(fn: Callable) -> Callable:
+    """``fn`` as the checks call it: under no_grad (the numeric passes, cheaper), unless ``fn``
+    needs grad mode itself -- an ``autograd.grad`` inside it (a gradient penalty, LOGAN's latent
+    step), which torch's gradcheck, running ``fn`` in the caller's grad mode, allows; from the
+    first refusal on, every call runs under enable_grad (the inputs still require grad)."""
+    from .grad_mode import is_grad_enabled
+    needs_grad = []
+
+    def call(*xs: Any) -> Any:
+        if needs_grad or is_grad_enabled():
+            with enable_grad():
+                return fn(*xs)
+        try:
+            return fn(*xs)
+        except AutogradError:
+            needs_grad.append(True)
+            with enable_grad():
+                return fn(*xs)
+    return call
+
+
 def _torch_form(name: str, fn: Callable, inputs: Any, flags: dict) -> tuple:
     """torch's calling forms: ``inputs`` a Tensor or a sequence; ``fn`` may return a tuple (each
     float output is checked); torch's keyword flags that only change speed or coverage are
@@ -43,6 +64,7 @@ def _torch_form(name: str, fn: Callable, inputs: Any, flags: dict) -> tuple:
         raise InputTypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)} "
                              f"(torch's flags it accepts: {', '.join(_TORCH_FLAGS)})")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    fn = _grad_when_needed(fn)
     with no_grad():
         probe = fn(*inputs)
     if isinstance(probe, (tuple, list)):

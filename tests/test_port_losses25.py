@@ -137,6 +137,25 @@ def test_log_domain_sinkhorn_plan_and_its_derivatives():
     assert tg.gradgradcheck(lambda x: (_sinkhorn(costs[2](x), 0.5, 3) * costs[2](x)).sum(), (a,))
 
 
+def test_logan_latent_step_is_differentiated():
+    """z' = z + alpha g / (beta + |g|^2), g = dD(G(z))/dz taken with create_graph: the G loss
+    at z' has the gradient finite differences give, through the step."""
+    tg.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 3)).double()
+    D = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.2), nn.Linear(4, 1)).double()
+
+    def loss(z):
+        (g,) = tg.autograd.grad(D(G(z)).sum(), z, create_graph=True)
+        zp = z + 0.9 * g / (5.0 + g.pow(2).sum(1, keepdim=True))
+        return F.softplus(-D(G(zp))).mean()
+    z = tg.tensor(np.random.default_rng(3).standard_normal((3, 2)), requires_grad=True)
+    assert tg.gradcheck(loss, (z,))     # torch's runs fn in grad mode: autograd.grad inside works
+    with tg.no_grad():
+        assert tg.gradcheck(loss, z)
+    with pytest.raises(AutogradError, match="does not require grad"):   # a real refusal still is one
+        tg.gradcheck(lambda x: tg.autograd.grad(x.detach().sum() * 2, x)[0], (z,))
+
+
 def test_relativistic_average_losses_ignore_a_shift_of_the_critic():
     rng = np.random.default_rng(4)
     real, fake = tg.tensor(rng.standard_normal(6)), tg.tensor(rng.standard_normal(6))
