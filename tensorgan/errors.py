@@ -199,6 +199,14 @@ class MissingKeyError(ConfigError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NameKeyError(ConfigError, KeyError):
+    """A name a module cannot hold a parameter, buffer or submodule under ('' or one with a '.',
+    which state_dict keys split on): a ConfigError, and a KeyError as torch's is."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class NonFiniteError(TensorganError, FloatingPointError, RuntimeError):
     """A loss or gradient became NaN or infinite during training (a RuntimeError too, as torch's
     ``clip_grad_norm_(..., error_if_nonfinite=True)`` error: ``except RuntimeError`` catches it)."""

@@ -1401,11 +1401,17 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
     return _in_place_form("rrelu_", rrelu, x, lower, upper, training, generator=generator)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize)."""
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """x / max(||x||_p over dim, eps) (torch.nn.functional.normalize); ``out=``: written into
+    that tensor, not differentiable (torch's ``div(..., out=)``)."""
     x = input   # (torch's name for the argument)
     _float_only("normalize", x)
-    return x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
+    result = x / x.norm(p, dim=dim, keepdim=True).clip(min=eps)
+    if out is None:
+        return result
+    from .function_forms import _write_out
+    return _write_out("nn.functional.normalize", result, out)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

@@ -1084,6 +1084,10 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     return x
 
 
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distance between each row of ``x1`` (..., P, M) and each of ``x2`` (..., R, M):
@@ -1096,6 +1100,9 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     _one_dtype("cdist", x1=x1, x2=x2)
     if isinstance(p, bool) or not isinstance(p, (int, float)) or p < 0:
         raise ConfigError(f"cdist: p must be a number >= 0, got {p!r}")
+    if compute_mode not in _CDIST_MODES:      # each computed directly here (no matmul form)
+        raise ConfigError(f"cdist: {compute_mode!r} is not a valid value for compute_mode (one of "
+                          f"{', '.join(map(repr, _CDIST_MODES))})")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p != math.inf:
         return diff.norm(p, dim=-1)

@@ -1920,8 +1920,8 @@ class ParameterDict(Module):
             self[key] = value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if not isinstance(key, str) or not key or "." in key:
-            raise ConfigError(f"ParameterDict: keys must be non-empty strings without '.', got {key!r}")
+        if not isinstance(key, str):      # torch's TypeError; '' and 'a.b': register_parameter's KeyError
+            raise ConfigTypeError(f"ParameterDict: keys must be strings, got {type(key).__name__} {key!r}")
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))
 
     def __getitem__(self, key: str) -> Parameter:

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array
-from ..errors import (CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError,
+from ..errors import (CheckpointError, ConfigError, ConfigTypeError, NameKeyError, DeviceError, DTypeError, InputTypeError,
                       NotOverriddenError, ShapeError, StateDictMismatchError, UninitializedParameterError)
 from ..tensor import RemovableHandle, Tensor, _check_dtype, get_default_dtype
 from ._backward_hooks import BackwardHook
@@ -272,6 +272,15 @@ _global_backward_hooks: OrderedDict = OrderedDict()
 def _global_hooks_set() -> bool:
     return bool(_global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks
                 or _global_backward_pre_hooks)
+
+
+def _check_name(where: str, kind: str, name: Any) -> None:
+    """torch's refusals of a name for a parameter / buffer / submodule: TypeError for one that is
+    not a string, KeyError for '' or one with a '.' (which state_dict keys split on)."""
+    if not isinstance(name, str):
+        raise ConfigTypeError(f"{where}: {kind} name should be a string, got {type(name).__name__}")
+    if not name or "." in name:
+        raise NameKeyError(f"{where}: {kind} name must be a non-empty string without '.', got {name!r}")
 
 
 def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
@@ -524,9 +533,7 @@ class Module:
                         persistent: bool = True) -> None:
         """Saved, not trained state. Tensors follow ``.to(device)``; NumPy arrays stay on the host.
         ``persistent=False``: kept and moved like the others, but not in ``state_dict``."""
-        if not isinstance(name, str) or not name or "." in name:    # state_dict keys split on '.'
-            raise ConfigError(f"register_buffer: buffer name must be a non-empty string without "
-                              f"'.', got {name!r}")
+        _check_name("register_buffer", "buffer", name)     # state_dict keys split on '.'
         if name not in self._buffers and getattr(self, name, None) is not None:
             # torch's: not over a parameter, a submodule or a plain attribute (a None placeholder,
             # as track_running_stats=False leaves for a lazy subclass to fill, is let through)
@@ -543,6 +550,7 @@ class Module:
     def register_parameter(self, name: str, value: Parameter | None) -> None:
         if value is not None and not isinstance(value, Parameter):
             raise InputTypeError(f"parameter {name!r} must be a Parameter, got {type(value).__name__}")
+        _check_name("register_parameter", "parameter", name)
         if name not in self._parameters and getattr(self, name, None) is not None:
             raise KeyError(f"attribute '{name}' already exists")   # torch's, as register_buffer's
         if value is None:  # a None slot: the layer has no such parameter, and keeps its place
@@ -552,9 +560,7 @@ class Module:
     def add_module(self, name: str, module: "Module | None") -> None:
         if module is not None and not isinstance(module, Module):
             raise InputTypeError(f"add_module: {type(module).__name__} is not a Module")
-        if not isinstance(name, str) or not name or "." in name:
-            raise ConfigError(f"add_module: module name must be a non-empty string without '.', "
-                              f"got {name!r}")
+        _check_name("add_module", "module", name)
         if name not in self._modules and hasattr(self, name):
             raise KeyError(f"attribute '{name}' already exists")   # torch's: a plain attribute stays
         if module is None:
