@@ -47,6 +47,8 @@ import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ._threads import kernel_threads
+
 _pools: dict[int, ThreadPoolExecutor] = {}    # this process's worker pools, by worker count
 _pools_pid = os.getpid()                      # the process they belong to (a fork starts anew)
 _blas = None                                  # threadpoolctl's controllers of the loaded BLAS libraries
@@ -140,7 +142,7 @@ def run_over_batch(n: int, per_image: int, budget: int,
     the threads as described above.  Returns, per thread in order, the sum of the values its
     bodies returned (None where they return None) -- the weight gradients' partial sums.  A body
     may return a tuple of arrays (e.g. weight and bias gradients): they are summed element-wise."""
-    threads = numba.get_num_threads()
+    threads = kernel_threads()          # (1 inside a call below _threads' threshold)
     parts = slices(n, threads)
 
     def work(part):
