@@ -85,24 +85,51 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 _LAYOUTS = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
 
 
+def _torch_convnd_arguments(in_channels: Any, out_channels: Any, kernel_size: Any, stride: Any,
+                            padding: Any, dilation: Any, transposed: Any, output_padding: Any,
+                            groups: Any, bias: Any, padding_mode: Any, device: Any = None,
+                            dtype: Any = None, *, generator: Any = None) -> dict:
+    """torch 2.13's ``_ConvNd.__init__`` signature (every argument but device and dtype required),
+    bound by Python: its arguments by name."""
+    return dict(locals())
+
+
+_torch_convnd_arguments.__qualname__ = "_ConvNd.__init__"     # Python's TypeError names it as torch's
+
+
 class _ConvNd(Module):
     """torch's convolution layers: its positional order, its checks, its repr. ``dims`` spatial
     dimensions; the 1-D layers run the 2-D functions on height-1 images."""
     transposed = False
     dims = 2
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
-                 generator: Generator | None = None, output_padding: Any = 0):
+    def __init__(self, *args: Any, **kwargs: Any):
+        """tensorgan's order ``(in, out, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+        bias=True, padding_mode='zeros', device=None, dtype=None, generator=None,
+        output_padding=0)``, or torch's own ``_ConvNd`` order ``(in, out, kernel_size, stride,
+        padding, dilation, transposed, output_padding, groups, bias, padding_mode, device=None,
+        dtype=None)`` -- told apart by the bool ``transposed`` -- which layers that subclass
+        ``torch.nn.modules.conv._ConvNd`` directly call (SEGAN's / SN-GAN's ``SNConv1d``)."""
+        if (len(args) > 6 and isinstance(args[6], bool)) or "transposed" in kwargs:
+            given = _torch_convnd_arguments(*args, **kwargs)     # a TypeError as torch's for a missing one
+            transposed, kernel_size = given.pop("transposed"), given["kernel_size"]
+            if not isinstance(kernel_size, (tuple, list)):       # torch unpacks it: (out, in // groups, *kernel_size)
+                raise InputTypeError(f"{type(self).__name__}: torch's _ConvNd order takes kernel_size as a "
+                                     f"tuple (one int per spatial dimension), got {kernel_size!r}")
+            # torch's _ConvNd has as many spatial dims as kernel_size, transposed as told
+            self._init_convnd(**given, _layout=(bool(transposed), len(kernel_size)))
+        else:
+            self._init_convnd(*args, **kwargs)
+
+    def _init_convnd(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                     padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                     padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
+                     generator: Generator | None = None, output_padding: Any = 0, *,
+                     _layout: tuple | None = None) -> None:
         super().__init__()
+        if _layout is not None and _layout != (self.transposed, self.dims):
+            self.transposed, self.dims = _layout
         name = type(self).__name__
-        if isinstance(groups, bool):   # torch's _ConvNd order: (..., dilation, transposed, output_padding, groups, ...)
-            raise ConfigError(f"{name}: _ConvNd was given a bool for groups -- torch's own _ConvNd "
-                              f"takes (..., dilation, transposed, output_padding, groups, bias, "
-                              f"padding_mode); tensorgan's takes (..., dilation, groups, bias, "
-                              f"padding_mode, ...): subclass nn.Conv2d / ConvTranspose2d, or pass "
-                              f"keywords")
         self.in_channels = _positive_int("in_channels", in_channels, name)
         self.out_channels = _positive_int("out_channels", out_channels, name)
         self.groups = _positive_int("groups", groups, name)
@@ -131,6 +158,18 @@ class _ConvNd(Module):
         self.weight = _empty((first, second) + self.kernel_size, dtype, device)
         self.register_parameter("bias", _empty((self.out_channels,), dtype, device) if bias else None)
         _reset(self, generator)
+
+    @property
+    def _reversed_padding_repeated_twice(self) -> Any:
+        """torch's attribute: the padding as ``F.pad`` takes it (last dimension first, each twice;
+        'same' split as torch splits it) -- what torch-style ``_conv_forward`` copies pad with."""
+        if isinstance(self.padding, str):
+            spans = [0] * (2 * self.dims) if self.padding == "valid" else []
+            for k, d in (() if self.padding == "valid" else zip(reversed(self.kernel_size), reversed(self.dilation))):
+                total = d * (k - 1)
+                spans += [total // 2, total - total // 2]
+            return spans
+        return tuple(p for p in reversed(self.padding) for _ in range(2))    # torch's: a tuple here, a list above
 
     def _tuple(self, value: Any, name: str, minimum: int) -> tuple:
         owner = type(self).__name__
