@@ -126,8 +126,14 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
                          f"convert with .float()")
     if center and align_to_window is not None:
         raise ConfigError(f"{op}: align_to_window should only be set when center = False")
-    _warn_no_window(op, window)     # (torch's return_complex=False deprecation warning is not
-    #                                 given: that layout was tensorgan's only one before session 25)
+    if not return_complex:
+        from .tensor import _caller_level
+        _warn_once("stft-real", "stft with return_complex=False is deprecated. In a future pytorch "
+                   "release, stft will return complex tensors for all inputs, and "
+                   "return_complex=False will raise an error.\nNote: you can still call "
+                   "torch.view_as_real on the complex output to recover the old return format. "
+                   "(as torch warns, once)", _caller_level() + 1)
+    _warn_no_window(op, window)
     x = input
     n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, x)
     if center:

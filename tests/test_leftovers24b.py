@@ -208,10 +208,16 @@ def test_stft_warns_once_for_a_missing_window(monkeypatch):
         tg.istft(spec, 16)
         tg.istft(spec, 16)
     messages = [str(w.message) for w in caught]
-    assert len(messages) == 2, messages       # (no deprecation warning for the real layout:
-    assert messages[0].startswith("stft: a window was not provided")   # tensorgan's only one)
-    assert messages[1].startswith("istft: a window was not provided")
+    assert len(messages) == 3, messages       # (and torch's deprecation of the real layout, once)
+    assert messages[0].startswith("stft with return_complex=False is deprecated")
+    assert messages[1].startswith("stft: a window was not provided")
+    assert messages[2].startswith("istft: a window was not provided")
     assert all(w.filename == __file__ for w in caught)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x.stft(16, window=tg.hann_window(16, dtype=tg.float64), return_complex=False)
+        tg.stft(x, 16, window=tg.hann_window(16, dtype=tg.float64), return_complex=True)
+    assert not caught
 
 
 def test_percent_format_of_a_grad_tensor_warns_but_format_does_not(monkeypatch):
