@@ -2502,6 +2502,7 @@ def _check_dim(op: str, x: Tensor, dim: int) -> int:
 class LogSoftmax(Function):
     """x - logsumexp(x) along ``dim``, shifted by the max so exp never overflows."""
     refuses_int = True
+    reads_inputs = False   # backward reads the saved output only (torch saves the result)
 
     def forward(self, x, dim):
         xp = self.xp
@@ -2518,11 +2519,12 @@ class LogSoftmax(Function):
         return xp.subtract(g, r, out=r), None
 
     def grad_graph(self, g):
-        return g - Softmax.apply(self.inputs[0], self.dim) * g.sum(axis=self.dim, keepdims=True), None
+        return g - ops.saved_output(self, self.out).exp() * g.sum(axis=self.dim, keepdims=True), None
 
 
 class Softmax(Function):
     refuses_int = True
+    reads_inputs = False   # backward reads the saved output only (torch saves the result)
     def forward(self, x, dim):
         xp = self.xp
         out = x - x.max(axis=dim, keepdims=True)        # in place from here: one big array
@@ -2540,7 +2542,7 @@ class Softmax(Function):
         return r, None
 
     def grad_graph(self, g):
-        s = Softmax.apply(self.inputs[0], self.dim)
+        s = ops.saved_output(self, self.out)
         return s * (g - (g * s).sum(axis=self.dim, keepdims=True)), None
 
 

@@ -7,6 +7,7 @@ gradient back to each input's shape (:func:`unbroadcast`).
 """
 from __future__ import annotations
 
+import copy
 import operator
 from typing import Callable
 
@@ -62,6 +63,17 @@ def with_zero_edge(g: Tensor, x) -> Tensor:
             isinstance(g, Tensor) and g.dtype == x.dtype:
         return ZeroDerivative.apply(g, x)
     return g
+
+
+def saved_output(ctx: Function, y) -> Tensor:
+    """``y``, the output array op ``ctx`` saved, as a tensor of the graph for ``grad_graph`` --
+    torch's double backward of an op that saved only its result (exp, tanh, sigmoid, sqrt, relu,
+    softmax) differentiates that result.  Its node is a twin of ``ctx`` (same inputs, versions
+    and saved output), so the input's value is never read: it may have been written in place
+    since the op ran (``reads_inputs`` False: the backward goes to its old node, as torch's)."""
+    out = Tensor._make(y, ctx.device, True)
+    out._ctx = copy.copy(ctx)
+    return out
 
 
 def _shape(a):
@@ -1126,6 +1138,8 @@ class Stack(Concat):
 
 
 class Exp(Function):
+    reads_inputs = False   # backward reads the saved output only (torch saves the result)
+
     def forward(self, x):
         self.y = self.xp.exp(x)
         return self.y
@@ -1134,7 +1148,7 @@ class Exp(Function):
         return (g * self.y,)
 
     def grad_graph(self, g):
-        return (g * Exp.apply(self.inputs[0]),)
+        return (g * saved_output(self, self.y),)
 
 
 class Log(Function):
@@ -1188,6 +1202,8 @@ class Cos(Function):
 
 
 class Sqrt(Function):
+    reads_inputs = False   # backward reads the saved output only (torch saves the result)
+
     def forward(self, x):
         self.y = self.xp.sqrt(x)
         return self.y
@@ -1196,7 +1212,7 @@ class Sqrt(Function):
         return (g / (2 * self.y),)
 
     def grad_graph(self, g):
-        return (g / (2.0 * Sqrt.apply(self.inputs[0])),)
+        return (g / (2.0 * saved_output(self, self.y)),)
 
 
 class SafeSqrt(Function):
@@ -1238,7 +1254,26 @@ class SafePow(Function):
         return constant_times(g * e * SafePow.apply(safe, e - 1), nonzero), None
 
 
+class Reciprocal(Function):
+    """1 / x, saving its result, as torch's (ReciprocalBackward0: -grad * result^2, so an input
+    written in place afterwards is fine); also ``number / x``, torch's ``x.reciprocal() * number``."""
+    reads_inputs = False   # backward reads the saved output only (torch saves the result)
+
+    def forward(self, x):
+        self.y = self.xp.reciprocal(x)
+        return self.y
+
+    def backward(self, g):
+        return (-(g * (self.y * self.y)),)
+
+    def grad_graph(self, g):
+        y = saved_output(self, self.y)
+        return (-(g * (y * y)),)
+
+
 class Tanh(Function):
+    reads_inputs = False   # backward reads the saved output only (torch saves the result)
+
     def forward(self, x):
         self.y = self.xp.tanh(x)
         return self.y
@@ -1247,7 +1282,7 @@ class Tanh(Function):
         return (g * (1 - self.y * self.y),)
 
     def grad_graph(self, g):
-        y = Tanh.apply(self.inputs[0])
+        y = saved_output(self, self.y)
         return (g * (1.0 - y * y),)
 
 
@@ -1266,6 +1301,8 @@ def stable_sigmoid(x, xp):
 
 
 class Sigmoid(Function):
+    reads_inputs = False   # backward reads the saved output only (torch saves the result)
+
     def forward(self, x):
         self.y = stable_sigmoid(x, self.xp)
         return self.y
@@ -1274,13 +1311,14 @@ class Sigmoid(Function):
         return (g * self.y * (1 - self.y),)
 
     def grad_graph(self, g):
-        y = Sigmoid.apply(self.inputs[0])
+        y = saved_output(self, self.y)
         return (g * y * (1.0 - y),)
 
 
 class Relu(Function):
     takes_half = True     # exact on float16
     takes_int = True
+    reads_inputs = False  # backward reads the saved output only (torch's threshold on the result)
 
     def forward(self, x):
         # maximum, not where(x > 0, x, 0) (NumPy's where is ~10x slower) nor x * mask (-inf * 0

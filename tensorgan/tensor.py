@@ -2470,6 +2470,9 @@ class Tensor:
         return self.reshape(self.shape[:d] + given + self.shape[d + 1:])
 
     def __rtruediv__(self, other):
+        if type(other) in (float, int) and self.array.dtype.kind in "fiub":
+            r = self.reciprocal()     # torch's: x.reciprocal() * other (rounded twice: 3 / x is
+            return r if other == 1 else r * other   # not always x.reciprocal's correctly rounded 3/x)
         self = self._arith(other)
         other = self._lift(other)
         if not isinstance(other, Tensor):
@@ -3180,7 +3183,10 @@ class Tensor:
         return ops.MatrixT.apply(self, (1, 0)) if self.ndim == 2 else self
 
     def rsqrt(self) -> "Tensor": return self.sqrt().reciprocal()
-    def reciprocal(self) -> "Tensor": return 1.0 / self
+    def reciprocal(self) -> "Tensor":
+        if self.array.dtype.kind in "fiub":     # (an integer or mask: in the default float dtype)
+            return ops.Reciprocal.apply(self if self.array.dtype.kind == "f" else self._arith(1.0))
+        return 1.0 / self
 
     def _piecewise_constant(self, values: Any) -> "Tensor":
         """``values`` (computed from this tensor's) with gradient 0, as torch's sign / round /
