@@ -100,7 +100,8 @@ def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool, op: str
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if requires_grad and dt.kind not in "fc":
-        raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                         f"dtypes, as torch), got dtype {dt}")
     return Tensor._make(getattr(dev.xp, fill)(_shape(shape, op or fill), dtype=dt), dev, requires_grad)
 
 
@@ -528,7 +529,8 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if requires_grad and dt.kind not in "fc":
-        raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                         f"dtypes, as torch), got dtype {dt}")
     return Tensor._make(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)
 
 

@@ -1149,7 +1149,7 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
             raise DTypeError(f"{cls.__name__}: expected tensors of one dtype, got {ints[0]} and "
                              f"{dtype} (torch refuses to promote in matrix products); convert "
                              f"with .to({dtype.name!r}) or .float()")
-        target = _promoted(cls, ints, dtype)
+        target = _promoted(cls, ints, dtype, args)
         if target is not None:
             arrays = [a.astype(target) if isinstance(arg, Tensor) and a.dtype.kind in "iub"
                       else a for a, arg in zip(arrays, args)]
@@ -1192,7 +1192,7 @@ def _promote_floats(args: tuple) -> tuple:
                  for a in args)
 
 
-def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype | None:
+def _promoted(cls: type, ints: list, float_dtype: np.dtype | None, args: tuple) -> np.dtype | None:
     """The dtype integer and bool operands become in op ``cls`` (None: they stay as they are):
     the float dtype beside them (int64 + float64 tensor -> float64), float32 for an op that is not
     exact on integers (exp, /, mean: torch's default dtype), else the widest integer (int32 +
@@ -1204,7 +1204,14 @@ def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype |
     if not cls.takes_int:
         return _default_float[0]
     widest = np.result_type(*ints)
-    return None if all(d == widest for d in ints) else widest
+    if all(d == widest for d in ints):
+        return None
+    # torch's priorities: tensors with dimensions decide over 0-d ones of the same category
+    # (an int32 tensor + a 0-d int64 one stays int32; a bool tensor + a 0-d int64 one: int64)
+    from .dtypes import _combine
+    dim = [a.array.dtype for a in args if isinstance(a, Tensor) and a.array.ndim]
+    zero = [a.array.dtype for a in args if isinstance(a, Tensor) and not a.array.ndim]
+    return _combine(np.result_type(*dim) if dim else None, np.result_type(*zero) if zero else None)
 
 
 def _not_an_array(cls: type, out: Any) -> None:
@@ -1883,7 +1890,8 @@ class Tensor:
         if requires_grad and array.dtype.kind in "iu" and dtype is None:
             array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
         if requires_grad and array.dtype.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients, got a {array.dtype} "
+            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                             f"dtypes, as torch), got a {array.dtype} "
                              f"tensor (complex ones can too)")
         self.array = array
         self._grad = None
@@ -2189,7 +2197,8 @@ class Tensor:
         if not isinstance(flag, (bool, np.bool_)):
             raise InputTypeError(f"requires_grad must be True or False, got {flag!r}")
         if flag and self.array.dtype.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients, got a {self.dtype} tensor")
+            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                             f"dtypes, as torch), got a {self.dtype} tensor")
         if self._ctx is not None and not flag:
             raise AutogradError("requires_grad = False on a non-leaf (an op's result): use "
                                  ".detach() for a copy outside the graph")
@@ -2616,6 +2625,12 @@ class Tensor:
                                  f"convert with value.to(x.dtype)")
             if self.dtype.kind == "f":
                 value = value.to(self.dtype)       # torch casts the value to x's dtype
+        elif isinstance(value, (complex, np.complexfloating)) and self.array.dtype.kind != "c":
+            if value.imag:                         # torch: a number must fit x's dtype
+                raise DTypeError(f"x[key] = {value!r}: value cannot be converted to type "
+                                 f"{self.dtype} without overflow (as torch: a complex number "
+                                 f"into a real tensor); write value.real, or make x complex")
+            value = value.real
 
         if isinstance(value, Tensor) and value.array is not self.array and (
                 value.array.base is not None or self.array.base is not None):
@@ -3358,7 +3373,8 @@ class Tensor:
         dev = self.device if device is None else get_device(device)
         dt = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
         if requires_grad and dt.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                             f"dtypes, as torch), got dtype {dt}")
         if isinstance(fill, (str, bytes)) or not np.isscalar(fill):
             if not (isinstance(fill, Tensor) and fill.numel() == 1):
                 raise InputTypeError(f"new_full: fill_value must be a number, got "
