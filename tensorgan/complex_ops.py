@@ -434,7 +434,7 @@ class RealView(Function):
         return (Cast.apply(g, self.dtype),)
 
     def name(self) -> str:
-        return "RealBackward0"
+        return "SelectBackward0"        # (torch's: a select of view_as_real's pairs)
 
 
 class ImagView(RealView):
@@ -451,9 +451,6 @@ class ImagView(RealView):
 
     def grad_graph(self, g):
         return (complex(g.new_zeros(()).expand(*g.shape), g),)
-
-    def name(self) -> str:
-        return "ImagBackward0"
 
 
 class ViewAsReal(Function):
@@ -671,6 +668,14 @@ def conj_physical(input: Tensor) -> Tensor:
     return Conj.apply(x) if x.array.dtype.kind == "c" else x
 
 
+def conj_physical_(input: Tensor) -> Tensor:
+    """The conjugate in place (a real tensor unchanged), as torch's ``conj_physical_``."""
+    x = _complex_tensor("conj_physical_", input)
+    if x.array.dtype.kind == "c":
+        x.imag.neg_()
+    return x
+
+
 def sgn(input: Tensor) -> Tensor:
     """torch.sgn: z / |z| (0 at 0) for complex tensors; sign for real ones."""
     x = _complex_tensor("sgn", input)
@@ -698,11 +703,26 @@ def _install() -> None:
     def _imag_get(self):
         return imag(self)
 
-    Tensor.real = property(_real_get, doc="The real part: a view for complex, the tensor itself for real.")
-    Tensor.imag = property(_imag_get, doc="The imaginary part of a complex tensor: a view.")
+    def _write(view, value):
+        if isinstance(value, Tensor):
+            view.copy_(value)
+        else:
+            view.fill_(value)
+
+    def _real_set(self, value):
+        _write(_real_get(self), value)
+
+    def _imag_set(self, value):
+        _write(imag(self), value)
+
+    Tensor.real = property(_real_get, _real_set,
+                           doc="The real part: a view for complex, the tensor itself for real "
+                               "(``z.real = v`` writes it, as torch's ``z.real.copy_(v)``).")
+    Tensor.imag = property(_imag_get, _imag_set, doc="The imaginary part of a complex tensor: a view.")
     Tensor.is_complex = lambda self: self.array.dtype.kind == "c"
     Tensor.conj = conj
     Tensor.conj_physical = conj_physical
+    Tensor.conj_physical_ = conj_physical_
     Tensor.resolve_conj = lambda self: self
     Tensor.angle = angle
     Tensor.sgn = sgn
