@@ -3380,6 +3380,9 @@ class Tensor:
                 raise InputTypeError(f"new_full: fill_value must be a number, got "
                                      f"{type(fill).__name__} {fill!r:.40}")
             fill = fill.item()
+        if isinstance(fill, (complex, np.complexfloating)) and dt.kind != "c":
+            from .factory import _fill_dtype
+            fill = _fill_dtype(fill, dt, "new_full")[0]
         return Tensor._make(dev.xp.full(_size_args(size), fill, dt), dev, requires_grad)
 
     def new_zeros(self, *size, dtype: Any = None, device: Any = None,
@@ -3440,6 +3443,10 @@ class Tensor:
         from .random import resolve
         if std < 0:
             raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
+        if self.array.dtype.kind == "c":    # torch's: each part N(mean, std^2 / 2)
+            from .complex_ops import view_as_real
+            view_as_real(self).normal_(mean, std * math.sqrt(0.5), generator=generator)
+            return self
         gen = resolve(generator)
         return self._refill("normal_", lambda out=None: gen.normal(self.shape, self.dtype, mean, std, out))
 
@@ -3456,6 +3463,10 @@ class Tensor:
         a, b = from_, to
         if b < a:
             raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
+        if self.array.dtype.kind == "c":    # torch's: each part U(from, to)
+            from .complex_ops import view_as_real
+            view_as_real(self).uniform_(a, b, generator=generator)
+            return self
         gen = resolve(generator)
         return self._refill("uniform_", lambda out=None: gen.uniform(self.shape, self.dtype, a, b, out))
 
