@@ -3147,10 +3147,12 @@ class Tensor:
         penalty's ``g.norm(2, dim=1)``.  The gradient at an all-zero vector is 0, as torch's (not
         NaN), and so is each zero element's. ``dtype``: the input cast to it first (torch's)."""
         if dtype is not None:
-            self = self.to(_check_dtype(dtype))
+            self = self.to(_check_dtype(dtype, any_kind=True))
         _float_only("norm", self)
         if p == "fro":
             p = 2
+        if self.array.dtype.kind == "c" and p != "nuc":     # complex: the norm of |z| (real, as
+            return self.abs().norm(p, dim, keepdim)          # torch's), gradient z / |z| * ...
         if p == "nuc":                      # torch's: the matrix nuclear norm over 2 dims
             from .linalg import matrix_norm
             if dim is None and self.ndim != 2:
