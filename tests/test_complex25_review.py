@@ -249,3 +249,29 @@ def test_complex_matrix_products_refuse_mixed_dtypes_as_torch():
             f()
     assert (z @ z).dtype == tg.complex64 and z.norm().dtype == tg.float32 and z.prod().dtype == tg.complex64
     assert "BmmBackward0" in repr(tg.bmm(z[None].requires_grad_(), z[None]))
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_lbfgs_moves_complex_parameters_as_real_pairs(line_search):
+    """torch's LBFGS flattens a complex parameter as its view_as_real pairs (real dot products)."""
+    a, b = crand(3), RNG.standard_normal(2)
+
+    def loss(z, q):
+        return ((z - 1j).abs() ** 4).sum() + tg.view_as_real(z).sum() + (q ** 4).sum() * z.abs().sum()
+    zc, qc = tg.nn.Parameter(tg.tensor(a)), tg.nn.Parameter(tg.tensor(b))
+    zr, qr = tg.nn.Parameter(tg.tensor(np.stack([a.real, a.imag], -1))), tg.nn.Parameter(tg.tensor(b))
+    runs = [(tg.optim.LBFGS([zc, qc], lr=0.5, max_iter=5, line_search_fn=line_search), lambda: loss(zc, qc)),
+            (tg.optim.LBFGS([zr, qr], lr=0.5, max_iter=5, line_search_fn=line_search),
+             lambda: loss(tg.view_as_complex(zr), qr))]
+    for opt, f in runs:
+        def closure(opt=opt, f=f):
+            opt.zero_grad()
+            value = f()
+            value.backward()
+            return value
+        for _ in range(3):
+            opt.step(closure)
+    np.testing.assert_allclose(tg.view_as_real(zc.detach()).numpy(), zr.detach().numpy(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(qc.detach().numpy(), qr.detach().numpy(), rtol=1e-12, atol=1e-13)
+    state = runs[0][0].state_dict()["state"][0]
+    assert state["d"].dtype == tg.float64 and state["d"].shape == (8,)
