@@ -3967,6 +3967,9 @@ class Tensor:
         return self.resize_(other.shape)
 
     def fill_(self, value: float) -> "Tensor":
+        if isinstance(value, (complex, np.complexfloating)) and self.array.dtype.kind != "c":
+            from .factory import _fill_dtype       # torch: 5+0j fills a real tensor, 5+1j cannot
+            value = _fill_dtype(value, self.dtype, "fill_")[0]
         return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value),
                               expanded=None if isinstance(value, Tensor) else "")   # torch: a number only
 

@@ -44,6 +44,9 @@ def test_complex_number_into_a_real_tensor_is_refused_unless_real():
     assert x.tolist() == [5, 1, 1]
     with pytest.raises(DTypeError):
         x += 1j
+    assert x.fill_(2 + 0j).tolist() == [2, 2, 2]
+    with pytest.raises(DTypeError, match="cannot be converted"):
+        x.fill_(1j)
 
 
 def test_real_imag_setters_and_conj_physical_():
