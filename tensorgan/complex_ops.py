@@ -2,7 +2,10 @@
 what GAN and audio code uses: creation (``tg.tensor([1 + 2j])``, :func:`complex`, :func:`polar`),
 the views :func:`view_as_real` / :func:`view_as_complex` and ``z.real`` / ``z.imag``, ``conj``,
 ``abs``, ``angle``, ``+ - * /`` (with real tensors and numbers, promoted as torch), ``sum`` /
-``mean``, ``pow`` by a real number, ``exp``, the shape ops, ``.to(dtype)``, and ``tg.fft`` /
+``mean``, ``pow`` by a real number, ``exp``, ``log``, ``sqrt``, ``sin`` / ``cos`` / ``tanh``,
+``matmul`` / ``bmm`` / ``einsum``, ``cumsum`` / ``prod`` / ``cumprod``, the vector norms (real),
+the shape ops, ``.to(dtype)``, ``randn`` / ``rand`` (and ``normal_`` / ``uniform_``) of complex
+dtypes, optimizers on complex parameters (their view_as_real pairs, as torch), and ``tg.fft`` /
 ``tg.stft``'s complex spectra.  Every other op refuses a complex tensor with a
 :class:`~tensorgan.errors.DTypeNotImplementedError` naming it (as torch's ``"lt_cpu" not
 implemented for 'ComplexFloat'``).
@@ -14,8 +17,9 @@ when it is not a float (as it did for integers), and a complex one sends the cal
 * linear on complex arrays as they are (add, sub, neg, sum, mean, reshape, permute, indexing,
   cat, stack, expand, flip, casts): ``takes_complex = True``, their backward unchanged;
 * with a complex form of its own (``complex_op``): ``Mul`` -> :class:`ComplexMul`, ``Div``,
-  ``Exp``, ``Pow`` by a number, ``Abs``; these are written here with the conjugates torch's
-  formulas have;
+  ``Exp``, ``Pow`` by a number, ``Abs``, ``Log``, ``Sqrt``, ``Sin``, ``Cos``, ``Tanh``,
+  ``MatMul`` / ``Bmm``, ``Einsum``, ``Prod``, ``Cumprod``; these are written here with the
+  conjugates torch's formulas have (a real op's J^T g formula run on conjugated inputs is J^H g);
 * anything else: refused.
 
 Operands of mixed dtypes are cast first (differentiable casts, so a real operand's gradient is
@@ -104,8 +108,9 @@ def refuse(op: str, dtype: Any = complex64, why: str = "") -> None:
     name = _TORCH_NAMES.get(np.dtype(dtype), "ComplexFloat")
     raise DTypeNotImplementedError(
         f'"{op}" not implemented for \'{name}\'{why} (tensorgan\'s complex tensors support + - * /, '
-        f'sum, mean, var, pow by a number, exp, abs, angle, sgn, conj, real / imag, the shape ops '
-        f'and tg.fft / stft; take .real, .imag or .abs() first)')
+        f'sum, mean, var, pow by a number, exp, log, sqrt, sin, cos, tanh, matmul, einsum, cumsum, '
+        f'prod, norms, abs, angle, sgn, conj, real / imag, the shape ops and tg.fft / stft; take '
+        f'.real, .imag or .abs() first)')
 
 
 _REFUSAL_NAMES = {"Relu": ("clamp", ""), "Clip": ("clamp", ""), "Amax": ("max_values_cpu", ""),
@@ -154,6 +159,13 @@ def complex_dispatch(cls: type, args: tuple) -> Tensor:
         dtype = next(a.dtype for a in args if isinstance(a, Tensor) and a.array.dtype.kind == "c")
         refuse(*_op_name(cls)[:1], dtype)
     target = result_dtype(args)
+    if cls.same_dtype or issubclass(cls, ops.Einsum):
+        dtypes = [a.array.dtype for a in args if isinstance(a, Tensor)]
+        if len(set(dtypes)) > 1:
+            names = [_TORCH_NAMES.get(d, d.name) for d in dtypes]
+            raise DTypeError(f"{_op_name(cls)[0]}: expected both operands to have the same dtype, "
+                             f"got {names[0]} and {next(n for n in names if n != names[0])} (as "
+                             f"torch: matmul, bmm and einsum do not promote); convert one with .to()")
     return cls.apply(*[a.to(target) if isinstance(a, Tensor) and a.array.dtype != target else a
                        for a in args])
 
@@ -434,7 +446,7 @@ class RealView(Function):
         return (Cast.apply(g, self.dtype),)
 
     def name(self) -> str:
-        return "RealBackward0"
+        return "SelectBackward0"        # (torch's: a select of view_as_real's pairs)
 
 
 class ImagView(RealView):
@@ -451,9 +463,6 @@ class ImagView(RealView):
 
     def grad_graph(self, g):
         return (complex(g.new_zeros(()).expand(*g.shape), g),)
-
-    def name(self) -> str:
-        return "ImagBackward0"
 
 
 class ViewAsReal(Function):
@@ -582,6 +591,140 @@ class Polar(Function):
         return "PolarBackward0"
 
 
+class _Holomorphic(Function):
+    """A holomorphic f of one complex tensor: its backward ``g * conj(f'(z))`` (torch's for
+    log, sqrt, sin, cos, tanh); ``derivative(xp, x, out)`` is f' on arrays, ``derivative_graph``
+    on Tensors (for gradients of gradients)."""
+    takes_complex = True
+    kernel = ""
+    torch_name = ""
+
+    def forward(self, x):
+        self.x = x
+        self.out = getattr(self.xp, self.kernel)(x)
+        return self.out
+
+    def backward(self, g):
+        with np.errstate(all="ignore"):
+            return (g * self.derivative(self.xp, self.x, self.out).conjugate(),)
+
+    def grad_graph(self, g):
+        return (g * conj(self.derivative_graph(self.inputs[0])),)
+
+    def name(self) -> str:
+        return self.torch_name
+
+
+class ComplexLog(_Holomorphic):
+    kernel, torch_name = "log", "LogBackward0"
+
+    def backward(self, g):
+        with np.errstate(all="ignore"):
+            return (g / self.x.conjugate(),)
+
+    def derivative_graph(self, x):
+        return 1.0 / x
+
+
+class ComplexSqrt(_Holomorphic):
+    kernel, torch_name = "sqrt", "SqrtBackward0"
+
+    def backward(self, g):
+        with np.errstate(all="ignore"):
+            return (g / (2 * self.out.conjugate()),)
+
+    def derivative_graph(self, x):
+        return 0.5 / x.sqrt()
+
+
+class ComplexSin(_Holomorphic):
+    kernel, torch_name = "sin", "SinBackward0"
+
+    @staticmethod
+    def derivative(xp, x, out):
+        return xp.cos(x)
+
+    def derivative_graph(self, x):
+        return x.cos()
+
+
+class ComplexCos(_Holomorphic):
+    kernel, torch_name = "cos", "CosBackward0"
+
+    @staticmethod
+    def derivative(xp, x, out):
+        return -xp.sin(x)
+
+    def derivative_graph(self, x):
+        return -x.sin()
+
+
+class ComplexTanh(_Holomorphic):
+    kernel, torch_name = "tanh", "TanhBackward0"
+
+    @staticmethod
+    def derivative(xp, x, out):
+        return 1 - out * out
+
+    def derivative_graph(self, x):
+        y = x.tanh()
+        return 1.0 - y * y
+
+
+def _conjugated(fn):
+    """A method run with ``self.a`` / ``self.b`` / ``self.operands`` and ``self.inputs``
+    conjugated (the real op's gradient formula, J^T g, on conjugates is torch's J^H g)."""
+    def run(self, g):
+        saved = {k: self.__dict__[k] for k in ("a", "b", "operands", "inputs") if k in self.__dict__}
+        for k, v in saved.items():
+            if k in ("a", "b"):
+                self.__dict__[k] = v.conjugate()
+            elif k == "operands":
+                self.__dict__[k] = tuple(o.conjugate() for o in v)
+            else:
+                self.__dict__[k] = tuple(conj(t) if isinstance(t, Tensor) else
+                                         t.conjugate() if hasattr(t, "conjugate") else t for t in v)
+        try:
+            return fn(self, g)
+        finally:
+            self.__dict__.update(saved)
+    return run
+
+
+class ComplexMatMul(ops.MatMul):
+    """a @ b on complex matrices: gradients ``g @ b^H`` and ``a^H @ g``."""
+    takes_complex = True
+    complex_op = None
+    backward = _conjugated(ops.MatMul.backward)
+    grad_graph = _conjugated(ops.MatMul.grad_graph)
+
+
+class ComplexBmm(ComplexMatMul):
+    def name(self) -> str:
+        return "BmmBackward0"
+
+
+class ComplexEinsum(ops.Einsum):
+    """einsum of complex operands: each gradient the einsum of g with the others' conjugates."""
+    takes_complex = True
+    complex_op = None
+    backward = _conjugated(ops.Einsum.backward)
+    grad_graph = _conjugated(ops.Einsum.grad_graph)
+
+    def name(self) -> str:
+        return "EinsumBackward0"
+
+
+def _composed_conjugate(cls: type) -> type:
+    """``cls`` (a Composed op: its gradients in Tensor ops of its inputs) for complex inputs:
+    the same formula on the conjugated input (J^H g)."""
+    def gradients(self, g, x, *rest):
+        return cls.gradients(self, g, conj(x), *rest)
+    return type("Complex" + cls.__name__, (cls,), {"takes_complex": True, "complex_op": None,
+                                                   "gradients": gradients,
+                                                   "__doc__": f"{cls.__name__} of a complex tensor."})
+
+
 # ---------------------------------------------------------------------------------------------
 # The engine's ops that take complex arrays as they are, and those with complex forms
 # ---------------------------------------------------------------------------------------------
@@ -597,6 +740,24 @@ ops.Div.complex_op = ComplexDiv
 ops.Exp.complex_op = ComplexExp
 ops.Pow.complex_op = ComplexPow
 ops.Abs.complex_op = ComplexAbs
+ops.Log.complex_op = ComplexLog
+ops.Sqrt.complex_op = ComplexSqrt
+ops.Sin.complex_op = ComplexSin
+ops.Cos.complex_op = ComplexCos
+ops.Tanh.complex_op = ComplexTanh
+ops.MatMul.complex_op = ComplexMatMul
+ops.Bmm.complex_op = ComplexBmm
+ops.Einsum.complex_op = ComplexEinsum
+
+
+def _math_ops_complex() -> None:
+    from . import math_ops
+    math_ops.Cumsum.takes_complex = True         # linear: its gradient the reversed cumsum
+    for cls in (math_ops.Prod, math_ops.Cumprod):
+        cls.complex_op = _composed_conjugate(cls)
+
+
+_math_ops_complex()
 
 
 def _to_device_takes_complex() -> None:
@@ -671,6 +832,14 @@ def conj_physical(input: Tensor) -> Tensor:
     return Conj.apply(x) if x.array.dtype.kind == "c" else x
 
 
+def conj_physical_(input: Tensor) -> Tensor:
+    """The conjugate in place (a real tensor unchanged), as torch's ``conj_physical_``."""
+    x = _complex_tensor("conj_physical_", input)
+    if x.array.dtype.kind == "c":
+        x.imag.neg_()
+    return x
+
+
 def sgn(input: Tensor) -> Tensor:
     """torch.sgn: z / |z| (0 at 0) for complex tensors; sign for real ones."""
     x = _complex_tensor("sgn", input)
@@ -698,11 +867,26 @@ def _install() -> None:
     def _imag_get(self):
         return imag(self)
 
-    Tensor.real = property(_real_get, doc="The real part: a view for complex, the tensor itself for real.")
-    Tensor.imag = property(_imag_get, doc="The imaginary part of a complex tensor: a view.")
+    def _write(view, value):
+        if isinstance(value, Tensor):
+            view.copy_(value)
+        else:
+            view.fill_(value)
+
+    def _real_set(self, value):
+        _write(_real_get(self), value)
+
+    def _imag_set(self, value):
+        _write(imag(self), value)
+
+    Tensor.real = property(_real_get, _real_set,
+                           doc="The real part: a view for complex, the tensor itself for real "
+                               "(``z.real = v`` writes it, as torch's ``z.real.copy_(v)``).")
+    Tensor.imag = property(_imag_get, _imag_set, doc="The imaginary part of a complex tensor: a view.")
     Tensor.is_complex = lambda self: self.array.dtype.kind == "c"
     Tensor.conj = conj
     Tensor.conj_physical = conj_physical
+    Tensor.conj_physical_ = conj_physical_
     Tensor.resolve_conj = lambda self: self
     Tensor.angle = angle
     Tensor.sgn = sgn

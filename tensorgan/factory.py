@@ -100,7 +100,8 @@ def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool, op: str
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if requires_grad and dt.kind not in "fc":
-        raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                         f"dtypes, as torch), got dtype {dt}")
     return Tensor._make(getattr(dev.xp, fill)(_shape(shape, op or fill), dtype=dt), dev, requires_grad)
 
 
@@ -124,6 +125,8 @@ def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
         raise InputTypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None and isinstance(fill_value, (bool, np.bool_)):
         dtype = BOOL
+    elif isinstance(fill_value, (complex, np.complexfloating)):
+        fill_value, dtype = _fill_dtype(fill_value, dtype, "full")
     elif dtype is None and isinstance(fill_value, (int, np.integer)):
         dtype = int64
     t = _filled("zeros", (size,) if isinstance(size, (int, np.integer)) else tuple(size), dtype,
@@ -237,10 +240,38 @@ def empty(*shape, size: Any = None, dtype: Any = None, device: Any = None,
 
 def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_grad) -> Tensor:
     dev = get_device(device)
-    dt = _check_dtype(get_default_dtype() if dtype is None else dtype)
     op = "randn" if draw == "normal" else "rand"
+    if dtype is not None and _check_dtype(dtype, any_kind=True).kind == "c":
+        return _complex_random(draw, _shape(shape, op), resolve(generator, seed),
+                               _check_dtype(dtype, any_kind=True), dev, requires_grad)
+    dt = _check_dtype(get_default_dtype() if dtype is None else dtype)
     host = getattr(resolve(generator, seed), draw)(_shape(shape, op), dtype=dt)
     return Tensor._make(dev.xp.asarray(host), dev, requires_grad)
+
+
+def _complex_random(draw: str, shape: tuple, gen, dt: np.dtype, dev, requires_grad: bool) -> Tensor:
+    """torch's complex randn / rand: real and imaginary parts independent, each N(0, 1/2) (so
+    that E|z|^2 = 1) or U[0, 1)."""
+    pairs = getattr(gen, draw)(shape + (2,), dtype=dt.char.lower())
+    if draw == "normal":
+        pairs *= pairs.dtype.type(math.sqrt(0.5))
+    host = np.ascontiguousarray(pairs).view(dt)[..., 0]
+    return Tensor._make(dev.xp.asarray(host), dev, requires_grad)
+
+
+def _fill_dtype(fill_value: Any, dtype: Any, op: str) -> tuple:
+    """(fill_value, dtype) for a complex fill: torch's default complex dtype when none is given;
+    into a real dtype only a number whose imaginary part is 0 (torch: cannot be converted)."""
+    if dtype is None:
+        from .tensor import _complex_of
+        return fill_value, _complex_of(get_default_dtype())
+    dt = _check_dtype(dtype, any_kind=True)
+    if dt.kind != "c":
+        if fill_value.imag:
+            raise DTypeError(f"{op}: value {fill_value!r} cannot be converted to type {dt} without "
+                             f"overflow (as torch: a complex fill for a real dtype)")
+        fill_value = fill_value.real
+    return fill_value, dtype
 
 
 def randn(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None,
@@ -306,7 +337,7 @@ def normal(mean: float, std: float = 1.0, size: Any = None, *, generator: Genera
         raise SamplingParameterError(f"normal: std must be >= 0, got {std}")
     t = randn(size, generator=generator, dtype=dtype, device=device)
     t.array *= t.array.dtype.type(std)
-    t.array += t.array.dtype.type(mean)
+    t.array += t.array.dtype.type(mean if t.array.dtype.kind != "c" else complex(mean, mean))
     return t.requires_grad_(requires_grad)
 
 
@@ -528,7 +559,8 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if requires_grad and dt.kind not in "fc":
-        raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                         f"dtypes, as torch), got dtype {dt}")
     return Tensor._make(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)
 
 

@@ -51,13 +51,15 @@ def _matrices(op: str, A: Any, square: bool = True, name: str = "A") -> Tensor:
     return A
 
 
-def _float(op: str, x: Any, name: str = "input") -> Tensor:
-    """``x`` as a float Tensor (torch refuses integer input to linear algebra too)."""
+def _float(op: str, x: Any, name: str = "input", complex_ok: bool = False) -> Tensor:
+    """``x`` as a float Tensor (torch refuses integer input to linear algebra too); with
+    ``complex_ok`` a complex one too (the norms of |z|)."""
     if not isinstance(x, Tensor):
         raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
-    if x.dtype not in FLOAT_DTYPES:
+    if x.dtype not in FLOAT_DTYPES and not (complex_ok and x.dtype.kind == "c"):
         raise DTypeError(f"{op}: expected a float32 or float64 tensor, got {x.dtype} (convert it "
-                         f"with .float() or .double(); tensorgan has no complex dtypes)")
+                         f"with .float() or .double(); complex tensors: the vector norms and the "
+                         f"'fro', 1 and inf matrix norms only here)")
     return x
 
 
@@ -612,7 +614,7 @@ def vector_norm(input: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = Fa
                 dtype: Any = None) -> Tensor:
     """The vector ``ord``-norm over ``dim`` (all elements by default): any real ord, inf, -inf,
     0 (the count of nonzeros) -- Tensor.norm's."""
-    input = _float("linalg.vector_norm", input if dtype is None else input.to(dtype))
+    input = _float("linalg.vector_norm", input if dtype is None else input.to(dtype), complex_ok=True)
     if isinstance(ord, str):
         raise ConfigError(f"linalg.vector_norm: ord must be a number, got {ord!r} (matrix norms "
                           f"are linalg.matrix_norm's)")
@@ -626,7 +628,8 @@ def matrix_norm(input: Tensor, ord: Any = "fro", dim: Sequence[int] = (-2, -1), 
                 *, dtype: Any = None) -> Tensor:
     """The matrix norm over the two dims ``dim``: 'fro', 'nuc' (sum of singular values), 2 / -2
     (largest / smallest singular value), 1 / -1 (max / min column sum of |A|), inf / -inf (rows)."""
-    input = _float("linalg.matrix_norm", input if dtype is None else input.to(dtype))
+    input = _float("linalg.matrix_norm", input if dtype is None else input.to(dtype),
+                   complex_ok=ord not in ("nuc", 2, -2))
     if ord not in _MATRIX_ORDS or isinstance(ord, bool):
         raise ConfigError(f"linalg.matrix_norm: ord must be one of 'fro', 'nuc', 1, -1, 2, -2, "
                           f"inf, -inf, got {ord!r}")
@@ -658,7 +661,7 @@ def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """torch.linalg.norm: a vector norm over an int ``dim`` (or over everything when ``ord`` and
     ``dim`` are None), a matrix norm over a pair of dims or of a 2-D input."""
-    input = _float("linalg.norm", input)
+    input = _float("linalg.norm", input, complex_ok=True)
     if isinstance(dim, int) or (isinstance(dim, (tuple, list)) and len(dim) == 1):
         return vector_norm(input, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     if dim is not None:

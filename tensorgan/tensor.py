@@ -1149,7 +1149,7 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
             raise DTypeError(f"{cls.__name__}: expected tensors of one dtype, got {ints[0]} and "
                              f"{dtype} (torch refuses to promote in matrix products); convert "
                              f"with .to({dtype.name!r}) or .float()")
-        target = _promoted(cls, ints, dtype)
+        target = _promoted(cls, ints, dtype, args)
         if target is not None:
             arrays = [a.astype(target) if isinstance(arg, Tensor) and a.dtype.kind in "iub"
                       else a for a, arg in zip(arrays, args)]
@@ -1192,7 +1192,7 @@ def _promote_floats(args: tuple) -> tuple:
                  for a in args)
 
 
-def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype | None:
+def _promoted(cls: type, ints: list, float_dtype: np.dtype | None, args: tuple) -> np.dtype | None:
     """The dtype integer and bool operands become in op ``cls`` (None: they stay as they are):
     the float dtype beside them (int64 + float64 tensor -> float64), float32 for an op that is not
     exact on integers (exp, /, mean: torch's default dtype), else the widest integer (int32 +
@@ -1204,7 +1204,14 @@ def _promoted(cls: type, ints: list, float_dtype: np.dtype | None) -> np.dtype |
     if not cls.takes_int:
         return _default_float[0]
     widest = np.result_type(*ints)
-    return None if all(d == widest for d in ints) else widest
+    if all(d == widest for d in ints):
+        return None
+    # torch's priorities: tensors with dimensions decide over 0-d ones of the same category
+    # (an int32 tensor + a 0-d int64 one stays int32; a bool tensor + a 0-d int64 one: int64)
+    from .dtypes import _combine
+    dim = [a.array.dtype for a in args if isinstance(a, Tensor) and a.array.ndim]
+    zero = [a.array.dtype for a in args if isinstance(a, Tensor) and not a.array.ndim]
+    return _combine(np.result_type(*dim) if dim else None, np.result_type(*zero) if zero else None)
 
 
 def _not_an_array(cls: type, out: Any) -> None:
@@ -1883,7 +1890,8 @@ class Tensor:
         if requires_grad and array.dtype.kind in "iu" and dtype is None:
             array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
         if requires_grad and array.dtype.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients, got a {array.dtype} "
+            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                             f"dtypes, as torch), got a {array.dtype} "
                              f"tensor (complex ones can too)")
         self.array = array
         self._grad = None
@@ -2189,7 +2197,8 @@ class Tensor:
         if not isinstance(flag, (bool, np.bool_)):
             raise InputTypeError(f"requires_grad must be True or False, got {flag!r}")
         if flag and self.array.dtype.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients, got a {self.dtype} tensor")
+            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                             f"dtypes, as torch), got a {self.dtype} tensor")
         if self._ctx is not None and not flag:
             raise AutogradError("requires_grad = False on a non-leaf (an op's result): use "
                                  ".detach() for a copy outside the graph")
@@ -2619,6 +2628,12 @@ class Tensor:
                                  f"convert with value.to(x.dtype)")
             if self.dtype.kind == "f":
                 value = value.to(self.dtype)       # torch casts the value to x's dtype
+        elif isinstance(value, (complex, np.complexfloating)) and self.array.dtype.kind != "c":
+            if value.imag:                         # torch: a number must fit x's dtype
+                raise DTypeError(f"x[key] = {value!r}: value cannot be converted to type "
+                                 f"{self.dtype} without overflow (as torch: a complex number "
+                                 f"into a real tensor); write value.real, or make x complex")
+            value = value.real
 
         if isinstance(value, Tensor) and value.array is not self.array and (
                 value.array.base is not None or self.array.base is not None):
@@ -3135,10 +3150,12 @@ class Tensor:
         penalty's ``g.norm(2, dim=1)``.  The gradient at an all-zero vector is 0, as torch's (not
         NaN), and so is each zero element's. ``dtype``: the input cast to it first (torch's)."""
         if dtype is not None:
-            self = self.to(_check_dtype(dtype))
+            self = self.to(_check_dtype(dtype, any_kind=True))
         _float_only("norm", self)
         if p == "fro":
             p = 2
+        if self.array.dtype.kind == "c" and p != "nuc":     # complex: the norm of |z| (real, as
+            return self.abs().norm(p, dim, keepdim)          # torch's), gradient z / |z| * ...
         if p == "nuc":                      # torch's: the matrix nuclear norm over 2 dims
             from .linalg import matrix_norm
             if dim is None and self.ndim != 2:
@@ -3364,12 +3381,16 @@ class Tensor:
         dev = self.device if device is None else get_device(device)
         dt = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
         if requires_grad and dt.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                             f"dtypes, as torch), got dtype {dt}")
         if isinstance(fill, (str, bytes)) or not np.isscalar(fill):
             if not (isinstance(fill, Tensor) and fill.numel() == 1):
                 raise InputTypeError(f"new_full: fill_value must be a number, got "
                                      f"{type(fill).__name__} {fill!r:.40}")
             fill = fill.item()
+        if isinstance(fill, (complex, np.complexfloating)) and dt.kind != "c":
+            from .factory import _fill_dtype
+            fill = _fill_dtype(fill, dt, "new_full")[0]
         return Tensor._make(dev.xp.full(_size_args(size), fill, dt), dev, requires_grad)
 
     def new_zeros(self, *size, dtype: Any = None, device: Any = None,
@@ -3430,6 +3451,10 @@ class Tensor:
         from .random import resolve
         if std < 0:
             raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
+        if self.array.dtype.kind == "c":    # torch's: each part N(mean, std^2 / 2)
+            from .complex_ops import view_as_real
+            view_as_real(self).normal_(mean, std * math.sqrt(0.5), generator=generator)
+            return self
         gen = resolve(generator)
         return self._refill("normal_", lambda out=None: gen.normal(self.shape, self.dtype, mean, std, out))
 
@@ -3446,6 +3471,10 @@ class Tensor:
         a, b = from_, to
         if b < a:
             raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
+        if self.array.dtype.kind == "c":    # torch's: each part U(from, to)
+            from .complex_ops import view_as_real
+            view_as_real(self).uniform_(a, b, generator=generator)
+            return self
         gen = resolve(generator)
         return self._refill("uniform_", lambda out=None: gen.uniform(self.shape, self.dtype, a, b, out))
 
@@ -3944,6 +3973,9 @@ class Tensor:
         return self.resize_(other.shape)
 
     def fill_(self, value: float) -> "Tensor":
+        if isinstance(value, (complex, np.complexfloating)) and self.array.dtype.kind != "c":
+            from .factory import _fill_dtype       # torch: 5+0j fills a real tensor, 5+1j cannot
+            value = _fill_dtype(value, self.dtype, "fill_")[0]
         return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value),
                               expanded=None if isinstance(value, Tensor) else "")   # torch: a number only
 

@@ -107,7 +107,7 @@ def _compare_tensors(actual: Any, expected: Any, rtol: Any, atol: Any, equal_nan
         af, ef = af.astype(np.int64), ef.astype(np.int64)
         rel_dtype = np.float32
     else:
-        rel_dtype = af.dtype
+        rel_dtype = af.real.dtype       # (complex: |a - e| / |e| is real, as torch's)
     with np.errstate(all="ignore"):
         abs_diff = np.abs(af - ef)
         abs_diff[mf] = 0

@@ -453,7 +453,8 @@ def empty_permuted(size: Sequence[int], physical_layout: Sequence[int], *, dtype
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
     if requires_grad and dt.kind not in "fc":
-        raise DTypeError(f"only float tensors can require gradients, got dtype {dt}")
+        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                         f"dtypes, as torch), got dtype {dt}")
     inverse = tuple(int(i) for i in np.argsort(order))
     array = dev.xp.zeros(tuple(size[p] for p in order), dtype=dt).transpose(inverse)
     return Tensor._make(array, dev, requires_grad)

@@ -193,6 +193,15 @@ def _host_copy(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value.get()  # cupy -> host
 
 
+def _real_pairs(a):
+    """A complex array's (real, imaginary) pairs: a float array of shape (..., 2) over its memory."""
+    if a.ndim == 0 or a.strides[-1] == a.itemsize:
+        return a[..., None].view(a.real.dtype)
+    re = a.real
+    xp = np if isinstance(a, np.ndarray) else __import__("cupy")
+    return xp.lib.stride_tricks.as_strided(re, a.shape + (2,), re.strides + (re.itemsize,))
+
+
 def _scalar_dtype() -> np.dtype:
     """torch's ``_get_scalar_dtype()``: the dtype of ``step`` and the other scalar state (NAdam's
     ``mu_product``, ASGD's ``eta`` / ``mu``): float64 under ``set_default_dtype(float64)``, else
@@ -563,12 +572,32 @@ class Optimizer:
                     if self._states[i] is None:
                         self._states[i] = self._new_state(i, p)
                     grad = -p.grad.array if group.get("maximize") else p.grad.array   # ascend, as torch
-                    self._update(p, grad, self._states[i], group)
+                    if p.array.dtype.kind != "c":
+                        self._update(p, grad, self._states[i], group)
+                    else:
+                        self._complex_update(p, grad, self._states[i], group)
                     p._bump_version()   # a graph that used the old values now refuses backward
                 i += 1
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         return {"step": 0}
+
+    def _complex_update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """A complex parameter's update as torch's: ``_update`` of its view_as_real pairs (its
+        gradient's and its complex state arrays' pairs too, sharing their memory), so that
+        Adam's second moments are per real and imaginary part (not ``g * g``, which is complex);
+        state arrays the update creates or replaces are kept as complex views of their pairs."""
+        pairs = {k: _real_pairs(v) for k, v in state.items()
+                 if _is_array(v) and v.dtype.kind == "c" and v.shape == p.array.shape}
+        view = {**state, **pairs}
+        self._update(Tensor._make(_real_pairs(p.array), p.device), _real_pairs(grad), view, group)
+        shape = p.array.shape + (2,)
+        for k, v in view.items():
+            if k in pairs and v is pairs[k]:
+                continue                         # updated in place through its pairs
+            if _is_array(v) and v.dtype.kind == "f" and v.shape == shape and v.ndim:
+                v = p.device.xp.ascontiguousarray(v).view(p.array.dtype)[..., 0]
+            state[k] = v
 
     def _new_state(self, i: int, p: Tensor) -> dict[str, Any]:
         """Position ``i``'s first state: a parameter listed twice shares its earlier listing's."""

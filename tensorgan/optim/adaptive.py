@@ -31,6 +31,13 @@ def _ema_(avg, value, weight: float) -> None:
     avg += weight * (value - avg)
 
 
+def _accumulator(p: Tensor, value: float):
+    """Adagrad's ``sum`` filled with ``value`` (for a complex parameter ``value + value i``, as
+    torch: each of its real / imaginary pairs starts at ``value``)."""
+    return p.device.xp.full_like(p.array, complex(value, value) if p.array.dtype.kind == "c"
+                                 else value)
+
+
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al.), torch's formulation::
 
@@ -60,8 +67,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if self._states[i] is None:
                     self._states[i] = self._new_state(i, p)
-                    self._states[i]["sum"] = p.device.xp.full_like(
-                        p.array, group["initial_accumulator_value"])
+                    self._states[i]["sum"] = _accumulator(p, group["initial_accumulator_value"])
                 i += 1
 
     def _validate(self, group: dict[str, Any]) -> None:
@@ -71,13 +77,12 @@ class Adagrad(Optimizer):
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         if "sum" not in state:
-            state["sum"] = p.device.xp.full_like(p.array, group["initial_accumulator_value"])
+            state["sum"] = _accumulator(p, group["initial_accumulator_value"])
         grad = _decayed_grad(p, grad, group)
         t = _bump_step(state)
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         state["sum"] += grad * grad
         p.array -= clr * (grad / (p.device.xp.sqrt(state["sum"]) + group["eps"]))
-
 
 class Adadelta(Optimizer):
     """Adadelta (Zeiler), torch's formulation::
@@ -123,7 +128,6 @@ class Adadelta(Optimizer):
         u += (1 - rho) * (delta * delta)
         p.array -= group["lr"] * delta
 
-
 class _AdamFamily(Optimizer):
     """Adamax / NAdam / RAdam: ``betas`` and ``eps`` (Adam's checks) and zero ``exp_avg`` plus a
     second zero array (``second``); NAdam and RAdam add ``decoupled_weight_decay``."""
@@ -156,7 +160,6 @@ class _AdamFamily(Optimizer):
             v += (1 - b2) * (grad * grad)
         return grad, t
 
-
 class Adamax(_AdamFamily):
     """Adamax (Adam with the infinity norm), torch's formulation::
 
@@ -185,7 +188,6 @@ class Adamax(_AdamFamily):
         u *= group["betas"][1]
         xp.maximum(u, xp.abs(grad) + group["eps"], out=u)
         p.array -= group["lr"] / (1 - group["betas"][0] ** t) * (state["exp_avg"] / u)
-
 
 class NAdam(_AdamFamily):
     """NAdam (Dozat: Adam with Nesterov momentum), torch's formulation::
@@ -240,7 +242,6 @@ class NAdam(_AdamFamily):
         p.array -= lr * (1.0 - mu) / (1.0 - prod) * (grad / denom)
         p.array -= lr * mu_next / (1.0 - prod * mu_next) * (state["exp_avg"] / denom)
 
-
 class RAdam(_AdamFamily):
     """RAdam (Liu et al.: Adam with the variance of its adaptive rate rectified), torch's::
 
@@ -279,7 +280,6 @@ class RAdam(_AdamFamily):
             p.array -= m_hat * lr * adaptive * rect
         else:
             p.array -= m_hat * lr
-
 
 class ASGD(Optimizer):
     """Averaged SGD (Polyak & Juditsky), torch's formulation::
@@ -327,7 +327,6 @@ class ASGD(Optimizer):
             state["ax"][...] = p.array
         _put_scalar(state, "eta", lr / (1 + lambd * lr * t) ** group["alpha"])
         _put_scalar(state, "mu", 1 / max(1, t - group["t0"]))
-
 
 class Rprop(Optimizer):
     """Rprop (resilient backpropagation), torch's formulation: per weight, a step size that grows

@@ -13,10 +13,23 @@ import numpy as np
 
 from ..errors import CheckpointError, ConfigError
 from ..tensor import Tensor, enable_grad
-from . import Optimizer, _check_number, _host_array
+from . import Optimizer, _check_number, _host_array, _real_pairs
 from .lr_scheduler import _check_int
 
 __all__ = ["LBFGS"]
+
+
+def _flat_size(p: Tensor) -> int:
+    """A parameter's length in the flat vectors: a complex one's real and imaginary parts."""
+    return 2 * p.size if p.array.dtype.kind == "c" else p.size
+
+
+def _flat_dtype(p: Tensor) -> np.dtype:
+    return p.array.real.dtype if p.array.dtype.kind == "c" else p.array.dtype
+
+
+def _flat(a):
+    return (_real_pairs(a) if a.dtype.kind == "c" else a).reshape(-1)
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None) -> float:
@@ -121,17 +134,24 @@ class LBFGS(Optimizer):
 
     # -- the parameters as one flat vector ------------------------------------------------------
     def _flat_grad(self):
+        """The gradients as one flat vector (a complex parameter's as its view_as_real pairs, as
+        torch's: the vector, and so every dot product, is real)."""
         params = self.param_groups[0]["params"]
         xp = params[0].device.xp
-        return xp.concatenate([xp.zeros(p.size, p.dtype) if p.grad is None else p.grad.array.reshape(-1)
-                               for p in params])
+        return xp.concatenate([xp.zeros(_flat_size(p), _flat_dtype(p)) if p.grad is None
+                               else _flat(p.grad.array) for p in params])
 
     def _add_to_params(self, step: float, direction) -> None:
         offset = 0
         for p in self.param_groups[0]["params"]:
-            p.array += step * direction[offset:offset + p.size].reshape(p.shape)
+            n = _flat_size(p)
+            if p.array.dtype.kind == "c":
+                pairs = _real_pairs(p.array)
+                pairs += step * direction[offset:offset + n].reshape(pairs.shape)
+            else:
+                p.array += step * direction[offset:offset + n].reshape(p.shape)
             p._bump_version()
-            offset += p.size
+            offset += n
 
     def _evaluate(self, closure: Callable[[], Any]) -> float:
         with enable_grad():
@@ -258,7 +278,7 @@ class LBFGS(Optimizer):
         finally:
             self._states[0] = s
         if s is not None:
-            dtype = self.param_groups[0]["params"][0].dtype
+            dtype = _flat_dtype(self.param_groups[0]["params"][0])
 
             def tensor(value: Any, dt: Any = None) -> Tensor:
                 return Tensor._from(np.array(_host_array(value), dtype=dt), device="cpu")
@@ -294,7 +314,7 @@ class LBFGS(Optimizer):
 
     def _restored(self, s: dict[str, Any]) -> dict[str, Any]:
         params = self.param_groups[0]["params"]
-        n, xp, dtype = sum(p.size for p in params), params[0].device.xp, params[0].dtype
+        n, xp, dtype = sum(_flat_size(p) for p in params), params[0].device.xp, _flat_dtype(params[0])
         try:
             entry = {k: int(s[k]) for k in ("func_evals", "n_iter")}
             entry["step"] = int(s.get("step", entry["n_iter"]))    # torch's state has no step
