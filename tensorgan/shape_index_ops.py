@@ -994,8 +994,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     input's float dtype). Not differentiable.  NaNs are each distinct, as torch's (NaN != NaN):
     NumPy's default folds them into one."""
     d = None if dim is None else input._dim(dim, "unique")
-    nan_kw = {"equal_nan": False} if d is None else {}
-    values, inverse, counts = np.unique(input.numpy(), return_inverse=True, return_counts=True, axis=d, **nan_kw)
+    values, inverse, counts = np.unique(input.numpy(), return_inverse=True, return_counts=True, axis=d,
+                                        equal_nan=False)     # (a 1-D input's dim=0 folded them too)
     out = Tensor._make(input.device.xp.asarray(values), input.device)
     extra = []
     if return_inverse:

@@ -892,6 +892,17 @@ def _refuse_setitem_overlap(a: Any, key: Any, split: Any, value: Any) -> None:
         _refuse_partial_overlap("x[key] = value", target, (value,), full=True)   # (raises)
 
 
+def _check_uniform_bounds(a: Any, b: Any) -> None:
+    """uniform_'s bounds as torch checks them: from <= to, both finite (torch: "from is out of
+    bounds for float" for a NaN or infinite bound)."""
+    if b < a:
+        raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
+    for name, v in (("from", a), ("to", b)):
+        if not -math.inf < v < math.inf:
+            raise SamplingParameterError(f"uniform_: {name} is out of bounds for a float tensor, "
+                                         f"got {v} (as torch: the bounds must be finite)")
+
+
 _READ_ONLY_WARNED = [False]
 
 
@@ -3429,7 +3440,9 @@ class Tensor:
         """Refill in place from N(mean, std^2) (``m.weight.normal_(0, 0.02)`` under no_grad; or
         ``nn.init.normal_(m.weight, 0, 0.02)`` anywhere)."""
         from .random import resolve
-        if std < 0:
+        if isinstance(mean, Tensor) or isinstance(std, Tensor):     # torch reads a 0-d tensor's number
+            mean, std = (float(v) if isinstance(v, Tensor) else v for v in (mean, std))
+        if not std >= 0:                # (NaN too, as torch's "normal expects std >= 0.0")
             raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
         gen = resolve(generator)
         return self._refill("normal_", lambda out=None: gen.normal(self.shape, self.dtype, mean, std, out))
@@ -3445,8 +3458,7 @@ class Tensor:
                                 f"{next(k for k in from_keyword if k != 'from')!r}")
             from_ = from_keyword["from"]
         a, b = from_, to
-        if b < a:
-            raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
+        _check_uniform_bounds(a, b)
         gen = resolve(generator)
         return self._refill("uniform_", lambda out=None: gen.uniform(self.shape, self.dtype, a, b, out))
 

@@ -1,5 +1,6 @@
 """h25o's review of session 25's later merges beside torch 2.13 (expectations computed with
 torch 2.13 CPU, float64, in the same process; noted per test)."""
+import numpy as np
 import pytest
 
 import tensorgan as tg
@@ -85,3 +86,32 @@ def test_index_put_value_with_leading_ones():
     y[y > 6] = w * 2
     y.sum().backward()
     assert w.grad.tolist() == [[2.0, 2.0]]
+
+
+# -- random draws: a NaN std, non-finite uniform_ bounds (torch 2.13 refuses) -------------------
+@pytest.mark.parametrize("draw", [
+    lambda: tg.normal(0.0, float("nan"), (2,)),
+    lambda: tg.zeros(2).normal_(0, float("nan")),
+    lambda: tg.nn.init.normal_(tg.zeros(2), 0, float("nan")),
+    lambda: tg.zeros(2).uniform_(float("nan"), 1),
+    lambda: tg.zeros(2).uniform_(0, float("inf")),
+    lambda: tg.nn.init.uniform_(tg.zeros(2), -float("inf"), 0),
+])
+def test_non_finite_sampling_parameters_refused(draw):
+    from tensorgan.errors import SamplingParameterError
+    with pytest.raises(SamplingParameterError):
+        draw()
+
+
+def test_normal_in_place_takes_0d_tensor_parameters():
+    x = tg.zeros(3).normal_(tg.tensor(2.0), tg.tensor(0.0))     # torch reads their numbers
+    assert x.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_unique_dim_keeps_nans_distinct():
+    nan = float("nan")
+    values, inverse, counts = tg.unique(tg.tensor([nan, 1.0, nan]), dim=0, return_inverse=True,
+                                        return_counts=True)
+    assert len(values) == 3 and counts.tolist() == [1, 1, 1]    # as without dim= (NaN != NaN)
+    assert inverse.tolist()[1] == 0
+
