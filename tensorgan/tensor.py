@@ -3417,6 +3417,9 @@ class Tensor:
         else:
             _clamp_into(self, self.clip(min, max))       # clip's argument checks, the result's dtype
         min, max = (int(b) if isinstance(b, (bool, np.bool_)) else b for b in (min, max))
+        if self.array.dtype.kind in "iu":
+            min, max = (b if b is None or isinstance(b, (float, np.floating)) else
+                        _int_bound(int(b), self.array.dtype) for b in (min, max))
         return self._in_place("clamp_", lambda a: clamp_in_place(self.device.xp, a, min, max),
                               lambda old: old.clip(min, max))
 
@@ -3517,6 +3520,8 @@ class Tensor:
             min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))  # Python number (torch)
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
         me = self
+        if kind in "iu" and not floats:           # int bounds converted to the dtype as torch's
+            min, max = (None if b is None else _int_bound(int(b), self.array.dtype) for b in (min, max))
         if kind in "iub" and (floats or kind == "b"):    # torch's promotion: a bool tensor's
             me = self.to(_default_float[0] if floats else int64)   # int bounds make int64
         return ops.Clip.apply(me, min, max)
@@ -3531,16 +3536,17 @@ class Tensor:
             if bound is not None and not isinstance(bound, Tensor):
                 raise InputTypeError(f"clamp: min and max must both be Tensors (or None) or both "
                                      f"numbers, got {name} of type {type(bound).__name__} (as torch)")
-        if self.array.dtype.kind == "b" and all(b is None or b.array.dtype.kind == "b" for b in (min, max)):
+        if self.array.dtype.kind == "b" and min is not None and max is not None and \
+                min.array.dtype.kind == max.array.dtype.kind == "b":   # (one bound: clamp_min / clamp_max)
             raise DTypeNotImplementedError("clamp: \"clamp_cpu\" not implemented for 'Bool' (a bool "
-                                           "tensor with bool bounds, as torch)")
+                                           "tensor with two bool bounds, as torch)")
         out = self
         if min is not None and max is not None and min.requires_grad:
             min = where(min < max, min, min.detach())   # torch: min == max gives min no gradient
-        if min is not None:
-            out = where(out < min, min, out)
+        if min is not None:          # (a NaN bound gives NaN, as torch's)
+            out = where((out < min) | min.isnan() if min.array.dtype.kind == "f" else out < min, min, out)
         if max is not None:
-            out = where(out > max, max, out)
+            out = where((out > max) | max.isnan() if max.array.dtype.kind == "f" else out > max, max, out)
         return out
 
     # -- Python scalars and in-place updates ---------------------------------------------------
@@ -4126,6 +4132,19 @@ def _foreign_dtype(data: Any) -> np.dtype:
     except (TypeError, ValueError, RuntimeError) as exc:    # bfloat16, requires_grad, ...
         raise InputTypeError(f"cannot make a tensor from {type(data).__name__} ({exc}); convert it "
                              f"to a NumPy array first") from None
+
+
+def _int_bound(value: int, dtype: np.dtype) -> int:
+    """clamp's int bound of an integer tensor, as torch converts it (c10's checked convert): in
+    the dtype's range, or a negative one an unsigned dtype wraps (uint8: -1 is 255); else
+    refused ("value cannot be converted to type int8_t without overflow")."""
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    if info.min == 0 and -info.max <= value < 0:
+        return value + info.max + 1
+    raise DTypeError(f"clamp: value {value} cannot be converted to type {dtype} without overflow "
+                     f"(as torch)")
 
 
 def _wrapped(value: int, dtype: np.dtype) -> int:

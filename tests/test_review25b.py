@@ -115,3 +115,25 @@ def test_unique_dim_keeps_nans_distinct():
     assert len(values) == 3 and counts.tolist() == [1, 1, 1]    # as without dim= (NaN != NaN)
     assert inverse.tolist()[1] == 0
 
+
+# -- clamp beside torch 2.13 ---------------------------------------------------------------------
+def test_clamp_integer_bounds_converted_as_torch():
+    u = tg.tensor([0, 1, 5, 200, 255], dtype=tg.uint8)
+    assert u.clamp(1, -1).tolist() == [1, 1, 5, 200, 255]     # -1 is uint8's 255 (was OverflowError)
+    assert u.clamp(-1, 1).tolist() == [1] * 5                   # min 255 > max 1: max everywhere
+    assert u.clone().clamp_(max=-2).tolist() == [0, 1, 5, 200, 254]
+    with pytest.raises(RuntimeError, match="without overflow"):
+        tg.tensor([1], dtype=tg.int8).clamp(min=-300)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        u.clamp(0, 256)
+
+
+def test_clamp_tensor_bounds_nan_and_bool_as_torch():
+    x = tg.tensor([1.0, -2.0])
+    assert np.isnan(tg.clamp(x, tg.tensor(float("nan"))).numpy()).all()    # a NaN bound gives NaN
+    assert np.isnan(tg.clamp(x, max=tg.tensor([0.0, float("nan")])).numpy()[1])
+    b = tg.tensor([True, False])
+    assert tg.clamp(b, tg.tensor([True, True])).tolist() == [True, True]   # one bool bound: computed
+    assert tg.clamp(b, max=tg.tensor(False)).tolist() == [False, False]
+    with pytest.raises(NotImplementedError):
+        tg.clamp(b, tg.tensor(False), tg.tensor(True))                      # two: as torch's clamp_cpu
