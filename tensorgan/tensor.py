@@ -3416,10 +3416,10 @@ class Tensor:
             pass        # WGAN's p.clamp_(-c, c) every step: a float result of self's dtype, nothing to check
         else:
             _clamp_into(self, self.clip(min, max))       # clip's argument checks, the result's dtype
+            if self.array.dtype.kind in "iu":            # int bounds as clip converts them
+                min, max = (b if b is None or isinstance(b, (float, np.floating)) else
+                            _int_bound(int(b), self.array.dtype) for b in (min, max))
         min, max = (int(b) if isinstance(b, (bool, np.bool_)) else b for b in (min, max))
-        if self.array.dtype.kind in "iu":
-            min, max = (b if b is None or isinstance(b, (float, np.floating)) else
-                        _int_bound(int(b), self.array.dtype) for b in (min, max))
         return self._in_place("clamp_", lambda a: clamp_in_place(self.device.xp, a, min, max),
                               lambda old: old.clip(min, max))
 
