@@ -333,7 +333,7 @@ def normal(mean: float, std: float = 1.0, size: Any = None, *, generator: Genera
     for name, v in (("mean", mean), ("std", std)):
         if isinstance(v, (bool, str, bytes)) or not np.isscalar(v):
             raise InputTypeError(f"normal: {name} must be a number here, got {type(v).__name__}")
-    if std < 0:
+    if not std >= 0:                    # (NaN too, as torch's "normal expects std >= 0.0")
         raise SamplingParameterError(f"normal: std must be >= 0, got {std}")
     t = randn(size, generator=generator, dtype=dtype, device=device)
     t.array *= t.array.dtype.type(std)

@@ -28,6 +28,7 @@ from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
 from .tensor import (BOOL, Function, MinMax, Tensor, _flag, _int_of, _is_int, _non_int, _one_dtype, _share,
+                     _refuse_partial_overlap,
                      is_grad_enabled, no_grad)
 
 
@@ -993,8 +994,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     input's float dtype). Not differentiable.  NaNs are each distinct, as torch's (NaN != NaN):
     NumPy's default folds them into one."""
     d = None if dim is None else input._dim(dim, "unique")
-    nan_kw = {"equal_nan": False} if d is None else {}
-    values, inverse, counts = np.unique(input.numpy(), return_inverse=True, return_counts=True, axis=d, **nan_kw)
+    values, inverse, counts = np.unique(input.numpy(), return_inverse=True, return_counts=True, axis=d,
+                                        equal_nan=False)     # (a 1-D input's dim=0 folded them too)
     out = Tensor._make(input.device.xp.asarray(values), input.device)
     extra = []
     if return_inverse:
@@ -1236,6 +1237,11 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
 
 
 def index_put_(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    if isinstance(values, Tensor) and isinstance(indices, (tuple, list)) and (
+            accumulate or values.numel() != 1 or len(indices) != 1
+            or getattr(indices[0], "dtype", None) not in (BOOL, np.uint8)):
+        # torch's assert_no_overlap (a single mask and a one-element value: masked_fill_, unchecked)
+        _refuse_partial_overlap("index_put_", input.array, (values,), full=True)
     return _in_place_result(input, "index_put_", lambda x: index_put(x, indices, values, accumulate), values,
                             expanded="index_put_")
 

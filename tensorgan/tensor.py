@@ -804,57 +804,108 @@ def _filled_block(a: Any) -> bool:
     return True
 
 
-def _refuse_partial_overlap(name: str, out: Any, operands: Any) -> None:
+def _refuse_partial_overlap(name: str, out: Any, operands: Any, full: bool = False) -> None:
     """torch's check before an in-place or ``out=`` write (``assert_no_partial_overlap``): an
     operand over part of the written memory -- ``x[1:].add_(x[:-1])`` -- is refused, as its
     result would depend on the order elements are written in.  The very memory (``x.add_(x)``,
-    same start, end and strides) is allowed; so, as torch's "too hard to tell", is an operand or
-    output whose elements do not fill one block (``x[::2]``, a NumPy flip).  Cheap: one bounds
-    test (``may_share_memory``) per Tensor operand when one of the two is a view."""
+    same start, shape and strides) is allowed, unless ``full`` (torch's ``assert_no_overlap``:
+    index_add_, scatter_, index_put_, ...); so, as torch's "too hard to tell", is an operand or
+    output whose elements do not fill one block (``x[::2]``, expand's stride 0, a NumPy flip).
+    Cheap: one bounds test (``may_share_memory``) per Tensor operand when one of the two is a
+    view (or, ``full``, the same array)."""
     for o in operands:
-        if not isinstance(o, Tensor):
-            continue
-        a = o.array
-        if a is out or (a.base is None and out.base is None) or not a.size or not out.size:
-            continue                        # (two arrays that own their memory: never shared)
-        may_share = getattr(o.device.xp, "may_share_memory", None)
-        if may_share is None or type(a) is not type(out) or not may_share(a, out) \
-                or not (_filled_block(a) and _filled_block(out)):
-            continue
-        a_start, out_start = _data_pointer(a), _data_pointer(out)
-        a_end, out_end = a_start + a.nbytes, out_start + out.nbytes
-        if (a_start, a_end) == (out_start, out_end):
-            if a.strides == out.strides:
-                continue                                   # the same memory, element for element
-        elif not (a_start < out_end and out_start < a_end):
-            continue
-        raise MemoryOverlapError(
-            f"{name}: unsupported operation: some elements of the input tensor and the written-to "
-            f"tensor refer to a single memory location. Please clone() the tensor before "
-            f"performing the operation. (As torch: the operand lies over part of the tensor "
-            f"written, so the result would depend on the order of the writes)")
+        if isinstance(o, Tensor) and _overlap_refused(o.array, out, full):
+            raise MemoryOverlapError(
+                f"{name}: unsupported operation: some elements of the input tensor and the "
+                f"written-to tensor refer to a single memory location. Please clone() the tensor "
+                f"before performing the operation. (As torch: the operand lies over "
+                f"{'the tensor written' if full else 'part of the tensor written, so the result would depend on the order of the writes'})")
 
 
-# in-place ops torch writes without that check (BLAS's, masked_scatter_): left to NumPy, which
-# reads an overlapping operand before it writes
+def _overlap_refused(a: Any, out: Any, full: bool = False) -> bool:
+    """torch's get_overlap_status of arrays ``a`` and ``out`` is Partial (or, ``full``, Full too).
+    Strides of length-1 dims are not compared (NumPy's are arbitrary: 0 for ``x[:, None]``,
+    where torch's unsqueeze gives the next dim's extent)."""
+    if a is out:
+        return full and a.size > 0
+    if (a.base is None and out.base is None) or not a.size or not out.size:
+        return False                       # (two arrays that own their memory: never shared)
+    may_share = np.may_share_memory if type(a) is np.ndarray else getattr(
+        sys.modules.get("cupy"), "may_share_memory", None)
+    if may_share is None or type(a) is not type(out) or not may_share(a, out) \
+            or not (_filled_block(a) and _filled_block(out)):
+        return False                       # apart, or too hard to tell (as torch: allowed)
+    # two filled blocks whose bounds meet: partial unless the very memory, element for element
+    # (same shape, strides and start; both translates of each other, so same first element)
+    if full or a.shape != out.shape or not (a.strides == out.strides or all(
+            s == t for n, s, t in zip(a.shape, a.strides, out.strides) if n > 1)):
+        return True
+    if not a.ndim:
+        return False                       # one element each: the same one
+    corner = (slice(0, 1),) * a.ndim
+    return not may_share(a[corner], out[corner])
+
+
+# in-place ops torch writes without that check (BLAS's, masked_scatter_, the fills, whose 0-d
+# value torch reads as a number): left to NumPy, which reads an overlapping operand before it
+# writes; and those torch refuses any overlap for (assert_no_overlap), the very memory too
 _OVERLAP_UNCHECKED = frozenset({"addmm_", "addmv_", "addbmm_", "baddbmm_", "masked_scatter_",
-                                "x[key] = value"})    # (checked by __setitem__ against x[key])
+                                "masked_fill_", "index_fill_",
+                                "x[key] = value", "index_put_"})   # (checked by their own code)
+_OVERLAP_ANY = frozenset({"index_add_", "index_copy_", "index_reduce_", "scatter_", "scatter_add_",
+                          "scatter_reduce_", "put_"})
 
 
-def _refuse_setitem_overlap(a: Any, key: Any, split: Any, value: "Tensor") -> None:
-    """``x[key] = value``'s partial-overlap check, as torch's: a basic key writes the view
-    ``x[key]`` (torch's ``copy_`` into it: ``w[1] += w[0]`` writes w[1] over itself, allowed),
-    an advanced one the whole tensor (torch's ``index_put_``)."""
-    target = a
+def _refuse_setitem_overlap(a: Any, key: Any, split: Any, value: Any) -> None:
+    """``x[key] = value``'s overlap check, as torch's (at::indexing::set_item): a basic key
+    copies ``value`` into the view ``x[key]`` (copy_: a partial overlap refused, ``w[1] += w[0]``
+    writes w[1] over itself), except that a 0-d value is read as a number (fill_) and a value
+    broadcast along a dim (expand's stride 0) is too hard to tell; an advanced key is index_put_
+    into ``x`` with the key's basic part applied (any overlap refused), or, for a single mask
+    and a one-element value, masked_fill_ (a number: not checked)."""
+    v = value.array
     if split is None and ops._is_basic_index(key):
         target = a[key]
         if type(target) is not type(a):      # one element by ints: a copy, nothing to check
             return
-    _refuse_partial_overlap("x[key] = value", target, (value,))
+        if v.shape != target.shape:
+            if v.ndim == 0:
+                return                        # torch's fill_ with the value's number
+            shape = v.shape
+            while shape and shape[0] == 1:
+                shape = shape[1:]
+            lead = target.ndim - len(shape)
+            if lead < 0 or shape != target.shape[lead:] or any(n != 1 for n in target.shape[:lead]):
+                return                        # broadcast along a dim: a stride 0, too hard to tell
+            v = v.reshape(target.shape)       # (length-1 dims added: a view)
+        if _overlap_refused(v, target):
+            _refuse_partial_overlap("x[key] = value", target, (value,))   # (raises)
+        return
+    keys = key if isinstance(key, tuple) else (key,)
+    basic, advanced = [], []
+    for k in keys:
+        if k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)):
+            basic.append(k)
+        else:
+            mask = k if hasattr(k, "dtype") else np.asarray(k)
+            advanced.append(mask)
+            basic.extend([slice(None)] * (mask.ndim if mask.dtype == BOOL else 1))
+    if v.size == 1 and len(advanced) == 1 and advanced[0].dtype == BOOL:
+        return                                # torch's masked_fill_ with the value's number
+    target = a[tuple(basic)]
+    if _overlap_refused(v, target, full=True):
+        _refuse_partial_overlap("x[key] = value", target, (value,), full=True)   # (raises)
 
 
-def _data_pointer(a: Any) -> int:
-    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
+def _check_uniform_bounds(a: Any, b: Any) -> None:
+    """uniform_'s bounds as torch checks them: from <= to, both finite (torch: "from is out of
+    bounds for float" for a NaN or infinite bound)."""
+    if b < a:
+        raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
+    for name, v in (("from", a), ("to", b)):
+        if not -math.inf < v < math.inf:
+            raise SamplingParameterError(f"uniform_: {name} is out of bounds for a float tensor, "
+                                         f"got {v} (as torch: the bounds must be finite)")
 
 
 _READ_ONLY_WARNED = [False]
@@ -2635,8 +2686,13 @@ class Tensor:
                                  f"into a real tensor); write value.real, or make x complex")
             value = value.real
 
-        if isinstance(value, Tensor) and value.array is not self.array and (
-                value.array.base is not None or self.array.base is not None):
+        if isinstance(value, Tensor) and value.ndim and value.shape[0] == 1 and not ops._is_basic_index(key):
+            shape = value.shape                 # torch's index_put_ drops the value's leading
+            while shape and shape[0] == 1:      # length-1 dims (slicePrefix1sSize): x[mask] = v
+                shape = shape[1:]               # of shape (1, k), which NumPy's mask write refuses
+            value = value.reshape(shape)
+        if isinstance(value, Tensor) and (value.array.base is not None or self.array.base is not None
+                                          or value.array is self.array):
             _refuse_setitem_overlap(self.array, key, split, value)
 
         def update(a):
@@ -3425,6 +3481,9 @@ class Tensor:
             pass        # WGAN's p.clamp_(-c, c) every step: a float result of self's dtype, nothing to check
         else:
             _clamp_into(self, self.clip(min, max))       # clip's argument checks, the result's dtype
+            if self.array.dtype.kind in "iu":            # int bounds as clip converts them
+                min, max = (b if b is None or isinstance(b, (float, np.floating)) else
+                            _int_bound(int(b), self.array.dtype) for b in (min, max))
         min, max = (int(b) if isinstance(b, (bool, np.bool_)) else b for b in (min, max))
         return self._in_place("clamp_", lambda a: clamp_in_place(self.device.xp, a, min, max),
                               lambda old: old.clip(min, max))
@@ -3449,7 +3508,9 @@ class Tensor:
         """Refill in place from N(mean, std^2) (``m.weight.normal_(0, 0.02)`` under no_grad; or
         ``nn.init.normal_(m.weight, 0, 0.02)`` anywhere)."""
         from .random import resolve
-        if std < 0:
+        if isinstance(mean, Tensor) or isinstance(std, Tensor):     # torch reads a 0-d tensor's number
+            mean, std = (float(v) if isinstance(v, Tensor) else v for v in (mean, std))
+        if not std >= 0:                # (NaN too, as torch's "normal expects std >= 0.0")
             raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
         if self.array.dtype.kind == "c":    # torch's: each part N(mean, std^2 / 2)
             from .complex_ops import view_as_real
@@ -3469,8 +3530,7 @@ class Tensor:
                                 f"{next(k for k in from_keyword if k != 'from')!r}")
             from_ = from_keyword["from"]
         a, b = from_, to
-        if b < a:
-            raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
+        _check_uniform_bounds(a, b)
         if self.array.dtype.kind == "c":    # torch's: each part U(from, to)
             from .complex_ops import view_as_real
             view_as_real(self).uniform_(a, b, generator=generator)
@@ -3533,6 +3593,8 @@ class Tensor:
             min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))  # Python number (torch)
         floats = any(isinstance(b, (float, np.floating)) for b in (min, max))
         me = self
+        if kind in "iu" and not floats:           # int bounds converted to the dtype as torch's
+            min, max = (None if b is None else _int_bound(int(b), self.array.dtype) for b in (min, max))
         if kind in "iub" and (floats or kind == "b"):    # torch's promotion: a bool tensor's
             me = self.to(_default_float[0] if floats else int64)   # int bounds make int64
         return ops.Clip.apply(me, min, max)
@@ -3547,16 +3609,17 @@ class Tensor:
             if bound is not None and not isinstance(bound, Tensor):
                 raise InputTypeError(f"clamp: min and max must both be Tensors (or None) or both "
                                      f"numbers, got {name} of type {type(bound).__name__} (as torch)")
-        if self.array.dtype.kind == "b" and all(b is None or b.array.dtype.kind == "b" for b in (min, max)):
+        if self.array.dtype.kind == "b" and min is not None and max is not None and \
+                min.array.dtype.kind == max.array.dtype.kind == "b":   # (one bound: clamp_min / clamp_max)
             raise DTypeNotImplementedError("clamp: \"clamp_cpu\" not implemented for 'Bool' (a bool "
-                                           "tensor with bool bounds, as torch)")
+                                           "tensor with two bool bounds, as torch)")
         out = self
         if min is not None and max is not None and min.requires_grad:
             min = where(min < max, min, min.detach())   # torch: min == max gives min no gradient
-        if min is not None:
-            out = where(out < min, min, out)
+        if min is not None:          # (a NaN bound gives NaN, as torch's)
+            out = where((out < min) | min.isnan() if min.array.dtype.kind == "f" else out < min, min, out)
         if max is not None:
-            out = where(out > max, max, out)
+            out = where((out > max) | max.isnan() if max.array.dtype.kind == "f" else out > max, max, out)
         return out
 
     # -- Python scalars and in-place updates ---------------------------------------------------
@@ -3618,9 +3681,10 @@ class Tensor:
         if operands and name not in _OVERLAP_UNCHECKED:   # torch's partial-overlap check: only
             out = self.array                                # where a view is involved
             for o in operands:
-                if isinstance(o, Tensor) and o.array is not out and (
-                        out.base is not None or o.array.base is not None):
-                    _refuse_partial_overlap(name, out, operands)
+                if isinstance(o, Tensor) and (o.array is not out and (
+                        out.base is not None or o.array.base is not None)
+                        or o.array is out and name in _OVERLAP_ANY):
+                    _refuse_partial_overlap(name, out, operands, name in _OVERLAP_ANY)
                     break
         if _grad_mode.enabled and (self._requires_grad or any(
                 isinstance(o, Tensor) and o._requires_grad for o in operands)):
@@ -4188,6 +4252,19 @@ def _foreign_dtype(data: Any) -> np.dtype:
     except (TypeError, ValueError, RuntimeError) as exc:    # bfloat16, requires_grad, ...
         raise InputTypeError(f"cannot make a tensor from {type(data).__name__} ({exc}); convert it "
                              f"to a NumPy array first") from None
+
+
+def _int_bound(value: int, dtype: np.dtype) -> int:
+    """clamp's int bound of an integer tensor, as torch converts it (c10's checked convert): in
+    the dtype's range, or a negative one an unsigned dtype wraps (uint8: -1 is 255); else
+    refused ("value cannot be converted to type int8_t without overflow")."""
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    if info.min == 0 and -info.max <= value < 0:
+        return value + info.max + 1
+    raise DTypeError(f"clamp: value {value} cannot be converted to type {dtype} without overflow "
+                     f"(as torch)")
 
 
 def _wrapped(value: int, dtype: np.dtype) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..backend import device_of
 from ..errors import ConfigError, InputTypeError, SamplingParameterError, ShapeError
+from ..tensor import _check_uniform_bounds
 from ..random import Generator, fillable, resolve
 from ..tensor import Tensor, no_grad
 
@@ -60,7 +61,7 @@ def _fill_drawn(tensor: Tensor, draw) -> Tensor:
 @_in_place_on_arrays
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
-    if std < 0:
+    if not std >= 0:                    # (NaN too, as torch's "normal expects std >= 0.0")
         raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
     gen = resolve(generator)
     return _fill_drawn(tensor, lambda out: gen.normal(tensor.shape, tensor.dtype, mean, std, out))
@@ -68,8 +69,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 
 @_in_place_on_arrays
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
-    if b < a:
-        raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
+    _check_uniform_bounds(a, b)
     gen = resolve(generator)
     return _fill_drawn(tensor, lambda out: gen.uniform(tensor.shape, tensor.dtype, a, b, out))
 
