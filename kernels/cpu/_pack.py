@@ -39,6 +39,7 @@ x that zero-fills the padding; long stride-1 rows: x padded first, then branch-f
     s-th row and column of the output.
     Loop shape: over the N*C_out output planes.
 """
+import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -151,6 +152,14 @@ TABLES_BUDGET = 32 << 20
 _tables: "OrderedDict[tuple, tuple]" = OrderedDict()
 _tables_bytes = [0]
 _tables_lock = threading.Lock()
+
+
+def _fresh_lock_in_child() -> None:      # a fork while another thread held the lock would leave
+    global _tables_lock                 # the child's copy locked forever
+    _tables_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def cached_tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW):

@@ -4,6 +4,7 @@ recently used geometry first (and never keeps a geometry larger than the budget)
 from __future__ import annotations
 
 import importlib
+import os
 
 import numpy as np
 import pytest
@@ -70,3 +71,13 @@ def test_a_geometry_larger_than_the_budget_is_not_kept(empty_cache, monkeypatch)
     monkeypatch.setattr(_pack, "TABLES_BUDGET", _nbytes(_pack.tap_tables(*geometry)) - 1)
     tables = _pack.cached_tap_tables(*geometry)
     assert tables[0].size == 16 and len(_pack._tables) == 0 and _pack._tables_bytes[0] == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_fork_while_the_lock_is_held_leaves_the_child_a_free_lock():
+    with _pack._tables_lock:
+        pid = os.fork()
+        if pid == 0:                                   # the child: only the lock, then out
+            os._exit(0 if _pack._tables_lock.acquire(timeout=2) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
