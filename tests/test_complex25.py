@@ -7,34 +7,13 @@ import pytest
 import tensorgan as tg
 from tensorgan.errors import AutogradError, DTypeError, DTypeNotImplementedError, ShapeError
 
+from complex_grad_helpers import numeric_grad, real_loss
+
 RNG = np.random.default_rng(25)
 
 
 def crand(*shape):
     return RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
-
-
-def numeric_grad(f, arrays, i, h=1e-6):
-    """dL/dRe + i dL/dIm of the real scalar ``f(*tensors)`` for input ``i`` (central differences)."""
-    def loss(values):
-        return float(f(*[tg.tensor(v) for v in values]).item())
-    base = [np.array(a, dtype=np.result_type(a, np.float64)) for a in arrays]
-    grad = np.zeros(base[i].shape, dtype=base[i].dtype)
-    for idx in np.ndindex(base[i].shape):
-        steps = (1.0, 1j) if base[i].dtype.kind == "c" else (1.0,)
-        for step in steps:
-            plus, minus = [b.copy() for b in base], [b.copy() for b in base]
-            plus[i][idx] += h * step
-            minus[i][idx] -= h * step
-            grad[idx] += step * (loss(plus) - loss(minus)) / (2 * h)
-    return grad
-
-
-def real_loss(out, weights):
-    """A real scalar of any (real or complex) output: sum(Re out * w0 + Im out * w1)."""
-    if out.is_complex():
-        return (tg.view_as_real(out) * tg.tensor(weights)).sum()
-    return (out * tg.tensor(weights[..., 0])).sum()
 
 
 def check_gradients(f, arrays, atol=1e-6):

@@ -8,6 +8,8 @@ import pytest
 import tensorgan as tg
 from tensorgan.errors import DTypeError
 
+from complex_grad_helpers import numeric_grad, real_loss
+
 RNG = np.random.default_rng(2525)
 
 
@@ -163,26 +165,6 @@ def test_random_and_filled_creation_with_complex_dtypes():
 # Math ops: values against NumPy, gradients against central differences on the real and
 # imaginary parts (torch's convention: z.grad = dL/dRe z + i dL/dIm z for a real loss L)
 # ---------------------------------------------------------------------------------------------
-def numeric_grad(f, arrays, i, h=1e-6):
-    def loss(values):
-        return float(f(*[tg.tensor(v) for v in values]).item())
-    base = [np.array(a, dtype=np.result_type(a, np.float64)) for a in arrays]
-    grad = np.zeros(base[i].shape, dtype=base[i].dtype)
-    for idx in np.ndindex(base[i].shape):
-        for step in ((1.0, 1j) if base[i].dtype.kind == "c" else (1.0,)):
-            plus, minus = [b.copy() for b in base], [b.copy() for b in base]
-            plus[i][idx] += h * step
-            minus[i][idx] -= h * step
-            grad[idx] += step * (loss(plus) - loss(minus)) / (2 * h)
-    return grad
-
-
-def real_loss(out, weights):
-    if out.is_complex():
-        return (tg.view_as_real(out) * tg.tensor(weights)).sum()
-    return (out * tg.tensor(weights[..., 0])).sum()
-
-
 MATH = {
     "matmul": (lambda a, b: a @ b, [(3, 4), (4, 2)], lambda a, b: a @ b),
     "mv_dot": (lambda a, v: (a @ v) @ (a @ v), [(3, 4), (4,)], lambda a, v: (a @ v) @ (a @ v)),
