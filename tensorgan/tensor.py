@@ -2609,6 +2609,9 @@ class Tensor:
         if not np.isscalar(exponent) or isinstance(exponent, (str, bytes)):
             raise InputTypeError(f"tensor ** exponent takes a number or a tensor, got "
                                  f"{type(exponent).__name__}")
+        if isinstance(exponent, (complex, np.complexfloating)):   # not float()'s TypeError (or,
+            from .complex_ops import refuse                        # for NumPy's, its imaginary part dropped)
+            refuse("pow", np.result_type(self.dtype, np.complex64), " with a complex exponent")
         return ops.Pow.apply(self, float(exponent))
 
     pow = __pow__       # x.pow(2), as torch spells it
