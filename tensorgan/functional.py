@@ -3676,8 +3676,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         grows = grows or b > 0 or a > 0
         shape.append(n + b + a)
         inside.append(slice(b, b + n))
-    if not grows:
-        return x
+    if not grows:       # torch's constant_pad_nd returns a copy here too (a pad of zeros, or a
+        return x.clone()  # crop): an in-place op on the result leaves the input alone, as torch's
     shape, inside = tuple(shape), tuple(inside)
     out = ops.PadIntoZeros.apply(x, shape, inside)
     if value == 0.0:
