@@ -30,3 +30,20 @@ def test_zero_pad_0_then_inplace_activation_backward():
     hv = x.detach().numpy()
     expected = conv.weight.detach().numpy().sum(axis=0).reshape(1, 2, 1, 1) + np.where(hv > 0, 1.0, 0.2)
     np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(expected, hv.shape), rtol=1e-6)
+
+
+def test_constant_pad_crop_to_exactly_empty_and_pad_an_empty_dim():
+    # torch 2.13: F.pad(ones(2, 2), (-2, 0)) -> shape (2, 0); F.pad(ones(2, 0), (1, 1), value=3)
+    # -> a (2, 2) of 3s; cropping past the size is refused (RuntimeError, negative output size)
+    x = tg.ones(2, 2, requires_grad=True)
+    y = F.pad(x, (-2, 0))
+    assert y.shape == (2, 0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2)))
+    assert F.pad(tg.ones(2, 2), (-1, -1, 1, 0)).shape == (3, 0)
+    e = tg.ones(2, 0)
+    np.testing.assert_array_equal(F.pad(e, (1, 1), value=3.0).numpy(), np.full((2, 2), 3.0))
+    assert F.pad(e, (0, 0)).shape == (2, 0)
+    for shape, p in [((2, 2), (-2, -1)), ((2, 2), (-3, 1)), ((2, 0), (-1, 1))]:
+        with pytest.raises(RuntimeError, match="negative output size"):
+            F.pad(tg.ones(shape), p)
