@@ -3664,8 +3664,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     crop, cropped = [Ellipsis], False      # (plain loops: this is a GAN generator's hot path)
     for (b, a), n in zip(pairs, x.shape[first:]):
         start, stop = max(-b, 0), n - max(-a, 0)
-        if stop <= start:
-            raise ShapeError(f"pad: {tuple(pad)} crops all of dim(s) of input shape {x.shape}")
+        if stop < start:    # (cropping to exactly nothing is allowed, as torch's narrow)
+            raise ShapeError(f"pad: {tuple(pad)} crops more than all of a dim of input shape "
+                             f"{x.shape} (a negative output size)")
         crop.append(slice(start, stop))
         cropped = cropped or b < 0 or a < 0
     if cropped:
@@ -3676,8 +3677,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         grows = grows or b > 0 or a > 0
         shape.append(n + b + a)
         inside.append(slice(b, b + n))
-    if not grows:
-        return x
+    if not grows:       # torch's constant_pad_nd returns a copy here too (a pad of zeros, or a
+        return x.clone()  # crop): an in-place op on the result leaves the input alone, as torch's
     shape, inside = tuple(shape), tuple(inside)
     out = ops.PadIntoZeros.apply(x, shape, inside)
     if value == 0.0:

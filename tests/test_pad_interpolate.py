@@ -218,7 +218,7 @@ def test_layers_build_an_upsampling_generator_block():
     (lambda x: F.pad(x, (4, 0, 0, 0), "circular"), ShapeError, "at least 4 elements in dim 3"),
     (lambda x: F.pad(x, (-2, -1, 0, 0), "reflect"), ShapeError, "crops all"),   # (-1 crops, as torch's)
     (lambda x: F.pad(x, (1, 1), "reflect"), NotImplementedError, "padding size 2 is not supported"),
-    (lambda x: F.pad(x, (-2, -1)), ShapeError, "crops all"),
+    (lambda x: F.pad(x, (-2, -2)), ShapeError, "crops more than all"),  # (-2, -1): empty, as torch
     (lambda x: F.interpolate(x[:, :, 0], scale_factor=2, mode="bicubic"), ShapeError, "4-D input"),
     (lambda x: F.interpolate(x, scale_factor=2, mode="trilinear"), ShapeError, "5-D input"),
     (lambda x: F.interpolate(x, scale_factor=2, align_corners=True), ConfigError, "linear modes"),
