@@ -43,6 +43,19 @@ class InputTypeError(TensorganError, TypeError):
     where a number is; the message names the op and what it got."""
 
 
+class AutogradInputsError(InputTypeError, RuntimeError):
+    """``autograd.grad(out, [])`` / ``backward(inputs=[])``: an empty ``inputs`` list, which torch
+    refuses with a RuntimeError ("`inputs` argument to `grad()` cannot be empty."); the
+    InputTypeError tensorgan raised there before too."""
+
+
+class ValueOverflowError(DTypeError, ValueError, OverflowError):
+    """A number that does not fit the integer dtype asked for (``tensor([300], dtype=uint8)``):
+    torch's RuntimeError "value cannot be converted to type uint8 without overflow" (its
+    ValueError "Overflow when unpacking long long" past int64); the OverflowError NumPy raised
+    there before too."""
+
+
 class MemoryOverlapError(InputTypeError, RuntimeError):
     """An in-place write torch refuses because elements of the written-to tensor share one memory
     location (``x.expand(3, 2).mul_(2)``): a RuntimeError, as torch's ("unsupported operation:
@@ -158,7 +171,13 @@ class SamplingParameterError(ConfigError, InputTypeError, RuntimeError):
     ConfigError / InputTypeError tensorgan raised before."""
 
 
-class PadShapeNotImplementedError(ShapeError, NotImplementedError):
+class ShapeNotImplementedError(ShapeError, NotImplementedError):
+    """A shape torch's op does not implement and refuses with a NotImplementedError (a
+    RuntimeError there): ``affine_grid``'s size of a length other than 4 or 5 ("affine_grid
+    only supports 4D and 5D sizes"); a ShapeError here too."""
+
+
+class PadShapeNotImplementedError(ShapeNotImplementedError):
     """``F.pad`` in a reflect / replicate / circular mode with a padding length its input's rank
     does not take: torch pads the last 1, 2 or 3 dims of a tensor with one or two dims more (a
     batch and / or a channel dim) and raises NotImplementedError ("Padding size 4 is not

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_device
-from .errors import ConfigError, DeviceError, DTypeError, InputTypeError, SamplingParameterError, ShapeError
+from .errors import ConfigError, DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, SamplingParameterError, ShapeError
 from .random import Generator, resolve
 from .tensor import BOOL, Tensor, _axes, _check_dtype, _int_of, _is_int, float32, float64, get_default_dtype, int64
 from .tensor import writable_numpy
@@ -131,7 +131,11 @@ def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
         dtype = int64
     t = _filled("zeros", (size,) if isinstance(size, (int, np.integer)) else tuple(size), dtype,
                 device, False, "full")
-    t.array.fill(fill_value)
+    try:
+        t.array.fill(fill_value)
+    except OverflowError:           # full(2, -1, dtype=uint8) is 255 in torch; 300 is refused
+        from .tensor import _checked_convert
+        t.array.fill(_checked_convert(fill_value, t.array.dtype))
     return t.requires_grad_(requires_grad)
 
 
@@ -349,6 +353,9 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = Non
     if not isinstance(input, Tensor):
         raise InputTypeError(f"bernoulli: input must be a Tensor, got {type(input).__name__}")
     probs, own = input, p is None
+    if own and input.array.dtype.kind in "iub":     # torch's "bernoulli_tensor_cpu_p_" not implemented
+        raise DTypeNotImplementedError(f"bernoulli: not implemented for a {input.dtype} tensor of "
+                                       f"probabilities (as torch): pass floats")
     if own:
         p = probs.detach().numpy()
     elif isinstance(p, Tensor):
@@ -358,7 +365,8 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = Non
         p = np.full(probs.shape, float(p))
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise SamplingParameterError("bernoulli: probabilities must be in [0, 1]")
-    u = rand(probs.shape, generator=generator, dtype=probs.dtype).numpy()
+    u = rand(probs.shape, generator=generator,       # (integer input with a number p: as torch)
+             dtype=probs.dtype if probs.dtype.kind == "f" else None).numpy()
     out = Tensor._from((u < p).astype(probs.dtype), device=probs.device)
     if not (own and input._requires_grad):
         return out

@@ -22,6 +22,7 @@ from . import conv3d as conv3d_ops, ops
 from .errors import (AutogradError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
+                     ShapeNotImplementedError,
                      float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
@@ -1724,7 +1725,10 @@ class Linear(Function):
 
     def forward(self, x, w, b):
         self.x, self.w = x, w
-        x2 = x.reshape(-1, x.shape[-1])
+        try:
+            x2 = x.reshape(-1, x.shape[-1])
+        except ValueError:                  # no elements (Linear(0, 3), as torch): -1 is ambiguous
+            x2 = x.reshape(_rows(x.shape), x.shape[-1])
         y = self.device.matmul(x2, w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
@@ -1733,7 +1737,10 @@ class Linear(Function):
     def backward(self, g):
         need = self.needs_input_grad
         mm = self.device.matmul
-        g2 = g.reshape(-1, g.shape[-1])
+        try:
+            g2 = g.reshape(-1, g.shape[-1])
+        except ValueError:                  # no elements (Linear(3, 0))
+            g2 = g.reshape(_rows(g.shape), g.shape[-1])
         gx = gw = None
         if need[0] and self.w.shape[0] == 1:
             # One output feature (a discriminator's logit): the product is an outer product, and a
@@ -1742,18 +1749,23 @@ class Linear(Function):
         elif need[0]:
             gx = mm(g2, self.w).reshape(self.x.shape)
         if need[1]:
-            gw = mm(g2.T, self.x.reshape(-1, self.x.shape[-1]))
+            gw = mm(g2.T, self.x.reshape(g2.shape[0], self.x.shape[-1]))
         gb = g2.sum(axis=0) if need[2] else None
         return gx, gw, gb
 
     def grad_graph(self, g):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g.reshape(_rows(g.shape), g.shape[-1])
         gx = (g2 @ w).reshape(x.shape) if need[0] else None
-        gw = g2.transpose(0, 1) @ x.reshape(-1, x.shape[-1]) if need[1] else None
+        gw = g2.transpose(0, 1) @ x.reshape(_rows(x.shape), x.shape[-1]) if need[1] else None
         gb = g2.sum(axis=0) if need[2] else None
         return gx, gw, gb
+
+
+def _rows(shape: tuple) -> int:
+    """The rows of ``(..., k)`` as a matrix (``reshape(-1, k)`` cannot infer them with no elements)."""
+    return math.prod(shape[:-1])
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -3617,8 +3629,13 @@ def _source_index(n: int, before: int, after: int, mode: str, dim: int, shape) -
         raise ShapeError(f"pad: {mode} padding of ({before}, {after}) crops all of dim {dim}, "
                          f"input shape {shape}")
     if mode == "circular" and min(before, after) < 0:
+        # torch crops first, then pads the cropped part, each side by at most the input's own
+        # size: (-2, 4) of 4 elements repeats the 2 kept ones 3 times (torch's copy forwards)
         kept = n + min(before, 0) + min(after, 0)
-        return max(-before, 0) + _source_index(kept, max(before, 0), max(after, 0), mode, dim, shape)
+        if max(before, after) > n or kept <= 0:
+            raise ShapeError(f"pad: circular padding of ({before}, {after}) wraps around more "
+                             f"than once (as torch, refused) in dim {dim}, input shape {shape}")
+        return max(-before, 0) + np.mod(np.arange(-max(before, 0), kept + max(after, 0)), kept)
     j = np.arange(-before, n + after)
     limit = {"reflect": n - 1, "circular": n}.get(mode, np.inf)    # replicate: any amount
     if max(before, after) > limit or n == 0:
@@ -4233,7 +4250,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
         raise InputTypeError(f"affine_grid: size must be a sequence of ints (N, C, H, W) or "
                              f"(N, C, D, H, W), got {size!r}")
     if len(size) not in (4, 5):
-        raise ShapeError(f"affine_grid: size must be (N, C, H, W) for 2-D or (N, C, D, H, W) for "
+        raise ShapeNotImplementedError(f"affine_grid: size must be (N, C, H, W) for 2-D or (N, C, D, H, W) for "
                          f"3-D transforms, got {size}")
     n, spatial = int(size[0]), tuple(int(s) for s in size[2:])
     k = len(spatial)                                        # 2 or 3 coordinates

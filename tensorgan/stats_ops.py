@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from . import ops
-from .errors import AutogradError, ConfigError, DTypeError, InputTypeError, SamplingParameterError, ShapeError
+from .errors import AutogradError, ConfigError, DTypeError, DTypeNotImplementedError, InputTypeError, SamplingParameterError, ShapeError
 from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
@@ -679,6 +679,9 @@ def _probabilities(op: str, input: Tensor, p: Any) -> np.ndarray:
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     """0 / 1 draws of input's shape and dtype: 1 with probability ``input`` itself (or ``p``,
     a number or a tensor) -- a constant (Tensor.bernoulli)."""
+    if p is None and isinstance(input, Tensor) and input.array.dtype.kind in "iub":
+        raise DTypeNotImplementedError(f"bernoulli: not implemented for a {input.dtype} tensor of "
+                                       f"probabilities (as torch): pass floats")
     probs = _probabilities("bernoulli", _tensor("bernoulli", input), input if p is None else p)
     draws = resolve(generator).rng.random(input.shape) < probs
     out = _constant(input, draws)

@@ -39,9 +39,9 @@ import numpy as np
 
 from .backend import Device, device_of, get_device, move_array
 from .select_kernels import clamp_in_place
-from .errors import (AnomalyError, AutogradError, DeviceError, DTypeError, DTypeNotImplementedError,
-                     InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
-                     ShapeError, TensorganError, float_index_error)
+from .errors import (AnomalyError, AutogradError, AutogradInputsError, DeviceError, DTypeError,
+                     DTypeNotImplementedError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
+                     ShapeError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -1625,6 +1625,9 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs) \
         if isinstance(inputs, (list, tuple)) or (hasattr(inputs, "__iter__") and not isinstance(
             inputs, (str, bytes)) and not hasattr(inputs, "shape")) else None   # model.parameters()
+    if inputs is not None and not inputs:                        # torch's RuntimeError
+        raise AutogradInputsError("`inputs` argument to `backward()` cannot be empty (as torch): "
+                                  "leave it out to accumulate into every leaf")
     if not inputs or not all(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         raise InputTypeError("backward(inputs=...) takes a Tensor or a non-empty list of Tensors "
                              "that require grad")
@@ -3356,6 +3359,7 @@ class Tensor:
             raise ShapeError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor "
                              f"of shape {value.shape} (as torch)")
         fill = value.array if isinstance(value, Tensor) else value
+        _refuse_partial_overlap("masked_fill_", self.array, (mask,))    # (as torch: b[1:] by b[:-1])
         return self._in_place("masked_fill_", lambda a: a.__setitem__(
             self.device.xp.broadcast_to(mask.array, a.shape), fill),
             lambda old: old.masked_fill(mask, value), (value,), "masked_fill_")
@@ -3513,6 +3517,9 @@ class Tensor:
         from .random import resolve
         if isinstance(mean, Tensor) or isinstance(std, Tensor):     # torch reads a 0-d tensor's number
             mean, std = (float(v) if isinstance(v, Tensor) else v for v in (mean, std))
+        if self.array.dtype.kind in "iub":      # torch's "normal_kernel_cpu" not implemented for 'Long'
+            raise DTypeNotImplementedError(f"normal_: not implemented for a {self.dtype} tensor "
+                                           f"(as torch): only floating point and complex ones")
         if not std >= 0:                # (NaN too, as torch's "normal expects std >= 0.0")
             raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
         if self.array.dtype.kind == "c":    # torch's: each part N(mean, std^2 / 2)
@@ -3533,6 +3540,9 @@ class Tensor:
                                 f"{next(k for k in from_keyword if k != 'from')!r}")
             from_ = from_keyword["from"]
         a, b = from_, to
+        if self.array.dtype.kind in "iub":      # torch's "check_uniform_bounds" not implemented for 'Long'
+            raise DTypeNotImplementedError(f"uniform_: not implemented for a {self.dtype} tensor "
+                                           f"(as torch): only floating point and complex ones")
         _check_uniform_bounds(a, b)
         if self.array.dtype.kind == "c":    # torch's: each part U(from, to)
             from .complex_ops import view_as_real
@@ -3709,6 +3719,9 @@ class Tensor:
         except TensorganError:            # the op's own typed error (a ShapeError of scatter_'s index, ...)
             raise
         except TypeError as exc:          # NumPy's UFuncTypeError: e.g. arithmetic into a bool mask
+            if "boolean array indexing assignment" in str(exc):    # x[mask] = ones(4, 1)
+                raise ShapeError(f"{name}: shape mismatch: the value cannot be broadcast to the "
+                                 f"indexing result (as torch) ({exc})") from None
             raise DTypeError(f"{name}: cannot update a {self.dtype} tensor in place with that "
                              f"value ({exc})") from None
         except ValueError as exc:
@@ -4340,6 +4353,8 @@ def _to_array(data: Any, dtype: Any, device: Device):
                           "unexpected behavior.\nConsider using tensor.detach() first.",
                           UserWarning, stacklevel=4)
             out = xp.asarray(_detached_elements(data), dtype=dtype)
+    except OverflowError:           # a number outside an integer dtype: torch's checked convert
+        out = xp.asarray(_checked_convert(data, dtype))
     except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
         if "inhomogeneous" in str(exc) or "sequence" in str(exc):
             raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None
@@ -4349,6 +4364,30 @@ def _to_array(data: Any, dtype: Any, device: Device):
         raise InputTypeError(f"cannot make a tensor from a sequence holding None (NumPy would "
                              f"read it as NaN): {data!r:.60}")
     return out
+
+
+def _checked_convert(data: Any, dtype: np.dtype) -> np.ndarray:
+    """``data`` (numbers NumPy could not put in integer ``dtype``) as torch converts them (c10's
+    checked convert): a Python int in the dtype's range, or a negative one an unsigned dtype
+    wraps (``tensor(-1, dtype=uint8)`` is 255, down to -255); a float in the dtype's range (cut
+    towards zero); anything else refused ("value cannot be converted to type uint8 without
+    overflow")."""
+    try:
+        src = np.asarray(data)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueOverflowError(f"cannot make a {dtype} tensor from {type(data).__name__}: a value "
+                                 f"does not fit ({exc})") from None
+    info = np.iinfo(dtype)
+    if src.dtype.kind in "iu" and src.size and dtype.kind in "iu":
+        lo = -info.max if info.min == 0 else info.min
+        if lo <= int(src.min()) and int(src.max()) <= info.max:
+            return src.astype(dtype)                        # (wraps the negatives of uint8)
+    elif src.dtype.kind == "f" and src.size and dtype.kind in "iu":
+        if np.isfinite(src).all() and info.min <= src.min() and src.max() <= info.max:
+            return src.astype(dtype)
+    raise ValueOverflowError(f"value cannot be converted to type {dtype} without overflow (as torch; "
+                             f"{dtype} holds {info.min} to {info.max}"
+                             f"{', and -1 to ' + str(-info.max) + ' wrap around' if info.min == 0 else ''})")
 
 
 def _index(k: Any) -> Any:

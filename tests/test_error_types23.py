@@ -9,7 +9,7 @@ from tensorgan.errors import ConfigError, ConfigTypeError
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda: nn.Linear(2.0, 3), "in_features must be a positive integer, got 2.0"),
+    (lambda: nn.Linear(2.0, 3), "in_features must be a non-negative integer, got 2.0"),
     (lambda: nn.Conv2d(3.0, 4, 3), "in_channels must be a positive integer, got 3.0"),
     (lambda: nn.Conv2d(3, 4, 2.5), "kernel_size must be an int or a pair of ints, got 2.5"),
     (lambda: nn.ConvTranspose2d(3, 4, (2, "a")), "kernel_size must be an int or a pair of ints"),
@@ -24,7 +24,7 @@ def test_wrong_kind_is_a_type_error_and_a_config_error(make, words):
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda: nn.Linear(-1, 3), "in_features must be a positive integer, got -1"),
+    (lambda: nn.Linear(-1, 3), "in_features must be a non-negative integer, got -1"),
     (lambda: nn.Conv2d(3, 4, (2, 2, 2)), "kernel_size must be an int or a pair of ints"),
     (lambda: nn.Conv2d(3, 4, 0), "kernel_size must be >= 1"),
 ])

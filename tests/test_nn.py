@@ -133,7 +133,7 @@ def test_dtype_mismatch_is_a_clear_error_and_to_double_fixes_it():
 
 def test_invalid_layer_hyperparameters():
     with pytest.raises(ConfigError):
-        nn.Linear(0, 2)
+        nn.Linear(-1, 2)       # (0 builds, as torch)
     with pytest.raises(ConfigError):
         nn.Conv2d(1, 2, 3, stride=0)
     with pytest.raises(ConfigError):

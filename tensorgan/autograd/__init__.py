@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import warnings
 
-from ..errors import AutogradError, ConfigError, InputTypeError, ShapeError
+from ..errors import AutogradError, AutogradInputsError, ConfigError, InputTypeError, ShapeError
 from .gradcheck import gradcheck, gradgradcheck  # the module first: the names stay the functions
 from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                          is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
@@ -49,7 +49,10 @@ def _tensors(name: str, value: Any) -> list[Tensor]:
     items = [value] if isinstance(value, Tensor) else _as_list(value)
     if isinstance(items, (list, tuple)) and any(isinstance(t, GradientEdge) for t in items):
         items = [_edge_tensor(t) if isinstance(t, GradientEdge) else t for t in items]
-    if not isinstance(items, (list, tuple)) or not items or \
+    if isinstance(items, (list, tuple)) and not items:          # torch's RuntimeError
+        raise AutogradInputsError(f"autograd: `{name}` argument to `grad()` cannot be empty (as "
+                                  f"torch): give the Tensors to differentiate")
+    if not isinstance(items, (list, tuple)) or \
             not all(isinstance(t, Tensor) for t in items):
         raise InputTypeError(f"autograd: {name} must be a Tensor or a non-empty list of Tensors, "
                              f"got {type(value).__name__}")

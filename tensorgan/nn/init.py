@@ -143,6 +143,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator: Generator | None = None) -> Tensor:
     """U(-b, b) with ``b = gain * sqrt(3 / fan)``; ``a=sqrt(5)`` gives PyTorch's layer default
     ``b = 1 / sqrt(fan_in)``."""
+    if 0 in tensor.shape:               # (as torch: Linear(0, 3) builds, with this warning)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan("kaiming_uniform_", tensor, mode))
     return uniform_(tensor, -bound, bound, generator)
 
@@ -151,6 +154,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator: Generator | None = None) -> Tensor:
     """N(0, std^2) with ``std = gain / sqrt(fan)``."""
+    if 0 in tensor.shape:               # (as torch: Linear(0, 3) builds, with this warning)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan("kaiming_normal_", tensor, mode))
     return normal_(tensor, 0.0, std, generator)
 
@@ -292,8 +298,6 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     """N(mean, std^2) truncated to ``[a, b]`` (absolute bounds, not in units of std), by torch's
     inverse-CDF method: U(2 cdf(a) - 1, 2 cdf(b) - 1) through erfinv, scaled, shifted, clamped.
     Warns, as torch, when ``mean`` is more than 2 std outside ``[a, b]``."""
-    if std < 0:
-        raise ConfigError(f"trunc_normal_: std must be >= 0, got {std}")
     if b < a:
         raise ConfigError(f"trunc_normal_: need a <= b, got a={a}, b={b}")
     if mean < a - 2 * std or mean > b + 2 * std:
@@ -301,6 +305,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                       "of values may be incorrect.", stacklevel=3)
     if std == 0:
         return _fill(tensor, np.full(tensor.shape, min(max(mean, a), b)))
+    # a negative std is its size: torch 2.13's rejection sampler only reads ((x - mean) / std) ** 2
+    std = abs(std)
 
     def cdf(v: float) -> float:
         return (1.0 + math.erf((v - mean) / std / math.sqrt(2.0))) / 2.0

@@ -22,13 +22,15 @@ __all__ = ["Linear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "
            "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"]
 
 
-def _positive_int(name: str, value: Any, owner: str) -> int:
+def _positive_int(name: str, value: Any, owner: str, least: int = 1) -> int:
+    """``value`` as an int of at least ``least`` (0: a size torch takes empty, Linear(0, 3))."""
     if isinstance(value, Tensor):                 # a one-element integer tensor, as torch takes it
         value = _int_of(value)
+    kind = "positive" if least else "non-negative"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigTypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ConfigError(f"{owner}: {name} must be a positive integer, got {value!r}")
+        raise ConfigTypeError(f"{owner}: {name} must be a {kind} integer, got {value!r}")
+    if value < least:
+        raise ConfigError(f"{owner}: {name} must be a {kind} integer, got {value!r}")
     return int(value)
 
 
@@ -63,8 +65,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
                  dtype: Any = None, *, generator: Generator | None = None):
         super().__init__()
-        self.in_features = _positive_int("in_features", in_features, "Linear")
-        self.out_features = _positive_int("out_features", out_features, "Linear")
+        self.in_features = _positive_int("in_features", in_features, "Linear", 0)   # (torch: 0 too)
+        self.out_features = _positive_int("out_features", out_features, "Linear", 0)
         self.weight = _empty((self.out_features, self.in_features), dtype, device)
         self.register_parameter("bias", _empty((self.out_features,), dtype, device) if bias else None)
         _reset(self, generator)

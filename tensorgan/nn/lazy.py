@@ -91,7 +91,7 @@ class LazyLinear(LazyModuleMixin, Linear):
     cls_to_become = Linear
 
     def __init__(self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None):
-        super().__init__(1, _positive_int("out_features", out_features, "LazyLinear"), False)
+        super().__init__(1, _positive_int("out_features", out_features, "LazyLinear", 0), False)
         self.in_features = 0
         self.weight = UninitializedParameter(device=device, dtype=dtype)
         if bias:
