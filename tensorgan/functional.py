@@ -748,7 +748,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
         raise ConfigError(f"{op}: need 0 <= momentum <= 1 and eps > 0, got {momentum}, {eps}")
     use_batch_stats = bool(training)
     if channels == 0:
-        raise ShapeError(f"{op}: the input has no channels (shape {x.shape})")
+        raise IndexOutOfRangeError(f"{op}: the input has no channels (shape {x.shape}; torch: IndexError)")
     if use_batch_stats and x.array.size // channels <= 1:
         raise ShapeError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input shape {x.shape}")

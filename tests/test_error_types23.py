@@ -10,11 +10,11 @@ from tensorgan.errors import ConfigError, ConfigTypeError
 
 @pytest.mark.parametrize("make, words", [
     (lambda: nn.Linear(2.0, 3), "in_features must be a non-negative integer, got 2.0"),
-    (lambda: nn.Conv2d(3.0, 4, 3), "in_channels must be a positive integer, got 3.0"),
+    (lambda: nn.Conv2d(3.0, 4, 3), "in_channels must be a non-negative integer, got 3.0"),
     (lambda: nn.Conv2d(3, 4, 2.5), "kernel_size must be an int or a pair of ints, got 2.5"),
     (lambda: nn.ConvTranspose2d(3, 4, (2, "a")), "kernel_size must be an int or a pair of ints"),
-    (lambda: nn.BatchNorm2d(4.0), "num_features must be a positive integer, got 4.0"),
-    (lambda: nn.Embedding(3.0, 2), "num_embeddings must be a positive integer, got 3.0"),
+    (lambda: nn.BatchNorm2d(4.0), "num_features must be a non-negative integer, got 4.0"),
+    (lambda: nn.Embedding(3.0, 2), "num_embeddings must be a non-negative integer, got 3.0"),
     (lambda: F.max_pool2d(tg.zeros(1, 1, 4, 4), 1.5), "kernel_size must be an int or a pair of ints"),
 ])
 def test_wrong_kind_is_a_type_error_and_a_config_error(make, words):

@@ -132,8 +132,8 @@ class _ConvNd(Module):
         if _layout is not None and _layout != (self.transposed, self.dims):
             self.transposed, self.dims = _layout
         name = type(self).__name__
-        self.in_channels = _positive_int("in_channels", in_channels, name)
-        self.out_channels = _positive_int("out_channels", out_channels, name)
+        self.in_channels = _positive_int("in_channels", in_channels, name, 0)
+        self.out_channels = _positive_int("out_channels", out_channels, name, 0)
         self.groups = _positive_int("groups", groups, name)
         for what, count in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
             if count % self.groups:
@@ -403,7 +403,7 @@ class _BatchNorm(_NormBase):
                  device: Any = None, dtype: Any = None, *, bias: bool = True):
         super().__init__()
         name = type(self).__name__
-        self.num_features = _positive_int("num_features", num_features, name)
+        self.num_features = _positive_int("num_features", num_features, name, 0)
         _check_eps(name, eps)
         if momentum is not None and not 0.0 <= F._scalar(name, "momentum", momentum) <= 1.0:
             raise ConfigError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
@@ -851,7 +851,7 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if not isinstance(normalized_shape, (tuple, list)) \
             else tuple(normalized_shape)
-        self.normalized_shape = tuple(_positive_int("normalized_shape", s, "LayerNorm") for s in shape)
+        self.normalized_shape = tuple(_positive_int("normalized_shape", s, "LayerNorm", 0) for s in shape)
         self.eps, self.elementwise_affine = _check_eps("LayerNorm", eps), bool(elementwise_affine)
         _affine_parameters(self, self.normalized_shape, self.elementwise_affine, dtype, device, bias)
 
@@ -932,7 +932,7 @@ class GroupNorm(Module):
                  device: Any = None, dtype: Any = None, *, bias: bool = True):
         super().__init__()
         self.num_groups = _positive_int("num_groups", num_groups, "GroupNorm")
-        self.num_channels = _positive_int("num_channels", num_channels, "GroupNorm")
+        self.num_channels = _positive_int("num_channels", num_channels, "GroupNorm", 0)
         if self.num_channels % self.num_groups:
             raise ConfigError(f"GroupNorm: num_channels {num_channels} must divide into "
                               f"num_groups {num_groups}")
@@ -1029,8 +1029,8 @@ class Embedding(Module):
                  _weight: Tensor | None = None, _freeze: bool = False, *,
                  dtype: Any = None, device: Any = None, generator: Generator | None = None):
         super().__init__()
-        self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "Embedding")
-        self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "Embedding")
+        self.num_embeddings = _positive_int("num_embeddings", num_embeddings, "Embedding", 0)
+        self.embedding_dim = _positive_int("embedding_dim", embedding_dim, "Embedding", 0)
         self.padding_idx = F.padding_row("Embedding", padding_idx, self.num_embeddings)
         # torch's options (F.embedding): max_norm renormalizes looked-up rows in place,
         # scale_grad_by_freq divides gradients by index counts; sparse gradients stay dense here
