@@ -4341,6 +4341,8 @@ def _to_array(data: Any, dtype: Any, device: Device):
     if on_gpu and xp is np:
         raise DeviceError("a GPU array was given for a CPU tensor: copy it to the host first (.get())")
     dtype = _check_dtype(_inferred_dtype(data) if dtype is None else dtype, any_kind=True)
+    if isinstance(data, float) and dtype.kind in "iu" and not math.isfinite(data):
+        return xp.asarray(_checked_convert(data, dtype))   # np.float64(nan): torch's overflow error
     try:
         try:
             out = xp.asarray(data, dtype=dtype)
@@ -4356,6 +4358,9 @@ def _to_array(data: Any, dtype: Any, device: Device):
     except OverflowError:           # a number outside an integer dtype: torch's checked convert
         out = xp.asarray(_checked_convert(data, dtype))
     except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
+        if "NaN" in str(exc) and np.dtype(dtype).kind in "iu":  # tensor(nan, dtype=int64): torch's
+            out = xp.asarray(_checked_convert(data, dtype))     # overflow error, not a type error
+            return out
         if "inhomogeneous" in str(exc) or "sequence" in str(exc):
             raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None
         raise InputTypeError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
