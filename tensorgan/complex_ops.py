@@ -816,12 +816,12 @@ def _composed_conjugate(cls: type) -> type:
                                                    "__doc__": f"{cls.__name__} of a complex tensor."})
 
 
-def _composed_holomorphic(cls: type) -> type:
+def _composed_holomorphic(cls: type, partial: Any = None) -> type:
     """``cls`` (a one-input Pointwise op, f' its partial) for a complex input: torch's gradient
     ``g * conj(f'(z))`` (f'(z) taken on z, not on conj z: the same off the branch cuts, and
     torch's on them, e.g. asin at real z > 1)."""
     def gradients(self, g, x):
-        return (g * conj(cls.partials(x)[0]),)
+        return (g * conj(cls.partials(x)[0] if partial is None else partial(x)),)
 
     def name(self) -> str:
         return cls.__name__ + "Backward0"
@@ -866,6 +866,13 @@ def _math_ops_complex() -> None:
     for cls in (math_ops.Expm1, math_ops.Log2, math_ops.Log10, math_ops.Sinh, math_ops.Cosh,
                 math_ops.Tan, math_ops.Asin, math_ops.Acos, math_ops.Atan):
         cls.complex_op = _composed_holomorphic(cls)
+    from . import special_ops
+    for cls in (special_ops.Asinh, special_ops.Atanh):
+        cls.complex_op = _composed_holomorphic(cls)
+    # acosh'(z) = 1 / (sqrt(z - 1) sqrt(z + 1)) on the principal branch (not rsqrt(z^2 - 1): the
+    # sign flips where Re z < 0)
+    special_ops.Acosh.complex_op = _composed_holomorphic(
+        special_ops.Acosh, lambda x: ((x - 1.0).sqrt() * (x + 1.0).sqrt()).reciprocal())
 
 
 _math_ops_complex()

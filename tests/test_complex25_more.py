@@ -17,7 +17,8 @@ WEIGHTS = np.random.default_rng(25).normal(size=Z.shape + (2,))
 UNARY = {"log2": lambda z: cmath.log(z) / cmath.log(2), "log10": cmath.log10,
          "log1p": lambda z: cmath.log(1 + z), "expm1": lambda z: cmath.exp(z) - 1, "tan": cmath.tan,
          "sinh": cmath.sinh, "cosh": cmath.cosh, "asin": cmath.asin, "acos": cmath.acos,
-         "atan": cmath.atan, "sigmoid": lambda z: 1 / (1 + cmath.exp(-z))}
+         "atan": cmath.atan, "asinh": cmath.asinh, "acosh": cmath.acosh, "atanh": cmath.atanh,
+         "sigmoid": lambda z: 1 / (1 + cmath.exp(-z))}
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
@@ -32,7 +33,7 @@ def test_complex_unary_values_and_gradients(name):
     assert out.grad_fn.name() == {"log1p": "Log1PBackward0"}.get(name, name.capitalize() + "Backward0")
 
 
-@pytest.mark.parametrize("name", ["tan", "asin", "log1p", "sigmoid"])
+@pytest.mark.parametrize("name", ["tan", "asin", "acosh", "log1p", "sigmoid"])
 def test_complex_unary_double_backward(name):
     """A gradient of the gradient: the derivative of L(z) = Re(sum(c * conj(f'(z)) ... )) taken
     through create_graph matches central differences of the first gradient."""
