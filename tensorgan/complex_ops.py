@@ -108,7 +108,7 @@ def refuse(op: str, dtype: Any = complex64, why: str = "") -> None:
     name = _TORCH_NAMES.get(np.dtype(dtype), "ComplexFloat")
     raise DTypeNotImplementedError(
         f'"{op}" not implemented for \'{name}\'{why} (tensorgan\'s complex tensors support + - * /, '
-        f'sum, mean, var, pow by a number, exp, log, sqrt, sin, cos, tanh, matmul, einsum, cumsum, '
+        f'sum, mean, var, pow, exp, log, sqrt, sin, cos, tan, tanh, sigmoid, matmul, einsum, cumsum, '
         f'prod, norms, abs, angle, sgn, conj, real / imag, the shape ops and tg.fft / stft; take '
         f'.real, .imag or .abs() first)')
 
@@ -309,20 +309,24 @@ class ComplexExp(Function):
 
 
 class ComplexPow(Function):
-    """z ** p for a real number p: the gradient ``g * conj(p z ** (p - 1))`` (0 for p = 0)."""
+    """z ** p for a (real or complex) number p: the gradient ``g * conj(p z ** (p - 1))`` (0 for
+    p = 0), torch's pow_backward."""
     takes_complex = True
 
     def forward(self, x, p):
-        if isinstance(p, (_real_builtin_complex, np.complexfloating)) and p.imag:
-            refuse("pow", x.dtype, " with a complex exponent here")
         self.x, self.p = x, p
+        if isinstance(p, (_real_builtin_complex, np.complexfloating)):
+            if p.imag:                  # a complex exponent: torch's pow(z, w) (principal branch)
+                return x ** x.dtype.type(p)
+            p = self.p = p.real
         return x ** x.real.dtype.type(p) if float(p).is_integer() else x ** p
 
     def backward(self, g):
         x, p = self.x, self.p
         if p == 0:
             return g * 0, None
-        return g * (p * x ** (p - 1)).conjugate(), None
+        with np.errstate(all="ignore"):
+            return g * (p * x ** (p - 1)).conjugate(), None
 
     def grad_graph(self, g):
         x, p = self.inputs
@@ -671,6 +675,93 @@ class ComplexTanh(_Holomorphic):
         return 1.0 - y * y
 
 
+class ComplexLog1p(_Holomorphic):
+    """log(1 + z) as torch's (c10 complex_math log1p): for |z| < 0.5 its real part
+    0.5 log1p(x (2 + x) + y^2), exact for small z (NumPy's log(hypot(1 + x, y)) is not)."""
+    torch_name = "Log1PBackward0"
+
+    def forward(self, x):
+        xp = self.xp
+        self.x = x
+        re, im = x.real, x.imag
+        with np.errstate(all="ignore"):
+            r = re * (2 + re) + im * im
+            small = xp.where(r == 0, re, 0.5 * xp.log1p(r))
+            out = xp.where(xp.abs(x) < 0.5, small, xp.log(xp.hypot(re + 1, im)))
+            self.out = (out + 1j * xp.arctan2(im, re + 1)).astype(x.dtype, copy=False)
+        return self.out
+
+    @staticmethod
+    def derivative(xp, x, out):
+        return 1 / (1 + x)
+
+    def derivative_graph(self, x):
+        return (x + 1.0).reciprocal()
+
+
+class ComplexSigmoid(_Holomorphic):
+    """1 / (1 + exp(-z)) (torch's for complex), its gradient ``g * conj(s (1 - s))``."""
+    torch_name = "SigmoidBackward0"
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(all="ignore"):
+            self.out = 1 / (1 + self.xp.exp(-x))
+        return self.out
+
+    @staticmethod
+    def derivative(xp, x, out):
+        return out * (1 - out)
+
+    def derivative_graph(self, x):
+        s = x.sigmoid()
+        return s * (1.0 - s)
+
+
+class ComplexPowTensor(Function):
+    """z ** w with a tensor exponent (either complex), torch's pow_backward_self / _exponent:
+    ``g * conj(w z ** (w - 1))`` (0 where w == 0) and ``g * conj(z ** w log z)`` (0 where z == 0
+    and w is real and >= 0)."""
+    takes_complex = True
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        with np.errstate(all="ignore"):
+            self.out = _broadcasting("pow", np.power if self.xp is np else self.xp.power, x, y)
+        return self.out
+
+    def _exponent_zero(self, xa, ya):
+        return (xa == 0) & (ya.imag == 0) & (ya.real >= 0)
+
+    def backward(self, g):
+        x, y, xp = self.x, self.y, self.xp
+        need = self.needs_input_grad
+        gx = gy = None
+        with np.errstate(all="ignore"):
+            if need[0]:
+                gx = unbroadcast(xp.where(y == 0, 0, g * (y * x ** (y - 1)).conjugate()), _shape(x))
+            if need[1]:
+                gy = unbroadcast(xp.where(self._exponent_zero(x, y), 0,
+                                          g * (self.out * xp.log(x)).conjugate()), _shape(y))
+        return gx, gy
+
+    def grad_graph(self, g):
+        x, y = self.inputs
+        xa, ya = self.x, self.y
+        need = self.needs_input_grad
+        gx = gy = None
+        if need[0]:
+            gx = unbroadcast(ops.Where.apply(0.0, g * conj(y * x ** (y - 1.0)), ya == 0), _shape(xa))
+        if need[1]:
+            off = self._exponent_zero(xa, ya)
+            safe_x = ops.Where.apply(1.0, x, xa == 0)
+            gy = unbroadcast(ops.Where.apply(0.0, g * conj(x ** y * safe_x.log()), off), _shape(ya))
+        return gx, gy
+
+    def name(self) -> str:
+        return "PowBackward1"
+
+
 def _conjugated(fn):
     """A method run with ``self.a`` / ``self.b`` / ``self.operands`` and ``self.inputs``
     conjugated (the real op's gradient formula, J^T g, on conjugates is torch's J^H g)."""
@@ -725,6 +816,20 @@ def _composed_conjugate(cls: type) -> type:
                                                    "__doc__": f"{cls.__name__} of a complex tensor."})
 
 
+def _composed_holomorphic(cls: type, partial: Any = None) -> type:
+    """``cls`` (a one-input Pointwise op, f' its partial) for a complex input: torch's gradient
+    ``g * conj(f'(z))`` (f'(z) taken on z, not on conj z: the same off the branch cuts, and
+    torch's on them, e.g. asin at real z > 1)."""
+    def gradients(self, g, x):
+        return (g * conj(cls.partials(x)[0] if partial is None else partial(x)),)
+
+    def name(self) -> str:
+        return cls.__name__ + "Backward0"
+    return type("Complex" + cls.__name__, (cls,), {"takes_complex": True, "complex_op": None,
+                                                   "gradients": gradients, "name": name,
+                                                   "__doc__": f"{cls.__name__} of a complex tensor."})
+
+
 # ---------------------------------------------------------------------------------------------
 # The engine's ops that take complex arrays as they are, and those with complex forms
 # ---------------------------------------------------------------------------------------------
@@ -745,6 +850,9 @@ ops.Sqrt.complex_op = ComplexSqrt
 ops.Sin.complex_op = ComplexSin
 ops.Cos.complex_op = ComplexCos
 ops.Tanh.complex_op = ComplexTanh
+ops.Log1p.complex_op = ComplexLog1p
+ops.Sigmoid.complex_op = ComplexSigmoid
+ops.PowTensor.complex_op = ComplexPowTensor
 ops.MatMul.complex_op = ComplexMatMul
 ops.Bmm.complex_op = ComplexBmm
 ops.Einsum.complex_op = ComplexEinsum
@@ -755,6 +863,16 @@ def _math_ops_complex() -> None:
     math_ops.Cumsum.takes_complex = True         # linear: its gradient the reversed cumsum
     for cls in (math_ops.Prod, math_ops.Cumprod):
         cls.complex_op = _composed_conjugate(cls)
+    for cls in (math_ops.Expm1, math_ops.Log2, math_ops.Log10, math_ops.Sinh, math_ops.Cosh,
+                math_ops.Tan, math_ops.Asin, math_ops.Acos, math_ops.Atan):
+        cls.complex_op = _composed_holomorphic(cls)
+    from . import special_ops
+    for cls in (special_ops.Asinh, special_ops.Atanh):
+        cls.complex_op = _composed_holomorphic(cls)
+    # acosh'(z) = 1 / (sqrt(z - 1) sqrt(z + 1)) on the principal branch (not rsqrt(z^2 - 1): the
+    # sign flips where Re z < 0)
+    special_ops.Acosh.complex_op = _composed_holomorphic(
+        special_ops.Acosh, lambda x: ((x - 1.0).sqrt() * (x + 1.0).sqrt()).reciprocal())
 
 
 _math_ops_complex()

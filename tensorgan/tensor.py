@@ -2612,9 +2612,13 @@ class Tensor:
         if not np.isscalar(exponent) or isinstance(exponent, (str, bytes)):
             raise InputTypeError(f"tensor ** exponent takes a number or a tensor, got "
                                  f"{type(exponent).__name__}")
-        if isinstance(exponent, (complex, np.complexfloating)):   # not float()'s TypeError (or,
-            from .complex_ops import refuse                        # for NumPy's, its imaginary part dropped)
-            refuse("pow", np.result_type(self.dtype, np.complex64), " with a complex exponent")
+        if isinstance(exponent, (complex, np.complexfloating)):   # torch: a complex result (not
+            exponent = complex(exponent)                           # float()'s TypeError)
+            if self.array.dtype.kind != "c":
+                if self.array.dtype.kind != "f":
+                    return self.to(_complex_of(_default_float[0])) ** exponent
+                return self.to(_complex_of(self.array.dtype)) ** exponent
+            return ops.Pow.apply(self, exponent)
         return ops.Pow.apply(self, float(exponent))
 
     pow = __pow__       # x.pow(2), as torch spells it
@@ -2628,6 +2632,12 @@ class Tensor:
                 raise DTypeNotImplementedError("pow: not implemented for bool ** a bool tensor "
                                                "(as torch's \"pow\" not implemented for 'Bool')")
             base = int(base)
+        elif isinstance(base, complex):      # 1j ** x: complex, as torch
+            if self.array.dtype.kind != "c":
+                kind = self.array.dtype
+                return base ** self.to(_complex_of(kind if kind.kind == "f" else _default_float[0]))
+            return ops.PowTensor.apply(Tensor._make(self.device.xp.asarray(base, dtype=self.dtype),
+                                                    self.device), self)
         elif not isinstance(base, (int, float)):
             raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
         me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
