@@ -1945,8 +1945,7 @@ class Tensor:
             array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
         if requires_grad and array.dtype.kind not in "fc":
             raise DTypeError(f"only float tensors can require gradients (floating point or complex "
-                             f"dtypes, as torch), got a {array.dtype} "
-                             f"tensor (complex ones can too)")
+                             f"dtypes, as torch), got a {array.dtype} tensor")
         self.array = array
         self._grad = None
         self._requires_grad = bool(requires_grad)
@@ -4237,8 +4236,9 @@ def _complex_of(real: np.dtype) -> np.dtype:
 def _list_float_dtype(data: Any) -> np.dtype:
     """torch's dtype for a (nested) list of numbers that are not all ints or bools: the default
     complex dtype when it holds a complex value (complex128 when a complex128 or float64 NumPy
-    value or tensor is among them: torch promotes the elements' types), float64 when it holds a float64 NumPy value / array / tensor (Python floats alone
-    give the default dtype), else the default float dtype.  One pass over the elements, Python
+    value or tensor is among them: torch promotes the elements' types), float64 when it holds a
+    float64 NumPy value / array / tensor (Python floats alone give the default dtype), else the
+    default float dtype.  One pass over the elements, Python
     numbers skipped first (a list of 1e5 floats: ~5 ms)."""
     seen: set = set()
     _element_dtypes(data, seen)
@@ -4281,16 +4281,9 @@ def _foreign_dtype(data: Any) -> np.dtype:
 
 
 def _int_bound(value: int, dtype: np.dtype) -> int:
-    """clamp's int bound of an integer tensor, as torch converts it (c10's checked convert): in
-    the dtype's range, or a negative one an unsigned dtype wraps (uint8: -1 is 255); else
-    refused ("value cannot be converted to type int8_t without overflow")."""
-    info = np.iinfo(dtype)
-    if info.min <= value <= info.max:
-        return value
-    if info.min == 0 and -info.max <= value < 0:
-        return value + info.max + 1
-    raise DTypeError(f"clamp: value {value} cannot be converted to type {dtype} without overflow "
-                     f"(as torch)")
+    """clamp's int bound of an integer tensor, converted as torch converts it (``_checked_convert``:
+    uint8's -1 is 255; out of range refused "without overflow")."""
+    return int(_checked_convert(value, dtype))
 
 
 def _wrapped(value: int, dtype: np.dtype) -> int:
