@@ -10,7 +10,7 @@ import numpy as np
 from .backend import get_device
 from .errors import ConfigError, DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, SamplingParameterError, ShapeError
 from .random import Generator, resolve
-from .tensor import BOOL, Tensor, _axes, _check_dtype, _int_of, _is_int, float32, float64, get_default_dtype, int64
+from .tensor import BOOL, Tensor, _axes, _check_dtype, _check_grad_dtype, _int_of, _is_int, float32, float64, get_default_dtype, int64
 from .tensor import writable_numpy
 
 
@@ -99,9 +99,7 @@ def _sized(shape: tuple, size: Any, op: str) -> tuple:
 def _filled(fill: str, shape: tuple, dtype, device, requires_grad: bool, op: str = "") -> Tensor:
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
-    if requires_grad and dt.kind not in "fc":
-        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
-                         f"dtypes, as torch), got dtype {dt}")
+    _check_grad_dtype(requires_grad, dt)
     return Tensor._make(getattr(dev.xp, fill)(_shape(shape, op or fill), dtype=dt), dev, requires_grad)
 
 
@@ -566,9 +564,7 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         raise InputTypeError(f"eye: sizes must be ints >= 0, got {n!r}, {m!r}")
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
-    if requires_grad and dt.kind not in "fc":
-        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
-                         f"dtypes, as torch), got dtype {dt}")
+    _check_grad_dtype(requires_grad, dt)
     return Tensor._make(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)
 
 

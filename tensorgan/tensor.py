@@ -897,6 +897,13 @@ def _refuse_setitem_overlap(a: Any, key: Any, split: Any, value: Any) -> None:
         _refuse_partial_overlap("x[key] = value", target, (value,), full=True)   # (raises)
 
 
+def _check_grad_dtype(requires_grad: bool, dt: np.dtype) -> None:
+    """torch's rule for ``requires_grad=True``: floating point and complex tensors only."""
+    if requires_grad and dt.kind not in "fc":
+        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
+                         f"dtypes, as torch), got a {dt} tensor")
+
+
 def _check_uniform_bounds(a: Any, b: Any) -> None:
     """uniform_'s bounds as torch checks them: from <= to, both finite (torch: "from is out of
     bounds for float" for a NaN or infinite bound)."""
@@ -1943,9 +1950,7 @@ class Tensor:
         array = _to_array(data, dtype, device)
         if requires_grad and array.dtype.kind in "iu" and dtype is None:
             array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
-        if requires_grad and array.dtype.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
-                             f"dtypes, as torch), got a {array.dtype} tensor")
+        _check_grad_dtype(requires_grad, array.dtype)
         self.array = array
         self._grad = None
         self._requires_grad = bool(requires_grad)
@@ -2249,9 +2254,7 @@ class Tensor:
         flag = requires_grad                         # torch's keyword name
         if not isinstance(flag, (bool, np.bool_)):
             raise InputTypeError(f"requires_grad must be True or False, got {flag!r}")
-        if flag and self.array.dtype.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
-                             f"dtypes, as torch), got a {self.dtype} tensor")
+        _check_grad_dtype(flag, self.array.dtype)
         if self._ctx is not None and not flag:
             raise AutogradError("requires_grad = False on a non-leaf (an op's result): use "
                                  ".detach() for a copy outside the graph")
@@ -3452,9 +3455,7 @@ class Tensor:
         """torch's ``new_*``: this tensor's dtype and device unless ``dtype=`` / ``device=`` say."""
         dev = self.device if device is None else get_device(device)
         dt = self.dtype if dtype is None else _check_dtype(dtype, any_kind=True)
-        if requires_grad and dt.kind not in "fc":
-            raise DTypeError(f"only float tensors can require gradients (floating point or complex "
-                             f"dtypes, as torch), got dtype {dt}")
+        _check_grad_dtype(requires_grad, dt)
         if isinstance(fill, (str, bytes)) or not np.isscalar(fill):
             if not (isinstance(fill, Tensor) and fill.numel() == 1):
                 raise InputTypeError(f"new_full: fill_value must be a number, got "

@@ -22,7 +22,7 @@ from . import functional as F
 from .backend import get_device
 from .errors import (AutogradError, ConfigError, DeviceError, DTypeError, InputTypeError,
                      MemoryOverlapError, ShapeError)
-from .tensor import Tensor, _check_dtype, _is_int, _share, _size_args, bfloat16, get_default_dtype
+from .tensor import Tensor, _check_dtype, _check_grad_dtype, _is_int, _share, _size_args, bfloat16, get_default_dtype
 from .torch_extras import Layout, _array_address, _tensor_arg
 
 
@@ -452,9 +452,7 @@ def empty_permuted(size: Sequence[int], physical_layout: Sequence[int], *, dtype
                          f"(duplicate or out-of-range dim)")
     dev = get_device(device)
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype, any_kind=True)
-    if requires_grad and dt.kind not in "fc":
-        raise DTypeError(f"only float tensors can require gradients (floating point or complex "
-                         f"dtypes, as torch), got dtype {dt}")
+    _check_grad_dtype(requires_grad, dt)
     inverse = tuple(int(i) for i in np.argsort(order))
     array = dev.xp.zeros(tuple(size[p] for p in order), dtype=dt).transpose(inverse)
     return Tensor._make(array, dev, requires_grad)
