@@ -37,6 +37,7 @@ Differences from torch: ``conj()`` returns a copy, not a lazy view (torch's conj
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -477,10 +478,7 @@ class ViewAsReal(Function):
 
     def forward(self, x):
         self.dtype = x.dtype
-        if not x.ndim or x.strides[-1] == x.itemsize:
-            return x[..., None].view(x.real.dtype)
-        re = x.real                      # strided (a transpose): the pairs over the same memory
-        return self.xp.lib.stride_tricks.as_strided(re, x.shape + (2,), re.strides + (re.itemsize,))
+        return real_pairs(x)
 
     def backward(self, g):
         return (_pairs_to_complex(self.xp, g, self.dtype),)
@@ -490,6 +488,16 @@ class ViewAsReal(Function):
 
     def name(self) -> str:
         return "ViewAsRealBackward0"
+
+
+def real_pairs(x):
+    """A complex array's (real, imaginary) pairs: a float array of shape (..., 2) over its memory
+    (torch's view_as_real; the optimizers update complex parameters through it)."""
+    if not x.ndim or x.strides[-1] == x.itemsize:
+        return x[..., None].view(x.real.dtype)
+    re = x.real                          # strided (a transpose): the pairs over the same memory
+    xp = np if isinstance(x, np.ndarray) else sys.modules["cupy"]
+    return xp.lib.stride_tricks.as_strided(re, x.shape + (2,), re.strides + (re.itemsize,))
 
 
 def _pairs_to_complex(xp, g, dtype):

@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from ..backend import as_host_array
+from ..complex_ops import real_pairs
 from ..errors import (CapturableDeviceError, CheckpointError, ConfigError, InputTypeError,
                       ShapeError)
 from ..kernels.reference.optim import adam_update as reference_adam_update
@@ -191,15 +192,6 @@ def _host_copy(value: Any) -> Any:
     if value is None or isinstance(value, (int, float)):
         return value
     return value.copy() if isinstance(value, np.ndarray) else value.get()  # cupy -> host
-
-
-def _real_pairs(a):
-    """A complex array's (real, imaginary) pairs: a float array of shape (..., 2) over its memory."""
-    if a.ndim == 0 or a.strides[-1] == a.itemsize:
-        return a[..., None].view(a.real.dtype)
-    re = a.real
-    xp = np if isinstance(a, np.ndarray) else __import__("cupy")
-    return xp.lib.stride_tricks.as_strided(re, a.shape + (2,), re.strides + (re.itemsize,))
 
 
 def _scalar_dtype() -> np.dtype:
@@ -587,10 +579,10 @@ class Optimizer:
         gradient's and its complex state arrays' pairs too, sharing their memory), so that
         Adam's second moments are per real and imaginary part (not ``g * g``, which is complex);
         state arrays the update creates or replaces are kept as complex views of their pairs."""
-        pairs = {k: _real_pairs(v) for k, v in state.items()
+        pairs = {k: real_pairs(v) for k, v in state.items()
                  if _is_array(v) and v.dtype.kind == "c" and v.shape == p.array.shape}
         view = {**state, **pairs}
-        self._update(Tensor._make(_real_pairs(p.array), p.device), _real_pairs(grad), view, group)
+        self._update(Tensor._make(real_pairs(p.array), p.device), real_pairs(grad), view, group)
         shape = p.array.shape + (2,)
         for k, v in view.items():
             if k in pairs and v is pairs[k]:

@@ -11,9 +11,10 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ..complex_ops import real_pairs
 from ..errors import CheckpointError, ConfigError
 from ..tensor import Tensor, enable_grad
-from . import Optimizer, _check_number, _host_array, _real_pairs
+from . import Optimizer, _check_number, _host_array
 from .lr_scheduler import _check_int
 
 __all__ = ["LBFGS"]
@@ -29,7 +30,7 @@ def _flat_dtype(p: Tensor) -> np.dtype:
 
 
 def _flat(a):
-    return (_real_pairs(a) if a.dtype.kind == "c" else a).reshape(-1)
+    return (real_pairs(a) if a.dtype.kind == "c" else a).reshape(-1)
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None) -> float:
@@ -146,7 +147,7 @@ class LBFGS(Optimizer):
         for p in self.param_groups[0]["params"]:
             n = _flat_size(p)
             if p.array.dtype.kind == "c":
-                pairs = _real_pairs(p.array)
+                pairs = real_pairs(p.array)
                 pairs += step * direction[offset:offset + n].reshape(pairs.shape)
             else:
                 p.array += step * direction[offset:offset + n].reshape(p.shape)
