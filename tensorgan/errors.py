@@ -197,6 +197,21 @@ class NormHookError(ConfigError, RuntimeError):
     weight_norm hooks on the same parameter weight" is."""
 
 
+class NormParameterError(ConfigError, AttributeError, KeyError):
+    """``weight_norm`` / ``spectral_norm`` of a name that is not one of the module's parameters:
+    a ConfigError, as tensorgan raised there, an AttributeError (torch's ``weight_norm``) and a
+    KeyError (torch's ``spectral_norm``)."""
+
+    def __str__(self) -> str:        # the message itself, not KeyError's quoted repr
+        return Exception.__str__(self)
+
+
+class NormDimError(ConfigError, IndexError):
+    """``weight_norm`` / ``spectral_norm`` given a ``dim`` outside the weight's dims: a
+    ConfigError, as tensorgan raised there, and an IndexError, as torch's "Dimension out of
+    range" is."""
+
+
 class SpectralConfigError(ConfigError, RuntimeError):
     """``stft`` / ``istft`` refusing an option torch refuses with a RuntimeError (``n_fft`` or
     ``hop_length`` <= 0, ``win_length`` outside ``(0, n_fft]``, a window whose overlap-added

@@ -454,12 +454,15 @@ def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
 cat = concat
 
 
-def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tensor | None = None) -> Any:
     """``input`` where ``condition`` (a bool tensor, e.g. ``x > 0``) holds, ``other`` elsewhere,
     all three broadcast together (torch.where).  Differentiable in ``input`` and ``other``; a
     number on either side takes the tensor side's dtype.  ``where(condition)`` alone is
-    ``nonzero(condition, as_tuple=True)``."""
+    ``nonzero(condition, as_tuple=True)``.  ``out=`` as torch's (not differentiable)."""
     from .ops import Where
+    if out is not None:
+        from .function_forms import _write_out
+        return _write_out("where", where(condition, input, other), out, (condition, input, other))
     if input is None and other is None and isinstance(condition, Tensor):
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor) or condition.dtype != BOOL:

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .backend import get_device
-from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
+from .errors import ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .math_ops import Composed
 from .tensor import Tensor, _check_dtype, _complex_of, _is_int, float16, get_default_dtype
 
@@ -156,7 +156,7 @@ def _dims_and_sizes(op: str, shape: tuple, s: Any, dim: Any, last_default: Any =
     else:
         dims = (dim,) if _is_int(dim) else tuple(dim)
         if not all(_is_int(d) and -ndim <= d < ndim for d in dims):
-            raise ShapeError(f"{op}: dim {dim!r} is out of range for {ndim} dims")
+            raise IndexOutOfRangeError(f"{op}: dim {dim!r} is out of range for {ndim} dims")
         dims = tuple(int(d) % ndim for d in dims)
         if len(set(dims)) != len(dims):
             raise ShapeError(f"{op}: dim {dim!r} names a dim twice (FFT dims must be unique)")

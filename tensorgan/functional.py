@@ -27,7 +27,7 @@ from .errors import (AutogradError, ConfigError, ConfigTypeError, DeviceError, D
 from .random import Generator, resolve
 from .dtypes import result_type
 from .select_kernels import select
-from .tensor import (Function, Tensor, _broadcasts_to, _flag, _float_only, _int_of, _is_int, _one_dtype, _run_backward,
+from .tensor import (Function, Tensor, _broadcasts_to, _caller_level, _flag, _float_only, _int_of, _is_int, _one_dtype, _run_backward,
                      _shares_live_memory, _view_chain, is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
 
@@ -1436,7 +1436,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         raise ShapeError(f"{op}: shapes {x1.shape} and {x2.shape} do not broadcast") from None
     x1, x2 = (t if t.shape == shape else t.expand(shape) for t in (x1, x2))
     if not shape:
-        raise ShapeError(f"{op}: dim {dim!r} is out of range for 0-d inputs")
+        raise IndexOutOfRangeError(f"{op}: dim {dim!r} is out of range for 0-d inputs")
     dim = x1._dim(dim, op)
     xp = x1.device.xp
 
@@ -1999,7 +1999,7 @@ def _target(op: str, target, x: Tensor, same_dtype: bool = False, broadcast: str
         if broadcast == "warn":
             from .tensor import Size
             warnings.warn(_BROADCAST_WARNING.format(repr(Size(target.shape)), repr(Size(x.shape))), UserWarning,
-                          stacklevel=3)
+                          stacklevel=_caller_level())
     return target
 
 
@@ -2168,7 +2168,37 @@ def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: An
     if isinstance(target, Tensor) and target.array.dtype.kind not in "fc":
         _float_only("mse_loss", input)
     target = _target("mse_loss", target, input, broadcast="warn")
+    if weight is None and input.array.dtype.kind == "f" and target.dtype == input.dtype:
+        return MseLoss.apply(input, target, reduction)
     return _weighted_mean("mse_loss", (input - target) ** 2, weight, reduction)
+
+
+class MseLoss(Function):
+    """Squared error ``(x - t)**2`` reduced in one node (torch's MseLossBackward0): the gradient
+    ``2 (x - t) g`` (``/ n`` for the mean), summed back over broadcast dims of either side."""
+
+    def forward(self, x, t, reduction):
+        self.diff, self.reduction = x - t, reduction
+        self.shapes = (x.shape, t.shape)
+        return _reduce(self.diff * self.diff, reduction)
+
+    def backward(self, g):
+        d = self.diff
+        if self.reduction == "mean":
+            g = g / d.dtype.type(d.size or 1)
+        grad = d * (2 * g)
+        gx = ops.unbroadcast(grad, self.shapes[0]) if self.needs_input_grad[0] else None
+        gt = ops.unbroadcast(-grad, self.shapes[1]) if self.needs_input_grad[1] else None
+        return gx, gt, None
+
+    def grad_graph(self, g):
+        x, t = self.inputs[:2]
+        if self.reduction == "mean":
+            g = g / float(self.diff.size or 1)
+        grad = (x - t) * (g * 2.0)
+        gx = ops.unbroadcast(grad, self.shapes[0]) if self.needs_input_grad[0] else None
+        gt = ops.unbroadcast(-grad, self.shapes[1]) if self.needs_input_grad[1] else None
+        return gx, gt, None
 
 
 def l1_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any = None,
@@ -2588,7 +2618,7 @@ def _softmax_input(op: str, x: Tensor, dim: int | None, dtype: Any,
     dim = _legacy_softmax_dim(op, x, dim, stacklevel)
     if x.ndim == 0:
         if dim not in (0, -1):
-            raise ShapeError(f"{op}: dim {dim!r} is out of range for a 0-d tensor")
+            raise IndexOutOfRangeError(f"{op}: dim {dim!r} is out of range for a 0-d tensor")
         return x, 0
     return x, _check_dim(op, x, dim)
 

@@ -831,10 +831,12 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Sums of products over dims: ``dims`` an int (a's last ``dims`` with b's first) or a pair of
-    lists of dims of a and of b (torch.tensordot)."""
+    lists of dims of a and of b (torch.tensordot); an integer Tensor holding either."""
     for t in (a, b):
         if not isinstance(t, Tensor):
             raise InputTypeError(f"tensordot: a and b must be Tensors, got {type(t).__name__}")
+    if isinstance(dims, Tensor):      # torch's: a one-element tensor is an int, else two rows of dims
+        dims = dims.tolist() if dims.numel() != 1 else dims.reshape(()).tolist()
     if _is_int(dims):
         if dims < 0 or dims > builtins.min(a.ndim, b.ndim):
             raise ShapeError(f"tensordot: dims={dims} does not fit shapes {a.shape} and {b.shape}")

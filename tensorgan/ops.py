@@ -334,6 +334,10 @@ class PowTensor(Function):
         return gx, gy
 
 
+class PowScalarBase(PowTensor):
+    """``number ** x``: PowTensor with a constant base, torch's PowBackward2 node."""
+
+
 class MatMul(Function):
     """a @ b, 2-D or batched (leading dims broadcast); 1-D operands as in NumPy."""
     takes_int = True    # integer @ integer is exact (int64, as torch on the CPU)

@@ -53,7 +53,7 @@ def _dims(op: str, dims: Any, ndim: int) -> tuple[int, ...]:
         raise InputTypeError(f"{op}: dims must be an int or a sequence of ints")
     for d in dims:
         if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
-            raise ShapeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
+            raise IndexOutOfRangeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
     out = tuple(int(d) % builtins.max(ndim, 1) for d in dims)
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: a dim appears more than once in {dims}")
@@ -349,7 +349,7 @@ def _as_1d(op: str, input: Tensor, dim: Any) -> Tensor:
     """A 0-d input of gather / scatter as the 1-d tensor of one element torch counts it as (its
     dim 0 or -1)."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim not in (0, -1):
-        raise ShapeError(f"{op}: dim {dim!r} is out of range for a 0-d input (0 or -1)")
+        raise IndexOutOfRangeError(f"{op}: dim {dim!r} is out of range for a 0-d input (0 or -1)")
     return input.reshape(1)
 
 

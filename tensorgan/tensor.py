@@ -40,7 +40,7 @@ import numpy as np
 from .backend import Device, device_of, get_device, move_array
 from .select_kernels import clamp_in_place
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, DeviceError, DTypeError,
-                     DTypeNotImplementedError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
+                     DTypeNotImplementedError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
                      ShapeError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -268,6 +268,7 @@ class Function:
 # prints for the call that makes the op (an op torch builds from several nodes has the last one's).
 TORCH_NODE_NAMES: dict = {
     "CopySlices": "CopySlices", "Log1p": "Log1PBackward0", "Pow": "PowBackward0", "SafePow": "PowBackward0", "PowTensor": "PowBackward1",
+    "PowScalarBase": "PowBackward2",
     "SafeSqrt": "SqrtBackward0", "Reshape": "ViewBackward0", "Contiguous": "CloneBackward0",
     "Clone": "CloneBackward0", "Concat": "CatBackward0", "Clip": "ClampBackward1", "Cast": "ToCopyBackward0",
     "ToDevice": "ToCopyBackward0", "Conv1d": "ConvolutionBackward0", "Conv2d": "ConvolutionBackward0",
@@ -2645,7 +2646,7 @@ class Tensor:
         me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
         if me.dtype.kind in "iu" and isinstance(base, int):
             return me.new_full((), base) ** me          # int ** ints: exact integers, as torch
-        return ops.PowTensor.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
+        return ops.PowScalarBase.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
 
     def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
     def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)
@@ -2851,7 +2852,7 @@ class Tensor:
     def _arg_extreme(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
         keepdim = _flag(name, "keepdim", keepdim)
         if dim is not None and not self.ndim and dim not in (0, -1):   # torch's 0-d dims
-            raise ShapeError(f"{name}: dim {dim!r} is out of range for a 0-d tensor")
+            raise IndexOutOfRangeError(f"{name}: dim {dim!r} is out of range for a 0-d tensor")
         axis = None if dim is None or not self.ndim else self._dim(dim, name)
         n = self.array.size if axis is None else self.shape[axis]
         if n == 0:
@@ -2926,7 +2927,7 @@ class Tensor:
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self.unsqueeze(_int_of(dim))
             _non_int("unsqueeze", "dim", (dim,))
-            raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
+            raise IndexOutOfRangeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
         dim = int(dim) % (self.ndim + 1)
         shape = self.array.shape      # (a plain tuple: Size slices and adds in Python code)
         return ops.Unsqueeze.apply(self, shape[:dim] + (1,) + shape[dim:])
@@ -3098,7 +3099,7 @@ class Tensor:
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self._dim(_int_of(dim), name)
             _non_int(name, "dim", (dim,))
-            raise ShapeError(f"{name}: dim {dim!r} is out of range for shape {self.shape}")
+            raise IndexOutOfRangeError(f"{name}: dim {dim!r} is out of range for shape {self.shape}")
         return int(dim) % self.ndim
 
     def permute(self, *args, dims=None) -> "Tensor":
@@ -3113,6 +3114,9 @@ class Tensor:
                 or len(dims) != self.ndim or any(not -self.ndim <= d < self.ndim for d in dims)
                 or sorted(d % self.ndim for d in dims) != list(range(self.ndim))):
             _non_int("permute", "dims", tuple(dims))
+            bad = [d for d in dims if _is_int(d) and not -self.ndim <= d < self.ndim]
+            if len(dims) == self.ndim and bad:     # torch: a dim out of range is an IndexError
+                raise IndexOutOfRangeError(f"permute: dim {bad[0]} is out of range for shape {self.shape}")
             raise ShapeError(f"permute: {tuple(dims)} is not a permutation of {self.ndim} dims")
         return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
 
@@ -4664,7 +4668,7 @@ def _axes(axis, ndim: int):
                 return _axes(_int_of(axis) if isinstance(axis, Tensor) else tuple(map(_int_of, axes)), ndim)
             raise InputTypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dims")
+            raise IndexOutOfRangeError(f"axis {a} is out of range for a tensor with {ndim} dims")
     axes = tuple(int(a) % max(ndim, 1) for a in axes)
     if len(set(axes)) != len(axes):
         raise ShapeError(f"axis {axis!r} names a dim twice")
@@ -4757,7 +4761,7 @@ class _Size(int):
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self(_int_of(dim))
             _non_int("size", "dim", (dim,))
-            raise ShapeError(f"size: dim {dim!r} is out of range for shape {self.shape}")
+            raise IndexOutOfRangeError(f"size: dim {dim!r} is out of range for shape {self.shape}")
         return self.shape[dim]
 
 

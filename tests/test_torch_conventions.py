@@ -773,7 +773,7 @@ def test_torch_edge_cases_from_the_tensor_audit():
     y = F.leaky_relu(x, 0.2)
     y.backward()
     assert y.shape == () and x.grad.item() == pytest.approx(0.2)
-    with pytest.raises(ShapeError, match="not a permutation"):
+    with pytest.raises(ShapeError, match="out of range"):   # (an IndexError too, as torch)
         tg.zeros(2, 3).permute(0, 5)                  # 5 % 2 == 1 used to pass
     assert tg.zeros(0, 3).flatten(1).shape == (0, 3) and nn.Flatten()(tg.zeros(0, 2, 3, 3)).shape == (0, 18)
     assert tg.zeros(0, 3).amax(dim=1).shape == (0,)  # the reduced dim is not the empty one

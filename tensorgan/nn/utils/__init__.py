@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
-from ...errors import ConfigError, ConfigTypeError, InputTypeError, NonFiniteError, NormHookError, ShapeError
+from ...errors import (ConfigError, ConfigTypeError, InputTypeError, NonFiniteError, NormDimError,
+                       NormHookError, NormParameterError, ShapeError)
 from ...factory import tensor
 from ...random import default_generator
 from ...tensor import Function, Tensor, no_grad
@@ -188,13 +189,13 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
                           f"normalized (its parameter is {name}_orig)")
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor) or name not in module._parameters:
-        raise ConfigError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+        raise NormParameterError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
         raise ConfigError(f"spectral_norm: n_power_iterations must be an int >= 1, got {n_power_iterations!r}")
     if dim is None:     # a transposed convolution's output channels are its weight's dim 1
         dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     if isinstance(dim, bool) or not isinstance(dim, int) or not -weight.ndim <= dim < weight.ndim:
-        raise ConfigError(f"spectral_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
+        raise NormDimError(f"spectral_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
     u, v = _random_unit_vectors(weight, dim % weight.ndim, eps)
     delattr(module, name)
     module.register_parameter(name + "_orig", weight)
@@ -281,10 +282,10 @@ def weight_norm(module: "Module", name: str = "weight", dim: int | None = 0) -> 
                             f"(torch: cannot register two weight_norm hooks on the same parameter)")
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor) or name not in module._parameters:
-        raise ConfigError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+        raise NormParameterError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
     if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)
                             or not -weight.ndim <= dim < weight.ndim):
-        raise ConfigError(f"weight_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
+        raise NormDimError(f"weight_norm: dim {dim!r} is out of range for a weight of shape {weight.shape}")
     hook = _WeightNorm(name, None if dim in (None, -1) else dim % weight.ndim)   # -1: torch's whole norm
     g = hook.norm(weight.detach())
     delattr(module, name)

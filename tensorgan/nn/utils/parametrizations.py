@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ...errors import ConfigError
+from ...errors import ConfigError, NormParameterError
 from ...functional import normalize
 from ...tensor import Tensor
 from ..module import Module
@@ -66,7 +66,7 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     from ..layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
-        raise ConfigError(f"spectral_norm: {type(module).__name__} has no parameter or buffer {name!r}")
+        raise NormParameterError(f"spectral_norm: {type(module).__name__} has no parameter or buffer {name!r}")
     if dim is None:
         dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     return register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
@@ -94,7 +94,7 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     too: a load-state-dict pre-hook renames them, as torch's ``_weight_norm_compat_hook``."""
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
-        raise ConfigError(f"weight_norm: {type(module).__name__} has no parameter or buffer {name!r}")
+        raise NormParameterError(f"weight_norm: {type(module).__name__} has no parameter or buffer {name!r}")
     if dim is not None and dim != -1:
         weight._dim(dim, "weight_norm")
     register_parametrization(module, name, _WeightNorm(dim), unsafe=True)

@@ -13,7 +13,7 @@ import numbers
 from abc import ABC, abstractmethod
 from typing import Any, Iterable
 
-from ...errors import ConfigError, InputTypeError, ShapeError
+from ...errors import ConfigError, IndexOutOfRangeError, InputTypeError, ShapeError
 from ...tensor import Tensor
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured",
@@ -441,7 +441,7 @@ def _channel_mask(t: Tensor, dim: int, keep: Tensor) -> Tensor:
 
 def _check_dim(t: Tensor, dim: int, owner: str) -> None:
     if not -len(t.shape) <= dim < len(t.shape):
-        raise ShapeError(f"{owner}: dim {dim} is out of range for a tensor of shape "
+        raise IndexOutOfRangeError(f"{owner}: dim {dim} is out of range for a tensor of shape "
                          f"{tuple(t.shape)}")
 
 

@@ -1,0 +1,123 @@
+"""Session 26: torch-compatibility mends found beside torch 2.13 (node names, error classes,
+``dims`` / ``out=`` forms). Checked against NumPy, finite differences and torch's documented
+behaviour, never against torch itself (not a test dependency)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn.functional as F
+from tensorgan.errors import IndexOutOfRangeError, NormDimError, NormParameterError, ShapeError
+
+
+def _f64(*shape, seed=0, grad=True):
+    return tg.tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=grad)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_is_one_node_with_torchs_name_and_right_values(reduction):
+    x, t = _f64(3, 4), _f64(3, 4, seed=1)
+    loss = F.mse_loss(x, t, reduction=reduction)
+    assert loss.grad_fn.name() == "MseLossBackward0"
+    squared = (x.detach().numpy() - t.detach().numpy()) ** 2
+    want = squared.mean() if reduction == "mean" else squared.sum() if reduction == "sum" else squared
+    np.testing.assert_allclose(loss.detach().numpy(), want, rtol=1e-14)
+    assert tg.gradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction), (x, t))
+    assert tg.gradgradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction), (x, t))
+
+
+def test_mse_loss_broadcasts_with_torchs_warning_and_sums_gradients_back():
+    x, t = _f64(3, 1), _f64(4, seed=1)
+    with pytest.warns(UserWarning, match="target size") as caught:
+        loss = F.mse_loss(x, t)
+    assert caught[0].filename == __file__                 # the user's line, through the wrappers
+    assert loss.grad_fn.name() == "MseLossBackward0"
+    assert tg.gradcheck(lambda a, b: F.mse_loss(a, b), (x, t))
+    gx, gt = tg.autograd.grad(loss, (x, t))
+    diff = x.detach().numpy() - t.detach().numpy()          # (3, 4) terms
+    np.testing.assert_allclose(gx.numpy(), (2 * diff / 12).sum(1, keepdims=True), rtol=1e-13)
+    np.testing.assert_allclose(gt.numpy(), (-2 * diff / 12).sum(0), rtol=1e-13)
+
+
+def test_mse_loss_with_weight_or_constant_target_keeps_working():
+    x = _f64(5)
+    w = tg.tensor(np.arange(1.0, 6.0))
+    got = F.mse_loss(x, 0.5, weight=w)
+    xs = x.detach().numpy()
+    np.testing.assert_allclose(got.item(), (w.numpy() * (xs - 0.5) ** 2).sum() / w.numpy().sum())
+    const = F.mse_loss(x, np.zeros(5))
+    assert const.grad_fn.name() == "MseLossBackward0"
+    (g,) = tg.autograd.grad(const, x)
+    np.testing.assert_allclose(g.numpy(), 2 * xs / 5, rtol=1e-14)
+    empty = F.mse_loss(tg.zeros(0, requires_grad=True), tg.zeros(0))
+    assert np.isnan(empty.item())
+
+
+def test_number_to_a_tensor_power_is_torchs_pow_backward2():
+    x = _f64(4)
+    assert (2 ** x).grad_fn.name() == "PowBackward2"
+    assert (x ** 2).grad_fn.name() == "PowBackward0"
+    assert (x ** x.detach()).grad_fn.name() == "PowBackward1"
+    (g,) = tg.autograd.grad((3.0 ** x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), 3.0 ** x.detach().numpy() * np.log(3.0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("norm", ["weight_norm", "spectral_norm"])
+def test_norm_hooks_name_a_missing_parameter_and_a_bad_dim_as_torch_raises_them(norm):
+    apply = getattr(tg.nn.utils, norm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        with pytest.raises(NormParameterError, match="'foo'") as missing:
+            apply(tg.nn.Linear(2, 2), name="foo")
+        with pytest.raises(NormDimError, match="dim 5") as bad_dim:
+            apply(tg.nn.Linear(2, 2), dim=5)
+    assert isinstance(missing.value, (AttributeError)) and isinstance(missing.value, KeyError)
+    assert str(missing.value).startswith(norm)           # the message, not KeyError's quoted repr
+    assert isinstance(bad_dim.value, IndexError)
+    with pytest.raises(NormParameterError):
+        getattr(tg.nn.utils.parametrizations, norm)(tg.nn.Linear(2, 2), name="foo")
+
+
+DIM_OPS = {
+    "sum": lambda t: t.sum(5), "mean": lambda t: t.mean(-4), "softmax": lambda t: t.softmax(3),
+    "cat": lambda t: tg.cat([t, t], 3), "stack": lambda t: tg.stack([t, t], 4),
+    "transpose": lambda t: t.transpose(0, 4), "unsqueeze": lambda t: t.unsqueeze(4),
+    "squeeze": lambda t: t.squeeze(4), "size": lambda t: t.size(3), "argmax": lambda t: t.argmax(3),
+    "max": lambda t: t.max(3), "cumsum": lambda t: t.cumsum(3), "flip": lambda t: t.flip(3),
+    "roll": lambda t: t.roll(1, 3), "select": lambda t: t.select(3, 0),
+    "gather": lambda t: t.gather(3, tg.zeros(2, 3, dtype=tg.int64)), "sort": lambda t: t.sort(3),
+    "norm": lambda t: t.norm(dim=3), "var": lambda t: t.var(3), "prod": lambda t: t.prod(3),
+    "logsumexp": lambda t: t.logsumexp(3), "movedim": lambda t: t.movedim(3, 0),
+    "permute": lambda t: t.permute(0, 3), "amax": lambda t: t.amax(3), "any": lambda t: t.any(3),
+    "normalize": lambda t: F.normalize(t, dim=3), "unflatten": lambda t: t.unflatten(3, (1, 3)),
+    "count_nonzero": lambda t: t.count_nonzero(3), "unfold": lambda t: t.unfold(3, 1, 1),
+    "fft": lambda t: tg.fft.fft(t, dim=3), "scalar sum": lambda t: t[0, 0].sum(1),
+}
+
+
+@pytest.mark.parametrize("op", sorted(DIM_OPS))
+def test_a_dim_out_of_range_is_an_index_error_as_in_torch(op):
+    t = tg.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(IndexOutOfRangeError) as caught:
+        DIM_OPS[op](t)
+    assert isinstance(caught.value, IndexError) and isinstance(caught.value, ShapeError)
+
+
+def test_tensordot_takes_dims_as_a_tensor():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 4, 5))
+    want = np.tensordot(a, b, axes=2)
+    for dims in (tg.tensor(2), tg.tensor([2]), tg.tensor([[1, 2], [0, 1]])):
+        got = tg.tensordot(tg.tensor(a), tg.tensor(b), dims=dims)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-13)
+
+
+def test_where_writes_into_out_and_refuses_a_tracked_input():
+    y = tg.tensor([0.5, -1.0, 2.0])
+    out = tg.empty(3)
+    assert tg.where(y > 0, y, 0.0, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), [0.5, 0.0, 2.0])
+    x = tg.tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(tg.errors.AutogradError, match="out="):
+        tg.where(x > 0, x, 0.0, out=tg.empty(2))
