@@ -117,6 +117,12 @@ class Function(_EngineFunction):
         """torch's newer form: ``forward(*args)`` without ctx, then this fills ctx."""
         raise NotImplementedError
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # torch's old style, ``GradReverse(lambd)(x)`` with instance methods (DANN-era code)
+        raise AutogradError("Legacy autograd function with non-static forward method is "
+                            "deprecated (refused, as torch): make forward/backward staticmethods "
+                            "taking ctx and call Function.apply(...)")
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` and, when some Tensor argument requires grad (and grad mode is on),
@@ -304,6 +310,10 @@ def _per_input(cls: type, result: Any, inputs: tuple, graph: bool) -> tuple:
                                  f"the ones without a gradient)")
     out = []
     for i, (g, inp) in enumerate(zip(result, inputs)):
+        if g is not None and not isinstance(inp, Tensor):    # torch: a slip in the order, refused
+            raise AutogradError(f"function {cls.__name__}Backward returned a gradient different "
+                                f"than None at position {i + 1}, but the corresponding forward "
+                                f"input was not a Tensor ({type(inp).__name__})")
         if g is None or not isinstance(inp, Tensor) or not inp._requires_grad:
             out.append(None)
             continue
