@@ -103,3 +103,40 @@ def test_legacy_instance_style_function_is_refused_as_torch():
     with pytest.raises(RuntimeError, match="Legacy autograd function") as info:
         GradReverse(0.5)(tg.ones(2, requires_grad=True))
     assert isinstance(info.value, AutogradError)
+
+
+@pytest.mark.parametrize("which", ["saved", "input"])
+def test_gradient_that_is_a_held_tensor_is_copied_into_grad(which):
+    w = tg.full((2,), 5.0)
+
+    class Held(tg.autograd.Function):       # the gradient precomputed (or the input itself)
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(w if which == "saved" else x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return ctx.saved_tensors[0]
+
+    x = tg.ones(2, requires_grad=True)
+    Held.apply(x).sum().backward()
+    held = w if which == "saved" else x
+    expected = held.detach().clone()
+    x.grad.zero_()                          # optimizer.zero_grad(set_to_none=False) does this
+    assert held.tolist() == expected.tolist() and x.grad.tolist() == [0.0, 0.0]
+
+
+def test_passed_through_gradient_still_reaches_the_leaf():
+    class StraightThrough(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.round()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = tg.tensor([0.2, 0.7], requires_grad=True)
+    (StraightThrough.apply(x) * tg.tensor([3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
