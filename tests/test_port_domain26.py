@@ -10,7 +10,8 @@ Losses, gradients and parameters agreed to 1e-13 over 3-4 steps (parameters to 1
 divides by the near-zero gradient of a bias before a norm).  What differed, and is fixed: a custom
 Function's backward returning a gradient for a non-Tensor argument (ignored; torch refuses it) and
 the legacy instance-style Function call ``GradReverse(l)(x)`` (a TypeError; torch's
-RuntimeError).  No torch here: the checks are invariants and finite differences."""
+RuntimeError), and a backward returning a held tensor (``ctx.saved_tensors[0]``) as the gradient:
+``.grad`` shared its memory, so ``zero_grad(set_to_none=False)`` zeroed it.  No torch here: the checks are invariants and finite differences."""
 import numpy as np
 import pytest
 
