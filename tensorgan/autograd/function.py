@@ -117,6 +117,12 @@ class Function(_EngineFunction):
         """torch's newer form: ``forward(*args)`` without ctx, then this fills ctx."""
         raise NotImplementedError
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # torch's old style, ``GradReverse(lambd)(x)`` with instance methods (DANN-era code)
+        raise AutogradError("Legacy autograd function with non-static forward method is "
+                            "deprecated (refused, as torch): make forward/backward staticmethods "
+                            "taking ctx and call Function.apply(...)")
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` and, when some Tensor argument requires grad (and grad mode is on),
@@ -273,7 +279,8 @@ class _CustomNode(_EngineFunction):
         given = tuple(_grad_tensor(g, o, ctx.materialize_grads, self.device)
                       for g, o in zip(grads, self.outs))
         result = self.cls.backward(ctx, *given)
-        return _per_input(self.cls, result, self.inputs, graph)
+        grads = _per_input(self.cls, result, self.inputs, graph)
+        return grads if graph else _unshared(grads, (*self.inputs, *self.outs, *ctx.to_save))
 
     def release(self) -> None:
         self.ctx._released = True
@@ -304,6 +311,10 @@ def _per_input(cls: type, result: Any, inputs: tuple, graph: bool) -> tuple:
                                  f"the ones without a gradient)")
     out = []
     for i, (g, inp) in enumerate(zip(result, inputs)):
+        if g is not None and not isinstance(inp, Tensor):    # torch: a slip in the order, refused
+            raise AutogradError(f"function {cls.__name__}Backward returned a gradient different "
+                                f"than None at position {i + 1}, but the corresponding forward "
+                                f"input was not a Tensor ({type(inp).__name__})")
         if g is None or not isinstance(inp, Tensor) or not inp._requires_grad:
             out.append(None)
             continue
@@ -322,6 +333,18 @@ def _per_input(cls: type, result: Any, inputs: tuple, graph: bool) -> tuple:
             g = g.to(inp.dtype)
         out.append(g if graph else g.array)
     return tuple(out)
+
+
+def _owner(array: Any) -> Any:
+    return array if array.base is None else array.base
+
+
+def _unshared(grads: tuple, kept: tuple) -> tuple:
+    """A gradient that is the memory of a tensor the Function holds (``return
+    ctx.saved_tensors[0]``) is copied: a leaf's ``.grad`` keeps the engine's array, and zeroing
+    or clipping it in place must not write that tensor (torch's AccumulateGrad copies it too)."""
+    owners = {id(_owner(t.array)) for t in kept if isinstance(t, Tensor)}
+    return tuple(g.copy() if g is not None and id(_owner(g)) in owners else g for g in grads)
 
 
 def once_differentiable(backward: Callable) -> Callable:
