@@ -220,6 +220,11 @@ class SpectralConfigError(ConfigError, RuntimeError):
     RuntimeError`` around an audio pipeline catches it as in torch."""
 
 
+class DistanceOrderError(ConfigError, RuntimeError):
+    """``cdist`` / ``pdist`` given a negative or NaN ``p``: a ConfigError, as tensorgan raised
+    there, and a RuntimeError, as torch's "only supports non-negative p values" is."""
+
+
 class ConfigTypeError(ConfigError, InputTypeError):
     """A hyperparameter of the wrong kind (``nn.Linear(2.0, 3)``, ``kernel_size=2.5``): a
     ConfigError, as tensorgan has always raised there, and a TypeError, as torch's is."""

@@ -27,6 +27,7 @@ from .errors import (AutogradError, ConfigError, ConfigTypeError, DeviceError, D
 from .random import Generator, resolve
 from .dtypes import result_type
 from .select_kernels import select
+from .shape_index_ops import distance_order
 from .tensor import (Function, Tensor, _broadcasts_to, _caller_level, _flag, _float_only, _int_of, _is_int, _one_dtype, _run_backward,
                      _shares_live_memory, _view_chain, is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
@@ -1471,13 +1472,12 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     N (N - 1) / 2 of them (``torch.nn.functional.pdist``)."""
     x = input   # (torch's name for the argument)
     _check_rank("pdist", "input", x, (2,), "(N, M) (pdist only supports 2-D tensors)")
-    if not _scalar("pdist", "p", p) >= 0:
-        raise ConfigError(f"pdist: p must be >= 0 (torch supports non-negative p only), got {p}")
+    p = distance_order("pdist", p, input=x)
     rows, cols = np.triu_indices(x.shape[0], 1)
     if not rows.size:
         return x.reshape(-1)[:0]
     xp = x.device.xp
-    return (x[xp.asarray(rows)] - x[xp.asarray(cols)]).norm(float(p), dim=1)
+    return (x[xp.asarray(rows)] - x[xp.asarray(cols)]).norm(p, dim=1)
 
 
 def one_hot(input: Any, num_classes: int = -1) -> Tensor:

@@ -22,8 +22,8 @@ import math
 import numpy as np
 
 from . import ops
-from .errors import (AutogradError, ConfigError, ConfigTypeError, DTypeError, IndexOutOfRangeError,
-                     InputTypeError, SamplingWeightsError, ShapeError, float_index_error)
+from .errors import (AutogradError, ConfigError, ConfigTypeError, DistanceOrderError, DTypeError,
+                     IndexOutOfRangeError, InputTypeError, SamplingWeightsError, ShapeError, float_index_error)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
@@ -1089,6 +1089,21 @@ _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
                 "donot_use_mm_for_euclid_dist")
 
 
+def distance_order(op: str, p: Any, **tensors: Tensor) -> float:
+    """cdist / pdist's ``p`` as a float, after their checks, typed as torch's: a floating-point
+    input (torch's "only supports floating-point dtypes" RuntimeError, not norm's or ``-``'s
+    error further in), a real-number p (TypeError) and one >= 0, NaN refused (RuntimeError)."""
+    for name, t in tensors.items():
+        if not t.is_floating_point():
+            raise DTypeError(f"{op}: {name} must be a floating-point tensor ({op} supports "
+                             f"floating-point dtypes only), got {t.dtype}")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise ConfigTypeError(f"{op}: p must be a real number, got {type(p).__name__} {p!r}")
+    if not p >= 0:                                                      # NaN fails it too
+        raise DistanceOrderError(f"{op}: p must be >= 0 ({op} supports non-negative p only), got {p!r}")
+    return float(p)
+
+
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distance between each row of ``x1`` (..., P, M) and each of ``x2`` (..., R, M):
@@ -1098,9 +1113,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
             raise ShapeError(f"cdist: {name} must have at least 2 dims, got shape {t.shape}")
     if x1.shape[-1] != x2.shape[-1]:
         raise ShapeError(f"cdist: x1 {x1.shape} and x2 {x2.shape} differ in the last dim")
+    p = distance_order("cdist", p, x1=x1, x2=x2)
     _one_dtype("cdist", x1=x1, x2=x2)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or p < 0:
-        raise ConfigError(f"cdist: p must be a number >= 0, got {p!r}")
     if compute_mode not in _CDIST_MODES:      # each computed directly here (no matmul form)
         raise ConfigError(f"cdist: {compute_mode!r} is not a valid value for compute_mode (one of "
                           f"{', '.join(map(repr, _CDIST_MODES))})")

@@ -384,7 +384,7 @@ def test_nonzero_where_argwhere_unique_and_searching():
     (lambda: tg.ones(2, 3).mv(tg.ones(2)), ShapeError, r"\(2, 3\) and \(2,\)"),
     (lambda: tg.ones(2, 3).inner(tg.ones(2)), ShapeError, "last dims differ"),
     (lambda: tg.cdist(tg.ones(3), tg.ones(2, 3)), ShapeError, "x1 must have at least 2 dims"),
-    (lambda: tg.cdist(tg.ones(2, 3), tg.ones(2, 3), -1), ConfigError, "p must be a number >= 0"),
+    (lambda: tg.cdist(tg.ones(2, 3), tg.ones(2, 3), -1), ConfigError, "p must be >= 0"),
     (lambda: tg.meshgrid(tg.ones(2), indexing="ab"), ConfigError, "'ab'"),
     (lambda: tg.ones(2, 3).masked_select(tg.ones(3)), InputTypeError, "mask must be a bool tensor"),
     (lambda: tg.ones(2, 3).roll((1, 2), 0), ShapeError, "as many of each"),
