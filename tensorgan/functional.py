@@ -2087,6 +2087,11 @@ def _outside_unit_range(xp, p, t) -> int:
     return _UNIT_RANGE(p.reshape(-1), t.reshape(-1))
 
 
+# torch's BCE backward clamps p (1 - p) at EPSILON, a C++ *float* 1e-12, for float64 too: in
+# float64 that is 9.99999996e-13, which a saturated sigmoid's gradient shows (4e-9 relative).
+_BCE_EPS = float(np.float32(1e-12))
+
+
 class BCE(Function):
     """Binary cross-entropy on probabilities p: -(t log p + (1 - t) log(1 - p)), each log clamped
     at -100 as in PyTorch (p = 0 or 1 gives a large finite loss, not inf). Both must lie in
@@ -2115,8 +2120,8 @@ class BCE(Function):
         p, t = self.p, self.t
         if self.reduction == "mean":
             g = g / p.dtype.type(p.size)
-        # PyTorch's form: (p - t) / max(p (1 - p), 1e-12)
-        grad_p = (p - t) / self.xp.maximum(p * (1 - p), p.dtype.type(1e-12)) * g
+        # PyTorch's form: (p - t) / max(p (1 - p), eps)
+        grad_p = (p - t) / self.xp.maximum(p * (1 - p), p.dtype.type(_BCE_EPS)) * g
         grad_t = None
         if self.needs_input_grad[1]:    # torch's -logit(p), unclamped: +-inf at p = 0 / 1
             with np.errstate(divide="ignore"):
@@ -2127,7 +2132,7 @@ class BCE(Function):
         p, t = self.inputs[:2]
         if self.reduction == "mean":
             g = g / float(p.size)
-        grad_p = (p - t) / (p * (1.0 - p)).clip(min=1e-12) * g
+        grad_p = (p - t) / (p * (1.0 - p)).clip(min=_BCE_EPS) * g
         grad_t = None
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore"):

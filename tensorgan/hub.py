@@ -31,6 +31,15 @@ _HASH_IN_NAME = re.compile(r"-([a-f0-9]*)\.")     # torch's: 'resnet18-f37072fd.
 _hub_dir: "list[str]" = []
 
 
+def __getattr__(name: str) -> Any:
+    """``torch.hub.tqdm`` (re-exported by ``torch.utils.model_zoo``, where f-AnoGAN imports it):
+    tqdm's progress bar, imported on first use so that ``import tensorgan`` stays quick."""
+    if name == "tqdm":
+        from tqdm import tqdm
+        return tqdm
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def get_dir() -> str:
     """Where downloads are cached (see the module docstring)."""
     if _hub_dir:
