@@ -96,6 +96,12 @@ class IntegerDivisionError(TensorganError, ZeroDivisionError, RuntimeError):
     (float tensors give inf / NaN instead, as torch's)."""
 
 
+class JitInterfaceError(InputTypeError, RuntimeError):
+    """``@tg.jit.interface`` on something that is not a class, or on a class that inherits from
+    more than ``object`` / one ``nn.Module``: a RuntimeError, as torch's ("interface must be
+    applied to a class")."""
+
+
 class DeviceError(TensorganError, RuntimeError):
     """Mixed devices, or a device asked for that this machine cannot provide (and why)."""
 

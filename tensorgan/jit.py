@@ -5,12 +5,13 @@ eager speed) and ``ignore`` / ``unused`` / ``export`` mark nothing; ``is_scripti
 the model stays itself -- save its ``state_dict()`` with ``tg.save``.)"""
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
-from .errors import InputTypeError
+from .errors import InputTypeError, JitInterfaceError
 from .nn import Module
 
-__all__ = ["script", "trace", "trace_module", "ignore", "unused", "export", "is_scripting",
+__all__ = ["script", "trace", "trace_module", "ignore", "unused", "export", "interface", "is_scripting",
            "is_tracing", "annotate", "script_if_tracing", "Final", "TracerWarning", "ScriptModule",
            "ScriptFunction"]
 
@@ -70,6 +71,20 @@ def unused(fn: Callable) -> Callable:
 def export(fn: Callable) -> Callable:
     """``@torch.jit.export``: the method unchanged."""
     return _callable(fn, "export")
+
+
+def interface(obj: type) -> type:
+    """``@torch.jit.interface``: the class unchanged, marked as torch marks it; torch's eager
+    checks (a class, deriving directly from ``object`` or ``nn.Module``) are kept, its
+    TorchScript compile of the method signatures is not (there is no compiler here)."""
+    if not inspect.isclass(obj):
+        raise JitInterfaceError(f"interface must be applied to a class, got {type(obj).__name__}")
+    is_module_interface = issubclass(obj, Module) and len(obj.mro()) == 3
+    if not is_module_interface and len(obj.mro()) > 2:
+        raise JitInterfaceError(f"TorchScript interface does not support inheritance yet ({obj.__name__}): "
+                                "directly inherit from 'object' or 'nn.Module'")
+    obj.__torch_script_interface__ = True
+    return obj
 
 
 def script_if_tracing(fn: Callable) -> Callable:

@@ -5,7 +5,8 @@
 (``tg.complex64`` / ``complex128``), ``return_complex=False`` torch's deprecated real layout
 ``(B?, n_freq, n_frames, 2)`` of (real, imaginary) pairs that older audio code (MelGAN, HiFi-GAN,
 ...) reads with ``spec.pow(2).sum(-1)``; ``return_complex`` left ``None`` is refused as torch
-refuses it for real inputs.  ``istft`` takes the complex spectrogram (torch's) or, beyond torch
+refuses it for real inputs.  A complex signal or window (torch's) gives the two-sided
+spectrogram.  ``istft`` takes the complex spectrogram (torch's) or, beyond torch
 2.13 (which refuses real input), the (..., 2) pairs; ``return_complex=True`` (a two-sided
 spectrogram) gives a complex signal.
 
@@ -84,9 +85,19 @@ def _geometry(op: str, n_fft: Any, hop_length: Any, win_length: Any, window: Any
         if window.ndim != 1 or window.shape[0] != win:
             raise ShapeError(f"{op}: expected a 1D window tensor of size equal to "
                              f"win_length={win}, but got window with shape {window.shape}")
-        if window.dtype.kind != "f" or window.dtype == float16:
-            window = window.to(like.dtype)   # (a float window promotes with the signal, as torch)
+        if window.dtype.kind not in "fc" or window.dtype == float16:
+            window = window.to(like.dtype)   # (a float or complex window promotes with the signal, as torch)
     return n_fft, hop, win, window
+
+
+def _pad_any(x: Tensor, pads: tuple, mode: str) -> Tensor:
+    """F.pad, also for a complex signal in the modes that pick samples (reflect, replicate,
+    circular): its real and imaginary parts padded alike."""
+    from .functional import pad
+    if x.dtype.kind == "c" and mode != "constant":
+        from .complex_ops import complex
+        return complex(pad(x.real, pads, mode), pad(x.imag, pads, mode))
+    return pad(x, pads, mode)
 
 
 def _padded_window(window: Tensor, n_fft: int) -> Tensor:
@@ -103,24 +114,28 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
          window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
          normalized: bool = False, onesided: bool | None = None,
          return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
-    """The short-time Fourier transform of a (L,) or (B, L) real signal (``torch.stft``): the
+    """The short-time Fourier transform of a (L,) or (B, L) signal (``torch.stft``): the
     complex ``(B?, n_fft // 2 + 1, n_frames)`` spectrogram (``n_fft`` bins with
-    ``onesided=False``), or with ``return_complex=False`` its (..., 2) (real, imaginary) pairs."""
+    ``onesided=False``, and always for a complex signal or window, as torch), or with
+    ``return_complex=False`` its (..., 2) (real, imaginary) pairs."""
     op = "stft"
     if not isinstance(input, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    two_sided = input.dtype.kind == "c" or (isinstance(window, Tensor) and window.dtype.kind == "c")
+    if return_complex is None and two_sided:
+        return_complex = True           # torch's default for a complex signal or window
     if return_complex is None:
         raise ConfigError(f"{op} requires the return_complex parameter be given for real inputs "
                           f"(as torch): return_complex=True for the complex spectrogram, False "
                           f"for its (..., 2) (real, imaginary) pairs")
     if input.ndim not in (1, 2):
         raise ShapeError(f"{op}: expected a 1D or 2D tensor (L,) or (B, L), got shape {input.shape}")
-    if input.dtype.kind == "c":
-        raise DTypeError(f"{op}: complex signals are not supported here (torch takes them with "
-                         f"onesided=False); transform the real and imaginary parts separately")
-    if input.dtype.kind != "f":
-        raise DTypeError(f"{op}: expected a floating point signal, got {input.dtype} (as torch; "
-                         f"convert with .float())")
+    if input.dtype.kind not in "fc":
+        raise DTypeError(f"{op}: expected a floating point or complex signal, got {input.dtype} "
+                         f"(as torch; convert with .float())")
+    if two_sided and onesided:
+        raise ConfigError(f"{op}: cannot have onesided output if window or input is complex (as "
+                          f"torch): leave onesided None or pass onesided=False")
     if input.dtype == float16:
         raise DTypeError(f"{op}: float16 is not supported (torch's CPU FFT refuses it too); "
                          f"convert with .float()")
@@ -137,9 +152,8 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     x = input
     n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, x)
     if center:
-        from .functional import pad
         half = n_fft // 2
-        x = pad(x.reshape((1,) * (3 - x.ndim) + x.shape), (half, half), pad_mode).reshape(
+        x = _pad_any(x.reshape((1,) * (3 - x.ndim) + x.shape), (half, half), pad_mode).reshape(
             x.shape[:-1] + (x.shape[-1] + 2 * half,))
     length = x.shape[-1]
     if not 0 < n_fft <= length:
@@ -156,7 +170,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     else:
         frames = x.unfold(-1, n_fft, hop) * _padded_window(window, n_fft)
     norm = "ortho" if normalized else "backward"
-    if onesided is not None and not onesided:
+    if two_sided or (onesided is not None and not onesided):
         X = fft.fft(frames, dim=-1, norm=norm)                            # (B?, T, F) complex
     else:
         X = fft.rfft(frames, dim=-1, norm=norm)
@@ -209,6 +223,9 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         length = _int_arg(op, "length", length)
         if length < 0:
             raise ConfigError(f"{op}: length must be >= 0, got {length}")
+    if window.dtype.kind == "c" and not return_complex:
+        raise ConfigError(f"{op}: complex windows are incompatible with return_complex=False (as "
+                          f"torch): pass return_complex=True for the complex signal")
     if return_complex and onesided:
         raise ConfigError(f"{op}: cannot have onesided output if window or input is complex (as "
                           f"torch): return_complex=True needs a two-sided spectrogram "

@@ -3657,12 +3657,22 @@ class Tensor:
         return bool(self.array.reshape(()))
 
     def __float__(self) -> float:
+        self._warn_scalar_of_grad()
+        return float(self.item())
+
+    def __complex__(self) -> complex:
+        """``complex(t)`` of a one-element tensor of any dtype, as torch's (it warns as ``float``)."""
+        self._warn_scalar_of_grad()
+        return complex(self.item())
+
+    def _warn_scalar_of_grad(self) -> None:
+        """torch's once-a-program warning for float() / complex() of a tensor that requires grad
+        (not for int() / item())."""
         if self._requires_grad and not _ONCE_WARNED.get("float"):
-            _ONCE_WARNED["float"] = True      # torch warns once a program (not for int() / item())
+            _ONCE_WARNED["float"] = True
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                           "unexpected behavior.\nConsider using tensor.detach() first. (as torch "
-                          "warns, once)", UserWarning, stacklevel=2)
-        return float(self.item())
+                          "warns, once)", UserWarning, stacklevel=3)
 
     def __int__(self) -> int:
         return int(self.item())
