@@ -154,6 +154,12 @@ class ClassIndexError(ConfigError, IndexError, RuntimeError):
     RuntimeError as its "target out of range" (the margin losses)."""
 
 
+class QuantileArgError(ConfigError, RuntimeError):
+    """``quantile`` / ``nanquantile`` given ``q`` outside [0, 1] or an unknown ``interpolation``:
+    a ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's
+    "quantile() q must be in the range [0, 1]" is."""
+
+
 class ReparametrizeKeysError(ConfigError, RuntimeError):
     """``functional_call(..., strict=True)`` given parameter / buffer names that do not match
     the module's: a ConfigError, as tensorgan has always raised there, and a RuntimeError, as
