@@ -153,6 +153,19 @@ class ConfigError(TensorganError, ValueError):
     """An invalid hyperparameter or option (negative learning rate, batch size 0, ...)."""
 
 
+class ClassIndexError(ConfigError, IndexError, RuntimeError):
+    """A class-index target outside ``[0, C)`` (``cross_entropy`` / ``nll_loss`` /
+    ``multi_margin_loss`` / ``multilabel_margin_loss``): a ConfigError, as tensorgan has always
+    raised there, an IndexError as torch's "Target 7 is out of bounds" (nll / cross entropy) and a
+    RuntimeError as its "target out of range" (the margin losses)."""
+
+
+class QuantileArgError(ConfigError, RuntimeError):
+    """``quantile`` / ``nanquantile`` given ``q`` outside [0, 1] or an unknown ``interpolation``:
+    a ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's
+    "quantile() q must be in the range [0, 1]" is."""
+
+
 class ReparametrizeKeysError(ConfigError, RuntimeError):
     """``functional_call(..., strict=True)`` given parameter / buffer names that do not match
     the module's: a ConfigError, as tensorgan has always raised there, and a RuntimeError, as

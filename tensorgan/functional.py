@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from . import conv3d as conv3d_ops, ops
-from .errors import (AutogradError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
+from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
                      ShapeNotImplementedError,
@@ -2696,7 +2696,7 @@ def _integer_targets(op: str, target, n: int, classes: int, xp, ignore_index: in
     target = target.astype(np.int64)
     checked = target if ignore_index is None else target[target != ignore_index]
     if checked.size and (int(checked.min()) < 0 or int(checked.max()) >= classes):
-        raise ConfigError(f"{op}: target class indices must be in [0, {classes}), got values in "
+        raise ClassIndexError(f"{op}: target class indices must be in [0, {classes}), got values in "
                           f"[{int(checked.min())}, {int(checked.max())}]")
     return target
 

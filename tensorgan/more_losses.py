@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
+from .errors import ClassIndexError, ConfigError, DTypeError, InputTypeError, ShapeError
 from .functional import (_REDUCTIONS, _legacy_reduction, _check_operand, _check_rank, _integer_targets, cross_entropy,
                          _on_device, _reduced, _scalar, _triplet_loss, pairwise_distance,
                          padding_row, relu)
@@ -90,7 +90,7 @@ def _label_lists(op: str, target: Target, shape: tuple, rows: tuple, xp) -> tupl
     valid = xp.cumprod(array != -1, axis=1).astype(bool)    # up to the first -1
     used = array[valid]
     if used.size and (int(used.min()) < 0 or int(used.max()) >= classes):
-        raise ConfigError(f"{op}: target class indices must be in [0, {classes}) before the "
+        raise ClassIndexError(f"{op}: target class indices must be in [0, {classes}) before the "
                           f"terminating -1, got values in [{int(used.min())}, {int(used.max())}]")
     index = xp.where(valid, array, 0)
     is_target = xp.zeros((n, classes), dtype=bool)

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from . import ops
-from .errors import AutogradError, ConfigError, DTypeError, DTypeNotImplementedError, InputTypeError, SamplingParameterError, ShapeError
+from .errors import AutogradError, ConfigError, DTypeError, DTypeNotImplementedError, InputTypeError, QuantileArgError, SamplingParameterError, ShapeError
 from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
@@ -81,7 +81,7 @@ def _quantile_levels(op: str, x: Tensor, q: Any) -> tuple[np.ndarray, bool]:
         from .functional import _scalar
         levels, scalar = np.array([_scalar(op, "q", q)]), True
     if not ((levels >= 0) & (levels <= 1)).all():
-        raise ConfigError(f"{op}: q must be in the range [0, 1], got {levels[~((levels >= 0) & (levels <= 1))][0]}")
+        raise QuantileArgError(f"{op}: q must be in the range [0, 1], got {levels[~((levels >= 0) & (levels <= 1))][0]}")
     return levels, scalar
 
 
@@ -91,7 +91,7 @@ def _quantile(op: str, input: Tensor, q: Any, dim: Any, keepdim: bool, interpola
     (NaN sorts last; ``skip_nan`` counts only the others, else a row with a NaN gives NaN)."""
     _float_input(op, input)
     if interpolation not in _INTERPOLATIONS:
-        raise ConfigError(f"{op}: interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
+        raise QuantileArgError(f"{op}: interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
     levels, scalar = _quantile_levels(op, input, q)
     x, _ = _along_last(input, dim, op)
     if x.shape[-1] == 0:
