@@ -1487,9 +1487,11 @@ def one_hot(input: Any, num_classes: int = -1) -> Tensor:
     if isinstance(target, Tensor) and target.array.dtype.kind in "fc":
         raise float_index_error("one_hot", target.dtype, "input")
     labels = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
-    if labels.size and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()
-                            and labels.min() >= 0):
-        raise DTypeError(f"one_hot: target must hold class indices >= 0, got {labels.ravel()[:4]}...")
+    if labels.size and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()):
+        raise DTypeError(f"one_hot: target must hold whole class indices, got {labels.ravel()[:4]}...")
+    if labels.size and labels.min() < 0:   # a value out of range, not a dtype (torch: RuntimeError)
+        raise IndexOutOfRangeError(f"one_hot: class values must be non-negative, got "
+                                   f"{int(labels.min())}")
     labels = labels.astype(np.int64)
     classes = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
     if not labels.size and isinstance(classes, (int, np.integer)) and classes < 1:
