@@ -1,5 +1,6 @@
-"""The 3-D convolutions (``tensorgan/conv3d.py``: NumPy/CuPy im2col + one BLAS matmul per group,
-no hand-written kernels) beside PyTorch's, timed round-robin in one process.
+"""The 3-D convolutions (``tensorgan/conv3d.py``: on the CPU the depth fold onto the 2-D kernels,
+else NumPy/CuPy im2col + one BLAS matmul per group) beside PyTorch's, timed round-robin in one
+process.
 
     python -m benchmarks.layers_3d --repeats 7 --batch 8       # --json [PATH], --no-torch
 

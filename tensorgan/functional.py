@@ -640,8 +640,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-D (volumetric) convolution of ``x (N, C_in, D, H, W)`` (or unbatched ``(C_in, D, H,
     W)``) with ``weight (C_out, C_in / groups, kD, kH, kW)``; ``padding`` ints or ``"same"``
-    (stride 1) / ``"valid"``.  NumPy / CuPy array code (``tensorgan.conv3d``): one strided view
-    of the windows and a tensordot per group, no kernel of its own."""
+    (stride 1) / ``"valid"``.  ``tensorgan.conv3d``: on the CPU the depth taps stacked as
+    channels for the 2-D kernels, else one strided view of the windows and a matmul per group."""
     x = input   # (torch's name for the argument)
     if _unbatched(x, 5):
         return conv3d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
