@@ -53,7 +53,7 @@ def _dims(op: str, dims: Any, ndim: int) -> tuple[int, ...]:
         raise InputTypeError(f"{op}: dims must be an int or a sequence of ints")
     for d in dims:
         if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
-            raise ShapeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
+            raise IndexOutOfRangeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
     out = tuple(int(d) % builtins.max(ndim, 1) for d in dims)
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: a dim appears more than once in {dims}")

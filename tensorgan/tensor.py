@@ -40,7 +40,7 @@ import numpy as np
 from .backend import Device, device_of, get_device, move_array
 from .select_kernels import clamp_in_place
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, DeviceError, DTypeError,
-                     DTypeNotImplementedError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
+                     DTypeNotImplementedError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
                      ShapeError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -2926,7 +2926,7 @@ class Tensor:
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self.unsqueeze(_int_of(dim))
             _non_int("unsqueeze", "dim", (dim,))
-            raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
+            raise IndexOutOfRangeError(f"unsqueeze: dim {dim!r} is out of range for shape {self.shape}")
         dim = int(dim) % (self.ndim + 1)
         shape = self.array.shape      # (a plain tuple: Size slices and adds in Python code)
         return ops.Unsqueeze.apply(self, shape[:dim] + (1,) + shape[dim:])
@@ -3098,7 +3098,7 @@ class Tensor:
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self._dim(_int_of(dim), name)
             _non_int(name, "dim", (dim,))
-            raise ShapeError(f"{name}: dim {dim!r} is out of range for shape {self.shape}")
+            raise IndexOutOfRangeError(f"{name}: dim {dim!r} is out of range for shape {self.shape}")
         return int(dim) % self.ndim
 
     def permute(self, *args, dims=None) -> "Tensor":
@@ -3113,7 +3113,10 @@ class Tensor:
                 or len(dims) != self.ndim or any(not -self.ndim <= d < self.ndim for d in dims)
                 or sorted(d % self.ndim for d in dims) != list(range(self.ndim))):
             _non_int("permute", "dims", tuple(dims))
-            raise ShapeError(f"permute: {tuple(dims)} is not a permutation of {self.ndim} dims")
+            out_of_range = len(dims) == self.ndim and any(
+                _is_int(d) and not -self.ndim <= d < self.ndim for d in dims)
+            raise (IndexOutOfRangeError if out_of_range else ShapeError)(   # torch's IndexError / RuntimeError
+                f"permute: {tuple(dims)} is not a permutation of {self.ndim} dims")
         return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
@@ -4664,7 +4667,7 @@ def _axes(axis, ndim: int):
                 return _axes(_int_of(axis) if isinstance(axis, Tensor) else tuple(map(_int_of, axes)), ndim)
             raise InputTypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dims")
+            raise IndexOutOfRangeError(f"axis {a} is out of range for a tensor with {ndim} dims")
     axes = tuple(int(a) % max(ndim, 1) for a in axes)
     if len(set(axes)) != len(axes):
         raise ShapeError(f"axis {axis!r} names a dim twice")
@@ -4757,7 +4760,7 @@ class _Size(int):
             if isinstance(dim, Tensor) and _is_int(_int_of(dim)):
                 return self(_int_of(dim))
             _non_int("size", "dim", (dim,))
-            raise ShapeError(f"size: dim {dim!r} is out of range for shape {self.shape}")
+            raise IndexOutOfRangeError(f"size: dim {dim!r} is out of range for shape {self.shape}")
         return self.shape[dim]
 
 
