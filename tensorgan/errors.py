@@ -244,6 +244,22 @@ class DistanceOrderError(ConfigError, RuntimeError):
     there, and a RuntimeError, as torch's "only supports non-negative p values" is."""
 
 
+class WindowArgError(ConfigError, RuntimeError):
+    """A convolution / pooling / unfold window argument out of its range: a stride, dilation or
+    kernel size below 1, a negative padding or output size, an ``output_padding`` not below the
+    stride or dilation, a pool padding over half its kernel, ``padding='same'`` with a stride. A
+    ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's ("non-positive
+    stride is not supported", "pad should be at most half of effective kernel size", ...) are, so
+    ``except RuntimeError`` around a model's forward catches it as in torch."""
+
+
+class ModeNotImplementedError(ConfigError, NotImplementedError):
+    """A ``mode`` string the op does not know (``F.interpolate(x, mode='foo')``, ``F.pad(x, p,
+    mode='foo')``): a ConfigError, as tensorgan has always raised there, and a
+    NotImplementedError, as torch's ("Input Error: Only 3D, 4D and 5D input Tensors supported
+    ... (got foo)", "Unrecognised padding mode foo") are."""
+
+
 class ConfigTypeError(ConfigError, InputTypeError):
     """A hyperparameter of the wrong kind (``nn.Linear(2.0, 3)``, ``kernel_size=2.5``): a
     ConfigError, as tensorgan has always raised there, and a TypeError, as torch's is."""

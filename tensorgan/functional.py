@@ -22,7 +22,7 @@ from . import conv3d as conv3d_ops, ops
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
-                     ShapeNotImplementedError,
+                     ModeNotImplementedError, ShapeNotImplementedError, WindowArgError,
                      float_index_error)
 from .random import Generator, resolve
 from .dtypes import result_type
@@ -63,7 +63,7 @@ def _ntuple(value, name: str, minimum: int, owner: str | None, count: int) -> tu
                 f"{prefix}{name} must be an int or {what}, got {value!r}")
         values = parsed
     if min(values) < minimum:
-        raise ConfigError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
+        raise WindowArgError(f"{prefix}{name} must be >= {minimum}, got {value!r}")
     return tuple(int(v) for v in values)
 
 
@@ -322,7 +322,7 @@ def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tu
     if not (isinstance(padding, str) and padding in ("same", "valid")):
         return x, padding
     if padding == "same" and any(s != 1 for s in stride):
-        raise ConfigError(f"{op}: padding='same' needs stride 1 (as torch's), got stride {stride}")
+        raise WindowArgError(f"{op}: padding='same' needs stride 1 (as torch's), got stride {stride}")
     before_after = [(0, 0) if padding == "valid" else (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
                     for k, d in zip(weight.shape[2:], dilation)]
     if any(b != a for b, a in before_after):            # odd total: the extra row goes after
@@ -354,7 +354,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     _check_divides(op, "input channels", weight.shape[0], groups)
     for axis in (0, 1):
         if output_padding[axis] >= max(stride[axis], dilation[axis]):   # torch's rule
-            raise ConfigError(f"{op}: output_padding {output_padding} must be smaller than stride "
+            raise WindowArgError(f"{op}: output_padding {output_padding} must be smaller than stride "
                               f"{stride} or dilation {dilation}")
         out = conv_transpose2d_output_size(x.shape[2 + axis], dilation[axis] * (weight.shape[2 + axis] - 1) + 1,
                                            stride[axis], padding[axis], output_padding[axis])
@@ -689,7 +689,7 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     for n, k, s, p, op_, d in zip(x.shape[2:], weight.shape[2:], stride, padding, output_padding,
                                   dilation):
         if op_ >= max(s, d):                                    # torch's rule
-            raise ConfigError(f"{op}: output_padding {output_padding} must be smaller than stride "
+            raise WindowArgError(f"{op}: output_padding {output_padding} must be smaller than stride "
                               f"{stride} or dilation {dilation}")
         out.append((n - 1) * s - 2 * p + d * (k - 1) + 1 + op_)
     if min(out) <= 0:
@@ -3119,7 +3119,7 @@ def pool_geometry(op: str, kernel_size, stride, padding, dilation, dims: int = 2
         else _ntuple(stride, "stride", 1, op, dims)
     p, d = _ntuple(padding, "padding", 0, op, dims), _ntuple(dilation, "dilation", 1, op, dims)
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise ConfigError(f"{op}: padding must be at most half the kernel size, got padding {p} "
+        raise WindowArgError(f"{op}: padding must be at most half the kernel size, got padding {p} "
                           f"and kernel_size {k}")
     return k, s, p, d
 
@@ -3325,7 +3325,9 @@ def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple:
     sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * dims
     if len(sizes) != dims or not all(v is None or (_is_int(v) and v >= 0) for v in sizes):
         what = "two" if dims == 2 else str(dims)
-        raise ConfigError(f"{op}: output_size must be an int >= 0 or {what} of them (None keeps "
+        ints = all(v is None or _is_int(v) for v in sizes)
+        # torch: a negative size or a wrong count is a RuntimeError, a float a TypeError
+        raise (WindowArgError if ints else ConfigTypeError)(f"{op}: output_size must be an int >= 0 or {what} of them (None keeps "
                           f"that dim; 0 gives an empty output, as torch's), got {output_size!r}")
     return tuple(n if v is None else int(v) for v, n in zip(sizes, spatial))
 
@@ -3450,7 +3452,7 @@ def pool1d_geometry(op: str, kernel_size: Any, stride: Any, padding: Any, dilati
         else _single(stride, "stride", 1, op)
     p = _single(padding, "padding", 0, op)
     if p > k // 2:
-        raise ConfigError(f"{op}: padding should be at most half of kernel size, but got "
+        raise WindowArgError(f"{op}: padding should be at most half of kernel size, but got "
                           f"padding={p} and kernel_size={k}")
     return k, s, p, d
 
@@ -3697,7 +3699,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if not isinstance(x, Tensor):
         raise InputTypeError(f"pad: input must be a Tensor, got {type(x).__name__}")
     if mode not in PAD_MODES:
-        raise ConfigError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+        raise ModeNotImplementedError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
     pairs = _pad_amounts(x, pad)
     first = x.ndim - len(pairs)
     if mode != "constant":
@@ -3779,11 +3781,14 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                               f"bicubic modes and a 4-D input, got mode {mode!r} and shape {x.shape}")
         if x.array.dtype.kind == "f" and x.array.dtype.itemsize < 4:
             raise _not_implemented_for("interpolate (antialias=True)", x)   # torch's CPU kernel too
+    if isinstance(x, Tensor) and x.ndim not in (3, 4, 5):     # torch's NotImplementedError
+        raise ShapeNotImplementedError(f"interpolate: input must be (N, C, L), (N, C, H, W) or "
+                                       f"(N, C, D, H, W), got shape {x.shape}")
     _check_rank("interpolate", "input", x, (3, 4, 5), "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
     if mode not in INTERPOLATE_MODES:
-        raise ConfigError(f"interpolate: mode must be one of {INTERPOLATE_MODES}, got {mode!r}")
+        raise ModeNotImplementedError(f"interpolate: mode must be one of {INTERPOLATE_MODES}, got {mode!r}")
     if mode in _LINEAR_RANK and x.ndim != _LINEAR_RANK[mode]:
-        raise ShapeError(f"interpolate: mode {mode!r} takes a {_LINEAR_RANK[mode]}-D input, "
+        raise ShapeNotImplementedError(f"interpolate: mode {mode!r} takes a {_LINEAR_RANK[mode]}-D input, "
                          f"got shape {x.shape}")
     if align_corners is not None and mode not in _LINEAR_RANK:
         raise ConfigError(f"interpolate: align_corners only applies to the linear modes and "
@@ -4236,8 +4241,10 @@ def _per_dim(name: str, value, k: int, kind: type) -> list:
     values = list(value) if isinstance(value, (tuple, list)) else [value] * k
     ok = (int, np.integer) if kind is int else (int, float, np.integer, np.floating)
     if len(values) != k or not all(isinstance(v, ok) and not isinstance(v, bool) for v in values):
-        raise InputTypeError(f"interpolate: {name} must be one {kind.__name__} or {k} of them, "
-                             f"got {value!r}")
+        right_kinds = all(isinstance(v, ok) and not isinstance(v, bool) for v in values)
+        # a wrong count: torch's ValueError (ConfigTypeError: a ValueError, and the InputTypeError raised before)
+        raise (ConfigTypeError if right_kinds else InputTypeError)(
+            f"interpolate: {name} must be one {kind.__name__} or {k} of them, got {value!r}")
     return [kind(v) for v in values]
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import functional as F
 from ..backend import get_device
-from ..errors import ConfigError, ConfigTypeError, InputTypeError, ShapeError
+from ..errors import (ConfigError, ConfigTypeError, InputTypeError, ModeNotImplementedError,
+                      PadShapeNotImplementedError, ShapeError)
 from ..random import Generator
 from ..tensor import Tensor, _check_dtype, _int_of, _is_int, get_default_dtype
 from . import init
@@ -1456,7 +1457,7 @@ class Upsample(Module):
             raise ConfigError("Upsample: give exactly one of size and scale_factor")
         # neither: built (as torch), refused when called (F.interpolate's "exactly one" error)
         if mode not in F.INTERPOLATE_MODES:
-            raise ConfigError(f"Upsample: mode must be one of {F.INTERPOLATE_MODES}, got {mode!r}")
+            raise ModeNotImplementedError(f"Upsample: mode must be one of {F.INTERPOLATE_MODES}, got {mode!r}")
         if align_corners is not None and mode not in ("linear", "bilinear", "bicubic", "trilinear"):
             raise ConfigError(f"Upsample: align_corners only applies to the linear modes and bicubic, "
                               f"not {mode!r}")
@@ -1518,6 +1519,9 @@ class _PadNd(Module):
     def forward(self, input: Tensor) -> Tensor:
         ranks = range(self.dims, 33) if self.mode == "constant" else (self.dims + 1, self.dims + 2)
         layouts = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)", 3: "(C, D, H, W) or (N, C, D, H, W)"}
+        if self.mode in ("reflect", "replicate") and isinstance(input, Tensor) and input.ndim not in ranks:
+            raise PadShapeNotImplementedError(       # torch's NotImplementedError (circular: ValueError)
+                f"{type(self).__name__}: expected input of shape {layouts[self.dims]}, got {input.shape}")
         check_input(self, input, ranks, f"at least {self.dims}-D" if self.mode == "constant"
                     else layouts[self.dims])
         return F.pad(input, self.padding, self.mode, self.value)
