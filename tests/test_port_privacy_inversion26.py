@@ -1,0 +1,58 @@
+"""Session 26 ports: DP-GAN per-sample gradients (loop / tg.func / Opacus-style hooks), PATE-GAN,
+e4e and ReStyle -- the behaviours where tensorgan had to change to agree with torch."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan import nn
+
+
+def t64(a):
+    return tg.tensor(np.asarray(a, dtype=np.float64))
+
+
+# --- backward order: torch's engine runs the latest-recorded ready node first ----------------
+def test_backward_hooks_of_a_module_called_twice_fire_last_call_first():
+    m = nn.Linear(3, 2).double()
+    seen = []
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append(go[0].detach().numpy().copy()))
+    x = t64(np.random.RandomState(0).randn(5, 3))
+    (m(x).sum() + (m(x) ** 2).sum()).backward()
+    expected_second = 2 * m(x).detach().numpy()
+    np.testing.assert_allclose(seen[0], expected_second)        # the (m(x) ** 2) call's gradient
+    np.testing.assert_array_equal(seen[1], np.ones((5, 2)))
+
+
+def test_opacus_style_lifo_hooks_give_per_sample_grads_of_a_shared_layer():
+    """Opacus appends activations in forward hooks and pops them in backward hooks: right only
+    when backward meets the calls in reverse (a siamese critic applies one Linear twice)."""
+    cell = nn.Linear(3, 3).double()
+    acts, grad_sample = [], []
+    cell.register_forward_hook(lambda mod, inp, out: acts.append(inp[0].detach()))
+    cell.register_full_backward_hook(lambda mod, gi, go: grad_sample.append(
+        tg.einsum("ni,nj->nij", go[0], acts.pop())))
+
+    def per_sample_losses(x):
+        return (cell(x).tanh() ** 2).sum(1) + cell(x * 2).sin().sum(1)
+
+    x = t64(np.random.RandomState(1).randn(4, 3))
+    per_sample_losses(x).sum().backward()
+    hooked = sum(grad_sample).numpy()
+    for n in range(4):
+        cell.zero_grad()
+        per_sample_losses(x[n:n + 1]).sum().backward()
+        np.testing.assert_allclose(hooked[n], cell.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_tensor_hooks_fire_latest_recorded_first_whatever_the_argument_order():
+    x = t64([0.5, 1.5]).requires_grad_()
+    order = []
+    b = x.sin()                  # recorded first
+    a = x.exp()                  # recorded second: its node runs first (torch)
+    a.register_hook(lambda g: order.append("a"))
+    b.register_hook(lambda g: order.append("b"))
+    x.register_hook(lambda g: order.append("x"))
+    (a + b).sum().backward(retain_graph=True)
+    (b + a).sum().backward()
+    assert order == ["a", "b", "x"] * 2
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (np.exp([0.5, 1.5]) + np.cos([0.5, 1.5])))
