@@ -56,3 +56,35 @@ def test_tensor_hooks_fire_latest_recorded_first_whatever_the_argument_order():
     (b + a).sum().backward()
     assert order == ["a", "b", "x"] * 2
     np.testing.assert_allclose(x.grad.numpy(), 2 * (np.exp([0.5, 1.5]) + np.cos([0.5, 1.5])))
+
+
+# --- vmap's randomness flags (DP per-sample grads of a critic with dropout) -----------------
+def _dropout_rows(randomness):
+    x = tg.ones(4, 6, dtype=tg.float64)
+    return tg.func.vmap(lambda r: nn.functional.dropout(r, 0.5, training=True),
+                        randomness=randomness)(x)
+
+
+def test_vmap_randomness_error_refuses_random_ops_as_torch():
+    tg.manual_seed(0)
+    expected = tg.rand(3)
+    tg.manual_seed(0)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        _dropout_rows("error")
+    with pytest.raises(tg.errors.VmapRandomnessError):
+        tg.func.vmap(tg.randn_like)(tg.ones(2, 3))
+    np.testing.assert_array_equal(tg.rand(3).numpy(), expected.numpy())   # the stream untouched
+    np.testing.assert_array_equal(tg.func.vmap(lambda r: r * 2)(tg.ones(2, 3)).numpy(), 2)
+
+
+def test_vmap_randomness_same_gives_every_element_one_calls_draws():
+    tg.manual_seed(3)
+    once = nn.functional.dropout(tg.ones(6, dtype=tg.float64), 0.5, training=True)
+    after = tg.rand(2)
+    tg.manual_seed(3)
+    rows = _dropout_rows("same")
+    np.testing.assert_array_equal(rows.numpy(), np.broadcast_to(once.numpy(), (4, 6)))
+    np.testing.assert_array_equal(tg.rand(2).numpy(), after.numpy())
+    tg.manual_seed(3)
+    rows = _dropout_rows("different")
+    assert not (rows == rows[0]).all()
