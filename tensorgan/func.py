@@ -35,7 +35,8 @@ from .grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
-           "vmap", "stack_module_state"]
+           "vmap", "stack_module_state", "linearize", "functionalize",
+           "replace_all_batch_norm_modules_", "debug_unwrap"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -593,3 +594,11 @@ def replace_all_batch_norm_modules_(root: Any) -> Any:
 
 
 __all__ += ["functionalize", "linearize", "replace_all_batch_norm_modules_"]
+
+
+def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
+    """torch.func.debug_unwrap: the plain tensor under a transform's wrapper.  tensorgan's
+    transforms pass plain Tensors (vmap slices, grad's tracked copies), so it is ``tensor``."""
+    if not isinstance(tensor, Tensor):
+        raise InputTypeError(f"debug_unwrap: expected a Tensor, got {type(tensor).__name__}")
+    return tensor

@@ -88,3 +88,14 @@ def test_vmap_randomness_same_gives_every_element_one_calls_draws():
     tg.manual_seed(3)
     rows = _dropout_rows("different")
     assert not (rows == rows[0]).all()
+
+
+def test_func_debug_unwrap_and_star_import_match_torch_func():
+    x = tg.ones(2, 3)
+    assert tg.func.debug_unwrap(x) is x
+    np.testing.assert_array_equal(tg.func.vmap(lambda r: tg.func.debug_unwrap(r) * 2)(x).numpy(), 2)
+    with pytest.raises(TypeError):
+        tg.func.debug_unwrap([1.0])
+    names = {}
+    exec("from tensorgan.func import *", names)
+    assert {"linearize", "functionalize", "replace_all_batch_norm_modules_", "debug_unwrap"} <= set(names)
