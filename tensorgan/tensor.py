@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backend import Device, device_of, get_device, move_array
+from .backend import Device, device_of, get_device, move_array, names_a_device
 from .select_kernels import clamp_in_place
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, DeviceError, DTypeError,
                      DTypeNotImplementedError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
@@ -2373,7 +2373,7 @@ class Tensor:
         if copy:
             out = self.to(target)
             return out.clone() if out is self else out
-        if isinstance(target, (Device, str)) and str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
+        if names_a_device(target):
             device = get_device(target)
             if device is self.device:
                 return self

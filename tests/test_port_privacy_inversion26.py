@@ -154,3 +154,13 @@ def test_dp_per_sample_gradients_loop_vmap_and_hooks_agree():
         for (name, p), hooked in zip(critic.named_parameters(), by_hooks):
             np.testing.assert_allclose(by_vmap[name][n].numpy(), p.grad.numpy(), rtol=1e-10, atol=1e-13)
             np.testing.assert_allclose(hooked[n].numpy(), p.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_to_a_torch_device_tensorgan_lacks_is_a_device_error():
+    """Opacus' make_functional moves a module copy to 'meta': the error names the device."""
+    for call in (lambda: tg.ones(2).to("meta"), lambda: nn.Linear(2, 2).to("meta"),
+                 lambda: tg.ones(2).to("mps:0")):
+        with pytest.raises(tg.errors.DeviceError, match="no '(meta|mps)' device"):
+            call()
+    assert tg.ones(2).to("float64").dtype == tg.float64          # dtype names still read as dtypes
+    assert nn.Linear(2, 2).to("float64").weight.dtype == tg.float64
