@@ -164,3 +164,23 @@ def test_to_a_torch_device_tensorgan_lacks_is_a_device_error():
             call()
     assert tg.ones(2).to("float64").dtype == tg.float64          # dtype names still read as dtypes
     assert nn.Linear(2, 2).to("float64").weight.dtype == tg.float64
+
+
+def test_utils_pytree_as_opacus_uses_it():
+    from collections import OrderedDict, defaultdict, namedtuple
+    from tensorgan.utils import _pytree as pytree
+    Pair = namedtuple("Pair", "x y")
+    factory = defaultdict(list, k=[5])
+    tree = {"a": [1, (2, 3)], "b": OrderedDict(x=4), "c": Pair(None, 6), "d": factory}
+    leaves, spec = pytree.tree_flatten(tree)
+    assert leaves == [1, 2, 3, 4, None, 6, 5] and spec.num_leaves == 7
+    back = pytree.tree_unflatten([v if v is None else v * 10 for v in leaves], spec)
+    assert back == {"a": [10, (20, 30)], "b": OrderedDict(x=40), "c": Pair(None, 60), "d": {"k": [50]}}
+    assert type(back["b"]) is OrderedDict and type(back["c"]) is Pair and back["d"].default_factory is list
+    assert pytree.tree_map(lambda a, b: a + b, (1, [2]), (10, [20])) == (11, [22])
+    assert pytree.tree_map_only(int, lambda v: -v, (1, "x", [2.0, 3])) == (-1, "x", [2.0, -3])
+    params = (nn.Parameter(tg.ones(2)), nn.Parameter(tg.zeros(3)))
+    detached = tg.utils._pytree.tree_map(tg.Tensor.detach, params)
+    assert isinstance(detached, tuple) and not detached[0].requires_grad
+    with pytest.raises(ValueError):
+        pytree.tree_unflatten([1], spec)
