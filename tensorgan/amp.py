@@ -27,14 +27,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .backend import TORCH_DEVICE_TYPES as _TORCH_DEVICE_TYPES   # autocast('xpu') & co.: valid names
 from .errors import AmpError, CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError
 
 __all__ = ["GradScaler", "OptState", "autocast", "custom_fwd", "custom_bwd", "is_autocast_available"]
-
-# torch's device-type names: ``autocast('xpu')`` & co. are valid names for a device tensorgan lacks
-_TORCH_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
-                       "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
-                       "privateuseone")
 
 
 def _cuda_available() -> bool:

@@ -330,8 +330,25 @@ def _parse(spec: str) -> str:
             what = "GPU" if base == "cuda" else "CPU device"
             raise DeviceError(f"there is no {what} with index {int(index)} ({spec!r}): tensorgan "
                               f"uses one {what}, {base!r} (or {base}:0)")
+        if base in TORCH_DEVICE_TYPES:
+            raise DeviceError(f"tensorgan has no {base!r} device ({spec!r} is a torch device "
+                              f"type): expected one of {', '.join(DEVICE_TYPES)}")
         raise DeviceError(f"unknown device {spec!r}: expected one of {', '.join(DEVICE_TYPES)}")
     return kind
+
+
+# torch's device-type names: valid names for devices tensorgan lacks (``autocast('xpu')``, and
+# ``x.to('meta')`` -- a DeviceError naming the device, not an unknown dtype)
+TORCH_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                      "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                      "privateuseone")
+
+
+def names_a_device(target: Any) -> bool:
+    """Whether ``to(target)`` means a device: a Device, or a string naming a device type
+    (torch's or 'gpu'; anything else is read as a dtype name)."""
+    return isinstance(target, Device) or (isinstance(target, str) and target.split(":")[0].strip().lower()
+                                          in TORCH_DEVICE_TYPES + ("gpu",))
 
 
 _default_set: list = [None]   # tg.set_default_device's Device (None: default_device_type's rule)

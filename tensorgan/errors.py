@@ -332,3 +332,9 @@ class AmpError(TensorganError, RuntimeError):
 class FloatFunctionalForwardError(TensorganError, RuntimeError):
     """``nn.quantized.FloatFunctional()(x)``: the module has no forward, only its ops (``add`` /
     ``mul`` / ``cat`` ...); a RuntimeError, as torch's."""
+
+
+class VmapRandomnessError(TensorganError, RuntimeError):
+    """A random op (dropout, ``randn``, ...) called inside ``tg.func.vmap`` with
+    ``randomness='error'`` (the default): a RuntimeError, as torch's; the message names the
+    flags that allow it."""

@@ -17,21 +17,26 @@ numbers, two reverse passes.  ``jacfwd`` gives the Jacobian ``jacrev`` gives (th
 and layout, computed row by row).
 
 ``vmap`` has no batching rules here: it calls the function once per batch element and stacks the
-results (documented as a loop; the same numbers, a Python loop's speed).
+results (documented as a loop; the same numbers, a Python loop's speed).  Its ``randomness``
+flags are torch's: 'error' refuses random ops, 'same' gives every element the same draws
+(the generator's state is put back before each one), 'different' draws afresh per element.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
 from .autograd.functional import _jacobian_of
+from . import random as _random
 from .backend import get_device
-from .errors import ConfigError, InputTypeError, ReparametrizeKeysError, ShapeError
+from .errors import (ConfigError, InputTypeError, ReparametrizeKeysError, ShapeError,
+                     VmapRandomnessError)
 from .factory import stack, zeros_like
 from .grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
-           "vmap", "stack_module_state"]
+           "vmap", "stack_module_state", "linearize", "functionalize",
+           "replace_all_batch_norm_modules_", "debug_unwrap"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,7 +429,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
     pytrees (tuples, lists, dicts) of Tensors; ``in_dims`` is an int / None for all arguments or
     a tuple with one entry per argument, each an int / None for the whole argument or a pytree
     of them matching it (``out_dims`` likewise for the outputs).  Keyword arguments are passed
-    unmapped.  Random ops draw afresh per element (torch's randomness='different')."""
+    unmapped.  ``randomness``: 'error' (torch's default) refuses random ops inside ``func``,
+    'same' gives each element the same draws, 'different' draws afresh per element."""
     if randomness not in ("error", "different", "same"):
         raise ConfigError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
 
@@ -449,12 +455,42 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         if len(sizes) != 1:
             raise ShapeError(f"vmap: the mapped arguments must have one size along in_dims, got "
                              f"{sorted(sizes) or 'no mapped argument'}")
-        results = [func(*_unflatten(spec, [a if d is None else a.select(d, k)
+        def element(k: int) -> Any:
+            return func(*_unflatten(spec, [a if d is None else a.select(d, k)
                                            for a, d in zip(leaves, dims)]), **kwargs)
-                   for k in range(sizes.pop())]
-        return _stack_outputs(results, out_dims)
+
+        return _stack_outputs(_map_elements(element, sizes.pop(), randomness), out_dims)
 
     return wrapper
+
+
+class _NoDraws:
+    """Stands in for the default generator's NumPy stream while ``vmap(randomness='error')``
+    runs: any draw raises, as torch's random ops do there (no check on the ops' own path)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise VmapRandomnessError("vmap: called random operation while in randomness error mode. "
+                                  "Please either use the 'same' or 'different' randomness flags on "
+                                  "vmap or perform the randomness operation out of vmap")
+
+
+def _map_elements(element: Callable[[int], Any], size: int, randomness: str) -> list:
+    """``[element(k) for k in range(size)]`` under vmap's ``randomness`` flag."""
+    generator = _random.default_generator
+    if randomness == "different":
+        return [element(k) for k in range(size)]
+    if randomness == "same":         # each element draws what the first drew
+        start = generator.state_dict_form()
+        results = []
+        for k in range(size):
+            generator.set_state(start)
+            results.append(element(k))
+        return results
+    stream, generator.rng = generator.rng, _NoDraws()
+    try:
+        return [element(k) for k in range(size)]
+    finally:
+        generator.rng = stream
 
 
 def _dims_per_leaf(dims: Any, tree: Any, what: str) -> list:
@@ -558,3 +594,11 @@ def replace_all_batch_norm_modules_(root: Any) -> Any:
 
 
 __all__ += ["functionalize", "linearize", "replace_all_batch_norm_modules_"]
+
+
+def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
+    """torch.func.debug_unwrap: the plain tensor under a transform's wrapper.  tensorgan's
+    transforms pass plain Tensors (vmap slices, grad's tracked copies), so it is ``tensor``."""
+    if not isinstance(tensor, Tensor):
+        raise InputTypeError(f"debug_unwrap: expected a Tensor, got {type(tensor).__name__}")
+    return tensor

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import copyreg
+import heapq
 import itertools
 import math
 import sys
@@ -37,7 +38,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backend import Device, device_of, get_device, move_array
+from .backend import Device, device_of, get_device, move_array, names_a_device
 from .select_kernels import clamp_in_place
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, DeviceError, DTypeError,
                      DTypeNotImplementedError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
@@ -1284,13 +1285,26 @@ def _shares_memory(a, b) -> bool:
 
 
 def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
-    """Tensors reachable from the roots through contexts, every tensor after all its inputs."""
+    """Tensors reachable from the roots through contexts, every tensor after all its inputs.
+
+    Reversed, it is the order backward runs the nodes in -- torch's engine's: of the nodes whose
+    consumers have all run, the one recorded last (highest ``seq``) first.  Hooks then fire in
+    torch's order: a module called twice sees its second call's gradient first (Opacus pairs
+    saved activations with gradients by that, last in first out).  The DFS visits inputs in
+    argument order, which is recording order in the common case; when it is not, the recorded
+    graph is reordered (:func:`_latest_first`)."""
     order, visited = [], set()
+    in_seq_order, last_seq = True, -1
     stack = [(root, False) for root in reversed(roots)]
     while stack:  # iterative DFS: deep graphs must not hit Python's recursion limit
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
+            ctx = node._ctx
+            if ctx is not None:
+                if ctx.seq <= last_seq:
+                    in_seq_order = False
+                last_seq = ctx.seq
             continue
         if id(node) in visited:
             continue
@@ -1300,13 +1314,52 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
         if ctx is not None and not ctx.released:
             if ctx.hollow:      # walked before: its stand-ins give way to the live tensors
                 _restore(ctx)
-            for parent, version in zip(ctx.inputs, ctx.versions):
+            # pushed last to first: the first input's subgraph is walked first
+            for parent, version in zip(reversed(ctx.inputs), reversed(ctx.versions)):
                 if isinstance(parent, Tensor) and parent._requires_grad:
                     if version is not None and parent._version_box[0] != version:
                         parent = _redirect(ctx, parent, version)   # written in place since
                     if id(parent) not in visited:
                         stack.append((parent, False))
-    return order
+    return order if in_seq_order else _latest_first(order)
+
+
+def _graph_parents(node: "Tensor") -> list:
+    """The tensors ``node``'s backward sends gradients to (its edges, as the DFS followed them)."""
+    ctx = node._ctx
+    if ctx is None or ctx.released:
+        return []
+    return [p for p in ctx.inputs if isinstance(p, Tensor) and p._requires_grad]
+
+
+def _latest_first(order: list["Tensor"]) -> list["Tensor"]:
+    """``order`` rearranged as torch's engine runs it (Kahn's algorithm): of the tensors whose
+    consumers all ran, the one whose node was recorded last first; a leaf as soon as its
+    gradient is complete (torch's AccumulateGrad)."""
+    pending: dict = {}
+    for node in order:
+        for parent in _graph_parents(node):
+            pending[id(parent)] = pending.get(id(parent), 0) + 1
+    ready = [(-node._ctx.seq, k, node) for k, node in enumerate(order)
+             if node._ctx is not None and id(node) not in pending]
+    ran = [node for node in order if node._ctx is None and id(node) not in pending]
+    heapq.heapify(ready)
+    count = len(order)
+    while ready:
+        node = heapq.heappop(ready)[2]
+        ran.append(node)
+        for parent in _graph_parents(node):
+            pending[id(parent)] -= 1
+            if not pending[id(parent)]:
+                if parent._ctx is None:
+                    ran.append(parent)
+                else:
+                    count += 1
+                    heapq.heappush(ready, (-parent._ctx.seq, count, parent))
+    if len(ran) < len(order):   # a cycle: an op read a view of a tensor written in place since,
+        return order            # whose edge now leads downstream -- the DFS's order, so backward
+    ran.reverse()               # meets the stale read and refuses it (its version check)
+    return ran
 
 
 def _remember(t: "Tensor", version: int, stand_in: Any) -> None:
@@ -2321,7 +2374,7 @@ class Tensor:
         if copy:
             out = self.to(target)
             return out.clone() if out is self else out
-        if isinstance(target, (Device, str)) and str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
+        if names_a_device(target):
             device = get_device(target)
             if device is self.device:
                 return self

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from ..backend import Device, as_host_array, get_device, move_array
+from ..backend import Device, as_host_array, get_device, move_array, names_a_device
 from ..errors import (CheckpointError, ConfigError, ConfigTypeError, NameKeyError, DeviceError, DTypeError, InputTypeError,
                       NotOverriddenError, ShapeError, StateDictMismatchError, UninitializedParameterError)
 from ..tensor import RemovableHandle, Tensor, _check_dtype, get_default_dtype
@@ -764,7 +764,7 @@ class Module:
                 t.grad.array = relaid(t.grad.array, t.grad.device.xp)
 
     def _to_one(self, target: Any) -> "Module":
-        if isinstance(target, Device) or str(target).split(":")[0].strip().lower() in ("cpu", "cuda", "gpu"):
+        if names_a_device(target):
             device = get_device(target)
             for t in self._tensors():
                 if is_lazy(t):                     # no data yet: it will materialize there
