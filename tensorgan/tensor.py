@@ -1008,6 +1008,17 @@ def _warn_expanded(op: str) -> None:
                   f" (as torch warns)", UserWarning, stacklevel=_caller_level())
 
 
+def _real_scalar(value: Any, target: str) -> Any:
+    """``float(t)`` / ``int(t)`` of a complex tensor: its real part when the imaginary part is 0,
+    else torch's RuntimeError (a DTypeError here: also the TypeError Python gives)."""
+    if isinstance(value, complex):
+        if value.imag:
+            raise DTypeError(f"value cannot be converted to type {target} without overflow (a complex "
+                             f"value {value!r}: take .real or .abs() first)")
+        return value.real
+    return value
+
+
 def _caller_level() -> int:
     """The warnings.warn stacklevel of the first frame outside tensorgan (the user's call)."""
     frame, level = sys._getframe(1), 1
@@ -3711,7 +3722,7 @@ class Tensor:
 
     def __float__(self) -> float:
         self._warn_scalar_of_grad()
-        return float(self.item())
+        return float(_real_scalar(self.item(), "double"))
 
     def __complex__(self) -> complex:
         """``complex(t)`` of a one-element tensor of any dtype, as torch's (it warns as ``float``)."""
@@ -3728,7 +3739,7 @@ class Tensor:
                           "warns, once)", UserWarning, stacklevel=3)
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(_real_scalar(self.item(), "int64_t"))
 
     def __index__(self) -> int:
         """A one-element integer tensor is an index (``range(n)``, ``lst[i]``), as in torch."""

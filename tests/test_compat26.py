@@ -121,3 +121,11 @@ def test_where_writes_into_out_and_refuses_a_tracked_input():
     x = tg.tensor([1.0, -1.0], requires_grad=True)
     with pytest.raises(tg.errors.AutogradError, match="out="):
         tg.where(x > 0, x, 0.0, out=tg.empty(2))
+
+
+def test_float_and_int_of_a_complex_tensor_as_torch():
+    assert float(tg.tensor(1 + 0j)) == 1.0 and int(tg.tensor(3 + 0j)) == 3
+    for convert, target in ((float, "double"), (int, "int64_t")):
+        with pytest.raises(RuntimeError, match=f"type {target} without overflow") as caught:
+            convert(tg.tensor(1 + 2j))
+        assert isinstance(caught.value, TypeError)       # what Python's own float(1+2j) raises
