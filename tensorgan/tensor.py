@@ -1652,10 +1652,14 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
     got = _run_backward(roots, seeds, retain_graph, create_graph, inputs)
     owned: set = set()
     for t in {id(t): t for t in inputs}.values():       # an input listed twice counts once
-        if id(t) in got:
-            t._accumulate_grad(got[id(t)], owned)
-            if t._ctx is None and t._hooks is not None and t._hooks.post:
-                t._hooks.run_post(t, got[id(t)])
+        if id(t) not in got:
+            continue
+        if t._ctx is not None:   # a non-leaf: summed out of place, as retain_grad (torch's)
+            t._grad = _sum_into(t._grad, got[id(t)], t.device)
+            continue
+        t._accumulate_grad(got[id(t)], owned)
+        if t._hooks is not None and t._hooks.post:
+            t._hooks.run_post(t, got[id(t)])
 
 
 def _check_still_valid(ctx: Function) -> None:

@@ -270,3 +270,47 @@ def test_clipping_in_place_is_seen_through_an_alias():
     alias = p.grad.numpy()
     nn.utils.clip_grad_norm_([p], 1.0)
     np.testing.assert_allclose(alias, [0.5 ** 0.5] * 2, rtol=1e-5)   # (clip's eps)
+
+
+def test_backward_inputs_sums_a_non_leafs_grad_out_of_place():
+    x = leaf()
+    y = x * 2
+    y.sum().backward(inputs=[y], retain_graph=True)
+    first = y.grad
+    (y * 3).sum().backward(inputs=[y])
+    assert y.grad is not first and x.grad is None
+    np.testing.assert_array_equal(first.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [4.0, 4.0])
+
+
+def test_a_gradient_penalty_whose_grad_was_then_added_into_refuses_backward():
+    x = leaf()
+    (x ** 2).sum().backward(create_graph=True)
+    penalty = (x.grad ** 2).sum()             # saves x.grad
+    (x * 1).sum().backward()                  # adds into x.grad in place
+    with pytest.raises(RuntimeError, match="modified in place"):
+        penalty.backward()
+
+
+def test_the_caller_seeds_of_autograd_backward_are_not_written():
+    x, seed = leaf(), tg.full((2,), 3.0, dtype=F64)
+    tg.autograd.backward([x, x + 0], [seed, seed])
+    tg.autograd.backward([x], [seed])
+    np.testing.assert_array_equal(seed.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [9.0, 9.0])
+
+
+class _CupyLike:
+    """What ``_adds_in_place`` reads of a CuPy array: flags without ``writeable``, strides."""
+    class flags:
+        c_contiguous = True
+
+    def __init__(self, shape, strides):
+        self.shape, self.strides = shape, strides
+
+
+@pytest.mark.parametrize("shape, strides, expected", [((3,), (8,), True), ((3,), (0,), False),
+                                                      ((1, 3), (0, 8), True), ((2, 3), (0, 8), False)])
+def test_cupy_grads_with_overlapping_elements_are_summed_out_of_place(shape, strides, expected):
+    from tensorgan.tensor import _adds_in_place
+    assert _adds_in_place(_CupyLike(shape, strides)) is expected
