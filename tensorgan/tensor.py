@@ -1603,8 +1603,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                         continue
             if node._hooks is not None and run_hooks:
                 g = node._hooks.run(node, g)
-                if g is not None and not isinstance(g, Tensor):   # a hook may keep the gradient it saw: a leaf
-                    owned_by_a_leaf.add(id(g if g.base is None else g.base))  # .grad copies it
+                _held_by_a_hook(g, owned_by_a_leaf)
             ctx = node._ctx
             if inputs is not None:
                 if id(node) in target_ids and g is not None:
@@ -1621,11 +1620,14 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
             node_hooks = ctx.__dict__.get("node_hooks") if run_hooks else None
             if node_hooks is not None:
                 g = node_hooks.run_pre(ctx, g)
+                _held_by_a_hook(g, owned_by_a_leaf)
             input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
             if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
                 input_grads = _as_one_per_input(ctx, input_grads)
             if node_hooks is not None:
                 input_grads = node_hooks.run_post(ctx, input_grads, g)
+                for pg in input_grads:
+                    _held_by_a_hook(pg, owned_by_a_leaf)
             if check_nan:
                 _refuse_nan(ctx, input_grads)
             for parent, pg in zip(ctx.inputs, input_grads):
@@ -1660,6 +1662,14 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
         for callback in _walk_end.pop(walk, ()):
             callback()
     return captured
+
+
+def _held_by_a_hook(g, owned_by_a_leaf: set) -> None:
+    """A hook may keep the gradient array it saw (or returned): a leaf's ``.grad`` then copies
+    it rather than taking it, as torch's AccumulateGrad clones a gradient someone else holds --
+    later backwards add into ``.grad`` in place."""
+    if g is not None and not isinstance(g, (Tensor, ops.SparseGrad, _ZeroGradient)):
+        owned_by_a_leaf.add(id(g if g.base is None else g.base))
 
 
 _walk_end: dict = {}    # backward walk number -> callbacks to run as that walk ends
@@ -1706,10 +1716,14 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
     got = _run_backward(roots, seeds, retain_graph, create_graph, inputs)
     owned: set = set()
     for t in {id(t): t for t in inputs}.values():       # an input listed twice counts once
-        if id(t) in got:
-            t._accumulate_grad(got[id(t)], owned)
-            if t._ctx is None and t._hooks is not None and t._hooks.post:
-                t._hooks.run_post(t, got[id(t)])
+        if id(t) not in got:
+            continue
+        if t._ctx is not None:   # a non-leaf: summed out of place, as retain_grad (torch's)
+            t._grad = _sum_into(t._grad, got[id(t)], t.device)
+            continue
+        t._accumulate_grad(got[id(t)], owned)
+        if t._hooks is not None and t._hooks.post:
+            t._hooks.run_post(t, got[id(t)])
 
 
 def _check_still_valid(ctx: Function) -> None:
@@ -1820,6 +1834,16 @@ class _GradHooks:
         if self.retain and node._ctx is not None:  # a leaf's .grad is filled anyway
             node._grad = _sum_into(node._grad, g, node.device)
         return g
+
+
+def _adds_in_place(array) -> bool:
+    """Whether backward may add into ``array`` (a leaf's ``.grad``) in place: NumPy flags
+    read-only and self-overlapping views (expand, as_strided) not writeable; CuPy has no such
+    flag, so there a zero stride on a dim longer than 1 says the elements overlap."""
+    writeable = getattr(array.flags, "writeable", None)
+    if writeable is not None:
+        return writeable
+    return all(stride or n == 1 for stride, n in zip(array.strides, array.shape))
 
 
 def _sum_into(total: "Tensor | None", g, device: Device) -> "Tensor":
@@ -2250,23 +2274,31 @@ class Tensor:
         return Tensor._make(seed, self.device) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _accumulate_grad(self, g, owned_by_a_leaf: set) -> None:
-        # ``owned_by_a_leaf``: the memory (the owning array) of every gradient handed to a leaf in
-        # this backward. Two leaves never share it -- e.g. x + y.reshape(...) hands x the output's
-        # gradient and y a view of the same array: y gets a copy.
-        if isinstance(g, Tensor):  # graph mode: .grad keeps the gradient's graph, as in torch
-            self._grad = _sum_into(self._grad, g, self.device)
-            return
-        owner = g if g.base is None else g.base
-        shared = id(owner) in owned_by_a_leaf or not getattr(g.flags, "writeable", True)
-        if shared or g.dtype != self.array.dtype:
-            g = g.astype(self.array.dtype, copy=True)  # own a writable array of the right dtype
-            owner = g
-        if self._grad is None:
+        # As torch's AccumulateGrad. The first gradient becomes ``.grad`` -- the engine's array
+        # itself unless someone else holds it: ``owned_by_a_leaf`` is the memory (the owning
+        # array) of every gradient handed to a leaf or seen by a hook in this backward (x +
+        # y.reshape(...) hands x the output's gradient and y a view of the same array: y gets a
+        # copy). Later ones are added into ``.grad`` in place (torch's ``variable.grad +=
+        # new_grad``), so memory aliasing it (``.numpy()``, ``.data``, a buffer assigned as
+        # ``.grad``) sees them; graph mode adds out of place, so the sum keeps its graph.
+        grad = self._grad
+        if isinstance(g, Tensor):
+            self._grad = _sum_into(grad, g, self.device)
+        elif grad is not None:
+            total = grad.array
+            if _adds_in_place(total):
+                total += g
+                grad._bump_version()
+            else:                          # read-only or self-overlapping (an expand): a new array
+                total = total + g
+                grad.array = np.asarray(total) if isinstance(total, np.generic) else total
+        else:
+            owner = g if g.base is None else g.base
+            if id(owner) in owned_by_a_leaf or not getattr(g.flags, "writeable", True) \
+                    or g.dtype != self.array.dtype:
+                g = owner = g.astype(self.array.dtype, copy=True)   # own a writable array
             self._grad = Tensor._make(g, self.device)
             owned_by_a_leaf.add(id(owner))
-        else:
-            total = self._grad.array + g
-            self._grad.array = np.asarray(total) if isinstance(total, np.generic) else total
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> RemovableHandle:
         """Call ``hook(grad)`` each time backward computes this tensor's gradient; a Tensor it
