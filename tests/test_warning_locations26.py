@@ -1,0 +1,276 @@
+"""Every warning tensorgan gives points at the user's line (this file), as torch's do: each test
+calls a public entry point (method, tg.<fn>, F.<fn>, module forward) that warns and checks the
+warning's filename. Once-a-program flags are reset with monkeypatch."""
+import re
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn.functional as F
+from tensorgan import nn
+
+tensor_mod = sys.modules["tensorgan.tensor"]
+spectral_mod = sys.modules["tensorgan.spectral"]
+
+
+class _Here:
+    """``with _here("message regex"):`` -- the block gives a warning matching the regex, and
+    every such warning points at this file."""
+
+    def __init__(self, match: str) -> None:
+        self.match = match
+
+    def __enter__(self) -> None:
+        self._cm = warnings.catch_warnings(record=True)
+        self.caught = self._cm.__enter__()
+        warnings.simplefilter("always")
+
+    def __exit__(self, *exc) -> bool:
+        self._cm.__exit__(*exc)
+        if exc[0] is not None:
+            return False
+        hits = [w for w in self.caught if re.search(self.match, str(w.message))]
+        assert hits, [str(w.message)[:80] for w in self.caught]
+        wrong = [(w.filename, w.lineno) for w in hits if w.filename != __file__]
+        assert not wrong, wrong
+        return False
+
+
+_here = _Here
+
+
+def _leaf(*shape):
+    return tg.randn(*shape, requires_grad=True)
+
+
+# --- tensor.py ---------------------------------------------------------------------------------
+def test_read_only_array(monkeypatch):
+    a = np.zeros(3)
+    a.flags.writeable = False
+    for make in (tg.from_numpy, tg.as_tensor):
+        monkeypatch.setattr(tensor_mod, "_READ_ONLY_WARNED", [False])
+        with _here("not writable"):
+            make(a)
+
+
+def test_expanded_in_place():
+    x = tg.zeros(1, 3).expand(2, 3)
+    with _here("expanded tensors"):
+        x.masked_fill_(tg.ones(2, 3, dtype=tg.bool), 1.0)
+
+
+def test_backward_create_graph(monkeypatch):
+    monkeypatch.setattr(tensor_mod, "_ONCE_WARNED", {})
+    w = _leaf(3)
+    with _here("create_graph=True"):
+        (w * w).sum().backward(create_graph=True)
+    monkeypatch.setattr(tensor_mod, "_ONCE_WARNED", {})
+    with _here("create_graph=True"):
+        tg.autograd.backward((w * w).sum(), create_graph=True)
+
+
+def test_non_leaf_grad():
+    y = _leaf(2) * 2
+    with _here("non-leaf|is not a leaf"):
+        y.grad
+
+
+def test_scalar_of_grad(monkeypatch):
+    for convert in (float, complex):
+        monkeypatch.setattr(tensor_mod, "_ONCE_WARNED", {})
+        with _here("to a scalar"):
+            convert(_leaf(1))
+
+
+def test_tensor_of_losses():
+    a, b = _leaf(()).sum(), _leaf(()).sum()
+    with _here("to a scalar"):
+        tg.tensor([a, b])
+    with _here("to a scalar"):
+        tg.Tensor([a, b])
+
+
+def test_uint8_index():
+    x, mask = tg.arange(3.0), tg.tensor([1, 0, 1], dtype=tg.uint8)
+    with _here("uint8"):
+        x[mask]
+    with _here("uint8"):
+        x[mask] = 0.0
+
+
+def test_list_key():
+    x = tg.zeros(3, 3)
+    with _here("non-tuple sequence"):
+        x[[slice(None), 0]]
+    with _here("non-tuple sequence"):
+        x[[slice(None), 0]] = 1.0
+
+
+def test_deprecated_overload(monkeypatch):
+    x, y = tg.zeros(3), tg.ones(3)
+    for call in (lambda: x.add_(2, y), lambda: x.add(2, y), lambda: tg.add(x, 2, y),
+                 lambda: x.addcmul_(2, y, y), lambda: tg.addcmul(x, 2, y, y)):
+        monkeypatch.setattr(tensor_mod, "_ONCE_WARNED", {})
+        with _here("overload"):
+            call()
+
+
+def test_copy_construct():
+    with _here("copy construct"):
+        tg.tensor(tg.zeros(2))
+
+
+# --- functional.py -----------------------------------------------------------------------------
+def test_implicit_softmax_dim():
+    x = tg.randn(2, 3)
+    calls = (lambda: F.softmax(x), lambda: F.log_softmax(x), lambda: F.softmin(x),
+             lambda: nn.Softmax()(x), lambda: nn.LogSoftmax()(x), lambda: nn.Softmin()(x))
+    for call in calls:
+        with _here("implicit dimension"):
+            call()
+
+
+def test_gumbel_softmax_eps():
+    with _here("eps"):
+        F.gumbel_softmax(tg.randn(2, 3), eps=1e-5)
+
+
+def test_dropout2d_3d_dropout3d():
+    for call in (lambda: F.dropout2d(tg.ones(2, 3, 4)), lambda: F.dropout2d(tg.ones(2, 3)),
+                 lambda: nn.Dropout2d()(tg.ones(2, 3, 4)), lambda: F.dropout3d(tg.ones(2, 3)),
+                 lambda: nn.Dropout3d()(tg.ones(2, 3))):
+        with _here("Received a"):
+            call()
+
+
+def test_legacy_reduction():
+    x, y = tg.randn(2, 3), tg.randn(2, 3)
+    c = tg.tensor([0, 2])
+    for call in (lambda: F.mse_loss(x, y, size_average=True), lambda: F.l1_loss(x, y, reduce=False),
+                 lambda: F.cross_entropy(x, c, size_average=False),
+                 lambda: F.multi_margin_loss(x, c, size_average=False),
+                 lambda: nn.MSELoss(size_average=False)(x, y),
+                 lambda: nn.KLDivLoss(size_average=False)(x, y)):
+        with _here("size_average and reduce"):
+            call()
+
+
+def test_broadcast_loss():
+    for call in (lambda: F.mse_loss(tg.randn(2, 3), tg.randn(3)),
+                 lambda: nn.L1Loss()(tg.randn(2, 3), tg.randn(3))):
+        with _here("different to the input size|broadcast"):
+            call()
+
+
+def test_kl_div_mean():
+    x = tg.randn(2, 3).log_softmax(1)
+    for call in (lambda: F.kl_div(x, x.exp()), lambda: nn.KLDivLoss()(x, x.exp())):
+        with _here("batchmean"):
+            call()
+
+
+def test_grid_sample_affine_grid():
+    theta = tg.eye(2, 3).unsqueeze(0)
+    with _here("align_corners=False"):
+        grid = F.affine_grid(theta, (1, 1, 3, 3))
+    with _here("align_corners=False"):
+        F.grid_sample(tg.randn(1, 1, 3, 3), grid)
+    with _here("unit-size"):
+        F.affine_grid(theta, (1, 1, 1, 3), align_corners=True)
+
+
+def test_upsample_deprecated():
+    x = tg.randn(1, 1, 2, 2)
+    for call in (lambda: F.upsample(x, scale_factor=2), lambda: F.upsample_nearest(x, scale_factor=2),
+                 lambda: F.upsample_bilinear(x, scale_factor=2)):
+        with _here("deprecated"):
+            call()
+
+
+# --- nn ----------------------------------------------------------------------------------------
+def test_instance_norm_unused_num_features():
+    with _here("does not match num_features"):
+        nn.InstanceNorm2d(4)(tg.randn(1, 3, 2, 2))
+
+
+def test_deprecated_modules_and_inits():
+    with _here("Container"):
+        nn.Container()
+    with _here("NLLLoss2d"):
+        nn.NLLLoss2d()
+    with _here("nn.init.uniform"):
+        nn.init.uniform(tg.empty(2))
+    with _here("Lazy modules"):
+        nn.LazyLinear(3)
+
+
+def test_zero_element_init():
+    for call in (lambda: nn.init.kaiming_uniform_(tg.empty(0, 3)),
+                 lambda: nn.init.kaiming_normal_(tg.empty(0, 3)), lambda: nn.Linear(0, 3)):
+        with _here("zero-element"):
+            call()
+
+
+def test_trunc_normal_far_mean():
+    with _here("more than 2 std"):
+        nn.init.trunc_normal_(tg.empty(3), mean=10.0)
+
+
+def test_rnn_dropout_one_layer():
+    for make in (nn.RNN, nn.LSTM, nn.GRU):
+        with _here("dropout"):
+            make(2, 3, dropout=0.5)
+
+
+def test_causal_lower_right():
+    from tensorgan.nn.attention.bias import causal_lower_right
+    with _here("NaNs"):
+        causal_lower_right(3, 2)
+
+
+def test_backward_hook_deprecated():
+    m = nn.Linear(2, 2)
+    with _here("register_backward_hook is deprecated"):
+        m.register_backward_hook(lambda *a: None)
+    from tensorgan.nn.modules.module import register_module_backward_hook
+    with _here("register_module_backward_hook is deprecated"):
+        handle = register_module_backward_hook(lambda *a: None)
+    handle.remove()
+
+
+class _ListOut(nn.Module):
+    def forward(self, x):
+        return [x * 2]
+
+
+def test_full_backward_hook_warnings():
+    m = _ListOut()
+    m.register_full_backward_hook(lambda *a: None)
+    with _here("module output should be a Tensor"):
+        m(_leaf(2))
+    lin = nn.Linear(2, 2)
+    lin.register_full_backward_hook(lambda *a: None)
+    out = lin(tg.randn(1, 2)).sum()
+    with _here("no inputs require gradients"):
+        out.backward()
+
+
+def test_always_call_hook_error():
+    m = nn.Linear(2, 2)
+
+    def bad_hook(*args):
+        raise ValueError("hook failed")
+    m.register_forward_hook(bad_hook, always_call=True)
+    with _here("always_call=True"), pytest.raises(Exception):
+        m(tg.randn(1, 3))
+
+
+def test_nn_utils_deprecated():
+    m = nn.Linear(2, 2)
+    with _here("clip_grad_norm"):
+        nn.utils.clip_grad_norm(m.parameters(), 1.0)
+    with _here("weight_norm"):
+        nn.utils.weight_norm(m)
