@@ -274,3 +274,104 @@ def test_nn_utils_deprecated():
         nn.utils.clip_grad_norm(m.parameters(), 1.0)
     with _here("weight_norm"):
         nn.utils.weight_norm(m)
+
+
+# --- optim -------------------------------------------------------------------------------------
+def test_duplicate_parameters():
+    p = _leaf(2)
+    with _here("duplicate parameters"):
+        tg.optim.SGD([p, p], lr=0.1)
+    opt = tg.optim.SGD([_leaf(2)], lr=0.1)
+    with _here("duplicate parameters"):
+        opt.add_param_group({"params": [p, p]})
+
+
+def test_scheduler_warnings():
+    p = _leaf(2)
+    opt = tg.optim.SGD([p], lr=0.1)
+    sched = tg.optim.lr_scheduler.StepLR(opt, 2)
+    with _here("before"):
+        sched.step()
+    with _here("get_last_lr"):
+        sched.get_lr()
+    with _here(r"step\(epoch\)"):
+        sched.step(3)
+
+
+# --- autograd, grad mode, factories, misc --------------------------------------------------------
+def test_autograd_deprecations():
+    w = _leaf(2)
+    with _here("only_inputs"):
+        tg.autograd.grad((w * w).sum(), w, only_inputs=False)
+    with _here("volatile"):
+        tg.autograd.Variable(tg.zeros(2), volatile=True)
+    with _here("Anomaly Detection"):
+        tg.autograd.detect_anomaly()
+
+
+def test_torch_extras_and_compat():
+    with _here("tg.range"):
+        tg.range(0, 3)
+    with _here("set_float32_matmul_precision"):
+        tg.set_float32_matmul_precision("fastest")
+    with _here("set_default_tensor_type"), pytest.raises(Exception):
+        tg.set_default_tensor_type("torch.NoSuchTensor")
+    x = tg.zeros(2, 3)
+    with _here("TypedStorage"):
+        x.storage()
+    with _here("non-inplace resize"):
+        x.resize(3, 2)
+    with _here("non-inplace resize_as"):
+        x.resize_as(tg.zeros(3, 2))
+
+
+def test_meshgrid_indexing(monkeypatch):
+    shape_mod = sys.modules["tensorgan.shape_index_ops"]
+    monkeypatch.setattr(shape_mod, "_meshgrid_warned", False)
+    with _here("indexing argument"):
+        tg.meshgrid(tg.arange(2), tg.arange(3))
+
+
+def test_complex_to_real():
+    z = tg.tensor([1 + 2j])
+    for call in (lambda: z.float(), lambda: z.to(tg.float64), lambda: z.double(),
+                 lambda: z.type(tg.float32)):
+        with _here("imaginary part"):
+            call()
+
+
+def test_testing_assert_allclose():
+    with _here("assert_allclose"):
+        tg.testing.assert_allclose(tg.zeros(2), tg.zeros(2))
+
+
+# --- amp ---------------------------------------------------------------------------------------
+def test_autocast_warnings(monkeypatch):
+    amp_mod = sys.modules["tensorgan.amp"]
+    if not tg.cuda.is_available():
+        for make in (lambda: tg.amp.autocast("cuda"), lambda: tg.autocast("cuda")):
+            with _here("CUDA is not available"):
+                make()
+        with _here("CUDA is not available"):
+            tg.amp.GradScaler("cuda")
+    with _here("target dtype is not supported"):
+        tg.amp.autocast("cpu", dtype=tg.float64)
+    monkeypatch.setattr(amp_mod, "_warned_float32", [False])
+    with _here("runs in float32"):
+        with tg.amp.autocast("cpu"):
+            pass
+
+
+def test_deprecated_amp_aliases():
+    with _here("cpu.amp.GradScaler"):
+        tg.cpu.amp.GradScaler()
+    with _here("cpu.amp.autocast"):
+        tg.cpu.amp.autocast()
+    with _here("cuda.amp.GradScaler"):
+        tg.cuda.amp.GradScaler()
+    with _here("cuda.amp.autocast"):
+        tg.cuda.amp.autocast()
+    with _here("cuda.amp.custom_fwd"):
+        tg.cuda.amp.custom_fwd(lambda ctx, x: x)
+    with _here("cuda.amp.custom_bwd"):
+        tg.cuda.amp.custom_bwd(lambda ctx, g: g)
