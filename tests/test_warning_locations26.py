@@ -375,3 +375,60 @@ def test_deprecated_amp_aliases():
         tg.cuda.amp.custom_fwd(lambda ctx, x: x)
     with _here("cuda.amp.custom_bwd"):
         tg.cuda.amp.custom_bwd(lambda ctx, g: g)
+
+
+# --- spectral ----------------------------------------------------------------------------------
+def test_stft_istft_once_warnings(monkeypatch):
+    x = tg.randn(64)
+    for call in (lambda: tg.stft(x, 16, return_complex=True), lambda: x.stft(16, return_complex=True)):
+        monkeypatch.setattr(spectral_mod, "_ONCE_WARNED", set())
+        with _here("window was not provided"):
+            call()
+    for call in (lambda: tg.stft(x, 16, window=tg.ones(16), return_complex=False),
+                 lambda: x.stft(16, window=tg.ones(16), return_complex=False)):
+        monkeypatch.setattr(spectral_mod, "_ONCE_WARNED", set())
+        with _here("return_complex=False"):
+            call()
+    spec = tg.stft(x, 16, window=tg.ones(16), return_complex=True)
+    for call in (lambda: tg.istft(spec, 16), lambda: spec.istft(16)):
+        monkeypatch.setattr(spectral_mod, "_ONCE_WARNED", set())
+        with _here("window was not provided"):
+            call()
+    for call in (lambda: tg.istft(spec, 16, window=tg.ones(16), length=200),
+                 lambda: spec.istft(16, window=tg.ones(16), length=200)):
+        monkeypatch.setattr(spectral_mod, "_LENGTH_WARNED", [False])
+        with _here("shorter than the length"):
+            call()
+
+
+# --- distributions -----------------------------------------------------------------------------
+def test_ambiguous_kl():
+    D = tg.distributions
+
+    class P(D.Normal):
+        pass
+
+    class Q(D.Normal):
+        pass
+    calls = []
+    D.register_kl(P, D.Normal)(lambda p, q: calls.append("P") or tg.zeros(()))
+    D.register_kl(D.Normal, Q)(lambda p, q: calls.append("Q") or tg.zeros(()))
+    try:
+        with _here("Ambiguous kl_divergence"):
+            D.kl_divergence(P(0.0, 1.0), Q(0.0, 1.0))
+    finally:
+        kl_mod = sys.modules["tensorgan.distributions.kl"]
+        for key in [(P, D.Normal), (D.Normal, Q)]:
+            kl_mod._KL_REGISTRY.pop(key, None)
+        getattr(kl_mod, "_KL_MEMOIZE", {}).clear()
+
+
+def test_wishart_warnings(monkeypatch):
+    D = tg.distributions
+    with _here("Low df"):
+        w = D.Wishart(df=tg.tensor(2.5), covariance_matrix=tg.eye(3))
+    singular = tg.zeros(3, 3)
+    monkeypatch.setattr(w, "_bartlett_sampling", lambda shape: singular + tg.zeros(tuple(shape) + (3, 3)))
+    for call in (lambda: w.rsample(max_try_correction=0), lambda: w.sample()):
+        with _here("Singular sample"):
+            call()
