@@ -348,12 +348,12 @@ def test_testing_assert_allclose():
 # --- amp ---------------------------------------------------------------------------------------
 def test_autocast_warnings(monkeypatch):
     amp_mod = sys.modules["tensorgan.amp"]
-    if not tg.cuda.is_available():
-        for make in (lambda: tg.amp.autocast("cuda"), lambda: tg.autocast("cuda")):
-            with _here("CUDA is not available"):
-                make()
+    monkeypatch.setattr(amp_mod, "_cuda_available", lambda: False)
+    for make in (lambda: tg.amp.autocast("cuda"), lambda: tg.autocast("cuda"),
+                 lambda: tg.cuda.amp.autocast(), lambda: tg.amp.GradScaler("cuda"),
+                 lambda: tg.cuda.amp.GradScaler()):
         with _here("CUDA is not available"):
-            tg.amp.GradScaler("cuda")
+            make()
     with _here("target dtype is not supported"):
         tg.amp.autocast("cpu", dtype=tg.float64)
     monkeypatch.setattr(amp_mod, "_warned_float32", [False])
@@ -432,3 +432,99 @@ def test_wishart_warnings(monkeypatch):
     for call in (lambda: w.rsample(max_try_correction=0), lambda: w.sample()):
         with _here("Singular sample"):
             call()
+
+
+# --- data, vision, utils -----------------------------------------------------------------------
+def test_random_split_empty_part():
+    with _here("Length of split at index"):
+        tg.data.random_split(list(range(2)), [0.5, 0.5, 0.0])
+
+
+def test_pin_memory_without_accelerator(monkeypatch):
+    monkeypatch.setattr(sys.modules["tensorgan.accelerator"], "is_available", lambda: False)
+    loader = tg.data.DataLoader(list(range(4)), batch_size=2, pin_memory=True)
+    with _here("pin_memory"):
+        iter(loader)
+    with _here("pin_memory"):
+        for _ in loader:
+            pass
+
+
+def test_vision_deprecations():
+    import tensorgan.vision.models as models
+    import tensorgan.vision.transforms as T
+    with _here("transforms.Scale"):
+        T.Scale(4)
+    with _here("Scale and ratio"):
+        T.RandomErasing(scale=(0.3, 0.02))
+    with _here("pretrained"):
+        models.resnet18(pretrained=False)
+    for make in (models.Inception3, models.inception_v3):
+        with _here("default weight initialization"), pytest.raises(Exception):
+            make(inception_blocks=[])        # (warns, then refuses the blocks: nothing built)
+
+
+def test_make_grid_range():
+    with _here("value_range"):
+        tg.utils.make_grid(tg.rand(2, 3, 4, 4), range=(0, 1))
+
+
+def test_checkpoint_warnings():
+    from tensorgan.utils.checkpoint import checkpoint, checkpoint_sequential
+    x = tg.randn(2, 2)
+    with _here("use_reentrant parameter"):
+        checkpoint(lambda t: t * 2, _leaf(2))
+    with _here("None of the inputs"):
+        checkpoint(lambda t: t * 2, x, use_reentrant=True)
+    seq = nn.Sequential(nn.ReLU(), nn.ReLU())
+    with _here("use_reentrant parameter"):
+        checkpoint_sequential(seq, 2, _leaf(2))
+    with _here("None of the inputs"):
+        checkpoint_sequential(seq, 2, x, use_reentrant=True)
+
+
+def test_tensorboard_audio_clipped(tmp_path):
+    from tensorgan.utils.tensorboard import SummaryWriter
+    with SummaryWriter(str(tmp_path)) as writer:
+        with _here("amplitude outside"):
+            writer.add_audio("a", tg.tensor([0.0, 2.0]), sample_rate=8000)
+
+
+def test_composite_schedulers():
+    lr_scheduler = tg.optim.lr_scheduler
+    for make in (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2),
+                                                            lr_scheduler.ExponentialLR(opt, 0.9)], [2]),
+                 lambda opt: lr_scheduler.ChainedScheduler([lr_scheduler.StepLR(opt, 2),
+                                                            lr_scheduler.ExponentialLR(opt, 0.9)])):
+        opt = tg.optim.SGD([_leaf(2)], lr=0.1)
+        sched = make(opt)
+        with _here("before"):
+            sched.step()
+
+
+def test_autocast_decorator_float32_note(monkeypatch):
+    monkeypatch.setattr(sys.modules["tensorgan.amp"], "_warned_float32", [False])
+
+    @tg.amp.autocast("cpu")
+    def run():
+        return 1
+    with _here("runs in float32"):
+        run()
+
+
+def test_more_expanded_and_scalar_paths(monkeypatch):
+    x = tg.zeros(1, 3).expand(2, 3)
+    with _here("expanded tensors"):
+        x.index_fill_(1, tg.tensor([0]), 1.0)
+    with _here("expanded tensors"):
+        x[tg.ones(2, 3, dtype=tg.bool)] = 1.0
+    monkeypatch.setattr(tensor_mod, "_ONCE_WARNED", {})
+    import math
+    with _here("to a scalar"):
+        math.sqrt(_leaf(1).abs())
+
+
+def test_check_backward_validity():
+    from tensorgan.utils.checkpoint import check_backward_validity
+    with _here("None of the inputs"):
+        check_backward_validity([tg.zeros(2)])
