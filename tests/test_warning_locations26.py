@@ -528,3 +528,17 @@ def test_check_backward_validity():
     from tensorgan.utils.checkpoint import check_backward_validity
     with _here("None of the inputs"):
         check_backward_validity([tg.zeros(2)])
+
+
+def test_pretrained_through_every_builder_shape():
+    import tensorgan.vision.models as models
+    for build in (models.resnet18, models.vgg11, models.squeezenet1_0):
+        with _here("pretrained"), pytest.raises(TypeError):
+            build(pretrained=False, no_such_argument=1)   # (warns, then refuses: nothing built)
+
+
+def test_lazy_modules():
+    for make in (lambda: nn.LazyConv2d(3, 2), lambda: nn.LazyBatchNorm1d(),
+                 lambda: nn.LazyConvTranspose1d(2, 2)):
+        with _here("Lazy modules"):
+            make()
