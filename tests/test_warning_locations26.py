@@ -542,3 +542,8 @@ def test_lazy_modules():
                  lambda: nn.LazyConvTranspose1d(2, 2)):
         with _here("Lazy modules"):
             make()
+
+
+def test_evaluate_samples_few_images():
+    with _here("covariance is singular"):
+        tg.metrics.evaluate_samples(np.random.default_rng(0).random((4, 28, 28)).astype(np.float32))
