@@ -1807,7 +1807,8 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         if x.ndim == 3:
             warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
                           "channel-wise 1D dropout behavior is desired - input is interpreted as "
-                          "shape (N, C, L), where C is the channel dim (as torch does)", stacklevel=_caller_level())
+                          "shape (N, C, L), where C is the channel dim (as torch does)",
+                          stacklevel=_caller_level())
         else:
             warnings.warn(f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is "
                           f"deprecated in torch; use dropout (this drops x[n, c] slices)",
@@ -1835,7 +1836,8 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if x.ndim != 4 and training and p != 0.0:
         import warnings
         warnings.warn(f"dropout3d: Received a {x.ndim}-D input to dropout3d, which is deprecated "
-                      f"in torch; it is taken as unbatched, dim 0 the channels", stacklevel=_caller_level())
+                      f"in torch; it is taken as unbatched, dim 0 the channels",
+                      stacklevel=_caller_level())
     return _dropout("dropout3d", x, p, training, inplace, generator,
                     x.shape[:1] + (1,) * (x.ndim - 1))
 
