@@ -29,6 +29,7 @@ import numpy as np
 
 from .backend import TORCH_DEVICE_TYPES as _TORCH_DEVICE_TYPES   # autocast('xpu') & co.: valid names
 from .errors import AmpError, CheckpointError, ConfigError, DeviceError, DTypeError, InputTypeError
+from .tensor import _caller_level
 
 __all__ = ["GradScaler", "OptState", "autocast", "custom_fwd", "custom_bwd", "is_autocast_available"]
 
@@ -146,17 +147,17 @@ class autocast:
         enabled = bool(enabled)
         if enabled:
             if self.device == "cuda" and not _cuda_available():
-                warnings.warn("CUDA is not available. Disabling autocast.", stacklevel=2)
+                warnings.warn("CUDA is not available. Disabling autocast.", stacklevel=_caller_level())
                 enabled = False
             elif self.device not in ("cpu", "cuda"):
                 warnings.warn(f"tensorgan has no {self.device!r} device. Disabling autocast.",
-                              stacklevel=2)
+                              stacklevel=_caller_level())
                 enabled = False
             elif not any(self.fast_dtype is d for d in _half_dtypes()):
                 name = "CPU" if self.device == "cpu" else "CUDA"
                 warnings.warn(f"In {name} autocast, but the target dtype is not supported. "
                               f"Disabling autocast.\n{name} Autocast only supports dtypes of "
-                              f"tensorgan.bfloat16, tensorgan.float16 currently.", stacklevel=2)
+                              f"tensorgan.bfloat16, tensorgan.float16 currently.", stacklevel=_caller_level())
                 enabled = False
         self._enabled = enabled
 
@@ -168,7 +169,7 @@ class autocast:
             warnings.warn(f"autocast({self.device!r}, dtype={_dtype_name(self.fast_dtype)}): tensorgan "
                           f"has no lower-precision compute paths, so this region (and every later "
                           f"autocast region) runs in float32, at least as accurately as torch's "
-                          f"{_dtype_name(self.fast_dtype)} autocast", stacklevel=2)
+                          f"{_dtype_name(self.fast_dtype)} autocast", stacklevel=_caller_level())
         _state.enabled[self.device] = self._enabled
         _state.dtype[self.device] = self.fast_dtype
         _state.cache_enabled = self._cache_enabled
@@ -313,7 +314,7 @@ class GradScaler:
         self._enabled = bool(enabled)
         if self._device == "cuda" and self._enabled and not _cuda_available():
             warnings.warn("tg.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
-                          stacklevel=2)
+                          stacklevel=_caller_level())
             self._enabled = False
         if self._enabled:
             for name, value in (("init_scale", init_scale), ("growth_factor", growth_factor),

@@ -45,7 +45,7 @@ import numpy as np
 from . import ops
 from .errors import DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .ops import _broadcasting, _shape, unbroadcast
-from .tensor import (BOOL, Cast, Function, Tensor, _complex_of, float32, float64,
+from .tensor import (BOOL, Cast, Function, Tensor, _caller_level, _complex_of, float32, float64,
                      complex64, complex128, get_default_dtype)
 
 __all__ = ["complex", "polar", "view_as_real", "view_as_complex", "is_complex", "real", "imag",
@@ -229,7 +229,7 @@ def cast_complex(t: Tensor, dtype: np.dtype) -> Tensor:
         return Tensor._make(t.array != 0, t.device)
     import warnings
     warnings.warn("Casting complex values to real discards the imaginary part (as torch warns)",
-                  UserWarning, stacklevel=3)
+                  UserWarning, stacklevel=_caller_level())
     if dtype.kind == "f":
         return DropImaginary.apply(t, dtype)
     return Tensor._make(t.array.real.astype(dtype), t.device)

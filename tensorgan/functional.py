@@ -1284,14 +1284,15 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return _GLU.apply(a, b.sigmoid())
 
 
-def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None, stacklevel: int = 3) -> int:
+def _legacy_softmax_dim(op: str, x: Tensor, dim: int | None) -> int:
     """torch's dim for softmax-like ops given ``dim=None``: 0 for 0-, 1- and 3-D input, else 1
-    (torch warns that this implicit choice is deprecated)."""
+    (torch warns that this implicit choice is deprecated; the warning points at the user's line
+    whatever the entry point, so the public ``_stacklevel`` arguments are accepted, unused)."""
     if dim is not None:
         return dim
     import warnings
     warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= (as torch warns)",
-                  UserWarning, stacklevel=stacklevel)
+                  UserWarning, stacklevel=_caller_level())
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
@@ -1808,11 +1809,12 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         if x.ndim == 3:
             warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
                           "channel-wise 1D dropout behavior is desired - input is interpreted as "
-                          "shape (N, C, L), where C is the channel dim (as torch does)", stacklevel=2)
+                          "shape (N, C, L), where C is the channel dim (as torch does)",
+                          stacklevel=_caller_level())
         else:
             warnings.warn(f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is "
                           f"deprecated in torch; use dropout (this drops x[n, c] slices)",
-                          stacklevel=2)
+                          stacklevel=_caller_level())
     return _dropout("dropout2d", x, p, training, inplace, generator,
                     x.shape[:2] + (1,) * (x.ndim - 2))
 
@@ -1836,7 +1838,8 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if x.ndim != 4 and training and p != 0.0:
         import warnings
         warnings.warn(f"dropout3d: Received a {x.ndim}-D input to dropout3d, which is deprecated "
-                      f"in torch; it is taken as unbatched, dim 0 the channels", stacklevel=2)
+                      f"in torch; it is taken as unbatched, dim 0 the channels",
+                      stacklevel=_caller_level())
     return _dropout("dropout3d", x, p, training, inplace, generator,
                     x.shape[:1] + (1,) * (x.ndim - 1))
 
@@ -1915,7 +1918,7 @@ def _legacy_reduction(op: str, size_average: Any, reduce: Any, reduction: str) -
     reduce = True if reduce is None else reduce
     reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
     warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=_caller_level())
     return reduction
 
 
@@ -2309,7 +2312,7 @@ def kl_div(input: Tensor, target: Target, size_average: Any = None, reduce: Any 
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=_caller_level())
     _check_rank("kl_div", "input", input, range(0, 33), "a tensor")
     if reduction not in _KL_REDUCTIONS:
         raise ConfigError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
@@ -2599,7 +2602,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """``log(softmax(x))`` along ``dim``, computed stably (never ``log`` of an underflowed 0);
     ``dim=None`` is torch's deprecated implicit choice (warned), ``dtype`` casts x first."""
     x = input   # (torch's name for the argument)
-    x, dim = _softmax_input("log_softmax", x, dim, dtype, _stacklevel + 1)
+    x, dim = _softmax_input("log_softmax", x, dim, dtype)
     if x.ndim == 0:                                     # one class: log 1 = 0, as torch
         return log_softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else LogSoftmax.apply(x, dim)   # empty stays empty
@@ -2609,20 +2612,17 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dim=None`` is torch's deprecated
     implicit choice (warned), ``dtype`` casts x first."""
     x = input   # (torch's name for the argument)
-    x, dim = _softmax_input("softmax", x, dim, dtype, _stacklevel + 1)
+    x, dim = _softmax_input("softmax", x, dim, dtype)
     if x.ndim == 0:                                     # one class: 1, as torch
         return softmax(x.reshape(1), 0).reshape(())
     return x * 1.0 if x.shape[dim] == 0 else Softmax.apply(x, dim)      # empty stays empty
 
 
-def _softmax_input(op: str, x: Tensor, dim: int | None, dtype: Any,
-                   stacklevel: int = 4) -> tuple[Tensor, int]:
-    """(x cast to ``dtype``; the checked dim -- 0 or -1 of a 0-d x, as torch). ``stacklevel``:
-    the implicit-dim warning's, counted from here (softmax's ``_stacklevel`` + 1: the user's
-    line, as torch's)."""
+def _softmax_input(op: str, x: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
+    """(x cast to ``dtype``; the checked dim -- 0 or -1 of a 0-d x, as torch)."""
     _check_rank(op, "input", x, range(0, 33), "a tensor")
     x = x if dtype is None else x.to(dtype)
-    dim = _legacy_softmax_dim(op, x, dim, stacklevel)
+    dim = _legacy_softmax_dim(op, x, dim)
     if x.ndim == 0:
         if dim not in (0, -1):
             raise IndexOutOfRangeError(f"{op}: dim {dim!r} is out of range for a 0-d tensor")

@@ -4467,7 +4467,7 @@ def _to_array(data: Any, dtype: Any, device: Device):
             # are read as values (outside the graph), with torch's warning -- not an error
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                           "unexpected behavior.\nConsider using tensor.detach() first.",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=_caller_level())
             out = xp.asarray(_detached_elements(data), dtype=dtype)
     except OverflowError:           # a number outside an integer dtype: torch's checked convert
         out = xp.asarray(_checked_convert(data, dtype))

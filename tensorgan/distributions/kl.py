@@ -12,7 +12,7 @@ import numpy as np
 from .. import functional as F
 from ..errors import ConfigError, ShapeError
 from ..factory import full_like, where
-from ..tensor import Tensor
+from ..tensor import Tensor, _caller_level
 from .continuous import Cauchy, ContinuousBernoulli, Dirichlet, HalfNormal, Pareto
 from .counts import Binomial, Geometric, Poisson
 from .discrete import Bernoulli, Categorical, OneHotCategorical
@@ -70,7 +70,8 @@ def _dispatch_kl(type_p: type, type_q: type) -> Any:
     right_q, right_p = min(_Match(*reversed(m)) for m in matches).types
     if _KL_REGISTRY[left_p, left_q] is not _KL_REGISTRY[right_p, right_q]:
         warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
-                      f"Please register_kl({left_p.__name__}, {right_q.__name__})", RuntimeWarning, stacklevel=2)
+                      f"Please register_kl({left_p.__name__}, {right_q.__name__})", RuntimeWarning,
+                      stacklevel=_caller_level())
     return _KL_REGISTRY[left_p, left_q]
 
 

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from ..errors import ConfigError, ShapeError
 from ..factory import arange, cat, ones_like, randn, tensor, where, zeros_like
 from ..function_forms import finfo
-from ..tensor import Tensor
+from ..tensor import Tensor, _caller_level
 from . import constraints
 from .continuous import Chi2, _TransformedParams
 from .distribution import Distribution, _size, broadcast_all, lazy_property, standard_uniform
@@ -306,7 +306,7 @@ class Wishart(ExponentialFamily):
         sample = self._bartlett_sampling(sample_shape)
         singular = ~self.support.check(sample)
         if bool(singular.any()):
-            warnings.warn("Singular sample detected.", stacklevel=2)
+            warnings.warn("Singular sample detected.", stacklevel=_caller_level())
             for _ in range(max_try_correction):
                 new = self._bartlett_sampling(sample_shape)
                 sample = where(singular.unsqueeze(-1).unsqueeze(-1), new, sample)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ..errors import AutogradError, DTypeError, InputTypeError, ShapeError
 from ..grad_mode import is_grad_enabled
-from ..tensor import Function, Tensor, _share, next_node_seq
+from ..tensor import Function, Tensor, _caller_level, _share, next_node_seq
 
 
 class _Slots:
@@ -134,7 +134,7 @@ class BackwardHook:
     def setup_output_hook(self, result: Any) -> Any:
         if not isinstance(result, (Tensor, tuple)):
             warnings.warn(f"For backward hooks to be called, module output should be a Tensor or "
-                          f"a tuple of Tensors but received {type(result)}", stacklevel=3)
+                          f"a tuple of Tensors but received {type(result)}", stacklevel=_caller_level())
             return result
         outputs = result if isinstance(result, tuple) else (result,)
         wrapped, _ = _wrap(outputs, self._output_grads)
@@ -153,7 +153,7 @@ class BackwardHook:
         self.grad_outputs = grad_outputs
         if self.input_positions is None and self.hooks:
             warnings.warn("Full backward hook is firing when gradients are computed with respect "
-                          "to module outputs since no inputs require gradients", stacklevel=2)
+                          "to module outputs since no inputs require gradients", stacklevel=_caller_level())
             grad_inputs = (None,) * self.n_inputs
             for hook in self.hooks:
                 res = hook(self.module, grad_inputs, grad_outputs)

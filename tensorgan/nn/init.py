@@ -17,7 +17,7 @@ from ..backend import device_of
 from ..errors import ConfigError, InputTypeError, SamplingParameterError, ShapeError
 from ..tensor import _check_uniform_bounds
 from ..random import Generator, fillable, resolve
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor, _caller_level, no_grad
 
 __all__ = ["calculate_gain", "calculate_fan_in_and_fan_out", "normal_", "uniform_", "zeros_",
            "ones_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -144,7 +144,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """U(-b, b) with ``b = gain * sqrt(3 / fan)``; ``a=sqrt(5)`` gives PyTorch's layer default
     ``b = 1 / sqrt(fan_in)``."""
     if 0 in tensor.shape:               # (as torch: Linear(0, 3) builds, with this warning)
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=_caller_level())
         return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan("kaiming_uniform_", tensor, mode))
     return uniform_(tensor, -bound, bound, generator)
@@ -155,7 +155,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator: Generator | None = None) -> Tensor:
     """N(0, std^2) with ``std = gain / sqrt(fan)``."""
     if 0 in tensor.shape:               # (as torch: Linear(0, 3) builds, with this warning)
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=_caller_level())
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan("kaiming_normal_", tensor, mode))
     return normal_(tensor, 0.0, std, generator)

@@ -13,7 +13,7 @@ from ..backend import get_device
 from ..errors import (ConfigError, ConfigTypeError, InputTypeError, ModeNotImplementedError,
                       PadShapeNotImplementedError, ShapeError)
 from ..random import Generator
-from ..tensor import Tensor, _check_dtype, _int_of, _is_int, get_default_dtype
+from ..tensor import Tensor, _caller_level, _check_dtype, _int_of, _is_int, get_default_dtype
 from . import init
 from .module import IntBuffer, Module, Parameter, check_input
 
@@ -991,7 +991,7 @@ class _InstanceNorm(_NormBase):
             # mismatch only warns (UNIT's encoder builds InstanceNorm2d(64) for any width).
             warnings.warn(f"{type(self).__name__}: input's size at dim={input.ndim - self.dims - 1} "
                           f"({batched.shape[1]}) does not match num_features ({self.num_features}), "
-                          f"which is unused because affine=False", UserWarning, stacklevel=2)
+                          f"which is unused because affine=False", UserWarning, stacklevel=_caller_level())
         use_input_stats = self.training or not self.track_running_stats
         y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
                             use_input_stats, 0.0 if self.momentum is None else self.momentum, self.eps)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError, UninitializedParameterError
-from ..tensor import Tensor
+from ..tensor import Tensor, _caller_level
 from .layers import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv1d, Conv2d, Conv3d,
                      ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, InstanceNorm1d,
                      InstanceNorm2d, InstanceNorm3d, Linear, _positive_int)
@@ -35,7 +35,7 @@ class LazyModuleMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         warnings.warn("Lazy modules are a new feature under heavy development so changes to the "
-                      "API or functionality can happen at any moment.", UserWarning, stacklevel=3)
+                      "API or functionality can happen at any moment.", UserWarning, stacklevel=_caller_level())
         self._load_hook = self.register_load_state_dict_pre_hook(LazyModuleMixin._lazy_load_hook)
         self._initialize_hook = self.register_forward_pre_hook(LazyModuleMixin._infer_parameters,
                                                                with_kwargs=True)

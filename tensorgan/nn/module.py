@@ -26,7 +26,7 @@ import numpy as np
 from ..backend import Device, as_host_array, get_device, move_array, names_a_device
 from ..errors import (CheckpointError, ConfigError, ConfigTypeError, NameKeyError, DeviceError, DTypeError, InputTypeError,
                       NotOverriddenError, ShapeError, StateDictMismatchError, UninitializedParameterError)
-from ..tensor import RemovableHandle, Tensor, _check_dtype, get_default_dtype
+from ..tensor import RemovableHandle, Tensor, _caller_level, _check_dtype, get_default_dtype
 from ._backward_hooks import BackwardHook
 
 
@@ -1108,7 +1108,7 @@ class Module:
             except Exception as exc:
                 warnings.warn(f"module forward hook with ``always_call=True`` raised an exception "
                               f"that was silenced as another error was raised in forward: {exc}",
-                              stacklevel=3)
+                              stacklevel=_caller_level())
 
     def _has_hooks(self) -> bool:
         return bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks

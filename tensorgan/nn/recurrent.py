@@ -20,7 +20,7 @@ from ..errors import ConfigError, InputTypeError, RNNInputDTypeError, ShapeError
 from ..factory import concat, stack
 from ..random import Generator
 from ..ops import stable_sigmoid as _sigmoid
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, _caller_level
 from . import init
 from .layers import _empty, _positive_int, _reset
 from .module import Module, Parameter
@@ -383,7 +383,7 @@ class RNNBase(Module):
                               f"zeroing an element), got {dropout!r}")
         if dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{owner}: dropout is applied after all but the last recurrent layer, so "
-                          f"dropout={dropout} with num_layers=1 does nothing", stacklevel=3)
+                          f"dropout={dropout} with num_layers=1 does nothing", stacklevel=_caller_level())
         return float(dropout)
 
     def _check_proj_size(self, owner: str, proj_size: Any) -> int:

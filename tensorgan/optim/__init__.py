@@ -40,7 +40,7 @@ from ..complex_ops import real_pairs
 from ..errors import (CapturableDeviceError, CheckpointError, ConfigError, InputTypeError,
                       ShapeError)
 from ..kernels.reference.optim import adam_update as reference_adam_update
-from ..tensor import Tensor, enable_grad, get_default_dtype, no_grad
+from ..tensor import Tensor, _caller_level, enable_grad, get_default_dtype, no_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
            "RAdam", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils", "Adafactor", "Muon", "SparseAdam"]
@@ -469,7 +469,7 @@ class Optimizer:
             # shared state (UNIT's itertools.chain over two encoders with a shared block).
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
                           "future, this will cause an error; see github.com/pytorch/pytorch/"
-                          "issues/40967 for more information", UserWarning, stacklevel=4)
+                          "issues/40967 for more information", UserWarning, stacklevel=_caller_level())
             self._has_duplicates = True
         merged = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
         self._validate(merged)

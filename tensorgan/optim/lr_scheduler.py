@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError, MissingKeyError
-from ..tensor import Tensor
+from ..tensor import Tensor, _caller_level
 from . import Optimizer, _check_number
 
 
@@ -145,7 +145,7 @@ class LRScheduler:
         """torch's warning at the first step() after the constructor's, when the optimizer has
         not stepped since this scheduler was made (the schedule's first value is skipped)."""
         if not getattr(self.optimizer, "_opt_called", True):
-            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=3)
+            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=_caller_level())
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Advance one epoch (``get_lr``), or jump to ``epoch`` (the closed form where the

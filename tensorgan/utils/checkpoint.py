@@ -32,7 +32,7 @@ from ..errors import ActivationCheckpointError as CheckpointError
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..random import get_rng_state, set_rng_state
-from ..tensor import Tensor, next_node_seq
+from ..tensor import Tensor, _caller_level, next_node_seq
 
 __all__ = ["CheckpointError", "CheckpointPolicy", "SelectiveCheckpointContext", "check_backward_validity",
            "checkpoint", "checkpoint_sequential", "create_selective_checkpoint_contexts", "detach_variable",
@@ -194,7 +194,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
         return function(*args, **kwargs)
     if use_reentrant and not any(isinstance(a, Tensor) and a._requires_grad for a in args):
         warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
-                      stacklevel=2)
+                      stacklevel=_caller_level())
         with no_grad():
             return function(*args, **kwargs)
     run = _Run(function, args, kwargs, get_rng_state() if preserve else None,

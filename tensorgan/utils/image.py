@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ..errors import ConfigError, DTypeError, InputTypeError, ShapeError
-from ..tensor import Tensor
+from ..tensor import Tensor, _caller_level
 
 __all__ = ["make_grid", "save_image"]
 
@@ -44,7 +44,8 @@ def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize:
         raise InputTypeError(f"make_grid: tensor must be a Tensor or a list of Tensors, "
                              f"got {type(tensor).__name__}")
     if "range" in kwargs:                       # torchvision's deprecated spelling of value_range
-        warnings.warn("make_grid: range will be deprecated, please use value_range instead.")
+        warnings.warn("make_grid: range will be deprecated, please use value_range instead.",
+                      stacklevel=_caller_level())
         value_range = kwargs.pop("range")
     if kwargs:
         raise InputTypeError(f"make_grid() got unexpected keyword arguments {sorted(kwargs)}")

@@ -30,6 +30,7 @@ import numpy as np
 
 from ...checkpoint import _META_KEY, load as tg_load
 from ...errors import CheckpointError, ConfigError, DataError, InputTypeError
+from ...tensor import _caller_level
 
 __all__ = ["Weights", "WeightsEnum", "get_weight", "get_model_weights", "get_model", "list_models"]
 
@@ -202,7 +203,7 @@ def _resolve_weights(builder: str, weights: Any, enum_cls: type, kwargs: dict[st
         if weights is not None and pretrained:
             raise ConfigError(f"{builder}: pass weights= or the deprecated pretrained=, not both")
         warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be removed in "
-                      "the future, please use 'weights' instead.", UserWarning, stacklevel=3)
+                      "the future, please use 'weights' instead.", UserWarning, stacklevel=_caller_level())
         if pretrained:
             weights = enum_cls.DEFAULT
     if weights is None:

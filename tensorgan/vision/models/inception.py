@@ -15,7 +15,7 @@ from ...errors import ConfigError
 from ...factory import cat
 from ...nn import functional as F
 from ...nn import init
-from ...tensor import Tensor
+from ...tensor import Tensor, _caller_level
 from ..transforms._presets import ImageClassification
 from ._api import Weights, WeightsEnum, _load, _register, _resolve_weights
 
@@ -193,7 +193,7 @@ class Inception3(nn.Module):
             warnings.warn("The default weight initialization of inception_v3 will be changed in "
                           "future releases of torchvision. If you wish to keep the old behavior "
                           "(which leads to long initialization times due to scipy/scipy#11299), "
-                          "please set init_weights=True.", FutureWarning, stacklevel=2)
+                          "please set init_weights=True.", FutureWarning, stacklevel=_caller_level())
             init_weights = True
         if len(inception_blocks) != 7:
             raise ConfigError(f"Inception3: inception_blocks needs 7 entries (conv, A, B, C, D, "

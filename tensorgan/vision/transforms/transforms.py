@@ -13,7 +13,7 @@ from ... import factory
 from ...errors import (ConfigError, ConfigTypeError, DeviceError, DTypeError, InputTypeError,
                        ShapeError)
 from ...nn.module import Module
-from ...tensor import Tensor
+from ...tensor import Tensor, _caller_level
 from . import functional as F
 from .functional import InterpolationMode
 
@@ -766,7 +766,7 @@ class RandomErasing(Module):
             if len(pair) != 2:
                 raise ConfigError(f"RandomErasing: {name} should be a (min, max) pair, got {pair!r}")
         if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=_caller_level())
         if scale[0] < 0 or scale[1] > 1:
             raise ConfigError(f"RandomErasing: scale should be between 0 and 1, got {scale!r}")
         if ratio[0] <= 0:       # log(ratio) of 0 / negative
