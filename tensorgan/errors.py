@@ -225,6 +225,11 @@ class NormParameterError(ConfigError, AttributeError, KeyError):
         return Exception.__str__(self)
 
 
+class PruneParameterError(ConfigError, AttributeError):
+    """``nn.utils.prune`` asked to prune a name the module does not have: a ConfigError, as
+    tensorgan raised there, and an AttributeError, as torch's ``getattr(module, name)`` is."""
+
+
 class NormDimError(ConfigError, IndexError):
     """``weight_norm`` / ``spectral_norm`` given a ``dim`` outside the weight's dims: a
     ConfigError, as tensorgan raised there, and an IndexError, as torch's "Dimension out of

@@ -253,21 +253,40 @@ class _ConvTranspose(_ConvNd):
             return self._batched(input, self._forward)
         leading = 1 if getattr(input, "ndim", None) == self.dims + 1 else 2     # (C,) or (N, C) in front
         return self._batched(input, lambda batch: self._forward(
-            batch, self._output_padding(batch, output_size, leading)))
+            batch, self._padding_for_size(input, output_size, leading)))
 
-    def _output_padding(self, x: Tensor, output_size: Any, leading: int) -> tuple:
+    def _output_padding(self, input: Tensor, output_size: Any, stride: Any = None, padding: Any = None,
+                        kernel_size: Any = None, num_spatial_dims: int | None = None,
+                        dilation: Any = None) -> tuple | list:
+        """torch's hook: the output_padding that gives ``output_size`` (this layer's own
+        ``output_padding`` when None). Sliced-weight subclasses (gan-compression's
+        SuperConvTranspose2d) call it from their forward. Geometry left out is this layer's;
+        ``num_spatial_dims`` may be left out, as torch < 1.12 callers do."""
+        if output_size is None:
+            return self.output_padding
+        leading = 2 if getattr(input, "ndim", None) == self.dims + 2 else 1
+        geometry = tuple(own if given is None else tuple(given) if isinstance(given, (tuple, list))
+                         else (given,) * self.dims for given, own in
+                         ((stride, self.stride), (padding, self.padding),
+                          (kernel_size, self.kernel_size), (dilation, self.dilation)))
+        return list(self._padding_for_size(input, output_size, leading, geometry))
+
+    def _padding_for_size(self, x: Tensor, output_size: Any, leading: int,
+                          geometry: tuple | None = None) -> tuple:
+        stride, padding, kernel_size, dilation = geometry or (
+            self.stride, self.padding, self.kernel_size, self.dilation)
         name, sizes = type(self).__name__, tuple(output_size)
         if len(sizes) == self.dims + leading:          # torch also takes the non-spatial sizes
             sizes = sizes[leading:]
         if len(sizes) != self.dims or not all(_is_int(n) for n in sizes):
             raise ShapeError(f"{name}: output_size must be {self.dims} ints (or {self.dims + leading} "
                              f"with the input's non-spatial sizes), got {output_size!r}")
-        smallest = [(x.shape[2 + d] - 1) * self.stride[d] - 2 * self.padding[d]
-                    + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(self.dims)]
-        largest = [low + s - 1 for low, s in zip(smallest, self.stride)]
+        smallest = [(x.shape[leading + d] - 1) * stride[d] - 2 * padding[d]
+                    + dilation[d] * (kernel_size[d] - 1) + 1 for d in range(self.dims)]
+        largest = [low + s - 1 for low, s in zip(smallest, stride)]
         if any(not low <= n <= high for n, low, high in zip(sizes, smallest, largest)):
             raise ShapeError(f"{name}: requested an output size of {list(sizes)}, but valid sizes range "
-                             f"from {smallest} to {largest} (for an input of {tuple(x.shape[2:])})")
+                             f"from {smallest} to {largest} (for an input of {tuple(x.shape[leading:])})")
         return tuple(int(n) - low for n, low in zip(sizes, smallest))
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,

@@ -13,7 +13,8 @@ import numbers
 from abc import ABC, abstractmethod
 from typing import Any, Iterable
 
-from ...errors import ConfigError, IndexOutOfRangeError, InputTypeError, ShapeError
+from ...errors import (ConfigError, IndexOutOfRangeError, InputTypeError, PruneParameterError,
+                       ShapeError)
 from ...tensor import Tensor
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured",
@@ -54,8 +55,8 @@ class BasePruningMethod(ABC):
         """Prune ``module.<name>`` with ``cls(*args, **kwargs)``, combined with the pruning
         already applied to it; returns the method now hooked on the module."""
         if not hasattr(module, name):
-            raise ConfigError(f"{cls.__name__}.apply: {type(module).__name__} has no parameter "
-                              f"{name!r}")
+            raise PruneParameterError(f"{cls.__name__}.apply: {type(module).__name__} has no "
+                                      f"parameter {name!r}")
         old = None
         for key, hook in list(module._forward_pre_hooks.items()):
             if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
