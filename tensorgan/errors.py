@@ -96,6 +96,11 @@ class IntegerDivisionError(TensorganError, ZeroDivisionError, RuntimeError):
     (float tensors give inf / NaN instead, as torch's)."""
 
 
+class JitArchiveError(TensorganError, NotImplementedError):
+    """``tg.jit.save`` / ``tg.jit.load``: there is no TorchScript archive format here (it pickles
+    code); a NotImplementedError (so a RuntimeError, as torch's loading errors are)."""
+
+
 class JitInterfaceError(InputTypeError, RuntimeError):
     """``@tg.jit.interface`` on something that is not a class, or on a class that inherits from
     more than ``object`` / one ``nn.Module``: a RuntimeError, as torch's ("interface must be

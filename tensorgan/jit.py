@@ -8,12 +8,12 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-from .errors import InputTypeError, JitInterfaceError
+from .errors import InputTypeError, JitArchiveError, JitInterfaceError
 from .nn import Module
 
 __all__ = ["script", "trace", "trace_module", "ignore", "unused", "export", "interface", "is_scripting",
            "is_tracing", "annotate", "script_if_tracing", "Final", "TracerWarning", "ScriptModule",
-           "ScriptFunction"]
+           "ScriptFunction", "save", "load"]
 
 
 class TracerWarning(Warning):
@@ -108,3 +108,20 @@ try:
     from typing import Final  # noqa: E402  (torch.jit.Final is typing's)
 except ImportError:            # pragma: no cover
     Final = None
+
+
+def save(m: Any, f: Any, _extra_files: Any = None) -> None:
+    """``torch.jit.save``: refused -- there is no TorchScript archive (it pickles code and
+    tensors); save the model's ``state_dict()`` with ``tg.save`` and rebuild the class."""
+    raise JitArchiveError("jit.save: tensorgan writes no TorchScript archives (script / trace "
+                          "return the model unchanged); save model.state_dict() with tg.save and "
+                          "load it into a model built from its class")
+
+
+def load(f: Any, map_location: Any = None, _extra_files: Any = None, **kwargs: Any) -> Any:
+    """``torch.jit.load``: refused -- a TorchScript archive holds pickled code, which tensorgan
+    never runs; load a state dict with ``tg.load`` into a model built from its class."""
+    raise JitArchiveError("jit.load: tensorgan does not read TorchScript archives (they hold "
+                          "pickled code); load a state dict with tg.load into a model built from "
+                          "its class")
+

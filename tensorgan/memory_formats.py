@@ -103,3 +103,53 @@ def suggest(array: Any) -> memory_format:
         if has_format(array, fmt):
             return fmt
     return contiguous_format
+
+
+_AMBIGUOUS = ("dim_order: the tensor does not have a unique dim order (as torch refuses with "
+              "ambiguity_check=True: a size-1 dim or two dims of equal stride; strides {}, shape {})")
+
+
+def dim_order(array: Any, ambiguity_check: Any = False) -> tuple:
+    """torch's ``Tensor.dim_order()``: the dims from the outermost to the innermost in memory --
+    torch's insertion sort by stride (zero strides and equal strides of no larger dim never
+    swap), after its contiguous / channels-last shortcuts.  ``ambiguity_check=True`` refuses a
+    layout for which another order is as valid, as torch's does."""
+    if not isinstance(ambiguity_check, bool):
+        raise InputTypeError("dim_order: ambiguity_check must be a bool here (torch's list of "
+                             f"memory formats is not supported), got {ambiguity_check!r}")
+    ndim, shape = array.ndim, array.shape
+    strides = [s // array.itemsize for s in array.strides]
+    if ambiguity_check and (1 in shape or any(a == b for a, b in zip(strides, strides[1:]))):
+        raise ShapeError(_AMBIGUOUS.format(tuple(strides), tuple(shape)))
+    if ndim < 2:
+        return tuple(range(ndim))
+    contiguous = bool(array.flags.c_contiguous)
+    last = ndim in (4, 5) and has_format(array, channels_last if ndim == 4 else channels_last_3d)
+    if contiguous != last:
+        return tuple(range(ndim)) if contiguous else (0, *range(2, ndim), 1)
+
+    def ge(a: int, b: int) -> bool:
+        return b == 0 or (a != 0 and (a >= b or a % b == 0))
+
+    def should_swap(a: int, b: int) -> int:
+        sa, sb = strides[a], strides[b]
+        if sa == 0 or sb == 0 or (sa == sb and ge(shape[b], shape[a])):
+            return 0
+        if sa == sb or not ge(sb, sa):
+            return 1
+        return -1
+
+    perm = list(reversed(range(ndim)))          # sorted back to front, reversed at the end
+    for i in range(1, ndim):
+        j = i
+        for k in reversed(range(i)):
+            comparison = should_swap(perm[k], perm[j])
+            if comparison > 0:
+                perm[k], perm[j] = perm[j], perm[k]
+                j = k
+            elif comparison < 0:
+                break
+    if ambiguity_check and any(should_swap(perm[i], perm[i + 1]) != -1 for i in range(ndim - 1)):
+        raise ShapeError(_AMBIGUOUS.format(tuple(strides), tuple(shape)))
+    return tuple(reversed(perm))
+

@@ -3485,6 +3485,12 @@ class Tensor:
     def nelement(self) -> int: return self.numel()
     def element_size(self) -> int: return self.dtype.itemsize
 
+    def dim_order(self, *, ambiguity_check: Any = False) -> tuple:
+        """The dims from the outermost to the innermost in memory (torch's ``dim_order``:
+        ``(0, 2, 3, 1)`` for channels_last)."""
+        from .memory_formats import dim_order
+        return dim_order(self.array, ambiguity_check)
+
     def is_contiguous(self, memory_format: Any = None) -> bool:
         """Whether the data is laid out row-major (or in ``memory_format``: channels_last...)."""
         if memory_format is None:

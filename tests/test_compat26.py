@@ -129,3 +129,38 @@ def test_float_and_int_of_a_complex_tensor_as_torch():
         with pytest.raises(RuntimeError, match=f"type {target} without overflow") as caught:
             convert(tg.tensor(1 + 2j))
         assert isinstance(caught.value, TypeError)       # what Python's own float(1+2j) raises
+
+
+@pytest.mark.parametrize("shape, axes, want", [
+    ((2, 3, 4, 5), (0, 1, 2, 3), (0, 1, 2, 3)),
+    ((2, 3, 4, 5), (0, 2, 3, 1), (0, 2, 3, 1)),          # channels_last
+    ((2, 3, 4, 5), (0, 3, 2, 1), (0, 3, 2, 1)),
+    ((2, 3), (1, 0), (1, 0)),                           # a transpose
+])
+def test_dim_order_lists_dims_outermost_first(shape, axes, want):
+    base = np.zeros([shape[a] for a in axes], np.float32)       # memory laid out in ``axes`` order
+    inverse = tuple(int(i) for i in np.argsort(axes))
+    t = tg.tensor(base).permute(*inverse)                         # the logical shape again
+    assert t.shape == shape and t.dim_order() == want
+    assert t.dim_order(ambiguity_check=True) == want
+
+
+def test_dim_order_ambiguity_check_refuses_size_one_dims_as_torch():
+    t = tg.ones(2, 1, 4)
+    assert t.dim_order() == (0, 1, 2)
+    with pytest.raises(RuntimeError, match="unique dim order"):
+        t.dim_order(ambiguity_check=True)
+    with pytest.raises(TypeError):
+        t.dim_order(ambiguity_check=[tg.channels_last])
+
+
+def test_jit_archives_are_refused_by_name_and_mkldnn_flags_are_recorded(tmp_path):
+    for call in (lambda: tg.jit.save(tg.nn.Linear(2, 2), tmp_path / "m.pt"),
+                 lambda: tg.jit.load(tmp_path / "m.pt")):
+        with pytest.raises(NotImplementedError, match="TorchScript"):
+            call()
+    assert not (tmp_path / "m.pt").exists()
+    assert tg.backends.mkldnn.is_available() is False
+    with tg.backends.mkldnn.flags(enabled=False):
+        assert tg.backends.mkldnn.enabled is False
+    assert tg.backends.mkldnn.enabled is True

@@ -6,6 +6,6 @@ recorded -- a program can set and read them back, and ``cudnn.flags(...)`` resto
 change nothing; ``cudnn.is_available()`` and ``mps.is_available()`` say ``False``."""
 from __future__ import annotations
 
-from . import cuda, cudnn, mps
+from . import cpu, cuda, cudnn, mkldnn, mps
 
-__all__ = ["cuda", "cudnn", "mps"]
+__all__ = ["cpu", "cuda", "cudnn", "mkldnn", "mps"]
