@@ -1,7 +1,8 @@
 """torch's sparse COO and CSR layouts, kept dense: ``x.to_sparse()``, ``tg.sparse_coo_tensor``,
 ``x.to_sparse_csr()``, ``tg.sparse_csr_tensor``, ``tg.spmm`` / ``tg.sparse.mm`` /
 ``tg.sparse.addmm``, ``tg.sparse.softmax`` / ``log_softmax`` (over the specified elements),
-``x.sparse_mask(s)`` and the sparse tensor's queries (``is_sparse``, ``layout``, ``to_dense()``,
+``x.sparse_mask(s)``, the legacy ``tg.sparse.FloatTensor(indices, values, size)`` & co and the
+sparse tensor's queries (``is_sparse``, ``layout``, ``to_dense()``,
 ``coalesce()``, ``indices()``, ``values()``, ``crow_indices()``, ``col_indices()``, ``_nnz()``,
 ``sparse_dim()`` / ``dense_dim()``).
 
@@ -322,6 +323,38 @@ def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> SparseTensor:
     return _softmax_over_specified(input, dim, dtype, "log_softmax", log=True)
 
 
+def _legacy_sparse_constructor(name: str, dtype: Any) -> Any:
+    """``torch.sparse.FloatTensor(indices, values[, size])`` (pygcn's
+    ``sparse_mx_to_torch_sparse_tensor``): torch keeps the values' dtype there; given sizes only
+    (or nothing) it is an empty sparse tensor of the class's dtype."""
+
+    def constructor(*args: Any, device: Any = None) -> SparseTensor:
+        if len(args) in (2, 3) and not any(_is_size_int(a) for a in args[:2]):
+            return sparse_coo_tensor(args[0], args[1], args[2] if len(args) == 3 else None, device=device)
+        if not all(_is_size_int(n) for n in args):      # torch: "only accepts sizes"
+            raise InputTypeError(f"sparse.{name}: expected (indices, values[, size]) or int sizes, "
+                                 f"got ({', '.join(type(a).__name__ for a in args)}); use "
+                                 f"tg.sparse_coo_tensor or x.to_sparse()")
+        return _to_sparse(zeros(*(args or (0,)), dtype=dtype, device=device))
+
+    constructor.__name__ = constructor.__qualname__ = name
+    return constructor
+
+
+def _is_size_int(n: Any) -> bool:
+    return isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+
+
+FloatTensor = _legacy_sparse_constructor("FloatTensor", np.float32)
+DoubleTensor = _legacy_sparse_constructor("DoubleTensor", np.float64)
+HalfTensor = _legacy_sparse_constructor("HalfTensor", np.float16)
+LongTensor = _legacy_sparse_constructor("LongTensor", np.int64)
+IntTensor = _legacy_sparse_constructor("IntTensor", np.int32)
+ShortTensor = _legacy_sparse_constructor("ShortTensor", np.int16)
+CharTensor = _legacy_sparse_constructor("CharTensor", np.int8)
+ByteTensor = _legacy_sparse_constructor("ByteTensor", np.uint8)
+
+
 Tensor.to_sparse = _to_sparse
 Tensor.to_sparse_coo = _to_sparse_coo
 Tensor.to_sparse_csr = _to_sparse_csr
@@ -333,4 +366,6 @@ Tensor.is_sparse = False
 Tensor.is_sparse_csr = False
 
 __all__ = ["SparseTensor", "SparseCsrTensor", "sparse_coo", "sparse_csr", "sparse_coo_tensor",
-           "sparse_csr_tensor", "mm", "spmm", "addmm", "sum", "softmax", "log_softmax"]
+           "sparse_csr_tensor", "mm", "spmm", "addmm", "sum", "softmax", "log_softmax",
+           "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+           "CharTensor", "ByteTensor"]

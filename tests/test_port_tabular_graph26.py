@@ -184,3 +184,21 @@ def test_netgan_score_matrix_idioms_agree():
         np.testing.assert_array_equal(g.numpy(), want)
     np.testing.assert_array_equal(sp.values().numpy(), want[want != 0])
     np.testing.assert_array_equal(tg.sparse.softmax(sp, 1).to_dense().numpy().sum(1) > 0, want.sum(1) > 0)
+
+
+# -- torch.sparse.FloatTensor & co (pygcn's sparse_mx_to_torch_sparse_tensor) --------------------
+@pytest.mark.parametrize("name, dtype", [("FloatTensor", np.float32), ("DoubleTensor", np.float64),
+                                         ("LongTensor", np.int64), ("ByteTensor", np.uint8)])
+def test_legacy_sparse_constructors(name, dtype):
+    ctor = getattr(tg.sparse, name)
+    idx = tg.tensor([[0, 1], [1, 0]])
+    s = ctor(idx, tg.tensor([1.0, 2.0], dtype=tg.float64), tg.Size([2, 2]))
+    # as torch: the values keep their own dtype, whatever the class's name
+    assert s.is_sparse and s.dtype == np.float64
+    np.testing.assert_array_equal(s.to_dense().numpy(), [[0.0, 1.0], [2.0, 0.0]])
+    assert tuple(ctor(idx, tg.tensor([1, 2])).shape) == (2, 2)              # size inferred
+    empty = ctor(2, 3)
+    assert empty.is_sparse and empty.dtype == dtype and tuple(empty.shape) == (2, 3)
+    assert empty._nnz() == 0 and tuple(ctor().shape) == (0,)
+    with pytest.raises(TypeError, match="int sizes"):
+        ctor((2, 3))
