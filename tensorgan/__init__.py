@@ -73,8 +73,8 @@ del _torch_functional
 from . import torch_extras as _torch_extras  # noqa: E402  (x.mT, x.stride(), tg.asarray, tg.gradient, ...)
 globals().update({name: getattr(_torch_extras, name) for name in _torch_extras.__all__})
 del _torch_extras
-from . import sparse  # noqa: E402  (x.to_sparse(), tg.sparse.mm: torch's COO layout, stored dense)
-from .sparse import sparse_coo, sparse_coo_tensor, spmm  # noqa: E402,F401
+from . import sparse  # noqa: E402  (x.to_sparse(), tg.sparse.mm: torch's COO / CSR layouts, stored dense)
+from .sparse import sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor, spmm  # noqa: E402,F401
 from . import torch_compat as _torch_compat  # noqa: E402  (tg.dtype, x.untyped_storage(), tg.view_copy, ...)
 globals().update({name: getattr(_torch_compat, name) for name in _torch_compat.__all__})
 del _torch_compat

@@ -270,6 +270,13 @@ class ModeNotImplementedError(ConfigError, NotImplementedError):
     ... (got foo)", "Unrecognised padding mode foo") are."""
 
 
+class SparseLayoutError(ConfigError, NotImplementedError):
+    """A sparse op given a tensor of a layout it does not take (``tg.sparse.softmax`` or
+    ``x.sparse_mask`` of a dense tensor, ``tg.sparse.addmm`` adding into a sparse one, a CSR
+    tensor of other than 2 dims): a ConfigError, and a NotImplementedError (so a RuntimeError),
+    as torch's "Could not run 'aten::_sparse_softmax' ..." is."""
+
+
 class ConfigTypeError(ConfigError, InputTypeError):
     """A hyperparameter of the wrong kind (``nn.Linear(2.0, 3)``, ``kernel_size=2.5``): a
     ConfigError, as tensorgan has always raised there, and a TypeError, as torch's is."""
