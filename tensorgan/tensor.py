@@ -2201,8 +2201,19 @@ class Tensor:
             self._grad = Tensor._make(g, self.device)
             owned_by_a_leaf.add(id(owner))
         else:
-            total = self._grad.array + g
-            self._grad.array = np.asarray(total) if isinstance(total, np.generic) else total
+            self._grad._add_in_place(g)
+
+    def _add_in_place(self, g) -> None:
+        # torch adds a later gradient into .grad in place (outside create_graph): a view or a
+        # ``.data`` alias of .grad taken earlier sees the sum (DiffGrad keeps ``p.grad.data``)
+        acc = self.array
+        if (getattr(acc, "shape", None) == g.shape and getattr(acc, "dtype", None) == g.dtype
+                and getattr(acc.flags, "writeable", True)):
+            acc += g
+            self._bump_version()
+            return
+        total = acc + g
+        self.array = np.asarray(total) if isinstance(total, np.generic) else total
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> RemovableHandle:
         """Call ``hook(grad)`` each time backward computes this tensor's gradient; a Tensor it
