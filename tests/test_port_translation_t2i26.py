@@ -5,6 +5,7 @@ HistoGAN (RGB-uv histogram block, Hellinger loss, torch_optimizer.DiffGrad), sty
 (CLIP-like towers, DF-GAN affine fusion, CLIP-feature discriminator, MA-GP).  What differed, and is
 fixed, is covered here; the rest is invariants the ports lean on."""
 import numpy as np
+import pytest
 
 import tensorgan as tg
 from tensorgan import nn
@@ -99,3 +100,26 @@ def test_diffgrad_previous_grad_follows_later_accumulation():
     prev = opt.state[p]["previous_grad"]
     np.testing.assert_allclose(prev.numpy(), 2 * np.array([1.0, -2.0]) + 3.0)
     np.testing.assert_array_equal(p.detach().numpy(), after_step.numpy())
+
+
+def test_list_plus_equals_tensor_extends_the_list():
+    # stylegan-xl's ProjectedDiscriminator: `logits = []; logits += l` with l of shape (B, n)
+    # extends the list by l's rows (Python's list +=, as torch returns NotImplemented)
+    rows = tg.tensor(np.arange(6.0).reshape(2, 3))
+    logits = []
+    logits += rows
+    assert len(logits) == 2 and logits[1].shape == (3,)
+    np.testing.assert_array_equal(tg.cat(logits).numpy(), np.arange(6.0))
+    kept = [tg.zeros(1)]
+    kept += tg.tensor([1.0, 2.0])
+    assert len(kept) == 3
+
+
+def test_sequence_plus_or_times_tensor_is_a_type_error():
+    t = tg.tensor([1.0, 2.0])
+    for bad in (lambda: [1, 2] + t, lambda: (1, 2) + t, lambda: [] + t, lambda: [2, 3] * t):
+        with pytest.raises(TypeError):
+            bad()
+    # numbers and tensor-first arithmetic are unchanged
+    np.testing.assert_array_equal((2 * t + 1).numpy(), [3.0, 5.0])
+    np.testing.assert_array_equal((t + [1, 2]).numpy(), [2.0, 4.0])
