@@ -123,3 +123,49 @@ def test_sequence_plus_or_times_tensor_is_a_type_error():
     # numbers and tensor-first arithmetic are unchanged
     np.testing.assert_array_equal((2 * t + 1).numpy(), [3.0, 5.0])
     np.testing.assert_array_equal((t + [1, 2]).numpy(), [2.0, 4.0])
+
+
+def _rgbuv_hist(T, x, bins=6, sigma=0.3, eps=1e-8):
+    """HistoGAN's inverse-quadratic RGB-uv histogram, the ops its RGBuvHistBlock uses."""
+    x = T.clamp(x, 0, 1)
+    hists = T.zeros((x.shape[0], 3, bins, bins), dtype=x.dtype)
+    centers = T.tensor(np.linspace(-3, 3, num=bins)).unsqueeze(0)
+    for n, img in enumerate(T.unbind(x, dim=0)):
+        pix = T.t(T.reshape(img, (3, -1)))
+        iy = T.unsqueeze(T.sqrt((pix ** 2).sum(1) + eps), dim=1)
+        for ch, (a, b) in enumerate(((1, 2), (0, 2), (0, 1))):
+            log_c = T.log(pix[:, ch] + eps)
+            ku = 1 / (1 + (abs(T.unsqueeze(log_c - T.log(pix[:, a] + eps), 1) - centers) / sigma) ** 2)
+            kv = 1 / (1 + (abs(T.unsqueeze(log_c - T.log(pix[:, b] + eps), 1) - centers) / sigma) ** 2)
+            hists[n, ch, :, :] = T.mm(T.t(iy * ku), kv)
+    return hists / (hists.sum(dim=(1, 2, 3)).view(-1, 1, 1, 1) + eps)
+
+
+def test_rgbuv_histogram_and_hellinger_loss_match_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.05, 1.0, (2, 3, 4, 4))
+    xt = tg.tensor(x, requires_grad=True)
+    hist = _rgbuv_hist(tg, xt)
+    # NumPy: the same kernel written with broadcasting
+    pix = x.reshape(2, 3, -1).transpose(0, 2, 1)
+    logs = np.log(pix + 1e-8)
+    iy = np.sqrt((pix ** 2).sum(-1) + 1e-8)
+    centers = np.linspace(-3, 3, 6)
+    expected = np.zeros((2, 3, 6, 6))
+    for ch, (a, b) in enumerate(((1, 2), (0, 2), (0, 1))):
+        ku = 1 / (1 + ((logs[..., ch] - logs[..., a])[..., None] - centers) ** 2 / 0.09)
+        kv = 1 / (1 + ((logs[..., ch] - logs[..., b])[..., None] - centers) ** 2 / 0.09)
+        expected[:, ch] = np.einsum("np,npu,npv->nuv", iy, ku, kv)
+    expected /= expected.sum(axis=(1, 2, 3), keepdims=True) + 1e-8
+    np.testing.assert_allclose(hist.detach().numpy(), expected, rtol=1e-10, atol=1e-14)
+    # the Hellinger loss backpropagates through the setitem-built histogram
+    target = tg.tensor(rng.dirichlet(np.ones(108), 2).reshape(2, 3, 6, 6))
+    loss = np.sqrt(0.5) * tg.sqrt(((tg.sqrt(target) - tg.sqrt(hist)) ** 2).sum()) / 2
+    loss.backward()
+    def numeric(i):
+        step = np.zeros_like(x); step.flat[i] = 1e-6
+        f = [float(np.sqrt(0.5) * tg.sqrt(((tg.sqrt(target) - tg.sqrt(_rgbuv_hist(tg, tg.tensor(x + s)))) ** 2).sum()) / 2)
+             for s in (step, -step)]
+        return (f[0] - f[1]) / 2e-6
+    for i in (0, 17, 40, 95):
+        assert xt.grad.numpy().flat[i] == pytest.approx(numeric(i), rel=1e-5, abs=1e-9)
