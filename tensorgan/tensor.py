@@ -2506,7 +2506,10 @@ class Tensor:
         return op.apply(me, me._lift(other))
 
     def __add__(self, other): return self._binary(ops.Add, other)
-    def __radd__(self, other): return self._binary(ops.Add, other)
+    def __radd__(self, other):
+        if other.__class__ is list or other.__class__ is tuple:
+            return NotImplemented   # as torch: Python's own list/tuple +, so `logits += t` extends
+        return self._binary(ops.Add, other)
     def __sub__(self, other):   # (dtype.type, not dtype ==: a float `a - b` pays ~0.1 us, not ~0.3)
         if self.array.dtype.type is _np_bool or other.__class__ is bool or (
                 isinstance(other, Tensor) and other.array.dtype.type is _np_bool):
@@ -2518,7 +2521,10 @@ class Tensor:
         me = self._arith(other)
         return ops.Rsub.apply(me, me._lift(other))
     def __mul__(self, other): return self._binary(ops.Mul, other)
-    def __rmul__(self, other): return self._binary(ops.Mul, other)
+    def __rmul__(self, other):
+        if other.__class__ is list or other.__class__ is tuple:
+            return NotImplemented   # as torch: a sequence times a tensor is Python's repeat
+        return self._binary(ops.Mul, other)
     def __truediv__(self, other): return self._binary(ops.Div, other)
     def __neg__(self):
         if self.array.dtype.kind == "f":
