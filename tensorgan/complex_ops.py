@@ -5,8 +5,8 @@ the views :func:`view_as_real` / :func:`view_as_complex` and ``z.real`` / ``z.im
 ``mean``, ``pow`` by a real number, ``exp``, ``log``, ``sqrt``, ``sin`` / ``cos`` / ``tanh``,
 ``matmul`` / ``bmm`` / ``einsum``, ``cumsum`` / ``prod`` / ``cumprod``, the vector norms (real),
 the shape ops, ``.to(dtype)``, ``randn`` / ``rand`` (and ``normal_`` / ``uniform_``) of complex
-dtypes, optimizers on complex parameters (their view_as_real pairs, as torch), and ``tg.fft`` /
-``tg.stft``'s complex spectra.  Every other op refuses a complex tensor with a
+dtypes, optimizers on complex parameters (their view_as_real pairs, as torch), ``tg.fft`` /
+``tg.stft``'s complex spectra and ``tg.linalg.eig`` / ``eigvals``' eigen-decompositions.  Every other op refuses a complex tensor with a
 :class:`~tensorgan.errors.DTypeNotImplementedError` naming it (as torch's ``"lt_cpu" not
 implemented for 'ComplexFloat'``).
 

@@ -150,9 +150,36 @@ def _unpack(packed: Tensor, shapes: tuple) -> tuple:
     batch, parts, start = packed.shape[:-1], [], 0
     for shape in shapes:
         size = math.prod(shape)
-        parts.append(packed[..., start:start + size].reshape(batch + tuple(shape)))
+        parts.append(_Part.apply(packed, start, start + size, batch + tuple(shape)))
         start += size
     return tuple(parts)
+
+
+class _Part(Composed):
+    """One output of a packed decomposition, ``packed[..., start:stop]`` in its own shape; its
+    grad_fn carries the decomposition's torch name (``LinalgEighBackward0``, ...), as torch's
+    outputs do, where a slice-and-reshape would show ``ViewBackward0``."""
+    takes_complex = True
+
+    @staticmethod
+    def compute(xp, packed, start, stop, shape):
+        return packed[..., start:stop].reshape(shape).copy()
+
+    def gradients(self, g, packed, start, stop, shape):
+        batch, total = packed.shape[:-1], packed.shape[-1]
+        pieces = [g.reshape(batch + (stop - start,))]
+        if start:
+            pieces.insert(0, self._zeros(batch + (start,), g))
+        if stop < total:
+            pieces.append(self._zeros(batch + (total - stop,), g))
+        return (concat(pieces, -1) if len(pieces) > 1 else pieces[0]), None, None, None
+
+    def _zeros(self, shape, like):
+        return Tensor._make(self.xp.zeros(shape, dtype=like.dtype), self.device)
+
+    def name(self) -> str:
+        producer = self.inputs[0].grad_fn
+        return producer.name() if producer is not None else "ViewBackward0"
 
 
 class Inv(Decomposition):

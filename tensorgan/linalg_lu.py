@@ -21,12 +21,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import ops
-from .errors import ConfigError, DTypeError, InputTypeError, LinAlgError, ShapeError
+from .backend import as_host_array
+from .errors import (AutogradError, AutogradNotSupportedError, ConfigError, DTypeError,
+                     InputTypeError, LinAlgError, ShapeError)
 from .factory import concat, stack
 from .linalg import (Cholesky, Decomposition, Inv, Solve, _eye_like, _float, _matrices, _mT,
                      matrix_norm, svdvals)
 from .shape_index_ops import movedim, tril, triu
-from .tensor import Tensor, _is_int, no_grad
+from .tensor import Tensor, _complex_of, _is_int, is_grad_enabled, no_grad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -554,17 +556,77 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return _matmul(input, other)
 
 
-def _complex_refused(name: str):
-    def refused(*args: Any, **kwargs: Any) -> Tensor:
-        raise DTypeError(f"linalg.{name}: the eigenvalues of a general real matrix are complex and "
-                         f"tensorgan has no complex dtypes; for symmetric matrices use linalg.eigh "
-                         f"/ linalg.eigvalsh")
-    refused.__name__ = refused.__qualname__ = name
-    refused.__doc__ = f"torch.linalg.{name}: refused (complex results)."
-    return refused
+class EigResult(NamedTuple):
+    eigenvalues: Tensor
+    eigenvectors: Tensor
 
 
-eig, eigvals = _complex_refused("eig"), _complex_refused("eigvals")
+class Eig(Decomposition):
+    """The eigen-decomposition of a general square matrix: complex eigenvalues and unit-norm
+    eigenvectors, LAPACK's geev as NumPy's and torch's (so the same order and phases); computed on
+    the host (CuPy has no geev)."""
+    takes_complex = True
+
+    @staticmethod
+    def compute(xp, A):
+        L, V = np.linalg.eig(as_host_array(A))
+        dtype = A.dtype if A.dtype.kind == "c" else _complex_of(A.dtype)
+        return xp.asarray(L.astype(dtype, copy=False)), xp.asarray(V.astype(dtype, copy=False))
+
+    @staticmethod
+    def shapes(A):
+        return (A.shape[-1:], A.shape[-2:])
+
+    def gradients(self, g, A):
+        """torch's linalg_eig_backward: V^-H (diag(gL) + (V^H gV - V^H V diag(re(V^H gV))) / E*)
+        V^H with E_ij = L_j - L_i off the diagonal; the real part for a real A."""
+        if is_grad_enabled():
+            raise AutogradNotSupportedError("linalg.eig: double backward (create_graph=True) through "
+                                            "linalg.eig / linalg.eigvals is not supported")
+        xp = self.xp
+        gL, gV = (t.array for t in self.split(g))
+        L, V = self.saved
+        Vh = xp.conj(xp.swapaxes(V, -1, -2))
+        VhgV = Vh @ gV
+        diag = xp.diagonal(VhgV, axis1=-2, axis2=-1)
+        if not bool(xp.allclose(diag.imag, 0, rtol=1e-2, atol=1e-2)):
+            raise AutogradError("linalg_eig_backward: The eigenvectors in the complex case are specified "
+                                "up to multiplication by e^{i phi}. The specified loss function depends "
+                                "on this quantity, so it is ill-defined.")
+        VhgV = VhgV - Vh @ (V * diag.real[..., None, :])
+        Lc = xp.conj(L)
+        E = Lc[..., None, :] - Lc[..., :, None]
+        n = L.shape[-1]
+        idx = xp.arange(n)
+        E[..., idx, idx] = 1
+        gA = VhgV / E
+        gA[..., idx, idx] = gL
+        gA = xp.linalg.solve(Vh, gA @ Vh)
+        return (Tensor._make(gA if A.dtype.kind == "c" else gA.real.copy(), self.device),)
+
+    def name(self) -> str:
+        return "LinalgEigBackward0"
+
+
+def _square(op: str, A: Any) -> Tensor:
+    """``A`` as a float or complex Tensor of finite square matrices (..., n, n)."""
+    _float(op, A, "A", complex_ok=True)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ShapeError(f"{op}: A must be batches of square matrices, got shape {A.shape}")
+    if not bool(A.device.xp.isfinite(A.array).all()):
+        raise LinAlgError(f"{op}: input tensor should not contain infs or NaNs.")
+    return A
+
+
+def eig(A: Tensor) -> EigResult:
+    """torch.linalg.eig: (eigenvalues, eigenvectors), complex even for a real A (whose
+    gradient is the real part of torch's complex formula)."""
+    return EigResult(*Eig.call(_square("linalg.eig", A)))
+
+
+def eigvals(A: Tensor) -> Tensor:
+    """torch.linalg.eigvals: the complex eigenvalues of a square A."""
+    return Eig.call(_square("linalg.eigvals", A))[0]
 
 
 # ---------------------------------------------------------------------------------------------

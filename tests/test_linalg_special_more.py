@@ -266,9 +266,8 @@ def test_vander_matmul_norms_and_complex_refusals():
     np.testing.assert_allclose(tg.nuclear_norm(f64(a)).item(), np.linalg.norm(a, "nuc"))
     np.testing.assert_allclose(tg.nuclear_norm(f64(a), True).shape, (1, 1))
     np.testing.assert_allclose(tg.frobenius_norm(f64(a), (0, 1)).item(), np.linalg.norm(a))
-    for name in ("eig", "eigvals"):
-        with pytest.raises(DTypeError, match="complex"):
-            getattr(LA, name)(f64(np.eye(2)))
+    for name in ("eig", "eigvals"):             # complex results now (test_port_latent_editing26)
+        assert getattr(LA, name)(f64(np.eye(2)))[0].dtype == tg.complex128
 
 
 # ---------------------------------------------------------------------------------------------
