@@ -1692,6 +1692,8 @@ _ONCE_WARNED: dict = {}     # torch's TORCH_WARN_ONCE warnings given so far (by 
 
 def _warn_create_graph_backward() -> None:
     """torch's warning (once a program) for backward(create_graph=True) -- not autograd.grad."""
+    if _ONCE_WARNED.get("create_graph"):
+        return
     _ONCE_WARNED["create_graph"] = True
     warnings.warn("Using backward() with create_graph=True will create a reference cycle between "
                   "the parameter and its gradient which can cause a memory leak. We recommend "
@@ -2228,7 +2230,7 @@ class Tensor:
             raise AutogradError("backward() on a tensor that does not require grad (no input "
                                  "had requires_grad=True, or it was computed under no_grad())")
         seed = self._seed_gradient(gradient, create_graph, "backward()")
-        if create_graph and not _ONCE_WARNED.get("create_graph"):
+        if create_graph:
             _warn_create_graph_backward()
         if inputs is None:
             _run_backward([self], [seed], retain_graph, create_graph)

@@ -22,7 +22,7 @@ from .gradcheck import gradcheck, gradgradcheck  # the module first: the names s
 from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                          is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
                          set_grad_enabled)
-from ..tensor import (_ONCE_WARNED, Tensor, _backward_into, _check_still_valid, _run_backward, _walks,
+from ..tensor import (Tensor, _backward_into, _check_still_valid, _run_backward, _walks,
                       _warn_create_graph_backward)
 from .function import Function, FunctionCtx, once_differentiable
 
@@ -191,7 +191,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
     tensors' ``.grad`` (see ``Tensor.backward``)."""
     tensors = _tensors("tensors", tensors)
     seeds = _seeds(tensors, grad_tensors, create_graph, "grad_tensors")
-    if create_graph and not _ONCE_WARNED.get("create_graph"):
+    if create_graph:
         _warn_create_graph_backward()
     if inputs is None:
         _run_backward(tensors, seeds, retain_graph, create_graph)
