@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 
 import tensorgan as tg
+import tensorgan.vision.transforms as T
+import tensorgan.vision.transforms.functional as TF
+from tensorgan.errors import ConfigError, ShapeError
 from tensorgan.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 
@@ -45,3 +48,50 @@ def test_ema_averaged_model_matches_the_formula():
     ema.update_parameters(model)
     for avg, old, cur in zip(ema.module.parameters(), start, model.parameters()):
         np.testing.assert_array_equal(avg.numpy(), old + (cur.numpy() - old) * np.float32(0.1))
+
+
+# ---------------------------------------------------------------- transforms, per dataset item
+
+
+def _image(channels=3, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (8, 6, channels), dtype=np.uint8)
+
+
+def test_to_tensor_is_contiguous_channels_first_over_255():
+    pic = _image()
+    t = T.ToTensor()(pic)
+    assert t.array.flags.c_contiguous and t.dtype == tg.float32
+    np.testing.assert_array_equal(t.numpy(), pic.transpose(2, 0, 1).astype(np.float32) / np.float32(255))
+
+
+def test_normalize_fast_path_matches_sub_then_div_bits():
+    x = T.ToTensor()(_image())
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    for _ in range(2):                                  # the second call reads the cached stats
+        out = T.Normalize(mean, std)(x)
+        m = np.asarray(mean, np.float32).reshape(3, 1, 1)
+        s = np.asarray(std, np.float32).reshape(3, 1, 1)
+        np.testing.assert_array_equal(out.numpy(), (x.numpy() - m) / s)
+        assert not out.requires_grad
+    np.testing.assert_array_equal(x.numpy(), T.ToTensor()(_image()).numpy())   # input untouched
+
+
+def test_normalize_keeps_the_graph_and_in_place_form():
+    x = T.ToTensor()(_image()).requires_grad_()
+    out = TF.normalize(x, [0.5] * 3, [0.25] * 3)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((3, 8, 6), 4.0, np.float32))
+    y = T.ToTensor()(_image())
+    assert TF.normalize(y, [0.5] * 3, [0.5] * 3, inplace=True) is y
+
+
+def test_normalize_cache_tells_signed_zeros_apart_and_keeps_checks():
+    x = tg.from_numpy(np.full((1, 2, 2), -0.0, np.float32))
+    plus, minus = TF.normalize(x, (0.0,), (1.0,)), TF.normalize(x, (-0.0,), (1.0,))
+    assert np.signbit(plus.numpy()).all() and not np.signbit(minus.numpy()).any()
+    TF.normalize(T.ToTensor()(_image(3)), (0.5,) * 3, (0.5,) * 3)
+    with pytest.raises(ShapeError):                     # same stats, a 1-channel image
+        TF.normalize(T.ToTensor()(_image(1)), (0.5,) * 3, (0.5,) * 3)
+    for _ in range(2):
+        with pytest.raises(ConfigError):
+            TF.normalize(T.ToTensor()(_image(1)), (0.5,), (0.0,))
