@@ -95,3 +95,39 @@ def test_normalize_cache_tells_signed_zeros_apart_and_keeps_checks():
     for _ in range(2):
         with pytest.raises(ConfigError):
             TF.normalize(T.ToTensor()(_image(1)), (0.5,), (0.0,))
+
+
+# ---------------------------------------------------------------- TensorDataset batches
+from tensorgan.utils.data import DataLoader, TensorDataset, default_collate  # noqa: E402
+
+
+def _tensor_dataset():
+    rng = np.random.default_rng(3)
+    x = tg.from_numpy(rng.normal(size=(20, 2, 3)).astype(np.float32))
+    return TensorDataset(x.transpose(1, 2),                      # a strided view
+                         tg.from_numpy(np.arange(20)),            # int64, 1-d: 0-d items
+                         rng.normal(size=(20, 4)).astype(np.float16),
+                         rng.integers(0, 2, 20).astype(bool))
+
+
+def test_tensor_dataset_batches_are_the_collated_items():
+    ds = _tensor_dataset()
+    loader = DataLoader(ds, batch_size=6, shuffle=True, seed=5)
+    order = np.concatenate([batch[1].numpy() for batch in loader])
+    assert sorted(order.tolist()) == list(range(20))
+    start = 0
+    for batch in DataLoader(ds, batch_size=6, shuffle=True, seed=5):
+        rows = order[start:start + len(batch[1])]
+        start += len(rows)
+        expected = default_collate([ds[i] for i in rows.tolist()])
+        assert isinstance(batch, list) and len(batch) == len(expected) == 4
+        for got, want in zip(batch, expected):
+            assert type(got) is type(want) and got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_tensor_dataset_that_requires_grad_collates_items():
+    w = tg.from_numpy(np.ones((4, 2), np.float32)).requires_grad_()
+    (x,) = next(iter(DataLoader(TensorDataset(w), batch_size=4)))
+    x.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.ones((4, 2), np.float32))
