@@ -131,3 +131,29 @@ def test_tensor_dataset_that_requires_grad_collates_items():
     (x,) = next(iter(DataLoader(TensorDataset(w), batch_size=4)))
     x.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), np.ones((4, 2), np.float32))
+
+
+# ---------------------------------------------------------------- out-of-place lerp, no graph
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight", [0.001, 0.3, 0.5, 0.999, np.float32(0.999), 1.0, 2.0])
+def test_lerp_without_graph_rounds_as_the_graph_form(dtype, weight):
+    a, e = _pair(dtype)
+    start, end = tg.from_numpy(a), tg.from_numpy(e[:1])            # end broadcasts
+    with tg.no_grad():
+        fast = start.lerp(end, weight)
+    tracked = tg.from_numpy(a.copy()).requires_grad_()
+    graph = tracked.lerp(end, weight)                              # sub, mul, add / sub ops
+    assert graph.requires_grad and not fast.requires_grad
+    assert fast.dtype == graph.dtype and fast.shape == graph.shape
+    np.testing.assert_array_equal(fast.numpy(), graph.detach().numpy())
+    np.testing.assert_array_equal(start.numpy(), a)                # inputs untouched
+
+
+def test_lerp_without_graph_is_quiet_on_inf_and_keeps_float16():
+    a = tg.from_numpy(np.array([np.inf, 1.0], np.float32))
+    with tg.no_grad(), np.errstate(all="raise"):
+        out = a.lerp(tg.from_numpy(np.array([np.inf, 3.0], np.float32)), 0.25)
+    assert np.isnan(out.numpy()[0]) and out.numpy()[1] == 1.5
+    h = tg.from_numpy(np.array([1.0, 2.0], np.float16))
+    with tg.no_grad():
+        assert h.lerp(tg.from_numpy(np.array([3.0, 5.0], np.float16)), 0.5).dtype == tg.float16
