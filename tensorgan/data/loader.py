@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import CheckpointError, ConfigError, DataError, IndexOutOfRangeError, InputTypeError
 from ..random import numpy_rng
 from .combine import IterableDataset, Subset
-from .dataset import ArrayDataset, check_arrays
+from .dataset import ArrayDataset, TensorDataset, check_arrays
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, _int_indices,
                       batch_ends, batch_plan, drawn_whole, sampler_order)
 
@@ -303,6 +303,10 @@ class DataLoader:
         if self._kind == "map":
             if self.batch_sampler is None:                     # no auto-batching: one item
                 return self.collate_fn(self.dataset[int(indices[0])])
+            if self.collate_fn is default_collate and type(self.dataset) is TensorDataset:
+                fields = _gathered_fields(self.dataset.tensors, indices)
+                if fields is not None:
+                    return fields
             keys = indices.tolist()
             fetch = getattr(self.dataset, "__getitems__", None)
             return self.collate_fn(fetch(keys) if callable(fetch) else [self.dataset[i] for i in keys])
@@ -310,6 +314,23 @@ class DataLoader:
         images = to_unit_range(self._source.images[rows])
         labels = self._source.labels
         return images, (None if labels is None else labels[rows])
+
+
+def _gathered_fields(tensors: tuple, indices: np.ndarray) -> list | None:
+    """A TensorDataset's batch as default_collate makes it from the items -- a list with each
+    tensor's rows at ``indices`` -- by one gather per tensor instead of an indexing per item and
+    a stack. None (collate the items) where the gather could differ: a tensor that requires grad
+    (its items' graph), anything but a Tensor or a numeric NumPy array."""
+    from ..tensor import Tensor
+    fields = []
+    for t in tensors:
+        if isinstance(t, Tensor) and not t.requires_grad:
+            fields.append(t[indices])
+        elif isinstance(t, np.ndarray) and t.dtype.kind in "fiub":
+            fields.append(_cpu_tensor(t[indices]))
+        else:
+            return None
+    return fields
 
 
 def _spans(ends: np.ndarray, position: int) -> Iterator[tuple[int, int]]:

@@ -20,12 +20,12 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..backend import move_array
+from ..backend import device_of, move_array
 from ..errors import ConfigError
 from ..grad_mode import no_grad
 from ..nn.layers import _BatchNorm
 from ..nn.module import IntBuffer, Module
-from ..tensor import Tensor
+from ..tensor import Tensor, lerp_into
 from . import Optimizer, _check_number
 from .lr_scheduler import LRScheduler, _check_int, _per_group
 
@@ -48,10 +48,8 @@ def _lerp_into(averaged: Sequence[Any], current: Sequence[Any], weight: float) -
         a, c = _raw(a), _raw(c)
         if a.dtype.kind != "f":
             a[...] = (a + weight * (c - a)).astype(a.dtype)   # NumPy or CuPy
-        elif weight < 0.5:
-            a += a.dtype.type(weight) * (c - a)
         else:
-            a[...] = c - (c - a) * a.dtype.type(1.0 - weight)
+            lerp_into(device_of(a).xp, a, c, weight)
 
 
 def _check_decay(decay: Any) -> float:

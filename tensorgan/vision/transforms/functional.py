@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from ...errors import ConfigError, ConfigTypeError, DTypeError, InputTypeError, ShapeError
+from ...grad_mode import is_grad_enabled
 from ...tensor import Tensor
 
 __all__ = ["InterpolationMode", "to_tensor", "pil_to_tensor", "convert_image_dtype",
@@ -132,10 +133,13 @@ def to_tensor(pic: Any) -> Tensor:
         array = pic[:, :, None] if pic.ndim == 2 else pic
     else:
         raise InputTypeError(f"to_tensor: pic should be PIL Image or ndarray. Got {type(pic)}")
-    array = np.ascontiguousarray(array.transpose(2, 0, 1))
-    if array.dtype == np.uint8:
+    array = array.transpose(2, 0, 1)
+    if array.dtype == np.uint8:          # one pass to contiguous floats, then / 255 in place
         np_dtype = np.dtype(get_default_dtype())
-        array = array.astype(np_dtype) / np_dtype.type(255)
+        array = array.astype(np_dtype, order="C")
+        array /= np_dtype.type(255)
+    else:
+        array = np.ascontiguousarray(array)
     return Tensor._from(array, device="cpu")
 
 
@@ -251,6 +255,43 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
     if tensor.ndim < 3:
         raise ShapeError(f"normalize: expected tensor to be a tensor image of size (..., C, H, W). "
                          f"Got tensor.size() = {tuple(tensor.shape)}")
+    key = _stats_key(mean, std, tensor)
+    stats = _NORMALIZE_STATS.get(key) if key is not None else None
+    if stats is None:
+        stats = _normalize_stats(tensor, mean, std)
+        if key is not None:
+            if len(_NORMALIZE_STATS) >= 64:
+                _NORMALIZE_STATS.clear()
+            _NORMALIZE_STATS[key] = stats
+    m, s = stats
+    if inplace:
+        return tensor.sub_(m).div_(s)
+    if not (tensor.requires_grad and is_grad_enabled()):
+        # no graph to build: (a - mean) / std through one temporary, the bits of sub then div
+        out = tensor.array - m.array
+        out /= s.array
+        return Tensor._make(out, tensor.device)
+    return tensor.sub(m).div(s)
+
+
+# A dataset's Normalize sees the same statistics, dtype, device and image shape for every item:
+# their checked, reshaped tensors are kept here (keyed by those), not rebuilt per item.
+_NORMALIZE_STATS: dict[tuple, tuple[Tensor, Tensor]] = {}
+
+
+def _stats_key(mean: Any, std: Any, tensor: Tensor) -> tuple | None:
+    """A cache key for plain-number statistics (None for tensors, arrays: not cached)."""
+    if not (isinstance(mean, (tuple, list)) and isinstance(std, (tuple, list))):
+        return None
+    if not all(type(v) in (float, int) for v in (*mean, *std)):
+        return None
+    # repr, not the numbers: 0.0 == -0.0, yet x - 0.0 and x - (-0.0) differ at x = -0.0
+    return (repr(tuple(mean)), repr(tuple(std)), tensor.array.dtype, str(tensor.device), tensor.shape)
+
+
+def _normalize_stats(tensor: Tensor, mean: Any, std: Any) -> tuple[Tensor, Tensor]:
+    """mean and std as tensors of ``tensor``'s dtype and device, per channel, checked: finite,
+    std nonzero, broadcasting to the image's own shape."""
     dt = tensor.array.dtype
     mean_a = np.asarray(_np(mean.array) if isinstance(mean, Tensor) else mean, dtype=dt)
     std_a = np.asarray(_np(std.array) if isinstance(std, Tensor) else std, dtype=dt)
@@ -277,11 +318,10 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
                          f"{list(mean_a.shape)}, std of shape {list(std_a.shape)}: one value per "
                          f"channel of the image's {shape[-3]})")
     xp = tensor.device.xp
-    m = Tensor._make(xp.asarray(mean_a), tensor.device)
-    s = Tensor._make(xp.asarray(std_a), tensor.device)
-    if inplace:
-        return tensor.sub_(m).div_(s)
-    return tensor.sub(m).div(s)
+    return (Tensor._make(xp.asarray(mean_a), tensor.device),
+            Tensor._make(xp.asarray(std_a), tensor.device))
+
+
 
 
 # ------------------------------------------------------------------------------ geometry
