@@ -78,6 +78,9 @@ from .sparse import sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor
 from . import torch_compat as _torch_compat  # noqa: E402  (tg.dtype, x.untyped_storage(), tg.view_copy, ...)
 globals().update({name: getattr(_torch_compat, name) for name in _torch_compat.__all__})
 del _torch_compat
+from . import foreach_ops as _foreach_ops  # noqa: E402  (torch._foreach_lerp_(ema, params, w), ...)
+globals().update(_foreach_ops.FUNCTIONS)
+del _foreach_ops
 from .function_forms import _function_form  # noqa: E402
 globals().update({name: _function_form(name) for name in (  # torch's top-level in-place forms
     "acos_", "asin_", "atan_", "arccos_", "arcsin_", "arctan_", "sinh_", "cosh_", "tan_", "log2_",

@@ -1312,6 +1312,8 @@ def _checked_value(value: Any, target: "Tensor | np.ndarray", key: str, errors: 
         value = value.array if on_device else value.numpy()
     else:
         value = as_host_array(value)
+    if len(target.shape) == 0 and value.shape == (1,):
+        value = value.reshape(())      # torch's rule for 0-dim entries saved 1-dim (torch 0.3, old EMA buffers)
     if value.shape != tuple(target.shape):
         errors.append(f"parameter {key!r} has shape {tuple(value.shape)} in the checkpoint but "
                       f"{tuple(target.shape)} in the model")
