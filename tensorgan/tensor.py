@@ -4042,7 +4042,9 @@ class Tensor:
                 _remember(view, old_version, (old, self))    # (else a view of another: p's)
             ctx = view._ctx
             if _re_appliable_view(ctx, box):
-                ctx.versions = (version, None)
+                # torch regenerates the view's grad_fn: a new node, so backward runs it by its
+                # new place in the graph (after the write's node), not the view's first one
+                ctx.versions, ctx.seq = (version, None), next_node_seq()
                 continue
             if not self._requires_grad or view.dtype.kind != "f":
                 continue
