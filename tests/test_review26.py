@@ -27,3 +27,48 @@ def test_view_written_in_place_runs_as_a_new_node():
     expected_a[2:] = 2 * 1.5 * 1.5 * np.arange(2.0, 4.0)
     expected_a += 2 * np.sin(np.arange(4.0)) * np.cos(np.arange(4.0))
     np.testing.assert_allclose(a.grad.numpy(), expected_a)
+
+
+def _conv3d_reference(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple, dilation: tuple):
+    """Direct 3-D cross-correlation in NumPy (one group)."""
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding])
+    k = w.shape[2:]
+    out = [(xp.shape[2 + i] - dilation[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(3)]
+    y = np.zeros((x.shape[0], w.shape[0], *out))
+    for t in np.ndindex(*k):
+        sl = tuple(slice(t[i] * dilation[i], t[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+                   for i in range(3))
+        y += np.einsum("nc...,oc->no...", xp[(slice(None), slice(None)) + sl], w[(slice(None), slice(None)) + t])
+    return y
+
+
+def test_conv3d_depth_fold_empty_batch():
+    # the depth fold reshaped its (N * oD) planes with -1 and ran the 2-D kernels on a batch
+    # of 0: ValueError; an empty operand takes the column path (as before the fold)
+    x = tg.zeros(0, 2, 5, 3, 3, dtype=tg.float64, requires_grad=True)
+    w = tg.randn(2, 2, 2, 3, 2, dtype=tg.float64, requires_grad=True)
+    y = tg.nn.functional.conv3d(x, w, None, (1, 1, 3), (1, 0, 0), (2, 1, 1))
+    assert y.shape == (0, 2, 5, 1, 1)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and not w.grad.numpy().any()
+    t = tg.nn.functional.conv_transpose3d(x, tg.randn(2, 3, 2, 2, 2, dtype=tg.float64), stride=2)
+    assert t.shape == (0, 3, 10, 6, 6)
+
+
+def test_conv3d_depth_fold_adversarial_geometry():
+    # depth padding above the kernel, stride above the kernel, depth dilation, a non-contiguous
+    # float32 input: against a direct NumPy convolution, and its gradients by gradcheck (float64)
+    rs = np.random.RandomState(0)
+    for stride, padding, dilation, shape in [((2, 1, 2), (4, 1, 0), (2, 1, 1), (2, 2, 5, 4, 4)),
+                                            ((4, 1, 1), (1, 0, 1), (1, 1, 1), (1, 2, 7, 3, 3))]:
+        x = rs.randn(*shape)
+        w = rs.randn(3, shape[1], 3, 2, 2)
+        xt = tg.tensor(np.ascontiguousarray(x.transpose(0, 1, 4, 3, 2)), dtype=tg.float32)
+        y = tg.nn.functional.conv3d(xt.permute(0, 1, 4, 3, 2), tg.tensor(w, dtype=tg.float32),
+                                    None, stride, padding, dilation)
+        np.testing.assert_allclose(y.numpy(), _conv3d_reference(x, w, stride, padding, dilation),
+                                   rtol=1e-4, atol=1e-4)
+    x64 = tg.tensor(x, dtype=tg.float64, requires_grad=True)
+    w64 = tg.tensor(w, dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradgradcheck(lambda a, b: tg.nn.functional.conv3d(a, b, None, stride, padding, dilation),
+                                     (x64, w64))
