@@ -72,3 +72,13 @@ def test_conv3d_depth_fold_adversarial_geometry():
     w64 = tg.tensor(w, dtype=tg.float64, requires_grad=True)
     assert tg.autograd.gradgradcheck(lambda a, b: tg.nn.functional.conv3d(a, b, None, stride, padding, dilation),
                                      (x64, w64))
+
+
+def test_gradcheck_perturbs_a_non_contiguous_input():
+    # gradcheck wrote its perturbation into reshape(-1) of the input: a copy when the input is
+    # not contiguous, so the numeric gradient was 0 and a right gradient failed
+    xt = tg.tensor(np.random.RandomState(1).randn(2, 3, 4), dtype=tg.float64).permute(2, 0, 1)
+    x = xt.requires_grad_()
+    assert not x.is_contiguous()
+    assert tg.autograd.gradcheck(lambda a: a * a.sum(0), (x,))
+    assert tg.autograd.gradgradcheck(lambda a: a * a.sum(0), (x,))
