@@ -1,6 +1,7 @@
 """Session-26 review: regressions found reviewing the session's merged changes (backward order,
 conv3d depth fold, mse_loss node, custom-Function gradient copies)."""
 import numpy as np
+import pytest
 
 import tensorgan as tg
 
@@ -82,3 +83,24 @@ def test_gradcheck_perturbs_a_non_contiguous_input():
     assert not x.is_contiguous()
     assert tg.autograd.gradcheck(lambda a: a * a.sum(0), (x,))
     assert tg.autograd.gradgradcheck(lambda a: a * a.sum(0), (x,))
+
+
+def test_mse_loss_mixed_dtypes_one_node_in_the_wider_dtype():
+    # torch's F.mse_loss broadcasts first, so a 0-d float64 target widens a float32 input (the
+    # loss was float32: the 0-d promotion rule); mixed or integer targets are one
+    # MseLossBackward0 node too (were Pow / Mean), each gradient in its input's dtype
+    x = tg.tensor([[1.0, 2.0, 4.0], [0.5, 0.0, -1.0]], dtype=tg.float32, requires_grad=True)
+    t = tg.tensor(0.25, dtype=tg.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="target size"):    # (torch's broadcast warning)
+        loss = tg.nn.functional.mse_loss(x, t)
+    assert loss.dtype == tg.float64 and loss.grad_fn.name() == "MseLossBackward0"
+    loss.backward()
+    d = x.detach().numpy().astype(np.float64) - 0.25
+    np.testing.assert_allclose(loss.item(), (d * d).mean())
+    assert x.grad.dtype == tg.float32 and t.grad.dtype == tg.float64
+    np.testing.assert_allclose(x.grad.numpy(), 2 * d / 6, rtol=1e-6)
+    np.testing.assert_allclose(t.grad.item(), -2 * d.sum() / 6)
+    with pytest.warns(UserWarning, match="target size"):
+        y = tg.nn.functional.mse_loss(x, tg.tensor([1, 2, 3]), reduction="sum")
+    assert y.dtype == tg.float32 and y.grad_fn.name() == "MseLossBackward0"
+    np.testing.assert_allclose(y.item(), ((x.detach().numpy() - [1, 2, 3]) ** 2).sum(), rtol=1e-6)
