@@ -104,3 +104,18 @@ def test_mse_loss_mixed_dtypes_one_node_in_the_wider_dtype():
         y = tg.nn.functional.mse_loss(x, tg.tensor([1, 2, 3]), reduction="sum")
     assert y.dtype == tg.float32 and y.grad_fn.name() == "MseLossBackward0"
     np.testing.assert_allclose(y.item(), ((x.detach().numpy() - [1, 2, 3]) ** 2).sum(), rtol=1e-6)
+
+
+def test_leaf_gradients_accumulate_as_soon_as_their_last_consumer_ran():
+    # torch runs a leaf's AccumulateGrad (highest priority) right after its last consumer, leaves
+    # in input order: w before sin's node for w * x.sin() -- the walk ran it after sin's subgraph
+    x, w, b = (tg.tensor(np.full(3, v), requires_grad=True) for v in (1.0, 2.0, 3.0))
+    a = x.sin()
+    y = w * a + b
+    log = _hook_order({"x": x, "w": w, "a": a, "b": b})
+    y.sum().backward()
+    assert log == ["b", "w", "a", "x"]                    # torch 2.13's order
+    p, q = (tg.tensor(np.ones(2), requires_grad=True) for _ in range(2))
+    log = _hook_order({"p": p, "q": q})
+    (p * q).sum().backward()
+    assert log == ["p", "q"]
