@@ -119,3 +119,32 @@ def test_leaf_gradients_accumulate_as_soon_as_their_last_consumer_ran():
     log = _hook_order({"p": p, "q": q})
     (p * q).sum().backward()
     assert log == ["p", "q"]
+
+
+class _GradFromCtxAttribute(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(y)
+        ctx.twice_y = y * 2                        # held on ctx, not saved
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.saved_tensors[0], ctx.twice_y   # (deliberately wrong values: memory is the point)
+
+
+def test_custom_function_gradient_held_as_a_ctx_attribute_is_copied():
+    # torch's AccumulateGrad copies a gradient something else references: zeroing y.grad wrote
+    # ctx.twice_y, so a retained second backward gave 0 (only saved / input / output memory
+    # was copied)
+    x = tg.ones(3, requires_grad=True)
+    y = tg.full((3,), 2.0, requires_grad=True)
+    out = _GradFromCtxAttribute.apply(x, y)
+    out.sum().backward(retain_graph=True)
+    x.grad.zero_()
+    y.grad.zero_()
+    x.grad = y.grad = None
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(y.numpy(), [2.0, 2.0, 2.0])
