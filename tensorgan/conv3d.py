@@ -91,7 +91,7 @@ def conv3d_forward(xp, x, w, geometry: tuple, out: tuple, kernels=None):
     """``y[n, o, *p] = sum over c, t of xpad[n, c, p * stride + t * dilation] w[o, c, t]``
     (per group), for the ``out`` output positions per dim (no bias).  ``kernels``: the
     device's 2-D kernel set, for the depth fold where it applies."""
-    fold = _depth_fold(xp, kernels, x.dtype, geometry)
+    fold = _depth_fold(xp, kernels, x.dtype, geometry, x, w)
     if fold is not None:
         return _folded_forward(xp, fold, x, w, geometry, out)
     stride, padding, dilation, groups = geometry
@@ -102,7 +102,7 @@ def conv3d_forward(xp, x, w, geometry: tuple, out: tuple, kernels=None):
 
 def conv3d_weight_grad(xp, x, gy, geometry: tuple, w_shape: tuple, kernels=None):
     """The weight gradient: ``gw[o, c, t] = sum over n, p of gy[n, o, p] xpad[n, c, p * s + t * d]``."""
-    fold = _depth_fold(xp, kernels, x.dtype, geometry)
+    fold = _depth_fold(xp, kernels, x.dtype, geometry, x, gy)
     if fold is not None:
         return _folded_weight_grad(xp, fold, x, gy, geometry, w_shape)
     stride, padding, dilation, groups = geometry
@@ -116,7 +116,7 @@ def conv3d_weight_grad(xp, x, gy, geometry: tuple, w_shape: tuple, kernels=None)
 def conv3d_input_grad(xp, gy, w, geometry: tuple, spatial: tuple, kernels=None):
     """The adjoint of :func:`conv3d_forward` for an input of ``spatial`` sizes (col2im): each
     kernel tap's column block added to the strided slice of the padded input it was read from."""
-    fold = _depth_fold(xp, kernels, gy.dtype, geometry)
+    fold = _depth_fold(xp, kernels, gy.dtype, geometry, gy, w)
     if fold is not None:
         return _folded_input_grad(xp, fold, gy, w, geometry, spatial)
     stride, padding, dilation, groups = geometry
@@ -135,12 +135,13 @@ def conv3d_input_grad(xp, gy, w, geometry: tuple, spatial: tuple, kernels=None):
     return xp.ascontiguousarray(gx[(slice(None), slice(None)) + crop].transpose(1, 0, 2, 3, 4))
 
 
-def _depth_fold(xp, kernels, dtype, geometry: tuple):
+def _depth_fold(xp, kernels, dtype, geometry: tuple, *operands):
     """The 2-D kernels to run a 3-D pass on, where the depth fold applies (see the module's
-    docstring), else None: the CPU kernel set, float32 / float64, one group, H / W undilated."""
+    docstring), else None: the CPU kernel set, float32 / float64, one group, H / W undilated,
+    no empty operand (the 2-D kernels need a batch and channels: a batch of 0 raised)."""
     stride, padding, dilation, groups = geometry
     if kernels is None or xp is not _np or groups != 1 or dilation[1:] != (1, 1) \
-            or dtype not in (_np.float32, _np.float64):
+            or dtype not in (_np.float32, _np.float64) or not all(a.size for a in operands):
         return None
     return kernels
 
@@ -178,9 +179,9 @@ def _planes(xp, a):
     return xp.ascontiguousarray(a.transpose(0, 2, 1, 3, 4)).reshape((n * d, c) + a.shape[3:])
 
 
-def _unplanes(xp, a, n: int):
-    """``(N * D, C, H, W)`` back to ``(N, C, D, H, W)`` (one copy)."""
-    return xp.ascontiguousarray(a.reshape((n, -1) + a.shape[1:]).transpose(0, 2, 1, 3, 4))
+def _unplanes(xp, a, n: int, depth: int):
+    """``(N * D, C, H, W)`` back to ``(N, C, D, H, W)`` (one copy; D given: N may be 0)."""
+    return xp.ascontiguousarray(a.reshape((n, depth) + a.shape[1:]).transpose(0, 2, 1, 3, 4))
 
 
 def _folded_weight(xp, w):
@@ -192,7 +193,7 @@ def _folded_weight(xp, w):
 def _folded_forward(xp, kernels, x, w, geometry: tuple, out: tuple):
     stack = _depth_stack(xp, x, geometry, w.shape[2], out[0])
     y = kernels.conv2d(stack, _folded_weight(xp, w), None, geometry[0][1:], geometry[1][1:])
-    return _unplanes(xp, y, x.shape[0])
+    return _unplanes(xp, y, x.shape[0], out[0])
 
 
 def _folded_weight_grad(xp, kernels, x, gy, geometry: tuple, w_shape: tuple):

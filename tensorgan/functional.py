@@ -25,7 +25,7 @@ from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeErro
                      ModeNotImplementedError, ShapeNotImplementedError, WindowArgError,
                      float_index_error)
 from .random import Generator, resolve
-from .dtypes import result_type
+from .dtypes import promote_types, result_type
 from .select_kernels import select
 from .shape_index_ops import distance_order
 from .tensor import (Function, Tensor, _broadcasts_to, _caller_level, _flag, _float_only, _int_of, _is_int, _one_dtype, _run_backward,
@@ -2178,7 +2178,11 @@ def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: An
     if isinstance(target, Tensor) and target.array.dtype.kind not in "fc":
         _float_only("mse_loss", input)
     target = _target("mse_loss", target, input, broadcast="warn")
-    if weight is None and input.array.dtype.kind == "f" and target.dtype == input.dtype:
+    mixed = isinstance(target, Tensor) and target.dtype != input.dtype   # (an array: x's dtype)
+    if weight is None and input.array.dtype.kind == "f" and not (mixed and target.array.dtype.kind == "c"):
+        if mixed:     # torch's one node for mixed dtypes too, in the wider (it broadcasts
+            common = promote_types(input.dtype, target.dtype)   # first: a 0-d float64 target
+            input, target = input.to(common), target.to(common)  # widens a float32 input too)
         return MseLoss.apply(input, target, reduction)
     return _weighted_mean("mse_loss", (input - target) ** 2, weight, reduction)
 

@@ -1325,13 +1325,21 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
         if ctx is not None and not ctx.released:
             if ctx.hollow:      # walked before: its stand-ins give way to the live tensors
                 _restore(ctx)
-            # pushed last to first: the first input's subgraph is walked first
+            # pushed last to first: the first input's subgraph is walked first; leaves go below
+            # them, first to last, so they come right before this node, in input order (torch
+            # accumulates a leaf's gradient as soon as its last consumer ran)
+            below, leaves = len(stack), None
             for parent, version in zip(reversed(ctx.inputs), reversed(ctx.versions)):
                 if isinstance(parent, Tensor) and parent._requires_grad:
                     if version is not None and parent._version_box[0] != version:
                         parent = _redirect(ctx, parent, version)   # written in place since
                     if id(parent) not in visited:
-                        stack.append((parent, False))
+                        if parent._ctx is None:
+                            leaves = [(parent, False)] if leaves is None else [(parent, False)] + leaves
+                        else:
+                            stack.append((parent, False))
+            if leaves is not None:
+                stack[below:below] = leaves
     return order if in_seq_order else _latest_first(order)
 
 
@@ -4121,7 +4129,9 @@ class Tensor:
                 _remember(view, old_version, (old, self))    # (else a view of another: p's)
             ctx = view._ctx
             if _re_appliable_view(ctx, box):
-                ctx.versions = (version, None)
+                # torch regenerates the view's grad_fn: a new node, so backward runs it by its
+                # new place in the graph (after the write's node), not the view's first one
+                ctx.versions, ctx.seq = (version, None), next_node_seq()
                 continue
             if not self._requires_grad or view.dtype.kind != "f":
                 continue

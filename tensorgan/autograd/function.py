@@ -280,7 +280,7 @@ class _CustomNode(_EngineFunction):
                       for g, o in zip(grads, self.outs))
         result = self.cls.backward(ctx, *given)
         grads = _per_input(self.cls, result, self.inputs, graph)
-        return grads if graph else _unshared(grads, (*self.inputs, *self.outs, *ctx.to_save))
+        return grads if graph else _unshared(grads, (*self.inputs, *self.outs, *_held_by(ctx)))
 
     def release(self) -> None:
         self.ctx._released = True
@@ -337,6 +337,18 @@ def _per_input(cls: type, result: Any, inputs: tuple, graph: bool) -> tuple:
 
 def _owner(array: Any) -> Any:
     return array if array.base is None else array.base
+
+
+def _held_by(ctx: FunctionCtx) -> list:
+    """The tensors ``ctx`` holds: saved ones and attributes (``ctx.k = y * 2``), also inside a
+    tuple / list attribute -- a backward may return any of them as a gradient."""
+    held = []
+    for value in vars(ctx).values():
+        if isinstance(value, Tensor):
+            held.append(value)
+        elif isinstance(value, (tuple, list)):
+            held.extend(v for v in value if isinstance(v, Tensor))
+    return held
 
 
 def _unshared(grads: tuple, kept: tuple) -> tuple:
