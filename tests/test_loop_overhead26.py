@@ -157,3 +157,24 @@ def test_lerp_without_graph_is_quiet_on_inf_and_keeps_float16():
     h = tg.from_numpy(np.array([1.0, 2.0], np.float16))
     with tg.no_grad():
         assert h.lerp(tg.from_numpy(np.array([3.0, 5.0], np.float16)), 0.5).dtype == tg.float16
+
+
+def test_random_split_parts_of_a_tensor_dataset_batch_as_their_items():
+    from tensorgan.utils.data import DataLoader, TensorDataset, random_split, default_collate
+    from tensorgan.data.combine import Subset
+    x = tg.tensor(np.arange(40.0, dtype=np.float32).reshape(20, 2))
+    y = tg.tensor(np.arange(20))
+    train, val = random_split(TensorDataset(x, y), [15, 5], generator=tg.Generator().manual_seed(0))
+    nested = Subset(train, [3, 0, -1, 7])                       # a Subset of a Subset, a negative index
+    for part in (train, val, nested):
+        loader = DataLoader(part, batch_size=4, shuffle=False)
+        items = [part[i] for i in range(len(part))]
+        got = [b for b in loader]
+        want = [default_collate(items[i:i + 4]) for i in range(0, len(items), 4)]
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            for a, b in zip(g, w):
+                assert a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy())
+    odd = Subset(TensorDataset(x, y), [tg.tensor(1), tg.tensor(2)])   # tensor indices: per item
+    batch = next(iter(DataLoader(odd, batch_size=2)))
+    assert np.array_equal(batch[1].numpy(), [1, 2])

@@ -303,8 +303,8 @@ class DataLoader:
         if self._kind == "map":
             if self.batch_sampler is None:                     # no auto-batching: one item
                 return self.collate_fn(self.dataset[int(indices[0])])
-            if self.collate_fn is default_collate and type(self.dataset) is TensorDataset:
-                fields = _gathered_fields(self.dataset.tensors, indices)
+            if self.collate_fn is default_collate:
+                fields = _gathered_batch(self.dataset, indices)
                 if fields is not None:
                     return fields
             keys = indices.tolist()
@@ -314,6 +314,37 @@ class DataLoader:
         images = to_unit_range(self._source.images[rows])
         labels = self._source.labels
         return images, (None if labels is None else labels[rows])
+
+
+def _gathered_batch(dataset: Any, indices: np.ndarray) -> list | None:
+    """:func:`_gathered_fields` of a TensorDataset, also seen through Subsets (``random_split``'s
+    train / validation parts) whose indices are plain integers; None for any other dataset."""
+    while type(dataset) is Subset:
+        held = _subset_positions(dataset)
+        if held is None:
+            return None
+        indices, dataset = held[indices], dataset.dataset
+    if type(dataset) is not TensorDataset:
+        return None
+    return _gathered_fields(dataset.tensors, indices)
+
+
+def _subset_positions(subset: Subset) -> np.ndarray | None:
+    """A Subset's indices as an int64 array (made once per indices object: random_split's are a
+    list of 60,000 Python ints), or None where they are not plain integers."""
+    held = subset.indices
+    cached = subset.__dict__.get("_positions")
+    if cached is not None and cached[0] is held and len(cached[1]) == len(held):
+        return cached[1]
+    if isinstance(held, np.ndarray):
+        positions = held if held.dtype.kind in "iu" and held.ndim == 1 else None
+    elif isinstance(held, range) or (isinstance(held, (list, tuple)) and all(type(i) is int for i in held)):
+        positions = np.asarray(held, dtype=np.int64)
+    else:
+        positions = None
+    if positions is not None:
+        subset.__dict__["_positions"] = (held, positions)
+    return positions
 
 
 def _gathered_fields(tensors: tuple, indices: np.ndarray) -> list | None:
