@@ -832,7 +832,11 @@ class SetItem(Function):
     def forward(self, x, value, key):
         self.key, self.value_shape = key, _shape(value)
         out = x.copy()
-        out[key] = value
+        try:
+            out[key] = value
+        except ValueError as exc:   # NumPy's broadcast / "array element with a sequence" refusal
+            raise ShapeError(f"x[key] = value: a value of shape {self.value_shape} does not fit "
+                             f"x[key] of shape {_shape(x[key])} (as torch) ({exc})") from None
         return out
 
     def backward(self, g):

@@ -2817,11 +2817,11 @@ class Tensor:
                                  f"into a real tensor); write value.real, or make x complex")
             value = value.real
 
-        if isinstance(value, Tensor) and value.ndim and value.shape[0] == 1 and not ops._is_basic_index(key):
-            shape = value.shape                 # torch's index_put_ drops the value's leading
-            while shape and shape[0] == 1:      # length-1 dims (slicePrefix1sSize): x[mask] = v
-                shape = shape[1:]               # of shape (1, k), which NumPy's mask write refuses
-            value = value.reshape(shape)
+        if isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:
+            shape = value.shape                 # torch drops the value's leading length-1 dims
+            while shape and shape[0] == 1:      # (slicePrefix1sSize): x[mask] = v of shape (1, k)
+                shape = shape[1:]               # and x[i, j] = v of shape (1,), which NumPy
+            value = value.reshape(shape)        # refuses (CDC's dist[i, j] = cosine_similarity)
         if isinstance(value, Tensor) and (value.array.base is not None or self.array.base is not None
                                           or value.array is self.array):
             _refuse_setitem_overlap(self.array, key, split, value)
@@ -3890,6 +3890,9 @@ class Tensor:
                              f"value ({exc})") from None
         except ValueError as exc:
             if "read-only" not in str(exc):
+                if "sequence" in str(exc) and operands and isinstance(operands[0], Tensor):   # x[i] = v
+                    raise ShapeError(f"{name}: a value of shape {tuple(operands[0].shape)} cannot "
+                                     f"fill a single element (as torch)") from None
                 if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
                     raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
                 raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} "
