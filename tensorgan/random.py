@@ -76,7 +76,7 @@ class Generator:
             self.rng.standard_normal(dtype=out.dtype, out=out)
         if std != 1.0:
             out *= std
-        if mean != 0.0:
+        if mean != 0.0 or std == 0.0:    # (+ 0.0 turns std 0's -0.0 draws into 0.0, as torch's z * std + mean)
             out += mean
         return out.astype(dtype, copy=False)
 

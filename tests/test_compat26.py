@@ -164,3 +164,10 @@ def test_jit_archives_are_refused_by_name_and_mkldnn_flags_are_recorded(tmp_path
     with tg.backends.mkldnn.flags(enabled=False):
         assert tg.backends.mkldnn.enabled is False
     assert tg.backends.mkldnn.enabled is True
+
+
+def test_normal_with_std_zero_gives_the_mean_without_negative_zeros():
+    z = tg.zeros(64)
+    z.normal_(0.0, 0.0)
+    assert not np.signbit(z.numpy()).any()
+    assert np.array_equal(tg.empty(8).normal_(2.5, 0.0).numpy(), np.full(8, 2.5, np.float32))
