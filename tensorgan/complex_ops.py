@@ -843,7 +843,7 @@ def _composed_holomorphic(cls: type, partial: Any = None) -> type:
 # ---------------------------------------------------------------------------------------------
 for _cls in (ops.Add, ops.Sub, ops.Rsub, ops.Neg, ops.Sum, ops.Reshape, ops.Permute, ops.GetItem,
              ops.ScatterIntoZeros, ops.Concat, ops.Contiguous, ops.Flip, ops.Expand, ops.Repeat,
-             ops.Where, ops.Overwrite, ops.SetItem, ops.CircularPick, Cast):
+             ops.Where, ops.Overwrite, ops.SetItem, ops.CircularPick, ops.CopySlices, Cast):
     _cls.takes_complex = True
 ops.Mean.takes_complex = True
 for _cls in (ops.MaxPick, ops.Amax, ops.MaxDim, ops.EvenlyDistributed):

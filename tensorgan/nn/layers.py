@@ -1933,15 +1933,24 @@ class ModuleList(Module):
 
 class ParameterList(Module):
     """A list of Parameters that belong to the owner (torch.nn.ParameterList), named ``"0"``,
-    ``"1"``, ... in state dicts; a Tensor appended becomes a Parameter."""
+    ``"1"``, ... in state dicts; a Tensor appended becomes a Parameter.  As torch's, it holds
+    other objects too (Vocos' ``ParameterList([gamma or None, ...])``): kept as plain attributes,
+    outside the parameters and state dict.  A NumPy array is refused (surely meant as a
+    parameter: wrap it in a Tensor)."""
 
     def __init__(self, values: Iterable[Any] | None = None):
         super().__init__()
+        self._size = 0
         for value in values or ():
             self.append(value)
 
     def append(self, value: Any) -> "ParameterList":
-        self.register_parameter(str(len(self)), _as_parameter(value, "ParameterList"))
+        self._size += 1
+        try:
+            self[self._size - 1] = value
+        except Exception:
+            self._size -= 1
+            raise
         return self
 
     def extend(self, values: Iterable[Any]) -> "ParameterList":
@@ -1952,22 +1961,34 @@ class ParameterList(Module):
     def __iadd__(self, values: Iterable[Any]) -> "ParameterList":
         return self.extend(values)
 
-    def __getitem__(self, index: int) -> Parameter:
-        try:
-            return list(self._parameters.values())[index]
-        except (IndexError, TypeError):
-            raise IndexError(f"ParameterList index {index!r} is out of range for {len(self)} "
-                             f"parameters") from None
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return ParameterList([self[i] for i in range(*index.indices(len(self)))])
+        return getattr(self, str(_position(index, len(self), "ParameterList")))
 
     def __setitem__(self, index: int, value: Any) -> None:
-        self.register_parameter(str(_position(index, len(self), "ParameterList")),
-                                _as_parameter(value, "ParameterList"))
+        name = str(_position(index, len(self), "ParameterList"))
+        if isinstance(value, (Tensor, np.ndarray)):
+            value = _as_parameter(value, "ParameterList")
+        setattr(self, name, value)
 
     def __len__(self) -> int:
-        return len(self._parameters)
+        return self._size
 
-    def __iter__(self) -> Iterator[Parameter]:
-        return iter(list(self._parameters.values()))
+    def __iter__(self) -> Iterator[Any]:
+        return iter([self[i] for i in range(len(self))])
+
+    def extra_repr(self) -> str:
+        """torch's lines: each item's kind and size, or the type of a non-tensor item."""
+        lines = []
+        for k, p in enumerate(self):
+            if isinstance(p, Tensor):
+                kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+                size = "x".join(str(n) for n in p.shape)
+                lines.append(f"  ({k}): {kind} containing: [{p.dtype} of size {size}]")
+            else:
+                lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+        return "\n".join(lines)
 
 
 class ParameterDict(Module):
