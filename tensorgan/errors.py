@@ -17,6 +17,12 @@ class IndexOutOfRangeError(ShapeError, IndexError):
     """An index outside a tensor's shape (an IndexError too, so iteration stops as usual)."""
 
 
+class EmptyReductionError(ShapeError, IndexError):
+    """A max / min / argmax / amax / median / mode / kthvalue over an empty dim: a ShapeError, as
+    tensorgan has always raised there, and an IndexError, as torch's "Expected reduction dim 0 to
+    have non-zero size" is (a VQ codebook argmin over zero codes, say)."""
+
+
 class DTypeError(TensorganError, TypeError, RuntimeError):
     """Unsupported dtype, or float32 mixed with float64. A RuntimeError too, as torch's dtype
     mismatches are ("expected scalar type Float but found Double")."""
@@ -257,7 +263,9 @@ class DistanceOrderError(ConfigError, RuntimeError):
 class WindowArgError(ConfigError, RuntimeError):
     """A convolution / pooling / unfold window argument out of its range: a stride, dilation or
     kernel size below 1, a negative padding or output size, an ``output_padding`` not below the
-    stride or dilation, a pool padding over half its kernel, ``padding='same'`` with a stride. A
+    stride or dilation, a pool padding over half its kernel, ``padding='same'`` with a stride, an
+    ``unfold`` / ``slice_scatter`` step below 1, an ``interpolate`` scale factor that is not
+    positive and finite. A
     ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's ("non-positive
     stride is not supported", "pad should be at most half of effective kernel size", ...) are, so
     ``except RuntimeError`` around a model's forward catches it as in torch."""

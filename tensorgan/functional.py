@@ -3896,7 +3896,7 @@ def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | Non
     factors = _per_dim("scale_factor", scale_factor, len(spatial), float)
     sizes = [n * f for n, f in zip(spatial, factors)]
     if not all(math.isfinite(f) and f > 0 for f in factors) or max(sizes) >= 2.0 ** 62:
-        raise ConfigError(f"interpolate: scale_factor must be positive and finite, got "
+        raise WindowArgError(f"interpolate: scale_factor must be positive and finite, got "
                           f"{scale_factor!r} (for input shape {x.shape})")
     out = [int(math.floor(v)) for v in sizes]
     if mode == "area" and min(out) == 0:     # torch: an empty adaptive average pool

@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from . import ops
-from .errors import DTypeError, InputTypeError, ShapeError
+from .errors import DTypeError, EmptyReductionError, InputTypeError
 from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _flag, _float_only, _int_of,
                      _size_args, _to_array, _torch_dims, get_device, no_grad)
 
@@ -488,7 +488,7 @@ class _TensorMath:
         x = self.reshape(1) if self.ndim == 0 else self
         axis = x._dim(dim, "median") if self.ndim else (_axes(dim, 0), 0)[1]   # (checks a 0-d dim)
         if x.shape[axis] == 0:
-            raise ShapeError(f"median: dim {dim} of shape {self.shape} is empty (no median)")
+            raise EmptyReductionError(f"median: dim {dim} of shape {self.shape} is empty (no median)")
         xp = self.device.xp
         index = _median_index(xp, x.array, axis)                    # keepdims form
         key = tuple(index if d == axis else xp.arange(n).reshape([-1 if e == d else 1 for e in range(x.ndim)])

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from . import scatter_kernels
-from .errors import IndexOutOfRangeError, InputTypeError, ShapeError
+from .errors import EmptyReductionError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
 
@@ -456,7 +456,7 @@ class Amax(Function):
 
     def forward(self, x, axis, keepdims):
         if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axis)):
-            raise ShapeError(f"{self.reduce}/a{self.reduce} over an empty dim (shape {x.shape}): "
+            raise EmptyReductionError(f"{self.reduce}/a{self.reduce} over an empty dim (shape {x.shape}): "
                              f"it has no {'largest' if self.reduce == 'max' else 'smallest'} element")
         self.x, self.axis, self.keepdims = x, axis, keepdims
         self.out = getattr(x, self.reduce)(axis=axis, keepdims=True)

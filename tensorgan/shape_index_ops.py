@@ -23,7 +23,8 @@ import numpy as np
 
 from . import ops
 from .errors import (AutogradError, ConfigError, ConfigTypeError, DistanceOrderError, DTypeError,
-                     IndexOutOfRangeError, InputTypeError, SamplingWeightsError, ShapeError, float_index_error)
+                     EmptyReductionError, IndexOutOfRangeError, InputTypeError, SamplingWeightsError, ShapeError,
+                     float_index_error)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
@@ -702,7 +703,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Min
         if isinstance(k, Tensor) and _is_int(_int_of(k)):
             return kthvalue(input, _int_of(k), dim, keepdim)
         _non_int("kthvalue", "k", (k,))
-        raise ShapeError(f"kthvalue: k={k!r} is out of range for a dim of size {n}")
+        raise (EmptyReductionError if n == 0 else ShapeError)(
+            f"kthvalue: k={k!r} is out of range for a dim of size {n}")
     values, indices, d = _sorted("kthvalue", input, dim, False, slice(int(k) - 1, int(k)))
     if not keepdim or input.ndim == 0:
         shape = tuple(s for i, s in enumerate(values.shape) if i != d) if input.ndim else ()

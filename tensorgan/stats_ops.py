@@ -20,12 +20,13 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from . import ops
-from .errors import AutogradError, ConfigError, DTypeError, DTypeNotImplementedError, InputTypeError, QuantileArgError, SamplingParameterError, ShapeError
+from .errors import (AutogradError, ConfigError, DTypeError, DTypeNotImplementedError, EmptyReductionError,
+                     InputTypeError, QuantileArgError, SamplingParameterError, ShapeError, WindowArgError)
 from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
-from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _remember,
+from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _non_int, _remember,
                      _strided_alias, is_grad_enabled, no_grad)
 
 
@@ -154,7 +155,7 @@ def _dim_of(op: str, input: Tensor, dim: int) -> tuple[Tensor, int]:
     x = input.reshape(1) if input.ndim == 0 else input
     d = _dim(op, input, dim)
     if x.shape[d] == 0:
-        raise ShapeError(f"{op}: dim {dim} of shape {input.shape} is empty")
+        raise EmptyReductionError(f"{op}: dim {dim} of shape {input.shape} is empty")
     return x, d
 
 
@@ -310,10 +311,11 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     n = x.shape[d]
     if input.ndim == 0 and _is_int(size) and 0 <= size <= 1 and _is_int(step) and step > 0:
         return x[:size]                          # torch: a 0-d tensor's windows as a 1-D one
+    _non_int("unfold", "size and step", (size, step))        # torch's TypeError for a float
     if not _is_int(size) or not 0 <= size <= n:
         raise ShapeError(f"unfold: size {size!r} must be an int from 0 to the size of dim {d} ({n})")
     if not _is_int(step) or step <= 0:
-        raise ConfigError(f"unfold: step must be an int > 0, got {step!r}")
+        raise WindowArgError(f"unfold: step must be an int > 0, got {step!r}")
     starts = np.arange((n - size) // step + 1) * step
     index = x.device.xp.asarray(starts[:, None] + np.arange(size)[None, :])
     windows = movedim(x[(slice(None),) * d + (index,)], d + 1, -1)
@@ -488,8 +490,9 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
     """``input`` with ``input[..., start:end:step, ...]`` (along ``dim``) replaced by ``src``
     (torch.slice_scatter)."""
     d = _tensor("slice_scatter", input)._dim(dim, "slice_scatter")
+    _non_int("slice_scatter", "step", (step,))
     if not _is_int(step) or step <= 0:
-        raise ConfigError(f"slice_scatter: step must be an int > 0, got {step!r}")
+        raise WindowArgError(f"slice_scatter: step must be an int > 0, got {step!r}")
     return _scatter_into("slice_scatter", input, src, (slice(None),) * d + (slice(start, end, step),))
 
 

@@ -41,7 +41,7 @@ import numpy as np
 from .backend import Device, device_of, get_device, move_array, names_a_device
 from .select_kernels import clamp_in_place
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, DeviceError, DTypeError,
-                     DTypeNotImplementedError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
+                     DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
                      ShapeError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -2968,7 +2968,7 @@ class Tensor:
         axis = None if dim is None or not self.ndim else self._dim(dim, name)
         n = self.array.size if axis is None else self.shape[axis]
         if n == 0:
-            raise ShapeError(f"{name} over an empty dim (shape {self.shape})")
+            raise EmptyReductionError(f"{name} over an empty dim (shape {self.shape})")
         index = getattr(self.array, name)(axis=axis, keepdims=bool(keepdim) and axis is not None)
         if keepdim and axis is None:
             index = index.reshape((1,) * self.ndim)
@@ -3028,7 +3028,7 @@ class Tensor:
             return MinMax(values, self._arg_extreme("arg" + name, dim, keepdim))
         axis = self._dim(dim, name)
         if self.shape[axis] == 0:
-            raise ShapeError(f"{name} over an empty dim (shape {self.shape})")
+            raise EmptyReductionError(f"{name} over an empty dim (shape {self.shape})")
         index = getattr(self.array, "arg" + name)(axis=axis, keepdims=True).astype(int64)
         values = ops.MaxDim.apply(self, axis, bool(keepdim), index, name.capitalize() + "Backward0")
         return MinMax(values, Tensor._make(index if keepdim else index.squeeze(axis), self.device))
@@ -3347,7 +3347,11 @@ class Tensor:
         xp = self.device.xp
         quiet = _FP_STATE.set(_FP_QUIET)       # inf and NaN results come silently, as in torch
         try:
-            out = xp.subtract(end.array, self.array)     # end - self, at the broadcast shape
+            try:
+                out = xp.subtract(end.array, self.array)     # end - self, at the broadcast shape
+            except ValueError:
+                raise ShapeError(f"lerp: shapes {self.shape} (input) and {end.shape} (end) do not "
+                                 f"broadcast") from None
             if abs(weight) < 0.5:
                 out *= weight
                 out += self.array                           # (a + d == d + a, bit for bit)
