@@ -1,0 +1,52 @@
+"""Session 26: unpaired translation variants ported at tiny sizes and run beside torch 2.13 in
+float64 with identical weights -- Onr/Council-GAN (three generators per direction, each with its
+MUNIT-style AdaIN decoder and attention mask, a council discriminator on (x, x~) pairs, the focus
+/ mask losses and the loss-matching weights from NumPy loss histories), hyperplane-lab/ACL-GAN
+(the generator with noise, dis_2 on (x, x~) pairs, the focus mask), hufu6371/GcGAN (rot / vf
+geometry consistency built from transpose + index_select), sagiebenaim/DistanceGAN (pairwise
+distances normalised by dataset means / stds from NumPy), a TraVeLGAN siamese travel loss
+(clementabary/travelgan: combinations of pairs, CosineSimilarity, spectral norm) and
+imlixinyang/HiSD (tags / attributes, the AdaIN translator with masks, extractors / mappers, the
+multi-head discriminator with an R1 term and requires_grad toggling, an EMA generator).
+Losses, gradients and parameters agreed to ~1e-11 over 3-4 steps each.  What differed, and is
+fixed: an in-place write on an op's result whose memory a NumPy array from
+``.detach().cpu().numpy()`` still held took a new buffer, so the array kept the old value
+(Council-GAN's loss-matching weights read those arrays, and drifted from step 2 on).
+No torch here: the checks are invariants and finite differences."""
+import numpy as np
+
+import tensorgan as tg
+
+
+# -- an in-place write on a graph result lands in memory a NumPy array holds ---------------------
+def test_in_place_write_on_a_graph_result_reaches_its_exported_numpy_array():
+    # Council-GAN: hist.append(loss.detach().cpu().numpy()); ...; loss *= w -- torch's array
+    # shares the loss's memory and shows the write; tensorgan gave the loss a new buffer.
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * 3).sum()
+    snapshot = loss.detach().cpu().numpy()
+    loss *= np.float64(2.0)
+    assert float(snapshot) == 18.0
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [6.0, 6.0])
+
+    w.grad = None
+    u = w * 1
+    part = u.detach().numpy()[1:]           # a view of the memory counts too
+    u += 1
+    u.mul_(2)
+    np.testing.assert_allclose(part, [6.0])
+    np.testing.assert_allclose(u.detach().numpy(), [4.0, 6.0])
+    u.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 2.0])
+
+
+def test_in_place_write_with_no_array_held_keeps_old_values_for_backward():
+    # the usual case still hands the result a new buffer: an op that saved its output (exp)
+    # differentiates with the value it saw
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    y = x.exp()
+    z = y * 1
+    z += 1
+    (y.sum() + z.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([0.5, -1.0]), rtol=1e-6)
