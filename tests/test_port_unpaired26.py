@@ -9,13 +9,16 @@ distances normalised by dataset means / stds from NumPy), a TraVeLGAN siamese tr
 imlixinyang/HiSD (tags / attributes, the AdaIN translator with masks, extractors / mappers, the
 multi-head discriminator with an R1 term and requires_grad toggling, an EMA generator).
 Losses, gradients and parameters agreed to ~1e-11 over 3-4 steps each.  What differed, and is
-fixed: an in-place write on an op's result whose memory a NumPy array from
+fixed: a convolution whose weight has 0 channels (TraVeLGAN's Self_Attn(C) with C < 8)
+ran and returned an empty map (torch refuses it); an in-place write on an op's result whose memory a NumPy array from
 ``.detach().cpu().numpy()`` still held took a new buffer, so the array kept the old value
 (Council-GAN's loss-matching weights read those arrays, and drifted from step 2 on).
 No torch here: the checks are invariants and finite differences."""
 import numpy as np
+import pytest
 
 import tensorgan as tg
+from tensorgan.errors import ShapeError
 
 
 # -- an in-place write on a graph result lands in memory a NumPy array holds ---------------------
@@ -50,3 +53,17 @@ def test_in_place_write_with_no_array_held_keeps_old_values_for_backward():
     z += 1
     (y.sum() + z.sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([0.5, -1.0]), rtol=1e-6)
+
+
+# -- a convolution with no output channels is refused, as torch ----------------------------------
+def test_convolution_with_zero_channels_is_refused():
+    # TraVeLGAN's Self_Attn(C) builds Conv2d(C, C // 8, 1): with C < 8 torch's forward refuses the
+    # empty weight; tensorgan returned an empty map and the attention ran on nothing.
+    with pytest.warns(UserWarning):
+        layers = [(tg.nn.Conv2d(4, 0, 1), (1, 4, 2, 2)), (tg.nn.Conv1d(4, 0, 1), (1, 4, 3)),
+                  (tg.nn.Conv3d(4, 0, 1), (1, 4, 2, 2, 2)), (tg.nn.ConvTranspose2d(0, 3, 1), (1, 0, 2, 2)),
+                  (tg.nn.ConvTranspose2d(3, 0, 1), (1, 3, 2, 2))]
+    for layer, shape in layers:
+        with pytest.raises(ShapeError, match="no channels"):
+            layer(tg.ones(*shape))
+    assert tg.nn.Conv2d(4, 1, 1)(tg.ones(1, 4, 2, 2)).shape == (1, 1, 2, 2)
