@@ -67,3 +67,39 @@ def test_convolution_with_zero_channels_is_refused():
         with pytest.raises(ShapeError, match="no channels"):
             layer(tg.ones(*shape))
     assert tg.nn.Conv2d(4, 1, 1)(tg.ones(1, 4, 2, 2)).shape == (1, 1, 2, 2)
+
+
+# -- idioms the ports leaned on (they agreed with torch; kept as invariants) ----------------------
+def test_gcgan_index_select_geometry_is_rot90_and_flip():
+    x = tg.tensor(np.random.RandomState(0).randn(2, 3, 5, 5), requires_grad=True)
+    inv = tg.arange(4, -1, -1).long()
+    clockwise = tg.index_select(x.transpose(2, 3), 3, inv)
+    counter = tg.index_select(x.transpose(2, 3), 2, inv)
+    np.testing.assert_array_equal(clockwise.detach().numpy(), tg.rot90(x, -1, (2, 3)).detach().numpy())
+    np.testing.assert_array_equal(counter.detach().numpy(), tg.rot90(x, 1, [2, 3]).detach().numpy())
+    np.testing.assert_array_equal(tg.index_select(x, 2, inv).detach().numpy(), x.flip([2]).detach().numpy())
+    w = tg.tensor(np.random.RandomState(1).randn(2, 3, 5, 5))
+    (clockwise * w).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tg.rot90(w, 1, (2, 3)).numpy())
+
+
+def test_travel_loss_over_numpy_pair_indices_matches_finite_differences():
+    from itertools import combinations
+    pairs = np.asarray(list(combinations(range(4), 2)))
+    rng = np.random.RandomState(2)
+    e_t0 = rng.randn(4, 5)
+    e_o = tg.tensor(rng.randn(4, 5))
+
+    def loss(e_t):
+        v_o = e_o[pairs[:, 0]] - e_o[pairs[:, 1]]
+        v_t = e_t[pairs[:, 0]] - e_t[pairs[:, 1]]
+        return tg.nn.MSELoss()(v_o, v_t) - tg.nn.CosineSimilarity()(v_o, v_t).mean()
+
+    e_t = tg.tensor(e_t0, requires_grad=True)
+    loss(e_t).backward()
+    fd = np.zeros_like(e_t0)
+    for idx in np.ndindex(*e_t0.shape):
+        d = np.zeros_like(e_t0)
+        d[idx] = 1e-6
+        fd[idx] = (loss(tg.tensor(e_t0 + d)).item() - loss(tg.tensor(e_t0 - d)).item()) / 2e-6
+    np.testing.assert_allclose(e_t.grad.numpy(), fd, rtol=1e-6, atol=1e-9)
