@@ -265,6 +265,9 @@ def _check_conv(op: str, x: Tensor, weight: Tensor, bias, in_channels: int, out_
                 rank: int = 4) -> None:
     _check_rank(op, "input", x, (rank,), _CONV_LAYOUTS[rank])
     _check_rank(op, "weight", weight, (rank,), f"{rank}-D")
+    if weight.shape[0] == 0 or out_channels == 0:   # torch refuses it; an empty map would run
+        raise ShapeError(f"{op}: a weight of size {tuple(weight.shape)} makes no channels (as "
+                         f"torch, refused: a layer built with 0 channels, e.g. C // 8 of C < 8)")
     if x.shape[1] != in_channels:
         raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects "
                          f"{in_channels} (input shape {x.shape})")

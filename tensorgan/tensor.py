@@ -562,6 +562,16 @@ def _shares_live_memory(t: "Tensor") -> bool:
     return False
 
 
+def _held_outside(t: "Tensor") -> bool:
+    """Whether something other than ``t`` and its op's saved values holds ``t``'s array -- a
+    NumPy array from ``t.detach().cpu().numpy()`` (Council-GAN keeps those in a loss history
+    before ``loss *= w``): an in-place write must then land in that memory, as torch's does,
+    rather than hand ``t`` a new buffer.  Two references are ``t``'s own slot and the argument."""
+    if sys.getrefcount(t.array) <= 2:
+        return False
+    return not _saves_alias(t._ctx, t.array, skip_inputs=True)
+
+
 def _mark_saved_outputs_written(t: "Tensor", skip: "Tensor | None" = None) -> None:
     """After an in-place write into ``t``'s memory: each live tensor sharing it whose op saved
     that memory for backward (``y = x.exp(); y.detach().mul_(2)``, relu's or sigmoid's output)
@@ -3867,6 +3877,7 @@ class Tensor:
                         or o.array is out and name in _OVERLAP_ANY):
                     _refuse_partial_overlap(name, out, operands, name in _OVERLAP_ANY)
                     break
+            del out             # (_rebase counts the references to this memory)
         if _grad_mode.enabled and (self._requires_grad or any(
                 isinstance(o, Tensor) and o._requires_grad for o in operands)):
             if self._ctx is None and self._requires_grad:
@@ -4010,7 +4021,7 @@ class Tensor:
         # marked ``foreign_memory``): ``p.data.add_(-m).div_(s)`` with ``m`` tracked, or
         # ``from_numpy(a).add_(y).mul_(2)``, must keep writing ``p`` / ``a``, as torch's.
         foreign = not is_result or "foreign_memory" in self._ctx.__dict__
-        swap = not foreign and not shared
+        swap = not foreign and not shared and not _held_outside(self)
         old = Tensor._make(self.array if swap else self.array.copy(), self.device, self._requires_grad)
         old._ctx = self._ctx
         _move_hooks(self, old)

@@ -6,7 +6,7 @@ import pytest
 
 import tensorgan as tg
 from tensorgan import nn
-from tensorgan.errors import ConfigError, IndexOutOfRangeError, ValueOverflowError
+from tensorgan.errors import ConfigError, IndexOutOfRangeError, ShapeError, ValueOverflowError
 
 
 def _x(*shape):
@@ -17,21 +17,20 @@ def _x(*shape):
     (lambda: nn.Conv2d(3, 0, 3), (2, 3, 5, 5), (0, 3, 3, 3)),
     (lambda: nn.Conv1d(3, 0, 3), (2, 3, 5), (0, 3, 3)),
     (lambda: nn.ConvTranspose2d(3, 0, 3), (2, 3, 5, 5), (3, 0, 3, 3)),
+    (lambda: nn.ConvTranspose2d(0, 3, 3), (2, 0, 5, 5), (0, 3, 3, 3)),
 ])
-def test_conv_zero_out_channels_empty_output(make, shape, wshape):
+def test_conv_zero_out_channels_builds_but_refuses_forward(make, shape, wshape):
+    # torch 2.13 builds the layer; its forward refuses the empty weight ("expected weight to be
+    # at least 1 at dimension 0" / oneDNN's "could not create a primitive descriptor")
     m = make().double()
-    assert tuple(m.weight.shape) == wshape and tuple(m.bias.shape) == (0,)
-    x = _x(*shape)
-    y = m(x)
-    assert y.shape[:2] == (2, 0) and y.numel() == 0
-    y.sum().backward()
-    assert tuple(x.grad.shape) == shape and float(abs(x.grad).sum()) == 0.0
+    assert tuple(m.weight.shape) == wshape and tuple(m.bias.shape) == (m.out_channels,)
+    with pytest.raises(ShapeError, match="no channels"):
+        m(_x(*shape))
 
 
 @pytest.mark.parametrize("make, shape", [
     (lambda: nn.Conv2d(0, 3, 3), (2, 0, 5, 5)),
     (lambda: nn.Conv1d(0, 3, 3), (2, 0, 5)),
-    (lambda: nn.ConvTranspose2d(0, 3, 3), (2, 0, 5, 5)),
 ])
 def test_conv_zero_in_channels_is_bias(make, shape):
     # an empty sum over input channels: the output is the bias alone (torch builds these layers;
