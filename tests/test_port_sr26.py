@@ -309,3 +309,29 @@ def test_spectral_norm_unet_discriminator_layer_has_unit_sigma_after_power_itera
     conv.eval()
     y1, y2 = conv(x), conv(x)                      # eval: no further power iterations
     np.testing.assert_array_equal(y1.detach().numpy(), y2.detach().numpy())
+
+
+# -- argument errors met on the way, typed as torch's ---------------------------------------------
+@pytest.mark.filterwarnings("ignore:torch.meshgrid")
+def test_join_and_factory_argument_errors_are_typed_as_torch():
+    with pytest.raises(TypeError, match="element 1"):
+        tg.stack([tg.ones(2), 3])
+    with pytest.raises(TypeError, match="element 0"):
+        tg.stack([[1.0, 2.0], tg.ones(2)])
+    with pytest.raises(TypeError, match="element 1"):
+        tg.cat([tg.ones(2), 3])
+    assert tg.cat([tg.ones(2), np.zeros(2)]).tolist() == [1, 1, 0, 0]      # NumPy constants, as before
+    for join in (tg.hstack, tg.vstack, tg.dstack, tg.column_stack, tg.meshgrid):
+        with pytest.raises(RuntimeError, match="non-empty"):
+            join([])
+    with pytest.raises(TypeError, match="element 1"):
+        tg.vstack([tg.ones(2), 3])
+    assert tg.block_diag().shape == (1, 0)
+    with pytest.raises(RuntimeError, match="randperm"):
+        tg.randperm(-1)
+    with pytest.raises(TypeError, match="randperm"):
+        tg.randperm(2.5)
+    with pytest.raises(RuntimeError, match="min, max or both"):
+        tg.clamp(tg.ones(2))
+    with pytest.raises(ValueError, match="at least one operand"):
+        tg.einsum("i->i")
