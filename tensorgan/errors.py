@@ -55,6 +55,11 @@ class AutogradInputsError(InputTypeError, RuntimeError):
     InputTypeError tensorgan raised there before too."""
 
 
+class MissingArgumentError(InputTypeError, RuntimeError):
+    """A call without an argument torch requires and refuses with a RuntimeError: ``clamp(x)``
+    with neither bound, ``hstack([])`` / ``meshgrid()`` with no tensors; the InputTypeError
+    tensorgan raised there before too."""
+
 class ValueOverflowError(DTypeError, ValueError, OverflowError):
     """A number that does not fit the integer dtype asked for (``tensor([300], dtype=uint8)``):
     torch's RuntimeError "value cannot be converted to type uint8 without overflow" (its

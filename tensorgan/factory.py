@@ -446,8 +446,12 @@ def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("concat needs at least one tensor")
-    if any(isinstance(t, Tensor) and t.ndim == 0 for t in tensors):
-        raise ShapeError("concat: a 0-d tensor has no dim to join along (use stack)")
+    if any(not isinstance(t, Tensor) or t.ndim == 0 for t in tensors):
+        for i, t in enumerate(tensors):   # (a NumPy array is taken as a constant, as before)
+            if not isinstance(t, (Tensor, np.ndarray)):
+                raise InputTypeError(f"cat: expected Tensor as element {i}, got {type(t).__name__} (as torch, a TypeError)")
+        if any(isinstance(t, Tensor) and t.ndim == 0 for t in tensors):
+            raise ShapeError("concat: a 0-d tensor has no dim to join along (use stack)")
     return Concat.apply(_join_axis(axis, dim, max(tensors[0].ndim, 1)), *tensors)
 
 
@@ -508,10 +512,10 @@ def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack needs at least one tensor")
+    for i, t in enumerate(tensors):   # (a NumPy array is taken as a constant, as before)
+        if not isinstance(t, (Tensor, np.ndarray)):
+            raise InputTypeError(f"stack: expected Tensor as element {i}, got {type(t).__name__} (as torch, a TypeError)")
     axis = _join_axis(axis, dim, tensors[0].ndim + 1)
-    for t in tensors:
-        if not isinstance(t, Tensor):
-            t.shape          # noqa: B018 -- a list among them: AttributeError, as before
     from .ops import Stack   # (Stack adds the new axis to each array itself)
     return Stack.apply(axis, *tensors)
 
@@ -552,8 +556,10 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """A random permutation of 0 .. n-1, int64 (``x[tg.randperm(len(x))]`` shuffles)."""
     n = _int_of(n)
-    if not _is_int(n) or n < 0:
+    if not _is_int(n):
         raise InputTypeError(f"randperm: n must be an int >= 0, got {n!r}")
+    if n < 0:                  # torch: a RuntimeError (a negative dimension)
+        raise SamplingParameterError(f"randperm: n must be an int >= 0, got {n!r}")
     return _whole_numbers(resolve(generator, None).permutation(int(n)), dtype, device, "randperm")
 
 

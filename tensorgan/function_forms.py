@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import AutogradError, DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import AutogradError, ConfigTypeError, DeviceError, DTypeError, InputTypeError, ShapeError
 from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
 from .tensor import Tensor, _refuse_partial_overlap, get_default_dtype
 
@@ -270,7 +270,9 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
         equation, operands = _einsum_sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if not isinstance(equation, str) or not operands or not builtins.all(isinstance(o, Tensor) for o in operands):
+    if isinstance(equation, str) and not operands:     # torch: a ValueError
+        raise ConfigTypeError("einsum: must specify the equation string and at least one operand")
+    if not isinstance(equation, str) or not builtins.all(isinstance(o, Tensor) for o in operands):
         raise InputTypeError("einsum: takes an equation string and one or more Tensors, or the "
                              "sublist form einsum(a, [0, 1], b, [1, 2], [0, 2])")
     inputs, output, sizes = _einsum_subscripts(equation, [o.shape for o in operands])

@@ -23,14 +23,14 @@ import numpy as np
 
 from . import ops
 from .errors import (AutogradError, ConfigError, ConfigTypeError, DistanceOrderError, DTypeError,
-                     EmptyReductionError, IndexOutOfRangeError, InputTypeError, SamplingWeightsError, ShapeError,
-                     float_index_error)
+                     EmptyReductionError, IndexOutOfRangeError, InputTypeError, MissingArgumentError,
+                     SamplingWeightsError, ShapeError, float_index_error)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
 from .tensor import (BOOL, Function, MinMax, Tensor, _flag, _int_of, _is_int, _non_int, _one_dtype, _share,
                      _refuse_partial_overlap,
-                     is_grad_enabled, no_grad)
+                     get_default_dtype, is_grad_enabled, no_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,8 +288,11 @@ def _tensor_list(op: str, tensors: Any) -> list[Tensor]:
     if isinstance(tensors, Tensor):     # list() would split it into rows silently
         raise InputTypeError(f"{op}: takes a sequence of Tensors, got one Tensor (wrap it in a list)")
     tensors = list(tensors)
-    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
-        raise InputTypeError(f"{op}: takes a non-empty sequence of Tensors")
+    if not tensors:
+        raise MissingArgumentError(f"{op}: expects a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise InputTypeError(f"{op}: expected Tensor as element {i}, got {type(t).__name__}")
     return tensors
 
 
@@ -897,7 +900,9 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 
 def block_diag(*tensors: Tensor) -> Tensor:
     """The tensors (0-d as 1x1, 1-D as one row) along the diagonal of one matrix, zeros elsewhere
-    (torch.block_diag)."""
+    (torch.block_diag); none at all: an empty 1 x 0 matrix, as torch's."""
+    if not tensors:
+        return Tensor(np.zeros((1, 0), dtype=get_default_dtype()))
     blocks = [t.reshape(1, -1) if t.ndim < 2 else t for t in _tensor_list("block_diag", tensors)]
     if any(b.ndim != 2 for b in blocks):
         raise ShapeError(f"block_diag: tensors must have at most 2 dims, got "
