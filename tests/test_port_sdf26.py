@@ -68,3 +68,44 @@ def test_softplus_double_backward_off_the_threshold_is_sigmoids_derivative():
     gg, = tg.autograd.grad((g * g).sum(), x)
     s = _sigmoid(xs)
     np.testing.assert_allclose(gg.numpy(), 2 * (w.numpy() * s) * w.numpy() * s * (1 - s), rtol=1e-12)
+
+
+# --- cat skips 1-D empty tensors beside tensors of more dims (torch's legacy rule) ---------------
+def test_cat_skips_a_one_d_empty_tensor_as_the_start_of_an_accumulation():
+    samples = tg.Tensor()                           # (StyleSDF / GAN scripts: torch.Tensor() then cat)
+    for i in range(3):
+        samples = tg.cat([samples, tg.full((1, 2), float(i))], 0)
+    np.testing.assert_array_equal(samples.numpy(), [[0, 0], [1, 1], [2, 2]])
+    out = tg.cat([tg.tensor([]), tg.ones(2, 3), tg.zeros(2, 1)], -1)   # dim: the others' (2-D)
+    assert out.shape == (2, 4)
+    assert tg.cat([tg.ones(1, 2), tg.tensor([]), tg.ones(2, 2), tg.tensor([])]).shape == (3, 2)
+
+
+def test_cat_skipped_empty_tensors_still_promote_the_dtype():
+    assert tg.cat([tg.tensor([], dtype=tg.float64), tg.ones(2, 3, dtype=tg.float32)]).dtype == tg.float64
+    assert tg.cat([tg.tensor([], dtype=tg.int64), tg.ones(2, 3, dtype=tg.float32)]).dtype == tg.float32
+    assert tg.cat([tg.tensor([], dtype=tg.int64), tg.ones(2, 3, dtype=tg.int32)]).dtype == tg.int64
+
+
+def test_cat_skipped_empty_tensor_gets_an_empty_gradient_to_second_order():
+    e = tg.tensor([], dtype=tg.float64, requires_grad=True)
+    x = _f64(np.arange(6.0).reshape(2, 3)).requires_grad_()
+    y = tg.cat([e, x * x, e], 1)
+    ge, gx = tg.autograd.grad(y.sum(), [e, x], create_graph=True)
+    assert ge.shape == (0,)
+    np.testing.assert_array_equal(gx.detach().numpy(), 2 * x.detach().numpy())
+    h, = tg.autograd.grad((gx ** 2).sum(), x)
+    np.testing.assert_array_equal(h.numpy(), 8 * x.detach().numpy())
+    (tg.cat([e, x], 0) * 3).sum().backward()
+    assert e.grad.shape == (0,) and np.all(x.grad.numpy() == 3)
+
+
+def test_cat_with_an_empty_tensor_still_refuses_mismatched_others():
+    with pytest.raises(RuntimeError, match="differ off that axis"):
+        tg.cat([tg.tensor([]), tg.ones(2, 3), tg.ones(2, 2)])
+    with pytest.raises(RuntimeError, match="same number of dims"):
+        tg.cat([tg.tensor([]), tg.ones(2, 3), tg.ones(2, 3, 1)])
+    with pytest.raises(RuntimeError, match="differ off that axis"):
+        tg.cat([tg.zeros(0, 0), tg.ones(2, 3)])     # only the 1-D (0,) shape is skipped
+    with pytest.raises(RuntimeError):
+        tg.stack([tg.tensor([]), tg.ones(2, 3)])    # stack skips nothing
