@@ -122,17 +122,17 @@ def _gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float =
 
 def _numeric_vjp(fn, inputs, i: int, v, eps: float) -> np.ndarray:
     data = inputs[i].array
-    flat = data.reshape(-1)  # a view: writing it perturbs the input in place
     numeric = np.zeros(data.size)
     # fn runs in the caller's grad mode, as in torch's numeric pass: a gradient penalty (fn calls
-    # autograd.grad(..., create_graph=True) on its input) is checked as there
-    for k in range(data.size):
-        orig = float(flat[k])
-        flat[k] = orig + eps
+    # autograd.grad(..., create_graph=True) on its input) is checked as there.  Elements are
+    # written by index, in place: a non-contiguous input (a permuted view) has no flat view
+    for k, at in enumerate(np.ndindex(*data.shape)):
+        orig = float(data[at])
+        data[at] = orig + eps
         plus = float((_output(fn, inputs).array * v).sum())
-        flat[k] = orig - eps
+        data[at] = orig - eps
         minus = float((_output(fn, inputs).array * v).sum())
-        flat[k] = orig
+        data[at] = orig
         numeric[k] = (plus - minus) / (2 * eps)
     return numeric.reshape(data.shape)
 

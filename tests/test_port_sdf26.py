@@ -2,7 +2,6 @@
 from torch 2.13, and the patterns those programs lean on (cumprod transmittance, eikonal term through
 autograd.grad(create_graph=True), R1 through spectral norm), pinned without torch (NumPy closed
 forms, finite differences)."""
-import math
 import warnings
 
 import numpy as np
@@ -109,3 +108,145 @@ def test_cat_with_an_empty_tensor_still_refuses_mismatched_others():
         tg.cat([tg.zeros(0, 0), tg.ones(2, 3)])     # only the 1-D (0,) shape is skipped
     with pytest.raises(RuntimeError):
         tg.stack([tg.tensor([]), tg.ones(2, 3)])    # stack skips nothing
+
+
+# --- the programs' patterns, pinned: GRAF's renderer, StyleSDF's eikonal term, R1 through SN ------
+def _graf_render(raw, z_vals, rays_d, white_bkgd=True):
+    """GRAF's raw2outputs: alpha = 1 - exp(-relu(sigma) dist), exclusive cumprod transmittance."""
+    dists = z_vals[..., 1:] - z_vals[..., :-1]
+    dists = tg.cat([dists, tg.Tensor([1e10]).expand(dists[..., :1].shape)], -1)
+    dists = dists * tg.norm(rays_d[..., None, :], dim=-1)
+    alpha = 1. - tg.exp(-F.relu(raw[..., 3]) * dists)
+    weights = alpha * tg.cumprod(tg.cat([tg.ones((alpha.shape[0], 1)), 1. - alpha + 1e-10], -1), -1)[:, :-1]
+    rgb_map = tg.sum(weights[..., None] * tg.sigmoid(raw[..., :3]), -2)
+    acc_map = tg.sum(weights, -1)
+    return rgb_map + (1. - acc_map[..., None]) if white_bkgd else rgb_map, acc_map
+
+
+def _graf_render_numpy(raw, z, d):
+    rgb, acc = np.zeros((raw.shape[0], 3)), np.zeros(raw.shape[0])
+    for r in range(raw.shape[0]):
+        transmittance = 1.0
+        for s in range(raw.shape[1]):
+            dist = (z[r, s + 1] - z[r, s] if s + 1 < raw.shape[1] else 1e10) * np.linalg.norm(d[r])
+            alpha = 1 - np.exp(-max(raw[r, s, 3], 0) * dist)
+            rgb[r] += alpha * transmittance * _sigmoid(raw[r, s, :3])
+            acc[r] += alpha * transmittance
+            transmittance *= 1 - alpha + 1e-10
+    return rgb + (1 - acc[:, None]), acc
+
+
+def test_graf_volume_rendering_matches_a_per_sample_loop_and_gradchecks():
+    previous = tg.get_default_dtype()
+    tg.set_default_dtype(tg.float64)
+    try:
+        rs = np.random.RandomState(0)
+        raw, d = rs.randn(3, 4, 4), rs.randn(3, 3)
+        z = np.sort(rs.uniform(1, 6, (3, 4)), -1)
+        rgb, acc = _graf_render(_f64(raw), _f64(z), _f64(d))
+        rgb_np, acc_np = _graf_render_numpy(raw, z, d)
+        np.testing.assert_allclose(rgb.numpy(), rgb_np, rtol=1e-12)
+        np.testing.assert_allclose(acc.numpy(), acc_np, rtol=1e-12)
+        raw_t = _f64(raw + np.sign(raw) * 0.05).requires_grad_()   # away from relu's kink
+        assert tg.autograd.gradcheck(lambda r: _graf_render(r, _f64(z), _f64(d))[0], (raw_t,))
+    finally:
+        tg.set_default_dtype(previous)
+
+
+class _FiLMSiren(nn.Module):
+    """StyleSDF's FiLM-modulated SIREN layer (frequency gamma, phase beta from the style)."""
+
+    def __init__(self, fan_in, width, style_dim, rs):
+        super().__init__()
+        self.weight = nn.Parameter(_f64(rs.uniform(-1 / 3, 1 / 3, (width, fan_in))))
+        self.bias = nn.Parameter(_f64(rs.uniform(-0.5, 0.5, width)))
+        self.gamma = nn.Linear(style_dim, width).double()
+        self.beta = nn.Linear(style_dim, width).double()
+
+    def forward(self, x, style):
+        b, w = style.shape[0], self.weight.shape[0]
+        gamma = (15 * self.gamma(style) + 3).view(b, 1, 1, w)
+        return tg.sin(gamma * F.linear(x, self.weight, self.bias) + 0.25 * self.beta(style).view(b, 1, 1, w))
+
+
+def test_eikonal_term_of_a_sphere_sdf_is_the_unit_normal():
+    pts = _f64(np.random.RandomState(1).randn(2, 3, 4, 3))
+    pts.requires_grad = True                        # StyleSDF: pts.requires_grad = True on the samples
+    sdf = pts.norm(dim=-1, keepdim=True) - 0.25
+    eik, = tg.autograd.grad(outputs=sdf, inputs=pts, grad_outputs=tg.ones_like(sdf), create_graph=True)
+    np.testing.assert_allclose(eik.detach().numpy(), pts.detach().numpy() / sdf.detach().numpy().__add__(0.25),
+                               rtol=1e-13)
+    loss = ((eik.norm(dim=-1) - 1) ** 2).mean()
+    assert float(loss.detach()) < 1e-28
+    grad_pts, = tg.autograd.grad(loss, pts)        # second order: zero for an exact distance field
+    assert np.abs(grad_pts.numpy()).max() < 1e-13
+
+
+def test_stylesdf_eikonal_and_minimal_surface_losses_second_order_match_finite_differences():
+    rs = np.random.RandomState(2)
+    layer, head = _FiLMSiren(3, 6, 4, rs), nn.Linear(6, 1).double()
+    style, pts0 = _f64(rs.randn(2, 4)), rs.randn(2, 3, 5, 3) * 0.3
+    sigmoid_beta = nn.Parameter(_f64([0.1]))
+
+    def losses(weight):
+        pts = _f64(pts0)
+        pts.requires_grad = True
+        h = tg.sin((15 * layer.gamma(style) + 3).view(2, 1, 1, 6) * F.linear(pts, weight, layer.bias)
+                   + 0.25 * layer.beta(style).view(2, 1, 1, 6))
+        sdf = head(h)
+        eik, = tg.autograd.grad(outputs=sdf, inputs=pts, grad_outputs=tg.ones_like(sdf), create_graph=True)
+        sigma = tg.sigmoid(-sdf / sigmoid_beta) / sigmoid_beta
+        return ((eik.norm(dim=-1) - 1) ** 2).mean() + tg.exp(-100 * tg.abs(sdf)).mean() + 1e-3 * sigma.mean()
+
+    weight = layer.weight.detach().clone().requires_grad_()
+    assert tg.autograd.gradcheck(losses, (weight,), atol=1e-6, rtol=1e-5)
+    grad_beta, = tg.autograd.grad(losses(weight), sigmoid_beta)
+    step = 1e-6
+    numeric = []
+    for sign in (1, -1):
+        with tg.no_grad():
+            sigmoid_beta.add_(sign * step)
+        numeric.append(float(losses(weight).detach()))
+        with tg.no_grad():
+            sigmoid_beta.sub_(sign * step)
+    np.testing.assert_allclose(grad_beta.numpy()[0], (numeric[0] - numeric[1]) / (2 * step), rtol=1e-5)
+
+
+def test_graf_r1_through_spectral_norm_and_instance_norm_gradchecks_on_permuted_rays():
+    tg.manual_seed(0)
+    disc = nn.Sequential(nn.utils.spectral_norm(nn.Conv2d(3, 4, 4, 2, 1, bias=False)), nn.InstanceNorm2d(4),
+                         nn.LeakyReLU(0.2), nn.utils.spectral_norm(nn.Conv2d(4, 1, 4, 1, 0, bias=False))).double()
+    disc(_f64(np.zeros((1, 3, 8, 8))))              # one power iteration, then frozen u, v
+    disc.eval()
+    x = _f64(np.random.RandomState(3).randn(1, 3, 8, 8))
+
+    def r1(x):   # GAN_stability's compute_grad2 on (B*N, 3) rays viewed as patches
+        d = disc(x.view(-1, 8, 8, 3).permute(0, 3, 1, 2))
+        g, = tg.autograd.grad(d.sum(), x, create_graph=True)
+        return g.pow(2).view(x.shape[0], -1).sum(1)
+
+    rays = x.permute(0, 2, 3, 1).reshape(-1, 3).requires_grad_()
+    assert tg.autograd.gradcheck(r1, (rays,), atol=1e-6, rtol=1e-4)
+
+
+# --- gradcheck perturbs a non-contiguous input in place (a permuted view has no flat view) --------
+def test_gradcheck_and_gradgradcheck_of_a_transposed_input():
+    x = _f64(np.random.RandomState(4).randn(4, 3)).t().requires_grad_()
+    assert not x.is_contiguous()
+    assert tg.autograd.gradcheck(lambda a: (a ** 3).sum(0), (x,))
+    assert tg.autograd.gradgradcheck(lambda a: (a ** 3).sum(0), (x,))
+    wrong = lambda a: _WrongSquare.apply(a).sum()
+    assert not tg.autograd.gradcheck(wrong, (x,), raise_exception=False)
+    np.testing.assert_array_equal(x.detach().numpy(), np.random.RandomState(4).randn(4, 3).T)   # restored
+
+
+class _WrongSquare(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return g * a            # missing the factor 2
