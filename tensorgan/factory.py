@@ -452,7 +452,10 @@ def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
                 raise InputTypeError(f"cat: expected Tensor as element {i}, got {type(t).__name__} (as torch, a TypeError)")
         if any(isinstance(t, Tensor) and t.ndim == 0 for t in tensors):
             raise ShapeError("concat: a 0-d tensor has no dim to join along (use stack)")
-    return Concat.apply(_join_axis(axis, dim, max(tensors[0].ndim, 1)), *tensors)
+    ref = tensors[0]
+    if getattr(ref, "shape", None) == (0,):     # torch skips 1-D empty tensors: dim is the others'
+        ref = next((t for t in tensors if getattr(t, "shape", (0,)) != (0,)), ref)
+    return Concat.apply(_join_axis(axis, dim, max(ref.ndim, 1)), *tensors)
 
 
 cat = concat

@@ -1053,7 +1053,13 @@ class Softplus(Function):
     def grad_graph(self, g):
         linear = self.z > self.threshold
         slope = ops.Sigmoid.apply(self.inputs[0] * self.beta)
-        return ops.constant_times(g * slope, ~linear) + ops.constant_times(g, linear), None, None
+        edge = self.z == self.threshold
+        if not edge.any():
+            return ops.constant_times(g * slope, ~linear) + ops.constant_times(g, linear), None, None
+        # at beta x == threshold the slope is sigmoid's, but torch's double backward masks
+        # beta x < threshold: the slope there is a constant
+        return (ops.constant_times(g * slope, ~(linear | edge)) + ops.constant_times(g * slope.detach(), edge)
+                + ops.constant_times(g, linear)), None, None
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
@@ -844,8 +845,17 @@ def trace(input: Tensor) -> Tensor:
     return _diagonal_planes(input, 0, 0, 1).sum()
 
 
+_CROSS_DIM_WARNED = [False]     # torch's TORCH_WARN_ONCE: once a program
+
+
 def _torch_cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
-    """torch.cross: dim None is the first dim of size 3."""
+    """torch.cross: dim None is the first dim of size 3 (deprecated in torch, which warns once)."""
+    if dim is None and not _CROSS_DIM_WARNED[0]:
+        _CROSS_DIM_WARNED[0] = True
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either "
+                      "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of "
+                      "dim will change to agree with that of linalg.cross in a future release.",
+                      UserWarning, stacklevel=2)
     return _cross("cross", input, other, dim)
 
 

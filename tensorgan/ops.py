@@ -1100,6 +1100,8 @@ class Concat(Function):
     takes_bool = True   # masks reshape, index and concatenate like floats (no gradient)
     takes_int = True
 
+    legacy_empty = ()     # positions of skipped 1-D empty inputs (torch's legacy cat rule)
+
     def forward(self, axis, *arrays):
         self.axis = axis
         try:
@@ -1107,23 +1109,42 @@ class Concat(Function):
             return self.xp.concatenate(arrays, axis=axis)
         except (ValueError, IndexError):
             shapes = [a.shape for a in arrays]
+            kept = [a for a in arrays if a.shape != (0,)]
+            if kept and len({a.ndim for a in kept}) == 1 and len(kept) < len(arrays):
+                return self._skipping_legacy_empty(axis, arrays, kept)
             if len({len(s) for s in shapes}) > 1:
                 raise ShapeError(f"concat: tensors must have the same number of dims, got shapes "
                                  f"{shapes}") from None
             raise ShapeError(f"concat along axis {axis}: shapes {shapes} differ off that axis") from None
+
+    def _skipping_legacy_empty(self, axis, arrays, kept):
+        """torch.cat skips 1-D empty tensors beside tensors of more dims (``torch.Tensor()`` as
+        the start of an accumulation); they still take part in the dtype promotion."""
+        self.legacy_empty = tuple(i for i, a in enumerate(arrays) if a.shape == (0,))
+        self.sizes = [0 if a.shape == (0,) else a.shape[axis] for a in arrays]
+        try:
+            return self.xp.concatenate(kept, axis=axis)
+        except ValueError:
+            raise ShapeError(f"concat along axis {axis}: shapes {[a.shape for a in kept]} differ off "
+                             f"that axis") from None
 
     def backward(self, g):
         bounds, total = [], 0
         for n in self.sizes[:-1]:
             total += n
             bounds.append(total)
-        return (None, *self.xp.split(g, bounds, axis=self.axis))
+        parts = self.xp.split(g, bounds, axis=self.axis)
+        for i in self.legacy_empty:
+            parts[i] = parts[i].reshape(0)
+        return (None, *parts)
 
     def grad_graph(self, g):
         parts, start = [None], 0
         for n in self.sizes:
             parts.append(GetItem.apply(g, (slice(None),) * self.axis + (slice(start, start + n),)))
             start += n
+        for i in self.legacy_empty:
+            parts[i + 1] = parts[i + 1].reshape(0)
         return tuple(parts)
 
 
