@@ -260,6 +260,12 @@ class SpectralConfigError(ConfigError, RuntimeError):
     RuntimeError`` around an audio pipeline catches it as in torch."""
 
 
+class FFTNormError(ConfigError, RuntimeError):
+    """A ``tg.fft`` transform given a ``norm`` string other than "backward" / "ortho" / "forward":
+    a ConfigError, as tensorgan raised there, and a RuntimeError, as torch's "Invalid
+    normalization mode" is."""
+
+
 class DistanceOrderError(ConfigError, RuntimeError):
     """``cdist`` / ``pdist`` given a negative or NaN ``p``: a ConfigError, as tensorgan raised
     there, and a RuntimeError, as torch's "only supports non-negative p values" is."""

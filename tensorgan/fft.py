@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .backend import get_device
-from .errors import ConfigError, DTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
+from .errors import ConfigTypeError, DTypeError, FFTNormError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .math_ops import Composed
 from .tensor import Tensor, _check_dtype, _complex_of, _is_int, float16, get_default_dtype
 
@@ -116,8 +116,10 @@ class ComplexToComplex(Composed):
 def _norm(op: str, norm: Any) -> str:
     if norm is None:
         return "backward"
-    if norm not in _NORMS:
-        raise ConfigError(f"{op}: norm must be None, 'backward', 'ortho' or 'forward', got {norm!r}")
+    if not isinstance(norm, str):   # torch: TypeError "argument 'norm' must be str"
+        raise ConfigTypeError(f"{op}: norm must be a str or None, got {type(norm).__name__}")
+    if norm not in _NORMS:          # torch: RuntimeError "Invalid normalization mode"
+        raise FFTNormError(f"{op}: norm must be None, 'backward', 'ortho' or 'forward', got {norm!r}")
     return norm
 
 
