@@ -7,10 +7,14 @@ integrated gradients (batched interpolation, ``grad_outputs``) and feature visua
 an input image with jitter and total variation).
 What differed, and is fixed: ``random_(0, to=n)`` (RobGAN's label sampling) and the error type of
 ``clamp`` with no bounds.  The other tests pin what the ports lean on, against NumPy."""
+import warnings
+
 import numpy as np
 import pytest
 
 import tensorgan as tg
+from tensorgan import nn
+import tensorgan.nn.functional as F
 from tensorgan.errors import InputTypeError
 
 
@@ -37,3 +41,35 @@ def test_random_keyword_to_with_two_bounds_is_refused():
 def test_clamp_without_bounds_is_a_runtime_error(call):
     with pytest.raises(RuntimeError, match="'min' or 'max' must not be None"):
         call(tg.zeros(2))
+
+
+@pytest.mark.parametrize("params", [lambda: tg.ones(2, requires_grad=True), lambda: tg.nn.Linear(2, 2),
+                                    lambda: 3])
+def test_optimizer_given_a_tensor_module_or_non_iterable_is_a_type_error(params):
+    # (feature visualisation: Adam([img]) -- not Adam(img))
+    with pytest.raises(TypeError, match="iterable of Parameters"):
+        tg.optim.Adam(params(), lr=0.1)
+    with pytest.raises(tg.ConfigError):
+        tg.optim.Adam(params(), lr=0.1)
+
+
+@pytest.mark.parametrize("first, second", [("full", "old"), ("old", "full")])
+def test_regular_and_full_backward_hooks_on_one_module_are_refused(first, second):
+    # torch: "Cannot use both regular backward hooks and full backward hooks on a single Module",
+    # also after the first handle is removed (the module keeps its kind)
+    register = {"full": lambda m: m.register_full_backward_hook(lambda *a: None),
+                "old": lambda m: m.register_backward_hook(lambda *a: None)}
+    conv = nn.Conv2d(3, 2, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        register[first](conv).remove()
+        register[first](conv)                      # the same kind again is fine
+        with pytest.raises(RuntimeError, match="both regular backward hooks and full"):
+            register[second](conv)
+
+
+def test_full_backward_hook_node_name_is_torchs():
+    lin = nn.Linear(2, 2)
+    lin.register_full_backward_hook(lambda *a: None)
+    for x in (tg.ones(1, 2, requires_grad=True), tg.ones(1, 2)):
+        assert lin(x).grad_fn.name() == "BackwardHookFunctionBackward"
