@@ -74,6 +74,12 @@ class MemoryOverlapError(InputTypeError, RuntimeError):
     InputTypeError, as tensorgan raised there before."""
 
 
+class ClampBoundsError(MissingArgumentError):
+    """``clamp`` / ``clip`` given neither min nor max: a RuntimeError, as torch's ("At least one
+    of 'min' or 'max' must not be None"), and an InputTypeError, as tensorgan raised there
+    before."""
+
+
 class ReadOnlyMemoryError(InputTypeError, RuntimeError):
     """An in-place write into memory that cannot be written: a tensor over a read-only buffer
     (``frombuffer(bytes)``, a read-only memory map). torch writes there regardless (undefined

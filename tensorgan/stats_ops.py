@@ -697,12 +697,16 @@ def bernoulli_(input: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     return _fill_with(input, "bernoulli_", resolve(generator).rng.random(input.shape) < probs)
 
 
-def random_(input: Tensor, *bounds: Any, generator: Any = None) -> Tensor:
+def random_(input: Tensor, *bounds: Any, to: Any = None, generator: Any = None) -> Tensor:
     """Refill in place with whole numbers uniform in [from, to - 1]: ``random_(to)``,
     ``random_(from, to)`` (``to=None``: up to the dtype's limit) or ``random_()`` (0 up to the
-    dtype's limit: 2**mantissa bits for floats, as torch)."""
-    if len(bounds) > 2:
-        raise InputTypeError(f"random_: takes at most from and to, got {len(bounds)} bounds")
+    dtype's limit: 2**mantissa bits for floats, as torch). ``to`` may be a keyword, as torch's
+    ``random_(0, to=n)`` (RobGAN) and ``random_(to=n)``."""
+    if len(bounds) > 2 or (to is not None and len(bounds) > 1):
+        raise InputTypeError(f"random_: takes at most from and to, got {len(bounds)} bounds"
+                             f"{' and to=' + repr(to) if to is not None else ''}")
+    if to is not None:
+        bounds = (bounds[0] if bounds else 0, to)
     low, high = (0, None) if not bounds else (0, bounds[0]) if len(bounds) == 1 else bounds
     dt = _tensor("random_", input).dtype
     if dt == BOOL:

@@ -40,8 +40,8 @@ import numpy as np
 
 from .backend import Device, device_of, get_device, move_array, names_a_device
 from .select_kernels import clamp_in_place
-from .errors import (AnomalyError, AutogradError, AutogradInputsError, DeviceError, DTypeError,
-                     DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, MissingArgumentError, ReadOnlyMemoryError, SamplingParameterError,
+from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError, DTypeError,
+                     DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
                      ShapeError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -3763,7 +3763,8 @@ class Tensor:
                 raise InputTypeError(f"clip: min and max must be numbers or None, got "
                                      f"{type(bound).__name__}")
         if min is None and max is None:
-            raise MissingArgumentError("clip: give min, max or both (torch refuses neither)")
+            raise ClampBoundsError("clamp: at least one of 'min' or 'max' must not be None "
+                                   "(give min, max or both)")
         kind = self.array.dtype.kind
         if isinstance(min, (bool, np.bool_)) or isinstance(max, (bool, np.bool_)):
             if kind == "b":

@@ -39,6 +39,9 @@ class BackwardHookFunction(Function):
     view_write_refused = ("it is the output of a module with backward hooks, a view made inside "
                           "BackwardHookFunction (as torch, refused): write a .clone() of it")
 
+    def name(self) -> str:       # torch's node of a Python Function: no "0" suffix
+        return "BackwardHookFunctionBackward"
+
     def backward(self, grad):
         self.slots.grads[self.index] = grad
         return (self.xp.zeros((), dtype=self.inputs[0].dtype),)

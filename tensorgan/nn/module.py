@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..backend import Device, as_host_array, get_device, move_array, names_a_device
-from ..errors import (CheckpointError, ConfigError, ConfigTypeError, NameKeyError, DeviceError, DTypeError, InputTypeError,
+from ..errors import (AutogradError, CheckpointError, ConfigError, ConfigTypeError, NameKeyError, DeviceError, DTypeError, InputTypeError,
                       NotOverriddenError, ShapeError, StateDictMismatchError, UninitializedParameterError)
 from ..tensor import RemovableHandle, Tensor, _caller_level, _check_dtype, get_default_dtype
 from ._backward_hooks import BackwardHook
@@ -1150,6 +1150,7 @@ class Module:
         and a tuple the hook returns (same length) replaces it.  When no input requires grad,
         the hook fires with the output gradients, ``grad_input`` all None (and a warning), and
         must return None; when no output requires grad it never fires."""
+        self._mark_backward_hook_kind(full=True)
         return self._add_hook(self._backward_hooks, hook, "register_full_backward_hook", prepend)
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -1160,7 +1161,17 @@ class Module:
                       "register_full_backward_hook; tensorgan runs this hook as a full backward "
                       "hook (grad_input is the gradient w.r.t. the module's inputs)",
                       FutureWarning, stacklevel=2)
-        return self.register_full_backward_hook(hook)
+        self._mark_backward_hook_kind(full=False)
+        return self._add_hook(self._backward_hooks, hook, "register_backward_hook")
+
+    def _mark_backward_hook_kind(self, full: bool) -> None:
+        """torch refuses regular (``register_backward_hook``) and full backward hooks on one
+        module; the first kind registered sticks, even once its handle is removed, as torch's."""
+        kind = self.__dict__.get("_is_full_backward_hook")
+        if kind is not None and kind != full:
+            raise AutogradError("Cannot use both regular backward hooks and full backward hooks "
+                                "on a single Module. Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = full
 
     def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """``hook(module, prefix, keep_vars)`` before ``state_dict`` writes this module's entries."""

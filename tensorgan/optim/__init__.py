@@ -37,8 +37,8 @@ import numpy as np
 
 from ..backend import as_host_array
 from ..complex_ops import real_pairs
-from ..errors import (CapturableDeviceError, CheckpointError, ConfigError, InputTypeError,
-                      ShapeError)
+from ..errors import (CapturableDeviceError, CheckpointError, ConfigError, ConfigTypeError,
+                      InputTypeError, ShapeError)
 from ..kernels.reference.optim import adam_update as reference_adam_update
 from ..tensor import Tensor, _caller_level, enable_grad, get_default_dtype, no_grad
 
@@ -429,14 +429,15 @@ class Optimizer:
         order = self._torch_key_order
         self.defaults = {**{k: defaults[k] for k in order if k in defaults}, **defaults}
         name = type(self).__name__
+        # (ConfigTypeError: a TypeError, as torch's for a Tensor, a Module or a non-iterable)
         if isinstance(params, Tensor) or callable(getattr(params, "parameters", None)):
-            raise ConfigError(f"{name} takes an iterable of Parameters: pass model.parameters(), "
-                              f"not the {type(params).__name__} itself")
+            raise ConfigTypeError(f"{name} takes an iterable of Parameters: pass "
+                                  f"model.parameters(), not the {type(params).__name__} itself")
         try:
             groups = list(params)
         except TypeError:
-            raise ConfigError(f"{name} takes an iterable of Parameters (e.g. model.parameters()), "
-                              f"got {type(params).__name__}") from None
+            raise ConfigTypeError(f"{name} takes an iterable of Parameters (e.g. "
+                                  f"model.parameters()), got {type(params).__name__}") from None
         if not groups:
             raise ConfigError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
