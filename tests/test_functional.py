@@ -340,8 +340,17 @@ def test_wasserstein_losses():
 
 
 @pytest.mark.parametrize("transposed, x_shape, w_shape", [
-    (False, (2, 3, 5, 5), (0, 3, 3, 3)), (False, (0, 3, 5, 5), (4, 3, 3, 3)), (False, (2, 0, 5, 5), (4, 0, 3, 3)),
-    (True, (2, 3, 5, 5), (3, 0, 3, 3)), (True, (0, 3, 5, 5), (3, 4, 3, 3)), (True, (2, 0, 5, 5), (0, 4, 3, 3)),
+    (False, (2, 3, 5, 5), (0, 3, 3, 3)), (True, (2, 3, 5, 5), (3, 0, 3, 3)), (True, (2, 0, 5, 5), (0, 4, 3, 3)),
+])
+def test_convolutions_whose_weight_has_no_channels_are_refused_as_torch(transposed, x_shape, w_shape):
+    """torch 2.13 refuses a weight with no output (conv) or no channels (transposed) -- a layer
+    built with ``C // 8`` channels of a C < 8 -- rather than compute over nothing."""
+    with pytest.raises(RuntimeError, match="no channels"):
+        (F.conv_transpose2d if transposed else F.conv2d)(tg.randn(*x_shape), tg.randn(*w_shape))
+
+
+@pytest.mark.parametrize("transposed, x_shape, w_shape", [
+    (False, (0, 3, 5, 5), (4, 3, 3, 3)), (False, (2, 0, 5, 5), (4, 0, 3, 3)), (True, (0, 3, 5, 5), (3, 4, 3, 3)),
 ])
 def test_convolutions_with_an_empty_operand_have_empty_outputs_and_defined_gradients(transposed, x_shape, w_shape):
     """No input channels, no output channels or no images: the output is the bias (or empty), the
