@@ -2057,8 +2057,10 @@ class Tensor:
             raise InputTypeError(f"requires_grad must be a bool, got {requires_grad!r}")
         device = get_device(device)
         array = _to_array(data, dtype, device)
-        if requires_grad and array.dtype.kind in "iu" and dtype is None:
+        if requires_grad and array.dtype.kind in "iu" and dtype is None and not hasattr(data, "dtype"):
             array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
+            # (an integer Tensor / array keeps its dtype and is refused below, as torch refuses
+            # nn.Parameter(int_tensor): its dtype was chosen, not inferred from Python numbers)
         _check_grad_dtype(requires_grad, array.dtype)
         self.array = array
         self._grad = None

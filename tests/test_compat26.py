@@ -171,3 +171,12 @@ def test_normal_with_std_zero_gives_the_mean_without_negative_zeros():
     z.normal_(0.0, 0.0)
     assert not np.signbit(z.numpy()).any()
     assert np.array_equal(tg.empty(8).normal_(2.5, 0.0).numpy(), np.full(8, 2.5, np.float32))
+
+
+def test_an_integer_tensor_cannot_become_a_parameter_as_in_torch():
+    with pytest.raises(RuntimeError, match="only float tensors can require gradients"):
+        tg.nn.Parameter(tg.zeros(2, dtype=tg.int64))
+    with pytest.raises(RuntimeError, match="only float tensors can require gradients"):
+        tg.tensor(np.arange(3), requires_grad=True)
+    assert tg.tensor([1, 2], requires_grad=True).dtype == tg.float32    # Python numbers: floats meant
+    assert tg.nn.Parameter(tg.zeros(2)).dtype == tg.float32
