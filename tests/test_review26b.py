@@ -1,0 +1,40 @@
+"""Session 26, second review of the session's merged changes: the fixes it made, each pinned
+against the behaviour of the items' path / NumPy (no torch here)."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.data import DataLoader, Subset, TensorDataset
+from tensorgan.data.loader import default_collate
+from tensorgan.errors import IndexOutOfRangeError
+
+
+def _first_batch(dataset, **kw):
+    return next(iter(DataLoader(dataset, batch_size=3, shuffle=False, drop_last=False, **kw)))
+
+
+# -- DataLoader's gathered Subset batches ---------------------------------------------------------
+def test_subset_list_changed_in_place_is_seen_by_the_gathered_batch():
+    subset = Subset(TensorDataset(tg.arange(10) * 10), [0, 1, 2])
+    assert _first_batch(subset)[0].tolist() == [0, 10, 20]
+    subset.indices[:] = [7, 8, -1]          # same list, same length: the cached array went stale
+    assert _first_batch(subset)[0].tolist() == [70, 80, 90]
+    assert _first_batch(subset)[0].tolist() == [subset[i][0].item() for i in range(3)]
+
+
+@pytest.mark.parametrize("indices", [[0, 1, 2], (0, 1, 2), range(3), np.arange(3)])
+def test_sampler_index_outside_a_subset_raises_the_items_paths_error(indices):
+    subset = Subset(TensorDataset(tg.arange(10)), indices)
+    for collate in (None, lambda items: default_collate(items)):
+        with pytest.raises(IndexOutOfRangeError, match="out of range"):
+            next(iter(DataLoader(subset, batch_size=1, sampler=[5], collate_fn=collate)))
+
+
+def test_gathered_subset_batches_match_the_items_path():
+    data = TensorDataset(tg.arange(12).reshape(6, 2), np.arange(6, dtype=np.float32))
+    for indices in ([5, -1, 0, 2], (3, 1, 0), range(1, 5), np.array([4, 0, 2], dtype=np.int32)):
+        nested = Subset(Subset(data, indices), [2, 0, -1])
+        fast = _first_batch(nested)
+        slow = _first_batch(nested, collate_fn=lambda items: default_collate(items))
+        for a, b in zip(fast, slow):
+            assert a.dtype == b.dtype and a.tolist() == b.tolist()
