@@ -3358,7 +3358,8 @@ class Tensor:
         quiet = _FP_STATE.set(_FP_QUIET)       # inf and NaN results come silently, as in torch
         try:
             try:
-                out = xp.subtract(end.array, self.array)     # end - self, at the broadcast shape
+                # end - self, at the broadcast shape (asarray: NumPy gives 0-d operands a scalar,
+                out = xp.asarray(xp.subtract(end.array, self.array))   # which out= cannot take)
             except ValueError:
                 raise ShapeError(f"lerp: shapes {self.shape} (input) and {end.shape} (end) do not "
                                  f"broadcast") from None

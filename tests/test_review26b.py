@@ -38,3 +38,16 @@ def test_gathered_subset_batches_match_the_items_path():
         slow = _first_batch(nested, collate_fn=lambda items: default_collate(items))
         for a, b in zip(fast, slow):
             assert a.dtype == b.dtype and a.tolist() == b.tolist()
+
+
+# -- Tensor.lerp with no graph to build ---------------------------------------------------------
+@pytest.mark.parametrize("weight", [0.25, 0.5, 0.9, 1.5, -2.0])
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_lerp_of_0d_tensors_with_no_graph_matches_the_graph_form(weight, dtype):
+    a, b = tg.tensor(1.25, dtype=dtype), tg.tensor(-3.5, dtype=dtype)
+    got = a.lerp(b, weight)              # weight >= 0.5: out= of a NumPy scalar raised TypeError
+    traced = tg.tensor(1.25, dtype=dtype, requires_grad=True).lerp(b, weight).detach()
+    assert got.shape == () and got.dtype == dtype and isinstance(got.array, np.ndarray)
+    assert got.item() == traced.item()
+    got.add_(1)                          # a real array: writable in place
+    assert got.item() == traced.item() + 1
