@@ -51,3 +51,25 @@ def test_lerp_of_0d_tensors_with_no_graph_matches_the_graph_form(weight, dtype):
     assert got.item() == traced.item()
     got.add_(1)                          # a real array: writable in place
     assert got.item() == traced.item() + 1
+
+
+# -- tg._foreach_* argument forms -----------------------------------------------------------------
+def test_foreach_in_place_returns_the_sequence_as_given():
+    ts = (tg.ones(2), tg.ones(3))
+    out = tg._foreach_add_(ts, 1)
+    assert out is ts and [t.tolist() for t in ts] == [[2.0, 2.0], [2.0, 2.0, 2.0]]
+    listed = [tg.zeros(2)]
+    assert tg._foreach_zero_(listed) is listed
+
+
+@pytest.mark.parametrize("call", [
+    lambda ts: tg._foreach_addcmul_(ts, ts, tg.tensor(2.0)),
+    lambda ts: tg._foreach_addcdiv(ts, tg.ones(2), ts),
+    lambda ts: tg._foreach_lerp_(ts, tg.tensor(0.0), 0.5),
+    lambda ts: tg._foreach_copy_(ts, tg.tensor(1.0)),
+])
+def test_foreach_tensor_list_arguments_refuse_a_single_tensor(call):
+    ts = [tg.ones(2), tg.ones(2)]
+    with pytest.raises(TypeError, match="list or tuple of tensors"):
+        call(ts)                   # torch: "must be tuple of Tensors, not Tensor" (it was repeated)
+    assert [t.tolist() for t in ts] == [[1.0, 1.0], [1.0, 1.0]]
