@@ -73,3 +73,27 @@ def test_foreach_tensor_list_arguments_refuse_a_single_tensor(call):
     with pytest.raises(TypeError, match="list or tuple of tensors"):
         call(ts)                   # torch: "must be tuple of Tensors, not Tensor" (it was repeated)
     assert [t.tolist() for t in ts] == [[1.0, 1.0], [1.0, 1.0]]
+
+
+# -- Tensor.dim_order ---------------------------------------------------------------------------
+@pytest.mark.parametrize("perm, expected", [((0, 2, 1, 3, 4), (0, 1, 2, 3, 4)), ((0, 4, 1, 3, 2), (0, 2, 4, 3, 1)),
+                                            ((2, 4, 0, 1, 3), (2, 3, 0, 4, 1))])
+def test_dim_order_of_5d_tensors_takes_torchs_sort_not_a_channels_last_3d_shortcut(perm, expected):
+    # torch's shortcut tests channels_last alone (4-D); a 5-D layout that is both contiguous and
+    # channels_last_3d (a size-1 dim) is sorted by stride (values from torch 2.13)
+    x = tg.arange(24.0).reshape(2, 2, 1, 2, 3).permute(*perm)
+    assert x.dim_order() == expected
+
+
+def test_dim_order_ambiguity_check_takes_a_list_of_memory_formats():
+    # torch's docstring: an N=1 tensor can be mapped to the contiguous format alone
+    assert tg.empty(1, 2, 3, 4).dim_order(ambiguity_check=[tg.contiguous_format, tg.channels_last]) == (0, 1, 2, 3)
+    with pytest.raises(RuntimeError, match="unique dim order"):
+        tg.empty(1, 2, 3, 4).dim_order(ambiguity_check=True)
+    with pytest.raises(RuntimeError, match="unique dim order"):      # in both formats: ambiguous
+        tg.empty(2, 3, 1, 1).dim_order(ambiguity_check=[tg.contiguous_format, tg.channels_last])
+    x = tg.empty(2, 3, 4, 5).permute(0, 2, 3, 1)
+    assert x.dim_order(ambiguity_check=[tg.channels_last]) == (0, 3, 1, 2)
+    for bad in ("ILLEGAL", [1]):
+        with pytest.raises(TypeError, match="bool or a list of memory formats"):
+            tg.empty(2, 3).dim_order(ambiguity_check=bad)
