@@ -1020,9 +1020,10 @@ def _warn_expanded(op: str) -> None:
 
 def _real_scalar(value: Any, target: str) -> Any:
     """``float(t)`` / ``int(t)`` of a complex tensor: its real part when the imaginary part is 0,
-    else torch's RuntimeError (a DTypeError here: also the TypeError Python gives)."""
+    else torch's RuntimeError (a DTypeError here: also the TypeError Python gives) -- also for
+    ``int`` of a real part that is not finite or outside int64, as torch's checked conversion."""
     if isinstance(value, complex):
-        if value.imag:
+        if value.imag or (target == "int64_t" and not -2.0 ** 63 <= value.real < 2.0 ** 63):
             raise DTypeError(f"value cannot be converted to type {target} without overflow (a complex "
                              f"value {value!r}: take .real or .abs() first)")
         return value.real

@@ -97,3 +97,18 @@ def test_dim_order_ambiguity_check_takes_a_list_of_memory_formats():
     for bad in ("ILLEGAL", [1]):
         with pytest.raises(TypeError, match="bool or a list of memory formats"):
             tg.empty(2, 3).dim_order(ambiguity_check=bad)
+
+
+# -- int() of a complex tensor --------------------------------------------------------------------
+@pytest.mark.parametrize("real", [float("nan"), float("inf"), -9.3e18, 9.3e18])
+def test_int_of_complex_refuses_a_real_part_outside_int64(real):
+    # torch's checked conversion: "value cannot be converted to type int64_t without overflow"
+    with pytest.raises(RuntimeError, match="int64_t without overflow"):
+        int(tg.tensor(complex(real, 0.0)))
+
+
+def test_int_and_float_of_complex_within_range():
+    assert int(tg.tensor(complex(9.2e18, 0.0))) == int(np.float32(9.2e18))    # (complex64)
+    assert int(tg.tensor(-2.7 + 0j)) == -2
+    assert np.isnan(float(tg.tensor(complex(float("nan"), 0.0))))     # float() keeps NaN / inf
+    assert float(tg.tensor(complex(float("inf"), 0.0))) == float("inf")
