@@ -1345,11 +1345,15 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
                     if version is not None and parent._version_box[0] != version:
                         parent = _redirect(ctx, parent, version)   # written in place since
                     if id(parent) not in visited:
-                        if parent._ctx is None:
-                            leaves = [(parent, False)] if leaves is None else [(parent, False)] + leaves
+                        if parent._ctx is None:     # (collected last to first: reversed below)
+                            if leaves is None:
+                                leaves = [(parent, False)]
+                            else:
+                                leaves.append((parent, False))
                         else:
                             stack.append((parent, False))
             if leaves is not None:
+                leaves.reverse()
                 stack[below:below] = leaves
     return order if in_seq_order else _latest_first(order)
 

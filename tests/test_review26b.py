@@ -112,3 +112,17 @@ def test_int_and_float_of_complex_within_range():
     assert int(tg.tensor(-2.7 + 0j)) == -2
     assert np.isnan(float(tg.tensor(complex(float("nan"), 0.0))))     # float() keeps NaN / inf
     assert float(tg.tensor(complex(float("inf"), 0.0))) == float("inf")
+
+
+# -- backward walk: many leaf inputs of one node --------------------------------------------------
+def test_leaves_of_one_node_accumulate_in_input_order_before_its_other_subgraphs():
+    # torch 2.13's order for this graph: the stack's leaf inputs in input order, then the
+    # subgraph's leaves (the walk now collects the leaves in one list, not by prepending)
+    seen = []
+    ps = [tg.ones(2, requires_grad=True) for _ in range(4)]
+    for i, p in enumerate(ps):
+        p.register_post_accumulate_grad_hook(lambda p, i=i: seen.append(i))
+    w = tg.ones(2, requires_grad=True)
+    w.register_post_accumulate_grad_hook(lambda p: seen.append("w"))
+    tg.stack([ps[2], ps[0], (ps[3] * w).sin(), ps[1]]).sum().backward()
+    assert seen == [2, 0, 1, 3, "w"]
