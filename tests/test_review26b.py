@@ -126,3 +126,27 @@ def test_leaves_of_one_node_accumulate_in_input_order_before_its_other_subgraphs
     w.register_post_accumulate_grad_hook(lambda p: seen.append("w"))
     tg.stack([ps[2], ps[0], (ps[3] * w).sin(), ps[1]]).sum().backward()
     assert seen == [2, 0, 1, 3, "w"]
+
+
+# -- Module repr with a multi-line extra_repr -----------------------------------------------------
+def test_module_repr_puts_extra_repr_lines_and_children_on_their_own_lines_as_torch():
+    class Block(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = tg.nn.Linear(2, 3)
+            self.pl = tg.nn.ParameterList([None, 3])
+
+        def extra_repr(self):
+            return "a=1"
+
+    assert repr(Block()) == ("Block(\n"                    # torch 2.13's text for this module
+                             "  a=1\n"
+                             "  (lin): Linear(in_features=2, out_features=3, bias=True)\n"
+                             "  (pl): ParameterList(\n"
+                             "      (0): Object of type: NoneType\n"
+                             "      (1): Object of type: int\n"
+                             "  )\n"
+                             ")")
+    assert repr(tg.nn.ParameterList()) == "ParameterList()"
+    assert repr(tg.nn.ParameterList([None])) == "ParameterList(  (0): Object of type: NoneType)"   # (torch's too)
+    assert repr(tg.nn.Linear(2, 3)) == "Linear(in_features=2, out_features=3, bias=True)"
