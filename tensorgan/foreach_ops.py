@@ -41,6 +41,15 @@ def _spread(name: str, other: Any, n: int) -> list:
     return [other] * n
 
 
+def _paired(name: str, other: Any, n: int) -> list:
+    """An argument that torch types as a list of tensors (addcmul's tensor1 / tensor2, lerp's
+    end, copy_'s src): a single tensor is refused with torch's TypeError, not repeated."""
+    if not isinstance(other, (list, tuple)):
+        raise InputTypeError(f"_foreach_{name}: expected a list or tuple of tensors as the tensor "
+                             f"argument, got {type(other).__name__}")
+    return _spread(name, other, n)
+
+
 def _values(name: str, value: Any, n: int) -> list:
     """addcmul / addcdiv: a 1-D tensor ``value`` is a list of numbers, one per tensor (torch's rule)."""
     if isinstance(value, Tensor):
@@ -52,12 +61,13 @@ def _values(name: str, value: Any, n: int) -> list:
 
 
 def _apply(name: str, method: Any, tensors: Any, *columns: Any, inplace: bool, **kwargs: Any):
-    """``method`` (a Tensor method's name, or a function of the tensor) on each tensor and its arguments."""
-    tensors = _tensor_list(name, tensors)
+    """``method`` (a Tensor method's name, or a function of the tensor) on each tensor and its
+    arguments; an in-place form returns ``tensors`` as given (a tuple stays a tuple, as torch's)."""
+    given, tensors = tensors, _tensor_list(name, tensors)
     call = method if callable(method) else (lambda t, *args, **kw: getattr(t, method)(*args, **kw))
     out = [call(t, *args, **kwargs) for t, *args in zip(tensors, *columns)] if columns \
         else [call(t, **kwargs) for t in tensors]
-    return tensors if inplace else tuple(out)
+    return given if inplace else tuple(out)
 
 
 def _unary(op: str, inplace: bool) -> Callable:
@@ -102,7 +112,7 @@ def _pointwise(op: str, inplace: bool) -> Callable:
     def foreach(self: Sequence[Tensor], tensor1: Sequence[Tensor], tensor2: Sequence[Tensor], value: Any = 1):
         n = len(_tensor_list(method, self))
         return _apply(method, lambda t, t1, t2, v: getattr(t, method)(t1, t2, value=v), self,
-                      _spread(method, tensor1, n), _spread(method, tensor2, n), _values(method, value, n),
+                      _paired(method, tensor1, n), _paired(method, tensor2, n), _values(method, value, n),
                       inplace=inplace)
     return foreach
 
@@ -128,7 +138,7 @@ def _lerp(inplace: bool) -> Callable:
 
     def foreach(self: Sequence[Tensor], tensors1: Sequence[Tensor], weight: Any):
         n = len(_tensor_list(method, self))
-        return _apply(method, method, self, _spread(method, tensors1, n), _spread(method, weight, n),
+        return _apply(method, method, self, _paired(method, tensors1, n), _spread(method, weight, n),
                       inplace=inplace)
     return foreach
 
@@ -143,7 +153,7 @@ def _foreach_pow(self: Any, exponent: Any):
 
 def _foreach_copy_(self: Sequence[Tensor], src: Sequence[Tensor], non_blocking: bool = False) -> List[Tensor]:
     n = len(_tensor_list("copy_", self))
-    return _apply("copy_", "copy_", self, _spread("copy_", src, n), inplace=True)
+    return _apply("copy_", "copy_", self, _paired("copy_", src, n), inplace=True)
 
 
 def _foreach_zero_(self: Sequence[Tensor]) -> List[Tensor]:

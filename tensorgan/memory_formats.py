@@ -105,6 +105,16 @@ def suggest(array: Any) -> memory_format:
     return contiguous_format
 
 
+def _checked_formats(ambiguity_check: Any) -> list | None:
+    """dim_order's ``ambiguity_check``: None for a bool, the list of memory formats else."""
+    if isinstance(ambiguity_check, bool):
+        return None
+    if not isinstance(ambiguity_check, list) or not all(isinstance(f, memory_format) for f in ambiguity_check):
+        raise InputTypeError("dim_order: the ambiguity_check argument must be a bool or a list of "
+                             f"memory formats, got {ambiguity_check!r}")
+    return ambiguity_check
+
+
 _AMBIGUOUS = ("dim_order: the tensor does not have a unique dim order (as torch refuses with "
               "ambiguity_check=True: a size-1 dim or two dims of equal stride; strides {}, shape {})")
 
@@ -112,19 +122,21 @@ _AMBIGUOUS = ("dim_order: the tensor does not have a unique dim order (as torch 
 def dim_order(array: Any, ambiguity_check: Any = False) -> tuple:
     """torch's ``Tensor.dim_order()``: the dims from the outermost to the innermost in memory --
     torch's insertion sort by stride (zero strides and equal strides of no larger dim never
-    swap), after its contiguous / channels-last shortcuts.  ``ambiguity_check=True`` refuses a
-    layout for which another order is as valid, as torch's does."""
-    if not isinstance(ambiguity_check, bool):
-        raise InputTypeError("dim_order: ambiguity_check must be a bool here (torch's list of "
-                             f"memory formats is not supported), got {ambiguity_check!r}")
+    swap), after its contiguous / channels-last shortcuts (``channels_last`` alone, as torch's:
+    a 5-D tensor takes the sort).  ``ambiguity_check=True`` refuses a layout for which another
+    order is as valid; a list of memory formats refuses it unless the tensor is in exactly one
+    of them, as torch's does."""
+    formats = _checked_formats(ambiguity_check)
     ndim, shape = array.ndim, array.shape
     strides = [s // array.itemsize for s in array.strides]
-    if ambiguity_check and (1 in shape or any(a == b for a, b in zip(strides, strides[1:]))):
+    multiple = 1 in shape or any(a == b for a, b in zip(strides, strides[1:]))
+    if (ambiguity_check is True or formats is not None) and multiple and \
+            sum(has_format(array, fmt) for fmt in formats or ()) != 1:
         raise ShapeError(_AMBIGUOUS.format(tuple(strides), tuple(shape)))
     if ndim < 2:
         return tuple(range(ndim))
     contiguous = bool(array.flags.c_contiguous)
-    last = ndim in (4, 5) and has_format(array, channels_last if ndim == 4 else channels_last_3d)
+    last = ndim == 4 and has_format(array, channels_last)
     if contiguous != last:
         return tuple(range(ndim)) if contiguous else (0, *range(2, ndim), 1)
 
@@ -149,7 +161,7 @@ def dim_order(array: Any, ambiguity_check: Any = False) -> tuple:
                 j = k
             elif comparison < 0:
                 break
-    if ambiguity_check and any(should_swap(perm[i], perm[i + 1]) != -1 for i in range(ndim - 1)):
+    if bool(ambiguity_check) and any(should_swap(perm[i], perm[i + 1]) != -1 for i in range(ndim - 1)):
         raise ShapeError(_AMBIGUOUS.format(tuple(strides), tuple(shape)))
     return tuple(reversed(perm))
 

@@ -1020,9 +1020,10 @@ def _warn_expanded(op: str) -> None:
 
 def _real_scalar(value: Any, target: str) -> Any:
     """``float(t)`` / ``int(t)`` of a complex tensor: its real part when the imaginary part is 0,
-    else torch's RuntimeError (a DTypeError here: also the TypeError Python gives)."""
+    else torch's RuntimeError (a DTypeError here: also the TypeError Python gives) -- also for
+    ``int`` of a real part that is not finite or outside int64, as torch's checked conversion."""
     if isinstance(value, complex):
-        if value.imag:
+        if value.imag or (target == "int64_t" and not -2.0 ** 63 <= value.real < 2.0 ** 63):
             raise DTypeError(f"value cannot be converted to type {target} without overflow (a complex "
                              f"value {value!r}: take .real or .abs() first)")
         return value.real
@@ -1344,11 +1345,15 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
                     if version is not None and parent._version_box[0] != version:
                         parent = _redirect(ctx, parent, version)   # written in place since
                     if id(parent) not in visited:
-                        if parent._ctx is None:
-                            leaves = [(parent, False)] if leaves is None else [(parent, False)] + leaves
+                        if parent._ctx is None:     # (collected last to first: reversed below)
+                            if leaves is None:
+                                leaves = [(parent, False)]
+                            else:
+                                leaves.append((parent, False))
                         else:
                             stack.append((parent, False))
             if leaves is not None:
+                leaves.reverse()
                 stack[below:below] = leaves
     return order if in_seq_order else _latest_first(order)
 
@@ -3360,7 +3365,8 @@ class Tensor:
         quiet = _FP_STATE.set(_FP_QUIET)       # inf and NaN results come silently, as in torch
         try:
             try:
-                out = xp.subtract(end.array, self.array)     # end - self, at the broadcast shape
+                # end - self, at the broadcast shape (asarray: NumPy gives 0-d operands a scalar,
+                out = xp.asarray(xp.subtract(end.array, self.array))   # which out= cannot take)
             except ValueError:
                 raise ShapeError(f"lerp: shapes {self.shape} (input) and {end.shape} (end) do not "
                                  f"broadcast") from None

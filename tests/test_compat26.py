@@ -150,8 +150,9 @@ def test_dim_order_ambiguity_check_refuses_size_one_dims_as_torch():
     assert t.dim_order() == (0, 1, 2)
     with pytest.raises(RuntimeError, match="unique dim order"):
         t.dim_order(ambiguity_check=True)
-    with pytest.raises(TypeError):
+    with pytest.raises(RuntimeError, match="unique dim order"):     # not channels_last (3-D)
         t.dim_order(ambiguity_check=[tg.channels_last])
+    assert t.dim_order(ambiguity_check=[tg.contiguous_format]) == (0, 1, 2)
 
 
 def test_jit_archives_are_refused_by_name_and_mkldnn_flags_are_recorded(tmp_path):

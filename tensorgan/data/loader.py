@@ -318,33 +318,48 @@ class DataLoader:
 
 def _gathered_batch(dataset: Any, indices: np.ndarray) -> list | None:
     """:func:`_gathered_fields` of a TensorDataset, also seen through Subsets (``random_split``'s
-    train / validation parts) whose indices are plain integers; None for any other dataset."""
+    train / validation parts) whose indices are plain integers; None for any other dataset, or
+    an index out of a Subset's range (the items' path raises its error)."""
     while type(dataset) is Subset:
-        held = _subset_positions(dataset)
-        if held is None:
+        indices = _subset_positions(dataset, indices)
+        if indices is None:
             return None
-        indices, dataset = held[indices], dataset.dataset
+        dataset = dataset.dataset
     if type(dataset) is not TensorDataset:
         return None
     return _gathered_fields(dataset.tensors, indices)
 
 
-def _subset_positions(subset: Subset) -> np.ndarray | None:
-    """A Subset's indices as an int64 array (made once per indices object: random_split's are a
-    list of 60,000 Python ints), or None where they are not plain integers."""
+def _subset_positions(subset: Subset, indices: np.ndarray) -> np.ndarray | None:
+    """``subset.indices`` at ``indices`` as an int64 array, or None where they are not plain
+    integers or ``indices`` reach outside them.  A list (random_split's) is read per batch, so a
+    list changed in place since the last batch is seen, as by the items' path; a tuple or range
+    is made an array once."""
     held = subset.indices
+    if isinstance(held, list):
+        try:
+            picked = [held[i] for i in indices.tolist()]
+        except IndexError:
+            return None
+        if not all(type(i) is int for i in picked):
+            return None
+        return np.array(picked, dtype=np.int64)
     cached = subset.__dict__.get("_positions")
-    if cached is not None and cached[0] is held and len(cached[1]) == len(held):
-        return cached[1]
-    if isinstance(held, np.ndarray):
+    if cached is not None and cached[0] is held:
+        positions = cached[1]
+    elif isinstance(held, np.ndarray):
         positions = held if held.dtype.kind in "iu" and held.ndim == 1 else None
-    elif isinstance(held, range) or (isinstance(held, (list, tuple)) and all(type(i) is int for i in held)):
+    elif isinstance(held, range) or (isinstance(held, tuple) and all(type(i) is int for i in held)):
         positions = np.asarray(held, dtype=np.int64)
-    else:
-        positions = None
-    if positions is not None:
         subset.__dict__["_positions"] = (held, positions)
-    return positions
+    else:
+        return None
+    if positions is None:
+        return None
+    try:
+        return positions[indices]
+    except IndexError:
+        return None
 
 
 def _gathered_fields(tensors: tuple, indices: np.ndarray) -> list | None:

@@ -1233,11 +1233,14 @@ class Module:
 
     def __repr__(self) -> str:
         # every slot, as torch's: an empty one prints None, a shared module under each name
+        # torch's layout: a one-line extra_repr alone stays inline; else each line of it, then
+        # each child, on its own indented line (ParameterList's per-item lines)
         children = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not children:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(children) + "\n)"
+        extra = self.extra_repr()
+        lines = (extra.split("\n") if extra else []) + children
+        if not children and len(lines) <= 1:
+            return f"{type(self).__name__}({extra})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 def check_input(module: Module, x: Any, ranks: tuple[int, ...], layout: str,
