@@ -562,12 +562,26 @@ def _shares_live_memory(t: "Tensor") -> bool:
     return False
 
 
+def _single_owner_count() -> int:
+    """What ``sys.getrefcount`` says of an array one attribute holds (2 on CPython 3.11: the
+    attribute and the call's argument; an interpreter that borrows references says less) --
+    measured once, so :func:`_held_outside` does not assume it."""
+    class Holder:
+        pass
+    holder = Holder()
+    holder.array = np.empty(0)
+    return sys.getrefcount(holder.array)
+
+
+_SINGLE_OWNER = _single_owner_count()
+
+
 def _held_outside(t: "Tensor") -> bool:
     """Whether something other than ``t`` and its op's saved values holds ``t``'s array -- a
     NumPy array from ``t.detach().cpu().numpy()`` (Council-GAN keeps those in a loss history
     before ``loss *= w``): an in-place write must then land in that memory, as torch's does,
-    rather than hand ``t`` a new buffer.  Two references are ``t``'s own slot and the argument."""
-    if sys.getrefcount(t.array) <= 2:
+    rather than hand ``t`` a new buffer.  ``_SINGLE_OWNER`` references are ``t``'s own."""
+    if sys.getrefcount(t.array) <= _SINGLE_OWNER:
         return False
     return not _saves_alias(t._ctx, t.array, skip_inputs=True)
 
