@@ -29,7 +29,7 @@ BLAS, threads over the batch) with the weight as ``(C_out, kD * C, kH, kW)``:
 
 Same FLOPs; the copy is kD / stride_D times the input instead of prod(k) times the output
 positions (64x for a 4x4x4 kernel), and the GEMMs are the 2-D kernels' tuned ones: a 3D-GAN's
-layers 1.5-4x faster than the column path above (see the README's benchmark notes).
+layers 1.8-3.2x faster than the column path above (`python -m benchmarks.layers_3d`).
 
 ``geometry`` is ``(stride, padding, dilation, groups)``: three 3-tuples of ints and an int.
 """
