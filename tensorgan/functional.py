@@ -2043,15 +2043,32 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
             raise DTypeError(f"binary_cross_entropy_with_logits: result type {logits.dtype} can't "
                              f"be cast to the desired output type {target.dtype} (the target's; "
                              f"torch refuses it too): convert the target with .float()")
-        # torch's loss has the target's float dtype (its in-place formula starts from 1 - target);
-        # the gradients stay in the input's: computed in the wider dtype, cast at the end
-        wide = np.promote_types(logits.dtype, target.dtype)
-        loss = binary_cross_entropy_with_logits(logits.to(wide), target.to(wide), weight,
-                                                reduction=reduction, pos_weight=pos_weight)
-        return loss.to(target.dtype)
+        return _bce_with_logits_in_place_order(logits, target, weight, pos_weight, reduction)
     if weight is not None or pos_weight is not None:
         return _weighted_bce_with_logits(logits, target, weight, pos_weight, reduction)
     return BCEWithLogits.apply(logits, target, reduction)
+
+
+def _bce_with_logits_in_place_order(x: Tensor, t: Tensor, weight: Tensor | None,
+                                    pos_weight: Tensor | None, reduction: str) -> Tensor:
+    """A target whose float dtype differs from the logits': torch's loss has the target's dtype,
+    its value from the in-place formula ``(1 - t).mul_(x).sub_(log_sigmoid(x)).mul_(w)``, each
+    step rounded to the target's dtype, the log-sigmoid in the input's (one wide pass and a final
+    cast is an ulp off: StarGAN-VC2's float32 labels in a float64 run); its gradient comes from
+    the wide formula (torch's backward is its own, in the promoted dtype)."""
+    wide, low = np.promote_types(x.dtype, t.dtype), t.dtype
+    loss = binary_cross_entropy_with_logits(x.to(wide), t.to(wide), weight, reduction=reduction,
+                                            pos_weight=pos_weight)
+    with no_grad():
+        log_sig = logsigmoid(x)
+        if pos_weight is not None:   # log_sigmoid_input.mul_(log_weight) keeps the input's dtype
+            log_sig = (log_sig * ((pos_weight - 1.0) * t + 1.0)).to(log_sig.dtype)
+        rounded = (((1.0 - t) * x).to(low) - log_sig).to(low)
+        if weight is not None:
+            rounded = (rounded * weight).to(low)
+        rounded = rounded.mean() if reduction == "mean" else rounded.sum() if reduction == "sum" else rounded
+        rounded = rounded - loss.to(low)
+    return loss.to(low) + rounded     # the rounded value, the wide formula's gradient
 
 
 def _weighted_bce_with_logits(x: Tensor, target: Target, weight: Tensor | None, pos_weight: Tensor | None,

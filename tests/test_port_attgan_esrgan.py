@@ -42,7 +42,8 @@ def test_bce_with_logits_float32_input_float64_target_gives_float64():
     xt = tg.tensor(x, requires_grad=True)
     loss = F.binary_cross_entropy_with_logits(xt, tg.tensor(t))
     assert loss.dtype == np.float64
-    np.testing.assert_allclose(loss.item(), _bce_terms(x, t).mean(), rtol=1e-12)
+    # torch's log-sigmoid runs in the input's float32 (its in-place formula): a float32 ulp off
+    np.testing.assert_allclose(loss.item(), _bce_terms(x, t).mean(), rtol=1e-7)
     loss.backward()
     assert xt.grad.dtype == np.float32
 
