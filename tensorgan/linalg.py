@@ -895,6 +895,11 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return (left @ right).reshape(tuple(a.shape[i] for i in free_a) + tuple(b.shape[j] for j in free_b))
 
 
+# torch's addmm / addbmm / baddbmm / addmv refuse an input whose dtype is not the matrices' (a
+# float64 bias beside float32 weights); addr alone promotes
+_SAME_DTYPE_OPS = frozenset({"addmm", "addbmm", "baddbmm", "addmv"})
+
+
 def _scaled_sum(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
     """beta * input + alpha * product, input broadcast to the product's shape; beta = 0 ignores
     input (NaN in it does not propagate), as torch's add*mm family."""
@@ -903,6 +908,10 @@ def _scaled_sum(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) 
     if not _broadcasts_to(input.shape, product.shape):
         raise ShapeError(f"{op}: input of shape {input.shape} does not broadcast to the product's "
                          f"shape {product.shape}")
+    if op in _SAME_DTYPE_OPS and input.dtype != product.dtype:
+        raise DTypeError(f"{op}: input has dtype {input.dtype} but the matrices' product has "
+                         f"{product.dtype} (torch refuses mixed dtypes here too, even with beta=0); "
+                         f"convert input with .to({product.dtype.name!r})")
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:
         return scaled
