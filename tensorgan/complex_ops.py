@@ -337,6 +337,11 @@ class ComplexPow(Function):
         return "PowBackward0"
 
 
+def _unit(xp, x, r):
+    """``x / r`` with ``r = |x|``, 0 where ``r`` is 0: the sign of a complex number (torch's sgn)."""
+    return xp.where(r == 0, 0, x / xp.where(r == 0, 1, r))
+
+
 class ComplexAbs(Function):
     """|z| (a real tensor); the gradient ``g * z / |z|`` (torch's sgn, 0 at z = 0)."""
     takes_complex = True
@@ -346,13 +351,8 @@ class ComplexAbs(Function):
         self.out = self.xp.abs(x)
         return self.out
 
-    def _sgn(self):
-        xp = self.xp
-        safe = xp.where(self.out == 0, 1, self.out)
-        return xp.where(self.out == 0, 0, self.x / safe)
-
     def backward(self, g):
-        return (g * self._sgn(),)
+        return (g * _unit(self.xp, self.x, self.out),)
 
     def grad_graph(self, g):
         x = self.inputs[0]
@@ -368,10 +368,8 @@ class Sgn(Function):
     takes_complex = True
 
     def forward(self, x):
-        xp = self.xp
-        self.x, self.r = x, xp.abs(x)
-        safe = xp.where(self.r == 0, 1, self.r)
-        self.out = xp.where(self.r == 0, 0, x / safe).astype(x.dtype, copy=False)
+        self.x, self.r = x, self.xp.abs(x)
+        self.out = _unit(self.xp, x, self.r).astype(x.dtype, copy=False)
         return self.out
 
     def backward(self, g):
