@@ -65,10 +65,14 @@ Optimizer step (flat arrays of one dtype, updated in place; weight decay already
     adam_update(p, g, m, v, lr, beta1, beta2, eps, step) -> None
         # m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
         # p -= lr/(1-b1^step) * m / (sqrt(v)/sqrt(1-b2^step) + eps)     (PyTorch's Adam)
+    lerp_update(a, end, weight, out) -> None
+        # out = a + weight (end - a) where |weight| < 0.5, else end - (end - a)(1 - weight):
+        #   torch.lerp, the running average of weights (an EMA of the generator,
+        #   p_ema.lerp_(p, 1 - beta)); weight a Python number; out may be a (in place)
 
 Arguments are validated by ``tensorgan.functional`` (by the optimizer, for ``adam_update``);
 kernels may assume valid, C-contiguous input of one float dtype and return fresh arrays of that
-dtype (``adam_update`` writes into its p, m and v instead).
+dtype (``adam_update`` writes into its p, m and v, ``lerp_update`` into its out instead).
 """
 
 KERNEL_API = (
@@ -88,4 +92,5 @@ KERNEL_API = (
     "leaky_relu",
     "leaky_relu_backward",
     "adam_update",
+    "lerp_update",
 )

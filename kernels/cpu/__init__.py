@@ -24,7 +24,7 @@ from .conv2d import (conv2d, conv2d_backward, conv2d_grad_bias, conv2d_grad_inpu
 from .conv_transpose2d import (conv_transpose2d, conv_transpose2d_backward,
                                conv_transpose2d_grad_input, conv_transpose2d_grad_weight)
 from .leaky_relu import leaky_relu, leaky_relu_backward
-from .optim import adam_update
+from .optim import adam_update, lerp_update
 # Not kernels of the contract: how the engine runs its own GEMMs here (Device.matmul / blas_scope).
 from ._workers import gemm, single_threaded_blas as blas_scope
 

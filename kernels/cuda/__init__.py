@@ -15,11 +15,12 @@ configuration:
 * ``batchnorm``  -- batch norm's element-wise passes over those reductions; also
                     batch norm fused with leaky ReLU (activation and mask folded into the passes)
 * ``leaky_relu`` -- grid-stride element-wise forward and backward
-* ``optim``      -- the fused Adam step (grid-stride, one launch per parameter tensor)
+* ``optim``      -- the fused Adam step and the weight average (lerp), grid-stride, one launch
+                    per parameter tensor
 * ``tiles``      -- the compile-time tile sizes
 
 Only float32 is supported: the shared-memory tiles and accumulators are float32 (other dtypes get
-a TypeError; only ``adam_update`` hands them to the reference's ufuncs).  (Gradient checks in
+a TypeError; only ``adam_update`` and ``lerp_update`` hand them to the reference's ufuncs).  (Gradient checks in
 float64 run on the ``reference``/``cpu`` kernel sets.)
 
 Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays in Numba's simulator.
@@ -402,3 +403,16 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, step):
     if p.size:
         _run(_optim.adam_kernel, _ew_grid(p.size, EW_THREADS, EW_MAX_BLOCKS), EW_THREADS,
              p, g, m, v, float(beta1), c1, float(beta2), c2, inv_bc2, float(eps), step_size, p.size)
+
+
+def lerp_update(a, end, weight, out):
+    """out = lerp(a, end, weight), one launch (float32; other dtypes take the reference's ufuncs)."""
+    if a.dtype.char != "f":
+        from ..reference.optim import lerp_update as ufuncs
+        ufuncs(a, end, weight, out, xp=_xp())
+        return
+    _check_dtype(end, out)
+    small = abs(weight) < 0.5
+    if a.size:
+        _run(_optim.lerp_kernel, _ew_grid(a.size, EW_THREADS, EW_MAX_BLOCKS), EW_THREADS,
+             a, end, out, float(weight if small else 1.0 - weight), int(small), a.size)

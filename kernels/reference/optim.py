@@ -13,6 +13,17 @@ The scalars are Python floats, which NumPy >= 2 applies in the arrays' dtype, so
 kernel -- which takes each scalar already rounded to that dtype and does the same operations in
 the same order -- matches this sequence bit for bit.
 
+``lerp_update(a, end, weight, out)`` is the running average of weights that GAN training keeps
+beside the optimizer (an exponential moving average of the generator, ``p_ema.lerp_(p, 1 - beta)``,
+StyleGAN's and BigGAN's sampling weights; SWA's running mean), written as torch.lerp writes it::
+
+    out = a + weight * (end - a)              where |weight| <  0.5
+    out = end - (end - a) * (1 - weight)      where |weight| >= 0.5   (weight 1 gives end exactly)
+
+As ufuncs with one scratch array: three passes over memory (the fused kernels make one).  FLOPs: 3
+per element; bytes: reads a and end, writes out (12 in float32).  ``out`` may be ``a`` (the EMA's
+in-place update).
+
 ``xp`` is the array module (NumPy here; the CUDA set passes CuPy for dtypes its kernel lacks).
 """
 import math
@@ -46,3 +57,15 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, step, xp=np, max_v=None):
     xp.divide(m, tmp, out=tmp)
     tmp *= step_size
     p += tmp
+
+
+def lerp_update(a, end, weight, out, xp=np):
+    """``out = lerp(a, end, weight)`` (see above) for a Python-number weight, which NumPy >= 2
+    applies in the arrays' dtype: ``weight`` and ``1 - weight`` are each rounded to it once."""
+    diff = xp.subtract(end, a)              # the one scratch array
+    if abs(weight) < 0.5:
+        diff *= weight
+        xp.add(a, diff, out=out)
+    else:
+        diff *= 1.0 - weight
+        xp.subtract(end, diff, out=out)

@@ -49,7 +49,7 @@ def _lerp_into(averaged: Sequence[Any], current: Sequence[Any], weight: float) -
         if a.dtype.kind != "f":
             a[...] = (a + weight * (c - a)).astype(a.dtype)   # NumPy or CuPy
         else:
-            lerp_into(device_of(a).xp, a, c, weight)
+            lerp_into(device_of(a), a, c, weight)
 
 
 def _check_decay(decay: Any) -> float:

@@ -436,6 +436,27 @@ def test_adam_update(monkeypatch, size, max_blocks):
             assert_close(got, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("size, max_blocks, weight", [(1, None, 0.001), (1000, None, 0.999),
+                                                      (1000, 1, 0.3), (300, None, 1.0)])
+def test_lerp_update(monkeypatch, size, max_blocks, weight):
+    """The weight-average kernel against the reference in float64, into a separate output and in
+    place (max_blocks 1: each thread loops over 4 elements); weight 1 gives end exactly."""
+    if max_blocks:
+        monkeypatch.setattr(kc, "EW_MAX_BLOCKS", max_blocks)
+    rng = np.random.default_rng(10)
+    a, end = rand(rng, size), rand(rng, size)
+    want = np.empty(size)
+    ref.lerp_update(f64(a), f64(end), weight, want)
+    out = dev(np.full(size, np.nan, np.float32))
+    kc.lerp_update(dev(a), dev(end), weight, out)
+    assert_close(out, want, rtol=1e-6)
+    in_place = dev(a)
+    kc.lerp_update(in_place, dev(end), weight, in_place)
+    assert_close(in_place, want, rtol=1e-6)
+    if weight == 1.0:
+        assert np.array_equal(host(out), end)
+
+
 def test_launch_scalar_parameters_are_made_once_per_value():
     """The CuPy launch path's by-value parameters (``_launch._param``): one object per (type,
     value), holding that value in the parameter's C type; on a GPU a CuPy ``CPointer`` to its own

@@ -575,6 +575,23 @@ def test_adam_update_follows_the_formula_element_by_element():
     np.testing.assert_allclose(np.stack([p, m, v], axis=1), np.array(want), rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("weight", [0.0, 0.001, 0.3, 0.5, 0.999, 1.0, -0.7, 1.5])
+def test_lerp_update_follows_torch_lerp_element_by_element(weight):
+    """The weight average: a + w (end - a) below |w| 0.5, end - (end - a)(1 - w) from there on,
+    one Python float at a time; weight 1 gives end exactly, weight 0 gives a; in place too."""
+    rng = np.random.default_rng(5)
+    a, end = rng.standard_normal(7), rng.standard_normal(7)
+    want = [float(x) + weight * (float(e) - float(x)) if abs(weight) < 0.5
+            else float(e) - (float(e) - float(x)) * (1 - weight) for x, e in zip(a, end)]
+    out = np.full(7, np.nan)
+    ref.lerp_update(a, end, weight, out)
+    np.testing.assert_array_equal(out, want)
+    if weight in (0.0, 1.0):
+        np.testing.assert_array_equal(out, a if weight == 0.0 else end)
+    ref.lerp_update(a, end, weight, a)
+    np.testing.assert_array_equal(a, want)
+
+
 @pytest.mark.parametrize("needs", [(True, True, True), (True, False, False), (False, True, True),
                                    (False, False, False)])
 def test_backward_returns_exactly_the_gradients_asked_for(needs):
