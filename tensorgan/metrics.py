@@ -49,6 +49,13 @@ STATS_FORMAT_VERSION = 1
 COVERAGE_THRESHOLD = 0.05
 CLASSIFIER_ASSET = "mnist_classifier.npz"
 STATS_ASSET = "mnist_test_stats.npz"
+# SHA-256 of the shipped assets: a file that still loads but differs from these (edited weights or
+# statistics, a partial overwrite) is refused instead of silently giving other numbers.
+# scripts/train_classifier.py prints the new digests after regenerating the assets.
+ASSET_SHA256 = {
+    CLASSIFIER_ASSET: "c39a5b1b78582c2c6c12ef67088e67333b3a12c804f305f1da809fa1b35e831a",
+    STATS_ASSET: "6379645d1e006fc8fdbacdd61f441091a00349e2fcf1000e4c4cb15ce7bc801b",
+}
 IMAGE_SHAPE = (1, 28, 28)
 _RANGE_TOL = 1e-3
 
@@ -505,6 +512,16 @@ def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _verify_digest(name: str, data: bytes) -> None:
+    """Refuse an asset whose bytes are not the ones shipped (see ASSET_SHA256)."""
+    digest = _sha256_bytes(data)
+    if digest != ASSET_SHA256[name]:
+        raise AssetError(f"{name} does not match the SHA-256 it was shipped with (expected "
+                         f"{ASSET_SHA256[name]}, got {digest}): the file was modified or damaged; "
+                         f"reinstall tensorgan (after regenerating the assets with "
+                         f"scripts/train_classifier.py, update tensorgan.metrics.ASSET_SHA256)")
+
+
 def file_sha256(path) -> str:
     """SHA-256 hex digest of a file."""
     h = hashlib.sha256()
@@ -524,11 +541,15 @@ def _load_classifier(device_key: str):
     import io
 
     from .models.classifier import load_classifier
+    data = _classifier_bytes()
+    source = io.BytesIO(data)
+    source.name = CLASSIFIER_ASSET      # errors name the file, not "<_io.BytesIO object at 0x...>"
     try:
-        model, meta = load_classifier(io.BytesIO(_classifier_bytes()),
-                                      device=None if device_key == "default" else device_key)
+        model, meta = load_classifier(source, device=None if device_key == "default" else device_key)
     except TensorganError as exc:
         raise AssetError(f"the shipped classifier ({CLASSIFIER_ASSET}) is unusable: {exc}") from exc
+    # after the format checks, which say more about a damaged file than a digest does
+    _verify_digest(CLASSIFIER_ASSET, data)
     model.eval()
     return model, meta
 
@@ -540,9 +561,10 @@ def get_classifier(device: Any = None):
 
 @functools.lru_cache(maxsize=None)
 def _reference() -> dict:
-    resource = _asset(STATS_ASSET)
+    import io
+    raw = _asset(STATS_ASSET).read_bytes()
     try:
-        with resources.as_file(resource) as path, np.load(path, allow_pickle=False) as npz:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise AssetError(f"{STATS_ASSET} is corrupt or not an .npz ({exc}); reinstall tensorgan "
@@ -566,6 +588,7 @@ def _reference() -> dict:
         raise AssetError(f"{STATS_ASSET} was computed with a different classifier than the shipped "
                          f"{CLASSIFIER_ASSET}; regenerate it with scripts/train_classifier.py "
                          f"--stats-only")
+    _verify_digest(STATS_ASSET, raw)
     return stats
 
 
