@@ -189,7 +189,9 @@ def classifier_score(probs: Any) -> float:
     marginal = p.mean(axis=0, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * (np.log(p) - np.log(marginal)), 0.0)
-    return float(np.exp(terms.sum(axis=1).mean()))
+    # KL >= 0 and <= log(classes): rounding left 0.9999999999999964 for one collapsed class and
+    # 10.000000000000002 for ten one-hot rows, outside the documented bounds
+    return float(np.clip(np.exp(terms.sum(axis=1).mean()), 1.0, p.shape[1]))
 
 
 def classifier_score_splits(probs: Any, splits: int = 10, *, shuffle: bool = True,
