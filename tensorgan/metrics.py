@@ -67,10 +67,25 @@ class AssetError(DataError):
 # ---------------------------------------------------------------------------------------------
 # Linear algebra
 # ---------------------------------------------------------------------------------------------
+def _real_array(name: str, a: Any, what: str = "array") -> np.ndarray:
+    """``a`` as a float64 array; DataError naming ``name`` for complex values, strings, ragged
+    lists, objects (np.iscomplexobj itself raises on a ragged list)."""
+    try:
+        if np.iscomplexobj(a):
+            raise DataError(f"{name} is complex; expected a real {what}")
+        return np.asarray(a, dtype=np.float64)
+    except DataError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} is not an array of real numbers ({exc})") from None
+
+
+def _as_mean(name: str, mu: Any) -> np.ndarray:
+    return np.atleast_1d(_real_array(f"frechet_distance: {name}", mu, "mean"))
+
+
 def _as_square(name: str, a: Any) -> np.ndarray:
-    if np.iscomplexobj(a):
-        raise DataError(f"{name} is complex; expected a real matrix")
-    a = np.asarray(a, dtype=np.float64)
+    a = _real_array(name, a, "matrix")
     if a.ndim < 2 and a.size == 1:
         # one feature: np.cov of (N, 1) features is 0-d (pytorch-fid's np.atleast_2d)
         a = a.reshape(1, 1)
@@ -133,11 +148,8 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
     of ``B1`` / ``B2``, so rank-deficient covariances (fewer samples than features) come out exact
     to ~1e-11 relative, either argument order.
     Like pytorch-fid, a scalar mean / 0-d covariance is one feature."""
-    if np.iscomplexobj(mu1) or np.iscomplexobj(mu2):
-        raise DataError("frechet_distance: the means must be real")
     # a scalar mean is one feature (pytorch-fid's np.atleast_1d)
-    mu1 = np.atleast_1d(np.asarray(mu1, dtype=np.float64))
-    mu2 = np.atleast_1d(np.asarray(mu2, dtype=np.float64))
+    mu1, mu2 = _as_mean("mu1", mu1), _as_mean("mu2", mu2)
     if mu1.ndim != 1 or mu1.shape != mu2.shape:
         raise ShapeError(f"frechet_distance: means must be 1-D of one length, got {mu1.shape} and "
                          f"{mu2.shape}")
@@ -624,8 +636,11 @@ def prepare_images(images: Any, value_range: str = "auto") -> np.ndarray:
     if images.dtype == np.uint8:
         return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
     if images.dtype.kind != "f":
+        # bool -> uint8 would be 0/1 of 255, a black image: the hint must say float for masks
+        hint = ("convert a 0/1 mask with .astype(np.float32)" if images.dtype == np.bool_
+                else "convert integers in 0..255 with .astype(np.uint8)")
         raise DTypeError(f"images must be uint8 (0..255) or floating point in [0, 1] or [-1, 1], "
-                         f"got dtype {images.dtype} (convert integers with .astype(np.uint8))")
+                         f"got dtype {images.dtype} ({hint})")
     x = images.astype(np.float32)
     if not np.isfinite(x).all():
         raise DataError("images contain NaN or infinite values")
