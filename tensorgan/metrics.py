@@ -21,7 +21,8 @@ way FID uses Inception:
 * **Class shares**: the fraction of samples predicted as each digit, and how many digits hold at
   least 5% (mode collapse shows as fewer than 10), and the mean top-class confidence.
 
-``evaluate_samples(images)`` computes all of them. The assets are loaded lazily on first use.
+``evaluate_samples(images)`` computes all of them. The assets are loaded lazily on first use and
+checked against their SHA-256 digests (``ASSET_SHA256``): an edited or damaged file is an AssetError.
 """
 from __future__ import annotations
 
