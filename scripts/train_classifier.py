@@ -84,6 +84,9 @@ def write_stats(weights: Path, out: Path, data_dir) -> None:
     os.replace(tmp, out)
     log(f"test accuracy {acc:.4f}; feature statistics of {len(feats)} test images -> {out} "
         f"({time.perf_counter() - t0:.1f} s)")
+    if out.parent.resolve() == ASSETS.resolve():
+        log("the shipped assets changed: set tensorgan.metrics.ASSET_SHA256 to\n" + "\n".join(
+            f"    {p.name!r}: {file_sha256(p)!r}," for p in (weights, out)))
 
 
 def main(argv=None) -> int:

@@ -21,7 +21,8 @@ way FID uses Inception:
 * **Class shares**: the fraction of samples predicted as each digit, and how many digits hold at
   least 5% (mode collapse shows as fewer than 10), and the mean top-class confidence.
 
-``evaluate_samples(images)`` computes all of them. The assets are loaded lazily on first use.
+``evaluate_samples(images)`` computes all of them. The assets are loaded lazily on first use and
+checked against their SHA-256 digests (``ASSET_SHA256``): an edited or damaged file is an AssetError.
 """
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ STATS_FORMAT_VERSION = 1
 COVERAGE_THRESHOLD = 0.05
 CLASSIFIER_ASSET = "mnist_classifier.npz"
 STATS_ASSET = "mnist_test_stats.npz"
+# SHA-256 of the shipped assets: a file that still loads but differs from these (edited weights or
+# statistics, a partial overwrite) is refused instead of silently giving other numbers.
+# scripts/train_classifier.py prints the new digests after regenerating the assets.
+ASSET_SHA256 = {
+    CLASSIFIER_ASSET: "c39a5b1b78582c2c6c12ef67088e67333b3a12c804f305f1da809fa1b35e831a",
+    STATS_ASSET: "6379645d1e006fc8fdbacdd61f441091a00349e2fcf1000e4c4cb15ce7bc801b",
+}
 IMAGE_SHAPE = (1, 28, 28)
 _RANGE_TOL = 1e-3
 
@@ -60,10 +68,25 @@ class AssetError(DataError):
 # ---------------------------------------------------------------------------------------------
 # Linear algebra
 # ---------------------------------------------------------------------------------------------
+def _real_array(name: str, a: Any, what: str = "array") -> np.ndarray:
+    """``a`` as a float64 array; DataError naming ``name`` for complex values, strings, ragged
+    lists, objects (np.iscomplexobj itself raises on a ragged list)."""
+    try:
+        if np.iscomplexobj(a):
+            raise DataError(f"{name} is complex; expected a real {what}")
+        return np.asarray(a, dtype=np.float64)
+    except DataError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} is not an array of real numbers ({exc})") from None
+
+
+def _as_mean(name: str, mu: Any) -> np.ndarray:
+    return np.atleast_1d(_real_array(f"frechet_distance: {name}", mu, "mean"))
+
+
 def _as_square(name: str, a: Any) -> np.ndarray:
-    if np.iscomplexobj(a):
-        raise DataError(f"{name} is complex; expected a real matrix")
-    a = np.asarray(a, dtype=np.float64)
+    a = _real_array(name, a, "matrix")
     if a.ndim < 2 and a.size == 1:
         # one feature: np.cov of (N, 1) features is 0-d (pytorch-fid's np.atleast_2d)
         a = a.reshape(1, 1)
@@ -126,11 +149,8 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
     of ``B1`` / ``B2``, so rank-deficient covariances (fewer samples than features) come out exact
     to ~1e-11 relative, either argument order.
     Like pytorch-fid, a scalar mean / 0-d covariance is one feature."""
-    if np.iscomplexobj(mu1) or np.iscomplexobj(mu2):
-        raise DataError("frechet_distance: the means must be real")
     # a scalar mean is one feature (pytorch-fid's np.atleast_1d)
-    mu1 = np.atleast_1d(np.asarray(mu1, dtype=np.float64))
-    mu2 = np.atleast_1d(np.asarray(mu2, dtype=np.float64))
+    mu1, mu2 = _as_mean("mu1", mu1), _as_mean("mu2", mu2)
     if mu1.ndim != 1 or mu1.shape != mu2.shape:
         raise ShapeError(f"frechet_distance: means must be 1-D of one length, got {mu1.shape} and "
                          f"{mu2.shape}")
@@ -182,7 +202,9 @@ def classifier_score(probs: Any) -> float:
     marginal = p.mean(axis=0, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * (np.log(p) - np.log(marginal)), 0.0)
-    return float(np.exp(terms.sum(axis=1).mean()))
+    # KL >= 0 and <= log(classes): rounding left 0.9999999999999964 for one collapsed class and
+    # 10.000000000000002 for ten one-hot rows, outside the documented bounds
+    return float(np.clip(np.exp(terms.sum(axis=1).mean()), 1.0, p.shape[1]))
 
 
 def classifier_score_splits(probs: Any, splits: int = 10, *, shuffle: bool = True,
@@ -505,6 +527,16 @@ def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _verify_digest(name: str, data: bytes) -> None:
+    """Refuse an asset whose bytes are not the ones shipped (see ASSET_SHA256)."""
+    digest = _sha256_bytes(data)
+    if digest != ASSET_SHA256[name]:
+        raise AssetError(f"{name} does not match the SHA-256 it was shipped with (expected "
+                         f"{ASSET_SHA256[name]}, got {digest}): the file was modified or damaged; "
+                         f"reinstall tensorgan (after regenerating the assets with "
+                         f"scripts/train_classifier.py, update tensorgan.metrics.ASSET_SHA256)")
+
+
 def file_sha256(path) -> str:
     """SHA-256 hex digest of a file."""
     h = hashlib.sha256()
@@ -524,11 +556,15 @@ def _load_classifier(device_key: str):
     import io
 
     from .models.classifier import load_classifier
+    data = _classifier_bytes()
+    source = io.BytesIO(data)
+    source.name = CLASSIFIER_ASSET      # errors name the file, not "<_io.BytesIO object at 0x...>"
     try:
-        model, meta = load_classifier(io.BytesIO(_classifier_bytes()),
-                                      device=None if device_key == "default" else device_key)
+        model, meta = load_classifier(source, device=None if device_key == "default" else device_key)
     except TensorganError as exc:
         raise AssetError(f"the shipped classifier ({CLASSIFIER_ASSET}) is unusable: {exc}") from exc
+    # after the format checks, which say more about a damaged file than a digest does
+    _verify_digest(CLASSIFIER_ASSET, data)
     model.eval()
     return model, meta
 
@@ -540,9 +576,10 @@ def get_classifier(device: Any = None):
 
 @functools.lru_cache(maxsize=None)
 def _reference() -> dict:
-    resource = _asset(STATS_ASSET)
+    import io
+    raw = _asset(STATS_ASSET).read_bytes()
     try:
-        with resources.as_file(resource) as path, np.load(path, allow_pickle=False) as npz:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise AssetError(f"{STATS_ASSET} is corrupt or not an .npz ({exc}); reinstall tensorgan "
@@ -566,6 +603,7 @@ def _reference() -> dict:
         raise AssetError(f"{STATS_ASSET} was computed with a different classifier than the shipped "
                          f"{CLASSIFIER_ASSET}; regenerate it with scripts/train_classifier.py "
                          f"--stats-only")
+    _verify_digest(STATS_ASSET, raw)
     return stats
 
 
@@ -599,8 +637,11 @@ def prepare_images(images: Any, value_range: str = "auto") -> np.ndarray:
     if images.dtype == np.uint8:
         return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
     if images.dtype.kind != "f":
+        # bool -> uint8 would be 0/1 of 255, a black image: the hint must say float for masks
+        hint = ("convert a 0/1 mask with .astype(np.float32)" if images.dtype == np.bool_
+                else "convert integers in 0..255 with .astype(np.uint8)")
         raise DTypeError(f"images must be uint8 (0..255) or floating point in [0, 1] or [-1, 1], "
-                         f"got dtype {images.dtype} (convert integers with .astype(np.uint8))")
+                         f"got dtype {images.dtype} ({hint})")
     x = images.astype(np.float32)
     if not np.isfinite(x).all():
         raise DataError("images contain NaN or infinite values")
