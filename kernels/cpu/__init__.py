@@ -1,6 +1,7 @@
 """Fast CPU kernels: Numba-packed im2col / stride-phase decomposition feeding BLAS GEMMs (one per
-phase per chunk of the batch per thread), and fused Numba passes for batch normalization and leaky ReLU (each alone, and the
-two as one op).
+phase per chunk of the batch per thread), and fused Numba passes for batch normalization and leaky
+ReLU (each alone, and the two as one op).  Each module's docstring states its algorithm, FLOPs,
+bytes moved and launch shape (how the work is split across threads).
 
 Same functions, same signatures as ``tensorgan.kernels.reference`` (see ``tensorgan.kernels``).
 Every @njit is compiled with ``cache=True`` (first import compiles, later processes load from

@@ -12,7 +12,10 @@ reusable scratch buffers (``_workers.scratch``).
 * ``nchw_to_cnp``  (N, C, P) -> (C, N*P), the GEMM layout of an input / gradient;
 * ``col2im_add``   (C_out*kH*kW, N*H*W) GEMM result -> NCHW by per-channel shifted adds -- the
                    *output-side* formulation (see conv_transpose2d.py);
-* ``fill_bias``    output phases no tap reaches.
+* ``fill_bias``    output phases no tap reaches;
+* ``gather_phase_weight``  a stride phase's sub-kernel of a transposed-conv weight, as a GEMM operand;
+* ``tap_tables``   per-tap (input, output) position pairs for the table loops of ``pack_cols`` and
+                   ``col2im_add`` (cached per geometry: ``cached_tap_tables``).
 
 Performance note (measured): indexing with a computed *signed* expression (``row[o + qw]``) makes
 Numba emit a negative-index fix-up per access, which blocks LLVM's vectoriser. Two cures: run the
@@ -210,6 +213,7 @@ def pack_cols(x, offh, offw, step_h, step_w, Qh, Qw, name="cols"):
 
 @njit(nogil=True, cache=True)
 def unpack_rows(Y, bias, has_bias, r_h, r_w, s_h, s_w, Qh, Qw, y):
+    """y[n, co, r_h + qh*s_h, r_w + qw*s_w] = Y[co, (n, qh, qw)] + bias[co] (see the module doc)."""
     N, Co, OH, OW = y.shape
     Q = Qh * Qw
     dense = s_h == 1 and s_w == 1 and Q == OH * OW     # conv2d: each plane is one contiguous run
@@ -284,6 +288,7 @@ def _input_range(a, s, out_len, in_len):
     # floor((out_len - 1 - a) / s) is the last i with i*s + a <= out_len - 1; + 1: exclusive
     hi = min(in_len, (out_len - 1 - a) // s + 1) if out_len - 1 - a >= 0 else 0
     return lo, hi
+
 
 @njit(nogil=True, cache=True)
 def tap_tables(kH, kW, s_h, s_w, aoffh, aoffw, H, W, OH, OW):

@@ -5,8 +5,9 @@ scheduler ticks -- milliseconds -- when the cores are oversubscribed and a worke
 For inputs below ``PARALLEL_MIN_ELEMENTS`` the kernels therefore run serially: inside such a call
 (:func:`serial_below_threshold`) every ``prange`` kernel runs its serial twin (entering even a
 one-thread parallel region costs ~2-5 us; a 128-element leaky_relu pass takes 0.3 us serial) and
-a convolution splits its batch into :func:`kernel_threads` = 1 slice, on the calling thread.  (The
-call used to set ``numba.set_num_threads(1)`` and back: ~4 us of a small call, get and set.)
+a convolution splits its batch into :func:`kernel_threads` = 1 slice, on the calling thread.  (A
+thread-local flag, not ``numba.set_num_threads(1)`` and back: that get and set costs ~4 us of a
+small call.)
 Every DCGAN layer at batch 64 is far above the threshold.
 
 Fork: GNU OpenMP (Numba's default threading layer here) cannot run a parallel region in a child

@@ -21,8 +21,9 @@ forward, training   reduce:     shifted sums S1 = sum(x - k), S2 = sum((x - k)^2
                                 first value (no cancellation when |mean| >> std);
                                 mean = k + S1/M, var = S2/M - (S1/M)^2 (biased), invstd.
                     normalise:  z = (x - mean) * (invstd*w) + b,  y = z if z >= 0 else slope*z
-                    ~8 FLOP/element; DRAM bytes 2*E*itemsize (read x, write y) -- the unfused
-                    pair (batch_norm, then leaky_relu re-reading y) moves 4*E*itemsize.
+                    ~9 FLOP/element (4 in the sums, 5 in the normalise-and-select pass);
+                    DRAM bytes 2*E*itemsize (read x, write y) -- the unfused pair (batch_norm,
+                    then leaky_relu re-reading y) moves 4*E*itemsize.
                     Running statistics are updated afterwards (C-sized vectors): momentum,
                     unbiased var * M/(M-1) (M/1 when M == 1, as the reference).
 forward, eval       normalise only, with the running statistics.
@@ -33,9 +34,12 @@ backward            reduce:     z recomputed, g = gy * (1 where z > 0 else slope
                                 (g - gb/M) first, as torch and the reference: a channel whose
                                 gradient is uniform then gets exactly 0, not a*g - a*gb/M's
                                 rounding noise amplified by a large invstd)
-                    ~14 FLOP/element; DRAM bytes 3*E*itemsize (read gy and x, write gx) --
+                    ~17 FLOP/element (8 in the masked sums, 9 in the gx pass; z's recomputation,
+                    3 of each); DRAM bytes 3*E*itemsize (read gy and x, write gx) --
                     unfused 6*E*itemsize (leaky_relu_backward writes gz, batch_norm reads it).
-(E = N*C*L.)  The reference needs 3 (forward) and 5+ (backward) sweeps plus temporaries.
+(E = N*C*L; a compare and a select's multiply count as a FLOP each, as in every kernel file.)
+The reference, batch_norm then leaky_relu as whole-array NumPy passes, makes about 9 sweeps each
+way for batch norm alone, plus temporaries (reference/batchnorm.py).
 
 The mask must be the forward's, bit for bit: z is computed from the values the backward receives
 -- m = mean (dtype), mul = dtype(float64(invstd) * w), add = dtype(b) -- by the same dtype
@@ -308,7 +312,7 @@ def _bwd2(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
                     z = d * mul[j] + add[j]
                     g = gr[j] if z > 0 else gr[j] * s
                     gxr[j] = at[j] * (g - k1[j]) - k2[j] * d
-            else:                   # as _bwd: eval's gradient is at * g alone
+            else:                   # as _bwd3: eval's gradient is at * g alone
                 for j in range(nc):
                     z = (xr[j] - mr[j]) * mul[j] + add[j]
                     gxr[j] = at[j] * (gr[j] if z > 0 else gr[j] * s)

@@ -1,10 +1,14 @@
 """conv2d and its three gradients on the CPU: Numba packs around one BLAS GEMM per batch chunk.
 
 Shapes: x (N, C_in, H, W), w (C_out, C_in, kH, kW), y (N, C_out, OH, OW), K = C_in*kH*kW,
-P = OH*OW.  FLOPs of the forward and of each input/weight gradient: 2*N*C_out*P*K
-(D 64->128 14->7 at batch 64: 0.82 GFLOP; G 64->1 28->28 k3: 0.058 GFLOP; D 1->64 28->14: 0.026 GFLOP).
+P = OH*OW.  FLOPs of the forward and of each input/weight gradient: 2*N*C_out*P*K (at batch 64,
+D 64->128 14->7: 0.82 GFLOP; G 64->1 28->28 k3: 0.058 GFLOP; D 1->64 28->14: 0.026 GFLOP).
 Every FLOP happens inside ``numpy.matmul`` (OpenBLAS SGEMM/DGEMM, single-threaded inside each
 batch-slice worker thread: see ``_workers``); the Numba kernels (``_pack.py``) only move data.
+Bytes (itemsize s): DRAM sees about the compulsory ``s * (|x| + |w| + |y|)`` (each gradient: its
+own operands); the packed operand -- ``s*K*N*P`` for the input side, kH*kW/(sh*sw) times x
+(4x at the DCGAN's k4 s2 layers) -- is written and read back one cache-sized chunk at a time
+(``_pack.COLS_BUDGET``), from L2 / L3.
 Two formulations; each call takes the one its time model (``_use_output_side``: bytes moved and
 FLOPs) says is faster:
 
@@ -12,9 +16,9 @@ input-side  (any stride) -- the classic im2col:
             cols (K, N*P) = pack(x)                       K*N*P elements written + read
             Y (C_out, N*P) = w.reshape(C_out, K) @ cols
             y = unpack(Y) + b                               C_out*N*P read + written
-output-side (stride 1 only; wins when C_out*kH*kW << C_in*kH*kW, e.g. G's 64->1 k3 layer;
-            chosen by a small cost model, ``_use_output_side``, that also counts the extra FLOPs
-            the output side spends on input pixels no output needs):
+output-side (stride 1 only; wins when C_out*kH*kW << C_in*kH*kW, e.g. G's 64->1 k3 layer; the
+            cost model also counts the extra FLOPs the output side spends on input pixels no
+            output needs):
             Xt (C_in, N*H*W) = x transposed                 C_in*N*H*W
             Z (C_out*kH*kW, N*H*W) = w' @ Xt                 every tap at every input position
             y[n, co] = b + sum of kH*kW shifted rows of Z    (``col2im_add``, per private plane)

@@ -8,7 +8,7 @@ p, g, m, v; writes p, m, v) -- memory-bound once vectorised.  All 2.07M paramete
 DCGAN pair (21 tensors): 2.9-3.0 ms in ``benchmarks.kernels``' Adam row against torch.optim.Adam's
 4.1-4.4 ms, and 2.2 ms in the train step.
 
-Threads: a tensor of at least ``ADAM_SPLIT_MIN_ELEMENTS`` is cut into one contiguous slice per
+Launch shape (threads): a tensor of at least ``ADAM_SPLIT_MIN_ELEMENTS`` is cut into one contiguous slice per
 thread, run on the convolutions' worker threads (``_workers``; the pass releases the GIL).  Each
 element's update is independent, so the result does not depend on the split.  With the data in
 cache one thread is as fast (1.7 vs 1.9 ms for all parameters in a tight loop), but in the train

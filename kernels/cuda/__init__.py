@@ -130,7 +130,7 @@ def _conv_fwd(x, w, b, stride, padding):
     else:
         kernel, grid, threads = _fwd.conv2d_fwd_kernel, (_cdiv(n * oh * ow, BM), _cdiv(c_out, BN)), THREADS
     _run(kernel, grid, threads, _flat(x), _flat(w), bias, _flat(y),
-            n, c_in, h, wd, c_out, oh, ow, kh, kw, sh, sw, ph, pw)
+         n, c_in, h, wd, c_out, oh, ow, kh, kw, sh, sw, ph, pw)
     return y
 
 
@@ -159,7 +159,7 @@ def _conv_dgrad(gy, w, b, input_hw, stride, padding):
     # One grid z-slice per stride phase; x sized for the largest phase, (0, 0).
     grid = (_cdiv(n * _cdiv(h, sh) * _cdiv(wd, sw), BM), _cdiv(c_in, BN), sh * sw)
     _run(_dgrad.conv2d_dgrad_kernel, grid, THREADS, _flat(gy), _flat(w), bias, _flat(gx),
-            n, c_in, h, wd, c_out, oh, ow, kh, kw, stride[0], stride[1], padding[0], padding[1])
+         n, c_in, h, wd, c_out, oh, ow, kh, kw, stride[0], stride[1], padding[0], padding[1])
     return gx
 
 
@@ -204,7 +204,7 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
     _run(kernel, grid, threads, _flat(x), _flat(gy), _flat(ws), *shape_args, k_chunk)
     if splits > 1:
         _run(_wgrad.splitk_reduce_kernel, _ew_grid(gw.size, EW_THREADS, EW_MAX_BLOCKS),
-                EW_THREADS, _flat(ws), _flat(gw), splits, gw.size)
+             EW_THREADS, _flat(ws), _flat(gw), splits, gw.size)
     return gw
 
 
@@ -308,7 +308,7 @@ def _bn_statistics(x, running_mean, running_var, training, momentum, eps):
         rm = rv = xp.empty(1, dtype=dt)
     if c and n * hw:
         _run(_reduce.bn_stats_kernel, c, RED_THREADS, _flat(x), mean, invstd,
-                rm, rv, n, c, hw, float(eps), float(momentum), int(update))
+             rm, rv, n, c, hw, float(eps), float(momentum), int(update))
     return mean, invstd
 
 
@@ -329,8 +329,8 @@ def batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training, 
     y = _xp().empty_like(x)
     if x.size:
         _run(_bn.bn_normalize_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
-                EW_THREADS, _flat(x), mean, invstd, w, b, _flat(y), c, hw, x.size,
-                float(negative_slope))
+             EW_THREADS, _flat(x), mean, invstd, w, b, _flat(y), c, hw, x.size,
+             float(negative_slope))
     return y, mean, invstd
 
 
@@ -349,12 +349,12 @@ def batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, 
     slope = float(negative_slope)
     if reduce:
         _run(_reduce.bn_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean,
-                invstd, w, b, gweight, gbias, n, c, hw, slope)
+             invstd, w, b, gweight, gbias, n, c, hw, slope)
     gx = xp.empty_like(x)
     if x.size:
         _run(_bn.bn_backward_input_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
-                EW_THREADS, _flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, _flat(gx),
-                c, hw, x.size, int(bool(training)), slope)
+             EW_THREADS, _flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, _flat(gx),
+             c, hw, x.size, int(bool(training)), slope)
     return gx, gweight, gbias
 
 
@@ -365,7 +365,7 @@ def leaky_relu(x, negative_slope):
     y = _xp().empty_like(x)
     if x.size:
         _run(_lrelu.leaky_relu_fwd_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
-                EW_THREADS, _flat(x), _flat(y), float(negative_slope), x.size)
+             EW_THREADS, _flat(x), _flat(y), float(negative_slope), x.size)
     return y
 
 
@@ -376,7 +376,7 @@ def leaky_relu_backward(gy, x, negative_slope):
     gx = _xp().empty_like(x)
     if x.size:
         _run(_lrelu.leaky_relu_bwd_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
-                EW_THREADS, _flat(gy), _flat(x), _flat(gx), float(negative_slope), x.size)
+             EW_THREADS, _flat(gy), _flat(x), _flat(gx), float(negative_slope), x.size)
     return gx
 
 

@@ -39,7 +39,7 @@ GPU, does not fuse, and ``cuda.fma`` is not available there -- keep the three ex
 Cost (fp32, E = N * C * HW elements)
 ----
 stats: 4E FLOPs, reads 8E bytes (two passes); normalize: 6E FLOPs, 8E bytes; backward reduce:
-8E FLOPs, 8E bytes; backward input: 13E FLOPs, 12E bytes.  All memory bound (< 2 FLOP/byte).
+9E FLOPs, 8E bytes; backward input: 13E FLOPs, 12E bytes.  All memory bound (< 2 FLOP/byte).
 
 Launch
 ------

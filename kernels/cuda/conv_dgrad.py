@@ -7,10 +7,11 @@ over the taps for which ``ih = oh*sh - ph + kh`` and ``iw = ow*sw - pw + kw`` fo
 ``oh, ow``.  With stride ``s > 1`` most taps miss the stride lattice: input row ``ih`` only
 receives kernel rows ``kh = (ih + ph) mod sh, + sh, + 2 sh, ...``.  So the rows and columns are
 split by phase ``(rh, rw) = (ih mod sh, iw mod sw)`` -- ``blockIdx.z`` -- and each phase is a dense
-stride-1 correlation with a ``Th x Tw`` sub-kernel, ``Th = ceil((kH - k0h)/sh)`` (so
-``ceil(kH/sh)`` when ``sh`` divides ``kH``; 2 x 2 for the DCGAN's k4 s2 layers): tap ``(th, tw)`` is kernel tap ``kh = k0h + th*sh`` (``k0h = (rh + ph) mod
-sh``) and reads ``oh = qh + dh - th`` for the phase pixel ``ih = rh + qh*sh``, ``dh = (rh + ph -
-k0h) / sh`` (exact).  Per phase, as a GEMM ``C[M, N] = A[M, K] @ B[K, N]``:
+stride-1 correlation with a ``Th x Tw`` sub-kernel, ``Th = ceil((kH - k0h)/sh)`` (so ``kH/sh``
+when ``sh`` divides ``kH``; 2 x 2 for the DCGAN's k4 s2 layers): tap ``(th, tw)`` is kernel tap
+``kh = k0h + th*sh`` (``k0h = (rh + ph) mod sh``) and reads ``oh = qh + dh - th`` for the phase
+pixel ``ih = rh + qh*sh``, ``dh = (rh + ph - k0h) / sh`` (exact).  Per phase, as a GEMM
+``C[M, N] = A[M, K] @ B[K, N]``:
 
 * ``M = N_batch * Qh * Qw``   one row per phase pixel ``m = (n, qh, qw)``, ``Qh = ceil((H - rh)/sh)``,
 * ``N = C_in``                one column per input channel,
@@ -19,7 +20,7 @@ k0h) / sh`` (exact).  Per phase, as a GEMM ``C[M, N] = A[M, K] @ B[K, N]``:
   never materialised,
 * ``B[k, ci] = w[co, ci, k0h + th*sh, k0w + tw*sw]``.
 
-Before the split this kernel ran one GEMM with ``K = C_out*kH*kW`` and multiplied the
+Why the split: one GEMM over all pixels with ``K = C_out*kH*kW`` would multiply the
 ``1 - 1/(sh*sw)`` of A that misses the lattice (3/4 at stride 2) by zero.  A phase that no tap
 reaches (kernel smaller than the stride) has ``K = 0`` and gets the bias.
 

@@ -25,7 +25,10 @@ pixels of one channel (64-byte coalesced segments).
 
 Cost
 ----
-FLOPs: ``2 * M * N * K`` (one FMA per term) plus ``M * N`` bias adds.
+FLOPs: ``2 * M * N * K`` (one FMA per term) plus ``M * N`` bias adds -- at batch 64, 0.026 GFLOP
+for D 1->64 28->14, 0.822 for D 64->128 14->7, and 3.288 as the input gradient of either G
+transposed convolution (conv_transpose2d_grad_input runs this kernel); G's 64->1 layer, one
+output channel, runs ``conv_thin`` instead.
 Compulsory bytes (fp32): ``4 * (|x| + |w| + |y| + C_out)``.  Actual global traffic, mostly served
 by L2: A is re-read once per column tile (``ceil(C_out / 64)`` times), B once per row tile
 (``ceil(M / 64)`` times); arithmetic intensity from shared memory is 16 FMAs per 8 loads.

@@ -14,8 +14,9 @@ along the contiguous axis of ``gw``:
   consecutive pixels from each of 4 channels -- four 32-byte segments, not one 128-byte line).
 
 K is long (3,136 to 12,544 at the DCGAN's layers, batch 64) while J x N is small (1 to 128 64 x 64
-tiles: 1 at D 1->64, 32 at D 64->128 and G 128->64, 128 at G 256->128), so the kernel splits K across ``grid.z``: block z reduces the K range
-``[z * k_chunk, min(K, (z + 1) * k_chunk))`` (``k_chunk`` a multiple of 8) and writes its partial
+tiles: 1 at D 1->64, 32 at D 64->128 and G 128->64, 128 at G 256->128), so the kernel splits K
+across ``grid.z``: block z reduces the K range ``[z * k_chunk, min(K, (z + 1) * k_chunk))``
+(``k_chunk`` a multiple of 8; the glue sizes S, see ``_wgrad_splits``) and writes its partial
 tile to ``ws[z, co, j]``.  ``splitk_reduce_kernel`` then sums the ``S`` partial tiles in a fixed
 order (deterministic, no atomics).  With ``S = 1`` the kernel writes ``gw`` directly.
 

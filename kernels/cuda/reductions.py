@@ -35,9 +35,10 @@ the device function sees the kernel's (already swapped) globals.  Compiled code 
 Cost (fp32, E = N * C * HW)
 ----
 channel_sum: E adds, 4E bytes.  bn_stats: 4E FLOPs, 8E bytes (x read twice, the second pass
-mostly from L2).  bn_backward_reduce: 8E FLOPs, 8E bytes.  Memory bound; a single block per
-channel caps each channel at one SM, which is fine for the convolutional layers' 64-1024 channels; at the
-generator's BatchNorm1d (12544 channels of 64 values) the work is tiny and the blocks mostly idle.
+mostly from L2).  bn_backward_reduce: 9E FLOPs (z 3, the mask's compare and multiply 2, the two
+sums 4), 8E bytes.  Memory bound; a single block per channel caps each channel at one SM, which
+is fine for the convolutional layers' 64-1024 channels; at the generator's BatchNorm1d (12544
+channels of 64 values) the work is tiny and the blocks mostly idle.
 
 Launch
 ------
@@ -134,8 +135,8 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
     tid = cuda.threadIdx.x
     count = n_batch * hw
     mu = mean[ch]
-    s = invstd[ch]
-    scale = s * weight[ch]
+    inv = invstd[ch]
+    scale = inv * weight[ch]
     b = bias[ch]
     neg = float32(slope)
     acc_g = float32(0.0)
@@ -148,7 +149,7 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
         if not (d * scale + b > float32(0.0)):  # slope unless z > 0: NaN takes it, as in
             g *= neg                            # the reference's mask
         acc_g += g
-        acc_gx += g * (d * s)
+        acc_gx += g * (d * inv)
     total_g = block_sum(buf, tid, acc_g)
     total_gx = block_sum(buf, tid, acc_gx)
     if tid == 0:

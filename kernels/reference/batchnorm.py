@@ -25,7 +25,8 @@ Cost, with E = N*C*H*W elements and itemsize s: forward about 7E FLOPs (two redu
 affine) and at least reads x twice + writes y, ``3*s*E`` bytes; backward about 10E FLOPs, at least
 reads gy and x (twice, for the reductions and for gx) and writes gx, ``5*s*E`` bytes.  Those are
 the algorithm's minimum sweeps, which the fast kernels come close to; this NumPy version, written
-to be read, makes about 5 sweeps each way (``x.var`` alone recomputes the mean).  Per-channel vectors are
+to be read, makes about 9 whole-array ufunc passes each way (``x.var`` alone makes four: its own
+mean, a subtraction, a square and a sum), several writing a temporary.  Per-channel vectors are
 negligible.  Memory-bound: the arithmetic intensity is below 1 FLOP/byte (7/12 forward, 1/2
 backward in float32).
 """

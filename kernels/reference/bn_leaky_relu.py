@@ -23,11 +23,12 @@ and no z tensor.  This file is the specification they are tested against.
 
 Cost, with E = N*C*H*W elements and itemsize s: forward about 9E FLOPs (batch_norm's 7E, leaky_relu's
 2E -- a compare and a multiply, the convention of every kernel file); backward about 16E (z
-recomputed 4E: subtract, two multiplies, add; leaky_relu_backward 2E; batch_norm_backward 10E).  As
-written here the memory traffic is the two ops' one after the other, about ``5*s*E`` bytes forward
-and ``9*s*E`` backward (plus z's); fused, the minimum is ``2*s*E`` forward (read x, write y) and
-``3*s*E`` backward (read gy and x, write gx), plus the reductions' re-read of x (from cache when a
-channel fits).  Memory-bound.
+recomputed 4E: subtract, two multiplies, add; leaky_relu_backward 2E; batch_norm_backward 10E).
+Unfused, the two ops' minimum traffic adds up to about ``5*s*E`` bytes forward (batch_norm's 3,
+leaky_relu's 2) and ``8*s*E`` backward (5 + 3), plus z written and read back (``2*s*E`` each way);
+this NumPy version makes more passes still (see batchnorm.py).  Fused, the minimum is ``2*s*E``
+forward (read x, write y) and ``3*s*E`` backward (read gy and x, write gx), plus the reductions'
+re-read of x (from cache when a channel fits).  Memory-bound.
 """
 from __future__ import annotations
 

@@ -8,7 +8,9 @@ PyTorch's formulation (weight decay, when any, is already folded into ``g`` by t
     p = p - lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
 
 As ufuncs on whole arrays, with one scratch array: thirteen passes over memory per parameter tensor
-(the fused kernels make one).  FLOPs: 13 per element; bytes: reads p, g, m, v and writes p, m, v.
+(the fused kernels make one).  FLOPs: 13 per element (one of them a square root, one a division).
+Bytes, with itemsize s: the minimum is ``7*s`` per element (read p, g, m, v; write p, m, v); the
+thirteen passes below read or write 31 elements' worth, ``31*s`` (4.4x that minimum).
 The scalars are Python floats, which NumPy >= 2 applies in the arrays' dtype, so the fused CPU
 kernel -- which takes each scalar already rounded to that dtype and does the same operations in
 the same order -- matches this sequence bit for bit.
