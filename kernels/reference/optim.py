@@ -1,4 +1,5 @@
-"""Optimizer update: one Adam step, in place (the specification of the fused CPU and CUDA passes).
+"""Optimizer updates: one Adam step, and the weight average (lerp), in place (the specification of
+the fused CPU and CUDA passes).
 
 ``adam_update(p, g, m, v, lr, beta1, beta2, eps, step)`` on flat arrays of one float dtype, after
 PyTorch's formulation (weight decay, when any, is already folded into ``g`` by the optimizer)::
