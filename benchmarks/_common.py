@@ -143,6 +143,32 @@ def write_json(result: dict, dest: str) -> None:
             f.write(text)
 
 
+def json_dest(text: str) -> str:
+    """An argparse type for ``--json [PATH]``: "-" (stdout) or a file path whose folder exists and
+    is writable -- checked before the run, so that a long run does not end in a traceback that
+    loses its results."""
+    if text == "-":
+        return text
+    folder = os.path.dirname(os.path.abspath(text))
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file path")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: no directory {folder!r}")
+    if not os.access(folder, os.W_OK) or (os.path.exists(text) and not os.access(text, os.W_OK)):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: permission denied")
+    return text
+
+
+def torch_missing_note(error: BaseException | None, disabled_by: str = "") -> str:
+    """Why the PyTorch column is absent, for the report: disabled (``disabled_by`` names the flag
+    or variable), not installed, or installed but failing to import (the error)."""
+    if disabled_by:
+        return f"torch not used ({disabled_by})"
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] == "torch":
+        return "torch is not installed: tensorgan timed alone"
+    return f"torch could not be imported ({type(error).__name__}: {error}): tensorgan timed alone"
+
+
 def int_at_least(low: int, why: str = ""):
     """An argparse type: an int >= low, else a usage error (exit 2) that says so."""
     def parse(text: str) -> int:
@@ -168,18 +194,19 @@ def layer_table(argv, description: str, title: str, layers: list, contenders, la
     p.add_argument("--warmup", type=int_at_least(0), default=2)
     p.add_argument("--batch", type=int_at_least(1), default=default_batch)
     p.add_argument("--no-torch", action="store_true", help="time tensorgan alone")
-    p.add_argument("--json", nargs="?", const="-", metavar="PATH")
+    p.add_argument("--json", nargs="?", const="-", metavar="PATH", type=json_dest)
     args = p.parse_args(argv)
     import tensorgan as tg
-    torch = None
+    torch, torch_note = None, torch_missing_note(None, "--no-torch")
     if not args.no_torch:
         try:
             import torch
             torch.set_num_threads(tg.get_num_threads())
-        except ImportError:
-            pass
-    result = {"batch": args.batch, "threads": tg.get_num_threads(), "rows": {}}
-    print(f"{title}, float32, batch {args.batch}, {tg.get_num_threads()} threads; "
+            torch_note = f"torch {torch.__version__}"
+        except ImportError as e:
+            torch_note = torch_missing_note(e)
+    result = {"batch": args.batch, "threads": tg.get_num_threads(), "torch": torch_note, "rows": {}}
+    print(f"{title}, float32, batch {args.batch}, {tg.get_num_threads()} threads, {torch_note}; "
           f"median ms of {args.repeats} (ratio = tensorgan / torch)")
     print(f"{'layer':44s} {'fwd':>8s} {'torch':>8s} {'ratio':>6s} {'fwd+bwd':>8s} "
           f"{'torch':>8s} {'ratio':>6s}")

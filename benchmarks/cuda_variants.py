@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from ._common import cupy_event_samples, stats_ms, write_json
+from ._common import cupy_event_samples, stats_ms, json_dest, write_json
 from .kernels import layers
 
 
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--json", nargs="?", const="-", default=None)
+    ap.add_argument("--json", nargs="?", const="-", default=None, type=json_dest)
     args = ap.parse_args(argv)
     result = run(args)
     out = sys.stderr if args.json == "-" else sys.stdout

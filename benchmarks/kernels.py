@@ -49,14 +49,16 @@ import numpy as np
 
 try:  # imported before tensorgan.kernels.cpu (which sets OMP_WAIT_POLICY=PASSIVE for its own
     import torch as _torch  # OpenMP runtime) so that torch keeps its default OpenMP wait policy.
-except ImportError:
-    _torch = None
+    _TORCH_ERROR = None
+except ImportError as _e:
+    _torch, _TORCH_ERROR = None, _e
 
 from tensorgan.kernels import cpu as K
 from tensorgan.kernels import reference as R
 
-from ._common import (cupy_event_samples, int_at_least, machine_info, sgemm_peak, sgemm_peak_gpu,
-                      stats_ms, time_interleaved, torch_cuda_strict_fp32, write_json)
+from ._common import (cupy_event_samples, int_at_least, json_dest, machine_info, sgemm_peak,
+                      sgemm_peak_gpu, stats_ms, time_interleaved, torch_cuda_strict_fp32,
+                      torch_missing_note, write_json)
 
 SLOPE = 0.2
 MOMENTUM, EPS = 0.1, 1e-5
@@ -426,6 +428,8 @@ def run(args):
     info = machine_info()
     info["torch"] = torch.__version__ if torch is not None else None
     info["torch_threads"] = torch.get_num_threads() if torch is not None else None
+    info["torch_note"] = (f"torch {torch.__version__}" if torch is not None else
+                          torch_missing_note(_TORCH_ERROR, "--no-torch" if args.no_torch else ""))
     if args.gpu_only and not cuda:
         raise SystemExit(f"--gpu-only: no GPU active ({cuda_why})")
     info["gpu"] = cuda_why if cuda else f"no GPU active ({cuda_why}); timing the CPU only"
@@ -551,18 +555,20 @@ def _format_row(row):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.kernels",
+                                 description=__doc__.split("\n\n")[0])
     ap.add_argument("--batch", type=int_at_least(1), default=64)
     ap.add_argument("--repeats", type=int_at_least(1), default=20)
     ap.add_argument("--warmup", type=int_at_least(0), default=3)
     ap.add_argument("--only", nargs="+", help="substrings of layer names to run (e.g. convT bn2d)")
-    ap.add_argument("--json", nargs="?", const="-", default=None,
+    ap.add_argument("--json", nargs="?", const="-", default=None, type=json_dest, metavar="PATH",
                     help="write the results as JSON to PATH (or stdout with no PATH)")
-    ap.add_argument("--no-torch", action="store_true")
-    ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--no-torch", action="store_true", help="time tensorgan alone")
+    ap.add_argument("--no-reference", action="store_true", help="skip the NumPy reference")
     ap.add_argument("--gpu-only", action="store_true",
                     help="on a GPU machine: time only the CUDA kernels and torch on CUDA")
-    ap.add_argument("--quiet", action="store_true", help="no per-row progress lines")
+    ap.add_argument("--quiet", action="store_true",
+                    help="no per-row progress lines on stderr (the table is still printed)")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="wall: elapsed time (default); cpu: process CPU time -- robust on a loaded "
                          "machine, fair only with one thread (NUMBA_NUM_THREADS=1 "
@@ -575,15 +581,14 @@ def main(argv=None):
                      f"are: {', '.join(names)}")
     out = sys.stderr if args.json == "-" else sys.stdout
     result = run(args)
-    if not args.quiet:
-        print(HEADER, file=out)
-        for row in result["results"]:
-            print(_format_row(row), file=out)
+    print(HEADER, file=out)
+    for row in result["results"]:
+        print(_format_row(row), file=out)
     m, pk = result["machine"], result["sgemm_peak"]
     measured = ", ".join(f"{p['gflops']:.1f}" for p in result["sgemm_peaks_measured"])
     print(f"\nbatch {args.batch}, float32, {args.clock} clock; numba {m.get('numba')} ({m.get('numba_threads')} threads), "
           + (f"torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else
-             "torch not used (not installed or --no-torch)") + f"; {m['gpu']}\n"
+             m["torch_note"]) + f"; {m['gpu']}\n"
           f"SGEMM peak (NumPy {pk['n']}^3): {pk['gflops']:.1f} GFLOP/s median, {pk['gflops_best']:.1f} best "
           f"(the higher of before / after the rows: {measured}; %peak is against it)"
           + (f"; GPU SGEMM peak (CuPy/cuBLAS {gp['n']}^3, TF32 off): {gp['gflops']:.0f} GFLOP/s median"

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from ._common import write_json
+from ._common import json_dest, write_json
 
 MODES = ("default", "keep")
 
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--json", nargs="?", const="-", default=None)
+    ap.add_argument("--json", nargs="?", const="-", default=None, type=json_dest)
     ap.add_argument("--probe", choices=MODES, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.probe:

@@ -53,7 +53,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._common import time_interleaved, write_json
+from ._common import time_interleaved, json_dest, write_json
 
 VEC = 16                      # float32 lanes of an AVX-512 register
 KC = 256                      # rows of a B panel kept in L1 per pass (256 x 48 x 4 B = 48 KiB)
@@ -237,7 +237,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--tile", type=_tile, default=(8, 48), help="MR x NR, NR a multiple of 16")
-    ap.add_argument("--json", nargs="?", const="-", default=None)
+    ap.add_argument("--json", nargs="?", const="-", default=None, type=json_dest)
     args = ap.parse_args(argv)
     rows = run(args)
     print(f"one thread, float32, tile {args.tile[0]}x{args.tile[1]}, KC {KC}; "

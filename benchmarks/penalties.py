@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from ._common import int_at_least, stats_ms, time_interleaved, write_json
+from ._common import int_at_least, stats_ms, time_interleaved, json_dest, write_json
 
 
 def main(argv=None) -> dict:
@@ -21,7 +21,7 @@ def main(argv=None) -> dict:
     p.add_argument("--steps", type=int_at_least(1), default=32, help="timed steps per trainer")
     p.add_argument("--warmup", type=int_at_least(0), default=2)
     p.add_argument("--batch", type=int_at_least(1), default=64)
-    p.add_argument("--json", nargs="?", const="-", metavar="PATH")
+    p.add_argument("--json", nargs="?", const="-", metavar="PATH", type=json_dest)
     args = p.parse_args(argv)
 
     from tensorgan.data import ArrayDataset

@@ -69,8 +69,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
-from ._common import (int_at_least, machine_info, sgemm_peak, sgemm_peak_gpu,  # noqa: E402
-                      stats_ms, torch_cuda_strict_fp32, write_json)
+from ._common import (int_at_least, json_dest, machine_info, sgemm_peak,  # noqa: E402
+                      sgemm_peak_gpu, stats_ms, torch_cuda_strict_fp32, torch_missing_note,
+                      write_json)
 
 LATENT, BASE, SLOPE = 100, 64, 0.2
 IMAGE = (1, 28, 28)
@@ -847,12 +848,17 @@ def _gpu():
     return "cpu", "cpu", why
 
 
+TORCH_NOTE = {"note": None}    # why torch is absent, once _load_torch found it so
+
+
 def _load_torch():
     if os.environ.get("TENSORGAN_BENCH_NO_TORCH"):
+        TORCH_NOTE["note"] = torch_missing_note(None, "TENSORGAN_BENCH_NO_TORCH is set")
         return None
     try:
         import torch
-    except ImportError:
+    except ImportError as e:
+        TORCH_NOTE["note"] = torch_missing_note(e)
         return None
     return torch
 
@@ -877,6 +883,8 @@ def run(args) -> dict:
             info["torch_cuda_settings"] = torch_cuda_strict_fp32(torch)
     else:
         info["torch"] = info["torch_threads"] = None
+        info["torch_note"] = (torch_missing_note(None, "--no-torch") if args.no_torch
+                              else TORCH_NOTE["note"] or "torch has no CUDA device: tensorgan timed alone")
     measure_peak = sgemm_peak_gpu if tg_dev == "cuda" else sgemm_peak   # the floor on that device
     peaks = [measure_peak()]
 
@@ -938,7 +946,7 @@ def format_report(r: dict) -> str:
              f"{m.get('numba_threading_layer')} layer), OpenBLAS threads {m.get('openblas_threads')}, "
              f"OMP_WAIT_POLICY={m.get('omp_wait_policy')}, {m.get('malloc')}, "
              + (f"torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else
-                "torch not used (not installed or --no-torch)") + f"; {m['gpu']}",
+                m.get("torch_note") or "torch not used") + f"; {m['gpu']}",
              f"code: commit {m['git'].get('commit') or '?'}"
              + (f" + uncommitted changes in {', '.join(m['git']['dirty'])}" if m["git"].get("dirty") else
                 " (clean)"),
@@ -1042,7 +1050,8 @@ def format_memory(mem: dict) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.train_step",
+                                 description=__doc__.split("\n\n")[0])
     ap.add_argument("--batch", type=int_at_least(2, " (batch norm in training needs more than one "
                                                      "value per channel)"), default=64)
     ap.add_argument("--steps", type=int_at_least(1), default=20, help="timed interleaved rounds (default 20)")
@@ -1053,11 +1062,12 @@ def main(argv=None) -> int:
                                                             "quarters)"), default=30,
                     help=f"steps per memory probe (use 1000 for the steady-state check; a per-1000-steps "
                          f"slope needs {SLOPE_MIN_STEPS})")
-    ap.add_argument("--json", nargs="?", const="-", default=None,
+    ap.add_argument("--json", nargs="?", const="-", default=None, type=json_dest, metavar="PATH",
                     help="write the results as JSON to PATH (or stdout with no PATH)")
-    ap.add_argument("--no-torch", action="store_true")
-    ap.add_argument("--no-memory", action="store_true")
-    ap.add_argument("--no-overhead", action="store_true")
+    ap.add_argument("--no-torch", action="store_true", help="time tensorgan alone")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory probes")
+    ap.add_argument("--no-overhead", action="store_true",
+                    help="skip the breakdown of where the step's time goes")
     ap.add_argument("--memory-only", action="store_true",
                     help="only the memory probes (e.g. --memory-only --memory-steps 1000)")
     ap.add_argument("--keep-freed-memory", action="store_true",
@@ -1073,9 +1083,14 @@ def main(argv=None) -> int:
         return 0
     out = sys.stderr if args.json == "-" else sys.stdout
     if args.memory_only:
-        frameworks = ["tensorgan"] + ([] if args.no_torch or _load_torch() is None else ["torch"])
+        torch_ok = not args.no_torch and _load_torch() is not None
+        frameworks = ["tensorgan"] + (["torch"] if torch_ok else [])
         result = {"batch": args.batch, "memory": {fw: run_memory_probe(fw, args.batch, args.memory_steps,
                                                                         args.warmup) for fw in frameworks}}
+        if not torch_ok:
+            result["torch_note"] = (torch_missing_note(None, "--no-torch") if args.no_torch
+                                    else TORCH_NOTE["note"])
+            print(result["torch_note"], file=out)
         print(format_memory(result["memory"]), file=out)
     else:
         result = run(args)
