@@ -61,3 +61,27 @@ def test_concat_of_datasets_batches_their_items_unscaled_and_the_loader_still_sc
     assert labels.tolist() == [3, 4, 5]
     scaled, _ = next(iter(DataLoader(b, 2, shuffle=False)))    # a tensorgan dataset: [-1, 1]
     assert scaled.dtype == np.float32 and np.allclose(scaled, 200 / 127.5 - 1)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--data-dir", "{mnist}"], "--data-dir applies to --dataset mnist"),
+    (["--no-verify"], "--no-verify applies to --dataset mnist"),
+    (["--data-dir", "{mnist}", "--no-verify"], "--data-dir and --no-verify apply to --dataset mnist"),
+])
+def test_train_refuses_mnist_options_with_a_folder_dataset(tmp_path, capsys, extra, needle):
+    """They were silently ignored; now refused as --image-size is with MNIST (exit status 2)."""
+    from tensorgan.cli import main
+    argv = ["train", "--dataset", f"folder:{tmp_path}", "--steps", "1", "--out", str(tmp_path / "r"),
+            "--no-progress", *(a.format(mnist=tmp_path) for a in extra)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and f"folder:{tmp_path}" in err[0]
+    assert not (tmp_path / "r").exists()
+
+
+def test_train_refuses_strict_size_with_mnist(tmp_path, capsys):
+    from tensorgan.cli import main
+    assert main(["train", "--strict-size", "--steps", "1", "--out", str(tmp_path / "r"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--strict-size applies to --dataset folder:PATH" in err[0]
