@@ -306,6 +306,21 @@ def _image_shape(args: Any, dataset_spec: str, checkpoint: Any) -> tuple[int, in
     return shape
 
 
+def _check_source_options(args: Any, dataset_spec: str) -> None:
+    """--data-dir and --no-verify concern MNIST's files, --strict-size a folder's images: given
+    for the other kind of dataset they would be silently ignored, so they are refused, as
+    --image-size is for MNIST."""
+    if dataset_spec == "mnist":
+        named, target = (["--strict-size"] if args.strict_size else []), "--dataset folder:PATH"
+    else:
+        named = [flag for flag, value in (("--data-dir", args.data_dir), ("--no-verify", args.no_verify))
+                 if value]
+        target = "--dataset mnist (a folder's images are read from its PATH)"
+    if named:
+        raise UsageError(f"{' and '.join(named)} {'apply' if len(named) > 1 else 'applies'} to "
+                         f"{target}, not to --dataset {dataset_spec}")
+
+
 def _absolute_spec(spec: str) -> str:
     """'folder:PATH' with PATH made absolute; other specs unchanged."""
     if spec.startswith("folder:") and len(spec) > len("folder:"):
@@ -347,6 +362,7 @@ def _run_train(args: Any) -> int:
     if (checkpoint is not None and args.dataset
             and meta.get("dataset") not in (None, args.dataset, dataset_spec)):
         raise ConfigError(f"the checkpoint was trained on --dataset {meta['dataset']}, not {args.dataset}")
+    _check_source_options(args, dataset_spec)
     data_dir = args.data_dir or meta.get("data_dir")
     image_shape = _image_shape(args, dataset_spec, checkpoint)
     eval_every = args.eval_every if args.eval_every is not None else meta.get("eval_every")

@@ -6,7 +6,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import DataError, InputTypeError, ShapeError
+from ..errors import DataError, IndexOutOfRangeError, InputTypeError, ShapeError
 
 __all__ = ["Dataset", "ArrayDataset", "TensorDataset"]
 
@@ -59,6 +59,21 @@ class ArrayDataset:
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    def __getitem__(self, index: Any) -> Any:
+        """Item ``index`` as torchvision's MNIST gives it, arrays for PIL images: ``(image,
+        label)`` -- a uint8 (C, H, W) view and an int -- or the image alone when unlabelled, so
+        ``random_split(mnist, ...)[0][i]`` and ``ConcatDataset`` work. A slice or index array
+        gives the arrays' rows. (A DataLoader still batches the arrays themselves, in [-1, 1].)"""
+        if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+            n = len(self)
+            if not -n <= index < n:
+                raise IndexOutOfRangeError(f"{self.name}: index {index} is out of range for its "
+                                           f"{n} images")
+            if self.labels is None:
+                return self.images[index]
+            return self.images[index], int(self.labels[index])
+        return self.images[index] if self.labels is None else (self.images[index], self.labels[index])
 
     def __repr__(self) -> str:
         labelled = "labelled" if self.labels is not None else "unlabelled"
