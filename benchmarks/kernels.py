@@ -36,7 +36,8 @@ ReLU the FLOPs of the reference docstrings (memory-bound: GB/s of the minimal tr
 meaningful rate, also reported).  GB/s counts each pass's own minimal traffic (conv_pass_bytes,
 bn_pass_bytes: the arrays it must read and write once).  The Adam row times tensorgan's bare
 ``adam_update`` calls (a Python loop over the 21 tensors) against the whole
-``torch.optim.Adam.step()``, its Python included.  Not in the table: the Linear layers' GEMM
+``torch.optim.Adam.step()``, its Python included; the EMA row times ``lerp_update`` over G's
+12 tensors (the generator's running average, decay 0.999) against a loop of torch's ``lerp_``.  Not in the table: the Linear layers' GEMM
 (``kernels.gemm``, Device.matmul).
 """
 from __future__ import annotations
@@ -92,14 +93,19 @@ def layers(batch):
         # adam_update over every parameter tensor of G and D (one step of both optimizers);
         # torch's peer is torch.optim.Adam.step() on tensors of the same shapes.
         ("G+D Adam, all parameters", "adam", dict(shapes=_dcgan_parameter_shapes())),
+        # lerp_update over every parameter tensor of G: the generator's EMA (p_ema.lerp_(p, 1 -
+        # beta)); torch's peer is a loop of Tensor.lerp_ over tensors of the same shapes.
+        ("G EMA, all parameters", "ema", dict(shapes=_dcgan_parameter_shapes("G"))),
     ]
 
 
-def _dcgan_parameter_shapes():
-    """The shapes of the default MNIST DCGAN's parameters (2.07M elements in 21 tensors)."""
+def _dcgan_parameter_shapes(which="GD"):
+    """The shapes of the default MNIST DCGAN's parameters (G and D: 2.07M elements in 21 tensors;
+    G alone: 1.94M in 12)."""
     from tensorgan.models.dcgan import build_models
     g, d = build_models(seed=0, device="cpu")
-    return [tuple(p.shape) for p in list(g.parameters()) + list(d.parameters())]
+    params = (list(g.parameters()) if "G" in which else []) + (list(d.parameters()) if "D" in which else [])
+    return [tuple(p.shape) for p in params]
 
 
 def adam_cases(prm, rng, dtype):
@@ -128,6 +134,31 @@ def adam_cases(prm, rng, dtype):
         torch_ops[device] = {"step": opt.step}
     return [("step", 13 * E, 7 * E * np.dtype(dtype).itemsize, ours,
              _per_device(torch_ops, "step"))]
+
+
+def ema_cases(prm, rng, dtype, weight=0.001):
+    """One EMA update of the generator's weights (decay 0.999): ours (lerp_update per tensor, flat,
+    in place) and a loop of torch's Tensor.lerp_ -- the loop a user of each writes."""
+    pairs = [[rng.standard_normal(int(np.prod(shape))).astype(dtype) for _ in range(2)]
+             for shape in prm["shapes"]]
+    E = float(sum(a.size for a, _ in pairs))
+
+    def ours(M):
+        def run():
+            for average, current in pairs:
+                M.lerp_update(average, current, weight, average)
+        return run
+
+    torch_ops = {}
+    for device in TORCH_DEVICES:
+        tensors = [(_tensor(a.copy(), device), _tensor(c.copy(), device)) for a, c in pairs]
+
+        def step(tensors=tensors):
+            for average, current in tensors:
+                average.lerp_(current, weight)
+        torch_ops[device] = {"update": step}
+    return [("update", 3 * E, 3 * E * np.dtype(dtype).itemsize, ours,
+             _per_device(torch_ops, "update"))]
 
 
 # --------------------------------------------------------------------------- the kernels per layer
@@ -455,6 +486,8 @@ def run(args):
             cases = bn_lrelu_cases(prm, rng, dtype)
         elif kind == "adam":
             cases = adam_cases(prm, rng, dtype)
+        elif kind == "ema":
+            cases = ema_cases(prm, rng, dtype)
         else:
             cases = lrelu_cases(prm, rng, dtype)
         for op, flops, nbytes, factory, torch_fn in cases:
