@@ -353,7 +353,9 @@ def batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training, 
         var64 = np.asarray(running_var, dtype=np.float64)
     mean = np.empty(C, dtype=dtype)
     invstd = np.empty(C, dtype=dtype)
-    y = np.empty_like(x)
+    # np.empty, not empty_like: for an x in another memory order (F-ordered, say) empty_like
+    # keeps that order, y.reshape(-1) is then a copy, and the kernel's writes would be lost.
+    y = np.empty(x.shape, dtype=x.dtype)
     args = (bool(training), mean64, var64, _vec64(weight, C, 1.0), _vec64(bias, C, 0.0),
             float(eps), float(negative_slope), mean, invstd)
     if x.ndim == 2:
@@ -371,7 +373,7 @@ def batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, 
     N, C = x.shape[:2]
     mean = np.ascontiguousarray(mean, dtype=dtype)
     invstd = np.ascontiguousarray(invstd, dtype=dtype)
-    gx = np.empty_like(x)
+    gx = np.empty(x.shape, dtype=x.dtype)
     gw = np.empty(C, dtype=np.float64)
     gb = np.empty(C, dtype=np.float64)
     args = (_vec64(weight, C, 1.0), _vec64(bias, C, 0.0), mean, invstd, bool(training),

@@ -31,13 +31,15 @@ def _bwd(gy, x, slope, gx):
 
 @serial_below_threshold(lambda x, *_: x.size)
 def leaky_relu(x, negative_slope):
-    y = np.empty_like(x)
+    # np.empty, not empty_like: for an x in another memory order (F-ordered, say) empty_like
+    # keeps that order, y.reshape(-1) is then a copy, and the kernel's writes would be lost.
+    y = np.empty(x.shape, dtype=x.dtype)
     _fwd(x.reshape(-1), x.dtype.type(negative_slope), y.reshape(-1))
     return y
 
 
 @serial_below_threshold(lambda gy, *_: 2 * gy.size)
 def leaky_relu_backward(gy, x, negative_slope):
-    gx = np.empty_like(x)
+    gx = np.empty(x.shape, dtype=x.dtype)
     _bwd(gy.reshape(-1), x.reshape(-1), x.dtype.type(negative_slope), gx.reshape(-1))
     return gx
