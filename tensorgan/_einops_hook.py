@@ -18,6 +18,9 @@ _TARGET = "einops._backends"
 
 
 def _register() -> None:
+    module = sys.modules.get(__package__ + ".einops_backend")
+    if module is not None and not hasattr(module, "TensorganBackend"):
+        return      # ``import tensorgan.einops_backend`` is running: its class is the registration
     try:
         from . import einops_backend  # defining the subclass is the registration
         if einops_backend.TensorganBackend.__base__ is not sys.modules[_TARGET].AbstractBackend:
