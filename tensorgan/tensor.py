@@ -2471,7 +2471,12 @@ class Tensor:
             if device is self.device:
                 return self
             return ToDevice.apply(self, device)
-        dtype = _check_dtype(target, any_kind=True)
+        try:
+            dtype = _check_dtype(target, any_kind=True)
+        except DTypeError as exc:     # a string may have meant a device: name both readings
+            if isinstance(target, str):
+                raise DTypeError(f"to({target!r}): not a device (expected cpu or cuda) and {exc}") from None
+            raise
         if dtype == self.dtype:
             return self
         if BOOL in (dtype, self.dtype):     # to or from a mask: a constant, outside the graph

@@ -138,3 +138,9 @@ def test_matmul_with_a_number_is_torchs_type_error(number):
     for form in (lambda: x @ number, lambda: number @ x, lambda: tg.matmul(x, number)):
         with pytest.raises(TypeError, match="unsupported operand type.*for @"):
             form()
+
+
+def test_to_an_unknown_name_says_it_is_neither_a_device_nor_a_dtype():
+    with pytest.raises(tg.DTypeError, match=r"to\('tpu'\): not a device .*unknown dtype 'tpu'"):
+        tg.ones(2).to("tpu")
+    assert tg.ones(2).to("float64").dtype == tg.float64 and tg.ones(2).to("cpu").device == "cpu"
