@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import DTypeError, InputTypeError, ShapeError, TensorganError
+from .errors import ConfigError, DTypeError, InputTypeError, ShapeError, TensorganError
 from .tensor import Tensor, enable_grad, float64, no_grad
 
 
@@ -43,6 +43,10 @@ def _torch_form(name: str, fn: Callable, inputs: Any, flags: dict) -> tuple:
         raise InputTypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)} "
                              f"(torch's flags it accepts: {', '.join(_TORCH_FLAGS)})")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
+        # torch's ValueError: with nothing to differentiate the check would pass vacuously
+        raise ConfigError(f"{name} expects at least one input tensor to require gradient, but "
+                          f"none of the {len(inputs)} inputs has requires_grad=True")
     probe = fn(*inputs)     # in the caller's grad mode, as torch's (fn may take gradients itself)
     if isinstance(probe, (tuple, list)):
         picks = [k for k, o in enumerate(probe) if isinstance(o, Tensor) and o.dtype.kind == "f"]

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError, RNGStateError, RNGStateTypeError
+from .errors import CheckpointError, ConfigError, InputTypeError, RNGStateError, RNGStateTypeError
 
 
 def _drawn(dtype) -> np.dtype:
@@ -50,12 +50,12 @@ class Generator:
         """Reseed. A negative seed is allowed, as in PyTorch (it is taken modulo 2**64, which
         ``initial_seed()`` returns); one outside -2**63 .. 2**64 - 1 is a ConfigError."""
         if isinstance(seed, np.random.SeedSequence) or seed is None:    # SeedSequence: derived streams
-            self.seed, entropy = seed, seed
+            self._initial_seed, entropy = seed, seed
         elif isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
             raise ConfigError(f"seed must be an integer or None, got {seed!r}")
         else:
             entropy = check_seed_range(int(seed), "manual_seed") % 2**64
-            self.seed = entropy             # torch's initial_seed(): a negative seed modulo 2**64
+            self._initial_seed = entropy    # torch's initial_seed(): a negative seed modulo 2**64
         fresh = np.random.PCG64(entropy)
         if getattr(self, "rng", None) is None:
             self.rng = np.random.Generator(fresh)
@@ -64,7 +64,13 @@ class Generator:
         return self
 
     def initial_seed(self) -> int | None:
-        return self.seed
+        return self._initial_seed
+
+    def seed(self) -> int:
+        """Reseed from the OS's entropy and return the seed (torch's ``Generator.seed()``)."""
+        fresh = int(np.random.SeedSequence().entropy) % 2**63
+        self.manual_seed(fresh)
+        return fresh
 
     def normal(self, shape: tuple, dtype=np.float32, mean: float = 0.0, std: float = 1.0,
                out: np.ndarray | None = None) -> np.ndarray:
@@ -165,9 +171,7 @@ def manual_seed(seed: int) -> Generator:
 
 def seed() -> int:
     """Reseed the default generator from the OS's entropy and return the seed (torch.seed)."""
-    fresh = int(np.random.SeedSequence().entropy) % 2**63
-    default_generator.manual_seed(fresh)
-    return fresh
+    return default_generator.seed()
 
 
 def initial_seed() -> int | None:
@@ -209,8 +213,14 @@ def resolve(generator: Generator | None = None, seed: int | None = None) -> Gene
     if generator is not None and seed is not None:
         raise ConfigError("pass either generator= or seed=, not both")
     if seed is not None:
+        if not isinstance(seed, (int, np.integer, np.random.SeedSequence)):  # not Generator's device form
+            raise ConfigError(f"seed must be an integer or None, got {seed!r}")
         return Generator(seed)
-    return generator if generator is not None else default_generator
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):
+        raise InputTypeError(f"generator must be a tensorgan.Generator, got {type(generator).__name__}")
+    return generator
 
 
 def numpy_rng(generator: Any, owner: str, fresh: bool = False) -> np.random.Generator | None:

@@ -1984,6 +1984,14 @@ def _int_power(xp: Any, base: Any, exponent: Any) -> Any:
     return xp.where(negative, inverse, out)
 
 
+def _refuse_number_matmul(left: Any, right: Any) -> None:
+    """torch's TypeError for ``x @ 3``: a number has no matrix shape (it reached MatMul, which
+    failed on its missing ``ndim``)."""
+    if any(isinstance(side, (int, float, complex, np.number)) for side in (left, right)):
+        raise InputTypeError(f"unsupported operand type(s) for @: '{type(left).__name__}' and "
+                             f"'{type(right).__name__}' (matmul needs tensors of at least 1 dim)")
+
+
 class Tensor:
     """An n-dimensional float array on a device, with an optional gradient (or a bool mask, the
     result of a comparison: no gradient, see ``_compare``).
@@ -2464,7 +2472,12 @@ class Tensor:
             if device is self.device:
                 return self
             return ToDevice.apply(self, device)
-        dtype = _check_dtype(target, any_kind=True)
+        try:
+            dtype = _check_dtype(target, any_kind=True)
+        except DTypeError as exc:     # a string may have meant a device: name both readings
+            if isinstance(target, str):
+                raise DTypeError(f"to({target!r}): not a device (expected cpu or cuda) and {exc}") from None
+            raise
         if dtype == self.dtype:
             return self
         if BOOL in (dtype, self.dtype):     # to or from a mask: a constant, outside the graph
@@ -2792,8 +2805,19 @@ class Tensor:
             return me.new_full((), base) ** me          # int ** ints: exact integers, as torch
         return ops.PowScalarBase.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
 
-    def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
-    def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)
+    def __matmul__(self, other):
+        try:
+            return ops.MatMul.apply(self, self._lift(other))
+        except AttributeError:      # (the error path only: no check on the hot path)
+            _refuse_number_matmul(self, other)
+            raise
+
+    def __rmatmul__(self, other):
+        try:
+            return ops.MatMul.apply(self._lift(other), self)
+        except AttributeError:
+            _refuse_number_matmul(other, self)
+            raise
 
     def __getitem__(self, key):
         if type(key) is list:                 # x[[i, j]]: torch's legacy reading of some lists
