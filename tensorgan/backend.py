@@ -247,7 +247,8 @@ def device(type: "str | Device", index: int | None = None) -> Device:
     return _Unindexed(found) if unindexed else found
 
 
-_CUPY_MISSING: list = []    # [True] once ``import cupy`` failed in this process
+_CUPY_MISSING: list = []    # [True] once ``import cupy`` failed in this process (the reason
+                            # when CuPy is there but broken)
 
 
 def _cupy_module():
@@ -261,8 +262,12 @@ def _cupy_module():
         return module
     try:
         import cupy
-    except ImportError:
-        _CUPY_MISSING.append(True)
+    except ModuleNotFoundError as exc:
+        # not installed; or installed without a dependency: then say which, in cuda_status
+        _CUPY_MISSING.append(True if exc.name == "cupy" else f"{type(exc).__name__}: {exc}")
+        return None
+    except Exception as exc:    # installed but broken: a CUDA library it needs, a driver error
+        _CUPY_MISSING.append(f"{type(exc).__name__}: {exc}")
         return None
     return cupy
 
@@ -273,6 +278,11 @@ def cuda_status() -> tuple[bool, str]:
         return True, "Numba CUDA simulator (NUMBA_ENABLE_CUDASIM=1): NumPy arrays, simulated CUDA kernels"
     cupy = _cupy_module()
     if cupy is None:
+        broken = next((why for why in _CUPY_MISSING if isinstance(why, str)), None)
+        if broken is not None:
+            return False, (f"CuPy is installed but importing it failed ({broken}); it needs an "
+                           f"NVIDIA driver and the CUDA version it was built for: "
+                           f"{CUDA_INSTALL_HINT.replace('install', 'reinstall', 1)}")
         return False, f"CuPy is not installed; {CUDA_INSTALL_HINT}"
     try:
         if cupy.is_available():

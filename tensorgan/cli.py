@@ -224,12 +224,14 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
         # --lr-g / --lr-d compare with the rates the run used (lr where they are None)
         saved = dict(values, lr_g=values.get("lr_g") or values["lr"], lr_d=values.get("lr_d") or values["lr"])
         flag = {"ema_decay": "--ema"}
-        changed = [flag.get(n, f"--{n.replace('_', '-')}") for n in _ARCH_OPTIONS
-                   if getattr(args, n) is not None and getattr(args, n) != saved.get(n)]
-        if changed:
+        changed = {flag.get(n, f"--{n.replace('_', '-')}"): (getattr(args, n), saved.get(n))
+                   for n in _ARCH_OPTIONS
+                   if getattr(args, n) is not None and getattr(args, n) != saved.get(n)}
+        if changed:     # both values: which one to change is the user's call
+            values = "; ".join(f"{f} {new!r} here, {old!r} in the run" for f, (new, old) in changed.items())
             raise ConfigError(f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} "
-                              f"from the checkpoint's run; a resumed run keeps its settings (start "
-                              f"a new --out to change them)")
+                              f"from the checkpoint's run ({values}); a resumed run keeps its "
+                              f"settings (start a new --out to change them)")
     for name in names:
         value = getattr(args, name, None)
         if value is not None:

@@ -900,6 +900,7 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:      # noqa: A001  (torch.com
     for name, t in (("real", real), ("imag", imag)):
         if not isinstance(t, Tensor):
             raise InputTypeError(f"complex: {name} must be a Tensor, got {type(t).__name__}")
+    _check_broadcast("complex", real, imag)
     return MakeComplex.apply(real, imag)
 
 
@@ -908,7 +909,15 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:       # noqa: A002  (torch's na
     for name, t in (("abs", abs), ("angle", angle)):
         if not isinstance(t, Tensor):
             raise InputTypeError(f"polar: {name} must be a Tensor, got {type(t).__name__}")
+    _check_broadcast("polar", abs, angle)
     return Polar.apply(abs, angle)
+
+
+def _check_broadcast(op: str, a: Tensor, b: Tensor) -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast") from None
 
 
 def view_as_real(input: Tensor) -> Tensor:

@@ -84,6 +84,12 @@ def _contiguous(fn: Function, a):
     return a if a is None else fn.xp.ascontiguousarray(a)
 
 
+def _pool_input(op: str, x: Any) -> None:
+    """A max pool reads ``x.array`` before its shape checks: anything but a Tensor is refused first."""
+    if not isinstance(x, Tensor):
+        raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+
+
 def _check_rank(op: str, name: str, t: Tensor, ranks: Sequence[int], layout: str) -> None:
     if not isinstance(t, Tensor):
         raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
@@ -3276,6 +3282,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     unpadded windows (``stride`` None or equal to ``kernel_size``) take a one-pass Function;
     any other geometry gathers the windows with indexing."""
     x = input   # (torch's name for the argument)
+    _pool_input("max_pool2d", x)
     if x.array.dtype.kind == "b":           # integers pool as torch's, bools are refused
         raise _not_implemented_for("max_pool2d", x)
     if _unbatched(x, 4):        # torch's unbatched (C, H, W): a batch of one
@@ -3425,6 +3432,7 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """``torch.nn.functional.max_pool3d`` on ``(N, C, D, H, W)`` or ``(C, D, H, W)``: the
     maximum of each window (see :func:`max_pool2d`); indices flattened over D, H, W."""
     x = input   # (torch's name for the argument)
+    _pool_input("max_pool3d", x)
     if x.array.dtype.kind == "b":
         raise _not_implemented_for("max_pool3d", x)
 
@@ -3507,6 +3515,7 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     a floating-point tensor only, as torch's, unless ``return_indices``: torch's pair comes from
     its 2-D kernel, which pools integers)."""
     x = input   # (torch's name for the argument)
+    _pool_input("max_pool1d", x)
     if x.array.dtype.kind != "f" and not (return_indices and x.array.dtype.kind in "iu"):
         raise _not_implemented_for("max_pool1d", x)
     return _pool1d("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode,

@@ -339,6 +339,10 @@ class _TensorSpecial:
         """``|x - other| <= atol + rtol |other|`` elementwise, a bool tensor (torch.isclose)."""
         other = _tensor_arg("isclose", other)
         _one_dtype("isclose", input=self, other=other)          # torch refuses mixed dtypes
+        try:
+            np.broadcast_shapes(self.shape, other.shape)
+        except ValueError:
+            raise ShapeError(f"isclose: shapes {self.shape} and {other.shape} do not broadcast") from None
         return _outside_graph(self, self.device.xp.isclose(self.array, other.array, rtol, atol, equal_nan))
 
     def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:

@@ -2651,13 +2651,13 @@ class Tensor:
         return ~self.bool()
 
     def logical_and(self, other: "Tensor") -> "Tensor":
-        return self.bool() & _as_mask("logical_and", other)
+        return self.bool() & _as_mask("logical_and", self, other)
 
     def logical_or(self, other: "Tensor") -> "Tensor":
-        return self.bool() | _as_mask("logical_or", other)
+        return self.bool() | _as_mask("logical_or", self, other)
 
     def logical_xor(self, other: "Tensor") -> "Tensor":
-        return self.bool() ^ _as_mask("logical_xor", other)
+        return self.bool() ^ _as_mask("logical_xor", self, other)
 
     def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
         """Whether any element is non-zero, over ``dim`` (an int or a tuple; all by default), as
@@ -4733,9 +4733,13 @@ def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
     return tuple(k for i, k in enumerate(key) if k is not Ellipsis or i == where[0])
 
 
-def _as_mask(op: str, other: Any) -> "Tensor":
+def _as_mask(op: str, x: "Tensor", other: Any) -> "Tensor":
     if not isinstance(other, Tensor):
         raise InputTypeError(f"{op}: other must be a Tensor, got {type(other).__name__}")
+    try:
+        np.broadcast_shapes(x.shape, other.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {x.shape} and {other.shape} do not broadcast") from None
     return other.bool()
 
 

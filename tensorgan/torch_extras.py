@@ -449,6 +449,10 @@ def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) ->
     if n.dtype.kind != "f" or p.dtype != n.dtype:
         raise DTypeError(f"binomial: count and prob must be float tensors of one dtype, got {n.dtype} and {p.dtype}")
     nv, pv = n.numpy().astype(np.float64), p.numpy().astype(np.float64)
+    try:
+        nv, pv = np.broadcast_arrays(nv, pv)
+    except ValueError:
+        raise ShapeError(f"binomial: count {n.shape} and prob {p.shape} do not broadcast") from None
     if not ((pv >= 0) & (pv <= 1)).all() or not (nv >= 0).all():
         raise ConfigError("binomial: prob must be in [0, 1] and count >= 0")
     draws = _host_rng(generator).binomial(nv.astype(np.int64), pv)

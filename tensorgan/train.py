@@ -40,6 +40,7 @@ import math
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -298,6 +299,7 @@ class Trainer:
                                       generator=Generator(_seeded(config.seed, 0)),
                                       dropout_generator=self.rng["dropout"], device=self.device,
                                       d_norm=config.d_norm, num_classes=self.num_classes)
+        _check_batch_for_batch_norm(config.batch_size, {"generator": self.G, "discriminator": self.D})
         betas = (config.beta1, config.beta2)
         lr_g, lr_d = config.learning_rates()
         self.opt_g = Adam(self.G.parameters(), lr=lr_g, betas=betas)
@@ -518,7 +520,7 @@ class Trainer:
             if bar is not None:
                 bar.close()
             if metrics is not None:
-                metrics.close()
+                _close_log(metrics)
             self._restore_sigint(previous_handler)
         elapsed = time.perf_counter() - self._t0
         self._time_offset += elapsed
@@ -886,6 +888,21 @@ def cut_log_after(path: Path, step: int) -> None:
         atomic_write(path, lambda f: f.write("".join(json_line(r) for r in kept).encode()))
 
 
+def _close_log(log: Any) -> None:
+    """Close metrics.jsonl. Closing flushes what a failed write left buffered, so on a full disk
+    it fails again: that error must not replace the one already on its way out (which names the
+    file, or is another fault altogether), and on its own it names the file too."""
+    in_flight = sys.exc_info()[1]             # called from a finally: the error on its way out
+    try:
+        log.close()
+    except OSError as exc:
+        if in_flight is not None:
+            return
+        if exc.filename is None and exc.errno is not None:
+            raise type(exc)(exc.errno, exc.strerror, log.name) from exc
+        raise
+
+
 def _read_metrics(path: Path) -> list[dict[str, Any]]:
     """The records of a JSON-lines log up to its first damaged line (torn by a kill, or not a
     record with an integer step: bytes flipped, an edit), which ends it: what follows is suspect."""
@@ -910,6 +927,29 @@ def _progress_bar(total: int, initial: int) -> Any:
     return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, mininterval=0.5)
 
 
+def _check_batch_for_batch_norm(batch_size: int, networks: dict[str, Any]) -> None:
+    """A BatchNorm1d in training mode needs two values per channel, so a batch of one image would
+    fail at the first step -- as an error of an internal op, after the run directory was made."""
+    from .nn import BatchNorm1d
+    if batch_size >= 2:
+        return
+    for name, net in networks.items():
+        if any(isinstance(m, BatchNorm1d) for m in net.modules()):
+            raise ConfigError(f"batch_size {batch_size}: the {name}'s BatchNorm1d needs at least 2 "
+                              f"images per batch to compute batch statistics")
+
+
+def _remove_stale_temps(run_dir: Path) -> None:
+    """Delete the temp files that a kill in the middle of an atomic checkpoint write left (one per
+    SIGKILL, each as large as a checkpoint): they are never loaded, and piled up they would eat
+    the free space measured next. A run directory has one trainer at a time."""
+    for stale in run_dir.glob(f".{CHECKPOINT_NAME}.*.tmp"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+
+
 def check_run_dir(run_dir: Path, needed_bytes: int = 0) -> None:
     """Fail before training when the run directory cannot be created or written, or lacks space
     -- leaving behind no directory that this call created."""
@@ -919,6 +959,7 @@ def check_run_dir(run_dir: Path, needed_bytes: int = 0) -> None:
         fd, probe = tempfile.mkstemp(dir=run_dir, prefix=".write-test.", suffix=".tmp")
         os.close(fd)
         os.unlink(probe)
+        _remove_stale_temps(run_dir)
         free = shutil.disk_usage(run_dir).free
         if needed_bytes and free < 2 * needed_bytes:  # room for the checkpoint and its temp twin
             raise ConfigError(f"run directory {run_dir} has {free / 2**20:.1f} MiB free; "
