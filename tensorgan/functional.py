@@ -3925,6 +3925,8 @@ def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | Non
         if recompute is not None:
             raise ConfigError("interpolate: recompute_scale_factor goes with scale_factor, not size")
         out = _per_dim("size", size, len(spatial), int)
+        if mode == "area" and min(out) == 0:   # torch: an empty adaptive average pool, as
+            return out, None                   # for a scale_factor below
         if min(out) < 1:
             raise ShapeError(f"interpolate: size must be >= 1, got {size!r}")
         return out, [real(n) / real(o) for n, o in zip(spatial, out)]
