@@ -203,3 +203,14 @@ def test_cifar_like_folder_trains_samples_and_eval_refuses_its_shape(tmp_path, c
     assert main(["eval", "--checkpoint", str(checkpoint), "-n", "8"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "makes (3, 32, 32) images; the metrics need MNIST-shaped" in err[0]
+
+
+def test_torchvision_kmnist_reads_its_raw_folder_and_says_where_to_get_it(tmp_path):
+    from tensorgan.vision.datasets import KMNIST
+    with pytest.raises(DataError, match=r"does not download KMNIST: get .*rois-codh/kmnist"):
+        KMNIST(str(tmp_path))
+    images, labels = _idx_set(tmp_path / "KMNIST" / "raw", 12, 10, seed=5)
+    data = KMNIST(str(tmp_path), train=True)
+    image, label = data[3]
+    assert image.mode == "L" and np.array_equal(np.asarray(image), images[3]) and label == labels[3]
+    assert data.classes[label] == ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"][label]
