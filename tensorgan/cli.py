@@ -152,10 +152,12 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=nonnegative_int, help="seed of every random stream (default 0)")
     p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
-    p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG/JPEG images)")
+    p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG, JPEG, BMP, TIFF, "
+                                     "WebP images)")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the MNIST files' SHA-256 check: other data in MNIST's format "
-                        "(Fashion-MNIST); kept on --resume")
+                        "(Fashion-MNIST, KMNIST, EMNIST), unless a SHA256SUMS file beside it "
+                        "lists its digests; kept on --resume")
     p.add_argument("--image-size", type=image_size,
                    help="size images from a folder are resized to: a side (default 64) or HxW "
                         "(e.g. 48x32)")

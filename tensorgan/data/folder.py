@@ -1,4 +1,4 @@
-"""A Dataset of the PNG and JPEG images under a folder (recursively), loaded eagerly via Pillow."""
+"""A Dataset of the images (PNG, JPEG, ...) under a folder (recursively), loaded eagerly via Pillow."""
 
 from __future__ import annotations
 
@@ -15,15 +15,18 @@ from .dataset import ArrayDataset
 
 __all__ = ["ImageFolder", "IMAGE_SUFFIXES"]
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
+# torchvision's IMG_EXTENSIONS: a folder of BMP or WebP files is not silently passed over.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"})
 
 
 class ImageFolder(ArrayDataset):
-    """Every PNG/JPEG under ``path`` as uint8 images of ``image_shape`` = (C, H, W).
+    """Every image (``IMAGE_SUFFIXES``: PNG, JPEG, BMP, PPM/PGM, TIFF, WebP) under ``path`` as
+    uint8 images of ``image_shape`` = (C, H, W).
 
     C = 1 converts to grayscale, C = 3 to RGB (transparency is dropped). Images of another size
     are center-cropped to the H:W aspect ratio and resized with Lanczos filtering, or, with
-    ``strict_size=True``, rejected. ``files`` lists the image paths in the order of ``images``
+    ``strict_size=True``, rejected (the error lists every such file). 16-bit grayscale is scaled
+    to 8 bits; palette images go through RGBA. ``files`` lists the image paths in the order of ``images``
     (sorted, so that a folder always loads the same way). Unlabelled: ``labels`` is None.
     """
 
@@ -34,10 +37,27 @@ class ImageFolder(ArrayDataset):
         self.files = _list_images(root)
         _check_memory(len(self.files), channels, height, width)
         images = np.empty((len(self.files), channels, height, width), dtype=np.uint8)
+        wrong_sizes = []
         for i, file in enumerate(self.files):
-            images[i] = _load_image(file, channels, height, width, strict_size)
+            try:
+                images[i] = _load_image(file, channels, height, width, strict_size)
+            except _WrongSize as exc:       # collected, so that one error names them all
+                wrong_sizes.append(f"{file.relative_to(root)}: image is {exc.args[0]} (WxH)")
+        if wrong_sizes:
+            _refuse_sizes(root, wrong_sizes, len(self.files), width, height)
         super().__init__(images, None, name=root.resolve().name or str(root))
         self.root = root
+
+
+class _WrongSize(Exception):
+    """An image of another size than asked for, with strict_size (args[0]: its 'WxH')."""
+
+
+def _refuse_sizes(root: Path, wrong: list[str], total: int, width: int, height: int) -> None:
+    shown = "; ".join(wrong[:5]) + (f"; ... ({len(wrong) - 5} more)" if len(wrong) > 5 else "")
+    raise DataError(f"{root}: {shown}: {len(wrong)} of {total} images are of another size; "
+                    f"image_shape (--image-size) asks for {width}x{height} (WxH), and strict_size "
+                    f"(--strict-size) rejects other sizes instead of cropping and resizing them")
 
 
 def _check_memory(count: int, channels: int, height: int, width: int) -> None:
@@ -76,7 +96,8 @@ def _list_images(root: Path) -> list[Path]:
                    and not any(part.startswith(".") or part == "__MACOSX"
                                for part in p.relative_to(root).parts))
     if not files:
-        raise DataError(f"{root}: no PNG or JPEG images in this folder or its sub-folders")
+        raise DataError(f"{root}: no PNG or JPEG (or BMP, PPM, PGM, TIFF, WebP) images in this folder or its "
+                        f"sub-folders")
     return files
 
 
@@ -96,8 +117,7 @@ def _load_image(file: Path, channels: int, height: int, width: int, strict_size:
         raise DataError(f"{file}: cannot read image ({type(exc).__name__}: {exc})") from exc
     if pixels.size != (width, height):
         if strict_size:
-            raise DataError(f"{file}: image is {pixels.size[0]}x{pixels.size[1]} (WxH) but "
-                            f"image_shape asks for {width}x{height} (strict_size=True)")
+            raise _WrongSize(f"{pixels.size[0]}x{pixels.size[1]}")
         pixels = _center_crop_resize(pixels, width, height)
     array = np.asarray(pixels, dtype=np.uint8)
     return array[None] if channels == 1 else array.transpose(2, 0, 1)

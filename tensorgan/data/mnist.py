@@ -66,12 +66,12 @@ MNIST_MIRRORS: tuple[str, ...] = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
-NUM_CLASSES = 10
 _SUMS_FILE = "SHA256SUMS"
 
 
 class MnistDataset(ArrayDataset):
-    """MNIST images (uint8, N×1×28×28) and labels (int64, 0–9).
+    """MNIST images (uint8, N×1×28×28) and labels (int64: 0–9 for MNIST; any byte value for
+    other data in its format, such as EMNIST's 26 or 47 classes, loaded with ``verify=False``).
 
     ``split`` is "train" or "test"; ``source`` is the folder the files came from, or "bundled".
     """
@@ -108,7 +108,8 @@ def locate_mnist(split: str, data_dir: str | os.PathLike[str] | None = None) -> 
         found = _find_in(path, split)
         if found is None:
             raise DataError(f"{path} (from {origin}): no MNIST {split} files there or in "
-                            f"{path / 'mnist'}{_odd_candidates(path, split)}; {_where_to_put(split)}")
+                            f"{path / 'mnist'}{_odd_candidates(path, split)}; "
+                            f"{_other_idx_files(path)}{_where_to_put(split)}")
         return found
     return _find_in(default_cache_dir(), split)
 
@@ -137,6 +138,26 @@ def _odd_candidates(base: Path, split: str) -> str:
            for candidate in (folder / f"{name}.gz", folder / name)
            if (candidate.exists() or candidate.is_symlink()) and not candidate.is_file()]
     return f" ({odd[0]} is not a regular file)" if odd else ""
+
+
+def _other_idx_files(base: Path) -> str:
+    """'found X, Y (...)' for IDX files under other names (EMNIST's 'emnist-letters-train-...',
+    a split of its own), so the user learns that renaming them is all that is missing."""
+    try:
+        found = sorted(p.name for folder in (base, base / "mnist") if folder.is_dir()
+                       for p in folder.iterdir() if _is_foreign_idx_name(p.name))
+    except OSError:
+        return ""
+    if not found:
+        return ""
+    shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+    return f"found IDX files under other names ({shown}): rename or link them to MNIST's names; "
+
+
+def _is_foreign_idx_name(name: str) -> bool:
+    stem = name.removesuffix(".gz").replace(".idx", "-idx")
+    mnist_stems = {s for stems in MNIST_FILES.values() for s in stems}
+    return ("idx1-ubyte" in stem or "idx3-ubyte" in stem) and stem not in mnist_stems
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:
@@ -251,8 +272,6 @@ def _assemble(images: np.ndarray, labels: np.ndarray, images_path: Path, labels_
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{images_path} holds {images.shape[0]} images but {labels_path} holds "
                         f"{labels.shape[0]} labels; they must match")
-    if labels.size and int(labels.max()) >= NUM_CLASSES:
-        raise DataError(f"{labels_path}: labels must be 0-9, found {int(labels.max())}")
     return MnistDataset(images[:, None, :, :], labels.astype(np.int64), split, source)
 
 
@@ -270,11 +289,14 @@ def _sha256(path: Path) -> str:
 
 
 def _read_checked(path: Path, sums: dict[str, str], verify: bool) -> np.ndarray:
-    """read_idx, plus (when ``verify``) the checksum checks described in the module docstring."""
-    if verify and path.name in sums:
+    """read_idx, plus (when ``verify``) a checksum check: against the SHA256SUMS file beside the
+    data when it lists this file (the folder's own manifest: Fashion-MNIST's with its digests
+    verifies without --no-verify), else against the original MNIST's known digests."""
+    listed = verify and path.name in sums
+    if listed:
         _check_digest(path, _sha256(path), sums[path.name], f"{_SUMS_FILE} beside it")
     array = read_idx(path)
-    if verify:
+    if verify and not listed:
         _check_known_content(path, array)
     return array
 
@@ -303,13 +325,22 @@ def _content_sha256(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+_SKIP_CHECK = "load_mnist / mnist_dataset(verify=False), or the command line's --no-verify"
+
+
 def _check_digest(path: Path, actual: str, expected: str, against: str) -> None:
-    if actual != expected.lower():
-        raise DataError(f"{path}: SHA-256 mismatch with {against}: expected {expected}, got "
-                        f"{actual}; the file is corrupt or not the original MNIST: delete it and "
-                        f"fetch it again (data in MNIST's format that is not MNIST, such as "
-                        f"Fashion-MNIST: load_mnist / mnist_dataset(verify=False), or the "
-                        f"command line's --no-verify)")
+    if actual == expected.lower():
+        return
+    if against.startswith(_SUMS_FILE):
+        advice = (f"the file is corrupt or {_SUMS_FILE} lists another version of it: fetch it "
+                  f"again or correct {_SUMS_FILE} (or skip the check: {_SKIP_CHECK})")
+    else:
+        advice = (f"the file is corrupt or not the original MNIST: if it is MNIST, delete it and "
+                  f"fetch it again; other data in MNIST's format (Fashion-MNIST, KMNIST, EMNIST) "
+                  f"is checked against a {_SUMS_FILE} file of its own beside it, or not at all "
+                  f"with {_SKIP_CHECK}")
+    raise DataError(f"{path}: SHA-256 mismatch with {against}: expected {expected}, got "
+                    f"{actual}; {advice}")
 
 
 def _read_sums(path: Path) -> dict[str, str]:

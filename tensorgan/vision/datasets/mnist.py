@@ -123,6 +123,7 @@ class FashionMNIST(MNIST):
 
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot"]
+    _home = ("Fashion-MNIST", "https://github.com/zalandoresearch/fashion-mnist")
 
     def _places(self) -> list[Path]:
         return [Path(self.raw_folder), Path(self.root) / self.__class__.__name__]
@@ -146,12 +147,19 @@ class FashionMNIST(MNIST):
     def _fallback(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         names = " and ".join(f"{stem}[.gz]" for stem in _mnist.MNIST_FILES[split])
         raise DataError(f"{self.__class__.__name__}: the {split} set was not found (looked in "
-                        f"{self._looked()}); tensorgan does not download Fashion-MNIST: get "
-                        f"{names} from https://github.com/zalandoresearch/fashion-mnist and put "
-                        f"them in {self.raw_folder}")
+                        f"{self._looked()}); tensorgan does not download {self._home[0]}: get "
+                        f"{names} from {self._home[1]} and put them in {self.raw_folder}")
 
     def _looked(self) -> str:
         return ", ".join(str(p) for p in self._places())
 
     def _download(self) -> None:
         pass            # nothing to download with; _fallback says where to put the files
+
+
+class KMNIST(FashionMNIST):
+    """Kuzushiji-MNIST (ROIS-DS CODH; CC BY-SA 4.0), torchvision's ``KMNIST``: ten cursive hiragana
+    in MNIST's format, read from ``<root>/KMNIST/raw`` (or ``<root>/KMNIST``); not downloaded."""
+
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+    _home = ("KMNIST", "https://github.com/rois-codh/kmnist")
