@@ -14,7 +14,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..backend import device_of
-from ..errors import ConfigError, InputTypeError, SamplingParameterError, ShapeError
+from ..errors import (ConfigError, DTypeNotImplementedError, InputTypeError,
+                      SamplingParameterError, ShapeError)
 from ..tensor import _check_uniform_bounds
 from ..random import Generator, fillable, resolve
 from ..tensor import Tensor, _caller_level, no_grad
@@ -46,6 +47,15 @@ def _fill(tensor: Tensor, host_array) -> Tensor:
     return tensor
 
 
+def _refuse_non_float(op: str, tensor: Tensor) -> None:
+    """torch's trunc_normal_ / orthogonal_ raise NotImplementedError ("normal_kernel_cpu" not
+    implemented for 'Long') on integer, bool and complex tensors; NumPy's generator would raise a
+    bare TypeError instead, or round the draws into an integer tensor silently."""
+    if tensor.array.dtype.kind != "f":
+        raise DTypeNotImplementedError(f"{op}: not implemented for a {tensor.dtype} tensor (as torch): "
+                                       f"only floating point ones")
+
+
 def _fill_drawn(tensor: Tensor, draw) -> Tensor:
     """``draw(out)`` into the tensor's own buffer when it can take the draws directly (a host
     float32 / float64 C-contiguous array: no second buffer, no copy; the same values), else
@@ -63,6 +73,9 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     if not std >= 0:                    # (NaN too, as torch's "normal expects std >= 0.0")
         raise SamplingParameterError(f"normal_: std must be >= 0, got {std}")
+    if tensor.array.dtype.kind != "f":  # Tensor.normal_: torch's error for ints, each part for complex
+        with no_grad():
+            return tensor.normal_(mean, std, generator=generator)
     gen = resolve(generator)
     return _fill_drawn(tensor, lambda out: gen.normal(tensor.shape, tensor.dtype, mean, std, out))
 
@@ -70,6 +83,9 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 @_in_place_on_arrays
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     _check_uniform_bounds(a, b)
+    if tensor.array.dtype.kind != "f":  # Tensor.uniform_: torch's error for ints, each part for complex
+        with no_grad():
+            return tensor.uniform_(a, b, generator=generator)
     gen = resolve(generator)
     return _fill_drawn(tensor, lambda out: gen.uniform(tensor.shape, tensor.dtype, a, b, out))
 
@@ -205,6 +221,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     if tensor.ndim < 2:
         raise ShapeError(f"orthogonal_: only tensors with 2 or more dims are supported, got shape "
                          f"{tensor.shape}")
+    _refuse_non_float("orthogonal_", tensor)   # (torch: complex fails in its sign step)
     if tensor.size == 0:
         return tensor
     rows = tensor.shape[0]
@@ -233,7 +250,11 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
         raise ConfigError(f"sparse_: std must be >= 0, got {std}")
     gen = resolve(generator)
     rows, cols = tensor.shape
-    values = gen.normal((rows, cols), tensor.dtype, 0.0, std)
+    if tensor.array.dtype.kind == "f":
+        values = gen.normal((rows, cols), tensor.dtype, 0.0, std)
+    else:   # Tensor.normal_, as torch's sparse_: NotImplementedError for ints, each part for complex
+        from ..factory import empty
+        values = empty((rows, cols), dtype=tensor.dtype).normal_(0.0, std, generator=gen).numpy()
     zeros = int(math.ceil(sparsity * rows))
     for col in range(cols):
         values[gen.permutation(rows)[:zeros], col] = 0
@@ -300,6 +321,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     Warns, as torch, when ``mean`` is more than 2 std outside ``[a, b]``."""
     if b < a:
         raise ConfigError(f"trunc_normal_: need a <= b, got a={a}, b={b}")
+    _refuse_non_float("trunc_normal_", tensor)     # (torch: complex fails comparing with a, b)
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution "
                       "of values may be incorrect.", stacklevel=3)
