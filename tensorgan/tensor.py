@@ -2462,8 +2462,8 @@ class Tensor:
             moved = self if target is None else self.to(target)
             out = moved.to(dtype)
             return out.clone() if copy and out is self else out
-        if target is None:
-            raise InputTypeError("to(): give a device, a dtype or a tensor")
+        if target is None:      # x.to(None) / x.to(device=None): torch's no-op (labml's .to(self.device))
+            return self.clone() if copy else self
         if copy:
             out = self.to(target)
             return out.clone() if out is self else out
