@@ -2023,10 +2023,25 @@ def _target(op: str, target, x: Tensor, same_dtype: bool = False, broadcast: str
     return target
 
 
-def _check_loss(op: str, x: Tensor, reduction: str) -> None:
+def _check_loss(op: str, x: Tensor, reduction: str, old_mean: bool = True) -> str:
+    """``x``'s rank checked; returns the reduction to use (see :func:`_checked_reduction`)."""
     _check_rank(op, "input", x, range(0, 33), "a tensor")
     if reduction not in _REDUCTIONS:
-        raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        return _checked_reduction(op, reduction, old_mean=old_mean)
+    return reduction
+
+
+def _checked_reduction(op: str, reduction: Any, allowed: tuple = _REDUCTIONS, old_mean: bool = True) -> str:
+    """The slow path of a loss's reduction check, called only when ``reduction`` is not in
+    ``allowed``: torch's pre-1.0 spelling "elementwise_mean" (still torchgan's default) is "mean"
+    with torch's UserWarning where torch's loss goes through ``_Reduction.get_enum``
+    (``old_mean``; gaussian_nll, poisson_nll, multilabel_soft_margin and
+    triplet_margin_with_distance refuse it there); anything else is a ConfigError (ValueError)."""
+    if old_mean and isinstance(reduction, str) and reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      UserWarning, stacklevel=_caller_level())
+        return "mean"
+    raise ConfigError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tensor | None = None,
@@ -2042,7 +2057,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
         weight, reduction = None, weight
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('binary_cross_entropy_with_logits', size_average, reduce, reduction)
-    _check_loss("binary_cross_entropy_with_logits", logits, reduction)
+    reduction = _check_loss("binary_cross_entropy_with_logits", logits, reduction)
     target = _target("binary_cross_entropy_with_logits", target, logits)
     if isinstance(target, Tensor) and target.dtype != logits.dtype:
         if target.dtype.kind != "f":    # torch computes the loss in the target's dtype, in place
@@ -2189,7 +2204,7 @@ def binary_cross_entropy(input: Tensor, target: Target, weight: Tensor | None = 
         weight, reduction = None, weight
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('binary_cross_entropy', size_average, reduce, reduction)
-    _check_loss("binary_cross_entropy", probs, reduction)
+    reduction = _check_loss("binary_cross_entropy", probs, reduction)
     target = _target("binary_cross_entropy", target, probs, same_dtype=True)
     if weight is None:
         return BCE.apply(probs, target, reduction)
@@ -2206,7 +2221,7 @@ def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: An
     / ``reduce``: torch's deprecated pair (:func:`_legacy_reduction`)."""
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('mse_loss', size_average, reduce, reduction)
-    _check_loss("mse_loss", input, reduction)
+    reduction = _check_loss("mse_loss", input, reduction)
     if isinstance(target, Tensor) and target.array.dtype.kind not in "fc":
         _float_only("mse_loss", input)
     target = _target("mse_loss", target, input, broadcast="warn")
@@ -2253,7 +2268,7 @@ def l1_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any
     ``weight`` as in :func:`_weighted_mean`."""
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('l1_loss', size_average, reduce, reduction)
-    _check_loss("l1_loss", input, reduction)
+    reduction = _check_loss("l1_loss", input, reduction)
     if isinstance(target, Tensor) and target.array.dtype.kind not in "fc":
         _float_only("l1_loss", input)
     diff = (input - _target("l1_loss", target, input, broadcast="warn")).abs()
@@ -2292,7 +2307,7 @@ def smooth_l1_loss(input: Tensor, target: Target, size_average: Any = None, redu
     (d = input - target); ``beta=0`` is exactly ``l1_loss``."""
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('smooth_l1_loss', size_average, reduce, reduction)
-    _check_loss("smooth_l1_loss", input, reduction)
+    reduction = _check_loss("smooth_l1_loss", input, reduction)
     beta = _threshold("smooth_l1_loss", "beta", beta, positive=False)
     if beta == 0.0:
         return l1_loss(input, target, reduction=reduction)
@@ -2308,7 +2323,7 @@ def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: fl
     """torch's Huber loss: ``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``;
     ``delta * smooth_l1_loss(..., beta=delta)``.  ``weight`` (input's shape) scales each element
     before the reduction, as torch's."""
-    _check_loss("huber_loss", input, reduction)
+    reduction = _check_loss("huber_loss", input, reduction)
     delta = _threshold("huber_loss", "delta", delta, positive=True)
     from .factory import where
     diff = input - _target("huber_loss", target, input, broadcast="warn")
@@ -2351,7 +2366,7 @@ def kl_div(input: Tensor, target: Target, size_average: Any = None, reduce: Any 
                       UserWarning, stacklevel=_caller_level())
     _check_rank("kl_div", "input", input, range(0, 33), "a tensor")
     if reduction not in _KL_REDUCTIONS:
-        raise ConfigError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
+        reduction = _checked_reduction("kl_div", reduction, _KL_REDUCTIONS)
     if not isinstance(log_target, (bool, np.bool_)):
         raise InputTypeError(f"kl_div: log_target must be a bool, got {type(log_target).__name__}")
     target = _target("kl_div", target, input, broadcast="silent")
@@ -2420,7 +2435,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Target, margin: 
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('margin_ranking_loss', size_average, reduce, reduction)
     op = "margin_ranking_loss"
-    _check_loss(op, input1, reduction)
+    reduction = _check_loss(op, input1, reduction)
     x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
     _same_ndim(op, input1=input1, input2=x2, target=y)
     _broadcast(op, input1=input1, input2=x2, target=y)
@@ -2435,7 +2450,7 @@ def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
         reduction = _legacy_reduction('hinge_embedding_loss', size_average, reduce, reduction)
     from .factory import where
     op = "hinge_embedding_loss"
-    _check_loss(op, input, reduction)
+    reduction = _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
     _broadcast(op, input=input, target=y)
     hinge = (_scalar(op, "margin", margin) - input).clip(min=0.0)
@@ -2448,7 +2463,7 @@ def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, re
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('soft_margin_loss', size_average, reduce, reduction)
     op = "soft_margin_loss"
-    _check_loss(op, input, reduction)
+    reduction = _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
     _keeps_input_shape(op, "target", y, input)
     return _reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input), reduction)
@@ -2462,7 +2477,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | 
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('multilabel_soft_margin_loss', size_average, reduce, reduction)
     op = "multilabel_soft_margin_loss"
-    _check_loss(op, input, reduction)
+    reduction = _check_loss(op, input, reduction, old_mean=False)
     _check_rank(op, "input", input, range(1, 33), "(N, C) or (C,)")
     y = _operand(op, "target", target, input)
     _broadcast(op, input=input, target=y)
@@ -2485,7 +2500,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Target, margin
         reduction = _legacy_reduction('cosine_embedding_loss', size_average, reduce, reduction)
     from .factory import where
     op = "cosine_embedding_loss"
-    _check_loss(op, input1, reduction)
+    reduction = _check_loss(op, input1, reduction)
     x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
     if y.ndim > 1 or input1.ndim != y.ndim + 1 or x2.ndim != y.ndim + 1:
         raise ShapeError(f"{op}: expects (N, D) inputs with an (N,) target or (D,) inputs with a "
@@ -2516,7 +2531,7 @@ def _triplet_loss(op: str, anchor: Tensor, positive: Any, negative: Any, margin:
                   reduction: str, distance: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
     """``max(0, margin + d(a, p) - d(a, n))`` for any distance: triplet_margin_loss's and
     triplet_margin_with_distance_loss's body."""
-    _check_loss(op, anchor, reduction)
+    reduction = _check_loss(op, anchor, reduction, old_mean=op == "triplet_margin_loss")
     _check_rank(op, "anchor", anchor, range(1, 33), "(N, D) or (D,)")
     pos, neg = _operand(op, "positive", positive, anchor), _operand(op, "negative", negative, anchor)
     _same_ndim(op, anchor=anchor, positive=pos, negative=neg)
@@ -2536,7 +2551,7 @@ def gaussian_nll_loss(input: Tensor, target: Target, var: Tensor | float, full: 
     ``var``: the input's shape, or one dim short of it, or a single mismatched dim of size 1
     (homoscedastic), or a number."""
     op = "gaussian_nll_loss"
-    _check_loss(op, input, reduction)
+    reduction = _check_loss(op, input, reduction, old_mean=False)
     input, target, var = (v._arith(0.0) if isinstance(v, Tensor) else v     # integers: float32,
                           for v in (input, target, var))                    # not var cut to 0
     t = _operand(op, "target", target, input)
@@ -2566,7 +2581,7 @@ def poisson_nll_loss(input: Tensor, target: Target, log_input: bool = True, full
         reduction = _legacy_reduction('poisson_nll_loss', size_average, reduce, reduction)
     from .factory import where
     op = "poisson_nll_loss"
-    _check_loss(op, input, reduction)
+    reduction = _check_loss(op, input, reduction, old_mean=False)
     t = _operand(op, "target", target, input)
     _broadcast(op, input=input, target=t)
     eps = _scalar(op, "eps", eps)
@@ -2765,7 +2780,7 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
         raise InputTypeError(f"cross_entropy: the third argument is weight (torch's order); pass "
                              f"reduction={weight!r} by keyword")
     if reduction not in _REDUCTIONS:
-        raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        reduction = _checked_reduction("cross_entropy", reduction)
     if not isinstance(logits, Tensor) or logits.ndim != 2:
         return _over_rows(cross_entropy, "cross_entropy", "logits", logits, target, weight=weight,
                           ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
@@ -2875,7 +2890,7 @@ def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, size_a
         raise InputTypeError(f"nll_loss: the third argument is weight (torch's order); pass "
                              f"reduction={weight!r} by keyword")
     if reduction not in _REDUCTIONS:
-        raise ConfigError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        reduction = _checked_reduction("nll_loss", reduction)
     if not isinstance(input, Tensor) or input.ndim != 2:
         return _over_rows(nll_loss, "nll_loss", "input", input, target, weight=weight,
                           ignore_index=ignore_index, reduction=reduction)

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ops
 from .errors import ClassIndexError, ConfigError, DTypeError, InputTypeError, ShapeError
-from .functional import (_REDUCTIONS, _legacy_reduction, _check_operand, _check_rank, _integer_targets, cross_entropy,
+from .functional import (_REDUCTIONS, _checked_reduction, _legacy_reduction, _check_operand, _check_rank, _integer_targets, cross_entropy,
                          _on_device, _reduced, _scalar, _triplet_loss, pairwise_distance,
                          padding_row, relu)
 from .tensor import Function, Tensor, _is_int
@@ -56,7 +56,7 @@ def multi_margin_loss(input: Tensor, target: Target, p: int = 1, margin: float =
     op = "multi_margin_loss"
     reduction = _legacy_reduction(op, size_average, reduce, reduction)
     if reduction not in _REDUCTIONS:
-        raise ConfigError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        reduction = _checked_reduction(op, reduction)
     if not _is_int(p) or p not in (1, 2):
         raise ConfigError(f"{op}: only p == 1 and p == 2 are supported, got p={p!r}")
     margin = _scalar(op, "margin", margin)
@@ -105,7 +105,7 @@ def multilabel_margin_loss(input: Tensor, target: Target, size_average: Any = No
     op = "multilabel_margin_loss"
     reduction = _legacy_reduction(op, size_average, reduce, reduction)
     if reduction not in _REDUCTIONS:
-        raise ConfigError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        reduction = _checked_reduction(op, reduction)
     x = _rows(op, input)
     n, classes = x.shape
     index, valid, is_target = _label_lists(op, target, input.shape, x.shape, x.device.xp)
@@ -279,7 +279,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     op = "ctc_loss"
     _check_rank(op, "log_probs", log_probs, (2, 3), "(T, N, C) or (T, C)")
     if reduction not in _REDUCTIONS:
-        raise ConfigError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        reduction = _checked_reduction(op, reduction)
     if log_probs.dtype.kind != "f":
         raise DTypeError(f"{op}: log_probs must be a float tensor, got {log_probs.dtype}")
     if log_probs.numel() == 0:

@@ -20,7 +20,7 @@ class _Loss(Module):
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = _legacy_reduction(type(self).__name__, size_average, reduce, reduction)
-        if reduction not in F._REDUCTIONS:
+        if reduction not in F._REDUCTIONS and reduction != "elementwise_mean":   # F maps that one, warning
             raise ConfigError(f"{type(self).__name__}: reduction must be one of {F._REDUCTIONS}, "
                               f"got {reduction!r}")
         self.reduction = reduction        # torch's losses show nothing in their repr
@@ -196,7 +196,7 @@ class KLDivLoss(_Loss):
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean", log_target: bool = False):
         if size_average is not None or reduce is not None:
             reduction = _legacy_reduction("KLDivLoss", size_average, reduce, reduction)
-        if reduction not in F._KL_REDUCTIONS:
+        if reduction not in F._KL_REDUCTIONS and reduction != "elementwise_mean":
             raise ConfigError(f"KLDivLoss: reduction must be one of {F._KL_REDUCTIONS}, got "
                               f"{reduction!r}")
         Module.__init__(self)
