@@ -1,0 +1,85 @@
+"""Loose ends found by session 27's reviewers: typed errors naming the bad argument, an empty
+MNIST folder, nn.Upsample to an empty size, the benchmark / script polish."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import InputTypeError, ShapeArgumentError
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: tg.rand_like(a, a), lambda a: tg.randn_like(a, a), lambda a: tg.poisson(a, a)])
+def test_tensor_as_generator_is_typed(call):
+    with pytest.raises(InputTypeError, match="generator"):
+        call(tg.ones(2, 3))
+
+
+@pytest.mark.parametrize("p", ["x", "0.5", [0.5]])
+def test_bernoulli_p_not_a_number_is_typed(p):
+    with pytest.raises(InputTypeError, match="bernoulli: p"):
+        tg.bernoulli(tg.ones(2, 3), p)
+
+
+def test_bernoulli_number_p_still_draws():
+    a = tg.zeros(50)
+    assert tg.bernoulli(a, 1.0).numpy().tolist() == [1.0] * 50
+    assert tg.bernoulli(a, True).numpy().tolist() == [1.0] * 50
+    assert tg.bernoulli(a, np.float64(0)).numpy().tolist() == [0.0] * 50
+
+
+@pytest.mark.parametrize("values", ["x", None, ["x"]])
+def test_searchsorted_bad_input_is_typed(values):
+    with pytest.raises(InputTypeError, match="searchsorted: input"):
+        tg.searchsorted(tg.arange(5.0), values)
+
+
+def test_searchsorted_numbers_and_lists_still_work():
+    seq = tg.arange(5.0)
+    assert int(tg.searchsorted(seq, 1.5)) == 2
+    assert tg.searchsorted(seq, [0.5, 3.5]).numpy().tolist() == [1, 4]
+
+
+@pytest.mark.parametrize("shapes", [
+    (np.ones((2, 3)), (2, 3)), ("ab",), (2.5,), ((2, (3,)),), (np.int64(3), (2, 1))])
+def test_broadcast_shapes_non_int_shape_is_typed(shapes):
+    # torch: a RuntimeError (a TypeError for a string); ShapeArgumentError is both
+    with pytest.raises(ShapeArgumentError, match="broadcast_shapes: shape 0") as info:
+        tg.broadcast_shapes(*shapes)
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, TypeError)
+
+
+def test_broadcast_shapes_still_broadcasts_and_refuses_mismatch():
+    assert tg.broadcast_shapes([2, 1], (1, 3), 3) == (2, 3)
+    with pytest.raises(tg.errors.ShapeError, match="do not broadcast"):
+        tg.broadcast_shapes((2,), (3,))
+
+
+@pytest.mark.parametrize("size, stride, name", [
+    (np.ones((2, 3)), (3, 1), "size"), ((2, 3), tg.ones(2, 3), "stride"), ("ab", (1, 1), "size"),
+    ((2.5, 3), (3, 1), "size"), (3, 1, "size"), (None, (1,), "size")])
+def test_empty_strided_non_int_sizes_are_typed(size, stride, name):
+    with pytest.raises(InputTypeError, match=f"empty_strided: {name} must be a tuple of ints"):
+        tg.empty_strided(size, stride)
+
+
+def test_empty_strided_int_sizes_still_work():
+    assert tg.empty_strided(np.array([2, 3]), [3, 1]).shape == (2, 3)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda a: tg.pca_lowrank(a, "x"), "pca_lowrank: q"),
+    (lambda a: tg.pca_lowrank(a, 2.5), "pca_lowrank: q"),
+    (lambda a: tg.pca_lowrank(a, 2, niter="x"), "pca_lowrank: niter"),
+    (lambda a: tg.pca_lowrank(a, 2, niter=None), "pca_lowrank: niter"),
+    (lambda a: tg.svd_lowrank(a, "x"), "svd_lowrank: q"),
+    (lambda a: tg.svd_lowrank(a, 2, niter=1.5), "svd_lowrank: niter")])
+def test_lowrank_non_int_counts_are_typed(call, name):
+    with pytest.raises(InputTypeError, match=name):
+        call(tg.ones(4, 3, dtype=tg.float64))
+
+
+def test_pca_lowrank_bool_q_is_one_as_torch():
+    U, S, V = tg.pca_lowrank(tg.eye(4, 3, dtype=tg.float64), True)
+    assert U.shape == (4, 1) and S.shape == (1,) and V.shape == (3, 1)
