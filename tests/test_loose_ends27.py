@@ -83,3 +83,28 @@ def test_lowrank_non_int_counts_are_typed(call, name):
 def test_pca_lowrank_bool_q_is_one_as_torch():
     U, S, V = tg.pca_lowrank(tg.eye(4, 3, dtype=tg.float64), True)
     assert U.shape == (4, 1) and S.shape == (1,) and V.shape == (3, 1)
+
+
+def _empty_mnist(folder):
+    from tensorgan.data.idx import write_idx
+    write_idx(folder / "train-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+    write_idx(folder / "train-labels-idx1-ubyte", np.zeros((0,), np.uint8))
+    return folder / "train-images-idx3-ubyte"
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_empty_mnist_folder_names_the_file(tmp_path, verify):
+    images = _empty_mnist(tmp_path)
+    with pytest.raises(tg.errors.DataError, match="dataset is empty") as info:
+        tg.data.load_mnist("train", tmp_path, verify=verify)
+    assert str(images) in str(info.value)
+
+
+def test_train_cli_on_empty_mnist_says_empty_not_batch_size(tmp_path, capsys):
+    from tensorgan.cli import main
+    images = _empty_mnist(tmp_path)
+    code = main(["train", "--data-dir", str(tmp_path), "--batch-size", "4", "--no-verify",
+                 "--out", str(tmp_path / "run"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code != 0 and "dataset is empty" in err and str(images) in err
+    assert "--batch-size" not in err
