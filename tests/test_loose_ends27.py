@@ -108,3 +108,15 @@ def test_train_cli_on_empty_mnist_says_empty_not_batch_size(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0 and "dataset is empty" in err and str(images) in err
     assert "--batch-size" not in err
+
+
+@pytest.mark.parametrize("size, out", [((2, 0), (1, 2, 2, 0)), (0, (1, 2, 0, 0))])
+def test_upsample_area_to_an_empty_size_is_built_as_torch(size, out):
+    up = tg.nn.Upsample(size=size, mode="area")
+    assert up(tg.ones(1, 2, 4, 4)).shape == out
+
+
+@pytest.mark.parametrize("size, mode", [((2, 0), "nearest"), ((-1, 2), "area"), (2.0, "area")])
+def test_upsample_other_bad_sizes_still_refused(size, mode):
+    with pytest.raises(tg.errors.ConfigError, match="Upsample: size"):
+        tg.nn.Upsample(size=size, mode=mode)
