@@ -120,3 +120,13 @@ def test_upsample_area_to_an_empty_size_is_built_as_torch(size, out):
 def test_upsample_other_bad_sizes_still_refused(size, mode):
     with pytest.raises(tg.errors.ConfigError, match="Upsample: size"):
         tg.nn.Upsample(size=size, mode=mode)
+
+
+def test_malloc_benchmark_columns_stay_apart_with_4_digit_values():
+    from benchmarks.malloc import table
+    rows = [dict(mode=m, faults=f, sys_ms=s, user_ms=u, wall_ms=u) for m, f, s, u in (
+        ("default", 12345, 434.5, 1855.5), ("default", 12000, 434.5, 1900.5), ("keep", 3, 0.5, 1000.0))]
+    lines = table(rows)
+    assert "434.5 (434.5-434.5)  1878.0 (1855.5-1900.5)" in lines[1]
+    for line in lines[1:]:      # each cell ends in ')' and the next starts after two spaces
+        assert line.count(")  ") == 3 and len(line) == len(lines[0])
