@@ -130,3 +130,28 @@ def test_malloc_benchmark_columns_stay_apart_with_4_digit_values():
     assert "434.5 (434.5-434.5)  1878.0 (1855.5-1900.5)" in lines[1]
     for line in lines[1:]:      # each cell ends in ')' and the next starts after two spaces
         assert line.count(")  ") == 3 and len(line) == len(lines[0])
+
+
+_WITHOUT_TORCH = """
+import importlib.abc, runpy, sys
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NoTorch())
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("script", ["ops_vs_torch.py", "penalty_vs_torch.py"])
+def test_torch_comparison_scripts_without_torch_say_so_in_one_line(script):
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, str(root / "scripts" / script)],
+                          capture_output=True, text=True, cwd=root, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]      # one line, no traceback
+    assert f"{script} compares tensorgan with PyTorch and needs torch" in done.stderr
+    assert "pip install torch==2.13.0" in done.stderr and "CPU build" in done.stderr
