@@ -155,3 +155,26 @@ def test_torch_comparison_scripts_without_torch_say_so_in_one_line(script):
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]      # one line, no traceback
     assert f"{script} compares tensorgan with PyTorch and needs torch" in done.stderr
     assert "pip install torch==2.13.0" in done.stderr and "CPU build" in done.stderr
+
+
+def test_train_step_memory_only_json_has_the_machine_block(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root, dest = Path(__file__).resolve().parents[1], tmp_path / "x.json"
+    env = dict(os.environ, PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-m", "benchmarks.train_step", "--memory-only", "--no-torch",
+                           "--memory-steps", "4", "--batch", "2", "--json", str(dest)],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    machine = json.loads(dest.read_text())["machine"]
+    assert {"numba_threads", "openblas_threads", "malloc", "git", "torch"} <= set(machine)
+    assert machine["torch"] is None and "--no-torch" in machine["torch_note"]
+
+
+def test_kernels_benchmark_usage_line_lists_quiet():
+    from benchmarks import kernels
+    usage = kernels.__doc__.split("\n\n")[1]
+    assert "[--quiet]" in usage and "python -m benchmarks.kernels" in usage
