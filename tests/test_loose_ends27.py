@@ -7,6 +7,9 @@ import pytest
 
 import tensorgan as tg
 from tensorgan.errors import InputTypeError, ShapeArgumentError
+import test_metrics
+
+fake_assets = test_metrics.fake_assets      # test_metrics' fixture, checked below
 
 
 @pytest.mark.parametrize("call", [
@@ -178,3 +181,11 @@ def test_kernels_benchmark_usage_line_lists_quiet():
     from benchmarks import kernels
     usage = kernels.__doc__.split("\n\n")[1]
     assert "[--quiet]" in usage and "python -m benchmarks.kernels" in usage
+
+
+def test_metrics_asset_fixture_leaves_importlib_resources_alone(fake_assets):
+    import importlib.resources
+    from tensorgan import metrics
+    assert metrics.resources.files("tensorgan") == fake_assets.parent       # metrics' view: patched
+    assert importlib.resources.files("tensorgan") != fake_assets.parent     # everyone else's: not
+    assert len(tg.data.load_bundled_mnist(verify=False)) > 0                # (it failed before)
