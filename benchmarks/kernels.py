@@ -2,7 +2,7 @@
 
     python -m benchmarks.kernels [--batch 64] [--repeats 20] [--warmup 3] [--only convT]
                                  [--json [PATH]] [--no-torch] [--no-reference] [--clock wall|cpu]
-                                 [--gpu-only]
+                                 [--gpu-only] [--quiet]
 
 Contenders, timed round-robin on the same float32 arrays (one call of each per round, so load from
 other processes on a shared machine hits all of them alike):

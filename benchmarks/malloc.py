@@ -55,6 +55,28 @@ def run_probe(mode: str, batch: int, steps: int) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+COLUMNS = (("page faults", "faults", "{:.0f}"), ("system CPU ms", "sys_ms", "{:.1f}"),
+           ("user CPU ms", "user_ms", "{:.1f}"), ("wall ms", "wall_ms", "{:.1f}"))
+
+
+def table(rows: list[dict]) -> list[str]:
+    """The report's lines: per mode, each column's median (min-max over rounds); columns as wide
+    as their widest cell plus two spaces, so that 4-digit values stay apart."""
+    body = []
+    for mode in MODES:
+        mine = [row for row in rows if row["mode"] == mode]
+        cells = []
+        for _, key, fmt in COLUMNS:
+            v = [row[key] for row in mine]
+            cells.append(f"{fmt.format(np.median(v))} ({fmt.format(min(v))}-{fmt.format(max(v))})")
+        body.append((mode, cells))
+    widths = [2 + max(len(head), *(len(cells[i]) for _, cells in body))
+              for i, (head, _, _) in enumerate(COLUMNS)]
+    lines = [f"{'malloc':<10}" + "".join(f"{head:>{w}}" for (head, _, _), w in zip(COLUMNS, widths))]
+    lines += [f"{mode:<10}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths)) for mode, cells in body]
+    return lines
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=4)
@@ -72,15 +94,8 @@ def main(argv=None) -> int:
             rows.append(run_probe(mode, args.batch, args.steps))
     print(f"DCGAN train step, batch {args.batch}, {args.rounds} rounds of {args.steps} steps; "
           f"medians per step (min-max over rounds)")
-    print(f"{'malloc':<10}" + "".join(f"{h:>20}" for h in ("page faults", "system CPU ms", "user CPU ms", "wall ms")))
-    for mode in MODES:
-        mine = [row for row in rows if row["mode"] == mode]
-        cells = []
-        for key, fmt in (("faults", "{:.0f}"), ("sys_ms", "{:.1f}"), ("user_ms", "{:.1f}"),
-                         ("wall_ms", "{:.1f}")):
-            v = [row[key] for row in mine]
-            cells.append(f"{fmt.format(np.median(v))} ({fmt.format(min(v))}-{fmt.format(max(v))})")
-        print(f"{mode:<10}" + "".join(f"{c:>20}" for c in cells))
+    for line in table(rows):
+        print(line)
     wall = {m: np.array([row["wall_ms"] for row in rows if row["mode"] == m]) for m in MODES}
     ratios = wall["keep"] / wall["default"]
     print(f"keep / default wall time, per round: {', '.join(f'{x:.2f}' for x in ratios)} "

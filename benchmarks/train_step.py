@@ -863,6 +863,17 @@ def _load_torch():
     return torch
 
 
+def host_info() -> dict:
+    """The JSON's ``machine`` block as far as it does not depend on the timed run: versions,
+    thread counts, the OpenMP wait policy, malloc's mode and the commit."""
+    info = machine_info()
+    info["openblas_threads"] = openblas_threads()
+    info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")  # both frameworks' OpenMP runtimes
+    info["malloc"] = _malloc_note()
+    info["git"] = git_state()
+    return info
+
+
 def run(args) -> dict:
     import numba
     threads = numba.get_num_threads()
@@ -870,11 +881,7 @@ def run(args) -> dict:
     tg_dev, th_dev, why = _gpu()
     if tg_dev == "cuda" and torch is not None and not torch.cuda.is_available():
         torch = None
-    info = machine_info()
-    info["openblas_threads"] = openblas_threads()
-    info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")  # both frameworks' OpenMP runtimes
-    info["malloc"] = _malloc_note()
-    info["git"] = git_state()
+    info = host_info()
     info["gpu"] = why if tg_dev == "cuda" else f"no GPU present ({why}); timing the CPU"
     if torch is not None:
         torch.set_num_threads(threads)
@@ -1085,11 +1092,14 @@ def main(argv=None) -> int:
     if args.memory_only:
         torch_ok = not args.no_torch and _load_torch() is not None
         frameworks = ["tensorgan"] + (["torch"] if torch_ok else [])
-        result = {"batch": args.batch, "memory": {fw: run_memory_probe(fw, args.batch, args.memory_steps,
-                                                                        args.warmup) for fw in frameworks}}
+        result = {"batch": args.batch, "machine": host_info(),
+                  "memory": {fw: run_memory_probe(fw, args.batch, args.memory_steps, args.warmup)
+                             for fw in frameworks}}
+        result["machine"]["torch"] = _load_torch().__version__ if torch_ok else None
         if not torch_ok:
             result["torch_note"] = (torch_missing_note(None, "--no-torch") if args.no_torch
                                     else TORCH_NOTE["note"])
+            result["machine"]["torch_note"] = result["torch_note"]
             print(result["torch_note"], file=out)
         print(format_memory(result["memory"]), file=out)
     else:

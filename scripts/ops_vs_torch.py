@@ -41,9 +41,19 @@ import argparse
 import random
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ModuleNotFoundError as missing:     # a one-line message, not a traceback (exit 2: a usage error)
+    if (missing.name or "").split(".")[0] != "torch":
+        raise
+    print(f"{Path(__file__).name} compares tensorgan with PyTorch and needs torch: pip install "
+          f"torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (the CPU build)",
+          file=sys.stderr)
+    raise SystemExit(2) from None
 
 import tensorgan as tg
 import tensorgan.functional as F

@@ -67,6 +67,12 @@ class ValueOverflowError(DTypeError, ValueError, OverflowError):
     there before too."""
 
 
+class ShapeArgumentError(InputTypeError, RuntimeError):
+    """A shape argument that is not ints (``broadcast_shapes(np.ones((2, 3)))``): torch raises
+    a RuntimeError ("Input shapes should be of type ints...") or, for a string, a TypeError; this
+    is both."""
+
+
 class MemoryOverlapError(InputTypeError, RuntimeError):
     """An in-place write torch refuses because elements of the written-to tensor share one memory
     location (``x.expand(3, 2).mul_(2)``): a RuntimeError, as torch's ("unsupported operation:

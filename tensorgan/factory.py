@@ -343,6 +343,15 @@ def normal(mean: float, std: float = 1.0, size: Any = None, *, generator: Genera
     return t.requires_grad_(requires_grad)
 
 
+def _bernoulli_p(p: Any) -> float:
+    """bernoulli's number ``p`` as a float (a bool too, as torch); anything else -- a string, a
+    list -- an InputTypeError naming p, not float()'s bare ValueError."""
+    if type(p) is float or isinstance(p, (bool, np.bool_)):
+        return float(p)
+    from .functional import _scalar
+    return _scalar("bernoulli", "p", p)
+
+
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
     """1.0 with probability ``input`` (elementwise), else 0.0; with ``p`` (a number, torch's
     second form), 1.0 with probability ``p`` in ``input``'s shape.  Probabilities that require
@@ -360,7 +369,7 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = Non
         raise InputTypeError("bernoulli: p must be a number (for per-element probabilities pass "
                              "them as input)")
     else:
-        p = np.full(probs.shape, float(p))
+        p = np.full(probs.shape, _bernoulli_p(p))
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise SamplingParameterError("bernoulli: probabilities must be in [0, 1]")
     u = rand(probs.shape, generator=generator,       # (integer input with a number p: as torch)

@@ -9,7 +9,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import AutogradError, ConfigTypeError, DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import (AutogradError, ConfigTypeError, DeviceError, DTypeError, InputTypeError, ShapeArgumentError,
+                     ShapeError)
 from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
 from .tensor import Tensor, _refuse_partial_overlap, get_default_dtype
 
@@ -444,7 +445,22 @@ def broadcast_shapes(*shapes: Any) -> tuple:
     try:
         return tuple(np.broadcast_shapes(*((s,) if isinstance(s, int) else tuple(s) for s in shapes)))
     except ValueError:
+        _refuse_non_int_shapes(shapes)
         raise ShapeError(f"broadcast_shapes: shapes {shapes} do not broadcast") from None
+    except TypeError:
+        _refuse_non_int_shapes(shapes)
+        raise
+
+
+def _refuse_non_int_shapes(shapes: tuple) -> None:
+    """(On the error path only.) A ShapeArgumentError naming the first shape that is not an int
+    or a sequence of ints -- torch's RuntimeError, where NumPy raised a TypeError / ValueError."""
+    for i, s in enumerate(shapes):
+        sizes = (s,) if isinstance(s, int) else s if isinstance(s, (tuple, list)) else None
+        if sizes is None or not builtins.all(isinstance(n, int) for n in sizes):
+            got = f" {s!r}" if isinstance(s, (int, float, str, tuple, list, np.generic)) else ""
+            raise ShapeArgumentError(f"broadcast_shapes: shape {i} must be an int, a tuple of ints "
+                                     f"or a list of ints, got {type(s).__name__}{got}") from None
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple:

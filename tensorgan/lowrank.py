@@ -12,6 +12,7 @@ mean to subtract, broadcast to ``A``'s shape) is never subtracted from ``A`` its
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from .errors import ConfigError, DTypeError, InputTypeError, ShapeError
@@ -35,6 +36,18 @@ def _check(op: str, A: Any, M: Any = None) -> None:
                          f"with the float sketch is refused); convert with .float()")
     if M is not None and not isinstance(M, Tensor):
         raise InputTypeError(f"{op}: M must be a Tensor or None, got {type(M).__name__}")
+
+
+def _count(op: str, name: str, value: Any) -> int | None:
+    """q / niter as an int (None kept: the default); a float or a string is an InputTypeError
+    naming it (torch's TypeError), not a comparison's or range()'s bare one further in."""
+    if value is None or type(value) is int:
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise InputTypeError(f"{op}: {name} must be an int, got {type(value).__name__} "
+                             f"{value!r}") from None
 
 
 def get_approximate_basis(A: Tensor, q: int, niter: int | None = 2, M: Tensor | None = None) -> Tensor:
@@ -87,7 +100,7 @@ def svd_lowrank(A: Tensor, q: int | None = 6, niter: int | None = 2,
     """torch.svd_lowrank: ``(U, S, V)`` with ``A - M ~= U diag(S) V^H`` of rank ``q`` (note: V,
     not Vh, as torch.svd), by randomized subspace iteration."""
     _check("svd_lowrank", A, M)
-    return _svd_lowrank(A, q=q, niter=niter, M=M)
+    return _svd_lowrank(A, q=_count("svd_lowrank", "q", q), niter=_count("svd_lowrank", "niter", niter), M=M)
 
 
 def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True,
@@ -96,12 +109,15 @@ def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True,
     samples; ``center=False``: as given); ``V``'s columns are the principal directions, ``S**2
     / (m - 1)`` the variances along them. ``q`` defaults to ``min(6, m, n)``."""
     _check("pca_lowrank", A)
+    q, niter = _count("pca_lowrank", "q", q), _count("pca_lowrank", "niter", niter)
     m, n = A.shape[-2:]
     if q is None:
         q = min(6, m, n)
     elif not (q >= 0 and q <= min(m, n)):
         raise ShapeError(f"pca_lowrank: q(={q}) must be non-negative integer and not greater than "
                          f"min(m, n)={min(m, n)} for A of shape {tuple(A.shape)}")
+    if niter is None:
+        raise InputTypeError("pca_lowrank: niter must be an int, got None (as torch's)")
     if not (niter >= 0):
         raise ConfigError(f"pca_lowrank: niter(={niter}) must be non-negative integer")
     if not center:

@@ -1020,6 +1020,18 @@ def _side(right: bool, side: str | None) -> str:
     return side or ("right" if right else "left")
 
 
+def _search_values(input: Any, dtype: Any) -> np.ndarray:
+    """searchsorted's non-tensor ``input`` (a number, or a list / array of them) as an array of
+    the sequence's dtype; a string or None is refused (a TypeError, as torch's)."""
+    try:
+        if input is None or isinstance(input, (str, bytes)):
+            raise TypeError
+        return np.asarray(input, dtype=dtype)
+    except (TypeError, ValueError):
+        raise InputTypeError(f"searchsorted: input must be a Tensor or a number, got "
+                             f"{type(input).__name__} {input!r}") from None
+
+
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Any = None) -> Tensor:
     """For each value, the index where it would go in the sorted last dim of ``sorted_sequence``
@@ -1027,7 +1039,7 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     N-D sequence searches each row with the matching row of ``input``. The indices are int64
     (int32 with ``out_int32``)."""
     seq = _tensor("searchsorted", sorted_sequence, "sorted_sequence").numpy()
-    values = input.numpy() if isinstance(input, Tensor) else np.asarray(input, dtype=seq.dtype)
+    values = input.numpy() if isinstance(input, Tensor) else _search_values(input, seq.dtype)
     if sorter is not None:
         seq = np.take_along_axis(seq, _whole("searchsorted", sorter, "sorter"), -1)
     how = _side(right, side)

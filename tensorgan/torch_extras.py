@@ -17,6 +17,7 @@ a copy gathered from them (its gradient sums overlapping positions back), not a 
 from __future__ import annotations
 
 import builtins
+import operator
 import warnings
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -391,6 +392,16 @@ def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
     return Tensor._from(a, requires_grad=requires_grad, device="cpu")
 
 
+def _int_tuple(name: str, sizes: Any) -> tuple:
+    """empty_strided's ``size`` / ``stride`` as a tuple of ints: a float is refused, not
+    truncated (as torch), and anything else not a sequence of ints names the argument."""
+    try:
+        return tuple(operator.index(n) for n in sizes)
+    except (TypeError, ValueError):
+        got = repr(sizes) if isinstance(sizes, (tuple, list)) else type(sizes).__name__
+        raise InputTypeError(f"empty_strided: {name} must be a tuple of ints, got {got}") from None
+
+
 def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
     """torch.empty_strided: a tensor of ``size`` laid out with ``stride`` (in elements) over a
@@ -398,7 +409,7 @@ def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = No
     (in-place writes then refused)."""
     from .factory import zeros
     from .tensor import Tensor, _may_overlap
-    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    size, stride = _int_tuple("size", size), _int_tuple("stride", stride)
     if len(size) != len(stride):
         raise ShapeError(f"empty_strided: dimensionality of sizes ({len(size)}) must match "
                          f"dimensionality of strides ({len(stride)}): size {size}, stride {stride}")

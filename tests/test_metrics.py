@@ -4,6 +4,7 @@ that order real < degraded < noise, the asset checks and ``tensorgan eval``."""
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -278,7 +279,8 @@ def test_training_images_score_like_test_images(test_set):
 def fake_assets(tmp_path, monkeypatch):
     """Point the asset loader at tmp_path/assets; restore the caches afterwards."""
     (tmp_path / "assets").mkdir()
-    monkeypatch.setattr(metrics.resources, "files", lambda package: tmp_path)
+    # metrics' own reference only: importlib.resources itself stays (numba, the bundled MNIST use it)
+    monkeypatch.setattr(metrics, "resources", SimpleNamespace(files=lambda package: tmp_path))
     caches = (metrics._classifier_bytes, metrics._load_classifier, metrics._reference)
     for c in caches:
         c.cache_clear()

@@ -296,6 +296,9 @@ def _read_checked(path: Path, sums: dict[str, str], verify: bool) -> np.ndarray:
     if listed:
         _check_digest(path, _sha256(path), sums[path.name], f"{_SUMS_FILE} beside it")
     array = read_idx(path)
+    if array.ndim and array.shape[0] == 0:      # before the digest check, whose mismatch says less
+        raise DataError(f"{path}: the MNIST dataset is empty (this file holds 0 items, shape "
+                        f"{array.shape})")
     if verify and not listed:
         _check_known_content(path, array)
     return array

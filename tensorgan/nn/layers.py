@@ -1483,10 +1483,12 @@ class Upsample(Module):
         given = size if size is not None else scale_factor
         values = list(given) if isinstance(given, (tuple, list)) else [given]
         kinds = (int, np.integer) if size is not None else (int, float, np.integer, np.floating)
+        may_be_0 = size is not None and mode == "area"     # torch: area's adaptive pool gives empty dims
         if given is not None and (not values or not all(isinstance(v, kinds) and not isinstance(v, bool)
-                                                        and math.isfinite(v) and v > 0 for v in values)):
-            what = "size must be positive ints" if size is not None else \
-                "scale_factor must be positive numbers"
+                                                        and math.isfinite(v) and (v > 0 or may_be_0 and v == 0)
+                                                        for v in values)):
+            what = ("size must be ints >= 0 (mode 'area')" if may_be_0 else "size must be positive ints") \
+                if size is not None else "scale_factor must be positive numbers"
             raise ConfigError(f"Upsample: {what}, got {given!r}")
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
