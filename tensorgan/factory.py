@@ -365,10 +365,11 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = Non
                                        f"probabilities (as torch): pass floats")
     if own:
         p = probs.detach().numpy()
-    elif isinstance(p, Tensor):
+    elif isinstance(p, Tensor) and p.ndim:      # (a 0-d tensor is a number to torch's float p)
         raise InputTypeError("bernoulli: p must be a number (for per-element probabilities pass "
                              "them as input)")
     else:
+        p = p.item() if isinstance(p, Tensor) else p
         p = np.full(probs.shape, _bernoulli_p(p))
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise SamplingParameterError("bernoulli: probabilities must be in [0, 1]")

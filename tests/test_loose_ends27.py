@@ -189,3 +189,12 @@ def test_metrics_asset_fixture_leaves_importlib_resources_alone(fake_assets):
     assert metrics.resources.files("tensorgan") == fake_assets.parent       # metrics' view: patched
     assert importlib.resources.files("tensorgan") != fake_assets.parent     # everyone else's: not
     assert len(tg.data.load_bundled_mnist(verify=False)) > 0                # (it failed before)
+
+
+def test_bernoulli_p_may_be_a_zero_dim_tensor_as_torch():
+    """torch reads a 0-d tensor as its float p; a 1-d one is refused (torch: TypeError)."""
+    draws = tg.bernoulli(tg.ones(4000), tg.tensor(0.25), generator=tg.Generator().manual_seed(0))
+    assert draws.shape == (4000,) and set(np.unique(draws.numpy())) <= {0.0, 1.0}
+    assert abs(float(draws.mean()) - 0.25) < 0.03
+    with pytest.raises(TypeError):
+        tg.bernoulli(tg.ones(3), tg.tensor([0.5, 0.5, 0.5]))
