@@ -176,3 +176,92 @@ def test_read_idx_reads_int32_only_when_asked(tmp_path):
     path.write_bytes(_idx_int32(rows)[:-2])
     with pytest.raises(DataError, match="truncated: shape"):
         read_idx(path, types=(0x0C,))
+
+
+# -- eval of a run trained on other data ------------------------------------------------------------
+
+@pytest.fixture
+def no_mnist_config(monkeypatch, tmp_path):
+    """No TENSORGAN_DATA and an empty cache, whatever the developer's machine has."""
+    monkeypatch.delenv("TENSORGAN_DATA", raising=False)
+    monkeypatch.setenv("TENSORGAN_CACHE", str(tmp_path / "cache"))
+
+
+def _train_argv(tmp_path: Path, out: str, *extra: str) -> list[str]:
+    return ["train", "--steps", "1", "--batch-size", "8", "--base-channels", "4", "--latent-dim", "8",
+            "--out", str(tmp_path / out), "--no-progress", *extra]
+
+
+def _fashion_like(folder: Path, count: int = 24) -> None:
+    folder.mkdir(parents=True)
+    write_idx(folder / "train-images-idx3-ubyte.gz", _images(count, seed=7))
+    write_idx(folder / "train-labels-idx1-ubyte.gz", (np.arange(count) % 10).astype(np.uint8))
+
+
+def _eval_json(checkpoint: Path, capsys) -> tuple[dict, list[str]]:
+    import json
+
+    from tensorgan.cli import main
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(checkpoint), "-n", "16", "--json"]) == 0
+    captured = capsys.readouterr()      # (16 samples also warn that the FID is biased: not ours)
+    return json.loads(captured.out), [line for line in captured.err.splitlines() if "trained" in line]
+
+
+def test_eval_of_a_run_on_other_idx_data_warns_in_one_line_and_in_json(tmp_path, capsys, no_mnist_config):
+    from tensorgan.cli import main
+    data = tmp_path / "fashion"
+    _fashion_like(data)
+    assert main(_train_argv(tmp_path, "run", "--data-dir", str(data), "--no-verify")) == 0
+    result, err = _eval_json(tmp_path / "run" / "checkpoint.npz", capsys)
+    assert len(err) == 1 and err[0].startswith("tensorgan: warning: this run trained on the IDX files in ")
+    assert ("not MNIST's 60,000 training or 10,000 test images: its FID and class shares are "
+            "measured against MNIST's test set") in err[0]
+    assert result["trained_on_mnist"] is False and result["warning"] in err[0]
+    assert np.isfinite(result["fid"])                                    # scored all the same
+
+
+def test_eval_of_a_run_on_a_28x28_gray_folder_warns(tmp_path, capsys, no_mnist_config):
+    from PIL import Image
+
+    from tensorgan.cli import main
+    folder = tmp_path / "glyphs" / "a"
+    folder.mkdir(parents=True)
+    for i, image in enumerate(_images(8, seed=3)):
+        Image.fromarray(image, "L").save(folder / f"{i}.png")
+    argv = _train_argv(tmp_path, "run", "--dataset", f"folder:{folder.parent}", "--image-size", "28",
+                       "--channels", "1")
+    assert main(argv) == 0
+    result, err = _eval_json(tmp_path / "run" / "checkpoint.npz", capsys)
+    assert len(err) == 1 and f"this run trained on --dataset folder:{folder.parent}" in err[0]
+    assert result["trained_on_mnist"] is False
+
+
+def test_eval_of_a_run_on_mnist_says_nothing(tmp_path, capsys, no_mnist_config):
+    from tensorgan.cli import main
+    assert main(_train_argv(tmp_path, "run")) == 0           # the bundled MNIST test set
+    result, err = _eval_json(tmp_path / "run" / "checkpoint.npz", capsys)
+    assert err == [] and result["trained_on_mnist"] is True and "warning" not in result
+
+
+def test_training_data_note_of_older_checkpoints():
+    from tensorgan.evaluate_cli import training_data_note
+    assert training_data_note({}) == (None, None)                        # no record: no claim
+    assert training_data_note({"dataset": "mnist", "verify": True}) == (True, None)
+    unknown, note = training_data_note({"dataset": "mnist", "verify": False, "data_dir": "/d"})
+    assert unknown is None and "IDX files in /d, not checked to be MNIST (--no-verify)" in note
+    assert training_data_note({"dataset": "folder:/x"})[0] is False
+
+
+def test_eval_every_on_other_data_warns_once_and_marks_eval_jsonl(tmp_path, capsys, no_mnist_config):
+    import json
+
+    from tensorgan.cli import main
+    data = tmp_path / "fashion"
+    _fashion_like(data)
+    argv = _train_argv(tmp_path, "run", "--data-dir", str(data), "--no-verify", "--eval-every", "1")
+    assert main(argv) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warned) == 1 and "10,000 test images: its FID and class shares" in warned[0]
+    entries = [json.loads(line) for line in (tmp_path / "run" / "eval.jsonl").read_text().splitlines()]
+    assert entries and all(entry["trained_on_mnist"] is False for entry in entries)
