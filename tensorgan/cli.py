@@ -142,8 +142,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "saved in the checkpoint and used by 'tensorgan sample'")
     p.add_argument("--conditional", action="store_true", default=None,
                    help="class-conditional DCGAN (cGAN): G gets a label embedding beside z, D one-hot "
-                        "label maps beside the image; sample grids show one row per class. Needs "
-                        "labels (MNIST; image folders have none)")
+                        "label maps beside the image; sample grids show one row per class (several classes "
+                        "a row when there are many). Needs labels (MNIST; image folders have none)")
     p.add_argument("--augment", type=_augment_policy, metavar="POLICY",
                    help="DiffAugment (Zhao et al. 2020): augment the real and the generated images "
                         "every time D sees them, with the comma-separated policies color, "

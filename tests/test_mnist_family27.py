@@ -265,3 +265,36 @@ def test_eval_every_on_other_data_warns_once_and_marks_eval_jsonl(tmp_path, caps
     assert len(warned) == 1 and "10,000 test images: its FID and class shares" in warned[0]
     entries = [json.loads(line) for line in (tmp_path / "run" / "eval.jsonl").read_text().splitlines()]
     assert entries and all(entry["trained_on_mnist"] is False for entry in entries)
+
+
+# -- the conditional sample grid for many classes ---------------------------------------------------
+
+def test_class_grid_layout_keeps_small_grids_and_wraps_many_classes():
+    from tensorgan.train import class_grid_layout
+    assert class_grid_layout(64, 10) == (6, 1)            # MNIST: 10 rows of 6, as before
+    assert class_grid_layout(7, 3) == (2, 1)
+    for classes in (20, 26, 27, 47, 62, 200):             # EMNIST's splits and beyond
+        per_class, per_row = class_grid_layout(64, classes)
+        rows, cols = -(-classes // per_row), per_class * per_row
+        assert per_class >= 4 and 0.5 <= rows / cols <= 2, (classes, rows, cols)
+    assert class_grid_layout(64, 47) == (4, 4)            # 12 rows of 16 images
+    assert class_grid_layout(2, 47)[0] == 2               # no more noises than there are
+
+
+def test_conditional_grid_for_47_classes_is_about_square(tmp_path):
+    from PIL import Image
+
+    from tensorgan.data import ArrayDataset
+    from tensorgan.train import TrainConfig, Trainer
+    images = _images(47, seed=2)[:, None, :8, :8]
+    dataset = ArrayDataset(images, labels=np.arange(47), name="47 classes")
+    config = TrainConfig(steps=1, batch_size=8, latent_dim=8, base_channels=4, num_samples=64,
+                         seed=0, conditional=True)
+    trainer = Trainer(dataset, tmp_path, config)
+    noise, labels, nrow = trainer.sample_grid_inputs()
+    assert nrow == 16 and len(noise) == 47 * 4
+    assert np.array_equal(labels, np.repeat(np.arange(47), 4))
+    for c in (0, 13, 46):                                 # every class, the same 4 noises
+        assert np.array_equal(noise[4 * c:4 * c + 4], trainer.fixed_noise[:4])
+    with Image.open(trainer.save_samples()) as grid:
+        assert grid.size == (2 + 16 * 10, 2 + 12 * 10)    # 8x8 images, 2 px padding
