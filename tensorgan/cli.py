@@ -142,8 +142,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "saved in the checkpoint and used by 'tensorgan sample'")
     p.add_argument("--conditional", action="store_true", default=None,
                    help="class-conditional DCGAN (cGAN): G gets a label embedding beside z, D one-hot "
-                        "label maps beside the image; sample grids show one row per class. Needs "
-                        "labels (MNIST; image folders have none)")
+                        "label maps beside the image; sample grids show one row per class (several classes "
+                        "a row when there are many). Needs labels (MNIST; image folders have none)")
     p.add_argument("--augment", type=_augment_policy, metavar="POLICY",
                    help="DiffAugment (Zhao et al. 2020): augment the real and the generated images "
                         "every time D sees them, with the comma-separated policies color, "
@@ -409,7 +409,8 @@ def _run_train(args: Any) -> int:
     trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": data_dir,
                     "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset),
                     "dataset_fingerprint": fingerprint,
-                    "eval_every": eval_every, "verify": verify}   # kept, like the data, for --resume
+                    "eval_every": eval_every, "verify": verify,   # kept, like the data, for --resume
+                    "trained_on_mnist": _trained_on_mnist(dataset_spec, dataset, meta)}
     if trainer.step >= trainer.total_steps:
         print(f"tensorgan: the run is already at step {trainer.step} of {trainer.total_steps}: "
               f"pass a larger --steps or --epochs to train further", file=sys.stderr)
@@ -442,6 +443,14 @@ def _run_train(args: Any) -> int:
           f"{summary['seconds']:.1f} s{rate}{losses}{skipped}); samples {run_dir / 'samples.png'}, "
           f"checkpoint {run_dir / CHECKPOINT_NAME}")
     return 0
+
+
+def _trained_on_mnist(dataset_spec: str, dataset: Any, meta: dict[str, Any]) -> bool:
+    """Whether the run's images are MNIST's (and were before a --resume): the metrics of
+    ``eval`` / ``--eval-every`` compare with MNIST's test set, which says little otherwise."""
+    from .data.mnist import is_mnist_images
+    return (meta.get("trained_on_mnist") is not False and dataset_spec == "mnist"
+            and is_mnist_images(dataset.images))
 
 
 def _images_fingerprint(images: np.ndarray) -> str:
@@ -509,6 +518,8 @@ def load_generator(path: str | os.PathLike[str], device: Any = None, ema: bool |
     if device is not None:
         G.to(device)
     G.is_ema = averaged is not None
+    meta = state.get("meta")
+    G.train_meta = dict(meta) if isinstance(meta, dict) else {}     # what it was trained on
     return G.eval()
 
 

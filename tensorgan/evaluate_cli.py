@@ -6,6 +6,9 @@
 SAMPLES.npy holds uint8 or float images in [0, 1] or [-1, 1], shaped (N, 1, 28, 28) or (N, 28, 28).
 With ``--checkpoint`` the generator in a checkpoint written by ``tensorgan train`` draws N samples
 (default 2000) from noise seeded with S. Prints a table, or one JSON object with ``--json``.
+The scores are against MNIST's test set: a checkpoint trained on other data (Fashion-MNIST files
+with --no-verify, an image folder) is scored all the same, with a warning line on stderr and
+``"trained_on_mnist": false`` and ``"warning"`` in the JSON (``--eval-every``: in eval.jsonl).
 
 The command is registered through the CLI's plugin hook (``tensorgan.metrics.register_cli``);
 ``add_eval_parser(subparsers)`` adds it to any argparse sub-parser set as well.
@@ -127,7 +130,11 @@ def run_eval(args: Any) -> int:
                               f"MNIST-shaped {metrics.IMAGE_SHAPE} images")
         n = args.num or DEFAULT_NUM_SAMPLES
         images = generate_images(G, n, args.seed, 256)
-        source = {"checkpoint": str(args.checkpoint), "seed": args.seed}
+        on_mnist, note = training_data_note(getattr(G, "train_meta", {}))
+        source = {"checkpoint": str(args.checkpoint), "seed": args.seed, "trained_on_mnist": on_mnist,
+                  **({"warning": note} if note else {})}
+        if note:
+            print(f"tensorgan: warning: {note}", file=sys.stderr)
     else:
         images = load_samples(args.samples)
         source = {"samples": str(args.samples)}
@@ -144,6 +151,29 @@ def run_eval(args: Any) -> int:
         print(f"{what}:")
         print(result.table())
     return 0
+
+
+def training_data_note(meta: dict[str, Any]) -> tuple[bool | None, str | None]:
+    """Whether a run (its checkpoint's ``meta``) trained on MNIST (None: unknown), and when not,
+    the one-line warning that its scores are against MNIST's test set all the same."""
+    on_mnist = meta.get("trained_on_mnist")
+    spec = meta.get("dataset")
+    if on_mnist is None and spec is not None:          # a checkpoint from before the field
+        on_mnist = False if spec != "mnist" else (None if meta.get("verify") is False else True)
+    if on_mnist is not False and on_mnist is not None:
+        return True, None
+    if on_mnist is None and spec is None:              # no record (a Trainer used directly)
+        return None, None
+    if spec and spec != "mnist":
+        what = f"--dataset {spec}"
+    elif meta.get("data_dir"):
+        what = f"the IDX files in {meta['data_dir']}"
+    else:
+        what = f"{meta.get('dataset_name') or 'its data'}"
+    known = ("not MNIST's 60,000 training or 10,000 test images" if on_mnist is False
+             else "not checked to be MNIST (--no-verify)")
+    return on_mnist, (f"this run trained on {what}, {known}: its FID and class shares are "
+                      f"measured against MNIST's test set and digit classifier all the same")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,6 +215,10 @@ def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
     if out is not None:          # a resume after a crash scores those steps again: cut back first
         cut_log_after(out, trainer.step)
     write = write or _write_line
+    on_mnist, note = training_data_note(getattr(trainer, "meta", None) or {})
+    if note:
+        write(f"tensorgan: warning: {note}")
+    known = {"trained_on_mnist": on_mnist} if on_mnist is not None else {}
 
     def hook(record: dict) -> None:
         step = trainer.step
@@ -192,7 +226,7 @@ def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
             return
         chunks = [trainer.generate(noise[i:i + 500]) for i in range(0, num_samples, 500)]
         result = metrics.evaluate_samples(np.concatenate(chunks), value_range="-1,1")
-        entry = {"step": step, "epoch": trainer.epoch, **result.to_dict()}
+        entry = {"step": step, "epoch": trainer.epoch, **result.to_dict(), **known}
         if getattr(trainer, "G_ema", None) is not None:
             entry["generator"] = "ema"       # the EMA generator drew the images
         if out is not None:

@@ -24,7 +24,7 @@ Run directory layout::
                               the critic-only steps of n_critic > 1)
     samples/step_000500.png   fixed-noise grids every ``sample_every`` steps (step_000500_ema.png:
                               drawn by the EMA generator, with ``ema_decay`` > 0; conditional runs:
-                              one row per class)
+                              a run of images per class, see class_grid_layout)
     samples.png               the grid at the end of the run
     loss_curve.png            when matplotlib is installed
     config.json               the TrainConfig (written by `tensorgan train`, not by Trainer.fit)
@@ -60,7 +60,8 @@ from .optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .random import Generator
 from .tensor import Tensor, no_grad
 
-__all__ = ["TrainConfig", "Trainer", "to_uint8", "make_grid", "save_grid", "dataset_num_classes"]
+__all__ = ["TrainConfig", "Trainer", "to_uint8", "make_grid", "save_grid", "class_grid_layout",
+           "dataset_num_classes"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 METRICS_NAME = "metrics.jsonl"
@@ -227,6 +228,21 @@ def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2) -> 
         y, x = padding + r * (h + padding), padding + k * (w + padding)
         grid[y:y + h, x:x + w] = images[i].transpose(1, 2, 0)
     return grid
+
+
+def class_grid_layout(num_noise: int, num_classes: int) -> tuple[int, int]:
+    """(images per class, classes per grid row) of a conditional run's sample grid.
+
+    One row per class with ``num_noise // num_classes`` images while the grid is at most twice
+    as tall as wide (MNIST's 10 classes from 64 noises: 10 rows of 6). Beyond that (EMNIST's 47:
+    a 1-image-wide strip) each class gets at least 4 images (the noises repeat across classes,
+    not more noise) and several classes share a row, to keep the grid about square.
+    """
+    per_class = max(1, num_noise // num_classes)
+    if num_classes <= 2 * per_class:
+        return per_class, 1
+    per_class = max(per_class, min(4, num_noise))
+    return per_class, max(1, math.ceil(math.sqrt(num_classes / per_class)))
 
 
 # The PNG modes a grid can be saved in, by channel count (a 4th channel is transparency).
@@ -587,12 +603,13 @@ class Trainer:
 
     def sample_grid_inputs(self) -> tuple[np.ndarray, np.ndarray | None, int | None]:
         """(noise, labels, images per row) of the fixed-noise grid: the fixed noise, or for a
-        conditional run one row per class, the same noise across the rows of a column."""
+        conditional run a run of images per class, the same noises in every class's run (so
+        the same noise down a column); see :func:`class_grid_layout`."""
         if self.num_classes is None:
             return self.fixed_noise, None, None
-        cols = max(1, len(self.fixed_noise) // self.num_classes)
-        return (np.tile(self.fixed_noise[:cols], (self.num_classes, 1)),
-                np.repeat(np.arange(self.num_classes), cols), cols)
+        per_class, per_row = class_grid_layout(len(self.fixed_noise), self.num_classes)
+        return (np.tile(self.fixed_noise[:per_class], (self.num_classes, 1)),
+                np.repeat(np.arange(self.num_classes), per_class), per_class * per_row)
 
     def save_samples(self, final: bool = False) -> Path:
         """The fixed-noise grid, ``samples/step_NNNNNN.png`` (``..._ema.png`` when the EMA

@@ -163,6 +163,8 @@ def test_eval_json_for_samples_and_for_a_checkpoint(tmp_path, capsys, monkeypatc
     ckpt = str(run / "checkpoint.npz")
     assert main(["eval", "--checkpoint", ckpt, "-n", "150", "--seed", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == RESULT_KEYS | {"checkpoint", "seed", "seconds"}
+    # (16 of MNIST's images are not MNIST's training or test set: said in the JSON)
+    assert set(out) == RESULT_KEYS | {"checkpoint", "seed", "seconds", "trained_on_mnist", "warning"}
+    assert out["trained_on_mnist"] is False and "mnist 16, not MNIST's 60,000" in out["warning"]
     assert out["seed"] == 3 and out["checkpoint"] == ckpt
     _check_result(out, 150)

@@ -108,7 +108,7 @@ def test_cli_trains_a_conditional_gan_on_47_classes_with_no_verify(tmp_path, cap
     assert "--no-verify" in capsys.readouterr().err
     assert main(_train(tmp_path, "cond", "--data-dir", str(data), "--no-verify", "--conditional")) == 0
     grid = Image.open(tmp_path / "cond" / "samples.png")
-    assert grid.size == (2 + 30, 2 + 47 * 30)             # one row per class, 64 // 47 = 1 column
+    assert grid.size == (2 + 16 * 30, 2 + 12 * 30)        # 4 images a class, 4 classes a row
 
 
 # ---------------------------------------------------------------------------- image folders

@@ -1,8 +1,9 @@
 """Reader and writer for the IDX format used by MNIST, raw or gzip-compressed.
 
 An IDX file is a 4-byte magic number ``0x00 0x00 <type code> <ndim>``, then ``ndim`` big-endian
-uint32 dimensions, then the row-major payload. Only type code 0x08 (unsigned byte) is supported,
-which is what every MNIST-style file uses.
+uint32 dimensions, then the row-major payload. Type code 0x08 (unsigned byte), what every
+MNIST-style image file uses, is read by default; ``read_idx(path, types=...)`` reads the others
+(QMNIST's labels are 0x0C, big-endian int32).
 
 Every failure raises :class:`~tensorgan.errors.DataError` whose message starts with the file name.
 Sizes declared in the header are checked against the file size *before* anything is allocated, so
@@ -12,6 +13,7 @@ a corrupt or hostile header cannot make the reader allocate gigabytes or hang.
 from __future__ import annotations
 
 import gzip
+import lzma
 import os
 import zlib
 from pathlib import Path
@@ -24,15 +26,17 @@ from ..errors import DataError
 __all__ = ["read_idx", "write_idx", "is_gzip"]
 
 GZIP_MAGIC = b"\x1f\x8b"
+XZ_MAGIC = b"\xfd7zXZ\x00"
 UINT8_TYPE_CODE = 0x08
-# Type codes of the IDX spec, only for error messages: we read uint8 files only.
+# Type codes of the IDX spec.
 _TYPE_NAMES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "int16", 0x0C: "int32",
                0x0D: "float32", 0x0E: "float64"}
+_TYPE_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 # DEFLATE cannot compress better than about 1032:1, so a gzip file of S bytes cannot expand to
 # more than this many times S; a header claiming more is corrupt (or a decompression bomb).
 _MAX_DEFLATE_RATIO = 1100
 _CHUNK = 1 << 22  # read gzip payloads in 4 MiB chunks so memory follows the real data, not the header
-_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, OSError)
+_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, lzma.LZMAError, OSError)
 
 
 def is_gzip(path: str | os.PathLike[str]) -> bool:
@@ -45,28 +49,33 @@ def is_gzip(path: str | os.PathLike[str]) -> bool:
             raise DataError(f"{path}: read error ({exc})") from exc
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an IDX file of unsigned bytes, raw or gzip-compressed (detected by its magic bytes).
+def read_idx(path: str | os.PathLike[str], *, types: tuple[int, ...] = (UINT8_TYPE_CODE,)) -> np.ndarray:
+    """Read an IDX file, raw, gzip- or xz-compressed (detected by its magic bytes).
 
-    Returns a C-contiguous ``uint8`` array with the shape declared in the header.
+    ``types`` are the IDX type codes accepted (default: 0x08, unsigned byte). Returns a
+    C-contiguous array in native byte order with the shape declared in the header.
     Raises DataError naming the file for anything that is not exactly a valid IDX file.
     """
     path = Path(path)
-    compressed = False
+    compressed = ""
     with _open_raw(path) as raw:
         try:
-            compressed = raw.read(2) == GZIP_MAGIC
+            start = raw.read(len(XZ_MAGIC))
+            compressed = "gzip" if start[:2] == GZIP_MAGIC else "xz" if start == XZ_MAGIC else ""
             file_size = os.fstat(raw.fileno()).st_size
             raw.seek(0)
             if not compressed:
-                return _read_stream(raw, path, max_payload=file_size, exact_size=file_size)
+                return _read_stream(raw, path, types, max_payload=file_size, exact_size=file_size)
+            if compressed == "xz":      # QMNIST's NIST files; xz has no ratio bound worth checking
+                with lzma.LZMAFile(raw, mode="rb") as stream:
+                    return _read_stream(stream, path, types, max_payload=None, exact_size=None)
             with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                return _read_stream(stream, path, max_payload=_MAX_DEFLATE_RATIO * file_size,
+                return _read_stream(stream, path, types, max_payload=_MAX_DEFLATE_RATIO * file_size,
                                     exact_size=None)
         except DataError:
             raise
         except _GZIP_ERRORS as exc:  # OSError covers read errors of raw files too
-            what = "corrupt or truncated gzip data" if compressed else "read error"
+            what = f"corrupt or truncated {compressed} data" if compressed else "read error"
             raise DataError(f"{path}: {what} ({exc})") from exc
 
 
@@ -97,22 +106,25 @@ def _open_raw(path: Path) -> BinaryIO:
         raise DataError(f"{path}: cannot open ({exc.strerror or exc})") from exc
 
 
-def _read_stream(stream: BinaryIO, path: Path, max_payload: int, exact_size: int | None) -> np.ndarray:
+def _read_stream(stream: BinaryIO, path: Path, types: tuple[int, ...], max_payload: int | None,
+                 exact_size: int | None) -> np.ndarray:
     """Parse header + payload from a raw or decompressing stream.
 
     ``exact_size`` is the file size for raw files (the payload must fill it exactly);
-    ``max_payload`` bounds what a header may declare before we try to read it.
+    ``max_payload`` bounds what a header may declare before we try to read it (None: no bound;
+    the payload is still read in chunks, so memory follows the real data).
     """
-    shape = _read_header(stream, path)
+    type_code, shape = _read_header(stream, path, types)
+    dtype = np.dtype(_TYPE_DTYPES[type_code])
     header_len = 4 + 4 * len(shape)
-    expected = int(np.prod(shape, dtype=object)) if shape else 0  # Python ints: no overflow
+    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize if shape else 0  # no overflow
     if exact_size is not None:
         actual = exact_size - header_len
         if actual != expected:
             _size_error(path, shape, header_len, expected, actual)
         data = _read_exactly(stream, expected)
     else:
-        if expected > max_payload:
+        if max_payload is not None and expected > max_payload:
             raise DataError(
                 f"{path}: header declares shape {shape} ({expected} bytes), far more than a "
                 f"{max_payload // _MAX_DEFLATE_RATIO}-byte gzip file can hold; the header is corrupt")
@@ -124,10 +136,12 @@ def _read_stream(stream: BinaryIO, path: Path, max_payload: int, exact_size: int
         if trailing:
             rest = sum(len(c) for c in iter(lambda: stream.read(_CHUNK), b""))
             _size_error(path, shape, header_len, expected, expected + trailing + rest)
-    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
+    array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    return array if dtype.itemsize == 1 else array.astype(dtype.newbyteorder("="))
 
 
-def _read_header(stream: BinaryIO, path: Path) -> tuple[int, ...]:
+def _read_header(stream: BinaryIO, path: Path,
+                 types: tuple[int, ...] = (UINT8_TYPE_CODE,)) -> tuple[int, tuple[int, ...]]:
     magic = stream.read(4)
     if len(magic) < 4:
         raise DataError(f"{path}: file too short for an IDX header ({len(magic)} bytes, need 4+)")
@@ -135,17 +149,18 @@ def _read_header(stream: BinaryIO, path: Path) -> tuple[int, ...]:
         raise DataError(f"{path}: not an IDX file (magic number 0x{magic.hex()} does not start with "
                         f"two zero bytes)")
     type_code, ndim = magic[2], magic[3]
-    if type_code != UINT8_TYPE_CODE:
+    if type_code not in types or type_code not in _TYPE_DTYPES:
         kind = _TYPE_NAMES.get(type_code, "unknown")
+        wanted = " or ".join(f"0x{t:02x} ({_TYPE_NAMES.get(t, 'unknown')})" for t in types)
         raise DataError(f"{path}: IDX type code 0x{type_code:02x} ({kind}) is not supported; only "
-                        f"0x08 (unsigned byte) files can be read")
+                        f"{wanted} files can be read")
     if ndim == 0:
         raise DataError(f"{path}: IDX header declares 0 dimensions")
     dims = stream.read(4 * ndim)
     if len(dims) < 4 * ndim:
         raise DataError(f"{path}: truncated IDX header: {ndim} dimensions need {4 * ndim} bytes "
                         f"after the magic number, found {len(dims)}")
-    return tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, 4 * ndim, 4))
+    return type_code, tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, 4 * ndim, 4))
 
 
 def _read_exactly(stream: BinaryIO, n: int) -> bytearray:

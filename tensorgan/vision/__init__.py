@@ -6,7 +6,7 @@
 - :mod:`~tensorgan.vision.transforms`: Compose, ToTensor, Normalize, Resize, CenterCrop,
   RandomCrop, flips, Grayscale, Pad, ColorJitter, RandomRotation, RandomAffine, GaussianBlur, ...
   on PIL images and tensors (``.functional`` too; differentiable on float tensors);
-- :mod:`~tensorgan.vision.datasets`: MNIST, FashionMNIST, KMNIST, CIFAR10 / CIFAR100 (the binary versions),
+- :mod:`~tensorgan.vision.datasets`: MNIST, FashionMNIST, KMNIST, EMNIST, QMNIST, CIFAR10 / CIFAR100 (the binary versions),
   ImageFolder, DatasetFolder, FakeData;
 - :mod:`~tensorgan.vision.utils`: make_grid, save_image;
 - :mod:`~tensorgan.vision.models`: vgg11..19(_bn), alexnet, resnet18..152, inception_v3 with

@@ -1,7 +1,9 @@
-"""torchvision.datasets.MNIST / FashionMNIST over tensorgan.data's IDX reading and checksums."""
+"""torchvision.datasets.MNIST / FashionMNIST / KMNIST / EMNIST / QMNIST over tensorgan.data's IDX
+reading and checksums."""
 from __future__ import annotations
 
 import os
+import string
 from pathlib import Path
 from typing import Any, Callable
 
@@ -10,11 +12,11 @@ from PIL import Image
 
 from ...data import mnist as _mnist
 from ...data.idx import read_idx
-from ...errors import DataError
+from ...errors import ConfigError, ConfigTypeError, DataError
 from ...tensor import Tensor
 from .vision import VisionDataset, _item_index
 
-__all__ = ["MNIST", "FashionMNIST"]
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST"]
 
 
 class MNIST(VisionDataset):
@@ -39,7 +41,7 @@ class MNIST(VisionDataset):
                  download: bool = False) -> None:
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
-        split = "train" if train else "test"
+        split = self._split()
         folder = self._find(split)
         if folder is None and download:
             self._download()
@@ -52,6 +54,9 @@ class MNIST(VisionDataset):
         self.targets = Tensor._from(labels.astype(np.int64), device="cpu")
 
     # -- where the files are
+    def _split(self) -> str:
+        return "train" if self.train else "test"
+
     @property
     def raw_folder(self) -> str:
         return os.path.join(self.root, self.__class__.__name__, "raw")
@@ -131,24 +136,48 @@ class FashionMNIST(MNIST):
     def _find_elsewhere(self, split: str) -> Path | None:
         return None
 
+    def _stems(self, split: str) -> tuple[str, str]:
+        """The (images, labels) file names of ``split``, without .gz."""
+        return _mnist.MNIST_FILES[split]
+
+    def _find(self, split: str) -> Path | None:
+        for place in self._places():
+            if all(self._find_one(place, stem) is not None for stem in self._stems(split)):
+                return place
+        return None
+
+    _label_ndim = 1
+
     def _read(self, folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-        paths = [_mnist._find_file(folder, stem) for stem in _mnist.MNIST_FILES[split]]
-        images, labels = (read_idx(p) for p in paths)
+        paths = [self._find_one(folder, stem) for stem in self._stems(split)]
+        images, labels = self._read_pair(*paths)
         _mnist.check_mnist_images(images, paths[0], self.__class__.__name__)
-        if labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{folder}: expected images (N, 28, 28) and N labels, got shapes "
+        if labels.ndim != self._label_ndim or len(images) != len(labels):
+            wanted = "N labels" if self._label_ndim == 1 else "labels (N, k)"
+            raise DataError(f"{folder}: expected images (N, 28, 28) and {wanted}, got shapes "
                             f"{images.shape} and {labels.shape}")
-        bad = labels >= len(self.classes)
-        if bad.any():
-            raise DataError(f"{paths[1]}: label {int(labels[bad.argmax()])} (item "
-                            f"{int(bad.argmax())}) is out of range for {len(self.classes)} classes")
+        self._check_labels(labels.reshape(len(labels), -1)[:, 0], paths[1])
         return images, labels
 
+    def _find_one(self, folder: Path, stem: str) -> Path | None:
+        return _mnist._find_file(folder, stem)
+
+    def _read_pair(self, images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+        return read_idx(images_path), read_idx(labels_path)
+
+    def _check_labels(self, labels: np.ndarray, path: Path) -> None:
+        bad = (labels < 0) | (labels >= len(self.classes))
+        if bad.any():
+            raise DataError(f"{path}: label {int(labels[bad.argmax()])} (item "
+                            f"{int(bad.argmax())}) is out of range for {len(self.classes)} classes")
+
     def _fallback(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        names = " and ".join(f"{stem}[.gz]" for stem in _mnist.MNIST_FILES[split])
+        names = " and ".join(f"{stem}[{self._suffixes}]" for stem in self._stems(split))
         raise DataError(f"{self.__class__.__name__}: the {split} set was not found (looked in "
                         f"{self._looked()}); tensorgan does not download {self._home[0]}: get "
                         f"{names} from {self._home[1]} and put them in {self.raw_folder}")
+
+    _suffixes = ".gz"
 
     def _looked(self) -> str:
         return ", ".join(str(p) for p in self._places())
@@ -163,3 +192,107 @@ class KMNIST(FashionMNIST):
 
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
     _home = ("KMNIST", "https://github.com/rois-codh/kmnist")
+
+
+def _verify_str_arg(value: Any, arg: str, valid: tuple[str, ...]) -> str:
+    """torchvision's verify_str_arg: ``value`` one of ``valid`` (its messages)."""
+    if not isinstance(value, str):
+        raise ConfigTypeError(f"Expected type str for argument {arg}, but got type {type(value)}.")
+    if value not in valid:
+        listed = ", ".join(f"'{v}'" for v in valid)
+        raise ConfigError(f"Unknown value '{value}' for argument {arg}. Valid values are {{{listed}}}.")
+    return value
+
+
+class EMNIST(FashionMNIST):
+    """EMNIST (NIST; letters and digits of NIST SD 19 in MNIST's format), torchvision's ``EMNIST(root,
+    split, train=True, transform=None, target_transform=None, download=False)`` with ``split`` one
+    of byclass (62 classes), bymerge / balanced (47), letters (labels 1..26; ``classes[0]`` is
+    ``"N/A"``), digits, mnist. Reads ``emnist-<split>-<train|test>-{images-idx3,labels-idx1}-ubyte``
+    (or ``.gz``) from ``<root>/EMNIST/raw`` (or its ``gzip`` folder, the archive's layout, or
+    ``<root>/EMNIST``); not downloaded. As in torchvision the images are as stored: transposed
+    (``img.transpose(Image.TRANSPOSE)`` shows them upright)."""
+
+    splits = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
+    _merged_classes = {"c", "i", "j", "k", "l", "m", "o", "p", "s", "u", "v", "w", "x", "y", "z"}
+    _all_classes = set(string.digits + string.ascii_letters)
+    classes_split_dict = {
+        "byclass": sorted(_all_classes),
+        "bymerge": sorted(_all_classes - _merged_classes),
+        "balanced": sorted(_all_classes - _merged_classes),
+        "letters": ["N/A"] + list(string.ascii_lowercase),
+        "digits": list(string.digits),
+        "mnist": list(string.digits),
+    }
+    _home = ("EMNIST", "https://www.itl.nist.gov/iaui/vip/cs_links/EMNIST/gzip.zip (unzip it; "
+                       "https://www.nist.gov/itl/products-and-services/emnist-dataset)")
+
+    def __init__(self, root: str | os.PathLike[str], split: str, **kwargs: Any) -> None:
+        self.split = _verify_str_arg(split, "split", self.splits)
+        self.classes = self.classes_split_dict[self.split]
+        super().__init__(root, **kwargs)
+
+    def _stems(self, split: str) -> tuple[str, str]:
+        prefix = f"emnist-{self.split}-{split}"
+        return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
+
+    def _places(self) -> list[Path]:
+        raw = Path(self.raw_folder)
+        return [raw, raw / "gzip", Path(self.root) / self.__class__.__name__]
+
+
+class QMNIST(FashionMNIST):
+    """QMNIST (Yadav & Bottou; MNIST's digits traced back to NIST), torchvision's ``QMNIST(root,
+    what=None, compat=True, train=True, transform=None, target_transform=None, download=False)``:
+    ``what`` is train, test (60k), test10k (the 10k matching MNIST's test set), test50k (the other
+    50k) or nist (all NIST digits); None picks train / test by ``train``. ``.targets`` is int64
+    (N, 8) (QMNIST's extended labels); an item's target is the digit with ``compat=True``, its row
+    of 8 as a Tensor otherwise. Reads ``qmnist-<train|test>-images-idx3-ubyte`` /
+    ``-labels-idx2-int`` (``xnist-...`` for nist; raw, ``.gz`` or ``.xz``) from
+    ``<root>/QMNIST/raw`` (or ``<root>/QMNIST``); not downloaded."""
+
+    classes = MNIST.classes
+    subsets = {"train": "train", "test": "test", "test10k": "test", "test50k": "test", "nist": "nist"}
+    _home = ("QMNIST", "https://github.com/facebookresearch/qmnist")
+    _label_ndim = 2
+    _suffixes = ".gz|.xz"
+
+    def __init__(self, root: str | os.PathLike[str], what: str | None = None, compat: bool = True,
+                 train: bool = True, **kwargs: Any) -> None:
+        if what is None:
+            what = "train" if train else "test"
+        self.what = _verify_str_arg(what, "what", tuple(self.subsets))
+        self.compat = compat
+        super().__init__(root, train, **kwargs)
+
+    def _split(self) -> str:
+        return self.what
+
+    def _stems(self, split: str) -> tuple[str, str]:
+        prefix = "xnist" if self.subsets[split] == "nist" else f"qmnist-{self.subsets[split]}"
+        return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx2-int"
+
+    def _find_one(self, folder: Path, stem: str) -> Path | None:
+        xz = folder / f"{stem}.xz"
+        return xz if xz.is_file() else _mnist._find_file(folder, stem)
+
+    def _read(self, folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+        images, labels = super()._read(folder, split)
+        part = {"test10k": slice(0, 10000), "test50k": slice(10000, None)}.get(self.what, slice(None))
+        return images[part], labels[part]
+
+    def _read_pair(self, images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+        return read_idx(images_path), read_idx(labels_path, types=(0x0C,)).astype(np.int64)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        images, targets = (t.array if isinstance(t, Tensor) else np.asarray(t)
+                           for t in (self.data, self.targets))
+        index = _item_index(self, index, len(images))
+        pixels = images[index]
+        img = Image.fromarray(np.ascontiguousarray(pixels.get() if hasattr(pixels, "get") else pixels))
+        row = targets[index]
+        target = int(row[0]) if self.compat else Tensor._from(np.array(row, dtype=np.int64), device="cpu")
+        return self._apply_transforms(img, target)
+
+    def extra_repr(self) -> str:
+        return f"Split: {self.what}"
