@@ -45,7 +45,7 @@ import numpy as np
 from . import ops
 from .errors import DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .ops import _broadcasting, _shape, unbroadcast
-from .tensor import (BOOL, Cast, Function, Tensor, _caller_level, _complex_of, float32, float64,
+from .tensor import (BOOL, TORCH_NODE_NAMES, Cast, Function, Tensor, _caller_level, _complex_of, float32, float64,
                      complex64, complex128, get_default_dtype)
 
 __all__ = ["complex", "polar", "view_as_real", "view_as_complex", "is_complex", "real", "imag",
@@ -817,8 +817,12 @@ def _composed_conjugate(cls: type) -> type:
     the same formula on the conjugated input (J^H g)."""
     def gradients(self, g, x, *rest):
         return cls.gradients(self, g, conj(x), *rest)
+
+    def name(self) -> str:     # torch's node name, the real op's (ProdBackward0, not ComplexProd...)
+        return cls.name(self) if cls.name is not Function.name else \
+            TORCH_NODE_NAMES.get(cls.__name__) or cls.__name__ + "Backward0"
     return type("Complex" + cls.__name__, (cls,), {"takes_complex": True, "complex_op": None,
-                                                   "gradients": gradients,
+                                                   "gradients": gradients, "name": name,
                                                    "__doc__": f"{cls.__name__} of a complex tensor."})
 
 

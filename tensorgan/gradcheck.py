@@ -5,6 +5,12 @@ product J^T v for every input; perturbing each input element by +-eps and differ
 gives the same numbers numerically. Two random v's are tried, so a wrong gradient cannot hide in a
 direction that one v happens to miss.
 
+Complex inputs and outputs (complex128) follow torch's convention, the conjugate Wirtinger
+derivative times 2: for the real number L = sum(Re(conj(v) * out)) (v complex random for a complex
+output, real for a real one), ``autograd.grad(out, z, grad_outputs=v)`` must equal
+``dL/dRe(z) + 1j * dL/dIm(z)`` (central differences on the real and the imaginary part of each
+element separately); a real input's gradient is ``dL/dx`` and must come back real.
+
 ``gradgradcheck`` checks second derivatives the same way: it gradchecks the function
 x -> d<fn(x), u>/dx (for a fixed random u), whose analytic gradient comes from
 ``create_graph=True``.
@@ -16,7 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import ConfigError, DTypeError, InputTypeError, ShapeError, TensorganError
-from .tensor import Tensor, enable_grad, float64, no_grad
+from .tensor import Tensor, complex128, enable_grad, float64, no_grad
 
 
 class GradcheckError(TensorganError, AssertionError):
@@ -36,7 +42,7 @@ _TORCH_FLAGS = ("nondet_tol", "check_undefined_grad", "check_grad_dtypes", "chec
 
 def _torch_form(name: str, fn: Callable, inputs: Any, flags: dict) -> tuple:
     """torch's calling forms: ``inputs`` a Tensor or a sequence; ``fn`` may return a tuple (each
-    float output is checked); torch's keyword flags that only change speed or coverage are
+    float or complex output is checked); torch's keyword flags that only change speed or coverage are
     accepted (``fast_mode``, ``check_batched_grad``, ...)."""
     unknown = set(flags) - set(_TORCH_FLAGS)
     if unknown:
@@ -49,7 +55,7 @@ def _torch_form(name: str, fn: Callable, inputs: Any, flags: dict) -> tuple:
                           f"none of the {len(inputs)} inputs has requires_grad=True")
     probe = fn(*inputs)     # in the caller's grad mode, as torch's (fn may take gradients itself)
     if isinstance(probe, (tuple, list)):
-        picks = [k for k, o in enumerate(probe) if isinstance(o, Tensor) and o.dtype.kind == "f"]
+        picks = [k for k, o in enumerate(probe) if isinstance(o, Tensor) and o.dtype.kind in "fc"]
         return inputs, [(lambda *xs, k=k: fn(*xs)[k]) for k in picks]
     return inputs, [fn]
 
@@ -85,7 +91,7 @@ def _forward_check(fn: Callable, inputs: tuple, eps: float, atol: float, rtol: f
     rng = np.random.default_rng(seed + 7)
     for i in checked:
         x = inputs[i]
-        t = Tensor._from(rng.standard_normal(x.shape), dtype=x.dtype, device=x.device)
+        t = Tensor._from(_random(rng, x.shape, x.dtype), dtype=x.dtype, device=x.device)
         with fwAD.dual_level():
             args = list(inputs)
             args[i] = fwAD.make_dual(x, t)
@@ -101,44 +107,63 @@ def _forward_check(fn: Callable, inputs: tuple, eps: float, atol: float, rtol: f
         _compare(i, x.shape, analytic, numeric, atol, rtol)
 
 
+_CHECKED_DTYPES = (float64, complex128)
+
+
+def _random(rng: np.random.Generator, shape: tuple, dtype: Any) -> np.ndarray:
+    """A standard normal array, complex (independent real and imaginary parts) for a complex dtype."""
+    v = rng.standard_normal(shape)
+    return v + 1j * rng.standard_normal(shape) if np.dtype(dtype).kind == "c" else v
+
+
 def _gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 1e-6,
                atol: float = 1e-5, rtol: float = 1e-3, projections: int = 2, seed: int = 0) -> bool:
     from . import autograd
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     for t in inputs:
-        if isinstance(t, Tensor) and t.dtype != float64:
-            raise DTypeError(f"gradcheck needs float64 inputs, got {t.dtype} (shape {t.shape})")
+        if isinstance(t, Tensor) and t.dtype not in _CHECKED_DTYPES:
+            raise DTypeError(f"gradcheck needs float64 or complex128 inputs, got {t.dtype} "
+                             f"(shape {t.shape})")
     rng = np.random.default_rng(seed)
     for _ in range(projections):
         out = _output(fn, inputs)
         xp = out.device.xp
-        v = xp.asarray(rng.standard_normal(out.shape))
+        v = xp.asarray(_random(rng, out.shape, out.dtype))
         with enable_grad():     # autograd.grad: a non-leaf input (x.clone()) is checked too
             got = autograd.grad(out, [inputs[i] for i in checked], Tensor._make(v, out.device),
                                 allow_unused=True) if out.requires_grad else [None] * len(checked)
-        analytic = {i: (g.numpy() if g is not None else np.zeros(inputs[i].shape))
-                    for i, g in zip(checked, got)}
-        for i in checked:
+        for i, g in zip(checked, got):
+            analytic = g.numpy() if g is not None else np.zeros(inputs[i].shape)
+            if analytic.dtype.kind == "c" and inputs[i].dtype.kind != "c":
+                raise GradcheckError(f"gradcheck failed for input {i} (shape {tuple(inputs[i].shape)}): "
+                                     f"its gradient is {analytic.dtype} for a real input")
             numeric = _numeric_vjp(fn, inputs, i, v, eps)
-            _compare(i, inputs[i].shape, analytic[i], numeric, atol, rtol)
+            _compare(i, inputs[i].shape, analytic, numeric, atol, rtol)
     return True
 
 
 def _numeric_vjp(fn, inputs, i: int, v, eps: float) -> np.ndarray:
+    """dL/dx (dL/dRe + 1j dL/dIm for a complex input) of L = sum(Re(conj(v) * fn(*inputs)))."""
     data = inputs[i].array
-    numeric = np.zeros(data.size)
+    steps = (1.0, 1j) if data.dtype.kind == "c" else (1.0,)
+    numeric = np.zeros(data.size, dtype=data.dtype)
+    vc = v.conjugate()
+
+    def loss() -> float:
+        return float((_output(fn, inputs).array * vc).real.sum())
     # fn runs in the caller's grad mode, as in torch's numeric pass: a gradient penalty (fn calls
     # autograd.grad(..., create_graph=True) on its input) is checked as there.  Each element is
     # written through its index, not a reshape(-1) (a copy for a non-contiguous input: the
-    # perturbation never reached fn, the numeric gradient was 0)
+    # perturbation never reached fn, the numeric gradient was 0); .item(), not a 0-d view (CuPy)
     for k, at in enumerate(np.ndindex(data.shape)):
-        orig = float(data[at])
-        data[at] = orig + eps
-        plus = float((_output(fn, inputs).array * v).sum())
-        data[at] = orig - eps
-        minus = float((_output(fn, inputs).array * v).sum())
-        data[at] = orig
-        numeric[k] = (plus - minus) / (2 * eps)
+        orig = data[at].item()
+        for step in steps:
+            data[at] = orig + eps * step
+            plus = loss()
+            data[at] = orig - eps * step
+            minus = loss()
+            data[at] = orig
+            numeric[k] += step * (plus - minus) / (2 * eps)
     return numeric.reshape(data.shape)
 
 
@@ -147,8 +172,13 @@ def _compare(i: int, shape, analytic: np.ndarray, numeric: np.ndarray, atol: flo
     if bad.any():
         idx = tuple(int(j) for j in np.argwhere(bad)[0])
         raise GradcheckError(f"gradcheck failed for input {i} (shape {tuple(shape)}) at index {idx}: "
-                             f"analytic {analytic[idx]:.10g} vs numeric {numeric[idx]:.10g} "
+                             f"analytic {_fmt(analytic[idx])} vs numeric {_fmt(numeric[idx])} "
                              f"({int(bad.sum())} of {bad.size} elements differ)")
+
+
+def _fmt(x: Any) -> str:
+    x = x.item() if hasattr(x, "item") else x
+    return f"{x:.10g}" if not isinstance(x, complex) else f"({x.real:.10g}{x.imag:+.10g}j)"
 
 
 def gradgradcheck(fn: Callable[..., Tensor], inputs: Any, grad_outputs: Any = None,
@@ -194,7 +224,7 @@ def _gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: flo
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     out = _output(fn, inputs)     # the caller's grad mode, as gradcheck's passes
     if grad_output is None:   # random, and checked as an input too (torch's make_tensor(..., requires_grad=True))
-        grad_output = Tensor._from(np.random.default_rng(seed + 1).standard_normal(out.shape),
+        grad_output = Tensor._from(_random(np.random.default_rng(seed + 1), out.shape, out.dtype),
                                    dtype=out.dtype, device=out.device, requires_grad=True)
         u = grad_output
     else:

@@ -59,17 +59,23 @@ strided = Layout("strided")
 # Tensor methods
 # ---------------------------------------------------------------------------------------------
 def _matrix_transpose(self: Tensor) -> Tensor:
-    """The last two dims swapped (``mT``; ``mH`` / ``adjoint`` too: real tensors have no conjugate)."""
+    """The last two dims swapped (``mT``)."""
     if self.ndim < 2:
         raise ShapeError(f"mT / mH / adjoint need a tensor of at least 2 dims, got shape {self.shape}")
     return self.transpose(-2, -1)
 
 
+def _conjugate_transpose(self: Tensor) -> Tensor:
+    """``mH`` / ``adjoint()``: the last two dims swapped and conjugated (a real tensor: mT)."""
+    return _matrix_transpose(self).conj()
+
+
 def _hermitian(self: Tensor) -> Tensor:
-    """``x.H``: a matrix's transpose, a 0-d tensor itself (torch refuses other ranks: mH for batches)."""
+    """``x.H``: a matrix's conjugate transpose, a 0-d tensor's conjugate (torch refuses other
+    ranks: mH for batches)."""
     if self.ndim not in (0, 2):
         raise ShapeError(f"H is only for a matrix or a scalar (use mH for batches), got shape {self.shape}")
-    return self if self.ndim == 0 else self.transpose(0, 1)
+    return self.conj() if self.ndim == 0 else self.transpose(0, 1).conj()
 
 
 def _array_address(a: Any) -> int:
@@ -82,10 +88,10 @@ class _TensorExtras:
     """Methods installed on :class:`Tensor` by :func:`install_methods`."""
 
     mT = property(_matrix_transpose, doc="The last two dims transposed (torch's x.mT).")
-    mH = property(_matrix_transpose, doc="The conjugate transpose of the last two dims: mT (real).")
-    H = property(_hermitian, doc="A matrix's conjugate transpose: its transpose (real tensors).")
+    mH = property(_conjugate_transpose, doc="The conjugate transpose of the last two dims (mT for real).")
+    H = property(_hermitian, doc="A matrix's conjugate transpose (its transpose for real tensors).")
     layout = property(lambda self: strided, doc="Always tg.strided (dense tensors).")
-    adjoint = _matrix_transpose
+    adjoint = _conjugate_transpose
 
     def stride(self, dim: int | None = None) -> Any:
         """The step, in elements, between neighbours along each dim of this tensor's array

@@ -176,7 +176,7 @@ def _record(cls: type, ctx: FunctionCtx, args: tuple, output: Any) -> Any:
     device = next(a.device for a in args if isinstance(a, Tensor) and a._requires_grad)
     skip = {id(t) for t in ctx.non_differentiable}
     slots = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and id(o) not in skip
-             and o.dtype.kind == "f"]
+             and o.dtype.kind in "fc"]
     node = _CustomNode()
     node.cls, node.ctx, node.outs = cls, ctx, outs
     node.grads = [None] * len(outs)
@@ -327,7 +327,7 @@ def _per_input(cls: type, result: Any, inputs: tuple, graph: bool) -> tuple:
                                  f"input {inp.shape}")
             g = g.reshape(*inp.shape)              # torch accepts a gradient of the same size
         if g.dtype != inp.dtype:
-            if g.dtype.kind != "f":
+            if g.dtype.kind not in "fc" or (g.dtype.kind == "c" and inp.dtype.kind != "c"):
                 raise DTypeError(f"{cls.__name__}.backward: gradient {i} is {g.dtype}, its input "
                                  f"{inp.dtype}")
             g = g.to(inp.dtype)
