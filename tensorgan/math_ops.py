@@ -210,6 +210,9 @@ class Prod(Composed):
     def compute(xp, x, axis, keepdims):
         return xp.asarray(x.prod(axis=axis, keepdims=keepdims))
 
+    def name(self) -> str:      # torch's: x.prod() is ProdBackward0, x.prod(dim) ProdBackward1
+        return "ProdBackward0" if self.inputs[1] is None else "ProdBackward1"
+
     def gradients(self, g, x, axis, keepdims):
         if axis is None:
             return g.reshape(()) * _others_product(x.reshape(-1), 0).reshape(x.shape), None, None
@@ -412,8 +415,8 @@ class _TensorMath:
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The product of all elements, or over one ``dim`` (torch.prod); exact gradients with zeros."""
         x = _with_dtype(self._arith(), dtype)
-        if dim is None:
-            return ops.Reshape.apply(Prod.apply(x, None, False), (1,) * x.ndim if keepdim else ())
+        if dim is None:                 # (keepdim: an extension, the 1s kept by NumPy's prod)
+            return Prod.apply(x, None, bool(keepdim))
         if isinstance(dim, (tuple, list)):
             raise InputTypeError(f"prod: dim must be one int, got {dim!r} (as torch)")
         axes = _axes(dim, x.ndim)

@@ -210,7 +210,7 @@ def test_matmul_bmm_einsum():
 def test_prod_cumprod():
     z = complex_randn(2, 3) * 0.7
     assert type(leaf(z).prod(1).grad_fn).__name__ == "ComplexProd"
-    assert leaf(z).prod(1).grad_fn.name() == "ProdBackward0"
+    assert leaf(z).prod(1).grad_fn.name() == "ProdBackward1"
     assert type(leaf(z).cumprod(1).grad_fn).__name__ == "ComplexCumprod"
     assert leaf(z).cumprod(1).grad_fn.name() == "CumprodBackward0"
     check(lambda t: t.prod(1), z)
@@ -287,3 +287,16 @@ def test_conjugate_transposes():
     real = tg.ones(2, 3)
     assert real.mH.shape == (3, 2) and np.shares_memory(real.mH.numpy(), real.numpy())
     check(lambda m: m.mH @ m, a)
+
+
+def test_prod_node_names_are_torchs_for_both_forms():
+    """x.prod() is one ProdBackward0 node (was ViewBackward0 over the product), x.prod(dim)
+    ProdBackward1, as torch names them; real and complex alike; keepdim keeps the 1s."""
+    x = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 0.5]], dtype="float64", requires_grad=True)
+    assert x.prod().grad_fn.name() == "ProdBackward0"
+    assert x.prod(1).grad_fn.name() == "ProdBackward1"
+    assert (x * 1j).prod().grad_fn.name() == "ProdBackward0"
+    assert (x * 1j).prod(0).grad_fn.name() == "ProdBackward1"
+    kept = x.prod(keepdim=True)
+    assert kept.shape == (1, 1) and kept.item() == 60.0
+    assert tg.gradcheck(lambda t: t.prod(keepdim=True), [x])
