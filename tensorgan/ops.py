@@ -514,6 +514,21 @@ class Min(Amin):
     _ties, backward, grad_graph = Max._ties, Max.backward, Max.grad_graph
 
 
+class MaxOfScalar(Max):
+    """``x.max(dim)`` of a 0-d tensor: Max (NaN-aware, the one element takes the gradient) under
+    torch's node name for a dim reduction, MaxBackward0 -- kept after backward frees the node."""
+
+    def name(self) -> str:
+        return "MaxBackward0"
+
+
+class MinOfScalar(Min):
+    """``x.min(dim)`` of a 0-d tensor (see MaxOfScalar)."""
+
+    def name(self) -> str:
+        return "MinBackward0"
+
+
 class EvenlyDistributed(Max):
     """An all-element order statistic (``median()`` / ``nanmedian()``) whose value was picked
     already: ``value`` passes through, the gradient is shared evenly by the elements equal to it

@@ -3079,7 +3079,11 @@ class Tensor:
             return op.apply(self, None, False)
         if isinstance(dim, Tensor):
             return self.maximum(dim) if name == "max" else self.minimum(dim)
-        if not self.ndim or isinstance(dim, (tuple, list)):
+        if isinstance(dim, (tuple, list)):     # torch's TypeError (amax / amin take several)
+            raise InputTypeError(f"{name}: dim must be an int, got {dim!r} (for several dims "
+                                 f"use a{name}(dim))")
+        if not self.ndim:
+            op = ops.MaxOfScalar if name == "max" else ops.MinOfScalar
             values = op.apply(self, _axes(_torch_dims(dim), self.ndim), bool(keepdim))
             return MinMax(values, self._arg_extreme("arg" + name, dim, keepdim))
         axis = self._dim(dim, name)

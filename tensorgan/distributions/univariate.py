@@ -10,9 +10,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.function import Function, once_differentiable
+from ..errors import AutogradNotSupportedError
 from ..factory import stack, where, zeros_like
 from ..function_forms import finfo
 from ..random import default_generator
+from ..tensor import Function as ArrayFunction
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Elementwise, standard_normal, standard_uniform
@@ -249,9 +251,27 @@ def _host64(t: Tensor) -> np.ndarray:
     return np.asarray(t.detach().numpy(), dtype=np.float64)
 
 
+class _StandardGammaGrad(ArrayFunction):
+    """dx/dalpha (``dx``, computed) as a node on ``alpha``, as torch's ``_standard_gamma_grad``:
+    with create_graph the gamma draw's gradient depends on alpha, and a second derivative through
+    it is refused (torch's NotImplementedError) rather than silently left out."""
+    reads_inputs = False
+
+    def forward(self, alpha, dx):
+        return dx
+
+    def backward(self, g):
+        raise AutogradNotSupportedError("the derivative for '_standard_gamma_grad' is not "
+                                        "implemented (the implicit gradient of Gamma / Chi2 / "
+                                        "StudentT rsample is differentiable once)")
+
+    grad_graph = backward
+
+
 class _ImplicitGamma(Function):
     """Identity on a Gamma(alpha, 1) draw ``x`` (made by ``_gamma_draw`` from ``alpha``, which has
-    ``x``'s shape) whose backward is torch's ``_standard_gamma`` one: g * dx/dalpha."""
+    ``x``'s shape) whose backward is torch's ``_standard_gamma`` one: g * dx/dalpha (dx/dalpha
+    a ``_StandardGammaGrad`` node on alpha under create_graph, as torch's)."""
 
     @staticmethod
     def forward(ctx, alpha: Tensor, x: Tensor) -> Tensor:
@@ -259,12 +279,12 @@ class _ImplicitGamma(Function):
         return x.clone()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad: Tensor) -> tuple:
         from .implicit_kernels import standard_gamma_grad
         alpha, x = ctx.saved_tensors
         dx = standard_gamma_grad(_host64(alpha), _host64(x)).astype(alpha.array.dtype)
-        return grad * Tensor._from(dx, device=alpha.device), None
+        dx = Tensor._from(dx, device=alpha.device)
+        return grad * _StandardGammaGrad.apply(alpha, dx), None
 
 
 class _ImplicitDirichlet(Function):
