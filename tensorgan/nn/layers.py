@@ -1843,7 +1843,8 @@ class Sequential(Module):
 
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):   # keeps the layers' names ("2.weight" stays "2.weight")
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
+            # and the subclass (its forward), as torch: type(self) built from an OrderedDict
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
         try:
             return self._layers[index]
         except (IndexError, TypeError):
@@ -1920,7 +1921,7 @@ class ModuleList(Module):
     def __getitem__(self, index: int | slice) -> "Module | ModuleList":
         items = list(self._modules.values())
         if isinstance(index, slice):
-            return ModuleList(items[index])
+            return type(self)(items[index])     # the subclass kept, as torch
         try:
             return items[index]
         except (IndexError, TypeError):
@@ -1965,7 +1966,7 @@ class ParameterList(Module):
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            return ParameterList([self[i] for i in range(*index.indices(len(self)))])
+            return type(self)([self[i] for i in range(*index.indices(len(self)))])   # (as torch)
         return getattr(self, str(_position(index, len(self), "ParameterList")))
 
     def __setitem__(self, index: int, value: Any) -> None:
