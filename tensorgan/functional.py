@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
+from . import _reduction
 from . import conv3d as conv3d_ops, ops
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
@@ -1905,6 +1906,8 @@ def _dropout(op: str, x: Tensor, p: float, training: bool, inplace: bool,
     scale = x.device.xp.asarray(scale)
     return _maybe_in_place(op, x, inplace, lambda t: ops.Mul.apply(t, scale))
 
+
+_Reduction = _reduction     # torch's F._Reduction (torch.nn._reduction): get_enum, legacy_get_string
 
 # ---------------------------------------------------------------------------------------------
 # Losses

@@ -72,6 +72,8 @@ __all__ += ["CrossMapLRN2d", "FractionalMaxPool3d", "LPPool3d", "SyncBatchNorm",
 
 # ``import tensorgan.nn.functional as F``, torch's path, is tensorgan.functional itself (one module).
 sys.modules[__name__ + ".functional"] = functional
+# ``torch.nn._reduction`` (get_enum / legacy_get_string), also ``F._Reduction``.
+_reduction = sys.modules[__name__ + "._reduction"] = functional._Reduction
 from . import modules  # noqa: E402,F401  (torch.nn.modules.module.register_module_forward_hook ...)
 from . import quantized  # noqa: E402,F401  (torch.nn.quantized.FloatFunctional)
 
