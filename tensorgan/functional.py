@@ -2062,29 +2062,72 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
         reduction = _legacy_reduction('binary_cross_entropy_with_logits', size_average, reduce, reduction)
     reduction = _check_loss("binary_cross_entropy_with_logits", logits, reduction)
     target = _target("binary_cross_entropy_with_logits", target, logits)
+    _refuse_weight_grads(weight, pos_weight)
     if isinstance(target, Tensor) and target.dtype != logits.dtype:
         if target.dtype.kind != "f":    # torch computes the loss in the target's dtype, in place
             raise DTypeError(f"binary_cross_entropy_with_logits: result type {logits.dtype} can't "
                              f"be cast to the desired output type {target.dtype} (the target's; "
                              f"torch refuses it too): convert the target with .float()")
-        return _bce_with_logits_in_place_order(logits, target, weight, pos_weight, reduction)
+        wide, low = promote_types(logits.dtype, target.dtype), target.dtype
+        return BCEWithLogitsComposite.apply(logits.to(wide), target.to(wide), lambda x, t: (
+            _bce_with_logits_in_place_order(x, t, (logits.dtype, low), weight, pos_weight, reduction)))
     if weight is not None or pos_weight is not None:
-        return _weighted_bce_with_logits(logits, target, weight, pos_weight, reduction)
+        return BCEWithLogitsComposite.apply(logits, target, lambda x, t: (
+            _weighted_bce_with_logits(x, t, weight, pos_weight, reduction)))
     return BCEWithLogits.apply(logits, target, reduction)
 
 
-def _bce_with_logits_in_place_order(x: Tensor, t: Tensor, weight: Tensor | None,
+def _refuse_weight_grads(weight: Tensor | None, pos_weight: Tensor | None) -> None:
+    """torch's loss is not differentiable in ``weight`` / ``pos_weight``: it refuses them when they
+    require grad (rather than leave their gradient silently None)."""
+    for name, w in (("weight", weight), ("pos_weight", pos_weight)):
+        if isinstance(w, Tensor) and w._requires_grad and is_grad_enabled():
+            raise AutogradError(f"binary_cross_entropy_with_logits is not differentiable with respect "
+                                f"to argument {name!r}: pass {name}.detach() (as torch refuses it)")
+
+
+class BCEWithLogitsComposite(Function):
+    """A binary cross-entropy with logits that tensorgan computes with several ops (``weight``,
+    ``pos_weight``, a target of another float dtype) as torch's one node: ``grad_fn.name()`` is
+    BinaryCrossEntropyWithLogitsBackward0 and its edges are the logits' and the target's.  The
+    composite ``formula(x, t)`` runs on the arrays as leaves of a private graph, which the node's
+    backward walks (so values and gradients are the composite's)."""
+
+    def forward(self, x, t, formula):
+        x_leaf = Tensor._make(x, self.device, bool(self.needs_input_grad[0]))
+        t_leaf = Tensor._make(t, self.device, bool(self.needs_input_grad[1])) if hasattr(t, "dtype") else t
+        self.formula, self.leaves = formula, (x_leaf, t_leaf)
+        self.loss = formula(x_leaf, t_leaf)
+        return self.loss.array
+
+    def backward(self, g):
+        wanted = [leaf for leaf in self.leaves if isinstance(leaf, Tensor) and leaf._requires_grad]
+        got = _run_backward([self.loss], [Tensor._make(g, self.device)], retain_graph=True,
+                            inputs=wanted, run_hooks=False)
+        grads = [got.get(id(leaf)) if isinstance(leaf, Tensor) else None for leaf in self.leaves]
+        return tuple(g.array if isinstance(g, Tensor) else g for g in grads) + (None,)
+
+    def grad_graph(self, g):
+        x, t = self.inputs[:2]
+        return _composite_grads(self.formula(x, t), g, (x, t)) + (None,)
+
+    def name(self) -> str:
+        return "BinaryCrossEntropyWithLogitsBackward0"
+
+
+def _bce_with_logits_in_place_order(x: Tensor, t: Tensor, dtypes: tuple, weight: Tensor | None,
                                     pos_weight: Tensor | None, reduction: str) -> Tensor:
     """A target whose float dtype differs from the logits': torch's loss has the target's dtype,
     its value from the in-place formula ``(1 - t).mul_(x).sub_(log_sigmoid(x)).mul_(w)``, each
     step rounded to the target's dtype, the log-sigmoid in the input's (one wide pass and a final
     cast is an ulp off: StarGAN-VC2's float32 labels in a float64 run); its gradient comes from
-    the wide formula (torch's backward is its own, in the promoted dtype)."""
-    wide, low = np.promote_types(x.dtype, t.dtype), t.dtype
-    loss = binary_cross_entropy_with_logits(x.to(wide), t.to(wide), weight, reduction=reduction,
-                                            pos_weight=pos_weight)
+    the wide formula (torch's backward is its own, in the promoted dtype).  ``x`` and ``t`` come
+    in the promoted dtype; ``dtypes``: the input's and the target's own."""
+    loss = binary_cross_entropy_with_logits(x, t, weight, reduction=reduction, pos_weight=pos_weight)
+    narrow, low = dtypes
     with no_grad():
-        log_sig = logsigmoid(x)
+        t = t.to(low)
+        log_sig = logsigmoid(x.to(narrow))
         if pos_weight is not None:   # log_sigmoid_input.mul_(log_weight) keeps the input's dtype
             log_sig = (log_sig * ((pos_weight - 1.0) * t + 1.0)).to(log_sig.dtype)
         rounded = (((1.0 - t) * x).to(low) - log_sig).to(low)
