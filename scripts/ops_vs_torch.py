@@ -38,22 +38,17 @@ Exits 1 on any mismatch.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-try:
-    import torch
-except ModuleNotFoundError as missing:     # a one-line message, not a traceback (exit 2: a usage error)
-    if (missing.name or "").split(".")[0] != "torch":
-        raise
-    print(f"{Path(__file__).name} compares tensorgan with PyTorch and needs torch: pip install "
-          f"torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (the CPU build)",
-          file=sys.stderr)
-    raise SystemExit(2) from None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # (run_path too)
+from _torch_peer import require_torch  # noqa: E402
+
+torch = require_torch(__file__)
 
 import tensorgan as tg
 import tensorgan.functional as F

@@ -21,15 +21,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-try:
-    import torch  # noqa: E402
-except ModuleNotFoundError as missing:     # a one-line message, not a traceback (exit 2: a usage error)
-    if (missing.name or "").split(".")[0] != "torch":
-        raise
-    print(f"{Path(__file__).name} compares tensorgan with PyTorch and needs torch: pip install "
-          f"torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (the CPU build)",
-          file=sys.stderr)
-    raise SystemExit(2) from None
+sys.path.insert(0, str(Path(__file__).resolve().parent))      # _torch_peer (run_path too)
+from _torch_peer import require_torch  # noqa: E402
+
+torch = require_torch(__file__)
 
 import tensorgan as tg  # noqa: E402
 from benchmarks import train_step as ts  # noqa: E402

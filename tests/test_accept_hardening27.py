@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 import tensorgan as tg
 import tensorgan.checkpoint as ckpt
@@ -35,22 +34,7 @@ from tensorgan.train import TrainConfig, Trainer
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def blobs() -> np.ndarray:
-    rng = np.random.default_rng(0)
-    images = np.zeros((32, 1, 8, 8), np.uint8)
-    for i in range(32):
-        y, x = rng.integers(0, 5, 2)
-        images[i, 0, y:y + 3, x:x + 3] = 255
-    return images
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory, blobs) -> Path:
-    root = tmp_path_factory.mktemp("blobs27")
-    for i, img in enumerate(blobs):
-        Image.fromarray(img[0]).save(root / f"{i:03d}.png")
-    return root
+from test_hardening import blobs, folder  # noqa: E402,F401  (the shared 32-image blob folder)
 
 
 def small(**kw) -> TrainConfig:
