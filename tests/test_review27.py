@@ -59,3 +59,29 @@ def test_close_error_of_the_metrics_log_is_not_lost_when_fit_runs_inside_an_exce
             trainer.fit()
     assert info.value.filename == str(tmp_path / "metrics.jsonl")
     assert signal.getsignal(signal.SIGINT) is handler     # fit's Ctrl-C handler was undone
+
+
+def test_array_dataset_refuses_a_bool_index():
+    # a bool is not an item number: NumPy read it as a mask, adding a dim to images and labels
+    from tensorgan.errors import InputTypeError
+    ds = ArrayDataset(np.zeros((3, 1, 2, 2), np.uint8), np.arange(3))
+    for index in (True, np.bool_(False)):
+        with pytest.raises(InputTypeError, match="index must be an int"):
+            ds[index]
+    image, label = ds[np.int64(-1)]
+    assert image.shape == (1, 2, 2) and label == 2
+    assert [a.shape for a in ds[np.array([True, False, True])]] == [(2, 1, 2, 2), (2,)]   # a mask array
+
+
+def test_no_graph_lerp_of_equal_shapes_skips_broadcast_shapes(monkeypatch):
+    # the EMA's p.lerp(p_ema, beta) has equal shapes every call: no np.broadcast_shapes (~1.7 us)
+    import tensorgan as tg
+    calls = []
+    real = np.broadcast_shapes
+    monkeypatch.setattr(np, "broadcast_shapes", lambda *s: calls.append(s) or real(*s))
+    a, b = tg.tensor(np.arange(4.0, dtype=np.float32)), tg.tensor(np.full(4, 8.0, np.float32))
+    with tg.no_grad():
+        assert a.lerp(b, 0.25).tolist() == [2.0, 2.75, 3.5, 4.25]
+        assert calls == []
+        assert a.lerp(tg.tensor(np.float32(8.0)), 0.25).tolist() == [2.0, 2.75, 3.5, 4.25]
+    assert calls == [((4,), ())]
