@@ -230,9 +230,9 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
                    for n in _ARCH_OPTIONS
                    if getattr(args, n) is not None and getattr(args, n) != saved.get(n)}
         if changed:     # both values: which one to change is the user's call
-            values = "; ".join(f"{f} {new!r} here, {old!r} in the run" for f, (new, old) in changed.items())
+            both = "; ".join(f"{f} {new!r} here, {old!r} in the run" for f, (new, old) in changed.items())
             raise ConfigError(f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} "
-                              f"from the checkpoint's run ({values}); a resumed run keeps its "
+                              f"from the checkpoint's run ({both}); a resumed run keeps its "
                               f"settings (start a new --out to change them)")
     for name in names:
         value = getattr(args, name, None)

@@ -8,7 +8,8 @@ With ``--checkpoint`` the generator in a checkpoint written by ``tensorgan train
 (default 2000) from noise seeded with S. Prints a table, or one JSON object with ``--json``.
 The scores are against MNIST's test set: a checkpoint trained on other data (Fashion-MNIST files
 with --no-verify, an image folder) is scored all the same, with a warning line on stderr and
-``"trained_on_mnist": false`` and ``"warning"`` in the JSON (``--eval-every``: in eval.jsonl).
+``"trained_on_mnist": false`` and ``"warning"`` in the JSON (``--eval-every``: the warning on
+stderr once, ``"trained_on_mnist"`` in each eval.jsonl line).
 
 The command is registered through the CLI's plugin hook (``tensorgan.metrics.register_cli``);
 ``add_eval_parser(subparsers)`` adds it to any argparse sub-parser set as well.

@@ -3405,8 +3405,8 @@ class Tensor:
         the result by ``lerp_into`` -- no graph-sized temporaries (three 14 MB ones per weight of
         a DCGAN made glibc fault pages in anew: ~10x slower)."""
         xp = self.device.xp
-        try:
-            shape = np.broadcast_shapes(self.shape, end.shape)
+        try:        # (equal shapes, an EMA's every call: no broadcast_shapes, a few us a weight)
+            shape = self.shape if self.shape == end.shape else np.broadcast_shapes(self.shape, end.shape)
         except ValueError:
             raise ShapeError(f"lerp: shapes {self.shape} (input) and {end.shape} (end) do not "
                              f"broadcast") from None

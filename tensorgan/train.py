@@ -40,7 +40,6 @@ import math
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -494,6 +493,7 @@ class Trainer:
         start_step = self.step
         interrupted = self._stop_requested = False     # a stop request ends one fit(), not all
         step_seconds: list[float] = []  # train_step alone: no data loading, samples or checkpoints
+        failed = True       # until the body ends normally: a close error then must not replace it
         try:        # (the bar, the metrics file and the Ctrl-C handler are undone by finally)
             bar = _progress_bar(total, self.step) if progress else None
             metrics = self._open_metrics()
@@ -532,12 +532,15 @@ class Trainer:
                 self.save_checkpoint()
                 self.save_samples(final=True)
                 self.save_loss_curve()
+            failed = False
         finally:
-            if bar is not None:
-                bar.close()
-            if metrics is not None:
-                _close_log(metrics)
-            self._restore_sigint(previous_handler)
+            try:
+                if bar is not None:
+                    bar.close()
+                if metrics is not None:
+                    _close_log(metrics, failed)
+            finally:                # a failed close must not leave our Ctrl-C handler installed
+                self._restore_sigint(previous_handler)
         elapsed = time.perf_counter() - self._t0
         self._time_offset += elapsed
         self._t0 = time.perf_counter()
@@ -905,15 +908,16 @@ def cut_log_after(path: Path, step: int) -> None:
         atomic_write(path, lambda f: f.write("".join(json_line(r) for r in kept).encode()))
 
 
-def _close_log(log: Any) -> None:
+def _close_log(log: Any, failed: bool) -> None:
     """Close metrics.jsonl. Closing flushes what a failed write left buffered, so on a full disk
-    it fails again: that error must not replace the one already on its way out (which names the
-    file, or is another fault altogether), and on its own it names the file too."""
-    in_flight = sys.exc_info()[1]             # called from a finally: the error on its way out
+    it fails again: that error must not replace the one already on its way out (``failed``: it
+    names the file, or is another fault altogether), and on its own it names the file too.
+    (``failed`` is passed, not read from sys.exc_info(): that also reports an exception a caller
+    is handling around ``fit()``, and a close error would then vanish.)"""
     try:
         log.close()
     except OSError as exc:
-        if in_flight is not None:
+        if failed:
             return
         if exc.filename is None and exc.errno is not None:
             raise type(exc)(exc.errno, exc.strerror, log.name) from exc

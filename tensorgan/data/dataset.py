@@ -65,7 +65,10 @@ class ArrayDataset:
         label)`` -- a uint8 (C, H, W) view and an int -- or the image alone when unlabelled, so
         ``random_split(mnist, ...)[0][i]`` and ``ConcatDataset`` work. A slice or index array
         gives the arrays' rows. (A DataLoader still batches the arrays themselves, in [-1, 1].)"""
-        if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+        if isinstance(index, (bool, np.bool_)):     # NumPy would read it as a mask: a new axis
+            raise InputTypeError(f"{self.name}: index must be an int, a slice or an index array, "
+                                 f"got {type(index).__name__} {index!r}")
+        if isinstance(index, (int, np.integer)):
             n = len(self)
             if not -n <= index < n:
                 raise IndexOutOfRangeError(f"{self.name}: index {index} is out of range for its "
