@@ -26,7 +26,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any],
     if path.is_dir():       # errors name the path asked for, not the temp file beside it
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        # the writer's pid in the name: a later run deletes only the temps of dead writers
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp")
     except OSError as exc:
         raise type(exc)(exc.errno, f"cannot create a file in {folder}: {exc.strerror}", str(path)) from None
     try:

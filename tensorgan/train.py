@@ -963,12 +963,36 @@ def _check_batch_for_batch_norm(batch_size: int, networks: dict[str, Any]) -> No
 def _remove_stale_temps(run_dir: Path) -> None:
     """Delete the temp files that a kill in the middle of an atomic checkpoint write left (one per
     SIGKILL, each as large as a checkpoint): they are never loaded, and piled up they would eat
-    the free space measured next. A run directory has one trainer at a time."""
+    the free space measured next.  Only a dead writer's: the pid in the name (fileio.atomic_write)
+    is not a live process -- another process writing a checkpoint into the same directory right
+    now keeps its temp file, so its rename does not fail."""
     for stale in run_dir.glob(f".{CHECKPOINT_NAME}.*.tmp"):
+        if _writer_alive(stale):
+            continue
         try:
             stale.unlink()
         except OSError:
             pass
+
+
+def _writer_alive(temp: Path) -> bool:
+    """Whether the process that named a temp file ``.<checkpoint>.<pid>-<random>.tmp`` still runs
+    (False for a name without a pid: written before pids were recorded)."""
+    pid, dash, _ = temp.name[len(CHECKPOINT_NAME) + 2:].partition("-")
+    if not dash or not pid.isdigit():
+        return False
+    if os.name == "nt":         # (no signal-0 probe there: treat it as live for an hour)
+        try:
+            return time.time() - temp.stat().st_mtime < 3600
+        except OSError:
+            return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:             # (PermissionError: alive, another user's)
+        return True
+    return True
 
 
 def check_run_dir(run_dir: Path, needed_bytes: int = 0) -> None:

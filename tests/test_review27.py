@@ -85,3 +85,25 @@ def test_no_graph_lerp_of_equal_shapes_skips_broadcast_shapes(monkeypatch):
         assert calls == []
         assert a.lerp(tg.tensor(np.float32(8.0)), 0.25).tolist() == [2.0, 2.75, 3.5, 4.25]
     assert calls == [((4,), ())]
+
+
+def test_a_live_writers_checkpoint_temp_is_kept_and_a_dead_ones_removed(tmp_path):
+    """check_run_dir deletes the temp files of killed checkpoint writes -- but not one that a
+    live process (another trainer on the same directory) is writing right now: its pid is in the
+    name (fileio.atomic_write), and its rename must not fail."""
+    import os
+    import subprocess
+    import sys
+    from tensorgan.train import check_run_dir
+    from tensorgan.fileio import atomic_write
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    tmp_path.joinpath(f".checkpoint.npz.{os.getpid()}-abc.tmp").write_bytes(b"live")
+    tmp_path.joinpath(f".checkpoint.npz.{dead}-def.tmp").write_bytes(b"dead writer")
+    tmp_path.joinpath(".checkpoint.npz.ghi.tmp").write_bytes(b"written before pids")
+    check_run_dir(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob(".*.tmp")) == [f".checkpoint.npz.{os.getpid()}-abc.tmp"]
+    seen = []
+    atomic_write(tmp_path / "checkpoint.npz", lambda f: f.write(b"x"),
+                 check=lambda temp: seen.append(temp.name))
+    assert seen[0].startswith(f".checkpoint.npz.{os.getpid()}-") and seen[0].endswith(".tmp")
