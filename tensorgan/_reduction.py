@@ -10,6 +10,8 @@ from typing import Any
 from .errors import ConfigError
 
 _ENUM = {"none": 0, "mean": 1, "sum": 2}
+# torch's warning for the pre-1.0 name of "mean" (functional's losses give it too)
+ELEMENTWISE_MEAN_WARNING = "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead."
 
 
 def get_enum(reduction: str) -> int:
@@ -19,8 +21,7 @@ def get_enum(reduction: str) -> int:
         if reduction in _ENUM:
             return _ENUM[reduction]
         if reduction == "elementwise_mean":
-            warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-                          UserWarning, stacklevel=2)
+            warnings.warn(ELEMENTWISE_MEAN_WARNING, UserWarning, stacklevel=2)
             return 1
     raise ConfigError(f"{reduction} is not a valid value for reduction")
 

@@ -2041,8 +2041,8 @@ def _checked_reduction(op: str, reduction: Any, allowed: tuple = _REDUCTIONS, ol
     (``old_mean``; gaussian_nll, poisson_nll, multilabel_soft_margin and
     triplet_margin_with_distance refuse it there); anything else is a ConfigError (ValueError)."""
     if old_mean and isinstance(reduction, str) and reduction == "elementwise_mean":
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-                      UserWarning, stacklevel=_caller_level())
+        from ._reduction import ELEMENTWISE_MEAN_WARNING
+        warnings.warn(ELEMENTWISE_MEAN_WARNING, UserWarning, stacklevel=_caller_level())
         return "mean"
     raise ConfigError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
 
