@@ -1,0 +1,20 @@
+"""Small torch-compatibility items (session 27): node names, None submodules, Upsample's size
+check, device reprs.  Expected strings are what torch 2.13 prints for the same program."""
+import pytest
+
+import tensorgan as tg
+from tensorgan import nn
+
+
+def test_copy_slices_and_accumulate_grad_names_are_torchs():
+    # torch's name() for its hand-written C++ nodes carries the namespace; repr does not.
+    x = tg.ones(3, 3, requires_grad=True)
+    y = x * 1
+    y.diagonal().mul_(2)
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
+    assert repr(y.grad_fn).startswith("<CopySlices object at ") and "grad_fn=<CopySlices>" in repr(y)
+    leaf = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    assert leaf.name() == "torch::autograd::AccumulateGrad" and repr(leaf).startswith("<AccumulateGrad ")
+    w = tg.ones(3)
+    w.copy_(x[0] * 2)
+    assert w.grad_fn.name() == "torch::autograd::CopyBackwards" and "grad_fn=<CopyBackwards>" in repr(w)
