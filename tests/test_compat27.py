@@ -18,3 +18,20 @@ def test_copy_slices_and_accumulate_grad_names_are_torchs():
     w = tg.ones(3)
     w.copy_(x[0] * 2)
     assert w.grad_fn.name() == "torch::autograd::CopyBackwards" and "grad_fn=<CopyBackwards>" in repr(w)
+
+
+def test_sequential_keeps_a_none_slot_and_forward_refuses_it():
+    seq = nn.Sequential(nn.Linear(2, 2))
+    seq.add_module("gap", None)
+    seq.register_module("more", None)
+    seq.append(nn.ReLU())                       # numbered by length, as torch: "3"
+    assert len(seq) == 4 and seq[1] is None and list(seq)[2] is None
+    assert list(seq._modules) == ["0", "gap", "more", "3"] and "(gap): None" in repr(seq)
+    assert set(seq.state_dict()) == {"0.weight", "0.bias"}
+    with pytest.raises(TypeError, match="'gap' is None"):
+        seq(tg.ones(1, 2))
+    seq.gap, seq.more = nn.Identity(), nn.Tanh()  # filling the slots makes it callable
+    assert seq(tg.ones(1, 2)).shape == (1, 2)
+    assert nn.Sequential(nn.Linear(2, 2), None)[1] is None
+    with pytest.raises(TypeError, match="not a Module"):
+        nn.Sequential(nn.Linear(2, 2)).add_module("x", 3)

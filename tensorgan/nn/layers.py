@@ -1762,7 +1762,7 @@ class Sequential(Module):
         self._sync()
 
     def add_module(self, name: str, module: Module | None) -> None:
-        if not isinstance(module, Module):
+        if module is not None and not isinstance(module, Module):   # None: an empty slot (torch's)
             raise InputTypeError(f"Sequential: {name!r} is {type(module).__name__}, not a Module")
         super().add_module(name, module)
         self._sync()
@@ -1812,8 +1812,9 @@ class Sequential(Module):
         _delete(self, index, "Sequential")
 
     def _sync(self) -> None:
-        # A tuple of the layers for the forward loop: no dict iteration per call.
-        object.__setattr__(self, "_layers", tuple(m for m in self._modules.values() if m is not None))
+        # A tuple of the layers for the forward loop: no dict iteration per call.  A None slot
+        # stays (len, iteration and indexing count it, as torch's); forward refuses it.
+        object.__setattr__(self, "_layers", tuple(self._modules.values()))
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -1836,6 +1837,9 @@ class Sequential(Module):
                 # (in place with a negative slope: torch's backward refuses it; unfused, so here too)
                 input = layer.forward_leaky_relu(input, layers[i + 1].negative_slope)
                 i += 2
+            elif layer is None:
+                raise InputTypeError(f"Sequential: layer {list(self._modules)[i]!r} is None, "
+                                     f"not a Module (torch's forward cannot call it either)")
             else:
                 input = layer(input)
                 i += 1
