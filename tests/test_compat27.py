@@ -35,3 +35,20 @@ def test_sequential_keeps_a_none_slot_and_forward_refuses_it():
     assert nn.Sequential(nn.Linear(2, 2), None)[1] is None
     with pytest.raises(TypeError, match="not a Module"):
         nn.Sequential(nn.Linear(2, 2)).add_module("x", 3)
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_checkpoint_output_node_names_are_torchs(reentrant):
+    from tensorgan.utils.checkpoint import checkpoint
+    x = tg.ones(4, 3, requires_grad=True)
+    one = checkpoint(lambda t: (t * 2).sin() * 3, x, use_reentrant=reentrant)
+    pair = checkpoint(lambda t: (t * 2, t.sin().sum()), x, use_reentrant=reentrant)
+    names = [one.grad_fn.name()] + [p.grad_fn.name() for p in pair]
+    # torch: the reentrant variant's own node; the non-reentrant one keeps the block's nodes
+    assert names == (["CheckpointFunctionBackward"] * 3 if reentrant
+                     else ["MulBackward0", "MulBackward0", "SumBackward0"])
+    (one.sum() + pair[1]).backward()
+    assert one.grad_fn.name() == names[0]        # the name outlives backward, as torch's
+    assert (reentrant or repr(one.grad_fn).startswith("<MulBackward0 object at"))
+    expected = (6 * (x.detach() * 2).cos() + x.detach().cos()).numpy().sum()
+    assert abs(x.grad.numpy().sum() - expected) < 1e-4
