@@ -52,3 +52,22 @@ def test_checkpoint_output_node_names_are_torchs(reentrant):
     assert (reentrant or repr(one.grad_fn).startswith("<MulBackward0 object at"))
     expected = (6 * (x.detach() * 2).cos() + x.detach().cos()).numpy().sum()
     assert abs(x.grad.numpy().sum() - expected) < 1e-4
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic", "nearest-exact", "area"])
+def test_upsample_checks_its_size_when_called_as_torch(mode):
+    x = tg.ones(1, 1, 3, 3)
+    up = nn.Upsample(size=(2, 0), mode=mode)          # builds, as torch's
+    assert "size=(2, 0)" in repr(up)
+    if mode == "area":                                # an empty adaptive average pool
+        assert up(x).shape == (1, 1, 2, 0)
+        assert nn.functional.interpolate(x, scale_factor=0.0, mode=mode).shape == (1, 1, 0, 0)
+        return
+    with pytest.raises(RuntimeError, match="size must be >= 1"):
+        up(x)
+    with pytest.raises(RuntimeError, match="scale_factor must be positive"):
+        nn.Upsample(scale_factor=-1.0, mode=mode)(x)
+    with pytest.raises(ValueError, match="exactly one"):
+        nn.Upsample(size=2, scale_factor=2.0, mode=mode)(x)
+    with pytest.raises(TypeError, match="size must be one int"):
+        nn.Upsample(size=2.5, mode=mode)(x)
