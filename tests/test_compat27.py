@@ -71,3 +71,13 @@ def test_upsample_checks_its_size_when_called_as_torch(mode):
         nn.Upsample(size=2, scale_factor=2.0, mode=mode)(x)
     with pytest.raises(TypeError, match="size must be one int"):
         nn.Upsample(size=2.5, mode=mode)(x)
+
+
+def test_device_repr_is_torchs():
+    assert repr(tg.device("cpu")) == "device(type='cpu')" and str(tg.device("cpu")) == "cpu"
+    assert repr(tg.device("cpu:0")) == "device(type='cpu', index=0)" and str(tg.device("cpu:0")) == "cpu:0"
+    def shown(name, *index):      # (", simulated" marks the test suite's stand-in CUDA device)
+        return repr(tg.device(name, *index)).replace(", simulated", "")
+    assert shown("cuda") == "device(type='cuda')"                       # with or without CUDA
+    assert shown("cuda:0") == shown("cuda", 0) == "device(type='cuda', index=0)"
+    assert repr(tg.ones(2).device) == "device(type='cpu')"
