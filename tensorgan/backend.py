@@ -145,8 +145,10 @@ class Device:
         return self.type
 
     def __repr__(self) -> str:
+        """torch's: ``device(type='cpu')``, ``device(type='cuda', index=0)``."""
+        index = "" if self.index is None else f", index={self.index}"
         suffix = ", simulated" if self.simulated else ""
-        return f"device('{self.type}'{suffix})"
+        return f"device(type='{self.type}'{index}{suffix})"
 
 
 class _Unindexed(Device):
@@ -187,9 +189,6 @@ class _CpuIndexed(_Unindexed):
 
     def __str__(self) -> str:
         return "cpu:0"
-
-    def __repr__(self) -> str:
-        return "device('cpu:0')"
 
     def __reduce__(self):
         return device, ("cpu:0",)

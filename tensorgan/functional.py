@@ -3993,7 +3993,8 @@ def _output_size_and_scales(x: Tensor, size, scale_factor, recompute: bool | Non
         return out, [real(n) / real(o) for n, o in zip(spatial, out)]
     factors = _per_dim("scale_factor", scale_factor, len(spatial), float)
     sizes = [n * f for n, f in zip(spatial, factors)]
-    if not all(math.isfinite(f) and f > 0 for f in factors) or max(sizes) >= 2.0 ** 62:
+    if not all(math.isfinite(f) and (f > 0 or f == 0 and mode == "area") for f in factors) \
+            or max(sizes) >= 2.0 ** 62:           # (area: 0 gives an empty output, as torch)
         raise WindowArgError(f"interpolate: scale_factor must be positive and finite, got "
                           f"{scale_factor!r} (for input shape {x.shape})")
     out = [int(math.floor(v)) for v in sizes]

@@ -168,7 +168,7 @@ def tensor_repr(t) -> str:
             suffixes.append(f"dtype={dtype_name(values.dtype)}")
         body = format_values(values, indent)
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name().rpartition('::')[2]}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

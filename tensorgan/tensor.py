@@ -263,13 +263,19 @@ class Function:
         return TORCH_NODE_NAMES.get(cls) or f"{cls}Backward0"
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{short_node_name(self)} object at {id(self):#x}>"
+
+
+def short_node_name(node: Any) -> str:
+    """``node.name()`` without torch's C++ namespace: torch's name() says
+    ``torch::autograd::CopySlices`` where its repr and ``grad_fn=<...>`` say ``CopySlices``."""
+    return node.name().rpartition("::")[2]
 
 
 # Our op classes whose torch node (grad_fn) names are not "<ClassName>Backward0"; what torch 2.13
 # prints for the call that makes the op (an op torch builds from several nodes has the last one's).
 TORCH_NODE_NAMES: dict = {
-    "CopySlices": "CopySlices", "Log1p": "Log1PBackward0", "Pow": "PowBackward0", "SafePow": "PowBackward0", "PowTensor": "PowBackward1",
+    "CopySlices": "torch::autograd::CopySlices", "Log1p": "Log1PBackward0", "Pow": "PowBackward0", "SafePow": "PowBackward0", "PowTensor": "PowBackward1",
     "PowScalarBase": "PowBackward2",
     "SafeSqrt": "SqrtBackward0", "Reshape": "ViewBackward0", "Contiguous": "CloneBackward0",
     "Clone": "CloneBackward0", "Concat": "CatBackward0", "Clip": "ClampBackward1", "Cast": "ToCopyBackward0",
@@ -279,7 +285,8 @@ TORCH_NODE_NAMES: dict = {
     "BatchNormLeakyReLU": "LeakyReluBackward0", "LeakyReLU": "LeakyReluBackward0",
     "CrossEntropy": "NllLossBackward0", "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0",
     "BCE": "BinaryCrossEntropyBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
-    "AvgPool2d": "AvgPool2DBackward0", "SetItem": "CopySlices", "Overwrite": "CopyBackwards",
+    "AvgPool2d": "AvgPool2DBackward0", "SetItem": "torch::autograd::CopySlices",
+    "Overwrite": "torch::autograd::CopyBackwards",
     "CTC": "CtcLossBackward0", "Inv": "LinalgInvExBackward0", "Det": "LinalgDetBackward0",
     "Slogdet": "LinalgSlogdetBackward0", "Cholesky": "LinalgCholeskyExBackward0",
     "Solve": "LinalgSolveExBackward0", "Eigh": "LinalgEighBackward0", "Svd": "LinalgSvdBackward0",
@@ -395,7 +402,7 @@ class AccumulateGrad:
         return self.variable.register_hook(as_tensor_hook)
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"      # torch's (its repr says AccumulateGrad)
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import tensorgan as tg
 from tensorgan import functional as F, nn
-from tensorgan.errors import ConfigError, InputTypeError, ShapeError
+from tensorgan.errors import ConfigError, InputTypeError, ShapeError, WindowArgError
 
 NP_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -228,12 +228,12 @@ def test_layers_build_an_upsampling_generator_block():
     (lambda x: F.interpolate(x, size=(2, 2, 2)), InputTypeError, "size must be one int or 2"),
     (lambda x: F.interpolate(x, scale_factor=0.1), ShapeError, "empty output"),
     (lambda x: F.interpolate(x[0, 0], scale_factor=2), ShapeError, "interpolate: input must be"),
-    (lambda x: nn.Upsample(scale_factor=2, size=3), ConfigError, "exactly one"),
+    (lambda x: nn.Upsample(scale_factor=2, size=3)(x), ConfigError, "exactly one"),  # (when called, as torch)
     (lambda x: nn.ZeroPad2d((1, 2)), ConfigError, "left, right, top, bottom"),
     (lambda x: nn.ZeroPad2d(1.5), ConfigError, "left, right, top, bottom"),
     (lambda x: nn.ConstantPad2d(1, "a"), InputTypeError, "value must be a real number"),
-    (lambda x: nn.Upsample(scale_factor=-1), ConfigError, "scale_factor must be positive"),
-    (lambda x: nn.Upsample(size=(2, 0)), ConfigError, "size must be positive ints"),
+    (lambda x: nn.Upsample(scale_factor=-1)(x), WindowArgError, "scale_factor must be positive"),
+    (lambda x: nn.Upsample(size=(2, 0))(x), ShapeError, "size must be >= 1"),
     (lambda x: F.pad(x, None), InputTypeError, "sequence of ints"),
     (lambda x: F.pad(x, 1.5), InputTypeError, "sequence of ints"),
     (lambda x: F.interpolate(x, scale_factor=1e308), ConfigError, "positive and finite"),

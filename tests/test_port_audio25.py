@@ -44,9 +44,9 @@ def test_upsample_falsy_scale_factor_is_none_and_refused_only_when_called(factor
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         m(tg.zeros(1, 1, 4))
     with pytest.raises(ValueError, match="exactly one"):
-        nn.Upsample(size=3, scale_factor=2)
+        nn.Upsample(size=3, scale_factor=2)(tg.zeros(1, 1, 4))     # when called, as torch
     with pytest.raises(ValueError, match="scale_factor must be positive"):
-        nn.Upsample(scale_factor=-2)
+        nn.Upsample(scale_factor=-2)(tg.zeros(1, 1, 4))
 
 
 def test_legacy_weight_norm_warns_as_torch_and_refuses_a_second_hook_with_a_runtime_error():

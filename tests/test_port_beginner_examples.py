@@ -91,7 +91,7 @@ def test_grad_fn_next_functions_walks_the_graph_back():
     from tensorgan.tensor import AccumulateGrad
     leaves = [f for f, _ in h.grad_fn.next_functions if isinstance(f, AccumulateGrad)]
     assert {id(f.variable) for f in leaves} == {id(lin.weight), id(lin.bias)}
-    assert all(f.next_functions == () and f.name() == "AccumulateGrad" for f in leaves)
+    assert all(f.next_functions == () and f.name() == "torch::autograd::AccumulateGrad" for f in leaves)
     assert loss.grad_fn.name() == "MeanBackward0" and type(loss.grad_fn).__name__ == "Mean"   # torch's node name
     loss.backward()
     # backward frees what the nodes saved, not their edges (torch's): Mean saved nothing

@@ -76,7 +76,7 @@ def test_in_place_ops_on_complex_views_write_the_base_and_differentiate_twice():
     tail = base[1:]
     tail.mul_(1j)                                   # (a + 2ai) i = -2a + ai on the last two
     np.testing.assert_allclose(base.numpy(), [0.5 + 1j, 2 - 1j, -4 + 2j])
-    assert base.grad_fn.name() == "CopySlices"
+    assert base.grad_fn.name() == "torch::autograd::CopySlices"
     g, = tg.autograd.grad((base.real * base.imag).sum(), x, create_graph=True)
     np.testing.assert_allclose(g.numpy(), [4 * 0.5, -4 * -1.0, -4 * 2.0])   # d(2a^2)/da, d(-2a^2)/da
     g.sum().backward()

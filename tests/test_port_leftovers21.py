@@ -158,7 +158,7 @@ def test_number_operand_is_a_next_functions_entry(op, name):
     fn = op(x).grad_fn
     assert fn.name() == name
     (acc, i0), (none, i1) = fn.next_functions
-    assert acc.name() == "AccumulateGrad" and acc.variable is x and none is None and i0 == i1 == 0
+    assert acc.name() == "torch::autograd::AccumulateGrad" and acc.variable is x and none is None and i0 == i1 == 0
 
 
 @pytest.mark.parametrize("op, name", [(lambda x: x ** 2, "PowBackward0"), (lambda x: 2 - x, "RsubBackward1"),

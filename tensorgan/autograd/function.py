@@ -229,15 +229,18 @@ class _OutputSplit(_EngineFunction):
     runs_ungraded = True     # the engine runs it with no gradient too (the node then sees zeros)
 
     def name(self) -> str:           # torch: each output's grad_fn is the Function's own node
-        return self.node.name()
+        return self.__dict__.get("shown_name") or self.node.name()   # (shown_name: see _CustomNode)
 
     def __repr__(self) -> str:
-        return repr(self.node)
+        shown = self.__dict__.get("shown_name")
+        return f"<{shown} object at {id(self):#x}>" if shown else repr(self.node)
 
     def release(self) -> None:       # the name (the node) outlives backward, as torch's
-        node = self.node
+        node, shown = self.node, self.__dict__.get("shown_name")
         super().release()
         self.node = node
+        if shown:
+            self.shown_name = shown
 
     def backward(self, grad):
         self.node.grads[self.index] = grad
@@ -254,10 +257,14 @@ class _CustomNode(_EngineFunction):
     runs_ungraded = True     # called, as torch's, when no gradient came: zeros (or None) for it
 
     def __repr__(self) -> str:
-        return f"<tensorgan.autograd.function.{self.anomaly_name} object at {id(self):#x}>"
+        shown = self.__dict__.get("shown_name")
+        return f"<{shown} object at {id(self):#x}>" if shown else \
+            f"<tensorgan.autograd.function.{self.anomaly_name} object at {id(self):#x}>"
 
     def name(self) -> str:
-        return self.anomaly_name
+        # shown_name: the name torch's graph has there when a Function stands for a block of
+        # ops torch keeps (checkpoint(use_reentrant=False): the block's last node, MulBackward0)
+        return self.__dict__.get("shown_name") or self.anomaly_name
 
     @property
     def anomaly_name(self) -> str:
@@ -285,9 +292,11 @@ class _CustomNode(_EngineFunction):
     def release(self) -> None:
         self.ctx._released = True
         self.ctx._packed, self.ctx.to_save = None, ()    # packed objects go now, as torch's
-        cls = self.cls
+        cls, shown = self.cls, self.__dict__.get("shown_name")
         super().release()
         self.cls = cls                  # the node's name (``<cls>Backward``) outlives backward
+        if shown:
+            self.shown_name = shown
 
 
 def _grad_tensor(g: Any, out: Any, materialize: bool, device: Any) -> Any:

@@ -1472,24 +1472,13 @@ class Upsample(Module):
         if not isinstance(scale_factor, (tuple, list)) and scale_factor is not None and not scale_factor:
             scale_factor = None     # torch's: a falsy factor (0, False) is None -- WaveGAN builds an
             #                         unused Upsample(scale_factor=False) on its transposed-conv path
-        if size is not None and scale_factor is not None:
-            raise ConfigError("Upsample: give exactly one of size and scale_factor")
-        # neither: built (as torch), refused when called (F.interpolate's "exactly one" error)
+        # size / scale_factor are checked when called (F.interpolate), as torch: Upsample(size=0)
+        # builds, and its forward raises (RuntimeError; in mode 'area' an empty output)
         if mode not in F.INTERPOLATE_MODES:
             raise ModeNotImplementedError(f"Upsample: mode must be one of {F.INTERPOLATE_MODES}, got {mode!r}")
         if align_corners is not None and mode not in ("linear", "bilinear", "bicubic", "trilinear"):
             raise ConfigError(f"Upsample: align_corners only applies to the linear modes and bicubic, "
                               f"not {mode!r}")
-        given = size if size is not None else scale_factor
-        values = list(given) if isinstance(given, (tuple, list)) else [given]
-        kinds = (int, np.integer) if size is not None else (int, float, np.integer, np.floating)
-        may_be_0 = size is not None and mode == "area"     # torch: area's adaptive pool gives empty dims
-        if given is not None and (not values or not all(isinstance(v, kinds) and not isinstance(v, bool)
-                                                        and math.isfinite(v) and (v > 0 or may_be_0 and v == 0)
-                                                        for v in values)):
-            what = ("size must be ints >= 0 (mode 'area')" if may_be_0 else "size must be positive ints") \
-                if size is not None else "scale_factor must be positive numbers"
-            raise ConfigError(f"Upsample: {what}, got {given!r}")
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
@@ -1762,7 +1751,7 @@ class Sequential(Module):
         self._sync()
 
     def add_module(self, name: str, module: Module | None) -> None:
-        if not isinstance(module, Module):
+        if module is not None and not isinstance(module, Module):   # None: an empty slot (torch's)
             raise InputTypeError(f"Sequential: {name!r} is {type(module).__name__}, not a Module")
         super().add_module(name, module)
         self._sync()
@@ -1812,8 +1801,9 @@ class Sequential(Module):
         _delete(self, index, "Sequential")
 
     def _sync(self) -> None:
-        # A tuple of the layers for the forward loop: no dict iteration per call.
-        object.__setattr__(self, "_layers", tuple(m for m in self._modules.values() if m is not None))
+        # A tuple of the layers for the forward loop: no dict iteration per call.  A None slot
+        # stays (len, iteration and indexing count it, as torch's); forward refuses it.
+        object.__setattr__(self, "_layers", tuple(self._modules.values()))
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -1836,6 +1826,9 @@ class Sequential(Module):
                 # (in place with a negative slope: torch's backward refuses it; unfused, so here too)
                 input = layer.forward_leaky_relu(input, layers[i + 1].negative_slope)
                 i += 2
+            elif layer is None:
+                raise InputTypeError(f"Sequential: layer {list(self._modules)[i]!r} is None, "
+                                     f"not a Module (torch's forward cannot call it either)")
             else:
                 input = layer(input)
                 i += 1

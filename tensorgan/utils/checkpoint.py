@@ -156,6 +156,12 @@ class _Run:
         return tuple(per_input) + tuple(it)
 
 
+def _node_name(out: Any) -> "str | None":
+    """The name of ``out``'s node in the block's first run (None: no node)."""
+    node = out.grad_fn if isinstance(out, Tensor) else None
+    return node.name() if node is not None else None
+
+
 def _flatten(result: Any) -> list:
     if isinstance(result, Tensor):
         return [result]
@@ -209,12 +215,17 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     run.leaves = _leaves([o for o in outs if isinstance(o, Tensor)],
                          {id(c) for c in copies if isinstance(c, Tensor)}, start)
     run.outputs = [o.detach() if isinstance(o, Tensor) else o for o in outs]
+    names = None if use_reentrant else [_node_name(o) for o in outs]
     del result, outs, copies            # the first run's graph goes here
     tensors = [a for a in args if isinstance(a, Tensor)]
     if not any(t._requires_grad for t in tensors) and not run.leaves:
         out = run.outputs
         return out[0] if not run.multiple else run.kind(out)
     out = CheckpointFunction.apply(run, *tensors, *run.leaves)
+    if names is not None:               # torch's non-reentrant outputs keep the block's nodes
+        for o, name in zip(out if isinstance(out, tuple) else (out,), names):
+            if name and isinstance(o, Tensor) and o.grad_fn is not None:
+                o.grad_fn.shown_name = name
     if run.multiple:
         return run.kind(out) if isinstance(out, tuple) else run.kind((out,))
     return out
