@@ -266,6 +266,11 @@ class Overwrite(Function):
         return g * 0.0 if need[0] else None, unbroadcast(g, self.shapes[1]) if need[1] else None
 
 
+class FillWithTensor(Overwrite):
+    """``fill_(value)`` with a 0-d tensor ``value`` on a tensor autograd tracks (torch's
+    FillBackward3): Overwrite's gradients, value's the sum of g."""
+
+
 class Neg(Function):
     saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the gradient is -g

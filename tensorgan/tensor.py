@@ -294,7 +294,7 @@ TORCH_NODE_NAMES: dict = {
     "SolveTriangular": "LinalgSolveTriangularBackward0", "Transpose": "TransposeBackward0",
     "MatrixT": "TBackward0", "Stack": "StackBackward0", "Unsqueeze": "UnsqueezeBackward0",
     "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
-    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1", "PadIntoZeros": "ConstantPadNdBackward0",
+    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1", "FillWithTensor": "FillBackward3", "PadIntoZeros": "ConstantPadNdBackward0",
 }
 
 
@@ -4294,8 +4294,18 @@ class Tensor:
         if isinstance(value, (complex, np.complexfloating)) and self.array.dtype.kind != "c":
             from .factory import _fill_dtype       # torch: 5+0j fills a real tensor, 5+1j cannot
             value = _fill_dtype(value, self.dtype, "fill_")[0]
-        return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value),
-                              expanded=None if isinstance(value, Tensor) else "")   # torch: a number only
+        if not isinstance(value, Tensor):
+            return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value),
+                                  expanded="")      # (torch writes a number into an expanded tensor)
+        if value.ndim:
+            raise ShapeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                             f"{value.ndim} dimensions")
+        # a 0-d tensor that requires grad gets its gradient (torch's FillBackward3), not dropped;
+        # into read-only memory (expand()'s result) the write is refused as for a number
+        tracked = (value._requires_grad and _grad_mode.enabled
+                   and getattr(self.array.flags, "writeable", True))
+        return self._in_place("fill_", lambda a: a.fill(value.item()),
+                              lambda old: ops.FillWithTensor.apply(old, value), (value,) if tracked else ())
 
     def copy_(self, src: Any, non_blocking: bool = False) -> "Tensor":
         """Copy ``src``'s values into this tensor (broadcast to its shape, cast to its dtype);

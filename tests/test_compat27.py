@@ -81,3 +81,22 @@ def test_device_repr_is_torchs():
     assert shown("cuda") == "device(type='cuda')"                       # with or without CUDA
     assert shown("cuda:0") == shown("cuda", 0) == "device(type='cuda', index=0)"
     assert repr(tg.ones(2).device) == "device(type='cpu')"
+
+
+def test_fill_with_a_zero_dim_tensor_that_requires_grad_passes_its_gradient():
+    """torch's FillBackward3: fill_(w) with a 0-d w that requires grad sends w the sum of the
+    gradient (it used to be read as a number: a warning, and the gradient silently lost)."""
+    import warnings
+    w = tg.tensor(2.0, requires_grad=True)
+    x = tg.ones(3, requires_grad=True)
+    y = x * 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.fill_(w)
+    assert y.grad_fn.name() == "FillBackward3" and y.tolist() == [2.0, 2.0, 2.0]
+    (y * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert w.grad.item() == 6.0 and x.grad.tolist() == [0.0, 0.0, 0.0]
+    plain = tg.zeros(2)
+    assert plain.fill_(tg.tensor(5.0)).tolist() == [5.0, 5.0]
+    with pytest.raises(RuntimeError, match="0-dimension"):
+        plain.fill_(tg.ones(2))
