@@ -545,18 +545,14 @@ def _adam_steps(size, dtype, steps, lr, beta1, beta2, seed):
        in_place=st.booleans(), parallel=st.booleans(), seed=st.integers(0, 2**31 - 1))
 def test_lerp_update_is_bit_identical_to_reference(size, dtype, weight, in_place, parallel, seed):
     """The one-pass weight average rounds as the reference's three ufuncs: equal bit for bit, into
-    a separate output and in place (its own loop), on one thread and split across the workers."""
+    a separate output and in place (its own loop), serially and as a prange across the threads."""
     rng = np.random.default_rng(seed)
     a, end = (rng.standard_normal(size).astype(dtype) for _ in range(2))
     want = np.empty_like(a)
     ref.lerp_update(a, end, weight, want)
     out = a.copy() if in_place else np.full_like(a, np.nan)
-    saved = cpu_optim.ADAM_SPLIT_MIN_ELEMENTS
-    cpu_optim.ADAM_SPLIT_MIN_ELEMENTS = 0 if parallel else 1 << 62
-    try:
+    with Threads(parallel):
         cpu.lerp_update(out if in_place else a, end, weight, out)
-    finally:
-        cpu_optim.ADAM_SPLIT_MIN_ELEMENTS = saved
     np.testing.assert_array_equal(out, want)
 
 
