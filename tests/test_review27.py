@@ -11,14 +11,7 @@ from tensorgan.data import ArrayDataset
 from tensorgan.train import TrainConfig, Trainer
 
 
-@pytest.fixture(scope="module")
-def blobs() -> np.ndarray:
-    rng = np.random.default_rng(0)
-    images = np.zeros((16, 1, 8, 8), np.uint8)
-    for i in range(16):
-        y, x = rng.integers(0, 5, 2)
-        images[i, 0, y:y + 3, x:x + 3] = 255
-    return images
+from test_hardening import blobs  # noqa: E402,F401  (the shared 32-image blob set)
 
 
 def _small(**kw) -> TrainConfig:
