@@ -41,3 +41,14 @@ def usage_error(capsys):
         assert exit_info.value.code == 2
         return capsys.readouterr().err
     return run
+
+
+@pytest.fixture
+def float64_default():
+    """float64 as tensorgan's default dtype for one test, restored after it (the ports compare
+    with torch in float64); a module takes it with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    import tensorgan as tg
+    before = tg.get_default_dtype()
+    tg.set_default_dtype(tg.float64)
+    yield
+    tg.set_default_dtype(before)

@@ -22,12 +22,7 @@ import tensorgan.nn.functional as F
 from tensorgan.errors import ConfigError, ShapeError
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    old = tg.get_default_dtype()
-    tg.set_default_dtype(tg.float64)
-    yield
-    tg.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64_default")   # (tests/conftest.py)
 
 
 # -- error types ---------------------------------------------------------------------------------

@@ -15,12 +15,7 @@ import tensorgan.nn.functional as F
 from tensorgan import nn
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    before = tg.get_default_dtype()
-    tg.set_default_dtype(tg.float64)
-    yield
-    tg.set_default_dtype(before)
+pytestmark = pytest.mark.usefixtures("float64_default")   # (tests/conftest.py)
 
 
 # -- SwinIR -----------------------------------------------------------------------------------

@@ -20,15 +20,10 @@ from tensorgan import nn
 import tensorgan.nn.functional as F
 
 # the reference reduction="mean" of kl_div warns about batchmean, as torch's does
-pytestmark = pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+pytestmark = [pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss"),
+              pytest.mark.usefixtures("float64_default")]
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    old = tg.get_default_dtype()
-    tg.set_default_dtype(tg.float64)
-    yield
-    tg.set_default_dtype(old)
 
 
 _R = np.random.default_rng(0)

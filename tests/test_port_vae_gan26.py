@@ -21,12 +21,7 @@ from tensorgan import nn
 import tensorgan.nn.functional as F
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    old = tg.get_default_dtype()
-    tg.set_default_dtype(tg.float64)
-    yield
-    tg.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64_default")   # (tests/conftest.py)
 
 
 def _rng(seed=0):
