@@ -132,7 +132,7 @@ def test_wgrad_split_sizes_stated_in_the_glue_are_the_formulas():
     assert (cuda._cdiv(kdim, k_chunk), k_chunk // tiles.BK) == (33, 12)
     # "G's 64->1 layer (C_in = 64): 8 splits (512 blocks)" -- the thin weight gradient's rule
     c_in, thin_kdim = 64, BATCH * 28 * 28
-    thin_splits = max(1, min(cuda._THIN_WGRAD_BLOCKS // c_in, thin_kdim // (8 * cuda.THIN_THREADS)))
+    thin_splits = cuda._thin_wgrad_splits(c_in, thin_kdim)        # the rule _conv_wgrad applies
     assert (thin_splits, thin_splits * c_in) == (8, 512)
 
 

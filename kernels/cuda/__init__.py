@@ -68,6 +68,12 @@ _THIN_WGRAD_BLOCKS = 528
 _FORCE_TILED = False
 
 
+def _thin_wgrad_splits(c_in, kdim):
+    """conv_thin's weight-gradient split of the reduction (length ``kdim``): one wave of blocks
+    (``_THIN_WGRAD_BLOCKS`` over the ``c_in`` block rows), at least 8 pixels a thread."""
+    return max(1, min(_THIN_WGRAD_BLOCKS // c_in, kdim // (8 * THIN_THREADS)))
+
+
 def _check_dtype(*arrays):
     # dtype.char, not dtype.name: numpy computes .name in Python (~5 us; measured on the H100 host
     # at 1.1 ms of a 10 ms train step, 75 checks per step).
@@ -189,7 +195,7 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
     if _thin_output(c_out, kh, kw) and max(kh, kw) <= _thin.MAX_KSIDE:
         # conv_thin: blocks (ci, z); one wave of them (_THIN_WGRAD_BLOCKS), >= 8 pixels a thread
         if splits is None:
-            splits = max(1, min(_THIN_WGRAD_BLOCKS // c_in, kdim // (8 * THIN_THREADS)))
+            splits = _thin_wgrad_splits(c_in, kdim)
         k_chunk = _cdiv(kdim, splits)
         kernel, grid, threads = _thin.conv2d_wgrad_thin_kernel, (c_in, _cdiv(kdim, k_chunk)), THIN_THREADS
     else:
