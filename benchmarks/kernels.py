@@ -43,16 +43,22 @@ bn_pass_bytes: the arrays it must read and write once).  The Adam row times tens
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 import numpy as np
 
-try:  # imported before tensorgan.kernels.cpu (which sets OMP_WAIT_POLICY=PASSIVE for its own
-    import torch as _torch  # OpenMP runtime) so that torch keeps its default OpenMP wait policy.
-    _TORCH_ERROR = None
-except ImportError as _e:
-    _torch, _TORCH_ERROR = None, _e
+# torch is imported before tensorgan.kernels.cpu (which sets OMP_WAIT_POLICY=PASSIVE for its own
+# OpenMP runtime) so that torch keeps its default wait policy -- and then tensorgan's prange kernels
+# share torch's spinning OpenMP workers.  TENSORGAN_BENCH_NO_TORCH=1 leaves torch out of the
+# process entirely: tensorgan timed as a user without torch runs it.
+_torch, _TORCH_ERROR = None, None
+if not os.environ.get("TENSORGAN_BENCH_NO_TORCH"):
+    try:
+        import torch as _torch
+    except ImportError as _e:
+        _TORCH_ERROR = _e
 
 from tensorgan.kernels import cpu as K
 from tensorgan.kernels import reference as R
@@ -460,7 +466,9 @@ def run(args):
     info["torch"] = torch.__version__ if torch is not None else None
     info["torch_threads"] = torch.get_num_threads() if torch is not None else None
     info["torch_note"] = (f"torch {torch.__version__}" if torch is not None else
-                          torch_missing_note(_TORCH_ERROR, "--no-torch" if args.no_torch else ""))
+                          torch_missing_note(_TORCH_ERROR, "--no-torch" if args.no_torch else
+                                             "TENSORGAN_BENCH_NO_TORCH is set" if _TORCH_ERROR is None
+                                             else ""))
     if args.gpu_only and not cuda:
         raise SystemExit(f"--gpu-only: no GPU active ({cuda_why})")
     info["gpu"] = cuda_why if cuda else f"no GPU active ({cuda_why}); timing the CPU only"

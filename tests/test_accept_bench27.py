@@ -104,3 +104,22 @@ def test_train_step_report_names_the_no_torch_flag(monkeypatch):
                             no_overhead=True)
     result = tbench.run(ns)
     assert "torch not used (--no-torch)" in tbench.format_report(result)
+
+
+def test_kernels_with_tensorgan_bench_no_torch_leaves_torch_out_of_the_process():
+    """TENSORGAN_BENCH_NO_TORCH=1: torch is never imported (its OpenMP workers would otherwise
+    serve tensorgan's prange kernels too), and the report says why the column is missing."""
+    script = ("import sys\n"
+              "from benchmarks import kernels as k, _common as c\n"
+              "k.sgemm_peak = lambda clock: c.sgemm_peak(n=64, repeats=1, clock=clock)\n"
+              "k.OPENBLAS_SPIN_S = 0.0\n"
+              "k.main(['--batch', '2', '--repeats', '1', '--warmup', '0', '--no-reference',\n"
+              "        '--only', 'EMA', '--json', '-'])\n"
+              "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TENSORGAN_BENCH_NO_TORCH="1")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert "TENSORGAN_BENCH_NO_TORCH is set" in result["machine"]["torch_note"]
+    assert [row["layer"] for row in result["results"]] == ["G EMA, all parameters"]

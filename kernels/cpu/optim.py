@@ -19,18 +19,19 @@ a descheduled OpenMP worker), so the pool that the convolutions keep busy does t
 ``lerp_update`` (the generator's EMA, ``p_ema.lerp_(p, 1 - beta)``): one pass reading a and end and
 writing out -- 3 FLOPs and 12 bytes an element in float32, memory-bound -- bit-identical to the
 reference's three ufunc passes for the same reasons (scalars rounded to the dtype first, no
-fastmath).  Launch shape: a ``prange`` over the flat arrays, as leaky ReLU's (serial below
-``_threads.PARALLEL_MIN_ELEMENTS``), not Adam's hand-off to the worker pool: for the MNIST
-generator's 12 tensors (1.94M elements, in cache, 2 threads) the prange took 0.125 ms against
-torch's loop of ``lerp_`` at 0.121 ms, where the pool's hand-offs took 0.33 ms and one thread
-0.22 ms (median of 200 calls of each, quiet machine).
+fastmath).  Launch shape: one serial pass on the calling thread.  Threads did not pay: over the
+MNIST generator's 12 tensors (1.94M elements), ``TENSORGAN_BENCH_NO_TORCH=1 python -m
+benchmarks.kernels --repeats 20 --only EMA`` (tensorgan as a user without torch runs it) measured
+0.77-0.88 ms serial against 1.01-1.08 ms as a ``prange`` -- with OMP_WAIT_POLICY=PASSIVE every
+parallel region wakes sleeping workers (~75 us each in a tight loop) -- and Adam's hand-off to the
+worker pool cost more still.  With torch in the process (the plain command) torch's spinning
+OpenMP workers make the prange cheap: 0.53 ms prange, 0.76-0.77 ms serial, torch's lerp_ 0.65 ms.
 """
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..reference.optim import adam_scalars
-from ._threads import parallel_kernel, serial_below_threshold
 from ._workers import run_parts, slices
 
 # A threshold of its own, not _threads.PARALLEL_MIN_ELEMENTS (2**15, which gates the prange
@@ -71,33 +72,32 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, step):
     run_parts(threads, slices(p.size, threads), part, blas=False)
 
 
-@parallel_kernel
+@njit(cache=True, nogil=True)
 def _lerp_pass(a, end, out, weight, small):
     """out = a + (end - a) * w (small |weight|) or end - (end - a) * w (w = 1 - weight then)."""
     if small:
-        for i in prange(a.size):
+        for i in range(a.size):
             out[i] = a[i] + (end[i] - a[i]) * weight
     else:
-        for i in prange(a.size):
+        for i in range(a.size):
             e = end[i]
             out[i] = e - (e - a[i]) * weight
 
 
-@parallel_kernel
+@njit(cache=True, nogil=True)
 def _lerp_in_place(a, end, weight, small):
     """_lerp_pass with out = a, a loop of its own: given out and a as the same array, LLVM's
     run-time overlap check sends _lerp_pass to its scalar loop (measured 84 vs 38 us a 512x512
     float32 weight); here no store can overlap a load of another element."""
     if small:
-        for i in prange(a.size):
+        for i in range(a.size):
             a[i] = a[i] + (end[i] - a[i]) * weight
     else:
-        for i in prange(a.size):
+        for i in range(a.size):
             e = end[i]
             a[i] = e - (e - a[i]) * weight
 
 
-@serial_below_threshold(lambda a, *_: a.size)
 def lerp_update(a, end, weight, out):
     small = abs(weight) < 0.5
     w = a.dtype.type(weight if small else 1.0 - weight)
