@@ -4328,6 +4328,10 @@ class Tensor:
         ``memory_format`` says otherwise."""
         array = self.array
         order = "C"
+        if memory_format is not None:
+            from . import memory_formats as mf
+            if memory_format is mf.preserve_format:     # torch's default: the same as none given
+                memory_format = None
         if memory_format is None and not array.flags.c_contiguous and _keeps_layout(array):
             order = "K"       # torch's preserve_format: a permuted layout (x.t()) keeps its order
         if self.dtype.kind != "f":                   # integers and masks: a plain copy

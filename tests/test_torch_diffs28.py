@@ -55,3 +55,22 @@ def test_upsample_align_corners_on_nearest_raises_when_called():
         up(tg.ones(1, 1, 4, 4))
     ok = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)(tg.ones(1, 1, 2, 2))
     assert ok.shape == (1, 1, 4, 4)
+
+
+# -- 4. clone(memory_format=preserve_format) is the default clone (torch keeps a dense layout) ---
+@pytest.mark.parametrize("make", [lambda: tg.arange(6.0).reshape(2, 3).t(),
+                                  lambda: tg.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1),
+                                  lambda: tg.arange(6).reshape(2, 3).t()])
+def test_clone_preserve_format_keeps_a_permuted_layout(make):
+    x = make()
+    explicit, default = x.clone(memory_format=tg.preserve_format), x.clone()
+    assert explicit.stride() == default.stride() == x.stride()
+    assert explicit.tolist() == x.tolist()
+    assert x.clone(memory_format=tg.contiguous_format).is_contiguous()
+
+
+def test_clone_preserve_format_keeps_the_gradient():
+    x = tg.arange(6.0, dtype=tg.float64).reshape(2, 3).requires_grad_()
+    y = x.t().clone(memory_format=tg.preserve_format)
+    (y * tg.tensor([[1.0, 2.0]], dtype=tg.float64)).sum().backward()
+    assert x.grad.tolist() == [[1.0] * 3, [2.0] * 3]
