@@ -74,3 +74,24 @@ def test_clone_preserve_format_keeps_the_gradient():
     y = x.t().clone(memory_format=tg.preserve_format)
     (y * tg.tensor([[1.0, 2.0]], dtype=tg.float64)).sum().backward()
     assert x.grad.tolist() == [[1.0] * 3, [2.0] * 3]
+
+
+# -- 4. Tensor.type(): an invalid type name is torch's ValueError; an int its TypeError ---------
+@pytest.mark.parametrize("name", ["bogus", "cpu", "torch.float64", "torch.BogusTensor", "DoubleTensor"])
+def test_type_with_an_invalid_name_is_a_value_error(name):
+    x = tg.ones(2)
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type(name)
+    with pytest.raises(TypeError):                    # a DTypeError, as before
+        x.type(name)
+
+
+def test_type_names_dtypes_and_an_int():
+    x = tg.ones(2)
+    assert x.type() == "tensorgan.FloatTensor"
+    assert x.type("torch.DoubleTensor").dtype == tg.float64
+    assert x.type(tg.float64).dtype == tg.float64 and x.type("int32").dtype == tg.int32
+    assert x.type(np.float64).dtype == tg.float64
+    assert x.type(tg.float32) is x
+    with pytest.raises(TypeError, match="type: dtype must be"):
+        x.type(3)
