@@ -36,7 +36,8 @@ class RNNInputDTypeError(DTypeError, ValueError):
 
 class DTypeValueError(DTypeError, ValueError):
     """A dtype torch refuses with a ValueError (``affine_grid``'s integer or bool theta:
-    "Expected theta to have floating point type"); a DTypeError here too."""
+    "Expected theta to have floating point type", ``Tensor.type('foo')``'s "invalid type:
+    'foo'"); a DTypeError here too."""
 
 
 class DTypeNotImplementedError(DTypeError, NotImplementedError):

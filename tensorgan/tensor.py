@@ -41,7 +41,7 @@ import numpy as np
 from .backend import Device, device_of, get_device, move_array, names_a_device
 from .select_kernels import clamp_in_place
 from .kernels.reference.optim import lerp_update as reference_lerp_update
-from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError, DTypeError,
+from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError, DTypeError, DTypeValueError,
                      DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
                      ShapeError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
@@ -3550,12 +3550,22 @@ class Tensor:
             prefix, _, name = dtype.rpartition(".")
             found = [dt for dt, n in _LEGACY_NAMES.items() if n.endswith("." + name)]
             if prefix not in ("torch", "torch.cuda", "tensorgan", "tensorgan.cuda") or not found:
-                raise DTypeError(f"type: invalid type {dtype!r} (e.g. 'torch.FloatTensor')")
+                raise DTypeValueError(f"type: invalid type {dtype!r} (e.g. 'torch.FloatTensor')")
             if prefix.endswith("cuda"):
                 return self.to(device="cuda", dtype=found[0])
             return self.to(found[0])
+        if isinstance(dtype, str):              # a dtype's name, never a device's ('cpu')
+            try:
+                return self.to(_check_dtype(dtype, any_kind=True))
+            except DTypeError as err:           # torch's ValueError ("invalid type: 'foo'")
+                raise DTypeValueError(f"type: invalid type {dtype!r} (e.g. 'torch.FloatTensor' "
+                                      f"or 'float64'): {err}") from None
         if isinstance(dtype, type) and getattr(dtype, "__module__", None) == "tensorgan.cuda":
             return self.to(device="cuda", dtype=dtype.dtype)     # tg.cuda.FloatTensor
+        if isinstance(dtype, (int, np.integer)):        # not to()'s device index: torch's TypeError
+            raise InputTypeError(f"type: dtype must be a dtype, a type name or a tensor type, got {dtype!r}")
+        if isinstance(dtype, type) and issubclass(dtype, np.generic):
+            return self.to(np.dtype(dtype))             # np.float64 (its .dtype is a descriptor)
         return self.to(getattr(dtype, "dtype", dtype))
 
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
@@ -4328,6 +4338,10 @@ class Tensor:
         ``memory_format`` says otherwise."""
         array = self.array
         order = "C"
+        if memory_format is not None:
+            from . import memory_formats as mf
+            if memory_format is mf.preserve_format:     # torch's default: the same as none given
+                memory_format = None
         if memory_format is None and not array.flags.c_contiguous and _keeps_layout(array):
             order = "K"       # torch's preserve_format: a permuted layout (x.t()) keeps its order
         if self.dtype.kind != "f":                   # integers and masks: a plain copy

@@ -223,7 +223,7 @@ def test_layers_build_an_upsampling_generator_block():
     (lambda x: F.interpolate(x, scale_factor=2, mode="trilinear"), ShapeError, "5-D input"),
     (lambda x: F.interpolate(x, scale_factor=2, align_corners=True), ConfigError, "linear modes"),
     (lambda x: F.interpolate(x, size=2, recompute_scale_factor=True), ConfigError, "goes with"),
-    (lambda x: nn.Upsample(scale_factor=2, mode="cubic"), ConfigError, "mode must be one of"),
+    (lambda x: nn.Upsample(scale_factor=2, mode="cubic")(x), ConfigError, "mode must be one of"),  # (when called)
     (lambda x: F.interpolate(x), ConfigError, "exactly one of size and scale_factor"),
     (lambda x: F.interpolate(x, size=(2, 2, 2)), InputTypeError, "size must be one int or 2"),
     (lambda x: F.interpolate(x, scale_factor=0.1), ShapeError, "empty output"),

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import functional as F
 from ..backend import get_device
-from ..errors import (ConfigError, ConfigTypeError, InputTypeError, ModeNotImplementedError,
+from ..errors import (ConfigError, ConfigTypeError, InputTypeError,
                       PadShapeNotImplementedError, ShapeError)
 from ..random import Generator
 from ..tensor import Tensor, _caller_level, _check_dtype, _int_of, _is_int, get_default_dtype
@@ -1472,13 +1472,8 @@ class Upsample(Module):
         if not isinstance(scale_factor, (tuple, list)) and scale_factor is not None and not scale_factor:
             scale_factor = None     # torch's: a falsy factor (0, False) is None -- WaveGAN builds an
             #                         unused Upsample(scale_factor=False) on its transposed-conv path
-        # size / scale_factor are checked when called (F.interpolate), as torch: Upsample(size=0)
-        # builds, and its forward raises (RuntimeError; in mode 'area' an empty output)
-        if mode not in F.INTERPOLATE_MODES:
-            raise ModeNotImplementedError(f"Upsample: mode must be one of {F.INTERPOLATE_MODES}, got {mode!r}")
-        if align_corners is not None and mode not in ("linear", "bilinear", "bicubic", "trilinear"):
-            raise ConfigError(f"Upsample: align_corners only applies to the linear modes and bicubic, "
-                              f"not {mode!r}")
+        # size / scale_factor / mode / align_corners are checked when called (F.interpolate), as
+        # torch: Upsample(size=0) and Upsample(mode='foo') build, and their forward raises
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 

@@ -34,7 +34,9 @@ def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize:
               pad_value: float = 0.0, **kwargs: Any) -> Tensor:
     """A batch ``(B, C, H, W)`` (or a list of ``(C, H, W)`` images, or one ``(C, H, W)`` /
     ``(H, W)`` image) -> one ``(C', H', W')`` grid image (C' = 3 for 1-channel input), on the
-    input's device and in its dtype. Not differentiable (torchvision's is used on ``.data``)."""
+    input's device and in its dtype. Not differentiable: torchvision's runs under
+    ``torch.no_grad()``, so its grid never requires grad either (``save_image`` likewise takes
+    a tensor that requires grad as it is)."""
     if isinstance(tensor, (list, tuple)):
         if not tensor or not all(isinstance(t, Tensor) for t in tensor):
             raise InputTypeError("make_grid: a list must hold one or more tensors")
