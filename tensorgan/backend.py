@@ -61,7 +61,8 @@ _NO_SCOPE = contextlib.nullcontext()
 
 
 class Device:
-    """An array module plus a kernel set. Compare and print devices by their type string."""
+    """An array module plus a kernel set. Printed as torch's: ``cuda:0`` for a CUDA tensor's
+    device (``cuda`` only for ``tg.device('cuda')`` named without an index), ``cpu``."""
 
     __slots__ = ("type", "xp", "simulated", "_kernel_module_name", "_kernels", "_base")
 
@@ -142,7 +143,10 @@ class Device:
         return hash((self.type, self.index))
 
     def __str__(self) -> str:
-        return self.type
+        """torch's: the type, and ``:index`` where there is one (``'cuda:0'``, ``'cpu'``); the
+        name a map_location dict or ``str(x.device) == 'cuda:0'`` expects."""
+        index = self.index
+        return self.type if index is None else f"{self.type}:{index}"
 
     def __repr__(self) -> str:
         """torch's: ``device(type='cpu')``, ``device(type='cuda', index=0)``."""
@@ -186,9 +190,6 @@ class _CpuIndexed(_Unindexed):
     @property
     def index(self) -> int:
         return 0
-
-    def __str__(self) -> str:
-        return "cpu:0"
 
     def __reduce__(self):
         return device, ("cpu:0",)
