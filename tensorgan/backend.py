@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, DeviceError
+from .errors import ConfigError, DeviceError, DeviceTypeError
 
 DEVICE_TYPES = ("cpu", "cuda")
 CUDA_INSTALL_HINT = "install the CUDA extra: pip install 'tensorgan[cuda12]' (or [cuda13] for CUDA 13)"
@@ -61,7 +61,8 @@ _NO_SCOPE = contextlib.nullcontext()
 
 
 class Device:
-    """An array module plus a kernel set. Compare and print devices by their type string."""
+    """An array module plus a kernel set. Printed as torch's: ``cuda:0`` for a CUDA tensor's
+    device (``cuda`` only for ``tg.device('cuda')`` named without an index), ``cpu``."""
 
     __slots__ = ("type", "xp", "simulated", "_kernel_module_name", "_kernels", "_base")
 
@@ -142,7 +143,10 @@ class Device:
         return hash((self.type, self.index))
 
     def __str__(self) -> str:
-        return self.type
+        """torch's: the type, and ``:index`` where there is one (``'cuda:0'``, ``'cpu'``); the
+        name a map_location dict or ``str(x.device) == 'cuda:0'`` expects."""
+        index = self.index
+        return self.type if index is None else f"{self.type}:{index}"
 
     def __repr__(self) -> str:
         """torch's: ``device(type='cpu')``, ``device(type='cuda', index=0)``."""
@@ -187,9 +191,6 @@ class _CpuIndexed(_Unindexed):
     def index(self) -> int:
         return 0
 
-    def __str__(self) -> str:
-        return "cpu:0"
-
     def __reduce__(self):
         return device, ("cpu:0",)
 
@@ -227,13 +228,14 @@ def device(type: "str | Device", index: int | None = None) -> Device:
     object (as torch's does); only using it for a tensor raises DeviceError."""
     if isinstance(type, Device):
         if index is not None:
-            raise DeviceError(f"device: index given with a device object {type!r}")
+            raise DeviceTypeError(f"device: index given with a device object {type!r}")
         return type
+    if isinstance(type, int) and not isinstance(type, bool):   # torch.device(0): the accelerator's
+        type, index = _accelerator_type(), type
     if not isinstance(type, str):
-        raise DeviceError(f"device: expected a device string like 'cpu' or 'cuda', got {type!r}")
+        raise DeviceTypeError(f"device: expected a device string like 'cpu' or 'cuda', got {type!r}")
     if index is not None:
-        if ":" in type:
-            raise DeviceError(f"device: {type!r} already has an index; index={index!r} given too")
+        _check_index_arg(type, index)
         type = f"{type}:{index}"
     kind = _parse(type)
     unindexed = kind == "cuda" and ":" not in type      # torch's device('cuda').index is None
@@ -244,6 +246,30 @@ def device(type: "str | Device", index: int | None = None) -> Device:
     if kind == "cpu" and ":" in type:                    # device('cpu:0'): index 0, as torch's
         return _CpuIndexed(found)
     return _Unindexed(found) if unindexed else found
+
+
+def _check_index_arg(type: str, index: Any) -> None:
+    """``device(type, index)``'s index: a non-negative int, and not a second one (torch's
+    TypeError / RuntimeError)."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise DeviceTypeError(f"device: index must be an int, got {index!r} ({_typename(index)})")
+    if index < 0:
+        raise DeviceError(f"device: index must not be negative, got {index}")
+    if ":" in type:
+        raise DeviceError(f"device: {type!r} already has an index; index={index!r} given too")
+
+
+def _typename(value: Any) -> str:
+    return value.__class__.__name__
+
+
+def _accelerator_type() -> str:
+    """What a bare index names (torch.device(0)): the CUDA device where CUDA can be used."""
+    ok, why = cuda_status()
+    if not ok:
+        raise DeviceError(f"device: an index alone names the accelerator, and there is none "
+                          f"here ({why})")
+    return "cuda"
 
 
 _CUPY_MISSING: list = []    # [True] once ``import cupy`` failed in this process (the reason
@@ -339,6 +365,9 @@ def _parse(spec: str) -> str:
             what = "GPU" if base == "cuda" else "CPU device"
             raise DeviceError(f"there is no {what} with index {int(index)} ({spec!r}): tensorgan "
                               f"uses one {what}, {base!r} (or {base}:0)")
+        if base in DEVICE_TYPES:       # 'cuda:-1', 'cuda:x', 'cuda:': torch's RuntimeError too
+            raise DeviceError(f"invalid device string {spec!r}: the index after ':' must be a "
+                              f"non-negative integer, as in '{base}:0'")
         if base in TORCH_DEVICE_TYPES:
             raise DeviceError(f"tensorgan has no {base!r} device ({spec!r} is a torch device "
                               f"type): expected one of {', '.join(DEVICE_TYPES)}")

@@ -135,6 +135,11 @@ class DeviceError(TensorganError, RuntimeError):
     """Mixed devices, or a device asked for that this machine cannot provide (and why)."""
 
 
+class DeviceTypeError(DeviceError, TypeError):
+    """A device built from an argument of the wrong type (``device('cuda', '0')``,
+    ``device(dev, 0)``): torch's TypeError."""
+
+
 class CapturableDeviceError(DeviceError, AssertionError):
     """An optimizer made with ``capturable=True`` stepped parameters on the CPU (torch raises
     AssertionError there: capture needs an accelerator)."""

@@ -44,6 +44,8 @@ class Generator:
                 raise ConfigError(f"Generator: device given twice ({seed!r} and device={device!r})")
             seed, device = None, seed
         self.device = _device("cpu" if device is None else device)
+        if self.device.type == "cuda" and self.device.index is None:
+            self.device = _device("cuda:0")     # torch's: the current CUDA device, indexed
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None) -> "Generator":
