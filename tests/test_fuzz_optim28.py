@@ -78,3 +78,21 @@ def test_adagrad_accumulator_starts_at_the_constructors_value_in_every_group():
     for p in (a, b, c):
         np.testing.assert_allclose(p.detach().numpy(), expect, rtol=1e-15)
     assert [g["initial_accumulator_value"] for g in opt.param_groups] == [0.5, 0.0, 3.0]
+
+
+def test_sequential_lr_milestone_restart_counts_no_step_of_the_next_scheduler():
+    # torch 2.13 restarts the next scheduler with _update_lr(0) (no _step_count += 1, unlike the
+    # step(0) of older torch): the saved _step_count was one more than torch's after a milestone
+    L = optim.lr_scheduler
+    opt = optim.SGD([tg.tensor(np.ones(2), requires_grad=True)], lr=1.0)
+    first, second = L.ConstantLR(opt, factor=0.5, total_iters=10), L.StepLR(opt, step_size=2, gamma=0.1)
+    sched = L.SequentialLR(opt, [first, second], milestones=[3])
+    lrs = []
+    for _ in range(6):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    # epochs 1, 2 of ConstantLR (0.5), then StepLR from its epoch 0: 1, 1, 0.1, 0.1
+    np.testing.assert_allclose(lrs, [0.5, 0.5, 1.0, 1.0, 0.1, 0.1], rtol=1e-15)
+    saved = sched.state_dict()["_schedulers"][1]
+    assert (saved["last_epoch"], saved["_step_count"]) == (3, 4)   # constructor + 3 step()s
