@@ -96,3 +96,12 @@ def test_sequential_lr_milestone_restart_counts_no_step_of_the_next_scheduler():
     np.testing.assert_allclose(lrs, [0.5, 0.5, 1.0, 1.0, 0.1, 0.1], rtol=1e-15)
     saved = sched.state_dict()["_schedulers"][1]
     assert (saved["last_epoch"], saved["_step_count"]) == (3, 4)   # constructor + 3 step()s
+
+
+@pytest.mark.parametrize("foreach", [None, True, False])
+def test_clip_grad_value_takes_torchs_foreach_switch(foreach):
+    # torch.nn.utils.clip_grad_value_(parameters, clip_value, foreach=None): was a TypeError here
+    p = tg.tensor(np.zeros(4), requires_grad=True)
+    p.grad = tg.tensor(np.array([-3.0, -0.5, 0.25, 2.0]))
+    assert tg.nn.utils.clip_grad_value_([p], 1.0, foreach=foreach) is None
+    assert p.grad.numpy().tolist() == [-1.0, -0.5, 0.25, 1.0]
