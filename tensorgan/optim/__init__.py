@@ -846,7 +846,9 @@ class SGD(Optimizer):
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
+                # xp.array, not grad.copy(): a 0-d parameter's grad may be a NumPy scalar here
+                # (``-g``, ``g + wd * p``), whose copy is no buffer for the in-place updates
+                buf = state["momentum_buffer"] = p.device.xp.array(grad)
             else:
                 buf *= momentum
                 buf += (1.0 - group["dampening"]) * grad
@@ -923,7 +925,7 @@ class Adam(Optimizer):
             max_v = state.get("max_exp_avg_sq")
             if max_v is None:      # zeros, as PyTorch starts it (also after a non-amsgrad state)
                 max_v = state["max_exp_avg_sq"] = xp.zeros_like(v)
-            reference_adam_update(p.array, grad, m, v, lr, b1, b2, eps, t, xp=xp, max_v=max_v)
+            _reference_adam(p.array, grad, m, v, lr, b1, b2, eps, t, xp, max_v)
             return
         if _fused_adam_applies(p.array, grad, m, v):
             # The device's fused kernel: one pass over p, grad, m, v (one launch on a GPU) instead
@@ -932,7 +934,7 @@ class Adam(Optimizer):
                                          v.reshape(-1), lr, b1, b2, eps, t)
             return
         # Any layout: the reference's ufunc sequence, on the device's array module.
-        reference_adam_update(p.array, grad, m, v, lr, b1, b2, eps, t, xp=xp)
+        _reference_adam(p.array, grad, m, v, lr, b1, b2, eps, t, xp)
 
 
 class AdamW(Adam):
@@ -1021,6 +1023,16 @@ class RMSprop(Optimizer):
             p.array -= lr * buf
         else:
             p.array -= lr * (grad / denom)
+
+
+def _reference_adam(p, grad, m, v, lr, b1, b2, eps, t, xp, max_v=None) -> None:
+    """The reference ufunc sequence; a 0-d parameter runs on one-element views, since ufuncs on
+    0-d arrays return scalars that its in-place steps (``out=``) cannot take."""
+    if p.ndim == 0:
+        p, m, v = p.reshape(1), m.reshape(1), v.reshape(1)
+        grad = xp.reshape(grad, (1,))
+        max_v = None if max_v is None else max_v.reshape(1)
+    reference_adam_update(p, grad, m, v, lr, b1, b2, eps, t, xp=xp, max_v=max_v)
 
 
 def _fused_adam_applies(*arrays) -> bool:

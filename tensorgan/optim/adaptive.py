@@ -44,7 +44,8 @@ class Adagrad(Optimizer):
         g = grad + wd * p;   clr = lr / (1 + (t - 1) * lr_decay)
         sum += g^2;          p -= clr * g / (sqrt(sum) + eps)
 
-    ``sum`` starts at ``initial_accumulator_value``."""
+    ``sum`` starts at ``initial_accumulator_value``: the constructor's, for every group, as torch's
+    (a group's own entry is kept in ``param_groups`` but unused), so runs match torch step by step."""
 
     _torch_key_order = ("lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value",
                         "foreach", "maximize", "differentiable", "fused")
@@ -67,7 +68,8 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if self._states[i] is None:
                     self._states[i] = self._new_state(i, p)
-                    self._states[i]["sum"] = _accumulator(p, group["initial_accumulator_value"])
+                    init = self.defaults["initial_accumulator_value"]
+                    self._states[i]["sum"] = _accumulator(p, init)
                 i += 1
 
     def _validate(self, group: dict[str, Any]) -> None:
@@ -77,7 +79,7 @@ class Adagrad(Optimizer):
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         if "sum" not in state:
-            state["sum"] = _accumulator(p, group["initial_accumulator_value"])
+            state["sum"] = _accumulator(p, self.defaults["initial_accumulator_value"])
         grad = _decayed_grad(p, grad, group)
         t = _bump_step(state)
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])

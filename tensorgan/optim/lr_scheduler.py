@@ -917,10 +917,9 @@ class SequentialLR(_SchedulerList):
         idx = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
         if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
-            if scheduler._step_count == 1:  # torch's step(0) there: its first step's check
-                scheduler._check_order()
-            scheduler._step_count += 1
-            scheduler._update_lr(0)         # the next scheduler starts at its epoch 0
+            # the next scheduler starts at its epoch 0: torch 2.13's _update_lr(0), which (unlike
+            # the step(0) of older torch) neither counts a step nor checks the order
+            scheduler._update_lr(0)
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()

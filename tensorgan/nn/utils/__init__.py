@@ -163,8 +163,10 @@ def _scale_grads(grads: list[Tensor], max_norm: float, total_value: float) -> No
                 g.array *= g.array.dtype.type(coefficient)
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
-    """Clip every gradient element into ``[-clip_value, clip_value]``, in place."""
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clip every gradient element into ``[-clip_value, clip_value]``, in place.
+    ``foreach`` is accepted (torch's fused-kernel switch; no effect here)."""
     grads = _grads("clip_grad_value_", parameters)
     clip_value = _as_float("clip_grad_value_", "clip_value", clip_value)
     if not clip_value >= 0:
