@@ -1,9 +1,15 @@
-"""Session 28's loose ends: one broadcast check, ..."""
+"""Session 28's loose ends: one broadcast check, MNIST hashed once, ..."""
+import gzip
+import hashlib
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import tensorgan as tg
 from tensorgan.broadcasting import broadcast_shape
+from tensorgan.data.idx import write_idx
 from tensorgan.errors import ShapeError
 
 
@@ -34,3 +40,63 @@ def test_broadcast_shape_message_built_only_on_failure():
 def test_ops_keep_their_broadcast_messages(call, message):
     with pytest.raises(ShapeError, match=message):
         call(tg.ones(2, 3), tg.ones(4, 5))
+
+
+# ---- MNIST hashed once: the load's SHA-256 check also says "these are MNIST's images" ----------
+BUNDLED = Path(__file__).resolve().parents[1] / "tensorgan" / "data"
+TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def _folder_of_bundled(tmp_path, sums=None, raw=False):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in TEST_FILES:
+        if raw:
+            (folder / name.removesuffix(".gz")).write_bytes(gzip.decompress((BUNDLED / name).read_bytes()))
+        else:
+            shutil.copy(BUNDLED / name, folder / name)
+    if sums is not None:
+        (folder / "SHA256SUMS").write_text("".join(f"{d}  {n}\n" for n, d in sums.items()))
+    return folder
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_verified_load_marks_mnist(tmp_path, raw):
+    from tensorgan.data.mnist import load_mnist
+    assert load_mnist("test", _folder_of_bundled(tmp_path, raw=raw)).verified_mnist is True
+
+
+def test_sums_file_listing_mnists_digests_marks_mnist(tmp_path):
+    from tensorgan.data.mnist import MNIST_GZ_SHA256, load_mnist
+    folder = _folder_of_bundled(tmp_path, {n: MNIST_GZ_SHA256[n] for n in TEST_FILES})
+    assert load_mnist("test", folder).verified_mnist is True
+
+
+def test_sums_file_marks_by_whose_digests_it_lists(tmp_path):
+    from tensorgan.data.mnist import load_bundled_mnist, load_mnist
+    assert load_bundled_mnist(verify=False).verified_mnist is False
+    folder = _folder_of_bundled(tmp_path)
+    sums = {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in TEST_FILES}
+    (folder / "SHA256SUMS").write_text("".join(f"{d.upper()}  {n}\n" for n, d in sums.items()))
+    assert load_mnist("test", folder).verified_mnist is True      # (MNIST's digests, upper case)
+    other = tmp_path / "other"
+    other.mkdir()
+    images = np.random.default_rng(0).integers(0, 256, (4, 28, 28), dtype=np.uint8)
+    write_idx(other / "t10k-images-idx3-ubyte", images)
+    write_idx(other / "t10k-labels-idx1-ubyte", np.zeros(4, np.uint8))
+    own = {n: hashlib.sha256((other / n).read_bytes()).hexdigest() for n in ("t10k-images-idx3-ubyte",
+                                                                            "t10k-labels-idx1-ubyte")}
+    (other / "SHA256SUMS").write_text("".join(f"{d}  {n}\n" for n, d in own.items()))
+    assert load_mnist("test", other).verified_mnist is False
+
+
+def test_trained_on_mnist_does_not_hash_verified_images_again(monkeypatch):
+    from tensorgan import cli
+    from tensorgan.data import mnist
+    dataset = mnist.load_bundled_mnist()
+    monkeypatch.setattr(mnist, "is_mnist_images", lambda images: pytest.fail("hashed again"))
+    assert cli._trained_on_mnist("mnist", dataset, {}) is True
+    unverified = mnist.load_bundled_mnist(verify=False)
+    monkeypatch.setattr(mnist, "is_mnist_images", lambda images: False)
+    assert cli._trained_on_mnist("mnist", unverified, {}) is False
+
