@@ -100,3 +100,48 @@ def test_trained_on_mnist_does_not_hash_verified_images_again(monkeypatch):
     monkeypatch.setattr(mnist, "is_mnist_images", lambda images: False)
     assert cli._trained_on_mnist("mnist", unverified, {}) is False
 
+
+# ---- --eval-every's "trained on other data" warning: once a run, not again on --resume ------------
+class _StubTrainer:
+    image_shape = (1, 28, 28)
+    run_dir = None
+    step = 0
+
+    class config:
+        latent_dim = 4
+
+    def __init__(self, meta):
+        self.meta = meta
+
+
+def test_eval_hook_warns_once_a_run():
+    from tensorgan.evaluate_cli import make_eval_hook
+    written = []
+    trainer = _StubTrainer({"dataset": "folder:/x"})
+    make_eval_hook(trainer, 1, num_samples=2, write=written.append)
+    assert len(written) == 1 and "--dataset folder:/x" in written[0]
+    resumed = _StubTrainer(dict(trainer.meta))            # the meta a checkpoint carries over
+    make_eval_hook(resumed, 1, num_samples=2, write=written.append)
+    assert len(written) == 1
+    resumed.meta["data_dir"], resumed.meta["dataset"] = "/other", "mnist"   # other data now:
+    resumed.meta["trained_on_mnist"] = False                                 # warned anew
+    make_eval_hook(resumed, 1, num_samples=2, write=written.append)
+    assert len(written) == 2 and "IDX files in /other" in written[1]
+
+
+def test_eval_every_resume_does_not_warn_again(tmp_path, capsys, monkeypatch):
+    from tensorgan.cli import main
+    monkeypatch.delenv("TENSORGAN_DATA", raising=False)
+    monkeypatch.setenv("TENSORGAN_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "fashion"
+    data.mkdir()
+    rng = np.random.default_rng(7)
+    write_idx(data / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (16, 28, 28), dtype=np.uint8))
+    write_idx(data / "train-labels-idx1-ubyte.gz", (np.arange(16) % 10).astype(np.uint8))
+    argv = ["train", "--batch-size", "8", "--base-channels", "4", "--latent-dim", "8", "--out",
+            str(tmp_path / "run"), "--no-progress", "--data-dir", str(data), "--no-verify",
+            "--eval-every", "1"]
+    assert main(argv + ["--steps", "1"]) == 0
+    assert sum("warning" in line for line in capsys.readouterr().err.splitlines()) == 1
+    assert main(argv + ["--steps", "2", "--resume"]) == 0
+    assert not [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
