@@ -145,3 +145,48 @@ def test_eval_every_resume_does_not_warn_again(tmp_path, capsys, monkeypatch):
     assert sum("warning" in line for line in capsys.readouterr().err.splitlines()) == 1
     assert main(argv + ["--steps", "2", "--resume"]) == 0
     assert not [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+
+
+# ---- CPU conv kernels take any memory layout, as the reference kernels do ------------------------
+def _strided(a):
+    """Same values, not C-contiguous: every other element of a twice-as-wide buffer."""
+    wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+    wide[..., ::2] = a
+    return wide[..., ::2]
+
+
+_RNG = np.random.default_rng(28)
+_X, _GYT = _RNG.standard_normal((2, 3, 8, 8)), _RNG.standard_normal((2, 4, 8, 8))
+_W, _WT, _B = _RNG.standard_normal((4, 3, 3, 3)), _RNG.standard_normal((3, 4, 3, 3)), _RNG.standard_normal(4)
+_GY, _XT = _RNG.standard_normal((2, 4, 4, 4)), _RNG.standard_normal((2, 3, 4, 4))
+_ALL = (True, True, True)
+CONV_CALLS = {
+    "conv2d": lambda k, f: k.conv2d(f(_X), f(_W), f(_B), (2, 2), (1, 1)),
+    "conv2d_grad_input": lambda k, f: k.conv2d_grad_input(f(_GY), f(_W), (8, 8), (2, 2), (1, 1)),
+    "conv2d_grad_weight": lambda k, f: k.conv2d_grad_weight(f(_X), f(_GY), (3, 3), (2, 2), (1, 1)),
+    "conv2d_grad_bias": lambda k, f: k.conv2d_grad_bias(f(_GY)),
+    "conv2d_backward": lambda k, f: k.conv2d_backward(f(_X), f(_GY), f(_W), (2, 2), (1, 1), _ALL),
+    "conv_transpose2d": lambda k, f: k.conv_transpose2d(f(_XT), f(_WT), f(_B), (2, 2), (1, 1), (1, 1)),
+    "conv_transpose2d_grad_input": lambda k, f: k.conv_transpose2d_grad_input(f(_GYT), f(_WT), (2, 2), (1, 1)),
+    "conv_transpose2d_grad_weight": lambda k, f: k.conv_transpose2d_grad_weight(f(_XT), f(_GYT), (3, 3), (2, 2),
+                                                                            (1, 1)),
+    "conv_transpose2d_backward": lambda k, f: k.conv_transpose2d_backward(f(_XT), f(_GYT), f(_WT), (2, 2), (1, 1),
+                                                                      _ALL),
+}
+
+
+@pytest.mark.parametrize("layout", [_strided, np.asfortranarray], ids=["strided", "fortran"])
+@pytest.mark.parametrize("name", sorted(CONV_CALLS))
+def test_cpu_conv_kernels_take_non_contiguous_arrays(name, layout):
+    from tensorgan.kernels import cpu, reference
+    want = CONV_CALLS[name](reference, lambda a: a)
+    got = CONV_CALLS[name](cpu, layout)
+    for g, w in zip(*(r if isinstance(r, tuple) else (r,) for r in (got, want))):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def test_c_order_keeps_contiguous_arrays_and_none():
+    from tensorgan.kernels.cpu._pack import c_order
+    x = np.zeros((2, 3))
+    same, none, copied = c_order(x, None, x.T)
+    assert same is x and none is None and copied.flags.c_contiguous and (copied == x.T).all()
