@@ -1,4 +1,5 @@
-"""Session 28's loose ends: one broadcast check, MNIST hashed once, ..."""
+"""Session 28's loose ends: one broadcast check, MNIST hashed once, the eval warning once a run,
+CPU conv kernels on non-C-contiguous arrays."""
 import gzip
 import hashlib
 import shutil
