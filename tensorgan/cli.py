@@ -447,10 +447,11 @@ def _run_train(args: Any) -> int:
 
 def _trained_on_mnist(dataset_spec: str, dataset: Any, meta: dict[str, Any]) -> bool:
     """Whether the run's images are MNIST's (and were before a --resume): the metrics of
-    ``eval`` / ``--eval-every`` compare with MNIST's test set, which says little otherwise."""
+    ``eval`` / ``--eval-every`` compare with MNIST's test set, which says little otherwise.
+    The images are hashed only where loading did not already verify them as MNIST's."""
     from .data.mnist import is_mnist_images
     return (meta.get("trained_on_mnist") is not False and dataset_spec == "mnist"
-            and is_mnist_images(dataset.images))
+            and (getattr(dataset, "verified_mnist", False) or is_mnist_images(dataset.images)))
 
 
 def _images_fingerprint(images: np.ndarray) -> str:

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .broadcasting import broadcast_shape
 from .errors import DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .ops import _broadcasting, _shape, unbroadcast
 from .tensor import (BOOL, TORCH_NODE_NAMES, Cast, Function, Tensor, _caller_level, _complex_of, float32, float64,
@@ -918,10 +919,7 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:       # noqa: A002  (torch's na
 
 
 def _check_broadcast(op: str, a: Tensor, b: Tensor) -> None:
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast") from None
+    broadcast_shape("{op}: shapes {0} and {1} do not broadcast", a.shape, b.shape, op=op)
 
 
 def view_as_real(input: Tensor) -> Tensor:

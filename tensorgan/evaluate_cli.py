@@ -9,7 +9,7 @@ With ``--checkpoint`` the generator in a checkpoint written by ``tensorgan train
 The scores are against MNIST's test set: a checkpoint trained on other data (Fashion-MNIST files
 with --no-verify, an image folder) is scored all the same, with a warning line on stderr and
 ``"trained_on_mnist": false`` and ``"warning"`` in the JSON (``--eval-every``: the warning on
-stderr once, ``"trained_on_mnist"`` in each eval.jsonl line).
+stderr once a run, not again on ``--resume``; ``"trained_on_mnist"`` in each eval.jsonl line).
 
 The command is registered through the CLI's plugin hook (``tensorgan.metrics.register_cli``);
 ``add_eval_parser(subparsers)`` adds it to any argparse sub-parser set as well.
@@ -216,9 +216,12 @@ def make_eval_hook(trainer: Any, every: int | None, num_samples: int = 1000,
     if out is not None:          # a resume after a crash scores those steps again: cut back first
         cut_log_after(out, trainer.step)
     write = write or _write_line
-    on_mnist, note = training_data_note(getattr(trainer, "meta", None) or {})
-    if note:
+    meta = getattr(trainer, "meta", None)
+    on_mnist, note = training_data_note(meta or {})
+    if note and (meta or {}).get("eval_warned") != note:   # once a run, not again on --resume
         write(f"tensorgan: warning: {note}")
+        if isinstance(meta, dict):
+            meta["eval_warned"] = note              # (saved with the checkpoints)
     known = {"trained_on_mnist": on_mnist} if on_mnist is not None else {}
 
     def hook(record: dict) -> None:

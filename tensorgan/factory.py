@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_device
+from .broadcasting import broadcast_shape
 from .errors import ConfigError, DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, SamplingParameterError, ShapeError
 from .random import Generator, resolve
 from .tensor import BOOL, Tensor, _axes, _check_dtype, _check_grad_dtype, _int_of, _is_int, float32, float64, get_default_dtype, int64
@@ -307,11 +308,9 @@ def _normal_of_tensors(mean: Any, std: Any, size: Any, generator, dtype, device)
     bad = s[(s < 0) | np.isnan(s)]
     if bad.size:
         raise SamplingParameterError(f"normal: std must be >= 0 everywhere, got {bad[0]}")
-    try:
-        shape = np.broadcast_shapes(*(t.shape for t in ts))
-    except ValueError:
-        raise ShapeError(f"normal: mean {getattr(mean, 'shape', ())} and std "
-                         f"{getattr(std, 'shape', ())} do not broadcast together") from None
+    shape = broadcast_shape("normal: mean {mean} and std {std} do not broadcast together",
+                            *(t.shape for t in ts), mean=getattr(mean, 'shape', ()),
+                            std=getattr(std, 'shape', ()))
     dt = dtype if dtype is not None else ts[0].dtype
     noise = randn(shape, generator=generator, dtype=dt, device=device or ts[0].device)
     m = mean.detach() if isinstance(mean, Tensor) else mean

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _reduction
 from . import conv3d as conv3d_ops, ops
+from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
@@ -1448,10 +1449,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
                          f"float), got {x1.dtype} and {x2.dtype}; convert one with .float()")
     x1, x2 = x1.to(common), x2.to(common)
     eps = _scalar(op, "eps", eps)
-    try:
-        shape = tuple(np.broadcast_shapes(x1.shape, x2.shape))
-    except ValueError:
-        raise ShapeError(f"{op}: shapes {x1.shape} and {x2.shape} do not broadcast") from None
+    shape = broadcast_shape("{op}: shapes {0} and {1} do not broadcast", x1.shape, x2.shape, op=op)
     x1, x2 = (t if t.shape == shape else t.expand(shape) for t in (x1, x2))
     if not shape:
         raise IndexOutOfRangeError(f"{op}: dim {dim!r} is out of range for 0-d inputs")
@@ -1474,10 +1472,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
         if not isinstance(t, Tensor):
             raise InputTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
     _check_operand(op, "x2", x2, x1, same_dtype=False)
-    try:
-        np.broadcast_shapes(x1.shape, x2.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: shapes {x1.shape} and {x2.shape} do not broadcast") from None
+    broadcast_shape("{op}: shapes {0} and {1} do not broadcast", x1.shape, x2.shape, op=op)
     diff = x1 - x2 + _scalar(op, "eps", eps)
     if diff.ndim == 0:
         return diff.reshape(1).norm(_scalar(op, "p", p), dim=0)
@@ -2014,11 +2009,8 @@ def _target(op: str, target, x: Tensor, same_dtype: bool = False, broadcast: str
     if target.shape != x.shape:
         if broadcast is None:
             raise ShapeError(f"{op}: target shape {target.shape} != input shape {x.shape}")
-        try:
-            np.broadcast_shapes(target.shape, x.shape)
-        except ValueError:
-            raise ShapeError(f"{op}: target shape {tuple(target.shape)} and input shape "
-                             f"{tuple(x.shape)} do not broadcast") from None
+        broadcast_shape("{op}: target shape {0} and input shape {1} do not broadcast",
+                        tuple(target.shape), tuple(x.shape), op=op)
         if broadcast == "warn":
             from .tensor import Size
             warnings.warn(_BROADCAST_WARNING.format(repr(Size(target.shape)), repr(Size(x.shape))), UserWarning,
@@ -4635,11 +4627,8 @@ def _attention_mask(op: str, mask: Any, scores: Tensor) -> Tensor:
         raise InputTypeError(f"{op}: attn_mask must be a Tensor or None, got {type(mask).__name__}")
     if mask.device is not scores.device:
         raise DeviceError(f"{op}: attn_mask is on {mask.device} but the query is on {scores.device}")
-    try:
-        np.broadcast_shapes(mask.shape, scores.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: attn_mask of shape {mask.shape} does not broadcast to the "
-                         f"attention scores' shape {scores.shape} (..., L, S)") from None
+    broadcast_shape("{op}: attn_mask of shape {0} does not broadcast to the attention scores' "
+                    "shape {1} (..., L, S)", mask.shape, scores.shape, op=op)
     if mask.dtype == np.bool_:
         return ops.Where.apply(scores, float("-inf"), mask.array)
     if mask.dtype == np.float32 and mask.dtype != scores.dtype and scores.dtype.kind == "f":

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import ops
 from .functional import _scalar
+from .broadcasting import broadcast_shape
 from .errors import ConfigError, DTypeError, InputTypeError, LinAlgError, ShapeError
 from .factory import concat, eye
 from .math_ops import Composed, _others_product
@@ -524,11 +525,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     n = A.shape[-1]
     if Bm.shape[-2] != n:
         raise ShapeError(f"linalg.solve: A {A.shape} and B {B.shape} do not fit: B needs {n} rows")
-    try:
-        np.broadcast_shapes(A.shape[:-2], Bm.shape[:-2])
-    except ValueError:
-        raise ShapeError(f"linalg.solve: the batch dims of A {A.shape} and B {B.shape} do not "
-                         f"broadcast") from None
+    broadcast_shape("linalg.solve: the batch dims of A {A} and B {B} do not broadcast",
+                    A.shape[:-2], Bm.shape[:-2], A=A.shape, B=B.shape)
     X = Solve.call(A, Bm)[0]
     return X.squeeze(-1) if vector else X
 

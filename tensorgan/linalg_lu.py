@@ -22,6 +22,7 @@ import numpy as np
 
 from . import ops
 from .backend import as_host_array
+from .broadcasting import broadcast_shape
 from .errors import (AutogradError, AutogradNotSupportedError, ConfigError, DTypeError,
                      InputTypeError, LinAlgError, ShapeError)
 from .factory import concat, stack
@@ -261,10 +262,8 @@ def _rhs(op: str, A: Tensor, B: Any) -> Tensor:
     B = _matrices(op, B, square=False, name="B")
     if B.shape[-2] != A.shape[-1]:
         raise ShapeError(f"{op}: A {A.shape} and B {B.shape} do not fit: B needs {A.shape[-1]} rows")
-    try:
-        np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
-    except ValueError:
-        raise ShapeError(f"{op}: the batch dims of A {A.shape} and B {B.shape} do not broadcast") from None
+    broadcast_shape("{op}: the batch dims of A {A} and B {B} do not broadcast", A.shape[:-2],
+                    B.shape[:-2], op=op, A=A.shape, B=B.shape)
     return B
 
 

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from . import scatter_kernels
+from .broadcasting import broadcast_shape
 from .errors import EmptyReductionError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
@@ -81,10 +82,7 @@ def _shape(a):
 
 
 def _broadcast_check(name: str, a, b) -> None:
-    try:
-        _broadcast_shapes(_shape(a), _shape(b))
-    except ValueError:
-        raise ShapeError(f"{name}: shapes {_shape(a)} and {_shape(b)} do not broadcast") from None
+    broadcast_shape("{name}: shapes {0} and {1} do not broadcast", _shape(a), _shape(b), name=name)
 
 
 def _broadcasting(name: str, op: Callable, a, b):
@@ -96,9 +94,6 @@ def _broadcasting(name: str, op: Callable, a, b):
     except ValueError:
         _broadcast_check(name, a, b)
         raise
-
-
-_broadcast_shapes = np.broadcast_shapes     # (raises ValueError when the shapes do not broadcast)
 
 
 class Add(Function):
@@ -136,11 +131,8 @@ class Where(Function):
         try:      # (shapes checked only once where failed: np.broadcast_shapes costs ~3 us)
             return self.xp.where(cond, a, b)
         except ValueError:
-            try:
-                _broadcast_shapes(_broadcast_shapes(self.shapes[0], self.shapes[1]), cond.shape)
-            except ValueError:
-                raise ShapeError(f"where: shapes {cond.shape} (condition), {self.shapes[0]} and "
-                                 f"{self.shapes[1]} do not broadcast") from None
+            broadcast_shape("where: shapes {2} (condition), {0} and {1} do not broadcast",
+                            *self.shapes, cond.shape)
             raise
 
     def backward(self, g):     # selects (Numba's on the CPU: NumPy's where branches per element)

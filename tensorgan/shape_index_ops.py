@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from . import ops
+from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ConfigError, ConfigTypeError, DistanceOrderError, DTypeError,
                      EmptyReductionError, IndexOutOfRangeError, InputTypeError, MissingArgumentError,
                      SamplingWeightsError, ShapeError, float_index_error)
@@ -592,12 +593,10 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     if idx.ndim != input.ndim:
         raise ShapeError(f"take_along_dim: indices must have as many dims as the input ({input.ndim}), "
                          f"got shape {idx.shape}")
-    try:
-        rest = np.broadcast_shapes(input.shape[:d] + (1,) + input.shape[d + 1:],
-                                   idx.shape[:d] + (1,) + idx.shape[d + 1:])
-    except ValueError:
-        raise ShapeError(f"take_along_dim: input {input.shape} and indices {idx.shape} do not "
-                         f"broadcast off dim {d}") from None
+    rest = broadcast_shape("take_along_dim: input {input} and indices {idx} do not broadcast off "
+                           "dim {d}", input.shape[:d] + (1,) + input.shape[d + 1:],
+                           idx.shape[:d] + (1,) + idx.shape[d + 1:], input=input.shape,
+                           idx=idx.shape, d=d)
     x = input.expand(rest[:d] + (input.shape[d],) + rest[d + 1:])
     idx = np.broadcast_to(_in_range("take_along_dim", idx, d, input.shape[d], True),
                           rest[:d] + (idx.shape[d],) + rest[d + 1:])
@@ -965,10 +964,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     if not isinstance(mask, Tensor) or mask.dtype != BOOL:
         raise InputTypeError(f"masked_select: mask must be a bool tensor, got "
                              f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    try:
-        shape = np.broadcast_shapes(input.shape, mask.shape)
-    except ValueError:
-        raise ShapeError(f"masked_select: input {input.shape} and mask {mask.shape} do not broadcast") from None
+    shape = broadcast_shape("masked_select: input {0} and mask {1} do not broadcast", input.shape, mask.shape)
     wide = Tensor._make(input.device.xp.broadcast_to(mask.array, shape), mask.device)
     return input.expand(*shape)[wide]
 
@@ -1259,11 +1255,8 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
     values = _operand_like("index_put", input, values, "values")
     if values.dtype != input.dtype:
         raise DTypeError(f"index_put: values must have the input's dtype {input.dtype}, got {values.dtype}")
-    try:
-        np.broadcast_shapes(values.shape, shape)
-    except ValueError:
-        raise ShapeError(f"index_put: values of shape {values.shape} do not broadcast to the indexed "
-                         f"shape {shape}") from None
+    broadcast_shape("index_put: values of shape {0} do not broadcast to the indexed shape {1}",
+                    values.shape, shape)
     if accumulate:
         return input + ops.ScatterIntoZeros.apply(values.expand(*shape), input.shape, key)
     return ops.SetItem.apply(input, values, key)

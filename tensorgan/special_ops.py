@@ -18,6 +18,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from .broadcasting import broadcast_shape
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .math_ops import Composed, _binary, _in_place_form, _pointwise, _unary
 from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype
@@ -136,10 +137,7 @@ def _broadcast(op: str, a: Tensor, b: Tensor) -> None:
     """Refuse two tensors on different devices or of shapes that do not broadcast."""
     if a.device is not b.device:
         raise DeviceError(f"{op}: tensors on {a.device} and {b.device}")
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast") from None
+    broadcast_shape("{op}: shapes {0} and {1} do not broadcast", a.shape, b.shape, op=op)
 
 
 def _outside_graph(x: Tensor, values: Any) -> Tensor:
@@ -339,10 +337,7 @@ class _TensorSpecial:
         """``|x - other| <= atol + rtol |other|`` elementwise, a bool tensor (torch.isclose)."""
         other = _tensor_arg("isclose", other)
         _one_dtype("isclose", input=self, other=other)          # torch refuses mixed dtypes
-        try:
-            np.broadcast_shapes(self.shape, other.shape)
-        except ValueError:
-            raise ShapeError(f"isclose: shapes {self.shape} and {other.shape} do not broadcast") from None
+        broadcast_shape("isclose: shapes {0} and {1} do not broadcast", self.shape, other.shape)
         return _outside_graph(self, self.device.xp.isclose(self.array, other.array, rtol, atol, equal_nan))
 
     def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:

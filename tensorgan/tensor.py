@@ -41,6 +41,7 @@ import numpy as np
 from .backend import Device, device_of, get_device, move_array, names_a_device
 from .select_kernels import clamp_in_place
 from .kernels.reference.optim import lerp_update as reference_lerp_update
+from .broadcasting import broadcast_shape
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError, DTypeError, DTypeValueError,
                      DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
                      ShapeError, TensorganError, ValueOverflowError, float_index_error)
@@ -3412,11 +3413,9 @@ class Tensor:
         the result by ``lerp_into`` -- no graph-sized temporaries (three 14 MB ones per weight of
         a DCGAN made glibc fault pages in anew: ~10x slower)."""
         xp = self.device.xp
-        try:        # (equal shapes, an EMA's every call: no broadcast_shapes, a few us a weight)
-            shape = self.shape if self.shape == end.shape else np.broadcast_shapes(self.shape, end.shape)
-        except ValueError:
-            raise ShapeError(f"lerp: shapes {self.shape} (input) and {end.shape} (end) do not "
-                             f"broadcast") from None
+        # (equal shapes, an EMA's every call: no broadcast_shape, a few us a weight)
+        shape = self.shape if self.shape == end.shape else broadcast_shape(
+            "lerp: shapes {0} (input) and {1} (end) do not broadcast", self.shape, end.shape)
         out = xp.empty(shape, dtype=self.array.dtype)
         quiet = _FP_STATE.set(_FP_QUIET)       # inf and NaN results come silently, as in torch
         try:
@@ -4771,10 +4770,7 @@ def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
 def _as_mask(op: str, x: "Tensor", other: Any) -> "Tensor":
     if not isinstance(other, Tensor):
         raise InputTypeError(f"{op}: other must be a Tensor, got {type(other).__name__}")
-    try:
-        np.broadcast_shapes(x.shape, other.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: shapes {x.shape} and {other.shape} do not broadcast") from None
+    broadcast_shape("{op}: shapes {0} and {1} do not broadcast", x.shape, other.shape, op=op)
     return other.bool()
 
 

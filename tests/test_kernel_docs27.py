@@ -1,13 +1,15 @@
 """Every kernel file opens with its algorithm, FLOP and byte counts (and, for the CPU and CUDA sets,
 its launch shape), and the numbers those docstrings state are the code's: block sizes and static
-shared memory from the CUDA modules' constants, FLOPs at the DCGAN-on-MNIST shapes (batch 64),
-the split-K sizes the glue picks.  No GPU needed: the CUDA modules import without one.
+shared memory from the CUDA modules' constants, FLOPs, padding shares and tile counts at the
+DCGAN-on-MNIST layers (batch 64; walked from tensorgan.models.dcgan's own modules), the split-K
+sizes the glue picks.  No GPU needed: the CUDA modules import without one.
 """
 from __future__ import annotations
 
 import ast
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -76,48 +78,88 @@ def test_cuda_docstrings_state_the_codes_block_and_shared_memory():
                 f"{path.name}: {name} declares no shared memory, the docstring does not say so"
 
 
-def _gflop(c_in, c_out, k, out_hw) -> float:
-    """2 * N * C_out * OH * OW * C_in * kH * kW, in GFLOP (the forward convolution's)."""
-    return 2 * BATCH * c_out * out_hw * out_hw * c_in * k * k / 1e9
+class Layer(NamedTuple):
+    """One convolution of the DCGAN on MNIST, as its module and the shapes it sees say."""
+    name: str            # "D 64->128", "G 256->128" (a transposed one), as the docstrings name them
+    c_in: int
+    c_out: int
+    k: int
+    s: int
+    p: int
+    in_hw: int
+    out_hw: int
+    transposed: bool
+
+    def as_conv2d(self) -> tuple:
+        """(C_in, C_out, k, input side, output side) of the conv2d it is (a transposed
+        convolution's is the conv2d from its output back to its input)."""
+        if self.transposed:
+            return self.c_out, self.c_in, self.k, self.out_hw, self.in_hw
+        return self.c_in, self.c_out, self.k, self.in_hw, self.out_hw
+
+    def gflop(self) -> float:
+        """2 * N * C_out * OH * OW * C_in * kH * kW of that conv2d, batch 64, in GFLOP."""
+        c_in, c_out, k, _, oh = self.as_conv2d()
+        return 2 * BATCH * c_out * oh * oh * c_in * k * k / 1e9
 
 
-# (layer, its conv2d-equivalent FLOPs): D's convolutions and G's transposed ones.
-D_1_64 = _gflop(1, 64, 4, 14)
-D_64_128 = _gflop(64, 128, 4, 7)
-G_64_1 = _gflop(64, 1, 3, 28)
-G_T_256_128 = _gflop(128, 256, 4, 7)     # conv2d(gy 128 x 14 x 14) -> x 256 x 7 x 7
-G_T_128_64 = _gflop(64, 128, 4, 14)
+def _dcgan_layers() -> dict[str, Layer]:
+    """The convolutions of tensorgan's default DCGAN (G and D for 1 x 28 x 28), walked through
+    the models' own modules with the kernels' output-size arithmetic."""
+    from tensorgan import nn
+    from tensorgan.kernels.shapes import conv2d_output_size, conv_transpose2d_output_size
+    from tensorgan.models.dcgan import Discriminator, Generator
+    layers = {}
+    for net, side in (("G", None), ("D", 28)):
+        for m in (Generator() if net == "G" else Discriminator()):
+            if isinstance(m, nn.Unflatten):
+                side = m.unflattened_size[-1]
+            if not isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                continue
+            (k, _), (s, _), (p, _) = m.kernel_size, m.stride, m.padding
+            transposed = isinstance(m, nn.ConvTranspose2d)
+            out = (conv_transpose2d_output_size(side, k, s, p, m.output_padding[0]) if transposed
+                   else conv2d_output_size(side, k, s, p))
+            name = f"{net} {m.in_channels}->{m.out_channels}"
+            layers[name] = Layer(name, m.in_channels, m.out_channels, k, s, p, side, out, transposed)
+            side = out
+    return layers
+
+
+@pytest.fixture(scope="module")
+def dcgan():
+    layers = _dcgan_layers()
+    assert set(layers) == {"G 256->128", "G 128->64", "G 64->1", "D 1->64", "D 64->128"}
+    return layers
 
 
 @pytest.mark.parametrize("path, figures", [
-    ("cpu/conv2d.py", {"0.82": D_64_128, "0.058": G_64_1, "0.026": D_1_64}),
-    ("cpu/conv_transpose2d.py", {"3.29": G_T_256_128}),
-    ("cuda/conv_fwd.py", {"0.026": D_1_64, "0.822": D_64_128, "3.288": G_T_128_64}),
-    ("cuda/conv_dgrad.py", {"0.822": D_64_128, "3.288": G_T_256_128}),
+    ("cpu/conv2d.py", {"0.82": ["D 64->128"], "0.058": ["G 64->1"], "0.026": ["D 1->64"]}),
+    ("cpu/conv_transpose2d.py", {"3.29": ["G 256->128"]}),
+    ("cuda/conv_fwd.py", {"0.026": ["D 1->64"], "0.822": ["D 64->128"], "3.288": ["G 128->64"]}),
+    ("cuda/conv_dgrad.py", {"0.822": ["D 64->128"], "3.288": ["G 256->128", "G 128->64"]}),
 ])
-def test_dcgan_flop_counts_are_the_formulas(path, figures):
+def test_dcgan_flop_counts_are_the_layers(dcgan, path, figures):
     doc = _docstring(KERNELS_DIR / path)
-    assert G_T_256_128 == G_T_128_64
-    for text, value in figures.items():
+    for text, names in figures.items():
         assert text in doc, f"{path}: {text} GFLOP not stated"
         decimals = len(text.split(".")[1])
-        assert f"{value:.{decimals}f}" == text, f"{path}: states {text} GFLOP, the formula gives {value}"
+        for name in names:
+            value = dcgan[name].gflop()
+            assert f"{value:.{decimals}f}" == text, f"{path}: states {text} GFLOP, {name} does {value}"
 
 
-def test_dgrad_padding_fraction_at_d_64_128():
+def test_dgrad_padding_fraction_at_d_64_128(dcgan):
     # conv_dgrad: "the taps whose oh, ow fall in the padding multiply zeros (14% at D 64->128)":
-    # gx 14 x 14 from gy 7 x 7, k4 s2 p1 -- count (phase pixel, tap) pairs per axis.
-    size, out, k, s, p = 14, 7, 4, 2, 1
-    inside = total = 0
-    for r in range(s):
-        k0 = (r + p) % s
-        d = (r + p - k0) // s
-        for q in range((size - r + s - 1) // s):
-            for t in range(len(range(k0, k, s))):
-                total += 1
-                inside += 0 <= q + d - t < out
-    assert "14% at D 64->128" in _docstring(KERNELS_DIR / "cuda/conv_dgrad.py")
-    assert round(100 * (1 - (inside / total) ** 2)) == 14
+    # per axis, the (gx pixel, tap) pairs the kernel visits -- those with (i + p - tap) a multiple
+    # of the stride -- and how many land on a gy pixel; both axes alike.
+    layer = dcgan["D 64->128"]
+    visited = [(i + layer.p - t) // layer.s for i in range(layer.in_hw) for t in range(layer.k)
+               if (i + layer.p - t) % layer.s == 0]
+    inside = sum(0 <= oh < layer.out_hw for oh in visited)
+    stated = re.search(r"(\d+)% at D 64->128", _docstring(KERNELS_DIR / "cuda/conv_dgrad.py"))
+    assert stated, "conv_dgrad.py: the padding share at D 64->128 is not stated"
+    assert round(100 * (1 - (inside / len(visited)) ** 2)) == int(stated.group(1))
 
 
 def test_wgrad_split_sizes_stated_in_the_glue_are_the_formulas():
@@ -136,14 +178,21 @@ def test_wgrad_split_sizes_stated_in_the_glue_are_the_formulas():
     assert (thin_splits, thin_splits * c_in) == (8, 512)
 
 
-def test_wgrad_reduction_lengths_and_tiles_at_the_dcgan_layers():
-    # conv_wgrad: "K is long (3,136 to 12,544 ...) ... 1 at D 1->64, 32 at D 64->128 and G 128->64,
-    # 128 at G 256->128" -- (C_in, C_out, k, OH) of the underlying conv2d weight gradient.
+def test_wgrad_reduction_lengths_and_tiles_at_the_dcgan_layers(dcgan):
+    # conv_wgrad: "K is long (3,136 to 12,544 at the DCGAN's layers, batch 64) while J x N is small
+    # (1 to 128 64 x 64 tiles: 1 at D 1->64, 32 at D 64->128 and G 128->64, 128 at G 256->128)"
+    # -- the tiled kernel's layers: those the glue does not send to conv_thin.
+    cuda = _cuda()
     from tensorgan.kernels.cuda import tiles
-    layers = {"D 1->64": (1, 64, 4, 14), "D 64->128": (64, 128, 4, 7),
-              "G 256->128": (128, 256, 4, 7), "G 128->64": (64, 128, 4, 14)}
-    tiles_of = {name: -(-c_in * k * k // tiles.BM) * -(-c_out // tiles.BN)
-                for name, (c_in, c_out, k, _) in layers.items()}
-    assert tiles_of == {"D 1->64": 1, "D 64->128": 32, "G 256->128": 128, "G 128->64": 32}
-    lengths = sorted(BATCH * oh * oh for *_, oh in layers.values())
-    assert (lengths[0], lengths[-1]) == (3136, 12544)
+    doc = " ".join(_docstring(KERNELS_DIR / "cuda/conv_wgrad.py").split())
+    tiled = {name: layer.as_conv2d() for name, layer in dcgan.items()
+             if not cuda._thin_output(layer.as_conv2d()[1], layer.k, layer.k)}
+    tiles_of = {name: cuda._cdiv(c_in * k * k, tiles.BM) * cuda._cdiv(c_out, tiles.BN)
+                for name, (c_in, c_out, k, _, _) in tiled.items()}
+    stated = {}
+    for count, names in re.findall(r"(\d+) at ((?:[DG] \d+->\d+(?: and )?)+)", doc):
+        stated.update((name, int(count)) for name in names.split(" and "))
+    assert stated == tiles_of
+    lengths = sorted(BATCH * oh * oh for *_, oh in tiled.values())
+    assert f"K is long ({lengths[0]:,} to {lengths[-1]:,} at the DCGAN's layers" in doc
+    assert f"(1 to 128 {tiles.BM} x {tiles.BN} tiles" in doc and (min(tiles_of.values()), max(tiles_of.values())) == (1, 128)

@@ -58,6 +58,13 @@ from ._workers import run_over_batch, scratch
 SHORT_ROW = 16
 
 
+def c_order(*arrays):
+    """The entry points' arrays in C order (the same objects when already, ~0.2 us each; None
+    kept): the Numba packers are compiled for C-order arrays, while the reference kernels, whose
+    contract these share, take any layout -- a transposed or sliced view is copied here once."""
+    return tuple(a if a is None else np.ascontiguousarray(a) for a in arrays)
+
+
 @njit(nogil=True, cache=True)
 def _pad_planes(x, pt, pl, out):
     """out[n, c] = x[n, c] placed at (pt, pl) in a zero plane of out's size."""

@@ -49,7 +49,7 @@ from numba import njit, prange
 
 from ..shapes import conv2d_output_size
 from . import _pack
-from ._pack import (bias_arg, col2im_add, col2im_tables, matmul, output_side, pack_cols,
+from ._pack import (bias_arg, c_order, col2im_add, col2im_tables, matmul, output_side, pack_cols,
                     transposed_input, unpack_rows)
 from ._workers import run_over_batch, sum_in_order
 from ._threads import parallel_kernel, serial_below_threshold
@@ -106,6 +106,7 @@ def _sum_of_a_bt(N, per_image, a_rows, b_rows, body, budget_factor=4, reduction=
 
 @serial_below_threshold(_conv_work)
 def conv2d(x, w, b, stride, padding):
+    x, w, b = c_order(x, w, b)
     N, C, H, W = x.shape
     Co, Ci, kH, kW = w.shape
     sh, sw = stride = tuple(stride)
@@ -137,11 +138,13 @@ def conv2d(x, w, b, stride, padding):
 
 @serial_below_threshold(_conv_work)
 def conv2d_grad_input(gy, w, input_hw, stride, padding):
+    gy, w = c_order(gy, w)
     return conv_transpose_core(gy, w, None, stride, padding, tuple(input_hw))
 
 
 @serial_below_threshold(lambda x, gy, k, *_: (x.size + gy.size) * (k[0] * k[1] + 1))
 def conv2d_grad_weight(x, gy, kernel_hw, stride, padding):
+    x, gy = c_order(x, gy)
     N, C, H, W = x.shape
     _, Co, OH, OW = gy.shape
     kH, kW = kernel_hw
@@ -237,6 +240,7 @@ def conv2d_backward(x, gy, w, stride, padding, needs):
     comes from the same pass over gy (the channel sums of its transposed copy) instead of a pass
     of its own.  The input gradient is conv2d_grad_input's."""
     need_input, need_weight, need_bias = needs
+    x, gy, w = c_order(x, gy, w)
     stride, padding = tuple(stride), tuple(padding)
     kernel_hw = w.shape[2:]
     C, Co = x.shape[1], gy.shape[1]

@@ -47,8 +47,8 @@ import numpy as np
 from ..shapes import conv_transpose2d_output_size
 from . import _pack
 from ._threads import serial_below_threshold
-from ._pack import (bias_arg, fill_bias, gather_phase_weight, matmul, output_side, pack_cols,
-                    transposed_input, unpack_rows)
+from ._pack import (bias_arg, c_order, fill_bias, gather_phase_weight, matmul, output_side,
+                    pack_cols, transposed_input, unpack_rows)
 from ._workers import run_over_batch, scratch
 
 
@@ -110,6 +110,7 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
 
 @serial_below_threshold(lambda x, w, *_: x.size * (w.shape[2] * w.shape[3] + 1))
 def conv_transpose2d(x, w, b, stride, padding, output_padding):
+    x, w, b = c_order(x, w, b)
     N, Ci, H, W = x.shape
     _, Co, kH, kW = w.shape
     OH = conv_transpose2d_output_size(H, kH, stride[0], padding[0], output_padding[0])
@@ -133,6 +134,7 @@ def conv_transpose2d_backward(x, gy, w, stride, padding, needs):
     256->128 layer 33.7 -> 29.9 ms, 128->64 36.0 -> 30.1 ms for the input and weight gradients."""
     from .conv2d import _use_output_side, conv2d_grad_bias
     need_input, need_weight, need_bias = needs
+    x, gy, w = c_order(x, gy, w)
     stride, padding = tuple(stride), tuple(padding)
     kernel_hw = w.shape[2:]
     shared = need_input and need_weight and not _use_output_side(

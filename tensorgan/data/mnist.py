@@ -74,13 +74,17 @@ class MnistDataset(ArrayDataset):
     other data in its format, such as EMNIST's 26 or 47 classes, loaded with ``verify=False``).
 
     ``split`` is "train" or "test"; ``source`` is the folder the files came from, or "bundled".
+    ``verified_mnist``: the loading's SHA-256 check found the images to be MNIST's own (False
+    when unchecked or checked against other digests: ``is_mnist_images`` then tells).
     """
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, split: str, source: str) -> None:
+    def __init__(self, images: np.ndarray, labels: np.ndarray, split: str, source: str,
+                 verified_mnist: bool = False) -> None:
         suffix = "-bundled" if source == "bundled" else ""
         super().__init__(images, labels, name=f"mnist-{split}{suffix}")
         self.split = split
         self.source = source
+        self.verified_mnist = verified_mnist
 
 
 def default_cache_dir() -> Path:
@@ -200,9 +204,9 @@ def load_mnist(split: str = "train", data_dir: str | os.PathLike[str] | None = N
     images_path, labels_path = (_find_file(folder, stem) for stem in MNIST_FILES[split])
     assert images_path is not None and labels_path is not None  # locate_mnist checked both
     sums = _read_sums(folder / _SUMS_FILE) if verify else {}
-    images = _read_checked(images_path, sums, verify)
-    labels = _read_checked(labels_path, sums, verify)
-    return _assemble(images, labels, images_path, labels_path, split, str(folder))
+    images, known = _read_checked(images_path, sums, verify)
+    labels, _ = _read_checked(labels_path, sums, verify)
+    return _assemble(images, labels, images_path, labels_path, split, str(folder), known)
 
 
 def load_bundled_mnist(*, verify: bool = True) -> MnistDataset:
@@ -219,12 +223,12 @@ def load_bundled_mnist(*, verify: bool = True) -> MnistDataset:
     # as_file gives a real path even when the package is installed zipped.
     with resources.as_file(paths[0]) as images_path, resources.as_file(paths[1]) as labels_path:
         try:
-            images = _read_checked(images_path, {}, verify)
-            labels = _read_checked(labels_path, {}, verify)
+            images, known = _read_checked(images_path, {}, verify)
+            labels, _ = _read_checked(labels_path, {}, verify)
         except DataError as exc:
             raise DataError(f"the bundled MNIST test set of this installation of tensorgan is "
                             f"corrupt ({exc}); reinstall tensorgan") from None
-        return _assemble(images, labels, images_path, labels_path, "test", "bundled")
+        return _assemble(images, labels, images_path, labels_path, "test", "bundled", known)
 
 
 def mnist_dataset(data_dir: str | os.PathLike[str] | None = None, *,
@@ -261,7 +265,7 @@ def check_mnist_images(images: np.ndarray, path: "Path | str", what: str = "MNIS
 
 
 def _assemble(images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path,
-              split: str, source: str) -> MnistDataset:
+              split: str, source: str, verified_mnist: bool) -> MnistDataset:
     if images.ndim != 3:
         raise DataError(f"{images_path}: MNIST images must have 3 dimensions (count, rows, "
                         f"columns), this file has shape {images.shape}")
@@ -272,7 +276,7 @@ def _assemble(images: np.ndarray, labels: np.ndarray, images_path: Path, labels_
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{images_path} holds {images.shape[0]} images but {labels_path} holds "
                         f"{labels.shape[0]} labels; they must match")
-    return MnistDataset(images[:, None, :, :], labels.astype(np.int64), split, source)
+    return MnistDataset(images[:, None, :, :], labels.astype(np.int64), split, source, verified_mnist)
 
 
 # ----------------------------------------------------------------------------------- checksums
@@ -288,10 +292,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_checked(path: Path, sums: dict[str, str], verify: bool) -> np.ndarray:
+def _read_checked(path: Path, sums: dict[str, str], verify: bool) -> tuple[np.ndarray, bool]:
     """read_idx, plus (when ``verify``) a checksum check: against the SHA256SUMS file beside the
     data when it lists this file (the folder's own manifest: Fashion-MNIST's with its digests
-    verifies without --no-verify), else against the original MNIST's known digests."""
+    verifies without --no-verify), else against the original MNIST's known digests. Also
+    whether the check proved the file MNIST's own (so that no one hashes it again)."""
     listed = verify and path.name in sums
     if listed:
         _check_digest(path, _sha256(path), sums[path.name], f"{_SUMS_FILE} beside it")
@@ -299,24 +304,31 @@ def _read_checked(path: Path, sums: dict[str, str], verify: bool) -> np.ndarray:
     if array.ndim and array.shape[0] == 0:      # before the digest check, whose mismatch says less
         raise DataError(f"{path}: the MNIST dataset is empty (this file holds 0 items, shape "
                         f"{array.shape})")
-    if verify and not listed:
-        _check_known_content(path, array)
-    return array
+    if listed:
+        return array, _is_known_digest(path.name, sums[path.name])
+    return array, verify and _check_known_content(path, array)
 
 
-def _check_known_content(path: Path, array: np.ndarray, name: str | None = None) -> None:
+def _is_known_digest(name: str, digest: str) -> bool:
+    """Whether ``digest`` is the original MNIST's for the file ``name`` (.gz or raw)."""
+    stem = name.removesuffix(".gz").replace(".idx", "-idx")
+    return digest.lower() in (MNIST_GZ_SHA256.get(f"{stem}.gz"), MNIST_RAW_SHA256.get(stem))
+
+
+def _check_known_content(path: Path, array: np.ndarray, name: str | None = None) -> bool:
     """For files named like MNIST's: byte-identical to a known .gz (cheap), else the decompressed
-    content must match the known digest. Files with other names are not checked.
-    ``name`` is the file's real name when ``path`` is a temporary file."""
+    content must match the known digest (True: checked, it is MNIST's). Files with other names
+    are not checked (False). ``name`` is the file's real name when ``path`` is a temporary file."""
     name = name or path.name
     stem = name.removesuffix(".gz").replace(".idx", "-idx")
     expected = MNIST_RAW_SHA256.get(stem)
     if expected is None:
-        return
+        return False
     known_gz = MNIST_GZ_SHA256.get(f"{stem}.gz")
     if name.endswith(".gz") and known_gz is not None and _sha256(path) == known_gz:
-        return
+        return True
     _check_digest(path, _content_sha256(array), expected, "the original MNIST data")
+    return True
 
 
 def is_mnist_images(images: np.ndarray) -> bool:

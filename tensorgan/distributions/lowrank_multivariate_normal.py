@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import linalg
+from ..broadcasting import broadcast_shape
 from ..errors import ShapeError
 from ..factory import eye
 from ..tensor import Tensor
@@ -47,11 +48,10 @@ class LowRankMultivariateNormal(Distribution):
                              f"{tuple(cov_factor.shape)}")
         if cov_diag.shape[-1] != n:
             raise ShapeError(f"cov_diag must be a batch of vectors with shape ({n},), got {tuple(cov_diag.shape)}")
-        try:
-            batch = tuple(np.broadcast_shapes(loc.shape[:-1], cov_factor.shape[:-2], cov_diag.shape[:-1]))
-        except ValueError:
-            raise ShapeError(f"Incompatible batch shapes: loc {tuple(loc.shape)}, cov_factor "
-                             f"{tuple(cov_factor.shape)}, cov_diag {tuple(cov_diag.shape)}") from None
+        batch = tuple(broadcast_shape(
+            "Incompatible batch shapes: loc {loc}, cov_factor {factor}, cov_diag {diag}",
+            loc.shape[:-1], cov_factor.shape[:-2], cov_diag.shape[:-1], loc=tuple(loc.shape),
+            factor=tuple(cov_factor.shape), diag=tuple(cov_diag.shape)))
         self.loc = loc.expand(batch + (n,))
         self.cov_factor = cov_factor.expand(batch + tuple(cov_factor.shape[-2:]))
         self.cov_diag = cov_diag.expand(batch + (n,))

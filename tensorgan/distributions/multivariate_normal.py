@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import linalg
+from ..broadcasting import broadcast_shape
 from ..errors import ConfigError, ShapeError
 from ..factory import eye
 from ..function_forms import flip
@@ -75,11 +76,9 @@ class MultivariateNormal(Distribution):
         if matrix.shape[-1] != n:
             raise ShapeError(f"{name} {tuple(matrix.shape)} does not fit loc {tuple(loc.shape)}: "
                              f"the event size is {n}")
-        try:
-            batch = tuple(np.broadcast_shapes(matrix.shape[:-2], loc.shape[:-1]))
-        except ValueError:
-            raise ShapeError(f"the batch dims of loc {tuple(loc.shape)} and {name} "
-                             f"{tuple(matrix.shape)} do not broadcast") from None
+        batch = tuple(broadcast_shape("the batch dims of loc {loc} and {name} {matrix} do not broadcast",
+                                      matrix.shape[:-2], loc.shape[:-1], loc=tuple(loc.shape),
+                                      name=name, matrix=tuple(matrix.shape)))
         setattr(self, name, matrix.expand(batch + (n, n)))
         self.loc = loc.expand(batch + (n,))
         super().__init__(batch, (n,), validate_args=validate_args)
