@@ -4859,6 +4859,8 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = N
     that sum is negative -- odd p over negative inputs -- as in torch)."""
     x = input   # (torch's name for the argument)
     _scalar("lp_pool1d", "norm_type", norm_type)
+    if math.isinf(norm_type):
+        return _lp_pool_inf(max_pool1d, x, norm_type, kernel_size, stride, ceil_mode)
     pooled = avg_pool1d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
     return _lp_root(pooled, _single(kernel_size, "kernel_size", 1, "lp_pool1d"), norm_type)
 
@@ -4884,10 +4886,22 @@ def _lp_pool(op: str, x: Tensor, norm_type: float, kernel_size: Any, stride: Any
     """lp_pool2d / lp_pool3d: torch's avg_pool of x^p times the window volume, then the root;
     the unbatched layout (one dim fewer) runs as a batch of one."""
     _scalar(op, "norm_type", norm_type)
+    if math.isinf(norm_type):
+        return _lp_pool_inf(max_pool2d if dims == 2 else max_pool3d, x, norm_type, kernel_size, stride,
+                            ceil_mode)
     k = _ntuple(kernel_size, "kernel_size", 1, op, dims)
     avg = avg_pool2d if dims == 2 else avg_pool3d
     return _batch_of_one(x, dims + 2, lambda xb: _lp_root(avg(xb ** norm_type, k, stride, 0, ceil_mode),
                                                            math.prod(k), norm_type))
+
+
+def _lp_pool_inf(max_pool: Callable, x: Tensor, norm_type: float, kernel_size: Any, stride: Any,
+                 ceil_mode: bool) -> Tensor:
+    """p = +inf / -inf, as torch: the max of |x| over each window (-inf: minus the max of -|x|,
+    i.e. the min of |x|) -- the limit of the p-norm, which x^p cannot reach in floating point."""
+    if norm_type > 0:
+        return max_pool(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    return -max_pool(-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
 
 
 def _lp_root(pooled: Tensor, window: int, norm_type: float) -> Tensor:
