@@ -22,7 +22,7 @@ from . import _reduction
 from . import conv3d as conv3d_ops, ops
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
-                     InputTypeError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
+                     InputTypeError, MissingArgumentError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
                      ModeNotImplementedError, ShapeNotImplementedError, WindowArgError,
                      float_index_error)
 from .random import Generator, resolve
@@ -1702,7 +1702,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                              f"channel of input {x.shape}), got {got}")
     if not use_input_stats:
         if running_mean is None or running_var is None:
-            raise ConfigError("instance_norm: use_input_stats=False needs running_mean and running_var")
+            raise MissingArgumentError("instance_norm: use_input_stats=False needs running_mean and "
+                                       "running_var (torch: RuntimeError)")
         y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
         return _affine(y, weight, bias, shape)
     positions = int(np.prod(x.shape[2:]))

@@ -50,3 +50,10 @@ def test_lp_pool2d_3d_infinite_norm_module_and_unbatched():
     out3 = F.lp_pool3d(_t(x3), -math.inf, 2).numpy()
     np.testing.assert_allclose(out3, np.abs(x3).reshape(1, 2, 2, 2, 2, 2, 2, 2).min(axis=(3, 5, 7)),
                                rtol=0, atol=0)
+
+
+# --- norms: torch's checks and error types ----------------------------------------------------------
+
+def test_instance_norm_without_input_stats_needs_running_stats_runtime_error():
+    with pytest.raises(RuntimeError, match="running_mean"):
+        F.instance_norm(_t(np.ones((2, 3, 4))), use_input_stats=False)
