@@ -3919,10 +3919,12 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         return y.to(np.uint8)
     if mode in _LINEAR_RANK:
         return _separable_resize(x, mode, out, scales, bool(align_corners))
-    if mode == "nearest" and all(o == n or o == 2 * n for n, o in zip(spatial, out)):
+    shortcuts = x.ndim == 4      # torch's 2-D nearest kernel only; its 1-D / 3-D ones use the scale
+    if mode == "nearest" and shortcuts and all(o == n or o == 2 * n for n, o in zip(spatial, out)):
         # (_nearest_index's shortcuts: arange(o) or arange(o) >> 1, whole blocks -- no index built)
         return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))
-    index = [_nearest_index(n, o, s, exact=mode == "nearest-exact") for n, o, s in zip(spatial, out, scales)]
+    index = [_nearest_index(n, o, s, exact=mode == "nearest-exact", shortcuts=shortcuts)
+             for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):
         return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))   # whole blocks
@@ -4327,15 +4329,17 @@ def _area_resize(x: Tensor, out: list) -> Tensor:
     return adaptive_avg_pool2d(x, tuple(out))
 
 
-def _nearest_index(n: int, o: int, scale, exact: bool = False) -> np.ndarray:
+def _nearest_index(n: int, o: int, scale, exact: bool = False, shortcuts: bool = True) -> np.ndarray:
     """torch's ``nearest_idx`` (and ``nearest_neighbor_exact_compute_source_index``): input
-    position of each of ``o`` outputs from ``n`` inputs."""
+    position of each of ``o`` outputs from ``n`` inputs.  ``shortcuts``: o == n copies and
+    o == 2n halves whatever the scale (torch's 2-D kernel; its 1-D / 3-D ones take
+    ``floor(i * scale)`` even there, so a scale_factor of 1.3 over 3 positions reads 0, 0, 1)."""
     if exact:
         product = (np.arange(o) + 0.5).astype(np.float32) * np.float32(scale)
         return np.minimum(np.floor(product).astype(np.int64), n - 1)
-    if o == n:
+    if shortcuts and o == n:
         return np.arange(o)
-    if o == 2 * n:
+    if shortcuts and o == 2 * n:
         return np.arange(o) >> 1
     product = np.arange(o).astype(np.float32) * np.float32(scale)  # float32, as torch's floorf
     return np.minimum(np.floor(product).astype(np.int64), n - 1)

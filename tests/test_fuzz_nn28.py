@@ -57,3 +57,34 @@ def test_lp_pool2d_3d_infinite_norm_module_and_unbatched():
 def test_instance_norm_without_input_stats_needs_running_stats_runtime_error():
     with pytest.raises(RuntimeError, match="running_mean"):
         F.instance_norm(_t(np.ones((2, 3, 4))), use_input_stats=False)
+
+
+# --- interpolate nearest: torch's 1-D / 3-D kernels read floor(i / scale_factor) even where the
+# output size equals the input's (or doubles it); only its 2-D kernel copies / halves there --------
+
+def _floor_index(n_out, scale):
+    return np.floor(np.arange(n_out, dtype=np.float32) * np.float32(1.0 / scale)).astype(int)
+
+
+@pytest.mark.parametrize("shape, scale", [((1, 2, 3), 1.3), ((1, 1, 3), 2.3), ((1, 1, 1, 1, 3), 1.3),
+                                          ((1, 1, 3, 3, 3), (1.3, 1.0, 2.3))])
+def test_nearest_1d_3d_same_or_double_size_uses_the_scale(shape, scale):
+    x = np.random.RandomState(3).randn(*shape)
+    xt = _t(x, grad=True)
+    out = F.interpolate(xt, scale_factor=scale, mode="nearest")
+    scales = scale if isinstance(scale, tuple) else (scale,) * (len(shape) - 2)
+    index = [_floor_index(int(n * s), s) for n, s in zip(shape[2:], scales)]
+    expected = x[(Ellipsis, *np.ix_(*index))]
+    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    g = np.random.RandomState(4).randn(*expected.shape)
+    (out * _t(g)).sum().backward()
+    grad = np.zeros_like(x)
+    np.add.at(grad, (Ellipsis, *np.ix_(*index)), g)   # the gradient of the forward's gather
+    np.testing.assert_allclose(xt.grad.numpy(), grad, rtol=0, atol=1e-15)
+
+
+def test_nearest_2d_same_size_still_copies():
+    x = np.random.RandomState(5).randn(1, 1, 3, 3)
+    np.testing.assert_array_equal(F.interpolate(_t(x), scale_factor=1.3, mode="nearest").numpy(), x)
+    up = F.interpolate(_t(x), scale_factor=2.3, mode="nearest").numpy()   # 3 -> 6: halves
+    np.testing.assert_array_equal(up, x.repeat(2, axis=2).repeat(2, axis=3))
