@@ -23,7 +23,7 @@ from . import conv3d as conv3d_ops, ops
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
-                     InputTypeError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
+                     InputTypeError, MissingArgumentError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
                      ModeNotImplementedError, ShapeNotImplementedError, WindowArgError,
                      float_index_error)
 from .random import Generator, resolve
@@ -1697,7 +1697,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                              f"channel of input {x.shape}), got {got}")
     if not use_input_stats:
         if running_mean is None or running_var is None:
-            raise ConfigError("instance_norm: use_input_stats=False needs running_mean and running_var")
+            raise MissingArgumentError("instance_norm: use_input_stats=False needs running_mean and "
+                                       "running_var (torch: RuntimeError)")
         y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
         return _affine(y, weight, bias, shape)
     positions = int(np.prod(x.shape[2:]))
@@ -3910,10 +3911,12 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         return y.to(np.uint8)
     if mode in _LINEAR_RANK:
         return _separable_resize(x, mode, out, scales, bool(align_corners))
-    if mode == "nearest" and all(o == n or o == 2 * n for n, o in zip(spatial, out)):
+    shortcuts = x.ndim == 4      # torch's 2-D nearest kernel only; its 1-D / 3-D ones use the scale
+    if mode == "nearest" and shortcuts and all(o == n or o == 2 * n for n, o in zip(spatial, out)):
         # (_nearest_index's shortcuts: arange(o) or arange(o) >> 1, whole blocks -- no index built)
         return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))
-    index = [_nearest_index(n, o, s, exact=mode == "nearest-exact") for n, o, s in zip(spatial, out, scales)]
+    index = [_nearest_index(n, o, s, exact=mode == "nearest-exact", shortcuts=shortcuts)
+             for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):
         return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))   # whole blocks
@@ -4318,15 +4321,17 @@ def _area_resize(x: Tensor, out: list) -> Tensor:
     return adaptive_avg_pool2d(x, tuple(out))
 
 
-def _nearest_index(n: int, o: int, scale, exact: bool = False) -> np.ndarray:
+def _nearest_index(n: int, o: int, scale, exact: bool = False, shortcuts: bool = True) -> np.ndarray:
     """torch's ``nearest_idx`` (and ``nearest_neighbor_exact_compute_source_index``): input
-    position of each of ``o`` outputs from ``n`` inputs."""
+    position of each of ``o`` outputs from ``n`` inputs.  ``shortcuts``: o == n copies and
+    o == 2n halves whatever the scale (torch's 2-D kernel; its 1-D / 3-D ones take
+    ``floor(i * scale)`` even there, so a scale_factor of 1.3 over 3 positions reads 0, 0, 1)."""
     if exact:
         product = (np.arange(o) + 0.5).astype(np.float32) * np.float32(scale)
         return np.minimum(np.floor(product).astype(np.int64), n - 1)
-    if o == n:
+    if shortcuts and o == n:
         return np.arange(o)
-    if o == 2 * n:
+    if shortcuts and o == 2 * n:
         return np.arange(o) >> 1
     product = np.arange(o).astype(np.float32) * np.float32(scale)  # float32, as torch's floorf
     return np.minimum(np.floor(product).astype(np.int64), n - 1)
@@ -4848,6 +4853,8 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = N
     that sum is negative -- odd p over negative inputs -- as in torch)."""
     x = input   # (torch's name for the argument)
     _scalar("lp_pool1d", "norm_type", norm_type)
+    if math.isinf(norm_type):
+        return _lp_pool_inf(max_pool1d, x, norm_type, kernel_size, stride, ceil_mode)
     pooled = avg_pool1d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
     return _lp_root(pooled, _single(kernel_size, "kernel_size", 1, "lp_pool1d"), norm_type)
 
@@ -4873,10 +4880,22 @@ def _lp_pool(op: str, x: Tensor, norm_type: float, kernel_size: Any, stride: Any
     """lp_pool2d / lp_pool3d: torch's avg_pool of x^p times the window volume, then the root;
     the unbatched layout (one dim fewer) runs as a batch of one."""
     _scalar(op, "norm_type", norm_type)
+    if math.isinf(norm_type):
+        return _lp_pool_inf(max_pool2d if dims == 2 else max_pool3d, x, norm_type, kernel_size, stride,
+                            ceil_mode)
     k = _ntuple(kernel_size, "kernel_size", 1, op, dims)
     avg = avg_pool2d if dims == 2 else avg_pool3d
     return _batch_of_one(x, dims + 2, lambda xb: _lp_root(avg(xb ** norm_type, k, stride, 0, ceil_mode),
                                                            math.prod(k), norm_type))
+
+
+def _lp_pool_inf(max_pool: Callable, x: Tensor, norm_type: float, kernel_size: Any, stride: Any,
+                 ceil_mode: bool) -> Tensor:
+    """p = +inf / -inf, as torch: the max of |x| over each window (-inf: minus the max of -|x|,
+    i.e. the min of |x|) -- the limit of the p-norm, which x^p cannot reach in floating point."""
+    if norm_type > 0:
+        return max_pool(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    return -max_pool(-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
 
 
 def _lp_root(pooled: Tensor, window: int, norm_type: float) -> Tensor:
