@@ -1668,6 +1668,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         raise ShapeError(f"group_norm: {x.shape[1] if x.ndim > 1 else None} channels of input "
                          f"{x.shape} do not divide into {num_groups} groups")
     n, c = x.shape[:2]
+    if n * (c // num_groups) * math.prod(x.shape[2:]) == 1:   # torch's _verify_batch_size rule
+        raise ShapeError(f"group_norm: expected more than 1 value per channel when training, got "
+                         f"input shape {x.shape} with {num_groups} groups")
     grouped = x.reshape(n, num_groups, -1)
     y = _normalized(grouped, (2,), eps).reshape(*x.shape)
     return _affine(y, weight, bias, (1, c) + (1,) * (x.ndim - 2))

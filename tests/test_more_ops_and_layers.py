@@ -98,8 +98,12 @@ def test_group_layer_and_instance_norm_match_the_definitions(n, groups, per, spa
     w, b = sample((c,), seed + 1), sample((c,), seed + 2)
     bshape = (1, c) + (1,) * len(spatial)
     grouped = np_norm(a.reshape(n, groups, -1), (2,)).reshape(a.shape)
-    np.testing.assert_allclose(F.group_norm(t64(a), groups, t64(w), t64(b)).numpy(),
-                               grouped * w.reshape(bshape) + b.reshape(bshape), rtol=1e-10, atol=1e-10)
+    if n * per * int(np.prod(spatial)) == 1:   # one value per group and batch: torch's ValueError
+        with pytest.raises(ShapeError, match="more than 1 value"):
+            F.group_norm(t64(a), groups, t64(w), t64(b))
+    else:
+        np.testing.assert_allclose(F.group_norm(t64(a), groups, t64(w), t64(b)).numpy(),
+                                   grouped * w.reshape(bshape) + b.reshape(bshape), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(F.layer_norm(t64(a), a.shape[1:]).numpy(),
                                np_norm(a, tuple(range(1, a.ndim))), rtol=1e-10, atol=1e-10)
     if spatial:
@@ -411,3 +415,13 @@ def test_weight_norm_errors_and_parameter_vectors():
     assert all((p.numpy() == 1).all() for p in model.parameters())
     with pytest.raises(InputTypeError, match="13 elements"):
         nn.utils.vector_to_parameters(tg.zeros(12), model.parameters())
+
+
+def test_group_norm_of_one_value_per_group_and_batch_is_refused_as_torch():
+    """torch's _verify_batch_size: N * C/G * positions == 1 normalizes one value (output = bias)."""
+    with pytest.raises(ValueError, match=r"more than 1 value.*\(1, 3\)"):
+        F.group_norm(tg.ones(1, 3), 3)
+    with pytest.raises(ValueError, match="more than 1 value"):
+        nn.GroupNorm(2, 2)(tg.ones(1, 2, 1, 1))
+    assert F.group_norm(tg.randn(2, 3, seed=0), 3).shape == (2, 3)       # two values per group
+    assert F.group_norm(tg.randn(1, 3, 2, seed=0), 3).shape == (1, 3, 2)
