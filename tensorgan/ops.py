@@ -862,7 +862,7 @@ class SetItem(Function):
     def backward(self, g):
         gx = gv = None
         if self.needs_input_grad[0]:
-            gx = g.copy()
+            gx = self.xp.array(g)      # a copy, and an array where g is a 0-d NumPy scalar
             gx[self.key] = 0
         if self.needs_input_grad[1]:
             gv = unbroadcast(g[self.key], self.value_shape)
@@ -970,8 +970,8 @@ class CopySlices(Function):
     def backward(self, g):
         g_base = g_src = None
         if self.needs_input_grad[0]:
-            g_base = g.copy()
-            g_base.reshape(-1)[self.where] = 0
+            g_base = self.xp.array(g)  # a copy (of a 0-d NumPy scalar: an array, which
+            g_base.reshape(-1)[self.where] = 0      # reshape views, so the write lands)
         if self.needs_input_grad[1]:
             g_src = g.reshape(-1)[self.where].reshape(self.src_shape)
         return g_base, g_src, None

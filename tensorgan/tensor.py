@@ -1726,8 +1726,8 @@ def _add_sparse(grads: dict, summing: set, key: int, pg: "ops.SparseGrad", xp) -
     total = grads.get(key)
     if total is None:
         total = xp.zeros(pg.shape, dtype=pg.dtype)
-    elif key not in summing:
-        total = total.copy()
+    elif key not in summing or total.ndim == 0:
+        total = xp.array(total)      # a copy; an array where a 0-d gradient is a NumPy scalar
     grads[key] = pg.add_into(xp, total)
     summing.add(key)
 

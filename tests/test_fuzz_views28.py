@@ -1,0 +1,39 @@
+"""Cases found by differential fuzzing of views, in-place writes and autograd (session 28):
+each a small program whose values / gradients are checked against NumPy or by hand."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+
+
+def _leaf(values):
+    return tg.tensor(np.asarray(values, dtype=np.float64), dtype=tg.float64, requires_grad=True)
+
+
+# --- an in-place write through a view of a 0-d op result ------------------------------------
+
+@pytest.mark.parametrize("make_view", [lambda s: s.view(1), lambda s: s.unsqueeze(0),
+                                       lambda s: s[None], lambda s: s.reshape(1, 1)])
+def test_write_through_a_view_of_a_0d_result_replaces_its_gradient(make_view):
+    x = _leaf([1.0, 2.0, 3.0, 4.0])
+    s = x.sum()                  # 0-d: its gradients are NumPy scalars in the walk
+    make_view(s).mul_(3.0)       # s = 3 * sum(x)
+    (s * 2).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0] * 4)
+    assert s.item() == 30.0
+
+
+def test_fill_through_a_view_of_a_0d_result_cuts_its_gradient():
+    x = _leaf([1.0, 2.0])
+    s = x.mean()
+    s.unsqueeze(0).fill_(5.0)    # s no longer depends on x
+    (s * 2 + x.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
+
+
+def test_setitem_on_a_0d_result():
+    x = _leaf([1.0, 2.0, 3.0])
+    s = x.sum()
+    s[...] = x[0] * 4.0          # s = 4 * x0
+    s.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 0.0, 0.0])
