@@ -37,3 +37,26 @@ def test_setitem_on_a_0d_result():
     s[...] = x[0] * 4.0          # s = 4 * x0
     s.backward()
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 0.0, 0.0])
+
+
+# --- view ops that move nothing still return views (torch's nodes) --------------------------
+
+def test_t_of_a_vector_and_squeeze_of_a_non_unit_dim_are_views():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = _leaf(np.ones((2, 3)))
+    for v, node in ((x.t(), "TBackward0"), (y.squeeze(0), "SqueezeBackward1"),
+                    (y.squeeze(-1), "SqueezeBackward1"), (y.squeeze((0, 1)), "SqueezeBackward2")):
+        assert v is not x and v is not y and not v.is_leaf
+        assert v.grad_fn.name() == node
+    v = y.squeeze(0)
+    v.retain_grad()              # the view's own retained gradient, not the leaf's
+    ((v * 2).sum() + (y * 3).sum()).backward()
+    np.testing.assert_allclose(y.grad.numpy(), np.full((2, 3), 5.0))
+    np.testing.assert_allclose(v.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_flatten_over_one_dim_returns_the_tensor_itself():
+    x = _leaf([1.0, 2.0])
+    y = _leaf(np.ones((2, 3)))
+    assert x.flatten() is x and y.flatten(1) is y and y.flatten(-2, 0) is y
+    assert y.flatten().shape == (6,) and not y.flatten().is_leaf
