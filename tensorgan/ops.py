@@ -251,6 +251,7 @@ class Overwrite(Function):
     requires grad gets the (unbroadcast) gradient."""
     takes_half = True     # exact on float16
     takes_int = True
+    reads_inputs = False   # shapes only: ``value`` may be written in place before backward
 
     def forward(self, old, value):
         self.shapes = old.shape, _shape(value)

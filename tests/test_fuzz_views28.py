@@ -60,3 +60,20 @@ def test_flatten_over_one_dim_returns_the_tensor_itself():
     y = _leaf(np.ones((2, 3)))
     assert x.flatten() is x and y.flatten(1) is y and y.flatten(-2, 0) is y
     assert y.flatten().shape == (6,) and not y.flatten().is_leaf
+
+
+# --- copy_ / fill_ read no values in backward: their source may be written afterwards -------
+
+@pytest.mark.parametrize("write", ["copy", "fill"])
+def test_source_of_copy_or_fill_written_in_place_before_backward(write):
+    x = _leaf([[1.0], [2.0], [3.0]])
+    y = x * 1.5
+    z = x * 1.0
+    if write == "copy":
+        z.copy_(y)               # z = 1.5 x
+    else:
+        z.fill_(y[0, 0])         # z = 1.5 x0, each element (y[0, 0]: a view, written below)
+    y.mul_(x)                    # y = 1.5 x**2: copy_'s / fill_'s backward never reads y
+    (z.sum() * 2 + y.sum()).backward()
+    dz = 3.0 if write == "copy" else np.array([[9.0], [0.0], [0.0]])
+    np.testing.assert_allclose(x.grad.numpy(), dz + 3.0 * x.detach().numpy())
