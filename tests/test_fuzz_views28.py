@@ -77,3 +77,17 @@ def test_source_of_copy_or_fill_written_in_place_before_backward(write):
     (z.sum() * 2 + y.sum()).backward()
     dz = 3.0 if write == "copy" else np.array([[9.0], [0.0], [0.0]])
     np.testing.assert_allclose(x.grad.numpy(), dz + 3.0 * x.detach().numpy())
+
+
+# --- as_strided counts in the storage even while an overlapping view of it is alive ---------
+
+def test_as_strided_beside_a_live_unfold_view():
+    base = np.arange(9.0).reshape(3, 3)
+    x = _leaf(base)
+    y = x + 0.0
+    windows = y.unfold(1, 2, 1)            # 12 elements over 9: no storage of y's
+    out = y.as_strided((2, 2), (1, 2))
+    np.testing.assert_allclose(out.detach().numpy(), base.reshape(-1)[[[0, 2], [1, 3]]])
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy().reshape(-1), [1, 1, 1, 1, 0, 0, 0, 0, 0])
+    assert windows.shape == (3, 2, 2)
