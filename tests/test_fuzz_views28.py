@@ -91,3 +91,11 @@ def test_as_strided_beside_a_live_unfold_view():
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy().reshape(-1), [1, 1, 1, 1, 0, 0, 0, 0, 0])
     assert windows.shape == (3, 2, 2)
+
+
+def test_index_add_of_a_0d_source_is_an_index_error():
+    x = tg.ones(1, 3)
+    with pytest.raises(IndexError, match="source is 0-d"):
+        x.index_add_(0, tg.tensor([0, 0]), tg.tensor(2.0))
+    with pytest.raises(RuntimeError, match="source must have shape"):
+        x.index_add_(0, tg.tensor([0, 0]), tg.ones(2, 2))
