@@ -971,8 +971,8 @@ class CopySlices(Function):
     def backward(self, g):
         g_base = g_src = None
         if self.needs_input_grad[0]:
-            g_base = self.xp.array(g)  # a copy (of a 0-d NumPy scalar: an array, which
-            g_base.reshape(-1)[self.where] = 0      # reshape views, so the write lands)
+            g_base = self.xp.array(g, order="C")   # a C-order copy (a 0-d NumPy scalar's
+            g_base.reshape(-1)[self.where] = 0        # too): reshape views, so the write lands
         if self.needs_input_grad[1]:
             g_src = g.reshape(-1)[self.where].reshape(self.src_shape)
         return g_base, g_src, None

@@ -99,3 +99,14 @@ def test_index_add_of_a_0d_source_is_an_index_error():
         x.index_add_(0, tg.tensor([0, 0]), tg.tensor(2.0))
     with pytest.raises(RuntimeError, match="source must have shape"):
         x.index_add_(0, tg.tensor([0, 0]), tg.ones(2, 2))
+
+
+def test_write_through_one_view_with_a_transposed_view_alive():
+    w = np.arange(16.0).reshape(4, 4)
+    x = _leaf(np.ones((4, 4)))
+    y = x * 1.0
+    flat = y.unsqueeze(0)
+    yt = y.t()                   # its gradient reaches y's CopySlices transposed (F order)
+    flat.mul_(2.0)
+    (yt * tg.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 * w.T)
