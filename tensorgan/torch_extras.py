@@ -31,7 +31,7 @@ from .factory import cat, full, tensor as _new_tensor
 from .math_ops import _in_place_form
 from .ops import with_zero_edge
 from .random import Generator, resolve
-from .tensor import (Tensor, _GradHooks, _may_overlap, _check_dtype, _is_int, _legacy_args, _size_args, _strided_alias,
+from .tensor import (Tensor, _GradHooks, _check_dtype, _is_int, _legacy_args, _size_args, _strided_alias,
                      _memory_root, _repeats, _view_positions,
                      _to_array, get_default_dtype)
 
@@ -246,7 +246,8 @@ class _TensorExtras:
                 owner = owner.base
             arrays = [t.array for t in sorted({id(t): t for t in live if t is not None and t is not self}
                                               .values(), key=lambda t: -t.numel())
-                      if not _may_overlap(t.array)] + [owner]   # (an unfold() view is no storage)
+                      if t.array.flags.c_contiguous] + [owner]   # (positions count in memory
+            # order: a transposed view or unfold()'s overlapping windows is no storage)
             for candidate in arrays:
                 found = None if candidate is a else _view_positions(xp, candidate, a)
                 if found is not None and not _repeats(xp, found):
@@ -415,7 +416,7 @@ def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = No
     fresh buffer of zeros just large enough -- as torch's, a stride 0 makes elements share memory
     (in-place writes then refused)."""
     from .factory import zeros
-    from .tensor import Tensor
+    from .tensor import Tensor, _may_overlap
     size, stride = _int_tuple("size", size), _int_tuple("stride", stride)
     if len(size) != len(stride):
         raise ShapeError(f"empty_strided: dimensionality of sizes ({len(size)}) must match "

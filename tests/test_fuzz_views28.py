@@ -110,3 +110,12 @@ def test_write_through_one_view_with_a_transposed_view_alive():
     flat.mul_(2.0)
     (yt * tg.tensor(w)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 2.0 * w.T)
+
+
+def test_as_strided_beside_a_live_transposed_view_counts_in_memory_order():
+    base = np.arange(8.0).reshape(2, 4)
+    x = tg.tensor(base)
+    xt = x.t()                   # alive: its C order is not the memory's
+    np.testing.assert_allclose(x.as_strided((3,), (1,)).numpy(), [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(x.as_strided((2, 2), (4, 1)).numpy(), base[:, :2])
+    assert xt.shape == (4, 2)
