@@ -243,6 +243,7 @@ class Overwrite(Function):
     requires grad gets the (unbroadcast) gradient."""
     takes_half = True     # exact on float16
     takes_int = True
+    reads_inputs = False   # shapes only: ``value`` may be written in place before backward
 
     def forward(self, old, value):
         self.shapes = old.shape, _shape(value)
@@ -854,7 +855,7 @@ class SetItem(Function):
     def backward(self, g):
         gx = gv = None
         if self.needs_input_grad[0]:
-            gx = g.copy()
+            gx = self.xp.array(g)      # a copy, and an array where g is a 0-d NumPy scalar
             gx[self.key] = 0
         if self.needs_input_grad[1]:
             gv = unbroadcast(g[self.key], self.value_shape)
@@ -962,8 +963,8 @@ class CopySlices(Function):
     def backward(self, g):
         g_base = g_src = None
         if self.needs_input_grad[0]:
-            g_base = g.copy()
-            g_base.reshape(-1)[self.where] = 0
+            g_base = self.xp.array(g, order="C")   # a C-order copy (a 0-d NumPy scalar's
+            g_base.reshape(-1)[self.where] = 0        # too): reshape views, so the write lands
         if self.needs_input_grad[1]:
             g_src = g.reshape(-1)[self.where].reshape(self.src_shape)
         return g_base, g_src, None

@@ -552,6 +552,9 @@ def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | No
     if source is not None:
         want = input.shape[:d] + (idx.size,) + input.shape[d + 1:]
         if _tensor(op, source, "source").shape != want:
+            if source.ndim == 0 < input.ndim:      # torch's IndexError: dim d of a 0-d source
+                raise IndexOutOfRangeError(f"{op}: source is 0-d, it has no dim {d} to match the "
+                                           f"index along (shape {want} wanted)")
             raise ShapeError(f"{op}: source must have shape {want} (the input's, with dim {d} as "
                              f"long as the index), got {source.shape}")
     return d, (slice(None),) * d + (input.device.xp.asarray(idx),)

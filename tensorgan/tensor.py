@@ -1727,8 +1727,8 @@ def _add_sparse(grads: dict, summing: set, key: int, pg: "ops.SparseGrad", xp) -
     total = grads.get(key)
     if total is None:
         total = xp.zeros(pg.shape, dtype=pg.dtype)
-    elif key not in summing:
-        total = total.copy()
+    elif key not in summing or total.ndim == 0:
+        total = xp.array(total)      # a copy; an array where a 0-d gradient is a NumPy scalar
     grads[key] = pg.add_into(xp, total)
     summing.add(key)
 
@@ -3114,12 +3114,10 @@ class Tensor:
 
     def squeeze(self, dim=None) -> "Tensor":
         """Drop axes of size 1: all of them, or those of ``dim`` (an int or a tuple) that have
-        size 1 -- the others stay, as in PyTorch."""
+        size 1 -- the others stay, as in PyTorch (a view, even where no axis goes)."""
         if dim is None:
             return ops.SqueezeAll.apply(self, tuple(n for n in self.shape if n != 1))
         drop = {d for d in _axes(dim, self.ndim) or () if self.shape[d] == 1}
-        if not drop:
-            return self
         op = ops.SqueezeDims if isinstance(dim, (tuple, list)) else ops.Squeeze
         return op.apply(self, tuple(n for d, n in enumerate(self.shape) if d not in drop))
 
@@ -3318,6 +3316,8 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         start, end = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
+        if start == end:
+            return self     # torch's flatten returns its input itself there (no view node)
         if start > end:
             raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                              f"(shape {self.shape})")
@@ -3477,7 +3477,8 @@ class Tensor:
         if self.ndim > 2:
             raise ShapeError(f"t() expects a tensor of at most 2 dims, got shape {self.shape} "
                              f"(use transpose(dim0, dim1) or permute)")
-        return ops.MatrixT.apply(self, (1, 0)) if self.ndim == 2 else self
+        return ops.MatrixT.apply(self, (1, 0) if self.ndim == 2 else tuple(range(self.ndim)))
+        # (a view even where nothing moves, as torch's: not self, whose node and hooks it shares)
 
     def rsqrt(self) -> "Tensor": return self.sqrt().reciprocal()
     def reciprocal(self) -> "Tensor":

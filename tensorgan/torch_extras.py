@@ -245,7 +245,9 @@ class _TensorExtras:
             while isinstance(getattr(owner, "base", None), type(a)):
                 owner = owner.base
             arrays = [t.array for t in sorted({id(t): t for t in live if t is not None and t is not self}
-                                              .values(), key=lambda t: -t.numel())] + [owner]
+                                              .values(), key=lambda t: -t.numel())
+                      if t.array.flags.c_contiguous] + [owner]   # (positions count in memory
+            # order: a transposed view or unfold()'s overlapping windows is no storage)
             for candidate in arrays:
                 found = None if candidate is a else _view_positions(xp, candidate, a)
                 if found is not None and not _repeats(xp, found):
