@@ -514,15 +514,18 @@ class Optimizer:
     def _validate(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
         lr = group["lr"]
+        # a restored group may hold an lr below 0 that a scheduler set (a cosine chain can go
+        # there, in torch too); refusing it would refuse this optimizer's own checkpoint
+        lr_low = None if getattr(self, "_restoring", False) else 0.0
         if isinstance(lr, Tensor):      # torch keeps a Tensor lr as given (a scheduler fills it)
             if lr.numel() != 1:
                 raise ConfigError(f"{name}: Tensor lr must be 1-element, got shape {tuple(lr.shape)}")
             if name in ("Adam", "AdamW") and group.get("foreach") and not group.get("capturable"):
                 raise ConfigError(f"{name}: lr as a Tensor is not supported for capturable=False "
                                   f"and foreach=True")
-            _check_number(name, "lr", lr.item(), low=0.0)
+            _check_number(name, "lr", lr.item(), low=lr_low)
         else:
-            group["lr"] = _check_number(name, "lr", lr, low=0.0)
+            group["lr"] = _check_number(name, "lr", lr, low=lr_low)
         if "weight_decay" in group:     # Rprop and LBFGS have none
             group["weight_decay"] = _check_number(name, "weight_decay", group["weight_decay"], low=0.0)
         if "maximize" in self.defaults:  # LBFGS has none
@@ -760,7 +763,11 @@ class Optimizer:
             merged = {**pg, **{k: v for k, v in g.items() if k not in ("params", "num_params")
                                and (k not in _TORCH_SWITCHES or k in self.defaults)}}
             self._check_torch_group(merged)
-            self._validate(merged)
+            self._restoring = True
+            try:
+                self._validate(merged)
+            finally:
+                del self._restoring
             new_groups.append(merged)
         if getattr(self, "_has_duplicates", False):     # a twice-listed parameter: one state
             first: dict[int, int] = {}
