@@ -82,3 +82,66 @@ def test_collate_and_convert_make_complex_arrays_tensors():
     one = default_convert({"z": np.complex128(2j)})["z"]
     assert isinstance(one, tg.Tensor) and one.dtype == tg.complex128 and one.item() == 2j
     assert isinstance(default_convert(np.array(["a"])), np.ndarray)     # strings stay arrays
+
+
+# ---------------------------------------------------------------- samplers and datasets
+
+@pytest.mark.parametrize("replacement", [False, True])
+def test_random_sampler_over_nothing_says_so(replacement):
+    from tensorgan.errors import EmptySamplerSourceError
+    sampler = tg.utils.data.RandomSampler([], replacement=replacement, num_samples=3)
+    assert len(sampler) == 3
+    with pytest.raises(EmptySamplerSourceError, match="data_source is empty.*num_samples=3") as caught:
+        list(sampler)
+    assert isinstance(caught.value, RuntimeError) and isinstance(caught.value, ZeroDivisionError)
+
+
+def test_tensor_dataset_size_errors_are_torchs_types():
+    from tensorgan.errors import ShapeError
+    with pytest.raises(ShapeError, match=r"first dims differ: \[\(2,\), \(3,\)\]") as caught:
+        tg.utils.data.TensorDataset(np.zeros(2), np.zeros(3))
+    assert isinstance(caught.value, AssertionError)
+    with pytest.raises(IndexError, match="0-d tensor has no first dim"):
+        tg.utils.data.TensorDataset(tg.tensor(1.0))
+
+
+def test_combinator_refusals_are_assertion_errors_too():
+    from tensorgan.errors import InputTypeError
+    with pytest.raises(ConfigError, match="should not be an empty iterable") as caught:
+        tg.utils.data.ConcatDataset([])
+    assert isinstance(caught.value, AssertionError)
+    with pytest.raises(InputTypeError, match="only supports IterableDataset, got list") as caught:
+        list(tg.utils.data.ChainDataset([[1, 2]]))
+    assert isinstance(caught.value, AssertionError)
+
+
+def test_adding_datasets_concatenates_them():
+    data = tg.utils.data
+    pairs = data.TensorDataset(np.arange(3), np.arange(3) * 10)
+    joined = pairs + data.Subset(data.TensorDataset(np.arange(5), np.arange(5) * 10), [4, 0])
+    assert isinstance(joined, data.ConcatDataset) and len(joined) == 5
+    assert [int(joined[i][1]) for i in range(-5, 5)] == [0, 10, 20, 40, 0] * 2
+    stacked = data.StackDataset([1, 2], "ab") + data.ConcatDataset([[(3, "c")]])
+    assert [stacked[i] for i in range(3)] == [(1, "a"), (2, "b"), (3, "c")]
+    images = data.ArrayDataset(np.arange(8, dtype=np.uint8).reshape(2, 1, 2, 2))
+    both = images + images
+    assert len(both) == 4 and np.array_equal(both[3], images[1])
+
+
+def test_random_split_lengths_of_the_wrong_kind_are_type_errors():
+    with pytest.raises(ConfigError, match=r"integers >= 0 or fractions summing to 1, got \[5.0, 5.0\]") as caught:
+        tg.utils.data.random_split(range(10), [5.0, 5.0])
+    assert isinstance(caught.value, TypeError)
+    with pytest.raises(ConfigError, match=">= 0"):
+        tg.utils.data.random_split(range(10), [11, -1])
+
+
+@pytest.mark.parametrize("n, fractions, sizes", [
+    (10, [0.33, 0.33, 0.34], [4, 3, 3]), (7, [0.1, 0.2, 0.7], [1, 2, 4]),
+    (11, [0.25] * 4, [3, 3, 3, 2]), (3, [0.5, 0.5], [2, 1]), (10, [1.0], [10]),
+])
+def test_random_split_fractions_follow_torchs_rounding(n, fractions, sizes):
+    """floor(n * f) each, then the remainder one by one from the first split on."""
+    parts = tg.utils.data.random_split(range(n), fractions, generator=tg.Generator(0))
+    assert [len(p) for p in parts] == sizes
+    assert sorted(i for p in parts for i in p.indices) == list(range(n))
