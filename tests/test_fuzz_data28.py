@@ -145,3 +145,24 @@ def test_random_split_fractions_follow_torchs_rounding(n, fractions, sizes):
     parts = tg.utils.data.random_split(range(n), fractions, generator=tg.Generator(0))
     assert [len(p) for p in parts] == sizes
     assert sorted(i for p in parts for i in p.indices) == list(range(n))
+
+
+@pytest.mark.parametrize("items, dtype", [
+    ([1, 2.5], "float32"), ([True, 2.5], "float32"), ([np.int64(1), 2.5], "float32"),
+    ([1, 1j], "complex64"), ([1, np.float64(2.5)], "float64"), ([2.5, 1], "float64"),
+    ([True, 2], "int64"), ([np.int16(1), 2], "int64"), ([np.uint8(1), np.int8(1)], "int16"),
+])
+def test_collate_of_ints_with_python_floats_takes_the_default_dtype(items, dtype):
+    """Led by an int, Python floats among them make torch.tensor(items)'s default float dtype;
+    led by a float, float64; NumPy scalars keep their own dtypes."""
+    batch = default_collate(items)
+    assert batch.dtype == getattr(tg, dtype) and np.array_equal(batch.numpy(), np.array(items, dtype))
+
+
+def test_collate_of_ints_with_floats_follows_set_default_dtype():
+    tg.set_default_dtype(tg.float64)
+    try:
+        assert default_collate([1, 2.5]).dtype == tg.float64
+        assert default_collate([1, 1j]).dtype == tg.complex128
+    finally:
+        tg.set_default_dtype(tg.float32)

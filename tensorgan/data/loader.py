@@ -575,7 +575,7 @@ def default_collate(items: list[Any]) -> Any:
             raise CollateError(f"default_collate: the items of a batch have different shapes "
                             f"({sorted({a.shape for a in arrays})}); make the dataset return one "
                             f"shape, or pass a batch of them yourself")
-        return _cpu_tensor(np.stack(arrays))
+        return _cpu_tensor(_promoted(np.stack(arrays), first, items))
     if isinstance(first, (str, bytes)):
         return items           # as given, as torch: a list at the top, a tuple as a field of tuples
     if isinstance(first, Mapping):
@@ -589,6 +589,19 @@ def default_collate(items: list[Any]) -> Any:
     raise CollateTypeError(f"default_collate: cannot batch items of type {type(first).__name__} "
                            f"(it batches tensors, numpy arrays, numbers, strings, dicts and "
                            f"sequences); pass collate_fn= for others")
+
+
+def _promoted(batch: np.ndarray, first: Any, items: list[Any]) -> np.ndarray:
+    """torch's dtype for integers led by an int with Python floats (complex numbers) among them:
+    ``torch.tensor(items)``'s default float (complex) dtype, where NumPy would give float64."""
+    if not isinstance(first, (int, np.integer, np.bool_)) or batch.dtype.kind not in "fc":
+        return batch
+    kinds = {type(item) for item in items}
+    if complex in kinds or float in kinds:
+        from ..tensor import get_default_dtype
+        default = np.dtype(get_default_dtype())
+        return batch.astype(default if complex not in kinds else np.result_type(default, np.complex64))
+    return batch
 
 
 def _cpu_tensor(array: np.ndarray) -> Any:
