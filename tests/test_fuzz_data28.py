@@ -28,6 +28,7 @@ class Items:
 @pytest.mark.parametrize("n, kwargs", [
     (0, {}), (0, {"batch_size": 4}), (0, {"batch_size": None}), (0, {"batch_size": 2, "drop_last": True}),
     (3, {"batch_size": 4, "drop_last": True}), (0, {"sampler": []}), (0, {"batch_sampler": []}),
+    (3, {"batch_size": 4, "drop_last": True, "shuffle": True, "generator": tg.Generator(0)}),
 ])
 def test_torch_path_loader_yields_no_batch_where_torch_does(n, kwargs):
     loader = DataLoader(Items(n), **kwargs)

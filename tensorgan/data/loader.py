@@ -94,7 +94,7 @@ class DataLoader:
             self.sampler = sampler if sampler is not None else self._default_sampler()
             n = len(self.sampler) if hasattr(self.sampler, "__len__") else None
             self.batch_size = _check_batch_size(batch_size, n, drop_last,
-                                                empty_ok=self._empty_epochs_ok and not shuffle)
+                                                self._empty_epochs_ok, shuffle)
             self.batch_sampler = (batch_sampler if batch_size is None
                                   else BatchSampler(self.sampler, self.batch_size, self.drop_last))
         auto_collation = (self.batch_size if self._kind == "iterable" else self.batch_sampler) is not None
@@ -730,17 +730,18 @@ def _collate_fn(kind: str, collate_fn: Callable[[Any], Any] | None,
 
 
 def _check_batch_size(batch_size: int | None, n: int | None, drop_last: bool,
-                      empty_ok: bool = False) -> int | None:
+                      empty_ok: bool = False, shuffle: bool = False) -> int | None:
     """batch_size an integer >= 1 (or None: no auto-batching); with ``n`` items per epoch, a
-    batch at all -- unless ``empty_ok`` (torch's loader: an epoch of no batches)."""
+    batch at all -- unless ``empty_ok`` (torch's loader: an epoch of no batches, though not a
+    shuffle of no items, which torch's RandomSampler refuses)."""
     if batch_size is None:
         return None
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    if n == 0 and (shuffle or not empty_ok):
+        raise ConfigError("the dataset is empty: there is nothing to load")
     if empty_ok:
         return int(batch_size)
-    if n == 0:
-        raise ConfigError("the dataset is empty: there is nothing to load")
     if drop_last and n is not None and batch_size > n:
         raise ConfigError(f"batch_size {batch_size} is larger than the dataset ({n} items) and "
                           f"drop_last=True would leave no batch at all; use a smaller batch_size "
