@@ -167,3 +167,25 @@ def test_collate_of_ints_with_floats_follows_set_default_dtype():
         assert default_collate([1, 1j]).dtype == tg.complex128
     finally:
         tg.set_default_dtype(tg.float32)
+
+
+def test_a_dataset_subclass_adds_as_torchs():
+    class Letters(tg.utils.data.Dataset):
+        def __init__(self, text: str) -> None:
+            self.text = text
+
+        def __len__(self) -> int:
+            return len(self.text)
+
+        def __getitem__(self, i: int) -> str:
+            return self.text[i]
+
+    class OwnAdd(Letters):
+        def __add__(self, other):
+            return "its own"
+
+    joined = Letters("ab") + Letters("c")
+    assert isinstance(joined, tg.utils.data.ConcatDataset) and [joined[i] for i in range(3)] == list("abc")
+    assert OwnAdd("x") + Letters("y") == "its own"
+    images = tg.data.ArrayDataset(np.zeros((1, 1, 2, 2), np.uint8))
+    assert isinstance(images, tg.data.Dataset) and not isinstance(object(), tg.data.Dataset)

@@ -24,6 +24,13 @@ class Dataset(Protocol):
 
     def __len__(self) -> int: ...
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A class that names Dataset as its base (torch's ``class Faces(Dataset)``) gets torch's
+        # ``Dataset.__add__``; a method here would be a protocol member every dataset must have.
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("_is_protocol", False) and getattr(cls, "__add__", None) is None:
+            cls.__add__ = _concat
+
 
 def check_arrays(images: np.ndarray, labels: object, name: str) -> None:
     """The Dataset contract on its arrays: uint8 images (N, C, H, W) and labels None or N
