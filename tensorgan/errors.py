@@ -392,3 +392,32 @@ class VmapRandomnessError(TensorganError, RuntimeError):
     """A random op (dropout, ``randn``, ...) called inside ``tg.func.vmap`` with
     ``randomness='error'`` (the default): a RuntimeError, as torch's; the message names the
     flags that allow it."""
+
+
+class CollateError(DataError, RuntimeError):
+    """``default_collate`` given a batch whose items do not stack (arrays of different shapes,
+    tuples of different lengths): a DataError, as tensorgan has always raised there, and a
+    RuntimeError, as torch's "stack expects each tensor to be equal size" is."""
+
+
+class CollateTypeError(DataError, TypeError):
+    """``default_collate`` given items it cannot batch (None, an object, an array of strings): a
+    DataError, as tensorgan has always raised there, and a TypeError, as torch's
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists" is."""
+
+
+class DatasetSizeError(ShapeError, AssertionError):
+    """``TensorDataset`` given tensors whose first dims differ: a ShapeError, as tensorgan has
+    always raised there, and an AssertionError, as torch's "Size mismatch between tensors" is."""
+
+
+class DatasetArgumentError(ConfigError, InputTypeError, AssertionError):
+    """A dataset combinator given what it cannot combine (``ConcatDataset([])``, a map dataset
+    in ``ChainDataset``): a ConfigError / InputTypeError, as tensorgan has raised there, and an
+    AssertionError, as torch's asserts are."""
+
+
+class EmptySamplerSourceError(ConfigError, RuntimeError, ZeroDivisionError):
+    """A ``RandomSampler`` with ``num_samples`` over an empty data source: nothing to draw from.
+    A RuntimeError, as torch's with replacement ("random_ expects 'from' to be less than 'to'"),
+    and a ZeroDivisionError, as torch's without."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 
-from ..errors import ConfigError, IndexOutOfRangeError, InputTypeError
+from ..errors import ConfigError, ConfigTypeError, DatasetArgumentError, IndexOutOfRangeError, InputTypeError
 from ..random import default_generator, numpy_rng
 
 __all__ = ["Subset", "ConcatDataset", "StackDataset", "IterableDataset", "ChainDataset",
@@ -50,6 +50,10 @@ class Subset:
     def __len__(self) -> int:
         return len(self.indices)
 
+    def __add__(self, other: Any) -> "ConcatDataset":
+        """``a + b``: both, one after the other (torch's ``Dataset.__add__``)."""
+        return ConcatDataset([self, other])
+
 
 class IterableDataset:
     """Base class of a dataset read by iterating it (``__iter__``), not by index: the DataLoader
@@ -69,7 +73,7 @@ class ConcatDataset:
     def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ConfigError("ConcatDataset: datasets should not be an empty iterable")
+            raise DatasetArgumentError("ConcatDataset: datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
                 raise InputTypeError(f"ConcatDataset does not support IterableDataset "
@@ -82,6 +86,9 @@ class ConcatDataset:
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
+
+    def __add__(self, other: Any) -> "ConcatDataset":
+        return ConcatDataset([self, other])
 
     def __getitem__(self, idx: int) -> Any:
         if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):
@@ -109,7 +116,7 @@ class ChainDataset(IterableDataset):
 
 def _iterable(d: Any) -> Any:
     if not isinstance(d, IterableDataset):
-        raise InputTypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+        raise DatasetArgumentError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
     return d
 
 
@@ -136,6 +143,9 @@ class StackDataset:
 
     def __len__(self) -> int:
         return self._length
+
+    def __add__(self, other: Any) -> "ConcatDataset":
+        return ConcatDataset([self, other])
 
 
 def random_split(dataset: Any, lengths: Sequence[int | float],
@@ -168,7 +178,10 @@ def _split_lengths(lengths: list, n: int) -> list[int]:
     if sum(lengths) != n:
         raise ConfigError(f"random_split: sum of input lengths ({sum(lengths)}) does not equal "
                           f"the length of the input dataset ({n})")
-    if any(isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0 for x in lengths):
+    if any(isinstance(x, bool) or not isinstance(x, numbers.Integral) for x in lengths):
+        raise ConfigTypeError(f"random_split: lengths must be integers >= 0 or fractions "
+                              f"summing to 1, got {lengths}")   # torch: a TypeError (randperm's)
+    if any(x < 0 for x in lengths):
         raise ConfigError(f"random_split: lengths must be integers >= 0 or fractions summing to "
                           f"1, got {lengths}")
     return [int(x) for x in lengths]

@@ -6,7 +6,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import DataError, IndexOutOfRangeError, InputTypeError, ShapeError
+from ..errors import DatasetSizeError, DataError, IndexOutOfRangeError, InputTypeError
 
 __all__ = ["Dataset", "ArrayDataset", "TensorDataset"]
 
@@ -23,6 +23,13 @@ class Dataset(Protocol):
     def image_shape(self) -> tuple[int, int, int]: ...
 
     def __len__(self) -> int: ...
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A class that names Dataset as its base (torch's ``class Faces(Dataset)``) gets torch's
+        # ``Dataset.__add__``; a method here would be a protocol member every dataset must have.
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("_is_protocol", False) and getattr(cls, "__add__", None) is None:
+            cls.__add__ = _concat
 
 
 def check_arrays(images: np.ndarray, labels: object, name: str) -> None:
@@ -78,6 +85,10 @@ class ArrayDataset:
             return self.images[index], int(self.labels[index])
         return self.images[index] if self.labels is None else (self.images[index], self.labels[index])
 
+    def __add__(self, other: Any) -> Any:
+        """``a + b``: a ConcatDataset of both, as torch's ``Dataset.__add__``."""
+        return _concat(self, other)
+
     def __repr__(self) -> str:
         labelled = "labelled" if self.labels is not None else "unlabelled"
         return f"{type(self).__name__}(name={self.name!r}, n={len(self)}, " \
@@ -91,10 +102,12 @@ class TensorDataset:
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise InputTypeError("TensorDataset needs at least one tensor")
-        lengths = {len(t) if getattr(t, "ndim", 1) else None for t in tensors}
-        if len(lengths) != 1 or None in lengths:
-            raise ShapeError(f"TensorDataset: the tensors' first dims differ (or one is 0-d): "
-                             f"{[tuple(getattr(t, 'shape', ())) for t in tensors]}")
+        shapes = [tuple(getattr(t, "shape", ())) for t in tensors]
+        if any(getattr(t, "ndim", 1) == 0 for t in tensors):     # torch: an IndexError
+            raise IndexOutOfRangeError(f"TensorDataset: a 0-d tensor has no first dim to index "
+                                       f"items along (shapes {shapes})")
+        if len({len(t) for t in tensors}) != 1:                  # torch: an AssertionError
+            raise DatasetSizeError(f"TensorDataset: the tensors' first dims differ: {shapes}")
         self.tensors = tensors
 
     def __getitem__(self, index: int) -> tuple:
@@ -102,3 +115,12 @@ class TensorDataset:
 
     def __len__(self) -> int:
         return len(self.tensors[0])
+
+    def __add__(self, other: Any) -> Any:
+        return _concat(self, other)
+
+
+def _concat(first: Any, second: Any) -> Any:
+    """torch's ``Dataset.__add__``: the two datasets one after the other."""
+    from .combine import ConcatDataset
+    return ConcatDataset([first, second])

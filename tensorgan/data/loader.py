@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CheckpointError, ConfigError, DataError, IndexOutOfRangeError, InputTypeError
+from ..errors import (CheckpointError, CollateError, CollateTypeError, ConfigError, DataError,
+                      IndexOutOfRangeError, InputTypeError)
 from ..random import numpy_rng
 from .combine import IterableDataset, Subset
 from .dataset import ArrayDataset, TensorDataset, check_arrays
@@ -58,6 +59,10 @@ class DataLoader:
     loader)``): the newest one's position is the loader's (see ``_batches``).
     """
 
+    # An epoch without a batch (an empty dataset, drop_last with batch_size past its length) is
+    # refused here, where a training loop would spin on it; torch's loader yields none.
+    _empty_epochs_ok = False
+
     def __init__(self, dataset: Any, batch_size: int | None = _DEFAULT_BATCH,
                  shuffle: bool | None = None, drop_last: bool | None = None,
                  seed: int | None = None, generator: Any = None, *,
@@ -88,7 +93,8 @@ class DataLoader:
         else:
             self.sampler = sampler if sampler is not None else self._default_sampler()
             n = len(self.sampler) if hasattr(self.sampler, "__len__") else None
-            self.batch_size = _check_batch_size(batch_size, n, drop_last)
+            self.batch_size = _check_batch_size(batch_size, n, drop_last,
+                                                self._empty_epochs_ok, shuffle)
             self.batch_sampler = (batch_sampler if batch_size is None
                                   else BatchSampler(self.sampler, self.batch_size, self.drop_last))
         auto_collation = (self.batch_size if self._kind == "iterable" else self.batch_sampler) is not None
@@ -561,27 +567,47 @@ def default_collate(items: list[Any]) -> Any:
         return stack(items)
     if isinstance(first, (np.ndarray, np.generic, numbers.Number)):
         arrays = [np.asarray(item) for item in items]
+        if arrays[0].dtype.kind not in "fiubc":         # strings, objects: torch's TypeError
+            raise CollateTypeError(f"default_collate: cannot batch numpy arrays of dtype "
+                                   f"{arrays[0].dtype} (only numbers); return them as strings or "
+                                   f"pass collate_fn=")
         if any(a.shape != arrays[0].shape for a in arrays):
-            raise DataError(f"default_collate: the items of a batch have different shapes "
+            raise CollateError(f"default_collate: the items of a batch have different shapes "
                             f"({sorted({a.shape for a in arrays})}); make the dataset return one "
                             f"shape, or pass a batch of them yourself")
-        return _cpu_tensor(np.stack(arrays))
+        return _cpu_tensor(_promoted(np.stack(arrays), first, items))
     if isinstance(first, (str, bytes)):
         return items           # as given, as torch: a list at the top, a tuple as a field of tuples
     if isinstance(first, Mapping):
         return {key: default_collate([item[key] for item in items]) for key in first}
     if isinstance(first, (tuple, list)):
         if any(len(item) != len(first) for item in items):
-            raise DataError("default_collate: the items of a batch have different lengths")
+            raise CollateError(f"default_collate: the items of a batch have different lengths "
+                               f"({sorted({len(item) for item in items})})")
         fields = [default_collate(field) for field in zip(*items)]   # each field a tuple, as torch
         return type(first)(*fields) if hasattr(first, "_fields") else fields  # a list, as torch
-    raise DataError(f"default_collate: cannot batch items of type {type(first).__name__}")
+    raise CollateTypeError(f"default_collate: cannot batch items of type {type(first).__name__} "
+                           f"(it batches tensors, numpy arrays, numbers, strings, dicts and "
+                           f"sequences); pass collate_fn= for others")
+
+
+def _promoted(batch: np.ndarray, first: Any, items: list[Any]) -> np.ndarray:
+    """torch's dtype for integers led by an int with Python floats (complex numbers) among them:
+    ``torch.tensor(items)``'s default float (complex) dtype, where NumPy would give float64."""
+    if not isinstance(first, (int, np.integer, np.bool_)) or batch.dtype.kind not in "fc":
+        return batch
+    kinds = {type(item) for item in items}
+    if complex in kinds or float in kinds:
+        from ..tensor import get_default_dtype
+        default = np.dtype(get_default_dtype())
+        return batch.astype(default if complex not in kinds else np.result_type(default, np.complex64))
+    return batch
 
 
 def _cpu_tensor(array: np.ndarray) -> Any:
-    """A numeric array as a CPU Tensor (float16 becomes float32); strings / objects stay arrays."""
+    """A numeric array (complex too) as a CPU Tensor of its dtype; strings / objects stay arrays."""
     from ..tensor import Tensor
-    return Tensor._from(array, device="cpu") if array.dtype.kind in "fiub" else array
+    return Tensor._from(array, device="cpu") if array.dtype.kind in "fiubc" else array
 
 
 def default_convert(data: Any) -> Any:
@@ -703,15 +729,19 @@ def _collate_fn(kind: str, collate_fn: Callable[[Any], Any] | None,
     return None
 
 
-def _check_batch_size(batch_size: int | None, n: int | None, drop_last: bool) -> int | None:
+def _check_batch_size(batch_size: int | None, n: int | None, drop_last: bool,
+                      empty_ok: bool = False, shuffle: bool = False) -> int | None:
     """batch_size an integer >= 1 (or None: no auto-batching); with ``n`` items per epoch, a
-    batch at all."""
+    batch at all -- unless ``empty_ok`` (torch's loader: an epoch of no batches, though not a
+    shuffle of no items, which torch's RandomSampler refuses)."""
     if batch_size is None:
         return None
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    if n == 0:
+    if n == 0 and (shuffle or not empty_ok):
         raise ConfigError("the dataset is empty: there is nothing to load")
+    if empty_ok:
+        return int(batch_size)
     if drop_last and n is not None and batch_size > n:
         raise ConfigError(f"batch_size {batch_size} is larger than the dataset ({n} items) and "
                           f"drop_last=True would leave no batch at all; use a smaller batch_size "

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, InputTypeError, SamplingWeightsError
+from ..errors import ConfigError, EmptySamplerSourceError, InputTypeError, SamplingWeightsError
 from ..random import numpy_rng
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
@@ -97,6 +97,9 @@ class RandomSampler(_ArraySampler):
 
     def _order(self) -> np.ndarray:
         n, count, rng = len(self.data_source), self.num_samples, self._stream()
+        if n == 0:
+            raise EmptySamplerSourceError(f"RandomSampler: its data_source is empty, there is no "
+                                          f"index to draw num_samples={count} from")
         if self.replacement:
             return rng.integers(0, n, size=count, dtype=np.int64)
         whole, rest = divmod(count, n)

@@ -31,7 +31,11 @@ class DataLoader(_GANDataLoader):
 
     Each ``iter()`` starts a new pass (a new shuffle when ``shuffle=True``), as torch's does;
     only right after ``load_state_dict()`` does the next ``iter()`` continue the saved pass.
-    ``seed=`` (keyword) seeds the shuffle, as in :class:`tensorgan.data.DataLoader`."""
+    ``seed=`` (keyword) seeds the shuffle, as in :class:`tensorgan.data.DataLoader`. An empty
+    dataset, or ``drop_last`` with ``batch_size`` past its length, makes epochs of no batches
+    (``len() == 0``), as torch's; shuffling an empty dataset is refused, as torch's is."""
+
+    _empty_epochs_ok = True
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler: Iterable[Any] | None = None, batch_sampler: Iterable[Any] | None = None,
