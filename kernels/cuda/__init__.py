@@ -99,6 +99,29 @@ def _check_pixel_count(n, h, w, what):
                          f"the batch")
 
 
+# CUDA caps grid.y and grid.z at 65535 blocks: the tiled kernels put their 64-channel column tiles
+# on y (and the input gradient's stride phases on z).  Their GEMM's tap axis (C x kH x kW) is
+# decoded with tiles.udiv, exact below 2**31.
+_MAX_GRID_YZ = 65535
+_MAX_TAPS = 2 ** 31
+
+
+def _check_tiled_launch(channels, taps, phases, what):
+    """Refuse a tiled-kernel launch CUDA would reject with a bare 'invalid argument' (grid.y or
+    grid.z past 65535) or whose tap index would wrap (``taps`` >= 2**31)."""
+    if _cdiv(channels, BN) > _MAX_GRID_YZ:
+        raise ValueError(f"tensorgan.kernels.cuda: {what} has {channels} channels: "
+                         f"{_cdiv(channels, BN)} tiles of {BN}, over CUDA's grid.y limit "
+                         f"({_MAX_GRID_YZ})")
+    if phases > _MAX_GRID_YZ:
+        raise ValueError(f"tensorgan.kernels.cuda: {what} has {phases} stride phases (stride "
+                         f"height x width), over CUDA's grid.z limit ({_MAX_GRID_YZ})")
+    if taps >= _MAX_TAPS:
+        raise ValueError(f"tensorgan.kernels.cuda: {what} has {taps} weight taps a channel "
+                         f"(channels x kH x kW), over the kernels' 32-bit index range "
+                         f"({_MAX_TAPS})")
+
+
 _zero_biases = {}
 
 
@@ -114,8 +137,9 @@ def _zero_bias(n, dtype):
 
 
 # ----------------------------------------------------------------------------- convolution
-def _conv_fwd(x, w, b, stride, padding):
-    """conv2d with a weight (C_out, C_in, kH, kW); b of length C_out or None."""
+def _conv_fwd(x, w, b, stride, padding, what="conv2d"):
+    """conv2d with a weight (C_out, C_in, kH, kW); b of length C_out or None.  ``what``: the
+    public kernel, as the errors name it."""
     xp = _xp()
     n, c_in, h, wd = x.shape
     c_out, _, kh, kw = w.shape
@@ -123,7 +147,7 @@ def _conv_fwd(x, w, b, stride, padding):
     ph, pw = padding
     oh = _shapes.conv2d_output_size(h, kh, sh, ph)
     ow = _shapes.conv2d_output_size(wd, kw, sw, pw)
-    _check_pixel_count(n, max(h, oh), max(wd, ow), "conv2d")
+    _check_pixel_count(n, max(h, oh), max(wd, ow), what)
     y = xp.empty((n, c_out, oh, ow), dtype=x.dtype)
     if y.size == 0:
         return y
@@ -134,6 +158,7 @@ def _conv_fwd(x, w, b, stride, padding):
     if _thin_output(c_out, kh, kw):
         kernel, grid, threads = _thin.conv2d_fwd_thin_kernel, _cdiv(n * oh * ow, THIN_THREADS), THIN_THREADS
     else:
+        _check_tiled_launch(c_out, c_in * kh * kw, 1, what)
         kernel, grid, threads = _fwd.conv2d_fwd_kernel, (_cdiv(n * oh * ow, BM), _cdiv(c_out, BN)), THREADS
     _run(kernel, grid, threads, _flat(x), _flat(w), bias, _flat(y),
          n, c_in, h, wd, c_out, oh, ow, kh, kw, sh, sw, ph, pw)
@@ -145,13 +170,13 @@ def _thin_output(channels, kh, kw):
     return channels <= _thin.THIN_C and kh * kw <= _thin.KC and not _FORCE_TILED
 
 
-def _conv_dgrad(gy, w, b, input_hw, stride, padding):
+def _conv_dgrad(gy, w, b, input_hw, stride, padding, what="conv2d input gradient"):
     """conv2d input gradient with a weight (C_out, C_in, kH, kW), plus an optional bias (C_in,)."""
     xp = _xp()
     n, c_out, oh, ow = gy.shape
     _, c_in, kh, kw = w.shape
     h, wd = input_hw
-    _check_pixel_count(n, max(h, oh), max(wd, ow), "conv2d input gradient")
+    _check_pixel_count(n, max(h, oh), max(wd, ow), what)
     gx = xp.empty((n, c_in, h, wd), dtype=gy.dtype)
     if gx.size == 0:
         return gx
@@ -162,6 +187,7 @@ def _conv_dgrad(gy, w, b, input_hw, stride, padding):
              _flat(gy), _flat(w), bias, _flat(gx), n, c_in, h, wd, c_out, oh, ow, kh, kw,
              sh, sw, padding[0], padding[1])
         return gx
+    _check_tiled_launch(c_in, c_out * kh * kw, sh * sw, what)
     # One grid z-slice per stride phase; x sized for the largest phase, (0, 0).
     grid = (_cdiv(n * _cdiv(h, sh) * _cdiv(wd, sw), BM), _cdiv(c_in, BN), sh * sw)
     _run(_dgrad.conv2d_dgrad_kernel, grid, THREADS, _flat(gy), _flat(w), bias, _flat(gx),
@@ -175,13 +201,13 @@ def _wgrad_splits(jdim, c_out, kdim):
     return max(1, min(_cdiv(_WGRAD_TARGET_BLOCKS, tiles), max_splits))
 
 
-def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
+def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None, what="conv2d weight gradient"):
     """conv2d weight gradient (C_out, C_in, kH, kW); ``splits`` forces the split-K factor."""
     xp = _xp()
     n, c_in, h, wd = x.shape
     _, c_out, oh, ow = gy.shape
     kh, kw = kernel_hw
-    _check_pixel_count(n, max(h, oh), max(wd, ow), "conv2d weight gradient")
+    _check_pixel_count(n, max(h, oh), max(wd, ow), what)
     gw = xp.empty((c_out, c_in, kh, kw), dtype=x.dtype)
     if gw.size == 0:
         return gw
@@ -199,6 +225,7 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None):
         k_chunk = _cdiv(kdim, splits)
         kernel, grid, threads = _thin.conv2d_wgrad_thin_kernel, (c_in, _cdiv(kdim, k_chunk)), THIN_THREADS
     else:
+        _check_tiled_launch(c_out, jdim, 1, what)
         if splits is None:
             splits = _wgrad_splits(jdim, c_out, kdim)
         k_chunk = _cdiv(_cdiv(kdim, splits), BK) * BK
@@ -255,18 +282,19 @@ def conv_transpose2d(x, w, b, stride, padding, output_padding):
     kh, kw = w.shape[2:]
     out_hw = (_shapes.conv_transpose2d_output_size(h, kh, sh, ph, oph),
               _shapes.conv_transpose2d_output_size(wd, kw, sw, pw, opw))
-    return _conv_dgrad(_asarray(x), _asarray(w), b, out_hw, (sh, sw), (ph, pw))
+    return _conv_dgrad(_asarray(x), _asarray(w), b, out_hw, (sh, sw), (ph, pw), "conv_transpose2d")
 
 
 def conv_transpose2d_grad_input(gy, w, stride, padding):
     _check_dtype(gy, w)
-    return _conv_fwd(_asarray(gy), _asarray(w), None, tuple(stride), tuple(padding))
+    return _conv_fwd(_asarray(gy), _asarray(w), None, tuple(stride), tuple(padding),
+                     "conv_transpose2d input gradient")
 
 
 def conv_transpose2d_grad_weight(x, gy, kernel_hw, stride, padding):
     _check_dtype(x, gy)
     return _conv_wgrad(_asarray(gy), _asarray(x), tuple(kernel_hw), tuple(stride),
-                       tuple(padding))
+                       tuple(padding), what="conv_transpose2d weight gradient")
 
 
 def conv2d_backward(x, gy, w, stride, padding, needs):

@@ -44,6 +44,8 @@ Launch
 grid ``(ceil(N_batch * ceil(H/sh) * ceil(W/sw) / 64), ceil(C_in / 64), sh * sw)`` (x sized for the
 largest phase; blocks past a smaller phase's rows return at once), block ``(256,)``, static shared
 memory ``4 * 8 * (64 + 68) = 4224`` bytes (see ``tiles``), no dynamic shared memory.
+Occupancy on an H100 (ptxas 13.0, sm_90): 72 registers, 3 blocks (37.5%) per SM, register-limited
+(as ``conv_fwd``).
 """
 
 from numba import cuda, float32

@@ -54,6 +54,8 @@ channel's ``kH * kW`` taps fit a chunk (``kH * kW <= KC``; the forward's chunks 
 channels, the input gradient's whole output channels); otherwise the tiled kernels run.
 Weight gradient: grid ``(C_in, S)``, block ``(128,)``, static shared memory
 ``4 * 128 * 65 = 33280`` bytes; used for ``C_out <= THIN_C`` and ``kH, kW <= MAX_KSIDE``.
+Occupancy on an H100 (ptxas 13.0, sm_90), all limited by registers: forward 69 registers, 7 blocks
+(43.8%) per SM; input gradient 100, 4 blocks (25%); weight gradient 110, 4 blocks (25%).
 """
 
 from numba import cuda, float32

@@ -33,7 +33,8 @@ workspace round trip when ``S > 1``.
 Launch
 ------
 ``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(256,)``,
-static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes.
+static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes; on an H100 (ptxas 13.0, sm_90)
+64 registers, 4 blocks (50%) per SM, register-limited.
 ``splitk_reduce_kernel``: grid ``min(ceil(|gw| / 256), 4096)``, block ``(256,)``, grid-stride,
 no shared memory.
 """
