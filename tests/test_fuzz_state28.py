@@ -2,6 +2,8 @@
 ``load_state_dict(assign=True)``, ``state_dict(keep_vars=True)``'s integer counters,
 spectral_norm's state-dict version metadata and its upgrade of pre-version-1 state dicts."""
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 
@@ -58,3 +60,47 @@ def test_keep_vars_int_counter_answers_requires_grad():
     counter = state["num_batches_tracked"]
     assert counter.requires_grad is False and counter.grad is None
     assert [k for k, v in state.items() if v.requires_grad] == ["weight", "bias"]
+
+
+def test_spectral_norm_writes_torchs_version_metadata():
+    model = nn.Sequential(nn.utils.spectral_norm(nn.Linear(3, 2)), nn.Linear(2, 2))
+    metadata = model.state_dict()._metadata
+    assert metadata["0"] == {"version": 1, "spectral_norm": {"weight.version": 1}}
+    assert metadata["1"] == {"version": 1}
+    nn.utils.remove_spectral_norm(model[0])
+    assert model.state_dict()._metadata["0"] == {"version": 1}
+    assert not model[0]._load_state_dict_pre_hooks
+
+
+def _legacy_spectral_state(seed: int = 0):
+    """A state dict in torch's pre-version-1 layout: weight_orig, weight (normalized), weight_u
+    and no weight_v or metadata."""
+    rng = np.random.default_rng(seed)
+    weight_orig = rng.standard_normal((4, 3, 2, 2))
+    u = rng.standard_normal(4)
+    u /= np.linalg.norm(u)
+    sigma = 2.5
+    return {"weight_orig": weight_orig, "weight": weight_orig / sigma, "weight_u": u,
+            "bias": rng.standard_normal(4)}, sigma
+
+
+def test_spectral_norm_upgrades_a_pre_version_1_state_dict():
+    state, sigma = _legacy_spectral_state()
+    conv = nn.utils.spectral_norm(nn.Conv2d(3, 4, 2)).double()
+    assert conv.load_state_dict(state).missing_keys == []
+    matrix = state["weight_orig"].reshape(4, -1)
+    v = conv.weight_v.numpy()
+    assert np.dot(state["weight_u"], matrix @ v) == pytest.approx(sigma, rel=1e-12)
+    # v lies in the row space of W (the least-squares solution, as torch's pinverse gives)
+    np.testing.assert_allclose(np.linalg.pinv(matrix) @ (matrix @ v), v, atol=1e-12)
+    conv.eval()
+    conv(tg.ones(1, 3, 2, 2, dtype=tg.float64))
+    np.testing.assert_allclose(conv.weight.numpy(), state["weight"], rtol=1e-12)
+
+
+def test_spectral_norm_current_layout_without_metadata_is_not_upgraded():
+    conv = nn.utils.spectral_norm(nn.Linear(3, 2)).double()
+    state = {k: v.numpy() * 0 + 0.5 for k, v in conv.state_dict().items()}
+    state = OrderedDict(state)       # no _metadata: a hand-assembled current state dict
+    assert conv.load_state_dict(state).unexpected_keys == []
+    np.testing.assert_array_equal(conv.weight_v.numpy(), np.full(3, 0.5))
