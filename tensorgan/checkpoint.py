@@ -127,12 +127,13 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
         if isinstance(value, Mapping):
             out = {}
             for k, v in value.items():
-                if not isinstance(k, str) or "/" in k or not k or k in _MARKERS:
-                    # '/' and '' would make two entries share an array path; the markers say
-                    # what a JSON object stands for
+                if not isinstance(k, str) or not k or k in _MARKERS:
+                    # '' would make two entries share an array path; the markers say what a
+                    # JSON object stands for
                     raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a non-empty "
-                                          f"string without '/', other than {' / '.join(_MARKERS)}")
-                out[k] = walk(v, f"{path}/{k}" if path else k)
+                                          f"string other than {' / '.join(_MARKERS)}")
+                part = _path_part(k)
+                out[k] = walk(v, f"{path}/{part}" if path else part)
             return out
         items = [walk(v, f"{path}/{i}") for i, v in enumerate(value)]
         if keep_tuples and isinstance(value, tuple):
@@ -141,6 +142,12 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
 
     meta = json.dumps(walk(tree, ""), allow_nan=True)
     return meta, arrays
+
+
+def _path_part(key: str) -> str:
+    """``key`` as one component of an array's entry path: '/' (a TensorBoard-style
+    ``"loss/G"`` key) escaped, so that ``{"a/b": x}`` and ``{"a": {"b": y}}`` name two entries."""
+    return key.replace("%", "%25").replace("/", "%2F")
 
 
 def _parameter_class() -> type:

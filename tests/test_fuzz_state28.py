@@ -104,3 +104,13 @@ def test_spectral_norm_current_layout_without_metadata_is_not_upgraded():
     state = OrderedDict(state)       # no _metadata: a hand-assembled current state dict
     assert conv.load_state_dict(state).unexpected_keys == []
     np.testing.assert_array_equal(conv.weight_v.numpy(), np.full(3, 0.5))
+
+
+def test_save_keys_with_slashes_do_not_collide(tmp_path):
+    obj = {"a/b": tg.ones(2), "a": {"b": tg.zeros(3)}, "a%2Fb": tg.full((1,), 5.0), "loss/G": 0.5}
+    tg.save(obj, tmp_path / "c.npz")
+    back = tg.load(tmp_path / "c.npz")
+    assert list(back) == ["a/b", "a", "a%2Fb", "loss/G"] and back["loss/G"] == 0.5
+    np.testing.assert_array_equal(back["a/b"].numpy(), np.ones(2))
+    np.testing.assert_array_equal(back["a"]["b"].numpy(), np.zeros(3))
+    np.testing.assert_array_equal(back["a%2Fb"].numpy(), np.full(1, 5.0))
