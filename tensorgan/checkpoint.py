@@ -448,8 +448,11 @@ def _to_device(obj: Any, device: Any) -> Any:
             if not isinstance(moved, Tensor):
                 raise InputTypeError(f"tg.load: map_location (a callable) must return a Tensor or "
                                      f"None, as torch's returns a storage; got {type(moved).__name__}")
-            return moved.detach().requires_grad_(obj.requires_grad)
-        return obj.detach().to(_mapped_device(obj, device)).requires_grad_(obj.requires_grad)
+        else:
+            moved = obj.detach().to(_mapped_device(obj, device))
+        if isinstance(obj, _parameter_class()):     # still a Parameter, as torch.load's
+            return _parameter_class()(moved.detach(), requires_grad=obj.requires_grad)
+        return moved.detach().requires_grad_(obj.requires_grad)
     if isinstance(obj, OrderedDict):       # a state_dict: keep its type and _metadata
         moved = OrderedDict((k, _to_device(v, device)) for k, v in obj.items())
         if hasattr(obj, "_metadata"):

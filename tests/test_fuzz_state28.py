@@ -114,3 +114,14 @@ def test_save_keys_with_slashes_do_not_collide(tmp_path):
     np.testing.assert_array_equal(back["a/b"].numpy(), np.ones(2))
     np.testing.assert_array_equal(back["a"]["b"].numpy(), np.zeros(3))
     np.testing.assert_array_equal(back["a%2Fb"].numpy(), np.full(1, 5.0))
+
+
+@pytest.mark.parametrize("map_location", ["cpu", {"cuda:0": "cpu"}, lambda storage, loc: storage,
+                                          lambda storage, loc: None])
+def test_load_map_location_keeps_parameters(tmp_path, map_location):
+    frozen = nn.Parameter(tg.ones(1), requires_grad=False)
+    tg.save({"p": nn.Parameter(tg.ones(2)), "f": frozen, "t": tg.zeros(1)}, tmp_path / "c.npz")
+    back = tg.load(tmp_path / "c.npz", map_location=map_location)
+    assert isinstance(back["p"], nn.Parameter) and back["p"].requires_grad
+    assert isinstance(back["f"], nn.Parameter) and not back["f"].requires_grad
+    assert not isinstance(back["t"], nn.Parameter) and not back["t"].requires_grad
