@@ -125,3 +125,17 @@ def test_load_map_location_keeps_parameters(tmp_path, map_location):
     assert isinstance(back["p"], nn.Parameter) and back["p"].requires_grad
     assert isinstance(back["f"], nn.Parameter) and not back["f"].requires_grad
     assert not isinstance(back["t"], nn.Parameter) and not back["t"].requires_grad
+
+
+def _one_step(optimizer_class, **kwargs):
+    p = nn.Parameter(tg.tensor([1.0, -2.0]))
+    opt = optimizer_class([p], **kwargs)
+    (p * p).sum().backward()
+    opt.step()
+    return opt.state_dict()["state"][0]
+
+
+def test_optimizer_state_keys_in_torchs_order():
+    assert list(_one_step(tg.optim.RMSprop, lr=0.1, momentum=0.5, centered=True)) == [
+        "step", "square_avg", "momentum_buffer", "grad_avg"]
+    assert list(_one_step(tg.optim.NAdam, lr=0.1)) == ["step", "mu_product", "exp_avg", "exp_avg_sq"]
