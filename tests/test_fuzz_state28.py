@@ -139,3 +139,19 @@ def test_optimizer_state_keys_in_torchs_order():
     assert list(_one_step(tg.optim.RMSprop, lr=0.1, momentum=0.5, centered=True)) == [
         "step", "square_avg", "momentum_buffer", "grad_avg"]
     assert list(_one_step(tg.optim.NAdam, lr=0.1)) == ["step", "mu_product", "exp_avg", "exp_avg_sq"]
+
+
+def test_strict_load_error_lists_key_and_shape_problems_together():
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    state["0.weight"] = tg.zeros(5, 5)
+    del state["1.weight"]
+    state["extra"] = tg.zeros(1)
+    state["0.bias"] = tg.full((2,), 7.0)
+    bias = model[0].bias.numpy().copy()
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict(state)
+    message = str(info.value)
+    for needle in ("'1.weight'", "'extra'", "'0.weight' has shape (5, 5)"):
+        assert needle in message
+    np.testing.assert_array_equal(model[0].bias.numpy(), bias)      # nothing written

@@ -999,7 +999,7 @@ class Module:
         arrays, extras = self._match_state(state, modules, missing, unexpected, errors)
         post_hooks = any(m._load_state_dict_post_hooks for _, m in modules)
         if strict and not post_hooks:
-            _check_keys(self, missing, unexpected)
+            _check_keys(self, missing, unexpected, errors)
         if errors:
             raise StateDictMismatchError(f"{type(self).__name__}: " + "; ".join(errors))
         for module, name, key, target, value in arrays:
@@ -1367,11 +1367,13 @@ def _assign(module: Module, name: str, target: Tensor, value: Any) -> None:
     setattr(module, name, value)
 
 
-def _check_keys(module: Module, missing: list, unexpected: list) -> None:
-    """strict=True: every missing and unexpected key, in one error (as torch lists them)."""
+def _check_keys(module: Module, missing: list, unexpected: list, errors: tuple = ()) -> None:
+    """strict=True: every missing and unexpected key, in one error with the shape / dtype
+    ``errors`` (as torch lists them all)."""
     if missing or unexpected:
         problems = [f"{len(keys)} {what} key(s): " + ", ".join(map(repr, keys))
                     for what, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+        problems += errors
         hint = _prefix_hint(missing, unexpected)
         raise StateDictMismatchError(f"state_dict for {type(module).__name__} does not match the model: "
                               + "; ".join(problems) + hint)
