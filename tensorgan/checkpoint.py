@@ -127,12 +127,13 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
         if isinstance(value, Mapping):
             out = {}
             for k, v in value.items():
-                if not isinstance(k, str) or "/" in k or not k or k in _MARKERS:
-                    # '/' and '' would make two entries share an array path; the markers say
-                    # what a JSON object stands for
+                if not isinstance(k, str) or not k or k in _MARKERS:
+                    # '' would make two entries share an array path; the markers say what a
+                    # JSON object stands for
                     raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a non-empty "
-                                          f"string without '/', other than {' / '.join(_MARKERS)}")
-                out[k] = walk(v, f"{path}/{k}" if path else k)
+                                          f"string other than {' / '.join(_MARKERS)}")
+                part = _path_part(k)
+                out[k] = walk(v, f"{path}/{part}" if path else part)
             return out
         items = [walk(v, f"{path}/{i}") for i, v in enumerate(value)]
         if keep_tuples and isinstance(value, tuple):
@@ -141,6 +142,12 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
 
     meta = json.dumps(walk(tree, ""), allow_nan=True)
     return meta, arrays
+
+
+def _path_part(key: str) -> str:
+    """``key`` as one component of an array's entry path: '/' (a TensorBoard-style
+    ``"loss/G"`` key) escaped, so that ``{"a/b": x}`` and ``{"a": {"b": y}}`` name two entries."""
+    return key.replace("%", "%25").replace("/", "%2F")
 
 
 def _parameter_class() -> type:
@@ -441,8 +448,11 @@ def _to_device(obj: Any, device: Any) -> Any:
             if not isinstance(moved, Tensor):
                 raise InputTypeError(f"tg.load: map_location (a callable) must return a Tensor or "
                                      f"None, as torch's returns a storage; got {type(moved).__name__}")
-            return moved.detach().requires_grad_(obj.requires_grad)
-        return obj.detach().to(_mapped_device(obj, device)).requires_grad_(obj.requires_grad)
+        else:
+            moved = obj.detach().to(_mapped_device(obj, device))
+        if isinstance(obj, _parameter_class()):     # still a Parameter, as torch.load's
+            return _parameter_class()(moved.detach(), requires_grad=obj.requires_grad)
+        return moved.detach().requires_grad_(obj.requires_grad)
     if isinstance(obj, OrderedDict):       # a state_dict: keep its type and _metadata
         moved = OrderedDict((k, _to_device(v, device)) for k, v in obj.items())
         if hasattr(obj, "_metadata"):

@@ -36,6 +36,9 @@ class IntBuffer(np.ndarray):
     methods code looping over ``buffers()`` calls -- StyleGAN's EMA does
     ``for b_ema, b in zip(G_ema.buffers(), G.buffers()): b_ema.copy_(b)``."""
 
+    requires_grad = False   # as torch's int64 buffer (``state_dict(keep_vars=True)`` loops read it)
+    grad = None
+
     @classmethod
     def zeros(cls, shape: tuple = (), dtype: Any = np.int64) -> "IntBuffer":
         return np.zeros(shape, dtype=dtype).view(cls)
@@ -955,7 +958,8 @@ class Module:
         raise NotOverriddenError(f"{type(self).__name__}.set_extra_state() is only called for modules "
                              f"that override it (with get_extra_state)")
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy the values -- Tensors (``state_dict()``'s, on any device: moved to each
         parameter's), NumPy / CuPy arrays, or a mix -- into the parameters and buffers in place
         (optimizers keep their references; nothing aliases the given values afterwards), and hand
@@ -968,7 +972,13 @@ class Module:
         two lists, which ``strict`` then checks.  Everything is checked before anything is
         written, so a failed load changes nothing (except that with post-hooks, a strict key
         mismatch is raised after them, as torch does).  Returns torch's named tuple
-        ``(missing_keys, unexpected_keys)``."""
+        ``(missing_keys, unexpected_keys)``.
+
+        ``assign=True`` (torch's): the checkpoint's tensors become the parameters and buffers
+        (their dtype and device kept, their memory shared; a Parameter keeps the module's
+        ``requires_grad``) instead of being copied in -- for a model built on the ``meta``
+        device or to skip the copy; a NumPy value becomes a CPU Tensor.  Integer counters
+        (``num_batches_tracked``) are copied as before."""
         if not isinstance(state_dict, Mapping):
             raise CheckpointError(f"state_dict for {type(self).__name__} must be a mapping of names "
                                   f"to Tensors or arrays, got {type(state_dict).__name__}")
@@ -989,11 +999,13 @@ class Module:
         arrays, extras = self._match_state(state, modules, missing, unexpected, errors)
         post_hooks = any(m._load_state_dict_post_hooks for _, m in modules)
         if strict and not post_hooks:
-            _check_keys(self, missing, unexpected)
+            _check_keys(self, missing, unexpected, errors)
         if errors:
             raise StateDictMismatchError(f"{type(self).__name__}: " + "; ".join(errors))
-        for target, value in arrays:
-            if isinstance(target, Tensor):
+        for module, name, key, target, value in arrays:
+            if assign and isinstance(target, Tensor):
+                _assign(module, name, target, state[key])
+            elif isinstance(target, Tensor):
                 target.array[...] = target.device.xp.asarray(value, dtype=target.dtype)
                 target._bump_version()
             else:
@@ -1013,7 +1025,7 @@ class Module:
     def _match_state(self, state: Mapping[str, Any], modules: list, missing: list,
                      unexpected: list, errors: list) -> tuple[list, list]:
         """Pair each entry of ``state`` with its parameter / buffer / extra state: the
-        (target, array) pairs to write and the (module, value) extra states to set; the
+        (module, name, key, target, array) tuples to write and the (module, value) extra states to set; the
         missing and unexpected keys and the shape / dtype problems go into the lists."""
         arrays, extras, known = [], [], set()
         for prefix, module in modules:
@@ -1026,7 +1038,7 @@ class Module:
                     continue
                 value = _checked_value(state[key], target, key, errors)
                 if value is not None:
-                    arrays.append((target, value))
+                    arrays.append((module, name, key, target, value))
             key = dot + _EXTRA_STATE_KEY_SUFFIX
             if _overrides(module, "set_extra_state"):
                 known.add(key)
@@ -1340,11 +1352,28 @@ def _checked_value(value: Any, target: "Tensor | np.ndarray", key: str, errors: 
     return value
 
 
-def _check_keys(module: Module, missing: list, unexpected: list) -> None:
-    """strict=True: every missing and unexpected key, in one error (as torch lists them)."""
+def _assign(module: Module, name: str, target: Tensor, value: Any) -> None:
+    """``load_state_dict(assign=True)``'s write: ``value`` (already checked to fit) becomes
+    ``module.<name>``, a Parameter with the old one's ``requires_grad`` where it was one."""
+    if not isinstance(value, Tensor):
+        value = Tensor._from(as_host_array(value), device="cpu")
+    if len(target.shape) == 0 and tuple(value.shape) == (1,):
+        value = value.reshape(())          # the 0-dim rule of _checked_value
+    if isinstance(target, Parameter):
+        if isinstance(value, Parameter):
+            value = value.requires_grad_(target.requires_grad)
+        else:
+            value = Parameter(value.detach(), requires_grad=target.requires_grad)
+    setattr(module, name, value)
+
+
+def _check_keys(module: Module, missing: list, unexpected: list, errors: tuple = ()) -> None:
+    """strict=True: every missing and unexpected key, in one error with the shape / dtype
+    ``errors`` (as torch lists them all)."""
     if missing or unexpected:
         problems = [f"{len(keys)} {what} key(s): " + ", ".join(map(repr, keys))
                     for what, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+        problems += errors
         hint = _prefix_hint(missing, unexpected)
         raise StateDictMismatchError(f"state_dict for {type(module).__name__} does not match the model: "
                               + "; ".join(problems) + hint)

@@ -1012,6 +1012,8 @@ class RMSprop(Optimizer):
         v = state["square_avg"]
         v *= alpha
         v += (one - alpha) * (grad * grad)
+        if group["momentum"] > 0 and state.get("momentum_buffer") is None:
+            state["momentum_buffer"] = xp.zeros_like(p.array)    # before grad_avg: torch's key order
         if group["centered"]:    # created on first use, so a group switched to centered works too
             g_avg = state.get("grad_avg")
             if g_avg is None:
@@ -1022,9 +1024,7 @@ class RMSprop(Optimizer):
             denom = xp.sqrt(v)
         denom += eps
         if group["momentum"] > 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = xp.zeros_like(p.array)
+            buf = state["momentum_buffer"]
             buf *= group["momentum"]
             buf += grad / denom
             p.array -= lr * buf

@@ -224,7 +224,8 @@ class NAdam(_AdamFamily):
                                                 low=0.0)
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
-        return {**super()._init_state(p), "mu_product": 1.0}
+        state = super()._init_state(p)
+        return {"step": state.pop("step"), "mu_product": 1.0, **state}     # torch's key order
 
     def _update(self, p: Tensor, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp, lr, (b1, b2), psi = p.device.xp, group["lr"], group["betas"], group["momentum_decay"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...errors import (ConfigError, ConfigTypeError, InputTypeError, NonFiniteError, NormDimError,
                        NormHookError, NormParameterError, ShapeError)
+from ...backend import as_host_array
 from ...factory import tensor
 from ...random import default_generator
 from ...tensor import Function, Tensor, no_grad
@@ -205,6 +206,8 @@ def spectral_norm(module: "Module", name: str = "weight", n_power_iterations: in
     module.register_buffer(name + "_v", v)
     setattr(module, name, weight.detach())      # a plain attribute until the first forward
     module.register_forward_pre_hook(_SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps))
+    module.register_state_dict_post_hook(_SpectralNormVersion(name))
+    module.register_load_state_dict_pre_hook(_SpectralNormUpgrade(name, dim % weight.ndim))
     return module
 
 
@@ -224,6 +227,10 @@ def remove_spectral_norm(module: "Module", name: str = "weight") -> "Module":
     u, v = getattr(module, name + "_u").array, getattr(module, name + "_v").array
     sigma = float((u * (_as_matrix(weight.array, hook.dim) @ v)).sum())
     del module._forward_pre_hooks[key]
+    for hooks in (module._state_dict_hooks, module._load_state_dict_pre_hooks):
+        for hook_id in [i for i, h in hooks.items()
+                        if isinstance(h, (_SpectralNormVersion, _SpectralNormUpgrade)) and h.name == name]:
+            del hooks[hook_id]
     for attribute in (name + "_orig", name + "_u", name + "_v", name):
         delattr(module, attribute)
     module.register_parameter(name, Parameter(Tensor._make(weight.array / sigma, weight.device)))
@@ -242,6 +249,43 @@ class _SpectralNorm:
         if module.training:                     # v first, then u (the hook's order, torch's)
             _power_iterate(_as_matrix(weight.array, self.dim).T, v.array, u.array, self.n, self.eps)
         setattr(module, self.name, _spectral_divide(weight, self.dim, u, v))
+
+
+class _SpectralNormVersion:
+    """State-dict post-hook: torch's ``local_metadata["spectral_norm"] = {"<name>.version": 1}``
+    (its layout: ``<name>_orig``, ``_u`` and ``_v``, without ``<name>``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, module: "Module", state_dict: Any, prefix: str, local_metadata: dict) -> None:
+        local_metadata.setdefault("spectral_norm", {})[self.name + ".version"] = 1
+
+
+class _SpectralNormUpgrade:
+    """Load pre-hook: torch's upgrade of a state dict saved before the version-1 layout (no
+    ``spectral_norm`` metadata; ``<name>``, ``<name>_orig`` and ``<name>_u`` but no ``<name>_v``):
+    ``v`` is solved from the saved normalized weight so that ``u . (W v)`` is its sigma."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        self.name, self.dim = name, dim
+
+    def __call__(self, module: "Module", state_dict: dict, prefix: str, local_metadata: dict,
+                 *_: Any) -> None:
+        version = local_metadata.get("spectral_norm", {}).get(self.name + ".version")
+        key = prefix + self.name
+        if (version is not None and version >= 1) or not all(
+                key + suffix in state_dict for suffix in ("", "_orig", "_u")):
+            return
+        if version is None and key + "_v" in state_dict:
+            return     # the current layout, only missing its metadata
+        as_array = lambda v: v.numpy() if isinstance(v, Tensor) else as_host_array(v)  # noqa: E731
+        weight_orig = as_array(state_dict[key + "_orig"])
+        sigma = float((weight_orig / as_array(state_dict.pop(key))).mean())
+        matrix = _as_matrix(weight_orig, self.dim)
+        u = as_array(state_dict[key + "_u"])
+        v = np.linalg.pinv(matrix.T @ matrix) @ matrix.T @ u
+        state_dict[key + "_v"] = v * (sigma / float(u @ (matrix @ v)))
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
