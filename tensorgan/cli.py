@@ -666,12 +666,23 @@ def _load_plugins() -> None:
             hook(register_command)
 
 
+def _common_options(default: Any) -> argparse.ArgumentParser:
+    """--device and --debug, with their own action objects (parents share them, and a default
+    set on one parser would otherwise change the other's)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--device", default=default, help="cpu or cuda (default: cuda when usable, else cpu)")
+    common.add_argument("--debug", action="store_true", default=False if default is None else default,
+                        help="show tracebacks on errors")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     _load_plugins()
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--device", help="cpu or cuda (default: cuda when usable, else cpu)")
-    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser = _Parser(prog="tensorgan", description="A from-scratch GAN library: train, sample and evaluate DCGANs.")
+    # --device and --debug go before or after the command (tensorgan --device cpu train ...):
+    # the subcommand's copies default to SUPPRESS so that they do not undo the top-level ones.
+    common = _common_options(argparse.SUPPRESS)
+    parser = _Parser(prog="tensorgan", description="A from-scratch GAN library: train, sample and evaluate DCGANs.",
+                     parents=[_common_options(None)])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, (help_text, add_arguments, run) in _COMMANDS.items():
@@ -684,10 +695,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except _UsageError as exc:
-        print(f"tensorgan: error: {exc}", file=sys.stderr)
+        print(f"tensorgan: error: {_unknown_before_command(parser, argv) or exc}", file=sys.stderr)
         return 2
     try:
         from .backend import get_device
@@ -716,6 +728,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tensorgan: internal error: {type(exc).__name__}: {_one_line(exc)} "
               f"(run with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+def _unknown_before_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """For ``tensorgan --frobnicate train``: argparse says the COMMAND is missing; name the
+    option it did not know instead."""
+    commands = set(_COMMANDS)
+    head = argv[:next((i for i, a in enumerate(argv) if a in commands), len(argv))]
+    known = {s for action in parser._actions for s in action.option_strings}
+    unknown = [a for a in head if a.startswith("-") and a.split("=", 1)[0] not in known]
+    if not unknown:
+        return None
+    return (f"unrecognized arguments: {' '.join(unknown)} (the options of a command go after it: "
+            f"tensorgan COMMAND [options]; see 'tensorgan --help')")
 
 
 def _one_line_warning(message: Any, category: type, filename: str, lineno: int,
