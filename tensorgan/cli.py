@@ -1,7 +1,8 @@
 """The ``tensorgan`` command line: ``train``, ``sample`` (and commands other modules register).
 
 Errors print one line on stderr and exit non-zero (2 for bad arguments, 1 for everything else,
-130 after Ctrl-C); ``--debug`` shows the traceback instead.
+130 after Ctrl-C, 143 after SIGTERM: ``train`` writes a checkpoint first); ``--debug`` shows the
+traceback instead.
 
 Other modules add subcommands without editing this file: a module listed in ``PLUGIN_MODULES``
 that defines ``register_cli(register_command)`` is imported when present, and calls
@@ -10,6 +11,7 @@ that defines ``register_cli(register_command)`` is imported when present, and ca
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -17,10 +19,12 @@ import io
 import math
 import os
 import re
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -418,7 +422,8 @@ def _run_train(args: Any) -> int:
     _write_config(run_dir, trainer)
     from .evaluate_cli import make_eval_hook
     try:
-        summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, eval_every))
+        with _sigterm_stops(trainer) as terminated:
+            summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, eval_every))
     except OSError as exc:      # disk full mid-run: say where the run stands, not just errno's text
         if exc.errno is None:
             raise
@@ -434,15 +439,38 @@ def _run_train(args: Any) -> int:
     losses = (f"; Loss_D {last['loss_d']:.4f}" + (f", Loss_G {last_g:.4f}" if last_g is not None else "")
               if last else "")
     if summary["interrupted"]:
-        print(f"tensorgan: interrupted at step {summary['step']}; checkpoint written to "
-              f"{run_dir / CHECKPOINT_NAME} (continue with --resume)", file=sys.stderr)
-        return 130
+        print(f"tensorgan: {'terminated' if terminated else 'interrupted'} at step {summary['step']}; "
+              f"checkpoint written to {run_dir / CHECKPOINT_NAME} (continue with --resume)", file=sys.stderr)
+        return 128 + signal.SIGTERM if terminated else 130
     skipped = (f"; {summary['skipped']} non-finite updates skipped (--on-nonfinite skip)"
                if summary["skipped"] else "")
     print(f"trained to step {summary['step']} ({summary['steps_run']} steps in "
           f"{summary['seconds']:.1f} s{rate}{losses}{skipped}); samples {run_dir / 'samples.png'}, "
           f"checkpoint {run_dir / CHECKPOINT_NAME}")
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_stops(trainer: Any) -> Iterator[list[int]]:
+    """SIGTERM (kill, timeout, docker stop, a batch system's end of job) during fit() does what
+    Ctrl-C does: finish the step, write a checkpoint, return; a second one stops at once. Yields
+    a list that holds the signal once one came (empty: none)."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if received:            # a second SIGTERM: stop now (main says "interrupted", 130)
+            raise KeyboardInterrupt
+        received.append(signum)
+        trainer.request_stop()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _trained_on_mnist(dataset_spec: str, dataset: Any, meta: dict[str, Any]) -> bool:

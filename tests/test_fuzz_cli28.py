@@ -71,3 +71,33 @@ def test_an_unknown_option_before_the_command_is_named(argv, named, capsys):
     assert main(argv) == 2
     line = one_error_line(capsys, "unrecognized arguments:", named, "tensorgan COMMAND [options]")
     assert "required" not in line
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGTERM mid-run
+# ---------------------------------------------------------------------------------------------
+def test_sigterm_mid_run_writes_a_checkpoint_says_so_and_exits_143(folder, tmp_path, capsys, monkeypatch):
+    import tensorgan.train as train_module
+    from tensorgan.checkpoint import load_checkpoint
+    step = train_module.Trainer.train_step
+
+    def step_then_sigterm(self, *args):
+        record = step(self, *args)
+        if self.step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)      # as `kill PID` / `timeout` / docker stop
+        return record
+
+    monkeypatch.setattr(train_module.Trainer, "train_step", step_then_sigterm)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "run"
+    assert main(train_args(folder, out, 50)) == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tensorgan: terminated at step 2; checkpoint written to {out / 'checkpoint.npz'} "
+                   f"(continue with --resume)"]
+    assert signal.getsignal(signal.SIGTERM) is before           # the handler is undone
+    assert int(load_checkpoint(out / "checkpoint.npz")["step"]) == 2
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [1, 2]
+    monkeypatch.setattr(train_module.Trainer, "train_step", step)
+    assert main(train_args(folder, out, 3, "--resume")) == 0       # and it resumes
+    assert "trained to step 3" in capsys.readouterr().out
