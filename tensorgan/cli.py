@@ -380,6 +380,8 @@ def _run_train(args: Any) -> int:
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out {run_dir} is a file, not a directory")
     config = _config_from_args(args, base)
+    if not (run_dir / CHECKPOINT_NAME).exists():     # a new run, or a fork into another --out
+        _refuse_files_of_another_run(run_dir, config)
     if config.conditional and dataset_spec != "mnist":
         raise UsageError(f"--conditional needs class labels, and --dataset {dataset_spec} images are "
                          f"unlabelled (MNIST has labels)")
@@ -480,6 +482,36 @@ def _trained_on_mnist(dataset_spec: str, dataset: Any, meta: dict[str, Any]) -> 
     from .data.mnist import is_mnist_images
     return (meta.get("trained_on_mnist") is not False and dataset_spec == "mnist"
             and (getattr(dataset, "verified_mnist", False) or is_mnist_images(dataset.images)))
+
+
+def _refuse_files_of_another_run(run_dir: Path, config: Any) -> None:
+    """A new run (or a fork) writes config.json and logs (metrics.jsonl, eval.jsonl) in --out,
+    keeping only the records of its own steps: refuse an --out whose files are another run's
+    (one whose checkpoint was moved away: its log would be destroyed, or a fork's mixed into it)
+    or not a run's at all (``--out .`` beside a project's config.json). The same run started
+    again -- killed before its first checkpoint -- has the same settings and goes on."""
+    import json
+    from .train import CHECKPOINT_NAME, METRICS_NAME
+    config_path = run_dir / "config.json"
+    saved = None
+    if config_path.is_file():
+        try:
+            saved = json.loads(config_path.read_text(encoding="utf-8")).get("config")
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            pass
+        if not isinstance(saved, dict):
+            raise ConfigError(f"--out {run_dir} holds a config.json that is not a tensorgan run's, "
+                              f"which this run would overwrite; choose another --out")
+    logs = [name for name in (METRICS_NAME, "eval.jsonl")
+            if (run_dir / name).is_file() and (run_dir / name).stat().st_size]
+    ours = config.to_dict()
+    other = saved is None or any(saved[k] != ours[k] for k in saved.keys() & ours.keys()
+                                 if k not in _RESUMABLE)
+    if logs and other:
+        raise ConfigError(f"--out {run_dir} holds the {' and '.join(logs)} of another run (with "
+                          f"{'other settings' if saved is not None else 'no config.json'} and no "
+                          f"{CHECKPOINT_NAME}), which this run would overwrite; choose an empty --out "
+                          f"(or move those files away)")
 
 
 def _images_fingerprint(images: np.ndarray) -> str:

@@ -101,3 +101,46 @@ def test_sigterm_mid_run_writes_a_checkpoint_says_so_and_exits_143(folder, tmp_p
     monkeypatch.setattr(train_module.Trainer, "train_step", step)
     assert main(train_args(folder, out, 3, "--resume")) == 0       # and it resumes
     assert "trained to step 3" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# an --out holding another run's files (no checkpoint), or files that are not a run's
+# ---------------------------------------------------------------------------------------------
+def test_a_fork_into_an_out_holding_another_runs_log_is_refused_and_the_log_kept(folder, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(train_args(folder, a, 3)) == 0
+    assert main(train_args(folder, b, 4, "--lr", "0.001")) == 0
+    (b / "checkpoint.npz").rename(tmp_path / "moved.npz")         # b's checkpoint moved away
+    before = {p.name: p.read_bytes() for p in b.iterdir() if p.is_file()}
+    capsys.readouterr()
+    # was: a's steps 4-5 appended to b's steps 1-3, under a config.json that says a's settings
+    assert main(train_args(folder, b, 5, "--resume", str(a / "checkpoint.npz"))) == 1
+    one_error_line(capsys, f"--out {b} holds the metrics.jsonl of another run", "other settings")
+    # and a new run there would have emptied b's log (was: silently)
+    assert main(train_args(folder, b, 2)) == 1
+    one_error_line(capsys, "metrics.jsonl of another run")
+    assert {p.name: p.read_bytes() for p in b.iterdir() if p.is_file()} == before
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_again_in_its_folder(folder, tmp_path, capsys):
+    out, fork, a = tmp_path / "run", tmp_path / "fork", tmp_path / "a"
+    assert main(train_args(folder, out, 2)) == 0
+    (out / "checkpoint.npz").unlink()                # as a kill before the first checkpoint leaves it
+    assert main(train_args(folder, out, 3)) == 0      # the same settings (a longer run: fine)
+    assert [json.loads(r)["step"] for r in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    assert main(train_args(folder, a, 2)) == 0        # a fork killed before its first checkpoint
+    assert main(train_args(folder, fork, 3, "--resume", str(a / "checkpoint.npz"))) == 0
+    (fork / "checkpoint.npz").unlink()
+    assert main(train_args(folder, fork, 4, "--resume", str(a / "checkpoint.npz"))) == 0
+    assert [json.loads(r)["step"] for r in (fork / "metrics.jsonl").read_text().splitlines()] == [3, 4]
+
+
+@pytest.mark.parametrize("text", ['{"my": "settings"}', "not json", "[1, 2]"])
+def test_an_out_holding_someone_elses_config_json_is_refused_and_left_alone(folder, tmp_path, capsys, text):
+    out = tmp_path / "project"                       # e.g. --out . in a project folder
+    out.mkdir()
+    (out / "config.json").write_text(text)
+    assert main(train_args(folder, out, 2)) == 1
+    one_error_line(capsys, f"--out {out} holds a config.json that is not a tensorgan run's")
+    assert (out / "config.json").read_text() == text
+    assert sorted(p.name for p in out.iterdir()) == ["config.json"]     # nothing else written
