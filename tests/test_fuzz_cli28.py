@@ -144,3 +144,26 @@ def test_an_out_holding_someone_elses_config_json_is_refused_and_left_alone(fold
     one_error_line(capsys, f"--out {out} holds a config.json that is not a tensorgan run's")
     assert (out / "config.json").read_text() == text
     assert sorted(p.name for p in out.iterdir()) == ["config.json"]     # nothing else written
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl-C while the package is still importing (before main() can catch it)
+# ---------------------------------------------------------------------------------------------
+_INTERRUPT_IMPORT = '''
+import sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorgan.functional":
+            raise KeyboardInterrupt             # as Ctrl-C during the import
+sys.meta_path.insert(0, Interrupt())
+'''
+
+
+def test_ctrl_c_while_importing_is_one_line_for_the_command_only(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(_INTERRUPT_IMPORT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    run = subprocess.run([sys.executable, "-m", "tensorgan", "train", "--steps", "1"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.stderr == "tensorgan: interrupted\n"         # was: a traceback through runpy
+    assert run.returncode in (130, -signal.SIGINT)          # (Python ends itself by SIGINT)
+    assert not (tmp_path / "runs").exists()
