@@ -409,7 +409,16 @@ def _run_train(args: Any) -> int:
     num_classes = dataset_num_classes(dataset) if config.conditional else None
     _check_model_size(config, tuple(dataset.images.shape[1:]), checkpoint,
                       args.resume or run_dir / CHECKPOINT_NAME, num_classes)
-    trainer = Trainer(dataset, run_dir, config)
+    trainer = Trainer(dataset, run_dir, config)     # (creates run_dir)
+    with _run_dir_lock(run_dir):
+        return _train_locked(args, trainer, run_dir, checkpoint, meta, dataset_spec, dataset, data_dir,
+                             fingerprint, eval_every, verify)
+
+
+def _train_locked(args: Any, trainer: Any, run_dir: Path, checkpoint: Any, meta: dict[str, Any],
+                  dataset_spec: str, dataset: Any, data_dir: str | None, fingerprint: str,
+                  eval_every: int | None, verify: bool) -> int:
+    from .train import CHECKPOINT_NAME
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
     trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": data_dir,
@@ -450,6 +459,31 @@ def _run_train(args: Any) -> int:
           f"{summary['seconds']:.1f} s{rate}{losses}{skipped}); samples {run_dir / 'samples.png'}, "
           f"checkpoint {run_dir / CHECKPOINT_NAME}")
     return 0
+
+
+@contextlib.contextmanager
+def _run_dir_lock(run_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run directory while training into it: a second 'tensorgan
+    train' on the same --out (another terminal, a forgotten tmux) would otherwise train beside
+    the first, each overwriting the other's checkpoints and log. flock on the directory itself
+    (no lock file to leave behind); the kernel drops it when the process ends, even by SIGKILL.
+    (Not on Windows, which has no flock.)"""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"--out {run_dir} is in use: another 'tensorgan train' is training "
+                              f"into it now; wait for it to end (or stop it) or choose another "
+                              f"--out") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -167,3 +167,29 @@ def test_ctrl_c_while_importing_is_one_line_for_the_command_only(tmp_path):
     assert run.stderr == "tensorgan: interrupted\n"         # was: a traceback through runpy
     assert run.returncode in (130, -signal.SIGINT)          # (Python ends itself by SIGINT)
     assert not (tmp_path / "runs").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# two trainings into one --out
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.skipif(os.name == "nt", reason="no flock on Windows")
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_second_train_into_an_out_in_use_is_refused_and_changes_nothing(folder, tmp_path, capsys, resume):
+    import fcntl
+    out = tmp_path / "run"
+    if resume:
+        assert main(train_args(folder, out, 2)) == 0
+    else:
+        out.mkdir()
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    busy = os.open(out, os.O_RDONLY)      # as the first 'tensorgan train' holds it while it runs
+    try:
+        fcntl.flock(busy, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        capsys.readouterr()
+        # was: both trained, each overwriting the other's checkpoints, one log lost
+        assert main(train_args(folder, out, 4, *(["--resume"] if resume else []))) == 1
+        one_error_line(capsys, f"--out {out} is in use: another 'tensorgan train'")
+    finally:
+        os.close(busy)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert main(train_args(folder, out, 4, *(["--resume"] if resume else []))) == 0   # free again
