@@ -123,6 +123,12 @@ def _augment_policy(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--augment: ")) from None
 
 
+def user_path(text: str) -> str:
+    """An argparse type for paths: ``~`` expanded, as --dataset folder:~/x and --data-dir do
+    (the shell leaves ``--out=~/runs`` alone, which made a folder named ``~``)."""
+    return os.path.expanduser(text)
+
+
 DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
 
 
@@ -154,7 +160,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "translation, cutout (the paper's: color,translation,cutout); the saved "
                         "and evaluated samples are not augmented (default: off)")
     p.add_argument("--seed", type=nonnegative_int, help="seed of every random stream (default 0)")
-    p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
+    p.add_argument("--data-dir", type=user_path, help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
     p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG, JPEG, BMP, TIFF, "
                                      "WebP images)")
@@ -169,8 +175,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="channels of folder images (default 3)")
     p.add_argument("--strict-size", action="store_true",
                    help="reject folder images of another size instead of cropping and resizing them")
-    p.add_argument("--out", help="run directory (default runs/dcgan; with --resume CKPT, CKPT's folder)")
-    p.add_argument("--resume", nargs="?", const="", metavar="CKPT",
+    p.add_argument("--out", type=user_path, help="run directory (default runs/dcgan; with --resume CKPT, CKPT's folder)")
+    p.add_argument("--resume", nargs="?", const="", metavar="CKPT", type=user_path,
                    help="continue from CKPT (default: RUN_DIR/checkpoint.npz)")
     p.add_argument("--sample-every", type=positive_int, help="steps between sample grids (default 200)")
     p.add_argument("--checkpoint-every", type=positive_int,
@@ -571,9 +577,9 @@ def _write_config(run_dir: Path, trainer: Any) -> None:
 # sample
 # ---------------------------------------------------------------------------------------------
 def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True, help="a checkpoint written by 'tensorgan train'")
+    p.add_argument("--checkpoint", required=True, type=user_path, help="a checkpoint written by 'tensorgan train'")
     p.add_argument("-n", "--num", type=positive_int, default=64, help="images to generate (default 64)")
-    p.add_argument("-o", "--output", required=True,
+    p.add_argument("-o", "--output", required=True, type=user_path,
                    help="OUT.npy (uint8 array (N, C, H, W)) or OUT.png (a grid)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=256, help="images per forward pass")

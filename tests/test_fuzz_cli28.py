@@ -193,3 +193,22 @@ def test_a_second_train_into_an_out_in_use_is_refused_and_changes_nothing(folder
         os.close(busy)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert main(train_args(folder, out, 4, *(["--resume"] if resume else []))) == 0   # free again
+
+
+# ---------------------------------------------------------------------------------------------
+# ~ in paths the shell does not expand (--out=~/runs)
+# ---------------------------------------------------------------------------------------------
+def test_tilde_paths_are_expanded_as_the_datasets_are(folder, tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    assert main([*train_args(folder, "x", 1)[:-3], "--out=~/run", "--no-progress"]) == 0
+    assert (home / "run" / "checkpoint.npz").is_file() and not (tmp_path / "~").exists()  # was: ./~/run
+    assert main(["sample", "--checkpoint=~/run/checkpoint.npz", "-n", "2", "-o", "~/s.npy"]) == 0
+    assert np.load(home / "s.npy").shape == (2, 1, 8, 8)
+    parse = build_parser().parse_args
+    assert parse(["eval", "~/s.npy"]).samples == str(home / "s.npy")
+    assert parse(["eval", "--checkpoint", "~/c.npz"]).checkpoint == str(home / "c.npz")
+    assert parse(["train", "--resume", "~/c.npz", "--data-dir", "~/d"]).resume == str(home / "c.npz")
+    assert parse(["train", "--resume"]).resume == ""          # (bare --resume: the run's own)
