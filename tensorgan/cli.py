@@ -240,7 +240,7 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
                    for n in _ARCH_OPTIONS
                    if getattr(args, n) is not None and getattr(args, n) != saved.get(n)}
         if changed:     # both values: which one to change is the user's call
-            both = "; ".join(f"{f} {new!r} here, {old!r} in the run" for f, (new, old) in changed.items())
+            both = "; ".join(_both_values(f, new, old) for f, (new, old) in changed.items())
             raise ConfigError(f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} "
                               f"from the checkpoint's run ({both}); a resumed run keeps its "
                               f"settings (start a new --out to change them)")
@@ -262,6 +262,13 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
         if isinstance(exc, ConfigError):    # flags that do not go together: a usage error
             raise UsageError(_as_flags(str(exc))) from None
         raise
+
+
+def _both_values(flag: str, new: Any, old: Any) -> str:
+    """``--lr 0.001 here, 0.0002 in the run``; a switch: ``--conditional here, not in the run``."""
+    if isinstance(new, bool) and isinstance(old, bool):
+        return f"{flag} {'here, not in the run' if new else 'in the run, not here'}"
+    return f"{flag} {new!r} here, {old!r} in the run"
 
 
 def _as_flags(message: str) -> str:

@@ -123,13 +123,14 @@ def run_eval(args: Any) -> int:
         raise UsageError("-n/--num only applies with --checkpoint")
     t0 = time.perf_counter()
     if args.checkpoint is not None:
-        from .cli import generate_images, load_generator
+        from .cli import _check_sample_memory, generate_images, load_generator
         G = load_generator(args.checkpoint, device)
         shape = tuple(getattr(G, "image_shape", ()) or ())
         if shape and shape != metrics.IMAGE_SHAPE:
             raise ConfigError(f"the checkpoint's generator makes {shape} images; the metrics need "
                               f"MNIST-shaped {metrics.IMAGE_SHAPE} images")
         n = args.num or DEFAULT_NUM_SAMPLES
+        _check_sample_memory(n, G.latent_dim, G.image_shape)    # (a huge -n: one line, not a MemoryError)
         images = generate_images(G, n, args.seed, 256)
         on_mnist, note = training_data_note(getattr(G, "train_meta", {}))
         source = {"checkpoint": str(args.checkpoint), "seed": args.seed, "trained_on_mnist": on_mnist,

@@ -212,3 +212,29 @@ def test_tilde_paths_are_expanded_as_the_datasets_are(folder, tmp_path, monkeypa
     assert parse(["eval", "--checkpoint", "~/c.npz"]).checkpoint == str(home / "c.npz")
     assert parse(["train", "--resume", "~/c.npz", "--data-dir", "~/d"]).resume == str(home / "c.npz")
     assert parse(["train", "--resume"]).resume == ""          # (bare --resume: the run's own)
+
+
+# ---------------------------------------------------------------------------------------------
+# an MNIST-shaped run: eval's -n, a switch added on --resume
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def mnist_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mnist28") / "run"
+    assert main(["train", "--steps", "1", "--batch-size", "2", "--base-channels", "2", "--latent-dim", "2",
+                 "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def test_eval_refuses_an_n_that_would_not_fit_in_memory_in_one_line(mnist_run, capsys):
+    capsys.readouterr()
+    # was: "internal error: MemoryError: Unable to allocate 1.46 TiB" (sample had the check, eval not)
+    assert main(["eval", "--checkpoint", str(mnist_run / "checkpoint.npz"), "-n", "99999999999"]) == 1
+    one_error_line(capsys, "-n 99999999999 needs about", "GiB of memory")
+
+
+def test_a_switch_added_on_resume_is_named_without_python_booleans(mnist_run, capsys):
+    capsys.readouterr()
+    assert main(["train", "--resume", str(mnist_run / "checkpoint.npz"), "--conditional", "--steps", "2",
+                 "--no-progress"]) == 1
+    line = one_error_line(capsys, "--conditional here, not in the run")   # was: "True here, False in the run"
+    assert "True" not in line and "False" not in line
