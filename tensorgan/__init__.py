@@ -18,6 +18,10 @@ The pieces, each readable on its own:
 """
 import math as _math
 
+from ._cli_startup import quiet_interrupts_when_run_as_command as _quiet_interrupts
+
+_quiet_interrupts()             # (python -m tensorgan: Ctrl-C while importing is one line)
+
 from ._source_kernels import register as _register_source_kernels
 
 _register_source_kernels()      # a checkout on PYTHONPATH uses its own kernels/ (see there)

@@ -1,7 +1,8 @@
 """The ``tensorgan`` command line: ``train``, ``sample`` (and commands other modules register).
 
 Errors print one line on stderr and exit non-zero (2 for bad arguments, 1 for everything else,
-130 after Ctrl-C); ``--debug`` shows the traceback instead.
+130 after Ctrl-C, 143 after SIGTERM: ``train`` writes a checkpoint first); ``--debug`` shows the
+traceback instead.
 
 Other modules add subcommands without editing this file: a module listed in ``PLUGIN_MODULES``
 that defines ``register_cli(register_command)`` is imported when present, and calls
@@ -10,6 +11,7 @@ that defines ``register_cli(register_command)`` is imported when present, and ca
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -17,10 +19,12 @@ import io
 import math
 import os
 import re
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -119,6 +123,12 @@ def _augment_policy(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--augment: ")) from None
 
 
+def user_path(text: str) -> str:
+    """An argparse type for paths: ``~`` expanded, as --dataset folder:~/x and --data-dir do
+    (the shell leaves ``--out=~/runs`` alone, which made a folder named ``~``)."""
+    return os.path.expanduser(text)
+
+
 DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
 
 
@@ -150,7 +160,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "translation, cutout (the paper's: color,translation,cutout); the saved "
                         "and evaluated samples are not augmented (default: off)")
     p.add_argument("--seed", type=nonnegative_int, help="seed of every random stream (default 0)")
-    p.add_argument("--data-dir", help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
+    p.add_argument("--data-dir", type=user_path, help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
     p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG, JPEG, BMP, TIFF, "
                                      "WebP images)")
@@ -165,8 +175,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="channels of folder images (default 3)")
     p.add_argument("--strict-size", action="store_true",
                    help="reject folder images of another size instead of cropping and resizing them")
-    p.add_argument("--out", help="run directory (default runs/dcgan; with --resume CKPT, CKPT's folder)")
-    p.add_argument("--resume", nargs="?", const="", metavar="CKPT",
+    p.add_argument("--out", type=user_path, help="run directory (default runs/dcgan; with --resume CKPT, CKPT's folder)")
+    p.add_argument("--resume", nargs="?", const="", metavar="CKPT", type=user_path,
                    help="continue from CKPT (default: RUN_DIR/checkpoint.npz)")
     p.add_argument("--sample-every", type=positive_int, help="steps between sample grids (default 200)")
     p.add_argument("--checkpoint-every", type=positive_int,
@@ -230,7 +240,7 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
                    for n in _ARCH_OPTIONS
                    if getattr(args, n) is not None and getattr(args, n) != saved.get(n)}
         if changed:     # both values: which one to change is the user's call
-            both = "; ".join(f"{f} {new!r} here, {old!r} in the run" for f, (new, old) in changed.items())
+            both = "; ".join(_both_values(f, new, old) for f, (new, old) in changed.items())
             raise ConfigError(f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} "
                               f"from the checkpoint's run ({both}); a resumed run keeps its "
                               f"settings (start a new --out to change them)")
@@ -252,6 +262,13 @@ def _config_from_args(args: Any, base: dict[str, Any] | None) -> "Any":
         if isinstance(exc, ConfigError):    # flags that do not go together: a usage error
             raise UsageError(_as_flags(str(exc))) from None
         raise
+
+
+def _both_values(flag: str, new: Any, old: Any) -> str:
+    """``--lr 0.001 here, 0.0002 in the run``; a switch: ``--conditional here, not in the run``."""
+    if isinstance(new, bool) and isinstance(old, bool):
+        return f"{flag} {'here, not in the run' if new else 'in the run, not here'}"
+    return f"{flag} {new!r} here, {old!r} in the run"
 
 
 def _as_flags(message: str) -> str:
@@ -376,6 +393,8 @@ def _run_train(args: Any) -> int:
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out {run_dir} is a file, not a directory")
     config = _config_from_args(args, base)
+    if not (run_dir / CHECKPOINT_NAME).exists():     # a new run, or a fork into another --out
+        _refuse_files_of_another_run(run_dir, config)
     if config.conditional and dataset_spec != "mnist":
         raise UsageError(f"--conditional needs class labels, and --dataset {dataset_spec} images are "
                          f"unlabelled (MNIST has labels)")
@@ -403,7 +422,16 @@ def _run_train(args: Any) -> int:
     num_classes = dataset_num_classes(dataset) if config.conditional else None
     _check_model_size(config, tuple(dataset.images.shape[1:]), checkpoint,
                       args.resume or run_dir / CHECKPOINT_NAME, num_classes)
-    trainer = Trainer(dataset, run_dir, config)
+    trainer = Trainer(dataset, run_dir, config)     # (creates run_dir)
+    with _run_dir_lock(run_dir):
+        return _train_locked(args, trainer, run_dir, checkpoint, meta, dataset_spec, dataset, data_dir,
+                             fingerprint, eval_every, verify)
+
+
+def _train_locked(args: Any, trainer: Any, run_dir: Path, checkpoint: Any, meta: dict[str, Any],
+                  dataset_spec: str, dataset: Any, data_dir: str | None, fingerprint: str,
+                  eval_every: int | None, verify: bool) -> int:
+    from .train import CHECKPOINT_NAME
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
     trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": data_dir,
@@ -418,7 +446,8 @@ def _run_train(args: Any) -> int:
     _write_config(run_dir, trainer)
     from .evaluate_cli import make_eval_hook
     try:
-        summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, eval_every))
+        with _sigterm_stops(trainer) as terminated:
+            summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, eval_every))
     except OSError as exc:      # disk full mid-run: say where the run stands, not just errno's text
         if exc.errno is None:
             raise
@@ -434,15 +463,63 @@ def _run_train(args: Any) -> int:
     losses = (f"; Loss_D {last['loss_d']:.4f}" + (f", Loss_G {last_g:.4f}" if last_g is not None else "")
               if last else "")
     if summary["interrupted"]:
-        print(f"tensorgan: interrupted at step {summary['step']}; checkpoint written to "
-              f"{run_dir / CHECKPOINT_NAME} (continue with --resume)", file=sys.stderr)
-        return 130
+        print(f"tensorgan: {'terminated' if terminated else 'interrupted'} at step {summary['step']}; "
+              f"checkpoint written to {run_dir / CHECKPOINT_NAME} (continue with --resume)", file=sys.stderr)
+        return 128 + signal.SIGTERM if terminated else 130
     skipped = (f"; {summary['skipped']} non-finite updates skipped (--on-nonfinite skip)"
                if summary["skipped"] else "")
     print(f"trained to step {summary['step']} ({summary['steps_run']} steps in "
           f"{summary['seconds']:.1f} s{rate}{losses}{skipped}); samples {run_dir / 'samples.png'}, "
           f"checkpoint {run_dir / CHECKPOINT_NAME}")
     return 0
+
+
+@contextlib.contextmanager
+def _run_dir_lock(run_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run directory while training into it: a second 'tensorgan
+    train' on the same --out (another terminal, a forgotten tmux) would otherwise train beside
+    the first, each overwriting the other's checkpoints and log. flock on the directory itself
+    (no lock file to leave behind); the kernel drops it when the process ends, even by SIGKILL.
+    (Not on Windows, which has no flock.)"""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"--out {run_dir} is in use: another 'tensorgan train' is training "
+                              f"into it now; wait for it to end (or stop it) or choose another "
+                              f"--out") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _sigterm_stops(trainer: Any) -> Iterator[list[int]]:
+    """SIGTERM (kill, timeout, docker stop, a batch system's end of job) during fit() does what
+    Ctrl-C does: finish the step, write a checkpoint, return; a second one stops at once. Yields
+    a list that holds the signal once one came (empty: none)."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if received:            # a second SIGTERM: stop now (main says "interrupted", 130)
+            raise KeyboardInterrupt
+        received.append(signum)
+        trainer.request_stop()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _trained_on_mnist(dataset_spec: str, dataset: Any, meta: dict[str, Any]) -> bool:
@@ -452,6 +529,36 @@ def _trained_on_mnist(dataset_spec: str, dataset: Any, meta: dict[str, Any]) -> 
     from .data.mnist import is_mnist_images
     return (meta.get("trained_on_mnist") is not False and dataset_spec == "mnist"
             and (getattr(dataset, "verified_mnist", False) or is_mnist_images(dataset.images)))
+
+
+def _refuse_files_of_another_run(run_dir: Path, config: Any) -> None:
+    """A new run (or a fork) writes config.json and logs (metrics.jsonl, eval.jsonl) in --out,
+    keeping only the records of its own steps: refuse an --out whose files are another run's
+    (one whose checkpoint was moved away: its log would be destroyed, or a fork's mixed into it)
+    or not a run's at all (``--out .`` beside a project's config.json). The same run started
+    again -- killed before its first checkpoint -- has the same settings and goes on."""
+    import json
+    from .train import CHECKPOINT_NAME, METRICS_NAME
+    config_path = run_dir / "config.json"
+    saved = None
+    if config_path.is_file():
+        try:
+            saved = json.loads(config_path.read_text(encoding="utf-8")).get("config")
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            pass
+        if not isinstance(saved, dict):
+            raise ConfigError(f"--out {run_dir} holds a config.json that is not a tensorgan run's, "
+                              f"which this run would overwrite; choose another --out")
+    logs = [name for name in (METRICS_NAME, "eval.jsonl")
+            if (run_dir / name).is_file() and (run_dir / name).stat().st_size]
+    ours = config.to_dict()
+    other = saved is None or any(saved[k] != ours[k] for k in saved.keys() & ours.keys()
+                                 if k not in _RESUMABLE)
+    if logs and other:
+        raise ConfigError(f"--out {run_dir} holds the {' and '.join(logs)} of another run (with "
+                          f"{'other settings' if saved is not None else 'no config.json'} and no "
+                          f"{CHECKPOINT_NAME}), which this run would overwrite; choose an empty --out "
+                          f"(or move those files away)")
 
 
 def _images_fingerprint(images: np.ndarray) -> str:
@@ -477,9 +584,9 @@ def _write_config(run_dir: Path, trainer: Any) -> None:
 # sample
 # ---------------------------------------------------------------------------------------------
 def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True, help="a checkpoint written by 'tensorgan train'")
+    p.add_argument("--checkpoint", required=True, type=user_path, help="a checkpoint written by 'tensorgan train'")
     p.add_argument("-n", "--num", type=positive_int, default=64, help="images to generate (default 64)")
-    p.add_argument("-o", "--output", required=True,
+    p.add_argument("-o", "--output", required=True, type=user_path,
                    help="OUT.npy (uint8 array (N, C, H, W)) or OUT.png (a grid)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=256, help="images per forward pass")
@@ -666,12 +773,23 @@ def _load_plugins() -> None:
             hook(register_command)
 
 
+def _common_options(default: Any) -> argparse.ArgumentParser:
+    """--device and --debug, with their own action objects (parents share them, and a default
+    set on one parser would otherwise change the other's)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--device", default=default, help="cpu or cuda (default: cuda when usable, else cpu)")
+    common.add_argument("--debug", action="store_true", default=False if default is None else default,
+                        help="show tracebacks on errors")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     _load_plugins()
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--device", help="cpu or cuda (default: cuda when usable, else cpu)")
-    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser = _Parser(prog="tensorgan", description="A from-scratch GAN library: train, sample and evaluate DCGANs.")
+    # --device and --debug go before or after the command (tensorgan --device cpu train ...):
+    # the subcommand's copies default to SUPPRESS so that they do not undo the top-level ones.
+    common = _common_options(argparse.SUPPRESS)
+    parser = _Parser(prog="tensorgan", description="A from-scratch GAN library: train, sample and evaluate DCGANs.",
+                     parents=[_common_options(None)])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, (help_text, add_arguments, run) in _COMMANDS.items():
@@ -684,10 +802,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except _UsageError as exc:
-        print(f"tensorgan: error: {exc}", file=sys.stderr)
+        print(f"tensorgan: error: {_unknown_before_command(parser, argv) or exc}", file=sys.stderr)
         return 2
     try:
         from .backend import get_device
@@ -716,6 +835,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tensorgan: internal error: {type(exc).__name__}: {_one_line(exc)} "
               f"(run with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+def _unknown_before_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """For ``tensorgan --frobnicate train``: argparse says the COMMAND is missing; name the
+    option it did not know instead."""
+    commands = set(_COMMANDS)
+    head = argv[:next((i for i, a in enumerate(argv) if a in commands), len(argv))]
+    known = {s for action in parser._actions for s in action.option_strings}
+    unknown = [a for a in head if a.startswith("-") and a.split("=", 1)[0] not in known]
+    if not unknown:
+        return None
+    return (f"unrecognized arguments: {' '.join(unknown)} (the options of a command go after it: "
+            f"tensorgan COMMAND [options]; see 'tensorgan --help')")
 
 
 def _one_line_warning(message: Any, category: type, filename: str, lineno: int,

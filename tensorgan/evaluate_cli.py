@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .cli import nonnegative_int, positive_int
+from .cli import nonnegative_int, positive_int, user_path
 from .errors import ConfigError, DataError
 
 __all__ = ["add_eval_arguments", "add_eval_parser", "run_eval", "load_samples", "make_eval_hook",
@@ -37,9 +37,9 @@ EVAL_HELP = "score samples (a .npy or a checkpoint's generator) against MNIST: F
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("samples", nargs="?", metavar="SAMPLES.npy",
+    p.add_argument("samples", nargs="?", metavar="SAMPLES.npy", type=user_path,
                    help="images: uint8 or float in [0, 1] / [-1, 1], (N, 1, 28, 28) or (N, 28, 28)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="generate the samples with this checkpoint's generator")
+    p.add_argument("--checkpoint", metavar="CKPT", type=user_path, help="generate the samples with this checkpoint's generator")
     p.add_argument("-n", "--num", type=positive_int, default=None,
                    help=f"samples to generate with --checkpoint (default {DEFAULT_NUM_SAMPLES})")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed for --checkpoint (default 0)")
@@ -123,13 +123,14 @@ def run_eval(args: Any) -> int:
         raise UsageError("-n/--num only applies with --checkpoint")
     t0 = time.perf_counter()
     if args.checkpoint is not None:
-        from .cli import generate_images, load_generator
+        from .cli import _check_sample_memory, generate_images, load_generator
         G = load_generator(args.checkpoint, device)
         shape = tuple(getattr(G, "image_shape", ()) or ())
         if shape and shape != metrics.IMAGE_SHAPE:
             raise ConfigError(f"the checkpoint's generator makes {shape} images; the metrics need "
                               f"MNIST-shaped {metrics.IMAGE_SHAPE} images")
         n = args.num or DEFAULT_NUM_SAMPLES
+        _check_sample_memory(n, G.latent_dim, G.image_shape)    # (a huge -n: one line, not a MemoryError)
         images = generate_images(G, n, args.seed, 256)
         on_mnist, note = training_data_note(getattr(G, "train_meta", {}))
         source = {"checkpoint": str(args.checkpoint), "seed": args.seed, "trained_on_mnist": on_mnist,
