@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
 from .math_ops import Composed, _binary, _in_place_form, _pointwise, _unary
-from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype
+from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype, _torch_int_arrays
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def _integers(op: str, a: Tensor, other: Any) -> tuple[Any, Any]:
     b = me._lift(other)
     if isinstance(b, Tensor):
         _broadcast(op, a, b)
-    return me.array, b.array if isinstance(b, Tensor) else b
+    return _torch_int_arrays(a, other, me.array, b.array if isinstance(b, Tensor) else b)
 
 
 def _float_operands(op: str, a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
@@ -179,7 +179,7 @@ def _nan_ignoring(a: Tensor, b: Any, which: str) -> Tensor:
     from .factory import where
     b = _tensor_arg(which, b)
     if a.dtype.kind in "iub" and b.dtype.kind in "iub":
-        return _outside_graph(a, getattr(a.device.xp, which)(a.array, b.array))
+        return _outside_graph(a, getattr(a.device.xp, which)(*_torch_int_arrays(a, b, a.array, b.array)))
     a, b = _floats(a, b)
     keep = (a >= b) if which == "fmax" else (a <= b)
     return where(keep | b.isnan(), a, b)

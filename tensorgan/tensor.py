@@ -1224,9 +1224,9 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
             if array.dtype.kind == "c":           # (complex: its own checks, off the float path)
                 return _complex_operands(cls, args)
             if array.dtype == BOOL and cls.takes_int and not cls.takes_bool:   # float dtype is known
-                raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part "
-                                 f"in indexing, logic, shape ops and sums only; convert it with "
-                                 f".float() for arithmetic")
+                raise DTypeNotImplementedError(    # torch's: "abs_cpu" not implemented for 'Bool'
+                    f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
+                    f"indexing, logic, shape ops and sums only; convert it with .float() for arithmetic")
             ints.append(array.dtype)
         elif dtype is None:
             dtype = array.dtype
@@ -2639,7 +2639,8 @@ class Tensor:
             raise DTypeError(f"{op} takes bool tensors (comparison results) or integer tensors, got "
                              f"{self.dtype}{got}")
         ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
-        args = (self.array,) if other is None else (self.array, other.array if isinstance(other, Tensor) else other)
+        args = (self.array,) if other is None else _torch_int_arrays(
+            self, other, self.array, other.array if isinstance(other, Tensor) else other)
         return Tensor._make(getattr(self.device.xp, ufunc)(*args), self.device)
 
     def __invert__(self): return self._logic(None, "not" if self.dtype == BOOL else "invert")
@@ -2719,17 +2720,21 @@ class Tensor:
         if self.dtype.kind not in "iub" or other_kind not in "iub" or (self.dtype.kind == other_kind == "b"):
             if ufunc == "power" and self.dtype.kind == other_kind == "b":
                 return self._bool_power(other)
+            if self.dtype.kind == other_kind == "b" and isinstance(other, Tensor):
+                raise DTypeNotImplementedError(f"{ufunc}: not implemented for two bool tensors (as "
+                                               f"torch's); convert them with .long() or .float()")
             return None
         a, b = self._arith(other), self._lift(other)
-        b = b.array if isinstance(b, Tensor) else b
-        if ufunc in ("floor_divide", "remainder", "fmod") and (b == 0 if isinstance(b, int) else (b == 0).any()):
+        a, b = _torch_int_arrays(self, other, a.array, b.array if isinstance(b, Tensor) else b)
+        if (ufunc in ("floor_divide", "remainder", "fmod") and a.size   # (an empty result divides nothing)
+                and (b == 0 if isinstance(b, int) else (b == 0).any())):
             raise IntegerDivisionError(f"ZeroDivisionError: integer {ufunc} by zero (torch raises "
                                        f"here too; a float tensor gives inf / NaN)")
         if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
             if isinstance(b, int):           # a Python int exponent: refused, as torch's
                 raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
-            return Tensor._make(_int_power(self.device.xp, a.array, b), self.device)
-        return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
+            return Tensor._make(_int_power(self.device.xp, a, b), self.device)
+        return Tensor._make(getattr(self.device.xp, ufunc)(a, b), self.device)
 
     def _bool_power(self, exponent: Any) -> "Tensor":
         """bool tensor ** bool, as torch: ``** True`` is the mask itself, ``** False`` all True
@@ -3486,10 +3491,14 @@ class Tensor:
             return ops.Reciprocal.apply(self if self.array.dtype.kind == "f" else self._arith(1.0))
         return 1.0 / self
 
-    def _piecewise_constant(self, values: Any) -> "Tensor":
+    def _piecewise_constant(self, values: Any, op: str | None = None) -> "Tensor":
         """``values`` (computed from this tensor's) with gradient 0, as torch's sign / round /
         floor / ceil / trunc: still in the graph, so backward through them runs, and adds 0."""
         if self.dtype.kind != "f":                  # integers: no graph, the integer dtype
+            if self.dtype == BOOL and op is not None:
+                raise DTypeNotImplementedError(f"{op}: not implemented for a bool tensor (as torch's "
+                                               f"\"{op}_cpu\" not implemented for 'Bool'); convert "
+                                               f"it with .long() or .float()")
             return Tensor._make(values.astype(self.dtype if self.dtype != BOOL else int64), self.device)
         nowhere = self.device.xp.zeros(self.shape, dtype=BOOL)
         return ops.Where.apply(self, Tensor._make(values, self.device), nowhere)
@@ -3506,10 +3515,10 @@ class Tensor:
         if decimals:
             from .special import round as round_to
             return round_to(self, decimals=decimals)
-        return self._piecewise_constant(self.device.xp.rint(self.array))
-    def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array))
-    def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array))
-    def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array))
+        return self._piecewise_constant(self.device.xp.rint(self.array), "round")
+    def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array), "floor")
+    def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array), "ceil")
+    def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array), "trunc")
 
     def long(self) -> "Tensor":
         """torch's cast to int64 (floats truncated toward zero; outside the graph)."""
@@ -4849,11 +4858,13 @@ def _flag(op: str, name: str, value: Any) -> bool:
 def _float_only(op: str, x: Any) -> None:
     """torch's float-only ops (mean, var / std, norms, softmax, most activations and
     normalizations, hypot, ...) refuse integer and bool tensors ("not implemented for 'Long'"),
-    where computing in float32 would hide a wrong input; a DTypeError (a RuntimeError, as
-    torch's) naming the op and the dtype. A dtype check only: no cost per element."""
+    where computing in float32 would hide a wrong input; a DTypeError naming the op and the
+    dtype, and a NotImplementedError (a RuntimeError), as torch's for most of them. A dtype
+    check only: no cost per element."""
     if isinstance(x, Tensor) and x.array.dtype.kind not in "fc":
-        raise DTypeError(f"{op}: expected a floating-point tensor, got {x.dtype} (torch does not "
-                         f"implement {op} for integer or bool tensors); convert with .float()")
+        raise DTypeNotImplementedError(f"{op}: expected a floating-point tensor, got {x.dtype} "
+                                       f"(torch does not implement {op} for integer or bool "
+                                       f"tensors); convert with .float()")
 
 
 def _index_sizes(sizes: tuple) -> tuple:
@@ -4888,6 +4899,17 @@ def _size_args(size: tuple) -> tuple:
     return tuple(int(s) for s in shape)
 
 
+def _torch_int_arrays(a: "Tensor", other: Any, x: Any, y: Any) -> tuple:
+    """Arrays ``x``, ``y`` of integer / bool operands ``a`` and ``other`` cast to torch's result
+    dtype where NumPy's differs: a 0-d tensor beside one with dims yields to it within a category
+    (an int32 tensor with a 0-d int64 one stays int32; NumPy would widen to int64)."""
+    if not isinstance(other, Tensor) or (a.array.ndim == 0) == (other.array.ndim == 0):
+        return x, y
+    from .dtypes import result_type
+    target = result_type(a, other)
+    return tuple(v.astype(target, copy=False) if v.dtype != target else v for v in (x, y))
+
+
 def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
     """torch.maximum / minimum: the larger (smaller) of each pair, NaN if either is NaN; at a tie
     each side gets half the gradient (as torch)."""
@@ -4896,7 +4918,7 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
         raise InputTypeError(f"{which}: other must be a Tensor, got {type(b).__name__} (use "
                              f"clamp for a number)")
     if a.dtype.kind in "iub" and b.dtype.kind in "iub":   # integers, bools: exact, no gradient
-        return Tensor._make(getattr(a.device.xp, which)(a.array, b.array), a.device)
+        return Tensor._make(getattr(a.device.xp, which)(*_torch_int_arrays(a, b, a.array, b.array)), a.device)
     if a.dtype.kind != "f" or b.dtype.kind != "f":       # an integer beside a float: that float
         a, b = (t if t.dtype.kind == "f" else t.to((b if t is a else a).dtype) for t in (a, b))
     first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
