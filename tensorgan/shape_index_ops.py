@@ -111,7 +111,7 @@ def _operand_like(op: str, x: Tensor, value: Any, name: str) -> Tensor:
     """A tensor or number operand as a Tensor of ``x``'s dtype and device."""
     value = x._lift(value)
     if not isinstance(value, Tensor):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not isinstance(value, (int, float)):         # (a bool too: torch's True fills 1)
             raise InputTypeError(f"{op}: {name} must be a Tensor or a number, got {type(value).__name__}")
         value = Tensor._make(x.device.xp.full((), value, dtype=x.dtype), x.device)
     return value

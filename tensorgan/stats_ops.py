@@ -163,8 +163,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     """The lower median of the non-NaN elements (NaN where there are none): of all elements, or
     along ``dim`` as ``(values, indices)`` (torch.nanmedian). An all-NaN row's index is its first
     element's (torch's is whichever NaN its partial sort leaves there)."""
-    if _tensor("nanmedian", input).dtype == BOOL:
-        raise DTypeError("nanmedian: takes a number tensor, got a bool one (convert it with .float())")
+    if _tensor("nanmedian", input).dtype == BOOL:   # torch's "median_out" not implemented for 'Bool'
+        raise DTypeNotImplementedError("nanmedian: takes a number tensor, got a bool one (convert "
+                                       "it with .float())")
     if dim is None:
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
@@ -182,10 +183,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> MinMax:
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
     index of its last occurrence (torch.mode on CPU), as ``(values, indices)``; NaNs count as
-    one value (its index may differ from torch's, whose sort leaves NaNs in no set order)."""
-    if _tensor("mode", input).dtype == BOOL:
-        raise DTypeError("mode: takes a number tensor, got a bool one (convert it with .float())")
-    x, d = _dim_of("mode", input, dim)
+    one value (its index may differ from torch's, whose sort leaves NaNs in no set order). A
+    bool tensor's mode is a bool, as torch's."""
+    x, d = _dim_of("mode", _tensor("mode", input), dim)
     rows = np.moveaxis(x.numpy(), d, -1)
     flat = rows.reshape(-1, rows.shape[-1])
     chosen = np.array([_row_mode(r) for r in flat], dtype=np.int64).reshape(rows.shape[:-1] + (1,))
@@ -281,7 +281,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     else:
         d = _dim("unique_consecutive", input, dim) if input.ndim else 0
         rows, shape = np.moveaxis(a.reshape(a.shape or (1,)), d, 0), (a.shape or (1,))[d:d + 1]
-        rows = rows.reshape(rows.shape[0], -1)
+        rows = rows.reshape(rows.shape[0], math.prod(rows.shape[1:]))   # (no -1: 0 rows)
     starts = np.ones(rows.shape[0], dtype=bool)
     starts[1:] = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else False
     run = np.cumsum(starts) - 1

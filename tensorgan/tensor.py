@@ -3649,7 +3649,11 @@ class Tensor:
             raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape {flat.shape}")
         if flat.dtype.kind not in "iuf" or (flat.dtype.kind == "f" and not (flat == np.trunc(flat)).all()):
             raise InputTypeError(f"index_select: index must hold whole numbers, got {flat[:4]}")
-        return self[(slice(None),) * axis + (flat.reshape(-1).astype(np.int64),)]
+        flat = flat.reshape(-1).astype(np.int64)
+        if flat.size and (flat.min() < 0 or flat.max() >= self.shape[axis]):   # torch: no wrapping
+            raise IndexOutOfRangeError(f"index_select: index {flat[(flat < 0) | (flat >= self.shape[axis])][0]} "
+                                       f"is out of range for dim {dim} of size {self.shape[axis]}")
+        return self[(slice(None),) * axis + (flat,)]
 
     def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.array), self.device)
     def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.array), self.device)
@@ -3667,7 +3671,7 @@ class Tensor:
             raise InputTypeError("flip: missing the dims to flip (e.g. flip(-1) or flip(dims=[3]))")
         dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if self.ndim == 0:
-            return self * 1.0
+            return self.clone()             # (its own dtype: an int stays an int)
         axes = [_axes(d, self.ndim)[0] for d in dims]
         if len(set(axes)) != len(axes):
             raise ShapeError(f"flip: a dim appears more than once in {dims}")

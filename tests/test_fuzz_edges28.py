@@ -66,3 +66,77 @@ def test_float_only_ops_refuse_integers_as_not_implemented(call):
     with pytest.raises(NotImplementedError) as info:
         call()
     assert isinstance(info.value, DTypeError) and isinstance(info.value, RuntimeError)
+
+
+def test_flip_of_a_zero_dim_tensor_keeps_its_dtype():
+    for value in (tg.tensor(3), tg.tensor(True), tg.tensor(2.5, dtype=tg.float64)):
+        out = tg.flip(value, [0])
+        assert out.dtype == value.dtype and out.item() == value.item()
+
+
+def test_where_with_a_mask_and_an_int_gives_int64():
+    mask, values = tg.tensor([True, False]), tg.tensor([True, True])
+    out = tg.where(mask, values, 2)
+    assert out.dtype == np.int64 and out.tolist() == [1, 2]
+    assert tg.where(mask, 2, values).tolist() == [2, 1]
+    assert tg.where(mask, values, False).dtype == np.bool_        # bool with bool stays bool
+
+
+def test_index_select_refuses_negative_and_too_large_indices():
+    x = tg.tensor([1.0, 2.0, 3.0])
+    for bad in ([-1], [3], [0, -2]):
+        with pytest.raises(IndexError, match="out of range"):
+            tg.index_select(x, 0, tg.tensor(bad))
+    assert tg.index_select(x, 0, tg.tensor([2, 0])).tolist() == [3.0, 1.0]
+    assert tg.index_select(x, 0, tg.tensor([], dtype=tg.int64)).shape == (0,)
+
+
+def test_scatter_and_index_fill_of_masks():
+    # a one-hot mask built by scatter, as in torch: zeros(bool).scatter_(1, idx, True)
+    hot = tg.zeros(2, 3, dtype=tg.bool).scatter_(1, tg.tensor([[1], [2]]), True)
+    assert hot.dtype == np.bool_
+    np.testing.assert_array_equal(hot.numpy(), np.eye(3, dtype=bool)[[1, 2]])
+    out = tg.scatter(tg.tensor([True, False, True]), 0, tg.tensor([2, 1, 0]),
+                     tg.tensor([False, True, False]))
+    assert out.tolist() == [False, True, False]
+    assert tg.zeros(3).index_fill(0, tg.tensor([1]), True).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_mode_of_a_bool_tensor_and_median_refusals():
+    values, indices = tg.mode(tg.tensor([[True, False, False], [True, True, False]]), 1)
+    assert values.dtype == np.bool_ and values.tolist() == [False, True]
+    assert indices.tolist() == [2, 1]                               # last occurrence
+    with pytest.raises(NotImplementedError, match="bool"):
+        tg.median(tg.tensor([True]))
+    with pytest.raises(NotImplementedError, match="bool"):
+        tg.nanmedian(tg.tensor([True]))
+    with pytest.raises(IndexError, match="empty int64"):           # (was a bare NumPy ValueError)
+        tg.median(tg.tensor([], dtype=tg.int64))
+    assert np.isnan(tg.median(tg.tensor([], dtype=tg.float64)).item())
+
+
+def test_logcumsumexp_refuses_integers():
+    for x in (tg.tensor([1, 2]), tg.tensor(np.zeros(0, np.int64)), tg.tensor([True])):
+        with pytest.raises(NotImplementedError, match="logcumsumexp"):
+            tg.logcumsumexp(x, 0)
+
+
+def test_unique_consecutive_along_a_dim_of_an_empty_tensor():
+    values, inverse, counts = tg.unique_consecutive(tg.zeros(0, 3), dim=0, return_inverse=True,
+                                                    return_counts=True)
+    assert values.shape == (0, 3) and inverse.shape == (0,) and counts.shape == (0,)
+    assert tg.unique_consecutive(tg.tensor([]), dim=0).shape == (0,)
+
+
+def test_shrinks_keep_nan_and_the_sign_of_zero():
+    x = tg.tensor([np.nan, -0.0, 0.2, -0.2, 1.0, -np.inf, 0.5])
+    hard = tg.nn.functional.hardshrink(x).numpy()
+    np.testing.assert_array_equal(hard, [np.nan, 0.0, 0.0, 0.0, 1.0, -np.inf, 0.0])
+    soft = tg.nn.functional.softshrink(x).numpy()
+    np.testing.assert_array_equal(soft, [np.nan, -0.0, 0.0, -0.0, 0.5, -np.inf, 0.0])
+    assert np.signbit(soft[1]) and np.signbit(soft[3])              # x * 0 in the middle
+
+
+def test_get_device_of_a_tensor_is_its_index():
+    assert tg.get_device(tg.tensor([1.0])) == -1
+    assert tg.get_device("cpu").type == "cpu"                       # a spec still resolves
