@@ -169,7 +169,7 @@ def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
     """``other`` as a Tensor of ``x``'s dtype and device (a number too when ``numbers``)."""
     if isinstance(other, Tensor):
         return other.to(x.dtype) if other.dtype == BOOL else other
-    if numbers and isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(other, bool):
+    if numbers and isinstance(other, (int, float, np.integer, np.floating)):   # (True: 1, as torch)
         return Tensor._make(x.device.xp.asarray(other, dtype=x.dtype), x.device)
     kind = "a Tensor or a number" if numbers else "a Tensor"
     raise InputTypeError(f"{name}: other must be {kind}, got {type(other).__name__}")

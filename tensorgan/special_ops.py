@@ -18,7 +18,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .math_ops import Composed, _binary, _in_place_form, _pointwise, _unary
 from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype, _torch_int_arrays
 
@@ -155,8 +155,8 @@ def _integers(op: str, a: Tensor, other: Any) -> tuple[Any, Any]:
     kinds = {a.dtype.kind, other_kind}
     if not kinds <= {"i", "u", "b"} or kinds == {"b"}:
         got = getattr(other, "dtype", type(other).__name__)
-        raise DTypeError(f"{op} takes integer tensors (a bool one only beside an integer), got "
-                         f"{a.dtype} and {got}")
+        raise DTypeNotImplementedError(f"{op} takes integer tensors (a bool one only beside an "
+                                       f"integer), got {a.dtype} and {got}")   # (torch's "lshift_cpu")
     me = a._arith(other)
     b = me._lift(other)
     if isinstance(b, Tensor):

@@ -42,7 +42,7 @@ from .backend import Device, device_of, get_device, move_array, names_a_device
 from .select_kernels import clamp_in_place
 from .kernels.reference.optim import lerp_update as reference_lerp_update
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError, DTypeError,
-                     DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
+                     DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, NegativeIntegerPowerError, ReadOnlyMemoryError, SamplingParameterError,
                      ShapeError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -2587,7 +2587,10 @@ class Tensor:
         if other.__class__ is list or other.__class__ is tuple:
             return NotImplemented   # as torch: a sequence times a tensor is Python's repeat
         return self._binary(ops.Mul, other)
-    def __truediv__(self, other): return self._binary(ops.Div, other)
+    def __truediv__(self, other):
+        if type(other) is int and self.array.dtype.kind in "iub":   # computed in float: uint8 / -3
+            other = float(other)                                    # is -1.33, not 4 / 253 (a wrap)
+        return self._binary(ops.Div, other)
     def __neg__(self):
         if self.array.dtype.kind == "f":
             return ops.Neg.apply(self)
@@ -2634,10 +2637,12 @@ class Tensor:
             kinds.add(other.array.dtype.kind)
         elif other is not None:
             kinds.add("b" if isinstance(other, (bool, np.bool_)) else "i" if isinstance(other, (int, np.integer)) else "f")
-        if not kinds <= {"b", "i", "u"}:
+        if not kinds <= {"b", "i", "u"}:         # torch's "bitwise_and_cpu" not implemented for 'Float'
             got = "" if other is None else f" and {getattr(other, 'dtype', type(other).__name__)}"
-            raise DTypeError(f"{op} takes bool tensors (comparison results) or integer tensors, got "
-                             f"{self.dtype}{got}")
+            raise DTypeNotImplementedError(f"{op} takes bool tensors (comparison results) or integer "
+                                           f"tensors, got {self.dtype}{got}")
+        if type(other) is int and self.array.dtype.kind in "iu":
+            other = _wrapped(other, self.array.dtype)        # uint8 & -3: -3 as a uint8, as torch
         ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
         args = (self.array,) if other is None else _torch_int_arrays(
             self, other, self.array, other.array if isinstance(other, Tensor) else other)
@@ -2720,19 +2725,20 @@ class Tensor:
         if self.dtype.kind not in "iub" or other_kind not in "iub" or (self.dtype.kind == other_kind == "b"):
             if ufunc == "power" and self.dtype.kind == other_kind == "b":
                 return self._bool_power(other)
-            if self.dtype.kind == other_kind == "b" and isinstance(other, Tensor):
-                raise DTypeNotImplementedError(f"{ufunc}: not implemented for two bool tensors (as "
-                                               f"torch's); convert them with .long() or .float()")
+            if self.dtype.kind == other_kind == "b":
+                raise DTypeNotImplementedError(f"{ufunc}: not implemented for two bools (as torch's "
+                                               f"for 'Bool'); convert the tensor with .long() or .float()")
             return None
+        if ufunc == "power" and type(other) is int and other < 0:   # (before uint8 wraps it)
+            raise NegativeIntegerPowerError("integers to negative integer powers are not allowed "
+                                            "(use a float tensor)")
         a, b = self._arith(other), self._lift(other)
         a, b = _torch_int_arrays(self, other, a.array, b.array if isinstance(b, Tensor) else b)
         if (ufunc in ("floor_divide", "remainder", "fmod") and a.size   # (an empty result divides nothing)
                 and (b == 0 if isinstance(b, int) else (b == 0).any())):
             raise IntegerDivisionError(f"ZeroDivisionError: integer {ufunc} by zero (torch raises "
                                        f"here too; a float tensor gives inf / NaN)")
-        if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
-            if isinstance(b, int):           # a Python int exponent: refused, as torch's
-                raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
+        if ufunc == "power" and not isinstance(b, int) and (b < 0).any():
             return Tensor._make(_int_power(self.device.xp, a, b), self.device)
         return Tensor._make(getattr(self.device.xp, ufunc)(a, b), self.device)
 
@@ -2749,14 +2755,14 @@ class Tensor:
         """``//``: floor division -- integers stay integers; floats give floor(self / other),
         piecewise constant (no gradient), as torch's floor_divide."""
         exact = self._integer_op(other, "floor_divide")
-        return exact if exact is not None else (self / other).floor()
+        return exact if exact is not None else _floor_quotient(self / other, self, other)
 
     def __rfloordiv__(self, other):
         if isinstance(other, bool):           # True // t: torch reads the bool as the int 1
             other = int(other)
         if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
             return self.new_full(self.shape, other) // self
-        return (other / self).floor()
+        return _floor_quotient(other / self, other, self)
 
     def __mod__(self, other):
         """``%``: Python's remainder (the sign of the divisor), integers staying integers."""
@@ -4901,6 +4907,18 @@ def _size_args(size: tuple) -> tuple:
             return _size_args(_index_sizes(shape))
         raise InputTypeError(f"a size must be ints >= 0, got {size!r}")
     return tuple(int(s) for s in shape)
+
+
+def _floor_quotient(q: "Tensor", a: Any, b: Any) -> "Tensor":
+    """a // b of floats given q = a / b (its dtype, shape and graph): Python's floor division,
+    as torch's and NumPy's (from fmod, not floor(a / b): -1 // inf is -1, 5 // 0.1 is 49, inf // 2
+    is NaN), with gradient 0."""
+    if q.array.dtype.kind != "f":
+        return q.floor()
+    xp = q.device.xp
+    x, y = (v.array.astype(q.array.dtype, copy=False) if isinstance(v, Tensor) else v for v in (a, b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return q._piecewise_constant(xp.asarray(xp.floor_divide(x, y), dtype=q.array.dtype))
 
 
 def _torch_int_arrays(a: "Tensor", other: Any, x: Any, y: Any) -> tuple:

@@ -140,3 +140,53 @@ def test_shrinks_keep_nan_and_the_sign_of_zero():
 def test_get_device_of_a_tensor_is_its_index():
     assert tg.get_device(tg.tensor([1.0])) == -1
     assert tg.get_device("cpu").type == "cpu"                       # a spec still resolves
+
+
+def test_uint8_divided_by_a_negative_int_is_computed_in_float():
+    # torch: the int is a float for true division (was wrapped into the uint8 range first)
+    x = tg.tensor(np.array([4, 1], dtype=np.uint8))
+    np.testing.assert_allclose((x / -3).numpy(), np.array([4, 1], np.float32) / np.float32(-3))
+    np.testing.assert_allclose((tg.tensor(np.array([4], np.int8)) / 300).numpy(), [4 / 300], rtol=1e-6)
+    assert (x + -3).tolist() == [1, 254]                           # addition still wraps
+
+
+@np.errstate(divide="ignore", invalid="ignore")       # (NumPy's expected values: inf / NaN)
+def test_float_floor_division_is_pythons():
+    # from fmod, as Python / NumPy / torch: not floor(a / b)
+    a = np.array([-1.0, 5.0, np.inf, -0.0, 1.0, 7.0])
+    b = np.array([np.inf, 0.1, 2.0, 3.0, 0.0, -0.1])
+    expected = np.floor_divide(a, b)
+    assert expected[0] == -1.0 and expected[1] == 49.0 and np.isnan(expected[2])
+    np.testing.assert_array_equal((tg.tensor(a) // tg.tensor(b)).numpy(), expected)
+    np.testing.assert_array_equal(tg.floor_divide(tg.tensor(a), 0.1).numpy(), np.floor_divide(a, 0.1))
+    np.testing.assert_array_equal((2.0 // tg.tensor(b)).numpy(), np.floor_divide(2.0, b))
+    ints = (tg.tensor([-1, 5]) // np.inf).numpy()
+    assert ints.dtype == np.float32 and ints.tolist() == [-1.0, 0.0]
+    x = tg.tensor([5.0, -3.0], requires_grad=True)                 # still in the graph, slope 0
+    (x // 2 + x).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_integer_to_a_negative_int_power_is_a_runtime_error():
+    for x in (tg.tensor([2, 3]), tg.tensor(np.array([4, 1], dtype=np.uint8))):
+        with pytest.raises(RuntimeError, match="negative integer powers"):
+            x ** -1
+    assert (tg.tensor([2, 3]) ** tg.tensor([-1, 2])).tolist() == [0, 9]
+
+
+def test_bitwise_ops_wrap_ints_and_refuse_floats_as_not_implemented():
+    x = tg.tensor(np.array([4, 1], dtype=np.uint8))
+    assert (x & -3).tolist() == list(np.array([4, 1], np.uint8) & np.uint8(253))
+    assert (x | 300).tolist() == list(np.array([4, 1], np.uint8) | np.uint8(300 % 256))
+    with pytest.raises(NotImplementedError):
+        tg.tensor([1.5]) & 2
+    with pytest.raises(NotImplementedError):
+        tg.tensor([1, 2]) << 2.5
+
+
+def test_python_bool_as_a_remainder_operand():
+    np.testing.assert_array_equal((tg.tensor([1.5, -2.0]) % True).numpy(), np.remainder([1.5, -2.0], 1.0))
+    np.testing.assert_array_equal(tg.fmod(tg.tensor([1.5, -2.0]), True).numpy(), np.fmod([1.5, -2.0], 1.0))
+    assert (tg.tensor([3, 4]) % True).tolist() == [0, 0]
+    with pytest.raises(NotImplementedError):
+        tg.tensor([True]) // True
