@@ -813,7 +813,9 @@ _diagonal_of = diagonal    # (diag's argument named diagonal hides the function)
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Each vector along the last dim laid on the ``offset``-th diagonal of a square matrix in the
     planes (dim1, dim2) of the result, zeros elsewhere (torch.diag_embed)."""
-    if input.ndim < 1 or not _is_int(offset):
+    if input.ndim < 1:              # (torch's IndexError: dim1=-2 out of range)
+        raise IndexOutOfRangeError("diag_embed: input must have at least 1 dim, got a 0-d tensor")
+    if not _is_int(offset):
         raise ShapeError(f"diag_embed: input must have at least 1 dim and offset must be an int, "
                          f"got shape {input.shape}, offset={offset!r}")
     d1, d2 = _dims("diag_embed", (dim1, dim2), input.ndim + 1)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import ops
 from .errors import (AutogradError, ConfigError, DTypeError, DTypeNotImplementedError, EmptyReductionError,
+                     IndexOutOfRangeError,
                      InputTypeError, QuantileArgError, SamplingParameterError, ShapeError, WindowArgError)
 from .factory import concat, ones
 from .random import resolve
@@ -349,8 +350,11 @@ def _trapezoid_terms(op: str, y: Tensor, x: Any, dx: Any, dim: int) -> tuple[Ten
     """The areas of the trapezoids between neighbours along ``dim`` (spacing ``x``'s differences
     or ``dx``), and that dim."""
     _tensor(op, y, "y")
-    if y.ndim == 0:
-        raise ShapeError(f"{op}: y must have at least 1 dim, got a 0-d tensor")
+    if y.ndim == 0:                 # (torch's IndexError: no dim -1 to integrate along)
+        raise IndexOutOfRangeError(f"{op}: y must have at least 1 dim, got a 0-d tensor")
+    if y.dtype == BOOL:
+        raise DTypeError(f"{op}: received a bool input for `y`, but bool is not supported (as "
+                         f"torch); convert it with .float()")
     d = y._dim(dim, op)
     if x is not None and dx is not None:
         raise InputTypeError(f"{op}: give x or dx, not both")

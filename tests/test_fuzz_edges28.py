@@ -190,3 +190,18 @@ def test_python_bool_as_a_remainder_operand():
     assert (tg.tensor([3, 4]) % True).tolist() == [0, 0]
     with pytest.raises(NotImplementedError):
         tg.tensor([True]) // True
+
+
+@pytest.mark.parametrize("call", [lambda: tg.diag_embed(tg.tensor(1.0)),
+                                  lambda: tg.trapezoid(tg.tensor(1.0)),
+                                  lambda: tg.cumulative_trapezoid(tg.tensor(1.0))])
+def test_zero_dim_inputs_without_a_dim_are_index_errors(call):
+    with pytest.raises(IndexError, match="0-d"):
+        call()
+
+
+def test_trapezoid_refuses_a_bool_y():
+    for op in (tg.trapezoid, tg.cumulative_trapezoid):
+        with pytest.raises(RuntimeError, match="bool"):
+            op(tg.tensor([True, False]))
+    assert tg.trapezoid(tg.tensor([1, 3])).item() == 2.0           # integers integrate as floats
