@@ -168,7 +168,8 @@ def _float_operands(op: str, a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
     """a and other (a Tensor) in one float dtype; refused when neither is a float (as torch)."""
     other = _tensor_arg(op, other)
     if a.dtype.kind != "f" and other.dtype.kind != "f":
-        raise DTypeError(f"{op} takes float tensors (as torch), got {a.dtype} and {other.dtype}")
+        raise DTypeNotImplementedError(f"{op} takes float tensors (as torch), got {a.dtype} and "
+                                       f"{other.dtype}")   # (torch's "nextafter_cpu" for 'Long')
     _broadcast(op, a, other)
     return _floats(a, other)
 

@@ -34,7 +34,8 @@ from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _non_
 def _float_input(op: str, x: Any) -> Tensor:
     """``x`` checked to be a float32 / float64 Tensor (what torch's statistics accept)."""
     if _tensor(op, x).dtype not in FLOAT_DTYPES:
-        raise DTypeError(f"{op}: input must be a float32 or float64 tensor, got {x.dtype}")
+        raise DTypeNotImplementedError(f"{op}: input must be a float32 or float64 tensor, got "
+                                       f"{x.dtype}")       # (torch's "histogram_cpu" for 'Long')
     return x
 
 

@@ -4464,8 +4464,8 @@ def _lerp_dtypes(op: str, input: "Tensor", end: Any, weight: Any) -> None:
     """lerp's checks: a floating-point input (torch implements no integer or bool lerp), and
     input / end / weight of one dtype."""
     if input.dtype not in FLOAT_DTYPES:
-        raise DTypeError(f"{op}: expected a floating-point input, got {input.dtype} (torch's lerp "
-                         f"is not implemented for integer or bool tensors)")
+        raise DTypeNotImplementedError(f"{op}: expected a floating-point input, got {input.dtype} "
+                                       f"(torch's lerp is not implemented for integer or bool tensors)")
     _one_dtype(op, input=input, end=end, weight=weight)
 
 

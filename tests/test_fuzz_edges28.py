@@ -205,3 +205,13 @@ def test_trapezoid_refuses_a_bool_y():
         with pytest.raises(RuntimeError, match="bool"):
             op(tg.tensor([True, False]))
     assert tg.trapezoid(tg.tensor([1, 3])).item() == 2.0           # integers integrate as floats
+
+
+@pytest.mark.parametrize("call", [lambda: tg.nextafter(tg.tensor([1]), tg.tensor([2])),
+                                  lambda: tg.logaddexp2(tg.tensor([1]), tg.tensor([2])),
+                                  lambda: tg.lerp(tg.tensor([1]), tg.tensor([2]), 0.5),
+                                  lambda: tg.histc(tg.tensor([1, 2]))])
+def test_more_float_only_ops_refuse_integers_as_not_implemented(call):
+    with pytest.raises(NotImplementedError) as info:
+        call()
+    assert isinstance(info.value, DTypeError)
