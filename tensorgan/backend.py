@@ -418,11 +418,16 @@ def default_device_type() -> str:
 
 
 def get_device(spec: "str | Device | None" = None) -> Device:
-    """Resolve ``None``, ``'cpu'``, ``'cuda'`` or a Device to a Device (one object per type)."""
+    """Resolve ``None``, ``'cpu'``, ``'cuda'`` or a Device to a Device (one object per type).
+    Given a Tensor, torch's ``torch.get_device(t)``: its CUDA index, -1 on the CPU (an int)."""
     if isinstance(spec, Device):
         return spec._base
     if spec is None and _default_set[0] is not None:
         return _default_set[0]
+    if spec is not None and not isinstance(spec, str):
+        from .tensor import Tensor
+        if isinstance(spec, Tensor):
+            return spec.get_device()
     kind = default_device_type() if spec is None else _parse(str(spec))
     device = _devices.get(kind)
     if device is None:

@@ -114,6 +114,12 @@ def float_index_error(op: str, dtype: object, name: str = "index") -> IndexDType
                            f"convert with .long()")
 
 
+class NegativeIntegerPowerError(InputTypeError, RuntimeError):
+    """An integer tensor to a negative Python int power (``x ** -1``): torch's RuntimeError
+    ("Integers to negative integer powers are not allowed."); the InputTypeError tensorgan
+    raised there before too."""
+
+
 class IntegerDivisionError(TensorganError, ZeroDivisionError, RuntimeError):
     """Integer ``//``, ``%``, fmod / remainder / div(rounding_mode=...) by zero: torch raises
     RuntimeError("ZeroDivisionError") there, Python's integers ZeroDivisionError; this is both

@@ -495,7 +495,10 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         if isinstance(value, Tensor):
             return value
         exact = ref.dtype.kind == "f" or not isinstance(value, (float, np.floating))
-        return Tensor._make(ref.device.xp.full((), value, dtype=ref.dtype if exact else float32), ref.device)
+        dtype = ref.dtype if exact else float32
+        if dtype == BOOL and not isinstance(value, (bool, np.bool_)):    # a mask beside an int:
+            dtype = int64                                                 # int64, as torch
+        return Tensor._make(ref.device.xp.full((), value, dtype=dtype), ref.device)
     return Where.apply(operand(input), operand(other), condition.array)
 
 

@@ -1256,9 +1256,10 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
     from .factory import where
     lambd = _threshold(op, "lambd", lambd, positive=False)
     _check_rank(op, "input", x, range(0, 33), "a tensor")
+    # NaN is outside [-lambd, lambd] (kept, as torch's); soft's middle is x * 0 (NaN stays NaN)
     if not shift:
-        return _HARDSHRINK.apply(x, 0.0, ((x > lambd) | (x < -lambd)).array)
-    return _SOFTSHRINK.apply(x - lambd, where(x < -lambd, x + lambd, 0.0), (x > lambd).array)
+        return _HARDSHRINK.apply(x, 0.0, ~((x >= -lambd) & (x <= lambd)).array)
+    return _SOFTSHRINK.apply(x - lambd, where(x < -lambd, x + lambd, x * 0.0), (x > lambd).array)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:

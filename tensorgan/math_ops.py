@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from . import ops
-from .errors import DTypeError, EmptyReductionError, InputTypeError
+from .errors import DTypeNotImplementedError, EmptyReductionError, InputTypeError
 from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _flag, _float_only, _int_of,
                      _size_args, _to_array, _torch_dims, get_device, no_grad)
 
@@ -169,7 +169,7 @@ def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
     """``other`` as a Tensor of ``x``'s dtype and device (a number too when ``numbers``)."""
     if isinstance(other, Tensor):
         return other.to(x.dtype) if other.dtype == BOOL else other
-    if numbers and isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(other, bool):
+    if numbers and isinstance(other, (int, float, np.integer, np.floating)):   # (True: 1, as torch)
         return Tensor._make(x.device.xp.asarray(other, dtype=x.dtype), x.device)
     kind = "a Tensor or a number" if numbers else "a Tensor"
     raise InputTypeError(f"{name}: other must be {kind}, got {type(other).__name__}")
@@ -436,6 +436,7 @@ class _TensorMath:
         """log(cumsum(exp(x))) along ``dim``, without overflow or underflow: out_j is the
         logsumexp of x_0..x_j, all j at once over an (n, n) masked copy of the dim (memory n^2
         per slice), so its gradient is logsumexp's."""
+        _float_only("logcumsumexp", self)       # (torch's "logcumsumexp_out_cpu" for 'Long')
         if self.ndim == 0:
             _axes(dim, 0)
             return self * 1.0
@@ -480,10 +481,14 @@ class _TensorMath:
         elements, or along ``dim`` as the named pair ``(values, indices)`` (int64 indices, as
         :meth:`max` gives them).  The gradient goes to the chosen element along ``dim``; of all
         elements it is shared by those equal to the median (torch's rule)."""
-        if self.dtype == BOOL:
-            raise DTypeError("median: takes a number tensor, got a bool one (convert it with .float())")
+        if self.dtype == BOOL:      # torch's "median_cpu" not implemented for 'Bool'
+            raise DTypeNotImplementedError("median: takes a number tensor, got a bool one (convert "
+                                           "it with .float())")
         if dim is None:
             flat = self.reshape(-1)
+            if flat.shape[0] == 0 and self.dtype.kind != "f":   # (no NaN to give)
+                raise EmptyReductionError(f"median: an empty {self.dtype} tensor has no median (an "
+                                          f"empty float one gives NaN)")
             if flat.shape[0] == 0:
                 return Tensor._make(self.device.xp.asarray(np.nan, dtype=self.dtype), self.device)
             value = flat.array[int(_median_index(self.device.xp, flat.array, 0)[0])]

@@ -839,6 +839,7 @@ class SetItem(Function):
     it was overwritten; ``value``'s is the gradient there, summed over the broadcast dims."""
     takes_half = True     # exact on float16
     takes_int = True
+    takes_bool = True     # a mask scattered into a mask (one-hot masks) stays a mask, as torch
     reads_inputs = False   # the key and shapes only: ``w[i] += v`` writes w (and so its view
     #                        w[i], the value) after this op used it, as torch's CopySlices allows
 

@@ -112,7 +112,7 @@ def _operand_like(op: str, x: Tensor, value: Any, name: str) -> Tensor:
     """A tensor or number operand as a Tensor of ``x``'s dtype and device."""
     value = x._lift(value)
     if not isinstance(value, Tensor):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not isinstance(value, (int, float)):         # (a bool too: torch's True fills 1)
             raise InputTypeError(f"{op}: {name} must be a Tensor or a number, got {type(value).__name__}")
         value = Tensor._make(x.device.xp.full((), value, dtype=x.dtype), x.device)
     return value
@@ -815,7 +815,9 @@ _diagonal_of = diagonal    # (diag's argument named diagonal hides the function)
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Each vector along the last dim laid on the ``offset``-th diagonal of a square matrix in the
     planes (dim1, dim2) of the result, zeros elsewhere (torch.diag_embed)."""
-    if input.ndim < 1 or not _is_int(offset):
+    if input.ndim < 1:              # (torch's IndexError: dim1=-2 out of range)
+        raise IndexOutOfRangeError("diag_embed: input must have at least 1 dim, got a 0-d tensor")
+    if not _is_int(offset):
         raise ShapeError(f"diag_embed: input must have at least 1 dim and offset must be an int, "
                          f"got shape {input.shape}, offset={offset!r}")
     d1, d2 = _dims("diag_embed", (dim1, dim2), input.ndim + 1)

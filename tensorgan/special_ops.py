@@ -19,9 +19,9 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .broadcasting import broadcast_shape
-from .errors import DeviceError, DTypeError, InputTypeError, ShapeError
+from .errors import DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .math_ops import Composed, _binary, _in_place_form, _pointwise, _unary
-from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype
+from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype, _torch_int_arrays
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,20 +153,21 @@ def _integers(op: str, a: Tensor, other: Any) -> tuple[Any, Any]:
     kinds = {a.dtype.kind, other_kind}
     if not kinds <= {"i", "u", "b"} or kinds == {"b"}:
         got = getattr(other, "dtype", type(other).__name__)
-        raise DTypeError(f"{op} takes integer tensors (a bool one only beside an integer), got "
-                         f"{a.dtype} and {got}")
+        raise DTypeNotImplementedError(f"{op} takes integer tensors (a bool one only beside an "
+                                       f"integer), got {a.dtype} and {got}")   # (torch's "lshift_cpu")
     me = a._arith(other)
     b = me._lift(other)
     if isinstance(b, Tensor):
         _broadcast(op, a, b)
-    return me.array, b.array if isinstance(b, Tensor) else b
+    return _torch_int_arrays(a, other, me.array, b.array if isinstance(b, Tensor) else b)
 
 
 def _float_operands(op: str, a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
     """a and other (a Tensor) in one float dtype; refused when neither is a float (as torch)."""
     other = _tensor_arg(op, other)
     if a.dtype.kind != "f" and other.dtype.kind != "f":
-        raise DTypeError(f"{op} takes float tensors (as torch), got {a.dtype} and {other.dtype}")
+        raise DTypeNotImplementedError(f"{op} takes float tensors (as torch), got {a.dtype} and "
+                                       f"{other.dtype}")   # (torch's "nextafter_cpu" for 'Long')
     _broadcast(op, a, other)
     return _floats(a, other)
 
@@ -177,7 +178,7 @@ def _nan_ignoring(a: Tensor, b: Any, which: str) -> Tensor:
     from .factory import where
     b = _tensor_arg(which, b)
     if a.dtype.kind in "iub" and b.dtype.kind in "iub":
-        return _outside_graph(a, getattr(a.device.xp, which)(a.array, b.array))
+        return _outside_graph(a, getattr(a.device.xp, which)(*_torch_int_arrays(a, b, a.array, b.array)))
     a, b = _floats(a, b)
     keep = (a >= b) if which == "fmax" else (a <= b)
     return where(keep | b.isnan(), a, b)

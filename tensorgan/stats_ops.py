@@ -21,6 +21,7 @@ import numpy as np
 
 from . import ops
 from .errors import (AutogradError, ConfigError, DTypeError, DTypeNotImplementedError, EmptyReductionError,
+                     IndexOutOfRangeError,
                      InputTypeError, QuantileArgError, SamplingParameterError, ShapeError, WindowArgError)
 from .factory import concat, ones
 from .random import resolve
@@ -33,7 +34,8 @@ from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _non_
 def _float_input(op: str, x: Any) -> Tensor:
     """``x`` checked to be a float32 / float64 Tensor (what torch's statistics accept)."""
     if _tensor(op, x).dtype not in FLOAT_DTYPES:
-        raise DTypeError(f"{op}: input must be a float32 or float64 tensor, got {x.dtype}")
+        raise DTypeNotImplementedError(f"{op}: input must be a float32 or float64 tensor, got "
+                                       f"{x.dtype}")       # (torch's "histogram_cpu" for 'Long')
     return x
 
 
@@ -163,8 +165,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     """The lower median of the non-NaN elements (NaN where there are none): of all elements, or
     along ``dim`` as ``(values, indices)`` (torch.nanmedian). An all-NaN row's index is its first
     element's (torch's is whichever NaN its partial sort leaves there)."""
-    if _tensor("nanmedian", input).dtype == BOOL:
-        raise DTypeError("nanmedian: takes a number tensor, got a bool one (convert it with .float())")
+    if _tensor("nanmedian", input).dtype == BOOL:   # torch's "median_out" not implemented for 'Bool'
+        raise DTypeNotImplementedError("nanmedian: takes a number tensor, got a bool one (convert "
+                                       "it with .float())")
     if dim is None:
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
@@ -182,10 +185,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> MinMax:
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
     index of its last occurrence (torch.mode on CPU), as ``(values, indices)``; NaNs count as
-    one value (its index may differ from torch's, whose sort leaves NaNs in no set order)."""
-    if _tensor("mode", input).dtype == BOOL:
-        raise DTypeError("mode: takes a number tensor, got a bool one (convert it with .float())")
-    x, d = _dim_of("mode", input, dim)
+    one value (its index may differ from torch's, whose sort leaves NaNs in no set order). A
+    bool tensor's mode is a bool, as torch's."""
+    x, d = _dim_of("mode", _tensor("mode", input), dim)
     rows = np.moveaxis(x.numpy(), d, -1)
     flat = rows.reshape(-1, rows.shape[-1])
     chosen = np.array([_row_mode(r) for r in flat], dtype=np.int64).reshape(rows.shape[:-1] + (1,))
@@ -281,7 +283,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     else:
         d = _dim("unique_consecutive", input, dim) if input.ndim else 0
         rows, shape = np.moveaxis(a.reshape(a.shape or (1,)), d, 0), (a.shape or (1,))[d:d + 1]
-        rows = rows.reshape(rows.shape[0], -1)
+        rows = rows.reshape(rows.shape[0], math.prod(rows.shape[1:]))   # (no -1: 0 rows)
     starts = np.ones(rows.shape[0], dtype=bool)
     starts[1:] = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else False
     run = np.cumsum(starts) - 1
@@ -349,8 +351,11 @@ def _trapezoid_terms(op: str, y: Tensor, x: Any, dx: Any, dim: int) -> tuple[Ten
     """The areas of the trapezoids between neighbours along ``dim`` (spacing ``x``'s differences
     or ``dx``), and that dim."""
     _tensor(op, y, "y")
-    if y.ndim == 0:
-        raise ShapeError(f"{op}: y must have at least 1 dim, got a 0-d tensor")
+    if y.ndim == 0:                 # (torch's IndexError: no dim -1 to integrate along)
+        raise IndexOutOfRangeError(f"{op}: y must have at least 1 dim, got a 0-d tensor")
+    if y.dtype == BOOL:
+        raise DTypeError(f"{op}: received a bool input for `y`, but bool is not supported (as "
+                         f"torch); convert it with .float()")
     d = y._dim(dim, op)
     if x is not None and dx is not None:
         raise InputTypeError(f"{op}: give x or dx, not both")

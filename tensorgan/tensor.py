@@ -43,7 +43,7 @@ from .select_kernels import clamp_in_place
 from .kernels.reference.optim import lerp_update as reference_lerp_update
 from .broadcasting import broadcast_shape
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError, DTypeError, DTypeValueError,
-                     DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
+                     DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, NegativeIntegerPowerError, ReadOnlyMemoryError, SamplingParameterError,
                      ShapeError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -1225,9 +1225,9 @@ def _operands(cls: type, args: tuple) -> tuple[Device, list, bool]:
             if array.dtype.kind == "c":           # (complex: its own checks, off the float path)
                 return _complex_operands(cls, args)
             if array.dtype == BOOL and cls.takes_int and not cls.takes_bool:   # float dtype is known
-                raise DTypeError(f"{cls.__name__}: a bool tensor (a comparison's result) takes part "
-                                 f"in indexing, logic, shape ops and sums only; convert it with "
-                                 f".float() for arithmetic")
+                raise DTypeNotImplementedError(    # torch's: "abs_cpu" not implemented for 'Bool'
+                    f"{cls.__name__}: a bool tensor (a comparison's result) takes part in "
+                    f"indexing, logic, shape ops and sums only; convert it with .float() for arithmetic")
             ints.append(array.dtype)
         elif dtype is None:
             dtype = array.dtype
@@ -2588,7 +2588,10 @@ class Tensor:
         if other.__class__ is list or other.__class__ is tuple:
             return NotImplemented   # as torch: a sequence times a tensor is Python's repeat
         return self._binary(ops.Mul, other)
-    def __truediv__(self, other): return self._binary(ops.Div, other)
+    def __truediv__(self, other):
+        if type(other) is int and self.array.dtype.kind in "iub":   # computed in float: uint8 / -3
+            other = float(other)                                    # is -1.33, not 4 / 253 (a wrap)
+        return self._binary(ops.Div, other)
     def __neg__(self):
         if self.array.dtype.kind == "f":
             return ops.Neg.apply(self)
@@ -2635,12 +2638,15 @@ class Tensor:
             kinds.add(other.array.dtype.kind)
         elif other is not None:
             kinds.add("b" if isinstance(other, (bool, np.bool_)) else "i" if isinstance(other, (int, np.integer)) else "f")
-        if not kinds <= {"b", "i", "u"}:
+        if not kinds <= {"b", "i", "u"}:         # torch's "bitwise_and_cpu" not implemented for 'Float'
             got = "" if other is None else f" and {getattr(other, 'dtype', type(other).__name__)}"
-            raise DTypeError(f"{op} takes bool tensors (comparison results) or integer tensors, got "
-                             f"{self.dtype}{got}")
+            raise DTypeNotImplementedError(f"{op} takes bool tensors (comparison results) or integer "
+                                           f"tensors, got {self.dtype}{got}")
+        if type(other) is int and self.array.dtype.kind in "iu":
+            other = _wrapped(other, self.array.dtype)        # uint8 & -3: -3 as a uint8, as torch
         ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
-        args = (self.array,) if other is None else (self.array, other.array if isinstance(other, Tensor) else other)
+        args = (self.array,) if other is None else _torch_int_arrays(
+            self, other, self.array, other.array if isinstance(other, Tensor) else other)
         return Tensor._make(getattr(self.device.xp, ufunc)(*args), self.device)
 
     def __invert__(self): return self._logic(None, "not" if self.dtype == BOOL else "invert")
@@ -2720,17 +2726,22 @@ class Tensor:
         if self.dtype.kind not in "iub" or other_kind not in "iub" or (self.dtype.kind == other_kind == "b"):
             if ufunc == "power" and self.dtype.kind == other_kind == "b":
                 return self._bool_power(other)
+            if self.dtype.kind == other_kind == "b":
+                raise DTypeNotImplementedError(f"{ufunc}: not implemented for two bools (as torch's "
+                                               f"for 'Bool'); convert the tensor with .long() or .float()")
             return None
+        if ufunc == "power" and type(other) is int and other < 0:   # (before uint8 wraps it)
+            raise NegativeIntegerPowerError("integers to negative integer powers are not allowed "
+                                            "(use a float tensor)")
         a, b = self._arith(other), self._lift(other)
-        b = b.array if isinstance(b, Tensor) else b
-        if ufunc in ("floor_divide", "remainder", "fmod") and (b == 0 if isinstance(b, int) else (b == 0).any()):
+        a, b = _torch_int_arrays(self, other, a.array, b.array if isinstance(b, Tensor) else b)
+        if (ufunc in ("floor_divide", "remainder", "fmod") and a.size   # (an empty result divides nothing)
+                and (b == 0 if isinstance(b, int) else (b == 0).any())):
             raise IntegerDivisionError(f"ZeroDivisionError: integer {ufunc} by zero (torch raises "
                                        f"here too; a float tensor gives inf / NaN)")
-        if ufunc == "power" and (b < 0 if isinstance(b, int) else (b < 0).any()):
-            if isinstance(b, int):           # a Python int exponent: refused, as torch's
-                raise InputTypeError("integers to negative integer powers are not allowed (use a float tensor)")
-            return Tensor._make(_int_power(self.device.xp, a.array, b), self.device)
-        return Tensor._make(getattr(self.device.xp, ufunc)(a.array, b), self.device)
+        if ufunc == "power" and not isinstance(b, int) and (b < 0).any():
+            return Tensor._make(_int_power(self.device.xp, a, b), self.device)
+        return Tensor._make(getattr(self.device.xp, ufunc)(a, b), self.device)
 
     def _bool_power(self, exponent: Any) -> "Tensor":
         """bool tensor ** bool, as torch: ``** True`` is the mask itself, ``** False`` all True
@@ -2745,14 +2756,14 @@ class Tensor:
         """``//``: floor division -- integers stay integers; floats give floor(self / other),
         piecewise constant (no gradient), as torch's floor_divide."""
         exact = self._integer_op(other, "floor_divide")
-        return exact if exact is not None else (self / other).floor()
+        return exact if exact is not None else _floor_quotient(self / other, self, other)
 
     def __rfloordiv__(self, other):
         if isinstance(other, bool):           # True // t: torch reads the bool as the int 1
             other = int(other)
         if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
             return self.new_full(self.shape, other) // self
-        return (other / self).floor()
+        return _floor_quotient(other / self, other, self)
 
     def __mod__(self, other):
         """``%``: Python's remainder (the sign of the divisor), integers staying integers."""
@@ -3486,10 +3497,14 @@ class Tensor:
             return ops.Reciprocal.apply(self if self.array.dtype.kind == "f" else self._arith(1.0))
         return 1.0 / self
 
-    def _piecewise_constant(self, values: Any) -> "Tensor":
+    def _piecewise_constant(self, values: Any, op: str | None = None) -> "Tensor":
         """``values`` (computed from this tensor's) with gradient 0, as torch's sign / round /
         floor / ceil / trunc: still in the graph, so backward through them runs, and adds 0."""
         if self.dtype.kind != "f":                  # integers: no graph, the integer dtype
+            if self.dtype == BOOL and op is not None:
+                raise DTypeNotImplementedError(f"{op}: not implemented for a bool tensor (as torch's "
+                                               f"\"{op}_cpu\" not implemented for 'Bool'); convert "
+                                               f"it with .long() or .float()")
             return Tensor._make(values.astype(self.dtype if self.dtype != BOOL else int64), self.device)
         nowhere = self.device.xp.zeros(self.shape, dtype=BOOL)
         return ops.Where.apply(self, Tensor._make(values, self.device), nowhere)
@@ -3506,10 +3521,10 @@ class Tensor:
         if decimals:
             from .special import round as round_to
             return round_to(self, decimals=decimals)
-        return self._piecewise_constant(self.device.xp.rint(self.array))
-    def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array))
-    def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array))
-    def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array))
+        return self._piecewise_constant(self.device.xp.rint(self.array), "round")
+    def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array), "floor")
+    def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array), "ceil")
+    def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array), "trunc")
 
     def long(self) -> "Tensor":
         """torch's cast to int64 (floats truncated toward zero; outside the graph)."""
@@ -3650,7 +3665,11 @@ class Tensor:
             raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape {flat.shape}")
         if flat.dtype.kind not in "iuf" or (flat.dtype.kind == "f" and not (flat == np.trunc(flat)).all()):
             raise InputTypeError(f"index_select: index must hold whole numbers, got {flat[:4]}")
-        return self[(slice(None),) * axis + (flat.reshape(-1).astype(np.int64),)]
+        flat = flat.reshape(-1).astype(np.int64)
+        if flat.size and (flat.min() < 0 or flat.max() >= self.shape[axis]):   # torch: no wrapping
+            raise IndexOutOfRangeError(f"index_select: index {flat[(flat < 0) | (flat >= self.shape[axis])][0]} "
+                                       f"is out of range for dim {dim} of size {self.shape[axis]}")
+        return self[(slice(None),) * axis + (flat,)]
 
     def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.array), self.device)
     def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.array), self.device)
@@ -3668,7 +3687,7 @@ class Tensor:
             raise InputTypeError("flip: missing the dims to flip (e.g. flip(-1) or flip(dims=[3]))")
         dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if self.ndim == 0:
-            return self * 1.0
+            return self.clone()             # (its own dtype: an int stays an int)
         axes = [_axes(d, self.ndim)[0] for d in dims]
         if len(set(axes)) != len(axes):
             raise ShapeError(f"flip: a dim appears more than once in {dims}")
@@ -4459,8 +4478,8 @@ def _lerp_dtypes(op: str, input: "Tensor", end: Any, weight: Any) -> None:
     """lerp's checks: a floating-point input (torch implements no integer or bool lerp), and
     input / end / weight of one dtype."""
     if input.dtype not in FLOAT_DTYPES:
-        raise DTypeError(f"{op}: expected a floating-point input, got {input.dtype} (torch's lerp "
-                         f"is not implemented for integer or bool tensors)")
+        raise DTypeNotImplementedError(f"{op}: expected a floating-point input, got {input.dtype} "
+                                       f"(torch's lerp is not implemented for integer or bool tensors)")
     _one_dtype(op, input=input, end=end, weight=weight)
 
 
@@ -4860,11 +4879,13 @@ def _flag(op: str, name: str, value: Any) -> bool:
 def _float_only(op: str, x: Any) -> None:
     """torch's float-only ops (mean, var / std, norms, softmax, most activations and
     normalizations, hypot, ...) refuse integer and bool tensors ("not implemented for 'Long'"),
-    where computing in float32 would hide a wrong input; a DTypeError (a RuntimeError, as
-    torch's) naming the op and the dtype. A dtype check only: no cost per element."""
+    where computing in float32 would hide a wrong input; a DTypeError naming the op and the
+    dtype, and a NotImplementedError (a RuntimeError), as torch's for most of them. A dtype
+    check only: no cost per element."""
     if isinstance(x, Tensor) and x.array.dtype.kind not in "fc":
-        raise DTypeError(f"{op}: expected a floating-point tensor, got {x.dtype} (torch does not "
-                         f"implement {op} for integer or bool tensors); convert with .float()")
+        raise DTypeNotImplementedError(f"{op}: expected a floating-point tensor, got {x.dtype} "
+                                       f"(torch does not implement {op} for integer or bool "
+                                       f"tensors); convert with .float()")
 
 
 def _index_sizes(sizes: tuple) -> tuple:
@@ -4899,6 +4920,29 @@ def _size_args(size: tuple) -> tuple:
     return tuple(int(s) for s in shape)
 
 
+def _floor_quotient(q: "Tensor", a: Any, b: Any) -> "Tensor":
+    """a // b of floats given q = a / b (its dtype, shape and graph): Python's floor division,
+    as torch's and NumPy's (from fmod, not floor(a / b): -1 // inf is -1, 5 // 0.1 is 49, inf // 2
+    is NaN), with gradient 0."""
+    if q.array.dtype.kind != "f":
+        return q.floor()
+    xp = q.device.xp
+    x, y = (v.array.astype(q.array.dtype, copy=False) if isinstance(v, Tensor) else v for v in (a, b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return q._piecewise_constant(xp.asarray(xp.floor_divide(x, y), dtype=q.array.dtype))
+
+
+def _torch_int_arrays(a: "Tensor", other: Any, x: Any, y: Any) -> tuple:
+    """Arrays ``x``, ``y`` of integer / bool operands ``a`` and ``other`` cast to torch's result
+    dtype where NumPy's differs: a 0-d tensor beside one with dims yields to it within a category
+    (an int32 tensor with a 0-d int64 one stays int32; NumPy would widen to int64)."""
+    if not isinstance(other, Tensor) or (a.array.ndim == 0) == (other.array.ndim == 0):
+        return x, y
+    from .dtypes import result_type
+    target = result_type(a, other)
+    return tuple(v.astype(target, copy=False) if v.dtype != target else v for v in (x, y))
+
+
 def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
     """torch.maximum / minimum: the larger (smaller) of each pair, NaN if either is NaN; at a tie
     each side gets half the gradient (as torch)."""
@@ -4907,7 +4951,7 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
         raise InputTypeError(f"{which}: other must be a Tensor, got {type(b).__name__} (use "
                              f"clamp for a number)")
     if a.dtype.kind in "iub" and b.dtype.kind in "iub":   # integers, bools: exact, no gradient
-        return Tensor._make(getattr(a.device.xp, which)(a.array, b.array), a.device)
+        return Tensor._make(getattr(a.device.xp, which)(*_torch_int_arrays(a, b, a.array, b.array)), a.device)
     if a.dtype.kind != "f" or b.dtype.kind != "f":       # an integer beside a float: that float
         a, b = (t if t.dtype.kind == "f" else t.to((b if t is a else a).dtype) for t in (a, b))
     first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
