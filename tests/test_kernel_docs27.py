@@ -54,7 +54,9 @@ def _static_smem_bytes() -> dict[str, int]:
             "conv2d_dgrad_thin": 4 * conv_thin.THIN_C * conv_thin.KC,
             "conv2d_wgrad_thin": 4 * conv_thin.THIN_THREADS * conv_thin.RED_ROW,
             "channel_sum": 4 * tiles.RED_THREADS, "bn_stats": 4 * tiles.RED_THREADS,
-            "bn_backward_reduce": 4 * tiles.RED_THREADS}
+            "bn_backward_reduce": 4 * tiles.RED_THREADS,
+            "bn_stats_rows": 4 * tiles.LANES * tiles.ROW_LANES,
+            "bn_backward_reduce_rows": 4 * tiles.LANES * tiles.ROW_LANES}
 
 
 def _module_of(kernel) -> Path:

@@ -39,7 +39,8 @@ from . import reductions as _reduce
 from ._launch import SIMULATOR, asarray as _asarray, cdiv as _cdiv, ew_grid as _ew_grid
 from ._launch import launch as _run, register as _register_signatures, xp as _xp
 from .conv_thin import THIN_THREADS
-from .tiles import BK, BM, BN, EW_MAX_BLOCKS, EW_THREADS, RED_THREADS, THREADS
+from .tiles import BK, BM, BN, EW_MAX_BLOCKS, EW_THREADS, LANES, RED_THREADS, ROW_LANES, THREADS
+from .tiles import fastdiv_magic as _fastdiv_magic
 
 from .. import KERNEL_API
 
@@ -322,6 +323,54 @@ def _bn_dims(x):
     return n, c, hw
 
 
+# BatchNorm1d's (N, C) reductions: the (LANES x ROW_LANES) kernels read each row's channels
+# coalesced but have only ceil(C / 32) blocks; the one-block-per-channel kernels read 4 bytes a
+# 32-byte sector and idle 256 - N threads a block when N < 256.  The rows kernels take (N, C) when
+# a thread has at most 32 rows to walk (N <= 256) or the grid has >= 128 blocks (about one per
+# SM of an H100: C >= 4096) -- the DCGAN generator's projection, N = 64, C = 12544, either way.
+_ROWS_MAX_BATCH = 256
+_ROWS_MIN_CHANNELS = 4096
+
+
+def _bn_rows_reduction(n, c, hw):
+    return hw == 1 and (n <= _ROWS_MAX_BATCH or c >= _ROWS_MIN_CHANNELS)
+
+
+# The element-wise passes decode a plane's channel (planes layout) or a column's (rows layout,
+# hw < LANES) with tiles.fastdiv, exact for 31-bit values.
+_MAX_FASTDIV = 2 ** 31
+_EW_ROWS_PER_THREAD = 4    # rows layout: samples walked by each thread (the channel's 5 loads
+                           # amortised over them)
+_EW_VALUES_PER_THREAD = 8  # planes layout: values of a plane walked by each thread
+
+
+def _bn_elementwise(planes_kernel, rows_kernel, x, arrays, tail):
+    """Launch one of batch norm's element-wise passes over x (N, C, hw): the planes kernel
+    (grid-stride over the N * C planes, the lanes along each plane) when hw >= LANES, else the
+    rows kernel (lanes along the C * hw values of a sample, rows over the N samples).  ``arrays``
+    are the kernel's array arguments, ``tail`` the scalars after the layout's."""
+    n, c, hw = _bn_dims(x)
+    block = (LANES, ROW_LANES)
+    if hw >= LANES:
+        planes = n * c
+        _check_fastdiv(planes, "planes (N x C)")
+        gx = min(_cdiv(hw, LANES * _EW_VALUES_PER_THREAD), EW_MAX_BLOCKS)
+        gy = min(_cdiv(planes, ROW_LANES), _MAX_GRID_YZ, max(1, EW_MAX_BLOCKS // gx))
+        _run(planes_kernel, (gx, gy), block, *arrays, planes, hw, c, *_fastdiv_magic(c), *tail)
+        return
+    row_len = c * hw
+    _check_fastdiv(row_len, "values a sample (C x H x W)")
+    gx = min(_cdiv(row_len, LANES), EW_MAX_BLOCKS)
+    gy = min(_cdiv(n, ROW_LANES * _EW_ROWS_PER_THREAD), _MAX_GRID_YZ, max(1, EW_MAX_BLOCKS // gx))
+    _run(rows_kernel, (gx, gy), block, *arrays, n, row_len, *_fastdiv_magic(hw), *tail)
+
+
+def _check_fastdiv(value, what):
+    if value >= _MAX_FASTDIV:
+        raise ValueError(f"tensorgan.kernels.cuda: batch norm over {value} {what}, over the "
+                         f"kernels' 32-bit index range ({_MAX_FASTDIV}): split the batch")
+
+
 def _bn_statistics(x, running_mean, running_var, training, momentum, eps):
     """(mean, invstd) that normalise x: the batch's (running statistics updated in place when
     given) in training, the running statistics' in eval."""
@@ -340,7 +389,12 @@ def _bn_statistics(x, running_mean, running_var, training, momentum, eps):
         rm, rv = running_mean, running_var   # updated in place: must be contiguous already
     else:
         rm = rv = xp.empty(1, dtype=dt)
-    if c and n * hw:
+    if not (c and n * hw):
+        return mean, invstd
+    if _bn_rows_reduction(n, c, hw):
+        _run(_reduce.bn_stats_rows_kernel, _cdiv(c, LANES), (LANES, ROW_LANES), _flat(x), mean,
+             invstd, rm, rv, n, c, float(eps), float(momentum), int(update))
+    else:
         _run(_reduce.bn_stats_kernel, c, RED_THREADS, _flat(x), mean, invstd,
              rm, rv, n, c, hw, float(eps), float(momentum), int(update))
     return mean, invstd
@@ -362,9 +416,8 @@ def batch_norm_leaky_relu(x, running_mean, running_var, weight, bias, training, 
     w, b = _affine(weight, bias, c, x.dtype)
     y = _xp().empty_like(x)
     if x.size:
-        _run(_bn.bn_normalize_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
-             EW_THREADS, _flat(x), mean, invstd, w, b, _flat(y), c, hw, x.size,
-             float(negative_slope))
+        _bn_elementwise(_bn.bn_normalize_kernel, _bn.bn_normalize_rows_kernel, x,
+                        (_flat(x), mean, invstd, w, b, _flat(y)), (float(negative_slope),))
     return y, mean, invstd
 
 
@@ -381,14 +434,17 @@ def batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, 
     gweight = (xp.empty if reduce else xp.zeros)(c, dtype=x.dtype)
     gbias = (xp.empty if reduce else xp.zeros)(c, dtype=x.dtype)
     slope = float(negative_slope)
-    if reduce:
+    if reduce and _bn_rows_reduction(n, c, hw):
+        _run(_reduce.bn_backward_reduce_rows_kernel, _cdiv(c, LANES), (LANES, ROW_LANES),
+             _flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, n, c, slope)
+    elif reduce:
         _run(_reduce.bn_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean,
              invstd, w, b, gweight, gbias, n, c, hw, slope)
     gx = xp.empty_like(x)
     if x.size:
-        _run(_bn.bn_backward_input_kernel, _ew_grid(x.size, EW_THREADS, EW_MAX_BLOCKS),
-             EW_THREADS, _flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, _flat(gx),
-             c, hw, x.size, int(bool(training)), slope)
+        _bn_elementwise(_bn.bn_backward_input_kernel, _bn.bn_backward_input_rows_kernel, x,
+                        (_flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, _flat(gx)),
+                        (n * hw, int(bool(training)), slope))
     return gx, gweight, gbias
 
 

@@ -40,6 +40,10 @@ B_COL_STEP = THREADS // BK      # n offset between a thread's successive B loads
 
 # Block reductions (conv bias gradient, batch-norm statistics): one block per channel.
 RED_THREADS = 256
+# Batch norm's 2-D blocks (element-wise passes; reductions over (N, C) rows): LANES threads along
+# the contiguous axis (a warp reads 128 contiguous bytes) x ROW_LANES rows walked in parallel.
+LANES = 32
+ROW_LANES = 8
 # Element-wise kernels: grid-stride loops with this many threads per block.
 EW_THREADS = 256
 EW_MAX_BLOCKS = 4096  # 132 SMs x 2048 threads / 256 = 1056 resident blocks on an H100; about 4x that
@@ -51,7 +55,7 @@ EW_MAX_BLOCKS = 4096  # 132 SMs x 2048 threads / 256 = 1056 resident blocks on a
 # device function's module while a thread runs it, which would race with kernels reading
 # ``cuda.threadIdx`` through the same module (kernels live in their own modules, not here).
 # ---------------------------------------------------------------------------------------------
-from numba import cuda, float32, int64, uint32  # noqa: E402
+from numba import cuda, float32, int64, uint32, uint64  # noqa: E402
 
 
 @cuda.jit(device=True, inline="always")
@@ -64,6 +68,25 @@ def udiv(a, b):
     the glue (``kernels/cuda/__init__.py: _check_pixel_count``) refuses larger batches.
     """
     return int64(uint32(a) // uint32(b))
+
+
+def fastdiv_magic(d: int) -> tuple[int, int]:
+    """``(mul, shift)`` with ``a // d == (a * mul) >> shift`` for every ``0 <= a < 2**31``
+    (``1 <= d < 2**31``): ``shift = 31 + ceil(log2 d)``, ``mul = ceil(2**shift / d) < 2**32``.
+    Granlund & Montgomery (1994), theorem 4.2: ``2**shift <= mul * d <= 2**shift + 2**(shift - 31)``
+    makes the quotient exact for 31-bit numerators.  Computed by the host, once per launch."""
+    if not 1 <= d < 2 ** 31:
+        raise ValueError(f"fastdiv_magic: divisor {d} outside [1, 2**31)")
+    shift = 31 + (d - 1).bit_length()
+    return -(-(1 << shift) // d), shift
+
+
+@cuda.jit(device=True, inline="always")
+def fastdiv(a, mul, shift):
+    """``a // d`` for ``0 <= a < 2**31`` with ``(mul, shift) = fastdiv_magic(d)``: one
+    ``mul.wide.u32`` and a shift instead of a division (a 32-bit division is ~20 instructions, the
+    signed 64-bit ``//`` Numba emits a run-time choice between that and ``div.s64``)."""
+    return int64((uint64(uint32(a)) * uint64(uint32(mul))) >> uint64(shift))
 
 
 @cuda.jit(device=True, inline="always")
