@@ -675,6 +675,18 @@ def _saves_alias(ctx: Function, array: Any, skip_inputs: bool = False) -> bool:
                if not (skip_inputs and key == "inputs"))
 
 
+def _raise_argument_error(array: Any, update: Callable[[Any], None]) -> None:
+    """Run an in-place ``update`` on a copy of ``array``, so that the op's own typed argument
+    error (index_add_'s 0-d source: an IndexError) comes before an autograd refusal, as torch
+    checks the arguments first.  Only on that refusal's path: the copy costs nothing elsewhere."""
+    try:
+        update(array.copy())
+    except TensorganError:
+        raise
+    except Exception:       # an untyped NumPy complaint: the refusal stands
+        pass
+
+
 def _multi_views(pieces: list, op: str) -> tuple:
     """unbind's / split's / chunk's outputs: views that, tracked by autograd, refuse an in-place
     write (through them or a view of them), as torch's outputs of a function returning several
@@ -3955,6 +3967,7 @@ class Tensor:
                                                                            skip_inputs=True):
             # (torch allows it and the version check refuses the backward of ops that used this
             # tensor; the op that made it is checked here, as it saved its own output)
+            _raise_argument_error(self.array, update)
             raise AutogradError(f"{name} under no_grad() on an op's result that requires grad "
                                  f"would change values its graph saved: use .detach()")
         try:
