@@ -338,16 +338,21 @@ def _gather_key(op: str, input: Tensor, dim: int, index: Any, src: Tensor | None
 
 def _check_index_shape(op: str, x: Tensor, dim: int, index: np.ndarray, src: Tensor | None) -> None:
     """gather/scatter: the index has x's rank and is no larger than x off ``dim`` (nor than src).
-    A 0-d index or input counts as 1-d, as torch's (``zeros(10).scatter_(0, tensor(y), value=1)``,
-    the one-hot transform of torch's tutorials)."""
+    A 0-d index, input or src counts as 1-d of one element, as torch's (``zeros(10).scatter_(0,
+    tensor(y), value=1)``, the one-hot transform of torch's tutorials; a 0-d src fills only a
+    one-element index: a number fills more, as ``value=``)."""
     if builtins.max(index.ndim, 1) != builtins.max(x.ndim, 1):
         raise ShapeError(f"{op}: index must have as many dims as the input ({x.ndim}), got shape "
                          f"{index.shape}")
+    if index.size == 0:             # torch checks no sizes of an empty index
+        return
     if any(n > x.shape[d] for d, n in enumerate(index.shape) if d != dim) or (
-            src is not None and any(n > m for n, m in zip(index.shape, src.shape))):
+            src is not None and any(n > m for n, m in zip(index.shape, src.shape or (1,)))):
         raise ShapeError(f"{op}: index of shape {index.shape} must be no larger than the input "
                          f"{x.shape} apart from dim {dim}"
-                         + ("" if src is None else f", nor larger than src {src.shape}"))
+                         + ("" if src is None else f", nor larger than src {src.shape}")
+                         + (" (a 0-d src counts as one element: give a number as value=)"
+                            if src is not None and src.ndim == 0 else ""))
 
 
 def _as_1d(op: str, input: Tensor, dim: Any) -> Tensor:
@@ -551,7 +556,8 @@ def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | No
     idx = _in_range(op, idx.reshape(-1), d, input.shape[d], negative)
     if source is not None:
         want = input.shape[:d] + (idx.size,) + input.shape[d + 1:]
-        if _tensor(op, source, "source").shape != want:
+        scalar_ok = op == "index_copy" and input.ndim <= 1 and idx.size == 1   # torch's, too
+        if _tensor(op, source, "source").shape != want and not (scalar_ok and source.ndim == 0):
             if source.ndim == 0 < input.ndim:      # torch's IndexError: dim d of a 0-d source
                 raise IndexOutOfRangeError(f"{op}: source is 0-d, it has no dim {d} to match the "
                                            f"index along (shape {want} wanted)")

@@ -28,3 +28,45 @@ def test_write_under_no_grad_on_a_saved_output_is_still_refused_with_valid_argum
     with tg.no_grad(), pytest.raises(RuntimeError, match="graph saved"):
         t.index_add_(0, tg.tensor([0, 1]), _f64(np.ones((2, 2))))
     np.testing.assert_array_equal(t.detach().numpy(), before)    # the dry run wrote a copy
+
+
+# --- scatter: a 0-d src counts as one element (torch's rule); a number goes as value= -----------
+
+@pytest.mark.parametrize("call", [
+    lambda x, i, s: x.scatter_(0, i, s), lambda x, i, s: x.scatter(0, i, s),
+    lambda x, i, s: x.scatter_add_(0, i, s), lambda x, i, s: x.scatter_reduce(0, i, s, "sum"),
+    lambda x, i, s: tg.scatter(x, 0, i, s)])
+def test_scatter_0d_src_with_a_longer_index_is_refused(call):
+    with pytest.raises(RuntimeError, match="src"):
+        call(tg.zeros(4, dtype=tg.float64), tg.tensor([1, 2, 0]), _f64(5.0))
+
+
+def test_scatter_0d_src_fills_a_one_element_index_and_value_fills_many():
+    x = tg.zeros(3, dtype=tg.float64)
+    np.testing.assert_array_equal(x.scatter(0, tg.tensor([1]), _f64(5.0)).numpy(), [0, 5, 0])
+    np.testing.assert_array_equal(x.scatter(0, tg.tensor(2), _f64(5.0)).numpy(), [0, 0, 5])
+    np.testing.assert_array_equal(x.scatter(0, tg.tensor([0, 2]), 5.0).numpy(), [5, 0, 5])
+
+
+def test_scatter_empty_index_writes_nothing():
+    x = tg.zeros(3, dtype=tg.float64)
+    out = x.scatter(0, tg.tensor([], dtype=tg.int64), _f64(5.0))
+    np.testing.assert_array_equal(out.numpy(), [0, 0, 0])
+
+
+# --- index_copy: a 0-d source with a one-element index of a 1-d input ----------------------------
+
+def test_index_copy_0d_source_one_index():
+    x = _leaf([1.0, 2.0, 3.0])
+    s = _leaf(4.0)
+    y = x.index_copy(0, tg.tensor([1]), s)
+    np.testing.assert_array_equal(y.detach().numpy(), [1, 4, 3])
+    (y * _f64([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 0, 3])
+    assert s.grad.item() == 2.0
+
+
+@pytest.mark.parametrize("shape,index", [((3,), [1, 2]), ((3, 2), [1])])
+def test_index_copy_0d_source_otherwise_refused(shape, index):
+    with pytest.raises(IndexError):
+        tg.zeros(shape, dtype=tg.float64).index_copy_(0, tg.tensor(index), _f64(5.0))
