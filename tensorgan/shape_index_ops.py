@@ -15,7 +15,7 @@ outside the graph.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import math
 
@@ -566,9 +566,25 @@ def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | No
     return d, (slice(None),) * d + (input.device.xp.asarray(idx),)
 
 
+def _on_0d(op: str, fn: Callable[..., Tensor], input: Tensor, dim: Any, index: Any, source: Any,
+           **kwargs: Any) -> Tensor:
+    """index_add / index_copy / index_fill of a 0-d input, as on the 1-d tensor of one element
+    torch counts it as: a source must be 0-d and (but for index_fill's value) the index one entry."""
+    x = _as_1d(op, input, dim)
+    if op == "index_fill":
+        return fn(x, 0, index, source).reshape(())
+    size = _whole(op, index).size
+    if _tensor(op, source, "source").ndim or size != 1:
+        raise IndexOutOfRangeError(f"{op}: a 0-d input takes a 0-d source and a one-entry index, "
+                                   f"got source shape {tuple(source.shape)} and {size} entries")
+    return fn(x, 0, index, source.reshape(1), **kwargs).reshape(())
+
+
 def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
     """``input`` plus ``alpha * source`` added at the ``index`` entries of ``dim``, repeated
     indices adding up (torch.index_add)."""
+    if input.ndim == 0:
+        return _on_0d("index_add", index_add, input, dim, index, source, alpha=alpha)
     _, key = _index_key("index_add", input, dim, index, source)
     _one_dtype("index_add", input=input, source=source)
     return input + ops.ScatterIntoZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
@@ -576,6 +592,8 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: flo
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """``input`` with the ``index`` entries of ``dim`` replaced by ``source``'s (torch.index_copy)."""
+    if input.ndim == 0:
+        return _on_0d("index_copy", index_copy, input, dim, index, source)
     _, key = _index_key("index_copy", input, dim, index, source)
     return ops.SetItem.apply(input, source, key)
 
@@ -583,6 +601,8 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """``input`` with the ``index`` entries of ``dim`` set to ``value`` (a number or a 0-d tensor,
     whose gradient is the sum over the filled places; torch.index_fill)."""
+    if input.ndim == 0:
+        return _on_0d("index_fill", index_fill, input, dim, index, value)
     d, key = _index_key("index_fill", input, dim, index, negative=True)
     if isinstance(value, Tensor) and value.ndim:
         raise ShapeError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.shape}")

@@ -3653,7 +3653,14 @@ class Tensor:
         return self[(slice(None),) * axis + (slice(start, start + length),)]
 
     def index_select(self, dim: int, index: Any) -> "Tensor":
-        """The entries of ``dim`` at the 1-D ``index`` (whole numbers; torch.index_select)."""
+        """The entries of ``dim`` at the 1-D ``index`` (whole numbers; torch.index_select). A 0-d
+        tensor counts as 1-d (dim 0 or -1) and takes a one-entry index, as torch's."""
+        if self.array.ndim == 0:
+            entries = np.size(index.numpy() if isinstance(index, Tensor) else index)
+            if entries != 1:
+                raise ShapeError(f"index_select(): a 0-d tensor takes an index of one entry, got "
+                                 f"{entries}")
+            return self.reshape(1).index_select(dim if dim in (0, -1) else 1, index).reshape(())
         axis = self._dim(dim, "index_select")
         if isinstance(index, Tensor) and index.array.dtype.kind in "fc":
             raise float_index_error("index_select", index.dtype)

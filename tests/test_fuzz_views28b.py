@@ -70,3 +70,28 @@ def test_index_copy_0d_source_one_index():
 def test_index_copy_0d_source_otherwise_refused(shape, index):
     with pytest.raises(IndexError):
         tg.zeros(shape, dtype=tg.float64).index_copy_(0, tg.tensor(index), _f64(5.0))
+
+
+# --- index_add / index_copy / index_fill / index_select of a 0-d input: as one-element 1-d --------
+
+def test_index_ops_of_a_0d_input():
+    x = _leaf(2.0)
+    s = _leaf(3.0)
+    y = x.index_add(0, tg.tensor([0]), s, alpha=2)
+    assert y.shape == () and y.item() == 8.0
+    (y * 5).backward()
+    assert x.grad.item() == 5.0 and s.grad.item() == 10.0
+    assert _f64(1.0).index_copy(-1, tg.tensor(0), _f64(5.0)).item() == 5.0
+    assert _f64(1.0).index_fill_(0, tg.tensor([0, 0]), 5.0).item() == 5.0
+    out = _f64(1.0).index_select(0, tg.tensor([0]))
+    assert out.shape == () and out.item() == 1.0
+
+
+@pytest.mark.parametrize("call,error", [
+    (lambda x: x.index_add(0, tg.tensor([0, 0]), _f64(5.0)), IndexError),
+    (lambda x: x.index_add(0, tg.tensor([0]), _f64([5.0])), RuntimeError),
+    (lambda x: x.index_copy(1, tg.tensor([0]), _f64(5.0)), IndexError),
+    (lambda x: x.index_select(0, tg.tensor([0, 0])), RuntimeError)])
+def test_index_ops_of_a_0d_input_refused(call, error):
+    with pytest.raises(error):
+        call(_f64(1.0))
