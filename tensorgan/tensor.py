@@ -897,7 +897,7 @@ def _overlap_refused(a: Any, out: Any, full: bool = False) -> bool:
 # value torch reads as a number): left to NumPy, which reads an overlapping operand before it
 # writes; and those torch refuses any overlap for (assert_no_overlap), the very memory too
 _OVERLAP_UNCHECKED = frozenset({"addmm_", "addmv_", "addbmm_", "baddbmm_", "masked_scatter_",
-                                "masked_fill_", "index_fill_",
+                                "masked_fill_", "index_fill_", "fill_",   # (torch clones an aliasing value)
                                 "x[key] = value", "index_put_"})   # (checked by their own code)
 _OVERLAP_ANY = frozenset({"index_add_", "index_copy_", "index_reduce_", "scatter_", "scatter_add_",
                           "scatter_reduce_", "put_"})

@@ -95,3 +95,17 @@ def test_index_ops_of_a_0d_input():
 def test_index_ops_of_a_0d_input_refused(call, error):
     with pytest.raises(error):
         call(_f64(1.0))
+
+
+# --- fill_ with a 0-d value that aliases the tensor written: torch clones the value ----------------
+
+def test_fill_with_a_value_over_the_written_memory():
+    x = _f64([1.0, 2.0, 3.0, 4.0])
+    x.view(2, 2).fill_(x[3])
+    np.testing.assert_array_equal(x.numpy(), [4, 4, 4, 4])
+    a = _leaf([1.0, 2.0, 3.0, 4.0])
+    v = a.tanh() * 1.0
+    v[:3].fill_(v[2])                                     # v = [t2, t2, t2, t3]
+    (v * _f64([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    slope = 1 - np.tanh([3.0, 4.0]) ** 2
+    np.testing.assert_allclose(a.grad.numpy(), [0, 0, 6 * slope[0], 4 * slope[1]], rtol=1e-12)
