@@ -1007,6 +1007,10 @@ def writable_numpy(a: np.ndarray, warn: bool = True) -> np.ndarray:
     return view
 
 
+# the type of as_strided's base (NumPy's DummyArray, whose module path is private)
+_DUMMY_ARRAY = type(np.lib.stride_tricks.as_strided(np.zeros(1), (1,), (8,)).base)
+
+
 def _write_expanded(a: Any, update: Callable[[Any], None], op: str | None) -> bool:
     """``update`` (an in-place op's write of a whole array) applied to ``a``, a read-only NumPy
     view whose elements share memory (expand()'s result), as torch applies the ops it allows
@@ -1019,9 +1023,9 @@ def _write_expanded(a: Any, update: Callable[[Any], None], op: str | None) -> bo
     if not isinstance(a, np.ndarray):
         return False
     owner = a
-    while isinstance(getattr(owner, "base", None), np.ndarray):
-        owner = owner.base
-    if owner is a or not owner.flags.writeable:
+    while isinstance(getattr(owner, "base", None), (np.ndarray, _DUMMY_ARRAY)):
+        owner = owner.base              # (as_strided's base is NumPy's DummyArray: through it)
+    if owner is a or not isinstance(owner, np.ndarray) or not owner.flags.writeable:
         return False
     interface = a.__array_interface__
     start, end = _byte_bounds(a)

@@ -109,3 +109,24 @@ def test_fill_with_a_value_over_the_written_memory():
     (v * _f64([1.0, 2.0, 3.0, 4.0])).sum().backward()
     slope = 1 - np.tanh([3.0, 4.0]) ** 2
     np.testing.assert_allclose(a.grad.numpy(), [0, 0, 6 * slope[0], 4 * slope[1]], rtol=1e-12)
+
+
+# --- the writes torch allows into repeating elements, on as_strided's stride-0 view too ----------
+
+@pytest.mark.filterwarnings("ignore:Use of")
+@pytest.mark.parametrize("write,expected", [
+    (lambda v, m: v.__setitem__(tg.tensor(m), 0.75), [0.75, 0.75, 2]),
+    (lambda v, m: v.masked_fill_(tg.tensor(m), 0.75), [0.75, 0.75, 2]),
+    (lambda v, m: v.fill_(0.75), [0.75, 0.75, 0.75]),
+    (lambda v, m: v.zero_(), [0, 0, 0]),
+    (lambda v, m: v.expand(2, 3, 3).__setitem__(tg.tensor(np.stack([m, m])), 0.75), [0.75, 0.75, 2])])
+def test_allowed_writes_into_an_as_strided_view_with_a_zero_stride(write, expected):
+    mask = np.array([[True, False, False], [False, True, False], [False, False, False]])
+    x = tg.arange(9, dtype=tg.float64)
+    write(x.as_strided((3, 3), (0, 1), 0), mask)          # rows: the same three elements
+    np.testing.assert_array_equal(x.numpy(), expected + list(range(3, 9)))
+
+
+def test_elementwise_write_into_an_as_strided_view_with_a_zero_stride_is_refused():
+    with pytest.raises(RuntimeError, match="single memory location"):
+        tg.arange(9, dtype=tg.float64).as_strided((3, 3), (0, 1), 0).add_(1.0)
