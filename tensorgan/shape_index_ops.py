@@ -333,6 +333,8 @@ def _gather_key(op: str, input: Tensor, dim: int, index: Any, src: Tensor | None
     d = input._dim(dim, op)
     idx = _whole(op, index)
     _check_index_shape(op, input, d, idx, src)
+    if idx.size == 0 and idx.ndim != input.ndim:     # an empty index of any rank: torch's no-op
+        idx = idx.reshape((0,) * input.ndim)
     return d, idx, _key_along(input, d, _in_range(op, idx, d, input.shape[d]))
 
 
@@ -341,11 +343,13 @@ def _check_index_shape(op: str, x: Tensor, dim: int, index: np.ndarray, src: Ten
     A 0-d index, input or src counts as 1-d of one element, as torch's (``zeros(10).scatter_(0,
     tensor(y), value=1)``, the one-hot transform of torch's tutorials; a 0-d src fills only a
     one-element index: a number fills more, as ``value=``)."""
+    if index.size == 0:             # torch checks no sizes nor ranks with an empty index
+        return
     if builtins.max(index.ndim, 1) != builtins.max(x.ndim, 1):
         raise ShapeError(f"{op}: index must have as many dims as the input ({x.ndim}), got shape "
                          f"{index.shape}")
-    if index.size == 0:             # torch checks no sizes of an empty index
-        return
+    if src is not None and builtins.max(src.ndim, 1) != builtins.max(x.ndim, 1):
+        raise ShapeError(f"{op}: src must have as many dims as the input ({x.ndim}), got {src.shape}")
     if any(n > x.shape[d] for d, n in enumerate(index.shape) if d != dim) or (
             src is not None and any(n > m for n, m in zip(index.shape, src.shape or (1,)))):
         raise ShapeError(f"{op}: index of shape {index.shape} must be no larger than the input "
@@ -368,7 +372,8 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
     gradient is a scatter-add into zeros. A 0-d input counts as 1-d (dim 0 or -1), as torch's."""
     if input.ndim == 0:
         return gather(_as_1d("gather", input, dim), dim, index)
-    return input[_gather_key("gather", input, dim, index)[2]]
+    out = input[_gather_key("gather", input, dim, index)[2]]
+    return out.reshape(_whole("gather", index).shape) if out.numel() == 0 else out
 
 
 def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarray) -> Tensor:
@@ -376,6 +381,8 @@ def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarra
     if (src is None) == (value is None):
         raise InputTypeError(f"{op}: give src (a tensor or a number) or value, one of them")
     src = value if src is None else src
+    if isinstance(src, Tensor) and idx.size == 0:     # (src of any rank: nothing taken)
+        return src.reshape(-1)[:0].reshape(idx.shape)
     if isinstance(src, Tensor) and src.ndim:
         return src[tuple(slice(0, n) for n in idx.shape)] if idx.ndim else src.reshape(-1)[0]
     return _operand_like(op, input, src, "src").expand(idx.shape)
@@ -387,8 +394,6 @@ _SCATTER_REDUCE = {"add": "sum", "multiply": "prod"}     # scatter's reduce= as 
 def _scatter_prepared(op: str, input: Tensor, dim: int, index: Any, src: Any, value: Any) -> tuple:
     """(key, source) for the scatter family: the index checked against the input (and a tensor
     ``src``, which must have the input's rank), the source cut or filled to the index's shape."""
-    if isinstance(src, Tensor) and builtins.max(src.ndim, 1) != builtins.max(input.ndim, 1):
-        raise ShapeError(f"{op}: src must have as many dims as the input ({input.ndim}), got {src.shape}")
     _, idx, key = _gather_key(op, input, dim, index, src if isinstance(src, Tensor) else None)
     return key, _scatter_source(op, input, src, value, idx)
 

@@ -130,3 +130,28 @@ def test_allowed_writes_into_an_as_strided_view_with_a_zero_stride(write, expect
 def test_elementwise_write_into_an_as_strided_view_with_a_zero_stride_is_refused():
     with pytest.raises(RuntimeError, match="single memory location"):
         tg.arange(9, dtype=tg.float64).as_strided((3, 3), (0, 1), 0).add_(1.0)
+
+
+# --- gather / scatter with an empty index: no rank or size checks, nothing written ---------------
+
+@pytest.mark.parametrize("call", [
+    lambda x, i: x.scatter(0, i, _f64([5.0])), lambda x, i: x.scatter(0, i, _f64(5.0)),
+    lambda x, i: x.scatter(0, i, 1.0), lambda x, i: x.scatter_add(0, i, _f64([[5.0]])),
+    lambda x, i: x.scatter_reduce(0, i, _f64([[5.0]]), "amax")])
+def test_scatter_with_an_empty_index_of_another_rank_writes_nothing(call):
+    out = call(tg.zeros(3, dtype=tg.float64), tg.zeros((0, 2), dtype=tg.int64))
+    np.testing.assert_array_equal(out.numpy(), [0, 0, 0])
+
+
+def test_scatter_of_a_0d_src_with_an_empty_index_into_2d():
+    out = tg.zeros((2, 2), dtype=tg.float64).scatter_(0, tg.zeros((1, 0), dtype=tg.int64), _f64(5.0))
+    np.testing.assert_array_equal(out.numpy(), np.zeros((2, 2)))
+
+
+def test_gather_with_an_empty_index_has_the_index_shape():
+    x = _leaf([1.0, 2.0])
+    out = (x * 1).gather(0, tg.zeros((0, 2), dtype=tg.int64))
+    assert out.shape == (0, 2)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0])
+    assert tg.zeros((2, 2)).gather(0, tg.zeros((0, 5), dtype=tg.int64)).shape == (0, 5)
