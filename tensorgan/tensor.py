@@ -507,6 +507,18 @@ class _NoGradViewRef(weakref.ref):
     __slots__ = ()
 
 
+class _DetachViewRef(weakref.ref):
+    """The entry of a view of a ``.detach()`` alias (or of such a view): like the alias it is
+    outside the graph, so a later in-place write into the memory's root gives it no node (torch:
+    it is a view of the alias, not of the root)."""
+    __slots__ = ()
+
+
+def _of_detach_alias(t: "Tensor", refs: list) -> bool:
+    """Whether ``t`` (needing no grad, sharing memory) is a .detach() alias or a view of one."""
+    return any(type(r) in (_DetachRef, _DetachViewRef) and r() is t for r in refs)
+
+
 def _is_no_grad_view(t: "Tensor") -> bool:
     return any(type(r) is _NoGradViewRef and r() is t for r in t._version_box[1])
 
@@ -532,7 +544,8 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False,
         box.append([weakref.ref(source)])
     refs = box[1]
     refs.append(_DetachRef(target) if detached else _NoGradViewRef(target) if no_grad_view
-                else weakref.ref(target))
+                else _DetachViewRef(target) if len(refs) > 1 and not source._requires_grad
+                and _of_detach_alias(source, refs) else weakref.ref(target))
     n = len(refs)
     if n >= 32 and not n & (n - 1):           # at 32, 64, 128, ...: amortised O(1) per view
         refs[:] = [r for r in refs if r() is not None]
@@ -1181,7 +1194,7 @@ def _detach_alias_root(t: "Tensor", leaf: "Tensor", name: str) -> "Tensor":
         return aliases[0]
     root = Tensor._make(a, t.device)                  # the alias is gone: a stand-in for it
     root._version_box = box
-    box[1].append(weakref.ref(root))
+    box[1].append(_DetachRef(root))
     return root
 
 
@@ -4225,9 +4238,17 @@ class Tensor:
         send their gradient to the same view of the old value (:func:`_redirect`)."""
         box = self._version_box
         version, xp = box[0], self.device.xp
+        alias = None                # whether this tensor is a .detach() alias (views of it follow)
         for ref in box[1]:
             view = ref()
-            if view is None or view is self or type(ref) is not weakref.ref:
+            if view is None or view is self:
+                continue
+            if type(ref) is _DetachViewRef:
+                if alias is None:
+                    alias = _of_detach_alias(self, box[1])
+                if not alias:
+                    continue
+            elif type(ref) is not weakref.ref:
                 continue
             if view._ctx is None and view._requires_grad:
                 continue    # a leaf stays one (p, when its .detach() alias's view was written)

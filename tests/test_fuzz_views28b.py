@@ -155,3 +155,29 @@ def test_gather_with_an_empty_index_has_the_index_shape():
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0, 0])
     assert tg.zeros((2, 2)).gather(0, tg.zeros((0, 5), dtype=tg.int64)).shape == (0, 5)
+
+
+# --- a view of a .detach() alias stays outside the graph when the original is written -------------
+
+@pytest.mark.parametrize("make_view", [lambda d: d[:2], lambda d: d.split(2)[0],
+                                       lambda d: d.view(3, 1)[:2, 0], lambda d: d.diagonal(0, 0, 0)[:2]
+                                       if d.ndim > 1 else d.unfold(0, 2, 1)[0]])
+def test_view_of_a_detach_alias_gets_no_gradient_after_the_original_is_written(make_view):
+    x = _leaf([1.0, 2.0, 3.0])
+    y = x * 1.5
+    view = make_view(y.detach())
+    y.mul_(2.0)                                            # y = 3 x; view sees the values
+    assert not view.requires_grad and view.grad_fn is None
+    np.testing.assert_allclose(view.numpy(), [3.0, 6.0])
+    ((view * _f64([5.0, 7.0])).sum() + y.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_view_of_a_detach_of_a_view_gets_no_gradient_after_the_original_is_written():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = x * 2
+    view = y[1:].detach()[:1]
+    y.mul_(_f64([1.5, 2.5, 3.5]))
+    ((view * 5.0).sum() + y.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 5.0, 7.0])
+    assert view.item() == 10.0
