@@ -510,13 +510,28 @@ class _NoGradViewRef(weakref.ref):
 class _DetachViewRef(weakref.ref):
     """The entry of a view of a ``.detach()`` alias (or of such a view): like the alias it is
     outside the graph, so a later in-place write into the memory's root gives it no node (torch:
-    it is a view of the alias, not of the root)."""
-    __slots__ = ()
+    it is a view of the alias, not of the root); a tracked write into that alias (``alias``: its
+    entry) does."""
+    __slots__ = ("alias",)
 
 
-def _of_detach_alias(t: "Tensor", refs: list) -> bool:
-    """Whether ``t`` (needing no grad, sharing memory) is a .detach() alias or a view of one."""
-    return any(type(r) in (_DetachRef, _DetachViewRef) and r() is t for r in refs)
+def _detach_origin(t: "Tensor", refs: list) -> "_DetachRef | None":
+    """The entry of the .detach() alias that ``t`` (sharing memory) is, or is a view of."""
+    for r in refs:
+        if r() is t and type(r) in (_DetachRef, _DetachViewRef):
+            return r if type(r) is _DetachRef else r.alias
+    return None
+
+
+def _is_detach_alias(t: "Tensor") -> bool:
+    return any(type(r) is _DetachRef and r() is t for r in t._version_box[1])
+
+
+def _follows_alias(ref: "_DetachViewRef", root: "Tensor") -> bool:
+    """Whether the view of a .detach() alias behind ``ref`` follows a write into ``root``: the
+    alias itself, or a stand-in for it once it is gone."""
+    alias = ref.alias()
+    return alias is root or alias is None and _is_detach_alias(root)
 
 
 def _is_no_grad_view(t: "Tensor") -> bool:
@@ -543,9 +558,15 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False,
     if len(box) == 1:
         box.append([weakref.ref(source)])
     refs = box[1]
-    refs.append(_DetachRef(target) if detached else _NoGradViewRef(target) if no_grad_view
-                else _DetachViewRef(target) if len(refs) > 1 and not source._requires_grad
-                and _of_detach_alias(source, refs) else weakref.ref(target))
+    origin = (None if detached or no_grad_view or len(refs) < 2 or source._requires_grad
+              else _detach_origin(source, refs))
+    if origin is not None:
+        ref = _DetachViewRef(target)
+        ref.alias = origin
+    else:
+        ref = (_DetachRef(target) if detached else _NoGradViewRef(target) if no_grad_view
+               else weakref.ref(target))
+    refs.append(ref)
     n = len(refs)
     if n >= 32 and not n & (n - 1):           # at 32, 64, 128, ...: amortised O(1) per view
         refs[:] = [r for r in refs if r() is not None]
@@ -633,11 +654,12 @@ def _whole_aliases(t: "Tensor") -> bool:
     """Whether every other live tensor sharing ``t``'s memory is all of it, laid out as ``t``
     (``p`` and its ``.detach()`` aliases): then a tracked write into alias ``t`` gives ``t`` alone
     the new node, as torch's.  A live partial view could be a view of ``t`` (torch: its node
-    follows the write) or of ``p`` (its node does not), which the memory cannot tell apart."""
+    follows the write) or of ``p`` (its node does not), which the memory cannot tell apart --
+    but for a view of an alias (a _DetachViewRef entry: it follows a write into its alias)."""
     a = t.array
     for ref in t._version_box[1]:
         other = ref()
-        if other is None or other is t or type(ref) is _DetachRef:
+        if other is None or other is t or type(ref) is _DetachRef or type(ref) is _DetachViewRef:
             continue
         b = other.array
         if b.shape != a.shape or b.strides != a.strides or _address(b) != _address(a):
@@ -4143,6 +4165,7 @@ class Tensor:
         self._version_box[0] += 1
         if shared and alias:            # the sharers of an alias keep their nodes (torch's);
             _mark_saved_outputs_written(self, self)   # those that saved this memory refuse backward
+            self._refresh_views(old, version, alias_views_only=True)   # (its views follow)
         elif shared:
             self._refresh_views(old, version)
         return self
@@ -4224,7 +4247,8 @@ class Tensor:
         root._refresh_views(old_base, version)
         return self
 
-    def _refresh_views(self, old: "Tensor | None" = None, old_version: int | None = None) -> None:
+    def _refresh_views(self, old: "Tensor | None" = None, old_version: int | None = None,
+                       alias_views_only: bool = False) -> None:
         """After an in-place write into this tensor's memory (it is the memory's root): each live
         view's graph now reads this tensor's new node.  A view made by view ops autograd can
         re-apply (reshape, basic indexing, ...) reads its input view or this tensor -- the same
@@ -4235,20 +4259,19 @@ class Tensor:
         the version changed).  A view whose elements are not this tensor's keeps its node (its
         backward is then refused by the version check).  ``old`` (this tensor's stand-in at
         ``old_version``): each view remembers it, so ops that used a view before the write
-        send their gradient to the same view of the old value (:func:`_redirect`)."""
+        send their gradient to the same view of the old value (:func:`_redirect`).  Views of a
+        .detach() alias follow a write into that alias alone; ``alias_views_only``: only they
+        (this tensor is the alias: its other sharers keep their nodes)."""
         box = self._version_box
         version, xp = box[0], self.device.xp
-        alias = None                # whether this tensor is a .detach() alias (views of it follow)
         for ref in box[1]:
             view = ref()
             if view is None or view is self:
                 continue
             if type(ref) is _DetachViewRef:
-                if alias is None:
-                    alias = _of_detach_alias(self, box[1])
-                if not alias:
+                if not _follows_alias(ref, self):
                     continue
-            elif type(ref) is not weakref.ref:
+            elif type(ref) is not weakref.ref or alias_views_only:
                 continue
             if view._ctx is None and view._requires_grad:
                 continue    # a leaf stays one (p, when its .detach() alias's view was written)

@@ -181,3 +181,15 @@ def test_view_of_a_detach_of_a_view_gets_no_gradient_after_the_original_is_writt
     ((view * 5.0).sum() + y.sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 5.0, 7.0])
     assert view.item() == 10.0
+
+
+def test_views_of_a_detach_alias_follow_a_tracked_write_into_that_alias():
+    p = _leaf([1.0, 2.0, 3.0])
+    m = _leaf([1.5, 2.5, 3.5])
+    a, b = p.detach(), p.detach()
+    of_a, part_of_a, of_b = a.movedim(0, 0), a[:2], b.view(3)
+    a.add_(m)                                              # a = p + m; p stays a leaf
+    assert of_a.requires_grad and part_of_a.requires_grad and not of_b.requires_grad
+    ((part_of_a * _f64([5.0, 7.0])).sum() + of_a.sum()).backward()
+    np.testing.assert_allclose(m.grad.numpy(), [6.0, 8.0, 1.0])
+    assert p.grad is None and p.is_leaf
