@@ -831,8 +831,9 @@ def _diagonal_view(a: Any, offset: int) -> Any:
         view = a.diagonal(offset, -2, -1)
         return view if view.base is not None else None
     owner = a if a.base is None else a.base
-    if not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable:
-        return None
+    if not isinstance(owner, np.ndarray) or not owner.flags.writeable or not (
+            owner.flags.c_contiguous or owner.flags.f_contiguous):   # (a buffer NumPy exports:
+        return None                                                  # x.t().clone() is F)
     start = corner.__array_interface__["data"][0] - owner.__array_interface__["data"][0] \
         if corner.size else 0
     # a view over the owner's buffer: its .base is the owner, so the engine sees the sharing

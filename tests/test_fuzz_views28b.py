@@ -193,3 +193,19 @@ def test_views_of_a_detach_alias_follow_a_tracked_write_into_that_alias():
     ((part_of_a * _f64([5.0, 7.0])).sum() + of_a.sum()).backward()
     np.testing.assert_allclose(m.grad.numpy(), [6.0, 8.0, 1.0])
     assert p.grad is None and p.is_leaf
+
+
+# --- diagonal of a tensor laid out in column-major order (x.t().clone()) is a view too -----------
+
+def test_diagonal_of_a_column_major_tensor_is_a_view():
+    x = tg.tensor(np.arange(9.0).reshape(3, 3)).t().clone()      # strides (1, 3), as torch's
+    x.diagonal().fill_(-1.0)
+    np.testing.assert_array_equal(x.numpy(), np.where(np.eye(3) > 0, -1.0, np.arange(9.0).reshape(3, 3).T))
+    d = x.diagonal(1)
+    x.mul_(2.0)
+    np.testing.assert_array_equal(d.numpy(), [6.0, 14.0])        # x[0, 1], x[1, 2] doubled
+    a = _leaf(np.arange(9.0).reshape(3, 3))
+    y = a.t().clone()
+    y.diagonal().mul_(3.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), 1 + 2 * np.eye(3))
