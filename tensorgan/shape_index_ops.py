@@ -15,7 +15,7 @@ outside the graph.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import math
 
@@ -333,21 +333,30 @@ def _gather_key(op: str, input: Tensor, dim: int, index: Any, src: Tensor | None
     d = input._dim(dim, op)
     idx = _whole(op, index)
     _check_index_shape(op, input, d, idx, src)
+    if idx.size == 0 and idx.ndim != input.ndim:     # an empty index of any rank: torch's no-op
+        idx = idx.reshape((0,) * input.ndim)
     return d, idx, _key_along(input, d, _in_range(op, idx, d, input.shape[d]))
 
 
 def _check_index_shape(op: str, x: Tensor, dim: int, index: np.ndarray, src: Tensor | None) -> None:
     """gather/scatter: the index has x's rank and is no larger than x off ``dim`` (nor than src).
-    A 0-d index or input counts as 1-d, as torch's (``zeros(10).scatter_(0, tensor(y), value=1)``,
-    the one-hot transform of torch's tutorials)."""
+    A 0-d index, input or src counts as 1-d of one element, as torch's (``zeros(10).scatter_(0,
+    tensor(y), value=1)``, the one-hot transform of torch's tutorials; a 0-d src fills only a
+    one-element index: a number fills more, as ``value=``)."""
+    if index.size == 0:             # torch checks no sizes nor ranks with an empty index
+        return
     if builtins.max(index.ndim, 1) != builtins.max(x.ndim, 1):
         raise ShapeError(f"{op}: index must have as many dims as the input ({x.ndim}), got shape "
                          f"{index.shape}")
+    if src is not None and builtins.max(src.ndim, 1) != builtins.max(x.ndim, 1):
+        raise ShapeError(f"{op}: src must have as many dims as the input ({x.ndim}), got {src.shape}")
     if any(n > x.shape[d] for d, n in enumerate(index.shape) if d != dim) or (
-            src is not None and any(n > m for n, m in zip(index.shape, src.shape))):
+            src is not None and any(n > m for n, m in zip(index.shape, src.shape or (1,)))):
         raise ShapeError(f"{op}: index of shape {index.shape} must be no larger than the input "
                          f"{x.shape} apart from dim {dim}"
-                         + ("" if src is None else f", nor larger than src {src.shape}"))
+                         + ("" if src is None else f", nor larger than src {src.shape}")
+                         + (" (a 0-d src counts as one element: give a number as value=)"
+                            if src is not None and src.ndim == 0 else ""))
 
 
 def _as_1d(op: str, input: Tensor, dim: Any) -> Tensor:
@@ -363,7 +372,8 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
     gradient is a scatter-add into zeros. A 0-d input counts as 1-d (dim 0 or -1), as torch's."""
     if input.ndim == 0:
         return gather(_as_1d("gather", input, dim), dim, index)
-    return input[_gather_key("gather", input, dim, index)[2]]
+    out = input[_gather_key("gather", input, dim, index)[2]]
+    return out.reshape(_whole("gather", index).shape) if out.numel() == 0 else out
 
 
 def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarray) -> Tensor:
@@ -371,6 +381,8 @@ def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarra
     if (src is None) == (value is None):
         raise InputTypeError(f"{op}: give src (a tensor or a number) or value, one of them")
     src = value if src is None else src
+    if isinstance(src, Tensor) and idx.size == 0:     # (src of any rank: nothing taken)
+        return src.reshape(-1)[:0].reshape(idx.shape)
     if isinstance(src, Tensor) and src.ndim:
         return src[tuple(slice(0, n) for n in idx.shape)] if idx.ndim else src.reshape(-1)[0]
     return _operand_like(op, input, src, "src").expand(idx.shape)
@@ -382,8 +394,6 @@ _SCATTER_REDUCE = {"add": "sum", "multiply": "prod"}     # scatter's reduce= as 
 def _scatter_prepared(op: str, input: Tensor, dim: int, index: Any, src: Any, value: Any) -> tuple:
     """(key, source) for the scatter family: the index checked against the input (and a tensor
     ``src``, which must have the input's rank), the source cut or filled to the index's shape."""
-    if isinstance(src, Tensor) and builtins.max(src.ndim, 1) != builtins.max(input.ndim, 1):
-        raise ShapeError(f"{op}: src must have as many dims as the input ({input.ndim}), got {src.shape}")
     _, idx, key = _gather_key(op, input, dim, index, src if isinstance(src, Tensor) else None)
     return key, _scatter_source(op, input, src, value, idx)
 
@@ -551,7 +561,8 @@ def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | No
     idx = _in_range(op, idx.reshape(-1), d, input.shape[d], negative)
     if source is not None:
         want = input.shape[:d] + (idx.size,) + input.shape[d + 1:]
-        if _tensor(op, source, "source").shape != want:
+        scalar_ok = op == "index_copy" and input.ndim <= 1 and idx.size == 1   # torch's, too
+        if _tensor(op, source, "source").shape != want and not (scalar_ok and source.ndim == 0):
             if source.ndim == 0 < input.ndim:      # torch's IndexError: dim d of a 0-d source
                 raise IndexOutOfRangeError(f"{op}: source is 0-d, it has no dim {d} to match the "
                                            f"index along (shape {want} wanted)")
@@ -560,9 +571,25 @@ def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | No
     return d, (slice(None),) * d + (input.device.xp.asarray(idx),)
 
 
+def _on_0d(op: str, fn: Callable[..., Tensor], input: Tensor, dim: Any, index: Any, source: Any,
+           **kwargs: Any) -> Tensor:
+    """index_add / index_copy / index_fill of a 0-d input, as on the 1-d tensor of one element
+    torch counts it as: a source must be 0-d and (but for index_fill's value) the index one entry."""
+    x = _as_1d(op, input, dim)
+    if op == "index_fill":
+        return fn(x, 0, index, source).reshape(())
+    size = _whole(op, index).size
+    if _tensor(op, source, "source").ndim or size != 1:
+        raise IndexOutOfRangeError(f"{op}: a 0-d input takes a 0-d source and a one-entry index, "
+                                   f"got source shape {tuple(source.shape)} and {size} entries")
+    return fn(x, 0, index, source.reshape(1), **kwargs).reshape(())
+
+
 def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
     """``input`` plus ``alpha * source`` added at the ``index`` entries of ``dim``, repeated
     indices adding up (torch.index_add)."""
+    if input.ndim == 0:
+        return _on_0d("index_add", index_add, input, dim, index, source, alpha=alpha)
     _, key = _index_key("index_add", input, dim, index, source)
     _one_dtype("index_add", input=input, source=source)
     return input + ops.ScatterIntoZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
@@ -570,6 +597,8 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: flo
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """``input`` with the ``index`` entries of ``dim`` replaced by ``source``'s (torch.index_copy)."""
+    if input.ndim == 0:
+        return _on_0d("index_copy", index_copy, input, dim, index, source)
     _, key = _index_key("index_copy", input, dim, index, source)
     return ops.SetItem.apply(input, source, key)
 
@@ -577,6 +606,8 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """``input`` with the ``index`` entries of ``dim`` set to ``value`` (a number or a 0-d tensor,
     whose gradient is the sum over the filled places; torch.index_fill)."""
+    if input.ndim == 0:
+        return _on_0d("index_fill", index_fill, input, dim, index, value)
     d, key = _index_key("index_fill", input, dim, index, negative=True)
     if isinstance(value, Tensor) and value.ndim:
         raise ShapeError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
@@ -800,8 +831,9 @@ def _diagonal_view(a: Any, offset: int) -> Any:
         view = a.diagonal(offset, -2, -1)
         return view if view.base is not None else None
     owner = a if a.base is None else a.base
-    if not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable:
-        return None
+    if not isinstance(owner, np.ndarray) or not owner.flags.writeable or not (
+            owner.flags.c_contiguous or owner.flags.f_contiguous):   # (a buffer NumPy exports:
+        return None                                                  # x.t().clone() is F)
     start = corner.__array_interface__["data"][0] - owner.__array_interface__["data"][0] \
         if corner.size else 0
     # a view over the owner's buffer: its .base is the owner, so the engine sees the sharing

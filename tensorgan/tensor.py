@@ -507,6 +507,33 @@ class _NoGradViewRef(weakref.ref):
     __slots__ = ()
 
 
+class _DetachViewRef(weakref.ref):
+    """The entry of a view of a ``.detach()`` alias (or of such a view): like the alias it is
+    outside the graph, so a later in-place write into the memory's root gives it no node (torch:
+    it is a view of the alias, not of the root); a tracked write into that alias (``alias``: its
+    entry) does."""
+    __slots__ = ("alias",)
+
+
+def _detach_origin(t: "Tensor", refs: list) -> "_DetachRef | None":
+    """The entry of the .detach() alias that ``t`` (sharing memory) is, or is a view of."""
+    for r in refs:
+        if r() is t and type(r) in (_DetachRef, _DetachViewRef):
+            return r if type(r) is _DetachRef else r.alias
+    return None
+
+
+def _is_detach_alias(t: "Tensor") -> bool:
+    return any(type(r) is _DetachRef and r() is t for r in t._version_box[1])
+
+
+def _follows_alias(ref: "_DetachViewRef", root: "Tensor") -> bool:
+    """Whether the view of a .detach() alias behind ``ref`` follows a write into ``root``: the
+    alias itself, or a stand-in for it once it is gone."""
+    alias = ref.alias()
+    return alias is root or alias is None and _is_detach_alias(root)
+
+
 def _is_no_grad_view(t: "Tensor") -> bool:
     return any(type(r) is _NoGradViewRef and r() is t for r in t._version_box[1])
 
@@ -531,8 +558,15 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False,
     if len(box) == 1:
         box.append([weakref.ref(source)])
     refs = box[1]
-    refs.append(_DetachRef(target) if detached else _NoGradViewRef(target) if no_grad_view
-                else weakref.ref(target))
+    origin = (None if detached or no_grad_view or len(refs) < 2 or source._requires_grad
+              else _detach_origin(source, refs))
+    if origin is not None:
+        ref = _DetachViewRef(target)
+        ref.alias = origin
+    else:
+        ref = (_DetachRef(target) if detached else _NoGradViewRef(target) if no_grad_view
+               else weakref.ref(target))
+    refs.append(ref)
     n = len(refs)
     if n >= 32 and not n & (n - 1):           # at 32, 64, 128, ...: amortised O(1) per view
         refs[:] = [r for r in refs if r() is not None]
@@ -620,11 +654,12 @@ def _whole_aliases(t: "Tensor") -> bool:
     """Whether every other live tensor sharing ``t``'s memory is all of it, laid out as ``t``
     (``p`` and its ``.detach()`` aliases): then a tracked write into alias ``t`` gives ``t`` alone
     the new node, as torch's.  A live partial view could be a view of ``t`` (torch: its node
-    follows the write) or of ``p`` (its node does not), which the memory cannot tell apart."""
+    follows the write) or of ``p`` (its node does not), which the memory cannot tell apart --
+    but for a view of an alias (a _DetachViewRef entry: it follows a write into its alias)."""
     a = t.array
     for ref in t._version_box[1]:
         other = ref()
-        if other is None or other is t or type(ref) is _DetachRef:
+        if other is None or other is t or type(ref) is _DetachRef or type(ref) is _DetachViewRef:
             continue
         b = other.array
         if b.shape != a.shape or b.strides != a.strides or _address(b) != _address(a):
@@ -673,6 +708,18 @@ def _saves_alias(ctx: Function, array: Any, skip_inputs: bool = False) -> bool:
     skip_inputs = skip_inputs or not ctx.reads_inputs
     return any(holds(value, 0) for key, value in vars(ctx).items()
                if not (skip_inputs and key == "inputs"))
+
+
+def _raise_argument_error(array: Any, update: Callable[[Any], None]) -> None:
+    """Run an in-place ``update`` on a copy of ``array``, so that the op's own typed argument
+    error (index_add_'s 0-d source: an IndexError) comes before an autograd refusal, as torch
+    checks the arguments first.  Only on that refusal's path: the copy costs nothing elsewhere."""
+    try:
+        update(array.copy())
+    except TensorganError:
+        raise
+    except Exception:       # an untyped NumPy complaint: the refusal stands
+        pass
 
 
 def _multi_views(pieces: list, op: str) -> tuple:
@@ -885,7 +932,7 @@ def _overlap_refused(a: Any, out: Any, full: bool = False) -> bool:
 # value torch reads as a number): left to NumPy, which reads an overlapping operand before it
 # writes; and those torch refuses any overlap for (assert_no_overlap), the very memory too
 _OVERLAP_UNCHECKED = frozenset({"addmm_", "addmv_", "addbmm_", "baddbmm_", "masked_scatter_",
-                                "masked_fill_", "index_fill_",
+                                "masked_fill_", "index_fill_", "fill_",   # (torch clones an aliasing value)
                                 "x[key] = value", "index_put_"})   # (checked by their own code)
 _OVERLAP_ANY = frozenset({"index_add_", "index_copy_", "index_reduce_", "scatter_", "scatter_add_",
                           "scatter_reduce_", "put_"})
@@ -995,6 +1042,10 @@ def writable_numpy(a: np.ndarray, warn: bool = True) -> np.ndarray:
     return view
 
 
+# the type of as_strided's base (NumPy's DummyArray, whose module path is private)
+_DUMMY_ARRAY = type(np.lib.stride_tricks.as_strided(np.zeros(1), (1,), (8,)).base)
+
+
 def _write_expanded(a: Any, update: Callable[[Any], None], op: str | None) -> bool:
     """``update`` (an in-place op's write of a whole array) applied to ``a``, a read-only NumPy
     view whose elements share memory (expand()'s result), as torch applies the ops it allows
@@ -1007,9 +1058,9 @@ def _write_expanded(a: Any, update: Callable[[Any], None], op: str | None) -> bo
     if not isinstance(a, np.ndarray):
         return False
     owner = a
-    while isinstance(getattr(owner, "base", None), np.ndarray):
-        owner = owner.base
-    if owner is a or not owner.flags.writeable:
+    while isinstance(getattr(owner, "base", None), (np.ndarray, _DUMMY_ARRAY)):
+        owner = owner.base              # (as_strided's base is NumPy's DummyArray: through it)
+    if owner is a or not isinstance(owner, np.ndarray) or not owner.flags.writeable:
         return False
     interface = a.__array_interface__
     start, end = _byte_bounds(a)
@@ -1165,7 +1216,7 @@ def _detach_alias_root(t: "Tensor", leaf: "Tensor", name: str) -> "Tensor":
         return aliases[0]
     root = Tensor._make(a, t.device)                  # the alias is gone: a stand-in for it
     root._version_box = box
-    box[1].append(weakref.ref(root))
+    box[1].append(_DetachRef(root))
     return root
 
 
@@ -3656,7 +3707,14 @@ class Tensor:
         return self[(slice(None),) * axis + (slice(start, start + length),)]
 
     def index_select(self, dim: int, index: Any) -> "Tensor":
-        """The entries of ``dim`` at the 1-D ``index`` (whole numbers; torch.index_select)."""
+        """The entries of ``dim`` at the 1-D ``index`` (whole numbers; torch.index_select). A 0-d
+        tensor counts as 1-d (dim 0 or -1) and takes a one-entry index, as torch's."""
+        if self.array.ndim == 0:
+            entries = np.size(index.numpy() if isinstance(index, Tensor) else index)
+            if entries != 1:
+                raise ShapeError(f"index_select(): a 0-d tensor takes an index of one entry, got "
+                                 f"{entries}")
+            return self.reshape(1).index_select(dim if dim in (0, -1) else 1, index).reshape(())
         axis = self._dim(dim, "index_select")
         if isinstance(index, Tensor) and index.array.dtype.kind in "fc":
             raise float_index_error("index_select", index.dtype)
@@ -3974,6 +4032,7 @@ class Tensor:
                                                                            skip_inputs=True):
             # (torch allows it and the version check refuses the backward of ops that used this
             # tensor; the op that made it is checked here, as it saved its own output)
+            _raise_argument_error(self.array, update)
             raise AutogradError(f"{name} under no_grad() on an op's result that requires grad "
                                  f"would change values its graph saved: use .detach()")
         try:
@@ -4125,6 +4184,7 @@ class Tensor:
         self._version_box[0] += 1
         if shared and alias:            # the sharers of an alias keep their nodes (torch's);
             _mark_saved_outputs_written(self, self)   # those that saved this memory refuse backward
+            self._refresh_views(old, version, alias_views_only=True)   # (its views follow)
         elif shared:
             self._refresh_views(old, version)
         return self
@@ -4206,7 +4266,8 @@ class Tensor:
         root._refresh_views(old_base, version)
         return self
 
-    def _refresh_views(self, old: "Tensor | None" = None, old_version: int | None = None) -> None:
+    def _refresh_views(self, old: "Tensor | None" = None, old_version: int | None = None,
+                       alias_views_only: bool = False) -> None:
         """After an in-place write into this tensor's memory (it is the memory's root): each live
         view's graph now reads this tensor's new node.  A view made by view ops autograd can
         re-apply (reshape, basic indexing, ...) reads its input view or this tensor -- the same
@@ -4217,12 +4278,19 @@ class Tensor:
         the version changed).  A view whose elements are not this tensor's keeps its node (its
         backward is then refused by the version check).  ``old`` (this tensor's stand-in at
         ``old_version``): each view remembers it, so ops that used a view before the write
-        send their gradient to the same view of the old value (:func:`_redirect`)."""
+        send their gradient to the same view of the old value (:func:`_redirect`).  Views of a
+        .detach() alias follow a write into that alias alone; ``alias_views_only``: only they
+        (this tensor is the alias: its other sharers keep their nodes)."""
         box = self._version_box
         version, xp = box[0], self.device.xp
         for ref in box[1]:
             view = ref()
-            if view is None or view is self or type(ref) is not weakref.ref:
+            if view is None or view is self:
+                continue
+            if type(ref) is _DetachViewRef:
+                if not _follows_alias(ref, self):
+                    continue
+            elif type(ref) is not weakref.ref or alias_views_only:
                 continue
             if view._ctx is None and view._requires_grad:
                 continue    # a leaf stays one (p, when its .detach() alias's view was written)
