@@ -831,13 +831,20 @@ def _diagonal_view(a: Any, offset: int) -> Any:
         view = a.diagonal(offset, -2, -1)
         return view if view.base is not None else None
     owner = a if a.base is None else a.base
-    if not isinstance(owner, np.ndarray) or not owner.flags.writeable or not (
-            owner.flags.c_contiguous or owner.flags.f_contiguous):   # (a buffer NumPy exports:
-        return None                                                  # x.t().clone() is F)
+    if not isinstance(owner, np.ndarray) or not owner.flags.writeable:
+        return None
+    buffer = owner
+    if not (owner.flags.c_contiguous or owner.flags.f_contiguous):
+        # a dense owner in another dim order (clone(preserve_format) of a permuted tensor) is
+        # C-contiguous with its dims sorted by stride: that view exports the same buffer
+        buffer = owner.transpose(np.argsort([-st for st in owner.strides], kind="stable"))
+        if not buffer.flags.c_contiguous:
+            return None                 # (holes or negative strides: no buffer to view)
     start = corner.__array_interface__["data"][0] - owner.__array_interface__["data"][0] \
         if corner.size else 0
-    # a view over the owner's buffer: its .base is the owner, so the engine sees the sharing
-    return np.ndarray(corner.shape[:-2] + (length,), a.dtype, buffer=owner, offset=start,
+    # a view over the owner's buffer: its .base is the owner (NumPy collapses a view's base to
+    # the array that owns the memory), so the engine sees the sharing
+    return np.ndarray(corner.shape[:-2] + (length,), a.dtype, buffer=buffer, offset=start,
                       strides=corner.strides[:-2] + (corner.strides[-2] + corner.strides[-1],))
 
 
