@@ -1,0 +1,105 @@
+"""Tensor creation and dtype inference as torch's (session 28's differential fuzzing): a
+sequence's dtype is its elements' dtypes promoted, tensors inside a sequence are numbers, and
+creation functions refuse what torch refuses instead of a silently different result."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import ShapeError, ValueOverflowError
+
+
+@pytest.fixture
+def default_float64():
+    tg.set_default_dtype(tg.float64)
+    yield
+    tg.set_default_dtype(tg.float32)
+
+
+# -- a sequence's dtype: its elements' dtypes promoted ------------------------------------------
+@pytest.mark.parametrize("data, dtype", [
+    ([np.uint8(3), np.uint8(4)], np.uint8),          # NumPy values keep their dtype
+    ([np.float16(1)], np.float16),
+    ([np.int16(2), np.int16(3)], np.int16),
+    ([np.int32(1)], np.int32),
+    ([np.uint8(1), np.int8(1)], np.int16),           # promoted as types: uint8 with int8 is int16
+    ([np.float16(1), 2], np.float16),                # a Python int is int64: float16 stays
+    ([np.float16(1), 2.0], np.float32),              # a Python float is the default float
+    ([np.int32(1), 1.5], np.float32),
+    ([np.uint8(1), -1], np.int64),
+    ([[np.uint8(2), True]], np.uint8),
+    ([np.ones(2, np.int16), np.ones(2, np.int16)], np.int16),   # arrays inside a list too
+    ([True, 1], np.int64),
+    ([np.float32(1), np.float64(2)], np.float64),
+    ([np.complex64(1), np.uint8(2)], np.complex64),
+    ([], np.float32),
+    ([[]], np.float32),
+])
+def test_sequence_dtype_is_elements_promoted(data, dtype):
+    t = tg.tensor(data)
+    assert t.dtype == dtype
+    np.testing.assert_array_equal(t.numpy(), np.asarray(data, dtype=dtype))
+
+
+def test_tensor_elements_count_with_their_dtype():
+    assert tg.tensor([tg.tensor(2, dtype=tg.int32)]).dtype == np.int32
+    assert tg.tensor([tg.tensor(1, dtype=tg.uint8), tg.tensor(2, dtype=tg.int16)]).dtype == np.int16
+
+
+def test_sequence_dtype_under_float64_default(default_float64):
+    assert tg.tensor([np.complex64(1), tg.tensor(2, dtype=tg.uint8)]).dtype == np.complex64
+    assert tg.tensor([np.float32(1), 1.0]).dtype == np.float64
+    assert tg.tensor([1j]).dtype == np.complex128
+    assert tg.tensor([np.float16(1), 2]).dtype == np.float16
+
+
+def test_range_is_a_sequence_of_ints():
+    t = tg.tensor(range(3))
+    assert t.dtype == np.int64 and t.tolist() == [0, 1, 2]
+    assert tg.tensor(range(0)).dtype == np.float32
+
+
+def test_uint64_value_beyond_int64_is_refused():
+    with pytest.raises(ValueOverflowError, match="uint64"):
+        tg.tensor(np.uint64(2 ** 64 - 1))
+    with pytest.raises(OverflowError):
+        tg.as_tensor(np.array([1, 2 ** 63], dtype=np.uint64))
+    assert tg.tensor(np.array([5], dtype=np.uint64)).tolist() == [5]
+
+
+# -- tensors inside a sequence are numbers -------------------------------------------------------
+@pytest.mark.parametrize("dtype", [None, tg.float64])
+def test_one_element_tensor_in_a_list_is_a_number(dtype):
+    t = tg.tensor([tg.ones(1), tg.full((1, 1), 3.0)], dtype=dtype)
+    assert t.shape == (2,) and t.tolist() == [1.0, 3.0]
+    assert tg.tensor([[tg.ones(1)], [2.0]], dtype=dtype).shape == (2, 1)
+
+
+def test_legacy_constructor_reads_tensor_elements_as_numbers():
+    t = tg.Tensor([tg.ones(1, dtype=tg.bool), False])
+    assert t.dtype == np.float32 and t.tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [None, tg.float32])
+def test_larger_tensor_in_a_list_is_refused(dtype):
+    with pytest.raises(ShapeError, match="only one element tensors"):
+        tg.tensor([tg.ones(2), tg.ones(2)], dtype=dtype)
+    with pytest.raises(ValueError, match=r"shape \(0,\)"):
+        tg.tensor([tg.ones(0)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [None, tg.float64])
+def test_tensor_element_that_requires_grad_is_read_with_a_warning(dtype):
+    x = tg.ones((), requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t = tg.tensor([x * 2, x], dtype=dtype)
+    assert t.tolist() == [2.0, 1.0] and not t.requires_grad
+    assert caught and all(w.filename == __file__ for w in caught)
+    assert "requires_grad=True" in str(caught[0].message)
+
+
+def test_arrays_in_a_list_still_stack():
+    t = tg.tensor([np.ones(2), np.zeros(2)], dtype=tg.float32)
+    assert t.shape == (2, 2) and t.dtype == np.float32
