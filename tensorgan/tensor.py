@@ -4602,7 +4602,7 @@ def _has_none(data: Any) -> bool:
     return data is None
 
 
-def _tensor_elements_as_numbers(data: Any) -> list:
+def _tensor_elements_as_numbers(data: Any, real: bool = False) -> list:
     """A (nested) sequence with each Tensor element read as its number, as torch reads tensors
     inside a sequence (``tensor([t.sum(), t.mean()])``; a one-element tensor of any shape is one
     number, ``[ones(1)]`` has shape (1,)); a tensor of another size is refused, as torch refuses
@@ -4620,8 +4620,13 @@ def _tensor_elements_as_numbers(data: Any) -> list:
                               "unexpected behavior.\nConsider using tensor.detach() first.",
                               UserWarning, stacklevel=_caller_level())
             d = d.array.reshape(()).item()
+            if real and isinstance(d, complex):    # into the real dtype asked for: torch's
+                if d.imag:                          # checked convert keeps a real value only
+                    raise ValueOverflowError(f"value {d} of a complex tensor in the sequence cannot "
+                                             f"be converted to a real dtype without overflow (as torch)")
+                d = d.real
         elif isinstance(d, (list, tuple)):
-            d = _tensor_elements_as_numbers(d)
+            d = _tensor_elements_as_numbers(d, real)
         out.append(d)
     return out
 
@@ -4672,14 +4677,14 @@ def _to_array(data: Any, dtype: Any, device: Device):
         except (AutogradError, TypeError, ValueError):
             if not (sequence and _holds_tensor(data)):
                 raise
-            out = xp.asarray(_tensor_elements_as_numbers(data), dtype=dtype)
+            out = xp.asarray(_tensor_elements_as_numbers(data, dtype.kind != "c"), dtype=dtype)
         if sequence and out.ndim > _nesting_depth(data) and _holds_tensor(data):
             # a tensor element read by NumPy as a sub-array (dtype= given, so not walked above)
-            out = xp.asarray(_tensor_elements_as_numbers(data), dtype=dtype)
-    except OverflowError:           # a number outside an integer dtype: torch's checked convert
-        out = xp.asarray(_checked_convert(data, dtype))
+            out = xp.asarray(_tensor_elements_as_numbers(data, dtype.kind != "c"), dtype=dtype)
     except TensorganError:          # already says what was wrong
         raise
+    except OverflowError:           # a number outside an integer dtype: torch's checked convert
+        out = xp.asarray(_checked_convert(data, dtype))
     except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
         if "NaN" in str(exc) and np.dtype(dtype).kind in "iu":  # tensor(nan, dtype=int64): torch's
             out = xp.asarray(_checked_convert(data, dtype))     # overflow error, not a type error
@@ -5018,7 +5023,7 @@ def _legacy_args(args: tuple, size: Any, op: str) -> tuple:
         if isinstance(a, Size):
             args = tuple(a)
         elif not _is_int(a):
-            if isinstance(a, (bool, float, complex, np.bool_, np.floating)):
+            if isinstance(a, (bool, float, complex, np.bool_, np.floating, np.complexfloating)):
                 raise InputTypeError(f"{op}(data): data must be a sequence or an array, got "
                                      f"{type(a).__name__} {a!r} (a 0-d tensor: tg.tensor({a!r}))")
             return None, a
@@ -5028,6 +5033,8 @@ def _legacy_args(args: tuple, size: Any, op: str) -> tuple:
     shape = tuple(int(n) for n in args)
     if any(n < 0 for n in shape):
         raise ShapeError(f"{op}: negative dimension in shape {shape}")
+    if math.prod(shape) >= 1 << 60:       # NumPy's bare ValueError otherwise; torch's overflow error
+        raise ValueOverflowError(f"{op}: storage size calculation overflowed with sizes={list(shape)}")
     return shape, None
 
 

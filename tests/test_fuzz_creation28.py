@@ -103,3 +103,22 @@ def test_tensor_element_that_requires_grad_is_read_with_a_warning(dtype):
 def test_arrays_in_a_list_still_stack():
     t = tg.tensor([np.ones(2), np.zeros(2)], dtype=tg.float32)
     assert t.shape == (2, 2) and t.dtype == np.float32
+
+
+@pytest.mark.filterwarnings("ignore:Casting complex values")   # NumPy's first try, then redone
+def test_complex_tensor_element_into_a_real_dtype():
+    one = tg.tensor([2 + 0j])
+    assert tg.tensor([one], dtype=tg.float32).tolist() == [2.0]      # a real value: cast
+    with pytest.raises(ValueOverflowError, match="complex"):
+        tg.tensor([tg.tensor([2 + 3j])], dtype=tg.float64)           # torch refuses it too
+
+
+@pytest.mark.parametrize("args", [(2 ** 62,), (2 ** 31, 2 ** 31)])
+def test_legacy_constructor_refuses_an_overflowing_size(args):
+    with pytest.raises(OverflowError, match="overflowed"):
+        tg.Tensor(*args)
+
+
+def test_legacy_constructor_refuses_a_complex_scalar():
+    with pytest.raises(TypeError, match="sequence"):
+        tg.Tensor(np.complex64(3))
