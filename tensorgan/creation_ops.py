@@ -12,7 +12,7 @@ import numpy as np
 
 from .backend import get_device
 from .errors import DTypeError, InputTypeError, ShapeError
-from .factory import _whole_numbers, randint, tensor
+from .factory import _space_dtype, _space_end, _whole_numbers, randint, tensor
 from .tensor import FLOAT_DTYPES, Tensor, _check_dtype, _int_of, _is_int, get_default_dtype, int64
 
 
@@ -69,8 +69,14 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
         if isinstance(steps, Tensor) and _is_int(_int_of(steps)):
             return logspace(start, end, _int_of(steps), base, dtype=dtype, device=device, requires_grad=requires_grad)
         raise InputTypeError(f"logspace: steps must be an int >= 0, got {steps!r}")
-    values = float(base) ** np.linspace(float(start), float(end), int(steps))
-    return tensor(values, requires_grad=requires_grad, dtype=get_default_dtype() if dtype is None else dtype, device=device)
+    start, end = _space_end(start, "logspace", "start"), _space_end(end, "logspace", "end")
+    dt = _space_dtype(start, end, dtype, "logspace")
+    if dt.kind == "c":
+        exponents = np.linspace(complex(start), complex(end), int(steps))
+    else:
+        exponents = np.linspace(float(start), float(end), int(steps)) if steps != 1 else np.array([float(start)])
+    values = float(base) ** exponents       # (one step: base ** start, not NumPy's NaN for an infinite end)
+    return tensor(values, requires_grad=requires_grad, dtype=dt, device=device)
 
 
 def _window(op: str, window_length: int, periodic: bool, dtype: Any, device: Any,

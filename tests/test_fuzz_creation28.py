@@ -122,3 +122,78 @@ def test_legacy_constructor_refuses_an_overflowing_size(args):
 def test_legacy_constructor_refuses_a_complex_scalar():
     with pytest.raises(TypeError, match="sequence"):
         tg.Tensor(np.complex64(3))
+
+
+# -- arange / linspace / logspace / full --------------------------------------------------------
+def test_arange_counts_bools_as_ints():
+    assert tg.arange(0, True).dtype == np.int64 and tg.arange(0, True).tolist() == [0]
+    assert tg.arange(tg.tensor(True)).dtype == np.int64
+    assert tg.arange(True, 5, 2).tolist() == [1, 3]
+
+
+def test_arange_reads_numpy_bounds_as_numbers():
+    assert tg.arange(-1, np.uint16(1)).tolist() == [-1, 0]          # NumPy would overflow uint16
+    with pytest.raises(ValueError, match="inconsistent with step sign"):
+        tg.arange(np.bool_(True), -2 ** 63, 10.0)
+
+
+def test_arange_huge_int_and_complex_bounds():
+    with pytest.raises(OverflowError, match="int too big"):
+        tg.arange(2 ** 70)
+    assert tg.arange(1 + 0j, 4).tolist() == [1.0, 2.0, 3.0]          # no imaginary part: its real
+    with pytest.raises(OverflowError, match="complex"):
+        tg.arange(0, 3, 1 + 1j)
+
+
+@pytest.mark.parametrize("op", [tg.linspace, tg.logspace])
+def test_space_ends_must_be_0d_tensors(op):
+    with pytest.raises(RuntimeError, match="0-dimensional"):
+        op(tg.tensor([1.0]), 2, 3)
+    assert op(tg.tensor(1.0), 2, 2).shape == (2,)
+
+
+def test_linspace_complex_ends_are_complex():
+    t = tg.linspace(0j, 1 + 2j, 3)
+    assert t.dtype == np.complex64 and t.tolist() == [0j, 0.5 + 1j, 1 + 2j]
+    assert tg.linspace(-1, 1 + 0j, 1).dtype == np.complex64
+    assert tg.linspace(tg.tensor(1 + 1j), 2, 2).tolist() == [1 + 1j, 2 + 0j]
+    with pytest.raises(TypeError, match="complex"):
+        tg.linspace(0, 1j, 2, dtype=tg.float32)
+
+
+def test_logspace_complex_ends(default_float64):
+    t = tg.logspace(0, 2j, 2)
+    assert t.dtype == np.complex128
+    np.testing.assert_allclose(t.numpy(), [1, 10 ** 2j])
+
+
+@pytest.mark.parametrize("op, first", [(tg.linspace, 5.0), (tg.logspace, 1e5)])
+def test_one_step_is_the_start_even_for_an_infinite_end(op, first):
+    assert op(5, float("inf"), 1).tolist() == [first]
+
+
+def test_integer_linspace_converts_the_ends_first():
+    # -1 into uint8 is 255; the float64 step -127 from there: 255, 128, 1
+    assert tg.linspace(-1, 1, 3, dtype=tg.uint8).tolist() == [255, 128, 1]
+    assert tg.linspace(0, 10, 7, dtype=tg.int32).tolist() == [0, 1, 3, 5, 6, 8, 10]
+    assert tg.linspace(-3.7, 9.2, 6, dtype=tg.int64).tolist() == [-3, 0, 1, 4, 6, 9]
+
+
+@pytest.mark.parametrize("start, end, dtype", [(float("nan"), 0, tg.int64), (-2 ** 63, 1, tg.uint8),
+                                               (300, 1, tg.uint8)])
+def test_integer_linspace_refuses_ends_outside_the_dtype(start, end, dtype):
+    with pytest.raises(OverflowError, match="without overflow"):
+        tg.linspace(start, end, 2, dtype=dtype)
+
+
+@pytest.mark.parametrize("value, dtype", [(70000.0, tg.float16), (2 ** 63, tg.float16),
+                                          (1e300, tg.float32), (float("nan"), tg.uint8)])
+def test_full_refuses_a_value_outside_the_dtype(value, dtype):
+    with pytest.raises(OverflowError, match="without overflow"):
+        tg.full((2,), value, dtype=dtype)
+
+
+def test_full_keeps_values_that_fit():
+    assert tg.full((2,), 65504.0, dtype=tg.float16).tolist() == [65504.0, 65504.0]
+    assert tg.full((2,), float("inf"), dtype=tg.float16).tolist() == [float("inf")] * 2
+    assert tg.full((2,), -1, dtype=tg.uint8).tolist() == [255, 255]
