@@ -12,7 +12,7 @@ import numpy as np
 
 from .backend import get_device
 from .errors import DTypeError, InputTypeError, ShapeError
-from .factory import _space_dtype, _space_end, _whole_numbers, randint, tensor
+from .factory import _space_dtype, _space_end, _space_values, _torch_linspace, _whole_numbers, randint, tensor
 from .tensor import FLOAT_DTYPES, Tensor, _check_dtype, _int_of, _is_int, get_default_dtype, int64
 
 
@@ -71,11 +71,11 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
         raise InputTypeError(f"logspace: steps must be an int >= 0, got {steps!r}")
     start, end = _space_end(start, "logspace", "start"), _space_end(end, "logspace", "end")
     dt = _space_dtype(start, end, dtype, "logspace")
-    if dt.kind == "c":
-        exponents = np.linspace(complex(start), complex(end), int(steps))
-    else:
-        exponents = np.linspace(float(start), float(end), int(steps)) if steps != 1 else np.array([float(start)])
-    values = float(base) ** exponents       # (one step: base ** start, not NumPy's NaN for an infinite end)
+    # the exponents as torch's linspace (its formula, a NaN end spreads; an integer dtype's ends cut)
+    exponents = _torch_linspace(start, end, int(steps), dt)
+    if exponents is None:
+        exponents = _space_values(start, end, int(steps), dt)
+    values = float(base) ** np.asarray(exponents, dtype=np.complex128 if dt.kind == "c" else np.float64)
     return tensor(values, requires_grad=requires_grad, dtype=dt, device=device)
 
 

@@ -206,6 +206,17 @@ class ReparametrizeKeysError(ConfigError, RuntimeError):
     torch's "Error(s) in reparametrizing for ..." is."""
 
 
+class RangeArgError(ConfigError, RuntimeError):
+    """``arange``'s bounds and step torch refuses with a RuntimeError ("upper bound and lower
+    bound inconsistent with step sign", "unsupported range: nan -> 0"): a ConfigError, as
+    tensorgan has always raised there, and a RuntimeError, as torch's."""
+
+
+class RangeStepError(RangeArgError, InputTypeError):
+    """``arange``'s step 0 (or a float step an integer dtype cuts to 0): torch's RuntimeError /
+    ValueError "step must be nonzero"; also the InputTypeError tensorgan raised before."""
+
+
 class SamplingWeightsError(ConfigError, RuntimeError):
     """``multinomial`` refusing its weights or its sample count (a NaN / inf / negative weight, a
     row summing to 0, more draws without replacement than nonzero weights, ``num_samples <= 0``):

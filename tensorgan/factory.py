@@ -9,8 +9,8 @@ import numpy as np
 
 from .backend import get_device
 from .broadcasting import broadcast_shape
-from .errors import (ConfigError, DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError,
-                     SamplingParameterError, ShapeError, ValueOverflowError)
+from .errors import (DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError,
+                     RangeArgError, RangeStepError, SamplingParameterError, ShapeError, ValueOverflowError)
 from .random import Generator, resolve
 from .tensor import BOOL, Tensor, _axes, _check_dtype, _check_grad_dtype, _int_of, _is_int, float32, float64, get_default_dtype, int64
 from .tensor import writable_numpy
@@ -186,17 +186,22 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     if not all(type(v) is int or type(v) is float for v in (start, end, step)):
         start, end, step = (_range_number(v, "arange") for v in (start, end, step))
     if step == 0:
-        raise InputTypeError("arange: step must be nonzero")
+        raise RangeStepError("arange: step must be nonzero")
     if not all(type(v) is int and -_INT64_END <= v < _INT64_END    # (np.isfinite of a Python
                or type(v) is float and math.isfinite(v) for v in (start, end, step)):  # number: ~1 us)
         _refuse_huge_int((start, end, step), "arange")
-        raise ConfigError(f"arange: unsupported range {start} -> {end} (step {step}): the bounds "
+        raise RangeArgError(f"arange: unsupported range {start} -> {end} (step {step}): the bounds "
                           f"and step must be finite")
     if (end - start) * step < 0:
-        raise ConfigError(f"arange: upper bound and lower bound inconsistent with step sign "
+        raise RangeArgError(f"arange: upper bound and lower bound inconsistent with step sign "
                           f"(start {start}, end {end}, step {step})")
     if dtype is None:        # bools count as ints (arange(0, True) is int64), as in torch
         dtype = int64 if all(type(v) is not float for v in (start, end, step)) else get_default_dtype()
+    elif np.dtype(dtype).kind in "iu" and any(type(v) is float for v in (start, end, step)):
+        start, end, step = int(start), int(end), int(step)   # torch counts integer ranges in int64:
+        if step == 0:                                          # float bounds and step cut toward 0
+            raise RangeStepError(f"arange: step must be nonzero (a float step cut to an int for "
+                                 f"dtype {np.dtype(dtype)})")
     values = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
     return tensor(values, requires_grad=requires_grad, dtype=dtype, device=device)
 
@@ -217,13 +222,14 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
 
 
 def _space_end(value: Any, op: str, name: str) -> Any:
-    """A linspace / logspace end as a number: a 0-d tensor as its number (torch takes no other)."""
+    """A linspace / logspace end as a number: a 0-d tensor as its number (torch takes no other),
+    a bool as an int (so that torch's formula applies)."""
     if isinstance(value, Tensor):
         if value.ndim:
             raise ShapeError(f"{op} only supports 0-dimensional start and end tensors, but got "
                              f"{name} with {value.ndim} dimension(s) (as torch)")
-        return value.item()
-    return value
+        value = value.item()
+    return int(value) if isinstance(value, (bool, np.bool_)) else value
 
 
 def _space_dtype(start: Any, end: Any, dtype: Any, op: str) -> np.dtype:
@@ -246,7 +252,7 @@ def _space_values(start: Any, end: Any, steps: int, dtype: np.dtype) -> np.ndarr
     """linspace's values where ``_torch_linspace`` has none: ``[start]`` for one step (an infinite
     end makes NumPy's NaN); into an integer dtype, torch's: the ends converted to that dtype first
     (checked: ``-1`` into uint8 is 255, NaN refused), a float64 step, each value cut toward zero."""
-    if dtype.kind in "iu":
+    if dtype.kind in "iu" and steps:
         from .tensor import _checked_convert
         start, end = (int(_checked_convert(v, dtype)) if isinstance(v, (float, int, np.number))
                       and not isinstance(v, (bool, np.bool_)) else v for v in (start, end))
@@ -279,6 +285,13 @@ def _torch_linspace(start: Any, end: Any, steps: int, dtype: Any) -> Any:
             or not isinstance(start, (int, float, np.floating, np.integer)) \
             or not isinstance(end, (int, float, np.floating, np.integer)) or steps < 2:
         return None
+    if not (math.isfinite(start) and math.isfinite(end)):
+        with np.errstate(invalid="ignore"):      # inf * 0 is NaN, as torch's, without a warning
+            return _torch_linspace_values(start, end, steps, dtype)
+    return _torch_linspace_values(start, end, steps, dtype)
+
+
+def _torch_linspace_values(start: Any, end: Any, steps: int, dtype: Any) -> np.ndarray:
     idx = np.arange(steps, dtype=np.float64)
     first = idx < steps // 2
     mult = np.where(first, idx, idx - (steps - 1))          # i, or -(steps - 1 - i)

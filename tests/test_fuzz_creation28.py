@@ -197,3 +197,40 @@ def test_full_keeps_values_that_fit():
     assert tg.full((2,), 65504.0, dtype=tg.float16).tolist() == [65504.0, 65504.0]
     assert tg.full((2,), float("inf"), dtype=tg.float16).tolist() == [float("inf")] * 2
     assert tg.full((2,), -1, dtype=tg.uint8).tolist() == [255, 255]
+
+
+@pytest.mark.parametrize("args, expected", [((0.5, 5, 1), [0, 1, 2, 3, 4]),
+                                            ((-2.7, 5, 1.9), [-2, -1, 0, 1, 2, 3, 4]),
+                                            ((10, 0.5, -1.5), list(range(10, 0, -1)))])
+def test_integer_arange_cuts_float_bounds_and_step_first(args, expected):
+    # torch counts an integer range in int64: -2.7, 5, 1.9 become -2, 5, 1
+    assert tg.arange(*args, dtype=tg.int64).tolist() == expected
+
+
+def test_arange_errors_are_torch_runtime_errors():
+    from tensorgan.errors import ConfigError
+    with pytest.raises(RuntimeError, match="step must be nonzero") as info:
+        tg.arange(0, 5, 0)
+    assert isinstance(info.value, TypeError)              # (tensorgan's InputTypeError before)
+    with pytest.raises(ValueError, match="cut to an int"):
+        tg.arange(3.0, 10, 0.5, dtype=tg.int64)
+    with pytest.raises(RuntimeError, match="inconsistent") as info:
+        tg.arange(5, 0, 1)
+    assert isinstance(info.value, ConfigError)
+    with pytest.raises(RuntimeError, match="finite"):
+        tg.arange(float("nan"), 0)
+
+
+def test_integer_logspace_cuts_its_ends():
+    assert tg.logspace(0.5, 2.5, 3, dtype=tg.int64).tolist() == [1, 10, 100]
+    assert tg.logspace(0, 2, 5, base=3.0, dtype=tg.int32).tolist() == [1, 1, 3, 5, 9]
+    with pytest.raises(OverflowError):
+        tg.logspace(False, float("nan"), 5, dtype=tg.uint8)
+
+
+def test_space_nan_and_bool_ends_follow_torchs_formula():
+    assert np.isnan(tg.logspace(float("nan"), 0, 2).numpy()).all()     # not NumPy's exact end
+    t = tg.linspace(float("inf"), True, 5).numpy()
+    np.testing.assert_array_equal(np.isnan(t), [True, True, False, False, True])
+    assert tg.linspace(True, 3, 3).tolist() == [1.0, 2.0, 3.0]
+    assert tg.linspace(2 ** 63, 0, 0, dtype=tg.int16).shape == (0,)   # no values: nothing to convert
