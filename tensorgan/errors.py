@@ -50,6 +50,13 @@ class InputTypeError(TensorganError, TypeError):
     where a number is; the message names the op and what it got."""
 
 
+class TensorDataError(InputTypeError, ValueError, RuntimeError):
+    """Data a tensor cannot be made from (``tensor(None)``, ``tensor(['a'])``, a dict, a set, a
+    generator, a sequence holding None): an InputTypeError, as tensorgan has always raised there,
+    and the RuntimeError / ValueError torch raises ("Could not infer dtype of NoneType", "too many
+    dimensions 'str'")."""
+
+
 class AutogradInputsError(InputTypeError, RuntimeError):
     """``autograd.grad(out, [])`` / ``backward(inputs=[])``: an empty ``inputs`` list, which torch
     refuses with a RuntimeError ("`inputs` argument to `grad()` cannot be empty."); the

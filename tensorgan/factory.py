@@ -18,7 +18,9 @@ from .tensor import writable_numpy
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
     """A new tensor from array-like data, in torch's dtype for it unless ``dtype=`` says: float32
-    for Python floats, int64 for Python ints, bool for bools, an array's own dtype.
+    for Python floats, int64 for Python ints, bool for bools, an array's own dtype; a sequence's
+    elements' dtypes promoted (``[np.uint8(3)]`` is uint8, ``[np.float16(1), 2]`` float16), a
+    tensor inside one read as its number (one-element tensors only, as torch).
 
     Always a copy, like ``torch.tensor``: changing ``data`` later leaves the tensor alone.
     (``as_tensor(array)`` wraps an array without copying; ``Tensor(...)`` is torch's legacy constructor.)

@@ -44,7 +44,7 @@ from .kernels.reference.optim import lerp_update as reference_lerp_update
 from .broadcasting import broadcast_shape
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError, DTypeError, DTypeValueError,
                      DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, ReadOnlyMemoryError, SamplingParameterError,
-                     ShapeError, TensorganError, ValueOverflowError, float_index_error)
+                     ShapeError, TensorDataError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -4656,7 +4656,7 @@ def _to_array(data: Any, dtype: Any, device: Device):
         raise InputTypeError("to build a tensor from a tensor use t.clone().detach() or t.to(...) "
                              "(or pass its array, t.array)")
     if data is None or isinstance(data, (str, bytes)):
-        raise InputTypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.40}")
+        raise TensorDataError(f"cannot make a tensor from {type(data).__name__} {data!r:.40}")
     xp = device.xp
     on_gpu = hasattr(data, "__cuda_array_interface__")
     if on_gpu and xp is np:
@@ -4691,10 +4691,10 @@ def _to_array(data: Any, dtype: Any, device: Device):
             return out
         if "inhomogeneous" in str(exc) or "sequence" in str(exc):
             raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None
-        raise InputTypeError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
+        raise TensorDataError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
     if (dtype.kind == "f" and isinstance(data, (list, tuple)) and out.size
             and xp.isnan(out).any() and _has_none(data)):
-        raise InputTypeError(f"cannot make a tensor from a sequence holding None (NumPy would "
+        raise TensorDataError(f"cannot make a tensor from a sequence holding None (NumPy would "
                              f"read it as NaN): {data!r:.60}")
     return out
 

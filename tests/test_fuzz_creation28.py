@@ -234,3 +234,12 @@ def test_space_nan_and_bool_ends_follow_torchs_formula():
     np.testing.assert_array_equal(np.isnan(t), [True, True, False, False, True])
     assert tg.linspace(True, 3, 3).tolist() == [1.0, 2.0, 3.0]
     assert tg.linspace(2 ** 63, 0, 0, dtype=tg.int16).shape == (0,)   # no values: nothing to convert
+
+
+@pytest.mark.parametrize("data", [None, "a", ["a"], [None], [1.0, None], {1: 2}, {1, 2},
+                                  (x for x in range(2))])
+def test_unconvertible_data_is_torchs_error_types(data):
+    from tensorgan.errors import InputTypeError
+    with pytest.raises(InputTypeError) as info:       # (what tensorgan raised before)
+        tg.tensor(data)
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, ValueError)
