@@ -71,8 +71,12 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
         raise InputTypeError(f"logspace: steps must be an int >= 0, got {steps!r}")
     start, end = _space_end(start, "logspace", "start"), _space_end(end, "logspace", "end")
     dt = _space_dtype(start, end, dtype, "logspace")
+    if steps == 1 and dt.kind in "iu":       # torch fills base ** start, checked into the dtype
+        from .tensor import _checked_convert
+        value = _checked_convert(float(base) ** float(start), dt).reshape(1)
+        return tensor(value, requires_grad=requires_grad, dtype=dt, device=device)
     # the exponents as torch's linspace (its formula, a NaN end spreads; an integer dtype's ends cut)
-    exponents = _torch_linspace(start, end, int(steps), dt)
+    exponents = [start] if steps == 1 else _torch_linspace(start, end, int(steps), dt)
     if exponents is None:
         exponents = _space_values(start, end, int(steps), dt)
     values = float(base) ** np.asarray(exponents, dtype=np.complex128 if dt.kind == "c" else np.float64)

@@ -200,8 +200,8 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     if dtype is None:        # bools count as ints (arange(0, True) is int64), as in torch
         dtype = int64 if all(type(v) is not float for v in (start, end, step)) else get_default_dtype()
     elif np.dtype(dtype).kind in "iu" and any(type(v) is float for v in (start, end, step)):
-        start, end, step = int(start), int(end), int(step)   # torch counts integer ranges in int64:
-        if step == 0:                                          # float bounds and step cut toward 0
+        start, step = int(start), int(step)   # torch counts an integer range in int64 from start and
+        if step == 0:                           # step cut toward 0 (the end stays: arange(0.1) is [0])
             raise RangeStepError(f"arange: step must be nonzero (a float step cut to an int for "
                                  f"dtype {np.dtype(dtype)})")
     values = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
@@ -257,7 +257,8 @@ def _space_values(start: Any, end: Any, steps: int, dtype: np.dtype) -> np.ndarr
     if dtype.kind in "iu" and steps:
         from .tensor import _checked_convert
         start, end = (int(_checked_convert(v, dtype)) if isinstance(v, (float, int, np.number))
-                      and not isinstance(v, (bool, np.bool_)) else v for v in (start, end))
+                      and not isinstance(v, (bool, np.bool_)) else v      # (one step: start only)
+                      for v in ((start, end) if steps > 1 else (start, start)))
         if steps > 1:
             idx = np.arange(steps, dtype=np.float64)
             step = (end - start) / (steps - 1)

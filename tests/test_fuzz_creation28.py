@@ -243,3 +243,14 @@ def test_unconvertible_data_is_torchs_error_types(data):
     with pytest.raises(InputTypeError) as info:       # (what tensorgan raised before)
         tg.tensor(data)
     assert isinstance(info.value, RuntimeError) and isinstance(info.value, ValueError)
+
+
+def test_integer_arange_keeps_a_float_end():
+    assert tg.arange(0.1, dtype=tg.int16).tolist() == [0]      # ceil(0.1 / 1) values from 0
+
+
+def test_one_step_integer_space_checks_only_what_it_makes():
+    assert tg.linspace(0, 300, 1, dtype=tg.uint8).tolist() == [0]         # the end is not used
+    assert tg.logspace(-2.25, -5, 1, dtype=tg.uint8).tolist() == [0]      # 10 ** -2.25, cut
+    with pytest.raises(OverflowError):
+        tg.logspace(3, 1, 1, dtype=tg.uint8)                              # 1000 is no uint8
