@@ -12,7 +12,7 @@ import numpy as np
 
 from .backend import get_device
 from .errors import DTypeError, InputTypeError, ShapeError
-from .factory import _whole_numbers, randint, tensor
+from .factory import _space_dtype, _space_end, _space_values, _torch_linspace, _whole_numbers, randint, tensor
 from .tensor import FLOAT_DTYPES, Tensor, _check_dtype, _int_of, _is_int, get_default_dtype, int64
 
 
@@ -69,8 +69,18 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
         if isinstance(steps, Tensor) and _is_int(_int_of(steps)):
             return logspace(start, end, _int_of(steps), base, dtype=dtype, device=device, requires_grad=requires_grad)
         raise InputTypeError(f"logspace: steps must be an int >= 0, got {steps!r}")
-    values = float(base) ** np.linspace(float(start), float(end), int(steps))
-    return tensor(values, requires_grad=requires_grad, dtype=get_default_dtype() if dtype is None else dtype, device=device)
+    start, end = _space_end(start, "logspace", "start"), _space_end(end, "logspace", "end")
+    dt = _space_dtype(start, end, dtype, "logspace")
+    if steps == 1 and dt.kind in "iu":       # torch fills base ** start, checked into the dtype
+        from .tensor import _checked_convert
+        value = _checked_convert(float(base) ** float(start), dt).reshape(1)
+        return tensor(value, requires_grad=requires_grad, dtype=dt, device=device)
+    # the exponents as torch's linspace (its formula, a NaN end spreads; an integer dtype's ends cut)
+    exponents = [start] if steps == 1 else _torch_linspace(start, end, int(steps), dt)
+    if exponents is None:
+        exponents = _space_values(start, end, int(steps), dt)
+    values = float(base) ** np.asarray(exponents, dtype=np.complex128 if dt.kind == "c" else np.float64)
+    return tensor(values, requires_grad=requires_grad, dtype=dt, device=device)
 
 
 def _window(op: str, window_length: int, periodic: bool, dtype: Any, device: Any,

@@ -50,6 +50,13 @@ class InputTypeError(TensorganError, TypeError):
     where a number is; the message names the op and what it got."""
 
 
+class TensorDataError(InputTypeError, ValueError, RuntimeError):
+    """Data a tensor cannot be made from (``tensor(None)``, ``tensor(['a'])``, a dict, a set, a
+    generator, a sequence holding None): an InputTypeError, as tensorgan has always raised there,
+    and the RuntimeError / ValueError torch raises ("Could not infer dtype of NoneType", "too many
+    dimensions 'str'")."""
+
+
 class AutogradInputsError(InputTypeError, RuntimeError):
     """``autograd.grad(out, [])`` / ``backward(inputs=[])``: an empty ``inputs`` list, which torch
     refuses with a RuntimeError ("`inputs` argument to `grad()` cannot be empty."); the
@@ -210,6 +217,17 @@ class ReparametrizeKeysError(ConfigError, RuntimeError):
     """``functional_call(..., strict=True)`` given parameter / buffer names that do not match
     the module's: a ConfigError, as tensorgan has always raised there, and a RuntimeError, as
     torch's "Error(s) in reparametrizing for ..." is."""
+
+
+class RangeArgError(ConfigError, RuntimeError):
+    """``arange``'s bounds and step torch refuses with a RuntimeError ("upper bound and lower
+    bound inconsistent with step sign", "unsupported range: nan -> 0"): a ConfigError, as
+    tensorgan has always raised there, and a RuntimeError, as torch's."""
+
+
+class RangeStepError(RangeArgError, InputTypeError):
+    """``arange``'s step 0 (or a float step an integer dtype cuts to 0): torch's RuntimeError /
+    ValueError "step must be nonzero"; also the InputTypeError tensorgan raised before."""
 
 
 class SamplingWeightsError(ConfigError, RuntimeError):

@@ -9,7 +9,8 @@ import numpy as np
 
 from .backend import get_device
 from .broadcasting import broadcast_shape
-from .errors import ConfigError, DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, SamplingParameterError, ShapeError
+from .errors import (DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError,
+                     RangeArgError, RangeStepError, SamplingParameterError, ShapeError, ValueOverflowError)
 from .random import Generator, resolve
 from .tensor import BOOL, Tensor, _axes, _check_dtype, _check_grad_dtype, _int_of, _is_int, float32, float64, get_default_dtype, int64
 from .tensor import writable_numpy
@@ -17,7 +18,9 @@ from .tensor import writable_numpy
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
     """A new tensor from array-like data, in torch's dtype for it unless ``dtype=`` says: float32
-    for Python floats, int64 for Python ints, bool for bools, an array's own dtype.
+    for Python floats, int64 for Python ints, bool for bools, an array's own dtype; a sequence's
+    elements' dtypes promoted (``[np.uint8(3)]`` is uint8, ``[np.float16(1), 2]`` float16), a
+    tensor inside one read as its number (one-element tensors only, as torch).
 
     Always a copy, like ``torch.tensor``: changing ``data`` later leaves the tensor alone.
     (``as_tensor(array)`` wraps an array without copying; ``Tensor(...)`` is torch's legacy constructor.)
@@ -130,37 +133,77 @@ def full(size: Any, fill_value: float, *, dtype: Any = None, device: Any = None,
         dtype = int64
     t = _filled("zeros", (size,) if isinstance(size, (int, np.integer)) else tuple(size), dtype,
                 device, False, "full")
+    if t.array.dtype in _NARROW_FLOAT_MAX and type(fill_value) is not bool and isinstance(fill_value, (int, float)) \
+            and math.isfinite(fill_value) and abs(fill_value) > _NARROW_FLOAT_MAX[t.array.dtype]:
+        raise ValueOverflowError(f"full: value {fill_value} cannot be converted to type {t.array.dtype} "
+                                 f"without overflow (as torch; it would be inf)")
     try:
         t.array.fill(fill_value)
-    except OverflowError:           # full(2, -1, dtype=uint8) is 255 in torch; 300 is refused
+    except (OverflowError, ValueError):  # full(2, -1, dtype=uint8) is 255 in torch; 300, NaN refused
         from .tensor import _checked_convert
         t.array.fill(_checked_convert(fill_value, t.array.dtype))
     return t.requires_grad_(requires_grad)
 
 
+_NARROW_FLOAT_MAX = {np.dtype(np.float16): 65504.0, float32: float(np.finfo(np.float32).max)}
+
+
 _INT64_END = 1 << 63
+
+
+def _range_number(value: Any, op: str) -> int | float:
+    """A bound or step of arange as a Python int (a bool is one: arange(0, True) is int64) or
+    float: a one-element tensor or a NumPy value as its number (NumPy arithmetic would wrap
+    ``np.uint16(1) - 2`` or overflow), a complex number with no imaginary part as its real part (torch's checked convert;
+    one with an imaginary part refused)."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, complex):
+        if value.imag:
+            raise ValueOverflowError(f"{op}: value {value} cannot be converted to type double "
+                                     f"without overflow (as torch: a complex bound or step)")
+        value = value.real
+    if type(value) is int or type(value) is float:
+        return value
+    if isinstance(value, (int, float)):          # a bool, an IntEnum, a float subclass: the number
+        return int(value) if isinstance(value, int) else float(value)
+    raise InputTypeError(f"{op}: expected numbers, got {type(value).__name__} {value!r:.40}")
+
+
+def _refuse_huge_int(values: tuple, op: str) -> None:
+    """Error path: an int bound outside int64 is torch's OverflowError ("int too big to convert")."""
+    for v in values:
+        if isinstance(v, int) and not -_INT64_END <= v < _INT64_END:
+            raise ValueOverflowError(f"{op}: int too big to convert: {v} is outside int64 (as torch)")
 
 
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """``torch.arange``: int64 when start, end and step are all ints (``arange(4)`` is 0, 1, 2,
     3), else float32 (unless ``dtype=`` says); a one-element tensor counts as its number."""
-    if isinstance(start, Tensor) or isinstance(end, Tensor) or isinstance(step, Tensor):
-        start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if end is None:
         start, end = 0, start
+    if not all(type(v) is int or type(v) is float for v in (start, end, step)):
+        start, end, step = (_range_number(v, "arange") for v in (start, end, step))
     if step == 0:
-        raise InputTypeError("arange: step must be nonzero")
+        raise RangeStepError("arange: step must be nonzero")
     if not all(type(v) is int and -_INT64_END <= v < _INT64_END    # (np.isfinite of a Python
-               or type(v) is float and math.isfinite(v)              # number costs ~1 us)
-               or np.isfinite(v) for v in (start, end, step)):
-        raise ConfigError(f"arange: unsupported range {start} -> {end} (step {step}): the bounds "
+               or type(v) is float and math.isfinite(v) for v in (start, end, step)):  # number: ~1 us)
+        _refuse_huge_int((start, end, step), "arange")
+        raise RangeArgError(f"arange: unsupported range {start} -> {end} (step {step}): the bounds "
                           f"and step must be finite")
     if (end - start) * step < 0:
-        raise ConfigError(f"arange: upper bound and lower bound inconsistent with step sign "
+        raise RangeArgError(f"arange: upper bound and lower bound inconsistent with step sign "
                           f"(start {start}, end {end}, step {step})")
-    if dtype is None:
-        dtype = int64 if all(_is_int(v) for v in (start, end, step)) else get_default_dtype()
+    if dtype is None:        # bools count as ints (arange(0, True) is int64), as in torch
+        dtype = int64 if all(type(v) is not float for v in (start, end, step)) else get_default_dtype()
+    elif np.dtype(dtype).kind in "iu" and any(type(v) is float for v in (start, end, step)):
+        start, step = int(start), int(step)   # torch counts an integer range in int64 from start and
+        if step == 0:                           # step cut toward 0 (the end stays: arange(0.1) is [0])
+            raise RangeStepError(f"arange: step must be nonzero (a float step cut to an int for "
+                                 f"dtype {np.dtype(dtype)})")
     values = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
     return tensor(values, requires_grad=requires_grad, dtype=dtype, device=device)
 
@@ -172,14 +215,57 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
         if isinstance(steps, Tensor) and _is_int(_int_of(steps)):
             return linspace(start, end, _int_of(steps), dtype=dtype, device=device, requires_grad=requires_grad)
         raise InputTypeError(f"linspace: steps must be an int >= 0, got {steps!r}")
-    dt = dtype or get_default_dtype()
-    # 0-dim tensor ends (torch takes them) as their numbers: no copy-construct warning
-    start = start.item() if isinstance(start, Tensor) and start.ndim == 0 else start
-    end = end.item() if isinstance(end, Tensor) and end.ndim == 0 else end
+    start, end = _space_end(start, "linspace", "start"), _space_end(end, "linspace", "end")
+    dt = _space_dtype(start, end, dtype, "linspace")
     values = _torch_linspace(start, end, int(steps), dt)
     if values is None:
-        values = np.linspace(start, end, int(steps))
+        values = _space_values(start, end, int(steps), dt)
     return tensor(values, requires_grad=requires_grad, dtype=dt, device=device)
+
+
+def _space_end(value: Any, op: str, name: str) -> Any:
+    """A linspace / logspace end as a number: a 0-d tensor as its number (torch takes no other),
+    a bool as an int (so that torch's formula applies)."""
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise ShapeError(f"{op} only supports 0-dimensional start and end tensors, but got "
+                             f"{name} with {value.ndim} dimension(s) (as torch)")
+        value = value.item()
+    return int(value) if isinstance(value, (bool, np.bool_)) else value
+
+
+def _space_dtype(start: Any, end: Any, dtype: Any, op: str) -> np.dtype:
+    """linspace / logspace's dtype: ``dtype``, else the default float dtype -- or the default
+    complex one for a complex end; a complex end into a real ``dtype`` is refused, as torch."""
+    complex_end = isinstance(start, (complex, np.complexfloating)) or isinstance(end, (complex, np.complexfloating))
+    if dtype is None:
+        if complex_end:
+            from .tensor import _complex_of
+            return _complex_of(get_default_dtype())
+        return get_default_dtype()
+    dt = _check_dtype(dtype, any_kind=True)
+    if complex_end and dt.kind != "c":
+        raise DTypeError(f"{op}: inferred dtype complex can't be safely cast to passed dtype {dt} "
+                         f"(as torch: a complex start or end)")
+    return dt
+
+
+def _space_values(start: Any, end: Any, steps: int, dtype: np.dtype) -> np.ndarray:
+    """linspace's values where ``_torch_linspace`` has none: ``[start]`` for one step (an infinite
+    end makes NumPy's NaN); into an integer dtype, torch's: the ends converted to that dtype first
+    (checked: ``-1`` into uint8 is 255, NaN refused), a float64 step, each value cut toward zero."""
+    if dtype.kind in "iu" and steps:
+        from .tensor import _checked_convert
+        start, end = (int(_checked_convert(v, dtype)) if isinstance(v, (float, int, np.number))
+                      and not isinstance(v, (bool, np.bool_)) else v      # (one step: start only)
+                      for v in ((start, end) if steps > 1 else (start, start)))
+        if steps > 1:
+            idx = np.arange(steps, dtype=np.float64)
+            step = (end - start) / (steps - 1)
+            return np.where(idx < steps // 2, start + step * idx, end - step * (steps - 1 - idx))
+    if steps == 1:
+        return np.array([start])
+    return np.linspace(start, end, steps)
 
 
 def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple:
@@ -202,6 +288,13 @@ def _torch_linspace(start: Any, end: Any, steps: int, dtype: Any) -> Any:
             or not isinstance(start, (int, float, np.floating, np.integer)) \
             or not isinstance(end, (int, float, np.floating, np.integer)) or steps < 2:
         return None
+    if not (math.isfinite(start) and math.isfinite(end)):
+        with np.errstate(invalid="ignore"):      # inf * 0 is NaN, as torch's, without a warning
+            return _torch_linspace_values(start, end, steps, dtype)
+    return _torch_linspace_values(start, end, steps, dtype)
+
+
+def _torch_linspace_values(start: Any, end: Any, steps: int, dtype: Any) -> np.ndarray:
     idx = np.arange(steps, dtype=np.float64)
     first = idx < steps // 2
     mult = np.where(first, idx, idx - (steps - 1))          # i, or -(steps - 1 - i)

@@ -42,9 +42,11 @@ from .backend import Device, device_of, get_device, move_array, names_a_device
 from .select_kernels import clamp_in_place
 from .kernels.reference.optim import lerp_update as reference_lerp_update
 from .broadcasting import broadcast_shape
-from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError, DTypeError, DTypeValueError,
-                     DTypeNotImplementedError, EmptyReductionError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError, NegativeIntegerPowerError, ReadOnlyMemoryError, SamplingParameterError,
-                     ShapeError, TensorganError, ValueOverflowError, float_index_error)
+from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError,
+                     DTypeError, DTypeNotImplementedError, DTypeValueError, EmptyReductionError,
+                     IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError,
+                     NegativeIntegerPowerError, ReadOnlyMemoryError, SamplingParameterError, ShapeError,
+                     TensorDataError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -4489,15 +4491,6 @@ class MinMax(tuple):
 # ---------------------------------------------------------------------------------------------
 # Construction helpers
 # ---------------------------------------------------------------------------------------------
-def _bool_if_all_bool(data: Any) -> np.dtype | None:
-    """BOOL for a bool or a (nested) list of bools -- tensor([True, False]) is a mask, as in torch."""
-    if isinstance(data, (bool, np.bool_)) or (isinstance(data, Tensor) and data.array.dtype == BOOL):
-        return BOOL
-    if isinstance(data, (list, tuple)) and data and all(_bool_if_all_bool(d) is BOOL for d in data):
-        return BOOL
-    return None
-
-
 def _check_dtype(dtype: Any, any_kind: bool = False) -> np.dtype:
     """``dtype`` as a NumPy dtype, checked: float32 / float64, or with ``any_kind`` also the
     integer dtypes (int64, int32, int16, int8, uint8) and bool."""
@@ -4563,20 +4556,18 @@ def _one_dtype(op: str, **tensors: Any) -> None:
 
 
 def _inferred_dtype(data: Any) -> np.dtype:
-    """torch's dtype for data given without one: an array's own (float16 and wider unsigned
-    integers become float32 / int64), Python ints int64, bools bool, anything else float32."""
+    """torch's dtype for data given without one: an array's own (wider unsigned integers become
+    int64, other floats the default float), Python ints int64, bools bool, complex numbers the
+    default complex dtype, floats the default float dtype; a sequence's elements' dtypes promoted
+    (see ``_sequence_dtype``)."""
     src = getattr(data, "dtype", None)
     if src is None:
-        if isinstance(data, (bool, np.bool_, list, tuple)) and _bool_if_all_bool(data) is BOOL:
-            return BOOL
-        if isinstance(data, (int, np.integer)) or (isinstance(data, (list, tuple)) and _all_ints(data)):
-            return int64
-        if isinstance(data, (complex, np.complexfloating)):
-            return complex128 if getattr(data, "dtype", None) == complex128 else \
-                _complex_of(_default_float[0])            # torch: the default complex dtype
-        if isinstance(data, (list, tuple)):
-            return _list_float_dtype(data)
-        return _default_float[0]
+        if isinstance(data, (list, tuple, range)):
+            python_kinds: set = set()
+            others: set = set()
+            _element_kinds(data, python_kinds, others)
+            return _sequence_dtype(python_kinds, others)
+        return _python_number_dtype(type(data)) if isinstance(data, _PYTHON_NUMBERS) else _default_float[0]
     try:
         src = np.dtype(src)
     except TypeError:       # another library's array (a torch tensor: torch.float32): its NumPy view's
@@ -4585,6 +4576,10 @@ def _inferred_dtype(data: Any) -> np.dtype:
         return src
     if src.kind == "c":                 # complex256 (np.clongdouble): complex128
         return complex128
+    if src == np.uint64 and isinstance(data, (np.ndarray, np.generic)) and data.size \
+            and data.max() > np.iinfo(np.int64).max:       # int64 would wrap it to a negative
+        raise ValueOverflowError(f"a uint64 value {int(data.max())} does not fit int64, the "
+                                 f"dtype tensorgan holds unsigned integers wider than uint8 in")
     return int64 if src.kind in "iu" else _default_float[0]
 
 
@@ -4593,37 +4588,59 @@ def _complex_of(real: np.dtype) -> np.dtype:
     return complex128 if real == float64 else complex64
 
 
-def _list_float_dtype(data: Any) -> np.dtype:
-    """torch's dtype for a (nested) list of numbers that are not all ints or bools: the default
-    complex dtype when it holds a complex value (complex128 when a complex128 or float64 NumPy
-    value or tensor is among them: torch promotes the elements' types), float64 when it holds a
-    float64 NumPy value / array / tensor (Python floats alone give the default dtype), else the
-    default float dtype.  One pass over the elements, Python
-    numbers skipped first (a list of 1e5 floats: ~5 ms)."""
-    seen: set = set()
-    _element_dtypes(data, seen)
-    if complex in seen or complex64 in seen or complex128 in seen:
-        return complex128 if complex128 in seen or float64 in seen else _complex_of(_default_float[0])
-    return float64 if float64 in seen else _default_float[0]
+_PYTHON_NUMBERS = (bool, int, float, complex)       # (bool first: a bool is an int too)
+_PYTHON_NUMBER_TYPES = frozenset(_PYTHON_NUMBERS)
 
 
-def _element_dtypes(data: Any, seen: set) -> None:
-    """Add to ``seen`` the dtypes of the NumPy values / arrays / tensors in a (nested) list, and
-    ``complex`` for a Python complex number."""
+def _python_number_dtype(kind: type) -> np.dtype:
+    """torch's dtype for a Python number of type ``kind`` (a subclass counts as its base)."""
+    if issubclass(kind, bool):
+        return BOOL
+    if issubclass(kind, int):
+        return int64
+    return _default_float[0] if issubclass(kind, float) else _complex_of(_default_float[0])
+
+
+def _element_kinds(data: Any, python_kinds: set, others: set) -> bool:
+    """Add to ``python_kinds`` the types of the Python numbers in a (nested) sequence and to
+    ``others`` the dtypes of its NumPy values / arrays / tensors; whether a Tensor is among them.
+    Lists of plain numbers are typed in C (``set(map(type, ...))``), the other items one by one."""
+    kinds = set(map(type, data))
+    if kinds <= _PYTHON_NUMBER_TYPES:
+        python_kinds |= kinds
+        return False
+    holds_tensor = False
     for d in data:
         kind = type(d)
-        if kind is float or kind is int or kind is bool:
-            continue
-        if kind is complex:
-            seen.add(complex)
-        elif isinstance(d, (list, tuple)):
-            _element_dtypes(d, seen)
-        else:
-            dt = d.array.dtype if isinstance(d, Tensor) else getattr(d, "dtype", None)
-            if dt is not None:
-                seen.add(dt)
-            elif isinstance(d, complex):
-                seen.add(complex)
+        if kind in _PYTHON_NUMBER_TYPES:
+            python_kinds.add(kind)
+        elif isinstance(d, Tensor):
+            others.add(d.array.dtype)
+            holds_tensor = True
+        elif isinstance(d, (list, tuple, range)):
+            holds_tensor = _element_kinds(d, python_kinds, others) or holds_tensor
+        elif getattr(d, "dtype", None) is not None:
+            others.add(_inferred_dtype(d))
+        elif isinstance(d, _PYTHON_NUMBERS):          # an IntEnum, a float subclass: as its base
+            python_kinds.add(next(k for k in _PYTHON_NUMBERS if isinstance(d, k)))
+    return holds_tensor
+
+
+def _sequence_dtype(python_kinds: set, others: set) -> np.dtype:
+    """torch's dtype of a sequence: its elements' dtypes promoted (torch.promote_types) -- a
+    Python bool is bool, an int int64, a float the default float dtype, a complex the default
+    complex dtype, a NumPy value, array or tensor its own dtype (``[np.uint8(3)]`` is uint8,
+    ``[np.float16(1), 2]`` float16, ``[np.uint8(1), np.int8(1)]`` int16); empty: the default."""
+    dtype = None
+    for kind in (complex, float, int, bool):   # the highest category of the Python numbers
+        if kind in python_kinds:
+            dtype = _python_number_dtype(kind)
+            break
+    if others:
+        from .dtypes import promote_types
+        for other in others:
+            dtype = other if dtype is None else promote_types(dtype, other)
+    return _default_float[0] if dtype is None else dtype
 
 
 def _foreign_dtype(data: Any) -> np.dtype:
@@ -4667,16 +4684,6 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
         return False
 
 
-def _all_ints(data: Any) -> bool:
-    """Whether a (nested) list holds only Python / NumPy integers (bools count, as in torch's
-    tensor([1, True])) or integer tensors (torch.tensor([t.argmax() for t in ...]) is int64)."""
-    if isinstance(data, (list, tuple)):
-        return bool(data) and all(_all_ints(d) for d in data)
-    if isinstance(data, Tensor):
-        return data.array.dtype.kind in "iub"
-    return isinstance(data, (int, np.integer, bool, np.bool_))
-
-
 def _has_none(data: Any) -> bool:
     """Whether a (nested) list holds None (only asked when its array came out with a NaN)."""
     if isinstance(data, (list, tuple)):
@@ -4684,12 +4691,52 @@ def _has_none(data: Any) -> bool:
     return data is None
 
 
-def _detached_elements(data: Any) -> Any:
-    """A nested list / tuple with each Tensor element that requires grad replaced by its detached
-    self (torch.tensor([t]) reads such elements as values)."""
-    if isinstance(data, (list, tuple)):
-        return [_detached_elements(d) for d in data]
-    return data.detach() if isinstance(data, Tensor) and data.requires_grad else data
+def _tensor_elements_as_numbers(data: Any, real: bool = False) -> list:
+    """A (nested) sequence with each Tensor element read as its number, as torch reads tensors
+    inside a sequence (``tensor([t.sum(), t.mean()])``; a one-element tensor of any shape is one
+    number, ``[ones(1)]`` has shape (1,)); a tensor of another size is refused, as torch refuses
+    it (NumPy would stack it as a sub-array). An element that requires grad is read outside the
+    graph, with torch's warning."""
+    out = []
+    for d in data:
+        if isinstance(d, Tensor):
+            if d.array.size != 1:
+                raise ShapeError(f"only one element tensors can be converted to Python scalars (as "
+                                 f"torch): a sequence holds a tensor of shape {tuple(d.shape)}; "
+                                 f"torch.stack the tensors instead")
+            if d.requires_grad:
+                warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                              "unexpected behavior.\nConsider using tensor.detach() first.",
+                              UserWarning, stacklevel=_caller_level())
+            d = d.array.reshape(()).item()
+            if real and isinstance(d, complex):    # into the real dtype asked for: torch's
+                if d.imag:                          # checked convert keeps a real value only
+                    raise ValueOverflowError(f"value {d} of a complex tensor in the sequence cannot "
+                                             f"be converted to a real dtype without overflow (as torch)")
+                d = d.real
+        elif isinstance(d, (list, tuple)):
+            d = _tensor_elements_as_numbers(d, real)
+        out.append(d)
+    return out
+
+
+def _nesting_depth(data: Any) -> int:
+    """How many sequences deep the first elements of a nested sequence go (``[[1, 2]]``: 2): the
+    ndim its array has unless elements that are arrays add dims."""
+    depth = 0
+    while isinstance(data, (list, tuple)):
+        depth += 1
+        if not data:
+            break
+        data = data[0]
+    return depth
+
+
+def _holds_tensor(data: Any) -> bool:
+    """Whether a (nested) sequence has a Tensor among its elements (a list of numbers: in C)."""
+    if set(map(type, data)) <= _PYTHON_NUMBER_TYPES:
+        return False
+    return any(isinstance(d, Tensor) or isinstance(d, (list, tuple)) and _holds_tensor(d) for d in data)
 
 
 def _to_array(data: Any, dtype: Any, device: Device):
@@ -4698,26 +4745,33 @@ def _to_array(data: Any, dtype: Any, device: Device):
         raise InputTypeError("to build a tensor from a tensor use t.clone().detach() or t.to(...) "
                              "(or pass its array, t.array)")
     if data is None or isinstance(data, (str, bytes)):
-        raise InputTypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.40}")
+        raise TensorDataError(f"cannot make a tensor from {type(data).__name__} {data!r:.40}")
     xp = device.xp
     on_gpu = hasattr(data, "__cuda_array_interface__")
     if on_gpu and xp is np:
         raise DeviceError("a GPU array was given for a CPU tensor: copy it to the host first (.get())")
+    sequence = isinstance(data, (list, tuple))
+    if sequence and dtype is None:
+        python_kinds: set = set()
+        others: set = set()
+        if _element_kinds(data, python_kinds, others):
+            data = _tensor_elements_as_numbers(data)
+        dtype = _sequence_dtype(python_kinds, others)
     dtype = _check_dtype(_inferred_dtype(data) if dtype is None else dtype, any_kind=True)
     if isinstance(data, float) and dtype.kind in "iu" and not math.isfinite(data):
         return xp.asarray(_checked_convert(data, dtype))   # np.float64(nan): torch's overflow error
     try:
         try:
             out = xp.asarray(data, dtype=dtype)
-        except AutogradError:
-            if not isinstance(data, (list, tuple)):
+        except (AutogradError, TypeError, ValueError):
+            if not (sequence and _holds_tensor(data)):
                 raise
-            # torch.tensor([loss_a, loss_b]) / torch.Tensor([losses]): elements that require grad
-            # are read as values (outside the graph), with torch's warning -- not an error
-            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
-                          "unexpected behavior.\nConsider using tensor.detach() first.",
-                          UserWarning, stacklevel=_caller_level())
-            out = xp.asarray(_detached_elements(data), dtype=dtype)
+            out = xp.asarray(_tensor_elements_as_numbers(data, dtype.kind != "c"), dtype=dtype)
+        if sequence and out.ndim > _nesting_depth(data) and _holds_tensor(data):
+            # a tensor element read by NumPy as a sub-array (dtype= given, so not walked above)
+            out = xp.asarray(_tensor_elements_as_numbers(data, dtype.kind != "c"), dtype=dtype)
+    except TensorganError:          # already says what was wrong
+        raise
     except OverflowError:           # a number outside an integer dtype: torch's checked convert
         out = xp.asarray(_checked_convert(data, dtype))
     except (TypeError, ValueError) as exc:  # ragged lists, strings inside lists, objects, ...
@@ -4726,10 +4780,10 @@ def _to_array(data: Any, dtype: Any, device: Device):
             return out
         if "inhomogeneous" in str(exc) or "sequence" in str(exc):
             raise ShapeError(f"cannot make a tensor from a ragged nested sequence ({exc})") from None
-        raise InputTypeError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
+        raise TensorDataError(f"cannot make a {dtype} tensor from {type(data).__name__} ({exc})") from None
     if (dtype.kind == "f" and isinstance(data, (list, tuple)) and out.size
             and xp.isnan(out).any() and _has_none(data)):
-        raise InputTypeError(f"cannot make a tensor from a sequence holding None (NumPy would "
+        raise TensorDataError(f"cannot make a tensor from a sequence holding None (NumPy would "
                              f"read it as NaN): {data!r:.60}")
     return out
 
@@ -5083,7 +5137,7 @@ def _legacy_args(args: tuple, size: Any, op: str) -> tuple:
         if isinstance(a, Size):
             args = tuple(a)
         elif not _is_int(a):
-            if isinstance(a, (bool, float, complex, np.bool_, np.floating)):
+            if isinstance(a, (bool, float, complex, np.bool_, np.floating, np.complexfloating)):
                 raise InputTypeError(f"{op}(data): data must be a sequence or an array, got "
                                      f"{type(a).__name__} {a!r} (a 0-d tensor: tg.tensor({a!r}))")
             return None, a
@@ -5093,6 +5147,8 @@ def _legacy_args(args: tuple, size: Any, op: str) -> tuple:
     shape = tuple(int(n) for n in args)
     if any(n < 0 for n in shape):
         raise ShapeError(f"{op}: negative dimension in shape {shape}")
+    if math.prod(shape) >= 1 << 60:       # NumPy's bare ValueError otherwise; torch's overflow error
+        raise ValueOverflowError(f"{op}: storage size calculation overflowed with sizes={list(shape)}")
     return shape, None
 
 
