@@ -157,3 +157,81 @@ def test_an_exception_in_one_thread_names_it_and_the_pool_runs_on():
     _late_writer[1, 64](out)            # 64-thread blocks again, on the pool that failed
     assert out[0, 0] == out[0, 63] == sum(range(200))
 
+
+# ------------------------------------------------------------------ gradcheck's numeric pass
+def _gradcheck_module():
+    import importlib
+    return importlib.import_module("tensorgan.gradcheck")
+
+
+def test_gradcheck_runs_fn_twice_per_element_for_all_projections():
+    import tensorgan as tg
+    calls = []
+
+    def cube(x):
+        calls.append(1)
+        return x * x * x
+    x = tg.tensor(np.linspace(-1.0, 1.0, 5), dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(cube, [x], projections=3)
+    # 1 probe (torch's calling forms) + 3 projections' forwards + 2 per element for all three
+    assert len(calls) == 1 + 3 + 2 * 5
+
+
+class _RightOnceThenDoubled:
+    """d(x^2)/dx from a backward that is right on its first call and twice too large after."""
+    backward_calls = 0
+
+    @classmethod
+    def function(cls):
+        import tensorgan as tg
+        cls.backward_calls = 0
+
+        class Square(tg.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                cls.backward_calls += 1
+                return g * 2 * x * (1 if cls.backward_calls == 1 else 2)
+        return Square
+
+
+def test_each_projection_is_compared_with_its_own_numeric_gradient():
+    import tensorgan as tg
+    square = _RightOnceThenDoubled.function()
+    x = tg.tensor([0.5, -1.5, 2.0], dtype=tg.float64, requires_grad=True)
+    with pytest.raises(_gradcheck_module().GradcheckError, match=r"input 0 \(shape \(3,\)\)"):
+        tg.gradcheck(square.apply, [x], projections=2)
+    assert _RightOnceThenDoubled.backward_calls == 2         # the first projection passed
+
+
+def test_numeric_vjps_equal_one_projection_at_a_time():
+    import tensorgan as tg
+    gc = _gradcheck_module()
+    rng = np.random.default_rng(1)
+    x = tg.tensor(rng.standard_normal((3, 4)), dtype=tg.float64, requires_grad=True)
+    z = tg.tensor(rng.standard_normal(5) + 1j * rng.standard_normal(5), dtype=tg.complex128,
+                  requires_grad=True)
+    for fn, inp in [(lambda a: (a.sin() * a).sum(dim=1), x), (lambda a: a * a.exp(), z)]:
+        vs = [gc._random(rng, fn(inp).shape, fn(inp).dtype) for _ in range(3)]
+        together = gc._numeric_vjps(fn, [inp], 0, vs, 1e-6)
+        for v, got in zip(vs, together):
+            alone, = gc._numeric_vjps(fn, [inp], 0, [v], 1e-6)
+            np.testing.assert_array_equal(got, alone)
+        eps = 1e-6      # the definition, element by element, for the first v
+        want = np.zeros(inp.shape, dtype=inp.dtype)
+        data = inp.array
+        for at in np.ndindex(inp.shape):
+            for step in ((1.0, 1j) if data.dtype.kind == "c" else (1.0,)):
+                orig = data[at].item()
+                data[at] = orig + eps * step
+                plus = float((fn(inp).array * vs[0].conjugate()).real.sum())
+                data[at] = orig - eps * step
+                minus = float((fn(inp).array * vs[0].conjugate()).real.sum())
+                data[at] = orig
+                want[at] += step * (plus - minus) / (2 * eps)
+        np.testing.assert_array_equal(together[0], want)
