@@ -125,6 +125,7 @@ def _gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float =
             raise DTypeError(f"gradcheck needs float64 or complex128 inputs, got {t.dtype} "
                              f"(shape {t.shape})")
     rng = np.random.default_rng(seed)
+    vs, analytics = [], []
     for _ in range(projections):
         out = _output(fn, inputs)
         xp = out.device.xp
@@ -132,25 +133,34 @@ def _gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float =
         with enable_grad():     # autograd.grad: a non-leaf input (x.clone()) is checked too
             got = autograd.grad(out, [inputs[i] for i in checked], Tensor._make(v, out.device),
                                 allow_unused=True) if out.requires_grad else [None] * len(checked)
-        for i, g in zip(checked, got):
-            analytic = g.numpy() if g is not None else np.zeros(inputs[i].shape)
-            if analytic.dtype.kind == "c" and inputs[i].dtype.kind != "c":
+        analytic = [g.numpy() if g is not None else np.zeros(inputs[i].shape) for i, g in zip(checked, got)]
+        for i, a in zip(checked, analytic):
+            if a.dtype.kind == "c" and inputs[i].dtype.kind != "c":
                 raise GradcheckError(f"gradcheck failed for input {i} (shape {tuple(inputs[i].shape)}): "
-                                     f"its gradient is {analytic.dtype} for a real input")
-            numeric = _numeric_vjp(fn, inputs, i, v, eps)
-            _compare(i, inputs[i].shape, analytic, numeric, atol, rtol)
+                                     f"its gradient is {a.dtype} for a real input")
+        vs.append(v)
+        analytics.append(analytic)
+    # One pair of perturbed evaluations per element serves every projection; the comparisons then
+    # go in the order one projection at a time would have made them.
+    numerics = {i: _numeric_vjps(fn, inputs, i, vs, eps) for i in checked}
+    for p, analytic in enumerate(analytics):
+        for i, a in zip(checked, analytic):
+            _compare(i, inputs[i].shape, a, numerics[i][p], atol, rtol)
     return True
 
 
-def _numeric_vjp(fn, inputs, i: int, v, eps: float) -> np.ndarray:
-    """dL/dx (dL/dRe + 1j dL/dIm for a complex input) of L = sum(Re(conj(v) * fn(*inputs)))."""
+def _numeric_vjps(fn, inputs, i: int, vs: Sequence, eps: float) -> list:
+    """For each v of ``vs``: dL/dx (dL/dRe + 1j dL/dIm for a complex input) of
+    L = sum(Re(conj(v) * fn(*inputs))), x = inputs[i]; fn runs twice per element (and step) for all
+    of them."""
     data = inputs[i].array
     steps = (1.0, 1j) if data.dtype.kind == "c" else (1.0,)
-    numeric = np.zeros(data.size, dtype=data.dtype)
-    vc = v.conjugate()
+    numerics = [np.zeros(data.size, dtype=data.dtype) for _ in vs]
+    vcs = [v.conjugate() for v in vs]
 
-    def loss() -> float:
-        return float((_output(fn, inputs).array * vc).real.sum())
+    def losses() -> list:
+        out = _output(fn, inputs).array
+        return [float((out * vc).real.sum()) for vc in vcs]
     # fn runs in the caller's grad mode, as in torch's numeric pass: a gradient penalty (fn calls
     # autograd.grad(..., create_graph=True) on its input) is checked as there.  Each element is
     # written through its index, not a reshape(-1) (a copy for a non-contiguous input: the
@@ -159,12 +169,13 @@ def _numeric_vjp(fn, inputs, i: int, v, eps: float) -> np.ndarray:
         orig = data[at].item()
         for step in steps:
             data[at] = orig + eps * step
-            plus = loss()
+            plus = losses()
             data[at] = orig - eps * step
-            minus = loss()
+            minus = losses()
             data[at] = orig
-            numeric[k] += step * (plus - minus) / (2 * eps)
-    return numeric.reshape(data.shape)
+            for numeric, p, m in zip(numerics, plus, minus):
+                numeric[k] += step * (p - m) / (2 * eps)
+    return [numeric.reshape(data.shape) for numeric in numerics]
 
 
 def _compare(i: int, shape, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> None:

@@ -20,6 +20,11 @@ def _real_gpu_usable() -> bool:
 
 if "NUMBA_ENABLE_CUDASIM" not in os.environ and not _real_gpu_usable():
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    # The simulator's barrier polls every thread of a block; a blocking one (same semantics) makes
+    # the simulated kernels several times faster.  See tests/cudasim_barrier.py.
+    import cudasim_barrier
+    cudasim_barrier.install()
 # --- end of the CUDA simulator switch ---------------------------------------------------------------
 
 # The suite's default device is the CPU on every machine, so that a test written against NumPy
