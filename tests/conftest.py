@@ -20,9 +20,11 @@ def _real_gpu_usable() -> bool:
 
 if "NUMBA_ENABLE_CUDASIM" not in os.environ and not _real_gpu_usable():
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
-if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" and not os.environ.get("TENSORGAN_STOCK_CUDASIM"):
     # The simulator's barrier polls every thread of a block; a blocking one (same semantics) makes
-    # the simulated kernels several times faster.  See tests/cudasim_barrier.py.
+    # the simulated kernels several times faster.  See tests/cudasim_barrier.py; it patches
+    # numba-cuda internals, so it installs only on the version it was written against (else the
+    # stock simulator runs, slower), and TENSORGAN_STOCK_CUDASIM=1 runs the stock one anyway.
     import cudasim_barrier
     cudasim_barrier.install()
 # --- end of the CUDA simulator switch ---------------------------------------------------------------

@@ -156,8 +156,24 @@ def _shared_array(self, shape, dtype, alignment=None):
     return res
 
 
-def install() -> None:
+WRITTEN_FOR = "0.30.4"        # the numba-cuda whose simulator internals this module replaces
+
+
+def install() -> bool:
     """Make the simulator launch blocks with ``PooledBlockManager`` (it looks the name up per
-    launch, in ``FakeCUDAKernel.__call__``) and key shared arrays cheaply."""
+    launch, in ``FakeCUDAKernel.__call__``) and key shared arrays cheaply.  Only on the
+    numba-cuda this was written against: another version keeps its stock simulator (with a
+    warning), since the internals patched here may have changed.  Returns whether it installed."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        found = version("numba-cuda")
+    except PackageNotFoundError:
+        found = None
+    if found != WRITTEN_FOR:
+        import warnings
+        warnings.warn(f"tests/cudasim_barrier.py: written for numba-cuda {WRITTEN_FOR}, found "
+                      f"{found}; the stock (slower) CUDA simulator runs", stacklevel=2)
+        return False
     _sim.BlockManager = PooledBlockManager
     _api.FakeCUDAShared.array = _shared_array
+    return True
