@@ -95,6 +95,8 @@ def _both(launch):
     return theirs, ours
 
 
+@pytest.mark.skipif(bool(os.environ.get("TENSORGAN_STOCK_CUDASIM")),
+                    reason="TENSORGAN_STOCK_CUDASIM=1 asks for the stock simulator")
 def test_the_pooled_runner_is_installed_under_the_simulator():
     assert sim_kernel.BlockManager is cudasim_barrier.PooledBlockManager
 
