@@ -17,32 +17,8 @@ import pytest
 from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
 from tensorgan.kernels import shapes
-from tensorgan.kernels.cuda import _launch
 
-xp = _launch.xp()
-
-
-def dev(a):
-    return None if a is None else xp.asarray(np.ascontiguousarray(a, dtype=np.float32))
-
-
-def host(a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
-
-
-def f64(a):
-    return None if a is None else np.asarray(a, dtype=np.float64)
-
-
-def rand(rng, *shape):
-    return rng.standard_normal(shape).astype(np.float32)
-
-
-def assert_close(got, want, rtol=1e-4):
-    got = host(got)
-    assert got.dtype == np.float32 and got.shape == want.shape
-    scale = float(np.nanmax(np.abs(want))) if want.size else 0.0
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * (1.0 + scale))
+from cuda_arrays import xp, dev, host, f64, rand, assert_close  # (shared CUDA test helpers)
 
 
 @pytest.fixture
