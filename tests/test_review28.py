@@ -1,0 +1,40 @@
+"""Session 28's review: fixes to the session's own changes (the run-directory lock on file systems
+without directory locks, ...), each pinned here."""
+import errno
+import os
+
+import pytest
+
+from tensorgan import cli
+from tensorgan.errors import ConfigError
+
+
+# ---------------------------------------------------------------------------------------------
+# train's run-directory lock
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.skipif(os.name == "nt", reason="no flock on Windows")
+@pytest.mark.parametrize("code", [errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP])
+def test_run_dir_lock_trains_unlocked_where_the_file_system_cannot_lock_a_directory(tmp_path, monkeypatch, code):
+    import fcntl
+
+    def refuse(fd, operation):     # NFS's flock emulation on a read-only fd: EBADF
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    entered = []
+    with cli._run_dir_lock(tmp_path):     # was: the OSError ended every train on such a mount
+        entered.append(True)
+    assert entered
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no flock on Windows")
+def test_run_dir_lock_still_refuses_a_directory_in_use(tmp_path):
+    import fcntl
+    busy = os.open(tmp_path, os.O_RDONLY)
+    try:
+        fcntl.flock(busy, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ConfigError, match="is in use"):
+            with cli._run_dir_lock(tmp_path):
+                pass
+    finally:
+        os.close(busy)
