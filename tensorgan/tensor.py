@@ -2753,8 +2753,9 @@ class Tensor:
         return self.clone() if exponent else self.new_ones(self.shape, dtype=self.dtype)
 
     def __floordiv__(self, other):
-        """``//``: floor division -- integers stay integers; floats give floor(self / other),
-        piecewise constant (no gradient), as torch's floor_divide."""
+        """``//``: floor division -- integers stay integers; floats give Python's floor division
+        (fmod-based, not floor(self / other): -1 // inf is -1; see ``_floor_quotient``),
+        piecewise constant (gradient 0), as torch's floor_divide."""
         exact = self._integer_op(other, "floor_divide")
         return exact if exact is not None else _floor_quotient(self / other, self, other)
 
