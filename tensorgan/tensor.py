@@ -2589,8 +2589,10 @@ class Tensor:
             return NotImplemented   # as torch: a sequence times a tensor is Python's repeat
         return self._binary(ops.Mul, other)
     def __truediv__(self, other):
-        if type(other) is int and self.array.dtype.kind in "iub":   # computed in float: uint8 / -3
-            other = float(other)                                    # is -1.33, not 4 / 253 (a wrap)
+        cls = other.__class__         # (a float or Tensor divisor, the common ones: two checks)
+        if cls is not float and cls is not Tensor and (cls is int or isinstance(other, np.integer)) \
+                and self.array.dtype.kind in "iub":   # computed in float: uint8 / -3 (or
+            other = float(other)                      # np.int64(-3)) is -1.33, not 4 / 253 (a wrap)
         return self._binary(ops.Div, other)
     def __neg__(self):
         if self.array.dtype.kind == "f":

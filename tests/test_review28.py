@@ -3,8 +3,10 @@ without directory locks, ...), each pinned here."""
 import errno
 import os
 
+import numpy as np
 import pytest
 
+import tensorgan as tg
 from tensorgan import cli
 from tensorgan.errors import ConfigError
 
@@ -38,3 +40,17 @@ def test_run_dir_lock_still_refuses_a_directory_in_use(tmp_path):
                 pass
     finally:
         os.close(busy)
+
+
+# ---------------------------------------------------------------------------------------------
+# integer tensor / NumPy integer: true division in float, as a Python int divisor is (451c88d)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("divisor", [-3, np.int64(-3), np.int32(-3), np.int8(-3), np.uint16(3)])
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "int64"])
+def test_integer_tensor_over_a_numpy_integer_does_not_wrap_the_divisor(divisor, dtype):
+    values = np.array([5, 100], dtype=dtype)
+    got = (tg.tensor(values) / divisor).numpy()
+    # was: uint8 / np.int64(-3) divided by 253 (the divisor wrapped into the tensor's dtype)
+    np.testing.assert_allclose(got, values.astype(np.float64) / int(divisor), rtol=1e-6)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(tg.tensor(values).div(divisor).numpy(), got)
