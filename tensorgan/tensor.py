@@ -2644,8 +2644,9 @@ class Tensor:
             got = "" if other is None else f" and {getattr(other, 'dtype', type(other).__name__)}"
             raise DTypeNotImplementedError(f"{op} takes bool tensors (comparison results) or integer "
                                            f"tensors, got {self.dtype}{got}")
-        if type(other) is int and self.array.dtype.kind in "iu":
-            other = _wrapped(other, self.array.dtype)        # uint8 & -3: -3 as a uint8, as torch
+        if (isinstance(other, (int, np.integer)) and not isinstance(other, bool)
+                and self.array.dtype.kind in "iu"):    # uint8 & -3 (or np.int64(-3)): -3 as a
+            other = _wrapped(int(other), self.array.dtype)   # uint8, as torch; not an int64 result
         ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
         args = (self.array,) if other is None else _torch_int_arrays(
             self, other, self.array, other.array if isinstance(other, Tensor) else other)

@@ -54,3 +54,14 @@ def test_integer_tensor_over_a_numpy_integer_does_not_wrap_the_divisor(divisor, 
     np.testing.assert_allclose(got, values.astype(np.float64) / int(divisor), rtol=1e-6)
     assert got.dtype == np.float32
     np.testing.assert_allclose(tg.tensor(values).div(divisor).numpy(), got)
+
+
+@pytest.mark.parametrize("op", ["__and__", "__or__", "__xor__"])
+@pytest.mark.parametrize("other", [-3, np.int64(-3), np.int64(300), np.int16(-1)])
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16"])
+def test_bitwise_with_a_numpy_integer_wraps_it_into_the_tensors_dtype(op, other, dtype):
+    values = np.array([5, 100], dtype=dtype)
+    got = getattr(tg.tensor(values), op)(other).numpy()
+    wrapped = np.array(int(other)).astype(np.int64).astype(dtype)    # C's cast: modulo 2**bits
+    assert got.dtype == np.dtype(dtype)        # was: np.int64(-3) gave an int64 tensor of -3 | x
+    np.testing.assert_array_equal(got, getattr(values, op)(wrapped))
