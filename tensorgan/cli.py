@@ -480,7 +480,9 @@ def _run_dir_lock(run_dir: Path) -> Iterator[None]:
     train' on the same --out (another terminal, a forgotten tmux) would otherwise train beside
     the first, each overwriting the other's checkpoints and log. flock on the directory itself
     (no lock file to leave behind); the kernel drops it when the process ends, even by SIGKILL.
-    (Not on Windows, which has no flock.)"""
+    Best effort: not on Windows (no flock), nor where the file system refuses to lock a
+    directory (NFS emulates flock with byte-range locks, which need a file open for writing:
+    EBADF; some FUSE mounts: ENOLCK / EOPNOTSUPP) -- training goes on there unlocked."""
     try:
         import fcntl
     except ImportError:
@@ -494,6 +496,8 @@ def _run_dir_lock(run_dir: Path) -> Iterator[None]:
             raise ConfigError(f"--out {run_dir} is in use: another 'tensorgan train' is training "
                               f"into it now; wait for it to end (or stop it) or choose another "
                               f"--out") from None
+        except OSError:
+            pass        # no directory locks on this file system (see above): train unlocked
         yield
     finally:
         os.close(fd)

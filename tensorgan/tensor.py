@@ -2642,8 +2642,10 @@ class Tensor:
             return NotImplemented   # as torch: a sequence times a tensor is Python's repeat
         return self._binary(ops.Mul, other)
     def __truediv__(self, other):
-        if type(other) is int and self.array.dtype.kind in "iub":   # computed in float: uint8 / -3
-            other = float(other)                                    # is -1.33, not 4 / 253 (a wrap)
+        cls = other.__class__         # (a float or Tensor divisor, the common ones: two checks)
+        if cls is not float and cls is not Tensor and (cls is int or isinstance(other, np.integer)) \
+                and self.array.dtype.kind in "iub":   # computed in float: uint8 / -3 (or
+            other = float(other)                      # np.int64(-3)) is -1.33, not 4 / 253 (a wrap)
         return self._binary(ops.Div, other)
     def __neg__(self):
         if self.array.dtype.kind == "f":
@@ -2695,8 +2697,9 @@ class Tensor:
             got = "" if other is None else f" and {getattr(other, 'dtype', type(other).__name__)}"
             raise DTypeNotImplementedError(f"{op} takes bool tensors (comparison results) or integer "
                                            f"tensors, got {self.dtype}{got}")
-        if type(other) is int and self.array.dtype.kind in "iu":
-            other = _wrapped(other, self.array.dtype)        # uint8 & -3: -3 as a uint8, as torch
+        if (isinstance(other, (int, np.integer)) and not isinstance(other, bool)
+                and self.array.dtype.kind in "iu"):    # uint8 & -3 (or np.int64(-3)): -3 as a
+            other = _wrapped(int(other), self.array.dtype)   # uint8, as torch; not an int64 result
         ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
         args = (self.array,) if other is None else _torch_int_arrays(
             self, other, self.array, other.array if isinstance(other, Tensor) else other)
@@ -2806,8 +2809,9 @@ class Tensor:
         return self.clone() if exponent else self.new_ones(self.shape, dtype=self.dtype)
 
     def __floordiv__(self, other):
-        """``//``: floor division -- integers stay integers; floats give floor(self / other),
-        piecewise constant (no gradient), as torch's floor_divide."""
+        """``//``: floor division -- integers stay integers; floats give Python's floor division
+        (fmod-based, not floor(self / other): -1 // inf is -1; see ``_floor_quotient``),
+        piecewise constant (gradient 0), as torch's floor_divide."""
         exact = self._integer_op(other, "floor_divide")
         return exact if exact is not None else _floor_quotient(self / other, self, other)
 
