@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import ConfigError, ConfigTypeError, DatasetArgumentError, IndexOutOfRangeError, InputTypeError
 from ..random import default_generator, numpy_rng
+from .dataset import _concat
 
 __all__ = ["Subset", "ConcatDataset", "StackDataset", "IterableDataset", "ChainDataset",
            "random_split"]
@@ -50,9 +51,7 @@ class Subset:
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __add__(self, other: Any) -> "ConcatDataset":
-        """``a + b``: both, one after the other (torch's ``Dataset.__add__``)."""
-        return ConcatDataset([self, other])
+    __add__ = _concat      # a + b: both, one after the other (torch's Dataset.__add__)
 
 
 class IterableDataset:
@@ -87,8 +86,7 @@ class ConcatDataset:
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __add__(self, other: Any) -> "ConcatDataset":
-        return ConcatDataset([self, other])
+    __add__ = _concat
 
     def __getitem__(self, idx: int) -> Any:
         if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):
@@ -144,8 +142,7 @@ class StackDataset:
     def __len__(self) -> int:
         return self._length
 
-    def __add__(self, other: Any) -> "ConcatDataset":
-        return ConcatDataset([self, other])
+    __add__ = _concat
 
 
 def random_split(dataset: Any, lengths: Sequence[int | float],
