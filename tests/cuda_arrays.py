@@ -1,7 +1,10 @@
 """Helpers shared by the CUDA kernel tests (under the simulator or on a GPU): float32 device
-arrays in, host arrays out, and a closeness check scaled to the expected values."""
+arrays in, host arrays out, a closeness check scaled to the expected values, and the fused batch
+norm + leaky ReLU round trip against the reference."""
 import numpy as np
 
+from tensorgan.kernels import cuda as kc
+from tensorgan.kernels import reference as ref
 from tensorgan.kernels.cuda import _launch
 
 xp = _launch.xp()
@@ -30,3 +33,23 @@ def assert_close(got, want, rtol=1e-4):
     assert got.dtype == np.float32 and got.shape == want.shape
     scale = float(np.nanmax(np.abs(want))) if want.size else 0.0
     np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * (1.0 + scale))
+
+
+def check_batch_norm_leaky_relu(x, w, b, rm, rv, training, slope, gy):
+    """The fused kernel's forward (output, saved statistics, updated running statistics) and
+    backward (with upstream gradient ``gy``) match the float64 reference."""
+    rm_dev, rv_dev, rm_ref, rv_ref = dev(rm), dev(rv), f64(rm), f64(rv)
+    got = kc.batch_norm_leaky_relu(dev(x), rm_dev, rv_dev, dev(w), dev(b), training, 0.1, 1e-5, slope)
+    want = ref.batch_norm_leaky_relu(f64(x), rm_ref, rv_ref, f64(w), f64(b), training, 0.1, 1e-5,
+                                     slope)
+    for g, e in zip(got, want):
+        assert_close(g, e)
+    assert_close(rm_dev, rm_ref)
+    assert_close(rv_dev, rv_ref)
+    mean, invstd = host(got[1]), host(got[2])
+    got_b = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(w), dev(b), dev(mean),
+                                              dev(invstd), training, slope)
+    want_b = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(w), f64(b), f64(mean),
+                                                f64(invstd), training, slope)
+    for g, e in zip(got_b, want_b):
+        assert_close(g, e, rtol=3e-4)

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from tensorgan.kernels import cuda as kc
-from tensorgan.kernels import reference as ref
 from tensorgan.kernels.cuda.tiles import fastdiv_magic
 
-from cuda_arrays import dev, host, f64, assert_close  # (shared CUDA test helpers)
+from cuda_arrays import dev, host, check_batch_norm_leaky_relu  # (shared CUDA test helpers)
 
 
 # ------------------------------------------------------------------------ magic-number division
@@ -57,23 +56,8 @@ def _check_bn(shape, slope=0.2, training=True, seed=1, nan=False):
         x.flat[0] = np.nan
     w, b = rng.standard_normal(c).astype(np.float32), rng.standard_normal(c).astype(np.float32)
     rm, rv = rng.standard_normal(c).astype(np.float32), np.full(c, 0.7, np.float32)
-    rm_dev, rv_dev, rm_ref, rv_ref = dev(rm), dev(rv), f64(rm), f64(rv)
-    got = kc.batch_norm_leaky_relu(dev(x), rm_dev, rv_dev, dev(w), dev(b), training, 0.1, 1e-5,
-                                   slope)
-    want = ref.batch_norm_leaky_relu(f64(x), rm_ref, rv_ref, f64(w), f64(b), training, 0.1, 1e-5,
-                                     slope)
-    for g, e in zip(got, want):
-        assert_close(g, e)
-    assert_close(rm_dev, rm_ref)
-    assert_close(rv_dev, rv_ref)
     gy = rng.standard_normal(shape).astype(np.float32)
-    mean, invstd = host(got[1]), host(got[2])
-    got_b = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(w), dev(b), dev(mean),
-                                              dev(invstd), training, slope)
-    want_b = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(w), f64(b), f64(mean),
-                                                f64(invstd), training, slope)
-    for g, e in zip(got_b, want_b):
-        assert_close(g, e, rtol=3e-4)
+    check_batch_norm_leaky_relu(x, w, b, rm, rv, training, slope, gy)
 
 
 @pytest.fixture

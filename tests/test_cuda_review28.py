@@ -18,7 +18,7 @@ from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
 from tensorgan.kernels import shapes
 
-from cuda_arrays import xp, dev, host, f64, rand, assert_close  # (shared CUDA test helpers)
+from cuda_arrays import xp, dev, host, f64, rand, assert_close, check_batch_norm_leaky_relu  # (shared)
 
 
 @pytest.fixture
@@ -87,21 +87,7 @@ def test_batch_norm_with_one_or_two_values_a_channel(shape, slope):
     rng = np.random.default_rng(30)
     x, w, b = rand(rng, *shape), rand(rng, 1), rand(rng, 1)
     rm, rv = rand(rng, 1), np.abs(rand(rng, 1)) + 0.5
-    rm_dev, rv_dev, rm_ref, rv_ref = dev(rm), dev(rv), f64(rm), f64(rv)
-    got = kc.batch_norm_leaky_relu(dev(x), rm_dev, rv_dev, dev(w), dev(b), True, 0.1, 1e-5, slope)
-    want = ref.batch_norm_leaky_relu(f64(x), rm_ref, rv_ref, f64(w), f64(b), True, 0.1, 1e-5, slope)
-    for g, e in zip(got, want):
-        assert_close(g, e)
-    assert_close(rm_dev, rm_ref)
-    assert_close(rv_dev, rv_ref)
-    gy = rand(rng, *shape)
-    mean, invstd = host(got[1]), host(got[2])
-    got_b = kc.batch_norm_leaky_relu_backward(dev(gy), dev(x), dev(w), dev(b), dev(mean),
-                                              dev(invstd), True, slope)
-    want_b = ref.batch_norm_leaky_relu_backward(f64(gy), f64(x), f64(w), f64(b), f64(mean),
-                                                f64(invstd), True, slope)
-    for g, e in zip(got_b, want_b):
-        assert_close(g, e, rtol=3e-4)
+    check_batch_norm_leaky_relu(x, w, b, rm, rv, True, slope, rand(rng, *shape))
 
 
 @pytest.mark.parametrize("slope", [0.0, 1.0, -0.5])
