@@ -824,28 +824,38 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 def _diagonal_view(a: Any, offset: int) -> Any:
     """The ``offset``-th diagonal of the last two dims of array ``a`` as a writable view of its
     memory (NumPy's own ``diagonal`` is read-only; CuPy's is a view), or None if it has none."""
-    rows, cols = a.shape[-2:]
     corner = a[..., :, offset:] if offset >= 0 else a[..., -offset:, :]
     length = builtins.max(builtins.min(corner.shape[-2], corner.shape[-1]), 0)
     if not isinstance(a, np.ndarray):
         view = a.diagonal(offset, -2, -1)
         return view if view.base is not None else None
+    shape = corner.shape[:-2] + (length,)
+    strides = corner.strides[:-2] + (corner.strides[-2] + corner.strides[-1],)
     owner = a if a.base is None else a.base
     if not isinstance(owner, np.ndarray) or not owner.flags.writeable:
-        return None
+        return _strided_diagonal(corner, shape, strides)
     buffer = owner
     if not (owner.flags.c_contiguous or owner.flags.f_contiguous):
         # a dense owner in another dim order (clone(preserve_format) of a permuted tensor) is
         # C-contiguous with its dims sorted by stride: that view exports the same buffer
         buffer = owner.transpose(np.argsort([-st for st in owner.strides], kind="stable"))
         if not buffer.flags.c_contiguous:
-            return None                 # (holes or negative strides: no buffer to view)
+            return _strided_diagonal(corner, shape, strides)
     start = corner.__array_interface__["data"][0] - owner.__array_interface__["data"][0] \
         if corner.size else 0
     # a view over the owner's buffer: its .base is the owner (NumPy collapses a view's base to
     # the array that owns the memory), so the engine sees the sharing
-    return np.ndarray(corner.shape[:-2] + (length,), a.dtype, buffer=buffer, offset=start,
-                      strides=corner.strides[:-2] + (corner.strides[-2] + corner.strides[-1],))
+    return np.ndarray(shape, a.dtype, buffer=buffer, offset=start, strides=strides)
+
+
+def _strided_diagonal(corner: np.ndarray, shape: tuple, strides: tuple) -> np.ndarray | None:
+    """The diagonal of ``corner``'s last two dims as an as_strided view of its memory, where its
+    owner exports no buffer (view_as_real's pairs of a sliced tensor, whose base is NumPy's
+    DummyArray; an owner with holes): writes through it land in the input, as torch's.  None
+    (a copy) for read-only memory."""
+    if not corner.flags.writeable:
+        return None
+    return np.lib.stride_tricks.as_strided(corner, shape, strides, writeable=True)
 
 
 _diagonal_of = diagonal    # (diag's argument named diagonal hides the function)
