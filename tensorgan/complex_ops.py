@@ -494,6 +494,11 @@ def real_pairs(x):
     (torch's view_as_real; the optimizers update complex parameters through it)."""
     if not x.ndim or x.strides[-1] == x.itemsize:
         return x[..., None].view(x.real.dtype)
+    if isinstance(x, np.ndarray):
+        try:    # a view whose .base is x's owner, so autograd sees the sharing (as_strided's
+            return x[..., None].view(x.real.dtype)   # base, a DummyArray, would hide it and
+        except ValueError:                           # a write through it would be lost)
+            pass
     re = x.real                          # strided (a transpose): the pairs over the same memory
     xp = np if isinstance(x, np.ndarray) else sys.modules["cupy"]
     return xp.lib.stride_tricks.as_strided(re, x.shape + (2,), re.strides + (re.itemsize,))

@@ -904,11 +904,17 @@ class ViewPositions:
     each element's flat (C-order) position in the base -- any view NumPy / CuPy can make
     (diagonal, unfold, as_strided, a view of a buffer made without a graph), read from the
     memory layout (``tensor._view_positions``).  An opaque argument of CopySlices /
-    AsStridedView, as ViewSteps."""
-    __slots__ = ("where",)
+    AsStridedView, as ViewSteps.  ``pairs``: a real view of a complex base (real, imag,
+    view_as_real and views of those), ``where`` indexing the base's (real, imaginary) pairs."""
+    __slots__ = ("where", "pairs")
 
-    def __init__(self, where) -> None:
-        self.where = where
+    def __init__(self, where, pairs: bool = False) -> None:
+        self.where, self.pairs = where, pairs
+
+
+def _pairs(a):
+    """Complex array ``a``'s C-order copy seen as its (real, imaginary) float pairs, flat."""
+    return a.copy().reshape(-1).view(a.real.dtype) if a.ndim else a.reshape(1).view(a.real.dtype)
 
 
 class AsStridedView(Function):
@@ -921,20 +927,29 @@ class AsStridedView(Function):
     def name(self) -> str:
         return "AsStridedBackward0"
 
+    takes_complex = True     # (a gather: linear)
+
     def forward(self, base, positions):
-        self.shape, self.where = base.shape, positions.where
+        self.shape, self.where, self.pairs = base.shape, positions.where, positions.pairs
+        if positions.pairs:
+            self.dtype = base.dtype
+            base = _pairs(base)
         return base.reshape(-1)[positions.where.reshape(-1)].reshape(positions.where.shape)
 
     def backward(self, g):
-        out = self.xp.zeros(int(np.prod(self.shape)), dtype=g.dtype)
+        size = int(np.prod(self.shape)) * (2 if self.pairs else 1)
+        out = self.xp.zeros(size, dtype=g.dtype)
         where, g = self.where.reshape(-1), g.reshape(-1)
         if not scatter_kernels.add_at(out, (where,), g):
             self.xp.add.at(out, where, g)
-        return out.reshape(self.shape), None
+        return (out.view(self.dtype) if self.pairs else out).reshape(self.shape), None
 
     def grad_graph(self, g):
-        size = int(np.prod(self.shape))
+        size = int(np.prod(self.shape)) * (2 if self.pairs else 1)
         flat = ScatterIntoZeros.apply(g.reshape(-1), (size,), self.where.reshape(-1))
+        if self.pairs:
+            from .complex_ops import view_as_complex
+            flat = view_as_complex(flat.reshape(-1, 2))
         return flat.reshape(self.shape), None
 
 

@@ -820,6 +820,30 @@ def _view_positions(xp: Any, base: Any, view: Any) -> Any:
     return None if bool((where < 0).any()) else where
 
 
+def _view_positions_of(xp: Any, base: Any, view: Any) -> "ops.ViewPositions | None":
+    """:func:`_view_positions` as a ViewPositions; for a real view of a complex ``base`` (real,
+    imag, view_as_real and views of those) the positions of its elements among ``base``'s
+    (real, imaginary) pairs.  None when ``view`` is no view of ``base``."""
+    where = _view_positions(xp, base, view)
+    if where is not None:
+        return ops.ViewPositions(where)
+    if base.dtype.kind != "c" or view.dtype != base.real.dtype:
+        return None
+    re = base.real
+    pairs = xp.lib.stride_tricks.as_strided(re, base.shape + (2,), re.strides + (re.itemsize,))
+    where = _view_positions(xp, pairs, view)
+    return None if where is None else ops.ViewPositions(where, pairs=True)
+
+
+def _copy_slices(base: "Tensor", src: "Tensor", view: "ops.ViewSteps | ops.ViewPositions") -> "Tensor":
+    """``base`` with ``view``'s elements replaced by ``src`` (CopySlices); a real view of a
+    complex base (``view.pairs``) is written into the base's (real, imaginary) pairs."""
+    if not getattr(view, "pairs", False):
+        return ops.CopySlices.apply(base, src, view)
+    from .complex_ops import view_as_complex, view_as_real
+    return view_as_complex(ops.CopySlices.apply(view_as_real(base), src, view))
+
+
 def _write_overlapping(view: Any, update: Callable[[Any], None]) -> bool:
     """``update`` (an in-place op's write of a whole array) applied to ``view``, a read-only
     NumPy view whose elements overlap (unfold's or as_strided's windows) in writable memory,
@@ -1539,11 +1563,11 @@ def _redirect(ctx: Function, parent: "Tensor", version: int) -> "Tensor":
                              parent.device)
     elif isinstance(entry, tuple):         # a view of a root written in place: its old view
         old_root, root = entry
-        where = _view_positions(root.device.xp, root.array, parent.array)
+        where = _view_positions_of(root.device.xp, root.array, parent.array)
         if where is None or not old_root._requires_grad:
             return parent
         with enable_grad():
-            entry = ops.AsStridedView.apply(old_root, ops.ViewPositions(where))
+            entry = ops.AsStridedView.apply(old_root, where)
         history[since] = entry
     ctx.inputs = ctx.inputs[:i] + (entry,) + ctx.inputs[i + 1:]
     ctx.versions = ctx.versions[:i] + (entry._version_box[0],) + ctx.versions[i + 1:]
@@ -4119,7 +4143,7 @@ class Tensor:
         if shared:
             root = _memory_root(self)
             if root is self and self.array.base is not None and any(   # the viewed tensor is
-                    r() is not None and _view_positions(self.device.xp, self.array, r().array) is None
+                    r() is not None and _view_positions_of(self.device.xp, self.array, r().array) is None
                     for r in box[1]):           # gone, its views reach outside this one: its
                 root = _owner_root(self)        # memory stands in (the other views follow)
             alias = any(type(r) is _DetachRef and r() is self for r in box[1])
@@ -4137,17 +4161,17 @@ class Tensor:
                     chain = _view_chain(self) if is_result else None
                     if chain is not None and chain[0] is root:   # re-applied view ops
                         return self._rebase_view(name, out_of_place, root, ops.ViewSteps(chain[1]))
-                    where = _view_positions(root.device.xp, root.array, self.array)
-                    if where is not None and _repeats(root.device.xp, where):
+                    where = _view_positions_of(root.device.xp, root.array, self.array)
+                    if where is not None and _repeats(root.device.xp, where.where):
                         if expanded and not self._requires_grad:    # torch: masked_fill_(m, v)
                             return self._rebase_view(name, out_of_place, root,   # with v tracked
-                                                     ops.ViewPositions(where), expanded)
+                                                     where, expanded)
                         raise AutogradError(
                             f"{name}: more than one element of the written-to view refers to a "
                             f"single memory location (an expanded or overlapping view; as torch, "
                             f"refused): .clone() it first")
                     if where is not None:
-                        return self._rebase_view(name, out_of_place, root, ops.ViewPositions(where))
+                        return self._rebase_view(name, out_of_place, root, where)
                 if alias:
                     raise AutogradError(f"{name}: a .detach() alias written in place with a value "
                                          f"that requires grad while a view of part of its memory "
@@ -4250,9 +4274,9 @@ class Tensor:
         if expanded:
             changed = _changed(new.array, old.array)
             _warn_expanded(expanded)
-            view = ops.ViewPositions(view.where[changed])
+            view = ops.ViewPositions(view.where[changed], view.pairs)
             new = new[Tensor._make(changed, root.device)]
-        written = ops.CopySlices.apply(old_base, new, view)
+        written = _copy_slices(old_base, new, view)
         # The graph keeps ``old_base`` for its shape and dtype only (CopySlices and the root's
         # old op do not read their output): drop its copy (what the update saved stays with it).
         old_base.array = xp.broadcast_to(xp.zeros((), dtype=root.array.dtype), root.array.shape)
@@ -4308,11 +4332,11 @@ class Tensor:
                 # new place in the graph (after the write's node), not the view's first one
                 ctx.versions, ctx.seq = (version, None), next_node_seq()
                 continue
-            if not self._requires_grad or view.dtype.kind != "f":
+            if not self._requires_grad or view.dtype.kind not in "fc":
                 continue
-            where = _view_positions(xp, self.array, view.array)
+            where = _view_positions_of(xp, self.array, view.array)
             if where is not None:
-                node = ops.AsStridedView.apply(self, ops.ViewPositions(where))
+                node = ops.AsStridedView.apply(self, where)
                 view._ctx, view._requires_grad = node._ctx, True
 
     def _operand(self, other: Any) -> Any:
