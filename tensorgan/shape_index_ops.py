@@ -29,7 +29,7 @@ from .errors import (AutogradError, ConfigError, ConfigTypeError, DistanceOrderE
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
-from .tensor import (BOOL, Function, MinMax, Tensor, _flag, _int_of, _is_int, _non_int, _one_dtype, _share,
+from .tensor import (BOOL, Function, MinMax, Tensor, _flag, _int_of, _is_int, _non_int, _one_dtype, share_view,
                      _refuse_partial_overlap,
                      get_default_dtype, is_grad_enabled, no_grad)
 
@@ -817,7 +817,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     view = _diagonal_view(planes.array, int(_int_of(offset)))
     if view is not None:        # the same values, in the input's memory
         out.array = view
-        _share(planes, out)
+        share_view(planes, out)
     return out
 
 
@@ -858,9 +858,6 @@ def _strided_diagonal(corner: np.ndarray, shape: tuple, strides: tuple) -> np.nd
     return np.lib.stride_tricks.as_strided(corner, shape, strides, writeable=True)
 
 
-_diagonal_of = diagonal    # (diag's argument named diagonal hides the function)
-
-
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Each vector along the last dim laid on the ``offset``-th diagonal of a square matrix in the
     planes (dim1, dim2) of the result, zeros elsewhere (torch.diag_embed)."""
@@ -880,11 +877,12 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """torch.diag: a 1-D input as the ``diagonal``-th diagonal of a square matrix; a 2-D input's
-    ``diagonal``-th diagonal."""
+    ``diagonal``-th diagonal -- a new tensor, as torch's (torch.diagonal is the view)."""
     if input.ndim == 1:
         return diag_embed(input, diagonal)
     if input.ndim == 2:
-        return _diagonal_of(input, diagonal)
+        planes, key, _ = diagonal_planes("diag", input, diagonal, 0, 1)
+        return planes[key]          # (advanced indexing: a copy)
     raise ShapeError(f"diag: input must be 1-D or 2-D, got shape {input.shape}")
 
 

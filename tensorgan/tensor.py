@@ -590,7 +590,16 @@ def _strided_alias(source: "Tensor", out: "Tensor", base: Any, shape: tuple, str
         return
     else:
         out.array = xp.lib.stride_tricks.as_strided(base, shape, strides)
-    _share(source, out)
+    share_view(source, out)
+
+
+def share_view(source: "Tensor", view: "Tensor") -> None:
+    """:func:`_share` for a view made outside ``Function.apply`` (diagonal, unfold, as_strided):
+    one made under no_grad() of a tensor that requires grad is marked so, as apply marks its
+    views, so that a write into it with grad mode on is refused as torch refuses it (its base's
+    graph would not see the write)."""
+    _share(source, view, no_grad_view=not _grad_mode.enabled and (source._requires_grad or (
+        len(source._version_box) > 1 and _of_no_grad_view(source))))
 
 
 def _shares_live_memory(t: "Tensor") -> bool:

@@ -87,3 +87,31 @@ def test_diagonal_of_a_complex_result_written_with_a_tracked_value():
     # loss = sum(Re(s x) + Im(s x)); its gradient in x (torch's convention: dL/dRe + i dL/dIm)
     # is conj(s) (1 + i)
     np.testing.assert_allclose(x.grad.numpy(), np.conj(scale) * (1 + 1j), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x.view(2, 2).diagonal(),
+    lambda x: x.unfold(0, 2, 2),
+    lambda x: x.as_strided((2,), (2,)),
+], ids=["diagonal", "unfold", "as_strided"])
+def test_a_view_made_under_no_grad_of_a_leaf_refuses_a_write_with_grad_on(make):
+    """As torch's (and as tensorgan's other views): the leaf's graph would not see the write
+    (diagonal / unfold / as_strided wrote the leaf silently)."""
+    x = tg.ones(4, requires_grad=True)
+    with tg.no_grad():
+        v = make(x)
+    with pytest.raises(tg.errors.AutogradError, match="no_grad"):
+        v.mul_(2)
+    with tg.no_grad():
+        v.mul_(2)                  # (under no_grad: allowed, written in the leaf)
+    assert float(x.detach().sum()) > 4
+
+
+def test_diag_of_a_matrix_is_a_new_tensor():
+    """torch.diag of a 2-D input copies (torch.diagonal is the view)."""
+    x = tg.zeros(3, 3)
+    d = tg.diag(x)
+    d.fill_(1)
+    assert float(x.sum()) == 0
+    x.diagonal().fill_(2)
+    assert float(x.sum()) == 6 and float(d.sum()) == 3
