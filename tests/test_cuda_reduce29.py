@@ -1,12 +1,18 @@
 """The CUDA reductions (kernels/cuda/reductions.py) against the float64 NumPy reference: the
 per-channel kernels' magic-number decode of a value's sample (no per-element division), the
-coalesced (N, C) bias gradient of a 1 x 1 output, the glue's choice and 32-bit limit.
+coalesced (N, C) bias gradient of a 1 x 1 output, the glue's choice and 32-bit limit; and the
+thin input-gradient kernel's launch bounds reaching the PTX the glue loads.
 
 Without a GPU the kernels run in Numba's CUDA simulator (tests/conftest.py), one Python thread per
 CUDA thread: the shapes are small.
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +21,9 @@ from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
 
 from cuda_arrays import assert_close, check_batch_norm_leaky_relu, dev, f64, rand
+
+ROOT = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture
 def launched(monkeypatch):
@@ -98,3 +107,52 @@ def test_batch_norm_refuses_values_a_channel_past_the_32_bit_decode(monkeypatch)
         kc.batch_norm(x, dev(np.zeros(1)), one, None, None, True, 0.1, 1e-5)
     with pytest.raises(ValueError, match=r"batch norm over 6 values a channel"):
         kc.batch_norm_backward(x, x, one, dev(np.zeros(1)), one, True)
+
+
+# ------------------------------------------------------- conv_thin's input gradient (no division a tap)
+@pytest.mark.parametrize("c_in, c_out, hw, k, s, p", [
+    (3, 5, (5, 7), 3, 1, 1),     # stride 1: every tap on the lattice
+    (1, 2, (7, 6), 4, 2, 1),     # stride 2: the taps of a pixel's phase, rows stepping back
+    (2, 3, (8, 5), 3, 3, 2),     # stride 3 > kernel - 1 on some pixels: no tap at all
+    (4, 1, (3, 3), 2, (2, 1), 0),  # mixed strides, no padding
+])
+def test_thin_input_gradient_walks_the_stride_lattice(c_in, c_out, hw, k, s, p):
+    s, p = (s, s) if isinstance(s, int) else s, (p, p)
+    rng = np.random.default_rng(5)
+    w = rand(rng, c_out, c_in, k, k)
+    oh, ow = ((n + 2 * pp - k) // ss + 1 for n, pp, ss in zip(hw, p, s))
+    gy = rand(rng, 2, c_out, oh, ow)
+    assert kc._thin_output(c_in, k, k)
+    assert_close(kc.conv2d_grad_input(dev(gy), dev(w), hw, s, p),
+                 ref.conv2d_grad_input(f64(gy), f64(w), hw, s, p))
+
+
+# ---------------------------------------------------------------- launch bounds of conv_thin's dgrad
+_BOUNDS_SCRIPT = r"""
+import json, subprocess, sys
+try:
+    from numba.cuda.cudadrv.nvvm import NVVM
+    NVVM()
+except Exception as e:
+    print(json.dumps({"skip": f"NVVM unavailable: {e}"})); sys.exit(0)
+from tensorgan.kernels.cuda import _launch, conv_thin
+k = conv_thin.conv2d_dgrad_thin_kernel
+ptx = _launch.compile_ptx_cached(k, _launch._signatures[k], (9, 0))
+print(json.dumps({"bounds": _launch.launch_bounds(k), "maxntid": ".maxntid 128, 1, 1" in ptx,
+                  "minnctapersm": ".minnctapersm 8" in ptx,
+                  "fwd": _launch.launch_bounds(conv_thin.conv2d_fwd_thin_kernel)}))
+"""
+
+
+def test_thin_input_gradient_compiles_with_its_launch_bounds(tmp_path):
+    """The glue's PTX (what CuPy loads) carries ``.maxntid 128`` / ``.minnctapersm 8``, so ptxas
+    caps the kernel at 64 registers (8 blocks an SM); test_ptx checks that it does not spill."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env.update(TENSORGAN_PTX_CACHE="0", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", _BOUNDS_SCRIPT], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if "skip" in out:
+        pytest.skip(out["skip"])
+    assert out == {"bounds": [128, 8], "maxntid": True, "minnctapersm": True, "fwd": None}
