@@ -6,7 +6,8 @@
 No GPU is needed.  For each kernel (with the explicit signature listed in its module's ``KERNELS``)
 and each architecture, sm_80 (A100) and sm_90 (H100):
 
-1. ``numba.cuda.compile_ptx(kernel.py_func, signature, cc=...)`` -- NVVM, from NVIDIA's pip wheels;
+1. ``numba.cuda.compile_ptx(kernel.py_func, signature, cc=..., launch_bounds=...)`` (the bounds a
+   kernel declares, ``_launch.bounded_jit``) -- NVVM, from NVIDIA's pip wheels;
 2. ``ptxas -arch=sm_XX -v`` -- registers per thread, static shared memory, stack frame, spills;
 3. the theoretical occupancy that follows from registers/thread, shared memory/block (static +
    the launch's dynamic + the 1 KB the driver reserves per block) and threads/block against the
@@ -185,6 +186,7 @@ def build_report() -> dict:
     ptxas = find_ptxas()
     check_nvvm(cuda)
     from tensorgan.kernels import cuda as kcuda
+    from tensorgan.kernels.cuda._launch import launch_bounds
 
     results = []
     with tempfile.TemporaryDirectory(prefix="tensorgan-ptx-") as tmp:
@@ -193,7 +195,8 @@ def build_report() -> dict:
             for cc in ARCHS:
                 arch = f"sm_{cc[0]}{cc[1]}"
                 try:
-                    ptx, _ = cuda.compile_ptx(py_func, signature, cc=cc)
+                    ptx, _ = cuda.compile_ptx(py_func, signature, cc=cc,
+                                              launch_bounds=launch_bounds(kernel))
                     path = Path(tmp) / f"{name}_{arch}.ptx"
                     path.write_text(ptx)
                     proc = subprocess.run([ptxas, f"-arch={arch}", "-v", str(path), "-o",

@@ -96,7 +96,7 @@ def test_dcgan_generator_projection_is_batchnorm1d_of_12544_features():
     from tensorgan.models.dcgan import Generator
     norms = [m for m in Generator() if isinstance(m, nn.BatchNorm1d)]
     assert [m.num_features for m in norms] == [12544]
-    assert kc._bn_rows_reduction(64, 12544, 1)
+    assert kc._rows_reduction(64, 12544, 1)
 
 
 @pytest.mark.parametrize("n, c, hw, rows", [
@@ -107,7 +107,7 @@ def test_dcgan_generator_projection_is_batchnorm1d_of_12544_features():
     (64, 128, 49, False),      # BatchNorm2d: the plane kernels
 ])
 def test_rows_reduction_rule(n, c, hw, rows):
-    assert kc._bn_rows_reduction(n, c, hw) is rows
+    assert kc._rows_reduction(n, c, hw) is rows
 
 
 def test_both_reductions_agree_on_batch_norm_1d(monkeypatch):
@@ -119,7 +119,7 @@ def test_both_reductions_agree_on_batch_norm_1d(monkeypatch):
     results = []
     for rows in (True, False):
         monkeypatch.setattr(kc, "_ROWS_MAX_BATCH", 256 if rows else 0)
-        assert kc._bn_rows_reduction(2, 1, 1) is rows
+        assert kc._rows_reduction(2, 1, 1) is rows
         rm, rv = dev(np.zeros(1)), dev(np.ones(1))
         y, mean, invstd = kc.batch_norm_leaky_relu(dev(x), rm, rv, dev(w), dev(b), True, 0.1,
                                                    1e-5, 0.2)

@@ -265,8 +265,14 @@ def conv2d_grad_bias(gy):
     hw = gy.size // (n * c) if n * c else 0
     if c == 0 or n * hw == 0:
         return _xp().zeros(c, dtype=gy.dtype)
-    gb = _xp().empty(c, dtype=gy.dtype)             # every channel's block writes its sum
-    _run(_reduce.channel_sum_kernel, c, RED_THREADS, _flat(gy), gb, n, c, hw)
+    gb = _xp().empty(c, dtype=gy.dtype)             # every channel's sum is written
+    if _rows_reduction(n, c, hw):                   # a 1 x 1 output: read rows coalesced
+        _run(_reduce.channel_sum_rows_kernel, _cdiv(c, LANES), (LANES, ROW_LANES), _flat(gy), gb,
+             n, c)
+    else:
+        _check_fastdiv(n * hw, "values a channel (N x H x W)", "conv2d_grad_bias")
+        _run(_reduce.channel_sum_kernel, c, RED_THREADS, _flat(gy), gb, n, c, hw,
+             *_fastdiv_magic(hw))
     return gb
 
 
@@ -323,21 +329,23 @@ def _bn_dims(x):
     return n, c, hw
 
 
-# BatchNorm1d's (N, C) reductions: the (LANES x ROW_LANES) kernels read each row's channels
-# coalesced but have only ceil(C / 32) blocks; the one-block-per-channel kernels read 4 bytes a
-# 32-byte sector and idle 256 - N threads a block when N < 256.  The rows kernels take (N, C) when
-# a thread has at most 32 rows to walk (N <= 256) or the grid has >= 128 blocks (about one per
-# SM of an H100: C >= 4096) -- the DCGAN generator's projection, N = 64, C = 12544, either way.
+# (N, C) reductions (BatchNorm1d; the bias gradient of a 1 x 1 output): the (LANES x ROW_LANES)
+# kernels read each row's channels coalesced but have only ceil(C / 32) blocks; the
+# one-block-per-channel kernels read 4 bytes a 32-byte sector and idle 256 - N threads a block
+# when N < 256.  The rows kernels take (N, C) when a thread has at most 32 rows to walk (N <= 256)
+# or the grid has >= 128 blocks (about one per SM of an H100: C >= 4096) -- the DCGAN generator's
+# projection, N = 64, C = 12544, either way.
 _ROWS_MAX_BATCH = 256
 _ROWS_MIN_CHANNELS = 4096
 
 
-def _bn_rows_reduction(n, c, hw):
+def _rows_reduction(n, c, hw):
     return hw == 1 and (n <= _ROWS_MAX_BATCH or c >= _ROWS_MIN_CHANNELS)
 
 
 # The element-wise passes decode a plane's channel (planes layout) or a column's (rows layout,
-# hw < LANES) with tiles.fastdiv, exact for 31-bit values.
+# hw < LANES), the per-channel reductions a value's sample, with tiles.fastdiv, exact for 31-bit
+# values.
 _MAX_FASTDIV = 2 ** 31
 _EW_ROWS_PER_THREAD = 4    # rows layout: samples walked by each thread (the channel's 5 loads
                            # amortised over them)
@@ -365,9 +373,9 @@ def _bn_elementwise(planes_kernel, rows_kernel, x, arrays, tail):
     _run(rows_kernel, (gx, gy), block, *arrays, n, row_len, *_fastdiv_magic(hw), *tail)
 
 
-def _check_fastdiv(value, what):
+def _check_fastdiv(value, what, op="batch norm"):
     if value >= _MAX_FASTDIV:
-        raise ValueError(f"tensorgan.kernels.cuda: batch norm over {value} {what}, over the "
+        raise ValueError(f"tensorgan.kernels.cuda: {op} over {value} {what}, over the "
                          f"kernels' 32-bit index range ({_MAX_FASTDIV}): split the batch")
 
 
@@ -391,12 +399,13 @@ def _bn_statistics(x, running_mean, running_var, training, momentum, eps):
         rm = rv = xp.empty(1, dtype=dt)
     if not (c and n * hw):
         return mean, invstd
-    if _bn_rows_reduction(n, c, hw):
+    if _rows_reduction(n, c, hw):
         _run(_reduce.bn_stats_rows_kernel, _cdiv(c, LANES), (LANES, ROW_LANES), _flat(x), mean,
              invstd, rm, rv, n, c, float(eps), float(momentum), int(update))
     else:
+        _check_fastdiv(n * hw, "values a channel (N x H x W)")
         _run(_reduce.bn_stats_kernel, c, RED_THREADS, _flat(x), mean, invstd,
-             rm, rv, n, c, hw, float(eps), float(momentum), int(update))
+             rm, rv, n, c, hw, *_fastdiv_magic(hw), float(eps), float(momentum), int(update))
     return mean, invstd
 
 
@@ -434,12 +443,13 @@ def batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, 
     gweight = (xp.empty if reduce else xp.zeros)(c, dtype=x.dtype)
     gbias = (xp.empty if reduce else xp.zeros)(c, dtype=x.dtype)
     slope = float(negative_slope)
-    if reduce and _bn_rows_reduction(n, c, hw):
+    if reduce and _rows_reduction(n, c, hw):
         _run(_reduce.bn_backward_reduce_rows_kernel, _cdiv(c, LANES), (LANES, ROW_LANES),
              _flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, n, c, slope)
     elif reduce:
+        _check_fastdiv(n * hw, "values a channel (N x H x W)")
         _run(_reduce.bn_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean,
-             invstd, w, b, gweight, gbias, n, c, hw, slope)
+             invstd, w, b, gweight, gbias, n, c, hw, *_fastdiv_magic(hw), slope)
     gx = xp.empty_like(x)
     if x.size:
         _bn_elementwise(_bn.bn_backward_input_kernel, _bn.bn_backward_input_rows_kernel, x,

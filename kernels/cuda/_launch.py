@@ -57,6 +57,19 @@ def _numba_stream():
     return stream
 
 
+def bounded_jit(max_threads, min_blocks):
+    """``cuda.jit`` with launch bounds (PTX ``.maxntid`` / ``.minnctapersm``: ptxas caps the
+    registers so that ``min_blocks`` blocks of ``max_threads`` fit an SM); plain ``cuda.jit``
+    under the simulator, whose ``jit`` takes no bounds and has no registers to cap."""
+    return cuda.jit if SIMULATOR else cuda.jit(launch_bounds=(max_threads, min_blocks))
+
+
+def launch_bounds(kernel):
+    """The launch bounds a kernel was declared with (``bounded_jit``), else None: what
+    ``cuda.compile_ptx`` of its ``py_func`` must be given to compile it the same way."""
+    return getattr(kernel, "targetoptions", {}).get("launch_bounds")
+
+
 def register(kernels):
     """Record each kernel's signature: ``[(name, kernel, signature, threads, smem), ...]``."""
     for _, kernel, signature, _, _ in kernels:
@@ -158,7 +171,8 @@ def compile_ptx_cached(kernel, signature, cc):
                 return ptx
         except (OSError, UnicodeDecodeError):
             pass
-    ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=cc)
+    ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=cc,
+                              launch_bounds=launch_bounds(kernel))
     if path is not None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         try:

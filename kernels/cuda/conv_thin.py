@@ -25,8 +25,8 @@ hit lines its neighbours just brought into L1.
 * ``conv2d_dgrad_thin_kernel``: ``gx[n, ci, ih, iw] = b[ci] + sum gy[n, co, oh, ow] * w[co, ci, kh,
   kw]`` over the taps with ``ih = oh*sh - ph + kh``, ``iw = ow*sw - pw + kw`` (integer, in range),
   for ``C_in <= THIN_C`` -- also conv_transpose2d's forward with ``C_out <= THIN_C``.  A thread
-  visits only the kernel rows and columns of its stride phase (``kh = (ih + ph) mod sh, + sh, ...``),
-  so no FMA is spent on taps that miss the lattice.
+  visits only the kernel rows and columns of its stride phase (``kh = (ih + ph) mod sh, + sh, ...``,
+  output rows ``oh0, oh0 - 1, ...``), so no FMA is spent on taps that miss the lattice.
 * ``conv2d_wgrad_thin_kernel``: ``gw[co, ci, kh, kw] = sum_{n, oh, ow} gy[n, co, oh, ow] *
   x[n, ci, oh*sh - ph + kh, ow*sw - pw + kw]`` for ``C_out <= THIN_C`` and kernels up to 4 x 4
   (G's 64 -> 1 layer: 576 weights, each a sum over 50,176 pixels; the tiled kernel took 0.572 ms
@@ -55,11 +55,25 @@ channels, the input gradient's whole output channels); otherwise the tiled kerne
 Weight gradient: grid ``(C_in, S)``, block ``(128,)``, static shared memory
 ``4 * 128 * 65 = 33280`` bytes; used for ``C_out <= THIN_C`` and ``kH, kW <= MAX_KSIDE``.
 Occupancy on an H100 (ptxas 13.0, sm_90), all limited by registers: forward 69 registers, 7 blocks
-(43.8%) per SM; input gradient 100, 4 blocks (25%); weight gradient 110, 4 blocks (25%).
+(43.8%) per SM; input gradient 61, 8 blocks (50%); weight gradient 110, 4 blocks (25%).
+
+The input gradient's tap loops do not divide: the output row / column of a pixel's first lattice
+tap is one division per pixel (``oh0``, ``ow0``), each later tap one row / column before, and the
+loops are ``while`` loops (``range`` with a run-time step divides for its trip count).  sm_90
+SASS, ptxas 13.0 / nvdisasm: 2432 instructions in all before (18 ``MUFU.RCP`` divisions, 5-6 in
+the per-channel tap loops), 1656 now (none in the tap loops; the innermost, one tap: 45, 4 of
+them FFMA).  It declares launch bounds ``(128, DGRAD_MIN_BLOCKS = 8)`` (``_launch.bounded_jit``:
+PTX ``.maxntid 128`` / ``.minnctapersm 8``): unbounded, ptxas gives it 88 registers on sm_90
+(5 blocks, 31%) and 104 on sm_80 (4 blocks; before the loop change 100 and 134); bounded, 61 and
+64, no spills, no stack, the tap loops' SASS within 1% of the unbounded kernel's (bounds 6 or 7:
+74 or 67 registers).  Shipped on that ptxas evidence: the gain -- 32 warps an SM instead of 16-20
+to hide the gy loads' latency -- is an estimate, not timed on a GPU; if a timing disagrees,
+``DGRAD_MIN_BLOCKS = 6`` keeps 11 registers of slack.
 """
 
 from numba import cuda, float32
 
+from ._launch import bounded_jit
 from .tiles import stage_thin_weights, udiv
 
 THIN_C = 4           # output channels a thread accumulates (1 for MNIST, 3 for RGB images)
@@ -68,6 +82,7 @@ THIN_THREADS = 128   # threads per block: 392 blocks for a 64 x 28 x 28 output (
 MAX_KSIDE = 4        # the weight gradient's kernels: up to 4 x 4 (the DCGAN's 3 x 3 and 4 x 4)
 WGRAD_ACC = MAX_KSIDE * MAX_KSIDE * THIN_C   # accumulators per thread (64 registers)
 RED_ROW = WGRAD_ACC + 1                      # padded row of the block reduction
+DGRAD_MIN_BLOCKS = 8  # the input gradient's launch bounds: 8 blocks an SM, <= 64 registers
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -127,7 +142,7 @@ def conv2d_fwd_thin_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                 y[(n * c_out + co) * ohw + p] = acc[co] + b[co]
 
 
-@cuda.jit
+@bounded_jit(THIN_THREADS, DGRAD_MIN_BLOCKS)
 def conv2d_dgrad_thin_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                              kh_n, kw_n, sh, sw, ph, pw):
     """gx (N, C_in, H, W) = conv2d_grad_input(gy (N, C_out, OH, OW), w (C_out, C_in, kH, kW)) + b
@@ -150,6 +165,10 @@ def conv2d_dgrad_thin_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow
     kh0 = ihp - udiv(ihp, sh) * sh
     iwp = iw + pw
     kw0 = iwp - udiv(iwp, sw) * sw
+    oh0 = udiv(ihp - kh0, sh)     # the output row / column of the first tap: each later tap of
+    ow0 = udiv(iwp - kw0, sw)     # the lattice is one row / column before (no division per tap)
+    kh_end = min(kh_n, ihp + 1)
+    kw_end = min(kw_n, iwp + 1)
     gy_img = n * c_out * ohw
     for ci in range(THIN_C):
         acc[ci] = float32(0.0)
@@ -167,16 +186,22 @@ def conv2d_dgrad_thin_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow
             for co in range(co0, co1):
                 gy_chan = gy_img + co * ohw
                 k_chan = (co - co0) * khw
-                for kh in range(kh0, min(kh_n, ihp + 1), sh):        # oh = (ihp - kh) / sh >= 0
-                    oh = udiv(ihp - kh, sh)
+                # while, not range(kh0, kh_end, sh): a run-time step makes range() divide for
+                # its trip count, once per channel and kernel row
+                kh, oh = kh0, oh0
+                while kh < kh_end:                  # oh = (ihp - kh) / sh >= 0
                     if oh < oh_n:
-                        for kw in range(kw0, min(kw_n, iwp + 1), sw):
-                            ow = udiv(iwp - kw, sw)
+                        kw, ow = kw0, ow0
+                        while kw < kw_end:
                             if ow < ow_n:
                                 v = gy[gy_chan + oh * ow_n + ow]
                                 k = k_chan + kh * kw_n + kw
                                 for ci in range(THIN_C):
                                     acc[ci] += v * Ws[ci, k]
+                            kw += sw
+                            ow -= 1
+                    kh += sh
+                    oh -= 1
     if ok:
         for ci in range(THIN_C):
             if ci < c_in:

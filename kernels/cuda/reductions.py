@@ -10,10 +10,13 @@ Sequential addressing (``t`` and ``t + stride``) keeps each warp's shared access
 No atomics: the summation order is fixed, so results are bit-for-bit reproducible run to run.
 
 The three per-channel kernels use one block per channel ``c`` of an ``(N, C, HW)`` array.  The
-block's threads walk the channel's ``count = N * HW`` elements with a flat index
-``i = tid, tid + 256, ...`` decoded to ``(n, p)``: 32 consecutive threads read 32 consecutive
-pixels of one plane (coalesced whenever ``HW >= 32``), accumulate in a float32 register and finish
-with ``block_sum``:
+block's threads walk the channel's ``count = N * HW`` values with a flat index
+``i = tid, tid + 256, ...`` -- 32 consecutive threads read 32 consecutive values of one plane, or
+of two neighbouring planes (coalesced whenever ``HW >= 32``) -- accumulate in a float32 register
+and finish with ``block_sum``.  The value's sample ``n = i // HW`` is one magic-number division
+(``tiles.fastdiv``, a 32 x 32 -> 64-bit multiply and a shift; ``channel_offset``): offset
+``c * HW + i + n * (C - 1) * HW``.  Indices are unsigned (no negative-index fix-up) and
+``count < 2**31`` (the glue refuses more: the magic numbers are exact for 31-bit numerators).
 
 * ``channel_sum_kernel`` (conv2d_grad_bias): ``gb[c] = sum gy[:, c]``.
 * ``bn_stats_kernel``: mean, then the biased variance from a second pass over ``(x - mean)^2``;
@@ -24,16 +27,28 @@ with ``block_sum``:
   ``z = (x - mean) * (invstd * weight) + bias`` recomputed by the forward's float32 expression (so
   the mask is the forward's); slope 1 makes ``g = gy``, plain batch norm.
 
-BatchNorm1d's ``(N, C)`` inputs (``HW = 1``) would read strided by C there -- 4 bytes of each
-32-byte sector, and at the DCGAN generator's projection (N = 64, C = 12544) 192 of each block's
-256 threads idle across 12544 blocks.  ``bn_stats_rows_kernel`` and ``bn_backward_reduce_rows_kernel``
-read them coalesced: a block of ``(32, 8)`` threads holds 32 consecutive channels (a warp reads
-128 contiguous bytes of one row) and 8 thread rows, each walking rows ``ty, ty + 8, ...``; the 8
-partial sums of a channel meet in ``lane_sum`` (shared ``buf[8, 32]``, 3 halving steps, a column
-per lane: conflict-free).  The same two passes and float32 expressions as the per-channel kernels,
-in another summation order (still fixed: bit-for-bit reproducible).  The glue takes them when a
-thread walks at most 32 rows (N <= 256) or when the grid has >= 128 blocks (C >= 4096); for long
-columns of few channels the one-block-per-channel kernels keep more SMs busy.
+Their inner loops, sm_90 SASS an element (ptxas 13.0, nvdisasm; the loops unrolled 4 times):
+channel_sum 16 (14 integer), bn_stats 13 / 14 (two passes, 10-11 integer), bn_backward_reduce 25
+(15 integer).  They used to decode ``n = i // HW`` with Numba's signed 64-bit ``//`` (a run-time
+choice between ``div.s64`` and a 32-bit division, ~20 instructions, plus the sign fix-ups): 83,
+83 / 84 and 97 SASS an element, ~75 of them integer -- at 4-8 bytes an element, more issue time
+than an H100's 3.35 TB/s leaves (about 34 thread instructions per 4-byte value).
+
+``(N, C)`` inputs (``HW = 1``: BatchNorm1d, the bias gradient of a 1 x 1 output) would read
+strided by C there -- 4 bytes of each 32-byte sector, and at the DCGAN generator's projection
+(N = 64, C = 12544) 192 of each block's 256 threads idle across 12544 blocks.
+``channel_sum_rows_kernel``, ``bn_stats_rows_kernel`` and ``bn_backward_reduce_rows_kernel`` read
+them coalesced: a block of ``(32, 8)`` threads holds 32 consecutive channels (a warp reads 128
+contiguous bytes of one row) and 8 thread rows, each walking rows ``ty, ty + 8, ...`` (unsigned
+offsets, ``column_walk``); the 8 partial sums of a channel meet in ``lane_sum`` (shared
+``buf[8, 32]``, 3 halving steps, a column per lane: conflict-free).  The same two passes and
+float32 expressions as the per-channel kernels, in another summation order (still fixed:
+bit-for-bit reproducible).  Inner loops on sm_90: 9-10 SASS an element (channel_sum_rows,
+bn_stats_rows' two passes; 23-24 with the signed ``n * C + ch`` they had), bn_backward_reduce_rows
+20 (36).  The
+glue takes them when a thread walks at most 32 rows (N <= 256) or when the grid has >= 128
+blocks (C >= 4096); for long columns of few channels the one-block-per-channel kernels keep more
+SMs busy.
 
 Why these kernels share a file with ``block_sum``: Numba's simulator runs a device function
 called from another module by swapping that module's ``cuda`` global per call, and simulated
@@ -43,28 +58,30 @@ the device function sees the kernel's (already swapped) globals.  Compiled code 
 
 Cost (fp32, E = N * C * HW)
 ----
-channel_sum: E adds, 4E bytes.  bn_stats (and _rows): 4E FLOPs, 8E bytes (x read twice, the
-second pass mostly from L2).  bn_backward_reduce (and _rows): 9E FLOPs (z 3, the mask's compare and
+channel_sum (and _rows): E FLOPs (adds), 4E bytes.  bn_stats (and _rows): 4E FLOPs, 8E bytes (x
+read twice, the second pass mostly from L2).  bn_backward_reduce (and _rows): 9E FLOPs (z 3, the mask's compare and
 multiply 2, the two sums 4), 8E bytes.  Memory bound.  At the DCGAN projection (E = 803K, 3.2 MB
 of x) the per-channel kernels fetch a 32-byte sector per 4-byte value from L2 (8x the bytes) in
 12544 short blocks; the rows kernels fetch each byte once in 392 blocks.
 
 Launch
 ------
-per-channel kernels: grid ``(C,)``, block ``(256,)``, static shared memory ``256 * 4 = 1024`` bytes.
+per-channel kernels: grid ``(C,)``, block ``(256,)``, static shared memory ``256 * 4 = 1024`` bytes;
+``count = N * HW < 2**31`` (the glue refuses more), plus the host's ``fastdiv_magic(HW)``.
 rows kernels: grid ``(ceil(C / 32),)``, block ``(32, 8)`` (256 threads), static shared memory
 ``8 * 32 * 4 = 1024`` bytes.  No dynamic shared memory.
 """
 
 import math
 
-from numba import cuda, float32
+from numba import cuda, float32, uint32, uint64
 
-from .tiles import LANES, RED_THREADS, ROW_LANES
+from .tiles import LANES, RED_THREADS, ROW_LANES, fastdiv
 
-SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64)"
+SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64, int64)"
+ROWS_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
 STATS_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], "
-                   "int64, int64, int64, float64, float64, int64)")
+                   "int64, int64, int64, int64, int64, float64, float64, int64)")
 ROWS_STATS_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
                         "float32[::1], int64, int64, float64, float64, int64)")
 ROWS_BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
@@ -72,7 +89,7 @@ ROWS_BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], flo
                              "int64, int64, float64)")
 BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
                         "float32[::1], float32[::1], float32[::1], float32[::1], "
-                        "int64, int64, int64, float64)")
+                        "int64, int64, int64, int64, int64, float64)")
 
 
 @cuda.jit(device=True, inline="always")
@@ -91,42 +108,60 @@ def block_sum(buf, tid, value):
     return total
 
 
+@cuda.jit(device=True, inline="always")
+def channel_offset(i, hw_mul, hw_shift, base, gap):
+    """Flat offset of a channel's ``i``-th value (``i < N * hw``) in an ``(N, C, hw)`` array:
+    ``base + i + (i // hw) * gap`` with ``base = ch * hw`` and ``gap = (C - 1) * hw`` (the other
+    channels' planes between two of this channel's), ``i // hw`` by magic number
+    (``fastdiv_magic(hw)``).  Unsigned: Numba indexes without its negative-index fix-up; the
+    quotient cut to 32 bits (it is < 2**31) makes its product with ``gap`` one wide multiply-add
+    (16 SASS an element on sm_90, not 19)."""
+    n = uint64(uint32(fastdiv(i, hw_mul, hw_shift)))
+    return uint64(base) + uint64(i) + n * uint64(gap)
+
+
 @cuda.jit
-def channel_sum_kernel(g, out, n_batch, c, hw):
+def channel_sum_kernel(g, out, n_batch, c, hw, hw_mul, hw_shift):
     """out[ch] = sum over n, p of g (N, C, HW) flat; one block per channel."""
     buf = cuda.shared.array(RED_THREADS, float32)
     ch = cuda.blockIdx.x
     tid = cuda.threadIdx.x
-    count = n_batch * hw
+    base = ch * hw
+    gap = (c - 1) * hw
     acc = float32(0.0)
-    for i in range(tid, count, RED_THREADS):
-        n = i // hw
-        acc += g[(n * c + ch) * hw + (i - n * hw)]
+    i, end = uint64(tid), uint64(n_batch) * uint64(hw)
+    while i < end:                       # unsigned, not range(): 4 SASS an element fewer
+        acc += g[channel_offset(i, hw_mul, hw_shift, base, gap)]
+        i += uint64(RED_THREADS)
     total = block_sum(buf, tid, acc)
     if tid == 0:
         out[ch] = total
 
 
 @cuda.jit
-def bn_stats_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, hw,
+def bn_stats_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, hw, hw_mul, hw_shift,
                     eps, momentum, update_running):
     """Per-channel batch mean / invstd of x (N, C, HW) flat; optional running-stat update."""
     buf = cuda.shared.array(RED_THREADS, float32)
     ch = cuda.blockIdx.x
     tid = cuda.threadIdx.x
     count = n_batch * hw
+    base = ch * hw
+    gap = (c - 1) * hw
 
     acc = float32(0.0)
-    for i in range(tid, count, RED_THREADS):
-        n = i // hw
-        acc += x[(n * c + ch) * hw + (i - n * hw)]
+    i, end = uint64(tid), uint64(count)
+    while i < end:
+        acc += x[channel_offset(i, hw_mul, hw_shift, base, gap)]
+        i += uint64(RED_THREADS)
     mu = block_sum(buf, tid, acc) / float32(count)
 
     acc = float32(0.0)
-    for i in range(tid, count, RED_THREADS):
-        n = i // hw
-        d = x[(n * c + ch) * hw + (i - n * hw)] - mu
+    i = uint64(tid)
+    while i < end:
+        d = x[channel_offset(i, hw_mul, hw_shift, base, gap)] - mu
         acc += d * d
+        i += uint64(RED_THREADS)
     var = block_sum(buf, tid, acc) / float32(count)
 
     if tid == 0:
@@ -143,13 +178,14 @@ def bn_stats_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, hw,
 
 @cuda.jit
 def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias, n_batch, c, hw,
-                              slope):
+                              hw_mul, hw_shift, slope):
     """gbias[c] = sum g, gweight[c] = sum g * xhat, g = gy through the leaky ReLU; one block per
     channel."""
     buf = cuda.shared.array(RED_THREADS, float32)
     ch = cuda.blockIdx.x
     tid = cuda.threadIdx.x
-    count = n_batch * hw
+    base = ch * hw
+    gap = (c - 1) * hw
     mu = mean[ch]
     inv = invstd[ch]
     scale = inv * weight[ch]
@@ -157,15 +193,16 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
     neg = float32(slope)
     acc_g = float32(0.0)
     acc_gx = float32(0.0)
-    for i in range(tid, count, RED_THREADS):
-        n = i // hw
-        idx = (n * c + ch) * hw + (i - n * hw)
+    i, end = uint64(tid), uint64(n_batch) * uint64(hw)
+    while i < end:
+        idx = channel_offset(i, hw_mul, hw_shift, base, gap)
         d = x[idx] - mu
         g = gy[idx]
         if not (d * scale + b > float32(0.0)):  # slope unless z > 0: NaN takes it, as in
             g *= neg                            # the reference's mask
         acc_g += g
         acc_gx += g * (d * inv)
+        i += uint64(RED_THREADS)
     total_g = block_sum(buf, tid, acc_g)
     total_gx = block_sum(buf, tid, acc_gx)
     if tid == 0:
@@ -190,6 +227,34 @@ def lane_sum(buf, tx, ty, value):
     return total
 
 
+@cuda.jit(device=True, inline="always")
+def column_walk(ty, ch, n_batch, c):
+    """Flat offsets of column ``ch`` of an ``(N, C)`` array in rows ``ty, ty + ROW_LANES, ...``:
+    (start, step, end), unsigned (no negative-index fix-up in the loop)."""
+    return (uint64(ty) * uint64(c) + uint64(ch), uint64(ROW_LANES) * uint64(c),
+            uint64(n_batch) * uint64(c))
+
+
+@cuda.jit
+def channel_sum_rows_kernel(g, out, n_batch, c):
+    """channel_sum for g (N, C) (hw = 1: a 1 x 1 output's bias gradient) in the block layout of
+    bn_stats_rows_kernel: each warp reads 32 consecutive floats of a row."""
+    buf = cuda.shared.array((ROW_LANES, LANES), float32)
+    tx = cuda.threadIdx.x
+    ty = cuda.threadIdx.y
+    ch = cuda.blockIdx.x * LANES + tx
+    live = ch < c                        # the last block's spare lanes add zeros
+    acc = float32(0.0)
+    if live:
+        i, step, end = column_walk(ty, ch, n_batch, c)
+        while i < end:
+            acc += g[i]
+            i += step
+    total = lane_sum(buf, tx, ty, acc)
+    if ty == 0 and live:
+        out[ch] = total
+
+
 @cuda.jit
 def bn_stats_rows_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, eps, momentum,
                          update_running):
@@ -203,15 +268,19 @@ def bn_stats_rows_kernel(x, mean, invstd, running_mean, running_var, n_batch, c,
 
     acc = float32(0.0)
     if live:
-        for n in range(ty, n_batch, ROW_LANES):
-            acc += x[n * c + ch]
+        i, step, end = column_walk(ty, ch, n_batch, c)
+        while i < end:
+            acc += x[i]
+            i += step
     mu = lane_sum(buf, tx, ty, acc) / float32(n_batch)
 
     acc = float32(0.0)
     if live:
-        for n in range(ty, n_batch, ROW_LANES):
-            d = x[n * c + ch] - mu
+        i, step, end = column_walk(ty, ch, n_batch, c)
+        while i < end:
+            d = x[i] - mu
             acc += d * d
+            i += step
     var = lane_sum(buf, tx, ty, acc) / float32(n_batch)
 
     if ty == 0 and live:
@@ -243,14 +312,15 @@ def bn_backward_reduce_rows_kernel(gy, x, mean, invstd, weight, bias, gweight, g
         scale = inv * weight[ch]
         b = bias[ch]
         neg = float32(slope)
-        for n in range(ty, n_batch, ROW_LANES):
-            idx = n * c + ch
-            d = x[idx] - mu
-            g = gy[idx]
+        i, step, end = column_walk(ty, ch, n_batch, c)
+        while i < end:
+            d = x[i] - mu
+            g = gy[i]
             if not (d * scale + b > float32(0.0)):  # the forward's z and mask, as above
                 g *= neg
             acc_g += g
             acc_gx += g * (d * inv)
+            i += step
     total_g = lane_sum(buf, tx, ty, acc_g)
     total_gx = lane_sum(buf, tx, ty, acc_gx)
     if ty == 0 and live:
@@ -262,6 +332,7 @@ KERNELS = [
     ("channel_sum", channel_sum_kernel, SIGNATURE, RED_THREADS, 0),
     ("bn_stats", bn_stats_kernel, STATS_SIGNATURE, RED_THREADS, 0),
     ("bn_backward_reduce", bn_backward_reduce_kernel, BWD_REDUCE_SIGNATURE, RED_THREADS, 0),
+    ("channel_sum_rows", channel_sum_rows_kernel, ROWS_SIGNATURE, LANES * ROW_LANES, 0),
     ("bn_stats_rows", bn_stats_rows_kernel, ROWS_STATS_SIGNATURE, LANES * ROW_LANES, 0),
     ("bn_backward_reduce_rows", bn_backward_reduce_rows_kernel, ROWS_BWD_REDUCE_SIGNATURE,
      LANES * ROW_LANES, 0),
