@@ -59,3 +59,15 @@ def test_the_guides_map_names_real_code():
         assert hasattr(owner, name), f"{owner.__name__}.{name}"
     for path in re.findall(r"`((?:tensorgan|kernels|tests)/[\w/]+\.py)`", GUIDE.read_text(encoding="utf-8")):
         assert (ROOT / path).is_file(), path
+
+
+def test_losses_docstring_gradients_of_the_two_generator_losses():
+    # losses.py: d/dl log(1 - sigmoid(l)) = -sigmoid(l) (minimax), d/dl -log sigmoid(l) =
+    # -(1 - sigmoid(l)) (non-saturating); the loss is a mean, hence the 1/n
+    from tensorgan import losses
+    logits = np.array([-6.0, 0.0, 3.0])
+    sig = 1.0 / (1.0 + np.exp(-logits))
+    for kind, expected in (("minimax", -sig), ("non_saturating", -(1.0 - sig))):
+        l = tg.tensor(logits, requires_grad=True)
+        losses.generator_loss(l, kind).backward()
+        np.testing.assert_allclose(l.grad.numpy() * len(logits), expected, rtol=1e-12)
