@@ -9,6 +9,10 @@ With D(x) = sigmoid(logit), the GAN objective of Goodfellow et al. is
 * Generator, ``"minimax"``: ``E log(1 - D(G(z)))`` = -BCE(fake logits, 0), the original objective;
   its gradient vanishes when D(G(z)) is near 0, which is why it is not the default.
 
+  Why, on a fake's logit l (D(G(z)) = sigmoid(l)): d/dl log(1 - sigmoid(l)) = -sigmoid(l), near 0
+  while D rejects the fake; d/dl -log sigmoid(l) = -(1 - sigmoid(l)), near -1 there.  Both push l
+  up; only the second does so while G is losing.  G receives this through D's backward.
+
 ``binary_cross_entropy_with_logits`` is computed as ``max(x, 0) - x t + log1p(exp(-|x|))``.
 
 The hinge objective (Lim & Ye 2017; SN-GAN, BigGAN), ``kind="hinge"`` on both sides, treats D's

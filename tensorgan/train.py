@@ -8,6 +8,11 @@ One step (as in the DCGAN reference implementations):
    the updated D into G, Adam step. D's parameters have ``requires_grad`` off during this backward,
    so no work is spent on D weight gradients that would be thrown away.
 
+Steps 1-2 are ``Trainer._train_step``, step 3 ``Trainer._generator_step``; the rest of this file is
+what a real run needs around them.  The game the two losses play, and why G's default loss is the
+non-saturating one, are in ``losses.py``'s docstring; the same step without the bookkeeping is the
+12-line loop in the README's *Training a GAN* (see ``docs/how_it_works.md``).
+
 With ``augment`` (DiffAugment), D sees every real and fake batch through a fresh random
 augmentation, in both steps.
 

@@ -66,6 +66,7 @@ _CHUNK = 256   # the backward's sums: dtype partials over <= _CHUNK values, then
 # (separate functions so that only they carry fastmath flags; Numba-IR inlining would drop them)
 @njit(cache=True, fastmath=_RED)
 def _sums_x(x, c):
+    """Shifted sums of channel c of an (N, C, L) x: (sum(x - k), sum((x - k)^2), k = x[0, c, 0])."""
     N, _, L = x.shape
     k = np.float64(x[0, c, 0])
     a1 = 0.0
@@ -81,6 +82,7 @@ def _sums_x(x, c):
 
 @njit(cache=True, fastmath=_RED)
 def _sums_x2(x, c0, c1, a1, a2, k):
+    """_sums_x for channels c0:c1 of an (N, C) x at once, into a1, a2 and the shifts k."""
     N = x.shape[0]
     for j in range(c1 - c0):
         k[j] = x[0, c0 + j]
@@ -156,6 +158,8 @@ def _sums_masked2(gy, x, c0, c1, m, mul, add, slope, a1, a2):
 # ---------------------------------------------------------------------------- forward
 @parallel_kernel
 def _fwd3(x, training, mean64, var64, w, b, eps, slope, mean_out, invstd_out, y):
+    """Forward of an (N, C, L) x, one task a channel: its statistics (training), then
+    y = z if z >= 0 else slope * z with z = (x - mean) * (invstd * w) + b."""
     N, C, L = x.shape
     M = N * L
     T = x.dtype.type
@@ -187,6 +191,8 @@ def _fwd3(x, training, mean64, var64, w, b, eps, slope, mean_out, invstd_out, y)
 
 @parallel_kernel
 def _fwd2(x, training, mean64, var64, w, b, eps, slope, mean_out, invstd_out, y):
+    """_fwd3 for an (N, C) x (BatchNorm1d): one task a block of _BLOCK adjacent channels, so a
+    row of x is read contiguously."""
     N, C = x.shape
     M = N
     T = x.dtype.type
@@ -227,6 +233,9 @@ def _fwd2(x, training, mean64, var64, w, b, eps, slope, mean_out, invstd_out, y)
 # ---------------------------------------------------------------------------- backward
 @parallel_kernel
 def _bwd3(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
+    """Backward of an (N, C, L) x, one task a channel: the masked sums, then
+    gx = at * (g - k1) - k2 * d with d = x - mean, at = w * invstd, k1 = mean(g) and
+    k2 = at * invstd^2 * mean(g * d) (training; k1 = k2 = 0 in eval)."""
     N, C, L = x.shape
     M = N * L
     T = x.dtype.type
@@ -265,6 +274,7 @@ def _bwd3(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
 
 @parallel_kernel
 def _bwd2(gy, x, w, b, mean, invstd, training, slope, gx, gw, gb):
+    """_bwd3 for an (N, C) x: one task a block of _BLOCK adjacent channels."""
     N, C = x.shape
     M = N
     T = x.dtype.type
