@@ -793,10 +793,12 @@ def _view_positions(xp: Any, base: Any, view: Any) -> Any:
     of ``view`` is not one of ``base``'s (outside it, between its strides, another dtype), or
     ``base`` itself repeats memory (an expanded array)."""
     item = base.dtype.itemsize
-    if view.dtype != base.dtype or base.size == 0:
+    if view.dtype != base.dtype:
         return None
-    if view.size == 0:
+    if view.size == 0:              # (also of an empty base: no element to place)
         return xp.zeros(view.shape, dtype=np.int64)
+    if base.size == 0:
+        return None
     if any(s % item for s in base.strides + view.strides) or any(
             s == 0 and n > 1 for n, s in zip(base.shape, base.strides)):
         return None
@@ -2934,12 +2936,13 @@ class Tensor:
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
         if isinstance(value, Tensor) and value.dtype != self.dtype:
-            if value.ndim and not ops._is_basic_index(key):     # x[mask] = v: torch's index_put_
+            if not ops._is_basic_index(key) and not _masked_fill_key(key, value):
+                self[key]                          # (error path) a bad index is named first, as torch
                 raise DTypeError(f"x[index] = value: index put requires the source and "
                                  f"destination dtypes match, got {self.dtype} for the "
                                  f"destination and {value.dtype} for the source (as torch, "
-                                 f"refused with a tensor index; a 0-dim value or a slice casts): "
-                                 f"convert with value.to(x.dtype)")
+                                 f"refused with a tensor index; a slice, or one mask and a "
+                                 f"one-element value, casts): convert with value.to(x.dtype)")
             if self.dtype.kind == "f":
                 value = value.to(self.dtype)       # torch casts the value to x's dtype
         elif isinstance(value, (complex, np.complexfloating)) and self.array.dtype.kind != "c":
@@ -2959,15 +2962,14 @@ class Tensor:
             _refuse_setitem_overlap(self.array, key, split, value)
 
         def update(a):
-            target = a if split is None else a[split[0]]      # torch's ints-first order: a view
+            target = a if split is None else _view_at(a, split[0])   # torch's ints-first order
             target[key if split is None else split[1]] = self._operand(value)
 
         def out_of_place(old):
-            if split is not None:
-                raise AutogradError("x[key] = value with integer and array indices mixed, on a "
-                                     "tensor autograd tracks: index in two steps or write it out "
-                                     "of place")
-            return ops.SetItem.apply(old, value, key)
+            if split is None:
+                return ops.SetItem.apply(old, value, key)
+            part = ops.SetItem.apply(ops.GetItem.apply(old, split[0]), value, split[1])
+            return ops.SetItem.apply(old, part, split[0])     # the ints first, as update's
         try:
             self._in_place("x[key] = value", update, out_of_place, (value,))
         except MemoryOverlapError:              # (no cost until raised) into expand()'s result
@@ -4056,7 +4058,8 @@ class Tensor:
                 if "sequence" in str(exc) and operands and isinstance(operands[0], Tensor):   # x[i] = v
                     raise ShapeError(f"{name}: a value of shape {tuple(operands[0].shape)} cannot "
                                      f"fill a single element (as torch)") from None
-                if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
+                if "broadcast" not in str(exc) and "boolean array indexing" not in str(exc):
+                    #                                   e.g. fill_("a"): not a number
                     raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
                 raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} "
                                  f"in place ({exc})") from None
@@ -4894,6 +4897,25 @@ def _float_sequence_key(key: Any) -> Any:
     if not changed:
         return None
     return tuple(out) if isinstance(key, tuple) else out[0]
+
+
+def _masked_fill_key(key: Any, value: "Tensor") -> bool:
+    """Whether torch writes ``x[key] = value`` (an advanced key) as masked_fill_ with value's
+    number, which casts it (index_put_'s canDispatchToMaskedFill): a one-element value and one
+    bool mask as the key's only tensor index."""
+    if value.numel() != 1:
+        return False
+    arrays = [k for k in (key if isinstance(key, tuple) else (key,))
+              if not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)))]
+    return len(arrays) == 1 and getattr(arrays[0], "dtype", None) == BOOL
+
+
+def _view_at(a: Any, basic: tuple) -> Any:
+    """``a[basic]`` (ints, slices, None, ...) as a view, also where the ints pick one element
+    (NumPy would give a scalar copy there: ``x[True, 0] = v``'s first step)."""
+    if not any(k is Ellipsis for k in basic):
+        basic = basic + (Ellipsis,)
+    return a[basic]
 
 
 def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
