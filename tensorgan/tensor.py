@@ -2928,6 +2928,8 @@ class Tensor:
         tracks it is a graph op, as torch's -- the overwritten elements pass ``value``'s gradient."""
         if type(key) is list:
             key = _list_key(key)
+        elif key is False:                        # torch returns at once: nothing written, no
+            return                                # node (the value gets no gradient)
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
         if isinstance(key, tuple) and len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
             one = _one_ellipsis(key, self.ndim)

@@ -74,3 +74,11 @@ def test_setitem_through_a_view_of_an_empty_tensor_with_a_tracked_value():
     x[()] = v                                     # nothing to write; torch records it all the same
     (b * 2.0).sum().backward()
     assert v.grad.shape == (0, 4)
+
+
+def test_setitem_at_false_writes_nothing_and_records_nothing():
+    x = tg.ones(2, 3, requires_grad=True) * 1.0
+    v = tg.zeros(3, requires_grad=True)
+    x[False] = v
+    x.sum().backward()
+    assert v.grad is None and x.detach().sum().item() == 6.0
