@@ -3664,6 +3664,8 @@ class Tensor:
             raise ShapeError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor "
                              f"of shape {value.shape} (as torch)")
         fill = value.array if isinstance(value, Tensor) else value
+        if mask.shape != self.shape:
+            _mask_fits("masked_fill_", mask.shape, self.shape)
         _refuse_partial_overlap("masked_fill_", self.array, (mask,))    # (as torch: b[1:] by b[:-1])
         return self._in_place("masked_fill_", lambda a: a.__setitem__(
             self.device.xp.broadcast_to(mask.array, a.shape), fill),
@@ -4935,6 +4937,18 @@ def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
     if ndim > covered and any(k is not Ellipsis for k in key[where[1]:]):
         return None
     return tuple(k for i, k in enumerate(key) if k is not Ellipsis or i == where[0])
+
+
+def _mask_fits(op: str, mask: tuple, shape: tuple) -> None:
+    """An in-place masked op's check that ``mask`` broadcasts to the written tensor's ``shape``
+    (torch's "output with shape [3] doesn't match the broadcast shape [1, 3]")."""
+    try:
+        full = np.broadcast_shapes(mask, shape)
+    except ValueError:
+        full = None
+    if full != tuple(shape):
+        raise ShapeError(f"{op}: the mask of shape {tuple(mask)} does not broadcast to the "
+                         f"tensor's shape {tuple(shape)} (as torch: the output keeps its shape)")
 
 
 def _as_mask(op: str, x: "Tensor", other: Any) -> "Tensor":

@@ -82,3 +82,44 @@ def test_setitem_at_false_writes_nothing_and_records_nothing():
     x[False] = v
     x.sum().backward()
     assert v.grad is None and x.detach().sum().item() == 6.0
+
+
+# -- masked ops ------------------------------------------------------------------------------------
+def test_masked_scatter_of_a_0d_input_and_a_mask_wider_than_the_input():
+    assert tg.tensor(1.5).masked_scatter(tg.tensor(True), tg.tensor([7.0, 8.0])).tolist() == 7.0
+    x = tg.tensor(2.0)
+    x.masked_scatter_(tg.tensor(True), tg.tensor([7.0]))
+    assert x.item() == 7.0
+    mask = tg.tensor([[True, False, True], [False, True, False]])
+    out = tg.zeros(3).masked_scatter(mask, tg.tensor([7.0, 8.0, 9.0]))   # broadcast together
+    assert out.tolist() == [[7.0, 0.0, 8.0], [0.0, 9.0, 0.0]]
+
+
+def test_masked_scatter_and_masked_fill_in_place_refuse_a_mask_wider_than_the_tensor():
+    with pytest.raises(ShapeError, match="broadcast"):
+        tg.zeros(3).masked_fill_(tg.tensor([[True, False, True]]), 1.0)
+    with pytest.raises(RuntimeError, match="broadcast"):
+        tg.tensor(0.0).masked_scatter_(tg.tensor([True]), tg.tensor([1.0, 2.0]))
+
+
+def test_masked_scatter_gradient_through_the_broadcast_input():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    src = tg.tensor([5.0, 6.0, 7.0], requires_grad=True)
+    out = x.masked_scatter(tg.tensor([[True, False], [False, True], [False, False]]), src)
+    (out * tg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
+    assert x.grad.tolist() == [0.0 + 3.0 + 5.0, 2.0 + 0.0 + 6.0]
+    assert src.grad.tolist() == [1.0, 4.0, 0.0]
+
+
+# -- index_add / index_copy ------------------------------------------------------------------------
+def test_index_add_into_integers_casts_alpha_to_the_input_dtype():
+    out = tg.zeros(3, dtype=tg.int64).index_add(0, tg.tensor([0, 1]), tg.tensor([1, 2]), alpha=2.5)
+    assert out.dtype == tg.int64 and out.tolist() == [2, 4, 0]         # torch: alpha 2
+    x = tg.zeros(3, dtype=tg.int64)
+    x.index_add_(0, tg.tensor([0, 0]), tg.tensor([1, 2]), alpha=-1.0)
+    assert x.tolist() == [-3, 0, 0]
+
+
+def test_index_copy_with_a_source_of_other_rank_is_an_index_error():
+    with pytest.raises(IndexError, match="number of dims"):
+        tg.zeros(2, 3).index_copy(1, tg.tensor([0, 1]), tg.ones(2, 2, 1))
