@@ -2904,6 +2904,8 @@ class Tensor:
         if isinstance(key, tuple):
             if type(key) is not tuple or not _plain_key(key):
                 key = tuple(map(_index, key))
+                if any(k is Ellipsis for k in key):
+                    key = _drop_empty_ellipsis(key, self.ndim)
                 split = _ints_first(key)
         else:
             key = _index(key)
@@ -2931,6 +2933,8 @@ class Tensor:
         elif key is False:                        # torch returns at once: nothing written, no
             return                                # node (the value gets no gradient)
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
+        if isinstance(key, tuple) and any(k is Ellipsis for k in key):
+            key = _drop_empty_ellipsis(key, self.ndim)
         if isinstance(key, tuple) and len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
             one = _one_ellipsis(key, self.ndim)
             key = key if one is None else one
@@ -4920,6 +4924,21 @@ def _view_at(a: Any, basic: tuple) -> Any:
     if not any(k is Ellipsis for k in basic):
         basic = basic + (Ellipsis,)
     return a[basic]
+
+
+def _drop_empty_ellipsis(key: tuple, ndim: int) -> tuple:
+    """``key`` without its one ``...`` where that stands for no dims: torch expands it to the dims
+    the other indices leave, so tensor indices on either side of an empty ``...`` are adjacent
+    (``x[:, i, ..., j]`` of a 2-D x keeps the indexed dim in place; NumPy would put it first)."""
+    covered, dots = 0, 0
+    for k in key:
+        if k is Ellipsis:
+            dots += 1
+        elif k is not None and not isinstance(k, (bool, np.bool_)):
+            covered += k.ndim if getattr(k, "dtype", None) == BOOL else 1
+    if dots != 1 or covered < ndim:
+        return key
+    return tuple(k for k in key if k is not Ellipsis)
 
 
 def _one_ellipsis(key: Any, ndim: int) -> tuple | None:

@@ -123,3 +123,25 @@ def test_index_add_into_integers_casts_alpha_to_the_input_dtype():
 def test_index_copy_with_a_source_of_other_rank_is_an_index_error():
     with pytest.raises(IndexError, match="number of dims"):
         tg.zeros(2, 3).index_copy(1, tg.tensor([0, 1]), tg.ones(2, 2, 1))
+
+
+# -- x[key]: keys ----------------------------------------------------------------------------------
+def test_tensor_indices_around_an_empty_ellipsis_are_adjacent():
+    a = np.arange(60.0).reshape(5, 3, 4)
+    x = tg.tensor(a)
+    assert x[:, [0, 1], ..., [0, 1]].shape == (5, 2)     # torch: ... stands for no dims here
+    np.testing.assert_array_equal(x[:, [0, 1], ..., [0, 1]].numpy(), a[:, [0, 1], [0, 1]])
+    assert x[None, [0, 1], ..., [0, 1], 1].shape == (1, 2)
+    assert x[[0, 1], ..., [0, 1]].shape == (2, 3)        # (... covers dim 1: apart, first)
+    y = tg.zeros(5, 3, 4)
+    y[:, [0, 1], ..., [0, 1]] = tg.arange(5.0)[:, None]
+    assert y[:, 1, 1].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0] and y.sum().item() == 20.0
+
+
+def test_a_float_number_as_an_index_is_an_index_error():
+    x = tg.zeros(3, 4)
+    for key in (1.0, (0, 1.0)):
+        with pytest.raises(IndexError):
+            x[key]
+    with pytest.raises(TypeError):
+        x["a"]
