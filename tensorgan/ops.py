@@ -15,7 +15,7 @@ import numpy as np
 
 from . import scatter_kernels
 from .broadcasting import broadcast_shape
-from .errors import EmptyReductionError, IndexOutOfRangeError, InputTypeError, ShapeError
+from .errors import EmptyReductionError, IndexDTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
 
@@ -711,8 +711,9 @@ class GetItem(Function):
                 out = x[(*key, Ellipsis) if isinstance(key, tuple) else (key, Ellipsis)]  # a 0-d view
             return out
         except IndexError as exc:
-            if "integer" in str(exc):        # e.g. a float array as an index: a type problem
-                raise InputTypeError(f"index {key!r:.60} into a tensor of shape {x.shape}: {exc}") from None
+            if "integer" in str(exc):        # e.g. a float as an index: a type problem (torch's
+                raise IndexDTypeError(           # IndexError for x[1.0], TypeError for x['a'])
+                    f"index {key!r:.60} into a tensor of shape {x.shape}: {exc}") from None
             if x.ndim == 0:                  # torch's hint: old code's loss.data[0] wants .item()
                 raise IndexOutOfRangeError(f"invalid index of a 0-dim tensor (index {key!r:.60}). "
                                            "Use `tensor.item()` to convert a 0-dim tensor to a "

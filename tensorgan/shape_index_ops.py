@@ -566,6 +566,10 @@ def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | No
             if source.ndim == 0 < input.ndim:      # torch's IndexError: dim d of a 0-d source
                 raise IndexOutOfRangeError(f"{op}: source is 0-d, it has no dim {d} to match the "
                                            f"index along (shape {want} wanted)")
+            if op == "index_copy" and source.ndim != input.ndim:   # torch's IndexError here too
+                raise IndexOutOfRangeError(f"{op}: source and input must have the same number of "
+                                           f"dims, got source shape {tuple(source.shape)} for "
+                                           f"input shape {tuple(input.shape)} (shape {want} wanted)")
             raise ShapeError(f"{op}: source must have shape {want} (the input's, with dim {d} as "
                              f"long as the index), got {source.shape}")
     return d, (slice(None),) * d + (input.device.xp.asarray(idx),)
@@ -592,6 +596,12 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: flo
         return _on_0d("index_add", index_add, input, dim, index, source, alpha=alpha)
     _, key = _index_key("index_add", input, dim, index, source)
     _one_dtype("index_add", input=input, source=source)
+    if alpha != 1 and input.dtype.kind in "iub":     # torch: alpha cast to the input's dtype (2.5
+        alpha = bool(alpha) if input.dtype.kind == "b" else int(alpha)   # into int64: 2)
+        if alpha is True:
+            alpha = 1
+    if alpha is False:
+        source = source & False
     return input + ops.ScatterIntoZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
 
 

@@ -27,8 +27,8 @@ from .factory import concat, ones
 from .random import resolve
 from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
-from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _non_int, _remember,
-                     _strided_alias, is_grad_enabled, no_grad)
+from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _mask_fits, _non_int,
+                     _remember, _strided_alias, is_grad_enabled, no_grad)
 
 
 def _float_input(op: str, x: Any) -> Tensor:
@@ -444,22 +444,26 @@ def _same_dtype(op: str, input: Tensor, src: Tensor, name: str) -> Tensor:
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
-    """``input`` with the places where ``mask`` (bool, broadcast to input's shape) is True filled
-    by ``source``'s first elements in row-major order (torch.masked_scatter)."""
+    """``input`` with the places where ``mask`` (bool) is True filled by ``source``'s first
+    elements in row-major order (torch.masked_scatter); input and mask are broadcast together,
+    as torch's (the in-place form keeps the input's shape)."""
     if _tensor("masked_scatter", mask, "mask").dtype != BOOL:
         raise DTypeError(f"masked_scatter: mask must be a bool tensor, got {mask.dtype}")
     _same_dtype("masked_scatter", _tensor("masked_scatter", input), source, "source")
     try:
-        where = np.broadcast_to(mask.numpy(), input.shape)
+        shape = np.broadcast_shapes(input.shape, mask.shape)
     except ValueError:
-        raise ShapeError(f"masked_scatter: mask {mask.shape} does not broadcast to the input "
+        raise ShapeError(f"masked_scatter: mask {mask.shape} does not broadcast with the input "
                          f"{input.shape}") from None
+    if shape != input.shape:
+        input = input.expand(shape)
+    where = np.broadcast_to(mask.numpy(), shape)
     count = int(where.sum())
     if count > source.numel():
         raise ShapeError(f"masked_scatter: mask selects {count} places but source has only "
                          f"{source.numel()} elements")
     xp = input.device.xp
-    key = tuple(xp.asarray(k) for k in np.nonzero(where))
+    key = tuple(xp.asarray(k) for k in np.nonzero(where)) if where.ndim else xp.asarray(where)
     return ops.SetItem.apply(input, source.reshape(-1)[:count], key)
 
 
@@ -755,7 +759,15 @@ def _in_place_form(name: str) -> Any:
     return in_place
 
 
-masked_scatter_ = _in_place_form("masked_scatter")
+_masked_scatter_ = _in_place_form("masked_scatter")
+
+
+def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """In place: ``x.masked_scatter(mask, source)`` written into x, whose shape the mask must
+    broadcast to (torch's expand of the mask)."""
+    if isinstance(mask, Tensor) and isinstance(input, Tensor) and mask.shape != input.shape:
+        _mask_fits("masked_scatter_", mask.shape, input.shape)
+    return _masked_scatter_(input, mask, source)
 index_reduce_ = _in_place_form("index_reduce")
 renorm_ = _in_place_form("renorm")
 

@@ -806,10 +806,12 @@ def _view_positions(xp: Any, base: Any, view: Any) -> Any:
     of ``view`` is not one of ``base``'s (outside it, between its strides, another dtype), or
     ``base`` itself repeats memory (an expanded array)."""
     item = base.dtype.itemsize
-    if view.dtype != base.dtype or base.size == 0:
+    if view.dtype != base.dtype:
         return None
-    if view.size == 0:
+    if view.size == 0:              # (also of an empty base: no element to place)
         return xp.zeros(view.shape, dtype=np.int64)
+    if base.size == 0:
+        return None
     if any(s % item for s in base.strides + view.strides) or any(
             s == 0 and n > 1 for n, s in zip(base.shape, base.strides)):
         return None
@@ -2939,6 +2941,8 @@ class Tensor:
         if isinstance(key, tuple):
             if type(key) is not tuple or not _plain_key(key):
                 key = tuple(map(_index, key))
+                if any(k is Ellipsis for k in key):
+                    key = _drop_empty_ellipsis(key, self.ndim)
                 split = _ints_first(key)
         else:
             key = _index(key)
@@ -2963,7 +2967,11 @@ class Tensor:
         tracks it is a graph op, as torch's -- the overwritten elements pass ``value``'s gradient."""
         if type(key) is list:
             key = _list_key(key)
+        elif key is False:                        # torch returns at once: nothing written, no
+            return                                # node (the value gets no gradient)
         key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
+        if isinstance(key, tuple) and any(k is Ellipsis for k in key):
+            key = _drop_empty_ellipsis(key, self.ndim)
         if isinstance(key, tuple) and len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
             one = _one_ellipsis(key, self.ndim)
             key = key if one is None else one
@@ -2971,12 +2979,13 @@ class Tensor:
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
         if isinstance(value, Tensor) and value.dtype != self.dtype:
-            if value.ndim and not ops._is_basic_index(key):     # x[mask] = v: torch's index_put_
+            if not ops._is_basic_index(key) and not _masked_fill_key(key, value):
+                self[key]                          # (error path) a bad index is named first, as torch
                 raise DTypeError(f"x[index] = value: index put requires the source and "
                                  f"destination dtypes match, got {self.dtype} for the "
                                  f"destination and {value.dtype} for the source (as torch, "
-                                 f"refused with a tensor index; a 0-dim value or a slice casts): "
-                                 f"convert with value.to(x.dtype)")
+                                 f"refused with a tensor index; a slice, or one mask and a "
+                                 f"one-element value, casts): convert with value.to(x.dtype)")
             if self.dtype.kind == "f":
                 value = value.to(self.dtype)       # torch casts the value to x's dtype
         elif isinstance(value, (complex, np.complexfloating)) and self.array.dtype.kind != "c":
@@ -2996,15 +3005,14 @@ class Tensor:
             _refuse_setitem_overlap(self.array, key, split, value)
 
         def update(a):
-            target = a if split is None else a[split[0]]      # torch's ints-first order: a view
+            target = a if split is None else _view_at(a, split[0])   # torch's ints-first order
             target[key if split is None else split[1]] = self._operand(value)
 
         def out_of_place(old):
-            if split is not None:
-                raise AutogradError("x[key] = value with integer and array indices mixed, on a "
-                                     "tensor autograd tracks: index in two steps or write it out "
-                                     "of place")
-            return ops.SetItem.apply(old, value, key)
+            if split is None:
+                return ops.SetItem.apply(old, value, key)
+            part = ops.SetItem.apply(ops.GetItem.apply(old, split[0]), value, split[1])
+            return ops.SetItem.apply(old, part, split[0])     # the ints first, as update's
         try:
             self._in_place("x[key] = value", update, out_of_place, (value,))
         except MemoryOverlapError:              # (no cost until raised) into expand()'s result
@@ -3697,6 +3705,8 @@ class Tensor:
             raise ShapeError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor "
                              f"of shape {value.shape} (as torch)")
         fill = value.array if isinstance(value, Tensor) else value
+        if mask.shape != self.shape:
+            _mask_fits("masked_fill_", mask.shape, self.shape)
         _refuse_partial_overlap("masked_fill_", self.array, (mask,))    # (as torch: b[1:] by b[:-1])
         return self._in_place("masked_fill_", lambda a: a.__setitem__(
             self.device.xp.broadcast_to(mask.array, a.shape), fill),
@@ -4093,7 +4103,8 @@ class Tensor:
                 if "sequence" in str(exc) and operands and isinstance(operands[0], Tensor):   # x[i] = v
                     raise ShapeError(f"{name}: a value of shape {tuple(operands[0].shape)} cannot "
                                      f"fill a single element (as torch)") from None
-                if "broadcast" not in str(exc):   # e.g. fill_("a"): not a number
+                if "broadcast" not in str(exc) and "boolean array indexing" not in str(exc):
+                    #                                   e.g. fill_("a"): not a number
                     raise InputTypeError(f"{name}: the value is not a number ({exc})") from None
                 raise ShapeError(f"{name}: the value cannot update a tensor of shape {self.shape} "
                                  f"in place ({exc})") from None
@@ -4933,6 +4944,40 @@ def _float_sequence_key(key: Any) -> Any:
     return tuple(out) if isinstance(key, tuple) else out[0]
 
 
+def _masked_fill_key(key: Any, value: "Tensor") -> bool:
+    """Whether torch writes ``x[key] = value`` (an advanced key) as masked_fill_ with value's
+    number, which casts it (index_put_'s canDispatchToMaskedFill): a one-element value and one
+    bool mask as the key's only tensor index."""
+    if value.numel() != 1:
+        return False
+    arrays = [k for k in (key if isinstance(key, tuple) else (key,))
+              if not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)))]
+    return len(arrays) == 1 and getattr(arrays[0], "dtype", None) == BOOL
+
+
+def _view_at(a: Any, basic: tuple) -> Any:
+    """``a[basic]`` (ints, slices, None, ...) as a view, also where the ints pick one element
+    (NumPy would give a scalar copy there: ``x[True, 0] = v``'s first step)."""
+    if not any(k is Ellipsis for k in basic):
+        basic = basic + (Ellipsis,)
+    return a[basic]
+
+
+def _drop_empty_ellipsis(key: tuple, ndim: int) -> tuple:
+    """``key`` without its one ``...`` where that stands for no dims: torch expands it to the dims
+    the other indices leave, so tensor indices on either side of an empty ``...`` are adjacent
+    (``x[:, i, ..., j]`` of a 2-D x keeps the indexed dim in place; NumPy would put it first)."""
+    covered, dots = 0, 0
+    for k in key:
+        if k is Ellipsis:
+            dots += 1
+        elif k is not None and not isinstance(k, (bool, np.bool_)):
+            covered += k.ndim if getattr(k, "dtype", None) == BOOL else 1
+    if dots != 1 or covered < ndim:
+        return key
+    return tuple(k for k in key if k is not Ellipsis)
+
+
 def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
     """A key with several ``...`` as torch reads it, with one: each ``...`` stands for the dims
     the other indices leave, so the later ones are dropped when nothing but ``...`` follows the
@@ -4948,6 +4993,18 @@ def _one_ellipsis(key: Any, ndim: int) -> tuple | None:
     if ndim > covered and any(k is not Ellipsis for k in key[where[1]:]):
         return None
     return tuple(k for i, k in enumerate(key) if k is not Ellipsis or i == where[0])
+
+
+def _mask_fits(op: str, mask: tuple, shape: tuple) -> None:
+    """An in-place masked op's check that ``mask`` broadcasts to the written tensor's ``shape``
+    (torch's "output with shape [3] doesn't match the broadcast shape [1, 3]")."""
+    try:
+        full = np.broadcast_shapes(mask, shape)
+    except ValueError:
+        full = None
+    if full != tuple(shape):
+        raise ShapeError(f"{op}: the mask of shape {tuple(mask)} does not broadcast to the "
+                         f"tensor's shape {tuple(shape)} (as torch: the output keeps its shape)")
 
 
 def _as_mask(op: str, x: "Tensor", other: Any) -> "Tensor":
