@@ -10,3 +10,111 @@ def test_device_never_equals_a_string():
     assert tg.device("cpu") != "cpu" and "cpu" != tg.device("cpu")
     assert tg.device("cpu") == tg.device("cpu") and tg.zeros(1).device.type == "cpu"
     assert str(tg.zeros(1).device) == "cpu" and str(tg.device("cuda:0")) == "cuda:0"
+
+
+# -- tg.save / tg.load: tagged values torch.save takes, and each tensor's saved device --------
+import io  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from tensorgan import checkpoint  # noqa: E402
+from tensorgan.errors import CheckpointError, DeviceError  # noqa: E402
+
+
+def _round_trip(obj, **load_kwargs):
+    buf = io.BytesIO()
+    tg.save(obj, buf)
+    buf.seek(0)
+    return tg.load(buf, **load_kwargs)
+
+
+def _cuda_usable() -> bool:
+    try:
+        tg.ones(1, device="cuda")
+    except DeviceError:
+        return False
+    return True
+
+
+needs_cuda = pytest.mark.skipif(not _cuda_usable(), reason="no CUDA device (not even the simulator)")
+
+
+def test_save_round_trips_complex_bytes_set_dtype_device():
+    obj = {"c": 1 + 2j, "nan": complex(float("nan"), -0.5), "np": np.complex64(1 - 1j),
+           "b": b"a\x00b", "ba": bytearray(b"xy"), "s": {1, "a", (1, 2), 2.5}, "empty": set(),
+           "dt": tg.float16, "bf": tg.bfloat16, "i64": tg.int64, "dev": tg.device("cuda:0"),
+           "cpu": tg.device("cpu"), "z": tg.tensor([1 + 2j, -3j])}
+    back = _round_trip(obj)
+    assert back["c"] == 1 + 2j and type(back["c"]) is complex and back["np"] == 1 - 1j
+    assert np.isnan(back["nan"].real) and back["nan"].imag == -0.5
+    assert back["b"] == b"a\x00b" and type(back["b"]) is bytes
+    assert back["ba"] == bytearray(b"xy") and type(back["ba"]) is bytearray
+    assert back["s"] == {1, "a", (1, 2), 2.5} and back["empty"] == set() and type(back["empty"]) is set
+    assert back["dt"] is tg.float16 or back["dt"] == tg.float16
+    assert back["bf"] is tg.bfloat16 and back["i64"] == tg.int64
+    assert str(back["dev"]) == "cuda:0" and back["dev"].index == 0 and back["cpu"] == tg.device("cpu")
+    np.testing.assert_array_equal(back["z"].numpy(), [1 + 2j, -3j])
+
+
+def test_save_checkpoint_sets_of_tuples_come_back_hashable(tmp_path):
+    checkpoint.save_checkpoint(tmp_path / "c.npz", {"s": {(1, 2), (3,)}})   # tuples -> JSON lists
+    assert checkpoint.load_checkpoint(tmp_path / "c.npz")["s"] == {(1, 2), (3,)}
+
+
+def test_save_refuses_frozenset_and_tag_names_as_keys():
+    with pytest.raises(CheckpointError, match="frozenset"):
+        tg.save({"f": frozenset({1})}, io.BytesIO())
+    with pytest.raises(CheckpointError, match="__set__"):
+        tg.save({"__set__": 1}, io.BytesIO())
+
+
+@pytest.mark.parametrize("meta, what", [
+    ('{"__dtype__": "object"}', "__dtype__"), ('{"__dtype__": 3}', "__dtype__"),
+    ('{"__device__": "tpu"}', "__device__"), ('{"__complex__": [1]}', "__complex__"),
+    ('{"__bytes__": "missing"}', "__bytes__"), ('{"__set__": [[1, {"a": 1}]]}', "__set__"),
+    ('{"__tensor__": "t", "device": 0}', "device"),
+])
+def test_corrupt_tags_are_checkpoint_errors(meta, what):
+    with pytest.raises(CheckpointError, match=what):
+        checkpoint.decode(meta, {"t": np.zeros(2)})
+
+
+def test_old_files_without_device_tags_still_load():
+    meta = '{"format": "tensorgan-checkpoint", "format_version": 1, "saved_object": {"w": {"__tensor__": "w"}}}'
+    buf = io.BytesIO()
+    np.savez(buf, __meta__=np.array(meta), w=np.arange(3.0))
+    seen = []
+    buf.seek(0)
+    w = tg.load(buf, map_location=lambda t, loc: seen.append(loc))["w"]
+    assert seen == ["cpu"] and str(w.device) == "cpu" and w.tolist() == [0.0, 1.0, 2.0]
+
+
+@needs_cuda
+def test_load_map_location_sees_the_saved_device():
+    buf = io.BytesIO()
+    tg.save({"g": tg.arange(3.0, device="cuda"), "c": tg.ones(2)}, buf)
+    buf.seek(0)
+    assert '"device": "cuda:0"' in str(np.load(buf)["__meta__"])
+    for location in (None, {"cuda:0": "cpu"}):      # None: tensorgan loads onto the CPU
+        buf.seek(0)
+        back = tg.load(buf, map_location=location)
+        assert str(back["g"].device) == "cpu" and str(back["c"].device) == "cpu"
+    buf.seek(0)
+    back = tg.load(buf, map_location={"cpu": "cuda:0"})     # unmapped: where it was saved
+    assert str(back["g"].device) == "cuda:0" and str(back["c"].device) == "cuda:0"
+    seen = {}
+    buf.seek(0)
+    tg.load(buf, map_location=lambda t, loc: seen.setdefault(loc, t))
+    assert set(seen) == {"cuda:0", "cpu"} and seen["cuda:0"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_cuda_map_location_without_a_gpu_names_the_missing_gpu(monkeypatch):
+    import tensorgan.backend as backend        # a machine without CUDA
+    monkeypatch.setattr(backend, "_devices", {})
+    monkeypatch.setattr(backend, "cuda_status", lambda: (False, "no CUDA here"))
+    for location in ("cuda", "cuda:0", tg.device("cuda"), {"cpu": "cuda:0"}):
+        with pytest.raises(DeviceError, match="no usable GPU is present"):
+            _round_trip({"w": tg.ones(1)}, map_location=location)
+    with pytest.raises(tg.errors.DTypeError, match="not a device"):     # not about a GPU
+        _round_trip({"w": tg.ones(1)}, map_location="tpu")
