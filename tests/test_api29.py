@@ -118,3 +118,49 @@ def test_cuda_map_location_without_a_gpu_names_the_missing_gpu(monkeypatch):
             _round_trip({"w": tg.ones(1)}, map_location=location)
     with pytest.raises(tg.errors.DTypeError, match="not a device"):     # not about a GPU
         _round_trip({"w": tg.ones(1)}, map_location="tpu")
+
+
+# -- schedulers and clipping as torch's -------------------------------------------------------
+def _sgd(lr=1.0, momentum=0.0):
+    return tg.optim.SGD([tg.nn.Parameter(tg.zeros(1))], lr=lr, momentum=momentum)
+
+
+def _lrs(opt, sched, steps):
+    out = [opt.param_groups[0]["lr"]]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        out.append(opt.param_groups[0]["lr"])
+    return out
+
+
+def test_multisteplr_milestone_zero_applies_from_the_start():
+    opt = _sgd()
+    lrs = _lrs(opt, tg.optim.lr_scheduler.MultiStepLR(opt, [0, 2], 0.1), 3)
+    np.testing.assert_allclose(lrs, [0.1, 0.1, 0.01, 0.01])     # torch 2.13's values
+    with pytest.raises(tg.ConfigError, match=r"milestones\[0\]"):
+        tg.optim.lr_scheduler.MultiStepLR(_sgd(), [-1, 2])
+
+
+def test_cycliclr_scale_mode_is_unused_without_scale_fn():
+    opt = _sgd(momentum=0.9)
+    sched = tg.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, step_size_up=2, scale_mode=None)
+    assert sched.scale_mode == "cycle"
+    np.testing.assert_allclose(_lrs(opt, sched, 4)[1:], [0.55, 1.0, 0.55, 0.1])   # triangular
+    with pytest.raises(tg.ConfigError, match="scale_mode"):
+        tg.optim.lr_scheduler.CyclicLR(_sgd(momentum=0.9), 0.1, 1.0, scale_fn=lambda x: 1.0,
+                                       scale_mode=None)
+
+
+def test_clip_grad_norm_nan_norm_makes_gradients_nan_as_torch():
+    a, b = tg.nn.Parameter(tg.tensor([1.0, 2.0])), tg.nn.Parameter(tg.tensor([3.0, 4.0]))
+    a.grad, b.grad = tg.tensor([float("nan"), 1.0]), tg.tensor([1.0, 1.0])
+    for max_norm in (1.0, 1e10):                # the scale is NaN whatever max_norm is
+        assert np.isnan(tg.nn.utils.clip_grad_norm_([a, b], max_norm).item())
+        assert np.isnan(a.grad.numpy()).all() and np.isnan(b.grad.numpy()).all()
+    with pytest.raises(RuntimeError, match="nan"):
+        tg.nn.utils.clip_grad_norm_([a, b], 1.0, error_if_nonfinite=True)
+    c = tg.nn.Parameter(tg.tensor([3.0, 4.0]))
+    c.grad = tg.tensor([3.0, 4.0])
+    tg.nn.utils.clip_grad_norm_([c], 10.0)      # a finite norm below max_norm: left as it was
+    assert c.grad.tolist() == [3.0, 4.0]
