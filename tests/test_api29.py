@@ -164,3 +164,97 @@ def test_clip_grad_norm_nan_norm_makes_gradients_nan_as_torch():
     c.grad = tg.tensor([3.0, 4.0])
     tg.nn.utils.clip_grad_norm_([c], 10.0)      # a finite norm below max_norm: left as it was
     assert c.grad.tolist() == [3.0, 4.0]
+
+
+# -- nn.utils.parametrizations.orthogonal ------------------------------------------------------
+orthogonal = tg.nn.utils.parametrizations.orthogonal
+MAPS = ["matrix_exp", "cayley", "householder"]
+
+
+def _orthogonality_error(W) -> float:
+    """max |Q^T Q - I| (tall) or |Q Q^T - I| (wide) over a batch of matrices."""
+    W = np.asarray(W).reshape(-1, *W.shape[-2:])
+    return max(np.abs((w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T) - np.eye(min(w.shape))).max()
+               for w in W)
+
+
+def _layer(kind):
+    return {"tall": lambda: tg.nn.Linear(3, 5, dtype="float64"),
+            "wide": lambda: tg.nn.Linear(6, 4, dtype="float64"),
+            "conv": lambda: tg.nn.Conv2d(2, 3, 3, dtype="float64")}[kind]()
+
+
+@pytest.mark.parametrize("kind", ["tall", "wide", "conv"])
+@pytest.mark.parametrize("orthogonal_map", MAPS)
+@pytest.mark.parametrize("trivialization", [True, False])
+def test_orthogonal_stays_orthogonal_while_training(kind, orthogonal_map, trivialization):
+    tg.manual_seed(0)
+    layer = orthogonal(_layer(kind), orthogonal_map=orthogonal_map, use_trivialization=trivialization)
+    keys = set(layer.state_dict())
+    assert ("parametrizations.weight.0.base" in keys) == trivialization
+    assert "parametrizations.weight.original" in keys and "weight" not in keys
+    assert _orthogonality_error(layer.weight.detach().numpy()) < 1e-12
+    opt = tg.optim.SGD(layer.parameters(), lr=0.05)
+    shape = (2, 2, 5, 5) if kind == "conv" else (2, layer.in_features)
+    rng = np.random.default_rng(0)
+    before = layer.weight.detach().numpy().copy()
+    for _ in range(3):
+        opt.zero_grad()
+        (layer(tg.tensor(rng.standard_normal(shape))) ** 2).sum().backward()
+        opt.step()
+    after = layer.weight.detach().numpy()
+    assert np.abs(after - before).max() > 1e-3          # it trained ...
+    assert _orthogonality_error(after) < 1e-10          # ... on the orthogonal matrices
+
+
+def test_orthogonal_starts_from_the_weight_made_orthogonal():
+    layer = tg.nn.Linear(3, 3, dtype="float64")
+    A = np.array([[2.0, 1, 0], [0, 3, 1], [1, 0, 1]])
+    layer.weight = tg.nn.Parameter(tg.tensor(A))
+    orthogonal(layer)
+    Q, R = np.linalg.qr(A)
+    Q = Q * np.sign(np.diag(R))                      # the QR with diag(R) > 0
+    np.testing.assert_allclose(layer.weight.detach().numpy(), Q, atol=1e-12)
+    assert layer.parametrizations.weight[0].orthogonal_map == "matrix_exp"     # square default
+    assert orthogonal(tg.nn.Linear(3, 5)).parametrizations.weight[0].orthogonal_map == "householder"
+
+
+@pytest.mark.parametrize("orthogonal_map, trivialization", [
+    ("matrix_exp", True), ("cayley", True), ("householder", True), ("householder", False)])
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+def test_orthogonal_assigning_an_orthogonal_matrix_stores_it(orthogonal_map, trivialization, shape):
+    layer = orthogonal(tg.nn.Linear(shape[1], shape[0], dtype="float64"),
+                       orthogonal_map=orthogonal_map, use_trivialization=trivialization)
+    Q = np.linalg.qr(np.random.default_rng(1).standard_normal((max(shape), min(shape))))[0]
+    Q = Q if shape[0] >= shape[1] else Q.T
+    layer.weight = tg.tensor(Q)
+    np.testing.assert_allclose(layer.weight.detach().numpy(), Q, atol=1e-12)
+
+
+def test_orthogonal_errors_name_what_is_wrong():
+    with pytest.raises(tg.errors.NoRightInverseError, match="use_trivialization=False"):
+        orthogonal(tg.nn.Linear(3, 3), use_trivialization=False).weight = tg.eye(3)
+    layer = orthogonal(tg.nn.Linear(3, 4))
+    with pytest.raises(ValueError, match=r"shape \(4, 3\), got a tensor of shape \(3, 4\)"):
+        layer.weight = tg.zeros(3, 4)
+    with pytest.raises(ValueError, match="matrix or batch of matrices"):
+        orthogonal(tg.nn.BatchNorm1d(3))
+    with pytest.raises(ValueError, match='"matrix_exp", "cayley", "householder", got \'qr\''):
+        orthogonal(tg.nn.Linear(3, 3), orthogonal_map="qr")
+    complex_layer = tg.nn.Linear(3, 3)
+    complex_layer.weight = tg.nn.Parameter(tg.zeros(3, 3, dtype=tg.complex128))
+    with pytest.raises(ValueError, match="householder parametrization does not support complex"):
+        orthogonal(complex_layer, orthogonal_map="householder")
+    with pytest.raises(NotImplementedError, match="unitary"):
+        orthogonal(complex_layer)
+
+
+def test_geqrf_is_lapacks():
+    A = np.random.default_rng(2).standard_normal((2, 5, 3))
+    a, tau = tg.geqrf(tg.tensor(A))
+    h, t = np.linalg.qr(A, mode="raw")
+    np.testing.assert_allclose(a.numpy(), np.swapaxes(h, -1, -2))
+    np.testing.assert_allclose(tau.numpy(), t)
+    Q = tg.linalg.householder_product(a, tau).numpy()
+    np.testing.assert_allclose(Q @ np.triu(a.numpy())[..., :3, :], A, atol=1e-12)
+    assert not tg.tensor(A, requires_grad=True).geqrf().a.requires_grad
