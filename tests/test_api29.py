@@ -258,3 +258,21 @@ def test_geqrf_is_lapacks():
     Q = tg.linalg.householder_product(a, tau).numpy()
     np.testing.assert_allclose(Q @ np.triu(a.numpy())[..., :3, :], A, atol=1e-12)
     assert not tg.tensor(A, requires_grad=True).geqrf().a.requires_grad
+
+
+# -- spectral_norm: an old-layout state dict that also holds a v is upgraded ------------------
+def test_spectral_norm_old_layout_with_v_and_no_metadata_is_upgraded():
+    tg.manual_seed(0)
+    layer = tg.nn.utils.spectral_norm(tg.nn.Linear(4, 3, dtype="float64"))
+    layer(tg.randn(2, 4, dtype="float64"))                  # a training forward: u, v, weight
+    old = {k: v.clone() for k, v in layer.state_dict().items()}     # a plain dict: no metadata
+    old["weight"] = layer.weight.detach().clone()           # the old layout's normalized weight
+    old["weight_v"] = tg.ones(4, dtype="float64")           # a stale v: solved again (torch's)
+    fresh = tg.nn.utils.spectral_norm(tg.nn.Linear(4, 3, dtype="float64"))
+    fresh.load_state_dict(old)
+    fresh.eval()
+    fresh(tg.zeros(1, 4, dtype="float64"))
+    np.testing.assert_allclose(fresh.weight.detach().numpy(), old["weight"].numpy(), atol=1e-12)
+    current = {k: v for k, v in old.items() if k != "weight"}    # current layout: v kept as is
+    fresh.load_state_dict(current)
+    assert fresh.weight_v.tolist() == [1.0] * 4

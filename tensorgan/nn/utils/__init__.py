@@ -266,8 +266,8 @@ class _SpectralNormVersion:
 
 class _SpectralNormUpgrade:
     """Load pre-hook: torch's upgrade of a state dict saved before the version-1 layout (no
-    ``spectral_norm`` metadata; ``<name>``, ``<name>_orig`` and ``<name>_u`` but no ``<name>_v``):
-    ``v`` is solved from the saved normalized weight so that ``u . (W v)`` is its sigma."""
+    ``spectral_norm`` metadata; ``<name>``, ``<name>_orig`` and ``<name>_u``, a ``<name>_v`` or
+    not): ``<name>`` is dropped and ``v`` solved from it so that ``u . (W v)`` is its sigma."""
 
     def __init__(self, name: str, dim: int) -> None:
         self.name, self.dim = name, dim
@@ -279,8 +279,9 @@ class _SpectralNormUpgrade:
         if (version is not None and version >= 1) or not all(
                 key + suffix in state_dict for suffix in ("", "_orig", "_u")):
             return
-        if version is None and key + "_v" in state_dict:
-            return     # the current layout, only missing its metadata
+        # (all three of <name> / _orig / _u are here: a state dict that also holds _v keeps its v
+        # only without <name>, torch's "current layout missing its metadata"; with <name> it is
+        # upgraded, its v solved again, as torch's)
         as_array = lambda v: v.numpy() if isinstance(v, Tensor) else as_host_array(v)  # noqa: E731
         weight_orig = as_array(state_dict[key + "_orig"])
         sigma = float((weight_orig / as_array(state_dict.pop(key))).mean())
