@@ -276,3 +276,37 @@ def test_spectral_norm_old_layout_with_v_and_no_metadata_is_upgraded():
     current = {k: v for k, v in old.items() if k != "weight"}    # current layout: v kept as is
     fresh.load_state_dict(current)
     assert fresh.weight_v.tolist() == [1.0] * 4
+
+
+# -- utils.data.Dataset is torch's plain base class --------------------------------------------
+def test_dataset_is_an_instantiable_base_class():
+    Dataset = tg.utils.data.Dataset
+    with pytest.raises(NotImplementedError, match="should implement __getitem__"):
+        Dataset()[0]
+
+    class Squares(Dataset[int]):                 # torch's generic form
+        def __getitem__(self, i):
+            return i * i
+
+        def __len__(self):
+            return 3
+
+    td = tg.utils.data.TensorDataset(tg.arange(3))
+    joined = Squares() + td
+    assert [joined[i] for i in range(3)] == [0, 1, 4] and len(joined) == 6
+    for ds in (td, joined, tg.utils.data.Subset(td, [0]), tg.data.ArrayDataset(np.zeros((1, 1, 2, 2), np.uint8))):
+        assert isinstance(ds, Dataset)
+    assert not isinstance([1, 2], Dataset)
+    assert next(iter(tg.utils.data.DataLoader(Squares(), batch_size=3))).tolist() == [0, 1, 4]
+
+
+def test_a_dataset_subclass_holding_images_without_getitem_is_batched_as_images():
+    class Images(tg.utils.data.Dataset):        # the tensorgan dataset contract, no __getitem__
+        name, labels, image_shape = "images", None, (1, 2, 2)
+        images = np.full((4, 1, 2, 2), 255, np.uint8)
+
+        def __len__(self):
+            return 4
+
+    images, labels = next(iter(tg.data.DataLoader(Images(), batch_size=2)))
+    assert images.shape == (2, 1, 2, 2) and labels is None and float(images.max()) == 1.0
