@@ -501,8 +501,9 @@ def _warn_unpinned() -> None:
 
 def _check_dataset(dataset: Any) -> str:
     """What the loader reads: "iterable" (an IterableDataset), "map" (``__len__`` and
-    ``__getitem__``), or "tensorgan" -- an object with the Dataset protocol (not only ArrayDataset,
-    which checks itself), whose arrays and ``len`` are checked here."""
+    ``__getitem__``), or "tensorgan" -- an object holding uint8 ``images`` (N, C, H, W),
+    ``labels`` and ``name`` (not only ArrayDataset, which checks itself), whose arrays and
+    ``len`` are checked here."""
     if isinstance(dataset, IterableDataset):
         return "iterable"
     images = getattr(dataset, "images", None)
