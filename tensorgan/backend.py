@@ -126,17 +126,8 @@ class Device:
         """Devices are equal when type and index are, as torch's: ``device('cuda')`` (index
         None) is not ``device('cuda:0')`` (a CUDA tensor's ``.device``).  Code that means "the
         same hardware" compares ``.type`` (or the tensors' devices, which are always indexed
-        as torch's).  A string compares by type (no device made: ``== 'cuda'`` without CUDA), and
-        one that names an index by index too: ``device('cuda') != 'cuda:0'``, as
-        ``device('cuda') != device('cuda:0')``; a CUDA tensor's ``.device == 'cuda:0'``."""
-        if isinstance(other, str):
-            try:
-                if _parse(other) != self.type:
-                    return False
-            except DeviceError:
-                return False
-            _, colon, index = other.strip().partition(":")
-            return not colon or self.index == int(index)
+        as torch's).  A string is never equal to a device, as in torch (``device('cpu') ==
+        'cpu'`` is False there): compare ``.type`` or ``str(device)`` with it."""
         return isinstance(other, Device) and other.type == self.type and other.index == self.index
 
     def __hash__(self) -> int:

@@ -13,8 +13,12 @@ tuples, ``{"__tuple__": [...]}``, so they come back as tuples (a ``tg.Size``, a 
 so it comes back an OrderedDict, as torch.load gives it), and a dict keyed by ints -- an
 optimizer's ``"state"``, torch's layout -- as ``{"__int_keys__": {"0": ...}}``, so its keys come
 back as ints; an ``argparse.Namespace`` -- ``{"args": args}`` -- as ``{"__namespace__": {...}}``,
-its attributes, so it comes back a Namespace). Plain NumPy can inspect a
-checkpoint; nothing needs pickle.
+its attributes, so it comes back a Namespace). A Tensor that was not on the CPU records where it
+was, ``"device": "cuda:0"`` (torch's storage location: what a ``map_location`` dict or callable is
+given). Values torch.save also takes are tagged: a complex number ``{"__complex__": [re, im]}``,
+bytes / a bytearray ``{"__bytes__": path}`` / ``{"__bytearray__": path}`` (a uint8 array entry),
+a set ``{"__set__": [...]}``, a dtype ``{"__dtype__": "float32"}``, a device ``{"__device__":
+"cuda:0"}``. Plain NumPy can inspect a checkpoint; nothing needs pickle.
 
 Atomicity: the file is written to a temporary file in the target's directory, flushed and fsynced,
 then ``os.replace``d over the target (atomic on POSIX and Windows), and the directory is fsynced.
@@ -53,7 +57,8 @@ _META_KEY = "__meta__"
 # Nested dict <-> (JSON tree, flat arrays)
 # ---------------------------------------------------------------------------------------------
 _MARKERS = ("__array__", "__tensor__", "__tuple__", "__size__", "__int_keys__", "__odict__",
-            "__metadata__", "__namespace__")
+            "__metadata__", "__namespace__", "__complex__", "__bytes__", "__bytearray__", "__set__",
+            "__dtype__", "__device__")
 
 
 def _int_keyed(value: Any) -> bool:
@@ -83,6 +88,8 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
                 ref["requires_grad"] = True
             if isinstance(value, _parameter_class()):   # ... or as a Parameter (torch.load's)
                 ref["parameter"] = True
+            if value.device.type != "cpu":     # the saved location (a CPU tensor's is implied)
+                ref["device"] = str(value.device)
             return ref
         if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
             array = value if isinstance(value, np.ndarray) else value.get()
@@ -91,9 +98,17 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
             arrays[path] = array
             return {"__array__": path}
         if isinstance(value, np.generic):
-            return value.item()
+            return walk(value.item(), path)
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
+        tagged = _tagged(value, path, arrays)
+        if tagged is not None:
+            return tagged
+        if isinstance(value, (set, frozenset)) and type(value) in (set, frozenset):
+            if isinstance(value, frozenset):
+                raise CheckpointError(f"checkpoint entry {path!r} is a frozenset (torch.load's "
+                                      f"weights_only refuses it too); save a set or a list")
+            return {"__set__": [walk(v, f"{path}/{i}") for i, v in enumerate(value)]}
         if isinstance(value, argparse.Namespace):   # {"args": args} (StyleSwin, TransGAN): its
             return {"__namespace__": walk(vars(value), path)}      # attributes, as a dict
         if callable(getattr(value, "state_dict", None)):     # a Module / Optimizer / scheduler
@@ -144,6 +159,68 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
     return meta, arrays
 
 
+def _tagged(value: Any, path: str, arrays: dict[str, np.ndarray]) -> dict | None:
+    """The tagged JSON form of a complex number, bytes, a dtype or a device (values torch.save
+    takes that JSON has no type for), or None for another value."""
+    from .backend import Device
+    from .tensor import bfloat16
+    if isinstance(value, complex):
+        return {"__complex__": [value.real, value.imag]}
+    if isinstance(value, (bytes, bytearray)):
+        arrays[path] = np.frombuffer(bytes(value), dtype=np.uint8).copy()
+        return {"__bytearray__" if isinstance(value, bytearray) else "__bytes__": path}
+    if value is bfloat16:
+        return {"__dtype__": "bfloat16"}
+    if isinstance(value, np.dtype) and value.kind in "biufc":
+        return {"__dtype__": value.name}
+    if isinstance(value, Device):
+        return {"__device__": str(value)}
+    return None
+
+
+def _decode_tagged(marker: str, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+    """Inverse of :func:`_tagged` for a JSON object whose one key is ``marker``; a malformed
+    entry is a CheckpointError naming the tag."""
+    payload = value[marker]
+    if marker == "__complex__" and isinstance(payload, list) and len(payload) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in payload):
+        return complex(payload[0], payload[1])
+    if marker in ("__bytes__", "__bytearray__") and isinstance(payload, str) and payload in arrays:
+        array = arrays[payload]
+        if array.dtype == np.uint8 and array.ndim == 1:
+            return (bytearray if marker == "__bytearray__" else bytes)(array.tobytes())
+    if marker == "__dtype__" and isinstance(payload, str):
+        dtype = _dtype_named(payload)
+        if dtype is not None:
+            return dtype
+    if marker == "__device__" and isinstance(payload, str):
+        from .backend import device
+        from .errors import DeviceError
+        try:
+            return device(payload)
+        except DeviceError:
+            pass
+    raise CheckpointError(f"checkpoint metadata has a malformed {marker} entry ({payload!r})")
+
+
+def _dtype_named(name: str) -> Any:
+    """The tensor dtype called ``name`` (``float32``, ``bool``, ``bfloat16``), or None."""
+    from .tensor import bfloat16
+    if name == "bfloat16":
+        return bfloat16
+    try:
+        dtype = np.dtype(name)
+    except TypeError:
+        return None
+    return dtype if dtype.kind in "biufc" and dtype.name == name else None
+
+
+def _set_element(value: Any) -> Any:
+    """A decoded set element, hashable again: a list there was a tuple (a checkpoint written
+    without ``keep_tuples`` stores tuples as lists)."""
+    return tuple(_set_element(v) for v in value) if isinstance(value, list) else value
+
+
 def _path_part(key: str) -> str:
     """``key`` as one component of an array's entry path: '/' (a TensorBoard-style
     ``"loss/G"`` key) escaped, so that ``{"a/b": x}`` and ``{"a": {"b": y}}`` name two entries."""
@@ -155,12 +232,16 @@ def _parameter_class() -> type:
     return Parameter
 
 
-def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
-    """Inverse of :func:`encode`."""
+_TENSOR_KEYS = {"__tensor__", "requires_grad", "parameter", "device"}
+_TAGS = ("__complex__", "__bytes__", "__bytearray__", "__dtype__", "__device__")
+
+
+def decode(meta: str, arrays: Mapping[str, np.ndarray], locations: dict[int, str] | None = None) -> Any:
+    """Inverse of :func:`encode` (Tensors come back on the CPU); ``locations``, when given, gets
+    ``{id(tensor): saved device name}`` for each Tensor saved from another device."""
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            if set(value) == {"__array__"} or ("__tensor__" in value and
-                                               set(value) <= {"__tensor__", "requires_grad", "parameter"}):
+            if set(value) == {"__array__"} or ("__tensor__" in value and set(value) <= _TENSOR_KEYS):
                 key = value.get("__array__", value.get("__tensor__"))
                 if not isinstance(key, str) or key not in arrays:
                     raise CheckpointError(f"checkpoint is missing array {key!r}")
@@ -174,8 +255,24 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray]) -> Any:
                                           f"{arrays[key].dtype} array (tensors hold bool, integer, float or "
                                           f"complex values; only float and complex ones require grad)")
                 if value.get("parameter") is True:
-                    return _parameter_class()(arrays[key], requires_grad=requires_grad, device="cpu")
-                return Tensor._from(arrays[key], device="cpu", requires_grad=requires_grad)
+                    tensor = _parameter_class()(arrays[key], requires_grad=requires_grad, device="cpu")
+                else:
+                    tensor = Tensor._from(arrays[key], device="cpu", requires_grad=requires_grad)
+                saved_on = value.get("device", "cpu")
+                if not isinstance(saved_on, str):
+                    raise CheckpointError(f"checkpoint entry {key!r} has a malformed device "
+                                          f"({saved_on!r})")
+                if locations is not None and saved_on != "cpu":
+                    locations[id(tensor)] = saved_on
+                return tensor
+            if len(value) == 1 and next(iter(value)) in _TAGS:
+                return _decode_tagged(next(iter(value)), value, arrays)
+            if set(value) == {"__set__"} and isinstance(value["__set__"], list):
+                try:
+                    return {_set_element(walk(v)) for v in value["__set__"]}
+                except TypeError:
+                    raise CheckpointError("checkpoint metadata has a malformed __set__ entry (an "
+                                          "element that cannot be in a set)") from None
             if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
                 return tuple(walk(v) for v in value["__tuple__"])
             if set(value) == {"__size__"} and isinstance(value["__size__"], list) and all(
@@ -302,6 +399,11 @@ def _payload(state: Mapping[str, Any], keep_tuples: bool) -> dict[str, np.ndarra
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`; every failure is a CheckpointError
     saying what is wrong with which file."""
+    return _load_path(path, None)
+
+
+def _load_path(path: str | os.PathLike[str], locations: dict[int, str] | None) -> dict[str, Any]:
+    """:func:`load_checkpoint`, filling ``locations`` as :func:`decode` does."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist" if not path.exists()
@@ -311,13 +413,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             magic = f.read(6)
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
-    return _load_source(path, magic)
+    return _load_source(path, magic, locations=locations)
 
 
-def _load_source(source: Any, magic: bytes, path: Any = None) -> dict[str, Any]:
+def _load_source(source: Any, magic: bytes, path: Any = None,
+                 locations: dict[int, str] | None = None) -> dict[str, Any]:
     """The checks and decoding of :func:`load_checkpoint` on ``source``: a Path, or an
     ``io.BytesIO`` holding what a file object gave; ``magic`` is its start, ``path`` the name
-    that error messages give it (``source`` itself by default)."""
+    that error messages give it (``source`` itself by default), ``locations`` as :func:`decode`'s."""
     path = source if path is None else path
     if not magic.startswith(b"PK"):
         kind = "a single .npy array" if magic == b"\x93NUMPY" else "not an .npz file"
@@ -358,7 +461,7 @@ def _load_source(source: Any, magic: bytes, path: Any = None) -> dict[str, Any]:
     meta = arrays.pop(_META_KEY)
     if meta.dtype.kind != "U" or meta.shape != ():
         raise CheckpointError(f"{path}: {_META_KEY!r} is not a JSON string")
-    tree = decode(str(meta), arrays)
+    tree = decode(str(meta), arrays, locations)
     if not isinstance(tree, dict) or tree.get("format") != FORMAT_NAME:
         raise CheckpointError(f"{path} is not a tensorgan checkpoint")
     version = tree.get("format_version")
@@ -406,6 +509,12 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
     """Read what :func:`save` wrote (Tensors come back as Tensors, on ``map_location``'s device
     or the CPU) from ``f``, a path or a binary file object open for reading (as torch.load); a
     training checkpoint comes back whole, as :func:`load_checkpoint` gives it.
+    ``map_location`` is torch's: a device or its name moves every Tensor there; a dict maps the
+    device a Tensor was saved from (``{"cuda:0": "cpu"}``); a callable is called
+    ``fn(tensor, saved_location)``; a Tensor a dict does not map goes back where it was saved,
+    as torch's. Unlike torch, every Tensor comes back on the CPU when ``map_location`` is None,
+    so a checkpoint written on a GPU loads on any machine; a ``cuda`` target without a usable
+    GPU is a DeviceError saying so.
     ``weights_only``, ``pickle_module``, ``mmap`` and pickle's ``encoding`` / ``errors`` /
     ``fix_imports`` are accepted for torch code and change nothing: loading never unpickles
     (so never runs code) and reads the whole file; another keyword is a TypeError, as
@@ -413,54 +522,72 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
     unknown = sorted(k for k in pickle_load_args if k not in _PICKLE_LOAD_ARGS)
     if unknown:
         raise TypeError(f"tg.load() got an unexpected keyword argument {unknown[0]!r}")
+    locations: dict[int, str] = {}
     if isinstance(f, (str, os.PathLike)):
-        tree = load_checkpoint(f)
+        tree = _load_path(f, locations)
     elif callable(getattr(f, "read", None)):
         data = f.read()
         if not isinstance(data, bytes):
             raise InputTypeError(f"tg.load needs a file opened in binary mode ('rb'), got {f!r}")
-        tree = _load_source(io.BytesIO(data), data[:6], getattr(f, "name", type(f).__name__))
+        tree = _load_source(io.BytesIO(data), data[:6], getattr(f, "name", type(f).__name__),
+                            locations)
     else:
         raise InputTypeError(f"tg.load reads a path (str or os.PathLike) or a binary file object, "
                              f"got {type(f).__name__}")
     if set(tree) != {"format", "format_version", "saved_object"}:   # not written by save()
         return tree
     obj = tree["saved_object"]
-    return obj if map_location is None else _to_device(obj, map_location)
+    return obj if map_location is None else _to_device(obj, map_location, locations)
 
 
-def _mapped_device(t: Tensor, map_location: Any) -> Any:
-    """torch.load's map_location as a device for ``t``: a device / string as it is; a dict maps
-    the tensor's device name (``{"cuda:1": "cuda:0"}``; names it lacks stay put); a callable is
-    called as torch calls it, ``fn(storage, location)`` -- here with the tensor and its device
-    name -- and returns the tensor to keep (``lambda storage, loc: storage``) or None (stay)."""
+def _mapped_device(saved_on: str, map_location: Any) -> Any:
+    """torch.load's map_location as a device for a tensor saved from ``saved_on``: a device /
+    string as it is; a dict maps the saved device's name (``{"cuda:0": "cpu"}``; a name it lacks
+    restores the tensor where it was saved, as torch's)."""
     if isinstance(map_location, dict):
-        return map_location.get(str(t.device), t.device)
+        return map_location.get(saved_on, saved_on)
     return map_location
 
 
-def _to_device(obj: Any, device: Any) -> Any:
+def _moved(t: Tensor, target: Any) -> Tensor:
+    """``t`` on ``target``; a GPU target without a usable GPU is a DeviceError saying so."""
+    from .backend import device
+    from .errors import DeviceError
+    try:
+        return t.to(target)
+    except DeviceError as exc:
+        try:
+            device(target)          # a known device name, so what failed is its availability
+        except Exception:
+            raise exc from None
+        raise DeviceError(f"tg.load: map_location {str(target)!r} names a GPU, but no usable GPU "
+                          f"is present ({exc}); load with map_location='cpu'") from None
+
+
+def _to_device(obj: Any, device: Any, locations: Mapping[int, str]) -> Any:
     if isinstance(obj, Tensor):    # a leaf again on the new device, as torch.load's map_location
+        saved_on = locations.get(id(obj), "cpu")
         if callable(device) and not isinstance(device, (str, type(obj.device))):
-            moved = device(obj.detach(), str(obj.device))
+            # torch calls fn(storage, location) and keeps the storage it returns (None: stay)
+            moved = device(obj.detach(), saved_on)
             if moved is None:
                 moved = obj.detach()
             if not isinstance(moved, Tensor):
                 raise InputTypeError(f"tg.load: map_location (a callable) must return a Tensor or "
                                      f"None, as torch's returns a storage; got {type(moved).__name__}")
         else:
-            moved = obj.detach().to(_mapped_device(obj, device))
+            moved = _moved(obj.detach(), _mapped_device(saved_on, device))
         if isinstance(obj, _parameter_class()):     # still a Parameter, as torch.load's
             return _parameter_class()(moved.detach(), requires_grad=obj.requires_grad)
         return moved.detach().requires_grad_(obj.requires_grad)
     if isinstance(obj, OrderedDict):       # a state_dict: keep its type and _metadata
-        moved = OrderedDict((k, _to_device(v, device)) for k, v in obj.items())
+        moved = OrderedDict((k, _to_device(v, device, locations)) for k, v in obj.items())
         if hasattr(obj, "_metadata"):
             moved._metadata = obj._metadata     # type: ignore[attr-defined]
         return moved
     if isinstance(obj, dict):
-        return {k: _to_device(v, device) for k, v in obj.items()}
+        return {k: _to_device(v, device, locations) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_device(v, device) for v in obj)
+        return type(obj)(_to_device(v, device, locations) for v in obj)
     return obj
 

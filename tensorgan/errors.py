@@ -401,6 +401,12 @@ class NotOverriddenError(TensorganError, NotImplementedError):
     a NotImplementedError, so a RuntimeError as torch's is."""
 
 
+class NoRightInverseError(TensorganError, NotImplementedError):
+    """A parametrization that cannot invert its map (``orthogonal``'s matrix_exp / cayley
+    without ``use_trivialization``): assigning the parametrized tensor is a NotImplementedError,
+    as torch's; at registration the original is kept as it is."""
+
+
 class AmpError(TensorganError, RuntimeError):
     """A mixed-precision call out of order (torch's RuntimeError there): ``GradScaler.unscale_``
     twice or after ``step`` before ``update``, ``step`` twice, ``unscale_`` / ``step`` /

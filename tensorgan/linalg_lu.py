@@ -535,6 +535,26 @@ def householder_product(input: Tensor, tau: Tensor) -> Tensor:
     return Q
 
 
+class GeqrfResult(NamedTuple):
+    a: Tensor
+    tau: Tensor
+
+
+def geqrf(input: Tensor) -> GeqrfResult:
+    """LAPACK's geqrf, as torch.geqrf: ``a`` holds R on and above the diagonal and the Householder
+    vectors below it, ``tau`` their scales (``householder_product(a, tau)`` is the Q of the QR).
+    Computed on the host; not differentiable (torch has no derivative either): the outputs do
+    not require grad."""
+    _matrices("geqrf", input, square=False)
+    xp = input.device.xp
+    with no_grad():
+        h, tau = np.linalg.qr(as_host_array(input.array), mode="raw")   # h is a's transpose
+        a = np.ascontiguousarray(np.swapaxes(h, -1, -2)).astype(input.dtype, copy=False)
+        tau = tau.astype(input.dtype, copy=False)
+        return GeqrfResult(Tensor._from(xp.asarray(a), device=input.device),
+                           Tensor._from(xp.asarray(tau), device=input.device))
+
+
 def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     """The Vandermonde matrix (..., n, N) of increasing powers x^0 ... x^(N-1) (N defaults to n)."""
     if not isinstance(x, Tensor):
@@ -683,6 +703,6 @@ def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 
 TOP_LEVEL = {"cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
              "triangular_solve": triangular_solve, "lu": _torch_lu, "lu_unpack": lu_unpack,
-             "lu_solve": _torch_lu_solve, "orgqr": householder_product,
+             "lu_solve": _torch_lu_solve, "orgqr": householder_product, "geqrf": geqrf,
              "nuclear_norm": nuclear_norm, "frobenius_norm": frobenius_norm}
-METHODS = ("cholesky_solve", "cholesky_inverse", "triangular_solve", "lu", "lu_solve", "orgqr")
+METHODS = ("cholesky_solve", "cholesky_inverse", "triangular_solve", "lu", "lu_solve", "orgqr", "geqrf")

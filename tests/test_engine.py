@@ -391,7 +391,7 @@ def test_shape_errors_name_op_and_shapes():
 
 
 def test_device_rules():
-    assert tg.get_device("cpu") == "cpu" and str(tg.zeros(1).device) in ("cpu", "cuda")
+    assert str(tg.get_device("cpu")) == "cpu" and str(tg.zeros(1).device) in ("cpu", "cuda")
     with pytest.raises(tg.DeviceError, match="unknown device"):
         tg.zeros(1, device="tpu")
     x = tg.tensor([1.0, 2.0], requires_grad=True, device="cpu")
@@ -409,10 +409,10 @@ def test_cuda_and_cpu_tensors_do_not_mix_and_to_is_differentiable():
     with pytest.raises(tg.DeviceError, match="one device"):
         a + b
     moved = a.to("cuda")
-    assert moved.device == "cuda"
+    assert moved.device.type == "cuda"
     (moved * b).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [1.0, 2.0])
-    assert a.grad.device == "cpu"
+    assert str(a.grad.device) == "cpu"
 
 
 def test_cuda_unavailable_message_says_why(monkeypatch):

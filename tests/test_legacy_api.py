@@ -160,7 +160,7 @@ def test_device_index_as_torch():
     assert tg.device("cuda:0").index == 0 and tg.device("cuda", 0).index == 0
     assert tg.device("cpu").index is None
     assert tg.device("cuda") != tg.device("cuda:0") and str(tg.device("cuda")) == "cuda"   # torch: unequal
-    assert pickle.loads(pickle.dumps(tg.device("cuda"))) == "cuda"
+    assert str(pickle.loads(pickle.dumps(tg.device("cuda")))) == "cuda"
 
 
 def test_unindexed_cuda_device_resolves_to_the_one_device(monkeypatch):

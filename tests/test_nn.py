@@ -275,7 +275,7 @@ def test_gradcheck_through_a_module_stack():
 def test_module_to_device_keeps_parameter_identity():
     lin = nn.Linear(2, 2)
     w = lin.weight
-    assert lin.to("cpu") is lin and lin.weight is w and lin.device == "cpu"
+    assert lin.to("cpu") is lin and lin.weight is w and str(lin.device) == "cpu"
 
 
 def test_device_mismatch_is_a_clear_error():
@@ -286,11 +286,11 @@ def test_device_mismatch_is_a_clear_error():
     except DeviceError:
         pytest.skip("no cuda device, real or simulated")
     lin = nn.Linear(2, 2).to("cuda")
-    assert lin.weight.device == "cuda" and lin.bias.device == "cuda"
+    assert lin.weight.device.type == "cuda" and lin.bias.device.type == "cuda"
     with pytest.raises(DeviceError, match=r"Linear\(.*input is on cpu.*cuda"):
         lin(tg.zeros(1, 2))
     bn = nn.BatchNorm1d(2, affine=False).to("cuda")
-    assert bn.running_mean.device == "cuda"
+    assert bn.running_mean.device.type == "cuda"
     with pytest.raises(DeviceError, match="BatchNorm1d"):
         bn(tg.zeros(3, 2))
 

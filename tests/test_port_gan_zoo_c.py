@@ -112,9 +112,9 @@ def test_cuda_legacy_tensor_types_exist_and_name_the_cuda_device():
             T(np.ones((2, 3)))
         return
     x = T(np.ones((2, 3)))
-    assert x.device == "cuda" and x.dtype == tg.float32 and isinstance(x, T)
+    assert x.device.type == "cuda" and x.dtype == tg.float32 and isinstance(x, T)
     y = tg.arange(3).type(T)                        # PyTorch-GAN's batch.type(Tensor)
-    assert y.device == "cuda" and y.dtype == tg.float32
+    assert y.device.type == "cuda" and y.dtype == tg.float32
     assert isinstance(tg.cuda.LongTensor([1.7]), tg.cuda.LongTensor)
 
 

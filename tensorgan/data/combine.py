@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ConfigError, ConfigTypeError, DatasetArgumentError, IndexOutOfRangeError, InputTypeError
 from ..random import default_generator, numpy_rng
-from .dataset import _concat
+from .dataset import Dataset
 
 __all__ = ["Subset", "ConcatDataset", "StackDataset", "IterableDataset", "ChainDataset",
            "random_split"]
@@ -29,7 +29,7 @@ def _checked_index(index: Any, n: int, owner: str) -> Any:
     return int(index) % n if n else int(index)
 
 
-class Subset:
+class Subset(Dataset):
     """The items of ``dataset`` at ``indices``: ``Subset(d, idx)[i]`` is ``d[idx[i]]``."""
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
@@ -51,10 +51,8 @@ class Subset:
     def __len__(self) -> int:
         return len(self.indices)
 
-    __add__ = _concat      # a + b: both, one after the other (torch's Dataset.__add__)
 
-
-class IterableDataset:
+class IterableDataset(Dataset):
     """Base class of a dataset read by iterating it (``__iter__``), not by index: the DataLoader
     takes its items in the order it yields them (no sampler, no shuffle)."""
 
@@ -65,7 +63,7 @@ class IterableDataset:
         return ChainDataset([self, other])
 
 
-class ConcatDataset:
+class ConcatDataset(Dataset):
     """Several map datasets one after another: index i of the whole picks the dataset by the
     running sizes (``cumulative_sizes``); negative indices count from the end."""
 
@@ -85,8 +83,6 @@ class ConcatDataset:
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
-
-    __add__ = _concat
 
     def __getitem__(self, idx: int) -> Any:
         if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):
@@ -118,7 +114,7 @@ def _iterable(d: Any) -> Any:
     return d
 
 
-class StackDataset:
+class StackDataset(Dataset):
     """Datasets of one length side by side: item i is ``(d[i] for d in args)`` as a tuple, or
     ``{key: d[i]}`` as a dict when they are given by keyword."""
 
@@ -141,8 +137,6 @@ class StackDataset:
 
     def __len__(self) -> int:
         return self._length
-
-    __add__ = _concat
 
 
 def random_split(dataset: Any, lengths: Sequence[int | float],

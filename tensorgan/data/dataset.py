@@ -1,35 +1,33 @@
-"""The Dataset protocol every data source in tensorgan follows, and a plain in-memory dataset."""
+"""torch's Dataset base class, and tensorgan's in-memory datasets (uint8 images, TensorDataset)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from ..errors import DatasetSizeError, DataError, IndexOutOfRangeError, InputTypeError
+from ..errors import DatasetSizeError, DataError, IndexOutOfRangeError, InputTypeError, NotOverriddenError
 
 __all__ = ["Dataset", "ArrayDataset", "TensorDataset"]
 
 
-@runtime_checkable
-class Dataset(Protocol):
-    """What DataLoader and the trainer need: images held in memory as uint8 (N, C, H, W)."""
+T_co = TypeVar("T_co", covariant=True)
 
-    images: np.ndarray          # uint8, (N, C, H, W)
-    labels: np.ndarray | None   # int64, (N,), or None for unlabelled data
-    name: str
 
-    @property
-    def image_shape(self) -> tuple[int, int, int]: ...
+class Dataset(Generic[T_co]):
+    """torch's ``torch.utils.data.Dataset``, a plain class: a map-style dataset subclasses it and
+    defines ``__getitem__`` (and usually ``__len__``); ``a + b`` is a ConcatDataset of both.
+    tensorgan's image datasets (ArrayDataset, ImageFolder, MnistDataset) are subclasses holding
+    uint8 (N, C, H, W) ``images``, ``labels`` and a ``name``, which DataLoader batches scaled to
+    [-1, 1]."""
 
-    def __len__(self) -> int: ...
+    def __getitem__(self, index: Any) -> T_co:
+        raise NotOverriddenError(f"Subclasses of Dataset should implement __getitem__ "
+                                 f"({type(self).__name__} does not).")
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # A class that names Dataset as its base (torch's ``class Faces(Dataset)``) gets torch's
-        # ``Dataset.__add__``; a method here would be a protocol member every dataset must have.
-        super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("_is_protocol", False) and getattr(cls, "__add__", None) is None:
-            cls.__add__ = _concat
+    def __add__(self, other: Any) -> Any:
+        """``a + b``: a ConcatDataset of both, as torch's ``Dataset.__add__``."""
+        return _concat(self, other)
 
 
 def check_arrays(images: np.ndarray, labels: object, name: str) -> None:
@@ -46,7 +44,7 @@ def check_arrays(images: np.ndarray, labels: object, name: str) -> None:
             raise DataError(f"{name}: labels must be integers, got {labels.dtype}")
 
 
-class ArrayDataset:
+class ArrayDataset(Dataset):
     """A Dataset over arrays already in memory (validated once, here)."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray | None = None,
@@ -85,17 +83,13 @@ class ArrayDataset:
             return self.images[index], int(self.labels[index])
         return self.images[index] if self.labels is None else (self.images[index], self.labels[index])
 
-    def __add__(self, other: Any) -> Any:
-        """``a + b``: a ConcatDataset of both, as torch's ``Dataset.__add__``."""
-        return _concat(self, other)
-
     def __repr__(self) -> str:
         labelled = "labelled" if self.labels is not None else "unlabelled"
         return f"{type(self).__name__}(name={self.name!r}, n={len(self)}, " \
                f"image_shape={self.image_shape}, {labelled})"
 
 
-class TensorDataset:
+class TensorDataset(Dataset):
     """``torch.utils.data.TensorDataset``: item i is ``(t[i] for t in tensors)``, for tensors (or
     arrays) that share their first dim; a DataLoader stacks the items into batches."""
 
@@ -115,9 +109,6 @@ class TensorDataset:
 
     def __len__(self) -> int:
         return len(self.tensors[0])
-
-    def __add__(self, other: Any) -> Any:
-        return _concat(self, other)
 
 
 def _concat(first: Any, second: Any) -> Any:

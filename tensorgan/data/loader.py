@@ -20,7 +20,7 @@ from ..errors import (CheckpointError, CollateError, CollateTypeError, ConfigErr
                       IndexOutOfRangeError, InputTypeError)
 from ..random import numpy_rng
 from .combine import IterableDataset, Subset
-from .dataset import ArrayDataset, TensorDataset, check_arrays
+from .dataset import ArrayDataset, Dataset, TensorDataset, check_arrays
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, _int_indices,
                       batch_ends, batch_plan, drawn_whole, sampler_order)
 
@@ -501,8 +501,9 @@ def _warn_unpinned() -> None:
 
 def _check_dataset(dataset: Any) -> str:
     """What the loader reads: "iterable" (an IterableDataset), "map" (``__len__`` and
-    ``__getitem__``), or "tensorgan" -- an object with the Dataset protocol (not only ArrayDataset,
-    which checks itself), whose arrays and ``len`` are checked here."""
+    ``__getitem__``), or "tensorgan" -- an object holding uint8 ``images`` (N, C, H, W),
+    ``labels`` and ``name`` (not only ArrayDataset, which checks itself), whose arrays and
+    ``len`` are checked here."""
     if isinstance(dataset, IterableDataset):
         return "iterable"
     images = getattr(dataset, "images", None)
@@ -511,7 +512,7 @@ def _check_dataset(dataset: Any) -> str:
     # tensorgan's own datasets (ArrayDataset and its subclasses), batched as scaled images.
     if (not (_holds_images(dataset) and isinstance(dataset, ArrayDataset))
             and not isinstance(dataset, np.ndarray)      # a bare array: below
-            and hasattr(type(dataset), "__getitem__") and hasattr(type(dataset), "__len__")):
+            and _defines_getitem(type(dataset)) and hasattr(type(dataset), "__len__")):
         return "map"
     if not isinstance(images, np.ndarray):
         raise InputTypeError(f"DataLoader needs a tensorgan Dataset (ArrayDataset, ImageFolder, "
@@ -522,6 +523,11 @@ def _check_dataset(dataset: Any) -> str:
     if len(dataset) != images.shape[0]:
         raise DataError(f"{name}: len() says {len(dataset)} but it holds {images.shape[0]} images")
     return "tensorgan"
+
+
+def _defines_getitem(cls: type) -> bool:
+    """``cls`` has its own ``__getitem__`` (not only Dataset's, which raises)."""
+    return getattr(cls, "__getitem__", Dataset.__getitem__) is not Dataset.__getitem__
 
 
 def _holds_images(dataset: Any) -> bool:

@@ -281,13 +281,14 @@ class StepLR(LRScheduler):
 
 
 def _check_milestone(i: int, m: Any) -> int | float:
-    """A MultiStepLR milestone: an int >= 1, or a float holding one (``0.8 * niter``, as SinGAN-style
+    """A MultiStepLR milestone: an int >= 0, or a float holding one (``0.8 * niter``, as SinGAN-style
     code passes it, is 1600.0); a fractional positive float is kept as given, as torch keeps it:
-    step() never lands on it, the closed form (``step(epoch)``) counts it once passed."""
+    step() never lands on it, the closed form (``step(epoch)``) counts it once passed.  Milestone 0
+    applies gamma from the start, as torch's; a negative one (torch's never reached) is refused."""
     if isinstance(m, (float, np.floating)) and math.isfinite(m) and m > 0 \
             and not float(m).is_integer():
         return float(m)
-    return _check_whole("MultiStepLR", f"milestones[{i}]", m, 1)
+    return _check_whole("MultiStepLR", f"milestones[{i}]", m, 0)
 
 
 class MultiStepLR(LRScheduler):
@@ -720,7 +721,7 @@ class CyclicLR(LRScheduler):
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ConfigError(f"{name}: mode is invalid and scale_fn is None (mode must be "
                               f"'triangular', 'triangular2' or 'exp_range', got {mode!r})")
-        if scale_mode not in ("cycle", "iterations"):
+        if scale_fn is not None and scale_mode not in ("cycle", "iterations"):   # else unused (torch)
             raise ConfigError(f"{name}: scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
         self.mode, self.gamma, self._scale_fn_custom = mode, _check_number(name, "gamma", gamma), scale_fn
         self.scale_mode = scale_mode if scale_fn is not None else (

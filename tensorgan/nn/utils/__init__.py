@@ -57,11 +57,11 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     ``max_norm / (norm + 1e-6)``, applied only where it is below 1 (PyTorch's rule):
     ``get_total_norm`` of the gradients, then ``clip_grads_with_norm_``.
 
-    Non-finite norms (with ``error_if_nonfinite=False``): an infinite norm scales every gradient
-    by 0, as PyTorch (its infinite elements become NaN).  A NaN norm differs from PyTorch on
-    purpose: PyTorch multiplies every gradient by the NaN scale (clamped at 1, which keeps NaN),
-    so all of them become NaN; here the gradients are left exactly as they were, and the returned
-    NaN norm is the signal (check it, or pass ``error_if_nonfinite=True`` to raise NonFiniteError).
+    Non-finite norms (with ``error_if_nonfinite=False``, torch's "scale the gradients by the
+    non-finite norm anyway"): an infinite norm scales every gradient by 0 (its infinite elements
+    become NaN), a NaN norm by NaN (the scale clamped at 1 stays NaN), so every gradient becomes
+    NaN -- as PyTorch, so that a port's numbers match; a step that already had a NaN gradient is
+    spoiled either way.  Pass ``error_if_nonfinite=True`` to raise NonFiniteError instead.
     ``foreach`` is accepted (torch's fused-kernel switch; no effect here)."""
     grads = _grads("clip_grad_norm_", parameters)
     max_norm = _check_max_norm("clip_grad_norm_", max_norm)
@@ -150,7 +150,7 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
 def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                           total_norm: Tensor | float, foreach: bool | None = None) -> None:
     """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` where that is below 1, in place
-    (``total_norm`` from ``get_total_norm``; a NaN one leaves them, see ``clip_grad_norm_``)."""
+    (``total_norm`` from ``get_total_norm``; a NaN one makes them NaN, see ``clip_grad_norm_``)."""
     grads = _grads("clip_grads_with_norm_", parameters)
     max_norm = _check_max_norm("clip_grads_with_norm_", max_norm)
     _scale_grads(grads, max_norm, float(total_norm))
@@ -158,8 +158,10 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
 
 def _scale_grads(grads: list[Tensor], max_norm: float, total_value: float) -> None:
     coefficient = float(max_norm) / (total_value + 1e-6)
-    if coefficient < 1.0:   # a NaN norm: not < 1, the gradients stay; an infinite one: scale 0 and
-        with np.errstate(invalid="ignore"):            # inf * 0 = NaN where infinite, as PyTorch
+    # torch's clamp(coefficient, max=1): a NaN norm scales by NaN; an infinite one by 0, and
+    # inf * 0 = NaN where a gradient is infinite
+    if not coefficient >= 1.0:
+        with np.errstate(invalid="ignore"):
             for g in grads:
                 g.array *= g.array.dtype.type(coefficient)
 
@@ -264,8 +266,8 @@ class _SpectralNormVersion:
 
 class _SpectralNormUpgrade:
     """Load pre-hook: torch's upgrade of a state dict saved before the version-1 layout (no
-    ``spectral_norm`` metadata; ``<name>``, ``<name>_orig`` and ``<name>_u`` but no ``<name>_v``):
-    ``v`` is solved from the saved normalized weight so that ``u . (W v)`` is its sigma."""
+    ``spectral_norm`` metadata; ``<name>``, ``<name>_orig`` and ``<name>_u``, a ``<name>_v`` or
+    not): ``<name>`` is dropped and ``v`` solved from it so that ``u . (W v)`` is its sigma."""
 
     def __init__(self, name: str, dim: int) -> None:
         self.name, self.dim = name, dim
@@ -277,8 +279,9 @@ class _SpectralNormUpgrade:
         if (version is not None and version >= 1) or not all(
                 key + suffix in state_dict for suffix in ("", "_orig", "_u")):
             return
-        if version is None and key + "_v" in state_dict:
-            return     # the current layout, only missing its metadata
+        # (all three of <name> / _orig / _u are here: a state dict that also holds _v keeps its v
+        # only without <name>, torch's "current layout missing its metadata"; with <name> it is
+        # upgraded, its v solved again, as torch's)
         as_array = lambda v: v.numpy() if isinstance(v, Tensor) else as_host_array(v)  # noqa: E731
         weight_orig = as_array(state_dict[key + "_orig"])
         sigma = float((weight_orig / as_array(state_dict.pop(key))).mean())

@@ -8,19 +8,28 @@ iteration on the ``_u`` / ``_v`` buffers of ``layer.parametrizations.weight[0]``
 ``parametrizations.weight.original0`` = g, ``original1`` = v).  The math is the hook-style
 ``tg.nn.utils.spectral_norm`` / ``weight_norm``'s (shared helpers); only the order of the
 power-iteration steps differs, as between torch's two versions (u first here, v first there).
+``orthogonal(layer)``: ``layer.weight`` is an orthogonal matrix (or a batch of them), torch's
+three maps and its dynamic trivialization (the ``base`` buffer).
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from ...errors import ConfigError, NormParameterError
+import numpy as np
+
+from ... import linalg
+from ...backend import as_host_array
+from ...errors import (ConfigError, DTypeNotImplementedError, NoRightInverseError, NormParameterError,
+                       ShapeError)
+from ...factory import concat, randn
+from ...linalg_lu import geqrf
 from ...functional import normalize
-from ...tensor import Tensor
+from ...tensor import Tensor, no_grad
 from ..module import Module
 from . import _as_matrix, _norm_except_dim, _power_iterate, _weight_norm, _random_unit_vectors, _spectral_divide
 from .parametrize import register_parametrization
 
-__all__ = ["spectral_norm", "weight_norm"]
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
 class _SpectralNorm(Module):
@@ -111,3 +120,139 @@ def _weight_norm_compat_hook(name: str) -> Callable[..., None]:
             state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
             state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
     return hook
+
+
+# -- orthogonal (torch.nn.utils.parametrizations.orthogonal) ----------------------------------
+_ORTHOGONAL_MAPS = ("matrix_exp", "cayley", "householder")
+
+
+def _is_orthogonal(Q: Tensor) -> bool:
+    """Q^H Q = I within torch's tolerance, 10 n eps."""
+    n, k = Q.shape[-2], Q.shape[-1]
+    eye = Q.new_zeros(k, k) + linalg._eye_like(Q, k)
+    eps = 10.0 * n * float(np.finfo(Q.dtype).eps)
+    return bool(np.allclose(as_host_array((Q.mH @ Q).array), as_host_array(eye.array), atol=eps))
+
+
+def _make_orthogonal(A: Tensor) -> Tensor:
+    """The Q of A = QR (A tall) with diag(R) >= 0 (torch's: geqrf, householder_product, then
+    the signs of R's diagonal)."""
+    X, tau = geqrf(A)
+    Q = linalg.householder_product(X, tau)
+    return Q * X.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
+
+
+class _Orthogonal(Module):
+    """``X -> Q`` orthogonal of X's shape (orthonormal columns when tall, rows when wide):
+    ``matrix_exp`` / ``cayley`` of the skew-symmetric matrix built from X's lower triangle, or
+    the product of the Householder reflectors below X's diagonal; with ``use_trivialization``
+    Q is ``base @ Q``, ``base`` an orthogonal buffer that ``right_inverse`` sets."""
+
+    def __init__(self, weight: Tensor, orthogonal_map: str, *, use_trivialization: bool = True) -> None:
+        super().__init__()
+        if weight.is_complex() and orthogonal_map == "householder":
+            raise ConfigError("orthogonal: the householder parametrization does not support "
+                              "complex tensors")
+        self.shape = weight.shape
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, X: Tensor) -> Tensor:
+        n, k = X.shape[-2], X.shape[-1]
+        transposed = n < k
+        if transposed:
+            X, n, k = X.mT, k, n
+        if self.orthogonal_map == "householder":
+            A = X.tril(diagonal=-1)     # X's diagonal holds the reflections' signs (+-1), not trained
+            Q = linalg.householder_product(A, 2.0 / (1.0 + (A * A).sum(dim=-2)))
+            Q = Q * X.diagonal(dim1=-2, dim2=-1).detach().int().unsqueeze(-2)
+        else:
+            Q = self._skew_map(X.tril(), n, k)
+        if hasattr(self, "base"):
+            Q = self.base @ Q
+        return Q.mT if transposed else Q
+
+    def _skew_map(self, X: Tensor, n: int, k: int) -> Tensor:
+        """matrix_exp(A) or Cayley's (I - A/2)^-1 (I + A/2), A = X - X^H (X embedded in n x n),
+        cut back to X's k columns."""
+        if n != k:                      # embed the tall X into a square matrix
+            X = concat([X, X.new_zeros(*X.shape[:-1], n - k)], dim=-1)
+        A = X - X.mH
+        if self.orthogonal_map == "matrix_exp":
+            Q = linalg.matrix_exp(A)
+        else:
+            eye = linalg._eye_like(A, n)
+            Q = linalg.solve(eye - 0.5 * A, eye + 0.5 * A)
+        return Q[..., :k] if n != k else Q
+
+    def right_inverse(self, Q: Tensor) -> Tensor:
+        """The original that gives ``Q``: with the trivialization, ``base`` becomes Q (made
+        orthogonal by a QR where it is not, completed to n x n where it is not square) and the
+        original -I; without it, the Householder reflectors of Q's QR (matrix_exp / cayley have
+        no inverse: NotImplementedError, as torch's)."""
+        if tuple(Q.shape) != tuple(self.shape):
+            raise ShapeError(f"orthogonal: expected a matrix or batch of matrices of shape "
+                             f"{tuple(self.shape)}, got a tensor of shape {tuple(Q.shape)}")
+        with no_grad():
+            return self._right_inverse(Q)
+
+    def _right_inverse(self, Q: Tensor) -> Tensor:
+        Q_init = Q
+        n, k = Q.shape[-2], Q.shape[-1]
+        transpose = n < k
+        if transpose:
+            Q, n, k = Q.mT, k, n
+        if not hasattr(self, "base"):
+            if self.orthogonal_map != "householder":
+                raise NoRightInverseError(
+                    "orthogonal: it is not possible to assign to the matrix_exp or the cayley "
+                    "parametrization when use_trivialization=False")
+            A, tau = geqrf(Q)
+            # diag(R) > 0: the sign of each reflection goes on A's diagonal (+-1); a reflection
+            # LAPACK skipped (tau == 0) flips it
+            signs = A.diagonal(dim1=-2, dim2=-1).sign() * (1 - 2 * (tau == 0.0).to(A.dtype))
+            A = A.tril(diagonal=-1) + A.triu(diagonal=1) + signs.unsqueeze(-2) * _eye(A)
+            return A.mT if transpose else A
+        if n == k:
+            Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)
+        else:                            # complete Q into a full n x n orthogonal matrix
+            N = randn(*Q.shape[:-2], n, n - k, dtype=Q.dtype, device=Q.device)
+            Q = _make_orthogonal(concat([Q, N], dim=-1))
+        self.base = Q
+        # -I: the householder map of it (reflections all -1) is I, the skew maps' exp(0) = I
+        return Q_init.new_zeros(*Q_init.shape) - _eye(Q_init)
+
+
+def _eye(like: Tensor) -> Tensor:
+    """The (m, n) identity for ``like`` (..., m, n): ones on the diagonal, zeros elsewhere."""
+    m, n = like.shape[-2], like.shape[-1]
+    return linalg._eye_like(like, max(m, n))[:m, :n]
+
+
+def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None, *,
+               use_trivialization: bool = True) -> Module:
+    """Make ``module.<name>`` orthogonal (orthonormal columns for a tall matrix, rows for a wide
+    one; a batch of matrices for more dims) as a parametrization, torch's: ``orthogonal_map``
+    "matrix_exp" (the default for square or complex matrices), "cayley" or "householder" (the
+    default otherwise).  With ``use_trivialization`` (the default) Q is ``base @ map(original)``,
+    ``base`` a buffer under ``parametrizations.<name>.0.base``; the initial Q is the weight made
+    orthogonal (a QR where it is not).  Assigning ``module.<name> = Q`` stores ``Q``."""
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise NormParameterError(f"orthogonal: {type(module).__name__} has no parameter or buffer {name!r}")
+    if weight.ndim < 2:
+        raise ShapeError(f"orthogonal: expected a matrix or batch of matrices, got a tensor of "
+                         f"{weight.ndim} dimensions")
+    if weight.is_complex() and orthogonal_map != "householder":   # torch's unitary case
+        raise DTypeNotImplementedError(
+            f"orthogonal: {name} is {weight.dtype}; unitary (complex) parametrizations need "
+            f"complex matrix_exp / solve / QR, which tensorgan does not have")
+    if orthogonal_map is None:
+        square = weight.shape[-2] == weight.shape[-1]
+        orthogonal_map = "matrix_exp" if square or weight.is_complex() else "householder"
+    if orthogonal_map not in _ORTHOGONAL_MAPS:
+        raise ConfigError(f'orthogonal: orthogonal_map has to be one of "matrix_exp", "cayley", '
+                          f'"householder", got {orthogonal_map!r}')
+    parametrization = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
+    return register_parametrization(module, name, parametrization, unsafe=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
+from ...data.dataset import Dataset
+
 __all__ = ["VisionDataset", "StandardTransform"]
 
 
@@ -53,7 +55,7 @@ def _item_index(dataset: Any, index: Any, n: int, what: str = "images") -> int:
     return i % n
 
 
-class VisionDataset:
+class VisionDataset(Dataset):
     """Base of the vision datasets: ``root``, ``transform``, ``target_transform`` and
     ``transforms`` (a StandardTransform of the two, or None), and torchvision's repr."""
 
