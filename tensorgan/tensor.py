@@ -2670,6 +2670,9 @@ class Tensor:
             other = other.array
         elif not isinstance(other, (int, float, np.generic)):
             other = _to_array(other, None, self.device)
+        elif self.array.dtype.kind in "iu" and isinstance(other, (int, np.integer)) \
+                and not isinstance(other, bool) and -2 ** 63 <= other < 2 ** 64:
+            other = _wrap_int(int(other), self.array.dtype)     # uint8 > -1 compares with 255
         try:
             return Tensor._make(getattr(self.device.xp, ufunc)(self.array, other), self.device)
         except (TypeError, ValueError) as exc:
@@ -2789,6 +2792,10 @@ class Tensor:
         if ufunc == "power" and type(other) is int and other < 0:   # (before uint8 wraps it)
             raise NegativeIntegerPowerError("integers to negative integer powers are not allowed "
                                             "(use a float tensor)")
+        if ufunc == "power" and type(other) is int and self.dtype.kind in "iu" \
+                and other > np.iinfo(self.dtype).max:       # torch checks the exponent's cast
+            raise ValueOverflowError(f"pow: exponent {other} cannot be converted to type "
+                                     f"{self.dtype} without overflow (as torch)")
         a, b = self._arith(other), self._lift(other)
         a, b = _torch_int_arrays(self, other, a.array, b.array if isinstance(b, Tensor) else b)
         if (ufunc in ("floor_divide", "remainder", "fmod") and a.size   # (an empty result divides nothing)
@@ -3648,8 +3655,10 @@ class Tensor:
                              f"of shape {value.shape} (as torch; use where() to fill from a tensor)")
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             value = value.to(self.dtype)                 # torch keeps self's dtype
+        elif not isinstance(value, Tensor) and self.dtype.kind in "iu" and np.isscalar(value):
+            value = _integer_fill(value, self.array.dtype)   # 2.7 into int64: 2, -1 into uint8: 255
         elif not isinstance(value, Tensor) and self.dtype.kind != "f" and np.isscalar(value):
-            value = self.dtype.type(value).item()        # 2.7 into int64: 2, as torch
+            value = self.dtype.type(value).item()
         return where(mask, value, self)
 
     def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
@@ -3660,6 +3669,10 @@ class Tensor:
             raise ShapeError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor "
                              f"of shape {value.shape} (as torch)")
         fill = value.array if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor) and self.array.dtype.kind in "iu":
+            fill = _cast_wrapping(fill, self.array.dtype)            # tensor(-1) into uint8: 255
+        elif self.array.dtype.kind in "iu" and np.isscalar(value):
+            fill = _integer_fill(value, self.array.dtype)
         _refuse_partial_overlap("masked_fill_", self.array, (mask,))    # (as torch: b[1:] by b[:-1])
         return self._in_place("masked_fill_", lambda a: a.__setitem__(
             self.device.xp.broadcast_to(mask.array, a.shape), fill),
@@ -4398,6 +4411,8 @@ class Tensor:
             from .factory import _fill_dtype       # torch: 5+0j fills a real tensor, 5+1j cannot
             value = _fill_dtype(value, self.dtype, "fill_")[0]
         if not isinstance(value, Tensor):
+            if self.array.dtype.kind in "iu":
+                value = _integer_fill(value, self.array.dtype)
             return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value),
                                   expanded="")      # (torch writes a number into an expanded tensor)
         if value.ndim:
@@ -4407,7 +4422,7 @@ class Tensor:
         # into read-only memory (expand()'s result) the write is refused as for a number
         tracked = (value._requires_grad and _grad_mode.enabled
                    and getattr(self.array.flags, "writeable", True))
-        return self._in_place("fill_", lambda a: a.fill(value.item()),
+        return self._in_place("fill_", lambda a: a.fill(_cast_wrapping(value.array, a.dtype)),
                               lambda old: ops.FillWithTensor.apply(old, value), (value,) if tracked else ())
 
     def copy_(self, src: Any, non_blocking: bool = False) -> "Tensor":
@@ -4790,6 +4805,32 @@ def _to_array(data: Any, dtype: Any, device: Device):
         raise TensorDataError(f"cannot make a tensor from a sequence holding None (NumPy would "
                              f"read it as NaN): {data!r:.60}")
     return out
+
+
+def _wrap_int(value: int, dtype: np.dtype) -> int:
+    """``value`` wrapped into integer ``dtype`` (two's complement), as torch casts a Python int
+    beside an integer tensor in a comparison: ``uint8 == 259`` compares with 3, ``> -1`` with 255."""
+    bits = 8 * dtype.itemsize
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if dtype.kind == "i" and value >> (bits - 1) else value
+
+
+def _integer_fill(value: Any, dtype: np.dtype) -> Any:
+    """A number written into integer ``dtype`` by fill_ / masked_fill, checked as torch's
+    (``_checked_convert``): -1 into uint8 is 255, 300 or -1.0 refused, 2.7 is 2."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
+            or isinstance(value, (complex, np.complexfloating)):
+        return value
+    return _checked_convert(value, dtype).item()
+
+
+def _cast_wrapping(src: Any, dtype: np.dtype) -> Any:
+    """A 0-d array's value cast to ``dtype`` as torch casts a tensor (no range check): 300 into
+    uint8 is 44, -1.0 is 255 (a float goes through int64 first, NumPy's direct cast being
+    undefined for negatives)."""
+    if src.dtype.kind == "f" and dtype.kind in "iu" and np.isfinite(src).all():
+        src = src.astype(np.int64)
+    return src.astype(dtype)[()]
 
 
 def _checked_convert(data: Any, dtype: np.dtype) -> np.ndarray:

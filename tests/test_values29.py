@@ -1,0 +1,57 @@
+"""Session 29: value / dtype differences from torch closed (expected values are NumPy's, an
+invariant's, or facts checked once in torch 2.13, noted where so)."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import ValueOverflowError
+
+
+# -- integer tensors beside out-of-range Python ints -------------------------------------------
+@pytest.mark.parametrize("expr, expected", [
+    ("u > -1", False), ("u < -1", True), ("u == -253", True), ("u == 259", True), ("u != 259", False),
+    ("u == 300", False), ("u >= 256", True), ("-1 < u", False), ("u.gt(-1)", False),
+    ("tg.eq(u, 259)", True), ("u == np.int64(259)", True), ("i8 < 200", False), ("i8 == 259", True),
+    ("i32 == 2 ** 32 + 3", True), ("u == 1.5", False)])
+def test_an_integer_tensor_compares_with_the_int_wrapped_into_its_dtype(expr, expected):
+    names = {"tg": tg, "np": np, "u": tg.tensor([3], dtype=tg.uint8),
+             "i8": tg.tensor([3], dtype=tg.int8), "i32": tg.tensor([3], dtype=tg.int32)}
+    assert eval(expr, names).tolist() == [expected]          # (torch 2.13: the scalar is cast, wrapping)
+
+
+@pytest.mark.parametrize("value, expected", [(-1, 255), (-255, 1), (2.5, 2), (0, 0)])
+def test_fill_and_masked_fill_put_a_negative_int_into_uint8_wrapped(value, expected):
+    u = tg.tensor([3, 3], dtype=tg.uint8)
+    assert u.clone().fill_(value).tolist() == [expected] * 2
+    mask = tg.tensor([True, False])
+    assert u.masked_fill(mask, value).tolist() == [expected, 3]
+    assert u.clone().masked_fill_(mask, value).tolist() == [expected, 3]
+
+
+@pytest.mark.parametrize("value", [300, -256, -1.0, 255.5])
+def test_fill_refuses_a_number_its_integer_dtype_cannot_hold(value):
+    u = tg.tensor([3], dtype=tg.uint8)
+    for fill in (lambda: u.fill_(value), lambda: u.masked_fill(tg.tensor([True]), value),
+                 lambda: u.masked_fill_(tg.tensor([True]), value)):
+        with pytest.raises(ValueOverflowError, match="uint8 without overflow"):
+            fill()
+    with pytest.raises(RuntimeError, match="int8 without overflow"):
+        tg.tensor([3], dtype=tg.int8).fill_(128)
+    assert u.tolist() == [3]
+
+
+def test_fill_from_a_tensor_casts_it_as_a_tensor_cast_wrapping():
+    u = tg.tensor([3], dtype=tg.uint8)
+    assert u.clone().fill_(tg.tensor(300)).tolist() == [44]
+    assert u.clone().fill_(tg.tensor(-1.0)).tolist() == [255]
+    assert u.clone().masked_fill_(tg.tensor([True]), tg.tensor(-1)).tolist() == [255]
+
+
+@pytest.mark.parametrize("dtype, exponent", [("uint8", 256), ("uint8", 300), ("int8", 200),
+                                             ("int16", 40000)])
+def test_an_integer_power_past_the_dtype_is_refused(dtype, exponent):
+    x = tg.tensor([3], dtype=getattr(tg, dtype))
+    for power in (lambda: x ** exponent, lambda: x ** np.int64(exponent), lambda: tg.pow(x, exponent)):
+        with pytest.raises(ValueOverflowError, match=f"{exponent} cannot be converted to type {dtype}"):
+            power()
+    assert (tg.tensor([3], dtype=tg.uint8) ** 255).tolist() == [pow(3, 255, 256)]
