@@ -161,7 +161,16 @@ XLog1Py = _pointwise("XLog1Py", lambda xp, x, y: _xlogy_values(xp, x, y, True),
 # fmod (C's: the sign of the dividend) and remainder (Python's %: the sign of the divisor):
 # d/dx = 1, d/dy = -trunc(x / y) and -floor(x / y), as torch's derivatives.
 Fmod = _pointwise("Fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y: (1.0, -(x / y).trunc()))
-Remainder = _pointwise("Remainder", lambda xp, x, y: xp.remainder(x, y),
+def _remainder_values(xp, x, y):
+    """x mod y with the sign of y, as torch computes it: fmod, plus y where a nonzero fmod's sign
+    differs from y's -- so a zero keeps x's sign (-0.0 % 3 is -0.0; NumPy's remainder gives 0.0)."""
+    if x.dtype.kind != "f":
+        return xp.remainder(x, y)
+    mod = xp.fmod(x, y)
+    return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
+
+
+Remainder = _pointwise("Remainder", _remainder_values,
                        lambda x, y: (1.0, -(x / y).floor()))
 
 

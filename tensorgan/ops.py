@@ -1393,10 +1393,16 @@ class Abs(Function):
         return self.xp.abs(x)
 
     def backward(self, g):
-        return (g * self.sign,)
+        return (g * self._sign(),)
 
     def grad_graph(self, g):
-        return (with_zero_edge(constant_times(g, self.sign), self.inputs[0]),)
+        return (with_zero_edge(constant_times(g, self._sign()), self.inputs[0]),)
+
+    def _sign(self):
+        """sign(x), 0 at NaN as torch's sgn (NumPy's sign is NaN there: |x|'s gradient would be)."""
+        if self.sign.dtype.kind == "f":
+            self.xp.nan_to_num(self.sign, copy=False)
+        return self.sign
 
 
 class Clip(Function):

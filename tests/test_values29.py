@@ -55,3 +55,58 @@ def test_an_integer_power_past_the_dtype_is_refused(dtype, exponent):
         with pytest.raises(ValueOverflowError, match=f"{exponent} cannot be converted to type {dtype}"):
             power()
     assert (tg.tensor([3], dtype=tg.uint8) ** 255).tolist() == [pow(3, 255, 256)]
+
+
+# -- signs of zero ------------------------------------------------------------------------------
+def test_remainder_keeps_the_dividends_sign_on_a_zero_result_as_torch():
+    x = tg.tensor([-0.0, 0.0, -2.0, 2.0, -4.0, 4.0, 5.0, -5.0], dtype=tg.float64)
+    y = tg.tensor([3.0, -3.0, 2.0, -2.0, 2.0, -2.0, 3.0, 3.0], dtype=tg.float64)
+    expected = np.fmod(x.numpy(), y.numpy())        # torch: fmod, + y where a nonzero fmod's sign
+    fix = (expected != 0) & ((y.numpy() < 0) != (expected < 0))     # differs from y's
+    expected[fix] += y.numpy()[fix]
+    for r in (tg.remainder(x, y), x % y, x.remainder(y)):
+        assert np.array_equal(r.numpy(), expected)
+        assert np.array_equal(np.signbit(r.numpy()), np.signbit(expected))
+    assert np.signbit((tg.tensor([-0.0, 0.0]) % -2).numpy()).tolist() == [True, False]
+    assert np.signbit((tg.tensor([-0.0, 0.0]) % 2).numpy()).tolist() == [True, False]
+
+
+def test_remainder_takes_a_number_as_its_first_argument_as_torch():
+    assert tg.remainder(2, tg.tensor([3.0, -3.0])).tolist() == [2.0, -1.0]
+    r = tg.remainder(2, tg.tensor([3, -3]))
+    assert r.tolist() == [2, -1] and r.dtype == tg.int64
+    assert np.signbit(tg.remainder(-0.0, tg.tensor([3.0])).numpy()).tolist() == [True]
+
+
+@pytest.mark.parametrize("name", ["elu", "celu", "selu"])
+def test_the_exponential_units_give_minus_zero_at_minus_zero(name):
+    f = getattr(tg.nn.functional, name)
+    y = f(tg.tensor([-0.0, 0.0, -1e-30], dtype=tg.float64)).numpy()
+    assert np.signbit(y).tolist() == [True, False, True]       # expm1, as torch's kernels
+    assert y[2] != 0.0 and abs(y[2]) < 1e-29                  # (exp(x) - 1 would be 0 here)
+
+
+# -- gradients and values at NaN ----------------------------------------------------------------
+@pytest.mark.parametrize("name, slope", [("elu", 1.0), ("celu", 1.0), ("selu", 1.0507009873554805),
+                                         ("hardswish", 1.0)])
+def test_an_activation_passes_the_gradient_at_nan_and_inf_as_torch(name, slope):
+    f = getattr(tg.nn.functional, name)
+    x = tg.tensor([float("nan"), float("inf"), 5.0], dtype=tg.float64, requires_grad=True)
+    (g,) = tg.autograd.grad(f(x).sum(), x)
+    assert g.tolist() == pytest.approx([slope] * 3)           # not (x <= 0): the identity branch
+
+
+def test_threshold_keeps_nan_where_torch_does_and_passes_its_gradient():
+    x = tg.tensor([float("nan"), -1.0, 0.0, 1.0], requires_grad=True)
+    y = tg.nn.functional.threshold(x, 0.0, 2.0)
+    assert np.isnan(y[0].item()) and y[1:].tolist() == [2.0, 2.0, 1.0]
+    (g,) = tg.autograd.grad(y.sum(), x)
+    assert g.tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_abs_has_gradient_zero_at_nan_as_torchs_sgn():
+    x = tg.tensor([float("nan"), 0.0, -2.0, 3.0], dtype=tg.float64, requires_grad=True)
+    x.abs().sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, -1.0, 1.0]
+    (g,) = tg.autograd.grad(x.abs().sum(), x, create_graph=True)
+    assert g.tolist() == [0.0, 0.0, -1.0, 1.0]
