@@ -110,3 +110,16 @@ def test_abs_has_gradient_zero_at_nan_as_torchs_sgn():
     assert x.grad.tolist() == [0.0, 0.0, -1.0, 1.0]
     (g,) = tg.autograd.grad(x.abs().sum(), x, create_graph=True)
     assert g.tolist() == [0.0, 0.0, -1.0, 1.0]
+
+
+@pytest.mark.parametrize("op", ["scatter_add", "index_add", "index_put", "put"])
+def test_accumulating_ops_keep_the_inputs_minus_zero_as_torch(op):
+    x, index, src = tg.full((3,), -0.0), tg.tensor([0, 1]), tg.tensor([-0.0, 0.0])
+    y = {"scatter_add": lambda: x.scatter_add(0, index, src),
+         "index_add": lambda: x.index_add(0, index, src),
+         "index_put": lambda: x.index_put((index,), src, accumulate=True),
+         "put": lambda: x.put(index, src, accumulate=True)}[op]()
+    assert np.signbit(y.numpy()).tolist() == [True, False, True]     # -0+-0, -0+0, untouched
+    twice = tg.full((2,), -0.0).scatter_add(0, tg.tensor([0, 0]), tg.tensor([-0.0, -0.0]))
+    assert np.signbit(twice.numpy()).all()
+    assert tg.zeros(3, dtype=tg.int64).scatter_add(0, tg.tensor([0, 0]), tg.tensor([1, 2])).tolist() == [3, 0, 0]
