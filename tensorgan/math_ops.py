@@ -570,9 +570,29 @@ def _moments(name: str, input: Tensor, dim: Any, unbiased: Any, keepdim: bool,
         raise InputTypeError(f"tg.{name}: input must be a Tensor, got {type(input).__name__}")
     if isinstance(dim, bool):                       # torch.var_mean(x, False): the unbiased flag
         dim, unbiased = None, dim
-    spread = (input.std if root else input.var)(dim, unbiased, keepdim, correction=correction)
+    spread = input._spread(name, dim, unbiased, keepdim, correction, root)
     axes = _axes(_torch_dims(dim), input.ndim)
     return spread, input.mean(dim=axes, keepdim=keepdim)
+
+
+class VarianceWithoutDof(Composed):
+    """var where n - correction <= 0: the sum of squares over 0 (inf, or NaN where the values
+    are all equal), with torch's gradient (var_backward): over all dims, inf (NaN where x is the
+    mean) times g; over ``dim``, 2 / (n - correction) (inf at n == correction) times g (x - mean)."""
+
+    @staticmethod
+    def compute(xp, x, axes, keepdim, n, correction, whole):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = x.mean(axis=axes, keepdims=True) if x.size else xp.full((1,) * x.ndim, xp.nan, x.dtype)
+            return (((x - mean) ** 2).sum(axis=axes, keepdims=keepdim) / x.dtype.type(0)).astype(x.dtype)
+
+    def gradients(self, g, x, axes, keepdim, n, correction, whole):
+        if whole:
+            return (g * x.new_full(x.shape, math.inf).masked_fill(x == x.mean(), math.nan),) + (None,) * 5
+        if not keepdim:
+            g = g.reshape(tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+        factor = math.inf if n == correction else 2.0 / (n - correction)
+        return (g * factor * (x - x.mean(dim=axes, keepdim=True)),) + (None,) * 5
 
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,

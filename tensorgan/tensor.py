@@ -3034,6 +3034,17 @@ class Tensor:
             correction: float | None = None) -> "Tensor":
         """Variance over ``dim`` (all by default), dividing by n - ``correction`` (1, Bessel's,
         by default; ``unbiased=False`` is 0), as torch. Composed of differentiable ops."""
+        return self._spread("var", dim, unbiased, keepdim, correction, False)
+
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> "Tensor":
+        """Square root of :meth:`var` (same arguments); where it is 0 (constant values) the
+        gradient is 0, not NaN, as torch's."""
+        return self._spread("std", dim, unbiased, keepdim, correction, True)
+
+    def _spread(self, name: str, dim: Any, unbiased: Any, keepdim: Any, correction: Any,
+                root: bool) -> "Tensor":
+        """var (std with ``root``) for ``name``: var, std, var_mean or std_mean (torch's warning)."""
         if unbiased is not None and correction is not None:
             raise InputTypeError("var/std: give unbiased= or correction=, not both")
         _float_only("var/std", self)
@@ -3041,21 +3052,22 @@ class Tensor:
         if unbiased is not None:
             _flag("var/std", "unbiased", unbiased)
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
-        if self.dtype is float16:   # torch's CPU half var: float32 throughout, rounded once
-            return self.float().var(dim, keepdim=keepdim, correction=correction).half()
+        if self.dtype is float16:   # torch's CPU half var / std: float32 throughout, rounded once
+            return self.float()._spread(name, dim, None, keepdim, correction, root).half()
+        variance = self._variance(dim, keepdim, correction, name)
+        return ops.SafeSqrt.apply(variance) if root else variance
+
+    def _variance(self, dim: Any, keepdim: bool, correction: float, name: str) -> "Tensor":
         axes = _axes(_torch_dims(dim), self.ndim)
         n = self.array.size if axes is None else math.prod(self.shape[a] for a in axes)
+        if n - correction <= 0:     # inf / NaN and torch's gradient for it (see VarianceWithoutDof)
+            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                          f"than the reduction factor (input numel divided by output numel) (as "
+                          f"torch: the result is inf or NaN)", UserWarning, stacklevel=4)
+            from .math_ops import VarianceWithoutDof
+            return VarianceWithoutDof.apply(self, axes, keepdim, n, correction, dim is None or not self.ndim)
         centered = self - self.mean(dim=axes, keepdim=True)
-        with np.errstate(divide="ignore", invalid="ignore"):   # n <= correction: inf/NaN, as torch
-            return (centered * centered).sum(dim=axes, keepdim=keepdim) / float(max(n - correction, 0))
-
-    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: float | None = None) -> "Tensor":
-        """Square root of :meth:`var` (same arguments); where it is 0 (constant values) the
-        gradient is 0, not NaN, as torch's."""
-        if self.dtype is float16:   # float32 throughout, as torch
-            return self.float().std(dim, unbiased, keepdim, correction=correction).half()
-        return ops.SafeSqrt.apply(self.var(dim, unbiased, keepdim, correction=correction))
+        return (centered * centered).sum(dim=axes, keepdim=keepdim) / float(n - correction)
 
     def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""

@@ -123,3 +123,32 @@ def test_accumulating_ops_keep_the_inputs_minus_zero_as_torch(op):
     twice = tg.full((2,), -0.0).scatter_add(0, tg.tensor([0, 0]), tg.tensor([-0.0, -0.0]))
     assert np.signbit(twice.numpy()).all()
     assert tg.zeros(3, dtype=tg.int64).scatter_add(0, tg.tensor([0, 0]), tg.tensor([1, 2])).tolist() == [3, 0, 0]
+
+
+# -- var / std without degrees of freedom -------------------------------------------------------
+def test_var_without_degrees_of_freedom_warns_and_has_torchs_gradient():
+    x = tg.tensor([[3.0, 4.0], [5.0, 5.0]], dtype=tg.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"var\(\): degrees of freedom is <= 0"):
+        v = x.var(correction=4)
+    assert v.item() == np.inf
+    (g,) = tg.autograd.grad(v, x)
+    assert g.tolist() == [[np.inf] * 2] * 2          # torch: inf, NaN only where x is the mean
+    z = tg.tensor([2.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning):
+        (g,) = tg.autograd.grad(z.var(correction=2), z)
+    assert np.isnan(g.numpy()).all()                 # all equal to the mean
+    y = tg.tensor([3.0, 4.0], dtype=tg.float64, requires_grad=True)
+    with pytest.warns(UserWarning):
+        (g,) = tg.autograd.grad(y.var(dim=0, correction=3), y)
+    assert g.tolist() == [1.0, -1.0]                  # over a dim: 2 / (n - correction) (x - mean)
+    with pytest.warns(UserWarning):
+        (g,) = tg.autograd.grad(y.var(dim=0, correction=2), y)
+    assert g.tolist() == [-np.inf, np.inf]
+
+
+@pytest.mark.parametrize("name", ["std", "var_mean", "std_mean"])
+def test_the_other_spreads_warn_under_their_own_name(name):
+    x = tg.tensor([3.0])
+    with pytest.warns(UserWarning, match=rf"^{name}\(\): degrees of freedom"):
+        out = getattr(tg, name)(x)
+    assert np.isnan((out[0] if isinstance(out, tuple) else out).item())
