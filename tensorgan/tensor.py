@@ -2146,11 +2146,7 @@ class Tensor:
             raise InputTypeError(f"requires_grad must be a bool, got {requires_grad!r}")
         device = get_device(device)
         array = _to_array(data, dtype, device)
-        if requires_grad and array.dtype.kind in "iu" and dtype is None and not hasattr(data, "dtype"):
-            array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
-            # (an integer Tensor / array keeps its dtype and is refused below, as torch refuses
-            # nn.Parameter(int_tensor): its dtype was chosen, not inferred from Python numbers)
-        _check_grad_dtype(requires_grad, array.dtype)
+        _check_grad_dtype(requires_grad, array.dtype)   # tensor([1, 2], requires_grad=True) too, as torch
         self.array = array
         self._grad = None
         self._requires_grad = bool(requires_grad)
@@ -2292,6 +2288,9 @@ class Tensor:
                                  "or .item()")
         # np.asarray: a reduction's data may be a NumPy scalar (0-d), not an ndarray
         array = np.asarray(self.array) if copy is False else np.array(self.array, copy=True)
+        if dtype is not None and array.dtype.kind == "c" and np.dtype(dtype).kind not in "cO" \
+                and not array.imag.any():   # tensor([tensor(1+0j)], dtype=float32): no ComplexWarning,
+            array = array.real              # as torch (nothing is discarded)
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __array_wrap__(self, array: np.ndarray, context: Any = None, return_scalar: bool = False) -> "Tensor":

@@ -152,3 +152,21 @@ def test_the_other_spreads_warn_under_their_own_name(name):
     with pytest.warns(UserWarning, match=rf"^{name}\(\): degrees of freedom"):
         out = getattr(tg, name)(x)
     assert np.isnan((out[0] if isinstance(out, tuple) else out).item())
+
+
+# -- construction ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("data", [5, [5], [[1, 2]], True])
+def test_python_ints_with_requires_grad_are_refused_as_torch(data):
+    with pytest.raises(RuntimeError, match="only float tensors can require gradients"):
+        tg.tensor(data, requires_grad=True)
+    assert tg.tensor(data, dtype=tg.float64, requires_grad=True).requires_grad
+
+
+def test_a_complex_element_with_no_imaginary_part_goes_into_a_real_dtype_silently():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = tg.tensor([tg.tensor(1 + 0j), 2.0], dtype=tg.float32)
+    assert t.tolist() == [1.0, 2.0] and t.dtype == tg.float32
+    with pytest.raises(ValueOverflowError, match="complex"):
+        tg.tensor([tg.tensor(1 + 2j)], dtype=tg.float32)
