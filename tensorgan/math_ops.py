@@ -291,12 +291,12 @@ def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
     return op.apply(x, x._dim(dim, name))
 
 
-def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
-    """x in a reduction's ``dtype=``; without one, integers widened to int64 (torch sums and
-    multiplies uint8 / int32 in int64)."""
+def _with_dtype(x: Tensor, dtype: Any, any_kind: bool = False) -> Tensor:
+    """x in a reduction's ``dtype=`` (an integer one too with ``any_kind``: prod, nansum);
+    without one, integers widened to int64 (torch sums and multiplies uint8 / int32 in int64)."""
     if dtype is None:
         return x.to(np.int64) if x.dtype.kind in "iu" and x.dtype != np.int64 else x
-    return x.to(_check_dtype(dtype))
+    return x.to(_check_dtype(dtype, any_kind=any_kind))
 
 
 def _median_index(xp, a, axis: int):
@@ -423,7 +423,10 @@ class _TensorMath:
     # -- reductions --------------------------------------------------------------------------
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The product of all elements, or over one ``dim`` (torch.prod); exact gradients with zeros."""
-        x = _with_dtype(self._arith(), dtype)
+        x = _with_dtype(self._arith(), dtype, any_kind=True)
+        if dtype is not None and x.dtype.kind in "iu":   # int32 asked: int32 (NumPy's prod widens)
+            return Tensor._make(x.array.prod(axis=_axes(dim, x.ndim), keepdims=bool(keepdim)).astype(x.dtype),
+                                x.device)
         if dim is None:                 # (keepdim: an extension, the 1s kept by NumPy's prod)
             return Prod.apply(x, None, bool(keepdim))
         if isinstance(dim, (tuple, list)):
@@ -458,9 +461,9 @@ class _TensorMath:
 
     def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The sum ignoring NaNs (gradient 0 at them)."""
-        x = _with_dtype(self._arith(), dtype)
+        x = _with_dtype(self._arith(), dtype, any_kind=True)
         if x.dtype.kind != "f":                       # integers have no NaN: int64, as torch
-            return x.sum(dim=dim, keepdim=keepdim)
+            return x.sum(dim=dim, keepdim=keepdim, dtype=dtype)
         return x.masked_fill(x.isnan(), 0.0).sum(dim=dim, keepdim=keepdim)
 
     def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

@@ -1400,8 +1400,8 @@ class Abs(Function):
 
     def _sign(self):
         """sign(x), 0 at NaN as torch's sgn (NumPy's sign is NaN there: |x|'s gradient would be)."""
-        if self.sign.dtype.kind == "f":
-            self.xp.nan_to_num(self.sign, copy=False)
+        if self.sign.dtype.kind == "f":       # (a 0-d x's sign is a NumPy scalar: not in place)
+            self.sign = self.xp.nan_to_num(self.sign)
         return self.sign
 
 

@@ -2742,6 +2742,9 @@ class Tensor:
 
     def _truth(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
         keepdim = _flag(name, "keepdim", keepdim)
+        if isinstance(dim, (tuple, list)) and not dim:      # dim=(): no dim reduced, as torch's
+            mask = self.array.astype(BOOL)                                                 # all / any
+            return Tensor._make(mask.astype(np.uint8) if self.array.dtype == np.uint8 else mask, self.device)
         axes = _axes(_torch_dims(dim), self.ndim)
         out = getattr(self.array.astype(BOOL, copy=False), name)(axis=axes, keepdims=bool(keepdim) and axes is not None)
         if keepdim and axes is None:
@@ -3064,7 +3067,8 @@ class Tensor:
                           f"than the reduction factor (input numel divided by output numel) (as "
                           f"torch: the result is inf or NaN)", UserWarning, stacklevel=4)
             from .math_ops import VarianceWithoutDof
-            return VarianceWithoutDof.apply(self, axes, keepdim, n, correction, dim is None or not self.ndim)
+            whole = dim is None or not self.ndim or axes is None
+            return VarianceWithoutDof.apply(self, axes, keepdim, n, correction, whole)
         centered = self - self.mean(dim=axes, keepdim=True)
         return (centered * centered).sum(dim=axes, keepdim=keepdim) / float(n - correction)
 

@@ -170,3 +170,33 @@ def test_a_complex_element_with_no_imaginary_part_goes_into_a_real_dtype_silentl
     assert t.tolist() == [1.0, 2.0] and t.dtype == tg.float32
     with pytest.raises(ValueOverflowError, match="complex"):
         tg.tensor([tg.tensor(1 + 2j)], dtype=tg.float32)
+
+
+# -- reductions found by the session-29 fuzz against torch ---------------------------------------
+def test_all_and_any_over_no_dims_reduce_nothing_as_torch():
+    x = tg.tensor([1.0, 0.0, 2.0])
+    assert x.all(dim=()).tolist() == [True, False, True]
+    assert tg.any(x, dim=(), keepdim=True).tolist() == [True, False, True]
+    u = tg.tensor([3, 0], dtype=tg.uint8).all(())
+    assert u.tolist() == [1, 0] and u.dtype == tg.uint8
+    assert x.all().item() is False and x.any(dim=(0,)).item() is True
+
+
+@pytest.mark.parametrize("op", ["prod", "nansum"])
+def test_prod_and_nansum_take_an_integer_dtype(op):
+    f = getattr(tg, op)
+    r = f(tg.tensor([2, 3]), dtype=tg.int32)
+    assert r.item() == (6 if op == "prod" else 5) and r.dtype == tg.int32
+    r = f(tg.tensor([[2.5, 3.0]]), 1, dtype=tg.int32)              # cast first, as torch: 2 and 3
+    assert r.tolist() == [6 if op == "prod" else 5] and r.dtype == tg.int32
+
+
+def test_abs_gradient_of_a_0d_tensor_made_from_a_numpy_scalar():
+    x = tg.tensor(np.float64(-2.0))
+    x.requires_grad_()
+    assert tg.autograd.grad(x.norm(p=1), x)[0].item() == -1.0
+
+
+def test_var_over_no_dims_of_an_empty_tensor_is_nan_with_a_warning():
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert np.isnan(tg.zeros(2, 0, 3).var(dim=()).item())
