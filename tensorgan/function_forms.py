@@ -217,7 +217,17 @@ xlogy = _function_form("xlogy")
 logit = _function_form("logit")
 frac = _function_form("frac")
 fmod = _function_form("fmod")
-remainder = _function_form("remainder")
+_remainder = _function_form("remainder")
+
+
+def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """``input % other`` with the sign of ``other`` (torch.remainder), ``input`` a tensor or, beside
+    a tensor ``other``, a number (torch's Scalar overload: ``remainder(2, t)`` is ``2 % t``)."""
+    if not isinstance(input, Tensor) and isinstance(other, Tensor) \
+            and isinstance(input, (int, float, np.integer, np.floating)):
+        result = other.__rmod__(input)
+        return result if out is None else _write_out("remainder", result, out, (other,))
+    return _remainder(input, other, out=out)
 nan_to_num = _function_form("nan_to_num")
 prod = _function_form("prod")
 cumsum = _function_form("cumsum")

@@ -1134,13 +1134,14 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x where x > 0, else alpha * (exp(x) - 1).  (exp of min(x, 0): the branch not taken
-    must not overflow, or its zero gradient times inf would be NaN.)"""
+    """x where x > 0, else alpha * expm1(x).  (expm1 of min(x, 0): the branch not taken
+    must not overflow, or its zero gradient times inf would be NaN.)  Picked as torch's kernel
+    picks: the negative branch where x <= 0, so -0.0 gives -0.0 and NaN has gradient 1."""
     x = input   # (torch's name for the argument)
     _float_only("elu", x)
     alpha = _scalar("elu", "alpha", alpha)
     return _maybe_in_place("elu", x, inplace,
-                           lambda t: _ELU.apply(t, (t.clip(max=0.0).exp() - 1.0) * alpha, (t > 0).array))
+                           lambda t: _ELU.apply(t.clip(max=0.0).expm1() * alpha, t, (t <= 0).array))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -1191,8 +1192,9 @@ SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.050700987355480493
 
 
 def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
-    """alpha * (exp(input_scale * x) - 1) of min(x, 0) (no overflow where the branch is unused)."""
-    return ((x.clip(max=0.0) * input_scale).exp() - 1.0) * alpha
+    """alpha * expm1(input_scale * x) of min(x, 0) (no overflow where the branch is unused;
+    expm1 as torch's kernels: -0.0 stays -0.0)."""
+    return (x.clip(max=0.0) * input_scale).expm1() * alpha
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1201,7 +1203,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     _float_only("selu", x)
     from .factory import where
     return _maybe_in_place("selu", x, inplace,
-                           lambda t: _SELU.apply(where(t > 0, t, _negative_exp(t, SELU_ALPHA)), SELU_SCALE))
+                           lambda t: _SELU.apply(where(t <= 0, _negative_exp(t, SELU_ALPHA), t), SELU_SCALE))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -1212,7 +1214,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise ConfigError("celu: alpha must be nonzero (it divides x)")
     return _maybe_in_place("celu", x, inplace,
-                           lambda t: _CELU.apply(t, _negative_exp(t, alpha, 1.0 / alpha), (t > 0).array))
+                           lambda t: _CELU.apply(_negative_exp(t, alpha, 1.0 / alpha), t, (t <= 0).array))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1226,9 +1228,16 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
     x = input   # (torch's name for the argument)
     _float_only("hardswish", x)
+    return _maybe_in_place("hardswish", x, inplace, _hardswish)
+
+
+def _hardswish(t: Tensor) -> Tensor:
     from .factory import where
-    return _maybe_in_place("hardswish", x, inplace,
-                           lambda t: _HARDSWISH.apply(0.0, where(t < 3.0, t * (t + 3.0) * (1 / 6), t), (t <= -3.0).array))
+    middle = t < 3.0
+    # the product sees 0 where x is not below 3 (NaN, inf): its unused branch's zero gradient
+    # times inf or NaN would make x's gradient NaN there (torch's is 1)
+    u = t.masked_fill(~middle, 0.0)
+    return _HARDSWISH.apply(0.0, where(middle, u * (u + 3.0) * (1 / 6), t), (t <= -3.0).array)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1282,7 +1291,8 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     _check_rank("threshold", "input", x, range(0, 33), "a tensor")
     bound, fill = _in_dtype_of(x, _scalar("threshold", "threshold", threshold),
                                _scalar("threshold", "value", value))
-    return _maybe_in_place("threshold", x, inplace, lambda t: _THRESHOLD.apply(t, fill, (t > bound).array))
+    # not (x <= threshold), as torch's kernel: NaN stays NaN (gradient 1), not ``value``
+    return _maybe_in_place("threshold", x, inplace, lambda t: _THRESHOLD.apply(t, fill, ~(t <= bound).array))
 
 
 _threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch's) hides the function

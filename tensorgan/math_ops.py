@@ -161,7 +161,16 @@ XLog1Py = _pointwise("XLog1Py", lambda xp, x, y: _xlogy_values(xp, x, y, True),
 # fmod (C's: the sign of the dividend) and remainder (Python's %: the sign of the divisor):
 # d/dx = 1, d/dy = -trunc(x / y) and -floor(x / y), as torch's derivatives.
 Fmod = _pointwise("Fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y: (1.0, -(x / y).trunc()))
-Remainder = _pointwise("Remainder", lambda xp, x, y: xp.remainder(x, y),
+def _remainder_values(xp, x, y):
+    """x mod y with the sign of y, as torch computes it: fmod, plus y where a nonzero fmod's sign
+    differs from y's -- so a zero keeps x's sign (-0.0 % 3 is -0.0; NumPy's remainder gives 0.0)."""
+    if x.dtype.kind != "f":
+        return xp.remainder(x, y)
+    mod = xp.fmod(x, y)
+    return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
+
+
+Remainder = _pointwise("Remainder", _remainder_values,
                        lambda x, y: (1.0, -(x / y).floor()))
 
 
@@ -282,12 +291,12 @@ def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
     return op.apply(x, x._dim(dim, name))
 
 
-def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
-    """x in a reduction's ``dtype=``; without one, integers widened to int64 (torch sums and
-    multiplies uint8 / int32 in int64)."""
+def _with_dtype(x: Tensor, dtype: Any, any_kind: bool = False) -> Tensor:
+    """x in a reduction's ``dtype=`` (an integer one too with ``any_kind``: prod, nansum);
+    without one, integers widened to int64 (torch sums and multiplies uint8 / int32 in int64)."""
     if dtype is None:
         return x.to(np.int64) if x.dtype.kind in "iu" and x.dtype != np.int64 else x
-    return x.to(_check_dtype(dtype))
+    return x.to(_check_dtype(dtype, any_kind=any_kind))
 
 
 def _median_index(xp, a, axis: int):
@@ -414,7 +423,10 @@ class _TensorMath:
     # -- reductions --------------------------------------------------------------------------
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The product of all elements, or over one ``dim`` (torch.prod); exact gradients with zeros."""
-        x = _with_dtype(self._arith(), dtype)
+        x = _with_dtype(self._arith(), dtype, any_kind=True)
+        if dtype is not None and x.dtype.kind in "iu":   # int32 asked: int32 (NumPy's prod widens)
+            return Tensor._make(x.array.prod(axis=_axes(dim, x.ndim), keepdims=bool(keepdim)).astype(x.dtype),
+                                x.device)
         if dim is None:                 # (keepdim: an extension, the 1s kept by NumPy's prod)
             return Prod.apply(x, None, bool(keepdim))
         if isinstance(dim, (tuple, list)):
@@ -449,9 +461,9 @@ class _TensorMath:
 
     def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The sum ignoring NaNs (gradient 0 at them)."""
-        x = _with_dtype(self._arith(), dtype)
+        x = _with_dtype(self._arith(), dtype, any_kind=True)
         if x.dtype.kind != "f":                       # integers have no NaN: int64, as torch
-            return x.sum(dim=dim, keepdim=keepdim)
+            return x.sum(dim=dim, keepdim=keepdim, dtype=dtype)
         return x.masked_fill(x.isnan(), 0.0).sum(dim=dim, keepdim=keepdim)
 
     def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -561,9 +573,29 @@ def _moments(name: str, input: Tensor, dim: Any, unbiased: Any, keepdim: bool,
         raise InputTypeError(f"tg.{name}: input must be a Tensor, got {type(input).__name__}")
     if isinstance(dim, bool):                       # torch.var_mean(x, False): the unbiased flag
         dim, unbiased = None, dim
-    spread = (input.std if root else input.var)(dim, unbiased, keepdim, correction=correction)
+    spread = input._spread(name, dim, unbiased, keepdim, correction, root)
     axes = _axes(_torch_dims(dim), input.ndim)
     return spread, input.mean(dim=axes, keepdim=keepdim)
+
+
+class VarianceWithoutDof(Composed):
+    """var where n - correction <= 0: the sum of squares over 0 (inf, or NaN where the values
+    are all equal), with torch's gradient (var_backward): over all dims, inf (NaN where x is the
+    mean) times g; over ``dim``, 2 / (n - correction) (inf at n == correction) times g (x - mean)."""
+
+    @staticmethod
+    def compute(xp, x, axes, keepdim, n, correction, whole):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = x.mean(axis=axes, keepdims=True) if x.size else xp.full((1,) * x.ndim, xp.nan, x.dtype)
+            return (((x - mean) ** 2).sum(axis=axes, keepdims=keepdim) / x.dtype.type(0)).astype(x.dtype)
+
+    def gradients(self, g, x, axes, keepdim, n, correction, whole):
+        if whole:
+            return (g * x.new_full(x.shape, math.inf).masked_fill(x == x.mean(), math.nan),) + (None,) * 5
+        if not keepdim:
+            g = g.reshape(tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+        factor = math.inf if n == correction else 2.0 / (n - correction)
+        return (g * factor * (x - x.mean(dim=axes, keepdim=True)),) + (None,) * 5
 
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,

@@ -1409,10 +1409,16 @@ class Abs(Function):
         return self.xp.abs(x)
 
     def backward(self, g):
-        return (g * self.sign,)
+        return (g * self._sign(),)
 
     def grad_graph(self, g):
-        return (with_zero_edge(constant_times(g, self.sign), self.inputs[0]),)
+        return (with_zero_edge(constant_times(g, self._sign()), self.inputs[0]),)
+
+    def _sign(self):
+        """sign(x), 0 at NaN as torch's sgn (NumPy's sign is NaN there: |x|'s gradient would be)."""
+        if self.sign.dtype.kind == "f":       # (a 0-d x's sign is a NumPy scalar: not in place)
+            self.sign = self.xp.nan_to_num(self.sign)
+        return self.sign
 
 
 class Clip(Function):

@@ -451,7 +451,7 @@ def _scatter_reduce_at(op: str, input: Tensor, key: tuple, source: Tensor, reduc
     if reduce in _REDUCE_UFUNC:
         return ScatterReduce.apply(input, source, key, reduce, include_self)
     base = input if include_self else ops.SetItem.apply(input, 0, key)
-    total = base + ops.ScatterIntoZeros.apply(source, input.shape, key)
+    total = base + _ScatterIntoMinusZeros.apply(source, input.shape, key)
     if reduce == "sum":
         return total
     xp = input.device.xp
@@ -464,6 +464,17 @@ def _scatter_reduce_at(op: str, input: Tensor, key: tuple, source: Tensor, reduc
 
 
 _REDUCE_UFUNC = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+class _ScatterIntoMinusZeros(ops.ScatterIntoZeros):
+    """scatter_add's (index_add's, index_put's with accumulate) sources summed into -0.0, the additive identity, not 0.0: the input plus
+    this keeps a -0.0 where nothing lands, and -0.0 plus only -0.0s stays -0.0, as torch's adds
+    into the input's copy."""
+
+    def forward(self, g, shape, key):
+        self.key = key
+        start = self.xp.full(shape, -0.0, dtype=g.dtype) if g.dtype.kind == "f" else self.xp.zeros(shape, g.dtype)
+        return ops.SparseGrad(g, shape, key).add_into(self.xp, start)
 
 
 def _reduce_identity(reduce: str, dtype: np.dtype) -> Any:
@@ -602,7 +613,7 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: flo
             alpha = 1
     if alpha is False:
         source = source & False
-    return input + ops.ScatterIntoZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
+    return input + _ScatterIntoMinusZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
 
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
@@ -1320,7 +1331,7 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
     broadcast_shape("index_put: values of shape {0} do not broadcast to the indexed shape {1}",
                     values.shape, shape)
     if accumulate:
-        return input + ops.ScatterIntoZeros.apply(values.expand(*shape), input.shape, key)
+        return input + _ScatterIntoMinusZeros.apply(values.expand(*shape), input.shape, key)
     return ops.SetItem.apply(input, values, key)
 
 

@@ -2185,11 +2185,7 @@ class Tensor:
             raise InputTypeError(f"requires_grad must be a bool, got {requires_grad!r}")
         device = get_device(device)
         array = _to_array(data, dtype, device)
-        if requires_grad and array.dtype.kind in "iu" and dtype is None and not hasattr(data, "dtype"):
-            array = array.astype(_default_float[0])   # tensor([1, 2], requires_grad=True): floats meant
-            # (an integer Tensor / array keeps its dtype and is refused below, as torch refuses
-            # nn.Parameter(int_tensor): its dtype was chosen, not inferred from Python numbers)
-        _check_grad_dtype(requires_grad, array.dtype)
+        _check_grad_dtype(requires_grad, array.dtype)   # tensor([1, 2], requires_grad=True) too, as torch
         self.array = array
         self._grad = None
         self._requires_grad = bool(requires_grad)
@@ -2331,6 +2327,9 @@ class Tensor:
                                  "or .item()")
         # np.asarray: a reduction's data may be a NumPy scalar (0-d), not an ndarray
         array = np.asarray(self.array) if copy is False else np.array(self.array, copy=True)
+        if dtype is not None and array.dtype.kind == "c" and np.dtype(dtype).kind not in "cO" \
+                and not array.imag.any():   # tensor([tensor(1+0j)], dtype=float32): no ComplexWarning,
+            array = array.real              # as torch (nothing is discarded)
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __array_wrap__(self, array: np.ndarray, context: Any = None, return_scalar: bool = False) -> "Tensor":
@@ -2709,6 +2708,9 @@ class Tensor:
             other = other.array
         elif not isinstance(other, (int, float, np.generic)):
             other = _to_array(other, None, self.device)
+        elif self.array.dtype.kind in "iu" and isinstance(other, (int, np.integer)) \
+                and not isinstance(other, bool) and -2 ** 63 <= other < 2 ** 64:
+            other = _wrap_int(int(other), self.array.dtype)     # uint8 > -1 compares with 255
         try:
             return Tensor._make(getattr(self.device.xp, ufunc)(self.array, other), self.device)
         except (TypeError, ValueError) as exc:
@@ -2779,6 +2781,9 @@ class Tensor:
 
     def _truth(self, name: str, dim: Any, keepdim: bool) -> "Tensor":
         keepdim = _flag(name, "keepdim", keepdim)
+        if isinstance(dim, (tuple, list)) and not dim:      # dim=(): no dim reduced, as torch's
+            mask = self.array.astype(BOOL)                                                 # all / any
+            return Tensor._make(mask.astype(np.uint8) if self.array.dtype == np.uint8 else mask, self.device)
         axes = _axes(_torch_dims(dim), self.ndim)
         out = getattr(self.array.astype(BOOL, copy=False), name)(axis=axes, keepdims=bool(keepdim) and axes is not None)
         if keepdim and axes is None:
@@ -2828,6 +2833,10 @@ class Tensor:
         if ufunc == "power" and type(other) is int and other < 0:   # (before uint8 wraps it)
             raise NegativeIntegerPowerError("integers to negative integer powers are not allowed "
                                             "(use a float tensor)")
+        if ufunc == "power" and type(other) is int and self.dtype.kind in "iu" \
+                and other > np.iinfo(self.dtype).max:       # torch checks the exponent's cast
+            raise ValueOverflowError(f"pow: exponent {other} cannot be converted to type "
+                                     f"{self.dtype} without overflow (as torch)")
         a, b = self._arith(other), self._lift(other)
         a, b = _torch_int_arrays(self, other, a.array, b.array if isinstance(b, Tensor) else b)
         if (ufunc in ("floor_divide", "remainder", "fmod") and a.size   # (an empty result divides nothing)
@@ -3072,6 +3081,17 @@ class Tensor:
             correction: float | None = None) -> "Tensor":
         """Variance over ``dim`` (all by default), dividing by n - ``correction`` (1, Bessel's,
         by default; ``unbiased=False`` is 0), as torch. Composed of differentiable ops."""
+        return self._spread("var", dim, unbiased, keepdim, correction, False)
+
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> "Tensor":
+        """Square root of :meth:`var` (same arguments); where it is 0 (constant values) the
+        gradient is 0, not NaN, as torch's."""
+        return self._spread("std", dim, unbiased, keepdim, correction, True)
+
+    def _spread(self, name: str, dim: Any, unbiased: Any, keepdim: Any, correction: Any,
+                root: bool) -> "Tensor":
+        """var (std with ``root``) for ``name``: var, std, var_mean or std_mean (torch's warning)."""
         if unbiased is not None and correction is not None:
             raise InputTypeError("var/std: give unbiased= or correction=, not both")
         _float_only("var/std", self)
@@ -3079,21 +3099,23 @@ class Tensor:
         if unbiased is not None:
             _flag("var/std", "unbiased", unbiased)
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
-        if self.dtype is float16:   # torch's CPU half var: float32 throughout, rounded once
-            return self.float().var(dim, keepdim=keepdim, correction=correction).half()
+        if self.dtype is float16:   # torch's CPU half var / std: float32 throughout, rounded once
+            return self.float()._spread(name, dim, None, keepdim, correction, root).half()
+        variance = self._variance(dim, keepdim, correction, name)
+        return ops.SafeSqrt.apply(variance) if root else variance
+
+    def _variance(self, dim: Any, keepdim: bool, correction: float, name: str) -> "Tensor":
         axes = _axes(_torch_dims(dim), self.ndim)
         n = self.array.size if axes is None else math.prod(self.shape[a] for a in axes)
+        if n - correction <= 0:     # inf / NaN and torch's gradient for it (see VarianceWithoutDof)
+            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                          f"than the reduction factor (input numel divided by output numel) (as "
+                          f"torch: the result is inf or NaN)", UserWarning, stacklevel=4)
+            from .math_ops import VarianceWithoutDof
+            whole = dim is None or not self.ndim or axes is None
+            return VarianceWithoutDof.apply(self, axes, keepdim, n, correction, whole)
         centered = self - self.mean(dim=axes, keepdim=True)
-        with np.errstate(divide="ignore", invalid="ignore"):   # n <= correction: inf/NaN, as torch
-            return (centered * centered).sum(dim=axes, keepdim=keepdim) / float(max(n - correction, 0))
-
-    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: float | None = None) -> "Tensor":
-        """Square root of :meth:`var` (same arguments); where it is 0 (constant values) the
-        gradient is 0, not NaN, as torch's."""
-        if self.dtype is float16:   # float32 throughout, as torch
-            return self.float().std(dim, unbiased, keepdim, correction=correction).half()
-        return ops.SafeSqrt.apply(self.var(dim, unbiased, keepdim, correction=correction))
+        return (centered * centered).sum(dim=axes, keepdim=keepdim) / float(n - correction)
 
     def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the max so exp never overflows."""
@@ -3693,8 +3715,10 @@ class Tensor:
                              f"of shape {value.shape} (as torch; use where() to fill from a tensor)")
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             value = value.to(self.dtype)                 # torch keeps self's dtype
+        elif not isinstance(value, Tensor) and self.dtype.kind in "iu" and np.isscalar(value):
+            value = _integer_fill(value, self.array.dtype)   # 2.7 into int64: 2, -1 into uint8: 255
         elif not isinstance(value, Tensor) and self.dtype.kind != "f" and np.isscalar(value):
-            value = self.dtype.type(value).item()        # 2.7 into int64: 2, as torch
+            value = self.dtype.type(value).item()
         return where(mask, value, self)
 
     def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
@@ -3707,6 +3731,10 @@ class Tensor:
         fill = value.array if isinstance(value, Tensor) else value
         if mask.shape != self.shape:
             _mask_fits("masked_fill_", mask.shape, self.shape)
+        if isinstance(value, Tensor) and self.array.dtype.kind in "iu":
+            fill = _cast_wrapping(fill, self.array.dtype)            # tensor(-1) into uint8: 255
+        elif self.array.dtype.kind in "iu" and np.isscalar(value):
+            fill = _integer_fill(value, self.array.dtype)
         _refuse_partial_overlap("masked_fill_", self.array, (mask,))    # (as torch: b[1:] by b[:-1])
         return self._in_place("masked_fill_", lambda a: a.__setitem__(
             self.device.xp.broadcast_to(mask.array, a.shape), fill),
@@ -4446,6 +4474,8 @@ class Tensor:
             from .factory import _fill_dtype       # torch: 5+0j fills a real tensor, 5+1j cannot
             value = _fill_dtype(value, self.dtype, "fill_")[0]
         if not isinstance(value, Tensor):
+            if self.array.dtype.kind in "iu":
+                value = _integer_fill(value, self.array.dtype)
             return self._in_place("fill_", lambda a: a.fill(value), lambda old: ops.Overwrite.apply(old, value),
                                   expanded="")      # (torch writes a number into an expanded tensor)
         if value.ndim:
@@ -4455,7 +4485,7 @@ class Tensor:
         # into read-only memory (expand()'s result) the write is refused as for a number
         tracked = (value._requires_grad and _grad_mode.enabled
                    and getattr(self.array.flags, "writeable", True))
-        return self._in_place("fill_", lambda a: a.fill(value.item()),
+        return self._in_place("fill_", lambda a: a.fill(_cast_wrapping(value.array, a.dtype)),
                               lambda old: ops.FillWithTensor.apply(old, value), (value,) if tracked else ())
 
     def copy_(self, src: Any, non_blocking: bool = False) -> "Tensor":
@@ -4838,6 +4868,32 @@ def _to_array(data: Any, dtype: Any, device: Device):
         raise TensorDataError(f"cannot make a tensor from a sequence holding None (NumPy would "
                              f"read it as NaN): {data!r:.60}")
     return out
+
+
+def _wrap_int(value: int, dtype: np.dtype) -> int:
+    """``value`` wrapped into integer ``dtype`` (two's complement), as torch casts a Python int
+    beside an integer tensor in a comparison: ``uint8 == 259`` compares with 3, ``> -1`` with 255."""
+    bits = 8 * dtype.itemsize
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if dtype.kind == "i" and value >> (bits - 1) else value
+
+
+def _integer_fill(value: Any, dtype: np.dtype) -> Any:
+    """A number written into integer ``dtype`` by fill_ / masked_fill, checked as torch's
+    (``_checked_convert``): -1 into uint8 is 255, 300 or -1.0 refused, 2.7 is 2."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
+            or isinstance(value, (complex, np.complexfloating)):
+        return value
+    return _checked_convert(value, dtype).item()
+
+
+def _cast_wrapping(src: Any, dtype: np.dtype) -> Any:
+    """A 0-d array's value cast to ``dtype`` as torch casts a tensor (no range check): 300 into
+    uint8 is 44, -1.0 is 255 (a float goes through int64 first, NumPy's direct cast being
+    undefined for negatives)."""
+    if src.dtype.kind == "f" and dtype.kind in "iu" and np.isfinite(src).all():
+        src = src.astype(np.int64)
+    return src.astype(dtype)[()]
 
 
 def _checked_convert(data: Any, dtype: np.dtype) -> np.ndarray:
