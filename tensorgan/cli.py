@@ -80,6 +80,19 @@ positive_int = _int_at_least(1, "a positive integer")
 nonnegative_int = _int_at_least(0, "a non-negative integer")
 
 
+def seed_int(text: str) -> int:
+    """An argparse type: a seed in torch.manual_seed's range, -2**63 .. 2**64 - 1; a negative one
+    is taken modulo 2**64, as torch's ``initial_seed()`` reports it (-1 is 2**64 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not -2**63 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a seed in {-2**63} .. {2**64 - 1} (64 bits, "
+                                         f"as torch.manual_seed takes), got {text!r}")
+    return value % 2**64
+
+
 def _float_above(minimum: float, inclusive: bool, what: str) -> Callable[[str], float]:
     """An argparse type: a finite number > minimum (>= when inclusive)."""
     def parse(text: str) -> float:
@@ -159,7 +172,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "every time D sees them, with the comma-separated policies color, "
                         "translation, cutout (the paper's: color,translation,cutout); the saved "
                         "and evaluated samples are not augmented (default: off)")
-    p.add_argument("--seed", type=nonnegative_int, help="seed of every random stream (default 0)")
+    p.add_argument("--seed", type=seed_int, help="seed of every random stream (default 0)")
     p.add_argument("--data-dir", type=user_path, help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
     p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG, JPEG, BMP, TIFF, "
@@ -592,7 +605,7 @@ def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--num", type=positive_int, default=64, help="images to generate (default 64)")
     p.add_argument("-o", "--output", required=True, type=user_path,
                    help="OUT.npy (uint8 array (N, C, H, W)) or OUT.png (a grid)")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="noise seed (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=256, help="images per forward pass")
 
 
