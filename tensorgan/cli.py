@@ -602,13 +602,17 @@ def _run_dir_lock(run_dir: Path) -> Iterator[None]:
     (no lock file to leave behind); the kernel drops it when the process ends, even by SIGKILL.
     Best effort: not on Windows (no flock), nor where the file system refuses to lock a
     directory (NFS emulates flock with byte-range locks, which need a file open for writing:
-    EBADF; some FUSE mounts: ENOLCK / EOPNOTSUPP) -- training goes on there unlocked."""
+    EBADF; some FUSE mounts: ENOLCK / EOPNOTSUPP) -- training goes on there unlocked.
+    The descriptor is close-on-exec (Python's default, PEP 446; spelled out here): a program the
+    trainer starts (matplotlib's fc-list, a user's hook) does not inherit it, so one that outlives
+    a SIGKILLed trainer leaves --out free. Nothing in tensorgan forks without exec (DataLoader's
+    num_workers is accepted but batches are gathered in-process); such a child would share it."""
     try:
         import fcntl
     except ImportError:
         yield
         return
-    fd = os.open(run_dir, os.O_RDONLY)
+    fd = os.open(run_dir, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
