@@ -1,8 +1,8 @@
 """The ``tensorgan`` command line: ``train``, ``sample`` (and commands other modules register).
 
 Errors print one line on stderr and exit non-zero (2 for bad arguments, 1 for everything else,
-130 after Ctrl-C, 143 after SIGTERM: ``train`` writes a checkpoint first); ``--debug`` shows the
-traceback instead.
+130 after Ctrl-C, 143 after SIGTERM: once training runs, ``train`` writes a checkpoint first);
+``--debug`` shows the traceback instead.
 
 Other modules add subcommands without editing this file: a module listed in ``PLUGIN_MODULES``
 that defines ``register_cli(register_command)`` is imported when present, and calls
