@@ -127,7 +127,7 @@ def test_a_second_ctrl_c_during_the_final_checkpoint_names_the_intact_checkpoint
         folder, tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
     assert main(train_args(folder, out, 2)) == 0             # checkpoint.npz at step 2
-    step, save = train_module.Trainer.train_step, train_module.save_checkpoint
+    step = train_module.Trainer.train_step
 
     def step_then_ctrl_c(self, *args):
         record = step(self, *args)
