@@ -1,8 +1,8 @@
 """The ``tensorgan`` command line: ``train``, ``sample`` (and commands other modules register).
 
 Errors print one line on stderr and exit non-zero (2 for bad arguments, 1 for everything else,
-130 after Ctrl-C, 143 after SIGTERM: ``train`` writes a checkpoint first); ``--debug`` shows the
-traceback instead.
+130 after Ctrl-C, 143 after SIGTERM: once training runs, ``train`` writes a checkpoint first);
+``--debug`` shows the traceback instead.
 
 Other modules add subcommands without editing this file: a module listed in ``PLUGIN_MODULES``
 that defines ``register_cli(register_command)`` is imported when present, and calls
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import inspect
@@ -28,6 +29,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from . import _cli_startup
 from .errors import CheckpointError, ConfigError, TensorganError
 from .fileio import available_memory as _available_memory  # (tests patch cli's name)
 
@@ -78,6 +80,19 @@ def _int_at_least(minimum: int, what: str) -> Callable[[str], int]:
 
 positive_int = _int_at_least(1, "a positive integer")
 nonnegative_int = _int_at_least(0, "a non-negative integer")
+
+
+def seed_int(text: str) -> int:
+    """An argparse type: a seed in torch.manual_seed's range, -2**63 .. 2**64 - 1; a negative one
+    is taken modulo 2**64, as torch's ``initial_seed()`` reports it (-1 is 2**64 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not -2**63 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a seed in {-2**63} .. {2**64 - 1} (64 bits, "
+                                         f"as torch.manual_seed takes), got {text!r}")
+    return value % 2**64
 
 
 def _float_above(minimum: float, inclusive: bool, what: str) -> Callable[[str], float]:
@@ -159,7 +174,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "every time D sees them, with the comma-separated policies color, "
                         "translation, cutout (the paper's: color,translation,cutout); the saved "
                         "and evaluated samples are not augmented (default: off)")
-    p.add_argument("--seed", type=nonnegative_int, help="seed of every random stream (default 0)")
+    p.add_argument("--seed", type=seed_int, help="seed of every random stream (default 0)")
     p.add_argument("--data-dir", type=user_path, help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
     p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG, JPEG, BMP, TIFF, "
@@ -349,49 +364,100 @@ def _absolute_spec(spec: str) -> str:
     return spec
 
 
-def _run_train(args: Any) -> int:
-    from .checkpoint import load_checkpoint
-    from .train import CHECKPOINT_NAME, Trainer, dataset_num_classes
+@dataclasses.dataclass
+class _Run:
+    """What ``train`` settles before it trains: the run's folder, the checkpoint it continues
+    (None: a new run) and the record of the run's data that ``trainer.meta`` gets."""
+    run_dir: Path
+    progress: bool = True
+    checkpoint: dict[str, Any] | None = None
+    source: Path | None = None          # where the checkpoint was read
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    eval_every: int | None = None
+    existed: bool = True                # whether run_dir was there before this command
+    config_written: bool = False        # (a stop before training names what start-up wrote)
 
+
+class _Terminated(BaseException):
+    """SIGTERM outside ``fit()`` (which ends its step and writes a checkpoint first): ``main``
+    prints the message (else ``terminated``) and exits 143. A BaseException, as
+    KeyboardInterrupt is, so that no ``except Exception`` on the way swallows it."""
+
+
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with a message saying where the run stands; ``main`` prints it and exits 130."""
+
+
+def _run_train(args: Any) -> int:
     if not args.return_freed_memory:
         from .backend import keep_freed_memory
         keep_freed_memory()             # this command owns its process (see the function's doc)
+    run = _Run(_run_dir_of(args), progress=not args.no_progress)
+    if run.run_dir.exists() and not run.run_dir.is_dir():
+        raise ConfigError(f"--out {run.run_dir} is a file, not a directory")
+    run.existed = locked = run.run_dir.is_dir()
+    with contextlib.ExitStack() as held:
+        try:
+            if locked:      # first: a busy --out is "in use", whatever else is wrong with it
+                held.enter_context(_run_dir_lock(run.run_dir))
+            trainer = _build_trainer(args, run)     # (creates run_dir)
+            if not locked:
+                held.enter_context(_run_dir_lock(run.run_dir))
+            if not _prepare_locked(trainer, run):
+                return 0
+        except (_Terminated, KeyboardInterrupt) as stop:
+            raise _stopped_before_training(stop, run) from None
+        return _train_locked(trainer, run)
+
+
+def _run_dir_of(args: Any) -> Path:
     for flag, value in (("--out", args.out), ("--data-dir", args.data_dir), ("--dataset", args.dataset)):
         if value is not None and not value.strip():     # "" would silently mean the default
             raise UsageError(f"{flag} is empty; give a path (or omit {flag} for the default)")
     # --resume CKPT continues in CKPT's folder unless --out names another (a fork of the run)
-    run_dir = Path(args.out or (Path(args.resume).parent if args.resume else "runs/dcgan"))
-    checkpoint = None
-    if args.resume is not None:
-        path = Path(args.resume) if args.resume else run_dir / CHECKPOINT_NAME
-        own = run_dir / CHECKPOINT_NAME          # (a checkpoint kept inside the run's folder is its own)
-        if own.exists() and path.exists() and not path.parent.samefile(run_dir):
-            raise ConfigError(f"--out {run_dir} holds another run's checkpoint, which resuming {path} "
-                              f"there would overwrite; choose an empty --out (or resume {own})")
-        checkpoint = load_checkpoint(path)
-        try:
-            base, meta = dict(checkpoint["config"]), dict(checkpoint.get("meta") or {})
-        except (KeyError, TypeError):
-            raise ConfigError(f"{path} is not a training checkpoint (no config)") from None
-    elif (run_dir / CHECKPOINT_NAME).exists():
-        raise ConfigError(f"{run_dir} already holds a checkpoint; pass --resume to continue it or "
-                          f"choose another --out")
-    else:
-        base, meta = None, {}
+    return Path(args.out or (Path(args.resume).parent if args.resume else "runs/dcgan"))
+
+
+def _open_checkpoint(args: Any, run: _Run) -> dict[str, Any] | None:
+    """On --resume, read the checkpoint into ``run`` and return the config it trained with;
+    for a new run, refuse an --out that already holds a checkpoint."""
+    from .checkpoint import load_checkpoint
+    from .train import CHECKPOINT_NAME
+    own = run.run_dir / CHECKPOINT_NAME          # (a checkpoint kept inside the run's folder is its own)
+    if args.resume is None:
+        if own.exists():
+            raise ConfigError(f"{run.run_dir} already holds a checkpoint; pass --resume to continue "
+                              f"it or choose another --out")
+        return None
+    path = Path(args.resume) if args.resume else own
+    if own.exists() and path.exists() and not path.parent.samefile(run.run_dir):
+        raise ConfigError(f"--out {run.run_dir} holds another run's checkpoint, which resuming {path} "
+                          f"there would overwrite; choose an empty --out (or resume {own})")
+    run.checkpoint, run.source = load_checkpoint(path), path
+    try:
+        base, run.meta = dict(run.checkpoint["config"]), dict(run.checkpoint.get("meta") or {})
+    except (KeyError, TypeError):
+        raise ConfigError(f"{path} is not a training checkpoint (no config)") from None
+    return base
+
+
+def _build_trainer(args: Any, run: _Run) -> Any:
+    """Check the options against the checkpoint and the data, load the data and build the
+    Trainer (which creates run_dir); ``run.meta`` becomes the run's record of its data."""
+    from .train import CHECKPOINT_NAME, Trainer, dataset_num_classes
+    base = _open_checkpoint(args, run)
+    checkpoint, meta, run_dir = run.checkpoint, run.meta, run.run_dir
     # Paths are stored absolute, so that --resume works from any working directory.
     dataset_spec = _absolute_spec(args.dataset or meta.get("dataset") or "mnist")
     if (checkpoint is not None and args.dataset
             and meta.get("dataset") not in (None, args.dataset, dataset_spec)):
         raise ConfigError(f"the checkpoint was trained on --dataset {meta['dataset']}, not {args.dataset}")
     _check_source_options(args, dataset_spec)
-    data_dir = args.data_dir or meta.get("data_dir")
     image_shape = _image_shape(args, dataset_spec, checkpoint)
-    eval_every = args.eval_every if args.eval_every is not None else meta.get("eval_every")
+    run.eval_every = eval_every = args.eval_every if args.eval_every is not None else meta.get("eval_every")
     if eval_every:
         from .evaluate_cli import check_eval_shape
         check_eval_shape(image_shape if dataset_spec != "mnist" else None)   # before any file
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ConfigError(f"--out {run_dir} is a file, not a directory")
     config = _config_from_args(args, base)
     if not (run_dir / CHECKPOINT_NAME).exists():     # a new run, or a fork into another --out
         _refuse_files_of_another_run(run_dir, config)
@@ -399,62 +465,121 @@ def _run_train(args: Any) -> int:
         raise UsageError(f"--conditional needs class labels, and --dataset {dataset_spec} images are "
                          f"unlabelled (MNIST has labels)")
     verify = not (args.no_verify or meta.get("verify") is False)
-    dataset = _load_dataset(dataset_spec, data_dir, image_shape, args.strict_size, verify)
-    if config.batch_size > len(dataset):
-        raise ConfigError(f"--batch-size {config.batch_size} is larger than the dataset's "
-                          f"{len(dataset)} images")
-    source = getattr(dataset, "source", None)       # the MNIST folder actually read ($TENSORGAN_DATA,
-    data_dir = (str(Path(source).resolve())          # --data-dir or the cache), or "bundled"
-                if source not in (None, "bundled") else None)
-    trained_on = meta.get("dataset_len")
-    if checkpoint is not None and trained_on is not None and trained_on != len(dataset):
-        raise ConfigError(f"the checkpoint was trained on {trained_on} images "
-                          f"({meta.get('dataset_name') or dataset_spec}), but {len(dataset)} were "
-                          f"loaded ({getattr(dataset, 'name', dataset_spec)}); point --data-dir (or "
-                          f"TENSORGAN_DATA) at the data it was trained on")
-    fingerprint = _images_fingerprint(dataset.images)
-    if checkpoint is not None and meta.get("dataset_fingerprint") not in (None, fingerprint):
-        warnings.warn(f"the {len(dataset)} images loaded are not those the checkpoint was trained on "
-                      f"(same count, other pixels: files changed in {dataset_spec}?); resuming on "
-                      f"them, so the run is no longer the one an uninterrupted run would give")
+    dataset = _load_dataset(dataset_spec, args.data_dir or meta.get("data_dir"), image_shape,
+                            args.strict_size, verify)
+    fingerprint = _check_dataset(dataset, config, meta, dataset_spec, checkpoint is not None)
     if eval_every and dataset_spec == "mnist":     # (other data in MNIST's files: --no-verify)
         check_eval_shape(tuple(dataset.images.shape[1:]))
     num_classes = dataset_num_classes(dataset) if config.conditional else None
     _check_model_size(config, tuple(dataset.images.shape[1:]), checkpoint,
                       args.resume or run_dir / CHECKPOINT_NAME, num_classes)
-    trainer = Trainer(dataset, run_dir, config)     # (creates run_dir)
-    with _run_dir_lock(run_dir):
-        return _train_locked(args, trainer, run_dir, checkpoint, meta, dataset_spec, dataset, data_dir,
-                             fingerprint, eval_every, verify)
+    source = getattr(dataset, "source", None)       # the MNIST folder actually read ($TENSORGAN_DATA,
+    run.meta = {**meta, "dataset": dataset_spec,     # --data-dir or the cache), or "bundled"
+                "data_dir": str(Path(source).resolve()) if source not in (None, "bundled") else None,
+                "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset),
+                "dataset_fingerprint": fingerprint,
+                "eval_every": eval_every, "verify": verify,   # kept, like the data, for --resume
+                "trained_on_mnist": _trained_on_mnist(dataset_spec, dataset, meta)}
+    return Trainer(dataset, run_dir, config)
 
 
-def _train_locked(args: Any, trainer: Any, run_dir: Path, checkpoint: Any, meta: dict[str, Any],
-                  dataset_spec: str, dataset: Any, data_dir: str | None, fingerprint: str,
-                  eval_every: int | None, verify: bool) -> int:
-    from .train import CHECKPOINT_NAME
-    if checkpoint is not None:
-        trainer.load_state_dict(checkpoint, source=str(args.resume or run_dir / CHECKPOINT_NAME))
-    trainer.meta = {**meta, "dataset": dataset_spec, "data_dir": data_dir,
-                    "dataset_name": getattr(dataset, "name", None), "dataset_len": len(dataset),
-                    "dataset_fingerprint": fingerprint,
-                    "eval_every": eval_every, "verify": verify,   # kept, like the data, for --resume
-                    "trained_on_mnist": _trained_on_mnist(dataset_spec, dataset, meta)}
+def _check_dataset(dataset: Any, config: Any, meta: dict[str, Any], dataset_spec: str,
+                   resumed: bool) -> str:
+    """Refuse a batch larger than the dataset and, on --resume, other data than the run's (a
+    warning where only the pixels differ); returns the images' fingerprint."""
+    if config.batch_size > len(dataset):
+        raise ConfigError(f"--batch-size {config.batch_size} is larger than the dataset's "
+                          f"{len(dataset)} images")
+    trained_on = meta.get("dataset_len")
+    if resumed and trained_on is not None and trained_on != len(dataset):
+        raise ConfigError(f"the checkpoint was trained on {trained_on} images "
+                          f"({meta.get('dataset_name') or dataset_spec}), but {len(dataset)} were "
+                          f"loaded ({getattr(dataset, 'name', dataset_spec)}); point --data-dir (or "
+                          f"TENSORGAN_DATA) at the data it was trained on")
+    fingerprint = _images_fingerprint(dataset.images)
+    if resumed and meta.get("dataset_fingerprint") not in (None, fingerprint):
+        warnings.warn(f"the {len(dataset)} images loaded are not those the checkpoint was trained on "
+                      f"(same count, other pixels: files changed in {dataset_spec}?); resuming on "
+                      f"them, so the run is no longer the one an uninterrupted run would give")
+    return fingerprint
+
+
+def _prepare_locked(trainer: Any, run: _Run) -> bool:
+    """Restore the checkpoint and write config.json; False when the run is already complete."""
+    if run.checkpoint is not None:
+        trainer.load_state_dict(run.checkpoint, source=str(run.source))
+    trainer.meta = run.meta
     if trainer.step >= trainer.total_steps:
         print(f"tensorgan: the run is already at step {trainer.step} of {trainer.total_steps}: "
               f"pass a larger --steps or --epochs to train further", file=sys.stderr)
-        return 0
-    _write_config(run_dir, trainer)
+        return False
+    _write_config(run.run_dir, trainer)
+    run.config_written = True
+    return True
+
+
+def _stopped_before_training(stop: BaseException, run: _Run) -> BaseException:
+    """The exception that says what a SIGTERM or Ctrl-C before the first step left behind."""
+    if not run.existed and run.run_dir.exists():
+        made = f"created {run.run_dir}" + (" and its config.json" if run.config_written else "")
+    else:
+        made = f"wrote {run.run_dir / 'config.json'}" if run.config_written else ""
+    left = f"no step was run and no checkpoint written ({made})" if made else "nothing was written"
+    if isinstance(stop, _Terminated):
+        return _Terminated(f"terminated before training began; {left}")
+    return _Interrupted(f"interrupted before training began; {left}")
+
+
+def _train_locked(trainer: Any, run: _Run) -> int:
     from .evaluate_cli import make_eval_hook
+    from .train import CHECKPOINT_NAME
+    kept = run.run_dir / CHECKPOINT_NAME
+    terminated: list[int] = []
     try:
         with _sigterm_stops(trainer) as terminated:
-            summary = trainer.fit(progress=not args.no_progress, on_step=make_eval_hook(trainer, eval_every))
+            summary = trainer.fit(progress=run.progress, on_step=make_eval_hook(trainer, run.eval_every))
+    except KeyboardInterrupt:   # a second Ctrl-C / SIGTERM: the checkpoint on disk is the last whole one
+        stopped = f"{'terminated' if terminated else 'interrupted'} at step {trainer.step}"
+        raise (_Terminated if terminated else _Interrupted)(_checkpoint_left(stopped, kept, trainer.step)) from None
     except OSError as exc:      # disk full mid-run: say where the run stands, not just errno's text
         if exc.errno is None:
             raise
-        kept = run_dir / CHECKPOINT_NAME
         raise type(exc)(exc.errno, f"{exc.strerror or exc}; training stopped at step {trainer.step}"
                         + (f", {kept} holds the last checkpoint (continue with --resume)"
                            if kept.exists() else ""), exc.filename) from None
+    if summary["interrupted"]:
+        print(f"tensorgan: {'terminated' if terminated else 'interrupted'} at step {summary['step']}; "
+              f"checkpoint written to {kept} (continue with --resume)", file=sys.stderr)
+        return 128 + signal.SIGTERM if terminated else 130
+    print(_summary_line(summary, trainer, run.run_dir))
+    return 0
+
+
+def _checkpoint_left(stopped: str, kept: Path, step: int) -> str:
+    """``stopped``, and which checkpoint is whole: checkpoints are written atomically (a temp file
+    renamed over the old one), so a stop in the middle of a write leaves the previous one."""
+    saved = _checkpoint_step(kept)
+    if saved is None:
+        return f"{stopped} before any checkpoint was written (start the run again)"
+    if saved == step:
+        return f"{stopped}; {kept} is intact and holds step {saved} (continue with --resume)"
+    return (f"{stopped} before its checkpoint was complete; {kept} is intact and holds step "
+            f"{saved} (continue with --resume)")
+
+
+def _checkpoint_step(path: Path) -> int | None:
+    """The step a checkpoint holds, from its header alone (None: no readable checkpoint)."""
+    import json
+    from .checkpoint import _META_KEY
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return int(json.loads(str(archive[_META_KEY]))["step"])
+    except Exception:       # (missing, or not a checkpoint: there is none to resume)
+        return None
+
+
+def _summary_line(summary: dict[str, Any], trainer: Any, run_dir: Path) -> str:
+    from .train import CHECKPOINT_NAME
     per_step = summary["seconds_per_step"]
     rate = (f" ({per_step:.3f} s/step; train_step median {summary['median_step_seconds']:.3f} s, "
             f"first {summary['first_step_seconds']:.3f} s)" if per_step else "")
@@ -462,16 +587,11 @@ def _train_locked(args: Any, trainer: Any, run_dir: Path, checkpoint: Any, meta:
     last_g = next((r["loss_g"] for r in reversed(trainer.history) if "loss_g" in r), None)
     losses = (f"; Loss_D {last['loss_d']:.4f}" + (f", Loss_G {last_g:.4f}" if last_g is not None else "")
               if last else "")
-    if summary["interrupted"]:
-        print(f"tensorgan: {'terminated' if terminated else 'interrupted'} at step {summary['step']}; "
-              f"checkpoint written to {run_dir / CHECKPOINT_NAME} (continue with --resume)", file=sys.stderr)
-        return 128 + signal.SIGTERM if terminated else 130
     skipped = (f"; {summary['skipped']} non-finite updates skipped (--on-nonfinite skip)"
                if summary["skipped"] else "")
-    print(f"trained to step {summary['step']} ({summary['steps_run']} steps in "
-          f"{summary['seconds']:.1f} s{rate}{losses}{skipped}); samples {run_dir / 'samples.png'}, "
-          f"checkpoint {run_dir / CHECKPOINT_NAME}")
-    return 0
+    return (f"trained to step {summary['step']} ({summary['steps_run']} steps in "
+            f"{summary['seconds']:.1f} s{rate}{losses}{skipped}); samples {run_dir / 'samples.png'}, "
+            f"checkpoint {run_dir / CHECKPOINT_NAME}")
 
 
 @contextlib.contextmanager
@@ -482,13 +602,17 @@ def _run_dir_lock(run_dir: Path) -> Iterator[None]:
     (no lock file to leave behind); the kernel drops it when the process ends, even by SIGKILL.
     Best effort: not on Windows (no flock), nor where the file system refuses to lock a
     directory (NFS emulates flock with byte-range locks, which need a file open for writing:
-    EBADF; some FUSE mounts: ENOLCK / EOPNOTSUPP) -- training goes on there unlocked."""
+    EBADF; some FUSE mounts: ENOLCK / EOPNOTSUPP) -- training goes on there unlocked.
+    The descriptor is close-on-exec (Python's default, PEP 446; spelled out here): a program the
+    trainer starts (matplotlib's fc-list, a user's hook) does not inherit it, so one that outlives
+    a SIGKILLed trainer leaves --out free. Nothing in tensorgan forks without exec (DataLoader's
+    num_workers is accepted but batches are gathered in-process); such a child would share it."""
     try:
         import fcntl
     except ImportError:
         yield
         return
-    fd = os.open(run_dir, os.O_RDONLY)
+    fd = os.open(run_dir, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -592,7 +716,7 @@ def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--num", type=positive_int, default=64, help="images to generate (default 64)")
     p.add_argument("-o", "--output", required=True, type=user_path,
                    help="OUT.npy (uint8 array (N, C, H, W)) or OUT.png (a grid)")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="noise seed (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=256, help="images per forward pass")
 
 
@@ -815,18 +939,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from .backend import get_device
         get_device(args.device)  # fail now, with the reason ($TENSORGAN_DEVICE too), not mid-setup
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _sigterm_ends_command():
             warnings.showwarning = _one_line_warning
             return int(args.run(args) or 0)
+    except _Terminated as exc:
+        if debug:
+            raise
+        print(f"tensorgan: {exc or 'terminated'}", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except UsageError as exc:
         if debug:
             raise
         print(f"tensorgan: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if debug:
             raise
-        print("tensorgan: interrupted", file=sys.stderr)
+        print(f"tensorgan: {exc if isinstance(exc, _Interrupted) else 'interrupted'}", file=sys.stderr)
         return 130
     except (TensorganError, OSError) as exc:
         if debug:
@@ -839,6 +968,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tensorgan: internal error: {type(exc).__name__}: {_one_line(exc)} "
               f"(run with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+@contextlib.contextmanager
+def _sigterm_ends_command() -> Iterator[None]:
+    """SIGTERM raises _Terminated (one line, exit 143) while a command runs, as Ctrl-C raises
+    KeyboardInterrupt; ``train`` says how far the run got, and ``fit()`` installs its own handler
+    (finish the step, checkpoint). Afterwards the handler before main() is back -- or the
+    default, where that was _cli_startup's import-time one, whose message would be wrong now."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is _cli_startup.terminated_while_starting
+                      else previous)
 
 
 def _unknown_before_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:

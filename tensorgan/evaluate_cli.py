@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .cli import nonnegative_int, positive_int, user_path
+from .cli import positive_int, seed_int, user_path
 from .errors import ConfigError, DataError
 
 __all__ = ["add_eval_arguments", "add_eval_parser", "run_eval", "load_samples", "make_eval_hook",
@@ -42,7 +42,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", metavar="CKPT", type=user_path, help="generate the samples with this checkpoint's generator")
     p.add_argument("-n", "--num", type=positive_int, default=None,
                    help=f"samples to generate with --checkpoint (default {DEFAULT_NUM_SAMPLES})")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="noise seed for --checkpoint (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="noise seed for --checkpoint (default 0)")
     p.add_argument("--range", dest="value_range", choices=tuple(_RANGES), default="auto",
                    help="value range of float samples: unit = [0, 1], tanh = [-1, 1] (default auto: "
                         "[-1, 1] if the minimum is below -0.5, else [0, 1])")

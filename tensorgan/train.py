@@ -189,8 +189,9 @@ class TrainConfig:
             raise ConfigError(f"on_nonfinite must be 'stop' or 'skip', got {self.on_nonfinite!r}")
         if self.discriminator not in ("conv", "mlp"):
             raise ConfigError(f"discriminator must be 'conv' or 'mlp', got {self.discriminator!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
+            raise ConfigError(f"seed must be an integer in 0 .. 2**64 - 1 (a negative torch seed s "
+                              f"is s % 2**64), got {self.seed!r}")
         return self
 
     def to_dict(self) -> dict[str, Any]:
