@@ -104,3 +104,59 @@ def test_other_grouped_convs_keep_their_paths():
 def test_depthwise_node_has_torchs_name():
     y = F.conv2d(tg.randn(1, 2, 4, 4, requires_grad=True), tg.randn(2, 1, 3, 3), groups=2)
     assert type(y.grad_fn) is DepthwiseConv and y.grad_fn.name() == "ConvolutionBackward0"
+
+
+# -- checkpoints: the npz writer and the stored-member reader -------------------------------------
+def _odd_arrays():
+    rs = np.random.RandomState(5)
+    return {"f": np.asfortranarray(rs.randn(3, 4)), "strided": rs.randn(4, 6)[:, ::2],
+            "scalar": np.array(2.5, np.float32), "empty": np.zeros((0, 3)), "mask": rs.rand(5) > 0.5,
+            "half": rs.randn(7).astype(np.float16), "big_endian": np.arange(6, dtype=">i4").reshape(2, 3),
+            "text": np.array("a json string"), "u8": np.arange(256, dtype=np.uint8)}
+
+
+def test_checkpoint_file_is_np_savez_format_and_round_trips(tmp_path):
+    from tensorgan import checkpoint as ckpt
+    arrays = _odd_arrays()
+    path = tmp_path / "c.npz"
+    ckpt.save_checkpoint(path, {"a": arrays, "step": 3})
+    with np.load(path, allow_pickle=False) as npz:         # plain NumPy reads it
+        for name, value in arrays.items():
+            np.testing.assert_array_equal(npz[f"a/{name}"], value)
+            assert npz[f"a/{name}"].dtype == value.dtype
+    back = ckpt.load_checkpoint(path)
+    assert back["step"] == 3
+    for name, value in arrays.items():
+        assert back["a"][name].dtype == value.dtype and back["a"][name].shape == value.shape
+        np.testing.assert_array_equal(back["a"][name], value)
+    assert back["a"]["f"].flags.f_contiguous and back["a"]["f"].flags.writeable
+
+
+def test_tg_save_load_file_objects_and_np_savez_compressed(tmp_path):
+    import io
+    sd = {"w": tg.tensor(np.arange(12.0).reshape(3, 4)), "b": tg.zeros(3)}
+    buffer = io.BytesIO()
+    tg.save(sd, buffer)
+    back = tg.load(io.BytesIO(buffer.getvalue()))
+    np.testing.assert_array_equal(back["w"].numpy(), np.arange(12.0).reshape(3, 4))
+    # a deflated .npz (np.savez_compressed of the same entries) still loads, through np.load
+    with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as npz:
+        entries = {name: npz[name] for name in npz.files}
+    np.savez_compressed(tmp_path / "z.npz", **entries)
+    np.testing.assert_array_equal(tg.load(tmp_path / "z.npz")["w"].numpy(), back["w"].numpy())
+
+
+def test_damaged_stored_checkpoints_are_checkpoint_errors(tmp_path):
+    from tensorgan.errors import CheckpointError
+    path = tmp_path / "c.npz"
+    tg.save({"w": tg.tensor(np.arange(1000.0))}, path)
+    raw = path.read_bytes()
+    at = raw.index(np.arange(1000.0)[500:502].tobytes())        # inside w's data
+    flipped = tmp_path / "flipped.npz"
+    flipped.write_bytes(raw[:at] + bytes([raw[at] ^ 1]) + raw[at + 1:])
+    with pytest.raises(CheckpointError, match="CRC"):
+        tg.load(flipped)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(raw[:at] + raw[-200:])        # the central directory kept, the data cut
+    with pytest.raises(CheckpointError, match="truncated.npz: entry .* does not hold"):
+        tg.load(truncated)
