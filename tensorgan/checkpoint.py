@@ -330,7 +330,6 @@ def _check_entries(source: Any, path: Any) -> None:
     """Read every member's .npy header (not its data) and refuse, before anything is allocated,
     an entry that needs pickle or declares more bytes than the member holds -- so a corrupt or
     hostile file can neither run code nor make the loader allocate terabytes."""
-    from numpy.lib import format as npy_format
     with zipfile.ZipFile(source) as zf:
         for info in zf.infolist():
             if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024:
@@ -338,32 +337,125 @@ def _check_entries(source: Any, path: Any) -> None:
                                       f"from {info.compress_size}; the file is corrupt")
             if not info.filename.endswith(".npy"):
                 continue  # np.load reads these as raw bytes, bounded by file_size
-            try:
-                with zf.open(info) as f:
-                    version = npy_format.read_magic(f)
-                    read_header = (npy_format.read_array_header_1_0 if version == (1, 0)
-                                   else npy_format.read_array_header_2_0)
-                    shape, _, dtype = read_header(f)
-            except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
-                # numpy parses the header as a Python literal: damage shows up as any of these
-                raise CheckpointError(f"{path}: entry {info.filename!r} has a malformed .npy header "
-                                      f"({type(exc).__name__})") from None
-            if dtype.hasobject:
-                raise CheckpointError(f"{path} contains object arrays that need pickle to load "
-                                      f"(entry {info.filename!r}); refusing (checkpoints never need "
-                                      f"pickle)")
-            if any(n < 0 for n in shape):
-                raise CheckpointError(f"{path}: entry {info.filename!r} declares shape {shape}")
-            needed = int(np.prod(shape, dtype=object)) * dtype.itemsize if shape else dtype.itemsize
-            if needed > info.file_size:
-                raise CheckpointError(f"{path}: entry {info.filename!r} declares a {dtype} array of "
-                                      f"shape {shape} ({needed} bytes) but holds {info.file_size} "
-                                      f"bytes; the file is corrupt or truncated")
+            with zf.open(info) as f:
+                _npy_header(f, info, path, info.file_size)
+
+
+def _npy_header(f: Any, info: zipfile.ZipInfo, path: Any, room: int) -> tuple:
+    """(shape, fortran_order, dtype) of the .npy header at ``f``'s position, refusing a header
+    numpy cannot parse, an object dtype (pickle), and an array of more than ``room`` bytes."""
+    from numpy.lib import format as npy_format
+    try:
+        version = npy_format.read_magic(f)
+        read_header = (npy_format.read_array_header_1_0 if version == (1, 0)
+                       else npy_format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(f)
+    except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
+        # numpy parses the header as a Python literal: damage shows up as any of these
+        raise CheckpointError(f"{path}: entry {info.filename!r} has a malformed .npy header "
+                              f"({type(exc).__name__})") from None
+    if dtype.hasobject:
+        raise CheckpointError(f"{path} contains object arrays that need pickle to load "
+                              f"(entry {info.filename!r}); refusing (checkpoints never need "
+                              f"pickle)")
+    if any(n < 0 for n in shape):
+        raise CheckpointError(f"{path}: entry {info.filename!r} declares shape {shape}")
+    needed = int(np.prod(shape, dtype=object)) * dtype.itemsize if shape else dtype.itemsize
+    if needed > room:
+        raise CheckpointError(f"{path}: entry {info.filename!r} declares a {dtype} array of "
+                              f"shape {shape} ({needed} bytes) but holds {room} "
+                              f"bytes; the file is corrupt or truncated")
+    return shape, fortran, dtype
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")     # a zip member's local file header
+
+
+def _stored_npz(source: Any) -> bool:
+    """Whether every member of the zip is an uncompressed, unencrypted ``.npy`` (what
+    :func:`_write_npz` and np.savez write): :func:`_read_stored` reads those."""
+    with zipfile.ZipFile(source) as zf:
+        return all(i.compress_type == zipfile.ZIP_STORED and not i.flag_bits & 1
+                   and i.filename.endswith(".npy") for i in zf.infolist())
+
+
+def _read_stored(source: Any, path: Any) -> dict[str, np.ndarray]:
+    """The arrays of a :func:`_stored_npz` file, each read straight into its array (one copy,
+    where np.load copies through the zip reader and then again into the array), with the
+    entry checks of :func:`_check_entries` and each member's CRC-32 verified."""
+    with zipfile.ZipFile(source) as zf:
+        infos = zf.infolist()
+    f = open(source, "rb") if isinstance(source, Path) else source
+    try:
+        size = f.seek(0, os.SEEK_END)
+        return {info.filename[:-4]: _read_member(f, info, path, size) for info in infos}
+    finally:
+        if f is not source:
+            f.close()
+
+
+def _read_member(f: Any, info: zipfile.ZipInfo, path: Any, size: int) -> np.ndarray:
+    if (info.compress_size != info.file_size or info.header_offset < 0
+            or info.header_offset + info.file_size > size):
+        raise CheckpointError(f"{path}: entry {info.filename!r} claims {info.file_size} bytes that "
+                              f"the file does not hold; it is corrupt or truncated")
+    f.seek(info.header_offset)
+    fields = _LOCAL_HEADER.unpack(f.read(_LOCAL_HEADER.size))
+    if fields[0] != zipfile.stringFileHeader:
+        raise CheckpointError(f"{path}: entry {info.filename!r} has a bad local header; the file is "
+                              f"corrupt")
+    start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]   # name, extra
+    f.seek(start)
+    shape, fortran, dtype = _npy_header(f, info, path, info.file_size)
+    header_size = f.tell() - start
+    if int(np.prod(shape, dtype=object)) * dtype.itemsize != info.file_size - header_size:
+        raise CheckpointError(f"{path}: entry {info.filename!r} holds {info.file_size - header_size} "
+                              f"bytes of data for a {dtype} array of shape {shape}; the file is corrupt")
+    array = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+    data = array.reshape(-1, order="A").view(np.uint8)
+    if f.readinto(data) != data.size:
+        raise CheckpointError(f"{path}: entry {info.filename!r} is truncated")
+    f.seek(start)
+    crc = zlib.crc32(data, zlib.crc32(f.read(header_size)))
+    if crc != info.CRC:
+        raise CheckpointError(f"{path} is not a readable .npz checkpoint (corrupt or truncated: "
+                              f"bad CRC-32 for entry {info.filename!r})")
+    return array
+
+
+def _write_npz(f: Any, arrays: Mapping[str, np.ndarray]) -> None:
+    """np.savez's file (uncompressed zip of ``<name>.npy`` members, zip64 headers), each array's
+    bytes written from the array itself, where np.savez copies them with ``tobytes`` first."""
+    from numpy.lib import format as npy_format
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, value in arrays.items():
+            a = np.asanyarray(value)
+            with zf.open(name + ".npy", "w", force_zip64=True) as out:
+                if a.dtype.hasobject or a.itemsize == 0:
+                    npy_format.write_array(out, a, allow_pickle=False)
+                    continue
+                if not (a.flags.c_contiguous or a.flags.f_contiguous):
+                    a = np.ascontiguousarray(a)
+                header = npy_format.header_data_from_array_1_0(a)
+                try:
+                    npy_format.write_array_header_1_0(out, header)
+                except ValueError:      # a header too long for version 1.0 (numpy does the same)
+                    npy_format.write_array_header_2_0(out, header)
+                out.write(memoryview(a.reshape(-1, order="A").view(np.uint8)))
 
 
 # ---------------------------------------------------------------------------------------------
 # Save / load
 # ---------------------------------------------------------------------------------------------
+def _read_any(source: Any, path: Any) -> dict[str, np.ndarray]:
+    """Any other .npz (deflated members, raw files): np.load, after :func:`_check_entries`."""
+    _check_entries(source, path)
+    if not isinstance(source, Path):
+        source.seek(0)
+    with np.load(source, allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
 def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any], *,
                     keep_tuples: bool = False) -> Path:
     """Write ``state`` (a nested dict of arrays and JSON-able values) atomically to ``path``.
@@ -377,7 +469,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any], *,
         raise CheckpointError(f"checkpoint key {reserved[0]!r} is reserved for the file header")
     payload = _payload(state, keep_tuples)
     try:
-        return atomic_write(path, lambda f: np.savez(f, **payload))
+        return atomic_write(path, lambda f: _write_npz(f, payload))
     except OSError as exc:
         raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc} (a "
                               f"previous checkpoint there is kept as it was)") from exc
@@ -426,9 +518,6 @@ def _load_source(source: Any, magic: bytes, path: Any = None,
         kind = "a single .npy array" if magic == b"\x93NUMPY" else "not an .npz file"
         raise CheckpointError(f"{path} is {kind}, not a tensorgan checkpoint")
     try:
-        _check_entries(source, path)
-        if not isinstance(source, Path):
-            source.seek(0)
         with zipfile.ZipFile(source) as archive:   # torch.save's zip: <name>/data.pkl + storages
             if any(n.endswith("/data.pkl") or n == "data.pkl" for n in archive.namelist()):
                 raise CheckpointError(f"{path} was written by PyTorch's torch.save (a pickle in a "
@@ -438,8 +527,7 @@ def _load_source(source: Any, magic: bytes, path: Any = None,
                                       f"model.load_state_dict(dict(np.load(f)))")
         if not isinstance(source, Path):
             source.seek(0)
-        with np.load(source, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+        arrays = _read_stored(source, path) if _stored_npz(source) else _read_any(source, path)
         if _META_KEY not in arrays:
             raise CheckpointError(f"{path} is an .npz file but not a tensorgan checkpoint "
                                   f"(no {_META_KEY!r} entry)")
@@ -493,7 +581,7 @@ def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: Any = Non
                              f"got {type(f).__name__}")
     payload = _payload({"saved_object": obj}, keep_tuples=True)
     buffer = io.BytesIO()
-    np.savez(buffer, **payload)
+    _write_npz(buffer, payload)
     try:
         f.write(buffer.getvalue())
     except TypeError as exc:   # a text-mode file: torch.save needs open(path, "wb") too

@@ -312,6 +312,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
                              f"input {size} in {name} (input {x.shape}, padding {padding})")
     if dilation == (1, 1) and groups == 1:
         out = Conv2d.apply(x, weight, bias, stride, padding)
+    elif _depthwise_fits(x, weight, groups):
+        out = DepthwiseConv.apply(x, weight, bias, stride, padding, dilation)
     else:
         out = _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
     if not x.array.flags.c_contiguous:     # a channels_last input gives a channels_last output
@@ -585,6 +587,38 @@ class GroupedConv(Function):
     def grad_graph(self, gy):
         x, w, b, kind, groups, geometry = self.inputs
         y = _grouped_composite(kind, x, w, b, groups, geometry)
+        return _composite_grads(y, gy, (x, w, b)) + (None, None, None)
+
+
+def _depthwise_fits(x: Tensor, weight: Tensor, groups: int) -> bool:
+    """Whether a grouped conv2d takes DepthwiseConv: one input channel a group, float32 /
+    float64 on the CPU, nothing empty."""
+    a, w = x.array, weight.array
+    return (groups == a.shape[1] and groups > 1 and isinstance(a, np.ndarray) and a.size > 0
+            and a.dtype in (np.float32, np.float64) and isinstance(w, np.ndarray) and w.dtype == a.dtype)
+
+
+class DepthwiseConv(Function):
+    """conv2d with ``groups == C_in`` on the CPU: direct loops (:mod:`tensorgan.depthwise_kernels`)
+    instead of a kernel call per channel; the composite of the plain kernel for double backward."""
+
+    def forward(self, x, w, b, stride, padding, dilation):
+        from .depthwise_kernels import conv
+        self.x, self.w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+        self.geometry, self.b_none = (stride, padding, dilation), b is None
+        return conv(self.x, self.w, b, *self.geometry)
+
+    def backward(self, gy):
+        from .depthwise_kernels import conv_grads
+        need = self.needs_input_grad
+        grads = conv_grads(self.x, self.w, np.ascontiguousarray(gy), *self.geometry,
+                           (need[0], need[1], need[2] and not self.b_none))
+        return grads + (None, None, None)
+
+    def grad_graph(self, gy):
+        x, w, b = self.inputs[:3]
+        stride, padding, dilation = self.geometry
+        y = _conv_options(Conv2d, x, w, b, (stride, padding), dilation, x.shape[1])
         return _composite_grads(y, gy, (x, w, b)) + (None, None, None)
 
 

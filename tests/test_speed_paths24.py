@@ -5,7 +5,7 @@ import pytest
 
 import tensorgan as tg
 import tensorgan.nn.functional as F
-from tensorgan.functional import GroupedConv, _batched_groups_pay
+from tensorgan.functional import Conv2d, GroupedConv, _batched_groups_pay
 from tensorgan.nn.utils import WeightNorm, _norm_except_dim, _weight_norm
 
 
@@ -47,12 +47,16 @@ def test_batched_grouped_conv_values_and_grads(case):
     b = rs.randn(co)
     assert _batched_groups_pay(x.shape, w.shape, groups, stride, padding)
     xt, wt, bt = (tg.tensor(a, dtype=tg.float64, requires_grad=True) for a in (x, w, b))
-    y = F.conv2d(xt, wt, bt, stride, padding, 1, groups)
+
+    def conv(a, c, d):      # (a depthwise case takes DepthwiseConv through F.conv2d: the node here)
+        return GroupedConv.apply(a, c, d, Conv2d, groups, (stride, padding)) if ci == groups \
+            else F.conv2d(a, c, d, stride, padding, 1, groups)
+    y = conv(xt, wt, bt)
     assert type(y.grad_fn).__name__ == "GroupedConv" and y.grad_fn.batched
     ref = _conv2d_ref(x, w, b, stride, padding, groups)
     np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
     # gradients: the adjoint identity <gy, conv(dx, w)> etc. checked numerically
-    assert tg.autograd.gradcheck(lambda a, c, d: F.conv2d(a, c, d, stride, padding, 1, groups), (xt, wt, bt))
+    assert tg.autograd.gradcheck(conv, (xt, wt, bt))
     if case is CASES[1]:        # double backward: the per-group composite (slow to check: one case)
         assert tg.autograd.gradgradcheck(lambda a, c: F.conv2d(a, c, None, stride, padding, 1, groups), (xt, wt))
 

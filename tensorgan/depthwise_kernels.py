@@ -1,0 +1,146 @@
+"""Depthwise convolution on the CPU (``groups == C_in``: MobileNet / ConvNeXt blocks, audio
+models' per-channel filters, conv1d included as a height-1 conv2d) as direct loops.
+
+The plain kernels run such a convolution one group at a time: an im2col of ``kH * kW`` rows and
+a one-row GEMM per channel -- per-call packing for a handful of multiply-adds per output.  Here
+each input plane is copied once into a zero-padded buffer and every tap sweeps the whole output
+plane (``out[oh, :] += w[p, q] * padded[oh s + p d, q d :: s]``: no bounds tests in the inner
+loop, a contiguous run that vectorizes when the stride is 1); the input gradient is the same
+sweep adding into a padded gradient plane, the weight gradient each tap's dot product of the
+output-gradient plane with the shifted input plane (summed over planes in float64).  Output channel ``o`` reads input channel
+``o // m`` (``m = C_out / C_in``, torch's depth multiplier).  Float32 / float64, any stride,
+padding and dilation; compiled on first use (cached on disk)."""
+from __future__ import annotations
+
+import numpy as np
+
+_KERNELS: dict = {}
+
+
+def _compile() -> dict:
+    from numba import njit
+
+    # The plane indices are unsigned (np.uint64 throughout: mixing with int64 would give floats)
+    # so that Numba emits no negative-index wraparound test, which keeps the inner loops
+    # vectorizable (4x on a 3x3 depthwise conv).
+    u = np.uint64
+
+    @njit(cache=True, nogil=True)
+    def forward(x, w, y, sh, sw, ph, pw, dh, dw):     # noqa: ANN001 - y zero- or bias-filled
+        n_, c_, h_, w_ = x.shape
+        co, _, kh, kw = w.shape
+        m = co // c_
+        oh_, ow_ = u(y.shape[2]), u(y.shape[3])
+        sh, sw, dh, dw = u(sh), u(sw), u(dh), u(dw)
+        plane = np.zeros((h_ + 2 * ph, w_ + 2 * pw), dtype=x.dtype)    # the padded input plane
+        for n in range(n_):
+            for c in range(c_):
+                plane[ph:ph + h_, pw:pw + w_] = x[n, c]
+                for o in range(c * m, c * m + m):
+                    out = y[n, o]
+                    for p in range(u(kh)):
+                        for q in range(u(kw)):
+                            tap, col = w[o, 0, p, q], q * dw
+                            for oh in range(oh_):
+                                row, dst = plane[oh * sh + p * dh], out[oh]
+                                if sw == 1:         # (a separate loop: this one vectorizes)
+                                    for ow in range(ow_):
+                                        dst[ow] += tap * row[ow + col]
+                                else:
+                                    for ow in range(ow_):
+                                        dst[ow] += tap * row[ow * sw + col]
+
+    @njit(cache=True, nogil=True)
+    def grad_input(gy, w, gx, sh, sw, ph, pw, dh, dw):    # noqa: ANN001
+        n_, c_, h_, w_ = gx.shape
+        co, _, kh, kw = w.shape
+        m = co // c_
+        oh_, ow_ = u(gy.shape[2]), u(gy.shape[3])
+        sh, sw, dh, dw = u(sh), u(sw), u(dh), u(dw)
+        plane = np.empty((h_ + 2 * ph, w_ + 2 * pw), dtype=gx.dtype)   # the padded input's gradient
+        for n in range(n_):
+            for c in range(c_):
+                plane[:] = 0
+                for o in range(c * m, c * m + m):
+                    g = gy[n, o]
+                    for p in range(u(kh)):
+                        for q in range(u(kw)):
+                            tap, col = w[o, 0, p, q], q * dw
+                            for oh in range(oh_):
+                                dst, src = plane[oh * sh + p * dh], g[oh]
+                                if sw == 1:
+                                    for ow in range(ow_):
+                                        dst[ow + col] += tap * src[ow]
+                                else:
+                                    for ow in range(ow_):
+                                        dst[ow * sw + col] += tap * src[ow]
+                gx[n, c] = plane[ph:ph + h_, pw:pw + w_]
+
+    @njit(cache=True, nogil=True, fastmath=True)
+    def grad_weight(x, gy, gw, sh, sw, ph, pw, dh, dw):    # noqa: ANN001 - gw float64 zeros
+        n_, c_, h_, w_ = x.shape
+        co, _, kh, kw = gw.shape
+        m = co // c_
+        oh_, ow_ = u(gy.shape[2]), u(gy.shape[3])
+        sh, sw, dh, dw = u(sh), u(sw), u(dh), u(dw)
+        plane = np.zeros((h_ + 2 * ph, w_ + 2 * pw), dtype=x.dtype)
+        for n in range(n_):
+            for c in range(c_):
+                plane[ph:ph + h_, pw:pw + w_] = x[n, c]
+                for o in range(c * m, c * m + m):
+                    g = gy[n, o]
+                    for p in range(u(kh)):
+                        for q in range(u(kw)):
+                            col = q * dw
+                            acc = x.dtype.type(0)       # one plane in the input's precision
+                            for oh in range(oh_):
+                                row, src = plane[oh * sh + p * dh], g[oh]
+                                if sw == 1:
+                                    for ow in range(ow_):
+                                        acc += src[ow] * row[ow + col]
+                                else:
+                                    for ow in range(ow_):
+                                        acc += src[ow] * row[ow * sw + col]
+                            gw[o, 0, p, q] += acc
+
+    _KERNELS.update(forward=forward, grad_input=grad_input, grad_weight=grad_weight)
+    return _KERNELS
+
+
+def kernels() -> dict:
+    return _KERNELS or _compile()
+
+
+def output_size(size: int, k: int, stride: int, padding: int, dilation: int) -> int:
+    return (size + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+
+
+def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple, padding: tuple,
+         dilation: tuple) -> np.ndarray:
+    """``conv2d(x, w, b, stride, padding, dilation, groups=C_in)`` for C-contiguous x and w."""
+    n, _, h, wd = x.shape
+    co, _, kh, kw = w.shape
+    oh = output_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = output_size(wd, kw, stride[1], padding[1], dilation[1])
+    y = np.zeros((n, co, oh, ow), dtype=x.dtype)
+    if b is not None:
+        y += b.reshape(1, co, 1, 1)
+    kernels()["forward"](x, w, y, *stride, *padding, *dilation)
+    return y
+
+
+def conv_grads(x: np.ndarray, w: np.ndarray, gy: np.ndarray, stride: tuple, padding: tuple,
+               dilation: tuple, need: tuple) -> tuple:
+    """(grad x, grad w, grad b) of :func:`conv` where ``need`` asks; ``gy`` C-contiguous."""
+    ks = kernels()
+    gx = gw = gb = None
+    if need[0]:
+        gx = np.zeros_like(x)
+        ks["grad_input"](gy, w, gx, *stride, *padding, *dilation)
+    if need[1]:
+        total = np.zeros(w.shape, dtype=np.float64)
+        ks["grad_weight"](x, gy, total, *stride, *padding, *dilation)
+        gw = total.astype(w.dtype)
+    if need[2]:
+        gb = gy.sum(axis=(0, 2, 3), dtype=np.float64).astype(gy.dtype)
+    return gx, gw, gb
