@@ -771,7 +771,7 @@ def test_bad_image_folders_are_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, needle", [
     (["train", "--lr", "nan"], "--lr"), (["train", "--lr", "0"], "--lr"), (["train", "--lr", "inf"], "--lr"),
-    (["train", "--steps", "0"], "--steps"), (["train", "--seed", "-1"], "--seed"),
+    (["train", "--steps", "0"], "--steps"), (["train", "--seed", str(-2**63 - 1)], "--seed"),
     (["train", "--epochs", "x"], "--epochs"), (["train", "--image-size", "0"], "--image-size"),
     (["train", "--channels", "2"], "--channels"), (["train", "--on-nonfinite", "ignore"], "--on-nonfinite"),
     (["sample", "--checkpoint", "c.npz", "-o", "x.png", "--batch-size", "0"], "--batch-size"),
