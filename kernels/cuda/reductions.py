@@ -28,8 +28,9 @@ and finish with ``block_sum``.  The value's sample ``n = i // HW`` is one magic-
   the mask is the forward's); slope 1 makes ``g = gy``, plain batch norm.
 
 Their inner loops, sm_90 SASS an element (ptxas 13.0, nvdisasm; the loops unrolled 4 times):
-channel_sum 16 (14 integer), bn_stats 13 / 14 (two passes, 10-11 integer), bn_backward_reduce 25
-(15 integer).  They used to decode ``n = i // HW`` with Numba's signed 64-bit ``//`` (a run-time
+channel_sum 16 (14 integer), bn_stats 13 / 13 (two passes, 10-11 integer), bn_backward_reduce 24
+(15 integer; it sums ``g * d`` and multiplies by ``invstd`` once, not ``g * (d * invstd)`` an
+element).  They used to decode ``n = i // HW`` with Numba's signed 64-bit ``//`` (a run-time
 choice between ``div.s64`` and a 32-bit division, ~20 instructions, plus the sign fix-ups): 83,
 83 / 84 and 97 SASS an element, ~75 of them integer -- at 4-8 bytes an element, more issue time
 than an H100's 3.35 TB/s leaves (about 34 thread instructions per 4-byte value).
@@ -68,6 +69,15 @@ Launch
 ------
 per-channel kernels: grid ``(C,)``, block ``(256,)``, static shared memory ``256 * 4 = 1024`` bytes;
 ``count = N * HW < 2**31`` (the glue refuses more), plus the host's ``fastdiv_magic(HW)``.
+Registers (ptxas 13.0, sm_80 / sm_90): channel_sum 32; bn_stats declares launch bounds
+``(256, STATS_MIN_BLOCKS = 8)`` (``_launch.bounded_jit``): 32 / 32 registers, 8 blocks (100%), no
+spills, its loops' SASS 51 / 53 a 4-element unrolled iteration against 51 / 54 unbounded (38 / 40
+registers, 6 blocks, 75%).  bn_backward_reduce stays unbounded (40 / 40, 75%): capped at 32 it
+spills 16-32 bytes, with local loads in the loop.  Occupancy only matters past ~800 channels: the
+DCGAN's batch norms launch 64-128 blocks (C), fewer than an H100's 132 SMs, each walking
+3136-50176 values with ~4 loads in flight a thread; splitting a channel over several blocks
+(partial sums, a second fold launch; Chan's formula for the variance) would fill the GPU -- not
+done, an estimate of 2-4x on these kernels, each a few microseconds of a host-bound step.
 rows kernels: grid ``(ceil(C / 32),)``, block ``(32, 8)`` (256 threads), static shared memory
 ``8 * 32 * 4 = 1024`` bytes.  No dynamic shared memory.
 """
@@ -76,7 +86,10 @@ import math
 
 from numba import cuda, float32, uint32, uint64
 
+from ._launch import bounded_jit
 from .tiles import LANES, RED_THREADS, ROW_LANES, fastdiv
+
+STATS_MIN_BLOCKS = 8  # bn_stats' launch bounds: 8 blocks of RED_THREADS an SM, <= 32 registers
 
 SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64, int64)"
 ROWS_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
@@ -138,7 +151,7 @@ def channel_sum_kernel(g, out, n_batch, c, hw, hw_mul, hw_shift):
         out[ch] = total
 
 
-@cuda.jit
+@bounded_jit(RED_THREADS, STATS_MIN_BLOCKS)
 def bn_stats_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, hw, hw_mul, hw_shift,
                     eps, momentum, update_running):
     """Per-channel batch mean / invstd of x (N, C, HW) flat; optional running-stat update."""
@@ -192,7 +205,7 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
     b = bias[ch]
     neg = float32(slope)
     acc_g = float32(0.0)
-    acc_gx = float32(0.0)
+    acc_gd = float32(0.0)
     i, end = uint64(tid), uint64(n_batch) * uint64(hw)
     while i < end:
         idx = channel_offset(i, hw_mul, hw_shift, base, gap)
@@ -201,13 +214,13 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
         if not (d * scale + b > float32(0.0)):  # slope unless z > 0: NaN takes it, as in
             g *= neg                            # the reference's mask
         acc_g += g
-        acc_gx += g * (d * inv)
+        acc_gd += g * d  # sum g * xhat = inv * sum g * d
         i += uint64(RED_THREADS)
     total_g = block_sum(buf, tid, acc_g)
-    total_gx = block_sum(buf, tid, acc_gx)
+    total_gd = block_sum(buf, tid, acc_gd)
     if tid == 0:
         gbias[ch] = total_g
-        gweight[ch] = total_gx
+        gweight[ch] = total_gd * inv
 
 
 @cuda.jit(device=True, inline="always")
@@ -305,7 +318,8 @@ def bn_backward_reduce_rows_kernel(gy, x, mean, invstd, weight, bias, gweight, g
     ch = cuda.blockIdx.x * LANES + tx
     live = ch < c
     acc_g = float32(0.0)
-    acc_gx = float32(0.0)
+    acc_gd = float32(0.0)
+    inv = float32(0.0)
     if live:
         mu = mean[ch]
         inv = invstd[ch]
@@ -319,13 +333,13 @@ def bn_backward_reduce_rows_kernel(gy, x, mean, invstd, weight, bias, gweight, g
             if not (d * scale + b > float32(0.0)):  # the forward's z and mask, as above
                 g *= neg
             acc_g += g
-            acc_gx += g * (d * inv)
+            acc_gd += g * d  # sum g * xhat = inv * sum g * d
             i += step
     total_g = lane_sum(buf, tx, ty, acc_g)
-    total_gx = lane_sum(buf, tx, ty, acc_gx)
+    total_gd = lane_sum(buf, tx, ty, acc_gd)
     if ty == 0 and live:
         gbias[ch] = total_g
-        gweight[ch] = total_gx
+        gweight[ch] = total_gd * inv
 
 
 KERNELS = [
