@@ -46,10 +46,18 @@ offsets, ``column_walk``); the 8 partial sums of a channel meet in ``lane_sum`` 
 float32 expressions as the per-channel kernels, in another summation order (still fixed:
 bit-for-bit reproducible).  Inner loops on sm_90: 9-10 SASS an element (channel_sum_rows,
 bn_stats_rows' two passes; 23-24 with the signed ``n * C + ch`` they had), bn_backward_reduce_rows
-20 (36).  The
-glue takes them when a thread walks at most 32 rows (N <= 256) or when the grid has >= 128
-blocks (C >= 4096); for long columns of few channels the one-block-per-channel kernels keep more
-SMs busy.
+19 (36).  The glue takes them when a thread walks at most 32 rows (N <= 256) or when the grid has
+>= 128 blocks (C >= 4096); for long columns of few channels the one-block-per-channel kernels keep
+more SMs busy.
+
+Small planes (``1 < HW < 8``, the bias gradient only: e.g. gy ``(64, 512, 2, 2)``): a plane is
+under one 32-byte sector, so the per-channel kernel's warps fetch 8-28 useful bytes a sector.
+``channel_sum_rows_kernel`` takes ``hw`` too and reads ``(N, C * HW)`` rows: a block holds
+``LANES // HW`` whole channels (their columns contiguous, 28-32 of its 32 lanes live), and after
+``lane_sum`` one lane a channel adds its ``HW`` column totals from ``buf[0, :]`` (the fold: 22 SASS
+a column, once).  Same rule as above (N <= 256, or >= 128 blocks); from ``HW = 8`` a plane fills
+whole sectors and the per-channel kernel (C blocks, not C / 4 or fewer) stays.  The walk is the
+``HW = 1`` kernel's, 9 SASS an element.
 
 Why these kernels share a file with ``block_sum``: Numba's simulator runs a device function
 called from another module by swapping that module's ``cuda`` global per call, and simulated
@@ -78,8 +86,8 @@ DCGAN's batch norms launch 64-128 blocks (C), fewer than an H100's 132 SMs, each
 3136-50176 values with ~4 loads in flight a thread; splitting a channel over several blocks
 (partial sums, a second fold launch; Chan's formula for the variance) would fill the GPU -- not
 done, an estimate of 2-4x on these kernels, each a few microseconds of a host-bound step.
-rows kernels: grid ``(ceil(C / 32),)``, block ``(32, 8)`` (256 threads), static shared memory
-``8 * 32 * 4 = 1024`` bytes.  No dynamic shared memory.
+rows kernels: grid ``(ceil(C / 32),)`` (channel_sum_rows: ``(ceil(C / (32 // HW)),)``), block
+``(32, 8)`` (256 threads), static shared memory ``8 * 32 * 4 = 1024`` bytes.  No dynamic shared memory.
 """
 
 import math
@@ -92,7 +100,7 @@ from .tiles import LANES, RED_THREADS, ROW_LANES, fastdiv
 STATS_MIN_BLOCKS = 8  # bn_stats' launch bounds: 8 blocks of RED_THREADS an SM, <= 32 registers
 
 SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64, int64)"
-ROWS_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
+ROWS_SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64)"
 STATS_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], "
                    "int64, int64, int64, int64, int64, float64, float64, int64)")
 ROWS_STATS_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
@@ -249,23 +257,32 @@ def column_walk(ty, ch, n_batch, c):
 
 
 @cuda.jit
-def channel_sum_rows_kernel(g, out, n_batch, c):
-    """channel_sum for g (N, C) (hw = 1: a 1 x 1 output's bias gradient) in the block layout of
-    bn_stats_rows_kernel: each warp reads 32 consecutive floats of a row."""
+def channel_sum_rows_kernel(g, out, n_batch, c, hw, per_block):
+    """channel_sum for g (N, C, hw) with small planes (``hw <= LANES``; a 1 x 1 output's hw = 1)
+    read as N rows of ``C * hw`` values: a block takes ``per_block = LANES // hw`` whole channels,
+    its lanes their ``per_block * hw`` consecutive columns (a warp reads contiguous floats of a
+    row), its thread rows walk the samples as in bn_stats_rows_kernel.  ``lane_sum`` leaves each
+    column's total in ``buf[0, :]``; lane ``j < per_block`` of thread row 0 adds its channel's
+    ``hw`` columns (in column order: the sum is reproducible)."""
     buf = cuda.shared.array((ROW_LANES, LANES), float32)
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
-    ch = cuda.blockIdx.x * LANES + tx
-    live = ch < c                        # the last block's spare lanes add zeros
+    ch0 = cuda.blockIdx.x * per_block
+    cols = min(per_block, c - ch0) * hw
+    live = tx < cols                     # spare lanes (the last block's, LANES % hw) add zeros
     acc = float32(0.0)
     if live:
-        i, step, end = column_walk(ty, ch, n_batch, c)
+        i, step, end = column_walk(ty, ch0 * hw + tx, n_batch, c * hw)
         while i < end:
             acc += g[i]
             i += step
     total = lane_sum(buf, tx, ty, acc)
-    if ty == 0 and live:
-        out[ch] = total
+    if ty == 0 and tx * hw < cols:
+        if hw != 1:
+            total = float32(0.0)
+            for j in range(tx * hw, tx * hw + hw):
+                total += buf[0, j]
+        out[ch0 + tx] = total
 
 
 @cuda.jit
