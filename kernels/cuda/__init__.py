@@ -24,6 +24,16 @@ a TypeError; only ``adam_update`` and ``lerp_update`` hand them to the reference
 float64 run on the ``reference``/``cpu`` kernel sets.)
 
 Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays in Numba's simulator.
+
+Open items (review, session 29; sm_90 SASS from ptxas 13.0, estimates, no GPU timing):
+* The tiled kernels' gathers divide 6-8 times a K step (``udiv``: ~20 SASS each, ~15% of the
+  ~730 instructions a K step for 128 FFMA); magic numbers from the host (``fastdiv``) would cut
+  most of it.  Their ``tile_fma`` runs 41 SASS a k for 16 FFMA (39%): an 8 x 8 register tile a
+  thread would roughly double that density (a rewrite).
+* Grids under the H100's 132 SMs at batch 64: conv2d_fwd of D's 64 -> 128 layer (98 blocks;
+  split-K or 32-row tiles, ~1.3x there), the per-channel batch-norm reductions (64-128 blocks,
+  one per channel; a channel split, ~2-4x on those kernels).
+* The rows reductions' loops are not unrolled (one load in flight a thread).
 """
 
 from .. import shapes as _shapes
