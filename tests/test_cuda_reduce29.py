@@ -77,9 +77,9 @@ def test_both_bias_gradient_kernels_agree_on_a_1x1_output(monkeypatch):
 
 
 def test_bias_gradient_refuses_values_past_the_32_bit_decode(monkeypatch):
-    monkeypatch.setattr(kc, "_MAX_FASTDIV", 6)
-    with pytest.raises(ValueError, match=r"conv2d_grad_bias over 6 values a channel \(N x H x W\)"):
-        kc.conv2d_grad_bias(dev(np.ones((2, 3, 1, 3))))
+    monkeypatch.setattr(kc, "_MAX_FASTDIV", 8)   # hw = 8: the per-channel kernel (smaller
+    with pytest.raises(ValueError, match=r"conv2d_grad_bias over 8 values a channel \(N x H x W\)"):
+        kc.conv2d_grad_bias(dev(np.ones((1, 3, 2, 4))))   # planes read rows, decoding nothing)
     kc.conv2d_grad_bias(dev(np.ones((6, 3, 1, 1))))   # the rows kernel decodes nothing
 
 

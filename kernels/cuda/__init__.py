@@ -24,6 +24,16 @@ a TypeError; only ``adam_update`` and ``lerp_update`` hand them to the reference
 float64 run on the ``reference``/``cpu`` kernel sets.)
 
 Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays in Numba's simulator.
+
+Open items (review, session 29; sm_90 SASS from ptxas 13.0, estimates, no GPU timing):
+* The tiled kernels' gathers divide 6-8 times a K step (``udiv``: ~20 SASS each, ~15% of the
+  ~730 instructions a K step for 128 FFMA); magic numbers from the host (``fastdiv``) would cut
+  most of it.  Their ``tile_fma`` runs 41 SASS a k for 16 FFMA (39%): an 8 x 8 register tile a
+  thread would roughly double that density (a rewrite).
+* Grids under the H100's 132 SMs at batch 64: conv2d_fwd of D's 64 -> 128 layer (98 blocks;
+  split-K or 32-row tiles, ~1.3x there), the per-channel batch-norm reductions (64-128 blocks,
+  one per channel; a channel split, ~2-4x on those kernels).
+* The rows reductions' loops are not unrolled (one load in flight a thread).
 """
 
 from .. import shapes as _shapes
@@ -266,9 +276,10 @@ def conv2d_grad_bias(gy):
     if c == 0 or n * hw == 0:
         return _xp().zeros(c, dtype=gy.dtype)
     gb = _xp().empty(c, dtype=gy.dtype)             # every channel's sum is written
-    if _rows_reduction(n, c, hw):                   # a 1 x 1 output: read rows coalesced
-        _run(_reduce.channel_sum_rows_kernel, _cdiv(c, LANES), (LANES, ROW_LANES), _flat(gy), gb,
-             n, c)
+    if _bias_rows(n, c, hw):                        # planes under a sector: read rows coalesced
+        per_block = LANES // hw
+        _run(_reduce.channel_sum_rows_kernel, _cdiv(c, per_block), (LANES, ROW_LANES), _flat(gy),
+             gb, n, c, hw, per_block)
     else:
         _check_fastdiv(n * hw, "values a channel (N x H x W)", "conv2d_grad_bias")
         _run(_reduce.channel_sum_kernel, c, RED_THREADS, _flat(gy), gb, n, c, hw,
@@ -341,6 +352,22 @@ _ROWS_MIN_CHANNELS = 4096
 
 def _rows_reduction(n, c, hw):
     return hw == 1 and (n <= _ROWS_MAX_BATCH or c >= _ROWS_MIN_CHANNELS)
+
+
+# The bias gradient's small planes: with hw < 8 a channel's plane is under one 32-byte sector, so
+# the one-block-per-channel kernel's warps fetch 8-28 useful bytes a sector (at (64, 512, 2, 2) a
+# warp's 32 values lie in 8 planes of 16 bytes, 8 KB apart).  channel_sum_rows_kernel reads the
+# (N, C * hw) rows coalesced, LANES // hw channels a block, under the rows rule above: a thread
+# walks at most 32 rows, or C / (LANES // hw) blocks are as many as C >= _ROWS_MIN_CHANNELS gives
+# at hw = 1 (128).  From hw = 8 a plane fills whole sectors: the per-channel kernel reads every byte
+# it fetches, with C blocks against the rows kernel's C / 4 or fewer.
+_BIAS_ROWS_MAX_HW = 8
+
+
+def _bias_rows(n, c, hw):
+    if hw >= _BIAS_ROWS_MAX_HW:
+        return False
+    return n <= _ROWS_MAX_BATCH or c * LANES >= _ROWS_MIN_CHANNELS * (LANES // hw)
 
 
 # The element-wise passes decode a plane's channel (planes layout) or a column's (rows layout,

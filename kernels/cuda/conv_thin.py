@@ -54,19 +54,23 @@ channel's ``kH * kW`` taps fit a chunk (``kH * kW <= KC``; the forward's chunks 
 channels, the input gradient's whole output channels); otherwise the tiled kernels run.
 Weight gradient: grid ``(C_in, S)``, block ``(128,)``, static shared memory
 ``4 * 128 * 65 = 33280`` bytes; used for ``C_out <= THIN_C`` and ``kH, kW <= MAX_KSIDE``.
-Occupancy on an H100 (ptxas 13.0, sm_90), all limited by registers: forward 69 registers, 7 blocks
-(43.8%) per SM; input gradient 61, 8 blocks (50%); weight gradient 110, 4 blocks (25%).
+Occupancy on an H100 (ptxas 13.0, sm_90), all limited by registers: forward 54 registers, 9 blocks
+(56%) per SM (64 / 8 blocks on sm_80); input gradient 62, 8 blocks (50%); weight gradient 110,
+4 blocks (25%).  (The forward had 69 / 89 before ``tiles.stage_thin_weights`` stepped its groups
+without dividing: the input gradient's SASS 1656 -> 1168 instructions, its staging loop
+~70 -> ~31 an element, no ``MUFU.RCP`` there.)
 
 The input gradient's tap loops do not divide: the output row / column of a pixel's first lattice
 tap is one division per pixel (``oh0``, ``ow0``), each later tap one row / column before, and the
 loops are ``while`` loops (``range`` with a run-time step divides for its trip count).  sm_90
 SASS, ptxas 13.0 / nvdisasm: 2432 instructions in all before (18 ``MUFU.RCP`` divisions, 5-6 in
-the per-channel tap loops), 1656 now (none in the tap loops; the innermost, one tap: 45, 4 of
-them FFMA).  It declares launch bounds ``(128, DGRAD_MIN_BLOCKS = 8)`` (``_launch.bounded_jit``:
-PTX ``.maxntid 128`` / ``.minnctapersm 8``): unbounded, ptxas gives it 88 registers on sm_90
-(5 blocks, 31%) and 104 on sm_80 (4 blocks; before the loop change 100 and 134); bounded, 61 and
-64, no spills, no stack, the tap loops' SASS within 1% of the unbounded kernel's (bounds 6 or 7:
-74 or 67 registers).  Shipped on that ptxas evidence: the gain -- 32 warps an SM instead of 16-20
+the per-channel tap loops), 1656 after (none in the tap loops; the innermost, one tap: 45, 4 of
+them FFMA), 1168 with the staging change above.  It declares launch bounds ``(128,
+DGRAD_MIN_BLOCKS = 8)`` (``_launch.bounded_jit``: PTX ``.maxntid 128`` / ``.minnctapersm 8``):
+unbounded, ptxas gives it 88 registers on sm_90 (5 blocks, 31%) and 104 on sm_80 (4 blocks;
+before the loop change 100 and 134); bounded, 61 (62 with the staging change) and 64, no spills,
+no stack, the tap loops' SASS within 1% of the unbounded kernel's (bounds 6 or 7: 74 or 67
+registers).  Shipped on that ptxas evidence: the gain -- 32 warps an SM instead of 16-20
 to hide the gy loads' latency -- is an estimate, not timed on a GPU; if a timing disagrees,
 ``DGRAD_MIN_BLOCKS = 6`` keeps 11 registers of slack.
 """

@@ -28,8 +28,9 @@ and finish with ``block_sum``.  The value's sample ``n = i // HW`` is one magic-
   the mask is the forward's); slope 1 makes ``g = gy``, plain batch norm.
 
 Their inner loops, sm_90 SASS an element (ptxas 13.0, nvdisasm; the loops unrolled 4 times):
-channel_sum 16 (14 integer), bn_stats 13 / 14 (two passes, 10-11 integer), bn_backward_reduce 25
-(15 integer).  They used to decode ``n = i // HW`` with Numba's signed 64-bit ``//`` (a run-time
+channel_sum 16 (14 integer), bn_stats 13 / 13 (two passes, 10-11 integer), bn_backward_reduce 24
+(15 integer; it sums ``g * d`` and multiplies by ``invstd`` once, not ``g * (d * invstd)`` an
+element).  They used to decode ``n = i // HW`` with Numba's signed 64-bit ``//`` (a run-time
 choice between ``div.s64`` and a 32-bit division, ~20 instructions, plus the sign fix-ups): 83,
 83 / 84 and 97 SASS an element, ~75 of them integer -- at 4-8 bytes an element, more issue time
 than an H100's 3.35 TB/s leaves (about 34 thread instructions per 4-byte value).
@@ -45,10 +46,18 @@ offsets, ``column_walk``); the 8 partial sums of a channel meet in ``lane_sum`` 
 float32 expressions as the per-channel kernels, in another summation order (still fixed:
 bit-for-bit reproducible).  Inner loops on sm_90: 9-10 SASS an element (channel_sum_rows,
 bn_stats_rows' two passes; 23-24 with the signed ``n * C + ch`` they had), bn_backward_reduce_rows
-20 (36).  The
-glue takes them when a thread walks at most 32 rows (N <= 256) or when the grid has >= 128
-blocks (C >= 4096); for long columns of few channels the one-block-per-channel kernels keep more
-SMs busy.
+19 (36).  The glue takes them when a thread walks at most 32 rows (N <= 256) or when the grid has
+>= 128 blocks (C >= 4096); for long columns of few channels the one-block-per-channel kernels keep
+more SMs busy.
+
+Small planes (``1 < HW < 8``, the bias gradient only: e.g. gy ``(64, 512, 2, 2)``): a plane is
+under one 32-byte sector, so the per-channel kernel's warps fetch 8-28 useful bytes a sector.
+``channel_sum_rows_kernel`` takes ``hw`` too and reads ``(N, C * HW)`` rows: a block holds
+``LANES // HW`` whole channels (their columns contiguous, 28-32 of its 32 lanes live), and after
+``lane_sum`` one lane a channel adds its ``HW`` column totals from ``buf[0, :]`` (the fold: 22 SASS
+a column, once).  Same rule as above (N <= 256, or >= 128 blocks); from ``HW = 8`` a plane fills
+whole sectors and the per-channel kernel (C blocks, not C / 4 or fewer) stays.  The walk is the
+``HW = 1`` kernel's, 9 SASS an element.
 
 Why these kernels share a file with ``block_sum``: Numba's simulator runs a device function
 called from another module by swapping that module's ``cuda`` global per call, and simulated
@@ -68,18 +77,30 @@ Launch
 ------
 per-channel kernels: grid ``(C,)``, block ``(256,)``, static shared memory ``256 * 4 = 1024`` bytes;
 ``count = N * HW < 2**31`` (the glue refuses more), plus the host's ``fastdiv_magic(HW)``.
-rows kernels: grid ``(ceil(C / 32),)``, block ``(32, 8)`` (256 threads), static shared memory
-``8 * 32 * 4 = 1024`` bytes.  No dynamic shared memory.
+Registers (ptxas 13.0, sm_80 / sm_90): channel_sum 32; bn_stats declares launch bounds
+``(256, STATS_MIN_BLOCKS = 8)`` (``_launch.bounded_jit``): 32 / 32 registers, 8 blocks (100%), no
+spills, its loops' SASS 51 / 53 a 4-element unrolled iteration against 51 / 54 unbounded (38 / 40
+registers, 6 blocks, 75%).  bn_backward_reduce stays unbounded (40 / 40, 75%): capped at 32 it
+spills 16-32 bytes, with local loads in the loop.  Occupancy only matters past ~800 channels: the
+DCGAN's batch norms launch 64-128 blocks (C), fewer than an H100's 132 SMs, each walking
+3136-50176 values with ~4 loads in flight a thread; splitting a channel over several blocks
+(partial sums, a second fold launch; Chan's formula for the variance) would fill the GPU -- not
+done, an estimate of 2-4x on these kernels, each a few microseconds of a host-bound step.
+rows kernels: grid ``(ceil(C / 32),)`` (channel_sum_rows: ``(ceil(C / (32 // HW)),)``), block
+``(32, 8)`` (256 threads), static shared memory ``8 * 32 * 4 = 1024`` bytes.  No dynamic shared memory.
 """
 
 import math
 
 from numba import cuda, float32, uint32, uint64
 
+from ._launch import bounded_jit
 from .tiles import LANES, RED_THREADS, ROW_LANES, fastdiv
 
+STATS_MIN_BLOCKS = 8  # bn_stats' launch bounds: 8 blocks of RED_THREADS an SM, <= 32 registers
+
 SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64, int64)"
-ROWS_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
+ROWS_SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64)"
 STATS_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], "
                    "int64, int64, int64, int64, int64, float64, float64, int64)")
 ROWS_STATS_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
@@ -138,7 +159,7 @@ def channel_sum_kernel(g, out, n_batch, c, hw, hw_mul, hw_shift):
         out[ch] = total
 
 
-@cuda.jit
+@bounded_jit(RED_THREADS, STATS_MIN_BLOCKS)
 def bn_stats_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, hw, hw_mul, hw_shift,
                     eps, momentum, update_running):
     """Per-channel batch mean / invstd of x (N, C, HW) flat; optional running-stat update."""
@@ -192,7 +213,7 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
     b = bias[ch]
     neg = float32(slope)
     acc_g = float32(0.0)
-    acc_gx = float32(0.0)
+    acc_gd = float32(0.0)
     i, end = uint64(tid), uint64(n_batch) * uint64(hw)
     while i < end:
         idx = channel_offset(i, hw_mul, hw_shift, base, gap)
@@ -201,13 +222,13 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
         if not (d * scale + b > float32(0.0)):  # slope unless z > 0: NaN takes it, as in
             g *= neg                            # the reference's mask
         acc_g += g
-        acc_gx += g * (d * inv)
+        acc_gd += g * d  # sum g * xhat = inv * sum g * d
         i += uint64(RED_THREADS)
     total_g = block_sum(buf, tid, acc_g)
-    total_gx = block_sum(buf, tid, acc_gx)
+    total_gd = block_sum(buf, tid, acc_gd)
     if tid == 0:
         gbias[ch] = total_g
-        gweight[ch] = total_gx
+        gweight[ch] = total_gd * inv
 
 
 @cuda.jit(device=True, inline="always")
@@ -236,23 +257,32 @@ def column_walk(ty, ch, n_batch, c):
 
 
 @cuda.jit
-def channel_sum_rows_kernel(g, out, n_batch, c):
-    """channel_sum for g (N, C) (hw = 1: a 1 x 1 output's bias gradient) in the block layout of
-    bn_stats_rows_kernel: each warp reads 32 consecutive floats of a row."""
+def channel_sum_rows_kernel(g, out, n_batch, c, hw, per_block):
+    """channel_sum for g (N, C, hw) with small planes (``hw <= LANES``; a 1 x 1 output's hw = 1)
+    read as N rows of ``C * hw`` values: a block takes ``per_block = LANES // hw`` whole channels,
+    its lanes their ``per_block * hw`` consecutive columns (a warp reads contiguous floats of a
+    row), its thread rows walk the samples as in bn_stats_rows_kernel.  ``lane_sum`` leaves each
+    column's total in ``buf[0, :]``; lane ``j < per_block`` of thread row 0 adds its channel's
+    ``hw`` columns (in column order: the sum is reproducible)."""
     buf = cuda.shared.array((ROW_LANES, LANES), float32)
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
-    ch = cuda.blockIdx.x * LANES + tx
-    live = ch < c                        # the last block's spare lanes add zeros
+    ch0 = cuda.blockIdx.x * per_block
+    cols = min(per_block, c - ch0) * hw
+    live = tx < cols                     # spare lanes (the last block's, LANES % hw) add zeros
     acc = float32(0.0)
     if live:
-        i, step, end = column_walk(ty, ch, n_batch, c)
+        i, step, end = column_walk(ty, ch0 * hw + tx, n_batch, c * hw)
         while i < end:
             acc += g[i]
             i += step
     total = lane_sum(buf, tx, ty, acc)
-    if ty == 0 and live:
-        out[ch] = total
+    if ty == 0 and tx * hw < cols:
+        if hw != 1:
+            total = float32(0.0)
+            for j in range(tx * hw, tx * hw + hw):
+                total += buf[0, j]
+        out[ch0 + tx] = total
 
 
 @cuda.jit
@@ -305,7 +335,8 @@ def bn_backward_reduce_rows_kernel(gy, x, mean, invstd, weight, bias, gweight, g
     ch = cuda.blockIdx.x * LANES + tx
     live = ch < c
     acc_g = float32(0.0)
-    acc_gx = float32(0.0)
+    acc_gd = float32(0.0)
+    inv = float32(0.0)
     if live:
         mu = mean[ch]
         inv = invstd[ch]
@@ -319,13 +350,13 @@ def bn_backward_reduce_rows_kernel(gy, x, mean, invstd, weight, bias, gweight, g
             if not (d * scale + b > float32(0.0)):  # the forward's z and mask, as above
                 g *= neg
             acc_g += g
-            acc_gx += g * (d * inv)
+            acc_gd += g * d  # sum g * xhat = inv * sum g * d
             i += step
     total_g = lane_sum(buf, tx, ty, acc_g)
-    total_gx = lane_sum(buf, tx, ty, acc_gx)
+    total_gd = lane_sum(buf, tx, ty, acc_gd)
     if ty == 0 and live:
         gbias[ch] = total_g
-        gweight[ch] = total_gx
+        gweight[ch] = total_gd * inv
 
 
 KERNELS = [

@@ -94,17 +94,30 @@ def stage_thin_weights(Ws, w, tid, threads, rows, row_stride, base, group_stride
     """conv_thin's chunk of weights into shared memory, all threads of the block together:
     ``Ws[r, k] = w[base + r * row_stride + (k // khw) * group_stride + k % khw]`` for ``r < rows``
     and ``k < taps`` (one group = one channel's ``khw`` taps), zero elsewhere -- so the kernels'
-    constant-trip ``THIN_C`` loops can read every row.  Consecutive threads take consecutive k:
-    within a group, consecutive weights."""
+    constant-trip ``THIN_C`` loops can read every row.  Consecutive threads take consecutive k
+    (within a group, consecutive weights; ``Ws[r, k]`` stores conflict-free), each thread every row
+    of its k.  A thread's k steps by ``threads``: its group and tap step by the quotient and
+    remainder of ``threads / khw``, so the thread divides twice in all, not once a staged weight
+    (a ``MUFU.RCP`` division each, in the SASS of the unrolled loop)."""
     n_rows, width = Ws.shape
-    for i in range(tid, n_rows * width, threads):
-        r = udiv(i, width)
-        k = i - r * width
-        v = float32(0.0)
-        if r < rows and k < taps:
-            g = udiv(k, khw)
-            v = w[base + r * row_stride + g * group_stride + (k - g * khw)]
-        Ws[r, k] = v
+    hop_g = udiv(threads, khw)
+    hop_t = threads - hop_g * khw
+    g = udiv(tid, khw)
+    t = tid - g * khw
+    k = tid
+    while k < width:
+        src = base + g * group_stride + t
+        for r in range(n_rows):
+            v = float32(0.0)
+            if r < rows and k < taps:
+                v = w[src + r * row_stride]
+            Ws[r, k] = v
+        k += threads
+        g += hop_g
+        t += hop_t
+        if t >= khw:
+            t -= khw
+            g += 1
 
 
 @cuda.jit(device=True, inline="always")
