@@ -1134,25 +1134,30 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x where x > 0, else alpha * (exp(x) - 1).  (exp of min(x, 0): the branch not taken
-    must not overflow, or its zero gradient times inf would be NaN.)"""
+    """x where x > 0, else alpha * expm1(x) (NaN takes x's branch, as torch's)."""
     x = input   # (torch's name for the argument)
     _float_only("elu", x)
     alpha = _scalar("elu", "alpha", alpha)
     return _maybe_in_place("elu", x, inplace,
-                           lambda t: _ELU.apply(t, (t.clip(max=0.0).exp() - 1.0) * alpha, (t > 0).array))
+                           lambda t: _ELU.apply(_NegativeExpm1.apply(t, alpha, 1.0), t, (t <= 0).array))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """x clamped to [min_val, max_val]; gradient 1 strictly inside, 0 at and beyond the bounds
-    (torch's, which differs from clamp's at the bounds)."""
+    """x clamped to [min_val, max_val]; gradient 0 at and beyond the bounds, 1 elsewhere, NaN
+    included (torch's, which differs from clamp's at the bounds)."""
     x = input   # (torch's name for the argument)
     lo, hi = _scalar("hardtanh", "min_val", min_val), _scalar("hardtanh", "max_val", max_val)
     if lo > hi:
         raise ConfigError(f"hardtanh: min_val {lo} is above max_val {hi}")
     lo, hi = _in_dtype_of(x, lo, hi)
     return _maybe_in_place("hardtanh", x, inplace,
-                           lambda t: _HARDTANH.apply(t, t.detach().clip(lo, hi), ((t > lo) & (t < hi)).array))
+                           lambda t: _HARDTANH.apply(t, t.detach().clip(lo, hi), ~((t <= lo) | (t >= hi)).array))
+
+
+def _clip_inside(t: Tensor, lo: float, hi: float) -> Tensor:
+    """t clipped to [lo, hi], gradient 1 strictly inside only (NaN gets none: hardsigmoid's rule,
+    where hardtanh's passes NaN's gradient)."""
+    return _HARDTANH.apply(t, t.detach().clip(lo, hi), ((t > lo) & (t < hi)).array)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1190,9 +1195,27 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
-def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
-    """alpha * (exp(input_scale * x) - 1) of min(x, 0) (no overflow where the branch is unused)."""
-    return ((x.clip(max=0.0) * input_scale).exp() - 1.0) * alpha
+class _NegativeExpm1(Function):
+    """alpha * expm1(input_scale * min(x, 0)): the negative branch of ELU, SELU and CELU (min:
+    no overflow where the branch is unused), with torch's derivatives at the kink -- the first
+    alpha * input_scale at 0 (exp's side), the second 0 there (torch's elu double backward masks
+    x < 0) -- and no gradient to NaN, which takes x's branch."""
+
+    def forward(self, x, alpha, input_scale):
+        self.x, self.alpha, self.input_scale = x, alpha, input_scale
+        t = x.dtype.type
+        return self.xp.expm1(self.xp.minimum(t(0), x) * t(input_scale)) * t(alpha)   # (-0.0 kept)
+
+    def backward(self, g):
+        xp, x, t = self.xp, self.x, self.x.dtype.type
+        slope = xp.exp(xp.minimum(x, t(0)) * t(self.input_scale)) * t(self.alpha * self.input_scale)
+        return xp.where(x <= 0, g * slope, t(0)), None, None
+
+    def grad_graph(self, g):
+        x, x_array = self.inputs[0], self.x
+        peak = self.alpha * self.input_scale        # the slope at 0, a constant: second derivative 0
+        slope = ops.Where.apply((x.clip(max=0.0) * self.input_scale).exp() * peak, peak, x_array < 0)
+        return ops.Where.apply(g * slope, 0.0, x_array <= 0), None, None
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1201,7 +1224,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     _float_only("selu", x)
     from .factory import where
     return _maybe_in_place("selu", x, inplace,
-                           lambda t: _SELU.apply(where(t > 0, t, _negative_exp(t, SELU_ALPHA)), SELU_SCALE))
+                           lambda t: _SELU.apply(where(t <= 0, _NegativeExpm1.apply(t, SELU_ALPHA, 1.0), t), SELU_SCALE))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -1212,7 +1235,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise ConfigError("celu: alpha must be nonzero (it divides x)")
     return _maybe_in_place("celu", x, inplace,
-                           lambda t: _CELU.apply(t, _negative_exp(t, alpha, 1.0 / alpha), (t > 0).array))
+                           lambda t: _CELU.apply(_NegativeExpm1.apply(t, alpha, 1.0 / alpha), t, (t <= 0).array))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1235,7 +1258,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
     x = input   # (torch's name for the argument)
     _float_only("hardsigmoid", x)
-    return _maybe_in_place("hardsigmoid", x, inplace, lambda t: _HARDSIGMOID.apply(hardtanh(t + 3.0, 0.0, 6.0), 1 / 6))
+    return _maybe_in_place("hardsigmoid", x, inplace, lambda t: _HARDSIGMOID.apply(_clip_inside(t + 3.0, 0.0, 6.0), 1 / 6))
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -1259,7 +1282,7 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
     # NaN is outside [-lambd, lambd] (kept, as torch's); soft's middle is x * 0 (NaN stays NaN)
     if not shift:
         return _HARDSHRINK.apply(x, 0.0, ~((x >= -lambd) & (x <= lambd)).array)
-    return _SOFTSHRINK.apply(x - lambd, where(x < -lambd, x + lambd, x * 0.0), (x > lambd).array)
+    return _SOFTSHRINK.apply(x - lambd, where(x < -lambd, x + lambd, x * 0.0), ~(x <= lambd).array)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -1277,12 +1300,13 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, ``value`` elsewhere (derivative 0 at the threshold, as torch's)."""
+    """x where x > threshold, ``value`` where x <= threshold (derivative 0 there, as torch's; NaN
+    stays NaN, its gradient passed)."""
     x = input   # (torch's name for the argument)
     _check_rank("threshold", "input", x, range(0, 33), "a tensor")
     bound, fill = _in_dtype_of(x, _scalar("threshold", "threshold", threshold),
                                _scalar("threshold", "value", value))
-    return _maybe_in_place("threshold", x, inplace, lambda t: _THRESHOLD.apply(t, fill, (t > bound).array))
+    return _maybe_in_place("threshold", x, inplace, lambda t: _THRESHOLD.apply(t, fill, ~(t <= bound).array))
 
 
 _threshold_op = threshold     # threshold_'s argument named ``threshold`` (torch's) hides the function
