@@ -2968,6 +2968,12 @@ def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, size_a
     return _weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction, 0.0)
 
 
+class _TargetPick(ops.MaxPick):
+    """``logp[rows, targets]``, nll_loss's pick: linear in logp, but torch's nll_loss double
+    backward keeps an edge to the input (nll_loss_backward takes self), so a penalty on the
+    input's gradient gets zeros there, not a "does not require grad" refusal."""
+
+
 def _weighted_nll(op: str, logp: Tensor, target, weight: Tensor | None, ignore_index: int,
                   reduction: str, smoothing: float) -> Tensor:
     """torch's weighted, ignore-aware negative log-likelihood (with label smoothing) of
@@ -2984,7 +2990,7 @@ def _weighted_nll(op: str, logp: Tensor, target, weight: Tensor | None, ignore_i
         w = weight.detach().to(logp.device).array.astype(logp.dtype)
     safe = xp.where(kept, target, 0)
     sample_w = w[safe] * kept                       # each sample's weight, 0 where ignored
-    loss = -logp[xp.arange(n), safe] * Tensor._make(sample_w, logp.device)
+    loss = -_TargetPick.apply(logp, (xp.arange(n), safe)) * Tensor._make(sample_w, logp.device)
     if smoothing:
         spread = -(logp * Tensor._make(w, logp.device)).sum(dim=1) * Tensor._make(
             kept.astype(logp.dtype), logp.device)
