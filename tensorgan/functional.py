@@ -22,6 +22,7 @@ from . import _reduction
 from . import conv3d as conv3d_ops, ops
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
+                     FunctionalOptionError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, MissingArgumentError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
                      ModeNotImplementedError, ShapeNotImplementedError, WindowArgError,
@@ -1122,7 +1123,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
         return _GELU.apply(0.5 * x, 1.0 + inner.tanh())
     if approximate != "none":
-        raise ConfigError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise FunctionalOptionError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _GELU.apply(x, NormalCdf.apply(x))
 
 
@@ -1233,7 +1234,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     _float_only("celu", x)
     alpha = _scalar("celu", "alpha", alpha)
     if alpha == 0:
-        raise ConfigError("celu: alpha must be nonzero (it divides x)")
+        raise FunctionalOptionError("celu: alpha must be nonzero (it divides x)")
     return _maybe_in_place("celu", x, inplace,
                            lambda t: _CELU.apply(_NegativeExpm1.apply(t, alpha, 1.0 / alpha), t, (t <= 0).array))
 
@@ -1358,7 +1359,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     _float_only("rrelu", x)
     lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
     if lower > upper:
-        raise ConfigError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
+        raise FunctionalOptionError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
     if not training:
         return leaky_relu(x, (lower + upper) / 2, inplace)
     _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
@@ -2364,7 +2365,7 @@ def _reduced(loss: Tensor, reduction: str) -> Tensor:
 def _threshold(op: str, name: str, value, positive: bool) -> float:
     value = _scalar(op, name, value)
     if not (value > 0 if positive else value >= 0):      # NaN fails too
-        raise ConfigError(f"{op}: {name} must be {'> 0' if positive else '>= 0'}, got {value}")
+        raise FunctionalOptionError(f"{op}: {name} must be {'> 0' if positive else '>= 0'}, got {value}")
     return value
 
 
@@ -2856,7 +2857,7 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
         raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")
     smoothing = _scalar("cross_entropy", "label_smoothing", label_smoothing)
     if not 0.0 <= smoothing <= 1.0:
-        raise ConfigError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing}")
+        raise FunctionalOptionError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing}")
     if not _is_int(ignore_index):
         raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     xp = logits.device.xp

@@ -78,3 +78,21 @@ def test_nll_loss_input_gradient_keeps_edge_to_input(target, kwargs):
     assert g.requires_grad
     gg, = tg.autograd.grad((g * g).sum(), x)
     np.testing.assert_array_equal(gg.numpy(), np.zeros(shape))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: F.smooth_l1_loss(x, x, beta=-1.0),
+    lambda x: F.huber_loss(x, x, delta=0.0),
+    lambda x: F.softshrink(x, -0.5),
+    lambda x: F.cross_entropy(x, tg.tensor([0, 1]), label_smoothing=1.5),
+    lambda x: F.gelu(x, approximate="erf"),
+    lambda x: F.rrelu(x, 0.5, 0.1, training=False),
+    lambda x: F.celu(x, alpha=0.0),
+    lambda x: tg.nn.CrossEntropyLoss(label_smoothing=2.0),
+    lambda x: tg.nn.RReLU(0.5, 0.1),
+])
+def test_bad_loss_and_activation_options_are_runtime_errors_as_torchs(call):
+    # torch raises RuntimeError for each; tensorgan's ConfigError stays catchable as before
+    with pytest.raises(RuntimeError) as info:
+        call(tg.tensor(np.ones((2, 3))))
+    assert isinstance(info.value, tg.errors.ConfigError)
