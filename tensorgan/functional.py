@@ -2918,14 +2918,14 @@ def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ig
     if ignore_index >= 0:
         raise ConfigError(f"{op}: ignore_index ({ignore_index}) is not supported for class-probability "
                           f"targets (a target of the logits' shape {logits.shape}); leave it negative")
+    array = target.array if isinstance(target, Tensor) else _on_device(op, target, logits.device.xp)
+    if array.dtype.kind != "f":        # (an int / bool tensor too, as torch refuses)
+        raise DTypeError(f"{op}: a target of the logits' shape {logits.shape} holds class "
+                         f"probabilities and must be floating point, got {array.dtype} (class "
+                         f"indices have shape ({n},))")
     if isinstance(target, Tensor):
         _check_operand(op, "target", target, logits, same_dtype=False)
     else:
-        array = _on_device(op, target, logits.device.xp)
-        if array.dtype.kind != "f":
-            raise DTypeError(f"{op}: a target of the logits' shape {logits.shape} holds class "
-                             f"probabilities and must be floating point, got {array.dtype} (class "
-                             f"indices have shape ({n},))")
         target = Tensor._make(array.astype(logits.dtype), logits.device)
     if smoothing:
         target = target * (1.0 - smoothing) + smoothing / classes

@@ -96,3 +96,15 @@ def test_bad_loss_and_activation_options_are_runtime_errors_as_torchs(call):
     with pytest.raises(RuntimeError) as info:
         call(tg.tensor(np.ones((2, 3))))
     assert isinstance(info.value, tg.errors.ConfigError)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3)])
+def test_cross_entropy_probability_target_tensor_must_be_float(dtype, shape):
+    # a target of the logits' shape holds class probabilities: an int / bool tensor was taken
+    # as probabilities (torch: "Expected floating point type for target with class probabilities")
+    x = tg.tensor(np.zeros(shape))
+    target = tg.tensor(np.ones(shape, dtype=dtype))
+    with pytest.raises(RuntimeError, match="floating point"):
+        F.cross_entropy(x, target)
+    assert math.isclose(F.cross_entropy(x, target.double() / 4).item(), math.log(4), rel_tol=1e-12)
