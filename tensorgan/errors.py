@@ -219,6 +219,13 @@ class ReparametrizeKeysError(ConfigError, RuntimeError):
     torch's "Error(s) in reparametrizing for ..." is."""
 
 
+class FunctionalOptionError(ConfigError, RuntimeError):
+    """A loss's or activation's option torch refuses with a RuntimeError (smooth_l1_loss's
+    negative beta, huber_loss's delta <= 0, softshrink's negative lambd, cross_entropy's
+    label_smoothing above 1, gelu's unknown approximate, rrelu's lower > upper, celu's alpha 0):
+    a ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's."""
+
+
 class RangeArgError(ConfigError, RuntimeError):
     """``arange``'s bounds and step torch refuses with a RuntimeError ("upper bound and lower
     bound inconsistent with step sign", "unsupported range: nan -> 0"): a ConfigError, as

@@ -22,6 +22,7 @@ from . import _reduction
 from . import conv3d as conv3d_ops, ops
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
+                     FunctionalOptionError,
                      DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, MissingArgumentError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
                      ModeNotImplementedError, ShapeNotImplementedError, WindowArgError,
@@ -1156,7 +1157,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
         return _GELU.apply(0.5 * x, 1.0 + inner.tanh())
     if approximate != "none":
-        raise ConfigError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise FunctionalOptionError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _GELU.apply(x, NormalCdf.apply(x))
 
 
@@ -1168,26 +1169,30 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x where x > 0, else alpha * expm1(x).  (expm1 of min(x, 0): the branch not taken
-    must not overflow, or its zero gradient times inf would be NaN.)  Picked as torch's kernel
-    picks: the negative branch where x <= 0, so -0.0 gives -0.0 and NaN has gradient 1."""
+    """x where x > 0, else alpha * expm1(x) (NaN takes x's branch, as torch's)."""
     x = input   # (torch's name for the argument)
     _float_only("elu", x)
     alpha = _scalar("elu", "alpha", alpha)
     return _maybe_in_place("elu", x, inplace,
-                           lambda t: _ELU.apply(t.clip(max=0.0).expm1() * alpha, t, (t <= 0).array))
+                           lambda t: _ELU.apply(_NegativeExpm1.apply(t, alpha, 1.0), t, (t <= 0).array))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """x clamped to [min_val, max_val]; gradient 1 strictly inside, 0 at and beyond the bounds
-    (torch's, which differs from clamp's at the bounds)."""
+    """x clamped to [min_val, max_val]; gradient 0 at and beyond the bounds, 1 elsewhere, NaN
+    included (torch's, which differs from clamp's at the bounds)."""
     x = input   # (torch's name for the argument)
     lo, hi = _scalar("hardtanh", "min_val", min_val), _scalar("hardtanh", "max_val", max_val)
     if lo > hi:
         raise ConfigError(f"hardtanh: min_val {lo} is above max_val {hi}")
     lo, hi = _in_dtype_of(x, lo, hi)
     return _maybe_in_place("hardtanh", x, inplace,
-                           lambda t: _HARDTANH.apply(t, t.detach().clip(lo, hi), ((t > lo) & (t < hi)).array))
+                           lambda t: _HARDTANH.apply(t, t.detach().clip(lo, hi), ~((t <= lo) | (t >= hi)).array))
+
+
+def _clip_inside(t: Tensor, lo: float, hi: float) -> Tensor:
+    """t clipped to [lo, hi], gradient 1 strictly inside only (NaN gets none: hardsigmoid's rule,
+    where hardtanh's passes NaN's gradient)."""
+    return _HARDTANH.apply(t, t.detach().clip(lo, hi), ((t > lo) & (t < hi)).array)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1225,10 +1230,27 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
-def _negative_exp(x: Tensor, alpha: float, input_scale: float = 1.0) -> Tensor:
-    """alpha * expm1(input_scale * x) of min(x, 0) (no overflow where the branch is unused;
-    expm1 as torch's kernels: -0.0 stays -0.0)."""
-    return (x.clip(max=0.0) * input_scale).expm1() * alpha
+class _NegativeExpm1(Function):
+    """alpha * expm1(input_scale * min(x, 0)): the negative branch of ELU, SELU and CELU (min:
+    no overflow where the branch is unused), with torch's derivatives at the kink -- the first
+    alpha * input_scale at 0 (exp's side), the second 0 there (torch's elu double backward masks
+    x < 0) -- and no gradient to NaN, which takes x's branch."""
+
+    def forward(self, x, alpha, input_scale):
+        self.x, self.alpha, self.input_scale = x, alpha, input_scale
+        t = x.dtype.type
+        return self.xp.expm1(self.xp.minimum(t(0), x) * t(input_scale)) * t(alpha)   # (-0.0 kept)
+
+    def backward(self, g):
+        xp, x, t = self.xp, self.x, self.x.dtype.type
+        slope = xp.exp(xp.minimum(x, t(0)) * t(self.input_scale)) * t(self.alpha * self.input_scale)
+        return xp.where(x <= 0, g * slope, t(0)), None, None
+
+    def grad_graph(self, g):
+        x, x_array = self.inputs[0], self.x
+        peak = self.alpha * self.input_scale        # the slope at 0, a constant: second derivative 0
+        slope = ops.Where.apply((x.clip(max=0.0) * self.input_scale).exp() * peak, peak, x_array < 0)
+        return ops.Where.apply(g * slope, 0.0, x_array <= 0), None, None
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1237,7 +1259,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     _float_only("selu", x)
     from .factory import where
     return _maybe_in_place("selu", x, inplace,
-                           lambda t: _SELU.apply(where(t <= 0, _negative_exp(t, SELU_ALPHA), t), SELU_SCALE))
+                           lambda t: _SELU.apply(where(t <= 0, _NegativeExpm1.apply(t, SELU_ALPHA, 1.0), t), SELU_SCALE))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -1246,9 +1268,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     _float_only("celu", x)
     alpha = _scalar("celu", "alpha", alpha)
     if alpha == 0:
-        raise ConfigError("celu: alpha must be nonzero (it divides x)")
+        raise FunctionalOptionError("celu: alpha must be nonzero (it divides x)")
     return _maybe_in_place("celu", x, inplace,
-                           lambda t: _CELU.apply(_negative_exp(t, alpha, 1.0 / alpha), t, (t <= 0).array))
+                           lambda t: _CELU.apply(_NegativeExpm1.apply(t, alpha, 1.0 / alpha), t, (t <= 0).array))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1278,7 +1300,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), 0 at and beyond, as torch's."""
     x = input   # (torch's name for the argument)
     _float_only("hardsigmoid", x)
-    return _maybe_in_place("hardsigmoid", x, inplace, lambda t: _HARDSIGMOID.apply(hardtanh(t + 3.0, 0.0, 6.0), 1 / 6))
+    return _maybe_in_place("hardsigmoid", x, inplace, lambda t: _HARDSIGMOID.apply(_clip_inside(t + 3.0, 0.0, 6.0), 1 / 6))
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -1302,7 +1324,7 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
     # NaN is outside [-lambd, lambd] (kept, as torch's); soft's middle is x * 0 (NaN stays NaN)
     if not shift:
         return _HARDSHRINK.apply(x, 0.0, ~((x >= -lambd) & (x <= lambd)).array)
-    return _SOFTSHRINK.apply(x - lambd, where(x < -lambd, x + lambd, x * 0.0), (x > lambd).array)
+    return _SOFTSHRINK.apply(x - lambd, where(x < -lambd, x + lambd, x * 0.0), ~(x <= lambd).array)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -1320,7 +1342,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, ``value`` elsewhere (derivative 0 at the threshold, as torch's)."""
+    """x where x > threshold, ``value`` where x <= threshold (derivative 0 there, as torch's; NaN
+    stays NaN, its gradient passed)."""
     x = input   # (torch's name for the argument)
     _check_rank("threshold", "input", x, range(0, 33), "a tensor")
     bound, fill = _in_dtype_of(x, _scalar("threshold", "threshold", threshold),
@@ -1378,7 +1401,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     _float_only("rrelu", x)
     lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
     if lower > upper:
-        raise ConfigError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
+        raise FunctionalOptionError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
     if not training:
         return leaky_relu(x, (lower + upper) / 2, inplace)
     _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
@@ -2384,7 +2407,7 @@ def _reduced(loss: Tensor, reduction: str) -> Tensor:
 def _threshold(op: str, name: str, value, positive: bool) -> float:
     value = _scalar(op, name, value)
     if not (value > 0 if positive else value >= 0):      # NaN fails too
-        raise ConfigError(f"{op}: {name} must be {'> 0' if positive else '>= 0'}, got {value}")
+        raise FunctionalOptionError(f"{op}: {name} must be {'> 0' if positive else '>= 0'}, got {value}")
     return value
 
 
@@ -2876,7 +2899,7 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
         raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")
     smoothing = _scalar("cross_entropy", "label_smoothing", label_smoothing)
     if not 0.0 <= smoothing <= 1.0:
-        raise ConfigError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing}")
+        raise FunctionalOptionError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing}")
     if not _is_int(ignore_index):
         raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     xp = logits.device.xp
@@ -2937,14 +2960,14 @@ def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ig
     if ignore_index >= 0:
         raise ConfigError(f"{op}: ignore_index ({ignore_index}) is not supported for class-probability "
                           f"targets (a target of the logits' shape {logits.shape}); leave it negative")
+    array = target.array if isinstance(target, Tensor) else _on_device(op, target, logits.device.xp)
+    if array.dtype.kind != "f":        # (an int / bool tensor too, as torch refuses)
+        raise DTypeError(f"{op}: a target of the logits' shape {logits.shape} holds class "
+                         f"probabilities and must be floating point, got {array.dtype} (class "
+                         f"indices have shape ({n},))")
     if isinstance(target, Tensor):
         _check_operand(op, "target", target, logits, same_dtype=False)
     else:
-        array = _on_device(op, target, logits.device.xp)
-        if array.dtype.kind != "f":
-            raise DTypeError(f"{op}: a target of the logits' shape {logits.shape} holds class "
-                             f"probabilities and must be floating point, got {array.dtype} (class "
-                             f"indices have shape ({n},))")
         target = Tensor._make(array.astype(logits.dtype), logits.device)
     if smoothing:
         target = target * (1.0 - smoothing) + smoothing / classes
@@ -2988,6 +3011,12 @@ def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, size_a
     return _weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction, 0.0)
 
 
+class _TargetPick(ops.MaxPick):
+    """``logp[rows, targets]``, nll_loss's pick: linear in logp, but torch's nll_loss double
+    backward keeps an edge to the input (nll_loss_backward takes self), so a penalty on the
+    input's gradient gets zeros there, not a "does not require grad" refusal."""
+
+
 def _weighted_nll(op: str, logp: Tensor, target, weight: Tensor | None, ignore_index: int,
                   reduction: str, smoothing: float) -> Tensor:
     """torch's weighted, ignore-aware negative log-likelihood (with label smoothing) of
@@ -3004,7 +3033,7 @@ def _weighted_nll(op: str, logp: Tensor, target, weight: Tensor | None, ignore_i
         w = weight.detach().to(logp.device).array.astype(logp.dtype)
     safe = xp.where(kept, target, 0)
     sample_w = w[safe] * kept                       # each sample's weight, 0 where ignored
-    loss = -logp[xp.arange(n), safe] * Tensor._make(sample_w, logp.device)
+    loss = -_TargetPick.apply(logp, (xp.arange(n), safe)) * Tensor._make(sample_w, logp.device)
     if smoothing:
         spread = -(logp * Tensor._make(w, logp.device)).sum(dim=1) * Tensor._make(
             kept.astype(logp.dtype), logp.device)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import functional as F
 from ..backend import get_device
-from ..errors import (ConfigError, ConfigTypeError, InputTypeError,
+from ..errors import (ConfigError, ConfigTypeError, FunctionalOptionError, InputTypeError,
                       PadShapeNotImplementedError, ShapeError)
 from ..random import Generator
 from ..tensor import Tensor, _caller_level, _check_dtype, _int_of, _is_int, get_default_dtype
@@ -780,7 +780,7 @@ class RReLU(Module):
                  generator: Generator | None = None):
         super().__init__()
         if F._scalar("RReLU", "lower", lower) > F._scalar("RReLU", "upper", upper):
-            raise ConfigError(f"RReLU: lower bound {lower} must be <= upper bound {upper}")
+            raise FunctionalOptionError(f"RReLU: lower bound {lower} must be <= upper bound {upper}")
         if generator is not None and not isinstance(generator, Generator):
             raise InputTypeError(f"RReLU: generator must be a tensorgan Generator or None, got "
                                  f"{type(generator).__name__}")

@@ -6,7 +6,7 @@ import warnings
 from typing import Any
 
 from .. import functional as F
-from ..errors import ConfigError, InputTypeError
+from ..errors import ConfigError, FunctionalOptionError, InputTypeError
 from ..functional import _legacy_reduction
 from ..tensor import Tensor
 from .module import Module
@@ -101,8 +101,8 @@ class CrossEntropyLoss(_WeightedLoss):
                  reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0):
         _Loss.__init__(self, size_average, reduce, reduction)   # (its own weight check)
         if not 0.0 <= F._scalar("CrossEntropyLoss", "label_smoothing", label_smoothing) <= 1.0:
-            raise ConfigError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
-                              f"{label_smoothing!r}")
+            raise FunctionalOptionError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
+                                        f"{label_smoothing!r}")
         self._weight_buffer("weight", weight, "a Tensor of one weight per class")
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
