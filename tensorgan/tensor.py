@@ -3,8 +3,9 @@
 The whole idea, micrograd-style (``docs/how_it_works.md`` has it as a runnable one-screen program
 with the same names; this file's versions add torch's dtypes, devices, views, in-place writes and
 hooks). Read, in this order: ``Function.apply``, ``Tensor.backward``, ``_topological_order``,
-``_run_backward``, then one op (``ops.Mul``: forward saves its inputs, backward returns one
-gradient per input).
+``_run_backward`` (the loop itself; ``_Walk``, right below it, holds what torch adds to it, one
+small step each: hooks, ``autograd.grad``'s inputs, in-place sums), then one op (``ops.Mul``:
+forward saves its inputs, backward returns one gradient per input).
 
 * Every differentiable op is a :class:`Function` subclass with ``forward(*arrays) -> array`` and
   ``backward(grad) -> one gradient per positional argument``. ``Function.apply`` runs ``forward`` on
