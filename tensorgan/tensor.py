@@ -1682,6 +1682,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     runs the hooks once).  What torch adds to the idea is in :class:`_Walk`'s steps, below."""
     walk = _Walk(roots, seeds, retain_graph, create_graph, inputs, run_hooks)
     grads, summing, frees = walk.grads, walk.summing, not (retain_graph or create_graph)
+    accumulate = walk.accumulate                       # (bound once: it runs for every node)
     # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
     # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
     with set_grad_enabled(create_graph), np.errstate(all="ignore"):
@@ -1707,7 +1708,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                 input_grads = walk.hooked_backward(ctx, g)   # grad_fn's hooks around it
             else:
                 input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
-            walk.accumulate(ctx, input_grads)          # each into its input's sum
+            accumulate(ctx, input_grads)               # each into its input's sum
             if frees:
                 ctx.release()                          # torch frees the graph as it goes
     return walk.finish()
@@ -1768,9 +1769,9 @@ class _Walk:
         key = id(node)
         if key in self.targets and g is not None:
             self.captured[key] = g
-        wanted = self.wanted
-        return ctx is None or not (ctx.released or any(id(p) in wanted for p in ctx.inputs)
-                                   or (key in wanted and key not in self.targets))
+        wanted = self.wanted     # (the cheap test first: most nodes on the way are wanted)
+        return ctx is None or not (ctx.released or (key in wanted and key not in self.targets)
+                                   or any(id(p) in wanted for p in ctx.inputs))
 
     def to_leaf(self, node: "Tensor", g: Any) -> None:
         """A leaf's gradient into its ``.grad`` (torch's AccumulateGrad), then its
@@ -1804,7 +1805,8 @@ class _Walk:
             input_grads = _as_one_per_input(ctx, input_grads)
         if self.check_nan:
             _refuse_nan(ctx, input_grads)
-        grads, summing, wanted, create_graph = self.grads, self.summing, self.wanted, self.create_graph
+        grads, summing = self.grads, self.summing
+        wanted, create_graph = self.wanted, self.create_graph
         for parent, pg in zip(ctx.inputs, input_grads):
             if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
                 continue
