@@ -3,8 +3,9 @@
 The whole idea, micrograd-style (``docs/how_it_works.md`` has it as a runnable one-screen program
 with the same names; this file's versions add torch's dtypes, devices, views, in-place writes and
 hooks). Read, in this order: ``Function.apply``, ``Tensor.backward``, ``_topological_order``,
-``_run_backward``, then one op (``ops.Mul``: forward saves its inputs, backward returns one
-gradient per input).
+``_run_backward`` (the loop itself; ``_Walk``, right below it, holds what torch adds to it, one
+small step each: hooks, ``autograd.grad``'s inputs, in-place sums), then one op (``ops.Mul``:
+forward saves its inputs, backward returns one gradient per input).
 
 * Every differentiable op is a :class:`Function` subclass with ``forward(*arrays) -> array`` and
   ``backward(grad) -> one gradient per positional argument``. ``Function.apply`` runs ``forward`` on
@@ -1440,13 +1441,15 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
             order.append(node)
             ctx = node._ctx
             if ctx is not None:
-                if ctx.seq <= last_seq:
+                seq = ctx.seq
+                if seq <= last_seq:
                     in_seq_order = False
-                last_seq = ctx.seq
+                last_seq = seq
             continue
-        if id(node) in visited:
+        key = id(node)
+        if key in visited:
             continue
-        visited.add(id(node))
+        visited.add(key)
         stack.append((node, True))
         ctx = node._ctx
         if ctx is not None and not ctx.released:
@@ -1665,6 +1668,182 @@ class _ZeroGradient:
 ZERO_GRAD = _ZeroGradient()
 
 
+def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
+                  create_graph: bool = False, inputs: list["Tensor"] | None = None,
+                  run_hooks: bool = True) -> dict:
+    """The chain rule, from the roots back to the leaves (``docs/how_it_works.md``'s loop): each
+    node's backward once, with the sum of the gradients its users sent (``seeds``: the roots'
+    own), its results added into its inputs' sums; a leaf keeps its sum in ``.grad``.
+
+    ``create_graph``: the gradients are Tensors made by each context's ``grad_graph`` (graph
+    mode), so they can be differentiated again; their graph goes through this one, which is then
+    kept whatever ``retain_graph`` says (None: keep it only in graph mode, as torch).  ``inputs``
+    (autograd.grad): return ``{id(input): its gradient}`` and leave every ``.grad`` alone.
+    ``run_hooks=False``: an op's grad_graph differentiating its own recomputation (the outer walk
+    runs the hooks once).  What torch adds to the idea is in :class:`_Walk`'s steps, below."""
+    walk = _Walk(roots, seeds, retain_graph, create_graph, inputs, run_hooks)
+    grads, summing, frees = walk.grads, walk.summing, not (retain_graph or create_graph)
+    accumulate = walk.accumulate                       # (bound once: it runs for every node)
+    # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
+    # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
+    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
+        for node in reversed(walk.order):              # every node after all of its users
+            key = id(node)
+            g = grads.pop(key, None)                   # the sum of what its users sent
+            summing.discard(key)
+            if g is None:                              # nothing (or only ZERO_GRAD) came
+                g = walk.without_gradient(node)
+                if g is _SKIP:
+                    continue
+            if node._hooks is not None and run_hooks:  # register_hook, retain_grad
+                g = walk.tensor_hooks(node, g)
+            ctx = node._ctx
+            if inputs is not None:                     # autograd.grad: no .grad is touched
+                if walk.stops_at(node, ctx, g):
+                    continue
+            elif ctx is None:                          # a leaf: keep the gradient
+                walk.to_leaf(node, g)
+                continue
+            _check_still_valid(ctx)                    # not freed, no input written since
+            if run_hooks and ctx.__dict__.get("node_hooks") is not None:
+                input_grads = walk.hooked_backward(ctx, g)   # grad_fn's hooks around it
+            else:
+                input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
+            accumulate(ctx, input_grads)               # each into its input's sum
+            if frees:
+                ctx.release()                          # torch frees the graph as it goes
+    return walk.finish()
+
+
+_SKIP = object()   # _Walk.without_gradient's "the walk skips this node"
+
+
+class _Walk:
+    """One backward walk's state, and the steps :func:`_run_backward`'s loop delegates: what
+    torch's engine does beyond the chain rule, in the order the loop meets it.
+
+    ``grads``: id(tensor) -> the sum of the gradients it received so far; ``summing``: the ids
+    whose sum this walk made (nobody else holds it: added into in place); ``owned``: ids of the
+    gradient arrays a leaf's ``.grad`` took or a hook saw (never shared by two leaves);
+    ``zeros_only``: ids of the tensors some op sent ``ZERO_GRAD`` (kept: ``grads`` says if more
+    came); ``wanted`` / ``targets`` / ``captured``: autograd.grad's -- the ids of the tensors
+    leading to its inputs, of the inputs, and the inputs' gradients found."""
+    __slots__ = ("number", "order", "wanted", "targets", "grads", "captured", "summing", "owned",
+                 "zeros_only", "create_graph", "retain_graph", "run_hooks", "check_nan")
+
+    def __init__(self, roots: list, seeds: list, retain_graph: bool | None, create_graph: bool,
+                 inputs: list | None, run_hooks: bool) -> None:
+        _walks[0] += 1
+        self.number = _walks[0]
+        self.order = _topological_order(roots)
+        self.wanted = _leading_to(self.order, inputs) if inputs is not None else None
+        self.targets = {id(t) for t in inputs} if inputs is not None else None
+        grads: dict = {}
+        for root, seed in zip(roots, seeds):
+            grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
+        self.grads, self.captured = grads, {}
+        self.summing, self.owned, self.zeros_only = set(), set(), set()
+        self.create_graph, self.retain_graph, self.run_hooks = create_graph, retain_graph, run_hooks
+        self.check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
+
+    def without_gradient(self, node: "Tensor") -> Any:
+        """A node no gradient reached: ``_SKIP``, or the ``g`` to go on with -- None for a custom
+        Function's node (:func:`_runs_ungraded`), zeros for one reached through ``ZERO_GRAD``
+        edges only that must still see a gradient (:func:`_zero_reached`)."""
+        if not self.zeros_only or id(node) not in self.zeros_only:
+            return None if _runs_ungraded(node, self.wanted) else _SKIP
+        g = _zero_reached(node, self.zeros_only, self.create_graph, self.retain_graph,
+                          self.run_hooks, self.targets, self.wanted)
+        return _SKIP if g is None else g
+
+    def tensor_hooks(self, node: "Tensor", g: Any) -> Any:
+        """The tensor's own hooks (``register_hook``; ``retain_grad`` keeps a copy): what they
+        return replaces ``g``."""
+        g = node._hooks.run(node, g)
+        _held_by_a_hook(g, self.owned)
+        return g
+
+    def stops_at(self, node: "Tensor", ctx: "Function | None", g: Any) -> bool:
+        """autograd.grad: keep ``g`` when ``node`` is one of the inputs asked for; whether the
+        walk stops here -- nothing before ``node`` was asked for (a node whose inputs were
+        written in place since, :func:`_rewired`, runs: the version check then refuses it)."""
+        key = id(node)
+        if key in self.targets and g is not None:
+            self.captured[key] = g
+        wanted = self.wanted     # (the cheap test first: most nodes on the way are wanted)
+        return ctx is None or not (ctx.released or (key in wanted and key not in self.targets)
+                                   or any(id(p) in wanted for p in ctx.inputs))
+
+    def to_leaf(self, node: "Tensor", g: Any) -> None:
+        """A leaf's gradient into its ``.grad`` (torch's AccumulateGrad), then its
+        ``register_post_accumulate_grad_hook`` hooks."""
+        node._accumulate_grad(g, self.owned)
+        if node._hooks is not None and node._hooks.post:
+            node._hooks.run_post(node, g)
+
+    def hooked_backward(self, ctx: Function, g: Any) -> tuple:
+        """``ctx``'s backward with the node's hooks around it (``grad_fn.register_prehook`` /
+        ``register_hook``): they see and may replace its output's gradient and its results."""
+        node_hooks = ctx.node_hooks
+        g = node_hooks.run_pre(ctx, g)
+        _held_by_a_hook(g, self.owned)
+        input_grads = ctx.grad_graph(g) if self.create_graph else ctx.backward(g)
+        if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
+            input_grads = _as_one_per_input(ctx, input_grads)
+        input_grads = node_hooks.run_post(ctx, input_grads, g)
+        for pg in input_grads:
+            _held_by_a_hook(pg, self.owned)
+        return input_grads
+
+    def accumulate(self, ctx: Function, input_grads: tuple) -> None:
+        """Add each input's gradient into the sum that input is collecting (a tensor used twice
+        gets both): in place into a sum this walk made, else a new array -- never into one an op
+        passed on (Add sends ``g`` to both sides).  Skipped: inputs that want none, or that
+        autograd.grad does not lead to; on the side: ``ZERO_GRAD``, indexing's sparse gradients,
+        and a custom Function's gradient of the wrong shape or dtype (refused, named). First:
+        a custom Function's result made one per input, and detect_anomaly's NaN check."""
+        if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
+            input_grads = _as_one_per_input(ctx, input_grads)
+        if self.check_nan:
+            _refuse_nan(ctx, input_grads)
+        grads, summing = self.grads, self.summing
+        wanted, create_graph = self.wanted, self.create_graph
+        for parent, pg in zip(ctx.inputs, input_grads):
+            if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
+                continue
+            if wanted is not None and id(parent) not in wanted:
+                continue
+            if isinstance(pg, ops.SparseGrad):
+                _add_sparse(grads, summing, id(parent), pg, parent.device.xp)
+                continue
+            if isinstance(pg, Tensor) is not create_graph:  # graph mode carries Tensors
+                if pg is ZERO_GRAD:
+                    self.zeros_only.add(id(parent))
+                    continue
+                pg = Tensor._make(pg, parent.device) if create_graph else pg.array
+            if pg.shape != parent.array.shape or pg.dtype != parent.array.dtype:
+                if pg is ZERO_GRAD:     # (its shape is None: plain mode comes here)
+                    self.zeros_only.add(id(parent))
+                    continue
+                _wrong_gradient(ctx, parent, pg)
+            key = id(parent)
+            if key in summing and not create_graph:
+                grads[key] += pg               # this walk's own sum (nobody else holds it): in place
+            elif key in grads:
+                grads[key] = grads[key] + pg   # a new array: this walk's own sum
+                summing.add(key)
+            else:
+                grads[key] = pg                # maybe shared (Add passes g to both sides)
+
+    def finish(self) -> dict:
+        """Run the callbacks waiting for this walk's end (``register_multi_grad_hook(mode="all")``)
+        and return autograd.grad's gradients."""
+        if _walk_end:
+            for callback in _walk_end.pop(self.number, ()):
+                callback()
+        return self.captured
+
+
 def _zero_reached(node: "Tensor", zeros_only: set, create_graph: bool, retain_graph: bool | None,
                   run_hooks: bool, target_ids: set | None, wanted: set | None):
     """A tensor the walk reached through zero-derivative edges only (``ZERO_GRAD``): None when
@@ -1697,110 +1876,6 @@ def _runs_ungraded(node: "Tensor", wanted: set | None) -> bool:
     ctx = node._ctx
     return (ctx is not None and getattr(ctx, "runs_ungraded", False)
             and (wanted is None or id(node) in wanted))
-
-
-def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
-                  create_graph: bool = False, inputs: list["Tensor"] | None = None,
-                  run_hooks: bool = True) -> dict:
-    """The chain rule, from the roots back to the leaves: each context's backward once, with the
-    sum of the gradients its output received (``seeds``: the roots' own gradients).
-
-    ``create_graph``: the gradients are Tensors made by each context's ``grad_graph`` (graph
-    mode), so they can be differentiated again; their graph goes through this one, which is then
-    kept whatever ``retain_graph`` says (None: keep it only in graph mode, as torch).  ``inputs`` (autograd.grad): return
-    ``{id(input): its gradient}`` and leave every ``.grad`` alone.  ``run_hooks=False``: an op's
-    grad_graph differentiating its own recomputation (the outer walk runs the hooks once)."""
-    _walks[0] += 1
-    walk = _walks[0]
-    order = _topological_order(roots)
-    wanted = _leading_to(order, inputs) if inputs is not None else None
-    target_ids = {id(t) for t in inputs} if inputs is not None else None
-    grads: dict = {}
-    for root, seed in zip(roots, seeds):
-        grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
-    captured: dict = {}
-    summing = set()  # ids of the tensors whose gradient in ``grads`` is a sum this walk made (added into in place)
-    owned_by_a_leaf = set()  # ids of gradients handed to a leaf's .grad: never shared by two leaves
-    zeros_only = set()   # ids of the tensors some op sent ZERO_GRAD (kept: grads says if more came)
-    # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
-    # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
-    check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
-    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            summing.discard(id(node))
-            if g is None:
-                if not zeros_only or id(node) not in zeros_only:
-                    if not _runs_ungraded(node, wanted):
-                        continue
-                    # a custom Function's node runs though no gradient came (torch's engine
-                    # calls it, zeros for its outputs' gradients): g None, below, says so
-                else:
-                    g = _zero_reached(node, zeros_only, create_graph, retain_graph, run_hooks,
-                                      target_ids, wanted)
-                    if g is None:
-                        continue
-            if node._hooks is not None and run_hooks:
-                g = node._hooks.run(node, g)
-                _held_by_a_hook(g, owned_by_a_leaf)
-            ctx = node._ctx
-            if inputs is not None:
-                if id(node) in target_ids and g is not None:
-                    captured[id(node)] = g
-                if ctx is None or not (ctx.released or any(id(p) in wanted for p in ctx.inputs)
-                                       or (id(node) in wanted and id(node) not in target_ids)):
-                    continue    # nothing before it was asked for (or: _rewired, checked below)
-            elif ctx is None:  # a leaf
-                node._accumulate_grad(g, owned_by_a_leaf)
-                if node._hooks is not None and node._hooks.post:
-                    node._hooks.run_post(node, g)
-                continue
-            _check_still_valid(ctx)
-            node_hooks = ctx.__dict__.get("node_hooks") if run_hooks else None
-            if node_hooks is not None:
-                g = node_hooks.run_pre(ctx, g)
-                _held_by_a_hook(g, owned_by_a_leaf)
-            input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
-            if not isinstance(input_grads, tuple) or len(input_grads) != len(ctx.inputs):
-                input_grads = _as_one_per_input(ctx, input_grads)
-            if node_hooks is not None:
-                input_grads = node_hooks.run_post(ctx, input_grads, g)
-                for pg in input_grads:
-                    _held_by_a_hook(pg, owned_by_a_leaf)
-            if check_nan:
-                _refuse_nan(ctx, input_grads)
-            for parent, pg in zip(ctx.inputs, input_grads):
-                if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
-                    continue
-                if wanted is not None and id(parent) not in wanted:
-                    continue
-                if isinstance(pg, ops.SparseGrad):
-                    _add_sparse(grads, summing, id(parent), pg, parent.device.xp)
-                    continue
-                if isinstance(pg, Tensor) is not create_graph:  # graph mode carries Tensors
-                    if pg is ZERO_GRAD:
-                        zeros_only.add(id(parent))
-                        continue
-                    pg = Tensor._make(pg, parent.device) if create_graph else pg.array
-                if pg.shape != parent.array.shape or pg.dtype != parent.array.dtype:
-                    if pg is ZERO_GRAD:     # (its shape is None: plain mode comes here)
-                        zeros_only.add(id(parent))
-                        continue
-                    _wrong_gradient(ctx, parent, pg)
-                key = id(parent)
-                if key in summing and not create_graph:
-                    grads[key] += pg               # this walk's own sum (nobody else holds it): in place
-                elif key in grads:
-                    grads[key] = grads[key] + pg   # a new array: this walk's own sum
-                    summing.add(key)
-                else:
-                    grads[key] = pg                # maybe shared (Add passes g to both sides)
-            if not (retain_graph or create_graph):
-                ctx.release()
-    if _walk_end:                       # autograd.graph.register_multi_grad_hook(mode="all")
-        for callback in _walk_end.pop(walk, ()):
-            callback()
-    return captured
 
 
 def _held_by_a_hook(g, owned_by_a_leaf: set) -> None:
