@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import ConfigError, InputTypeError, ShapeError
 from ..factory import rand, randn, tensor
 from ..function_forms import broadcast_tensors, get_default_dtype
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor, enable_grad, no_grad
 from . import constraints
 
 __all__ = ["Distribution"]
@@ -20,7 +20,9 @@ __all__ = ["Distribution"]
 
 class lazy_property:
     """A property computed once per instance and then stored in its ``__dict__`` (torch's
-    lazy_property: ``probs`` from ``logits`` or the other way round)."""
+    lazy_property: ``probs`` from ``logits`` or the other way round). It is computed with
+    gradients enabled, as torch's: first read inside ``sample``'s no_grad, it would otherwise
+    cache a value cut off from the parameters for every later ``log_prob``."""
 
     def __init__(self, fn: Any):
         self.fn = fn
@@ -29,7 +31,8 @@ class lazy_property:
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self
-        value = self.fn(instance)
+        with enable_grad():
+            value = self.fn(instance)
         instance.__dict__[self.fn.__name__] = value
         return value
 
