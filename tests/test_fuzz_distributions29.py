@@ -101,3 +101,17 @@ def test_geometric_probs_one_gradient():
     (grad,) = tg.autograd.grad(out.sum(), [probs])
     # d/dp [3 log(1 - p) + log p] = -3 / (1 - p) + 1 / p; at p = 1, value 0: d log p / dp = 1
     np.testing.assert_allclose(grad.numpy(), [1.0, -3 / 0.75 + 4], rtol=1e-12)
+
+
+# --- torch's ValueError for a non-Tensor value / parameter -------------------------------------
+
+def test_log_prob_of_a_float_is_a_value_error():
+    with pytest.raises(ValueError, match="value argument to log_prob must be a Tensor, got float"):
+        D.Normal(0.0, 1.0).log_prob(0.5)
+    with pytest.raises(TypeError):                   # still the InputTypeError it was
+        D.Normal(0.0, 1.0).log_prob(0.5)
+
+
+def test_none_parameter_is_a_value_error():
+    with pytest.raises(ValueError, match="got NoneType"):
+        D.Normal(None, 1.0)
