@@ -115,3 +115,37 @@ def test_log_prob_of_a_float_is_a_value_error():
 def test_none_parameter_is_a_value_error():
     with pytest.raises(ValueError, match="got NoneType"):
         D.Normal(None, 1.0)
+
+
+# --- ContinuousBernoulli from large logits; Geometric entropy at tiny p; gammainc at huge x ----
+
+@pytest.mark.parametrize("logit", [-1000.0, -40.0, 40.0, 1000.0])
+def test_continuous_bernoulli_large_logits_are_finite(logit):
+    """probs from logits are clamped to [eps, 1 - eps] (as torch), so log C(p) stays finite."""
+    d = D.ContinuousBernoulli(logits=t64([logit], grad=True))
+    eps = np.finfo(np.float64).eps
+    p = eps if logit < 0 else 1 - eps
+    np.testing.assert_allclose(d.probs.detach().numpy(), [p], rtol=1e-12)
+    out = d.log_prob(t64([0.0, 1.0]))
+    (grad,) = tg.autograd.grad(out.sum(), [d.logits])
+    assert np.isfinite(out.detach().numpy()).all() and np.isfinite(grad.numpy()).all()
+    assert np.isfinite(d.entropy().detach().numpy()).all()
+    # log C(p) = log(2 atanh(1 - 2p) / (1 - 2p)); log p(x=0) = log C + log(1 - sigmoid(logit))
+    log_c = math.log(2 * math.atanh(1 - 2 * p) / (1 - 2 * p))
+    want0 = log_c - max(logit, 0) - math.log1p(math.exp(-abs(logit)))
+    np.testing.assert_allclose(out.detach().numpy()[0], want0, rtol=1e-10)
+
+
+@pytest.mark.parametrize("p", [1e-300, 1e-12, 0.3, 1 - 1e-12, 1.0])
+def test_geometric_entropy_closed_form(p):
+    want = 0.0 if p == 1 else -math.log(p) - (1 - p) * math.log1p(-p) / p
+    got = D.Geometric(probs=t64([p])).entropy().item()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+
+
+def test_gammainc_at_huge_x_and_inverse_gamma_cdf_near_zero():
+    x = t64([1e300, 1e308, 1e5])
+    a = t64([1.0, 3.0, 2.0])
+    np.testing.assert_array_equal(tg.special.gammainc(a, x).numpy(), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(tg.special.gammaincc(a, x).numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(D.InverseGamma(t64(2.0), t64(1.0)).cdf(t64([1e-300])).numpy(), [0.0])
