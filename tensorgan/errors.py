@@ -57,6 +57,12 @@ class TensorDataError(InputTypeError, ValueError, RuntimeError):
     dimensions 'str'")."""
 
 
+class DistributionInputError(InputTypeError, ValueError):
+    """A distribution given something other than a Tensor or number (``Normal(None, 1)``,
+    ``log_prob(0.5)``): an InputTypeError, as tensorgan has always raised there, and the
+    ValueError torch.distributions raises."""
+
+
 class AutogradInputsError(InputTypeError, RuntimeError):
     """``autograd.grad(out, [])`` / ``backward(inputs=[])``: an empty ``inputs`` list, which torch
     refuses with a RuntimeError ("`inputs` argument to `grad()` cannot be empty."); the

@@ -301,6 +301,9 @@ def _igam_series(a: float, x: float) -> float:
 @njit(cache=True)
 def _igamc_fraction(a: float, x: float) -> float:
     """Q(a, x) by the continued fraction (Cephes' igamc), for x >= 1 and x >= a."""
+    prefactor = _igam_prefactor(a, x)
+    if prefactor == 0.0:        # as Cephes: Q underflows (and at x ~ 1e300, z * x would be inf / inf)
+        return 0.0
     y, z, c = 1.0 - a, x + 2.0 - a, 0.0
     pkm2, qkm2, pkm1, qkm1 = 1.0, x, x + 1.0, z * x
     ans = pkm1 / qkm1
@@ -321,7 +324,7 @@ def _igamc_fraction(a: float, x: float) -> float:
             pkm2, pkm1, qkm2, qkm1 = pkm2 / _BIG, pkm1 / _BIG, qkm2 / _BIG, qkm1 / _BIG
         if t <= _MACHEP:
             break
-    return ans * _igam_prefactor(a, x)
+    return ans * prefactor
 
 
 @njit(cache=True)

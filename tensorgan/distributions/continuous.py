@@ -20,7 +20,8 @@ from ..random import default_generator
 from ..tensor import Tensor
 from . import constraints
 from .discrete import _BinaryProbs, clamp_probs
-from .distribution import Distribution, Elementwise, _size, broadcast_all, standard_normal, standard_uniform
+from .distribution import (Distribution, Elementwise, _size, broadcast_all, lazy_property, standard_normal,
+                           standard_uniform)
 from .exp_family import ExponentialFamily
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform
@@ -359,6 +360,12 @@ class ContinuousBernoulli(_BinaryProbs, ExponentialFamily):
 
     def _extra_expand(self, new: Any) -> None:
         new._lims = self._lims
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        """sigmoid(logits) clamped to [eps, 1 - eps], as torch's: at |logits| > ~37 the sigmoid
+        rounds to 0 or 1, where the normaliser log C(p) is infinite (inf log_prob, NaN entropy)."""
+        return clamp_probs(self.logits.sigmoid())
 
     def _outside(self) -> Tensor:
         return (self.probs <= self._lims[0]) | (self.probs > self._lims[1])

@@ -139,11 +139,19 @@ class Geometric(_BinaryProbs):
         if self._validate_args:
             self._validate_sample(value)
         value, probs = broadcast_all(value, self.probs)
-        log_q = where((probs == 1) & (value == 0), 0.0, (-probs).log1p())
-        return value * log_q + self.probs.log()
+        # P(0) = 1 at probs 1: log(1 - p) is -inf there, so zero p first (as torch) rather than
+        # masking the log afterwards, whose backward would multiply 0 by inf (NaN gradient)
+        probs = where((probs == 1) & (value == 0), 0.0, probs)
+        return value * (-probs).log1p() + self.probs.log()
 
     def entropy(self) -> Tensor:
-        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+        """-log p - (1 - p) log(1 - p) / p, 0 at p = 1. (torch's BCE(logits, p) / p takes its
+        logits from probs clamped at eps, so below p ~ 1e-16 it returns 0 or ~1e284.)"""
+        p = self.probs
+        certain = p == 1
+        safe = where(certain, 0.5, p)
+        h = -safe.log() - (1 - safe) * (-safe).log1p() / safe
+        return where(certain, 0.0, h)
 
 
 class NegativeBinomial(_BinaryProbs):

@@ -9,10 +9,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError, InputTypeError, ShapeError
+from ..errors import ConfigError, DistributionInputError, InputTypeError, ShapeError
 from ..factory import rand, randn, tensor
 from ..function_forms import broadcast_tensors, get_default_dtype
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor, enable_grad, no_grad
 from . import constraints
 
 __all__ = ["Distribution"]
@@ -20,7 +20,9 @@ __all__ = ["Distribution"]
 
 class lazy_property:
     """A property computed once per instance and then stored in its ``__dict__`` (torch's
-    lazy_property: ``probs`` from ``logits`` or the other way round)."""
+    lazy_property: ``probs`` from ``logits`` or the other way round). It is computed with
+    gradients enabled, as torch's: first read inside ``sample``'s no_grad, it would otherwise
+    cache a value cut off from the parameters for every later ``log_prob``."""
 
     def __init__(self, fn: Any):
         self.fn = fn
@@ -29,7 +31,8 @@ class lazy_property:
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self
-        value = self.fn(instance)
+        with enable_grad():
+            value = self.fn(instance)
         instance.__dict__[self.fn.__name__] = value
         return value
 
@@ -56,7 +59,7 @@ def broadcast_all(*values: Any) -> tuple:
                 next((v for v in values if isinstance(v, Tensor)), None))
     for v in values:
         if not isinstance(v, (Tensor, numbers.Number)) or isinstance(v, bool):
-            raise InputTypeError("Input arguments must all be instances of numbers.Number or "
+            raise DistributionInputError("Input arguments must all be instances of numbers.Number or "
                                  f"tensorgan.Tensor, got {type(v).__name__}")
     dtype = like.dtype if like is not None and like.is_floating_point() else get_default_dtype()
     device = like.device if like is not None else None
@@ -200,7 +203,7 @@ class Distribution:
     def _validate_sample(self, value: Any) -> None:
         """Refuse a value whose shape does not fit or that lies outside ``support``."""
         if not isinstance(value, Tensor):
-            raise InputTypeError("The value argument to log_prob must be a Tensor, got "
+            raise DistributionInputError("The value argument to log_prob must be a Tensor, got "
                                  f"{type(value).__name__}")
         event_start = value.ndim - len(self._event_shape)
         if tuple(value.shape[event_start:]) != self._event_shape:

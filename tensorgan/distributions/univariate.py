@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import special
 from ..autograd.function import Function, once_differentiable
 from ..errors import AutogradNotSupportedError
 from ..factory import stack, where, zeros_like
@@ -348,6 +349,12 @@ class Gamma(Elementwise, ExponentialFamily):
         value = self._validated(value)
         a, b = self.concentration, self.rate
         return a.xlogy(b) + (a - 1).xlogy(value) - b * value - a.lgamma()
+
+    def cdf(self, value: Tensor) -> Tensor:
+        """The regularized lower incomplete gamma P(concentration, rate * value), as torch's
+        (differentiable in rate and value, not in concentration)."""
+        value = self._validated(value)
+        return special.gammainc(self.concentration, self.rate * value)
 
     def entropy(self) -> Tensor:
         a = self.concentration
