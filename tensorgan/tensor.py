@@ -2978,12 +2978,15 @@ class Tensor:
             key = _list_key(key)
         elif key is False:                        # torch returns at once: nothing written, no
             return                                # node (the value gets no gradient)
-        key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
-        if isinstance(key, tuple) and any(k is Ellipsis for k in key):
-            key = _drop_empty_ellipsis(key, self.ndim)
-        if isinstance(key, tuple) and len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
-            one = _one_ellipsis(key, self.ndim)
-            key = key if one is None else one
+        if isinstance(key, tuple):
+            key = tuple(map(_index, key))
+            if _ELLIPSIS_TYPE in map(type, key):        # (no Python call: the common keys)
+                key = _drop_empty_ellipsis(key, self.ndim)
+            if len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
+                one = _one_ellipsis(key, self.ndim)
+                key = key if one is None else one
+        else:
+            key = _index(key)
         split = _ints_first(key) if isinstance(key, tuple) else None
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
@@ -5017,6 +5020,9 @@ def _view_at(a: Any, basic: tuple) -> Any:
     if not any(k is Ellipsis for k in basic):
         basic = basic + (Ellipsis,)
     return a[basic]
+
+
+_ELLIPSIS_TYPE = type(Ellipsis)
 
 
 def _drop_empty_ellipsis(key: tuple, ndim: int) -> tuple:
