@@ -2709,7 +2709,8 @@ class Tensor:
         elif not isinstance(other, (int, float, np.generic)):
             other = _to_array(other, None, self.device)
         elif self.array.dtype.kind in "iu" and isinstance(other, (int, np.integer)) \
-                and not isinstance(other, bool) and -2 ** 63 <= other < 2 ** 64:
+                and not isinstance(other, bool) and -2 ** 63 <= other < 2 ** 64 \
+                and not (type(other) is int and other in _INT_RANGES.get(self.array.dtype, ())):
             other = _wrap_int(int(other), self.array.dtype)     # uint8 > -1 compares with 255
         try:
             return Tensor._make(getattr(self.device.xp, ufunc)(self.array, other), self.device)
@@ -4873,6 +4874,12 @@ def _to_array(data: Any, dtype: Any, device: Device):
     return out
 
 
+# Each integer dtype's values: ``n in range`` is one C comparison for a Python int (the common
+# case, which needs no wrapping or checking)
+_INT_RANGES = {np.dtype(t): range(np.iinfo(t).min, np.iinfo(t).max + 1) for t in (
+    np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
 def _wrap_int(value: int, dtype: np.dtype) -> int:
     """``value`` wrapped into integer ``dtype`` (two's complement), as torch casts a Python int
     beside an integer tensor in a comparison: ``uint8 == 259`` compares with 3, ``> -1`` with 255."""
@@ -4884,6 +4891,8 @@ def _wrap_int(value: int, dtype: np.dtype) -> int:
 def _integer_fill(value: Any, dtype: np.dtype) -> Any:
     """A number written into integer ``dtype`` by fill_ / masked_fill, checked as torch's
     (``_checked_convert``): -1 into uint8 is 255, 300 or -1.0 refused, 2.7 is 2."""
+    if type(value) is int and value in _INT_RANGES.get(dtype, ()):
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
             or isinstance(value, (complex, np.complexfloating)):
         return value
