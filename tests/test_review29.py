@@ -101,3 +101,24 @@ def test_abs_backward_zeroes_nan_without_nan_to_num():
         x = tg.tensor([1., float("nan"), -2., 0., float("inf")], dtype=dtype, requires_grad=True)
         x.abs().sum().backward()
         assert x.grad.dtype == dtype and x.grad.tolist() == [1., 0., -1., 0., 1.]
+
+
+def test_hardswish_gradient_at_minus_inf_is_zero_as_torchs():
+    """Session 29 made hardswish'(NaN / inf) 1; at -inf it was still NaN (0 * the product's -inf)."""
+    x = tg.tensor([float("nan"), float("inf"), -float("inf"), -3., -5., 3., 1.], requires_grad=True)
+    tg.nn.functional.hardswish(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1., 1., 0., 0., 0., 1., 5 / 6], rtol=1e-6)
+    x = tg.tensor([-float("inf"), -1.], dtype=tg.float64, requires_grad=True)
+    (g,) = tg.autograd.grad(tg.nn.functional.hardswish(x).sum(), x, create_graph=True)
+    assert g.tolist() == [0.0, 1 / 6]
+
+
+def test_nansum_zeroes_nan_before_an_integer_dtype_cast():
+    """torch's nansum(x, dtype=int32) drops NaN, then casts (2.5 -> 2); casting first made NaN
+    -2**31 in the sum."""
+    nan = float("nan")
+    assert tg.nansum(tg.tensor([2.5, nan]), dtype=tg.int32).item() == 2
+    assert tg.nansum(tg.tensor([[2.5, nan], [1.7, nan]]), 1, dtype=tg.int32).tolist() == [2, 1]
+    x = tg.tensor([1., nan], requires_grad=True)
+    tg.nansum(x, dtype=tg.float64).backward()
+    assert x.grad.tolist() == [1.0, 0.0]
