@@ -32,6 +32,7 @@ import io
 import json
 from collections import OrderedDict
 import os
+import re
 import struct
 import tokenize
 import zipfile
@@ -183,8 +184,8 @@ def _decode_tagged(marker: str, value: Any, arrays: Mapping[str, np.ndarray]) ->
     entry is a CheckpointError naming the tag."""
     payload = value[marker]
     if marker == "__complex__" and isinstance(payload, list) and len(payload) == 2 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in payload):
-        return complex(payload[0], payload[1])
+            isinstance(v, float) or type(v) is int and abs(v) < 2 ** 1024 for v in payload):
+        return complex(payload[0], payload[1])      # (a longer int overflows a float)
     if marker in ("__bytes__", "__bytearray__") and isinstance(payload, str) and payload in arrays:
         array = arrays[payload]
         if array.dtype == np.uint8 and array.ndim == 1:
@@ -193,14 +194,18 @@ def _decode_tagged(marker: str, value: Any, arrays: Mapping[str, np.ndarray]) ->
         dtype = _dtype_named(payload)
         if dtype is not None:
             return dtype
-    if marker == "__device__" and isinstance(payload, str):
+    if marker == "__device__" and _DEVICE_NAME.fullmatch(str(payload)):
         from .backend import device
         from .errors import DeviceError
         try:
             return device(payload)
         except DeviceError:
             pass
-    raise CheckpointError(f"checkpoint metadata has a malformed {marker} entry ({payload!r})")
+    raise CheckpointError(f"checkpoint metadata has a malformed {marker} entry ({payload!r:.80})")
+
+
+# A device name as str(device) writes it ('gpu' or ' cpu', which tg.device also reads, are not)
+_DEVICE_NAME = re.compile(r"(cpu|cuda)(:(0|[1-9][0-9]{0,8}))?")
 
 
 def _dtype_named(name: str) -> Any:
@@ -259,7 +264,7 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray], locations: dict[int, str
                 else:
                     tensor = Tensor._from(arrays[key], device="cpu", requires_grad=requires_grad)
                 saved_on = value.get("device", "cpu")
-                if not isinstance(saved_on, str):
+                if not isinstance(saved_on, str) or not _DEVICE_NAME.fullmatch(saved_on):
                     raise CheckpointError(f"checkpoint entry {key!r} has a malformed device "
                                           f"({saved_on!r})")
                 if locations is not None and saved_on != "cpu":
@@ -302,10 +307,14 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray], locations: dict[int, str
                 return namespace                    # '__class__' key stays a plain entry)
             if set(value) == {"__int_keys__"} and isinstance(value["__int_keys__"], dict):
                 try:
-                    return {int(k): walk(v) for k, v in value["__int_keys__"].items()}
+                    keys = [int(k) for k in value["__int_keys__"]]
                 except ValueError:
                     raise CheckpointError("checkpoint metadata has a non-integer key under "
                                           "__int_keys__") from None
+                if len(set(keys)) != len(keys):     # "0" and "00": one would be lost
+                    raise CheckpointError("checkpoint metadata has colliding keys under "
+                                          "__int_keys__")
+                return {k: walk(v) for k, v in zip(keys, value["__int_keys__"].values())}
             marker = next((k for k in value if k in _MARKERS), None)
             if marker is not None:          # save() refuses these keys in plain dicts
                 raise CheckpointError(f"checkpoint metadata has a malformed {marker} entry")
@@ -315,9 +324,11 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray], locations: dict[int, str
         return value
 
     try:
-        return walk(json.loads(meta))
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"checkpoint metadata is not valid JSON ({exc})") from None
+        try:
+            tree = json.loads(meta)
+        except ValueError as exc:   # JSONDecodeError, or an int longer than int() reads
+            raise CheckpointError(f"checkpoint metadata is not valid JSON ({exc})") from None
+        return walk(tree)
     except RecursionError:
         raise CheckpointError("checkpoint metadata is nested too deeply") from None
 

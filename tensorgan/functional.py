@@ -1289,11 +1289,11 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def _hardswish(t: Tensor) -> Tensor:
     from .factory import where
-    middle = t < 3.0
-    # the product sees 0 where x is not below 3 (NaN, inf): its unused branch's zero gradient
-    # times inf or NaN would make x's gradient NaN there (torch's is 1)
-    u = t.masked_fill(~middle, 0.0)
-    return _HARDSWISH.apply(0.0, where(middle, u * (u + 3.0) * (1 / 6), t), (t <= -3.0).array)
+    middle, low = t < 3.0, t <= -3.0
+    # the product sees 0 outside (-3, 3) (NaN, +-inf): its unused branch's zero gradient times
+    # inf or NaN would make x's gradient NaN there (torch's is 1 at NaN / inf, 0 at -inf)
+    u = t.masked_fill(~middle | low, 0.0)
+    return _HARDSWISH.apply(0.0, where(middle, u * (u + 3.0) * (1 / 6), t), low.array)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

@@ -461,10 +461,13 @@ class _TensorMath:
 
     def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The sum ignoring NaNs (gradient 0 at them)."""
-        x = _with_dtype(self._arith(), dtype, any_kind=True)
+        x = self._arith()
+        if x.dtype.kind == "f":         # NaN zeroed before an integer dtype= cast, as torch's
+            x = x.masked_fill(x.isnan(), 0.0)       # (NaN cast to int32 is -2**31)
+        x = _with_dtype(x, dtype, any_kind=True)
         if x.dtype.kind != "f":                       # integers have no NaN: int64, as torch
             return x.sum(dim=dim, keepdim=keepdim, dtype=dtype)
-        return x.masked_fill(x.isnan(), 0.0).sum(dim=dim, keepdim=keepdim)
+        return x.sum(dim=dim, keepdim=keepdim)
 
     def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The mean of the non-NaN elements (NaN where there are none)."""

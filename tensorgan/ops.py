@@ -1416,9 +1416,11 @@ class Abs(Function):
 
     def _sign(self):
         """sign(x), 0 at NaN as torch's sgn (NumPy's sign is NaN there: |x|'s gradient would be)."""
-        if self.sign.dtype.kind == "f":       # (a 0-d x's sign is a NumPy scalar: not in place)
-            self.sign = self.xp.nan_to_num(self.sign)
-        return self.sign
+        sign = self.sign
+        if sign.dtype.kind == "f":            # NaN -> 0 by two ufuncs (nan_to_num makes 14
+            xp = self.xp                      # Python calls)
+            self.sign = sign = xp.fmax(sign, 0) + xp.fmin(sign, 0)
+        return sign
 
 
 class Clip(Function):

@@ -2785,7 +2785,8 @@ class Tensor:
         elif not isinstance(other, (int, float, np.generic)):
             other = _to_array(other, None, self.device)
         elif self.array.dtype.kind in "iu" and isinstance(other, (int, np.integer)) \
-                and not isinstance(other, bool) and -2 ** 63 <= other < 2 ** 64:
+                and not isinstance(other, bool) and -2 ** 63 <= other < 2 ** 64 \
+                and not (type(other) is int and other in _INT_RANGES.get(self.array.dtype, ())):
             other = _wrap_int(int(other), self.array.dtype)     # uint8 > -1 compares with 255
         try:
             return Tensor._make(getattr(self.device.xp, ufunc)(self.array, other), self.device)
@@ -3054,12 +3055,15 @@ class Tensor:
             key = _list_key(key)
         elif key is False:                        # torch returns at once: nothing written, no
             return                                # node (the value gets no gradient)
-        key = tuple(map(_index, key)) if isinstance(key, tuple) else _index(key)
-        if isinstance(key, tuple) and any(k is Ellipsis for k in key):
-            key = _drop_empty_ellipsis(key, self.ndim)
-        if isinstance(key, tuple) and len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
-            one = _one_ellipsis(key, self.ndim)
-            key = key if one is None else one
+        if isinstance(key, tuple):
+            key = tuple(map(_index, key))
+            if _ELLIPSIS_TYPE in map(type, key):        # (no Python call: the common keys)
+                key = _drop_empty_ellipsis(key, self.ndim)
+            if len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
+                one = _one_ellipsis(key, self.ndim)
+                key = key if one is None else one
+        else:
+            key = _index(key)
         split = _ints_first(key) if isinstance(key, tuple) else None
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
@@ -4946,6 +4950,12 @@ def _to_array(data: Any, dtype: Any, device: Device):
     return out
 
 
+# Each integer dtype's values: ``n in range`` is one C comparison for a Python int (the common
+# case, which needs no wrapping or checking)
+_INT_RANGES = {np.dtype(t): range(np.iinfo(t).min, np.iinfo(t).max + 1) for t in (
+    np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
 def _wrap_int(value: int, dtype: np.dtype) -> int:
     """``value`` wrapped into integer ``dtype`` (two's complement), as torch casts a Python int
     beside an integer tensor in a comparison: ``uint8 == 259`` compares with 3, ``> -1`` with 255."""
@@ -4957,6 +4967,8 @@ def _wrap_int(value: int, dtype: np.dtype) -> int:
 def _integer_fill(value: Any, dtype: np.dtype) -> Any:
     """A number written into integer ``dtype`` by fill_ / masked_fill, checked as torch's
     (``_checked_convert``): -1 into uint8 is 255, 300 or -1.0 refused, 2.7 is 2."""
+    if type(value) is int and value in _INT_RANGES.get(dtype, ()):
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
             or isinstance(value, (complex, np.complexfloating)):
         return value
@@ -5093,6 +5105,9 @@ def _view_at(a: Any, basic: tuple) -> Any:
     if not any(k is Ellipsis for k in basic):
         basic = basic + (Ellipsis,)
     return a[basic]
+
+
+_ELLIPSIS_TYPE = type(Ellipsis)
 
 
 def _drop_empty_ellipsis(key: tuple, ndim: int) -> tuple:
