@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError, InputTypeError, ShapeError, SparseLayoutError
+from .backend import device as _device
 from .factory import zeros
 from .tensor import Tensor, _check_dtype
 from .torch_extras import Layout
@@ -222,7 +223,7 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
         raise ShapeError(f"sparse_coo_tensor: an index is out of bounds for size {size} "
                          f"(largest indices {idx.max(axis=1).tolist()})")
     dt = _check_dtype(values.dtype if dtype is None else dtype, any_kind=True)
-    if device is not None and values.device != device:
+    if device is not None and values.device != _device(device):     # (a device never equals a str)
         values = values.to(device)
     vals = values if values.dtype == dt else values.to(dt)
     out = zeros(*size, dtype=dt, device=values.device)
