@@ -129,13 +129,13 @@ def test_a_checkpoint_save_failing_half_way_keeps_the_previous_checkpoint(tmp_pa
     path = tmp_path / "ckpt.npz"
     save_checkpoint(path, {"w": np.arange(4.0)})
     before = path.read_bytes()
-    real_savez = np.savez
+    real_write = checkpoint_module._write_npz       # (the writer: np.savez's file format)
 
-    def savez_then_fail(f, **arrays):
-        real_savez(f, **arrays)         # the whole payload, then the disk fills at the fsync
+    def write_then_fail(f, arrays):
+        real_write(f, arrays)           # the whole payload, then the disk fills at the fsync
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(checkpoint_module.np, "savez", savez_then_fail)
+    monkeypatch.setattr(checkpoint_module, "_write_npz", write_then_fail)
     with pytest.raises(CheckpointError, match="No space left on device.*previous checkpoint there is kept"):
         save_checkpoint(path, {"w": np.arange(8.0)})
     monkeypatch.undo()
