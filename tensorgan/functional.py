@@ -994,7 +994,6 @@ def _node(base: type, torch_name: str) -> type:
                  "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
 
 
-_GELU, _SILU, _MISH = (_node(ops.Mul, n) for n in ("GeluBackward0", "SiluBackward0", "MishBackward0"))
 _SELU, _HARDSIGMOID = _node(ops.Mul, "EluBackward0"), _node(ops.Mul, "HardsigmoidBackward0")
 class _MaskWhere(ops.Where):
     """``where(mask of x, x-ish, ...)`` for an activation whose derivative is piecewise constant
@@ -1132,13 +1131,17 @@ def _erf(xp, x):
     return _ERF(x)
 
 
+def _normal_cdf(xp, x):
+    return (1 + _erf(xp, x * x.dtype.type(1 / math.sqrt(2)))) * x.dtype.type(0.5)
+
+
 class NormalCdf(Function):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF; its derivative is the
     density phi(x) = exp(-x^2 / 2) / sqrt(2 pi), itself composed of ops (so differentiable)."""
 
     def forward(self, x):
         self.x = x
-        return (1 + _erf(self.xp, x * x.dtype.type(1 / math.sqrt(2)))) * x.dtype.type(0.5)
+        return _normal_cdf(self.xp, x)
 
     def backward(self, g):
         x = self.x
@@ -1149,23 +1152,103 @@ class NormalCdf(Function):
         return (g * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi)),)
 
 
+class Gelu(Function):
+    """``x * Phi(x)`` (or torch's tanh form) as one node, torch's GeluBackward0: the CDF (or the
+    tanh) is computed once and kept for backward, ``g * (Phi(x) + x phi(x))`` -- where the
+    composite form made three nodes (nine for tanh) and their temporaries.  Float32 on the CPU
+    takes :mod:`activation_kernels`' vectorized erf."""
+
+    def forward(self, x, approximate):
+        xp, t = self.xp, x.dtype.type
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            inner = x * x
+            inner *= t(0.044715)
+            inner += 1
+            inner *= x * t(math.sqrt(2 / math.pi))
+            self.tanh = xp.tanh(inner)
+            return (self.tanh + 1) * x * t(0.5)
+        if xp is np and x.dtype == np.float32 and x.shape:
+            from .activation_kernels import gelu_forward
+            y, self.cdf = gelu_forward(x)
+            return y
+        self.cdf = _normal_cdf(xp, x)
+        return x * self.cdf
+
+    def backward(self, g):
+        x, t = self.x, self.x.dtype.type
+        if self.approximate == "tanh":
+            # d/dx 0.5 x (1 + tanh(u)) = 0.5 (1 + tanh) + 0.5 x (1 - tanh^2) u'
+            th = self.tanh
+            du = x * x
+            du *= t(3 * 0.044715)
+            du += 1
+            du *= x * t(math.sqrt(2 / math.pi))     # x u'
+            r = th * th
+            r -= 1
+            r *= du
+            r -= th
+            r -= 1
+            r *= t(-0.5)
+        else:
+            r = x * x
+            r *= t(-0.5)
+            r = self.xp.exp(r)
+            r *= x * t(1 / math.sqrt(2 * math.pi))
+            r += self.cdf
+        r *= g
+        return r, None
+
+    def grad_graph(self, g):
+        x = self.inputs[0]
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            th = ((x + 0.044715 * x * x * x) * k).tanh()
+            du = (1.0 + (3 * 0.044715) * x * x) * k
+            return g * (0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du), None
+        pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+        return g * (NormalCdf.apply(x) + x * pdf), None
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``torch.nn.functional.gelu``: x * Phi(x) (``approximate="tanh"``: torch's tanh form)."""
     x = input   # (torch's name for the argument)
     _float_only("gelu", x)
-    if approximate == "tanh":
-        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
-        return _GELU.apply(0.5 * x, 1.0 + inner.tanh())
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise FunctionalOptionError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return _GELU.apply(x, NormalCdf.apply(x))
+    return Gelu.apply(x, approximate)
+
+
+class Silu(Function):
+    """``x * sigmoid(x)`` as one node, torch's SiluBackward0 (the composite form made two, and
+    their temporaries): sigmoid kept for backward, ``g * s * (1 + x (1 - s))``; the sigmoid is
+    :func:`ops.stable_sigmoid` (0 and x for large |x|, no overflow warnings)."""
+
+    def forward(self, x):
+        self.x = x
+        self.s = ops.stable_sigmoid(x, self.xp)
+        return x * self.s
+
+    def backward(self, g):
+        x, s = self.x, self.s
+        r = 1 - s                  # one new array, the rest in place
+        r *= x
+        r += 1
+        r *= s
+        r *= g
+        return (r,)
+
+    def grad_graph(self, g):
+        x = self.inputs[0]
+        s = ops.Sigmoid.apply(x)
+        return (g * s * (1.0 + x * (1.0 - s)),)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) (swish)."""
+    """x * sigmoid(x) (swish), one node."""
     x = input   # (torch's name for the argument)
     _float_only("silu", x)
-    return _maybe_in_place("silu", x, inplace, lambda t: _SILU.apply(t, ops.Sigmoid.apply(t)))
+    return _maybe_in_place("silu", x, inplace, Silu.apply)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -1273,11 +1356,39 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
                            lambda t: _CELU.apply(_NegativeExpm1.apply(t, alpha, 1.0 / alpha), t, (t <= 0).array))
 
 
+class Mish(Function):
+    """``x * tanh(softplus(x))`` as one node, torch's MishBackward0 (the composite form made
+    three): tanh(softplus) kept for backward, ``g * (t + x (1 - t^2) sigmoid(x))``."""
+
+    def forward(self, x):
+        xp = self.xp
+        sp = xp.exp(-xp.abs(x))     # softplus(x) = max(x, 0) + log1p(exp(-|x|)): never overflows
+        sp = xp.log1p(sp)
+        sp += xp.maximum(x, x.dtype.type(0))
+        self.x, self.t = x, xp.tanh(sp)
+        return x * self.t
+
+    def backward(self, g):
+        x, th = self.x, self.t
+        r = th * th
+        r -= 1
+        r *= x
+        r *= ops.stable_sigmoid(x, self.xp)
+        r -= th                   # -(t + x (1 - t^2) sigmoid)
+        r *= g
+        return (-r,)
+
+    def grad_graph(self, g):
+        x = self.inputs[0]
+        th = softplus(x).tanh()
+        return (g * (th + x * (1.0 - th * th) * ops.Sigmoid.apply(x)),)
+
+
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)), one node."""
     x = input   # (torch's name for the argument)
     _float_only("mish", x)
-    return _maybe_in_place("mish", x, inplace, lambda t: _MISH.apply(t, softplus(t).tanh()))
+    return _maybe_in_place("mish", x, inplace, Mish.apply)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
