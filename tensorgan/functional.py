@@ -1779,9 +1779,63 @@ def _normalized_composite(x: Tensor, dims: tuple, eps: float) -> Tensor:
     return (x - mean) / (var + eps).sqrt()
 
 
-def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
-    if weight is None and bias is None:     # (F.layer_norm(x, shape) without elementwise affine)
-        return y
+class _AffineRowNorm(Function):
+    """``RowNorm`` and the elementwise ``* weight + bias`` in one node (torch's native layer /
+    group norm, whose node names the subclasses carry): the statistics over each of ``rows``
+    rows of x (batch norm's kernel on ``(1, rows, positions, 1)``), then weight and bias (either
+    may be None) reshaped to ``affine_shape`` -- one new array each way where the composite made
+    three nodes (RowNorm, Mul, Add) and their temporaries.  ``grad_graph`` recomputes it from
+    Tensor ops (double backward)."""
+
+    def forward(self, x, weight, bias, rows, eps, affine_shape):
+        self.x4 = self.xp.ascontiguousarray(x).reshape(1, rows, -1, 1)
+        y, self.mean, self.invstd = self.device.kernels.batch_norm(self.x4, None, None, None, None,
+                                                                   True, 0.0, eps)
+        self.xhat = y.reshape(x.shape)
+        self.w = None if weight is None else weight.reshape(affine_shape)
+        self.affine_shape = (1,) * (x.ndim - len(affine_shape)) + tuple(affine_shape)
+        out = self.xhat if self.w is None else self.xhat * self.w
+        if bias is not None:
+            if out is self.xhat:
+                out = out + bias.reshape(affine_shape)
+            else:
+                out += bias.reshape(affine_shape)
+        return out
+
+    def backward(self, g):
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        gx = gw = gb = None
+        if need_w:
+            gw = ops.unbroadcast(g * self.xhat, self.affine_shape).reshape(self.inputs[1].shape)
+        if need_b:
+            gb = ops.unbroadcast(g, self.affine_shape).reshape(self.inputs[2].shape)
+        if need_x:
+            gxhat = g if self.w is None else g * self.w
+            gy4 = self.xp.ascontiguousarray(gxhat).reshape(self.x4.shape)
+            gx = self.device.kernels.batch_norm_backward(gy4, self.x4, None, self.mean, self.invstd,
+                                                         True)[0].reshape(g.shape)
+        return gx, gw, gb, None, None, None
+
+    def grad_graph(self, g):
+        x, weight, bias, rows, eps, affine_shape = self.inputs
+        y = _normalized_composite(x.reshape(rows, -1), (1,), eps).reshape(*x.shape)
+        if weight is not None:
+            y = y * weight.reshape(affine_shape)
+        if bias is not None:
+            y = y + bias.reshape(affine_shape)
+        return _composite_grads(y, g, (x, weight, bias)) + (None, None, None)
+
+
+class NativeLayerNorm(_AffineRowNorm):
+    pass
+
+
+class NativeGroupNorm(_AffineRowNorm):
+    pass
+
+
+def _check_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> None:
+    """Weight and bias (where given) are tensors of y's dtype with ``prod(shape)`` elements."""
     _one_dtype("normalization", input=y, weight=weight, bias=bias)
     size = int(math.prod(shape))   # (np.prod costs microseconds)
     for name, p in (("weight", weight), ("bias", bias)):
@@ -1789,11 +1843,28 @@ def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple)
             raise ShapeError(f"normalization: {name} must be a tensor of {size} elements (shape "
                              f"{tuple(s for s in shape if s != 1) or (1,)}), got "
                              f"{getattr(p, 'shape', type(p).__name__)}")
+
+
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    if weight is None and bias is None:     # (F.layer_norm(x, shape) without elementwise affine)
+        return y
+    _check_affine(y, weight, bias, shape)
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
+
+
+def _fused_norm(node: type, x: Tensor, rows: int, weight: Tensor | None, bias: Tensor | None,
+                eps: float, shape: tuple) -> Tensor | None:
+    """``node`` (layer / group norm in one op) where RowNorm's kernel applies -- a float x with
+    more than one position per row; None elsewhere (the composite form runs)."""
+    if x.dtype.kind != "f" or not x.size or x.size // rows < 2:
+        return None
+    if weight is not None or bias is not None:
+        _check_affine(x, weight, bias, shape)
+    return node.apply(x, weight, bias, rows, float(eps), shape)
 
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
@@ -1808,8 +1879,11 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ShapeError(f"layer_norm: normalized_shape {shape} is not the trailing shape of the "
                          f"input {x.shape}")
-    dims = tuple(range(x.ndim - len(shape), x.ndim))
-    return _affine(_normalized(x, dims, eps), weight, bias, shape)
+    k = x.ndim - len(shape)
+    fused = _fused_norm(NativeLayerNorm, x, math.prod(x.shape[:k]), weight, bias, eps, shape) if k else None
+    if fused is not None:
+        return fused
+    return _affine(_normalized(x, tuple(range(k, x.ndim)), eps), weight, bias, shape)
 
 
 def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
@@ -1850,9 +1924,12 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if n * (c // num_groups) * math.prod(x.shape[2:]) == 1:   # torch's _verify_batch_size rule
         raise ShapeError(f"group_norm: expected more than 1 value per channel when training, got "
                          f"input shape {x.shape} with {num_groups} groups")
-    grouped = x.reshape(n, num_groups, -1)
-    y = _normalized(grouped, (2,), eps).reshape(*x.shape)
-    return _affine(y, weight, bias, (1, c) + (1,) * (x.ndim - 2))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    fused = _fused_norm(NativeGroupNorm, x, n * num_groups, weight, bias, eps, shape)
+    if fused is not None:
+        return fused
+    y = _normalized(x.reshape(n, num_groups, -1), (2,), eps).reshape(*x.shape)
+    return _affine(y, weight, bias, shape)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,

@@ -133,3 +133,80 @@ def test_fused_activations_zero_dim_and_half():
         assert x.grad.shape == ()
         h = fn(tg.tensor([0.5, -1.5], dtype=tg.float16))
         assert h.dtype == tg.float16, name
+
+
+# -- layer / group norm with their affine in one node ---------------------------------------------
+
+def _norm_ref(x, rows, w, b, affine_shape, eps=1e-5):
+    r = x.reshape(rows, -1)
+    y = ((r - r.mean(1, keepdims=True)) / np.sqrt(r.var(1, keepdims=True) + eps)).reshape(x.shape)
+    if w is not None:
+        y = y * w.reshape(affine_shape)
+    return y if b is None else y + b.reshape(affine_shape)
+
+
+NORMS = {   # name: (call, rows of x (2, 6, 3, 4), affine shape, torch's node)
+    "group": (lambda x, w, b: F.group_norm(x, 3, w, b), 6, (6,), (1, 6, 1, 1), "NativeGroupNormBackward0"),
+    "layer": (lambda x, w, b: F.layer_norm(x, (3, 4), w, b), 12, (3, 4), (3, 4), "NativeLayerNormBackward0"),
+}
+
+
+def _norm_operands(name, affine, dtype=np.float64):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 6, 3, 4)) * 3 + 1
+    pshape = NORMS[name][2]
+    w = rng.standard_normal(pshape) if "w" in affine else None
+    b = rng.standard_normal(pshape) if "b" in affine else None
+    return [None if v is None else tg.tensor(v.astype(dtype), requires_grad=True) for v in (x, w, b)]
+
+
+@pytest.mark.parametrize("affine", ["wb", "w", "b", ""])
+@pytest.mark.parametrize("name", NORMS)
+def test_fused_norm_values_node_and_gradients(name, affine):
+    fn, rows, _, affine_shape, node = NORMS[name]
+    x, w, b = _norm_operands(name, affine)
+    y = fn(x, w, b)
+    assert y.grad_fn.name() == node
+    ref = _norm_ref(x.numpy(), rows, None if w is None else w.numpy(), None if b is None else b.numpy(),
+                    affine_shape)
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
+    inputs = [t for t in (x, w, b) if t is not None]
+
+    def call(*ts):
+        it = iter(ts)
+        return fn(next(it), next(it) if w is not None else None, next(it) if b is not None else None)
+    assert tg.gradcheck(call, inputs) and tg.gradgradcheck(call, inputs)
+
+
+@pytest.mark.parametrize("name", NORMS)
+def test_fused_norm_float32_agrees_with_unfused(name):
+    fn, rows, _, affine_shape, _ = NORMS[name]
+    results = []
+    for fused in (True, False):
+        x, w, b = _norm_operands(name, "wb", np.float32)
+        if fused:
+            y = fn(x, w, b)
+        else:
+            y = tg.functional._normalized(x.reshape(rows, -1), (1,), 1e-5).reshape(*x.shape)
+            y = y * w.reshape(affine_shape) + b.reshape(affine_shape)
+        y.backward(tg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(np.float32)))
+        results.append([y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+    for fused, unfused in zip(*results):
+        assert fused.dtype == np.float32
+        np.testing.assert_allclose(fused, unfused, rtol=1e-5, atol=1e-5)
+
+
+def test_fused_norm_modules_and_frozen_affine():
+    x = tg.tensor(np.random.default_rng(3).standard_normal((4, 8, 5)), requires_grad=True)
+    for module in (tg.nn.GroupNorm(4, 8), tg.nn.LayerNorm(5), tg.nn.LayerNorm(5, bias=False),
+                   tg.nn.LayerNorm(5, elementwise_affine=False)):
+        module.double()
+        for p in module.parameters():
+            p.requires_grad_(False)          # only x's gradient wanted
+        y = module(x)
+        assert y.grad_fn.name().startswith("Native")
+        y.sum().backward()
+        assert x.grad is not None and np.abs(x.grad.numpy()).max() < 1e-9   # sums of a norm: 0
+        x.grad = None
+    with pytest.raises(tg.errors.ShapeError, match="weight must be a tensor of 8"):
+        F.group_norm(x, 4, tg.ones(5, dtype=tg.float64))
