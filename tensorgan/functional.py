@@ -994,7 +994,6 @@ def _node(base: type, torch_name: str) -> type:
                  "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
 
 
-_GELU, _SILU, _MISH = (_node(ops.Mul, n) for n in ("GeluBackward0", "SiluBackward0", "MishBackward0"))
 _SELU, _HARDSIGMOID = _node(ops.Mul, "EluBackward0"), _node(ops.Mul, "HardsigmoidBackward0")
 class _MaskWhere(ops.Where):
     """``where(mask of x, x-ish, ...)`` for an activation whose derivative is piecewise constant
@@ -1132,13 +1131,17 @@ def _erf(xp, x):
     return _ERF(x)
 
 
+def _normal_cdf(xp, x):
+    return (1 + _erf(xp, x * x.dtype.type(1 / math.sqrt(2)))) * x.dtype.type(0.5)
+
+
 class NormalCdf(Function):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF; its derivative is the
     density phi(x) = exp(-x^2 / 2) / sqrt(2 pi), itself composed of ops (so differentiable)."""
 
     def forward(self, x):
         self.x = x
-        return (1 + _erf(self.xp, x * x.dtype.type(1 / math.sqrt(2)))) * x.dtype.type(0.5)
+        return _normal_cdf(self.xp, x)
 
     def backward(self, g):
         x = self.x
@@ -1149,23 +1152,103 @@ class NormalCdf(Function):
         return (g * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi)),)
 
 
+class Gelu(Function):
+    """``x * Phi(x)`` (or torch's tanh form) as one node, torch's GeluBackward0: the CDF (or the
+    tanh) is computed once and kept for backward, ``g * (Phi(x) + x phi(x))`` -- where the
+    composite form made three nodes (nine for tanh) and their temporaries.  Float32 on the CPU
+    takes :mod:`activation_kernels`' vectorized erf."""
+
+    def forward(self, x, approximate):
+        xp, t = self.xp, x.dtype.type
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            inner = x * x
+            inner *= t(0.044715)
+            inner += 1
+            inner *= x * t(math.sqrt(2 / math.pi))
+            self.tanh = xp.tanh(inner)
+            return (self.tanh + 1) * x * t(0.5)
+        if xp is np and x.dtype == np.float32 and x.shape:
+            from .activation_kernels import gelu_forward
+            y, self.cdf = gelu_forward(x)
+            return y
+        self.cdf = _normal_cdf(xp, x)
+        return x * self.cdf
+
+    def backward(self, g):
+        x, t = self.x, self.x.dtype.type
+        if self.approximate == "tanh":
+            # d/dx 0.5 x (1 + tanh(u)) = 0.5 (1 + tanh) + 0.5 x (1 - tanh^2) u'
+            th = self.tanh
+            du = x * x
+            du *= t(3 * 0.044715)
+            du += 1
+            du *= x * t(math.sqrt(2 / math.pi))     # x u'
+            r = th * th
+            r -= 1
+            r *= du
+            r -= th
+            r -= 1
+            r *= t(-0.5)
+        else:
+            r = x * x
+            r *= t(-0.5)
+            r = self.xp.exp(r)
+            r *= x * t(1 / math.sqrt(2 * math.pi))
+            r += self.cdf
+        r *= g
+        return r, None
+
+    def grad_graph(self, g):
+        x = self.inputs[0]
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            th = ((x + 0.044715 * x * x * x) * k).tanh()
+            du = (1.0 + (3 * 0.044715) * x * x) * k
+            return g * (0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du), None
+        pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+        return g * (NormalCdf.apply(x) + x * pdf), None
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``torch.nn.functional.gelu``: x * Phi(x) (``approximate="tanh"``: torch's tanh form)."""
     x = input   # (torch's name for the argument)
     _float_only("gelu", x)
-    if approximate == "tanh":
-        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
-        return _GELU.apply(0.5 * x, 1.0 + inner.tanh())
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise FunctionalOptionError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return _GELU.apply(x, NormalCdf.apply(x))
+    return Gelu.apply(x, approximate)
+
+
+class Silu(Function):
+    """``x * sigmoid(x)`` as one node, torch's SiluBackward0 (the composite form made two, and
+    their temporaries): sigmoid kept for backward, ``g * s * (1 + x (1 - s))``; the sigmoid is
+    :func:`ops.stable_sigmoid` (0 and x for large |x|, no overflow warnings)."""
+
+    def forward(self, x):
+        self.x = x
+        self.s = ops.stable_sigmoid(x, self.xp)
+        return x * self.s
+
+    def backward(self, g):
+        x, s = self.x, self.s
+        r = 1 - s                  # one new array, the rest in place
+        r *= x
+        r += 1
+        r *= s
+        r *= g
+        return (r,)
+
+    def grad_graph(self, g):
+        x = self.inputs[0]
+        s = ops.Sigmoid.apply(x)
+        return (g * s * (1.0 + x * (1.0 - s)),)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) (swish)."""
+    """x * sigmoid(x) (swish), one node."""
     x = input   # (torch's name for the argument)
     _float_only("silu", x)
-    return _maybe_in_place("silu", x, inplace, lambda t: _SILU.apply(t, ops.Sigmoid.apply(t)))
+    return _maybe_in_place("silu", x, inplace, Silu.apply)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -1273,11 +1356,39 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
                            lambda t: _CELU.apply(_NegativeExpm1.apply(t, alpha, 1.0 / alpha), t, (t <= 0).array))
 
 
+class Mish(Function):
+    """``x * tanh(softplus(x))`` as one node, torch's MishBackward0 (the composite form made
+    three): tanh(softplus) kept for backward, ``g * (t + x (1 - t^2) sigmoid(x))``."""
+
+    def forward(self, x):
+        xp = self.xp
+        sp = xp.exp(-xp.abs(x))     # softplus(x) = max(x, 0) + log1p(exp(-|x|)): never overflows
+        sp = xp.log1p(sp)
+        sp += xp.maximum(x, x.dtype.type(0))
+        self.x, self.t = x, xp.tanh(sp)
+        return x * self.t
+
+    def backward(self, g):
+        x, th = self.x, self.t
+        r = th * th
+        r -= 1
+        r *= x
+        r *= ops.stable_sigmoid(x, self.xp)
+        r -= th                   # -(t + x (1 - t^2) sigmoid)
+        r *= g
+        return (-r,)
+
+    def grad_graph(self, g):
+        x = self.inputs[0]
+        th = softplus(x).tanh()
+        return (g * (th + x * (1.0 - th * th) * ops.Sigmoid.apply(x)),)
+
+
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)), one node."""
     x = input   # (torch's name for the argument)
     _float_only("mish", x)
-    return _maybe_in_place("mish", x, inplace, lambda t: _MISH.apply(t, softplus(t).tanh()))
+    return _maybe_in_place("mish", x, inplace, Mish.apply)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1668,9 +1779,63 @@ def _normalized_composite(x: Tensor, dims: tuple, eps: float) -> Tensor:
     return (x - mean) / (var + eps).sqrt()
 
 
-def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
-    if weight is None and bias is None:     # (F.layer_norm(x, shape) without elementwise affine)
-        return y
+class _AffineRowNorm(Function):
+    """``RowNorm`` and the elementwise ``* weight + bias`` in one node (torch's native layer /
+    group norm, whose node names the subclasses carry): the statistics over each of ``rows``
+    rows of x (batch norm's kernel on ``(1, rows, positions, 1)``), then weight and bias (either
+    may be None) reshaped to ``affine_shape`` -- one new array each way where the composite made
+    three nodes (RowNorm, Mul, Add) and their temporaries.  ``grad_graph`` recomputes it from
+    Tensor ops (double backward)."""
+
+    def forward(self, x, weight, bias, rows, eps, affine_shape):
+        self.x4 = self.xp.ascontiguousarray(x).reshape(1, rows, -1, 1)
+        y, self.mean, self.invstd = self.device.kernels.batch_norm(self.x4, None, None, None, None,
+                                                                   True, 0.0, eps)
+        self.xhat = y.reshape(x.shape)
+        self.w = None if weight is None else weight.reshape(affine_shape)
+        self.affine_shape = (1,) * (x.ndim - len(affine_shape)) + tuple(affine_shape)
+        out = self.xhat if self.w is None else self.xhat * self.w
+        if bias is not None:
+            if out is self.xhat:
+                out = out + bias.reshape(affine_shape)
+            else:
+                out += bias.reshape(affine_shape)
+        return out
+
+    def backward(self, g):
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        gx = gw = gb = None
+        if need_w:
+            gw = ops.unbroadcast(g * self.xhat, self.affine_shape).reshape(self.inputs[1].shape)
+        if need_b:
+            gb = ops.unbroadcast(g, self.affine_shape).reshape(self.inputs[2].shape)
+        if need_x:
+            gxhat = g if self.w is None else g * self.w
+            gy4 = self.xp.ascontiguousarray(gxhat).reshape(self.x4.shape)
+            gx = self.device.kernels.batch_norm_backward(gy4, self.x4, None, self.mean, self.invstd,
+                                                         True)[0].reshape(g.shape)
+        return gx, gw, gb, None, None, None
+
+    def grad_graph(self, g):
+        x, weight, bias, rows, eps, affine_shape = self.inputs
+        y = _normalized_composite(x.reshape(rows, -1), (1,), eps).reshape(*x.shape)
+        if weight is not None:
+            y = y * weight.reshape(affine_shape)
+        if bias is not None:
+            y = y + bias.reshape(affine_shape)
+        return _composite_grads(y, g, (x, weight, bias)) + (None, None, None)
+
+
+class NativeLayerNorm(_AffineRowNorm):
+    pass
+
+
+class NativeGroupNorm(_AffineRowNorm):
+    pass
+
+
+def _check_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> None:
+    """Weight and bias (where given) are tensors of y's dtype with ``prod(shape)`` elements."""
     _one_dtype("normalization", input=y, weight=weight, bias=bias)
     size = int(math.prod(shape))   # (np.prod costs microseconds)
     for name, p in (("weight", weight), ("bias", bias)):
@@ -1678,11 +1843,28 @@ def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple)
             raise ShapeError(f"normalization: {name} must be a tensor of {size} elements (shape "
                              f"{tuple(s for s in shape if s != 1) or (1,)}), got "
                              f"{getattr(p, 'shape', type(p).__name__)}")
+
+
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    if weight is None and bias is None:     # (F.layer_norm(x, shape) without elementwise affine)
+        return y
+    _check_affine(y, weight, bias, shape)
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
+
+
+def _fused_norm(node: type, x: Tensor, rows: int, weight: Tensor | None, bias: Tensor | None,
+                eps: float, shape: tuple) -> Tensor | None:
+    """``node`` (layer / group norm in one op) where RowNorm's kernel applies -- a float x with
+    more than one position per row; None elsewhere (the composite form runs)."""
+    if x.dtype.kind != "f" or not x.size or x.size // rows < 2:
+        return None
+    if weight is not None or bias is not None:
+        _check_affine(x, weight, bias, shape)
+    return node.apply(x, weight, bias, rows, float(eps), shape)
 
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
@@ -1697,8 +1879,11 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ShapeError(f"layer_norm: normalized_shape {shape} is not the trailing shape of the "
                          f"input {x.shape}")
-    dims = tuple(range(x.ndim - len(shape), x.ndim))
-    return _affine(_normalized(x, dims, eps), weight, bias, shape)
+    k = x.ndim - len(shape)
+    fused = _fused_norm(NativeLayerNorm, x, math.prod(x.shape[:k]), weight, bias, eps, shape) if k else None
+    if fused is not None:
+        return fused
+    return _affine(_normalized(x, tuple(range(k, x.ndim)), eps), weight, bias, shape)
 
 
 def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
@@ -1739,9 +1924,12 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if n * (c // num_groups) * math.prod(x.shape[2:]) == 1:   # torch's _verify_batch_size rule
         raise ShapeError(f"group_norm: expected more than 1 value per channel when training, got "
                          f"input shape {x.shape} with {num_groups} groups")
-    grouped = x.reshape(n, num_groups, -1)
-    y = _normalized(grouped, (2,), eps).reshape(*x.shape)
-    return _affine(y, weight, bias, (1, c) + (1,) * (x.ndim - 2))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    fused = _fused_norm(NativeGroupNorm, x, n * num_groups, weight, bias, eps, shape)
+    if fused is not None:
+        return fused
+    y = _normalized(x.reshape(n, num_groups, -1), (2,), eps).reshape(*x.shape)
+    return _affine(y, weight, bias, shape)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
