@@ -282,8 +282,16 @@ def conv2d_grad_bias(gy):
              gb, n, c, hw, per_block)
     else:
         _check_fastdiv(n * hw, "values a channel (N x H x W)", "conv2d_grad_bias")
-        _run(_reduce.channel_sum_kernel, c, RED_THREADS, _flat(gy), gb, n, c, hw,
-             *_fastdiv_magic(hw))
+        splits, chunk = _channel_split(c, n * hw)
+        if splits == 1:
+            _run(_reduce.channel_sum_kernel, c, RED_THREADS, _flat(gy), gb, n, c, hw,
+                 *_fastdiv_magic(hw))
+        else:
+            part = _xp().empty(splits * c, dtype=gy.dtype)
+            _run(_reduce.channel_sum_split_kernel, (c, splits), RED_THREADS, _flat(gy), part,
+                 n, c, hw, *_fastdiv_magic(hw), chunk)
+            _run(_reduce.channel_sum_fold_kernel, _fold_grid(c), _reduce.FOLD_THREADS, part, gb,
+                 c, splits)
     return gb
 
 
@@ -370,6 +378,38 @@ def _bias_rows(n, c, hw):
     return n <= _ROWS_MAX_BATCH or c * LANES >= _ROWS_MIN_CHANNELS * (LANES // hw)
 
 
+# Channel split of the per-channel reductions (channel_sum, bn_stats, bn_backward_reduce): with one
+# block per channel the DCGAN's batch norms at batch 64 launch 64-128 blocks (C) on an H100's 132
+# SMs, each walking 3136-50176 values with a few loads in flight a thread.  Splitting each channel
+# into S chunks (grid (C, S)) and folding the S partials in a second, one-thread-a-channel launch
+# fills the GPU.  The rule: S = min(ceil(_SPLIT_TARGET_BLOCKS / C), count // _SPLIT_MIN_VALUES) --
+# about 4 blocks an SM of a 132-SM H100 (the split kernels hold 6-8 resident), each thread walking
+# >= 8 values (two of the loops' 4-unrolled iterations: the block_sum tail and the fold are paid
+# for); the chunk rounded up to whole block strides (_SPLIT_ALIGN values: every thread but the last
+# split's runs the same trip count), S = ceil(count / chunk) so no split is empty.  S = 1 -- C >= 528,
+# or under 4096 values a channel -- keeps the single-pass kernel (no fold launch, no workspace).
+# At batch 64: (64, 64, 28, 28) 9 splits (576 blocks), (64, 128, 14, 14) 5 (640); (64, 256, 7, 7)
+# and (64, 128, 7, 7) stay single-pass (3136 values).  Estimated 2-4x on those kernels (no GPU
+# timing yet).
+_SPLIT_TARGET_BLOCKS = 528
+_SPLIT_MIN_VALUES = 2048
+_SPLIT_ALIGN = RED_THREADS
+
+
+def _channel_split(c, count):
+    """(splits, chunk) of each channel's ``count`` values for the per-channel reductions: (1,
+    count) when one block a channel is best (see the rule above)."""
+    splits = min(_cdiv(_SPLIT_TARGET_BLOCKS, c), count // _SPLIT_MIN_VALUES)
+    if splits < 2:
+        return 1, count
+    chunk = _cdiv(_cdiv(count, splits), _SPLIT_ALIGN) * _SPLIT_ALIGN
+    return _cdiv(count, chunk), chunk
+
+
+def _fold_grid(c):
+    return _cdiv(c, _reduce.FOLD_THREADS)
+
+
 # The element-wise passes decode a plane's channel (planes layout) or a column's (rows layout,
 # hw < LANES), the per-channel reductions a value's sample, with tiles.fastdiv, exact for 31-bit
 # values.
@@ -431,8 +471,17 @@ def _bn_statistics(x, running_mean, running_var, training, momentum, eps):
              invstd, rm, rv, n, c, float(eps), float(momentum), int(update))
     else:
         _check_fastdiv(n * hw, "values a channel (N x H x W)")
-        _run(_reduce.bn_stats_kernel, c, RED_THREADS, _flat(x), mean, invstd,
-             rm, rv, n, c, hw, *_fastdiv_magic(hw), float(eps), float(momentum), int(update))
+        splits, chunk = _channel_split(c, n * hw)
+        if splits == 1:
+            _run(_reduce.bn_stats_kernel, c, RED_THREADS, _flat(x), mean, invstd,
+                 rm, rv, n, c, hw, *_fastdiv_magic(hw), float(eps), float(momentum), int(update))
+        else:                           # each split's (mean, M2), folded by Chan's formula
+            part = xp.empty(2 * splits * c, dtype=dt)
+            _run(_reduce.bn_stats_split_kernel, (c, splits), RED_THREADS, _flat(x), part, n, c,
+                 hw, *_fastdiv_magic(hw), chunk)
+            _run(_reduce.bn_stats_fold_kernel, _fold_grid(c), _reduce.FOLD_THREADS, part, mean,
+                 invstd, rm, rv, c, splits, chunk, n * hw, float(eps), float(momentum),
+                 int(update))
     return mean, invstd
 
 
@@ -475,14 +524,30 @@ def batch_norm_leaky_relu_backward(gy, x, weight, bias, mean, invstd, training, 
              _flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, n, c, slope)
     elif reduce:
         _check_fastdiv(n * hw, "values a channel (N x H x W)")
-        _run(_reduce.bn_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean,
-             invstd, w, b, gweight, gbias, n, c, hw, *_fastdiv_magic(hw), slope)
+        _bn_backward_reduce(gy, x, mean, invstd, w, b, gweight, gbias, slope)
     gx = xp.empty_like(x)
     if x.size:
         _bn_elementwise(_bn.bn_backward_input_kernel, _bn.bn_backward_input_rows_kernel, x,
                         (_flat(gy), _flat(x), mean, invstd, w, b, gweight, gbias, _flat(gx)),
                         (n * hw, int(bool(training)), slope))
     return gx, gweight, gbias
+
+
+def _bn_backward_reduce(gy, x, mean, invstd, w, b, gweight, gbias, slope):
+    """gweight, gbias by the per-channel kernels: one block a channel, or split (_channel_split)
+    and folded."""
+    n, c, hw = _bn_dims(x)
+    magic = _fastdiv_magic(hw)
+    splits, chunk = _channel_split(c, n * hw)
+    if splits == 1:
+        _run(_reduce.bn_backward_reduce_kernel, c, RED_THREADS, _flat(gy), _flat(x), mean,
+             invstd, w, b, gweight, gbias, n, c, hw, *magic, slope)
+        return
+    part = _xp().empty(2 * splits * c, dtype=x.dtype)
+    _run(_reduce.bn_backward_split_kernel, (c, splits), RED_THREADS, _flat(gy), _flat(x),
+         mean, invstd, w, b, part, n, c, hw, *magic, slope, chunk)
+    _run(_reduce.bn_backward_fold_kernel, _fold_grid(c), _reduce.FOLD_THREADS, part, invstd,
+         gweight, gbias, c, splits)
 
 
 # --------------------------------------------------------------------------------- leaky ReLU

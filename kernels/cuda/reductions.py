@@ -92,12 +92,13 @@ rows kernels: grid ``(ceil(C / 32),)`` (channel_sum_rows: ``(ceil(C / (32 // HW)
 
 import math
 
-from numba import cuda, float32, uint32, uint64
+from numba import cuda, float32, float64, uint32, uint64
 
 from ._launch import bounded_jit
 from .tiles import LANES, RED_THREADS, ROW_LANES, fastdiv
 
 STATS_MIN_BLOCKS = 8  # bn_stats' launch bounds: 8 blocks of RED_THREADS an SM, <= 32 registers
+FOLD_THREADS = 128    # the folds: a thread a channel (the DCGAN's 64-128 channels: one block)
 
 SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64, int64)"
 ROWS_SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64)"
@@ -111,6 +112,14 @@ ROWS_BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], flo
 BWD_REDUCE_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
                         "float32[::1], float32[::1], float32[::1], float32[::1], "
                         "int64, int64, int64, int64, int64, float64)")
+SPLIT_SIGNATURE = "void(float32[::1], float32[::1], int64, int64, int64, int64, int64, int64)"
+BWD_SPLIT_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
+                       "float32[::1], float32[::1], float32[::1], "
+                       "int64, int64, int64, int64, int64, float64, int64)")
+SUM_FOLD_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
+BWD_FOLD_SIGNATURE = "void(float32[::1], float32[::1], float32[::1], float32[::1], int64, int64)"
+STATS_FOLD_SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
+                        "float32[::1], int64, int64, int64, int64, float64, float64, int64)")
 
 
 @cuda.jit(device=True, inline="always")
@@ -141,19 +150,64 @@ def channel_offset(i, hw_mul, hw_shift, base, gap):
     return uint64(base) + uint64(i) + n * uint64(gap)
 
 
+@cuda.jit(device=True, inline="always")
+def walk_sum(x, i, end, hw_mul, hw_shift, base, gap):
+    """A thread's float32 sum of a channel's values ``i, i + RED_THREADS, ... < end`` (flat
+    indices of the channel, ``channel_offset``).  Unsigned while loop, not range(): 4 SASS an
+    element fewer."""
+    acc = float32(0.0)
+    while i < end:
+        acc += x[channel_offset(i, hw_mul, hw_shift, base, gap)]
+        i += uint64(RED_THREADS)
+    return acc
+
+
+@cuda.jit(device=True, inline="always")
+def walk_squares(x, i, end, mu, hw_mul, hw_shift, base, gap):
+    """A thread's float32 sum of ``(x - mu)^2`` over the values ``walk_sum`` visits."""
+    acc = float32(0.0)
+    while i < end:
+        d = x[channel_offset(i, hw_mul, hw_shift, base, gap)] - mu
+        acc += d * d
+        i += uint64(RED_THREADS)
+    return acc
+
+
+@cuda.jit(device=True, inline="always")
+def walk_grad_sums(gy, x, i, end, mu, scale, b, neg, hw_mul, hw_shift, base, gap):
+    """A thread's ``(sum g, sum g * (x - mu))`` over the values ``walk_sum`` visits, where
+    ``g = gy * (1 where z > 0 else neg)`` and ``z = (x - mu) * scale + b`` (the forward's float32
+    expression, so the mask is the forward's)."""
+    acc_g = float32(0.0)
+    acc_gd = float32(0.0)
+    while i < end:
+        idx = channel_offset(i, hw_mul, hw_shift, base, gap)
+        d = x[idx] - mu
+        g = gy[idx]
+        if not (d * scale + b > float32(0.0)):  # slope unless z > 0: NaN takes it, as in
+            g *= neg                            # the reference's mask
+        acc_g += g
+        acc_gd += g * d  # sum g * xhat = inv * sum g * d
+        i += uint64(RED_THREADS)
+    return acc_g, acc_gd
+
+
+@cuda.jit(device=True, inline="always")
+def split_range(split, chunk, count):
+    """Flat indices ``[start, end)`` of a channel's values that split ``split`` walks: chunks of
+    ``chunk``, the last one partial."""
+    start = uint64(split) * uint64(chunk)
+    return start, min(start + uint64(chunk), uint64(count))
+
+
 @cuda.jit
 def channel_sum_kernel(g, out, n_batch, c, hw, hw_mul, hw_shift):
     """out[ch] = sum over n, p of g (N, C, HW) flat; one block per channel."""
     buf = cuda.shared.array(RED_THREADS, float32)
     ch = cuda.blockIdx.x
     tid = cuda.threadIdx.x
-    base = ch * hw
-    gap = (c - 1) * hw
-    acc = float32(0.0)
-    i, end = uint64(tid), uint64(n_batch) * uint64(hw)
-    while i < end:                       # unsigned, not range(): 4 SASS an element fewer
-        acc += g[channel_offset(i, hw_mul, hw_shift, base, gap)]
-        i += uint64(RED_THREADS)
+    acc = walk_sum(g, uint64(tid), uint64(n_batch) * uint64(hw), hw_mul, hw_shift, ch * hw,
+                   (c - 1) * hw)
     total = block_sum(buf, tid, acc)
     if tid == 0:
         out[ch] = total
@@ -169,22 +223,10 @@ def bn_stats_kernel(x, mean, invstd, running_mean, running_var, n_batch, c, hw, 
     count = n_batch * hw
     base = ch * hw
     gap = (c - 1) * hw
-
-    acc = float32(0.0)
     i, end = uint64(tid), uint64(count)
-    while i < end:
-        acc += x[channel_offset(i, hw_mul, hw_shift, base, gap)]
-        i += uint64(RED_THREADS)
-    mu = block_sum(buf, tid, acc) / float32(count)
-
-    acc = float32(0.0)
-    i = uint64(tid)
-    while i < end:
-        d = x[channel_offset(i, hw_mul, hw_shift, base, gap)] - mu
-        acc += d * d
-        i += uint64(RED_THREADS)
-    var = block_sum(buf, tid, acc) / float32(count)
-
+    mu = block_sum(buf, tid, walk_sum(x, i, end, hw_mul, hw_shift, base, gap)) / float32(count)
+    var = block_sum(buf, tid, walk_squares(x, i, end, mu, hw_mul, hw_shift, base,
+                                           gap)) / float32(count)
     if tid == 0:
         mean[ch] = mu
         invstd[ch] = float32(1.0) / math.sqrt(var + float32(eps))
@@ -205,30 +247,129 @@ def bn_backward_reduce_kernel(gy, x, mean, invstd, weight, bias, gweight, gbias,
     buf = cuda.shared.array(RED_THREADS, float32)
     ch = cuda.blockIdx.x
     tid = cuda.threadIdx.x
-    base = ch * hw
-    gap = (c - 1) * hw
-    mu = mean[ch]
     inv = invstd[ch]
-    scale = inv * weight[ch]
-    b = bias[ch]
-    neg = float32(slope)
-    acc_g = float32(0.0)
-    acc_gd = float32(0.0)
-    i, end = uint64(tid), uint64(n_batch) * uint64(hw)
-    while i < end:
-        idx = channel_offset(i, hw_mul, hw_shift, base, gap)
-        d = x[idx] - mu
-        g = gy[idx]
-        if not (d * scale + b > float32(0.0)):  # slope unless z > 0: NaN takes it, as in
-            g *= neg                            # the reference's mask
-        acc_g += g
-        acc_gd += g * d  # sum g * xhat = inv * sum g * d
-        i += uint64(RED_THREADS)
+    acc_g, acc_gd = walk_grad_sums(gy, x, uint64(tid), uint64(n_batch) * uint64(hw), mean[ch],
+                                   inv * weight[ch], bias[ch], float32(slope), hw_mul, hw_shift,
+                                   ch * hw, (c - 1) * hw)
     total_g = block_sum(buf, tid, acc_g)
     total_gd = block_sum(buf, tid, acc_gd)
     if tid == 0:
         gbias[ch] = total_g
         gweight[ch] = total_gd * inv
+
+
+# ------------------------------------------------------------------ channel split (grid (C, S))
+@cuda.jit
+def channel_sum_split_kernel(g, part, n_batch, c, hw, hw_mul, hw_shift, chunk):
+    """part[s, ch] = sum of split ``s`` (values ``[s * chunk, (s + 1) * chunk)``) of channel
+    ``ch`` of g (N, C, HW); block (ch, s)."""
+    buf = cuda.shared.array(RED_THREADS, float32)
+    ch = cuda.blockIdx.x
+    s = cuda.blockIdx.y
+    tid = cuda.threadIdx.x
+    start, end = split_range(s, chunk, n_batch * hw)
+    total = block_sum(buf, tid, walk_sum(g, start + uint64(tid), end, hw_mul, hw_shift, ch * hw,
+                                         (c - 1) * hw))
+    if tid == 0:
+        part[s * c + ch] = total
+
+
+@bounded_jit(RED_THREADS, STATS_MIN_BLOCKS)
+def bn_stats_split_kernel(x, part, n_batch, c, hw, hw_mul, hw_shift, chunk):
+    """Split ``s`` of channel ``ch``: its mean ``part[0, s, ch]`` and its sum of squared
+    deviations from that mean ``part[1, s, ch]`` (two passes over the split, as bn_stats_kernel
+    over the channel); ``bn_stats_fold_kernel`` combines the splits by Chan's formula."""
+    buf = cuda.shared.array(RED_THREADS, float32)
+    ch = cuda.blockIdx.x
+    s = cuda.blockIdx.y
+    tid = cuda.threadIdx.x
+    splits = cuda.gridDim.y
+    base = ch * hw
+    gap = (c - 1) * hw
+    start, end = split_range(s, chunk, n_batch * hw)
+    i = start + uint64(tid)
+    mu = block_sum(buf, tid, walk_sum(x, i, end, hw_mul, hw_shift, base, gap)) / float32(end - start)
+    m2 = block_sum(buf, tid, walk_squares(x, i, end, mu, hw_mul, hw_shift, base, gap))
+    if tid == 0:
+        part[s * c + ch] = mu
+        part[(splits + s) * c + ch] = m2
+
+
+@cuda.jit
+def bn_backward_split_kernel(gy, x, mean, invstd, weight, bias, part, n_batch, c, hw,
+                             hw_mul, hw_shift, slope, chunk):
+    """Split ``s`` of channel ``ch``: ``part[0, s, ch] = sum g``, ``part[1, s, ch] = sum g * d``
+    (bn_backward_reduce_kernel's sums over the split); ``bn_backward_fold_kernel`` adds them."""
+    buf = cuda.shared.array(RED_THREADS, float32)
+    ch = cuda.blockIdx.x
+    s = cuda.blockIdx.y
+    tid = cuda.threadIdx.x
+    splits = cuda.gridDim.y
+    start, end = split_range(s, chunk, n_batch * hw)
+    acc_g, acc_gd = walk_grad_sums(gy, x, start + uint64(tid), end, mean[ch],
+                                   invstd[ch] * weight[ch], bias[ch], float32(slope), hw_mul,
+                                   hw_shift, ch * hw, (c - 1) * hw)
+    total_g = block_sum(buf, tid, acc_g)
+    total_gd = block_sum(buf, tid, acc_gd)
+    if tid == 0:
+        part[s * c + ch] = total_g
+        part[(splits + s) * c + ch] = total_gd
+
+
+@cuda.jit
+def channel_sum_fold_kernel(part, out, c, splits):
+    """out[ch] = sum over s of part[s, ch], in split order, in float64; a thread a channel."""
+    ch = cuda.grid(1)
+    if ch < c:
+        acc = float64(0.0)
+        for s in range(splits):
+            acc += float64(part[s * c + ch])
+        out[ch] = float32(acc)
+
+
+@cuda.jit
+def bn_backward_fold_kernel(part, invstd, gweight, gbias, c, splits):
+    """gbias[ch] = sum over s of part[0, s, ch], gweight[ch] = invstd[ch] * sum part[1, s, ch],
+    in split order, in float64; a thread a channel."""
+    ch = cuda.grid(1)
+    if ch < c:
+        acc_g = float64(0.0)
+        acc_gd = float64(0.0)
+        for s in range(splits):
+            acc_g += float64(part[s * c + ch])
+            acc_gd += float64(part[(splits + s) * c + ch])
+        gbias[ch] = float32(acc_g)
+        gweight[ch] = float32(acc_gd * float64(invstd[ch]))
+
+
+@cuda.jit
+def bn_stats_fold_kernel(part, mean, invstd, running_mean, running_var, c, splits, chunk, count,
+                         eps, momentum, update_running):
+    """mean / invstd (and the running statistics) of each channel from its splits' means and
+    squared-deviation sums, by Chan's formula in float64: ``mean = sum n_s mu_s / n``,
+    ``M2 = sum M2_s + sum n_s (mu_s - mean)^2`` (the splits hold ``chunk`` values, the last one
+    ``count - (splits - 1) * chunk``); a thread a channel."""
+    ch = cuda.grid(1)
+    if ch < c:
+        last = float64(count - (splits - 1) * chunk)
+        mu = float64(0.0)
+        for s in range(splits):
+            mu += float64(part[s * c + ch]) * (float64(chunk) if s < splits - 1 else last)
+        mu /= float64(count)
+        m2 = float64(0.0)
+        for s in range(splits):
+            d = float64(part[s * c + ch]) - mu
+            m2 += float64(part[(splits + s) * c + ch]) + d * d * (
+                float64(chunk) if s < splits - 1 else last)
+        var = m2 / float64(count)
+        mean[ch] = float32(mu)
+        invstd[ch] = float32(1.0 / math.sqrt(var + eps))
+        if update_running != 0:
+            unbiased = var * (float64(count) / float64(count - 1)) if count > 1 else var
+            running_mean[ch] = float32((1.0 - momentum) * float64(running_mean[ch])
+                                       + momentum * mu)
+            running_var[ch] = float32((1.0 - momentum) * float64(running_var[ch])
+                                      + momentum * unbiased)
 
 
 @cuda.jit(device=True, inline="always")
@@ -367,4 +508,10 @@ KERNELS = [
     ("bn_stats_rows", bn_stats_rows_kernel, ROWS_STATS_SIGNATURE, LANES * ROW_LANES, 0),
     ("bn_backward_reduce_rows", bn_backward_reduce_rows_kernel, ROWS_BWD_REDUCE_SIGNATURE,
      LANES * ROW_LANES, 0),
+    ("channel_sum_split", channel_sum_split_kernel, SPLIT_SIGNATURE, RED_THREADS, 0),
+    ("bn_stats_split", bn_stats_split_kernel, SPLIT_SIGNATURE, RED_THREADS, 0),
+    ("bn_backward_split", bn_backward_split_kernel, BWD_SPLIT_SIGNATURE, RED_THREADS, 0),
+    ("channel_sum_fold", channel_sum_fold_kernel, SUM_FOLD_SIGNATURE, FOLD_THREADS, 0),
+    ("bn_backward_fold", bn_backward_fold_kernel, BWD_FOLD_SIGNATURE, FOLD_THREADS, 0),
+    ("bn_stats_fold", bn_stats_fold_kernel, STATS_FOLD_SIGNATURE, FOLD_THREADS, 0),
 ]
