@@ -74,7 +74,7 @@ def test_split_rule_leaves_no_split_empty():
 @pytest.mark.parametrize("shape, align, target, splits", [
     ((1, 2, 1, 2), 1, 4, 2),       # N*H*W = 2: a value a split
     ((3, 2, 1, 7), 1, 8, 4),       # 21 values in chunks of 6: the last split holds 3
-    ((2, 3, 11, 13), 32, 9, 3),    # 286 values in chunks of 96 (whole warps): the last holds 94
+    ((2, 2, 11, 13), 32, 6, 3),    # 286 values in chunks of 96 (whole warps): the last holds 94
 ])
 def test_split_bias_gradient(shape, align, target, splits, monkeypatch, launched):
     forced_split(monkeypatch, align=align, target=target)
@@ -88,7 +88,8 @@ def test_split_bias_gradient(shape, align, target, splits, monkeypatch, launched
 @pytest.mark.parametrize("shape, slope", [
     ((1, 2, 1, 2), 0.2),        # N*H*W = 2: each split a single value (its M2 is 0)
     ((3, 2, 1, 7), -0.5),       # a partial last split
-    ((2, 3, 11, 13), 0.0),      # 286 values in 3 splits, a thread's walk crossing planes
+    ((2, 2, 11, 13), 0.0),      # 286 values in 4 splits of 72 (the last 70), walks crossing
+                                # planes
 ], ids=["2 values", "partial last split", "286 values"])
 def test_split_batch_norm(shape, slope, monkeypatch, launched):
     forced_split(monkeypatch, target=8)
