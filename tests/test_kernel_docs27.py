@@ -55,6 +55,8 @@ def _static_smem_bytes() -> dict[str, int]:
             "conv2d_wgrad_thin": 4 * conv_thin.THIN_THREADS * conv_thin.RED_ROW,
             "channel_sum": 4 * tiles.RED_THREADS, "bn_stats": 4 * tiles.RED_THREADS,
             "bn_backward_reduce": 4 * tiles.RED_THREADS,
+            "channel_sum_split": 4 * tiles.RED_THREADS, "bn_stats_split": 4 * tiles.RED_THREADS,
+            "bn_backward_split": 4 * tiles.RED_THREADS,
             "channel_sum_rows": 4 * tiles.LANES * tiles.ROW_LANES,
             "bn_stats_rows": 4 * tiles.LANES * tiles.ROW_LANES,
             "bn_backward_reduce_rows": 4 * tiles.LANES * tiles.ROW_LANES}

@@ -31,8 +31,8 @@ Open items (review, session 29; sm_90 SASS from ptxas 13.0, estimates, no GPU ti
   most of it.  Their ``tile_fma`` runs 41 SASS a k for 16 FFMA (39%): an 8 x 8 register tile a
   thread would roughly double that density (a rewrite).
 * Grids under the H100's 132 SMs at batch 64: conv2d_fwd of D's 64 -> 128 layer (98 blocks;
-  split-K or 32-row tiles, ~1.3x there), the per-channel batch-norm reductions (64-128 blocks,
-  one per channel; a channel split, ~2-4x on those kernels).
+  split-K or 32-row tiles, ~1.3x there).  (The per-channel reductions now split a channel over
+  several blocks, ``_channel_split``: estimated 2-4x on those kernels, not yet timed on a GPU.)
 * The rows reductions' loops are not unrolled (one load in flight a thread).
 """
 

@@ -3,8 +3,9 @@ coalesced element-wise passes.  Plain batch norm is the same kernels with slope 
 ``z if z >= 0 else slope * z`` is then the identity).
 
 This file holds the element-wise passes; the per-channel reductions (``bn_stats_kernel``,
-``bn_backward_reduce_kernel`` and their ``_rows`` variants for ``(N, C)`` inputs) live in
-``reductions.py`` beside the ``block_sum`` they inline (see that file for why).
+``bn_backward_reduce_kernel``, their ``_rows`` variants for ``(N, C)`` inputs and their channel
+splits for few channels of many values, ``bn_stats_split`` / ``bn_backward_split`` plus a fold)
+live in ``reductions.py`` beside the ``block_sum`` they inline (see that file for why).
 
 Layout: ``x`` is ``(N, C, HW)`` flat (``HW = 1`` for BatchNorm1d's ``(N, C)``); ``count = N * HW``
 values per channel.

@@ -9,7 +9,8 @@ Algorithm
 Sequential addressing (``t`` and ``t + stride``) keeps each warp's shared accesses conflict-free.
 No atomics: the summation order is fixed, so results are bit-for-bit reproducible run to run.
 
-The three per-channel kernels use one block per channel ``c`` of an ``(N, C, HW)`` array.  The
+The three per-channel kernels use one block per channel ``c`` of an ``(N, C, HW)`` array (or
+several: "Channel split" below).  The
 block's threads walk the channel's ``count = N * HW`` values with a flat index
 ``i = tid, tid + 256, ...`` -- 32 consecutive threads read 32 consecutive values of one plane, or
 of two neighbouring planes (coalesced whenever ``HW >= 32``) -- accumulate in a float32 register
@@ -59,6 +60,42 @@ a column, once).  Same rule as above (N <= 256, or >= 128 blocks); from ``HW = 8
 whole sectors and the per-channel kernel (C blocks, not C / 4 or fewer) stays.  The walk is the
 ``HW = 1`` kernel's, 9 SASS an element.
 
+Channel split (``*_split_kernel`` + ``*_fold_kernel``): one block a channel leaves an H100 idle
+when C is small -- the DCGAN's batch norms at batch 64 launch 64-128 blocks on 132 SMs, each block
+walking 3136-50176 values with ~4 loads in flight a thread.  The split kernels run a grid ``(C,
+S)``: block ``(ch, s)`` walks the channel's values ``[s * chunk, min((s + 1) * chunk, count))``
+(``split_range``; the last split partial) with the same walk as above (``walk_sum``,
+``walk_squares``, ``walk_grad_sums``: inline device functions the single-pass kernels use too) and
+writes its ``block_sum`` totals to a float32 workspace ``part[q, s, ch]`` (q: the quantity; a
+fold thread's reads are then coalesced across channels).  A second launch folds them, a thread a
+channel, in split order and in float64: ``channel_sum_fold`` and ``bn_backward_fold`` add,
+``bn_stats_fold`` combines.  No atomics anywhere: the chunks depend on the shape only, the order of
+every sum is fixed, so results are bit-for-bit reproducible run to run.
+
+bn_stats' splits: each split writes its own mean ``mu_s`` and its squared deviations from it
+``M2_s = sum (x - mu_s)^2`` (two passes over the split, the second mostly from L1: a split is
+<= ~22 KB), and the fold applies Chan et al.'s parallel formula in float64: ``mean = sum n_s mu_s /
+count``, ``M2 = sum M2_s + sum n_s (mu_s - mean)^2``, ``var = M2 / count``.  Why not (sum, sum of
+squares) partials: in float32 ``E[x^2] - E[x]^2`` cancels -- at mean 40, std 0.05 the two terms
+agree to 6 of float32's 7 digits (var / mean^2 = 1.6e-6), and the variance came out 1.7-6% off
+(12544-50176 values, NumPy emulating the walk in float32); float64 accumulators in the hot loop
+would double the accumulators' registers and run at 1/64 of float32's rate on GeForce-class GPUs.
+Chan's keeps the loop float32 and each split's deviations about its own mean (as accurate as the
+single pass): 0.07-0.7 ppm relative error in the variance there against the float64 reference
+(simulator; ``tests/test_cuda_split_reduce29.py`` checks < 10 ppm at 4000 values in 3 splits).
+
+Split rule (glue, ``_channel_split``): ``S = min(ceil(528 / C), count // 2048)`` -- about 4 blocks
+an SM of a 132-SM H100 (the split kernels hold 6-8 resident), at least 2048 values a split (8 a
+thread: two of the loops' 4-unrolled iterations, so ``block_sum``'s tail and the fold are paid for);
+the chunk rounded up to whole block strides (256 values), ``S = ceil(count / chunk)`` (no split
+empty).  ``S = 1`` keeps the single-pass kernel (no fold launch, no workspace): C >= 528, or fewer
+than 4096 values a channel.  At batch 64: ``(64, 64, 28, 28)`` 9 splits (576 blocks), ``(64, 128,
+14, 14)`` 5 (640), a 1-channel bias gradient of 28 x 28 22 (not 1 block); 7 x 7 planes (3136
+values) stay single-pass.  Estimated 2-4x on those kernels from filling the SMs (the loops
+unchanged: sm_90 SASS a 4-value iteration channel_sum_split 61, bn_stats_split 51 / 55,
+bn_backward_split 95, against 64, 51 / 53 and 95); no GPU timing yet, and the fold is a second
+launch (~2-3 us of host time each in a host-bound step).
+
 Why these kernels share a file with ``block_sum``: Numba's simulator runs a device function
 called from another module by swapping that module's ``cuda`` global per call, and simulated
 threads racing on that swap corrupt each other's ``threadIdx`` and barriers.  Kept in one module
@@ -71,7 +108,10 @@ channel_sum (and _rows): E FLOPs (adds), 4E bytes.  bn_stats (and _rows): 4E FLO
 read twice, the second pass mostly from L2).  bn_backward_reduce (and _rows): 9E FLOPs (z 3, the mask's compare and
 multiply 2, the two sums 4), 8E bytes.  Memory bound.  At the DCGAN projection (E = 803K, 3.2 MB
 of x) the per-channel kernels fetch a 32-byte sector per 4-byte value from L2 (8x the bytes) in
-12544 short blocks; the rows kernels fetch each byte once in 392 blocks.
+12544 short blocks; the rows kernels fetch each byte once in 392 blocks.  Split kernels: the same
+FLOPs and bytes, plus ``q * S * C`` float32 partials written and read back (q = 1 for channel_sum,
+2 for the others: 4.6 KB at ``(64, 64, 28, 28)``); the folds ~3 (sums) to ~10 (Chan, float64)
+FLOPs a partial.
 
 Launch
 ------
@@ -81,11 +121,14 @@ Registers (ptxas 13.0, sm_80 / sm_90): channel_sum 32; bn_stats declares launch 
 ``(256, STATS_MIN_BLOCKS = 8)`` (``_launch.bounded_jit``): 32 / 32 registers, 8 blocks (100%), no
 spills, its loops' SASS 51 / 53 a 4-element unrolled iteration against 51 / 54 unbounded (38 / 40
 registers, 6 blocks, 75%).  bn_backward_reduce stays unbounded (40 / 40, 75%): capped at 32 it
-spills 16-32 bytes, with local loads in the loop.  Occupancy only matters past ~800 channels: the
-DCGAN's batch norms launch 64-128 blocks (C), fewer than an H100's 132 SMs, each walking
-3136-50176 values with ~4 loads in flight a thread; splitting a channel over several blocks
-(partial sums, a second fold launch; Chan's formula for the variance) would fill the GPU -- not
-done, an estimate of 2-4x on these kernels, each a few microseconds of a host-bound step.
+spills 16-32 bytes, with local loads in the loop.  Occupancy only matters with more than ~130
+blocks: with fewer the glue splits the channels (below).
+split kernels: grid ``(C, S)`` (``S <= 528``), block ``(256,)``, static shared memory 1024 bytes;
+registers as their single-pass kernels': channel_sum_split 32, bn_stats_split 32 (same launch
+bounds, 8 blocks, 100%), bn_backward_split 40 (6 blocks, 75%); no spills.
+folds: grid ``(ceil(C / FOLD_THREADS),)``, block ``(FOLD_THREADS = 128,)``, no shared memory;
+channel_sum_fold 28, bn_backward_fold 32, bn_stats_fold 40 (sm_80) / 32 (sm_90) registers (12-16
+blocks, 75-100%).
 rows kernels: grid ``(ceil(C / 32),)`` (channel_sum_rows: ``(ceil(C / (32 // HW)),)``), block
 ``(32, 8)`` (256 threads), static shared memory ``8 * 32 * 4 = 1024`` bytes.  No dynamic shared memory.
 """
