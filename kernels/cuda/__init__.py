@@ -26,10 +26,9 @@ float64 run on the ``reference``/``cpu`` kernel sets.)
 Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays in Numba's simulator.
 
 Open items (review, session 29; sm_90 SASS from ptxas 13.0, estimates, no GPU timing):
-* The tiled kernels' gathers divide 6-8 times a K step (``udiv``: ~20 SASS each, ~15% of the
-  ~730 instructions a K step for 128 FFMA); magic numbers from the host (``fastdiv``) would cut
-  most of it.  Their ``tile_fma`` runs 41 SASS a k for 16 FFMA (39%): an 8 x 8 register tile a
-  thread would roughly double that density (a rewrite).
+* The tiled kernels' ``tile_fma`` runs 41 SASS a k for 16 FFMA (39%): an 8 x 8 register tile a
+  thread would roughly double that density (a rewrite).  (Their gathers' divisions are gone:
+  ``fastdiv32`` and 32-bit indices, 456-472 SASS a K step instead of 729-820, see their headers.)
 * Grids under the H100's 132 SMs at batch 64: conv2d_fwd of D's 64 -> 128 layer (98 blocks;
   split-K or 32-row tiles, ~1.3x there).  (The per-channel reductions now split a channel over
   several blocks, ``_channel_split``: estimated 2-4x on those kernels, not yet timed on a GPU.)
@@ -101,9 +100,9 @@ _MAX_PIXELS = 2 ** 31
 
 
 def _check_pixel_count(n, h, w, what):
-    """The convolution kernels decode flat pixel indices with 32-bit divisions (``tiles.udiv``),
-    exact below 2**31: refuse a batch with more pixels a channel than that (8 GB of float32 a
-    channel) rather than index wrongly."""
+    """The convolution kernels decode flat pixel indices with 32-bit divisions (``tiles.udiv``,
+    ``tiles.fastdiv32``) and 32-bit offsets within a channel, exact below 2**31: refuse a batch
+    with more pixels a channel than that (8 GB of float32 a channel) rather than index wrongly."""
     if n * h * w >= _MAX_PIXELS:
         raise ValueError(f"tensorgan.kernels.cuda: {what} has {n} x {h} x {w} = {n * h * w} pixels "
                          f"a channel, over the kernels' 32-bit index range ({_MAX_PIXELS}): split "
@@ -112,7 +111,7 @@ def _check_pixel_count(n, h, w, what):
 
 # CUDA caps grid.y and grid.z at 65535 blocks: the tiled kernels put their 64-channel column tiles
 # on y (and the input gradient's stride phases on z).  Their GEMM's tap axis (C x kH x kW) is
-# decoded with tiles.udiv, exact below 2**31.
+# decoded with tiles.udiv / tiles.fastdiv32 and counted in 32 bits, exact below 2**31.
 _MAX_GRID_YZ = 65535
 _MAX_TAPS = 2 ** 31
 
@@ -168,11 +167,13 @@ def _conv_fwd(x, w, b, stride, padding, what="conv2d"):
     bias = _zero_bias(c_out, x.dtype) if b is None else _asarray(b)
     if _thin_output(c_out, kh, kw):
         kernel, grid, threads = _thin.conv2d_fwd_thin_kernel, _cdiv(n * oh * ow, THIN_THREADS), THIN_THREADS
+        divisors = ()
     else:
         _check_tiled_launch(c_out, c_in * kh * kw, 1, what)
         kernel, grid, threads = _fwd.conv2d_fwd_kernel, (_cdiv(n * oh * ow, BM), _cdiv(c_out, BN)), THREADS
+        divisors = (*_fastdiv_magic(kh * kw), *_fastdiv_magic(kw))   # the K loop's (ci, kh, kw)
     _run(kernel, grid, threads, _flat(x), _flat(w), bias, _flat(y),
-         n, c_in, h, wd, c_out, oh, ow, kh, kw, sh, sw, ph, pw)
+         n, c_in, h, wd, c_out, oh, ow, kh, kw, sh, sw, ph, pw, *divisors)
     return y
 
 
@@ -235,6 +236,7 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None, what="conv2d wei
             splits = _thin_wgrad_splits(c_in, kdim)
         k_chunk = _cdiv(kdim, splits)
         kernel, grid, threads = _thin.conv2d_wgrad_thin_kernel, (c_in, _cdiv(kdim, k_chunk)), THIN_THREADS
+        divisors = ()
     else:
         _check_tiled_launch(c_out, jdim, 1, what)
         if splits is None:
@@ -242,10 +244,11 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None, what="conv2d wei
         k_chunk = _cdiv(_cdiv(kdim, splits), BK) * BK
         grid = (_cdiv(jdim, BM), _cdiv(c_out, BN), _cdiv(kdim, k_chunk))
         kernel, threads = _wgrad.conv2d_wgrad_kernel, THREADS
+        divisors = (*_fastdiv_magic(oh * ow), *_fastdiv_magic(ow))   # the K loop's (n, oh, ow)
     splits = _cdiv(kdim, k_chunk)             # every split non-empty
     # One split writes gw itself; S splits write S partial sums, added in a fixed order.
     ws = gw if splits == 1 else xp.empty((splits, gw.size), dtype=x.dtype)
-    _run(kernel, grid, threads, _flat(x), _flat(gy), _flat(ws), *shape_args, k_chunk)
+    _run(kernel, grid, threads, _flat(x), _flat(gy), _flat(ws), *shape_args, k_chunk, *divisors)
     if splits > 1:
         _run(_wgrad.splitk_reduce_kernel, _ew_grid(gw.size, EW_THREADS, EW_MAX_BLOCKS),
              EW_THREADS, _flat(ws), _flat(gw), splits, gw.size)

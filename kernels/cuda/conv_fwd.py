@@ -18,10 +18,19 @@ so for stride 1 the loads of a warp are consecutive addresses) and ``Bs[BK, BN +
 each; consecutive threads take consecutive k, contiguous in ``w``), synchronise, and every thread
 accumulates its ``4 x 4`` register tile from shared memory (8 shared loads per 16 FMAs), then
 synchronise again before the next step.  The (n, oh, ow) decode of the thread's A row is hoisted
-out of the K loop; only the (ci, kh, kw) decode of k remains inside, as 32-bit unsigned
-divisions (``tiles.udiv``: Numba would otherwise emit 64-bit signed ones).  The epilogue adds the bias
+out of the K loop; only the (ci, kh, kw) decode of k remains inside, as two magic-number divisions
+(``tiles.fastdiv32``, multipliers for kH*kW and kW computed by the host, passed as parameters),
+and the gather's index arithmetic is 32-bit (``uint32``: one unsigned compare tests both sides of
+the padding; the offset is widened to 64 bits once).  The epilogue adds the bias
 and writes ``y`` -- for each of the 4 x 4 outputs, 16 consecutive threads write 16 consecutive
 pixels of one channel (64-byte coalesced segments).
+
+K step, sm_90 SASS (ptxas 13.0; the loop body plus 7 more passes of ``tile_fma``'s 41-instruction
+k loop, 128 FFMA in all): 456 instructions, was 729 with ``udiv`` (6 ``MUFU.RCP`` divisions and
+64-bit index arithmetic: 442 + 7 x 41).  An incremental (ci, kh, kw) walk instead of the
+divisions measured 453 but 74 registers on sm_80 (64 on sm_90): the divisions were kept.  No GPU
+timing: the gain is an estimate -- about 1.6x fewer issue slots a K step, and 4 blocks an SM
+instead of 3 (registers 72 -> 63 / 56).
 
 Cost
 ----
@@ -37,26 +46,26 @@ Launch
 ------
 grid ``(ceil(M / 64), ceil(C_out / 64))``, block ``(256,)``, static shared memory
 ``4 * 8 * (64 + 68) = 4224`` bytes (``Bs`` rows padded to 68 floats: conflict-free stores),
-no dynamic shared memory.  Occupancy on an H100 (``python -m benchmarks.ptx_report``, ptxas 13.0
-for sm_90): 72 registers a thread, so 3 blocks (24 warps, 37.5%) per SM, limited by registers
-(threads would allow 8, shared memory more); capping at 64 registers for a fourth block spills
-20 bytes (``launch_bounds=(256, 4)``).
+no dynamic shared memory.  Occupancy (``python -m benchmarks.ptx_report``, ptxas 13.0): 63
+registers a thread on sm_80, 56 on sm_90, so 4 blocks (32 warps, 50%) per SM, limited by registers
+(threads would allow 8, shared memory more); was 72, 3 blocks (37.5%).
 """
 
-from numba import cuda, float32
+from numba import cuda, float32, uint32, uint64
 
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    DIM_Y, THREADS, TM, TN, tile_fma, udiv)
+                    DIM_Y, THREADS, TM, TN, fastdiv32, tile_fma, udiv)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
-             "int64, int64)")
+             "int64, int64, int64, int64, int64, int64)")
 
 
 @cuda.jit
 def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
-                      kh_n, kw_n, sh, sw, ph, pw):
-    """y (N, C_out, OH, OW) = conv2d(x (N, C_in, H, W), w (C_out, C_in, kH, kW)) + b, all flat."""
+                      kh_n, kw_n, sh, sw, ph, pw, khw_mul, khw_shift, kw_mul, kw_shift):
+    """y (N, C_out, OH, OW) = conv2d(x (N, C_in, H, W), w (C_out, C_in, kH, kW)) + b, all flat;
+    ``(khw_mul, khw_shift)``, ``(kw_mul, kw_shift)``: ``tiles.fastdiv_magic`` of kH*kW and kW."""
     As = cuda.shared.array((BK, BM), float32)
     Bs = cuda.shared.array((BK, BN_PAD), float32)
     acc = cuda.local.array((TM, TN), float32)
@@ -74,7 +83,9 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     ohw = oh_n * ow_n
     m_total = n_batch * ohw
 
-    # The A row this thread gathers for every K step: decode (n, oh, ow) once.
+    # The A row this thread gathers for every K step: decode (n, oh, ow) once.  The gather's
+    # index arithmetic is 32-bit (uint32: no 64-bit multiplies, and unsigned bound checks catch
+    # the padding on both sides in one compare) up to the final 64-bit offset.
     a_row = tid % BM
     a_k = tid // BM
     am = m0 + a_row
@@ -83,9 +94,12 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     ar = am - an * ohw
     aoh = udiv(ar, ow_n)
     aow = ar - aoh * ow_n
-    ih0 = aoh * sh - ph
+    ih0 = aoh * sh - ph           # signed: uint32(ih0 + kh) wraps the top padding past h
     iw0 = aow * sw - pw
-    x_base = an * c_in * h * wd
+    h32 = uint32(h)
+    wd32 = uint32(wd)
+    hw64 = uint64(uint32(h * wd))  # zero-extended: ci * hw64 is one 32 x 32 -> 64-bit multiply
+    x_base = uint64(an) * uint64(c_in) * hw64
     # The B entries this thread stages: k = k0 + b_k, column n0 + b_col + j * B_COL_STEP.
     b_k = tid % BK
     b_col = tid // BK
@@ -94,32 +108,34 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
         for j in range(TN):
             acc[i, j] = float32(0.0)
 
-    for k0 in range(0, kdim, BK):
+    kdim32 = uint32(kdim)       # < 2**31 (the glue's tap-count check)
+    k0 = uint32(0)              # a 32-bit K counter: 32-bit compares, one register a k
+    while k0 < kdim32:
         for i in range(A_LOADS):
             kk = a_k + i * A_ROW_STEP
-            k = k0 + kk
+            k = uint32(k0 + kk)
             v = float32(0.0)
-            if a_ok and k < kdim:
-                ci = udiv(k, khw)
-                r = k - ci * khw
-                kh = udiv(r, kw_n)
-                kw = r - kh * kw_n
-                ih = ih0 + kh
-                iw = iw0 + kw
-                if ih >= 0 and ih < h and iw >= 0 and iw < wd:
-                    v = x[x_base + (ci * h + ih) * wd + iw]
+            if a_ok and k < kdim32:
+                ci = fastdiv32(k, khw_mul, khw_shift)
+                r = uint32(k - ci * khw)
+                kh = fastdiv32(r, kw_mul, kw_shift)
+                ih = uint32(ih0 + kh)
+                iw = uint32(iw0 + r - kh * kw_n)
+                if ih < h32 and iw < wd32:
+                    v = x[x_base + ci * hw64 + uint32(ih * wd32 + iw)]
             As[kk, a_row] = v
-        k = k0 + b_k
+        k = uint32(k0 + b_k)
         for j in range(B_LOADS):
             nn = b_col + j * B_COL_STEP
             co = n0 + nn
             v = float32(0.0)
-            if co < c_out and k < kdim:
-                v = w[co * kdim + k]
+            if co < c_out and k < kdim32:
+                v = w[uint64(co * kdim + k)]
             Bs[b_k, nn] = v
         cuda.syncthreads()
         tile_fma(As, Bs, acc, a_frag, b_frag, tx, ty)
         cuda.syncthreads()
+        k0 = uint32(k0 + BK)
 
     for i in range(TM):
         m = m0 + tx + i * DIM_X

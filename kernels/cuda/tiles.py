@@ -132,3 +132,27 @@ def tile_fma(As, Bs, acc, a_frag, b_frag, tx, ty):
         for i in range(TM):
             for j in range(TN):
                 acc[i, j] += a_frag[i] * b_frag[j]
+
+
+@cuda.jit(device=True, inline="always")
+def fastdiv32(a, mul, shift):
+    """``fastdiv`` as 32-bit arithmetic: ``a // d`` for ``0 <= a < 2**31`` with
+    ``(mul, shift) = fastdiv_magic(d)``, as a ``uint32``.  ``(a * mul) >> shift`` equals
+    ``umulhi(2a, mul) >> (shift - 31)`` (``2a < 2**32``, ``shift >= 31``): one ``IMAD.HI.U32``
+    and a 32-bit shift, where ``fastdiv``'s 64-bit shift by a run-time amount takes two funnel
+    shifts and leaves a 64-bit quotient (its uses then multiply in 64 bits)."""
+    hi = uint32((uint64(uint32(a) << uint32(1)) * uint64(uint32(mul))) >> uint64(32))
+    return uint32(hi >> uint32(shift - 31))
+
+
+@cuda.jit(device=True, inline="always")
+def fastdiv_magic_device(d):
+    """``fastdiv_magic(max(d, 1))`` computed by a thread, for divisors the host does not know
+    (conv_dgrad's per-phase sub-kernel sizes): once per thread, outside any loop -- a bit-length
+    loop and one 64-bit division, paid back within a K step by the divisions it replaces."""
+    d = uint64(max(d, 1))
+    bits = uint64(0)
+    while (uint64(1) << bits) < d:
+        bits += uint64(1)
+    shift = bits + uint64(31)
+    return ((uint64(1) << shift) + d - uint64(1)) // d, shift

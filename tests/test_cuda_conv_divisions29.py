@@ -1,0 +1,101 @@
+"""The tiled convolution kernels' K loops decode the weight tap / pixel k with magic-number
+divisions (``tiles.fastdiv32``; ``fastdiv_magic_device`` where only the kernel knows the divisor)
+and 32-bit index arithmetic instead of ``udiv``.  Checked here: the divisions are exact over the
+31-bit range, and the three kernels (forced onto the tiled path) match the float64 reference on
+tiny awkward shapes -- partial tiles, strides 2 / 3, padding wider than the kernel, 1 x 1
+kernels, ``C * kH * kW`` not a multiple of the K tile.
+
+Without a GPU these run under Numba's CUDA simulator (tests/conftest.py), hence the tiny shapes.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tensorgan.kernels import cuda as kc
+from tensorgan.kernels import reference as ref
+from tensorgan.kernels import shapes
+from tensorgan.kernels.cuda import tiles
+
+from cuda_arrays import assert_close, dev, f64, rand
+
+_DIVISORS = [1, 2, 3, 5, 7, 9, 12, 16, 25, 49, 63, 64, 65, 641, 3136, 12544, 2 ** 16 + 1,
+             2 ** 30 - 1, 2 ** 30, 2 ** 30 + 1, 2 ** 31 - 1]
+
+
+def _numerators(d: int) -> list[int]:
+    rng = np.random.default_rng(d)
+    near = [q * d + r for q in (0, 1, 2, (2 ** 31 - 1) // d) for r in (-1, 0, 1, d - 1)]
+    return sorted({a for a in near + [2 ** 31 - 1, *rng.integers(0, 2 ** 31, 8).tolist()]
+                   if 0 <= a < 2 ** 31})
+
+
+@pytest.mark.parametrize("d", _DIVISORS)
+def test_fastdiv32_is_floor_division_over_31_bits(d):
+    mul, shift = tiles.fastdiv_magic(d)
+    for a in _numerators(d):
+        assert int(tiles.fastdiv32.py_func(a, mul, shift)) == a // d, (a, d)
+
+
+@pytest.mark.parametrize("d", _DIVISORS)
+def test_fastdiv_magic_device_matches_the_host(d):
+    mul, shift = tiles.fastdiv_magic_device.py_func(d)
+    assert (int(mul), int(shift)) == tiles.fastdiv_magic(d)
+
+
+def test_fastdiv_magic_device_takes_an_empty_phase():
+    # conv_dgrad: a stride phase no kernel tap reaches has t_n = tw_n = 0 (and no K loop);
+    # its magic numbers must still be computable (those of 1), not divide by zero.
+    assert tuple(map(int, tiles.fastdiv_magic_device.py_func(0))) == tiles.fastdiv_magic(1)
+
+
+# (N, C_in, H, W, C_out, kH, kW, stride, padding); every case runs the tiled kernels.
+CASES = [
+    (1, 3, 5, 7, 5, 3, 1, (3, 2), (2, 1)),    # K = 9: a partial K tile; padding >= kW
+    (1, 10, 4, 5, 6, 1, 1, (2, 2), (1, 1)),   # 1 x 1 kernel, stride 2, a zero border
+    (2, 2, 6, 7, 3, 2, 5, (1, 3), (0, 2)),    # K = 20, stride 3 across, 2 x 5 kernel
+    (3, 1, 6, 6, 2, 3, 3, (2, 2), (1, 1)),    # M = 27 pixels: one partial row tile
+]
+
+
+def _data(case, seed):
+    n, c_in, h, w, c_out, kh, kw, stride, padding = case
+    rng = np.random.default_rng(seed)
+    oh = shapes.conv2d_output_size(h, kh, stride[0], padding[0])
+    ow = shapes.conv2d_output_size(w, kw, stride[1], padding[1])
+    return (rand(rng, n, c_in, h, w), rand(rng, c_out, c_in, kh, kw), rand(rng, c_out),
+            rand(rng, n, c_out, oh, ow))
+
+
+@pytest.fixture(autouse=True)
+def _tiled(monkeypatch):
+    monkeypatch.setattr(kc, "_FORCE_TILED", True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_conv2d_forward_tiled(case):
+    x, w, b, _ = _data(case, 0)
+    stride, padding = case[7], case[8]
+    assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
+                 ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_conv2d_grad_input_tiled(case):
+    x, w, _, gy = _data(case, 1)
+    stride, padding = case[7], case[8]
+    hw = x.shape[2:]
+    assert_close(kc.conv2d_grad_input(dev(gy), dev(w), hw, stride, padding),
+                 ref.conv2d_grad_input(f64(gy), f64(w), hw, stride, padding))
+
+
+@pytest.mark.parametrize("splits", [1, 3])
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_conv2d_grad_weight_tiled(case, splits):
+    # splits = 3: the K ranges of the later splits start mid-sample (k_chunk is a multiple of 8,
+    # not of OH * OW), so their first K steps decode n > 0 and oh, ow from a non-zero offset.
+    x, w, _, gy = _data(case, 2)
+    stride, padding = case[7], case[8]
+    khw = w.shape[2:]
+    assert_close(kc._conv_wgrad(dev(x), dev(gy), khw, stride, padding, splits=splits),
+                 ref.conv2d_grad_weight(f64(x), f64(gy), khw, stride, padding))
