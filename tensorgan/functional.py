@@ -2024,7 +2024,7 @@ class Linear(Function):
             gx = mm(g2, self.w).reshape(self.x.shape)
         if need[1]:
             gw = mm(g2.T, self.x.reshape(g2.shape[0], self.x.shape[-1]))
-        gb = g2.sum(axis=0) if need[2] else None
+        gb = ops.unbroadcast(g2, g2.shape[1:]) if need[2] else None   # the rows' sum (float_sums)
         return gx, gw, gb
 
     def grad_graph(self, g):

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import scatter_kernels
 from .broadcasting import broadcast_shape
+from .float_sums import ACCURATE_MIN_SIZE, sum_float32
 from .errors import EmptyReductionError, IndexDTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
@@ -27,7 +28,11 @@ def unbroadcast(grad, shape: tuple):
     extra = grad.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
                                        if n == 1 and grad.shape[i + extra] != 1)
-    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+    if not axes:
+        return grad.reshape(shape)
+    if grad.size >= ACCURATE_MIN_SIZE and grad.dtype == np.float32 and type(grad) is np.ndarray:
+        return sum_float32(grad, axes, True).reshape(shape)   # a bias's gradient over many rows
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
 def constant_times(g: Tensor, array) -> Tensor:
@@ -403,6 +408,8 @@ class Sum(Function):
 
     def forward(self, x, axis, keepdims):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        if x.size >= ACCURATE_MIN_SIZE and axis and x.dtype == np.float32 and type(x) is np.ndarray:
+            return sum_float32(x, axis, keepdims)       # long outer axes in blocks (float_sums)
         return x.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
