@@ -1,0 +1,110 @@
+"""Session 29's second review (h29p): the stored-npz checkpoint reader, the depthwise conv
+node, the backward walk and the later loss / distribution fixes, each checked by what it claims."""
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import CheckpointError
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoint reader: overlapping members (h29f's _read_stored read each member from its
+# central-directory offset alone, so one region listed 200 times loaded as 200 arrays)
+# ---------------------------------------------------------------------------------------------
+_META = '{"format": "tensorgan-checkpoint", "format_version": 1, "saved_object": 1}'
+
+
+def _npy(a: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, a)
+    return buffer.getvalue()
+
+
+def _local(name: str, data: bytes) -> bytes:
+    """A stored zip member: local header, name, data."""
+    return struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, zlib.crc32(data),
+                       len(data), len(data), len(name), 0) + name.encode() + data
+
+
+def _zip(members: list[tuple[str, bytes]], directory: list[tuple[str, int]],
+         offsets: dict[int, int] | None = None) -> bytes:
+    """A stored zip of ``members`` whose central directory lists ``directory``: (name, index of
+    the member it describes); ``offsets`` moves where a member's local header is said to start."""
+    out, at = bytearray(), []
+    for name, data in members:
+        at.append(len(out))
+        out += _local(name, data)
+    at = [(offsets or {}).get(i, a) for i, a in enumerate(at)]
+    cd = bytearray()
+    for name, i in directory:
+        data = members[i][1]
+        cd += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 0, 20, 0, 0, 0, 0, 0,
+                          zlib.crc32(data), len(data), len(data), len(name), 0, 0, 0, 0, 0,
+                          at[i]) + name.encode()
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(directory), len(directory), len(cd),
+                      len(out), 0)
+    return bytes(out + cd + end)
+
+
+def test_checkpoint_builder_file_loads():
+    assert tg.load(io.BytesIO(_zip([("__meta__.npy", _npy(np.array(_META)))],
+                                   [("__meta__.npy", 0)]))) == 1
+
+
+def test_checkpoint_members_sharing_one_region_are_refused():
+    meta, big = _npy(np.array(_META)), _npy(np.zeros(1000))
+    data = _zip([("__meta__.npy", meta), ("a.npy", big)],
+                [("__meta__.npy", 0)] + [("a.npy", 1)] * 50)
+    with pytest.raises(CheckpointError, match="overlap"):
+        tg.load(io.BytesIO(data))
+
+
+def test_checkpoint_directory_name_must_match_local_header():
+    meta, big = _npy(np.array(_META)), _npy(np.zeros(1000))
+    data = _zip([("__meta__.npy", meta), ("a.npy", big)],
+                [("__meta__.npy", 0)] + [(f"a{i}.npy", 1) for i in range(50)])
+    with pytest.raises(CheckpointError, match="bad local header"):
+        tg.load(io.BytesIO(data))
+
+
+def test_checkpoint_member_nested_in_another_is_refused():
+    # b's local header and data lie inside a's data (a stored member may hold any bytes)
+    meta, b_data = _npy(np.array(_META)), _npy(np.ones(4))
+    b_member = _local("b.npy", b_data)
+    a_data = _npy(np.frombuffer(b_member, np.uint8))
+    a_at = len(_local("__meta__.npy", meta))
+    b_at = a_at + len(_local("a.npy", b"")) + len(a_data) - len(b_member)
+    data = _zip([("__meta__.npy", meta), ("a.npy", a_data), ("b.npy", b_data)],
+                [("__meta__.npy", 0), ("a.npy", 1), ("b.npy", 2)], offsets={2: b_at})
+    with pytest.raises(CheckpointError, match="overlap"):
+        tg.load(io.BytesIO(data))
+
+
+def test_checkpoint_deflated_members_sharing_one_region_are_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("__meta__.npy", _npy(np.array(_META)))
+        zf.writestr("a.npy", _npy(np.zeros(10_000)))
+    data = bytearray(buffer.getvalue())
+    cd_at, end_at = data.index(b"PK\x01\x02"), data.index(b"PK\x05\x06")
+    a_entry = bytes(data[data.index(b"PK\x01\x02", cd_at + 4):end_at])
+    cd = bytes(data[cd_at:end_at]) + a_entry * 20
+    data = bytes(data[:cd_at]) + cd + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 22, 22,
+                                                  len(cd), cd_at, 0)
+    with pytest.raises(CheckpointError, match="overlap"):
+        tg.load(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("writer", [np.savez, np.savez_compressed])
+def test_checkpoint_numpy_written_files_still_load(writer):
+    buffer = io.BytesIO()
+    writer(buffer, __meta__=np.array(_META.replace('"saved_object": 1', '"saved_object": 2')),
+           w=np.asfortranarray(np.ones((2, 3), ">f4")))
+    assert tg.load(io.BytesIO(buffer.getvalue())) == 2
