@@ -108,3 +108,25 @@ def test_checkpoint_numpy_written_files_still_load(writer):
     writer(buffer, __meta__=np.array(_META.replace('"saved_object": 1', '"saved_object": 2')),
            w=np.asfortranarray(np.ones((2, 3), ">f4")))
     assert tg.load(io.BytesIO(buffer.getvalue())) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# hardshrink: torch takes a negative lambd (no |x| is below it: every x kept, gradient 1);
+# h29i's FunctionalOptionError labelled the old refusal torch's RuntimeError, but only
+# softshrink refuses one in torch
+# ---------------------------------------------------------------------------------------------
+def test_hardshrink_takes_a_negative_lambd_as_torchs():
+    x = tg.tensor([0.5, -2.0, 0.0, 0.25], requires_grad=True)
+    y = tg.nn.functional.hardshrink(x, -1.0)
+    y.sum().backward()
+    assert y.tolist() == [0.5, -2.0, 0.0, 0.25] and x.grad.tolist() == [1.0] * 4
+    assert tg.nn.Hardshrink(-0.5)(x).tolist() == x.tolist()
+    assert repr(tg.nn.Hardshrink(-0.5)) == "Hardshrink(-0.5)"
+
+
+def test_softshrink_still_refuses_a_negative_lambd():
+    from tensorgan.errors import FunctionalOptionError
+    for call in (lambda: tg.nn.functional.softshrink(tg.zeros(2), -0.5),
+                 lambda: tg.nn.Softshrink(-0.5)):
+        with pytest.raises(FunctionalOptionError, match="lambd"):
+            call()
