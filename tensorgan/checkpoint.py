@@ -354,8 +354,10 @@ def _check_entries(source: Any, path: Any) -> None:
 
 
 def _npy_header(f: Any, info: zipfile.ZipInfo, path: Any, room: int) -> tuple:
-    """(shape, fortran_order, dtype) of the .npy header at ``f``'s position, refusing a header
-    numpy cannot parse, an object dtype (pickle), and an array of more than ``room`` bytes."""
+    """(shape, fortran_order, dtype, version) of the .npy header at ``f``'s position, refusing a
+    header numpy cannot parse, an object dtype (pickle), and an array of more than ``room`` bytes.
+    A version 3.0 header's field names are utf-8, read here as latin-1 (numpy's public readers):
+    right for the checks, not for the dtype."""
     from numpy.lib import format as npy_format
     try:
         version = npy_format.read_magic(f)
@@ -377,7 +379,7 @@ def _npy_header(f: Any, info: zipfile.ZipInfo, path: Any, room: int) -> tuple:
         raise CheckpointError(f"{path}: entry {info.filename!r} declares a {dtype} array of "
                               f"shape {shape} ({needed} bytes) but holds {room} "
                               f"bytes; the file is corrupt or truncated")
-    return shape, fortran, dtype
+    return shape, fortran, dtype, version
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")     # a zip member's local file header
@@ -398,8 +400,16 @@ def _read_stored(source: Any, path: Any) -> dict[str, np.ndarray]:
     with zipfile.ZipFile(source) as zf, _raw(source) as f:
         infos = zf.infolist()
         starts = _data_starts(f, infos, path)
-        return {info.filename[:-4]: _read_member(f, info, start, path)
-                for info, start in zip(infos, starts)}
+        try:
+            return {info.filename[:-4]: _read_member(f, info, start, path)
+                    for info, start in zip(infos, starts)}
+        except _Utf8Header:
+            pass
+    return _read_any(source, path)
+
+
+class _Utf8Header(Exception):
+    """A member's .npy header is version 3.0 (utf-8 field names): np.load reads the file."""
 
 
 @contextlib.contextmanager
@@ -445,7 +455,9 @@ def _read_member(f: Any, info: zipfile.ZipInfo, start: int, path: Any) -> np.nda
         raise CheckpointError(f"{path}: entry {info.filename!r} is stored but claims "
                               f"{info.file_size} bytes from {info.compress_size}; it is corrupt")
     f.seek(start)
-    shape, fortran, dtype = _npy_header(f, info, path, info.file_size)
+    shape, fortran, dtype, version = _npy_header(f, info, path, info.file_size)
+    if version == (3, 0):
+        raise _Utf8Header
     header_size = f.tell() - start
     if int(np.prod(shape, dtype=object)) * dtype.itemsize != info.file_size - header_size:
         raise CheckpointError(f"{path}: entry {info.filename!r} holds {info.file_size - header_size} "
@@ -470,7 +482,8 @@ def _write_npz(f: Any, arrays: Mapping[str, np.ndarray]) -> None:
         for name, value in arrays.items():
             a = np.asanyarray(value)
             with zf.open(name + ".npy", "w", force_zip64=True) as out:
-                if a.dtype.hasobject or a.itemsize == 0:
+                if a.dtype.hasobject or a.itemsize == 0 or a.dtype.names is not None:
+                    # (numpy picks the header version: a field name may need 3.0's utf-8)
                     npy_format.write_array(out, a, allow_pickle=False)
                     continue
                 if not (a.flags.c_contiguous or a.flags.f_contiguous):

@@ -130,3 +130,30 @@ def test_softshrink_still_refuses_a_negative_lambd():
                  lambda: tg.nn.Softshrink(-0.5)):
         with pytest.raises(FunctionalOptionError, match="lambd"):
             call()
+
+
+# ---------------------------------------------------------------------------------------------
+# structured arrays whose field names need .npy format 3.0 (utf-8): h29f's writer wrote 1.0 / 2.0
+# headers only (UnicodeEncodeError), its reader decoded 3.0 headers as 2.0's latin-1 (the name
+# came back garbled, silently)
+# ---------------------------------------------------------------------------------------------
+_UTF8_FIELDS = np.dtype([("名前", "<f4"), ("é", "<i2")])
+
+
+@pytest.mark.filterwarnings("ignore:Stored array in format 3.0")
+def test_checkpoint_utf8_field_names_round_trip():
+    a = np.array([(1.5, 2), (3.0, -4)], dtype=_UTF8_FIELDS)
+    buffer = io.BytesIO()
+    tg.save({"a": a}, buffer)
+    back = tg.load(io.BytesIO(buffer.getvalue()))["a"]
+    assert back.dtype == _UTF8_FIELDS and back.tolist() == a.tolist()
+
+
+@pytest.mark.filterwarnings("ignore:Stored array in format 3.0")
+def test_checkpoint_numpy_written_utf8_header_keeps_its_field_names():
+    buffer = io.BytesIO()
+    np.savez(buffer, __meta__=np.array(_META.replace('"saved_object": 1', '"saved_object": '
+                                                     '{"__array__": "a"}')),
+             a=np.zeros(2, dtype=_UTF8_FIELDS))
+    back = tg.load(io.BytesIO(buffer.getvalue()))
+    assert back.dtype.names == ("名前", "é")
