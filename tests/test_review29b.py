@@ -157,3 +157,36 @@ def test_checkpoint_numpy_written_utf8_header_keeps_its_field_names():
              a=np.zeros(2, dtype=_UTF8_FIELDS))
     back = tg.load(io.BytesIO(buffer.getvalue()))
     assert back.dtype.names == ("名前", "é")
+
+
+# ---------------------------------------------------------------------------------------------
+# depthwise conv (h29f's DepthwiseConv): random geometry against the per-group composite it
+# replaced (the plain kernels, one call a group), forward and every gradient, float64
+# ---------------------------------------------------------------------------------------------
+def _depthwise_case(rng: np.random.RandomState) -> tuple:
+    n, c, m = rng.randint(1, 3), rng.randint(2, 4), rng.randint(1, 3)
+    k = (rng.randint(1, 4), rng.randint(1, 4))
+    stride, dilation = tuple(rng.randint(1, 3, 2)), tuple(rng.randint(1, 3, 2))
+    padding = tuple(rng.randint(0, 3, 2))
+    size = [max(1, d * (kk - 1) + 1 - 2 * p) + rng.randint(0, 5)
+            for kk, d, p in zip(k, dilation, padding)]
+    x = rng.randn(n, c, *size)
+    return x, rng.randn(c * m, 1, *k), rng.randn(c * m), stride, padding, dilation
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_depthwise_matches_the_grouped_composite(seed):
+    from tensorgan.functional import DepthwiseConv, _conv_options, Conv2d
+    x_np, w_np, b_np, stride, padding, dilation = _depthwise_case(np.random.RandomState(seed))
+    results = []
+    for path in ("depthwise", "composite"):
+        x, w, b = (tg.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
+        if path == "depthwise":
+            y = DepthwiseConv.apply(x, w, b, stride, padding, dilation)
+        else:
+            y = _conv_options(Conv2d, x, w, b, (stride, padding), dilation, x_np.shape[1])
+        gy = tg.tensor(np.random.RandomState(seed + 100).randn(*y.shape))
+        results.append([y.detach().numpy()] + [g.numpy() for g in
+                                               tg.autograd.grad((y * gy).sum(), [x, w, b])])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
