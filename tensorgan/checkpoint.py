@@ -28,6 +28,7 @@ A crash or a failed write at any point leaves the previous checkpoint whole and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 from collections import OrderedDict
@@ -38,7 +39,7 @@ import tokenize
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -353,8 +354,10 @@ def _check_entries(source: Any, path: Any) -> None:
 
 
 def _npy_header(f: Any, info: zipfile.ZipInfo, path: Any, room: int) -> tuple:
-    """(shape, fortran_order, dtype) of the .npy header at ``f``'s position, refusing a header
-    numpy cannot parse, an object dtype (pickle), and an array of more than ``room`` bytes."""
+    """(shape, fortran_order, dtype, version) of the .npy header at ``f``'s position, refusing a
+    header numpy cannot parse, an object dtype (pickle), and an array of more than ``room`` bytes.
+    A version 3.0 header's field names are utf-8, read here as latin-1 (numpy's public readers):
+    right for the checks, not for the dtype."""
     from numpy.lib import format as npy_format
     try:
         version = npy_format.read_magic(f)
@@ -376,7 +379,7 @@ def _npy_header(f: Any, info: zipfile.ZipInfo, path: Any, room: int) -> tuple:
         raise CheckpointError(f"{path}: entry {info.filename!r} declares a {dtype} array of "
                               f"shape {shape} ({needed} bytes) but holds {room} "
                               f"bytes; the file is corrupt or truncated")
-    return shape, fortran, dtype
+    return shape, fortran, dtype, version
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")     # a zip member's local file header
@@ -394,30 +397,67 @@ def _read_stored(source: Any, path: Any) -> dict[str, np.ndarray]:
     """The arrays of a :func:`_stored_npz` file, each read straight into its array (one copy,
     where np.load copies through the zip reader and then again into the array), with the
     entry checks of :func:`_check_entries` and each member's CRC-32 verified."""
-    with zipfile.ZipFile(source) as zf:
+    with zipfile.ZipFile(source) as zf, _raw(source) as f:
         infos = zf.infolist()
-    f = open(source, "rb") if isinstance(source, Path) else source
-    try:
-        size = f.seek(0, os.SEEK_END)
-        return {info.filename[:-4]: _read_member(f, info, path, size) for info in infos}
-    finally:
-        if f is not source:
-            f.close()
+        starts = _data_starts(f, infos, path)
+        try:
+            return {info.filename[:-4]: _read_member(f, info, start, path)
+                    for info, start in zip(infos, starts)}
+        except _Utf8Header:
+            pass
+    return _read_any(source, path)
 
 
-def _read_member(f: Any, info: zipfile.ZipInfo, path: Any, size: int) -> np.ndarray:
-    if (info.compress_size != info.file_size or info.header_offset < 0
-            or info.header_offset + info.file_size > size):
-        raise CheckpointError(f"{path}: entry {info.filename!r} claims {info.file_size} bytes that "
-                              f"the file does not hold; it is corrupt or truncated")
-    f.seek(info.header_offset)
-    fields = _LOCAL_HEADER.unpack(f.read(_LOCAL_HEADER.size))
-    if fields[0] != zipfile.stringFileHeader:
-        raise CheckpointError(f"{path}: entry {info.filename!r} has a bad local header; the file is "
-                              f"corrupt")
-    start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]   # name, extra
+class _Utf8Header(Exception):
+    """A member's .npy header is version 3.0 (utf-8 field names): np.load reads the file."""
+
+
+@contextlib.contextmanager
+def _raw(source: Any) -> Iterator[Any]:
+    """``source`` as a binary file: a Path opened (and closed after), a file object itself."""
+    if not isinstance(source, Path):
+        yield source
+        return
+    with open(source, "rb") as f:
+        yield f
+
+
+def _data_starts(f: Any, infos: list[zipfile.ZipInfo], path: Any) -> list[int]:
+    """Where each member's data begins in ``f``, from its local header. Refuses a member whose
+    local header is missing or names another file (as zipfile's open does), and members whose
+    bytes overlap: a small zip of overlapping members reads as many copies of one region."""
+    size = f.seek(0, os.SEEK_END)
+    starts = []
+    for info in infos:
+        if not 0 <= info.header_offset <= size - _LOCAL_HEADER.size - info.compress_size:
+            raise CheckpointError(f"{path}: entry {info.filename!r} claims {info.compress_size} "
+                                  f"bytes that the file does not hold; it is corrupt or truncated")
+        f.seek(info.header_offset)
+        fields = _LOCAL_HEADER.unpack(f.read(_LOCAL_HEADER.size))
+        encoding = "utf-8" if fields[3] & 0x800 else "cp437"
+        if (fields[0] != zipfile.stringFileHeader
+                or f.read(fields[10]).decode(encoding, "replace") != info.orig_filename):
+            raise CheckpointError(f"{path}: entry {info.filename!r} has a bad local header; the "
+                                  f"file is corrupt")
+        starts.append(info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11])
+    spans = sorted((info.header_offset, start + info.compress_size, info.filename)
+                   for info, start in zip(infos, starts))
+    for (_, end, name), (begin, _, other) in zip(spans, spans[1:]):
+        if begin < end:
+            raise CheckpointError(f"{path}: entries {name!r} and {other!r} overlap; the file is "
+                                  f"corrupt")
+    return starts
+
+
+def _read_member(f: Any, info: zipfile.ZipInfo, start: int, path: Any) -> np.ndarray:
+    """The array of stored member ``info`` whose data begins at ``start`` (:func:`_data_starts`)."""
+    if info.compress_size != info.file_size:
+        raise CheckpointError(f"{path}: entry {info.filename!r} is stored but claims "
+                              f"{info.file_size} bytes from {info.compress_size}; it is corrupt")
     f.seek(start)
-    shape, fortran, dtype = _npy_header(f, info, path, info.file_size)
+    shape, fortran, dtype, version = _npy_header(f, info, path, info.file_size)
+    if version == (3, 0):
+        raise _Utf8Header
     header_size = f.tell() - start
     if int(np.prod(shape, dtype=object)) * dtype.itemsize != info.file_size - header_size:
         raise CheckpointError(f"{path}: entry {info.filename!r} holds {info.file_size - header_size} "
@@ -442,7 +482,8 @@ def _write_npz(f: Any, arrays: Mapping[str, np.ndarray]) -> None:
         for name, value in arrays.items():
             a = np.asanyarray(value)
             with zf.open(name + ".npy", "w", force_zip64=True) as out:
-                if a.dtype.hasobject or a.itemsize == 0:
+                if a.dtype.hasobject or a.itemsize == 0 or a.dtype.names is not None:
+                    # (numpy picks the header version: a field name may need 3.0's utf-8)
                     npy_format.write_array(out, a, allow_pickle=False)
                     continue
                 if not (a.flags.c_contiguous or a.flags.f_contiguous):
@@ -461,6 +502,8 @@ def _write_npz(f: Any, arrays: Mapping[str, np.ndarray]) -> None:
 def _read_any(source: Any, path: Any) -> dict[str, np.ndarray]:
     """Any other .npz (deflated members, raw files): np.load, after :func:`_check_entries`."""
     _check_entries(source, path)
+    with zipfile.ZipFile(source) as zf, _raw(source) as f:
+        _data_starts(f, zf.infolist(), path)     # deflated members can overlap too (a zip bomb)
     if not isinstance(source, Path):
         source.seek(0)
     with np.load(source, allow_pickle=False) as npz:

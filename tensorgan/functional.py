@@ -1428,9 +1428,10 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
     """0 on [-lambd, lambd] (derivative 0 there, at the edges too, as torch's); outside, x (hard)
-    or x moved toward 0 by lambd (soft)."""
+    or x moved toward 0 by lambd (soft). A negative lambd: torch refuses it for soft; hard keeps
+    every x (no |x| is below it), as torch's."""
     from .factory import where
-    lambd = _threshold(op, "lambd", lambd, positive=False)
+    lambd = _threshold(op, "lambd", lambd, positive=False) if shift else _scalar(op, "lambd", lambd)
     _check_rank(op, "input", x, range(0, 33), "a tensor")
     # NaN is outside [-lambd, lambd] (kept, as torch's); soft's middle is x * 0 (NaN stays NaN)
     if not shift:

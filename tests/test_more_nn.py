@@ -167,7 +167,7 @@ def test_activation_argument_errors():
     with pytest.raises(ConfigError, match="lambd must be >= 0"):
         F.softshrink(x, -1.0)
     with pytest.raises(ConfigError, match="lambd"):
-        nn.Hardshrink(-0.5)
+        nn.Softshrink(-0.5)   # (torch refuses it for Softshrink only)
     with pytest.raises(ConfigError, match="alpha must be nonzero"):
         F.celu(x, 0.0)
     with pytest.raises(InputTypeError, match="threshold"):

@@ -728,10 +728,13 @@ class Tanhshrink(_FunctionLayer):
 class _Shrink(_FunctionLayer):
     """Softshrink's and Hardshrink's ``lambd``; torch's repr shows it alone: ``Softshrink(0.5)``."""
     params = ("lambd",)
+    any_lambd = False       # torch's hardshrink takes a negative lambd (keeps every x)
 
     def __init__(self, lambd: float = 0.5):
         super().__init__()
-        self.lambd = F._threshold(type(self).__name__, "lambd", lambd, positive=False)
+        name = type(self).__name__
+        self.lambd = (F._scalar(name, "lambd", lambd) if self.any_lambd
+                      else F._threshold(name, "lambd", lambd, positive=False))
 
     def extra_repr(self) -> str:
         return f"{self.lambd}"
@@ -742,7 +745,7 @@ class Softshrink(_Shrink):
 
 
 class Hardshrink(_Shrink):
-    function = staticmethod(F.hardshrink)
+    function, any_lambd = staticmethod(F.hardshrink), True
 
 
 class GLU(_FunctionLayer):
