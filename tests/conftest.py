@@ -59,3 +59,17 @@ def float64_default():
     tg.set_default_dtype(tg.float64)
     yield
     tg.set_default_dtype(before)
+
+
+@pytest.fixture
+def launched(monkeypatch):
+    """The CUDA kernels the glue launches (by name, in order) while the test runs."""
+    from tensorgan.kernels import cuda as kc
+    names = []
+    real = kc._run
+
+    def spy(kernel, *args):
+        names.append(kernel.py_func.__name__)
+        real(kernel, *args)
+    monkeypatch.setattr(kc, "_run", spy)
+    return names

@@ -1,6 +1,7 @@
 """Helpers shared by the CUDA kernel tests (under the simulator or on a GPU): float32 device
 arrays in, host arrays out, a closeness check scaled to the expected values, and the fused batch
-norm + leaky ReLU round trip against the reference."""
+norm + leaky ReLU round trip against the reference.  (The ``launched`` fixture, the kernels a
+glue call launches, is in conftest.py.)"""
 import numpy as np
 
 from tensorgan.kernels import cuda as kc
@@ -53,3 +54,9 @@ def check_batch_norm_leaky_relu(x, w, b, rm, rv, training, slope, gy):
                                                 f64(invstd), training, slope)
     for g, e in zip(got_b, want_b):
         assert_close(g, e, rtol=3e-4)
+
+
+def per_channel(monkeypatch):
+    """Force the one-block-per-channel reductions, also for (N, C) inputs (no rows layout)."""
+    monkeypatch.setattr(kc, "_ROWS_MAX_BATCH", 0)
+    monkeypatch.setattr(kc, "_ROWS_MIN_CHANNELS", 2 ** 40)

@@ -18,28 +18,10 @@ import pytest
 from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
 
-from cuda_arrays import assert_close, check_batch_norm_leaky_relu, dev, f64, host, rand
+from cuda_arrays import (assert_close, check_batch_norm_leaky_relu, dev, f64, host,
+                         per_channel, rand)  # (launched: conftest's)
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def launched(monkeypatch):
-    """The kernels the glue launches, by name, in order."""
-    names = []
-    real = kc._run
-
-    def spy(kernel, *args):
-        names.append(kernel.py_func.__name__)
-        real(kernel, *args)
-    monkeypatch.setattr(kc, "_run", spy)
-    return names
-
-
-def per_channel(monkeypatch):
-    """Force the one-block-per-channel reductions."""
-    monkeypatch.setattr(kc, "_ROWS_MAX_BATCH", 0)
-    monkeypatch.setattr(kc, "_ROWS_MIN_CHANNELS", 2 ** 40)
 
 
 # ---------------------------------------------------------- bias gradient of small planes (rows)
