@@ -9,12 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 import tensorgan.cli as cli
 import tensorgan.train as train_module
+from cli_runs import random_image_folder, tiny_train_args
 from tensorgan.checkpoint import load_checkpoint
 from tensorgan.cli import build_parser, main
 from tensorgan.errors import ConfigError
@@ -27,18 +26,11 @@ SEED_RANGE = "-9223372036854775808 .. 18446744073709551615"
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("blobs29")
-    rng = np.random.default_rng(29)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(root / f"{i}.png")
-    return root
+    return random_image_folder(tmp_path_factory.mktemp("blobs29"), 8, seed=29)
 
 
 def train_args(folder, out, steps=2, *extra):
-    return ["train", "--dataset", f"folder:{folder}", "--image-size", "8", "--channels", "1",
-            "--base-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--steps", str(steps),
-            "--sample-every", "100", "--checkpoint-every", "100", "--out", str(out), "--no-progress",
-            *extra]
+    return tiny_train_args(folder, out, steps, *extra, sample_every=100)
 
 
 def error_lines(capsys):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import tensorgan.cli as cli
 import tensorgan.train as train_module
+from cli_runs import random_image_folder, tiny_train_args
 from tensorgan.checkpoint import load_checkpoint, save_checkpoint
 from tensorgan.cli import main
 from tensorgan.errors import CheckpointError, ConfigError
@@ -26,17 +26,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("blobs")
-    rng = np.random.default_rng(1)
-    for i in range(16):
-        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(root / f"{i:02d}.png")
-    return root
+    return random_image_folder(tmp_path_factory.mktemp("blobs"), 16, seed=1, width=2)
 
 
 def train_args(folder, out, steps=2, *extra):
-    return ["train", "--dataset", f"folder:{folder}", "--image-size", "8", "--channels", "1",
-            "--base-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--steps", str(steps),
-            "--sample-every", "1", "--checkpoint-every", "2", "--out", str(out), "--no-progress", *extra]
+    return tiny_train_args(folder, out, steps, *extra, sample_every=1, checkpoint_every=2)
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from cli_runs import random_image_folder, tiny_train_args
 from tensorgan.cli import build_parser, main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,17 +19,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("blobs28")
-    rng = np.random.default_rng(28)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(root / f"{i}.png")
-    return root
+    return random_image_folder(tmp_path_factory.mktemp("blobs28"), 8, seed=28)
 
 
-def train_args(folder, out, steps=2, *extra):
-    return ["train", "--dataset", f"folder:{folder}", "--image-size", "8", "--channels", "1",
-            "--base-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--steps", str(steps),
-            "--checkpoint-every", "100", "--out", str(out), "--no-progress", *extra]
+train_args = tiny_train_args
 
 
 def one_error_line(capsys, *needles):
