@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tensorgan.cli as cli
 import tensorgan.train as train_module
 from cli_runs import random_image_folder, tiny_train_args
 from tensorgan.checkpoint import load_checkpoint, save_checkpoint
