@@ -243,6 +243,11 @@ class RangeStepError(RangeArgError, InputTypeError):
     ValueError "step must be nonzero"; also the InputTypeError tensorgan raised before."""
 
 
+class DiffOrderError(InputTypeError, RuntimeError):
+    """``diff``'s negative ``n``: torch's RuntimeError "order must be non-negative"; also the
+    InputTypeError tensorgan raised before."""
+
+
 class SamplingWeightsError(ConfigError, RuntimeError):
     """``multinomial`` refusing its weights or its sample count (a NaN / inf / negative weight, a
     row summing to 0, more draws without replacement than nonzero weights, ``num_samples <= 0``):

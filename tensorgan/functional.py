@@ -4023,9 +4023,14 @@ def _source_index(n: int, before: int, after: int, mode: str, dim: int, shape) -
     """For each output position along one dim, the input position it copies. A negative amount
     crops that side, as torch's pads do: reflect / replicate after padding the other side,
     circular before wrapping (torch's order for each)."""
-    if n + before + after <= 0:
-        raise ShapeError(f"pad: {mode} padding of ({before}, {after}) crops all of dim {dim}, "
-                         f"input shape {shape}")
+    if n + before + after < 0:
+        raise ShapeError(f"pad: {mode} padding of ({before}, {after}) crops more than all of dim "
+                         f"{dim}, input shape {shape} (a negative output size)")
+    if n + before + after == 0:     # cropped to nothing: torch returns an empty dim
+        if max(before, after) > (n - 1 if mode == "reflect" else n):
+            raise ShapeError(f"pad: {mode} padding of ({before}, {after}) needs more elements "
+                             f"in dim {dim}, input shape {shape}")
+        return np.zeros(0, dtype=np.intp)
     if mode == "circular" and min(before, after) < 0:
         # torch crops first, then pads the cropped part, each side by at most the input's own
         # size: (-2, 4) of 4 elements repeats the 2 kept ones 3 times (torch's copy forwards)
@@ -4069,6 +4074,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                 f"4-D, 4; 4-D or 5-D, 6)")
         index = [_source_index(x.shape[first + i], b, a, mode, first + i, x.shape)
                  for i, (b, a) in enumerate(pairs)]
+        if mode != "circular" and not any(len(i) for i in index):   # torch's kernels' check
+            raise ShapeError(f"pad: {mode} padding {tuple(pad)} leaves no element in any padded "
+                             f"dim of input shape {x.shape} (input too small)")
         key = (Ellipsis, *np.ix_(*index))
         if mode == "circular":
             return ops.CircularPick.apply(x, _device_key(x, key))

@@ -23,9 +23,10 @@ import numpy as np
 
 from . import ops
 from .broadcasting import broadcast_shape
-from .errors import (AutogradError, ConfigError, ConfigTypeError, DistanceOrderError, DTypeError,
-                     EmptyReductionError, IndexOutOfRangeError, InputTypeError, MissingArgumentError,
-                     SamplingWeightsError, ShapeError, float_index_error)
+from .errors import (AutogradError, ConfigError, ConfigTypeError, DiffOrderError,
+                     DistanceOrderError, DTypeError, EmptyReductionError, IndexOutOfRangeError,
+                     InputTypeError, MissingArgumentError, SamplingWeightsError, ShapeError,
+                     float_index_error)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
@@ -1161,8 +1162,12 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     """The ``n``-th forward difference along ``dim``, after joining ``prepend`` and ``append``
     there (torch.diff)."""
     d = input._dim(dim, "diff")
-    if not _is_int(n) or n < 0:
+    if not _is_int(n):
         raise InputTypeError(f"diff: n must be an int >= 0, got {n!r}")
+    if n < 0:
+        raise DiffOrderError(f"diff: n must be an int >= 0 (the order of the difference), got {n}")
+    if n == 0:      # torch returns the input itself (a copy), leaving prepend / append out
+        return input.clone()
     x = concat([t for t in (prepend, input, append) if t is not None], d)
     for _ in range(int(n)):
         length = x.shape[d]
@@ -1209,6 +1214,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p != math.inf:
         return diff.norm(p, dim=-1)
+    if diff.shape[-1] == 0:     # no coordinates: distance 0, as torch's (amax would refuse)
+        return diff.sum(-1)
     # p = inf: every coordinate tied for the largest |difference| gets the full gradient (sign
     # times it), as torch's cdist backward -- not shared as norm(inf)'s is.
     size = diff.abs()

@@ -3452,8 +3452,11 @@ class Tensor:
         n = self.shape[dim]
         if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
             step = int(split_size_or_sections)
-            if step <= 0:
-                raise ShapeError(f"split: split_size must be > 0, got {step}")
+            if step < 0 or (step == 0 and n != 0):  # torch allows 0 on an empty dim only
+                raise ShapeError(f"split: split_size must be > 0 (0 only on an empty dim), got "
+                                 f"{step} for dim {dim} of size {n}")
+            if step == 0:
+                return _multi_views([self[(slice(None),) * dim + (slice(0, 0),)]], "Split")
             sizes = [min(step, n - start) for start in range(0, n, step)] or [0]
         elif isinstance(split_size_or_sections, Tensor) and split_size_or_sections.ndim == 0:
             return self.split(_int_of(split_size_or_sections), dim)
