@@ -3,7 +3,7 @@
 import pytest
 
 import tensorgan as tg
-from tensorgan.errors import AutogradError
+from tensorgan.errors import AutogradError, DeviceError
 
 
 # --- autograd.grad asks each node only for the gradients leading to its inputs ------------------
@@ -57,3 +57,25 @@ def test_narrowing_is_undone_when_the_walk_fails():
         tg.autograd.grad(cdf, [c], retain_graph=True)
     tg.autograd.grad(cdf, [r], retain_graph=True)
     assert all(node.needs_input_grad == needs for node, needs in nodes)
+
+
+# --- device strings read by torch's rules ---------------------------------------------------------
+@pytest.mark.parametrize("spec, needle", [
+    ("gpu", "unknown device 'gpu'"), ("CPU", "unknown device 'CPU'"), ("Cuda", "lower case"),
+    (" cpu", "invalid device string"), ("cpu ", "invalid device string"),
+    ("cuda:-1", "invalid device string"), ("cuda:01", "invalid device string"),
+    ("cuda:+1", "invalid device string"), ("cuda: 0", "invalid device string"),
+    ("cuda:", "invalid device string"), ("cpu:0:0", "invalid device string"),
+    ("", "must not be empty"), ("meta", "no 'meta' device"), ("cuda:1", "no GPU with index 1"),
+])
+def test_device_strings_torch_refuses_are_runtime_errors(spec, needle):
+    with pytest.raises(DeviceError, match=needle) as info:
+        tg.device(spec)
+    assert isinstance(info.value, RuntimeError)           # torch's type
+
+
+def test_device_strings_torch_reads():
+    assert str(tg.device("cpu")) == "cpu" and tg.device("cpu:0").index == 0
+    assert tg.device("cuda:0").index == 0 and tg.device("cuda").index is None
+    with pytest.raises(DeviceError, match="unknown device 'GPU'"):
+        tg.ones(2).to("GPU")                                 # a device, not a dtype name
