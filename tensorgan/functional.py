@@ -1392,7 +1392,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
+    """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's);
+    -0.0 at and below -3, NaN at -inf (0 * -inf), as torch's."""
     x = input   # (torch's name for the argument)
     _float_only("hardswish", x)
     return _maybe_in_place("hardswish", x, inplace, _hardswish)
@@ -1404,7 +1405,8 @@ def _hardswish(t: Tensor) -> Tensor:
     # the product sees 0 outside (-3, 3) (NaN, +-inf): its unused branch's zero gradient times
     # inf or NaN would make x's gradient NaN there (torch's is 1 at NaN / inf, 0 at -inf)
     u = t.masked_fill(~middle | low, 0.0)
-    return _HARDSWISH.apply(0.0, where(middle, u * (u + 3.0) * (1 / 6), t), low.array)
+    at_low = t.detach() * 0.0    # x * 0: -0.0, NaN at -inf (torch: x * relu6(x + 3) / 6)
+    return _HARDSWISH.apply(at_low, where(middle, u * (u + 3.0) * (1 / 6), t), low.array)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

@@ -1,8 +1,10 @@
 """Session 29's leftovers: small differences from torch 2.13 that the reviews found."""
 
+import numpy as np
 import pytest
 
 import tensorgan as tg
+from tensorgan import functional as F
 from tensorgan.errors import AutogradError, DeviceError
 
 
@@ -79,3 +81,25 @@ def test_device_strings_torch_reads():
     assert tg.device("cuda:0").index == 0 and tg.device("cuda").index is None
     with pytest.raises(DeviceError, match="unknown device 'GPU'"):
         tg.ones(2).to("GPU")                                 # a device, not a dtype name
+
+
+# --- hardswish at and below -3: x * 0 (-0.0; NaN at -inf), as torch's x * relu6(x + 3) / 6 --------
+@pytest.mark.parametrize("dtype", [tg.float16, tg.float32, tg.float64])
+def test_hardswish_below_minus_three_is_x_times_zero(dtype):
+    inf = float("inf")
+    x = tg.tensor([-inf, -5.0, -3.0, 3.0, inf], dtype=dtype, requires_grad=True)
+    y = F.hardswish(x)
+    values = y.detach().numpy()
+    assert np.isnan(values[0]) and values.dtype == x.numpy().dtype
+    assert list(np.signbit(values[1:3])) == [True, True] and values[1:3].tolist() == [0.0, 0.0]
+    assert values[3:].tolist() == [3.0, inf]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]          # torch's, inf and NaN-free
+
+
+def test_hardswish_in_place_and_double_backward_agree():
+    x = tg.tensor([-float("inf"), -4.0, 1.0], dtype=tg.float64, requires_grad=True)
+    y = F.hardswish(x.clone(), inplace=True)
+    assert np.isnan(y[0].item()) and np.signbit(y[1].item()) and y[2].item() == pytest.approx(2 / 3)
+    (g,) = tg.autograd.grad(F.hardswish(x).sum(), x, create_graph=True)
+    assert g.tolist() == [0.0, 0.0, pytest.approx(5 / 6)]
