@@ -103,3 +103,32 @@ def test_hardswish_in_place_and_double_backward_agree():
     assert np.isnan(y[0].item()) and np.signbit(y[1].item()) and y[2].item() == pytest.approx(2 / 3)
     (g,) = tg.autograd.grad(F.hardswish(x).sum(), x, create_graph=True)
     assert g.tolist() == [0.0, 0.0, pytest.approx(5 / 6)]
+
+
+# --- grad_fn names: a 1-D convolution and a channels_last conv2d end in ConvolutionBackward0 ------
+def _rand(*shape):
+    return tg.tensor(np.random.default_rng(0).normal(size=shape), requires_grad=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: F.conv1d(_rand(2, 4, 9), _rand(6, 4, 3)),
+    lambda: F.conv1d(_rand(2, 4, 9), _rand(4, 1, 3), groups=4),
+    lambda: F.conv_transpose1d(_rand(2, 4, 9), _rand(4, 6, 3)),
+    lambda: F.conv2d(_rand(2, 3, 5, 5).to(memory_format=tg.channels_last), _rand(4, 3, 3, 3)),
+    lambda: F.conv2d(_rand(2, 4, 5, 5).to(memory_format=tg.channels_last), _rand(4, 1, 3, 3),
+                     groups=4),
+])
+def test_convolution_outputs_are_named_as_torchs(make):
+    assert make().grad_fn.name() == "ConvolutionBackward0"
+
+
+def test_renamed_convolution_steps_keep_layout_and_gradients():
+    x = _rand(2, 3, 5, 5).to(memory_format=tg.channels_last)
+    w = _rand(4, 3, 3, 3)
+    y = F.conv2d(x, w)
+    assert y.is_contiguous(memory_format=tg.channels_last)
+    y.sum().backward()
+    x2, w2 = x.detach().contiguous().requires_grad_(), w.detach().clone().requires_grad_()
+    F.conv2d(x2, w2).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-12)
+    assert F.conv1d(_rand(4, 9), _rand(6, 4, 3)).grad_fn.name() == "SqueezeBackward1"  # unbatched: torch's
