@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import re
 import sys
 from types import ModuleType
 from typing import Any
@@ -344,26 +345,34 @@ def _make_device(kind: str) -> Device:
     return Device("cuda", cupy, "tensorgan.kernels.cuda")
 
 
+# torch's device string (c10's Device parser): a type of ASCII letters, digits and '_', then
+# maybe ':' and an index with no sign, space or leading zero ('cuda:01' is refused)
+_DEVICE_STRING = re.compile(r"([A-Za-z0-9_]+)(?::(0|[1-9][0-9]*))?", re.ASCII)
+
+
 def _parse(spec: str) -> str:
-    kind = spec.strip().lower()
-    if kind in ("cuda:0", "gpu"):
-        kind = "cuda"
-    elif kind == "cpu:0":      # torch's tensors on device='cpu:0' are on plain 'cpu'
-        kind = "cpu"
-    if kind not in DEVICE_TYPES:
-        base, _, index = kind.partition(":")
-        if base in ("cuda", "cpu") and index.isdigit():
-            what = "GPU" if base == "cuda" else "CPU device"
-            raise DeviceError(f"there is no {what} with index {int(index)} ({spec!r}): tensorgan "
-                              f"uses one {what}, {base!r} (or {base}:0)")
-        if base in DEVICE_TYPES:       # 'cuda:-1', 'cuda:x', 'cuda:': torch's RuntimeError too
-            raise DeviceError(f"invalid device string {spec!r}: the index after ':' must be a "
-                              f"non-negative integer, as in '{base}:0'")
-        if base in TORCH_DEVICE_TYPES:
-            raise DeviceError(f"tensorgan has no {base!r} device ({spec!r} is a torch device "
-                              f"type): expected one of {', '.join(DEVICE_TYPES)}")
-        raise DeviceError(f"unknown device {spec!r}: expected one of {', '.join(DEVICE_TYPES)}")
-    return kind
+    """'cpu' or 'cuda' for a device string, by torch's rules: case and spaces count ('CPU',
+    ' cpu' and 'gpu' are refused, as torch refuses them); index 0 only."""
+    if not spec:
+        raise DeviceError("Device string must not be empty (as torch): 'cpu' or 'cuda'")
+    found = _DEVICE_STRING.fullmatch(spec)
+    if found is None:
+        raise DeviceError(f"invalid device string {spec!r} (torch's RuntimeError too): a device "
+                          f"type such as 'cpu' or 'cuda', then maybe ':' and an index with no "
+                          f"sign, space or leading zero, as in 'cuda:0'")
+    base, index = found.groups()
+    if base not in TORCH_DEVICE_TYPES:
+        raise DeviceError(f"unknown device {spec!r}: expected one of {', '.join(DEVICE_TYPES)} "
+                          f"device type at start of device string, in lower case (as torch; "
+                          f"'gpu' is 'cuda')")
+    if base not in DEVICE_TYPES:
+        raise DeviceError(f"tensorgan has no {base!r} device ({spec!r} is a torch device "
+                          f"type): expected one of {', '.join(DEVICE_TYPES)}")
+    if index not in (None, "0"):
+        what = "GPU" if base == "cuda" else "CPU device"
+        raise DeviceError(f"there is no {what} with index {index} ({spec!r}): tensorgan uses one "
+                          f"{what}, {base!r} (or {base}:0)")
+    return base
 
 
 # torch's device-type names: valid names for devices tensorgan lacks (``autocast('xpu')``, and

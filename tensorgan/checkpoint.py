@@ -205,7 +205,7 @@ def _decode_tagged(marker: str, value: Any, arrays: Mapping[str, np.ndarray]) ->
     raise CheckpointError(f"checkpoint metadata has a malformed {marker} entry ({payload!r:.80})")
 
 
-# A device name as str(device) writes it ('gpu' or ' cpu', which tg.device also reads, are not)
+# A device name as str(device) writes it ('gpu' or ' cpu' are not: tg.device refuses them too)
 _DEVICE_NAME = re.compile(r"(cpu|cuda)(:(0|[1-9][0-9]{0,8}))?")
 
 

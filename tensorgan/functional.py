@@ -325,8 +325,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
 def _keep_channels_last(x: Tensor, out: Tensor) -> Tensor:
     """``out`` in ``x``'s layout when ``x`` is channels_last (torch's convolutions keep it)."""
     from . import memory_formats as mf
-    return out.contiguous(memory_format=mf.channels_last) \
-        if mf.suggest(x.array) is mf.channels_last else out
+    if mf.suggest(x.array) is not mf.channels_last or mf.has_format(out.array, mf.channels_last):
+        return out
+    axes = mf.order(mf.channels_last, out.shape, "conv2d")
+    return out.contiguous(memory_format=mf.channels_last) if axes is None else \
+        _CONV_RELAYOUT.apply(out, axes)     # the same node as contiguous's, under torch's name
 
 
 def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tuple,
@@ -650,8 +653,8 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     _check_rank("conv1d", "weight", weight, (3,), "(C_out, C_in / groups, k)")
     stride, dilation = _single(stride, "stride", 1, "conv1d"), _single(dilation, "dilation", 1, "conv1d")
     padding = padding if padding in ("same", "valid") else (0, _single(padding, "padding", 0, "conv1d"))
-    return conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), padding, (1, dilation),
-                  groups).squeeze(2)
+    return _squeeze_conv_out(conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride),
+                                    padding, (1, dilation), groups))
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -669,8 +672,14 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         _single(value, name, low, op) for value, name, low in (
             (stride, "stride", 1), (padding, "padding", 0), (output_padding, "output_padding", 0),
             (dilation, "dilation", 1)))
-    return conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), (0, padding),
-                            (0, output_padding), groups, (1, dilation)).squeeze(2)
+    return _squeeze_conv_out(conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride),
+                                              (0, padding), (0, output_padding), groups, (1, dilation)))
+
+
+def _squeeze_conv_out(out: Tensor) -> Tensor:
+    """A 1-D convolution's output: the height-1 image's ``squeeze(2)`` as torch's node name
+    (ConvolutionBackward0, not SqueezeBackward1): the same node, renamed."""
+    return _CONV_SQUEEZE.apply(out, out.shape[:2] + out.shape[3:])
 
 
 def _single(value: Any, name: str, minimum: int, owner: str) -> int:
@@ -995,6 +1004,9 @@ def _node(base: type, torch_name: str) -> type:
 
 
 _SELU, _HARDSIGMOID = _node(ops.Mul, "EluBackward0"), _node(ops.Mul, "HardsigmoidBackward0")
+# a convolution's last step when it is a reshape (1-D) or a relayout (channels_last input)
+_CONV_SQUEEZE = _node(ops.Squeeze, "ConvolutionBackward0")
+_CONV_RELAYOUT = _node(ops.Relayout, "ConvolutionBackward0")
 class _MaskWhere(ops.Where):
     """``where(mask of x, x-ish, ...)`` for an activation whose derivative is piecewise constant
     (hardtanh, threshold, the shrinks, prelu's input): in graph mode the first operand's gradient
@@ -1392,7 +1404,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
+    """x * relu6(x + 3) / 6; derivative x / 3 + 1/2 on (-3, 3), 0 at -3 and 1 at 3 (torch's);
+    -0.0 at and below -3, NaN at -inf (0 * -inf), as torch's."""
     x = input   # (torch's name for the argument)
     _float_only("hardswish", x)
     return _maybe_in_place("hardswish", x, inplace, _hardswish)
@@ -1404,7 +1417,8 @@ def _hardswish(t: Tensor) -> Tensor:
     # the product sees 0 outside (-3, 3) (NaN, +-inf): its unused branch's zero gradient times
     # inf or NaN would make x's gradient NaN there (torch's is 1 at NaN / inf, 0 at -inf)
     u = t.masked_fill(~middle | low, 0.0)
-    return _HARDSWISH.apply(0.0, where(middle, u * (u + 3.0) * (1 / 6), t), low.array)
+    at_low = t.detach() * 0.0    # x * 0: -0.0, NaN at -inf (torch: x * relu6(x + 3) / 6)
+    return _HARDSWISH.apply(at_low, where(middle, u * (u + 3.0) * (1 / 6), t), low.array)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

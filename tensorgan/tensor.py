@@ -1636,6 +1636,25 @@ def _leading_to(order: list["Tensor"], targets: list["Tensor"]) -> set:
     return wanted
 
 
+def _narrow_needs(order: list["Tensor"], wanted: set) -> list:
+    """autograd.grad / backward(inputs=): each node on the way asks its backward only for the
+    gradients of the inputs that lead to what was asked, as torch's engine (its exec_info) --
+    so gammainc(a, x) gives d/dx though it has no d/da, and no work goes to unasked inputs.
+    Returns the (node, needs_input_grad before) pairs to put back once the walk ends."""
+    narrowed = []
+    for node in order:
+        ctx = node._ctx
+        if ctx is None or ctx.released or id(node) not in wanted:
+            continue
+        needs = ctx.needs_input_grad
+        only = tuple([need and isinstance(p, Tensor) and id(p) in wanted
+                      for p, need in zip(ctx.inputs, needs)]) + needs[len(ctx.inputs):]
+        if only != needs:
+            ctx.needs_input_grad = only
+            narrowed.append((ctx, needs))
+    return narrowed
+
+
 def _rewired(ctx: Function) -> bool:
     """Whether an input ``ctx`` read was written in place since, with a tracked write that gave
     it a new node (so its edge now points at the new value's graph, maybe downstream of ``ctx``:
@@ -1687,31 +1706,35 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
     # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
     with set_grad_enabled(create_graph), np.errstate(all="ignore"):
-        for node in reversed(walk.order):              # every node after all of its users
-            key = id(node)
-            g = grads.pop(key, None)                   # the sum of what its users sent
-            summing.discard(key)
-            if g is None:                              # nothing (or only ZERO_GRAD) came
-                g = walk.without_gradient(node)
-                if g is _SKIP:
+        try:
+            for node in reversed(walk.order):      # every node after all of its users
+                key = id(node)
+                g = grads.pop(key, None)           # the sum of what its users sent
+                summing.discard(key)
+                if g is None:                      # nothing (or only ZERO_GRAD) came
+                    g = walk.without_gradient(node)
+                    if g is _SKIP:
+                        continue
+                if node._hooks is not None and run_hooks:  # register_hook, retain_grad
+                    g = walk.tensor_hooks(node, g)
+                ctx = node._ctx
+                if inputs is not None:             # autograd.grad: no .grad is touched
+                    if walk.stops_at(node, ctx, g):
+                        continue
+                elif ctx is None:                  # a leaf: keep the gradient
+                    walk.to_leaf(node, g)
                     continue
-            if node._hooks is not None and run_hooks:  # register_hook, retain_grad
-                g = walk.tensor_hooks(node, g)
-            ctx = node._ctx
-            if inputs is not None:                     # autograd.grad: no .grad is touched
-                if walk.stops_at(node, ctx, g):
-                    continue
-            elif ctx is None:                          # a leaf: keep the gradient
-                walk.to_leaf(node, g)
-                continue
-            _check_still_valid(ctx)                    # not freed, no input written since
-            if run_hooks and ctx.__dict__.get("node_hooks") is not None:
-                input_grads = walk.hooked_backward(ctx, g)   # grad_fn's hooks around it
-            else:
-                input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
-            accumulate(ctx, input_grads)               # each into its input's sum
-            if frees:
-                ctx.release()                          # torch frees the graph as it goes
+                _check_still_valid(ctx)            # not freed, no input written since
+                if run_hooks and ctx.__dict__.get("node_hooks") is not None:
+                    input_grads = walk.hooked_backward(ctx, g)   # grad_fn's hooks around it
+                else:
+                    input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
+                accumulate(ctx, input_grads)       # each into its input's sum
+                if frees:
+                    ctx.release()                  # torch frees the graph as it goes
+        finally:
+            if walk.narrowed:              # autograd.grad narrowed some nodes' needs: put them
+                walk.restore_needs()       # back (a retained graph, a walk an error stopped)
     return walk.finish()
 
 
@@ -1727,9 +1750,10 @@ class _Walk:
     gradient arrays a leaf's ``.grad`` took or a hook saw (never shared by two leaves);
     ``zeros_only``: ids of the tensors some op sent ``ZERO_GRAD`` (kept: ``grads`` says if more
     came); ``wanted`` / ``targets`` / ``captured``: autograd.grad's -- the ids of the tensors
-    leading to its inputs, of the inputs, and the inputs' gradients found."""
+    leading to its inputs, of the inputs, and the inputs' gradients found; ``narrowed``: its
+    (node, needs_input_grad before) pairs, see :func:`_narrow_needs`."""
     __slots__ = ("number", "order", "wanted", "targets", "grads", "captured", "summing", "owned",
-                 "zeros_only", "create_graph", "retain_graph", "run_hooks", "check_nan")
+                 "zeros_only", "create_graph", "retain_graph", "run_hooks", "check_nan", "narrowed")
 
     def __init__(self, roots: list, seeds: list, retain_graph: bool | None, create_graph: bool,
                  inputs: list | None, run_hooks: bool) -> None:
@@ -1738,6 +1762,7 @@ class _Walk:
         self.order = _topological_order(roots)
         self.wanted = _leading_to(self.order, inputs) if inputs is not None else None
         self.targets = {id(t) for t in inputs} if inputs is not None else None
+        self.narrowed = _narrow_needs(self.order, self.wanted) if inputs is not None else None
         grads: dict = {}
         for root, seed in zip(roots, seeds):
             grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
@@ -1745,6 +1770,12 @@ class _Walk:
         self.summing, self.owned, self.zeros_only = set(), set(), set()
         self.create_graph, self.retain_graph, self.run_hooks = create_graph, retain_graph, run_hooks
         self.check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
+
+    def restore_needs(self) -> None:
+        """Each narrowed node's ``needs_input_grad`` as it was (a later backward may want more)."""
+        for ctx, needs in self.narrowed:
+            if not ctx.released:
+                ctx.needs_input_grad = needs
 
     def without_gradient(self, node: "Tensor") -> Any:
         """A node no gradient reached: ``_SKIP``, or the ``g`` to go on with -- None for a custom

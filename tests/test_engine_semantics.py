@@ -414,9 +414,11 @@ def test_bad_arguments_get_typed_errors_naming_them(call, error, needle):
         call()
 
 
-def test_numpy_integers_and_device_names_in_any_case_are_accepted():
+def test_numpy_integers_are_accepted_and_device_names_read_as_torch_reads_them():
     assert tg.models.dcgan.Generator((1, 28, 28), latent_dim=np.int64(8)).latent_dim == 8
-    assert tg.ones(2).to("CPU").device is tg.get_device("cpu")
+    assert tg.ones(2).to("cpu").device is tg.get_device("cpu")
+    with pytest.raises(tg.DeviceError, match="unknown device 'CPU'.*lower case"):
+        tg.ones(2).to("CPU")                           # torch's RuntimeError: case counts
 
 
 def test_empty_softmax_and_channel_less_batch_norm():
@@ -452,7 +454,7 @@ def test_numpy_conversion_of_scalars_and_the_refusals():
         tg.zeros((1, 3)).expand(2, 3).add_(1.0)
     size = x.size
     assert pickle.loads(pickle.dumps(size)) == 4 and copy.deepcopy(size)() == (2, 2)
-    layer = nn.Linear(2, 2).to("CPU")
+    layer = nn.Linear(2, 2).to("cpu")
     assert layer.weight.device is tg.get_device("cpu")
 
 

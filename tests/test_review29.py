@@ -20,7 +20,7 @@ def _file(saved_object, **arrays):
 
 @pytest.mark.parametrize("entry", [
     {"__complex__": [10 ** 400, 0]},                    # was an OverflowError
-    {"__device__": "gpu"},                              # tg.device reads it; save never writes it
+    {"__device__": "gpu"},                              # save never writes it
     {"__device__": " cpu"},
     {"__tensor__": "x", "device": "junk"},              # was a DTypeError under a dict map_location
     {"__int_keys__": {"0": 1, "00": 2}},                # was {0: 2}: one entry silently lost
