@@ -24,7 +24,7 @@ from . import ops
 from .backend import as_host_array
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, AutogradNotSupportedError, ConfigError, DTypeError,
-                     InputTypeError, LinAlgError, ShapeError)
+                     InputTypeError, LinAlgError, LinAlgOptionError, ShapeError)
 from .factory import concat, stack
 from .linalg import (Cholesky, Decomposition, Inv, Solve, _eye_like, _float, _matrices, _mT,
                      matrix_norm, svdvals)
@@ -284,7 +284,7 @@ def _lu_parts(op: str, A: Tensor, pivot: bool = True) -> tuple:
     """(P, L, U, pivots int32, info int32) of A (..., m, n)."""
     _matrices(op, A, square=False)
     if not pivot:
-        raise ConfigError(f"{op}: LU without pivoting (pivot=False) is not implemented on the CPU "
+        raise LinAlgOptionError(f"{op}: LU without pivoting (pivot=False) is not implemented on the CPU "
                           f"(as torch's CPU backend); use pivot=True")
     P, L, U, pivots, info = Lu.call(A)
     return (P.detach(), L, U, pivots.detach().to("int32"), info.detach().to("int32"))
