@@ -28,8 +28,8 @@ import numpy as np
 from . import ops
 from .functional import _scalar
 from .broadcasting import broadcast_shape
-from .errors import (ConfigError, DTypeError, InputTypeError, LinAlgError, LinAlgOptionError,
-                     ShapeError)
+from .errors import (ConfigTypeError, DTypeError, InputTypeError, LinAlgError,
+                     LinAlgOptionError, ShapeError)
 from .factory import concat, eye
 from .math_ops import Composed, _others_product
 from .shape_index_ops import diag_embed, diagonal as _diagonal_planes, movedim, tril
@@ -268,8 +268,12 @@ def _singular_cofactors(A: Tensor) -> Tensor:
 class Cholesky(Decomposition):
     @staticmethod
     def compute(xp, A):
-        return (_checked("linalg.cholesky", xp, xp.linalg.cholesky, (A,),
-                         "the input matrix is not positive-definite"),)
+        what = "the input matrix is not positive-definite"
+        L = _checked("linalg.cholesky", xp, xp.linalg.cholesky, (A,), what)
+        if bool(xp.isnan(xp.diagonal(L, axis1=-2, axis2=-1)).any()):     # NumPy passes a NaN
+            _raise_for("linalg.cholesky", xp, (A,), what,                # pivot on; LAPACK's potrf
+                       lambda M: bool(xp.isnan(xp.linalg.cholesky(M).diagonal()).any()))  # refuses it
+        return (L,)
 
     @staticmethod
     def shapes(A):
@@ -544,7 +548,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     (k, n), k = min(m, n)), 'complete' (Q (m, m), R (m, n)) or 'r' (R only; Q empty)."""
     _matrices("linalg.qr", A, square=False)
     if mode not in ("reduced", "complete", "r"):
-        raise ConfigError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+        raise LinAlgOptionError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     Q, R = Qr.call(A, "complete" if mode == "complete" else "reduced")
     if mode == "r":
         return QRResult(Tensor._make(A.device.xp.zeros((0,), dtype=A.dtype), A.device), R)
@@ -566,7 +570,7 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
 
 def _uplo(op: str, UPLO: Any) -> str:
     if UPLO not in ("L", "U"):
-        raise ConfigError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
+        raise LinAlgOptionError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
     return UPLO
 
 
@@ -643,7 +647,7 @@ def vector_norm(input: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = Fa
     0 (the count of nonzeros) -- Tensor.norm's."""
     input = _float("linalg.vector_norm", _norm_input("linalg.vector_norm", input, dtype), complex_ok=True)
     if isinstance(ord, str):
-        raise ConfigError(f"linalg.vector_norm: ord must be a number, got {ord!r} (matrix norms "
+        raise ConfigTypeError(f"linalg.vector_norm: ord must be a number, got {ord!r} (matrix norms "
                           f"are linalg.matrix_norm's)")
     return input.norm(ord, dim, keepdim)
 
@@ -670,7 +674,7 @@ def matrix_norm(input: Tensor, ord: Any = "fro", dim: Sequence[int] = (-2, -1), 
     input = _float("linalg.matrix_norm", _norm_input("linalg.matrix_norm", input, dtype),
                    complex_ok=ord not in ("nuc", 2, -2))
     if ord not in _MATRIX_ORDS or isinstance(ord, bool):
-        raise ConfigError(f"linalg.matrix_norm: ord must be one of 'fro', 'nuc', 1, -1, 2, -2, "
+        raise LinAlgOptionError(f"linalg.matrix_norm: ord must be one of 'fro', 'nuc', 1, -1, 2, -2, "
                           f"inf, -inf, got {ord!r}")
     if input.ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise ShapeError(f"linalg.matrix_norm: needs a tensor of at least 2 dims and dim a pair "
@@ -689,11 +693,19 @@ def _matrix_norm_last(M: Tensor, ord: Any) -> Tensor:
     """The norm of the matrices in the last two dims, kept as (..., 1, 1)."""
     if ord in ("nuc", 2, -2):
         S = svdvals(M)
-        S = S.sum(-1) if ord == "nuc" else S.amax(-1) if ord == 2 else S.amin(-1)
+        S = S.sum(-1) if ord == "nuc" else _largest(S, -1)[..., 0] if ord == 2 else S.amin(-1)
         return S[..., None, None]
     summed, other = (-2, -1) if ord in (1, -1) else (-1, -2)
     sums = M.abs().sum(summed, keepdim=True)
-    return sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
+    return _largest(sums, other) if ord > 0 else sums.amin(other, keepdim=True)
+
+
+def _largest(x: Tensor, dim: int) -> Tensor:
+    """``x.amax(dim, keepdim=True)`` of non-negative values, 0 over an empty dim (torch's matrix
+    norms of an empty matrix: 0; the smallest of nothing is still an error)."""
+    if x.shape[dim] == 0:
+        return x.sum(dim, keepdim=True)                  # zeros, in the graph
+    return x.amax(dim, keepdim=True)
 
 
 def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,

@@ -84,3 +84,46 @@ def test_norm_dtype_may_only_widen_as_torch():
         LA.norm(f64(x), dtype=tg.float32)
     wide = LA.vector_norm(tg.tensor(x.astype(np.float32)), dtype=tg.float64)
     assert wide.dtype == tg.float64 and float(wide) == pytest.approx(np.linalg.norm(x))
+
+
+def test_cholesky_refuses_nan_as_lapack_does():
+    nan = f64([[np.nan, 0.0], [0.0, 1.0]])
+    with pytest.raises(LA.LinAlgError, match="positive-definite"):
+        LA.cholesky(nan)
+    batch = f64(np.stack([np.eye(2), [[1.0, 0.0], [0.0, np.nan]]]))
+    with pytest.raises(LA.LinAlgError, match="Batch element 1"):
+        LA.cholesky(batch)
+    assert LA.cholesky_ex(nan).info.numpy().tolist() == 1
+    assert LA.cholesky_ex(batch).info.numpy().tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("call", [
+    lambda A: LA.qr(A, mode="full"), lambda A: LA.eigh(A, UPLO="X"),
+    lambda A: LA.matrix_norm(A, ord=3), lambda A: LA.cond(A, p=3),
+    lambda A: LA.tensorinv(A, ind=0)])
+def test_unknown_linalg_options_are_runtime_errors_as_torch(call):
+    with pytest.raises(LinAlgOptionError) as info:
+        call(f64(np.eye(3)))
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, ValueError)
+
+
+def test_vector_norm_string_order_is_a_type_error_as_torch():
+    with pytest.raises(TypeError, match="'fro'"):
+        LA.vector_norm(f64(np.ones(3)), ord="fro")
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0), (2, 0, 3)])
+@pytest.mark.parametrize("ord", [2, 1, math.inf, "nuc", "fro"])
+def test_largest_value_matrix_norms_of_empty_matrices_are_zero(shape, ord):
+    A = tg.zeros(shape, dtype=tg.float64, requires_grad=True)
+    value = LA.matrix_norm(A, ord)
+    assert value.shape == shape[:-2] and not value.numpy().any()
+    value.sum().backward()
+    assert A.grad is None or not A.grad.numpy().any()
+
+
+@pytest.mark.parametrize("ord", [-2, -1, -math.inf])
+def test_smallest_value_matrix_norms_of_empty_matrices_still_raise(ord):
+    shape = (3, 0) if ord == -1 else (0, 3)
+    with pytest.raises(RuntimeError):
+        LA.matrix_norm(tg.zeros(shape, dtype=tg.float64), ord)
