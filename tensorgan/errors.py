@@ -388,6 +388,11 @@ class LinAlgError(TensorganError, RuntimeError):
     names the op, the batch element and the shape."""
 
 
+class LinAlgOptionError(ConfigError, RuntimeError):
+    """An option a linear-algebra op does not know (lstsq's driver): a ConfigError, and a
+    RuntimeError, as torch raises there."""
+
+
 class UninitializedParameterError(TensorganError, ValueError):
     """A lazy module's UninitializedParameter / UninitializedBuffer used before its first
     forward gave it a shape (torch raises ValueError / RuntimeError there)."""

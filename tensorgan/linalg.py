@@ -28,7 +28,8 @@ import numpy as np
 from . import ops
 from .functional import _scalar
 from .broadcasting import broadcast_shape
-from .errors import ConfigError, DTypeError, InputTypeError, LinAlgError, ShapeError
+from .errors import (ConfigTypeError, DTypeError, InputTypeError, LinAlgError,
+                     LinAlgOptionError, ShapeError)
 from .factory import concat, eye
 from .math_ops import Composed, _others_product
 from .shape_index_ops import diag_embed, diagonal as _diagonal_planes, movedim, tril
@@ -267,8 +268,12 @@ def _singular_cofactors(A: Tensor) -> Tensor:
 class Cholesky(Decomposition):
     @staticmethod
     def compute(xp, A):
-        return (_checked("linalg.cholesky", xp, xp.linalg.cholesky, (A,),
-                         "the input matrix is not positive-definite"),)
+        what = "the input matrix is not positive-definite"
+        L = _checked("linalg.cholesky", xp, xp.linalg.cholesky, (A,), what)
+        if bool(xp.isnan(xp.diagonal(L, axis1=-2, axis2=-1)).any()):     # NumPy passes a NaN
+            _raise_for("linalg.cholesky", xp, (A,), what,                # pivot on; LAPACK's potrf
+                       lambda M: bool(xp.isnan(xp.linalg.cholesky(M).diagonal()).any()))  # refuses it
+        return (L,)
 
     @staticmethod
     def shapes(A):
@@ -543,7 +548,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     (k, n), k = min(m, n)), 'complete' (Q (m, m), R (m, n)) or 'r' (R only; Q empty)."""
     _matrices("linalg.qr", A, square=False)
     if mode not in ("reduced", "complete", "r"):
-        raise ConfigError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+        raise LinAlgOptionError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     Q, R = Qr.call(A, "complete" if mode == "complete" else "reduced")
     if mode == "r":
         return QRResult(Tensor._make(A.device.xp.zeros((0,), dtype=A.dtype), A.device), R)
@@ -565,7 +570,7 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
 
 def _uplo(op: str, UPLO: Any) -> str:
     if UPLO not in ("L", "U"):
-        raise ConfigError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
+        raise LinAlgOptionError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
     return UPLO
 
 
@@ -640,11 +645,23 @@ def vector_norm(input: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = Fa
                 dtype: Any = None) -> Tensor:
     """The vector ``ord``-norm over ``dim`` (all elements by default): any real ord, inf, -inf,
     0 (the count of nonzeros) -- Tensor.norm's."""
-    input = _float("linalg.vector_norm", input if dtype is None else input.to(dtype), complex_ok=True)
+    input = _float("linalg.vector_norm", _norm_input("linalg.vector_norm", input, dtype), complex_ok=True)
     if isinstance(ord, str):
-        raise ConfigError(f"linalg.vector_norm: ord must be a number, got {ord!r} (matrix norms "
+        raise ConfigTypeError(f"linalg.vector_norm: ord must be a number, got {ord!r} (matrix norms "
                           f"are linalg.matrix_norm's)")
     return input.norm(ord, dim, keepdim)
+
+
+def _norm_input(op: str, input: Any, dtype: Any) -> Any:
+    """``input`` cast to a norm's ``dtype``: only a widening of the same kind, as torch (a float64
+    norm asked in float32 would quietly lose the precision the input had)."""
+    if dtype is None or not isinstance(input, Tensor):
+        return input
+    have, want = np.dtype(input.dtype), np.dtype(dtype)
+    if have.kind in "fc" and (want.kind != have.kind or want.itemsize < have.itemsize):
+        raise DTypeError(f"{op}: dtype={want} would narrow or change the kind of the {have} input "
+                         f"(as torch, only a widening of the same kind: cast the input first)")
+    return input.to(dtype)
 
 
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
@@ -654,10 +671,10 @@ def matrix_norm(input: Tensor, ord: Any = "fro", dim: Sequence[int] = (-2, -1), 
                 *, dtype: Any = None) -> Tensor:
     """The matrix norm over the two dims ``dim``: 'fro', 'nuc' (sum of singular values), 2 / -2
     (largest / smallest singular value), 1 / -1 (max / min column sum of |A|), inf / -inf (rows)."""
-    input = _float("linalg.matrix_norm", input if dtype is None else input.to(dtype),
+    input = _float("linalg.matrix_norm", _norm_input("linalg.matrix_norm", input, dtype),
                    complex_ok=ord not in ("nuc", 2, -2))
     if ord not in _MATRIX_ORDS or isinstance(ord, bool):
-        raise ConfigError(f"linalg.matrix_norm: ord must be one of 'fro', 'nuc', 1, -1, 2, -2, "
+        raise LinAlgOptionError(f"linalg.matrix_norm: ord must be one of 'fro', 'nuc', 1, -1, 2, -2, "
                           f"inf, -inf, got {ord!r}")
     if input.ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise ShapeError(f"linalg.matrix_norm: needs a tensor of at least 2 dims and dim a pair "
@@ -676,11 +693,19 @@ def _matrix_norm_last(M: Tensor, ord: Any) -> Tensor:
     """The norm of the matrices in the last two dims, kept as (..., 1, 1)."""
     if ord in ("nuc", 2, -2):
         S = svdvals(M)
-        S = S.sum(-1) if ord == "nuc" else S.amax(-1) if ord == 2 else S.amin(-1)
+        S = S.sum(-1) if ord == "nuc" else _largest(S, -1)[..., 0] if ord == 2 else S.amin(-1)
         return S[..., None, None]
     summed, other = (-2, -1) if ord in (1, -1) else (-1, -2)
     sums = M.abs().sum(summed, keepdim=True)
-    return sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
+    return _largest(sums, other) if ord > 0 else sums.amin(other, keepdim=True)
+
+
+def _largest(x: Tensor, dim: int) -> Tensor:
+    """``x.amax(dim, keepdim=True)`` of non-negative values, 0 over an empty dim (torch's matrix
+    norms of an empty matrix: 0; the smallest of nothing is still an error)."""
+    if x.shape[dim] == 0:
+        return x.sum(dim, keepdim=True)                  # zeros, in the graph
+    return x.amax(dim, keepdim=True)
 
 
 def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
@@ -775,17 +800,41 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x * y).sum(dim)
 
 
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
 def lstsq(input: Tensor, b: Tensor, rcond: Any = None, *, driver: Any = None) -> LstsqResult:
-    """The least-squares solution of A X = B (pinv(A) B: its gradient is torch's), with the rank
-    of A; residuals and singular_values are empty, as torch's default CPU driver ('gelsy')."""
+    """The least-squares solution of A X = B (pinv(A) B: its gradient is torch's). The other
+    fields follow torch's CPU ``driver`` (default 'gelsy'): rank for all but 'gels', singular_values
+    for 'gelsd' / 'gelss', residuals (squared column norms of A X - B) for all but 'gelsy' when
+    m > n and A has full rank; the fields a driver does not give are empty, none is differentiable."""
+    if driver is not None and driver not in _LSTSQ_DRIVERS:
+        raise LinAlgOptionError(f"linalg.lstsq: driver must be one of {_LSTSQ_DRIVERS} or None, "
+                                f"got {driver!r}")
+    driver = driver or "gelsy"
     _matrices("linalg.lstsq", input, square=False)
     vector = isinstance(b, Tensor) and b.ndim == input.ndim - 1
     Bm = b.unsqueeze(-1) if vector else _matrices("linalg.lstsq", b, square=False, name="B")
     if Bm.shape[-2] != input.shape[-2]:
         raise ShapeError(f"linalg.lstsq: A {input.shape} and B {b.shape} need the same number of rows")
     X = pinv(input, rtol=rcond) @ Bm
-    empty = Tensor._make(input.device.xp.zeros((0,), dtype=input.dtype), input.device)
-    return LstsqResult(X.squeeze(-1) if vector else X, empty, matrix_rank(input, rtol=rcond), empty)
+    return LstsqResult(X.squeeze(-1) if vector else X, *_lstsq_extras(input, Bm, X, rcond, driver))
+
+
+def _lstsq_extras(A: Tensor, B: Tensor, X: Tensor, rcond: Any, driver: str) -> tuple:
+    """(residuals, rank, singular_values) of ``lstsq`` as ``driver`` gives them."""
+    xp, device = A.device.xp, A.device
+    empty = Tensor._make(xp.zeros((0,), dtype=A.dtype), device)
+    rank = (Tensor._make(xp.zeros((0,), dtype=np.int64), device) if driver == "gels"
+            else matrix_rank(A, rtol=rcond))
+    with no_grad():
+        values = svdvals(A) if driver in ("gelsd", "gelss") else empty
+        m, n = A.shape[-2:]
+        full = driver == "gels" or bool((rank.array == n).all())
+        residuals = empty
+        if driver != "gelsy" and m > n and full:
+            residuals = ((A @ X - B) ** 2).sum(-2)
+    return residuals, rank, values
 
 
 # ---------------------------------------------------------------------------------------------

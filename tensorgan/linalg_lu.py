@@ -23,8 +23,8 @@ import numpy as np
 from . import ops
 from .backend import as_host_array
 from .broadcasting import broadcast_shape
-from .errors import (AutogradError, AutogradNotSupportedError, ConfigError, DTypeError,
-                     InputTypeError, LinAlgError, ShapeError)
+from .errors import (AutogradError, AutogradNotSupportedError, DTypeError,
+                     InputTypeError, LinAlgError, LinAlgOptionError, ShapeError)
 from .factory import concat, stack
 from .linalg import (Cholesky, Decomposition, Inv, Solve, _eye_like, _float, _matrices, _mT,
                      matrix_norm, svdvals)
@@ -284,7 +284,7 @@ def _lu_parts(op: str, A: Tensor, pivot: bool = True) -> tuple:
     """(P, L, U, pivots int32, info int32) of A (..., m, n)."""
     _matrices(op, A, square=False)
     if not pivot:
-        raise ConfigError(f"{op}: LU without pivoting (pivot=False) is not implemented on the CPU "
+        raise LinAlgOptionError(f"{op}: LU without pivoting (pivot=False) is not implemented on the CPU "
                           f"(as torch's CPU backend); use pivot=True")
     P, L, U, pivots, info = Lu.call(A)
     return (P.detach(), L, U, pivots.detach().to("int32"), info.detach().to("int32"))
@@ -474,7 +474,7 @@ def cond(input: Tensor, p: Any = None) -> Tensor:
     -2 the inverse ratio), else norm(A) norm(A^-1) of square matrices, inf for a singular one."""
     op = "linalg.cond"
     if p not in _COND_ORDS or isinstance(p, bool):
-        raise ConfigError(f"{op}: p must be one of None, 'fro', 'nuc', 1, -1, 2, -2, inf, -inf, got {p!r}")
+        raise LinAlgOptionError(f"{op}: p must be one of None, 'fro', 'nuc', 1, -1, 2, -2, inf, -inf, got {p!r}")
     if 0 in _matrices(op, input, square=p not in (None, 2, -2)).shape[-2:]:
         return (input.sum((-2, -1)) * 0.0).detach()          # empty matrices: 0, as torch
     if p in (None, 2, -2):
@@ -491,7 +491,7 @@ def tensorinv(input: Tensor, ind: int = 2) -> Tensor:
     equal), result shape A.shape[ind:] + A.shape[:ind]."""
     _float("linalg.tensorinv", input, "A")
     if not _is_int(ind) or ind <= 0:
-        raise ConfigError(f"linalg.tensorinv: ind must be a positive int, got {ind!r}")
+        raise LinAlgOptionError(f"linalg.tensorinv: ind must be a positive int, got {ind!r}")
     rows, cols = math.prod(input.shape[:ind]), math.prod(input.shape[ind:])
     if rows != cols:
         raise ShapeError(f"linalg.tensorinv: the product of the first ind={ind} dims of A "

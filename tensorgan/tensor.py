@@ -3708,8 +3708,18 @@ class Tensor:
             count = self.ne(0.0).to(self.dtype).sum(dim=dim, keepdim=keepdim)
             nowhere = self.device.xp.zeros(count.shape, dtype=BOOL)   # the sum only carries
             return ops.Where.apply(self.sum(dim=dim, keepdim=keepdim), count, nowhere)  # the graph
+        if p < 0 and self._reduces_empty(dim):    # sum(|x|^p)^(1/p) over nothing: no identity
+            raise EmptyReductionError(f"norm: the {p:g}-norm over an empty dim (shape {self.shape}) "
+                                      f"has no value (as torch's: a negative p has no identity)")
         powers = ops.SafePow.apply(self.abs(), p)        # both powers: gradient 0 at 0, as torch
         return ops.SafePow.apply(powers.sum(dim=dim, keepdim=keepdim), 1.0 / p)
+
+    def _reduces_empty(self, dim: Any) -> bool:
+        """Whether a reduction over ``dim`` (None: all) takes in no element."""
+        if dim is None:
+            return self.array.size == 0
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        return any(self.shape[d] == 0 for d in dims)
 
     def matmul(self, other: "Tensor") -> "Tensor": return self @ other
 
