@@ -1705,36 +1705,32 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     accumulate = walk.accumulate                       # (bound once: it runs for every node)
     # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
     # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
-    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
-        try:
-            for node in reversed(walk.order):      # every node after all of its users
-                key = id(node)
-                g = grads.pop(key, None)           # the sum of what its users sent
-                summing.discard(key)
-                if g is None:                      # nothing (or only ZERO_GRAD) came
-                    g = walk.without_gradient(node)
-                    if g is _SKIP:
-                        continue
-                if node._hooks is not None and run_hooks:  # register_hook, retain_grad
-                    g = walk.tensor_hooks(node, g)
-                ctx = node._ctx
-                if inputs is not None:             # autograd.grad: no .grad is touched
-                    if walk.stops_at(node, ctx, g):
-                        continue
-                elif ctx is None:                  # a leaf: keep the gradient
-                    walk.to_leaf(node, g)
+    with set_grad_enabled(create_graph), np.errstate(all="ignore"), walk:   # (walk: see __exit__)
+        for node in reversed(walk.order):      # every node after all of its users
+            key = id(node)
+            g = grads.pop(key, None)           # the sum of what its users sent
+            summing.discard(key)
+            if g is None:                      # nothing (or only ZERO_GRAD) came
+                g = walk.without_gradient(node)
+                if g is _SKIP:
                     continue
-                _check_still_valid(ctx)            # not freed, no input written since
-                if run_hooks and ctx.__dict__.get("node_hooks") is not None:
-                    input_grads = walk.hooked_backward(ctx, g)   # grad_fn's hooks around it
-                else:
-                    input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
-                accumulate(ctx, input_grads)       # each into its input's sum
-                if frees:
-                    ctx.release()                  # torch frees the graph as it goes
-        finally:
-            if walk.narrowed:              # autograd.grad narrowed some nodes' needs: put them
-                walk.restore_needs()       # back (a retained graph, a walk an error stopped)
+            if node._hooks is not None and run_hooks:  # register_hook, retain_grad
+                g = walk.tensor_hooks(node, g)
+            ctx = node._ctx
+            if inputs is not None:             # autograd.grad: no .grad is touched
+                if walk.stops_at(node, ctx, g):
+                    continue
+            elif ctx is None:                  # a leaf: keep the gradient
+                walk.to_leaf(node, g)
+                continue
+            _check_still_valid(ctx)            # not freed, no input written since
+            if run_hooks and ctx.__dict__.get("node_hooks") is not None:
+                input_grads = walk.hooked_backward(ctx, g)   # grad_fn's hooks around it
+            else:
+                input_grads = ctx.grad_graph(g) if create_graph else ctx.backward(g)
+            accumulate(ctx, input_grads)       # each into its input's sum
+            if frees:
+                ctx.release()                  # torch frees the graph as it goes
     return walk.finish()
 
 
@@ -1771,9 +1767,13 @@ class _Walk:
         self.create_graph, self.retain_graph, self.run_hooks = create_graph, retain_graph, run_hooks
         self.check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
 
-    def restore_needs(self) -> None:
-        """Each narrowed node's ``needs_input_grad`` as it was (a later backward may want more)."""
-        for ctx, needs in self.narrowed:
+    def __enter__(self) -> "_Walk":
+        return self
+
+    def __exit__(self, *error) -> None:
+        """After the walk, also one an error stopped: each node autograd.grad narrowed gets its
+        ``needs_input_grad`` back (a retained graph's later backward may want more)."""
+        for ctx, needs in self.narrowed or ():
             if not ctx.released:
                 ctx.needs_input_grad = needs
 

@@ -95,9 +95,10 @@ def test_integer_comparisons_and_fills_with_in_range_ints_take_no_extra_python_c
 def test_abs_backward_zeroes_nan_without_nan_to_num():
     """abs'(NaN) is 0 (torch's sgn) by two ufuncs: 61 calls for this graph (59 at b52efc7;
     nan_to_num made it 73); 66 since the backward walk's steps are _Walk's methods (three calls
-    a walk, and one a node: _Walk.accumulate -- the same time a node, measured on a 200-node chain)."""
+    a walk, and one a node: _Walk.accumulate -- the same time a node, measured on a 200-node chain);
+    68 with the walk's __enter__ / __exit__ (autograd.grad's narrowed needs put back)."""
     w = tg.tensor([1., -2.], requires_grad=True)
-    assert _python_calls(lambda: w.abs().sum().backward()) <= 66
+    assert _python_calls(lambda: w.abs().sum().backward()) <= 68
     for dtype in (tg.float16, tg.float32, tg.float64):
         x = tg.tensor([1., float("nan"), -2., 0., float("inf")], dtype=dtype, requires_grad=True)
         x.abs().sum().backward()
