@@ -2,7 +2,14 @@
 arrays in, host arrays out, a closeness check scaled to the expected values, and the fused batch
 norm + leaky ReLU round trip against the reference.  (The ``launched`` fixture, the kernels a
 glue call launches, is in conftest.py.)"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
@@ -60,3 +67,39 @@ def per_channel(monkeypatch):
     """Force the one-block-per-channel reductions, also for (N, C) inputs (no rows layout)."""
     monkeypatch.setattr(kc, "_ROWS_MAX_BATCH", 0)
     monkeypatch.setattr(kc, "_ROWS_MIN_CHANNELS", 2 ** 40)
+
+
+_BOUNDS_SCRIPT = r"""
+import importlib, json, sys
+try:
+    from numba.cuda.cudadrv.nvvm import NVVM
+    NVVM()
+except Exception as e:
+    print(json.dumps({"skip": f"NVVM unavailable: {e}"})); sys.exit(0)
+from tensorgan.kernels.cuda import _launch
+module = importlib.import_module("tensorgan.kernels.cuda." + sys.argv[1])
+out = {}
+for name in sys.argv[2:]:
+    kernel = getattr(module, name)
+    bounds = _launch.launch_bounds(kernel)
+    if bounds is not None:
+        ptx = _launch.compile_ptx_cached(kernel, _launch._signatures[kernel], (9, 0))
+        bounds = [*bounds, f".maxntid {bounds[0]}, 1, 1" in ptx and f".minnctapersm {bounds[1]}" in ptx]
+    out[name] = bounds
+print(json.dumps(out))
+"""
+
+
+def compiled_launch_bounds(module: str, *kernels: str) -> dict:
+    """``{kernel: None or [threads, blocks an SM, whether the sm_90 PTX the glue loads carries
+    them]}``, compiled in a subprocess without the simulator; skips the test without NVVM."""
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env.update(TENSORGAN_PTX_CACHE="0", PYTHONPATH=str(root))
+    proc = subprocess.run([sys.executable, "-c", _BOUNDS_SCRIPT, module, *kernels], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if "skip" in out:
+        pytest.skip(out["skip"])
+    return out

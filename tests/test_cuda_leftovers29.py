@@ -6,22 +6,14 @@ Without a GPU the kernels run in Numba's CUDA simulator (tests/conftest.py): sha
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
 
-from cuda_arrays import (assert_close, check_batch_norm_leaky_relu, dev, f64, host,
+from cuda_arrays import (assert_close, check_batch_norm_leaky_relu, compiled_launch_bounds, dev, f64, host,
                          per_channel, rand)  # (launched: conftest's)
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 # ---------------------------------------------------------- bias gradient of small planes (rows)
@@ -103,34 +95,11 @@ def test_batch_norm_weight_gradient_with_invstd_applied_once(path, monkeypatch, 
 
 
 # --------------------------------------------------------------- bn_stats' launch bounds in the PTX
-_BOUNDS_SCRIPT = r"""
-import json, sys
-try:
-    from numba.cuda.cudadrv.nvvm import NVVM
-    NVVM()
-except Exception as e:
-    print(json.dumps({"skip": f"NVVM unavailable: {e}"})); sys.exit(0)
-from tensorgan.kernels.cuda import _launch, reductions as r
-k = r.bn_stats_kernel
-ptx = _launch.compile_ptx_cached(k, _launch._signatures[k], (9, 0))
-print(json.dumps({"bounds": _launch.launch_bounds(k), "maxntid": ".maxntid 256, 1, 1" in ptx,
-                  "minnctapersm": ".minnctapersm 8" in ptx,
-                  "bwd": _launch.launch_bounds(r.bn_backward_reduce_kernel)}))
-"""
-
-
 def test_bn_stats_compiles_with_its_launch_bounds():
     """The glue's PTX carries ``.maxntid 256`` / ``.minnctapersm 8`` (ptxas: 32 registers, 8 blocks
     an SM; test_ptx checks that nothing spills); bn_backward_reduce stays unbounded (it would spill)."""
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    env.update(TENSORGAN_PTX_CACHE="0", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", _BOUNDS_SCRIPT], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    if "skip" in out:
-        pytest.skip(out["skip"])
-    assert out == {"bounds": [256, 8], "maxntid": True, "minnctapersm": True, "bwd": None}
+    assert compiled_launch_bounds("reductions", "bn_stats_kernel", "bn_backward_reduce_kernel") == {
+        "bn_stats_kernel": [256, 8, True], "bn_backward_reduce_kernel": None}
 
 
 # ------------------------------------------- conv_thin: weight staging without a division a weight

@@ -8,22 +8,14 @@ CUDA thread: the shapes are small.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
 
-from cuda_arrays import (assert_close, check_batch_norm_leaky_relu, dev, f64,
+from cuda_arrays import (assert_close, check_batch_norm_leaky_relu, compiled_launch_bounds, dev, f64,
                          per_channel, rand)  # (launched: conftest's)
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------- conv2d_grad_bias (channel_sum)
@@ -110,31 +102,8 @@ def test_thin_input_gradient_walks_the_stride_lattice(c_in, c_out, hw, k, s, p):
 
 
 # ---------------------------------------------------------------- launch bounds of conv_thin's dgrad
-_BOUNDS_SCRIPT = r"""
-import json, subprocess, sys
-try:
-    from numba.cuda.cudadrv.nvvm import NVVM
-    NVVM()
-except Exception as e:
-    print(json.dumps({"skip": f"NVVM unavailable: {e}"})); sys.exit(0)
-from tensorgan.kernels.cuda import _launch, conv_thin
-k = conv_thin.conv2d_dgrad_thin_kernel
-ptx = _launch.compile_ptx_cached(k, _launch._signatures[k], (9, 0))
-print(json.dumps({"bounds": _launch.launch_bounds(k), "maxntid": ".maxntid 128, 1, 1" in ptx,
-                  "minnctapersm": ".minnctapersm 8" in ptx,
-                  "fwd": _launch.launch_bounds(conv_thin.conv2d_fwd_thin_kernel)}))
-"""
-
-
 def test_thin_input_gradient_compiles_with_its_launch_bounds(tmp_path):
     """The glue's PTX (what CuPy loads) carries ``.maxntid 128`` / ``.minnctapersm 8``, so ptxas
     caps the kernel at 64 registers (8 blocks an SM); test_ptx checks that it does not spill."""
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    env.update(TENSORGAN_PTX_CACHE="0", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", _BOUNDS_SCRIPT], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    if "skip" in out:
-        pytest.skip(out["skip"])
-    assert out == {"bounds": [128, 8], "maxntid": True, "minnctapersm": True, "fwd": None}
+    assert compiled_launch_bounds("conv_thin", "conv2d_dgrad_thin_kernel", "conv2d_fwd_thin_kernel") == {
+        "conv2d_dgrad_thin_kernel": [128, 8, True], "conv2d_fwd_thin_kernel": None}
