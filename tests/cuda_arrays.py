@@ -13,6 +13,7 @@ import pytest
 
 from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
+from tensorgan.kernels import shapes
 from tensorgan.kernels.cuda import _launch
 
 xp = _launch.xp()
@@ -32,6 +33,17 @@ def f64(a):
 
 def rand(rng, *shape):
     return rng.standard_normal(shape).astype(np.float32)
+
+
+def conv_data(case, seed):
+    """x, w, b and an upstream gradient for ``case`` = (n, c_in, h, w, c_out, kh, kw, stride,
+    padding), random float32."""
+    n, c_in, h, w, c_out, kh, kw, stride, padding = case
+    rng = np.random.default_rng(seed)
+    oh = shapes.conv2d_output_size(h, kh, stride[0], padding[0])
+    ow = shapes.conv2d_output_size(w, kw, stride[1], padding[1])
+    return (rand(rng, n, c_in, h, w), rand(rng, c_out, c_in, kh, kw), rand(rng, c_out),
+            rand(rng, n, c_out, oh, ow))
 
 
 def assert_close(got, want, rtol=1e-4):

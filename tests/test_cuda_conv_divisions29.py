@@ -14,10 +14,9 @@ import pytest
 
 from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
-from tensorgan.kernels import shapes
 from tensorgan.kernels.cuda import tiles
 
-from cuda_arrays import assert_close, dev, f64, rand
+from cuda_arrays import assert_close, conv_data, dev, f64
 
 _DIVISORS = [1, 2, 3, 5, 7, 9, 12, 16, 25, 49, 63, 64, 65, 641, 3136, 12544, 2 ** 16 + 1,
              2 ** 30 - 1, 2 ** 30, 2 ** 30 + 1, 2 ** 31 - 1]
@@ -58,15 +57,6 @@ CASES = [
 ]
 
 
-def _data(case, seed):
-    n, c_in, h, w, c_out, kh, kw, stride, padding = case
-    rng = np.random.default_rng(seed)
-    oh = shapes.conv2d_output_size(h, kh, stride[0], padding[0])
-    ow = shapes.conv2d_output_size(w, kw, stride[1], padding[1])
-    return (rand(rng, n, c_in, h, w), rand(rng, c_out, c_in, kh, kw), rand(rng, c_out),
-            rand(rng, n, c_out, oh, ow))
-
-
 @pytest.fixture(autouse=True)
 def _tiled(monkeypatch):
     monkeypatch.setattr(kc, "_FORCE_TILED", True)
@@ -74,7 +64,7 @@ def _tiled(monkeypatch):
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_conv2d_forward_tiled(case):
-    x, w, b, _ = _data(case, 0)
+    x, w, b, _ = conv_data(case, 0)
     stride, padding = case[7], case[8]
     assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
                  ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
@@ -82,7 +72,7 @@ def test_conv2d_forward_tiled(case):
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_conv2d_grad_input_tiled(case):
-    x, w, _, gy = _data(case, 1)
+    x, w, _, gy = conv_data(case, 1)
     stride, padding = case[7], case[8]
     hw = x.shape[2:]
     assert_close(kc.conv2d_grad_input(dev(gy), dev(w), hw, stride, padding),
@@ -94,7 +84,7 @@ def test_conv2d_grad_input_tiled(case):
 def test_conv2d_grad_weight_tiled(case, splits):
     # splits = 3: the K ranges of the later splits start mid-sample (k_chunk is a multiple of 8,
     # not of OH * OW), so their first K steps decode n > 0 and oh, ow from a non-zero offset.
-    x, w, _, gy = _data(case, 2)
+    x, w, _, gy = conv_data(case, 2)
     stride, padding = case[7], case[8]
     khw = w.shape[2:]
     assert_close(kc._conv_wgrad(dev(x), dev(gy), khw, stride, padding, splits=splits),

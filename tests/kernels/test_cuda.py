@@ -23,7 +23,7 @@ from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
 from tensorgan.kernels.cuda import _launch
 
-from cuda_arrays import xp, dev, host, f64, rand, assert_close  # (shared CUDA test helpers)
+from cuda_arrays import xp, dev, host, f64, rand, assert_close, conv_data  # (shared CUDA test helpers)
 
 
 def test_exports_the_kernel_api():
@@ -81,19 +81,10 @@ def force(monkeypatch):
     return lambda path: monkeypatch.setattr(kc, "_FORCE_TILED", path == "tiled")
 
 
-def _conv_data(case, seed):
-    n, c_in, h, w, c_out, kh, kw, stride, padding = case
-    rng = np.random.default_rng(seed)
-    oh = shapes.conv2d_output_size(h, kh, stride[0], padding[0])
-    ow = shapes.conv2d_output_size(w, kw, stride[1], padding[1])
-    return (rand(rng, n, c_in, h, w), rand(rng, c_out, c_in, kh, kw), rand(rng, c_out),
-            rand(rng, n, c_out, oh, ow))
-
-
 @pytest.mark.parametrize("case, path", _both_paths(CONV_CASES, lambda c: _thin(c[4], c[5], c[6])))
 def test_conv2d_forward(case, path, force):
     force(path)
-    x, w, b, _ = _conv_data(case, 0)
+    x, w, b, _ = conv_data(case, 0)
     stride, padding = case[7], case[8]
     assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
                  ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
@@ -104,7 +95,7 @@ def test_conv2d_forward(case, path, force):
 @pytest.mark.parametrize("case, path", _both_paths(CONV_CASES, lambda c: _thin(c[1], c[5], c[6])))
 def test_conv2d_grad_input(case, path, force):
     force(path)
-    x, w, _, gy = _conv_data(case, 1)
+    x, w, _, gy = conv_data(case, 1)
     stride, padding = case[7], case[8]
     hw = x.shape[2:]
     assert_close(kc.conv2d_grad_input(dev(gy), dev(w), hw, stride, padding),
@@ -114,7 +105,7 @@ def test_conv2d_grad_input(case, path, force):
 @pytest.mark.parametrize("case, path", _both_paths(CONV_CASES, lambda c: _thin(c[4], c[5], c[6])))
 def test_conv2d_grad_weight_and_bias(case, path, force):
     force(path)
-    x, w, _, gy = _conv_data(case, 2)
+    x, w, _, gy = conv_data(case, 2)
     stride, padding = case[7], case[8]
     khw = w.shape[2:]
     assert_close(kc.conv2d_grad_weight(dev(x), dev(gy), khw, stride, padding),
@@ -128,7 +119,7 @@ def test_conv2d_grad_weight_and_bias(case, path, force):
                          ids=["two weight chunks", "one chunk"])
 def test_direct_kernels_stage_the_weights_in_chunks(case):
     # conv_thin stages KC = 512 weight taps at a time (whole input channels: 32 of 16 taps).
-    x, w, b, gy = _conv_data(case, 5)
+    x, w, b, gy = conv_data(case, 5)
     stride, padding = case[7], case[8]
     assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
                  ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
@@ -157,7 +148,7 @@ def test_conv2d_grad_weight_split_k(splits, path, force):
     # C_out = 4, so "default" is conv_thin's weight gradient (48 splits: one pixel each), "tiled"
     # the implicit GEMM.
     case = (2, 3, 6, 7, 4, 3, 2, (1, 2), (1, 0))
-    x, w, _, gy = _conv_data(case, 3)
+    x, w, _, gy = conv_data(case, 3)
     want = ref.conv2d_grad_weight(f64(x), f64(gy), (3, 2), (1, 2), (1, 0))
     assert_close(kc._conv_wgrad(dev(x), dev(gy), (3, 2), (1, 2), (1, 0), splits=splits), want)
 
@@ -166,7 +157,7 @@ def test_conv2d_grad_weight_split_k(splits, path, force):
                                   (3, 2, 6, 6, 4, 4, 4, (2, 2), (1, 1))],    # 4 x 4, C_out = 4
                          ids=["5x3 kernel: tiled", "4x4 kernel: direct"])
 def test_thin_weight_gradient_falls_back_past_4x4_kernels(case):
-    x, w, _, gy = _conv_data(case, 6)
+    x, w, _, gy = conv_data(case, 6)
     stride, padding = case[7], case[8]
     assert_close(kc.conv2d_grad_weight(dev(x), dev(gy), w.shape[2:], stride, padding),
                  ref.conv2d_grad_weight(f64(x), f64(gy), w.shape[2:], stride, padding))
@@ -190,7 +181,7 @@ def _check_conv2d_case(n, c_in, c_out, h, w, kh, kw, sh, sw, ph, pw, seed):
     if h + 2 * ph < kh or w + 2 * pw < kw:
         kh, kw = min(kh, h + 2 * ph), min(kw, w + 2 * pw)
     case = (n, c_in, h, w, c_out, kh, kw, (sh, sw), (ph, pw))
-    x, wt, b, gy = _conv_data(case, seed)
+    x, wt, b, gy = conv_data(case, seed)
     s, p = (sh, sw), (ph, pw)
     assert_close(kc.conv2d(dev(x), dev(wt), dev(b), s, p),
                  ref.conv2d(f64(x), f64(wt), f64(b), s, p))
