@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 ACCURATE_MIN_SIZE = 16384  # below: NumPy's sum as it is
 _MAX_NAIVE_ROWS = 128      # at most this many rows added one by one: NumPy's sum as it is
@@ -82,8 +81,20 @@ def _sum_c_order(v: np.ndarray, reduced: list, copy: bool = False) -> np.ndarray
     return s
 
 
-@njit(cache=True, nogil=True)
-def _column_sums(a, out):
+_COMPILED: dict = {}
+
+
+def _column_sums(a: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_column_sums_loop`, compiled on first use (``import tensorgan`` does not import
+    Numba for it: most programs never sum this way)."""
+    loop = _COMPILED.get("column_sums")
+    if loop is None:
+        from numba import njit
+        loop = _COMPILED["column_sums"] = njit(cache=True, nogil=True)(_column_sums_loop)
+    loop(a, out)
+
+
+def _column_sums_loop(a, out):  # noqa: ANN001 - (P, R, K) float32 in, (P, K) float32 out
     """out[p, k] = sum over r of a[p, r, k], in float64 accumulators, ``_STRIP`` columns at a
     time (each accumulator adds its rows in order: no fastmath needed to vectorise over k)."""
     P, R, K = a.shape

@@ -5,6 +5,9 @@ NumPy adds the rows of an outer-axis reduction one by one in float32 (error ~ ro
 sums such axes in float64 (tensorgan/float_sums.py), as torch's CPU cascade sums are accurate
 (~6e-8 relative here).  Before that fix the sums below were off by 5e-6 - 3e-5.
 """
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -109,3 +112,12 @@ def test_float64_and_nonfinite_values():
     y[7, 1], y[9, 2], y[11, 2] = np.nan, np.inf, -np.inf
     got = sum_float32(y, (0,), False)
     assert np.isnan(got[1]) and np.isnan(got[2]) and np.isfinite(got[[0, 3]]).all()
+
+
+def test_import_tensorgan_does_not_import_numba_for_the_accurate_sums():
+    """The float64-accumulating loop compiles on first use: `import tensorgan` stays Numba-free
+    (Numba costs ~0.1 s to import; a program that never calls a kernel never pays it)."""
+    code = "import sys, tensorgan; print('numba' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
