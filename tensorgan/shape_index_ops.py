@@ -24,9 +24,9 @@ import numpy as np
 from . import ops
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ConfigError, ConfigTypeError, DiffOrderError,
-                     DistanceOrderError, DTypeError, EmptyReductionError, IndexOutOfRangeError,
-                     InputTypeError, MissingArgumentError, SamplingWeightsError, ShapeError,
-                     float_index_error)
+                     DistanceOrderError, DTypeError, DTypeNotImplementedError, EmptyReductionError,
+                     IndexDTypeError, IndexOutOfRangeError, InputTypeError, MissingArgumentError,
+                     SamplingWeightsError, ShapeError, float_index_error)
 from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
@@ -68,12 +68,17 @@ def _dim(op: str, x: Tensor, dim: Any) -> int:
     return _dims(op, dim, x.ndim)[0]
 
 
-def _whole(op: str, index: Any, name: str = "index") -> np.ndarray:
+def _whole(op: str, index: Any, name: str = "index", long: bool = False) -> np.ndarray:
     """Whole-number indices (an integer tensor, or an integer array or list -- a float array or
-    list of whole numbers too; a float *tensor* is refused by dtype, as torch's) as host int64."""
+    list of whole numbers too; a float *tensor* is refused by dtype, as torch's) as host int64.
+    ``long``: an index tensor must be int64, as torch's take / put / index_copy / index_fill /
+    take_along_dim require (gather, scatter, index_select, index_add take int32 too)."""
     if isinstance(index, Tensor):
         if index.dtype.kind in "fc":
             raise float_index_error(op, index.dtype, name)
+        if long and index.dtype != np.int64:
+            raise IndexDTypeError(f"{op}: expected an int64 (long) tensor for {name}, got "
+                                  f"{index.dtype} (as torch); convert with .long()")
         return index.numpy().astype(np.int64) if index.dtype != BOOL else _whole(op, index.numpy(), name)
     a = np.asarray(index)
     if a.dtype == BOOL or a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and a.size and not (
@@ -439,6 +444,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if input.ndim == 0:
         return scatter_reduce(_as_1d("scatter_reduce", input, dim), dim, index, src, reduce,
                               include_self=include_self).reshape(())
+    if reduce == "mean" and input.dtype == BOOL:      # (torch's NotImplementedError, not a float mean)
+        raise DTypeNotImplementedError("scatter_reduce: reduce='mean' is not implemented for bool "
+                                       "tensors (as torch); convert with .float() first")
     key, source = _scatter_prepared("scatter_reduce", input, dim, index,
                                     _tensor("scatter_reduce", src, "src"), None)
     return _scatter_reduce_at("scatter_reduce", input, key, source, reduce, bool(include_self))
@@ -482,6 +490,8 @@ def _reduce_identity(reduce: str, dtype: np.dtype) -> Any:
     """The start of a reduction with nothing in it yet (include_self=False)."""
     if reduce == "prod":
         return 1
+    if dtype == BOOL:
+        return reduce == "amin"
     if dtype.kind == "f":
         return -np.inf if reduce == "amax" else np.inf
     info = np.iinfo(dtype)
@@ -504,6 +514,7 @@ class ScatterReduce(Function):
     """scatter_reduce's 'prod', 'amax' and 'amin' (``ufunc.at`` into a copy of the input); the
     gradient is torch's formula written with Tensor ops, so it is differentiable again."""
     takes_int = True
+    takes_bool = True      # torch's: 'prod' is a logical and, 'amax' an or (no gradient)
 
     def forward(self, x, src, key, reduce, include_self):
         self.key, self.reduce, self.include_self = key, reduce, include_self
@@ -567,7 +578,7 @@ def _index_key(op: str, input: Tensor, dim: int, index: Any, source: Tensor | No
     """(dim, key) for index_add / index_fill / index_copy: the 1-D index along ``dim``, checked
     (and ``source``'s shape: the input's with dim ``dim`` as long as the index)."""
     d = input._dim(dim, op)
-    idx = _whole(op, index)
+    idx = _whole(op, index, long=op in ("index_copy", "index_fill"))
     if idx.ndim > 1:
         raise ShapeError(f"{op}: index must be 0-D or 1-D, got shape {idx.shape}")
     idx = _in_range(op, idx.reshape(-1), d, input.shape[d], negative)
@@ -641,7 +652,7 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """torch.take_along_dim: gather with ``indices`` and ``input`` broadcast together off ``dim``
     (negative indices count from the end); ``dim=None``: from the flattened input."""
-    idx = _whole("take_along_dim", indices)
+    idx = _whole("take_along_dim", indices, long=True)
     if dim is None:
         flat = input.reshape(-1)
         return flat[flat.device.xp.asarray(_in_range("take_along_dim", idx.reshape(-1), 0, flat.shape[0]))]
@@ -1354,7 +1365,7 @@ def index_put_(input: Tensor, indices: Any, values: Any, accumulate: bool = Fals
 
 def _flat_positions(op: str, input: Tensor, index: Any) -> np.ndarray:
     """Whole-number positions in the flattened ``input`` (negative from the end), checked."""
-    return _in_range(op, _whole(op, index), 0, input.numel(), negative=True)
+    return _in_range(op, _whole(op, index, long=True), 0, input.numel(), negative=True)
 
 
 def take(input: Tensor, index: Any) -> Tensor:

@@ -49,9 +49,9 @@ from .kernels.reference.optim import lerp_update as reference_lerp_update
 from .broadcasting import broadcast_shape
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError,
                      DTypeError, DTypeNotImplementedError, DTypeValueError, EmptyReductionError,
-                     IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MemoryOverlapError,
-                     NegativeIntegerPowerError, ReadOnlyMemoryError, SamplingParameterError, ShapeError,
-                     TensorDataError, TensorganError, ValueOverflowError, float_index_error)
+                     IndexDTypeError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError,
+                     MemoryOverlapError, NegativeIntegerPowerError, ReadOnlyMemoryError,
+                     SamplingParameterError, ShapeError, SliceStepError, TensorDataError, TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
@@ -3075,6 +3075,8 @@ class Tensor:
         except IndexError:                   # (no cost until raised) x[..., 0, ...], as torch
             one = _one_ellipsis(key, self.ndim)
             if one is None:
+                one = _empty_result_key(key, self.shape)    # torch skips bounds on an empty result
+            if one is None:
                 raise
             return self[one]
 
@@ -3152,6 +3154,8 @@ class Tensor:
                 raise
         except (IndexError, InputTypeError):    # (no cost until raised) x[[1.0]] = v, as torch
             fixed = _float_sequence_key(key)
+            if fixed is None and isinstance(key, tuple) and split is None:
+                fixed = _empty_result_key(key, self.shape)  # nothing to write: no bounds check
             if fixed is None:
                 raise
             self[fixed] = value
@@ -5059,6 +5063,8 @@ def _index(k: Any) -> Any:
     if not isinstance(k, Tensor):
         if isinstance(k, (list, tuple)):    # a sequence inside a tuple key (x[:, [i, j]])
             _check_list_index(k, k)
+        elif k.__class__ is slice and k.step is not None:
+            _check_slice_step(k)
         return k
     if k.array.dtype == BOOL:
         return k.array                                     # a mask, on its own device
@@ -5068,8 +5074,12 @@ def _index(k: Any) -> Any:
                       "instead (as torch warns): a uint8 index is a mask, not positions",
                       UserWarning, stacklevel=3)
         return k.array.astype(BOOL)
-    if k.array.dtype.kind in "fc":        # torch: "tensors used as indices must be long, int, ..."
-        raise float_index_error("x[index]", k.dtype, "an index tensor")
+    if k.array.dtype not in _POSITION_DTYPES:  # torch: "tensors used as indices must be long, int, ..."
+        if k.array.dtype.kind in "fc":
+            raise float_index_error("x[index]", k.dtype, "an index tensor")
+        if k.array.ndim:                  # (a 0-d one is a number to torch, any integer dtype)
+            raise IndexDTypeError(f"x[index]: tensors used as indices must be long, int, byte or "
+                                  f"bool tensors (as torch), got dtype {k.dtype}; convert with .long()")
     a = k.numpy()
     if a.ndim == 0:
         return int(a)                     # a 0-d index (x[i.argmax()]) is an int, as in torch
@@ -5233,6 +5243,7 @@ def _int_of(v: Any) -> Any:
 
 
 _PLAIN_KEYS = frozenset((slice, int, type(None), type(Ellipsis)))   # index items used as they are
+_POSITION_DTYPES = frozenset((np.dtype(np.int64), np.dtype(np.int32)))   # index tensors' positions
 
 
 def _plain_key(key: tuple) -> bool:
@@ -5241,7 +5252,44 @@ def _plain_key(key: tuple) -> bool:
     for k in key:
         if k.__class__ not in _PLAIN_KEYS:
             return False
+        if k.__class__ is slice and k.step is not None:
+            _check_slice_step(k)
     return True
+
+
+def _check_slice_step(k: slice) -> None:
+    """torch's ``x[::-1]``: a ValueError (a view cannot step backwards there; ``flip`` copies).
+    Step 0 is left to NumPy's own ValueError."""
+    if k.step < 0:
+        raise SliceStepError(f"x[{k.start}:{k.stop}:{k.step}]: step must be greater than zero (as "
+                             f"torch: a tensor cannot be sliced backwards; use x.flip(dim))")
+
+
+def _empty_result_key(key: Any, shape: tuple) -> Any:
+    """Error path: ``key`` with its integer index arrays zeroed when what it picks from ``shape``
+    is empty -- torch checks no bounds then (``zeros(0, 4)[:, [7]]`` is (0, 1), and ``x[:] = v``
+    with it writes nothing); None otherwise (the error stands)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    probe, fixed = [], []
+    for k in parts:
+        if isinstance(k, list):
+            try:
+                k = np.asarray(k)
+            except ValueError:                  # a ragged list: not this case
+                return None
+        if hasattr(k, "dtype") and hasattr(k, "ndim") and k.ndim and k.dtype.kind in "iu":
+            probe.append(np.zeros(k.shape, np.int64))
+            fixed.append(k * 0)
+        else:
+            probe.append(k)
+            fixed.append(k)
+    try:
+        picked = np.broadcast_to(np.zeros((), np.int8), shape)[tuple(probe)]
+    except (IndexError, TypeError, ValueError):
+        return None
+    if picked.size:
+        return None
+    return tuple(fixed) if isinstance(key, tuple) else fixed[0]
 
 
 def _ints_first(key: tuple) -> tuple | None:

@@ -1,0 +1,93 @@
+"""Session-30 leftovers (b): differences from torch found in session 29, each checked beside
+torch 2.13 and fixed here -- indexing dtypes and bounds, bool scatter reductions, backwards
+slices, losses, distributions and API corners."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import DTypeNotImplementedError, IndexDTypeError
+
+
+# -- indexing -------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_small_integer_index_tensors_are_refused_as_torch(dtype):
+    x = tg.arange(12.0).reshape(3, 4)
+    index = tg.tensor([0, 2], dtype=getattr(tg, dtype))
+    with pytest.raises(IndexError, match=f"must be long, int, byte or bool tensors.*{dtype}"):
+        x[index]
+    with pytest.raises(IndexError, match="must be long, int"):
+        x[index] = 1.0
+    assert x[tg.tensor(2, dtype=getattr(tg, dtype))].tolist() == [8.0, 9.0, 10.0, 11.0]  # 0-d: a number
+    assert x[tg.tensor([0, 2], dtype=tg.int32)].shape == (2, 4)
+    assert x[np.array([0, 2], dtype=np.int16)].shape == (2, 4)        # a NumPy array: accepted
+
+
+@pytest.mark.parametrize("op", [
+    lambda x, i: tg.take(x, i),
+    lambda x, i: x.put(i, tg.ones(2, dtype=x.dtype)),
+    lambda x, i: x.clone().put_(i, tg.ones(2, dtype=x.dtype)),
+    lambda x, i: x.index_copy(0, i, tg.ones(2, 4, dtype=x.dtype)),
+    lambda x, i: x.clone().index_copy_(0, i, tg.ones(2, 4, dtype=x.dtype)),
+    lambda x, i: x.index_fill(0, i, 1.0),
+    lambda x, i: tg.take_along_dim(x, i.reshape(2, 1), 0),
+])
+def test_take_put_index_copy_want_int64_indices_as_torch(op):
+    x = tg.arange(12.0).reshape(3, 4)
+    for dtype in (tg.int32, tg.int16, tg.uint8):
+        with pytest.raises(IndexDTypeError, match=f"int64.*got {dtype}") as info:
+            op(x, tg.tensor([0, 2], dtype=dtype))
+        assert isinstance(info.value, (RuntimeError, IndexError))   # torch's types (index_fill: IndexError)
+    op(x, tg.tensor([0, 2]))                                           # int64: fine
+
+
+def test_index_select_gather_index_add_still_take_int32():
+    x = tg.arange(12.0).reshape(3, 4)
+    i = tg.tensor([0, 2], dtype=tg.int32)
+    assert x.index_select(0, i).tolist() == [[0, 1, 2, 3], [8, 9, 10, 11]]
+    assert x.index_add(0, i, tg.ones(2, 4)).sum().item() == 74.0
+    assert x.gather(0, tg.tensor([[0, 2, 1, 0]], dtype=tg.int32)).tolist() == [[0, 9, 6, 3]]
+
+
+def test_out_of_bounds_indices_pass_when_the_result_is_empty_as_torch():
+    x = tg.zeros(0, 4, requires_grad=True)
+    y = x[:, tg.tensor([7, -9])]                 # nothing is read: torch checks no bounds
+    assert y.shape == (0, 2)
+    y.sum().backward()
+    assert x.grad.shape == (0, 4)
+    assert x[:, [[7]]].shape == (0, 1, 1)
+    assert tg.zeros(3, 4)[tg.tensor([7]), 0:0].shape == (1, 0)
+    z = tg.zeros(0, 4)
+    z[:, tg.tensor([7])] = 1.0                   # nothing is written
+    assert z.shape == (0, 4)
+    with pytest.raises(IndexError, match="out of bounds"):
+        tg.zeros(0, 4)[tg.tensor([7])]           # a non-empty result: checked
+    with pytest.raises(IndexError, match="out of bounds"):
+        tg.zeros(0, 4)[:, 7]                     # an int: always checked, as torch
+    with pytest.raises(IndexError, match="out of bounds"):
+        tg.zeros(0, 0)[:, tg.tensor([7])]        # a dim of size 0 indexed: torch refuses too
+
+
+def test_bool_scatter_reductions_as_torch():
+    base, index, src = tg.tensor([True, True, False, False]), tg.tensor([0, 1, 2, 2]), \
+        tg.tensor([True, False, True, False])
+    assert base.scatter(0, index, src, reduce="multiply").tolist() == [True, False, False, False]
+    assert base.scatter(0, index, src, reduce="add").tolist() == [True, True, True, False]
+    for include_self, prod, amax, amin in [
+            (True, [True, False, False, False], [True, True, True, False], [True, False, False, False]),
+            (False, [True, False, False, False], [True, False, True, False], [True, False, False, False])]:
+        assert base.scatter_reduce(0, index, src, "prod", include_self=include_self).tolist() == prod
+        assert base.scatter_reduce(0, index, src, "amax", include_self=include_self).tolist() == amax
+        assert base.scatter_reduce(0, index, src, "amin", include_self=include_self).tolist() == amin
+    with pytest.raises(DTypeNotImplementedError, match="'mean' is not implemented for bool"):
+        base.scatter_reduce(0, index, src, "mean")     # torch: not a float mean
+
+
+def test_backward_slices_are_refused_as_torch():
+    x = tg.arange(12.0).reshape(3, 4)
+    for key in (slice(None, None, -1), (slice(None), slice(None, None, -2)), (0, slice(3, 0, -1))):
+        with pytest.raises(ValueError, match="step must be greater than zero.*flip"):
+            x[key]
+        with pytest.raises(ValueError, match="step must be greater than zero"):
+            x[key] = 0.0
+    assert x.flip(0)[0].tolist() == [8.0, 9.0, 10.0, 11.0]
+    assert x[::2, 1::2].tolist() == [[1.0, 3.0], [9.0, 11.0]]
