@@ -3101,8 +3101,10 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
     if classes == 0:
         raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")
     smoothing = _scalar("cross_entropy", "label_smoothing", label_smoothing)
-    if not 0.0 <= smoothing <= 1.0:
-        raise FunctionalOptionError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing}")
+    if not smoothing <= 1.0:
+        raise FunctionalOptionError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing} "
+                                    f"(a negative one means none, as torch)")
+    smoothing = max(smoothing, 0.0)     # torch smooths only when label_smoothing > 0
     if not _is_int(ignore_index):
         raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     xp = logits.device.xp

@@ -91,3 +91,24 @@ def test_backward_slices_are_refused_as_torch():
             x[key] = 0.0
     assert x.flip(0)[0].tolist() == [8.0, 9.0, 10.0, 11.0]
     assert x[::2, 1::2].tolist() == [[1.0, 3.0], [9.0, 11.0]]
+
+
+# -- losses ---------------------------------------------------------------------------------
+def test_a_negative_label_smoothing_means_none_as_torch():
+    rng = np.random.default_rng(0)
+    logits = tg.tensor(rng.normal(size=(5, 4)))
+    classes = tg.tensor([0, 3, 1, 2, -100])
+    probs = tg.tensor(rng.dirichlet(np.ones(4), 5))
+    weight = tg.tensor(rng.uniform(0.5, 2.0, 4))
+    F = tg.nn.functional
+    for target in (classes, probs):
+        for kw in ({}, {"weight": weight}, {"reduction": "none"}):
+            plain = F.cross_entropy(logits, target, **kw).numpy()
+            np.testing.assert_array_equal(F.cross_entropy(logits, target, label_smoothing=-0.7, **kw).numpy(),
+                                          plain)
+    module = tg.nn.CrossEntropyLoss(label_smoothing=-0.1)
+    assert module(logits, classes).item() == F.cross_entropy(logits, classes).item()
+    with pytest.raises(tg.ConfigError, match=r"label_smoothing must be in \[0, 1\], got 1.5"):
+        F.cross_entropy(logits, classes, label_smoothing=1.5)
+    with pytest.raises(tg.ConfigError, match=r"label_smoothing must be in \[0, 1\], got 1.5"):
+        tg.nn.CrossEntropyLoss(label_smoothing=1.5)

@@ -105,7 +105,7 @@ def test_cross_entropy_option_errors():
     with pytest.raises(tg.ShapeError, match=r"weight must have shape \(4,\)"):
         F.cross_entropy(x, [0, 1, 2], t64(np.ones(3)))
     with pytest.raises(tg.ConfigError, match="label_smoothing must be in"):
-        F.cross_entropy(x, [0, 1, 2], label_smoothing=-0.1)
+        F.cross_entropy(x, [0, 1, 2], label_smoothing=1.1)
     with pytest.raises(tg.ConfigError, match=r"in \[0, 4\)"):
         F.cross_entropy(x, [0, 1, 9], ignore_index=-1)             # 9 is not the ignored index
 

@@ -100,9 +100,9 @@ class CrossEntropyLoss(_WeightedLoss):
     def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0):
         _Loss.__init__(self, size_average, reduce, reduction)   # (its own weight check)
-        if not 0.0 <= F._scalar("CrossEntropyLoss", "label_smoothing", label_smoothing) <= 1.0:
+        if not F._scalar("CrossEntropyLoss", "label_smoothing", label_smoothing) <= 1.0:   # (no lower bound)
             raise FunctionalOptionError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
-                                        f"{label_smoothing!r}")
+                                        f"{label_smoothing!r} (a negative one means none, as torch)")
         self._weight_buffer("weight", weight, "a Tensor of one weight per class")
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
