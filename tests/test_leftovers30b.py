@@ -112,3 +112,53 @@ def test_a_negative_label_smoothing_means_none_as_torch():
         F.cross_entropy(logits, classes, label_smoothing=1.5)
     with pytest.raises(tg.ConfigError, match=r"label_smoothing must be in \[0, 1\], got 1.5"):
         tg.nn.CrossEntropyLoss(label_smoothing=1.5)
+
+
+# -- distributions --------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gumbel_icdf_at_0_and_1_is_finite_through_torchs_base_uniform(dtype):
+    info = np.finfo(dtype)
+    loc, scale = 0.3, 2.0
+    g = tg.distributions.Gumbel(tg.tensor(loc, dtype=getattr(tg, dtype)), tg.tensor(scale, dtype=getattr(tg, dtype)))
+    got = g.icdf(tg.tensor([0.0, 0.5, 1.0], dtype=getattr(tg, dtype))).numpy()
+    u = np.array([info.tiny, 0.5, 1 - info.eps], dtype=np.float64)     # torch's Uniform(tiny, 1 - eps)
+    np.testing.assert_allclose(got, loc - scale * np.log(-np.log(u)), rtol=8 * float(info.eps))
+    assert np.isfinite(g.rsample((1000,)).numpy()).all()
+
+
+@pytest.mark.parametrize("dtype, scale", [("float64", 1e-300), ("float32", 1e-20)])
+def test_cauchy_log_prob_at_a_tiny_scale_does_not_overflow(dtype, scale):
+    s = tg.tensor(scale, dtype=getattr(tg, dtype), requires_grad=True)
+    lp = tg.distributions.Cauchy(tg.tensor(0.0, dtype=getattr(tg, dtype)), s).log_prob(
+        tg.tensor(1.0, dtype=getattr(tg, dtype)))
+    lp.backward()
+    # y = 1 / s is huge: log p = -log(pi) - log(s) - log(1 + y^2) ~ -log(pi) + log(s), d/ds ~ 1/s
+    np.testing.assert_allclose(lp.item(), -np.log(np.pi) + np.log(scale), rtol=1e-6)
+    np.testing.assert_allclose(s.grad.item(), 1 / scale, rtol=1e-6)
+
+
+def test_cauchy_log_prob_and_gradients_match_the_closed_form():
+    rng = np.random.default_rng(0)
+    loc, scale, value = rng.normal(size=20), rng.uniform(0.1, 3.0, 20), rng.standard_cauchy(20) * 3
+    lt, st = tg.tensor(loc, requires_grad=True), tg.tensor(scale, requires_grad=True)
+    lp = tg.distributions.Cauchy(lt, st).log_prob(tg.tensor(value))
+    lp.sum().backward()
+    d = value - loc
+    np.testing.assert_allclose(lp.detach().numpy(), -np.log(np.pi * scale) - np.log1p((d / scale) ** 2), rtol=1e-13)
+    np.testing.assert_allclose(lt.grad.numpy(), 2 * d / (scale ** 2 + d ** 2), rtol=1e-12)
+    np.testing.assert_allclose(st.grad.numpy(), -1 / scale + 2 * d ** 2 / (scale * (scale ** 2 + d ** 2)),
+                               rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("make, named", [
+    (lambda D: D.LogNormal(tg.tensor(0.0), tg.tensor(-1.0)), r"parameter scale .* distribution LogNormal\("),
+    (lambda D: D.InverseGamma(tg.tensor(1.0), tg.tensor(-1.0)), r"parameter rate .* distribution InverseGamma\("),
+    (lambda D: D.LogisticNormal(tg.zeros(2), tg.tensor([1.0, -1.0])),
+     r"parameter scale .* distribution LogisticNormal\("),
+    (lambda D: D.RelaxedBernoulli(tg.tensor(1.0), probs=tg.tensor(1.5)),
+     r"parameter probs .* distribution RelaxedBernoulli\("),
+    (lambda D: D.LKJCholesky(3, tg.tensor(-1.0)), r"parameter concentration .* distribution LKJCholesky\("),
+])
+def test_validation_names_the_distribution_and_parameter_the_user_gave(make, named):
+    with pytest.raises(ValueError, match=named):
+        make(tg.distributions)

@@ -137,7 +137,7 @@ class Cauchy(LocationScale):
 
     def log_prob(self, value: Tensor) -> Tensor:
         y = (self._validated(value) - self.loc) / self.scale
-        return -math.log(math.pi) - self.scale.log() - y.pow(2).log1p()
+        return -math.log(math.pi) - self.scale.log() - _log1p_square(y)
 
     def cdf(self, value: Tensor) -> Tensor:
         return ((self._validated(value) - self.loc) / self.scale).atan() / math.pi + 0.5
@@ -147,6 +147,16 @@ class Cauchy(LocationScale):
 
     def entropy(self) -> Tensor:
         return math.log(4 * math.pi) + self.scale.log()
+
+
+def _log1p_square(y: Tensor) -> Tensor:
+    """log(1 + y^2) without overflow for a huge |y| (a tiny scale: y^2 is inf past 1e154 in
+    float64, 1e19 in float32): 2 log|y| + log1p(y^-2) there. Each branch gets inputs it is finite
+    on, so the other's zero gradient stays zero (no 0 * inf)."""
+    far = y.abs() > 1
+    big = where(far, y, ones_like(y)).abs()
+    near = where(far, zeros_like(y), y)
+    return where(far, 2 * big.log() + big.pow(-2).log1p(), near.pow(2).log1p())
 
 
 class _TransformedParams(TransformedDistribution):

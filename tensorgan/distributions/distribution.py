@@ -2,6 +2,7 @@
 under no_grad) and the helpers every family shares."""
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import operator
@@ -255,3 +256,17 @@ class Elementwise(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return value
+
+
+@contextlib.contextmanager
+def parameters_of(outer: str) -> Any:
+    """Around building the inner distribution of ``outer`` from the user's parameters of the
+    same names (LogNormal's Normal(loc, scale)): a failed validation names ``outer``, the
+    distribution the user made, not the inner one torch's message names."""
+    try:
+        yield
+    except ConfigError as exc:
+        head, sep, tail = str(exc).partition(" of distribution ")
+        if not (sep and head.startswith("Expected parameter ")):
+            raise
+        raise ConfigError(f"{head}{sep}{outer}{tail[tail.index('('):]}") from None

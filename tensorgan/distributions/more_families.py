@@ -14,7 +14,8 @@ from ..function_forms import finfo
 from ..tensor import Tensor, _caller_level
 from . import constraints
 from .continuous import Chi2, _TransformedParams
-from .distribution import Distribution, _size, broadcast_all, lazy_property, standard_uniform
+from .distribution import (Distribution, _size, broadcast_all, lazy_property, parameters_of,
+                           standard_uniform)
 from .exp_family import ExponentialFamily
 from .transformed_distribution import TransformedDistribution
 from .transforms import PowerTransform, StickBreakingTransform
@@ -32,7 +33,8 @@ class InverseGamma(TransformedDistribution):
     has_rsample = True
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
-        base = Gamma(concentration, rate, validate_args=validate_args)
+        with parameters_of("InverseGamma"):
+            base = Gamma(concentration, rate, validate_args=validate_args)
         super().__init__(base, PowerTransform(-base.rate.new_ones(())), validate_args=validate_args)
 
     def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> "InverseGamma":
@@ -153,7 +155,8 @@ class LogisticNormal(TransformedDistribution):
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        base = Normal(loc, scale, validate_args=validate_args)
+        with parameters_of("LogisticNormal"):
+            base = Normal(loc, scale, validate_args=validate_args)
         if not base.batch_shape:
             base = base.expand([1])
         super().__init__(base, StickBreakingTransform(), validate_args=validate_args)
@@ -356,11 +359,12 @@ class LKJCholesky(Distribution):
             raise ConfigError(f"Expected dim to be an integer greater than or equal to 2. Found dim={dim}.")
         self.dim = int(dim)
         (self.concentration,) = broadcast_all(concentration)
-        marginal = self.concentration + 0.5 * (self.dim - 2)
-        offset = arange(self.dim - 1, dtype=self.concentration.dtype, device=self.concentration.device)
-        offset = cat([offset.new_zeros((1,)), offset])
-        self._beta = Beta(offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset)
         super().__init__(self.concentration.shape, (self.dim, self.dim), validate_args=validate_args)
+        marginal = self.concentration + 0.5 * (self.dim - 2)   # (after the check above: an error
+        offset = arange(self.dim - 1, dtype=self.concentration.dtype,   # names concentration, not
+                        device=self.concentration.device)               # the inner Beta's)
+        offset = cat([offset.new_zeros((1,)), offset])
+        self._beta = Beta(offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset, validate_args=False)
 
     def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> "LKJCholesky":
         new = self._get_checked_instance(LKJCholesky, _instance)

@@ -11,7 +11,7 @@ from ..factory import tensor
 from ..tensor import Tensor
 from . import constraints
 from .discrete import Categorical, _BinaryProbs, clamp_probs
-from .distribution import Distribution, _size, broadcast_all, standard_uniform
+from .distribution import Distribution, _size, broadcast_all, parameters_of, standard_uniform
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
 
@@ -62,7 +62,8 @@ class RelaxedBernoulli(TransformedDistribution):
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
+        with parameters_of("RelaxedBernoulli"):
+            base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, SigmoidTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> "RelaxedBernoulli":

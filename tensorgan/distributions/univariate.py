@@ -18,7 +18,7 @@ from ..random import default_generator
 from ..tensor import Function as ArrayFunction
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Elementwise, standard_normal, standard_uniform
+from .distribution import Elementwise, parameters_of, standard_normal, standard_uniform
 from .exp_family import ExponentialFamily
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
@@ -188,7 +188,8 @@ class LogNormal(TransformedDistribution):
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        base = Normal(loc, scale, validate_args=validate_args)
+        with parameters_of("LogNormal"):
+            base = Normal(loc, scale, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> "LogNormal":
@@ -219,10 +220,7 @@ class Gumbel(LocationScale):
     variance = property(lambda self: self.stddev.pow(2))
 
     def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
-        info = finfo(self.loc.dtype)
-        u = standard_uniform(self._extended_shape(sample_shape), self.loc)
-        u = (u * (1 - float(info.eps) - float(info.tiny)) + float(info.tiny))
-        return self.loc - self.scale * (-u.log()).log()
+        return self.icdf(standard_uniform(self._extended_shape(sample_shape), self.loc))
 
     def log_prob(self, value: Tensor) -> Tensor:
         y = (self.loc - self._validated(value)) / self.scale
@@ -232,7 +230,10 @@ class Gumbel(LocationScale):
         return (-(-(self._validated(value) - self.loc) / self.scale).exp()).exp()
 
     def icdf(self, value: Tensor) -> Tensor:
-        return self.loc - self.scale * (-value.log()).log()
+        """Through torch's base Uniform(tiny, 1 - eps): 0 and 1 give finite values, as torch's."""
+        info = finfo(self.loc.dtype)
+        u = value * (1 - float(info.eps) - float(info.tiny)) + float(info.tiny)
+        return self.loc - self.scale * (-u.log()).log()
 
     def entropy(self) -> Tensor:
         return self.scale.log() + (1 + _EULER)
