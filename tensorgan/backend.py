@@ -174,17 +174,21 @@ class _Unindexed(Device):
 
 
 class _CpuIndexed(_Unindexed):
-    """``tg.device('cpu:0')``: the CPU device named with index 0 (torch accepts it; its tensors'
-    ``.device`` is plain ``cpu``, as here)."""
+    """``tg.device('cpu:0')`` / ``'cpu:1'``: the CPU device named with an index (torch accepts any
+    and keeps it on the device object; its tensors' ``.device`` is plain ``cpu``, as here)."""
 
-    __slots__ = ()
+    __slots__ = ("_cpu_index",)
+
+    def __init__(self, base: Device, index: int = 0):
+        super().__init__(base)
+        self._cpu_index = index
 
     @property
     def index(self) -> int:
-        return 0
+        return self._cpu_index
 
     def __reduce__(self):
-        return device, ("cpu:0",)
+        return device, (f"cpu:{self._cpu_index}",)
 
 
 class _UnavailableDevice(Device):
@@ -235,8 +239,8 @@ def device(type: "str | Device", index: int | None = None) -> Device:
         found = get_device(kind)
     except DeviceError as exc:
         return _UnavailableDevice(kind, str(exc), None if unindexed else 0)
-    if kind == "cpu" and ":" in type:                    # device('cpu:0'): index 0, as torch's
-        return _CpuIndexed(found)
+    if kind == "cpu" and ":" in type:                    # device('cpu:1'): index 1, as torch's
+        return _CpuIndexed(found, int(type.partition(":")[2]))
     return _Unindexed(found) if unindexed else found
 
 
@@ -352,7 +356,8 @@ _DEVICE_STRING = re.compile(r"([A-Za-z0-9_]+)(?::(0|[1-9][0-9]*))?", re.ASCII)
 
 def _parse(spec: str) -> str:
     """'cpu' or 'cuda' for a device string, by torch's rules: case and spaces count ('CPU',
-    ' cpu' and 'gpu' are refused, as torch refuses them); index 0 only."""
+    ' cpu' and 'gpu' are refused, as torch refuses them); index 0 only for CUDA (any CPU index
+    is the one CPU, as torch's)."""
     if not spec:
         raise DeviceError("Device string must not be empty (as torch): 'cpu' or 'cuda'")
     found = _DEVICE_STRING.fullmatch(spec)
@@ -368,10 +373,9 @@ def _parse(spec: str) -> str:
     if base not in DEVICE_TYPES:
         raise DeviceError(f"tensorgan has no {base!r} device ({spec!r} is a torch device "
                           f"type): expected one of {', '.join(DEVICE_TYPES)}")
-    if index not in (None, "0"):
-        what = "GPU" if base == "cuda" else "CPU device"
-        raise DeviceError(f"there is no {what} with index {index} ({spec!r}): tensorgan uses one "
-                          f"{what}, {base!r} (or {base}:0)")
+    if index not in (None, "0") and base != "cpu":     # (torch: 'cpu:1' is the CPU too)
+        raise DeviceError(f"there is no GPU with index {index} ({spec!r}): tensorgan uses one "
+                          f"GPU, {base!r} (or {base}:0)")
     return base
 
 

@@ -29,7 +29,7 @@ from . import ops
 from .functional import _scalar
 from .broadcasting import broadcast_shape
 from .errors import (ConfigTypeError, DTypeError, InputTypeError, LinAlgError,
-                     LinAlgOptionError, ShapeError)
+                     LinAlgOptionError, MissingArgumentError, ShapeError)
 from .factory import concat, eye
 from .math_ops import Composed, _others_product
 from .shape_index_ops import diag_embed, diagonal as _diagonal_planes, movedim, tril
@@ -762,8 +762,11 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     """The product of a chain of matrices; the first may be a 1-D row vector and the last a 1-D
     column vector (their dims are dropped from the result)."""
     tensors = list(tensors) if isinstance(tensors, (list, tuple)) else None
-    if not tensors or len(tensors) < 2 or not builtins.all(isinstance(t, Tensor) for t in tensors):
+    if tensors is None or not builtins.all(isinstance(t, Tensor) for t in tensors):
         raise InputTypeError("linalg.multi_dot: expects a list of at least 2 Tensors")
+    if len(tensors) < 2:                 # torch's RuntimeError (MissingArgumentError: a TypeError too)
+        raise MissingArgumentError(f"linalg.multi_dot: expected at least 2 tensors but got "
+                                   f"{len(tensors)} (as torch); one matrix is its own product")
     last = len(tensors) - 1
     for i, t in enumerate(tensors):
         if not (t.ndim == 2 or (t.ndim == 1 and i in (0, last))):

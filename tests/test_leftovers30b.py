@@ -162,3 +162,22 @@ def test_cauchy_log_prob_and_gradients_match_the_closed_form():
 def test_validation_names_the_distribution_and_parameter_the_user_gave(make, named):
     with pytest.raises(ValueError, match=named):
         make(tg.distributions)
+
+
+# -- API corners ----------------------------------------------------------------------------
+def test_multi_dot_of_fewer_than_two_tensors_names_the_count_as_torch():
+    for given in ([tg.ones(2, 2)], []):
+        with pytest.raises(RuntimeError, match=f"expected at least 2 tensors but got {len(given)}"):
+            tg.linalg.multi_dot(given)
+    with pytest.raises(TypeError, match="list of at least 2 Tensors"):
+        tg.linalg.multi_dot(tg.ones(2, 2))
+
+
+def test_a_cpu_device_with_any_index_is_the_cpu_as_torch():
+    d = tg.device("cpu:1")
+    assert (repr(d), str(d), d.index) == ("device(type='cpu', index=1)", "cpu:1", 1)
+    assert tg.device("cpu", 3).index == 3 and d == tg.device("cpu:1") and d != tg.device("cpu:0")
+    assert str(tg.zeros(1, device="cpu:1").device) == "cpu"          # tensors hold plain cpu
+    assert str(tg.zeros(2).to("cpu:2").device) == "cpu"
+    import pickle
+    assert pickle.loads(pickle.dumps(d)) == d
