@@ -51,7 +51,8 @@ from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoun
                      DTypeError, DTypeNotImplementedError, DTypeValueError, EmptyReductionError,
                      IndexDTypeError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError,
                      MemoryOverlapError, NegativeIntegerPowerError, ReadOnlyMemoryError,
-                     SamplingParameterError, ShapeError, SliceStepError, TensorDataError, TensorganError, ValueOverflowError, float_index_error)
+                     SamplingParameterError, ShapeError, SliceStepError, TensorDataError,
+                     TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
 
