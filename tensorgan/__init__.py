@@ -100,7 +100,8 @@ from .backend import get_default_device, set_default_device  # noqa: E402,F401
 from . import settings as _settings  # noqa: E402  (set_printoptions, use_deterministic_algorithms, ...)
 globals().update({name: getattr(_settings, name) for name in _settings.__all__})
 del _settings
-from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
+                     set_rng_state)
 from .dtypes import can_cast, promote_types, result_type  # noqa: F401
 from .tensor import bfloat16, float16, set_default_dtype  # noqa: F401
 from .tensor import (Function, Tensor, enable_grad, float32, float64, inference_mode, is_grad_enabled,

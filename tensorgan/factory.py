@@ -338,10 +338,13 @@ def _random(draw: str, shape: tuple, generator, seed, dtype, device, requires_gr
     dev = get_device(device)
     op = "randn" if draw == "normal" else "rand"
     if dtype is not None and _check_dtype(dtype, any_kind=True).kind == "c":
-        return _complex_random(draw, _shape(shape, op), resolve(generator, seed),
+        return _complex_random(draw, _shape(shape, op), resolve(generator, seed, device=dev),
                                _check_dtype(dtype, any_kind=True), dev, requires_grad)
+    if dtype is not None and _check_dtype(dtype, any_kind=True).kind in "iub":
+        raise DTypeNotImplementedError(f"{op}: not implemented for dtype {_check_dtype(dtype, any_kind=True)} (as "
+                                       f"torch): draw floats, or use randint for whole numbers")
     dt = _check_dtype(get_default_dtype() if dtype is None else dtype)
-    host = getattr(resolve(generator, seed), draw)(_shape(shape, op), dtype=dt)
+    host = getattr(resolve(generator, seed, device=dev), draw)(_shape(shape, op), dtype=dt)
     return Tensor._make(dev.xp.asarray(host), dev, requires_grad)
 
 
@@ -633,42 +636,64 @@ def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
 # Whole numbers: indices, labels and counts, int64 unless dtype= asks for another (a float dtype
 # must hold them exactly: float32 up to 2**24).
 # ---------------------------------------------------------------------------------------------
-def _whole_numbers(values: np.ndarray, dtype: Any, device: Any, op: str) -> Tensor:
+def _whole_numbers(values: np.ndarray, dtype: Any, device: Any, op: str,
+                   requires_grad: bool = False) -> Tensor:
     dt = _check_dtype(int64 if dtype is None else dtype, any_kind=True)
+    _check_grad_dtype(requires_grad, dt)
     if dt.kind == "f" and values.size and np.abs(values).max() > 2 ** (np.finfo(dt).nmant + 1):
         raise DTypeError(f"{op}: values up to {np.abs(values).max()} are not all exact in {dt}: "
                          f"leave dtype= out (int64) or pass dtype=tg.float64")
     if dt.kind in "iu" and values.size and not (np.iinfo(dt).min <= values.min() and values.max() <= np.iinfo(dt).max):
         raise DTypeError(f"{op}: values from {values.min()} to {values.max()} do not fit in {dt}")
     dev = get_device(device)
-    return Tensor._make(dev.xp.asarray(values.astype(dt)), dev)
+    return Tensor._make(dev.xp.asarray(values.astype(dt)), dev, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Any = None, *, generator: Generator | None = None,
-            dtype: Any = None, device: Any = None) -> Tensor:
-    """Uniform whole numbers in [low, high) (``randint(high, size)`` as torch's), int64."""
+def _check_draw_range(op: str, low: int, high: int, dtype: Any) -> None:
+    """torch's check that [low, high) fits ``dtype`` (bool: [0, 2)): both ends, not just the
+    values drawn, so whether it raises does not depend on the draw."""
+    dt = _check_dtype(int64 if dtype is None else dtype, any_kind=True)
+    if dt.kind not in "iub":
+        return
+    least, most = (0, 1) if dt.kind == "b" else (int(np.iinfo(dt).min), int(np.iinfo(dt).max))
+    for name, end in (("from", low), ("to - 1", high - 1)):
+        if not least <= end <= most:
+            raise SamplingParameterError(f"{op}: {name} = {end} is out of bounds for {dt} "
+                                         f"({least} .. {most}), as torch")
+
+
+def randint(low: int | None = None, high: int | None = None, size: Any = None, *,
+            generator: Generator | None = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """Uniform whole numbers in [low, high) (``randint(high, size)`` and ``randint(high=h,
+    size=s)`` as torch's), int64 unless ``dtype=``; [low, high) must fit the dtype."""
     if size is None and isinstance(high, (tuple, list)):     # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    elif low is None:                                         # randint(high=h, size=s)
+        low = 0
     if size is None:
         raise InputTypeError("randint: size is required, e.g. randint(0, 10, (64,))")
     if not (_is_int(low) and _is_int(high)):
         raise InputTypeError(f"randint: low and high must be ints with low < high, got {low!r}, {high!r}")
     if high <= low:
         raise SamplingParameterError(f"randint: low and high must be ints with low < high, got {low!r}, {high!r}")
-    values = resolve(generator, None).rng.integers(low, high, _shape((size,), "randint"))
-    return _whole_numbers(values, dtype, device, "randint")
+    _check_draw_range("randint", low, high, dtype)
+    values = resolve(generator, device=get_device(device)).rng.integers(low, high, _shape((size,), "randint"))
+    return _whole_numbers(values, dtype, device, "randint", requires_grad)
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1, int64 (``x[tg.randperm(len(x))]`` shuffles)."""
     n = _int_of(n)
     if not _is_int(n):
         raise InputTypeError(f"randperm: n must be an int >= 0, got {n!r}")
     if n < 0:                  # torch: a RuntimeError (a negative dimension)
         raise SamplingParameterError(f"randperm: n must be an int >= 0, got {n!r}")
-    return _whole_numbers(resolve(generator, None).permutation(int(n)), dtype, device, "randperm")
+    return _whole_numbers(resolve(generator, device=get_device(device)).permutation(int(n)), dtype, device, "randperm",
+                          requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,

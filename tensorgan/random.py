@@ -50,8 +50,11 @@ class Generator:
 
     def manual_seed(self, seed: int | None) -> "Generator":
         """Reseed. A negative seed is allowed, as in PyTorch (it is taken modulo 2**64, which
-        ``initial_seed()`` returns); one outside -2**63 .. 2**64 - 1 is a ConfigError."""
-        if isinstance(seed, np.random.SeedSequence) or seed is None:    # SeedSequence: derived streams
+        ``initial_seed()`` returns); one outside -2**63 .. 2**64 - 1 is a ConfigError. ``None``:
+        a seed from the OS's entropy, recorded, so ``initial_seed()`` is an int as torch's is."""
+        if seed is None:        # (torch's idiom np.random.seed(torch.initial_seed() % 2**32) needs an int)
+            seed = _entropy_seed()
+        if isinstance(seed, np.random.SeedSequence):    # SeedSequence: derived streams
             self._initial_seed, entropy = seed, seed
         elif isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
             raise ConfigError(f"seed must be an integer or None, got {seed!r}")
@@ -66,11 +69,12 @@ class Generator:
         return self
 
     def initial_seed(self) -> int | None:
+        """The seed of the last (manual_)seed: an int (or the SeedSequence of a derived stream)."""
         return self._initial_seed
 
     def seed(self) -> int:
         """Reseed from the OS's entropy and return the seed (torch's ``Generator.seed()``)."""
-        fresh = int(np.random.SeedSequence().entropy) % 2**63
+        fresh = _entropy_seed()
         self.manual_seed(fresh)
         return fresh
 
@@ -114,9 +118,9 @@ class Generator:
         data = json.dumps(self.state_dict_form(), separators=(",", ":")).encode()
         return Tensor._from(np.frombuffer(data, dtype=np.uint8).copy(), device="cpu")
 
-    def set_state(self, state: Any) -> None:
+    def set_state(self, state: Any) -> "Generator":
         """Restore from :meth:`get_state`'s uint8 tensor (or a uint8 array of the same bytes)
-        or from :meth:`state_dict_form`'s dict."""
+        or from :meth:`state_dict_form`'s dict; returns the generator, as torch's."""
         if not isinstance(state, (dict, str)):
             state = _decoded_state(state)
         if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
@@ -126,6 +130,7 @@ class Generator:
             self.rng.bit_generator.state = state
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"malformed PCG64 generator state ({type(exc).__name__}: {exc})") from None
+        return self
 
     def state_json(self) -> str:
         return json.dumps(self.state_dict_form())
@@ -136,6 +141,11 @@ class Generator:
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"generator state is not JSON ({exc})") from None
         self.set_state(state)
+
+
+def _entropy_seed() -> int:
+    """A fresh seed from the OS's entropy, below 2**63."""
+    return int(np.random.SeedSequence().entropy) % 2**63
 
 
 def _decoded_state(state: Any) -> Any:
@@ -154,9 +164,6 @@ def _decoded_state(state: Any) -> Any:
                               f"cannot be loaded") from None
 
 
-default_generator = Generator()
-
-
 def check_seed_range(seed: int, where: str) -> int:
     """``seed`` if torch takes it (a signed or unsigned 64-bit integer, -2**63 <= seed < 2**64),
     else ConfigError (torch: 'Overflow when unpacking long long')."""
@@ -166,9 +173,28 @@ def check_seed_range(seed: int, where: str) -> int:
     return seed
 
 
+default_generator = Generator()
+
+
 def manual_seed(seed: int) -> Generator:
-    """Reseed the default generator (used when no generator/seed is passed)."""
+    """Reseed the default generator (used when no generator/seed is passed). As torch's
+    ``manual_seed`` (which calls ``int(seed)``), a whole float (``42.0`` from a JSON / YAML
+    config) or a numeric string (``args.seed`` from argparse without ``type=int``) is taken as
+    its int; a fractional float is a ConfigError (torch would truncate it silently)."""
+    if isinstance(seed, (float, np.floating, str, bytes)):
+        seed = _whole_seed(seed)
     return default_generator.manual_seed(seed)
+
+
+def _whole_seed(seed: Any) -> int:
+    """``int(seed)`` for a float or string seed that is a whole number, else ConfigError."""
+    try:
+        whole = int(seed) if isinstance(seed, (str, bytes)) else int(seed) if float(seed).is_integer() else None
+    except (ValueError, OverflowError):
+        whole = None
+    if whole is None:
+        raise ConfigError(f"manual_seed: seed must be a whole number, got {seed!r}")
+    return whole
 
 
 def seed() -> int:
@@ -177,7 +203,7 @@ def seed() -> int:
 
 
 def initial_seed() -> int | None:
-    """The default generator's seed (None if it was seeded from entropy at import)."""
+    """The default generator's seed (an int; one from the OS's entropy if none was set)."""
     return default_generator.initial_seed()
 
 
@@ -211,7 +237,13 @@ def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng
         default_generator.set_state(saved)
 
 
-def resolve(generator: Generator | None = None, seed: int | None = None) -> Generator:
+def resolve(generator: Generator | None = None, seed: int | None = None, *,
+            device: Any = None) -> Generator:
+    """The generator to draw from: ``generator``, a fresh one of ``seed``, or the default one.
+    With the ``device`` the draws are for, a generator made for another device (``Generator(
+    'cuda')`` drawing CPU tensors) is refused, as torch refuses it ("Expected a 'cpu' device type
+    for generator but found 'cuda'"). A CPU generator serves every device (GPU tensors get host
+    draws: the Trainer's noise generators feed CUDA tensors), so only a non-CPU one is checked."""
     if generator is not None and seed is not None:
         raise ConfigError("pass either generator= or seed=, not both")
     if seed is not None:
@@ -222,6 +254,11 @@ def resolve(generator: Generator | None = None, seed: int | None = None) -> Gene
         return default_generator
     if not isinstance(generator, Generator):
         raise InputTypeError(f"generator must be a tensorgan.Generator, got {type(generator).__name__}")
+    if device is not None and generator.device.type not in ("cpu", getattr(device, "type", device)):
+        from .errors import DeviceError
+        raise DeviceError(f"expected a {getattr(device, 'type', device)!r} device type for the "
+                          f"generator, but found {generator.device.type!r} (as torch: a generator "
+                          f"draws for tensors of its own device type)")
     return generator
 
 

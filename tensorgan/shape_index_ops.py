@@ -1397,7 +1397,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     the order sequential sampling gives. From ``generator`` (or the default one): torch's
     distribution, not torch's stream."""
     weights = _sampling_weights(input, num_samples, replacement)
-    rng = resolve(generator).rng
+    rng = resolve(generator, device=input.device).rng
     if replacement:
         cdf = np.cumsum(weights, axis=1)
         u = rng.random((weights.shape[0], int(num_samples))) * cdf[:, -1:]

@@ -625,8 +625,8 @@ def _fill_with(input: Tensor, name: str, draws: np.ndarray) -> Tensor:
 
 
 def _float_fill(op: str, input: Tensor) -> None:
-    if _tensor(op, input).dtype not in FLOAT_DTYPES:
-        raise DTypeError(f"{op}: fills float tensors only, got {input.dtype}")
+    if _tensor(op, input).dtype not in FLOAT_DTYPES:     # torch: NotImplementedError for 'Long'
+        raise DTypeNotImplementedError(f"{op}: fills float tensors only, got {input.dtype}")
 
 
 def _positive(op: str, name: str, value: Any) -> float:
@@ -641,7 +641,7 @@ def exponential_(input: Tensor, lambd: float = 1.0, *, generator: Any = None) ->
     """Refill in place from the exponential distribution of rate ``lambd``."""
     _float_fill("exponential_", input)
     rate = _positive("exponential_", "lambd", lambd)
-    return _fill_with(input, "exponential_", resolve(generator).rng.exponential(1.0 / rate, input.shape))
+    return _fill_with(input, "exponential_", resolve(generator, device=input.device).rng.exponential(1.0 / rate, input.shape))
 
 
 def cauchy_(input: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -649,7 +649,7 @@ def cauchy_(input: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator
     from .functional import _scalar
     _float_fill("cauchy_", input)
     scale = _positive("cauchy_", "sigma", sigma)
-    draws = _scalar("cauchy_", "median", median) + scale * resolve(generator).rng.standard_cauchy(input.shape)
+    draws = _scalar("cauchy_", "median", median) + scale * resolve(generator, device=input.device).rng.standard_cauchy(input.shape)
     return _fill_with(input, "cauchy_", draws)
 
 
@@ -658,7 +658,7 @@ def log_normal_(input: Tensor, mean: float = 1.0, std: float = 2.0, *, generator
     from .functional import _scalar
     _float_fill("log_normal_", input)
     sd = _positive("log_normal_", "std", std)
-    return _fill_with(input, "log_normal_", resolve(generator).rng.lognormal(
+    return _fill_with(input, "log_normal_", resolve(generator, device=input.device).rng.lognormal(
         _scalar("log_normal_", "mean", mean), sd, input.shape))
 
 
@@ -669,8 +669,10 @@ def geometric_(input: Tensor, p: float, *, generator: Any = None) -> Tensor:
     p = _scalar("geometric_", "p", p)
     if not 0 < p < 1:
         raise SamplingParameterError(f"geometric_: p must be in (0, 1), got {p}")
-    _tensor("geometric_", input)
-    return _fill_with(input, "geometric_", resolve(generator).rng.geometric(p, input.shape))
+    if _tensor("geometric_", input).dtype == BOOL:     # torch: "geometric_cpu" not implemented for 'Bool'
+        raise DTypeNotImplementedError("geometric_: not implemented for a bool tensor (as torch): "
+                                       "the draws are 1, 2, ...")
+    return _fill_with(input, "geometric_", resolve(generator, device=input.device).rng.geometric(p, input.shape))
 
 
 def _probabilities(op: str, input: Tensor, p: Any) -> np.ndarray:
@@ -695,7 +697,7 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
         raise DTypeNotImplementedError(f"bernoulli: not implemented for a {input.dtype} tensor of "
                                        f"probabilities (as torch): pass floats")
     probs = _probabilities("bernoulli", _tensor("bernoulli", input), input if p is None else p)
-    draws = resolve(generator).rng.random(input.shape) < probs
+    draws = resolve(generator, device=input.device).rng.random(input.shape) < probs
     out = _constant(input, draws)
     return ops.with_zero_edge(out, input) if p is None else out     # torch's zero gradient
 
@@ -703,7 +705,7 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
 def bernoulli_(input: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Refill in place with 0 / 1 draws, 1 with probability ``p`` (a number or a tensor)."""
     probs = _probabilities("bernoulli_", _tensor("bernoulli_", input), p)
-    return _fill_with(input, "bernoulli_", resolve(generator).rng.random(input.shape) < probs)
+    return _fill_with(input, "bernoulli_", resolve(generator, device=input.device).rng.random(input.shape) < probs)
 
 
 def random_(input: Tensor, *bounds: Any, to: Any = None, generator: Any = None) -> Tensor:
@@ -725,11 +727,12 @@ def random_(input: Tensor, *bounds: Any, to: Any = None, generator: Any = None) 
     else:
         limit = int(np.iinfo(dt).max) + 1
     high = limit if high is None else high
-    if not (_is_int(low) and _is_int(high)) or not low < high:
-        raise ConfigError(f"random_: needs whole numbers from < to, got from={low!r}, to={high!r}")
+    if not (_is_int(low) and _is_int(high)) or not low < high:   # (torch: TypeError / RuntimeError)
+        raise SamplingParameterError(f"random_: needs whole numbers from < to, got from={low!r}, to={high!r}")
     if dt.kind in "iub" and (low < (np.iinfo(dt).min if dt.kind != "b" else 0) or high > limit):
-        raise ConfigError(f"random_: [{low}, {high}) does not fit in {dt}")
-    return _fill_with(input, "random_", resolve(generator).rng.integers(int(low), int(high), input.shape))
+        raise SamplingParameterError(f"random_: [{low}, {high}) does not fit in {dt} (as torch, "
+                                     f"'out of bounds')")
+    return _fill_with(input, "random_", resolve(generator, device=input.device).rng.integers(int(low), int(high), input.shape))
 
 
 # ---------------------------------------------------------------------------------------------

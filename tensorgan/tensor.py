@@ -1030,15 +1030,21 @@ def _check_grad_dtype(requires_grad: bool, dt: np.dtype) -> None:
                          f"dtypes, as torch), got a {dt} tensor")
 
 
-def _check_uniform_bounds(a: Any, b: Any) -> None:
+def _check_uniform_bounds(a: Any, b: Any, dt: np.dtype | None = None) -> None:
     """uniform_'s bounds as torch checks them: from <= to, both finite (torch: "from is out of
-    bounds for float" for a NaN or infinite bound)."""
+    bounds for float" for a NaN or infinite bound) and, with the tensor's dtype ``dt``, within
+    its range, to - from too (else the draws would be inf)."""
     if b < a:
         raise SamplingParameterError(f"uniform_: need a <= b, got a={a}, b={b}")
+    most = math.inf if dt is None else float(np.finfo(dt).max)
     for name, v in (("from", a), ("to", b)):
-        if not -math.inf < v < math.inf:
-            raise SamplingParameterError(f"uniform_: {name} is out of bounds for a float tensor, "
-                                         f"got {v} (as torch: the bounds must be finite)")
+        if not -most <= v <= most:
+            raise SamplingParameterError(f"uniform_: {name} is out of bounds for a "
+                                         f"{'float' if dt is None else dt} tensor, got {v} (as "
+                                         f"torch: the bounds must be finite numbers of its dtype)")
+    if dt is not None and not float(b) - float(a) <= most:
+        raise SamplingParameterError(f"uniform_: to - from must be <= {most} (the {dt} maximum), "
+                                     f"got from={a}, to={b}")
 
 
 _READ_ONLY_WARNED = [False]
@@ -4044,7 +4050,7 @@ class Tensor:
             from .complex_ops import view_as_real
             view_as_real(self).normal_(mean, std * math.sqrt(0.5), generator=generator)
             return self
-        gen = resolve(generator)
+        gen = resolve(generator, device=self.device)
         return self._refill("normal_", lambda out=None: gen.normal(self.shape, self.dtype, mean, std, out))
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None,
@@ -4061,12 +4067,12 @@ class Tensor:
         if self.array.dtype.kind in "iub":      # torch's "check_uniform_bounds" not implemented for 'Long'
             raise DTypeNotImplementedError(f"uniform_: not implemented for a {self.dtype} tensor "
                                            f"(as torch): only floating point and complex ones")
-        _check_uniform_bounds(a, b)
+        _check_uniform_bounds(a, b, self.array.dtype)    # (np.finfo of complex64: float32's)
         if self.array.dtype.kind == "c":    # torch's: each part U(from, to)
             from .complex_ops import view_as_real
             view_as_real(self).uniform_(a, b, generator=generator)
             return self
-        gen = resolve(generator)
+        gen = resolve(generator, device=self.device)
         return self._refill("uniform_", lambda out=None: gen.uniform(self.shape, self.dtype, a, b, out))
 
     def _refill(self, name: str, draw: Callable[..., Any]) -> "Tensor":

@@ -76,17 +76,17 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     if tensor.array.dtype.kind != "f":  # Tensor.normal_: torch's error for ints, each part for complex
         with no_grad():
             return tensor.normal_(mean, std, generator=generator)
-    gen = resolve(generator)
+    gen = resolve(generator, device=tensor.device)
     return _fill_drawn(tensor, lambda out: gen.normal(tensor.shape, tensor.dtype, mean, std, out))
 
 
 @_in_place_on_arrays
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
-    _check_uniform_bounds(a, b)
+    _check_uniform_bounds(a, b, tensor.array.dtype if tensor.array.dtype.kind in "fc" else None)
     if tensor.array.dtype.kind != "f":  # Tensor.uniform_: torch's error for ints, each part for complex
         with no_grad():
             return tensor.uniform_(a, b, generator=generator)
-    gen = resolve(generator)
+    gen = resolve(generator, device=tensor.device)
     return _fill_drawn(tensor, lambda out: gen.uniform(tensor.shape, tensor.dtype, a, b, out))
 
 
@@ -226,7 +226,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
         return tensor
     rows = tensor.shape[0]
     cols = tensor.size // rows
-    flat = resolve(generator).normal((rows, cols), tensor.dtype).astype(np.float64)
+    flat = resolve(generator, device=tensor.device).normal((rows, cols), tensor.dtype).astype(np.float64)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -248,7 +248,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
         raise ConfigError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
     if std < 0:
         raise ConfigError(f"sparse_: std must be >= 0, got {std}")
-    gen = resolve(generator)
+    gen = resolve(generator, device=tensor.device)
     rows, cols = tensor.shape
     if tensor.array.dtype.kind == "f":
         values = gen.normal((rows, cols), tensor.dtype, 0.0, std)
@@ -332,7 +332,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
     def cdf(v: float) -> float:
         return (1.0 + math.erf((v - mean) / std / math.sqrt(2.0))) / 2.0
-    draws = resolve(generator).uniform(tensor.shape, np.float64, 2 * cdf(a) - 1, 2 * cdf(b) - 1)
+    draws = resolve(generator, device=tensor.device).uniform(tensor.shape, np.float64, 2 * cdf(a) - 1, 2 * cdf(b) - 1)
     values = np.clip(_erfinv(draws) * (std * math.sqrt(2.0)) + mean, a, b)
     return _fill(tensor, values)
 
