@@ -113,10 +113,6 @@ class IndexValueError(InputTypeError, IndexOutOfRangeError):
     IndexOutOfRangeError), as torch's "index out of range in self" is."""
 
 
-class SliceStepError(TensorganError, ValueError):
-    """``x[::-1]``: torch's ValueError "step must be greater than zero" (flip reverses)."""
-
-
 class IndexDTypeError(DTypeError, InputTypeError, IndexError):
     """A floating-point tensor given as indices (gather / scatter / index_select / embedding /
     class targets / ``x[t]``): torch refuses float index dtypes outright, even when every value

@@ -51,7 +51,7 @@ from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoun
                      DTypeError, DTypeNotImplementedError, DTypeValueError, EmptyReductionError,
                      IndexDTypeError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError,
                      MemoryOverlapError, NegativeIntegerPowerError, ReadOnlyMemoryError,
-                     SamplingParameterError, ShapeError, SliceStepError, TensorDataError,
+                     SamplingParameterError, ShapeError, TensorDataError,
                      TensorganError, ValueOverflowError, float_index_error)
 from .grad_mode import (_anomaly, _grad_mode, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         no_grad, set_grad_enabled)     # (re-exported: tensorgan.tensor.no_grad)
@@ -5070,8 +5070,6 @@ def _index(k: Any) -> Any:
     if not isinstance(k, Tensor):
         if isinstance(k, (list, tuple)):    # a sequence inside a tuple key (x[:, [i, j]])
             _check_list_index(k, k)
-        elif k.__class__ is slice and k.step is not None:
-            _check_slice_step(k)
         return k
     if k.array.dtype == BOOL:
         return k.array                                     # a mask, on its own device
@@ -5259,17 +5257,7 @@ def _plain_key(key: tuple) -> bool:
     for k in key:
         if k.__class__ not in _PLAIN_KEYS:
             return False
-        if k.__class__ is slice and k.step is not None:
-            _check_slice_step(k)
     return True
-
-
-def _check_slice_step(k: slice) -> None:
-    """torch's ``x[::-1]``: a ValueError (a view cannot step backwards there; ``flip`` copies).
-    Step 0 is left to NumPy's own ValueError."""
-    if k.step < 0:
-        raise SliceStepError(f"x[{k.start}:{k.stop}:{k.step}]: step must be greater than zero (as "
-                             f"torch: a tensor cannot be sliced backwards; use x.flip(dim))")
 
 
 def _empty_result_key(key: Any, shape: tuple) -> Any:
