@@ -6,6 +6,8 @@ import inspect
 import sys
 from pathlib import Path
 
+import pytest
+
 import tensorgan as tg
 
 tensor = sys.modules["tensorgan.tensor"]    # (tg.tensor is the factory function)
@@ -96,3 +98,30 @@ def test_topological_order_is_short_and_its_helpers_the_guide_names_exist():
     source = inspect.getsource(tensor._topological_order)
     body = ast.parse(source).body[0].body[1:]          # below the docstring
     assert body[-1].end_lineno - body[0].lineno + 1 <= 16
+
+
+def test_checkpoint_encode_decode_round_trip_every_marker_after_the_split():
+    import argparse
+    from collections import OrderedDict
+
+    import numpy as np
+
+    from tensorgan.checkpoint import decode, encode
+    from tensorgan.errors import CheckpointError
+    state = OrderedDict(w=tg.nn.Parameter(tg.ones(2)))
+    state._metadata = OrderedDict({"": {"version": 1}})
+    tree = {"state": state, "t": (1, tg.Size([2, 3])), "s": {3, 4}, "args": argparse.Namespace(lr=0.1),
+            "opt": {0: {"step": tg.tensor([2.0], requires_grad=True)}}, "c": 1 + 2j, "a/b": np.arange(3)}
+    meta, arrays = encode(tree, keep_tuples=True)
+    back = decode(meta, arrays)
+    assert type(back["state"]) is OrderedDict and back["state"]._metadata == {"": {"version": 1}}
+    assert isinstance(back["state"]["w"], tg.nn.Parameter) and back["t"] == (1, tg.Size([2, 3]))
+    assert back["s"] == {3, 4} and back["args"].lr == 0.1 and back["c"] == 1 + 2j
+    assert back["opt"][0]["step"].requires_grad and back["a/b"].tolist() == [0, 1, 2]
+    for bad in ('{"__set__": [], "__tuple__": []}', '{"__odict__": {}, "x": 1}', '{"__size__": [-1]}'):
+        with pytest.raises(CheckpointError, match="malformed __"):
+            decode(bad, {})
+    with pytest.raises(CheckpointError, match="cannot save a whole Linear object"):
+        encode({"m": tg.nn.Linear(1, 1)})
+    with pytest.raises(CheckpointError, match="unsupported type object"):
+        encode({"m": object()})
