@@ -125,3 +125,19 @@ def test_checkpoint_encode_decode_round_trip_every_marker_after_the_split():
         encode({"m": tg.nn.Linear(1, 1)})
     with pytest.raises(CheckpointError, match="unsupported type object"):
         encode({"m": object()})
+
+
+@pytest.mark.parametrize("fields, first_wrong", [
+    ({"lr": 0, "conditional": True, "discriminator": "mlp", "beta1": 1.0}, "learning rate"),
+    ({"ema_decay": 1.0, "conditional": True, "discriminator": "mlp"}, "ema_decay"),
+    ({"conditional": True, "discriminator": "mlp", "beta2": 2}, "conditional=True"),
+    ({"dropout": 1.0, "loss": "x", "seed": -1}, "dropout"),
+    ({"loss": "wgan-gp", "seed": -1}, "batch-normalized critic"),
+    ({"batch_size": 0, "steps": 0}, "steps must be"),
+    ({"seed": True}, "seed must be"),
+])
+def test_train_config_validate_names_the_first_wrong_field_in_the_old_order(fields, first_wrong):
+    from tensorgan.errors import ConfigError
+    from tensorgan.train import TrainConfig
+    with pytest.raises(ConfigError, match=first_wrong):
+        TrainConfig(**fields).validate()
