@@ -39,7 +39,7 @@ import tokenize
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -85,14 +85,7 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
             finally:
                 open_containers.discard(id(value))
         if isinstance(value, Tensor):     # kept as an array, marked to come back as a Tensor
-            ref = {"__tensor__": walk(value.array, path)["__array__"]}
-            if value.requires_grad:
-                ref["requires_grad"] = True
-            if isinstance(value, _parameter_class()):   # ... or as a Parameter (torch.load's)
-                ref["parameter"] = True
-            if value.device.type != "cpu":     # the saved location (a CPU tensor's is implied)
-                ref["device"] = str(value.device)
-            return ref
+            return _encode_tensor(value, walk(value.array, path)["__array__"])
         if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
             array = value if isinstance(value, np.ndarray) else value.get()
             if array.dtype.hasobject:
@@ -113,45 +106,18 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
             return {"__set__": [walk(v, f"{path}/{i}") for i, v in enumerate(value)]}
         if isinstance(value, argparse.Namespace):   # {"args": args} (StyleSwin, TransGAN): its
             return {"__namespace__": walk(vars(value), path)}      # attributes, as a dict
-        if callable(getattr(value, "state_dict", None)):     # a Module / Optimizer / scheduler
-            name = path.removeprefix("saved_object").lstrip("/")     # tg.save's wrapper key
-            where = f" (entry {name!r})" if name else ""
-            raise CheckpointError(
-                f"cannot save a whole {type(value).__name__} object{where}: torch.save pickles "
-                f"it, and tensorgan never pickles. Save its state instead -- "
-                f"tg.save(obj.state_dict(), f) -- and restore it into a newly built one with "
-                f"obj.load_state_dict(tg.load(f))")
-        raise CheckpointError(f"checkpoint entry {path!r} has unsupported type {type(value).__name__} "
-                              f"(checkpoints hold arrays, Tensors, numbers, strings, None and "
-                              f"dicts / lists / tuples of them: no pickle)")
+        raise _unsavable(value, path)
 
     def walk_container(value: Any, path: str) -> Any:
         if keep_tuples and isinstance(value, OrderedDict):    # tg.save(model.state_dict())
-            out = {"__odict__": walk_container(dict(value), path)}
-            metadata = getattr(value, "_metadata", None)
-            if isinstance(metadata, Mapping):
-                try:
-                    out["__metadata__"] = walk([[k, v] for k, v in metadata.items()],
-                                               f"{path}/__metadata__" if path else "__metadata__")
-                except CheckpointError:
-                    pass        # metadata that JSON cannot hold is left out, not the weights
-            return out
+            return _encode_odict(value, path, walk, walk_container)
         if isinstance(value, Mapping) and _int_keyed(value):
             if len({int(k) for k in value}) != len(value):
                 raise CheckpointError(f"checkpoint dict {path!r} has int keys that collide")
             return {"__int_keys__": {str(int(k)): walk(v, f"{path}/{int(k)}" if path else str(int(k)))
                                      for k, v in value.items()}}
         if isinstance(value, Mapping):
-            out = {}
-            for k, v in value.items():
-                if not isinstance(k, str) or not k or k in _MARKERS:
-                    # '' would make two entries share an array path; the markers say what a
-                    # JSON object stands for
-                    raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a non-empty "
-                                          f"string other than {' / '.join(_MARKERS)}")
-                part = _path_part(k)
-                out[k] = walk(v, f"{path}/{part}" if path else part)
-            return out
+            return _encode_dict(value, path, walk)
         items = [walk(v, f"{path}/{i}") for i, v in enumerate(value)]
         if keep_tuples and isinstance(value, tuple):
             return {"__size__" if isinstance(value, Size) else "__tuple__": items}
@@ -159,6 +125,61 @@ def encode(tree: Any, keep_tuples: bool = False) -> tuple[str, dict[str, np.ndar
 
     meta = json.dumps(walk(tree, ""), allow_nan=True)
     return meta, arrays
+
+
+def _encode_tensor(tensor: Tensor, array_path: str) -> dict:
+    """A Tensor's entry: its array's path, and what makes it come back as it was saved."""
+    ref: dict = {"__tensor__": array_path}
+    if tensor.requires_grad:
+        ref["requires_grad"] = True
+    if isinstance(tensor, _parameter_class()):   # ... or as a Parameter (torch.load's)
+        ref["parameter"] = True
+    if tensor.device.type != "cpu":     # the saved location (a CPU tensor's is implied)
+        ref["device"] = str(tensor.device)
+    return ref
+
+
+def _encode_odict(value: OrderedDict, path: str, walk: Callable, walk_container: Callable) -> dict:
+    """A state_dict's entry: its items, and its ``_metadata`` when JSON can hold it."""
+    out = {"__odict__": walk_container(dict(value), path)}
+    metadata = getattr(value, "_metadata", None)
+    if isinstance(metadata, Mapping):
+        try:
+            out["__metadata__"] = walk([[k, v] for k, v in metadata.items()],
+                                       f"{path}/__metadata__" if path else "__metadata__")
+        except CheckpointError:
+            pass        # metadata that JSON cannot hold is left out, not the weights
+    return out
+
+
+def _encode_dict(value: Mapping, path: str, walk: Callable) -> dict:
+    """A dict keyed by strings: each value under its key's own path."""
+    out = {}
+    for k, v in value.items():
+        if not isinstance(k, str) or not k or k in _MARKERS:
+            # '' would make two entries share an array path; the markers say what a
+            # JSON object stands for
+            raise CheckpointError(f"checkpoint key {k!r} under {path!r} must be a non-empty "
+                                  f"string other than {' / '.join(_MARKERS)}")
+        part = _path_part(k)
+        out[k] = walk(v, f"{path}/{part}" if path else part)
+    return out
+
+
+def _unsavable(value: Any, path: str) -> CheckpointError:
+    """The error for a value a checkpoint cannot hold without pickle; a Module / Optimizer /
+    scheduler gets the way to save its state instead."""
+    if callable(getattr(value, "state_dict", None)):
+        name = path.removeprefix("saved_object").lstrip("/")     # tg.save's wrapper key
+        where = f" (entry {name!r})" if name else ""
+        return CheckpointError(
+            f"cannot save a whole {type(value).__name__} object{where}: torch.save pickles "
+            f"it, and tensorgan never pickles. Save its state instead -- "
+            f"tg.save(obj.state_dict(), f) -- and restore it into a newly built one with "
+            f"obj.load_state_dict(tg.load(f))")
+    return CheckpointError(f"checkpoint entry {path!r} has unsupported type {type(value).__name__} "
+                           f"(checkpoints hold arrays, Tensors, numbers, strings, None and "
+                           f"dicts / lists / tuples of them: no pickle)")
 
 
 def _tagged(value: Any, path: str, arrays: dict[str, np.ndarray]) -> dict | None:
@@ -246,83 +267,23 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray], locations: dict[int, str
     """Inverse of :func:`encode` (Tensors come back on the CPU); ``locations``, when given, gets
     ``{id(tensor): saved device name}`` for each Tensor saved from another device."""
     def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            if set(value) == {"__array__"} or ("__tensor__" in value and set(value) <= _TENSOR_KEYS):
-                key = value.get("__array__", value.get("__tensor__"))
-                if not isinstance(key, str) or key not in arrays:
-                    raise CheckpointError(f"checkpoint is missing array {key!r}")
-                if "__array__" in value:
-                    return arrays[key]
-                requires_grad = value.get("requires_grad") is True
-                kind = arrays[key].dtype.kind
-                if kind not in "biufc" or (requires_grad and kind not in "fc"):
-                    what = "requires grad" if kind in "biu" else "is a tensor"
-                    raise CheckpointError(f"checkpoint entry {key!r} {what} but holds a "
-                                          f"{arrays[key].dtype} array (tensors hold bool, integer, float or "
-                                          f"complex values; only float and complex ones require grad)")
-                if value.get("parameter") is True:
-                    tensor = _parameter_class()(arrays[key], requires_grad=requires_grad, device="cpu")
-                else:
-                    tensor = Tensor._from(arrays[key], device="cpu", requires_grad=requires_grad)
-                saved_on = value.get("device", "cpu")
-                if not isinstance(saved_on, str) or not _DEVICE_NAME.fullmatch(saved_on):
-                    raise CheckpointError(f"checkpoint entry {key!r} has a malformed device "
-                                          f"({saved_on!r})")
-                if locations is not None and saved_on != "cpu":
-                    locations[id(tensor)] = saved_on
-                return tensor
-            if len(value) == 1 and next(iter(value)) in _TAGS:
-                return _decode_tagged(next(iter(value)), value, arrays)
-            if set(value) == {"__set__"} and isinstance(value["__set__"], list):
-                try:
-                    return {_set_element(walk(v)) for v in value["__set__"]}
-                except TypeError:
-                    raise CheckpointError("checkpoint metadata has a malformed __set__ entry (an "
-                                          "element that cannot be in a set)") from None
-            if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
-                return tuple(walk(v) for v in value["__tuple__"])
-            if set(value) == {"__size__"} and isinstance(value["__size__"], list) and all(
-                    isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value["__size__"]):
-                return Size(value["__size__"])
-            if "__odict__" in value and set(value) <= {"__odict__", "__metadata__"}:
-                inner = walk(value["__odict__"])
-                if not isinstance(inner, dict):
-                    raise CheckpointError("checkpoint metadata has a malformed __odict__ entry")
-                ordered = OrderedDict(inner)
-                if "__metadata__" in value:
-                    pairs = walk(value["__metadata__"])
-                    if not (isinstance(pairs, list) and all(
-                            isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
-                            for p in pairs)):
-                        raise CheckpointError("checkpoint metadata has a malformed __metadata__ "
-                                              "entry")
-                    ordered._metadata = OrderedDict((k, v) for k, v in pairs)  # type: ignore[attr-defined]
-                return ordered
-            if set(value) == {"__namespace__"} and isinstance(value["__namespace__"], dict):
-                inner = walk(value["__namespace__"])
-                if not isinstance(inner, dict) or not all(isinstance(k, str) for k in inner):
-                    raise CheckpointError("checkpoint metadata has a malformed __namespace__ entry "
-                                          "(its attributes must be a dict keyed by strings)")
-                namespace = argparse.Namespace()
-                namespace.__dict__.update(inner)    # exactly the saved attributes (a hostile
-                return namespace                    # '__class__' key stays a plain entry)
-            if set(value) == {"__int_keys__"} and isinstance(value["__int_keys__"], dict):
-                try:
-                    keys = [int(k) for k in value["__int_keys__"]]
-                except ValueError:
-                    raise CheckpointError("checkpoint metadata has a non-integer key under "
-                                          "__int_keys__") from None
-                if len(set(keys)) != len(keys):     # "0" and "00": one would be lost
-                    raise CheckpointError("checkpoint metadata has colliding keys under "
-                                          "__int_keys__")
-                return {k: walk(v) for k, v in zip(keys, value["__int_keys__"].values())}
-            marker = next((k for k in value if k in _MARKERS), None)
-            if marker is not None:          # save() refuses these keys in plain dicts
-                raise CheckpointError(f"checkpoint metadata has a malformed {marker} entry")
-            return {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]
-        return value
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"__array__"} or ("__tensor__" in value and set(value) <= _TENSOR_KEYS):
+            return _decode_array(value, arrays, locations)
+        if len(value) == 1 and next(iter(value)) in _TAGS:
+            return _decode_tagged(next(iter(value)), value, arrays)
+        for marker, decode_marked in _MARKED:
+            if marker in value:
+                decoded = decode_marked(value, walk)
+                if decoded is not _NOT_MARKED:
+                    return decoded
+        marker = next((k for k in value if k in _MARKERS), None)
+        if marker is not None:          # save() refuses these keys in plain dicts
+            raise CheckpointError(f"checkpoint metadata has a malformed {marker} entry")
+        return {k: walk(v) for k, v in value.items()}
 
     try:
         try:
@@ -332,6 +293,116 @@ def decode(meta: str, arrays: Mapping[str, np.ndarray], locations: dict[int, str
         return walk(tree)
     except RecursionError:
         raise CheckpointError("checkpoint metadata is nested too deeply") from None
+
+
+def _decode_array(value: dict, arrays: Mapping[str, np.ndarray], locations: dict | None) -> Any:
+    """An ``__array__`` entry's array, or a ``__tensor__`` entry's Tensor (or Parameter) on the
+    CPU -- its saved device noted in ``locations`` -- after checking what the file claims."""
+    key = value.get("__array__", value.get("__tensor__"))
+    if not isinstance(key, str) or key not in arrays:
+        raise CheckpointError(f"checkpoint is missing array {key!r}")
+    if "__array__" in value:
+        return arrays[key]
+    requires_grad = value.get("requires_grad") is True
+    kind = arrays[key].dtype.kind
+    if kind not in "biufc" or (requires_grad and kind not in "fc"):
+        what = "requires grad" if kind in "biu" else "is a tensor"
+        raise CheckpointError(f"checkpoint entry {key!r} {what} but holds a "
+                              f"{arrays[key].dtype} array (tensors hold bool, integer, float or "
+                              f"complex values; only float and complex ones require grad)")
+    if value.get("parameter") is True:
+        tensor = _parameter_class()(arrays[key], requires_grad=requires_grad, device="cpu")
+    else:
+        tensor = Tensor._from(arrays[key], device="cpu", requires_grad=requires_grad)
+    saved_on = value.get("device", "cpu")
+    if not isinstance(saved_on, str) or not _DEVICE_NAME.fullmatch(saved_on):
+        raise CheckpointError(f"checkpoint entry {key!r} has a malformed device "
+                              f"({saved_on!r})")
+    if locations is not None and saved_on != "cpu":
+        locations[id(tensor)] = saved_on
+    return tensor
+
+
+_NOT_MARKED = object()   # a _decode_* helper's answer for an object that is not its well-formed kind
+
+
+def _decode_set(value: dict, walk: Callable) -> Any:
+    """A ``__set__`` entry: the set of its decoded elements."""
+    if set(value) != {"__set__"} or not isinstance(value["__set__"], list):
+        return _NOT_MARKED
+    try:
+        return {_set_element(walk(v)) for v in value["__set__"]}
+    except TypeError:
+        raise CheckpointError("checkpoint metadata has a malformed __set__ entry (an "
+                              "element that cannot be in a set)") from None
+
+
+def _decode_tuple(value: dict, walk: Callable) -> Any:
+    """A ``__tuple__`` entry (a tuple ``keep_tuples`` kept)."""
+    if set(value) != {"__tuple__"} or not isinstance(value["__tuple__"], list):
+        return _NOT_MARKED
+    return tuple(walk(v) for v in value["__tuple__"])
+
+
+def _decode_size(value: dict, walk: Callable) -> Any:
+    """A ``__size__`` entry: a Size of non-negative ints."""
+    if set(value) == {"__size__"} and isinstance(value["__size__"], list) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value["__size__"]):
+        return Size(value["__size__"])
+    return _NOT_MARKED
+
+
+def _decode_odict(value: dict, walk: Callable) -> Any:
+    """An ``__odict__`` entry (a state_dict): an OrderedDict, with its ``_metadata`` when saved."""
+    if not set(value) <= {"__odict__", "__metadata__"}:
+        return _NOT_MARKED
+    inner = walk(value["__odict__"])
+    if not isinstance(inner, dict):
+        raise CheckpointError("checkpoint metadata has a malformed __odict__ entry")
+    ordered = OrderedDict(inner)
+    if "__metadata__" in value:
+        pairs = walk(value["__metadata__"])
+        if not (isinstance(pairs, list) and all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                for p in pairs)):
+            raise CheckpointError("checkpoint metadata has a malformed __metadata__ "
+                                  "entry")
+        ordered._metadata = OrderedDict((k, v) for k, v in pairs)  # type: ignore[attr-defined]
+    return ordered
+
+
+def _decode_namespace(value: dict, walk: Callable) -> Any:
+    """A ``__namespace__`` entry (saved ``args``): an argparse.Namespace of its attributes."""
+    if set(value) != {"__namespace__"} or not isinstance(value["__namespace__"], dict):
+        return _NOT_MARKED
+    inner = walk(value["__namespace__"])
+    if not isinstance(inner, dict) or not all(isinstance(k, str) for k in inner):
+        raise CheckpointError("checkpoint metadata has a malformed __namespace__ entry "
+                              "(its attributes must be a dict keyed by strings)")
+    namespace = argparse.Namespace()
+    namespace.__dict__.update(inner)    # exactly the saved attributes (a hostile
+    return namespace                    # '__class__' key stays a plain entry)
+
+
+def _decode_int_keys(value: dict, walk: Callable) -> Any:
+    """An ``__int_keys__`` entry (an optimizer state's ``{0: ...}``): a dict keyed by ints."""
+    if set(value) != {"__int_keys__"} or not isinstance(value["__int_keys__"], dict):
+        return _NOT_MARKED
+    try:
+        keys = [int(k) for k in value["__int_keys__"]]
+    except ValueError:
+        raise CheckpointError("checkpoint metadata has a non-integer key under "
+                              "__int_keys__") from None
+    if len(set(keys)) != len(keys):     # "0" and "00": one would be lost
+        raise CheckpointError("checkpoint metadata has colliding keys under "
+                              "__int_keys__")
+    return {k: walk(v) for k, v in zip(keys, value["__int_keys__"].values())}
+
+
+# decode's marked JSON objects, in the order it tries them: (the marker key, its decoder)
+_MARKED = (("__set__", _decode_set), ("__tuple__", _decode_tuple), ("__size__", _decode_size),
+           ("__odict__", _decode_odict), ("__namespace__", _decode_namespace),
+           ("__int_keys__", _decode_int_keys))
 
 
 # A DEFLATE stream cannot expand much more than 1032:1; a member declaring more is corrupt.

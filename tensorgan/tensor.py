@@ -1431,7 +1431,10 @@ def _shares_memory(a, b) -> bool:
 
 
 def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
-    """Tensors reachable from the roots through contexts, every tensor after all its inputs.
+    """Tensors reachable from the roots through contexts, every tensor after all its inputs:
+    docs/how_it_works.md's depth-first ``visit``, its recursion unrolled onto a stack (deep graphs
+    must not hit Python's recursion limit).  A tensor popped the first time is visited: pushed
+    back, marked ``inputs_done``, with its inputs above it; popped again, it goes into the order.
 
     Reversed, it is the order backward runs the nodes in -- torch's engine's: of the nodes whose
     consumers have all run, the one recorded last (highest ``seq``) first.  Hooks then fire in
@@ -1440,48 +1443,49 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
     argument order, which is recording order in the common case; when it is not, the recorded
     graph is reordered (:func:`_latest_first`)."""
     order, visited = [], set()
-    in_seq_order, last_seq = True, -1
+    in_seq_order, last_seq = True, -1      # the nodes' seq rising along the order so far?
     stack = [(root, False) for root in reversed(roots)]
-    while stack:  # iterative DFS: deep graphs must not hit Python's recursion limit
-        node, expanded = stack.pop()
-        if expanded:
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
             order.append(node)
-            ctx = node._ctx
-            if ctx is not None:
-                seq = ctx.seq
-                if seq <= last_seq:
-                    in_seq_order = False
-                last_seq = seq
-            continue
-        key = id(node)
-        if key in visited:
-            continue
-        visited.add(key)
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None and not ctx.released:
-            if ctx.hollow:      # walked before: its stand-ins give way to the live tensors
-                _restore(ctx)
-            # pushed last to first: the first input's subgraph is walked first; leaves go below
-            # them, first to last, so they come right before this node, in input order (torch
-            # accumulates a leaf's gradient as soon as its last consumer ran)
-            below, leaves = len(stack), None
-            for parent, version in zip(reversed(ctx.inputs), reversed(ctx.versions)):
-                if isinstance(parent, Tensor) and parent._requires_grad:
-                    if version is not None and parent._version_box[0] != version:
-                        parent = _redirect(ctx, parent, version)   # written in place since
-                    if id(parent) not in visited:
-                        if parent._ctx is None:     # (collected last to first: reversed below)
-                            if leaves is None:
-                                leaves = [(parent, False)]
-                            else:
-                                leaves.append((parent, False))
-                        else:
-                            stack.append((parent, False))
-            if leaves is not None:
-                leaves.reverse()
-                stack[below:below] = leaves
+            if node._ctx is not None:
+                in_seq_order, last_seq = in_seq_order and last_seq < node._ctx.seq, node._ctx.seq
+        elif id(node) not in visited:
+            visited.add(id(node))
+            stack.append((node, True))
+            _push_inputs(node, stack)
     return order if in_seq_order else _latest_first(order)
+
+
+def _push_inputs(node: "Tensor", stack: list) -> None:
+    """Push the inputs of ``node``'s op that the walk follows, to pop in the order it visits them:
+    those made by ops first to last, then the leaves last to first -- so reversed, backward
+    reaches each leaf right after its consumer, in argument order (torch accumulates a leaf's
+    gradient as soon as its last consumer ran).  An input written in place since the op used it
+    gives way to the value the op used (:func:`_redirect`); a node walked before gets its live
+    tensors back (:func:`_restore`)."""
+    ctx = node._ctx
+    if ctx is None or ctx.released:
+        return
+    if ctx.hollow:
+        _restore(ctx)
+    below, leaves = len(stack), None
+    # last to first: pushed so, the first pops first (and _redirect expects this order for an
+    # input passed twice)
+    for parent, version in zip(reversed(ctx.inputs), reversed(ctx.versions)):
+        if isinstance(parent, Tensor) and parent._requires_grad:
+            if version is not None and parent._version_box[0] != version:
+                parent = _redirect(ctx, parent, version)
+            if parent._ctx is not None:
+                stack.append((parent, False))
+            elif leaves is None:        # (most nodes have no leaf input: no list made for them)
+                leaves = [(parent, False)]
+            else:
+                leaves.append((parent, False))
+    if leaves is not None:              # below the others, so they pop after them
+        leaves.reverse()
+        stack[below:below] = leaves
 
 
 def _graph_parents(node: "Tensor") -> list:

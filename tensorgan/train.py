@@ -114,56 +114,77 @@ class TrainConfig:
                 self.lr if self.lr_d is None else self.lr_d)
 
     def validate(self) -> "TrainConfig":
+        """Check every field -- a ConfigError names the first one wrong, in this order -- with
+        NumPy scalars made the Python numbers they are and ``augment`` spelled one way."""
         for f in dataclasses.fields(self):      # NumPy scalars count as the Python numbers they are
             v = getattr(self, f.name)
             if isinstance(v, (np.integer, np.floating, np.bool_)):
                 setattr(self, f.name, v.item())
-        for name in ("check_grads", "conditional"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
-
-        def positive(name: str, allow_none: bool = False) -> None:
-            v = getattr(self, name)
-            if v is None and allow_none:
-                return
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {v!r}")
-
-        positive("steps", True), positive("epochs", True), positive("batch_size")
-        positive("latent_dim"), positive("base_channels"), positive("sample_every")
-        positive("checkpoint_every"), positive("num_samples"), positive("r1_every")
-        positive("n_critic")
-        self.augment = ",".join(parse_policy(self.augment, "augment"))   # one spelling of a policy
-        if self.steps is None and self.epochs is None:
-            raise ConfigError("give steps or epochs")
-        def number(v: Any) -> bool:
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-        if not (number(self.lr) and self.lr > 0):
-            raise ConfigError(f"learning rate must be a positive number, got {self.lr!r}")
-        for name in ("lr_g", "lr_d"):
-            v = getattr(self, name)
-            if v is not None and not (number(v) and v > 0):
-                raise ConfigError(f"{name} must be a positive number (or None: lr), got {v!r}")
-        if not (number(self.ema_decay) and 0.0 <= self.ema_decay < 1.0):
-            raise ConfigError(f"ema_decay must be in [0, 1) (0: no EMA generator; typical 0.999), "
-                              f"got {self.ema_decay!r}")
+        self._check_flags_and_counts()
+        self._check_learning_rates()
         if self.conditional and self.discriminator != "conv":
             raise ConfigError(f"conditional=True needs the conv discriminator (one-hot label maps "
                               f"beside the image), not {self.discriminator!r}")
+        self._check_adam_and_penalties()
+        self._check_losses()
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
+            raise ConfigError(f"seed must be an integer in 0 .. 2**64 - 1 (a negative torch seed s "
+                              f"is s % 2**64), got {self.seed!r}")
+        return self
+
+    def _check_positive(self, name: str, allow_none: bool = False) -> None:
+        v = getattr(self, name)
+        if v is None and allow_none:
+            return
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {v!r}")
+
+    def _check_flags_and_counts(self) -> None:
+        """validate's step: the True / False flags, the positive counts, the augment policy and
+        the run's length."""
+        for name in ("check_grads", "conditional"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        self._check_positive("steps", allow_none=True)
+        self._check_positive("epochs", allow_none=True)
+        for name in ("batch_size", "latent_dim", "base_channels", "sample_every", "checkpoint_every",
+                     "num_samples", "r1_every", "n_critic"):
+            self._check_positive(name)
+        self.augment = ",".join(parse_policy(self.augment, "augment"))   # one spelling of a policy
+        if self.steps is None and self.epochs is None:
+            raise ConfigError("give steps or epochs")
+
+    def _check_learning_rates(self) -> None:
+        """validate's step: lr, lr_g / lr_d and the EMA generator's decay."""
+        if not (_finite_number(self.lr) and self.lr > 0):
+            raise ConfigError(f"learning rate must be a positive number, got {self.lr!r}")
+        for name in ("lr_g", "lr_d"):
+            v = getattr(self, name)
+            if v is not None and not (_finite_number(v) and v > 0):
+                raise ConfigError(f"{name} must be a positive number (or None: lr), got {v!r}")
+        if not (_finite_number(self.ema_decay) and 0.0 <= self.ema_decay < 1.0):
+            raise ConfigError(f"ema_decay must be in [0, 1) (0: no EMA generator; typical 0.999), "
+                              f"got {self.ema_decay!r}")
+
+    def _check_adam_and_penalties(self) -> None:
+        """validate's step: Adam's betas, the R1 penalty and its schedule, dropout."""
         for name in ("beta1", "beta2"):
-            if not (number(getattr(self, name)) and 0.0 <= getattr(self, name) < 1.0):
+            if not (_finite_number(getattr(self, name)) and 0.0 <= getattr(self, name) < 1.0):
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
-        if not (number(self.r1_gamma) and self.r1_gamma >= 0.0):
+        if not (_finite_number(self.r1_gamma) and self.r1_gamma >= 0.0):
             raise ConfigError(f"r1_gamma must be a number >= 0 (0: no R1 penalty), got {self.r1_gamma!r}")
         if self.r1_every != 1 and self.r1_gamma == 0:
             raise ConfigError(f"r1_every={self.r1_every} schedules an R1 penalty that r1_gamma=0 "
                               f"turns off (give r1_gamma > 0, or leave r1_every at 1)")
-        if not (number(self.dropout) and 0.0 <= self.dropout < 1.0):
+        if not (_finite_number(self.dropout) and 0.0 <= self.dropout < 1.0):
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+
+    def _check_losses(self) -> None:
+        """validate's step: the loss, its gradient penalty, the discriminator and its
+        normalization, the generator's loss, what a non-finite step does."""
         if self.loss not in TRAINING_LOSSES:
             raise ConfigError(f"loss must be one of {TRAINING_LOSSES}, got {self.loss!r}")
-        if not (number(self.gp_lambda) and self.gp_lambda > 0.0):
+        if not (_finite_number(self.gp_lambda) and self.gp_lambda > 0.0):
             raise ConfigError(f"gp_lambda must be a number > 0, got {self.gp_lambda!r}")
         if self.loss != "wgan-gp" and self.gp_lambda != TrainConfig.gp_lambda:
             raise ConfigError(f"gp_lambda weighs the gradient penalty of loss='wgan-gp', not "
@@ -189,10 +210,6 @@ class TrainConfig:
             raise ConfigError(f"on_nonfinite must be 'stop' or 'skip', got {self.on_nonfinite!r}")
         if self.discriminator not in ("conv", "mlp"):
             raise ConfigError(f"discriminator must be 'conv' or 'mlp', got {self.discriminator!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
-            raise ConfigError(f"seed must be an integer in 0 .. 2**64 - 1 (a negative torch seed s "
-                              f"is s % 2**64), got {self.seed!r}")
-        return self
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -206,6 +223,11 @@ class TrainConfig:
 # ---------------------------------------------------------------------------------------------
 # Images
 # ---------------------------------------------------------------------------------------------
+def _finite_number(v: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def to_uint8(images: np.ndarray) -> np.ndarray:
     """[-1, 1] floats -> uint8 pixels (the inverse of the DataLoader's scaling)."""
     return np.clip(np.rint((np.asarray(images, dtype=np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
