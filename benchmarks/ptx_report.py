@@ -72,6 +72,7 @@ class Row:
     occupancy: float
     error: str | None = None
     ptx_params: int = -1      # parameters of the PTX entry (checked against the launch glue's ABI)
+    shared_v4_loads: int = -1  # ld.shared.v4.f32 in the PTX (the tiled kernels' LDS.128; JSON only)
 
 
 # ----------------------------------------------------------------------------------- toolchain
@@ -210,7 +211,7 @@ def build_report() -> dict:
                     results.append(Row(name, arch, threads, smem_dynamic=dyn_smem,
                                        blocks_per_sm=blocks, limiter=limiter,
                                        occupancy=round(occ, 4), ptx_params=entry_params(ptx),
-                                       **info))
+                                       shared_v4_loads=ptx.count("ld.shared.v4.f32"), **info))
                 except Exception as e:
                     results.append(Row(name, arch, threads, -1, -1, dyn_smem, -1, -1, -1, 0, "",
                                        0.0, error=f"{type(e).__name__}: {e}"))

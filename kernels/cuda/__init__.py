@@ -26,9 +26,11 @@ float64 run on the ``reference``/``cpu`` kernel sets.)
 Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays in Numba's simulator.
 
 Open items (review, session 29; sm_90 SASS from ptxas 13.0, estimates, no GPU timing):
-* The tiled kernels' ``tile_fma`` runs 41 SASS a k for 16 FFMA (39%): an 8 x 8 register tile a
-  thread would roughly double that density (a rewrite).  (Their gathers' divisions are gone:
-  ``fastdiv32`` and 32-bit indices, 456-472 SASS a K step instead of 729-820, see their headers.)
+* The tiled kernels' register tile is 8 x 4 a thread (``tiles.multiply_tile``: 3 LDS.128 feed 32
+  FFMA a k, the k loop unrolled; 47-53% of a K step's SASS is FFMA, was 27-28% with 4 x 4), 128
+  threads a block, 25% occupancy: an estimate, ~1.7-1.9x fewer issue slots a K step, not yet timed
+  on a GPU; double-buffered staging is not done.  (Their gathers' divisions are gone: ``fastdiv32``
+  and 32-bit indices, see their headers.)
 * Grids under the H100's 132 SMs at batch 64: conv2d_fwd of D's 64 -> 128 layer (98 blocks;
   split-K or 32-row tiles, ~1.3x there).  (The per-channel reductions now split a channel over
   several blocks, ``_channel_split``: estimated 2-4x on those kernels, not yet timed on a GPU.)

@@ -20,16 +20,17 @@ across ``grid.z``: block z reduces the K range ``[z * k_chunk, min(K, (z + 1) * 
 tile to ``ws[z, co, j]``.  ``splitk_reduce_kernel`` then sums the ``S`` partial tiles in a fixed
 order (deterministic, no atomics).  With ``S = 1`` the kernel writes ``gw`` directly.
 
-Tiling inside a block is the forward kernel's: 64 x 64 tile, K steps of 8 staged in
-``As[8, 64]`` / ``Bs[8, 64 + 4]``, a 4 x 4 register tile per thread, the (ci, kh, kw) decode of
-the thread's A row hoisted out of the K loop.  Inside it, the (n, oh, ow) decodes of k are
-magic-number divisions by OH*OW and OW (``tiles.fastdiv32``, multipliers from the host) and the
-index arithmetic is 32-bit (a 32-bit K counter, unsigned padding tests), widened once per load.
+Tiling and phases inside a block are the forward kernel's (see ``conv_fwd``): 64 x 64 tile,
+128 threads, K steps of 8 staged in ``As[8, 64]`` (``stage_input_taps``) and ``Bs[8, 64 + 4]``
+(``stage_grad_output``), an 8 x 4 register tile per thread (``tiles.multiply_tile``), then
+``store_partial``.  The (ci, kh, kw) decode of the thread's A row is hoisted out of the K loop.
+Inside it, the (n, oh, ow) decodes of k are magic-number divisions by OH*OW and OW
+(``tiles.fastdiv32``, multipliers from the host) and the index arithmetic is 32-bit (a 32-bit K
+counter, unsigned padding tests), widened once per load.
 
-K step, sm_90 SASS (ptxas 13.0; loop body plus 7 more passes of ``tile_fma``'s 41-instruction k
-loop, 128 FFMA): 472 instructions, was 820 with ``udiv`` (7 ``MUFU.RCP`` divisions, 64-bit index
-arithmetic: 533 + 7 x 41).  No GPU timing: the gain (~1.7x fewer issue slots a K step) is an
-estimate.
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 504 instructions a thread, 256 FFMA
+(51%); sm_80: 497.  Was, with a 4 x 4 tile and 256 threads: 472, 128 FFMA (27%).  A block's K
+step: 128 x 504 thread-instructions instead of 256 x 472, ~1.9x fewer issue slots.
 
 Cost
 ----
@@ -39,17 +40,20 @@ workspace round trip when ``S > 1``.
 
 Launch
 ------
-``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(256,)``,
-static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes; ptxas 13.0: 56 registers on sm_90
-(was 64), 64 on sm_80 (was 72), 4 blocks (50%) per SM on both, register-limited.
+``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(128,)``, launch
+bounds ``(128, 4)``, static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes; ptxas 13.0: 115
+registers on sm_90, 104 on sm_80, no spills, 4 blocks (25%) per SM on both, register-limited (was
+56-64 registers with 256 threads, 4 blocks, 50%).
 ``splitk_reduce_kernel``: grid ``min(ceil(|gw| / 256), 4096)``, block ``(256,)``, grid-stride,
 no shared memory.
 """
 
 from numba import cuda, float32, uint32, uint64
 
+from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    DIM_Y, EW_THREADS, THREADS, TM, TN, fastdiv32, tile_fma, udiv)
+                    EW_THREADS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, fastdiv32,
+                    multiply_tile, tile_row, udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -57,99 +61,100 @@ SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
 REDUCE_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
 
 
-@cuda.jit
+@cuda.jit(device=True, inline="always")
+def stage_input_taps(As, x, tid, k0, k_end, row_ok, x_chan, ih_off, iw_off, c_in, h, wd,
+                     sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift):
+    """``As[kk, row] = x[n, ci, oh*sh + ih_off, ow*sw + iw_off]`` for pixel ``k0 + kk = (n, oh,
+    ow)`` (zero in the padding and past the split's end): this thread's tap row ``tid % BM`` at
+    ``kk = tid // BM + A_ROW_STEP*i``.  Magic-number divisions by OH*OW and OW; 32-bit indices."""
+    row = tid % BM
+    h32 = uint32(h)
+    wd32 = uint32(wd)
+    x_sample = uint64(c_in) * uint64(h * wd)     # x's stride between samples
+    for i in range(A_LOADS):
+        kk = tid // BM + i * A_ROW_STEP
+        k = uint32(k0 + kk)
+        v = float32(0.0)
+        if row_ok and k < k_end:
+            n = fastdiv32(k, ohw_mul, ohw_shift)
+            r = uint32(k - n * ohw)
+            oh = fastdiv32(r, ow_mul, ow_shift)
+            ih = uint32(oh * uint32(sh) + ih_off)
+            iw = uint32((r - oh * ow_n) * uint32(sw) + iw_off)
+            if ih < h32 and iw < wd32:
+                v = x[n * x_sample + x_chan + uint32(ih * wd32 + iw)]
+        As[kk, row] = v
+
+
+@cuda.jit(device=True, inline="always")
+def stage_grad_output(Bs, gy, tid, k0, k_end, n0, c_out, ohw, ohw_mul, ohw_shift):
+    """``Bs[kk, col] = gy[n, n0 + col, p]`` for pixel ``k0 + kk = (n, p)``, zero past C_out or the
+    split's end: one decode of this thread's k, its channels ``B_COL_STEP`` apart."""
+    kk = tid % BK
+    k = uint32(k0 + kk)
+    gy_base = uint64(0)
+    if k < k_end:
+        n = fastdiv32(k, ohw_mul, ohw_shift)
+        gy_base = n * uint64(c_out) * uint64(ohw) + uint32(k - n * ohw)
+    for j in range(B_LOADS):
+        col = tid // BK + j * B_COL_STEP
+        co = n0 + col
+        v = float32(0.0)
+        if co < c_out and k < k_end:
+            v = gy[gy_base + uint64(co * ohw)]
+        Bs[kk, col] = v
+
+
+@cuda.jit(device=True, inline="always")
+def store_partial(ws, acc, tx, ty, m0, n0, jdim, c_out, z):
+    """``ws[z, co, j] = acc`` for the thread's taps ``j`` and channels ``co`` inside ``gw``."""
+    for i in range(TM):
+        jj = m0 + tile_row(tx, i)
+        if jj < jdim:
+            for j in range(TN):
+                co = n0 + ty * TN + j
+                if co < c_out:
+                    ws[(z * c_out + co) * jdim + jj] = acc[i, j]
+
+
+@bounded_jit(THREADS, MIN_BLOCKS)
 def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                         kh_n, kw_n, sh, sw, ph, pw, k_chunk,
                         ohw_mul, ohw_shift, ow_mul, ow_shift):
     """ws (S, C_out, C_in*kH*kW): partial weight gradients over K chunks of length k_chunk;
     ``(ohw_mul, ohw_shift)``, ``(ow_mul, ow_shift)``: ``tiles.fastdiv_magic`` of OH*OW and OW."""
-    As = cuda.shared.array((BK, BM), float32)
-    Bs = cuda.shared.array((BK, BN_PAD), float32)
+    As = cuda.shared.array((BK, BM), float32, alignment=SMEM_ALIGN)
+    Bs = cuda.shared.array((BK, BN_PAD), float32, alignment=SMEM_ALIGN)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
-
     tid = cuda.threadIdx.x
-    tx = tid % DIM_X
-    ty = tid // DIM_X
     m0 = cuda.blockIdx.x * BM
     n0 = cuda.blockIdx.y * BN
     z = cuda.blockIdx.z
-
     khw = kh_n * kw_n
     jdim = c_in * khw
     ohw = oh_n * ow_n
-    hw = h * wd
-    kdim = n_batch * ohw
     k_begin = z * k_chunk
-    k_end = uint32(min(kdim, k_begin + k_chunk))   # < 2**31 (the glue's pixel-count check)
+    k_end = uint32(min(n_batch * ohw, k_begin + k_chunk))  # < 2**31 (the glue's pixel check)
 
-    # The A row (weight tap) this thread gathers: decode (ci, kh, kw) once.  The K loop's index
-    # arithmetic is 32-bit (see conv_fwd) up to the final 64-bit offsets.
-    a_row = tid % BM
-    a_k = tid // BM
-    aj = m0 + a_row
-    a_ok = aj < jdim
+    aj = m0 + tid % BM           # the A row (weight tap) this thread stages, decoded once
     aci = udiv(aj, khw)
-    ar = aj - aci * khw
-    akh = udiv(ar, kw_n)
-    akw = ar - akh * kw_n
+    akh = udiv(aj - aci * khw, kw_n)
+    x_chan = uint64(aci) * uint64(h * wd)
     ih_off = akh - ph
-    iw_off = akw - pw
-    x_chan = uint64(aci) * uint64(hw)
-    x_sample = uint64(c_in) * uint64(hw)     # x's stride between samples
-    gy_sample = uint64(c_out) * uint64(ohw)  # gy's
-    h32 = uint32(h)
-    wd32 = uint32(wd)
-    sh32 = uint32(sh)
-    sw32 = uint32(sw)
-    b_k = tid % BK
-    b_col = tid // BK
-
-    for i in range(TM):
-        for j in range(TN):
-            acc[i, j] = float32(0.0)
-
-    k0 = uint32(k_begin)        # a 32-bit K counter: 32-bit compares, one register a k
+    iw_off = aj - aci * khw - akh * kw_n - pw
+    zero_tile(acc)
+    k0 = uint32(k_begin)         # a 32-bit K counter: 32-bit compares, one register a k
     while k0 < k_end:
-        for i in range(A_LOADS):
-            kk = a_k + i * A_ROW_STEP
-            k = uint32(k0 + kk)
-            v = float32(0.0)
-            if a_ok and k < k_end:
-                n = fastdiv32(k, ohw_mul, ohw_shift)
-                r = uint32(k - n * ohw)
-                oh = fastdiv32(r, ow_mul, ow_shift)
-                ih = uint32(oh * sh32 + ih_off)
-                iw = uint32((r - oh * ow_n) * sw32 + iw_off)
-                if ih < h32 and iw < wd32:
-                    v = x[n * x_sample + x_chan + uint32(ih * wd32 + iw)]
-            As[kk, a_row] = v
-        k = uint32(k0 + b_k)
-        gy_base = uint64(0)
-        if k < k_end:
-            n = fastdiv32(k, ohw_mul, ohw_shift)
-            gy_base = n * gy_sample + uint32(k - n * ohw)
-        for j in range(B_LOADS):
-            nn = b_col + j * B_COL_STEP
-            co = n0 + nn
-            v = float32(0.0)
-            if co < c_out and k < k_end:
-                v = gy[gy_base + uint64(co * ohw)]
-            Bs[b_k, nn] = v
+        stage_input_taps(As, x, tid, k0, k_end, aj < jdim, x_chan, ih_off, iw_off, c_in, h, wd,
+                         sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift)
+        stage_grad_output(Bs, gy, tid, k0, k_end, n0, c_out, ohw, ohw_mul, ohw_shift)
         cuda.syncthreads()
-        tile_fma(As, Bs, acc, a_frag, b_frag, tx, ty)
+        multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
         k0 = uint32(k0 + BK)
-
-    out_base = z * c_out * jdim
-    for i in range(TM):
-        jj = m0 + tx + i * DIM_X
-        if jj < jdim:
-            for j in range(TN):
-                co = n0 + ty + j * DIM_Y
-                if co < c_out:
-                    ws[out_base + co * jdim + jj] = acc[i, j]
+    store_partial(ws, acc, tid % DIM_X, tid // DIM_X, m0, n0, jdim, c_out, z)
 
 
 @cuda.jit

@@ -73,3 +73,36 @@ def test_launch_glue_matches_the_kernel_abi(report):
              f"{flat_params(signatures[r['kernel']])}"
              for r in report["results"] if r["ptx_params"] != flat_params(signatures[r["kernel"]])]
     assert not wrong, "\n".join(wrong)
+
+
+TILED = ("conv2d_fwd", "conv2d_dgrad", "conv2d_wgrad")
+
+
+def test_tiled_conv_kernels_keep_their_register_tile_and_occupancy(report):
+    """The implicit-GEMM kernels' 8 x 4 register tile (``tiles.multiply_tile``): its k loop (kept
+    rolled in the PTX; ptxas unrolls it) reads A's two row groups and B's columns with 3 vector
+    shared loads (``ld.shared.v4.f32``, LDS.128 in the SASS), and the launch bounds
+    keep them at <= 128 registers, so 4 blocks of 128 threads (25%) fit an SM on sm_80 and sm_90."""
+    from tensorgan.kernels.cuda import tiles
+    rows = [r for r in report["results"] if r["kernel"] in TILED]
+    assert len(rows) == 2 * len(TILED)
+    for r in rows:
+        where = f"{r['kernel']} {r['arch']}"
+        assert r["shared_v4_loads"] == 3, f"{where}: {r['shared_v4_loads']} v4 loads"
+        assert r["registers"] <= 128 and r["threads_per_block"] == tiles.THREADS == 128, where
+        assert r["blocks_per_sm"] >= tiles.MIN_BLOCKS and r["occupancy"] >= 0.25, where
+
+
+def test_readme_table_is_the_reports(report):
+    """README's ptx_report table lists, row for row, what ``python -m benchmarks.ptx_report``
+    prints now (the toolchain line above the rows names this machine's paths: not compared)."""
+    from benchmarks.ptx_report import format_table
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```\nptxas ")
+    block = readme[start:readme.index("```", start + 3)]
+
+    def rows(text):
+        return [line.split() for line in text.splitlines() if line[:1].isalnum()
+                and len(line.split()) > 2 and line.split()[1] in ARCHS]
+
+    assert rows(block) == rows(format_table(report))
