@@ -598,3 +598,12 @@ def test_other_data_in_mnists_files_loads_with_verify_off(no_config):
     with pytest.raises(DataError, match="--no-verify"):
         mnist_dataset(folder)
     assert len(mnist_dataset(folder, verify=False)) == 20
+
+
+def test_idx_empty_shape_numpy_cannot_lay_out_is_a_data_error(tmp_path):
+    """A zero dimension beside huge ones is 0 bytes of data but a shape NumPy refuses ("array is
+    too big"): the reader says the header is corrupt instead of leaking NumPy's ValueError."""
+    dims = [0, 2**20, 2**20, 2**23]
+    header = bytes([0, 0, 8, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+    with pytest.raises(DataError, match=r"f\.idx.*cannot lay out.*corrupt"):
+        read_bytes(tmp_path, header)

@@ -136,7 +136,11 @@ def _read_stream(stream: BinaryIO, path: Path, types: tuple[int, ...], max_paylo
         if trailing:
             rest = sum(len(c) for c in iter(lambda: stream.read(_CHUNK), b""))
             _size_error(path, shape, header_len, expected, expected + trailing + rest)
-    array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    try:
+        array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    except ValueError as error:             # e.g. (0, 2**20, 2**20, 2**23): NumPy's "too big"
+        raise DataError(f"{path}: header declares shape {shape}, which NumPy cannot lay out "
+                        f"({error}); the header is corrupt") from None
     return array if dtype.itemsize == 1 else array.astype(dtype.newbyteorder("="))
 
 
