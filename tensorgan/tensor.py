@@ -197,9 +197,7 @@ class Function:
             requires_grad = False                                             # mask: a constant
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
-            _share(args[0], result,     # writing one is writing the other; a view made under
-                   no_grad_view=not _grad_mode.enabled and (args[0]._requires_grad or (  # no_grad of
-                       len(args[0]._version_box) > 1 and _of_no_grad_view(args[0]))))   # one too (torch)
+            share_view(args[0], result)     # writing one is writing the other
         if requires_grad:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
@@ -604,8 +602,12 @@ def share_view(source: "Tensor", view: "Tensor") -> None:
     one made under no_grad() of a tensor that requires grad is marked so, as apply marks its
     views, so that a write into it with grad mode on is refused as torch refuses it (its base's
     graph would not see the write)."""
-    _share(source, view, no_grad_view=not _grad_mode.enabled and (source._requires_grad or (
-        len(source._version_box) > 1 and _of_no_grad_view(source))))
+    no_grad_view = not _grad_mode.enabled and (source._requires_grad or (
+        len(source._version_box) > 1 and _of_no_grad_view(source)))
+    _share(source, view, no_grad_view=no_grad_view)
+    if no_grad_view and view.array.dtype.kind in "fc":
+        view._requires_grad = True    # torch: such a view still requires grad, a leaf with no
+        # grad_fn: ops on it build a graph, whose gradient stops there (_accumulate_grad)
 
 
 def _shares_live_memory(t: "Tensor") -> bool:
@@ -2537,6 +2539,8 @@ class Tensor:
         # copy). Later ones are added into ``.grad`` in place (torch's ``variable.grad +=
         # new_grad``), so memory aliasing it (``.numpy()``, ``.data``, a buffer assigned as
         # ``.grad``) sees them; graph mode adds out of place, so the sum keeps its graph.
+        if len(self._version_box) > 1 and _is_no_grad_view(self):
+            return                 # torch: a view made under no_grad() has no AccumulateGrad
         grad = self._grad
         if isinstance(g, Tensor):
             self._grad = _sum_into(grad, g, self.device)
