@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import warnings
 from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from . import _reduction
+from . import _reduction, memory_formats
 from . import conv3d as conv3d_ops, ops
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
@@ -957,7 +958,8 @@ class LeakyReLU(Function):
     # reshape(shape): ascontiguousarray makes a 0-d array 1-d, the kernels keep what they get
     def forward(self, x, negative_slope):
         self.x, self.slope, self.shape = _contiguous(self, x), negative_slope, x.shape
-        return self.device.kernels.leaky_relu(self.x, negative_slope).reshape(self.shape)
+        y = self.device.kernels.leaky_relu(self.x, negative_slope).reshape(self.shape)
+        return y if x.flags.c_contiguous else memory_formats.like(y, x)   # channels_last kept
 
     def backward(self, gy):
         gy = self.xp.ascontiguousarray(gy)
@@ -2552,7 +2554,8 @@ class MseLoss(Function):
     ``2 (x - t) g`` (``/ n`` for the mean), summed back over broadcast dims of either side."""
 
     def forward(self, x, t, reduction):
-        self.diff, self.reduction = x - t, reduction
+        self.reduction = reduction         # (unreduced: laid out as torch's, cl - c channels_last)
+        self.diff = x - t if reduction != "none" else ops._broadcasting("sub", operator.sub, x, t)
         self.shapes = (x.shape, t.shape)
         return _reduce(self.diff * self.diff, reduction)
 

@@ -40,3 +40,60 @@ def test_no_grad_view_of_a_constant_or_int_view_does_not_require_grad():
     with tg.no_grad():
         assert not x.detach()[1:].requires_grad
         assert not tg.arange(6).view(2, 3).requires_grad
+
+
+# --- elementwise results laid out as torch's TensorIterator: the first operand decides ----------
+def _cl_and_c():
+    a = tg.randn(2, 3, 4, 5, dtype=tg.float64)
+    return a.contiguous(memory_format=tg.channels_last), tg.randn(2, 3, 4, 5, dtype=tg.float64)
+
+
+def _is_cl(t):
+    return t.is_contiguous(memory_format=tg.channels_last) and not t.is_contiguous()
+
+
+@pytest.mark.parametrize("op", [lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y,
+                                lambda x, y: x / y, lambda x, y: tg.maximum(x, y),
+                                lambda x, y: x > y, lambda x, y: x.lerp(y, 0.3),
+                                lambda x, y: tg.addcmul(x, y, y),
+                                lambda x, y: tg.nn.functional.mse_loss(x, y, reduction="none")])
+def test_binary_op_result_takes_the_first_operands_layout(op):
+    cl, c = _cl_and_c()
+    ahead, behind = op(cl, c), op(c, cl)
+    assert _is_cl(ahead) and behind.is_contiguous()      # torch: the first one decides
+    np.testing.assert_array_equal(ahead.numpy(), op(cl.contiguous(), c).numpy())
+    np.testing.assert_array_equal(behind.numpy(), op(c, cl.contiguous()).numpy())
+
+
+def test_where_follows_its_condition_first():
+    cl, c = _cl_and_c()
+    assert _is_cl(tg.where(cl > 0, c, c))
+    assert tg.where(c > 0, cl, c).is_contiguous()
+
+
+def test_transposed_first_operand_lays_out_the_sum():
+    p = tg.randn(4, 5, dtype=tg.float64).t()
+    q = tg.randn(5, 4, dtype=tg.float64)
+    assert (p + q).stride() == (1, 5) and (q + p).stride() == (4, 1)
+    np.testing.assert_array_equal((p + q).numpy(), p.numpy() + q.numpy())
+    assert (q[:, 1:3] * 2).is_contiguous()              # a sliced row-major view: C order
+
+
+@pytest.mark.parametrize("op", [lambda x: tg.nn.functional.leaky_relu(x, 0.1), lambda x: x.sign(),
+                                lambda x: x.floor(), lambda x: x.round(), lambda x: x.frac(),
+                                lambda x: tg.nn.functional.dropout(x, 0.5, training=True)])
+def test_unary_ops_keep_channels_last(op):
+    cl, _ = _cl_and_c()
+    assert _is_cl(op(cl))
+
+
+def test_leaf_gradient_follows_the_leafs_layout():
+    cl, c = _cl_and_c()
+    x = cl.clone().requires_grad_(True)
+    (tg.nn.functional.relu(x) * c).sum().backward()
+    assert _is_cl(x.grad)                        # torch's AccumulateGrad layout contract
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(cl.numpy() > 0, c.numpy(), 0))
+    y = c.clone().requires_grad_(True)
+    (y.contiguous(memory_format=tg.channels_last) * cl).sum().backward()
+    assert y.grad.is_contiguous()
+    np.testing.assert_array_equal(y.grad.numpy(), cl.numpy())
