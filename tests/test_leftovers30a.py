@@ -97,3 +97,18 @@ def test_leaf_gradient_follows_the_leafs_layout():
     (y.contiguous(memory_format=tg.channels_last) * cl).sum().backward()
     assert y.grad.is_contiguous()
     np.testing.assert_array_equal(y.grad.numpy(), cl.numpy())
+
+
+# --- unfold of an empty tensor is a view too ------------------------------------------------------
+def test_unfold_of_an_empty_tensor_is_a_view():
+    x = tg.zeros(0, 4, dtype=tg.float64)
+    u = x.unfold(1, 2, 1)
+    assert u.shape == (0, 3, 2)
+    u.add_(1)                                    # (no element overlaps: writable, as torch's)
+    assert u._version == x._version == 1         # one memory, one version
+    leaf = tg.zeros(0, 4, dtype=tg.float64, requires_grad=True)
+    with pytest.raises(AutogradError, match="view of a leaf"):
+        leaf.unfold(1, 2, 1).mul_(2)
+    y = leaf * 1
+    y.unfold(1, 2, 1).add_(1)                    # a tracked write into the view: y's graph
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
