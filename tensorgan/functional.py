@@ -1029,6 +1029,26 @@ _SOFTSHRINK, _HARDSHRINK, _PRELU = (_node(_MaskWhere, n) for n in (
 _GLU = _node(ops.Mul, "GluBackward0")
 
 
+class _PreluSlopeTimes(ops.Mul):
+    """prelu's ``x * slope`` branch: Mul, whose graph-mode gradients see x == 0 as torch's prelu
+    double backward does -- there the first derivatives are Mul's (d/dx the slope, d/dslope
+    x = 0), but neither depends on the other input (torch masks x < 0 strictly there, while its
+    first derivative takes the slope at 0)."""
+
+    def name(self) -> str:
+        return "MulBackward0"
+
+    def grad_graph(self, g):
+        x, slope = self.inputs
+        nonzero = x.array != 0
+        x_eff = ops.Where.apply(x, 0.0, nonzero)            # x, with no edge where x == 0
+        slope_eff = ops.Where.apply(slope, slope.detach(), nonzero)
+        need = self.needs_input_grad
+        gx = ops.unbroadcast(g * slope_eff, x.shape) if need[0] else None
+        gs = ops.unbroadcast(g * x_eff, slope.shape) if need[1] else None
+        return gx, gs
+
+
 def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor], Tensor]) -> Tensor:
     """torch's ``inplace=True`` of an activation: ``compute(x)`` written into ``x``, which is
     returned (on a tensor autograd tracks, a graph op, by the rules of ``Tensor._in_place``);
@@ -1316,7 +1336,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise ShapeError(f"prelu: {channels} slopes need an input with {channels} channels in dim 1, "
                          f"got shape {x.shape}")
     slope = weight.reshape((1, channels) + (1,) * (x.ndim - 2)) if channels != 1 else weight.reshape(())
-    return _PRELU.apply(x, x * slope, (x > 0).array)
+    return _PRELU.apply(x, _PreluSlopeTimes.apply(x, slope), (x > 0).array)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -112,3 +112,19 @@ def test_unfold_of_an_empty_tensor_is_a_view():
     y = leaf * 1
     y.unfold(1, 2, 1).add_(1)                    # a tracked write into the view: y's graph
     assert y.grad_fn.name() == "torch::autograd::CopySlices"
+
+
+# --- prelu's second derivative at x == 0: torch's (its double backward masks x < 0) -------------
+def test_prelu_second_derivative_at_zero_is_torchs():
+    x = tg.tensor([0.0, -1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    w = tg.tensor([0.25], dtype=tg.float64, requires_grad=True)
+    gx, gw = tg.autograd.grad(tg.nn.functional.prelu(x, w).sum(), (x, w), create_graph=True)
+    assert gx.tolist() == [0.25, 0.25, 1.0] and gw.tolist() == [-1.0]   # first: the slope at 0
+    assert tg.autograd.grad(gx.sum(), w, retain_graph=True)[0].tolist() == [1.0]
+    assert tg.autograd.grad(gw.sum(), x)[0].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_prelu_double_backward_away_from_zero_matches_finite_differences():
+    x = tg.tensor([[0.3, -1.2], [-0.4, 2.0]], dtype=tg.float64, requires_grad=True)
+    w = tg.tensor([0.25, 0.1], dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradgradcheck(tg.nn.functional.prelu, (x, w))
