@@ -132,6 +132,24 @@ class Add(Function):
     grad_graph = backward     # unbroadcast takes Tensors too (sum, reshape)
 
 
+class NonzeroCount(Function):
+    """The 0-norm (``count``, the nonzeros of x counted) as torch's node: LinalgVectorNormBackward0,
+    whose gradient is undefined -- backward leaves x's ``.grad`` None, as torch's (not zeros)."""
+    saves_nothing = True
+    reads_inputs = False
+
+    def forward(self, x, count):
+        return count
+
+    def name(self) -> str:
+        return "LinalgVectorNormBackward0"
+
+    def backward(self, g):
+        return None, None
+
+    grad_graph = backward
+
+
 class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""

@@ -3737,10 +3737,9 @@ class Tensor:
             return self.abs().amin(dim=dim, keepdim=keepdim)
         if p == 1:
             return self.abs().sum(dim=dim, keepdim=keepdim)
-        if p == 0:                                # the count of nonzeros: gradient 0, as torch
+        if p == 0:                                # the count of nonzeros: no gradient, as torch
             count = self.ne(0.0).to(self.dtype).sum(dim=dim, keepdim=keepdim)
-            nowhere = self.device.xp.zeros(count.shape, dtype=BOOL)   # the sum only carries
-            return ops.Where.apply(self.sum(dim=dim, keepdim=keepdim), count, nowhere)  # the graph
+            return ops.NonzeroCount.apply(self, count.array)
         if p < 0 and self._reduces_empty(dim):    # sum(|x|^p)^(1/p) over nothing: no identity
             raise EmptyReductionError(f"norm: the {p:g}-norm over an empty dim (shape {self.shape}) "
                                       f"has no value (as torch's: a negative p has no identity)")

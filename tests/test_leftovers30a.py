@@ -128,3 +128,16 @@ def test_prelu_double_backward_away_from_zero_matches_finite_differences():
     x = tg.tensor([[0.3, -1.2], [-0.4, 2.0]], dtype=tg.float64, requires_grad=True)
     w = tg.tensor([0.25, 0.1], dtype=tg.float64, requires_grad=True)
     assert tg.autograd.gradgradcheck(tg.nn.functional.prelu, (x, w))
+
+
+# --- the 0-norm: torch's node, with no gradient -------------------------------------------------
+def test_vector_norm_ord_zero_has_torchs_node_and_leaves_no_gradient():
+    x = tg.tensor([[0., 2., -3.], [0, 0, 1]], dtype=tg.float64, requires_grad=True)
+    y = tg.linalg.vector_norm(x, ord=0)
+    assert y.item() == 3.0 and y.grad_fn.name() == "LinalgVectorNormBackward0"
+    y.backward()
+    assert x.grad is None                                 # torch: undefined, not zeros
+    (x.norm(p=0, dim=0).sum() + x.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+    with pytest.raises(AutogradError, match="not used"):
+        tg.autograd.grad(tg.linalg.vector_norm(x, ord=0), x)
