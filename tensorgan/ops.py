@@ -187,6 +187,18 @@ class Where(Function):
         return ga, gb, None
 
 
+def torch_named(base: type, torch_name: str) -> type:
+    """Op ``base`` under torch's grad_fn name for a composite op whose last step it is
+    (scatter_add's add: ScatterAddBackward0); values and gradients are ``base``'s."""
+    return type(torch_name.split("Backward")[0], (base,),
+                {"name": lambda self: torch_name, "__module__": __name__,
+                 "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
+
+
+MASKED_FILL = (torch_named(Where, "MaskedFillBackward0"), torch_named(Where, "MaskedFillBackward1"))
+INDEX_FILL = (torch_named(Where, "IndexFillBackward0"), torch_named(Where, "IndexFillBackward1"))
+
+
 class Rsub(Function):
     """``2 - x``: ``other - x`` as one node, torch's RsubBackward1 -- its one edge is x's (the
     number is none), so a node hook sees x's gradient, ``-g`` (IEEE's ``c - x`` is ``-x + c``

@@ -3875,7 +3875,7 @@ class Tensor:
             value = _integer_fill(value, self.array.dtype)   # 2.7 into int64: 2, -1 into uint8: 255
         elif not isinstance(value, Tensor) and self.dtype.kind != "f" and np.isscalar(value):
             value = self.dtype.type(value).item()
-        return where(mask, value, self)
+        return where(mask, value, self, _node=ops.MASKED_FILL[isinstance(value, Tensor)])
 
     def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
         if not isinstance(mask, Tensor) or mask.dtype != BOOL:

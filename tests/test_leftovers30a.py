@@ -141,3 +141,30 @@ def test_vector_norm_ord_zero_has_torchs_node_and_leaves_no_gradient():
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
     with pytest.raises(AutogradError, match="not used"):
         tg.autograd.grad(tg.linalg.vector_norm(x, ord=0), x)
+
+
+# --- composite index ops under torch's grad_fn names --------------------------------------------
+def test_scatter_and_fill_ops_have_torchs_node_names():
+    base = _leaf(3, 3)
+    src = _leaf(2, 3)
+    idx = tg.tensor([[0, 1, 2], [2, 0, 1]])
+    rows = tg.tensor([0, 2])
+    value = tg.tensor(2.0, dtype=tg.float64, requires_grad=True)
+    got = {
+        "ScatterAddBackward0": base.scatter_add(0, idx, src),
+        "ScatterReduceBackward0": base.scatter_reduce(0, idx, src, "sum"),
+        "IndexAddBackward0": base.index_add(0, rows, src),
+        "IndexFillBackward0": base.index_fill(0, rows, 2.0),
+        "IndexFillBackward1": base.index_fill(0, rows, value),
+        "MaskedFillBackward0": base.masked_fill(base > 0, 1.0),
+        "MaskedFillBackward1": base.masked_fill(base > 0, value),
+    }
+    for name, out in got.items():
+        assert out.grad_fn.name() == name
+    mean = base.scatter_reduce(0, idx, src, "mean", include_self=False)
+    assert mean.grad_fn.name() == "ScatterReduceBackward0"
+    scattered = base.detach().numpy().copy()
+    np.add.at(scattered, (idx.numpy(), np.arange(3)[None, :].repeat(2, 0)), src.detach().numpy())
+    np.testing.assert_allclose(got["ScatterAddBackward0"].detach().numpy(), scattered)
+    got["ScatterAddBackward0"].sum().backward()
+    np.testing.assert_array_equal(src.grad.numpy(), np.ones((2, 3)))
