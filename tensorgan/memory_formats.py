@@ -4,8 +4,9 @@ channels innermost: NHWC in memory), ``channels_last_3d`` (5-D, NDHWC) and ``pre
 A tensor keeps its logical (N, C, H, W) shape in every format; only the strides of its array
 differ, exactly as torch's: ``x.to(memory_format=tg.channels_last)`` / ``x.contiguous(
 memory_format=...)`` re-lay the data, ``x.is_contiguous(memory_format=...)`` and ``x.stride()``
-tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops keep
-the layout of their inputs (NumPy's), convolutions return their input's layout, as torch's;
+tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops lay
+out their results as torch's TensorIterator (the first operand's layout decides: ``cl + c`` is
+channels_last, ``c + cl`` contiguous; see :func:`iterator_order`), convolutions return their input's layout, as torch's;
 ``Module.to(memory_format=...)`` re-lays its 4-D / 5-D parameters and buffers (torch's rule;
 the kernels take either layout)."""
 from __future__ import annotations
