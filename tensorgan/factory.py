@@ -566,11 +566,13 @@ def concat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
 cat = concat
 
 
-def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tensor | None = None) -> Any:
+def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tensor | None = None,
+          _node: Any = None) -> Any:
     """``input`` where ``condition`` (a bool tensor, e.g. ``x > 0``) holds, ``other`` elsewhere,
     all three broadcast together (torch.where).  Differentiable in ``input`` and ``other``; a
     number on either side takes the tensor side's dtype.  ``where(condition)`` alone is
-    ``nonzero(condition, as_tuple=True)``.  ``out=`` as torch's (not differentiable)."""
+    ``nonzero(condition, as_tuple=True)``.  ``out=`` as torch's (not differentiable).
+    (``_node``: a Where subclass under another torch node name -- masked_fill's.)"""
     from .ops import Where
     if out is not None:
         from .function_forms import _write_out
@@ -595,7 +597,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         if dtype == BOOL and not isinstance(value, (bool, np.bool_)):    # a mask beside an int:
             dtype = int64                                                 # int64, as torch
         return Tensor._make(ref.device.xp.full((), value, dtype=dtype), ref.device)
-    return Where.apply(operand(input), operand(other), condition.array)
+    return (_node or Where).apply(operand(input), operand(other), condition.array)
 
 
 def _where_scalars(input: Any, other: Any, device: Any) -> Tensor:

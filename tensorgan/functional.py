@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import warnings
 from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from . import _reduction
+from . import _reduction, memory_formats
 from . import conv3d as conv3d_ops, ops
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
@@ -957,7 +958,8 @@ class LeakyReLU(Function):
     # reshape(shape): ascontiguousarray makes a 0-d array 1-d, the kernels keep what they get
     def forward(self, x, negative_slope):
         self.x, self.slope, self.shape = _contiguous(self, x), negative_slope, x.shape
-        return self.device.kernels.leaky_relu(self.x, negative_slope).reshape(self.shape)
+        y = self.device.kernels.leaky_relu(self.x, negative_slope).reshape(self.shape)
+        return y if x.flags.c_contiguous else memory_formats.like(y, x)   # channels_last kept
 
     def backward(self, gy):
         gy = self.xp.ascontiguousarray(gy)
@@ -1025,6 +1027,26 @@ _LOGSIGMOID = _node(ops.Neg, "LogSigmoidBackward0")
 _SOFTSHRINK, _HARDSHRINK, _PRELU = (_node(_MaskWhere, n) for n in (
     "SoftshrinkBackward0", "HardshrinkBackward0", "PreluKernelBackward0"))
 _GLU = _node(ops.Mul, "GluBackward0")
+
+
+class _PreluSlopeTimes(ops.Mul):
+    """prelu's ``x * slope`` branch: Mul, whose graph-mode gradients see x == 0 as torch's prelu
+    double backward does -- there the first derivatives are Mul's (d/dx the slope, d/dslope
+    x = 0), but neither depends on the other input (torch masks x < 0 strictly there, while its
+    first derivative takes the slope at 0)."""
+
+    def name(self) -> str:
+        return "MulBackward0"
+
+    def grad_graph(self, g):
+        x, slope = self.inputs
+        nonzero = x.array != 0
+        x_eff = ops.Where.apply(x, 0.0, nonzero)            # x, with no edge where x == 0
+        slope_eff = ops.Where.apply(slope, slope.detach(), nonzero)
+        need = self.needs_input_grad
+        gx = ops.unbroadcast(g * slope_eff, x.shape) if need[0] else None
+        gs = ops.unbroadcast(g * x_eff, slope.shape) if need[1] else None
+        return gx, gs
 
 
 def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor], Tensor]) -> Tensor:
@@ -1314,7 +1336,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise ShapeError(f"prelu: {channels} slopes need an input with {channels} channels in dim 1, "
                          f"got shape {x.shape}")
     slope = weight.reshape((1, channels) + (1,) * (x.ndim - 2)) if channels != 1 else weight.reshape(())
-    return _PRELU.apply(x, x * slope, (x > 0).array)
+    return _PRELU.apply(x, _PreluSlopeTimes.apply(x, slope), (x > 0).array)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2552,7 +2574,8 @@ class MseLoss(Function):
     ``2 (x - t) g`` (``/ n`` for the mean), summed back over broadcast dims of either side."""
 
     def forward(self, x, t, reduction):
-        self.diff, self.reduction = x - t, reduction
+        self.reduction = reduction         # (unreduced: laid out as torch's, cl - c channels_last)
+        self.diff = x - t if reduction != "none" else ops._broadcasting("sub", operator.sub, x, t)
         self.shapes = (x.shape, t.shape)
         return _reduce(self.diff * self.diff, reduction)
 

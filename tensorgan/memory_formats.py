@@ -4,8 +4,9 @@ channels innermost: NHWC in memory), ``channels_last_3d`` (5-D, NDHWC) and ``pre
 A tensor keeps its logical (N, C, H, W) shape in every format; only the strides of its array
 differ, exactly as torch's: ``x.to(memory_format=tg.channels_last)`` / ``x.contiguous(
 memory_format=...)`` re-lay the data, ``x.is_contiguous(memory_format=...)`` and ``x.stride()``
-tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops keep
-the layout of their inputs (NumPy's), convolutions return their input's layout, as torch's;
+tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops lay
+out their results as torch's TensorIterator (the first operand's layout decides: ``cl + c`` is
+channels_last, ``c + cl`` contiguous; see :func:`iterator_order`), convolutions return their input's layout, as torch's;
 ``Module.to(memory_format=...)`` re-lays its 4-D / 5-D parameters and buffers (torch's rule;
 the kernels take either layout)."""
 from __future__ import annotations
@@ -165,3 +166,89 @@ def dim_order(array: Any, ambiguity_check: Any = False) -> tuple:
         raise ShapeError(_AMBIGUOUS.format(tuple(strides), tuple(shape)))
     return tuple(reversed(perm))
 
+
+def _iterator_strides(shape: tuple, operand: Any) -> "list | None":
+    """``operand``'s strides broadcast to ``shape`` as torch's TensorIterator sees them: 0 on
+    broadcast dims (None for a number or a 0-d array, which take no part)."""
+    strides = getattr(operand, "strides", None)
+    if not strides:
+        return None
+    pad = len(shape) - len(strides)
+    own = operand.shape
+    return [0] * pad + [0 if own[i] == 1 and shape[pad + i] != 1 else abs(strides[i])
+                        for i in range(len(strides))]
+
+
+def iterator_order(shape: tuple, operands: tuple) -> list:
+    """The dims of an elementwise result of ``shape``, outermost to innermost in memory, as
+    torch's TensorIterator lays it out (NOTE [Computing output strides] in TensorIterator.cpp:
+    an insertion sort of the dims by stride in which the first operand that is not broadcast
+    on either dim decides, equal strides broken by the dims' sizes) -- so ``cl + c`` is
+    channels_last and ``c + cl`` contiguous, where NumPy's order='K' falls back to C order."""
+    ndim = len(shape)
+    strides = [s for s in (_iterator_strides(shape, op) for op in operands) if s is not None]
+
+    def should_swap(dim0: int, dim1: int) -> int:
+        for st in strides:
+            s0, s1 = st[dim0], st[dim1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+
+    perm = list(range(ndim - 1, -1, -1))     # innermost first, as torch's perm_
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return perm[::-1]
+
+
+def _row_major(array: Any) -> bool:
+    """Whether ``array``'s dims of size > 1 are in row-major order (strides non-increasing)."""
+    strides = [abs(s) for s, n in zip(array.strides, array.shape) if n != 1]
+    return strides == sorted(strides, reverse=True)
+
+
+def follow_operands(out: Any, operands: tuple) -> Any:
+    """``out`` -- an elementwise result NumPy laid out in C order although its first array
+    operand is not C-contiguous -- laid out as torch's TensorIterator would (see
+    :func:`iterator_order`): a copy only where that order differs from C's (``cl + c``)."""
+    first = operands[0] if hasattr(operands[0], "strides") else operands[1]
+    if first.shape == out.shape and _row_major(first):
+        return out                            # a sliced row-major operand: C order (torch too)
+    axes = iterator_order(out.shape, operands)
+    if [d for d in axes if out.shape[d] != 1] == [d for d in range(out.ndim) if out.shape[d] != 1]:
+        return out
+    return out.transpose(axes).copy(order="C").transpose(tuple(np.argsort(axes)))
+
+
+def dense_order(array: Any) -> "tuple | None":
+    """The dims of ``array`` outermost to innermost in memory when it is dense -- its elements
+    fill its memory with no gap or overlap, in some order of dims (channels_last, a transpose) --
+    else None."""
+    axes = dim_order(array)
+    expected = relayout_strides(array, axes)
+    if all(n == 1 or s == e for s, e, n in zip(array.strides, expected, array.shape)):
+        return axes
+    return None
+
+
+def like(out: Any, source: Any) -> Any:
+    """``out`` (C order) laid out as the dense ``source`` of its shape is (torch's unary ops keep
+    their input's layout: ``leaky_relu`` of a channels_last input is channels_last); ``out``
+    itself where ``source`` is C-contiguous or not dense."""
+    if source.flags.c_contiguous or out.shape != source.shape or out.ndim < 2:
+        return out
+    axes = dense_order(source)
+    if axes is None or list(axes) == list(range(out.ndim)):
+        return out
+    return out.transpose(axes).copy(order="C").transpose(tuple(np.argsort(axes)))

@@ -16,6 +16,7 @@ import numpy as np
 from . import scatter_kernels
 from .broadcasting import broadcast_shape
 from .float_sums import ACCURATE_MIN_SIZE, sum_float32
+from .memory_formats import follow_operands
 from .errors import EmptyReductionError, IndexDTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
@@ -90,15 +91,27 @@ def _broadcast_check(name: str, a, b) -> None:
     broadcast_shape("{name}: shapes {0} and {1} do not broadcast", _shape(a), _shape(b), name=name)
 
 
-def _broadcasting(name: str, op: Callable, a, b):
+def _broadcasting(name: str, op: Callable, a, b, lead=None):
     """``op(a, b)``, with NumPy's ValueError for shapes that do not broadcast turned into a
     ShapeError naming them. The shapes are checked only once the op failed: checking first
-    (np.broadcast_shapes, ~1.5 us) cost a quarter of a small ``x + y``."""
+    (np.broadcast_shapes, ~1.5 us) cost a quarter of a small ``x + y``.  The result is laid out
+    as torch's (see :func:`follow_operands`: ``cl + c`` is channels_last, where NumPy gives C
+    order) -- looked at only when ``lead``, torch's first operand (``a`` unless given), is
+    not C-contiguous."""
     try:
-        return op(a, b)
+        out = op(a, b)
     except ValueError:
         _broadcast_check(name, a, b)
         raise
+    try:
+        if (a if lead is None else lead).flags.c_contiguous:
+            return out
+    except AttributeError:         # a Python number first: (the other) b decides
+        if b.flags.c_contiguous:
+            return out
+    if out.ndim > 1 and out.flags.c_contiguous:
+        return follow_operands(out, (a, b) if lead is None or lead is a else (lead, a, b))
+    return out
 
 
 class Add(Function):
@@ -119,6 +132,24 @@ class Add(Function):
     grad_graph = backward     # unbroadcast takes Tensors too (sum, reshape)
 
 
+class NonzeroCount(Function):
+    """The 0-norm (``count``, the nonzeros of x counted) as torch's node: LinalgVectorNormBackward0,
+    whose gradient is undefined -- backward leaves x's ``.grad`` None, as torch's (not zeros)."""
+    saves_nothing = True
+    reads_inputs = False
+
+    def forward(self, x, count):
+        return count
+
+    def name(self) -> str:
+        return "LinalgVectorNormBackward0"
+
+    def backward(self, g):
+        return None, None
+
+    grad_graph = backward
+
+
 class Where(Function):
     """``where(cond, a, b)``: a where the (constant, bool) condition holds, else b -- broadcast
     together; the gradient goes to whichever side was taken."""
@@ -134,11 +165,14 @@ class Where(Function):
         elif not hasattr(b, "dtype"):
             b = a.dtype.type(b)
         try:      # (shapes checked only once where failed: np.broadcast_shapes costs ~3 us)
-            return self.xp.where(cond, a, b)
+            out = self.xp.where(cond, a, b)
         except ValueError:
             broadcast_shape("where: shapes {2} (condition), {0} and {1} do not broadcast",
                             *self.shapes, cond.shape)
             raise
+        if cond.flags.c_contiguous or out.ndim < 2 or not out.flags.c_contiguous:
+            return out
+        return follow_operands(out, (cond, a, b))     # torch's first operand: the condition
 
     def backward(self, g):     # selects (Numba's on the CPU: NumPy's where branches per element)
         xp = self.xp
@@ -153,6 +187,18 @@ class Where(Function):
         return ga, gb, None
 
 
+def torch_named(base: type, torch_name: str) -> type:
+    """Op ``base`` under torch's grad_fn name for a composite op whose last step it is
+    (scatter_add's add: ScatterAddBackward0); values and gradients are ``base``'s."""
+    return type(torch_name.split("Backward")[0], (base,),
+                {"name": lambda self: torch_name, "__module__": __name__,
+                 "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
+
+
+MASKED_FILL = (torch_named(Where, "MaskedFillBackward0"), torch_named(Where, "MaskedFillBackward1"))
+INDEX_FILL = (torch_named(Where, "IndexFillBackward0"), torch_named(Where, "IndexFillBackward1"))
+
+
 class Rsub(Function):
     """``2 - x``: ``other - x`` as one node, torch's RsubBackward1 -- its one edge is x's (the
     number is none), so a node hook sees x's gradient, ``-g`` (IEEE's ``c - x`` is ``-x + c``
@@ -164,7 +210,7 @@ class Rsub(Function):
 
     def forward(self, a, c):
         self.shapes = _shape(a), _shape(c)
-        return _broadcasting("sub", operator.sub, c, a)
+        return _broadcasting("sub", operator.sub, c, a, a)     # torch's first operand: x
 
     def backward(self, g):
         return unbroadcast(-g, self.shapes[0]), unbroadcast(g, self.shapes[1])

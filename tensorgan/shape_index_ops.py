@@ -460,7 +460,9 @@ def _scatter_reduce_at(op: str, input: Tensor, key: tuple, source: Tensor, reduc
     if reduce in _REDUCE_UFUNC:
         return ScatterReduce.apply(input, source, key, reduce, include_self)
     base = input if include_self else ops.SetItem.apply(input, 0, key)
-    total = base + _ScatterIntoMinusZeros.apply(source, input.shape, key)
+    scattered = _ScatterIntoMinusZeros.apply(source, input.shape, key)
+    node = _LAST_ADD.get(op) if reduce == "sum" and input.dtype.kind in "fc" else None
+    total = node.apply(base, scattered) if node is not None else base + scattered
     if reduce == "sum":
         return total
     xp = input.device.xp
@@ -469,7 +471,14 @@ def _scatter_reduce_at(op: str, input: Tensor, key: tuple, source: Tensor, reduc
     counts[counts == 0] = 1          # untouched places without the input: their value, divided by 1
     if input.dtype.kind in "iu":
         return Tensor._make(total.array // counts, input.device)     # torch's floor division
-    return total / Tensor._make(counts, input.device)
+    return _SCATTER_REDUCE_DIV.apply(total, Tensor._make(counts, input.device))
+
+
+# the last step of a composite op, under the op's torch grad_fn name
+_LAST_ADD = {"scatter_add": ops.torch_named(ops.Add, "ScatterAddBackward0"),
+             "scatter_reduce": ops.torch_named(ops.Add, "ScatterReduceBackward0")}
+_SCATTER_REDUCE_DIV = ops.torch_named(ops.Div, "ScatterReduceBackward0")
+_INDEX_ADD = ops.torch_named(ops.Add, "IndexAddBackward0")
 
 
 _REDUCE_UFUNC = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}
@@ -625,7 +634,8 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: flo
             alpha = 1
     if alpha is False:
         source = source & False
-    return input + _ScatterIntoMinusZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
+    scattered = _ScatterIntoMinusZeros.apply(source if alpha == 1 else source * alpha, input.shape, key)
+    return _INDEX_ADD.apply(input, scattered) if input.dtype.kind in "fc" else input + scattered
 
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
@@ -646,7 +656,8 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
         raise ShapeError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
     mask = input.device.xp.zeros(input.shape, dtype=bool)
     mask[key] = True
-    return ops.Where.apply(_operand_like("index_fill", input, value, "value"), input, mask)
+    node = ops.INDEX_FILL[isinstance(value, Tensor)]     # torch's grad_fn name
+    return node.apply(_operand_like("index_fill", input, value, "value"), input, mask)
 
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:

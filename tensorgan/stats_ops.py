@@ -321,11 +321,10 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     starts = np.arange((n - size) // step + 1) * step
     index = x.device.xp.asarray(starts[:, None] + np.arange(size)[None, :])
     windows = movedim(x[(slice(None),) * d + (index,)], d + 1, -1)
-    if windows.array.size:      # a view of x's memory, as torch's (its graph: the gather)
-        a = x.array
-        _strided_alias(x, windows, a, windows.shape,
-                       a.strides[:d] + (step * a.strides[d],) + a.strides[d + 1:] + (a.strides[d],),
-                       overlapping=step < size)
+    a = x.array                 # a view of x's memory, as torch's (its graph: the gather) --
+    _strided_alias(x, windows, a, windows.shape,        # an empty one too (no element overlaps)
+                   a.strides[:d] + (step * a.strides[d],) + a.strides[d + 1:] + (a.strides[d],),
+                   overlapping=step < size and windows.array.size > 0)
     return windows
 
 

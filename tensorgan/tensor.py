@@ -198,9 +198,11 @@ class Function:
             requires_grad = False                                             # mask: a constant
         result = Tensor._make(out, device, requires_grad)
         if cls.returns_view and _shares_memory(out, arrays[0]):
-            _share(args[0], result,     # writing one is writing the other; a view made under
-                   no_grad_view=not _grad_mode.enabled and (args[0]._requires_grad or (  # no_grad of
-                       len(args[0]._version_box) > 1 and _of_no_grad_view(args[0]))))   # one too (torch)
+            no_grad_view = not _grad_mode.enabled and (args[0]._requires_grad or (  # (share_view's
+                len(args[0]._version_box) > 1 and _of_no_grad_view(args[0])))      # work, inline)
+            _share(args[0], result, no_grad_view=no_grad_view)  # writing one is writing the other
+            if no_grad_view and out.dtype.kind in "fc":
+                result._requires_grad = True      # torch's: see share_view
         if requires_grad:
             fn.inputs = args
             # each input's in-place version now: backward checks that none changed since
@@ -582,6 +584,18 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False,
     target._version_box = box
 
 
+def _grad_layout(g: Any, param: Any) -> Any:
+    """``g`` laid out as torch's AccumulateGrad lays out a leaf's first gradient (its layout
+    contract): in ``param``'s order where ``param`` is dense (a channels_last weight gets a
+    channels_last ``.grad``), else C order.  ``g`` itself where it already is."""
+    from .memory_formats import dense_order, like
+    if param.flags.c_contiguous or dense_order(param) is None:
+        return g if g.flags.c_contiguous else g.copy(order="C")
+    if g.flags.c_contiguous or dense_order(g) != dense_order(param):
+        return like(g if g.flags.c_contiguous else g.copy(order="C"), param)
+    return g
+
+
 def _strided_alias(source: "Tensor", out: "Tensor", base: Any, shape: tuple, strides: tuple,
                    overlapping: bool) -> None:
     """Make ``out`` -- ``source``'s elements gathered, with that gather's graph -- a view of
@@ -605,8 +619,12 @@ def share_view(source: "Tensor", view: "Tensor") -> None:
     one made under no_grad() of a tensor that requires grad is marked so, as apply marks its
     views, so that a write into it with grad mode on is refused as torch refuses it (its base's
     graph would not see the write)."""
-    _share(source, view, no_grad_view=not _grad_mode.enabled and (source._requires_grad or (
-        len(source._version_box) > 1 and _of_no_grad_view(source))))
+    no_grad_view = not _grad_mode.enabled and (source._requires_grad or (
+        len(source._version_box) > 1 and _of_no_grad_view(source)))
+    _share(source, view, no_grad_view=no_grad_view)
+    if no_grad_view and view.array.dtype.kind in "fc":
+        view._requires_grad = True    # torch: such a view still requires grad, a leaf with no
+        # grad_fn: ops on it build a graph, whose gradient stops there (_accumulate_grad)
 
 
 def _shares_live_memory(t: "Tensor") -> bool:
@@ -2548,6 +2566,8 @@ class Tensor:
         # copy). Later ones are added into ``.grad`` in place (torch's ``variable.grad +=
         # new_grad``), so memory aliasing it (``.numpy()``, ``.data``, a buffer assigned as
         # ``.grad``) sees them; graph mode adds out of place, so the sum keeps its graph.
+        if self._version_box[1:] and _is_no_grad_view(self):   # (a slice: len() is a call)
+            return                 # torch: a view made under no_grad() has no AccumulateGrad
         grad = self._grad
         if isinstance(g, Tensor):
             self._grad = _sum_into(grad, g, self.device)
@@ -2560,6 +2580,8 @@ class Tensor:
                 total = total + g
                 grad.array = np.asarray(total) if isinstance(total, np.generic) else total
         else:
+            if g.strides != self.array.strides and g.ndim > 1:
+                g = _grad_layout(g, self.array)
             owner = g if g.base is None else g.base
             if id(owner) in owned_by_a_leaf or not getattr(g.flags, "writeable", True) \
                     or g.dtype != self.array.dtype:
@@ -2831,10 +2853,14 @@ class Tensor:
                 and not (type(other) is int and other in _INT_RANGES.get(self.array.dtype, ())):
             other = _wrap_int(int(other), self.array.dtype)     # uint8 > -1 compares with 255
         try:
-            return Tensor._make(getattr(self.device.xp, ufunc)(self.array, other), self.device)
+            out = getattr(self.device.xp, ufunc)(self.array, other)
         except (TypeError, ValueError) as exc:
             raise ShapeError(f"{ufunc}: cannot compare a tensor of shape {self.shape} with "
                              f"{type(other).__name__} ({exc})") from None
+        if not self.array.flags.c_contiguous and out.ndim > 1 and out.flags.c_contiguous:
+            from .memory_formats import follow_operands     # cl > c: channels_last, as torch
+            out = follow_operands(out, (self.array, other))
+        return Tensor._make(out, self.device)
 
     def __lt__(self, other): return self._compare(other, "less")
     def __le__(self, other): return self._compare(other, "less_equal")
@@ -2863,7 +2889,11 @@ class Tensor:
         ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
         args = (self.array,) if other is None else _torch_int_arrays(
             self, other, self.array, other.array if isinstance(other, Tensor) else other)
-        return Tensor._make(getattr(self.device.xp, ufunc)(*args), self.device)
+        out = getattr(self.device.xp, ufunc)(*args)
+        if not self.array.flags.c_contiguous and out.ndim > 1 and out.flags.c_contiguous:
+            from .memory_formats import follow_operands     # cl & c: channels_last, as torch
+            out = follow_operands(out, args)
+        return Tensor._make(out, self.device)
 
     def __invert__(self): return self._logic(None, "not" if self.dtype == BOOL else "invert")
     def __and__(self, other): return self._logic(other, "and")
@@ -3681,6 +3711,9 @@ class Tensor:
         shape = self.shape if self.shape == end.shape else broadcast_shape(
             "lerp: shapes {0} (input) and {1} (end) do not broadcast", self.shape, end.shape)
         out = xp.empty(shape, dtype=self.array.dtype)
+        if not self.array.flags.c_contiguous and out.ndim > 1:   # torch's layout (cl: kept)
+            from .memory_formats import follow_operands
+            out = follow_operands(out, (self.array, end.array))
         quiet = _FP_STATE.set(_FP_QUIET)       # inf and NaN results come silently, as in torch
         try:
             lerp_into(self.device, self.array, end.array, weight, out)
@@ -3719,10 +3752,9 @@ class Tensor:
             return self.abs().amin(dim=dim, keepdim=keepdim)
         if p == 1:
             return self.abs().sum(dim=dim, keepdim=keepdim)
-        if p == 0:                                # the count of nonzeros: gradient 0, as torch
+        if p == 0:                                # the count of nonzeros: no gradient, as torch
             count = self.ne(0.0).to(self.dtype).sum(dim=dim, keepdim=keepdim)
-            nowhere = self.device.xp.zeros(count.shape, dtype=BOOL)   # the sum only carries
-            return ops.Where.apply(self.sum(dim=dim, keepdim=keepdim), count, nowhere)  # the graph
+            return ops.NonzeroCount.apply(self, count.array)
         if p < 0 and self._reduces_empty(dim):    # sum(|x|^p)^(1/p) over nothing: no identity
             raise EmptyReductionError(f"norm: the {p:g}-norm over an empty dim (shape {self.shape}) "
                                       f"has no value (as torch's: a negative p has no identity)")
@@ -3769,7 +3801,7 @@ class Tensor:
                                                f"\"{op}_cpu\" not implemented for 'Bool'); convert "
                                                f"it with .long() or .float()")
             return Tensor._make(values.astype(self.dtype if self.dtype != BOOL else int64), self.device)
-        nowhere = self.device.xp.zeros(self.shape, dtype=BOOL)
+        nowhere = self.device.xp.zeros_like(self.array, dtype=BOOL)    # (self's layout: kept)
         return ops.Where.apply(self, Tensor._make(values, self.device), nowhere)
 
     def sign(self) -> "Tensor":
@@ -3858,7 +3890,7 @@ class Tensor:
             value = _integer_fill(value, self.array.dtype)   # 2.7 into int64: 2, -1 into uint8: 255
         elif not isinstance(value, Tensor) and self.dtype.kind != "f" and np.isscalar(value):
             value = self.dtype.type(value).item()
-        return where(mask, value, self)
+        return where(mask, value, self, _node=ops.MASKED_FILL[isinstance(value, Tensor)])
 
     def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
         if not isinstance(mask, Tensor) or mask.dtype != BOOL:
