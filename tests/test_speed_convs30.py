@@ -4,6 +4,7 @@ reference (kernels/reference) on hypothesis-drawn shapes.
 * strided transposed convolutions / conv2d input gradients that take the input side (stride
   phases): every phase's GEMM result unpacked at once, row by row (``_pack.unpack_phases``), the
   input padded once for all phases when their window rows are long;
+* ``_pack.gather_phase_weight``: a blocked transpose of the weight's (C_in, C_out) axes;
 """
 from __future__ import annotations
 
@@ -94,3 +95,16 @@ def test_unpack_phases_writes_every_output_once():
     (x, x64), (w, w64), (b, b64) = arrays(4, np.float32, (2, 3, 5, 20), (3, 4, 1, 2), (4,))
     close(cpu.conv_transpose2d(x, w, b, (3, 3), (0, 0), (2, 2)),
           ref.conv_transpose2d(x64, w64, b64, (3, 3), (0, 0), (2, 2)), np.float32, "k < stride")
+
+
+@SETTINGS
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 5), st.integers(1, 5),
+       st.integers(1, 3), st.integers(0, 2 ** 31 - 1))
+def test_gather_phase_weight_is_the_transposed_sub_kernel(ci, co, kh, kw, stride, seed):
+    w = np.random.default_rng(seed).standard_normal((ci, co, kh, kw)).astype(np.float32)
+    khs = np.arange(seed % min(stride, kh), kh, stride, dtype=np.int64)
+    kws = np.arange(0, kw, stride, dtype=np.int64)
+    out = np.full((co, ci * khs.size * kws.size), np.nan, dtype=np.float32)
+    _pack.gather_phase_weight(w, khs, kws, out)
+    want = w[:, :, khs][:, :, :, kws].transpose(1, 0, 2, 3).reshape(co, -1)
+    np.testing.assert_array_equal(out, want)

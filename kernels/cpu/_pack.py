@@ -316,17 +316,28 @@ def gather_phase_weight(w, khs, kws, out):
     """out[co, (ci, th, tw)] = w[ci, co, khs[th], kws[tw]]: a stride phase's sub-kernel of a
     transposed-conv weight (C_in, C_out, kH, kW), laid out as the left GEMM operand, written
     straight into ``out`` (a scratch buffer) -- one pass, no temporary: NumPy's fancy index then
-    transposed copy allocated two weight-sized arrays per call, ~4 ms per MB in page faults."""
-    Ci, Co = w.shape[0], w.shape[1]
+    transposed copy allocated two weight-sized arrays per call, ~4 ms per MB in page faults.
+    It is a transpose of the (ci, co) axes: done in 16 x 16 blocks of them, so that the blocks'
+    reads and writes both stay in L1, with uint64 flat indices (no negative-index fix-up) --
+    0.85 -> 0.22 ms for a 256 -> 256 3x3 weight (a stride-1 conv2d's input gradient)."""
+    Ci, Co, kH, kW = w.shape
     Th, Tw = khs.shape[0], kws.shape[0]
-    for co in range(Co):
-        row = out[co]
-        j = 0
-        for ci in range(Ci):
-            for th in range(Th):
-                for tw in range(Tw):
-                    row[j] = w[ci, co, khs[th], kws[tw]]
-                    j += 1
+    T = Th * Tw
+    taps = np.empty(T, dtype=np.uint64)          # the taps' offsets in a (kH, kW) plane of w
+    for th in range(Th):
+        for tw in range(Tw):
+            taps[th * Tw + tw] = uint64(khs[th] * kW + kws[tw])
+    wf = w.reshape(-1)
+    of = out.reshape(-1)
+    B = 16
+    for co0 in range(0, Co, B):
+        for ci0 in range(0, Ci, B):
+            for co in range(co0, min(co0 + B, Co)):
+                for ci in range(ci0, min(ci0 + B, Ci)):
+                    src = uint64((ci * Co + co) * kH * kW)
+                    dst = uint64((co * Ci + ci) * T)
+                    for t in range(T):
+                        of[dst + uint64(t)] = wf[src + taps[t]]
 
 
 @njit(inline="always", cache=True)
