@@ -5,6 +5,8 @@ reference (kernels/reference) on hypothesis-drawn shapes.
   phases): every phase's GEMM result unpacked at once, row by row (``_pack.unpack_phases``), the
   input padded once for all phases when their window rows are long;
 * ``_pack.gather_phase_weight``: a blocked transpose of the weight's (C_in, C_out) axes;
+* 1x1 stride-1 unpadded convolutions (``_pack.pointwise``): one GEMM per image straight from the
+  NCHW planes -- conv2d's forward and input gradient, conv_transpose2d's forward.
 """
 from __future__ import annotations
 
@@ -108,3 +110,36 @@ def test_gather_phase_weight_is_the_transposed_sub_kernel(ci, co, kh, kw, stride
     _pack.gather_phase_weight(w, khs, kws, out)
     want = w[:, :, khs][:, :, :, kws].transpose(1, 0, 2, 3).reshape(co, -1)
     np.testing.assert_array_equal(out, want)
+
+
+@SETTINGS
+@given(st.integers(1, 4), st.integers(1, 9), st.integers(1, 9), st.integers(1, 12), st.integers(1, 12),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.booleans(), st.integers(0, 2 ** 31 - 1))
+def test_pointwise_conv_matches_reference(n, c_in, c_out, h, w_, dtype, bias, small, seed):
+    force(small, None)
+    hw = (h, w_)
+    (x, x64), (w, w64), (b, b64), (gy, gy64) = arrays(seed, dtype, (n, c_in, *hw), (c_out, c_in, 1, 1),
+                                                      (c_out,), (n, c_out, *hw))
+    b, b64 = (b, b64) if bias else (None, None)
+    one, zero = (1, 1), (0, 0)
+    close(cpu.conv2d(x, w, b, one, zero), ref.conv2d(x64, w64, b64, one, zero), dtype, "conv2d")
+    wants = ref.conv2d_backward(x64, gy64, w64, one, zero, (True, True, True))
+    for need, what in zip(((True, False, False), (True, True, True)), ("input only", "all")):
+        got = cpu.conv2d_backward(x, gy, w, one, zero, need)
+        for g, want, asked in zip(got, wants, need):
+            assert (g is None) == (not asked), what
+            if asked:
+                close(g, want, dtype, what)
+    close(cpu.conv2d_grad_input(gy, w, hw, one, zero), wants[0], dtype, "conv2d_grad_input")
+    # w (c_out, c_in, 1, 1) as a transposed convolution's weight: gy -> c_in channels
+    bt, bt64 = (x[0, :, 0, 0].copy(), x64[0, :, 0, 0]) if bias else (None, None)
+    close(cpu.conv_transpose2d(gy, w, bt, one, zero, zero),
+          ref.conv_transpose2d(gy64, w64, bt64, one, zero, zero), dtype, "conv_transpose2d")
+
+
+def test_pointwise_takes_the_per_image_path_from_its_area_up():
+    assert _pack.is_pointwise((1, 1), (1, 1), (0, 0), (8, 8), (8, 8))
+    assert not _pack.is_pointwise((1, 1), (1, 1), (0, 0), (7, 9), (7, 9))      # 63 pixels
+    assert not _pack.is_pointwise((1, 1), (2, 2), (0, 0), (16, 16), (8, 8))
+    assert not _pack.is_pointwise((1, 1), (1, 1), (1, 1), (16, 16), (18, 18))
+    assert not _pack.is_pointwise((3, 3), (1, 1), (0, 0), (16, 16), (14, 14))

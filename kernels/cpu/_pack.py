@@ -522,6 +522,42 @@ def transposed_input(x, name):
     return Xt
 
 
+# A 1x1, stride-1, unpadded convolution needs no im2col: each image's (C, H*W) plane block is
+# already a GEMM operand.  From this many pixels per image up, it multiplies each image in place
+# (``pointwise``); below, the per-image GEMMs get too narrow and the packed path's one GEMM per
+# chunk wins.  A round number, not a swept optimum.
+POINTWISE_MIN_AREA = 64
+
+
+def is_pointwise(kernel_hw, stride, padding, in_hw, out_hw) -> bool:
+    """Whether a convolution is a per-pixel channel mix that ``pointwise`` runs."""
+    return (tuple(kernel_hw) == (1, 1) and tuple(stride) == (1, 1) and tuple(padding) == (0, 0)
+            and tuple(in_hw) == tuple(out_hw) and in_hw[0] * in_hw[1] >= POINTWISE_MIN_AREA)
+
+
+def pointwise(x, w2, b):
+    """y[n] = w2 @ x[n] + b[:, None] for x (N, C_in, H, W) as (N, C_in, H*W) and w2 (C_out, C_in)
+    (a transposed view is fine): one GEMM per image straight from x into y -- no im2col copy and
+    no unpack transpose (a (8, 256, 16, 16) -> 128 1x1 conv, one thread, medians: forward
+    2.1-2.4 -> 1.7 ms, input gradient 2.1-2.4 -> 1.6-1.8 ms).  Its weight gradient keeps the packed
+    path: per-image GEMMs (a reduction of H*W each) were slower there than one long reduction."""
+    N, C, H, W = x.shape
+    Co = w2.shape[0]
+    x3 = x.reshape(N, C, H * W)
+    y = np.empty((N, Co, H, W), dtype=x.dtype)
+    y3 = y.reshape(N, Co, H * W)
+    bias = None if b is None else np.asarray(b, dtype=x.dtype)[:, None]
+
+    def body(n0, n1):
+        for n in range(n0, n1):
+            matmul_into(w2, x3[n], y3[n])
+            if bias is not None:
+                y3[n] += bias                      # while the image's result is in cache
+
+    run_over_batch(N, (C + Co) * H * W, COLS_BUDGET, body)
+    return y
+
+
 def col2im_tables(kH, kW, stride, aoffh, aoffw, in_hw, out_hw):
     """``col2im_add``'s loop choice and, for the table loop, its per-tap position tables."""
     H, W = in_hw

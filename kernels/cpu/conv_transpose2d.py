@@ -53,7 +53,7 @@ from ._threads import serial_below_threshold
 from ._pack import (bias_arg, c_order, fill_bias, gather_phase_weight, matmul, matmul_into,
                     output_side, pack_cols, padded_for, transposed_input, unpack_phases,
                     unpack_rows)
-from ._pack import SHORT_ROW
+from ._pack import SHORT_ROW, is_pointwise, pointwise
 from ._workers import run_over_batch, scratch
 
 
@@ -76,6 +76,8 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
     ph, pw = padding
     OH, OW = out_hw
     dtype = x.dtype
+    if _pack.FORMULATION is None and is_pointwise((kH, kW), stride, padding, (H, W), out_hw):
+        return pointwise(x, w.reshape(Ci, Co).T, b)
     if _pack.prefer_output_side(Ci * kH * kW, Co * kH * kW + Ci):
         # Output side: Z = w^T @ x^T, then per-plane shifted adds (tap kh of ih -> ih*s - p + kh).
         Wt = w.reshape(Ci, Co * kH * kW).T
