@@ -23,6 +23,10 @@ output-side (stride 1 only; wins when C_out*kH*kW << C_in*kH*kW, e.g. G's 64->1 
             Z (C_out*kH*kW, N*H*W) = w' @ Xt                 every tap at every input position
             y[n, co] = b + sum of kH*kW shifted rows of Z    (``col2im_add``, per private plane)
 
+pointwise   (1x1, stride 1, no padding, at least ``_pack.POINTWISE_MIN_AREA`` pixels) no im2col:
+            y[n] (C_out, P) = w (C_out, C_in) @ x[n] (C_in, P), one GEMM per image straight from
+            the NCHW planes into y (``_pack.pointwise``; the input gradient likewise, with w^T).
+
 grad_input  the adjoint of conv2d is a transposed convolution with the same weight tensor:
             conv_transpose_core(gy, w) with the output size pinned to (H, W) (see conv_transpose2d.py
             -- stride-phase decomposition or output-side GEMM, never a racing scatter-add).
