@@ -23,6 +23,10 @@ output-side (stride 1 only; wins when C_out*kH*kW << C_in*kH*kW, e.g. G's 64->1 
             Z (C_out*kH*kW, N*H*W) = w' @ Xt                 every tap at every input position
             y[n, co] = b + sum of kH*kW shifted rows of Z    (``col2im_add``, per private plane)
 
+pointwise   (1x1, stride 1, no padding, at least ``_pack.POINTWISE_MIN_AREA`` pixels) no im2col:
+            y[n] (C_out, P) = w (C_out, C_in) @ x[n] (C_in, P), one GEMM per image straight from
+            the NCHW planes into y (``_pack.pointwise``; the input gradient likewise, with w^T).
+
 grad_input  the adjoint of conv2d is a transposed convolution with the same weight tensor:
             conv_transpose_core(gy, w) with the output size pinned to (H, W) (see conv_transpose2d.py
             -- stride-phase decomposition or output-side GEMM, never a racing scatter-add).
@@ -49,8 +53,8 @@ from numba import njit, prange
 
 from ..shapes import conv2d_output_size
 from . import _pack
-from ._pack import (bias_arg, c_order, col2im_add, col2im_tables, matmul, output_side, pack_cols,
-                    transposed_input, unpack_rows)
+from ._pack import (bias_arg, c_order, col2im_add, col2im_tables, is_pointwise, matmul, output_side,
+                    pack_cols, pointwise, transposed_input, unpack_rows)
 from ._workers import run_over_batch, sum_in_order
 from ._threads import parallel_kernel, serial_below_threshold
 from .conv_transpose2d import _SHARED_BUDGET_FACTOR, conv_transpose_core
@@ -116,6 +120,8 @@ def conv2d(x, w, b, stride, padding):
     K = Ci * kH * kW
     P = OH * OW
     dtype = x.dtype
+    if _pack.FORMULATION is None and is_pointwise((kH, kW), stride, padding, (H, W), (OH, OW)):
+        return pointwise(x, w.reshape(Co, Ci), b)
     if _use_output_side(Ci, Co, kH * kW, H * W, P, stride):
         # Wt[(co, kh, kw), ci] = w[co, ci, kh, kw];  tap kh of input row ih -> output ih + ph - kh
         Wt = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(Co * kH * kW, Ci)
@@ -274,3 +280,7 @@ def conv2d_grad_bias(gy):
 # K = 16: im2col per chunk, then four output rows per pass of FMAs over the 196 positions, no
 # GEMM, no unpack) took 1.55 ms against this file's im2col + GEMM + unpack at 1.16 ms -- its
 # accumulators live in memory, not registers, and Numba offers no way to block them by hand.
+# Also dropped (one thread, (8, 256, 16, 16) -> 128 1x1): the 1x1 weight gradient as per-image
+# GEMMs gy[n] @ x[n]^T straight from the NCHW planes (as ``_pack.pointwise`` does for the forward
+# and the input gradient): 2.1-2.3 ms against 1.9-2.1 ms for the transposed copy of gy and one
+# GEMM with the reduction over the whole chunk.

@@ -25,6 +25,9 @@ input-side  stride-phase decomposition (wins when C_out*kH*kW is large, e.g. the
                 cols_r (C_in*T_r, N*Q_r) = pack(x, offsets d_h, d_w)      ``pack_cols``, step 1
                 Y_r    (C_out, N*Q_r)    = W_r (C_out, C_in*T_r) @ cols_r  one GEMM per phase
                 y[n, co, r_h::s_h, r_w::s_w] = Y_r + b                     ``unpack_rows``
+                                                                            (several phases: all
+                                                                            at once, row by row,
+                                                                            ``unpack_phases``)
             Every output element is written exactly once; the packed columns total
             C_in*kH*kW*N*H*W elements over all phases.  Phases that no tap reaches (kernel smaller
             than the stride) are filled with the bias.
@@ -47,8 +50,10 @@ import numpy as np
 from ..shapes import conv_transpose2d_output_size
 from . import _pack
 from ._threads import serial_below_threshold
-from ._pack import (bias_arg, c_order, fill_bias, gather_phase_weight, matmul, output_side,
-                    pack_cols, transposed_input, unpack_rows)
+from ._pack import (bias_arg, c_order, fill_bias, gather_phase_weight, matmul, matmul_into,
+                    output_side, pack_cols, padded_for, transposed_input, unpack_phases,
+                    unpack_rows)
+from ._pack import SHORT_ROW, is_pointwise, pointwise
 from ._workers import run_over_batch, scratch
 
 
@@ -71,6 +76,8 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
     ph, pw = padding
     OH, OW = out_hw
     dtype = x.dtype
+    if _pack.FORMULATION is None and is_pointwise((kH, kW), stride, padding, (H, W), out_hw):
+        return pointwise(x, w.reshape(Ci, Co).T, b)
     if _pack.prefer_output_side(Ci * kH * kW, Co * kH * kW + Ci):
         # Output side: Z = w^T @ x^T, then per-plane shifted adds (tap kh of ih -> ih*s - p + kh).
         Wt = w.reshape(Ci, Co * kH * kW).T
@@ -93,6 +100,8 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
             gather_phase_weight(w, khs, kws, Wr)
             phases.append((rh, rw, Qh, Qw, dh, dw, Wr))
     y = np.empty((N, Co, OH, OW), dtype=dtype)
+    if len(phases) > 1:
+        return _run_phases(x, phases, bias, has_bias, (sh, sw), y)
 
     def body(n0, n1):
         for rh, rw, Qh, Qw, dh, dw, Wr in phases:
@@ -105,6 +114,47 @@ def conv_transpose_core(x, w, b, stride, padding, out_hw):
     per_image = max([(Ci * dh.size * dw.size + Co) * Qh * Qw
                      for _, _, Qh, Qw, dh, dw, _ in phases], default=1)
     run_over_batch(N, per_image, _pack.COLS_BUDGET, body)
+    return y
+
+
+def _run_phases(x, phases, bias, has_bias, stride, y):
+    """The input side with several stride phases: per chunk, every phase's GEMM result goes to its
+    own part of one scratch buffer, then ``unpack_phases`` writes y row by row from all of them."""
+    Ci = x.shape[1]
+    Co = y.shape[1]
+    sh, sw = stride
+    Qws = np.zeros(sh * sw, dtype=np.int64)
+    areas = np.zeros(sh * sw, dtype=np.int64)       # Qh*Qw of each phase that a tap reaches
+    for rh, rw, Qh, Qw, _, _, Wr in phases:
+        Qws[rh * sw + rw] = Qw
+        areas[rh * sw + rw] = 0 if Wr is None else Qh * Qw
+    before = np.concatenate(([0], np.cumsum(areas)[:-1]))   # phase r's start, per image and channel
+
+    reached = [ph for ph in phases if ph[-1] is not None]
+    # Row-copy packs (every window row long) would each pad x for their phase: pad it once for all
+    shared_pad = all(Qw >= SHORT_ROW for _, _, _, Qw, *_ in reached)
+    if shared_pad:
+        first = np.array([(dh.min(), dw.min()) for *_, dh, dw, _ in reached])
+        last = np.array([(dh.max() + Qh - 1, dw.max() + Qw - 1) for _, _, Qh, Qw, dh, dw, _ in reached])
+        span_h = np.array([first[:, 0].min(), last[:, 0].max()], dtype=np.int64)
+        span_w = np.array([first[:, 1].min(), last[:, 1].max()], dtype=np.int64)
+
+    def body(n0, n1):
+        n = n1 - n0
+        Yf = scratch("Yph", (Co * n * int(areas.sum()),), y.dtype)
+        starts = np.where(areas > 0, Co * n * before, -1)
+        xc, pt, pl = x[n0:n1], 0, 0
+        if shared_pad:                    # offsets spanning every phase's rows and columns
+            xc, pt, pl = padded_for(xc, span_h, span_w, 1, 1, 1, "phases_padded")
+        for rh, rw, Qh, Qw, dh, dw, Wr in reached:
+            r = rh * sw + rw
+            out = Yf[starts[r]:starts[r] + Co * n * Qh * Qw].reshape(Co, n * Qh * Qw)
+            matmul_into(Wr, pack_cols(xc, dh + pt, dw + pl, 1, 1, Qh, Qw), out)
+        unpack_phases(Yf, starts, Qws, bias, has_bias, sh, sw, y[n0:n1])
+
+    per_image = max(Ci * dh.size * dw.size * Qh * Qw for _, _, Qh, Qw, dh, dw, _ in phases) \
+        + Co * int(areas.sum())
+    run_over_batch(x.shape[0], per_image, _pack.COLS_BUDGET, body)
     return y
 
 
