@@ -15,6 +15,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import tensorgan as tg
+import tensorgan.nn.functional as F
 from tensorgan.kernels import cpu
 from tensorgan.kernels import reference as ref
 from tensorgan.kernels.cpu import _pack
@@ -143,3 +145,13 @@ def test_pointwise_takes_the_per_image_path_from_its_area_up():
     assert not _pack.is_pointwise((1, 1), (2, 2), (0, 0), (16, 16), (8, 8))
     assert not _pack.is_pointwise((1, 1), (1, 1), (1, 1), (16, 16), (18, 18))
     assert not _pack.is_pointwise((3, 3), (1, 1), (0, 0), (16, 16), (14, 14))
+
+
+def test_transposed_conv_whose_cropped_output_no_tap_reaches_is_the_bias():
+    """k 1, stride 3, padding 1 on 2 inputs: the full output's taps land at 0 and 3, the kept
+    window is [1, 3), so no stride phase has a tap (the shared-padding path had nothing to span)."""
+    x = tg.tensor(np.ones((2, 1, 1, 2)), dtype=tg.float64)
+    w = tg.tensor(np.full((1, 1, 1, 1), 2.0), dtype=tg.float64)
+    y = F.conv_transpose2d(x, w, tg.tensor([0.5], dtype=tg.float64), stride=(1, 3), padding=(0, 1))
+    assert y.shape == (2, 1, 1, 2)
+    np.testing.assert_array_equal(y.numpy(), np.full((2, 1, 1, 2), 0.5))

@@ -132,7 +132,7 @@ def _run_phases(x, phases, bias, has_bias, stride, y):
 
     reached = [ph for ph in phases if ph[-1] is not None]
     # Row-copy packs (every window row long) would each pad x for their phase: pad it once for all
-    shared_pad = all(Qw >= SHORT_ROW for _, _, _, Qw, *_ in reached)
+    shared_pad = bool(reached) and all(Qw >= SHORT_ROW for _, _, _, Qw, *_ in reached)
     if shared_pad:
         first = np.array([(dh.min(), dw.min()) for *_, dh, dw, _ in reached])
         last = np.array([(dh.max() + Qh - 1, dw.max() + Qw - 1) for _, _, Qh, Qw, dh, dw, _ in reached])
