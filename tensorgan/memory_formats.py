@@ -81,6 +81,9 @@ def has_format(array: Any, fmt: memory_format) -> bool:
 
 def relayout(xp: Any, array: Any, axes: tuple) -> Any:
     """``array``'s values, laid out in memory in the order ``axes``."""
+    if not array.size:      # nothing to copy; NumPy 2 would give a fresh empty array zero strides
+        return xp.lib.stride_tricks.as_strided(xp.empty(0, dtype=array.dtype), array.shape,
+                                               relayout_strides(array, axes))
     moved = array.transpose(axes)
     out = xp.empty(moved.shape, dtype=array.dtype)     # a fresh array: canonical strides even
     out[...] = moved                                  # for dims of size 1 (N1HW)
@@ -99,7 +102,8 @@ def relayout_strides(array: Any, axes: tuple) -> tuple:
 
 def suggest(array: Any) -> memory_format:
     """The format a result made from ``array`` keeps (torch's suggest_memory_format)."""
-    if array.ndim in (4, 5) and not array.flags.c_contiguous:
+    if array.ndim in (4, 5) and (not array.flags.c_contiguous or not array.size):   # (an empty
+        # array is C-contiguous whatever its strides: torch reads them, as has_format does)
         fmt = channels_last if array.ndim == 4 else channels_last_3d
         if has_format(array, fmt):
             return fmt

@@ -4690,8 +4690,8 @@ class Tensor:
             out = Tensor._make(array.copy(order=order), self.device)
         else:
             out = ops.Clone.apply(self) if order == "C" else ops.ClonePreserving.apply(self)
-        if memory_format is None and (order == "K" or array.flags.c_contiguous):
-            return out
+        if memory_format is None and (order == "K" or (array.flags.c_contiguous and array.size)):
+            return out        # (an empty array is C-contiguous whatever its strides: see suggest)
         from . import memory_formats as mf
         fmt = mf.check(memory_format if memory_format is not None else mf.preserve_format, "clone")
         if fmt is mf.preserve_format:
