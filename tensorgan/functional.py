@@ -2586,7 +2586,8 @@ def binary_cross_entropy(input: Tensor, target: Target, weight: Tensor | None = 
     if not _broadcasts_to(weight.shape, probs.shape):
         raise ShapeError(f"binary_cross_entropy: weight shape {weight.shape} does not broadcast "
                          f"to the input's {probs.shape}")
-    return _reduced(BCE.apply(probs, target, "none") * weight, reduction)
+    return ops.torch_node(_reduced(BCE.apply(probs, target, "none") * weight, reduction),
+                          "BinaryCrossEntropyBackward0")
 
 
 def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any = None,
@@ -2690,7 +2691,8 @@ def smooth_l1_loss(input: Tensor, target: Target, size_average: Any = None, redu
     diff = input - _target("smooth_l1_loss", target, input, broadcast="warn")
     z = diff.abs()
     inner = diff.clip(-beta, beta)          # the quadratic branch never overflows where unused
-    return _reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta), reduction)
+    return ops.torch_node(_reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta),
+                                   reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: float = 1.0,
@@ -2711,7 +2713,9 @@ def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: fl
             raise ShapeError(f"huber_loss: weight shape {weight.shape} != input shape {input.shape} "
                              f"(one weight per element)")
         loss = loss * weight
-    return _reduced(_in_dtype_of_input(loss, input), reduction)
+    loss = _reduced(_in_dtype_of_input(loss, input), reduction)
+    return loss if weight is not None else ops.torch_node(loss, "HuberLossBackward0")   # (torch's
+    # weighted huber_loss is a composite: Mul / Mean / Sum)
 
 
 def _in_dtype_of_input(loss: Tensor, input: Tensor) -> Tensor:
@@ -2814,7 +2818,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Target, margin: 
     x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
     _same_ndim(op, input1=input1, input2=x2, target=y)
     _broadcast(op, input1=input1, input2=x2, target=y)
-    return _reduced((-y * (input1 - x2) + _scalar(op, "margin", margin)).clip(min=0.0), reduction)
+    return _reduced(ops.torch_node((-y * (input1 - x2) + _scalar(op, "margin", margin)).clip(min=0.0),
+                                   "ClampMinBackward0"), reduction)     # torch's clamp_min
 
 
 def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
@@ -2841,7 +2846,8 @@ def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, re
     reduction = _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
     _keeps_input_shape(op, "target", y, input)
-    return _reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input), reduction)
+    return ops.torch_node(_reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input),
+                                   reduction), "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | None = None,
@@ -3175,12 +3181,17 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
         raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     xp = logits.device.xp
     if tuple(target.shape if hasattr(target, "shape") else np.shape(target)) == logits.shape:
-        return _probability_cross_entropy(logits, target, weight, int(ignore_index), reduction, smoothing)
+        loss = _probability_cross_entropy(logits, target, weight, int(ignore_index), reduction, smoothing)
+        return ops.torch_node(loss, _PROBABILITY_CE_NODES.get(reduction, "NegBackward0"))
     target = _integer_targets("cross_entropy", target, n, classes, xp, int(ignore_index))
     if weight is None and smoothing == 0.0 and bool((target != ignore_index).all()):
         return CrossEntropy.apply(logits, target, reduction)
     logp = log_softmax(logits, dim=1)
-    return _weighted_nll("cross_entropy", logp, target, weight, int(ignore_index), reduction, smoothing)
+    loss = _weighted_nll("cross_entropy", logp, target, weight, int(ignore_index), reduction, smoothing)
+    return ops.torch_node(loss, "AddBackward0" if smoothing else "NllLossBackward0")   # torch's nodes
+
+
+_PROBABILITY_CE_NODES = {"mean": "DivBackward1", "sum": "NegBackward0"}   # torch's composite's
 
 
 def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor, target: Target,
@@ -3221,7 +3232,11 @@ def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor
         raise ShapeError(f"{op}: for {name} of shape {input.shape} the target must have shape "
                          f"{positions}{soft}, got {target_shape}")
     loss = loss_fn(as_rows, target, **options)
-    return loss.reshape(positions) if options["reduction"] == "none" else loss
+    if options["reduction"] == "none":
+        return loss.reshape(positions)
+    if input.ndim > 2 and loss.grad_fn is not None and loss.grad_fn.name() == "NllLossBackward0":
+        return ops.torch_node(loss, "NllLoss2DBackward0")      # torch's per-pixel node
+    return loss
 
 
 def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ignore_index: int,
@@ -3279,7 +3294,8 @@ def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, size_a
         raise InputTypeError(f"nll_loss: ignore_index must be an int, got {ignore_index!r}")
     n, classes = input.shape
     target = _integer_targets("nll_loss", target, n, classes, input.device.xp, int(ignore_index))
-    return _weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction, 0.0)
+    return ops.torch_node(_weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction,
+                                        0.0), "NllLossBackward0")
 
 
 class _TargetPick(ops.MaxPick):

@@ -201,6 +201,16 @@ def torch_named(base: type, torch_name: str) -> type:
 _TORCH_NAMED: dict = {}
 
 
+def torch_node(t: Any, torch_name: str) -> Any:
+    """``t``, its grad_fn -- the fresh last step of a composite op (a loss's mean, where, ...) --
+    re-classed as that step under torch's name for the whole op (huber_loss's
+    HuberLossBackward0): no extra work, values and gradients unchanged."""
+    node = getattr(t, "_ctx", None)
+    if node is not None and node.name() != torch_name and type(node) not in VIEW_STEP_OPS:
+        node.__class__ = torch_named(type(node), torch_name)   # (a view step keeps its class:
+    return t                                                    # view tracking reads it)
+
+
 def _named_subclass(base: type, torch_name: str) -> type:
     return type(torch_name.split("Backward")[0], (base,),
                 {"name": lambda self: torch_name, "__module__": __name__,

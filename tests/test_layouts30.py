@@ -135,3 +135,75 @@ def test_nearest_resize_by_an_odd_factor_is_c_order_under_torchs_node(mode, name
     y = F.interpolate(x, size=size, mode=mode)
     assert y.is_contiguous() and y.grad_fn.name() == f"{name}{len(shape) - 2}DBackward0"
     assert tg.autograd.gradcheck(lambda t: F.interpolate(t, size=size, mode=mode), (x,))
+
+
+# --- composite losses under torch's grad_fn names (their last step re-classed: no extra work) ---
+_R = np.random.RandomState(3)
+_X, _Y = _R.randn(4, 5), _R.randn(4, 5)
+_CLS, _SIGN = np.array([0, 3, 1, 4]), np.sign(_R.randn(4, 5))
+_CW, _P = _R.rand(5) + 0.5, _R.rand(4, 5)
+_MULTI = np.array([[3, 0, -1, 1, 2], [1, 2, 4, -1, 0], [0, -1, 2, 2, 2], [4, 3, 2, 1, 0]])
+
+
+def _t(a: np.ndarray) -> tg.Tensor:
+    return tg.tensor(a, dtype=tg.float64) if a.dtype.kind == "f" else tg.tensor(a)
+
+
+_LOSS_NAMES = {
+    "huber": (lambda x, r: F.huber_loss(x, _t(_Y), reduction=r, delta=2.0), "HuberLossBackward0"),
+    "smooth_l1": (lambda x, r: F.smooth_l1_loss(x, _t(_Y), reduction=r), "SmoothL1LossBackward0"),
+    "soft_margin": (lambda x, r: F.soft_margin_loss(x, _t(_SIGN), reduction=r), "SoftMarginLossBackward0"),
+    "multi_margin": (lambda x, r: F.multi_margin_loss(x, _t(_CLS), p=2, weight=_t(_CW), reduction=r),
+                     "MultiMarginLossBackward0"),
+    "multilabel_margin": (lambda x, r: F.multilabel_margin_loss(x, _t(_MULTI), reduction=r),
+                          "MultilabelMarginLossBackward0"),
+    "nll": (lambda x, r: F.nll_loss(F.log_softmax(x, 1), _t(_CLS), reduction=r), "NllLossBackward0"),
+    "nll weighted": (lambda x, r: F.nll_loss(x, _t(_CLS), _t(_CW), ignore_index=1, reduction=r),
+                     "NllLossBackward0"),
+    "cross_entropy": (lambda x, r: F.cross_entropy(x, _t(_CLS), reduction=r), "NllLossBackward0"),
+    "cross_entropy weighted": (lambda x, r: F.cross_entropy(x, _t(_CLS), weight=_t(_CW), reduction=r),
+                               "NllLossBackward0"),
+    "cross_entropy smoothed": (lambda x, r: F.cross_entropy(x, _t(_CLS), weight=_t(_CW), label_smoothing=0.1,
+                                                            reduction=r), "AddBackward0"),
+    "bce weighted": (lambda x, r: F.binary_cross_entropy(tg.sigmoid(x), _t(_P), weight=_t(_CW), reduction=r),
+                     "BinaryCrossEntropyBackward0"),
+}
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("name", sorted(_LOSS_NAMES))
+def test_composite_losses_carry_torchs_node_name_and_its_gradient(name, reduction):
+    loss_fn, node = _LOSS_NAMES[name]
+    x = tg.tensor(_X, dtype=tg.float64, requires_grad=True)
+    assert loss_fn(x, reduction).grad_fn.name() == node
+    assert tg.autograd.gradcheck(lambda t: loss_fn(t, reduction), (x,))
+
+
+def test_probability_cross_entropy_per_pixel_and_weighted_huber_names_are_torchs():
+    x = tg.tensor(_X, dtype=tg.float64, requires_grad=True)
+    names = [F.cross_entropy(x, _t(_P), reduction=r).grad_fn.name() for r in ("none", "mean", "sum")]
+    assert names == ["NegBackward0", "DivBackward1", "NegBackward0"]
+    pixels, targets = x.reshape(2, 5, 2), _t(_CLS.reshape(2, 2))
+    assert F.cross_entropy(pixels, targets).grad_fn.name() == "NllLoss2DBackward0"
+    assert F.nll_loss(pixels, targets, reduction="sum").grad_fn.name() == "NllLoss2DBackward0"
+    assert F.cross_entropy(pixels, targets, reduction="none").grad_fn.name() == "ViewBackward0"
+    weighted = [F.huber_loss(x, _t(_Y), reduction=r, weight=_t(_P)).grad_fn.name() for r in ("none", "mean", "sum")]
+    assert weighted == ["MulBackward0", "MeanBackward0", "SumBackward0"]    # torch's composite
+
+
+def test_clamp_min_max_and_margin_ranking_carry_torchs_names():
+    x = tg.tensor(_X[0], dtype=tg.float64, requires_grad=True)
+    bound = tg.zeros(5, dtype=tg.float64)
+    assert [x.clamp_min(0).grad_fn.name(), x.clamp_min(bound).grad_fn.name(), x.clamp_max(0.5).grad_fn.name(),
+            tg.clamp_min(x, 0).grad_fn.name()] == ["ClampMinBackward0", "ClampMinBackward1",
+                                                   "ClampMaxBackward0", "ClampMinBackward0"]
+    y = F.margin_ranking_loss(x, _t(_Y[0]), _t(_SIGN[0]), reduction="none")
+    assert y.grad_fn.name() == "ClampMinBackward0"
+    np.testing.assert_array_equal(x.clamp_min(0).detach().numpy(), np.maximum(_X[0], 0))
+
+
+def test_renamed_nodes_are_one_class_per_name_and_keep_the_base_behaviour():
+    x = tg.tensor(_X, dtype=tg.float64, requires_grad=True)
+    a, b = F.huber_loss(x, _t(_Y)), F.huber_loss(x * 2, _t(_Y))
+    assert type(a.grad_fn) is type(b.grad_fn) and isinstance(a.grad_fn, type(x.mean().grad_fn))
+    assert type(x.mean().grad_fn).__name__ == "Mean"                  # the base class is untouched
