@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import operator
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -206,9 +206,16 @@ def torch_node(t: Any, torch_name: str) -> Any:
     re-classed as that step under torch's name for the whole op (huber_loss's
     HuberLossBackward0): no extra work, values and gradients unchanged."""
     node = getattr(t, "_ctx", None)
-    if node is not None and node.name() != torch_name and type(node) not in VIEW_STEP_OPS:
-        node.__class__ = torch_named(type(node), torch_name)   # (a view step keeps its class:
-    return t                                                    # view tracking reads it)
+    if node is not None and node.name() != torch_name and not _tracked_view_step(node):
+        node.__class__ = torch_named(type(node), torch_name)
+    return t
+
+
+def _tracked_view_step(node: Any) -> bool:
+    """Whether view tracking reads ``node``'s class (a reshape, a basic index: it keeps its
+    own); an advanced index (gather's, index_select's) is a copy, free to rename."""
+    kind = type(node)
+    return kind in VIEW_STEP_OPS and (kind is not GetItem or _is_basic_index(node.inputs[1]))
 
 
 def _named_subclass(base: type, torch_name: str) -> type:

@@ -3979,7 +3979,7 @@ class Tensor:
         if flat.size and (flat.min() < 0 or flat.max() >= self.shape[axis]):   # torch: no wrapping
             raise IndexOutOfRangeError(f"index_select: index {flat[(flat < 0) | (flat >= self.shape[axis])][0]} "
                                        f"is out of range for dim {dim} of size {self.shape[axis]}")
-        return self[(slice(None),) * axis + (flat,)]
+        return ops.torch_node(self[(slice(None),) * axis + (flat,)], "IndexSelectBackward0")
 
     def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.array), self.device)
     def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.array), self.device)

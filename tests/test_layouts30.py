@@ -207,3 +207,29 @@ def test_renamed_nodes_are_one_class_per_name_and_keep_the_base_behaviour():
     a, b = F.huber_loss(x, _t(_Y)), F.huber_loss(x * 2, _t(_Y))
     assert type(a.grad_fn) is type(b.grad_fn) and isinstance(a.grad_fn, type(x.mean().grad_fn))
     assert type(x.mean().grad_fn).__name__ == "Mean"                  # the base class is untouched
+
+
+# --- gather-like index ops: torch's node names (an advanced index is a copy: free to rename) ----
+_X4 = np.random.RandomState(4).randn(4, 5)
+_PICKS = {
+    "gather": (lambda x: tg.gather(x, 1, tg.tensor([[0, 1], [2, 3], [4, 0], [1, 1]])), "GatherBackward0"),
+    "take_along_dim": (lambda x: tg.take_along_dim(x, tg.tensor([[0], [2], [4], [1]]), 1), "GatherBackward0"),
+    "take_along_dim flat": (lambda x: tg.take_along_dim(x, tg.tensor([1, 19])), "GatherBackward0"),
+    "index_select": (lambda x: x.index_select(1, tg.tensor([4, 0, 4])), "IndexSelectBackward0"),
+    "take": (lambda x: tg.take(x, tg.tensor([[0, 7], [7, 19]])), "TakeBackward0"),
+    "masked_select": (lambda x: tg.masked_select(x, tg.tensor([True, False, True, False, True])),
+                      "MaskedSelectBackward0"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PICKS))
+def test_gather_like_ops_carry_torchs_node_names_with_unchanged_gradients(name):
+    op, node = _PICKS[name]
+    x = tg.tensor(_X4, dtype=tg.float64, requires_grad=True)
+    y = op(x)
+    assert y.grad_fn.name() == node
+    assert tg.autograd.gradcheck(op, (x,)) and tg.autograd.gradgradcheck(op, (x,))
+    y.mul_(2)                                    # a copy, not a view: its own memory
+    assert x.detach().numpy().tolist() == _X4.tolist()
+    assert x[:, tg.tensor([0, 2])].grad_fn.name() == "IndexBackward0"    # plain indexing: torch's
+    assert x[1:].grad_fn.name() == "SliceBackward0" and type(x[1:].grad_fn).__name__ == "GetItem"
