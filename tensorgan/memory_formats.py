@@ -6,7 +6,9 @@ differ, exactly as torch's: ``x.to(memory_format=tg.channels_last)`` / ``x.conti
 memory_format=...)`` re-lay the data, ``x.is_contiguous(memory_format=...)`` and ``x.stride()``
 tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops lay
 out their results as torch's TensorIterator (the first operand's layout decides: ``cl + c`` is
-channels_last, ``c + cl`` contiguous; see :func:`iterator_order`), convolutions return their input's layout, as torch's;
+channels_last, ``c + cl`` contiguous; see :func:`iterator_order`), convolutions, batch / group
+norm, pools, pad and interpolate return a channels_last input's layout, reductions and softmax
+C order, as torch's;
 ``Module.to(memory_format=...)`` re-lays its 4-D / 5-D parameters and buffers (torch's rule;
 the kernels take either layout)."""
 from __future__ import annotations
