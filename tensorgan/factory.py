@@ -520,7 +520,7 @@ def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires
 def _laid_out(out: Tensor, like: "Tensor | None", memory_format: Any, op: str) -> Tensor:
     """A new tensor's array re-laid in ``memory_format`` (torch.channels_last ...); the
     default preserve_format keeps ``like``'s channels-last layout, as torch's *_like."""
-    if memory_format is None and (like is None or like.array.flags.c_contiguous):
+    if memory_format is None and (like is None or (like.array.flags.c_contiguous and like.array.size)):
         return out
     from . import memory_formats as mf
     fmt = mf.check(mf.preserve_format if memory_format is None else memory_format, op)

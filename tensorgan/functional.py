@@ -333,6 +333,38 @@ def _keep_channels_last(x: Tensor, out: Tensor) -> Tensor:
         _CONV_RELAYOUT.apply(out, axes)     # the same node as contiguous's, under torch's name
 
 
+def _keeps_format(fn: Callable) -> Callable:
+    """``fn`` (an (N, C, ...) op: a norm, pool, pad, resize) whose result takes a channels_last
+    input's layout, as torch's ops follow ``suggest_memory_format(input)``; a C-order input
+    costs one flag test."""
+    import functools
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        x = args[0] if args else kwargs.get("input")
+        if isinstance(x, Tensor) and not x.array.flags.c_contiguous:
+            out = _in_format_of(x, out)
+        return out
+    return op
+
+
+def _in_format_of(x: Tensor, out: Any) -> Any:
+    """``out`` (a Tensor or a tuple: values and indices) re-laid in ``x``'s channels_last format;
+    the relayout node, if any, takes the op's own grad_fn name."""
+    fmt = memory_formats.suggest(x.array)
+    if fmt is memory_formats.contiguous_format:
+        return out
+    if isinstance(out, tuple):
+        return tuple(_in_format_of(x, o) for o in out)
+    if not isinstance(out, Tensor) or out.ndim != x.ndim or memory_formats.has_format(out.array, fmt):
+        return out
+    axes = memory_formats.order(fmt, out.shape, "relayout")
+    if out.grad_fn is None:
+        return Tensor._make(memory_formats.relayout(out.device.xp, out.array, axes), out.device)
+    return ops.torch_named(ops.Relayout, out.grad_fn.name()).apply(out, axes)
+
+
 def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tuple,
                     dilation: tuple) -> tuple[Tensor, Any]:
     """torch's ``padding='same'`` (stride 1) / ``'valid'`` as ``(input, per-dim padding)``: an
@@ -349,6 +381,7 @@ def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tu
     return x, tuple(b for b, _ in before_after)
 
 
+@_keeps_format
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
                      padding: IntOrPair = 0, output_padding: IntOrPair = 0, groups: int = 1,
                      dilation: IntOrPair = 1) -> Tensor:
@@ -826,6 +859,7 @@ def _half_with_float32(x: Any, *params: Any) -> bool:
     return bool(given) and all(isinstance(t, Tensor) and t.dtype == np.float32 for t in given)
 
 
+@_keeps_format
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -1322,6 +1356,8 @@ def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for any x."""
     x = input   # (torch's name for the argument)
     _float_only("logsigmoid", x)
+    if not x.array.flags.c_contiguous:
+        x = x.contiguous()                # torch's result is C order whatever x's layout
     return _LOGSIGMOID.apply(softplus(-x))
 
 
@@ -1550,6 +1586,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
     if lower > upper:
         raise FunctionalOptionError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
+    if not inplace and not x.array.flags.c_contiguous:
+        x = x.contiguous()                # torch's result is C order whatever x's layout
     if not training:
         return leaky_relu(x, (lower + upper) / 2, inplace)
     _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
@@ -1944,6 +1982,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tenso
     return _affine(y, weight, None, shape)
 
 
+@_keeps_format
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalize each sample over groups of ``C / num_groups`` channels (and all positions),
@@ -2547,7 +2586,8 @@ def binary_cross_entropy(input: Tensor, target: Target, weight: Tensor | None = 
     if not _broadcasts_to(weight.shape, probs.shape):
         raise ShapeError(f"binary_cross_entropy: weight shape {weight.shape} does not broadcast "
                          f"to the input's {probs.shape}")
-    return _reduced(BCE.apply(probs, target, "none") * weight, reduction)
+    return ops.torch_node(_reduced(BCE.apply(probs, target, "none") * weight, reduction),
+                          "BinaryCrossEntropyBackward0")
 
 
 def mse_loss(input: Tensor, target: Target, size_average: Any = None, reduce: Any = None,
@@ -2651,7 +2691,8 @@ def smooth_l1_loss(input: Tensor, target: Target, size_average: Any = None, redu
     diff = input - _target("smooth_l1_loss", target, input, broadcast="warn")
     z = diff.abs()
     inner = diff.clip(-beta, beta)          # the quadratic branch never overflows where unused
-    return _reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta), reduction)
+    return ops.torch_node(_reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta),
+                                   reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: float = 1.0,
@@ -2672,7 +2713,9 @@ def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: fl
             raise ShapeError(f"huber_loss: weight shape {weight.shape} != input shape {input.shape} "
                              f"(one weight per element)")
         loss = loss * weight
-    return _reduced(_in_dtype_of_input(loss, input), reduction)
+    loss = _reduced(_in_dtype_of_input(loss, input), reduction)
+    return loss if weight is not None else ops.torch_node(loss, "HuberLossBackward0")   # (torch's
+    # weighted huber_loss is a composite: Mul / Mean / Sum)
 
 
 def _in_dtype_of_input(loss: Tensor, input: Tensor) -> Tensor:
@@ -2775,7 +2818,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Target, margin: 
     x2, y = _operand(op, "input2", input2, input1), _operand(op, "target", target, input1)
     _same_ndim(op, input1=input1, input2=x2, target=y)
     _broadcast(op, input1=input1, input2=x2, target=y)
-    return _reduced((-y * (input1 - x2) + _scalar(op, "margin", margin)).clip(min=0.0), reduction)
+    return _reduced(ops.torch_node((-y * (input1 - x2) + _scalar(op, "margin", margin)).clip(min=0.0),
+                                   "ClampMinBackward0"), reduction)     # torch's clamp_min
 
 
 def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
@@ -2802,7 +2846,8 @@ def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, re
     reduction = _check_loss(op, input, reduction)
     y = _operand(op, "target", target, input)
     _keeps_input_shape(op, "target", y, input)
-    return _reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input), reduction)
+    return ops.torch_node(_reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input),
+                                   reduction), "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Target, weight: Tensor | None = None,
@@ -2945,6 +2990,8 @@ class LogSoftmax(Function):
 
     def forward(self, x, dim):
         xp = self.xp
+        if not x.flags.c_contiguous:     # torch's softmax output is C order whatever x's layout
+            x = xp.ascontiguousarray(x)
         out = x - x.max(axis=dim, keepdims=True)        # in place from here: one big array
         out -= xp.log(xp.exp(out).sum(axis=dim, keepdims=True))
         self.out, self.dim = out, dim
@@ -2966,6 +3013,8 @@ class Softmax(Function):
     reads_inputs = False   # backward reads the saved output only (torch saves the result)
     def forward(self, x, dim):
         xp = self.xp
+        if not x.flags.c_contiguous:     # torch's softmax output is C order whatever x's layout
+            x = xp.ascontiguousarray(x)
         out = x - x.max(axis=dim, keepdims=True)        # in place from here: one big array
         xp.exp(out, out=out)
         out /= out.sum(axis=dim, keepdims=True)
@@ -3132,12 +3181,17 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
         raise InputTypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     xp = logits.device.xp
     if tuple(target.shape if hasattr(target, "shape") else np.shape(target)) == logits.shape:
-        return _probability_cross_entropy(logits, target, weight, int(ignore_index), reduction, smoothing)
+        loss = _probability_cross_entropy(logits, target, weight, int(ignore_index), reduction, smoothing)
+        return ops.torch_node(loss, _PROBABILITY_CE_NODES.get(reduction, "NegBackward0"))
     target = _integer_targets("cross_entropy", target, n, classes, xp, int(ignore_index))
     if weight is None and smoothing == 0.0 and bool((target != ignore_index).all()):
         return CrossEntropy.apply(logits, target, reduction)
     logp = log_softmax(logits, dim=1)
-    return _weighted_nll("cross_entropy", logp, target, weight, int(ignore_index), reduction, smoothing)
+    loss = _weighted_nll("cross_entropy", logp, target, weight, int(ignore_index), reduction, smoothing)
+    return ops.torch_node(loss, "AddBackward0" if smoothing else "NllLossBackward0")   # torch's nodes
+
+
+_PROBABILITY_CE_NODES = {"mean": "DivBackward1", "sum": "NegBackward0"}   # torch's composite's
 
 
 def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor, target: Target,
@@ -3178,7 +3232,11 @@ def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor
         raise ShapeError(f"{op}: for {name} of shape {input.shape} the target must have shape "
                          f"{positions}{soft}, got {target_shape}")
     loss = loss_fn(as_rows, target, **options)
-    return loss.reshape(positions) if options["reduction"] == "none" else loss
+    if options["reduction"] == "none":
+        return loss.reshape(positions)
+    if input.ndim > 2 and loss.grad_fn is not None and loss.grad_fn.name() == "NllLossBackward0":
+        return ops.torch_node(loss, "NllLoss2DBackward0")      # torch's per-pixel node
+    return loss
 
 
 def _probability_cross_entropy(logits: Tensor, target, weight: Tensor | None, ignore_index: int,
@@ -3236,7 +3294,8 @@ def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, size_a
         raise InputTypeError(f"nll_loss: ignore_index must be an int, got {ignore_index!r}")
     n, classes = input.shape
     target = _integer_targets("nll_loss", target, n, classes, input.device.xp, int(ignore_index))
-    return _weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction, 0.0)
+    return ops.torch_node(_weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction,
+                                        0.0), "NllLossBackward0")
 
 
 class _TargetPick(ops.MaxPick):
@@ -3633,6 +3692,7 @@ def _not_implemented_for(op: str, x: Tensor) -> DTypeNotImplementedError:
                                     f"(convert with .float())")
 
 
+@_keeps_format
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
@@ -3655,6 +3715,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
                              return_indices=bool(return_indices))
 
 
+@_keeps_format
 def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
@@ -3728,6 +3789,7 @@ def _adaptive_size(op: str, output_size, spatial: Sequence[int]) -> tuple:
     return tuple(n if v is None else int(v) for v, n in zip(sizes, spatial))
 
 
+@_keeps_format
 def adaptive_avg_pool2d(input: Tensor, output_size: IntOrPair) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool2d``: ``output_size`` windows per dim that cover
     the input (``AdaptiveAvgPool2d(1)`` is global average pooling)."""
@@ -3748,6 +3810,7 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
     return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True))
 
 
+@_keeps_format
 def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
     x = input   # (torch's name for the argument)
@@ -4098,6 +4161,13 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     for the one before, ...  ``constant`` fills with ``value`` (a negative amount crops);
     ``reflect`` mirrors without repeating the edge, ``replicate`` repeats the edge, ``circular``
     wraps around.  The gradient of a padded element goes back to the element it copies."""
+    out = _pad(input, pad, mode, value)
+    if mode != "circular" and isinstance(input, Tensor) and not input.array.flags.c_contiguous:
+        out = _in_format_of(input, out)     # torch keeps channels_last (circular: a C-order cat)
+    return out
+
+
+def _pad(input: Tensor, pad: Sequence[int], mode: str, value: float) -> Tensor:
     x = input   # (torch's name for the argument)
     if not isinstance(x, Tensor):
         raise InputTypeError(f"pad: input must be a Tensor, got {type(x).__name__}")
@@ -4154,6 +4224,7 @@ INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic"
 _LINEAR_RANK = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
 
+@_keeps_format
 def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None,
@@ -4233,7 +4304,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):
         return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))   # whole blocks
-    return x[(Ellipsis, *np.ix_(*index))]
+    picked = x[(Ellipsis, *np.ix_(*index))]     # (NumPy lays the indexed dims out first)
+    node = ops.torch_named(ops.Relayout, f"{'UpsampleNearestExact' if mode == 'nearest-exact' else 'UpsampleNearest'}"
+                                         f"{len(spatial)}DBackward0")
+    return node.apply(picked, tuple(range(picked.ndim)))     # C order, under torch's node name
 
 
 def _nearest_blocks_composite(x: Tensor, reps: tuple) -> Tensor:

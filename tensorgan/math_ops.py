@@ -354,10 +354,11 @@ class _TensorMath:
         return self + (quotient if value == 1 else quotient * value)
 
     def clamp_min(self, min: float) -> Tensor:
-        return self.clip(min=min)
+        # torch's node names: ClampMinBackward0 for a number, 1 for a tensor bound
+        return ops.torch_node(self.clip(min=min), f"ClampMinBackward{int(isinstance(min, Tensor))}")
 
     def clamp_max(self, max: float) -> Tensor:
-        return self.clip(max=max)
+        return ops.torch_node(self.clip(max=max), f"ClampMaxBackward{int(isinstance(max, Tensor))}")
 
     def is_floating_point(self) -> bool:
         return self.dtype in FLOAT_DTYPES

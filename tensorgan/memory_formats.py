@@ -6,7 +6,9 @@ differ, exactly as torch's: ``x.to(memory_format=tg.channels_last)`` / ``x.conti
 memory_format=...)`` re-lay the data, ``x.is_contiguous(memory_format=...)`` and ``x.stride()``
 tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops lay
 out their results as torch's TensorIterator (the first operand's layout decides: ``cl + c`` is
-channels_last, ``c + cl`` contiguous; see :func:`iterator_order`), convolutions return their input's layout, as torch's;
+channels_last, ``c + cl`` contiguous; see :func:`iterator_order`), convolutions, batch / group
+norm, pools, pad and interpolate return a channels_last input's layout, reductions and softmax
+C order, as torch's;
 ``Module.to(memory_format=...)`` re-lays its 4-D / 5-D parameters and buffers (torch's rule;
 the kernels take either layout)."""
 from __future__ import annotations
@@ -81,6 +83,9 @@ def has_format(array: Any, fmt: memory_format) -> bool:
 
 def relayout(xp: Any, array: Any, axes: tuple) -> Any:
     """``array``'s values, laid out in memory in the order ``axes``."""
+    if not array.size:      # nothing to copy; NumPy 2 would give a fresh empty array zero strides
+        return xp.lib.stride_tricks.as_strided(xp.empty(0, dtype=array.dtype), array.shape,
+                                               relayout_strides(array, axes))
     moved = array.transpose(axes)
     out = xp.empty(moved.shape, dtype=array.dtype)     # a fresh array: canonical strides even
     out[...] = moved                                  # for dims of size 1 (N1HW)
@@ -99,7 +104,8 @@ def relayout_strides(array: Any, axes: tuple) -> tuple:
 
 def suggest(array: Any) -> memory_format:
     """The format a result made from ``array`` keeps (torch's suggest_memory_format)."""
-    if array.ndim in (4, 5) and not array.flags.c_contiguous:
+    if array.ndim in (4, 5) and (not array.flags.c_contiguous or not array.size):   # (an empty
+        # array is C-contiguous whatever its strides: torch reads them, as has_format does)
         fmt = channels_last if array.ndim == 4 else channels_last_3d
         if has_format(array, fmt):
             return fmt

@@ -74,7 +74,8 @@ def multi_margin_loss(input: Tensor, target: Target, p: int = 1, margin: float =
     w = _class_weight(op, weight, x, classes)
     if w is not None:
         loss = loss * w[target].reshape(n, 1)
-    return _per_sample(loss.sum(dim=1) / float(classes), input, reduction)
+    return ops.torch_node(_per_sample(loss.sum(dim=1) / float(classes), input, reduction),
+                          "MultiMarginLossBackward0")
 
 
 def _label_lists(op: str, target: Target, shape: tuple, rows: tuple, xp) -> tuple:
@@ -113,7 +114,7 @@ def multilabel_margin_loss(input: Tensor, target: Target, size_average: Any = No
     z = relu(1.0 - chosen.reshape(n, classes, 1) + x.reshape(n, 1, classes))
     mask = valid[:, :, None] & ~is_target[:, None, :]                  # j a target, k not
     loss = (z * Tensor._make(mask.astype(x.dtype), x.device)).sum(dim=(1, 2)) / float(classes)
-    return _per_sample(loss, input, reduction)
+    return ops.torch_node(_per_sample(loss, input, reduction), "MultilabelMarginLossBackward0")
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,

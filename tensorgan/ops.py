@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import operator
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -189,7 +189,36 @@ class Where(Function):
 
 def torch_named(base: type, torch_name: str) -> type:
     """Op ``base`` under torch's grad_fn name for a composite op whose last step it is
-    (scatter_add's add: ScatterAddBackward0); values and gradients are ``base``'s."""
+    (scatter_add's add: ScatterAddBackward0); values and gradients are ``base``'s.  One class
+    per (base, name), made on first use."""
+    key = (base, torch_name)
+    named = _TORCH_NAMED.get(key)
+    if named is None:
+        named = _TORCH_NAMED[key] = _named_subclass(base, torch_name)
+    return named
+
+
+_TORCH_NAMED: dict = {}
+
+
+def torch_node(t: Any, torch_name: str) -> Any:
+    """``t``, its grad_fn -- the fresh last step of a composite op (a loss's mean, where, ...) --
+    re-classed as that step under torch's name for the whole op (huber_loss's
+    HuberLossBackward0): no extra work, values and gradients unchanged."""
+    node = getattr(t, "_ctx", None)
+    if node is not None and node.name() != torch_name and not _tracked_view_step(node):
+        node.__class__ = torch_named(type(node), torch_name)
+    return t
+
+
+def _tracked_view_step(node: Any) -> bool:
+    """Whether view tracking reads ``node``'s class (a reshape, a basic index: it keeps its
+    own); an advanced index (gather's, index_select's) is a copy, free to rename."""
+    kind = type(node)
+    return kind in VIEW_STEP_OPS and (kind is not GetItem or _is_basic_index(node.inputs[1]))
+
+
+def _named_subclass(base: type, torch_name: str) -> type:
     return type(torch_name.split("Backward")[0], (base,),
                 {"name": lambda self: torch_name, "__module__": __name__,
                  "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
@@ -456,6 +485,8 @@ class Sum(Function):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         if x.size >= ACCURATE_MIN_SIZE and axis and x.dtype == np.float32 and type(x) is np.ndarray:
             return sum_float32(x, axis, keepdims)       # long outer axes in blocks (float_sums)
+        if not x.flags.c_contiguous:     # torch's reductions: C order (NumPy's keeps x's), with
+            return x.sum(axis=axis, keepdims=keepdims).copy()    # torch's strides on size-1 dims
         return x.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
@@ -511,6 +542,8 @@ class Amax(Function):
                              f"it has no {'largest' if self.reduce == 'max' else 'smallest'} element")
         self.x, self.axis, self.keepdims = x, axis, keepdims
         self.out = getattr(x, self.reduce)(axis=axis, keepdims=True)
+        if not x.flags.c_contiguous:
+            self.out = self.out.copy()       # C order, as torch's reductions (see Sum)
         return self.out if keepdims else (self.out.reshape(()) if axis is None else
                                           self.out.squeeze(axis))
 

@@ -379,7 +379,8 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
     if input.ndim == 0:
         return gather(_as_1d("gather", input, dim), dim, index)
     out = input[_gather_key("gather", input, dim, index)[2]]
-    return out.reshape(_whole("gather", index).shape) if out.numel() == 0 else out
+    return out.reshape(_whole("gather", index).shape) if out.numel() == 0 else \
+        ops.torch_node(out, "GatherBackward0")     # torch's node name
 
 
 def _scatter_source(op: str, input: Tensor, src: Any, value: Any, idx: np.ndarray) -> Tensor:
@@ -666,7 +667,8 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     idx = _whole("take_along_dim", indices, long=True)
     if dim is None:
         flat = input.reshape(-1)
-        return flat[flat.device.xp.asarray(_in_range("take_along_dim", idx.reshape(-1), 0, flat.shape[0]))]
+        return ops.torch_node(flat[flat.device.xp.asarray(_in_range("take_along_dim", idx.reshape(-1), 0,
+                                                                    flat.shape[0]))], "GatherBackward0")
     d = input._dim(dim, "take_along_dim")
     if idx.ndim != input.ndim:
         raise ShapeError(f"take_along_dim: indices must have as many dims as the input ({input.ndim}), "
@@ -678,7 +680,7 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     x = input.expand(rest[:d] + (input.shape[d],) + rest[d + 1:])
     idx = np.broadcast_to(_in_range("take_along_dim", idx, d, input.shape[d], True),
                           rest[:d] + (idx.shape[d],) + rest[d + 1:])
-    return x[_key_along(x, d, idx)]
+    return ops.torch_node(x[_key_along(x, d, idx)], "GatherBackward0")     # torch's node name
 
 
 def _in_place_result(x: Tensor, name: str, result: Any, *operands: Any, expanded: str | None = None) -> Tensor:
@@ -1062,7 +1064,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
                              f"{getattr(mask, 'dtype', type(mask).__name__)}")
     shape = broadcast_shape("masked_select: input {0} and mask {1} do not broadcast", input.shape, mask.shape)
     wide = Tensor._make(input.device.xp.broadcast_to(mask.array, shape), mask.device)
-    return input.expand(*shape)[wide]
+    return ops.torch_node(input.expand(*shape)[wide], "MaskedSelectBackward0")
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
@@ -1382,7 +1384,8 @@ def _flat_positions(op: str, input: Tensor, index: Any) -> np.ndarray:
 def take(input: Tensor, index: Any) -> Tensor:
     """The elements of the flattened ``input`` at ``index``, in the index's shape (torch.take)."""
     flat = input.reshape(-1)
-    return flat[flat.device.xp.asarray(_flat_positions("take", input, index))]
+    return ops.torch_node(flat[flat.device.xp.asarray(_flat_positions("take", input, index))],
+                          "TakeBackward0")
 
 
 def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:

@@ -3979,7 +3979,7 @@ class Tensor:
         if flat.size and (flat.min() < 0 or flat.max() >= self.shape[axis]):   # torch: no wrapping
             raise IndexOutOfRangeError(f"index_select: index {flat[(flat < 0) | (flat >= self.shape[axis])][0]} "
                                        f"is out of range for dim {dim} of size {self.shape[axis]}")
-        return self[(slice(None),) * axis + (flat,)]
+        return ops.torch_node(self[(slice(None),) * axis + (flat,)], "IndexSelectBackward0")
 
     def isfinite(self) -> "Tensor": return Tensor._make(self.device.xp.isfinite(self.array), self.device)
     def isnan(self) -> "Tensor": return Tensor._make(self.device.xp.isnan(self.array), self.device)
@@ -4690,8 +4690,8 @@ class Tensor:
             out = Tensor._make(array.copy(order=order), self.device)
         else:
             out = ops.Clone.apply(self) if order == "C" else ops.ClonePreserving.apply(self)
-        if memory_format is None and (order == "K" or array.flags.c_contiguous):
-            return out
+        if memory_format is None and (order == "K" or (array.flags.c_contiguous and array.size)):
+            return out        # (an empty array is C-contiguous whatever its strides: see suggest)
         from . import memory_formats as mf
         fmt = mf.check(memory_format if memory_format is not None else mf.preserve_format, "clone")
         if fmt is mf.preserve_format:

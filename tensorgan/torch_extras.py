@@ -78,6 +78,15 @@ def _hermitian(self: Tensor) -> Tensor:
     return self.conj() if self.ndim == 0 else self.transpose(0, 1).conj()
 
 
+def _contiguous_steps(shape: tuple) -> tuple:
+    """torch's row-major strides of ``shape`` (an empty dim counts as 1: ``(0, 4)``: (4, 1))."""
+    steps, step = [], 1
+    for n in reversed(shape):
+        steps.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(steps))
+
+
 def _array_address(a: Any) -> int:
     """The address of an array's first element (NumPy or CuPy)."""
     interface = getattr(a, "__cuda_array_interface__", None) or a.__array_interface__
@@ -97,6 +106,8 @@ class _TensorExtras:
         """The step, in elements, between neighbours along each dim of this tensor's array
         (torch's element strides; see the module docstring for where layouts may differ)."""
         steps = tuple(s // self.array.itemsize for s in self.array.strides)
+        if not self.array.size and not any(steps):
+            steps = _contiguous_steps(self.array.shape)   # NumPy 2's fresh empty array: zeros
         return steps if dim is None else steps[self._dim(dim, "stride")]
 
     def storage_offset(self) -> int:
