@@ -64,8 +64,9 @@ from numba import cuda, float32, uint32, uint64
 
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, fastdiv32, fastdiv_magic_device,
-                    multiply_tile, tile_row, udiv, zero_tile)
+                    GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
+                    fastdiv32, fastdiv_magic_device, multiply_tile, stage_row_group, udiv,
+                    zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -132,21 +133,29 @@ def stage_phase_weight(Bs, w, tid, k0, kdim, n0, c_in, kh_n, kw_n, k0h, k0w, sh,
 
 
 @cuda.jit(device=True, inline="always")
-def store_grad_input(gx, b, acc, tx, ty, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
+def store_grad_input(gx, b, acc, Cs, tid, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
                      hw):
-    """``gx[n, ci, rh + qh*sh, rw + qw*sw] = acc + b[ci]`` for the thread's phase pixels
-    ``m = (n, qh, qw)`` and channels inside the tensor."""
-    for i in range(TM):
-        m = m0 + tile_row(tx, i)
+    """``gx[n, ci, rh + qh*sh, rw + qw*sw] = acc + b[ci]`` for the block's phase pixels
+    ``m = (n, qh, qw)`` and channels inside the tensor, one row group at a time through the warp's
+    ``Cs`` (as ``conv_fwd.store_output``): a warp store is 32 consecutive phase pixels of one
+    channel (``sw`` words apart), and a thread decodes 2 pixels, not 8."""
+    warp = uint64(tid // WARP)   # unsigned indices: no negative-index fix-ups in the stores
+    lane = uint64(tid % WARP)
+    ci0 = n0 + (tid // WARP) * WARP_COLS
+    for group in range(2):
+        cuda.syncthreads()       # the warp's reads of the previous group are done
+        stage_row_group(Cs, acc, tid, group)
+        cuda.syncthreads()
+        m = m0 + group * GROUP_ROWS + lane
         if m < m_total:
             n = udiv(m, q_n)
             q = m - n * q_n
             qh = udiv(q, qw_n)
-            p = (rh + qh * sh) * wd + rw + (q - qh * qw_n) * sw
-            for j in range(TN):
-                ci = n0 + ty * TN + j
-                if ci < c_in:
-                    gx[(n * c_in + ci) * hw + p] = acc[i, j] + b[ci]
+            out = uint64((n * c_in + ci0) * hw + (rh + qh * sh) * wd + rw + (q - qh * qw_n) * sw)
+            for c in range(WARP_COLS):
+                if ci0 + c < c_in:
+                    gx[out] = Cs[warp, c, lane] + b[uint64(ci0 + c)]
+                out += uint64(hw)
 
 
 @bounded_jit(THREADS, MIN_BLOCKS)
@@ -156,6 +165,7 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     for the stride phase ``blockIdx.z = rh * sw + rw`` of gx."""
     As = cuda.shared.array((BK, BM), float32, alignment=SMEM_ALIGN)
     Bs = cuda.shared.array((BK, BN_PAD), float32, alignment=SMEM_ALIGN)
+    Cs = cuda.shared.array((WARPS, WARP_COLS, GROUP_ROWS), float32, alignment=SMEM_ALIGN)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
@@ -193,8 +203,8 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
         k0 = uint32(k0 + BK)
-    store_grad_input(gx, b, acc, tid % DIM_X, tid // DIM_X, m0, n0, m_total, q_n, qw_n, rh, rw,
-                     sh, sw, wd, c_in, h * wd)
+    store_grad_input(gx, b, acc, Cs, tid, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
+                     h * wd)
 
 
 KERNELS = [

@@ -59,8 +59,8 @@ from numba import cuda, float32, uint32, uint64
 
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, fastdiv32, multiply_tile,
-                    tile_row, udiv, zero_tile)
+                    GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
+                    fastdiv32, multiply_tile, stage_row_group, udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -119,17 +119,26 @@ def stage_weight(Bs, w, tid, k0, kdim, n0, c_out):
 
 
 @cuda.jit(device=True, inline="always")
-def store_output(y, b, acc, tx, ty, m0, n0, m_total, ohw, c_out):
-    """``y[n, co, p] = acc + b[co]`` for the thread's ``TM x TN`` outputs inside the image."""
-    for i in range(TM):
-        m = m0 + tile_row(tx, i)
+def store_output(y, b, acc, Cs, tid, m0, n0, m_total, ohw, c_out):
+    """``y[n, co, p] = acc + b[co]`` for the block's outputs inside the image, one row group at a
+    time through the warp's ``Cs`` (``tiles.stage_row_group``): lane ``r`` then writes pixel
+    ``m0 + 32 * group + r`` of each of its warp's 16 channels -- a warp store is 32 consecutive
+    pixels of one channel, and a thread decodes 2 pixels, not 8."""
+    warp = uint64(tid // WARP)   # unsigned indices: no negative-index fix-ups in the stores
+    lane = uint64(tid % WARP)
+    co0 = n0 + (tid // WARP) * WARP_COLS
+    for group in range(2):
+        cuda.syncthreads()       # the warp's reads of the previous group are done
+        stage_row_group(Cs, acc, tid, group)
+        cuda.syncthreads()
+        m = m0 + group * GROUP_ROWS + lane
         if m < m_total:
             n = udiv(m, ohw)
-            p = m - n * ohw
-            for j in range(TN):
-                co = n0 + ty * TN + j
-                if co < c_out:
-                    y[(n * c_out + co) * ohw + p] = acc[i, j] + b[co]
+            out = uint64((n * c_out + co0) * ohw + m - n * ohw)
+            for c in range(WARP_COLS):
+                if co0 + c < c_out:
+                    y[out] = Cs[warp, c, lane] + b[uint64(co0 + c)]
+                out += uint64(ohw)
 
 
 @bounded_jit(THREADS, MIN_BLOCKS)
@@ -139,6 +148,7 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     ``(khw_mul, khw_shift)``, ``(kw_mul, kw_shift)``: ``tiles.fastdiv_magic`` of kH*kW and kW."""
     As = cuda.shared.array((BK, BM), float32, alignment=SMEM_ALIGN)
     Bs = cuda.shared.array((BK, BN_PAD), float32, alignment=SMEM_ALIGN)
+    Cs = cuda.shared.array((WARPS, WARP_COLS, GROUP_ROWS), float32, alignment=SMEM_ALIGN)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
@@ -162,7 +172,7 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
         k0 = uint32(k0 + BK)
-    store_output(y, b, acc, tid % DIM_X, tid // DIM_X, m0, n0, m_total, ohw, c_out)
+    store_output(y, b, acc, Cs, tid, m0, n0, m_total, ohw, c_out)
 
 
 KERNELS = [

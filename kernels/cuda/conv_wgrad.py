@@ -52,8 +52,8 @@ from numba import cuda, float32, uint32, uint64
 
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    EW_THREADS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, fastdiv32,
-                    multiply_tile, tile_row, udiv, zero_tile)
+                    EW_THREADS, GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP,
+                    WARP_COLS, WARPS, fastdiv32, multiply_tile, stage_row_group, udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -106,15 +106,24 @@ def stage_grad_output(Bs, gy, tid, k0, k_end, n0, c_out, ohw, ohw_mul, ohw_shift
 
 
 @cuda.jit(device=True, inline="always")
-def store_partial(ws, acc, tx, ty, m0, n0, jdim, c_out, z):
-    """``ws[z, co, j] = acc`` for the thread's taps ``j`` and channels ``co`` inside ``gw``."""
-    for i in range(TM):
-        jj = m0 + tile_row(tx, i)
+def store_partial(ws, acc, Cs, tid, m0, n0, jdim, c_out, z):
+    """``ws[z, co, j] = acc`` for the block's taps ``j`` and channels ``co`` inside ``gw``, one row
+    group at a time through the warp's ``Cs`` (as ``conv_fwd.store_output``): a warp store is 32
+    consecutive taps of one channel."""
+    warp = uint64(tid // WARP)   # unsigned indices: no negative-index fix-ups in the stores
+    lane = uint64(tid % WARP)
+    co0 = n0 + (tid // WARP) * WARP_COLS
+    for group in range(2):
+        cuda.syncthreads()       # the warp's reads of the previous group are done
+        stage_row_group(Cs, acc, tid, group)
+        cuda.syncthreads()
+        jj = m0 + group * GROUP_ROWS + lane
         if jj < jdim:
-            for j in range(TN):
-                co = n0 + ty * TN + j
-                if co < c_out:
-                    ws[(z * c_out + co) * jdim + jj] = acc[i, j]
+            out = uint64((z * c_out + co0) * jdim + jj)
+            for c in range(WARP_COLS):
+                if co0 + c < c_out:
+                    ws[out] = Cs[warp, c, lane]
+                out += uint64(jdim)
 
 
 @bounded_jit(THREADS, MIN_BLOCKS)
@@ -125,6 +134,7 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     ``(ohw_mul, ohw_shift)``, ``(ow_mul, ow_shift)``: ``tiles.fastdiv_magic`` of OH*OW and OW."""
     As = cuda.shared.array((BK, BM), float32, alignment=SMEM_ALIGN)
     Bs = cuda.shared.array((BK, BN_PAD), float32, alignment=SMEM_ALIGN)
+    Cs = cuda.shared.array((WARPS, WARP_COLS, GROUP_ROWS), float32, alignment=SMEM_ALIGN)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
@@ -154,7 +164,7 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
         k0 = uint32(k0 + BK)
-    store_partial(ws, acc, tid % DIM_X, tid // DIM_X, m0, n0, jdim, c_out, z)
+    store_partial(ws, acc, Cs, tid, m0, n0, jdim, c_out, z)
 
 
 @cuda.jit

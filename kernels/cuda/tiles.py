@@ -58,6 +58,10 @@ A_LOADS = (BM * BK) // THREADS  # elements of A each thread stages per K step (4
 B_LOADS = (BN * BK) // THREADS  # elements of B each thread stages per K step (4)
 A_ROW_STEP = THREADS // BM      # k offset between a thread's successive A loads (2)
 B_COL_STEP = THREADS // BK      # n offset between a thread's successive B loads (16)
+WARP = 32
+WARPS = THREADS // WARP         # 4 warps a block
+WARP_COLS = BN // WARPS         # warp w's accumulators hold C-tile cols 16w .. 16w + 15
+GROUP_ROWS = BM // 2            # rows of one row group (the store's unit: one row a lane)
 # Shared tiles are 16-byte aligned so that NVVM fuses VEC consecutive loads into one LDS.128;
 # the simulator refuses an alignment argument (it has no vector loads to enable).
 SMEM_ALIGN = None if config.ENABLE_CUDASIM else 16
@@ -176,6 +180,22 @@ def multiply_tile(As, Bs, acc, a_frag, b_frag, tx, ty):
             for j in range(TN):
                 acc[i, j] += a_frag[i] * b_frag[j]
         kk += uint64(1)
+
+
+@cuda.jit(device=True, inline="always")
+def stage_row_group(Cs, acc, tid, group):
+    """The store's transpose: ``Cs[warp, c, r] = C[group * GROUP_ROWS + r, WARP_COLS * warp + c]``
+    for the thread's accumulators in row group ``group`` (``acc[VEC * group .. + 3, :]``), so that
+    afterwards lane ``r`` of the warp can store row ``r`` of each of the warp's 16 columns: a warp
+    store covers 32 consecutive rows (pixels) of one column (channel).  Per column ``j``: one
+    STS.128 of 4 consecutive rows; a quarter-warp's 8 stores are 32 consecutive words of one
+    ``Cs`` row (conflict-free), and so are a warp's 32 reads of ``Cs[warp, c, lane]``."""
+    warp = uint64(tid // WARP)
+    col = uint64((tid % WARP) // DIM_X * TN)   # unsigned: VEC consecutive words -> one STS.128
+    row = uint64((tid % DIM_X) * VEC)
+    for j in range(TN):
+        for v in range(VEC):
+            Cs[warp, col + uint64(j), row + uint64(v)] = acc[group * VEC + v, j]
 
 
 @cuda.jit(device=True, inline="always")
