@@ -201,7 +201,8 @@ def _conv_dgrad(gy, w, b, input_hw, stride, padding, what="conv2d input gradient
              _flat(gy), _flat(w), bias, _flat(gx), n, c_in, h, wd, c_out, oh, ow, kh, kw,
              sh, sw, padding[0], padding[1])
         return gx
-    _check_tiled_launch(c_in, c_out * kh * kw, sh * sw, what)
+    # Both of w's channel strides are 32-bit in the kernel: K's (co, th, tw) and w's per-co stride
+    _check_tiled_launch(c_in, max(c_out, c_in) * kh * kw, sh * sw, what)
     # One grid z-slice per stride phase; x sized for the largest phase, (0, 0).
     grid = (_cdiv(n * _cdiv(h, sh) * _cdiv(wd, sw), BM), _cdiv(c_in, BN), sh * sw)
     _run(_dgrad.conv2d_dgrad_kernel, grid, THREADS, _flat(gy), _flat(w), bias, _flat(gx),

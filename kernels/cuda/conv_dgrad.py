@@ -65,7 +65,7 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
-                    fastdiv32, fastdiv_magic_device, multiply_tile, stage_row_group, udiv,
+                    commit_stage, fastdiv32, fastdiv_magic_device, multiply_tile, stage_row_group, udiv,
                     zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
@@ -84,18 +84,16 @@ def phase_axis(r, s, p, k_n, size):
 
 
 @cuda.jit(device=True, inline="always")
-def stage_grad_output(As, gy, tid, k0, kdim, row_ok, gy_base, oh_base, ow_base, oh_n, ow_n,
-                      t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
-    """``As[kk, row] = gy[n, co, oh_base - th, ow_base - tw]`` for ``k0 + kk = (co, th, tw)``, zero
-    off the image and past K: this thread's row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP*i``.
+def load_grad_output(a_next, gy, tid, k0, kdim, row_ok, gy_base, oh_base, ow_base, oh_n, ow_n,
+                     t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
+    """``a_next[i] = gy[n, co, oh_base - th, ow_base - tw]`` for ``k0 + kk = (co, th, tw)``, zero
+    off the image and past K: this thread's A row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP*i``.
     Magic-number divisions by the phase's ``Th * Tw`` and ``Tw``; 32-bit indices (see conv_fwd)."""
-    row = tid % BM
     oh32 = uint32(oh_n)
     ow32 = uint32(ow_n)
     ohw64 = uint64(uint32(oh_n * ow_n))   # zero-extended: co * ohw64 is one 32 x 32 -> 64 multiply
     for i in range(A_LOADS):
-        kk = tid // BM + i * A_ROW_STEP
-        k = uint32(k0 + kk)
+        k = uint32(k0 + tid // BM + i * A_ROW_STEP)
         v = float32(0.0)
         if row_ok and k < kdim:
             co = fastdiv32(k, t_mul, t_shift)
@@ -105,31 +103,30 @@ def stage_grad_output(As, gy, tid, k0, kdim, row_ok, gy_base, oh_base, ow_base, 
             ow = uint32(ow_base - (r - th * tw_n))
             if oh < oh32 and ow < ow32:
                 v = gy[gy_base + co * ohw64 + uint32(oh * ow32 + ow)]
-        As[kk, row] = v
+        a_next[i] = v
 
 
 @cuda.jit(device=True, inline="always")
-def stage_phase_weight(Bs, w, tid, k0, kdim, n0, c_in, kh_n, kw_n, k0h, k0w, sh, sw,
-                       t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
-    """``Bs[kk, col] = w[co, n0 + col, k0h + th*sh, k0w + tw*sw]`` for ``k0 + kk = (co, th, tw)``,
-    zero past C_in or K: one decode of this thread's k, its columns ``B_COL_STEP`` apart."""
-    kk = tid % BK
-    k = uint32(k0 + kk)
-    khw = kh_n * kw_n
+def load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+                      t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
+    """``b_next[j] = w[co, ci0 + B_COL_STEP * j, k0h + th*sh, k0w + tw*sw]`` for ``k0 + tid % BK
+    = (co, th, tw)``, zero past C_in or K: one decode of this thread's k.  ``tap0 = k0h*kW + k0w``
+    and ``row_step = sh*kW`` (the phase's first tap and its row step in ``w``); 32-bit indices
+    below the channel offset (kept few: these values stay live through the multiply)."""
+    k = uint32(k0 + tid % BK)
     w_base = uint64(0)
     if k < kdim:
         co = fastdiv32(k, t_mul, t_shift)
         r = uint32(k - co * t_n)
         th = fastdiv32(r, tw_mul, tw_shift)
-        w_base = (co * uint64(c_in) * uint64(khw)
-                  + uint32((k0h + th * sh) * kw_n + k0w + (r - th * tw_n) * sw))
+        w_base = (co * uint64(uint32(c_in * khw))
+                  + uint32(tap0 + th * row_step + (r - th * tw_n) * sw))
     for j in range(B_LOADS):
-        col = tid // BK + j * B_COL_STEP
-        ci = n0 + col
+        ci = uint32(ci0 + j * B_COL_STEP)
         v = float32(0.0)
-        if ci < c_in and k < kdim:
-            v = w[w_base + uint64(ci * khw)]
-        Bs[kk, col] = v
+        if ci < uint32(c_in) and k < kdim:
+            v = w[w_base + uint32(ci * uint32(khw))]
+        b_next[j] = v
 
 
 @cuda.jit(device=True, inline="always")
@@ -169,6 +166,8 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
+    a_next = cuda.local.array(A_LOADS, float32)  # the next K step's staged values, in registers
+    b_next = cuda.local.array(B_LOADS, float32)
     rh = udiv(cuda.blockIdx.z, sw)
     rw = cuda.blockIdx.z - rh * sw
     k0h, th_n, dh, qh_n = phase_axis(rh, sh, ph, kh_n, h)
@@ -192,17 +191,26 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     gy_base = uint64(an) * uint64(c_out) * uint64(oh_n * ow_n)
     oh_base = aqh + dh           # oh = qh + dh - th
     ow_base = am - an * q_n - aqh * qw_n + dw
+    ci0 = n0 + tid // BK         # the first B column (input channel) this thread loads
+    khw = kh_n * kw_n
+    tap0 = k0h * kw_n + k0w      # the phase's first tap in w, and its row step
+    row_step = sh * kw_n
     zero_tile(acc)
     k0 = uint32(0)               # a 32-bit K counter: 32-bit compares, one register a k
+    load_grad_output(a_next, gy, tid, k0, kdim, am < m_total, gy_base, oh_base, ow_base, oh_n,
+                     ow_n, t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
+    load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+                      t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
     while k0 < kdim:
-        stage_grad_output(As, gy, tid, k0, kdim, am < m_total, gy_base, oh_base, ow_base, oh_n,
-                          ow_n, t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
-        stage_phase_weight(Bs, w, tid, k0, kdim, n0, c_in, kh_n, kw_n, k0h, k0w, sh, sw,
-                           t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
+        commit_stage(As, Bs, a_next, b_next, tid)
         cuda.syncthreads()
+        k0 = uint32(k0 + BK)     # prefetch the next K step: its loads fly during the multiply
+        load_grad_output(a_next, gy, tid, k0, kdim, am < m_total, gy_base, oh_base, ow_base,
+                         oh_n, ow_n, t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
+        load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+                          t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
-        k0 = uint32(k0 + BK)
     store_grad_input(gx, b, acc, Cs, tid, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
                      h * wd)
 

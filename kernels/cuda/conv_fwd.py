@@ -60,7 +60,7 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
-                    fastdiv32, multiply_tile, stage_row_group, udiv, zero_tile)
+                    commit_stage, fastdiv32, multiply_tile, stage_row_group, udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -78,19 +78,17 @@ def input_window(m, ohw, ow_n, c_in, hw, sh, sw, ph, pw):
 
 
 @cuda.jit(device=True, inline="always")
-def stage_input(As, x, tid, k0, kdim, row_ok, x_base, ih0, iw0, h, wd, khw, kw_n,
-                khw_mul, khw_shift, kw_mul, kw_shift):
-    """``As[kk, row] = x[n, ci, ih0 + kh, iw0 + kw]`` for tap ``k0 + kk = (ci, kh, kw)``, zero in
-    the padding and past K: this thread's row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP * i``.
+def load_input(a_next, x, tid, k0, kdim, row_ok, x_base, ih0, iw0, h, wd, khw, kw_n,
+               khw_mul, khw_shift, kw_mul, kw_shift):
+    """``a_next[i] = x[n, ci, ih0 + kh, iw0 + kw]`` for tap ``k0 + kk = (ci, kh, kw)``, zero in
+    the padding and past K: this thread's A row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP * i``.
     The tap decode is two magic-number divisions; indices are 32-bit (``uint32`` wraps the top /
     left padding past ``h`` / ``wd``: one compare tests both sides), widened once."""
-    row = tid % BM
     h32 = uint32(h)
     wd32 = uint32(wd)
     hw64 = uint64(uint32(h * wd))  # zero-extended: ci * hw64 is one 32 x 32 -> 64-bit multiply
     for i in range(A_LOADS):
-        kk = tid // BM + i * A_ROW_STEP
-        k = uint32(k0 + kk)
+        k = uint32(k0 + tid // BM + i * A_ROW_STEP)
         v = float32(0.0)
         if row_ok and k < kdim:
             ci = fastdiv32(k, khw_mul, khw_shift)
@@ -100,22 +98,21 @@ def stage_input(As, x, tid, k0, kdim, row_ok, x_base, ih0, iw0, h, wd, khw, kw_n
             iw = uint32(iw0 + r - kh * kw_n)
             if ih < h32 and iw < wd32:
                 v = x[x_base + ci * hw64 + uint32(ih * wd32 + iw)]
-        As[kk, row] = v
+        a_next[i] = v
 
 
 @cuda.jit(device=True, inline="always")
-def stage_weight(Bs, w, tid, k0, kdim, n0, c_out):
-    """``Bs[kk, col] = w[n0 + col, k0 + kk]`` (zero past C_out or K): consecutive threads take
-    consecutive kk, contiguous in ``w``; this thread's columns step by ``B_COL_STEP``."""
-    kk = tid % BK
-    k = uint32(k0 + kk)
+def load_weight(b_next, w, tid, k0, kdim, co0, c_out):
+    """``b_next[j] = w[co0 + B_COL_STEP * j, k0 + tid % BK]`` (zero past C_out or K): consecutive
+    threads take consecutive k, contiguous in ``w``; 32-bit channel indices (these values stay
+    live through the multiply), widened by one 32 x 32 -> 64-bit multiply."""
+    k = uint32(k0 + tid % BK)
     for j in range(B_LOADS):
-        col = tid // BK + j * B_COL_STEP
-        co = n0 + col
+        co = uint32(co0 + j * B_COL_STEP)
         v = float32(0.0)
-        if co < c_out and k < kdim:
-            v = w[uint64(co * kdim + k)]
-        Bs[kk, col] = v
+        if co < uint32(c_out) and k < kdim:
+            v = w[uint64(co) * uint64(kdim) + k]
+        b_next[j] = v
 
 
 @cuda.jit(device=True, inline="always")
@@ -152,6 +149,8 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
+    a_next = cuda.local.array(A_LOADS, float32)  # the next K step's staged values, in registers
+    b_next = cuda.local.array(B_LOADS, float32)
     tid = cuda.threadIdx.x
     m0 = cuda.blockIdx.x * BM
     n0 = cuda.blockIdx.y * BN
@@ -162,16 +161,21 @@ def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
 
     am = m0 + tid % BM           # the A row this thread stages, decoded once
     x_base, ih0, iw0 = input_window(am, ohw, ow_n, c_in, h * wd, sh, sw, ph, pw)
+    co0 = n0 + tid // BK         # the first B column (output channel) this thread loads
     zero_tile(acc)
     k0 = uint32(0)               # a 32-bit K counter: 32-bit compares, one register a k
+    load_input(a_next, x, tid, k0, kdim, am < m_total, x_base, ih0, iw0, h, wd, khw, kw_n,
+               khw_mul, khw_shift, kw_mul, kw_shift)
+    load_weight(b_next, w, tid, k0, kdim, co0, c_out)
     while k0 < kdim:
-        stage_input(As, x, tid, k0, kdim, am < m_total, x_base, ih0, iw0, h, wd, khw, kw_n,
-                    khw_mul, khw_shift, kw_mul, kw_shift)
-        stage_weight(Bs, w, tid, k0, kdim, n0, c_out)
+        commit_stage(As, Bs, a_next, b_next, tid)
         cuda.syncthreads()
+        k0 = uint32(k0 + BK)     # prefetch the next K step: its loads fly during the multiply
+        load_input(a_next, x, tid, k0, kdim, am < m_total, x_base, ih0, iw0, h, wd, khw, kw_n,
+                   khw_mul, khw_shift, kw_mul, kw_shift)
+        load_weight(b_next, w, tid, k0, kdim, co0, c_out)
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
-        k0 = uint32(k0 + BK)
     store_output(y, b, acc, Cs, tid, m0, n0, m_total, ohw, c_out)
 
 

@@ -53,7 +53,7 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     EW_THREADS, GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP,
-                    WARP_COLS, WARPS, fastdiv32, multiply_tile, stage_row_group, udiv, zero_tile)
+                    WARP_COLS, WARPS, commit_stage, fastdiv32, multiply_tile, stage_row_group, udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -62,18 +62,16 @@ REDUCE_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
 
 
 @cuda.jit(device=True, inline="always")
-def stage_input_taps(As, x, tid, k0, k_end, row_ok, x_chan, ih_off, iw_off, c_in, h, wd,
-                     sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift):
-    """``As[kk, row] = x[n, ci, oh*sh + ih_off, ow*sw + iw_off]`` for pixel ``k0 + kk = (n, oh,
+def load_input_taps(a_next, x, tid, k0, k_end, row_ok, x_chan, ih_off, iw_off, c_in, h, wd,
+                    sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift):
+    """``a_next[i] = x[n, ci, oh*sh + ih_off, ow*sw + iw_off]`` for pixel ``k0 + kk = (n, oh,
     ow)`` (zero in the padding and past the split's end): this thread's tap row ``tid % BM`` at
     ``kk = tid // BM + A_ROW_STEP*i``.  Magic-number divisions by OH*OW and OW; 32-bit indices."""
-    row = tid % BM
     h32 = uint32(h)
     wd32 = uint32(wd)
     x_sample = uint64(c_in) * uint64(h * wd)     # x's stride between samples
     for i in range(A_LOADS):
-        kk = tid // BM + i * A_ROW_STEP
-        k = uint32(k0 + kk)
+        k = uint32(k0 + tid // BM + i * A_ROW_STEP)
         v = float32(0.0)
         if row_ok and k < k_end:
             n = fastdiv32(k, ohw_mul, ohw_shift)
@@ -83,26 +81,25 @@ def stage_input_taps(As, x, tid, k0, k_end, row_ok, x_chan, ih_off, iw_off, c_in
             iw = uint32((r - oh * ow_n) * uint32(sw) + iw_off)
             if ih < h32 and iw < wd32:
                 v = x[n * x_sample + x_chan + uint32(ih * wd32 + iw)]
-        As[kk, row] = v
+        a_next[i] = v
 
 
 @cuda.jit(device=True, inline="always")
-def stage_grad_output(Bs, gy, tid, k0, k_end, n0, c_out, ohw, ohw_mul, ohw_shift):
-    """``Bs[kk, col] = gy[n, n0 + col, p]`` for pixel ``k0 + kk = (n, p)``, zero past C_out or the
-    split's end: one decode of this thread's k, its channels ``B_COL_STEP`` apart."""
-    kk = tid % BK
-    k = uint32(k0 + kk)
+def load_grad_output(b_next, gy, tid, k0, k_end, co0, c_out, ohw, ohw_mul, ohw_shift):
+    """``b_next[j] = gy[n, co0 + B_COL_STEP * j, p]`` for pixel ``k0 + tid % BK = (n, p)``, zero
+    past C_out or the split's end: one decode of this thread's k; 32-bit channel indices (these
+    values stay live through the multiply), widened by one 32 x 32 -> 64-bit multiply."""
+    k = uint32(k0 + tid % BK)
     gy_base = uint64(0)
     if k < k_end:
         n = fastdiv32(k, ohw_mul, ohw_shift)
         gy_base = n * uint64(c_out) * uint64(ohw) + uint32(k - n * ohw)
     for j in range(B_LOADS):
-        col = tid // BK + j * B_COL_STEP
-        co = n0 + col
+        co = uint32(co0 + j * B_COL_STEP)
         v = float32(0.0)
-        if co < c_out and k < k_end:
-            v = gy[gy_base + uint64(co * ohw)]
-        Bs[kk, col] = v
+        if co < uint32(c_out) and k < k_end:
+            v = gy[gy_base + uint64(co) * uint64(uint32(ohw))]
+        b_next[j] = v
 
 
 @cuda.jit(device=True, inline="always")
@@ -138,6 +135,8 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
+    a_next = cuda.local.array(A_LOADS, float32)  # the next K step's staged values, in registers
+    b_next = cuda.local.array(B_LOADS, float32)
     tid = cuda.threadIdx.x
     m0 = cuda.blockIdx.x * BM
     n0 = cuda.blockIdx.y * BN
@@ -154,16 +153,21 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     x_chan = uint64(aci) * uint64(h * wd)
     ih_off = akh - ph
     iw_off = aj - aci * khw - akh * kw_n - pw
+    co0 = n0 + tid // BK         # the first B column (output channel) this thread loads
     zero_tile(acc)
     k0 = uint32(k_begin)         # a 32-bit K counter: 32-bit compares, one register a k
+    load_input_taps(a_next, x, tid, k0, k_end, aj < jdim, x_chan, ih_off, iw_off, c_in, h, wd,
+                    sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift)
+    load_grad_output(b_next, gy, tid, k0, k_end, co0, c_out, ohw, ohw_mul, ohw_shift)
     while k0 < k_end:
-        stage_input_taps(As, x, tid, k0, k_end, aj < jdim, x_chan, ih_off, iw_off, c_in, h, wd,
-                         sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift)
-        stage_grad_output(Bs, gy, tid, k0, k_end, n0, c_out, ohw, ohw_mul, ohw_shift)
+        commit_stage(As, Bs, a_next, b_next, tid)
         cuda.syncthreads()
+        k0 = uint32(k0 + BK)     # prefetch the next K step: its loads fly during the multiply
+        load_input_taps(a_next, x, tid, k0, k_end, aj < jdim, x_chan, ih_off, iw_off, c_in, h,
+                        wd, sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift)
+        load_grad_output(b_next, gy, tid, k0, k_end, co0, c_out, ohw, ohw_mul, ohw_shift)
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
-        k0 = uint32(k0 + BK)
     store_partial(ws, acc, Cs, tid, m0, n0, jdim, c_out, z)
 
 

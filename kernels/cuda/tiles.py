@@ -183,6 +183,17 @@ def multiply_tile(As, Bs, acc, a_frag, b_frag, tx, ty):
 
 
 @cuda.jit(device=True, inline="always")
+def commit_stage(As, Bs, a_next, b_next, tid):
+    """Phase 1's shared stores: the K step's values this thread loaded into registers (``a_next``,
+    ``b_next``, one step ahead) go to ``As[tid // BM + A_ROW_STEP * i, tid % BM]`` and
+    ``Bs[tid % BK, tid // BK + B_COL_STEP * j]`` (the staging layouts above)."""
+    for i in range(A_LOADS):
+        As[tid // BM + i * A_ROW_STEP, tid % BM] = a_next[i]
+    for j in range(B_LOADS):
+        Bs[tid % BK, tid // BK + j * B_COL_STEP] = b_next[j]
+
+
+@cuda.jit(device=True, inline="always")
 def stage_row_group(Cs, acc, tid, group):
     """The store's transpose: ``Cs[warp, c, r] = C[group * GROUP_ROWS + r, WARP_COLS * warp + c]``
     for the thread's accumulators in row group ``group`` (``acc[VEC * group .. + 3, :]``), so that
