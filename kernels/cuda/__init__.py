@@ -29,8 +29,10 @@ Open items (review, session 29; sm_90 SASS from ptxas 13.0, estimates, no GPU ti
 * The tiled kernels' register tile is 8 x 4 a thread (``tiles.multiply_tile``: 3 LDS.128 feed 32
   FFMA a k, the k loop unrolled; 47-53% of a K step's SASS is FFMA, was 27-28% with 4 x 4), 128
   threads a block, 25% occupancy: an estimate, ~1.7-1.9x fewer issue slots a K step, not yet timed
-  on a GPU; double-buffered staging is not done.  (Their gathers' divisions are gone: ``fastdiv32``
-  and 32-bit indices, see their headers.)
+  on a GPU.  Session 30 added a register double buffer (the next K step's loads in flight during
+  the multiply) and a per-warp shared transpose for the output stores (32 consecutive pixels a
+  warp store): 117-127 registers on sm_90, conv2d_dgrad at the 128 cap on sm_80 -- no register
+  margin left; both are estimates too, to be timed (e.g. against the commit before, 6076381).
 * Grids under the H100's 132 SMs at batch 64: conv2d_fwd of D's 64 -> 128 layer (98 blocks;
   split-K or 32-row tiles, ~1.3x there).  (The per-channel reductions now split a channel over
   several blocks, ``_channel_split``: estimated 2-4x on those kernels, not yet timed on a GPU.)

@@ -25,22 +25,25 @@ Why the split: one GEMM over all pixels with ``K = C_out*kH*kW`` would multiply 
 reaches (kernel smaller than the stride) has ``K = 0`` and gets the bias.
 
 Tiling and phases are the forward kernel's (see ``conv_fwd``): 64 x 64 C tile per block of 128
-threads, K steps of 8 staged in ``As[8, 64]`` (``stage_grad_output``) and ``Bs[8, 64 + 4]``
-(``stage_phase_weight``), an 8 x 4 register tile per thread (``tiles.multiply_tile``), then
-``store_grad_input``.  The (n, qh, qw) decode of the thread's A row is hoisted out of the K loop,
+threads, K steps of 8 loaded one step ahead into registers (``load_grad_output``,
+``load_phase_weight``) and staged in ``As[8, 64]`` and ``Bs[8, 64 + 4]`` (``tiles.commit_stage``),
+an 8 x 4 register tile per thread (``tiles.multiply_tile``), then ``store_grad_input`` through
+the per-warp transpose.  The (n, qh, qw) decode of the thread's A row is hoisted out of the K loop,
 index arithmetic inside it is 32-bit, and the block's stride phase is decoded once per axis
 (``phase_axis``).  The K loop's (co, th, tw) decodes (the A gathers' and the B load's) are
 magic-number divisions by the phase's ``Th * Tw`` and ``Tw`` (``tiles.fastdiv32``); only the block
 knows its phase, so each thread computes the two multipliers once, before the loop
 (``tiles.fastdiv_magic_device``: a short bit-length loop and one 64-bit division each).
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 541 instructions a thread, 256 FFMA
-(47%); sm_80: 537.  Was, with a 4 x 4 tile and 256 threads: 471, 128 FFMA (27%).  A block's K
-step: 128 x 541 thread-instructions instead of 256 x 471, ~1.7x fewer issue slots.
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 492 instructions a thread, 256 FFMA
+(52%); sm_80: 489.  Was 541 / 537 before the double buffer (the B load now indexes ``w`` with
+32-bit channel offsets and a precomputed phase tap ``tap0`` / ``row_step``), and with a 4 x 4 tile
+and 256 threads: 471, 128 FFMA (27%).  A block's K step: 128 x 492 thread-instructions instead of
+256 x 471, ~1.9x fewer issue slots.  Store phase: 821 instructions a thread, was 3963.
 ``b`` is an optional bias of length C_in (zeros for a
 plain input gradient; the transposed convolution's bias when this kernel runs conv_transpose2d).
-Stores: a thread writes 4 consecutive ``qw`` of a row group -- every ``sw``-th word of an output
-row.
+Stores: a warp store writes 32 consecutive phase pixels ``qw`` of one channel -- every ``sw``-th
+word of an output row (the other phases' blocks fill the words between, merged in L2).
 
 Cost
 ----
@@ -55,9 +58,10 @@ Launch
 ------
 grid ``(ceil(N_batch * ceil(H/sh) * ceil(W/sw) / 64), ceil(C_in / 64), sh * sw)`` (x sized for the
 largest phase; blocks past a smaller phase's rows return at once), block ``(128,)``, launch
-bounds ``(128, 4)``, static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes (see ``tiles``), no
-dynamic shared memory.  Occupancy (ptxas 13.0): 121 registers on sm_80, 127 on sm_90, no spills,
-4 blocks (25%) per SM, register-limited (was 64 registers with 256 threads, 4 blocks, 50%).
+bounds ``(128, 4)``, static shared memory 12416 bytes (``As``, ``Bs``, ``Cs``: see ``tiles``), no
+dynamic shared memory.  Occupancy (ptxas 13.0): 128 registers on sm_80, 127 on sm_90 (121 / 127
+before the double buffer: at the launch bounds' cap, no margin left), no spills, 4 blocks (25%)
+per SM, register-limited (was 64 registers with 256 threads, 4 blocks, 50%).
 """
 
 from numba import cuda, float32, uint32, uint64
@@ -65,8 +69,8 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
-                    commit_stage, fastdiv32, fastdiv_magic_device, multiply_tile, stage_row_group, udiv,
-                    zero_tile)
+                    commit_stage, fastdiv32, fastdiv_magic_device, multiply_tile, stage_row_group,
+                    udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "

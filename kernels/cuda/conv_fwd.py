@@ -15,13 +15,17 @@ is the matrix product ``C[M, N] = A[M, K] @ B[K, N]`` with
 Each block owns a ``BM x BN = 64 x 64`` tile of C and walks K in steps of ``BK = 8``, in three
 named phases (device functions below):
 
-1. stage -- the 128 threads gather ``As[BK, BM]`` (``stage_input``: 4 taps each; consecutive
-   threads take consecutive output pixels, so for stride 1 a warp's loads are consecutive
-   addresses) and load ``Bs[BK, BN + 4]`` (``stage_weight``: 4 each; consecutive threads take
-   consecutive k, contiguous in ``w``), then synchronise;
+1. stage -- the 128 threads store the K step's values, loaded one step earlier into registers,
+   to ``As[BK, BM]`` and ``Bs[BK, BN + 4]`` (``tiles.commit_stage``), then synchronise and
+   load the next step's (``load_input``: 4 taps each of A; consecutive threads take consecutive
+   output pixels, so for stride 1 a warp's loads are consecutive addresses; ``load_weight``: 4
+   each of B; consecutive threads take consecutive k, contiguous in ``w``) -- a register double
+   buffer: those loads are in flight during phase 2;
 2. multiply -- every thread accumulates its ``8 x 4`` register tile (``tiles.multiply_tile``: per
    k, three 16-byte shared loads feed 32 FMAs), then synchronise again;
-3. store (after the K loop) -- ``store_output`` adds the bias and writes ``y``.
+3. store (after the K loop) -- ``store_output`` adds the bias and writes ``y`` through a per-warp
+   shared transpose (``tiles.stage_row_group``): a warp store is 32 consecutive pixels of one
+   channel, and a thread decodes 2 pixels.
 
 The (n, oh, ow) decode of the thread's A row is hoisted out of the K loop (``input_window``); only
 the (ci, kh, kw) decode of k remains inside, as two magic-number divisions (``tiles.fastdiv32``,
@@ -29,11 +33,13 @@ multipliers for kH*kW and kW computed by the host, passed as parameters), and th
 arithmetic is 32-bit (``uint32``: one unsigned compare tests both sides of the padding; the offset
 is widened to 64 bits once).
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 485 instructions a thread, 256 of them
-FFMA (53%), the k loop unrolled (32 FFMA + 3 LDS.128 a k); sm_80: 478.  Was, with a 4 x 4 tile and
-256 threads: 456, 128 FFMA (28%; a rolled 41-instruction k loop with 16 FFMA, 39%).  A block's K
-step: 128 x 485 thread-instructions instead of 256 x 456, ~1.9x fewer issue slots for the same
-32768 FMAs.
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 468 instructions a thread, 256 of them
+FFMA (55%), the k loop unrolled (32 FFMA + 3 LDS.128 a k), the 8 global loads issued before the
+first FFMA; sm_80: 465.  Was 485 / 478 before the double buffer (the B loads' 32-bit channel
+index pays for it), and with a 4 x 4 tile and 256 threads: 456, 128 FFMA (28%).  A block's K
+step: 128 x 468 thread-instructions instead of 256 x 456, ~1.9x fewer issue slots for the same
+32768 FMAs.  Store phase: 560 instructions a thread (32 stores), was 2644 (32 stores of every 4th
+pixel, 8 divisions).
 
 Cost
 ----
@@ -48,11 +54,12 @@ by L2: A is re-read once per column tile (``ceil(C_out / 64)`` times), B once pe
 Launch
 ------
 grid ``(ceil(M / 64), ceil(C_out / 64))``, block ``(128,)``, launch bounds ``(128, 4)``
-(``tiles.MIN_BLOCKS``: at most 128 registers), static shared memory ``4 * 8 * (64 + 68) = 4224``
-bytes (``Bs`` rows padded to 68 floats: conflict-free stores; both tiles 16-byte aligned), no
-dynamic shared memory.  Occupancy (``python -m benchmarks.ptx_report``, ptxas 13.0): 104
-registers a thread on sm_80, 113 on sm_90, no spills, so 4 blocks (16 warps, 25%) per SM, limited
-by registers; was 56-63 registers with 256 threads, 4 blocks (50%).
+(``tiles.MIN_BLOCKS``: at most 128 registers), static shared memory
+``4 * (8 * (64 + 68) + 4 * 16 * 32) = 12416`` bytes (``Bs`` rows padded to 68 floats:
+conflict-free stores; ``Cs``, the store's transpose, 8 KB; all 16-byte aligned), no dynamic
+shared memory.  Occupancy (``python -m benchmarks.ptx_report``, ptxas 13.0): 113 registers a
+thread on sm_80, 117 on sm_90 (104 / 113 before the double buffer), no spills, so 4 blocks (16
+warps, 25%) per SM, limited by registers; was 56-63 registers with 256 threads, 4 blocks (50%).
 """
 
 from numba import cuda, float32, uint32, uint64

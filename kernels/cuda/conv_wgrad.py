@@ -21,16 +21,19 @@ tile to ``ws[z, co, j]``.  ``splitk_reduce_kernel`` then sums the ``S`` partial 
 order (deterministic, no atomics).  With ``S = 1`` the kernel writes ``gw`` directly.
 
 Tiling and phases inside a block are the forward kernel's (see ``conv_fwd``): 64 x 64 tile,
-128 threads, K steps of 8 staged in ``As[8, 64]`` (``stage_input_taps``) and ``Bs[8, 64 + 4]``
-(``stage_grad_output``), an 8 x 4 register tile per thread (``tiles.multiply_tile``), then
-``store_partial``.  The (ci, kh, kw) decode of the thread's A row is hoisted out of the K loop.
-Inside it, the (n, oh, ow) decodes of k are magic-number divisions by OH*OW and OW
-(``tiles.fastdiv32``, multipliers from the host) and the index arithmetic is 32-bit (a 32-bit K
-counter, unsigned padding tests), widened once per load.
+128 threads, K steps of 8 loaded one step ahead into registers (``load_input_taps``,
+``load_grad_output``) and staged in ``As[8, 64]`` and ``Bs[8, 64 + 4]`` (``tiles.commit_stage``),
+an 8 x 4 register tile per thread (``tiles.multiply_tile``), then ``store_partial`` through the
+per-warp transpose (a warp store: 32 consecutive taps of one channel).  The (ci, kh, kw) decode
+of the thread's A row is hoisted out of the K loop.  Inside it, the (n, oh, ow) decodes of k are
+magic-number divisions by OH*OW and OW (``tiles.fastdiv32``, multipliers from the host) and the
+index arithmetic is 32-bit (a 32-bit K counter, unsigned padding tests), widened once per load.
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 504 instructions a thread, 256 FFMA
-(51%); sm_80: 497.  Was, with a 4 x 4 tile and 256 threads: 472, 128 FFMA (27%).  A block's K
-step: 128 x 504 thread-instructions instead of 256 x 472, ~1.9x fewer issue slots.
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 498 instructions a thread, 256 FFMA
+(51%); sm_80: 496.  Was 504 / 497 before the double buffer (the B load's channel index is 32-bit
+now), and with a 4 x 4 tile and 256 threads: 472, 128 FFMA (27%).  A block's K step: 128 x 498
+thread-instructions instead of 256 x 472, ~1.9x fewer issue slots.  Store phase: 385
+instructions a thread, was 944.
 
 Cost
 ----
@@ -41,9 +44,10 @@ workspace round trip when ``S > 1``.
 Launch
 ------
 ``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(128,)``, launch
-bounds ``(128, 4)``, static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes; ptxas 13.0: 115
-registers on sm_90, 104 on sm_80, no spills, 4 blocks (25%) per SM on both, register-limited (was
-56-64 registers with 256 threads, 4 blocks, 50%).
+bounds ``(128, 4)``, static shared memory 12416 bytes (``As``, ``Bs``, ``Cs``: see ``tiles``);
+ptxas 13.0: 123 registers on sm_90, 125 on sm_80 (115 / 104 before the double buffer), no
+spills, 4 blocks (25%) per SM on both, register-limited (was 56-64 registers with 256 threads,
+4 blocks, 50%).
 ``splitk_reduce_kernel``: grid ``min(ceil(|gw| / 256), 4096)``, block ``(256,)``, grid-stride,
 no shared memory.
 """
@@ -53,7 +57,8 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     EW_THREADS, GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP,
-                    WARP_COLS, WARPS, commit_stage, fastdiv32, multiply_tile, stage_row_group, udiv, zero_tile)
+                    WARP_COLS, WARPS, commit_stage, fastdiv32, multiply_tile, stage_row_group,
+                    udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "

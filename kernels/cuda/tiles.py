@@ -19,9 +19,20 @@ Each k of ``multiply_tile`` loads the thread's 8 values of A and 4 of B as three
 ``LDS.128`` (VEC = 4 consecutive words, 16-byte aligned: the tiles are declared with
 ``alignment=16`` and the indices are unsigned) and issues 32 FFMA.  A warp's A load (8 values of
 tx, quarter-warp phases of 8 threads) covers 32 consecutive words of one row: conflict-free; its B
-load is 4 addresses, each broadcast to 8 threads.  The price of contiguous rows: a warp's output
-store for one (i, j) writes every 4th pixel (the 4 stores of a row group fill the same 32-byte
-sectors, merged in L2) where the old 4 x 4 layout (rows strided by 16) wrote 16 consecutive ones.
+load is 4 addresses, each broadcast to 8 threads.
+
+Storing C: with 4 consecutive rows a thread, a warp store straight from the accumulators would
+write every 4th pixel.  Warp ``w = tid // 32`` holds columns ``16w .. 16w + 15`` of every row, so
+each warp transposes its part through its own slice of ``Cs[WARPS, WARP_COLS, GROUP_ROWS]`` (8 KB),
+one row group at a time (``stage_row_group``: 4 STS.128 a thread); lane ``r`` then stores row
+``32 * group + r`` of each of the 16 columns -- a warp store is 32 consecutive rows of one column,
+one 128-byte line when the rows are contiguous in memory -- and decodes 2 rows, not 8.
+
+Pipeline: the K loop is register double-buffered.  Each thread loads the next K step's 4 + 4
+staged values into registers (``a_next``, ``b_next``) right after the barrier that publishes the
+current step, multiplies, and only after the second barrier stores them to shared memory
+(``commit_stage``): the global loads' latency runs under the 256 FFMAs instead of stalling the
+warp at 25% occupancy.  Costs 8 registers of values (the loads past K load zeros).
 
 Staging A: thread ``tid`` gathers row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP * i``
 (consecutive threads take consecutive output pixels: consecutive addresses at stride 1).
@@ -38,7 +49,11 @@ Estimates (sm_90 SASS, ptxas 13.0, no GPU timing): a K step of the 4 x 4 tile (2
 under the launch bounds ``(THREADS, MIN_BLOCKS)``, 4 blocks (25%): per K step of a block, 1.7-1.9x
 fewer warp instructions (e.g. conv2d_fwd: 256 x 456 -> 128 x 485 thread-instructions).
 ``MIN_BLOCKS = 5`` compiles to 95-96 registers without spills (5 blocks, 31%) but 513-549 SASS a
-K step: to be decided by a GPU timing.
+K step: to be decided by a GPU timing (measured before the pipeline below).
+With the register double buffer and the staged store (session 30): 468-498 SASS a K step (51-55%
+FFMA), 117-127 registers on sm_90 (113-128 on sm_80), no spills, still 4 blocks (25%); the store
+phase 385-821 SASS a thread, was 944-3963 (32 stores; 2-4 divisions, was 8-16).  The
+shared memory, 12416 bytes a block, does not limit occupancy (registers do).
 """
 
 from numba import config, cuda, float32, int64, uint32, uint64
