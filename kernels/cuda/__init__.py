@@ -29,8 +29,10 @@ Open items (review, session 29; sm_90 SASS from ptxas 13.0, estimates, no GPU ti
 * The tiled kernels' register tile is 8 x 4 a thread (``tiles.multiply_tile``: 3 LDS.128 feed 32
   FFMA a k, the k loop unrolled; 47-53% of a K step's SASS is FFMA, was 27-28% with 4 x 4), 128
   threads a block, 25% occupancy: an estimate, ~1.7-1.9x fewer issue slots a K step, not yet timed
-  on a GPU; double-buffered staging is not done.  (Their gathers' divisions are gone: ``fastdiv32``
-  and 32-bit indices, see their headers.)
+  on a GPU.  Session 30 added a register double buffer (the next K step's loads in flight during
+  the multiply) and a per-warp shared transpose for the output stores (32 consecutive pixels a
+  warp store): 117-127 registers on sm_90, conv2d_dgrad at the 128 cap on sm_80 -- no register
+  margin left; both are estimates too, to be timed (e.g. against the commit before, 6076381).
 * Grids under the H100's 132 SMs at batch 64: conv2d_fwd of D's 64 -> 128 layer (98 blocks;
   split-K or 32-row tiles, ~1.3x there).  (The per-channel reductions now split a channel over
   several blocks, ``_channel_split``: estimated 2-4x on those kernels, not yet timed on a GPU.)
@@ -201,7 +203,8 @@ def _conv_dgrad(gy, w, b, input_hw, stride, padding, what="conv2d input gradient
              _flat(gy), _flat(w), bias, _flat(gx), n, c_in, h, wd, c_out, oh, ow, kh, kw,
              sh, sw, padding[0], padding[1])
         return gx
-    _check_tiled_launch(c_in, c_out * kh * kw, sh * sw, what)
+    # Both of w's channel strides are 32-bit in the kernel: K's (co, th, tw) and w's per-co stride
+    _check_tiled_launch(c_in, max(c_out, c_in) * kh * kw, sh * sw, what)
     # One grid z-slice per stride phase; x sized for the largest phase, (0, 0).
     grid = (_cdiv(n * _cdiv(h, sh) * _cdiv(wd, sw), BM), _cdiv(c_in, BN), sh * sw)
     _run(_dgrad.conv2d_dgrad_kernel, grid, THREADS, _flat(gy), _flat(w), bias, _flat(gx),

@@ -25,22 +25,25 @@ Why the split: one GEMM over all pixels with ``K = C_out*kH*kW`` would multiply 
 reaches (kernel smaller than the stride) has ``K = 0`` and gets the bias.
 
 Tiling and phases are the forward kernel's (see ``conv_fwd``): 64 x 64 C tile per block of 128
-threads, K steps of 8 staged in ``As[8, 64]`` (``stage_grad_output``) and ``Bs[8, 64 + 4]``
-(``stage_phase_weight``), an 8 x 4 register tile per thread (``tiles.multiply_tile``), then
-``store_grad_input``.  The (n, qh, qw) decode of the thread's A row is hoisted out of the K loop,
+threads, K steps of 8 loaded one step ahead into registers (``load_grad_output``,
+``load_phase_weight``) and staged in ``As[8, 64]`` and ``Bs[8, 64 + 4]`` (``tiles.commit_stage``),
+an 8 x 4 register tile per thread (``tiles.multiply_tile``), then ``store_grad_input`` through
+the per-warp transpose.  The (n, qh, qw) decode of the thread's A row is hoisted out of the K loop,
 index arithmetic inside it is 32-bit, and the block's stride phase is decoded once per axis
 (``phase_axis``).  The K loop's (co, th, tw) decodes (the A gathers' and the B load's) are
 magic-number divisions by the phase's ``Th * Tw`` and ``Tw`` (``tiles.fastdiv32``); only the block
 knows its phase, so each thread computes the two multipliers once, before the loop
 (``tiles.fastdiv_magic_device``: a short bit-length loop and one 64-bit division each).
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 541 instructions a thread, 256 FFMA
-(47%); sm_80: 537.  Was, with a 4 x 4 tile and 256 threads: 471, 128 FFMA (27%).  A block's K
-step: 128 x 541 thread-instructions instead of 256 x 471, ~1.7x fewer issue slots.
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 492 instructions a thread, 256 FFMA
+(52%); sm_80: 489.  Was 541 / 537 before the double buffer (the B load now indexes ``w`` with
+32-bit channel offsets and a precomputed phase tap ``tap0`` / ``row_step``), and with a 4 x 4 tile
+and 256 threads: 471, 128 FFMA (27%).  A block's K step: 128 x 492 thread-instructions instead of
+256 x 471, ~1.9x fewer issue slots.  Store phase: 821 instructions a thread, was 3963.
 ``b`` is an optional bias of length C_in (zeros for a
 plain input gradient; the transposed convolution's bias when this kernel runs conv_transpose2d).
-Stores: a thread writes 4 consecutive ``qw`` of a row group -- every ``sw``-th word of an output
-row.
+Stores: a warp store writes 32 consecutive phase pixels ``qw`` of one channel -- every ``sw``-th
+word of an output row (the other phases' blocks fill the words between, merged in L2).
 
 Cost
 ----
@@ -55,17 +58,19 @@ Launch
 ------
 grid ``(ceil(N_batch * ceil(H/sh) * ceil(W/sw) / 64), ceil(C_in / 64), sh * sw)`` (x sized for the
 largest phase; blocks past a smaller phase's rows return at once), block ``(128,)``, launch
-bounds ``(128, 4)``, static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes (see ``tiles``), no
-dynamic shared memory.  Occupancy (ptxas 13.0): 121 registers on sm_80, 127 on sm_90, no spills,
-4 blocks (25%) per SM, register-limited (was 64 registers with 256 threads, 4 blocks, 50%).
+bounds ``(128, 4)``, static shared memory 12416 bytes (``As``, ``Bs``, ``Cs``: see ``tiles``), no
+dynamic shared memory.  Occupancy (ptxas 13.0): 128 registers on sm_80, 127 on sm_90 (121 / 127
+before the double buffer: at the launch bounds' cap, no margin left), no spills, 4 blocks (25%)
+per SM, register-limited (was 64 registers with 256 threads, 4 blocks, 50%).
 """
 
 from numba import cuda, float32, uint32, uint64
 
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, fastdiv32, fastdiv_magic_device,
-                    multiply_tile, tile_row, udiv, zero_tile)
+                    GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
+                    commit_stage, fastdiv32, fastdiv_magic_device, multiply_tile, stage_row_group,
+                    udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -83,18 +88,16 @@ def phase_axis(r, s, p, k_n, size):
 
 
 @cuda.jit(device=True, inline="always")
-def stage_grad_output(As, gy, tid, k0, kdim, row_ok, gy_base, oh_base, ow_base, oh_n, ow_n,
-                      t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
-    """``As[kk, row] = gy[n, co, oh_base - th, ow_base - tw]`` for ``k0 + kk = (co, th, tw)``, zero
-    off the image and past K: this thread's row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP*i``.
+def load_grad_output(a_next, gy, tid, k0, kdim, row_ok, gy_base, oh_base, ow_base, oh_n, ow_n,
+                     t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
+    """``a_next[i] = gy[n, co, oh_base - th, ow_base - tw]`` for ``k0 + kk = (co, th, tw)``, zero
+    off the image and past K: this thread's A row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP*i``.
     Magic-number divisions by the phase's ``Th * Tw`` and ``Tw``; 32-bit indices (see conv_fwd)."""
-    row = tid % BM
     oh32 = uint32(oh_n)
     ow32 = uint32(ow_n)
     ohw64 = uint64(uint32(oh_n * ow_n))   # zero-extended: co * ohw64 is one 32 x 32 -> 64 multiply
     for i in range(A_LOADS):
-        kk = tid // BM + i * A_ROW_STEP
-        k = uint32(k0 + kk)
+        k = uint32(k0 + tid // BM + i * A_ROW_STEP)
         v = float32(0.0)
         if row_ok and k < kdim:
             co = fastdiv32(k, t_mul, t_shift)
@@ -104,49 +107,56 @@ def stage_grad_output(As, gy, tid, k0, kdim, row_ok, gy_base, oh_base, ow_base, 
             ow = uint32(ow_base - (r - th * tw_n))
             if oh < oh32 and ow < ow32:
                 v = gy[gy_base + co * ohw64 + uint32(oh * ow32 + ow)]
-        As[kk, row] = v
+        a_next[i] = v
 
 
 @cuda.jit(device=True, inline="always")
-def stage_phase_weight(Bs, w, tid, k0, kdim, n0, c_in, kh_n, kw_n, k0h, k0w, sh, sw,
-                       t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
-    """``Bs[kk, col] = w[co, n0 + col, k0h + th*sh, k0w + tw*sw]`` for ``k0 + kk = (co, th, tw)``,
-    zero past C_in or K: one decode of this thread's k, its columns ``B_COL_STEP`` apart."""
-    kk = tid % BK
-    k = uint32(k0 + kk)
-    khw = kh_n * kw_n
+def load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+                      t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
+    """``b_next[j] = w[co, ci0 + B_COL_STEP * j, k0h + th*sh, k0w + tw*sw]`` for ``k0 + tid % BK
+    = (co, th, tw)``, zero past C_in or K: one decode of this thread's k.  ``tap0 = k0h*kW + k0w``
+    and ``row_step = sh*kW`` (the phase's first tap and its row step in ``w``); 32-bit indices
+    below the channel offset (kept few: these values stay live through the multiply)."""
+    k = uint32(k0 + tid % BK)
     w_base = uint64(0)
     if k < kdim:
         co = fastdiv32(k, t_mul, t_shift)
         r = uint32(k - co * t_n)
         th = fastdiv32(r, tw_mul, tw_shift)
-        w_base = (co * uint64(c_in) * uint64(khw)
-                  + uint32((k0h + th * sh) * kw_n + k0w + (r - th * tw_n) * sw))
+        w_base = (co * uint64(uint32(c_in * khw))
+                  + uint32(tap0 + th * row_step + (r - th * tw_n) * sw))
     for j in range(B_LOADS):
-        col = tid // BK + j * B_COL_STEP
-        ci = n0 + col
+        ci = uint32(ci0 + j * B_COL_STEP)
         v = float32(0.0)
-        if ci < c_in and k < kdim:
-            v = w[w_base + uint64(ci * khw)]
-        Bs[kk, col] = v
+        if ci < uint32(c_in) and k < kdim:
+            v = w[w_base + uint32(ci * uint32(khw))]
+        b_next[j] = v
 
 
 @cuda.jit(device=True, inline="always")
-def store_grad_input(gx, b, acc, tx, ty, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
+def store_grad_input(gx, b, acc, Cs, tid, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
                      hw):
-    """``gx[n, ci, rh + qh*sh, rw + qw*sw] = acc + b[ci]`` for the thread's phase pixels
-    ``m = (n, qh, qw)`` and channels inside the tensor."""
-    for i in range(TM):
-        m = m0 + tile_row(tx, i)
+    """``gx[n, ci, rh + qh*sh, rw + qw*sw] = acc + b[ci]`` for the block's phase pixels
+    ``m = (n, qh, qw)`` and channels inside the tensor, one row group at a time through the warp's
+    ``Cs`` (as ``conv_fwd.store_output``): a warp store is 32 consecutive phase pixels of one
+    channel (``sw`` words apart), and a thread decodes 2 pixels, not 8."""
+    warp = uint64(tid // WARP)   # unsigned indices: no negative-index fix-ups in the stores
+    lane = uint64(tid % WARP)
+    ci0 = n0 + (tid // WARP) * WARP_COLS
+    for group in range(2):
+        cuda.syncthreads()       # the warp's reads of the previous group are done
+        stage_row_group(Cs, acc, tid, group)
+        cuda.syncthreads()
+        m = m0 + group * GROUP_ROWS + lane
         if m < m_total:
             n = udiv(m, q_n)
             q = m - n * q_n
             qh = udiv(q, qw_n)
-            p = (rh + qh * sh) * wd + rw + (q - qh * qw_n) * sw
-            for j in range(TN):
-                ci = n0 + ty * TN + j
-                if ci < c_in:
-                    gx[(n * c_in + ci) * hw + p] = acc[i, j] + b[ci]
+            out = uint64((n * c_in + ci0) * hw + (rh + qh * sh) * wd + rw + (q - qh * qw_n) * sw)
+            for c in range(WARP_COLS):
+                if ci0 + c < c_in:
+                    gx[out] = Cs[warp, c, lane] + b[uint64(ci0 + c)]
+                out += uint64(hw)
 
 
 @bounded_jit(THREADS, MIN_BLOCKS)
@@ -156,9 +166,12 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     for the stride phase ``blockIdx.z = rh * sw + rw`` of gx."""
     As = cuda.shared.array((BK, BM), float32, alignment=SMEM_ALIGN)
     Bs = cuda.shared.array((BK, BN_PAD), float32, alignment=SMEM_ALIGN)
+    Cs = cuda.shared.array((WARPS, WARP_COLS, GROUP_ROWS), float32, alignment=SMEM_ALIGN)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
+    a_next = cuda.local.array(A_LOADS, float32)  # the next K step's staged values, in registers
+    b_next = cuda.local.array(B_LOADS, float32)
     rh = udiv(cuda.blockIdx.z, sw)
     rw = cuda.blockIdx.z - rh * sw
     k0h, th_n, dh, qh_n = phase_axis(rh, sh, ph, kh_n, h)
@@ -182,19 +195,28 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     gy_base = uint64(an) * uint64(c_out) * uint64(oh_n * ow_n)
     oh_base = aqh + dh           # oh = qh + dh - th
     ow_base = am - an * q_n - aqh * qw_n + dw
+    ci0 = n0 + tid // BK         # the first B column (input channel) this thread loads
+    khw = kh_n * kw_n
+    tap0 = k0h * kw_n + k0w      # the phase's first tap in w, and its row step
+    row_step = sh * kw_n
     zero_tile(acc)
     k0 = uint32(0)               # a 32-bit K counter: 32-bit compares, one register a k
+    load_grad_output(a_next, gy, tid, k0, kdim, am < m_total, gy_base, oh_base, ow_base, oh_n,
+                     ow_n, t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
+    load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+                      t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
     while k0 < kdim:
-        stage_grad_output(As, gy, tid, k0, kdim, am < m_total, gy_base, oh_base, ow_base, oh_n,
-                          ow_n, t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
-        stage_phase_weight(Bs, w, tid, k0, kdim, n0, c_in, kh_n, kw_n, k0h, k0w, sh, sw,
-                           t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
+        commit_stage(As, Bs, a_next, b_next, tid)
         cuda.syncthreads()
+        k0 = uint32(k0 + BK)     # prefetch the next K step: its loads fly during the multiply
+        load_grad_output(a_next, gy, tid, k0, kdim, am < m_total, gy_base, oh_base, ow_base,
+                         oh_n, ow_n, t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
+        load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+                          t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
-        k0 = uint32(k0 + BK)
-    store_grad_input(gx, b, acc, tid % DIM_X, tid // DIM_X, m0, n0, m_total, q_n, qw_n, rh, rw,
-                     sh, sw, wd, c_in, h * wd)
+    store_grad_input(gx, b, acc, Cs, tid, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
+                     h * wd)
 
 
 KERNELS = [

@@ -21,16 +21,19 @@ tile to ``ws[z, co, j]``.  ``splitk_reduce_kernel`` then sums the ``S`` partial 
 order (deterministic, no atomics).  With ``S = 1`` the kernel writes ``gw`` directly.
 
 Tiling and phases inside a block are the forward kernel's (see ``conv_fwd``): 64 x 64 tile,
-128 threads, K steps of 8 staged in ``As[8, 64]`` (``stage_input_taps``) and ``Bs[8, 64 + 4]``
-(``stage_grad_output``), an 8 x 4 register tile per thread (``tiles.multiply_tile``), then
-``store_partial``.  The (ci, kh, kw) decode of the thread's A row is hoisted out of the K loop.
-Inside it, the (n, oh, ow) decodes of k are magic-number divisions by OH*OW and OW
-(``tiles.fastdiv32``, multipliers from the host) and the index arithmetic is 32-bit (a 32-bit K
-counter, unsigned padding tests), widened once per load.
+128 threads, K steps of 8 loaded one step ahead into registers (``load_input_taps``,
+``load_grad_output``) and staged in ``As[8, 64]`` and ``Bs[8, 64 + 4]`` (``tiles.commit_stage``),
+an 8 x 4 register tile per thread (``tiles.multiply_tile``), then ``store_partial`` through the
+per-warp transpose (a warp store: 32 consecutive taps of one channel).  The (ci, kh, kw) decode
+of the thread's A row is hoisted out of the K loop.  Inside it, the (n, oh, ow) decodes of k are
+magic-number divisions by OH*OW and OW (``tiles.fastdiv32``, multipliers from the host) and the
+index arithmetic is 32-bit (a 32-bit K counter, unsigned padding tests), widened once per load.
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 504 instructions a thread, 256 FFMA
-(51%); sm_80: 497.  Was, with a 4 x 4 tile and 256 threads: 472, 128 FFMA (27%).  A block's K
-step: 128 x 504 thread-instructions instead of 256 x 472, ~1.9x fewer issue slots.
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 498 instructions a thread, 256 FFMA
+(51%); sm_80: 496.  Was 504 / 497 before the double buffer (the B load's channel index is 32-bit
+now), and with a 4 x 4 tile and 256 threads: 472, 128 FFMA (27%).  A block's K step: 128 x 498
+thread-instructions instead of 256 x 472, ~1.9x fewer issue slots.  Store phase: 385
+instructions a thread, was 944.
 
 Cost
 ----
@@ -41,9 +44,10 @@ workspace round trip when ``S > 1``.
 Launch
 ------
 ``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(128,)``, launch
-bounds ``(128, 4)``, static shared memory ``4 * 8 * (64 + 68) = 4224`` bytes; ptxas 13.0: 115
-registers on sm_90, 104 on sm_80, no spills, 4 blocks (25%) per SM on both, register-limited (was
-56-64 registers with 256 threads, 4 blocks, 50%).
+bounds ``(128, 4)``, static shared memory 12416 bytes (``As``, ``Bs``, ``Cs``: see ``tiles``);
+ptxas 13.0: 123 registers on sm_90, 125 on sm_80 (115 / 104 before the double buffer), no
+spills, 4 blocks (25%) per SM on both, register-limited (was 56-64 registers with 256 threads,
+4 blocks, 50%).
 ``splitk_reduce_kernel``: grid ``min(ceil(|gw| / 256), 4096)``, block ``(256,)``, grid-stride,
 no shared memory.
 """
@@ -52,8 +56,9 @@ from numba import cuda, float32, uint32, uint64
 
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
-                    EW_THREADS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, fastdiv32,
-                    multiply_tile, tile_row, udiv, zero_tile)
+                    EW_THREADS, GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP,
+                    WARP_COLS, WARPS, commit_stage, fastdiv32, multiply_tile, stage_row_group,
+                    udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -62,18 +67,16 @@ REDUCE_SIGNATURE = "void(float32[::1], float32[::1], int64, int64)"
 
 
 @cuda.jit(device=True, inline="always")
-def stage_input_taps(As, x, tid, k0, k_end, row_ok, x_chan, ih_off, iw_off, c_in, h, wd,
-                     sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift):
-    """``As[kk, row] = x[n, ci, oh*sh + ih_off, ow*sw + iw_off]`` for pixel ``k0 + kk = (n, oh,
+def load_input_taps(a_next, x, tid, k0, k_end, row_ok, x_chan, ih_off, iw_off, c_in, h, wd,
+                    sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift):
+    """``a_next[i] = x[n, ci, oh*sh + ih_off, ow*sw + iw_off]`` for pixel ``k0 + kk = (n, oh,
     ow)`` (zero in the padding and past the split's end): this thread's tap row ``tid % BM`` at
     ``kk = tid // BM + A_ROW_STEP*i``.  Magic-number divisions by OH*OW and OW; 32-bit indices."""
-    row = tid % BM
     h32 = uint32(h)
     wd32 = uint32(wd)
     x_sample = uint64(c_in) * uint64(h * wd)     # x's stride between samples
     for i in range(A_LOADS):
-        kk = tid // BM + i * A_ROW_STEP
-        k = uint32(k0 + kk)
+        k = uint32(k0 + tid // BM + i * A_ROW_STEP)
         v = float32(0.0)
         if row_ok and k < k_end:
             n = fastdiv32(k, ohw_mul, ohw_shift)
@@ -83,38 +86,46 @@ def stage_input_taps(As, x, tid, k0, k_end, row_ok, x_chan, ih_off, iw_off, c_in
             iw = uint32((r - oh * ow_n) * uint32(sw) + iw_off)
             if ih < h32 and iw < wd32:
                 v = x[n * x_sample + x_chan + uint32(ih * wd32 + iw)]
-        As[kk, row] = v
+        a_next[i] = v
 
 
 @cuda.jit(device=True, inline="always")
-def stage_grad_output(Bs, gy, tid, k0, k_end, n0, c_out, ohw, ohw_mul, ohw_shift):
-    """``Bs[kk, col] = gy[n, n0 + col, p]`` for pixel ``k0 + kk = (n, p)``, zero past C_out or the
-    split's end: one decode of this thread's k, its channels ``B_COL_STEP`` apart."""
-    kk = tid % BK
-    k = uint32(k0 + kk)
+def load_grad_output(b_next, gy, tid, k0, k_end, co0, c_out, ohw, ohw_mul, ohw_shift):
+    """``b_next[j] = gy[n, co0 + B_COL_STEP * j, p]`` for pixel ``k0 + tid % BK = (n, p)``, zero
+    past C_out or the split's end: one decode of this thread's k; 32-bit channel indices (these
+    values stay live through the multiply), widened by one 32 x 32 -> 64-bit multiply."""
+    k = uint32(k0 + tid % BK)
     gy_base = uint64(0)
     if k < k_end:
         n = fastdiv32(k, ohw_mul, ohw_shift)
         gy_base = n * uint64(c_out) * uint64(ohw) + uint32(k - n * ohw)
     for j in range(B_LOADS):
-        col = tid // BK + j * B_COL_STEP
-        co = n0 + col
+        co = uint32(co0 + j * B_COL_STEP)
         v = float32(0.0)
-        if co < c_out and k < k_end:
-            v = gy[gy_base + uint64(co * ohw)]
-        Bs[kk, col] = v
+        if co < uint32(c_out) and k < k_end:
+            v = gy[gy_base + uint64(co) * uint64(uint32(ohw))]
+        b_next[j] = v
 
 
 @cuda.jit(device=True, inline="always")
-def store_partial(ws, acc, tx, ty, m0, n0, jdim, c_out, z):
-    """``ws[z, co, j] = acc`` for the thread's taps ``j`` and channels ``co`` inside ``gw``."""
-    for i in range(TM):
-        jj = m0 + tile_row(tx, i)
+def store_partial(ws, acc, Cs, tid, m0, n0, jdim, c_out, z):
+    """``ws[z, co, j] = acc`` for the block's taps ``j`` and channels ``co`` inside ``gw``, one row
+    group at a time through the warp's ``Cs`` (as ``conv_fwd.store_output``): a warp store is 32
+    consecutive taps of one channel."""
+    warp = uint64(tid // WARP)   # unsigned indices: no negative-index fix-ups in the stores
+    lane = uint64(tid % WARP)
+    co0 = n0 + (tid // WARP) * WARP_COLS
+    for group in range(2):
+        cuda.syncthreads()       # the warp's reads of the previous group are done
+        stage_row_group(Cs, acc, tid, group)
+        cuda.syncthreads()
+        jj = m0 + group * GROUP_ROWS + lane
         if jj < jdim:
-            for j in range(TN):
-                co = n0 + ty * TN + j
-                if co < c_out:
-                    ws[(z * c_out + co) * jdim + jj] = acc[i, j]
+            out = uint64((z * c_out + co0) * jdim + jj)
+            for c in range(WARP_COLS):
+                if co0 + c < c_out:
+                    ws[out] = Cs[warp, c, lane]
+                out += uint64(jdim)
 
 
 @bounded_jit(THREADS, MIN_BLOCKS)
@@ -125,9 +136,12 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     ``(ohw_mul, ohw_shift)``, ``(ow_mul, ow_shift)``: ``tiles.fastdiv_magic`` of OH*OW and OW."""
     As = cuda.shared.array((BK, BM), float32, alignment=SMEM_ALIGN)
     Bs = cuda.shared.array((BK, BN_PAD), float32, alignment=SMEM_ALIGN)
+    Cs = cuda.shared.array((WARPS, WARP_COLS, GROUP_ROWS), float32, alignment=SMEM_ALIGN)
     acc = cuda.local.array((TM, TN), float32)
     a_frag = cuda.local.array(TM, float32)
     b_frag = cuda.local.array(TN, float32)
+    a_next = cuda.local.array(A_LOADS, float32)  # the next K step's staged values, in registers
+    b_next = cuda.local.array(B_LOADS, float32)
     tid = cuda.threadIdx.x
     m0 = cuda.blockIdx.x * BM
     n0 = cuda.blockIdx.y * BN
@@ -144,17 +158,22 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     x_chan = uint64(aci) * uint64(h * wd)
     ih_off = akh - ph
     iw_off = aj - aci * khw - akh * kw_n - pw
+    co0 = n0 + tid // BK         # the first B column (output channel) this thread loads
     zero_tile(acc)
     k0 = uint32(k_begin)         # a 32-bit K counter: 32-bit compares, one register a k
+    load_input_taps(a_next, x, tid, k0, k_end, aj < jdim, x_chan, ih_off, iw_off, c_in, h, wd,
+                    sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift)
+    load_grad_output(b_next, gy, tid, k0, k_end, co0, c_out, ohw, ohw_mul, ohw_shift)
     while k0 < k_end:
-        stage_input_taps(As, x, tid, k0, k_end, aj < jdim, x_chan, ih_off, iw_off, c_in, h, wd,
-                         sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift)
-        stage_grad_output(Bs, gy, tid, k0, k_end, n0, c_out, ohw, ohw_mul, ohw_shift)
+        commit_stage(As, Bs, a_next, b_next, tid)
         cuda.syncthreads()
+        k0 = uint32(k0 + BK)     # prefetch the next K step: its loads fly during the multiply
+        load_input_taps(a_next, x, tid, k0, k_end, aj < jdim, x_chan, ih_off, iw_off, c_in, h,
+                        wd, sh, sw, ohw, ow_n, ohw_mul, ohw_shift, ow_mul, ow_shift)
+        load_grad_output(b_next, gy, tid, k0, k_end, co0, c_out, ohw, ohw_mul, ohw_shift)
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
-        k0 = uint32(k0 + BK)
-    store_partial(ws, acc, tid % DIM_X, tid // DIM_X, m0, n0, jdim, c_out, z)
+    store_partial(ws, acc, Cs, tid, m0, n0, jdim, c_out, z)
 
 
 @cuda.jit

@@ -19,9 +19,20 @@ Each k of ``multiply_tile`` loads the thread's 8 values of A and 4 of B as three
 ``LDS.128`` (VEC = 4 consecutive words, 16-byte aligned: the tiles are declared with
 ``alignment=16`` and the indices are unsigned) and issues 32 FFMA.  A warp's A load (8 values of
 tx, quarter-warp phases of 8 threads) covers 32 consecutive words of one row: conflict-free; its B
-load is 4 addresses, each broadcast to 8 threads.  The price of contiguous rows: a warp's output
-store for one (i, j) writes every 4th pixel (the 4 stores of a row group fill the same 32-byte
-sectors, merged in L2) where the old 4 x 4 layout (rows strided by 16) wrote 16 consecutive ones.
+load is 4 addresses, each broadcast to 8 threads.
+
+Storing C: with 4 consecutive rows a thread, a warp store straight from the accumulators would
+write every 4th pixel.  Warp ``w = tid // 32`` holds columns ``16w .. 16w + 15`` of every row, so
+each warp transposes its part through its own slice of ``Cs[WARPS, WARP_COLS, GROUP_ROWS]`` (8 KB),
+one row group at a time (``stage_row_group``: 4 STS.128 a thread); lane ``r`` then stores row
+``32 * group + r`` of each of the 16 columns -- a warp store is 32 consecutive rows of one column,
+one 128-byte line when the rows are contiguous in memory -- and decodes 2 rows, not 8.
+
+Pipeline: the K loop is register double-buffered.  Each thread loads the next K step's 4 + 4
+staged values into registers (``a_next``, ``b_next``) right after the barrier that publishes the
+current step, multiplies, and only after the second barrier stores them to shared memory
+(``commit_stage``): the global loads' latency runs under the 256 FFMAs instead of stalling the
+warp at 25% occupancy.  Costs 8 registers of values (the loads past K load zeros).
 
 Staging A: thread ``tid`` gathers row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP * i``
 (consecutive threads take consecutive output pixels: consecutive addresses at stride 1).
@@ -38,7 +49,11 @@ Estimates (sm_90 SASS, ptxas 13.0, no GPU timing): a K step of the 4 x 4 tile (2
 under the launch bounds ``(THREADS, MIN_BLOCKS)``, 4 blocks (25%): per K step of a block, 1.7-1.9x
 fewer warp instructions (e.g. conv2d_fwd: 256 x 456 -> 128 x 485 thread-instructions).
 ``MIN_BLOCKS = 5`` compiles to 95-96 registers without spills (5 blocks, 31%) but 513-549 SASS a
-K step: to be decided by a GPU timing.
+K step: to be decided by a GPU timing (measured before the pipeline below).
+With the register double buffer and the staged store (session 30): 468-498 SASS a K step (51-55%
+FFMA), 117-127 registers on sm_90 (113-128 on sm_80), no spills, still 4 blocks (25%); the store
+phase 385-821 SASS a thread, was 944-3963 (32 stores; 2-4 divisions, was 8-16).  The
+shared memory, 12416 bytes a block, does not limit occupancy (registers do).
 """
 
 from numba import config, cuda, float32, int64, uint32, uint64
@@ -58,6 +73,10 @@ A_LOADS = (BM * BK) // THREADS  # elements of A each thread stages per K step (4
 B_LOADS = (BN * BK) // THREADS  # elements of B each thread stages per K step (4)
 A_ROW_STEP = THREADS // BM      # k offset between a thread's successive A loads (2)
 B_COL_STEP = THREADS // BK      # n offset between a thread's successive B loads (16)
+WARP = 32
+WARPS = THREADS // WARP         # 4 warps a block
+WARP_COLS = BN // WARPS         # warp w's accumulators hold C-tile cols 16w .. 16w + 15
+GROUP_ROWS = BM // 2            # rows of one row group (the store's unit: one row a lane)
 # Shared tiles are 16-byte aligned so that NVVM fuses VEC consecutive loads into one LDS.128;
 # the simulator refuses an alignment argument (it has no vector loads to enable).
 SMEM_ALIGN = None if config.ENABLE_CUDASIM else 16
@@ -176,6 +195,33 @@ def multiply_tile(As, Bs, acc, a_frag, b_frag, tx, ty):
             for j in range(TN):
                 acc[i, j] += a_frag[i] * b_frag[j]
         kk += uint64(1)
+
+
+@cuda.jit(device=True, inline="always")
+def commit_stage(As, Bs, a_next, b_next, tid):
+    """Phase 1's shared stores: the K step's values this thread loaded into registers (``a_next``,
+    ``b_next``, one step ahead) go to ``As[tid // BM + A_ROW_STEP * i, tid % BM]`` and
+    ``Bs[tid % BK, tid // BK + B_COL_STEP * j]`` (the staging layouts above)."""
+    for i in range(A_LOADS):
+        As[tid // BM + i * A_ROW_STEP, tid % BM] = a_next[i]
+    for j in range(B_LOADS):
+        Bs[tid % BK, tid // BK + j * B_COL_STEP] = b_next[j]
+
+
+@cuda.jit(device=True, inline="always")
+def stage_row_group(Cs, acc, tid, group):
+    """The store's transpose: ``Cs[warp, c, r] = C[group * GROUP_ROWS + r, WARP_COLS * warp + c]``
+    for the thread's accumulators in row group ``group`` (``acc[VEC * group .. + 3, :]``), so that
+    afterwards lane ``r`` of the warp can store row ``r`` of each of the warp's 16 columns: a warp
+    store covers 32 consecutive rows (pixels) of one column (channel).  Per column ``j``: one
+    STS.128 of 4 consecutive rows; a quarter-warp's 8 stores are 32 consecutive words of one
+    ``Cs`` row (conflict-free), and so are a warp's 32 reads of ``Cs[warp, c, lane]``."""
+    warp = uint64(tid // WARP)
+    col = uint64((tid % WARP) // DIM_X * TN)   # unsigned: VEC consecutive words -> one STS.128
+    row = uint64((tid % DIM_X) * VEC)
+    for j in range(TN):
+        for v in range(VEC):
+            Cs[warp, col + uint64(j), row + uint64(v)] = acc[group * VEC + v, j]
 
 
 @cuda.jit(device=True, inline="always")
