@@ -48,7 +48,8 @@ def _cuda():
 def _static_smem_bytes() -> dict[str, int]:
     """Each kernel's static shared memory, from the shapes its code declares (float32)."""
     from tensorgan.kernels.cuda import conv_thin, tiles
-    tiled = 4 * tiles.BK * (tiles.BM + tiles.BN_PAD)
+    tiled = 4 * (tiles.BK * (tiles.BM + tiles.BN_PAD)                  # the A and B K-step tiles
+                 + tiles.WARPS * tiles.WARP_COLS * tiles.GROUP_ROWS)   # + the store's staging
     return {"conv2d_fwd": tiled, "conv2d_dgrad": tiled, "conv2d_wgrad": tiled,
             "conv2d_fwd_thin": 4 * conv_thin.THIN_C * conv_thin.KC,
             "conv2d_dgrad_thin": 4 * conv_thin.THIN_C * conv_thin.KC,
