@@ -24,7 +24,7 @@ from . import conv3d as conv3d_ops, ops
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      FunctionalOptionError,
-                     DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
+                     DTypeNotImplementedError, DTypeValueError, IndexDTypeError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, MissingArgumentError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
                      ModeNotImplementedError, ShapeNotImplementedError, WindowArgError,
                      float_index_error)
@@ -3308,8 +3308,12 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         raise ShapeError(f"embedding: weight must be a 2-D (num_embeddings, embedding_dim) "
                          f"Tensor, got {getattr(weight, 'shape', type(weight).__name__)}")
     vocab = weight.shape[0]
-    if isinstance(input, Tensor) and input.array.dtype.kind in "fc":
-        raise float_index_error("embedding", input.dtype, "input")
+    if isinstance(input, Tensor) and input.array.dtype.kind in "fcbiu" and input.array.dtype not in (
+            np.dtype(np.int32), np.dtype(np.int64)):
+        if input.array.dtype.kind in "fc":
+            raise float_index_error("embedding", input.dtype, "input")
+        raise IndexDTypeError(f"embedding: expected an int64 or int32 tensor for input (the "
+                              f"indices), got {input.dtype} (as torch); convert with .long()")
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (
             (index == np.round(index)).all() and 0 <= index.min() and index.max() < vocab)):
