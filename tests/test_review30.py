@@ -16,7 +16,7 @@ import pytest
 import tensorgan as tg
 import tensorgan.nn.functional as F
 from tensorgan import ops
-from tensorgan.errors import IndexDTypeError
+from tensorgan.errors import IndexDTypeError, SamplingParameterError
 
 X = tg.arange(12.0).reshape(3, 4)
 
@@ -102,3 +102,21 @@ def test_c_contiguous_elementwise_ops_never_look_at_the_layout_rule(monkeypatch)
     results = [a + b, a * b, 2 - a, a - 1, a > b, (a > 0) & (b > 0), tg.where(a > 0, a, b),
                tg.maximum(a, b), tg.lerp(a, b, 0.3), tg.addcmul(a, b, b), a + b[0, 0]]
     assert all(r.is_contiguous() for r in results)
+
+
+# -- float draws of whole numbers: the range decides, not the draw -----------------------------
+def test_random_into_a_float_refuses_a_range_beyond_its_finite_values_as_torch():
+    with pytest.raises(SamplingParameterError, match="out of bounds for float16") as info:
+        tg.zeros(2000, dtype=tg.float16).random_(0, 70000)   # (drew inf before)
+    assert isinstance(info.value, RuntimeError)
+    assert tg.zeros(2000, dtype=tg.float16).random_(0, 65505).isfinite().all()
+    with pytest.raises(SamplingParameterError, match="out of bounds for float16"):
+        tg.randint(0, 70000, (3,), dtype=tg.float16)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_randint_into_float32_refuses_an_inexact_range_whatever_is_drawn(seed):
+    # 3 draws below 2**24 + 10 almost never exceed 2**24: the refusal used to follow them
+    with pytest.raises(tg.DTypeError, match="not all exact in float32"):
+        tg.randint(0, 2 ** 24 + 10, (3,), dtype=tg.float32, generator=tg.Generator(seed))
+    assert tg.randint(-2 ** 24, 2 ** 24 + 1, (3,), dtype=tg.float32).dtype == tg.float32
