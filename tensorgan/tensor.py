@@ -1472,7 +1472,8 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
         elif id(node) not in visited:
             visited.add(id(node))
             stack.append((node, True))
-            _push_inputs(node, stack)
+            if node._ctx is not None:       # (a leaf has no inputs: no call for it)
+                _push_inputs(node, stack)
     return order if in_seq_order else _latest_first(order)
 
 

@@ -120,3 +120,16 @@ def test_randint_into_float32_refuses_an_inexact_range_whatever_is_drawn(seed):
     with pytest.raises(tg.DTypeError, match="not all exact in float32"):
         tg.randint(0, 2 ** 24 + 10, (3,), dtype=tg.float32, generator=tg.Generator(seed))
     assert tg.randint(-2 ** 24, 2 ** 24 + 1, (3,), dtype=tg.float32).dtype == tg.float32
+
+
+def test_the_backward_walk_makes_no_call_for_a_leaf(monkeypatch):
+    # h30g's _push_inputs split cost one call per node; a leaf has no inputs to push
+    import sys
+    engine = sys.modules["tensorgan.tensor"]
+    seen = []
+    real = engine._push_inputs
+    monkeypatch.setattr(engine, "_push_inputs", lambda node, stack: (seen.append(node), real(node, stack)))
+    w, b = tg.tensor([1.0, -2.0], requires_grad=True), tg.tensor(0.5, requires_grad=True)
+    (w.abs() * b).sum().backward()
+    assert len(seen) == 3 and all(t.grad_fn is not None for t in seen)   # abs, mul, sum
+    assert w.grad.tolist() == [0.5, -0.5] and b.grad.item() == 3.0
