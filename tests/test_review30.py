@@ -133,3 +133,52 @@ def test_the_backward_walk_makes_no_call_for_a_leaf(monkeypatch):
     (w.abs() * b).sum().backward()
     assert len(seen) == 3 and all(t.grad_fn is not None for t in seen)   # abs, mul, sum
     assert w.grad.tolist() == [0.5, -0.5] and b.grad.item() == 3.0
+
+
+# -- leaky_relu of a channels_last input: read in its memory order (h30c copied it twice) ------
+def _layouts():
+    g = np.random.default_rng(3)
+    base = g.standard_normal((2, 3, 4, 5))
+    return {"channels_last": tg.tensor(base).contiguous(memory_format=tg.channels_last),
+            "permuted": tg.tensor(base.transpose(2, 0, 3, 1).copy()).permute(1, 3, 0, 2),
+            "transposed": tg.tensor(g.standard_normal((5, 4))).t(),
+            "sliced": tg.tensor(base)[:, :, ::2], "0-d": tg.tensor(-1.5, dtype=tg.float64)}
+
+
+@pytest.mark.parametrize("name", sorted(_layouts()))
+def test_leaky_relu_of_any_layout_keeps_it_with_the_same_values_and_gradients(name):
+    x = _layouts()[name].detach().requires_grad_(True)
+    y = F.leaky_relu(x, 0.2)
+    dense = x.detach().numpy()
+    np.testing.assert_array_equal(y.detach().numpy(), np.where(dense > 0, dense, 0.2 * dense))
+    if name in ("channels_last", "permuted", "transposed"):
+        assert y.stride() == x.stride()                   # torch's layout, as the input's
+    gy = tg.tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape))
+    (gx,) = tg.autograd.grad(y, x, gy, create_graph=True)
+    np.testing.assert_array_equal(gx.detach().numpy(), np.where(dense > 0, 1.0, 0.2) * gy.numpy())
+    (ggy,) = tg.autograd.grad((gx * gx).sum(), x, allow_unused=True, materialize_grads=True)
+    np.testing.assert_array_equal(ggy.numpy(), np.zeros(dense.shape))   # piecewise linear
+
+
+def test_leaky_relu_backward_takes_a_gradient_in_another_layout():
+    x = _layouts()["channels_last"].detach().requires_grad_(True)
+    gy = tg.randn(*x.shape, dtype=tg.float64)             # C order, x channels_last
+    F.leaky_relu(x, 0.1).backward(gy)
+    dense = x.detach().numpy()
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(dense > 0, 1.0, 0.1) * gy.numpy())
+    assert x.grad.is_contiguous(memory_format=tg.channels_last)
+
+
+def test_leaky_relu_in_place_on_channels_last():
+    x = _layouts()["channels_last"]
+    expected = np.where(x.numpy() > 0, x.numpy(), 0.3 * x.numpy())
+    assert F.leaky_relu(x, 0.3, inplace=True) is x
+    np.testing.assert_array_equal(x.numpy(), expected)
+    assert x.is_contiguous(memory_format=tg.channels_last)
+
+
+def test_leaky_relu_of_channels_last_copies_nothing():
+    x = _layouts()["channels_last"].detach().requires_grad_(True)
+    y = F.leaky_relu(x, 0.2)
+    assert np.shares_memory(y.grad_fn.x, x.array)        # saved as it is, not a C-order copy
+    assert y.stride() == x.stride()
