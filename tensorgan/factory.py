@@ -655,6 +655,8 @@ def _check_draw_range(op: str, low: int, high: int, dtype: Any) -> None:
     """torch's check that [low, high) fits ``dtype`` (bool: [0, 2)): both ends, not just the
     values drawn, so whether it raises does not depend on the draw."""
     dt = _check_dtype(int64 if dtype is None else dtype, any_kind=True)
+    if dt.kind == "f":
+        _check_float_draw_range(op, low, high, dt)
     if dt.kind not in "iub":
         return
     least, most = (0, 1) if dt.kind == "b" else (int(np.iinfo(dt).min), int(np.iinfo(dt).max))
@@ -662,6 +664,21 @@ def _check_draw_range(op: str, low: int, high: int, dtype: Any) -> None:
         if not least <= end <= most:
             raise SamplingParameterError(f"{op}: {name} = {end} is out of bounds for {dt} "
                                          f"({least} .. {most}), as torch")
+
+
+def _check_float_draw_range(op: str, low: int, high: int, dt: np.dtype) -> None:
+    """Whole numbers in [low, high) drawn into a float ``dt``: both ends finite in it (torch's
+    'out of bounds' RuntimeError, not inf draws) and exact in it (float32 up to 2**24; torch
+    warns, tensorgan refuses) -- checked on the ends, so the outcome does not depend on the draw."""
+    info = np.finfo(dt)
+    for name, end in (("from", low), ("to - 1", high - 1)):
+        if not -float(info.max) <= end <= float(info.max):
+            raise SamplingParameterError(f"{op}: {name} = {end} is out of bounds for {dt} "
+                                         f"(its largest finite value is {info.max}), as torch")
+    exact = 2 ** (info.nmant + 1)
+    if max(abs(low), abs(high - 1)) > exact:
+        raise DTypeError(f"{op}: values in [{low}, {high}) are not all exact in {dt} (only up to "
+                         f"{exact}): leave dtype= out (int64) or pass dtype=tg.float64")
 
 
 def randint(low: int | None = None, high: int | None = None, size: Any = None, *,

@@ -24,7 +24,7 @@ from . import conv3d as conv3d_ops, ops
 from .broadcasting import broadcast_shape
 from .errors import (AutogradError, ClassIndexError, ConfigError, ConfigTypeError, DeviceError, DTypeError,
                      FunctionalOptionError,
-                     DTypeNotImplementedError, DTypeValueError, IndexOutOfRangeError, IndexValueError,
+                     DTypeNotImplementedError, DTypeValueError, IndexDTypeError, IndexOutOfRangeError, IndexValueError,
                      InputTypeError, MissingArgumentError, OutOfRangeDataError, PadShapeNotImplementedError, ShapeError,
                      ModeNotImplementedError, ShapeNotImplementedError, WindowArgError,
                      float_index_error)
@@ -990,18 +990,27 @@ def batch_norm_leaky_relu(input: Tensor, running_mean: Tensor | None, running_va
 class LeakyReLU(Function):
     refuses_int = True      # torch: "leaky_relu_cpu" not implemented for 'Long'
     # reshape(shape): ascontiguousarray makes a 0-d array 1-d, the kernels keep what they get
+    # A dense x in another order (channels_last) is read in its memory order, the result laid
+    # out as x (torch's layout, no copy either way): self.order is that order, else None.
     def forward(self, x, negative_slope):
-        self.x, self.slope, self.shape = _contiguous(self, x), negative_slope, x.shape
-        y = self.device.kernels.leaky_relu(self.x, negative_slope).reshape(self.shape)
-        return y if x.flags.c_contiguous else memory_formats.like(y, x)   # channels_last kept
+        self.slope, self.shape, self.order = negative_slope, x.shape, None
+        if not x.flags.c_contiguous and x.ndim > 1:
+            order = memory_formats.dense_order(x)
+            self.order = None if order is None or list(order) == list(range(x.ndim)) else order
+        self.x = _contiguous(self, x if self.order is None else x.transpose(self.order))
+        return self._logical(self.device.kernels.leaky_relu(self.x, negative_slope))
+
+    def _logical(self, a):
+        """``a``, in self.x's order, as an array of x's shape."""
+        return a.reshape(self.shape) if self.order is None else a.transpose(np.argsort(self.order))
 
     def backward(self, gy):
-        gy = self.xp.ascontiguousarray(gy)
-        return self.device.kernels.leaky_relu_backward(gy, self.x, self.slope).reshape(self.shape), None
+        gy = self.xp.ascontiguousarray(gy if self.order is None else gy.transpose(self.order))
+        return self._logical(self.device.kernels.leaky_relu_backward(gy, self.x, self.slope)), None
 
     def grad_graph(self, gy):
         t = self.x.dtype.type    # (in x's dtype: Python floats would make a float64 temporary)
-        slope = self.xp.where(self.x > 0, t(1.0), t(self.slope)).reshape(self.shape)  # self.x of a 0-d x is 1-d
+        slope = self._logical(self.xp.where(self.x > 0, t(1.0), t(self.slope)))  # (0-d x: 1-d self.x)
         return ops.with_zero_edge(ops.constant_times(gy, slope), self.inputs[0]), None
 
 
@@ -3367,8 +3376,12 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         raise ShapeError(f"embedding: weight must be a 2-D (num_embeddings, embedding_dim) "
                          f"Tensor, got {getattr(weight, 'shape', type(weight).__name__)}")
     vocab = weight.shape[0]
-    if isinstance(input, Tensor) and input.array.dtype.kind in "fc":
-        raise float_index_error("embedding", input.dtype, "input")
+    if isinstance(input, Tensor) and input.array.dtype.kind in "fcbiu" and input.array.dtype not in (
+            np.dtype(np.int32), np.dtype(np.int64)):
+        if input.array.dtype.kind in "fc":
+            raise float_index_error("embedding", input.dtype, "input")
+        raise IndexDTypeError(f"embedding: expected an int64 or int32 tensor for input (the "
+                              f"indices), got {input.dtype} (as torch); convert with .long()")
     index = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if index.dtype.kind not in "iuf" or (index.size and not (
             (index == np.round(index)).all() and 0 <= index.min() and index.max() < vocab)):

@@ -68,16 +68,21 @@ def _dim(op: str, x: Tensor, dim: Any) -> int:
     return _dims(op, dim, x.ndim)[0]
 
 
-def _whole(op: str, index: Any, name: str = "index", long: bool = False) -> np.ndarray:
+def _whole(op: str, index: Any, name: str = "index", long: bool = False,
+           positions: bool = True) -> np.ndarray:
     """Whole-number indices (an integer tensor, or an integer array or list -- a float array or
     list of whole numbers too; a float *tensor* is refused by dtype, as torch's) as host int64.
     ``long``: an index tensor must be int64, as torch's take / put / index_copy / index_fill /
-    take_along_dim require (gather, scatter, index_select, index_add take int32 too)."""
+    take_along_dim / searchsorted's sorter require; else (``positions``) int32 or int64, as
+    gather, scatter, index_select, index_add and index_reduce do (int8 / int16 / uint8 refused)."""
     if isinstance(index, Tensor):
         if index.dtype.kind in "fc":
             raise float_index_error(op, index.dtype, name)
         if long and index.dtype != np.int64:
             raise IndexDTypeError(f"{op}: expected an int64 (long) tensor for {name}, got "
+                                  f"{index.dtype} (as torch); convert with .long()")
+        if positions and index.dtype not in _POSITION_DTYPES and index.dtype != BOOL:
+            raise IndexDTypeError(f"{op}: expected an int32 or int64 tensor for {name}, got "
                                   f"{index.dtype} (as torch); convert with .long()")
         return index.numpy().astype(np.int64) if index.dtype != BOOL else _whole(op, index.numpy(), name)
     a = np.asarray(index)
@@ -86,6 +91,9 @@ def _whole(op: str, index: Any, name: str = "index", long: bool = False) -> np.n
         raise InputTypeError(f"{op}: {name} must hold whole numbers (an integer array or a tensor "
                              f"of whole numbers), got {a.dtype} {a.ravel()[:4]}")
     return a.astype(np.int64)
+
+
+_POSITION_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))   # the index tensors torch's ops take
 
 
 def _in_range(op: str, index: np.ndarray, dim: int, size: int, negative: bool = False) -> np.ndarray:
@@ -207,12 +215,12 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     ``repeats`` an int or one count per element; ``dim=None`` flattens first. Without repeats,
     ``repeat_interleave(counts)``: the indices 0, 1, ... each repeated its count."""
     if repeats is None:
-        counts = _whole("repeat_interleave", input, "repeats")
+        counts = _whole("repeat_interleave", input, "repeats", positions=False)
         return _as_indices(input, np.repeat(np.arange(counts.size), counts.ravel()), "repeat_interleave")
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _dim("repeat_interleave", x, dim)
     n = x.shape[d] if x.ndim else 1
-    counts = _whole("repeat_interleave", repeats, "repeats").reshape(-1)
+    counts = _whole("repeat_interleave", repeats, "repeats", positions=False).reshape(-1)
     if counts.size not in (1, n) or (counts < 0).any():
         raise ShapeError(f"repeat_interleave: repeats must be one count >= 0 or one per element "
                          f"of dim {d} (size {n}), got {counts.size} counts")
@@ -1135,7 +1143,7 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     seq = _tensor("searchsorted", sorted_sequence, "sorted_sequence").numpy()
     values = input.numpy() if isinstance(input, Tensor) else _search_values(input, seq.dtype)
     if sorter is not None:
-        seq = np.take_along_axis(seq, _whole("searchsorted", sorter, "sorter"), -1)
+        seq = np.take_along_axis(seq, _whole("searchsorted", sorter, "sorter", long=True), -1)
     how = _side(right, side)
     if seq.ndim <= 1:
         found = np.searchsorted(seq.reshape(-1), values, side=how)
@@ -1342,6 +1350,11 @@ def _tuple_key(op: str, input: Tensor, indices: Any) -> tuple[tuple, tuple]:
     if any(i.dtype.kind not in "iub" for i in indices):
         raise InputTypeError(f"{op}: index tensors must be integer or bool tensors, got "
                              f"{[str(i.dtype) for i in indices]}")
+    small = [str(i.dtype) for i in indices if i.dtype.kind in "iu" and i.ndim
+             and i.dtype not in _POSITION_DTYPES and i.dtype != np.uint8]    # (uint8: a mask)
+    if small:
+        raise IndexDTypeError(f"{op}: tensors used as indices must be long, int, byte or bool "
+                              f"tensors (as torch), got {small}; convert with .long()")
     if len(indices) > input.ndim:
         raise IndexOutOfRangeError(f"{op}: {len(indices)} index tensors for a tensor with {input.ndim} dims")
     host = tuple(i.numpy() for i in indices)

@@ -731,6 +731,9 @@ def random_(input: Tensor, *bounds: Any, to: Any = None, generator: Any = None) 
     if dt.kind in "iub" and (low < (np.iinfo(dt).min if dt.kind != "b" else 0) or high > limit):
         raise SamplingParameterError(f"random_: [{low}, {high}) does not fit in {dt} (as torch, "
                                      f"'out of bounds')")
+    if dt.kind == "f" and not (-float(np.finfo(dt).max) <= low and high - 1 <= float(np.finfo(dt).max)):
+        raise SamplingParameterError(f"random_: [{low}, {high}) is out of bounds for {dt} (its "
+                                     f"largest finite value is {np.finfo(dt).max}), as torch")
     return _fill_with(input, "random_", resolve(generator, device=input.device).rng.integers(int(low), int(high), input.shape))
 
 

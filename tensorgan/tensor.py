@@ -1472,7 +1472,8 @@ def _topological_order(roots: list["Tensor"]) -> list["Tensor"]:
         elif id(node) not in visited:
             visited.add(id(node))
             stack.append((node, True))
-            _push_inputs(node, stack)
+            if node._ctx is not None:       # (a leaf has no inputs: no call for it)
+                _push_inputs(node, stack)
     return order if in_seq_order else _latest_first(order)
 
 
@@ -3195,7 +3196,7 @@ class Tensor:
                 raise
         except (IndexError, InputTypeError):    # (no cost until raised) x[[1.0]] = v, as torch
             fixed = _float_sequence_key(key)
-            if fixed is None and isinstance(key, tuple) and split is None:
+            if fixed is None and split is None:      # (x[[7]] = v too: not only tuples)
                 fixed = _empty_result_key(key, self.shape)  # nothing to write: no bounds check
             if fixed is None:
                 raise
@@ -3968,8 +3969,11 @@ class Tensor:
                                  f"{entries}")
             return self.reshape(1).index_select(dim if dim in (0, -1) else 1, index).reshape(())
         axis = self._dim(dim, "index_select")
-        if isinstance(index, Tensor) and index.array.dtype.kind in "fc":
-            raise float_index_error("index_select", index.dtype)
+        if isinstance(index, Tensor) and index.array.dtype not in _POSITION_DTYPES:
+            if index.array.dtype.kind in "fc":
+                raise float_index_error("index_select", index.dtype)
+            raise IndexDTypeError(f"index_select(): expected an int32 or int64 tensor for index, "
+                                  f"got {index.dtype} (as torch); convert with .long()")
         flat = index.numpy() if isinstance(index, Tensor) else np.asarray(index)
         if flat.ndim > 1:
             raise ShapeError(f"index_select: index must be 0-D or 1-D, got shape {flat.shape}")
