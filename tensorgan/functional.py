@@ -111,7 +111,9 @@ def _scalar(op: str, name: str, value) -> float:
 
 def _probability(op: str, p) -> float:
     """A dropout probability as a float: a real number, or a bool (torch takes ``p=True`` as
-    1.0)."""
+    1.0) or a 0-d real tensor (torch's float argument takes one: ``p=tg.tensor(0.5)``)."""
+    if isinstance(p, Tensor) and p.ndim == 0 and p.dtype.kind in "biuf":
+        p = p.item()
     return float(p) if isinstance(p, (bool, np.bool_)) else _scalar(op, "p", p)
 
 
