@@ -172,3 +172,39 @@ def test_no_grad_view_without_a_later_write_or_via_data_still_works():
     y.mul_(2)
     with pytest.raises(AutogradError, match="made under no_grad"):
         (vv * 1).sum().backward()
+
+
+# --- F.relu / F.leaky_relu(inplace=True) on memory shared with views write it, as x.relu_() ----
+_W = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+
+def _y():
+    a = tg.tensor([[-1.0, 2.0], [3.0, -4.0]], dtype=tg.float64, requires_grad=True)
+    return a, a * 1
+
+
+@pytest.mark.parametrize("act, slope", [(lambda t: F.relu(t, inplace=True), 0.0),
+                                        (lambda t: F.leaky_relu(t, 0.1, inplace=True), 0.1)])
+def test_inplace_activation_of_a_view_writes_the_base_and_its_gradient(act, slope):
+    a, y = _y()
+    assert act(y.diagonal()) is not None and y._version == 1
+    expected = np.where(a.detach().numpy() > 0, 1.0, np.where(np.eye(2) > 0, slope, 1.0))
+    np.testing.assert_array_equal(y.detach().numpy(), a.detach().numpy() * expected)
+    (y * tg.tensor(_W)).sum().backward()            # was: the base untouched, a.grad = W
+    np.testing.assert_array_equal(a.grad.numpy(), _W * expected)
+
+
+def test_inplace_activation_of_a_base_with_a_live_view_is_seen_by_the_view():
+    a, y = _y()
+    v = y[:, 1:]
+    F.leaky_relu(y, 0.1, inplace=True)
+    np.testing.assert_array_equal(v.detach().numpy(), [[2.0], [-0.4]])
+    (v * 2).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [[0.0, 2.0], [0.0, 0.2]])
+
+
+def test_inplace_activation_of_a_view_of_a_leaf_is_refused():
+    a, _ = _y()
+    with pytest.raises(AutogradError, match="view of a leaf"):
+        F.relu(a.view(-1), inplace=True)
+    np.testing.assert_array_equal(a.detach().numpy(), [[-1.0, 2.0], [3.0, -4.0]])
