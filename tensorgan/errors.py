@@ -206,6 +206,12 @@ class ConfigError(TensorganError, ValueError):
     """An invalid hyperparameter or option (negative learning rate, batch size 0, ...)."""
 
 
+class SeedTypeError(ConfigError, RuntimeError):
+    """``Generator.manual_seed`` given a seed that is not an integer (a float, a string): a
+    ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's "manual_seed
+    expected a long, but got float"."""
+
+
 class ClassIndexError(ConfigError, IndexError, RuntimeError):
     """A class-index target outside ``[0, C)`` (``cross_entropy`` / ``nll_loss`` /
     ``multi_margin_loss`` / ``multilabel_margin_loss``): a ConfigError, as tensorgan has always

@@ -374,17 +374,40 @@ def _fill_dtype(fill_value: Any, dtype: Any, op: str) -> tuple:
 
 
 def randn(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None,
-          dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+          dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Tensor | None = None) -> Tensor:
     """Standard normal samples, drawn on the host from ``generator`` (or a fresh one from ``seed``)."""
+    if out is not None:
+        return _drawn_into("randn", out, dtype, device, requires_grad, lambda dt, dev: randn(
+            *shape, size=size, generator=generator, seed=seed, dtype=dt, device=dev))
     return _random("normal", _sized(shape, size, "randn"), generator, seed, dtype, device,
                    requires_grad)
 
 
 def rand(*shape, size: Any = None, generator: Generator | None = None, seed: int | None = None,
-         dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+         dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         out: Tensor | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
+    if out is not None:
+        return _drawn_into("rand", out, dtype, device, requires_grad, lambda dt, dev: rand(
+            *shape, size=size, generator=generator, seed=seed, dtype=dt, device=dev))
     return _random("uniform", _sized(shape, size, "rand"), generator, seed, dtype, device,
                    requires_grad)
+
+
+def _drawn_into(op: str, out: Any, dtype: Any, device: Any, requires_grad: bool,
+                draw: Any) -> Tensor:
+    """torch's ``out=`` of a sampler: ``draw(dtype, device)`` made in out's dtype on out's device
+    (a dtype= must name out's, as torch's "dtype Float does not match dtype of out parameter"),
+    written into ``out`` (resized to the draw's shape), ``out`` returned."""
+    from .function_forms import _write_out
+    if not isinstance(out, Tensor):
+        raise InputTypeError(f"{op}: out= must be a Tensor, got {type(out).__name__}")
+    if dtype is not None and _check_dtype(dtype, any_kind=True) != out.dtype:
+        raise DTypeError(f"{op}: dtype {_check_dtype(dtype, any_kind=True)} does not match the "
+                         f"dtype of out= ({out.dtype}), as torch")
+    written = _write_out(op, draw(out.dtype, out.device if device is None else device), out)
+    return written.requires_grad_(True) if requires_grad else written
 
 
 def _normal_of_tensors(mean: Any, std: Any, size: Any, generator, dtype, device) -> Tensor:
@@ -419,9 +442,13 @@ def _normal_of_tensors(mean: Any, std: Any, size: Any, generator, dtype, device)
 
 
 def normal(mean: float, std: float = 1.0, size: Any = None, *, generator: Generator | None = None,
-           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+           dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           out: Tensor | None = None) -> Tensor:
     """``torch.normal(mean, std, size)`` with number arguments: mean + std * randn(size);
     with a tensor mean and / or std (torch's other forms): one sample per element of them."""
+    if out is not None:
+        return _drawn_into("normal", out, dtype, device, requires_grad, lambda dt, dev: normal(
+            mean, std, size, generator=generator, dtype=dt, device=dev))
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         out = _normal_of_tensors(mean, std, size, generator, dtype, device)
         return out.requires_grad_(True) if requires_grad else out
@@ -447,11 +474,18 @@ def _bernoulli_p(p: Any) -> float:
     return _scalar("bernoulli", "p", p)
 
 
-def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
+def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None,
+              out: Tensor | None = None) -> Tensor:
     """1.0 with probability ``input`` (elementwise), else 0.0; with ``p`` (a number, torch's
     second form), 1.0 with probability ``p`` in ``input``'s shape.  Probabilities that require
     grad give draws that do too, with a zero gradient (torch's BernoulliBackward0): the
-    probabilities get zeros, not None."""
+    probabilities get zeros, not None. ``out=`` (torch's first form only) takes any dtype."""
+    if out is not None:
+        if p is not None:
+            raise InputTypeError("bernoulli: out= goes with per-element probabilities only "
+                                 "(bernoulli(input, out=...)), not with p, as torch")
+        return _drawn_into("bernoulli", out, None, None, False, lambda dt, dev: bernoulli(
+            input, generator=generator).to(dt))
     if not isinstance(input, Tensor):
         raise InputTypeError(f"bernoulli: input must be a Tensor, got {type(input).__name__}")
     probs, own = input, p is None
@@ -683,9 +717,12 @@ def _check_float_draw_range(op: str, low: int, high: int, dt: np.dtype) -> None:
 
 def randint(low: int | None = None, high: int | None = None, size: Any = None, *,
             generator: Generator | None = None, dtype: Any = None, device: Any = None,
-            requires_grad: bool = False) -> Tensor:
+            requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """Uniform whole numbers in [low, high) (``randint(high, size)`` and ``randint(high=h,
     size=s)`` as torch's), int64 unless ``dtype=``; [low, high) must fit the dtype."""
+    if out is not None:
+        return _drawn_into("randint", out, dtype, device, requires_grad, lambda dt, dev: randint(
+            low, high, size, generator=generator, dtype=dt, device=dev))
     if size is None and isinstance(high, (tuple, list)):     # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:
@@ -696,6 +733,10 @@ def randint(low: int | None = None, high: int | None = None, size: Any = None, *
         raise InputTypeError("randint: size is required, e.g. randint(0, 10, (64,))")
     if not (_is_int(low) and _is_int(high)):
         raise InputTypeError(f"randint: low and high must be ints with low < high, got {low!r}, {high!r}")
+    for name, end in (("low", low), ("high", high)):      # torch's arguments are int64s
+        if not -2**63 <= end < 2**63:
+            raise SamplingParameterError(f"randint: {name} = {end} does not fit in int64 (as "
+                                         f"torch's 'Overflow when unpacking long long')")
     if high <= low:
         raise SamplingParameterError(f"randint: low and high must be ints with low < high, got {low!r}, {high!r}")
     _check_draw_range("randint", low, high, dtype)
@@ -704,8 +745,11 @@ def randint(low: int | None = None, high: int | None = None, size: Any = None, *
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+             requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """A random permutation of 0 .. n-1, int64 (``x[tg.randperm(len(x))]`` shuffles)."""
+    if out is not None:
+        return _drawn_into("randperm", out, dtype, device, requires_grad, lambda dt, dev: randperm(
+            n, generator=generator, dtype=dt, device=dev))
     n = _int_of(n)
     if not _is_int(n):
         raise InputTypeError(f"randperm: n must be an int >= 0, got {n!r}")

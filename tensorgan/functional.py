@@ -33,7 +33,7 @@ from .dtypes import promote_types, result_type
 from .select_kernels import select
 from .shape_index_ops import distance_order
 from .tensor import (Function, Tensor, _broadcasts_to, _caller_level, _flag, _float_only, _int_of, _is_int, _one_dtype, _run_backward,
-                     _shares_live_memory, _view_chain, is_grad_enabled, no_grad)
+                     is_grad_enabled, no_grad)
 from .kernels.shapes import conv_transpose2d_output_size
 
 IntOrPair = Union[int, Sequence[int]]       # stride=2 or stride=(2, 1), as in torch
@@ -111,7 +111,9 @@ def _scalar(op: str, name: str, value) -> float:
 
 def _probability(op: str, p) -> float:
     """A dropout probability as a float: a real number, or a bool (torch takes ``p=True`` as
-    1.0)."""
+    1.0) or a 0-d real tensor (torch's float argument takes one: ``p=tg.tensor(0.5)``)."""
+    if isinstance(p, Tensor) and p.ndim == 0 and p.dtype.kind in "biuf":
+        p = p.item()
     return float(p) if isinstance(p, (bool, np.bool_)) else _scalar(op, "p", p)
 
 
@@ -1094,29 +1096,19 @@ class _PreluSlopeTimes(ops.Mul):
 
 def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor], Tensor]) -> Tensor:
     """torch's ``inplace=True`` of an activation: ``compute(x)`` written into ``x``, which is
-    returned (on a tensor autograd tracks, a graph op, by the rules of ``Tensor._in_place``);
-    else the new tensor.  Where those rules refuse a tracked tensor -- its memory shared with a
-    view (other than a view of an op's result: written, its base following), or gradient hooks
-    on it -- the result is a new tensor,
-    as with ``inplace=False``; a leaf that requires grad is refused, as in torch."""
+    returned (on a tensor autograd tracks, a graph op, by the rules of ``Tensor._in_place``, as
+    ``x.relu_()``: views and base see the write, a view of a leaf that requires grad is refused,
+    as in torch); but a tracked tensor with gradient hooks gets a new tensor, as with
+    ``inplace=False``. A leaf that requires grad is refused, as in torch."""
     if not isinstance(inplace, (bool, np.bool_)):
         raise InputTypeError(f"{op}: inplace must be a bool, got {inplace!r}")
     if not inplace:
         return compute(x)
     if not isinstance(x, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
-    tracked = x._requires_grad and x._ctx is not None and is_grad_enabled()
-    if tracked and (x._hooks is not None or (len(x._version_box) > 1 and _shares_live_memory(x)
-                                             and not _writable_view(x))):
+    if x._hooks is not None and x._requires_grad and x._ctx is not None and is_grad_enabled():
         return compute(x)
     return x._in_place_from(op + "_", compute)
-
-
-def _writable_view(x: Tensor) -> bool:
-    """Whether ``x`` is a view of an op's result that an in-place op can write with its base
-    following (Tensor._rebase_view, torch's CopySlices)."""
-    chain = _view_chain(x)
-    return chain is not None and chain[0]._ctx is not None and chain[0]._hooks is None
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

@@ -16,7 +16,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError, InputTypeError, RNGStateError, RNGStateTypeError
+from .errors import (CheckpointError, ConfigError, InputTypeError, RNGStateError, RNGStateTypeError,
+                     SeedTypeError)
 
 
 def _drawn(dtype) -> np.dtype:
@@ -57,7 +58,8 @@ class Generator:
         if isinstance(seed, np.random.SeedSequence):    # SeedSequence: derived streams
             self._initial_seed, entropy = seed, seed
         elif isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-            raise ConfigError(f"seed must be an integer or None, got {seed!r}")
+            raise SeedTypeError(f"manual_seed: seed must be an integer or None, got "
+                                f"{type(seed).__name__} {seed!r}")
         else:
             entropy = check_seed_range(int(seed), "manual_seed") % 2**64
             self._initial_seed = entropy    # torch's initial_seed(): a negative seed modulo 2**64

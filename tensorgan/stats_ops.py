@@ -170,6 +170,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
                                        "it with .float())")
     if dim is None:
         flat = input.reshape(-1)
+        if flat.shape[0] == 0 and input.dtype.kind != "f":   # as median: NaN has no int form
+            raise EmptyReductionError(f"nanmedian: an empty {input.dtype} tensor has no median "
+                                      f"(an empty float one gives NaN)")
         if flat.shape[0] == 0:
             return _constant(input, np.array(np.nan))
         value = nanmedian(flat.detach(), 0).values.array

@@ -514,8 +514,9 @@ class _DetachRef(weakref.ref):
 class _NoGradViewRef(weakref.ref):
     """The entry of a view made under no_grad() of a tensor that requires grad: torch refuses
     to write such a view in place with grad mode on (the base's graph cannot follow the write,
-    its gradient would silently ignore it)."""
-    __slots__ = ()
+    its gradient would silently ignore it), and to use it in a graph once its memory was written
+    after it was made (``version``: the memory's version then; see _refuse_rebased_view)."""
+    __slots__ = ("version",)
 
 
 class _DetachViewRef(weakref.ref):
@@ -577,6 +578,8 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False,
     else:
         ref = (_DetachRef(target) if detached else _NoGradViewRef(target) if no_grad_view
                else weakref.ref(target))
+        if no_grad_view:
+            ref.version = box[0]
     refs.append(ref)
     n = len(refs)
     if n >= 32 and not n & (n - 1):           # at 32, 64, 128, ...: amortised O(1) per view
@@ -1498,13 +1501,33 @@ def _push_inputs(node: "Tensor", stack: list) -> None:
                 parent = _redirect(ctx, parent, version)
             if parent._ctx is not None:
                 stack.append((parent, False))
-            elif leaves is None:        # (most nodes have no leaf input: no list made for them)
+                continue
+            if len(parent._version_box) > 1 and version is not None:   # (shared memory only)
+                _refuse_rebased_view(parent, version)
+            if leaves is None:          # (most nodes have no leaf input: no list made for them)
                 leaves = [(parent, False)]
             else:
                 leaves.append((parent, False))
     if leaves is not None:              # below the others, so they pop after them
         leaves.reverse()
         stack[below:below] = leaves
+
+
+def _refuse_rebased_view(leaf: "Tensor", version: int) -> None:
+    """torch's refusal of a view made under no_grad() (of a tensor that requires grad) used in a
+    graph after its memory was written in place -- through it, its base or another view: whether
+    the graph should see the write is ambiguous, so its gradient (stopping at the view) could be
+    silently not the one meant."""
+    for r in leaf._version_box[1]:
+        if type(r) is _NoGradViewRef and r() is leaf:
+            if r.version != version:
+                raise AutogradError(
+                    f"a view of shape {leaf.shape} made under no_grad() of a tensor that requires "
+                    f"grad was used in a graph after its memory was modified in place (through "
+                    f"it, its base or another view of the base): ambiguous, so refused, as torch "
+                    f"refuses it -- make the view and the in-place write both inside no_grad() "
+                    f"(write untracked) or both outside it (write tracked), or use a .clone()")
+            return
 
 
 def _graph_parents(node: "Tensor") -> list:
