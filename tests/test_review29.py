@@ -96,9 +96,11 @@ def test_abs_backward_zeroes_nan_without_nan_to_num():
     """abs'(NaN) is 0 (torch's sgn) by two ufuncs: 61 calls for this graph (59 at b52efc7;
     nan_to_num made it 73); 66 since the backward walk's steps are _Walk's methods (three calls
     a walk, and one a node: _Walk.accumulate -- the same time a node, measured on a 200-node chain);
-    68 with the walk's __enter__ / __exit__ (autograd.grad's narrowed needs put back)."""
+    68 with the walk's __enter__ / __exit__ (autograd.grad's narrowed needs put back); 71 since
+    session 30's _topological_order pushes a node's inputs in one named step (_push_inputs, one
+    call a node that has inputs; the DCGAN's walk measured no slower)."""
     w = tg.tensor([1., -2.], requires_grad=True)
-    assert _python_calls(lambda: w.abs().sum().backward()) <= 68
+    assert _python_calls(lambda: w.abs().sum().backward()) <= 71
     for dtype in (tg.float16, tg.float32, tg.float64):
         x = tg.tensor([1., float("nan"), -2., 0., float("inf")], dtype=dtype, requires_grad=True)
         x.abs().sum().backward()
