@@ -224,6 +224,27 @@ def _row_major(array: Any) -> bool:
     return strides == sorted(strides, reverse=True)
 
 
+def in_iterator_order(op: Any, a: Any, b: Any, operands: tuple) -> Any:
+    """``op(a, b)`` -- elementwise, torch's first operand (``operands[0]``) not C-contiguous --
+    computed straight into the layout torch's TensorIterator gives it (see
+    :func:`iterator_order`): both operands are viewed with their dims in that order, NumPy writes
+    a C-order result there, and a transpose puts the dims back -- ``cl + c`` is channels_last with
+    no copy (:func:`follow_operands` relays a finished result instead)."""
+    shape = np.broadcast_shapes(*[x.shape for x in (a, b) if hasattr(x, "shape")])
+    first = operands[0] if hasattr(operands[0], "strides") else operands[1]
+    if len(shape) < 2 or (first.shape == shape and _row_major(first)):
+        return op(a, b)                       # (a sliced row-major operand: C order, torch too)
+    axes = iterator_order(shape, operands)
+    if [d for d in axes if shape[d] != 1] == [d for d in range(len(shape)) if shape[d] != 1]:
+        return op(a, b)
+
+    def in_order(x: Any) -> Any:
+        if not getattr(x, "ndim", 0):         # a number or a 0-d array broadcasts as it is
+            return x
+        return x.reshape((1,) * (len(shape) - x.ndim) + x.shape).transpose(axes)
+    return op(in_order(a), in_order(b)).transpose(tuple(np.argsort(axes)))
+
+
 def follow_operands(out: Any, operands: tuple) -> Any:
     """``out`` -- an elementwise result NumPy laid out in C order although its first array
     operand is not C-contiguous -- laid out as torch's TensorIterator would (see

@@ -16,7 +16,7 @@ import numpy as np
 from . import scatter_kernels
 from .broadcasting import broadcast_shape
 from .float_sums import ACCURATE_MIN_SIZE, sum_float32
-from .memory_formats import follow_operands
+from .memory_formats import follow_operands, in_iterator_order
 from .errors import EmptyReductionError, IndexDTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
@@ -95,23 +95,20 @@ def _broadcasting(name: str, op: Callable, a, b, lead=None):
     """``op(a, b)``, with NumPy's ValueError for shapes that do not broadcast turned into a
     ShapeError naming them. The shapes are checked only once the op failed: checking first
     (np.broadcast_shapes, ~1.5 us) cost a quarter of a small ``x + y``.  The result is laid out
-    as torch's (see :func:`follow_operands`: ``cl + c`` is channels_last, where NumPy gives C
+    as torch's (see :func:`in_iterator_order`: ``cl + c`` is channels_last, where NumPy gives C
     order) -- looked at only when ``lead``, torch's first operand (``a`` unless given), is
     not C-contiguous."""
     try:
-        out = op(a, b)
+        try:
+            c_order = (a if lead is None else lead).flags.c_contiguous
+        except AttributeError:     # a Python number first: (the other) b decides
+            c_order = b.flags.c_contiguous
+        if c_order:
+            return op(a, b)
+        return in_iterator_order(op, a, b, (a, b) if lead is None or lead is a else (lead, a, b))
     except ValueError:
         _broadcast_check(name, a, b)
         raise
-    try:
-        if (a if lead is None else lead).flags.c_contiguous:
-            return out
-    except AttributeError:         # a Python number first: (the other) b decides
-        if b.flags.c_contiguous:
-            return out
-    if out.ndim > 1 and out.flags.c_contiguous:
-        return follow_operands(out, (a, b) if lead is None or lead is a else (lead, a, b))
-    return out
 
 
 class Add(Function):
