@@ -40,6 +40,7 @@ def _numpy_stft(x: np.ndarray, n_fft: int, hop: int, window: np.ndarray, center:
     return (X / np.sqrt(n_fft) if normalized else X).T
 
 
+@pytest.mark.filterwarnings("ignore:stft with return_complex=False is deprecated")
 @pytest.mark.parametrize("n_fft, hop, win, center, mode, normalized, onesided", [
     (16, 4, 16, True, "reflect", False, True), (16, 5, 10, True, "constant", True, True),
     (15, 3, 9, False, "reflect", False, False), (8, 8, 8, True, "reflect", True, False)])
@@ -400,6 +401,7 @@ def test_optimizer_load_state_dict_refuses_with_its_messages_and_changes_nothing
     assert _plain(opt.state_dict()) == before
 
 
+@pytest.mark.filterwarnings("ignore:optimizer contains a parameter group with duplicate parameters")
 def test_optimizer_load_state_dict_keeps_one_state_for_a_twice_listed_parameter():
     tg.manual_seed(1)
     m = nn.Linear(3, 2)
