@@ -147,7 +147,8 @@ def user_path(text: str) -> str:
 DEFAULT_STEPS = 300  # a couple of minutes on a laptop CPU at batch 64
 
 
-def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+def _add_length_and_optimizer_arguments(p: argparse.ArgumentParser) -> None:
+    """How long to train and the optimizers' step sizes (and G's moving average)."""
     length = p.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=positive_int, help="passes over the dataset")
     length.add_argument("--steps", type=positive_int,
@@ -165,6 +166,10 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "(typical 0.999; default 0: off); it draws "
                         "the sample grids (samples/step_N_ema.png) and --eval-every's images, is "
                         "saved in the checkpoint and used by 'tensorgan sample'")
+
+
+def _add_gan_variant_arguments(p: argparse.ArgumentParser) -> None:
+    """What kind of GAN: class-conditional, augmented, and its seed."""
     p.add_argument("--conditional", action="store_true", default=None,
                    help="class-conditional DCGAN (cGAN): G gets a label embedding beside z, D one-hot "
                         "label maps beside the image; sample grids show one row per class (several classes "
@@ -175,6 +180,10 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "translation, cutout (the paper's: color,translation,cutout); the saved "
                         "and evaluated samples are not augmented (default: off)")
     p.add_argument("--seed", type=seed_int, help="seed of every random stream (default 0)")
+
+
+def _add_data_arguments(p: argparse.ArgumentParser) -> None:
+    """Where the images come from and how folder images are read."""
     p.add_argument("--data-dir", type=user_path, help="folder holding the MNIST IDX files (else $TENSORGAN_DATA, the "
                                       "cache, or the bundled 10,000-image set)")
     p.add_argument("--dataset", help="'mnist' (default) or 'folder:PATH' (PNG, JPEG, BMP, TIFF, "
@@ -190,15 +199,27 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="channels of folder images (default 3)")
     p.add_argument("--strict-size", action="store_true",
                    help="reject folder images of another size instead of cropping and resizing them")
+
+
+def _add_run_dir_arguments(p: argparse.ArgumentParser) -> None:
+    """Where the run is written (and resumed from), and how often."""
     p.add_argument("--out", type=user_path, help="run directory (default runs/dcgan; with --resume CKPT, CKPT's folder)")
     p.add_argument("--resume", nargs="?", const="", metavar="CKPT", type=user_path,
                    help="continue from CKPT (default: RUN_DIR/checkpoint.npz)")
     p.add_argument("--sample-every", type=positive_int, help="steps between sample grids (default 200)")
     p.add_argument("--checkpoint-every", type=positive_int,
                    help="steps between checkpoints (default 200)")
+
+
+def _add_network_arguments(p: argparse.ArgumentParser) -> None:
+    """The networks' sizes and the discriminator's kind."""
     p.add_argument("--latent-dim", type=positive_int, help="noise dimension (default 100)")
     p.add_argument("--base-channels", type=positive_int, help="channels next to the image (default 64)")
     p.add_argument("--discriminator", choices=("conv", "mlp"), help="discriminator kind (default conv)")
+
+
+def _add_objective_arguments(p: argparse.ArgumentParser) -> None:
+    """The GAN objective and its penalties, Adam's betas and D's normalization."""
     p.add_argument("--loss", choices=("bce", "hinge", "wgan-gp"),
                    help="GAN objective: bce (the minimax game on logits, default), hinge "
                         "(SN-GAN's: D on relu(1 -/+ score), G on -score) or wgan-gp (a critic on "
@@ -223,6 +244,10 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "GAMMA/2 * E||grad D(real)||^2 to its loss (default 0: off; try 1-10)")
     p.add_argument("--r1-every", type=positive_int, metavar="K",
                    help="lazy R1: the penalty on every K-th step only, weighted K times (default 1)")
+
+
+def _add_run_behaviour_arguments(p: argparse.ArgumentParser) -> None:
+    """What a run does on non-finite values, its progress bar, memory and evaluation."""
     p.add_argument("--on-nonfinite", choices=("stop", "skip"),
                    help="on a NaN/inf loss or gradient: stop (default) or skip that update")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -233,6 +258,14 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-every", type=nonnegative_int, metavar="K",
                    help="every K steps score 1000 samples with tensorgan.metrics (MNIST; "
                         "RUN_DIR/eval.jsonl); kept on --resume, where 0 turns it off")
+
+
+def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """The train command's options, in --help's order (each group adds its options in turn)."""
+    for add_group in (_add_length_and_optimizer_arguments, _add_gan_variant_arguments,
+                      _add_data_arguments, _add_run_dir_arguments, _add_network_arguments,
+                      _add_objective_arguments, _add_run_behaviour_arguments):
+        add_group(p)
 
 
 # Options that may differ on --resume (everything else comes from the checkpoint).

@@ -110,14 +110,11 @@ def _padded_window(window: Tensor, n_fft: int) -> Tensor:
     return pad(window, (left, n_fft - win - left))
 
 
-def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
-         window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
-         normalized: bool = False, onesided: bool | None = None,
-         return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
-    """The short-time Fourier transform of a (L,) or (B, L) signal (``torch.stft``): the
-    complex ``(B?, n_fft // 2 + 1, n_frames)`` spectrogram (``n_fft`` bins with
-    ``onesided=False``, and always for a complex signal or window, as torch), or with
-    ``return_complex=False`` its (..., 2) (real, imaginary) pairs."""
+def _stft_output_kind(input: Tensor, window: Any, onesided: bool | None,
+                      return_complex: bool | None, center: bool,
+                      align_to_window: bool | None) -> tuple[bool, bool]:
+    """(two_sided, return_complex) after stft's checks of its arguments, in torch's order, so
+    that a bad call fails before any work or warning."""
     op = "stft"
     if not isinstance(input, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
@@ -141,34 +138,59 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
                          f"convert with .float()")
     if center and align_to_window is not None:
         raise ConfigError(f"{op}: align_to_window should only be set when center = False")
-    if not return_complex:
-        from .tensor import _caller_level
-        _warn_once("stft-real", "stft with return_complex=False is deprecated. In a future pytorch "
-                   "release, stft will return complex tensors for all inputs, and "
-                   "return_complex=False will raise an error.\nNote: you can still call "
-                   "torch.view_as_real on the complex output to recover the old return format. "
-                   "(as torch warns, once)", _caller_level() + 1)
-    _warn_no_window(op, window)
-    x = input
-    n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, x)
+    return two_sided, return_complex
+
+
+def _warn_real_pairs_deprecated() -> None:
+    """torch's once-a-program warning for return_complex=False, at the user's call."""
+    from .tensor import _caller_level
+    _warn_once("stft-real", "stft with return_complex=False is deprecated. In a future pytorch "
+               "release, stft will return complex tensors for all inputs, and "
+               "return_complex=False will raise an error.\nNote: you can still call "
+               "torch.view_as_real on the complex output to recover the old return format. "
+               "(as torch warns, once)", _caller_level() + 1)
+
+
+def _stft_frames(x: Tensor, n_fft: int, hop: int, win: int, window: Tensor, center: bool,
+                 pad_mode: str, align_to_window: bool | None) -> Tensor:
+    """The (B?, n_frames, n_fft) windowed frames the FFT transforms: the signal centre-padded
+    when asked, frame t from t * hop."""
     if center:
         half = n_fft // 2
         x = _pad_any(x.reshape((1,) * (3 - x.ndim) + x.shape), (half, half), pad_mode).reshape(
             x.shape[:-1] + (x.shape[-1] + 2 * half,))
     length = x.shape[-1]
     if not 0 < n_fft <= length:
-        raise ShapeError(f"{op}: expected 0 < n_fft <= {length} (the signal's length"
+        raise ShapeError(f"stft: expected 0 < n_fft <= {length} (the signal's length"
                          f"{' after centre padding' if center else ''}), got n_fft={n_fft}")
+    if not align_to_window:
+        return x.unfold(-1, n_fft, hop) * _padded_window(window, n_fft)
+    # frames of win_length samples from t * hop, zero-padded on both sides to n_fft
+    from .functional import pad
+    frames = x.unfold(-1, win, hop) * window
+    left = (n_fft - win) // 2
+    if win < n_fft:
+        frames = pad(frames, (left, n_fft - win - left))
+    return frames
+
+
+def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+         window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
+         normalized: bool = False, onesided: bool | None = None,
+         return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
+    """The short-time Fourier transform of a (L,) or (B, L) signal (``torch.stft``): the
+    complex ``(B?, n_fft // 2 + 1, n_frames)`` spectrogram (``n_fft`` bins with
+    ``onesided=False``, and always for a complex signal or window, as torch), or with
+    ``return_complex=False`` its (..., 2) (real, imaginary) pairs."""
+    op = "stft"
+    two_sided, return_complex = _stft_output_kind(input, window, onesided, return_complex,
+                                                  center, align_to_window)
+    if not return_complex:
+        _warn_real_pairs_deprecated()
+    _warn_no_window(op, window)
+    n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, input)
+    frames = _stft_frames(input, n_fft, hop, win, window, center, pad_mode, align_to_window)
     from . import fft
-    if align_to_window:
-        # frames of win_length samples from t * hop, zero-padded on both sides to n_fft
-        from .functional import pad
-        frames = x.unfold(-1, win, hop) * window
-        left = (n_fft - win) // 2
-        if win < n_fft:
-            frames = pad(frames, (left, n_fft - win - left))
-    else:
-        frames = x.unfold(-1, n_fft, hop) * _padded_window(window, n_fft)
     norm = "ortho" if normalized else "backward"
     if two_sided or (onesided is not None and not onesided):
         X = fft.fft(frames, dim=-1, norm=norm)                            # (B?, T, F) complex
@@ -181,14 +203,9 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     return X
 
 
-def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
-          window: Tensor | None = None, center: bool = True, normalized: bool = False,
-          onesided: bool | None = None, length: int | None = None,
-          return_complex: bool = False) -> Tensor:
-    """The inverse of :func:`stft` (``torch.istft``): a complex (B?, n_freq, n_frames)
-    spectrogram (or its (B?, n_freq, n_frames, 2) real pairs) -> the least-squares (B?, length)
-    signal (windowed inverse frames overlap-added, divided by the overlap-added squared window):
-    real, or complex with ``return_complex=True`` (a two-sided spectrogram, as torch)."""
+def _istft_spectrum(input: Any) -> Tensor:
+    """istft's input as a complex (B?, n_freq, n_frames) spectrogram: a complex one as it is,
+    stft(..., return_complex=False)'s (..., 2) real pairs viewed as complex."""
     op = "istft"
     if not isinstance(input, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
@@ -196,19 +213,22 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         if input.ndim not in (2, 3):
             raise ShapeError(f"{op}: expected a complex spectrogram of shape (B?, n_freq, "
                              f"n_frames), got shape {input.shape}")
-        spectrum = input
-    else:
-        if input.ndim not in (3, 4) or input.shape[-1] != 2:
-            raise ShapeError(f"{op}: expected a complex spectrogram (B?, n_freq, n_frames) or its "
-                             f"(real, imaginary) pairs, shape (B?, n_freq, n_frames, 2) -- "
-                             f"stft(..., return_complex=False)'s layout -- got shape {input.shape}")
-        if input.dtype.kind != "f" or input.dtype == float16:
-            raise DTypeError(f"{op}: expected a float32 or float64 spectrogram, got {input.dtype}")
-        from .complex_ops import view_as_complex
-        spectrum = view_as_complex(input.contiguous())
-    X = spectrum if spectrum.ndim == 3 else spectrum.unsqueeze(0)
-    _warn_no_window(op, window)
-    n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, X.real)
+        return input
+    if input.ndim not in (3, 4) or input.shape[-1] != 2:
+        raise ShapeError(f"{op}: expected a complex spectrogram (B?, n_freq, n_frames) or its "
+                         f"(real, imaginary) pairs, shape (B?, n_freq, n_frames, 2) -- "
+                         f"stft(..., return_complex=False)'s layout -- got shape {input.shape}")
+    if input.dtype.kind != "f" or input.dtype == float16:
+        raise DTypeError(f"{op}: expected a float32 or float64 spectrogram, got {input.dtype}")
+    from .complex_ops import view_as_complex
+    return view_as_complex(input.contiguous())
+
+
+def _istft_options(input: Tensor, X: Tensor, n_fft: int, window: Tensor, onesided: bool | None,
+                   length: Any, return_complex: bool) -> tuple[bool, int | None]:
+    """(onesided, length) checked against the (B, n_freq, n_frames) spectrogram X: onesided
+    defaults to whether X holds fewer than n_fft bins, as torch's."""
+    op = "istft"
     n_freq, n_frames = X.shape[1], X.shape[2]
     if onesided is None:
         onesided = n_freq != n_fft
@@ -230,36 +250,67 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         raise ConfigError(f"{op}: cannot have onesided output if window or input is complex (as "
                           f"torch): return_complex=True needs a two-sided spectrogram "
                           f"(onesided=False)")
+    return onesided, length
+
+
+def _inverse_frames(X: Tensor, n_fft: int, onesided: bool, normalized: bool,
+                    return_complex: bool) -> Tensor:
+    """The (B, T, n_fft) inverse FFT of each frame: complex with return_complex, else real
+    from the one-sided half (a two-sided spectrogram's other half is its mirror)."""
     from . import fft
-    from .functional import fold, pad
     norm = "ortho" if normalized else "backward"
     if return_complex:
-        frames = fft.ifft(X.transpose(1, 2), n=n_fft, dim=-1, norm=norm)     # (B, T, n_fft)
-    else:
-        if not onesided:
-            X = X.narrow(1, 0, n_fft // 2 + 1)
-        frames = fft.irfft(X.transpose(1, 2), n=n_fft, dim=-1, norm=norm)    # (B, T, n_fft)
-    w = _padded_window(window, n_fft)
+        return fft.ifft(X.transpose(1, 2), n=n_fft, dim=-1, norm=norm)
+    if not onesided:
+        X = X.narrow(1, 0, n_fft // 2 + 1)
+    return fft.irfft(X.transpose(1, 2), n=n_fft, dim=-1, norm=norm)
+
+
+def _overlap_add(cols: Tensor, total: int, hop: int) -> Tensor:
+    """(B, T, n_fft) frames -> the (B, total) signal: frame t added in from t * hop."""
+    if cols.is_complex():
+        from .complex_ops import complex
+        return complex(_overlap_add(cols.real, total, hop), _overlap_add(cols.imag, total, hop))
+    from .functional import fold
+    n_fft = cols.shape[2]
+    out = fold(cols.transpose(1, 2), (1, total), (1, n_fft), stride=(1, hop))
+    return out.reshape(cols.shape[0], total)
+
+
+def _least_squares_signal(frames: Tensor, w: Tensor, hop: int, start: int, stop: int) -> Tensor:
+    """The windowed frames overlap-added and divided by the overlap-added squared window (the
+    least-squares inverse), samples start:stop; the envelope must not vanish there (NOLA)."""
+    n_frames, n_fft = frames.shape[1], frames.shape[2]
     total = n_fft + hop * (n_frames - 1)
-
-    def overlap_add(cols: Tensor) -> Tensor:      # (B, T, n_fft) -> (B, total)
-        if cols.is_complex():
-            from .complex_ops import complex
-            return complex(overlap_add(cols.real), overlap_add(cols.imag))
-        out = fold(cols.transpose(1, 2), (1, total), (1, n_fft), stride=(1, hop))
-        return out.reshape(cols.shape[0], total)
-
-    y = overlap_add(frames * w)
-    envelope = overlap_add((w * w).reshape(1, 1, n_fft).expand(1, n_frames, n_fft))
-    start = n_fft // 2 if center else 0
-    end = start + length if length is not None else (total - n_fft // 2 if center else total)
-    stop = min(end, total)
+    y = _overlap_add(frames * w, total, hop)
+    envelope = _overlap_add((w * w).reshape(1, 1, n_fft).expand(1, n_frames, n_fft), total, hop)
     y, envelope = y[:, start:stop], envelope[:, start:stop]
     if envelope.numel() and float(envelope.detach().abs().min().item()) < 1e-11:
-        raise ConfigError(f"{op}: window overlap add min is below 1e-11: the squared windows "
+        raise ConfigError(f"istft: window overlap add min is below 1e-11: the squared windows "
                           f"{hop} samples apart must overlap everywhere (the NOLA condition); "
                           f"check window, hop_length and center")
-    y = y / envelope
+    return y / envelope
+
+
+def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+          window: Tensor | None = None, center: bool = True, normalized: bool = False,
+          onesided: bool | None = None, length: int | None = None,
+          return_complex: bool = False) -> Tensor:
+    """The inverse of :func:`stft` (``torch.istft``): a complex (B?, n_freq, n_frames)
+    spectrogram (or its (B?, n_freq, n_frames, 2) real pairs) -> the least-squares (B?, length)
+    signal (windowed inverse frames overlap-added, divided by the overlap-added squared window):
+    real, or complex with ``return_complex=True`` (a two-sided spectrogram, as torch)."""
+    op = "istft"
+    spectrum = _istft_spectrum(input)
+    X = spectrum if spectrum.ndim == 3 else spectrum.unsqueeze(0)
+    _warn_no_window(op, window)
+    n_fft, hop, win, window = _geometry(op, n_fft, hop_length, win_length, window, X.real)
+    onesided, length = _istft_options(input, X, n_fft, window, onesided, length, return_complex)
+    frames = _inverse_frames(X, n_fft, onesided, normalized, return_complex)
+    total = n_fft + hop * (X.shape[2] - 1)
+    start = n_fft // 2 if center else 0
+    end = start + length if length is not None else (total - n_fft // 2 if center else total)
+    y = _least_squares_signal(frames, _padded_window(window, n_fft), hop, start, min(end, total))
     if end > total:
         if not _LENGTH_WARNED[0]:
             _LENGTH_WARNED[0] = True          # torch's TORCH_WARN_ONCE
@@ -267,6 +318,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
                           f"({total - start} < {length}). Result is being padded with zeros in "
                           f"the tail. Please check your center and hop_length settings (as torch "
                           f"warns, once)", UserWarning, stacklevel=2)
+        from .functional import pad
         y = pad(y, (0, end - total))
     return y if spectrum.ndim == 3 else y.squeeze(0)
 

@@ -516,7 +516,6 @@ class Trainer:
         (the step in flight is finished and a checkpoint written first)."""
         total = self.total_steps
         bar = metrics = previous_handler = None
-        last_loss_g = math.nan               # shown by the bar on D-only steps (n_critic > 1)
         self._t0 = time.perf_counter()
         start_step = self.step
         interrupted = self._stop_requested = False     # a stop request ends one fit(), not all
@@ -526,49 +525,55 @@ class Trainer:
             bar = _progress_bar(total, self.step) if progress else None
             metrics = self._open_metrics()
             previous_handler = self._install_sigint()
-            while self.step < total and not interrupted:
-                for real, labels in self.loader:
-                    t_step = time.perf_counter()
-                    record = self.train_step(real, labels)   # ends on host copies of the losses
-                    step_seconds.append(time.perf_counter() - t_step)
-                    record["time"] = round(self._time_offset + time.perf_counter() - self._t0, 4)
-                    self.history.append(record)
-                    if metrics is not None:
-                        try:
-                            metrics.write(json_line(record))
-                            metrics.flush()
-                        except OSError as exc:      # (disk full) name the file
-                            if exc.filename is not None or exc.errno is None:
-                                raise
-                            raise type(exc)(exc.errno, exc.strerror, metrics.name) from exc
-                    if bar is not None:
-                        loss_g = record.get("loss_g", last_loss_g)    # n_critic > 1: G's last
-                        last_loss_g = loss_g
-                        bar.set_postfix_str(f"Loss_D={record['loss_d']:.3f} Loss_G={loss_g:.3f} "
-                                            f"D(x)={record['d_x']:.3f} D(G(z))={record['d_g_z']:.3f}",
-                                            refresh=False)
-                        bar.update(1)
-                    if on_step is not None:
-                        on_step(record)
-                    self._periodic(total)
-                    if self._stop_requested:
-                        interrupted = True
-                        break
-                    if self.step >= total:
-                        break
+            interrupted = self._run_steps(total, bar, metrics, on_step, step_seconds)
             if self.run_dir is not None:
                 self.save_checkpoint()
                 self.save_samples(final=True)
                 self.save_loss_curve()
             failed = False
         finally:
-            try:
-                if bar is not None:
-                    bar.close()
+            self._end_fit(bar, metrics, failed, previous_handler)
+        return self._fit_summary(start_step, step_seconds, interrupted)
+
+    def _run_steps(self, total: int, bar: Any, metrics: Any,
+                   on_step: Callable[[dict[str, Any]], None] | None,
+                   step_seconds: list[float]) -> bool:
+        """The loop: epochs of batches, each step logged (history, metrics file, bar, on_step)
+        and its periodic files written, up to ``total`` steps. True when a stop was requested."""
+        last_loss_g = math.nan               # shown by the bar on D-only steps (n_critic > 1)
+        while self.step < total:
+            for real, labels in self.loader:
+                t_step = time.perf_counter()
+                record = self.train_step(real, labels)   # ends on host copies of the losses
+                step_seconds.append(time.perf_counter() - t_step)
+                record["time"] = round(self._time_offset + time.perf_counter() - self._t0, 4)
+                self.history.append(record)
                 if metrics is not None:
-                    _close_log(metrics, failed)
-            finally:                # a failed close must not leave our Ctrl-C handler installed
-                self._restore_sigint(previous_handler)
+                    _write_metrics_line(metrics, record)
+                if bar is not None:
+                    last_loss_g = _show_progress(bar, record, last_loss_g)
+                if on_step is not None:
+                    on_step(record)
+                self._periodic(total)
+                if self._stop_requested:
+                    return True
+                if self.step >= total:
+                    break
+        return False
+
+    def _end_fit(self, bar: Any, metrics: Any, failed: bool, previous_handler: Any) -> None:
+        """Close the bar and the metrics file, and give Ctrl-C back its previous handler."""
+        try:
+            if bar is not None:
+                bar.close()
+            if metrics is not None:
+                _close_log(metrics, failed)
+        finally:                # a failed close must not leave our Ctrl-C handler installed
+            self._restore_sigint(previous_handler)
+
+    def _fit_summary(self, start_step: int, step_seconds: list[float],
+                     interrupted: bool) -> dict[str, Any]:
+        """fit()'s summary; the time this fit() took joins the run's time offset."""
         elapsed = time.perf_counter() - self._t0
         self._time_offset += elapsed
         self._t0 = time.perf_counter()
@@ -934,6 +939,28 @@ def cut_log_after(path: Path, step: int) -> None:
     if path.exists():
         kept = [r for r in _read_metrics(path) if r.get("step", 0) <= step]
         atomic_write(path, lambda f: f.write("".join(json_line(r) for r in kept).encode()))
+
+
+def _write_metrics_line(metrics: Any, record: dict[str, Any]) -> None:
+    """One step's JSON line, flushed at once (a crash keeps the steps before it); a write error
+    without a file name (disk full) gets the metrics file's."""
+    try:
+        metrics.write(json_line(record))
+        metrics.flush()
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, metrics.name) from exc
+
+
+def _show_progress(bar: Any, record: dict[str, Any], last_loss_g: float) -> float:
+    """Advance the bar by one step showing its losses; returns G's loss to show next (a D-only
+    step, n_critic > 1, shows G's last)."""
+    loss_g = record.get("loss_g", last_loss_g)
+    bar.set_postfix_str(f"Loss_D={record['loss_d']:.3f} Loss_G={loss_g:.3f} "
+                        f"D(x)={record['d_x']:.3f} D(G(z))={record['d_g_z']:.3f}", refresh=False)
+    bar.update(1)
+    return loss_g
 
 
 def _close_log(log: Any, failed: bool) -> None:

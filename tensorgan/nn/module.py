@@ -982,42 +982,22 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise CheckpointError(f"state_dict for {type(self).__name__} must be a mapping of names "
                                   f"to Tensors or arrays, got {type(state_dict).__name__}")
-        metadata = getattr(state_dict, "_metadata", None)
         state = OrderedDict(state_dict)       # the hooks may edit this copy
         missing: list = []
         unexpected: list = []
         errors: list = []
         modules = list(self.named_modules(remove_duplicate=False))
-        for prefix, module in modules:
-            local_metadata = {} if metadata is None else metadata.get(prefix, {})
-            for hook in list(module._load_state_dict_pre_hooks.values()):
-                hook(module, state, prefix + "." if prefix else "", local_metadata, strict,
-                     missing, unexpected, errors)
-            upgrade = getattr(type(module), "_upgrade_state_dict", None)
-            if upgrade is not None:      # a layer's fix-up of older checkpoints (_load_from_state_dict)
-                upgrade(module, state, prefix + "." if prefix else "", local_metadata)
+        _run_load_pre_hooks(modules, state, getattr(state_dict, "_metadata", None), strict,
+                            missing, unexpected, errors)
         arrays, extras = self._match_state(state, modules, missing, unexpected, errors)
         post_hooks = any(m._load_state_dict_post_hooks for _, m in modules)
         if strict and not post_hooks:
             _check_keys(self, missing, unexpected, errors)
         if errors:
             raise StateDictMismatchError(f"{type(self).__name__}: " + "; ".join(errors))
-        for module, name, key, target, value in arrays:
-            if assign and isinstance(target, Tensor):
-                _assign(module, name, target, state[key])
-            elif isinstance(target, Tensor):
-                target.array[...] = target.device.xp.asarray(value, dtype=target.dtype)
-                target._bump_version()
-            else:
-                target[...] = value
-        for module, value in extras:
-            module.set_extra_state(value)
+        _write_state(arrays, extras, state, assign)
         result = IncompatibleKeys(missing, unexpected)
-        for module in _post_order(self):
-            for hook in list(module._load_state_dict_post_hooks.values()):
-                if hook(module, result) is not None:
-                    raise InputTypeError("a load_state_dict post-hook must return None (it edits "
-                                         "incompatible_keys in place)")
+        _run_load_post_hooks(self, result)
         if strict:
             _check_keys(self, missing, unexpected)
         return result
@@ -1365,6 +1345,45 @@ def _assign(module: Module, name: str, target: Tensor, value: Any) -> None:
         else:
             value = Parameter(value.detach(), requires_grad=target.requires_grad)
     setattr(module, name, value)
+
+
+def _run_load_pre_hooks(modules: list, state: OrderedDict, metadata: Any, strict: bool,
+                        missing: list, unexpected: list, errors: list) -> None:
+    """load_state_dict's first pass, parents before children: each module's pre-hooks, then its
+    class's fix-up of older checkpoints, both free to edit ``state`` (rename keys)."""
+    for prefix, module in modules:
+        local_metadata = {} if metadata is None else metadata.get(prefix, {})
+        for hook in list(module._load_state_dict_pre_hooks.values()):
+            hook(module, state, prefix + "." if prefix else "", local_metadata, strict,
+                 missing, unexpected, errors)
+        upgrade = getattr(type(module), "_upgrade_state_dict", None)
+        if upgrade is not None:      # a layer's fix-up of older checkpoints (_load_from_state_dict)
+            upgrade(module, state, prefix + "." if prefix else "", local_metadata)
+
+
+def _write_state(arrays: list, extras: list, state: Mapping[str, Any], assign: bool) -> None:
+    """load_state_dict's writes, once everything is checked: values copied into the parameters
+    and buffers in place (or, with ``assign``, the checkpoint's Tensors put in their place),
+    then the extra states handed to ``set_extra_state``."""
+    for module, name, key, target, value in arrays:
+        if assign and isinstance(target, Tensor):
+            _assign(module, name, target, state[key])
+        elif isinstance(target, Tensor):
+            target.array[...] = target.device.xp.asarray(value, dtype=target.dtype)
+            target._bump_version()
+        else:
+            target[...] = value
+    for module, value in extras:
+        module.set_extra_state(value)
+
+
+def _run_load_post_hooks(root: Module, result: IncompatibleKeys) -> None:
+    """Each module's load-state-dict post-hooks, children first; they edit ``result`` in place."""
+    for module in _post_order(root):
+        for hook in list(module._load_state_dict_post_hooks.values()):
+            if hook(module, result) is not None:
+                raise InputTypeError("a load_state_dict post-hook must return None (it edits "
+                                     "incompatible_keys in place)")
 
 
 def _check_keys(module: Module, missing: list, unexpected: list, errors: tuple = ()) -> None:

@@ -641,6 +641,22 @@ class Optimizer:
         ``"type"``) and tensorgan's older one (``"state"`` a list by position, groups with
         ``"num_params"``), so checkpoints written before still resume."""
         name = type(self).__name__
+        states, groups = self._saved_states_and_groups(state_dict)
+        n_params = len(self._params())
+        if isinstance(states, (list, tuple)):
+            if len(states) != n_params:
+                raise CheckpointError(f"{name} state has {len(states)} parameters, this optimizer "
+                                      f"has {n_params}")
+            return list(states), groups
+        if not isinstance(states, dict):
+            raise CheckpointError(f"{name} state is malformed: 'state' must be a dict keyed by "
+                                  f"parameter index, got {type(states).__name__}")
+        return self._states_by_position(states, self._saved_positions(groups)), groups
+
+    def _saved_states_and_groups(self, state_dict: Any) -> tuple[Any, list[Any]]:
+        """``state_dict``'s "state" and "param_groups", checked to be this optimizer's type and
+        to hold as many groups of as many parameters as it has."""
+        name = type(self).__name__
         try:
             states, groups = state_dict["state"], list(state_dict["param_groups"])
             saved_type = state_dict.get("type", name)
@@ -650,24 +666,21 @@ class Optimizer:
             raise CheckpointError(f"optimizer state is for {saved_type}, this optimizer is {name}")
         if not all(isinstance(g, dict) for g in groups):
             raise CheckpointError(f"{name} state is malformed: param_groups must be dicts")
-        n_params = len(self._params())
         sizes = [len(g["params"]) if isinstance(g.get("params"), (list, tuple))
                  else int(g.get("num_params", -1)) for g in groups]
         if len(groups) != len(self.param_groups) or any(
                 n != len(pg["params"]) for n, pg in zip(sizes, self.param_groups)):
             raise CheckpointError(f"{name} state has {max(sum(sizes), 0)} parameters in "
                                   f"{len(groups)} groups of sizes {sizes}, this optimizer has "
-                                  f"{n_params} in {len(self.param_groups)} of sizes "
+                                  f"{len(self._params())} in {len(self.param_groups)} of sizes "
                                   f"{[len(pg['params']) for pg in self.param_groups]}")
-        if isinstance(states, (list, tuple)):
-            if len(states) != n_params:
-                raise CheckpointError(f"{name} state has {len(states)} parameters, this optimizer "
-                                      f"has {n_params}")
-            return list(states), groups
-        if not isinstance(states, dict):
-            raise CheckpointError(f"{name} state is malformed: 'state' must be a dict keyed by "
-                                  f"parameter index, got {type(states).__name__}")
-        position: dict[int, int] = {}     # saved index -> this optimizer's (first) position
+        return states, groups
+
+    def _saved_positions(self, groups: list[dict[str, Any]]) -> dict[int, int]:
+        """PyTorch's layout: each saved parameter index (the groups' "params") -> this
+        optimizer's (first) position of that parameter."""
+        name = type(self).__name__
+        position: dict[int, int] = {}
         params, k = self._params(), 0
         for g in groups:
             ids = g.get("params")
@@ -683,7 +696,13 @@ class Optimizer:
                                           f"param_groups is not an int or appears twice")
                 position.setdefault(int(saved_id), k)
                 k += 1
-        out: list[Any] = [None] * n_params
+        return position
+
+    def _states_by_position(self, states: dict, position: dict[int, int]) -> list[Any]:
+        """PyTorch's ``"state"`` dict (keys: saved indices, maybe strings after JSON) as a list
+        by this optimizer's positions, None where a parameter has no state."""
+        name = type(self).__name__
+        out: list[Any] = [None] * len(self._params())
         for key, s in states.items():
             try:
                 index = int(key)
@@ -698,7 +717,7 @@ class Optimizer:
                 raise CheckpointError(f"{name} state of parameter {index} must be a dict, got "
                                       f"{type(s).__name__}")
             out[position[index]] = s
-        return out, groups
+        return out
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore ``state_dict()`` output -- or a PyTorch optimizer's state dict converted to
@@ -713,51 +732,74 @@ class Optimizer:
         shared: list[dict[str, Tensor]] = []     # per position: the saved Tensors now the state
         for i, (p, s) in enumerate(zip(params, states)):
             shared.append({})
-            if s is None:
-                new_states.append(None)
-                continue
-            if not isinstance(s, dict):
+            if s is not None and not isinstance(s, dict):
                 raise CheckpointError(f"{name} state of parameter {i} must be a dict or None, got "
                                       f"{type(s).__name__}")
-            if not self._builtin_update():
-                # a user's optimizer with its own step(): every key comes back, as torch's
-                # load_state_dict restores them (Tensors on the parameter's device, floating
-                # ones in its dtype; ``step`` and non-Tensors as saved)
-                new_states.append({k: self._restored_entry(p, k, v) for k, v in s.items()})
-                continue
-            entry = {"step": int(_saved_number(name, "step", i, s.get("step", 0)))}
-            step = s.get("step")
-            if isinstance(step, Tensor) and isinstance(step.array, np.ndarray) \
-                    and step.array.shape == () and step.array.dtype.kind == "f":
-                entry["step"], shared[i]["step"] = step.array, step   # torch's: kept, not copied
-            for key in self.scalar_state_keys:
-                if key not in s:
-                    raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
-                entry[key] = _check_number(name, f"state {key!r} of parameter {i}",
-                                           _saved_number(name, key, i, s[key]))
-            for key in self.state_keys + self.optional_state_keys:
-                if key not in s or s[key] is None:
-                    if key in self.optional_state_keys:
-                        continue
-                    raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
-                arr, wanted = _host_array(s[key]), self._state_shape(p, key)
-                if arr.shape != wanted:
-                    raise CheckpointError(f"{name} state {key!r} of parameter {i} has shape "
-                                          f"{arr.shape}, expected {wanted} (the parameter has {p.shape})")
-                value = s[key]
-                if isinstance(value, Tensor) and value.device == p.device and value.dtype == p.dtype:
-                    # torch's load_state_dict casts with .to(p's dtype and device), which is the
-                    # saved Tensor itself where they match: the two optimizers share it
-                    entry[key], shared[i][key] = value.array, value
-                else:
-                    entry[key] = p.device.xp.asarray(arr, dtype=p.dtype).copy()
-            # entries a user put in the state (an EMA wrapper's ``state[p]["ema"]``, Lookahead's
-            # slow weights, ...): restored too, as torch's load_state_dict restores every key
-            for key, value in s.items():
-                if key not in entry and key not in self._hidden_state_keys and not (
-                        key in self.state_keys or key in self.optional_state_keys):
-                    entry[key] = self._restored_entry(p, key, value)
-            new_states.append(entry)
+            new_states.append(None if s is None else self._restored_state(i, p, s, shared[i]))
+        new_groups = self._restored_groups(groups)
+        if getattr(self, "_has_duplicates", False):     # a twice-listed parameter: one state
+            first: dict[int, int] = {}
+            for i, p in enumerate(params):
+                j = first.setdefault(id(p), i)
+                new_states[i] = new_states[j]
+        self._states, self.param_groups = new_states, new_groups
+        self.__dict__.pop("_state_views", None)          # state views over the new arrays,
+        for i, tensors in enumerate(shared):             # handing out the shared Tensors
+            if tensors:
+                self._state_view(i)._tensors.update(tensors)
+
+    def _restored_state(self, i: int, p: Tensor, s: dict[str, Any],
+                        shared: dict[str, Tensor]) -> dict[str, Any]:
+        """Parameter ``i``'s saved state as this optimizer keeps it: ``step`` a number, the
+        scalar and array entries checked (arrays on p's device in p's dtype), other entries as
+        torch restores them; ``shared`` gets the saved Tensors the state now uses as they are."""
+        name = type(self).__name__
+        if not self._builtin_update():
+            # a user's optimizer with its own step(): every key comes back, as torch's
+            # load_state_dict restores them (Tensors on the parameter's device, floating
+            # ones in its dtype; ``step`` and non-Tensors as saved)
+            return {k: self._restored_entry(p, k, v) for k, v in s.items()}
+        entry = {"step": int(_saved_number(name, "step", i, s.get("step", 0)))}
+        step = s.get("step")
+        if isinstance(step, Tensor) and isinstance(step.array, np.ndarray) \
+                and step.array.shape == () and step.array.dtype.kind == "f":
+            entry["step"], shared["step"] = step.array, step   # torch's: kept, not copied
+        for key in self.scalar_state_keys:
+            if key not in s:
+                raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
+            entry[key] = _check_number(name, f"state {key!r} of parameter {i}",
+                                       _saved_number(name, key, i, s[key]))
+        for key in self.state_keys + self.optional_state_keys:
+            if key not in s or s[key] is None:
+                if key in self.optional_state_keys:
+                    continue
+                raise CheckpointError(f"{name} state of parameter {i} lacks {key!r}")
+            self._restore_array(i, p, key, s[key], entry, shared)
+        # entries a user put in the state (an EMA wrapper's ``state[p]["ema"]``, Lookahead's
+        # slow weights, ...): restored too, as torch's load_state_dict restores every key
+        for key, value in s.items():
+            if key not in entry and key not in self._hidden_state_keys and not (
+                    key in self.state_keys or key in self.optional_state_keys):
+                entry[key] = self._restored_entry(p, key, value)
+        return entry
+
+    def _restore_array(self, i: int, p: Tensor, key: str, value: Any, entry: dict[str, Any],
+                       shared: dict[str, Tensor]) -> None:
+        """``entry[key]``: the saved array state checked for shape, as p's dtype on p's device."""
+        arr, wanted = _host_array(value), self._state_shape(p, key)
+        if arr.shape != wanted:
+            raise CheckpointError(f"{type(self).__name__} state {key!r} of parameter {i} has shape "
+                                  f"{arr.shape}, expected {wanted} (the parameter has {p.shape})")
+        if isinstance(value, Tensor) and value.device == p.device and value.dtype == p.dtype:
+            # torch's load_state_dict casts with .to(p's dtype and device), which is the
+            # saved Tensor itself where they match: the two optimizers share it
+            entry[key], shared[key] = value.array, value
+        else:
+            entry[key] = p.device.xp.asarray(arr, dtype=p.dtype).copy()
+
+    def _restored_groups(self, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The saved groups' hyperparameters over the live groups (same parameters), each
+        merged group validated as a constructor argument would be."""
         new_groups = []
         for g, pg in zip(groups, self.param_groups):
             merged = {**pg, **{k: v for k, v in g.items() if k not in ("params", "num_params")
@@ -769,16 +811,7 @@ class Optimizer:
             finally:
                 del self._restoring
             new_groups.append(merged)
-        if getattr(self, "_has_duplicates", False):     # a twice-listed parameter: one state
-            first: dict[int, int] = {}
-            for i, p in enumerate(params):
-                j = first.setdefault(id(p), i)
-                new_states[i] = new_states[j]
-        self._states, self.param_groups = new_states, new_groups
-        self.__dict__.pop("_state_views", None)          # state views over the new arrays,
-        for i, tensors in enumerate(shared):             # handing out the shared Tensors
-            if tensors:
-                self._state_view(i)._tensors.update(tensors)
+        return new_groups
 
     @staticmethod
     def _restored_entry(p: Tensor, key: str, value: Any) -> Any:
@@ -1079,17 +1112,10 @@ install_alias_modules(__name__, "torch.optim", {
     "sparse_adam": ["SparseAdam"], "adafactor": ["Adafactor"]})
 
 
-@contextlib.contextmanager
-def swap_in_optimizer_params_and_state(optimizer: Optimizer, swapin_parameters: dict,
-                                       swapin_optim_state: dict) -> Iterator[None]:
-    """Context manager (torch.optim.swap_in_optimizer_params_and_state): inside it the
-    optimizer works on ``swapin_parameters`` (a dict of Tensors in the order of its groups'
-    parameters, e.g. ``dict(model.named_parameters())`` of another model) with the state of
-    ``swapin_optim_state`` (an ``optimizer.state_dict()``-shaped dict); on exit its own
-    parameters and state come back. As torch, only in-place changes to the swap-in state's
-    tensors propagate back into ``swapin_optim_state`` (here: its tensors get the values the
-    steps inside left)."""
-    import copy
+def _swap_in_groups(optimizer: Optimizer, swapin_parameters: dict,
+                    swapin_optim_state: dict) -> list[list[Any]]:
+    """The swap-in parameters cut into the optimizer's groups, after checking that the swap-in
+    state matches the optimizer group by group (as torch's checks, in its order)."""
     name = "swap_in_optimizer_params_and_state"
     if not isinstance(optimizer, Optimizer):
         raise InputTypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
@@ -1106,17 +1132,7 @@ def swap_in_optimizer_params_and_state(optimizer: Optimizer, swapin_parameters: 
     offset, seen = 0, set()
     new_params = []
     for idx, (group, swap) in enumerate(zip(optimizer.param_groups, groups)):
-        ids = swap.get("params") if isinstance(swap, dict) else None
-        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
-            raise ConfigError(f"{name}: param_groups[{idx}]['params'] must be a list of packed int ids")
-        if len(ids) != len(group["params"]):
-            raise ConfigError(f"{name}: swapin_optim_state param group {idx} has a different number of "
-                              "params than the live optimizer param group.")
-        only_swap = [k for k in swap if k not in group]
-        only_live = [k for k in group if k not in swap]
-        if only_swap or only_live:
-            raise ConfigError(f"{name}: param group keys must match the live group's for group {idx}. "
-                              f"Keys only in swap-in: {only_swap}. Keys only in live: {only_live}.")
+        ids = _checked_swap_group(idx, group, swap)
         if offset + len(ids) > len(flat):
             raise ConfigError(f"{name}: {len(flat)} swap-in parameters for more optimizer parameters; "
                               "they must follow optimizer.param_groups' order")
@@ -1131,6 +1147,51 @@ def swap_in_optimizer_params_and_state(optimizer: Optimizer, swapin_parameters: 
     if extra:
         raise ConfigError(f"{name}: swapin_optim_state['state'] must be keyed only by the packed ids of "
                           f"param_groups[*]['params']; got extra keys {extra!r}.")
+    return new_params
+
+
+def _checked_swap_group(idx: int, group: dict, swap: Any) -> list:
+    """Swap-in group ``idx``'s packed parameter ids, checked against the live group: as many
+    parameters, the same keys."""
+    name = "swap_in_optimizer_params_and_state"
+    ids = swap.get("params") if isinstance(swap, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise ConfigError(f"{name}: param_groups[{idx}]['params'] must be a list of packed int ids")
+    if len(ids) != len(group["params"]):
+        raise ConfigError(f"{name}: swapin_optim_state param group {idx} has a different number of "
+                          "params than the live optimizer param group.")
+    only_swap = [k for k in swap if k not in group]
+    only_live = [k for k in group if k not in swap]
+    if only_swap or only_live:
+        raise ConfigError(f"{name}: param group keys must match the live group's for group {idx}. "
+                          f"Keys only in swap-in: {only_swap}. Keys only in live: {only_live}.")
+    return ids
+
+
+def _copy_back_swapped_state(optimizer: Optimizer, swapin_optim_state: dict) -> None:
+    """torch's only way back for the swap-in state: its Tensors get, in place, the values the
+    steps inside the context left."""
+    after = optimizer.state_dict()
+    for pid, entries in swapin_optim_state["state"].items():
+        for key, value in entries.items():
+            new = after["state"].get(pid, {}).get(key)
+            if isinstance(value, Tensor) and isinstance(new, Tensor) and value.shape == new.shape:
+                with no_grad():
+                    value.copy_(new)
+
+
+@contextlib.contextmanager
+def swap_in_optimizer_params_and_state(optimizer: Optimizer, swapin_parameters: dict,
+                                       swapin_optim_state: dict) -> Iterator[None]:
+    """Context manager (torch.optim.swap_in_optimizer_params_and_state): inside it the
+    optimizer works on ``swapin_parameters`` (a dict of Tensors in the order of its groups'
+    parameters, e.g. ``dict(model.named_parameters())`` of another model) with the state of
+    ``swapin_optim_state`` (an ``optimizer.state_dict()``-shaped dict); on exit its own
+    parameters and state come back. As torch, only in-place changes to the swap-in state's
+    tensors propagate back into ``swapin_optim_state`` (here: its tensors get the values the
+    steps inside left)."""
+    import copy
+    new_params = _swap_in_groups(optimizer, swapin_parameters, swapin_optim_state)
     saved_state = copy.deepcopy(optimizer.state_dict())
     snapshots = [dict(g) for g in optimizer.param_groups]
     try:
@@ -1138,13 +1199,7 @@ def swap_in_optimizer_params_and_state(optimizer: Optimizer, swapin_parameters: 
             group["params"] = params
         optimizer.load_state_dict(swapin_optim_state)
         yield
-        after = optimizer.state_dict()
-        for pid, entries in swapin_optim_state["state"].items():
-            for key, value in entries.items():
-                new = after["state"].get(pid, {}).get(key)
-                if isinstance(value, Tensor) and isinstance(new, Tensor) and value.shape == new.shape:
-                    with no_grad():
-                        value.copy_(new)
+        _copy_back_swapped_state(optimizer, swapin_optim_state)
     finally:
         for group, snap in zip(optimizer.param_groups, snapshots):
             group.clear()

@@ -29,14 +29,8 @@ def _check_int(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
-def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize: bool = False,
-              value_range: tuple[float, float] | None = None, scale_each: bool = False,
-              pad_value: float = 0.0, **kwargs: Any) -> Tensor:
-    """A batch ``(B, C, H, W)`` (or a list of ``(C, H, W)`` images, or one ``(C, H, W)`` /
-    ``(H, W)`` image) -> one ``(C', H', W')`` grid image (C' = 3 for 1-channel input), on the
-    input's device and in its dtype. Not differentiable: torchvision's runs under
-    ``torch.no_grad()``, so its grid never requires grad either (``save_image`` likewise takes
-    a tensor that requires grad as it is)."""
+def _as_tensor(tensor: Tensor | list) -> Tensor:
+    """The images as one Tensor: a list of (C, H, W) images stacked into a batch."""
     if isinstance(tensor, (list, tuple)):
         if not tensor or not all(isinstance(t, Tensor) for t in tensor):
             raise InputTypeError("make_grid: a list must hold one or more tensors")
@@ -45,6 +39,11 @@ def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize:
     if not isinstance(tensor, Tensor):
         raise InputTypeError(f"make_grid: tensor must be a Tensor or a list of Tensors, "
                              f"got {type(tensor).__name__}")
+    return tensor
+
+
+def _checked_options(nrow: Any, padding: Any, value_range: Any, kwargs: dict) -> tuple:
+    """(nrow, padding, value_range) checked, taking torchvision's deprecated ``range=``."""
     if "range" in kwargs:                       # torchvision's deprecated spelling of value_range
         warnings.warn("make_grid: range will be deprecated, please use value_range instead.",
                       stacklevel=_caller_level())
@@ -54,7 +53,12 @@ def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize:
     nrow, padding = _check_int("nrow", nrow, 1), _check_int("padding", padding, 0)
     if value_range is not None and (not isinstance(value_range, (tuple, list)) or len(value_range) != 2):
         raise InputTypeError(f"make_grid: value_range must be a (low, high) tuple, got {value_range!r}")
-    xp = tensor.device.xp
+    return nrow, padding, value_range
+
+
+def _rgb_batch(tensor: Tensor, xp: Any) -> Any:
+    """A copy of the images as a (B, C, H, W) array, 1-channel images repeated to 3 channels
+    (as torchvision, which also leaves a lone 2- or 3-channel image's channels alone)."""
     a = tensor.detach().array
     if a.ndim == 2:
         a = a[None]
@@ -69,23 +73,27 @@ def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize:
         raise ShapeError("make_grid: no images to put in a grid (B = 0)")
     if a.shape[1] == 1:
         a = xp.concatenate((a, a, a), 1)
-    a = a.copy()
-    if normalize:
-        if a.dtype.kind != "f":                 # torchvision's in-place div_ refuses integer images
-            raise DTypeError(f"make_grid: normalize=True needs floating-point images, got {a.dtype}")
-        def norm(img):                  # in place, as torchvision's norm_ip
-            low, high = (value_range if value_range is not None
-                         else (float(img.min()), float(img.max())))
-            xp.clip(img, low, high, out=img)
-            img -= low
-            img /= max(high - low, 1e-5)
-        if scale_each:
-            for img in a:
-                norm(img)
-        else:
-            norm(a)
-    if a.shape[0] == 1:
-        return Tensor._make(a[0], tensor.device, False)
+    return a.copy()
+
+
+def _normalize(a: Any, xp: Any, value_range: tuple | None, scale_each: bool) -> None:
+    """Map value_range (default: the min and max, of the batch or of each image) onto [0, 1],
+    in place, as torchvision's norm_ip."""
+    if a.dtype.kind != "f":                 # torchvision's in-place div_ refuses integer images
+        raise DTypeError(f"make_grid: normalize=True needs floating-point images, got {a.dtype}")
+
+    def norm(img: Any) -> None:
+        low, high = (value_range if value_range is not None
+                     else (float(img.min()), float(img.max())))
+        xp.clip(img, low, high, out=img)
+        img -= low
+        img /= max(high - low, 1e-5)
+    for img in (a if scale_each else (a,)):
+        norm(img)
+
+
+def _tiled(a: Any, xp: Any, nrow: int, padding: int, pad_value: float) -> Any:
+    """The (B, C, H, W) images tiled nrow per row, padding pixels of pad_value around each."""
     n, c, h, w = a.shape
     cols = min(nrow, n)
     rows = int(math.ceil(n / cols))
@@ -95,7 +103,26 @@ def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize:
         y, x = divmod(k, cols)
         top, left = y * (h + padding) + padding, x * (w + padding) + padding
         grid[:, top:top + h, left:left + w] = a[k]
-    return Tensor._make(grid, tensor.device, False)
+    return grid
+
+
+def make_grid(tensor: Tensor | list, nrow: int = 8, padding: int = 2, normalize: bool = False,
+              value_range: tuple[float, float] | None = None, scale_each: bool = False,
+              pad_value: float = 0.0, **kwargs: Any) -> Tensor:
+    """A batch ``(B, C, H, W)`` (or a list of ``(C, H, W)`` images, or one ``(C, H, W)`` /
+    ``(H, W)`` image) -> one ``(C', H', W')`` grid image (C' = 3 for 1-channel input), on the
+    input's device and in its dtype. Not differentiable: torchvision's runs under
+    ``torch.no_grad()``, so its grid never requires grad either (``save_image`` likewise takes
+    a tensor that requires grad as it is)."""
+    tensor = _as_tensor(tensor)
+    nrow, padding, value_range = _checked_options(nrow, padding, value_range, kwargs)
+    xp = tensor.device.xp
+    a = _rgb_batch(tensor, xp)
+    if normalize:
+        _normalize(a, xp, value_range, scale_each)
+    if a.shape[0] == 1:
+        return Tensor._make(a[0], tensor.device, False)
+    return Tensor._make(_tiled(a, xp, nrow, padding, pad_value), tensor.device, False)
 
 
 def save_image(tensor: Tensor | list, fp: str | os.PathLike[str] | BinaryIO, format: str | None = None,
