@@ -158,19 +158,27 @@ def dim_order(array: Any, ambiguity_check: Any = False) -> tuple:
             return 1
         return -1
 
-    perm = list(reversed(range(ndim)))          # sorted back to front, reversed at the end
+    perm = _stride_sort(ndim, should_swap)
+    if bool(ambiguity_check) and any(should_swap(perm[i], perm[i + 1]) != -1 for i in range(ndim - 1)):
+        raise ShapeError(_AMBIGUOUS.format(tuple(strides), tuple(shape)))
+    return tuple(reversed(perm))
+
+
+def _stride_sort(ndim: int, should_swap: Any) -> list:
+    """torch's insertion sort of the dims by stride (its ``perm_``): innermost first, a dim
+    moving outwards past another while ``should_swap`` says 1, stopping at -1 (0: no
+    opinion, keep going) -- shared by :func:`dim_order` and :func:`iterator_order`."""
+    perm = list(range(ndim - 1, -1, -1))
     for i in range(1, ndim):
         j = i
-        for k in reversed(range(i)):
+        for k in range(i - 1, -1, -1):
             comparison = should_swap(perm[k], perm[j])
             if comparison > 0:
                 perm[k], perm[j] = perm[j], perm[k]
                 j = k
             elif comparison < 0:
                 break
-    if bool(ambiguity_check) and any(should_swap(perm[i], perm[i + 1]) != -1 for i in range(ndim - 1)):
-        raise ShapeError(_AMBIGUOUS.format(tuple(strides), tuple(shape)))
-    return tuple(reversed(perm))
+    return perm
 
 
 def _iterator_strides(shape: tuple, operand: Any) -> "list | None":
@@ -205,17 +213,7 @@ def iterator_order(shape: tuple, operands: tuple) -> list:
                 return 1
         return 0
 
-    perm = list(range(ndim - 1, -1, -1))     # innermost first, as torch's perm_
-    for i in range(1, ndim):
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            comparison = should_swap(perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
-                break
-    return perm[::-1]
+    return _stride_sort(ndim, should_swap)[::-1]
 
 
 def _row_major(array: Any) -> bool:

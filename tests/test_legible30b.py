@@ -23,6 +23,7 @@ from tensorgan.data import ArrayDataset
 from tensorgan.errors import CheckpointError, ConfigError, ShapeError, StateDictMismatchError
 from tensorgan.train import TrainConfig, Trainer
 from tensorgan.utils import make_grid
+from blobs import blob_images
 
 RNG = np.random.default_rng(30)
 
@@ -532,12 +533,7 @@ def test_train_command_refuses_as_before(argv, message):
 # -- Trainer.fit ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def blobs():
-    rng = np.random.default_rng(0)
-    images = np.zeros((48, 1, 8, 8), np.uint8)
-    for i in range(48):
-        y, x = rng.integers(0, 5, 2)
-        images[i, 0, y:y + 3, x:x + 3] = 255
-    return ArrayDataset(images, name="blobs")
+    return ArrayDataset(blob_images(), name="blobs")
 
 
 def _config(**kw) -> TrainConfig:

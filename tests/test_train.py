@@ -16,17 +16,12 @@ from tensorgan.errors import CheckpointError, ConfigError, NonFiniteError
 import tensorgan.train as train_module
 from tensorgan.errors import ShapeError
 from tensorgan.train import TrainConfig, Trainer, make_grid, save_grid, to_uint8
+from blobs import blob_images
 
 
 @pytest.fixture(scope="module")
 def dataset():
-    rng = np.random.default_rng(0)
-    # blobs on an 8x8 canvas: enough structure for the losses to move
-    images = np.zeros((48, 1, 8, 8), np.uint8)
-    for i in range(48):
-        y, x = rng.integers(0, 5, 2)
-        images[i, 0, y:y + 3, x:x + 3] = 255
-    return ArrayDataset(images, name="blobs")
+    return ArrayDataset(blob_images(), name="blobs")
 
 
 def config(**kw):

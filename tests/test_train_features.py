@@ -14,18 +14,14 @@ from tensorgan.data import ArrayDataset
 from tensorgan.errors import ConfigError, ShapeError
 from tensorgan.models.dcgan import Discriminator, Generator, state_numel
 from tensorgan.train import TrainConfig, Trainer
+from blobs import blob_images
 
 NEW_CONFIG_KEYS = ("lr_g", "lr_d", "ema_decay", "conditional", "augment")
 
 
 @pytest.fixture(scope="module")
 def dataset():
-    rng = np.random.default_rng(0)
-    images = np.zeros((48, 1, 8, 8), np.uint8)
-    for i in range(48):
-        y, x = rng.integers(0, 5, 2)
-        images[i, 0, y:y + 3, x:x + 3] = 255
-    return ArrayDataset(images, labels=np.arange(48) % 3, name="blobs")
+    return ArrayDataset(blob_images(), labels=np.arange(48) % 3, name="blobs")
 
 
 def config(**kw):
