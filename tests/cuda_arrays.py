@@ -55,6 +55,25 @@ def assert_close(got, want, rtol=1e-4):
     np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * (1.0 + scale))
 
 
+def check_conv(case, seed, which, splits=1):
+    """The CUDA ``which`` pass ("forward", "grad_input" or "grad_weight", the last over ``splits``
+    K ranges) of the convolution ``case`` (see :func:`conv_data`) against the float64 reference."""
+    x, w, b, gy = conv_data(case, seed)
+    stride, padding = case[7], case[8]
+    if which == "forward":
+        got, want = (kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
+                     ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
+    elif which == "grad_input":
+        hw = x.shape[2:]
+        got, want = (kc.conv2d_grad_input(dev(gy), dev(w), hw, stride, padding),
+                     ref.conv2d_grad_input(f64(gy), f64(w), hw, stride, padding))
+    else:
+        khw = w.shape[2:]
+        got, want = (kc._conv_wgrad(dev(x), dev(gy), khw, stride, padding, splits=splits),
+                     ref.conv2d_grad_weight(f64(x), f64(gy), khw, stride, padding))
+    assert_close(got, want)
+
+
 def check_batch_norm_leaky_relu(x, w, b, rm, rv, training, slope, gy):
     """The fused kernel's forward (output, saved statistics, updated running statistics) and
     backward (with upstream gradient ``gy``) match the float64 reference."""

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from tensorgan.kernels import cuda as kc
-from tensorgan.kernels import reference as ref
 from tensorgan.kernels.cuda import tiles
 
-from cuda_arrays import assert_close, conv_data, dev, f64
+from cuda_arrays import check_conv
 
 _DIVISORS = [1, 2, 3, 5, 7, 9, 12, 16, 25, 49, 63, 64, 65, 641, 3136, 12544, 2 ** 16 + 1,
              2 ** 30 - 1, 2 ** 30, 2 ** 30 + 1, 2 ** 31 - 1]
@@ -64,19 +63,12 @@ def _tiled(monkeypatch):
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_conv2d_forward_tiled(case):
-    x, w, b, _ = conv_data(case, 0)
-    stride, padding = case[7], case[8]
-    assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
-                 ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
+    check_conv(case, 0, "forward")
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_conv2d_grad_input_tiled(case):
-    x, w, _, gy = conv_data(case, 1)
-    stride, padding = case[7], case[8]
-    hw = x.shape[2:]
-    assert_close(kc.conv2d_grad_input(dev(gy), dev(w), hw, stride, padding),
-                 ref.conv2d_grad_input(f64(gy), f64(w), hw, stride, padding))
+    check_conv(case, 1, "grad_input")
 
 
 @pytest.mark.parametrize("splits", [1, 3])
@@ -84,8 +76,4 @@ def test_conv2d_grad_input_tiled(case):
 def test_conv2d_grad_weight_tiled(case, splits):
     # splits = 3: the K ranges of the later splits start mid-sample (k_chunk is a multiple of 8,
     # not of OH * OW), so their first K steps decode n > 0 and oh, ow from a non-zero offset.
-    x, w, _, gy = conv_data(case, 2)
-    stride, padding = case[7], case[8]
-    khw = w.shape[2:]
-    assert_close(kc._conv_wgrad(dev(x), dev(gy), khw, stride, padding, splits=splits),
-                 ref.conv2d_grad_weight(f64(x), f64(gy), khw, stride, padding))
+    check_conv(case, 2, "grad_weight", splits)

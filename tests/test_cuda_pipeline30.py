@@ -18,7 +18,7 @@ from tensorgan.kernels import cuda as kc
 from tensorgan.kernels import reference as ref
 from tensorgan.kernels.cuda import tiles
 
-from cuda_arrays import assert_close, conv_data, dev, f64, xp
+from cuda_arrays import assert_close, check_conv, dev, f64, xp
 
 
 def _thread_tile(c_tile: np.ndarray, tid: int) -> np.ndarray:
@@ -83,19 +83,12 @@ def _tiled(monkeypatch):
 
 @pytest.mark.parametrize("case", CASES[:3], ids=str)
 def test_conv2d_forward_pipelined(case):
-    x, w, b, _ = conv_data(case, 20)
-    stride, padding = case[7], case[8]
-    assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
-                 ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
+    check_conv(case, 20, "forward")
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_conv2d_grad_input_pipelined(case):
-    x, w, _, gy = conv_data(case, 21)
-    stride, padding = case[7], case[8]
-    hw = x.shape[2:]
-    assert_close(kc.conv2d_grad_input(dev(gy), dev(w), hw, stride, padding),
-                 ref.conv2d_grad_input(f64(gy), f64(w), hw, stride, padding))
+    check_conv(case, 21, "grad_input")
 
 
 def test_conv_transpose2d_adds_its_bias_in_the_staged_store():
@@ -112,11 +105,7 @@ def test_conv_transpose2d_adds_its_bias_in_the_staged_store():
 @pytest.mark.parametrize("case", [CASES[0], CASES[3]], ids=str)
 def test_conv2d_grad_weight_pipelined(case, splits):
     # J = C_in * kH * kW = 45 / 320 rows; K = 42 / 9 pixels: 3 splits of 16 / 2 of 8, the last short
-    x, w, _, gy = conv_data(case, 23)
-    stride, padding = case[7], case[8]
-    khw = w.shape[2:]
-    assert_close(kc._conv_wgrad(dev(x), dev(gy), khw, stride, padding, splits=splits),
-                 ref.conv2d_grad_weight(f64(x), f64(gy), khw, stride, padding))
+    check_conv(case, 23, "grad_weight", splits)
 
 
 def test_grad_input_refuses_input_channel_taps_past_32_bits(monkeypatch):

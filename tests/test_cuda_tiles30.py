@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 
 from tensorgan.kernels import cuda as kc
-from tensorgan.kernels import reference as ref
 from tensorgan.kernels.cuda import tiles
 
-from cuda_arrays import assert_close, conv_data, dev, f64
+from cuda_arrays import check_conv, f64
 
 
 def _thread_cells(tid: int) -> list[tuple[int, int]]:
@@ -79,26 +78,15 @@ def _tiled(monkeypatch):
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_conv2d_forward_8x4_tile(case):
-    x, w, b, _ = conv_data(case, 10)
-    stride, padding = case[7], case[8]
-    assert_close(kc.conv2d(dev(x), dev(w), dev(b), stride, padding),
-                 ref.conv2d(f64(x), f64(w), f64(b), stride, padding))
+    check_conv(case, 10, "forward")
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_conv2d_grad_input_8x4_tile(case):
-    x, w, _, gy = conv_data(case, 11)
-    stride, padding = case[7], case[8]
-    hw = x.shape[2:]
-    assert_close(kc.conv2d_grad_input(dev(gy), dev(w), hw, stride, padding),
-                 ref.conv2d_grad_input(f64(gy), f64(w), hw, stride, padding))
+    check_conv(case, 11, "grad_input")
 
 
 @pytest.mark.parametrize("splits", [1, 2, 4])
 @pytest.mark.parametrize("case", [CASES[0], CASES[1], CASES[3]], ids=str)
 def test_conv2d_grad_weight_8x4_tile(case, splits):
-    x, w, _, gy = conv_data(case, 12)
-    stride, padding = case[7], case[8]
-    khw = w.shape[2:]
-    assert_close(kc._conv_wgrad(dev(x), dev(gy), khw, stride, padding, splits=splits),
-                 ref.conv2d_grad_weight(f64(x), f64(gy), khw, stride, padding))
+    check_conv(case, 12, "grad_weight", splits)
