@@ -193,3 +193,49 @@ def test_embedding_carries_torchs_node_name(options):
         counts[0] = 0
     np.testing.assert_array_equal(w.grad.numpy(), np.repeat(counts[:, None], 3, 1))
     assert F.embedding(tg.tensor(np.array([4, 4])), w).grad_fn.name() == "EmbeddingBackward0"
+
+
+# --- layouts: torch's strides --------------------------------------------------------------
+def _cl_array() -> tg.Tensor:
+    return tg.tensor(_R.randn(2, 4, 6, 5), dtype=tg.float64).contiguous(memory_format=tg.channels_last)
+
+
+@pytest.mark.parametrize("op, strides", [
+    (lambda c: c.prod(1, keepdim=True), (30, 30, 5, 1)), (lambda c: c.prod(0, keepdim=True), (120, 30, 5, 1)),
+    (lambda c: c.prod(2), (20, 5, 1)), (lambda c: (c > 0).any(1, keepdim=True), (30, 30, 5, 1)),
+    (lambda c: (c > 0).all(1, keepdim=True), (30, 30, 5, 1)), (lambda c: c.cumsum(1), (120, 30, 5, 1)),
+    (lambda c: c.cumprod(3), (120, 30, 5, 1))])
+def test_reductions_and_scans_of_a_channels_last_input_are_c_order(op, strides):
+    c = _cl_array()
+    y = op(c)
+    assert y.stride() == strides
+    np.testing.assert_array_equal(y.numpy(), op(c.contiguous()).numpy())
+
+
+def test_reductions_and_scans_of_a_transposed_matrix_are_c_order():
+    t = tg.tensor(np.arange(1.0, 21.0).reshape(5, 4)).t()
+    assert t.prod(1, keepdim=True).stride() == (1, 1) and t.prod(0, keepdim=True).stride() == (5, 1)
+    assert t.cumsum(0).stride() == (5, 1) and t.cumprod(1).stride() == (5, 1)
+    assert (t > 3).any(1, keepdim=True).stride() == (1, 1) and (t > 3).all(0, keepdim=True).stride() == (5, 1)
+    np.testing.assert_array_equal(t.cumsum(0).numpy(), np.arange(1.0, 21.0).reshape(5, 4).T.cumsum(0))
+
+
+def test_permutes_of_empty_tensors_report_torchs_strides():
+    assert tg.zeros(0, 4).t().stride() == (1, 4) and tg.zeros(0, 4).T.stride() == (1, 4)
+    assert tg.zeros(4, 0).t().stride() == (1, 1)
+    assert tg.zeros(2, 0, 3).permute(2, 0, 1).stride() == (1, 3, 3)
+    assert tg.zeros(0, 4).transpose(0, 1).stride() == (1, 4) and tg.zeros(0, 4, 3).mT.stride() == (12, 1, 3)
+    assert tg.zeros(0, 4).t().t().stride() == (4, 1)
+    x = tg.zeros(0, 4, requires_grad=True)
+    x.t().sum().backward()
+    assert x.grad.shape == (0, 4)
+
+
+def test_an_empty_tensor_op_a_number_keeps_its_layout():
+    e = tg.zeros(0, 4, 3, 2).contiguous(memory_format=tg.channels_last)
+    for y in (e + 1, e * 2, e - 1, e / 2, 1 + e, e + tg.tensor(1.0)):
+        assert y.shape == (0, 4, 3, 2) and y.stride() == (24, 1, 8, 4)
+    assert (e + e).stride() == (24, 6, 2, 1) and (-e).stride() == (24, 6, 2, 1)    # torch's C order
+    assert (tg.zeros(0, 4).t() + 1).stride() == (1, 4)
+    assert (tg.zeros(2, 0, 3, 2).contiguous(memory_format=tg.channels_last) + 1).stride() == (6, 6, 2, 1)
+    assert (tg.zeros(0, 3) + 1).stride() == (3, 1)
