@@ -3264,6 +3264,8 @@ def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor
         soft = f" (class indices) or {input.shape} (class probabilities)" if op == "cross_entropy" else ""
         raise ShapeError(f"{op}: for {name} of shape {input.shape} the target must have shape "
                          f"{positions}{soft}, got {target_shape}")
+    if input.ndim == 1 and options["reduction"] == "none":    # one row: its "sum" is its loss,
+        return loss_fn(as_rows, target, **{**options, "reduction": "sum"})   # 0-d under torch's node
     loss = loss_fn(as_rows, target, **options)
     if options["reduction"] == "none":
         return loss.reshape(positions)

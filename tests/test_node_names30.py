@@ -195,6 +195,33 @@ def test_embedding_carries_torchs_node_name(options):
     assert F.embedding(tg.tensor(np.array([4, 4])), w).grad_fn.name() == "EmbeddingBackward0"
 
 
+# --- unbatched class losses with reduction='none': torch's node, 0-d, same gradient -----------
+_UNBATCHED = {
+    "cross_entropy": (lambda x, r: F.cross_entropy(x, tg.tensor(np.array(2)), reduction=r), "NllLossBackward0"),
+    "cross_entropy weighted": (lambda x, r: F.cross_entropy(x, tg.tensor(np.array(2)), reduction=r,
+                                                            weight=tg.tensor(np.arange(1.0, 6.0))), "NllLossBackward0"),
+    "cross_entropy smoothed": (lambda x, r: F.cross_entropy(x, tg.tensor(np.array(2)), reduction=r,
+                                                            label_smoothing=0.2), "AddBackward0"),
+    "cross_entropy probabilities": (lambda x, r: F.cross_entropy(x, tg.tensor(np.full(5, 0.2)), reduction=r),
+                                    "NegBackward0"),
+    "nll_loss": (lambda x, r: F.nll_loss(x, tg.tensor(np.array(3)), reduction=r), "NllLossBackward0"),
+    "multi_margin": (lambda x, r: F.multi_margin_loss(x, tg.tensor(np.array(2)), p=2, reduction=r),
+                     "MultiMarginLossBackward0"),
+    "multilabel_margin": (lambda x, r: F.multilabel_margin_loss(x, tg.tensor(np.array([2, 0, -1, 1, 1])),
+                                                                reduction=r), "MultilabelMarginLossBackward0"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_UNBATCHED))
+def test_unbatched_losses_without_reduction_carry_torchs_node(name):
+    loss_fn, node = _UNBATCHED[name]
+    x = _leaf(5)
+    none, total = loss_fn(x, "none"), loss_fn(x, "sum")
+    assert none.shape == () and none.grad_fn.name() == node
+    np.testing.assert_array_equal(none.detach().numpy(), total.detach().numpy())
+    assert tg.autograd.gradcheck(lambda t: loss_fn(t, "none"), (x,))
+
+
 # --- layouts: torch's strides --------------------------------------------------------------
 def _cl_array() -> tg.Tensor:
     return tg.tensor(_R.randn(2, 4, 6, 5), dtype=tg.float64).contiguous(memory_format=tg.channels_last)
