@@ -1589,13 +1589,14 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         raise FunctionalOptionError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
     if not inplace and not x.array.flags.c_contiguous:
         x = x.contiguous()                # torch's result is C order whatever x's layout
+    node = "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"     # torch's
     if not training:
-        return leaky_relu(x, (lower + upper) / 2, inplace)
+        return ops.torch_node(leaky_relu(x, (lower + upper) / 2, inplace), node)
     _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
     xp = x.device.xp
     slopes = xp.asarray(resolve(generator).uniform(x.shape, x.dtype, lower, upper))
     noise = xp.where(x.array > 0, x.dtype.type(1), slopes)
-    return _maybe_in_place("rrelu", x, inplace, lambda t: ops.constant_times(t, noise))
+    return ops.torch_node(_maybe_in_place("rrelu", x, inplace, lambda t: ops.constant_times(t, noise)), node)
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
@@ -1673,7 +1674,8 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
            *, generator: Generator | None = None) -> Tensor:
     x = input   # (torch's name for the argument)
-    return _in_place_form("rrelu_", rrelu, x, lower, upper, training, generator=generator)
+    return ops.torch_node(_in_place_form("rrelu_", rrelu, x, lower, upper, training, generator=generator),
+                          "RreluWithNoiseBackward1")      # torch's in-place node
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
@@ -1790,8 +1792,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     if c % (r * r):
         raise ShapeError(f"pixel_shuffle: {c} channels do not divide by upscale_factor^2 = {r * r}")
     n = int(np.prod(lead, dtype=np.int64))
-    out = x.reshape(n, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3)
-    return out.reshape(*lead, c // (r * r), h * r, w * r)
+    blocks = (n, c // (r * r), r, r, h, w)
+    return _shuffled(x, _PIXEL_SHUFFLE, blocks, (0, 1, 4, 2, 5, 3), (*lead, c // (r * r), h * r, w * r))
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -1803,8 +1805,38 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     if h % r or w % r:
         raise ShapeError(f"pixel_unshuffle: {h}x{w} does not divide by downscale_factor {r}")
     n = int(np.prod(lead, dtype=np.int64))
-    out = x.reshape(n, c, h // r, r, w // r, r).permute(0, 1, 3, 5, 2, 4)
-    return out.reshape(*lead, c * r * r, h // r, w // r)
+    blocks = (n, c, h // r, r, w // r, r)
+    return _shuffled(x, _PIXEL_UNSHUFFLE, blocks, (0, 1, 3, 5, 2, 4), (*lead, c * r * r, h // r, w // r))
+
+
+class PixelShuffleCopy(Function):
+    """pixel_shuffle / pixel_unshuffle as one copying node (torch's PixelShuffleBackward0 /
+    PixelUnshuffleBackward0, not a view): x seen as ``blocks``, its axes permuted by ``axes``,
+    laid out as ``shape``; the gradient is the inverse shuffle."""
+    takes_half = takes_int = takes_bool = True     # a copy: exact on any dtype
+    saves_nothing = True
+    reads_inputs = False
+
+    def forward(self, x, blocks, axes, shape):
+        self.undo = (tuple(blocks[a] for a in axes), tuple(np.argsort(axes)), x.shape)
+        return self.xp.ascontiguousarray(x.reshape(blocks).transpose(axes)).reshape(shape)
+
+    def backward(self, g):
+        moved, inverse, shape = self.undo
+        return self.xp.ascontiguousarray(g.reshape(moved).transpose(inverse)).reshape(shape), None, None, None
+
+    def grad_graph(self, g):
+        moved, inverse, shape = self.undo
+        return PixelShuffleCopy.apply(g, moved, inverse, shape), None, None, None
+
+
+_PIXEL_SHUFFLE = ops.torch_named(PixelShuffleCopy, "PixelShuffleBackward0")
+_PIXEL_UNSHUFFLE = ops.torch_named(PixelShuffleCopy, "PixelUnshuffleBackward0")
+
+
+def _shuffled(x: Tensor, node: type, blocks: tuple, axes: tuple, shape: tuple) -> Tensor:
+    out = node.apply(x, blocks, axes, shape)
+    return out if x.array.flags.c_contiguous else _in_format_of(x, out)    # torch keeps channels_last
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2036,7 +2068,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             raise MissingArgumentError("instance_norm: use_input_stats=False needs running_mean and "
                                        "running_var (torch: RuntimeError)")
         y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
-        return _affine(y, weight, bias, shape)
+        return ops.torch_node(_affine(y, weight, bias, shape), "ViewBackward0")   # torch's last step
     positions = int(np.prod(x.shape[2:]))
     if positions == 1:
         raise ShapeError(f"instance_norm: each (sample, channel) needs more than one position to "
@@ -2052,7 +2084,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                                       + momentum * var.array.reshape(running_var.shape))
             running_mean._bump_version()
             running_var._bump_version()
-    return _affine(_normalized(x, dims, eps), weight, bias, shape)
+    # (torch's last step views its batch norm of (1, N * C, ...) as x's shape: ViewBackward0)
+    return ops.torch_node(_affine(_normalized(x, dims, eps), weight, bias, shape), "ViewBackward0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -3232,6 +3265,8 @@ def _over_rows(loss_fn: Callable[..., Tensor], op: str, name: str, input: Tensor
         soft = f" (class indices) or {input.shape} (class probabilities)" if op == "cross_entropy" else ""
         raise ShapeError(f"{op}: for {name} of shape {input.shape} the target must have shape "
                          f"{positions}{soft}, got {target_shape}")
+    if input.ndim == 1 and options["reduction"] == "none":    # one row: its "sum" is its loss,
+        return loss_fn(as_rows, target, **{**options, "reduction": "sum"})   # 0-d under torch's node
     loss = loss_fn(as_rows, target, **options)
     if options["reduction"] == "none":
         return loss.reshape(positions)
@@ -3393,9 +3428,10 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         # version bump and refuse (a tied output layer computed before the renorm).
         rows._ctx.versions = (None,) * len(rows._ctx.versions)
     if padding_idx is None:
-        return rows
+        return ops.torch_node(rows, "EmbeddingBackward0")    # (an advanced index: a copy)
     trained = weight.device.xp.asarray(index != padding_idx)[..., None]
-    return ops.Where.apply(rows, rows.detach(), trained)    # same values; no gradient to that row
+    return ops.torch_node(ops.Where.apply(rows, rows.detach(), trained),    # same values; no
+                          "EmbeddingBackward0")                             # gradient to that row
 
 
 def _embedding_options(op: str, input: Any, weight: Tensor, padding_idx: Any, max_norm: Any,
@@ -3407,7 +3443,7 @@ def _embedding_options(op: str, input: Any, weight: Tensor, padding_idx: Any, ma
     if max_norm is not None:
         renorm_rows(op, weight, index, max_norm, norm_type)
     rows = embedding(input, weight, padding_idx)
-    return scale_by_freq(rows, index) if scale_grad_by_freq else rows
+    return ops.torch_node(scale_by_freq(rows, index), "EmbeddingBackward0") if scale_grad_by_freq else rows
 
 
 def renorm_rows(op: str, weight: Tensor, index: np.ndarray, max_norm: Any, norm_type: Any) -> None:
@@ -3637,10 +3673,11 @@ def _device_key(x: Tensor, key: tuple) -> tuple:
     return tuple(k if k is Ellipsis else xp.asarray(k) for k in key)
 
 
-def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: bool = False) -> Any:
+def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: bool, node: str) -> Any:
     """Each window's maximum as ``x[n, c, *position]`` at the first maximum's position (torch's
-    tie rule): the choice is data, not graph, so the gradient (and its gradient) is indexing's.
-    ``return_indices``: also that position flattened over the spatial dims (int64), torch's."""
+    tie rule): the choice is data, not graph, so the gradient (and its gradient) is indexing's,
+    under torch's ``node`` name.  ``return_indices``: also that position flattened over the
+    spatial dims (int64), torch's."""
     xp = x.device.xp
     m = valid.ndim // 2
     out, k = valid.shape[:m], valid.shape[m:]
@@ -3658,11 +3695,11 @@ def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: 
         coords.insert(0, xp.asarray(key[1 + i].reshape(out[i], k[i]))[xp.arange(out[i]).reshape(along), tap])
     n, c = x.shape[:2]
     lead = (xp.arange(n).reshape((n, 1) + (1,) * m), xp.arange(c).reshape((1, c) + (1,) * m))
-    result = ops.MaxPick.apply(x, lead + tuple(coords))   # x[lead + coords]
+    result = ops.torch_named(ops.MaxPick, node).apply(x, lead + tuple(coords))   # x[lead + coords]
     empty = ~valid.any(axis=tuple(range(m, 2 * m)))     # dilated windows can fall wholly in
     if empty.any():                                      # the padding: -inf there, as torch,
         from .factory import where                       # and no gradient
-        result = where(Tensor._make(xp.asarray(empty), x.device), float("-inf"), result)
+        result = ops.torch_node(where(Tensor._make(xp.asarray(empty), x.device), float("-inf"), result), node)
     if not return_indices:
         return result
     flat = coords[0]
@@ -3671,13 +3708,13 @@ def _max_over_windows(x: Tensor, key: tuple, valid: np.ndarray, return_indices: 
     return result, Tensor._make(flat.astype(np.int64), x.device)
 
 
-def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray) -> Tensor:
+def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray, node: str) -> Tensor:
     """sum(window * weights) per window: average pooling with any divisor, as a gather (whose
     gradient is a scatter-add, with torch's zero-derivative edge to x in graph mode) times
-    constants."""
+    constants; the sum under torch's ``node`` name."""
     windows = ops.WindowPick.apply(x, _device_key(x, key))
     w = Tensor._make(x.device.xp.asarray(weights.astype(x.dtype)), x.device)
-    return (windows * w).sum(axis=tuple(range(-(weights.ndim // 2), 0)))
+    return ops.torch_node((windows * w).sum(axis=tuple(range(-(weights.ndim // 2), 0))), node)
 
 
 def _windows_along(n: int, k: int, s: int, p: int, d: int, out: int) -> np.ndarray:
@@ -3716,8 +3753,8 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
                                   ceil_mode)
     if _is_tiling(x, k, s, p, d, ceil_mode) and not return_indices:
         return MaxPool2d.apply(x, *k)
-    return _max_over_windows(x, *_pool_windows_index(x, k, s, p, d, out),
-                             return_indices=bool(return_indices))
+    return _max_over_windows(x, *_pool_windows_index(x, k, s, p, d, out), bool(return_indices),
+                             "MaxPool2DWithIndicesBackward0")
 
 
 @_keeps_format
@@ -3762,7 +3799,7 @@ def _avg_pool(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, c
             divisor = divisor * span.reshape([-1 if j == i else 1 for j in range(dims)])
     else:
         divisor = valid.sum(axis=tuple(range(dims, 2 * dims))).astype(float)
-    return _sum_over_windows(x, key, valid / divisor.reshape(divisor.shape + ones))
+    return _sum_over_windows(x, key, valid / divisor.reshape(divisor.shape + ones), f"AvgPool{dims}DBackward0")
 
 
 def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -3810,9 +3847,10 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
     if out == (1,) * dims:
         return x.mean(axis=tuple(range(2, dims + 2)), keepdims=True)
     if 0 in out:
-        return _empty_pool(x, out)
+        return _empty_pool(x, out, f"AdaptiveAvgPool{dims}DBackward0")
     key, valid = _adaptive_index(x, out)
-    return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True))
+    return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True),
+                             f"AdaptiveAvgPool{dims}DBackward0")
 
 
 @_keeps_format
@@ -3829,16 +3867,18 @@ def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: boo
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
     if 0 in out:
-        empty = _empty_pool(x, out)
+        empty = _empty_pool(x, out, f"AdaptiveMaxPool{dims}DBackward0")
         return (empty, Tensor._make(x.device.xp.zeros(empty.shape, np.int64), x.device)) \
             if return_indices else empty
-    return _max_over_windows(x, *_adaptive_index(x, out), return_indices=bool(return_indices))
+    return _max_over_windows(x, *_adaptive_index(x, out), bool(return_indices), f"AdaptiveMaxPool{dims}DBackward0")
 
 
-def _empty_pool(x: Tensor, out: tuple) -> Tensor:
-    """An adaptive pooling's output with a 0 in ``out``: empty, of x's dtype, in x's graph."""
+def _empty_pool(x: Tensor, out: tuple, node: str) -> Tensor:
+    """An adaptive pooling's output with a 0 in ``out``: empty, of x's dtype, in x's graph
+    (under torch's ``node`` name)."""
     none_of_x = x.reshape(-1)[:0].sum()                     # 0, depending on x
-    return Tensor._make(x.device.xp.zeros(x.shape[:2] + tuple(out), x.dtype), x.device) + none_of_x
+    return ops.torch_node(Tensor._make(x.device.xp.zeros(x.shape[:2] + tuple(out), x.dtype), x.device) + none_of_x,
+                          node)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -3866,8 +3906,8 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     def run(x5: Tensor) -> Any:
         k, s, p, d, out = _check_pool("max_pool3d", x5, kernel_size, stride, padding, dilation,
                                       ceil_mode, 3)
-        return _max_over_windows(x5, *_pool_windows_index(x5, k, s, p, d, out),
-                                 return_indices=bool(return_indices))
+        return _max_over_windows(x5, *_pool_windows_index(x5, k, s, p, d, out), bool(return_indices),
+                                 "MaxPool3DWithIndicesBackward0")
     return _batch_of_one(x, 5, run)
 
 
@@ -4065,14 +4105,28 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
     column, L blocks in row-major order (``torch.nn.functional.unfold``; (C, H, W) unbatched)."""
     x = input   # (torch's name for the argument)
     _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
-    if x.ndim == 3:
-        return unfold(x.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
-    k, p, (rows, cols), blocks = _block_geometry("unfold", x.shape[2:], kernel_size, dilation,
+    k, p, (rows, cols), blocks = _block_geometry("unfold", x.shape[-2:], kernel_size, dilation,
                                                  padding, stride)
     padded = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
-    columns = padded[_device_key(x, (Ellipsis, rows, cols))]    # (N, C, kh, kw, Ho, Wo)
-    n, c = x.shape[:2]
-    return columns.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
+    *lead, c, height, width = padded.shape
+    # one gather of the flattened planes straight into (*lead, C * kh * kw, L), so the result is
+    # a copy under torch's name (a reshape of (N, C, kh, kw, Ho, Wo) would be a view step)
+    taps = (rows * width + cols).reshape(k[0] * k[1], blocks[0] * blocks[1])
+    flat = (np.arange(c).reshape(c, 1, 1) * (height * width) + taps).reshape(c * k[0] * k[1], -1)
+    planes = padded.reshape(*lead, c * height * width)
+    return Im2Col.apply(planes, _device_key(x, (Ellipsis, flat)))
+
+
+class Im2Col(ops.GetItem):
+    """unfold's gather ``planes[..., flat]`` as one C-contiguous ``take`` (NumPy's indexing lays
+    the indexed dims out first), with indexing's gradients, under torch's node name."""
+
+    def forward(self, x, key):
+        self.shape, self.key = x.shape, key
+        return self.xp.take(x, key[-1], axis=-1)
+
+    def name(self) -> str:
+        return "Im2ColBackward0"
 
 
 def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,
@@ -4082,11 +4136,9 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
     x = input   # (torch's name for the argument)
     op = "fold"
     _check_rank(op, "input", x, (2, 3), "(N, C * kh * kw, L) or unbatched (C * kh * kw, L)")
-    if x.ndim == 2:
-        return fold(x.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
     size = _pair(output_size, "output_size", 1, op)
     k, p, (rows, cols), blocks = _block_geometry(op, size, kernel_size, dilation, padding, stride)
-    n, ck, length = x.shape
+    *lead, ck, length = x.shape
     if ck % (k[0] * k[1]):
         raise ShapeError(f"{op}: expected size of input's dimension 1 to be divisible by the "
                          f"product of kernel_size {k}, but got input {x.shape}")
@@ -4095,10 +4147,12 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
                          f"the other arguments, expected {blocks[0]} * {blocks[1]} = "
                          f"{blocks[0] * blocks[1]} sliding blocks in dim 2, got input {x.shape}")
     c = ck // (k[0] * k[1])
-    columns = x.reshape(n, c, k[0], k[1], blocks[0], blocks[1])
-    padded = (n, c, size[0] + 2 * p[0], size[1] + 2 * p[1])
+    columns = x.reshape(*lead, c, k[0], k[1], blocks[0], blocks[1])
+    padded = (*lead, c, size[0] + 2 * p[0], size[1] + 2 * p[1])
     image = ops.ScatterIntoZeros.apply(columns, padded, _device_key(x, (Ellipsis, rows, cols)))
-    return image[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]] if any(p) else image
+    if any(p):        # the crop copied (torch's result is C-contiguous; a slice is a view step)
+        image = image[..., p[0]:p[0] + size[0], p[1]:p[1] + size[1]].contiguous()
+    return ops.torch_node(image, "Col2ImBackward0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -4172,6 +4226,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     return out
 
 
+_PAD_NODES = {(mode, dims): ops.torch_named(ops.PadPick, f"{kind}Pad{dims}DBackward0")
+              for mode, kind in (("reflect", "Reflection"), ("replicate", "Replication")) for dims in (1, 2, 3)}
+
+
 def _pad(input: Tensor, pad: Sequence[int], mode: str, value: float) -> Tensor:
     x = input   # (torch's name for the argument)
     if not isinstance(x, Tensor):
@@ -4194,7 +4252,8 @@ def _pad(input: Tensor, pad: Sequence[int], mode: str, value: float) -> Tensor:
         key = (Ellipsis, *np.ix_(*index))
         if mode == "circular":
             return ops.CircularPick.apply(x, _device_key(x, key))
-        return ops.PadPick.apply(x, _device_key(x, key))   # torch's reflection / replication
+        node = _PAD_NODES[mode, len(pairs)]     # torch's reflection / replication pad
+        return node.apply(x, _device_key(x, key))
                                                                # pad double backward edge
     # torch's value is a Scalar: True / False too (F.pad(mask, (1, 0), value=True) pads a bool mask)
     value = float(value) if isinstance(value, (bool, np.bool_)) else _scalar("pad", "value", value)
@@ -4301,18 +4360,20 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if mode in _LINEAR_RANK:
         return _separable_resize(x, mode, out, scales, bool(align_corners))
     shortcuts = x.ndim == 4      # torch's 2-D nearest kernel only; its 1-D / 3-D ones use the scale
+    node_name = f"{_NEAREST_NODE[mode]}{len(spatial)}DBackward0"     # torch's, whatever the path
     if mode == "nearest" and shortcuts and all(o == n or o == 2 * n for n, o in zip(spatial, out)):
         # (_nearest_index's shortcuts: arange(o) or arange(o) >> 1, whole blocks -- no index built)
-        return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))
+        return ops.torch_named(NearestBlocks, node_name).apply(x, tuple(o // n for n, o in zip(spatial, out)))
     index = [_nearest_index(n, o, s, exact=mode == "nearest-exact", shortcuts=shortcuts)
              for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
-           for n, o, ix in zip(spatial, out, index)):
-        return NearestBlocks.apply(x, tuple(o // n for n, o in zip(spatial, out)))   # whole blocks
+           for n, o, ix in zip(spatial, out, index)):                  # whole blocks
+        return ops.torch_named(NearestBlocks, node_name).apply(x, tuple(o // n for n, o in zip(spatial, out)))
     picked = x[(Ellipsis, *np.ix_(*index))]     # (NumPy lays the indexed dims out first)
-    node = ops.torch_named(ops.Relayout, f"{'UpsampleNearestExact' if mode == 'nearest-exact' else 'UpsampleNearest'}"
-                                         f"{len(spatial)}DBackward0")
-    return node.apply(picked, tuple(range(picked.ndim)))     # C order, under torch's node name
+    return ops.torch_named(ops.Relayout, node_name).apply(picked, tuple(range(picked.ndim)))   # C order
+
+
+_NEAREST_NODE = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact"}
 
 
 def _nearest_blocks_composite(x: Tensor, reps: tuple) -> Tensor:
@@ -4700,8 +4761,8 @@ def _separable_resize(x: Tensor, mode: str, out: Sequence[int], scales: Sequence
         plan = _resize_dim(kind, n, o, real(s), align_corners)
         if plan is not None:
             dims.append((axis, plan))
-    if not dims:
-        return x * 1.0                                # torch copies
+    if not dims:       # torch copies, under its node's name
+        return ops.torch_node(x * 1.0, f"{_UPSAMPLE_NODE[('antialias-' if antialias else '') + mode]}Backward0")
     return SeparableResize.apply(x, ("antialias-" + mode if antialias else mode, tuple(dims)), False)
 
 

@@ -217,7 +217,8 @@ class Prod(Composed):
 
     @staticmethod
     def compute(xp, x, axis, keepdims):
-        return xp.asarray(x.prod(axis=axis, keepdims=keepdims))
+        out = xp.asarray(x.prod(axis=axis, keepdims=keepdims))
+        return out if x.flags.c_contiguous else out.copy()    # C order, as torch's (see ops.Sum)
 
     def name(self) -> str:      # torch's: x.prod() is ProdBackward0, x.prod(dim) ProdBackward1
         return "ProdBackward0" if self.inputs[1] is None else "ProdBackward1"
@@ -227,6 +228,11 @@ class Prod(Composed):
             return g.reshape(()) * _others_product(x.reshape(-1), 0).reshape(x.shape), None, None
         g = g if keepdims else g.unsqueeze(axis)
         return g * _others_product(x, axis), None, None
+
+
+def _c_order(out: Any) -> Any:
+    """A scan's result in C order, as torch's (NumPy's keeps a channels_last / transposed input's)."""
+    return out if out.flags.c_contiguous else out.copy()
 
 
 def _exclusive_cumprod(x: Tensor, axis: int) -> Tensor:
@@ -248,7 +254,7 @@ class Cumsum(Composed):
     takes_int = True
     @staticmethod
     def compute(xp, x, axis):
-        return xp.cumsum(x, axis=axis)
+        return _c_order(xp.cumsum(x, axis=axis))
 
     def gradients(self, g, x, axis):
         return g.flip(axis).cumsum(axis).flip(axis), None     # the reversed cumulative sum
@@ -262,7 +268,7 @@ class Cumprod(Composed):
 
     @staticmethod
     def compute(xp, x, axis):
-        return xp.cumprod(x, axis=axis)
+        return _c_order(xp.cumprod(x, axis=axis))
 
     def gradients(self, g, x, axis):
         from .factory import stack

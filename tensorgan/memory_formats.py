@@ -7,8 +7,8 @@ memory_format=...)`` re-lay the data, ``x.is_contiguous(memory_format=...)`` and
 tell which layout a tensor has. Values and gradients never depend on it. Elementwise ops lay
 out their results as torch's TensorIterator (the first operand's layout decides: ``cl + c`` is
 channels_last, ``c + cl`` contiguous; see :func:`iterator_order`), convolutions, batch / group
-norm, pools, pad and interpolate return a channels_last input's layout, reductions and softmax
-C order, as torch's;
+norm, pools, pad, interpolate and pixel_(un)shuffle return a channels_last input's layout,
+reductions (prod, any / all too), scans (cumsum / cumprod) and softmax C order, as torch's;
 ``Module.to(memory_format=...)`` re-lays its 4-D / 5-D parameters and buffers (torch's rule;
 the kernels take either layout)."""
 from __future__ import annotations

@@ -43,9 +43,10 @@ def _rows(op: str, input: Tensor) -> Tensor:
     return input.reshape(1, -1) if input.ndim < 2 else input
 
 
-def _per_sample(loss: Tensor, input: Tensor, reduction: str) -> Tensor:
-    """One loss per sample reduced; an unbatched input's is 0-d."""
-    return _reduced(loss.reshape(()) if input.ndim < 2 else loss, reduction)
+def _unbatched(loss: Tensor, input: Tensor) -> Tensor:
+    """The per-sample ``loss``, 0-d for an unbatched input (reshaped before the loss's last
+    step, which takes torch's node name: a reshape is a view step and keeps its own)."""
+    return loss.reshape(()) if input.ndim < 2 else loss
 
 
 def multi_margin_loss(input: Tensor, target: Target, p: int = 1, margin: float = 1.0,
@@ -74,7 +75,7 @@ def multi_margin_loss(input: Tensor, target: Target, p: int = 1, margin: float =
     w = _class_weight(op, weight, x, classes)
     if w is not None:
         loss = loss * w[target].reshape(n, 1)
-    return ops.torch_node(_per_sample(loss.sum(dim=1) / float(classes), input, reduction),
+    return ops.torch_node(_reduced(_unbatched(loss.sum(dim=1), input) / float(classes), reduction),
                           "MultiMarginLossBackward0")
 
 
@@ -113,8 +114,8 @@ def multilabel_margin_loss(input: Tensor, target: Target, size_average: Any = No
     chosen = x[x.device.xp.arange(n)[:, None], index]                  # (N, S): x[y_j]
     z = relu(1.0 - chosen.reshape(n, classes, 1) + x.reshape(n, 1, classes))
     mask = valid[:, :, None] & ~is_target[:, None, :]                  # j a target, k not
-    loss = (z * Tensor._make(mask.astype(x.dtype), x.device)).sum(dim=(1, 2)) / float(classes)
-    return ops.torch_node(_per_sample(loss, input, reduction), "MultilabelMarginLossBackward0")
+    loss = _unbatched((z * Tensor._make(mask.astype(x.dtype), x.device)).sum(dim=(1, 2)), input)
+    return ops.torch_node(_reduced(loss / float(classes), reduction), "MultilabelMarginLossBackward0")
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,

@@ -102,13 +102,27 @@ def _broadcasting(name: str, op: Callable, a, b, lead=None):
         try:
             c_order = (a if lead is None else lead).flags.c_contiguous
         except AttributeError:     # a Python number first: (the other) b decides
-            c_order = b.flags.c_contiguous
+            if b.flags.c_contiguous:
+                out = op(a, b)
+                return out if out.size else _empty_beside_number(out, b, a)
+            c_order = False
         if c_order:
-            return op(a, b)
+            out = op(a, b)
+            return out if out.size else _empty_beside_number(out, a, b)
         return in_iterator_order(op, a, b, (a, b) if lead is None or lead is a else (lead, a, b))
     except ValueError:
         _broadcast_check(name, a, b)
         raise
+
+
+def _empty_beside_number(out, a, b):
+    """An empty ``a op b``: laid out as ``a`` where b is a number or 0-d, as torch's (an empty
+    channels_last ``c + 1`` stays channels_last; NumPy gives every fresh empty array zero
+    strides, and calls an empty operand C-contiguous whatever its strides)."""
+    if getattr(b, "ndim", 0) or type(a) is not np.ndarray or a.shape != out.shape or not all(a.strides):
+        return out          # (a zero stride: torch's iterator keeps C order)
+    from .memory_formats import relayout
+    return relayout(np, out, tuple(sorted(range(a.ndim), key=lambda d: -a.strides[d])))
 
 
 class Add(Function):
@@ -721,7 +735,9 @@ class Permute(Function):
 
     def forward(self, x, dims):
         self.dims = dims
-        return x.transpose(dims)
+        if x.size or any(x.strides):
+            return x.transpose(dims)
+        return _empty_with_steps(x).transpose(dims)     # (torch's strides, permuted)
 
     def backward(self, g):
         inverse = [0] * len(self.dims)
@@ -743,6 +759,18 @@ def _check_bounds_on_host(shape: tuple, key) -> None:
     host = tuple(k.get() if hasattr(k, "__cuda_array_interface__") and not isinstance(k, np.ndarray)
                  else k for k in keys)
     np.broadcast_to(np.empty((), dtype=bool), shape)[host if isinstance(key, tuple) else host[0]]
+
+
+def _empty_with_steps(x):
+    """An empty array NumPy gave zero strides, as a view with torch's row-major ones (so a
+    permute of it reports torch's strides: ``zeros(0, 4).t().stride()`` is (1, 4))."""
+    if type(x) is not np.ndarray:
+        return x
+    steps, step = [], x.itemsize
+    for n in reversed(x.shape):          # torch's: an empty dim counts as 1
+        steps.insert(0, step)
+        step *= max(n, 1)
+    return np.lib.stride_tricks.as_strided(x, x.shape, steps)
 
 
 class Transpose(Permute):

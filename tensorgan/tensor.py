@@ -2963,6 +2963,8 @@ class Tensor:
             out = out.reshape((1,) * self.ndim)
         if self.array.dtype == np.uint8:        # torch keeps uint8 (its old mask dtype) for uint8
             out = out.astype(np.uint8)
+        elif not self.array.flags.c_contiguous:    # C order, as torch's reductions (see ops.Sum)
+            out = out.copy()
         return Tensor._make(self.device.xp.asarray(out), self.device)
 
     def unflatten(self, dim: int, sizes: Any) -> "Tensor":
