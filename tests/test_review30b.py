@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 
 import numba
@@ -201,29 +202,87 @@ def _fork_workload() -> str:
     return digest.hexdigest()
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_child_forked_after_openmp_started_runs_the_new_paths():
-    numba.set_num_threads(TWO)
-    parent = _fork_workload()        # starts OpenMP's threads (the depthwise parallel build)
+def _in_forked_child(fn, timeout: float = 120.0) -> str:
+    """fn()'s string, computed in a forked child (killed, and the test failed, if it hangs)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:                     # the child: its result through the pipe, then out at once
         try:
-            os.write(write_end, _fork_workload().encode())
+            os.write(write_end, str(fn()).encode())
         finally:
             os._exit(0)
     os.close(write_end)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     else:
         os.kill(pid, 9)
         os.waitpid(pid, 0)
+        os.close(read_end)
         pytest.fail("the forked child hung")
-    child = os.read(read_end, 200).decode()
-    os.close(read_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        result = pipe.read().decode()
     assert os.waitstatus_to_exitcode(status) == 0
-    assert child == parent
+    return result
+
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+
+@needs_fork
+def test_child_forked_after_openmp_started_runs_the_new_paths():
+    numba.set_num_threads(TWO)
+    parent = _fork_workload()        # starts OpenMP's threads (the depthwise parallel build)
+    assert _in_forked_child(_fork_workload) == parent
+
+
+class _FakeBlas:
+    """A BLAS library controller as ``_workers`` uses it (threadpoolctl's lib_controllers)."""
+
+    def __init__(self, threads: int):
+        self.num_threads = threads
+
+    def set_num_threads(self, threads: int) -> None:
+        self.num_threads = threads
+
+
+@needs_fork
+def test_child_forked_while_another_thread_is_inside_a_kernel_call(monkeypatch):
+    """A fork while another thread held ``_workers._lock`` (entering or leaving a kernel call's
+    single-threaded-BLAS scope) left the child's copy locked: its first convolution blocked
+    forever (16 of 200 forks beside a thread running convolutions).  And that thread's hold on
+    the BLAS thread limit must not outlive it in the child: the child's kernel call restores the
+    user's count on its way out."""
+    from tensorgan.kernels.cpu import _workers
+    blas = _FakeBlas(3)
+    monkeypatch.setattr(_workers, "_blas", [blas])
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold_the_limit():
+        with _workers.single_threaded_blas():     # the limit set: blas at 1 thread
+            inside.set()
+            leave.wait(60)
+
+    holder = threading.Thread(target=hold_the_limit)
+    holder.start()
+    inside.wait(60)
+    x = np.random.default_rng(0).standard_normal((2, 3, 9, 9))
+    w = np.random.default_rng(1).standard_normal((4, 3, 3, 3))
+    want = cpu.conv2d(x, w, None, (1, 1), (1, 1))
+
+    def child():
+        same = np.array_equal(cpu.conv2d(x, w, None, (1, 1), (1, 1)), want)
+        return f"{same} {blas.num_threads}"
+
+    try:
+        assert blas.num_threads == 1
+        with _workers._lock:           # forked while the lock is held (another thread's entry)
+            result = _in_forked_child(child, timeout=60)
+    finally:
+        leave.set()
+        holder.join(60)
+    assert result == "True 3"
+    assert blas.num_threads == 3 and _workers._blas_holders == 0
