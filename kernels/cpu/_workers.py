@@ -54,8 +54,25 @@ _pools_pid = os.getpid()                      # the process they belong to (a fo
 _blas = None                                  # threadpoolctl's controllers of the loaded BLAS libraries
 _blas_saved = None                            # their thread counts before the first caller came in
 _blas_holders = 0                             # callers inside single_threaded_blas, all threads
+_blas_owed = None                             # a forked child's: the counts to restore (below)
 _lock = threading.Lock()
 _scratch = threading.local()
+
+
+def _reset_in_child() -> None:       # no imports here: a fork handler runs in a fresh child
+    """A fork while another thread is inside a kernel call copies ``_lock`` held (the child's
+    first kernel call then blocks on it forever: seen in 16 of 200 forks beside a thread running
+    convolutions) and that thread's count in ``_blas_holders`` (the child has no such thread, so
+    nobody would restore the user's BLAS thread counts): a fresh lock, no holders, and the
+    counts that thread saved owed to the child's first caller, which restores them on its way out."""
+    global _lock, _blas_holders, _blas_saved, _blas_owed
+    _lock = threading.Lock()
+    _blas_holders = 0
+    if _blas_saved is not None:         # (a limit in effect, or being set or undone at the fork)
+        _blas_owed, _blas_saved = _blas_saved, None
+
+
+os.register_at_fork(after_in_child=_reset_in_child)
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
@@ -81,12 +98,13 @@ def single_threaded_blas():
     restores the user's setting (two threads each saving and restoring it would leave it at 1).
     The BLAS libraries' own get / set calls are made directly (threadpoolctl's ``limit()``
     object costs twice as much per kernel call), and only where a library is not at 1 already."""
-    global _blas, _blas_saved, _blas_holders
+    global _blas, _blas_saved, _blas_holders, _blas_owed
     with _lock:
         if _blas is None:
             _blas = ThreadpoolController().select(user_api="blas").lib_controllers
         if _blas_holders == 0:
-            _blas_saved = [lib.num_threads for lib in _blas]
+            _blas_saved = _blas_owed or [lib.num_threads for lib in _blas]
+            _blas_owed = None
             for lib, n in zip(_blas, _blas_saved):
                 if n != 1:
                     lib.set_num_threads(1)
