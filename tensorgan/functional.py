@@ -411,8 +411,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                               f"{stride} or dilation {dilation}")
         out = conv_transpose2d_output_size(x.shape[2 + axis], dilation[axis] * (weight.shape[2 + axis] - 1) + 1,
                                            stride[axis], padding[axis], output_padding[axis])
-        if out <= 0:
-            raise ShapeError(f"{op}: output size {out} <= 0 for input {x.shape}, weight "
+        if out < 0:                         # 0: an empty output, as torch
+            raise ShapeError(f"{op}: output size {out} < 0 for input {x.shape}, weight "
                              f"{weight.shape}, stride {stride}, padding {padding}, dilation {dilation}")
     if dilation == (1, 1) and groups == 1:
         return ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding)
@@ -783,8 +783,8 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
             raise WindowArgError(f"{op}: output_padding {output_padding} must be smaller than stride "
                               f"{stride} or dilation {dilation}")
         out.append((n - 1) * s - 2 * p + d * (k - 1) + 1 + op_)
-    if min(out) <= 0:
-        raise ShapeError(f"{op}: output size {tuple(out)} has a size <= 0 for input {x.shape}, weight "
+    if min(out) < 0:                                            # 0: an empty output, as torch
+        raise ShapeError(f"{op}: output size {tuple(out)} has a size < 0 for input {x.shape}, weight "
                          f"{weight.shape}, stride {stride}, padding {padding}, dilation {dilation}")
     return conv3d_ops.ConvTranspose3d.apply(x, weight, bias, (stride, padding, dilation, groups),
                                             tuple(out))

@@ -25,6 +25,7 @@ import pytest
 
 import tensorgan as tg
 import tensorgan.nn.functional as F
+from tensorgan.errors import ShapeError
 from tensorgan.kernels import cpu
 from tensorgan.kernels import reference as ref
 from tensorgan.kernels.cpu import _pack, _threads
@@ -286,3 +287,20 @@ def test_child_forked_while_another_thread_is_inside_a_kernel_call(monkeypatch):
         holder.join(60)
     assert result == "True 3"
     assert blas.num_threads == 3 and _workers._blas_holders == 0
+
+
+def test_transposed_conv_to_an_empty_output_is_empty_as_torch():
+    """torch allows an output size of exactly 0 for transposed convs ((3, 8, 0, 29) here) and
+    refuses only negative ones; tensorgan refused 0 too (h30l)."""
+    x = tg.randn(3, 2, 1, 17, requires_grad=True)
+    w = tg.randn(2, 4, 3, 1, requires_grad=True)
+    b = tg.randn(8, requires_grad=True)
+    y = F.conv_transpose2d(x, w, b, (3, 2), (2, 2), (1, 0), 2)
+    assert y.shape == (3, 8, 0, 29)
+    y.sum().backward()
+    assert not x.grad.numpy().any() and not w.grad.numpy().any() and not b.grad.numpy().any()
+    x3 = tg.randn(1, 2, 1, 2, 2, requires_grad=True)
+    y3 = F.conv_transpose3d(x3, tg.randn(2, 3, 2, 1, 1), None, 1, (1, 0, 0))
+    assert y3.shape == (1, 3, 0, 2, 2)
+    with pytest.raises(ShapeError, match="output size -1 < 0"):
+        F.conv_transpose2d(tg.zeros(1, 2, 1, 1), tg.zeros(2, 4, 1, 1), None, 1, 1)
