@@ -1098,16 +1098,14 @@ def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor
     """torch's ``inplace=True`` of an activation: ``compute(x)`` written into ``x``, which is
     returned (on a tensor autograd tracks, a graph op, by the rules of ``Tensor._in_place``, as
     ``x.relu_()``: views and base see the write, a view of a leaf that requires grad is refused,
-    as in torch); but a tracked tensor with gradient hooks gets a new tensor, as with
-    ``inplace=False``. A leaf that requires grad is refused, as in torch."""
+    a tensor's gradient hooks see the gradient of the value written over, as in torch). A leaf
+    that requires grad is refused, as in torch."""
     if not isinstance(inplace, (bool, np.bool_)):
         raise InputTypeError(f"{op}: inplace must be a bool, got {inplace!r}")
     if not inplace:
         return compute(x)
     if not isinstance(x, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
-    if x._hooks is not None and x._requires_grad and x._ctx is not None and is_grad_enabled():
-        return compute(x)
     return x._in_place_from(op + "_", compute)
 
 
