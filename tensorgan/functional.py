@@ -320,15 +320,18 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         out = DepthwiseConv.apply(x, weight, bias, stride, padding, dilation)
     else:
         out = _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
-    if not x.array.flags.c_contiguous:     # a channels_last input gives a channels_last output
-        out = _keep_channels_last(x, out)
+    if not (x.array.flags.c_contiguous and weight.array.flags.c_contiguous):
+        out = _keep_channels_last(x, out, weight)     # a channels_last input or weight
     return out
 
 
-def _keep_channels_last(x: Tensor, out: Tensor) -> Tensor:
-    """``out`` in ``x``'s layout when ``x`` is channels_last (torch's convolutions keep it)."""
+def _keep_channels_last(x: Tensor, out: Tensor, weight: "Tensor | None" = None) -> Tensor:
+    """``out`` channels_last when ``x`` or ``weight`` is (torch's convolutions: a channels_last
+    model's first layer gives channels_last from a C-order batch)."""
     from . import memory_formats as mf
-    if mf.suggest(x.array) is not mf.channels_last or mf.has_format(out.array, mf.channels_last):
+    if mf.has_format(out.array, mf.channels_last) or (
+            mf.suggest(x.array) is not mf.channels_last
+            and (weight is None or mf.suggest(weight.array) is not mf.channels_last)):
         return out
     axes = mf.order(mf.channels_last, out.shape, "conv2d")
     return out.contiguous(memory_format=mf.channels_last) if axes is None else \
@@ -347,6 +350,22 @@ def _keeps_format(fn: Callable) -> Callable:
         x = args[0] if args else kwargs.get("input")
         if isinstance(x, Tensor) and not x.array.flags.c_contiguous:
             out = _in_format_of(x, out)
+        return out
+    return op
+
+
+def _keeps_weight_format(fn: Callable) -> Callable:
+    """``fn`` (a transposed convolution, already :func:`_keeps_format`) whose result is also
+    channels_last when its weight is, as torch's convolutions (a channels_last model's first
+    layer, fed a C-order latent): a C-order weight costs one flag test."""
+    import functools
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        weight = args[1] if len(args) > 1 else kwargs.get("weight")
+        if isinstance(weight, Tensor) and not weight.array.flags.c_contiguous:
+            out = _in_format_of(weight, out)
         return out
     return op
 
@@ -383,6 +402,7 @@ def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tu
     return x, tuple(b for b, _ in before_after)
 
 
+@_keeps_weight_format
 @_keeps_format
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
                      padding: IntOrPair = 0, output_padding: IntOrPair = 0, groups: int = 1,
