@@ -40,11 +40,15 @@ def test_inplace_activation_on_hooked_tensor_writes_into_it(activation, slope):
 
 
 def test_inplace_dropout_on_hooked_tensor_writes_into_it():
-    x, h, seen = _tracked_with_hook([1.0, 2.0, 3.0])
-    out = F.dropout(h, 0.0, training=True, inplace=True)
+    tg.manual_seed(0)
+    values = np.arange(1.0, 17.0)
+    x, h, seen = _tracked_with_hook(values)
+    out = F.dropout(h, 0.5, training=True, inplace=True)
     assert out is h
+    kept = h.detach().numpy() != 0
+    assert 0 < kept.sum() < 16 and np.array_equal(h.detach().numpy(), np.where(kept, 2 * values, 0))
     out.sum().backward()
-    assert np.array_equal(x.grad.numpy(), np.ones(3)) and len(seen) == 1
+    assert np.array_equal(x.grad.numpy(), 2.0 * kept) and np.array_equal(seen[0], 2.0 * kept)
 
 
 @pytest.mark.parametrize("number", [np.float64(3.0), np.float32(3.0), np.int64(3), True, np.bool_(True)])
