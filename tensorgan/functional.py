@@ -320,15 +320,18 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         out = DepthwiseConv.apply(x, weight, bias, stride, padding, dilation)
     else:
         out = _conv_options(Conv2d, x, weight, bias, (stride, padding), dilation, groups)
-    if not x.array.flags.c_contiguous:     # a channels_last input gives a channels_last output
-        out = _keep_channels_last(x, out)
+    if not (x.array.flags.c_contiguous and weight.array.flags.c_contiguous):
+        out = _keep_channels_last(x, out, weight)     # a channels_last input or weight
     return out
 
 
-def _keep_channels_last(x: Tensor, out: Tensor) -> Tensor:
-    """``out`` in ``x``'s layout when ``x`` is channels_last (torch's convolutions keep it)."""
+def _keep_channels_last(x: Tensor, out: Tensor, weight: "Tensor | None" = None) -> Tensor:
+    """``out`` channels_last when ``x`` or ``weight`` is (torch's convolutions: a channels_last
+    model's first layer gives channels_last from a C-order batch)."""
     from . import memory_formats as mf
-    if mf.suggest(x.array) is not mf.channels_last or mf.has_format(out.array, mf.channels_last):
+    if mf.has_format(out.array, mf.channels_last) or (
+            mf.suggest(x.array) is not mf.channels_last
+            and (weight is None or mf.suggest(weight.array) is not mf.channels_last)):
         return out
     axes = mf.order(mf.channels_last, out.shape, "conv2d")
     return out.contiguous(memory_format=mf.channels_last) if axes is None else \
@@ -347,6 +350,22 @@ def _keeps_format(fn: Callable) -> Callable:
         x = args[0] if args else kwargs.get("input")
         if isinstance(x, Tensor) and not x.array.flags.c_contiguous:
             out = _in_format_of(x, out)
+        return out
+    return op
+
+
+def _keeps_weight_format(fn: Callable) -> Callable:
+    """``fn`` (a transposed convolution, already :func:`_keeps_format`) whose result is also
+    channels_last when its weight is, as torch's convolutions (a channels_last model's first
+    layer, fed a C-order latent): a C-order weight costs one flag test."""
+    import functools
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        weight = args[1] if len(args) > 1 else kwargs.get("weight")
+        if isinstance(weight, Tensor) and not weight.array.flags.c_contiguous:
+            out = _in_format_of(weight, out)
         return out
     return op
 
@@ -383,6 +402,7 @@ def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tu
     return x, tuple(b for b, _ in before_after)
 
 
+@_keeps_weight_format
 @_keeps_format
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
                      padding: IntOrPair = 0, output_padding: IntOrPair = 0, groups: int = 1,
@@ -1098,16 +1118,14 @@ def _maybe_in_place(op: str, x: Tensor, inplace: bool, compute: Callable[[Tensor
     """torch's ``inplace=True`` of an activation: ``compute(x)`` written into ``x``, which is
     returned (on a tensor autograd tracks, a graph op, by the rules of ``Tensor._in_place``, as
     ``x.relu_()``: views and base see the write, a view of a leaf that requires grad is refused,
-    as in torch); but a tracked tensor with gradient hooks gets a new tensor, as with
-    ``inplace=False``. A leaf that requires grad is refused, as in torch."""
+    a tensor's gradient hooks see the gradient of the value written over, as in torch). A leaf
+    that requires grad is refused, as in torch."""
     if not isinstance(inplace, (bool, np.bool_)):
         raise InputTypeError(f"{op}: inplace must be a bool, got {inplace!r}")
     if not inplace:
         return compute(x)
     if not isinstance(x, Tensor):
         raise InputTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
-    if x._hooks is not None and x._requires_grad and x._ctx is not None and is_grad_enabled():
-        return compute(x)
     return x._in_place_from(op + "_", compute)
 
 

@@ -250,7 +250,8 @@ class Rsub(Function):
 
     def forward(self, a, c):
         self.shapes = _shape(a), _shape(c)
-        return _broadcasting("sub", operator.sub, c, a, a)     # torch's first operand: x
+        return _broadcasting("sub", operator.sub, c, a)   # torch's sub(other, x): a number
+        # other takes no part in the layout (x's decides), a tensor other leads (x.__rsub__(cl))
 
     def backward(self, g):
         return unbroadcast(-g, self.shapes[0]), unbroadcast(g, self.shapes[1])

@@ -1068,6 +1068,8 @@ def _check_uniform_bounds(a: Any, b: Any, dt: np.dtype | None = None) -> None:
                                      f"got from={a}, to={b}")
 
 
+_REAL_SCALARS = (int, float, np.integer, np.floating, np.bool_)   # number / tensor as torch's rdiv
+
 _READ_ONLY_WARNED = [False]
 
 
@@ -2982,7 +2984,8 @@ class Tensor:
         return self.reshape(self.shape[:d] + given + self.shape[d + 1:])
 
     def __rtruediv__(self, other):
-        if type(other) in (float, int) and self.array.dtype.kind in "fiub":
+        if (type(other) in (float, int) or isinstance(other, _REAL_SCALARS)) \
+                and self.array.dtype.kind in "fiub":   # (NumPy scalars and bools too, as torch)
             r = self.reciprocal()     # torch's: x.reciprocal() * other (rounded twice: 3 / x is
             return r if other == 1 else r * other   # not always x.reciprocal's correctly rounded 3/x)
         self = self._arith(other)
