@@ -587,6 +587,13 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False,
     target._version_box = box
 
 
+def _dense_copy(a: Any) -> Any:
+    """A copy of ``a`` in its own layout where it is dense (a channels_last gradient given to
+    backward / autograd.grad stays channels_last, as torch's), else in C order."""
+    from .memory_formats import dense_order
+    return a.copy() if dense_order(a) is None else a.copy(order="K")
+
+
 def _grad_layout(g: Any, param: Any) -> Any:
     """``g`` laid out as torch's AccumulateGrad lays out a leaf's first gradient (its layout
     contract): in ``param``'s order where ``param`` is dense (a channels_last weight gets a
@@ -2575,7 +2582,8 @@ class Tensor:
             else:
                 seed = (gradient.array if isinstance(gradient, Tensor)
                         else _to_array(gradient, self.dtype, self.device))
-                seed = seed.copy()  # a leaf's .grad may end up being this array: never the caller's
+                seed = seed.copy() if seed.flags.c_contiguous else _dense_copy(seed)   # a leaf's
+                # .grad may end up being this array: never the caller's
             if seed.shape != self.shape:
                 hint = (" (a 0-d loss such as .mean() takes a 0-d gradient, e.g. one[0] for "
                         "one = FloatTensor([1]); or give the loss that shape: .view(1), as torch "
