@@ -113,6 +113,9 @@ def _probability(op: str, p) -> float:
     """A dropout probability as a float: a real number, or a bool (torch takes ``p=True`` as
     1.0) or a 0-d real tensor (torch's float argument takes one: ``p=tg.tensor(0.5)``)."""
     if isinstance(p, Tensor) and p.ndim == 0 and p.dtype.kind in "biuf":
+        if p.requires_grad:          # (torch's float argument takes no tensor that needs a grad)
+            raise InputTypeError(f"{op}(): argument 'p' must be float, not a Tensor that requires "
+                                 f"grad (p is not differentiable: pass p.item() or p.detach())")
         p = p.item()
     return float(p) if isinstance(p, (bool, np.bool_)) else _scalar(op, "p", p)
 

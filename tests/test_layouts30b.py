@@ -96,3 +96,22 @@ def test_backward_seed_keeps_its_layout_and_stays_the_callers_own():
     t = tg.zeros(4, 3, dtype=tg.float64, requires_grad=True)
     (t * 1).backward(expanded)
     assert t.grad.stride() == (3, 1)
+
+
+def test_integer_over_a_bool_tensor_is_int64_and_a_bool_over_it_is_refused():
+    mask = tg.tensor([True, True])
+    for got, expected in ((1 // mask, [1, 1]), (np.int64(3) // mask, [3, 3]), (1 % mask, [0, 0])):
+        assert got.dtype == tg.int64 and got.tolist() == expected     # (was float32)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        1 // tg.tensor([True, False])
+    for op in (lambda m: True // m, lambda m: True % m):
+        with pytest.raises(NotImplementedError, match="bool"):
+            op(mask)
+    assert (np.True_ // mask).dtype == tg.float32 and (2.5 % mask).tolist() == [0.5, 0.5]
+
+
+def test_dropout_refuses_a_probability_that_requires_grad():
+    x = tg.ones(3)
+    with pytest.raises(TypeError, match="'p' must be float"):
+        F.dropout(x, p=tg.tensor(0.5, requires_grad=True))
+    assert F.dropout(x, p=tg.tensor(0.0)).tolist() == [1.0, 1.0, 1.0]
