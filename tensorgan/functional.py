@@ -113,6 +113,9 @@ def _probability(op: str, p) -> float:
     """A dropout probability as a float: a real number, or a bool (torch takes ``p=True`` as
     1.0) or a 0-d real tensor (torch's float argument takes one: ``p=tg.tensor(0.5)``)."""
     if isinstance(p, Tensor) and p.ndim == 0 and p.dtype.kind in "biuf":
+        if p.requires_grad:          # (torch's float argument takes no tensor that needs a grad)
+            raise InputTypeError(f"{op}(): argument 'p' must be float, not a Tensor that requires "
+                                 f"grad (p is not differentiable: pass p.item() or p.detach())")
         p = p.item()
     return float(p) if isinstance(p, (bool, np.bool_)) else _scalar(op, "p", p)
 
@@ -335,7 +338,7 @@ def _keep_channels_last(x: Tensor, out: Tensor, weight: "Tensor | None" = None) 
         return out
     axes = mf.order(mf.channels_last, out.shape, "conv2d")
     return out.contiguous(memory_format=mf.channels_last) if axes is None else \
-        _CONV_RELAYOUT.apply(out, axes)     # the same node as contiguous's, under torch's name
+        _relaid(out, axes, _CONV_RELAYOUT)
 
 
 def _keeps_format(fn: Callable) -> Callable:
@@ -378,12 +381,65 @@ def _in_format_of(x: Tensor, out: Any) -> Any:
         return out
     if isinstance(out, tuple):
         return tuple(_in_format_of(x, o) for o in out)
-    if not isinstance(out, Tensor) or out.ndim != x.ndim or memory_formats.has_format(out.array, fmt):
+    if not isinstance(out, Tensor) or out.ndim != x.ndim:
         return out
-    axes = memory_formats.order(fmt, out.shape, "relayout")
-    if out.grad_fn is None:
+    if memory_formats.has_format(out.array, fmt):    # laid out already (avg_pool2d's kernel)
+        if out.grad_fn is not None and out.grad_fn.inputs[0] is x:
+            _grad_laid_like_input(out.grad_fn)
+        return out
+    return _relaid(out, memory_formats.order(fmt, out.shape, "relayout"))
+
+
+def _relaid(out: Tensor, axes: tuple, relayout_node: "type | None" = None) -> Tensor:
+    """``out`` laid out in memory in the order ``axes``: a fresh result re-laid in place, its
+    own node kept (no relayout node in ``next_functions``, torch's graph) and re-classed to lay
+    its input's gradient out as that input; a view of the op's input gets a relayout node under
+    the op's name (``relayout_node``, else the op's own)."""
+    node = out.grad_fn
+    if node is None:
         return Tensor._make(memory_formats.relayout(out.device.xp, out.array, axes), out.device)
-    return ops.torch_named(ops.Relayout, out.grad_fn.name()).apply(out, axes)
+    if out._version_box is getattr(node.inputs[0], "_version_box", None):    # a view of its input
+        return (relayout_node or ops.torch_named(ops.Relayout, node.name())).apply(out, axes)
+    out.array = memory_formats.relayout(out.device.xp, out.array, axes)
+    _grad_laid_like_input(node)
+    return out
+
+
+def _grad_laid_like_input(node: Any) -> None:
+    """``node`` (an (N, C, ...) op's, its first input channels_last) re-classed so that its
+    first input's gradient is laid out as that input, as torch's backward kernels lay it out --
+    a constant padding's or resize's only where the incoming gradient is not C order (torch's
+    follows that gradient there).  Its values and name are unchanged."""
+    base = type(node)
+    kind = _LAID_LIKE_INPUT.get(base)
+    if kind is None:
+        kind = _LAID_LIKE_INPUT[base] = _laid_like_input_subclass(base)
+    node.__class__ = kind
+
+
+_LAID_LIKE_INPUT: dict = {}
+
+
+def _laid_like_input_subclass(base: type) -> type:
+    follows_gradient = issubclass(base, (ops.PadIntoZeros, NearestBlocks, SeparableResize))
+
+    def backward(self: Any, g: Any) -> Any:
+        grads = base.backward(self, g)
+        x = self.inputs[0]
+        first = grads[0] if isinstance(grads, tuple) else None
+        if first is None or not isinstance(x, Tensor) or (follows_gradient and g.flags.c_contiguous):
+            return grads
+        if isinstance(first, ops.SparseGrad):        # (a pad's or pool's: written out in x's
+            total = self.xp.zeros_like(x.array)      # layout, as the engine would in C order)
+            first.add_into(self.xp, total)
+            return (total,) + grads[1:]
+        if first.strides == x.array.strides:
+            return grads
+        laid = memory_formats.like(first if first.flags.c_contiguous else first.copy(), x.array)
+        return (laid,) + grads[1:]
+    return type(base.__name__, (base,), {"backward": backward, "__module__": base.__module__,
+                                         "__doc__": f"{base.__name__}, its input's gradient laid "
+                                                    f"out as that input (channels_last)."})
 
 
 def _string_padding(op: str, x: Tensor, weight: Tensor, padding: Any, stride: tuple,
@@ -1605,16 +1661,18 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     lower, upper = _scalar("rrelu", "lower", lower), _scalar("rrelu", "upper", upper)
     if lower > upper:
         raise FunctionalOptionError(f"rrelu: lower bound {lower} must be <= upper bound {upper}")
-    if not inplace and not x.array.flags.c_contiguous:
-        x = x.contiguous()                # torch's result is C order whatever x's layout
     node = "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"     # torch's
     if not training:
-        return ops.torch_node(leaky_relu(x, (lower + upper) / 2, inplace), node)
-    _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
-    xp = x.device.xp
-    slopes = xp.asarray(resolve(generator).uniform(x.shape, x.dtype, lower, upper))
-    noise = xp.where(x.array > 0, x.dtype.type(1), slopes)
-    return ops.torch_node(_maybe_in_place("rrelu", x, inplace, lambda t: ops.constant_times(t, noise)), node)
+        out = leaky_relu(x, (lower + upper) / 2, inplace)
+    else:
+        _check_rank("rrelu", "input", x, range(0, 33), "a tensor")
+        xp = x.device.xp
+        slopes = xp.asarray(resolve(generator).uniform(x.shape, x.dtype, lower, upper))
+        noise = xp.where(x.array > 0, x.dtype.type(1), slopes)
+        out = _maybe_in_place("rrelu", x, inplace, lambda t: ops.constant_times(t, noise))
+    if not inplace and not out.array.flags.c_contiguous:   # torch's result is C order whatever
+        out = _relaid(out, tuple(range(out.ndim)))        # x's layout, x's gradient x's layout
+    return ops.torch_node(out, node)
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,

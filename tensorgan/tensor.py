@@ -587,6 +587,13 @@ def _share(source: "Tensor", target: "Tensor", detached: bool = False,
     target._version_box = box
 
 
+def _dense_copy(a: Any) -> Any:
+    """A copy of ``a`` in its own layout where it is dense (a channels_last gradient given to
+    backward / autograd.grad stays channels_last, as torch's), else in C order."""
+    from .memory_formats import dense_order
+    return a.copy() if dense_order(a) is None else a.copy(order="K")
+
+
 def _grad_layout(g: Any, param: Any) -> Any:
     """``g`` laid out as torch's AccumulateGrad lays out a leaf's first gradient (its layout
     contract): in ``param``'s order where ``param`` is dense (a channels_last weight gets a
@@ -2575,7 +2582,8 @@ class Tensor:
             else:
                 seed = (gradient.array if isinstance(gradient, Tensor)
                         else _to_array(gradient, self.dtype, self.device))
-                seed = seed.copy()  # a leaf's .grad may end up being this array: never the caller's
+                seed = seed.copy() if seed.flags.c_contiguous else _dense_copy(seed)   # a leaf's
+                # .grad may end up being this array: never the caller's
             if seed.shape != self.shape:
                 hint = (" (a 0-d loss such as .mean() takes a 0-d gradient, e.g. one[0] for "
                         "one = FloatTensor([1]); or give the loss that shape: .view(1), as torch "
@@ -3042,11 +3050,21 @@ class Tensor:
         return exact if exact is not None else _floor_quotient(self / other, self, other)
 
     def __rfloordiv__(self, other):
+        if self.dtype.kind == "b" and isinstance(other, (int, np.integer)):   # (np.bool_: a float, as torch)
+            return self._bool_divisor(other, "floor_divide").__rfloordiv__(other)
         if isinstance(other, bool):           # True // t: torch reads the bool as the int 1
             other = int(other)
         if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
             return self.new_full(self.shape, other) // self
         return _floor_quotient(other / self, other, self)
+
+    def _bool_divisor(self, other: Any, ufunc: str) -> "Tensor":
+        """This bool tensor as torch divides an integer by it: int64 (``1 // mask``); a bool
+        numerator is refused, as torch has no bool kernel (``True // mask``)."""
+        if isinstance(other, (bool, np.bool_)):
+            raise DTypeNotImplementedError(f"{ufunc}: not implemented for two bools (as torch's "
+                                           f"for 'Bool'); convert the tensor with .long() or .float()")
+        return self.long()
 
     def __mod__(self, other):
         """``%``: Python's remainder (the sign of the divisor), integers staying integers."""
@@ -3056,6 +3074,8 @@ class Tensor:
     def __rmod__(self, other):
         """``number % tensor`` (torch's Tensor.__rmod__): an int with an integer tensor stays
         integer (a bool counts as the int 0 / 1, as in torch); otherwise computed in the float dtype."""
+        if self.dtype.kind == "b" and isinstance(other, (int, np.integer)):   # (np.bool_: a float, as torch)
+            return self._bool_divisor(other, "remainder").__rmod__(other)
         if isinstance(other, bool):
             other = int(other)
         if isinstance(other, (int, np.integer)) and self.dtype.kind in "iu":

@@ -22,7 +22,7 @@ from .gradcheck import gradcheck, gradgradcheck  # the module first: the names s
 from ..grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                          is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
                          set_grad_enabled)
-from ..tensor import (Tensor, _backward_into, _check_still_valid, _run_backward, _walks,
+from ..tensor import (Tensor, _backward_into, _check_still_valid, _dense_copy, _run_backward, _walks,
                       _warn_create_graph_backward)
 from .function import Function, FunctionCtx, once_differentiable
 
@@ -134,7 +134,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] |
                                     f"them was freed by an earlier backward / grad without "
                                     f"retain_graph=True (allow_unused=True returns None for it)")
             if g is not None and not isinstance(g, Tensor):
-                g = Tensor._make(g.copy(), t.device)  # an array the walk may share: the caller's own
+                # an array the walk may share: the caller's own, in its layout (torch's)
+                g = Tensor._make(g.copy() if g.flags.c_contiguous else _dense_copy(g), t.device)
             result.append(g)
     if materialize_grads:
         from ..factory import zeros_like
