@@ -771,7 +771,7 @@ def _empty_with_steps(x):
     for n in reversed(x.shape):          # torch's: an empty dim counts as 1
         steps.insert(0, step)
         step *= max(n, 1)
-    return np.lib.stride_tricks.as_strided(x, x.shape, steps)
+    return np.ndarray(x.shape, x.dtype, buffer=x, strides=steps)   # (.base is x: still a view)
 
 
 class Transpose(Permute):
