@@ -1818,7 +1818,8 @@ class _Walk:
         for root, seed in zip(roots, seeds):
             grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
         self.grads, self.captured = grads, {}
-        self.summing, self.owned, self.zeros_only = set(), set(), set()
+        self.summing, self.zeros_only = set(), set()
+        self.owned = {_owner_id(s) for s in seeds if not isinstance(s, Tensor)}  # the caller's
         self.create_graph, self.retain_graph, self.run_hooks = create_graph, retain_graph, run_hooks
         self.check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
 
@@ -1927,7 +1928,30 @@ class _Walk:
         if _walk_end:
             for callback in _walk_end.pop(self.number, ()):
                 callback()
-        return self.captured
+        return _unshared_grads(self.captured, self.owned) if self.captured else self.captured
+
+
+def _owner_id(array) -> int:
+    """id() of the array owning ``array``'s memory (itself, or the array it views)."""
+    return id(array if array.base is None else array.base)
+
+
+def _unshared_grads(captured: dict, held: set) -> dict:
+    """autograd.grad's gradients, each an array its caller may write: a copy of one someone
+    else holds (``held``: the caller's grad_outputs, an array a hook saw or a leaf's .grad took),
+    of one an earlier input's gradient shares (Add sends ``g`` to both sides) and of a read-only
+    view (sum's broadcast ``g``); the others -- an op's fresh result, nearly always -- as they are.
+    (torch returns all of these uncopied, aliases included; tensorgan's results never alias.)"""
+    seen = set(held)
+    for key, g in captured.items():
+        if isinstance(g, Tensor):                      # graph mode: made by ops, never shared
+            continue
+        owner = _owner_id(g)
+        if owner in seen or not _adds_in_place(g):
+            g = captured[key] = g.copy()
+            owner = id(g)
+        seen.add(owner)
+    return captured
 
 
 def _zero_reached(node: "Tensor", zeros_only: set, create_graph: bool, retain_graph: bool | None,
@@ -1969,7 +1993,7 @@ def _held_by_a_hook(g, owned_by_a_leaf: set) -> None:
     it rather than taking it, as torch's AccumulateGrad clones a gradient someone else holds --
     later backwards add into ``.grad`` in place."""
     if g is not None and not isinstance(g, (Tensor, ops.SparseGrad, _ZeroGradient)):
-        owned_by_a_leaf.add(id(g if g.base is None else g.base))
+        owned_by_a_leaf.add(_owner_id(g))
 
 
 _walk_end: dict = {}    # backward walk number -> callbacks to run as that walk ends
@@ -2575,7 +2599,10 @@ class Tensor:
             else:
                 seed = (gradient.array if isinstance(gradient, Tensor)
                         else _to_array(gradient, self.dtype, self.device))
-                seed = seed.copy()  # a leaf's .grad may end up being this array: never the caller's
+                # plain mode hands the walk the caller's array itself (it marks it held, as a
+                # hook's: a leaf's .grad or autograd.grad's result copies it only if it gets
+                # there); graph mode copies it, the gradients being Tensors the walk does not track
+                seed = seed.copy() if create_graph else seed
             if seed.shape != self.shape:
                 hint = (" (a 0-d loss such as .mean() takes a 0-d gradient, e.g. one[0] for "
                         "one = FloatTensor([1]); or give the loss that shape: .view(1), as torch "

@@ -124,7 +124,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] |
     else:
         seeds = _seeds(outputs, grad_outputs, create_graph)
         got = _run_backward(outputs, seeds, retain_graph, create_graph, inputs)
-        result = []
+        result, asked = [], set()
         for i, t in enumerate(inputs):
             g = got.get(id(t))
             if g is None and not allow_unused:
@@ -133,8 +133,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] |
                                     f"to compute the outputs, or the part of the graph joining "
                                     f"them was freed by an earlier backward / grad without "
                                     f"retain_graph=True (allow_unused=True returns None for it)")
-            if g is not None and not isinstance(g, Tensor):
-                g = Tensor._make(g.copy(), t.device)  # an array the walk may share: the caller's own
+            if g is not None and not isinstance(g, Tensor):    # (the walk unshared it)
+                g = Tensor._make(g.copy() if id(t) in asked else g, t.device)   # x twice: 2 arrays
+            asked.add(id(t))
             result.append(g)
     if materialize_grads:
         from ..factory import zeros_like
