@@ -1790,6 +1790,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
 
 
 _SKIP = object()   # _Walk.without_gradient's "the walk skips this node"
+_BASE, _NONE = itertools.repeat("base"), itertools.repeat(None)   # getattr(seed, "base", None)
 
 
 class _Walk:
@@ -1798,7 +1799,8 @@ class _Walk:
 
     ``grads``: id(tensor) -> the sum of the gradients it received so far; ``summing``: the ids
     whose sum this walk made (nobody else holds it: added into in place); ``owned``: ids of the
-    gradient arrays a leaf's ``.grad`` took or a hook saw (never shared by two leaves);
+    gradient arrays someone else holds -- the caller's seeds, one a leaf's ``.grad`` took or a
+    hook saw: a leaf's ``.grad`` and autograd.grad's results copy these, and only these;
     ``zeros_only``: ids of the tensors some op sent ``ZERO_GRAD`` (kept: ``grads`` says if more
     came); ``wanted`` / ``targets`` / ``captured``: autograd.grad's -- the ids of the tensors
     leading to its inputs, of the inputs, and the inputs' gradients found; ``narrowed``: its
@@ -1819,7 +1821,9 @@ class _Walk:
             grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
         self.grads, self.captured = grads, {}
         self.summing, self.zeros_only = set(), set()
-        self.owned = {_owner_id(s) for s in seeds if not isinstance(s, Tensor)}  # the caller's
+        # the caller's arrays (each seed and the array it views): a leaf's .grad copies them
+        # (map / chain iterate in C: no Python-level call per seed, see scripts/python_calls.py)
+        self.owned = set(map(id, itertools.chain(seeds, map(getattr, seeds, _BASE, _NONE))))
         self.create_graph, self.retain_graph, self.run_hooks = create_graph, retain_graph, run_hooks
         self.check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
 
@@ -1931,11 +1935,6 @@ class _Walk:
         return _unshared_grads(self.captured, self.owned) if self.captured else self.captured
 
 
-def _owner_id(array) -> int:
-    """id() of the array owning ``array``'s memory (itself, or the array it views)."""
-    return id(array if array.base is None else array.base)
-
-
 def _unshared_grads(captured: dict, held: set) -> dict:
     """autograd.grad's gradients, each an array its caller may write: a copy of one someone
     else holds (``held``: the caller's grad_outputs, an array a hook saw or a leaf's .grad took),
@@ -1946,7 +1945,7 @@ def _unshared_grads(captured: dict, held: set) -> dict:
     for key, g in captured.items():
         if isinstance(g, Tensor):                      # graph mode: made by ops, never shared
             continue
-        owner = _owner_id(g)
+        owner = id(g if g.base is None else g.base)
         if owner in seen or not _adds_in_place(g):
             g = captured[key] = g.copy()
             owner = id(g)
@@ -1993,7 +1992,7 @@ def _held_by_a_hook(g, owned_by_a_leaf: set) -> None:
     it rather than taking it, as torch's AccumulateGrad clones a gradient someone else holds --
     later backwards add into ``.grad`` in place."""
     if g is not None and not isinstance(g, (Tensor, ops.SparseGrad, _ZeroGradient)):
-        owned_by_a_leaf.add(_owner_id(g))
+        owned_by_a_leaf.add(id(g if g.base is None else g.base))
 
 
 _walk_end: dict = {}    # backward walk number -> callbacks to run as that walk ends
@@ -2614,9 +2613,9 @@ class Tensor:
     def _accumulate_grad(self, g, owned_by_a_leaf: set) -> None:
         # As torch's AccumulateGrad. The first gradient becomes ``.grad`` -- the engine's array
         # itself unless someone else holds it: ``owned_by_a_leaf`` is the memory (the owning
-        # array) of every gradient handed to a leaf or seen by a hook in this backward (x +
-        # y.reshape(...) hands x the output's gradient and y a view of the same array: y gets a
-        # copy). Later ones are added into ``.grad`` in place (torch's ``variable.grad +=
+        # array) of the caller's seeds and of every gradient handed to a leaf or seen by a hook
+        # in this backward (x + y.reshape(...) hands x the output's gradient and y a view of the
+        # same array: y gets a copy). Later ones are added into ``.grad`` in place (torch's ``variable.grad +=
         # new_grad``), so memory aliasing it (``.numpy()``, ``.data``, a buffer assigned as
         # ``.grad``) sees them; graph mode adds out of place, so the sum keeps its graph.
         if self._version_box[1:] and _is_no_grad_view(self):   # (a slice: len() is a call)

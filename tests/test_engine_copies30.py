@@ -69,6 +69,14 @@ def test_a_leafs_grad_does_not_alias_the_callers_gradient(xg):
     np.testing.assert_array_equal(x.grad.numpy(), 2 * before)
 
 
+def test_a_leafs_grad_does_not_alias_the_array_a_gradient_view_views(xg):
+    x, g = xg
+    x.view(-1).backward(g.view(-1))            # the seed is a view: its owner is g's array
+    assert not np.shares_memory(x.grad.numpy(), g.numpy())
+    r, = autograd.grad(x.view(-1), x, grad_outputs=g.view(-1))
+    assert not np.shares_memory(r.numpy(), g.numpy())
+
+
 def test_grad_result_does_not_alias_the_callers_grad_outputs(xg):
     x, g = xg
     before = g.numpy().copy()
