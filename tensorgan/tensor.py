@@ -1797,6 +1797,7 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
 
 
 _SKIP = object()   # _Walk.without_gradient's "the walk skips this node"
+_BASE, _NONE = itertools.repeat("base"), itertools.repeat(None)   # getattr(seed, "base", None)
 
 
 class _Walk:
@@ -1805,7 +1806,8 @@ class _Walk:
 
     ``grads``: id(tensor) -> the sum of the gradients it received so far; ``summing``: the ids
     whose sum this walk made (nobody else holds it: added into in place); ``owned``: ids of the
-    gradient arrays a leaf's ``.grad`` took or a hook saw (never shared by two leaves);
+    gradient arrays someone else holds -- the caller's seeds, one a leaf's ``.grad`` took or a
+    hook saw: a leaf's ``.grad`` and autograd.grad's results copy these, and only these;
     ``zeros_only``: ids of the tensors some op sent ``ZERO_GRAD`` (kept: ``grads`` says if more
     came); ``wanted`` / ``targets`` / ``captured``: autograd.grad's -- the ids of the tensors
     leading to its inputs, of the inputs, and the inputs' gradients found; ``narrowed``: its
@@ -1825,7 +1827,10 @@ class _Walk:
         for root, seed in zip(roots, seeds):
             grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
         self.grads, self.captured = grads, {}
-        self.summing, self.owned, self.zeros_only = set(), set(), set()
+        self.summing, self.zeros_only = set(), set()
+        # the caller's arrays (each seed and the array it views): a leaf's .grad copies them
+        # (map / chain iterate in C: no Python-level call per seed, see scripts/python_calls.py)
+        self.owned = set(map(id, itertools.chain(seeds, map(getattr, seeds, _BASE, _NONE))))
         self.create_graph, self.retain_graph, self.run_hooks = create_graph, retain_graph, run_hooks
         self.check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
 
@@ -1934,7 +1939,25 @@ class _Walk:
         if _walk_end:
             for callback in _walk_end.pop(self.number, ()):
                 callback()
-        return self.captured
+        return _unshared_grads(self.captured, self.owned) if self.captured else self.captured
+
+
+def _unshared_grads(captured: dict, held: set) -> dict:
+    """autograd.grad's gradients, each an array its caller may write: a copy of one someone
+    else holds (``held``: the caller's grad_outputs, an array a hook saw or a leaf's .grad took),
+    of one an earlier input's gradient shares (Add sends ``g`` to both sides) and of a read-only
+    view (sum's broadcast ``g``); the others -- an op's fresh result, nearly always -- as they are.
+    (torch returns all of these uncopied, aliases included; tensorgan's results never alias.)"""
+    seen = set(held)
+    for key, g in captured.items():
+        if isinstance(g, Tensor):                      # graph mode: made by ops, never shared
+            continue
+        owner = id(g if g.base is None else g.base)
+        if owner in seen or not _adds_in_place(g):
+            g = captured[key] = g.copy() if g.flags.c_contiguous else _dense_copy(g)
+            owner = id(g)
+        seen.add(owner)
+    return captured
 
 
 def _zero_reached(node: "Tensor", zeros_only: set, create_graph: bool, retain_graph: bool | None,
@@ -2582,8 +2605,12 @@ class Tensor:
             else:
                 seed = (gradient.array if isinstance(gradient, Tensor)
                         else _to_array(gradient, self.dtype, self.device))
-                seed = seed.copy() if seed.flags.c_contiguous else _dense_copy(seed)   # a leaf's
-                # .grad may end up being this array: never the caller's
+                # plain mode hands the walk the caller's array itself (it marks it held, as a
+                # hook's: a leaf's .grad or autograd.grad's result copies it only if it gets
+                # there); graph mode copies it (in its layout), the gradients being Tensors the
+                # walk does not track
+                if create_graph:
+                    seed = seed.copy() if seed.flags.c_contiguous else _dense_copy(seed)
             if seed.shape != self.shape:
                 hint = (" (a 0-d loss such as .mean() takes a 0-d gradient, e.g. one[0] for "
                         "one = FloatTensor([1]); or give the loss that shape: .view(1), as torch "
@@ -2595,9 +2622,9 @@ class Tensor:
     def _accumulate_grad(self, g, owned_by_a_leaf: set) -> None:
         # As torch's AccumulateGrad. The first gradient becomes ``.grad`` -- the engine's array
         # itself unless someone else holds it: ``owned_by_a_leaf`` is the memory (the owning
-        # array) of every gradient handed to a leaf or seen by a hook in this backward (x +
-        # y.reshape(...) hands x the output's gradient and y a view of the same array: y gets a
-        # copy). Later ones are added into ``.grad`` in place (torch's ``variable.grad +=
+        # array) of the caller's seeds and of every gradient handed to a leaf or seen by a hook
+        # in this backward (x + y.reshape(...) hands x the output's gradient and y a view of the
+        # same array: y gets a copy). Later ones are added into ``.grad`` in place (torch's ``variable.grad +=
         # new_grad``), so memory aliasing it (``.numpy()``, ``.data``, a buffer assigned as
         # ``.grad``) sees them; graph mode adds out of place, so the sum keeps its graph.
         if self._version_box[1:] and _is_no_grad_view(self):   # (a slice: len() is a call)

@@ -124,7 +124,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] |
     else:
         seeds = _seeds(outputs, grad_outputs, create_graph)
         got = _run_backward(outputs, seeds, retain_graph, create_graph, inputs)
-        result = []
+        result, asked = [], set()
         for i, t in enumerate(inputs):
             g = got.get(id(t))
             if g is None and not allow_unused:
@@ -133,9 +133,11 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] |
                                     f"to compute the outputs, or the part of the graph joining "
                                     f"them was freed by an earlier backward / grad without "
                                     f"retain_graph=True (allow_unused=True returns None for it)")
-            if g is not None and not isinstance(g, Tensor):
-                # an array the walk may share: the caller's own, in its layout (torch's)
-                g = Tensor._make(g.copy() if g.flags.c_contiguous else _dense_copy(g), t.device)
+            if g is not None and not isinstance(g, Tensor):    # (the walk unshared it)
+                if id(t) in asked:          # x asked twice: two arrays, in g's layout (torch's)
+                    g = g.copy() if g.flags.c_contiguous else _dense_copy(g)
+                g = Tensor._make(g, t.device)
+            asked.add(id(t))
             result.append(g)
     if materialize_grads:
         from ..factory import zeros_like
