@@ -1947,10 +1947,12 @@ def _unshared_grads(captured: dict, held: set) -> dict:
     else holds (``held``: the caller's grad_outputs, an array a hook saw or a leaf's .grad took),
     of one an earlier input's gradient shares (Add sends ``g`` to both sides) and of a read-only
     view (sum's broadcast ``g``); the others -- an op's fresh result, nearly always -- as they are.
-    (torch returns all of these uncopied, aliases included; tensorgan's results never alias.)"""
+    (torch returns all of these uncopied, aliases included; tensorgan's plain-mode results never
+    alias. Graph mode's Tensors are left as they are, as torch's: Add's one Tensor may be two
+    inputs' gradient.)"""
     seen = set(held)
     for key, g in captured.items():
-        if isinstance(g, Tensor):                      # graph mode: made by ops, never shared
+        if isinstance(g, Tensor):      # graph mode: made by ops (Add may share one, as torch's)
             continue
         owner = id(g if g.base is None else g.base)
         if owner in seen or not _adds_in_place(g):
