@@ -1130,7 +1130,13 @@ _SELU, _HARDSIGMOID = _node(ops.Mul, "EluBackward0"), _node(ops.Mul, "Hardsigmoi
 # a convolution's last step when it is a reshape (1-D) or a relayout (channels_last input)
 _CONV_SQUEEZE = _node(ops.Squeeze, "ConvolutionBackward0")
 _CONV_RELAYOUT = _node(ops.Relayout, "ConvolutionBackward0")
-class _MaskWhere(ops.Where):
+class _SavingWhere(ops.Where):
+    """Where as an activation's node (EluBackward0, ...): torch's saves the activation's input, so
+    that input written in place after the op is refused (plain where saves the condition only)."""
+    reads_inputs = True
+
+
+class _MaskWhere(_SavingWhere):
     """``where(mask of x, x-ish, ...)`` for an activation whose derivative is piecewise constant
     (hardtanh, threshold, the shrinks, prelu's input): in graph mode the first operand's gradient
     keeps the zero-derivative edge to that operand that torch's double backward has
@@ -1141,7 +1147,8 @@ class _MaskWhere(ops.Where):
         return (None if ga is None else ops.with_zero_edge(ga, self.inputs[0])), gb, gc
 
 
-_ELU, _CELU, _HARDSWISH = (_node(ops.Where, n) for n in (
+_SAVING_WHERE = _node(_SavingWhere, "WhereBackward0")   # (hardswish's: it takes x itself)
+_ELU, _CELU, _HARDSWISH = (_node(_SavingWhere, n) for n in (
     "EluBackward0", "CeluBackward0", "HardswishBackward0"))
 _HARDTANH, _THRESHOLD = (_node(_MaskWhere, n) for n in ("HardtanhBackward0", "ThresholdBackward0"))
 _LOGSIGMOID = _node(ops.Neg, "LogSigmoidBackward0")
@@ -1545,13 +1552,13 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def _hardswish(t: Tensor) -> Tensor:
-    from .factory import where
     middle, low = t < 3.0, t <= -3.0
     # the product sees 0 outside (-3, 3) (NaN, +-inf): its unused branch's zero gradient times
     # inf or NaN would make x's gradient NaN there (torch's is 1 at NaN / inf, 0 at -inf)
     u = t.masked_fill(~middle | low, 0.0)
     at_low = t.detach() * 0.0    # x * 0: -0.0, NaN at -inf (torch: x * relu6(x + 3) / 6)
-    return _HARDSWISH.apply(at_low, where(middle, u * (u + 3.0) * (1 / 6), t), low.array)
+    inside = _SAVING_WHERE.apply(u * (u + 3.0) * (1 / 6), t, middle.array)  # (t written in place: refused)
+    return _HARDSWISH.apply(at_low, inside, low.array)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

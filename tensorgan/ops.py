@@ -168,6 +168,8 @@ class Where(Function):
     promotes_floats = True
     takes_int = True
     takes_bool = True   # masked_fill / tril of a mask stays a mask, as torch
+    reads_inputs = False   # backward reads only the condition (saved), as torch's node: a side
+    # written in place (an optimizer step) after the op leaves a retained graph's backward valid
 
     def forward(self, a, b, cond):     # cond last: Function.apply takes device and dtype from
         self.shapes, self.cond = (_shape(a), _shape(b)), cond   # the first Tensor argument, and
