@@ -1751,7 +1751,7 @@ ZERO_GRAD = _ZeroGradient()
 
 def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
                   create_graph: bool = False, inputs: list["Tensor"] | None = None,
-                  run_hooks: bool = True) -> dict:
+                  run_hooks: bool = True, grad_call: bool = False) -> dict:
     """The chain rule, from the roots back to the leaves (``docs/how_it_works.md``'s loop): each
     node's backward once, with the sum of the gradients its users sent (``seeds``: the roots'
     own), its results added into its inputs' sums; a leaf keeps its sum in ``.grad``.
@@ -1761,8 +1761,9 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     kept whatever ``retain_graph`` says (None: keep it only in graph mode, as torch).  ``inputs``
     (autograd.grad): return ``{id(input): its gradient}`` and leave every ``.grad`` alone.
     ``run_hooks=False``: an op's grad_graph differentiating its own recomputation (the outer walk
-    runs the hooks once).  What torch adds to the idea is in :class:`_Walk`'s steps, below."""
-    walk = _Walk(roots, seeds, retain_graph, create_graph, inputs, run_hooks)
+    runs the hooks once).  ``grad_call``: autograd.grad's walk (not backward(inputs=)'s), see
+    :meth:`_Walk.tensor_hooks`.  What torch adds to the idea is in :class:`_Walk`'s steps, below."""
+    walk = _Walk(roots, seeds, retain_graph, create_graph, inputs, run_hooks, grad_call)
     grads, summing, frees = walk.grads, walk.summing, not (retain_graph or create_graph)
     accumulate = walk.accumulate                       # (bound once: it runs for every node)
     # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
@@ -1811,12 +1812,14 @@ class _Walk:
     ``zeros_only``: ids of the tensors some op sent ``ZERO_GRAD`` (kept: ``grads`` says if more
     came); ``wanted`` / ``targets`` / ``captured``: autograd.grad's -- the ids of the tensors
     leading to its inputs, of the inputs, and the inputs' gradients found; ``narrowed``: its
-    (node, needs_input_grad before) pairs, see :func:`_narrow_needs`."""
+    (node, needs_input_grad before) pairs, see :func:`_narrow_needs`; ``grad_call``: the walk is
+    autograd.grad's."""
     __slots__ = ("number", "order", "wanted", "targets", "grads", "captured", "summing", "owned",
-                 "zeros_only", "create_graph", "retain_graph", "run_hooks", "check_nan", "narrowed")
+                 "zeros_only", "create_graph", "retain_graph", "run_hooks", "check_nan", "narrowed",
+                 "grad_call")
 
     def __init__(self, roots: list, seeds: list, retain_graph: bool | None, create_graph: bool,
-                 inputs: list | None, run_hooks: bool) -> None:
+                 inputs: list | None, run_hooks: bool, grad_call: bool = False) -> None:
         _walks[0] += 1
         self.number = _walks[0]
         self.order = _topological_order(roots)
@@ -1832,6 +1835,7 @@ class _Walk:
         # (map / chain iterate in C: no Python-level call per seed, see scripts/python_calls.py)
         self.owned = set(map(id, itertools.chain(seeds, map(getattr, seeds, _BASE, _NONE))))
         self.create_graph, self.retain_graph, self.run_hooks = create_graph, retain_graph, run_hooks
+        self.grad_call = grad_call
         self.check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
 
     def __enter__(self) -> "_Walk":
@@ -1856,7 +1860,12 @@ class _Walk:
 
     def tensor_hooks(self, node: "Tensor", g: Any) -> Any:
         """The tensor's own hooks (``register_hook``; ``retain_grad`` keeps a copy): what they
-        return replaces ``g``."""
+        return replaces ``g``.  autograd.grad's input whose node the walk goes on through gets
+        ``g`` as it was before them, as torch's engine captures it (after them only where the
+        walk stops: a leaf, or nothing further back was asked for)."""
+        if self.grad_call and g is not None and id(node) in self.targets and _goes_on(node, self.wanted):
+            self.captured[id(node)] = g
+            _held_by_a_hook(g, self.owned)      # (the hooks may keep it: returned as a copy)
         g = node._hooks.run(node, g)
         _held_by_a_hook(g, self.owned)
         return g
@@ -1866,8 +1875,8 @@ class _Walk:
         walk stops here -- nothing before ``node`` was asked for (a node whose inputs were
         written in place since, :func:`_rewired`, runs: the version check then refuses it)."""
         key = id(node)
-        if key in self.targets and g is not None:
-            self.captured[key] = g
+        if key in self.targets and g is not None and key not in self.captured:
+            self.captured[key] = g     # (already there: captured before its hooks, see above)
         wanted = self.wanted     # (the cheap test first: most nodes on the way are wanted)
         return ctx is None or not (ctx.released or (key in wanted and key not in self.targets)
                                    or any(id(p) in wanted for p in ctx.inputs))
@@ -1940,6 +1949,13 @@ class _Walk:
             for callback in _walk_end.pop(self.number, ()):
                 callback()
         return _unshared_grads(self.captured, self.owned) if self.captured else self.captured
+
+
+def _goes_on(node: "Tensor", wanted: set) -> bool:
+    """Whether autograd.grad's walk runs ``node``'s backward: something before it was asked for
+    (torch's exec_info ``needed_``)."""
+    ctx = node._ctx
+    return ctx is not None and not ctx.released and any(id(p) in wanted for p in ctx.inputs)
 
 
 def _unshared_grads(captured: dict, held: set) -> dict:

@@ -123,7 +123,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor] |
                                allow_unused)
     else:
         seeds = _seeds(outputs, grad_outputs, create_graph)
-        got = _run_backward(outputs, seeds, retain_graph, create_graph, inputs)
+        got = _run_backward(outputs, seeds, retain_graph, create_graph, inputs, grad_call=True)
         result, asked = [], set()
         for i, t in enumerate(inputs):
             g = got.get(id(t))
