@@ -2063,13 +2063,13 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
     if not inputs or not all(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         raise InputTypeError("backward(inputs=...) takes a Tensor or a non-empty list of Tensors "
                              "that require grad")
+    for t in inputs:
+        if t._ctx is not None:   # a non-leaf: retained (for good, as torch's), its hook sums it
+            t.retain_grad()
     got = _run_backward(roots, seeds, retain_graph, create_graph, inputs)
     owned: set = set()
     for t in {id(t): t for t in inputs}.values():       # an input listed twice counts once
-        if id(t) not in got:
-            continue
-        if t._ctx is not None:   # a non-leaf: summed out of place, as retain_grad (torch's)
-            t._grad = _sum_into(t._grad, got[id(t)], t.device)
+        if id(t) not in got or t._ctx is not None:
             continue
         t._accumulate_grad(got[id(t)], owned)
         if t._hooks is not None and t._hooks.post:
