@@ -77,7 +77,13 @@ def saved_output(ctx: Function, y) -> Tensor:
     torch's double backward of an op that saved only its result (exp, tanh, sigmoid, sqrt, relu,
     softmax) differentiates that result.  Its node is a twin of ``ctx`` (same inputs, versions
     and saved output), so the input's value is never read: it may have been written in place
-    since the op ran (``reads_inputs`` False: the backward goes to its old node, as torch's)."""
+    since the op ran (``reads_inputs`` False: the backward goes to its old node, as torch's).
+    The output itself instead while it has hooks (``register_hook``, ``retain_grad``) and is
+    unchanged: torch's hooks sit on the node, so they see what flows through the result too."""
+    hooked = ctx.__dict__.get("hooked_output")
+    out = None if hooked is None else hooked()
+    if out is not None and out._ctx is ctx and out.array is y:
+        return out
     out = Tensor._make(y, ctx.device, True)
     out._ctx = copy.copy(ctx)
     return out

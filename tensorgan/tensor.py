@@ -2676,6 +2676,7 @@ class Tensor:
         if not callable(hook):
             raise InputTypeError(f"register_hook takes a function, got {type(hook).__name__}")
         self._hooks = self._hooks or _GradHooks()
+        self._hooked_output()
         handle = RemovableHandle(self._hooks.hooks)
         self._hooks.hooks[handle.id] = hook
         return handle
@@ -2687,6 +2688,14 @@ class Tensor:
             raise AutogradError("retain_grad on a tensor that does not require grad")
         self._hooks = self._hooks or _GradHooks()
         self._hooks.retain = True
+        self._hooked_output()
+
+    def _hooked_output(self) -> None:
+        """Tell this non-leaf's node that its output has hooks: a double backward that reads the
+        saved output (``ops.saved_output``) then goes through this tensor, as torch's."""
+        ctx = self._ctx
+        if ctx is not None and not ctx.released:
+            ctx.hooked_output = weakref.ref(self)
 
     @property
     def retains_grad(self) -> bool:
