@@ -1829,6 +1829,9 @@ class _Walk:
         grads: dict = {}
         for root, seed in zip(roots, seeds):
             grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
+        if self.wanted is not None and len(roots) > 1:   # a root leading to no input: not run,
+            # its hooks neither -- one root alone is torch's graph root: its tensor hooks run
+            grads = {key: g for key, g in grads.items() if key in self.wanted}
         self.grads, self.captured = grads, {}
         self.summing, self.zeros_only = set(), set()
         # the caller's arrays (each seed and the array it views): a leaf's .grad copies them
