@@ -177,15 +177,21 @@ def test_backward_inputs_counts_a_retained_input_once_and_keeps_it_retained():
     assert h.grad.numpy().tolist() == [12.0, 24.0] and h.retains_grad
 
 
-def test_grad_leaves_a_root_that_leads_to_no_input_alone():
-    # torch's engine never runs a node no input asked for: a root's own hooks, retain_grad and
-    # grad_fn hooks do not fire when only another root leads to the inputs
+def _hooked_root():
+    """Leaves a, b and y = 2a with retain_grad, a tensor hook and a node prehook that log to seen."""
     a = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
     b = tg.tensor([3.0, 4.0], dtype=tg.float64, requires_grad=True)
     y, seen = a * 2.0, []
     y.retain_grad()
     y.register_hook(lambda g: seen.append("tensor hook"))
     y.grad_fn.register_prehook(lambda go: seen.append("node prehook"))
+    return b, y, seen
+
+
+def test_grad_leaves_a_root_that_leads_to_no_input_alone():
+    # torch's engine never runs a node no input asked for: a root's own hooks, retain_grad and
+    # grad_fn hooks do not fire when only another root leads to the inputs
+    b, y, seen = _hooked_root()
     (gb,) = tg.autograd.grad([y, b * 3.0], [b], [tg.ones(2, dtype=tg.float64)] * 2)
     assert gb.numpy().tolist() == [3.0, 3.0] and y.grad is None and seen == []
     y.sum().backward(inputs=[y])         # a root that is an input: its gradient, as always
@@ -194,11 +200,6 @@ def test_grad_leaves_a_root_that_leads_to_no_input_alone():
 
 def test_grad_of_a_lone_root_leading_to_no_input_still_runs_its_tensor_hooks():
     # one root is torch's graph root itself: its tensor hooks (retain_grad too) run, its node not
-    a = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
-    b = tg.tensor([3.0, 4.0], dtype=tg.float64, requires_grad=True)
-    y, seen = a * 2.0, []
-    y.retain_grad()
-    y.register_hook(lambda g: seen.append("tensor hook"))
-    y.grad_fn.register_prehook(lambda go: seen.append("node prehook"))
+    b, y, seen = _hooked_root()
     assert tg.autograd.grad(y, [b], tg.ones(2, dtype=tg.float64), allow_unused=True) == (None,)
     assert y.grad.numpy().tolist() == [1.0, 1.0] and seen == ["tensor hook"]
