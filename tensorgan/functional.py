@@ -384,9 +384,9 @@ def _in_format_of(x: Tensor, out: Any) -> Any:
     if not isinstance(out, Tensor) or out.ndim != x.ndim:
         return out
     if memory_formats.has_format(out.array, fmt):    # laid out already (avg_pool2d's kernel)
-        if out.grad_fn is not None and out.grad_fn.inputs[0] is x:
-            _grad_laid_like_input(out.grad_fn)
-        return out
+        if out.grad_fn is not None and out.grad_fn.inputs[0] is x and type(out.grad_fn) is not ops.Mean:
+            _grad_laid_like_input(out.grad_fn)    # (a global average pool is torch's mean: its
+        return out                                # gradient an expand of g, C order)
     return _relaid(out, memory_formats.order(fmt, out.shape, "relayout"))
 
 
@@ -3796,6 +3796,9 @@ def _sum_over_windows(x: Tensor, key: tuple, weights: np.ndarray, node: str) -> 
     gradient is a scatter-add, with torch's zero-derivative edge to x in graph mode) times
     constants; the sum under torch's ``node`` name."""
     windows = ops.WindowPick.apply(x, _device_key(x, key))
+    if not x.array.flags.c_contiguous and windows.grad_fn is not None and \
+            memory_formats.suggest(x.array) is memory_formats.channels_last:
+        _grad_laid_like_input(windows.grad_fn)   # torch's 2-D pool backward lays it out as x
     w = Tensor._make(x.device.xp.asarray(weights.astype(x.dtype)), x.device)
     return ops.torch_node((windows * w).sum(axis=tuple(range(-(weights.ndim // 2), 0))), node)
 
@@ -3928,12 +3931,22 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
     if out == (1,) * dims:
-        return x.mean(axis=tuple(range(2, dims + 2)), keepdims=True)
+        return _global_average(x, dims)
     if 0 in out:
         return _empty_pool(x, out, f"AdaptiveAvgPool{dims}DBackward0")
     key, valid = _adaptive_index(x, out)
     return _sum_over_windows(x, key, valid / valid.sum(axis=tuple(range(dims, 2 * dims)), keepdims=True),
                              f"AdaptiveAvgPool{dims}DBackward0")
+
+
+def _global_average(x: Tensor, dims: int) -> Tensor:
+    """torch's adaptive average pool to size 1: a mean over the spatial dims, which torch
+    restrides to (C, 1, C, C[, C]) for a channels_last(_3d) input (no copy: the strides of size-1 dims)."""
+    out = x.mean(axis=tuple(range(2, dims + 2)), keepdims=True)
+    if not x.array.flags.c_contiguous and memory_formats.suggest(x.array) is not memory_formats.contiguous_format:
+        c, outer = out.array.strides[1], out.array.strides[1] * x.shape[1]
+        out.array = x.device.xp.lib.stride_tricks.as_strided(out.array, strides=(outer, c) + (outer,) * dims)
+    return out
 
 
 @_keeps_format
@@ -3974,7 +3987,18 @@ def _batch_of_one(x: Any, rank: int, run: Callable[[Tensor], Any]) -> Any:
     if not _unbatched(x, rank):
         return run(x)
     y = run(x.unsqueeze(0))
-    return tuple(t.squeeze(0) for t in y) if isinstance(y, tuple) else y.squeeze(0)
+    if isinstance(y, tuple):    # (values, indices): the indices have no node
+        return (_squeeze_batch(y[0]),) + tuple(t.squeeze(0) for t in y[1:])
+    return _squeeze_batch(y)
+
+
+def _squeeze_batch(y: Tensor) -> Tensor:
+    """``y.squeeze(0)`` under the name of y's node (torch pools a (C, H, W) input itself: its
+    grad_fn is the pool's, MaxPool2DWithIndicesBackward0, not SqueezeBackward1): the same node."""
+    node = getattr(y, "_ctx", None)
+    if node is None:
+        return y.squeeze(0)
+    return ops.torch_named(ops.Squeeze, node.name()).apply(y, y.shape[1:])
 
 
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -4311,6 +4335,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
 
 _PAD_NODES = {(mode, dims): ops.torch_named(ops.PadPick, f"{kind}Pad{dims}DBackward0")
               for mode, kind in (("reflect", "Reflection"), ("replicate", "Replication")) for dims in (1, 2, 3)}
+# torch's circular pad writes the wrapped slices into a fresh tensor: its node is the last write's
+_CIRCULAR_PAD = ops.torch_named(ops.CircularPick, "torch::autograd::CopySlices")
 
 
 def _pad(input: Tensor, pad: Sequence[int], mode: str, value: float) -> Tensor:
@@ -4334,7 +4360,7 @@ def _pad(input: Tensor, pad: Sequence[int], mode: str, value: float) -> Tensor:
                              f"dim of input shape {x.shape} (input too small)")
         key = (Ellipsis, *np.ix_(*index))
         if mode == "circular":
-            return ops.CircularPick.apply(x, _device_key(x, key))
+            return _CIRCULAR_PAD.apply(x, _device_key(x, key))
         node = _PAD_NODES[mode, len(pairs)]     # torch's reflection / replication pad
         return node.apply(x, _device_key(x, key))
                                                                # pad double backward edge
