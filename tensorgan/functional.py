@@ -1346,8 +1346,17 @@ class Gelu(Function):
             r = self.xp.exp(r)
             r *= x * t(1 / math.sqrt(2 * math.pi))
             r += self.cdf
-        r *= g
-        return r, None
+        return _times_gradient(r, g), None
+
+
+def _times_gradient(r: Any, g: Any) -> Any:
+    """``g * r`` -- ``r`` (laid out as the input) in place where g has its layout; else in g's
+    layout, as torch's gelu / silu backward (g its TensorIterator's first operand; a broadcast g
+    -- a sum's -- takes part in no order: r's kept)."""
+    if g.strides != r.strides and 0 not in g.strides:
+        return memory_formats.in_iterator_order(np.multiply, g, r, (g, r))
+    r *= g
+    return r
 
     def grad_graph(self, g):
         x = self.inputs[0]
@@ -1385,8 +1394,7 @@ class Silu(Function):
         r *= x
         r += 1
         r *= s
-        r *= g
-        return (r,)
+        return (_times_gradient(r, g),)
 
     def grad_graph(self, g):
         x = self.inputs[0]

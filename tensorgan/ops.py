@@ -1514,7 +1514,11 @@ class Relu(Function):
 
     def backward(self, g):
         # a select, as torch's threshold_backward: a NaN / inf gradient into a dead unit gives 0
-        return (select_nonzero(self.xp, g, self.y),)
+        y = self.y
+        if g.strides != y.strides and 0 not in g.strides:   # torch's threshold_backward(g,
+            # result): the result leads (a broadcast g -- a sum's -- takes part in no order)
+            return (in_iterator_order(lambda y, g: select_nonzero(self.xp, g, y), y, g, (y, g)),)
+        return (select_nonzero(self.xp, g, y),)
 
     def grad_graph(self, g):
         return (with_zero_edge(Where.apply(g, 0.0, self.mask), self.inputs[0]),)   # a select in graph mode too

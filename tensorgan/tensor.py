@@ -5715,7 +5715,10 @@ class Cast(Function):
     saves_nothing, reads_inputs = True, False   # the dtype only: a second backward works (torch)
     def forward(self, x, dtype):
         self.src_dtype = x.dtype
-        return x.astype(dtype)
+        if x.flags.c_contiguous or 0 not in x.strides or not x.size:
+            return x.astype(dtype)
+        return x.astype(dtype, order="C")   # an expand: torch's C order (NumPy's 'K' sorts its
+        #                                     zero strides outermost: (35, 70, 7, 1))
 
     def backward(self, grad):
         if grad.dtype.kind == "c" and self.src_dtype.kind != "c":   # real -> complex: the real

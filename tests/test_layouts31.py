@@ -95,3 +95,26 @@ def test_circular_pad_node_is_torchs_copy_slices(shape, pad):
     y = F.pad(x, pad, mode="circular")
     assert y.grad_fn.name() == "torch::autograd::CopySlices"
     assert tg.autograd.gradcheck(lambda t: F.pad(t, pad, mode="circular"), (x,))
+
+
+# --- activations' input gradients ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name, strides", [("relu", _CL), ("silu", _C), ("gelu", _C)])
+def test_activation_gradient_with_a_c_order_g_on_a_channels_last_input(name, strides):
+    """torch: relu's threshold_backward(g, result) follows the result, silu / gelu's backward
+    follows g (its TensorIterator's first operand)."""
+    op = getattr(F, name)
+    got, expected = _raw_grad(op, _x()), _raw_grad(op, _x(False))
+    assert got.stride() == strides
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-13, atol=1e-13)
+    assert _raw_grad(op, _x(), tg.channels_last).stride() == _CL
+    x = _x()
+    op(x).sum().backward()                      # a broadcast g: x's layout kept
+    assert x.grad.stride() == _CL
+
+
+def test_dtype_cast_of_an_expanded_tensor_is_c_order():
+    e = tg.ones(1, 3, 1, 1).expand(2, 3, 5, 7)
+    assert e.double().stride() == _C and e.to(tg.float64).stride() == _C    # (was (35, 70, 7, 1))
+    x = _x()
+    assert tg.autograd.grad(x * 2, x, e)[0].stride() == _C    # a float32 g cast to float64
