@@ -1302,6 +1302,16 @@ class NormalCdf(Function):
         return (g * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi)),)
 
 
+def _times_gradient(r: Any, g: Any) -> Any:
+    """``g * r`` -- ``r`` (laid out as the input) in place where g has its layout; else in g's
+    layout, as torch's gelu / silu backward (g its TensorIterator's first operand; a broadcast g
+    -- a sum's -- takes part in no order: r's kept)."""
+    if g.strides != r.strides and 0 not in g.strides:
+        return memory_formats.in_iterator_order(np.multiply, g, r, (g, r))
+    r *= g
+    return r
+
+
 class Gelu(Function):
     """``x * Phi(x)`` (or torch's tanh form) as one node, torch's GeluBackward0: the CDF (or the
     tanh) is computed once and kept for backward, ``g * (Phi(x) + x phi(x))`` -- where the
@@ -1348,15 +1358,6 @@ class Gelu(Function):
             r += self.cdf
         return _times_gradient(r, g), None
 
-
-def _times_gradient(r: Any, g: Any) -> Any:
-    """``g * r`` -- ``r`` (laid out as the input) in place where g has its layout; else in g's
-    layout, as torch's gelu / silu backward (g its TensorIterator's first operand; a broadcast g
-    -- a sum's -- takes part in no order: r's kept)."""
-    if g.strides != r.strides and 0 not in g.strides:
-        return memory_formats.in_iterator_order(np.multiply, g, r, (g, r))
-    r *= g
-    return r
 
     def grad_graph(self, g):
         x = self.inputs[0]
