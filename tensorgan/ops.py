@@ -243,7 +243,16 @@ def _named_subclass(base: type, torch_name: str) -> type:
                  "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
 
 
-MASKED_FILL = (torch_named(Where, "MaskedFillBackward0"), torch_named(Where, "MaskedFillBackward1"))
+class _MaskedFill(Where):
+    """masked_fill's where: C order whatever the operands' layouts, as torch's (which fills a
+    ``clone(memory_format=contiguous_format)`` of x)."""
+
+    def forward(self, a, b, cond):
+        out = Where.forward(self, a, b, cond)
+        return out if out.flags.c_contiguous else self.xp.ascontiguousarray(out)
+
+
+MASKED_FILL = (torch_named(_MaskedFill, "MaskedFillBackward0"), torch_named(_MaskedFill, "MaskedFillBackward1"))
 INDEX_FILL = (torch_named(Where, "IndexFillBackward0"), torch_named(Where, "IndexFillBackward1"))
 
 
@@ -1147,7 +1156,7 @@ class Flip(Function):
         self.axes = axes
         # .copy(), not ascontiguousarray: flipping a size-1 dim (or no dim) is a view NumPy
         # already calls contiguous, which ascontiguousarray would hand back uncopied
-        return self.xp.flip(x, axes).copy()
+        return self.xp.flip(x, axes).copy(order="K")    # x's layout, as torch's
 
     def backward(self, g):
         return self.xp.flip(g, self.axes), None

@@ -111,6 +111,9 @@ def test_activation_gradient_with_a_c_order_g_on_a_channels_last_input(name, str
     x = _x()
     op(x).sum().backward()                      # a broadcast g: x's layout kept
     assert x.grad.stride() == _CL
+    small = tg.tensor(np.random.RandomState(7).randn(1, 2, 3, 4), dtype=tg.float64)
+    small = small.contiguous(memory_format=tg.channels_last).requires_grad_(True)
+    assert tg.autograd.gradgradcheck(op, (small,))
 
 
 def test_dtype_cast_of_an_expanded_tensor_is_c_order():
@@ -118,3 +121,21 @@ def test_dtype_cast_of_an_expanded_tensor_is_c_order():
     assert e.double().stride() == _C and e.to(tg.float64).stride() == _C    # (was (35, 70, 7, 1))
     x = _x()
     assert tg.autograd.grad(x * 2, x, e)[0].stride() == _C    # a float32 g cast to float64
+
+
+# --- masked_fill / flip ----------------------------------------------------------------------------
+
+def test_masked_fill_is_c_order_and_flip_keeps_the_layout():
+    x = _x().detach()
+    t = tg.tensor(np.random.RandomState(6).randn(4, 6), dtype=tg.float64).t()
+    for src in (x, t):
+        filled = src.masked_fill(src > 0, 0.0)          # torch fills a C-order clone
+        assert filled.is_contiguous()
+        np.testing.assert_array_equal(filled.numpy(), np.where(src.numpy() > 0, 0.0, src.numpy()))
+    assert _x(False).detach().masked_fill(x > 0, 1.0).is_contiguous()
+    assert x.flip(1).stride() == _CL and x.flip(2, 3).stride() == _CL and t.flip(0).stride() == (1, 6)
+    np.testing.assert_array_equal(x.flip(1).numpy(), x.numpy()[:, ::-1])
+    assert _x(False).detach().flip(1).stride() == _C
+    xg = _x()
+    (g,) = tg.autograd.grad(xg.flip(2).masked_fill(xg > 0, 0.0).sum(), xg)
+    np.testing.assert_array_equal(g.numpy(), np.flip(xg.detach().numpy() <= 0, 2).astype(float))
