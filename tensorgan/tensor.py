@@ -3334,6 +3334,8 @@ class Tensor:
                 me = me.to(int64)
         else:                                   # (NumPy sums small integers in int64: cast back)
             me = self.to(_check_dtype(dtype, any_kind=True))
+            if me.dtype == BOOL:                # torch adds bools as a logical or
+                return me.any(dim=_axes(axis, self.ndim), keepdim=keepdims)
             out = ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
             return out if out.dtype == me.dtype else out.to(me.dtype)
         return ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
@@ -3847,6 +3849,10 @@ class Tensor:
         penalty's ``g.norm(2, dim=1)``.  The gradient at an all-zero vector is 0, as torch's (not
         NaN), and so is each zero element's. ``dtype``: the input cast to it first (torch's)."""
         if dtype is not None:
+            if self.array.dtype.kind not in "fc":
+                raise DTypeError(f"norm: expected a floating point or complex tensor as input, got "
+                                 f"{self.dtype} (as torch: dtype= casts no integer or bool input); "
+                                 f"convert it with .float()")
             self = self.to(_check_dtype(dtype, any_kind=True))
         _float_only("norm", self)
         if p == "fro":
@@ -3883,10 +3889,10 @@ class Tensor:
 
     def _reduces_empty(self, dim: Any) -> bool:
         """Whether a reduction over ``dim`` (None: all) takes in no element."""
-        if dim is None:
+        if dim is None or not self.ndim:     # (a 0-d tensor's dim 0 / -1 is its one element)
             return self.array.size == 0
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-        return any(self.shape[d] == 0 for d in dims)
+        return any(self.shape[d] == 0 for d in dims if -self.ndim <= d < self.ndim)
 
     def matmul(self, other: "Tensor") -> "Tensor": return self @ other
 
