@@ -17,6 +17,12 @@ class IndexOutOfRangeError(ShapeError, IndexError):
     """An index outside a tensor's shape (an IndexError too, so iteration stops as usual)."""
 
 
+class MaskShapeError(IndexOutOfRangeError):
+    """A bool (or uint8) mask whose shape differs from the dims it indexes: torch's IndexError
+    "The shape of the mask [k] at index 0 does not match ..." (NumPy takes a mask of no elements
+    of any shape)."""
+
+
 class EmptyReductionError(ShapeError, IndexError):
     """A max / min / argmax / amax / median / mode / kthvalue over an empty dim: a ShapeError, as
     tensorgan has always raised there, and an IndexError, as torch's "Expected reduction dim 0 to

@@ -658,7 +658,10 @@ def _norm_input(op: str, input: Any, dtype: Any) -> Any:
     if dtype is None or not isinstance(input, Tensor):
         return input
     have, want = np.dtype(input.dtype), np.dtype(dtype)
-    if have.kind in "fc" and (want.kind != have.kind or want.itemsize < have.itemsize):
+    if have.kind not in "fc":
+        raise DTypeError(f"{op}: expected a floating point or complex tensor as input, got {have} "
+                         f"(as torch: dtype= casts no integer or bool input); convert it with .float()")
+    if (want.kind != have.kind or want.itemsize < have.itemsize):
         raise DTypeError(f"{op}: dtype={want} would narrow or change the kind of the {have} input "
                          f"(as torch, only a widening of the same kind: cast the input first)")
     return input.to(dtype)

@@ -289,12 +289,15 @@ class AMinMax(NamedTuple):
 
 
 def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
-    """A scan along ``dim`` (a 0-d tensor takes dim 0 or -1, as torch)."""
-    x = _with_dtype(x, dtype)
+    """A scan along ``dim`` (a 0-d tensor takes dim 0 or -1, as torch) in ``dtype`` (an integer
+    one too: a float input cut toward zero first, as torch's)."""
+    x = _with_dtype(x, dtype, any_kind=True)
     if x.ndim == 0:
         _axes(dim, 0)                                  # (checks the dim)
-        return op.apply(x.reshape(1), 0).reshape(())
-    return op.apply(x, x._dim(dim, name))
+        out = op.apply(x.reshape(1), 0).reshape(())
+    else:
+        out = op.apply(x, x._dim(dim, name))
+    return out if out.dtype == x.dtype else out.to(x.dtype)   # NumPy scans small ints in 64 bits
 
 
 def _with_dtype(x: Tensor, dtype: Any, any_kind: bool = False) -> Tensor:
@@ -431,6 +434,8 @@ class _TensorMath:
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The product of all elements, or over one ``dim`` (torch.prod); exact gradients with zeros."""
         x = _with_dtype(self._arith(), dtype, any_kind=True)
+        if x.dtype == BOOL:             # dtype=bool: torch multiplies bools, a logical and
+            return x.all(dim=dim, keepdim=bool(keepdim))
         if dtype is not None and x.dtype.kind in "iu":   # int32 asked: int32 (NumPy's prod widens)
             return Tensor._make(x.array.prod(axis=_axes(dim, x.ndim), keepdims=bool(keepdim)).astype(x.dtype),
                                 x.device)
@@ -477,9 +482,9 @@ class _TensorMath:
         return x.sum(dim=dim, keepdim=keepdim)
 
     def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        """The mean of the non-NaN elements (NaN where there are none)."""
-        if dtype is None:
-            _float_only("nanmean", self)
+        """The mean of the non-NaN elements (NaN where there are none) of a float tensor (an
+        integer one refused even with ``dtype=``, as torch)."""
+        _float_only("nanmean", self)
         x = _with_dtype(self._arith(), dtype)
         count = (~x.isnan()).to(x.dtype).sum(dim=dim, keepdim=keepdim)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -511,10 +516,10 @@ class _TensorMath:
             if flat.shape[0] == 0 and self.dtype.kind != "f":   # (no NaN to give)
                 raise EmptyReductionError(f"median: an empty {self.dtype} tensor has no median (an "
                                           f"empty float one gives NaN)")
-            if flat.shape[0] == 0:
-                return Tensor._make(self.device.xp.asarray(np.nan, dtype=self.dtype), self.device)
+            if flat.shape[0] == 0:       # NaN, with torch's node (an empty gradient)
+                return ops.EvenlyDistributed.apply(self, np.nan, "MedianBackward0")
             value = flat.array[int(_median_index(self.device.xp, flat.array, 0)[0])]
-            return ops.EvenlyDistributed.apply(self, value, "MedianBackward1")   # ties share
+            return ops.EvenlyDistributed.apply(self, value, "MedianBackward0")   # ties share
         x = self.reshape(1) if self.ndim == 0 else self
         axis = x._dim(dim, "median") if self.ndim else (_axes(dim, 0), 0)[1]   # (checks a 0-d dim)
         if x.shape[axis] == 0:

@@ -18,6 +18,7 @@ import builtins
 from typing import Any, Callable, Sequence
 
 import math
+import warnings
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from .factory import concat, stack
 from .function_forms import _function_form
 from .random import Generator, resolve
 from .tensor import (BOOL, Function, MinMax, Tensor, _flag, _int_of, _is_int, _non_int, _one_dtype, share_view,
-                     _refuse_partial_overlap,
+                     _BYTE_MASK_WARNING, _check_mask_shapes, _refuse_partial_overlap,
                      get_default_dtype, is_grad_enabled, no_grad)
 
 
@@ -1357,7 +1358,8 @@ def _tuple_key(op: str, input: Tensor, indices: Any) -> tuple[tuple, tuple]:
                               f"tensors (as torch), got {small}; convert with .long()")
     if len(indices) > input.ndim:
         raise IndexOutOfRangeError(f"{op}: {len(indices)} index tensors for a tensor with {input.ndim} dims")
-    host = tuple(i.numpy() for i in indices)
+    host = tuple(_byte_as_mask(i.numpy()) for i in indices)
+    _check_mask_shapes(host, input.shape)        # (NumPy takes an empty mask of any shape)
     try:
         shape = np.broadcast_to(np.empty((), dtype=bool), input.shape)[host].shape
     except IndexError as exc:
@@ -1365,9 +1367,27 @@ def _tuple_key(op: str, input: Tensor, indices: Any) -> tuple[tuple, tuple]:
     return tuple(input.device.xp.asarray(h) for h in host), shape
 
 
+def _byte_as_mask(index: np.ndarray) -> np.ndarray:
+    """A uint8 index as the bool mask torch reads it as (deprecated there, warned), not positions."""
+    if index.dtype != np.uint8:
+        return index
+    warnings.warn(_BYTE_MASK_WARNING, UserWarning, stacklevel=4)
+    return index.astype(BOOL)
+
+
+def _refuse_byte_masked_fill(op: str, indices: Any, values: Any, accumulate: bool) -> None:
+    """torch writes index_put with one mask and a one-element value by masked_fill_, which refuses
+    a uint8 mask (a RuntimeError there)."""
+    if (not accumulate and isinstance(indices, (tuple, list)) and len(indices) == 1
+            and getattr(indices[0], "dtype", None) == np.uint8 and getattr(values, "numel", lambda: 0)() == 1):
+        raise DTypeError(f"{op}: masked_fill_ only supports boolean masks, but got mask with dtype "
+                         f"uint8 (as torch, for one mask and a one-element value); use mask.bool()")
+
+
 def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
     """``input`` with ``input[indices] = values`` (torch.index_put; ``values`` broadcast to the
     indexed shape); ``accumulate=True`` adds instead, repeated places adding up."""
+    _refuse_byte_masked_fill("index_put", indices, values, accumulate)
     key, shape = _tuple_key("index_put", input, indices)
     values = _operand_like("index_put", input, values, "values")
     if values.dtype != input.dtype:

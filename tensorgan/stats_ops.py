@@ -92,13 +92,15 @@ def _quantile(op: str, input: Tensor, q: Any, dim: Any, keepdim: bool, interpola
               skip_nan: bool) -> Tensor:
     """quantile / nanquantile: the sorted values at ``q * (count - 1)``, interpolated as torch
     (NaN sorts last; ``skip_nan`` counts only the others, else a row with a NaN gives NaN)."""
-    _float_input(op, input)
+    if _float_input(op, input).dtype == np.float16:
+        raise DTypeError(f"{op}: input tensor must be either float or double dtype (as torch), got "
+                         f"float16; convert it with .float()")
     if interpolation not in _INTERPOLATIONS:
         raise QuantileArgError(f"{op}: interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
     levels, scalar = _quantile_levels(op, input, q)
     x, _ = _along_last(input, dim, op)
-    if x.shape[-1] == 0:
-        raise ShapeError(f"{op}: input must be non-empty along the reduced dim, got shape {input.shape}")
+    if x.numel() == 0:              # (torch: any empty input, also where the reduced dim is not)
+        raise ShapeError(f"{op}: input tensor must be non-empty (as torch), got shape {input.shape}")
     ordered = sort(x, -1).values
     nan = np.isnan(ordered.numpy())
     n = x.shape[-1]
@@ -173,10 +175,10 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
         if flat.shape[0] == 0 and input.dtype.kind != "f":   # as median: NaN has no int form
             raise EmptyReductionError(f"nanmedian: an empty {input.dtype} tensor has no median "
                                       f"(an empty float one gives NaN)")
-        if flat.shape[0] == 0:
-            return _constant(input, np.array(np.nan))
+        if flat.shape[0] == 0:           # NaN, with torch's node (an empty gradient)
+            return ops.EvenlyDistributed.apply(input, np.nan, "NanmedianBackward0")
         value = nanmedian(flat.detach(), 0).values.array
-        return ops.EvenlyDistributed.apply(input, value, "NanmedianBackward1")   # ties share
+        return ops.EvenlyDistributed.apply(input, value, "NanmedianBackward0")   # ties share
     x, d = _dim_of("nanmedian", input, dim)
     a = x.numpy()
     order = np.argsort(a, axis=d, kind="stable")                  # NaN last

@@ -49,7 +49,7 @@ from .kernels.reference.optim import lerp_update as reference_lerp_update
 from .broadcasting import broadcast_shape
 from .errors import (AnomalyError, AutogradError, AutogradInputsError, ClampBoundsError, DeviceError,
                      DTypeError, DTypeNotImplementedError, DTypeValueError, EmptyReductionError,
-                     IndexDTypeError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError,
+                     IndexDTypeError, IndexOutOfRangeError, InputTypeError, IntegerDivisionError, MaskShapeError,
                      MemoryOverlapError, NegativeIntegerPowerError, ReadOnlyMemoryError,
                      SamplingParameterError, ShapeError, TensorDataError,
                      TensorganError, ValueOverflowError, float_index_error)
@@ -3204,12 +3204,18 @@ class Tensor:
         split = None
         if isinstance(key, tuple):
             if type(key) is not tuple or not _plain_key(key):
-                key = tuple(map(_index, key))
+                try:
+                    key = tuple(map(_index, key))
+                except _UnusualMask:                # (no cost until raised) uint8 / empty masks
+                    key = _mask_key(key, self.shape)
                 if any(k is Ellipsis for k in key):
                     key = _drop_empty_ellipsis(key, self.ndim)
                 split = _ints_first(key)
         else:
-            key = _index(key)
+            try:
+                key = _index(key)
+            except _UnusualMask:
+                key = _mask_key(key, self.shape)
         try:
             if split is not None:
                 return ops.GetItem.apply(ops.GetItem.apply(self, split[0]), split[1])
@@ -3224,6 +3230,7 @@ class Tensor:
             if one is None:
                 one = _empty_result_key(key, self.shape)    # torch skips bounds on an empty result
             if one is None:
+                _check_mask_shapes(key, self.shape)         # torch's message for a mask's shape
                 raise
             return self[one]
 
@@ -3236,19 +3243,25 @@ class Tensor:
         elif key is False:                        # torch returns at once: nothing written, no
             return                                # node (the value gets no gradient)
         if isinstance(key, tuple):
-            key = tuple(map(_index, key))
+            try:
+                key = tuple(map(_index, key))
+            except _UnusualMask:                        # (no cost until raised)
+                key = _mask_key(key, self.shape, value, setting=True)
             if _ELLIPSIS_TYPE in map(type, key):        # (no Python call: the common keys)
                 key = _drop_empty_ellipsis(key, self.ndim)
             if len(key) > 1 and key[-1] is Ellipsis:    # x[..., 0, ...] = v
                 one = _one_ellipsis(key, self.ndim)
                 key = key if one is None else one
         else:
-            key = _index(key)
+            try:
+                key = _index(key)
+            except _UnusualMask:
+                key = _mask_key(key, self.shape, value, setting=True)
         split = _ints_first(key) if isinstance(key, tuple) else None
         if isinstance(value, Tensor) and value.device is not self.device:
             raise DeviceError(f"x[key] = value: value is on {value.device}, x on {self.device}")
         if isinstance(value, Tensor) and value.dtype != self.dtype:
-            if not ops._is_basic_index(key) and not _masked_fill_key(key, value):
+            if not ops._is_basic_index(key) and not _masked_fill_key(key, value.numel()):
                 self[key]                          # (error path) a bad index is named first, as torch
                 raise DTypeError(f"x[index] = value: index put requires the source and "
                                  f"destination dtypes match, got {self.dtype} for the "
@@ -3304,6 +3317,7 @@ class Tensor:
             if fixed is None and split is None:      # (x[[7]] = v too: not only tuples)
                 fixed = _empty_result_key(key, self.shape)  # nothing to write: no bounds check
             if fixed is None:
+                _check_mask_shapes(key, self.shape)     # torch's message for a mask's shape
                 raise
             self[fixed] = value
 
@@ -3320,6 +3334,8 @@ class Tensor:
                 me = me.to(int64)
         else:                                   # (NumPy sums small integers in int64: cast back)
             me = self.to(_check_dtype(dtype, any_kind=True))
+            if me.dtype == BOOL:                # torch adds bools as a logical or
+                return me.any(dim=_axes(axis, self.ndim), keepdim=keepdims)
             out = ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
             return out if out.dtype == me.dtype else out.to(me.dtype)
         return ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
@@ -3833,6 +3849,10 @@ class Tensor:
         penalty's ``g.norm(2, dim=1)``.  The gradient at an all-zero vector is 0, as torch's (not
         NaN), and so is each zero element's. ``dtype``: the input cast to it first (torch's)."""
         if dtype is not None:
+            if self.array.dtype.kind not in "fc":
+                raise DTypeError(f"norm: expected a floating point or complex tensor as input, got "
+                                 f"{self.dtype} (as torch: dtype= casts no integer or bool input); "
+                                 f"convert it with .float()")
             self = self.to(_check_dtype(dtype, any_kind=True))
         _float_only("norm", self)
         if p == "fro":
@@ -3869,10 +3889,10 @@ class Tensor:
 
     def _reduces_empty(self, dim: Any) -> bool:
         """Whether a reduction over ``dim`` (None: all) takes in no element."""
-        if dim is None:
+        if dim is None or not self.ndim:     # (a 0-d tensor's dim 0 / -1 is its one element)
             return self.array.size == 0
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-        return any(self.shape[d] == 0 for d in dims)
+        return any(self.shape[d] == 0 for d in dims if -self.ndim <= d < self.ndim)
 
     def matmul(self, other: "Tensor") -> "Tensor": return self @ other
 
@@ -5208,6 +5228,69 @@ def _checked_convert(data: Any, dtype: np.dtype) -> np.ndarray:
                              f"{', and -1 to ' + str(-info.max) + ' wrap around' if info.min == 0 else ''})")
 
 
+class _UnusualMask(Exception):
+    """Raised by :func:`_index` at a uint8 mask or a bool mask of no elements: the key is then
+    read by :func:`_mask_key` (off the common path)."""
+
+
+_BYTE_MASK_WARNING = ("indexing with dtype uint8 is deprecated, please use a dtype bool instead (as "
+                      "torch warns): a uint8 index is a mask, not positions")
+
+
+def _mask_key(key: Any, shape: tuple, value: Any = None, setting: bool = False) -> Any:
+    """``key`` read as :func:`_index` reads it, where it holds a uint8 mask (torch's legacy byte
+    mask: warned, read as bool) or an empty bool mask: every mask's shape checked against the
+    dims it indexes, as torch's; ``x[byte_mask] = v`` with a one-element ``v`` refused, as torch
+    writes that with masked_fill_, which takes bool masks only."""
+    parts = key if isinstance(key, tuple) else (key,)
+    out: list = []
+    byte = False
+    for k in parts:
+        if isinstance(k, Tensor) and k.array.dtype in (BOOL, np.uint8):
+            byte = byte or k.array.dtype == np.uint8
+            out.append(k.array.astype(BOOL, copy=False))
+        else:
+            out.append(_index(k))
+    if byte:
+        warnings.warn(_BYTE_MASK_WARNING, UserWarning, stacklevel=3)
+    out = tuple(out)
+    _check_mask_shapes(out, shape)
+    numel = value.numel() if isinstance(value, Tensor) else np.size(value)
+    if setting and byte and _masked_fill_key(out, numel):
+        raise DTypeError("x[mask] = value: masked_fill_ only supports boolean masks, but got mask "
+                         "with dtype uint8 (as torch, for a one-element value); use mask.bool()")
+    return out if isinstance(key, tuple) else out[0]
+
+
+def _is_mask(k: Any) -> bool:
+    return getattr(k, "dtype", None) == BOOL and not isinstance(k, np.bool_)
+
+
+def _check_mask_shapes(key: Any, shape: tuple) -> None:
+    """Error path: torch's IndexError where a mask in ``key`` (indices as :func:`_index` gives
+    them) differs in shape from the dims of ``shape`` it indexes."""
+    key = key if isinstance(key, tuple) else (key,)
+    if not any(map(_is_mask, key)):
+        return
+    used = sum(k.ndim if _is_mask(k) else 1 for k in key
+               if k is not None and k is not Ellipsis and not isinstance(k, (bool, np.bool_)))
+    if used > len(shape):
+        raise IndexOutOfRangeError(f"too many indices for tensor of dimension {len(shape)} (as torch)")
+    dim = 0
+    for k in key:
+        if k is Ellipsis:
+            dim += len(shape) - used
+        elif _is_mask(k):
+            for j, size in enumerate(k.shape):
+                if size != shape[dim + j]:
+                    raise MaskShapeError(
+                        f"The shape of the mask {list(k.shape)} at index {j} does not match the "
+                        f"shape of the indexed tensor {list(shape)} at index {dim + j}")
+            dim += k.ndim
+        elif k is not None and not isinstance(k, (bool, np.bool_)):
+            dim += 1
+
+
 def _index(k: Any) -> Any:
     """A Tensor used as an index: a bool mask (or a uint8 one: torch's deprecated byte mask), or
     another integer tensor's positions as int64 on the index tensor's device; a float tensor is
@@ -5217,13 +5300,11 @@ def _index(k: Any) -> Any:
             _check_list_index(k, k)
         return k
     if k.array.dtype == BOOL:
+        if not k.array.size:          # NumPy takes an empty mask of any shape; torch checks it
+            raise _UnusualMask
         return k.array                                     # a mask, on its own device
     if k.array.dtype == np.uint8:                          # torch's legacy byte mask (warned)
-        import warnings
-        warnings.warn("indexing with dtype uint8 is deprecated, please use a dtype bool "
-                      "instead (as torch warns): a uint8 index is a mask, not positions",
-                      UserWarning, stacklevel=3)
-        return k.array.astype(BOOL)
+        raise _UnusualMask
     if k.array.dtype not in _POSITION_DTYPES:  # torch: "tensors used as indices must be long, int, ..."
         if k.array.dtype.kind in "fc":
             raise float_index_error("x[index]", k.dtype, "an index tensor")
@@ -5292,11 +5373,11 @@ def _float_sequence_key(key: Any) -> Any:
     return tuple(out) if isinstance(key, tuple) else out[0]
 
 
-def _masked_fill_key(key: Any, value: "Tensor") -> bool:
+def _masked_fill_key(key: Any, numel: int) -> bool:
     """Whether torch writes ``x[key] = value`` (an advanced key) as masked_fill_ with value's
     number, which casts it (index_put_'s canDispatchToMaskedFill): a one-element value and one
     bool mask as the key's only tensor index."""
-    if value.numel() != 1:
+    if numel != 1:
         return False
     arrays = [k for k in (key if isinstance(key, tuple) else (key,))
               if not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)))]
