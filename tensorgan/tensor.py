@@ -2176,6 +2176,8 @@ class _GradHooks:
                                         "no gradient)")
             return None
         as_tensor = isinstance(g, Tensor)
+        if self.hooks and not _adds_in_place(g.array if as_tensor else g):
+            g = _writable_gradient(g)       # a hook may write into it (g.mul_), as torch's may
         for hook in list(self.hooks.values()):
             new = hook(g if as_tensor else Tensor._make(g, node.device))
             if new is not None:
@@ -2199,6 +2201,15 @@ def _adds_in_place(array) -> bool:
     if writeable is not None:
         return writeable
     return all(stride or n == 1 for stride, n in zip(array.strides, array.shape))
+
+
+def _writable_gradient(g):
+    """A gradient the walk holds as a read-only or self-overlapping view (mean's or expand's
+    backward broadcasts it), copied for the hooks about to see it: torch's mean backward hands
+    them a fresh tensor they may write in place.  In graph mode a clone (its graph kept)."""
+    if isinstance(g, Tensor):
+        return g.clone()
+    return _dense_copy(g)
 
 
 def _sum_into(total: "Tensor | None", g, device: Device) -> "Tensor":
