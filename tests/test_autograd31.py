@@ -37,3 +37,44 @@ def test_grad_create_graph_default_still_keeps_the_graph():
     tg.autograd.grad(y, x, create_graph=True)            # retain_graph=None: create_graph's
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 12.0])
+
+
+# --- a tensor hook may write its gradient in place (g.mul_), as torch's may ---
+
+def _hooked_in_place(x):
+    y = x * 1.0
+    y.register_hook(lambda g: g.mul_(1.5))
+    return y
+
+
+@pytest.mark.parametrize("reduce, each", [(lambda y: y.mean(), 1.5 / 24),
+                                          (lambda y: y.mean(1).sum(), 1.5 / 6),
+                                          (lambda y: y.sum(), 1.5)])
+def test_hook_writes_a_broadcast_gradient_in_place(reduce, each):
+    # mean's backward broadcasts its gradient (a read-only view): the hook gets a copy it may write
+    x = tg.ones(4, 6, dtype=tg.float64, requires_grad=True)
+    reduce(_hooked_in_place(x)).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((4, 6), each))
+
+
+def test_hook_writes_a_broadcast_gradient_in_place_in_graph_mode():
+    # sum's graph-mode gradient is an expand of g (self-overlapping): the hook gets a clone
+    x = tg.tensor(np.arange(6.0).reshape(2, 3), dtype=tg.float64, requires_grad=True)
+    y = _hooked_in_place(x)
+    gx, = tg.autograd.grad(y.t().sum() + (y * y).mean(), x, create_graph=True)
+    # d/dx of sum(y) + mean(y^2) is 1 + 2x / 6, scaled 1.5 by the hook
+    np.testing.assert_allclose(gx.detach().numpy(), 1.5 * (1 + 2 * x.detach().numpy() / 6))
+    gx.sum().backward()     # d/dx sum(gx) = 1.5 * 2 / 6 each, times 1.5: y's hook runs again
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 0.75))
+
+
+def test_hook_writes_a_gradient_with_a_zero_derivative_edge_in_place():
+    # relu's graph-mode gradient carries a zero-derivative edge to its input (ZeroDerivative, a
+    # view of g): the hook writing g in place leaves that node valid (it reads no value)
+    x = _leaf([-1.0, 2.0, 3.0])
+    a = x.abs()
+    a.register_hook(lambda g: g.mul_(1.5))
+    gx, = tg.autograd.grad(a.relu().sum(), x, create_graph=True)
+    np.testing.assert_allclose(gx.detach().numpy(), [-1.5, 1.5, 1.5])   # 1.5 * sign(x)
+    (gx * gx).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 0.0])       # sign's derivative: 0
