@@ -78,3 +78,28 @@ def test_hook_writes_a_gradient_with_a_zero_derivative_edge_in_place():
     np.testing.assert_allclose(gx.detach().numpy(), [-1.5, 1.5, 1.5])   # 1.5 * sign(x)
     (gx * gx).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 0.0])       # sign's derivative: 0
+
+
+# --- softshrink holds its input, as torch's node: a write into it since refuses backward ---
+
+def test_softshrink_refuses_backward_after_its_input_was_written_in_place():
+    x = _leaf([0.2, 1.0, -2.0])
+    a = x * 1.0
+    y = F.softshrink(a, 0.5)
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 1.0, 1.0])
+    with tg.no_grad():
+        a.mul_(2.0)
+    with pytest.raises(AutogradError, match="Softshrink.*modified in place"):
+        y.sum().backward()
+
+
+def test_softshrink_values_gradients_and_double_backward():
+    x = _leaf([-2.0, -0.5, -0.3, 0.0, 0.3, 0.5, 0.7, float("nan")])
+    y = F.softshrink(x, 0.5)
+    assert y.grad_fn.name() == "SoftshrinkBackward0"
+    np.testing.assert_allclose(y.detach().numpy(), [-1.5, 0, 0, 0, 0, 0, 0.2, np.nan])
+    gx, = tg.autograd.grad((y * y).sum(), x, create_graph=True)
+    np.testing.assert_allclose(gx.detach().numpy(), [-3.0, 0, 0, 0, 0, 0, 0.4, np.nan])  # 2y * 1{|x|>l}
+    gx[:-1].sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0, 0, 0, 0, 0, 2.0, 0])          # d(2y)/dx
