@@ -2176,7 +2176,7 @@ class _GradHooks:
                                         "no gradient)")
             return None
         as_tensor = isinstance(g, Tensor)
-        if self.hooks and not _adds_in_place(g.array if as_tensor else g):
+        if self.hooks and _may_overlap(g.array if as_tensor else g):
             g = _writable_gradient(g)       # a hook may write into it (g.mul_), as torch's may
         for hook in list(self.hooks.values()):
             new = hook(g if as_tensor else Tensor._make(g, node.device))
@@ -2204,9 +2204,11 @@ def _adds_in_place(array) -> bool:
 
 
 def _writable_gradient(g):
-    """A gradient the walk holds as a read-only or self-overlapping view (mean's or expand's
-    backward broadcasts it), copied for the hooks about to see it: torch's mean backward hands
-    them a fresh tensor they may write in place.  In graph mode a clone (its graph kept)."""
+    """A gradient the walk holds as a self-overlapping view (mean's or sum's backward broadcasts
+    it), copied for the hooks about to see it: torch's mean backward hands them a fresh tensor
+    they may write in place (torch's sum hands its expand: there tensorgan is more lenient).  A
+    read-only view that does not overlap is left alone: a hook's write goes through to the
+    memory it shares, as torch's does.  In graph mode a clone (its graph kept)."""
     if isinstance(g, Tensor):
         return g.clone()
     return _dense_copy(g)
