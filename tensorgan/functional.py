@@ -1152,8 +1152,7 @@ _ELU, _CELU, _HARDSWISH = (_node(_SavingWhere, n) for n in (
     "EluBackward0", "CeluBackward0", "HardswishBackward0"))
 _HARDTANH, _THRESHOLD = (_node(_MaskWhere, n) for n in ("HardtanhBackward0", "ThresholdBackward0"))
 _LOGSIGMOID = _node(ops.Neg, "LogSigmoidBackward0")
-_SOFTSHRINK, _HARDSHRINK, _PRELU = (_node(_MaskWhere, n) for n in (
-    "SoftshrinkBackward0", "HardshrinkBackward0", "PreluKernelBackward0"))
+_HARDSHRINK, _PRELU = (_node(_MaskWhere, n) for n in ("HardshrinkBackward0", "PreluKernelBackward0"))
 _GLU = _node(ops.Mul, "GluBackward0")
 
 
@@ -1593,13 +1592,33 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
     """0 on [-lambd, lambd] (derivative 0 there, at the edges too, as torch's); outside, x (hard)
     or x moved toward 0 by lambd (soft). A negative lambd: torch refuses it for soft; hard keeps
     every x (no |x| is below it), as torch's."""
-    from .factory import where
     lambd = _threshold(op, "lambd", lambd, positive=False) if shift else _scalar(op, "lambd", lambd)
     _check_rank(op, "input", x, range(0, 33), "a tensor")
     # NaN is outside [-lambd, lambd] (kept, as torch's); soft's middle is x * 0 (NaN stays NaN)
     if not shift:
         return _HARDSHRINK.apply(x, 0.0, ~((x >= -lambd) & (x <= lambd)).array)
-    return _SOFTSHRINK.apply(x - lambd, where(x < -lambd, x + lambd, x * 0.0), ~(x <= lambd).array)
+    return _Softshrink.apply(x, lambd)
+
+
+class _Softshrink(Function):
+    """softshrink as one node, as torch's SoftshrinkBackward0: it holds x, so x written in place
+    after the op makes backward refuse (the old composite's last node held x - lambd)."""
+    takes_half = True
+
+    def forward(self, x, lambd):
+        xp, lambd = self.xp, x.dtype.type(lambd)
+        # NaN is outside [-lambd, lambd] (kept, gradient 1), as torch's; the middle is x * 0
+        self.keep = ~((x >= -lambd) & (x <= lambd))
+        return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, x * 0))
+
+    def name(self) -> str:
+        return "SoftshrinkBackward0"
+
+    def backward(self, g):
+        return select(self.xp, g, self.keep), None
+
+    def grad_graph(self, g):      # torch's double backward: softshrink_backward of gg, x's zero
+        return ops.with_zero_edge(ops.Where.apply(g, 0.0, self.keep), self.inputs[0]), None
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:

@@ -47,6 +47,7 @@ class ZeroDerivative(Function):
     what a piecewise-linear op's graph-mode backward returns (see :func:`with_zero_edge`)."""
     takes_half = True
     returns_view = True
+    reads_inputs = False   # passes g on, reads neither value: a hook may write g in place (torch's)
 
     def forward(self, g, x):
         return g.view()

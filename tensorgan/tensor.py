@@ -1757,14 +1757,14 @@ def _run_backward(roots: list["Tensor"], seeds: list, retain_graph: bool | None,
     own), its results added into its inputs' sums; a leaf keeps its sum in ``.grad``.
 
     ``create_graph``: the gradients are Tensors made by each context's ``grad_graph`` (graph
-    mode), so they can be differentiated again; their graph goes through this one, which is then
-    kept whatever ``retain_graph`` says (None: keep it only in graph mode, as torch).  ``inputs``
+    mode), so they can be differentiated again; their graph goes through this one, which is kept
+    unless ``retain_graph`` is False (None: keep it only in graph mode, as torch).  ``inputs``
     (autograd.grad): return ``{id(input): its gradient}`` and leave every ``.grad`` alone.
     ``run_hooks=False``: an op's grad_graph differentiating its own recomputation (the outer walk
     runs the hooks once).  ``grad_call``: autograd.grad's walk (not backward(inputs=)'s), see
     :meth:`_Walk.tensor_hooks`.  What torch adds to the idea is in :class:`_Walk`'s steps, below."""
     walk = _Walk(roots, seeds, retain_graph, create_graph, inputs, run_hooks, grad_call)
-    grads, summing, frees = walk.grads, walk.summing, not (retain_graph or create_graph)
+    grads, summing, frees = walk.grads, walk.summing, not walk.retain_graph
     accumulate = walk.accumulate                       # (bound once: it runs for every node)
     # (np.errstate: inf and NaN gradients come silently, as in torch -- the Trainer's checks and
     # a user's isfinite report them; NumPy's warnings would only repeat them on stderr)
@@ -1837,7 +1837,9 @@ class _Walk:
         # the caller's arrays (each seed and the array it views): a leaf's .grad copies them
         # (map / chain iterate in C: no Python-level call per seed, see scripts/python_calls.py)
         self.owned = set(map(id, itertools.chain(seeds, map(getattr, seeds, _BASE, _NONE))))
-        self.create_graph, self.retain_graph, self.run_hooks = create_graph, retain_graph, run_hooks
+        self.create_graph, self.run_hooks = create_graph, run_hooks
+        # torch's default: keep the graph in graph mode; an explicit retain_graph=False still frees it
+        self.retain_graph = create_graph if retain_graph is None else retain_graph
         self.grad_call = grad_call
         self.check_nan = _anomaly["enabled"] and _anomaly["check_nan"]   # detect_anomaly: read once
 
@@ -1998,7 +2000,7 @@ def _zero_reached(node: "Tensor", zeros_only: set, create_graph: bool, retain_gr
         if isinstance(parent, Tensor) and parent._requires_grad and \
                 (wanted is None or id(parent) in wanted):
             zeros_only.add(id(parent))
-    if not (retain_graph or create_graph):
+    if not retain_graph:       # (the walk's: None already resolved to create_graph)
         ctx.release()
     return None
 
@@ -2174,6 +2176,8 @@ class _GradHooks:
                                         "no gradient)")
             return None
         as_tensor = isinstance(g, Tensor)
+        if self.hooks and _may_overlap(g.array if as_tensor else g):
+            g = _writable_gradient(g)       # a hook may write into it (g.mul_), as torch's may
         for hook in list(self.hooks.values()):
             new = hook(g if as_tensor else Tensor._make(g, node.device))
             if new is not None:
@@ -2197,6 +2201,17 @@ def _adds_in_place(array) -> bool:
     if writeable is not None:
         return writeable
     return all(stride or n == 1 for stride, n in zip(array.strides, array.shape))
+
+
+def _writable_gradient(g):
+    """A gradient the walk holds as a self-overlapping view (mean's or sum's backward broadcasts
+    it), copied for the hooks about to see it: torch's mean backward hands them a fresh tensor
+    they may write in place (torch's sum hands its expand: there tensorgan is more lenient).  A
+    read-only view that does not overlap is left alone: a hook's write goes through to the
+    memory it shares, as torch's does.  In graph mode a clone (its graph kept)."""
+    if isinstance(g, Tensor):
+        return g.clone()
+    return _dense_copy(g)
 
 
 def _sum_into(total: "Tensor | None", g, device: Device) -> "Tensor":
