@@ -145,3 +145,8 @@ def _length(function) -> int:
 def test_trainer_load_state_dict_stays_short():
     from tensorgan.train import Trainer
     assert _length(Trainer.load_state_dict) <= 40
+
+
+def test_lbfgs_step_stays_short():
+    import tensorgan as tg
+    assert _length(tg.optim.LBFGS.step) <= 40
