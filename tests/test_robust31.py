@@ -150,3 +150,8 @@ def test_trainer_load_state_dict_stays_short():
 def test_lbfgs_step_stays_short():
     import tensorgan as tg
     assert _length(tg.optim.LBFGS.step) <= 40
+
+
+def test_interpolate_stays_short():
+    import tensorgan.nn.functional as F
+    assert _length(F.interpolate) <= 60
