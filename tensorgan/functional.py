@@ -4401,6 +4401,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     x = input   # (torch's name for the argument)
     _check_interpolate_args(x, mode, align_corners, antialias)
     out, scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode)
+    if 0 in x.shape[2:]:        # (was a ZeroDivisionError / IndexError, or area's NaNs)
+        raise ShapeError(f"interpolate: input shape {x.shape} has an empty spatial dim; input and "
+                         f"output sizes must be greater than 0, as torch's")
     if antialias:
         if x.array.dtype == np.uint8:        # torch works out the uint8 weights in double
             scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode,

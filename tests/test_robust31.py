@@ -155,3 +155,18 @@ def test_lbfgs_step_stays_short():
 def test_interpolate_stays_short():
     import tensorgan.nn.functional as F
     assert _length(F.interpolate) <= 60
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic", "area"])
+@pytest.mark.parametrize("shape", [(1, 1, 0, 3), (2, 3, 4, 0)])
+def test_interpolate_refuses_an_empty_spatial_dim(mode, shape):
+    """torch: "Input and output sizes should be greater than 0" (a RuntimeError); was a
+    ZeroDivisionError (nearest), an IndexError (bilinear) or an output from nothing (area)."""
+    import tensorgan as tg
+    import tensorgan.nn.functional as F
+    from tensorgan.errors import ShapeError
+    with pytest.raises(ShapeError, match=r"empty spatial dim") as info:
+        F.interpolate(tg.zeros(*shape), size=(4, 4), mode=mode)
+    assert isinstance(info.value, RuntimeError)
+    # an empty batch or channel dim stays a lenient empty result
+    assert F.interpolate(tg.zeros(0, 2, 3, 3), size=4, mode=mode).shape == (0, 2, 4, 4)
