@@ -26,6 +26,8 @@ from ._source_kernels import register as _register_source_kernels
 
 _register_source_kernels()      # a checkout on PYTHONPATH uses its own kernels/ (see there)
 
+from . import _fork_safety      # noqa: F401  (a fork waits for a Numba compile in another thread)
+
 from . import functional
 from .backend import Device, cuda_status, get_device, get_num_threads, keep_freed_memory, set_num_threads
 from .errors import (AutogradError, CheckpointError, ConfigError, DataError, DeviceError, DTypeError, InputTypeError,

@@ -4453,6 +4453,32 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
       weight matrices here, so the gradient flows (float); uint8 in torch's fixed point.
     """
     x = input   # (torch's name for the argument)
+    _check_interpolate_args(x, mode, align_corners, antialias)
+    out, scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode)
+    if 0 in x.shape[2:]:        # (was a ZeroDivisionError / IndexError, or area's NaNs)
+        raise ShapeError(f"interpolate: input shape {x.shape} has an empty spatial dim; input and "
+                         f"output sizes must be greater than 0, as torch's")
+    if antialias:
+        if x.array.dtype == np.uint8:        # torch works out the uint8 weights in double
+            scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode,
+                                             real=np.float64)[1]
+            return _antialiased_resize(x, out, scales, mode == "bicubic", bool(align_corners))
+        return _separable_resize(x, mode, out, scales, bool(align_corners), antialias=True)
+    if mode == "area":
+        if min(out) == 0:       # a scale_factor shrinking a dim to nothing: torch's empty result
+            empty = x[(slice(None), slice(None)) + (slice(0, 0),) * (x.ndim - 2)]
+            return empty.reshape(x.shape[:2] + tuple(out))
+        return _area_resize(x, out)
+    if mode in _LINEAR_RANK and x.array.dtype == np.uint8:
+        return _uint8_linear_resize(x, mode, out, scales, bool(align_corners))
+    if mode in _LINEAR_RANK:
+        return _separable_resize(x, mode, out, scales, bool(align_corners))
+    return _nearest_resize(x, mode, out, scales)
+
+
+def _check_interpolate_args(x: Tensor, mode: str, align_corners: bool | None,
+                            antialias: bool) -> None:
+    """torch's checks of interpolate's input and options, in its order (so the same error)."""
     if antialias:
         if mode not in ("bilinear", "bicubic") or x.ndim != 4:
             raise ConfigError(f"interpolate: the antialias option is restricted to the bilinear and "
@@ -4473,42 +4499,37 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                           f"bicubic, not {mode!r}")
     if x.array.dtype.kind != "f" and (x.array.dtype != np.uint8 or mode not in _UINT8_MODES):
         raise _not_implemented_for(f"interpolate (mode {mode!r})", x)   # torch resizes uint8
-    out, scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode)
+
+
+def _uint8_linear_resize(x: Tensor, mode: str, out: Sequence[int], scales: Sequence[float],
+                         align_corners: bool) -> Tensor:
+    """torch's uint8 image path of the linear modes and bicubic: one pass a dim, the last first,
+    each rounded to uint8."""
+    spatial, y = x.shape[2:], x.to(np.float32)
+    for dim in reversed(range(2, x.ndim)):
+        if out[dim - 2] != spatial[dim - 2]:
+            y = _taps_along(y, dim, spatial[dim - 2], out[dim - 2], scales[dim - 2],
+                            align_corners, mode == "bicubic").add(0.5).floor().clamp(0, 255)
+    return y.to(np.uint8)
+
+
+def _nearest_resize(x: Tensor, mode: str, out: Sequence[int], scales: Sequence[float]) -> Tensor:
+    """nearest / nearest-exact: a broadcast of whole blocks where the index is one (integer
+    upsampling), else a gather of the source index along each dim."""
     spatial = x.shape[2:]
-    if antialias:
-        if x.array.dtype == np.uint8:        # torch works out the uint8 weights in double
-            scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode,
-                                             real=np.float64)[1]
-        if x.array.dtype == np.uint8:
-            return _antialiased_resize(x, out, scales, mode == "bicubic", bool(align_corners))
-        return _separable_resize(x, mode, out, scales, bool(align_corners), antialias=True)
-    if mode == "area":
-        if min(out) == 0:       # a scale_factor shrinking a dim to nothing: torch's empty result
-            empty = x[(slice(None), slice(None)) + (slice(0, 0),) * len(spatial)]
-            return empty.reshape(x.shape[:2] + tuple(out))
-        return _area_resize(x, out)
-    if mode in _LINEAR_RANK and x.array.dtype == np.uint8:     # torch's uint8 image path: one
-        y = x.to(np.float32)                                    # pass a dim, the last first,
-        for dim in reversed(range(2, x.ndim)):                  # each rounded to uint8
-            if out[dim - 2] != spatial[dim - 2]:
-                y = _taps_along(y, dim, spatial[dim - 2], out[dim - 2], scales[dim - 2],
-                                bool(align_corners), mode == "bicubic").add(0.5).floor().clamp(0, 255)
-        return y.to(np.uint8)
-    if mode in _LINEAR_RANK:
-        return _separable_resize(x, mode, out, scales, bool(align_corners))
     shortcuts = x.ndim == 4      # torch's 2-D nearest kernel only; its 1-D / 3-D ones use the scale
     node_name = f"{_NEAREST_NODE[mode]}{len(spatial)}DBackward0"     # torch's, whatever the path
+    blocks = tuple(o // n for n, o in zip(spatial, out))
     if mode == "nearest" and shortcuts and all(o == n or o == 2 * n for n, o in zip(spatial, out)):
         # (_nearest_index's shortcuts: arange(o) or arange(o) >> 1, whole blocks -- no index built)
-        return ops.torch_named(NearestBlocks, node_name).apply(x, tuple(o // n for n, o in zip(spatial, out)))
+        return ops.torch_named(NearestBlocks, node_name).apply(x, blocks)
     index = [_nearest_index(n, o, s, exact=mode == "nearest-exact", shortcuts=shortcuts)
              for n, o, s in zip(spatial, out, scales)]
     if all(o % n == 0 and np.array_equal(ix, np.arange(o) // (o // n))
            for n, o, ix in zip(spatial, out, index)):                  # whole blocks
-        return ops.torch_named(NearestBlocks, node_name).apply(x, tuple(o // n for n, o in zip(spatial, out)))
+        return ops.torch_named(NearestBlocks, node_name).apply(x, blocks)
     picked = x[(Ellipsis, *np.ix_(*index))]     # (NumPy lays the indexed dims out first)
     return ops.torch_named(ops.Relayout, node_name).apply(picked, tuple(range(picked.ndim)))   # C order
-
 
 _NEAREST_NODE = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact"}
 

@@ -742,21 +742,24 @@ class Trainer:
         (``state["config"]`` holds the saved ones); ``tensorgan train --resume`` refuses to.
         With ``ema_decay`` > 0, a checkpoint without an EMA generator (written before EMA existed,
         or by a run without it) starts the EMA from its G."""
+        # Every check comes before anything is changed; only the restore itself can fail half-way,
+        # and it rolls back.
         keys = ("image_shape", "architecture", "models", "optimizers", "rng", "data", "step")
         missing = [k for k in keys if not isinstance(state, dict) or k not in state]
         if missing:
             raise CheckpointError(f"{source} is not a GAN training checkpoint (no {missing[0]!r})")
-        arch, models, optims, rng, data = (state[k] for k in keys[1:6])
-        try:
-            shape, step = tuple(int(v) for v in state["image_shape"]), int(state["step"])
-            elapsed, meta = float(state.get("elapsed", 0.0)), dict(state.get("meta") or {})
-            skips = state.get("skips") or {}          # (absent from older checkpoints)
-            skipped, streak = int(skips.get("total", 0)), int(skips.get("streak", 0))
-            if min(step, skipped, streak) < 0:
-                raise ValueError("a negative count")
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise CheckpointError(f"{source}: malformed step, image_shape, elapsed, meta or skips "
-                                  f"({exc})") from None
+        counts = _saved_counts(state, source)
+        self._check_same_setup(counts["image_shape"], state["architecture"], state["models"], source)
+        fixed = self._saved_fixed_noise(state, source)
+        self._restore_or_roll_back(state["models"], state["optimizers"], state["rng"], state["data"],
+                                   source)
+        self.fixed_noise = fixed.astype(np.float32)
+        self.step, self._time_offset, self.meta = counts["step"], counts["elapsed"], counts["meta"]
+        self.skipped, self._skip_streak = counts["skipped"], counts["streak"]
+        self._config_follows_optimizers()
+
+    def _check_same_setup(self, shape: tuple[int, ...], arch: Any, models: Any, source: str) -> None:
+        """The checkpoint's images and architectures are this run's (its weights would not fit)."""
         if shape != self.image_shape:
             raise CheckpointError(f"{source} was trained on images of shape {shape}, this dataset "
                                   f"has {self.image_shape}")
@@ -766,10 +769,17 @@ class Trainer:
                 saved = models.get(name) if isinstance(models, dict) else None
                 raise CheckpointError(f"{source} holds another {name} architecture than this run "
                                       f"({_config_diff(theirs, mine)}){_first_mismatch(saved, model)}")
+
+    def _saved_fixed_noise(self, state: dict[str, Any], source: str) -> np.ndarray:
+        """The checkpoint's sample-grid noise (this run's where it has none), checked."""
         fixed = np.asarray(state.get("fixed_noise", self.fixed_noise))
         if fixed.shape != self.fixed_noise.shape or fixed.dtype.kind != "f":
             raise CheckpointError(f"{source}: fixed_noise is {fixed.dtype} {fixed.shape}, this run needs "
                                   f"float {self.fixed_noise.shape}")
+        return fixed
+
+    def _restore_or_roll_back(self, models: Any, optims: Any, rng: Any, data: Any, source: str) -> None:
+        """Load the parts in turn; where one fails, put back what the earlier ones replaced."""
         backup = self.state_dict()      # the models' entries share their memory: snapshot them
         backup["models"] = {name: {k: v.clone() if isinstance(v, Tensor) else np.array(v, copy=True)
                                    for k, v in sd.items()} for name, sd in backup["models"].items()}
@@ -778,12 +788,11 @@ class Trainer:
         except CheckpointError as exc:
             self._restore(backup["models"], backup["optimizers"], backup["rng"], backup["data"])
             raise CheckpointError(f"{source}: {exc}") from None
-        self.fixed_noise = fixed.astype(np.float32)
-        self.step, self._time_offset, self.meta = step, elapsed, meta
-        self.skipped, self._skip_streak = skipped, streak
-        # The optimizers now run at the checkpoint's learning rates and betas (as a PyTorch
-        # optimizer's load_state_dict does): the config says so, so the next checkpoint agrees
-        # (lr when both networks share one, else lr_g / lr_d where they differ from it).
+
+    def _config_follows_optimizers(self) -> None:
+        """The optimizers now run at the checkpoint's learning rates and betas (as a PyTorch
+        optimizer's load_state_dict does): the config says so, so the next checkpoint agrees
+        (lr when both networks share one, else lr_g / lr_d where they differ from it)."""
         group, lr_d = self.opt_g.param_groups[0], self.opt_d.param_groups[0]["lr"]
         lr = group["lr"] if group["lr"] == lr_d else self.config.lr
         self.config = dataclasses.replace(
@@ -827,6 +836,22 @@ class Trainer:
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
+def _saved_counts(state: dict[str, Any], source: str) -> dict[str, Any]:
+    """A checkpoint's image shape, step, elapsed time, meta and skip counts, parsed and checked."""
+    try:
+        shape, step = tuple(int(v) for v in state["image_shape"]), int(state["step"])
+        elapsed, meta = float(state.get("elapsed", 0.0)), dict(state.get("meta") or {})
+        skips = state.get("skips") or {}          # (absent from older checkpoints)
+        skipped, streak = int(skips.get("total", 0)), int(skips.get("streak", 0))
+        if min(step, skipped, streak) < 0:
+            raise ValueError("a negative count")
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{source}: malformed step, image_shape, elapsed, meta or skips "
+                              f"({exc})") from None
+    return {"image_shape": shape, "step": step, "elapsed": elapsed, "meta": meta,
+            "skipped": skipped, "streak": streak}
+
+
 def dataset_num_classes(dataset: Any) -> int:
     """The class count of a labelled dataset (largest label + 1), for a conditional run."""
     labels = getattr(dataset, "labels", None)

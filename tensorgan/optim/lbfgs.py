@@ -7,7 +7,8 @@ gives it in torch's layout: the curvature pairs as lists of flat Tensors.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 
@@ -100,6 +101,26 @@ def _strong_wolfe(obj_func, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     return bf[low], bg[low], bracket[low], evals
 
 
+@dataclass
+class _Run:
+    """One LBFGS.step's running values (torch's loop locals): the current loss and flat gradient,
+    the function evaluations so far, and the values the next step goes on from (``CARRIED``:
+    saved into the state at the end, in torch's key order)."""
+    CARRIED: ClassVar[tuple[str, ...]] = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag",
+                                          "prev_flat_grad", "prev_loss")
+    loss: float
+    flat_grad: Any
+    d: Any
+    t: Any
+    old_dirs: Any
+    old_stps: Any
+    ro: Any
+    H_diag: Any
+    prev_flat_grad: Any
+    prev_loss: Any
+    evals: int = 1
+
+
 class LBFGS(Optimizer):
     """L-BFGS with torch's arguments and defaults (``max_eval`` None: ``max_iter * 5 // 4``).
     ``step(closure)`` needs the closure (it re-evaluates the loss, with backward) and returns the
@@ -159,69 +180,82 @@ class LBFGS(Optimizer):
             return float(closure())
 
     # -- the algorithm --------------------------------------------------------------------------
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # noqa: C901 (torch's loop)
-        """Up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Up to ``max_iter`` L-BFGS iterations; returns the closure's first loss.  torch's loop:
+        each iteration picks a direction (steepest descent first, then the two-loop recursion
+        over the stored curvature pairs), a step length (lr, or a strong Wolfe line search), moves
+        and stops on any of torch's conditions."""
         if closure is None:
             raise ConfigError("LBFGS.step needs a closure that recomputes the loss (with backward)")
-        group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
-        lr = lr.item() if isinstance(lr, Tensor) else lr          # a Tensor lr: its value now
-        tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
+        group = dict(self.param_groups[0])    # the options as at the start (torch reads them once)
+        group["lr"] = group["lr"].item() if isinstance(group["lr"], Tensor) else group["lr"]
         if self._states[0] is None:
             self._states[0] = {"step": 0, "func_evals": 0, "n_iter": 0}
         state = self._states[0]
         with enable_grad():
             orig_loss = closure()
-        loss, current_evals = float(orig_loss), 1
+        loss = float(orig_loss)
         state["func_evals"] += 1
-        flat_grad = self._flat_grad()
-        xp = self.param_groups[0]["params"][0].device.xp
-        if float(xp.abs(flat_grad).max()) <= tol_grad:
+        run = _Run(loss=loss, flat_grad=self._flat_grad(),
+                   **{key: state.get(key) for key in _Run.CARRIED})
+        if self._max_abs(run.flat_grad) <= group["tolerance_grad"]:
             return orig_loss
-        d, t, H_diag = state.get("d"), state.get("t"), state.get("H_diag")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
-        n_iter = 0
-        while n_iter < max_iter:
-            n_iter += 1
+        for n_iter in range(1, group["max_iter"] + 1):
             state["n_iter"] += 1
-            if state["n_iter"] == 1:
-                d, old_dirs, old_stps, ro, H_diag = -flat_grad, [], [], [], 1   # torch's int 1
-            else:
-                d, H_diag, al = self._direction(flat_grad, prev_flat_grad, d, t, old_dirs, old_stps,
-                                                ro, H_diag, group["history_size"])
-                # torch keeps the two-loop recursion's coefficients in the state too
-                state["al"] = al + [None] * (group["history_size"] - len(al))
-            prev_flat_grad = flat_grad.copy()
-            prev_loss = loss
-            t = (min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr if state["n_iter"] == 1
-                 else lr)
-            gtd = float(flat_grad @ d)
-            if gtd > -tol_change:
+            gtd = self._new_direction(run, state, group)
+            if gtd > -group["tolerance_change"]:          # not a descent direction (any more)
                 break
-            ls_evals = 0
-            if group["line_search_fn"] == "strong_wolfe":
-                loss, flat_grad, t, ls_evals = self._line_search(closure, t, d, loss, flat_grad, gtd,
-                                                                 max_eval - current_evals)
-                self._add_to_params(t, d)
-                opt_cond = float(xp.abs(flat_grad).max()) <= tol_grad
-            else:
-                self._add_to_params(t, d)
-                opt_cond = False
-                if n_iter != max_iter:
-                    loss = self._evaluate(closure)
-                    flat_grad = self._flat_grad()
-                    opt_cond = float(xp.abs(flat_grad).max()) <= tol_grad
-                    ls_evals = 1
-            current_evals += ls_evals
-            state["func_evals"] += ls_evals
-            if (n_iter == max_iter or current_evals >= max_eval or opt_cond
-                    or float(xp.abs(d * t).max()) <= tol_change or abs(loss - prev_loss) < tol_change):
+            opt_cond = self._move(closure, run, state, group, gtd, last=n_iter == group["max_iter"])
+            if (n_iter == group["max_iter"] or run.evals >= group["max_eval"] or opt_cond
+                    or self._max_abs(run.d * run.t) <= group["tolerance_change"]
+                    or abs(run.loss - run.prev_loss) < group["tolerance_change"]):
                 break
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
-                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        state.update({key: getattr(run, key) for key in _Run.CARRIED})
         state["step"] = state["n_iter"]
         return orig_loss
+
+    def _max_abs(self, vector) -> float:
+        return float(self.param_groups[0]["params"][0].device.xp.abs(vector).max())
+
+    def _new_direction(self, run: "_Run", state: dict[str, Any], group: dict[str, Any]) -> float:
+        """Set the iteration's direction ``d`` and first step length ``t``; returns the
+        directional derivative g.d.  The first iteration ever goes down the gradient, with a
+        step scaled to the gradient's size (no curvature known yet)."""
+        first, lr = state["n_iter"] == 1, group["lr"]
+        if first:                                            # (H_diag: torch's int 1)
+            run.d, run.old_dirs, run.old_stps, run.ro, run.H_diag = -run.flat_grad, [], [], [], 1
+        else:
+            run.d, run.H_diag, al = self._direction(run.flat_grad, run.prev_flat_grad, run.d, run.t,
+                                                    run.old_dirs, run.old_stps, run.ro, run.H_diag,
+                                                    group["history_size"])
+            # torch keeps the two-loop recursion's coefficients in the state too
+            state["al"] = al + [None] * (group["history_size"] - len(al))
+        run.prev_flat_grad, run.prev_loss = run.flat_grad.copy(), run.loss
+        xp = self.param_groups[0]["params"][0].device.xp
+        run.t = min(1.0, 1.0 / float(xp.abs(run.flat_grad).sum())) * lr if first else lr
+        return float(run.flat_grad @ run.d)
+
+    def _move(self, closure: Callable[[], Any], run: "_Run", state: dict[str, Any],
+              group: dict[str, Any], gtd: float, last: bool) -> bool:
+        """Step the parameters along ``d`` (by the line search's length, or by ``t``) and take the
+        new loss and gradient -- except after a fixed step of the last iteration, as torch's (the
+        step's loss is not needed then).  Returns whether the gradient is now small enough."""
+        evals, opt_cond = 0, False
+        if group["line_search_fn"] == "strong_wolfe":
+            run.loss, run.flat_grad, run.t, evals = self._line_search(
+                closure, run.t, run.d, run.loss, run.flat_grad, gtd, group["max_eval"] - run.evals)
+            self._add_to_params(run.t, run.d)
+            opt_cond = self._max_abs(run.flat_grad) <= group["tolerance_grad"]
+        else:
+            self._add_to_params(run.t, run.d)
+            if not last:
+                run.loss = self._evaluate(closure)
+                run.flat_grad = self._flat_grad()
+                opt_cond = self._max_abs(run.flat_grad) <= group["tolerance_grad"]
+                evals = 1
+        run.evals += evals
+        state["func_evals"] += evals
+        return opt_cond
 
     @staticmethod
     def _direction(flat_grad, prev_flat_grad, d, t, old_dirs, old_stps, ro, H_diag, history_size):
