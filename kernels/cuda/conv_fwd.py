@@ -34,7 +34,7 @@ arithmetic is 32-bit (``uint32``: one unsigned compare tests both sides of the p
 is widened to 64 bits once).
 
 K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 470 instructions a thread, 256 of them
-FFMA (54%; 468 before session 31's unsigned ``commit_stage``; sm_80: 465),
+FFMA (54%; 468 before session 31's unsigned ``commit_stage``),
 the k loop unrolled (32 FFMA + 3 LDS.128 a k), the 8 global loads issued before the
 first FFMA; sm_80: 465.  Was 485 / 478 before the double buffer (the B loads' 32-bit channel
 index pays for it), and with a 4 x 4 tile and 256 threads: 456, 128 FFMA (28%).  A block's K
