@@ -80,7 +80,8 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
-                    commit_stage, fastdiv_add, fastdiv_add_magic_device, multiply_tile, stage_row_group,
+                    commit_stage, fastdiv_add, fastdiv_add_magic_device, multiply_tile,
+                    stage_row_group,
                     udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
