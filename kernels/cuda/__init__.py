@@ -31,8 +31,9 @@ Open items (review, session 29; sm_90 SASS from ptxas 13.0, estimates, no GPU ti
   threads a block, 25% occupancy: an estimate, ~1.7-1.9x fewer issue slots a K step, not yet timed
   on a GPU.  Session 30 added a register double buffer (the next K step's loads in flight during
   the multiply) and a per-warp shared transpose for the output stores (32 consecutive pixels a
-  warp store): 117-127 registers on sm_90, conv2d_dgrad at the 128 cap on sm_80 -- no register
-  margin left; both are estimates too, to be timed (e.g. against the commit before, 6076381).
+  warp store): 113-119 registers on sm_90, 107-117 on sm_80 since session 31 (conv2d_dgrad was
+  at the 128 cap: see its docstring); both are estimates too, to be timed (e.g. against the
+  commit before, 6076381).
 * Grids under the H100's 132 SMs at batch 64: conv2d_fwd of D's 64 -> 128 layer (98 blocks;
   split-K or 32-row tiles, ~1.3x there).  (The per-channel reductions now split a channel over
   several blocks, ``_channel_split``: estimated 2-4x on those kernels, not yet timed on a GPU.)
@@ -136,6 +137,20 @@ def _check_tiled_launch(channels, taps, phases, what):
                          f"({_MAX_TAPS})")
 
 
+# The input-gradient kernel counts gy's (image, channel) planes in 32 bits (conv_dgrad: one
+# register for the thread's first plane, one 32 x 32 -> 64 multiply an A gather).
+_MAX_PLANES = 2 ** 32
+
+
+def _check_plane_count(n, channels, what):
+    """Refuse a batch whose ``n x channels`` planes of the kernel's gy would wrap a 32-bit count
+    (16 GB of float32 even at 1 x 1 pixels) rather than read the wrong plane."""
+    if n * channels >= _MAX_PLANES:
+        raise ValueError(f"tensorgan.kernels.cuda: {what} has {n} x {channels} = {n * channels} "
+                         f"gradient planes (batch x output channels), over the kernel's 32-bit "
+                         f"plane count ({_MAX_PLANES}): split the batch")
+
+
 _zero_biases = {}
 
 
@@ -205,6 +220,7 @@ def _conv_dgrad(gy, w, b, input_hw, stride, padding, what="conv2d input gradient
         return gx
     # Both of w's channel strides are 32-bit in the kernel: K's (co, th, tw) and w's per-co stride
     _check_tiled_launch(c_in, max(c_out, c_in) * kh * kw, sh * sw, what)
+    _check_plane_count(n, c_out, what)
     # One grid z-slice per stride phase; x sized for the largest phase, (0, 0).
     grid = (_cdiv(n * _cdiv(h, sh) * _cdiv(wd, sw), BM), _cdiv(c_in, BN), sh * sw)
     _run(_dgrad.conv2d_dgrad_kernel, grid, THREADS, _flat(gy), _flat(w), bias, _flat(gx),

@@ -31,15 +31,25 @@ an 8 x 4 register tile per thread (``tiles.multiply_tile``), then ``store_grad_i
 the per-warp transpose.  The (n, qh, qw) decode of the thread's A row is hoisted out of the K loop,
 index arithmetic inside it is 32-bit, and the block's stride phase is decoded once per axis
 (``phase_axis``).  The K loop's (co, th, tw) decodes (the A gathers' and the B load's) are
-magic-number divisions by the phase's ``Th * Tw`` and ``Tw`` (``tiles.fastdiv32``); only the block
-knows its phase, so each thread computes the two multipliers once, before the loop
-(``tiles.fastdiv_magic_device``: a short bit-length loop and one 64-bit division each).
+magic-number divisions by the phase's ``Th * Tw`` and ``Tw`` (``tiles.fastdiv_add``: one
+``IMAD.HI.U32``, an add and a 32-bit shift, one register of multiplier); only the block knows its
+phase, so each thread computes the two multipliers once, before the loop
+(``tiles.fastdiv_add_magic_device``: a short bit-length loop and one 64-bit division each).
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 492 instructions a thread, 256 FFMA
-(52%); sm_80: 489.  Was 541 / 537 before the double buffer (the B load now indexes ``w`` with
-32-bit channel offsets and a precomputed phase tap ``tap0`` / ``row_step``), and with a 4 x 4 tile
-and 256 threads: 471, 128 FFMA (27%).  A block's K step: 128 x 492 thread-instructions instead of
-256 x 471, ~1.9x fewer issue slots.  Store phase: 821 instructions a thread, was 3963.
+Registers (session 31; measure: ``ptxas -v`` for the count, ``nvdisasm -c`` of the cubin for the
+SASS, the K loop being the backward branch around the 256 FFMA -- ptxas 13.0, estimates, no GPU
+timing): 117 on sm_90, 111 on sm_80, no spills, and ptxas compiles it without spills down to a cap
+of 112 -- was 127 / 128, at the launch bounds' 128 cap.  What freed them: the phase's pixel counts
+``q_n`` and ``m_total`` are 32-bit (they stay live through the loop for the store: 64-bit
+products were two registers each), gy is indexed by a 32-bit plane ``n * C_out + co`` (was a
+64-bit image base), w by one 32-bit column offset ``col0`` and a channel count ``cols`` (was
+``ci0``, ``C_in``, ``kH*kW`` and ``tap0``), the multipliers are 32-bit (``tiles.fastdiv32``'s
+33-bit ``2 * mul`` took two registers each), and ``tiles.commit_stage`` indexes the staged tiles
+unsigned (one address a tile, not six).  K step, SASS a thread: 484 on sm_90 (256 FFMA, 53%),
+482 on sm_80; was 492 (52%) / 489, 541 / 537 before the register double buffer, and with a
+4 x 4 tile and 256 threads 471, 128 FFMA (27%).  A block's K step: 128 x 484 thread-instructions
+instead of 256 x 471, ~1.9x fewer issue slots.  Store phase: 804 instructions a thread (sm_90),
+was 3963 before session 30's staged store.
 ``b`` is an optional bias of length C_in (zeros for a
 plain input gradient; the transposed convolution's bias when this kernel runs conv_transpose2d).
 Stores: a warp store writes 32 consecutive phase pixels ``qw`` of one channel -- every ``sw``-th
@@ -59,9 +69,10 @@ Launch
 grid ``(ceil(N_batch * ceil(H/sh) * ceil(W/sw) / 64), ceil(C_in / 64), sh * sw)`` (x sized for the
 largest phase; blocks past a smaller phase's rows return at once), block ``(128,)``, launch
 bounds ``(128, 4)``, static shared memory 12416 bytes (``As``, ``Bs``, ``Cs``: see ``tiles``), no
-dynamic shared memory.  Occupancy (ptxas 13.0): 128 registers on sm_80, 127 on sm_90 (121 / 127
-before the double buffer: at the launch bounds' cap, no margin left), no spills, 4 blocks (25%)
-per SM, register-limited (was 64 registers with 256 threads, 4 blocks, 50%).
+dynamic shared memory.  Occupancy (ptxas 13.0): 111 registers on sm_80, 117 on sm_90 (see
+Registers above; 4 blocks of 128 threads allow 128), no spills, 4 blocks (25%) per SM,
+register-limited (was 64 registers with 256 threads, 4 blocks, 50%).  Batches with ``N * C_out``
+gy planes past 2**32 are refused by the glue (the plane index is 32-bit).
 """
 
 from numba import cuda, float32, uint32, uint64
@@ -69,7 +80,8 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
-                    commit_stage, fastdiv32, fastdiv_magic_device, multiply_tile, stage_row_group,
+                    commit_stage, fastdiv_add, fastdiv_add_magic_device, multiply_tile,
+                    stage_row_group,
                     udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
@@ -88,48 +100,50 @@ def phase_axis(r, s, p, k_n, size):
 
 
 @cuda.jit(device=True, inline="always")
-def load_grad_output(a_next, gy, tid, k0, kdim, row_ok, gy_base, oh_base, ow_base, oh_n, ow_n,
+def load_grad_output(a_next, gy, tid, k0, kdim, row_ok, gy_plane, oh_base, ow_base, oh_n, ow_n,
                      t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
     """``a_next[i] = gy[n, co, oh_base - th, ow_base - tw]`` for ``k0 + kk = (co, th, tw)``, zero
     off the image and past K: this thread's A row ``tid % BM`` at ``kk = tid // BM + A_ROW_STEP*i``.
-    Magic-number divisions by the phase's ``Th * Tw`` and ``Tw``; 32-bit indices (see conv_fwd)."""
+    ``gy_plane = n * C_out``: the plane ``gy_plane + co`` is 32-bit (the glue's plane-count check),
+    its offset one 32 x 32 -> 64 multiply.  Magic-number divisions by the phase's ``Th * Tw`` and
+    ``Tw`` (``tiles.fastdiv_add``); 32-bit indices within a plane (see conv_fwd)."""
     oh32 = uint32(oh_n)
     ow32 = uint32(ow_n)
-    ohw64 = uint64(uint32(oh_n * ow_n))   # zero-extended: co * ohw64 is one 32 x 32 -> 64 multiply
+    ohw64 = uint64(uint32(oh_n * ow_n))
     for i in range(A_LOADS):
         k = uint32(k0 + tid // BM + i * A_ROW_STEP)
         v = float32(0.0)
         if row_ok and k < kdim:
-            co = fastdiv32(k, t_mul, t_shift)
+            co = fastdiv_add(k, t_mul, t_shift)
             r = uint32(k - co * t_n)
-            th = fastdiv32(r, tw_mul, tw_shift)
+            th = fastdiv_add(r, tw_mul, tw_shift)
             oh = uint32(oh_base - th)
             ow = uint32(ow_base - (r - th * tw_n))
             if oh < oh32 and ow < ow32:
-                v = gy[gy_base + co * ohw64 + uint32(oh * ow32 + ow)]
+                v = gy[uint64(uint32(gy_plane + co)) * ohw64 + uint32(oh * ow32 + ow)]
         a_next[i] = v
 
 
 @cuda.jit(device=True, inline="always")
-def load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+def load_phase_weight(b_next, w, tid, k0, kdim, co_stride, col0, col_step, cols, row_step, sw,
                       t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift):
     """``b_next[j] = w[co, ci0 + B_COL_STEP * j, k0h + th*sh, k0w + tw*sw]`` for ``k0 + tid % BK
-    = (co, th, tw)``, zero past C_in or K: one decode of this thread's k.  ``tap0 = k0h*kW + k0w``
-    and ``row_step = sh*kW`` (the phase's first tap and its row step in ``w``); 32-bit indices
-    below the channel offset (kept few: these values stay live through the multiply)."""
+    = (co, th, tw)``, zero past C_in (``j >= cols``) or K: one decode of this thread's k.
+    ``co_stride = C_in*kH*kW``, ``col0 = ci0*kH*kW + k0h*kW + k0w`` (the thread's first channel at
+    the phase's first tap), ``col_step = B_COL_STEP*kH*kW`` and ``row_step = sh*kW``: 32-bit
+    offsets below the output channel's, few of them (they stay live through the multiply)."""
     k = uint32(k0 + tid % BK)
     w_base = uint64(0)
     if k < kdim:
-        co = fastdiv32(k, t_mul, t_shift)
+        co = fastdiv_add(k, t_mul, t_shift)
         r = uint32(k - co * t_n)
-        th = fastdiv32(r, tw_mul, tw_shift)
-        w_base = (co * uint64(uint32(c_in * khw))
-                  + uint32(tap0 + th * row_step + (r - th * tw_n) * sw))
+        th = fastdiv_add(r, tw_mul, tw_shift)
+        w_base = co * uint64(uint32(co_stride)) + uint32(col0 + th * row_step
+                                                          + (r - th * tw_n) * sw)
     for j in range(B_LOADS):
-        ci = uint32(ci0 + j * B_COL_STEP)
         v = float32(0.0)
-        if ci < uint32(c_in) and k < kdim:
-            v = w[w_base + uint32(ci * uint32(khw))]
+        if j < cols and k < kdim:
+            v = w[w_base + uint32(j * col_step)]
         b_next[j] = v
 
 
@@ -176,8 +190,8 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     rw = cuda.blockIdx.z - rh * sw
     k0h, th_n, dh, qh_n = phase_axis(rh, sh, ph, kh_n, h)
     k0w, tw_n, dw, qw_n = phase_axis(rw, sw, pw, kw_n, wd)
-    q_n = qh_n * qw_n
-    m_total = n_batch * q_n
+    q_n = uint32(qh_n * qw_n)   # 32-bit (the glue's pixel-count check): one register each
+    m_total = uint32(n_batch * q_n)
     m0 = cuda.blockIdx.x * BM
     if m0 >= m_total:            # the whole block is past this phase's rows (uniform: no sync)
         return
@@ -186,32 +200,35 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     t_n = th_n * tw_n
     kdim = uint32(c_out * t_n)   # < 2**31 (the glue's tap-count check)
     # Magic numbers for the phase's t_n and tw_n (the host does not know the phase).
-    t_mul, t_shift = fastdiv_magic_device(t_n)
-    tw_mul, tw_shift = fastdiv_magic_device(tw_n)
+    t_mul, t_shift = fastdiv_add_magic_device(t_n)
+    tw_mul, tw_shift = fastdiv_add_magic_device(tw_n)
 
     am = m0 + tid % BM           # the A row (phase pixel) this thread stages, decoded once
     an = udiv(am, q_n)
     aqh = udiv(am - an * q_n, qw_n)
-    gy_base = uint64(an) * uint64(c_out) * uint64(oh_n * ow_n)
+    gy_plane = uint32(an * c_out)   # the thread's image's first gy plane
     oh_base = aqh + dh           # oh = qh + dh - th
     ow_base = am - an * q_n - aqh * qw_n + dw
     ci0 = n0 + tid // BK         # the first B column (input channel) this thread loads
     khw = kh_n * kw_n
-    tap0 = k0h * kw_n + k0w      # the phase's first tap in w, and its row step
+    co_stride = c_in * khw
+    col0 = ci0 * khw + k0h * kw_n + k0w   # at the phase's first tap; sh*kW a th
+    col_step = B_COL_STEP * khw
+    cols = udiv(c_in - ci0 + B_COL_STEP - 1, B_COL_STEP) if ci0 < c_in else 0  # j < cols: in C_in
     row_step = sh * kw_n
     zero_tile(acc)
     k0 = uint32(0)               # a 32-bit K counter: 32-bit compares, one register a k
-    load_grad_output(a_next, gy, tid, k0, kdim, am < m_total, gy_base, oh_base, ow_base, oh_n,
+    load_grad_output(a_next, gy, tid, k0, kdim, am < m_total, gy_plane, oh_base, ow_base, oh_n,
                      ow_n, t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
-    load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+    load_phase_weight(b_next, w, tid, k0, kdim, co_stride, col0, col_step, cols, row_step, sw,
                       t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
     while k0 < kdim:
         commit_stage(As, Bs, a_next, b_next, tid)
         cuda.syncthreads()
         k0 = uint32(k0 + BK)     # prefetch the next K step: its loads fly during the multiply
-        load_grad_output(a_next, gy, tid, k0, kdim, am < m_total, gy_base, oh_base, ow_base,
+        load_grad_output(a_next, gy, tid, k0, kdim, am < m_total, gy_plane, oh_base, ow_base,
                          oh_n, ow_n, t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
-        load_phase_weight(b_next, w, tid, k0, kdim, ci0, c_in, khw, tap0, row_step, sw,
+        load_phase_weight(b_next, w, tid, k0, kdim, co_stride, col0, col_step, cols, row_step, sw,
                           t_n, tw_n, t_mul, t_shift, tw_mul, tw_shift)
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()

@@ -33,8 +33,9 @@ multipliers for kH*kW and kW computed by the host, passed as parameters), and th
 arithmetic is 32-bit (``uint32``: one unsigned compare tests both sides of the padding; the offset
 is widened to 64 bits once).
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 468 instructions a thread, 256 of them
-FFMA (55%), the k loop unrolled (32 FFMA + 3 LDS.128 a k), the 8 global loads issued before the
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 470 instructions a thread, 256 of them
+FFMA (54%; 468 before session 31's unsigned ``commit_stage``),
+the k loop unrolled (32 FFMA + 3 LDS.128 a k), the 8 global loads issued before the
 first FFMA; sm_80: 465.  Was 485 / 478 before the double buffer (the B loads' 32-bit channel
 index pays for it), and with a 4 x 4 tile and 256 threads: 456, 128 FFMA (28%).  A block's K
 step: 128 x 468 thread-instructions instead of 256 x 456, ~1.9x fewer issue slots for the same
@@ -57,8 +58,9 @@ grid ``(ceil(M / 64), ceil(C_out / 64))``, block ``(128,)``, launch bounds ``(12
 (``tiles.MIN_BLOCKS``: at most 128 registers), static shared memory
 ``4 * (8 * (64 + 68) + 4 * 16 * 32) = 12416`` bytes (``Bs`` rows padded to 68 floats:
 conflict-free stores; ``Cs``, the store's transpose, 8 KB; all 16-byte aligned), no dynamic
-shared memory.  Occupancy (``python -m benchmarks.ptx_report``, ptxas 13.0): 113 registers a
-thread on sm_80, 117 on sm_90 (104 / 113 before the double buffer), no spills, so 4 blocks (16
+shared memory.  Occupancy (``python -m benchmarks.ptx_report``, ptxas 13.0): 107 registers a
+thread on sm_80, 113 on sm_90 (113 / 117 before session 31's unsigned ``commit_stage``, 104 / 113
+before the double buffer), no spills, so 4 blocks (16
 warps, 25%) per SM, limited by registers; was 56-63 registers with 256 threads, 4 blocks (50%).
 """
 

@@ -29,8 +29,9 @@ of the thread's A row is hoisted out of the K loop.  Inside it, the (n, oh, ow) 
 magic-number divisions by OH*OW and OW (``tiles.fastdiv32``, multipliers from the host) and the
 index arithmetic is 32-bit (a 32-bit K counter, unsigned padding tests), widened once per load.
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 498 instructions a thread, 256 FFMA
-(51%); sm_80: 496.  Was 504 / 497 before the double buffer (the B load's channel index is 32-bit
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 497 instructions a thread, 256 FFMA
+(52%); sm_80: 496 (498 / 496 before session 31's unsigned ``commit_stage``).
+Was 504 / 497 before the double buffer (the B load's channel index is 32-bit
 now), and with a 4 x 4 tile and 256 threads: 472, 128 FFMA (27%).  A block's K step: 128 x 498
 thread-instructions instead of 256 x 472, ~1.9x fewer issue slots.  Store phase: 385
 instructions a thread, was 944.
@@ -45,7 +46,8 @@ Launch
 ------
 ``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(128,)``, launch
 bounds ``(128, 4)``, static shared memory 12416 bytes (``As``, ``Bs``, ``Cs``: see ``tiles``);
-ptxas 13.0: 123 registers on sm_90, 125 on sm_80 (115 / 104 before the double buffer), no
+ptxas 13.0: 119 registers on sm_90, 117 on sm_80 (123 / 125 before session 31's unsigned
+``commit_stage``, 115 / 104 before the double buffer), no
 spills, 4 blocks (25%) per SM on both, register-limited (was 56-64 registers with 256 threads,
 4 blocks, 50%).
 ``splitk_reduce_kernel``: grid ``min(ceil(|gw| / 256), 4096)``, block ``(256,)``, grid-stride,

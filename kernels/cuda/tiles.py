@@ -52,8 +52,11 @@ fewer warp instructions (e.g. conv2d_fwd: 256 x 456 -> 128 x 485 thread-instruct
 K step: to be decided by a GPU timing (measured before the pipeline below).
 With the register double buffer and the staged store (session 30): 468-498 SASS a K step (51-55%
 FFMA), 117-127 registers on sm_90 (113-128 on sm_80), no spills, still 4 blocks (25%); the store
-phase 385-821 SASS a thread, was 944-3963 (32 stores; 2-4 divisions, was 8-16).  The
-shared memory, 12416 bytes a block, does not limit occupancy (registers do).
+phase 385-821 SASS a thread, was 944-3963 (32 stores; 2-4 divisions, was 8-16).  Session 31
+(unsigned ``commit_stage`` indices, conv_dgrad's 32-bit counts and ``fastdiv_add``): 113-119
+registers on sm_90, 107-117 on sm_80; K steps 470 / 484 / 497 SASS on sm_90 (fwd / dgrad /
+wgrad; 465 / 482 / 496 on sm_80).  The shared memory, 12416 bytes a block, does not limit
+occupancy (registers do).
 """
 
 from numba import config, cuda, float32, int64, uint32, uint64
@@ -80,6 +83,13 @@ GROUP_ROWS = BM // 2            # rows of one row group (the store's unit: one r
 # Shared tiles are 16-byte aligned so that NVVM fuses VEC consecutive loads into one LDS.128;
 # the simulator refuses an alignment argument (it has no vector loads to enable).
 SMEM_ALIGN = None if config.ENABLE_CUDASIM else 16
+
+if config.ENABLE_CUDASIM:        # the simulator has no libdevice: the same function in Python
+    def umulhi(a, b):
+        """The high 32 bits of the 64-bit product of two uint32 (``__umulhi``)."""
+        return uint32((int(a) * int(b)) >> 32)
+else:
+    from numba.cuda.libdevice import umulhi  # mul.hi.u32: one IMAD.HI.U32
 
 # Block reductions (conv bias gradient, batch-norm statistics): one block per channel.
 RED_THREADS = 256
@@ -202,10 +212,14 @@ def commit_stage(As, Bs, a_next, b_next, tid):
     """Phase 1's shared stores: the K step's values this thread loaded into registers (``a_next``,
     ``b_next``, one step ahead) go to ``As[tid // BM + A_ROW_STEP * i, tid % BM]`` and
     ``Bs[tid % BK, tid // BK + B_COL_STEP * j]`` (the staging layouts above)."""
+    a_row = uint64(tid // BM)   # unsigned: no negative-index fix-ups, so one address a tile
+    a_col = uint64(tid % BM)    # and constant offsets (6 address registers when signed)
+    b_row = uint64(tid % BK)
+    b_col = uint64(tid // BK)
     for i in range(A_LOADS):
-        As[tid // BM + i * A_ROW_STEP, tid % BM] = a_next[i]
+        As[a_row + uint64(i * A_ROW_STEP), a_col] = a_next[i]
     for j in range(B_LOADS):
-        Bs[tid % BK, tid // BK + j * B_COL_STEP] = b_next[j]
+        Bs[b_row, b_col + uint64(j * B_COL_STEP)] = b_next[j]
 
 
 @cuda.jit(device=True, inline="always")
@@ -235,11 +249,46 @@ def fastdiv32(a, mul, shift):
     return uint32(hi >> uint32(shift - 31))
 
 
+def fastdiv_add_magic(d: int) -> tuple[int, int]:
+    """``(mul, shift)`` with ``a // d == (a + umulhi(a, mul)) >> shift`` for every
+    ``0 <= a < 2**31`` (``1 <= d < 2**31``): ``shift = ceil(log2 d)``,
+    ``mul = floor(2**(32 + shift) / d) - 2**32 + 1 < 2**32`` -- the "round-up" magic of Granlund &
+    Montgomery (1994), section 5, for 32-bit words; ``a + umulhi(a, mul) < 2**32`` for 31-bit
+    ``a``, so the 33-bit sum of their general case is not needed.  ``d = 1`` gives ``mul = 1``."""
+    if not 1 <= d < 2 ** 31:
+        raise ValueError(f"fastdiv_add_magic: divisor {d} outside [1, 2**31)")
+    shift = (d - 1).bit_length()
+    return (1 << (32 + shift)) // d - (1 << 32) + 1, shift
+
+
+@cuda.jit(device=True, inline="always")
+def fastdiv_add(a, mul, shift):
+    """``a // d`` for ``0 <= a < 2**31`` with ``(mul, shift) = fastdiv_add_magic(d)``, as a
+    ``uint32``: ``IMAD.HI.U32``, ``IADD3``, ``SHF`` -- all 32-bit, one register of magic
+    (``fastdiv32``'s 33-bit ``2 * mul`` product keeps two and adds a 64-bit funnel shift)."""
+    a32 = uint32(a)
+    return uint32(uint32(a32 + umulhi(a32, uint32(mul))) >> uint32(shift))
+
+
+@cuda.jit(device=True, inline="always")
+def fastdiv_add_magic_device(d):
+    """``fastdiv_add_magic(max(d, 1))`` computed by a thread, for divisors the host does not know
+    (conv_dgrad's per-phase sub-kernel sizes): once per thread, outside any loop -- a bit-length
+    loop and one 64-bit division."""
+    d = uint64(max(d, 1))
+    shift = uint64(0)
+    while (uint64(1) << shift) < d:
+        shift += uint64(1)
+    mul = (uint64(1) << (shift + uint64(32))) // d - (uint64(1) << uint64(32)) + uint64(1)
+    return uint32(mul), uint32(shift)
+
+
 @cuda.jit(device=True, inline="always")
 def fastdiv_magic_device(d):
-    """``fastdiv_magic(max(d, 1))`` computed by a thread, for divisors the host does not know
-    (conv_dgrad's per-phase sub-kernel sizes): once per thread, outside any loop -- a bit-length
-    loop and one 64-bit division, paid back within a K step by the divisions it replaces."""
+    """``fastdiv_magic(max(d, 1))`` computed by a thread, for divisors the host does not know:
+    once per thread, outside any loop -- a bit-length loop and one 64-bit division.  (conv_dgrad
+    used it for its per-phase sub-kernel sizes until session 31; it now takes
+    ``fastdiv_add_magic_device``, one register a multiplier.)"""
     d = uint64(max(d, 1))
     bits = uint64(0)
     while (uint64(1) << bits) < d:
