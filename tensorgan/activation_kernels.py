@@ -6,8 +6,10 @@ NumPy has no erf, and a Numba ufunc over ``math.erf`` runs one libm call per ele
 rational approximation fitted for tensorgan (relative error 3e-8, evaluated in float64, so the
 float32 result is within an ulp of the correctly rounded one -- closer to the exact GELU than
 torch's float32 kernel), with no calls and no branches: LLVM vectorizes the loop (10x faster).
-Float64 inputs keep the exact ``math.erf`` path.  Compiled on first use
-(cached on disk)."""
+Float64 inputs keep the exact ``math.erf`` path.  The backward ``g * (Phi(x) + x phi(x))`` is one
+fused pass too, its exp(-x^2/2) a vectorized float64 range reduction and polynomial (within 2 ulp
+of the float64 value at the terms' scale; (16, 64, 512), one thread: 0.54 -> 0.41 ms, torch 0.44).
+Compiled on first use (cached on disk)."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +18,21 @@ _KERNELS: dict = {}
 
 
 def _compile() -> dict:
-    from numba import njit
+    from numba import njit, types
+    from numba.extending import intrinsic
+
+    # float64 <-> int64 bit casts (free in a vector loop; NumPy's .view is not one in a loop)
+    @intrinsic
+    def _f64_from_bits(typingctx, bits):    # noqa: ANN001, ANN202
+        def codegen(context, builder, signature, args):    # noqa: ANN001, ANN202
+            return builder.bitcast(args[0], context.get_value_type(types.float64))
+        return types.float64(types.int64), codegen
+
+    @intrinsic
+    def _bits_of_f64(typingctx, value):     # noqa: ANN001, ANN202
+        def codegen(context, builder, signature, args):    # noqa: ANN001, ANN202
+            return builder.bitcast(args[0], context.get_value_type(types.int64))
+        return types.int64(types.float64), codegen
 
     # error_model='numpy': a division by zero gives inf rather than raising (Python's model
     # tests every division, which stops the loop from vectorizing: 6x slower)
@@ -38,7 +54,28 @@ def _compile() -> dict:
             cdf[i] = c
             y[i] = v * c
 
-    return {"gelu_forward": gelu_forward}
+    # contract: the polynomial's multiply-adds as FMAs (a quarter fewer vector operations)
+    @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+    def gelu_backward(x, cdf, g, out):      # noqa: ANN001 - flat float32 arrays of one size
+        for i in range(x.size):
+            v = np.float64(x[i])
+            s = v * v                   # exact: x has 24 significant bits
+            h = min(s, 240.0) * 0.5
+            # exp(-h) = 2^-n exp(r), n = round(h / ln 2) (the magic constant leaves n in t's low
+            # bits), |r| <= ln2 / 2: a degree-7 fit (relative error 6e-11), 2^-n built from bits
+            t = h * 1.4426950408889634 + 6755399441055744.0
+            n = t - 6755399441055744.0
+            r = n * 0.6931471805599453 - h
+            e = ((((((0.0001991587329680985 * r + 0.0013948584551070839) * r
+                     + 0.008333266085779422) * r + 0.041666218218346804) * r
+                   + 0.16666666891112053) * r + 0.500000010776949) * r
+                 + 0.9999999999797776) * r + 0.9999999999595395
+            e *= _f64_from_bits((1023 << 52) - (_bits_of_f64(t) << 52))
+            e = 0.0 if s > 240.0 else e     # exp(-120) * x: below float32's least subnormal
+            # (an infinite x keeps inf * 0 = NaN, as torch's; NaN stays NaN)
+            out[i] = g[i] * (cdf[i] + v * e * 0.3989422804014327)
+
+    return {"gelu_forward": gelu_forward, "gelu_backward": gelu_backward}
 
 
 def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,3 +86,15 @@ def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y, cdf = np.empty_like(flat), np.empty_like(flat)
     _KERNELS["gelu_forward"](flat, y, cdf)
     return y.reshape(x.shape), cdf.reshape(x.shape)
+
+
+def gelu_backward(x: np.ndarray, cdf: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``g * (Phi(x) + x phi(x))`` for float32 NumPy arrays of one shape (``cdf``: the forward's
+    Phi(x)), one fused pass evaluated in float64 -- where NumPy took six passes and temporaries."""
+    if not _KERNELS:
+        _KERNELS.update(_compile())
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty_like(flat)
+    _KERNELS["gelu_backward"](flat, np.ascontiguousarray(cdf).reshape(-1),
+                              np.ascontiguousarray(g).reshape(-1), out)
+    return out.reshape(x.shape)

@@ -1349,6 +1349,10 @@ class Gelu(Function):
             r -= th
             r -= 1
             r *= t(-0.5)
+        elif self.xp is np and x.dtype == np.float32 and x.shape and g.dtype == np.float32 \
+                and g.shape == x.shape:
+            from .activation_kernels import gelu_backward
+            return gelu_backward(x, self.cdf, g), None
         else:
             r = x * x
             r *= t(-0.5)
