@@ -4019,18 +4019,26 @@ def _batch_of_one(x: Any, rank: int, run: Callable[[Tensor], Any]) -> Any:
     if not _unbatched(x, rank):
         return run(x)
     y = run(x.unsqueeze(0))
+    # torch pools the unbatched input itself, in its suggested format: a 3-D (C, H, W) one's
+    # result is C order, whatever its strides (a channels_last batch's slice)
+    c_order = rank == 4 and not x.array.flags.c_contiguous
     if isinstance(y, tuple):    # (values, indices): the indices have no node
-        return (_squeeze_batch(y[0]),) + tuple(t.squeeze(0) for t in y[1:])
-    return _squeeze_batch(y)
+        return (_squeeze_batch(y[0], c_order),) + tuple(t.squeeze(0).contiguous() if c_order else t.squeeze(0) for t in y[1:])
+    return _squeeze_batch(y, c_order)
 
 
-def _squeeze_batch(y: Tensor) -> Tensor:
+def _squeeze_batch(y: Tensor, c_order: bool = False) -> Tensor:
     """``y.squeeze(0)`` under the name of y's node (torch pools a (C, H, W) input itself: its
-    grad_fn is the pool's, MaxPool2DWithIndicesBackward0, not SqueezeBackward1): the same node."""
+    grad_fn is the pool's, MaxPool2DWithIndicesBackward0, not SqueezeBackward1): the same node;
+    ``c_order``: made C-contiguous (a copy only where it is not), under that name too."""
     node = getattr(y, "_ctx", None)
     if node is None:
-        return y.squeeze(0)
-    return ops.torch_named(ops.Squeeze, node.name()).apply(y, y.shape[1:])
+        y = y.squeeze(0)
+        return y.contiguous() if c_order else y
+    y = ops.torch_named(ops.Squeeze, node.name()).apply(y, y.shape[1:])
+    if c_order and not y.array.flags.c_contiguous:
+        y = ops.torch_named(ops.Contiguous, node.name()).apply(y)
+    return y
 
 
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,

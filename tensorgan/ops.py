@@ -443,7 +443,14 @@ class PowTensor(Function):
 
 
 class PowScalarBase(PowTensor):
-    """``number ** x``: PowTensor with a constant base, torch's PowBackward2 node."""
+    """``number ** x``: PowTensor with a constant base, torch's PowBackward2 node -- C order
+    whatever x's layout, as torch's pow(Scalar, Tensor) (a fresh result, not the iterator's)."""
+
+    def forward(self, x, y):
+        out = PowTensor.forward(self, x, y)
+        if not out.flags.c_contiguous:      # (x a channels_last / transposed tensor only)
+            self.out = out = self.xp.ascontiguousarray(out)
+        return out
 
 
 class MatMul(Function):
@@ -1252,6 +1259,17 @@ class Repeat(Function):
     grad_graph = backward
 
 
+def _cat_layout(xp, out, arrays):
+    """``out``, a concatenation NumPy laid out in another order than C's, laid out as torch's
+    cat: the inputs' memory format where they all suggest the same one (channels_last(_3d)),
+    else C order (a cat of transposes is C-contiguous in torch)."""
+    from .memory_formats import contiguous_format, suggest
+    fmt = suggest(arrays[0])
+    if fmt is not contiguous_format and all(suggest(a) is fmt for a in arrays[1:]):
+        return out
+    return xp.ascontiguousarray(out)
+
+
 class Concat(Function):
     saves_nothing = True   # shapes / axes only: a second backward works (torch)
     reads_inputs = False   # the sizes only
@@ -1263,6 +1281,10 @@ class Concat(Function):
     legacy_empty = ()     # positions of skipped 1-D empty inputs (torch's legacy cat rule)
 
     def forward(self, axis, *arrays):
+        out = self._join(axis, arrays)
+        return out if out.flags.c_contiguous else _cat_layout(self.xp, out, arrays)
+
+    def _join(self, axis, arrays):
         self.axis = axis
         try:
             self.sizes = [a.shape[axis] for a in arrays]
@@ -1315,7 +1337,17 @@ class Stack(Concat):
 
     def forward(self, axis, *arrays):
         index = (slice(None),) * axis + (None,)
-        return Concat.forward(self, axis, *[a[index] for a in arrays])
+        pieces = [a[index] for a in arrays]
+        out = self._join(axis, pieces)
+        if out.flags.c_contiguous:
+            return out
+        # torch's stack: cat(inputs, axis).view(...) -- the cat's layout, the axis split in two --
+        # below the inputs' rank; at the end a cat of the unsqueezed inputs, C order (torch's
+        # stride-order check sees no channels_last_3d in a (N, C, H, W, 1) piece)
+        if axis == arrays[0].ndim:
+            return self.xp.ascontiguousarray(out)
+        joined = _cat_layout(self.xp, self.xp.concatenate(arrays, axis=axis), arrays)
+        return joined.reshape(out.shape)
 
     def backward(self, g):
         head = (slice(None),) * self.axis

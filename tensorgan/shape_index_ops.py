@@ -191,12 +191,34 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     dims_t = _dims("roll", dims, input.ndim)
     if len(shifts_t) != len(dims_t) or not all(_is_int(s) for s in shifts_t):
         raise ShapeError(f"roll: shifts {shifts} and dims {dims} must be ints, as many of each")
-    out = input
-    for shift, d in zip(shifts_t, dims_t):
-        n = input.shape[d] if input.ndim else 1
-        if n and shift % n:
-            out = out[(slice(None),) * d + ((np.arange(n) - shift) % n,)] if input.ndim else out
-    return input.clone() if out is input else out     # a new tensor even when nothing moves, as torch's
+    moves = [(shift % input.shape[d], d) for shift, d in zip(shifts_t, dims_t)
+             if input.ndim and input.shape[d] and shift % input.shape[d]]
+    if not moves:
+        return input.clone()                 # a new tensor even when nothing moves, as torch's
+    return Roll.apply(input, tuple(m[0] for m in moves), tuple(m[1] for m in moves))
+
+
+class Roll(Function):
+    """torch.roll along given dims (its RollBackward0 node): NumPy's roll, whose fresh result
+    keeps the input's layout (a channels_last input stays channels_last, as torch's); the
+    gradient rolls back."""
+    saves_nothing, reads_inputs = True, False
+    takes_int = takes_bool = takes_half = takes_complex = True   # (fftshift rolls complex spectra)
+
+    def forward(self, x, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+        out = self.xp.roll(x, shifts, dims)
+        if out.flags.c_contiguous:
+            return out
+        from .memory_formats import contiguous_format, suggest
+        # torch's empty_like(suggest_memory_format): a transpose's roll is C order
+        return self.xp.ascontiguousarray(out) if suggest(x) is contiguous_format else out
+
+    def backward(self, g):
+        return self.xp.roll(g, tuple(-s for s in self.shifts), self.dims), None, None
+
+    def grad_graph(self, g):
+        return Roll.apply(g, tuple(-s for s in self.shifts), self.dims), None, None
 
 
 def tile(input: Tensor, *sizes: Any, dims: Sequence[int] | None = None) -> Tensor:

@@ -3103,7 +3103,8 @@ class Tensor:
                                        f"here too; a float tensor gives inf / NaN)")
         if ufunc == "power" and not isinstance(b, int) and (b < 0).any():
             return Tensor._make(_int_power(self.device.xp, a, b), self.device)
-        return Tensor._make(getattr(self.device.xp, ufunc)(a, b), self.device)
+        op = getattr(self.device.xp, ufunc)     # (the check inline: no call on the C-order path)
+        return Tensor._make(op(a, b) if a.ndim < 2 or a.flags.c_contiguous else _int_ufunc(op, a, b), self.device)
 
     def _bool_power(self, exponent: Any) -> "Tensor":
         """bool tensor ** bool, as torch: ``** True`` is the mask itself, ``** False`` all True
@@ -3127,7 +3128,7 @@ class Tensor:
         if isinstance(other, bool):           # True // t: torch reads the bool as the int 1
             other = int(other)
         if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
-            return self.new_full(self.shape, other) // self
+            return self.new_full((), other) // self    # (0-d: the result follows self, as torch's)
         return _floor_quotient(other / self, other, self)
 
     def _bool_divisor(self, other: Any, ufunc: str) -> "Tensor":
@@ -3151,11 +3152,11 @@ class Tensor:
         if isinstance(other, bool):
             other = int(other)
         if isinstance(other, (int, np.integer)) and self.dtype.kind in "iu":
-            return self.new_full(self.shape, other) % self
+            return self.new_full((), other) % self     # (0-d: the result follows self, as torch's)
         if not isinstance(other, (int, float, np.integer, np.floating)):
             return NotImplemented
         me = self._arith(other)
-        return Tensor._make(me.device.xp.full(me.shape, other, dtype=me.dtype), me.device).remainder(me)
+        return Tensor._make(me.device.xp.asarray(other, dtype=me.dtype), me.device).remainder(me)
 
     def __pow__(self, exponent):
         exact = self._integer_op(exponent, "power") if not isinstance(exponent, float) else None
@@ -3196,7 +3197,8 @@ class Tensor:
             raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
         me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
         if me.dtype.kind in "iu" and isinstance(base, int):
-            return me.new_full((), base) ** me          # int ** ints: exact integers, as torch
+            out = me.new_full((), base) ** me          # int ** ints: exact integers, as torch
+            return out if out.array.flags.c_contiguous else out.contiguous()   # (torch: C order)
         return ops.PowScalarBase.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
 
     def __matmul__(self, other):
@@ -5638,6 +5640,14 @@ def _torch_int_arrays(a: "Tensor", other: Any, x: Any, y: Any) -> tuple:
     return tuple(v.astype(target, copy=False) if v.dtype != target else v for v in (x, y))
 
 
+def _int_ufunc(ufunc: Any, a: Any, b: Any) -> Any:
+    """``ufunc(a, b)`` on integer arrays laid out as torch's TensorIterator lays out its result
+    -- ``a`` not C-contiguous, so it decides: ``int_cl // int_c`` is channels_last, where NumPy's
+    order='K' falls back to C order."""
+    from .memory_formats import in_iterator_order
+    return in_iterator_order(ufunc, a, b, (a, b))
+
+
 def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
     """torch.maximum / minimum: the larger (smaller) of each pair, NaN if either is NaN; at a tie
     each side gets half the gradient (as torch)."""
@@ -5646,7 +5656,9 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
         raise InputTypeError(f"{which}: other must be a Tensor, got {type(b).__name__} (use "
                              f"clamp for a number)")
     if a.dtype.kind in "iub" and b.dtype.kind in "iub":   # integers, bools: exact, no gradient
-        return Tensor._make(getattr(a.device.xp, which)(*_torch_int_arrays(a, b, a.array, b.array)), a.device)
+        x, y = _torch_int_arrays(a, b, a.array, b.array)
+        op = getattr(a.device.xp, which)
+        return Tensor._make(op(x, y) if x.ndim < 2 or x.flags.c_contiguous else _int_ufunc(op, x, y), a.device)
     if a.dtype.kind != "f" or b.dtype.kind != "f":       # an integer beside a float: that float
         a, b = (t if t.dtype.kind == "f" else t.to((b if t is a else a).dtype) for t in (a, b))
     first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
@@ -5806,13 +5818,24 @@ class _BFloat16:
 bfloat16 = _BFloat16()
 
 
+def _empty_like_order(xp: Any, out: Any, source: Any) -> Any:
+    """The empty ``out`` with the strides of ``source``'s dims in its memory order (torch's
+    ``zeros(0, 4).t().double()`` is (1, 4))."""
+    if out.ndim < 2:
+        return out
+    from .memory_formats import relayout
+    return relayout(xp, out, tuple(sorted(range(out.ndim), key=lambda d: -source.strides[d])))
+
+
 class Cast(Function):
     takes_half = True
     saves_nothing, reads_inputs = True, False   # the dtype only: a second backward works (torch)
     def forward(self, x, dtype):
         self.src_dtype = x.dtype
-        if x.flags.c_contiguous or 0 not in x.strides or not x.size:
+        if x.size and (x.flags.c_contiguous or 0 not in x.strides):
             return x.astype(dtype)
+        if not x.size:      # NumPy 2 gives a fresh empty array zero strides: torch keeps the order
+            return _empty_like_order(self.xp, x.astype(dtype), x)
         return x.astype(dtype, order="C")   # an expand: torch's C order (NumPy's 'K' sorts its
         #                                     zero strides outermost: (35, 70, 7, 1))
 
