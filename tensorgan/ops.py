@@ -177,6 +177,7 @@ class Where(Function):
     takes_bool = True   # masked_fill / tril of a mask stays a mask, as torch
     reads_inputs = False   # backward reads only the condition (saved), as torch's node: a side
     # written in place (an optimizer step) after the op leaves a retained graph's backward valid
+    c_order_result = False   # masked_fill's: C order whatever the operands' layouts
 
     def forward(self, a, b, cond):     # cond last: Function.apply takes device and dtype from
         self.shapes, self.cond = (_shape(a), _shape(b)), cond   # the first Tensor argument, and
@@ -190,6 +191,8 @@ class Where(Function):
             broadcast_shape("where: shapes {2} (condition), {0} and {1} do not broadcast",
                             *self.shapes, cond.shape)
             raise
+        if self.c_order_result:      # (a flag, not an override: no extra call per masked_fill)
+            return out if out.flags.c_contiguous else self.xp.ascontiguousarray(out)
         if cond.flags.c_contiguous or out.ndim < 2 or not out.flags.c_contiguous:
             return out
         return follow_operands(out, (cond, a, b))     # torch's first operand: the condition
@@ -247,10 +250,7 @@ def _named_subclass(base: type, torch_name: str) -> type:
 class _MaskedFill(Where):
     """masked_fill's where: C order whatever the operands' layouts, as torch's (which fills a
     ``clone(memory_format=contiguous_format)`` of x)."""
-
-    def forward(self, a, b, cond):
-        out = Where.forward(self, a, b, cond)
-        return out if out.flags.c_contiguous else self.xp.ascontiguousarray(out)
+    c_order_result = True
 
 
 MASKED_FILL = (torch_named(_MaskedFill, "MaskedFillBackward0"), torch_named(_MaskedFill, "MaskedFillBackward1"))
