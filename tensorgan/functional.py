@@ -384,7 +384,7 @@ def _in_format_of(x: Tensor, out: Any) -> Any:
     if not isinstance(out, Tensor) or out.ndim != x.ndim:
         return out
     if memory_formats.has_format(out.array, fmt):    # laid out already (avg_pool2d's kernel)
-        if out.grad_fn is not None and out.grad_fn.inputs[0] is x and type(out.grad_fn) is not ops.Mean:
+        if out.grad_fn is not None and out.grad_fn.inputs[0] is x and not isinstance(out.grad_fn, ops.Mean):
             _grad_laid_like_input(out.grad_fn)    # (a global average pool is torch's mean: its
         return out                                # gradient an expand of g, C order)
     return _relaid(out, memory_formats.order(fmt, out.shape, "relayout"))
@@ -3978,6 +3978,7 @@ def _global_average(x: Tensor, dims: int) -> Tensor:
     if not x.array.flags.c_contiguous and memory_formats.suggest(x.array) is not memory_formats.contiguous_format:
         c, outer = out.array.strides[1], out.array.strides[1] * x.shape[1]
         out.array = x.device.xp.lib.stride_tricks.as_strided(out.array, strides=(outer, c) + (outer,) * dims)
+        return ops.torch_node(out, "AsStridedBackward1")     # (torch's restride is its last step)
     return out
 
 

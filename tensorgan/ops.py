@@ -16,7 +16,7 @@ import numpy as np
 from . import scatter_kernels
 from .broadcasting import broadcast_shape
 from .float_sums import ACCURATE_MIN_SIZE, sum_float32
-from .memory_formats import follow_operands, in_iterator_order
+from .memory_formats import follow_operands, in_iterator_order, iterator_order, relayout
 from .errors import EmptyReductionError, IndexDTypeError, IndexOutOfRangeError, InputTypeError, ShapeError
 from .select_kernels import clamp, select, select_not, select_nonzero
 from .tensor import ZERO_GRAD, Function, Tensor, is_grad_enabled
@@ -1164,7 +1164,11 @@ class Flip(Function):
         self.axes = axes
         # .copy(), not ascontiguousarray: flipping a size-1 dim (or no dim) is a view NumPy
         # already calls contiguous, which ascontiguousarray would hand back uncopied
-        return self.xp.flip(x, axes).copy(order="K")    # x's layout, as torch's
+        out = self.xp.flip(x, axes)
+        if 0 in x.strides and x.size:   # an expand: torch's dense strides of it (C order where all
+            # dims tie), where NumPy's 'K' would put the zero strides outermost
+            return relayout(self.xp, out, tuple(iterator_order(x.shape, (x,))))
+        return out.copy(order="K")    # x's layout, as torch's
 
     def backward(self, g):
         return self.xp.flip(g, self.axes), None

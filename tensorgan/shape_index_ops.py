@@ -1409,8 +1409,8 @@ def _refuse_byte_masked_fill(op: str, indices: Any, values: Any, accumulate: boo
 def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
     """``input`` with ``input[indices] = values`` (torch.index_put; ``values`` broadcast to the
     indexed shape); ``accumulate=True`` adds instead, repeated places adding up."""
+    key, shape = _tuple_key("index_put", input, indices)      # (a mask's shape named first, as torch)
     _refuse_byte_masked_fill("index_put", indices, values, accumulate)
-    key, shape = _tuple_key("index_put", input, indices)
     values = _operand_like("index_put", input, values, "values")
     if values.dtype != input.dtype:
         raise DTypeError(f"index_put: values must have the input's dtype {input.dtype}, got {values.dtype}")
