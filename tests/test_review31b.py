@@ -1,0 +1,69 @@
+"""Session 31 review of h31a's autograd and h31e's robustness work, each as torch 2.13 does it
+(expected values worked out by hand, checked beside torch in the review's port scripts)."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+
+
+def _leaves():
+    return (tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True),
+            tg.tensor([3.0, 4.0], dtype=tg.float64, requires_grad=True))
+
+
+# --- a hook's in-place write does not reach a leaf's .grad that took the same array ----------
+# z = x * 1 + w hands one gradient array to both sides of the add; w's .grad took it first.
+# torch's AccumulateGrad clones a gradient someone else still holds, so a later hook on x * 1
+# writing it in place leaves w.grad alone (tensorgan wrote through: w.grad tripled).
+
+def _shared_with_a_leaf(hook_on_a=None, prehook_on_a=None):
+    x, w = _leaves()
+    a = x * 1.0
+    z = a + w
+    if hook_on_a is not None:
+        a.register_hook(hook_on_a)
+    if prehook_on_a is not None:
+        a.grad_fn.register_prehook(prehook_on_a)
+    return x, w, (z * z).sum()        # d/dz = 2z = [8, 12]
+
+
+@pytest.mark.parametrize("hook", [lambda g: g.mul_(3.0), lambda g: g.clamp_(max=9.0)])
+def test_hook_writing_in_place_leaves_a_leaf_grad_sharing_the_array_alone(hook):
+    x, w, loss = _shared_with_a_leaf(hook_on_a=hook)
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [8.0, 12.0])
+    np.testing.assert_array_equal(x.grad.numpy(), hook(tg.tensor([8.0, 12.0])).numpy())
+
+
+def test_grad_fn_prehook_writing_in_place_leaves_a_leaf_grad_alone():
+    x, w, loss = _shared_with_a_leaf(prehook_on_a=lambda gs: [gs[0].mul_(3.0), None][1])
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [8.0, 12.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [24.0, 36.0])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_hook_writing_in_place_leaves_backward_inputs_grad_alone(create_graph):
+    x, w, loss = _shared_with_a_leaf(hook_on_a=lambda g: g.mul_(3.0))
+    loss.backward(inputs=[x, w], create_graph=create_graph)
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [8.0, 12.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [24.0, 36.0])
+
+
+def test_hook_on_a_leaf_writing_in_place_leaves_the_other_leaf_grad_alone():
+    x, w = _leaves()
+    w.register_hook(lambda g: g.mul_(3.0))
+    ((x + w) ** 2).sum().backward()           # x's AccumulateGrad runs first, takes the array
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 12.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [24.0, 36.0])
+
+
+def test_root_hook_still_writes_into_the_callers_gradient():
+    # (torch's engine holds the caller's grad_tensors as they are: the hook's write reaches them)
+    x, _ = _leaves()
+    y = x * 2.0
+    seed = tg.ones(2, dtype=tg.float64)
+    y.register_hook(lambda g: g.mul_(3.0))
+    y.backward(seed)
+    np.testing.assert_array_equal(seed.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
