@@ -67,3 +67,30 @@ def test_root_hook_still_writes_into_the_callers_gradient():
     y.backward(seed)
     np.testing.assert_array_equal(seed.numpy(), [3.0, 3.0])
     np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+
+
+# --- softshrink: a 2-byte float computed in float32, lambd within the dtype's range (torch's) ---
+
+def test_softshrink_of_float16_subtracts_lambd_in_float32():
+    import tensorgan.nn.functional as F
+    x = np.array([0.10004, -0.10004, 0.0999, 2.0], dtype=np.float16)
+    wide = x.astype(np.float32)
+    lam = np.float32(0.1)
+    expected = np.where(wide > lam, wide - lam, np.where(wide < -lam, wide + lam, 0)).astype(np.float16)
+    t = tg.tensor(x, requires_grad=True)
+    y = F.softshrink(t, 0.1)
+    assert y.dtype == tg.float16
+    np.testing.assert_array_equal(y.detach().numpy(), expected)   # 3.66e-05, not fp16's 6.1e-05
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [1.0, 1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("lambd, dtype", [(float("inf"), tg.float64), (1e39, tg.float32),
+                                          (70000.0, tg.float16)])
+def test_softshrink_refuses_lambd_above_the_dtypes_largest(lambd, dtype):
+    import tensorgan.nn.functional as F
+    from tensorgan.errors import FunctionalOptionError
+    with pytest.raises(FunctionalOptionError, match="lambd must be in") as info:
+        F.softshrink(tg.ones(2, dtype=dtype), lambd)
+    assert isinstance(info.value, RuntimeError)
+    assert F.softshrink(tg.ones(2, dtype=tg.float64), 1e39).numpy().tolist() == [0.0, 0.0]
