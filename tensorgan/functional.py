@@ -4474,6 +4474,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if 0 in x.shape[2:]:        # (was a ZeroDivisionError / IndexError, or area's NaNs)
         raise ShapeError(f"interpolate: input shape {x.shape} has an empty spatial dim; input and "
                          f"output sizes must be greater than 0, as torch's")
+    if x.shape[1] == 0 and (mode != "area" or x.ndim == 5):   # torch: "Non-empty 4D data tensor
+        # expected"; area is adaptive average pooling, whose 1-d / 2-d take no channel, 3-d not
+        raise ShapeError(f"interpolate: input shape {x.shape} has an empty channel dim; a "
+                         f"non-empty tensor is expected (an empty batch is fine), as torch's")
     if antialias:
         if x.array.dtype == np.uint8:        # torch works out the uint8 weights in double
             scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode,

@@ -94,3 +94,29 @@ def test_softshrink_refuses_lambd_above_the_dtypes_largest(lambd, dtype):
         F.softshrink(tg.ones(2, dtype=dtype), lambd)
     assert isinstance(info.value, RuntimeError)
     assert F.softshrink(tg.ones(2, dtype=tg.float64), 1e39).numpy().tolist() == [0.0, 0.0]
+
+
+# --- interpolate refuses an empty channel dim, as torch (an empty batch is fine) ---------------
+
+@pytest.mark.parametrize("mode, rank", [("nearest", 3), ("linear", 3), ("nearest", 4),
+                                        ("nearest-exact", 4), ("bilinear", 4), ("bicubic", 4),
+                                        ("trilinear", 5), ("area", 5)])
+def test_interpolate_refuses_an_empty_channel_dim(mode, rank):
+    import tensorgan.nn.functional as F
+    from tensorgan.errors import ShapeError
+    spatial = (3,) * (rank - 2)
+    for shape in [(2, 0) + spatial, (0, 0) + spatial]:
+        with pytest.raises(ShapeError, match="empty channel dim") as info:
+            F.interpolate(tg.zeros(*shape), scale_factor=2.0, mode=mode)
+        assert isinstance(info.value, RuntimeError)
+    assert F.interpolate(tg.zeros((0, 2) + spatial), scale_factor=2.0, mode=mode).shape == \
+        (0, 2) + (6,) * (rank - 2)
+
+
+@pytest.mark.parametrize("rank", [3, 4])
+def test_interpolate_area_of_an_empty_channel_dim_is_empty(rank):
+    # (torch's adaptive_avg_pool1d / 2d take no channel; its 3d refuses, as above)
+    import tensorgan.nn.functional as F
+    for batch in (2, 0):
+        out = F.interpolate(tg.zeros((batch, 0) + (3,) * (rank - 2)), size=(4,) * (rank - 2), mode="area")
+        assert out.shape == (batch, 0) + (4,) * (rank - 2)
