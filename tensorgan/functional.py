@@ -1601,7 +1601,16 @@ def _shrink(op: str, x: Tensor, lambd: float, shift: bool) -> Tensor:
     # NaN is outside [-lambd, lambd] (kept, as torch's); soft's middle is x * 0 (NaN stays NaN)
     if not shift:
         return _HARDSHRINK.apply(x, 0.0, ~((x >= -lambd) & (x <= lambd)).array)
+    _check_softshrink_lambd(lambd, x.dtype)
     return _Softshrink.apply(x, lambd)
+
+
+def _check_softshrink_lambd(lambd: float, dtype) -> None:
+    """torch's softshrink refuses a lambd above its input dtype's largest value (inf too)."""
+    largest = float(np.finfo(np.dtype(dtype)).max) if np.dtype(dtype).kind == "f" else None
+    if largest is not None and lambd > largest:
+        raise FunctionalOptionError(f"softshrink: lambd must be in [0, {largest:g}] for a "
+                                    f"{np.dtype(dtype)} input, got {lambd}")
 
 
 class _Softshrink(Function):
@@ -1610,10 +1619,13 @@ class _Softshrink(Function):
     takes_half = True
 
     def forward(self, x, lambd):
-        xp, lambd = self.xp, x.dtype.type(lambd)
+        xp, half = self.xp, x.dtype.itemsize == 2
+        wide = x.astype(np.float32) if half else x     # torch computes a 2-byte float in float32
+        lambd = wide.dtype.type(lambd)
         # NaN is outside [-lambd, lambd] (kept, gradient 1), as torch's; the middle is x * 0
-        self.keep = ~((x >= -lambd) & (x <= lambd))
-        return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, x * 0))
+        self.keep = ~((wide >= -lambd) & (wide <= lambd))
+        y = xp.where(wide > lambd, wide - lambd, xp.where(wide < -lambd, wide + lambd, wide * 0))
+        return y.astype(x.dtype) if half else y
 
     def name(self) -> str:
         return "SoftshrinkBackward0"
@@ -4471,6 +4483,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if 0 in x.shape[2:]:        # (was a ZeroDivisionError / IndexError, or area's NaNs)
         raise ShapeError(f"interpolate: input shape {x.shape} has an empty spatial dim; input and "
                          f"output sizes must be greater than 0, as torch's")
+    if x.shape[1] == 0 and (mode != "area" or x.ndim == 5):   # torch: "Non-empty 4D data tensor
+        # expected"; area is adaptive average pooling, whose 1-d / 2-d take no channel, 3-d not
+        raise ShapeError(f"interpolate: input shape {x.shape} has an empty channel dim; a "
+                         f"non-empty tensor is expected (an empty batch is fine), as torch's")
     if antialias:
         if x.array.dtype == np.uint8:        # torch works out the uint8 weights in double
             scales = _output_size_and_scales(x, size, scale_factor, recompute_scale_factor, mode,

@@ -1871,6 +1871,8 @@ class _Walk:
         if self.grad_call and g is not None and id(node) in self.targets and _goes_on(node, self.wanted):
             self.captured[id(node)] = g
             _held_by_a_hook(g, self.owned)      # (the hooks may keep it: returned as a copy)
+        if node._hooks.hooks and _held_by_a_leaf(g, self.owned):
+            g = _writable_gradient(g)           # (see _held_by_a_leaf)
         g = node._hooks.run(node, g)
         _held_by_a_hook(g, self.owned)
         return g
@@ -1882,6 +1884,8 @@ class _Walk:
         key = id(node)
         if key in self.targets and g is not None and key not in self.captured:
             self.captured[key] = g     # (already there: captured before its hooks, see above)
+            if not self.grad_call:     # backward(inputs=): bound for a .grad, as to_leaf's
+                _mark_held_by_a_leaf(g, self.owned)
         wanted = self.wanted     # (the cheap test first: most nodes on the way are wanted)
         return ctx is None or not (ctx.released or (key in wanted and key not in self.targets)
                                    or any(id(p) in wanted for p in ctx.inputs))
@@ -1897,6 +1901,8 @@ class _Walk:
         """``ctx``'s backward with the node's hooks around it (``grad_fn.register_prehook`` /
         ``register_hook``): they see and may replace its output's gradient and its results."""
         node_hooks = ctx.node_hooks
+        if node_hooks.pre and _held_by_a_leaf(g, self.owned):
+            g = _writable_gradient(g)           # (see _held_by_a_leaf)
         g = node_hooks.run_pre(ctx, g)
         _held_by_a_hook(g, self.owned)
         input_grads = ctx.grad_graph(g) if self.create_graph else ctx.backward(g)
@@ -2023,6 +2029,26 @@ def _held_by_a_hook(g, owned_by_a_leaf: set) -> None:
     later backwards add into ``.grad`` in place."""
     if g is not None and not isinstance(g, (Tensor, ops.SparseGrad, _ZeroGradient)):
         owned_by_a_leaf.add(id(g if g.base is None else g.base))
+
+
+def _mark_held_by_a_leaf(g, owned: set) -> None:
+    """Record that a leaf's ``.grad`` (or backward(inputs=)'s gradient for one) holds ``g``'s
+    memory: ``-id`` of it in the walk's ``owned`` set (ids are positive: no clash with the
+    positive ids of the memory someone else holds, see :class:`_Walk`)."""
+    if isinstance(g, Tensor):
+        owned.add(-id(g))
+    elif g is not None and hasattr(g, "base"):
+        owned.add(-id(g if g.base is None else g.base))
+
+
+def _held_by_a_leaf(g, owned: set) -> bool:
+    """Whether a leaf's ``.grad`` took ``g``'s memory earlier in this walk (Add hands one array
+    to both sides): a hook about to see ``g`` then gets a copy, so its in-place write
+    (``g.mul_``, ``g.clamp_``) does not reach that ``.grad`` -- torch's AccumulateGrad clones a
+    gradient someone else still holds.  Elsewhere a hook's write goes through, as torch's."""
+    if isinstance(g, Tensor):
+        return -id(g) in owned
+    return g is not None and hasattr(g, "base") and -id(g if g.base is None else g.base) in owned
 
 
 _walk_end: dict = {}    # backward walk number -> callbacks to run as that walk ends
@@ -2684,7 +2710,8 @@ class Tensor:
                     or g.dtype != self.array.dtype:
                 g = owner = g.astype(self.array.dtype, copy=True)   # own a writable array
             self._grad = Tensor._make(g, self.device)
-            owned_by_a_leaf.add(id(owner))
+            key = id(owner)           # -key: a .grad holds it (see _held_by_a_leaf); one call, as .add
+            owned_by_a_leaf.update((key, -key))
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> RemovableHandle:
         """Call ``hook(grad)`` each time backward computes this tensor's gradient; a Tensor it

@@ -168,5 +168,5 @@ def test_interpolate_refuses_an_empty_spatial_dim(mode, shape):
     with pytest.raises(ShapeError, match=r"empty spatial dim") as info:
         F.interpolate(tg.zeros(*shape), size=(4, 4), mode=mode)
     assert isinstance(info.value, RuntimeError)
-    # an empty batch or channel dim stays a lenient empty result
+    # an empty batch dim stays an empty result (an empty channel dim: see test_review31b.py)
     assert F.interpolate(tg.zeros(0, 2, 3, 3), size=4, mode=mode).shape == (0, 2, 4, 4)
