@@ -53,10 +53,11 @@ K step: to be decided by a GPU timing (measured before the pipeline below).
 With the register double buffer and the staged store (session 30): 468-498 SASS a K step (51-55%
 FFMA), 117-127 registers on sm_90 (113-128 on sm_80), no spills, still 4 blocks (25%); the store
 phase 385-821 SASS a thread, was 944-3963 (32 stores; 2-4 divisions, was 8-16).  Session 31
-(unsigned ``commit_stage`` indices, conv_dgrad's 32-bit counts, ``fastdiv_add`` in all three K
-loops): 113-119 registers on sm_90, 109-117 on sm_80; K steps 462 / 484 / 486 SASS on sm_90
-(fwd / dgrad / wgrad, 53-55% FFMA; 457 / 482 / 484 on sm_80).  The shared memory, 12416 bytes a block, does not limit
-occupancy (registers do).
+(unsigned ``commit_stage`` indices, conv_dgrad's 32-bit counts and pixel reciprocals,
+``fastdiv_add`` in all three K loops): 113-121 registers on sm_90, 109-117 on sm_80; K steps
+462 / 482 / 486 SASS on sm_90 (fwd / dgrad / wgrad, 53-55% FFMA; 457 / 478 / 484 on sm_80); the
+store phase 392-749 SASS (conv_dgrad's: 2 divisions a thread, was 6 with its A row's).  The
+shared memory, 12416 bytes a block, does not limit occupancy (registers do).
 """
 
 from numba import config, cuda, float32, int64, uint32, uint64
@@ -272,3 +273,24 @@ def fastdiv_add_magic_device(d):
         shift += uint64(1)
     mul = (uint64(1) << (shift + uint64(32))) // d - (uint64(1) << uint64(32)) + uint64(1)
     return uint32(mul), uint32(shift)
+
+
+@cuda.jit(device=True, inline="always")
+def reciprocal32(d):
+    """``floor((2**32 - 1) / d)`` as a ``uint32`` (``1 <= d < 2**32``): one 32-bit division,
+    after which ``div_by_reciprocal`` divides any number of numerators by ``d`` without one."""
+    return uint32(uint32(0xFFFFFFFF) // uint32(d))
+
+
+@cuda.jit(device=True, inline="always")
+def div_by_reciprocal(a, d, inv):
+    """``a // d`` for ``0 <= a < 2**32`` with ``inv = reciprocal32(d)``, as a ``uint32``: an
+    ``IMAD.HI.U32``, a multiply-subtract and one compare-and-add (a division is ~22 SASS).
+    ``2**32 - d <= d * inv <= 2**32 - 1`` puts ``a * inv / 2**32`` in ``(a/d - 1, a/d]``: the
+    estimate is the quotient or one below it."""
+    a32 = uint32(a)
+    d32 = uint32(d)
+    q = umulhi(a32, uint32(inv))
+    if uint32(a32 - q * d32) >= d32:
+        q = uint32(q + uint32(1))
+    return q
