@@ -1,4 +1,5 @@
-"""conv_dgrad under 120 registers (session 31): its K loop divides by the phase's sub-kernel sizes
+"""conv_dgrad from 127 to 117 registers (session 31; 121 with its pixel reciprocals, see
+test_cuda31b.py): its K loop divides by the phase's sub-kernel sizes
 with ``tiles.fastdiv_add`` (``a + umulhi(a, mul)`` shifted: one 32-bit multiplier), counts the
 phase's pixels and gy's planes in 32 bits (the glue refuses more than 2**32 planes), and indexes w
 by one column offset.  Checked here: the divider against ``//`` (host and device magic), the

@@ -1,9 +1,9 @@
 """The tiled convolution kernels' K loops decode the weight tap / pixel k with magic-number
-divisions (``tiles.fastdiv32``; ``fastdiv_magic_device`` where only the kernel knows the divisor)
-and 32-bit index arithmetic instead of ``udiv``.  Checked here: the divisions are exact over the
-31-bit range, and the three kernels (forced onto the tiled path) match the float64 reference on
-tiny awkward shapes -- partial tiles, strides 2 / 3, padding wider than the kernel, 1 x 1
-kernels, ``C * kH * kW`` not a multiple of the K tile.
+divisions (``tiles.fastdiv_add`` since session 31; ``fastdiv_add_magic_device`` where only
+the kernel knows the divisor) and 32-bit index arithmetic instead of ``udiv``.  Checked here: the
+divisions are exact over the 31-bit range, and the three kernels (forced onto the tiled path)
+match the float64 reference on tiny awkward shapes -- partial tiles, strides 2 / 3, padding
+wider than the kernel, 1 x 1 kernels, ``C * kH * kW`` not a multiple of the K tile.
 
 Without a GPU these run under Numba's CUDA simulator (tests/conftest.py), hence the tiny shapes.
 """
@@ -29,22 +29,22 @@ def _numerators(d: int) -> list[int]:
 
 
 @pytest.mark.parametrize("d", _DIVISORS)
-def test_fastdiv32_is_floor_division_over_31_bits(d):
-    mul, shift = tiles.fastdiv_magic(d)
+def test_fastdiv_add_is_floor_division_over_31_bits(d):
+    mul, shift = tiles.fastdiv_add_magic(d)
     for a in _numerators(d):
-        assert int(tiles.fastdiv32.py_func(a, mul, shift)) == a // d, (a, d)
+        assert int(tiles.fastdiv_add.py_func(a, mul, shift)) == a // d, (a, d)
 
 
 @pytest.mark.parametrize("d", _DIVISORS)
-def test_fastdiv_magic_device_matches_the_host(d):
-    mul, shift = tiles.fastdiv_magic_device.py_func(d)
-    assert (int(mul), int(shift)) == tiles.fastdiv_magic(d)
+def test_fastdiv_add_magic_device_matches_the_host(d):
+    mul, shift = tiles.fastdiv_add_magic_device.py_func(d)
+    assert (int(mul), int(shift)) == tiles.fastdiv_add_magic(d)
 
 
-def test_fastdiv_magic_device_takes_an_empty_phase():
+def test_fastdiv_add_magic_device_takes_an_empty_phase():
     # conv_dgrad: a stride phase no kernel tap reaches has t_n = tw_n = 0 (and no K loop);
     # its magic numbers must still be computable (those of 1), not divide by zero.
-    assert tuple(map(int, tiles.fastdiv_magic_device.py_func(0))) == tiles.fastdiv_magic(1)
+    assert tuple(map(int, tiles.fastdiv_add_magic_device.py_func(0))) == tiles.fastdiv_add_magic(1)
 
 
 # (N, C_in, H, W, C_out, kH, kW, stride, padding); every case runs the tiled kernels.

@@ -54,7 +54,7 @@ from ._launch import SIMULATOR, asarray as _asarray, cdiv as _cdiv, ew_grid as _
 from ._launch import launch as _run, register as _register_signatures, xp as _xp
 from .conv_thin import THIN_THREADS
 from .tiles import BK, BM, BN, EW_MAX_BLOCKS, EW_THREADS, LANES, RED_THREADS, ROW_LANES, THREADS
-from .tiles import fastdiv_magic as _fastdiv_magic
+from .tiles import fastdiv_add_magic as _fastdiv_add_magic, fastdiv_magic as _fastdiv_magic
 
 from .. import KERNEL_API
 
@@ -106,7 +106,7 @@ _MAX_PIXELS = 2 ** 31
 
 def _check_pixel_count(n, h, w, what):
     """The convolution kernels decode flat pixel indices with 32-bit divisions (``tiles.udiv``,
-    ``tiles.fastdiv32``) and 32-bit offsets within a channel, exact below 2**31: refuse a batch
+    ``tiles.fastdiv_add``) and 32-bit offsets within a channel, exact below 2**31: refuse a batch
     with more pixels a channel than that (8 GB of float32 a channel) rather than index wrongly."""
     if n * h * w >= _MAX_PIXELS:
         raise ValueError(f"tensorgan.kernels.cuda: {what} has {n} x {h} x {w} = {n * h * w} pixels "
@@ -116,7 +116,7 @@ def _check_pixel_count(n, h, w, what):
 
 # CUDA caps grid.y and grid.z at 65535 blocks: the tiled kernels put their 64-channel column tiles
 # on y (and the input gradient's stride phases on z).  Their GEMM's tap axis (C x kH x kW) is
-# decoded with tiles.udiv / tiles.fastdiv32 and counted in 32 bits, exact below 2**31.
+# decoded with tiles.udiv / tiles.fastdiv_add and counted in 32 bits, exact below 2**31.
 _MAX_GRID_YZ = 65535
 _MAX_TAPS = 2 ** 31
 
@@ -190,7 +190,8 @@ def _conv_fwd(x, w, b, stride, padding, what="conv2d"):
     else:
         _check_tiled_launch(c_out, c_in * kh * kw, 1, what)
         kernel, grid, threads = _fwd.conv2d_fwd_kernel, (_cdiv(n * oh * ow, BM), _cdiv(c_out, BN)), THREADS
-        divisors = (*_fastdiv_magic(kh * kw), *_fastdiv_magic(kw))   # the K loop's (ci, kh, kw)
+        # the K loop's (ci, kh, kw): tiles.fastdiv_add's magic numbers for kH*kW and kW
+        divisors = (*_fastdiv_add_magic(kh * kw), *_fastdiv_add_magic(kw))
     _run(kernel, grid, threads, _flat(x), _flat(w), bias, _flat(y),
          n, c_in, h, wd, c_out, oh, ow, kh, kw, sh, sw, ph, pw, *divisors)
     return y
@@ -265,7 +266,8 @@ def _conv_wgrad(x, gy, kernel_hw, stride, padding, splits=None, what="conv2d wei
         k_chunk = _cdiv(_cdiv(kdim, splits), BK) * BK
         grid = (_cdiv(jdim, BM), _cdiv(c_out, BN), _cdiv(kdim, k_chunk))
         kernel, threads = _wgrad.conv2d_wgrad_kernel, THREADS
-        divisors = (*_fastdiv_magic(oh * ow), *_fastdiv_magic(ow))   # the K loop's (n, oh, ow)
+        # the K loop's (n, oh, ow): tiles.fastdiv_add's magic numbers for OH*OW and OW
+        divisors = (*_fastdiv_add_magic(oh * ow), *_fastdiv_add_magic(ow))
     splits = _cdiv(kdim, k_chunk)             # every split non-empty
     # One split writes gw itself; S splits write S partial sums, added in a fixed order.
     ws = gw if splits == 1 else xp.empty((splits, gw.size), dtype=x.dtype)

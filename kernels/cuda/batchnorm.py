@@ -51,13 +51,14 @@ chosen by the glue (``_bn_elementwise``); both keep a warp on 32 consecutive flo
   values of a sample -- channel ``column // HW``, once per column -- and a thread row walks the
   samples with the channel's statistics in registers.
 Inner loop on sm_90 (ptxas, SASS): 17 instructions an element forward (10 integer), 21-24
-backward planes (12 integer), 21 / 26-29 rows; per plane or column ~55 more (the division, the 4-8
-statistics loads).  Indices are unsigned, so Numba emits no negative-index fix-up.
+backward planes (12 integer), 21 / 26-29 rows; per plane or column 44-64 more (the division, the
+4-8 statistics loads).  Indices are unsigned, so Numba emits no negative-index fix-up.
 
 Cost (fp32, E = N * C * HW elements)
 ----
-stats: 4E FLOPs, reads 8E bytes (two passes); normalize: 6E FLOPs, 8E bytes; backward reduce:
-9E FLOPs, 8E bytes; backward input: 13E FLOPs, 12E bytes.  All memory bound (< 2 FLOP/byte).
+stats: 4E FLOPs, reads 8E bytes (two passes); normalize: 5E FLOPs (z 3, the leaky ReLU's compare
+and multiply 2), 8E bytes; backward reduce: 8E FLOPs, 8E bytes; backward input: 10E FLOPs in
+training (z 3, mask 2, ``scale * (g - mean_g - d * inv * mean_gxhat)`` 5; 6E in eval), 12E bytes.  All memory bound (< 2 FLOP/byte).
 
 Launch
 ------

@@ -38,18 +38,28 @@ phase, so each thread computes the two multipliers once, before the loop
 
 Registers (session 31; measure: ``ptxas -v`` for the count, ``nvdisasm -c`` of the cubin for the
 SASS, the K loop being the backward branch around the 256 FFMA -- ptxas 13.0, estimates, no GPU
-timing): 117 on sm_90, 111 on sm_80, no spills, and ptxas compiles it without spills down to a cap
-of 112 -- was 127 / 128, at the launch bounds' 128 cap.  What freed them: the phase's pixel counts
-``q_n`` and ``m_total`` are 32-bit (they stay live through the loop for the store: 64-bit
-products were two registers each), gy is indexed by a 32-bit plane ``n * C_out + co`` (was a
-64-bit image base), w by one 32-bit column offset ``col0`` and a channel count ``cols`` (was
-``ci0``, ``C_in``, ``kH*kW`` and ``tap0``), the multipliers are 32-bit (``tiles.fastdiv32``'s
-33-bit ``2 * mul`` took two registers each), and ``tiles.commit_stage`` indexes the staged tiles
-unsigned (one address a tile, not six).  K step, SASS a thread: 484 on sm_90 (256 FFMA, 53%),
-482 on sm_80; was 492 (52%) / 489, 541 / 537 before the register double buffer, and with a
-4 x 4 tile and 256 threads 471, 128 FFMA (27%).  A block's K step: 128 x 484 thread-instructions
-instead of 256 x 471, ~1.9x fewer issue slots.  Store phase: 804 instructions a thread (sm_90),
-was 3963 before session 30's staged store.
+timing): 117 on sm_90, 111 on sm_80 after the changes below (no spills; without spills down to a
+cap of 112), 121 / 113 with the pixel reciprocals (see Store) -- was 127 / 128, at the launch
+bounds' 128 cap.  What freed them: the phase's pixel counts ``q_n`` and ``m_total`` are 32-bit
+(they stay live through the loop for the store: 64-bit products were two registers each), gy is
+indexed by a 32-bit plane ``n * C_out + co`` (was a 64-bit image base), w by one 32-bit column
+offset ``col0`` and a channel count ``cols`` (was ``ci0``, ``C_in``, ``kH*kW`` and ``tap0``), the
+multipliers are 32-bit (``tiles.fastdiv_add``; the former ``fastdiv32``'s 33-bit ``2 * mul`` took
+two registers each), and ``tiles.commit_stage`` indexes the staged tiles unsigned (one address a
+tile, not six).  K step, SASS a thread: 482 on sm_90 (256 FFMA, 53%), 478 on sm_80 (54%); 484 /
+482 before the pixel reciprocals, was 492 (52%) / 489, 541 / 537 before the register double
+buffer, and with a 4 x 4 tile and 256 threads 471, 128 FFMA (27%).  A block's K step: 128 x 482
+thread-instructions instead of 256 x 471, ~2x fewer issue slots.
+
+Store: the thread decodes the phase pixels ``m = (n, qh, qw)`` of its A row and of its two store
+row groups by ``q_n`` and ``qw_n``; ``tiles.reciprocal32`` divides once per divisor before the K
+loop, then every decode is ``tiles.div_by_reciprocal`` (``IMAD.HI.U32``, a multiply-subtract, a
+compare-and-add): 2 divisions a thread, was 6 (each ~22 SASS: ``I2F``, ``MUFU.RCP``, ``F2I`` and
+refinements).  Store phase: 749 instructions a thread on sm_90, 699 on sm_80 (804 / 760 with four
+divisions; 792 / 743 recomputing the two reciprocals after the loop instead, at 117 / 111
+registers), was 3963 before session 30's staged store; the code before the K loop: 769 / 735
+(760 / 726).  Against a thread's K loop these are small: 64 K steps (D 64->128's input gradient,
+``K = 128 x 4``) run ~31000 instructions a thread.
 ``b`` is an optional bias of length C_in (zeros for a
 plain input gradient; the transposed convolution's bias when this kernel runs conv_transpose2d).
 Stores: a warp store writes 32 consecutive phase pixels ``qw`` of one channel -- every ``sw``-th
@@ -69,7 +79,7 @@ Launch
 grid ``(ceil(N_batch * ceil(H/sh) * ceil(W/sw) / 64), ceil(C_in / 64), sh * sw)`` (x sized for the
 largest phase; blocks past a smaller phase's rows return at once), block ``(128,)``, launch
 bounds ``(128, 4)``, static shared memory 12416 bytes (``As``, ``Bs``, ``Cs``: see ``tiles``), no
-dynamic shared memory.  Occupancy (ptxas 13.0): 111 registers on sm_80, 117 on sm_90 (see
+dynamic shared memory.  Occupancy (ptxas 13.0): 113 registers on sm_80, 121 on sm_90 (see
 Registers above; 4 blocks of 128 threads allow 128), no spills, 4 blocks (25%) per SM,
 register-limited (was 64 registers with 256 threads, 4 blocks, 50%).  Batches with ``N * C_out``
 gy planes past 2**32 are refused by the glue (the plane index is 32-bit).
@@ -80,9 +90,8 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
-                    commit_stage, fastdiv_add, fastdiv_add_magic_device, multiply_tile,
-                    stage_row_group,
-                    udiv, zero_tile)
+                    commit_stage, div_by_reciprocal, fastdiv_add, fastdiv_add_magic_device,
+                    multiply_tile, reciprocal32, stage_row_group, udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -149,11 +158,13 @@ def load_phase_weight(b_next, w, tid, k0, kdim, co_stride, col0, col_step, cols,
 
 @cuda.jit(device=True, inline="always")
 def store_grad_input(gx, b, acc, Cs, tid, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
-                     hw):
+                     hw, q_inv, qw_inv):
     """``gx[n, ci, rh + qh*sh, rw + qw*sw] = acc + b[ci]`` for the block's phase pixels
     ``m = (n, qh, qw)`` and channels inside the tensor, one row group at a time through the warp's
     ``Cs`` (as ``conv_fwd.store_output``): a warp store is 32 consecutive phase pixels of one
-    channel (``sw`` words apart), and a thread decodes 2 pixels, not 8."""
+    channel (``sw`` words apart), and a thread decodes 2 pixels, not 8, by multiplying with
+    ``q_inv = reciprocal32(q_n)`` and ``qw_inv = reciprocal32(qw_n)`` (``tiles.div_by_reciprocal``:
+    no division here)."""
     warp = uint64(tid // WARP)   # unsigned indices: no negative-index fix-ups in the stores
     lane = uint64(tid % WARP)
     ci0 = n0 + (tid // WARP) * WARP_COLS
@@ -163,9 +174,9 @@ def store_grad_input(gx, b, acc, Cs, tid, m0, n0, m_total, q_n, qw_n, rh, rw, sh
         cuda.syncthreads()
         m = m0 + group * GROUP_ROWS + lane
         if m < m_total:
-            n = udiv(m, q_n)
+            n = div_by_reciprocal(m, q_n, q_inv)
             q = m - n * q_n
-            qh = udiv(q, qw_n)
+            qh = div_by_reciprocal(q, qw_n, qw_inv)
             out = uint64((n * c_in + ci0) * hw + (rh + qh * sh) * wd + rw + (q - qh * qw_n) * sw)
             for c in range(WARP_COLS):
                 if ci0 + c < c_in:
@@ -204,8 +215,10 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
     tw_mul, tw_shift = fastdiv_add_magic_device(tw_n)
 
     am = m0 + tid % BM           # the A row (phase pixel) this thread stages, decoded once
-    an = udiv(am, q_n)
-    aqh = udiv(am - an * q_n, qw_n)
+    q_inv = reciprocal32(q_n)    # the pixel decode's two divisions, done once: the store's
+    qw_inv = reciprocal32(qw_n)  # four decodes reuse them (live through the loop)
+    an = div_by_reciprocal(am, q_n, q_inv)
+    aqh = div_by_reciprocal(am - an * q_n, qw_n, qw_inv)
     gy_plane = uint32(an * c_out)   # the thread's image's first gy plane
     oh_base = aqh + dh           # oh = qh + dh - th
     ow_base = am - an * q_n - aqh * qw_n + dw
@@ -233,7 +246,7 @@ def conv2d_dgrad_kernel(gy, w, b, gx, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
         multiply_tile(As, Bs, acc, a_frag, b_frag, tid % DIM_X, tid // DIM_X)
         cuda.syncthreads()
     store_grad_input(gx, b, acc, Cs, tid, m0, n0, m_total, q_n, qw_n, rh, rw, sh, sw, wd, c_in,
-                     h * wd)
+                     h * wd, q_inv, qw_inv)
 
 
 KERNELS = [

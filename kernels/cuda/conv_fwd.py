@@ -28,19 +28,20 @@ named phases (device functions below):
    channel, and a thread decodes 2 pixels.
 
 The (n, oh, ow) decode of the thread's A row is hoisted out of the K loop (``input_window``); only
-the (ci, kh, kw) decode of k remains inside, as two magic-number divisions (``tiles.fastdiv32``,
-multipliers for kH*kW and kW computed by the host, passed as parameters), and the gather's index
-arithmetic is 32-bit (``uint32``: one unsigned compare tests both sides of the padding; the offset
-is widened to 64 bits once).
+the (ci, kh, kw) decode of k remains inside, as two magic-number divisions (``tiles.fastdiv_add``:
+``IMAD.HI.U32``, an add and a 32-bit shift; multipliers for kH*kW and kW computed by the host,
+passed as parameters), and the gather's index arithmetic is 32-bit (``uint32``: one unsigned
+compare tests both sides of the padding; the offset is widened to 64 bits once).
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 470 instructions a thread, 256 of them
-FFMA (54%; 468 before session 31's unsigned ``commit_stage``),
-the k loop unrolled (32 FFMA + 3 LDS.128 a k), the 8 global loads issued before the
-first FFMA; sm_80: 465.  Was 485 / 478 before the double buffer (the B loads' 32-bit channel
-index pays for it), and with a 4 x 4 tile and 256 threads: 456, 128 FFMA (28%).  A block's K
-step: 128 x 468 thread-instructions instead of 256 x 456, ~1.9x fewer issue slots for the same
-32768 FMAs.  Store phase: 560 instructions a thread (32 stores), was 2644 (32 stores of every 4th
-pixel, 8 divisions).
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 462 instructions a thread, 256 of them
+FFMA (55%), the k loop unrolled (32 FFMA + 3 LDS.128 a k), the 8 global loads issued before the
+first FFMA; sm_80: 457 (56%).  Session 31: 468 -> 470 on sm_90 with the unsigned
+``commit_stage``, then 462 with ``tiles.fastdiv_add`` (was ``fastdiv32``: two registers of
+33-bit multiplier and a funnel shift a division); sm_80 465 -> 457.  Was 485 / 478 before the
+double buffer (the B loads' 32-bit channel index pays for it), and with a 4 x 4 tile and 256
+threads: 456, 128 FFMA (28%).  A block's K step: 128 x 462 thread-instructions instead of
+256 x 456, ~2x fewer issue slots for the same 32768 FMAs.  Store phase: 556 instructions a thread
+(32 stores; sm_90), was 2644 (32 stores of every 4th pixel, 8 divisions).
 
 Cost
 ----
@@ -58,9 +59,9 @@ grid ``(ceil(M / 64), ceil(C_out / 64))``, block ``(128,)``, launch bounds ``(12
 (``tiles.MIN_BLOCKS``: at most 128 registers), static shared memory
 ``4 * (8 * (64 + 68) + 4 * 16 * 32) = 12416`` bytes (``Bs`` rows padded to 68 floats:
 conflict-free stores; ``Cs``, the store's transpose, 8 KB; all 16-byte aligned), no dynamic
-shared memory.  Occupancy (``python -m benchmarks.ptx_report``, ptxas 13.0): 107 registers a
-thread on sm_80, 113 on sm_90 (113 / 117 before session 31's unsigned ``commit_stage``, 104 / 113
-before the double buffer), no spills, so 4 blocks (16
+shared memory.  Occupancy (``python -m benchmarks.ptx_report``, ptxas 13.0): 109 registers a
+thread on sm_80, 113 on sm_90 (107 / 113 with ``fastdiv32``, 113 / 117 before session 31's
+unsigned ``commit_stage``, 104 / 113 before the double buffer), no spills, so 4 blocks (16
 warps, 25%) per SM, limited by registers; was 56-63 registers with 256 threads, 4 blocks (50%).
 """
 
@@ -69,7 +70,7 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP, WARP_COLS, WARPS,
-                    commit_stage, fastdiv32, multiply_tile, stage_row_group, udiv, zero_tile)
+                    commit_stage, fastdiv_add, multiply_tile, stage_row_group, udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], float32[::1], "
              "int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, int64, "
@@ -100,9 +101,9 @@ def load_input(a_next, x, tid, k0, kdim, row_ok, x_base, ih0, iw0, h, wd, khw, k
         k = uint32(k0 + tid // BM + i * A_ROW_STEP)
         v = float32(0.0)
         if row_ok and k < kdim:
-            ci = fastdiv32(k, khw_mul, khw_shift)
+            ci = fastdiv_add(k, khw_mul, khw_shift)
             r = uint32(k - ci * khw)
-            kh = fastdiv32(r, kw_mul, kw_shift)
+            kh = fastdiv_add(r, kw_mul, kw_shift)
             ih = uint32(ih0 + kh)
             iw = uint32(iw0 + r - kh * kw_n)
             if ih < h32 and iw < wd32:
@@ -151,7 +152,8 @@ def store_output(y, b, acc, Cs, tid, m0, n0, m_total, ohw, c_out):
 def conv2d_fwd_kernel(x, w, b, y, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                       kh_n, kw_n, sh, sw, ph, pw, khw_mul, khw_shift, kw_mul, kw_shift):
     """y (N, C_out, OH, OW) = conv2d(x (N, C_in, H, W), w (C_out, C_in, kH, kW)) + b, all flat;
-    ``(khw_mul, khw_shift)``, ``(kw_mul, kw_shift)``: ``tiles.fastdiv_magic`` of kH*kW and kW."""
+    ``(khw_mul, khw_shift)``, ``(kw_mul, kw_shift)``: ``tiles.fastdiv_add_magic`` of kH*kW
+    and kW."""
     As = cuda.shared.array((BK, BM), float32, alignment=SMEM_ALIGN)
     Bs = cuda.shared.array((BK, BN_PAD), float32, alignment=SMEM_ALIGN)
     Cs = cuda.shared.array((WARPS, WARP_COLS, GROUP_ROWS), float32, alignment=SMEM_ALIGN)

@@ -26,15 +26,16 @@ Tiling and phases inside a block are the forward kernel's (see ``conv_fwd``): 64
 an 8 x 4 register tile per thread (``tiles.multiply_tile``), then ``store_partial`` through the
 per-warp transpose (a warp store: 32 consecutive taps of one channel).  The (ci, kh, kw) decode
 of the thread's A row is hoisted out of the K loop.  Inside it, the (n, oh, ow) decodes of k are
-magic-number divisions by OH*OW and OW (``tiles.fastdiv32``, multipliers from the host) and the
+magic-number divisions by OH*OW and OW (``tiles.fastdiv_add``, multipliers from the host) and the
 index arithmetic is 32-bit (a 32-bit K counter, unsigned padding tests), widened once per load.
 
-K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 497 instructions a thread, 256 FFMA
-(52%); sm_80: 496 (498 / 496 before session 31's unsigned ``commit_stage``).
-Was 504 / 497 before the double buffer (the B load's channel index is 32-bit
-now), and with a 4 x 4 tile and 256 threads: 472, 128 FFMA (27%).  A block's K step: 128 x 498
-thread-instructions instead of 256 x 472, ~1.9x fewer issue slots.  Store phase: 385
-instructions a thread, was 944.
+K step, sm_90 SASS (ptxas 13.0; estimates, no GPU timing): 486 instructions a thread, 256 FFMA
+(53%); sm_80: 484 (53%).  Session 31: 498 / 496 before the unsigned ``commit_stage``, 497 / 496
+after it, 486 / 484 with ``tiles.fastdiv_add`` (was ``fastdiv32``).  Was 504 / 497 before the
+double buffer (the B load's channel index is 32-bit now), and with a 4 x 4 tile and 256
+threads: 472, 128 FFMA (27%).  A block's K step: 128 x 486 thread-instructions instead of
+256 x 472, ~1.9x fewer issue slots.  Store phase: 392 instructions a thread (sm_90; 377 without
+its padding NOPs, as with ``fastdiv32``), was 944.
 
 Cost
 ----
@@ -46,8 +47,8 @@ Launch
 ------
 ``conv2d_wgrad_kernel``: grid ``(ceil(J / 64), ceil(C_out / 64), S)``, block ``(128,)``, launch
 bounds ``(128, 4)``, static shared memory 12416 bytes (``As``, ``Bs``, ``Cs``: see ``tiles``);
-ptxas 13.0: 119 registers on sm_90, 117 on sm_80 (123 / 125 before session 31's unsigned
-``commit_stage``, 115 / 104 before the double buffer), no
+ptxas 13.0: 119 registers on sm_90, 117 on sm_80 (the same with ``fastdiv32``; 123 / 125 before
+session 31's unsigned ``commit_stage``, 115 / 104 before the double buffer), no
 spills, 4 blocks (25%) per SM on both, register-limited (was 56-64 registers with 256 threads,
 4 blocks, 50%).
 ``splitk_reduce_kernel``: grid ``min(ceil(|gw| / 256), 4096)``, block ``(256,)``, grid-stride,
@@ -59,7 +60,7 @@ from numba import cuda, float32, uint32, uint64
 from ._launch import bounded_jit
 from .tiles import (A_LOADS, A_ROW_STEP, B_COL_STEP, B_LOADS, BK, BM, BN, BN_PAD, DIM_X,
                     EW_THREADS, GROUP_ROWS, MIN_BLOCKS, SMEM_ALIGN, THREADS, TM, TN, WARP,
-                    WARP_COLS, WARPS, commit_stage, fastdiv32, multiply_tile, stage_row_group,
+                    WARP_COLS, WARPS, commit_stage, fastdiv_add, multiply_tile, stage_row_group,
                     udiv, zero_tile)
 
 SIGNATURE = ("void(float32[::1], float32[::1], float32[::1], "
@@ -81,9 +82,9 @@ def load_input_taps(a_next, x, tid, k0, k_end, row_ok, x_chan, ih_off, iw_off, c
         k = uint32(k0 + tid // BM + i * A_ROW_STEP)
         v = float32(0.0)
         if row_ok and k < k_end:
-            n = fastdiv32(k, ohw_mul, ohw_shift)
+            n = fastdiv_add(k, ohw_mul, ohw_shift)
             r = uint32(k - n * ohw)
-            oh = fastdiv32(r, ow_mul, ow_shift)
+            oh = fastdiv_add(r, ow_mul, ow_shift)
             ih = uint32(oh * uint32(sh) + ih_off)
             iw = uint32((r - oh * ow_n) * uint32(sw) + iw_off)
             if ih < h32 and iw < wd32:
@@ -99,7 +100,7 @@ def load_grad_output(b_next, gy, tid, k0, k_end, co0, c_out, ohw, ohw_mul, ohw_s
     k = uint32(k0 + tid % BK)
     gy_base = uint64(0)
     if k < k_end:
-        n = fastdiv32(k, ohw_mul, ohw_shift)
+        n = fastdiv_add(k, ohw_mul, ohw_shift)
         gy_base = n * uint64(c_out) * uint64(ohw) + uint32(k - n * ohw)
     for j in range(B_LOADS):
         co = uint32(co0 + j * B_COL_STEP)
@@ -135,7 +136,8 @@ def conv2d_wgrad_kernel(x, gy, ws, n_batch, c_in, h, wd, c_out, oh_n, ow_n,
                         kh_n, kw_n, sh, sw, ph, pw, k_chunk,
                         ohw_mul, ohw_shift, ow_mul, ow_shift):
     """ws (S, C_out, C_in*kH*kW): partial weight gradients over K chunks of length k_chunk;
-    ``(ohw_mul, ohw_shift)``, ``(ow_mul, ow_shift)``: ``tiles.fastdiv_magic`` of OH*OW and OW."""
+    ``(ohw_mul, ohw_shift)``, ``(ow_mul, ow_shift)``: ``tiles.fastdiv_add_magic`` of OH*OW
+    and OW."""
     As = cuda.shared.array((BK, BM), float32, alignment=SMEM_ALIGN)
     Bs = cuda.shared.array((BK, BN_PAD), float32, alignment=SMEM_ALIGN)
     Cs = cuda.shared.array((WARPS, WARP_COLS, GROUP_ROWS), float32, alignment=SMEM_ALIGN)

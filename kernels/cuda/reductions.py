@@ -105,8 +105,8 @@ the device function sees the kernel's (already swapped) globals.  Compiled code 
 Cost (fp32, E = N * C * HW)
 ----
 channel_sum (and _rows): E FLOPs (adds), 4E bytes.  bn_stats (and _rows): 4E FLOPs, 8E bytes (x
-read twice, the second pass mostly from L2).  bn_backward_reduce (and _rows): 9E FLOPs (z 3, the mask's compare and
-multiply 2, the two sums 4), 8E bytes.  Memory bound.  At the DCGAN projection (E = 803K, 3.2 MB
+read twice, the second pass mostly from L2).  bn_backward_reduce (and _rows): 8E FLOPs (z 3, the
+mask's compare and multiply 2, the sums of g and g * d 3), 8E bytes.  Memory bound.  At the DCGAN projection (E = 803K, 3.2 MB
 of x) the per-channel kernels fetch a 32-byte sector per 4-byte value from L2 (8x the bytes) in
 12544 short blocks; the rows kernels fetch each byte once in 392 blocks.  Split kernels: the same
 FLOPs and bytes, plus ``q * S * C`` float32 partials written and read back (q = 1 for channel_sum,

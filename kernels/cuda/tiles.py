@@ -53,10 +53,11 @@ K step: to be decided by a GPU timing (measured before the pipeline below).
 With the register double buffer and the staged store (session 30): 468-498 SASS a K step (51-55%
 FFMA), 117-127 registers on sm_90 (113-128 on sm_80), no spills, still 4 blocks (25%); the store
 phase 385-821 SASS a thread, was 944-3963 (32 stores; 2-4 divisions, was 8-16).  Session 31
-(unsigned ``commit_stage`` indices, conv_dgrad's 32-bit counts and ``fastdiv_add``): 113-119
-registers on sm_90, 107-117 on sm_80; K steps 470 / 484 / 497 SASS on sm_90 (fwd / dgrad /
-wgrad; 465 / 482 / 496 on sm_80).  The shared memory, 12416 bytes a block, does not limit
-occupancy (registers do).
+(unsigned ``commit_stage`` indices, conv_dgrad's 32-bit counts and pixel reciprocals,
+``fastdiv_add`` in all three K loops): 113-121 registers on sm_90, 109-117 on sm_80; K steps
+462 / 482 / 486 SASS on sm_90 (fwd / dgrad / wgrad, 53-55% FFMA; 457 / 478 / 484 on sm_80); the
+store phase 392-749 SASS (conv_dgrad's: 2 divisions a thread, was 6 with its A row's).  The
+shared memory, 12416 bytes a block, does not limit occupancy (registers do).
 """
 
 from numba import config, cuda, float32, int64, uint32, uint64
@@ -238,17 +239,6 @@ def stage_row_group(Cs, acc, tid, group):
             Cs[warp, col + uint64(j), row + uint64(v)] = acc[group * VEC + v, j]
 
 
-@cuda.jit(device=True, inline="always")
-def fastdiv32(a, mul, shift):
-    """``fastdiv`` as 32-bit arithmetic: ``a // d`` for ``0 <= a < 2**31`` with
-    ``(mul, shift) = fastdiv_magic(d)``, as a ``uint32``.  ``(a * mul) >> shift`` equals
-    ``umulhi(2a, mul) >> (shift - 31)`` (``2a < 2**32``, ``shift >= 31``): one ``IMAD.HI.U32``
-    and a 32-bit shift, where ``fastdiv``'s 64-bit shift by a run-time amount takes two funnel
-    shifts and leaves a 64-bit quotient (its uses then multiply in 64 bits)."""
-    hi = uint32((uint64(uint32(a) << uint32(1)) * uint64(uint32(mul))) >> uint64(32))
-    return uint32(hi >> uint32(shift - 31))
-
-
 def fastdiv_add_magic(d: int) -> tuple[int, int]:
     """``(mul, shift)`` with ``a // d == (a + umulhi(a, mul)) >> shift`` for every
     ``0 <= a < 2**31`` (``1 <= d < 2**31``): ``shift = ceil(log2 d)``,
@@ -264,8 +254,10 @@ def fastdiv_add_magic(d: int) -> tuple[int, int]:
 @cuda.jit(device=True, inline="always")
 def fastdiv_add(a, mul, shift):
     """``a // d`` for ``0 <= a < 2**31`` with ``(mul, shift) = fastdiv_add_magic(d)``, as a
-    ``uint32``: ``IMAD.HI.U32``, ``IADD3``, ``SHF`` -- all 32-bit, one register of magic
-    (``fastdiv32``'s 33-bit ``2 * mul`` product keeps two and adds a 64-bit funnel shift)."""
+    ``uint32``: ``IMAD.HI.U32``, ``IADD3``, ``SHF`` -- all 32-bit, one register of magic.  The
+    tiled convolutions' K loops divide with it (session 31; ``fastdiv``'s ``fastdiv_magic``
+    multiplier, taken 32-bit as ``umulhi(2a, mul)``, kept two registers and a 64-bit funnel shift:
+    8-12 more SASS a K step)."""
     a32 = uint32(a)
     return uint32(uint32(a32 + umulhi(a32, uint32(mul))) >> uint32(shift))
 
@@ -284,14 +276,21 @@ def fastdiv_add_magic_device(d):
 
 
 @cuda.jit(device=True, inline="always")
-def fastdiv_magic_device(d):
-    """``fastdiv_magic(max(d, 1))`` computed by a thread, for divisors the host does not know:
-    once per thread, outside any loop -- a bit-length loop and one 64-bit division.  (conv_dgrad
-    used it for its per-phase sub-kernel sizes until session 31; it now takes
-    ``fastdiv_add_magic_device``, one register a multiplier.)"""
-    d = uint64(max(d, 1))
-    bits = uint64(0)
-    while (uint64(1) << bits) < d:
-        bits += uint64(1)
-    shift = bits + uint64(31)
-    return ((uint64(1) << shift) + d - uint64(1)) // d, shift
+def reciprocal32(d):
+    """``floor((2**32 - 1) / d)`` as a ``uint32`` (``1 <= d < 2**32``): one 32-bit division,
+    after which ``div_by_reciprocal`` divides any number of numerators by ``d`` without one."""
+    return uint32(uint32(0xFFFFFFFF) // uint32(d))
+
+
+@cuda.jit(device=True, inline="always")
+def div_by_reciprocal(a, d, inv):
+    """``a // d`` for ``0 <= a < 2**32`` with ``inv = reciprocal32(d)``, as a ``uint32``: an
+    ``IMAD.HI.U32``, a multiply-subtract and one compare-and-add (a division is ~22 SASS).
+    ``2**32 - d <= d * inv <= 2**32 - 1`` puts ``a * inv / 2**32`` in ``(a/d - 1, a/d]``: the
+    estimate is the quotient or one below it."""
+    a32 = uint32(a)
+    d32 = uint32(d)
+    q = umulhi(a32, uint32(inv))
+    if uint32(a32 - q * d32) >= d32:
+        q = uint32(q + uint32(1))
+    return q
