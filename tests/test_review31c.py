@@ -1,0 +1,104 @@
+"""Review of session 31's h31c / h31d kernel work: GELU's fused float32 CPU forward / backward
+laid out as the float64 path (torch's layouts), its derivative rounded to float32 before g
+multiplies it (torch's NaN for an infinite g where it underflows), its range reduction at the
+boundaries; the strided-rows im2col and the CUDA kernels in the simulator."""
+import math
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+import tensorgan.nn.functional as F
+from tensorgan.activation_kernels import gelu_backward, gelu_forward
+
+_RNG = np.random.default_rng(3131)
+_X = _RNG.standard_normal((2, 3, 4, 5)) * 3
+_G = _RNG.standard_normal((2, 3, 4, 5))
+
+
+def _laid_out(a, kind, dtype):
+    t = tg.tensor(a, dtype=dtype)
+    if kind == "channels_last":
+        return t.to(memory_format=tg.channels_last)
+    if kind == "permuted":
+        return t.permute(3, 2, 1, 0).contiguous().permute(3, 2, 1, 0)
+    if kind == "sliced":
+        return tg.cat([t, t], 3)[..., :5]
+    if kind == "broadcast":                                   # a sum's gradient
+        return tg.tensor(np.float64(a[0, 0, 0, 0]), dtype=dtype).expand(*a.shape)
+    return t
+
+
+def _gelu_and_grad(x_kind, g_kind, dtype):
+    x = _laid_out(_X, x_kind, dtype).detach().requires_grad_(True)
+    y = F.gelu(x)
+    (gx,) = tg.autograd.grad(y, x, _laid_out(_G, g_kind, dtype))
+    return y, gx
+
+
+@pytest.mark.parametrize("x_kind", ["contiguous", "channels_last", "permuted", "sliced"])
+@pytest.mark.parametrize("g_kind", ["contiguous", "channels_last", "permuted", "sliced", "broadcast"])
+def test_gelu_float32_layouts_as_float64_path(x_kind, g_kind):
+    # the fused float32 kernels wrote C order whatever x's / g's layout (torch: y as x, the input
+    # gradient as g where g is not broadcast); the float64 path lays them out as torch's
+    y32, g32 = _gelu_and_grad(x_kind, g_kind, tg.float32)
+    y64, g64 = _gelu_and_grad(x_kind, g_kind, tg.float64)
+    assert y32.stride() == y64.stride() and g32.stride() == g64.stride()
+    np.testing.assert_allclose(y32.numpy(), y64.numpy(), rtol=2e-6, atol=2e-6)
+    np.testing.assert_allclose(g32.numpy(), g64.numpy(), rtol=2e-6, atol=2e-6)
+
+
+def test_gelu_float32_channels_last_stays_channels_last():
+    y, gx = _gelu_and_grad("channels_last", "channels_last", tg.float32)
+    assert y.stride() == gx.stride() == (60, 1, 15, 3)          # torch's strides
+    assert y.is_contiguous(memory_format=tg.channels_last)
+
+
+def test_gelu_kernels_on_a_transposed_array_keep_its_layout():
+    x = np.asfortranarray(_X.astype(np.float32))
+    y, cdf = gelu_forward(x)
+    assert y.flags.f_contiguous and cdf.flags.f_contiguous
+    g = np.ones(x.shape, np.float32)                            # C order: g leads
+    got = gelu_backward(x, cdf, g)
+    assert got.flags.c_contiguous
+    np.testing.assert_array_equal(got, gelu_backward(np.ascontiguousarray(x),
+                                                     np.ascontiguousarray(cdf), g))
+
+
+def _exact_gelu_grad(x):
+    return np.array([0.5 * math.erfc(-v / math.sqrt(2)) + v * math.exp(-0.5 * v * v)
+                     / math.sqrt(2 * math.pi) for v in x.astype(np.float64)])
+
+
+def test_gelu_backward_at_the_range_reduction_boundaries():
+    # x^2 / 2 = (n + 1/2) ln 2: where the rounding of n flips (|r| = ln2 / 2), a few ulps each side
+    base = np.sqrt(2 * (np.arange(175) + 0.5) * math.log(2)).astype(np.float32)
+    xs = [base]
+    for direction in (np.inf, -np.inf):
+        v = base
+        for _ in range(3):
+            v = np.nextafter(v, np.float32(direction))
+            xs.append(v)
+    x = np.concatenate(xs + [-a for a in xs])
+    _, cdf = gelu_forward(x)
+    got = gelu_backward(x, cdf, np.ones_like(x)).astype(np.float64)
+    term = x * np.exp(-0.5 * x.astype(np.float64) ** 2) / math.sqrt(2 * math.pi)
+    ref = cdf.astype(np.float64) + term                         # from the same float32 cdf
+    scale = np.abs(cdf) + np.abs(term)
+    assert (np.abs(got - ref) <= 2 * np.spacing(scale.astype(np.float32))).all()
+    inside = np.abs(x) < 5                                      # float32's cdf exact enough here
+    np.testing.assert_allclose(got[inside], _exact_gelu_grad(x[inside]), rtol=0, atol=3e-7)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_float32_double_backward_as_float64(approximate):
+    xa, ga, va = (_RNG.standard_normal((3, 4)) * s for s in (3, 1, 1))
+    results = []
+    for dtype in (tg.float32, tg.float64):
+        x = tg.tensor(xa, dtype=dtype, requires_grad=True)
+        g = tg.tensor(ga, dtype=dtype, requires_grad=True)
+        (gx,) = tg.autograd.grad(F.gelu(x, approximate=approximate), x, g, create_graph=True)
+        results.append([gx.detach().numpy()] + [a.numpy() for a in
+                                                 tg.autograd.grad(gx, (x, g), tg.tensor(va, dtype=dtype))])
+    for a32, a64 in zip(*results):
+        np.testing.assert_allclose(a32, a64, rtol=1e-5, atol=2e-6)
