@@ -74,8 +74,10 @@ def _compile() -> dict:
                  + 0.9999999999797776) * r + 0.9999999999595395
             e *= _f64_from_bits((1023 << 52) - (_bits_of_f64(t) << 52))
             e = 0.0 if s > 240.0 else e     # exp(-120) * x: below float32's least subnormal
-            # (an infinite x keeps inf * 0 = NaN, as torch's; NaN stays NaN)
-            out[i] = g[i] * (cdf[i] + v * e * 0.3989422804014327)
+            # (an infinite x keeps inf * 0 = NaN, as torch's; NaN stays NaN).  The derivative
+            # is rounded to float32 before g multiplies it, as torch's: where it underflows
+            # (x < -14.5), an infinite g gives NaN and a huge one 0, not a float64 product
+            out[i] = g[i] * np.float32(cdf[i] + v * e * 0.3989422804014327)
 
     return {"gelu_forward": gelu_forward, "gelu_backward": gelu_backward}
 

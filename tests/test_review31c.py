@@ -65,6 +65,15 @@ def test_gelu_kernels_on_a_transposed_array_keep_its_layout():
                                                      np.ascontiguousarray(cdf), g))
 
 
+def test_gelu_float32_gradient_infinite_g_where_the_derivative_underflows():
+    # the derivative at x = -15 (-8e-49) underflows float32: torch's gradient is g * 0 -- NaN for
+    # an infinite g, 0 for a huge one (the float64 product gave -inf and -8e-11)
+    x = tg.tensor([-15.0, -14.6, -20.0, 3.0], requires_grad=True)
+    F.gelu(x).backward(tg.tensor([math.inf, 1e38, math.inf, math.inf]))
+    got = x.grad.numpy()
+    assert np.isnan(got[0]) and got[1] == 0 and np.isnan(got[2]) and got[3] == math.inf
+
+
 def _exact_gelu_grad(x):
     return np.array([0.5 * math.erfc(-v / math.sqrt(2)) + v * math.exp(-0.5 * v * v)
                      / math.sqrt(2 * math.pi) for v in x.astype(np.float64)])
