@@ -111,3 +111,48 @@ def test_gelu_float32_double_backward_as_float64(approximate):
                                                  tg.autograd.grad(gx, (x, g), tg.tensor(va, dtype=dtype))])
     for a32, a64 in zip(*results):
         np.testing.assert_allclose(a32, a64, rtol=1e-5, atol=2e-6)
+
+
+def _im2col(x, offh, offw, sh, sw, qh, qw):
+    """cols[(c, th, tw), (n, i, j)] = x[n, c, i*sh + offh[th], j*sw + offw[tw]], 0 outside x."""
+    n, c, h, w = x.shape
+    rows = np.arange(qh)[None, :] * sh + offh[:, None]
+    cols = np.arange(qw)[None, :] * sw + offw[:, None]
+    padded = np.zeros((n, c, h + 1, w + 1), x.dtype)
+    padded[:, :, :h, :w] = x
+    rows = np.where((rows >= 0) & (rows < h), rows, h)
+    cols = np.where((cols >= 0) & (cols < w), cols, w)
+    g = padded[:, :, rows[:, None, :, None], cols[None, :, None, :]]
+    return g.transpose(1, 2, 3, 0, 4, 5).reshape(c * len(offh) * len(offw), n * qh * qw)
+
+
+# (width, stride, dilation, padding, kernel): window rows 15 (the table gather) and 16-17 wide
+# (the strided-rows pack) at strides 2-4, dilated, padded past half the kernel
+_PACK_CASES = [(30, 2, 1, 1, 3), (31, 2, 1, 1, 3), (43, 3, 2, 3, 3), (46, 3, 2, 3, 3),
+               (56, 4, 1, 4, 5), (57, 4, 1, 4, 5), (23, 2, 3, 5, 2), (24, 2, 3, 5, 2)]
+
+
+@pytest.mark.parametrize("width, stride, dilation, padding, kernel", _PACK_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_strided_conv_both_sides_of_the_wide_row_threshold(width, stride, dilation, padding,
+                                                           kernel, dtype):
+    rng = np.random.default_rng(width * 10 + stride)
+    x = rng.standard_normal((1, 3, 7, width)).astype(dtype)
+    w = rng.standard_normal((2, 3, kernel, kernel)).astype(dtype)
+    for channels_last in (False, True):
+        xt = tg.tensor(x)
+        if channels_last:
+            xt = xt.to(memory_format=tg.channels_last)
+        wt = tg.tensor(w, requires_grad=True)
+        y = F.conv2d(xt, wt, None, stride, padding, dilation)
+        qh, qw = y.shape[2:]
+        assert qw in (15, 16)                                   # the threshold's two sides
+        offs = np.arange(kernel) * dilation - padding
+        cols = _im2col(x.astype(np.float64), offs, offs, stride, stride, qh, qw)
+        want = (w.reshape(2, -1).astype(np.float64) @ cols).reshape(2, 1, qh, qw).transpose(1, 0, 2, 3)
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(y.numpy(), want, rtol=tol, atol=tol)
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        y.backward(tg.tensor(gy))
+        want_gw = (gy.reshape(2, -1).astype(np.float64) @ cols.T).reshape(w.shape)
+        np.testing.assert_allclose(wt.grad.numpy(), want_gw, rtol=tol * 10, atol=tol * 10)
