@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .memory_formats import _row_major, iterator_order
+
 _KERNELS: dict = {}
 
 
@@ -72,29 +74,56 @@ def _compile() -> dict:
                  + 0.9999999999797776) * r + 0.9999999999595395
             e *= _f64_from_bits((1023 << 52) - (_bits_of_f64(t) << 52))
             e = 0.0 if s > 240.0 else e     # exp(-120) * x: below float32's least subnormal
-            # (an infinite x keeps inf * 0 = NaN, as torch's; NaN stays NaN)
-            out[i] = g[i] * (cdf[i] + v * e * 0.3989422804014327)
+            # (an infinite x keeps inf * 0 = NaN, as torch's; NaN stays NaN).  The derivative
+            # is rounded to float32 before g multiplies it, as torch's: where it underflows
+            # (x < -14.5), an infinite g gives NaN and a huge one 0, not a float64 product
+            out[i] = g[i] * np.float32(cdf[i] + v * e * 0.3989422804014327)
 
     return {"gelu_forward": gelu_forward, "gelu_backward": gelu_backward}
 
 
+def _layout_axes(lead: np.ndarray, other: np.ndarray) -> "list | None":
+    """The dims of an elementwise result outermost to innermost in memory, torch's
+    TensorIterator's (``lead`` its first operand): None for C order (``lead`` row-major)."""
+    if _row_major(lead):
+        return None
+    axes = iterator_order(lead.shape, (lead, other))
+    return None if axes == sorted(axes) else axes
+
+
+def _flat(a: np.ndarray, axes: "list | None") -> np.ndarray:
+    """``a``'s elements in the order ``axes`` lays them out (a copy only where a is not so)."""
+    return (a if axes is None else a.transpose(axes)).ravel()
+
+
+def _shaped(flat: np.ndarray, shape: tuple, axes: "list | None") -> np.ndarray:
+    """``flat`` (laid out in the order ``axes``) as an array of ``shape``."""
+    if axes is None:
+        return flat.reshape(shape)
+    return flat.reshape([shape[d] for d in axes]).transpose(np.argsort(axes))
+
+
 def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x * Phi(x), Phi(x))`` for a float32 NumPy array (any layout), as new arrays."""
+    """``(x * Phi(x), Phi(x))`` for a float32 NumPy array (any layout), as new arrays laid out
+    as x (channels_last, a transpose), as torch's and NumPy's elementwise results."""
     if not _KERNELS:
         _KERNELS.update(_compile())
-    flat = np.ascontiguousarray(x).reshape(-1)
+    axes = _layout_axes(x, x)
+    flat = _flat(x, axes)
     y, cdf = np.empty_like(flat), np.empty_like(flat)
     _KERNELS["gelu_forward"](flat, y, cdf)
-    return y.reshape(x.shape), cdf.reshape(x.shape)
+    return _shaped(y, x.shape, axes), _shaped(cdf, x.shape, axes)
 
 
 def gelu_backward(x: np.ndarray, cdf: np.ndarray, g: np.ndarray) -> np.ndarray:
     """``g * (Phi(x) + x phi(x))`` for float32 NumPy arrays of one shape (``cdf``: the forward's
-    Phi(x)), one fused pass evaluated in float64 -- where NumPy took six passes and temporaries."""
+    Phi(x)), one fused pass evaluated in float64 -- where NumPy took six passes and temporaries.
+    Laid out as functional's ``_times_gradient``: as g where g differs from x and is not
+    broadcast (torch's: g is its TensorIterator's first operand), else as x."""
     if not _KERNELS:
         _KERNELS.update(_compile())
-    flat = np.ascontiguousarray(x).reshape(-1)
-    out = np.empty_like(flat)
-    _KERNELS["gelu_backward"](flat, np.ascontiguousarray(cdf).reshape(-1),
-                              np.ascontiguousarray(g).reshape(-1), out)
-    return out.reshape(x.shape)
+    lead = x if g.strides == x.strides or 0 in g.strides else g
+    axes = _layout_axes(lead, x)
+    out = np.empty(x.size, np.float32)
+    _KERNELS["gelu_backward"](_flat(x, axes), _flat(cdf, axes), _flat(g, axes), out)
+    return _shaped(out, x.shape, axes)
