@@ -2081,6 +2081,11 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
             t._hooks.run_post(t, got[id(t)])
 
 
+def _reads(ctx: Function, parent: "Tensor") -> bool:
+    """Whether ``ctx``'s backward reads input ``parent``'s value (at any position it holds)."""
+    return any(ctx.reads_input(i) for i, a in enumerate(ctx.inputs) if a is parent)
+
+
 def _check_still_valid(ctx: Function) -> None:
     """The graph is not freed and no input of this op was written in place since it ran."""
     if ctx.released:
@@ -2098,7 +2103,7 @@ def _check_still_valid(ctx: Function) -> None:
                     f"{ctx.name()}: the output this op saved for backward was modified in place "
                     f"(through a .detach() or a view of it) after the op ran, so its gradient "
                     f"would be wrong; modify a .clone(), or do the update after backward()")
-            if not (ctx.reads_inputs or needed or parent._requires_grad):
+            if not (needed or parent._requires_grad or _reads(ctx, parent)):
                 continue    # a constant the op never reads (StyleGAN2: pl_mean.lerp(x, d) then pl_mean.copy_)
             raise AutogradError(
                 f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
