@@ -904,6 +904,10 @@ def _write_overlapping(view: Any, update: Callable[[Any], None]) -> bool:
     owner = view
     while getattr(owner, "base", None) is not None:     # (as_strided's base is NumPy's DummyArray)
         owner = owner.base
+    if isinstance(owner, np.ndarray) and not owner.flags.c_contiguous:
+        # a block in another order of dims (a gradient copied as its F-order caller's): its
+        # dims by stride, which are C order when it is dense (else refused below)
+        owner = owner.transpose(np.argsort([-s for s in owner.strides], kind="stable"))
     if not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable:
         return False
     where = _view_positions(np, owner, view)

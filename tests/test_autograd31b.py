@@ -123,3 +123,20 @@ def test_layer_and_group_norm_without_weight_leave_their_output_writable(norm):
         y.mul_(1.25)                      # torch's node saved no output: allowed
     y.backward(w)
     assert np.allclose(x.grad.numpy(), expected, rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. a hook writing its gradient in place, where the walk holds it as a read-only view
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("create_graph", [True, False])
+def test_a_hook_may_scale_a_gradient_that_views_a_transposed_caller_gradient(create_graph):
+    x = _leaf(np.arange(24.0).reshape(4, 6))
+    y = _leaf(np.ones((4, 6)))
+    a, b = x * 1.0, y * 1.0
+    b.register_hook(lambda g: g.mul_(1.5))
+    out = tg.stack([a, b]).sum(0)       # each gradient a view of one broadcast of g
+    g = tg.tensor(np.arange(24.0).reshape(6, 4), dtype=tg.float64).t()   # (F order: a transpose)
+    gx, gy = tg.autograd.grad(out, [x, y], g, create_graph=create_graph)
+    expected = 1.5 * np.arange(24.0).reshape(6, 4).T     # the write is seen by both, as torch's
+    assert np.array_equal(gy.detach().numpy(), expected)
+    assert np.array_equal(gx.detach().numpy(), expected)
