@@ -839,10 +839,14 @@ def _composed_holomorphic(cls: type, partial: Any = None) -> type:
     def gradients(self, g, x):
         return (g * conj(cls.partials(x)[0] if partial is None else partial(x)),)
 
+    def result_grad(self, g, y):      # (an OfResult op's: f' from the result, as torch's)
+        return g * conj(cls.result_partial(y))
+
     def name(self) -> str:
         return cls.__name__ + "Backward0"
     return type("Complex" + cls.__name__, (cls,), {"takes_complex": True, "complex_op": None,
                                                    "gradients": gradients, "name": name,
+                                                   "result_grad": result_grad,
                                                    "__doc__": f"{cls.__name__} of a complex tensor."})
 
 

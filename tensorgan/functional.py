@@ -2026,12 +2026,15 @@ class _AffineRowNorm(Function):
         self.x4 = self.xp.ascontiguousarray(x).reshape(1, rows, -1, 1)
         y, self.mean, self.invstd = self.device.kernels.batch_norm(self.x4, None, None, None, None,
                                                                    True, 0.0, eps)
-        self.xhat = y.reshape(x.shape)
+        xhat = y.reshape(x.shape)
+        # kept for weight's gradient alone: without a weight the output is xhat, and torch's node
+        # saves it not (the output may be written in place before backward)
+        self.xhat = None if weight is None else xhat
         self.w = None if weight is None else weight.reshape(affine_shape)
         self.affine_shape = (1,) * (x.ndim - len(affine_shape)) + tuple(affine_shape)
-        out = self.xhat if self.w is None else self.xhat * self.w
+        out = xhat if self.w is None else xhat * self.w
         if bias is not None:
-            if out is self.xhat:
+            if out is xhat:
                 out = out + bias.reshape(affine_shape)
             else:
                 out += bias.reshape(affine_shape)

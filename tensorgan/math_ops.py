@@ -76,6 +76,42 @@ class Pointwise(Composed):
                      for x, p, wanted in zip(inputs, parts, need))
 
 
+class OfResult(Pointwise):
+    """A one-input :class:`Pointwise` op whose derivative is written with its result,
+    ``result_partial(y)`` (torch saves the result, not the input: exp2, expm1, tan) -- so its
+    input may be written in place before backward, and its result may not."""
+    reads_inputs = False
+
+    @staticmethod
+    def result_partial(y: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, x):
+        self.y = self.compute(self.xp, x)
+        return self.y
+
+    def result_grad(self, g: Tensor, y: Tensor) -> Tensor:
+        return g * self.result_partial(y)
+
+    def backward(self, g):
+        with no_grad():
+            grad = self.result_grad(Tensor._make(g, self.device), Tensor._make(self.y, self.device))
+        return (grad.array,)
+
+    def grad_graph(self, g: Tensor) -> tuple:
+        return (self.result_grad(g, ops.saved_output(self, self.y)),)
+
+
+def _of_result(name: str, compute: Callable, result_partial: Callable) -> type:
+    """An :class:`OfResult` op class from its value and its derivative in terms of the value
+    (``partials`` too, on the input, for code that asks for them)."""
+    cls = type(name, (OfResult,), {"op_name": name.lower(), "compute": staticmethod(compute),
+                                   "result_partial": staticmethod(result_partial),
+                                   "__doc__": f"torch.{name.lower()}"})
+    cls.partials = staticmethod(lambda x: (result_partial(cls.apply(x)),))
+    return cls
+
+
 def _pointwise(name: str, compute: Callable, partials: Callable) -> type:
     """A :class:`Pointwise` op class from its value and its partial derivatives."""
     return type(name, (Pointwise,), {"op_name": name.lower(), "compute": staticmethod(compute),
@@ -132,12 +168,12 @@ class Logit(Composed):
 _SQRT_PI = math.sqrt(math.pi)
 Erf = _pointwise("Erf", _erf_values, lambda x: ((-(x * x)).exp() * (2 / _SQRT_PI),))
 Erfinv = _pointwise("Erfinv", _erfinv_values, lambda x: ((Erfinv.apply(x) ** 2).exp() * (_SQRT_PI / 2),))
-Expm1 = _pointwise("Expm1", lambda xp, x: xp.expm1(x), lambda x: (x.exp(),))
+Expm1 = _of_result("Expm1", lambda xp, x: xp.expm1(x), lambda y: y + 1.0)
 Log2 = _pointwise("Log2", lambda xp, x: xp.log2(x), lambda x: ((x * math.log(2)).reciprocal(),))
 Log10 = _pointwise("Log10", lambda xp, x: xp.log10(x), lambda x: ((x * math.log(10)).reciprocal(),))
 Sinh = _pointwise("Sinh", lambda xp, x: xp.sinh(x), lambda x: (Cosh.apply(x),))
 Cosh = _pointwise("Cosh", lambda xp, x: xp.cosh(x), lambda x: (Sinh.apply(x),))
-Tan = _pointwise("Tan", lambda xp, x: xp.tan(x), lambda x: (Tan.apply(x) ** 2 + 1.0,))
+Tan = _of_result("Tan", lambda xp, x: xp.tan(x), lambda y: y * y + 1.0)
 Asin = _pointwise("Asin", lambda xp, x: xp.arcsin(x), lambda x: ((1.0 - x * x).rsqrt(),))
 Acos = _pointwise("Acos", lambda xp, x: xp.arccos(x), lambda x: (-(1.0 - x * x).rsqrt(),))
 Atan = _pointwise("Atan", lambda xp, x: xp.arctan(x), lambda x: ((x * x + 1.0).reciprocal(),))
@@ -252,6 +288,7 @@ def _others_product(x: Tensor, axis: int) -> Tensor:
 
 class Cumsum(Composed):
     takes_int = True
+    reads_inputs = False   # the gradient is the reversed cumsum of g: no input value (torch)
     @staticmethod
     def compute(xp, x, axis):
         return _c_order(xp.cumsum(x, axis=axis))

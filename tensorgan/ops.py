@@ -684,6 +684,7 @@ class MaxDim(Function):
     takes_half = True
     takes_int = True
     takes_bool = True
+    reads_inputs = False   # the shape and the indices only (torch saves those, not x's values)
 
     def forward(self, x, axis, keepdims, index, node):
         self.shape, self.axis, self.keepdims, self.index, self.node = x.shape, axis, keepdims, index, node

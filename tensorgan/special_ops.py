@@ -20,7 +20,7 @@ import numpy as np
 
 from .broadcasting import broadcast_shape
 from .errors import DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
-from .math_ops import Composed, _binary, _in_place_form, _pointwise, _unary
+from .math_ops import Composed, Pointwise, _binary, _in_place_form, _of_result, _pointwise, _unary
 from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype, _torch_int_arrays
 
 
@@ -59,10 +59,6 @@ def _sinc_slope(x: Tensor) -> Tensor:
     return (((safe * math.pi).cos() - Sinc.apply(safe)) / safe).masked_fill(zero, 0.0)
 
 
-def _copysign_slope(x: Tensor, y: Tensor) -> Tensor:
-    """d copysign(x, y) / dx: +-1, 0 where x == 0 (as torch)."""
-    zero, safe = _nonzero(x)
-    return (Copysign.apply(safe, y) / safe).masked_fill(zero, 0.0)
 
 
 class Polygamma(Composed):
@@ -87,14 +83,39 @@ Erfc = _pointwise("Erfc", _special("erfc"), lambda x: ((-(x * x)).exp() * (-2 / 
 I0 = _pointwise("I0", _special("i0"), lambda x: (I1.apply(x),))
 I1 = _pointwise("I1", _special("i1"), lambda x: (_i1_slope(x),))
 Sinc = _pointwise("Sinc", lambda xp, x: xp.sinc(x), lambda x: (_sinc_slope(x),))
-Exp2 = _pointwise("Exp2", lambda xp, x: xp.exp2(x), lambda x: (Exp2.apply(x) * _LN2,))
+Exp2 = _of_result("Exp2", lambda xp, x: xp.exp2(x), lambda y: y * _LN2)
 LogAddExp2 = _pointwise("LogAddExp2", lambda xp, x, y: xp.logaddexp2(x, y),
                         lambda x, y: (((x - y) * _LN2).sigmoid(), ((y - x) * _LN2).sigmoid()))
 Asinh = _pointwise("Asinh", lambda xp, x: xp.arcsinh(x), lambda x: ((x * x + 1.0).rsqrt(),))
 Acosh = _pointwise("Acosh", lambda xp, x: xp.arccosh(x), lambda x: ((x * x - 1.0).rsqrt(),))
 Atanh = _pointwise("Atanh", lambda xp, x: xp.arctanh(x), lambda x: ((1.0 - x * x).reciprocal(),))
-Copysign = _pointwise("Copysign", lambda xp, x, y: xp.copysign(x, y),
-                      lambda x, y: (_copysign_slope(x, y), 0.0))
+
+
+class Copysign(Pointwise):
+    """torch.copysign; d/dx = result / x (+-1), 0 where x == 0, and no gradient to y -- read from
+    the saved result and x, as torch's node saves them: y may be written in place before backward."""
+    op_name = "copysign"
+
+    @staticmethod
+    def compute(xp, x, y):
+        return xp.copysign(x, y)
+
+    def forward(self, x, y):
+        self.y = super().forward(x, y)
+        return self.y
+
+    def reads_input(self, i: int) -> bool:
+        return i == 0
+
+    def gradients(self, g, x, y):
+        gx = self._slope_times(g, x) if self.needs_input_grad[0] else None
+        return gx, (y.detach().new_zeros(y.shape) if self.needs_input_grad[1] else None)
+
+    def _slope_times(self, g: Tensor, x: Tensor) -> Tensor:
+        from .ops import unbroadcast
+        zero, safe = _nonzero(x.detach())   # (+-1 wherever x != 0: a constant, exactly)
+        slope = (Tensor._make(self.y, self.device) / safe).masked_fill(zero, 0.0)
+        return unbroadcast(g * slope, x.shape)
 
 
 class Frexp(Composed):

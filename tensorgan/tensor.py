@@ -904,6 +904,10 @@ def _write_overlapping(view: Any, update: Callable[[Any], None]) -> bool:
     owner = view
     while getattr(owner, "base", None) is not None:     # (as_strided's base is NumPy's DummyArray)
         owner = owner.base
+    if isinstance(owner, np.ndarray) and not owner.flags.c_contiguous:
+        # a block in another order of dims (a gradient copied as its F-order caller's): its
+        # dims by stride, which are C order when it is dense (else refused below)
+        owner = owner.transpose(np.argsort([-s for s in owner.strides], kind="stable"))
     if not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable:
         return False
     where = _view_positions(np, owner, view)
@@ -2107,6 +2111,11 @@ def _backward_into(inputs: Any, roots: list, seeds: list, retain_graph, create_g
             t._hooks.run_post(t, got[id(t)])
 
 
+def _reads(ctx: Function, parent: "Tensor") -> bool:
+    """Whether ``ctx``'s backward reads input ``parent``'s value (at any position it holds)."""
+    return any(ctx.reads_input(i) for i, a in enumerate(ctx.inputs) if a is parent)
+
+
 def _check_still_valid(ctx: Function) -> None:
     """The graph is not freed and no input of this op was written in place since it ran."""
     if ctx.released:
@@ -2124,7 +2133,7 @@ def _check_still_valid(ctx: Function) -> None:
                     f"{ctx.name()}: the output this op saved for backward was modified in place "
                     f"(through a .detach() or a view of it) after the op ran, so its gradient "
                     f"would be wrong; modify a .clone(), or do the update after backward()")
-            if not (ctx.reads_inputs or needed or parent._requires_grad):
+            if not (needed or parent._requires_grad or _reads(ctx, parent)):
                 continue    # a constant the op never reads (StyleGAN2: pl_mean.lerp(x, d) then pl_mean.copy_)
             raise AutogradError(
                 f"{type(ctx).__name__}: an input of shape {parent.shape} was modified in place "
