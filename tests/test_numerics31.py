@@ -1,0 +1,79 @@
+"""Numerics and small semantics of session 31's leftovers, each against exact math (math.erfc in
+float64, finite differences) rather than torch: GELU's lower tail (erfc, not 1 + erf), integer
+dtype= reductions of a tracked float input refused, the dim forms' node names, number % x."""
+import math
+
+import numpy as np
+
+import tensorgan as tg
+import tensorgan.nn.functional as F
+
+_ERFC = np.vectorize(math.erfc)
+_EXP = np.vectorize(math.exp)
+
+
+def _gelu_exact(x):
+    """GELU and its derivative in float64, Phi(x) = erfc(-x / sqrt 2) / 2 (no cancellation)."""
+    x = np.asarray(x, np.float64)
+    cdf = _ERFC(-x / math.sqrt(2)) / 2
+    return x * cdf, cdf + x * _EXP(-x * x / 2) / math.sqrt(2 * math.pi)
+
+
+def _ulps(got, exact, dtype):
+    spacing = np.spacing(np.abs(exact).astype(dtype)).astype(np.float64)
+    return np.abs(got.astype(np.float64) - exact) / np.maximum(spacing, np.finfo(dtype).smallest_subnormal)
+
+
+def test_gelu_float32_lower_tail_relatively_accurate():
+    """x = -5.66: (1 + erf) / 2 rounded Phi to 0 (GELU 0, its gradient 5e5 ulp off)."""
+    x = np.concatenate([np.linspace(-15, 6, 20001), [-5.66, -0.7518]]).astype(np.float32)
+    t = tg.tensor(x, requires_grad=True)
+    y = F.gelu(t)
+    y.backward(tg.ones(x.shape))
+    value, slope = _gelu_exact(x)
+    assert _ulps(y.detach().numpy(), value, np.float32).max() <= 1.0
+    assert y.detach().numpy()[-2] < 0 and abs(y.detach().numpy()[-2] / value[-2] - 1) < 2e-7
+    # the gradient: within an ulp of the terms' scale (Phi + x phi cancels near x = -0.75)
+    scale = np.abs(value / np.where(x == 0, 1, x)) + np.abs(slope - value / np.where(x == 0, 1, x))
+    err = np.abs(t.grad.numpy().astype(np.float64) - slope)
+    assert (err <= np.spacing(scale.astype(np.float32)).astype(np.float64) * 1.0 + 1e-45).all()
+    assert abs(t.grad.numpy()[-2] / slope[-2] - 1) < 2e-7
+
+
+def test_gelu_float64_lower_tail_relatively_accurate():
+    x = np.array([-5.66, -8.5, -10.0, -20.0, -37.0, -1.0, 0.5, 3.0])
+    t = tg.tensor(x, requires_grad=True)
+    y = F.gelu(t)
+    y.sum().backward()
+    value, slope = _gelu_exact(x)
+    np.testing.assert_allclose(y.detach().numpy(), value, rtol=1e-12)     # 1 + erf: 0 below -8.3
+    np.testing.assert_allclose(t.grad.numpy(), slope, rtol=1e-12)
+
+
+def test_gelu_no_grad_float16_and_broadcast_gradient_paths_agree():
+    x = np.linspace(-7, 4, 301).astype(np.float32)
+    with tg.no_grad():                      # the values-only kernel
+        y0 = F.gelu(tg.tensor(x)).numpy()
+    t = tg.tensor(x, requires_grad=True)
+    y = F.gelu(t)
+    np.testing.assert_array_equal(y.detach().numpy(), y0)
+    y.sum().backward(retain_graph=True)     # a broadcast g: the derivative times it, not the kernel
+    g1 = t.grad.numpy().copy()
+    t.grad = None
+    y.backward(tg.ones(x.shape), retain_graph=True)
+    y.backward(tg.ones(x.shape))            # the kept derivative is not overwritten
+    np.testing.assert_array_equal(t.grad.numpy(), 2 * g1)
+    x16 = x.astype(np.float16)              # float16: the float32 kernel's value, rounded
+    h = F.gelu(tg.tensor(x16)).numpy()
+    assert h.dtype == np.float16
+    np.testing.assert_array_equal(h, F.gelu(tg.tensor(x16.astype(np.float32))).numpy().astype(np.float16))
+
+
+def test_gelu_special_values():
+    for dtype in (tg.float32, tg.float64):
+        t = tg.tensor([-np.inf, np.inf, np.nan, 0.0], dtype=dtype, requires_grad=True)
+        y = F.gelu(t)
+        y.sum().backward()
+        got = y.detach().numpy()
+        assert np.isnan(got[0]) and got[1] == np.inf and np.isnan(got[2]) and got[3] == 0
+        assert np.isnan(t.grad.numpy()[:3]).all() and t.grad.numpy()[3] == 0.5
