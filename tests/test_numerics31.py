@@ -4,9 +4,11 @@ dtype= reductions of a tracked float input refused, the dim forms' node names, n
 import math
 
 import numpy as np
+import pytest
 
 import tensorgan as tg
 import tensorgan.nn.functional as F
+from tensorgan.errors import DTypeError
 
 _ERFC = np.vectorize(math.erfc)
 _EXP = np.vectorize(math.exp)
@@ -77,3 +79,30 @@ def test_gelu_special_values():
         got = y.detach().numpy()
         assert np.isnan(got[0]) and got[1] == np.inf and np.isnan(got[2]) and got[3] == 0
         assert np.isnan(t.grad.numpy()[:3]).all() and t.grad.numpy()[3] == 0.5
+
+
+@pytest.mark.parametrize("name, call", [
+    ("prod", lambda x: x.prod(dtype=tg.int64)), ("prod", lambda x: tg.prod(x, 0, dtype=tg.int32)),
+    ("cumprod", lambda x: x.cumprod(0, dtype=tg.int64)), ("cumsum", lambda x: tg.cumsum(x, 0, dtype=tg.int16)),
+    ("nansum", lambda x: x.nansum(dtype=tg.int64)), ("sum", lambda x: x.sum(0, dtype=tg.int64)),
+    ("sum", lambda x: tg.sum(x, dtype=tg.bool))])
+def test_integer_dtype_of_a_tracked_float_input_refused(name, call):
+    """torch: "Autograd not support dtype: Long"; tensorgan returned an untracked result."""
+    x = tg.tensor([1.5, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(DTypeError, match=rf"{name}: .*dtype=(int|bool)") as info:
+        call(x)
+    assert isinstance(info.value, RuntimeError)
+    with tg.no_grad():                      # no graph wanted: the cast result, as torch's
+        out = call(x)
+    assert not out.requires_grad and out.dtype != tg.float32
+    out = call(x.detach())
+    assert not out.requires_grad
+
+
+def test_integer_dtype_results_unchanged_and_float_dtype_tracked():
+    x = tg.tensor([1.5, 2.0, 3.0])
+    assert x.prod(dtype=tg.int64).item() == 6 and x.cumsum(0, dtype=tg.int64).tolist() == [1, 3, 6]
+    y = tg.tensor([1.5, 2.0, 3.0], requires_grad=True)
+    s = y.prod(dtype=tg.float64)
+    s.backward()
+    assert s.dtype == tg.float64 and y.grad.tolist() == [6.0, 4.5, 3.0]
