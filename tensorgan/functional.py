@@ -1345,7 +1345,7 @@ class Gelu(Function):
         if xp is np and x.dtype == np.float32 and x.shape:
             from .activation_kernels import gelu_forward
             # (its derivative, Phi(x) + x phi(x), kept for backward; not computed under no_grad)
-            y, self.slope = gelu_forward(x, getattr(self, "needs_input_grad", (True,))[0])
+            y, self.slope = gelu_forward(x, self.needs_input_grad[0])
             return y
         self.slope, self.cdf = None, _normal_cdf(xp, x)
         return x * self.cdf

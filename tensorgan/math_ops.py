@@ -527,13 +527,11 @@ class _TensorMath:
             raise EmptyReductionError(f"median: dim {dim} of shape {self.shape} is empty (no median)")
         xp = self.device.xp
         index = _median_index(xp, x.array, axis)                    # keepdims form
-        key = tuple(index if d == axis else xp.arange(n).reshape([-1 if e == d else 1 for e in range(x.ndim)])
-                    for d, n in enumerate(x.shape))
-        values, index = x[key], Tensor._make(index.astype(np.int64), self.device)
-        if not keepdim or self.ndim == 0:
-            shape = tuple(n for d, n in enumerate(x.shape) if d != axis) if self.ndim else ()
-            values, index = values.reshape(shape), index.reshape(shape)
-        return MinMax(values, index)
+        from .shape_index_ops import pick_along
+        keep = keepdim and self.ndim > 0
+        values = pick_along(x, axis, index, keep, "MedianBackward1")
+        index = Tensor._make(index.astype(np.int64), self.device)
+        return MinMax(values, index if keep else index.reshape(values.shape))
 
 
 def _number(op: str, name: str, value: Any) -> float:

@@ -106,3 +106,38 @@ def test_integer_dtype_results_unchanged_and_float_dtype_tracked():
     s = y.prod(dtype=tg.float64)
     s.backward()
     assert s.dtype == tg.float64 and y.grad.tolist() == [6.0, 4.5, 3.0]
+
+
+
+_X = [[1.5, 2.0, 3.0, 0.5], [4.0, 1.0, 1.0, 2.0]]
+_DIM_FORMS = [   # (call(x, dim, keepdim), torch's node name of the values)
+    (lambda x, d, k: x.median(d, keepdim=k), "MedianBackward1"),
+    (lambda x, d, k: tg.nanmedian(x, d, keepdim=k), "NanmedianBackward1"),
+    (lambda x, d, k: tg.mode(x, d, keepdim=k), "ModeBackward0"),
+    (lambda x, d, k: x.kthvalue(2 if d is not None and x.ndim else 1, d, keepdim=k), "KthvalueBackward0"),
+    (lambda x, d, k: x.sort(d), "SortBackward0"), (lambda x, d, k: tg.sort(x, d, stable=True), "SortBackward1"),
+    (lambda x, d, k: x.topk(1, d), "TopkBackward0")]
+
+
+@pytest.mark.parametrize("call, name", _DIM_FORMS)
+@pytest.mark.parametrize("dim, keepdim", [(0, False), (1, False), (1, True), (-2, True)])
+def test_dim_forms_carry_torch_node_names(call, name, dim, keepdim):
+    """The pick is one advanced index shaped as the result (was: a reshape after it, ViewBackward0)."""
+    x = tg.tensor(_X, requires_grad=True)
+    values, indices = call(x, dim, keepdim)
+    assert values.grad_fn.name() == name and values.shape == indices.shape
+    keep = indices.numpy() if values.ndim == 2 else np.expand_dims(indices.numpy(), dim)
+    picked = np.take_along_axis(np.array(_X), keep, dim)
+    np.testing.assert_array_equal(values.detach().numpy(), picked.reshape(values.shape))
+    values.sum().backward()                 # the gradient reaches exactly the picked elements
+    expected = np.zeros((2, 4))
+    np.put_along_axis(expected, keep, 1.0, dim)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize("call, name", _DIM_FORMS)
+def test_dim_forms_of_a_0d_input(call, name):
+    s = tg.tensor(2.5, requires_grad=True)
+    values, indices = call(s, 0, False)
+    assert values.shape == indices.shape == () and values.grad_fn.name() == name
+    assert values.item() == 2.5 and indices.item() == 0
