@@ -3146,7 +3146,10 @@ class Tensor:
 
     def __rmod__(self, other):
         """``number % tensor`` (torch's Tensor.__rmod__): an int with an integer tensor stays
-        integer (a bool counts as the int 0 / 1, as in torch); otherwise computed in the float dtype."""
+        integer (a bool counts as the int 0 / 1, as in torch); otherwise computed in the float dtype.
+        An extension: the tensor gets a gradient, ``-floor(number / x)`` (the derivative almost
+        everywhere, torch's own for remainder(tensor, tensor)), where torch's Scalar form's node
+        refuses ("the derivative for 'other' is not implemented")."""
         if self.dtype.kind == "b" and isinstance(other, (int, np.integer)):   # (np.bool_: a float, as torch)
             return self._bool_divisor(other, "remainder").__rmod__(other)
         if isinstance(other, bool):

@@ -141,3 +141,17 @@ def test_dim_forms_of_a_0d_input(call, name):
     values, indices = call(s, 0, False)
     assert values.shape == indices.shape == () and values.grad_fn.name() == name
     assert values.item() == 2.5 and indices.item() == 0
+
+
+def test_number_remainder_tensor_gradient_is_the_derivative():
+    """An extension (torch's remainder(Scalar, Tensor) node refuses): d(1.5 % x)/dx = -floor(1.5 / x)
+    away from the jumps, checked by central differences."""
+    xs = np.array([0.4, 0.7, -0.4, 2.0, -2.0, 1.1, -0.35])
+    x = tg.tensor(xs, requires_grad=True)
+    for y in (1.5 % x, tg.remainder(1.5, x)):
+        assert y.grad_fn.name() == "RemainderBackward0"
+        (grad,) = tg.autograd.grad(y.sum(), x)
+        h = 1e-7
+        numeric = ((1.5 % (xs + h)) - (1.5 % (xs - h))) / (2 * h)
+        np.testing.assert_allclose(grad.numpy(), numeric, atol=1e-6)
+        np.testing.assert_array_equal(grad.numpy(), -np.floor(1.5 / xs))
