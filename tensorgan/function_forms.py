@@ -222,7 +222,8 @@ _remainder = _function_form("remainder")
 
 def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """``input % other`` with the sign of ``other`` (torch.remainder), ``input`` a tensor or, beside
-    a tensor ``other``, a number (torch's Scalar overload: ``remainder(2, t)`` is ``2 % t``)."""
+    a tensor ``other``, a number (torch's Scalar overload: ``remainder(2, t)`` is ``2 % t``; there
+    ``t`` gets the gradient ``-floor(2 / t)``, an extension: torch's node refuses it)."""
     if not isinstance(input, Tensor) and isinstance(other, Tensor) \
             and isinstance(input, (int, float, np.integer, np.floating)):
         result = other.__rmod__(input)

@@ -1263,7 +1263,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return Softplus.apply(x, beta, threshold)
 
 
-_ERF = None
+_ERF = _ERFC = None
 
 
 def _erf(xp, x):
@@ -1280,12 +1280,27 @@ def _erf(xp, x):
     return _ERF(x)
 
 
+def _erfc(xp, x):
+    """erfc elementwise, as :func:`_erf` (math.erfc on the CPU, CuPy's on the GPU)."""
+    global _ERFC
+    if xp is not np:
+        from cupyx.scipy.special import erfc
+        return erfc(x)
+    if _ERFC is None:
+        import numba
+        _ERFC = numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)(
+            lambda v: math.erfc(v))
+    return _ERFC(x)
+
+
 def _normal_cdf(xp, x):
-    return (1 + _erf(xp, x * x.dtype.type(1 / math.sqrt(2)))) * x.dtype.type(0.5)
+    """Phi(x) = erfc(-x / sqrt 2) / 2: relatively accurate in the lower tail too, where
+    (1 + erf) / 2 rounds to 0 (float64: below x ~ -8.3) or loses digits long before."""
+    return _erfc(xp, x * x.dtype.type(-1 / math.sqrt(2))) * x.dtype.type(0.5)
 
 
 class NormalCdf(Function):
-    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF; its derivative is the
+    """Phi(x) = erfc(-x / sqrt 2) / 2, the standard normal CDF; its derivative is the
     density phi(x) = exp(-x^2 / 2) / sqrt(2 pi), itself composed of ops (so differentiable)."""
 
     def forward(self, x):
@@ -1315,7 +1330,7 @@ class Gelu(Function):
     """``x * Phi(x)`` (or torch's tanh form) as one node, torch's GeluBackward0: the CDF (or the
     tanh) is computed once and kept for backward, ``g * (Phi(x) + x phi(x))`` -- where the
     composite form made three nodes (nine for tanh) and their temporaries.  Float32 on the CPU
-    takes :mod:`activation_kernels`' vectorized erf."""
+    takes :mod:`activation_kernels`' vectorized pass, which keeps the derivative itself."""
 
     def forward(self, x, approximate):
         xp, t = self.xp, x.dtype.type
@@ -1329,9 +1344,10 @@ class Gelu(Function):
             return (self.tanh + 1) * x * t(0.5)
         if xp is np and x.dtype == np.float32 and x.shape:
             from .activation_kernels import gelu_forward
-            y, self.cdf = gelu_forward(x)
+            # (its derivative, Phi(x) + x phi(x), kept for backward; not computed under no_grad)
+            y, self.slope = gelu_forward(x, self.needs_input_grad[0])
             return y
-        self.cdf = _normal_cdf(xp, x)
+        self.slope, self.cdf = None, _normal_cdf(xp, x)
         return x * self.cdf
 
     def backward(self, g):
@@ -1349,10 +1365,11 @@ class Gelu(Function):
             r -= th
             r -= 1
             r *= t(-0.5)
-        elif self.xp is np and x.dtype == np.float32 and x.shape and g.dtype == np.float32 \
-                and g.shape == x.shape:
-            from .activation_kernels import gelu_backward
-            return gelu_backward(x, self.cdf, g), None
+        elif self.slope is not None:
+            if g.dtype == np.float32 and g.shape == x.shape:
+                from .activation_kernels import gelu_backward
+                return gelu_backward(self.slope, g), None
+            r = self.slope.copy()
         else:
             r = x * x
             r *= t(-0.5)

@@ -23,7 +23,7 @@ import numpy as np
 from . import ops
 from .errors import DTypeNotImplementedError, EmptyReductionError, InputTypeError
 from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _flag, _float_only, _int_of,
-                     _size_args, _to_array, _torch_dims, get_device, no_grad)
+                     _reduction_dtype, _size_args, _to_array, _torch_dims, get_device, no_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,7 +328,7 @@ class AMinMax(NamedTuple):
 def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
     """A scan along ``dim`` (a 0-d tensor takes dim 0 or -1, as torch) in ``dtype`` (an integer
     one too: a float input cut toward zero first, as torch's)."""
-    x = _with_dtype(x, dtype, any_kind=True)
+    x = _with_dtype(x, dtype, name)
     if x.ndim == 0:
         _axes(dim, 0)                                  # (checks the dim)
         out = op.apply(x.reshape(1), 0).reshape(())
@@ -337,12 +337,13 @@ def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
     return out if out.dtype == x.dtype else out.to(x.dtype)   # NumPy scans small ints in 64 bits
 
 
-def _with_dtype(x: Tensor, dtype: Any, any_kind: bool = False) -> Tensor:
-    """x in a reduction's ``dtype=`` (an integer one too with ``any_kind``: prod, nansum);
-    without one, integers widened to int64 (torch sums and multiplies uint8 / int32 in int64)."""
+def _with_dtype(x: Tensor, dtype: Any, name: str = "") -> Tensor:
+    """x in a reduction's ``dtype=`` (with ``name``: an integer one too -- prod, nansum, the
+    scans -- refused for an input that requires grad, as torch's); without one, integers
+    widened to int64 (torch sums and multiplies uint8 / int32 in int64)."""
     if dtype is None:
         return x.to(np.int64) if x.dtype.kind in "iu" and x.dtype != np.int64 else x
-    return x.to(_check_dtype(dtype, any_kind=any_kind))
+    return x.to(_reduction_dtype(name, x, dtype) if name else _check_dtype(dtype))
 
 
 def _median_index(xp, a, axis: int):
@@ -470,7 +471,7 @@ class _TensorMath:
     # -- reductions --------------------------------------------------------------------------
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The product of all elements, or over one ``dim`` (torch.prod); exact gradients with zeros."""
-        x = _with_dtype(self._arith(), dtype, any_kind=True)
+        x = _with_dtype(self._arith(), dtype, "prod")
         if x.dtype == BOOL:             # dtype=bool: torch multiplies bools, a logical and
             return x.all(dim=dim, keepdim=bool(keepdim))
         if dtype is not None and x.dtype.kind in "iu":   # int32 asked: int32 (NumPy's prod widens)
@@ -513,7 +514,7 @@ class _TensorMath:
         x = self._arith()
         if x.dtype.kind == "f":         # NaN zeroed before an integer dtype= cast, as torch's
             x = x.masked_fill(x.isnan(), 0.0)       # (NaN cast to int32 is -2**31)
-        x = _with_dtype(x, dtype, any_kind=True)
+        x = _with_dtype(x, dtype, "nansum")
         if x.dtype.kind != "f":                       # integers have no NaN: int64, as torch
             return x.sum(dim=dim, keepdim=keepdim, dtype=dtype)
         return x.sum(dim=dim, keepdim=keepdim)
@@ -563,13 +564,11 @@ class _TensorMath:
             raise EmptyReductionError(f"median: dim {dim} of shape {self.shape} is empty (no median)")
         xp = self.device.xp
         index = _median_index(xp, x.array, axis)                    # keepdims form
-        key = tuple(index if d == axis else xp.arange(n).reshape([-1 if e == d else 1 for e in range(x.ndim)])
-                    for d, n in enumerate(x.shape))
-        values, index = x[key], Tensor._make(index.astype(np.int64), self.device)
-        if not keepdim or self.ndim == 0:
-            shape = tuple(n for d, n in enumerate(x.shape) if d != axis) if self.ndim else ()
-            values, index = values.reshape(shape), index.reshape(shape)
-        return MinMax(values, index)
+        from .shape_index_ops import pick_along
+        keep = keepdim and self.ndim > 0
+        values = pick_along(x, axis, index, keep, "MedianBackward1")
+        index = Tensor._make(index.astype(np.int64), self.device)
+        return MinMax(values, index if keep else index.reshape(values.shape))
 
 
 def _number(op: str, name: str, value: Any) -> float:

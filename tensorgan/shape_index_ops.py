@@ -123,6 +123,20 @@ def _key_along(x: Tensor, dim: int, index: np.ndarray) -> tuple:
     return tuple(xp.asarray(index if d == dim else grids[d]) for d in range(index.ndim))
 
 
+def pick_along(x: Tensor, dim: int, index: Any, keepdim: bool, torch_name: str) -> Tensor:
+    """``x``'s elements at ``index`` (keepdims form: size 1 at ``dim``, one pick per row) along
+    ``dim``, ``dim`` dropped unless ``keepdim`` -- by one advanced index shaped as the result,
+    no reshape after it, so that pick (a copy, not a view) carries torch's node name
+    (median(dim)'s MedianBackward1, ...)."""
+    if keepdim:
+        return ops.torch_node(x[_key_along(x, dim, index)], torch_name)
+    xp = x.device.xp
+    shape = index.shape[:dim] + index.shape[dim + 1:]
+    grids = [np.arange(n).reshape([-1 if e == k else 1 for e in range(len(shape))]) for k, n in enumerate(shape)]
+    key = tuple(xp.asarray(index.reshape(shape) if e == dim else grids[e - (e > dim)]) for e in range(x.ndim))
+    return ops.torch_node(x[key], torch_name)
+
+
 def _operand_like(op: str, x: Tensor, value: Any, name: str) -> Tensor:
     """A tensor or number operand as a Tensor of ``x``'s dtype and device."""
     value = x._lift(value)
@@ -764,29 +778,30 @@ def _order(x: Tensor, dim: int, descending: bool) -> np.ndarray:
     return np.flip(a.shape[dim] - 1 - order, dim)
 
 
-def _sorted(op: str, input: Tensor, dim: int, descending: bool, take: Any = None) -> tuple:
-    """(values, indices, dim): sorted along ``dim`` (a 0-d input as one element); ``take`` a slice
-    of the sorted positions to keep (topk, kthvalue)."""
+def _sorted(op: str, input: Tensor, dim: int, descending: bool, take: Any, torch_name: str) -> tuple:
+    """(values, indices, dim): sorted along ``dim`` (a 0-d input as one element, 0-d results);
+    ``take`` a slice of the sorted positions to keep (topk), the values' node ``torch_name``."""
     descending = _flag(op, "largest" if op == "topk" else "descending", descending)
     x = input.reshape(1) if input.ndim == 0 else input
     d = x._dim(dim, op) if input.ndim else _dim(op, input, dim)
     order = _order(x, d, descending)
     if take is not None:
         order = order[(slice(None),) * d + (take,)]
-    values = x[_key_along(x, d, order)]
-    return values, _as_indices(input, order, op), d
+    values = pick_along(x, d, order, input.ndim > 0, torch_name)
+    indices = _as_indices(input, order, op)
+    return values, (indices if input.ndim else indices.reshape(())), d
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> MinMax:
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> MinMax:
     """``(values, indices)`` sorted along ``dim`` (torch.sort; always stable here); the indices
-    whole numbers in the input's dtype; the values carry the gradient to their places."""
-    values, indices, _ = _sorted("sort", input, dim, descending)
-    if input.ndim == 0:
-        values, indices = values.reshape(()), indices.reshape(())
+    whole numbers in the input's dtype; the values carry the gradient to their places (node
+    SortBackward0, SortBackward1 where ``stable`` is given: torch's sort.stable overload)."""
+    name = "SortBackward0" if stable is None else "SortBackward1"
+    values, indices, _ = _sorted("sort", input, dim, descending, None, name)
     return MinMax(values, indices)
 
 
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Tensor:
     """The indices that sort along ``dim`` (torch.argsort), as whole numbers in the input's dtype."""
     return sort(input, dim, descending).indices
 
@@ -805,8 +820,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
             return topk(input, _int_of(k), dim, largest, sorted)
         _non_int("topk", "k", (k,))
         raise ShapeError(f"topk: k={k!r} is out of range for a dim of size {n}")
-    values, indices, _ = _sorted("topk", input, dim, largest, slice(0, int(k)))
-    return MinMax(values.reshape(()), indices.reshape(())) if input.ndim == 0 else MinMax(values, indices)
+    values, indices, _ = _sorted("topk", input, dim, largest, slice(0, int(k)), "TopkBackward0")
+    return MinMax(values, indices)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> MinMax:
@@ -818,11 +833,13 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Min
         _non_int("kthvalue", "k", (k,))
         raise (EmptyReductionError if n == 0 else ShapeError)(
             f"kthvalue: k={k!r} is out of range for a dim of size {n}")
-    values, indices, d = _sorted("kthvalue", input, dim, False, slice(int(k) - 1, int(k)))
-    if not keepdim or input.ndim == 0:
-        shape = tuple(s for i, s in enumerate(values.shape) if i != d) if input.ndim else ()
-        values, indices = values.reshape(shape), indices.reshape(shape)
-    return MinMax(values, indices)
+    x = input.reshape(1) if input.ndim == 0 else input
+    d = x._dim(dim, "kthvalue") if input.ndim else _dim("kthvalue", input, dim)
+    order = _order(x, d, False)[(slice(None),) * d + (slice(int(k) - 1, int(k)),)]
+    keep = keepdim and input.ndim > 0
+    values = pick_along(x, d, order, keep, "KthvalueBackward0")
+    indices = _as_indices(input, order, "kthvalue")
+    return MinMax(values, indices if keep else indices.reshape(values.shape))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from .errors import (AutogradError, ConfigError, DTypeError, DTypeNotImplemented
                      InputTypeError, QuantileArgError, SamplingParameterError, ShapeError, WindowArgError)
 from .factory import concat, ones
 from .random import resolve
-from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along,
+from .shape_index_ops import (_as_indices, diagonal_planes, _dim, _index_key, _key_along, pick_along,
                               _scatter_reduce_at, _tensor, _whole, movedim, sort)
 from .tensor import (BOOL, FLOAT_DTYPES, MinMax, Tensor, _int_of, _is_int, _mask_fits, _non_int,
                      _remember, _strided_alias, is_grad_enabled, no_grad)
@@ -143,15 +143,14 @@ def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = F
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, skip_nan=True)
 
 
-def _pick_along(x: Tensor, d: int, index: np.ndarray, keepdim: bool, scalar_input: bool) -> MinMax:
+def _pick_along(x: Tensor, d: int, index: np.ndarray, keepdim: bool, scalar_input: bool,
+                torch_name: str) -> MinMax:
     """``(values, indices)`` of the keepdims ``index`` along dim ``d`` of ``x`` (median-like
-    reductions); the values carry the gradient to the chosen elements."""
-    values = x[_key_along(x, d, index)]
+    reductions); the values -- node ``torch_name`` -- carry the gradient to the chosen elements."""
+    keep = keepdim and not scalar_input
+    values = pick_along(x, d, index, keep, torch_name)
     indices = _as_indices(x, index, "index")
-    if not keepdim or scalar_input:
-        shape = x.shape[:d] + x.shape[d + 1:] if not scalar_input else ()
-        values, indices = values.reshape(shape), indices.reshape(shape)
-    return MinMax(values, indices)
+    return MinMax(values, indices if keep else indices.reshape(values.shape))
 
 
 def _dim_of(op: str, input: Tensor, dim: int) -> tuple[Tensor, int]:
@@ -184,7 +183,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     order = np.argsort(a, axis=d, kind="stable")                  # NaN last
     count = (~np.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else x.shape[d]
     rank = np.broadcast_to(np.maximum((count - 1) // 2, 0), a.shape[:d] + (1,) + a.shape[d + 1:])
-    return _pick_along(x, d, np.take_along_axis(order, rank, d), keepdim, input.ndim == 0)
+    return _pick_along(x, d, np.take_along_axis(order, rank, d), keepdim, input.ndim == 0,
+                       "NanmedianBackward1")
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> MinMax:
@@ -196,7 +196,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> MinMax:
     rows = np.moveaxis(x.numpy(), d, -1)
     flat = rows.reshape(-1, rows.shape[-1])
     chosen = np.array([_row_mode(r) for r in flat], dtype=np.int64).reshape(rows.shape[:-1] + (1,))
-    return _pick_along(x, d, np.moveaxis(chosen, -1, d), keepdim, input.ndim == 0)
+    return _pick_along(x, d, np.moveaxis(chosen, -1, d), keepdim, input.ndim == 0, "ModeBackward0")
 
 
 def _row_mode(row: np.ndarray) -> int:

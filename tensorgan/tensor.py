@@ -3182,7 +3182,10 @@ class Tensor:
 
     def __rmod__(self, other):
         """``number % tensor`` (torch's Tensor.__rmod__): an int with an integer tensor stays
-        integer (a bool counts as the int 0 / 1, as in torch); otherwise computed in the float dtype."""
+        integer (a bool counts as the int 0 / 1, as in torch); otherwise computed in the float dtype.
+        An extension: the tensor gets a gradient, ``-floor(number / x)`` (the derivative almost
+        everywhere, torch's own for remainder(tensor, tensor)), where torch's Scalar form's node
+        refuses ("the derivative for 'other' is not implemented")."""
         if self.dtype.kind == "b" and isinstance(other, (int, np.integer)):   # (np.bool_: a float, as torch)
             return self._bool_divisor(other, "remainder").__rmod__(other)
         if isinstance(other, bool):
@@ -3386,7 +3389,7 @@ class Tensor:
             if me.dtype.kind in "iu" and me.dtype != int64:     # torch sums integers in int64
                 me = me.to(int64)
         else:                                   # (NumPy sums small integers in int64: cast back)
-            me = self.to(_check_dtype(dtype, any_kind=True))
+            me = self.to(_reduction_dtype("sum", self, dtype))
             if me.dtype == BOOL:                # torch adds bools as a logical or
                 return me.any(dim=_axes(axis, self.ndim), keepdim=keepdims)
             out = ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
@@ -4926,6 +4929,18 @@ class MinMax(tuple):
 # ---------------------------------------------------------------------------------------------
 # Construction helpers
 # ---------------------------------------------------------------------------------------------
+def _reduction_dtype(name: str, x: "Tensor", dtype: Any) -> np.dtype:
+    """A reduction's / scan's ``dtype=`` checked (any kind); an integer or bool one refused for an
+    input that requires grad in grad mode, as torch's "Autograd not support dtype: Long" (the
+    result could not carry the gradient: tensorgan returned it silently untracked)."""
+    dt = _check_dtype(dtype, any_kind=True)
+    if dt.kind in "biu" and x._requires_grad and _grad_mode.enabled:
+        raise DTypeError(f"{name}: autograd does not support dtype={dt} for an input that requires "
+                         f"grad (torch: 'Autograd not support dtype'): pass a floating dtype, or "
+                         f".detach() the input")
+    return dt
+
+
 def _check_dtype(dtype: Any, any_kind: bool = False) -> np.dtype:
     """``dtype`` as a NumPy dtype, checked: float32 / float64, or with ``any_kind`` also the
     integer dtypes (int64, int32, int16, int8, uint8) and bool."""
