@@ -3155,6 +3155,7 @@ class Tensor:
         if isinstance(other, bool):           # True // t: torch reads the bool as the int 1
             other = int(other)
         if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
+            other = _wrapped(int(other), self.array.dtype)   # -7 // uint8: 249 // x, as torch's
             return self.new_full((), other) // self    # (0-d: the result follows self, as torch's)
         return _floor_quotient(other / self, other, self)
 
@@ -3179,6 +3180,7 @@ class Tensor:
         if isinstance(other, bool):
             other = int(other)
         if isinstance(other, (int, np.integer)) and self.dtype.kind in "iu":
+            other = _wrapped(int(other), self.array.dtype)   # -7 % uint8: 249 % x, as torch's
             return self.new_full((), other) % self     # (0-d: the result follows self, as torch's)
         if not isinstance(other, (int, float, np.integer, np.floating)):
             return NotImplemented
@@ -3224,7 +3226,8 @@ class Tensor:
             raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
         me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
         if me.dtype.kind in "iu" and isinstance(base, int):
-            out = me.new_full((), base) ** me          # int ** ints: exact integers, as torch
+            out = me.new_full((), _wrapped(base, me.array.dtype)) ** me   # int ** ints: exact, as torch's
+            #                                                  (-2 ** uint8: 254 ** x, wrapped)
             return out if out.array.flags.c_contiguous else out.contiguous()   # (torch: C order)
         return ops.PowScalarBase.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
 
