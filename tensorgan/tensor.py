@@ -2855,12 +2855,14 @@ class Tensor:
         if BOOL in (dtype, self.dtype):     # to or from a mask: a constant, outside the graph
             if self._requires_grad and _grad_mode.enabled:
                 raise DTypeError("a tensor that requires grad cannot become bool: .detach() it first")
-            return Tensor._make(self.array.astype(dtype), self.device)
+            a = self.array       # (the check inline: no extra call on the C-order path)
+            return Tensor._make(a.astype(dtype) if a.flags.c_contiguous and a.size else _cast_array(self.device.xp, a, dtype), self.device)
         if dtype.kind == "c" or self.dtype.kind == "c":   # real <-> complex: complex_ops.to_complex
             from .complex_ops import cast_complex
             return cast_complex(self, dtype)
         if dtype.kind != "f" or self.dtype.kind != "f":   # to or from integers: a constant, as
-            return Tensor._make(self.array.astype(dtype), self.device)   # torch's x.long()
+            a = self.array                                 # torch's x.long(); laid out as Cast's
+            return Tensor._make(a.astype(dtype) if a.flags.c_contiguous and a.size else _cast_array(self.device.xp, a, dtype), self.device)
         return Cast.apply(self, dtype)
 
     def float(self) -> "Tensor":
@@ -5857,17 +5859,23 @@ def _empty_like_order(xp: Any, out: Any, source: Any) -> Any:
     return relayout(xp, out, tuple(sorted(range(out.ndim), key=lambda d: -source.strides[d])))
 
 
+def _cast_array(xp: Any, x: Any, dtype: Any) -> Any:
+    """``x`` as ``dtype``, laid out as torch's cast: x's layout where it has no broadcast dim,
+    an expand's C order (NumPy's 'K' sorts its zero strides outermost: (35, 70, 7, 1)), an empty
+    array's dim order kept."""
+    if x.size and (x.flags.c_contiguous or 0 not in x.strides):
+        return x.astype(dtype)
+    if not x.size:      # NumPy 2 gives a fresh empty array zero strides: torch keeps the order
+        return _empty_like_order(xp, x.astype(dtype), x)
+    return x.astype(dtype, order="C")
+
+
 class Cast(Function):
     takes_half = True
     saves_nothing, reads_inputs = True, False   # the dtype only: a second backward works (torch)
     def forward(self, x, dtype):
         self.src_dtype = x.dtype
-        if x.size and (x.flags.c_contiguous or 0 not in x.strides):
-            return x.astype(dtype)
-        if not x.size:      # NumPy 2 gives a fresh empty array zero strides: torch keeps the order
-            return _empty_like_order(self.xp, x.astype(dtype), x)
-        return x.astype(dtype, order="C")   # an expand: torch's C order (NumPy's 'K' sorts its
-        #                                     zero strides outermost: (35, 70, 7, 1))
+        return _cast_array(self.xp, x, dtype)
 
     def backward(self, grad):
         if grad.dtype.kind == "c" and self.src_dtype.kind != "c":   # real -> complex: the real

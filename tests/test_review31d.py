@@ -104,3 +104,19 @@ def test_roll_of_a_0d_tensor_along_a_dim_is_refused():
             tg.roll(z, 1, d)
     with pytest.raises(IndexError):
         tg.roll(z, 0, 0)
+
+
+# --- an integer cast of an expand is C order, as the float one (torch's TensorIterator) -------
+
+def test_integer_casts_of_an_expand_are_c_order():
+    e = tg.zeros(2, 1, 4, 5, dtype=tg.int64).expand(2, 3, 4, 5)
+    for out in (e.float(), e.double(), e.half(), e.int(), e.to(tg.uint8)):
+        assert out.stride() == C                 # NumPy's 'K' gave channels_last (60, 1, 15, 3)
+    assert tg.zeros(1, 3).expand(4, 3).long().stride() == (3, 1)        # a float to int: (1, 4)
+    assert tg.zeros(2, 3, 4, 5, dtype=tg.int32).contiguous(
+        memory_format=tg.channels_last).float().stride() == CL         # no broadcast dim: kept
+    assert tg.zeros(0, 4).t().long().stride() == (1, 4)                # empty: the dim order kept
+    v = np.arange(8).reshape(2, 1, 4, 1)
+    f = tg.tensor(v).expand(2, 3, 4, 5).float()
+    np.testing.assert_array_equal(f.numpy(), np.broadcast_to(v, (2, 3, 4, 5)))
+
