@@ -45,21 +45,22 @@ def _tensor(op: str, x: Any, name: str = "input") -> Tensor:
     return x
 
 
-def _dims(op: str, dims: Any, ndim: int) -> tuple[int, ...]:
-    """An int or a sequence of ints as non-negative dims of an ``ndim``-D tensor (checked)."""
+def _dims(op: str, dims: Any, ndim: int, repeats: bool = False) -> tuple[int, ...]:
+    """An int or a sequence of ints as non-negative dims of an ``ndim``-D tensor (checked; a dim
+    named twice refused unless ``repeats``: roll's)."""
     given = dims
     dims = (dims,) if _is_int(dims) else tuple(dims) if isinstance(dims, (tuple, list)) else None
     if dims is None or not all(_is_int(d) for d in dims):
         if isinstance(given, Tensor) or dims and any(isinstance(d, Tensor) for d in dims):
             ints = tuple(map(_int_of, dims or (given,)))      # one-element integer tensors as ints
             if all(_is_int(d) for d in ints):
-                return _dims(op, ints, ndim)
+                return _dims(op, ints, ndim, repeats)
         raise InputTypeError(f"{op}: dims must be an int or a sequence of ints")
     for d in dims:
         if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
             raise IndexOutOfRangeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
     out = tuple(int(d) % builtins.max(ndim, 1) for d in dims)
-    if len(set(out)) != len(out):
+    if len(set(out)) != len(out) and not repeats:
         raise ShapeError(f"{op}: a dim appears more than once in {dims}")
     return out
 
@@ -192,7 +193,8 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements along ``dims`` by ``shifts``, wrapping around (torch.roll; no dims -- None
-    or ``()``, torch's default -- the flattened tensor, shape kept)."""
+    or ``()``, torch's default -- the flattened tensor, shape kept; a dim named twice rolls
+    twice).  One RollBackward0 node, as torch's, also where nothing moves."""
     if not (_is_int(shifts) or isinstance(shifts, (Tensor, tuple, list))):
         raise InputTypeError(f"roll: shifts must be an int or a sequence of ints, got "
                              f"{type(shifts).__name__} {shifts!r}")
@@ -201,38 +203,47 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     if dims is None or (isinstance(dims, (tuple, list)) and not dims):
         if len(shifts_t) != 1:
             raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts}")
-        return roll(input.reshape(-1), shifts_t[0], 0).reshape(input.shape)
-    dims_t = _dims("roll", dims, input.ndim)
+        return Roll.apply(input, shifts_t[0] % builtins.max(input.numel(), 1), None)
+    if input.ndim == 0:                      # torch: no dim to roll (without dims it rolls)
+        raise IndexOutOfRangeError(f"roll: dims {dims} given for a 0-d tensor, which has no dims "
+                                   f"(roll it without dims)")
+    dims_t = _dims("roll", dims, input.ndim, repeats=True)
     if len(shifts_t) != len(dims_t) or not all(_is_int(s) for s in shifts_t):
         raise ShapeError(f"roll: shifts {shifts} and dims {dims} must be ints, as many of each")
-    moves = [(shift % input.shape[d], d) for shift, d in zip(shifts_t, dims_t)
-             if input.ndim and input.shape[d] and shift % input.shape[d]]
-    if not moves:
-        return input.clone()                 # a new tensor even when nothing moves, as torch's
-    return Roll.apply(input, tuple(m[0] for m in moves), tuple(m[1] for m in moves))
+    shifts_t = tuple(s % builtins.max(input.shape[d], 1) for s, d in zip(shifts_t, dims_t))
+    return Roll.apply(input, shifts_t, dims_t)
 
 
 class Roll(Function):
-    """torch.roll along given dims (its RollBackward0 node): NumPy's roll, whose fresh result
-    keeps the input's layout (a channels_last input stays channels_last, as torch's); the
-    gradient rolls back."""
+    """torch.roll (its RollBackward0 node): NumPy's roll -- along ``dims``, or the flattened
+    tensor where dims is None -- laid out as torch's: a channels_last(_3d) input stays so where
+    every step moves something (torch joins two narrows with cat), else C order (a transpose, a
+    zero shift, the flattened roll); the gradient rolls back."""
     saves_nothing, reads_inputs = True, False
     takes_int = takes_bool = takes_half = takes_complex = True   # (fftshift rolls complex spectra)
 
     def forward(self, x, shifts, dims):
         self.shifts, self.dims = shifts, dims
         out = self.xp.roll(x, shifts, dims)
-        if out.flags.c_contiguous:
+        if out.flags.c_contiguous or not x.size or (dims is not None and _keeps_layout(x, shifts, dims)):
             return out
-        from .memory_formats import contiguous_format, suggest
-        # torch's empty_like(suggest_memory_format): a transpose's roll is C order
-        return self.xp.ascontiguousarray(out) if suggest(x) is contiguous_format else out
+        return self.xp.ascontiguousarray(out)
+
+    def _back(self):
+        return -self.shifts if self.dims is None else tuple(-s for s in self.shifts)
 
     def backward(self, g):
-        return self.xp.roll(g, tuple(-s for s in self.shifts), self.dims), None, None
+        return self.xp.roll(g, self._back(), self.dims), None, None
 
     def grad_graph(self, g):
-        return Roll.apply(g, tuple(-s for s in self.shifts), self.dims), None, None
+        return Roll.apply(g, self._back(), self.dims), None, None
+
+
+def _keeps_layout(x: Any, shifts: tuple, dims: tuple) -> bool:
+    """Whether torch's roll of ``x`` keeps its layout: a channels_last(_3d) one where each step
+    moves something (a step by 0 is a cat with an empty narrow: C order)."""
+    from .memory_formats import contiguous_format, suggest
+    return all(s % x.shape[d] for s, d in zip(shifts, dims)) and suggest(x) is not contiguous_format
 
 
 def tile(input: Tensor, *sizes: Any, dims: Sequence[int] | None = None) -> Tensor:

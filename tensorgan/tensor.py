@@ -2864,12 +2864,14 @@ class Tensor:
         if BOOL in (dtype, self.dtype):     # to or from a mask: a constant, outside the graph
             if self._requires_grad and _grad_mode.enabled:
                 raise DTypeError("a tensor that requires grad cannot become bool: .detach() it first")
-            return Tensor._make(self.array.astype(dtype), self.device)
+            a = self.array       # (the check inline: no extra call on the C-order path)
+            return Tensor._make(a.astype(dtype) if a.flags.c_contiguous and a.size else _cast_array(self.device.xp, a, dtype), self.device)
         if dtype.kind == "c" or self.dtype.kind == "c":   # real <-> complex: complex_ops.to_complex
             from .complex_ops import cast_complex
             return cast_complex(self, dtype)
         if dtype.kind != "f" or self.dtype.kind != "f":   # to or from integers: a constant, as
-            return Tensor._make(self.array.astype(dtype), self.device)   # torch's x.long()
+            a = self.array                                 # torch's x.long(); laid out as Cast's
+            return Tensor._make(a.astype(dtype) if a.flags.c_contiguous and a.size else _cast_array(self.device.xp, a, dtype), self.device)
         return Cast.apply(self, dtype)
 
     def float(self) -> "Tensor":
@@ -3164,6 +3166,7 @@ class Tensor:
         if isinstance(other, bool):           # True // t: torch reads the bool as the int 1
             other = int(other)
         if isinstance(other, (int, np.integer)) and not isinstance(other, bool) and self.dtype.kind in "iu":
+            other = _wrapped(int(other), self.array.dtype)   # -7 // uint8: 249 // x, as torch's
             return self.new_full((), other) // self    # (0-d: the result follows self, as torch's)
         return _floor_quotient(other / self, other, self)
 
@@ -3191,6 +3194,7 @@ class Tensor:
         if isinstance(other, bool):
             other = int(other)
         if isinstance(other, (int, np.integer)) and self.dtype.kind in "iu":
+            other = _wrapped(int(other), self.array.dtype)   # -7 % uint8: 249 % x, as torch's
             return self.new_full((), other) % self     # (0-d: the result follows self, as torch's)
         if not isinstance(other, (int, float, np.integer, np.floating)):
             return NotImplemented
@@ -3236,7 +3240,8 @@ class Tensor:
             raise InputTypeError(f"number ** tensor needs a number, got {base!r}")
         me = self._arith(base)               # 2.5 ** ints: float32, not the base cut to 2
         if me.dtype.kind in "iu" and isinstance(base, int):
-            out = me.new_full((), base) ** me          # int ** ints: exact integers, as torch
+            out = me.new_full((), _wrapped(base, me.array.dtype)) ** me   # int ** ints: exact, as torch's
+            #                                                  (-2 ** uint8: 254 ** x, wrapped)
             return out if out.array.flags.c_contiguous else out.contiguous()   # (torch: C order)
         return ops.PowScalarBase.apply(Tensor._make(me.device.xp.asarray(base, dtype=me.dtype), me.device), me)
 
@@ -5878,17 +5883,23 @@ def _empty_like_order(xp: Any, out: Any, source: Any) -> Any:
     return relayout(xp, out, tuple(sorted(range(out.ndim), key=lambda d: -source.strides[d])))
 
 
+def _cast_array(xp: Any, x: Any, dtype: Any) -> Any:
+    """``x`` as ``dtype``, laid out as torch's cast: x's layout where it has no broadcast dim,
+    an expand's C order (NumPy's 'K' sorts its zero strides outermost: (35, 70, 7, 1)), an empty
+    array's dim order kept."""
+    if x.size and (x.flags.c_contiguous or 0 not in x.strides):
+        return x.astype(dtype)
+    if not x.size:      # NumPy 2 gives a fresh empty array zero strides: torch keeps the order
+        return _empty_like_order(xp, x.astype(dtype), x)
+    return x.astype(dtype, order="C")
+
+
 class Cast(Function):
     takes_half = True
     saves_nothing, reads_inputs = True, False   # the dtype only: a second backward works (torch)
     def forward(self, x, dtype):
         self.src_dtype = x.dtype
-        if x.size and (x.flags.c_contiguous or 0 not in x.strides):
-            return x.astype(dtype)
-        if not x.size:      # NumPy 2 gives a fresh empty array zero strides: torch keeps the order
-            return _empty_like_order(self.xp, x.astype(dtype), x)
-        return x.astype(dtype, order="C")   # an expand: torch's C order (NumPy's 'K' sorts its
-        #                                     zero strides outermost: (35, 70, 7, 1))
+        return _cast_array(self.xp, x, dtype)
 
     def backward(self, grad):
         if grad.dtype.kind == "c" and self.src_dtype.kind != "c":   # real -> complex: the real
