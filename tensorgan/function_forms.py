@@ -12,7 +12,7 @@ import numpy as np
 from .errors import (AutogradError, ConfigTypeError, DeviceError, DTypeError, InputTypeError, ShapeArgumentError,
                      ShapeError)
 from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
-from .tensor import Tensor, _refuse_partial_overlap, get_default_dtype
+from .tensor import _CATEGORY, Tensor, _refuse_partial_overlap, get_default_dtype
 
 
 def _write_out(op: str, result: Any, out: Any, inputs: tuple = ()) -> Tensor:
@@ -32,7 +32,7 @@ def _write_out(op: str, result: Any, out: Any, inputs: tuple = ()) -> Tensor:
                              f"without out=, or call under tensorgan.no_grad())")
     if out.device != result.device:
         raise DeviceError(f"tg.{op}: out= is on {out.device}, the result on {result.device}")
-    if not np.can_cast(result.dtype, out.dtype, "same_kind"):
+    if _CATEGORY[result.dtype.kind] > _CATEGORY[out.dtype.kind]:   # torch's rule (int64 -> uint8 wraps)
         raise DTypeError(f"tg.{op}: the result is {result.dtype}, which cannot be written into "
                          f"an out= tensor of dtype {out.dtype}")
     if out.shape == result.shape:

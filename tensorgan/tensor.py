@@ -3986,7 +3986,8 @@ class Tensor:
         if decimals:
             from .special import round as round_to
             return round_to(self, decimals=decimals)
-        return self._piecewise_constant(self.device.xp.rint(self.array), "round")
+        a = self.array          # (an integer stays itself: rint's float64 would lose int64's digits)
+        return self._piecewise_constant(a if a.dtype.kind in "iu" else self.device.xp.rint(a), "round")
     def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array), "floor")
     def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array), "ceil")
     def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array), "trunc")
@@ -4509,10 +4510,10 @@ class Tensor:
         def update(a):
             with no_grad():        # a plain wrapper of the array (.detach() would mark it shared)
                 value = compute(Tensor._make(a, self.device))
-            if not np.can_cast(value.dtype, a.dtype, "same_kind"):   # exp_() of ints: torch refuses
-                raise DTypeError(f"{name}: the result is {value.dtype}, which cannot be written "
-                                 f"into a {a.dtype} tensor in place (use the out-of-place form)")
-            a[...] = value.array
+            if value.shape != a.shape:     # torch does not broadcast the tensor written into
+                raise ShapeError(f"{name}: output with shape {list(a.shape)} doesn't match the "
+                                 f"broadcast shape {list(value.shape)} (as torch)")
+            _write_cast_result(name, a, value.array)
         return self._in_place(name, update, compute, tuple(o for o in operands if isinstance(o, Tensor)),
                               expanded)
 
@@ -4747,7 +4748,14 @@ class Tensor:
         """``self <op>= other``: ``method`` names the array's in-place operator, whose out-of-place
         twin (``__iadd__`` -> ``__add__``) builds the graph op on a tracked tensor."""
         twin = "__" + method[3:]
-        return self._in_place(name, lambda a: getattr(a, method)(self._operand(other)),
+
+        def update(a):
+            operand = self._operand(other)
+            try:
+                getattr(a, method)(operand)
+            except TypeError:     # NumPy's same_kind refusal (uint8 -= int32): torch's rule decides
+                _write_cast_result(name, a, getattr(a, twin)(operand))
+        return self._in_place(name, update,
                               lambda old: getattr(old, twin)(old if other is self else other), (other,))
 
     def __iadd__(self, other): return self._in_place_binary("+=", "__iadd__", other)
@@ -4756,6 +4764,13 @@ class Tensor:
         return self._in_place_binary("-=", "__isub__", other)
     def __imul__(self, other): return self._in_place_binary("*=", "__imul__", other)
     def __itruediv__(self, other): return self._in_place_binary("/=", "__itruediv__", other)
+    # in place, as torch's (without them Python rebinds x to x // y: views of x would not see it)
+    def __ifloordiv__(self, other): return self.floor_divide_(other)
+    def __imod__(self, other): return self.remainder_(other)
+    def __ipow__(self, other): return self.pow_(other)
+    def __iand__(self, other): return self.bitwise_and_(other)
+    def __ior__(self, other): return self.bitwise_or_(other)
+    def __ixor__(self, other): return self.bitwise_xor_(other)
 
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
         if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
@@ -4884,7 +4899,21 @@ class Tensor:
     __hash__ = object.__hash__                       # identity, as torch's
 
 
-_COMPARABLE = (Tensor, int, float, np.generic, np.ndarray, list, tuple)   # what == compares by value
+_COMPARABLE = (Tensor, int, float, complex, np.generic, np.ndarray, list, tuple)   # == by value
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}     # torch's can_cast: never downwards
+
+
+def _write_cast_result(name: str, out: Any, result: Any) -> None:
+    """Write an in-place op's ``result`` into ``out`` under torch's casting rule (the category
+    may not fall: float -> integer, complex -> float, number -> bool are refused; a narrower
+    type of the same category wraps, as torch's uint8 -= int32)."""
+    if _CATEGORY[result.dtype.kind] > _CATEGORY[out.dtype.kind]:   # exp_() of ints: torch refuses
+        raise DTypeError(f"{name}: the result is {result.dtype}, which cannot be written into a "
+                         f"{out.dtype} tensor in place (as torch: result type {result.dtype} can't "
+                         f"be cast to the desired output type; use the out-of-place form)")
+    out[...] = result
 
 
 def _max_min_arguments(dim: Any = None, keepdim: bool = False, *, other: Any = None) -> tuple:

@@ -1,0 +1,65 @@
+"""Elementwise ops as torch's (session 31's elementwise fuzzer): in-place operators, in-place
+casting and shape rules, integer round, comparisons with complex numbers, addcmul / addcdiv
+dtypes, number-first function forms, broadcasting errors.  Expectations: NumPy or by hand."""
+import numpy as np
+import pytest
+
+import tensorgan as tg
+from tensorgan.errors import DTypeError, ShapeError
+
+
+@pytest.mark.parametrize("op, numpy_op", [
+    ("__ifloordiv__", np.floor_divide), ("__imod__", np.remainder), ("__ipow__", np.power),
+    ("__iand__", np.bitwise_and), ("__ior__", np.bitwise_or), ("__ixor__", np.bitwise_xor)])
+def test_augmented_operators_write_in_place(op, numpy_op):
+    values = np.array([5, -7, 9, 2])
+    x = tg.tensor(values)
+    view = x[1:]
+    result = getattr(x, op)(3)
+    assert result is x                                     # x //= 3 keeps x: its views see it
+    np.testing.assert_array_equal(view.numpy(), numpy_op(values, 3)[1:])
+
+
+def test_augmented_operators_refuse_a_float_result_in_an_integer_tensor():
+    x = tg.tensor([1, 2], dtype=tg.int32)
+    for update in (lambda: x.__ifloordiv__(2.5), lambda: x.__imod__(1.5), lambda: x.__ipow__(0.5),
+                   lambda: x.__iand__(tg.tensor([1.0, 2.0]))):
+        with pytest.raises((DTypeError, TypeError, RuntimeError)):
+            update()
+    np.testing.assert_array_equal(x.numpy(), [1, 2])
+    with pytest.raises(DTypeError, match="float32, which cannot be written into a int32"):
+        x.exp_()
+
+
+def test_in_place_narrower_integer_wraps_as_torch():
+    x = tg.tensor([0, 3], dtype=tg.uint8)
+    x -= tg.tensor([1, 2], dtype=tg.int32)                 # int32 -> uint8: torch casts (wraps)
+    np.testing.assert_array_equal(x.numpy(), np.array([255, 1], np.uint8))
+    y = tg.tensor([7, 6], dtype=tg.uint8)
+    y.bitwise_and_(tg.tensor([3, -1], dtype=tg.int32))
+    np.testing.assert_array_equal(y.numpy(), [3, 6])
+    z = tg.tensor([7, 9], dtype=tg.int8)
+    z.remainder_(tg.tensor([4, 5], dtype=tg.int64))
+    np.testing.assert_array_equal(z.numpy(), [3, 4])
+    out = tg.empty(2, dtype=tg.uint8)
+    tg.add(tg.tensor([255, 1]), 2, out=out)                # int64 result into a uint8 out=
+    np.testing.assert_array_equal(out.numpy(), [1, 3])
+
+
+def test_in_place_refuses_a_result_broader_than_self():
+    x = tg.tensor([1.0, 2.0])
+    with pytest.raises(ShapeError, match=r"output with shape \[2\] doesn't match the broadcast shape \[1, 2\]"):
+        x.fmod_(tg.tensor([[1.0, 3.0]]))
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+
+
+def test_round_keeps_integers_exact():
+    big = tg.tensor([2 ** 63 - 1, -(2 ** 62) - 1])
+    np.testing.assert_array_equal(big.round().numpy(), big.numpy())
+    np.testing.assert_array_equal(big.clone().round_().numpy(), big.numpy())
+
+
+def test_comparison_with_a_complex_number_is_elementwise():
+    x = tg.tensor([1, 2, 3])
+    np.testing.assert_array_equal((x == 2 + 0j).numpy(), [False, True, False])
+    np.testing.assert_array_equal((x != 1 + 2j).numpy(), [True, True, True])
