@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from . import ops
-from .errors import DTypeNotImplementedError, EmptyReductionError, InputTypeError
+from .errors import DTypeError, DTypeNotImplementedError, EmptyReductionError, InputTypeError
 from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _flag, _float_only, _int_of,
                      _size_args, _to_array, _torch_dims, get_device, no_grad)
 
@@ -318,6 +318,17 @@ def _median_index(xp, a, axis: int):
     return xp.where(nan.any(axis=axis, keepdims=True), xp.argmax(nan, axis=axis, keepdims=True), index)
 
 
+def _integral_addcmul_value(input: Tensor, product: Tensor, value: Any) -> Any:
+    """torch's addcmul of integer tensors: ``value`` cast to the integer result (2.7 -> 2; the
+    result keeps the tensors' dtype); on bools alone it is not implemented."""
+    if input.dtype.kind == "b" and product.dtype.kind == "b":
+        raise DTypeNotImplementedError("addcmul: \"addcmul_cpu_out\" not implemented for 'Bool' "
+                                       "(as torch): convert the tensors with .long() or .float()")
+    if input.dtype.kind in "iub" and isinstance(value, (float, np.floating)):
+        return int(value)
+    return value
+
+
 def _in_place_form(method: str, doc: str = "") -> Callable:
     """``x.method_(...)``: ``x.method(...)`` written into ``x``, with every in-place op's rules
     (Tensor._in_place): a leaf that requires grad only under no_grad; on an op's result that
@@ -351,6 +362,8 @@ class _TensorMath:
             tensor1, tensor2, value = _legacy_value("addcmul", tensor1, tensor2, legacy)
         _check_tensors("addcmul", tensor1, tensor2)
         product = tensor1 * tensor2
+        if product.dtype.kind in "iub":
+            value = _integral_addcmul_value(self, product, value)
         return self + (product if value == 1 else product * value)
 
     def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *legacy: Any, value: float = 1) -> Tensor:
@@ -359,6 +372,10 @@ class _TensorMath:
         if legacy:
             tensor1, tensor2, value = _legacy_value("addcdiv", tensor1, tensor2, legacy)
         _check_tensors("addcdiv", tensor1, tensor2)
+        if tensor1.dtype.kind in "iub" and tensor2.dtype.kind in "iub":
+            raise DTypeError("addcdiv: integer division with addcdiv is no longer supported (as "
+                             "torch): give tensor1 or tensor2 a floating dtype, or write "
+                             "input + value * torch.div(tensor1, tensor2, rounding_mode='trunc')")
         quotient = tensor1 / tensor2
         return self + (quotient if value == 1 else quotient * value)
 

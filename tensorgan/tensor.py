@@ -3022,7 +3022,11 @@ class Tensor:
         ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
         args = (self.array,) if other is None else _torch_int_arrays(
             self, other, self.array, other.array if isinstance(other, Tensor) else other)
-        out = getattr(self.device.xp, ufunc)(*args)
+        try:
+            out = getattr(self.device.xp, ufunc)(*args)
+        except ValueError:                    # NumPy's "could not be broadcast": torch's RuntimeError
+            _refuse_unbroadcastable(op, args)
+            raise
         if not self.array.flags.c_contiguous and out.ndim > 1 and out.flags.c_contiguous:
             from .memory_formats import follow_operands     # cl & c: channels_last, as torch
             out = follow_operands(out, args)
@@ -3131,7 +3135,12 @@ class Tensor:
         if ufunc == "power" and not isinstance(b, int) and (b < 0).any():
             return Tensor._make(_int_power(self.device.xp, a, b), self.device)
         op = getattr(self.device.xp, ufunc)     # (the check inline: no call on the C-order path)
-        return Tensor._make(op(a, b) if a.ndim < 2 or a.flags.c_contiguous else _int_ufunc(op, a, b), self.device)
+        try:
+            return Tensor._make(op(a, b) if a.ndim < 2 or a.flags.c_contiguous else _int_ufunc(op, a, b),
+                                self.device)
+        except ValueError:                    # NumPy's "could not be broadcast": torch's RuntimeError
+            _refuse_unbroadcastable(ufunc, (a, b))
+            raise
 
     def _bool_power(self, exponent: Any) -> "Tensor":
         """bool tensor ** bool, as torch: ``** True`` is the mask itself, ``** False`` all True
@@ -4900,6 +4909,12 @@ class Tensor:
 
 
 _COMPARABLE = (Tensor, int, float, complex, np.generic, np.ndarray, list, tuple)   # == by value
+
+
+def _refuse_unbroadcastable(op: str, arrays: tuple) -> None:
+    """A ShapeError (torch's RuntimeError) where ``arrays``' shapes do not broadcast."""
+    broadcast_shape(op + ": shapes " + " and ".join("{%d}" % i for i in range(len(arrays)))
+                    + " do not broadcast", *(np.shape(x) for x in arrays))
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}     # torch's can_cast: never downwards

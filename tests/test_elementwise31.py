@@ -63,3 +63,50 @@ def test_comparison_with_a_complex_number_is_elementwise():
     x = tg.tensor([1, 2, 3])
     np.testing.assert_array_equal((x == 2 + 0j).numpy(), [False, True, False])
     np.testing.assert_array_equal((x != 1 + 2j).numpy(), [True, True, True])
+
+
+def test_addcmul_of_integers_keeps_their_dtype():
+    x = tg.tensor([1, 2, 3], dtype=tg.int32)
+    for value, expected in ((2, [3, 10, 21]), (2.7, [3, 10, 21]), (0.5, [1, 2, 3]), (True, [2, 6, 12])):
+        result = tg.addcmul(x, x, x, value=value)          # value cast to the integers (truncated)
+        assert result.dtype == tg.int32
+        np.testing.assert_array_equal(result.numpy(), expected)
+    floats = tg.addcmul(x.float(), x, x, value=0.5)        # a float input keeps the fraction
+    np.testing.assert_allclose(floats.numpy(), [1.5, 4.0, 7.5])
+    flags = tg.tensor([True, False])
+    with pytest.raises(NotImplementedError, match="Bool"):
+        tg.addcmul(flags, flags, flags)
+
+
+def test_addcdiv_refuses_integer_division():
+    x = tg.tensor([4, 6])
+    with pytest.raises(RuntimeError, match="integer division with addcdiv"):
+        tg.addcdiv(x, x, tg.tensor([True, True]))
+    np.testing.assert_allclose(tg.addcdiv(x, x, x.double(), value=2).numpy(), [6.0, 8.0])
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("add", [4, 5]), ("sub", [2, 1]), ("subtract", [2, 1]), ("mul", [3, 6]), ("multiply", [3, 6]),
+    ("floor_divide", [3, 1]), ("bitwise_and", [1, 2]), ("bitwise_or", [3, 3]), ("bitwise_xor", [2, 1]),
+    ("bitwise_left_shift", [6, 12]), ("bitwise_right_shift", [1, 0])])
+def test_function_forms_take_a_number_first(name, expected):
+    result = getattr(tg, name)(3, tg.tensor([1, 2], dtype=tg.int32))
+    assert result.dtype == tg.int32                        # the number does not widen the tensor
+    np.testing.assert_array_equal(result.numpy(), expected)
+
+
+def test_division_with_a_number_first():
+    for name in ("div", "divide", "true_divide"):
+        result = getattr(tg, name)(3, tg.tensor([2, 4], dtype=tg.int16))
+        assert result.dtype == tg.float32
+        np.testing.assert_allclose(result.numpy(), [1.5, 0.75])
+
+
+@pytest.mark.parametrize("op", [
+    lambda a, b: a ^ b, lambda a, b: a & b, lambda a, b: a // b, lambda a, b: a % b,
+    lambda a, b: tg.fmod(a, b), lambda a, b: tg.div(a, b, rounding_mode="floor"),
+    lambda a, b: tg.div(a, b, rounding_mode="trunc"), lambda a, b: tg.fmax(a, b),
+    lambda a, b: tg.fmin(a, b)])
+def test_integer_ops_name_shapes_that_do_not_broadcast(op):
+    with pytest.raises(ShapeError, match=r"\(2,\) and \(3,\) do not broadcast"):
+        op(tg.tensor([1, 2]), tg.tensor([1, 2, 3]))
