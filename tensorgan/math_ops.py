@@ -15,6 +15,7 @@ The methods live on :class:`_TensorMath`; the end of ``tensor.py`` installs them
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, NamedTuple
 
@@ -318,6 +319,20 @@ def _median_index(xp, a, axis: int):
     return xp.where(nan.any(axis=axis, keepdims=True), xp.argmax(nan, axis=axis, keepdims=True), index)
 
 
+def _in_result_dtype(input: Tensor, tensor1: Tensor, tensor2: Tensor) -> tuple:
+    """addcmul / addcdiv's factors in the dtype of the result (torch's promotion over the three
+    tensors, the value aside): int8 factors of a float32 input multiply as float32, not wrapping;
+    bool ones beside an int16 input give int16."""
+    from .dtypes import _combine, promote_types
+    dims = [t.dtype for t in (input, tensor1, tensor2) if t.ndim]
+    zeros = [t.dtype for t in (input, tensor1, tensor2) if not t.ndim]
+    dim = functools.reduce(promote_types, dims) if dims else None
+    zero = functools.reduce(promote_types, zeros) if zeros else None
+    dtype = _combine(dim, zero)
+    return (tensor1 if tensor1.dtype == dtype else tensor1.to(dtype),
+            tensor2 if tensor2.dtype == dtype else tensor2.to(dtype))
+
+
 def _integral_addcmul_value(input: Tensor, product: Tensor, value: Any) -> Any:
     """torch's addcmul of integer tensors: ``value`` cast to the integer result (2.7 -> 2; the
     result keeps the tensors' dtype); on bools alone it is not implemented."""
@@ -361,6 +376,8 @@ class _TensorMath:
         if legacy:
             tensor1, tensor2, value = _legacy_value("addcmul", tensor1, tensor2, legacy)
         _check_tensors("addcmul", tensor1, tensor2)
+        if not self.dtype == tensor1.dtype == tensor2.dtype:   # torch computes in the result dtype
+            tensor1, tensor2 = _in_result_dtype(self, tensor1, tensor2)
         product = tensor1 * tensor2
         if product.dtype.kind in "iub":
             value = _integral_addcmul_value(self, product, value)
@@ -376,6 +393,8 @@ class _TensorMath:
             raise DTypeError("addcdiv: integer division with addcdiv is no longer supported (as "
                              "torch): give tensor1 or tensor2 a floating dtype, or write "
                              "input + value * torch.div(tensor1, tensor2, rounding_mode='trunc')")
+        if not self.dtype == tensor1.dtype == tensor2.dtype:   # torch computes in the result dtype
+            tensor1, tensor2 = _in_result_dtype(self, tensor1, tensor2)
         quotient = tensor1 / tensor2
         return self + (quotient if value == 1 else quotient * value)
 

@@ -5966,8 +5966,7 @@ _PLAIN_BOUNDS = (float, int, type(None))      # clamp_'s bounds that need no che
 def _clamp_into(t: "Tensor", result: "Tensor") -> None:
     """clamp_'s check: the out-of-place result's dtype must cast to ``t``'s (a bool tensor with
     number bounds gives int64, an int one with float bounds float: refused in place, as torch)."""
-    if result.array.dtype != t.array.dtype and not (
-            result.array.dtype.kind == t.array.dtype.kind == "f"):
+    if _CATEGORY[result.array.dtype.kind] > _CATEGORY[t.array.dtype.kind]:   # (int64 -> int32: cast)
         raise DTypeError(f"clamp_: result type {result.dtype} can't be cast to the desired output "
                          f"type {t.dtype} (as torch): clamp out of place, or give bounds of the "
                          f"tensor's kind")

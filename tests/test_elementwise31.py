@@ -110,3 +110,29 @@ def test_division_with_a_number_first():
 def test_integer_ops_name_shapes_that_do_not_broadcast(op):
     with pytest.raises(ShapeError, match=r"\(2,\) and \(3,\) do not broadcast"):
         op(tg.tensor([1, 2]), tg.tensor([1, 2, 3]))
+
+
+def test_addcmul_and_addcdiv_compute_in_the_result_dtype():
+    big = tg.tensor(100, dtype=tg.int8)                    # int8 factors of a float input: no wrap
+    np.testing.assert_allclose(tg.addcmul(tg.tensor(1.5), big, big, value=2).numpy(), 20001.5)
+    masks = tg.addcmul(tg.tensor([1, 2], dtype=tg.int16), tg.tensor([True, False]), tg.tensor(True), value=2)
+    assert masks.dtype == tg.int16
+    np.testing.assert_array_equal(masks.numpy(), [3, 2])
+    half = tg.addcmul(tg.tensor([1.0, 2.0], dtype=tg.float16), tg.tensor([True, False]),
+                      tg.tensor([True, True]), value=0.5)
+    assert half.dtype == tg.float16
+    third = np.float16(1) / np.float16(3)
+    quotient = tg.addcdiv(tg.tensor([0.0]), tg.tensor([1.0], dtype=tg.float16),
+                          tg.tensor([3.0], dtype=tg.float16))
+    assert quotient.dtype == tg.float32                    # divided in float32, not float16
+    np.testing.assert_allclose(quotient.numpy(), [1 / 3], rtol=1e-7)
+    assert abs(float(quotient) - float(third)) > 1e-5
+
+
+def test_clamp_in_place_takes_integer_bounds_of_another_width():
+    x = tg.tensor([0, 6, -9], dtype=tg.int32)
+    x.clamp_(tg.tensor([-4, 5, -5]), tg.tensor([8, 5, 8]))   # int64 bounds into int32: torch casts
+    assert x.dtype == tg.int32
+    np.testing.assert_array_equal(x.numpy(), [0, 5, -5])
+    with pytest.raises(DTypeError):
+        x.clamp_(min=tg.tensor([0.5, 0.5, 0.5]))
