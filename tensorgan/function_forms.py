@@ -12,7 +12,7 @@ import numpy as np
 from .errors import (AutogradError, ConfigTypeError, DeviceError, DTypeError, InputTypeError, ShapeArgumentError,
                      ShapeError)
 from .special_ops import FUNCTION_NAMES, float_power, polygamma, rsub  # noqa: F401  (tg.*)
-from .tensor import Tensor, _refuse_partial_overlap, get_default_dtype
+from .tensor import _CATEGORY, Tensor, _refuse_partial_overlap, get_default_dtype
 
 
 def _write_out(op: str, result: Any, out: Any, inputs: tuple = ()) -> Tensor:
@@ -32,7 +32,7 @@ def _write_out(op: str, result: Any, out: Any, inputs: tuple = ()) -> Tensor:
                              f"without out=, or call under tensorgan.no_grad())")
     if out.device != result.device:
         raise DeviceError(f"tg.{op}: out= is on {out.device}, the result on {result.device}")
-    if not np.can_cast(result.dtype, out.dtype, "same_kind"):
+    if _CATEGORY[result.dtype.kind] > _CATEGORY[out.dtype.kind]:   # torch's rule (int64 -> uint8 wraps)
         raise DTypeError(f"tg.{op}: the result is {result.dtype}, which cannot be written into "
                          f"an out= tensor of dtype {out.dtype}")
     if out.shape == result.shape:
@@ -50,13 +50,25 @@ _OUT_UNCHECKED = frozenset({"sum", "mean", "prod", "nansum", "nanmean", "amax", 
                             "std", "var", "norm", "triu", "tril"})
 
 
+# ops whose torch function takes a number first (torch.sub(1, x)): the Tensor's reflected operator
+_NUMBER_FIRST = {"add": "__radd__", "sub": "__rsub__", "mul": "__rmul__", "div": "__rtruediv__",
+                 "true_divide": "__rtruediv__", "floor_divide": "__rfloordiv__",
+                 "bitwise_and": "__rand__", "bitwise_or": "__ror__", "bitwise_xor": "__rxor__",
+                 "bitwise_left_shift": "__rlshift__", "bitwise_right_shift": "__rrshift__"}
+
+
 def _function_form(name: str, public: str | None = None) -> Callable[..., Any]:
     """``tg.<name>(x, ...)``: ``x.<name>(...)``; ``public`` is its name elsewhere
     (``"special.gammaln"`` for ``lgamma``). ``out=`` as torch's (see :func:`_write_out`)."""
     public = public or name
+    reflected = _NUMBER_FIRST.get(name)
 
     def function(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
         if not isinstance(input, Tensor):
+            if reflected and len(args) == 1 and not kwargs and isinstance(args[0], Tensor) \
+                    and isinstance(input, (int, float, complex, np.number)):
+                result = getattr(args[0], reflected)(input)     # tg.sub(1, x): 1 - x, as torch
+                return result if out is None else _write_out(public, result, out, args)
             raise InputTypeError(f"tg.{public}: input must be a Tensor, got {type(input).__name__}")
         if out is not None:
             result = getattr(input, name)(*args, **kwargs)

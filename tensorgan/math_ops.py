@@ -15,13 +15,14 @@ The methods live on :class:`_TensorMath`; the end of ``tensor.py`` installs them
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from . import ops
-from .errors import DTypeNotImplementedError, EmptyReductionError, InputTypeError
+from .errors import DTypeError, DTypeNotImplementedError, EmptyReductionError, InputTypeError
 from .tensor import (BOOL, FLOAT_DTYPES, Function, MinMax, Tensor, _axes, _check_dtype, _flag, _float_only, _int_of,
                      _reduction_dtype, _size_args, _to_array, _torch_dims, get_device, no_grad)
 
@@ -356,6 +357,31 @@ def _median_index(xp, a, axis: int):
     return xp.where(nan.any(axis=axis, keepdims=True), xp.argmax(nan, axis=axis, keepdims=True), index)
 
 
+def _in_result_dtype(input: Tensor, tensor1: Tensor, tensor2: Tensor) -> tuple:
+    """addcmul / addcdiv's factors in the dtype of the result (torch's promotion over the three
+    tensors, the value aside): int8 factors of a float32 input multiply as float32, not wrapping;
+    bool ones beside an int16 input give int16."""
+    from .dtypes import _combine, promote_types
+    dims = [t.dtype for t in (input, tensor1, tensor2) if t.ndim]
+    zeros = [t.dtype for t in (input, tensor1, tensor2) if not t.ndim]
+    dim = functools.reduce(promote_types, dims) if dims else None
+    zero = functools.reduce(promote_types, zeros) if zeros else None
+    dtype = _combine(dim, zero)
+    return (tensor1 if tensor1.dtype == dtype else tensor1.to(dtype),
+            tensor2 if tensor2.dtype == dtype else tensor2.to(dtype))
+
+
+def _integral_addcmul_value(input: Tensor, product: Tensor, value: Any) -> Any:
+    """torch's addcmul of integer tensors: ``value`` cast to the integer result (2.7 -> 2; the
+    result keeps the tensors' dtype); on bools alone it is not implemented."""
+    if input.dtype.kind == "b" and product.dtype.kind == "b":
+        raise DTypeNotImplementedError("addcmul: \"addcmul_cpu_out\" not implemented for 'Bool' "
+                                       "(as torch): convert the tensors with .long() or .float()")
+    if input.dtype.kind in "iub" and isinstance(value, (float, np.floating)):
+        return int(value)
+    return value
+
+
 def _in_place_form(method: str, doc: str = "") -> Callable:
     """``x.method_(...)``: ``x.method(...)`` written into ``x``, with every in-place op's rules
     (Tensor._in_place): a leaf that requires grad only under no_grad; on an op's result that
@@ -388,7 +414,11 @@ class _TensorMath:
         if legacy:
             tensor1, tensor2, value = _legacy_value("addcmul", tensor1, tensor2, legacy)
         _check_tensors("addcmul", tensor1, tensor2)
+        if not self.dtype == tensor1.dtype == tensor2.dtype:   # torch computes in the result dtype
+            tensor1, tensor2 = _in_result_dtype(self, tensor1, tensor2)
         product = tensor1 * tensor2
+        if product.dtype.kind in "iub":
+            value = _integral_addcmul_value(self, product, value)
         return self + (product if value == 1 else product * value)
 
     def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *legacy: Any, value: float = 1) -> Tensor:
@@ -397,6 +427,12 @@ class _TensorMath:
         if legacy:
             tensor1, tensor2, value = _legacy_value("addcdiv", tensor1, tensor2, legacy)
         _check_tensors("addcdiv", tensor1, tensor2)
+        if tensor1.dtype.kind in "iub" and tensor2.dtype.kind in "iub":
+            raise DTypeError("addcdiv: integer division with addcdiv is no longer supported (as "
+                             "torch): give tensor1 or tensor2 a floating dtype, or write "
+                             "input + value * torch.div(tensor1, tensor2, rounding_mode='trunc')")
+        if not self.dtype == tensor1.dtype == tensor2.dtype:   # torch computes in the result dtype
+            tensor1, tensor2 = _in_result_dtype(self, tensor1, tensor2)
         quotient = tensor1 / tensor2
         return self + (quotient if value == 1 else quotient * value)
 

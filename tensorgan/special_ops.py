@@ -199,6 +199,7 @@ def _nan_ignoring(a: Tensor, b: Any, which: str) -> Tensor:
     from .factory import where
     b = _tensor_arg(which, b)
     if a.dtype.kind in "iub" and b.dtype.kind in "iub":
+        broadcast_shape(which + ": shapes {0} and {1} do not broadcast", a.shape, b.shape)
         return _outside_graph(a, getattr(a.device.xp, which)(*_torch_int_arrays(a, b, a.array, b.array)))
     a, b = _floats(a, b)
     keep = (a >= b) if which == "fmax" else (a <= b)

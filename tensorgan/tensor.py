@@ -3033,7 +3033,11 @@ class Tensor:
         ufunc = ("logical_" if kinds == {"b"} else "bitwise_") + op
         args = (self.array,) if other is None else _torch_int_arrays(
             self, other, self.array, other.array if isinstance(other, Tensor) else other)
-        out = getattr(self.device.xp, ufunc)(*args)
+        try:
+            out = getattr(self.device.xp, ufunc)(*args)
+        except ValueError:                    # NumPy's "could not be broadcast": torch's RuntimeError
+            _refuse_unbroadcastable(op, args)
+            raise
         if not self.array.flags.c_contiguous and out.ndim > 1 and out.flags.c_contiguous:
             from .memory_formats import follow_operands     # cl & c: channels_last, as torch
             out = follow_operands(out, args)
@@ -3142,7 +3146,12 @@ class Tensor:
         if ufunc == "power" and not isinstance(b, int) and (b < 0).any():
             return Tensor._make(_int_power(self.device.xp, a, b), self.device)
         op = getattr(self.device.xp, ufunc)     # (the check inline: no call on the C-order path)
-        return Tensor._make(op(a, b) if a.ndim < 2 or a.flags.c_contiguous else _int_ufunc(op, a, b), self.device)
+        try:
+            return Tensor._make(op(a, b) if a.ndim < 2 or a.flags.c_contiguous else _int_ufunc(op, a, b),
+                                self.device)
+        except ValueError:                    # NumPy's "could not be broadcast": torch's RuntimeError
+            _refuse_unbroadcastable(ufunc, (a, b))
+            raise
 
     def _bool_power(self, exponent: Any) -> "Tensor":
         """bool tensor ** bool, as torch: ``** True`` is the mask itself, ``** False`` all True
@@ -4003,7 +4012,8 @@ class Tensor:
         if decimals:
             from .special import round as round_to
             return round_to(self, decimals=decimals)
-        return self._piecewise_constant(self.device.xp.rint(self.array), "round")
+        a = self.array          # (an integer stays itself: rint's float64 would lose int64's digits)
+        return self._piecewise_constant(a if a.dtype.kind in "iu" else self.device.xp.rint(a), "round")
     def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array), "floor")
     def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array), "ceil")
     def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array), "trunc")
@@ -4526,10 +4536,10 @@ class Tensor:
         def update(a):
             with no_grad():        # a plain wrapper of the array (.detach() would mark it shared)
                 value = compute(Tensor._make(a, self.device))
-            if not np.can_cast(value.dtype, a.dtype, "same_kind"):   # exp_() of ints: torch refuses
-                raise DTypeError(f"{name}: the result is {value.dtype}, which cannot be written "
-                                 f"into a {a.dtype} tensor in place (use the out-of-place form)")
-            a[...] = value.array
+            if value.shape != a.shape:     # torch does not broadcast the tensor written into
+                raise ShapeError(f"{name}: output with shape {list(a.shape)} doesn't match the "
+                                 f"broadcast shape {list(value.shape)} (as torch)")
+            _write_cast_result(name, a, value.array)
         return self._in_place(name, update, compute, tuple(o for o in operands if isinstance(o, Tensor)),
                               expanded)
 
@@ -4764,7 +4774,14 @@ class Tensor:
         """``self <op>= other``: ``method`` names the array's in-place operator, whose out-of-place
         twin (``__iadd__`` -> ``__add__``) builds the graph op on a tracked tensor."""
         twin = "__" + method[3:]
-        return self._in_place(name, lambda a: getattr(a, method)(self._operand(other)),
+
+        def update(a):
+            operand = self._operand(other)
+            try:
+                getattr(a, method)(operand)
+            except TypeError:     # NumPy's same_kind refusal (uint8 -= int32): torch's rule decides
+                _write_cast_result(name, a, getattr(a, twin)(operand))
+        return self._in_place(name, update,
                               lambda old: getattr(old, twin)(old if other is self else other), (other,))
 
     def __iadd__(self, other): return self._in_place_binary("+=", "__iadd__", other)
@@ -4773,6 +4790,13 @@ class Tensor:
         return self._in_place_binary("-=", "__isub__", other)
     def __imul__(self, other): return self._in_place_binary("*=", "__imul__", other)
     def __itruediv__(self, other): return self._in_place_binary("/=", "__itruediv__", other)
+    # in place, as torch's (without them Python rebinds x to x // y: views of x would not see it)
+    def __ifloordiv__(self, other): return self.floor_divide_(other)
+    def __imod__(self, other): return self.remainder_(other)
+    def __ipow__(self, other): return self.pow_(other)
+    def __iand__(self, other): return self.bitwise_and_(other)
+    def __ior__(self, other): return self.bitwise_or_(other)
+    def __ixor__(self, other): return self.bitwise_xor_(other)
 
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
         if (alpha.__class__ is not int or alpha != 1) and _alpha_needs_check(self, alpha):
@@ -4901,7 +4925,27 @@ class Tensor:
     __hash__ = object.__hash__                       # identity, as torch's
 
 
-_COMPARABLE = (Tensor, int, float, np.generic, np.ndarray, list, tuple)   # what == compares by value
+_COMPARABLE = (Tensor, int, float, complex, np.generic, np.ndarray, list, tuple)   # == by value
+
+
+def _refuse_unbroadcastable(op: str, arrays: tuple) -> None:
+    """A ShapeError (torch's RuntimeError) where ``arrays``' shapes do not broadcast."""
+    broadcast_shape(op + ": shapes " + " and ".join("{%d}" % i for i in range(len(arrays)))
+                    + " do not broadcast", *(np.shape(x) for x in arrays))
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}     # torch's can_cast: never downwards
+
+
+def _write_cast_result(name: str, out: Any, result: Any) -> None:
+    """Write an in-place op's ``result`` into ``out`` under torch's casting rule (the category
+    may not fall: float -> integer, complex -> float, number -> bool are refused; a narrower
+    type of the same category wraps, as torch's uint8 -= int32)."""
+    if _CATEGORY[result.dtype.kind] > _CATEGORY[out.dtype.kind]:   # exp_() of ints: torch refuses
+        raise DTypeError(f"{name}: the result is {result.dtype}, which cannot be written into a "
+                         f"{out.dtype} tensor in place (as torch: result type {result.dtype} can't "
+                         f"be cast to the desired output type; use the out-of-place form)")
+    out[...] = result
 
 
 def _max_min_arguments(dim: Any = None, keepdim: bool = False, *, other: Any = None) -> tuple:
@@ -5957,8 +6001,7 @@ _PLAIN_BOUNDS = (float, int, type(None))      # clamp_'s bounds that need no che
 def _clamp_into(t: "Tensor", result: "Tensor") -> None:
     """clamp_'s check: the out-of-place result's dtype must cast to ``t``'s (a bool tensor with
     number bounds gives int64, an int one with float bounds float: refused in place, as torch)."""
-    if result.array.dtype != t.array.dtype and not (
-            result.array.dtype.kind == t.array.dtype.kind == "f"):
+    if _CATEGORY[result.array.dtype.kind] > _CATEGORY[t.array.dtype.kind]:   # (int64 -> int32: cast)
         raise DTypeError(f"clamp_: result type {result.dtype} can't be cast to the desired output "
                          f"type {t.dtype} (as torch): clamp out of place, or give bounds of the "
                          f"tensor's kind")
