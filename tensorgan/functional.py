@@ -1263,34 +1263,28 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return Softplus.apply(x, beta, threshold)
 
 
-_ERF = _ERFC = None
+_SPECIAL_UFUNCS: dict = {}
+
+
+def _special_ufunc(xp, name: str, scalar):
+    """math.``name`` elementwise: NumPy has none, so a Numba ufunc over ``scalar`` on the CPU
+    (compiled on first use, cached on disk); cupyx.scipy.special's on the GPU."""
+    if xp is not np:
+        import cupyx.scipy.special
+        return getattr(cupyx.scipy.special, name)
+    if name not in _SPECIAL_UFUNCS:
+        import numba
+        _SPECIAL_UFUNCS[name] = numba.vectorize(["float32(float32)", "float64(float64)"],
+                                                cache=True)(scalar)
+    return _SPECIAL_UFUNCS[name]
 
 
 def _erf(xp, x):
-    """erf elementwise: NumPy has none, so a Numba ufunc over math.erf on the CPU (compiled on
-    first use, cached on disk); CuPy's on the GPU."""
-    global _ERF
-    if xp is not np:
-        from cupyx.scipy.special import erf
-        return erf(x)
-    if _ERF is None:
-        import numba
-        _ERF = numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)(
-            lambda v: math.erf(v))
-    return _ERF(x)
+    return _special_ufunc(xp, "erf", lambda v: math.erf(v))(x)
 
 
 def _erfc(xp, x):
-    """erfc elementwise, as :func:`_erf` (math.erfc on the CPU, CuPy's on the GPU)."""
-    global _ERFC
-    if xp is not np:
-        from cupyx.scipy.special import erfc
-        return erfc(x)
-    if _ERFC is None:
-        import numba
-        _ERFC = numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)(
-            lambda v: math.erfc(v))
-    return _ERFC(x)
+    return _special_ufunc(xp, "erfc", lambda v: math.erfc(v))(x)
 
 
 def _normal_cdf(xp, x):
