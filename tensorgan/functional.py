@@ -1335,7 +1335,7 @@ class Gelu(Function):
             inner += 1
             inner *= x * t(math.sqrt(2 / math.pi))
             self.tanh = xp.tanh(inner)
-            return (self.tanh + 1) * x * t(0.5)
+            return (self.tanh + 1) * (x * t(0.5))     # (halved first, as torch's: 2x may overflow)
         if xp is np and x.dtype == np.float32 and x.shape:
             from .activation_kernels import gelu_forward
             # (its derivative, Phi(x) + x phi(x), kept for backward; not computed under no_grad)

@@ -221,15 +221,20 @@ def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
     raise InputTypeError(f"{name}: other must be {kind}, got {type(other).__name__}")
 
 
-def _binary(op: type, numbers: bool) -> Callable:
-    """The Tensor method of a binary Pointwise op: ``x.op(other)``."""
+def _binary(op: type, numbers: bool, names: "tuple[str, str] | None" = None) -> Callable:
+    """The Tensor method of a binary Pointwise op: ``x.op(other)``.  ``names``: torch's grad_fn
+    names of its (Scalar, Tensor) overloads, where they differ (fmod: FmodBackward0 /
+    FmodBackward1)."""
+    by_kind = None if names is None else (ops.torch_named(op, names[0]), ops.torch_named(op, names[1]))
+
     def method(self: Tensor, other: Any) -> Tensor:
         if op.op_name in ("fmod", "remainder"):               # integers: exact, staying integers
             exact = self._integer_op(other, op.op_name)
             if exact is not None:
                 return exact
         me = self._arith(other)
-        return op.apply(me, _tensor_operand(op.op_name, me, other, numbers))
+        cls = op if by_kind is None else by_kind[isinstance(other, Tensor)]
+        return cls.apply(me, _tensor_operand(op.op_name, me, other, numbers))
     method.__name__ = op.op_name
     method.__doc__ = f"torch.{op.op_name}, broadcast (other: {'a Tensor or a number' if numbers else 'a Tensor'})."
     return method
@@ -479,7 +484,9 @@ class _TensorMath:
     arcsin, arccos, arctan = asin, acos, atan
     atan2, hypot, logaddexp = _binary(Atan2, False), _binary(Hypot, False), _binary(LogAddExp, False)
     arctan2 = atan2
-    xlogy, fmod, remainder = _binary(XLogY, True), _binary(Fmod, True), _binary(Remainder, True)
+    xlogy = _binary(XLogY, True)
+    fmod = _binary(Fmod, True, ("FmodBackward0", "FmodBackward1"))
+    remainder = _binary(Remainder, True, ("RemainderBackward0", "RemainderBackward1"))
 
     def logit(self, eps: float | None = None) -> Tensor:
         """log(x / (1 - x)); with ``eps``, of x clamped to [eps, 1 - eps] (gradient 0 outside)."""

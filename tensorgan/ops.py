@@ -635,15 +635,28 @@ class Min(Amin):
     _ties, backward, grad_graph = Max._ties, Max.backward, Max.grad_graph
 
 
-class MaxOfScalar(Max):
-    """``x.max(dim)`` of a 0-d tensor: Max (NaN-aware, the one element takes the gradient) under
-    torch's node name for a dim reduction, MaxBackward0 -- kept after backward frees the node."""
+class _OfScalar:
+    """The backward of ``x.max(dim)`` / ``x.min(dim)`` of a 0-d tensor: the one element takes the
+    gradient (NaN or not), so x's value is not read -- x may be written in place before backward,
+    as torch's node (which saves the index and the shape) allows."""
+    reads_inputs = False
+
+    def backward(self, g):
+        return g.reshape(()).copy(), None, None
+
+    def grad_graph(self, g):
+        return g.reshape(()), None, None
+
+
+class MaxOfScalar(_OfScalar, Max):
+    """``x.max(dim)`` of a 0-d tensor: Max under torch's node name for a dim reduction,
+    MaxBackward0 -- kept after backward frees the node."""
 
     def name(self) -> str:
         return "MaxBackward0"
 
 
-class MinOfScalar(Min):
+class MinOfScalar(_OfScalar, Min):
     """``x.min(dim)`` of a 0-d tensor (see MaxOfScalar)."""
 
     def name(self) -> str:

@@ -831,7 +831,9 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
             return topk(input, _int_of(k), dim, largest, sorted)
         _non_int("topk", "k", (k,))
         raise ShapeError(f"topk: k={k!r} is out of range for a dim of size {n}")
-    values, indices, _ = _sorted("topk", input, dim, largest, slice(0, int(k)), "TopkBackward0")
+    # (a 0-d input gives its element whatever k in 0..1, as torch's: its result is 0-d too)
+    take = slice(0, int(k) if input.ndim else 1)
+    values, indices, _ = _sorted("topk", input, dim, largest, take, "TopkBackward0")
     return MinMax(values, indices)
 
 

@@ -225,7 +225,7 @@ class _TensorSpecial:
     lgamma, erfc, i0, sinc, exp2 = _unary(Lgamma), _unary(Erfc), _unary(I0), _unary(Sinc), _unary(Exp2)
     asinh, acosh, atanh = _unary(Asinh), _unary(Acosh), _unary(Atanh)
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
-    copysign = _binary(Copysign, True)
+    copysign = _binary(Copysign, True, ("CopysignBackward1", "CopysignBackward0"))
 
     def digamma(self) -> Tensor:
         """psi(x) = d lgamma / dx (-inf at +0, +inf at -0, NaN at the negative integers, as torch)."""

@@ -3207,8 +3207,9 @@ class Tensor:
             return self.new_full((), other) % self     # (0-d: the result follows self, as torch's)
         if not isinstance(other, (int, float, np.integer, np.floating)):
             return NotImplemented
+        from .math_ops import Remainder    # (RemainderBackward0: a number's form, not the Tensor one)
         me = self._arith(other)
-        return Tensor._make(me.device.xp.asarray(other, dtype=me.dtype), me.device).remainder(me)
+        return Remainder.apply(Tensor._make(me.device.xp.asarray(other, dtype=me.dtype), me.device), me)
 
     def __pow__(self, exponent):
         exact = self._integer_op(exponent, "power") if not isinstance(exponent, float) else None
