@@ -57,6 +57,23 @@ _NUMBER_FIRST = {"add": "__radd__", "sub": "__rsub__", "mul": "__rmul__", "div":
                  "bitwise_left_shift": "__rlshift__", "bitwise_right_shift": "__rrshift__"}
 
 
+_NUMBERS = (int, float, complex, np.number)
+
+
+def _number_first(name: str, reflected: str, number: Any, args: tuple, kwargs: dict) -> Tensor:
+    """``tg.<name>(number, other, ...)`` as torch's, which wraps the number (a 0-d tensor that
+    does not widen ``other``'s dtype): ``tg.sub(1, x)`` is ``1 - x``; with options
+    (``alpha=``, ``rounding_mode=``) or two numbers, the op on ``number`` as a 0-d tensor."""
+    other = args[0]
+    if len(args) == 1 and not kwargs and isinstance(other, Tensor):
+        return getattr(other, reflected)(number)                  # tg.sub(1, x): 1 - x
+    if not isinstance(other, (Tensor, *_NUMBERS)) or (name.startswith("bitwise") and not isinstance(other, Tensor)):
+        raise InputTypeError(f"tg.{name}: other must be a Tensor or a number, got {type(other).__name__}")
+    from .factory import tensor
+    wrapped = tensor(number, device=other.device) if isinstance(other, Tensor) else tensor(number)
+    return getattr(wrapped, name)(*args, **kwargs)               # tg.add(3, x, alpha=2), tg.add(3, 4)
+
+
 def _function_form(name: str, public: str | None = None) -> Callable[..., Any]:
     """``tg.<name>(x, ...)``: ``x.<name>(...)``; ``public`` is its name elsewhere
     (``"special.gammaln"`` for ``lgamma``). ``out=`` as torch's (see :func:`_write_out`)."""
@@ -65,9 +82,8 @@ def _function_form(name: str, public: str | None = None) -> Callable[..., Any]:
 
     def function(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
         if not isinstance(input, Tensor):
-            if reflected and len(args) == 1 and not kwargs and isinstance(args[0], Tensor) \
-                    and isinstance(input, (int, float, complex, np.number)):
-                result = getattr(args[0], reflected)(input)     # tg.sub(1, x): 1 - x, as torch
+            if reflected and args and isinstance(input, _NUMBERS):
+                result = _number_first(name, reflected, input, args, kwargs)
                 return result if out is None else _write_out(public, result, out, args)
             raise InputTypeError(f"tg.{public}: input must be a Tensor, got {type(input).__name__}")
         if out is not None:

@@ -419,10 +419,11 @@ class _TensorMath:
         if legacy:
             tensor1, tensor2, value = _legacy_value("addcmul", tensor1, tensor2, legacy)
         _check_tensors("addcmul", tensor1, tensor2)
-        if not self.dtype == tensor1.dtype == tensor2.dtype:   # torch computes in the result dtype
+        # (.array.dtype: no property call on the optimizers' path, Adam's addcmul_ / addcdiv_)
+        if not self.array.dtype == tensor1.array.dtype == tensor2.array.dtype:   # torch: the result dtype
             tensor1, tensor2 = _in_result_dtype(self, tensor1, tensor2)
         product = tensor1 * tensor2
-        if product.dtype.kind in "iub":
+        if product.array.dtype.kind in "iub":
             value = _integral_addcmul_value(self, product, value)
         return self + (product if value == 1 else product * value)
 
@@ -432,11 +433,11 @@ class _TensorMath:
         if legacy:
             tensor1, tensor2, value = _legacy_value("addcdiv", tensor1, tensor2, legacy)
         _check_tensors("addcdiv", tensor1, tensor2)
-        if tensor1.dtype.kind in "iub" and tensor2.dtype.kind in "iub":
+        if tensor1.array.dtype.kind in "iub" and tensor2.array.dtype.kind in "iub":
             raise DTypeError("addcdiv: integer division with addcdiv is no longer supported (as "
                              "torch): give tensor1 or tensor2 a floating dtype, or write "
                              "input + value * torch.div(tensor1, tensor2, rounding_mode='trunc')")
-        if not self.dtype == tensor1.dtype == tensor2.dtype:   # torch computes in the result dtype
+        if not self.array.dtype == tensor1.array.dtype == tensor2.array.dtype:   # torch: the result dtype
             tensor1, tensor2 = _in_result_dtype(self, tensor1, tensor2)
         quotient = tensor1 / tensor2
         return self + (quotient if value == 1 else quotient * value)

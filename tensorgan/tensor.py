@@ -2982,10 +2982,12 @@ class Tensor:
     #    elementwise as in torch; a tensor still hashes by identity (a graph node in dicts and
     #    sets), so ``t in some_list`` compares values too: use ``any(t is u for u in ...)``. -----
     def _compare(self, other: Any, ufunc: str) -> "Tensor":
-        if self.array.dtype.kind == "c" or (isinstance(other, Tensor) and other.array.dtype.kind == "c"):
+        if self.array.dtype.kind == "c" or (other.array.dtype.kind == "c" if isinstance(other, Tensor)
+                                            else isinstance(other, (complex, np.complexfloating))):   # (x < 1j: refused)
             if ufunc not in ("equal", "not_equal"):        # < <= > >=: no order (as torch)
                 from .complex_ops import refuse
-                refuse(ufunc, self.dtype if self.array.dtype.kind == "c" else other.dtype)
+                refuse(ufunc, self.dtype if self.array.dtype.kind == "c" else
+                       other.dtype if isinstance(other, Tensor) else np.complex64)
         if isinstance(other, Tensor):
             if other.device is not self.device:
                 raise DeviceError(f"{ufunc}: tensors on {self.device} and {other.device}")
@@ -4011,6 +4013,9 @@ class Tensor:
     def round(self, *, decimals: int = 0) -> "Tensor":
         """Rounded half to even (at ``decimals`` places, as torch's); gradient 0."""
         if decimals:
+            if self.array.dtype.kind in "iub":      # torch: "round_cpu" not implemented for 'Long'
+                raise DTypeNotImplementedError(f"round: decimals={decimals} is not implemented for "
+                                               f"a {self.dtype} tensor (as torch); convert it with .float()")
             from .special import round as round_to
             return round_to(self, decimals=decimals)
         a = self.array          # (an integer stays itself: rint's float64 would lose int64's digits)
@@ -5759,7 +5764,12 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
     if a.dtype.kind in "iub" and b.dtype.kind in "iub":   # integers, bools: exact, no gradient
         x, y = _torch_int_arrays(a, b, a.array, b.array)
         op = getattr(a.device.xp, which)
-        return Tensor._make(op(x, y) if x.ndim < 2 or x.flags.c_contiguous else _int_ufunc(op, x, y), a.device)
+        try:
+            return Tensor._make(op(x, y) if x.ndim < 2 or x.flags.c_contiguous else _int_ufunc(op, x, y),
+                                a.device)
+        except ValueError:                    # NumPy's "could not be broadcast": torch's RuntimeError
+            _refuse_unbroadcastable(which, (x, y))
+            raise
     if a.dtype.kind != "f" or b.dtype.kind != "f":       # an integer beside a float: that float
         a, b = (t if t.dtype.kind == "f" else t.to((b if t is a else a).dtype) for t in (a, b))
     first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)

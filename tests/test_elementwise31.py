@@ -22,10 +22,11 @@ def test_augmented_operators_write_in_place(op, numpy_op):
 
 def test_augmented_operators_refuse_a_float_result_in_an_integer_tensor():
     x = tg.tensor([1, 2], dtype=tg.int32)
-    for update in (lambda: x.__ifloordiv__(2.5), lambda: x.__imod__(1.5), lambda: x.__ipow__(0.5),
-                   lambda: x.__iand__(tg.tensor([1.0, 2.0]))):
-        with pytest.raises((DTypeError, TypeError, RuntimeError)):
+    for update in (lambda: x.__ifloordiv__(2.5), lambda: x.__imod__(1.5), lambda: x.__ipow__(0.5)):
+        with pytest.raises(DTypeError, match="float32, which cannot be written into a int32"):
             update()
+    with pytest.raises(NotImplementedError):               # torch: "bitwise_and_cpu" not implemented for 'Float'
+        x.__iand__(tg.tensor([1.0, 2.0]))
     np.testing.assert_array_equal(x.numpy(), [1, 2])
     with pytest.raises(DTypeError, match="float32, which cannot be written into a int32"):
         x.exp_()
