@@ -3855,8 +3855,9 @@ class Tensor:
         if floor is None:
             return (self / other).trunc()
         inexact = self._integer_op(other, "remainder").ne(0)      # floor -> trunc: one up where
-        negative = (self < 0) ^ (other < 0)                       # the quotient was negative
-        return floor + (inexact & negative).to(floor.dtype)
+        # the quotient was negative -- read off the floor in the result's dtype (an inexact
+        # negative quotient floors below 0), not the operands' signs: -7 wraps to 249 in uint8
+        return floor + (inexact & (floor < 0)).to(floor.dtype)
 
     true_divide = __truediv__
 

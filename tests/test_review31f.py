@@ -54,3 +54,12 @@ def test_round_with_decimals_of_integers_is_refused():
         x.round(decimals=-2)
     assert x.round(decimals=0).tolist() == [1234, 5678]
     assert x.float().round(decimals=-2).tolist() == [1200.0, 5700.0]
+
+
+def test_trunc_division_reads_the_sign_in_the_result_dtype():
+    # -7 (int64, 0-d) by uint8 computes in uint8: -7 wraps to 249, 249 / 2 truncates to 124
+    # (the operands' signs said "negative quotient" and added one: 125)
+    got = tg.tensor(-7).div(tg.tensor([2, 3], dtype=tg.uint8), rounding_mode="trunc")
+    assert got.dtype == tg.uint8 and got.tolist() == [124, 83]
+    got = tg.tensor([-7, 7, -6]).div(tg.tensor([2, -2, 3]), rounding_mode="trunc")
+    assert got.tolist() == [-3, -3, -2]
