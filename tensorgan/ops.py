@@ -1615,6 +1615,38 @@ class Clip(Function):
         return Where.apply(g, 0.0, self.mask), None, None
 
 
+class ClampTensors(Function):
+    """``clamp(x, min, max)`` with Tensor bounds: ``ClampTensors.apply(value, x, low, high,
+    masks)`` is ``value`` (the clamped result, computed beforehand) with the gradient sent to x,
+    low and high (None: absent) where their ``masks`` (bool arrays, torch's clamp_backward
+    predicates) hold -- apart from which input the value came from, so a NaN anywhere sends it
+    nowhere and crossed bounds send it to max, as torch's."""
+    takes_half = True
+    promotes_floats = True
+    takes_int = True
+    takes_bool = True
+
+    def forward(self, value, x, low, high, masks):
+        self.shapes = tuple(None if a is None else a.shape for a in (x, low, high))
+        self.masks = masks
+        return value.view()
+
+    def backward(self, g):
+        grads = [None if shape is None or not need else
+                 unbroadcast(select(self.xp, g, mask), shape)
+                 for shape, mask, need in zip(self.shapes, self.masks, self.needs_input_grad[1:4])]
+        return (None, *grads, None)
+
+    def grad_graph(self, g):
+        grads = [None if shape is None or not need else
+                 unbroadcast(Where.apply(g, 0.0, mask), shape)
+                 for shape, mask, need in zip(self.shapes, self.masks, self.needs_input_grad[1:4])]
+        return (None, *grads, None)
+
+    def name(self) -> str:
+        return "ClampBackward0"      # torch's node for clamp.Tensor
+
+
 class Einsum(Function):
     """``xp.einsum`` over explicit subscripts (:func:`tensorgan.einsum` resolves ``...`` and the
     implicit output first). The gradient of operand i is the einsum of the output gradient with

@@ -4387,14 +4387,16 @@ class Tensor:
                 min.array.dtype.kind == max.array.dtype.kind == "b":   # (one bound: clamp_min / clamp_max)
             raise DTypeNotImplementedError("clamp: \"clamp_cpu\" not implemented for 'Bool' (a bool "
                                            "tensor with two bool bounds, as torch)")
-        out = self
-        if min is not None and max is not None and min.requires_grad:
-            min = where(min < max, min, min.detach())   # torch: min == max gives min no gradient
-        if min is not None:          # (a NaN bound gives NaN, as torch's)
-            out = where((out < min) | min.isnan() if min.array.dtype.kind == "f" else out < min, min, out)
-        if max is not None:
-            out = where((out > max) | max.isnan() if max.array.dtype.kind == "f" else out > max, max, out)
-        return out
+        with no_grad():
+            out = self
+            if min is not None:          # (a NaN bound gives NaN, as torch's)
+                out = where((out < min) | min.isnan() if min.array.dtype.kind == "f" else out < min, min, out)
+            if max is not None:
+                out = where((out > max) | max.isnan() if max.array.dtype.kind == "f" else out > max, max, out)
+        if not (self.requires_grad or (min is not None and min.requires_grad)
+                or (max is not None and max.requires_grad)) or not is_grad_enabled():
+            return out
+        return _clamp_gradient_routes(self, min, max, out)
 
     # -- Python scalars and in-place updates ---------------------------------------------------
     def __bool__(self) -> bool:
@@ -5996,6 +5998,24 @@ def _alpha_needs_check(t: "Tensor", alpha: Any) -> bool:
 
 
 _PLAIN_BOUNDS = (float, int, type(None))      # clamp_'s bounds that need no check on a float tensor
+
+
+def _clamp_gradient_routes(x: "Tensor", low: "Tensor | None", high: "Tensor | None",
+                           value: "Tensor") -> "Tensor":
+    """``value`` (clamp's result, no graph) as a node with torch's clamp_backward masks: x gets
+    the gradient where low <= x <= high, low where x < low (and low < high), high where x > high
+    or high < low -- so a tie low == high leaves low none, and a NaN sends it nowhere."""
+    from .ops import ClampTensors
+    xa = x.array
+    lo = None if low is None else low.array
+    hi = None if high is None else high.array
+    if lo is None:
+        masks = (xa <= hi, None, xa > hi)
+    elif hi is None:
+        masks = (xa >= lo, xa < lo, None)
+    else:
+        masks = ((xa >= lo) & (xa <= hi), (xa < lo) & (lo < hi), (xa > hi) | (hi < lo))
+    return ClampTensors.apply(value, x, low, high, masks)
 
 
 def _clamp_into(t: "Tensor", result: "Tensor") -> None:

@@ -1,0 +1,91 @@
+"""Session 31 (h31s): elementwise value / gradient fixes found by the elementwise fuzzer --
+clamp's NaN bounds and its Tensor-bound gradient routes, remainder's gradient of an integer
+dividend, lerp, xlogy and the error types of a few refused calls."""
+import math
+
+import numpy as np
+import pytest
+
+import tensorgan as tg
+
+NAN, INF = float("nan"), float("inf")
+
+
+# -- clamp ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(1,), (1, 1, 1), (2, 3)])
+def test_float16_clamp_with_a_nan_bound_and_a_zero_bound_is_nan(shape):
+    x = tg.zeros(*shape, dtype=tg.float16)
+    assert np.isnan(x.clamp(min=NAN, max=0).numpy()).all()
+    assert np.isnan(x.clamp(min=0, max=NAN).numpy()).all()
+
+
+def test_float16_clamp_keeps_the_sign_of_a_zero_input_at_a_zero_bound():
+    y = tg.tensor([-0.0, 3.0, -2.0], dtype=tg.float16).clamp(min=0, max=1).numpy()
+    assert np.signbit(y[0]) and y.tolist() == [0.0, 1.0, 0.0]
+
+
+def _clamp_grads(xv, lv, hv):
+    x, lo, hi = (tg.tensor([v], dtype=tg.float64, requires_grad=True) for v in (xv, lv, hv))
+    y = tg.clamp(x, lo, hi)
+    y.sum().backward()
+    return [y.item(), x.grad.item(), lo.grad.item(), hi.grad.item()]
+
+
+@pytest.mark.parametrize("xv, lv, hv, expected", [
+    (1.0, 1.0, 1.0, [1.0, 1.0, 0.0, 0.0]),      # all tied: x keeps it
+    (0.0, 1.0, 1.0, [1.0, 0.0, 0.0, 0.0]),      # below tied bounds: min gets none (min == max)
+    (1.5, 2.0, 1.0, [1.0, 0.0, 0.0, 1.0]),      # crossed bounds: max
+    (NAN, 0.0, 1.0, [NAN, 0.0, 0.0, 0.0]),      # a NaN input: nowhere
+    (0.5, NAN, 1.0, [NAN, 0.0, 0.0, 0.0]),      # a NaN bound: nowhere
+    (0.5, 0.0, NAN, [NAN, 0.0, 0.0, 0.0]),
+    (NAN, 2.0, 1.0, [NAN, 0.0, 0.0, 1.0]),      # crossed bounds still send it to max
+    (2.0, NAN, 1.0, [NAN, 0.0, 0.0, 1.0]),      # x > max
+])
+def test_clamp_with_tensor_bounds_routes_the_gradient_as_torchs_clamp_backward(xv, lv, hv, expected):
+    got = _clamp_grads(xv, lv, hv)
+    assert np.allclose(got, expected, equal_nan=True), got
+
+
+@pytest.mark.parametrize("which", ["min", "max"])
+def test_clamp_with_one_nan_tensor_bound_sends_the_gradient_nowhere(which):
+    x, b = (tg.tensor([v], dtype=tg.float64, requires_grad=True) for v in (1.0, NAN))
+    y = tg.clamp(x, **{which: b})
+    y.sum().backward()
+    assert math.isnan(y.item()) and x.grad.item() == 0.0 and b.grad.item() == 0.0
+
+
+def test_clamp_tensor_bounds_gradient_matches_finite_differences_and_broadcasts():
+    rng = np.random.default_rng(0)
+    xa, la, ha = rng.normal(size=(3, 4)), rng.normal(size=(3, 1)) - 0.5, rng.normal(size=(4,)) + 0.5
+    x, lo, hi = (tg.tensor(a, requires_grad=True) for a in (xa, la, ha))
+    y = tg.clamp(x, lo, hi)
+    assert y.grad_fn.name() == "ClampBackward0"
+    (y * y).sum().backward()
+
+    def f(a, b, c):
+        return (np.minimum(np.maximum(a, b), c) ** 2).sum()
+    eps = 1e-6
+    for i, (arr, grad) in enumerate(((xa, x.grad), (la, lo.grad), (ha, hi.grad))):
+        fd = np.zeros_like(arr)
+        for idx in np.ndindex(arr.shape):
+            args = [xa.copy(), la.copy(), ha.copy()]
+            args[i][idx] += eps
+            up = f(*args)
+            args[i][idx] -= 2 * eps
+            fd[idx] = (up - f(*args)) / (2 * eps)
+        assert np.allclose(grad.numpy(), fd, atol=1e-5), i
+
+
+def test_clamp_tensor_bounds_second_order_and_mixed_dtypes():
+    x = tg.tensor([0.5, 1.5, 3.0], dtype=tg.float32, requires_grad=True)
+    lo = tg.tensor([1.0, 1.0, 1.0], dtype=tg.float64, requires_grad=True)
+    hi = tg.tensor(2.0, dtype=tg.float64, requires_grad=True)
+    y = x.clamp(lo, hi)
+    assert y.dtype == tg.float64 and y.tolist() == [1.0, 1.5, 2.0]
+    gx, glo, ghi = tg.autograd.grad(y.pow(2).sum(), [x, lo, hi], create_graph=True)
+    assert gx.tolist() == [0.0, 3.0, 0.0] and glo.tolist() == [2.0, 0.0, 0.0] and ghi.item() == 4.0
+    second = tg.autograd.grad(gx.sum() + glo.sum() + ghi, [x, lo, hi])
+    assert [s.sum().item() for s in second] == [2.0, 2.0, 2.0]
+    yi = tg.tensor([0, 2, 5], dtype=tg.int16).clamp(lo, hi)       # an integer input: bounds' grads
+    yi.sum().backward()
+    assert yi.tolist() == [1.0, 2.0, 2.0] and lo.grad.tolist() == [1.0, 0.0, 0.0] and hi.grad.item() == 1.0
