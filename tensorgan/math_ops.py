@@ -207,8 +207,10 @@ def _remainder_values(xp, x, y):
     return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
 
 
+# (-floor division, not -floor(x / y): the quotient of remainder's own rounding -- 1 // 0.1 is 9,
+# floor(1 / 0.1) is 10; -5 // inf is -1 -- as torch's derivative, and finite differences)
 Remainder = _pointwise("Remainder", _remainder_values,
-                       lambda x, y: (1.0, -(x / y).floor()))
+                       lambda x, y: (1.0, -x.div(y, rounding_mode="floor")))
 
 
 def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:

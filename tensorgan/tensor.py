@@ -1407,9 +1407,19 @@ def _redispatch(cls: type, args: tuple) -> "Tensor":
     floats = {a.array.dtype for a in args if isinstance(a, Tensor) and a.array.dtype.kind == "f"}
     if len(floats) > 1:
         return cls.apply(*_promote_floats(args))
-    wide = tuple(a.to(float32) if isinstance(a, Tensor) and a.array.dtype is float16 else a for a in args)
+    wide = tuple(_half_to_float32(a) for a in args)
     out = cls.apply(*wide)
     return out.to(float16) if out.array.dtype is float32 else out
+
+
+def _half_to_float32(a: Any) -> Any:
+    """A float16 operand widened to float32; an integer or bool tensor beside it cast to float16
+    on the way (torch's promotion casts it to the result dtype: int16 32767 is 32768.0)."""
+    if not isinstance(a, Tensor) or a.array.dtype.kind not in "fiub":
+        return a
+    if a.array.dtype.kind != "f":
+        a = a.to(float16)
+    return a.to(float32) if a.array.dtype is float16 else a
 
 
 def _complex_operands(cls: type, args: tuple) -> tuple:

@@ -89,3 +89,32 @@ def test_clamp_tensor_bounds_second_order_and_mixed_dtypes():
     yi = tg.tensor([0, 2, 5], dtype=tg.int16).clamp(lo, hi)       # an integer input: bounds' grads
     yi.sum().backward()
     assert yi.tolist() == [1.0, 2.0, 2.0] and lo.grad.tolist() == [1.0, 0.0, 0.0] and hi.grad.item() == 1.0
+
+
+# -- remainder -----------------------------------------------------------------------------------
+def test_remainder_divisor_gradient_is_minus_the_floor_division():
+    """d/dy (x - (x // y) * y) = -(x // y): 1 // 0.1 is 9 (floor(1 / 0.1) would be 10), and
+    -5 // inf is -1 (the limit of the derivative as y grows) -- whatever x's dtype."""
+    for a in (tg.tensor([1, -5, 7], dtype=tg.int16), tg.tensor([1.0, -5.0, 7.0], dtype=tg.float64)):
+        y = tg.tensor([0.1, INF, -INF], dtype=tg.float64, requires_grad=True)
+        tg.remainder(a, y).sum().backward()
+        assert y.grad.tolist() == [-9.0, 1.0, 1.0]
+
+
+def test_remainder_divisor_gradient_matches_finite_differences():
+    xa, ya = np.array([1.0, -5.0, 7.3, 0.7]), np.array([0.3, 2.1, -2.0, 0.3])
+    x, y = tg.tensor(xa, requires_grad=True), tg.tensor(ya, requires_grad=True)
+    tg.remainder(x, y).sum().backward()
+    eps = 1e-7
+    fd = (np.remainder(xa, ya + eps) - np.remainder(xa, ya - eps)) / (2 * eps)
+    assert np.allclose(y.grad.numpy(), fd, atol=1e-4) and x.grad.tolist() == [1.0] * 4
+
+
+def test_integer_beside_float16_is_cast_to_float16_before_the_op():
+    """torch's promotion casts the int16 operand to the result dtype first: 32767 is 32768.0 in
+    float16, and 32768 % 2.5 is 0.5 (not 32767 % 2.5 = 2)."""
+    a = tg.tensor([32767, 7], dtype=tg.int16)
+    b = tg.tensor([2.5, 2.5], dtype=tg.float16)
+    assert tg.remainder(a, b).tolist() == [0.5, 2.0]
+    assert tg.atan2(tg.tensor([2049], dtype=tg.int32), tg.tensor([1.0], dtype=tg.float16)).item() == \
+        pytest.approx(math.atan2(2048.0, 1.0), abs=1e-3)
