@@ -1412,6 +1412,18 @@ def _redispatch(cls: type, args: tuple) -> "Tensor":
     return out.to(float16) if out.array.dtype is float32 else out
 
 
+def _zero_dim_cast(a: Any, b: Any) -> tuple:
+    """Arrays ``a`` and ``b`` (one 0-d, one not, dtypes differing) as torch compares them: a 0-d
+    operand of the other's category or a lower one is cast to the other's dtype first (uint8 >
+    a 0-d int8 -3 compares with 253; float32 == a 0-d float64 0.1 compares in float32)."""
+    from .dtypes import _combine
+    if a.ndim:
+        target = _combine(a.dtype, b.dtype)
+        return a, (b.astype(target) if target == a.dtype else b)
+    target = _combine(b.dtype, a.dtype)
+    return (a.astype(target) if target == b.dtype else a), b
+
+
 def _half_to_float32(a: Any) -> Any:
     """A float16 operand widened to float32; an integer or bool tensor beside it cast to float16
     on the way (torch's promotion casts it to the result dtype: int16 32767 is 32768.0)."""
@@ -2996,10 +3008,13 @@ class Tensor:
             if ufunc not in ("equal", "not_equal"):        # < <= > >=: no order (as torch)
                 from .complex_ops import refuse
                 refuse(ufunc, self.dtype if self.array.dtype.kind == "c" else other.dtype)
+        me = self.array
         if isinstance(other, Tensor):
             if other.device is not self.device:
                 raise DeviceError(f"{ufunc}: tensors on {self.device} and {other.device}")
             other = other.array
+            if other.dtype != me.dtype and (other.ndim == 0) != (me.ndim == 0):
+                me, other = _zero_dim_cast(me, other)
         elif not isinstance(other, (int, float, np.generic)):
             other = _to_array(other, None, self.device)
         elif self.array.dtype.kind in "iu" and isinstance(other, (int, np.integer)) \
@@ -3007,7 +3022,7 @@ class Tensor:
                 and not (type(other) is int and other in _INT_RANGES.get(self.array.dtype, ())):
             other = _wrap_int(int(other), self.array.dtype)     # uint8 > -1 compares with 255
         try:
-            out = getattr(self.device.xp, ufunc)(self.array, other)
+            out = getattr(self.device.xp, ufunc)(me, other)
         except (TypeError, ValueError) as exc:
             raise ShapeError(f"{ufunc}: cannot compare a tensor of shape {self.shape} with "
                              f"{type(other).__name__} ({exc})") from None
@@ -6016,16 +6031,13 @@ def _clamp_gradient_routes(x: "Tensor", low: "Tensor | None", high: "Tensor | No
     the gradient where low <= x <= high, low where x < low (and low < high), high where x > high
     or high < low -- so a tie low == high leaves low none, and a NaN sends it nowhere."""
     from .ops import ClampTensors
-    xa = x.array
-    lo = None if low is None else low.array
-    hi = None if high is None else high.array
-    if lo is None:
-        masks = (xa <= hi, None, xa > hi)
-    elif hi is None:
-        masks = (xa >= lo, xa < lo, None)
-    else:
-        masks = ((xa >= lo) & (xa <= hi), (xa < lo) & (lo < hi), (xa > hi) | (hi < lo))
-    return ClampTensors.apply(value, x, low, high, masks)
+    if low is None:
+        masks = (x <= high, None, x > high)
+    elif high is None:
+        masks = (x >= low, x < low, None)
+    else:      # (Tensor comparisons: a 0-d bound is cast to x's dtype first, as torch's)
+        masks = ((x >= low) & (x <= high), (x < low) & (low < high), (x > high) | (high < low))
+    return ClampTensors.apply(value, x, low, high, tuple(None if m is None else m.array for m in masks))
 
 
 def _clamp_into(t: "Tensor", result: "Tensor") -> None:

@@ -118,3 +118,25 @@ def test_integer_beside_float16_is_cast_to_float16_before_the_op():
     assert tg.remainder(a, b).tolist() == [0.5, 2.0]
     assert tg.atan2(tg.tensor([2049], dtype=tg.int32), tg.tensor([1.0], dtype=tg.float16)).item() == \
         pytest.approx(math.atan2(2048.0, 1.0), abs=1e-3)
+
+
+# -- a 0-d tensor of the same category is cast, not promoted (torch's documented rule) -----------
+def test_comparison_with_a_zero_dim_integer_tensor_casts_it_to_the_tensors_dtype():
+    a = tg.tensor([4, 250], dtype=tg.uint8)
+    assert (a > tg.tensor(-3, dtype=tg.int8)).tolist() == [False, False]      # -3 is 253
+    assert (tg.tensor(-3, dtype=tg.int8) < a).tolist() == [False, False]
+    assert a.eq(tg.tensor(-6)).tolist() == [False, True]                      # -6 is 250
+    assert (a < tg.tensor(-3)).tolist() == [True, True]
+    assert (a > tg.tensor([4, -6], dtype=tg.int8)).tolist() == [False, True]  # dimensioned: int16
+    assert (tg.tensor([0.1], dtype=tg.float32) == tg.tensor(0.1, dtype=tg.float64)).item()
+    assert (tg.tensor([1, 2]) > tg.tensor(1.5, dtype=tg.float64)).tolist() == [False, True]
+
+
+def test_integer_clamp_by_zero_dim_tensor_bounds_casts_them_first():
+    a = tg.tensor([4, 250], dtype=tg.uint8)
+    assert a.clamp(min=tg.tensor(-6)).tolist() == [250, 250]
+    assert a.clamp(max=tg.tensor(-6)).tolist() == [4, 250]
+    assert a.clamp(tg.tensor(-6), tg.tensor(-1)).tolist() == [250, 250]
+    b = tg.tensor([4, 251], dtype=tg.uint8)
+    b.clamp_(min=tg.tensor(-6))
+    assert b.tolist() == [250, 251] and b.dtype == tg.uint8
