@@ -1615,6 +1615,36 @@ class Clip(Function):
         return Where.apply(g, 0.0, self.mask), None, None
 
 
+class LerpTensor(Function):
+    """``lerp(x, end, weight)`` with a Tensor weight: ``x + w * (end - x)`` where |w| < 0.5, else
+    ``end - (end - x) * (1 - w)`` (torch's rounding); the gradients are torch's formulas,
+    g * (1 - w), g * w and g * (end - x) -- not a where() of the two forms, whose unused side
+    made 0 * inf = NaN at an infinite weight."""
+
+    def forward(self, x, end, w):
+        xp = self.xp
+        self.x, self.end, self.w = x, end, w
+        self.shapes = (x.shape, end.shape, w.shape)
+        diff = end - x
+        out = xp.where(xp.abs(w) < 0.5, x + diff * w, end - diff * (1 - w))
+        return out if out.ndim == 0 else xp.ascontiguousarray(out)
+
+    def backward(self, g):
+        x, end, w = self.x, self.end, self.w
+        parts = (lambda: 1 - w, lambda: w, lambda: end - x)
+        return tuple(unbroadcast(g * part(), shape) if need else None
+                     for part, shape, need in zip(parts, self.shapes, self.needs_input_grad))
+
+    def grad_graph(self, g):
+        x, end, w = self.inputs
+        parts = (lambda: 1 - w, lambda: w, lambda: end - x)
+        return tuple(unbroadcast(g * part(), shape) if need else None
+                     for part, shape, need in zip(parts, self.shapes, self.needs_input_grad))
+
+    def name(self) -> str:
+        return "LerpBackward1"       # torch's node for lerp.Tensor
+
+
 class ClampTensors(Function):
     """``clamp(x, min, max)`` with Tensor bounds: ``ClampTensors.apply(value, x, low, high,
     masks)`` is ``value`` (the clamped result, computed beforehand) with the gradient sent to x,

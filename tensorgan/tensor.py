@@ -3903,19 +3903,16 @@ class Tensor:
         results round the same, and weight 1 gives ``end`` exactly). Floating point only, as
         torch's (whose integer lerp is not implemented: an EMA loop over buffers must skip
         ``num_batches_tracked``)."""
-        _lerp_dtypes("lerp", self, end, weight)
-        if not isinstance(weight, Tensor) and (isinstance(weight, (bool, str, bytes)) or not np.isscalar(weight)):
-            raise InputTypeError(f"lerp: weight must be a number or a Tensor, got "
-                                 f"{type(weight).__name__} {weight!r:.40}")
+        weight = _lerp_weight("lerp", self, end, weight)
         if (isinstance(weight, (int, float, np.integer, np.floating)) and isinstance(end, Tensor)
                 and end.device is self.device
                 and end.array.dtype == self.array.dtype and self.array.dtype in _LERP_DIRECT
                 and not (_grad_mode.enabled and (self._requires_grad or end._requires_grad))):
             return self._lerp_direct(end, float(weight))
-        diff = end - self
         if isinstance(weight, Tensor):
-            from .factory import where
-            return where(weight.abs() < 0.5, self + diff * weight, end - diff * (1.0 - weight))
+            from .ops import LerpTensor
+            return LerpTensor.apply(self, end, weight)
+        diff = end - self
         return self + diff * weight if abs(weight) < 0.5 else end - diff * (1.0 - weight)
 
     def _lerp_direct(self, end: "Tensor", weight: float) -> "Tensor":
@@ -4284,7 +4281,7 @@ class Tensor:
 
     def lerp_(self, end: Any, weight: Any) -> "Tensor":
         """In place: ``self += weight * (end - self)`` (an EMA of weights under no_grad)."""
-        _lerp_dtypes("lerp_", self, end, weight)
+        weight = _lerp_weight("lerp_", self, end, weight)
 
         def update(a):
             e = self._operand(end)
@@ -5059,6 +5056,23 @@ def lerp_into(device: Any, a: Any, end: Any, weight: float, out: Any = None) -> 
                                    flat if out is a else out.reshape(-1))
     else:
         reference_lerp_update(a, end, weight, out, xp=device.xp)
+
+
+def _lerp_weight(op: str, input: "Tensor", end: Any, weight: Any) -> Any:
+    """lerp's weight after its checks: a Python bool as 1 / 0, and a 0-d Tensor of another dtype
+    cast to input's (torch takes it as it takes a number; a differentiable cast) -- a weight with
+    dimensions must share input's dtype, as torch's."""
+    if isinstance(weight, Tensor):
+        if weight.array.ndim == 0 and weight.dtype != input.dtype and weight.dtype.kind != "c":
+            _lerp_dtypes(op, input, end, None)
+            return weight.to(input.dtype)
+    elif isinstance(weight, (bool, np.bool_)):
+        weight = int(weight)                      # torch's Scalar: True is 1
+    elif isinstance(weight, (str, bytes)) or not np.isscalar(weight):
+        raise InputTypeError(f"{op}: weight must be a number or a Tensor, got "
+                             f"{type(weight).__name__} {weight!r:.40}")
+    _lerp_dtypes(op, input, end, weight)
+    return weight
 
 
 def _lerp_dtypes(op: str, input: "Tensor", end: Any, weight: Any) -> None:

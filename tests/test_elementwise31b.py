@@ -140,3 +140,43 @@ def test_integer_clamp_by_zero_dim_tensor_bounds_casts_them_first():
     b = tg.tensor([4, 251], dtype=tg.uint8)
     b.clamp_(min=tg.tensor(-6))
     assert b.tolist() == [250, 251] and b.dtype == tg.uint8
+
+
+# -- lerp ----------------------------------------------------------------------------------------
+def test_lerp_tensor_weight_gradient_at_an_infinite_weight_is_the_formula_not_nan():
+    x = tg.tensor([1.0, 3.0, 0.0], dtype=tg.float64, requires_grad=True)
+    e = tg.tensor([2.0, 1.0, 0.0], dtype=tg.float64, requires_grad=True)
+    w = tg.tensor([INF, INF, 0.3], dtype=tg.float64, requires_grad=True)
+    z = tg.lerp(x, e, w)
+    assert z.grad_fn.name() == "LerpBackward1" and z.tolist() == [INF, -INF, 0.0]
+    z.sum().backward()       # d/dx = 1 - w, d/de = w, d/dw = e - x
+    assert x.grad.tolist() == [-INF, -INF, 0.7] and e.grad.tolist() == [INF, INF, 0.3]
+    assert w.grad.tolist() == [1.0, -2.0, 0.0]
+
+
+def test_lerp_tensor_weight_broadcast_gradients_and_second_order_match_gradcheck():
+    rng = np.random.default_rng(1)
+    args = tuple(tg.tensor(rng.normal(size=s), requires_grad=True) for s in [(2, 3), (3,), (2, 1)])
+    assert tg.autograd.gradcheck(tg.lerp, args)
+    assert tg.autograd.gradgradcheck(tg.lerp, args)
+
+
+def test_lerp_takes_a_bool_weight_and_a_zero_dim_weight_of_another_dtype():
+    x, e = tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0])
+    assert tg.lerp(x, e, True).tolist() == [3.0, 4.0] and x.lerp(e, False).tolist() == [1.0, 2.0]
+    for w in (tg.tensor(0.5, dtype=tg.float64), tg.tensor(0.5, dtype=tg.float16)):
+        assert x.lerp(e, w).dtype == tg.float32 and x.lerp(e, w).tolist() == [2.0, 3.0]
+        y = x.clone()
+        y.lerp_(e, w)
+        assert y.tolist() == [2.0, 3.0] and y.dtype == tg.float32
+    y = x.clone()
+    y.lerp_(e, tg.tensor(1))
+    assert y.tolist() == [3.0, 4.0]
+    w = tg.tensor(0.25, dtype=tg.float64, requires_grad=True)     # its gradient in its own dtype
+    x.lerp(tg.tensor([3.0, 6.0]), w).sum().backward()
+    assert w.grad.dtype == tg.float64 and w.grad.item() == 6.0
+
+
+def test_lerp_refuses_a_weight_with_dimensions_of_another_dtype():
+    with pytest.raises(tg.errors.DTypeError, match="weight float64"):
+        tg.tensor([1.0, 2.0]).lerp(tg.tensor([3.0, 4.0]), tg.tensor([0.5, 0.5], dtype=tg.float64))
