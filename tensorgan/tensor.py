@@ -4029,8 +4029,12 @@ class Tensor:
         if values.dtype.kind == "f":
             values[values != values] = 0            # torch: sign(NaN) is 0 (NumPy's is NaN)
         return self._piecewise_constant(values)
-    def round(self, *, decimals: int = 0) -> "Tensor":
-        """Rounded half to even (at ``decimals`` places, as torch's); gradient 0."""
+    def round(self, *, decimals: int | None = None) -> "Tensor":
+        """Rounded half to even (at ``decimals`` places, as torch's); gradient 0.  With
+        ``decimals`` given (0 too: torch's round.decimals) an integer or bool tensor is refused,
+        as torch's; without, an integer tensor stays itself."""
+        if decimals is not None and self.array.dtype.kind in "iub":
+            _round_decimals_refused(self, decimals)
         if decimals:
             from .special import round as round_to
             return round_to(self, decimals=decimals)
@@ -5712,6 +5716,12 @@ def _flag(op: str, name: str, value: Any) -> bool:
     kind = type(value)     # (NumPy's bool is 'numpy.bool' in torch's words, not a bare 'bool')
     kind = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
     raise InputTypeError(f"{op}(): argument '{name}' must be bool, not {kind} ({value!r:.40})")
+
+
+def _round_decimals_refused(x: "Tensor", decimals: Any) -> None:
+    raise DTypeNotImplementedError(f"round(decimals={decimals!r}): not implemented for {x.dtype} "
+                                   f"tensors (as torch's \"round_cpu\"; round() without decimals "
+                                   f"keeps an integer tensor as it is)")
 
 
 def _float_only(op: str, x: Any) -> None:

@@ -180,3 +180,55 @@ def test_lerp_takes_a_bool_weight_and_a_zero_dim_weight_of_another_dtype():
 def test_lerp_refuses_a_weight_with_dimensions_of_another_dtype():
     with pytest.raises(tg.errors.DTypeError, match="weight float64"):
         tg.tensor([1.0, 2.0]).lerp(tg.tensor([3.0, 4.0]), tg.tensor([0.5, 0.5], dtype=tg.float64))
+
+
+# -- xlogy, shifts, round: torch's overloads and error types --------------------------------------
+def test_xlogy_takes_a_number_first_as_torchs_scalar_overload():
+    f = tg.tensor([1.0, 2.0, 0.0])
+    y = tg.xlogy(3, f)
+    assert y.dtype == tg.float32 and np.allclose(y.numpy()[:2], [0.0, 3 * math.log(2)])
+    assert y[2].item() == -INF
+    assert tg.xlogy(0, f).tolist() == [0.0, 0.0, 0.0]                       # 0 * log(0) is 0
+    assert tg.xlogy(3, tg.tensor([1, 2])).dtype == tg.float32
+    assert tg.xlogy(2.5, tg.tensor([2.0], dtype=tg.float64)).dtype == tg.float64
+    assert np.allclose(tg.xlogy(True, tg.tensor([2.0])).numpy(), [math.log(2)])
+    t = tg.tensor([2.0, 4.0], requires_grad=True)
+    tg.xlogy(3, t).sum().backward()
+    assert np.allclose(t.grad.numpy(), [1.5, 0.75])                         # d/dt 3 log t = 3 / t
+
+
+def test_xlogy_of_an_integer_tensor_keeps_a_number_beyond_its_range():
+    a = tg.tensor([1, 2], dtype=tg.int8)
+    assert np.allclose(a.xlogy(300).numpy(), [math.log(300), 2 * math.log(300)], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="int8"):       # torch: "result type Float can't be cast"
+        a.clone().xlogy_(300)
+    assert a.fmod(300).tolist() == [1, 2] and a.fmod(300).dtype == tg.int8
+
+
+def test_a_float_shifted_by_a_tensor_is_torchs_not_implemented_error():
+    t = tg.tensor([1, 2])
+    with pytest.raises(NotImplementedError, match="bitwise_left_shift"):
+        2.0 << t
+    with pytest.raises(NotImplementedError, match="bitwise_right_shift"):
+        2.0 >> t
+    with pytest.raises(TypeError):
+        "a" << t
+    assert (2 << t).tolist() == [4, 8] and (True << t).tolist() == [2, 4]
+
+
+@pytest.mark.parametrize("dtype", [tg.int64, tg.int8, tg.uint8, tg.bool])
+@pytest.mark.parametrize("decimals", [0, 1, -1])
+def test_round_with_decimals_refuses_integer_tensors_as_torch(dtype, decimals):
+    t = tg.tensor([1, 0], dtype=dtype)
+    with pytest.raises(NotImplementedError, match="round"):
+        t.round(decimals=decimals)
+    with pytest.raises(NotImplementedError, match="round"):
+        tg.special.round(t, decimals=decimals)
+
+
+def test_round_without_decimals_keeps_an_integer_tensor_and_floats_round():
+    t = tg.tensor([15, -3])
+    assert tg.round(t).tolist() == [15, -3] and tg.round(t).dtype == tg.int64
+    assert tg.round(tg.tensor([1.26]), decimals=1).tolist() == pytest.approx([1.3])
+    assert tg.tensor([2.5]).round(decimals=0).tolist() == [2.0]
+    assert tg.round(tg.tensor([12.6]), decimals=-1).tolist() == [10.0]
