@@ -1625,6 +1625,9 @@ class LerpTensor(Function):
         xp = self.xp
         self.x, self.end, self.w = x, end, w
         self.shapes = (x.shape, end.shape, w.shape)
+        if not x.shape == end.shape == w.shape:
+            broadcast_shape("lerp: shapes {0} (input), {1} (end) and {2} (weight) do not broadcast",
+                            *self.shapes)
         diff = end - x
         out = xp.where(xp.abs(w) < 0.5, x + diff * w, end - diff * (1 - w))
         return out if out.ndim == 0 else xp.ascontiguousarray(out)

@@ -232,3 +232,8 @@ def test_round_without_decimals_keeps_an_integer_tensor_and_floats_round():
     assert tg.round(tg.tensor([1.26]), decimals=1).tolist() == pytest.approx([1.3])
     assert tg.tensor([2.5]).round(decimals=0).tolist() == [2.0]
     assert tg.round(tg.tensor([12.6]), decimals=-1).tolist() == [10.0]
+
+
+def test_lerp_shapes_that_do_not_broadcast_raise_a_shape_error_naming_them():
+    with pytest.raises(tg.errors.ShapeError, match=r"\(5, 1\) \(input\), \(3, 1\) \(end\)"):
+        tg.lerp(tg.ones(5, 1), tg.ones(3, 1), tg.ones(5, 1))
