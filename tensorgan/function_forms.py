@@ -241,7 +241,19 @@ atan2 = _function_form("atan2")
 hypot = _function_form("hypot")
 dist = _function_form("dist")
 logaddexp = _function_form("logaddexp")
-xlogy = _function_form("xlogy")
+_xlogy = _function_form("xlogy")
+
+
+def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """``input * log(other)``, 0 where input is 0 (torch.xlogy); ``input`` a tensor or, beside a
+    tensor ``other``, a number (torch's Scalar overload, as ``special.xlogy``)."""
+    if not isinstance(input, Tensor) and isinstance(other, Tensor):
+        from .special import xlogy as special_xlogy
+        result = special_xlogy(input, other)
+        return result if out is None else _write_out("xlogy", result, out, (other,))
+    return _xlogy(input, other, out=out)
+
+
 logit = _function_form("logit")
 frac = _function_form("frac")
 fmod = _function_form("fmod")
@@ -251,7 +263,7 @@ _remainder = _function_form("remainder")
 def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """``input % other`` with the sign of ``other`` (torch.remainder), ``input`` a tensor or, beside
     a tensor ``other``, a number (torch's Scalar overload: ``remainder(2, t)`` is ``2 % t``; there
-    ``t`` gets the gradient ``-floor(2 / t)``, an extension: torch's node refuses it)."""
+    ``t`` gets the gradient ``-(2 // t)``, an extension: torch's node refuses it)."""
     if not isinstance(input, Tensor) and isinstance(other, Tensor) \
             and isinstance(input, (int, float, np.integer, np.floating)):
         result = other.__rmod__(input)

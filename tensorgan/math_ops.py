@@ -207,8 +207,10 @@ def _remainder_values(xp, x, y):
     return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
 
 
+# (-floor division, not -floor(x / y): the quotient of remainder's own rounding -- 1 // 0.1 is 9,
+# floor(1 / 0.1) is 10; -5 // inf is -1 -- as torch's derivative, and finite differences)
 Remainder = _pointwise("Remainder", _remainder_values,
-                       lambda x, y: (1.0, -(x / y).floor()))
+                       lambda x, y: (1.0, -x.div(y, rounding_mode="floor")))
 
 
 def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
@@ -216,7 +218,11 @@ def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
     if isinstance(other, Tensor):
         return other.to(x.dtype) if other.dtype == BOOL else other
     if numbers and isinstance(other, (int, float, np.integer, np.floating)):   # (True: 1, as torch)
-        return Tensor._make(x.device.xp.asarray(other, dtype=x.dtype), x.device)
+        dtype = x.dtype        # (an int beside an integer x: int64, as the op computes in float:
+        if x.array.dtype.kind in "iu" and isinstance(other, (int, np.integer)) \
+                and not isinstance(other, bool):          # int8 xlogy 300 keeps 300, as torch)
+            dtype = np.dtype(np.int64)
+        return Tensor._make(x.device.xp.asarray(other, dtype=dtype), x.device)
     kind = "a Tensor or a number" if numbers else "a Tensor"
     raise InputTypeError(f"{name}: other must be {kind}, got {type(other).__name__}")
 

@@ -1628,6 +1628,71 @@ class Clip(Function):
         return Where.apply(g, 0.0, self.mask), None, None
 
 
+class LerpTensor(Function):
+    """``lerp(x, end, weight)`` with a Tensor weight: ``x + w * (end - x)`` where |w| < 0.5, else
+    ``end - (end - x) * (1 - w)`` (torch's rounding); the gradients are torch's formulas,
+    g * (1 - w), g * w and g * (end - x) -- not a where() of the two forms, whose unused side
+    made 0 * inf = NaN at an infinite weight."""
+
+    def forward(self, x, end, w):
+        xp = self.xp
+        self.x, self.end, self.w = x, end, w
+        self.shapes = (x.shape, end.shape, w.shape)
+        if not x.shape == end.shape == w.shape:
+            broadcast_shape("lerp: shapes {0} (input), {1} (end) and {2} (weight) do not broadcast",
+                            *self.shapes)
+        diff = end - x
+        out = xp.where(xp.abs(w) < 0.5, x + diff * w, end - diff * (1 - w))
+        return out if out.ndim == 0 else xp.ascontiguousarray(out)
+
+    def backward(self, g):
+        x, end, w = self.x, self.end, self.w
+        parts = (lambda: 1 - w, lambda: w, lambda: end - x)
+        return tuple(unbroadcast(g * part(), shape) if need else None
+                     for part, shape, need in zip(parts, self.shapes, self.needs_input_grad))
+
+    def grad_graph(self, g):
+        x, end, w = self.inputs
+        parts = (lambda: 1 - w, lambda: w, lambda: end - x)
+        return tuple(unbroadcast(g * part(), shape) if need else None
+                     for part, shape, need in zip(parts, self.shapes, self.needs_input_grad))
+
+    def name(self) -> str:
+        return "LerpBackward1"       # torch's node for lerp.Tensor
+
+
+class ClampTensors(Function):
+    """``clamp(x, min, max)`` with Tensor bounds: ``ClampTensors.apply(value, x, low, high,
+    masks)`` is ``value`` (the clamped result, computed beforehand) with the gradient sent to x,
+    low and high (None: absent) where their ``masks`` (bool arrays, torch's clamp_backward
+    predicates) hold -- apart from which input the value came from, so a NaN anywhere sends it
+    nowhere and crossed bounds send it to max, as torch's."""
+    takes_half = True
+    promotes_floats = True
+    takes_int = True
+    takes_bool = True
+
+    def forward(self, value, x, low, high, masks):
+        self.shapes = tuple(None if a is None else a.shape for a in (x, low, high))
+        self.masks = masks
+        return value.view()
+
+    def backward(self, g):
+        grads = [None if shape is None or not need else
+                 unbroadcast(select(self.xp, g, mask), shape)
+                 for shape, mask, need in zip(self.shapes, self.masks, self.needs_input_grad[1:4])]
+        return (None, *grads, None)
+
+    def grad_graph(self, g):
+        grads = [None if shape is None or not need else
+                 unbroadcast(Where.apply(g, 0.0, mask), shape)
+                 for shape, mask, need in zip(self.shapes, self.masks, self.needs_input_grad[1:4])]
+        return (None, *grads, None)
+
+    def name(self) -> str:
+        return "ClampBackward0"      # torch's node for clamp.Tensor
+
+
 class Einsum(Function):
     """``xp.einsum`` over explicit subscripts (:func:`tensorgan.einsum` resolves ``...`` and the
     implicit output first). The gradient of operand i is the einsum of the output gradient with

@@ -47,8 +47,8 @@ def clamp(xp, x, low, high):
     if low is None and high is None:
         return x
     out = xp.asarray(xp.clip(x, low, high))
-    if x.dtype.kind == "f" and (low == 0 or high == 0):
-        xp.copyto(out, x, where=(x == 0))
+    if x.dtype.kind == "f" and (low == 0 or high == 0):     # (a zero result only: a NaN other
+        xp.copyto(out, x, where=(x == 0) & (out == 0))      # bound keeps NaN, as torch's)
     return out
 
 

@@ -120,8 +120,9 @@ def ndtr(input: Tensor) -> Tensor:
 
 
 def _number_beside(op: str, name: str, value: Any, like: Tensor) -> Tensor:
-    """A Python number as a 0-d tensor of ``like``'s float dtype (the default one beside integers)."""
-    number = _scalar(op, name, value)
+    """A Python number as a 0-d tensor of ``like``'s float dtype (the default one beside integers);
+    a bool is 1 / 0, as torch's Scalar."""
+    number = _scalar(op, name, int(value) if isinstance(value, (bool, np.bool_)) else value)
     dtype = like.dtype if like.dtype.kind == "f" else get_default_dtype()
     return Tensor._make(like.device.xp.asarray(number, dtype=dtype), like.device)
 
@@ -189,8 +190,8 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     x = _tensor_arg("special.round", input, "input")
     if not _is_int(decimals):
         raise InputTypeError(f"special.round: decimals must be an int, got {decimals!r}")
-    if decimals == 0:
-        return x.round()
+    if decimals == 0 or x.array.dtype.kind in "iub":   # (an integer tensor refused there, as
+        return x.round(decimals=decimals)               # torch's special.round)
     scale = 10.0 ** builtins.abs(int(decimals))
     return (x * scale).round() / scale if decimals > 0 else (x / scale).round() * scale
 

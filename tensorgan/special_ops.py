@@ -165,6 +165,15 @@ def _outside_graph(x: Tensor, values: Any) -> Tensor:
     return Tensor._make(values, x.device)
 
 
+def _reflected_shift_refused(op: str, a: Tensor, other: Any) -> Any:
+    """``2.0 << t``: torch's NotImplementedError ("lshift_cpu" not implemented for 'Float') for
+    a float number; NotImplemented (Python's TypeError) for anything that is no number."""
+    if isinstance(other, (float, np.floating)):
+        raise DTypeNotImplementedError(f"{op} takes integer tensors and numbers, got a float "
+                                       f"({other!r}) shifted by a tensor of dtype {a.dtype} (as torch)")
+    return NotImplemented
+
+
 def _integers(op: str, a: Tensor, other: Any) -> tuple[Any, Any]:
     """The arrays of an integer-only op (gcd, lcm, shifts): integer tensors -- a bool one beside
     an integer counts as that integer dtype, two bools are refused, as torch -- the other side a
@@ -314,10 +323,14 @@ class _TensorSpecial:
     __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
 
     def __rlshift__(self, other: Any) -> Tensor:
-        return self.new_full((), other).bitwise_left_shift(self) if isinstance(other, int) else NotImplemented
+        if isinstance(other, int):
+            return self.new_full((), other).bitwise_left_shift(self)
+        return _reflected_shift_refused("bitwise_left_shift", self, other)
 
     def __rrshift__(self, other: Any) -> Tensor:
-        return self.new_full((), other).bitwise_right_shift(self) if isinstance(other, int) else NotImplemented
+        if isinstance(other, int):
+            return self.new_full((), other).bitwise_right_shift(self)
+        return _reflected_shift_refused("bitwise_right_shift", self, other)
 
     def frexp(self) -> FrexpResult:
         """(mantissa, exponent) with x = mantissa * 2^exponent, |mantissa| in [0.5, 1) (0, inf,

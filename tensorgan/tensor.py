@@ -1407,9 +1407,31 @@ def _redispatch(cls: type, args: tuple) -> "Tensor":
     floats = {a.array.dtype for a in args if isinstance(a, Tensor) and a.array.dtype.kind == "f"}
     if len(floats) > 1:
         return cls.apply(*_promote_floats(args))
-    wide = tuple(a.to(float32) if isinstance(a, Tensor) and a.array.dtype is float16 else a for a in args)
+    wide = tuple(_half_to_float32(a) for a in args)
     out = cls.apply(*wide)
     return out.to(float16) if out.array.dtype is float32 else out
+
+
+def _zero_dim_cast(a: Any, b: Any) -> tuple:
+    """Arrays ``a`` and ``b`` (one 0-d, one not, dtypes differing) as torch compares them: a 0-d
+    operand of the other's category or a lower one is cast to the other's dtype first (uint8 >
+    a 0-d int8 -3 compares with 253; float32 == a 0-d float64 0.1 compares in float32)."""
+    from .dtypes import _combine
+    if a.ndim:
+        target = _combine(a.dtype, b.dtype)
+        return a, (b.astype(target) if target == a.dtype else b)
+    target = _combine(b.dtype, a.dtype)
+    return (a.astype(target) if target == b.dtype else a), b
+
+
+def _half_to_float32(a: Any) -> Any:
+    """A float16 operand widened to float32; an integer or bool tensor beside it cast to float16
+    on the way (torch's promotion casts it to the result dtype: int16 32767 is 32768.0)."""
+    if not isinstance(a, Tensor) or a.array.dtype.kind not in "fiub":
+        return a
+    if a.array.dtype.kind != "f":
+        a = a.to(float16)
+    return a.to(float32) if a.array.dtype is float16 else a
 
 
 def _complex_operands(cls: type, args: tuple) -> tuple:
@@ -2988,10 +3010,13 @@ class Tensor:
                 from .complex_ops import refuse
                 refuse(ufunc, self.dtype if self.array.dtype.kind == "c" else
                        other.dtype if isinstance(other, Tensor) else np.complex64)
+        me = self.array
         if isinstance(other, Tensor):
             if other.device is not self.device:
                 raise DeviceError(f"{ufunc}: tensors on {self.device} and {other.device}")
             other = other.array
+            if other.dtype != me.dtype and (other.ndim == 0) != (me.ndim == 0):
+                me, other = _zero_dim_cast(me, other)
         elif not isinstance(other, (int, float, np.generic)):
             other = _to_array(other, None, self.device)
         elif self.array.dtype.kind in "iu" and isinstance(other, (int, np.integer)) \
@@ -2999,7 +3024,7 @@ class Tensor:
                 and not (type(other) is int and other in _INT_RANGES.get(self.array.dtype, ())):
             other = _wrap_int(int(other), self.array.dtype)     # uint8 > -1 compares with 255
         try:
-            out = getattr(self.device.xp, ufunc)(self.array, other)
+            out = getattr(self.device.xp, ufunc)(me, other)
         except (TypeError, ValueError) as exc:
             raise ShapeError(f"{ufunc}: cannot compare a tensor of shape {self.shape} with "
                              f"{type(other).__name__} ({exc})") from None
@@ -3882,19 +3907,16 @@ class Tensor:
         results round the same, and weight 1 gives ``end`` exactly). Floating point only, as
         torch's (whose integer lerp is not implemented: an EMA loop over buffers must skip
         ``num_batches_tracked``)."""
-        _lerp_dtypes("lerp", self, end, weight)
-        if not isinstance(weight, Tensor) and (isinstance(weight, (bool, str, bytes)) or not np.isscalar(weight)):
-            raise InputTypeError(f"lerp: weight must be a number or a Tensor, got "
-                                 f"{type(weight).__name__} {weight!r:.40}")
+        weight = _lerp_weight("lerp", self, end, weight)
         if (isinstance(weight, (int, float, np.integer, np.floating)) and isinstance(end, Tensor)
                 and end.device is self.device
                 and end.array.dtype == self.array.dtype and self.array.dtype in _LERP_DIRECT
                 and not (_grad_mode.enabled and (self._requires_grad or end._requires_grad))):
             return self._lerp_direct(end, float(weight))
-        diff = end - self
         if isinstance(weight, Tensor):
-            from .factory import where
-            return where(weight.abs() < 0.5, self + diff * weight, end - diff * (1.0 - weight))
+            from .ops import LerpTensor
+            return LerpTensor.apply(self, end, weight)
+        diff = end - self
         return self + diff * weight if abs(weight) < 0.5 else end - diff * (1.0 - weight)
 
     def _lerp_direct(self, end: "Tensor", weight: float) -> "Tensor":
@@ -4011,8 +4033,12 @@ class Tensor:
         if values.dtype.kind == "f":
             values[values != values] = 0            # torch: sign(NaN) is 0 (NumPy's is NaN)
         return self._piecewise_constant(values)
-    def round(self, *, decimals: int = 0) -> "Tensor":
-        """Rounded half to even (at ``decimals`` places, as torch's); gradient 0."""
+    def round(self, *, decimals: int | None = None) -> "Tensor":
+        """Rounded half to even (at ``decimals`` places, as torch's); gradient 0.  With
+        ``decimals`` given (0 too: torch's round.decimals) an integer or bool tensor is refused,
+        as torch's; without, an integer tensor stays itself."""
+        if decimals is not None and self.array.dtype.kind in "iub":
+            _round_decimals_refused(self, decimals)
         if decimals:
             if self.array.dtype.kind in "iub":      # torch: "round_cpu" not implemented for 'Long'
                 raise DTypeNotImplementedError(f"round: decimals={decimals} is not implemented for "
@@ -4266,7 +4292,7 @@ class Tensor:
 
     def lerp_(self, end: Any, weight: Any) -> "Tensor":
         """In place: ``self += weight * (end - self)`` (an EMA of weights under no_grad)."""
-        _lerp_dtypes("lerp_", self, end, weight)
+        weight = _lerp_weight("lerp_", self, end, weight)
 
         def update(a):
             e = self._operand(end)
@@ -4394,14 +4420,16 @@ class Tensor:
                 min.array.dtype.kind == max.array.dtype.kind == "b":   # (one bound: clamp_min / clamp_max)
             raise DTypeNotImplementedError("clamp: \"clamp_cpu\" not implemented for 'Bool' (a bool "
                                            "tensor with two bool bounds, as torch)")
-        out = self
-        if min is not None and max is not None and min.requires_grad:
-            min = where(min < max, min, min.detach())   # torch: min == max gives min no gradient
-        if min is not None:          # (a NaN bound gives NaN, as torch's)
-            out = where((out < min) | min.isnan() if min.array.dtype.kind == "f" else out < min, min, out)
-        if max is not None:
-            out = where((out > max) | max.isnan() if max.array.dtype.kind == "f" else out > max, max, out)
-        return out
+        with no_grad():
+            out = self
+            if min is not None:          # (a NaN bound gives NaN, as torch's)
+                out = where((out < min) | min.isnan() if min.array.dtype.kind == "f" else out < min, min, out)
+            if max is not None:
+                out = where((out > max) | max.isnan() if max.array.dtype.kind == "f" else out > max, max, out)
+        if not (self.requires_grad or (min is not None and min.requires_grad)
+                or (max is not None and max.requires_grad)) or not is_grad_enabled():
+            return out
+        return _clamp_gradient_routes(self, min, max, out)
 
     # -- Python scalars and in-place updates ---------------------------------------------------
     def __bool__(self) -> bool:
@@ -5039,6 +5067,23 @@ def lerp_into(device: Any, a: Any, end: Any, weight: float, out: Any = None) -> 
                                    flat if out is a else out.reshape(-1))
     else:
         reference_lerp_update(a, end, weight, out, xp=device.xp)
+
+
+def _lerp_weight(op: str, input: "Tensor", end: Any, weight: Any) -> Any:
+    """lerp's weight after its checks: a Python bool as 1 / 0, and a 0-d Tensor of another dtype
+    cast to input's (torch takes it as it takes a number; a differentiable cast) -- a weight with
+    dimensions must share input's dtype, as torch's."""
+    if isinstance(weight, Tensor):
+        if weight.array.ndim == 0 and weight.dtype != input.dtype and weight.dtype.kind != "c":
+            _lerp_dtypes(op, input, end, None)
+            return weight.to(input.dtype)
+    elif isinstance(weight, (bool, np.bool_)):
+        weight = int(weight)                      # torch's Scalar: True is 1
+    elif isinstance(weight, (str, bytes)) or not np.isscalar(weight):
+        raise InputTypeError(f"{op}: weight must be a number or a Tensor, got "
+                             f"{type(weight).__name__} {weight!r:.40}")
+    _lerp_dtypes(op, input, end, weight)
+    return weight
 
 
 def _lerp_dtypes(op: str, input: "Tensor", end: Any, weight: Any) -> None:
@@ -5680,6 +5725,12 @@ def _flag(op: str, name: str, value: Any) -> bool:
     raise InputTypeError(f"{op}(): argument '{name}' must be bool, not {kind} ({value!r:.40})")
 
 
+def _round_decimals_refused(x: "Tensor", decimals: Any) -> None:
+    raise DTypeNotImplementedError(f"round(decimals={decimals!r}): not implemented for {x.dtype} "
+                                   f"tensors (as torch's \"round_cpu\"; round() without decimals "
+                                   f"keeps an integer tensor as it is)")
+
+
 def _float_only(op: str, x: Any) -> None:
     """torch's float-only ops (mean, var / std, norms, softmax, most activations and
     normalizations, hypot, ...) refuse integer and bool tensors ("not implemented for 'Long'"),
@@ -6008,6 +6059,21 @@ def _alpha_needs_check(t: "Tensor", alpha: Any) -> bool:
 
 
 _PLAIN_BOUNDS = (float, int, type(None))      # clamp_'s bounds that need no check on a float tensor
+
+
+def _clamp_gradient_routes(x: "Tensor", low: "Tensor | None", high: "Tensor | None",
+                           value: "Tensor") -> "Tensor":
+    """``value`` (clamp's result, no graph) as a node with torch's clamp_backward masks: x gets
+    the gradient where low <= x <= high, low where x < low (and low < high), high where x > high
+    or high < low -- so a tie low == high leaves low none, and a NaN sends it nowhere."""
+    from .ops import ClampTensors
+    if low is None:
+        masks = (x <= high, None, x > high)
+    elif high is None:
+        masks = (x >= low, x < low, None)
+    else:      # (Tensor comparisons: a 0-d bound is cast to x's dtype first, as torch's)
+        masks = ((x >= low) & (x <= high), (x < low) & (low < high), (x > high) | (high < low))
+    return ClampTensors.apply(value, x, low, high, tuple(None if m is None else m.array for m in masks))
 
 
 def _clamp_into(t: "Tensor", result: "Tensor") -> None:
