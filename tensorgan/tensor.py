@@ -4040,9 +4040,6 @@ class Tensor:
         if decimals is not None and self.array.dtype.kind in "iub":
             _round_decimals_refused(self, decimals)
         if decimals:
-            if self.array.dtype.kind in "iub":      # torch: "round_cpu" not implemented for 'Long'
-                raise DTypeNotImplementedError(f"round: decimals={decimals} is not implemented for "
-                                               f"a {self.dtype} tensor (as torch); convert it with .float()")
             from .special import round as round_to
             return round_to(self, decimals=decimals)
         a = self.array          # (an integer stays itself: rint's float64 would lose int64's digits)
