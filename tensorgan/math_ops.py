@@ -484,7 +484,7 @@ class _TensorMath:
     arcsin, arccos, arctan = asin, acos, atan
     atan2, hypot, logaddexp = _binary(Atan2, False), _binary(Hypot, False), _binary(LogAddExp, False)
     arctan2 = atan2
-    xlogy = _binary(XLogY, True)
+    xlogy = _binary(XLogY, True, ("XlogyBackward2", "XlogyBackward0"))
     fmod = _binary(Fmod, True, ("FmodBackward0", "FmodBackward1"))
     remainder = _binary(Remainder, True, ("RemainderBackward0", "RemainderBackward1"))
 

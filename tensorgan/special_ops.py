@@ -21,7 +21,8 @@ import numpy as np
 from .broadcasting import broadcast_shape
 from .errors import DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .math_ops import Composed, Pointwise, _binary, _in_place_form, _of_result, _pointwise, _unary
-from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype, _torch_int_arrays
+from .ops import NotImplementedNode
+from .tensor import BOOL, is_grad_enabled, float64, get_default_dtype, Tensor, _one_dtype, _torch_int_arrays
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,6 +87,7 @@ Sinc = _pointwise("Sinc", lambda xp, x: xp.sinc(x), lambda x: (_sinc_slope(x),))
 Exp2 = _of_result("Exp2", lambda xp, x: xp.exp2(x), lambda y: y * _LN2)
 LogAddExp2 = _pointwise("LogAddExp2", lambda xp, x, y: xp.logaddexp2(x, y),
                         lambda x, y: (((x - y) * _LN2).sigmoid(), ((y - x) * _LN2).sigmoid()))
+Nextafter = _pointwise("Nextafter", lambda xp, x, y: xp.nextafter(x, y), lambda x, y: (1.0, 0.0))
 Asinh = _pointwise("Asinh", lambda xp, x: xp.arcsinh(x), lambda x: ((x * x + 1.0).rsqrt(),))
 Acosh = _pointwise("Acosh", lambda xp, x: xp.arccosh(x), lambda x: ((x * x - 1.0).rsqrt(),))
 Atanh = _pointwise("Atanh", lambda xp, x: xp.arctanh(x), lambda x: ((1.0 - x * x).reciprocal(),))
@@ -285,13 +287,15 @@ class _TensorSpecial:
         if values.dtype != self.dtype:
             raise DTypeError(f"heaviside: values must have input's dtype {self.dtype}, got {values.dtype} (as torch)")
         _broadcast("heaviside", self, values)
-        return _outside_graph(self, self.device.xp.where(self.array == 0, values.array,
-                                                         (self.array > 0).astype(self.dtype)))
+        out = self.device.xp.where(self.array == 0, values.array, (self.array > 0).astype(self.dtype))
+        tracked = [t for t in (self, values) if t._requires_grad]
+        if tracked and is_grad_enabled():      # torch's NotImplemented node: backward raises
+            return NotImplementedNode.apply(out, "heaviside", *tracked)
+        return _outside_graph(self, out)
 
     def nextafter(self, other: Tensor) -> Tensor:
-        """The next float after x toward other (floats; outside the graph)."""
-        a, b = _float_operands("nextafter", self, other)
-        return _outside_graph(self, self.device.xp.nextafter(a.array, b.array))
+        """The next float after x toward other (floats); gradient 1 to x and 0 to other, as torch's."""
+        return Nextafter.apply(*_float_operands("nextafter", self, other))
 
     def gcd(self, other: Tensor) -> Tensor:
         """Greatest common divisor of integer tensors (non-negative; gcd(0, 0) = 0)."""

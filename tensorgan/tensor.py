@@ -306,7 +306,8 @@ TORCH_NODE_NAMES: dict = {
     "SolveTriangular": "LinalgSolveTriangularBackward0", "Transpose": "TransposeBackward0",
     "MatrixT": "TBackward0", "Stack": "StackBackward0", "Unsqueeze": "UnsqueezeBackward0",
     "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
-    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1", "FillWithTensor": "FillBackward3", "PadIntoZeros": "ConstantPadNdBackward0",
+    "Bmm": "BmmBackward0", "XLogY": "XlogyBackward0", "LogAddExp": "LogaddexpBackward0",
+    "LogAddExp2": "Logaddexp2Backward0", "Rsub": "RsubBackward1", "FillWithTensor": "FillBackward3", "PadIntoZeros": "ConstantPadNdBackward0",
 }
 
 
