@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -213,6 +214,21 @@ Remainder = _pointwise("Remainder", _remainder_values,
                        lambda x, y: (1.0, -x.div(y, rounding_mode="floor")))
 
 
+def _split_partials(x: Tensor, y: Tensor, loses: Callable) -> tuple:
+    """maximum / minimum's partials, as torch's: 1 to the winner, 0 to the loser (``loses(a, b)``:
+    a loses to b), half each at a tie, 1 to both where either is NaN."""
+    xp, a, b = x.device.xp, x.array, y.array
+    kind = xp.result_type(a, b)
+    tie = a == b
+    pa = xp.where(tie, 0.5, xp.where(loses(a, b), 0.0, 1.0)).astype(kind, copy=False)
+    pb = xp.where(tie, 0.5, xp.where(loses(b, a), 0.0, 1.0)).astype(kind, copy=False)
+    return Tensor._make(pa, x.device), Tensor._make(pb, x.device)
+
+
+Maximum = _pointwise("Maximum", lambda xp, a, b: xp.maximum(a, b), lambda x, y: _split_partials(x, y, operator.lt))
+Minimum = _pointwise("Minimum", lambda xp, a, b: xp.minimum(a, b), lambda x, y: _split_partials(x, y, operator.gt))
+
+
 def _tensor_operand(name: str, x: Tensor, other: Any, numbers: bool) -> Tensor:
     """``other`` as a Tensor of ``x``'s dtype and device (a number too when ``numbers``)."""
     if isinstance(other, Tensor):
@@ -343,10 +359,21 @@ def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
     x = _with_dtype(x, dtype, name)
     if x.ndim == 0:
         _axes(dim, 0)                                  # (checks the dim)
-        out = op.apply(x.reshape(1), 0).reshape(())
+        return ops.torch_node(x.clone(), f"{name.capitalize()}Backward0")   # one node, as torch's
     else:
         out = op.apply(x, x._dim(dim, name))
     return out if out.dtype == x.dtype else out.to(x.dtype)   # NumPy scans small ints in 64 bits
+
+
+def _logsumexp_last_add(x: Tensor, axis: int) -> Tensor:
+    """logsumexp over ``axis`` whose last step is the shift's add (no reshape after it, so a
+    composite op built on it can take torch's name for that step)."""
+    xp = x.device.xp
+    with np.errstate(invalid="ignore"):
+        top = x.array.max(axis=axis) if x.array.size else x.array.sum(axis=axis)
+    shift = Tensor._make(xp.where(xp.isfinite(top), top, 0).astype(x.dtype), x.device)
+    with np.errstate(divide="ignore"):                     # log(0) = -inf: all -inf in
+        return (x - shift.unsqueeze(axis)).exp().sum(axis).log() + shift
 
 
 def _with_dtype(x: Tensor, dtype: Any, name: str = "") -> Tensor:
@@ -491,7 +518,7 @@ class _TensorMath:
     arcsin, arccos, arctan = asin, acos, atan
     atan2, hypot, logaddexp = _binary(Atan2, False), _binary(Hypot, False), _binary(LogAddExp, False)
     arctan2 = atan2
-    xlogy = _binary(XLogY, True)
+    xlogy = _binary(XLogY, True, ("XlogyBackward2", "XlogyBackward0"))
     fmod = _binary(Fmod, True, ("FmodBackward0", "FmodBackward1"))
     remainder = _binary(Remainder, True, ("RemainderBackward0", "RemainderBackward1"))
 
@@ -551,13 +578,14 @@ class _TensorMath:
         _float_only("logcumsumexp", self)       # (torch's "logcumsumexp_out_cpu" for 'Long')
         if self.ndim == 0:
             _axes(dim, 0)
-            return self * 1.0
+            return ops.torch_node(self.clone(), "LogcumsumexpBackward0")
         axis = self._dim(dim, "logcumsumexp")
-        x = self.transpose(axis, -1)
-        n = x.shape[-1]
+        n = self.shape[axis]
         upto = self.device.xp.tril(self.device.xp.ones((n, n), dtype=bool))     # [j, i]: i <= j
-        grid = ops.Where.apply(x.unsqueeze(-2).expand(*x.shape[:-1], n, n), -math.inf, upto)
-        return grid.logsumexp(-1).transpose(axis, -1)
+        upto = upto.reshape((n, n) + (1,) * (self.ndim - axis - 1))
+        wide = self.unsqueeze(axis).expand(*self.shape[:axis], n, *self.shape[axis:])   # [.., j, i, ..]
+        grid = ops.Where.apply(wide, -math.inf, upto)
+        return ops.torch_node(_logsumexp_last_add(grid, axis + 1), "LogcumsumexpBackward0")
 
     def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The sum ignoring NaNs (gradient 0 at them)."""

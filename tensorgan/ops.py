@@ -61,6 +61,27 @@ class ZeroDerivative(Function):
         return "ZeroDerivativeBackward0"
 
 
+class NotImplementedNode(Function):
+    """``NotImplementedNode.apply(values, op, *inputs)``: ``values`` kept in the graph under
+    torch's ``torch::autograd::NotImplemented`` node for an op torch has no derivative for
+    (heaviside): the result requires grad, and backward through it raises, naming the op."""
+    reads_inputs = False
+
+    def forward(self, values, op, *inputs):
+        self.op = op
+        return values
+
+    def backward(self, g):
+        from .errors import AutogradNotSupportedError
+        raise AutogradNotSupportedError(f"the derivative for '{self.op}' is not implemented (as "
+                                        f"torch's): compute its result under no_grad() or from .detach()")
+
+    grad_graph = backward
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+
 def with_zero_edge(g: Tensor, x) -> Tensor:
     """``g`` -- the graph-mode gradient of an op's input ``x`` that depends on ``x`` only through
     a locally constant mask or sign (relu, leaky_relu, abs, max pooling) -- with the edge to

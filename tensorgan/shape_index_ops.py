@@ -1322,10 +1322,12 @@ def _running_extreme(op: str, input: Tensor, dim: int, larger: bool) -> MinMax:
     steps = np.arange(x.shape[d]).reshape((-1,) + (1,) * (x.ndim - 1 - d))
     hits = (a == running) | (a != a)        # a new (or tied) extreme, or a NaN
     indices = np.maximum.accumulate(np.where(hits, steps, 0), axis=d) if a.size else a.astype(np.int64)
-    values = x[_key_along(x, d, indices)]
-    if input.ndim == 0:
-        values, indices = values.reshape(()), indices.reshape(())
-    return MinMax(values, _as_indices(input, indices, op))
+    if input.ndim == 0:          # (the element itself: one node, as torch's)
+        values, indices = input.clone(), indices.reshape(())
+    else:
+        values = x[_key_along(x, d, indices)]
+    node = "CummaxBackward0" if larger else "CumminBackward0"
+    return MinMax(ops.torch_node(values, node), _as_indices(input, indices, op))
 
 
 def cummax(input: Tensor, dim: int) -> MinMax:

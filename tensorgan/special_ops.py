@@ -21,7 +21,8 @@ import numpy as np
 from .broadcasting import broadcast_shape
 from .errors import DeviceError, DTypeError, DTypeNotImplementedError, InputTypeError, ShapeError
 from .math_ops import Composed, Pointwise, _binary, _in_place_form, _of_result, _pointwise, _unary
-from .tensor import BOOL, float64, get_default_dtype, Tensor, _one_dtype, _torch_int_arrays
+from .ops import NotImplementedNode, torch_node
+from .tensor import BOOL, is_grad_enabled, float64, get_default_dtype, Tensor, _one_dtype, _torch_int_arrays
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,6 +87,23 @@ Sinc = _pointwise("Sinc", lambda xp, x: xp.sinc(x), lambda x: (_sinc_slope(x),))
 Exp2 = _of_result("Exp2", lambda xp, x: xp.exp2(x), lambda y: y * _LN2)
 LogAddExp2 = _pointwise("LogAddExp2", lambda xp, x, y: xp.logaddexp2(x, y),
                         lambda x, y: (((x - y) * _LN2).sigmoid(), ((y - x) * _LN2).sigmoid()))
+Nextafter = _pointwise("Nextafter", lambda xp, x, y: xp.nextafter(x, y), lambda x, y: (1.0, 0.0))
+def _keeps_first(xp, a, b, larger: bool):
+    """fmax's (fmin's) choice: a where a >= b (a <= b) or b is NaN."""
+    return ((a >= b) if larger else (a <= b)) | xp.isnan(b)
+
+
+def _keep_partials(x: Tensor, y: Tensor, larger: bool) -> tuple:
+    """fmax / fmin's partials, as torch's: the whole gradient to the kept operand."""
+    keep = _keeps_first(x.device.xp, x.array, y.array, larger)
+    kind = x.device.xp.result_type(x.array, y.array)
+    return Tensor._make(keep.astype(kind), x.device), Tensor._make((~keep).astype(kind), x.device)
+
+
+Fmax = _pointwise("Fmax", lambda xp, a, b: xp.where(_keeps_first(xp, a, b, True), a, b),
+                  lambda x, y: _keep_partials(x, y, True))
+Fmin = _pointwise("Fmin", lambda xp, a, b: xp.where(_keeps_first(xp, a, b, False), a, b),
+                  lambda x, y: _keep_partials(x, y, False))
 Asinh = _pointwise("Asinh", lambda xp, x: xp.arcsinh(x), lambda x: ((x * x + 1.0).rsqrt(),))
 Acosh = _pointwise("Acosh", lambda xp, x: xp.arccosh(x), lambda x: ((x * x - 1.0).rsqrt(),))
 Atanh = _pointwise("Atanh", lambda xp, x: xp.arctanh(x), lambda x: ((1.0 - x * x).reciprocal(),))
@@ -205,14 +223,11 @@ def _float_operands(op: str, a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
 def _nan_ignoring(a: Tensor, b: Any, which: str) -> Tensor:
     """torch.fmax / fmin: the larger (smaller) of each pair, the other one where one is NaN;
     ties and NaNs in ``b`` give ``a`` the gradient (as torch)."""
-    from .factory import where
     b = _tensor_arg(which, b)
     if a.dtype.kind in "iub" and b.dtype.kind in "iub":
         broadcast_shape(which + ": shapes {0} and {1} do not broadcast", a.shape, b.shape)
         return _outside_graph(a, getattr(a.device.xp, which)(*_torch_int_arrays(a, b, a.array, b.array)))
-    a, b = _floats(a, b)
-    keep = (a >= b) if which == "fmax" else (a <= b)
-    return where(keep | b.isnan(), a, b)
+    return (Fmax if which == "fmax" else Fmin).apply(*_floats(a, b))
 
 
 def _same_dtype_in_place(method: str) -> Callable:
@@ -277,7 +292,7 @@ class _TensorSpecial:
     def ldexp(self, other: Tensor) -> Tensor:
         """self * 2^other (floats; integers promote), differentiable in both, as torch's."""
         x, e = _floats(self, _tensor_arg("ldexp", other))
-        return x * (2.0 ** e)
+        return torch_node(x * (2.0 ** e), "LdexpBackward0")
 
     def fmax(self, other: Tensor) -> Tensor:
         """Elementwise max ignoring NaN (NaN only where both are); see :func:`_nan_ignoring`."""
@@ -294,13 +309,15 @@ class _TensorSpecial:
         if values.dtype != self.dtype:
             raise DTypeError(f"heaviside: values must have input's dtype {self.dtype}, got {values.dtype} (as torch)")
         _broadcast("heaviside", self, values)
-        return _outside_graph(self, self.device.xp.where(self.array == 0, values.array,
-                                                         (self.array > 0).astype(self.dtype)))
+        out = self.device.xp.where(self.array == 0, values.array, (self.array > 0).astype(self.dtype))
+        tracked = [t for t in (self, values) if t._requires_grad]
+        if tracked and is_grad_enabled():      # torch's NotImplemented node: backward raises
+            return NotImplementedNode.apply(out, "heaviside", *tracked)
+        return _outside_graph(self, out)
 
     def nextafter(self, other: Tensor) -> Tensor:
-        """The next float after x toward other (floats; outside the graph)."""
-        a, b = _float_operands("nextafter", self, other)
-        return _outside_graph(self, self.device.xp.nextafter(a.array, b.array))
+        """The next float after x toward other (floats); gradient 1 to x and 0 to other, as torch's."""
+        return Nextafter.apply(*_float_operands("nextafter", self, other))
 
     def gcd(self, other: Tensor) -> Tensor:
         """Greatest common divisor of integer tensors (non-negative; gcd(0, 0) = 0)."""

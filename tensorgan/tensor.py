@@ -271,6 +271,8 @@ class Function:
         ``<ClassName>Backward0``; ops whose torch name depends on the call (Sum, MatMul,
         GetItem, Linear, ...) override this.  ``type(grad_fn).__name__`` stays the op's class."""
         cls = type(self).__name__
+        if "in_place_view" in self.__dict__:       # squeeze_, t_, ...: torch's in-place overloads
+            return IN_PLACE_VIEW_NAMES.get(cls) or TORCH_NODE_NAMES.get(cls) or f"{cls}Backward0"
         return TORCH_NODE_NAMES.get(cls) or f"{cls}Backward0"
 
     def __repr__(self) -> str:
@@ -306,7 +308,14 @@ TORCH_NODE_NAMES: dict = {
     "SolveTriangular": "LinalgSolveTriangularBackward0", "Transpose": "TransposeBackward0",
     "MatrixT": "TBackward0", "Stack": "StackBackward0", "Unsqueeze": "UnsqueezeBackward0",
     "Squeeze": "SqueezeBackward1", "SqueezeAll": "SqueezeBackward0", "SqueezeDims": "SqueezeBackward2",
-    "Bmm": "BmmBackward0", "Rsub": "RsubBackward1", "FillWithTensor": "FillBackward3", "PadIntoZeros": "ConstantPadNdBackward0",
+    "Bmm": "BmmBackward0", "XLogY": "XlogyBackward0", "LogAddExp": "LogaddexpBackward0",
+    "LogAddExp2": "Logaddexp2Backward0", "Rsub": "RsubBackward1", "FillWithTensor": "FillBackward3", "PadIntoZeros": "ConstantPadNdBackward0",
+}
+
+
+IN_PLACE_VIEW_NAMES: dict = {   # the in-place view ops' nodes (stats_ops._view_in_place), torch 2.13's
+    "SqueezeAll": "SqueezeBackward3", "Squeeze": "SqueezeBackward4", "SqueezeDims": "SqueezeBackward5",
+    "Unsqueeze": "UnsqueezeBackward1", "Transpose": "TransposeBackward1", "MatrixT": "TBackward1",
 }
 
 
@@ -5821,9 +5830,8 @@ def _extremum(a: "Tensor", b: Any, which: str) -> "Tensor":
             raise
     if a.dtype.kind != "f" or b.dtype.kind != "f":       # an integer beside a float: that float
         a, b = (t if t.dtype.kind == "f" else t.to((b if t is a else a).dtype) for t in (a, b))
-    first, second = (a > b, a < b) if which == "maximum" else (a < b, a > b)
-    nan = a.isnan() | b.isnan()               # torch: NaN, and the whole gradient to both sides
-    return where(first, a, where(second, b, where(nan, a + b, a * 0.5 + b * 0.5)))
+    from .math_ops import Maximum, Minimum     # (NaN: NaN, the whole gradient to both sides)
+    return (Maximum if which == "maximum" else Minimum).apply(a, b)
 
 
 def _torch_dims(dim):
