@@ -37,7 +37,7 @@ meaningful rate, also reported).  GB/s counts each pass's own minimal traffic (c
 bn_pass_bytes: the arrays it must read and write once).  The Adam row times tensorgan's bare
 ``adam_update`` calls (a Python loop over the 21 tensors) against the whole
 ``torch.optim.Adam.step()``, its Python included; the EMA row times ``lerp_update`` over G's
-12 tensors (the generator's running average, decay 0.999) against a loop of torch's ``lerp_``.  Not in the table: the Linear layers' GEMM
+13 tensors (the generator's running average, decay 0.999) against a loop of torch's ``lerp_``.  Not in the table: the Linear layers' GEMM
 (``kernels.gemm``, Device.matmul).
 """
 from __future__ import annotations
@@ -107,7 +107,7 @@ def layers(batch):
 
 def _dcgan_parameter_shapes(which="GD"):
     """The shapes of the default MNIST DCGAN's parameters (G and D: 2.07M elements in 21 tensors;
-    G alone: 1.94M in 12)."""
+    G alone: 1.94M in 13)."""
     from tensorgan.models.dcgan import build_models
     g, d = build_models(seed=0, device="cpu")
     params = (list(g.parameters()) if "G" in which else []) + (list(d.parameters()) if "D" in which else [])

@@ -5062,7 +5062,7 @@ def lerp_into(device: Any, a: Any, end: Any, weight: float, out: Any = None) -> 
     """``out = a + weight * (end - a)`` (``end - (end - a) * (1 - weight)`` from weight 0.5 on,
     torch's form); ``out`` defaults to ``a`` (an EMA's in-place update).  Where the arrays are
     C-contiguous, of one shape and float dtype, the device's one-pass kernel (``lerp_update``:
-    G's 12 tensors 0.77-0.88 ms against the ufuncs' 1.5-1.9 ms in ``benchmarks.kernels``); else, and
+    G's 13 tensors 0.77-0.88 ms against the ufuncs' 1.5-1.9 ms in ``benchmarks.kernels``); else, and
     for broadcasting, the reference's ufuncs, which round the same."""
     out = a if out is None else out
     if (getattr(end, "shape", None) == a.shape == out.shape and a.dtype in _LERP_DIRECT

@@ -510,8 +510,8 @@ def col2im_add(Z, kH, kW, s_h, s_w, aoffh, aoffw, bias, has_bias, H, W, tables, 
 
 # ---------------------------------------------------------------------------- Python-side helpers
 # Elements of scratch (packed operand + GEMM result) per chunk of images that one thread packs,
-# multiplies and unpacks in a row (see _workers.py): 1 Mi elements, 4 MiB of float32 -- about twice
-# one core's L2 (2 MiB), so a chunk is reused from L2 and the shared L3, not from L2 alone; the
+# multiplies and unpacks in a row (see _workers.py): 1 Mi elements, 4 MiB of float32 -- four times
+# one core's L2 (1 MiB; twice the two cores' L2 together), so a chunk is reused from L2 and the shared L3, not from L2 alone; the
 # size is what the timings chose, not a cache model.  Measured (2 threads, batch 64, median of 9, ms;
 # budget 2^18 / 2^19 / 2^20 / 2^21): G convT 256->128 forward 18.7 / 16.8 / 16.1 / 15.0,
 # 128->64 forward 20.3 / 19.2 / 19.1 / 19.8, D 64->128 forward 5.9 / 5.2 / 5.0 / 5.1 -- flat

@@ -4,10 +4,10 @@ A Numba parallel region costs a wake-up and a barrier (microseconds on an idle m
 scheduler ticks -- milliseconds -- when the cores are oversubscribed and a worker is descheduled).
 For inputs below ``PARALLEL_MIN_ELEMENTS`` the kernels therefore run serially: inside such a call
 (:func:`serial_below_threshold`) every ``prange`` kernel runs its serial twin (entering even a
-one-thread parallel region costs ~2-5 us; a 128-element leaky_relu pass takes 0.3 us serial) and
-a convolution splits its batch into :func:`kernel_threads` = 1 slice, on the calling thread.  (A
-thread-local flag, not ``numba.set_num_threads(1)`` and back: that get and set costs ~4 us of a
-small call.)
+one-thread parallel region costs ~1 us, more with two; a 128-element leaky_relu pass takes
+0.3 us serial) and a convolution splits its batch into :func:`kernel_threads` = 1 slice, on the
+calling thread.  (A thread-local flag, not ``numba.set_num_threads(1)`` and back: that get and
+set costs ~4 us of a small call.)
 Every DCGAN layer at batch 64 is far above the threshold.
 
 Fork: GNU OpenMP (Numba's default threading layer here) cannot run a parallel region in a child
@@ -30,8 +30,8 @@ from numba.np.ufunc import parallel as _numba_parallel
 PARALLEL_MIN_ELEMENTS = 1 << 15
 _serial_only = False     # True in a child forked after GNU OpenMP's threads started
 # .active: this thread is inside a kernel call below the threshold, whose prange kernels then run
-# their serial twins -- a parallel region costs ~2-5 us to enter even on one thread (a 128-element
-# leaky_relu pass: 5.3 us parallel, 0.3 us serial)
+# their serial twins -- a parallel region costs ~1 us to enter even on one thread (a 128-element
+# leaky_relu pass: 0.3 us serial, 1.3 us parallel on one thread, 9 us of CPU time on two)
 _small_call = threading.local()
 
 

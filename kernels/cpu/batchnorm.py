@@ -14,7 +14,7 @@ traffic): the forward's sums convert every element, the backward's add partial s
 
 Fusion: one task owns a channel (or, for (N, C), a block of 256 adjacent channels) and does both
 of its passes back to back -- reduce, then the elementwise pass -- while the channel's data is
-still in L2 (a DCGAN channel is N*L*4 = 12-200 KB per array at batch 64; L2 is 2 MiB per core).
+still in L2 (a DCGAN channel is N*L*4 = 12-200 KB per array at batch 64; L2 is 1 MiB per core).
 So DRAM sees each input once and each output once:
 
 forward, training   reduce:     shifted sums S1 = sum(x - k), S2 = sum((x - k)^2), k = the channel's

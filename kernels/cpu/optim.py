@@ -20,7 +20,7 @@ a descheduled OpenMP worker), so the pool that the convolutions keep busy does t
 writing out -- 3 FLOPs and 12 bytes an element in float32, memory-bound -- bit-identical to the
 reference's three ufunc passes for the same reasons (scalars rounded to the dtype first, no
 fastmath).  Launch shape: one serial pass on the calling thread.  Threads did not pay: over the
-MNIST generator's 12 tensors (1.94M elements), ``TENSORGAN_BENCH_NO_TORCH=1 python -m
+MNIST generator's 13 tensors (1.94M elements), ``TENSORGAN_BENCH_NO_TORCH=1 python -m
 benchmarks.kernels --repeats 20 --only EMA`` (tensorgan as a user without torch runs it) measured
 0.77-0.88 ms serial against 1.01-1.08 ms as a ``prange`` -- with OMP_WAIT_POLICY=PASSIVE every
 parallel region wakes sleeping workers (~75 us each in a tight loop) -- and Adam's hand-off to the

@@ -6,9 +6,10 @@
 At the kink x == 0 the derivative is taken as the slope (the contract: "1 where x > 0, else
 slope" -- PyTorch's, which also gives NaN inputs the slope).  The forward value there is 0 either way.
 
-Written branch-free: on this machine ``np.where(x < 0, slope * x, x)`` runs about 5x slower than
-the min/max form below, whose mispredicted-branch-free loops NumPy vectorises.  Both are exact
-(each element is either x or slope * x, rounded once).
+Written branch-free: on this machine ``np.where(x < 0, slope * x, x)`` runs about 4x slower than
+the min/max form below (4.2x on 0.4M and 0.8M float32 elements, one thread, CPU time): where
+builds a mask and two full arrays, while minimum / maximum are plain loops that NumPy vectorises.
+Both are exact (each element is either x or slope * x, rounded once).
 
 Cost, with E elements and itemsize s: 2E FLOPs (a compare and a multiply an element, the convention
 of the CPU and CUDA files; this NumPy form also adds); forward reads x and
