@@ -115,3 +115,12 @@ def test_thread_count_changes_between_calls_are_honoured():
     done = subprocess.run([sys.executable, "-c", _THREAD_CHANGES], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_sum_in_order_adds_in_thread_order_into_the_first_partial():
+    parts = [np.array([1e8], np.float32), np.array([1.0], np.float32), np.array([-1e8], np.float32)]
+    first = parts[0]
+    total = _workers.sum_in_order(parts)
+    assert total is first and total[0] == (np.float32(1e8) + np.float32(1.0)) - np.float32(1e8)
+    pairs = _workers.sum_in_order([(np.ones(2), np.ones(1)), None, (np.ones(2), np.full(1, 2.0))])
+    assert pairs[0].tolist() == [2.0, 2.0] and pairs[1].tolist() == [3.0]
