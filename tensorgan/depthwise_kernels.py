@@ -132,13 +132,11 @@ def _run(name: str, planes: int, work: int, *args) -> None:
     multiply-adds (the crossover sits at the threshold), 92 -> 44 us at 589824; the weight
     gradient 12 -> 9 and 180 -> 85 us; at (16, 256, 28, 28) and (32, 64, 56, 56) the two-thread
     build used no more CPU time than the serial one -- 2 threads never lost above the threshold."""
-    import numba
-
     from .kernels.cpu import _threads
     serial, parallel = kernels()[name]
-    threads = min(numba.get_num_threads(), planes)
+    threads = min(_threads.numba_threads(), planes)
     if threads <= 1 or work < _threads.PARALLEL_MIN_ELEMENTS or _threads._serial_only \
-            or getattr(_threads._small_call, "active", False):
+            or _threads._small_call.active:
         serial(*args, 1)
     else:
         parallel(*args, threads)

@@ -29,10 +29,18 @@ from numba.np.ufunc import parallel as _numba_parallel
 # An estimate of the crossover (a round number), not a swept optimum.
 PARALLEL_MIN_ELEMENTS = 1 << 15
 _serial_only = False     # True in a child forked after GNU OpenMP's threads started
-# .active: this thread is inside a kernel call below the threshold, whose prange kernels then run
-# their serial twins -- a parallel region costs ~1 us to enter even on one thread (a 128-element
-# leaky_relu pass: 0.3 us serial, 1.3 us parallel on one thread, 9 us of CPU time on two)
-_small_call = threading.local()
+
+
+class _SmallCall(threading.local):
+    """.active: this thread is inside a kernel call below the threshold, whose prange kernels then
+    run their serial twins -- a parallel region costs ~1 us to enter even on one thread (a
+    128-element leaky_relu pass: 0.3 us serial, 1.3 us parallel on one thread, 9 us of CPU time
+    on two).  False until a thread sets it (a class default: a plain attribute read, no
+    getattr(..., default) call per kernel call)."""
+    active = False
+
+
+_small_call = _SmallCall()
 
 
 def _after_fork_in_child() -> None:   # no imports here: a fork handler runs in a fresh child
@@ -57,7 +65,7 @@ def parallel_kernel(fn):
     serial = njit(cache=True)(twin)
 
     def call(*args):
-        if _serial_only or getattr(_small_call, "active", False):
+        if _serial_only or _small_call.active:
             return serial(*args)
         return parallel(*args)
     call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
@@ -65,10 +73,27 @@ def parallel_kernel(fn):
     return call
 
 
+_numba_get_num_threads = numba.get_num_threads
+
+
+def numba_threads() -> int:
+    """``numba.get_num_threads()`` -- the calling thread's count, which ``numba.set_num_threads``
+    and ``tg.set_num_threads`` set -- read straight from Numba's threading layer once that has
+    started: numba.get_num_threads takes two locks (one a multiprocessing RLock) on every call
+    to check that it has, 1.3 us against 0.16 us (25 calls a DCGAN step).  Not a cache: every
+    call reads the current value, so a change between calls is always seen.  (Where
+    numba.get_num_threads has been replaced -- a test faking two threads -- that is asked.)"""
+    if _numba_parallel._is_initialized and numba.get_num_threads is _numba_get_num_threads:
+        n = _numba_parallel._get_num_threads()
+        if n > 0:
+            return n
+    return numba.get_num_threads()          # starts the threading layer, or raises Numba's error
+
+
 def kernel_threads() -> int:
     """The threads a kernel call splits its work across: 1 inside a call below the threshold,
     else Numba's thread count for the calling thread (``numba.set_num_threads``)."""
-    return 1 if getattr(_small_call, "active", False) else numba.get_num_threads()
+    return 1 if _small_call.active else numba_threads()
 
 
 def serial_below_threshold(size_of):
@@ -76,7 +101,7 @@ def serial_below_threshold(size_of):
     ``size_of(*args)`` is below ``PARALLEL_MIN_ELEMENTS``."""
     def wrap(fn):
         def inner(*args, **kwargs):
-            if size_of(*args) >= PARALLEL_MIN_ELEMENTS or getattr(_small_call, "active", False):
+            if size_of(*args) >= PARALLEL_MIN_ELEMENTS or _small_call.active:
                 return fn(*args, **kwargs)       # (large, or already inside a small call)
             _small_call.active = True
             try:

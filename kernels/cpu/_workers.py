@@ -43,11 +43,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import Callable
 
-import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from ._threads import kernel_threads
+from ._threads import kernel_threads, numba_threads
 
 _pools: dict[int, ThreadPoolExecutor] = {}    # this process's worker pools, by worker count
 _pools_pid = os.getpid()                      # the process they belong to (a fork starts anew)
@@ -56,7 +55,16 @@ _blas_saved = None                            # their thread counts before the f
 _blas_holders = 0                             # callers inside single_threaded_blas, all threads
 _blas_owed = None                             # a forked child's: the counts to restore (below)
 _lock = threading.Lock()
-_scratch = threading.local()
+
+
+class _Scratch(threading.local):
+    """Per thread: .buffers, the scratch buffers by (name, dtype) -- set up once per thread here
+    rather than looked up with getattr(..., None) on every ``scratch`` call (~200 a DCGAN step)."""
+    def __init__(self) -> None:
+        self.buffers: dict = {}
+
+
+_scratch = _Scratch()
 
 
 def _reset_in_child() -> None:       # no imports here: a fork handler runs in a fresh child
@@ -128,9 +136,7 @@ def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     size = math.prod(shape)          # (np.prod of a tuple costs microseconds per call)
     key = (name, dtype.str)
-    buffers = getattr(_scratch, "buffers", None)
-    if buffers is None:
-        buffers = _scratch.buffers = {}
+    buffers = _scratch.buffers
     buf = buffers.get(key)
     if buf is None or buf.size < size:
         buf = buffers[key] = np.empty(max(size, 1), dtype=dtype)
@@ -227,15 +233,20 @@ def _unwrap(result):
 
 
 def sum_in_order(partials: list):
-    """The threads' partial sums added in thread order (deterministic); element-wise for tuples."""
+    """The threads' partial sums added in thread order (deterministic); element-wise for tuples.
+    Adds in place into the first partial: ``run_over_batch``'s partials are fresh arrays of this
+    call's own (a weight-sized allocation -- page faults and all -- saved per call)."""
     total = partials[0]
     for p in partials[1:]:
+        if p is None:
+            continue
         if total is None:
             total = p
         elif isinstance(total, tuple):
-            total = tuple(a + b for a, b in zip(total, p))
+            for a, b in zip(total, p):
+                a += b
         else:
-            total = total + p
+            total += p
     return total
 
 
@@ -255,7 +266,7 @@ def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     runs on both cores without waking OpenBLAS's own thread pool (see ``single_threaded_blas``)."""
     m, n = a.shape[0], b.shape[1]
     out = np.empty((m, n), dtype=np.result_type(a, b))
-    threads = numba.get_num_threads() if m * n * a.shape[1] >= PARALLEL_MIN_MACS else 1
+    threads = numba_threads() if m * n * a.shape[1] >= PARALLEL_MIN_MACS else 1
     if a.size >= b.size and m >= threads:
         def band(rows):
             np.matmul(a[rows[0]:rows[1]], b, out=out[rows[0]:rows[1]])

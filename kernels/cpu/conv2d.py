@@ -95,7 +95,8 @@ def _sum_of_a_bt(N, per_image, a_rows, b_rows, body, budget_factor=4, reduction=
     B = (64, 50176): 1350 ms vs 12 ms).  Chunks get ``budget_factor`` times the usual scratch
     budget: a longer reduction per GEMM and fewer partial sums (4x measured 8-11% faster than the
     1x budget for the weight gradient alone).  ``reduction`` (the summed length, N*P): below
-    ``_pack.FLIP_MIN_REDUCTION`` no flip, see there."""
+    ``_pack.FLIP_MIN_REDUCTION`` no flip, see there.  The weight gradient comes back as a fresh
+    C-contiguous (a_rows, b_rows) array (``_pack.transposed_copy`` after a flip)."""
     flip = b_rows > a_rows and (reduction is None or reduction >= _pack.FLIP_MIN_REDUCTION)
 
     def product(n0, n1):
@@ -105,7 +106,7 @@ def _sum_of_a_bt(N, per_image, a_rows, b_rows, body, budget_factor=4, reduction=
 
     total = sum_in_order(run_over_batch(N, per_image, budget_factor * _pack.COLS_BUDGET, product))
     gw, sums = total if isinstance(total, tuple) else (total, None)
-    return (gw.T if flip else gw), sums
+    return (_pack.transposed_copy(gw) if flip else gw), sums
 
 
 @serial_below_threshold(_conv_work)
@@ -210,7 +211,7 @@ def _grad_weight_input_side(x, gy, kernel_hw, stride, padding, with_bias, w=None
     gw, sums = _sum_of_a_bt(N, per_image, Co, K, body, 4 if gx is None else _SHARED_BUDGET_FACTOR,
                             reduction=N * P)
     gb = None if sums is None else sums.astype(gy.dtype)
-    return gx, np.ascontiguousarray(gw).reshape(Co, C, kH, kW), gb
+    return gx, gw.reshape(Co, C, kH, kW), gb
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})

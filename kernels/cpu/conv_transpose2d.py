@@ -229,7 +229,7 @@ def _shared_im2col_backward(x, gy, w, stride, padding, need_bias):
         return Xt, cols, sums
 
     gw, sums = _sum_of_a_bt(N, (K + Ci) * P, Ci, K, body, _SHARED_BUDGET_FACTOR, reduction=N * P)
-    gw = np.ascontiguousarray(gw).reshape(Ci, Co, kH, kW)
+    gw = gw.reshape(Ci, Co, kH, kW)
     return gx, gw, (None if sums is None else sums.astype(gy.dtype))
 
 

@@ -27,11 +27,11 @@ parallel region wakes sleeping workers (~75 us each in a tight loop) -- and Adam
 worker pool cost more still.  With torch in the process (the plain command) torch's spinning
 OpenMP workers make the prange cheap: 0.53 ms prange, 0.76-0.77 ms serial, torch's lerp_ 0.65 ms.
 """
-import numba
 import numpy as np
 from numba import njit
 
 from ..reference.optim import adam_scalars
+from ._threads import numba_threads
 from ._workers import run_parts, slices
 
 # A threshold of its own, not _threads.PARALLEL_MIN_ELEMENTS (2**15, which gates the prange
@@ -60,7 +60,7 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, step):
     dt = p.dtype.type
     c1, c2, inv_bc2, step_size = adam_scalars(lr, beta1, beta2, step)
     scalars = tuple(dt(c) for c in (beta1, c1, beta2, c2, inv_bc2, eps, step_size))
-    threads = numba.get_num_threads() if p.size >= ADAM_SPLIT_MIN_ELEMENTS else 1
+    threads = numba_threads() if p.size >= ADAM_SPLIT_MIN_ELEMENTS else 1
     if threads == 1:
         _adam_pass(p, g, m, v, *scalars)
         return

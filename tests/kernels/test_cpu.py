@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import warnings
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -438,7 +439,7 @@ def test_batch_parallel_convs_are_deterministic_and_own_their_results():
 def test_worker_error_reaches_the_caller_and_the_pool_survives(monkeypatch):
     """An exception in any thread's slice is raised in the caller once every slice has finished;
     the next call runs normally."""
-    monkeypatch.setattr(cpu_workers.numba, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
     done = []
 
     def body(n0, n1):
@@ -457,7 +458,7 @@ def test_callers_errstate_covers_every_thread(monkeypatch):
     """np.errstate set by the caller applies to the worker threads' parts too (NumPy keeps it in
     a context variable, and each part runs in a copy of the caller's context): an overflow in
     the second thread's images neither warns when ignored nor escapes when it must raise."""
-    monkeypatch.setattr(cpu_workers.numba, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 3, 9, 9)).astype(np.float32)
     x[2:] = np.float32(3e38)                       # only the worker's half overflows
@@ -499,7 +500,7 @@ def test_every_conv_flop_runs_in_the_recorded_gemms(transposed, cin, cout, hw, k
         pixels = y_shape[2] * y_shape[3]       # each output pixel x taps
     gy = rng.standard_normal(y_shape).astype(np.float32)
     expected = 2 * n * cin * cout * k * k * pixels
-    threads = min(cpu_workers.numba.get_num_threads(), n)
+    threads = min(numba.get_num_threads(), n)
     with Forced(small_chunks=True, formulation=None):
         for call in calls:
             with cpu_pack.record_gemms() as per_thread:
@@ -654,7 +655,7 @@ def test_ctrl_c_while_waiting_lets_the_worker_finish_first(monkeypatch):
     import signal
     import threading
     import time
-    monkeypatch.setattr(cpu_workers.numba, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
     # Python's own Ctrl-C handler, whatever this process inherited: a shell's background job
     # starts with SIGINT ignored, and then interrupt_main() does nothing at all.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
