@@ -74,6 +74,9 @@ def parallel_kernel(fn):
 
 
 _numba_get_num_threads = numba.get_num_threads
+# (Numba 0.61-0.68's private names -- _get_num_threads is bound when the layer starts; a Numba
+# without them takes numba.get_num_threads always)
+_NATIVE_COUNT = hasattr(_numba_parallel, "_is_initialized")
 
 
 def numba_threads() -> int:
@@ -83,8 +86,11 @@ def numba_threads() -> int:
     to check that it has, 1.3 us against 0.16 us (25 calls a DCGAN step).  Not a cache: every
     call reads the current value, so a change between calls is always seen.  (Where
     numba.get_num_threads has been replaced -- a test faking two threads -- that is asked.)"""
-    if _numba_parallel._is_initialized and numba.get_num_threads is _numba_get_num_threads:
-        n = _numba_parallel._get_num_threads()
+    if _NATIVE_COUNT and _numba_parallel._is_initialized and numba.get_num_threads is _numba_get_num_threads:
+        try:
+            n = _numba_parallel._get_num_threads()
+        except AttributeError:
+            n = 0
         if n > 0:
             return n
     return numba.get_num_threads()          # starts the threading layer, or raises Numba's error
