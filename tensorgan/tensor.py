@@ -6096,13 +6096,19 @@ def _clamp_gradient_routes(x: "Tensor", low: "Tensor | None", high: "Tensor | No
     the gradient where low <= x <= high, low where x < low (and low < high), high where x > high
     or high < low -- so a tie low == high leaves low none, and a NaN sends it nowhere."""
     from .ops import ClampTensors
+    # (only the masks of inputs that take a gradient: a clamp by constant bounds compares twice)
+    # (Tensor comparisons: a 0-d bound is cast to x's dtype first, as torch's)
+    def wanted(t: "Tensor | None", mask: Any) -> Any:
+        return mask().array if t is not None and t._requires_grad else None
     if low is None:
-        masks = (x <= high, None, x > high)
+        masks = (wanted(x, lambda: x <= high), None, wanted(high, lambda: x > high))
     elif high is None:
-        masks = (x >= low, x < low, None)
-    else:      # (Tensor comparisons: a 0-d bound is cast to x's dtype first, as torch's)
-        masks = ((x >= low) & (x <= high), (x < low) & (low < high), (x > high) | (high < low))
-    return ClampTensors.apply(value, x, low, high, tuple(None if m is None else m.array for m in masks))
+        masks = (wanted(x, lambda: x >= low), wanted(low, lambda: x < low), None)
+    else:
+        masks = (wanted(x, lambda: (x >= low) & (x <= high)),
+                 wanted(low, lambda: (x < low) & (low < high)),
+                 wanted(high, lambda: (x > high) | (high < low)))
+    return ClampTensors.apply(value, x, low, high, masks)
 
 
 def _clamp_into(t: "Tensor", result: "Tensor") -> None:
