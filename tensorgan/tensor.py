@@ -1433,6 +1433,26 @@ def _zero_dim_cast(a: Any, b: Any) -> tuple:
     return (a.astype(target) if target == b.dtype else a), b
 
 
+def _int_beside_float(a: Any, b: Any) -> tuple:
+    """Arrays ``a`` and ``b`` with an integer or bool one cast to the other's float dtype, as
+    torch's result type for a comparison (NumPy's would compare int64 with float32 in float64:
+    int64 2**24 + 1 == float32 2**24 is True in torch; int32 70000 == float16 inf too)."""
+    if a.dtype.kind == "f" and b.dtype.kind in "iub":
+        return a, _quiet_cast(b, a.dtype)
+    if b.dtype.kind == "f" and a.dtype.kind in "iub":
+        return _quiet_cast(a, b.dtype), b
+    return a, b
+
+
+def _quiet_cast(a: Any, dtype: Any) -> Any:
+    """``a.astype(dtype)`` with no overflow warning (70000 is inf in float16, silently in torch)."""
+    quiet = _FP_STATE.set(_FP_QUIET)
+    try:
+        return a.astype(dtype)
+    finally:
+        _FP_STATE.reset(quiet)
+
+
 def _half_to_float32(a: Any) -> Any:
     """A float16 operand widened to float32; an integer or bool tensor beside it cast to float16
     on the way (torch's promotion casts it to the result dtype: int16 32767 is 32768.0)."""
@@ -3024,8 +3044,12 @@ class Tensor:
             if other.device is not self.device:
                 raise DeviceError(f"{ufunc}: tensors on {self.device} and {other.device}")
             other = other.array
-            if other.dtype != me.dtype and (other.ndim == 0) != (me.ndim == 0):
-                me, other = _zero_dim_cast(me, other)
+            if other.dtype != me.dtype:
+                if (other.ndim == 0) != (me.ndim == 0):
+                    me, other = _zero_dim_cast(me, other)
+                me, other = _int_beside_float(me, other)
+        elif isinstance(other, (float, np.floating)) and self.array.dtype.kind in "iub":
+            me = _quiet_cast(me, get_default_dtype())    # int64 2**24+1 == 2.0**24 in float32
         elif not isinstance(other, (int, float, np.generic)):
             other = _to_array(other, None, self.device)
         elif self.array.dtype.kind in "iu" and isinstance(other, (int, np.integer)) \
@@ -6072,13 +6096,19 @@ def _clamp_gradient_routes(x: "Tensor", low: "Tensor | None", high: "Tensor | No
     the gradient where low <= x <= high, low where x < low (and low < high), high where x > high
     or high < low -- so a tie low == high leaves low none, and a NaN sends it nowhere."""
     from .ops import ClampTensors
+    # (only the masks of inputs that take a gradient: a clamp by constant bounds compares twice)
+    # (Tensor comparisons: a 0-d bound is cast to x's dtype first, as torch's)
+    def wanted(t: "Tensor | None", mask: Any) -> Any:
+        return mask().array if t is not None and t._requires_grad else None
     if low is None:
-        masks = (x <= high, None, x > high)
+        masks = (wanted(x, lambda: x <= high), None, wanted(high, lambda: x > high))
     elif high is None:
-        masks = (x >= low, x < low, None)
-    else:      # (Tensor comparisons: a 0-d bound is cast to x's dtype first, as torch's)
-        masks = ((x >= low) & (x <= high), (x < low) & (low < high), (x > high) | (high < low))
-    return ClampTensors.apply(value, x, low, high, tuple(None if m is None else m.array for m in masks))
+        masks = (wanted(x, lambda: x >= low), wanted(low, lambda: x < low), None)
+    else:
+        masks = (wanted(x, lambda: (x >= low) & (x <= high)),
+                 wanted(low, lambda: (x < low) & (low < high)),
+                 wanted(high, lambda: (x > high) | (high < low)))
+    return ClampTensors.apply(value, x, low, high, masks)
 
 
 def _clamp_into(t: "Tensor", result: "Tensor") -> None:
