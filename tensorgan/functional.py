@@ -2083,21 +2083,27 @@ class NativeGroupNorm(_AffineRowNorm):
     pass
 
 
-def _check_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> None:
-    """Weight and bias (where given) are tensors of y's dtype with ``prod(shape)`` elements."""
-    _one_dtype("normalization", input=y, weight=weight, bias=bias)
-    size = int(math.prod(shape))   # (np.prod costs microseconds)
+def _check_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple,
+                  fn: str = "normalization") -> None:
+    """Weight and bias (where given) are tensors of y's dtype and torch's parameter shape: the
+    ``normalized_shape`` itself for layer / RMS norm (``shape`` without leading 1s), a vector of
+    the C channels for group / instance norm (``shape`` is (1, C, 1, ...) there) -- torch refuses
+    a (9,) weight for normalized_shape (3, 3), one of equal size but another layout."""
+    _one_dtype(fn, input=y, weight=weight, bias=bias)
+    per_channel = fn in ("group_norm", "instance_norm")
+    want = (shape[1],) if per_channel else shape
     for name, p in (("weight", weight), ("bias", bias)):
-        if p is not None and (not isinstance(p, Tensor) or p.numel() != size):
-            raise ShapeError(f"normalization: {name} must be a tensor of {size} elements (shape "
-                             f"{tuple(s for s in shape if s != 1) or (1,)}), got "
-                             f"{getattr(p, 'shape', type(p).__name__)}")
+        if p is not None and (not isinstance(p, Tensor) or p.shape != want):
+            what = "a vector of one value per channel" if per_channel else "normalized_shape"
+            raise ShapeError(f"{fn}: {name} must be a tensor of {math.prod(want)} elements of "
+                             f"shape {want} ({what}), got {getattr(p, 'shape', type(p).__name__)}")
 
 
-def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple,
+            fn: str = "normalization") -> Tensor:
     if weight is None and bias is None:     # (F.layer_norm(x, shape) without elementwise affine)
         return y
-    _check_affine(y, weight, bias, shape)
+    _check_affine(y, weight, bias, shape, fn)
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:
@@ -2106,13 +2112,13 @@ def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple)
 
 
 def _fused_norm(node: type, x: Tensor, rows: int, weight: Tensor | None, bias: Tensor | None,
-                eps: float, shape: tuple) -> Tensor | None:
+                eps: float, shape: tuple, fn: str) -> Tensor | None:
     """``node`` (layer / group norm in one op) where RowNorm's kernel applies -- a float x with
     more than one position per row; None elsewhere (the composite form runs)."""
     if x.dtype.kind != "f" or not x.size or x.size // rows < 2:
         return None
     if weight is not None or bias is not None:
-        _check_affine(x, weight, bias, shape)
+        _check_affine(x, weight, bias, shape, fn)
     return node.apply(x, weight, bias, rows, float(eps), shape)
 
 
@@ -2129,10 +2135,11 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
         raise ShapeError(f"layer_norm: normalized_shape {shape} is not the trailing shape of the "
                          f"input {x.shape}")
     k = x.ndim - len(shape)
-    fused = _fused_norm(NativeLayerNorm, x, math.prod(x.shape[:k]), weight, bias, eps, shape) if k else None
+    fused = _fused_norm(NativeLayerNorm, x, math.prod(x.shape[:k]), weight, bias, eps, shape,
+                        "layer_norm") if k else None
     if fused is not None:
         return fused
-    return _affine(_normalized(x, tuple(range(k, x.ndim)), eps), weight, bias, shape)
+    return _affine(_normalized(x, tuple(range(k, x.ndim)), eps), weight, bias, shape, "layer_norm")
 
 
 def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
@@ -2144,6 +2151,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tenso
     if _half_with_float32(x, weight):
         return rms_norm(x.float(), normalized_shape, weight, eps).half()
     _check_rank("rms_norm", "input", x, range(0, 33), "a tensor")
+    _float_only("rms_norm", x)     # (np.finfo below: NumPy's 'data type ... not inexact')
     shape = (normalized_shape,) if _is_int(normalized_shape) else tuple(normalized_shape)
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape or len(shape) > x.ndim:
         raise ShapeError(f"rms_norm: normalized_shape {shape} is not the trailing shape of the "
@@ -2153,7 +2161,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tenso
         else _scalar("rms_norm", "eps", eps)
     dims = tuple(range(x.ndim - len(shape), x.ndim))
     y = x * ((x * x).mean(dim=dims, keepdim=True) + eps).rsqrt()
-    return _affine(y, weight, None, shape)
+    return _affine(y, weight, None, shape, "rms_norm")
 
 
 @_keeps_format
@@ -2175,11 +2183,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         raise ShapeError(f"group_norm: expected more than 1 value per channel when training, got "
                          f"input shape {x.shape} with {num_groups} groups")
     shape = (1, c) + (1,) * (x.ndim - 2)
-    fused = _fused_norm(NativeGroupNorm, x, n * num_groups, weight, bias, eps, shape)
+    fused = _fused_norm(NativeGroupNorm, x, n * num_groups, weight, bias, eps, shape, "group_norm")
     if fused is not None:
         return fused
     y = _normalized(x.reshape(n, num_groups, -1), (2,), eps).reshape(*x.shape)
-    return _affine(y, weight, bias, shape)
+    return _affine(y, weight, bias, shape, "group_norm")
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
@@ -2209,7 +2217,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             raise MissingArgumentError("instance_norm: use_input_stats=False needs running_mean and "
                                        "running_var (torch: RuntimeError)")
         y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
-        return ops.torch_node(_affine(y, weight, bias, shape), "ViewBackward0")   # torch's last step
+        return ops.torch_node(_affine(y, weight, bias, shape, "instance_norm"), "ViewBackward0")   # torch's last step
     positions = int(np.prod(x.shape[2:]))
     if positions == 1:
         raise ShapeError(f"instance_norm: each (sample, channel) needs more than one position to "
@@ -2226,7 +2234,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             running_mean._bump_version()
             running_var._bump_version()
     # (torch's last step views its batch norm of (1, N * C, ...) as x's shape: ViewBackward0)
-    return ops.torch_node(_affine(_normalized(x, dims, eps), weight, bias, shape), "ViewBackward0")
+    return ops.torch_node(_affine(_normalized(x, dims, eps), weight, bias, shape, "instance_norm"),
+                          "ViewBackward0")
 
 
 # ---------------------------------------------------------------------------------------------
