@@ -3353,6 +3353,7 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
     if not isinstance(logits, Tensor) or logits.ndim != 2:
         return _over_rows(cross_entropy, "cross_entropy", "logits", logits, target, weight=weight,
                           ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
+    _float_only("cross_entropy", logits)   # (Function.apply would compute int logits in float32)
     n, classes = logits.shape
     if classes == 0:
         raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")
@@ -3998,7 +3999,8 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
     if out == (1,) * dims:
-        return _global_average(x, dims)
+        return _global_average(x, dims)     # (torch's mean: NaN over an empty dim, no error)
+    _check_windows_nonempty(op, x)
     if 0 in out:
         return _empty_pool(x, out, f"AdaptiveAvgPool{dims}DBackward0")
     key, valid = _adaptive_index(x, out)
@@ -4030,11 +4032,21 @@ def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: boo
         raise _not_implemented_for(op, x)
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
-    if 0 in out:
+    _check_windows_nonempty(op, x)
+    if 0 in out or not x.size:      # (no windows, or no (sample, channel) to pool: N or C is 0)
         empty = _empty_pool(x, out, f"AdaptiveMaxPool{dims}DBackward0")
         return (empty, Tensor._make(x.device.xp.zeros(empty.shape, np.int64), x.device)) \
             if return_indices else empty
     return _max_over_windows(x, *_adaptive_index(x, out), bool(return_indices), f"AdaptiveMaxPool{dims}DBackward0")
+
+
+def _check_windows_nonempty(op: str, x: Tensor) -> None:
+    """torch's adaptive pools refuse an empty spatial dim (each window would be empty: a max
+    has no value, an average divides by 0)."""
+    if 0 in x.shape[2:]:
+        dim = x.shape.index(0, 2)
+        raise ShapeError(f"{op}: expected input to have non-zero size for non-batch dimensions, but "
+                         f"input has sizes {tuple(x.shape)} with dimension {dim} being empty")
 
 
 def _empty_pool(x: Tensor, out: tuple, node: str) -> Tensor:

@@ -36,3 +36,41 @@ def test_norm_parameters_of_the_right_shape_still_apply():
 def test_rms_norm_of_an_integer_tensor_is_torchs_not_implemented():
     with pytest.raises(DTypeNotImplementedError, match="rms_norm"):   # was NumPy's 'not inexact'
         F.rms_norm(tg.tensor([[1, 2, 3]]), (3,))
+
+
+def test_cross_entropy_of_integer_logits_is_refused():
+    # Function.apply computed them in float32: torch refuses ("not implemented for 'Long'")
+    with pytest.raises(DTypeNotImplementedError, match="cross_entropy"):
+        F.cross_entropy(tg.tensor([[1, 2, 3], [0, 1, 0]]), tg.tensor([0, 2]))
+    with pytest.raises(DTypeNotImplementedError, match="cross_entropy"):
+        tg.nn.CrossEntropyLoss()(tg.tensor([[[1, 2]], [[0, 1]]]), tg.tensor([[0, 0], [0, 0]]))   # (N, C=1, d)
+
+
+# --- adaptive pools over an empty spatial dim ---------------------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda: F.adaptive_avg_pool2d(tg.randn(1, 2, 0, 4), 2),      # was an empty / NaN result
+    lambda: F.adaptive_avg_pool2d(tg.randn(1, 2, 0, 4), 0),
+    lambda: F.adaptive_avg_pool1d(tg.randn(1, 2, 0), 2),
+    lambda: F.adaptive_avg_pool3d(tg.randn(1, 2, 0, 4, 4), 2),
+    lambda: F.adaptive_max_pool2d(tg.randn(1, 2, 0, 4), 2),      # was NumPy's argmax ValueError
+    lambda: F.adaptive_max_pool1d(tg.randn(1, 2, 0), 2),
+    lambda: F.adaptive_max_pool3d(tg.randn(1, 2, 0, 4, 4), 2),
+])
+def test_adaptive_pool_of_an_empty_spatial_dim_is_refused(call):
+    with pytest.raises(ShapeError, match="non-zero size for non-batch dimensions"):
+        call()
+
+
+def test_adaptive_max_pool_of_an_empty_batch_is_empty():
+    # was NumPy's 'cannot reshape array of size 0'; torch gives the empty values and indices
+    x = tg.randn(0, 2, 4, 4, requires_grad=True)
+    y, i = F.adaptive_max_pool2d(x, 2, return_indices=True)
+    assert y.shape == i.shape == (0, 2, 2, 2) and i.dtype == tg.int64
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+    assert F.adaptive_max_pool2d(tg.randn(0, 4, 4), 2).shape == (0, 2, 2)
+
+
+def test_adaptive_avg_pool_to_one_of_an_empty_dim_is_torchs_mean():
+    y = F.adaptive_avg_pool2d(tg.randn(1, 2, 0, 4), 1)      # torch: the mean, NaN, no error
+    assert y.shape == (1, 2, 1, 1) and np.isnan(y.numpy()).all()
