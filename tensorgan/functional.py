@@ -2573,6 +2573,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('binary_cross_entropy_with_logits', size_average, reduce, reduction)
     reduction = _check_loss("binary_cross_entropy_with_logits", logits, reduction)
+    _float_only("binary_cross_entropy_with_logits", logits)   # (torch: log_sigmoid of Long)
     target = _target("binary_cross_entropy_with_logits", target, logits)
     _refuse_weight_grads(weight, pos_weight)
     if isinstance(target, Tensor) and target.dtype != logits.dtype:
@@ -2763,6 +2764,7 @@ def binary_cross_entropy(input: Tensor, target: Target, weight: Tensor | None = 
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('binary_cross_entropy', size_average, reduce, reduction)
     reduction = _check_loss("binary_cross_entropy", probs, reduction)
+    _float_only("binary_cross_entropy", probs)
     target = _target("binary_cross_entropy", target, probs, same_dtype=True)
     if weight is None:
         return BCE.apply(probs, target, reduction)
@@ -2873,6 +2875,7 @@ def smooth_l1_loss(input: Tensor, target: Target, size_average: Any = None, redu
         return l1_loss(input, target, reduction=reduction)
     from .factory import where
     diff = input - _target("smooth_l1_loss", target, input, broadcast="warn")
+    _float_only("smooth_l1_loss", diff)    # integer input and target: torch's smooth_l1 of Long
     z = diff.abs()
     inner = diff.clip(-beta, beta)          # the quadratic branch never overflows where unused
     return ops.torch_node(_reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta),
@@ -2886,6 +2889,7 @@ def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: fl
     before the reduction, as torch's."""
     reduction = _check_loss("huber_loss", input, reduction)
     delta = _threshold("huber_loss", "delta", delta, positive=True)
+    _float_only("huber_loss", input)
     from .factory import where
     diff = input - _target("huber_loss", target, input, broadcast="warn")
     z = diff.abs()
@@ -2935,6 +2939,8 @@ def kl_div(input: Tensor, target: Target, size_average: Any = None, reduce: Any 
     target = _target("kl_div", target, input, broadcast="silent")
     if not isinstance(target, Tensor):
         target = Tensor._make(target, input.device)
+    _float_only("kl_div", input)       # torch: "kl_div: Integral inputs not supported"
+    _float_only("kl_div", target)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -3015,6 +3021,8 @@ def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
     from .factory import where
     op = "hinge_embedding_loss"
     reduction = _check_loss(op, input, reduction)
+    if reduction == "mean":     # torch's mean() of an integer loss: "could not infer output dtype"
+        _float_only(op, input)
     y = _operand(op, "target", target, input)
     _broadcast(op, input=input, target=y)
     hinge = (_scalar(op, "margin", margin) - input).clip(min=0.0)
@@ -3028,6 +3036,7 @@ def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, re
         reduction = _legacy_reduction('soft_margin_loss', size_average, reduce, reduction)
     op = "soft_margin_loss"
     reduction = _check_loss(op, input, reduction)
+    _float_only(op, input)      # (torch can't write the float loss into an integer input's type)
     y = _operand(op, "target", target, input)
     _keeps_input_shape(op, "target", y, input)
     return ops.torch_node(_reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input),
@@ -3479,6 +3488,7 @@ def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, size_a
                           ignore_index=ignore_index, reduction=reduction)
     if not _is_int(ignore_index):
         raise InputTypeError(f"nll_loss: ignore_index must be an int, got {ignore_index!r}")
+    _float_only("nll_loss", input)     # (log-probabilities: torch's nll_loss of Long is not implemented)
     n, classes = input.shape
     target = _integer_targets("nll_loss", target, n, classes, input.device.xp, int(ignore_index))
     return ops.torch_node(_weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction,
@@ -4300,6 +4310,7 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
     column, L blocks in row-major order (``torch.nn.functional.unfold``; (C, H, W) unbatched)."""
     x = input   # (torch's name for the argument)
     _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
+    _float_only("unfold", x)       # (torch's im2col of Long is not implemented)
     k, p, (rows, cols), blocks = _block_geometry("unfold", x.shape[-2:], kernel_size, dilation,
                                                  padding, stride)
     padded = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
@@ -4436,6 +4447,9 @@ def _pad(input: Tensor, pad: Sequence[int], mode: str, value: float) -> Tensor:
     pairs = _pad_amounts(x, pad)
     first = x.ndim - len(pairs)
     if mode != "constant":
+        if value is not None and value != 0:    # torch's check: a fill value means constant mode
+            raise FunctionalOptionError(f"pad: padding mode {mode!r} doesn't take in value argument, "
+                                        f"got value={value!r}")
         if not (1 <= len(pairs) <= 3 and first in (1, 2)):     # torch's non-constant kernels
             raise PadShapeNotImplementedError(
                 f"pad: padding size {2 * len(pairs)} is not supported for a {x.ndim}-D input in "

@@ -5,7 +5,7 @@ import pytest
 
 import tensorgan as tg
 import tensorgan.nn.functional as F
-from tensorgan.errors import DTypeNotImplementedError, ShapeError
+from tensorgan.errors import DTypeNotImplementedError, FunctionalOptionError, ShapeError
 
 
 # --- normalization parameters: torch's exact shapes, not only the element count ---------------
@@ -74,3 +74,45 @@ def test_adaptive_max_pool_of_an_empty_batch_is_empty():
 def test_adaptive_avg_pool_to_one_of_an_empty_dim_is_torchs_mean():
     y = F.adaptive_avg_pool2d(tg.randn(1, 2, 0, 4), 1)      # torch: the mean, NaN, no error
     assert y.shape == (1, 2, 1, 1) and np.isnan(y.numpy()).all()
+
+
+# --- integer inputs torch does not compute (they were computed in float32) --------------------
+def _ints():
+    return tg.tensor([1, 0, 1])
+
+
+def _floats():
+    return tg.tensor([0.25, 0.5, 0.75])
+
+
+@pytest.mark.parametrize("call", [
+    lambda: F.nll_loss(tg.tensor([[1, 2, 3]]), tg.tensor([0])),
+    lambda: F.kl_div(_ints(), _floats(), reduction="sum"),
+    lambda: F.kl_div(_floats(), _ints(), reduction="sum"),
+    lambda: F.huber_loss(_ints(), _ints()),
+    lambda: F.huber_loss(_ints(), _floats()),
+    lambda: F.smooth_l1_loss(_ints(), _ints()),
+    lambda: F.hinge_embedding_loss(_ints(), _ints()),
+    lambda: F.soft_margin_loss(_ints(), _floats()),
+    lambda: F.binary_cross_entropy(_ints(), _ints()),
+    lambda: F.binary_cross_entropy_with_logits(_ints(), _floats()),
+    lambda: F.unfold(tg.ones(1, 1, 4, 4, dtype=tg.int64), 2),
+])
+def test_integer_inputs_torch_does_not_implement_are_refused(call):
+    with pytest.raises(DTypeNotImplementedError, match="expected a floating-point tensor"):
+        call()
+
+
+def test_integer_operands_torch_promotes_still_compute():
+    # a float target beside an integer input (or the reverse) is promoted, as torch's
+    assert F.smooth_l1_loss(_ints(), _floats()).dtype == tg.float32
+    assert F.huber_loss(_floats(), _ints()).dtype == tg.float32
+    assert float(F.hinge_embedding_loss(_ints(), _ints(), reduction="sum")) == 3.0   # (no mean: torch computes it)
+
+
+def test_pad_value_only_in_constant_mode():
+    x = tg.randn(1, 1, 4)
+    with pytest.raises(FunctionalOptionError, match="'reflect' doesn't take in value"):
+        F.pad(x, (1, 1), mode="reflect", value=1.0)
+    assert F.pad(x, (1, 1), mode="reflect", value=0.0).shape == (1, 1, 6)    # torch: 0 is fine
+    assert float(F.pad(x, (1, 1), value=2.0)[0, 0, 0]) == 2.0
