@@ -63,7 +63,7 @@ def _ntuple(value, name: str, minimum: int, owner: str | None, count: int) -> tu
             what = "a pair of ints" if count == 2 else f"{count} ints"
             # a value of the wrong kind (2.5, (2, 'a')) is torch's TypeError; a wrong count its ValueError
             wrong_kind = not values or not all(_is_int(v) for v in values)
-            raise (ConfigTypeError if wrong_kind else ConfigError)(
+            raise (ConfigTypeError if wrong_kind else FunctionalOptionError)(
                 f"{prefix}{name} must be an int or {what}, got {value!r}")
         values = parsed
     if min(values) < minimum:
@@ -498,7 +498,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 
 def _groups(op: str, groups: Any) -> int:
     if not _is_int(groups) or groups < 1:
-        raise ConfigError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise FunctionalOptionError(f"{op}: groups must be a positive int, got {groups!r}")
     return int(groups)
 
 
@@ -799,7 +799,8 @@ def _single(value: Any, name: str, minimum: int, owner: str) -> int:
     if isinstance(value, (tuple, list)) and len(value) == 1:
         value = value[0]
     if not _is_int(value):
-        raise ConfigError(f"{owner}: {name} must be an int or a 1-tuple of ints, got {value!r}")
+        raise (FunctionalOptionError if isinstance(value, (tuple, list)) else ConfigError)(   # (a count:
+            f"{owner}: {name} must be an int or a 1-tuple of ints, got {value!r}")   # torch's RuntimeError)
     return _pair(value, name, minimum, owner)[0]
 
 
@@ -908,7 +909,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
     if (running_mean is None) != (running_var is None):
         raise ConfigError(f"{op}: pass both running_mean and running_var, or neither")
     if not training and running_mean is None:
-        raise ConfigError(f"{op}: training=False normalizes with running_mean and running_var, "
+        raise FunctionalOptionError(f"{op}: training=False normalizes with running_mean and running_var, "
                           f"and none were given (pass them, or training=True for the batch's "
                           f"own statistics)")
     momentum, eps = _scalar(op, "momentum", momentum), _scalar(op, "eps", eps)
@@ -3946,7 +3947,7 @@ def _avg_pool(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, c
         return _avg_pool(op, x.to(np.float64), kernel_size, stride, padding, ceil_mode,
                          count_include_pad, divisor_override, dims).to(np.int64)
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override < 1):
-        raise ConfigError(f"{op}: divisor_override must be a positive int, got "
+        raise FunctionalOptionError(f"{op}: divisor_override must be a positive int, got "
                           f"{divisor_override!r}")
     ones = (1,) * dims
     k, s, p, _, out = _check_pool(op, x, kernel_size, stride, padding, 1, ceil_mode, dims)
@@ -5468,7 +5469,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     x = input   # (torch's name for the argument)
     _check_rank("channel_shuffle", "input", x, range(3, 33), "(N, C, *) with at least 3 dims")
     if not _is_int(groups) or groups <= 0 or x.shape[1] % groups:
-        raise ConfigError(f"channel_shuffle: groups must be an int > 0 dividing the {x.shape[1]} "
+        raise FunctionalOptionError(f"channel_shuffle: groups must be an int > 0 dividing the {x.shape[1]} "
                           f"channels, got {groups!r}")
     n, c, rest = x.shape[0], x.shape[1], x.shape[2:]
     return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
@@ -5493,7 +5494,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     op = "local_response_norm"
     _check_rank(op, "input", x, range(3, 33), "(N, C, *) with at least 3 dims")
     if not _is_int(size) or size < 1:
-        raise ConfigError(f"{op}: size must be a positive int, got {size!r}")
+        raise FunctionalOptionError(f"{op}: size must be a positive int, got {size!r}")
     alpha, beta, k = (_scalar(op, name, v) for name, v in (("alpha", alpha), ("beta", beta), ("k", k)))
     if x.numel() == 0:
         return x

@@ -116,3 +116,38 @@ def test_pad_value_only_in_constant_mode():
         F.pad(x, (1, 1), mode="reflect", value=1.0)
     assert F.pad(x, (1, 1), mode="reflect", value=0.0).shape == (1, 1, 6)    # torch: 0 is fine
     assert float(F.pad(x, (1, 1), value=2.0)[0, 0, 0]) == 2.0
+
+
+# --- torch's RuntimeError where tensorgan raised a ValueError only ------------------------------
+@pytest.mark.parametrize("call", [
+    lambda: F.conv2d(tg.randn(1, 4, 5, 5), tg.randn(4, 4, 3, 3), groups=0),
+    lambda: F.conv2d(tg.randn(1, 4, 5, 5), tg.randn(4, 4, 3, 3), stride=(1, 1, 1)),
+    lambda: F.max_pool2d(tg.randn(1, 1, 4, 4), (2, 2, 2)),
+    lambda: F.unfold(tg.randn(1, 1, 4, 4), (2, 2, 2)),
+    lambda: F.adaptive_max_pool1d(tg.randn(1, 2, 4), (2, 2)),
+    lambda: F.avg_pool2d(tg.randn(1, 1, 4, 4), 2, divisor_override=0),
+    lambda: F.channel_shuffle(tg.randn(1, 6, 2, 2), 4),
+    lambda: F.local_response_norm(tg.randn(2, 3, 4), 0),
+    lambda: F.batch_norm(tg.randn(4, 3), None, None, training=False),
+    lambda: F.embedding_bag(tg.tensor([[0, 3]]), tg.randn(3, 4)),
+    lambda: F.embedding_bag(tg.tensor([0, 1, 2]), tg.randn(3, 4), tg.tensor([1, 0])),
+    lambda: F.ctc_loss(tg.randn(6, 2, 4).log_softmax(2), tg.ones(2, 3).long(), tg.tensor([6, 6]),
+                       tg.tensor([3, 3]), blank=4),
+    lambda: F.ctc_loss(tg.randn(6, 2, 4).log_softmax(2), tg.ones(2, 3).long(), tg.tensor([7, 6]),
+                       tg.tensor([3, 3])),
+    lambda: F.ctc_loss(tg.randn(6, 2, 4).log_softmax(2), tg.ones(2, 3).long(), tg.tensor([6, 6]),
+                       tg.tensor([-1, 3])),
+])
+def test_bad_options_torch_refuses_in_cpp_are_runtime_errors(call):
+    with pytest.raises(FunctionalOptionError) as info:      # a ConfigError (ValueError) still
+        call()
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, ValueError)
+
+
+def test_unflatten_dim_out_of_range_is_an_index_error():
+    # was "dim 3 of input shape (2, 6) must have 6 elements", a size problem it is not
+    with pytest.raises(IndexError, match="out of range"):
+        tg.nn.Unflatten(3, (2, 3))(tg.randn(2, 6))
+    with pytest.raises(ShapeError, match="must have 6 elements"):
+        tg.nn.Unflatten(1, (2, 3))(tg.randn(2, 5))
+    assert tg.nn.Unflatten(-1, (2, 3))(tg.randn(2, 6)).shape == (2, 2, 3)
