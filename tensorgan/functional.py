@@ -2307,14 +2307,39 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight (out_features, in_features)``."""
     x = input   # (torch's name for the argument)
     _check_rank("linear", "input", x, range(1, 33), "at least 1-D")
-    _check_rank("linear", "weight", weight, (2,), "(out_features, in_features)")
+    try:
+        _check_rank("linear", "weight", weight, (2,), "(out_features, in_features)")
+    except ShapeError:
+        if isinstance(weight, Tensor) and weight.ndim == 1:    # torch's documented (in_features,)
+            return _linear_of_vector(x, weight, bias)
+        raise
     if x.shape[-1] != weight.shape[1]:
         raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight "
                          f"{weight.shape} expects {weight.shape[1]}")
     _check_operand("linear", "bias", bias, x)
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        out_shape = x.shape[:-1] + weight.shape[:1]
+        if not _broadcasts_to(bias.shape, out_shape):
+            raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},) (or broadcast to the "
+                             f"output's {out_shape}), got {bias.shape}")
+        return Linear.apply(x, weight, None) + bias      # torch's addmm broadcasts a () / (1,) bias
     return Linear.apply(x, weight, bias)
+
+
+def _linear_of_vector(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """torch's linear with a 1-D weight ``(in_features,)``: ``x @ weight`` (one output feature,
+    its dim dropped), plus a bias that broadcasts to it (torch documents a () one)."""
+    if x.shape[-1] != weight.shape[0]:
+        raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the 1-D "
+                         f"weight {weight.shape} expects {weight.shape[0]}")
+    _check_operand("linear", "bias", bias, x)
+    y = x @ weight
+    if bias is None:
+        return y
+    if not _broadcasts_to(bias.shape, y.shape):
+        raise ShapeError(f"linear: bias {bias.shape} does not broadcast to the output {y.shape} of "
+                         f"a 1-D weight (pass a 0-d bias)")
+    return y + bias
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
@@ -3363,7 +3388,8 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
     if not isinstance(logits, Tensor) or logits.ndim != 2:
         return _over_rows(cross_entropy, "cross_entropy", "logits", logits, target, weight=weight,
                           ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
-    _float_only("cross_entropy", logits)   # (Function.apply would compute int logits in float32)
+    if logits.array.dtype.kind not in "fc":     # (Function.apply would compute them in float32;
+        _float_only("cross_entropy", logits)    # inline: no call on the float path)
     n, classes = logits.shape
     if classes == 0:
         raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")

@@ -151,3 +151,32 @@ def test_unflatten_dim_out_of_range_is_an_index_error():
     with pytest.raises(ShapeError, match="must have 6 elements"):
         tg.nn.Unflatten(1, (2, 3))(tg.randn(2, 5))
     assert tg.nn.Unflatten(-1, (2, 3))(tg.randn(2, 6)).shape == (2, 2, 3)
+
+
+# --- linear: torch's documented (in_features,) weight and a bias that broadcasts ----------------
+def _fd_check_linear(x_shape, w_shape, b_shape):
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    b = None if b_shape is None else rng.standard_normal(b_shape)
+    y = F.linear(tg.tensor(x), tg.tensor(w), None if b is None else tg.tensor(b)).numpy()
+    ref = x @ (w if len(w_shape) == 1 else w.T) + (0.0 if b is None else b)
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-12)
+    args = [tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)]
+    if b is not None:
+        args.append(tg.tensor(b, requires_grad=True))
+    assert tg.gradcheck(lambda *a: F.linear(*a), args)
+
+
+@pytest.mark.parametrize("shapes", [((2, 4), (4,), None), ((4,), (4,), ()), ((2, 4), (3, 4), ()),
+                                    ((2, 4), (3, 4), (1,)), ((5, 2, 4), (3, 4), (2, 3))])
+def test_linear_takes_torchs_vector_weight_and_broadcast_bias(shapes):
+    _fd_check_linear(*shapes)
+
+
+def test_linear_still_refuses_what_does_not_fit():
+    with pytest.raises(ShapeError, match="1-D weight"):
+        F.linear(tg.randn(2, 4), tg.randn(5))
+    with pytest.raises(ShapeError, match="bias must have shape"):
+        F.linear(tg.randn(2, 4), tg.randn(3, 4), tg.randn(2, 4))
+    with pytest.raises(ShapeError, match="weight"):
+        F.linear(tg.randn(2, 4), tg.randn(1, 3, 4))
