@@ -240,8 +240,10 @@ class ReparametrizeKeysError(ConfigError, RuntimeError):
 class FunctionalOptionError(ConfigError, RuntimeError):
     """A loss's or activation's option torch refuses with a RuntimeError (smooth_l1_loss's
     negative beta, huber_loss's delta <= 0, softshrink's negative lambd, cross_entropy's
-    label_smoothing above 1, gelu's unknown approximate, rrelu's lower > upper, celu's alpha 0):
-    a ConfigError, as tensorgan has always raised there, and a RuntimeError, as torch's."""
+    label_smoothing above 1, gelu's unknown approximate, rrelu's lower > upper, celu's alpha 0),
+    or a functional's argument torch's C++ checks refuse (conv groups 0, a stride of the wrong
+    count, ctc_loss's blank, embedding_bag's offsets, pad's value in reflect mode): a ConfigError,
+    as tensorgan has always raised there, and a RuntimeError, as torch's."""
 
 
 class RangeArgError(ConfigError, RuntimeError):

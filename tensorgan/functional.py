@@ -63,7 +63,7 @@ def _ntuple(value, name: str, minimum: int, owner: str | None, count: int) -> tu
             what = "a pair of ints" if count == 2 else f"{count} ints"
             # a value of the wrong kind (2.5, (2, 'a')) is torch's TypeError; a wrong count its ValueError
             wrong_kind = not values or not all(_is_int(v) for v in values)
-            raise (ConfigTypeError if wrong_kind else ConfigError)(
+            raise (ConfigTypeError if wrong_kind else FunctionalOptionError)(
                 f"{prefix}{name} must be an int or {what}, got {value!r}")
         values = parsed
     if min(values) < minimum:
@@ -498,7 +498,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 
 def _groups(op: str, groups: Any) -> int:
     if not _is_int(groups) or groups < 1:
-        raise ConfigError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise FunctionalOptionError(f"{op}: groups must be a positive int, got {groups!r}")
     return int(groups)
 
 
@@ -799,7 +799,8 @@ def _single(value: Any, name: str, minimum: int, owner: str) -> int:
     if isinstance(value, (tuple, list)) and len(value) == 1:
         value = value[0]
     if not _is_int(value):
-        raise ConfigError(f"{owner}: {name} must be an int or a 1-tuple of ints, got {value!r}")
+        raise (FunctionalOptionError if isinstance(value, (tuple, list)) else ConfigError)(   # (a count:
+            f"{owner}: {name} must be an int or a 1-tuple of ints, got {value!r}")   # torch's RuntimeError)
     return _pair(value, name, minimum, owner)[0]
 
 
@@ -908,7 +909,7 @@ def _batch_norm_operands(op: str, x: Tensor, running_mean: Tensor | None,
     if (running_mean is None) != (running_var is None):
         raise ConfigError(f"{op}: pass both running_mean and running_var, or neither")
     if not training and running_mean is None:
-        raise ConfigError(f"{op}: training=False normalizes with running_mean and running_var, "
+        raise FunctionalOptionError(f"{op}: training=False normalizes with running_mean and running_var, "
                           f"and none were given (pass them, or training=True for the batch's "
                           f"own statistics)")
     momentum, eps = _scalar(op, "momentum", momentum), _scalar(op, "eps", eps)
@@ -2083,21 +2084,27 @@ class NativeGroupNorm(_AffineRowNorm):
     pass
 
 
-def _check_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> None:
-    """Weight and bias (where given) are tensors of y's dtype with ``prod(shape)`` elements."""
-    _one_dtype("normalization", input=y, weight=weight, bias=bias)
-    size = int(math.prod(shape))   # (np.prod costs microseconds)
+def _check_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple,
+                  fn: str = "normalization") -> None:
+    """Weight and bias (where given) are tensors of y's dtype and torch's parameter shape: the
+    ``normalized_shape`` itself for layer / RMS norm (``shape`` without leading 1s), a vector of
+    the C channels for group / instance norm (``shape`` is (1, C, 1, ...) there) -- torch refuses
+    a (9,) weight for normalized_shape (3, 3), one of equal size but another layout."""
+    _one_dtype(fn, input=y, weight=weight, bias=bias)
+    per_channel = fn in ("group_norm", "instance_norm")
+    want = (shape[1],) if per_channel else shape
     for name, p in (("weight", weight), ("bias", bias)):
-        if p is not None and (not isinstance(p, Tensor) or p.numel() != size):
-            raise ShapeError(f"normalization: {name} must be a tensor of {size} elements (shape "
-                             f"{tuple(s for s in shape if s != 1) or (1,)}), got "
-                             f"{getattr(p, 'shape', type(p).__name__)}")
+        if p is not None and (not isinstance(p, Tensor) or p.shape != want):
+            what = "a vector of one value per channel" if per_channel else "normalized_shape"
+            raise ShapeError(f"{fn}: {name} must be a tensor of {math.prod(want)} elements of "
+                             f"shape {want} ({what}), got {getattr(p, 'shape', type(p).__name__)}")
 
 
-def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple,
+            fn: str = "normalization") -> Tensor:
     if weight is None and bias is None:     # (F.layer_norm(x, shape) without elementwise affine)
         return y
-    _check_affine(y, weight, bias, shape)
+    _check_affine(y, weight, bias, shape, fn)
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:
@@ -2106,13 +2113,13 @@ def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple)
 
 
 def _fused_norm(node: type, x: Tensor, rows: int, weight: Tensor | None, bias: Tensor | None,
-                eps: float, shape: tuple) -> Tensor | None:
+                eps: float, shape: tuple, fn: str) -> Tensor | None:
     """``node`` (layer / group norm in one op) where RowNorm's kernel applies -- a float x with
     more than one position per row; None elsewhere (the composite form runs)."""
     if x.dtype.kind != "f" or not x.size or x.size // rows < 2:
         return None
     if weight is not None or bias is not None:
-        _check_affine(x, weight, bias, shape)
+        _check_affine(x, weight, bias, shape, fn)
     return node.apply(x, weight, bias, rows, float(eps), shape)
 
 
@@ -2129,10 +2136,11 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
         raise ShapeError(f"layer_norm: normalized_shape {shape} is not the trailing shape of the "
                          f"input {x.shape}")
     k = x.ndim - len(shape)
-    fused = _fused_norm(NativeLayerNorm, x, math.prod(x.shape[:k]), weight, bias, eps, shape) if k else None
+    fused = _fused_norm(NativeLayerNorm, x, math.prod(x.shape[:k]), weight, bias, eps, shape,
+                        "layer_norm") if k else None
     if fused is not None:
         return fused
-    return _affine(_normalized(x, tuple(range(k, x.ndim)), eps), weight, bias, shape)
+    return _affine(_normalized(x, tuple(range(k, x.ndim)), eps), weight, bias, shape, "layer_norm")
 
 
 def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
@@ -2144,6 +2152,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tenso
     if _half_with_float32(x, weight):
         return rms_norm(x.float(), normalized_shape, weight, eps).half()
     _check_rank("rms_norm", "input", x, range(0, 33), "a tensor")
+    _float_only("rms_norm", x)     # (np.finfo below: NumPy's 'data type ... not inexact')
     shape = (normalized_shape,) if _is_int(normalized_shape) else tuple(normalized_shape)
     if not shape or tuple(x.shape[x.ndim - len(shape):]) != shape or len(shape) > x.ndim:
         raise ShapeError(f"rms_norm: normalized_shape {shape} is not the trailing shape of the "
@@ -2153,7 +2162,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tenso
         else _scalar("rms_norm", "eps", eps)
     dims = tuple(range(x.ndim - len(shape), x.ndim))
     y = x * ((x * x).mean(dim=dims, keepdim=True) + eps).rsqrt()
-    return _affine(y, weight, None, shape)
+    return _affine(y, weight, None, shape, "rms_norm")
 
 
 @_keeps_format
@@ -2175,11 +2184,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         raise ShapeError(f"group_norm: expected more than 1 value per channel when training, got "
                          f"input shape {x.shape} with {num_groups} groups")
     shape = (1, c) + (1,) * (x.ndim - 2)
-    fused = _fused_norm(NativeGroupNorm, x, n * num_groups, weight, bias, eps, shape)
+    fused = _fused_norm(NativeGroupNorm, x, n * num_groups, weight, bias, eps, shape, "group_norm")
     if fused is not None:
         return fused
     y = _normalized(x.reshape(n, num_groups, -1), (2,), eps).reshape(*x.shape)
-    return _affine(y, weight, bias, shape)
+    return _affine(y, weight, bias, shape, "group_norm")
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
@@ -2209,7 +2218,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             raise MissingArgumentError("instance_norm: use_input_stats=False needs running_mean and "
                                        "running_var (torch: RuntimeError)")
         y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
-        return ops.torch_node(_affine(y, weight, bias, shape), "ViewBackward0")   # torch's last step
+        return ops.torch_node(_affine(y, weight, bias, shape, "instance_norm"), "ViewBackward0")   # torch's last step
     positions = int(np.prod(x.shape[2:]))
     if positions == 1:
         raise ShapeError(f"instance_norm: each (sample, channel) needs more than one position to "
@@ -2226,7 +2235,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             running_mean._bump_version()
             running_var._bump_version()
     # (torch's last step views its batch norm of (1, N * C, ...) as x's shape: ViewBackward0)
-    return ops.torch_node(_affine(_normalized(x, dims, eps), weight, bias, shape), "ViewBackward0")
+    return ops.torch_node(_affine(_normalized(x, dims, eps), weight, bias, shape, "instance_norm"),
+                          "ViewBackward0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2297,14 +2307,39 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight (out_features, in_features)``."""
     x = input   # (torch's name for the argument)
     _check_rank("linear", "input", x, range(1, 33), "at least 1-D")
-    _check_rank("linear", "weight", weight, (2,), "(out_features, in_features)")
+    try:
+        _check_rank("linear", "weight", weight, (2,), "(out_features, in_features)")
+    except ShapeError:
+        if isinstance(weight, Tensor) and weight.ndim == 1:    # torch's documented (in_features,)
+            return _linear_of_vector(x, weight, bias)
+        raise
     if x.shape[-1] != weight.shape[1]:
         raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight "
                          f"{weight.shape} expects {weight.shape[1]}")
     _check_operand("linear", "bias", bias, x)
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        out_shape = x.shape[:-1] + weight.shape[:1]
+        if not _broadcasts_to(bias.shape, out_shape):
+            raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},) (or broadcast to the "
+                             f"output's {out_shape}), got {bias.shape}")
+        return Linear.apply(x, weight, None) + bias      # torch's addmm broadcasts a () / (1,) bias
     return Linear.apply(x, weight, bias)
+
+
+def _linear_of_vector(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """torch's linear with a 1-D weight ``(in_features,)``: ``x @ weight`` (one output feature,
+    its dim dropped), plus a bias that broadcasts to it (torch documents a () one)."""
+    if x.shape[-1] != weight.shape[0]:
+        raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the 1-D "
+                         f"weight {weight.shape} expects {weight.shape[0]}")
+    _check_operand("linear", "bias", bias, x)
+    y = x @ weight
+    if bias is None:
+        return y
+    if not _broadcasts_to(bias.shape, y.shape):
+        raise ShapeError(f"linear: bias {bias.shape} does not broadcast to the output {y.shape} of "
+                         f"a 1-D weight (pass a 0-d bias)")
+    return y + bias
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
@@ -2564,6 +2599,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Target, weight: Tens
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('binary_cross_entropy_with_logits', size_average, reduce, reduction)
     reduction = _check_loss("binary_cross_entropy_with_logits", logits, reduction)
+    _float_only("binary_cross_entropy_with_logits", logits)   # (torch: log_sigmoid of Long)
     target = _target("binary_cross_entropy_with_logits", target, logits)
     _refuse_weight_grads(weight, pos_weight)
     if isinstance(target, Tensor) and target.dtype != logits.dtype:
@@ -2754,6 +2790,7 @@ def binary_cross_entropy(input: Tensor, target: Target, weight: Tensor | None = 
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction('binary_cross_entropy', size_average, reduce, reduction)
     reduction = _check_loss("binary_cross_entropy", probs, reduction)
+    _float_only("binary_cross_entropy", probs)
     target = _target("binary_cross_entropy", target, probs, same_dtype=True)
     if weight is None:
         return BCE.apply(probs, target, reduction)
@@ -2864,6 +2901,7 @@ def smooth_l1_loss(input: Tensor, target: Target, size_average: Any = None, redu
         return l1_loss(input, target, reduction=reduction)
     from .factory import where
     diff = input - _target("smooth_l1_loss", target, input, broadcast="warn")
+    _float_only("smooth_l1_loss", diff)    # integer input and target: torch's smooth_l1 of Long
     z = diff.abs()
     inner = diff.clip(-beta, beta)          # the quadratic branch never overflows where unused
     return ops.torch_node(_reduced(where(z < beta, inner * inner * (0.5 / beta), z - 0.5 * beta),
@@ -2877,6 +2915,7 @@ def huber_loss(input: Tensor, target: Target, reduction: str = "mean", delta: fl
     before the reduction, as torch's."""
     reduction = _check_loss("huber_loss", input, reduction)
     delta = _threshold("huber_loss", "delta", delta, positive=True)
+    _float_only("huber_loss", input)
     from .factory import where
     diff = input - _target("huber_loss", target, input, broadcast="warn")
     z = diff.abs()
@@ -2926,6 +2965,8 @@ def kl_div(input: Tensor, target: Target, size_average: Any = None, reduce: Any 
     target = _target("kl_div", target, input, broadcast="silent")
     if not isinstance(target, Tensor):
         target = Tensor._make(target, input.device)
+    _float_only("kl_div", input)       # torch: "kl_div: Integral inputs not supported"
+    _float_only("kl_div", target)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -3006,6 +3047,8 @@ def hinge_embedding_loss(input: Tensor, target: Target, margin: float = 1.0,
     from .factory import where
     op = "hinge_embedding_loss"
     reduction = _check_loss(op, input, reduction)
+    if reduction == "mean":     # torch's mean() of an integer loss: "could not infer output dtype"
+        _float_only(op, input)
     y = _operand(op, "target", target, input)
     _broadcast(op, input=input, target=y)
     hinge = (_scalar(op, "margin", margin) - input).clip(min=0.0)
@@ -3019,6 +3062,7 @@ def soft_margin_loss(input: Tensor, target: Target, size_average: Any = None, re
         reduction = _legacy_reduction('soft_margin_loss', size_average, reduce, reduction)
     op = "soft_margin_loss"
     reduction = _check_loss(op, input, reduction)
+    _float_only(op, input)      # (torch can't write the float loss into an integer input's type)
     y = _operand(op, "target", target, input)
     _keeps_input_shape(op, "target", y, input)
     return ops.torch_node(_reduced(_in_dtype_of_input(softplus(-y * input, 1.0, math.inf), input),
@@ -3344,6 +3388,8 @@ def cross_entropy(input: Tensor, target: Target, weight: Tensor | None = None,
     if not isinstance(logits, Tensor) or logits.ndim != 2:
         return _over_rows(cross_entropy, "cross_entropy", "logits", logits, target, weight=weight,
                           ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
+    if logits.array.dtype.kind not in "fc":     # (Function.apply would compute them in float32;
+        _float_only("cross_entropy", logits)    # inline: no call on the float path)
     n, classes = logits.shape
     if classes == 0:
         raise ShapeError(f"cross_entropy: logits need at least one class, got shape {logits.shape}")
@@ -3469,6 +3515,7 @@ def nll_loss(input: Tensor, target: Target, weight: Tensor | None = None, size_a
                           ignore_index=ignore_index, reduction=reduction)
     if not _is_int(ignore_index):
         raise InputTypeError(f"nll_loss: ignore_index must be an int, got {ignore_index!r}")
+    _float_only("nll_loss", input)     # (log-probabilities: torch's nll_loss of Long is not implemented)
     n, classes = input.shape
     target = _integer_targets("nll_loss", target, n, classes, input.device.xp, int(ignore_index))
     return ops.torch_node(_weighted_nll("nll_loss", input, target, weight, int(ignore_index), reduction,
@@ -3926,7 +3973,7 @@ def _avg_pool(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, c
         return _avg_pool(op, x.to(np.float64), kernel_size, stride, padding, ceil_mode,
                          count_include_pad, divisor_override, dims).to(np.int64)
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override < 1):
-        raise ConfigError(f"{op}: divisor_override must be a positive int, got "
+        raise FunctionalOptionError(f"{op}: divisor_override must be a positive int, got "
                           f"{divisor_override!r}")
     ones = (1,) * dims
     k, s, p, _, out = _check_pool(op, x, kernel_size, stride, padding, 1, ceil_mode, dims)
@@ -3989,7 +4036,8 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, dims: int) -> Tenso
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
     if out == (1,) * dims:
-        return _global_average(x, dims)
+        return _global_average(x, dims)     # (torch's mean: NaN over an empty dim, no error)
+    _check_windows_nonempty(op, x)
     if 0 in out:
         return _empty_pool(x, out, f"AdaptiveAvgPool{dims}DBackward0")
     key, valid = _adaptive_index(x, out)
@@ -4021,11 +4069,21 @@ def _adaptive_max_pool(op: str, x: Tensor, output_size: Any, return_indices: boo
         raise _not_implemented_for(op, x)
     _check_rank(op, "input", x, (dims + 2,), _POOL_LAYOUTS[dims])
     out = _adaptive_size(op, output_size, x.shape[2:])
-    if 0 in out:
+    _check_windows_nonempty(op, x)
+    if 0 in out or not x.size:      # (no windows, or no (sample, channel) to pool: N or C is 0)
         empty = _empty_pool(x, out, f"AdaptiveMaxPool{dims}DBackward0")
         return (empty, Tensor._make(x.device.xp.zeros(empty.shape, np.int64), x.device)) \
             if return_indices else empty
     return _max_over_windows(x, *_adaptive_index(x, out), bool(return_indices), f"AdaptiveMaxPool{dims}DBackward0")
+
+
+def _check_windows_nonempty(op: str, x: Tensor) -> None:
+    """torch's adaptive pools refuse an empty spatial dim (each window would be empty: a max
+    has no value, an average divides by 0)."""
+    if 0 in x.shape[2:]:
+        dim = x.shape.index(0, 2)
+        raise ShapeError(f"{op}: expected input to have non-zero size for non-batch dimensions, but "
+                         f"input has sizes {tuple(x.shape)} with dimension {dim} being empty")
 
 
 def _empty_pool(x: Tensor, out: tuple, node: str) -> Tensor:
@@ -4279,6 +4337,7 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
     column, L blocks in row-major order (``torch.nn.functional.unfold``; (C, H, W) unbatched)."""
     x = input   # (torch's name for the argument)
     _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
+    _float_only("unfold", x)       # (torch's im2col of Long is not implemented)
     k, p, (rows, cols), blocks = _block_geometry("unfold", x.shape[-2:], kernel_size, dilation,
                                                  padding, stride)
     padded = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
@@ -4415,6 +4474,9 @@ def _pad(input: Tensor, pad: Sequence[int], mode: str, value: float) -> Tensor:
     pairs = _pad_amounts(x, pad)
     first = x.ndim - len(pairs)
     if mode != "constant":
+        if value is not None and value != 0:    # torch's check: a fill value means constant mode
+            raise FunctionalOptionError(f"pad: padding mode {mode!r} doesn't take in value argument, "
+                                        f"got value={value!r}")
         if not (1 <= len(pairs) <= 3 and first in (1, 2)):     # torch's non-constant kernels
             raise PadShapeNotImplementedError(
                 f"pad: padding size {2 * len(pairs)} is not supported for a {x.ndim}-D input in "
@@ -5433,7 +5495,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     x = input   # (torch's name for the argument)
     _check_rank("channel_shuffle", "input", x, range(3, 33), "(N, C, *) with at least 3 dims")
     if not _is_int(groups) or groups <= 0 or x.shape[1] % groups:
-        raise ConfigError(f"channel_shuffle: groups must be an int > 0 dividing the {x.shape[1]} "
+        raise FunctionalOptionError(f"channel_shuffle: groups must be an int > 0 dividing the {x.shape[1]} "
                           f"channels, got {groups!r}")
     n, c, rest = x.shape[0], x.shape[1], x.shape[2:]
     return x.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
@@ -5458,7 +5520,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     op = "local_response_norm"
     _check_rank(op, "input", x, range(3, 33), "(N, C, *) with at least 3 dims")
     if not _is_int(size) or size < 1:
-        raise ConfigError(f"{op}: size must be a positive int, got {size!r}")
+        raise FunctionalOptionError(f"{op}: size must be a positive int, got {size!r}")
     alpha, beta, k = (_scalar(op, name, v) for name, v in (("alpha", alpha), ("beta", beta), ("k", k)))
     if x.numel() == 0:
         return x

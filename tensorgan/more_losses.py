@@ -17,7 +17,8 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
-from .errors import ClassIndexError, ConfigError, DTypeError, InputTypeError, ShapeError
+from .errors import (ClassIndexError, ConfigError, DTypeError, FunctionalOptionError, InputTypeError,
+                     ShapeError)
 from .functional import (_REDUCTIONS, _checked_reduction, _legacy_reduction, _check_operand, _check_rank, _integer_targets, cross_entropy,
                          _on_device, _reduced, _scalar, _triplet_loss, pairwise_distance,
                          padding_row, relu)
@@ -229,7 +230,7 @@ def _lengths(op: str, name: str, value: Any, n: int, xp) -> Any:
         raise ShapeError(f"{op}: {name} must have one entry per sample ({n}), got shape {array.shape}")
     array = array.reshape(n).astype(np.int64)
     if array.size and array.min() < 0:
-        raise ConfigError(f"{op}: {name} must be >= 0, got {array.tolist()}")
+        raise FunctionalOptionError(f"{op}: {name} must be >= 0, got {array.tolist()}")
     return array
 
 
@@ -290,12 +291,12 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     lp = log_probs if batched else log_probs.reshape(log_probs.shape[0], 1, log_probs.shape[1])
     t_max, n, classes = lp.shape
     if not _is_int(blank) or not 0 <= blank < classes:
-        raise ConfigError(f"{op}: blank must be a class index in [0, {classes}), got {blank!r}")
+        raise FunctionalOptionError(f"{op}: blank must be a class index in [0, {classes}), got {blank!r}")
     xp = lp.device.xp
     input_lengths = _lengths(op, "input_lengths", input_lengths, n, xp)
     target_lengths = _lengths(op, "target_lengths", target_lengths, n, xp)
     if input_lengths.size and input_lengths.max() > t_max:
-        raise ConfigError(f"{op}: input_lengths must be at most T={t_max}, got {input_lengths.tolist()}")
+        raise FunctionalOptionError(f"{op}: input_lengths must be at most T={t_max}, got {input_lengths.tolist()}")
     padded = _ctc_targets(op, targets, target_lengths, n, classes, batched, int(blank))
     ext = np.full((n, 2 * padded.shape[1] + 1), int(blank), dtype=np.int64)
     ext[:, 1::2] = padded
@@ -319,7 +320,7 @@ def _bags(op: str, input: Any, offsets: Any, include_last_offset: bool, vocab: i
     if index.dtype.kind not in "iu":
         raise DTypeError(f"{op}: input must hold integer indices, got {index.dtype}")
     if index.size and (index.min() < 0 or index.max() >= vocab):
-        raise ConfigError(f"{op}: indices must be in [0, {vocab}), got values in "
+        raise FunctionalOptionError(f"{op}: indices must be in [0, {vocab}), got values in "
                           f"[{index.min()}, {index.max()}]")
     if index.ndim == 2:
         if offsets is not None:
@@ -333,7 +334,7 @@ def _bags(op: str, input: Any, offsets: Any, include_last_offset: bool, vocab: i
     if starts.ndim != 1 or starts.dtype.kind not in "iu":
         raise ShapeError(f"{op}: offsets must be a 1-D integer tensor, got shape {starts.shape} {starts.dtype}")
     if starts.size and (starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > index.size):
-        raise ConfigError(f"{op}: offsets must start at 0 and not decrease up to the input length "
+        raise FunctionalOptionError(f"{op}: offsets must start at 0 and not decrease up to the input length "
                           f"{index.size}, got {starts.tolist()}")
     ends = np.append(starts[1:], index.size)
     if include_last_offset:

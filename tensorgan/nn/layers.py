@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import functional as F
 from ..backend import get_device
-from ..errors import (ConfigError, ConfigTypeError, FunctionalOptionError, InputTypeError,
-                      PadShapeNotImplementedError, ShapeError)
+from ..errors import (ConfigError, ConfigTypeError, FunctionalOptionError, IndexOutOfRangeError,
+                      InputTypeError, PadShapeNotImplementedError, ShapeError)
 from ..random import Generator
 from ..tensor import Tensor, _caller_level, _check_dtype, _int_of, _is_int, get_default_dtype
 from . import init
@@ -1668,6 +1668,9 @@ class Unflatten(Module):
     def forward(self, input: Tensor) -> Tensor:
         check_input(self, input, range(0, 33), "a tensor")
         if not -input.ndim <= self.dim < input.ndim or input.shape[self.dim] != self._numel:
+            if not -input.ndim <= self.dim < input.ndim:      # (not a size problem: torch's IndexError)
+                raise IndexOutOfRangeError(f"Unflatten: dim {self.dim} is out of range for input shape "
+                                           f"{input.shape} (expected in [{-input.ndim}, {input.ndim - 1}])")
             raise ShapeError(f"Unflatten({self.dim}, {self.unflattened_size}): dim {self.dim} of "
                              f"input shape {input.shape} must have {self._numel} elements")
         d = self.dim % input.ndim
