@@ -347,6 +347,86 @@ class Cumprod(Composed):
         return _exclusive_cumprod(x, axis) * stack(s[::-1], dim=axis), None
 
 
+class Logcumsumexp(Composed):
+    """log(cumsum(exp(x))) along ``axis`` as one scan, O(n) memory: NumPy's
+    ``logaddexp.accumulate`` for real dtypes on the CPU; complex dtypes, and CuPy (whose logaddexp gives NaN for two equal infinities and has no
+    accumulate), by a doubling scan of a stable log-add-exp (O(n log n) work, no overflow).
+    The gradient is torch's logcumsumexp_backward, in Tensor ops on the saved result (so a
+    create_graph gradient differentiates it as torch's does)."""
+    takes_half = takes_complex = True   # (half scanned in float32 here: the node keeps torch's name)
+
+    def forward(self, x, axis):
+        self.y = _c_order(_logcumsumexp_values(self.xp, x, axis))
+        return self.y
+
+    def backward(self, g):
+        with no_grad():
+            grad = _logcumsumexp_grad(Tensor._make(g, self.device), self.inputs[0],
+                                      Tensor._make(self.y, self.device), self.inputs[1])
+        return grad.array, None
+
+    def grad_graph(self, g):
+        return _logcumsumexp_grad(g, self.inputs[0], ops.saved_output(self, self.y), self.inputs[1]), None
+
+
+def _logcumsumexp_values(xp, x, axis: int):
+    """The scan's values (empty in, empty out), accumulated in torch's accumulator type: on the
+    CPU float64 for float32 (and complex128 for complex64), float32 for float16; on CuPy float32
+    for float16 only (torch's CUDA one)."""
+    if x.size == 0:
+        return x.copy()
+    wide = x.astype(_LCSE_ACCUMULATOR[xp is np].get(x.dtype, x.dtype))
+    if xp is np and x.dtype.kind == "f":
+        return np.logaddexp.accumulate(wide, axis=axis).astype(x.dtype, copy=False)
+    out = xp.moveaxis(wide, axis, -1).copy()
+    out[...] = _log_add_exp(xp, xp.asarray(-math.inf, dtype=out.dtype), out)   # torch's start
+    step = 1
+    while step < out.shape[-1]:     # out_i = log-add-exp of the 2 * step elements ending at i
+        out[..., step:] = _log_add_exp(xp, out[..., :-step], out[..., step:])
+        step *= 2
+    return xp.moveaxis(out, -1, axis).astype(x.dtype, copy=False)
+
+
+_LCSE_ACCUMULATOR = {True: {np.dtype(np.float16): np.float32, np.dtype(np.float32): np.float64,
+                            np.dtype(np.complex64): np.complex128},
+                     False: {np.dtype(np.float16): np.float32}}
+
+
+def _log_add_exp(xp, a, b):
+    """log(exp(a) + exp(b)) elementwise (``a`` the earlier terms) without overflow, NaN
+    propagated and two equal infinities kept, as torch's _log_add_exp_helper (complex: by the
+    larger real part; NaN in either part infects both; a tie at -inf keeps ``a``)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if a.dtype.kind != "c":
+            gap = xp.where(a == b, 0, -abs(a - b))          # (inf - inf: the top itself)
+            return xp.maximum(a, b) + xp.log1p(xp.exp(gap))
+        nan = xp.isnan(a) | xp.isnan(b)
+        b_top = b.real >= a.real
+        top, low = xp.where(b_top, b, a), xp.where(b_top, a, b)
+        same_inf = ~xp.isfinite(low.real) & (low.real == top.real)
+        rest = top + xp.log1p(xp.exp(xp.where(same_inf, 0, low - top)))
+        pos_inf = xp.log(xp.exp(low) + xp.exp(top))
+        out = xp.where(same_inf, xp.where(low.real < 0, low, pos_inf), rest)
+        return xp.where(nan, xp.asarray(complex(math.nan, math.nan), dtype=a.dtype), out)
+
+
+def _logcumsumexp_grad(g: Tensor, x: Tensor, y: Tensor, axis: int) -> Tensor:
+    """torch's logcumsumexp_backward: the reversed logcumsumexp of log g - y, re-exponentiated
+    and shifted by x -- for real g the positive and negative parts apart (log of each, torch's
+    lowest finite number where a part is 0); complex g needs no split."""
+    if g.numel() == 0:
+        return g
+    def reverse_lcse(t: Tensor) -> Tensor:
+        return t.flip(axis).logcumsumexp(axis).flip(axis)
+    if g.dtype.kind == "c":
+        return (reverse_lcse(g.conj().log() - y) + x).exp().conj()
+    lowest = float(np.finfo(g.dtype).min)
+    log_abs = g.abs().log()
+    positive = ops.Where.apply(log_abs, lowest, (g > 0).array)
+    negative = ops.Where.apply(log_abs, lowest, (g < 0).array)
+    return (reverse_lcse(positive - y) + x).exp() - (reverse_lcse(negative - y) + x).exp()
+
+
 class AMinMax(NamedTuple):
     """torch.return_types.aminmax: ``(min, max)``, also by name."""
     min: Tensor
@@ -363,17 +443,6 @@ def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
     else:
         out = op.apply(x, x._dim(dim, name))
     return out if out.dtype == x.dtype else out.to(x.dtype)   # NumPy scans small ints in 64 bits
-
-
-def _logsumexp_last_add(x: Tensor, axis: int) -> Tensor:
-    """logsumexp over ``axis`` whose last step is the shift's add (no reshape after it, so a
-    composite op built on it can take torch's name for that step)."""
-    xp = x.device.xp
-    with np.errstate(invalid="ignore"):
-        top = x.array.max(axis=axis) if x.array.size else x.array.sum(axis=axis)
-    shift = Tensor._make(xp.where(xp.isfinite(top), top, 0).astype(x.dtype), x.device)
-    with np.errstate(divide="ignore"):                     # log(0) = -inf: all -inf in
-        return (x - shift.unsqueeze(axis)).exp().sum(axis).log() + shift
 
 
 def _with_dtype(x: Tensor, dtype: Any, name: str = "") -> Tensor:
@@ -572,20 +641,13 @@ class _TensorMath:
         return _cumulative(self._arith(), Cumprod, dim, "cumprod", dtype)
 
     def logcumsumexp(self, dim: int) -> Tensor:
-        """log(cumsum(exp(x))) along ``dim``, without overflow or underflow: out_j is the
-        logsumexp of x_0..x_j, all j at once over an (n, n) masked copy of the dim (memory n^2
-        per slice), so its gradient is logsumexp's."""
+        """log(cumsum(exp(x))) along ``dim``, without overflow or underflow (one O(n) scan:
+        :class:`Logcumsumexp`)."""
         _float_only("logcumsumexp", self)       # (torch's "logcumsumexp_out_cpu" for 'Long')
         if self.ndim == 0:
             _axes(dim, 0)
             return ops.torch_node(self.clone(), "LogcumsumexpBackward0")
-        axis = self._dim(dim, "logcumsumexp")
-        n = self.shape[axis]
-        upto = self.device.xp.tril(self.device.xp.ones((n, n), dtype=bool))     # [j, i]: i <= j
-        upto = upto.reshape((n, n) + (1,) * (self.ndim - axis - 1))
-        wide = self.unsqueeze(axis).expand(*self.shape[:axis], n, *self.shape[axis:])   # [.., j, i, ..]
-        grid = ops.Where.apply(wide, -math.inf, upto)
-        return ops.torch_node(_logsumexp_last_add(grid, axis + 1), "LogcumsumexpBackward0")
+        return Logcumsumexp.apply(self, self._dim(dim, "logcumsumexp"))
 
     def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The sum ignoring NaNs (gradient 0 at them)."""

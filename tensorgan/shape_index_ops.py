@@ -1311,6 +1311,16 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 # ---------------------------------------------------------------------------------------------
 # 5. Running extremes, splits, indexing by tuples and by flat positions, sampling
 # ---------------------------------------------------------------------------------------------
+class _EmptyRunningExtreme(ops.Clone):
+    """cummax / cummin of an empty tensor: an empty copy whose gradient is the input itself, as
+    torch's cummaxmin_backward returns it -- so a create_graph gradient requires grad and a
+    second gradient through it is zeros, not a "does not require grad" error."""
+    saves_nothing = reads_inputs = False
+
+    def grad_graph(self, g):
+        return (self.inputs[0],)
+
+
 def _running_extreme(op: str, input: Tensor, dim: int, larger: bool) -> MinMax:
     """cummax / cummin: the running extreme along ``dim`` and where it was met -- the last such
     place on ties, and the latest NaN once one is met (NaN propagates), as torch's. The values
@@ -1324,6 +1334,8 @@ def _running_extreme(op: str, input: Tensor, dim: int, larger: bool) -> MinMax:
     indices = np.maximum.accumulate(np.where(hits, steps, 0), axis=d) if a.size else a.astype(np.int64)
     if input.ndim == 0:          # (the element itself: one node, as torch's)
         values, indices = input.clone(), indices.reshape(())
+    elif a.size == 0:
+        values = _EmptyRunningExtreme.apply(x)
     else:
         values = x[_key_along(x, d, indices)]
     node = "CummaxBackward0" if larger else "CumminBackward0"
