@@ -268,6 +268,34 @@ def _named_subclass(base: type, torch_name: str) -> type:
                  "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
 
 
+class ZeroGrad(Function):
+    """``values`` (an array computed from x's) with gradient 0 for x: the node of torch's
+    piecewise-constant ops (sign, round, floor, ...), one edge, nothing saved -- named per op
+    through :func:`torch_named` (SignBackward0, ...)."""
+    takes_half = True
+    saves_nothing = True   # the gradient is zeros of g's shape: a second backward works (torch)
+    reads_inputs = False
+
+    def forward(self, x, values):
+        return values
+
+    def backward(self, g):
+        return self.xp.zeros_like(g), None
+
+    def grad_graph(self, g):     # a constant (torch's zeros_like(grad)): no graph beyond
+        return Tensor._make(self.xp.zeros_like(g.array), g.device), None
+
+
+class UnitGrad(ZeroGrad):
+    """``values`` with gradient 1 for x (torch's frac: x - trunc(x), one FracBackward0 node)."""
+
+    def backward(self, g):
+        return g, None
+
+    def grad_graph(self, g):
+        return g, None
+
+
 class _MaskedFill(Where):
     """masked_fill's where: C order whatever the operands' layouts, as torch's (which fills a
     ``clone(memory_format=contiguous_format)`` of x)."""
