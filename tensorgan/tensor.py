@@ -3464,7 +3464,10 @@ class Tensor:
             if me.dtype.kind in "iu" and me.dtype != int64:     # torch sums integers in int64
                 me = me.to(int64)
         else:                                   # (NumPy sums small integers in int64: cast back)
-            me = self.to(_reduction_dtype("sum", self, dtype))
+            target = _reduction_dtype("sum", self, dtype)
+            if ops.casts_in(self, target):      # float32 <-> float64: one node, as torch's
+                return ops.cast_in(ops.Sum, target).apply(self, _axes(axis, self.ndim), keepdims)
+            me = self.to(target)
             if me.dtype == BOOL:                # torch adds bools as a logical or
                 return me.any(dim=_axes(axis, self.ndim), keepdim=keepdims)
             out = ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
@@ -3483,6 +3486,8 @@ class Tensor:
             dt = _check_dtype(dtype, any_kind=True)
             if dt.kind not in "fc":
                 raise DTypeError(f"mean: dtype must be a floating or complex dtype, got {dt}")
+            if ops.casts_in(self, dt):          # float32 <-> float64: one node, as torch's
+                return ops.cast_in(ops.Mean, dt).apply(self, _axes(axis, self.ndim), keepdims)
             return ops.Mean.apply(self.to(dt), _axes(axis, self.ndim), keepdims)
         return ops.Mean.apply(self._arith(0.0), _axes(axis, self.ndim), keepdims)
 
