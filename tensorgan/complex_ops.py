@@ -987,7 +987,7 @@ def conj_physical_(input: Tensor) -> Tensor:
 def sgn(input: Tensor) -> Tensor:
     """torch.sgn: z / |z| (0 at 0) for complex tensors; sign for real ones."""
     x = _complex_tensor("sgn", input)
-    return Sgn.apply(x) if x.array.dtype.kind == "c" else x.sign()
+    return Sgn.apply(x) if x.array.dtype.kind == "c" else x._sign("SgnBackward0")
 
 
 def real_part(g: Tensor) -> Tensor:

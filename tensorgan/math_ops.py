@@ -436,13 +436,24 @@ class AMinMax(NamedTuple):
 def _cumulative(x: Tensor, op: type, dim: Any, name: str, dtype: Any) -> Tensor:
     """A scan along ``dim`` (a 0-d tensor takes dim 0 or -1, as torch) in ``dtype`` (an integer
     one too: a float input cut toward zero first, as torch's)."""
-    x = _with_dtype(x, dtype, name)
+    x, op = _cast_in(x, dtype, name, op)
+    dt = getattr(op, "target", x.dtype)
     if x.ndim == 0:
         _axes(dim, 0)                                  # (checks the dim)
-        return ops.torch_node(x.clone(), f"{name.capitalize()}Backward0")   # one node, as torch's
+        return ops.torch_node(x.to(dt).clone(), f"{name.capitalize()}Backward0")   # one node, as torch's
     else:
         out = op.apply(x, x._dim(dim, name))
-    return out if out.dtype == x.dtype else out.to(x.dtype)   # NumPy scans small ints in 64 bits
+    return out if out.dtype == dt else out.to(dt)   # NumPy scans small ints in 64 bits
+
+
+def _cast_in(x: Tensor, dtype: Any, name: str, op: type) -> tuple:
+    """(x, op) for reduction ``op`` in ``dtype``: float32 <-> float64 the op casting x in its own
+    node (ops.cast_in, torch's one node), else x cast first (:func:`_with_dtype`) and op."""
+    if dtype is not None and x.dtype.kind == "f":
+        target = _reduction_dtype(name, x, dtype)
+        if ops.casts_in(x, target):
+            return x, ops.cast_in(op, target)
+    return _with_dtype(x, dtype, name), op
 
 
 def _with_dtype(x: Tensor, dtype: Any, name: str = "") -> Tensor:
@@ -600,7 +611,8 @@ class _TensorMath:
     def frac(self) -> Tensor:
         """x - trunc(x) (the sign of x), gradient 1."""
         _float_only("frac", self)
-        return self - self.trunc()
+        a = self.array
+        return ops.torch_named(ops.UnitGrad, "FracBackward0").apply(self, a - self.device.xp.trunc(a))
 
     def nan_to_num(self, nan: float | None = None, posinf: float | None = None,
                    neginf: float | None = None) -> Tensor:
@@ -617,20 +629,20 @@ class _TensorMath:
     # -- reductions --------------------------------------------------------------------------
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The product of all elements, or over one ``dim`` (torch.prod); exact gradients with zeros."""
-        x = _with_dtype(self._arith(), dtype, "prod")
+        x, op = _cast_in(self._arith(), dtype, "prod", Prod)
         if x.dtype == BOOL:             # dtype=bool: torch multiplies bools, a logical and
             return x.all(dim=dim, keepdim=bool(keepdim))
         if dtype is not None and x.dtype.kind in "iu":   # int32 asked: int32 (NumPy's prod widens)
             return Tensor._make(x.array.prod(axis=_axes(dim, x.ndim), keepdims=bool(keepdim)).astype(x.dtype),
                                 x.device)
         if dim is None:                 # (keepdim: an extension, the 1s kept by NumPy's prod)
-            return Prod.apply(x, None, bool(keepdim))
+            return op.apply(x, None, bool(keepdim))
         if isinstance(dim, (tuple, list)):
             raise InputTypeError(f"prod: dim must be one int, got {dim!r} (as torch)")
         axes = _axes(dim, x.ndim)
         if axes is None:                                            # a 0-d tensor
-            return x * 1
-        return Prod.apply(x, axes[0], _flag("prod", "keepdim", keepdim))
+            return x.to(getattr(op, "target", x.dtype)) * 1
+        return op.apply(x, axes[0], _flag("prod", "keepdim", keepdim))
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
         """Cumulative sum along ``dim``."""

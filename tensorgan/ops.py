@@ -268,6 +268,77 @@ def _named_subclass(base: type, torch_name: str) -> type:
                  "__doc__": f"{base.__name__}, named {torch_name} as torch's grad_fn."})
 
 
+class ZeroGrad(Function):
+    """``values`` (an array computed from x's) with gradient 0 for x: the node of torch's
+    piecewise-constant ops (sign, round, floor, ...), one edge, nothing saved -- named per op
+    through :func:`torch_named` (SignBackward0, ...)."""
+    takes_half = True
+    saves_nothing = True   # the gradient is zeros of g's shape: a second backward works (torch)
+    reads_inputs = False
+
+    def forward(self, x, values):
+        return values
+
+    def backward(self, g):
+        return self.xp.zeros_like(g), None
+
+    def grad_graph(self, g):     # a constant (torch's zeros_like(grad)): no graph beyond
+        return Tensor._make(self.xp.zeros_like(g.array), g.device), None
+
+
+class UnitGrad(ZeroGrad):
+    """``values`` with gradient 1 for x (torch's frac: x - trunc(x), one FracBackward0 node)."""
+
+    def backward(self, g):
+        return g, None
+
+    def grad_graph(self, g):
+        return g, None
+
+
+def cast_in(base: type, dtype: Any) -> type:
+    """Reduction ``base`` (Sum, Mean, Prod, Cumsum, ...) taking its float input cast to the
+    float ``dtype`` (``x.sum(dtype=tg.float64)``) inside its own node, as torch's: one node
+    straight on x, whose backward casts the gradient back to x's dtype.  One class per
+    (base, dtype), with base's name."""
+    key = (base, np.dtype(dtype))
+    cast = _CAST_IN.get(key)
+    if cast is None:
+        cast = _CAST_IN[key] = type(base.__name__, (_CastIn, base), {
+            "target": key[1], "__module__": __name__, "__doc__": f"{base.__name__} of x cast to {key[1]}."})
+    return cast
+
+
+_CAST_IN: dict = {}
+_CAST_IN_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def casts_in(x: Tensor, dtype: Any) -> bool:
+    """Whether a reduction of ``x`` in ``dtype`` takes the cast in its own node (cast_in):
+    float32 <-> float64 (half widths and integers keep a separate cast)."""
+    return x.array.dtype != dtype and x.array.dtype in _CAST_IN_DTYPES and dtype in _CAST_IN_DTYPES
+
+
+class _CastIn:
+    """(cast_in's mixin: before the reduction in the MRO, so ``super()`` is the reduction)"""
+    target: Any
+
+    def forward(self, x, *args):
+        self.in_dtype = x.dtype
+        return super().forward(x.astype(self.target), *args)
+
+    def backward(self, g):
+        gx, *rest = super().backward(g)
+        return (None if gx is None else gx.astype(self.in_dtype, copy=False), *rest)
+
+    def grad_graph(self, g):
+        gx, *rest = super().grad_graph(g)
+        return (None if gx is None else gx.to(self.in_dtype), *rest)
+
+    def gradients(self, g, x, *args):     # Composed reductions (prod, cumprod): x read in dtype
+        return super().gradients(g, x.to(self.target), *args)
+
+
 class _MaskedFill(Where):
     """masked_fill's where: C order whatever the operands' layouts, as torch's (which fills a
     ``clone(memory_format=contiguous_format)`` of x)."""

@@ -127,25 +127,29 @@ def _number_beside(op: str, name: str, value: Any, like: Tensor) -> Tensor:
     return Tensor._make(like.device.xp.asarray(number, dtype=dtype), like.device)
 
 
-def _binary(op: type, public: str) -> Callable[[Any, Any], Tensor]:
-    """torch.special's binary form: ``(input, other)``, either one a Python number."""
+def _binary(op: type, public: str, node: str) -> Callable[[Any, Any], Tensor]:
+    """torch.special's binary form: ``(input, other)``, either one a Python number; its node is
+    torch's ``<node>Backward0`` of two tensors, ``Backward1`` a number first, ``Backward2`` second."""
+    by_overload = tuple(ops.torch_named(op, f"{node}Backward{i}") for i in range(3))
+
     def function(input: Any, other: Any) -> Tensor:
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
             raise InputTypeError(f"special.{public}: input or other must be a Tensor, got "
                                  f"{type(input).__name__} and {type(other).__name__}")
+        overload = 0
         if not isinstance(other, Tensor):
-            other = _number_beside(f"special.{public}", "other", other, input)
+            other, overload = _number_beside(f"special.{public}", "other", other, input), 2
         if not isinstance(input, Tensor):
-            input = _number_beside(f"special.{public}", "input", input, other)
-        return op.apply(input, other)
+            input, overload = _number_beside(f"special.{public}", "input", input, other), 1
+        return by_overload[overload].apply(input, other)
     function.__name__ = function.__qualname__ = public
     function.__doc__ = f"torch.special.{public}(input, other), broadcast; either may be a number."
     return function
 
 
-xlogy = _binary(XLogY, "xlogy")
-xlog1py = _binary(XLog1Py, "xlog1py")
-zeta = _binary(Zeta, "zeta")
+xlogy = _binary(XLogY, "xlogy", "Xlogy")
+xlog1py = _binary(XLog1Py, "xlog1py", "SpecialXlog1Py")
+zeta = _binary(Zeta, "zeta", "SpecialZeta")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -415,8 +415,8 @@ class _TensorSpecial:
         return self._arith(1.0) * (180.0 / math.pi)
 
     def sgn(self) -> Tensor:
-        """sign (real tensors)."""
-        return self.sign()
+        """sign (real tensors), torch's SgnBackward0 node."""
+        return self._sign("SgnBackward0")
 
     def fix(self) -> Tensor:
         """trunc (torch's alias)."""

@@ -125,7 +125,7 @@ def _quantile(op: str, input: Tensor, q: Any, dim: Any, keepdim: bool, interpola
         weight = 0.5 if interpolation == "midpoint" else _constant(input, pos - np.floor(pos))
         result = below.lerp(above, weight)
     result = movedim(result, -1, 0).reshape((len(levels),) + _reduced_shape(input, dim, keepdim))
-    return result.reshape(result.shape[1:]) if scalar else result
+    return result.squeeze_(0) if scalar else result     # (in place: torch's SqueezeBackward4)
 
 
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,

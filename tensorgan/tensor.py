@@ -3464,7 +3464,10 @@ class Tensor:
             if me.dtype.kind in "iu" and me.dtype != int64:     # torch sums integers in int64
                 me = me.to(int64)
         else:                                   # (NumPy sums small integers in int64: cast back)
-            me = self.to(_reduction_dtype("sum", self, dtype))
+            target = _reduction_dtype("sum", self, dtype)
+            if ops.casts_in(self, target):      # float32 <-> float64: one node, as torch's
+                return ops.cast_in(ops.Sum, target).apply(self, _axes(axis, self.ndim), keepdims)
+            me = self.to(target)
             if me.dtype == BOOL:                # torch adds bools as a logical or
                 return me.any(dim=_axes(axis, self.ndim), keepdim=keepdims)
             out = ops.Sum.apply(me, _axes(axis, self.ndim), keepdims)
@@ -3483,6 +3486,8 @@ class Tensor:
             dt = _check_dtype(dtype, any_kind=True)
             if dt.kind not in "fc":
                 raise DTypeError(f"mean: dtype must be a floating or complex dtype, got {dt}")
+            if ops.casts_in(self, dt):          # float32 <-> float64: one node, as torch's
+                return ops.cast_in(ops.Mean, dt).apply(self, _axes(axis, self.ndim), keepdims)
             return ops.Mean.apply(self.to(dt), _axes(axis, self.ndim), keepdims)
         return ops.Mean.apply(self._arith(0.0), _axes(axis, self.ndim), keepdims)
 
@@ -4047,25 +4052,27 @@ class Tensor:
             return ops.Reciprocal.apply(self if self.array.dtype.kind == "f" else self._arith(1.0))
         return 1.0 / self
 
-    def _piecewise_constant(self, values: Any, op: str | None = None) -> "Tensor":
+    def _piecewise_constant(self, values: Any, op: str | None = None,
+                            node: str = "WhereBackward0") -> "Tensor":
         """``values`` (computed from this tensor's) with gradient 0, as torch's sign / round /
-        floor / ceil / trunc: still in the graph, so backward through them runs, and adds 0."""
+        floor / ceil / trunc: still in the graph, so backward through them runs, and adds 0 --
+        one node named ``node`` (torch's: SignBackward0, ...), its one edge this tensor."""
         if self.dtype.kind != "f":                  # integers: no graph, the integer dtype
             if self.dtype == BOOL and op is not None:
                 raise DTypeNotImplementedError(f"{op}: not implemented for a bool tensor (as torch's "
                                                f"\"{op}_cpu\" not implemented for 'Bool'); convert "
                                                f"it with .long() or .float()")
             return Tensor._make(values.astype(self.dtype if self.dtype != BOOL else int64), self.device)
-        nowhere = self.device.xp.zeros_like(self.array, dtype=BOOL)    # (self's layout: kept)
-        return ops.Where.apply(self, Tensor._make(values, self.device), nowhere)
+        return ops.torch_named(ops.ZeroGrad, node).apply(self, values)
 
-    def sign(self) -> "Tensor":
+    def sign(self) -> "Tensor": return self._sign("SignBackward0")
+    def _sign(self, node: str) -> "Tensor":         # (node: sgn's is SgnBackward0)
         if self.dtype == BOOL:              # torch: a mask is its own sign
             return self.clone()
         values = self.device.xp.asarray(self.device.xp.sign(self.array))   # 0-d: NumPy gives a scalar
         if values.dtype.kind == "f":
             values[values != values] = 0            # torch: sign(NaN) is 0 (NumPy's is NaN)
-        return self._piecewise_constant(values)
+        return self._piecewise_constant(values, node=node)
     def round(self, *, decimals: int | None = None) -> "Tensor":
         """Rounded half to even (at ``decimals`` places, as torch's); gradient 0.  With
         ``decimals`` given (0 too: torch's round.decimals) an integer or bool tensor is refused,
@@ -4076,10 +4083,14 @@ class Tensor:
             from .special import round as round_to
             return round_to(self, decimals=decimals)
         a = self.array          # (an integer stays itself: rint's float64 would lose int64's digits)
-        return self._piecewise_constant(a if a.dtype.kind in "iu" else self.device.xp.rint(a), "round")
-    def floor(self) -> "Tensor": return self._piecewise_constant(self.device.xp.floor(self.array), "floor")
-    def ceil(self) -> "Tensor": return self._piecewise_constant(self.device.xp.ceil(self.array), "ceil")
-    def trunc(self) -> "Tensor": return self._piecewise_constant(self.device.xp.trunc(self.array), "trunc")
+        return self._piecewise_constant(a if a.dtype.kind in "iu" else self.device.xp.rint(a), "round",
+                                       "RoundBackward0")
+    def floor(self) -> "Tensor":
+        return self._piecewise_constant(self.device.xp.floor(self.array), "floor", "FloorBackward0")
+    def ceil(self) -> "Tensor":
+        return self._piecewise_constant(self.device.xp.ceil(self.array), "ceil", "CeilBackward0")
+    def trunc(self) -> "Tensor":
+        return self._piecewise_constant(self.device.xp.trunc(self.array), "trunc", "TruncBackward0")
 
     def long(self) -> "Tensor":
         """torch's cast to int64 (floats truncated toward zero; outside the graph)."""

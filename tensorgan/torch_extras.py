@@ -163,7 +163,7 @@ class _TensorExtras:
         xp = self.device.xp
         x = self if self.dtype.kind == "f" else self.to(get_default_dtype())
         values = xp.where(x.array < 0, x.dtype.type(np.pi), x.dtype.type(0)).astype(x.dtype)
-        return x._piecewise_constant(xp.where(xp.isnan(x.array), x.array, values))
+        return x._piecewise_constant(xp.where(xp.isnan(x.array), x.array, values), node="AngleBackward0")
 
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph in place (torch's detach_): a leaf that needs no grad."""
