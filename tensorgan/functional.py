@@ -4337,7 +4337,7 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
     column, L blocks in row-major order (``torch.nn.functional.unfold``; (C, H, W) unbatched)."""
     x = input   # (torch's name for the argument)
     _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
-    _float_only("unfold", x)       # (torch's im2col of Long is not implemented)
+    _integer_only_refused("unfold", x)    # (torch's im2col: not for Long, but for bool)
     k, p, (rows, cols), blocks = _block_geometry("unfold", x.shape[-2:], kernel_size, dilation,
                                                  padding, stride)
     padded = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
@@ -4348,6 +4348,15 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
     flat = (np.arange(c).reshape(c, 1, 1) * (height * width) + taps).reshape(c * k[0] * k[1], -1)
     planes = padded.reshape(*lead, c * height * width)
     return Im2Col.apply(planes, _device_key(x, (Ellipsis, flat)))
+
+
+def _integer_only_refused(op: str, x: Tensor) -> None:
+    """torch's im2col / col2im: not implemented for integer tensors, but computed for bool (a
+    gather / sum of blocks); floats and complex pass."""
+    if isinstance(x, Tensor) and x.array.dtype.kind in "iu":
+        raise DTypeNotImplementedError(f"{op}: expected a floating-point tensor (or bool), got "
+                                       f"{x.dtype} (torch does not implement {op} for integer "
+                                       f"tensors); convert with .float()")
 
 
 class Im2Col(ops.GetItem):
@@ -4369,6 +4378,7 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
     x = input   # (torch's name for the argument)
     op = "fold"
     _check_rank(op, "input", x, (2, 3), "(N, C * kh * kw, L) or unbatched (C * kh * kw, L)")
+    _integer_only_refused(op, x)          # (torch's col2im: not for Long, but for bool)
     size = _pair(output_size, "output_size", 1, op)
     k, p, (rows, cols), blocks = _block_geometry(op, size, kernel_size, dilation, padding, stride)
     *lead, ck, length = x.shape
