@@ -4056,10 +4056,16 @@ def _global_average(x: Tensor, dims: int) -> Tensor:
     return out
 
 
-@_keeps_format
 def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool2d``: the maximum over adaptive windows."""
-    x = input   # (torch's name for the argument)
+    _check_channels_nonempty("adaptive_max_pool2d", input, 4)
+    return _adaptive_max_pool2d(input, output_size, return_indices)
+
+
+@_keeps_format
+def _adaptive_max_pool2d(x: Tensor, output_size: IntOrPair, return_indices: bool = False) -> Tensor:
+    """adaptive_max_pool2d after its channel check (adaptive_max_pool1d's (C, L) input, seen as
+    a batch of one, may have C = 0, as torch's)."""
     return _batch_of_one(x, 4, lambda x4: _adaptive_max_pool("adaptive_max_pool2d", x4, output_size,
                                                                 return_indices, 2))
 
@@ -4084,6 +4090,15 @@ def _check_windows_nonempty(op: str, x: Tensor) -> None:
         dim = x.shape.index(0, 2)
         raise ShapeError(f"{op}: expected input to have non-zero size for non-batch dimensions, but "
                          f"input has sizes {tuple(x.shape)} with dimension {dim} being empty")
+
+
+def _check_channels_nonempty(op: str, x: Any, rank: int) -> None:
+    """torch's adaptive max pools (and 3-D average) check every dim of a batched input but the
+    batch: zero channels are refused there (an unbatched input's C is not checked, nor is the
+    2-D average's)."""
+    if isinstance(x, Tensor) and x.ndim == rank and x.shape[1] == 0:
+        raise ShapeError(f"{op}: expected input to have non-zero size for non-batch dimensions, but "
+                         f"input has sizes {tuple(x.shape)} with dimension 1 being empty")
 
 
 def _empty_pool(x: Tensor, out: tuple, node: str) -> Tensor:
@@ -4156,12 +4171,14 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool3d``: ``output_size`` covering windows per dim."""
     x = input   # (torch's name for the argument)
+    _check_channels_nonempty("adaptive_avg_pool3d", x, 5)
     return _batch_of_one(x, 5, lambda x5: _adaptive_avg_pool("adaptive_avg_pool3d", x5, output_size, 3))
 
 
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """``torch.nn.functional.adaptive_max_pool3d``: the maximum over adaptive windows."""
     x = input   # (torch's name for the argument)
+    _check_channels_nonempty("adaptive_max_pool3d", x, 5)
     return _batch_of_one(x, 5, lambda x5: _adaptive_max_pool("adaptive_max_pool3d", x5, output_size,
                                                                 return_indices, 3))
 
@@ -4245,7 +4262,8 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
     """``torch.nn.functional.adaptive_max_pool1d``: the maximum over adaptive windows."""
     x = input   # (torch's name for the argument)
-    return _adaptive_pool1d("adaptive_max_pool1d", adaptive_max_pool2d, x, output_size, return_indices)
+    _check_channels_nonempty("adaptive_max_pool1d", x, 3)
+    return _adaptive_pool1d("adaptive_max_pool1d", _adaptive_max_pool2d, x, output_size, return_indices)
 
 
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
@@ -4337,7 +4355,7 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
     column, L blocks in row-major order (``torch.nn.functional.unfold``; (C, H, W) unbatched)."""
     x = input   # (torch's name for the argument)
     _check_rank("unfold", "input", x, (3, 4), "(N, C, H, W) or unbatched (C, H, W)")
-    _float_only("unfold", x)       # (torch's im2col of Long is not implemented)
+    _integer_only_refused("unfold", x)    # (torch's im2col: not for Long, but for bool)
     k, p, (rows, cols), blocks = _block_geometry("unfold", x.shape[-2:], kernel_size, dilation,
                                                  padding, stride)
     padded = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
@@ -4348,6 +4366,15 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
     flat = (np.arange(c).reshape(c, 1, 1) * (height * width) + taps).reshape(c * k[0] * k[1], -1)
     planes = padded.reshape(*lead, c * height * width)
     return Im2Col.apply(planes, _device_key(x, (Ellipsis, flat)))
+
+
+def _integer_only_refused(op: str, x: Tensor) -> None:
+    """torch's im2col / col2im: not implemented for integer tensors, but computed for bool (a
+    gather / sum of blocks); floats and complex pass."""
+    if isinstance(x, Tensor) and x.array.dtype.kind in "iu":
+        raise DTypeNotImplementedError(f"{op}: expected a floating-point tensor (or bool), got "
+                                       f"{x.dtype} (torch does not implement {op} for integer "
+                                       f"tensors); convert with .float()")
 
 
 class Im2Col(ops.GetItem):
@@ -4369,6 +4396,7 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
     x = input   # (torch's name for the argument)
     op = "fold"
     _check_rank(op, "input", x, (2, 3), "(N, C * kh * kw, L) or unbatched (C * kh * kw, L)")
+    _integer_only_refused(op, x)          # (torch's col2im: not for Long, but for bool)
     size = _pair(output_size, "output_size", 1, op)
     k, p, (rows, cols), blocks = _block_geometry(op, size, kernel_size, dilation, padding, stride)
     *lead, ck, length = x.shape

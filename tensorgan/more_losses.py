@@ -22,7 +22,7 @@ from .errors import (ClassIndexError, ConfigError, DTypeError, FunctionalOptionE
 from .functional import (_REDUCTIONS, _checked_reduction, _legacy_reduction, _check_operand, _check_rank, _integer_targets, cross_entropy,
                          _on_device, _reduced, _scalar, _triplet_loss, pairwise_distance,
                          padding_row, relu)
-from .tensor import Function, Tensor, _is_int
+from .tensor import Function, Tensor, _float_only, _is_int
 
 Target = Any
 
@@ -62,6 +62,7 @@ def multi_margin_loss(input: Tensor, target: Target, p: int = 1, margin: float =
     if not _is_int(p) or p not in (1, 2):
         raise ConfigError(f"{op}: only p == 1 and p == 2 are supported, got p={p!r}")
     margin = _scalar(op, "margin", margin)
+    _float_only(op, input)      # (torch's multi_margin_loss of Long: not implemented)
     x = _rows(op, input)
     n, classes = x.shape
     xp = x.device.xp
@@ -109,6 +110,7 @@ def multilabel_margin_loss(input: Tensor, target: Target, size_average: Any = No
     reduction = _legacy_reduction(op, size_average, reduce, reduction)
     if reduction not in _REDUCTIONS:
         reduction = _checked_reduction(op, reduction)
+    _float_only(op, input)      # (torch's multilabel_margin_loss of Long: not implemented)
     x = _rows(op, input)
     n, classes = x.shape
     index, valid, is_target = _label_lists(op, target, input.shape, x.shape, x.device.xp)
